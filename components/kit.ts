@@ -1,0 +1,200 @@
+/**
+ * The shared kit: what every workload of the stack repeats, written once. Standard
+ * labels, the restricted security context, requests and limits, probes, volume
+ * claims. Exceptions to the restricted baseline live in the component that needs
+ * them, with a comment saying why.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { ResourceRequirements, StorageSpec } from "./config";
+import { ImageName, imageVersion, images } from "./images";
+
+type Input<T> = pulumi.Input<T>;
+
+/** The part-of label every object of the stack carries. */
+export const PART_OF = "monitoring-stack";
+
+/** Who a workload is: the values of its app.kubernetes.io labels. */
+export interface WorkloadIdentity {
+  /** app.kubernetes.io/name, e.g. "prometheus". */
+  name: string;
+  /** app.kubernetes.io/component, e.g. "metrics-server", "alerting". */
+  component: string;
+  /** app.kubernetes.io/instance: the stack's environment. */
+  instance: string;
+  /** The image the workload runs; its tag is app.kubernetes.io/version. */
+  image: ImageName;
+}
+
+/** Labels that select a workload's pods: stable across upgrades (no version). */
+export function selectorLabels(id: WorkloadIdentity): Record<string, string> {
+  return {
+    "app.kubernetes.io/name": id.name,
+    "app.kubernetes.io/instance": id.instance,
+    "app.kubernetes.io/component": id.component,
+    "app.kubernetes.io/part-of": PART_OF,
+  };
+}
+
+/** All standard labels of a workload's objects, version included. */
+export function standardLabels(id: WorkloadIdentity): Record<string, string> {
+  return {
+    ...selectorLabels(id),
+    "app.kubernetes.io/version": imageVersion(id.image),
+    "app.kubernetes.io/managed-by": "pulumi",
+  };
+}
+
+/** Labels for objects that belong to the stack but to no single workload. */
+export function stackLabels(instance: string): Record<string, string> {
+  return {
+    "app.kubernetes.io/instance": instance,
+    "app.kubernetes.io/part-of": PART_OF,
+    "app.kubernetes.io/managed-by": "pulumi",
+  };
+}
+
+/** Metadata of an object owned by a workload. */
+export function objectMeta(
+  id: WorkloadIdentity,
+  namespace: Input<string>,
+  name: string,
+  extra: { annotations?: Record<string, Input<string>>; labels?: Record<string, string> } = {},
+): k8s.types.input.meta.v1.ObjectMeta {
+  return {
+    name,
+    namespace,
+    labels: { ...standardLabels(id), ...extra.labels },
+    ...(extra.annotations ? { annotations: extra.annotations } : {}),
+  };
+}
+
+/** The image reference of a workload. */
+export function imageOf(id: WorkloadIdentity): string {
+  return images[id.image];
+}
+
+/**
+ * Pod-level security of the restricted Pod Security Standard: non-root with a
+ * fixed uid, the runtime's default seccomp profile, volumes owned by the group.
+ */
+export function restrictedPodSecurity(uid = 65534): k8s.types.input.core.v1.PodSecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: uid,
+    runAsGroup: uid,
+    fsGroup: uid,
+    fsGroupChangePolicy: "OnRootMismatch",
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+/** Container-level security of the restricted standard: read-only root, no privilege, no capabilities. */
+export function restrictedContainerSecurity(): k8s.types.input.core.v1.SecurityContext {
+  return {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    capabilities: { drop: ["ALL"] },
+  };
+}
+
+/** Requests and limits from config. */
+export function resourcesOf(r: ResourceRequirements): k8s.types.input.core.v1.ResourceRequirements {
+  return {
+    requests: { cpu: r.requests.cpu, memory: r.requests.memory },
+    limits: { ...(r.limits.cpu ? { cpu: r.limits.cpu } : {}), memory: r.limits.memory },
+  };
+}
+
+/** An HTTP GET probe on a named port. */
+export function httpProbe(
+  path: string,
+  port: string | number,
+  timing: { initialDelaySeconds?: number; periodSeconds?: number; failureThreshold?: number; timeoutSeconds?: number } = {},
+  scheme: "HTTP" | "HTTPS" = "HTTP",
+): k8s.types.input.core.v1.Probe {
+  return {
+    httpGet: { path, port, scheme },
+    initialDelaySeconds: timing.initialDelaySeconds ?? 0,
+    periodSeconds: timing.periodSeconds ?? 10,
+    timeoutSeconds: timing.timeoutSeconds ?? 5,
+    failureThreshold: timing.failureThreshold ?? 3,
+  };
+}
+
+/** A StatefulSet volume claim template from a storage spec. */
+export function volumeClaimTemplate(
+  id: WorkloadIdentity,
+  name: string,
+  storage: StorageSpec,
+): k8s.types.input.core.v1.PersistentVolumeClaim {
+  return {
+    metadata: { name, labels: selectorLabels(id) },
+    spec: {
+      accessModes: ["ReadWriteOnce"],
+      ...(storage.storageClass ? { storageClassName: storage.storageClass } : {}),
+      resources: { requests: { storage: storage.size } },
+    },
+  };
+}
+
+/** An emptyDir for scratch space (/tmp) under a read-only root filesystem. */
+export function scratchVolume(name = "tmp", sizeLimit = "64Mi"): k8s.types.input.core.v1.Volume {
+  return { name, emptyDir: { sizeLimit } };
+}
+
+/**
+ * Required anti-affinity would keep replicas Pending on a single-node cluster; the
+ * preferred form spreads them across nodes whenever there are nodes to spread on.
+ */
+export function spreadAcrossNodes(id: WorkloadIdentity): k8s.types.input.core.v1.Affinity {
+  return {
+    podAntiAffinity: {
+      preferredDuringSchedulingIgnoredDuringExecution: [
+        {
+          weight: 100,
+          podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selectorLabels(id) } },
+        },
+      ],
+    },
+  };
+}
+
+/** Resource options for a workload's volumes: protected in stacks that keep their data. */
+export function volumeOptions(protect: boolean): pulumi.CustomResourceOptions {
+  return protect ? { protect: true, retainOnDelete: true } : {};
+}
+
+/** Who may open connections to a workload. */
+export type IngressPeer =
+  | { pods: Record<string, string> }
+  | { namespaces: Record<string, string>; pods?: Record<string, string> }
+  | { anyNamespace: true };
+
+/**
+ * A NetworkPolicy that admits the given peers to the given ports of a workload's
+ * pods; the namespace denies everything else by default (MonitoringNamespace).
+ */
+export function ingressPolicySpec(
+  podSelector: Record<string, string>,
+  rules: Array<{ ports: Array<number | string>; from: IngressPeer[] }>,
+): k8s.types.input.networking.v1.NetworkPolicySpec {
+  return {
+    podSelector: { matchLabels: podSelector },
+    policyTypes: ["Ingress"],
+    ingress: rules.map((rule) => ({
+      ports: rule.ports.map((port) => ({ protocol: "TCP", port })),
+      from: rule.from.map((peer) => {
+        if ("anyNamespace" in peer) return { namespaceSelector: {} };
+        if ("namespaces" in peer) {
+          return {
+            namespaceSelector: { matchLabels: peer.namespaces },
+            ...(peer.pods ? { podSelector: { matchLabels: peer.pods } } : {}),
+          };
+        }
+        return { podSelector: { matchLabels: peer.pods } };
+      }),
+    })),
+  };
+}

@@ -1,0 +1,21 @@
+/**
+ * One call from a stack name (and overrides) to a rendered stack: reads the stack
+ * file, runs the program under mocks, renders. Used by `npm run render` and the tests.
+ */
+import { Rendered, renderRun } from "./render";
+import { runProgram } from "./runner";
+import { readStackConfig } from "./stackfile";
+
+export interface RenderStackOptions {
+  stack: string;
+  sets?: string[];
+  showSecrets?: boolean;
+  /** Directory holding Pulumi.yaml and the stack files; default: the repository. */
+  root?: string;
+}
+
+export async function renderStack(opts: RenderStackOptions): Promise<Rendered & { placeholders: string[] }> {
+  const input = readStackConfig(opts.stack, opts.sets ?? [], opts.root);
+  const run = await runProgram({ project: input.project, stack: input.stack, config: input.config, secretKeys: input.secretKeys });
+  return { ...renderRun(run, opts.showSecrets ?? false), placeholders: input.placeholders };
+}

@@ -1,0 +1,228 @@
+/**
+ * Turns a mocked run of the program into what `pulumi up` would send: Kubernetes
+ * objects, Cloudflare resources, the config files as containers see them, and the
+ * stack outputs. Deterministic: the same input renders byte-identical output.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { cpuMillicores, formatBytes, quantityBytes } from "../../components/units";
+import { RecordedResource, RunResult, SecretValue } from "./runner";
+
+export type K8sObject = Record<string, unknown> & {
+  apiVersion: string;
+  kind: string;
+  metadata: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+};
+
+export interface RenderedObject {
+  /** The Pulumi resource type, e.g. kubernetes:apps/v1:StatefulSet or kubernetes:apps/v1:DeploymentPatch. */
+  type: string;
+  /** The component that owns it (monitoring:index:Prometheus -> "prometheus"). */
+  component: string;
+  object: K8sObject;
+  /** True for server-side-apply patches of objects the stack does not own. */
+  patch: boolean;
+}
+
+export interface Rendered {
+  kubernetes: RenderedObject[];
+  cloudflare: Array<{ type: string; name: string; component: string; inputs: Record<string, unknown> }>;
+  /** files/<component>/<key> -> content, as mounted in the containers. */
+  files: Map<string, string>;
+  outputs: Record<string, unknown>;
+  warnings: string[];
+}
+
+export const REDACTED = "[secret]";
+
+/** Apply order: what other objects need comes first (as kubectl and Helm do). */
+const KIND_ORDER = [
+  "Namespace",
+  "NetworkPolicy",
+  "ResourceQuota",
+  "LimitRange",
+  "PodSecurityPolicy",
+  "PodDisruptionBudget",
+  "ServiceAccount",
+  "Secret",
+  "ConfigMap",
+  "StorageClass",
+  "PersistentVolume",
+  "PersistentVolumeClaim",
+  "CustomResourceDefinition",
+  "ClusterRole",
+  "ClusterRoleBinding",
+  "Role",
+  "RoleBinding",
+  "Service",
+  "DaemonSet",
+  "Pod",
+  "ReplicaSet",
+  "Deployment",
+  "StatefulSet",
+  "Job",
+  "CronJob",
+  "Ingress",
+  "Middleware",
+  "IngressRoute",
+];
+
+function kindRank(kind: string): number {
+  const i = KIND_ORDER.indexOf(kind);
+  return i < 0 ? KIND_ORDER.length : i;
+}
+
+/** Replaces SecretValue by its value or by the redaction marker. */
+export function reveal(value: unknown, showSecrets: boolean): unknown {
+  if (value instanceof SecretValue) return showSecrets ? reveal(value.value, showSecrets) : REDACTED;
+  if (Array.isArray(value)) return value.map((v) => reveal(v, showSecrets));
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, reveal(v, showSecrets)]));
+  }
+  return value;
+}
+
+function componentOf(r: RecordedResource): string {
+  const own = [...r.parents].reverse().find((t) => t.startsWith("monitoring:index:") && t !== "monitoring:index:MonitoringStack");
+  const type = own ?? (r.parents.includes("monitoring:index:MonitoringStack") ? "monitoring:index:MonitoringStack" : "");
+  if (!type) return "stack";
+  const name = type.slice("monitoring:index:".length).replace(/^Monitoring/, "");
+  return name.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase() || "stack";
+}
+
+function compareObjects(a: RenderedObject, b: RenderedObject): number {
+  return (
+    Number(a.patch) - Number(b.patch) ||
+    kindRank(a.object.kind) - kindRank(b.object.kind) ||
+    a.object.kind.localeCompare(b.object.kind) ||
+    (a.object.metadata.namespace ?? "").localeCompare(b.object.metadata.namespace ?? "") ||
+    (a.object.metadata.name ?? "").localeCompare(b.object.metadata.name ?? "")
+  );
+}
+
+/** Builds the rendered view of a run. Secrets stay wrapped unless showSecrets. */
+export function renderRun(run: RunResult, showSecrets: boolean): Rendered {
+  const kubernetes: RenderedObject[] = [];
+  const cloudflare: Rendered["cloudflare"] = [];
+  for (const r of run.resources.filter((res) => res.custom)) {
+    if (r.type.startsWith("kubernetes:")) {
+      const { apiVersion, kind } = r.inputs as { apiVersion?: string; kind?: string };
+      if (!apiVersion || !kind) throw new Error(`${r.urn} has no apiVersion/kind`);
+      const object = reveal(r.inputs, showSecrets) as K8sObject;
+      object.metadata = object.metadata ?? {};
+      const patch = r.type.endsWith("Patch");
+      if (!patch && !object.metadata.name) throw new Error(`${r.urn} has no metadata.name: give every object a stable name`);
+      if (kind === "Secret" && !showSecrets) {
+        for (const field of ["data", "stringData"]) {
+          const data = object[field] as Record<string, unknown> | undefined;
+          if (data) object[field] = Object.fromEntries(Object.keys(data).map((k) => [k, REDACTED]));
+        }
+      }
+      kubernetes.push({ type: r.type, component: componentOf(r), object, patch });
+    } else if (r.type.startsWith("cloudflare:")) {
+      cloudflare.push({ type: r.type, name: r.name, component: componentOf(r), inputs: reveal(r.inputs, showSecrets) as Record<string, unknown> });
+    }
+  }
+  kubernetes.sort(compareObjects);
+  cloudflare.sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
+
+  const files = new Map<string, string>();
+  for (const { object, component } of kubernetes) {
+    if (object.kind !== "ConfigMap" && object.kind !== "Secret") continue;
+    const entries: Array<[string, string]> = [];
+    for (const [k, v] of Object.entries((object.data ?? {}) as Record<string, string>)) {
+      entries.push([k, object.kind === "Secret" && v !== REDACTED ? Buffer.from(v, "base64").toString("utf8") : v]);
+    }
+    for (const [k, v] of Object.entries((object.stringData ?? {}) as Record<string, string>)) entries.push([k, v]);
+    for (const [key, content] of entries) {
+      const file = `${component}/${key}`;
+      if (files.has(file)) {
+        throw new Error(`two config files render to files/${file}: keys of one component's ConfigMaps and Secrets must be unique`);
+      }
+      files.set(file, content === REDACTED ? `${REDACTED} (render with --show-secrets to see it)\n` : content);
+    }
+  }
+
+  return {
+    kubernetes,
+    cloudflare,
+    files: new Map([...files.entries()].sort(([a], [b]) => a.localeCompare(b))),
+    outputs: reveal(run.outputs, showSecrets) as Record<string, unknown>,
+    warnings: run.warnings,
+  };
+}
+
+const yamlOptions: YAML.ToStringOptions = { lineWidth: 0, aliasDuplicateObjects: false } as YAML.ToStringOptions;
+
+export function kubernetesYaml(rendered: Rendered): string {
+  return rendered.kubernetes
+    .map(({ object, type, patch }) => `${patch ? `# server-side apply patch (${type}) of an object the stack does not own\n` : ""}${YAML.stringify(object, yamlOptions)}`)
+    .join("---\n");
+}
+
+export function cloudflareYaml(rendered: Rendered): string {
+  return rendered.cloudflare.length === 0 ? "[]\n" : YAML.stringify(rendered.cloudflare, yamlOptions);
+}
+
+/** Writes the render to a directory, replacing what a previous render left there. */
+export function writeRender(rendered: Rendered, dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "kubernetes.yaml"), kubernetesYaml(rendered));
+  fs.writeFileSync(path.join(dir, "cloudflare.yaml"), cloudflareYaml(rendered));
+  fs.writeFileSync(path.join(dir, "outputs.json"), `${JSON.stringify(rendered.outputs, null, 2)}\n`);
+  for (const [file, content] of rendered.files) {
+    const target = path.join(dir, "files", file);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, content);
+  }
+}
+
+interface PodTemplateOwner {
+  replicas?: number;
+  template?: { spec?: { containers?: Array<{ resources?: { requests?: { cpu?: string; memory?: string } } }> } };
+}
+
+/** What the stack asks of the cluster: CPU and memory requests of every pod (DaemonSets counted for one node). */
+export function requestedResources(rendered: Rendered): { millicores: number; bytes: number } {
+  let millicores = 0;
+  let bytes = 0;
+  for (const { object, patch } of rendered.kubernetes) {
+    if (!["Deployment", "StatefulSet", "DaemonSet"].includes(object.kind)) continue;
+    const spec = (object.spec ?? {}) as PodTemplateOwner;
+    // A patch adds its containers to a workload that runs replicas we do not know of: count one.
+    const replicas = object.kind === "DaemonSet" || patch ? 1 : (spec.replicas ?? 1);
+    for (const c of spec.template?.spec?.containers ?? []) {
+      millicores += replicas * (cpuMillicores(c.resources?.requests?.cpu ?? "0") ?? 0);
+      bytes += replicas * (quantityBytes(c.resources?.requests?.memory ?? "0") ?? 0);
+    }
+  }
+  return { millicores, bytes };
+}
+
+/** The short report the render command prints. */
+export function summary(rendered: Rendered, stack: string, dir: string): string {
+  const counts = new Map<string, number>();
+  for (const o of rendered.kubernetes) counts.set(o.component, (counts.get(o.component) ?? 0) + 1);
+  for (const c of rendered.cloudflare) counts.set(c.component, (counts.get(c.component) ?? 0) + 1);
+  const width = Math.max(...[...counts.keys()].map((k) => k.length), 9);
+  const { millicores, bytes } = requestedResources(rendered);
+  const lines = [`Rendered stack "${stack}" to ${dir}`, "", "Objects per component:"];
+  for (const [component, n] of [...counts.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    lines.push(`  ${component.padEnd(width)}  ${n}`);
+  }
+  lines.push(`  ${"total".padEnd(width)}  ${rendered.kubernetes.length} Kubernetes objects, ${rendered.cloudflare.length} Cloudflare resources`);
+  const urls = Object.entries(rendered.outputs).filter(([k, v]) => /url$/i.test(k) && typeof v === "string");
+  if (urls.length > 0) {
+    lines.push("", "URLs:");
+    for (const [k, v] of urls) lines.push(`  ${k}: ${String(v)}`);
+  }
+  lines.push("", `Requested: ${millicores}m CPU, ${formatBytes(bytes)} memory (DaemonSets counted for one node)`);
+  lines.push(`Files: ${rendered.files.size} config files under ${path.join(dir, "files")}`);
+  if (rendered.warnings.length > 0) {
+    lines.push("", "Warnings:");
+    for (const w of rendered.warnings) lines.push(`  - ${w}`);
+  }
+  return lines.join("\n");
+}

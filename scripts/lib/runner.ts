@@ -1,0 +1,204 @@
+/**
+ * Runs the Pulumi program under Pulumi's mocks, with the real SDKs and no CLI,
+ * cluster or cloud account, and records every resource it registers. Shared by
+ * the offline renderer (scripts/render.ts) and the tests.
+ */
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import * as rpc from "@pulumi/pulumi/runtime/rpc";
+
+/** A value that was a Pulumi secret, kept apart so that it can be redacted. */
+export class SecretValue {
+  constructor(public readonly value: unknown) {}
+}
+
+/** One registered resource, with its inputs as the program sent them. */
+export interface RecordedResource {
+  urn: string;
+  type: string;
+  name: string;
+  custom: boolean;
+  /** The types of the component resources this resource is nested in, outermost first. */
+  parents: string[];
+  /** Inputs with secrets wrapped in SecretValue. */
+  inputs: Record<string, unknown>;
+}
+
+export interface RunResult {
+  resources: RecordedResource[];
+  /** Stack outputs; secret ones wrapped in SecretValue. */
+  outputs: Record<string, unknown>;
+  /** Warnings the program logged (pulumi.log.warn). */
+  warnings: string[];
+}
+
+export interface RunInput {
+  project: string;
+  stack: string;
+  /** Full config keys (`monitoring:domain`) to string values, as the Pulumi CLI passes them. */
+  config: Record<string, string>;
+  secretKeys: string[];
+  /** The program: defaults to index.ts. */
+  program?: () => Promise<Record<string, unknown>>;
+}
+
+/** Outputs that a provider computes, for the resource types the stack uses. Deterministic: derived from the URN. */
+function computedState(type: string, urn: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  const digest = crypto.createHash("sha256").update(urn).digest();
+  const hex = digest.toString("hex");
+  if (type.startsWith("kubernetes:") && !type.startsWith("kubernetes:helm")) {
+    const meta = (inputs.metadata ?? {}) as Record<string, unknown>;
+    if (meta.name === undefined && !type.endsWith("Patch")) {
+      // Pulumi auto-names objects without metadata.name: the resource name plus a random suffix.
+      const name = urn.slice(urn.lastIndexOf("::") + 2);
+      return { ...inputs, metadata: { ...meta, name: `${name}-${hex.slice(0, 8)}` } };
+    }
+    return inputs;
+  }
+  if (type === "random:index/randomPassword:RandomPassword" || type === "random:index/randomString:RandomString") {
+    const length = Number(inputs.length ?? 32);
+    const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let result = "";
+    for (let i = 0; result.length < length; i++) {
+      const byte = crypto.createHash("sha256").update(`${urn}/${i}`).digest()[0];
+      result += alphabet[byte % alphabet.length];
+    }
+    return { ...inputs, result, bcryptHash: `$2a$10$${crypto.createHash("sha256").update(result).digest("base64").slice(0, 53)}` };
+  }
+  if (type === "random:index/randomBytes:RandomBytes" || type === "random:index/randomId:RandomId") {
+    const bytes = digest.subarray(0, Number(inputs.length ?? inputs.byteLength ?? 32));
+    return { ...inputs, base64: bytes.toString("base64"), hex: bytes.toString("hex"), b64Std: bytes.toString("base64") };
+  }
+  return { ...inputs, id: hex.slice(0, 32) };
+}
+
+function isSecretSentinel(value: unknown): value is { value: unknown } {
+  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig;
+}
+
+/** Replaces Pulumi's wire-format secrets with SecretValue, recursively. */
+function wrapSecrets(value: unknown): unknown {
+  if (isSecretSentinel(value)) return new SecretValue(wrapSecrets(value.value));
+  if (Array.isArray(value)) return value.map(wrapSecrets);
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, wrapSecrets(v)]));
+  }
+  return value;
+}
+
+/** Resolves an output value (Outputs, promises, plain values) and keeps its secretness. */
+async function resolveOutput(value: unknown): Promise<unknown> {
+  if (pulumi.Output.isInstance(value)) {
+    const [plain, secret] = await Promise.all([
+      new Promise<unknown>((resolve) => value.apply((v) => resolve(v))),
+      pulumi.isSecret(value),
+    ]);
+    const resolved = await resolveOutput(plain);
+    return secret ? new SecretValue(resolved) : resolved;
+  }
+  if (value instanceof Promise) return resolveOutput(await value);
+  if (Array.isArray(value)) return Promise.all(value.map(resolveOutput));
+  if (typeof value === "object" && value !== null && !(value instanceof SecretValue)) {
+    const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await resolveOutput(v)] as const));
+    return Object.fromEntries(entries);
+  }
+  return value;
+}
+
+interface RegisterRequest {
+  getParent(): string;
+  getType(): string;
+  getName(): string;
+  getCustom(): boolean;
+  getObject(): Parameters<typeof rpc.deserializeProperties>[0];
+}
+interface MockMonitorInternals {
+  resources: Map<string, unknown>;
+  newUrn(parent: string, type: string, name: string): string;
+  registerResource(req: RegisterRequest, callback: (err: unknown, res: unknown) => void): Promise<void>;
+}
+
+let running = false;
+
+/**
+ * Runs the program once under mocks with the given config and returns what it
+ * registered. Runs are serialised: Pulumi's runtime state is process-global.
+ * Fails on a duplicate URN, as the engine would.
+ */
+export async function runProgram(input: RunInput): Promise<RunResult> {
+  if (running) throw new Error("runProgram is not re-entrant: await one run before starting the next");
+  running = true;
+  const recorded: RecordedResource[] = [];
+  const warnings: string[] = [];
+  const duplicateUrns: string[] = [];
+  let inFlight = 0;
+  const originalWarn = pulumi.log.warn;
+  try {
+    pulumi.runtime.setAllConfig(input.config, input.secretKeys);
+    await pulumi.runtime.setMocks(
+      {
+        newResource: (args) => {
+          const urn = `${args.type}::${args.name}`;
+          return { id: `${args.name}-id`, state: computedState(args.type, urn, args.inputs as Record<string, unknown>) };
+        },
+        call: (args) => {
+          throw new Error(`the program made a provider call (${args.token}) that the offline render cannot answer`);
+        },
+      },
+      input.project,
+      input.stack,
+      false,
+    );
+
+    const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitorInternals;
+    const register = monitor.registerResource.bind(monitor);
+    const parentTypes = new Map<string, string[]>();
+    monitor.registerResource = async (req, callback) => {
+      inFlight += 1;
+      try {
+        const urn = monitor.newUrn(req.getParent(), req.getType(), req.getName());
+        if (monitor.resources.has(urn) || recorded.some((r) => r.urn === urn)) {
+          duplicateUrns.push(urn);
+          callback(new Error(`duplicate URN ${urn}`), undefined);
+          return;
+        }
+        const parent = req.getParent();
+        const parents = parent ? [...(parentTypes.get(parent) ?? []), parent.split("::")[2].split("$").pop() ?? ""] : [];
+        parentTypes.set(urn, parents);
+        recorded.push({
+          urn,
+          type: req.getType(),
+          name: req.getName(),
+          custom: req.getCustom(),
+          parents: parents.filter((t) => t !== "pulumi:pulumi:Stack"),
+          inputs: wrapSecrets(rpc.deserializeProperties(req.getObject())) as Record<string, unknown>,
+        });
+        await register(req, callback);
+      } finally {
+        inFlight -= 1;
+      }
+    };
+    (pulumi.log as { warn: typeof pulumi.log.warn }).warn = (msg: string) => {
+      warnings.push(msg);
+      return Promise.resolve();
+    };
+
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const program = input.program ?? (require("../../index") as () => Promise<Record<string, unknown>>);
+    const outputs = (await resolveOutput(await program())) as Record<string, unknown>;
+    // Registrations run asynchronously; wait until none has been under way for a few turns of the event loop.
+    for (let quiet = 0; quiet < 5; ) {
+      await new Promise((resolve) => setImmediate(resolve));
+      quiet = inFlight === 0 ? quiet + 1 : 0;
+    }
+    if (duplicateUrns.length > 0) throw new Error(`duplicate URNs: ${duplicateUrns.join(", ")}`);
+    return {
+      resources: recorded.filter((r) => !r.type.startsWith("pulumi:providers:")),
+      outputs,
+      warnings,
+    };
+  } finally {
+    (pulumi.log as { warn: typeof pulumi.log.warn }).warn = originalWarn;
+    running = false;
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * Offline render: runs the program under Pulumi's mocks (no Pulumi CLI, cluster or
+ * cloud account) and writes what `pulumi up` would create.
+ *
+ *   npm run render -- --stack <name> [--out <dir>] [--set <key>=<value>]... [--show-secrets]
+ */
+import * as path from "path";
+import { ConfigError } from "../components/config";
+import { summary, writeRender } from "./lib/render";
+import { renderStack } from "./lib/render-stack";
+
+const USAGE = "usage: npm run render -- --stack <name> [--out <dir>] [--set <key>=<value>]... [--show-secrets]";
+
+interface Args {
+  stack: string;
+  out: string;
+  sets: string[];
+  showSecrets: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  let stack: string | undefined;
+  let out: string | undefined;
+  const sets: string[] = [];
+  let showSecrets = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
+      return v;
+    };
+    if (arg === "--stack" || arg === "-s") stack = value();
+    else if (arg === "--out") out = value();
+    else if (arg === "--set") sets.push(value());
+    else if (arg === "--show-secrets") showSecrets = true;
+    else if (arg === "--help" || arg === "-h") {
+      console.log(USAGE);
+      process.exit(0);
+    } else throw new Error(`unknown argument "${arg}"\n${USAGE}`);
+  }
+  if (!stack) throw new Error(`--stack is required\n${USAGE}`);
+  return { stack, out: out ?? path.join("out", stack), sets, showSecrets };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const rendered = await renderStack({ stack: args.stack, sets: args.sets, showSecrets: args.showSecrets });
+  writeRender(rendered, args.out);
+  console.log(summary(rendered, args.stack, args.out));
+  if (rendered.placeholders.length > 0) {
+    console.log(`\nSecure values rendered as placeholders (give them with --set): ${rendered.placeholders.join(", ")}`);
+  }
+}
+
+main().catch((err: unknown) => {
+  // Pulumi wraps program errors; a config error is the message users need, alone.
+  const text = err instanceof Error ? err.message : String(err);
+  const configText = text.slice(text.indexOf("Invalid stack configuration"));
+  console.error(err instanceof ConfigError || text.includes("Invalid stack configuration") ? configText : text);
+  process.exit(1);
+});

@@ -1,0 +1,41 @@
+/** Test helpers around the shared mocks runner and renderer. */
+import { Rendered, RenderedObject, renderRun } from "../../scripts/lib/render";
+import { renderStack } from "../../scripts/lib/render-stack";
+import { RunInput, runProgram } from "../../scripts/lib/runner";
+
+export { renderStack };
+
+/** Renders a real stack file with overrides, secrets shown (tests read config files). */
+export function render(stack: string, sets: string[] = []): Promise<Rendered> {
+  return renderStack({ stack, sets, showSecrets: true });
+}
+
+/** Runs the program with an inline config (full keys are prefixed with the project). */
+export async function renderConfig(
+  stack: string,
+  config: Record<string, unknown>,
+  secrets: Record<string, unknown> = {},
+): Promise<Rendered> {
+  const wire = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+  const input: RunInput = {
+    project: "monitoring",
+    stack,
+    config: Object.fromEntries([...Object.entries(config), ...Object.entries(secrets)].map(([k, v]) => [`monitoring:${k}`, wire(v)])),
+    secretKeys: Object.keys(secrets).map((k) => `monitoring:${k}`),
+  };
+  return renderRun(await runProgram(input), true);
+}
+
+/** The objects of a kind (and optionally name). */
+export function objectsOf(rendered: Rendered, kind: string, name?: string): RenderedObject["object"][] {
+  return rendered.kubernetes
+    .filter((o) => o.object.kind === kind && (name === undefined || o.object.metadata.name === name))
+    .map((o) => o.object);
+}
+
+/** The one object of a kind and name; fails when there is not exactly one. */
+export function objectOf(rendered: Rendered, kind: string, name: string): RenderedObject["object"] {
+  const found = objectsOf(rendered, kind, name);
+  if (found.length !== 1) throw new Error(`expected one ${kind} ${name}, found ${found.length}`);
+  return found[0];
+}
