@@ -198,3 +198,27 @@ export function ingressPolicySpec(
     })),
   };
 }
+
+/**
+ * How Prometheus finds a component's metrics: Kubernetes endpoints discovery of the
+ * Service that carries `selector` labels in `namespace`, on the named port. Every
+ * component exposes its targets as plain data; MonitoringStack hands them all to
+ * Prometheus, so a new component is scraped without editing prometheus.ts.
+ */
+export interface ScrapeTarget {
+  /** The `job` label, e.g. "node-exporter". */
+  job: string;
+  namespace: string;
+  /** Labels of the Service to scrape (its workload's selectorLabels). */
+  selector: Record<string, string>;
+  /** Name of the Service port that serves metrics. */
+  port: string;
+  /** Default /metrics. */
+  path?: string;
+  /** Default http. */
+  scheme?: "http" | "https";
+  /** Extra static labels on every series of the job, e.g. { database: "shop-postgres" }. */
+  labels?: Record<string, string>;
+  /** Default: the global scrape interval. */
+  interval?: string;
+}

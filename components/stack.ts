@@ -27,6 +27,16 @@ export class MonitoringStack extends pulumi.ComponentResource {
     );
     this.namespace = ns.name;
 
+    // Order matters only for wiring: each component exposes plain data (scrape
+    // targets, in-cluster URLs) that the ones after it take as args.
+    // -- exporters --
+
+    // -- alerting --
+
+    // -- prometheus --
+
+    // -- grafana --
+
     this.registerOutputs({ namespace: this.namespace });
   }
 }
