@@ -221,4 +221,12 @@ export interface ScrapeTarget {
   labels?: Record<string, string>;
   /** Default: the global scrape interval. */
   interval?: string;
+  /**
+   * Keep the labels the target exposes when they clash with target labels. For
+   * exporters that describe other objects (kube-state-metrics reports `namespace`
+   * and `pod` of the pods it watches), so that their labels win.
+   */
+  honorLabels?: boolean;
+  /** What `instance` names: the node the pod runs on (node agents) or the pod. Default: the pod. */
+  instance?: "node" | "pod";
 }
