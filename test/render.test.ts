@@ -1,0 +1,117 @@
+/** The offline render: the command line, the stack-file reader and the output files. */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { placeholderFor, readStackConfig } from "../scripts/lib/stackfile";
+
+const ROOT = path.resolve(__dirname, "..");
+
+function renderCli(args: string[]) {
+  return spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/render.ts", ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 120_000,
+  });
+}
+
+function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+describe("npm run render", () => {
+  test("writes the stack's objects, Cloudflare resources, outputs and a summary", () => {
+    const out = tempDir("render-cli-");
+    const result = renderCli(["--stack", "staging", "--out", out]);
+    expect(result.stderr).not.toMatch(/Error/);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(`Rendered stack "staging" to ${out}`);
+    expect(result.stdout).toMatch(/Objects per component:\n {2}\S+ +\d+/);
+    expect(result.stdout).toMatch(/Requested: \d+m CPU, [\d.]+ \S+ memory/);
+    for (const file of ["kubernetes.yaml", "cloudflare.yaml", "outputs.json"]) expect(fs.existsSync(path.join(out, file))).toBe(true);
+    expect(JSON.parse(fs.readFileSync(path.join(out, "outputs.json"), "utf8"))).toMatchObject({ environment: "staging", namespace: "monitoring" });
+    fs.rmSync(out, { recursive: true, force: true });
+  });
+
+  test("refuses bad config with every problem and leaves a previous render alone", () => {
+    const out = tempDir("render-cli-bad-");
+    fs.writeFileSync(path.join(out, "kubernetes.yaml"), "previous render\n");
+    const result = renderCli(["--stack", "staging", "--out", out, "--set", "prometheus.retention=15 days", "--set", "grafana.replicas=0"]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("Invalid stack configuration (2 problems):");
+    expect(result.stderr).toContain('monitoring:prometheus.retention: must be a positive Prometheus duration such as 15s, 5m, 12h, 30d or 1h30m (got "15 days")');
+    expect(result.stderr).toContain("monitoring:grafana.replicas: must be at least 1 (got 0)");
+    expect(fs.readFileSync(path.join(out, "kubernetes.yaml"), "utf8")).toBe("previous render\n");
+    fs.rmSync(out, { recursive: true, force: true });
+  });
+
+  test("rejects unknown arguments with the usage", () => {
+    const result = renderCli(["--stack", "staging", "--bogus"]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('unknown argument "--bogus"');
+    expect(result.stderr).toContain("usage: npm run render -- --stack <name>");
+  });
+});
+
+describe("reading a stack file", () => {
+  let root: string;
+  beforeEach(() => {
+    root = tempDir("stackfile-");
+    fs.writeFileSync(path.join(root, "Pulumi.yaml"), "name: monitoring\nruntime: nodejs\n");
+    fs.writeFileSync(
+      path.join(root, "Pulumi.demo.yaml"),
+      [
+        "config:",
+        "  monitoring:profile: staging",
+        "  monitoring:prometheus:",
+        "    retention: 7d",
+        "    replicas: 1",
+        "  monitoring:discordWebhookUrl:",
+        "    secure: v1:AAAABBBB",
+        "  monitoring:databaseDsns:",
+        "    orders:",
+        "      secure: v1:CCCC",
+        "  cloudflare:apiToken:",
+        "    secure: v1:DDDD",
+        "",
+      ].join("\n"),
+    );
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  test("passes values as the Pulumi CLI does and replaces secure values by visible placeholders", () => {
+    const input = readStackConfig("demo", [], root);
+    expect(input.config).toEqual({
+      "monitoring:profile": "staging",
+      "monitoring:prometheus": JSON.stringify({ retention: "7d", replicas: 1 }),
+      "monitoring:discordWebhookUrl": "https://placeholder.invalid/secret/discordWebhookUrl",
+      "monitoring:databaseDsns": JSON.stringify({ orders: "PLACEHOLDER-secret-databaseDsns-orders" }),
+      "cloudflare:apiToken": "PLACEHOLDER-secret-apiToken",
+    });
+    expect(input.secretKeys).toEqual(["cloudflare:apiToken", "monitoring:databaseDsns", "monitoring:discordWebhookUrl"]);
+    expect(input.placeholders).toEqual(["monitoring:discordWebhookUrl", "monitoring:databaseDsns.orders", "cloudflare:apiToken"]);
+  });
+
+  test("--set overrides plain and secret keys, with or without the project prefix, by path, with YAML values", () => {
+    const input = readStackConfig(
+      "demo",
+      ["prometheus.retention=30d", "monitoring:discordWebhookUrl=https://discord.com/api/webhooks/1/x", "apps=[{name: api, url: 'http://api:8080/metrics'}]", "slackWebhookUrl=https://hooks.slack.com/services/A/B/C"],
+      root,
+    );
+    expect(JSON.parse(input.config["monitoring:prometheus"])).toEqual({ retention: "30d", replicas: 1 });
+    expect(input.config["monitoring:discordWebhookUrl"]).toBe("https://discord.com/api/webhooks/1/x");
+    expect(JSON.parse(input.config["monitoring:apps"])).toEqual([{ name: "api", url: "http://api:8080/metrics" }]);
+    expect(input.secretKeys).toEqual(expect.arrayContaining(["monitoring:discordWebhookUrl", "monitoring:slackWebhookUrl"]));
+    expect(input.placeholders).not.toContain("monitoring:discordWebhookUrl");
+  });
+
+  test("a missing stack file and a malformed --set are reported", () => {
+    expect(() => readStackConfig("nope", [], root)).toThrow(/no stack file .*Pulumi\.nope\.yaml/);
+    expect(() => readStackConfig("demo", ["novalue"], root)).toThrow('--set needs key=value, got "novalue"');
+  });
+
+  test("placeholders are shaped like the values they stand for", () => {
+    expect(placeholderFor("monitoring:slackWebhookUrl")).toMatch(/^https:\/\/placeholder\.invalid\//);
+    expect(placeholderFor("monitoring:grafanaAdminPassword").length).toBeGreaterThanOrEqual(12);
+  });
+});
