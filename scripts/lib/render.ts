@@ -113,10 +113,14 @@ export function renderRun(run: RunResult, showSecrets: boolean): Rendered {
       object.metadata = object.metadata ?? {};
       const patch = r.type.endsWith("Patch");
       if (!patch && !object.metadata.name) throw new Error(`${r.urn} has no metadata.name: give every object a stable name`);
-      if (kind === "Secret" && !showSecrets) {
+      if (kind === "Secret") {
+        // The Kubernetes SDK marks data and stringData secret as a whole: keep the keys visible, redact the values.
         for (const field of ["data", "stringData"]) {
-          const data = object[field] as Record<string, unknown> | undefined;
-          if (data) object[field] = Object.fromEntries(Object.keys(data).map((k) => [k, REDACTED]));
+          let data = r.inputs[field];
+          while (data instanceof SecretValue) data = data.value;
+          if (typeof data === "object" && data !== null) {
+            object[field] = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, showSecrets ? reveal(v, true) : REDACTED]));
+          }
         }
       }
       kubernetes.push({ type: r.type, component: componentOf(r), object, patch });

@@ -158,9 +158,8 @@ export async function runProgram(input: RunInput): Promise<RunResult> {
       try {
         const urn = monitor.newUrn(req.getParent(), req.getType(), req.getName());
         if (monitor.resources.has(urn) || recorded.some((r) => r.urn === urn)) {
+          // Reported when the run ends: failing the registration here would surface as an unhandled rejection.
           duplicateUrns.push(urn);
-          callback(new Error(`duplicate URN ${urn}`), undefined);
-          return;
         }
         const parent = req.getParent();
         const parents = parent ? [...(parentTypes.get(parent) ?? []), parent.split("::")[2].split("$").pop() ?? ""] : [];

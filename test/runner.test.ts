@@ -1,0 +1,51 @@
+/** The shared mocks runner: what it records, and what it refuses. */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { renderRun } from "../scripts/lib/render";
+import { SecretValue, runProgram } from "../scripts/lib/runner";
+
+const base = { project: "monitoring", stack: "test", config: {}, secretKeys: [] };
+
+test("fails on a duplicate URN, as the engine would", async () => {
+  await expect(
+    runProgram({
+      ...base,
+      program: async () => {
+        new k8s.core.v1.ConfigMap("same", { metadata: { name: "a" } });
+        new k8s.core.v1.ConfigMap("same", { metadata: { name: "b" } });
+        return {};
+      },
+    }),
+  ).rejects.toThrow(/duplicate URN.*kubernetes:core\/v1:ConfigMap::same/);
+});
+
+test("records inputs with their secrets, and redacts them unless asked", async () => {
+  const run = await runProgram({
+    ...base,
+    program: async () => {
+      const s = new k8s.core.v1.Secret("s", { metadata: { name: "creds", labels: { "app.kubernetes.io/name": "demo" } }, stringData: { token: pulumi.secret("hunter2") } });
+      return { token: pulumi.secret("hunter2"), name: s.metadata.name };
+    },
+  });
+  expect(run.outputs).toEqual({ token: new SecretValue("hunter2"), name: "creds" });
+  expect(renderRun(run, false).kubernetes[0].object.stringData).toEqual({ token: "[secret]" });
+  expect(renderRun(run, false).outputs.token).toBe("[secret]");
+  expect(renderRun(run, true).files.get("stack/token")).toBe("hunter2");
+});
+
+test("collects the warnings a program logs", async () => {
+  const run = await runProgram({
+    ...base,
+    program: async () => {
+      pulumi.log.warn("careful");
+      return {};
+    },
+  });
+  expect(run.warnings).toEqual(["careful"]);
+});
+
+test("refuses to run two programs at once", async () => {
+  const first = runProgram({ ...base, program: async () => ({}) });
+  await expect(runProgram({ ...base, program: async () => ({}) })).rejects.toThrow(/not re-entrant/);
+  await first;
+});
