@@ -1055,16 +1055,49 @@ export function parseStackConfig(raw: RawConfig): ParsedConfig {
   const problems: ConfigProblem[] = [];
   const decoded = decodeValues(raw, problems);
   problems.push(...secretnessProblems(raw, decoded));
-  const parsed = rawSchema.safeParse(decoded, { reportInput: true });
-  if (!parsed.success) problems.push(...zodProblems(raw.project, parsed.error));
+  let parsed = rawSchema.safeParse(decoded, { reportInput: true });
+  if (!parsed.success) {
+    problems.push(...zodProblems(raw.project, parsed.error));
+    // Check the rest too, so that one message lists every problem: drop what is malformed
+    // (falling back to defaults) and parse again; if that still fails, the rest must wait.
+    parsed = rawSchema.safeParse(withoutMalformed(decoded, parsed.error));
+  }
   const profile = profileOf(raw, decoded.profile, problems);
-  if (problems.length > 0) throw new ConfigError(problems);
 
   const warnings: string[] = [];
-  const config = resolve(raw, parsed.data as RawStackConfig, profile, problems);
-  crossChecks(raw, config, problems, warnings);
-  if (problems.length > 0) throw new ConfigError(problems);
-  return { config, warnings };
+  if (parsed.success) {
+    const checked: ConfigProblem[] = [];
+    const config = resolve(raw, parsed.data as RawStackConfig, profile, checked);
+    crossChecks(raw, config, checked, warnings);
+    // A cross-key check on a section whose own value was refused would only repeat the problem.
+    const overlaps = (a: string, b: string) => a === b || b.startsWith(`${a}.`) || b.startsWith(`${a}[`);
+    problems.push(...checked.filter((c) => !problems.some((p) => overlaps(c.key, p.key) || overlaps(p.key, c.key))));
+    if (problems.length === 0) return { config, warnings };
+  }
+  throw new ConfigError(problems);
+}
+
+/** A copy of the decoded config without the values and keys the schema refused. */
+function withoutMalformed(decoded: Record<string, unknown>, error: z.ZodError): Record<string, unknown> {
+  const copy = structuredClone(decoded);
+  const remove = (path: ReadonlyArray<PropertyKey>) => {
+    if (path.length === 0) return;
+    let node: unknown = copy;
+    for (const part of path.slice(0, -1)) {
+      if (typeof node !== "object" || node === null) return;
+      node = (node as Record<PropertyKey, unknown>)[part as string];
+    }
+    if (typeof node === "object" && node !== null) {
+      const last = path[path.length - 1];
+      if (Array.isArray(node) && typeof last === "number") node[last] = undefined;
+      else delete (node as Record<PropertyKey, unknown>)[last as string];
+    }
+  };
+  for (const issue of error.issues) {
+    if (issue.code === "unrecognized_keys") for (const key of issue.keys) remove([...issue.path, key]);
+    else remove(issue.path);
+  }
+  return copy;
 }
 
 /** Documentation of every key, for the README table (see scripts/config-docs.ts). */

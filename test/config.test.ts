@@ -175,3 +175,16 @@ describe("stack config: bad input is refused with the key, what is allowed and w
     expect(found.join("\n")).not.toMatch(/s3cr3t-value|user:pw/);
   });
 });
+
+test("schema problems and cross-key problems are reported together", () => {
+  const found = problems("production", {
+    prometheus: { retention: "15 days", scrapeInterval: "15s" },
+    alertmanager: { replicas: 1 },
+    apps: [api, api],
+  });
+  expect(found).toEqual([
+    expect.stringMatching(/^monitoring:prometheus\.retention: must be a positive Prometheus duration/),
+    expect.stringMatching(/^monitoring:apps: app name "api" is used more than once/),
+    expect.stringMatching(/^monitoring:alertmanager\.replicas: a production stack needs at least 2/),
+  ]);
+});
