@@ -423,108 +423,82 @@ const res = (cpu: string, memory: string, cpuLimit: string | undefined, memoryLi
 
 export const RUNBOOK_BASE_URL = "https://github.com/pulumi-monitoring/monitoring-stack/blob/main/docs/runbooks.md";
 
+type ProfileDefaults = Omit<
+  StackConfig,
+  "project" | "stack" | "profile" | "environment" | "hostnames" | "apps" | "databases" | "domain" | "storageClass"
+>;
+
+/** What a deep partial override of the defaults may hold. */
+type Overrides<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? Overrides<T[K]> : T[K] };
+
+function withOverrides<T extends object>(base: T, overrides: Overrides<T>): T {
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(overrides)) {
+    const current = out[key];
+    const nested = typeof value === "object" && value !== null && !Array.isArray(value) && typeof current === "object" && current !== null;
+    out[key] = nested ? withOverrides(current as object, value as Overrides<object>) : value;
+  }
+  return out as T;
+}
+
+/** Staging: small and cheap. Single replicas, a week of metrics, three days of logs. */
+const STAGING_DEFAULTS: ProfileDefaults = {
+  namespace: "monitoring",
+  protectVolumes: false,
+  prometheus: {
+    replicas: 1,
+    retention: "7d",
+    // Derived from the volume size when not given (see resolve).
+    retentionSize: "",
+    scrapeInterval: "15s",
+    scrapeTimeout: "10s",
+    evaluationInterval: "15s",
+    externalLabels: {},
+    remoteWrite: [],
+    runbookBaseUrl: RUNBOOK_BASE_URL,
+    storage: { size: "10Gi" },
+    resources: res("200m", "512Mi", "1", "1Gi"),
+  },
+  alertmanager: {
+    replicas: 1,
+    groupWait: "30s",
+    groupInterval: "5m",
+    repeatInterval: "12h",
+    receivers: {},
+    storage: { size: "1Gi" },
+    resources: res("20m", "64Mi", "200m", "128Mi"),
+  },
+  grafana: { replicas: 1, adminUser: "admin", storage: { size: "2Gi" }, resources: res("100m", "256Mi", "500m", "512Mi") },
+  loki: { enabled: true, retention: "3d", storage: { size: "10Gi" }, resources: res("100m", "256Mi", "1", "512Mi") },
+  logCollector: { enabled: true, resources: res("50m", "64Mi", "200m", "128Mi") },
+  nodeExporter: { enabled: true, resources: res("20m", "32Mi", "200m", "64Mi") },
+  kubeStateMetrics: { enabled: true, resources: res("20m", "64Mi", "200m", "128Mi") },
+  traefik: { enabled: false, entryPoints: ["websecure"], expose: ["grafana", "prometheus", "alertmanager"], basicAuthUsers: ["admin"] },
+  cloudflare: {
+    enabled: false,
+    // Derived from the project and environment when not given (see resolve).
+    tunnelName: "",
+    replicas: 1,
+    expose: ["grafana"],
+    access: { enabled: false, emails: [], emailDomains: [], sessionDuration: "24h" },
+    resources: res("20m", "64Mi", "200m", "128Mi"),
+  },
+};
+
 /** The defaults of each profile: what a key is when the stack does not set it. */
-export const PROFILE_DEFAULTS: Record<Profile, Omit<StackConfig, "project" | "stack" | "profile" | "environment" | "hostnames" | "apps" | "databases" | "domain" | "storageClass">> = {
-  staging: {
-    namespace: "monitoring",
-    protectVolumes: false,
-    prometheus: {
-      replicas: 1,
-      retention: "7d",
-      retentionSize: "",
-      scrapeInterval: "15s",
-      scrapeTimeout: "10s",
-      evaluationInterval: "15s",
-      externalLabels: {},
-      remoteWrite: [],
-      runbookBaseUrl: RUNBOOK_BASE_URL,
-      storage: { size: "10Gi" },
-      resources: res("200m", "512Mi", "1", "1Gi"),
-    },
-    alertmanager: {
-      replicas: 1,
-      groupWait: "30s",
-      groupInterval: "5m",
-      repeatInterval: "12h",
-      receivers: {},
-      storage: { size: "1Gi" },
-      resources: res("20m", "64Mi", "200m", "128Mi"),
-    },
-    grafana: {
-      replicas: 1,
-      adminUser: "admin",
-      storage: { size: "2Gi" },
-      resources: res("100m", "256Mi", "500m", "512Mi"),
-    },
-    loki: { enabled: true, retention: "3d", storage: { size: "10Gi" }, resources: res("100m", "256Mi", "1", "512Mi") },
-    logCollector: { enabled: true, resources: res("50m", "64Mi", "200m", "128Mi") },
-    nodeExporter: { enabled: true, resources: res("20m", "32Mi", "200m", "64Mi") },
-    kubeStateMetrics: { enabled: true, resources: res("20m", "64Mi", "200m", "128Mi") },
-    traefik: {
-      enabled: false,
-      entryPoints: ["websecure"],
-      expose: ["grafana", "prometheus", "alertmanager"],
-      basicAuthUsers: ["admin"],
-    },
-    cloudflare: {
-      enabled: false,
-      tunnelName: "",
-      replicas: 1,
-      expose: ["grafana"],
-      access: { enabled: false, emails: [], emailDomains: [], sessionDuration: "24h" },
-      resources: res("20m", "64Mi", "200m", "128Mi"),
-    },
-  },
-  production: {
-    namespace: "monitoring",
+export const PROFILE_DEFAULTS: Record<Profile, ProfileDefaults> = {
+  staging: STAGING_DEFAULTS,
+  // Production: HA, 30 days of metrics and 7 days of logs (as in the earlier stacks), volumes protected.
+  production: withOverrides(STAGING_DEFAULTS, {
     protectVolumes: true,
-    prometheus: {
-      replicas: 2,
-      retention: "30d",
-      retentionSize: "",
-      scrapeInterval: "15s",
-      scrapeTimeout: "10s",
-      evaluationInterval: "15s",
-      externalLabels: {},
-      remoteWrite: [],
-      runbookBaseUrl: RUNBOOK_BASE_URL,
-      storage: { size: "50Gi" },
-      resources: res("500m", "2Gi", "2", "4Gi"),
-    },
-    alertmanager: {
-      replicas: 3,
-      groupWait: "30s",
-      groupInterval: "5m",
-      repeatInterval: "4h",
-      receivers: {},
-      storage: { size: "1Gi" },
-      resources: res("20m", "64Mi", "200m", "128Mi"),
-    },
-    grafana: {
-      replicas: 1,
-      adminUser: "admin",
-      storage: { size: "5Gi" },
-      resources: res("100m", "256Mi", "1", "512Mi"),
-    },
-    loki: { enabled: true, retention: "7d", storage: { size: "30Gi" }, resources: res("200m", "512Mi", "2", "1Gi") },
-    logCollector: { enabled: true, resources: res("50m", "128Mi", "500m", "256Mi") },
-    nodeExporter: { enabled: true, resources: res("20m", "32Mi", "200m", "64Mi") },
-    kubeStateMetrics: { enabled: true, resources: res("50m", "128Mi", "500m", "256Mi") },
-    traefik: {
-      enabled: false,
-      entryPoints: ["websecure"],
-      expose: ["grafana", "prometheus", "alertmanager"],
-      basicAuthUsers: ["admin"],
-    },
-    cloudflare: {
-      enabled: false,
-      tunnelName: "",
-      replicas: 2,
-      expose: ["grafana"],
-      access: { enabled: false, emails: [], emailDomains: [], sessionDuration: "24h" },
-      resources: res("50m", "64Mi", "500m", "256Mi"),
-    },
-  },
+    prometheus: { replicas: 2, retention: "30d", storage: { size: "50Gi" }, resources: res("500m", "2Gi", "2", "4Gi") },
+    alertmanager: { replicas: 3, repeatInterval: "4h" },
+    grafana: { storage: { size: "5Gi" }, resources: res("100m", "256Mi", "1", "512Mi") },
+    loki: { retention: "7d", storage: { size: "30Gi" }, resources: res("200m", "512Mi", "2", "1Gi") },
+    logCollector: { resources: res("50m", "128Mi", "500m", "256Mi") },
+    kubeStateMetrics: { resources: res("50m", "128Mi", "500m", "256Mi") },
+    cloudflare: { replicas: 2, resources: res("50m", "64Mi", "500m", "256Mi") },
+  }),
 };
 
 /** Defaults of one app entry's optional fields. */
