@@ -1,0 +1,477 @@
+/**
+ * Alertmanager: routing by severity to the humans' channels (Discord, Slack, a
+ * generic webhook), the Watchdog to a dead man's switch, inhibition of warnings by
+ * their critical twin, and a StatefulSet that keeps silences and the notification
+ * log on a volume (a gossiping cluster of peers in production).
+ *
+ * The config is written for both the deployed Alertmanager (images.alertmanager,
+ * v0.28) and Debian's 0.25 that the tests run: nothing newer than 0.25 is used
+ * (`discord_configs` exists since 0.25; its `content`, `username` and
+ * `webhook_url_file` fields do not, so they are left out).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import type { ResourceRequirements, StackConfig, StorageSpec } from "./config";
+import {
+  IngressPeer,
+  ScrapeTarget,
+  WorkloadIdentity,
+  httpProbe,
+  imageOf,
+  ingressPolicySpec,
+  objectMeta,
+  resourcesOf,
+  restrictedContainerSecurity,
+  restrictedPodSecurity,
+  selectorLabels,
+  spreadAcrossNodes,
+  volumeClaimTemplate,
+  volumeOptions,
+} from "./kit";
+import { images } from "./images";
+
+/** The receivers a stack may configure (components/config.ts resolves them from secret config). */
+export type AlertReceivers = StackConfig["alertmanager"]["receivers"];
+
+/** Ports, paths and names other components rely on. */
+export const ALERTMANAGER_PORT = 9093;
+export const MESH_PORT = 9094;
+const RELOADER_PORT = 8080;
+const CONFIG_DIR = "/etc/alertmanager/config";
+const CONFIG_FILE = "alertmanager.yml";
+const TEMPLATE_FILE = "monitoring.tmpl";
+const DATA_DIR = "/alertmanager";
+
+/** Receiver names, as `amtool config routes test` prints them. */
+export const RECEIVERS = {
+  critical: "critical",
+  warning: "warning",
+  deadMansSwitch: "deadmans-switch",
+  none: "null",
+} as const;
+
+/**
+ * One notification per alert name, job and namespace: an outage of one service
+ * sends one message listing its instances, while two teams' namespaces never share
+ * a message. `app` is left out so that a node failure taking several apps down is
+ * one message per alert, not one per app.
+ */
+export const GROUP_BY = ["alertname", "job", "namespace"];
+
+/**
+ * Labels that identify the culprit: a critical alert mutes the warning of the same
+ * name only when these are equal (a label absent on both sides counts as equal).
+ */
+export const INHIBIT_EQUAL = ["alertname", "namespace", "job", "instance", "app", "database", "pod", "persistentvolumeclaim", "mountpoint"];
+
+/** Labels the messages leave out of "where": they are in the title or the same for every alert. */
+const NOT_CULPRIT_LABELS = ["alertname", "severity", "environment", "replica", "watchdog"];
+
+/** The Watchdog pings the dead man's switch this often; the switch alarms when the pings stop. */
+const WATCHDOG_TIMING = { group_wait: "0s", group_interval: "1m", repeat_interval: "5m" };
+
+/** At most this many alerts are listed in one message, to stay within Discord's 4096 characters. */
+const MAX_LISTED_ALERTS = 5;
+
+/** Requests and limits of the config-reloader sidecar: it sleeps until a file changes. */
+const RELOADER_RESOURCES: ResourceRequirements = {
+  requests: { cpu: "5m", memory: "16Mi" },
+  limits: { cpu: "50m", memory: "32Mi" },
+};
+
+export interface AlertmanagerConfigArgs {
+  /** The stack's environment; named in every message when the alert lacks the `environment` label. */
+  environment: string;
+  /** Where notifications go; none at all routes everything to the `null` receiver. */
+  receivers: AlertReceivers;
+  /** How long a new group waits for more alerts before its first message, e.g. "30s". */
+  groupWait: string;
+  /** How long a group waits before a message about alerts added to it, e.g. "5m". */
+  groupInterval: string;
+  /** How often a still-firing group is sent again, e.g. "4h". */
+  repeatInterval: string;
+}
+
+/** Whether any receiver reaches a human (the dead man's switch does not). */
+export function hasHumanReceiver(receivers: AlertReceivers): boolean {
+  return Boolean(receivers.discord?.webhookUrl || receivers.discord?.criticalWebhookUrl || receivers.slack || receivers.webhook);
+}
+
+const templateRef = (name: string) => `{{ template "${name}" . }}`;
+
+/** The integrations of the human receiver for one severity class. */
+function humanIntegrations(receivers: AlertReceivers, critical: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const d = receivers.discord;
+  // One webhook alone takes every severity; with both, the critical channel gets only critical alerts.
+  const discordUrl = critical ? (d?.criticalWebhookUrl ?? d?.webhookUrl) : (d?.webhookUrl ?? d?.criticalWebhookUrl);
+  if (discordUrl) {
+    out.discord_configs = [
+      { webhook_url: discordUrl, title: templateRef("monitoring.title"), message: templateRef("monitoring.message"), send_resolved: true },
+    ];
+  }
+  const s = receivers.slack;
+  if (s) {
+    out.slack_configs = [
+      {
+        api_url: s.webhookUrl,
+        channel: critical ? s.criticalChannel : s.warningChannel,
+        title: templateRef("monitoring.title"),
+        text: templateRef("monitoring.message"),
+        color: '{{ if eq .Status "firing" }}danger{{ else }}good{{ end }}',
+        send_resolved: true,
+      },
+    ];
+  }
+  if (receivers.webhook) out.webhook_configs = [{ url: receivers.webhook.url, send_resolved: true }];
+  return out;
+}
+
+/**
+ * The Alertmanager configuration (alertmanager.yml) as an object. Pure; the
+ * templates it names are the files of alertmanagerTemplates, mounted next to it.
+ */
+export function alertmanagerConfig(args: AlertmanagerConfigArgs): Record<string, unknown> {
+  const r = args.receivers;
+  const human = hasHumanReceiver(r);
+  const receivers: Array<Record<string, unknown>> = [];
+  if (human) {
+    receivers.push({ name: RECEIVERS.critical, ...humanIntegrations(r, true) });
+    receivers.push({ name: RECEIVERS.warning, ...humanIntegrations(r, false) });
+  }
+  if (r.deadMansSwitch) {
+    // The switch wants a steady heartbeat; a "resolved" ping would read as one more heartbeat.
+    receivers.push({ name: RECEIVERS.deadMansSwitch, webhook_configs: [{ url: r.deadMansSwitch.url, send_resolved: false }] });
+  }
+  receivers.push({ name: RECEIVERS.none });
+
+  const routes: Array<Record<string, unknown>> = [
+    // First and final: the Watchdog always fires, and must never reach a human channel.
+    {
+      receiver: r.deadMansSwitch ? RECEIVERS.deadMansSwitch : RECEIVERS.none,
+      matchers: ['watchdog="true"'],
+      ...WATCHDOG_TIMING,
+    },
+  ];
+  if (human) {
+    routes.push({ receiver: RECEIVERS.critical, matchers: ['severity="critical"'] });
+    routes.push({ receiver: RECEIVERS.warning, matchers: ['severity=~"warning|info"'] });
+  }
+
+  return {
+    global: { resolve_timeout: "5m" },
+    // Relative to this file: the templates are mounted in the same directory.
+    templates: ["*.tmpl"],
+    route: {
+      // Alerts without a known severity still reach the humans, through the warning channel.
+      receiver: human ? RECEIVERS.warning : RECEIVERS.none,
+      group_by: [...GROUP_BY],
+      group_wait: args.groupWait,
+      group_interval: args.groupInterval,
+      repeat_interval: args.repeatInterval,
+      routes,
+    },
+    inhibit_rules: [
+      { source_matchers: ['severity="critical"'], target_matchers: ['severity=~"warning|info"'], equal: [...INHIBIT_EQUAL] },
+      { source_matchers: ['severity="warning"'], target_matchers: ['severity="info"'], equal: [...INHIBIT_EQUAL] },
+    ],
+    receivers,
+  };
+}
+
+/**
+ * The message templates, file name to content. Compact on purpose: Discord cuts
+ * titles at 256 and descriptions at 4096 characters, so a message lists at most
+ * MAX_LISTED_ALERTS alerts and links to Alertmanager for the rest.
+ */
+export function alertmanagerTemplates(args: { environment: string }): Record<string, string> {
+  // A JSON string is a valid Go template string literal.
+  const environment = JSON.stringify(args.environment);
+  const hidden = NOT_CULPRIT_LABELS.map((l) => JSON.stringify(l)).join(" ");
+  const text = `{{/* Messages of the monitoring stack: what fires, where, since when, and how to fix it. */}}
+{{ define "monitoring.environment" }}{{ or .CommonLabels.environment ${environment} }}{{ end }}
+
+{{ define "monitoring.title" -}}
+{{ if eq .Status "firing" }}[FIRING:{{ .Alerts.Firing | len }}]{{ else }}[RESOLVED]{{ end }} {{ template "monitoring.environment" . }}: {{ .CommonLabels.alertname }}{{ with .CommonLabels.severity }} ({{ . }}){{ end }}
+{{- end }}
+
+{{ define "monitoring.where" -}}
+{{ range $i, $p := (.Labels.Remove (stringSlice ${hidden})).SortedPairs }}{{ if $i }}, {{ end }}{{ $p.Name }}={{ $p.Value }}{{ end }}
+{{- end }}
+
+{{ define "monitoring.alert" -}}
+- {{ .Labels.alertname }}: {{ or .Annotations.summary "(no summary)" }}
+  where: {{ template "monitoring.where" . }}
+  since: {{ .StartsAt.UTC.Format "2006-01-02 15:04:05 UTC" }}{{ if eq .Status "resolved" }}, resolved {{ .EndsAt.UTC.Format "2006-01-02 15:04:05 UTC" }}{{ end }}
+{{ with .Annotations.description }}  {{ . }}
+{{ end }}{{ with .Annotations.runbook_url }}  runbook: {{ . }}
+{{ end }}
+{{- end }}
+
+{{ define "monitoring.message" -}}
+{{ if .Alerts.Firing }}FIRING in {{ template "monitoring.environment" . }}:
+{{ range $i, $a := .Alerts.Firing }}{{ if lt $i ${MAX_LISTED_ALERTS} }}{{ template "monitoring.alert" $a }}{{ end }}{{ end }}
+{{- if gt (len .Alerts.Firing) ${MAX_LISTED_ALERTS} }}({{ len .Alerts.Firing }} firing, ${MAX_LISTED_ALERTS} listed: {{ .ExternalURL }})
+{{ end }}{{ end }}
+{{- if .Alerts.Resolved }}{{ if .Alerts.Firing }}
+{{ end }}RESOLVED in {{ template "monitoring.environment" . }}:
+{{ range $i, $a := .Alerts.Resolved }}{{ if lt $i ${MAX_LISTED_ALERTS} }}{{ template "monitoring.alert" $a }}{{ end }}{{ end }}
+{{- if gt (len .Alerts.Resolved) ${MAX_LISTED_ALERTS} }}({{ len .Alerts.Resolved }} resolved, ${MAX_LISTED_ALERTS} listed: {{ .ExternalURL }})
+{{ end }}{{ end }}
+{{- end }}
+`;
+  return { [TEMPLATE_FILE]: text };
+}
+
+/** The Service Prometheus sends alerts to: every ready pod behind it is a peer to notify. */
+export type AlertmanagerPeers = Pick<ScrapeTarget, "namespace" | "selector" | "port">;
+
+export interface AlertmanagerArgs {
+  /** Namespace of the stack (created by MonitoringNamespace; pass it as a dependency). */
+  namespace: string;
+  /** The stack's environment: the app.kubernetes.io/instance label, and named in every message. */
+  environment: string;
+  /** Number of peers. More than one forms a gossip cluster with a PodDisruptionBudget and anti-affinity; one runs unclustered. */
+  replicas: number;
+  /** group_wait of the root route, e.g. "30s". */
+  groupWait: string;
+  /** group_interval of the root route, e.g. "5m". */
+  groupInterval: string;
+  /** repeat_interval of the root route, e.g. "4h". */
+  repeatInterval: string;
+  /** Receivers with their webhook URLs (plain here; the component keeps them in a Kubernetes Secret). None: the `null` receiver and a warning. */
+  receivers: AlertReceivers;
+  /** Volume of each peer, for silences and the notification log. */
+  storage: StorageSpec;
+  /** Requests and limits of the Alertmanager container. */
+  resources: ResourceRequirements;
+  /** Protect the volumes from deletion by update or destroy. Default false. */
+  protectVolumes?: boolean;
+  /** The URL users reach Alertmanager at, used in links of messages. Default: the in-cluster Service URL. */
+  externalUrl?: string;
+  /**
+   * Who may reach the HTTP port besides the stack's Prometheus and Grafana pods,
+   * e.g. the ingress controller that exposes the UI. Default none.
+   */
+  extraClients?: IngressPeer[];
+}
+
+/** The args, or a ResourceError naming the one that cannot be deployed. */
+function checkedArgs(name: string, args: AlertmanagerArgs): AlertmanagerArgs {
+  const refuse = (message: string) => new pulumi.ResourceError(`Alertmanager "${name}": ${message}`, undefined);
+  if (!Number.isInteger(args.replicas) || args.replicas < 1) throw refuse(`replicas must be a whole number of at least 1; got ${args.replicas}`);
+  const d = args.receivers.discord;
+  if (d && !d.webhookUrl && !d.criticalWebhookUrl) throw refuse("receivers.discord needs webhookUrl, criticalWebhookUrl or both");
+  if (args.receivers.slack && (!args.receivers.slack.criticalChannel || !args.receivers.slack.warningChannel)) {
+    throw refuse("receivers.slack needs both criticalChannel and warningChannel");
+  }
+  return args;
+}
+
+/**
+ * Alertmanager with its config in a Secret, its templates in a ConfigMap, both
+ * hot-reloaded by a sidecar so that a config change never restarts a pod.
+ */
+export class Alertmanager extends pulumi.ComponentResource {
+  /** In-cluster URL of the `alertmanager` Service. */
+  public readonly url: pulumi.Output<string>;
+  /** The `alertmanager` Service, for Prometheus to discover and notify every peer. */
+  public readonly peers: AlertmanagerPeers;
+  /** Alertmanager's own metrics. */
+  public readonly scrapeTargets: ScrapeTarget[];
+  public readonly statefulSet: k8s.apps.v1.StatefulSet;
+
+  constructor(name: string, args: AlertmanagerArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Checked before anything is registered, so that a refused input leaves nothing half-made.
+    super("monitoring:index:Alertmanager", name, checkedArgs(name, args), opts);
+    if (!hasHumanReceiver(args.receivers)) {
+      pulumi.log.warn(
+        "No alert receiver is configured (discordWebhookUrl, discordCriticalWebhookUrl, slackWebhookUrl or webhookUrl): " +
+          `alerts of "${args.environment}" go to the "null" receiver and nobody is notified.`,
+        this,
+      );
+    }
+
+    const id: WorkloadIdentity = { name: "alertmanager", component: "alerting", instance: args.environment, image: "alertmanager" };
+    const selector = selectorLabels(id);
+    const ns = args.namespace;
+    const clustered = args.replicas > 1;
+    const serviceName = "alertmanager";
+    const meshServiceName = "alertmanager-cluster";
+    const inClusterUrl = `http://${serviceName}.${ns}.svc:${ALERTMANAGER_PORT}`;
+
+    const configYaml = YAML.stringify(
+      alertmanagerConfig({
+        environment: args.environment,
+        receivers: args.receivers,
+        groupWait: args.groupWait,
+        groupInterval: args.groupInterval,
+        repeatInterval: args.repeatInterval,
+      }),
+      { lineWidth: 0, aliasDuplicateObjects: false },
+    );
+    // The config holds webhook URLs: a Secret, and a Pulumi secret in the state.
+    const config = new k8s.core.v1.Secret(
+      `${name}-config`,
+      { metadata: objectMeta(id, ns, "alertmanager-config"), type: "Opaque", stringData: { [CONFIG_FILE]: pulumi.secret(configYaml) } },
+      { parent: this },
+    );
+    const templates = new k8s.core.v1.ConfigMap(
+      `${name}-templates`,
+      { metadata: objectMeta(id, ns, "alertmanager-templates"), data: alertmanagerTemplates({ environment: args.environment }) },
+      { parent: this },
+    );
+
+    const service = new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata: objectMeta(id, ns, serviceName),
+        spec: { selector, ports: [{ name: "http", port: ALERTMANAGER_PORT, targetPort: "http", protocol: "TCP" }] },
+      },
+      { parent: this },
+    );
+    // The StatefulSet's governing Service: stable DNS names per pod, the peers' addresses.
+    const meshService = new k8s.core.v1.Service(
+      `${name}-cluster-service`,
+      {
+        metadata: objectMeta(id, ns, meshServiceName),
+        spec: {
+          clusterIP: "None",
+          // Peers must find each other while they start, before any is ready.
+          publishNotReadyAddresses: true,
+          selector,
+          ports: clustered
+            ? [
+                { name: "tcp-mesh", port: MESH_PORT, targetPort: "tcp-mesh", protocol: "TCP" },
+                { name: "udp-mesh", port: MESH_PORT, targetPort: "udp-mesh", protocol: "UDP" },
+              ]
+            : [],
+        },
+      },
+      { parent: this },
+    );
+
+    const peerFlags = Array.from({ length: args.replicas }, (_, i) => `--cluster.peer=alertmanager-${i}.${meshServiceName}.${ns}.svc:${MESH_PORT}`);
+    const clusterFlags = clustered
+      ? [`--cluster.listen-address=0.0.0.0:${MESH_PORT}`, `--cluster.advertise-address=$(POD_IP):${MESH_PORT}`, ...peerFlags]
+      : // An empty listen address turns clustering off: a lone peer has nobody to gossip with.
+        ["--cluster.listen-address="];
+
+    const podSpec: k8s.types.input.core.v1.PodSpec = {
+      automountServiceAccountToken: false,
+      securityContext: restrictedPodSecurity(65534),
+      ...(clustered ? { affinity: spreadAcrossNodes(id) } : {}),
+      containers: [
+        {
+          name: "alertmanager",
+          image: imageOf(id),
+          args: [
+            `--config.file=${CONFIG_DIR}/${CONFIG_FILE}`,
+            `--storage.path=${DATA_DIR}`,
+            `--web.listen-address=:${ALERTMANAGER_PORT}`,
+            `--web.external-url=${args.externalUrl ?? inClusterUrl}`,
+            ...clusterFlags,
+          ],
+          ...(clustered ? { env: [{ name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } }] } : {}),
+          ports: [
+            { name: "http", containerPort: ALERTMANAGER_PORT, protocol: "TCP" },
+            ...(clustered
+              ? [
+                  { name: "tcp-mesh", containerPort: MESH_PORT, protocol: "TCP" },
+                  { name: "udp-mesh", containerPort: MESH_PORT, protocol: "UDP" },
+                ]
+              : []),
+          ],
+          readinessProbe: httpProbe("/-/ready", "http", { periodSeconds: 10 }),
+          livenessProbe: httpProbe("/-/healthy", "http", { initialDelaySeconds: 10, periodSeconds: 20 }),
+          resources: resourcesOf(args.resources),
+          securityContext: restrictedContainerSecurity(),
+          volumeMounts: [
+            { name: "config", mountPath: CONFIG_DIR, readOnly: true },
+            { name: "data", mountPath: DATA_DIR },
+          ],
+        },
+        {
+          // Applies config and template changes in place (POST /-/reload): silences,
+          // the notification log and cluster membership survive, no pod restarts.
+          name: "config-reloader",
+          image: images.configReloader,
+          args: [
+            `--reload-url=http://127.0.0.1:${ALERTMANAGER_PORT}/-/reload`,
+            `--watched-dir=${CONFIG_DIR}`,
+            `--listen-address=:${RELOADER_PORT}`,
+          ],
+          ports: [{ name: "reloader-web", containerPort: RELOADER_PORT, protocol: "TCP" }],
+          readinessProbe: httpProbe("/healthz", "reloader-web"),
+          livenessProbe: httpProbe("/healthz", "reloader-web", { periodSeconds: 20 }),
+          resources: resourcesOf(RELOADER_RESOURCES),
+          securityContext: restrictedContainerSecurity(),
+          volumeMounts: [{ name: "config", mountPath: CONFIG_DIR, readOnly: true }],
+        },
+      ],
+      volumes: [
+        {
+          // One directory as the containers see it (and as the render writes it): the
+          // config finds its templates next to it. A whole-directory mount, not subPath,
+          // so that the kubelet updates the files in place.
+          name: "config",
+          projected: {
+            sources: [
+              { secret: { name: config.metadata.name, items: [{ key: CONFIG_FILE, path: CONFIG_FILE }] } },
+              { configMap: { name: templates.metadata.name } },
+            ],
+          },
+        },
+      ],
+    };
+
+    // No checksum annotation on the pod template: a config change must reload, not restart.
+    this.statefulSet = new k8s.apps.v1.StatefulSet(
+      `${name}-statefulset`,
+      {
+        metadata: objectMeta(id, ns, "alertmanager"),
+        spec: {
+          serviceName: meshService.metadata.name,
+          replicas: args.replicas,
+          // Peers do not need each other to start; starting them together forms the cluster sooner.
+          podManagementPolicy: "Parallel",
+          selector: { matchLabels: selector },
+          template: { metadata: { labels: objectMeta(id, ns, "alertmanager").labels }, spec: podSpec },
+          volumeClaimTemplates: [volumeClaimTemplate(id, "data", args.storage)],
+        },
+      },
+      { parent: this, ...volumeOptions(args.protectVolumes ?? false) },
+    );
+
+    if (clustered) {
+      new k8s.policy.v1.PodDisruptionBudget(
+        `${name}-pdb`,
+        { metadata: objectMeta(id, ns, "alertmanager"), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
+        { parent: this },
+      );
+    }
+
+    const stackPods = (app: string): IngressPeer => ({
+      pods: { "app.kubernetes.io/name": app, "app.kubernetes.io/instance": args.environment },
+    });
+    const httpPolicy = ingressPolicySpec(selector, [
+      { ports: [ALERTMANAGER_PORT], from: [stackPods("prometheus"), stackPods("grafana"), ...(args.extraClients ?? [])] },
+    ]);
+    // Gossip runs over TCP and UDP on the same port (kit's helper writes TCP rules), between peers only.
+    const meshRule: k8s.types.input.networking.v1.NetworkPolicyIngressRule = {
+      ports: [
+        { protocol: "TCP", port: MESH_PORT },
+        { protocol: "UDP", port: MESH_PORT },
+      ],
+      from: [{ podSelector: { matchLabels: selector } }],
+    };
+    const policy = { ...httpPolicy, ingress: [...((httpPolicy.ingress ?? []) as k8s.types.input.networking.v1.NetworkPolicyIngressRule[]), ...(clustered ? [meshRule] : [])] };
+    new k8s.networking.v1.NetworkPolicy(`${name}-network-policy`, { metadata: objectMeta(id, ns, "alertmanager"), spec: policy }, { parent: this });
+
+    this.url = pulumi.interpolate`http://${service.metadata.name}.${service.metadata.namespace}.svc:${ALERTMANAGER_PORT}`;
+    this.peers = { namespace: ns, selector, port: "http" };
+    this.scrapeTargets = [{ job: "alertmanager", namespace: ns, selector, port: "http" }];
+    this.registerOutputs({ url: this.url });
+  }
+}

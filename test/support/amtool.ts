@@ -1,0 +1,57 @@
+/**
+ * Debian's amtool (Alertmanager 0.25) on rendered Alertmanager files: config
+ * checks, routing tests and template rendering, each in a temporary directory
+ * that holds the files exactly as the container mounts them.
+ */
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import type { Rendered } from "../../scripts/lib/render";
+
+export const AMTOOL = "/usr/bin/amtool";
+
+/** Writes the files of the rendered `alertmanager` component to a new temporary directory; returns the config path. */
+export function writeAlertmanagerFiles(rendered: Rendered, prefix = "am-"): { dir: string; config: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  let found = false;
+  for (const [file, content] of rendered.files) {
+    if (!file.startsWith("alertmanager/")) continue;
+    if (content.startsWith("[secret]")) throw new Error(`${file} is redacted: render with secrets shown`);
+    fs.writeFileSync(path.join(dir, path.basename(file)), content);
+    found = true;
+  }
+  if (!found) throw new Error("the render has no alertmanager files");
+  return { dir, config: path.join(dir, "alertmanager.yml") };
+}
+
+/** `amtool check-config`: the exit status and what it printed. */
+export function checkConfig(config: string): { ok: boolean; output: string } {
+  const r = spawnSync(AMTOOL, ["check-config", config], { encoding: "utf8", timeout: 30_000 });
+  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
+}
+
+/** The receivers `amtool config routes test` resolves for a label set, in order. */
+export function routeOf(config: string, labels: Record<string, string>): string[] {
+  const out = execFileSync(
+    AMTOOL,
+    ["config", "routes", "test", `--config.file=${config}`, ...Object.entries(labels).map(([k, v]) => `${k}=${v}`)],
+    { encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  return out.trim().split(",").map((r) => r.trim()).filter(Boolean);
+}
+
+/** Renders `text` with the templates of `dir` and the given notification data (template.Data). */
+export function renderTemplate(dir: string, text: string, data: object): string {
+  const dataFile = path.join(dir, `data-${process.pid}-${Date.now()}.json`);
+  fs.writeFileSync(dataFile, JSON.stringify(data));
+  try {
+    return execFileSync(
+      AMTOOL,
+      ["template", "render", `--template.glob=${path.join(dir, "*.tmpl")}`, `--template.text=${text}`, `--template.data=${dataFile}`],
+      { encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "pipe"] },
+    );
+  } finally {
+    fs.rmSync(dataFile, { force: true });
+  }
+}
