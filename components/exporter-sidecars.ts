@@ -1,0 +1,353 @@
+/**
+ * Database exporters (PostgreSQL, Redis, MongoDB), one per entry of config.databases:
+ *
+ * - `sidecar`: the exporter container is added to a Deployment or StatefulSet that
+ *   another team or stack owns, by a server-side-apply patch that owns only the fields
+ *   it adds. Deleting the entry deletes the patch, and with it exactly those fields.
+ * - `standalone`: an exporter Deployment in the stack namespace, for a database that
+ *   runs outside the cluster.
+ *
+ * The DSN (it holds the password) reaches the exporter only through a Kubernetes
+ * Secret: an existing one (secretRef) or one made here from the secret config value.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { DatabaseExporter, EXPORTER_RESOURCES, ResourceRequirements } from "./config";
+import { prometheusPodLabels } from "./exporters";
+import { ImageName, images } from "./images";
+import {
+  ScrapeTarget,
+  WorkloadIdentity,
+  ingressPolicySpec,
+  objectMeta,
+  resourcesOf,
+  restrictedContainerSecurity,
+  restrictedPodSecurity,
+  selectorLabels,
+  standardLabels,
+} from "./kit";
+
+export type DatabaseType = DatabaseExporter["type"];
+
+/** What differs between the three exporters. */
+interface ExporterKind {
+  image: ImageName;
+  /** The port it serves /metrics on (its upstream default). */
+  port: number;
+  /** Container port name: unique in a pod that already has its own ports (at most 15 characters). */
+  portName: string;
+  /** The environment variable it reads the DSN from. */
+  dsnEnv: string;
+  args: string[];
+  /** What a DSN of this database looks like, to catch a DSN given to the wrong exporter. */
+  dsnPattern: RegExp;
+  dsnExample: string;
+}
+
+export const EXPORTER_KINDS: Readonly<Record<DatabaseType, ExporterKind>> = {
+  postgres: {
+    image: "postgresExporter",
+    port: 9187,
+    portName: "pg-metrics",
+    dsnEnv: "DATA_SOURCE_NAME",
+    args: ["--web.listen-address=:9187"],
+    // A URL, or libpq's key=value form.
+    dsnPattern: /^(postgres(ql)?:\/\/\S+|[a-z_]+=\S*(\s+[a-z_]+=\S*)*)$/,
+    dsnExample: "postgresql://user:password@host:5432/db?sslmode=require",
+  },
+  redis: {
+    image: "redisExporter",
+    port: 9121,
+    portName: "redis-metrics",
+    // REDIS_ADDR may carry the password: redis://:password@host:6379.
+    dsnEnv: "REDIS_ADDR",
+    args: ["--web.listen-address=:9121"],
+    dsnPattern: /^((rediss?|unix):\/\/\S+|[^\s:/@]+:\d{1,5})$/,
+    dsnExample: "redis://:password@host:6379",
+  },
+  mongodb: {
+    image: "mongodbExporter",
+    port: 9216,
+    portName: "mongo-metrics",
+    dsnEnv: "MONGODB_URI",
+    args: [
+      "--web.listen-address=:9216",
+      // serverStatus (connections, opcounters, memory, WiredTiger cache) from getDiagnosticData.
+      "--collector.diagnosticdata",
+      "--collector.replicasetstatus",
+      // The 0.1x metric names as well (mongodb_connections, mongodb_mongod_*), which many
+      // dashboards and rules still use. mongodb_up is always exported.
+      "--compatible-mode",
+    ],
+    dsnPattern: /^mongodb(\+srv)?:\/\/\S+$/,
+    dsnExample: "mongodb://user:password@host:27017/admin",
+  },
+};
+
+/** Pod-template label naming the exporter type; Prometheus' pod job turns it into job `<type>-exporter`. */
+export const EXPORTER_LABEL = "monitoring-stack/exporter";
+/** Pod-template label naming the database; Prometheus' pod job turns it into the `database` label. */
+export const DATABASE_LABEL = "monitoring-stack/database";
+
+/** A database exporter as a container needs it. */
+export interface SidecarDatabase {
+  /** The database's name: the `database` label of its series. */
+  name: string;
+  type: DatabaseType;
+  /** The Secret, in the pod's namespace, and its key holding the DSN (with the password). */
+  dsnSecret: { name: string; key: string };
+  /** Requests and limits; default EXPORTER_RESOURCES (10m/32Mi, limit 100m/64Mi). */
+  resources?: ResourceRequirements;
+}
+
+/**
+ * The exporter container for a pod that runs the database: for programs that own
+ * their database workloads (add it to the pod's containers, and exporterPodMetadata
+ * to its template), and the container the sidecar patches add.
+ *
+ * Everything the restricted standard asks is set on the container itself (uid, group,
+ * seccomp), since the pod's own security context belongs to the workload's owner.
+ * No readiness probe: in someone else's pod, an exporter that is not ready would take
+ * the database out of its Service. A database outage shows as `*_up == 0` instead.
+ */
+export function exporterSidecarContainer(database: SidecarDatabase): k8s.types.input.core.v1.Container {
+  const kind = EXPORTER_KINDS[database.type];
+  return {
+    name: `${database.type}-exporter`,
+    image: images[kind.image],
+    args: [...kind.args],
+    env: [{ name: kind.dsnEnv, valueFrom: { secretKeyRef: { name: database.dsnSecret.name, key: database.dsnSecret.key } } }],
+    ports: [{ name: kind.portName, containerPort: kind.port, protocol: "TCP" }],
+    // A TCP probe: an HTTP probe of /metrics would query the database every time.
+    livenessProbe: { tcpSocket: { port: kind.portName }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
+    resources: resourcesOf(database.resources ?? EXPORTER_RESOURCES),
+    securityContext: {
+      ...restrictedContainerSecurity(),
+      runAsUser: 65534,
+      runAsGroup: 65534,
+      seccompProfile: { type: "RuntimeDefault" },
+    },
+  };
+}
+
+/** Labels and scrape annotations for the template of a pod that runs an exporter container. */
+export function exporterPodMetadata(database: Pick<SidecarDatabase, "name" | "type">): {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+} {
+  return {
+    labels: { [EXPORTER_LABEL]: database.type, [DATABASE_LABEL]: database.name },
+    annotations: {
+      "prometheus.io/scrape": "true",
+      "prometheus.io/port": String(EXPORTER_KINDS[database.type].port),
+      "prometheus.io/path": "/metrics",
+    },
+  };
+}
+
+/** The field manager of one entry's patch: its own, so patches never take each other's fields. */
+export function sidecarFieldManager(environment: string, database: string): string {
+  return `monitoring-stack-${environment}-${database}`;
+}
+
+const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+export interface ExporterSidecarsArgs {
+  /** The database exporters (config databases). Default none. */
+  databases: DatabaseExporter[];
+  /**
+   * The stack namespace: standalone exporters and their Secrets live there. It must
+   * exist first: pass its MonitoringNamespace in `opts.dependsOn`.
+   */
+  namespace: string;
+  /** The stack's environment: app.kubernetes.io/instance, the Prometheus pods' instance label, part of the field managers' names. */
+  environment: string;
+}
+
+/**
+ * One exporter per database: a sidecar patched into the database's workload, or a
+ * standalone Deployment. Sidecars are scraped through their pod annotations (the pod
+ * job of Prometheus); standalone exporters through `scrapeTargets`.
+ *
+ * Sidecars get no NetworkPolicy: a policy in the target namespace would isolate the
+ * database pod for every other client. If that namespace restricts ingress already,
+ * its owner admits Prometheus to the exporter port.
+ */
+export class ExporterSidecars extends pulumi.ComponentResource {
+  /** The standalone exporters, job `<type>-exporter`, label `database`. */
+  public readonly scrapeTargets: ScrapeTarget[];
+
+  constructor(name: string, args: ExporterSidecarsArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Refuse conflicting input before anything is registered, so nothing half-built is left behind.
+    checkExporterArgs(name, args, opts?.parent);
+    // The component's own inputs are recorded in the state: the DSNs go there as secrets.
+    super("monitoring:index:ExporterSidecars", name, { ...args, databases: args.databases.map(withSecretDsn) }, opts);
+
+    const scrapeTargets: ScrapeTarget[] = [];
+    for (const db of args.databases) {
+      if (db.mode === "sidecar") this.sidecar(name, db, args);
+      else scrapeTargets.push(this.standalone(name, db, args));
+    }
+    this.scrapeTargets = scrapeTargets;
+    this.registerOutputs({ scrapeTargets: this.scrapeTargets });
+  }
+
+  /** The Secret (name and key) the exporter reads its DSN from, in `namespace`; created from the config value when there is no secretRef. */
+  private dsnSecret(
+    name: string,
+    db: DatabaseExporter,
+    namespace: string,
+    id: WorkloadIdentity,
+  ): { ref: { name: string; key: string }; secret?: k8s.core.v1.Secret } {
+    if ("secretRef" in db.dsn) return { ref: db.dsn.secretRef };
+    const ref = { name: `${db.name}-exporter-dsn`, key: `${db.name}-dsn` };
+    const secret = new k8s.core.v1.Secret(
+      `${name}-${db.name}-dsn`,
+      {
+        metadata: objectMeta(id, namespace, ref.name),
+        type: "Opaque",
+        stringData: { [ref.key]: pulumi.secret(db.dsn.value) },
+      },
+      { parent: this },
+    );
+    return { ref, secret };
+  }
+
+  private sidecar(name: string, db: DatabaseExporter, args: ExporterSidecarsArgs): void {
+    const target = db.target as NonNullable<DatabaseExporter["target"]>;
+    const kind = EXPORTER_KINDS[db.type];
+    const id: WorkloadIdentity = { name: `${db.type}-exporter`, component: "exporter", instance: args.environment, image: kind.image };
+    const { ref, secret } = this.dsnSecret(name, db, target.namespace, id);
+
+    // Exactly the fields the sidecar adds: the container (merged into the pod's list by
+    // its name), two labels and the scrape annotations. Server-side apply records this
+    // field manager as their owner, so deleting the patch removes these and only these.
+    // Forced: a field another manager set (an old hand-made exporter container, say)
+    // is taken over rather than failing the update.
+    const patch = {
+      metadata: {
+        name: target.name,
+        namespace: target.namespace,
+        annotations: {
+          "pulumi.com/patchFieldManager": sidecarFieldManager(args.environment, db.name),
+          "pulumi.com/patchForce": "true",
+        },
+      },
+      spec: {
+        template: {
+          metadata: exporterPodMetadata(db),
+          spec: { containers: [exporterSidecarContainer({ name: db.name, type: db.type, dsnSecret: ref, resources: db.resources })] },
+        },
+      },
+    };
+    const opts: pulumi.CustomResourceOptions = { parent: this, ...(secret ? { dependsOn: [secret] } : {}) };
+    if (target.kind === "Deployment") new k8s.apps.v1.DeploymentPatch(`${name}-${db.name}-sidecar`, patch, opts);
+    else new k8s.apps.v1.StatefulSetPatch(`${name}-${db.name}-sidecar`, patch, opts);
+  }
+
+  private standalone(name: string, db: DatabaseExporter, args: ExporterSidecarsArgs): ScrapeTarget {
+    const kind = EXPORTER_KINDS[db.type];
+    const id: WorkloadIdentity = { name: `${db.name}-exporter`, component: "exporter", instance: args.environment, image: kind.image };
+    const { ref, secret } = this.dsnSecret(name, db, args.namespace, id);
+    const container = exporterSidecarContainer({ name: db.name, type: db.type, dsnSecret: ref, resources: db.resources });
+
+    // One replica in every profile: a second one would export every series twice (and
+    // fire every *_up alert twice); a restart costs a few scrapes.
+    new k8s.apps.v1.Deployment(
+      `${name}-${db.name}-deployment`,
+      {
+        metadata: objectMeta(id, args.namespace, id.name),
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: selectorLabels(id) },
+          template: {
+            metadata: { labels: standardLabels(id) },
+            spec: {
+              automountServiceAccountToken: false,
+              securityContext: restrictedPodSecurity(65534),
+              // In its own pod, readiness is harmless: it only gates the exporter's own Service.
+              containers: [{ ...container, readinessProbe: { tcpSocket: { port: kind.portName }, periodSeconds: 10, timeoutSeconds: 5 } }],
+            },
+          },
+        },
+      },
+      { parent: this, ...(secret ? { dependsOn: [secret] } : {}) },
+    );
+
+    new k8s.core.v1.Service(
+      `${name}-${db.name}-service`,
+      {
+        metadata: objectMeta(id, args.namespace, id.name),
+        spec: {
+          selector: selectorLabels(id),
+          ports: [{ name: "metrics", port: kind.port, targetPort: kind.portName, protocol: "TCP" }],
+        },
+      },
+      { parent: this },
+    );
+
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-${db.name}-network-policy`,
+      {
+        metadata: objectMeta(id, args.namespace, id.name),
+        spec: ingressPolicySpec(selectorLabels(id), [{ ports: [kind.port], from: [{ pods: prometheusPodLabels(args.environment) }] }]),
+      },
+      { parent: this },
+    );
+
+    return {
+      job: `${db.type}-exporter`,
+      namespace: args.namespace,
+      selector: selectorLabels(id),
+      port: "metrics",
+      labels: { database: db.name },
+    };
+  }
+}
+
+/** Throws a ResourceError naming the first argument that conflicts with another or cannot be deployed. */
+function checkExporterArgs(name: string, args: ExporterSidecarsArgs, parent: pulumi.Resource | undefined): void {
+  const fail = (message: string): never => {
+    throw new pulumi.ResourceError(`ExporterSidecars "${name}": ${message}`, parent);
+  };
+  const seen = new Set<string>();
+  const workloads = new Map<string, string>();
+  for (const db of args.databases) {
+    const arg = `databases["${db.name}"]`;
+    if (seen.has(db.name)) fail(`databases: the name "${db.name}" is used more than once; each exporter is keyed by its name`);
+    seen.add(db.name);
+    if (db.mode === "sidecar") {
+      if (!db.target) fail(`${arg}.target is required for a sidecar: the Deployment or StatefulSet to add the exporter to`);
+      const t = db.target as NonNullable<DatabaseExporter["target"]>;
+      const workload = `${t.kind} ${t.namespace}/${t.name}`;
+      const other = workloads.get(workload);
+      if (other !== undefined) {
+        fail(
+          `${arg}.target: ${workload} already gets the exporter of "${other}"; a pod has one set of prometheus.io annotations, so one exporter sidecar per workload`,
+        );
+      }
+      workloads.set(workload, db.name);
+    } else {
+      if (db.target) fail(`${arg}.target is only for sidecars; a standalone exporter runs in the stack namespace`);
+      if (!DNS_1035_LABEL.test(`${db.name}-exporter`) || `${db.name}-exporter`.length > 63) {
+        fail(
+          `${arg}.name: a standalone exporter's Service is named "<name>-exporter", which must be a DNS-1035 label (a letter first, at most 63 characters)`,
+        );
+      }
+    }
+    if ("value" in db.dsn) {
+      const kind = EXPORTER_KINDS[db.type];
+      // Never echo the value: it holds a password.
+      if (!kind.dsnPattern.test(db.dsn.value)) {
+        fail(`${arg}.dsn: not a ${db.type} DSN (the value is not shown because it is secret); expected something like ${kind.dsnExample}`);
+      }
+    }
+  }
+}
+
+/** The entry with its DSN, if given as a value, wrapped as a Pulumi secret. */
+function withSecretDsn(
+  db: DatabaseExporter,
+): Omit<DatabaseExporter, "dsn"> & { dsn: { secretRef: { name: string; key: string } } | { value: pulumi.Output<string> } } {
+  return "value" in db.dsn ? { ...db, dsn: { value: pulumi.secret(db.dsn.value) } } : { ...db, dsn: db.dsn };
+}
