@@ -1,0 +1,173 @@
+/**
+ * Real servers for end-to-end tests: child processes on 127.0.0.1 that are always
+ * stopped (afterAll, or at exit if a test runner dies first), free ports, bounded
+ * waits and small HTTP helpers. Loopback only: nothing here listens elsewhere.
+ */
+import { ChildProcess, spawn } from "child_process";
+import * as http from "http";
+import * as net from "net";
+
+export const LOOPBACK = "127.0.0.1";
+
+/** A port nobody listens on right now (the kernel's choice; released before use, so bind soon). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, LOOPBACK, () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+/** Distinct free ports. */
+export async function freePorts(n: number): Promise<number[]> {
+  const ports = new Set<number>();
+  for (let attempts = 0; ports.size < n; attempts++) {
+    if (attempts > n * 10) throw new Error(`could not find ${n} free ports`);
+    ports.add(await freePort());
+  }
+  return [...ports];
+}
+
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  // Last resort when a test run is torn down without afterAll: never leave servers behind.
+  for (const child of running) child.kill("SIGKILL");
+});
+
+/** A child process with its recent output kept for failure messages. */
+export class ManagedProcess {
+  private readonly child: ChildProcess;
+  private readonly lines: string[] = [];
+  private exited: Promise<void>;
+  public exitCode: number | null = null;
+
+  constructor(
+    public readonly name: string,
+    command: string,
+    args: string[],
+    options: { cwd?: string; env?: Record<string, string> } = {},
+  ) {
+    this.child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+    running.add(this.child);
+    const keep = (chunk: Buffer) => {
+      this.lines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+      if (this.lines.length > 200) this.lines.splice(0, this.lines.length - 200);
+    };
+    this.child.stdout?.on("data", keep);
+    this.child.stderr?.on("data", keep);
+    this.exited = new Promise((resolve) => {
+      this.child.once("exit", (code) => {
+        this.exitCode = code;
+        running.delete(this.child);
+        resolve();
+      });
+      this.child.once("error", (err) => {
+        this.lines.push(`spawn error: ${err.message}`);
+        running.delete(this.child);
+        resolve();
+      });
+    });
+  }
+
+  get alive(): boolean {
+    return running.has(this.child);
+  }
+
+  /** The last lines it printed, for a failure message. */
+  output(last = 40): string {
+    return `--- ${this.name} (last ${last} lines) ---\n${this.lines.slice(-last).join("\n")}`;
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs` (Alertmanager may take 10 s to leave its cluster). */
+  async stop(graceMs = 15_000): Promise<void> {
+    if (!this.alive) return;
+    this.child.kill("SIGTERM");
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+/** Stops every process, concurrently. */
+export async function stopAll(processes: ManagedProcess[]): Promise<void> {
+  await Promise.all(processes.map((p) => p.stop()));
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Polls `check` every `everyMs` until it returns a value other than undefined, or
+ * fails after `timeoutMs` with `what` and the last error seen.
+ */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ""}`);
+}
+
+/** GET a URL on the loopback; resolves with the status and body. */
+export function httpGet(url: string, timeoutMs = 2000): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+    });
+    req.on("timeout", () => req.destroy(new Error(`GET ${url} timed out`)));
+    req.on("error", reject);
+  });
+}
+
+/** GET a JSON document; fails on a non-2xx status. */
+export async function httpGetJson<T>(url: string): Promise<T> {
+  const { status, body } = await httpGet(url);
+  if (status < 200 || status >= 300) throw new Error(`GET ${url}: HTTP ${status}`);
+  return JSON.parse(body) as T;
+}
+
+/** An HTTP server on the loopback that can be closed and opened again on the same port. */
+export class LoopbackServer {
+  private server: http.Server | undefined;
+  private readonly sockets = new Set<net.Socket>();
+
+  constructor(
+    public readonly port: number,
+    private readonly handler: http.RequestListener,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.server) return;
+    const server = http.createServer(this.handler);
+    server.on("connection", (socket) => {
+      this.sockets.add(socket);
+      socket.once("close", () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(this.port, LOOPBACK, () => resolve());
+    });
+    this.server = server;
+  }
+
+  /** Stops listening and drops open connections: to a client it is down at once. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
