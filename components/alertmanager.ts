@@ -250,11 +250,33 @@ export interface AlertmanagerArgs {
   protectVolumes?: boolean;
   /** The URL users reach Alertmanager at, used in links of messages. Default: the in-cluster Service URL. */
   externalUrl?: string;
-  /**
-   * Who may reach the HTTP port besides the stack's Prometheus and Grafana pods,
-   * e.g. the ingress controller that exposes the UI. Default none.
-   */
-  extraClients?: IngressPeer[];
+  /** Admit Traefik's pods (kube-system) to the HTTP port, when Traefik exposes the UI. Default false. */
+  ingressFromTraefik?: boolean;
+  /** Admit the stack's cloudflared pods to the HTTP port, when the tunnel exposes the UI. Default false. */
+  ingressFromCloudflared?: boolean;
+}
+
+/** The Alertmanager component's args for a validated stack config. */
+export function alertmanagerArgs(cfg: StackConfig): AlertmanagerArgs {
+  const am = cfg.alertmanager;
+  const via = (edge: "traefik" | "cloudflare") => cfg[edge].enabled && cfg[edge].expose.includes("alertmanager");
+  const host = cfg.hostnames.alertmanager;
+  return {
+    namespace: cfg.namespace,
+    environment: cfg.environment,
+    replicas: am.replicas,
+    groupWait: am.groupWait,
+    groupInterval: am.groupInterval,
+    repeatInterval: am.repeatInterval,
+    receivers: am.receivers,
+    storage: am.storage,
+    resources: am.resources,
+    protectVolumes: cfg.protectVolumes,
+    // Links in messages point where users open the UI, when it is published.
+    ...((via("traefik") || via("cloudflare")) && host ? { externalUrl: `https://${host}` } : {}),
+    ingressFromTraefik: via("traefik"),
+    ingressFromCloudflared: via("cloudflare"),
+  };
 }
 
 /** The args, or a ResourceError naming the one that cannot be deployed. */
@@ -455,9 +477,10 @@ export class Alertmanager extends pulumi.ComponentResource {
     const stackPods = (app: string): IngressPeer => ({
       pods: { "app.kubernetes.io/name": app, "app.kubernetes.io/instance": args.environment },
     });
-    const httpPolicy = ingressPolicySpec(selector, [
-      { ports: [ALERTMANAGER_PORT], from: [stackPods("prometheus"), stackPods("grafana"), ...(args.extraClients ?? [])] },
-    ]);
+    const clients = [stackPods("prometheus"), stackPods("grafana")];
+    if (args.ingressFromTraefik) clients.push({ namespaces: { "kubernetes.io/metadata.name": "kube-system" }, pods: { "app.kubernetes.io/name": "traefik" } });
+    if (args.ingressFromCloudflared) clients.push(stackPods("cloudflared"));
+    const httpPolicy = ingressPolicySpec(selector, [{ ports: [ALERTMANAGER_PORT], from: clients }]);
     // Gossip runs over TCP and UDP on the same port (kit's helper writes TCP rules), between peers only.
     const meshRule: k8s.types.input.networking.v1.NetworkPolicyIngressRule = {
       ports: [

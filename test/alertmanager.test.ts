@@ -10,9 +10,11 @@ import {
   AlertReceivers,
   GROUP_BY,
   INHIBIT_EQUAL,
+  alertmanagerArgs,
   alertmanagerConfig,
   alertmanagerTemplates,
 } from "../components/alertmanager";
+import { parseStackConfig } from "../components/config";
 import { images } from "../components/images";
 import { Rendered, renderRun } from "../scripts/lib/render";
 import { runProgram } from "../scripts/lib/runner";
@@ -212,6 +214,41 @@ describe("message templates (amtool template render)", () => {
   });
 });
 
+describe("alertmanagerArgs", () => {
+  /** A stack's validated config from plain `monitoring:*` values and secrets. */
+  const stackConfig = (stack: string, plain: Record<string, unknown>, secrets: Record<string, string> = {}) => {
+    const wire = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+    const values = Object.fromEntries(Object.entries({ ...plain, ...secrets }).map(([k, v]) => [`monitoring:${k}`, wire(v)]));
+    return parseStackConfig({ project: "monitoring", stack, values, secretKeys: Object.keys(secrets).map((k) => `monitoring:${k}`) }).config;
+  };
+
+  test("the stack's section, receivers and volume protection reach the component", () => {
+    const cfg = stackConfig("production", { alertmanager: { groupWait: "10s" } }, { discordWebhookUrl: URLS.discord });
+    expect(alertmanagerArgs(cfg)).toEqual({
+      namespace: "monitoring",
+      environment: "production",
+      replicas: 3,
+      groupWait: "10s",
+      groupInterval: "5m",
+      repeatInterval: "4h",
+      receivers: { discord: { webhookUrl: URLS.discord } },
+      storage: cfg.alertmanager.storage,
+      resources: cfg.alertmanager.resources,
+      protectVolumes: true,
+      ingressFromTraefik: false,
+      ingressFromCloudflared: false,
+    });
+  });
+
+  test("links point at the public hostname, and the edge may connect, only when Traefik or the tunnel publishes Alertmanager", () => {
+    const viaTraefik = alertmanagerArgs(stackConfig("staging", { domain: "example.com", traefik: { enabled: true, expose: ["alertmanager"] } }));
+    expect(viaTraefik).toMatchObject({ externalUrl: "https://alertmanager.example.com", ingressFromTraefik: true, ingressFromCloudflared: false });
+    const grafanaOnly = alertmanagerArgs(stackConfig("staging", { domain: "example.com", traefik: { enabled: true, expose: ["grafana"] } }));
+    expect(grafanaOnly.externalUrl).toBeUndefined();
+    expect(grafanaOnly.ingressFromTraefik).toBe(false);
+  });
+});
+
 // ---------------------------------------------------------------------------
 // The component alone
 
@@ -390,6 +427,18 @@ describe("Alertmanager component", () => {
     await expect(
       renderAlertmanager({ ...BASE_ARGS, receivers: { slack: { webhookUrl: URLS.slack, criticalChannel: "", warningChannel: "#infrastructure" } } }),
     ).rejects.toThrow(/receivers.slack needs both criticalChannel and warningChannel/);
+  });
+
+  test("the edge that publishes the UI may reach the HTTP port, and nothing else is added", async () => {
+    const { shown } = await renderAlertmanager({ ...BASE_ARGS, ingressFromTraefik: true, ingressFromCloudflared: true });
+    const ingress = (objectOf(shown, "NetworkPolicy", "alertmanager").spec as { ingress: Array<{ ports: unknown[]; from: unknown[] }> }).ingress;
+    expect(ingress).toHaveLength(1);
+    expect(ingress[0].from).toEqual([
+      { podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": "staging" } } },
+      { podSelector: { matchLabels: { "app.kubernetes.io/name": "grafana", "app.kubernetes.io/instance": "staging" } } },
+      { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "traefik" } } },
+      { podSelector: { matchLabels: { "app.kubernetes.io/name": "cloudflared", "app.kubernetes.io/instance": "staging" } } },
+    ]);
   });
 
   test("every child is parented to the component", async () => {
