@@ -1,0 +1,278 @@
+/**
+ * The app contract: the generated recording rules turn each app's own metric names
+ * into the `app:*` series. Checked by promtool (syntax) and by a promtool unit test
+ * that feeds an app's raw series under custom names and reads back the normalised
+ * values, which proves the normalisation itself.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { APP_SERIES, SLO_WINDOWS, appRecordingRules } from "../components/app-rules";
+import { AppTarget, parseStackConfig } from "../components/config";
+import { readStackConfig } from "../scripts/lib/stackfile";
+import { promqlProblem } from "./support/promql";
+
+const PROMTOOL = "/usr/bin/promtool";
+
+/** Runs promtool; fails with the install hint when it is missing. */
+function promtool(args: string[], cwd?: string): { ok: boolean; output: string } {
+  if (!fs.existsSync(PROMTOOL))
+    throw new Error(`${PROMTOOL} is missing: install Debian's "prometheus" package (sudo apt-get install prometheus)`);
+  const r = spawnSync(PROMTOOL, args, { cwd, encoding: "utf8", timeout: 120_000 });
+  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
+}
+
+/** An app as config.ts resolves it, with everything overridable. */
+function app(name: string, overrides: Partial<AppTarget> = {}): AppTarget {
+  return {
+    name,
+    service: { namespace: "shop", name, port: "http" },
+    path: "/metrics",
+    scheme: "http",
+    labels: {},
+    metrics: {
+      requests: "http_requests_total",
+      duration: "http_request_duration_seconds",
+      statusLabel: "status",
+      methodLabel: "method",
+      routeLabel: "endpoint",
+      activeConnections: "http_connections_active",
+    },
+    slo: { availabilityRatio: 0.999, latencyP95Seconds: 0.5 },
+    alerts: { latencyP95Seconds: 1, errorRatio: 0.05 },
+    ...overrides,
+  };
+}
+
+/** An app that names everything its own way, with its own objectives. */
+const shop = app("shop", {
+  metrics: {
+    requests: "shop_http_requests_total",
+    duration: "shop_http_request_duration_seconds",
+    statusLabel: "status_code",
+    methodLabel: "verb",
+    routeLabel: "handler",
+    activeConnections: "shop_open_connections",
+  },
+  slo: { availabilityRatio: 0.995, latencyP95Seconds: 0.25, minRequestsPerSecond: 2 },
+  alerts: { latencyP95Seconds: 0.75, errorRatio: 0.1 },
+});
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "app-rules-"));
+}
+
+describe("appRecordingRules", () => {
+  test("one group per app, evaluated at the given interval, with every series of the contract", () => {
+    const file = appRecordingRules([shop, app("web")], "30s");
+
+    expect(file.groups.map((g) => [g.name, g.interval])).toEqual([
+      ["app-shop", "30s"],
+      ["app-web", "30s"],
+    ]);
+    expect(file.groups[0].rules.map((r) => r.record)).toEqual([
+      "app:http_requests:rate5m",
+      "app:http_request_duration_seconds_bucket:rate5m",
+      "app:http_connections_active:sum",
+      "app:slo_errors_per_request:ratio_rate5m",
+      "app:slo_errors_per_request:ratio_rate30m",
+      "app:slo_errors_per_request:ratio_rate1h",
+      "app:slo_errors_per_request:ratio_rate2h",
+      "app:slo_errors_per_request:ratio_rate6h",
+      "app:slo_errors_per_request:ratio_rate1d",
+      "app:slo_errors_per_request:ratio_rate3d",
+      "app:slo_availability_target:ratio",
+      "app:slo_latency_target_seconds",
+      "app:slo_min_throughput:rps",
+      "app:alert_threshold_latency_p95_seconds",
+      "app:alert_threshold_error_ratio",
+    ]);
+    for (const group of file.groups) {
+      const name = group.name.replace(/^app-/, "");
+      for (const rule of group.rules) {
+        expect(rule.labels).toEqual({ app: name });
+        expect(promqlProblem(rule.expr)).toBeUndefined();
+      }
+    }
+  });
+
+  test("selects the app's own series by its name and job, under the app's own metric and label names", () => {
+    const [group] = appRecordingRules([shop], "15s").groups;
+    const expr = (record: string) => group.rules.find((r) => r.record === record)?.expr;
+
+    expect(expr(APP_SERIES.requests)).toBe(
+      'sum by (code, method) (label_replace(label_replace(rate(shop_http_requests_total{app="shop", job="shop"}[5m]), "code", "$1", "status_code", "(.*)"), "method", "$1", "verb", "(.*)"))',
+    );
+    expect(expr(APP_SERIES.durationBuckets)).toBe(
+      'sum by (le, route) (label_replace(rate(shop_http_request_duration_seconds_bucket{app="shop", job="shop"}[5m]), "route", "$1", "handler", "(.*)"))',
+    );
+    expect(expr(APP_SERIES.activeConnections)).toBe('sum(shop_open_connections{app="shop", job="shop"})');
+    expect(expr(APP_SERIES.errorRatio("1h"))).toBe(
+      '(sum(rate(shop_http_requests_total{app="shop", job="shop", status_code=~"5.."}[1h])) or vector(0))\n/\nsum(rate(shop_http_requests_total{app="shop", job="shop"}[1h]))',
+    );
+    expect(expr(APP_SERIES.availabilityTarget)).toBe("vector(0.995)");
+    expect(expr(APP_SERIES.errorRatioThreshold)).toBe("vector(0.1)");
+  });
+
+  test("records the throughput objective only for apps that set one", () => {
+    const [withMin, without] = appRecordingRules([shop, app("web")], "15s").groups;
+    expect(withMin.rules.filter((r) => r.record === APP_SERIES.minThroughput)).toHaveLength(1);
+    expect(without.rules.filter((r) => r.record === APP_SERIES.minThroughput)).toHaveLength(0);
+  });
+
+  test("no apps is an empty, valid rule file; a repeated app name is refused", () => {
+    expect(appRecordingRules([], "15s")).toEqual({ groups: [] });
+    expect(() => appRecordingRules([app("web"), app("web")], "15s")).toThrow('app "web" appears twice');
+  });
+});
+
+describe("the generated rules under promtool", () => {
+  test("promtool check rules accepts the rules of both stacks' apps and of an app with custom names", () => {
+    const dir = tempDir();
+    const files: string[] = [];
+    for (const stack of ["staging", "production"]) {
+      const input = readStackConfig(stack, []);
+      const { config } = parseStackConfig({ project: input.project, stack, values: input.config, secretKeys: input.secretKeys });
+      expect(config.apps.length).toBeGreaterThan(0);
+      const file = path.join(dir, `${stack}.rules.yml`);
+      fs.writeFileSync(file, YAML.stringify(appRecordingRules(config.apps, config.prometheus.evaluationInterval)));
+      files.push(file);
+    }
+    const custom = path.join(dir, "custom.rules.yml");
+    fs.writeFileSync(custom, YAML.stringify(appRecordingRules([shop, app("web")], "15s")));
+    files.push(custom);
+
+    const result = promtool(["check", "rules", ...files]);
+    expect(result.output).not.toMatch(/FAILED/);
+    expect(result.ok).toBe(true);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("promtool test rules: an app's raw series under its own names come out as the contract's series", () => {
+    // Given the rules of `shop` (custom names) and `web` (defaults), and over three days:
+    // - shop serves 9 requests/s of GET 200 and, during the last day only, 2 requests/s of POST 503;
+    // - a copy of shop's series scraped by another job, and series of another app under
+    //   shop's metric names, both of which must stay out of shop's results;
+    // - two instances of shop with 3 and 4 open connections, and latency buckets by handler.
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, "apps.rules.yml"), YAML.stringify(appRecordingRules([shop, app("web")], "1m")));
+    const minutes = 3 * 24 * 60;
+    const day = 24 * 60;
+    const steady = (perMinute: number) => `0+${perMinute}x${minutes}`;
+    const lastDayOnly = (perMinute: number) => `0x${minutes - day - 1} 0+${perMinute}x${day}`;
+    const shopLabels = 'app="shop", job="shop", namespace="shop"';
+    const tests = {
+      rule_files: ["apps.rules.yml"],
+      evaluation_interval: "1m",
+      tests: [
+        {
+          interval: "1m",
+          input_series: [
+            { series: `shop_http_requests_total{${shopLabels}, pod="shop-a", status_code="200", verb="GET"}`, values: steady(540) },
+            { series: `shop_http_requests_total{${shopLabels}, pod="shop-a", status_code="503", verb="POST"}`, values: lastDayOnly(120) },
+            { series: `shop_http_requests_total{app="shop", job="kubernetes-pods", status_code="500", verb="GET"}`, values: steady(600) },
+            { series: `shop_http_requests_total{app="web", job="web", status_code="500", verb="GET"}`, values: steady(600) },
+            {
+              series: `shop_http_request_duration_seconds_bucket{${shopLabels}, pod="shop-a", handler="/cart", le="0.25"}`,
+              values: steady(300),
+            },
+            {
+              series: `shop_http_request_duration_seconds_bucket{${shopLabels}, pod="shop-b", handler="/cart", le="0.25"}`,
+              values: steady(180),
+            },
+            {
+              series: `shop_http_request_duration_seconds_bucket{${shopLabels}, pod="shop-a", handler="/cart", le="+Inf"}`,
+              values: steady(540),
+            },
+            { series: `shop_open_connections{${shopLabels}, pod="shop-a"}`, values: `3x${minutes}` },
+            { series: `shop_open_connections{${shopLabels}, pod="shop-b"}`, values: `4x${minutes}` },
+          ],
+          promql_expr_test: [
+            {
+              // When: the request rate is read through the contract. Then: status_code became code and verb became method.
+              expr: APP_SERIES.requests,
+              eval_time: "3d",
+              exp_samples: [
+                { labels: `${APP_SERIES.requests}{app="shop", code="200", method="GET"}`, value: 9 },
+                { labels: `${APP_SERIES.requests}{app="shop", code="503", method="POST"}`, value: 2 },
+              ],
+            },
+            {
+              expr: APP_SERIES.durationBuckets,
+              eval_time: "3d",
+              exp_samples: [
+                { labels: `${APP_SERIES.durationBuckets}{app="shop", le="0.25", route="/cart"}`, value: 8 },
+                { labels: `${APP_SERIES.durationBuckets}{app="shop", le="+Inf", route="/cart"}`, value: 9 },
+              ],
+            },
+            {
+              expr: APP_SERIES.activeConnections,
+              eval_time: "3d",
+              exp_samples: [{ labels: `${APP_SERIES.activeConnections}{app="shop"}`, value: 7 }],
+            },
+            // Errors happened during the last day only: every window up to 1d sees 2 of 11 requests
+            // failing, the 3-day window a third of that rate (2/3 of 9 2/3).
+            ...SLO_WINDOWS.map((window) => ({
+              expr: `round(${APP_SERIES.errorRatio(window)}, 0.0001)`,
+              eval_time: "3d",
+              exp_samples: [{ labels: '{app="shop"}', value: window === "3d" ? 0.069 : 0.1818 }],
+            })),
+            {
+              // An app without traffic has no ratio rather than a made-up one; the app without errors would read 0.
+              expr: `${APP_SERIES.errorRatio("5m")}{app="web"}`,
+              eval_time: "3d",
+              exp_samples: [],
+            },
+            {
+              expr: `{__name__=~"app:(slo_availability_target:ratio|slo_latency_target_seconds|slo_min_throughput:rps|alert_threshold_latency_p95_seconds|alert_threshold_error_ratio)", app="shop"}`,
+              eval_time: "1m",
+              exp_samples: [
+                { labels: `${APP_SERIES.errorRatioThreshold}{app="shop"}`, value: 0.1 },
+                { labels: `${APP_SERIES.latencyThreshold}{app="shop"}`, value: 0.75 },
+                { labels: `${APP_SERIES.availabilityTarget}{app="shop"}`, value: 0.995 },
+                { labels: `${APP_SERIES.latencyTarget}{app="shop"}`, value: 0.25 },
+                { labels: `${APP_SERIES.minThroughput}{app="shop"}`, value: 2 },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    fs.writeFileSync(path.join(dir, "apps.test.yml"), YAML.stringify(tests));
+
+    const result = promtool(["test", "rules", "apps.test.yml"], dir);
+
+    expect(result.output).toContain("SUCCESS");
+    expect(result.ok).toBe(true);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("the unit test above can fail: a wrong expected value is reported", () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, "apps.rules.yml"), YAML.stringify(appRecordingRules([shop], "1m")));
+    const tests = {
+      rule_files: ["apps.rules.yml"],
+      evaluation_interval: "1m",
+      tests: [
+        {
+          interval: "1m",
+          input_series: [{ series: 'shop_http_requests_total{app="shop", job="shop", status_code="200", verb="GET"}', values: "0+60x10" }],
+          promql_expr_test: [
+            {
+              expr: APP_SERIES.requests,
+              eval_time: "10m",
+              exp_samples: [{ labels: `${APP_SERIES.requests}{app="shop", code="200", method="GET"}`, value: 2 }],
+            },
+          ],
+        },
+      ],
+    };
+    fs.writeFileSync(path.join(dir, "apps.test.yml"), YAML.stringify(tests));
+    const result = promtool(["test", "rules", "apps.test.yml"], dir);
+    expect(result.ok).toBe(false);
+    expect(result.output).toMatch(/exp: \{[^\n]*code="200"[^\n]*\} 2E\+00\s+got: \{[^\n]*\} 1E\+00/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
