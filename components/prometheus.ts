@@ -1,0 +1,871 @@
+/**
+ * Prometheus: a StatefulSet (one volume per replica) that scrapes every component
+ * of the stack, annotated pods, the configured apps and the kubelets, evaluates the
+ * rule files of rules/ plus the generated app rules, and sends alerts to every
+ * Alertmanager peer. Config and rules are ConfigMaps with stable names mounted as
+ * directories: kubelet updates the files in place and Prometheus 3 reloads them by
+ * itself (auto-reload-config), so a config or rule change never restarts a pod.
+ */
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import { appRecordingRules } from "./app-rules";
+import { AppTarget, RUNBOOK_BASE_URL, ResourceRequirements, StackConfig, StorageSpec } from "./config";
+import { DATABASE_LABEL, EXPORTER_KINDS, EXPORTER_LABEL } from "./exporter-sidecars";
+import {
+  IngressPeer,
+  ScrapeTarget,
+  WorkloadIdentity,
+  httpProbe,
+  imageOf,
+  ingressPolicySpec,
+  objectMeta,
+  resourcesOf,
+  restrictedContainerSecurity,
+  restrictedPodSecurity,
+  scratchVolume,
+  selectorLabels,
+  spreadAcrossNodes,
+  standardLabels,
+  volumeClaimTemplate,
+  volumeOptions,
+} from "./kit";
+import { durationSeconds } from "./units";
+
+// ---------------------------------------------------------------------------
+// Fixed names and paths
+
+/** Port of the `prometheus` Service and container. */
+export const PROMETHEUS_PORT = 9090;
+
+/** Where the container finds what it reads; the config names these paths. */
+export const PROMETHEUS_PATHS = {
+  configDir: "/etc/prometheus/config",
+  configFile: "/etc/prometheus/config/prometheus.yml",
+  rulesDir: "/etc/prometheus/rules",
+  remoteWriteDir: "/etc/prometheus/secrets/remote-write",
+  data: "/prometheus",
+  serviceAccountDir: "/var/run/secrets/kubernetes.io/serviceaccount",
+} as const;
+
+/** Keys of the ConfigMaps (unique within the component: each becomes files/prometheus/<key>). */
+export const CONFIG_KEY = "prometheus.yml";
+export const APP_RULES_KEY = "apps.rules.yml";
+
+/** Kubernetes refuses ConfigMaps whose data exceeds 1 MiB. */
+export const CONFIGMAP_MAX_BYTES = 1024 * 1024;
+
+/** How often Prometheus looks for a changed config or rule file. Kubelet itself takes up to a minute to update a mounted ConfigMap. */
+const AUTO_RELOAD_INTERVAL = "30s";
+
+/** The repository's alert rules, read when the program runs. */
+const DEFAULT_RULES_DIR = path.resolve(__dirname, "..", "rules");
+
+/** Job names the config uses for its own jobs; apps and scrape targets may not take them. */
+const BUILTIN_JOBS = ["kubernetes-pods", "kubelet", "cadvisor"];
+/** Labels the scrape config sets itself; extra labels may not override them. */
+const RESERVED_LABELS = ["app", "job", "instance", "namespace", "pod", "service", "node"];
+
+// ---------------------------------------------------------------------------
+// Args
+
+/** A remote-write destination; the credential reaches the pod only through a Kubernetes Secret. */
+export interface RemoteWriteArgs {
+  /** Unique name (DNS label): the queue's name in Prometheus' metrics and the Secret key. */
+  name: string;
+  /** The push endpoint, e.g. https://mimir.example.com/api/v1/push. */
+  url: string;
+  /** Credentials: basic auth (username and password) or a bearer token. Default: none. */
+  auth?: { type: "basic"; username: string; password: pulumi.Input<string> } | { type: "bearer"; token: pulumi.Input<string> };
+}
+
+/** Where Prometheus sends alerts: every endpoint of the Service with these labels, on this port. */
+export type AlertmanagerTarget = Pick<ScrapeTarget, "namespace" | "selector" | "port" | "scheme">;
+
+export interface PrometheusArgs {
+  /** Namespace of the stack. It must exist first: pass its MonitoringNamespace in `opts.dependsOn`. */
+  namespace: string;
+  /** The stack's environment: the `environment` external label and app.kubernetes.io/instance. */
+  environment: string;
+  /** Number of replicas. Each scrapes everything and carries its own `replica` external label; more than one adds a PodDisruptionBudget and anti-affinity. */
+  replicas: number;
+  /** How long samples are kept (`--storage.tsdb.retention.time`), e.g. "30d". */
+  retention: string;
+  /** Size cap of the TSDB (`--storage.tsdb.retention.size`), e.g. "45GB"; keep it under the volume's size. */
+  retentionSize: string;
+  /** Default scrape interval, e.g. "15s". */
+  scrapeInterval: string;
+  /** Default scrape timeout; at most scrapeInterval. */
+  scrapeTimeout: string;
+  /** Rule evaluation interval, e.g. "15s". */
+  evaluationInterval: string;
+  /** Extra external labels, added to `environment` on every series and alert leaving Prometheus. Default none. */
+  externalLabels?: Record<string, string>;
+  /** Apps to scrape, each as job `<name>` with label `app="<name>"`, and to normalise with recording rules. Default none. */
+  apps?: AppTarget[];
+  /** The other components' metrics endpoints (MonitoringStack collects them). Prometheus adds its own. Default none. */
+  scrapeTargets?: ScrapeTarget[];
+  /** Alertmanager to send alerts to (every peer behind its Service). Default: none, rules are evaluated but alerts go nowhere. */
+  alertmanager?: AlertmanagerTarget;
+  /** Remote-write destinations (Mimir, Thanos, VictoriaMetrics). Default none. */
+  remoteWrite?: RemoteWriteArgs[];
+  /**
+   * Base URL of the runbooks: `runbook_url` annotations that start with this
+   * repository's RUNBOOK_BASE_URL are rewritten to start with it instead. Default
+   * RUNBOOK_BASE_URL (no rewriting).
+   */
+  runbookBaseUrl?: string;
+  /** Directory of the alert rule files (every `*.yml` in it). Default: the repository's rules/. */
+  rulesDir?: string;
+  /** The volume of each replica (its claim template). */
+  storage: StorageSpec;
+  /** Requests and limits of the Prometheus container. */
+  resources: ResourceRequirements;
+  /** Protect the StatefulSet, whose claim template holds the data, from deletion by update or destroy. Default false. */
+  protectVolumes?: boolean;
+  /** Public hostname when Traefik or the Cloudflare tunnel exposes Prometheus: links in alerts point there. Default: the in-cluster URL. */
+  publicHostname?: string;
+  /** Admit Traefik's pods (kube-system) to the HTTP port. Default false. */
+  ingressFromTraefik?: boolean;
+  /** Admit the cloudflared pods of the stack to the HTTP port. Default false. */
+  ingressFromCloudflared?: boolean;
+}
+
+/** Whether a service is published by Traefik or the Cloudflare tunnel. */
+function exposed(cfg: Pick<StackConfig, "traefik" | "cloudflare">, via: "traefik" | "cloudflare"): boolean {
+  return cfg[via].enabled && cfg[via].expose.includes("prometheus");
+}
+
+/** The Prometheus component's args for a validated stack config (secrets wrapped in pulumi.secret). */
+export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
+  const p = cfg.prometheus;
+  const publicHostname = exposed(cfg, "traefik") || exposed(cfg, "cloudflare") ? cfg.hostnames.prometheus : undefined;
+  return {
+    namespace: cfg.namespace,
+    environment: cfg.environment,
+    replicas: p.replicas,
+    retention: p.retention,
+    retentionSize: p.retentionSize,
+    scrapeInterval: p.scrapeInterval,
+    scrapeTimeout: p.scrapeTimeout,
+    evaluationInterval: p.evaluationInterval,
+    externalLabels: p.externalLabels,
+    apps: cfg.apps,
+    remoteWrite: p.remoteWrite.map((rw) => ({
+      name: rw.name,
+      url: rw.url,
+      ...(rw.auth && "username" in rw.auth
+        ? { auth: { type: "basic" as const, username: rw.auth.username, password: pulumi.secret(rw.auth.password) } }
+        : rw.auth
+          ? { auth: { type: "bearer" as const, token: pulumi.secret(rw.auth.bearerToken) } }
+          : {}),
+    })),
+    runbookBaseUrl: p.runbookBaseUrl,
+    storage: p.storage,
+    resources: p.resources,
+    protectVolumes: cfg.protectVolumes,
+    ...(publicHostname ? { publicHostname } : {}),
+    ingressFromTraefik: exposed(cfg, "traefik"),
+    ingressFromCloudflared: exposed(cfg, "cloudflare"),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// prometheus.yml
+
+/** Who Prometheus is, for labels and selectors. */
+export function prometheusIdentity(environment: string): WorkloadIdentity {
+  return { name: "prometheus", component: "metrics-server", instance: environment, image: "prometheus" };
+}
+
+/** `http://prometheus.<namespace>.svc:9090`. */
+export function prometheusInClusterUrl(namespace: string): string {
+  return `http://prometheus.${namespace}.svc:${PROMETHEUS_PORT}`;
+}
+
+/** Prometheus' own metrics, scraped by every replica. */
+export function prometheusScrapeTarget(namespace: string, environment: string): ScrapeTarget {
+  return { job: "prometheus", namespace, selector: selectorLabels(prometheusIdentity(environment)), port: "http" };
+}
+
+export type RelabelConfig = {
+  source_labels?: string[];
+  separator?: string;
+  regex?: string;
+  target_label?: string;
+  replacement?: string;
+  action?: "replace" | "keep" | "drop" | "labeldrop" | "labelkeep" | "labelmap";
+};
+
+export interface ScrapeConfig {
+  job_name: string;
+  scrape_interval?: string;
+  scrape_timeout?: string;
+  metrics_path?: string;
+  params?: Record<string, string[]>;
+  scheme?: "http" | "https";
+  honor_labels?: boolean;
+  authorization?: { type?: string; credentials_file: string };
+  tls_config?: { ca_file?: string; insecure_skip_verify?: boolean };
+  kubernetes_sd_configs?: Array<{ role: "endpoints" | "pod" | "node"; namespaces?: { names: string[] } }>;
+  static_configs?: Array<{ targets: string[]; labels?: Record<string, string> }>;
+  relabel_configs?: RelabelConfig[];
+}
+
+/** The prometheus.yml object; YAML is made from it by the `yaml` package. */
+export interface PrometheusConfig {
+  global: {
+    scrape_interval: string;
+    scrape_timeout: string;
+    evaluation_interval: string;
+    external_labels: Record<string, string>;
+  };
+  rule_files: string[];
+  scrape_configs: ScrapeConfig[];
+  alerting?: {
+    alert_relabel_configs: RelabelConfig[];
+    alertmanagers: Array<{
+      api_version: "v2";
+      scheme: "http" | "https";
+      kubernetes_sd_configs: NonNullable<ScrapeConfig["kubernetes_sd_configs"]>;
+      relabel_configs: RelabelConfig[];
+    }>;
+  };
+  remote_write?: Array<{
+    name: string;
+    url: string;
+    basic_auth?: { username: string; password_file: string };
+    authorization?: { type: "Bearer"; credentials_file: string };
+  }>;
+}
+
+/** What prometheusConfig needs: the args, without what only the workload uses. */
+export type PrometheusConfigArgs = Pick<
+  PrometheusArgs,
+  | "namespace"
+  | "environment"
+  | "replicas"
+  | "scrapeInterval"
+  | "scrapeTimeout"
+  | "evaluationInterval"
+  | "externalLabels"
+  | "apps"
+  | "scrapeTargets"
+  | "alertmanager"
+  | "remoteWrite"
+>;
+
+/** A relabel regex that matches exactly this text (relabel regexes are anchored RE2). */
+function literal(text: string): string {
+  return text.replace(/[\\.+*?()|[\]{}^$]/g, "\\$&");
+}
+
+/** A relabel replacement that writes exactly this text (`$` would expand a capture group). */
+function literalReplacement(text: string): string {
+  return text.replace(/\$/g, "$$$$");
+}
+
+/** The discovery meta label of a Kubernetes label: unsupported characters become `_`. */
+function metaLabel(prefix: string, label: string): string {
+  return `${prefix}${label.replace(/[^a-zA-Z0-9_]/g, "_")}`;
+}
+
+/** Relabel rules that set fixed labels on every target. */
+function staticLabels(labels: Record<string, string>): RelabelConfig[] {
+  return Object.entries(labels).map(([name, value]) => ({ target_label: name, replacement: literalReplacement(value) }));
+}
+
+/** Relabel rules that keep only the endpoints of a Service with these labels, on this named port. */
+function keepService(selector: Record<string, string>, port: string): RelabelConfig[] {
+  return [
+    ...Object.entries(selector).map(([label, value]) => ({
+      source_labels: [metaLabel("__meta_kubernetes_service_label_", label)],
+      regex: literal(value),
+      action: "keep" as const,
+    })),
+    { source_labels: ["__meta_kubernetes_endpoint_port_name"], regex: literal(port), action: "keep" },
+  ];
+}
+
+/** namespace, pod and service of an endpoints target: where the series comes from. */
+const ENDPOINT_TARGET_LABELS: RelabelConfig[] = [
+  { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace" },
+  { source_labels: ["__meta_kubernetes_pod_name"], regex: "(.+)", target_label: "pod" },
+  { source_labels: ["__meta_kubernetes_service_name"], target_label: "service" },
+];
+
+/** A per-job interval, with a timeout that never exceeds it (Prometheus refuses timeout > interval). */
+function intervalOf(interval: string | undefined, globalTimeout: string): Pick<ScrapeConfig, "scrape_interval" | "scrape_timeout"> {
+  if (!interval) return {};
+  const shorter = (durationSeconds(interval) ?? 0) < (durationSeconds(globalTimeout) ?? 0);
+  return { scrape_interval: interval, ...(shorter ? { scrape_timeout: interval } : {}) };
+}
+
+function checkExtraLabels(labels: Record<string, string> | undefined, owner: string): void {
+  const clashing = Object.keys(labels ?? {}).filter((l) => RESERVED_LABELS.includes(l));
+  if (clashing.length > 0) {
+    throw new Error(`${owner}: labels ${clashing.join(", ")} are set by the scrape config itself; choose other names`);
+  }
+}
+
+/** A job for one ScrapeTarget: the endpoints of its Service, in its namespace, on its port. */
+function targetJob(t: ScrapeTarget, jobName: string, globalTimeout: string): ScrapeConfig {
+  checkExtraLabels(t.labels, `scrapeTargets (job ${t.job})`);
+  const instanceSource = t.instance === "node" ? "__meta_kubernetes_pod_node_name" : "__meta_kubernetes_pod_name";
+  return {
+    job_name: jobName,
+    ...intervalOf(t.interval, globalTimeout),
+    metrics_path: t.path ?? "/metrics",
+    scheme: t.scheme ?? "http",
+    ...(t.honorLabels ? { honor_labels: true } : {}),
+    kubernetes_sd_configs: [{ role: "endpoints", namespaces: { names: [t.namespace] } }],
+    relabel_configs: [
+      ...keepService(t.selector, t.port),
+      // job_name may carry a suffix to stay unique; the job label is always the target's job.
+      { target_label: "job", replacement: literalReplacement(t.job) },
+      { source_labels: [instanceSource], regex: "(.+)", target_label: "instance" },
+      ...(t.instance === "node" ? [{ source_labels: ["__meta_kubernetes_pod_node_name"], regex: "(.+)", target_label: "node" }] : []),
+      // An exporter that describes other objects reports their namespace and pod; adding ours would mislabel its series.
+      ...(t.honorLabels ? [] : ENDPOINT_TARGET_LABELS),
+      ...staticLabels(t.labels ?? {}),
+    ],
+  };
+}
+
+/**
+ * job_name of each target: its job when no other target shares it, otherwise the
+ * job with a short digest of what makes the target unique (two standalone
+ * exporters of one type share a job and differ by their `database` label).
+ */
+function jobNames(targets: ScrapeTarget[]): string[] {
+  const digest = (t: ScrapeTarget) =>
+    crypto
+      .createHash("sha256")
+      .update(JSON.stringify([t.namespace, Object.entries(t.selector).sort(), t.port, Object.entries(t.labels ?? {}).sort(), t.path ?? ""]))
+      .digest("hex")
+      .slice(0, 8);
+  const names = targets.map((t) => (targets.filter((o) => o.job === t.job).length > 1 ? `${t.job}/${digest(t)}` : t.job));
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup !== undefined) throw new Error(`scrapeTargets: two targets of job ${dup.split("/")[0]} scrape the same Service port; drop one`);
+  return names;
+}
+
+/** Pods annotated `prometheus.io/scrape: "true"`, with the port, path and scheme their annotations give. */
+function podsJob(): ScrapeConfig {
+  const annotation = (name: string) => metaLabel("__meta_kubernetes_pod_annotation_", `prometheus.io/${name}`);
+  const podLabel = (name: string) => metaLabel("__meta_kubernetes_pod_label_", name);
+  return {
+    job_name: "kubernetes-pods",
+    kubernetes_sd_configs: [{ role: "pod" }],
+    relabel_configs: [
+      { source_labels: [annotation("scrape")], regex: "true", action: "keep" },
+      // Finished pods keep their IP in the API but nobody answers there any more.
+      { source_labels: ["__meta_kubernetes_pod_phase"], regex: "Succeeded|Failed", action: "drop" },
+      { source_labels: [annotation("scheme")], regex: "(https?)", target_label: "__scheme__" },
+      { source_labels: [annotation("path")], regex: "(.+)", target_label: "__metrics_path__" },
+      // The annotated port on the pod's IP; IPv6 addresses need brackets.
+      {
+        source_labels: [annotation("port"), "__meta_kubernetes_pod_ip"],
+        regex: "(\\d+);([^:]+)",
+        replacement: "$2:$1",
+        target_label: "__address__",
+      },
+      {
+        source_labels: [annotation("port"), "__meta_kubernetes_pod_ip"],
+        regex: "(\\d+);(.*:.*)",
+        replacement: "[$2]:$1",
+        target_label: "__address__",
+      },
+      { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace" },
+      { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod" },
+      // app: app.kubernetes.io/name, else the older `app` label (the later rule wins when both exist).
+      { source_labels: [podLabel("app")], regex: "(.+)", target_label: "app" },
+      { source_labels: [podLabel("app.kubernetes.io/name")], regex: "(.+)", target_label: "app" },
+      // Database exporter sidecars (components/exporter-sidecars.ts label their pods): job `<type>-exporter` and the database they watch.
+      {
+        source_labels: [podLabel(EXPORTER_LABEL)],
+        regex: `(${Object.keys(EXPORTER_KINDS).sort().join("|")})`,
+        replacement: "${1}-exporter",
+        target_label: "job",
+      },
+      { source_labels: [podLabel(DATABASE_LABEL)], regex: "(.+)", target_label: "database" },
+    ],
+  };
+}
+
+/** A configured app: the endpoints of its Service, or its static URL. */
+function appJob(app: AppTarget, globalTimeout: string): ScrapeConfig {
+  checkExtraLabels(app.labels, `apps (${app.name})`);
+  const identity = { app: app.name, ...app.labels };
+  if (app.service) {
+    const { namespace, name, port } = app.service;
+    return {
+      job_name: app.name,
+      ...intervalOf(app.interval, globalTimeout),
+      metrics_path: app.path,
+      scheme: app.scheme,
+      kubernetes_sd_configs: [{ role: "endpoints", namespaces: { names: [namespace] } }],
+      relabel_configs: [
+        { source_labels: ["__meta_kubernetes_service_name"], regex: literal(name), action: "keep" },
+        // A named port is the Service's port name; a number is the port the pods serve on (the endpoint's port).
+        typeof port === "number"
+          ? { source_labels: ["__address__"], regex: `.+:${port}`, action: "keep" }
+          : { source_labels: ["__meta_kubernetes_endpoint_port_name"], regex: literal(port), action: "keep" },
+        { source_labels: ["__meta_kubernetes_pod_name"], regex: "(.+)", target_label: "instance" },
+        ...ENDPOINT_TARGET_LABELS,
+        ...staticLabels(identity),
+      ],
+    };
+  }
+  if (!app.url) throw new Error(`apps (${app.name}): needs a service or a url`);
+  const url = new URL(app.url);
+  if (url.username || url.password)
+    throw new Error(`apps (${app.name}): the url holds credentials; they would be stored in plain text in prometheus.yml`);
+  const params: Record<string, string[]> = {};
+  for (const [key, value] of url.searchParams) params[key] = [...(params[key] ?? []), value];
+  return {
+    job_name: app.name,
+    ...intervalOf(app.interval, globalTimeout),
+    metrics_path: url.pathname,
+    ...(Object.keys(params).length > 0 ? { params } : {}),
+    scheme: url.protocol === "https:" ? "https" : "http",
+    static_configs: [{ targets: [url.host], labels: identity }],
+  };
+}
+
+/**
+ * The kubelet's own metrics or its embedded cAdvisor, on every node, with the
+ * service account's token (RBAC: get nodes/metrics).
+ */
+function kubeletJob(jobName: string, metricsPath: string): ScrapeConfig {
+  const sa = PROMETHEUS_PATHS.serviceAccountDir;
+  return {
+    job_name: jobName,
+    scheme: "https",
+    metrics_path: metricsPath,
+    authorization: { credentials_file: `${sa}/token` },
+    tls_config: {
+      ca_file: `${sa}/ca.crt`,
+      // Kubelets usually serve a self-signed certificate (kubeadm's default unless serverTLSBootstrap is on),
+      // which no CA in the pod can verify. The bearer token still authenticates Prometheus to the kubelet;
+      // only the kubelet's identity goes unchecked, on the node network.
+      insecure_skip_verify: true,
+    },
+    kubernetes_sd_configs: [{ role: "node" }],
+    relabel_configs: [
+      { source_labels: ["__meta_kubernetes_node_name"], target_label: "instance" },
+      { source_labels: ["__meta_kubernetes_node_name"], target_label: "node" },
+    ],
+  };
+}
+
+/** Key of a remote-write credential in the Secret, and its file name under PROMETHEUS_PATHS.remoteWriteDir. */
+export function remoteWriteCredentialKey(name: string): string {
+  return `remote-write-${name}`;
+}
+
+/**
+ * The whole prometheus.yml as an object. Pure. It uses only fields that both
+ * Prometheus 2.42 (Debian's promtool, which tests check it with) and 3.x (the image)
+ * know; Debian's build lacks Kubernetes discovery, which the tests check apart.
+ */
+export function prometheusConfig(args: PrometheusConfigArgs): PrometheusConfig {
+  const extra = args.externalLabels ?? {};
+  const ha = args.replicas > 1;
+  if (ha && "replica" in extra) {
+    throw new Error("externalLabels: `replica` is set by Prometheus itself when it runs more than one replica");
+  }
+  const targets = [prometheusScrapeTarget(args.namespace, args.environment), ...(args.scrapeTargets ?? [])];
+  const apps = args.apps ?? [];
+  const names = jobNames(targets);
+  const taken = [...BUILTIN_JOBS, ...targets.map((t) => t.job)];
+  const clash = apps.find((a) => taken.includes(a.name));
+  if (clash) throw new Error(`apps: "${clash.name}" is also the job of a built-in scrape job or a component; rename the app`);
+  const clashingTarget = targets.find((t) => BUILTIN_JOBS.includes(t.job));
+  if (clashingTarget) throw new Error(`scrapeTargets: job "${clashingTarget.job}" is one of Prometheus' own jobs; rename it`);
+
+  const config: PrometheusConfig = {
+    global: {
+      scrape_interval: args.scrapeInterval,
+      scrape_timeout: args.scrapeTimeout,
+      evaluation_interval: args.evaluationInterval,
+      external_labels: {
+        environment: args.environment,
+        // Prometheus 3 expands ${VAR} in external labels (so a literal `$` is written `$$`):
+        // each replica names itself from POD_NAME, which the downward API sets.
+        ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, v.replace(/\$/g, "$$$$")])),
+        ...(ha ? { replica: "${POD_NAME}" } : {}),
+      },
+    },
+    // An absolute glob: auto-reload watches the files it matches (fixed for absolute paths in Prometheus 3.4).
+    rule_files: [`${PROMETHEUS_PATHS.rulesDir}/*.yml`],
+    scrape_configs: [
+      ...targets.map((t, i) => targetJob(t, names[i], args.scrapeTimeout)),
+      podsJob(),
+      ...apps.map((a) => appJob(a, args.scrapeTimeout)),
+      kubeletJob("kubelet", "/metrics"),
+      kubeletJob("cadvisor", "/metrics/cadvisor"),
+    ],
+  };
+  if (args.alertmanager) {
+    const am = args.alertmanager;
+    config.alerting = {
+      // Replicas evaluate the same rules: without their `replica` label the alerts are identical and Alertmanager deduplicates them.
+      alert_relabel_configs: [{ action: "labeldrop", regex: "replica" }],
+      alertmanagers: [
+        {
+          api_version: "v2",
+          scheme: am.scheme ?? "http",
+          kubernetes_sd_configs: [{ role: "endpoints", namespaces: { names: [am.namespace] } }],
+          relabel_configs: keepService(am.selector, am.port),
+        },
+      ],
+    };
+  }
+  const remoteWrite = args.remoteWrite ?? [];
+  if (remoteWrite.length > 0) {
+    config.remote_write = remoteWrite.map((rw) => {
+      const file = `${PROMETHEUS_PATHS.remoteWriteDir}/${remoteWriteCredentialKey(rw.name)}`;
+      return {
+        name: rw.name,
+        url: rw.url,
+        ...(rw.auth?.type === "basic" ? { basic_auth: { username: rw.auth.username, password_file: file } } : {}),
+        ...(rw.auth?.type === "bearer" ? { authorization: { type: "Bearer" as const, credentials_file: file } } : {}),
+      };
+    });
+  }
+  return config;
+}
+
+const YAML_OPTIONS = { lineWidth: 0, aliasDuplicateObjects: false } as YAML.ToStringOptions;
+
+/** Serialises a config object with a header saying where it comes from. */
+export function toYaml(value: unknown, header: string): string {
+  const doc = new YAML.Document(value, { aliasDuplicateObjects: false });
+  doc.commentBefore = ` ${header}`;
+  return doc.toString(YAML_OPTIONS);
+}
+
+// ---------------------------------------------------------------------------
+// Rule files
+
+/**
+ * A rule file's text with every `runbook_url` that starts with `from` made to
+ * start with `to` instead. Comments and layout are kept. Throws on invalid YAML.
+ */
+export function rewriteRunbookUrls(text: string, from: string, to: string, file = "rule file"): string {
+  const doc = YAML.parseDocument(text);
+  if (doc.errors.length > 0) throw new Error(`${file} is not valid YAML: ${doc.errors[0].message}`);
+  const groups = doc.get("groups");
+  if (!YAML.isSeq(groups)) throw new Error(`${file} has no "groups" list: it is not a Prometheus rule file`);
+  if (from === to) return text;
+  let changed = false;
+  YAML.visit(doc, {
+    Pair(_, pair) {
+      if (YAML.isScalar(pair.key) && pair.key.value === "runbook_url" && YAML.isScalar(pair.value)) {
+        const url = pair.value.value;
+        if (typeof url === "string" && url.startsWith(from)) {
+          pair.value.value = to + url.slice(from.length);
+          changed = true;
+        }
+      }
+    },
+  });
+  return changed ? doc.toString(YAML_OPTIONS) : text;
+}
+
+/** Every `*.yml` of a directory, by file name, with runbook links pointing at `runbookBaseUrl`. */
+export function loadRuleFiles(dir: string, runbookBaseUrl: string): Record<string, string> {
+  if (!fs.existsSync(dir)) throw new Error(`rulesDir: ${dir} does not exist`);
+  const files: Record<string, string> = {};
+  for (const file of fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".yml"))
+    .sort()) {
+    const text = fs.readFileSync(path.join(dir, file), "utf8");
+    files[file] = rewriteRunbookUrls(text, RUNBOOK_BASE_URL, runbookBaseUrl, path.join(dir, file));
+  }
+  return files;
+}
+
+/** Bytes a ConfigMap's data counts against the API server's 1 MiB limit. */
+export function configMapBytes(data: Record<string, string>): number {
+  return Object.entries(data).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+}
+
+// ---------------------------------------------------------------------------
+// Component
+
+/**
+ * Everything that can refuse the args, computed before the component registers so
+ * that a refusal leaves nothing half-created: the config and the rule files.
+ */
+function planPrometheus(
+  name: string,
+  args: PrometheusArgs,
+  parent: pulumi.Resource | undefined,
+): { config: PrometheusConfig; ruleFiles: Record<string, string> } {
+  const fail = (message: string) => new pulumi.ResourceError(`Prometheus ${name}: ${message}`, parent);
+  if (!Number.isInteger(args.replicas) || args.replicas < 1)
+    throw fail(`replicas must be a whole number of at least 1; got ${args.replicas}`);
+  for (const [key, value] of [
+    ["retention", args.retention],
+    ["scrapeInterval", args.scrapeInterval],
+    ["scrapeTimeout", args.scrapeTimeout],
+    ["evaluationInterval", args.evaluationInterval],
+  ] as const) {
+    if (!durationSeconds(value)) throw fail(`${key} must be a positive Prometheus duration such as 15s or 30d; got "${value}"`);
+  }
+  if ((durationSeconds(args.scrapeTimeout) ?? 0) > (durationSeconds(args.scrapeInterval) ?? 0)) {
+    throw fail(`scrapeTimeout (${args.scrapeTimeout}) must not exceed scrapeInterval (${args.scrapeInterval})`);
+  }
+  const remoteNames = (args.remoteWrite ?? []).map((rw) => rw.name);
+  const dupRemote = remoteNames.find((n, i) => remoteNames.indexOf(n) !== i);
+  if (dupRemote) throw fail(`remoteWrite: the name "${dupRemote}" is used twice`);
+
+  let config: PrometheusConfig;
+  try {
+    config = prometheusConfig(args);
+  } catch (err) {
+    throw fail((err as Error).message);
+  }
+
+  // Rules: the repository's files (runbook links pointing at the user's fork) and the generated app contract.
+  const runbookBaseUrl = args.runbookBaseUrl ?? RUNBOOK_BASE_URL;
+  const rulesDir = args.rulesDir ?? DEFAULT_RULES_DIR;
+  let ruleFiles: Record<string, string>;
+  try {
+    ruleFiles = loadRuleFiles(rulesDir, runbookBaseUrl);
+  } catch (err) {
+    throw fail((err as Error).message);
+  }
+  for (const reserved of [APP_RULES_KEY, CONFIG_KEY]) {
+    if (reserved in ruleFiles) throw fail(`rulesDir: ${path.join(rulesDir, reserved)} takes a name the component generates; rename it`);
+  }
+  ruleFiles[APP_RULES_KEY] = toYaml(
+    appRecordingRules(args.apps ?? [], args.evaluationInterval),
+    "The app contract: generated from the apps of the stack config by components/app-rules.ts.",
+  );
+  const rulesBytes = configMapBytes(ruleFiles);
+  if (rulesBytes > CONFIGMAP_MAX_BYTES) {
+    throw fail(
+      `rulesDir: the rule files (${Object.keys(ruleFiles).length} files, ${rulesBytes} bytes) exceed the 1 MiB limit of a ConfigMap (${CONFIGMAP_MAX_BYTES} bytes); ` +
+        "shorten them or split the rules into a second ConfigMap",
+    );
+  }
+  return { config, ruleFiles };
+}
+
+/**
+ * Prometheus for one stack. Outputs its in-cluster URL, its own scrape target and
+ * the config it renders (for tests and the offline render).
+ */
+export class Prometheus extends pulumi.ComponentResource {
+  /** In-cluster URL of the `prometheus` Service. */
+  public readonly url: pulumi.Output<string>;
+  /** Prometheus' own metrics (already in its config: listed for completeness). */
+  public readonly scrapeTargets: ScrapeTarget[];
+  /** The prometheus.yml object. */
+  public readonly config: PrometheusConfig;
+  /** The rule files shipped in the `prometheus-rules` ConfigMap, by key. */
+  public readonly ruleFiles: Record<string, string>;
+  public readonly statefulSet: k8s.apps.v1.StatefulSet;
+
+  constructor(name: string, args: PrometheusArgs, opts?: pulumi.ComponentResourceOptions) {
+    const { config, ruleFiles } = planPrometheus(name, args, opts?.parent);
+    super("monitoring:index:Prometheus", name, args, opts);
+    this.config = config;
+    this.ruleFiles = ruleFiles;
+
+    const id = prometheusIdentity(args.environment);
+    const selector = selectorLabels(id);
+    const ns = args.namespace;
+    const inClusterUrl = prometheusInClusterUrl(ns);
+    const ha = args.replicas > 1;
+
+    const serviceAccount = new k8s.core.v1.ServiceAccount(
+      `${name}-service-account`,
+      // The token is mounted by the pod spec, which says why it needs one.
+      { metadata: objectMeta(id, ns, "prometheus"), automountServiceAccountToken: false },
+      { parent: this },
+    );
+
+    // Cluster-scoped names carry the namespace: two stacks in one cluster must not share a role.
+    const clusterName = `${ns}-prometheus`;
+    const clusterRole = new k8s.rbac.v1.ClusterRole(
+      `${name}-cluster-role`,
+      { metadata: { name: clusterName, labels: standardLabels(id) }, rules: prometheusClusterRoleRules() },
+      { parent: this },
+    );
+    new k8s.rbac.v1.ClusterRoleBinding(
+      `${name}-cluster-role-binding`,
+      {
+        metadata: { name: clusterName, labels: standardLabels(id) },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterRole.metadata.name },
+        subjects: [{ kind: "ServiceAccount", name: serviceAccount.metadata.name, namespace: ns }],
+      },
+      { parent: this },
+    );
+
+    const configMap = new k8s.core.v1.ConfigMap(
+      `${name}-config`,
+      {
+        metadata: objectMeta(id, ns, "prometheus-config"),
+        data: {
+          [CONFIG_KEY]: toYaml(this.config, "Rendered by components/prometheus.ts from the stack config; edit the config, not this file."),
+        },
+      },
+      { parent: this },
+    );
+    const rulesMap = new k8s.core.v1.ConfigMap(
+      `${name}-rules`,
+      { metadata: objectMeta(id, ns, "prometheus-rules"), data: ruleFiles },
+      { parent: this },
+    );
+
+    const credentials: Record<string, pulumi.Input<string>> = {};
+    for (const rw of args.remoteWrite ?? []) {
+      if (rw.auth)
+        credentials[remoteWriteCredentialKey(rw.name)] = pulumi.secret(rw.auth.type === "basic" ? rw.auth.password : rw.auth.token);
+    }
+    const remoteWriteSecret =
+      Object.keys(credentials).length > 0
+        ? new k8s.core.v1.Secret(
+            `${name}-remote-write`,
+            { metadata: objectMeta(id, ns, "prometheus-remote-write"), type: "Opaque", stringData: credentials },
+            { parent: this },
+          )
+        : undefined;
+
+    const service = new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata: objectMeta(id, ns, "prometheus"),
+        spec: {
+          type: "ClusterIP",
+          selector,
+          ports: [{ name: "http", port: PROMETHEUS_PORT, targetPort: "http", protocol: "TCP" }],
+          // With two replicas, a client (Grafana) keeps asking the same one: graphs do not flicker between two slightly different TSDBs.
+          ...(ha ? { sessionAffinity: "ClientIP" } : {}),
+        },
+      },
+      { parent: this },
+    );
+
+    const externalUrl = args.publicHostname ? `https://${args.publicHostname}` : inClusterUrl;
+    const podArgs = [
+      `--config.file=${PROMETHEUS_PATHS.configFile}`,
+      // Prometheus 3: reload when prometheus.yml or a rule file changes (their checksum), no sidecar and no restart.
+      "--enable-feature=auto-reload-config",
+      `--config.auto-reload-interval=${AUTO_RELOAD_INTERVAL}`,
+      `--storage.tsdb.path=${PROMETHEUS_PATHS.data}`,
+      `--storage.tsdb.retention.time=${args.retention}`,
+      `--storage.tsdb.retention.size=${args.retentionSize}`,
+      `--web.listen-address=:${PROMETHEUS_PORT}`,
+      `--web.external-url=${externalUrl}`,
+    ];
+
+    const volumes: k8s.types.input.core.v1.Volume[] = [
+      // Mounted as directories, never subPath: kubelet then swaps the files in place when the ConfigMap changes.
+      { name: "config", configMap: { name: configMap.metadata.name } },
+      { name: "rules", configMap: { name: rulesMap.metadata.name } },
+      scratchVolume("tmp"),
+      ...(remoteWriteSecret ? [{ name: "remote-write", secret: { secretName: remoteWriteSecret.metadata.name, defaultMode: 0o440 } }] : []),
+    ];
+    const volumeMounts: k8s.types.input.core.v1.VolumeMount[] = [
+      { name: "config", mountPath: PROMETHEUS_PATHS.configDir, readOnly: true },
+      { name: "rules", mountPath: PROMETHEUS_PATHS.rulesDir, readOnly: true },
+      { name: "data", mountPath: PROMETHEUS_PATHS.data },
+      { name: "tmp", mountPath: "/tmp" },
+      ...(remoteWriteSecret ? [{ name: "remote-write", mountPath: PROMETHEUS_PATHS.remoteWriteDir, readOnly: true }] : []),
+    ];
+
+    this.statefulSet = new k8s.apps.v1.StatefulSet(
+      `${name}-statefulset`,
+      {
+        metadata: objectMeta(id, ns, "prometheus"),
+        spec: {
+          serviceName: service.metadata.name,
+          replicas: args.replicas,
+          // Replicas are independent copies: start and replace them in parallel.
+          podManagementPolicy: "Parallel",
+          selector: { matchLabels: selector },
+          // Deleting or scaling down the StatefulSet never deletes a replica's stored metrics.
+          persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+          template: {
+            metadata: { labels: objectMeta(id, ns, "prometheus").labels },
+            spec: {
+              serviceAccountName: serviceAccount.metadata.name,
+              // Prometheus talks to the API server: Kubernetes service discovery, and the token authenticates it to the kubelets.
+              automountServiceAccountToken: true,
+              enableServiceLinks: false,
+              securityContext: restrictedPodSecurity(65534),
+              ...(ha ? { affinity: spreadAcrossNodes(id) } : {}),
+              // Time to flush the head block's WAL cleanly on shutdown.
+              terminationGracePeriodSeconds: 120,
+              containers: [
+                {
+                  name: "prometheus",
+                  image: imageOf(id),
+                  args: podArgs,
+                  env: [{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
+                  ports: [{ name: "http", containerPort: PROMETHEUS_PORT, protocol: "TCP" }],
+                  readinessProbe: httpProbe("/-/ready", "http", { periodSeconds: 5, failureThreshold: 3 }),
+                  // /-/healthy answers while the WAL replays after a restart, so a long replay is not killed.
+                  livenessProbe: httpProbe("/-/healthy", "http", { periodSeconds: 15, failureThreshold: 6 }),
+                  resources: resourcesOf(args.resources),
+                  securityContext: restrictedContainerSecurity(),
+                  volumeMounts,
+                },
+              ],
+              volumes,
+            },
+          },
+          volumeClaimTemplates: [volumeClaimTemplate(id, "data", args.storage)],
+        },
+      },
+      { parent: this, ...volumeOptions(args.protectVolumes ?? false) },
+    );
+
+    if (ha) {
+      new k8s.policy.v1.PodDisruptionBudget(
+        `${name}-pdb`,
+        { metadata: objectMeta(id, ns, "prometheus"), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
+        { parent: this },
+      );
+    }
+
+    // Grafana, the other replica and any pod of the stack query or scrape Prometheus; the exposing proxies reach the UI.
+    const clients: IngressPeer[] = [{ pods: {} }];
+    if (args.ingressFromTraefik)
+      clients.push({ namespaces: { "kubernetes.io/metadata.name": "kube-system" }, pods: { "app.kubernetes.io/name": "traefik" } });
+    if (args.ingressFromCloudflared) clients.push({ pods: { "app.kubernetes.io/name": "cloudflared" } });
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-network-policy`,
+      { metadata: objectMeta(id, ns, "prometheus"), spec: ingressPolicySpec(selector, [{ ports: [PROMETHEUS_PORT], from: clients }]) },
+      { parent: this },
+    );
+
+    this.url = pulumi.interpolate`http://${service.metadata.name}.${service.metadata.namespace}.svc:${PROMETHEUS_PORT}`;
+    this.scrapeTargets = [prometheusScrapeTarget(ns, args.environment)];
+    this.registerOutputs({ url: this.url, scrapeTargets: this.scrapeTargets });
+  }
+}
+
+/**
+ * Exactly what discovery and kubelet scraping need, read-only: the objects the
+ * kubernetes_sd roles watch, the kubelet's metrics endpoints, and /metrics of the
+ * API server.
+ */
+export function prometheusClusterRoleRules(): k8s.types.input.rbac.v1.PolicyRule[] {
+  return [
+    { apiGroups: [""], resources: ["nodes", "services", "endpoints", "pods"], verbs: ["get", "list", "watch"] },
+    // The kubelet authorizes GET /metrics and /metrics/cadvisor as "get nodes/metrics"; nothing lists a subresource.
+    { apiGroups: [""], resources: ["nodes/metrics"], verbs: ["get"] },
+    { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
+    { nonResourceURLs: ["/metrics"], verbs: ["get"] },
+  ];
+}

@@ -1,0 +1,1145 @@
+/**
+ * Prometheus: the pure config builder, the component alone under mocks, and both
+ * real stacks checked by Debian's promtool with the files laid out as the container
+ * sees them.
+ *
+ * Debian builds Prometheus without Kubernetes service discovery (its NEWS file: "Kubernetes
+ * support has been completely removed"), so promtool refuses `kubernetes_sd_configs`. The
+ * check therefore swaps each of them for a `file_sd_configs` that lists what Kubernetes
+ * discovery would report (the meta labels of the rendered Services, of sample pods and
+ * nodes), checks their own fields separately, and runs `promtool check service-discovery`
+ * on every job: the relabelling is executed, not just parsed.
+ */
+import { execFile, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { promisify } from "util";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import { APP_SERIES } from "../components/app-rules";
+import { ConfigError, RUNBOOK_BASE_URL, StackConfig, parseStackConfig } from "../components/config";
+import {
+  APP_RULES_KEY,
+  CONFIGMAP_MAX_BYTES,
+  PROMETHEUS_PATHS,
+  Prometheus,
+  PrometheusArgs,
+  PrometheusConfigArgs,
+  loadRuleFiles,
+  prometheusArgs,
+  prometheusConfig,
+  rewriteRunbookUrls,
+} from "../components/prometheus";
+import { K8sObject, Rendered, renderRun } from "../scripts/lib/render";
+import { runProgram } from "../scripts/lib/runner";
+import { readStackConfig } from "../scripts/lib/stackfile";
+import { objectOf, objectsOf, render } from "./support/render";
+import { schemaProblems } from "./support/schema";
+
+const PROMTOOL = "/usr/bin/promtool";
+const REPO_RULES_DIR = path.join(__dirname, "..", "rules");
+
+function requirePromtool(): void {
+  if (!fs.existsSync(PROMTOOL))
+    throw new Error(`${PROMTOOL} is missing: install Debian's "prometheus" package (sudo apt-get install prometheus)`);
+}
+
+function promtool(args: string[]): { ok: boolean; output: string } {
+  requirePromtool();
+  const r = spawnSync(PROMTOOL, args, { encoding: "utf8", timeout: 120_000 });
+  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
+}
+
+function tempDir(prefix = "prometheus-"): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+// ---------------------------------------------------------------------------
+// Config and component helpers
+
+/** A stack's validated config from its real stack file (with overrides). */
+function stackConfig(stack: string, sets: string[] = []): StackConfig {
+  const input = readStackConfig(stack, sets);
+  return parseStackConfig({ project: input.project, stack, values: input.config, secretKeys: input.secretKeys }).config;
+}
+
+/** A config from inline values, secrets marked as Pulumi secrets. */
+function inlineConfig(stack: string, plain: Record<string, unknown>, secrets: Record<string, unknown> = {}): StackConfig {
+  const wire = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+  const values: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...plain, ...secrets })) values[`monitoring:${k}`] = wire(v);
+  try {
+    return parseStackConfig({ project: "monitoring", stack, values, secretKeys: Object.keys(secrets).map((k) => `monitoring:${k}`) })
+      .config;
+  } catch (err) {
+    if (err instanceof ConfigError) throw new Error(err.message);
+    throw err;
+  }
+}
+
+/** A rules directory with the given files. */
+function rulesDir(files: Record<string, string>): string {
+  const dir = tempDir("rules-");
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+  return dir;
+}
+
+const SAMPLE_RULES = `groups:
+  - name: sample
+    rules:
+      - alert: SampleDown
+        expr: up == 0
+        for: 1m
+        labels:
+          severity: critical
+        annotations:
+          summary: A target is down.
+          runbook_url: ${RUNBOOK_BASE_URL}#sampledown
+`;
+
+/** The staging stack's Prometheus args, with a rules directory independent of rules/. */
+function stagingArgs(overrides: Partial<PrometheusArgs> = {}): PrometheusArgs {
+  return { ...prometheusArgs(stackConfig("staging")), rulesDir: rulesDir({ "sample.yml": SAMPLE_RULES }), ...overrides };
+}
+
+/** Runs a program that builds only the Prometheus component. */
+async function renderPrometheus(
+  args: PrometheusArgs,
+  opts: pulumi.ComponentResourceOptions = {},
+): Promise<{ rendered: Rendered; redacted: Rendered; outputs: Record<string, unknown> }> {
+  const run = await runProgram({
+    project: "monitoring",
+    stack: "test",
+    config: {},
+    secretKeys: [],
+    program: async () => {
+      const prometheus = new Prometheus("prometheus", args, opts);
+      return { url: prometheus.url, scrapeTargets: prometheus.scrapeTargets };
+    },
+  });
+  return { rendered: renderRun(run, true), redacted: renderRun(run, false), outputs: run.outputs };
+}
+
+interface Container {
+  name: string;
+  args: string[];
+  env?: Array<{ name: string; valueFrom?: unknown }>;
+  securityContext: unknown;
+  readinessProbe: { httpGet: { path: string } };
+  livenessProbe: { httpGet: { path: string } };
+  volumeMounts: Array<{ name: string; mountPath: string; readOnly?: boolean; subPath?: string }>;
+}
+interface Volume {
+  name: string;
+  configMap?: { name: string };
+  secret?: { secretName: string };
+  emptyDir?: object;
+}
+interface StatefulSetSpec {
+  replicas: number;
+  template: {
+    spec: {
+      automountServiceAccountToken?: boolean;
+      serviceAccountName: string;
+      securityContext: unknown;
+      affinity?: unknown;
+      containers: Container[];
+      volumes: Volume[];
+    };
+  };
+  volumeClaimTemplates: Array<{
+    metadata: { name: string };
+    spec: { resources: { requests: { storage: string } }; storageClassName?: string };
+  }>;
+}
+
+function statefulSetOf(rendered: Rendered): StatefulSetSpec {
+  return objectOf(rendered, "StatefulSet", "prometheus").spec as StatefulSetSpec;
+}
+
+function configOf(rendered: Rendered): Record<string, unknown> {
+  const text = rendered.files.get("prometheus/prometheus.yml");
+  if (text === undefined) throw new Error("no prometheus/prometheus.yml in the render");
+  return YAML.parse(text) as Record<string, unknown>;
+}
+
+/** The objects of the Prometheus component in a render. */
+function prometheusObjects(rendered: Rendered): K8sObject[] {
+  return rendered.kubernetes.filter((o) => o.component === "prometheus").map((o) => o.object);
+}
+
+// ---------------------------------------------------------------------------
+// promtool on the container's view of the files
+
+/** A target group as file_sd reads it. */
+interface TargetGroup {
+  targets: string[];
+  labels: Record<string, string>;
+}
+type Role = "endpoints" | "pod" | "node";
+
+function meta(prefix: string, name: string): string {
+  return `${prefix}${name.replace(/[^a-zA-Z0-9_]/g, "_")}`;
+}
+
+interface ServiceLike {
+  metadata: { name?: string; namespace?: string; labels?: Record<string, string> };
+  spec?: { ports?: Array<{ name?: string; port: number; targetPort?: number | string }> };
+}
+
+/** What Kubernetes endpoints discovery reports for a Service: one target per port, backed by one pod. */
+function endpointsOf(service: ServiceLike, podIp: string): TargetGroup[] {
+  const name = service.metadata.name ?? "";
+  return (service.spec?.ports ?? []).map((port) => ({
+    targets: [`${podIp}:${typeof port.targetPort === "number" ? port.targetPort : port.port}`],
+    labels: {
+      __meta_kubernetes_namespace: service.metadata.namespace ?? "",
+      __meta_kubernetes_service_name: name,
+      ...Object.fromEntries(
+        Object.entries(service.metadata.labels ?? {}).map(([k, v]) => [meta("__meta_kubernetes_service_label_", k), v]),
+      ),
+      __meta_kubernetes_endpoint_port_name: port.name ?? "",
+      __meta_kubernetes_endpoint_ready: "true",
+      __meta_kubernetes_pod_name: `${name}-0`,
+      __meta_kubernetes_pod_node_name: "node-a",
+    },
+  }));
+}
+
+/** What pod discovery reports: one target per container port. */
+function podTargets(pod: {
+  namespace: string;
+  name: string;
+  ip: string;
+  phase?: string;
+  ports: number[];
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}): TargetGroup[] {
+  return pod.ports.map((port) => ({
+    targets: [pod.ip.includes(":") ? `[${pod.ip}]:${port}` : `${pod.ip}:${port}`],
+    labels: {
+      __meta_kubernetes_namespace: pod.namespace,
+      __meta_kubernetes_pod_name: pod.name,
+      __meta_kubernetes_pod_ip: pod.ip,
+      __meta_kubernetes_pod_phase: pod.phase ?? "Running",
+      __meta_kubernetes_pod_container_port_number: String(port),
+      ...Object.fromEntries(Object.entries(pod.labels ?? {}).map(([k, v]) => [meta("__meta_kubernetes_pod_label_", k), v])),
+      ...Object.fromEntries(Object.entries(pod.annotations ?? {}).map(([k, v]) => [meta("__meta_kubernetes_pod_annotation_", k), v])),
+    },
+  }));
+}
+
+/** The cluster the checks discover: the stack's own Services, the apps' Services (and decoys), sample pods and nodes. */
+function clusterFixtures(rendered: Rendered, appsNamespace: string): Record<Role, TargetGroup[]> {
+  const appService = (namespace: string, name: string, ports: Array<{ name?: string; port: number }>): ServiceLike => ({
+    metadata: { name, namespace, labels: { app: name } },
+    spec: { ports },
+  });
+  const services: ServiceLike[] = [
+    ...objectsOf(rendered, "Service").map((s) => s as ServiceLike),
+    appService(appsNamespace, "api", [
+      { name: "http", port: 8080 },
+      { name: "admin", port: 9000 },
+    ]),
+    appService(appsNamespace, "web", [
+      { name: "http", port: 3000 },
+      { name: "debug", port: 3001 },
+    ]),
+    appService(appsNamespace, "api-admin", [{ name: "http", port: 8080 }]),
+    appService("other-team", "api", [{ name: "http", port: 8080 }]),
+  ];
+  return {
+    endpoints: services.flatMap((s, i) => endpointsOf(s, `10.42.${Math.floor(i / 200)}.${(i % 200) + 10}`)),
+    pod: [
+      ...podTargets({
+        namespace: appsNamespace,
+        name: "worker-5f7",
+        ip: "10.42.1.5",
+        ports: [8081],
+        labels: { "app.kubernetes.io/name": "worker", app: "legacy-name" },
+        annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "8081", "prometheus.io/path": "/internal/metrics" },
+      }),
+      // A database pod with the exporter sidecar patched in: two containers, two ports, one scrape.
+      ...podTargets({
+        namespace: appsNamespace,
+        name: "postgres-0",
+        ip: "10.42.1.6",
+        ports: [5432, 9187],
+        labels: { app: "postgres", "monitoring-stack/exporter": "postgres", "monitoring-stack/database": "shop-postgres" },
+        annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "9187", "prometheus.io/path": "/metrics" },
+      }),
+      ...podTargets({
+        namespace: appsNamespace,
+        name: "ipv6-app",
+        ip: "fd00:10:42::7",
+        ports: [9000],
+        annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "9000", "prometheus.io/scheme": "https" },
+      }),
+      ...podTargets({ namespace: appsNamespace, name: "not-annotated", ip: "10.42.1.8", ports: [8080], labels: { app: "quiet" } }),
+      ...podTargets({
+        namespace: appsNamespace,
+        name: "finished-job",
+        ip: "10.42.1.9",
+        phase: "Succeeded",
+        ports: [8080],
+        annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "8080" },
+      }),
+    ],
+    node: ["node-a", "node-b"].map((name, i) => ({
+      targets: [`10.0.0.${i + 1}:10250`],
+      labels: { __meta_kubernetes_node_name: name, __meta_kubernetes_node_label_kubernetes_io_hostname: name },
+    })),
+  };
+}
+
+interface StatefulSetForLayout {
+  spec: StatefulSetSpec;
+}
+
+/** Writes every file the prometheus container sees under `root`, from the StatefulSet's own mounts. */
+function layOutContainer(rendered: Rendered, root: string): void {
+  const sts = objectOf(rendered, "StatefulSet", "prometheus") as unknown as StatefulSetForLayout;
+  const pod = sts.spec.template.spec;
+  const container = pod.containers.find((c) => c.name === "prometheus");
+  if (!container) throw new Error("no prometheus container");
+  for (const mount of container.volumeMounts) {
+    const dir = path.join(root, mount.mountPath);
+    fs.mkdirSync(dir, { recursive: true });
+    const volume = pod.volumes.find((v) => v.name === mount.name);
+    let data: Record<string, string> = {};
+    if (volume?.configMap) data = objectOf(rendered, "ConfigMap", volume.configMap.name).data as Record<string, string>;
+    if (volume?.secret) data = objectOf(rendered, "Secret", volume.secret.secretName).stringData as Record<string, string>;
+    if (!volume && !sts.spec.volumeClaimTemplates.some((t) => t.metadata.name === mount.name))
+      throw new Error(`mount ${mount.name} has no volume`);
+    for (const [key, content] of Object.entries(data)) fs.writeFileSync(path.join(dir, key), content);
+  }
+  if (pod.automountServiceAccountToken) {
+    const sa = path.join(root, PROMETHEUS_PATHS.serviceAccountDir);
+    fs.mkdirSync(sa, { recursive: true });
+    for (const file of ["token", "ca.crt", "namespace"]) fs.writeFileSync(path.join(sa, file), `${file}\n`);
+  }
+}
+
+interface KubernetesSd {
+  role: Role;
+  namespaces?: { names: string[] };
+}
+interface CheckableJob {
+  job_name: string;
+  kubernetes_sd_configs?: KubernetesSd[];
+  file_sd_configs?: Array<{ files: string[] }>;
+  relabel_configs?: unknown[];
+  [key: string]: unknown;
+}
+
+/**
+ * The rendered prometheus.yml as promtool can check it on this machine: every
+ * absolute path moved under `root`, every Kubernetes discovery replaced by file
+ * discovery of the fixtures it would select, and one extra job per Alertmanager
+ * discovery so that its relabelling can be run too. Returns the config's path and
+ * the Kubernetes discovery blocks it replaced.
+ */
+function checkableConfig(text: string, root: string, fixtures: Record<Role, TargetGroup[]>): { file: string; sds: KubernetesSd[] } {
+  const config = YAML.parse(text) as {
+    rule_files: string[];
+    scrape_configs: CheckableJob[];
+    alerting?: { alertmanagers: CheckableJob[] };
+  };
+  const reroot = (p: string) => (path.isAbsolute(p) ? path.join(root, p) : p);
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (typeof node === "object" && node !== null) {
+      for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
+        if (k.endsWith("_file") && typeof v === "string") (node as Record<string, unknown>)[k] = reroot(v);
+        else walk(v);
+      }
+    }
+  };
+  walk(config);
+  config.rule_files = config.rule_files.map(reroot);
+
+  const sds: KubernetesSd[] = [];
+  const sdDir = path.join(root, "discovery");
+  fs.mkdirSync(sdDir, { recursive: true });
+  const replace = (holder: CheckableJob, id: string) => {
+    if (!holder.kubernetes_sd_configs) return;
+    holder.file_sd_configs = holder.kubernetes_sd_configs.map((sd, i) => {
+      sds.push(sd);
+      const groups = fixtures[sd.role].filter((g) => !sd.namespaces || sd.namespaces.names.includes(g.labels.__meta_kubernetes_namespace));
+      const file = path.join(sdDir, `${id.replace(/[^a-z0-9-]/gi, "_")}-${i}.json`);
+      fs.writeFileSync(file, JSON.stringify(groups));
+      return { files: [file] };
+    });
+    delete holder.kubernetes_sd_configs;
+  };
+  config.scrape_configs.forEach((job) => replace(job, job.job_name));
+  (config.alerting?.alertmanagers ?? []).forEach((am, i) => {
+    replace(am, `alertmanagers-${i}`);
+    config.scrape_configs.push({
+      job_name: `check-alertmanagers-${i}`,
+      file_sd_configs: am.file_sd_configs,
+      relabel_configs: am.relabel_configs,
+    });
+  });
+  const file = path.join(root, PROMETHEUS_PATHS.configDir, "prometheus.checkable.yml");
+  fs.writeFileSync(file, YAML.stringify(config));
+  return { file, sds };
+}
+
+/** The label sets of the targets a job keeps after relabelling (duplicates merged, as Prometheus does). */
+async function discover(config: string, job: string): Promise<Array<Record<string, string>>> {
+  requirePromtool();
+  const { stdout } = await promisify(execFile)(PROMTOOL, ["check", "service-discovery", "--timeout=1s", config, job], {
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  const results = JSON.parse(stdout) as Array<{ labels: Record<string, string> }>;
+  const kept = results.map((r) => r.labels).filter((l) => Object.keys(l).length > 0);
+  const unique = new Map(kept.map((l) => [JSON.stringify(Object.entries(l).sort()), l]));
+  return [...unique.values()].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+}
+
+/** A target's labels without the scrape interval and timeout, which every job of a stack shares. */
+function withoutScrapeParams(labels: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels).filter(([k]) => k !== "__scrape_interval__" && k !== "__scrape_timeout__"));
+}
+
+// ---------------------------------------------------------------------------
+// The pure config
+
+describe("prometheusConfig", () => {
+  const base: PrometheusConfigArgs = {
+    namespace: "monitoring",
+    environment: "staging",
+    replicas: 1,
+    scrapeInterval: "15s",
+    scrapeTimeout: "10s",
+    evaluationInterval: "15s",
+  };
+
+  test("global settings and external labels: environment plus the stack's own, and `replica` only with several replicas", () => {
+    const single = prometheusConfig({ ...base, externalLabels: { cluster: "k3s-home", budget: "$team" } });
+    expect(single.global).toEqual({
+      scrape_interval: "15s",
+      scrape_timeout: "10s",
+      evaluation_interval: "15s",
+      // Prometheus 3 would expand `$team` as an environment variable: `$$` keeps it literal.
+      external_labels: { environment: "staging", cluster: "k3s-home", budget: "$$team" },
+    });
+    expect(single.rule_files).toEqual(["/etc/prometheus/rules/*.yml"]);
+
+    const ha = prometheusConfig({ ...base, replicas: 2 });
+    // Prometheus 3 expands ${VAR} in external labels (os.Expand syntax; $(VAR) would stay literal).
+    expect(ha.global.external_labels).toEqual({ environment: "staging", replica: "${POD_NAME}" });
+    expect(() => prometheusConfig({ ...base, replicas: 2, externalLabels: { replica: "a" } })).toThrow(
+      /externalLabels: `replica` is set by Prometheus/,
+    );
+  });
+
+  test("jobs: itself, the components, annotated pods, the apps, the kubelets, in that order", () => {
+    const config = prometheusConfig({
+      ...base,
+      scrapeTargets: [
+        {
+          job: "kube-state-metrics",
+          namespace: "monitoring",
+          selector: { "app.kubernetes.io/name": "kube-state-metrics" },
+          port: "http-metrics",
+          honorLabels: true,
+        },
+      ],
+      apps: stackConfig("staging").apps,
+    });
+    expect(config.scrape_configs.map((j) => j.job_name)).toEqual([
+      "prometheus",
+      "kube-state-metrics",
+      "kubernetes-pods",
+      "api",
+      "web",
+      "kubelet",
+      "cadvisor",
+    ]);
+  });
+
+  test("a component's target: its Service's endpoints in its namespace, on its port, with the contract's labels", () => {
+    const config = prometheusConfig({
+      ...base,
+      scrapeTargets: [
+        {
+          job: "node-exporter",
+          namespace: "monitoring-agents",
+          selector: { "app.kubernetes.io/name": "node-exporter", "app.kubernetes.io/part-of": "monitoring-stack" },
+          port: "metrics",
+          interval: "5s",
+          instance: "node",
+          labels: { tier: "infra$1" },
+        },
+      ],
+    });
+    expect(config.scrape_configs[1]).toEqual({
+      job_name: "node-exporter",
+      // Shorter than the global timeout: the job's timeout follows, as Prometheus requires.
+      scrape_interval: "5s",
+      scrape_timeout: "5s",
+      metrics_path: "/metrics",
+      scheme: "http",
+      kubernetes_sd_configs: [{ role: "endpoints", namespaces: { names: ["monitoring-agents"] } }],
+      relabel_configs: [
+        { source_labels: ["__meta_kubernetes_service_label_app_kubernetes_io_name"], regex: "node-exporter", action: "keep" },
+        { source_labels: ["__meta_kubernetes_service_label_app_kubernetes_io_part_of"], regex: "monitoring-stack", action: "keep" },
+        { source_labels: ["__meta_kubernetes_endpoint_port_name"], regex: "metrics", action: "keep" },
+        { target_label: "job", replacement: "node-exporter" },
+        { source_labels: ["__meta_kubernetes_pod_node_name"], regex: "(.+)", target_label: "instance" },
+        { source_labels: ["__meta_kubernetes_pod_node_name"], regex: "(.+)", target_label: "node" },
+        { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace" },
+        { source_labels: ["__meta_kubernetes_pod_name"], regex: "(.+)", target_label: "pod" },
+        { source_labels: ["__meta_kubernetes_service_name"], target_label: "service" },
+        // `$` doubled: a replacement would otherwise expand it as a capture group.
+        { target_label: "tier", replacement: "infra$$1" },
+      ],
+    });
+  });
+
+  test("targets that share a job get distinct job names and keep their job label; an exact duplicate is refused", () => {
+    const exporter = (database: string) => ({
+      job: "postgres-exporter",
+      namespace: "monitoring",
+      selector: { "app.kubernetes.io/name": `postgres-exporter-${database}` },
+      port: "metrics",
+      labels: { database },
+    });
+    const config = prometheusConfig({ ...base, scrapeTargets: [exporter("a"), exporter("b")] });
+    const jobs = config.scrape_configs.filter((j) => j.job_name.startsWith("postgres-exporter"));
+    expect(jobs.map((j) => j.job_name)).toEqual([
+      expect.stringMatching(/^postgres-exporter\/[0-9a-f]{8}$/),
+      expect.stringMatching(/^postgres-exporter\/[0-9a-f]{8}$/),
+    ]);
+    expect(new Set(jobs.map((j) => j.job_name)).size).toBe(2);
+    for (const job of jobs) expect(job.relabel_configs).toContainEqual({ target_label: "job", replacement: "postgres-exporter" });
+
+    expect(() => prometheusConfig({ ...base, scrapeTargets: [exporter("a"), exporter("a")] })).toThrow(
+      /two targets of job postgres-exporter scrape the same Service port/,
+    );
+  });
+
+  test("names and labels that would collide are refused", () => {
+    const app = stackConfig("staging").apps[0];
+    expect(() => prometheusConfig({ ...base, apps: [{ ...app, name: "kubelet" }] })).toThrow(/apps: "kubelet" is also the job/);
+    expect(() => prometheusConfig({ ...base, apps: [{ ...app, name: "prometheus" }] })).toThrow(/apps: "prometheus" is also the job/);
+    expect(() => prometheusConfig({ ...base, apps: [{ ...app, labels: { namespace: "x" } }] })).toThrow(
+      /apps \(api\): labels namespace are set by the scrape config/,
+    );
+    expect(() =>
+      prometheusConfig({ ...base, scrapeTargets: [{ job: "cadvisor", namespace: "monitoring", selector: {}, port: "m" }] }),
+    ).toThrow(/job "cadvisor" is one of Prometheus' own jobs/);
+  });
+
+  test("an app behind a URL is a static target with the URL's scheme, path and query; credentials in the URL are refused", () => {
+    const app = {
+      ...stackConfig("staging").apps[0],
+      service: undefined,
+      url: "https://legacy.example.com:8443/status/metrics?format=prometheus",
+      labels: { team: "core" },
+    };
+    const [job] = prometheusConfig({ ...base, apps: [app] }).scrape_configs.filter((j) => j.job_name === "api");
+    expect(job).toEqual({
+      job_name: "api",
+      metrics_path: "/status/metrics",
+      params: { format: ["prometheus"] },
+      scheme: "https",
+      static_configs: [{ targets: ["legacy.example.com:8443"], labels: { app: "api", team: "core" } }],
+    });
+    expect(() => prometheusConfig({ ...base, apps: [{ ...app, url: "https://user:pw@legacy.example.com/metrics" }] })).toThrow(
+      /holds credentials/,
+    );
+  });
+
+  test("remote write reads its credentials from files, never from the config", () => {
+    const config = prometheusConfig({
+      ...base,
+      remoteWrite: [
+        { name: "mimir", url: "https://mimir.example.com/api/v1/push", auth: { type: "basic", username: "tenant-1", password: "s3cret" } },
+        { name: "victoria", url: "https://vm.example.com/api/v1/write", auth: { type: "bearer", token: "t0ken" } },
+        { name: "open", url: "http://thanos-receive.example.com/api/v1/receive" },
+      ],
+    });
+    expect(config.remote_write).toEqual([
+      {
+        name: "mimir",
+        url: "https://mimir.example.com/api/v1/push",
+        basic_auth: { username: "tenant-1", password_file: "/etc/prometheus/secrets/remote-write/remote-write-mimir" },
+      },
+      {
+        name: "victoria",
+        url: "https://vm.example.com/api/v1/write",
+        authorization: { type: "Bearer", credentials_file: "/etc/prometheus/secrets/remote-write/remote-write-victoria" },
+      },
+      { name: "open", url: "http://thanos-receive.example.com/api/v1/receive" },
+    ]);
+    expect(JSON.stringify(config)).not.toMatch(/s3cret|t0ken/);
+  });
+
+  test("alerting is configured only when an Alertmanager is given, and drops the replica label so HA replicas' alerts deduplicate", () => {
+    expect(prometheusConfig(base).alerting).toBeUndefined();
+    const config = prometheusConfig({
+      ...base,
+      alertmanager: { namespace: "monitoring", selector: { "app.kubernetes.io/name": "alertmanager" }, port: "http" },
+    });
+    expect(config.alerting).toEqual({
+      alert_relabel_configs: [{ action: "labeldrop", regex: "replica" }],
+      alertmanagers: [
+        {
+          api_version: "v2",
+          scheme: "http",
+          kubernetes_sd_configs: [{ role: "endpoints", namespaces: { names: ["monitoring"] } }],
+          relabel_configs: [
+            { source_labels: ["__meta_kubernetes_service_label_app_kubernetes_io_name"], regex: "alertmanager", action: "keep" },
+            { source_labels: ["__meta_kubernetes_endpoint_port_name"], regex: "http", action: "keep" },
+          ],
+        },
+      ],
+    });
+  });
+});
+
+describe("rule files", () => {
+  test("runbook links that point at this repository are rewritten to the configured base; others are left alone", () => {
+    const text = `# Our rules\ngroups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        annotations:\n          runbook_url: ${RUNBOOK_BASE_URL}#a # the anchor\n      - alert: B\n        expr: up == 0\n        annotations:\n          runbook_url: https://wiki.example.com/b\n`;
+    const out = rewriteRunbookUrls(text, RUNBOOK_BASE_URL, "https://git.example.com/ops/monitoring/runbooks.md");
+    expect(out).toContain("runbook_url: https://git.example.com/ops/monitoring/runbooks.md#a # the anchor");
+    expect(out).toContain("runbook_url: https://wiki.example.com/b");
+    expect(out).toContain("# Our rules");
+    expect(rewriteRunbookUrls(text, RUNBOOK_BASE_URL, RUNBOOK_BASE_URL)).toBe(text);
+  });
+
+  test("a file that is not a rule file is refused, naming it", () => {
+    const dir = rulesDir({ "broken.yml": "groups: [\n", "plain.yml": "foo: bar\n" });
+    expect(() => loadRuleFiles(dir, RUNBOOK_BASE_URL)).toThrow(/broken\.yml is not valid YAML/);
+    fs.rmSync(path.join(dir, "broken.yml"));
+    expect(() => loadRuleFiles(dir, RUNBOOK_BASE_URL)).toThrow(/plain\.yml has no "groups" list/);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// The component alone
+
+describe("Prometheus component", () => {
+  test("RBAC is exactly what discovery and kubelet scraping need, read-only, bound to its own service account", async () => {
+    const { rendered } = await renderPrometheus(stagingArgs());
+    const role = objectOf(rendered, "ClusterRole", "monitoring-prometheus");
+    expect(role).toEqual({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: {
+        name: "monitoring-prometheus",
+        labels: {
+          "app.kubernetes.io/name": "prometheus",
+          "app.kubernetes.io/instance": "staging",
+          "app.kubernetes.io/component": "metrics-server",
+          "app.kubernetes.io/part-of": "monitoring-stack",
+          "app.kubernetes.io/version": "v3.5.0",
+          "app.kubernetes.io/managed-by": "pulumi",
+        },
+      },
+      rules: [
+        { apiGroups: [""], resources: ["nodes", "services", "endpoints", "pods"], verbs: ["get", "list", "watch"] },
+        { apiGroups: [""], resources: ["nodes/metrics"], verbs: ["get"] },
+        { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
+        { nonResourceURLs: ["/metrics"], verbs: ["get"] },
+      ],
+    });
+    const binding = objectOf(rendered, "ClusterRoleBinding", "monitoring-prometheus");
+    expect(binding.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "monitoring-prometheus" });
+    expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "prometheus", namespace: "monitoring" }]);
+    expect(objectsOf(rendered, "Role")).toEqual([]);
+    expect(objectsOf(rendered, "RoleBinding")).toEqual([]);
+  });
+
+  test("the StatefulSet: hot-reloaded config, retention by time and size, restricted security, data on the claim", async () => {
+    const { rendered } = await renderPrometheus(stagingArgs());
+    const sts = statefulSetOf(rendered);
+    const pod = sts.template.spec;
+    const [container] = pod.containers;
+
+    expect(sts.replicas).toBe(1);
+    expect(container.args).toEqual([
+      "--config.file=/etc/prometheus/config/prometheus.yml",
+      "--enable-feature=auto-reload-config",
+      "--config.auto-reload-interval=30s",
+      "--storage.tsdb.path=/prometheus",
+      "--storage.tsdb.retention.time=7d",
+      "--storage.tsdb.retention.size=8704MB",
+      "--web.listen-address=:9090",
+      // Traefik exposes Prometheus in staging: links in alerts point at the public hostname.
+      "--web.external-url=https://prometheus.staging.example.com",
+    ]);
+    expect(container.args.some((a) => a.startsWith("--web.enable-lifecycle"))).toBe(false);
+    expect(container.env).toEqual([{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }]);
+    expect(container.readinessProbe.httpGet.path).toBe("/-/ready");
+    expect(container.livenessProbe.httpGet.path).toBe("/-/healthy");
+
+    // Config and rules as whole directories (never subPath, or kubelet would not update them in place).
+    expect(container.volumeMounts).toEqual([
+      { name: "config", mountPath: "/etc/prometheus/config", readOnly: true },
+      { name: "rules", mountPath: "/etc/prometheus/rules", readOnly: true },
+      { name: "data", mountPath: "/prometheus" },
+      { name: "tmp", mountPath: "/tmp" },
+    ]);
+    expect(pod.volumes).toEqual([
+      { name: "config", configMap: { name: "prometheus-config" } },
+      { name: "rules", configMap: { name: "prometheus-rules" } },
+      { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+    ]);
+    expect(sts.volumeClaimTemplates.map((t) => [t.metadata.name, t.spec.resources.requests.storage, t.spec.storageClassName])).toEqual([
+      ["data", "10Gi", "local-path"],
+    ]);
+
+    expect(pod.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 65534,
+      runAsGroup: 65534,
+      fsGroup: 65534,
+      fsGroupChangePolicy: "OnRootMismatch",
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(container.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ["ALL"] },
+    });
+    // It talks to the API server (discovery), so it is the one pod of the stack with a token.
+    expect(pod.automountServiceAccountToken).toBe(true);
+    expect(pod.serviceAccountName).toBe("prometheus");
+    expect(pod.affinity).toBeUndefined();
+    expect(objectsOf(rendered, "PodDisruptionBudget")).toEqual([]);
+
+    expect(objectOf(rendered, "Service", "prometheus").spec).toEqual({
+      type: "ClusterIP",
+      selector: {
+        "app.kubernetes.io/name": "prometheus",
+        "app.kubernetes.io/instance": "staging",
+        "app.kubernetes.io/component": "metrics-server",
+        "app.kubernetes.io/part-of": "monitoring-stack",
+      },
+      ports: [{ name: "http", port: 9090, targetPort: "http", protocol: "TCP" }],
+    });
+    for (const o of prometheusObjects(rendered))
+      expect({ object: `${o.kind}/${o.metadata.name}`, problems: schemaProblems(o) }).toEqual({
+        object: `${o.kind}/${o.metadata.name}`,
+        problems: [],
+      });
+  });
+
+  test("outputs: the in-cluster URL and its own scrape target", async () => {
+    const { outputs } = await renderPrometheus(stagingArgs());
+    expect(outputs.url).toBe("http://prometheus.monitoring.svc:9090");
+    expect(outputs.scrapeTargets).toEqual([
+      {
+        job: "prometheus",
+        namespace: "monitoring",
+        selector: {
+          "app.kubernetes.io/name": "prometheus",
+          "app.kubernetes.io/instance": "staging",
+          "app.kubernetes.io/component": "metrics-server",
+          "app.kubernetes.io/part-of": "monitoring-stack",
+        },
+        port: "http",
+      },
+    ]);
+  });
+
+  test("production is HA: two replicas spread across nodes, a PodDisruptionBudget, a replica label each, protected volumes", async () => {
+    const args = { ...prometheusArgs(stackConfig("production")), rulesDir: rulesDir({ "sample.yml": SAMPLE_RULES }) };
+    const { rendered } = await renderPrometheus(args);
+    const sts = statefulSetOf(rendered);
+
+    expect(sts.replicas).toBe(2);
+    expect(sts.template.spec.affinity).toEqual({
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          {
+            weight: 100,
+            podAffinityTerm: {
+              topologyKey: "kubernetes.io/hostname",
+              labelSelector: {
+                matchLabels: {
+                  "app.kubernetes.io/name": "prometheus",
+                  "app.kubernetes.io/instance": "production",
+                  "app.kubernetes.io/component": "metrics-server",
+                  "app.kubernetes.io/part-of": "monitoring-stack",
+                },
+              },
+            },
+          },
+        ],
+      },
+    });
+    expect(objectOf(rendered, "PodDisruptionBudget", "prometheus").spec).toEqual({
+      maxUnavailable: 1,
+      selector: {
+        matchLabels: (
+          sts.template.spec.affinity as {
+            podAntiAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: Array<{ podAffinityTerm: { labelSelector: { matchLabels: object } } }>;
+            };
+          }
+        ).podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchLabels,
+      },
+    });
+    expect((configOf(rendered).global as { external_labels: object }).external_labels).toEqual({
+      environment: "production",
+      replica: "${POD_NAME}",
+    });
+    expect(sts.template.spec.containers[0].args).toContain("--storage.tsdb.retention.time=30d");
+    expect(objectOf(rendered, "Service", "prometheus").spec).toMatchObject({ sessionAffinity: "ClientIP" });
+    for (const o of prometheusObjects(rendered)) expect(schemaProblems(o)).toEqual([]);
+  });
+
+  test("the StatefulSet, whose claim template holds the data, is protected where the config says so, and nothing else is", async () => {
+    // protect and retainOnDelete are resource options, which the mocks do not record: a transformation sees them.
+    const protectedNames = async (protectVolumes: boolean) => {
+      const seen: pulumi.ResourceTransformationArgs[] = [];
+      await renderPrometheus(stagingArgs({ protectVolumes }), {
+        transformations: [
+          (a) => {
+            seen.push(a);
+            return undefined;
+          },
+        ],
+      });
+      return seen.filter((a) => a.opts.protect || a.opts.retainOnDelete).map((a) => [a.name, a.opts.protect, a.opts.retainOnDelete]);
+    };
+    expect(await protectedNames(true)).toEqual([["prometheus-statefulset", true, true]]);
+    expect(await protectedNames(false)).toEqual([]);
+  });
+
+  test("remote write credentials come from a Secret mounted as files; the password is never in the ConfigMap and is redacted in the default render", async () => {
+    const config = inlineConfig(
+      "staging",
+      {
+        prometheus: {
+          remoteWrite: [
+            { name: "mimir", url: "https://mimir.example.com/api/v1/push", username: "tenant-1" },
+            { name: "victoria", url: "https://vm.example.com/api/v1/write", bearerToken: true },
+          ],
+        },
+      },
+      { remoteWritePasswords: { mimir: "basic-password-123", victoria: "bearer-token-456" } },
+    );
+    const { rendered, redacted } = await renderPrometheus({ ...prometheusArgs(config), rulesDir: rulesDir({}) });
+
+    const secret = objectOf(rendered, "Secret", "prometheus-remote-write");
+    expect(secret.stringData).toEqual({ "remote-write-mimir": "basic-password-123", "remote-write-victoria": "bearer-token-456" });
+    expect(objectOf(redacted, "Secret", "prometheus-remote-write").stringData).toEqual({
+      "remote-write-mimir": "[secret]",
+      "remote-write-victoria": "[secret]",
+    });
+    const sts = statefulSetOf(rendered);
+    expect(sts.template.spec.volumes).toContainEqual({
+      name: "remote-write",
+      secret: { secretName: "prometheus-remote-write", defaultMode: 0o440 },
+    });
+    expect(sts.template.spec.containers[0].volumeMounts).toContainEqual({
+      name: "remote-write",
+      mountPath: "/etc/prometheus/secrets/remote-write",
+      readOnly: true,
+    });
+
+    const configMapText = JSON.stringify(objectOf(rendered, "ConfigMap", "prometheus-config"));
+    for (const secretValue of ["basic-password-123", "bearer-token-456"]) {
+      expect(configMapText).not.toContain(secretValue);
+      expect(JSON.stringify(objectOf(rendered, "ConfigMap", "prometheus-rules"))).not.toContain(secretValue);
+    }
+    expect(configOf(rendered).remote_write).toEqual([
+      {
+        name: "mimir",
+        url: "https://mimir.example.com/api/v1/push",
+        basic_auth: { username: "tenant-1", password_file: "/etc/prometheus/secrets/remote-write/remote-write-mimir" },
+      },
+      {
+        name: "victoria",
+        url: "https://vm.example.com/api/v1/write",
+        authorization: { type: "Bearer", credentials_file: "/etc/prometheus/secrets/remote-write/remote-write-victoria" },
+      },
+    ]);
+
+    // And promtool finds the credential files where the config says they are.
+    const root = tempDir();
+    layOutContainer(rendered, root);
+    const { file } = checkableConfig(rendered.files.get("prometheus/prometheus.yml") ?? "", root, { endpoints: [], pod: [], node: [] });
+    const result = promtool(["check", "config", file]);
+    expect(result.output).toContain("SUCCESS");
+    expect(fs.readFileSync(path.join(root, "etc/prometheus/secrets/remote-write/remote-write-mimir"), "utf8")).toBe("basic-password-123");
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  test("the rules ConfigMap holds every rule file with runbook links rewritten, plus the generated app rules", async () => {
+    const dir = rulesDir({
+      "nodes.yml": SAMPLE_RULES.replace("SampleDown", "NodeDown"),
+      "apps.yml": SAMPLE_RULES,
+      "README.md": "not a rule file",
+    });
+    const { rendered } = await renderPrometheus(stagingArgs({ rulesDir: dir, runbookBaseUrl: "https://git.example.com/ops/runbooks.md" }));
+    const data = objectOf(rendered, "ConfigMap", "prometheus-rules").data as Record<string, string>;
+
+    expect(Object.keys(data).sort()).toEqual(["apps.rules.yml", "apps.yml", "nodes.yml"]);
+    expect(data["nodes.yml"]).toContain("runbook_url: https://git.example.com/ops/runbooks.md#sampledown");
+    expect(data["nodes.yml"]).not.toContain(RUNBOOK_BASE_URL);
+    const generated = YAML.parse(data[APP_RULES_KEY]) as { groups: Array<{ name: string; rules: Array<{ record: string }> }> };
+    expect(generated.groups.map((g) => g.name)).toEqual(["app-api", "app-web"]);
+    expect(generated.groups[0].rules[0].record).toBe(APP_SERIES.requests);
+  });
+
+  test("rule files that would not fit in a ConfigMap, or take a generated name, are refused with the reason", async () => {
+    const huge = SAMPLE_RULES + `# ${"x".repeat(CONFIGMAP_MAX_BYTES)}\n`;
+    await expect(renderPrometheus(stagingArgs({ rulesDir: rulesDir({ "huge.yml": huge }) }))).rejects.toThrow(
+      /exceed the 1 MiB limit of a ConfigMap/,
+    );
+    await expect(renderPrometheus(stagingArgs({ rulesDir: rulesDir({ "apps.rules.yml": SAMPLE_RULES }) }))).rejects.toThrow(
+      /apps\.rules\.yml takes a name the component generates/,
+    );
+    await expect(renderPrometheus(stagingArgs({ rulesDir: "/nonexistent/rules" }))).rejects.toThrow(
+      /rulesDir: \/nonexistent\/rules does not exist/,
+    );
+  });
+
+  test("inputs that cannot work are refused, naming the argument", async () => {
+    await expect(renderPrometheus(stagingArgs({ replicas: 0 }))).rejects.toThrow(/replicas must be a whole number of at least 1; got 0/);
+    await expect(renderPrometheus(stagingArgs({ scrapeTimeout: "30s" }))).rejects.toThrow(
+      /scrapeTimeout \(30s\) must not exceed scrapeInterval \(15s\)/,
+    );
+    await expect(renderPrometheus(stagingArgs({ retention: "a week" }))).rejects.toThrow(
+      /retention must be a positive Prometheus duration/,
+    );
+    await expect(
+      renderPrometheus(
+        stagingArgs({
+          remoteWrite: [
+            { name: "m", url: "https://a.example.com" },
+            { name: "m", url: "https://b.example.com" },
+          ],
+        }),
+      ),
+    ).rejects.toThrow(/remoteWrite: the name "m" is used twice/);
+  });
+
+  test("the NetworkPolicy admits the stack's pods, and the proxies only when they expose Prometheus", async () => {
+    const policyOf = async (traefik: boolean, cloudflared: boolean) => {
+      const { rendered } = await renderPrometheus(stagingArgs({ ingressFromTraefik: traefik, ingressFromCloudflared: cloudflared }));
+      return objectOf(rendered, "NetworkPolicy", "prometheus").spec as {
+        podSelector: unknown;
+        ingress: Array<{ ports: unknown; from: unknown[] }>;
+      };
+    };
+    const closed = await policyOf(false, false);
+    expect(closed.podSelector).toEqual({ matchLabels: expect.objectContaining({ "app.kubernetes.io/name": "prometheus" }) });
+    expect(closed.ingress).toEqual([{ ports: [{ protocol: "TCP", port: 9090 }], from: [{ podSelector: { matchLabels: {} } }] }]);
+    expect((await policyOf(true, true)).ingress[0].from).toEqual([
+      { podSelector: { matchLabels: {} } },
+      {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+        podSelector: { matchLabels: { "app.kubernetes.io/name": "traefik" } },
+      },
+      { podSelector: { matchLabels: { "app.kubernetes.io/name": "cloudflared" } } },
+    ]);
+  });
+
+  test("prometheusArgs: exposure decides the external URL and the proxies let in", () => {
+    const hidden = prometheusArgs(stackConfig("staging", ["traefik.expose=[grafana]"]));
+    expect(hidden.publicHostname).toBeUndefined();
+    expect(hidden.ingressFromTraefik).toBe(false);
+    const viaTraefik = prometheusArgs(stackConfig("staging"));
+    expect(viaTraefik.publicHostname).toBe("prometheus.staging.example.com");
+    expect(viaTraefik.ingressFromTraefik).toBe(true);
+    expect(viaTraefik.ingressFromCloudflared).toBe(false);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Both real stacks
+
+describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (stack) => {
+  let rendered: Rendered;
+  let root: string;
+  let checkable: { file: string; sds: KubernetesSd[] };
+  const appsNamespace = stack === "staging" ? "shop-staging" : "shop";
+
+  beforeAll(async () => {
+    rendered = await render(stack);
+    root = tempDir(`prometheus-${stack}-`);
+    layOutContainer(rendered, root);
+    checkable = checkableConfig(rendered.files.get("prometheus/prometheus.yml") ?? "", root, clusterFixtures(rendered, appsNamespace));
+  });
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  test("promtool check config accepts prometheus.yml, with every rule file and credential where the container finds it", () => {
+    const result = promtool(["check", "config", checkable.file]);
+    expect(result.output).toContain("SUCCESS");
+    expect(result.output).not.toContain("FAILED");
+    expect(result.ok).toBe(true);
+  });
+
+  test("the Kubernetes discovery blocks promtool cannot read use only Prometheus' documented fields", () => {
+    expect(checkable.sds.length).toBeGreaterThan(5);
+    for (const sd of checkable.sds) {
+      expect(Object.keys(sd).filter((k) => !["role", "namespaces"].includes(k))).toEqual([]);
+      expect(["endpoints", "pod", "node"]).toContain(sd.role);
+      if (sd.namespaces) {
+        expect(Object.keys(sd.namespaces)).toEqual(["names"]);
+        expect(sd.namespaces.names.every((n) => /^[a-z0-9-]+$/.test(n))).toBe(true);
+      }
+    }
+  });
+
+  test("promtool check rules accepts every rendered rule file", () => {
+    const files = fs.readdirSync(path.join(root, PROMETHEUS_PATHS.rulesDir)).map((f) => path.join(root, PROMETHEUS_PATHS.rulesDir, f));
+    expect(files.map((f) => path.basename(f))).toContain(APP_RULES_KEY);
+    const result = promtool(["check", "rules", ...files]);
+    expect(result.output).not.toContain("FAILED");
+    expect(result.ok).toBe(true);
+  });
+
+  test("the rules ConfigMap holds every file of rules/ and the generated app rules", () => {
+    const expected = [...fs.readdirSync(REPO_RULES_DIR).filter((f) => f.endsWith(".yml")), APP_RULES_KEY].sort();
+    expect(Object.keys(objectOf(rendered, "ConfigMap", "prometheus-rules").data as object).sort()).toEqual(expected);
+  });
+
+  test("Prometheus scrapes itself on each replica's pod, with namespace, pod and service labels", async () => {
+    expect((await discover(checkable.file, "prometheus")).map(withoutScrapeParams)).toEqual([
+      {
+        __address__: expect.stringMatching(/:9090$/),
+        __metrics_path__: "/metrics",
+        __scheme__: "http",
+        instance: "prometheus-0",
+        job: "prometheus",
+        namespace: "monitoring",
+        pod: "prometheus-0",
+        service: "prometheus",
+      },
+    ]);
+  });
+
+  test("every component's scrape target finds its Service and port among the rendered objects", async () => {
+    const own = ["kubernetes-pods", "kubelet", "cadvisor", ...stackConfig(stack).apps.map((a) => a.name)];
+    const config = configOf(rendered) as { scrape_configs: Array<{ job_name: string }> };
+    const componentJobs = config.scrape_configs.map((j) => j.job_name).filter((j) => !own.includes(j));
+    expect(componentJobs).toEqual(expect.arrayContaining(["prometheus", "alertmanager", "grafana", "node-exporter", "kube-state-metrics"]));
+    const found = await Promise.all(componentJobs.map(async (job) => ({ job, targets: (await discover(checkable.file, job)).length })));
+    expect(found.filter((f) => f.targets === 0)).toEqual([]);
+  });
+
+  test("every app of the stack has its job, its Service's endpoints on its port only, and the app label", async () => {
+    const apps = stackConfig(stack).apps;
+    expect(apps.map((a) => a.name)).toEqual(["api", "web"]);
+    const api = (await discover(checkable.file, "api")).map(withoutScrapeParams);
+    expect(api).toEqual([
+      {
+        __address__: expect.stringMatching(/:8080$/),
+        __metrics_path__: "/metrics",
+        __scheme__: "http",
+        app: "api",
+        instance: "api-0",
+        job: "api",
+        namespace: appsNamespace,
+        pod: "api-0",
+        service: "api",
+      },
+    ]);
+    const web = (await discover(checkable.file, "web")).map(withoutScrapeParams);
+    // web's port is a number (3000): the endpoint on that port, not the debug port.
+    expect(web).toEqual([
+      expect.objectContaining({
+        __address__: expect.stringMatching(/:3000$/),
+        __metrics_path__: "/api/metrics",
+        app: "web",
+        job: "web",
+        service: "web",
+      }),
+    ]);
+  });
+
+  test("annotated pods are scraped on their annotated port and path; database sidecars get their exporter job and database label", async () => {
+    expect((await discover(checkable.file, "kubernetes-pods")).map(withoutScrapeParams)).toEqual([
+      {
+        __address__: "[fd00:10:42::7]:9000",
+        __metrics_path__: "/metrics",
+        __scheme__: "https",
+        instance: "[fd00:10:42::7]:9000",
+        job: "kubernetes-pods",
+        namespace: appsNamespace,
+        pod: "ipv6-app",
+      },
+      {
+        __address__: "10.42.1.5:8081",
+        __metrics_path__: "/internal/metrics",
+        __scheme__: "http",
+        app: "worker",
+        instance: "10.42.1.5:8081",
+        job: "kubernetes-pods",
+        namespace: appsNamespace,
+        pod: "worker-5f7",
+      },
+      {
+        __address__: "10.42.1.6:9187",
+        __metrics_path__: "/metrics",
+        __scheme__: "http",
+        app: "postgres",
+        database: "shop-postgres",
+        instance: "10.42.1.6:9187",
+        job: "postgres-exporter",
+        namespace: appsNamespace,
+        pod: "postgres-0",
+      },
+    ]);
+  });
+
+  test("kubelet and cAdvisor are scraped over HTTPS on every node, labelled by node name", async () => {
+    for (const [job, metricsPath] of [
+      ["kubelet", "/metrics"],
+      ["cadvisor", "/metrics/cadvisor"],
+    ]) {
+      expect((await discover(checkable.file, job)).map(withoutScrapeParams)).toEqual(
+        ["node-a", "node-b"].map((node, i) => ({
+          __address__: `10.0.0.${i + 1}:10250`,
+          __metrics_path__: metricsPath,
+          __scheme__: "https",
+          instance: node,
+          job,
+          node,
+        })),
+      );
+    }
+  });
+
+  test("alerts go to every peer of the alertmanager Service on its http port, and nowhere else", async () => {
+    const peers = await discover(checkable.file, "check-alertmanagers-0");
+    expect(peers.length).toBeGreaterThan(0);
+    expect(peers.every((p) => p.__address__.endsWith(":9093"))).toBe(true);
+  });
+
+  test("every Prometheus object is valid and labelled; the output names the in-cluster URL", () => {
+    const objects = prometheusObjects(rendered);
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
+      [
+        "ClusterRole/monitoring-prometheus",
+        "ClusterRoleBinding/monitoring-prometheus",
+        "ConfigMap/prometheus-config",
+        "ConfigMap/prometheus-rules",
+        "NetworkPolicy/prometheus",
+        "Service/prometheus",
+        "ServiceAccount/prometheus",
+        "StatefulSet/prometheus",
+        ...(stack === "production" ? ["PodDisruptionBudget/prometheus"] : []),
+      ].sort(),
+    );
+    for (const o of objects) {
+      expect(schemaProblems(o)).toEqual([]);
+      expect(o.metadata.labels?.["app.kubernetes.io/part-of"]).toBe("monitoring-stack");
+      if (!o.kind.startsWith("ClusterRole")) expect(o.metadata.namespace).toBe("monitoring");
+    }
+    expect(rendered.outputs.prometheusUrl).toBe("http://prometheus.monitoring.svc:9090");
+  });
+});
