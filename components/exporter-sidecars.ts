@@ -153,7 +153,7 @@ export function sidecarFieldManager(environment: string, database: string): stri
 const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
 export interface ExporterSidecarsArgs {
-  /** The database exporters (config databases). Default none. */
+  /** The database exporters (config databases), keyed by name; may be empty. */
   databases: DatabaseExporter[];
   /**
    * The stack namespace: standalone exporters and their Secrets live there. It must

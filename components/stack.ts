@@ -1,6 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "./config";
+import { ExporterSidecars } from "./exporter-sidecars";
+import { KubeStateMetrics, NodeExporter } from "./exporters";
+import type { ScrapeTarget } from "./kit";
+import { Alertmanager, alertmanagerArgs } from "./alertmanager";
+import { Grafana, grafanaArgs, grafanaScrapeTargets } from "./grafana";
 import { MonitoringNamespace } from "./namespace";
+import { Prometheus, prometheusArgs } from "./prometheus";
 
 export interface MonitoringStackArgs {
   /** The validated stack configuration (components/config.ts). */
@@ -15,6 +21,14 @@ export interface MonitoringStackArgs {
 export class MonitoringStack extends pulumi.ComponentResource {
   /** Namespace that holds the stack. */
   public readonly namespace: pulumi.Output<string>;
+  /** In-cluster URL of Prometheus. */
+  public readonly prometheusUrl: pulumi.Output<string>;
+  /** Namespace of the node agents (`<namespace>-agents`, Pod Security "privileged"); undefined when no node agent is enabled. */
+  public readonly agentsNamespace: pulumi.Output<string> | undefined;
+  /** Grafana: its public and in-cluster URLs and admin credentials. */
+  public readonly grafana: Grafana;
+  /** In-cluster URL of Alertmanager. */
+  public readonly alertmanagerUrl: pulumi.Output<string>;
 
   constructor(name: string, args: MonitoringStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitoring:index:MonitoringStack", name, {}, opts);
@@ -39,12 +53,64 @@ export class MonitoringStack extends pulumi.ComponentResource {
     // Order matters only for wiring: each component exposes plain data (scrape
     // targets, in-cluster URLs) that the ones after it take as args.
     // -- exporters --
+    const scrapeTargets: ScrapeTarget[] = [];
+    // Node agents (node-exporter, the log collector) need host access: they get a namespace
+    // of their own at Pod Security "privileged", so that the stack's namespace stays restricted.
+    const agentsNamespace = `${cfg.namespace}-agents`;
+    const agentsNs =
+      cfg.nodeExporter.enabled || cfg.logCollector.enabled
+        ? new MonitoringNamespace(
+            `${name}-agents-ns`,
+            { name: agentsNamespace, environment: cfg.environment, podSecurity: "privileged" },
+            { parent: this },
+          )
+        : undefined;
+    this.agentsNamespace = agentsNs?.name;
+    if (cfg.nodeExporter.enabled) {
+      const nodeExporter = new NodeExporter(
+        `${name}-node-exporter`,
+        { namespace: agentsNamespace, prometheusNamespace: cfg.namespace, environment: cfg.environment, resources: cfg.nodeExporter.resources },
+        { parent: this, dependsOn: agentsNs ? [agentsNs] : [] },
+      );
+      scrapeTargets.push(...nodeExporter.scrapeTargets);
+    }
+    if (cfg.kubeStateMetrics.enabled) {
+      const ksm = new KubeStateMetrics(
+        `${name}-kube-state-metrics`,
+        { namespace: cfg.namespace, environment: cfg.environment, resources: cfg.kubeStateMetrics.resources },
+        { parent: this, dependsOn: [ns] },
+      );
+      scrapeTargets.push(...ksm.scrapeTargets);
+    }
+    if (cfg.databases.length > 0) {
+      const databaseExporters = new ExporterSidecars(
+        `${name}-database-exporters`,
+        { databases: cfg.databases, namespace: cfg.namespace, environment: cfg.environment },
+        { parent: this, dependsOn: [ns] },
+      );
+      scrapeTargets.push(...databaseExporters.scrapeTargets);
+    }
 
     // -- alerting --
+    const alertmanager = new Alertmanager(`${name}-alertmanager`, alertmanagerArgs(cfg), { parent: this, dependsOn: [ns] });
+    this.alertmanagerUrl = alertmanager.url;
+    scrapeTargets.push(...alertmanager.scrapeTargets);
 
     // -- prometheus --
+    // Every component's metrics (Grafana's are known before it exists), and alerts to every Alertmanager peer.
+    const prometheus = new Prometheus(
+      `${name}-prometheus`,
+      {
+        ...prometheusArgs(cfg),
+        scrapeTargets: [...scrapeTargets, ...grafanaScrapeTargets({ namespace: cfg.namespace, environment: cfg.environment })],
+        alertmanager: alertmanager.peers,
+      },
+      { parent: this, dependsOn: [ns] },
+    );
+    this.prometheusUrl = prometheus.url;
 
     // -- grafana --
+    this.grafana = new Grafana(`${name}-grafana`, grafanaArgs(cfg), { parent: this, dependsOn: [ns] });
 
     this.registerOutputs({ namespace: this.namespace });
   }
