@@ -923,9 +923,10 @@ function crossChecks(raw: RawConfig, c: StackConfig, problems: ConfigProblem[], 
   for (const name of duplicates(p.remoteWrite.map((r) => r.name))) {
     problems.push({ key: k("prometheus.remoteWrite"), message: `remote write name "${name}" is used more than once` });
   }
-  const targets = c.databases.filter((db) => db.target).map((db) => `${db.target?.namespace}/${db.target?.kind}/${db.target?.name}/${db.type}`);
+  // A pod has one set of prometheus.io scrape annotations, so one exporter sidecar per workload.
+  const targets = c.databases.filter((db) => db.target).map((db) => `${db.target?.namespace}/${db.target?.kind}/${db.target?.name}`);
   for (const t of duplicates(targets)) {
-    problems.push({ key: k("databases"), message: `two ${t.split("/")[3]} exporters target ${t.split("/").slice(0, 3).join("/")}; one sidecar per workload and type` });
+    problems.push({ key: k("databases"), message: `two exporter sidecars target ${t}; a workload can carry one (its pods have one set of scrape annotations)` });
   }
 
   if (seconds(p.retention) < seconds(p.scrapeInterval)) {
