@@ -45,6 +45,7 @@ async function main(): Promise<Record<string, unknown>> {
   return {
     environment: parsed.config.environment,
     namespace: stack.namespace,
+    prometheusUrl: stack.prometheusUrl,
     alertmanagerUrl: stack.alertmanagerUrl,
   };
 }
