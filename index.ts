@@ -46,6 +46,10 @@ async function main(): Promise<Record<string, unknown>> {
     environment: parsed.config.environment,
     namespace: stack.namespace,
     prometheusUrl: stack.prometheusUrl,
+    grafanaUrl: stack.grafana.url,
+    grafanaInternalUrl: stack.grafana.internalUrl,
+    grafanaAdminUser: pulumi.secret(stack.grafana.adminUser),
+    grafanaAdminPassword: pulumi.secret(stack.grafana.adminPassword),
     alertmanagerUrl: stack.alertmanagerUrl,
   };
 }
