@@ -49,3 +49,18 @@ test("refuses to run two programs at once", async () => {
   await expect(runProgram({ ...base, program: async () => ({}) })).rejects.toThrow(/not re-entrant/);
   await first;
 });
+
+test("a random password's bcrypt hash verifies against the password, and both are stable", async () => {
+  const random = await import("@pulumi/random");
+  const bcrypt = await import("bcryptjs");
+  const program = async () => {
+    const p = new random.RandomPassword("pw", { length: 24 });
+    return { result: p.result, hash: p.bcryptHash };
+  };
+  const first = await runProgram({ ...base, program });
+  const second = await runProgram({ ...base, program });
+  const { result, hash } = renderRun(first, true).outputs as { result: string; hash: string };
+  expect(result).toHaveLength(24);
+  expect(bcrypt.compareSync(result, hash)).toBe(true);
+  expect(renderRun(second, true).outputs).toEqual({ result, hash });
+});

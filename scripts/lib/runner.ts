@@ -4,6 +4,7 @@
  * the offline renderer (scripts/render.ts) and the tests.
  */
 import * as crypto from "crypto";
+import * as bcrypt from "bcryptjs";
 import * as pulumi from "@pulumi/pulumi";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 
@@ -63,7 +64,10 @@ function computedState(type: string, urn: string, inputs: Record<string, unknown
       const byte = crypto.createHash("sha256").update(`${urn}/${i}`).digest()[0];
       result += alphabet[byte % alphabet.length];
     }
-    return { ...inputs, result, bcryptHash: `$2a$10$${crypto.createHash("sha256").update(result).digest("base64").slice(0, 53)}` };
+    // A real bcrypt hash of the result, as the random provider computes it, with a salt derived from the URN.
+    const bcryptAlphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    const salt = Array.from(digest.subarray(0, 22), (b) => bcryptAlphabet[b % 64]).join("");
+    return { ...inputs, result, bcryptHash: bcrypt.hashSync(result, `$2a$10$${salt}`) };
   }
   if (type === "random:index/randomBytes:RandomBytes" || type === "random:index/randomId:RandomId") {
     const bytes = digest.subarray(0, Number(inputs.length ?? inputs.byteLength ?? 32));
