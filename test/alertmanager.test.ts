@@ -3,6 +3,8 @@
  * and both real stacks checked with Debian's amtool (Alertmanager 0.25).
  */
 import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as YAML from "yaml";
 import {
   Alertmanager,
@@ -161,8 +163,8 @@ const APP_DOWN_ANNOTATIONS = {
 describe("message templates (amtool template render)", () => {
   let dir: string;
   beforeAll(() => {
-    dir = fs.mkdtempSync("/tmp/am-templates-");
-    for (const [file, text] of Object.entries(alertmanagerTemplates({ environment: "staging" }))) fs.writeFileSync(`${dir}/${file}`, text);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "am-templates-"));
+    for (const [file, text] of Object.entries(alertmanagerTemplates({ environment: "staging" }))) fs.writeFileSync(path.join(dir, file), text);
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
