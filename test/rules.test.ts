@@ -1,0 +1,286 @@
+/**
+ * The alert rules under rules/: promtool's own checks and unit tests, the house
+ * style of every alert (kube-prometheus conventions), runbooks, PromQL parsed with
+ * Prometheus' grammar, every metric known to the catalogue, and the catalogue
+ * itself pinned to the images the stack runs.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { ImageName, imageVersion } from "../components/images";
+import { CATALOG_DIR, loadCatalog } from "./support/catalog";
+import { promqlMetricNames, promqlProblem } from "./support/promql";
+import {
+  AlertRule,
+  RULES_DIR,
+  allRules,
+  alertRules,
+  expectedAlertMatchesRule,
+  loadRuleFiles,
+  loadRuleTestFiles,
+  parseDuration,
+  recordedMetricNames,
+  ruleFilePaths,
+  ruleTestFilePaths,
+  runbookSections,
+  runbookUrl,
+} from "./support/rules";
+
+/** The areas this repository ships rules for: rules/<area>.yml, tested by test/rules/<area>.test.yml. */
+const AREAS = ["apps", "databases", "kubernetes", "nodes", "slo", "stack"];
+const SEVERITIES = new Set(["critical", "warning", "info"]);
+const REQUIRED_ANNOTATIONS = ["summary", "description", "runbook_url"];
+const WATCHDOG = "Watchdog";
+/** PascalCase: capitalised words, acronyms included (Tsdb, not TSDB). */
+const PASCAL_CASE = /^(?:[A-Z][a-z0-9]+)+$/;
+
+/** Catalogue files that describe an image pinned in components/images.ts. */
+const PINNED_CATALOGUES: Record<string, ImageName> = {
+  "node-exporter": "nodeExporter",
+  "kube-state-metrics": "kubeStateMetrics",
+  "postgres-exporter": "postgresExporter",
+  "redis-exporter": "redisExporter",
+  "mongodb-exporter": "mongodbExporter",
+  prometheus: "prometheus",
+  alertmanager: "alertmanager",
+};
+/** The other catalogue files this suite relies on. */
+const UNPINNED_CATALOGUES = ["kubelet", "app-contract"];
+
+const ruleFiles = loadRuleFiles();
+const rules = allRules(ruleFiles);
+const alerts = alertRules(ruleFiles);
+const ruleTestFiles = loadRuleTestFiles();
+
+/** Runs promtool; a missing promtool fails the test (the rule checks must never be skipped silently). */
+function promtool(args: string[]): { status: number | null; output: string } {
+  const r = spawnSync("promtool", args, { encoding: "utf8" });
+  if (r.error) {
+    const code = (r.error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") {
+      throw new Error(
+        "promtool is not installed: install Debian's `prometheus` package (sudo apt-get install prometheus), " +
+          "which provides it; .ci/run does so on CI.",
+      );
+    }
+    throw r.error;
+  }
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
+}
+
+function expectSuccess(args: string[]): void {
+  const { status, output } = promtool(args);
+  if (status !== 0) throw new Error(`promtool ${args.join(" ")} exited with ${status}:\n${output}`);
+}
+
+const ruleName = (r: AlertRule): string => `${r.file}: ${r.alert}${r.labels.severity ? ` (${r.labels.severity})` : ""}`;
+
+describe("rule files", () => {
+  test("every area has its rule file and its promtool unit tests", () => {
+    const present = new Set(ruleFiles.map((f) => f.file));
+    const tests = new Set(ruleTestFilePaths().map((p) => path.basename(p)));
+    const missing = AREAS.flatMap((a) => [
+      ...(present.has(`${a}.yml`) ? [] : [`rules/${a}.yml`]),
+      ...(tests.has(`${a}.test.yml`) ? [] : [`test/rules/${a}.test.yml`]),
+    ]);
+    expect(missing).toEqual([]);
+  });
+
+  test("every rule file is loaded by a unit-test file, and every file a test loads exists", () => {
+    const tested = new Set(ruleTestFiles.flatMap((t) => t.ruleFiles));
+    const untested = ruleFilePaths()
+      .filter((p) => !tested.has(p))
+      .map((p) => path.relative(RULES_DIR, p));
+    const dangling = ruleTestFiles.flatMap((t) => t.ruleFiles.filter((p) => !fs.existsSync(p)).map((p) => `${t.file} -> ${p}`));
+    expect({ untested, dangling }).toEqual({ untested: [], dangling: [] });
+  });
+});
+
+describe("promtool", () => {
+  test.each(ruleFilePaths().map((p) => [path.basename(p), p]))("check rules %s", (_name, file) => {
+    expectSuccess(["check", "rules", file]);
+  });
+
+  test.each(ruleTestFilePaths().map((p) => [path.basename(p), p]))("test rules %s", (_name, file) => {
+    expectSuccess(["test", "rules", file]);
+  });
+});
+
+describe("alerts", () => {
+  test("every alert has a PascalCase name, a severity, a for, and summary, description and runbook_url of the right form", () => {
+    const problems: string[] = [];
+    for (const a of alerts) {
+      const at = ruleName(a);
+      if (!PASCAL_CASE.test(a.alert)) problems.push(`${at}: name is not PascalCase`);
+      if (!SEVERITIES.has(a.labels.severity ?? "")) problems.push(`${at}: severity must be one of ${[...SEVERITIES].join(", ")}`);
+      for (const key of REQUIRED_ANNOTATIONS) if (!a.annotations[key]) problems.push(`${at}: no ${key} annotation`);
+      const { summary, description, runbook_url: url } = a.annotations;
+      if (summary && (summary.includes("{{") || summary.includes("\n"))) problems.push(`${at}: summary must be one fixed line`);
+      if (description && !description.includes("{{")) problems.push(`${at}: description is not templated`);
+      if (description && a.alert !== WATCHDOG && !description.includes("$labels.")) {
+        problems.push(`${at}: description names no culprit from the labels`);
+      }
+      if (url !== undefined && url !== runbookUrl(a.alert)) problems.push(`${at}: runbook_url must be ${runbookUrl(a.alert)}`);
+      if (a.alert === WATCHDOG) {
+        if (a.for !== undefined) problems.push(`${at}: the Watchdog fires at once, without a for`);
+      } else if (a.for === undefined) {
+        problems.push(`${at}: no for`);
+      } else if (parseDuration(a.for) <= 0) {
+        problems.push(`${at}: for must be positive`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test("the Watchdog is the only alert routed to the dead man's switch", () => {
+    const watchdogs = alerts.filter((a) => a.alert === WATCHDOG);
+    expect(watchdogs.map((a) => a.labels)).toEqual([{ severity: "info", watchdog: "true" }]);
+    expect(alerts.filter((a) => a.alert !== WATCHDOG && "watchdog" in a.labels).map(ruleName)).toEqual([]);
+  });
+
+  test("alert names are unique across files, and rules sharing a name differ in their labels", () => {
+    const filesByName = new Map<string, Set<string>>();
+    const seen = new Set<string>();
+    const duplicates: string[] = [];
+    for (const a of alerts) {
+      filesByName.set(a.alert, (filesByName.get(a.alert) ?? new Set()).add(a.file));
+      const key = `${a.alert} ${JSON.stringify(Object.entries(a.labels).sort())}`;
+      if (seen.has(key)) duplicates.push(`${ruleName(a)}: same name and labels as another rule`);
+      seen.add(key);
+    }
+    for (const [name, files] of filesByName) if (files.size > 1) duplicates.push(`${name}: in ${[...files].join(", ")}`);
+    expect(duplicates).toEqual([]);
+  });
+
+  test("every alert has a runbook section, and every runbook section an alert", () => {
+    const sections = runbookSections();
+    const names = new Set(alerts.map((a) => a.alert));
+    expect({
+      withoutRunbook: [...names].filter((n) => !sections.has(n)),
+      withoutAlert: [...sections].filter((s) => !names.has(s)),
+    }).toEqual({ withoutRunbook: [], withoutAlert: [] });
+  });
+
+  test("every alert is unit-tested absent one evaluation before it fires, with full labels and annotations", () => {
+    const problems: string[] = [];
+    for (const a of alerts) {
+      const rulePath = path.join(RULES_DIR, a.file);
+      let firing = false;
+      let boundary = false;
+      for (const tf of ruleTestFiles.filter((t) => t.ruleFiles.includes(rulePath))) {
+        for (const group of tf.tests) {
+          const cases = group.alertTests.filter((c) => c.alertname === a.alert);
+          const firesAt = (t: number) => cases.some((c) => c.evalTime === t && c.expAlerts.some((e) => expectedAlertMatchesRule(e, a)));
+          const absentAt = (t: number) => cases.some((c) => c.evalTime === t && !c.expAlerts.some((e) => expectedAlertMatchesRule(e, a)));
+          for (const c of cases) {
+            if (!firesAt(c.evalTime)) continue;
+            firing = true;
+            if (absentAt(c.evalTime - tf.evaluationInterval)) boundary = true;
+          }
+        }
+      }
+      if (!firing) problems.push(`${ruleName(a)}: no unit test where it fires`);
+      else if (a.for !== undefined && !boundary) {
+        problems.push(`${ruleName(a)}: no unit test where it is absent one evaluation before it fires (its for boundary)`);
+      }
+    }
+    for (const tf of ruleTestFiles) {
+      for (const group of tf.tests) {
+        for (const c of group.alertTests) {
+          for (const e of c.expAlerts) {
+            const missing = REQUIRED_ANNOTATIONS.filter((k) => !(k in e.annotations));
+            if (!e.labels.severity || missing.length > 0) {
+              problems.push(
+                `${tf.file} tests[${group.index}] ${c.alertname}: expected alerts need severity and ${REQUIRED_ANNOTATIONS.join(", ")}`,
+              );
+            }
+          }
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+describe("PromQL", () => {
+  test("every expression parses with Prometheus' own grammar", () => {
+    const problems = rules.flatMap((r) => {
+      const p = promqlProblem(r.expr);
+      return p ? [`${r.file}: ${r.kind === "alert" ? r.alert : r.record}: error at offset ${p.at} in ${r.expr}`] : [];
+    });
+    expect(problems).toEqual([]);
+  });
+
+  test("every metric a rule reads is in the catalogue or recorded by a rule", () => {
+    const catalog = loadCatalog();
+    const recorded = recordedMetricNames(ruleFiles);
+    const unknown = rules.flatMap((r) =>
+      promqlMetricNames(r.expr)
+        .filter((m) => !catalog.has(m) && !recorded.has(m))
+        .map((m) => `${r.file}: ${r.kind === "alert" ? r.alert : r.record}: ${m}`),
+    );
+    expect(unknown).toEqual([]);
+  });
+
+  test("a rule reading a recorded series comes after its recording rule, in the same group", () => {
+    // Groups are evaluated independently (and in random order by promtool unless told):
+    // only within a group do rules run in order, each seeing the previous ones' results.
+    const recorded = recordedMetricNames(ruleFiles);
+    const problems: string[] = [];
+    for (const file of ruleFiles) {
+      for (const group of file.groups) {
+        const before = new Set<string>();
+        for (const r of group.rules) {
+          for (const m of promqlMetricNames(r.expr)) {
+            if (recorded.has(m) && !before.has(m)) {
+              problems.push(`${file.file}: ${group.name}: ${r.kind === "alert" ? r.alert : r.record} reads ${m} before it is recorded`);
+            }
+          }
+          if (r.kind === "record") before.add(r.record);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+describe("metric catalogue", () => {
+  const files = fs
+    .readdirSync(CATALOG_DIR)
+    .filter((f) => f.endsWith(".txt"))
+    .sort();
+  const header = (file: string) => fs.readFileSync(path.join(CATALOG_DIR, file), "utf8").split("\n")[0];
+
+  test("holds the catalogues the rules rely on", () => {
+    const needed = [...Object.keys(PINNED_CATALOGUES), ...UNPINNED_CATALOGUES].map((s) => `${s}.txt`);
+    expect(needed.filter((f) => !files.includes(f))).toEqual([]);
+  });
+
+  test("every catalogue file opens with a comment naming the version it describes", () => {
+    const bad = files.filter((f) => !/^#.*\bv?\d+\.\d+(\.\d+)?\b/.test(header(f)));
+    expect(bad).toEqual([]);
+  });
+
+  test("exporter catalogues describe the versions pinned in components/images.ts", () => {
+    const mismatched = Object.entries(PINNED_CATALOGUES)
+      .filter(([source]) => files.includes(`${source}.txt`))
+      .filter(([source, image]) => !header(`${source}.txt`).includes(` ${imageVersion(image)} `))
+      .map(([source, image]) => `${source}.txt should name ${imageVersion(image)}`);
+    expect(mismatched).toEqual([]);
+  });
+
+  test("every line is a valid metric name, listed once per file", () => {
+    const problems: string[] = [];
+    for (const f of files) {
+      const seen = new Set<string>();
+      for (const raw of fs.readFileSync(path.join(CATALOG_DIR, f), "utf8").split("\n")) {
+        const name = raw.replace(/#.*/, "").trim();
+        if (!name) continue;
+        if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(name)) problems.push(`${f}: ${JSON.stringify(name)} is not a metric name`);
+        if (seen.has(name)) problems.push(`${f}: ${name} twice`);
+        seen.add(name);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
