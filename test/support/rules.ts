@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
+import { RUNBOOK_BASE_URL } from "../../components/config";
 
 /**
  * Loaders for the Prometheus rule files under rules/ and their promtool unit tests
@@ -12,8 +13,11 @@ export const RULES_DIR = path.join(__dirname, "..", "..", "rules");
 export const RULE_TESTS_DIR = path.join(__dirname, "..", "rules");
 export const RUNBOOKS_FILE = path.join(__dirname, "..", "..", "docs", "runbooks.md");
 
-/** Where every alert's runbook_url points: this repository's docs/runbooks.md. */
-export const RUNBOOK_BASE_URL = "https://github.com/pulumi-monitoring/monitoring-stack/blob/main/docs/runbooks.md";
+/**
+ * Where every alert's runbook_url points in rules/: this repository's docs/runbooks.md
+ * (the Prometheus component rewrites it to `prometheus.runbookBaseUrl` when shipping).
+ */
+export { RUNBOOK_BASE_URL };
 
 /** The runbook_url an alert must carry: the base URL and the GitHub anchor of its `## Name` section. */
 export function runbookUrl(alertName: string): string {
