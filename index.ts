@@ -51,6 +51,10 @@ async function main(): Promise<Record<string, unknown>> {
     grafanaAdminUser: pulumi.secret(stack.grafana.adminUser),
     grafanaAdminPassword: pulumi.secret(stack.grafana.adminPassword),
     alertmanagerUrl: stack.alertmanagerUrl,
+    // Present only when Traefik or the Cloudflare tunnel publishes them.
+    ...(stack.publicUrls.prometheus ? { prometheusPublicUrl: stack.publicUrls.prometheus } : {}),
+    ...(stack.publicUrls.alertmanager ? { alertmanagerPublicUrl: stack.publicUrls.alertmanager } : {}),
+    ...(stack.basicAuthCredentials ? { basicAuthCredentials: pulumi.secret(stack.basicAuthCredentials) } : {}),
   };
 }
 

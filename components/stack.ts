@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "./config";
+import type { ExposedService, StackConfig } from "./config";
 import { ExporterSidecars } from "./exporter-sidecars";
 import { KubeStateMetrics, NodeExporter } from "./exporters";
 import type { ScrapeTarget } from "./kit";
@@ -7,6 +7,7 @@ import { Alertmanager, alertmanagerArgs } from "./alertmanager";
 import { Grafana, grafanaArgs, grafanaScrapeTargets } from "./grafana";
 import { MonitoringNamespace } from "./namespace";
 import { Prometheus, prometheusArgs } from "./prometheus";
+import { TraefikExposure, traefikExposureArgs } from "./traefik";
 
 export interface MonitoringStackArgs {
   /** The validated stack configuration (components/config.ts). */
@@ -29,6 +30,10 @@ export class MonitoringStack extends pulumi.ComponentResource {
   public readonly grafana: Grafana;
   /** In-cluster URL of Alertmanager. */
   public readonly alertmanagerUrl: pulumi.Output<string>;
+  /** https://<hostname> of each service Traefik or the Cloudflare tunnel publishes. */
+  public readonly publicUrls: Partial<Record<ExposedService, string>> = {};
+  /** Basic-auth passwords by user of the Traefik routes to Prometheus and Alertmanager (secret); undefined when there are none. */
+  public readonly basicAuthCredentials: pulumi.Output<Record<string, string>> | undefined;
 
   constructor(name: string, args: MonitoringStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitoring:index:MonitoringStack", name, {}, opts);
@@ -36,7 +41,6 @@ export class MonitoringStack extends pulumi.ComponentResource {
     for (const [enabled, key] of [
       [cfg.loki.enabled, "loki.enabled"],
       [cfg.logCollector.enabled, "logCollector.enabled"],
-      [cfg.traefik.enabled, "traefik.enabled"],
       [cfg.cloudflare.enabled, "cloudflare.enabled"],
     ] as const) {
       // Accepted so that stack files are ready for them, but said out loud: nothing is deployed for these yet.
@@ -95,6 +99,15 @@ export class MonitoringStack extends pulumi.ComponentResource {
     const alertmanager = new Alertmanager(`${name}-alertmanager`, alertmanagerArgs(cfg), { parent: this, dependsOn: [ns] });
     this.alertmanagerUrl = alertmanager.url;
     scrapeTargets.push(...alertmanager.scrapeTargets);
+
+    // -- exposure --
+    // Traefik routes and the Cloudflare tunnel; the services' NetworkPolicies admit them from their own args.
+    const traefikArgs = traefikExposureArgs(cfg);
+    if (traefikArgs) {
+      const traefik = new TraefikExposure(`${name}-traefik`, traefikArgs, { parent: this, dependsOn: [ns] });
+      Object.assign(this.publicUrls, traefik.urls);
+      if (traefik.basicAuthUsers.length > 0) this.basicAuthCredentials = traefik.basicAuthPasswords;
+    }
 
     // -- prometheus --
     // Every component's metrics (Grafana's are known before it exists), and alerts to every Alertmanager peer.

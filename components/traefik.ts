@@ -1,0 +1,285 @@
+/**
+ * TraefikExposure: publishes Grafana, Prometheus and Alertmanager through the
+ * cluster's Traefik (k3s ships it in kube-system) with IngressRoutes over TLS,
+ * security headers on every route, and basic auth in front of the two UIs that
+ * have no login of their own.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { ExposedService, StackConfig } from "./config";
+import { stackLabels } from "./kit";
+
+/** The in-cluster Service port of each service the stack can publish (Service `<name>`, port `http`). */
+export const EXPOSED_SERVICE_PORTS: Record<ExposedService, number> = { grafana: 3000, prometheus: 9090, alertmanager: 9093 };
+
+/**
+ * Services that have no login of their own: anyone who reaches them can read every
+ * metric or silence every alert, so a public route to them needs authentication.
+ * Grafana has its own login (and an admin password from the stack).
+ */
+export const SERVICES_WITHOUT_LOGIN: readonly ExposedService[] = ["prometheus", "alertmanager"];
+
+/** Names of the objects this component owns (one of each per stack). */
+export const TRAEFIK_NAMES = {
+  securityHeaders: "security-headers",
+  basicAuth: "basic-auth",
+  /** The htpasswd Secret; Traefik reads its `users` key. */
+  basicAuthSecret: "basic-auth-users",
+} as const;
+
+/** The key Traefik's basicAuth middleware reads htpasswd lines from. */
+export const HTPASSWD_KEY = "users";
+
+/** One published service. */
+export interface TraefikRoute {
+  /** Which service of the stack (Service `<service>` in the stack's namespace). */
+  service: ExposedService;
+  /** The public hostname, e.g. "grafana.example.com". */
+  hostname: string;
+}
+
+export interface TraefikExposureArgs {
+  /** Namespace of the stack: the Services, the routes and their middlewares live there. */
+  namespace: string;
+  /** The stack's environment; the app.kubernetes.io/instance label. */
+  environment: string;
+  /** The services to publish and their hostnames; at least one, each service once. */
+  routes: TraefikRoute[];
+  /** Traefik entry points the routes bind to. Default ["websecure"] (k3s' HTTPS entry point). */
+  entryPoints?: string[];
+  /** TLS Secret (in the stack's namespace) that holds the routes' certificate. Default: none. Exclusive with certResolver. */
+  tlsSecretName?: string;
+  /** Traefik certificate resolver (e.g. an ACME resolver) that issues the routes' certificate. Default: none. Exclusive with tlsSecretName. */
+  certResolver?: string;
+  /**
+   * Users of the basic-auth middleware in front of Prometheus and Alertmanager; each
+   * gets a random password. Default ["admin"]. Unused when neither is published.
+   */
+  basicAuthUsers?: string[];
+}
+
+/** The TraefikExposure args for a validated stack config; undefined when Traefik publishes nothing. */
+export function traefikExposureArgs(cfg: StackConfig): TraefikExposureArgs | undefined {
+  const t = cfg.traefik;
+  if (!t.enabled || t.expose.length === 0) return undefined;
+  return {
+    namespace: cfg.namespace,
+    environment: cfg.environment,
+    // The config check guarantees a hostname for every exposed service; the component refuses an empty one.
+    routes: t.expose.map((service) => ({ service, hostname: cfg.hostnames[service] ?? "" })),
+    entryPoints: t.entryPoints,
+    ...(t.tlsSecretName ? { tlsSecretName: t.tlsSecretName } : {}),
+    ...(t.certResolver ? { certResolver: t.certResolver } : {}),
+    basicAuthUsers: t.basicAuthUsers,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Pure builders of the Traefik objects
+
+type Labels = Record<string, string>;
+
+/** A Traefik custom resource as sent to the API server. */
+export interface TraefikObject {
+  apiVersion: "traefik.io/v1alpha1";
+  kind: "IngressRoute" | "Middleware";
+  metadata: { name: string; namespace: string; labels: Labels };
+  spec: Record<string, unknown>;
+}
+
+/** Labels of the component's objects; a route also names the service it publishes. */
+export function exposureLabels(environment: string, service?: ExposedService): Labels {
+  return {
+    ...stackLabels(environment),
+    "app.kubernetes.io/component": "exposure",
+    ...(service ? { "app.kubernetes.io/name": service } : {}),
+  };
+}
+
+/**
+ * Response headers every published UI gets: HSTS for a year (subdomains included,
+ * no preload: that is a commitment the domain owner makes), no MIME sniffing, no
+ * framing, a referrer that never leaks paths to other sites, and the Server and
+ * X-Powered-By headers removed (Traefik deletes a response header set to "").
+ */
+export function securityHeadersMiddleware(namespace: string, environment: string): TraefikObject {
+  return {
+    apiVersion: "traefik.io/v1alpha1",
+    kind: "Middleware",
+    metadata: { name: TRAEFIK_NAMES.securityHeaders, namespace, labels: exposureLabels(environment) },
+    spec: {
+      headers: {
+        stsSeconds: 31536000,
+        stsIncludeSubdomains: true,
+        forceSTSHeader: true,
+        contentTypeNosniff: true,
+        frameDeny: true,
+        referrerPolicy: "strict-origin-when-cross-origin",
+        customResponseHeaders: { Server: "", "X-Powered-By": "" },
+      },
+    },
+  };
+}
+
+/**
+ * Basic auth from the htpasswd Secret. The Authorization header is removed before
+ * the request reaches Prometheus or Alertmanager: they do not use it.
+ */
+export function basicAuthMiddleware(namespace: string, environment: string): TraefikObject {
+  return {
+    apiVersion: "traefik.io/v1alpha1",
+    kind: "Middleware",
+    metadata: { name: TRAEFIK_NAMES.basicAuth, namespace, labels: exposureLabels(environment) },
+    spec: { basicAuth: { secret: TRAEFIK_NAMES.basicAuthSecret, realm: "monitoring", removeHeader: true } },
+  };
+}
+
+/** The TLS section of a route: the given Secret, the given resolver, or Traefik's default certificate (`{}`). */
+export function routeTls(tls: { tlsSecretName?: string; certResolver?: string }): Record<string, string> {
+  if (tls.tlsSecretName) return { secretName: tls.tlsSecretName };
+  if (tls.certResolver) return { certResolver: tls.certResolver };
+  return {};
+}
+
+/** Whether a service's route goes through basic auth. */
+export function needsBasicAuth(service: ExposedService): boolean {
+  return SERVICES_WITHOUT_LOGIN.includes(service);
+}
+
+/** The IngressRoute that publishes one service: its host, the middlewares, the Service port, TLS. */
+export function ingressRoute(args: {
+  namespace: string;
+  environment: string;
+  route: TraefikRoute;
+  entryPoints: string[];
+  tls: Record<string, string>;
+}): TraefikObject {
+  const { route } = args;
+  const middlewares = [
+    { name: TRAEFIK_NAMES.securityHeaders, namespace: args.namespace },
+    ...(needsBasicAuth(route.service) ? [{ name: TRAEFIK_NAMES.basicAuth, namespace: args.namespace }] : []),
+  ];
+  return {
+    apiVersion: "traefik.io/v1alpha1",
+    kind: "IngressRoute",
+    metadata: { name: route.service, namespace: args.namespace, labels: exposureLabels(args.environment, route.service) },
+    spec: {
+      entryPoints: args.entryPoints,
+      routes: [
+        {
+          kind: "Rule",
+          match: `Host(\`${route.hostname}\`)`,
+          middlewares,
+          services: [{ kind: "Service", name: route.service, namespace: args.namespace, port: EXPOSED_SERVICE_PORTS[route.service] }],
+        },
+      ],
+      tls: args.tls,
+    },
+  };
+}
+
+/** htpasswd text: one `user:hash` line per user, in the given order. */
+export function htpasswd(entries: Array<{ user: string; hash: string }>): string {
+  return entries.map((e) => `${e.user}:${e.hash}\n`).join("");
+}
+
+// ---------------------------------------------------------------------------
+// The component
+
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;
+const USER = /^[a-zA-Z0-9_.-]{1,32}$/;
+
+/** The args with defaults applied, or a ResourceError naming the one that cannot be deployed. */
+function checkedArgs(
+  name: string,
+  args: TraefikExposureArgs,
+  parent: pulumi.Resource | undefined,
+): TraefikExposureArgs & { entryPoints: string[]; basicAuthUsers: string[] } {
+  const refuse = (message: string) => new pulumi.ResourceError(`TraefikExposure "${name}": ${message}`, parent);
+  if (args.routes.length === 0) throw refuse("routes is empty: give at least one service to publish");
+  const seen = new Set<string>();
+  for (const r of args.routes) {
+    if (seen.has(r.service)) throw refuse(`routes lists ${r.service} more than once`);
+    seen.add(r.service);
+    if (!HOSTNAME.test(r.hostname)) throw refuse(`routes (${r.service}): hostname "${r.hostname}" is not a lower-case DNS name`);
+  }
+  const entryPoints = args.entryPoints ?? ["websecure"];
+  if (entryPoints.length === 0) throw refuse("entryPoints is empty: give at least one Traefik entry point");
+  if (args.tlsSecretName && args.certResolver) throw refuse("tlsSecretName and certResolver are exclusive: choose one");
+  const basicAuthUsers = args.basicAuthUsers ?? ["admin"];
+  const bad = basicAuthUsers.find((u) => !USER.test(u));
+  if (bad !== undefined) throw refuse(`basicAuthUsers: "${bad}" is not a user name (1-32 of letters, digits, _ . -)`);
+  if (new Set(basicAuthUsers).size !== basicAuthUsers.length) throw refuse("basicAuthUsers lists a user more than once");
+  if (basicAuthUsers.length === 0 && args.routes.some((r) => needsBasicAuth(r.service))) {
+    throw refuse("basicAuthUsers is empty, but Prometheus or Alertmanager is published and needs basic auth");
+  }
+  return { ...args, entryPoints, basicAuthUsers };
+}
+
+/**
+ * Traefik IngressRoutes for the published services, a security-headers
+ * Middleware on every route and, in front of Prometheus and Alertmanager, a
+ * basic-auth Middleware whose users get random passwords (bcrypt in an htpasswd
+ * Secret). Traefik's pods are admitted by the NetworkPolicies of the services.
+ */
+export class TraefikExposure extends pulumi.ComponentResource {
+  /** https://<hostname> of each published service. */
+  public readonly urls: Partial<Record<ExposedService, string>>;
+  /** The basic-auth users (empty when no published service needs basic auth). */
+  public readonly basicAuthUsers: string[];
+  /** The basic-auth passwords by user (secret; empty when no published service needs basic auth). */
+  public readonly basicAuthPasswords: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: TraefikExposureArgs, opts?: pulumi.ComponentResourceOptions) {
+    const a = checkedArgs(name, args, opts?.parent);
+    super("monitoring:index:TraefikExposure", name, args, opts);
+    const child = { parent: this };
+    const ns = a.namespace;
+
+    this.urls = Object.fromEntries(a.routes.map((r) => [r.service, `https://${r.hostname}`]));
+
+    const withBasicAuth = a.routes.some((r) => needsBasicAuth(r.service));
+    this.basicAuthUsers = withBasicAuth ? [...a.basicAuthUsers] : [];
+    // Keyed by user name: reordering the list never regenerates a password.
+    const passwords = this.basicAuthUsers.map((user) => ({
+      user,
+      password: new random.RandomPassword(`${name}-password-${user}`, { length: 32, special: false }, child),
+    }));
+    this.basicAuthPasswords = pulumi.secret(
+      pulumi.all(passwords.map((p) => p.password.result)).apply((results) => Object.fromEntries(results.map((r, i) => [passwords[i].user, r]))),
+    );
+
+    const middlewares: k8s.apiextensions.CustomResource[] = [
+      new k8s.apiextensions.CustomResource(`${name}-security-headers`, securityHeadersMiddleware(ns, a.environment), child),
+    ];
+    if (withBasicAuth) {
+      const lines = pulumi
+        .all(passwords.map((p) => p.password.bcryptHash))
+        .apply((hashes) => htpasswd(hashes.map((hash, i) => ({ user: passwords[i].user, hash }))));
+      const secret = new k8s.core.v1.Secret(
+        `${name}-basic-auth-users`,
+        {
+          metadata: { name: TRAEFIK_NAMES.basicAuthSecret, namespace: ns, labels: exposureLabels(a.environment) },
+          type: "Opaque",
+          stringData: { [HTPASSWD_KEY]: pulumi.secret(lines) },
+        },
+        child,
+      );
+      middlewares.push(
+        new k8s.apiextensions.CustomResource(`${name}-basic-auth`, basicAuthMiddleware(ns, a.environment), { parent: this, dependsOn: [secret] }),
+      );
+    }
+
+    const tls = routeTls(a);
+    for (const route of a.routes) {
+      new k8s.apiextensions.CustomResource(
+        `${name}-${route.service}`,
+        ingressRoute({ namespace: ns, environment: a.environment, route, entryPoints: a.entryPoints, tls }),
+        { parent: this, dependsOn: middlewares },
+      );
+    }
+
+    this.registerOutputs({ urls: this.urls, basicAuthUsers: this.basicAuthUsers, basicAuthPasswords: this.basicAuthPasswords });
+  }
+}
