@@ -90,3 +90,23 @@ test("the images list pins every image to an exact version", () => {
     expect(ref).not.toMatch(/:latest$/);
   }
 });
+
+describe("stored data", () => {
+  interface WithClaims {
+    spec?: { volumeClaimTemplates?: unknown[] };
+  }
+  const holdsData = (o: { object: { kind: string } }) =>
+    o.object.kind === "PersistentVolumeClaim" || ((o.object as WithClaims).spec?.volumeClaimTemplates?.length ?? 0) > 0;
+
+  test("production protects every object that holds metrics, logs, silences or dashboards", async () => {
+    const rendered = await renderStack({ stack: "production" });
+    const holders = rendered.kubernetes.filter(holdsData);
+    expect(holders.map((o) => o.object.metadata.name).sort()).toEqual(expect.arrayContaining(["alertmanager", "prometheus"]));
+    expect(holders.filter((o) => !o.protect).map((o) => `${o.object.kind}/${o.object.metadata.name}`)).toEqual([]);
+  });
+
+  test("staging leaves them unprotected, so a test environment can be torn down", async () => {
+    const rendered = await renderStack({ stack: "staging" });
+    expect(rendered.kubernetes.filter(holdsData).filter((o) => o.protect)).toEqual([]);
+  });
+});

@@ -23,6 +23,8 @@ export interface RenderedObject {
   object: K8sObject;
   /** True for server-side-apply patches of objects the stack does not own. */
   patch: boolean;
+  /** Protected from deletion and kept in the cluster when removed from the program. */
+  protect: boolean;
 }
 
 export interface Rendered {
@@ -123,7 +125,7 @@ export function renderRun(run: RunResult, showSecrets: boolean): Rendered {
           }
         }
       }
-      kubernetes.push({ type: r.type, component: componentOf(r), object, patch });
+      kubernetes.push({ type: r.type, component: componentOf(r), object, patch, protect: r.options.protect && r.options.retainOnDelete });
     } else if (r.type.startsWith("cloudflare:")) {
       cloudflare.push({ type: r.type, name: r.name, component: componentOf(r), inputs: reveal(r.inputs, showSecrets) as Record<string, unknown> });
     }

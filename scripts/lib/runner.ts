@@ -23,6 +23,8 @@ export interface RecordedResource {
   parents: string[];
   /** Inputs with secrets wrapped in SecretValue. */
   inputs: Record<string, unknown>;
+  /** The resource options the engine would act on. */
+  options: { protect: boolean; retainOnDelete: boolean; deleteBeforeReplace: boolean; ignoreChanges: string[] };
 }
 
 export interface RunResult {
@@ -42,6 +44,8 @@ export interface RunInput {
   /** The program: defaults to index.ts. */
   program?: () => Promise<Record<string, unknown>>;
 }
+
+const CLOUDFLARE_TUNNEL = "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared";
 
 /** Outputs that a provider computes, for the resource types the stack uses. Deterministic: derived from the URN. */
 function computedState(type: string, urn: string, inputs: Record<string, unknown>): Record<string, unknown> {
@@ -72,6 +76,11 @@ function computedState(type: string, urn: string, inputs: Record<string, unknown
   if (type === "random:index/randomBytes:RandomBytes" || type === "random:index/randomId:RandomId") {
     const bytes = digest.subarray(0, Number(inputs.length ?? inputs.byteLength ?? 32));
     return { ...inputs, base64: bytes.toString("base64"), hex: bytes.toString("hex"), b64Std: bytes.toString("base64") };
+  }
+  if (type === CLOUDFLARE_TUNNEL) {
+    // Cloudflare names a tunnel by a UUID; its DNS target is <uuid>.cfargotunnel.com.
+    const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+    return { ...inputs, id: uuid };
   }
   return { ...inputs, id: hex.slice(0, 32) };
 }
@@ -115,6 +124,10 @@ interface RegisterRequest {
   getName(): string;
   getCustom(): boolean;
   getObject(): Parameters<typeof rpc.deserializeProperties>[0];
+  getProtect(): boolean;
+  getRetainondelete(): boolean;
+  getDeletebeforereplace(): boolean;
+  getIgnorechangesList(): string[];
 }
 interface MockMonitorInternals {
   resources: Map<string, unknown>;
@@ -143,7 +156,9 @@ export async function runProgram(input: RunInput): Promise<RunResult> {
       {
         newResource: (args) => {
           const urn = `${args.type}::${args.name}`;
-          return { id: `${args.name}-id`, state: computedState(args.type, urn, args.inputs as Record<string, unknown>) };
+          const state = computedState(args.type, urn, args.inputs as Record<string, unknown>);
+          // A Cloudflare tunnel's id is its UUID, which other resources (DNS targets, the connector token) embed.
+          return { id: args.type === CLOUDFLARE_TUNNEL ? String(state.id) : `${args.name}-id`, state };
         },
         call: (args) => {
           throw new Error(`the program made a provider call (${args.token}) that the offline render cannot answer`);
@@ -175,6 +190,12 @@ export async function runProgram(input: RunInput): Promise<RunResult> {
           custom: req.getCustom(),
           parents: parents.filter((t) => t !== "pulumi:pulumi:Stack"),
           inputs: wrapSecrets(rpc.deserializeProperties(req.getObject())) as Record<string, unknown>,
+          options: {
+            protect: req.getProtect(),
+            retainOnDelete: req.getRetainondelete(),
+            deleteBeforeReplace: req.getDeletebeforereplace(),
+            ignoreChanges: req.getIgnorechangesList(),
+          },
         });
         await register(req, callback);
       } finally {
