@@ -1,0 +1,303 @@
+/**
+ * Loki: the stack's log store. One single-binary Loki 3 (`-target=all`) with a tsdb
+ * index (schema v13) and chunks on its own volume, retention applied by the
+ * compactor, a Service for Grafana and the log collector, its NetworkPolicy and its
+ * scrape target.
+ *
+ * One replica in every profile, production included: the filesystem store belongs
+ * to one pod, and replicas would need object storage and a memberlist ring. A
+ * PodDisruptionBudget on one replica would only block node drains; the collector
+ * retries its pushes while Loki restarts, so a drain costs latency, not lines.
+ */
+import * as crypto from "crypto";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import type { ResourceRequirements, StackConfig, StorageSpec } from "./config";
+import {
+  IngressPeer,
+  ScrapeTarget,
+  WorkloadIdentity,
+  httpProbe,
+  imageOf,
+  ingressPolicySpec,
+  objectMeta,
+  resourcesOf,
+  restrictedContainerSecurity,
+  restrictedPodSecurity,
+  scratchVolume,
+  selectorLabels,
+  standardLabels,
+  volumeClaimTemplate,
+  volumeOptions,
+} from "./kit";
+import { durationSeconds } from "./units";
+
+/** Loki's HTTP port (push, query, /ready, /metrics). */
+export const LOKI_PORT = 3100;
+/** Loki's gRPC port: only the single binary's own modules talk on it, so no Service exposes it. */
+export const LOKI_GRPC_PORT = 9095;
+/** The uid of the official image's `loki` user. */
+const LOKI_UID = 10001;
+
+/** Where the pod sees its files. */
+export const LOKI_PATHS = {
+  config: "/etc/loki/config",
+  /** The volume: index, chunks, WAL, compactor state. */
+  data: "/var/loki",
+  /** Log alerting rules (none shipped yet): an empty, read-only directory the ruler can list. */
+  rules: "/etc/loki/rules",
+};
+const CONFIG_FILE = "loki.yaml";
+
+/**
+ * The day the schema below starts. Never edit it once logs are stored: a later
+ * schema is a new entry with a future `from`, and Loki reads each period with its own.
+ */
+export const LOKI_SCHEMA_FROM = "2024-04-01";
+
+/** The pods of a workload of a stack, by name: who may connect. */
+function podsOf(app: string, environment: string): Record<string, string> {
+  return { "app.kubernetes.io/name": app, "app.kubernetes.io/instance": environment };
+}
+
+const DAY_SECONDS = 24 * 3600;
+
+/**
+ * A retention in hours (`7d` -> `168h`). Whole days only: the compactor deletes whole
+ * 24h index tables, so a retention of 36h would keep 48h and say otherwise.
+ */
+function retentionHours(duration: string): string {
+  const seconds = durationSeconds(duration);
+  if (seconds === undefined || seconds < DAY_SECONDS || seconds % DAY_SECONDS !== 0) {
+    throw new Error(`retention must be a whole number of days, at least one, such as 3d, 7d or 2w; got "${duration}"`);
+  }
+  return `${seconds / 3600}h`;
+}
+
+export interface LokiConfigArgs {
+  /** How long logs are kept (config loki.retention), e.g. "7d": whole days, at least one. */
+  retention: string;
+}
+
+
+/**
+ * loki.yaml of a single-binary Loki 3: no tenants, tsdb + filesystem under
+ * /var/loki, retention by the compactor, limits sized for a small cluster.
+ */
+export function lokiConfig(args: LokiConfigArgs): Record<string, unknown> {
+  const retention = retentionHours(args.retention);
+  const data = LOKI_PATHS.data;
+  return {
+    // One tenant ("fake"): the stack has one audience, and the collector sends no X-Scope-OrgID.
+    auth_enabled: false,
+    server: { http_listen_port: LOKI_PORT, grpc_listen_port: LOKI_GRPC_PORT, log_level: "info" },
+    common: {
+      path_prefix: data,
+      // One process holds every ring: nothing to gossip with, so the rings live in memory.
+      replication_factor: 1,
+      instance_addr: "127.0.0.1",
+      ring: { kvstore: { store: "inmemory" } },
+      storage: { filesystem: { chunks_directory: `${data}/chunks`, rules_directory: `${data}/rules` } },
+    },
+    schema_config: {
+      configs: [
+        {
+          from: LOKI_SCHEMA_FROM,
+          store: "tsdb",
+          object_store: "filesystem",
+          schema: "v13",
+          // Retention deletes whole index tables: 24h tables are what the compactor requires.
+          index: { prefix: "index_", period: "24h" },
+        },
+      ],
+    },
+    storage_config: {
+      tsdb_shipper: { active_index_directory: `${data}/tsdb-index`, cache_location: `${data}/tsdb-cache` },
+    },
+    ingester: { wal: { dir: `${data}/wal` } },
+    compactor: {
+      working_directory: `${data}/compactor`,
+      compaction_interval: "10m",
+      retention_enabled: true,
+      // Time to change one's mind about a delete request before chunks are really removed.
+      retention_delete_delay: "2h",
+      delete_request_store: "filesystem",
+    },
+    limits_config: {
+      retention_period: retention,
+      // A collector that starts on a node with old files must not push what retention would delete at once.
+      reject_old_samples: true,
+      reject_old_samples_max_age: retention,
+      max_query_lookback: retention,
+      // Per tenant (the one tenant is the whole cluster). Enough for a first start replaying
+      // every pod's files, small enough that a log storm is refused before it fills the volume.
+      ingestion_rate_mb: 8,
+      ingestion_burst_size_mb: 16,
+      per_stream_rate_limit: "4MB",
+      per_stream_rate_limit_burst: "16MB",
+      max_global_streams_per_user: 10000,
+      max_line_size: "256KB",
+      max_line_size_truncate: true,
+      // Streams carry exactly the collector's labels: no derived service_name label.
+      discover_service_name: [],
+      allow_structured_metadata: true,
+    },
+    // Log alerting rules would be files under LOKI_PATHS.rules; none are shipped yet.
+    ruler: {
+      storage: { type: "local", local: { directory: LOKI_PATHS.rules } },
+      rule_path: `${data}/rules-temp`,
+    },
+    query_range: { results_cache: { cache: { embedded_cache: { enabled: true, max_size_mb: 100 } } } },
+    analytics: { reporting_enabled: false },
+  };
+}
+
+export interface LokiArgs {
+  /** The stack namespace. It must exist first: pass its MonitoringNamespace in `opts.dependsOn`. */
+  namespace: string;
+  /** The stack's environment: app.kubernetes.io/instance and the instance label of the pods admitted. */
+  environment: string;
+  /** How long logs are kept (config loki.retention: staging 3d, production 7d): whole days, at least one. */
+  retention: string;
+  /** The volume of the StatefulSet (config loki.storage: staging 10Gi, production 30Gi). */
+  storage: StorageSpec;
+  /** Requests and limits of the Loki container (config loki.resources). */
+  resources: ResourceRequirements;
+  /** Protect the volume from deletion by update or destroy (config protectVolumes). Default false. */
+  protectVolumes?: boolean;
+  /**
+   * Namespace of the log collector's pods (the agents namespace), admitted to push.
+   * Default: none, so only Grafana and Prometheus reach Loki.
+   */
+  logCollectorNamespace?: string;
+}
+
+/** The Loki component's args for a validated stack config. */
+export function lokiArgs(cfg: StackConfig): LokiArgs {
+  return {
+    namespace: cfg.namespace,
+    environment: cfg.environment,
+    retention: cfg.loki.retention,
+    storage: cfg.loki.storage,
+    resources: cfg.loki.resources,
+    protectVolumes: cfg.protectVolumes,
+    ...(cfg.logCollector.enabled ? { logCollectorNamespace: `${cfg.namespace}-agents` } : {}),
+  };
+}
+
+/** The args, or a ResourceError naming the one that cannot be deployed. */
+function checkedArgs(name: string, args: LokiArgs): LokiArgs {
+  try {
+    lokiConfig({ retention: args.retention });
+  } catch (err) {
+    throw new pulumi.ResourceError(`Loki "${name}": ${(err as Error).message}`, undefined);
+  }
+  return args;
+}
+
+/** Single-binary Loki with its volume, Service, NetworkPolicy and scrape target. */
+export class Loki extends pulumi.ComponentResource {
+  /** In-cluster URL of the `loki` Service (Grafana's datasource, the collector's push base). */
+  public readonly url: pulumi.Output<string>;
+  /** Loki's own metrics (job `loki`). */
+  public readonly scrapeTargets: ScrapeTarget[];
+  public readonly statefulSet: k8s.apps.v1.StatefulSet;
+
+  constructor(name: string, args: LokiArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Checked before anything is registered, so that a refused input leaves nothing half-made.
+    super("monitoring:index:Loki", name, checkedArgs(name, args), opts);
+    const id: WorkloadIdentity = { name: "loki", component: "log-store", instance: args.environment, image: "loki" };
+    const selector = selectorLabels(id);
+    const ns = args.namespace;
+
+    const configYaml = YAML.stringify(lokiConfig({ retention: args.retention }), { lineWidth: 0, aliasDuplicateObjects: false });
+    // A stable name, so that the pod template below always mounts the same ConfigMap.
+    const config = new k8s.core.v1.ConfigMap(
+      `${name}-config`,
+      { metadata: objectMeta(id, ns, "loki-config"), data: { [CONFIG_FILE]: configYaml } },
+      { parent: this },
+    );
+    // Loki has no reload endpoint: it reads loki.yaml once, at start. The config's
+    // checksum on the pod template makes a config change roll the pod; without it the
+    // ConfigMap would change on disk and Loki would go on with the old settings.
+    const checksum = crypto.createHash("sha256").update(configYaml).digest("hex");
+
+    const service = new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata: objectMeta(id, ns, "loki"),
+        spec: { selector, ports: [{ name: "http", port: LOKI_PORT, targetPort: "http", protocol: "TCP" }] },
+      },
+      { parent: this },
+    );
+
+    const podSpec: k8s.types.input.core.v1.PodSpec = {
+      automountServiceAccountToken: false,
+      securityContext: restrictedPodSecurity(LOKI_UID),
+      // Loki flushes its in-memory chunks on SIGTERM; the WAL covers the rest, but a clean flush is quicker to start from.
+      terminationGracePeriodSeconds: 60,
+      containers: [
+        {
+          name: "loki",
+          image: imageOf(id),
+          args: [`-config.file=${LOKI_PATHS.config}/${CONFIG_FILE}`, "-target=all"],
+          // The Go runtime collects harder as it nears the container's memory limit, instead of being OOM-killed.
+          env: [{ name: "GOMEMLIMIT", valueFrom: { resourceFieldRef: { resource: "limits.memory" } } }],
+          ports: [
+            { name: "http", containerPort: LOKI_PORT, protocol: "TCP" },
+            { name: "grpc", containerPort: LOKI_GRPC_PORT, protocol: "TCP" },
+          ],
+          // Ready once the ingester has joined its ring (about 15s after start).
+          readinessProbe: httpProbe("/ready", "http", { initialDelaySeconds: 15 }),
+          // Alive while the HTTP server answers: /ready would restart a pod that is only replaying its WAL.
+          livenessProbe: httpProbe("/loki/api/v1/status/buildinfo", "http", { initialDelaySeconds: 30, periodSeconds: 20 }),
+          resources: resourcesOf(args.resources),
+          securityContext: restrictedContainerSecurity(),
+          volumeMounts: [
+            { name: "config", mountPath: LOKI_PATHS.config, readOnly: true },
+            { name: "rules", mountPath: LOKI_PATHS.rules, readOnly: true },
+            // The only writable paths: the volume for everything Loki stores, /tmp for scratch.
+            { name: "data", mountPath: LOKI_PATHS.data },
+            { name: "tmp", mountPath: "/tmp" },
+          ],
+        },
+      ],
+      volumes: [
+        { name: "config", configMap: { name: config.metadata.name } },
+        { name: "rules", emptyDir: { sizeLimit: "1Mi" } },
+        scratchVolume("tmp"),
+      ],
+    };
+
+    this.statefulSet = new k8s.apps.v1.StatefulSet(
+      `${name}-statefulset`,
+      {
+        metadata: objectMeta(id, ns, "loki"),
+        spec: {
+          serviceName: service.metadata.name,
+          replicas: 1,
+          selector: { matchLabels: selector },
+          template: { metadata: { labels: standardLabels(id), annotations: { "checksum/config": checksum } }, spec: podSpec },
+          volumeClaimTemplates: [volumeClaimTemplate(id, "data", args.storage)],
+        },
+      },
+      { parent: this, ...volumeOptions(args.protectVolumes ?? false) },
+    );
+
+    // Grafana queries, Prometheus scrapes, the collector pushes: nobody else.
+    const clients: IngressPeer[] = [{ pods: podsOf("grafana", args.environment) }, { pods: podsOf("prometheus", args.environment) }];
+    if (args.logCollectorNamespace) {
+      clients.push({ namespaces: { "kubernetes.io/metadata.name": args.logCollectorNamespace }, pods: podsOf("promtail", args.environment) });
+    }
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-network-policy`,
+      { metadata: objectMeta(id, ns, "loki"), spec: ingressPolicySpec(selector, [{ ports: [LOKI_PORT], from: clients }]) },
+      { parent: this },
+    );
+
+    this.url = pulumi.interpolate`http://${service.metadata.name}.${service.metadata.namespace}.svc:${LOKI_PORT}`;
+    this.scrapeTargets = [{ job: "loki", namespace: ns, selector, port: "http" }];
+    this.registerOutputs({ url: this.url, scrapeTargets: this.scrapeTargets });
+  }
+}
