@@ -64,3 +64,19 @@ test("a random password's bcrypt hash verifies against the password, and both ar
   expect(bcrypt.compareSync(result, hash)).toBe(true);
   expect(renderRun(second, true).outputs).toEqual({ result, hash });
 });
+
+test("a Cloudflare tunnel gets a UUID id, stable per resource and distinct between resources", async () => {
+  const cloudflare = await import("@pulumi/cloudflare");
+  const program = async () => {
+    const a = new cloudflare.ZeroTrustTunnelCloudflared("a", { accountId: "0".repeat(32), name: "a" });
+    const b = new cloudflare.ZeroTrustTunnelCloudflared("b", { accountId: "0".repeat(32), name: "b" });
+    return { a: a.id, b: b.id };
+  };
+  const first = await runProgram({ ...base, program });
+  const second = await runProgram({ ...base, program });
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}$/;
+  expect(first.outputs.a).toMatch(uuid);
+  expect(first.outputs.b).toMatch(uuid);
+  expect(first.outputs.a).not.toBe(first.outputs.b);
+  expect(second.outputs).toEqual(first.outputs);
+});

@@ -1,0 +1,357 @@
+/**
+ * CloudflareTunnel: publishes services of the stack on the internet without an
+ * open port. A remotely-managed Cloudflare tunnel with its ingress rules, a
+ * proxied CNAME per hostname, optional Cloudflare Access in front, and the
+ * cloudflared connectors that run in the stack's namespace.
+ */
+import * as cloudflare from "@pulumi/cloudflare";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { ExposedService, ResourceRequirements, StackConfig } from "./config";
+import {
+  ScrapeTarget,
+  WorkloadIdentity,
+  httpProbe,
+  imageOf,
+  ingressPolicySpec,
+  objectMeta,
+  resourcesOf,
+  restrictedContainerSecurity,
+  restrictedPodSecurity,
+  selectorLabels,
+  spreadAcrossNodes,
+  standardLabels,
+} from "./kit";
+import { EXPOSED_SERVICE_PORTS } from "./traefik";
+import { durationSeconds } from "./units";
+
+/** cloudflared's metrics server: /metrics, /ready (connected to the edge) and /healthcheck. */
+export const CLOUDFLARED_METRICS_PORT = 2000;
+/** The distroless image's `nonroot` user. */
+export const CLOUDFLARED_UID = 65532;
+/** Name of the Secret that holds the connector token, and its key. */
+export const TOKEN_SECRET = { name: "cloudflared-token", key: "tunnel-token" } as const;
+/** The catch-all rule cloudflared requires last: anything not matched by a hostname gets a 404. */
+export const CATCH_ALL = { service: "http_status:404" } as const;
+
+const HEX32 = /^[0-9a-f]{32}$/;
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;
+
+/** One service published through the tunnel. */
+export interface TunnelRoute {
+  /** Which service of the stack (Service `<service>` in the stack's namespace). */
+  service: ExposedService;
+  /** The public hostname, in the zone; e.g. "grafana.example.com". */
+  hostname: string;
+}
+
+/** Who Cloudflare Access lets through. */
+export interface TunnelAccess {
+  /** Email addresses allowed in. */
+  emails: string[];
+  /** Email domains whose addresses are allowed in, e.g. "example.com". */
+  emailDomains: string[];
+  /** How long a login lasts, as a Prometheus duration (e.g. "24h"); sent to Cloudflare as a Go duration. */
+  sessionDuration: string;
+}
+
+export interface CloudflareTunnelArgs {
+  /** Namespace of the stack: the cloudflared pods run there and reach the Services there. */
+  namespace: string;
+  /** The stack's environment; the app.kubernetes.io/instance label. */
+  environment: string;
+  /** Cloudflare account id (32 hex characters). */
+  accountId: string;
+  /** Cloudflare zone id of the hostnames' domain (32 hex characters). */
+  zoneId: string;
+  /** Name of the tunnel in the Zero Trust dashboard, e.g. "monitoring-production". */
+  tunnelName: string;
+  /** The services to publish and their hostnames; at least one, each service and hostname once. */
+  routes: TunnelRoute[];
+  /** cloudflared replicas; more than one adds a PodDisruptionBudget and spreads them across nodes. Default 1. */
+  replicas?: number;
+  /** Cloudflare Access in front of every hostname. Default: none (the services' own logins only). */
+  access?: TunnelAccess;
+  /** Requests and limits of the cloudflared container. */
+  resources: ResourceRequirements;
+}
+
+/** The CloudflareTunnel args for a validated stack config; undefined when the tunnel is off or publishes nothing. */
+export function cloudflareTunnelArgs(cfg: StackConfig): CloudflareTunnelArgs | undefined {
+  const c = cfg.cloudflare;
+  if (!c.enabled || c.expose.length === 0) return undefined;
+  return {
+    namespace: cfg.namespace,
+    environment: cfg.environment,
+    // The config check guarantees the ids and hostnames when the tunnel is enabled; the component refuses empty ones.
+    accountId: c.accountId ?? "",
+    zoneId: c.zoneId ?? "",
+    tunnelName: c.tunnelName,
+    routes: c.expose.map((service) => ({ service, hostname: cfg.hostnames[service] ?? "" })),
+    replicas: c.replicas,
+    ...(c.access.enabled
+      ? { access: { emails: c.access.emails, emailDomains: c.access.emailDomains, sessionDuration: c.access.sessionDuration } }
+      : {}),
+    resources: c.resources,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Pure builders
+
+/** An ingress rule of the tunnel's remote configuration. */
+export interface TunnelIngressRule {
+  hostname?: string;
+  service: string;
+}
+
+/** One rule per hostname to the in-cluster Service, then the mandatory catch-all. */
+export function tunnelIngressRules(namespace: string, routes: TunnelRoute[]): TunnelIngressRule[] {
+  return [
+    ...routes.map((r) => ({ hostname: r.hostname, service: `http://${r.service}.${namespace}.svc:${EXPOSED_SERVICE_PORTS[r.service]}` })),
+    { ...CATCH_ALL },
+  ];
+}
+
+/**
+ * The connector token cloudflared runs with: base64 of the JSON
+ * {"a": account id, "t": tunnel id, "s": tunnel secret (base64)}, the format
+ * Cloudflare documents and the dashboard hands out. Built here, so no API call is needed.
+ */
+export function tunnelToken(accountId: string, tunnelId: string, tunnelSecret: string): string {
+  return Buffer.from(JSON.stringify({ a: accountId, t: tunnelId, s: tunnelSecret })).toString("base64");
+}
+
+/** A Prometheus duration as a Go duration (Cloudflare Access takes hours at most): "30d" -> "720h", "90m" -> "1h30m". */
+export function goDuration(prometheusDuration: string): string {
+  const total = Math.round(durationSeconds(prometheusDuration) ?? Number.NaN);
+  if (!Number.isFinite(total) || total <= 0) throw new Error(`"${prometheusDuration}" is not a positive duration`);
+  const parts: Array<[number, string]> = [
+    [Math.floor(total / 3600), "h"],
+    [Math.floor((total % 3600) / 60), "m"],
+    [total % 60, "s"],
+  ];
+  return parts
+    .filter(([n]) => n > 0)
+    .map(([n, unit]) => `${n}${unit}`)
+    .join("");
+}
+
+/** The include rules of the Access allow policy: each email, then each email domain. */
+export function accessIncludes(access: Pick<TunnelAccess, "emails" | "emailDomains">): Array<{ email: { email: string } } | { emailDomain: { domain: string } }> {
+  return [...access.emails.map((email) => ({ email: { email } })), ...access.emailDomains.map((domain) => ({ emailDomain: { domain } }))];
+}
+
+/** Who cloudflared is, for labels and selectors. */
+export function cloudflaredIdentity(environment: string): WorkloadIdentity {
+  return { name: "cloudflared", component: "tunnel", instance: environment, image: "cloudflared" };
+}
+
+/** cloudflared's metrics, scraped from the `cloudflared` Service. */
+export function cloudflaredScrapeTargets(args: Pick<CloudflareTunnelArgs, "namespace" | "environment">): ScrapeTarget[] {
+  return [{ job: "cloudflared", namespace: args.namespace, selector: selectorLabels(cloudflaredIdentity(args.environment)), port: "metrics" }];
+}
+
+// ---------------------------------------------------------------------------
+// The component
+
+/** The args with defaults applied, or a ResourceError naming the one that cannot be deployed. */
+function checkedArgs(name: string, args: CloudflareTunnelArgs, parent: pulumi.Resource | undefined): CloudflareTunnelArgs & { replicas: number } {
+  const refuse = (message: string) => new pulumi.ResourceError(`CloudflareTunnel "${name}": ${message}`, parent);
+  if (!HEX32.test(args.accountId)) throw refuse(`accountId must be the 32-character hex Cloudflare account id; got "${args.accountId}"`);
+  if (!HEX32.test(args.zoneId)) throw refuse(`zoneId must be the 32-character hex Cloudflare zone id; got "${args.zoneId}"`);
+  if (args.tunnelName === "") throw refuse("tunnelName is empty");
+  if (args.routes.length === 0) throw refuse("routes is empty: give at least one service to publish");
+  const services = new Set<string>();
+  const hosts = new Set<string>();
+  for (const r of args.routes) {
+    if (services.has(r.service)) throw refuse(`routes lists ${r.service} more than once`);
+    if (!HOSTNAME.test(r.hostname)) throw refuse(`routes (${r.service}): hostname "${r.hostname}" is not a lower-case DNS name`);
+    if (hosts.has(r.hostname)) throw refuse(`routes: hostname ${r.hostname} is used twice`);
+    services.add(r.service);
+    hosts.add(r.hostname);
+  }
+  const replicas = args.replicas ?? 1;
+  if (!Number.isInteger(replicas) || replicas < 1) throw refuse(`replicas must be a whole number of at least 1; got ${replicas}`);
+  if (args.access) {
+    if (args.access.emails.length + args.access.emailDomains.length === 0) throw refuse("access allows nobody: give emails or emailDomains");
+    if (!((durationSeconds(args.access.sessionDuration) ?? 0) >= 1)) {
+      throw refuse(`access.sessionDuration must be a duration of at least 1s, such as 24h; got "${args.access.sessionDuration}"`);
+    }
+  }
+  return { ...args, replicas };
+}
+
+/**
+ * A remotely-managed Cloudflare tunnel (its secret from random bytes, its
+ * ingress rules in Cloudflare), a proxied CNAME per hostname, Cloudflare Access
+ * when asked, and cloudflared connectors in the cluster with the token in a
+ * Secret, a metrics Service, a NetworkPolicy and, with several replicas, a
+ * PodDisruptionBudget. The API token comes from the provider's own stack config
+ * (`pulumi config set --secret cloudflare:apiToken`).
+ */
+export class CloudflareTunnel extends pulumi.ComponentResource {
+  /** https://<hostname> of each published service. */
+  public readonly urls: Partial<Record<ExposedService, string>>;
+  /** The tunnel's id (a UUID). */
+  public readonly tunnelId: pulumi.Output<string>;
+  /** The tunnel's DNS target, <tunnel id>.cfargotunnel.com. */
+  public readonly tunnelTarget: pulumi.Output<string>;
+  /** cloudflared's metrics. */
+  public readonly scrapeTargets: ScrapeTarget[];
+
+  constructor(name: string, args: CloudflareTunnelArgs, opts?: pulumi.ComponentResourceOptions) {
+    const a = checkedArgs(name, args, opts?.parent);
+    super("monitoring:index:CloudflareTunnel", name, args, opts);
+    const child = { parent: this };
+    const ns = a.namespace;
+    this.urls = Object.fromEntries(a.routes.map((r) => [r.service, `https://${r.hostname}`]));
+    this.scrapeTargets = cloudflaredScrapeTargets(a);
+
+    // -- Cloudflare: the tunnel, its routes, DNS and Access --
+    const secretBytes = new random.RandomBytes(`${name}-secret`, { length: 32 }, child);
+    const tunnelSecret = pulumi.secret(secretBytes.base64);
+    const tunnel = new cloudflare.ZeroTrustTunnelCloudflared(
+      `${name}-tunnel`,
+      // "cloudflare": the ingress rules live in Cloudflare (below), cloudflared needs only its token.
+      { accountId: a.accountId, name: a.tunnelName, configSrc: "cloudflare", tunnelSecret },
+      child,
+    );
+    this.tunnelId = tunnel.id;
+    this.tunnelTarget = pulumi.interpolate`${tunnel.id}.cfargotunnel.com`;
+
+    new cloudflare.ZeroTrustTunnelCloudflaredConfig(
+      `${name}-config`,
+      { accountId: a.accountId, tunnelId: tunnel.id, config: { ingresses: tunnelIngressRules(ns, a.routes) } },
+      child,
+    );
+
+    for (const route of a.routes) {
+      new cloudflare.DnsRecord(
+        `${name}-dns-${route.service}`,
+        {
+          zoneId: a.zoneId,
+          name: route.hostname,
+          type: "CNAME",
+          content: this.tunnelTarget,
+          proxied: true,
+          // 1: automatic, the only TTL a proxied record has.
+          ttl: 1,
+          comment: `${route.service} of the ${a.environment} monitoring stack, through tunnel ${a.tunnelName}`,
+        },
+        child,
+      );
+    }
+
+    if (a.access) {
+      const sessionDuration = goDuration(a.access.sessionDuration);
+      const policy = new cloudflare.ZeroTrustAccessPolicy(
+        `${name}-access-policy`,
+        { accountId: a.accountId, name: `${a.tunnelName} allow`, decision: "allow", includes: accessIncludes(a.access), sessionDuration },
+        child,
+      );
+      for (const route of a.routes) {
+        new cloudflare.ZeroTrustAccessApplication(
+          `${name}-access-${route.service}`,
+          {
+            accountId: a.accountId,
+            name: `${route.service} (${a.environment})`,
+            type: "self_hosted",
+            domain: route.hostname,
+            sessionDuration,
+            policies: [{ id: policy.id, precedence: 1 }],
+          },
+          child,
+        );
+      }
+    }
+
+    // -- Kubernetes: the connectors --
+    const id = cloudflaredIdentity(a.environment);
+    const selector = selectorLabels(id);
+    const token = pulumi.secret(
+      pulumi.all([tunnel.id, tunnelSecret]).apply(([tunnelId, secret]) => tunnelToken(a.accountId, tunnelId, secret)),
+    );
+    const tokenSecret = new k8s.core.v1.Secret(
+      `${name}-token`,
+      { metadata: objectMeta(id, ns, TOKEN_SECRET.name), type: "Opaque", stringData: { [TOKEN_SECRET.key]: token } },
+      child,
+    );
+
+    new k8s.apps.v1.Deployment(
+      `${name}-deployment`,
+      {
+        metadata: objectMeta(id, ns, "cloudflared"),
+        spec: {
+          replicas: a.replicas,
+          selector: { matchLabels: selector },
+          // Connectors are stateless: bring the new one up before the old one goes, so the tunnel keeps a connection.
+          strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+          template: {
+            metadata: { labels: standardLabels(id) },
+            spec: {
+              automountServiceAccountToken: false,
+              securityContext: restrictedPodSecurity(CLOUDFLARED_UID),
+              ...(a.replicas > 1 ? { affinity: spreadAcrossNodes(id) } : {}),
+              containers: [
+                {
+                  name: "cloudflared",
+                  image: imageOf(id),
+                  args: ["tunnel", "--no-autoupdate", "--metrics", `0.0.0.0:${CLOUDFLARED_METRICS_PORT}`, "run"],
+                  env: [{ name: "TUNNEL_TOKEN", valueFrom: { secretKeyRef: { name: tokenSecret.metadata.name, key: TOKEN_SECRET.key } } }],
+                  ports: [{ name: "metrics", containerPort: CLOUDFLARED_METRICS_PORT, protocol: "TCP" }],
+                  // Ready once connected to Cloudflare's edge; alive as long as the process answers.
+                  readinessProbe: httpProbe("/ready", "metrics", { periodSeconds: 10, failureThreshold: 3 }),
+                  livenessProbe: httpProbe("/healthcheck", "metrics", { initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 }),
+                  resources: resourcesOf(a.resources),
+                  securityContext: restrictedContainerSecurity(),
+                },
+              ],
+            },
+          },
+        },
+      },
+      child,
+    );
+
+    new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata: objectMeta(id, ns, "cloudflared"),
+        spec: {
+          type: "ClusterIP",
+          selector,
+          ports: [{ name: "metrics", port: CLOUDFLARED_METRICS_PORT, targetPort: "metrics", protocol: "TCP" }],
+        },
+      },
+      child,
+    );
+
+    // Nothing connects to cloudflared but Prometheus: its traffic to the services goes out, not in.
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-network-policy`,
+      {
+        metadata: objectMeta(id, ns, "cloudflared"),
+        spec: ingressPolicySpec(selector, [
+          {
+            ports: [CLOUDFLARED_METRICS_PORT],
+            from: [{ pods: { "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": a.environment } }],
+          },
+        ]),
+      },
+      child,
+    );
+
+    // A budget only means something with a second connector to fall back on; on one it would block every drain.
+    if (a.replicas > 1) {
+      new k8s.policy.v1.PodDisruptionBudget(
+        `${name}-pdb`,
+        { metadata: objectMeta(id, ns, "cloudflared"), spec: { minAvailable: 1, selector: { matchLabels: selector } } },
+        child,
+      );
+    }
+
+    this.registerOutputs({ urls: this.urls, tunnelId: this.tunnelId, tunnelTarget: this.tunnelTarget, scrapeTargets: this.scrapeTargets });
+  }
+}
