@@ -98,7 +98,7 @@ export function lokiConfig(args: LokiConfigArgs): Record<string, unknown> {
       replication_factor: 1,
       instance_addr: "127.0.0.1",
       ring: { kvstore: { store: "inmemory" } },
-      storage: { filesystem: { chunks_directory: `${data}/chunks`, rules_directory: `${data}/rules` } },
+      storage: { filesystem: { chunks_directory: `${data}/chunks` } },
     },
     schema_config: {
       configs: [

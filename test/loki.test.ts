@@ -76,7 +76,7 @@ describe("lokiConfig", () => {
         replication_factor: 1,
         instance_addr: "127.0.0.1",
         ring: { kvstore: { store: "inmemory" } },
-        storage: { filesystem: { chunks_directory: "/var/loki/chunks", rules_directory: "/var/loki/rules" } },
+        storage: { filesystem: { chunks_directory: "/var/loki/chunks" } },
       },
       schema_config: {
         configs: [{ from: "2024-04-01", store: "tsdb", object_store: "filesystem", schema: "v13", index: { prefix: "index_", period: "24h" } }],
