@@ -128,7 +128,7 @@ export function promtailConfig(args: PromtailConfigArgs): Record<string, unknown
     clients: [
       {
         url: `http://loki.${args.lokiNamespace}.svc:${LOKI_PORT}/loki/api/v1/push`,
-        // Keep retrying for about 5 minutes (Loki restarting, a node drain) before dropping a batch.
+        // Keep retrying for about 3.5 minutes (backoff 0.5s doubling to 30s, 12 tries: Loki restarting, a node drain) before dropping a batch.
         backoff_config: { min_period: "500ms", max_period: "30s", max_retries: 12 },
       },
     ],
