@@ -16,7 +16,7 @@ import {
   routeTls,
   securityHeadersMiddleware,
 } from "../components/traefik";
-import { objectOf, objectsOf, render } from "./support/render";
+import { objectOf, objectsOf, render, renderStack } from "./support/render";
 import { schemaProblems } from "./support/schema";
 
 const LABELS = {
@@ -282,6 +282,16 @@ describe("the real stacks", () => {
     const creds = rendered.outputs.basicAuthCredentials as Record<string, string>;
     expect(Object.keys(creds)).toEqual(["admin"]);
     expect(rendered.warnings.join("\n")).not.toMatch(/traefik/);
+  });
+
+  test("production, as a reviewer sees it: neither the passwords nor the htpasswd appear", async () => {
+    const [shown, redacted] = [await render("production"), await renderStack({ stack: "production" })];
+    const users = (objectOf(shown, "Secret", "basic-auth-users").stringData as Record<string, string>)[HTPASSWD_KEY];
+    const passwords = Object.values(shown.outputs.basicAuthCredentials as Record<string, string>);
+    expect(passwords).toHaveLength(1);
+    const text = JSON.stringify([redacted.kubernetes, redacted.cloudflare, [...redacted.files.values()], redacted.outputs]);
+    for (const secret of [...passwords, ...users.trimEnd().split("\n")]) expect(text).not.toContain(secret);
+    expect(redacted.outputs.basicAuthCredentials).toBe("[secret]");
   });
 
   test("production publishes Prometheus and Alertmanager behind basic auth, Grafana through the tunnel", async () => {
