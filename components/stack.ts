@@ -4,6 +4,7 @@ import { ExporterSidecars } from "./exporter-sidecars";
 import { KubeStateMetrics, NodeExporter } from "./exporters";
 import type { ScrapeTarget } from "./kit";
 import { Alertmanager, alertmanagerArgs } from "./alertmanager";
+import { CloudflareTunnel, cloudflareTunnelArgs } from "./cloudflare-tunnel";
 import { Grafana, grafanaArgs, grafanaScrapeTargets } from "./grafana";
 import { MonitoringNamespace } from "./namespace";
 import { Prometheus, prometheusArgs } from "./prometheus";
@@ -41,7 +42,6 @@ export class MonitoringStack extends pulumi.ComponentResource {
     for (const [enabled, key] of [
       [cfg.loki.enabled, "loki.enabled"],
       [cfg.logCollector.enabled, "logCollector.enabled"],
-      [cfg.cloudflare.enabled, "cloudflare.enabled"],
     ] as const) {
       // Accepted so that stack files are ready for them, but said out loud: nothing is deployed for these yet.
       if (enabled) pulumi.log.warn(`${cfg.project}:${key} is true, but this release does not deploy that component yet (see the README's Status section).`);
@@ -107,6 +107,12 @@ export class MonitoringStack extends pulumi.ComponentResource {
       const traefik = new TraefikExposure(`${name}-traefik`, traefikArgs, { parent: this, dependsOn: [ns] });
       Object.assign(this.publicUrls, traefik.urls);
       if (traefik.basicAuthUsers.length > 0) this.basicAuthCredentials = traefik.basicAuthPasswords;
+    }
+    const tunnelArgs = cloudflareTunnelArgs(cfg);
+    if (tunnelArgs) {
+      const tunnel = new CloudflareTunnel(`${name}-cloudflare-tunnel`, tunnelArgs, { parent: this, dependsOn: [ns] });
+      Object.assign(this.publicUrls, tunnel.urls);
+      scrapeTargets.push(...tunnel.scrapeTargets);
     }
 
     // -- prometheus --
