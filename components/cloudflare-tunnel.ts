@@ -139,7 +139,9 @@ export function goDuration(prometheusDuration: string): string {
 }
 
 /** The include rules of the Access allow policy: each email, then each email domain. */
-export function accessIncludes(access: Pick<TunnelAccess, "emails" | "emailDomains">): Array<{ email: { email: string } } | { emailDomain: { domain: string } }> {
+export function accessIncludes(
+  access: Pick<TunnelAccess, "emails" | "emailDomains">,
+): Array<{ email: { email: string } } | { emailDomain: { domain: string } }> {
   return [...access.emails.map((email) => ({ email: { email } })), ...access.emailDomains.map((domain) => ({ emailDomain: { domain } }))];
 }
 
@@ -150,14 +152,20 @@ export function cloudflaredIdentity(environment: string): WorkloadIdentity {
 
 /** cloudflared's metrics, scraped from the `cloudflared` Service. */
 export function cloudflaredScrapeTargets(args: Pick<CloudflareTunnelArgs, "namespace" | "environment">): ScrapeTarget[] {
-  return [{ job: "cloudflared", namespace: args.namespace, selector: selectorLabels(cloudflaredIdentity(args.environment)), port: "metrics" }];
+  return [
+    { job: "cloudflared", namespace: args.namespace, selector: selectorLabels(cloudflaredIdentity(args.environment)), port: "metrics" },
+  ];
 }
 
 // ---------------------------------------------------------------------------
 // The component
 
 /** The args with defaults applied, or a ResourceError naming the one that cannot be deployed. */
-function checkedArgs(name: string, args: CloudflareTunnelArgs, parent: pulumi.Resource | undefined): CloudflareTunnelArgs & { replicas: number } {
+function checkedArgs(
+  name: string,
+  args: CloudflareTunnelArgs,
+  parent: pulumi.Resource | undefined,
+): CloudflareTunnelArgs & { replicas: number } {
   const refuse = (message: string) => new pulumi.ResourceError(`CloudflareTunnel "${name}": ${message}`, parent);
   if (!HEX32.test(args.accountId)) throw refuse(`accountId must be the 32-character hex Cloudflare account id; got "${args.accountId}"`);
   if (!HEX32.test(args.zoneId)) throw refuse(`zoneId must be the 32-character hex Cloudflare zone id; got "${args.zoneId}"`);
@@ -175,7 +183,8 @@ function checkedArgs(name: string, args: CloudflareTunnelArgs, parent: pulumi.Re
   const replicas = args.replicas ?? 1;
   if (!Number.isInteger(replicas) || replicas < 1) throw refuse(`replicas must be a whole number of at least 1; got ${replicas}`);
   if (args.access) {
-    if (args.access.emails.length + args.access.emailDomains.length === 0) throw refuse("access allows nobody: give emails or emailDomains");
+    if (args.access.emails.length + args.access.emailDomains.length === 0)
+      throw refuse("access allows nobody: give emails or emailDomains");
     if (!((durationSeconds(args.access.sessionDuration) ?? 0) >= 1)) {
       throw refuse(`access.sessionDuration must be a duration of at least 1s, such as 24h; got "${args.access.sessionDuration}"`);
     }
@@ -289,7 +298,8 @@ export class CloudflareTunnel extends pulumi.ComponentResource {
           // Connectors are stateless: bring the new one up before the old one goes, so the tunnel keeps a connection.
           strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
           template: {
-            metadata: { labels: standardLabels(id) },
+            // The token is read at start: a new tunnel (a new id, a new token) rolls the connectors.
+            metadata: { labels: standardLabels(id), annotations: { "monitoring/tunnel-id": tunnel.id } },
             spec: {
               automountServiceAccountToken: false,
               securityContext: restrictedPodSecurity(CLOUDFLARED_UID),

@@ -247,7 +247,9 @@ export class TraefikExposure extends pulumi.ComponentResource {
       password: new random.RandomPassword(`${name}-password-${user}`, { length: 32, special: false }, child),
     }));
     this.basicAuthPasswords = pulumi.secret(
-      pulumi.all(passwords.map((p) => p.password.result)).apply((results) => Object.fromEntries(results.map((r, i) => [passwords[i].user, r]))),
+      pulumi
+        .all(passwords.map((p) => p.password.result))
+        .apply((results) => Object.fromEntries(results.map((r, i) => [passwords[i].user, r]))),
     );
 
     const middlewares: k8s.apiextensions.CustomResource[] = [
@@ -267,7 +269,10 @@ export class TraefikExposure extends pulumi.ComponentResource {
         child,
       );
       middlewares.push(
-        new k8s.apiextensions.CustomResource(`${name}-basic-auth`, basicAuthMiddleware(ns, a.environment), { parent: this, dependsOn: [secret] }),
+        new k8s.apiextensions.CustomResource(`${name}-basic-auth`, basicAuthMiddleware(ns, a.environment), {
+          parent: this,
+          dependsOn: [secret],
+        }),
       );
     }
 

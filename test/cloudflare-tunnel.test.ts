@@ -64,7 +64,7 @@ async function renderTunnel(args: CloudflareTunnelArgs): Promise<TunnelRender> {
 const ofType = (r: Rendered, type: string) => r.cloudflare.filter((c) => c.type === type);
 
 interface PodTemplate {
-  metadata: { labels: Record<string, string> };
+  metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
   spec: {
     automountServiceAccountToken: boolean;
     securityContext: Record<string, unknown>;
@@ -126,7 +126,12 @@ describe("CloudflareTunnel component", () => {
 
   test("a remotely-managed tunnel with a 32-byte secret, and its remote config ending with the catch-all", () => {
     const [tunnel] = ofType(plain.shown, T.tunnel);
-    expect(tunnel.inputs).toEqual({ accountId: ACCOUNT, name: "monitoring-staging", configSrc: "cloudflare", tunnelSecret: expect.any(String) });
+    expect(tunnel.inputs).toEqual({
+      accountId: ACCOUNT,
+      name: "monitoring-staging",
+      configSrc: "cloudflare",
+      tunnelSecret: expect.any(String),
+    });
     expect(Buffer.from(tunnel.inputs.tunnelSecret as string, "base64")).toHaveLength(32);
     const [config] = ofType(plain.shown, T.config);
     expect(config.inputs).toEqual({
@@ -186,7 +191,11 @@ describe("CloudflareTunnel component", () => {
         sessionDuration: "12h",
         policies: [{ id: "cf-access-policy-id", precedence: 1 }],
       },
-      expect.objectContaining({ name: "prometheus (staging)", domain: "prometheus.example.com", policies: [{ id: "cf-access-policy-id", precedence: 1 }] }),
+      expect.objectContaining({
+        name: "prometheus (staging)",
+        domain: "prometheus.example.com",
+        policies: [{ id: "cf-access-policy-id", precedence: 1 }],
+      }),
     ]);
   });
 
@@ -203,7 +212,12 @@ describe("CloudflareTunnel component", () => {
   test("the token and the tunnel secret never appear in clear in the redacted render", () => {
     const token = (objectOf(plain.shown, "Secret", "cloudflared-token").stringData as Record<string, string>)["tunnel-token"];
     const secret = ofType(plain.shown, T.tunnel)[0].inputs.tunnelSecret as string;
-    const redacted = JSON.stringify([plain.redacted.kubernetes, plain.redacted.cloudflare, [...plain.redacted.files.values()], plain.redacted.outputs]);
+    const redacted = JSON.stringify([
+      plain.redacted.kubernetes,
+      plain.redacted.cloudflare,
+      [...plain.redacted.files.values()],
+      plain.redacted.outputs,
+    ]);
     expect(redacted).not.toContain(token);
     expect(redacted).not.toContain(secret);
     expect(objectOf(plain.redacted, "Secret", "cloudflared-token").stringData).toEqual({ "tunnel-token": "[secret]" });
@@ -216,6 +230,8 @@ describe("CloudflareTunnel component", () => {
   test("the cloudflared Deployment: pinned image, token from the Secret, restricted, read-only, probes on the metrics port", () => {
     const template = templateOf(plain.shown);
     expect(template.metadata.labels).toMatchObject({ "app.kubernetes.io/name": "cloudflared", "app.kubernetes.io/instance": "staging" });
+    // A new tunnel means a new token, read only at start: its id on the template rolls the pods.
+    expect(template.metadata.annotations).toEqual({ "monitoring/tunnel-id": plain.run.outputs.tunnelId });
     expect(template.spec.automountServiceAccountToken).toBe(false);
     expect(template.spec.securityContext).toEqual({
       runAsNonRoot: true,
@@ -232,10 +248,27 @@ describe("CloudflareTunnel component", () => {
       args: ["tunnel", "--no-autoupdate", "--metrics", "0.0.0.0:2000", "run"],
       env: [{ name: "TUNNEL_TOKEN", valueFrom: { secretKeyRef: { name: "cloudflared-token", key: "tunnel-token" } } }],
       ports: [{ name: "metrics", containerPort: 2000, protocol: "TCP" }],
-      readinessProbe: { httpGet: { path: "/ready", port: "metrics", scheme: "HTTP" }, initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
-      livenessProbe: { httpGet: { path: "/healthcheck", port: "metrics", scheme: "HTTP" }, initialDelaySeconds: 10, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
+      readinessProbe: {
+        httpGet: { path: "/ready", port: "metrics", scheme: "HTTP" },
+        initialDelaySeconds: 0,
+        periodSeconds: 10,
+        timeoutSeconds: 5,
+        failureThreshold: 3,
+      },
+      livenessProbe: {
+        httpGet: { path: "/healthcheck", port: "metrics", scheme: "HTTP" },
+        initialDelaySeconds: 10,
+        periodSeconds: 20,
+        timeoutSeconds: 5,
+        failureThreshold: 3,
+      },
       resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
-      securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } },
+      securityContext: {
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+        capabilities: { drop: ["ALL"] },
+      },
     });
   });
 
@@ -261,8 +294,13 @@ describe("CloudflareTunnel component", () => {
 
   test("metrics: a Service port `metrics` 2000, a scrape target on it, and only Prometheus admitted", () => {
     const service = objectOf(plain.shown, "Service", "cloudflared");
-    const selector = (objectOf(plain.shown, "Deployment", "cloudflared").spec as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
-    expect(service.spec).toEqual({ type: "ClusterIP", selector, ports: [{ name: "metrics", port: 2000, targetPort: "metrics", protocol: "TCP" }] });
+    const selector = (objectOf(plain.shown, "Deployment", "cloudflared").spec as { selector: { matchLabels: Record<string, string> } })
+      .selector.matchLabels;
+    expect(service.spec).toEqual({
+      type: "ClusterIP",
+      selector,
+      ports: [{ name: "metrics", port: 2000, targetPort: "metrics", protocol: "TCP" }],
+    });
     expect(plain.run.outputs.scrapeTargets).toEqual([{ job: "cloudflared", namespace: "monitoring", selector, port: "metrics" }]);
     expect(objectOf(plain.shown, "NetworkPolicy", "cloudflared").spec).toEqual({
       podSelector: { matchLabels: selector },
@@ -277,7 +315,8 @@ describe("CloudflareTunnel component", () => {
   });
 
   test("every Kubernetes object is schema-valid", () => {
-    for (const o of plain.shown.kubernetes) expect({ kind: o.object.kind, problems: schemaProblems(o.object) }).toEqual({ kind: o.object.kind, problems: [] });
+    for (const o of plain.shown.kubernetes)
+      expect({ kind: o.object.kind, problems: schemaProblems(o.object) }).toEqual({ kind: o.object.kind, problems: [] });
   });
 
   test.each([
@@ -286,7 +325,15 @@ describe("CloudflareTunnel component", () => {
     [{ tunnelName: "" }, /tunnelName is empty/],
     [{ routes: [] }, /routes is empty/],
     [{ routes: [BASE.routes[0], BASE.routes[0]] }, /routes lists grafana more than once/],
-    [{ routes: [{ service: "grafana" as const, hostname: "x.example.com" }, { service: "prometheus" as const, hostname: "x.example.com" }] }, /hostname x\.example\.com is used twice/],
+    [
+      {
+        routes: [
+          { service: "grafana" as const, hostname: "x.example.com" },
+          { service: "prometheus" as const, hostname: "x.example.com" },
+        ],
+      },
+      /hostname x\.example\.com is used twice/,
+    ],
     [{ routes: [{ service: "grafana" as const, hostname: "" }] }, /routes \(grafana\): hostname "" is not/],
     [{ replicas: 0 }, /replicas must be a whole number of at least 1/],
     [{ access: { emails: [], emailDomains: [], sessionDuration: "24h" } }, /access allows nobody/],

@@ -99,7 +99,11 @@ describe("Traefik object builders", () => {
       entryPoints: ["web", "websecure"],
       tls: routeTls({}),
     });
-    const spec = route.spec as { entryPoints: string[]; routes: Array<{ middlewares: unknown[]; services: Array<{ port: number }> }>; tls: unknown };
+    const spec = route.spec as {
+      entryPoints: string[];
+      routes: Array<{ middlewares: unknown[]; services: Array<{ port: number }> }>;
+      tls: unknown;
+    };
     expect(spec.entryPoints).toEqual(["web", "websecure"]);
     expect(spec.routes[0].middlewares).toEqual([{ name: "security-headers", namespace: "monitoring" }]);
     expect(spec.routes[0].services[0].port).toBe(3000);
@@ -156,12 +160,23 @@ describe("Traefik object builders", () => {
   test("the schema check can fail: a misspelt field and a wrong type are caught", () => {
     const mw = basicAuthMiddleware("monitoring", "staging") as unknown as K8sObject;
     expect(schemaProblems({ ...mw, spec: { basicAuth: { secret: 42 } } })).not.toEqual([]);
-    const route = ingressRoute({ namespace: "n", environment: "e", route: ALL_ROUTES[0], entryPoints: ["websecure"], tls: {} }) as unknown as K8sObject;
+    const route = ingressRoute({
+      namespace: "n",
+      environment: "e",
+      route: ALL_ROUTES[0],
+      entryPoints: ["websecure"],
+      tls: {},
+    }) as unknown as K8sObject;
     expect(schemaProblems({ ...route, spec: { routes: [{ kind: "Rule" }] } })).not.toEqual([]);
   });
 
   test("htpasswd: one user:hash line per user", () => {
-    expect(htpasswd([{ user: "admin", hash: "$2a$10$x" }, { user: "ops", hash: "$2a$10$y" }])).toBe("admin:$2a$10$x\nops:$2a$10$y\n");
+    expect(
+      htpasswd([
+        { user: "admin", hash: "$2a$10$x" },
+        { user: "ops", hash: "$2a$10$y" },
+      ]),
+    ).toBe("admin:$2a$10$x\nops:$2a$10$y\n");
   });
 });
 
@@ -184,7 +199,8 @@ describe("TraefikExposure component", () => {
       "Middleware/security-headers",
     ]);
     expect(objectsOf(all.shown, "Secret").map((s) => s.metadata.name)).toEqual(["basic-auth-users"]);
-    for (const o of all.shown.kubernetes) expect({ name: o.object.metadata.name, problems: schemaProblems(o.object) }).toEqual({ name: o.object.metadata.name, problems: [] });
+    for (const o of all.shown.kubernetes)
+      expect({ name: o.object.metadata.name, problems: schemaProblems(o.object) }).toEqual({ name: o.object.metadata.name, problems: [] });
     expect(objectOf(all.shown, "IngressRoute", "grafana")).toEqual(
       ingressRoute({ namespace: "monitoring", environment: "staging", route: ALL_ROUTES[0], entryPoints: ["websecure"], tls: {} }),
     );
@@ -210,7 +226,13 @@ describe("TraefikExposure component", () => {
     const byUser = (all.run.outputs.passwords as SecretValue).value as Record<string, string>;
     const users = (objectOf(all.shown, "Secret", "basic-auth-users").stringData as Record<string, string>)[HTPASSWD_KEY];
     const redacted = JSON.stringify([all.redacted.kubernetes, [...all.redacted.files.values()], all.redacted.outputs]);
-    for (const secret of [...Object.values(byUser), ...users.trimEnd().split("\n").map((l) => l.slice(l.indexOf(":") + 1))]) {
+    for (const secret of [
+      ...Object.values(byUser),
+      ...users
+        .trimEnd()
+        .split("\n")
+        .map((l) => l.slice(l.indexOf(":") + 1)),
+    ]) {
       expect(redacted).not.toContain(secret);
     }
     expect(objectOf(all.redacted, "Secret", "basic-auth-users").stringData).toEqual({ users: "[secret]" });
@@ -227,7 +249,11 @@ describe("TraefikExposure component", () => {
 
   test("given Grafana alone, there is no basic auth at all (no Secret, no password)", async () => {
     const { shown, run } = await renderTraefik({ ...BASE, routes: [ALL_ROUTES[0]] });
-    expect(traefikObjects(shown).map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(["IngressRoute/grafana", "Middleware/security-headers"]);
+    expect(
+      traefikObjects(shown)
+        .map((o) => `${o.kind}/${o.metadata.name}`)
+        .sort(),
+    ).toEqual(["IngressRoute/grafana", "Middleware/security-headers"]);
     expect(objectsOf(shown, "Secret")).toEqual([]);
     expect(run.resources.filter((r) => r.type.startsWith("random:"))).toEqual([]);
     expect(run.outputs.users).toEqual([]);
@@ -235,11 +261,16 @@ describe("TraefikExposure component", () => {
 
   test("a cert resolver goes into every route's TLS section", async () => {
     const { shown } = await renderTraefik({ ...BASE, certResolver: "letsencrypt" });
-    for (const route of objectsOf(shown, "IngressRoute")) expect((route.spec as { tls: unknown }).tls).toEqual({ certResolver: "letsencrypt" });
+    for (const route of objectsOf(shown, "IngressRoute"))
+      expect((route.spec as { tls: unknown }).tls).toEqual({ certResolver: "letsencrypt" });
   });
 
   test("passwords are keyed by user: reordering the users keeps each user's resource", async () => {
-    const names = (r: RunResult) => r.resources.filter((x) => x.type.startsWith("random:")).map((x) => x.name).sort();
+    const names = (r: RunResult) =>
+      r.resources
+        .filter((x) => x.type.startsWith("random:"))
+        .map((x) => x.name)
+        .sort();
     const reordered = await renderTraefik({ ...BASE, basicAuthUsers: ["ops", "admin"] });
     expect(names(reordered.run)).toEqual(names(all.run));
     expect(names(all.run)).toEqual(["traefik-password-admin", "traefik-password-ops"]);
@@ -296,7 +327,11 @@ describe("the real stacks", () => {
 
   test("production publishes Prometheus and Alertmanager behind basic auth, Grafana through the tunnel", async () => {
     const rendered = await render("production");
-    expect(objectsOf(rendered, "IngressRoute").map((o) => o.metadata.name).sort()).toEqual(["alertmanager", "prometheus"]);
+    expect(
+      objectsOf(rendered, "IngressRoute")
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(["alertmanager", "prometheus"]);
     for (const route of objectsOf(rendered, "IngressRoute")) {
       expect((route.spec as { routes: Array<{ middlewares: Array<{ name: string }> }> }).routes[0].middlewares.map((m) => m.name)).toEqual([
         "security-headers",
