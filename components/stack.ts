@@ -2,6 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ExposedService, StackConfig } from "./config";
 import { ExporterSidecars } from "./exporter-sidecars";
 import { KubeStateMetrics, NodeExporter } from "./exporters";
+import { Loki, lokiArgs } from "./loki";
+import { Promtail, promtailArgs } from "./promtail";
 import type { ScrapeTarget } from "./kit";
 import { Alertmanager, alertmanagerArgs } from "./alertmanager";
 import { CloudflareTunnel, cloudflareTunnelArgs } from "./cloudflare-tunnel";
@@ -39,14 +41,6 @@ export class MonitoringStack extends pulumi.ComponentResource {
   constructor(name: string, args: MonitoringStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitoring:index:MonitoringStack", name, {}, opts);
     const cfg = args.config;
-    for (const [enabled, key] of [
-      [cfg.loki.enabled, "loki.enabled"],
-      [cfg.logCollector.enabled, "logCollector.enabled"],
-    ] as const) {
-      // Accepted so that stack files are ready for them, but said out loud: nothing is deployed for these yet.
-      if (enabled) pulumi.log.warn(`${cfg.project}:${key} is true, but this release does not deploy that component yet (see the README's Status section).`);
-    }
-
     const ns = new MonitoringNamespace(
       `${name}-ns`,
       { name: cfg.namespace, environment: cfg.environment, podSecurity: "restricted" },
@@ -113,6 +107,17 @@ export class MonitoringStack extends pulumi.ComponentResource {
       const tunnel = new CloudflareTunnel(`${name}-cloudflare-tunnel`, tunnelArgs, { parent: this, dependsOn: [ns] });
       Object.assign(this.publicUrls, tunnel.urls);
       scrapeTargets.push(...tunnel.scrapeTargets);
+    }
+
+    // -- logs --
+    // Loki in the stack namespace; Promtail on every node, in the agents namespace (host log access).
+    if (cfg.loki.enabled) {
+      const loki = new Loki(`${name}-loki`, lokiArgs(cfg), { parent: this, dependsOn: [ns] });
+      scrapeTargets.push(...loki.scrapeTargets);
+    }
+    if (cfg.logCollector.enabled) {
+      const promtail = new Promtail(`${name}-promtail`, promtailArgs(cfg), { parent: this, dependsOn: agentsNs ? [agentsNs] : [] });
+      scrapeTargets.push(...promtail.scrapeTargets);
     }
 
     // -- prometheus --
