@@ -1,7 +1,8 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: "node",
-  // Pulumi keeps global state between resources; jest's globals cleanup breaks it.
+  // Pulumi keeps global state between resources; jest 30's globals cleanup would break it.
+  // (Jest stays on 29: jest 30's resolver needs platform packages the npm registry mirror here lacks.)
   testEnvironmentOptions: { globalsCleanup: "off" },
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
