@@ -201,7 +201,11 @@ const sectionSchemas = {
   }),
   loki: z.strictObject({
     enabled: z.boolean().optional(),
-    retention: duration.optional(),
+    retention: duration
+      // Loki's compactor deletes whole daily index tables, so retention is counted in days.
+      .refine((d) => (durationSeconds(d) ?? 0) % 86400 === 0, { message: "must be a whole number of days such as 3d, 7d or 2w" })
+      .optional()
+      .describe("How long logs are kept (whole days)."),
     storage: storage.optional(),
     resources: resources.optional(),
   }),

@@ -107,6 +107,7 @@ describe("stack config: bad input is refused with the key, what is allowed and w
     ["typo in an app entry", "staging", { apps: [{ ...api, servcie: "x" }] }, {}, [/^monitoring:apps\[0\]\.servcie: unknown key \(did you mean "service"\?\)/]],
     ["malformed duration", "staging", { prometheus: { retention: "15 days" } }, {}, [/^monitoring:prometheus\.retention: must be a positive Prometheus duration .* \(got "15 days"\)$/]],
     ["zero duration", "staging", { prometheus: { scrapeInterval: "0s" } }, {}, [/^monitoring:prometheus\.scrapeInterval: must be a positive Prometheus duration/]],
+    ["log retention that is not whole days", "staging", { loki: { retention: "36h" } }, {}, [/^monitoring:loki\.retention: must be a whole number of days such as 3d, 7d or 2w \(got "36h"\)$/]],
     ["malformed size", "staging", { prometheus: { storage: { size: "10 gigs" } } }, {}, [/^monitoring:prometheus\.storage\.size: must be a positive Kubernetes quantity .* \(got "10 gigs"\)$/]],
     ["malformed retention size", "staging", { prometheus: { retentionSize: "45 gigabytes" } }, {}, [/^monitoring:prometheus\.retentionSize: must be a Prometheus size such as 512MB/]],
     ["malformed CPU", "staging", { grafana: { resources: { requests: { cpu: "2 cores" } } } }, {}, [/^monitoring:grafana\.resources\.requests\.cpu: must be a positive CPU quantity/]],
