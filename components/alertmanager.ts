@@ -282,7 +282,8 @@ export function alertmanagerArgs(cfg: StackConfig): AlertmanagerArgs {
 /** The args, or a ResourceError naming the one that cannot be deployed. */
 function checkedArgs(name: string, args: AlertmanagerArgs): AlertmanagerArgs {
   const refuse = (message: string) => new pulumi.ResourceError(`Alertmanager "${name}": ${message}`, undefined);
-  if (!Number.isInteger(args.replicas) || args.replicas < 1) throw refuse(`replicas must be a whole number of at least 1; got ${args.replicas}`);
+  if (!Number.isInteger(args.replicas) || args.replicas < 1)
+    throw refuse(`replicas must be a whole number of at least 1; got ${args.replicas}`);
   const d = args.receivers.discord;
   if (d && !d.webhookUrl && !d.criticalWebhookUrl) throw refuse("receivers.discord needs webhookUrl, criticalWebhookUrl or both");
   if (args.receivers.slack && (!args.receivers.slack.criticalChannel || !args.receivers.slack.warningChannel)) {
@@ -374,7 +375,10 @@ export class Alertmanager extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const peerFlags = Array.from({ length: args.replicas }, (_, i) => `--cluster.peer=alertmanager-${i}.${meshServiceName}.${ns}.svc:${MESH_PORT}`);
+    const peerFlags = Array.from(
+      { length: args.replicas },
+      (_, i) => `--cluster.peer=alertmanager-${i}.${meshServiceName}.${ns}.svc:${MESH_PORT}`,
+    );
     const clusterFlags = clustered
       ? [`--cluster.listen-address=0.0.0.0:${MESH_PORT}`, `--cluster.advertise-address=$(POD_IP):${MESH_PORT}`, ...peerFlags]
       : // An empty listen address turns clustering off: a lone peer has nobody to gossip with.
@@ -478,7 +482,8 @@ export class Alertmanager extends pulumi.ComponentResource {
       pods: { "app.kubernetes.io/name": app, "app.kubernetes.io/instance": args.environment },
     });
     const clients = [stackPods("prometheus"), stackPods("grafana")];
-    if (args.ingressFromTraefik) clients.push({ namespaces: { "kubernetes.io/metadata.name": "kube-system" }, pods: { "app.kubernetes.io/name": "traefik" } });
+    if (args.ingressFromTraefik)
+      clients.push({ namespaces: { "kubernetes.io/metadata.name": "kube-system" }, pods: { "app.kubernetes.io/name": "traefik" } });
     if (args.ingressFromCloudflared) clients.push(stackPods("cloudflared"));
     const httpPolicy = ingressPolicySpec(selector, [{ ports: [ALERTMANAGER_PORT], from: clients }]);
     // Gossip runs over TCP and UDP on the same port (kit's helper writes TCP rules), between peers only.
@@ -489,8 +494,18 @@ export class Alertmanager extends pulumi.ComponentResource {
       ],
       from: [{ podSelector: { matchLabels: selector } }],
     };
-    const policy = { ...httpPolicy, ingress: [...((httpPolicy.ingress ?? []) as k8s.types.input.networking.v1.NetworkPolicyIngressRule[]), ...(clustered ? [meshRule] : [])] };
-    new k8s.networking.v1.NetworkPolicy(`${name}-network-policy`, { metadata: objectMeta(id, ns, "alertmanager"), spec: policy }, { parent: this });
+    const policy = {
+      ...httpPolicy,
+      ingress: [
+        ...((httpPolicy.ingress ?? []) as k8s.types.input.networking.v1.NetworkPolicyIngressRule[]),
+        ...(clustered ? [meshRule] : []),
+      ],
+    };
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-network-policy`,
+      { metadata: objectMeta(id, ns, "alertmanager"), spec: policy },
+      { parent: this },
+    );
 
     this.url = pulumi.interpolate`http://${service.metadata.name}.${service.metadata.namespace}.svc:${ALERTMANAGER_PORT}`;
     this.peers = { namespace: ns, selector, port: "http" };

@@ -29,42 +29,27 @@ const PROM_LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const PROM_METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const HEX32 = /^[0-9a-f]{32}$/;
 
-const dnsLabel = z
-  .string()
-  .regex(DNS_LABEL, "must be a DNS-1123 label: lower-case letters, digits and '-', at most 63 characters");
-const hostname = z
-  .string()
-  .regex(HOSTNAME, "must be a fully qualified lower-case hostname such as grafana.example.com");
-const duration = z
-  .string()
-  .refine((s) => s !== "" && DURATION_PATTERN.test(s) && (durationSeconds(s) ?? 0) > 0, {
-    message: "must be a positive Prometheus duration such as 15s, 5m, 12h, 30d or 1h30m",
-  });
-const bytesQuantity = z
-  .string()
-  .refine((s) => BYTES_QUANTITY_PATTERN.test(s) && (quantityBytes(s) ?? 0) > 0, {
-    message: "must be a positive Kubernetes quantity such as 512Mi, 10Gi or 1Ti",
-  });
-const cpuQuantity = z
-  .string()
-  .refine((s) => CPU_QUANTITY_PATTERN.test(s) && s !== "0" && s !== "0m", {
-    message: "must be a positive CPU quantity such as 100m, 0.5 or 2",
-  });
-const prometheusSize = z
-  .string()
-  .regex(PROMETHEUS_SIZE_PATTERN, "must be a Prometheus size such as 512MB, 45GB or 1TB");
+const dnsLabel = z.string().regex(DNS_LABEL, "must be a DNS-1123 label: lower-case letters, digits and '-', at most 63 characters");
+const hostname = z.string().regex(HOSTNAME, "must be a fully qualified lower-case hostname such as grafana.example.com");
+const duration = z.string().refine((s) => s !== "" && DURATION_PATTERN.test(s) && (durationSeconds(s) ?? 0) > 0, {
+  message: "must be a positive Prometheus duration such as 15s, 5m, 12h, 30d or 1h30m",
+});
+const bytesQuantity = z.string().refine((s) => BYTES_QUANTITY_PATTERN.test(s) && (quantityBytes(s) ?? 0) > 0, {
+  message: "must be a positive Kubernetes quantity such as 512Mi, 10Gi or 1Ti",
+});
+const cpuQuantity = z.string().refine((s) => CPU_QUANTITY_PATTERN.test(s) && s !== "0" && s !== "0m", {
+  message: "must be a positive CPU quantity such as 100m, 0.5 or 2",
+});
+const prometheusSize = z.string().regex(PROMETHEUS_SIZE_PATTERN, "must be a Prometheus size such as 512MB, 45GB or 1TB");
 const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" });
 const email = z.email({ error: "must be an email address" });
-const replicas = z
-  .number({ error: "must be a whole number" })
-  .int("must be a whole number")
-  .min(1, "must be at least 1");
+const replicas = z.number({ error: "must be a whole number" }).int("must be a whole number").min(1, "must be at least 1");
 const percent = (what: string) =>
-  z.number({ error: `must be a number (${what})` }).gt(0, "must be greater than 0").lt(100, "must be less than 100");
-const labelMap = z.record(
-  z.string().regex(PROM_LABEL_NAME, "label names must match [a-zA-Z_][a-zA-Z0-9_]*"),
-  z.string(),
-);
+  z
+    .number({ error: `must be a number (${what})` })
+    .gt(0, "must be greater than 0")
+    .lt(100, "must be less than 100");
+const labelMap = z.record(z.string().regex(PROM_LABEL_NAME, "label names must match [a-zA-Z_][a-zA-Z0-9_]*"), z.string());
 
 const resources = z.strictObject({
   requests: z.strictObject({ cpu: cpuQuantity.optional(), memory: bytesQuantity.optional() }).optional(),
@@ -176,8 +161,14 @@ const sectionSchemas = {
     repeatInterval: duration.optional(),
     slack: z
       .strictObject({
-        criticalChannel: z.string().regex(/^#?[a-z0-9_-]+$/).optional(),
-        warningChannel: z.string().regex(/^#?[a-z0-9_-]+$/).optional(),
+        criticalChannel: z
+          .string()
+          .regex(/^#?[a-z0-9_-]+$/)
+          .optional(),
+        warningChannel: z
+          .string()
+          .regex(/^#?[a-z0-9_-]+$/)
+          .optional(),
       })
       .optional(),
     storage: storage.optional(),
@@ -185,7 +176,10 @@ const sectionSchemas = {
   }),
   grafana: z.strictObject({
     replicas: replicas.optional(),
-    adminUser: z.string().regex(/^[a-zA-Z0-9_.@-]{1,64}$/).optional(),
+    adminUser: z
+      .string()
+      .regex(/^[a-zA-Z0-9_.@-]{1,64}$/)
+      .optional(),
     database: z
       .strictObject({
         type: z.enum(["postgres", "mysql"]),
@@ -221,7 +215,10 @@ const sectionSchemas = {
     tlsSecretName: dnsLabel.optional().describe("TLS Secret for the routes; otherwise certResolver or Traefik's default."),
     certResolver: z.string().min(1).optional(),
     expose: z.array(z.enum(["grafana", "prometheus", "alertmanager"])).optional(),
-    basicAuthUsers: z.array(z.string().regex(/^[a-zA-Z0-9_.-]{1,32}$/)).min(1).optional(),
+    basicAuthUsers: z
+      .array(z.string().regex(/^[a-zA-Z0-9_.-]{1,32}$/))
+      .min(1)
+      .optional(),
   }),
   cloudflare: z.strictObject({
     enabled: z.boolean().optional(),
@@ -638,7 +635,8 @@ function zodProblems(project: string, error: z.ZodError): ConfigProblem[] {
     if (issue.code === "invalid_type" && generic) {
       message = `must be ${issue.expected === "array" ? "a list" : issue.expected === "int" ? "a whole number" : `a ${issue.expected}`}`;
     }
-    if (issue.code === "invalid_value" && "values" in issue && generic) message = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    if (issue.code === "invalid_value" && "values" in issue && generic)
+      message = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
     if (issue.code === "invalid_union") message = "has the wrong type or format";
     problems.push({ key: keyOf(project, issue.path), message: `${message} (got ${given})` });
   }
@@ -713,8 +711,15 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
     if (a.service !== undefined && (a.namespace === undefined || a.port === undefined)) {
       problems.push({ key: k(`apps[${i}]`), message: `app "${a.name}" scrapes a Service, so it needs "namespace" and "port" too` });
     }
-    if (a.url !== undefined && a.service === undefined && (a.namespace !== undefined || a.port !== undefined || a.path !== undefined || a.scheme !== undefined)) {
-      problems.push({ key: k(`apps[${i}]`), message: `app "${a.name}" scrapes a URL, so "namespace", "port", "path" and "scheme" belong in the URL` });
+    if (
+      a.url !== undefined &&
+      a.service === undefined &&
+      (a.namespace !== undefined || a.port !== undefined || a.path !== undefined || a.scheme !== undefined)
+    ) {
+      problems.push({
+        key: k(`apps[${i}]`),
+        message: `app "${a.name}" scrapes a URL, so "namespace", "port", "path" and "scheme" belong in the URL`,
+      });
     }
     return {
       name: a.name,
@@ -740,13 +745,19 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
   const dsns = c.databaseDsns ?? {};
   const databases: DatabaseExporter[] = (c.databases ?? []).map((db, i) => {
     if (db.mode === "sidecar" && !db.target) {
-      problems.push({ key: k(`databases[${i}].target`), message: `database "${db.name}" is a sidecar, so it needs target {kind, name, namespace}` });
+      problems.push({
+        key: k(`databases[${i}].target`),
+        message: `database "${db.name}" is a sidecar, so it needs target {kind, name, namespace}`,
+      });
     }
     if (db.mode === "standalone" && db.target) {
       problems.push({ key: k(`databases[${i}].target`), message: `database "${db.name}" is standalone; "target" is only for sidecars` });
     }
     if (db.secretRef && dsns[db.name] !== undefined) {
-      problems.push({ key: k(`databases[${i}].secretRef`), message: `database "${db.name}" has both secretRef and databaseDsns.${db.name}; keep one` });
+      problems.push({
+        key: k(`databases[${i}].secretRef`),
+        message: `database "${db.name}" has both secretRef and databaseDsns.${db.name}; keep one`,
+      });
     }
     if (!db.secretRef && dsns[db.name] === undefined) {
       problems.push({
@@ -780,7 +791,10 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
       });
     }
     if (rw.username !== undefined && rw.bearerToken) {
-      problems.push({ key: k(`prometheus.remoteWrite[${i}]`), message: `remote write "${rw.name}": choose username (basic auth) or bearerToken, not both` });
+      problems.push({
+        key: k(`prometheus.remoteWrite[${i}]`),
+        message: `remote write "${rw.name}": choose username (basic auth) or bearerToken, not both`,
+      });
     }
     const auth =
       rw.username !== undefined
@@ -930,7 +944,10 @@ function crossChecks(raw: RawConfig, c: StackConfig, problems: ConfigProblem[], 
   // A pod has one set of prometheus.io scrape annotations, so one exporter sidecar per workload.
   const targets = c.databases.filter((db) => db.target).map((db) => `${db.target?.namespace}/${db.target?.kind}/${db.target?.name}`);
   for (const t of duplicates(targets)) {
-    problems.push({ key: k("databases"), message: `two exporter sidecars target ${t}; a workload can carry one (its pods have one set of scrape annotations)` });
+    problems.push({
+      key: k("databases"),
+      message: `two exporter sidecars target ${t}; a workload can carry one (its pods have one set of scrape annotations)`,
+    });
   }
 
   if (seconds(p.retention) < seconds(p.scrapeInterval)) {
@@ -947,15 +964,24 @@ function crossChecks(raw: RawConfig, c: StackConfig, problems: ConfigProblem[], 
   }
   c.apps.forEach((a, i) => {
     if (a.interval && seconds(a.interval) < seconds(p.scrapeTimeout)) {
-      problems.push({ key: k(`apps[${i}].interval`), message: `must be at least prometheus.scrapeTimeout (${p.scrapeTimeout}); got ${a.interval}` });
+      problems.push({
+        key: k(`apps[${i}].interval`),
+        message: `must be at least prometheus.scrapeTimeout (${p.scrapeTimeout}); got ${a.interval}`,
+      });
     }
   });
   const amGroup = c.alertmanager;
   if (seconds(amGroup.groupInterval) < seconds(amGroup.groupWait)) {
-    problems.push({ key: k("alertmanager.groupInterval"), message: `must be at least alertmanager.groupWait (${amGroup.groupWait}); got ${amGroup.groupInterval}` });
+    problems.push({
+      key: k("alertmanager.groupInterval"),
+      message: `must be at least alertmanager.groupWait (${amGroup.groupWait}); got ${amGroup.groupInterval}`,
+    });
   }
   if (seconds(amGroup.repeatInterval) < seconds(amGroup.groupInterval)) {
-    problems.push({ key: k("alertmanager.repeatInterval"), message: `must be at least alertmanager.groupInterval (${amGroup.groupInterval}); got ${amGroup.repeatInterval}` });
+    problems.push({
+      key: k("alertmanager.repeatInterval"),
+      message: `must be at least alertmanager.groupInterval (${amGroup.groupInterval}); got ${amGroup.repeatInterval}`,
+    });
   }
 
   if (c.profile === "production") {
@@ -966,7 +992,9 @@ function crossChecks(raw: RawConfig, c: StackConfig, problems: ConfigProblem[], 
       });
     }
     if (c.prometheus.replicas < 2) {
-      warnings.push(`${k("prometheus.replicas")} is ${c.prometheus.replicas} in a production stack: metrics and alerting stop while that pod restarts.`);
+      warnings.push(
+        `${k("prometheus.replicas")} is ${c.prometheus.replicas} in a production stack: metrics and alerting stop while that pod restarts.`,
+      );
     }
   }
 
@@ -977,15 +1005,30 @@ function crossChecks(raw: RawConfig, c: StackConfig, problems: ConfigProblem[], 
     });
   }
   if (c.grafana.database && c.grafana.database.password === undefined) {
-    problems.push({ key: k("grafanaDatabasePassword"), message: "grafana.database is set, so the password is needed: pulumi config set --secret grafanaDatabasePassword <value>" });
+    problems.push({
+      key: k("grafanaDatabasePassword"),
+      message: "grafana.database is set, so the password is needed: pulumi config set --secret grafanaDatabasePassword <value>",
+    });
   }
 
   const cf = c.cloudflare;
   if (cf.enabled) {
-    if (!cf.accountId) problems.push({ key: k("cloudflare.accountId"), message: "is required when cloudflare.enabled is true (the 32-character hex account id)" });
-    if (!cf.zoneId) problems.push({ key: k("cloudflare.zoneId"), message: "is required when cloudflare.enabled is true (the 32-character hex zone id of the domain)" });
+    if (!cf.accountId)
+      problems.push({
+        key: k("cloudflare.accountId"),
+        message: "is required when cloudflare.enabled is true (the 32-character hex account id)",
+      });
+    if (!cf.zoneId)
+      problems.push({
+        key: k("cloudflare.zoneId"),
+        message: "is required when cloudflare.enabled is true (the 32-character hex zone id of the domain)",
+      });
     for (const svc of cf.expose) {
-      if (!c.hostnames[svc]) problems.push({ key: k("cloudflare.expose"), message: `exposes ${svc} but it has no hostname: set ${raw.project}:domain or hostnames.${svc}` });
+      if (!c.hostnames[svc])
+        problems.push({
+          key: k("cloudflare.expose"),
+          message: `exposes ${svc} but it has no hostname: set ${raw.project}:domain or hostnames.${svc}`,
+        });
       if (svc !== "grafana" && !cf.access.enabled) {
         problems.push({
           key: k("cloudflare.expose"),
@@ -999,7 +1042,11 @@ function crossChecks(raw: RawConfig, c: StackConfig, problems: ConfigProblem[], 
   }
   if (c.traefik.enabled) {
     for (const svc of c.traefik.expose) {
-      if (!c.hostnames[svc]) problems.push({ key: k("traefik.expose"), message: `exposes ${svc} but it has no hostname: set ${raw.project}:domain or hostnames.${svc}` });
+      if (!c.hostnames[svc])
+        problems.push({
+          key: k("traefik.expose"),
+          message: `exposes ${svc} but it has no hostname: set ${raw.project}:domain or hostnames.${svc}`,
+        });
     }
     if (c.traefik.tlsSecretName && c.traefik.certResolver) {
       problems.push({ key: k("traefik.certResolver"), message: "choose tlsSecretName or certResolver, not both" });
@@ -1009,7 +1056,10 @@ function crossChecks(raw: RawConfig, c: StackConfig, problems: ConfigProblem[], 
     problems.push({ key: k("traefik.basicAuthUsers"), message: `user "${name}" is listed more than once` });
   }
   if (c.logCollector.enabled && !c.loki.enabled) {
-    problems.push({ key: k("logCollector.enabled"), message: "the log collector ships to Loki, so it needs loki.enabled: true (or set logCollector.enabled: false)" });
+    problems.push({
+      key: k("logCollector.enabled"),
+      message: "the log collector ships to Loki, so it needs loki.enabled: true (or set logCollector.enabled: false)",
+    });
   }
 }
 
@@ -1092,7 +1142,9 @@ export function configKeyDocs(): Array<{ key: string; secret: boolean; descripti
     }
     if (s instanceof z.ZodArray && unwrap(s.element as z.ZodType) instanceof z.ZodObject) {
       rows.push({ key: `${key}[]`, secret, description });
-      for (const [child, childSchema] of Object.entries((unwrap(s.element as z.ZodType) as z.ZodObject).shape as Record<string, z.ZodType>)) {
+      for (const [child, childSchema] of Object.entries(
+        (unwrap(s.element as z.ZodType) as z.ZodObject).shape as Record<string, z.ZodType>,
+      )) {
         walk(childSchema, `${key}[].${child}`, secret);
       }
       return;

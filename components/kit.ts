@@ -168,9 +168,7 @@ export function volumeOptions(protect: boolean): pulumi.CustomResourceOptions {
 
 /** Who may open connections to a workload. */
 export type IngressPeer =
-  | { pods: Record<string, string> }
-  | { namespaces: Record<string, string>; pods?: Record<string, string> }
-  | { anyNamespace: true };
+  { pods: Record<string, string> } | { namespaces: Record<string, string>; pods?: Record<string, string> } | { anyNamespace: true };
 
 /**
  * A NetworkPolicy that admits the given peers to the given ports of a workload's

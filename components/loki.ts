@@ -80,7 +80,6 @@ export interface LokiConfigArgs {
   retention: string;
 }
 
-
 /**
  * loki.yaml of a single-binary Loki 3: no tenants, tsdb + filesystem under
  * /var/loki, retention by the compactor, limits sized for a small cluster.
@@ -288,7 +287,10 @@ export class Loki extends pulumi.ComponentResource {
     // Grafana queries, Prometheus scrapes, the collector pushes: nobody else.
     const clients: IngressPeer[] = [{ pods: podsOf("grafana", args.environment) }, { pods: podsOf("prometheus", args.environment) }];
     if (args.logCollectorNamespace) {
-      clients.push({ namespaces: { "kubernetes.io/metadata.name": args.logCollectorNamespace }, pods: podsOf("promtail", args.environment) });
+      clients.push({
+        namespaces: { "kubernetes.io/metadata.name": args.logCollectorNamespace },
+        pods: podsOf("promtail", args.environment),
+      });
     }
     new k8s.networking.v1.NetworkPolicy(
       `${name}-network-policy`,

@@ -47,11 +47,7 @@ export class MonitoringNamespace extends pulumi.ComponentResource {
       "pod-security.kubernetes.io/warn": audit === "restricted" ? "restricted" : "baseline",
     };
 
-    this.namespace = new k8s.core.v1.Namespace(
-      `${name}-namespace`,
-      { metadata: { name: args.name, labels } },
-      { parent: this },
-    );
+    this.namespace = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: args.name, labels } }, { parent: this });
     this.name = this.namespace.metadata.name;
 
     new k8s.networking.v1.NetworkPolicy(

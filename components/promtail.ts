@@ -89,7 +89,11 @@ export function podLogRelabelling(): RelabelRule[] {
       regex: "ReplicaSet;(.+)-[bcdfghjklmnpqrstvwxz2456789]{6,10};.+",
       target_label: "app",
     },
-    { source_labels: ["__meta_kubernetes_pod_controller_kind", "__meta_kubernetes_pod_controller_name"], regex: "Job;(.+)-[0-9]{8,}", target_label: "app" },
+    {
+      source_labels: ["__meta_kubernetes_pod_controller_kind", "__meta_kubernetes_pod_controller_name"],
+      regex: "Job;(.+)-[0-9]{8,}",
+      target_label: "app",
+    },
     { source_labels: [podLabel("app")], regex: "(.+)", target_label: "app" },
     { source_labels: [podLabel("app.kubernetes.io/name")], regex: "(.+)", target_label: "app" },
     { source_labels: ["namespace", "app"], separator: "/", target_label: "job" },
@@ -233,7 +237,10 @@ export class Promtail extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const configYaml = YAML.stringify(promtailConfig({ lokiNamespace: args.stackNamespace }), { lineWidth: 0, aliasDuplicateObjects: false });
+    const configYaml = YAML.stringify(promtailConfig({ lokiNamespace: args.stackNamespace }), {
+      lineWidth: 0,
+      aliasDuplicateObjects: false,
+    });
     const config = new k8s.core.v1.ConfigMap(
       `${name}-config`,
       { metadata: objectMeta(id, ns, "promtail-config"), data: { [CONFIG_FILE]: configYaml } },

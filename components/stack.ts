@@ -67,7 +67,12 @@ export class MonitoringStack extends pulumi.ComponentResource {
     if (cfg.nodeExporter.enabled) {
       const nodeExporter = new NodeExporter(
         `${name}-node-exporter`,
-        { namespace: agentsNamespace, prometheusNamespace: cfg.namespace, environment: cfg.environment, resources: cfg.nodeExporter.resources },
+        {
+          namespace: agentsNamespace,
+          prometheusNamespace: cfg.namespace,
+          environment: cfg.environment,
+          resources: cfg.nodeExporter.resources,
+        },
         { parent: this, dependsOn: agentsNs ? [agentsNs] : [] },
       );
       scrapeTargets.push(...nodeExporter.scrapeTargets);

@@ -73,11 +73,39 @@ async function measureStack(stack: "staging" | "production", runs: number): Prom
   const { millicores, bytes } = requestedResources(rendered);
   const yamlBytes = Buffer.byteLength(kubernetesYaml(rendered));
   return [
-    { name: `${stack}: render time (median of ${runs})`, value: median(seconds), unit: "s", target: TARGETS.renderSeconds, kind: "max", display: `${median(seconds).toFixed(2)} s` },
-    { name: `${stack}: largest ConfigMap/Secret`, value: largest, unit: "B", target: TARGETS.largestObjectBytes, kind: "max", display: formatBytes(largest) },
-    { name: `${stack}: CPU requested`, value: millicores, unit: "m", target: TARGETS[stack].millicores, kind: "max", display: `${millicores}m` },
+    {
+      name: `${stack}: render time (median of ${runs})`,
+      value: median(seconds),
+      unit: "s",
+      target: TARGETS.renderSeconds,
+      kind: "max",
+      display: `${median(seconds).toFixed(2)} s`,
+    },
+    {
+      name: `${stack}: largest ConfigMap/Secret`,
+      value: largest,
+      unit: "B",
+      target: TARGETS.largestObjectBytes,
+      kind: "max",
+      display: formatBytes(largest),
+    },
+    {
+      name: `${stack}: CPU requested`,
+      value: millicores,
+      unit: "m",
+      target: TARGETS[stack].millicores,
+      kind: "max",
+      display: `${millicores}m`,
+    },
     { name: `${stack}: memory requested`, value: bytes, unit: "B", target: TARGETS[stack].bytes, kind: "max", display: formatBytes(bytes) },
-    { name: `${stack}: kubernetes.yaml size (${rendered.kubernetes.length} objects)`, value: yamlBytes, unit: "B", target: 5 * MIB, kind: "max", display: formatBytes(yamlBytes) },
+    {
+      name: `${stack}: kubernetes.yaml size (${rendered.kubernetes.length} objects)`,
+      value: yamlBytes,
+      unit: "B",
+      target: 5 * MIB,
+      kind: "max",
+      display: formatBytes(yamlBytes),
+    },
   ];
 }
 
@@ -94,7 +122,14 @@ function alertingMeasurements(): Measurement[] {
     const m = /^(.*)Ms$/.exec(key);
     const bound = data[`${m?.[1]}BoundMs`];
     if (m && !key.endsWith("BoundMs") && typeof value === "number" && typeof bound === "number") {
-      out.push({ name: `alerting: ${m[1]}`, value, unit: "ms", target: bound, kind: "max", display: `${(value / 1000).toFixed(1)} s (bound ${(bound / 1000).toFixed(1)} s)` });
+      out.push({
+        name: `alerting: ${m[1]}`,
+        value,
+        unit: "ms",
+        target: bound,
+        kind: "max",
+        display: `${(value / 1000).toFixed(1)} s (bound ${(bound / 1000).toFixed(1)} s)`,
+      });
     }
   }
   return out;
@@ -102,7 +137,11 @@ function alertingMeasurements(): Measurement[] {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const measurements = [...(await measureStack("staging", args.runs)), ...(await measureStack("production", args.runs)), ...alertingMeasurements()];
+  const measurements = [
+    ...(await measureStack("staging", args.runs)),
+    ...(await measureStack("production", args.runs)),
+    ...alertingMeasurements(),
+  ];
   const width = Math.max(...measurements.map((m) => m.name.length));
   let failed = 0;
   for (const m of measurements) {

@@ -116,7 +116,14 @@ const appHandler: http.RequestListener = (req, res) => {
 interface RuleGroup {
   name: string;
   interval?: string;
-  rules: Array<{ alert?: string; record?: string; for?: string; expr: string; labels?: Record<string, string>; annotations?: Record<string, string> }>;
+  rules: Array<{
+    alert?: string;
+    record?: string;
+    for?: string;
+    expr: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  }>;
 }
 
 /** The rendered rule files of the Prometheus component: file name to content. */
@@ -138,7 +145,10 @@ function seconds(duration: string | undefined, what: string): number {
 }
 
 /** The rendered Alertmanager args with only addresses and paths made local. */
-function localAlertmanagerArgs(rendered: string[], local: { config: string; storage: string; web: number; mesh: number; peers: number[] }): string[] {
+function localAlertmanagerArgs(
+  rendered: string[],
+  local: { config: string; storage: string; web: number; mesh: number; peers: number[] },
+): string[] {
   const out: string[] = [];
   for (const arg of rendered) {
     const flag = arg.slice(0, arg.indexOf("=") < 0 ? arg.length : arg.indexOf("="));
@@ -173,7 +183,10 @@ describe("alerting end to end (real Prometheus and a 3-peer Alertmanager cluster
   const measured: Record<string, number> = {};
 
   /** What every process printed, to explain a failure. */
-  const diagnostics = () => [...processes.map((p) => p.output()), `sink rejected: ${JSON.stringify(rejected)}`, `sink received: ${JSON.stringify(messages)}`].join("\n");
+  const diagnostics = () =>
+    [...processes.map((p) => p.output()), `sink rejected: ${JSON.stringify(rejected)}`, `sink received: ${JSON.stringify(messages)}`].join(
+      "\n",
+    );
   const explain = async <T>(step: Promise<T>): Promise<T> => {
     try {
       return await step;
@@ -183,7 +196,12 @@ describe("alerting end to end (real Prometheus and a 3-peer Alertmanager cluster
   };
 
   const appMessages = (channel: string, status: "FIRING" | "RESOLVED") =>
-    messages.filter((m) => m.channel === channel && (m.body.embeds?.[0]?.title ?? "").startsWith(`[${status}`) && (m.body.embeds?.[0]?.title ?? "").includes(ALERT));
+    messages.filter(
+      (m) =>
+        m.channel === channel &&
+        (m.body.embeds?.[0]?.title ?? "").startsWith(`[${status}`) &&
+        (m.body.embeds?.[0]?.title ?? "").includes(ALERT),
+    );
 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "alerting-e2e-"));
@@ -237,7 +255,10 @@ describe("alerting end to end (real Prometheus and a 3-peer Alertmanager cluster
       ...promConfig,
       rule_files: [path.join(rulesDir, "*.yml")],
       scrape_configs: appJobs,
-      alerting: { ...promConfig.alerting, alertmanagers: [{ api_version: "v2", scheme: "http", static_configs: [{ targets: amWeb.map((p) => `${LOOPBACK}:${p}`) }] }] },
+      alerting: {
+        ...promConfig.alerting,
+        alertmanagers: [{ api_version: "v2", scheme: "http", static_configs: [{ targets: amWeb.map((p) => `${LOOPBACK}:${p}`) }] }],
+      },
     };
     fs.writeFileSync(path.join(tmp, "prometheus.yml"), YAML.stringify(localConfig));
 
@@ -253,7 +274,13 @@ describe("alerting end to end (real Prometheus and a 3-peer Alertmanager cluster
     alertmanagers = amWeb.map((web, i) => {
       const storage = path.join(tmp, `alertmanager-${i}`);
       fs.mkdirSync(storage);
-      const args = localAlertmanagerArgs(renderedArgs, { config: path.join(amDir, "alertmanager.yml"), storage, web, mesh: amMesh[i], peers: amMesh });
+      const args = localAlertmanagerArgs(renderedArgs, {
+        config: path.join(amDir, "alertmanager.yml"),
+        storage,
+        web,
+        mesh: amMesh[i],
+        peers: amMesh,
+      });
       const proc = new ManagedProcess(`alertmanager-${i}`, ALERTMANAGER, args);
       processes.push(proc);
       return { proc, web };
@@ -294,7 +321,9 @@ describe("alerting end to end (real Prometheus and a 3-peer Alertmanager cluster
           const up = await httpGetJson<{ data: { result: Array<{ value: [number, string] }> } }>(
             `http://${LOOPBACK}:${prometheusPort}/api/v1/query?query=${encodeURIComponent(`up{job="${APP}"}`)}`,
           );
-          const ams = await httpGetJson<{ data: { activeAlertmanagers: unknown[] } }>(`http://${LOOPBACK}:${prometheusPort}/api/v1/alertmanagers`);
+          const ams = await httpGetJson<{ data: { activeAlertmanagers: unknown[] } }>(
+            `http://${LOOPBACK}:${prometheusPort}/api/v1/alertmanagers`,
+          );
           return up.data.result[0]?.value[1] === "1" && ams.data.activeAlertmanagers.length === 3 ? true : undefined;
         },
         30_000,
@@ -327,7 +356,9 @@ describe("alerting end to end (real Prometheus and a 3-peer Alertmanager cluster
     await alertmanagers[0].proc.stop();
     expect(Date.now() - downAt).toBeLessThan(forSeconds * 1000);
 
-    const first = await explain(waitFor(`the ${ALERT} message on the critical channel`, async () => appMessages("critical", "FIRING")[0], boundMs + 30_000));
+    const first = await explain(
+      waitFor(`the ${ALERT} message on the critical channel`, async () => appMessages("critical", "FIRING")[0], boundMs + 30_000),
+    );
     const latency = first.receivedAt - downAt;
     measured.firingMs = latency;
     measured.firingBoundMs = boundMs;
@@ -354,10 +385,15 @@ describe("alerting end to end (real Prometheus and a 3-peer Alertmanager cluster
     expect(appMessages("critical", "FIRING")).toHaveLength(1);
     // Next scrape succeeds; next evaluation resolves; the group's next flush sends it.
     const boundMs =
-      seconds(TIMING.scrapeInterval, "scrape interval") * 1000 + evaluationSeconds * 1000 + seconds(TIMING.groupInterval, "group interval") * 1000 + SLACK_MS;
+      seconds(TIMING.scrapeInterval, "scrape interval") * 1000 +
+      evaluationSeconds * 1000 +
+      seconds(TIMING.groupInterval, "group interval") * 1000 +
+      SLACK_MS;
     const upAt = Date.now();
     await app.start();
-    const resolved = await explain(waitFor(`the RESOLVED ${ALERT} message`, async () => appMessages("critical", "RESOLVED")[0], boundMs + 30_000));
+    const resolved = await explain(
+      waitFor(`the RESOLVED ${ALERT} message`, async () => appMessages("critical", "RESOLVED")[0], boundMs + 30_000),
+    );
     measured.resolvedMs = resolved.receivedAt - upAt;
     measured.resolvedBoundMs = boundMs;
 

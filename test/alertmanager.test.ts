@@ -72,14 +72,30 @@ describe("alertmanagerConfig", () => {
     });
     expect(receiversOf(config).map((r) => r.name)).toEqual(["critical", "warning", "deadmans-switch", "null"]);
     expect(receiver(config, "critical")?.discord_configs).toEqual([
-      { webhook_url: URLS.discordCritical, title: '{{ template "monitoring.title" . }}', message: '{{ template "monitoring.message" . }}', send_resolved: true },
+      {
+        webhook_url: URLS.discordCritical,
+        title: '{{ template "monitoring.title" . }}',
+        message: '{{ template "monitoring.message" . }}',
+        send_resolved: true,
+      },
     ]);
     expect(receiver(config, "warning")?.discord_configs?.[0].webhook_url).toBe(URLS.discord);
-    expect(receiver(config, "critical")?.slack_configs?.[0]).toMatchObject({ api_url: URLS.slack, channel: "#alerts-critical", send_resolved: true });
-    expect(receiver(config, "warning")?.slack_configs?.[0]).toMatchObject({ api_url: URLS.slack, channel: "#infrastructure", send_resolved: true });
+    expect(receiver(config, "critical")?.slack_configs?.[0]).toMatchObject({
+      api_url: URLS.slack,
+      channel: "#alerts-critical",
+      send_resolved: true,
+    });
+    expect(receiver(config, "warning")?.slack_configs?.[0]).toMatchObject({
+      api_url: URLS.slack,
+      channel: "#infrastructure",
+      send_resolved: true,
+    });
     expect(receiver(config, "critical")?.webhook_configs).toEqual([{ url: URLS.webhook, send_resolved: true }]);
     expect(receiver(config, "warning")?.webhook_configs).toEqual([{ url: URLS.webhook, send_resolved: true }]);
-    expect(receiver(config, "deadmans-switch")).toEqual({ name: "deadmans-switch", webhook_configs: [{ url: URLS.deadMansSwitch, send_resolved: false }] });
+    expect(receiver(config, "deadmans-switch")).toEqual({
+      name: "deadmans-switch",
+      webhook_configs: [{ url: URLS.deadMansSwitch, send_resolved: false }],
+    });
     expect(receiver(config, "null")).toEqual({ name: "null" });
   });
 
@@ -126,7 +142,9 @@ describe("alertmanagerConfig", () => {
 });
 
 /** Notification data as Alertmanager hands it to templates (template.Data). */
-function notification(alerts: Array<{ status: "firing" | "resolved"; labels: Record<string, string>; annotations?: Record<string, string>; endsAt?: string }>) {
+function notification(
+  alerts: Array<{ status: "firing" | "resolved"; labels: Record<string, string>; annotations?: Record<string, string>; endsAt?: string }>,
+) {
   const common = Object.fromEntries(Object.entries(alerts[0].labels).filter(([k, v]) => alerts.every((a) => a.labels[k] === v)));
   return {
     receiver: "critical",
@@ -164,7 +182,8 @@ describe("message templates (amtool template render)", () => {
   let dir: string;
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "am-templates-"));
-    for (const [file, text] of Object.entries(alertmanagerTemplates({ environment: "staging" }))) fs.writeFileSync(path.join(dir, file), text);
+    for (const [file, text] of Object.entries(alertmanagerTemplates({ environment: "staging" })))
+      fs.writeFileSync(path.join(dir, file), text);
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -185,7 +204,9 @@ describe("message templates (amtool template render)", () => {
   });
 
   test("a resolved message says RESOLVED, with when it started and when it cleared", () => {
-    const data = notification([{ status: "resolved", labels: APP_DOWN, annotations: APP_DOWN_ANNOTATIONS, endsAt: "2025-03-04T05:16:07Z" }]);
+    const data = notification([
+      { status: "resolved", labels: APP_DOWN, annotations: APP_DOWN_ANNOTATIONS, endsAt: "2025-03-04T05:16:07Z" },
+    ]);
     expect(renderTemplate(dir, '{{ template "monitoring.title" . }}', data)).toBe("[RESOLVED] production: AppDown (critical)");
     const message = renderTemplate(dir, '{{ template "monitoring.message" . }}', data);
     expect(message).toMatch(/^RESOLVED in production:\n- AppDown: /);
@@ -221,7 +242,8 @@ describe("alertmanagerArgs", () => {
   const stackConfig = (stack: string, plain: Record<string, unknown>, secrets: Record<string, string> = {}) => {
     const wire = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
     const values = Object.fromEntries(Object.entries({ ...plain, ...secrets }).map(([k, v]) => [`monitoring:${k}`, wire(v)]));
-    return parseStackConfig({ project: "monitoring", stack, values, secretKeys: Object.keys(secrets).map((k) => `monitoring:${k}`) }).config;
+    return parseStackConfig({ project: "monitoring", stack, values, secretKeys: Object.keys(secrets).map((k) => `monitoring:${k}`) })
+      .config;
   };
 
   test("the stack's section, receivers and volume protection reach the component", () => {
@@ -243,9 +265,17 @@ describe("alertmanagerArgs", () => {
   });
 
   test("links point at the public hostname, and the edge may connect, only when Traefik or the tunnel publishes Alertmanager", () => {
-    const viaTraefik = alertmanagerArgs(stackConfig("staging", { domain: "example.com", traefik: { enabled: true, expose: ["alertmanager"] } }));
-    expect(viaTraefik).toMatchObject({ externalUrl: "https://alertmanager.example.com", ingressFromTraefik: true, ingressFromCloudflared: false });
-    const grafanaOnly = alertmanagerArgs(stackConfig("staging", { domain: "example.com", traefik: { enabled: true, expose: ["grafana"] } }));
+    const viaTraefik = alertmanagerArgs(
+      stackConfig("staging", { domain: "example.com", traefik: { enabled: true, expose: ["alertmanager"] } }),
+    );
+    expect(viaTraefik).toMatchObject({
+      externalUrl: "https://alertmanager.example.com",
+      ingressFromTraefik: true,
+      ingressFromCloudflared: false,
+    });
+    const grafanaOnly = alertmanagerArgs(
+      stackConfig("staging", { domain: "example.com", traefik: { enabled: true, expose: ["grafana"] } }),
+    );
     expect(grafanaOnly.externalUrl).toBeUndefined();
     expect(grafanaOnly.ingressFromTraefik).toBe(false);
   });
@@ -279,11 +309,17 @@ async function renderAlertmanager(args: AlertmanagerArgs) {
 }
 
 interface PodSpec {
-  containers: Array<{ name: string; image: string; args: string[]; ports?: Array<{ name: string; containerPort: number; protocol: string }> }>;
+  containers: Array<{
+    name: string;
+    image: string;
+    args: string[];
+    ports?: Array<{ name: string; containerPort: number; protocol: string }>;
+  }>;
   volumes: Array<{ name: string; projected?: { sources: Array<Record<string, { name: string }>> } }>;
   affinity?: unknown;
 }
-const podSpecOf = (r: Rendered) => (objectOf(r, "StatefulSet", "alertmanager").spec as { template: { spec: PodSpec; metadata: { annotations?: unknown } } }).template;
+const podSpecOf = (r: Rendered) =>
+  (objectOf(r, "StatefulSet", "alertmanager").spec as { template: { spec: PodSpec; metadata: { annotations?: unknown } } }).template;
 const argsOf = (r: Rendered, container = "alertmanager") => podSpecOf(r).spec.containers.find((c) => c.name === container)?.args ?? [];
 
 describe("Alertmanager component", () => {
@@ -316,7 +352,11 @@ describe("Alertmanager component", () => {
     expect(argsOf(shown)).toContain("--config.file=/etc/alertmanager/config/alertmanager.yml");
     const reloader = template.spec.containers.find((c) => c.name === "config-reloader");
     expect(reloader?.image).toBe(images.configReloader);
-    expect(reloader?.args).toEqual(["--reload-url=http://127.0.0.1:9093/-/reload", "--watched-dir=/etc/alertmanager/config", "--listen-address=:8080"]);
+    expect(reloader?.args).toEqual([
+      "--reload-url=http://127.0.0.1:9093/-/reload",
+      "--watched-dir=/etc/alertmanager/config",
+      "--listen-address=:8080",
+    ]);
     // A checksum on the pod template would restart the pods (and drop in-memory state) on every config change.
     expect(template.metadata.annotations).toBeUndefined();
   });
@@ -358,7 +398,9 @@ describe("Alertmanager component", () => {
       "app.kubernetes.io/part-of": "monitoring-stack",
     };
     expect(objectOf(shown, "PodDisruptionBudget", "alertmanager").spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: selector } });
-    expect(podSpecOf(shown).spec.affinity).toMatchObject({ podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100 }] } });
+    expect(podSpecOf(shown).spec.affinity).toMatchObject({
+      podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100 }] },
+    });
     expect(objectOf(shown, "NetworkPolicy", "alertmanager").spec).toEqual({
       podSelector: { matchLabels: selector },
       policyTypes: ["Ingress"],
@@ -388,28 +430,42 @@ describe("Alertmanager component", () => {
     expect(run.outputs.peers).toEqual({ namespace: "monitoring", selector, port: "http" });
     expect(run.outputs.scrapeTargets).toEqual([{ job: "alertmanager", namespace: "monitoring", selector, port: "http" }]);
     // The headless Service carries the same labels but no `http` port, so it never doubles the peers.
-    expect((objectOf(shown, "Service", "alertmanager-cluster").spec as { ports: Array<{ name: string }> }).ports.map((p) => p.name)).not.toContain("http");
+    expect(
+      (objectOf(shown, "Service", "alertmanager-cluster").spec as { ports: Array<{ name: string }> }).ports.map((p) => p.name),
+    ).not.toContain("http");
   });
 
   test("restricted, read-only, probed, pinned, with resources: every object passes the official schema", async () => {
     const { shown } = await renderAlertmanager({ ...BASE_ARGS, replicas: 3, receivers: ALL_RECEIVERS });
-    for (const o of shown.kubernetes) expect({ object: `${o.object.kind}/${o.object.metadata.name}`, problems: schemaProblems(o.object) }).toEqual({ object: `${o.object.kind}/${o.object.metadata.name}`, problems: [] });
+    for (const o of shown.kubernetes)
+      expect({ object: `${o.object.kind}/${o.object.metadata.name}`, problems: schemaProblems(o.object) }).toEqual({
+        object: `${o.object.kind}/${o.object.metadata.name}`,
+        problems: [],
+      });
     const spec = (objectOf(shown, "StatefulSet", "alertmanager").spec as { template: { spec: Record<string, unknown> } }).template.spec;
     expect(spec.automountServiceAccountToken).toBe(false);
     expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: "RuntimeDefault" } });
     for (const c of spec.containers as Array<Record<string, unknown>>) {
-      expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } });
+      expect(c.securityContext).toEqual({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+        capabilities: { drop: ["ALL"] },
+      });
       expect(c.readinessProbe).toBeDefined();
       expect(c.livenessProbe).toBeDefined();
-      expect(c.resources).toMatchObject({ requests: { cpu: expect.any(String), memory: expect.any(String) }, limits: { memory: expect.any(String) } });
+      expect(c.resources).toMatchObject({
+        requests: { cpu: expect.any(String), memory: expect.any(String) },
+        limits: { memory: expect.any(String) },
+      });
       expect(Object.values(images)).toContain(c.image);
     }
     const am = (spec.containers as Array<Record<string, unknown>>)[0];
     expect(am.readinessProbe).toMatchObject({ httpGet: { path: "/-/ready", port: "http" } });
     expect(am.livenessProbe).toMatchObject({ httpGet: { path: "/-/healthy", port: "http" } });
-    expect((objectOf(shown, "StatefulSet", "alertmanager").spec as { volumeClaimTemplates: unknown[] }).volumeClaimTemplates).toMatchObject([
-      { metadata: { name: "data" }, spec: { storageClassName: "local-path", resources: { requests: { storage: "1Gi" } } } },
-    ]);
+    expect((objectOf(shown, "StatefulSet", "alertmanager").spec as { volumeClaimTemplates: unknown[] }).volumeClaimTemplates).toMatchObject(
+      [{ metadata: { name: "data" }, spec: { storageClassName: "local-path", resources: { requests: { storage: "1Gi" } } } }],
+    );
   });
 
   test("with no receiver it still deploys, and warns at preview time", async () => {
@@ -425,20 +481,29 @@ describe("Alertmanager component", () => {
 
   test("refuses inputs it cannot deploy, naming the argument", async () => {
     await expect(renderAlertmanager({ ...BASE_ARGS, replicas: 0 })).rejects.toThrow(/replicas must be a whole number of at least 1; got 0/);
-    await expect(renderAlertmanager({ ...BASE_ARGS, receivers: { discord: {} } })).rejects.toThrow(/receivers.discord needs webhookUrl, criticalWebhookUrl or both/);
+    await expect(renderAlertmanager({ ...BASE_ARGS, receivers: { discord: {} } })).rejects.toThrow(
+      /receivers.discord needs webhookUrl, criticalWebhookUrl or both/,
+    );
     await expect(
-      renderAlertmanager({ ...BASE_ARGS, receivers: { slack: { webhookUrl: URLS.slack, criticalChannel: "", warningChannel: "#infrastructure" } } }),
+      renderAlertmanager({
+        ...BASE_ARGS,
+        receivers: { slack: { webhookUrl: URLS.slack, criticalChannel: "", warningChannel: "#infrastructure" } },
+      }),
     ).rejects.toThrow(/receivers.slack needs both criticalChannel and warningChannel/);
   });
 
   test("the edge that publishes the UI may reach the HTTP port, and nothing else is added", async () => {
     const { shown } = await renderAlertmanager({ ...BASE_ARGS, ingressFromTraefik: true, ingressFromCloudflared: true });
-    const ingress = (objectOf(shown, "NetworkPolicy", "alertmanager").spec as { ingress: Array<{ ports: unknown[]; from: unknown[] }> }).ingress;
+    const ingress = (objectOf(shown, "NetworkPolicy", "alertmanager").spec as { ingress: Array<{ ports: unknown[]; from: unknown[] }> })
+      .ingress;
     expect(ingress).toHaveLength(1);
     expect(ingress[0].from).toEqual([
       { podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": "staging" } } },
       { podSelector: { matchLabels: { "app.kubernetes.io/name": "grafana", "app.kubernetes.io/instance": "staging" } } },
-      { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "traefik" } } },
+      {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+        podSelector: { matchLabels: { "app.kubernetes.io/name": "traefik" } },
+      },
       { podSelector: { matchLabels: { "app.kubernetes.io/name": "cloudflared", "app.kubernetes.io/instance": "staging" } } },
     ]);
   });
@@ -511,7 +576,15 @@ describe.each(STACKS)("the %s stack's Alertmanager (amtool 0.25)", (stack) => {
   test("every Alertmanager object passes the official schema", () => {
     const mine = full.rendered.kubernetes.filter((o) => o.component === "alertmanager");
     expect(mine.map((o) => o.object.kind).sort()).toEqual(
-      [...(stack === "production" ? ["PodDisruptionBudget"] : []), "ConfigMap", "NetworkPolicy", "Secret", "Service", "Service", "StatefulSet"].sort(),
+      [
+        ...(stack === "production" ? ["PodDisruptionBudget"] : []),
+        "ConfigMap",
+        "NetworkPolicy",
+        "Secret",
+        "Service",
+        "Service",
+        "StatefulSet",
+      ].sort(),
     );
     for (const o of mine) expect(schemaProblems(o.object)).toEqual([]);
   });

@@ -79,7 +79,9 @@ describe("lokiConfig", () => {
         storage: { filesystem: { chunks_directory: "/var/loki/chunks" } },
       },
       schema_config: {
-        configs: [{ from: "2024-04-01", store: "tsdb", object_store: "filesystem", schema: "v13", index: { prefix: "index_", period: "24h" } }],
+        configs: [
+          { from: "2024-04-01", store: "tsdb", object_store: "filesystem", schema: "v13", index: { prefix: "index_", period: "24h" } },
+        ],
       },
       storage_config: { tsdb_shipper: { active_index_directory: "/var/loki/tsdb-index", cache_location: "/var/loki/tsdb-cache" } },
       ingester: { wal: { dir: "/var/loki/wal" } },
@@ -122,7 +124,9 @@ describe("lokiConfig", () => {
     ["30m", undefined],
   ])("retention %s becomes %s (undefined: refused)", (retention, hours) => {
     if (hours === undefined) {
-      expect(() => lokiConfig({ retention })).toThrow(`retention must be a whole number of days, at least one, such as 3d, 7d or 2w; got "${retention}"`);
+      expect(() => lokiConfig({ retention })).toThrow(
+        `retention must be a whole number of days, at least one, such as 3d, 7d or 2w; got "${retention}"`,
+      );
     } else {
       const limits = lokiConfig({ retention }).limits_config as Record<string, unknown>;
       expect([limits.retention_period, limits.reject_old_samples_max_age, limits.max_query_lookback]).toEqual([hours, hours, hours]);
@@ -195,7 +199,12 @@ describe("Loki alone", () => {
     const [c] = pod.containers;
     expect(c.image).toBe(images.loki);
     expect(c.args).toEqual(["-config.file=/etc/loki/config/loki.yaml", "-target=all"]);
-    expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] } });
+    expect(c.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ["ALL"] },
+    });
     expect(c.volumeMounts).toEqual([
       { name: "config", mountPath: "/etc/loki/config", readOnly: true },
       { name: "rules", mountPath: "/etc/loki/rules", readOnly: true },
@@ -215,7 +224,10 @@ describe("Loki alone", () => {
   test("the volume claim template asks for the configured size", () => {
     const sts = objectOf(rendered, "StatefulSet", "loki");
     expect((sts.spec as { volumeClaimTemplates: unknown[] }).volumeClaimTemplates).toEqual([
-      { metadata: { name: "data", labels: SELECTOR }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } } } },
+      {
+        metadata: { name: "data", labels: SELECTOR },
+        spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } } },
+      },
     ]);
   });
 
@@ -294,7 +306,8 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
     const config = YAML.parse(rendered.files.get("loki/loki.yaml") ?? "") as { limits_config: { retention_period: string } };
     expect(config.limits_config.retention_period).toBe(days);
     const sts = objectOf(rendered, "StatefulSet", "loki");
-    const claim = (sts.spec as { volumeClaimTemplates: Array<{ spec: { resources: { requests: { storage: string } } } }> }).volumeClaimTemplates[0];
+    const claim = (sts.spec as { volumeClaimTemplates: Array<{ spec: { resources: { requests: { storage: string } } } }> })
+      .volumeClaimTemplates[0];
     expect(claim.spec.resources.requests.storage).toBe(d.storage.size);
     expect(templateOf(sts).spec.containers[0].resources).toEqual({ requests: d.resources.requests, limits: d.resources.limits });
   });

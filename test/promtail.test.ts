@@ -84,7 +84,11 @@ describe("the relabel evaluator", () => {
     expect(relabel({ a: "x-1" }, [{ source_labels: ["a"], regex: "x", target_label: "b" }])).toEqual({ a: "x-1" });
     expect(relabel({ a: "x-1" }, [{ source_labels: ["a"], regex: "x-(.*)", target_label: "b" }])).toEqual({ a: "x-1", b: "1" });
     expect(relabel({ a: "", b: "old" }, [{ source_labels: ["a"], target_label: "b" }])).toEqual({ a: "" });
-    expect(relabel({ a: "1", b: "2" }, [{ source_labels: ["a", "b"], separator: "/", target_label: "c" }])).toEqual({ a: "1", b: "2", c: "1/2" });
+    expect(relabel({ a: "1", b: "2" }, [{ source_labels: ["a", "b"], separator: "/", target_label: "c" }])).toEqual({
+      a: "1",
+      b: "2",
+      c: "1/2",
+    });
   });
 
   test("keeps, drops, and refuses actions it does not know", () => {
@@ -149,7 +153,14 @@ describe("podLogRelabelling", () => {
     ],
     [
       "a pod with only the app label",
-      discovered({ namespace: "shop", name: "api-0", uid: UID, container: "api", controller: ["StatefulSet", "api"], labels: { app: "orders" } }),
+      discovered({
+        namespace: "shop",
+        name: "api-0",
+        uid: UID,
+        container: "api",
+        controller: ["StatefulSet", "api"],
+        labels: { app: "orders" },
+      }),
       "orders",
     ],
     [
@@ -171,14 +182,16 @@ describe("podLogRelabelling", () => {
     ],
     [
       "a CronJob's pod without labels: the CronJob's name",
-      discovered({ namespace: "ops", name: "backup-29012345-7xk2p", uid: UID, container: "backup", controller: ["Job", "backup-29012345"] }),
+      discovered({
+        namespace: "ops",
+        name: "backup-29012345-7xk2p",
+        uid: UID,
+        container: "backup",
+        controller: ["Job", "backup-29012345"],
+      }),
       "backup",
     ],
-    [
-      "a bare pod: its own name",
-      discovered({ namespace: "default", name: "debug", uid: UID, container: "shell" }),
-      "debug",
-    ],
+    ["a bare pod: its own name", discovered({ namespace: "default", name: "debug", uid: UID, container: "shell" }), "debug"],
   ])("%s gets the dashboard's labels and its log files", (_, labels, app) => {
     const result = relabel(labels, podLogRelabelling());
     expect(result).toBeDefined();
@@ -220,7 +233,9 @@ describe("podLogRelabelling", () => {
 
   test("produces exactly the stream labels the logs dashboard queries", () => {
     const dashboard = fs.readFileSync(path.join(__dirname, "..", "dashboards", "logs", "logs.json"), "utf8");
-    const out = relabel(discovered({ namespace: "shop", name: "debug", uid: UID, container: "shell", labels: { app: "x" } }), podLogRelabelling()) ?? {};
+    const out =
+      relabel(discovered({ namespace: "shop", name: "debug", uid: UID, container: "shell", labels: { app: "x" } }), podLogRelabelling()) ??
+      {};
     for (const label of ["namespace", "app"]) expect(dashboard).toMatch(new RegExp(`[{,]\\s*${label}=~`));
     expect(Object.keys(publicLabels(out)).sort()).toEqual(["app", "container", "job", "namespace", "node", "pod"]);
   });
@@ -318,7 +333,8 @@ interface PodSpec {
     resources?: unknown;
   }>;
 }
-const templateOf = (o: K8sObject) => (o.spec as { template: { metadata: { annotations?: Record<string, string> }; spec: PodSpec } }).template;
+const templateOf = (o: K8sObject) =>
+  (o.spec as { template: { metadata: { annotations?: Record<string, string> }; spec: PodSpec } }).template;
 
 /** Where a pod departs from the restricted Pod Security Standard and the house rules (read-only root, no token). */
 function restrictedExceptions(pod: PodSpec): string[] {
@@ -347,7 +363,9 @@ test("the exception check finds what it looks for", () => {
   const strict: PodSpec = {
     automountServiceAccountToken: false,
     securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: "RuntimeDefault" } },
-    containers: [{ name: "c", securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } } }],
+    containers: [
+      { name: "c", securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } } },
+    ],
   };
   expect(restrictedExceptions(strict)).toEqual([]);
   expect(
@@ -462,7 +480,10 @@ describe("Promtail alone", () => {
   test("each exception says why in a comment where it is set", () => {
     const source = fs.readFileSync(path.join(__dirname, "..", "components", "promtail.ts"), "utf8").split("\n");
     const settings = source
-      .map((line, i) => ({ setting: /^(automountServiceAccountToken): true,|^(securityContext): \{$|^\{ name: "[a-z-]+", (hostPath):/.exec(line.trim()), i }))
+      .map((line, i) => ({
+        setting: /^(automountServiceAccountToken): true,|^(securityContext): \{$|^\{ name: "[a-z-]+", (hostPath):/.exec(line.trim()),
+        i,
+      }))
       .filter(({ setting }) => setting !== null)
       .map(({ setting, i }) => ({ name: setting?.[1] ?? setting?.[2] ?? setting?.[3], i }));
     expect(settings.map((s) => s.name)).toEqual(["automountServiceAccountToken", "securityContext", "hostPath", "hostPath"]);
@@ -489,7 +510,11 @@ describe("Promtail alone", () => {
             {
               namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } },
               podSelector: {
-                matchLabels: { "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": "staging", "app.kubernetes.io/part-of": "monitoring-stack" },
+                matchLabels: {
+                  "app.kubernetes.io/name": "prometheus",
+                  "app.kubernetes.io/instance": "staging",
+                  "app.kubernetes.io/part-of": "monitoring-stack",
+                },
               },
             },
           ],
@@ -518,7 +543,9 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
   });
 
   test("Promtail runs in the privileged agents namespace and pushes to the stack's Loki, every object valid", () => {
-    expect(objectOf(rendered, "Namespace", "monitoring-agents").metadata.labels).toMatchObject({ "pod-security.kubernetes.io/enforce": "privileged" });
+    expect(objectOf(rendered, "Namespace", "monitoring-agents").metadata.labels).toMatchObject({
+      "pod-security.kubernetes.io/enforce": "privileged",
+    });
     const mine = rendered.kubernetes.filter((o) => o.component === "promtail");
     expect(mine).toHaveLength(7);
     for (const o of mine) {
@@ -528,7 +555,10 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
     const config = YAML.parse(rendered.files.get("promtail/promtail.yaml") ?? "") as { clients: Array<{ url: string }> };
     expect(config.clients.map((c) => c.url)).toEqual(["http://loki.monitoring.svc:3100/loki/api/v1/push"]);
     const r = PROFILE_DEFAULTS[stack].logCollector.resources;
-    expect(templateOf(objectOf(rendered, "DaemonSet", "promtail")).spec.containers[0].resources).toEqual({ requests: r.requests, limits: r.limits });
+    expect(templateOf(objectOf(rendered, "DaemonSet", "promtail")).spec.containers[0].resources).toEqual({
+      requests: r.requests,
+      limits: r.limits,
+    });
   });
 
   test("its exceptions are the same as alone", () => {

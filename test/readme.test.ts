@@ -8,7 +8,10 @@ const LINES = README.split("\n");
 
 /** Keys as the README documents them: requests/limits and storage fields are documented per section. */
 function documentedForm(key: string): string {
-  return key.replace(/\.resources\..*$/, ".resources").replace(/\.storage\..*$/, ".storage").replace(/\[\]$/, "");
+  return key
+    .replace(/\.resources\..*$/, ".resources")
+    .replace(/\.storage\..*$/, ".storage")
+    .replace(/\[\]$/, "");
 }
 
 function isDocumented(key: string): boolean {

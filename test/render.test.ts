@@ -29,7 +29,10 @@ describe("npm run render", () => {
     expect(result.stdout).toMatch(/Objects per component:\n {2}\S+ +\d+/);
     expect(result.stdout).toMatch(/Requested: \d+m CPU, [\d.]+ \S+ memory/);
     for (const file of ["kubernetes.yaml", "cloudflare.yaml", "outputs.json"]) expect(fs.existsSync(path.join(out, file))).toBe(true);
-    expect(JSON.parse(fs.readFileSync(path.join(out, "outputs.json"), "utf8"))).toMatchObject({ environment: "staging", namespace: "monitoring" });
+    expect(JSON.parse(fs.readFileSync(path.join(out, "outputs.json"), "utf8"))).toMatchObject({
+      environment: "staging",
+      namespace: "monitoring",
+    });
     fs.rmSync(out, { recursive: true, force: true });
   });
 
@@ -39,7 +42,9 @@ describe("npm run render", () => {
     const result = renderCli(["--stack", "staging", "--out", out, "--set", "prometheus.retention=15 days", "--set", "grafana.replicas=0"]);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("Invalid stack configuration (2 problems):");
-    expect(result.stderr).toContain('monitoring:prometheus.retention: must be a positive Prometheus duration such as 15s, 5m, 12h, 30d or 1h30m (got "15 days")');
+    expect(result.stderr).toContain(
+      'monitoring:prometheus.retention: must be a positive Prometheus duration such as 15s, 5m, 12h, 30d or 1h30m (got "15 days")',
+    );
     expect(result.stderr).toContain("monitoring:grafana.replicas: must be at least 1 (got 0)");
     expect(fs.readFileSync(path.join(out, "kubernetes.yaml"), "utf8")).toBe("previous render\n");
     fs.rmSync(out, { recursive: true, force: true });
@@ -95,7 +100,12 @@ describe("reading a stack file", () => {
   test("--set overrides plain and secret keys, with or without the project prefix, by path, with YAML values", () => {
     const input = readStackConfig(
       "demo",
-      ["prometheus.retention=30d", "monitoring:discordWebhookUrl=https://discord.com/api/webhooks/1/x", "apps=[{name: api, url: 'http://api:8080/metrics'}]", "slackWebhookUrl=https://hooks.slack.com/services/A/B/C"],
+      [
+        "prometheus.retention=30d",
+        "monitoring:discordWebhookUrl=https://discord.com/api/webhooks/1/x",
+        "apps=[{name: api, url: 'http://api:8080/metrics'}]",
+        "slackWebhookUrl=https://hooks.slack.com/services/A/B/C",
+      ],
       root,
     );
     expect(JSON.parse(input.config["monitoring:prometheus"])).toEqual({ retention: "30d", replicas: 1 });

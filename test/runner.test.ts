@@ -23,7 +23,10 @@ test("records inputs with their secrets, and redacts them unless asked", async (
   const run = await runProgram({
     ...base,
     program: async () => {
-      const s = new k8s.core.v1.Secret("s", { metadata: { name: "creds", labels: { "app.kubernetes.io/name": "demo" } }, stringData: { token: pulumi.secret("hunter2") } });
+      const s = new k8s.core.v1.Secret("s", {
+        metadata: { name: "creds", labels: { "app.kubernetes.io/name": "demo" } },
+        stringData: { token: pulumi.secret("hunter2") },
+      });
       return { token: pulumi.secret("hunter2"), name: s.metadata.name };
     },
   });

@@ -32,7 +32,10 @@ describe.each(STACKS)("the %s stack", (stack) => {
 
   test("every Kubernetes object is valid against the official schema", () => {
     const invalid = rendered.kubernetes
-      .map((o) => ({ id: `${o.object.kind} ${o.object.metadata.namespace ?? ""}/${o.object.metadata.name ?? "(patch)"}`, problems: schemaProblems(o.object, o.patch) }))
+      .map((o) => ({
+        id: `${o.object.kind} ${o.object.metadata.namespace ?? ""}/${o.object.metadata.name ?? "(patch)"}`,
+        problems: schemaProblems(o.object, o.patch),
+      }))
       .filter((r) => r.problems.length > 0);
     expect(invalid).toEqual([]);
   });
@@ -57,7 +60,8 @@ describe.each(STACKS)("the %s stack", (stack) => {
   test("secrets are redacted in the default render", () => {
     const secrets = rendered.kubernetes.filter((o) => o.object.kind === "Secret");
     for (const s of secrets) {
-      for (const value of Object.values({ ...(s.object.data as object), ...(s.object.stringData as object) })) expect(value).toBe("[secret]");
+      for (const value of Object.values({ ...(s.object.data as object), ...(s.object.stringData as object) }))
+        expect(value).toBe("[secret]");
     }
   });
 

@@ -127,7 +127,12 @@ export function renderRun(run: RunResult, showSecrets: boolean): Rendered {
       }
       kubernetes.push({ type: r.type, component: componentOf(r), object, patch, protect: r.options.protect && r.options.retainOnDelete });
     } else if (r.type.startsWith("cloudflare:")) {
-      cloudflare.push({ type: r.type, name: r.name, component: componentOf(r), inputs: reveal(r.inputs, showSecrets) as Record<string, unknown> });
+      cloudflare.push({
+        type: r.type,
+        name: r.name,
+        component: componentOf(r),
+        inputs: reveal(r.inputs, showSecrets) as Record<string, unknown>,
+      });
     }
   }
   kubernetes.sort(compareObjects);
@@ -163,7 +168,10 @@ const yamlOptions: YAML.ToStringOptions = { lineWidth: 0, aliasDuplicateObjects:
 
 export function kubernetesYaml(rendered: Rendered): string {
   return rendered.kubernetes
-    .map(({ object, type, patch }) => `${patch ? `# server-side apply patch (${type}) of an object the stack does not own\n` : ""}${YAML.stringify(object, yamlOptions)}`)
+    .map(
+      ({ object, type, patch }) =>
+        `${patch ? `# server-side apply patch (${type}) of an object the stack does not own\n` : ""}${YAML.stringify(object, yamlOptions)}`,
+    )
     .join("---\n");
 }
 
@@ -218,7 +226,9 @@ export function summary(rendered: Rendered, stack: string, dir: string): string 
   for (const [component, n] of [...counts.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     lines.push(`  ${component.padEnd(width)}  ${n}`);
   }
-  lines.push(`  ${"total".padEnd(width)}  ${rendered.kubernetes.length} Kubernetes objects, ${rendered.cloudflare.length} Cloudflare resources`);
+  lines.push(
+    `  ${"total".padEnd(width)}  ${rendered.kubernetes.length} Kubernetes objects, ${rendered.cloudflare.length} Cloudflare resources`,
+  );
   const urls = Object.entries(rendered.outputs).filter(([k, v]) => /url$/i.test(k) && typeof v === "string");
   if (urls.length > 0) {
     lines.push("", "URLs:");

@@ -102,10 +102,7 @@ function wrapSecrets(value: unknown): unknown {
 /** Resolves an output value (Outputs, promises, plain values) and keeps its secretness. */
 async function resolveOutput(value: unknown): Promise<unknown> {
   if (pulumi.Output.isInstance(value)) {
-    const [plain, secret] = await Promise.all([
-      new Promise<unknown>((resolve) => value.apply((v) => resolve(v))),
-      pulumi.isSecret(value),
-    ]);
+    const [plain, secret] = await Promise.all([new Promise<unknown>((resolve) => value.apply((v) => resolve(v))), pulumi.isSecret(value)]);
     const resolved = await resolveOutput(plain);
     return secret ? new SecretValue(resolved) : resolved;
   }
@@ -211,7 +208,7 @@ export async function runProgram(input: RunInput): Promise<RunResult> {
     const program = input.program ?? (require("../../index") as () => Promise<Record<string, unknown>>);
     const outputs = (await resolveOutput(await program())) as Record<string, unknown>;
     // Registrations run asynchronously; wait until none has been under way for a few turns of the event loop.
-    for (let quiet = 0; quiet < 5; ) {
+    for (let quiet = 0; quiet < 5;) {
       await new Promise((resolve) => setImmediate(resolve));
       quiet = inFlight === 0 ? quiet + 1 : 0;
     }

@@ -109,7 +109,8 @@ export function readStackConfig(stack: string, sets: string[] = [], root = ROOT)
       values[key] = value ?? "";
     } else {
       const current = values[key];
-      const base = typeof current === "object" && current !== null && !Array.isArray(current) ? { ...(current as Record<string, unknown>) } : {};
+      const base =
+        typeof current === "object" && current !== null && !Array.isArray(current) ? { ...(current as Record<string, unknown>) } : {};
       setPath(base, rest, value);
       values[key] = base;
     }

@@ -38,7 +38,11 @@ export function routeOf(config: string, labels: Record<string, string>): string[
     ["config", "routes", "test", `--config.file=${config}`, ...Object.entries(labels).map(([k, v]) => `${k}=${v}`)],
     { encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "pipe"] },
   );
-  return out.trim().split(",").map((r) => r.trim()).filter(Boolean);
+  return out
+    .trim()
+    .split(",")
+    .map((r) => r.trim())
+    .filter(Boolean);
 }
 
 /** Renders `text` with the templates of `dir` and the given notification data (template.Data). */

@@ -11,7 +11,10 @@ export const CATALOG_DIR = path.join(__dirname, "..", "catalog");
 
 export function loadCatalog(dir: string = CATALOG_DIR): Map<string, string> {
   const bySource = new Map<string, string>();
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".txt")).sort()) {
+  for (const file of fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".txt"))
+    .sort()) {
     const source = file.replace(/\.txt$/, "");
     for (const raw of fs.readFileSync(path.join(dir, file), "utf8").split("\n")) {
       const name = raw.replace(/#.*/, "").trim();

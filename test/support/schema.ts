@@ -42,7 +42,10 @@ export function schemaProblems(object: K8sObject, patch = false): string[] {
     new Model(object).validate();
     return [];
   } catch (err) {
-    const lines = (err instanceof Error ? err.message : String(err)).split(/\n|, (?=data)/).map((l) => l.trim()).filter(Boolean);
+    const lines = (err instanceof Error ? err.message : String(err))
+      .split(/\n|, (?=data)/)
+      .map((l) => l.trim())
+      .filter(Boolean);
     return lines.filter((l) => !patch || !/must have required property/.test(l));
   }
 }
