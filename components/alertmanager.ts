@@ -28,6 +28,7 @@ import {
   spreadAcrossNodes,
   volumeClaimTemplate,
   volumeOptions,
+  oneAtATimeDisruptionBudget,
 } from "./kit";
 import { images } from "./images";
 
@@ -471,11 +472,7 @@ export class Alertmanager extends pulumi.ComponentResource {
     );
 
     if (clustered) {
-      new k8s.policy.v1.PodDisruptionBudget(
-        `${name}-pdb`,
-        { metadata: objectMeta(id, ns, "alertmanager"), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
-        { parent: this },
-      );
+      oneAtATimeDisruptionBudget(`${name}-pdb`, id, ns, "alertmanager", { parent: this });
     }
 
     const stackPods = (app: string): IngressPeer => ({

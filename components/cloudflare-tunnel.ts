@@ -22,6 +22,7 @@ import {
   selectorLabels,
   spreadAcrossNodes,
   standardLabels,
+  oneAtATimeDisruptionBudget,
 } from "./kit";
 import { EXPOSED_SERVICE_PORTS } from "./traefik";
 import { durationSeconds } from "./units";
@@ -355,11 +356,7 @@ export class CloudflareTunnel extends pulumi.ComponentResource {
 
     // A budget only means something with a second connector to fall back on; on one it would block every drain.
     if (a.replicas > 1) {
-      new k8s.policy.v1.PodDisruptionBudget(
-        `${name}-pdb`,
-        { metadata: objectMeta(id, ns, "cloudflared"), spec: { minAvailable: 1, selector: { matchLabels: selector } } },
-        child,
-      );
+      oneAtATimeDisruptionBudget(`${name}-pdb`, id, ns, "cloudflared", child);
     }
 
     this.registerOutputs({ urls: this.urls, tunnelId: this.tunnelId, tunnelTarget: this.tunnelTarget, scrapeTargets: this.scrapeTargets });

@@ -35,6 +35,7 @@ import {
   spreadAcrossNodes,
   standardLabels,
   volumeOptions,
+  oneAtATimeDisruptionBudget,
 } from "./kit";
 
 /** Grafana's HTTP port (UI, API, /metrics). */
@@ -746,11 +747,7 @@ export class Grafana extends pulumi.ComponentResource {
     // A budget only means something with a second pod to fall back on; on one
     // replica it would block every node drain.
     if (replicas > 1) {
-      new k8s.policy.v1.PodDisruptionBudget(
-        `${name}-pdb`,
-        { metadata: objectMeta(id, ns, "grafana"), spec: { minAvailable: 1, selector: { matchLabels: selector } } },
-        child,
-      );
+      oneAtATimeDisruptionBudget(`${name}-pdb`, id, ns, "grafana", child);
     }
 
     this.registerOutputs({

@@ -228,3 +228,22 @@ export interface ScrapeTarget {
   /** What `instance` names: the node the pod runs on (node agents) or the pod. Default: the pod. */
   instance?: "node" | "pod";
 }
+
+/**
+ * A PodDisruptionBudget that lets voluntary disruptions (node drains, upgrades) take
+ * one replica of a workload at a time. Only for workloads with more than one replica:
+ * on a single replica it would block every drain.
+ */
+export function oneAtATimeDisruptionBudget(
+  name: string,
+  id: WorkloadIdentity,
+  namespace: Input<string>,
+  objectName: string,
+  opts: pulumi.CustomResourceOptions,
+): k8s.policy.v1.PodDisruptionBudget {
+  return new k8s.policy.v1.PodDisruptionBudget(
+    name,
+    { metadata: objectMeta(id, namespace, objectName), spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(id) } } },
+    opts,
+  );
+}

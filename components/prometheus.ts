@@ -32,6 +32,7 @@ import {
   standardLabels,
   volumeClaimTemplate,
   volumeOptions,
+  oneAtATimeDisruptionBudget,
 } from "./kit";
 import { durationSeconds } from "./units";
 
@@ -831,11 +832,7 @@ export class Prometheus extends pulumi.ComponentResource {
     );
 
     if (ha) {
-      new k8s.policy.v1.PodDisruptionBudget(
-        `${name}-pdb`,
-        { metadata: objectMeta(id, ns, "prometheus"), spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
-        { parent: this },
-      );
+      oneAtATimeDisruptionBudget(`${name}-pdb`, id, ns, "prometheus", { parent: this });
     }
 
     // Grafana, the other replica and any pod of the stack query or scrape Prometheus; the exposing proxies reach the UI.

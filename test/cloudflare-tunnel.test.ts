@@ -282,7 +282,7 @@ describe("CloudflareTunnel component", () => {
     const { shown } = await renderTunnel({ ...BASE, replicas: 2 });
     expect((objectOf(shown, "Deployment", "cloudflared").spec as { replicas: number }).replicas).toBe(2);
     const selector = (objectOf(shown, "Deployment", "cloudflared").spec as { selector: unknown }).selector;
-    expect(objectOf(shown, "PodDisruptionBudget", "cloudflared").spec).toEqual({ minAvailable: 1, selector });
+    expect(objectOf(shown, "PodDisruptionBudget", "cloudflared").spec).toEqual({ maxUnavailable: 1, selector });
     expect(templateOf(shown).spec.affinity).toEqual({
       podAntiAffinity: {
         preferredDuringSchedulingIgnoredDuringExecution: [

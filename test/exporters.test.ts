@@ -15,6 +15,7 @@ import { K8sObject, Rendered, renderRun } from "../scripts/lib/render";
 import { RunResult, runProgram } from "../scripts/lib/runner";
 import { objectOf, objectsOf, render, renderConfig } from "./support/render";
 import { schemaProblems } from "./support/schema";
+import { restrictedExceptions } from "./support/security";
 
 const RESOURCES = PROFILE_DEFAULTS.staging.nodeExporter.resources;
 
@@ -62,29 +63,6 @@ interface PodSpec {
   }>;
 }
 const podSpecOf = (o: K8sObject) => (o.spec as { template: { spec: PodSpec } }).template.spec;
-
-/** Where a pod departs from the restricted Pod Security Standard (and the house rules: read-only root, no token). */
-function restrictedExceptions(pod: PodSpec): string[] {
-  const found: string[] = [];
-  if (pod.hostNetwork) found.push("hostNetwork");
-  if (pod.hostPID) found.push("hostPID");
-  if (pod.hostIPC) found.push("hostIPC");
-  for (const v of pod.volumes ?? []) if (v.hostPath) found.push(`hostPath:${v.hostPath.path}`);
-  if (pod.automountServiceAccountToken !== false) found.push("serviceAccountToken");
-  for (const c of pod.containers) {
-    const s = c.securityContext ?? {};
-    if (s.privileged) found.push(`${c.name}:privileged`);
-    if (s.allowPrivilegeEscalation !== false) found.push(`${c.name}:allowPrivilegeEscalation`);
-    if (s.readOnlyRootFilesystem !== true) found.push(`${c.name}:writableRoot`);
-    if ((s.runAsNonRoot ?? pod.securityContext?.runAsNonRoot) !== true) found.push(`${c.name}:root`);
-    if ((s.runAsUser ?? pod.securityContext?.runAsUser) === 0) found.push(`${c.name}:uid0`);
-    if ((s.seccompProfile ?? pod.securityContext?.seccompProfile)?.type !== "RuntimeDefault") found.push(`${c.name}:seccomp`);
-    if (JSON.stringify(s.capabilities?.drop) !== JSON.stringify(["ALL"])) found.push(`${c.name}:capabilitiesKept`);
-    if ((s.capabilities?.add ?? []).length > 0) found.push(`${c.name}:capabilitiesAdded`);
-    for (const p of c.ports ?? []) if (p.hostPort !== undefined) found.push(`${c.name}:hostPort`);
-  }
-  return found;
-}
 
 describe("NodeExporter alone", () => {
   let rendered: Rendered;

@@ -642,7 +642,7 @@ describe("Grafana: workload", () => {
     expect(podOf(rendered).volumes.find((v) => v.name === "data")).toEqual({ name: "data", emptyDir: { sizeLimit: "2Gi" } });
     expect(podOf(rendered).affinity).toBeDefined();
     expect(objectOf(rendered, "PodDisruptionBudget", "grafana").spec).toEqual({
-      minAvailable: 1,
+      maxUnavailable: 1,
       selector: { matchLabels: (objectOf(rendered, "Service", "grafana").spec as { selector: unknown }).selector },
     });
   });
