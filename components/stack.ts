@@ -141,6 +141,12 @@ export class MonitoringStack extends pulumi.ComponentResource {
     // -- grafana --
     this.grafana = new Grafana(`${name}-grafana`, grafanaArgs(cfg), { parent: this, dependsOn: [ns] });
 
-    this.registerOutputs({ namespace: this.namespace });
+    this.registerOutputs({
+      namespace: this.namespace,
+      prometheusUrl: this.prometheusUrl,
+      alertmanagerUrl: this.alertmanagerUrl,
+      grafanaUrl: this.grafana.url,
+      publicUrls: this.publicUrls,
+    });
   }
 }
