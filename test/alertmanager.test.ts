@@ -21,7 +21,7 @@ import { images } from "../components/images";
 import { Rendered, renderRun } from "../scripts/lib/render";
 import { runProgram } from "../scripts/lib/runner";
 import { checkConfig, renderTemplate, routeOf, writeAlertmanagerFiles } from "./support/amtool";
-import { objectOf, objectsOf, render } from "./support/render";
+import { objectOf, objectsOf, render, ALONE } from "./support/render";
 import { schemaProblems } from "./support/schema";
 
 const URLS = {
@@ -296,10 +296,7 @@ const BASE_ARGS: AlertmanagerArgs = {
 
 async function renderAlertmanager(args: AlertmanagerArgs) {
   const run = await runProgram({
-    project: "monitoring",
-    stack: "test",
-    config: {},
-    secretKeys: [],
+    ...ALONE,
     program: async () => {
       const am = new Alertmanager("alertmanager", args);
       return { url: am.url, peers: am.peers, scrapeTargets: am.scrapeTargets };

@@ -14,7 +14,7 @@ import {
 } from "../components/cloudflare-tunnel";
 import { Rendered, renderRun } from "../scripts/lib/render";
 import { RunResult, SecretValue, runProgram } from "../scripts/lib/runner";
-import { objectOf, objectsOf, render, renderStack } from "./support/render";
+import { objectOf, objectsOf, render, renderStack, ALONE } from "./support/render";
 import { schemaProblems } from "./support/schema";
 
 const ACCOUNT = "0123456789abcdef0123456789abcdef";
@@ -49,10 +49,7 @@ interface TunnelRender {
 
 async function renderTunnel(args: CloudflareTunnelArgs): Promise<TunnelRender> {
   const run = await runProgram({
-    project: "monitoring",
-    stack: "test",
-    config: {},
-    secretKeys: [],
+    ...ALONE,
     program: async () => {
       const t = new CloudflareTunnel("cf", args);
       return { urls: t.urls, tunnelId: t.tunnelId, target: t.tunnelTarget, scrapeTargets: t.scrapeTargets };

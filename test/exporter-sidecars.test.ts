@@ -12,7 +12,7 @@ import {
 import { images } from "../components/images";
 import { K8sObject, Rendered, kubernetesYaml, renderRun, reveal } from "../scripts/lib/render";
 import { RunResult, runProgram } from "../scripts/lib/runner";
-import { objectOf, objectsOf, render } from "./support/render";
+import { objectOf, objectsOf, render, ALONE } from "./support/render";
 import { schemaProblems } from "./support/schema";
 
 const POSTGRES_SIDECAR: DatabaseExporter = {
@@ -58,10 +58,7 @@ function exporters(databases: DatabaseExporter[], environment = "staging"): Expo
 
 async function renderExporters(args: ExporterSidecarsArgs, showSecrets = true): Promise<{ run: RunResult; rendered: Rendered }> {
   const run = await runProgram({
-    project: "monitoring",
-    stack: "test",
-    config: {},
-    secretKeys: [],
+    ...ALONE,
     program: async () => ({ scrapeTargets: new ExporterSidecars("db", args).scrapeTargets }),
   });
   return { run, rendered: renderRun(run, showSecrets) };

@@ -13,14 +13,14 @@ import {
 import { images } from "../components/images";
 import { K8sObject, Rendered, renderRun } from "../scripts/lib/render";
 import { RunResult, runProgram } from "../scripts/lib/runner";
-import { objectOf, objectsOf, render, renderConfig } from "./support/render";
+import { objectOf, objectsOf, render, renderConfig, ALONE } from "./support/render";
 import { schemaProblems } from "./support/schema";
 import { restrictedExceptions } from "./support/security";
 
 const RESOURCES = PROFILE_DEFAULTS.staging.nodeExporter.resources;
 
 async function renderProgram(program: () => Record<string, unknown>): Promise<{ run: RunResult; rendered: Rendered }> {
-  const run = await runProgram({ project: "monitoring", stack: "test", config: {}, secretKeys: [], program: async () => program() });
+  const run = await runProgram({ ...ALONE, program: async () => program() });
   return { run, rendered: renderRun(run, true) };
 }
 

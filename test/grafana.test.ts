@@ -26,7 +26,7 @@ import {
 import { images } from "../components/images";
 import { K8sObject, Rendered, kubernetesYaml, renderRun } from "../scripts/lib/render";
 import { RunResult, SecretValue, runProgram } from "../scripts/lib/runner";
-import { objectOf, objectsOf, render, renderStack } from "./support/render";
+import { objectOf, objectsOf, render, renderStack, ALONE } from "./support/render";
 import { schemaProblems } from "./support/schema";
 
 // ---------------------------------------------------------------------------
@@ -79,10 +79,7 @@ interface GrafanaRender {
 /** Renders the component alone; by default with an empty dashboards directory. */
 async function renderGrafana(args: Partial<GrafanaArgs> = {}, opts: pulumi.ComponentResourceOptions = {}): Promise<GrafanaRender> {
   const run = await runProgram({
-    project: "monitoring",
-    stack: "test",
-    config: {},
-    secretKeys: [],
+    ...ALONE,
     program: async () => {
       const g = new Grafana("grafana", { ...BASE, dashboardsDir: dashboardsDir({}), ...args }, opts);
       return { url: g.url, internalUrl: g.internalUrl, adminUser: g.adminUser, adminPassword: g.adminPassword };
@@ -655,10 +652,7 @@ describe("Grafana: workload", () => {
 
   test("the Service, the scrape target of Grafana's own metrics and the NetworkPolicy", async () => {
     const run = await runProgram({
-      project: "monitoring",
-      stack: "test",
-      config: {},
-      secretKeys: [],
+      ...ALONE,
       program: async () => {
         const g = new Grafana("grafana", {
           ...BASE,

@@ -10,7 +10,7 @@ import { images } from "../components/images";
 import { LOKI_PATHS, LOKI_SCHEMA_FROM, Loki, LokiArgs, lokiConfig } from "../components/loki";
 import { K8sObject, Rendered, renderRun } from "../scripts/lib/render";
 import { RunResult, runProgram } from "../scripts/lib/runner";
-import { objectOf, objectsOf, render, renderConfig } from "./support/render";
+import { objectOf, objectsOf, render, renderConfig, ALONE } from "./support/render";
 import { schemaProblems } from "./support/schema";
 
 const SELECTOR = {
@@ -31,10 +31,7 @@ const BASE_ARGS: LokiArgs = {
 
 async function renderLoki(args: LokiArgs): Promise<{ run: RunResult; rendered: Rendered }> {
   const run = await runProgram({
-    project: "monitoring",
-    stack: "test",
-    config: {},
-    secretKeys: [],
+    ...ALONE,
     program: async () => {
       const loki = new Loki("loki", args);
       return { url: loki.url, scrapeTargets: loki.scrapeTargets };

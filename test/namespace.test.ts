@@ -1,15 +1,12 @@
 import { MonitoringNamespace } from "../components/namespace";
 import { renderRun } from "../scripts/lib/render";
 import { runProgram } from "../scripts/lib/runner";
-import { objectOf } from "./support/render";
+import { objectOf, ALONE } from "./support/render";
 import { schemaProblems } from "./support/schema";
 
 async function renderNamespace(args: ConstructorParameters<typeof MonitoringNamespace>[1]) {
   const run = await runProgram({
-    project: "monitoring",
-    stack: "test",
-    config: {},
-    secretKeys: [],
+    ...ALONE,
     program: async () => {
       const ns = new MonitoringNamespace("ns", args);
       return { name: ns.name };

@@ -34,7 +34,7 @@ import {
 import { K8sObject, Rendered, renderRun } from "../scripts/lib/render";
 import { runProgram } from "../scripts/lib/runner";
 import { readStackConfig } from "../scripts/lib/stackfile";
-import { objectOf, objectsOf, render } from "./support/render";
+import { objectOf, objectsOf, render, ALONE } from "./support/render";
 import { schemaProblems } from "./support/schema";
 
 const PROMTOOL = "/usr/bin/promtool";
@@ -115,10 +115,7 @@ async function renderPrometheus(
   opts: pulumi.ComponentResourceOptions = {},
 ): Promise<{ rendered: Rendered; redacted: Rendered; outputs: Record<string, unknown> }> {
   const run = await runProgram({
-    project: "monitoring",
-    stack: "test",
-    config: {},
-    secretKeys: [],
+    ...ALONE,
     program: async () => {
       const prometheus = new Prometheus("prometheus", args, opts);
       return { url: prometheus.url, scrapeTargets: prometheus.scrapeTargets };

@@ -11,7 +11,7 @@ import { images } from "../components/images";
 import { Promtail, PromtailArgs, RelabelRule, podLogRelabelling, promtailConfig } from "../components/promtail";
 import { K8sObject, Rendered, renderRun } from "../scripts/lib/render";
 import { RunResult, runProgram } from "../scripts/lib/runner";
-import { objectOf, objectsOf, render, renderConfig } from "./support/render";
+import { objectOf, objectsOf, render, renderConfig, ALONE } from "./support/render";
 import { schemaProblems } from "./support/schema";
 import { restrictedExceptions } from "./support/security";
 
@@ -295,10 +295,7 @@ const BASE_ARGS: PromtailArgs = {
 
 async function renderPromtail(args: PromtailArgs): Promise<{ run: RunResult; rendered: Rendered }> {
   const run = await runProgram({
-    project: "monitoring",
-    stack: "test",
-    config: {},
-    secretKeys: [],
+    ...ALONE,
     program: async () => ({ scrapeTargets: new Promtail("promtail", args).scrapeTargets }),
   });
   return { run, rendered: renderRun(run, true) };

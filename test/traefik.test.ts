@@ -16,7 +16,7 @@ import {
   routeTls,
   securityHeadersMiddleware,
 } from "../components/traefik";
-import { objectOf, objectsOf, render, renderStack } from "./support/render";
+import { objectOf, objectsOf, render, renderStack, ALONE } from "./support/render";
 import { schemaProblems } from "./support/schema";
 
 const LABELS = {
@@ -42,10 +42,7 @@ interface TraefikRender {
 
 async function renderTraefik(args: TraefikExposureArgs): Promise<TraefikRender> {
   const run = await runProgram({
-    project: "monitoring",
-    stack: "test",
-    config: {},
-    secretKeys: [],
+    ...ALONE,
     program: async () => {
       const t = new TraefikExposure("traefik", args);
       return { urls: t.urls, users: t.basicAuthUsers, passwords: t.basicAuthPasswords };

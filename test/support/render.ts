@@ -39,3 +39,6 @@ export function objectOf(rendered: Rendered, kind: string, name: string): Render
   if (found.length !== 1) throw new Error(`expected one ${kind} ${name}, found ${found.length}`);
   return found[0];
 }
+
+/** Run input for a program that builds components alone, without a stack config. */
+export const ALONE = { project: "monitoring", stack: "test", config: {}, secretKeys: [] } as const satisfies Omit<RunInput, "program">;
