@@ -1,5 +1,4 @@
 /** NodeExporter and KubeStateMetrics: alone under mocks, their flags, and in both real stacks. */
-import * as fs from "fs";
 import * as path from "path";
 import { PROFILE_DEFAULTS } from "../components/config";
 import {
@@ -15,7 +14,7 @@ import { K8sObject, Rendered, renderRun } from "../scripts/lib/render";
 import { RunResult, runProgram } from "../scripts/lib/runner";
 import { objectOf, objectsOf, render, renderConfig, ALONE } from "./support/render";
 import { schemaProblems } from "./support/schema";
-import { restrictedExceptions } from "./support/security";
+import { exceptionComments, restrictedExceptions } from "./support/security";
 
 const RESOURCES = PROFILE_DEFAULTS.staging.nodeExporter.resources;
 
@@ -123,17 +122,12 @@ describe("NodeExporter alone", () => {
   });
 
   test("each exception says why in a comment where it is set", () => {
-    const source = fs.readFileSync(path.join(__dirname, "..", "components", "exporters.ts"), "utf8").split("\n");
-    const settings = source
-      .map((line, i) => ({ setting: /^(hostNetwork|hostPID): true|^\{ name: "[a-z-]+", (hostPath):/.exec(line.trim()), i }))
-      .filter(({ setting }) => setting !== null)
-      .map(({ setting, i }) => ({ name: setting?.[1] ?? setting?.[2], i }));
-    expect(settings.map((s) => s.name)).toEqual(["hostNetwork", "hostPID", "hostPath"]);
-    for (const { i } of settings) {
-      const comment: string[] = [];
-      for (let j = i - 1; j >= 0 && source[j].trim().startsWith("//"); j--) comment.unshift(source[j].trim());
-      expect(comment.join(" ")).toMatch(/^\/\/ Exception: .{20,}/);
-    }
+    const found = exceptionComments(
+      path.join(__dirname, "..", "components", "exporters.ts"),
+      /^(hostNetwork|hostPID): true|^\{ name: "[a-z-]+", (hostPath):/,
+    );
+    expect(found.map((f) => f.name)).toEqual(["hostNetwork", "hostPID", "hostPath"]);
+    for (const { comment } of found) expect(comment).toMatch(/^\/\/ Exception: .{20,}/);
   });
 
   test("a headless Service names the metrics port, and only Prometheus may connect", () => {

@@ -13,7 +13,7 @@ import { K8sObject, Rendered, renderRun } from "../scripts/lib/render";
 import { RunResult, runProgram } from "../scripts/lib/runner";
 import { objectOf, objectsOf, render, renderConfig, ALONE } from "./support/render";
 import { schemaProblems } from "./support/schema";
-import { restrictedExceptions } from "./support/security";
+import { exceptionComments, restrictedExceptions } from "./support/security";
 
 // ---------------------------------------------------------------------------
 // A relabel evaluator with Prometheus' semantics, for the rules Promtail runs
@@ -453,20 +453,12 @@ describe("Promtail alone", () => {
   });
 
   test("each exception says why in a comment where it is set", () => {
-    const source = fs.readFileSync(path.join(__dirname, "..", "components", "promtail.ts"), "utf8").split("\n");
-    const settings = source
-      .map((line, i) => ({
-        setting: /^(automountServiceAccountToken): true,|^(securityContext): \{$|^\{ name: "[a-z-]+", (hostPath):/.exec(line.trim()),
-        i,
-      }))
-      .filter(({ setting }) => setting !== null)
-      .map(({ setting, i }) => ({ name: setting?.[1] ?? setting?.[2] ?? setting?.[3], i }));
-    expect(settings.map((s) => s.name)).toEqual(["automountServiceAccountToken", "securityContext", "hostPath", "hostPath"]);
-    for (const { i } of settings) {
-      const comment: string[] = [];
-      for (let j = i - 1; j >= 0 && source[j].trim().startsWith("//"); j--) comment.unshift(source[j].trim());
-      expect(comment.join(" ")).toMatch(/^\/\/ Exception: .{30,}/);
-    }
+    const found = exceptionComments(
+      path.join(__dirname, "..", "components", "promtail.ts"),
+      /^(automountServiceAccountToken): true,|^(securityContext): \{$|^\{ name: "[a-z-]+", (hostPath):/,
+    );
+    expect(found.map((f) => f.name)).toEqual(["automountServiceAccountToken", "securityContext", "hostPath", "hostPath"]);
+    for (const { comment } of found) expect(comment).toMatch(/^\/\/ Exception: .{30,}/);
   });
 
   test("a headless Service names the metrics port, and only Prometheus may connect", () => {

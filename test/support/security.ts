@@ -1,3 +1,5 @@
+import * as fs from "fs";
+
 /** What a pod spec says about its security, as far as the restricted-baseline check reads it. */
 export interface SecurityPodSpec {
   hostNetwork?: boolean;
@@ -45,5 +47,23 @@ export function restrictedExceptions(pod: SecurityPodSpec): string[] {
     if ((s.capabilities?.add ?? []).length > 0) found.push(`${c.name}:capabilitiesAdded`);
     for (const p of c.ports ?? []) if (p.hostPort !== undefined) found.push(`${c.name}:hostPort`);
   }
+  return found;
+}
+
+/**
+ * Where a component's source sets one of its exceptions (lines matching `setting`,
+ * whose first capture group that matched names it), and the comment block just above
+ * each: a reviewer reads why next to what.
+ */
+export function exceptionComments(sourceFile: string, setting: RegExp): Array<{ name: string; comment: string }> {
+  const source = fs.readFileSync(sourceFile, "utf8").split("\n");
+  const found: Array<{ name: string; comment: string }> = [];
+  source.forEach((line, i) => {
+    const m = setting.exec(line.trim());
+    if (!m) return;
+    const comment: string[] = [];
+    for (let j = i - 1; j >= 0 && source[j].trim().startsWith("//"); j--) comment.unshift(source[j].trim());
+    found.push({ name: m.slice(1).find((g) => g !== undefined) ?? m[0], comment: comment.join(" ") });
+  });
   return found;
 }
