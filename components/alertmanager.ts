@@ -12,6 +12,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
+import { exposedBy, publicHostname } from "./config";
 import type { ResourceRequirements, StackConfig, StorageSpec } from "./config";
 import {
   IngressPeer,
@@ -29,6 +30,10 @@ import {
   volumeClaimTemplate,
   volumeOptions,
   oneAtATimeDisruptionBudget,
+  SERVICE_PORTS,
+  serviceUrl,
+  stackPods,
+  TRAEFIK_PODS,
 } from "./kit";
 import { images } from "./images";
 
@@ -36,7 +41,7 @@ import { images } from "./images";
 export type AlertReceivers = StackConfig["alertmanager"]["receivers"];
 
 /** Ports, paths and names other components rely on. */
-export const ALERTMANAGER_PORT = 9093;
+export const ALERTMANAGER_PORT = SERVICE_PORTS.alertmanager;
 export const MESH_PORT = 9094;
 const RELOADER_PORT = 8080;
 const CONFIG_DIR = "/etc/alertmanager/config";
@@ -260,8 +265,7 @@ export interface AlertmanagerArgs {
 /** The Alertmanager component's args for a validated stack config. */
 export function alertmanagerArgs(cfg: StackConfig): AlertmanagerArgs {
   const am = cfg.alertmanager;
-  const via = (edge: "traefik" | "cloudflare") => cfg[edge].enabled && cfg[edge].expose.includes("alertmanager");
-  const host = cfg.hostnames.alertmanager;
+  const host = publicHostname(cfg, "alertmanager");
   return {
     namespace: cfg.namespace,
     environment: cfg.environment,
@@ -274,9 +278,9 @@ export function alertmanagerArgs(cfg: StackConfig): AlertmanagerArgs {
     resources: am.resources,
     protectVolumes: cfg.protectVolumes,
     // Links in messages point where users open the UI, when it is published.
-    ...((via("traefik") || via("cloudflare")) && host ? { externalUrl: `https://${host}` } : {}),
-    ingressFromTraefik: via("traefik"),
-    ingressFromCloudflared: via("cloudflare"),
+    ...(host ? { externalUrl: `https://${host}` } : {}),
+    ingressFromTraefik: exposedBy(cfg, "alertmanager", "traefik"),
+    ingressFromCloudflared: exposedBy(cfg, "alertmanager", "cloudflare"),
   };
 }
 
@@ -323,7 +327,7 @@ export class Alertmanager extends pulumi.ComponentResource {
     const clustered = args.replicas > 1;
     const serviceName = "alertmanager";
     const meshServiceName = "alertmanager-cluster";
-    const inClusterUrl = `http://${serviceName}.${ns}.svc:${ALERTMANAGER_PORT}`;
+    const inClusterUrl = serviceUrl(serviceName, ns, ALERTMANAGER_PORT);
 
     const configYaml = YAML.stringify(
       alertmanagerConfig({
@@ -475,13 +479,10 @@ export class Alertmanager extends pulumi.ComponentResource {
       oneAtATimeDisruptionBudget(`${name}-pdb`, id, ns, "alertmanager", { parent: this });
     }
 
-    const stackPods = (app: string): IngressPeer => ({
-      pods: { "app.kubernetes.io/name": app, "app.kubernetes.io/instance": args.environment },
-    });
-    const clients = [stackPods("prometheus"), stackPods("grafana")];
-    if (args.ingressFromTraefik)
-      clients.push({ namespaces: { "kubernetes.io/metadata.name": "kube-system" }, pods: { "app.kubernetes.io/name": "traefik" } });
-    if (args.ingressFromCloudflared) clients.push(stackPods("cloudflared"));
+    const peer = (app: string): IngressPeer => ({ pods: stackPods(app, args.environment) });
+    const clients = [peer("prometheus"), peer("grafana")];
+    if (args.ingressFromTraefik) clients.push(TRAEFIK_PODS);
+    if (args.ingressFromCloudflared) clients.push(peer("cloudflared"));
     const httpPolicy = ingressPolicySpec(selector, [{ ports: [ALERTMANAGER_PORT], from: clients }]);
     // Gossip runs over TCP and UDP on the same port (kit's helper writes TCP rules), between peers only.
     const meshRule: k8s.types.input.networking.v1.NetworkPolicyIngressRule = {

@@ -23,8 +23,9 @@ import {
   spreadAcrossNodes,
   standardLabels,
   oneAtATimeDisruptionBudget,
+  SERVICE_PORTS,
+  serviceUrl,
 } from "./kit";
-import { EXPOSED_SERVICE_PORTS } from "./traefik";
 import { durationSeconds } from "./units";
 
 /** cloudflared's metrics server: /metrics, /ready (connected to the edge) and /healthcheck. */
@@ -110,7 +111,7 @@ export interface TunnelIngressRule {
 /** One rule per hostname to the in-cluster Service, then the mandatory catch-all. */
 export function tunnelIngressRules(namespace: string, routes: TunnelRoute[]): TunnelIngressRule[] {
   return [
-    ...routes.map((r) => ({ hostname: r.hostname, service: `http://${r.service}.${namespace}.svc:${EXPOSED_SERVICE_PORTS[r.service]}` })),
+    ...routes.map((r) => ({ hostname: r.hostname, service: serviceUrl(r.service, namespace, SERVICE_PORTS[r.service]) })),
     { ...CATCH_ALL },
   ];
 }

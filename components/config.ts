@@ -270,10 +270,13 @@ const secretKeySchemas = {
   remoteWritePasswords: z.record(dnsLabel, z.string().min(1)),
 };
 
-export const PLAIN_KEYS = Object.keys(plainKeySchemas) as ReadonlyArray<keyof typeof plainKeySchemas>;
 export const SECRET_KEYS = Object.keys(secretKeySchemas) as ReadonlyArray<keyof typeof secretKeySchemas>;
-const STRUCTURED_PLAIN_KEYS = new Set<string>(["apps", "databases", "protectVolumes", ...Object.keys(sectionSchemas)]);
-const STRUCTURED_SECRET_KEYS = new Set<string>(["databaseDsns", "remoteWritePasswords"]);
+/** Keys Pulumi hands over as JSON (objects, lists, booleans) rather than as plain strings. */
+const STRUCTURED_KEYS = new Set<string>(
+  Object.entries({ ...plainKeySchemas, ...secretKeySchemas })
+    .filter(([, schema]) => !["string", "enum"].includes(schema.def.type))
+    .map(([key]) => key),
+);
 
 const rawSchema = z.strictObject({
   ...Object.fromEntries(Object.entries(plainKeySchemas).map(([k, s]) => [k, s.optional()])),
@@ -412,6 +415,23 @@ export interface StackConfig {
     access: { enabled: boolean; emails: string[]; emailDomains: string[]; sessionDuration: string };
     resources: ResourceRequirements;
   };
+}
+
+/** Whether Traefik (`edge` "traefik") or the Cloudflare tunnel ("cloudflare") publishes a service. */
+export function exposedBy(
+  cfg: Pick<StackConfig, "traefik" | "cloudflare">,
+  service: ExposedService,
+  edge: "traefik" | "cloudflare",
+): boolean {
+  return cfg[edge].enabled && cfg[edge].expose.includes(service);
+}
+
+/** The hostname a service is served at publicly, if Traefik or the tunnel publishes it (config refuses an exposure without one). */
+export function publicHostname(
+  cfg: Pick<StackConfig, "traefik" | "cloudflare" | "hostnames">,
+  service: ExposedService,
+): string | undefined {
+  return exposedBy(cfg, service, "traefik") || exposedBy(cfg, service, "cloudflare") ? cfg.hostnames[service] : undefined;
 }
 
 // ---------------------------------------------------------------------------
@@ -652,7 +672,7 @@ function decodeValues(raw: RawConfig, problems: ConfigProblem[]): Record<string,
   for (const [fullKey, text] of Object.entries(raw.values)) {
     if (!fullKey.startsWith(prefix)) continue; // provider config such as cloudflare:apiToken
     const key = fullKey.slice(prefix.length);
-    const structured = STRUCTURED_PLAIN_KEYS.has(key) || STRUCTURED_SECRET_KEYS.has(key);
+    const structured = STRUCTURED_KEYS.has(key);
     if (!structured) {
       decoded[key] = text;
       continue;
@@ -673,7 +693,7 @@ function secretnessProblems(raw: RawConfig, decoded: Record<string, unknown>): C
     if (decoded[key] !== undefined && !raw.secretKeys.includes(fullKey)) {
       problems.push({
         key: fullKey,
-        message: `must be a secret; set it with: pulumi config set --secret ${STRUCTURED_SECRET_KEYS.has(key) ? `--path '${key}.<name>'` : key} <value>`,
+        message: `must be a secret; set it with: pulumi config set --secret ${STRUCTURED_KEYS.has(key) ? `--path '${key}.<name>'` : key} <value>`,
       });
     }
   }

@@ -13,7 +13,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DatabaseExporter, EXPORTER_RESOURCES, ResourceRequirements } from "./config";
-import { prometheusPodLabels } from "./exporters";
 import { ImageName, images } from "./images";
 import {
   ScrapeTarget,
@@ -25,6 +24,7 @@ import {
   restrictedPodSecurity,
   selectorLabels,
   standardLabels,
+  prometheusPodLabels,
 } from "./kit";
 
 export type DatabaseType = DatabaseExporter["type"];

@@ -7,7 +7,6 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ResourceRequirements } from "./config";
 import {
-  PART_OF,
   ScrapeTarget,
   WorkloadIdentity,
   httpProbe,
@@ -19,12 +18,8 @@ import {
   restrictedPodSecurity,
   selectorLabels,
   standardLabels,
+  prometheusPodLabels,
 } from "./kit";
-
-/** The labels of the Prometheus pods of a stack: who may scrape the exporters. */
-export function prometheusPodLabels(environment: string): Record<string, string> {
-  return { "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": environment, "app.kubernetes.io/part-of": PART_OF };
-}
 
 // ---------------------------------------------------------------------------
 // node-exporter

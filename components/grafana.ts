@@ -16,6 +16,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as YAML from "yaml";
+import { publicHostname } from "./config";
 import type { ResourceRequirements, StackConfig, StorageSpec } from "./config";
 import { imageVersion } from "./images";
 import {
@@ -36,10 +37,14 @@ import {
   standardLabels,
   volumeOptions,
   oneAtATimeDisruptionBudget,
+  SERVICE_PORTS,
+  serviceUrl,
+  stackPods,
+  TRAEFIK_PODS,
 } from "./kit";
 
 /** Grafana's HTTP port (UI, API, /metrics). */
-export const GRAFANA_PORT = 3000;
+export const GRAFANA_PORT = SERVICE_PORTS.grafana;
 /** The uid of the official image's `grafana` user. */
 const GRAFANA_UID = 472;
 
@@ -131,26 +136,10 @@ export interface GrafanaArgs {
 // ---------------------------------------------------------------------------
 // URLs
 
-/** `http://<service>.<namespace>.svc:<port>`: how pods of the cluster reach a Service. */
-export function serviceUrl(service: string, namespace: string, port: number): string {
-  return `http://${service}.${namespace}.svc:${port}`;
-}
-
-/**
- * The hostname Grafana is served at publicly, if any: Traefik or the Cloudflare
- * tunnel exposes it and it has a hostname (config refuses an exposure without one).
- */
-export function grafanaPublicHostname(cfg: Pick<StackConfig, "traefik" | "cloudflare" | "hostnames">): string | undefined {
-  const exposed =
-    (cfg.traefik.enabled && cfg.traefik.expose.includes("grafana")) ||
-    (cfg.cloudflare.enabled && cfg.cloudflare.expose.includes("grafana"));
-  return exposed ? cfg.hostnames.grafana : undefined;
-}
-
 /** The Grafana component's args for a validated stack config. */
 export function grafanaArgs(cfg: StackConfig): GrafanaArgs {
   const g = cfg.grafana;
-  const publicHostname = grafanaPublicHostname(cfg);
+  const hostname = publicHostname(cfg, "grafana");
   return {
     namespace: cfg.namespace,
     environment: cfg.environment,
@@ -172,7 +161,7 @@ export function grafanaArgs(cfg: StackConfig): GrafanaArgs {
     storage: g.storage,
     protectVolume: cfg.protectVolumes,
     resources: g.resources,
-    ...(publicHostname ? { publicHostname } : {}),
+    ...(hostname ? { publicHostname: hostname } : {}),
     loki: cfg.loki.enabled,
     scrapeInterval: cfg.prometheus.scrapeInterval,
     ingressFromTraefik: cfg.traefik.enabled,
@@ -181,7 +170,7 @@ export function grafanaArgs(cfg: StackConfig): GrafanaArgs {
 }
 
 /** The scrape target of Grafana's own metrics, known before the component exists (Prometheus is built first). */
-export function grafanaScrapeTargets(args: Pick<GrafanaArgs, "namespace" | "environment">): ScrapeTarget[] {
+function grafanaScrapeTargets(args: Pick<GrafanaArgs, "namespace" | "environment">): ScrapeTarget[] {
   return [
     {
       job: "grafana",
@@ -312,7 +301,7 @@ export function grafanaDatasources(args: GrafanaDatasourcesArgs): Record<string,
       uid: "prometheus",
       type: "prometheus",
       access: "proxy",
-      url: serviceUrl("prometheus", args.namespace, 9090),
+      url: serviceUrl("prometheus", args.namespace, SERVICE_PORTS.prometheus),
       isDefault: true,
       editable: false,
       jsonData: {
@@ -327,7 +316,7 @@ export function grafanaDatasources(args: GrafanaDatasourcesArgs): Record<string,
       uid: "alertmanager",
       type: "alertmanager",
       access: "proxy",
-      url: serviceUrl("alertmanager", args.namespace, 9093),
+      url: serviceUrl("alertmanager", args.namespace, SERVICE_PORTS.alertmanager),
       isDefault: false,
       editable: false,
       jsonData: { implementation: "prometheus", handleGrafanaManagedAlerts: false },
@@ -339,7 +328,7 @@ export function grafanaDatasources(args: GrafanaDatasourcesArgs): Record<string,
       uid: "loki",
       type: "loki",
       access: "proxy",
-      url: serviceUrl("loki", args.namespace, 3100),
+      url: serviceUrl("loki", args.namespace, SERVICE_PORTS.loki),
       isDefault: false,
       editable: false,
       jsonData: { maxLines: 1000 },
@@ -734,10 +723,8 @@ export class Grafana extends pulumi.ComponentResource {
       // Every pod of the stack: Prometheus scrapes /metrics.
       { pods: { "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/instance": args.environment } },
     ];
-    if (args.ingressFromTraefik)
-      peers.push({ namespaces: { "kubernetes.io/metadata.name": "kube-system" }, pods: { "app.kubernetes.io/name": "traefik" } });
-    if (args.ingressFromCloudflared)
-      peers.push({ pods: { "app.kubernetes.io/name": "cloudflared", "app.kubernetes.io/instance": args.environment } });
+    if (args.ingressFromTraefik) peers.push(TRAEFIK_PODS);
+    if (args.ingressFromCloudflared) peers.push({ pods: stackPods("cloudflared", args.environment) });
     new k8s.networking.v1.NetworkPolicy(
       `${name}-network-policy`,
       { metadata: objectMeta(id, ns, "grafana"), spec: ingressPolicySpec(selector, [{ ports: [GRAFANA_PORT], from: peers }]) },

@@ -247,3 +247,31 @@ export function oneAtATimeDisruptionBudget(
     opts,
   );
 }
+
+/**
+ * The in-cluster ports of the stack's Services that other components and the
+ * exposing proxies reach (Service `<name>`, port `http`). One table: the datasources,
+ * the routes, the tunnel and the components themselves read it.
+ */
+export const SERVICE_PORTS = { grafana: 3000, prometheus: 9090, alertmanager: 9093, loki: 3100 } as const;
+
+/** `http://<service>.<namespace>.svc:<port>`: how pods of the cluster reach a Service. */
+export function serviceUrl(service: string, namespace: string, port: number): string {
+  return `http://${service}.${namespace}.svc:${port}`;
+}
+
+/** The pods of one workload of a stack, by its name and instance labels: who may connect. */
+export function stackPods(app: string, environment: string): Record<string, string> {
+  return { "app.kubernetes.io/name": app, "app.kubernetes.io/instance": environment };
+}
+
+/** The labels of a stack's Prometheus pods: who may scrape. */
+export function prometheusPodLabels(environment: string): Record<string, string> {
+  return { ...stackPods("prometheus", environment), "app.kubernetes.io/part-of": PART_OF };
+}
+
+/** Traefik's pods, where k3s installs it (kube-system): admitted to what Traefik publishes. */
+export const TRAEFIK_PODS: IngressPeer = {
+  namespaces: { "kubernetes.io/metadata.name": "kube-system" },
+  pods: { "app.kubernetes.io/name": "traefik" },
+};

@@ -30,11 +30,13 @@ import {
   standardLabels,
   volumeClaimTemplate,
   volumeOptions,
+  SERVICE_PORTS,
+  stackPods,
 } from "./kit";
 import { durationSeconds } from "./units";
 
 /** Loki's HTTP port (push, query, /ready, /metrics). */
-export const LOKI_PORT = 3100;
+export const LOKI_PORT = SERVICE_PORTS.loki;
 /** Loki's gRPC port: only the single binary's own modules talk on it, so no Service exposes it. */
 export const LOKI_GRPC_PORT = 9095;
 /** The uid of the official image's `loki` user. */
@@ -55,11 +57,6 @@ const CONFIG_FILE = "loki.yaml";
  * schema is a new entry with a future `from`, and Loki reads each period with its own.
  */
 export const LOKI_SCHEMA_FROM = "2024-04-01";
-
-/** The pods of a workload of a stack, by name: who may connect. */
-function podsOf(app: string, environment: string): Record<string, string> {
-  return { "app.kubernetes.io/name": app, "app.kubernetes.io/instance": environment };
-}
 
 const DAY_SECONDS = 24 * 3600;
 
@@ -285,11 +282,11 @@ export class Loki extends pulumi.ComponentResource {
     );
 
     // Grafana queries, Prometheus scrapes, the collector pushes: nobody else.
-    const clients: IngressPeer[] = [{ pods: podsOf("grafana", args.environment) }, { pods: podsOf("prometheus", args.environment) }];
+    const clients: IngressPeer[] = [{ pods: stackPods("grafana", args.environment) }, { pods: stackPods("prometheus", args.environment) }];
     if (args.logCollectorNamespace) {
       clients.push({
         namespaces: { "kubernetes.io/metadata.name": args.logCollectorNamespace },
-        pods: podsOf("promtail", args.environment),
+        pods: stackPods("promtail", args.environment),
       });
     }
     new k8s.networking.v1.NetworkPolicy(

@@ -13,7 +13,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { appRecordingRules } from "./app-rules";
-import { AppTarget, RUNBOOK_BASE_URL, ResourceRequirements, StackConfig, StorageSpec } from "./config";
+import { AppTarget, RUNBOOK_BASE_URL, ResourceRequirements, StackConfig, StorageSpec, exposedBy, publicHostname } from "./config";
 import { DATABASE_LABEL, EXPORTER_KINDS, EXPORTER_LABEL } from "./exporter-sidecars";
 import {
   IngressPeer,
@@ -33,6 +33,9 @@ import {
   volumeClaimTemplate,
   volumeOptions,
   oneAtATimeDisruptionBudget,
+  SERVICE_PORTS,
+  serviceUrl,
+  TRAEFIK_PODS,
 } from "./kit";
 import { durationSeconds } from "./units";
 
@@ -40,7 +43,7 @@ import { durationSeconds } from "./units";
 // Fixed names and paths
 
 /** Port of the `prometheus` Service and container. */
-export const PROMETHEUS_PORT = 9090;
+export const PROMETHEUS_PORT = SERVICE_PORTS.prometheus;
 
 /** Where the container finds what it reads; the config names these paths. */
 export const PROMETHEUS_PATHS = {
@@ -135,15 +138,10 @@ export interface PrometheusArgs {
   ingressFromCloudflared?: boolean;
 }
 
-/** Whether a service is published by Traefik or the Cloudflare tunnel. */
-function exposed(cfg: Pick<StackConfig, "traefik" | "cloudflare">, via: "traefik" | "cloudflare"): boolean {
-  return cfg[via].enabled && cfg[via].expose.includes("prometheus");
-}
-
 /** The Prometheus component's args for a validated stack config (secrets wrapped in pulumi.secret). */
 export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
   const p = cfg.prometheus;
-  const publicHostname = exposed(cfg, "traefik") || exposed(cfg, "cloudflare") ? cfg.hostnames.prometheus : undefined;
+  const hostname = publicHostname(cfg, "prometheus");
   return {
     namespace: cfg.namespace,
     environment: cfg.environment,
@@ -168,9 +166,9 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
     storage: p.storage,
     resources: p.resources,
     protectVolumes: cfg.protectVolumes,
-    ...(publicHostname ? { publicHostname } : {}),
-    ingressFromTraefik: exposed(cfg, "traefik"),
-    ingressFromCloudflared: exposed(cfg, "cloudflare"),
+    ...(hostname ? { publicHostname: hostname } : {}),
+    ingressFromTraefik: exposedBy(cfg, "prometheus", "traefik"),
+    ingressFromCloudflared: exposedBy(cfg, "prometheus", "cloudflare"),
   };
 }
 
@@ -184,7 +182,7 @@ export function prometheusIdentity(environment: string): WorkloadIdentity {
 
 /** `http://prometheus.<namespace>.svc:9090`. */
 export function prometheusInClusterUrl(namespace: string): string {
-  return `http://prometheus.${namespace}.svc:${PROMETHEUS_PORT}`;
+  return serviceUrl("prometheus", namespace, PROMETHEUS_PORT);
 }
 
 /** Prometheus' own metrics, scraped by every replica. */
@@ -837,8 +835,7 @@ export class Prometheus extends pulumi.ComponentResource {
 
     // Grafana, the other replica and any pod of the stack query or scrape Prometheus; the exposing proxies reach the UI.
     const clients: IngressPeer[] = [{ pods: {} }];
-    if (args.ingressFromTraefik)
-      clients.push({ namespaces: { "kubernetes.io/metadata.name": "kube-system" }, pods: { "app.kubernetes.io/name": "traefik" } });
+    if (args.ingressFromTraefik) clients.push(TRAEFIK_PODS);
     if (args.ingressFromCloudflared) clients.push({ pods: { "app.kubernetes.io/name": "cloudflared" } });
     new k8s.networking.v1.NetworkPolicy(
       `${name}-network-policy`,

@@ -13,7 +13,6 @@ import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
 import * as YAML from "yaml";
 import type { ResourceRequirements, StackConfig } from "./config";
-import { prometheusPodLabels } from "./exporters";
 import {
   ScrapeTarget,
   WorkloadIdentity,
@@ -26,6 +25,8 @@ import {
   scratchVolume,
   selectorLabels,
   standardLabels,
+  serviceUrl,
+  prometheusPodLabels,
 } from "./kit";
 import { LOKI_PORT } from "./loki";
 
@@ -131,7 +132,7 @@ export function promtailConfig(args: PromtailConfigArgs): Record<string, unknown
     positions: { filename: `${PROMTAIL_PATHS.positions}/positions.yaml` },
     clients: [
       {
-        url: `http://loki.${args.lokiNamespace}.svc:${LOKI_PORT}/loki/api/v1/push`,
+        url: `${serviceUrl("loki", args.lokiNamespace, LOKI_PORT)}/loki/api/v1/push`,
         // Keep retrying for about 3.5 minutes (backoff 0.5s doubling to 30s, 12 tries: Loki restarting, a node drain) before dropping a batch.
         backoff_config: { min_period: "500ms", max_period: "30s", max_retries: 12 },
       },

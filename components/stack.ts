@@ -7,7 +7,7 @@ import { Promtail, promtailArgs } from "./promtail";
 import type { ScrapeTarget } from "./kit";
 import { Alertmanager, alertmanagerArgs } from "./alertmanager";
 import { CloudflareTunnel, cloudflareTunnelArgs } from "./cloudflare-tunnel";
-import { Grafana, grafanaArgs, grafanaScrapeTargets } from "./grafana";
+import { Grafana, grafanaArgs } from "./grafana";
 import { MonitoringNamespace } from "./namespace";
 import { Prometheus, prometheusArgs } from "./prometheus";
 import { TraefikExposure, traefikExposureArgs } from "./traefik";
@@ -125,21 +125,22 @@ export class MonitoringStack extends pulumi.ComponentResource {
       scrapeTargets.push(...promtail.scrapeTargets);
     }
 
+    // -- grafana --
+    this.grafana = new Grafana(`${name}-grafana`, grafanaArgs(cfg), { parent: this, dependsOn: [ns] });
+    scrapeTargets.push(...this.grafana.scrapeTargets);
+
     // -- prometheus --
-    // Every component's metrics (Grafana's are known before it exists), and alerts to every Alertmanager peer.
+    // Every component's metrics, and alerts to every Alertmanager peer.
     const prometheus = new Prometheus(
       `${name}-prometheus`,
       {
         ...prometheusArgs(cfg),
-        scrapeTargets: [...scrapeTargets, ...grafanaScrapeTargets({ namespace: cfg.namespace, environment: cfg.environment })],
+        scrapeTargets,
         alertmanager: alertmanager.peers,
       },
       { parent: this, dependsOn: [ns] },
     );
     this.prometheusUrl = prometheus.url;
-
-    // -- grafana --
-    this.grafana = new Grafana(`${name}-grafana`, grafanaArgs(cfg), { parent: this, dependsOn: [ns] });
 
     this.registerOutputs({
       namespace: this.namespace,

@@ -8,10 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { ExposedService, StackConfig } from "./config";
-import { stackLabels } from "./kit";
-
-/** The in-cluster Service port of each service the stack can publish (Service `<name>`, port `http`). */
-export const EXPOSED_SERVICE_PORTS: Record<ExposedService, number> = { grafana: 3000, prometheus: 9090, alertmanager: 9093 };
+import { stackLabels, SERVICE_PORTS } from "./kit";
 
 /**
  * Services that have no login of their own: anyone who reaches them can read every
@@ -171,7 +168,7 @@ export function ingressRoute(args: {
           kind: "Rule",
           match: `Host(\`${route.hostname}\`)`,
           middlewares,
-          services: [{ kind: "Service", name: route.service, namespace: args.namespace, port: EXPOSED_SERVICE_PORTS[route.service] }],
+          services: [{ kind: "Service", name: route.service, namespace: args.namespace, port: SERVICE_PORTS[route.service] }],
         },
       ],
       tls: args.tls,

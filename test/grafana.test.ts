@@ -18,7 +18,6 @@ import {
   grafanaDashboardProviders,
   grafanaDatasources,
   grafanaIni,
-  grafanaPublicHostname,
   iniText,
   planDashboardConfigMaps,
   readDashboards,
@@ -28,6 +27,7 @@ import { K8sObject, Rendered, kubernetesYaml, renderRun } from "../scripts/lib/r
 import { RunResult, SecretValue, runProgram } from "../scripts/lib/runner";
 import { objectOf, objectsOf, render, renderStack, ALONE } from "./support/render";
 import { schemaProblems } from "./support/schema";
+import { publicHostname } from "../components/config";
 
 // ---------------------------------------------------------------------------
 // Fixtures
@@ -282,11 +282,14 @@ describe("provisioning", () => {
 
   test("Grafana is public when Traefik or the tunnel exposes it", () => {
     const cfg = (traefik: boolean, traefikExpose: string[], cloudflare: boolean, cloudflareExpose: string[]) =>
-      grafanaPublicHostname({
-        traefik: { enabled: traefik, expose: traefikExpose } as never,
-        cloudflare: { enabled: cloudflare, expose: cloudflareExpose } as never,
-        hostnames: { grafana: "grafana.example.com" },
-      });
+      publicHostname(
+        {
+          traefik: { enabled: traefik, expose: traefikExpose } as never,
+          cloudflare: { enabled: cloudflare, expose: cloudflareExpose } as never,
+          hostnames: { grafana: "grafana.example.com" },
+        },
+        "grafana",
+      );
     expect(cfg(true, ["grafana"], false, ["grafana"])).toBe("grafana.example.com");
     expect(cfg(false, ["grafana"], true, ["grafana"])).toBe("grafana.example.com");
     expect(cfg(true, ["prometheus"], true, [])).toBeUndefined();
