@@ -16,7 +16,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as YAML from "yaml";
-import { publicHostname } from "./config";
+import { exposedBy, publicHostname } from "./config";
 import type { ResourceRequirements, StackConfig, StorageSpec } from "./config";
 import { imageVersion } from "./images";
 import {
@@ -164,8 +164,8 @@ export function grafanaArgs(cfg: StackConfig): GrafanaArgs {
     ...(hostname ? { publicHostname: hostname } : {}),
     loki: cfg.loki.enabled,
     scrapeInterval: cfg.prometheus.scrapeInterval,
-    ingressFromTraefik: cfg.traefik.enabled,
-    ingressFromCloudflared: cfg.cloudflare.enabled,
+    ingressFromTraefik: exposedBy(cfg, "grafana", "traefik"),
+    ingressFromCloudflared: exposedBy(cfg, "grafana", "cloudflare"),
   };
 }
 

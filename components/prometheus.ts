@@ -36,6 +36,7 @@ import {
   SERVICE_PORTS,
   serviceUrl,
   TRAEFIK_PODS,
+  stackPods,
 } from "./kit";
 import { durationSeconds } from "./units";
 
@@ -836,7 +837,7 @@ export class Prometheus extends pulumi.ComponentResource {
     // Grafana, the other replica and any pod of the stack query or scrape Prometheus; the exposing proxies reach the UI.
     const clients: IngressPeer[] = [{ pods: {} }];
     if (args.ingressFromTraefik) clients.push(TRAEFIK_PODS);
-    if (args.ingressFromCloudflared) clients.push({ pods: { "app.kubernetes.io/name": "cloudflared" } });
+    if (args.ingressFromCloudflared) clients.push({ pods: stackPods("cloudflared", args.environment) });
     new k8s.networking.v1.NetworkPolicy(
       `${name}-network-policy`,
       { metadata: objectMeta(id, ns, "prometheus"), spec: ingressPolicySpec(selector, [{ ports: [PROMETHEUS_PORT], from: clients }]) },

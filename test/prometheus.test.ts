@@ -946,7 +946,7 @@ describe("Prometheus component", () => {
         namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
         podSelector: { matchLabels: { "app.kubernetes.io/name": "traefik" } },
       },
-      { podSelector: { matchLabels: { "app.kubernetes.io/name": "cloudflared" } } },
+      { podSelector: { matchLabels: { "app.kubernetes.io/name": "cloudflared", "app.kubernetes.io/instance": "staging" } } },
     ]);
   });
 

@@ -114,3 +114,17 @@ describe("stored data", () => {
     expect(rendered.kubernetes.filter(holdsData).filter((o) => o.protect)).toEqual([]);
   });
 });
+
+test("a service admits only the proxies that publish it", async () => {
+  // Production: Traefik publishes Prometheus and Alertmanager, the tunnel publishes Grafana.
+  const rendered = await renderStack({ stack: "production" });
+  const peersOf = (name: string) =>
+    JSON.stringify(
+      rendered.kubernetes.find((o) => o.object.kind === "NetworkPolicy" && o.object.metadata.name === name && o.component === name)?.object
+        .spec,
+    );
+  expect(peersOf("grafana")).toContain('"app.kubernetes.io/name":"cloudflared"');
+  expect(peersOf("grafana")).not.toContain('"app.kubernetes.io/name":"traefik"');
+  expect(peersOf("prometheus")).toContain('"app.kubernetes.io/name":"traefik"');
+  expect(peersOf("prometheus")).not.toContain('"app.kubernetes.io/name":"cloudflared"');
+});
