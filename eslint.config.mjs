@@ -3,7 +3,7 @@ import tseslint from "typescript-eslint";
 import pulumi from "@pulumi/eslint-plugin";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "out/", "bin/", "coverage/", "**/*.js", "**/*.mjs"] },
+  { ignores: ["node_modules/", "out/", "bin/", "coverage/", ".tools/", "**/*.js", "**/*.mjs"] },
   ...tseslint.configs.recommended,
   {
     // Pulumi's rules need type information: an Output in a template literal is a bug only the types reveal.

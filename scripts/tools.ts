@@ -1,0 +1,185 @@
+/**
+ * `npm run tools [-- --check] [-- <binary> ...]`: builds the pinned tool set (scripts/lib/tools.ts)
+ * from its Go modules into .tools/bin/, only what is missing or stale, then installs the
+ * Pulumi resource plugins into .tools/pulumi-home and prints every tool with its version.
+ *
+ * A binary is fresh when its embedded build information (`go version -m`) names the
+ * pinned upstream module version and the same linker flags; anything else is rebuilt.
+ * Go's module and build caches make a rebuild after a bump cost only what changed.
+ * `--check` builds nothing and exits 1 when a tool is missing or stale.
+ */
+import { execFileSync, spawnSync } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { BIN_DIR, PULUMI_HOME, TOOLS, TOOLS_DIR, Tool, UNAVAILABLE, binPath, goModRequire } from "./lib/tools";
+
+class ToolError extends Error {}
+
+function ldflagsOf(tool: Tool): string {
+  return ["-s", "-w", ...tool.ldflags].join(" ");
+}
+
+/** Go's environment for the builds: the pinned go.sum is the only source of truth. */
+function goEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, GOFLAGS: "-mod=readonly -trimpath", GOTOOLCHAIN: "local", CGO_ENABLED: "0" };
+}
+
+function requireGo(): string {
+  const result = spawnSync("go", ["env", "GOVERSION"], { encoding: "utf8" });
+  if (result.error || result.status !== 0) {
+    throw new ToolError("Go is not installed: install Go 1.26 or newer (https://go.dev/doc/install), then run `npm run tools` again.");
+  }
+  const version = result.stdout.trim();
+  const match = /^go1\.(\d+)/.exec(version);
+  if (!match || Number(match[1]) < 26) {
+    throw new ToolError(`Go 1.26 or newer is needed to build the tools (found ${version}).`);
+  }
+  return version;
+}
+
+/**
+ * Why a binary needs building, or undefined when it is fresh. The module version comes from
+ * the binary's build information; -trimpath keeps linker flags out of it, so the release
+ * stamp is read back from the binary's own version output where it has one.
+ */
+function staleness(tool: Tool, moduleVersion: string): string | undefined {
+  const bin = binPath(tool.binary);
+  if (!fs.existsSync(bin)) return "missing";
+  const info = spawnSync("go", ["version", "-m", bin], { encoding: "utf8" });
+  if (info.status !== 0) return "no build information";
+  const escaped = tool.upstream.replace(/[.]/g, "\\.");
+  const built = new RegExp(`^\\s*(?:mod|dep)\\s+${escaped}\\s+(\\S+)`, "m").exec(info.stdout);
+  if (!built) return `built from another module than ${tool.upstream}`;
+  if (built[1] !== moduleVersion) return `built from ${built[1]}, pinned ${moduleVersion}`;
+  if (tool.versionArgs && !versionLine(tool).includes(tool.release.replace(/^v/, ""))) {
+    return `reports another version than ${tool.release}`;
+  }
+  return undefined;
+}
+
+/** Where Go keeps the upstream module's files (downloading it if needed). */
+function moduleDir(tool: Tool, moduleVersion: string): string {
+  const result = spawnSync("go", ["mod", "download", "-json", `${tool.upstream}@${moduleVersion}`], {
+    cwd: path.join(TOOLS_DIR, tool.module),
+    env: goEnv(),
+    encoding: "utf8",
+  });
+  const info = JSON.parse(result.stdout || "{}") as { Dir?: string; Error?: string };
+  if (result.status !== 0 || !info.Dir) {
+    throw new ToolError(`cannot download ${tool.upstream}@${moduleVersion}: ${info.Error ?? result.stderr}`);
+  }
+  return info.Dir;
+}
+
+/** Writes the data files the package embeds (see Tool.embeds). */
+function writeEmbeds(tool: Tool, moduleVersion: string): void {
+  if (!tool.embeds) return;
+  const dir = moduleDir(tool, moduleVersion);
+  for (const embed of tool.embeds) {
+    const data = JSON.parse(fs.readFileSync(path.join(dir, embed.from), "utf8")) as Record<string, unknown>;
+    if (embed.stampVersion) data.version = tool.release.replace(/^v/, "");
+    fs.writeFileSync(path.join(TOOLS_DIR, tool.module, embed.to), JSON.stringify(data));
+  }
+}
+
+function build(tool: Tool, moduleVersion: string): void {
+  writeEmbeds(tool, moduleVersion);
+  const out = binPath(tool.binary);
+  const tmp = `${out}.partial`;
+  const started = Date.now();
+  process.stdout.write(`  building ${tool.binary} (${tool.release}) ... `);
+  const result = spawnSync("go", ["build", "-ldflags", ldflagsOf(tool), "-o", tmp, tool.pkg], {
+    cwd: path.join(TOOLS_DIR, tool.module),
+    env: goEnv(),
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (result.status !== 0) {
+    fs.rmSync(tmp, { force: true });
+    process.stdout.write("failed\n");
+    throw new ToolError(`go build of ${tool.pkg} (tools/${tool.module}) failed:\n${result.stderr || result.error}`);
+  }
+  fs.renameSync(tmp, out);
+  process.stdout.write(`${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+}
+
+function fileDigest(file: string): string {
+  return crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+}
+
+/** Installs a resource plugin into PULUMI_HOME, as `pulumi plugin install --file` does for users. */
+function installPlugin(tool: Tool): void {
+  if (!tool.plugin) return;
+  const version = tool.release.replace(/^v/, "");
+  const installed = path.join(PULUMI_HOME, "plugins", `resource-${tool.plugin}-v${version}`, tool.binary);
+  if (fs.existsSync(installed) && fileDigest(installed) === fileDigest(binPath(tool.binary))) return;
+  fs.rmSync(path.dirname(installed), { recursive: true, force: true });
+  fs.rmSync(`${path.dirname(installed)}.lock`, { force: true });
+  execFileSync(binPath("pulumi"), ["plugin", "install", "resource", tool.plugin, version, "--file", binPath(tool.binary)], {
+    env: { ...process.env, PULUMI_HOME, PULUMI_SKIP_UPDATE_CHECK: "true" },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+}
+
+function versionLine(tool: Tool): string {
+  if (!tool.versionArgs) return `${tool.release} (resource plugin; go version -m: ${tool.upstream})`;
+  const result = spawnSync(binPath(tool.binary), tool.versionArgs, {
+    encoding: "utf8",
+    env: { ...process.env, PULUMI_HOME, PULUMI_SKIP_UPDATE_CHECK: "true" },
+  });
+  const text = `${result.stdout}${result.stderr}`.trim().split("\n")[0] ?? "";
+  return text || `(no version output, exit ${result.status})`;
+}
+
+function main(argv: string[]): number {
+  const check = argv.includes("--check");
+  const only = argv.filter((a) => !a.startsWith("--"));
+  const unknown = only.filter((name) => !TOOLS.some((t) => t.binary === name));
+  if (unknown.length > 0) {
+    throw new ToolError(`unknown tool ${unknown.join(", ")}; the tools are: ${TOOLS.map((t) => t.binary).join(", ")}`);
+  }
+  const selected = TOOLS.filter((t) => only.length === 0 || only.includes(t.binary));
+  if (!check) {
+    console.log(`Go: ${requireGo()}`);
+  }
+  fs.mkdirSync(BIN_DIR, { recursive: true });
+
+  let stale = 0;
+  for (const tool of selected) {
+    const moduleVersion = goModRequire(tool.module, tool.upstream);
+    if (!moduleVersion) throw new ToolError(`tools/${tool.module}/go.mod does not require ${tool.upstream}`);
+    const why = staleness(tool, moduleVersion);
+    if (why === undefined) continue;
+    if (check) {
+      console.log(`  ${tool.binary}: ${why}`);
+      stale++;
+      continue;
+    }
+    build(tool, moduleVersion);
+  }
+  if (check && stale > 0) {
+    console.log(`${stale} tool(s) missing or stale: run \`npm run tools\`.`);
+    return 1;
+  }
+  if (!check) for (const tool of selected) installPlugin(tool);
+
+  console.log(`Tools in ${path.relative(process.cwd(), BIN_DIR) || BIN_DIR}:`);
+  for (const tool of selected) console.log(`  ${tool.binary.padEnd(28)} ${versionLine(tool)}`);
+  if (only.length === 0) {
+    console.log("Not buildable here:");
+    for (const u of UNAVAILABLE) console.log(`  ${u.what}: ${u.why}`);
+  }
+  return 0;
+}
+
+try {
+  process.exitCode = main(process.argv.slice(2));
+} catch (err) {
+  if (err instanceof ToolError) {
+    console.error(`npm run tools: ${err.message}`);
+    process.exitCode = 1;
+  } else {
+    throw err;
+  }
+}
