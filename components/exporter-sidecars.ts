@@ -109,6 +109,10 @@ export interface SidecarDatabase {
  * seccomp), since the pod's own security context belongs to the workload's owner.
  * No readiness probe: in someone else's pod, an exporter that is not ready would take
  * the database out of its Service. A database outage shows as `*_up == 0` instead.
+ * The DSN is optional for the same reason: with the Secret or its key missing, the kubelet
+ * would refuse to start the container (CreateContainerConfigError), and the pod, database
+ * included, would never be Ready. Without its DSN the exporter starts and reports the
+ * database down, which alerts.
  */
 export function exporterSidecarContainer(database: SidecarDatabase): k8s.types.input.core.v1.Container {
   const kind = EXPORTER_KINDS[database.type];
@@ -116,7 +120,9 @@ export function exporterSidecarContainer(database: SidecarDatabase): k8s.types.i
     name: `${database.type}-exporter`,
     image: images[kind.image],
     args: [...kind.args],
-    env: [{ name: kind.dsnEnv, valueFrom: { secretKeyRef: { name: database.dsnSecret.name, key: database.dsnSecret.key } } }],
+    env: [
+      { name: kind.dsnEnv, valueFrom: { secretKeyRef: { name: database.dsnSecret.name, key: database.dsnSecret.key, optional: true } } },
+    ],
     ports: [{ name: kind.portName, containerPort: kind.port, protocol: "TCP" }],
     // A TCP probe: an HTTP probe of /metrics would query the database every time.
     livenessProbe: { tcpSocket: { port: kind.portName }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },

@@ -72,7 +72,7 @@ describe("exporterSidecarContainer", () => {
       name: "postgres-exporter",
       image: images.postgresExporter,
       args: ["--web.listen-address=:9187"],
-      env: [{ name: "DATA_SOURCE_NAME", valueFrom: { secretKeyRef: { name: "pg", key: "dsn" } } }],
+      env: [{ name: "DATA_SOURCE_NAME", valueFrom: { secretKeyRef: { name: "pg", key: "dsn", optional: true } } }],
       ports: [{ name: "pg-metrics", containerPort: 9187, protocol: "TCP" }],
       livenessProbe: { tcpSocket: { port: "pg-metrics" }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
       resources: EXPORTER_LIMITS,
@@ -86,7 +86,7 @@ describe("exporterSidecarContainer", () => {
   ] as const)("a %s exporter: its image, DSN variable and port", (type, image, env, port) => {
     const c = exporterSidecarContainer({ name: "db", type, dsnSecret: { name: "s", key: "k" } });
     expect(c).toMatchObject({ name: `${type}-exporter`, image, ports: [{ containerPort: port }], securityContext: RESTRICTED_CONTAINER });
-    expect(c.env).toEqual([{ name: env, valueFrom: { secretKeyRef: { name: "s", key: "k" } } }]);
+    expect(c.env).toEqual([{ name: env, valueFrom: { secretKeyRef: { name: "s", key: "k", optional: true } } }]);
     expect(c.args).toContain(`--web.listen-address=:${port}`);
     expect(c.readinessProbe).toBeUndefined();
   });
@@ -142,7 +142,12 @@ describe("a sidecar", () => {
                 name: "postgres-exporter",
                 image: images.postgresExporter,
                 args: ["--web.listen-address=:9187"],
-                env: [{ name: "DATA_SOURCE_NAME", valueFrom: { secretKeyRef: { name: "postgres-exporter", key: "DATA_SOURCE_NAME" } } }],
+                env: [
+                  {
+                    name: "DATA_SOURCE_NAME",
+                    valueFrom: { secretKeyRef: { name: "postgres-exporter", key: "DATA_SOURCE_NAME", optional: true } },
+                  },
+                ],
                 ports: [{ name: "pg-metrics", containerPort: 9187, protocol: "TCP" }],
                 livenessProbe: { tcpSocket: { port: "pg-metrics" }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
                 resources: EXPORTER_LIMITS,
@@ -307,7 +312,7 @@ describe("a standalone exporter", () => {
       spec: { template: { spec: { containers: Array<{ env: unknown }> } } };
     };
     expect(deployment.spec.template.spec.containers[0].env).toEqual([
-      { name: "MONGODB_URI", valueFrom: { secretKeyRef: { name: "events-mongodb-exporter", key: "MONGODB_URI" } } },
+      { name: "MONGODB_URI", valueFrom: { secretKeyRef: { name: "events-mongodb-exporter", key: "MONGODB_URI", optional: true } } },
     ]);
   });
 });
@@ -427,9 +432,11 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
       (mine.find((p) => p.object.kind === kind)?.object.spec as { template: { spec: { containers: Array<{ env: unknown }> } } }).template
         .spec.containers[0].env;
     expect(env("StatefulSet")).toEqual([
-      { name: "DATA_SOURCE_NAME", valueFrom: { secretKeyRef: { name: "postgres-exporter", key: "DATA_SOURCE_NAME" } } },
+      { name: "DATA_SOURCE_NAME", valueFrom: { secretKeyRef: { name: "postgres-exporter", key: "DATA_SOURCE_NAME", optional: true } } },
     ]);
-    expect(env("Deployment")).toEqual([{ name: "REDIS_ADDR", valueFrom: { secretKeyRef: { name: "redis-exporter", key: "REDIS_ADDR" } } }]);
+    expect(env("Deployment")).toEqual([
+      { name: "REDIS_ADDR", valueFrom: { secretKeyRef: { name: "redis-exporter", key: "REDIS_ADDR", optional: true } } },
+    ]);
     expect(rendered.kubernetes.filter((o) => o.component === "exporter-sidecars" && o.object.kind === "Secret")).toEqual([]);
   });
 
