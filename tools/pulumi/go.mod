@@ -2,13 +2,11 @@ module github.com/monitoring-stack/tools/pulumi
 
 go 1.26
 
-// pkg/v3 builds against the sdk/v3 of the same release (upstream replaces it with ../sdk).
+// Upstream's pkg/go.mod points sdk/v3 at ../sdk (pinned below to the same release) and
+// swaps the clipboard module for a fork; a replace is not inherited, so it is repeated here.
 replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e
 
-tool (
-	github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
-	github.com/pulumi/pulumi/sdk/v3
-)
+tool github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 
 require (
 	cel.dev/expr v0.25.2 // indirect
