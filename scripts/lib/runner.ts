@@ -25,6 +25,8 @@ export interface RecordedResource {
   inputs: Record<string, unknown>;
   /** The resource options the engine would act on. */
   options: { protect: boolean; retainOnDelete: boolean; deleteBeforeReplace: boolean; ignoreChanges: string[] };
+  /** URNs of the resources it depends on (dependsOn and the Outputs among its inputs), as the engine records them. */
+  dependencies: string[];
 }
 
 export interface RunResult {
@@ -125,6 +127,7 @@ interface RegisterRequest {
   getRetainondelete(): boolean;
   getDeletebeforereplace(): boolean;
   getIgnorechangesList(): string[];
+  getDependenciesList(): string[];
 }
 interface MockMonitorInternals {
   resources: Map<string, unknown>;
@@ -193,6 +196,7 @@ export async function runProgram(input: RunInput): Promise<RunResult> {
             deleteBeforeReplace: req.getDeletebeforereplace(),
             ignoreChanges: req.getIgnorechangesList(),
           },
+          dependencies: [...req.getDependenciesList()].sort(),
         });
         await register(req, callback);
       } finally {

@@ -1,6 +1,7 @@
 /**
  * Reads a stack's config the way the Pulumi CLI hands it to the program: from
- * Pulumi.yaml (project name) and Pulumi.<stack>.yaml, with `--set` overrides.
+ * Pulumi.<stack>.yaml, with `--set` overrides, then Pulumi.yaml's declared defaults
+ * applied and its declarations enforced as the CLI does (./project-config.ts).
  * Secure values cannot be decrypted offline; unless `--set` gives them, they
  * become visible placeholders.
  */
@@ -8,6 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { SECRET_KEYS } from "../../components/config";
+import { applyProjectConfig, readProjectFile } from "./project-config";
 
 export interface StackConfigInput {
   project: string;
@@ -29,9 +31,7 @@ export function placeholderFor(key: string): string {
 }
 
 export function readProjectName(root = ROOT): string {
-  const doc = YAML.parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { name?: string };
-  if (!doc?.name) throw new Error("Pulumi.yaml has no project name");
-  return doc.name;
+  return readProjectFile(root).name;
 }
 
 function replaceSecure(value: unknown, key: string, placeholders: string[]): { value: unknown; secret: boolean } {
@@ -83,7 +83,8 @@ function setPath(target: Record<string, unknown>, parts: string[], value: unknow
  * (`prometheus.retention=10d`); a value is YAML (`apps=[{name: api, url: ...}]`).
  */
 export function readStackConfig(stack: string, sets: string[] = [], root = ROOT): StackConfigInput {
-  const project = readProjectName(root);
+  const projectFile = readProjectFile(root);
+  const project = projectFile.name;
   const file = path.join(root, `Pulumi.${stack}.yaml`);
   if (!fs.existsSync(file)) throw new Error(`no stack file ${path.relative(process.cwd(), file) || file}`);
   const doc = (YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
@@ -119,10 +120,15 @@ export function readStackConfig(stack: string, sets: string[] = [], root = ROOT)
     if ((SECRET_KEYS as readonly string[]).includes(first) && key.startsWith(`${project}:`)) secret.add(key);
   }
 
+  // What `pulumi preview` and `up` do before the program runs: refuse a stack that lacks a
+  // required key or sets one of the wrong type, and fill in the declared defaults.
+  const applied = applyProjectConfig(projectFile, stack, values, secret);
+  if (applied.error) throw new Error(`${applied.error} (as the Pulumi CLI would report it, from Pulumi.yaml's config declarations)`);
+
   return {
     project,
     stack,
-    config: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, toWire(v)])),
+    config: Object.fromEntries(Object.entries(applied.values).map(([k, v]) => [k, toWire(v)])),
     secretKeys: [...secret].sort(),
     placeholders,
   };

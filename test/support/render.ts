@@ -1,7 +1,9 @@
 /** Test helpers around the shared mocks runner and renderer. */
 import { Rendered, RenderedObject, renderRun } from "../../scripts/lib/render";
 import { renderStack } from "../../scripts/lib/render-stack";
+import { applyProjectConfig, readProjectFile } from "../../scripts/lib/project-config";
 import { RunInput, runProgram } from "../../scripts/lib/runner";
+import { ROOT } from "../../scripts/lib/stackfile";
 
 export { renderStack };
 
@@ -10,18 +12,25 @@ export function render(stack: string, sets: string[] = []): Promise<Rendered> {
   return renderStack({ stack, sets, showSecrets: true });
 }
 
-/** Runs the program with an inline config (full keys are prefixed with the project). */
+/**
+ * Runs the program with an inline config (full keys are prefixed with the project),
+ * after Pulumi.yaml's declared defaults are applied as the Pulumi CLI applies them.
+ */
 export async function renderConfig(
   stack: string,
   config: Record<string, unknown>,
   secrets: Record<string, unknown> = {},
 ): Promise<Rendered> {
   const wire = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+  const secretKeys = Object.keys(secrets).map((k) => `monitoring:${k}`);
+  const given = Object.fromEntries([...Object.entries(config), ...Object.entries(secrets)].map(([k, v]) => [`monitoring:${k}`, v]));
+  const applied = applyProjectConfig(readProjectFile(ROOT), stack, given, new Set(secretKeys));
+  if (applied.error) throw new Error(applied.error);
   const input: RunInput = {
     project: "monitoring",
     stack,
-    config: Object.fromEntries([...Object.entries(config), ...Object.entries(secrets)].map(([k, v]) => [`monitoring:${k}`, wire(v)])),
-    secretKeys: Object.keys(secrets).map((k) => `monitoring:${k}`),
+    config: Object.fromEntries(Object.entries(applied.values).map(([k, v]) => [k, wire(v)])),
+    secretKeys,
   };
   return renderRun(await runProgram(input), true);
 }
