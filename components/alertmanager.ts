@@ -27,8 +27,9 @@ import {
   restrictedPodSecurity,
   selectorLabels,
   spreadAcrossNodes,
+  claimRetentionPolicy,
+  statefulSetClaims,
   volumeClaimTemplate,
-  volumeOptions,
   oneAtATimeDisruptionBudget,
   SERVICE_PORTS,
   serviceUrl,
@@ -248,11 +249,15 @@ export interface AlertmanagerArgs {
   repeatInterval: string;
   /** Receivers with their webhook URLs (plain here; the component keeps them in a Kubernetes Secret). None: the `null` receiver and a warning. */
   receivers: AlertReceivers;
-  /** Volume of each peer, for silences and the notification log. */
+  /** Volume of each peer, for silences and the notification log: a claim `data-alertmanager-<ordinal>` per peer. */
   storage: StorageSpec;
   /** Requests and limits of the Alertmanager container. */
   resources: ResourceRequirements;
-  /** Protect the volumes from deletion by update or destroy. Default false. */
+  /**
+   * Protect each peer's claim (silences, notification log) from deletion and replacement,
+   * and keep it in the cluster when it leaves the stack (`protect` + `retainOnDelete`).
+   * Default false: the claims go with the stack.
+   */
   protectVolumes?: boolean;
   /** The URL users reach Alertmanager at, used in links of messages. Default: the in-cluster Service URL. */
   externalUrl?: string;
@@ -309,6 +314,8 @@ export class Alertmanager extends pulumi.ComponentResource {
   /** Alertmanager's own metrics. */
   public readonly scrapeTargets: ScrapeTarget[];
   public readonly statefulSet: k8s.apps.v1.StatefulSet;
+  /** The data claim of each peer, by ordinal: the only objects that hold silences and the notification log. */
+  public readonly claims: k8s.core.v1.PersistentVolumeClaim[];
 
   constructor(name: string, args: AlertmanagerArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before anything is registered, so that a refused input leaves nothing half-made.
@@ -326,6 +333,8 @@ export class Alertmanager extends pulumi.ComponentResource {
     const ns = args.namespace;
     const clustered = args.replicas > 1;
     const serviceName = "alertmanager";
+    // The StatefulSet: its pods are alertmanager-<ordinal>, its claims data-alertmanager-<ordinal>.
+    const statefulSetName = "alertmanager";
     const meshServiceName = "alertmanager-cluster";
     const inClusterUrl = serviceUrl(serviceName, ns, ALERTMANAGER_PORT);
 
@@ -382,7 +391,7 @@ export class Alertmanager extends pulumi.ComponentResource {
 
     const peerFlags = Array.from(
       { length: args.replicas },
-      (_, i) => `--cluster.peer=alertmanager-${i}.${meshServiceName}.${ns}.svc:${MESH_PORT}`,
+      (_, i) => `--cluster.peer=${statefulSetName}-${i}.${meshServiceName}.${ns}.svc:${MESH_PORT}`,
     );
     const clusterFlags = clustered
       ? [`--cluster.listen-address=0.0.0.0:${MESH_PORT}`, `--cluster.advertise-address=$(POD_IP):${MESH_PORT}`, ...peerFlags]
@@ -457,22 +466,40 @@ export class Alertmanager extends pulumi.ComponentResource {
       ],
     };
 
+    // Each peer's silences and notification log live on its claim, made here so that Pulumi
+    // owns (and, in a stack that keeps its data, protects) it; the controller adopts it.
+    this.claims = statefulSetClaims(
+      `${name}-data`,
+      {
+        id,
+        namespace: ns,
+        statefulSet: statefulSetName,
+        replicas: args.replicas,
+        storage: args.storage,
+        protect: args.protectVolumes ?? false,
+      },
+      this,
+    );
     // No checksum annotation on the pod template: a config change must reload, not restart.
     this.statefulSet = new k8s.apps.v1.StatefulSet(
       `${name}-statefulset`,
       {
-        metadata: objectMeta(id, ns, "alertmanager"),
+        metadata: objectMeta(id, ns, statefulSetName),
         spec: {
           serviceName: meshService.metadata.name,
           replicas: args.replicas,
           // Peers do not need each other to start; starting them together forms the cluster sooner.
           podManagementPolicy: "Parallel",
           selector: { matchLabels: selector },
-          template: { metadata: { labels: objectMeta(id, ns, "alertmanager").labels }, spec: podSpec },
+          // Deleting, replacing or scaling down the StatefulSet never deletes a peer's silences.
+          persistentVolumeClaimRetentionPolicy: claimRetentionPolicy(),
+          template: { metadata: { labels: objectMeta(id, ns, statefulSetName).labels }, spec: podSpec },
           volumeClaimTemplates: [volumeClaimTemplate(id, "data", args.storage)],
         },
       },
-      { parent: this, ...volumeOptions(args.protectVolumes ?? false) },
+      // Not protected: it holds no data (its claims do), and a change of its immutable
+      // fields must be able to replace it.
+      { parent: this, dependsOn: this.claims },
     );
 
     if (clustered) {

@@ -36,6 +36,7 @@ import {
   spreadAcrossNodes,
   standardLabels,
   volumeOptions,
+  DATA_CLAIM_ANNOTATIONS,
   oneAtATimeDisruptionBudget,
   SERVICE_PORTS,
   serviceUrl,
@@ -110,9 +111,19 @@ export interface GrafanaArgs {
   adminPassword?: pulumi.Input<string>;
   /** External database for Grafana's own state. Default: SQLite on the volume. */
   database?: GrafanaDatabase;
-  /** Volume for SQLite and plugins (size and StorageClass). Not created with `database` and more than one replica. */
+  /**
+   * Volume for SQLite and plugins (size and StorageClass), claim `grafana`. With `database`
+   * and more than one replica the pods share no volume: the claim is then not created, or,
+   * with `protectVolume`, kept but not mounted.
+   */
   storage: StorageSpec;
-  /** Protect the volume from deletion by update or destroy. Default false. */
+  /**
+   * Protect the claim (SQLite: users, dashboards saved in the UI, alerts) from deletion and
+   * replacement, and keep it in the cluster when it leaves the stack (`protect` +
+   * `retainOnDelete`). The claim then stays even when a switch to an external database
+   * with several replicas stops using it, so that the switch never makes Pulumi delete a
+   * protected resource. Default false: the claim goes with the stack or when unused.
+   */
   protectVolume?: boolean;
   /** Requests and limits of the Grafana container. */
   resources: ResourceRequirements;
@@ -528,6 +539,8 @@ export class Grafana extends pulumi.ComponentResource {
   public readonly scrapeTargets: ScrapeTarget[];
   /** The ConfigMap keys of the shipped dashboards (`<folder>__<file>`). */
   public readonly dashboardKeys: string[];
+  /** The data claim (`grafana`), when there is one: the only object that holds Grafana's own state. */
+  public readonly claims: k8s.core.v1.PersistentVolumeClaim[];
 
   constructor(name: string, args: GrafanaArgs, opts?: pulumi.ComponentResourceOptions) {
     // Refuse bad input before anything is registered, so that nothing half-built is left behind.
@@ -614,20 +627,25 @@ export class Grafana extends pulumi.ComponentResource {
     const folders = [...new Set(plans.map((p) => p.folder))];
 
     const externalDbCluster = args.database !== undefined && replicas > 1;
-    const claim = externalDbCluster
-      ? undefined
-      : new k8s.core.v1.PersistentVolumeClaim(
-          `${name}-data`,
-          {
-            metadata: objectMeta(id, ns, "grafana"),
-            spec: {
-              accessModes: ["ReadWriteOnce"],
-              ...(args.storage.storageClass ? { storageClassName: args.storage.storageClass } : {}),
-              resources: { requests: { storage: args.storage.size } },
+    const protectVolume = args.protectVolume ?? false;
+    const claim =
+      externalDbCluster && !protectVolume
+        ? undefined
+        : new k8s.core.v1.PersistentVolumeClaim(
+            `${name}-data`,
+            {
+              metadata: objectMeta(id, ns, "grafana", { annotations: DATA_CLAIM_ANNOTATIONS }),
+              spec: {
+                accessModes: ["ReadWriteOnce"],
+                ...(args.storage.storageClass ? { storageClassName: args.storage.storageClass } : {}),
+                resources: { requests: { storage: args.storage.size } },
+              },
             },
-          },
-          { ...child, ...volumeOptions(args.protectVolume ?? false) },
-        );
+            { ...child, ...volumeOptions(protectVolume) },
+          );
+    // Several pods on an external database share no volume; a protected claim stays unmounted.
+    const mounted = externalDbCluster ? undefined : claim;
+    this.claims = claim ? [claim] : [];
 
     const itemsOf = (key: string) => [{ key, path: key }];
     const volumes: k8s.types.input.core.v1.Volume[] = [
@@ -644,8 +662,8 @@ export class Grafana extends pulumi.ComponentResource {
           ],
         },
       },
-      claim
-        ? { name: "data", persistentVolumeClaim: { claimName: claim.metadata.name } }
+      mounted
+        ? { name: "data", persistentVolumeClaim: { claimName: mounted.metadata.name } }
         : // Sessions, alerts and users live in the external database; this holds plugins and caches.
           { name: "data", emptyDir: { sizeLimit: args.storage.size } },
       scratchVolume("tmp"),
@@ -680,7 +698,7 @@ export class Grafana extends pulumi.ComponentResource {
           replicas,
           selector: { matchLabels: selector },
           // A ReadWriteOnce volume cannot be attached to the old and the new pod at once.
-          strategy: claim ? { type: "Recreate" } : { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+          strategy: mounted ? { type: "Recreate" } : { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
           template: {
             metadata: { labels: standardLabels(id), annotations: { "checksum/config": checksum } },
             spec: {

@@ -28,8 +28,9 @@ import {
   scratchVolume,
   selectorLabels,
   standardLabels,
+  claimRetentionPolicy,
+  statefulSetClaims,
   volumeClaimTemplate,
-  volumeOptions,
   SERVICE_PORTS,
   stackPods,
 } from "./kit";
@@ -51,6 +52,8 @@ export const LOKI_PATHS = {
   rules: "/etc/loki/rules",
 };
 const CONFIG_FILE = "loki.yaml";
+/** Name of the StatefulSet; its claim is `data-loki-0`. */
+const STATEFULSET_NAME = "loki";
 
 /**
  * The day the schema below starts. Never edit it once logs are stored: a later
@@ -156,12 +159,23 @@ export interface LokiArgs {
   environment: string;
   /** How long logs are kept (config loki.retention: staging 3d, production 7d): whole days, at least one. */
   retention: string;
-  /** The volume of the StatefulSet (config loki.storage: staging 10Gi, production 30Gi). */
+  /** The volume of the StatefulSet, claim `data-loki-0` (config loki.storage: staging 10Gi, production 30Gi). */
   storage: StorageSpec;
   /** Requests and limits of the Loki container (config loki.resources). */
   resources: ResourceRequirements;
-  /** Protect the volume from deletion by update or destroy (config protectVolumes). Default false. */
+  /**
+   * Protect the claim (the stored logs) from deletion and replacement, and keep it in the
+   * cluster when it leaves the stack (`protect` + `retainOnDelete`; config protectVolumes).
+   * Default false: the claim goes with the stack.
+   */
   protectVolumes?: boolean;
+  /**
+   * Only the data claim, no workload: Loki is turned off (config loki.enabled false) in a
+   * stack that protects its volumes. The claim stays, still protected, with the logs on
+   * it, so that turning Loki off never makes Pulumi delete a protected resource, and
+   * turning it on again finds its logs. Default false.
+   */
+  dataOnly?: boolean;
   /**
    * Namespace of the log collector's pods (the agents namespace), admitted to push.
    * Default: none, so only Grafana and Prometheus reach Loki.
@@ -169,8 +183,12 @@ export interface LokiArgs {
   logCollectorNamespace?: string;
 }
 
-/** The Loki component's args for a validated stack config. */
-export function lokiArgs(cfg: StackConfig): LokiArgs {
+/**
+ * The Loki component's args for a validated stack config: undefined when Loki is off and
+ * nothing of it is kept; `dataOnly` when it is off in a stack that protects its volumes.
+ */
+export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
+  if (!cfg.loki.enabled && !cfg.protectVolumes) return undefined;
   return {
     namespace: cfg.namespace,
     environment: cfg.environment,
@@ -178,6 +196,7 @@ export function lokiArgs(cfg: StackConfig): LokiArgs {
     storage: cfg.loki.storage,
     resources: cfg.loki.resources,
     protectVolumes: cfg.protectVolumes,
+    ...(cfg.loki.enabled ? {} : { dataOnly: true }),
     ...(cfg.logCollector.enabled ? { logCollectorNamespace: `${cfg.namespace}-agents` } : {}),
   };
 }
@@ -194,11 +213,14 @@ function checkedArgs(name: string, args: LokiArgs): LokiArgs {
 
 /** Single-binary Loki with its volume, Service, NetworkPolicy and scrape target. */
 export class Loki extends pulumi.ComponentResource {
-  /** In-cluster URL of the `loki` Service (Grafana's datasource, the collector's push base). */
-  public readonly url: pulumi.Output<string>;
-  /** Loki's own metrics (job `loki`). */
+  /** In-cluster URL of the `loki` Service (Grafana's datasource, the collector's push base); undefined with `dataOnly`. */
+  public readonly url: pulumi.Output<string> | undefined;
+  /** Loki's own metrics (job `loki`); none with `dataOnly`. */
   public readonly scrapeTargets: ScrapeTarget[];
-  public readonly statefulSet: k8s.apps.v1.StatefulSet;
+  /** The StatefulSet; undefined with `dataOnly`. */
+  public readonly statefulSet: k8s.apps.v1.StatefulSet | undefined;
+  /** The data claim (`data-loki-0`): the only object that holds logs. */
+  public readonly claims: k8s.core.v1.PersistentVolumeClaim[];
 
   constructor(name: string, args: LokiArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before anything is registered, so that a refused input leaves nothing half-made.
@@ -206,6 +228,21 @@ export class Loki extends pulumi.ComponentResource {
     const id: WorkloadIdentity = { name: "loki", component: "log-store", instance: args.environment, image: "loki" };
     const selector = selectorLabels(id);
     const ns = args.namespace;
+
+    // The logs live on this claim, made here so that Pulumi owns (and, in a stack that
+    // keeps its data, protects) it; the StatefulSet's controller adopts it.
+    this.claims = statefulSetClaims(
+      `${name}-data`,
+      { id, namespace: ns, statefulSet: STATEFULSET_NAME, replicas: 1, storage: args.storage, protect: args.protectVolumes ?? false },
+      this,
+    );
+    if (args.dataOnly) {
+      this.url = undefined;
+      this.scrapeTargets = [];
+      this.statefulSet = undefined;
+      this.registerOutputs({ scrapeTargets: this.scrapeTargets });
+      return;
+    }
 
     const configYaml = YAML.stringify(lokiConfig({ retention: args.retention }), { lineWidth: 0, aliasDuplicateObjects: false });
     // A stable name, so that the pod template below always mounts the same ConfigMap.
@@ -269,16 +306,20 @@ export class Loki extends pulumi.ComponentResource {
     this.statefulSet = new k8s.apps.v1.StatefulSet(
       `${name}-statefulset`,
       {
-        metadata: objectMeta(id, ns, "loki"),
+        metadata: objectMeta(id, ns, STATEFULSET_NAME),
         spec: {
           serviceName: service.metadata.name,
           replicas: 1,
           selector: { matchLabels: selector },
+          // Deleting or replacing the StatefulSet never deletes the stored logs.
+          persistentVolumeClaimRetentionPolicy: claimRetentionPolicy(),
           template: { metadata: { labels: standardLabels(id), annotations: { "checksum/config": checksum } }, spec: podSpec },
           volumeClaimTemplates: [volumeClaimTemplate(id, "data", args.storage)],
         },
       },
-      { parent: this, ...volumeOptions(args.protectVolumes ?? false) },
+      // Not protected: it holds no data (its claim does), and a change of its immutable
+      // fields must be able to replace it.
+      { parent: this, dependsOn: this.claims },
     );
 
     // Grafana queries, Prometheus scrapes, the collector pushes: nobody else.

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { stackLabels } from "./kit";
+import { stackLabels, volumeOptions } from "./kit";
 
 /** Pod Security Standard levels (https://kubernetes.io/docs/concepts/security/pod-security-standards/). */
 export type PodSecurityLevel = "restricted" | "baseline" | "privileged";
@@ -16,6 +16,14 @@ export interface MonitoringNamespaceArgs {
    * agents that need host access live in a namespace of their own at "privileged".
    */
   podSecurity?: PodSecurityLevel;
+  /**
+   * The namespace holds data claims that the stack keeps (config protectVolumes): protect
+   * the Namespace and keep it in the cluster when it leaves the stack (`protect` +
+   * `retainOnDelete`). Deleting a namespace deletes every claim in it, protected or not,
+   * and with them the data of volumes whose reclaim policy is Delete (local-path's).
+   * Default false.
+   */
+  keepsData?: boolean;
   /** Default requests and limits of containers that declare none (the LimitRange). */
   containerDefaults?: {
     requests: { cpu: string; memory: string };
@@ -47,7 +55,11 @@ export class MonitoringNamespace extends pulumi.ComponentResource {
       "pod-security.kubernetes.io/warn": audit === "restricted" ? "restricted" : "baseline",
     };
 
-    this.namespace = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: args.name, labels } }, { parent: this });
+    this.namespace = new k8s.core.v1.Namespace(
+      `${name}-namespace`,
+      { metadata: { name: args.name, labels } },
+      { parent: this, ...volumeOptions(args.keepsData ?? false) },
+    );
     this.name = this.namespace.metadata.name;
 
     new k8s.networking.v1.NetworkPolicy(

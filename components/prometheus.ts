@@ -30,8 +30,9 @@ import {
   selectorLabels,
   spreadAcrossNodes,
   standardLabels,
+  claimRetentionPolicy,
+  statefulSetClaims,
   volumeClaimTemplate,
-  volumeOptions,
   oneAtATimeDisruptionBudget,
   SERVICE_PORTS,
   serviceUrl,
@@ -55,6 +56,9 @@ export const PROMETHEUS_PATHS = {
   data: "/prometheus",
   serviceAccountDir: "/var/run/secrets/kubernetes.io/serviceaccount",
 } as const;
+
+/** Name of the StatefulSet; its replicas' claims are `data-prometheus-<ordinal>`. */
+const STATEFULSET_NAME = "prometheus";
 
 /** Keys of the ConfigMaps (unique within the component: each becomes files/prometheus/<key>). */
 export const CONFIG_KEY = "prometheus.yml";
@@ -125,11 +129,15 @@ export interface PrometheusArgs {
   runbookBaseUrl?: string;
   /** Directory of the alert rule files (every `*.yml` in it). Default: the repository's rules/. */
   rulesDir?: string;
-  /** The volume of each replica (its claim template). */
+  /** The volume of each replica: a claim `data-prometheus-<ordinal>` per replica. */
   storage: StorageSpec;
   /** Requests and limits of the Prometheus container. */
   resources: ResourceRequirements;
-  /** Protect the StatefulSet, whose claim template holds the data, from deletion by update or destroy. Default false. */
+  /**
+   * Protect each replica's claim (the stored metrics) from deletion and replacement, and keep
+   * it in the cluster when it leaves the stack (`protect` + `retainOnDelete`). Default false:
+   * the claims go with the stack.
+   */
   protectVolumes?: boolean;
   /** Public hostname when Traefik or the Cloudflare tunnel exposes Prometheus: links in alerts point there. Default: the in-cluster URL. */
   publicHostname?: string;
@@ -673,6 +681,8 @@ export class Prometheus extends pulumi.ComponentResource {
   /** The rule files shipped in the `prometheus-rules` ConfigMap, by key. */
   public readonly ruleFiles: Record<string, string>;
   public readonly statefulSet: k8s.apps.v1.StatefulSet;
+  /** The data claim of each replica, by ordinal: the only objects that hold metrics. */
+  public readonly claims: k8s.core.v1.PersistentVolumeClaim[];
 
   constructor(name: string, args: PrometheusArgs, opts?: pulumi.ComponentResourceOptions) {
     const { config, ruleFiles } = planPrometheus(name, args, opts?.parent);
@@ -783,18 +793,32 @@ export class Prometheus extends pulumi.ComponentResource {
       ...(remoteWriteSecret ? [{ name: "remote-write", mountPath: PROMETHEUS_PATHS.remoteWriteDir, readOnly: true }] : []),
     ];
 
+    // Each replica's metrics live on its claim, made here so that Pulumi owns (and, in a
+    // stack that keeps its data, protects) it; the StatefulSet's controller adopts it.
+    this.claims = statefulSetClaims(
+      `${name}-data`,
+      {
+        id,
+        namespace: ns,
+        statefulSet: STATEFULSET_NAME,
+        replicas: args.replicas,
+        storage: args.storage,
+        protect: args.protectVolumes ?? false,
+      },
+      this,
+    );
     this.statefulSet = new k8s.apps.v1.StatefulSet(
       `${name}-statefulset`,
       {
-        metadata: objectMeta(id, ns, "prometheus"),
+        metadata: objectMeta(id, ns, STATEFULSET_NAME),
         spec: {
           serviceName: service.metadata.name,
           replicas: args.replicas,
           // Replicas are independent copies: start and replace them in parallel.
           podManagementPolicy: "Parallel",
           selector: { matchLabels: selector },
-          // Deleting or scaling down the StatefulSet never deletes a replica's stored metrics.
-          persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+          // Deleting, replacing or scaling down the StatefulSet never deletes a replica's stored metrics.
+          persistentVolumeClaimRetentionPolicy: claimRetentionPolicy(),
           template: {
             metadata: { labels: objectMeta(id, ns, "prometheus").labels },
             spec: {
@@ -827,7 +851,9 @@ export class Prometheus extends pulumi.ComponentResource {
           volumeClaimTemplates: [volumeClaimTemplate(id, "data", args.storage)],
         },
       },
-      { parent: this, ...volumeOptions(args.protectVolumes ?? false) },
+      // Not protected: it holds no data (its claims do), and a change of its immutable
+      // fields must be able to replace it.
+      { parent: this, dependsOn: this.claims },
     );
 
     if (ha) {

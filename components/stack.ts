@@ -41,9 +41,10 @@ export class MonitoringStack extends pulumi.ComponentResource {
   constructor(name: string, args: MonitoringStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitoring:index:MonitoringStack", name, {}, opts);
     const cfg = args.config;
+    // The stack's namespace holds every data claim: kept, like them, when the stack keeps its data.
     const ns = new MonitoringNamespace(
       `${name}-ns`,
-      { name: cfg.namespace, environment: cfg.environment, podSecurity: "restricted" },
+      { name: cfg.namespace, environment: cfg.environment, podSecurity: "restricted", keepsData: cfg.protectVolumes },
       { parent: this },
     );
     this.namespace = ns.name;
@@ -116,8 +117,10 @@ export class MonitoringStack extends pulumi.ComponentResource {
 
     // -- logs --
     // Loki in the stack namespace; Promtail on every node, in the agents namespace (host log access).
-    if (cfg.loki.enabled) {
-      const loki = new Loki(`${name}-loki`, lokiArgs(cfg), { parent: this, dependsOn: [ns] });
+    // Loki turned off in a stack that protects its volumes keeps its data claim (lokiArgs: dataOnly).
+    const lokiConfig = lokiArgs(cfg);
+    if (lokiConfig) {
+      const loki = new Loki(`${name}-loki`, lokiConfig, { parent: this, dependsOn: [ns] });
       scrapeTargets.push(...loki.scrapeTargets);
     }
     if (cfg.logCollector.enabled) {

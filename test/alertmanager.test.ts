@@ -575,6 +575,7 @@ describe.each(STACKS)("the %s stack's Alertmanager (amtool 0.25)", (stack) => {
     expect(mine.map((o) => o.object.kind).sort()).toEqual(
       [
         ...(stack === "production" ? ["PodDisruptionBudget"] : []),
+        ...Array.from({ length: stack === "production" ? 3 : 1 }, () => "PersistentVolumeClaim"),
         "ConfigMap",
         "NetworkPolicy",
         "Secret",

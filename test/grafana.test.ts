@@ -647,6 +647,23 @@ describe("Grafana: workload", () => {
     });
   });
 
+  test("several replicas on an external database in a stack that protects its volumes: the claim stays, protected and unmounted", async () => {
+    const { rendered, run } = await renderGrafana({
+      replicas: 2,
+      protectVolume: true,
+      database: { type: "postgres", host: "pg:5432", name: "grafana", user: "grafana", password: "pw-for-the-db" },
+    });
+    // The same resource as with one replica on SQLite: switching never makes Pulumi delete a protected claim.
+    const single = await renderGrafana({ protectVolume: true });
+    const urnOf = (r: RunResult) => r.resources.find((res) => res.type === "kubernetes:core/v1:PersistentVolumeClaim")?.urn;
+    expect(urnOf(run)).toBe(urnOf(single.run));
+    expect(
+      rendered.kubernetes.filter((o) => o.object.kind === "PersistentVolumeClaim").map((o) => [o.object.metadata.name, o.protect]),
+    ).toEqual([["grafana", true]]);
+    expect(podOf(rendered).volumes.find((v) => v.name === "data")).toEqual({ name: "data", emptyDir: { sizeLimit: "2Gi" } });
+    expect(deploymentOf(rendered).strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+  });
+
   test("one replica on an external database keeps its volume for plugins", async () => {
     const { rendered } = await renderGrafana({ database: { type: "mysql", host: "db", name: "g", user: "g", password: "pw" } });
     expect(objectsOf(rendered, "PersistentVolumeClaim", "grafana")).toHaveLength(1);

@@ -153,10 +153,11 @@ describe("Loki alone", () => {
     ({ run, rendered } = await renderLoki(BASE_ARGS));
   });
 
-  test("its objects are a ConfigMap, a Service, a StatefulSet and a NetworkPolicy, all valid and labelled", () => {
+  test("its objects are a ConfigMap, a Service, a StatefulSet, its claim and a NetworkPolicy, all valid and labelled", () => {
     expect(rendered.kubernetes.map((o) => `${o.object.kind}/${o.object.metadata.name}`).sort()).toEqual([
       "ConfigMap/loki-config",
       "NetworkPolicy/loki",
+      "PersistentVolumeClaim/data-loki-0",
       "Service/loki",
       "StatefulSet/loki",
     ]);
@@ -164,8 +165,61 @@ describe("Loki alone", () => {
       expect(schemaProblems(o.object)).toEqual([]);
       expect(o.component).toBe("loki");
       expect(o.object.metadata.namespace).toBe("monitoring");
-      expect(o.object.metadata.labels).toMatchObject({ ...SELECTOR, "app.kubernetes.io/version": "3.5.3" });
+      // The claim carries its template's labels (the selector), as the StatefulSet controller would make it.
+      const version = o.object.kind === "PersistentVolumeClaim" ? {} : { "app.kubernetes.io/version": "3.5.3" };
+      expect(o.object.metadata.labels).toEqual(expect.objectContaining({ ...SELECTOR, ...version }));
     }
+  });
+
+  test("the claim is the one the StatefulSet controller would make from its template, and the StatefulSet waits for it", () => {
+    const sts = objectOf(rendered, "StatefulSet", "loki");
+    const spec = sts.spec as {
+      persistentVolumeClaimRetentionPolicy: unknown;
+      volumeClaimTemplates: Array<{ metadata: object; spec: object }>;
+    };
+    const [template] = spec.volumeClaimTemplates;
+    expect(objectOf(rendered, "PersistentVolumeClaim", "data-loki-0")).toEqual({
+      apiVersion: "v1",
+      kind: "PersistentVolumeClaim",
+      metadata: { ...template.metadata, name: "data-loki-0", namespace: "monitoring", annotations: { "pulumi.com/skipAwait": "true" } },
+      spec: template.spec,
+    });
+    expect(spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: "Retain", whenScaled: "Retain" });
+    const claimUrn = run.resources.find((r) => r.type === "kubernetes:core/v1:PersistentVolumeClaim")?.urn;
+    expect(claimUrn).toBeDefined();
+    expect(run.resources.find((r) => r.type === "kubernetes:apps/v1:StatefulSet")?.dependencies).toContain(claimUrn);
+  });
+
+  test("the claim is protected and kept in the cluster only with protectVolumes; the StatefulSet never is", async () => {
+    const options = (r: RunResult) =>
+      Object.fromEntries(
+        r.resources
+          .filter((res) => res.custom)
+          .map((res) => [res.type.split(":").pop(), res.options.protect && res.options.retainOnDelete]),
+      );
+    expect(options((await renderLoki({ ...BASE_ARGS, protectVolumes: true })).run)).toEqual({
+      ConfigMap: false,
+      Service: false,
+      PersistentVolumeClaim: true,
+      StatefulSet: false,
+      NetworkPolicy: false,
+    });
+    expect(options(run).PersistentVolumeClaim).toBe(false);
+  });
+
+  test("dataOnly keeps the claim, protected, and nothing else: Loki off in a stack that keeps its data", async () => {
+    const parked = await renderLoki({ ...BASE_ARGS, protectVolumes: true, dataOnly: true });
+    expect(parked.rendered.kubernetes.map((o) => [`${o.object.kind}/${o.object.metadata.name}`, o.protect])).toEqual([
+      ["PersistentVolumeClaim/data-loki-0", true],
+    ]);
+    // The same resource as when Loki runs: Pulumi sees no delete and no replacement.
+    const running = await renderLoki({ ...BASE_ARGS, protectVolumes: true });
+    const urnOf = (r: RunResult) => r.resources.find((res) => res.type === "kubernetes:core/v1:PersistentVolumeClaim")?.urn;
+    expect(urnOf(parked.run)).toBe(urnOf(running.run));
+    expect(objectOf(parked.rendered, "PersistentVolumeClaim", "data-loki-0")).toEqual(
+      objectOf(running.rendered, "PersistentVolumeClaim", "data-loki-0"),
+    );
+    expect(parked.run.outputs).toEqual({ scrapeTargets: [] });
   });
 
   test("the ConfigMap holds lokiConfig as YAML, rendered to files/loki/loki.yaml", () => {
@@ -293,7 +347,13 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
 
   test("deploys Loki with the profile's retention, size and resources, every object valid", () => {
     const mine = rendered.kubernetes.filter((o) => o.component === "loki");
-    expect(mine.map((o) => o.object.kind).sort()).toEqual(["ConfigMap", "NetworkPolicy", "Service", "StatefulSet"]);
+    expect(mine.map((o) => o.object.kind).sort()).toEqual([
+      "ConfigMap",
+      "NetworkPolicy",
+      "PersistentVolumeClaim",
+      "Service",
+      "StatefulSet",
+    ]);
     for (const o of mine) {
       expect(schemaProblems(o.object)).toEqual([]);
       expect(o.object.metadata.labels?.["app.kubernetes.io/instance"]).toBe(stack);
@@ -317,8 +377,10 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
   });
 
   test(`the volume is ${stack === "production" ? "" : "not "}protected from update and destroy`, () => {
-    const sts = rendered.kubernetes.filter((o) => o.component === "loki" && o.object.kind === "StatefulSet");
-    expect(sts.map((o) => o.protect)).toEqual([stack === "production"]);
+    const claims = rendered.kubernetes.filter((o) => o.component === "loki" && o.object.kind === "PersistentVolumeClaim");
+    expect(claims.map((o) => [o.object.metadata.name, o.protect])).toEqual([["data-loki-0", stack === "production"]]);
+    expect(objectOf(rendered, "StatefulSet", "loki")).toBeDefined();
+    expect(rendered.kubernetes.find((o) => o.object.kind === "StatefulSet" && o.component === "loki")?.protect).toBe(false);
   });
 
   test("the stack no longer warns that Loki or the log collector are not deployed", () => {
@@ -331,4 +393,20 @@ test("Loki can be turned off with the log collector", async () => {
   expect(rendered.kubernetes.filter((o) => o.component === "loki")).toEqual([]);
   expect(objectsOf(rendered, "StatefulSet", "loki")).toEqual([]);
   expect(rendered.files.get("grafana/datasources.yaml")).not.toContain("http://loki.");
+});
+
+test("turned off in a stack that protects its volumes, Loki leaves only its protected claim, and the stack says so", async () => {
+  const rendered = await render("production", ["loki.enabled=false", "logCollector.enabled=false"]);
+  expect(
+    rendered.kubernetes.filter((o) => o.component === "loki").map((o) => [`${o.object.kind}/${o.object.metadata.name}`, o.protect]),
+  ).toEqual([["PersistentVolumeClaim/data-loki-0", true]]);
+  expect(rendered.files.get("grafana/datasources.yaml")).not.toContain("http://loki.");
+  expect(
+    (
+      YAML.parse(rendered.files.get("prometheus/prometheus.yml") ?? "") as { scrape_configs: Array<{ job_name: string }> }
+    ).scrape_configs.map((j) => j.job_name),
+  ).not.toContain("loki");
+  expect(rendered.warnings.filter((w) => w.includes("monitoring:loki.enabled"))).toEqual([
+    expect.stringContaining("Loki's claim data-loki-0 stays, protected"),
+  ]);
 });

@@ -53,6 +53,21 @@ describe("MonitoringNamespace", () => {
     });
   });
 
+  test("a namespace that keeps data is protected and kept in the cluster when removed, so that no delete cascades into its claims", async () => {
+    const options = async (keepsData?: boolean) =>
+      Object.fromEntries(
+        (
+          await renderNamespace({ name: "monitoring", environment: "production", ...(keepsData === undefined ? {} : { keepsData }) })
+        ).run.resources
+          .filter((r) => r.custom)
+          .map((r) => [r.type.split(":").pop(), { protect: r.options.protect, retainOnDelete: r.options.retainOnDelete }]),
+      );
+    const none = { protect: false, retainOnDelete: false };
+    expect(await options(true)).toEqual({ Namespace: { protect: true, retainOnDelete: true }, NetworkPolicy: none, LimitRange: none });
+    expect(await options(false)).toEqual({ Namespace: none, NetworkPolicy: none, LimitRange: none });
+    expect(await options()).toEqual({ Namespace: none, NetworkPolicy: none, LimitRange: none });
+  });
+
   test("every child is parented to the component", async () => {
     const { run } = await renderNamespace({ name: "monitoring", environment: "staging" });
     for (const r of run.resources.filter((res) => res.custom)) expect(r.parents).toContain("monitoring:index:MonitoringNamespace");

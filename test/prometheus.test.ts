@@ -801,7 +801,7 @@ describe("Prometheus component", () => {
     for (const o of prometheusObjects(rendered)) expect(schemaProblems(o)).toEqual([]);
   });
 
-  test("the StatefulSet, whose claim template holds the data, is protected where the config says so, and nothing else is", async () => {
+  test("each replica's claim is protected where the config says so, and nothing else is (the StatefulSet holds no data)", async () => {
     // protect and retainOnDelete are resource options, which the mocks do not record: a transformation sees them.
     const protectedNames = async (protectVolumes: boolean) => {
       const seen: pulumi.ResourceTransformationArgs[] = [];
@@ -815,8 +815,50 @@ describe("Prometheus component", () => {
       });
       return seen.filter((a) => a.opts.protect || a.opts.retainOnDelete).map((a) => [a.name, a.opts.protect, a.opts.retainOnDelete]);
     };
-    expect(await protectedNames(true)).toEqual([["prometheus-statefulset", true, true]]);
+    expect(await protectedNames(true)).toEqual([["prometheus-data-0", true, true]]);
     expect(await protectedNames(false)).toEqual([]);
+  });
+
+  test("one claim per replica, named and shaped as the StatefulSet controller would make it from its template; the StatefulSet waits for them", async () => {
+    const run = await runProgram({
+      ...ALONE,
+      program: async () => {
+        new Prometheus("prometheus", stagingArgs({ replicas: 3, storage: { size: "20Gi", storageClass: "local-path" } }));
+        return {};
+      },
+    });
+    const rendered = renderRun(run, true);
+    const sts = objectOf(rendered, "StatefulSet", "prometheus").spec as {
+      persistentVolumeClaimRetentionPolicy: unknown;
+      volumeClaimTemplates: Array<{ metadata: { name: string }; spec: object }>;
+    };
+    const [template] = sts.volumeClaimTemplates;
+    expect(objectsOf(rendered, "PersistentVolumeClaim")).toEqual(
+      [0, 1, 2].map((ordinal) => ({
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: {
+          ...template.metadata,
+          name: `${template.metadata.name}-prometheus-${ordinal}`,
+          namespace: "monitoring",
+          annotations: { "pulumi.com/skipAwait": "true" },
+        },
+        spec: { accessModes: ["ReadWriteOnce"], storageClassName: "local-path", resources: { requests: { storage: "20Gi" } } },
+      })),
+    );
+    expect(template.spec).toEqual({
+      accessModes: ["ReadWriteOnce"],
+      storageClassName: "local-path",
+      resources: { requests: { storage: "20Gi" } },
+    });
+    expect(sts.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: "Retain", whenScaled: "Retain" });
+    const claimUrns = run.resources.filter((r) => r.type === "kubernetes:core/v1:PersistentVolumeClaim").map((r) => r.urn);
+    expect(run.resources.find((r) => r.type === "kubernetes:apps/v1:StatefulSet")?.dependencies).toEqual(expect.arrayContaining(claimUrns));
+    expect(run.resources.filter((r) => r.type === "kubernetes:core/v1:PersistentVolumeClaim").map((r) => r.name)).toEqual([
+      "prometheus-data-0",
+      "prometheus-data-1",
+      "prometheus-data-2",
+    ]);
   });
 
   test("remote write credentials come from a Secret mounted as files; the password is never in the ConfigMap and is redacted in the default render", async () => {
@@ -1132,10 +1174,11 @@ describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (
         "ConfigMap/prometheus-config",
         "ConfigMap/prometheus-rules",
         "NetworkPolicy/prometheus",
+        "PersistentVolumeClaim/data-prometheus-0",
         "Service/prometheus",
         "ServiceAccount/prometheus",
         "StatefulSet/prometheus",
-        ...(stack === "production" ? ["PodDisruptionBudget/prometheus"] : []),
+        ...(stack === "production" ? ["PodDisruptionBudget/prometheus", "PersistentVolumeClaim/data-prometheus-1"] : []),
       ].sort(),
     );
     for (const o of objects) {

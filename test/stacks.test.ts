@@ -6,8 +6,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { images } from "../components/images";
-import { kubernetesYaml, writeRender } from "../scripts/lib/render";
-import { renderStack } from "./support/render";
+import { Rendered, kubernetesYaml, renderRun, writeRender } from "../scripts/lib/render";
+import { RunResult, runProgram } from "../scripts/lib/runner";
+import { readStackConfig } from "../scripts/lib/stackfile";
+import { objectOf, objectsOf, renderStack } from "./support/render";
 import { schemaProblems } from "./support/schema";
 
 const STACKS = ["staging", "production"] as const;
@@ -95,24 +97,93 @@ test("the images list pins every image to an exact version", () => {
   }
 });
 
-describe("stored data", () => {
-  interface WithClaims {
-    spec?: { volumeClaimTemplates?: unknown[] };
+describe.each(STACKS)("stored data in the %s stack", (stack) => {
+  // What holds metrics, logs, silences and Grafana's own state: every claim, explicit Pulumi
+  // resources; and, where the stack keeps its data, the namespace they live in (deleting a
+  // namespace deletes its claims).
+  const keeps = stack === "production";
+  let run: RunResult;
+  let rendered: Rendered;
+  beforeAll(async () => {
+    const input = readStackConfig(stack);
+    run = await runProgram({ project: input.project, stack, config: input.config, secretKeys: input.secretKeys });
+    rendered = renderRun(run, true);
+  });
+
+  interface StatefulSetSpec {
+    replicas: number;
+    persistentVolumeClaimRetentionPolicy?: unknown;
+    volumeClaimTemplates?: Array<{ metadata: { name: string; labels: Record<string, string> }; spec: object }>;
   }
-  const holdsData = (o: { object: { kind: string } }) =>
-    o.object.kind === "PersistentVolumeClaim" || ((o.object as WithClaims).spec?.volumeClaimTemplates?.length ?? 0) > 0;
+  const resourceOf = (kind: string, name: string) =>
+    run.resources.find((r) => r.type.endsWith(`/v1:${kind}`) && (r.inputs.metadata as { name?: string } | undefined)?.name === name);
 
-  test("production protects every object that holds metrics, logs, silences or dashboards", async () => {
-    const rendered = await renderStack({ stack: "production" });
-    const holders = rendered.kubernetes.filter(holdsData);
-    expect(holders.map((o) => o.object.metadata.name).sort()).toEqual(expect.arrayContaining(["alertmanager", "prometheus"]));
-    expect(holders.filter((o) => !o.protect).map((o) => `${o.object.kind}/${o.object.metadata.name}`)).toEqual([]);
+  test("every claim is a Pulumi resource: each StatefulSet replica's, named as the controller names it, and Grafana's", () => {
+    const expected = [
+      ...(keeps ? ["data-alertmanager-0", "data-alertmanager-1", "data-alertmanager-2"] : ["data-alertmanager-0"]),
+      "data-loki-0",
+      ...(keeps ? ["data-prometheus-0", "data-prometheus-1"] : ["data-prometheus-0"]),
+      "grafana",
+    ];
+    expect(objectsOf(rendered, "PersistentVolumeClaim").map((c) => `${c.metadata.namespace}/${c.metadata.name}`)).toEqual(
+      expected.map((n) => `monitoring/${n}`),
+    );
   });
 
-  test("staging leaves them unprotected, so a test environment can be torn down", async () => {
-    const rendered = await renderStack({ stack: "staging" });
-    expect(rendered.kubernetes.filter(holdsData).filter((o) => o.protect)).toEqual([]);
+  test("each StatefulSet replica's claim is exactly what the controller would make from the template, and the StatefulSet depends on it", () => {
+    // The stack's own StatefulSets (not the server-side-apply patches of other teams' databases).
+    const statefulSets = rendered.kubernetes.filter((o) => o.object.kind === "StatefulSet" && !o.patch).map((o) => o.object);
+    expect(statefulSets.map((s) => s.metadata.name).sort()).toEqual(["alertmanager", "loki", "prometheus"]);
+    for (const sts of statefulSets) {
+      const spec = sts.spec as StatefulSetSpec;
+      const name = sts.metadata.name ?? "";
+      expect(spec.volumeClaimTemplates?.length).toBe(1);
+      const dependencies = resourceOf("StatefulSet", name)?.dependencies ?? [];
+      for (const template of spec.volumeClaimTemplates ?? []) {
+        for (let ordinal = 0; ordinal < spec.replicas; ordinal++) {
+          const claimName = `${template.metadata.name}-${name}-${ordinal}`;
+          const claim = objectOf(rendered, "PersistentVolumeClaim", claimName);
+          // The controller's claim: the template's labels (with the selector's), size and class, in the set's namespace.
+          expect(claim.metadata).toEqual({
+            name: claimName,
+            namespace: sts.metadata.namespace,
+            labels: { ...template.metadata.labels, ...(sts.spec as { selector: { matchLabels: object } }).selector.matchLabels },
+            annotations: { "pulumi.com/skipAwait": "true" },
+          });
+          expect(claim.spec).toEqual(template.spec);
+          expect(dependencies).toContain(resourceOf("PersistentVolumeClaim", claimName)?.urn);
+        }
+      }
+    }
   });
+
+  test("no StatefulSet deletes its claims, when deleted, replaced or scaled down, and none is protected (they hold no data)", () => {
+    for (const sts of rendered.kubernetes.filter((o) => o.object.kind === "StatefulSet" && !o.patch)) {
+      expect((sts.object.spec as StatefulSetSpec).persistentVolumeClaimRetentionPolicy).toEqual({
+        whenDeleted: "Retain",
+        whenScaled: "Retain",
+      });
+      expect(resourceOf("StatefulSet", sts.object.metadata.name ?? "")?.options).toMatchObject({ protect: false, retainOnDelete: false });
+    }
+  });
+
+  test(
+    keeps
+      ? "the claims and their namespace are protected and kept in the cluster when removed; nothing else is"
+      : "nothing is protected or kept: a destroy removes the claims and the namespaces, so nothing of the stack stays behind",
+    () => {
+      const held = run.resources
+        .filter((r) => r.options.protect || r.options.retainOnDelete)
+        .map((r) => ({ what: `${r.type.split(":").pop()}/${(r.inputs.metadata as { name?: string }).name}`, ...r.options }));
+      const expected = keeps
+        ? [...objectsOf(rendered, "PersistentVolumeClaim").map((c) => `PersistentVolumeClaim/${c.metadata.name}`), "Namespace/monitoring"]
+        : [];
+      expect(held.map((h) => h.what).sort()).toEqual(expected.sort());
+      for (const h of held) expect(h).toMatchObject({ protect: true, retainOnDelete: true });
+      // The node agents' namespace holds no data: a destroy always removes it.
+      expect(resourceOf("Namespace", "monitoring-agents")?.options).toMatchObject({ protect: false, retainOnDelete: false });
+    },
+  );
 });
 
 test("a service admits only the proxies that publish it", async () => {
