@@ -28,6 +28,8 @@ const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9](
 const PROM_LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const PROM_METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const HEX32 = /^[0-9a-f]{32}$/;
+const BASIC_AUTH_USER = /^[a-zA-Z0-9_.-]{1,32}$/;
+const BASIC_AUTH_USER_MESSAGE = "user names are 1-32 of letters, digits, _ . -";
 
 const dnsLabel = z.string().regex(DNS_LABEL, "must be a DNS-1123 label: lower-case letters, digits and '-', at most 63 characters");
 const hostname = z.string().regex(HOSTNAME, "must be a fully qualified lower-case hostname such as grafana.example.com");
@@ -216,9 +218,10 @@ const sectionSchemas = {
     certResolver: z.string().min(1).optional(),
     expose: z.array(z.enum(["grafana", "prometheus", "alertmanager"])).optional(),
     basicAuthUsers: z
-      .array(z.string().regex(/^[a-zA-Z0-9_.-]{1,32}$/))
+      .array(z.string().regex(BASIC_AUTH_USER, BASIC_AUTH_USER_MESSAGE))
       .min(1)
-      .optional(),
+      .optional()
+      .describe("Basic-auth users; each password is the secret basicAuthPasswords.<user>, or a random one."),
   }),
   cloudflare: z.strictObject({
     enabled: z.boolean().optional(),
@@ -268,6 +271,14 @@ const secretKeySchemas = {
   deadMansSwitchUrl: httpUrl,
   databaseDsns: z.record(dnsLabel, z.string().min(1)),
   remoteWritePasswords: z.record(dnsLabel, z.string().min(1)),
+  basicAuthPasswords: z.record(
+    z.string().regex(BASIC_AUTH_USER, BASIC_AUTH_USER_MESSAGE),
+    z
+      .string()
+      .min(12, "must be at least 12 characters")
+      // bcrypt reads the first 72 bytes only: a longer password would be accepted on its prefix.
+      .refine((p) => Buffer.byteLength(p, "utf8") <= 72, { message: "must be at most 72 bytes (bcrypt ignores the rest)" }),
+  ),
 };
 
 export const SECRET_KEYS = Object.keys(secretKeySchemas) as ReadonlyArray<keyof typeof secretKeySchemas>;
@@ -404,6 +415,8 @@ export interface StackConfig {
     certResolver?: string;
     expose: ExposedService[];
     basicAuthUsers: string[];
+    /** Basic-auth passwords given as secrets, by user; the other users get random ones. */
+    basicAuthPasswords: Record<string, string>;
   };
   cloudflare: {
     enabled: boolean;
@@ -494,7 +507,13 @@ const STAGING_DEFAULTS: ProfileDefaults = {
   logCollector: { enabled: true, resources: res("50m", "64Mi", "200m", "128Mi") },
   nodeExporter: { enabled: true, resources: res("20m", "32Mi", "200m", "64Mi") },
   kubeStateMetrics: { enabled: true, resources: res("20m", "64Mi", "200m", "128Mi") },
-  traefik: { enabled: false, entryPoints: ["websecure"], expose: ["grafana", "prometheus", "alertmanager"], basicAuthUsers: ["admin"] },
+  traefik: {
+    enabled: false,
+    entryPoints: ["websecure"],
+    expose: ["grafana", "prometheus", "alertmanager"],
+    basicAuthUsers: ["admin"],
+    basicAuthPasswords: {},
+  },
   cloudflare: {
     enabled: false,
     // Derived from the project and environment when not given (see resolve).
@@ -658,6 +677,8 @@ function zodProblems(project: string, error: z.ZodError): ConfigProblem[] {
     if (issue.code === "invalid_value" && "values" in issue && generic)
       message = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
     if (issue.code === "invalid_union") message = "has the wrong type or format";
+    // A map's key (a user name, a database name) that its schema refuses: say why.
+    if (issue.code === "invalid_key" && issue.issues.length > 0) message = `is not a valid name here: ${issue.issues[0].message}`;
     problems.push({ key: keyOf(project, issue.path), message: `${message} (got ${given})` });
   }
   return problems;
@@ -680,7 +701,9 @@ function decodeValues(raw: RawConfig, problems: ConfigProblem[]): Record<string,
     try {
       decoded[key] = JSON.parse(text);
     } catch {
-      problems.push({ key: fullKey, message: `must be structured YAML or JSON (got ${describeInput(text)})` });
+      const expected =
+        (plainKeySchemas as Record<string, z.ZodType>)[key]?.def.type === "boolean" ? "true or false" : "structured YAML or JSON";
+      problems.push({ key: fullKey, message: `must be ${expected} (got ${describeInput(text)})` });
     }
   }
   return decoded;
@@ -922,6 +945,7 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
       ...(tr.certResolver ? { certResolver: tr.certResolver } : {}),
       expose: tr.expose ?? d.traefik.expose,
       basicAuthUsers: tr.basicAuthUsers ?? d.traefik.basicAuthUsers,
+      basicAuthPasswords: c.basicAuthPasswords ?? {},
     },
     cloudflare: {
       enabled: cf.enabled ?? d.cloudflare.enabled,
@@ -1074,6 +1098,29 @@ function crossChecks(raw: RawConfig, c: StackConfig, problems: ConfigProblem[], 
   }
   for (const name of duplicates(c.traefik.basicAuthUsers)) {
     problems.push({ key: k("traefik.basicAuthUsers"), message: `user "${name}" is listed more than once` });
+  }
+  // The user is the key of the secret map, never the password: only the name is echoed.
+  for (const user of Object.keys(c.traefik.basicAuthPasswords)) {
+    if (!c.traefik.basicAuthUsers.includes(user)) {
+      problems.push({
+        key: k(`basicAuthPasswords.${user}`),
+        message: `no user "${user}" in traefik.basicAuthUsers (${c.traefik.basicAuthUsers.join(", ")}): add the user there, or remove the password with: pulumi config rm --path 'basicAuthPasswords.${user}'`,
+      });
+    }
+  }
+  // A stack that protects its volumes never drops a data claim on a config change (Pulumi
+  // would refuse to delete it): the claim of a component that stops using it stays.
+  if (c.protectVolumes && !c.loki.enabled) {
+    warnings.push(
+      `${k("loki.enabled")} is false in a stack that protects its volumes: Loki's claim data-loki-0 stays, protected, with the logs ` +
+        "on it, and turning Loki on again reuses it (README, Good to know: how to let it go).",
+    );
+  }
+  if (c.protectVolumes && c.grafana.database && c.grafana.replicas > 1) {
+    warnings.push(
+      `${k("grafana.replicas")} is ${c.grafana.replicas} on an external database in a stack that protects its volumes: Grafana's ` +
+        "claim (grafana) stays, protected and unmounted, with its SQLite data (README, Good to know: how to let it go).",
+    );
   }
   if (c.logCollector.enabled && !c.loki.enabled) {
     problems.push({

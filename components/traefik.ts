@@ -4,9 +4,11 @@
  * security headers on every route, and basic auth in front of the two UIs that
  * have no login of their own.
  */
+import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import * as bcrypt from "bcryptjs";
 import type { ExposedService, StackConfig } from "./config";
 import { stackLabels, SERVICE_PORTS } from "./kit";
 
@@ -51,9 +53,16 @@ export interface TraefikExposureArgs {
   certResolver?: string;
   /**
    * Users of the basic-auth middleware in front of Prometheus and Alertmanager; each
-   * gets a random password. Default ["admin"]. Unused when neither is published.
+   * gets a random password unless basicAuthPasswords gives one. Default ["admin"].
+   * Unused when neither is published.
    */
   basicAuthUsers?: string[];
+  /**
+   * Passwords of some or all basicAuthUsers, by user (secrets; config basicAuthPasswords).
+   * A user given here gets no random password: its htpasswd line is basicAuthHash of
+   * this one. Default: none, every user gets a random password.
+   */
+  basicAuthPasswords?: Record<string, pulumi.Input<string>>;
 }
 
 /** The TraefikExposure args for a validated stack config; undefined when Traefik publishes nothing. */
@@ -69,6 +78,9 @@ export function traefikExposureArgs(cfg: StackConfig): TraefikExposureArgs | und
     ...(t.tlsSecretName ? { tlsSecretName: t.tlsSecretName } : {}),
     ...(t.certResolver ? { certResolver: t.certResolver } : {}),
     basicAuthUsers: t.basicAuthUsers,
+    ...(Object.keys(t.basicAuthPasswords).length > 0
+      ? { basicAuthPasswords: Object.fromEntries(Object.entries(t.basicAuthPasswords).map(([user, p]) => [user, pulumi.secret(p)])) }
+      : {}),
   };
 }
 
@@ -181,6 +193,35 @@ export function htpasswd(entries: Array<{ user: string; hash: string }>): string
   return entries.map((e) => `${e.user}:${e.hash}\n`).join("");
 }
 
+/** Stack-independent: the same user and password give the same hash in every stack and on every run. */
+export const BASIC_AUTH_SALT_LABEL = "monitoring-stack/traefik-basic-auth/v1";
+/** bcrypt's cost, as the random provider's bcryptHash (Go's bcrypt.DefaultCost): Traefik checks it on every request. */
+export const BASIC_AUTH_BCRYPT_COST = 10;
+
+/**
+ * The bcrypt hash of a given basic-auth password, the same on every run: a random salt
+ * would change the htpasswd Secret, and show a diff, at every `pulumi up`.
+ *
+ * The 16-byte salt is derived from the password and the user with scrypt (N=2^15, r=8),
+ * under a fixed label. Why that is acceptable: a salt only has to differ between users
+ * and passwords, so that one precomputed table does not crack every hash; scrypt of the
+ * password under `<label>:<user>` differs for every user and password. Like every salt
+ * it is public, in the hash. It is derived with scrypt rather than a fast function
+ * (HMAC-SHA256): from a fast one, each guess of the password could be checked against the
+ * salt at the speed of a hash, bypassing bcrypt's cost; with scrypt each guess costs more
+ * than bcrypt's own check. What determinism gives away is that the same user with the
+ * same password has the same hash in every stack: use a different password per stack.
+ */
+export function basicAuthHash(user: string, password: string): string {
+  const salt = crypto.scryptSync(password, `${BASIC_AUTH_SALT_LABEL}:${user}`, 16, {
+    N: 2 ** 15,
+    r: 8,
+    p: 1,
+    maxmem: 64 * 1024 * 1024,
+  });
+  return bcrypt.hashSync(password, `$2a$${BASIC_AUTH_BCRYPT_COST}$${bcrypt.encodeBase64(salt, 16)}`);
+}
+
 // ---------------------------------------------------------------------------
 // The component
 
@@ -211,14 +252,19 @@ function checkedArgs(
   if (basicAuthUsers.length === 0 && args.routes.some((r) => needsBasicAuth(r.service))) {
     throw refuse("basicAuthUsers is empty, but Prometheus or Alertmanager is published and needs basic auth");
   }
+  // Only user names in messages: never a password.
+  const unknown = Object.keys(args.basicAuthPasswords ?? {}).filter((u) => !basicAuthUsers.includes(u));
+  if (unknown.length > 0) {
+    throw refuse(`basicAuthPasswords has a password for ${unknown.map((u) => `"${u}"`).join(", ")}, not in basicAuthUsers`);
+  }
   return { ...args, entryPoints, basicAuthUsers };
 }
 
 /**
  * Traefik IngressRoutes for the published services, a security-headers
  * Middleware on every route and, in front of Prometheus and Alertmanager, a
- * basic-auth Middleware whose users get random passwords (bcrypt in an htpasswd
- * Secret). Traefik's pods are admitted by the NetworkPolicies of the services.
+ * basic-auth Middleware whose users get the given or random passwords (bcrypt in an
+ * htpasswd Secret). Traefik's pods are admitted by the NetworkPolicies of the services.
  */
 export class TraefikExposure extends pulumi.ComponentResource {
   /** https://<hostname> of each published service. */
@@ -230,7 +276,9 @@ export class TraefikExposure extends pulumi.ComponentResource {
 
   constructor(name: string, args: TraefikExposureArgs, opts?: pulumi.ComponentResourceOptions) {
     const a = checkedArgs(name, args, opts?.parent);
-    super("monitoring:index:TraefikExposure", name, args, opts);
+    // The component's inputs go into the state: the passwords as secrets, however they were given.
+    const inputs = args.basicAuthPasswords ? { ...args, basicAuthPasswords: pulumi.secret(args.basicAuthPasswords) } : args;
+    super("monitoring:index:TraefikExposure", name, inputs, opts);
     const child = { parent: this };
     const ns = a.namespace;
 
@@ -238,15 +286,20 @@ export class TraefikExposure extends pulumi.ComponentResource {
 
     const withBasicAuth = a.routes.some((r) => needsBasicAuth(r.service));
     this.basicAuthUsers = withBasicAuth ? [...a.basicAuthUsers] : [];
-    // Keyed by user name: reordering the list never regenerates a password.
-    const passwords = this.basicAuthUsers.map((user) => ({
-      user,
-      password: new random.RandomPassword(`${name}-password-${user}`, { length: 32, special: false }, child),
-    }));
+    // A given password is hashed here; any other user gets a RandomPassword, keyed by user
+    // name, so that reordering the list never regenerates a password.
+    const given = a.basicAuthPasswords ?? {};
+    const passwords = this.basicAuthUsers.map((user) => {
+      const password = given[user];
+      if (password !== undefined) {
+        const secret = pulumi.secret(password);
+        return { user, password: secret, hash: secret.apply((p) => basicAuthHash(user, p)) };
+      }
+      const generated = new random.RandomPassword(`${name}-password-${user}`, { length: 32, special: false }, child);
+      return { user, password: generated.result, hash: generated.bcryptHash };
+    });
     this.basicAuthPasswords = pulumi.secret(
-      pulumi
-        .all(passwords.map((p) => p.password.result))
-        .apply((results) => Object.fromEntries(results.map((r, i) => [passwords[i].user, r]))),
+      pulumi.all(passwords.map((p) => p.password)).apply((results) => Object.fromEntries(results.map((r, i) => [passwords[i].user, r]))),
     );
 
     const middlewares: k8s.apiextensions.CustomResource[] = [
@@ -254,7 +307,7 @@ export class TraefikExposure extends pulumi.ComponentResource {
     ];
     if (withBasicAuth) {
       const lines = pulumi
-        .all(passwords.map((p) => p.password.bcryptHash))
+        .all(passwords.map((p) => p.hash))
         .apply((hashes) => htpasswd(hashes.map((hash, i) => ({ user: passwords[i].user, hash }))));
       const secret = new k8s.core.v1.Secret(
         `${name}-basic-auth-users`,

@@ -96,6 +96,33 @@ describe("stack config: defaults", () => {
     });
   });
 
+  test("basic-auth passwords come from a secret map keyed by user", () => {
+    const { config } = parse(
+      "staging",
+      { traefik: { basicAuthUsers: ["admin", "ops"] } },
+      { basicAuthPasswords: { ops: "ops-password-123" } },
+    );
+    expect(config.traefik.basicAuthPasswords).toEqual({ ops: "ops-password-123" });
+    expect(parse("staging", {}).config.traefik.basicAuthPasswords).toEqual({});
+  });
+
+  test("a stack that protects its volumes keeps the claim of a component that stops using it, and says so", () => {
+    const off = parse("production", { loki: { enabled: false }, logCollector: { enabled: false } }).warnings;
+    expect(off).toEqual([
+      expect.stringMatching(/^monitoring:loki\.enabled is false in a stack that protects its volumes: Loki's claim data-loki-0 stays/),
+    ]);
+    const shared = parse(
+      "production",
+      { grafana: { replicas: 2, database: { type: "postgres", host: "pg:5432", name: "grafana", user: "grafana" } } },
+      { grafanaDatabasePassword: "pw" },
+    ).warnings;
+    expect(shared).toEqual([
+      expect.stringMatching(/^monitoring:grafana\.replicas is 2 on an external database in a stack that protects its volumes/),
+    ]);
+    // Nothing is kept, and nothing said, where volumes are not protected.
+    expect(parse("staging", { loki: { enabled: false }, logCollector: { enabled: false } }).warnings).toEqual([]);
+  });
+
   test("a production stack with one Prometheus replica deploys with a warning", () => {
     const { warnings } = parse("production", { prometheus: { replicas: 1 } });
     expect(warnings).toEqual([expect.stringContaining("monitoring:prometheus.replicas is 1 in a production stack")]);
@@ -411,6 +438,13 @@ describe("stack config: bad input is refused with the key, what is allowed and w
       [/^monitoring:apps: must be structured YAML or JSON \(got "api"\)$/],
     ],
     [
+      "protectVolumes that is not a boolean (Pulumi.yaml no longer declares it: the program checks it)",
+      "production",
+      { protectVolumes: "yes" },
+      {},
+      [/^monitoring:protectVolumes: must be true or false \(got "yes"\)$/],
+    ],
+    [
       "log collector without Loki",
       "staging",
       { loki: { enabled: false } },
@@ -430,6 +464,38 @@ describe("stack config: bad input is refused with the key, what is allowed and w
       {},
       { databaseDsns: { ghost: "postgresql://x" } },
       [/^monitoring:databaseDsns\.ghost: no database named "ghost"/],
+    ],
+    [
+      "basic-auth passwords given in plain text",
+      "staging",
+      { basicAuthPasswords: { admin: "plain-text-password" } },
+      {},
+      [
+        /^monitoring:basicAuthPasswords: must be a secret; set it with: pulumi config set --secret --path 'basicAuthPasswords\.<name>' <value>$/,
+      ],
+    ],
+    [
+      "a basic-auth password for a user not in traefik.basicAuthUsers",
+      "staging",
+      { traefik: { basicAuthUsers: ["admin", "ops"] } },
+      { basicAuthPasswords: { root: "a-long-enough-password" } },
+      [
+        /^monitoring:basicAuthPasswords\.root: no user "root" in traefik\.basicAuthUsers \(admin, ops\): add the user there, or remove the password with: pulumi config rm --path 'basicAuthPasswords\.root'$/,
+      ],
+    ],
+    [
+      "a short basic-auth password, without echoing it",
+      "staging",
+      {},
+      { basicAuthPasswords: { admin: "short-pw" } },
+      [/^monitoring:basicAuthPasswords\.admin: must be at least 12 characters \(got a value that is hidden because it is a secret\)$/],
+    ],
+    [
+      "a basic-auth password longer than bcrypt reads",
+      "staging",
+      {},
+      { basicAuthPasswords: { admin: "x".repeat(73) } },
+      [/^monitoring:basicAuthPasswords\.admin: must be at most 72 bytes \(bcrypt ignores the rest\) \(got a value that is hidden/],
     ],
   ];
 
@@ -460,8 +526,17 @@ describe("stack config: bad input is refused with the key, what is allowed and w
   });
 
   test("a secret's value never appears in a message", () => {
-    const found = problems("staging", {}, { discordWebhookUrl: "s3cr3t-value", databaseDsns: { "Bad Name": "postgresql://user:pw@host" } });
-    expect(found.join("\n")).not.toMatch(/s3cr3t-value|user:pw/);
+    const found = problems(
+      "staging",
+      {},
+      {
+        discordWebhookUrl: "s3cr3t-value",
+        databaseDsns: { "Bad Name": "postgresql://user:pw@host" },
+        basicAuthPasswords: { root: "r00t-secret-password", "bad user": "another-secret-pw", admin: "tiny" },
+      },
+    );
+    expect(found.join("\n")).toMatch(/basicAuthPasswords/);
+    expect(found.join("\n")).not.toMatch(/s3cr3t-value|user:pw|r00t-secret-password|another-secret-pw|tiny/);
   });
 });
 

@@ -3,19 +3,23 @@
  * component alone under mocks (htpasswd verified with bcrypt, secrets redacted,
  * refused inputs), and both real stacks.
  */
+import * as crypto from "crypto";
 import * as bcrypt from "bcryptjs";
 import { K8sObject, Rendered, renderRun } from "../scripts/lib/render";
 import { RunResult, SecretValue, runProgram } from "../scripts/lib/runner";
 import {
+  BASIC_AUTH_SALT_LABEL,
   HTPASSWD_KEY,
   TraefikExposure,
   TraefikExposureArgs,
+  basicAuthHash,
   basicAuthMiddleware,
   htpasswd,
   ingressRoute,
   routeTls,
   securityHeadersMiddleware,
 } from "../components/traefik";
+import { readStackConfig } from "../scripts/lib/stackfile";
 import { objectOf, objectsOf, render, renderStack, ALONE } from "./support/render";
 import { schemaProblems } from "./support/schema";
 
@@ -284,6 +288,92 @@ describe("TraefikExposure component", () => {
     [{ basicAuthUsers: ["bad:user"] }, /basicAuthUsers: "bad:user"/],
   ])("refuses %p", (override, message) => {
     expect(() => new TraefikExposure("t", { ...BASE, ...override })).toThrow(message);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Given passwords (config basicAuthPasswords): no random provider
+
+describe("basic-auth passwords given by the stack", () => {
+  const GIVEN = { admin: "admin-password-given-1", ops: "ops-password-given-22" };
+  let given: TraefikRender;
+  beforeAll(async () => {
+    given = await renderTraefik({ ...BASE, basicAuthPasswords: GIVEN });
+  });
+  const htpasswdOf = (r: TraefikRender) =>
+    (objectOf(r.shown, "Secret", "basic-auth-users").stringData as Record<string, string>)[HTPASSWD_KEY];
+
+  test("every user's password given: no random resource at all, and each htpasswd line verifies against its given password", () => {
+    expect(given.run.resources.filter((r) => r.type.startsWith("random:"))).toEqual([]);
+    const lines = htpasswdOf(given).trimEnd().split("\n");
+    expect(lines.map((l) => l.slice(0, l.indexOf(":")))).toEqual(["admin", "ops"]);
+    for (const line of lines) {
+      const [user, hash] = [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 1)];
+      expect(hash).toMatch(/^\$2a\$10\$[./A-Za-z0-9]{53}$/);
+      expect(hash).toBe(basicAuthHash(user, GIVEN[user as keyof typeof GIVEN]));
+      expect(bcrypt.compareSync(GIVEN[user as keyof typeof GIVEN], hash)).toBe(true);
+      expect(bcrypt.compareSync(GIVEN[user === "admin" ? "ops" : "admin"], hash)).toBe(false);
+    }
+    expect((given.run.outputs.passwords as SecretValue).value).toEqual(GIVEN);
+  });
+
+  test("the hash is the same on every run, so that `pulumi up` shows no diff; it differs per user and per password", async () => {
+    const again = await renderTraefik({ ...BASE, basicAuthPasswords: GIVEN });
+    expect(htpasswdOf(again)).toBe(htpasswdOf(given));
+    expect(basicAuthHash("admin", GIVEN.admin)).toBe(basicAuthHash("admin", GIVEN.admin));
+    expect(basicAuthHash("ops", GIVEN.admin)).not.toBe(basicAuthHash("admin", GIVEN.admin));
+    expect(basicAuthHash("admin", `${GIVEN.admin}x`)).not.toBe(basicAuthHash("admin", GIVEN.admin));
+    // The salt is not a fast function of the password that a guess could be checked against.
+    const salt = basicAuthHash("admin", GIVEN.admin).slice(7, 29);
+    const fast = bcrypt.encodeBase64(
+      [...crypto.createHmac("sha256", GIVEN.admin).update(`${BASIC_AUTH_SALT_LABEL}:admin`).digest()].slice(0, 16),
+      16,
+    );
+    expect(salt).not.toBe(fast);
+  });
+
+  test("one user given, the other generated: one RandomPassword, for the other user only", async () => {
+    const mixed = await renderTraefik({ ...BASE, basicAuthPasswords: { ops: GIVEN.ops } });
+    expect(mixed.run.resources.filter((r) => r.type.startsWith("random:")).map((r) => r.name)).toEqual(["traefik-password-admin"]);
+    const passwords = (mixed.run.outputs.passwords as SecretValue).value as Record<string, string>;
+    expect(passwords.ops).toBe(GIVEN.ops);
+    expect(passwords.admin).toMatch(/^[A-Za-z0-9]{32}$/);
+    const opsLine =
+      htpasswdOf(mixed)
+        .split("\n")
+        .find((l) => l.startsWith("ops:")) ?? "";
+    expect(opsLine).toBe(`ops:${basicAuthHash("ops", GIVEN.ops)}`);
+  });
+
+  test("the given passwords stay secret: in the redacted render, the outputs and the component's recorded inputs", () => {
+    const text = JSON.stringify([given.redacted.kubernetes, [...given.redacted.files.values()], given.redacted.outputs]);
+    for (const secret of [...Object.values(GIVEN), ...htpasswdOf(given).trimEnd().split("\n")]) expect(text).not.toContain(secret);
+    const component = given.run.resources.find((r) => r.type === "monitoring:index:TraefikExposure");
+    expect(component?.inputs.basicAuthPasswords).toBeInstanceOf(SecretValue);
+  });
+
+  test("a password for a user not in basicAuthUsers is refused, naming the user and never the password", () => {
+    let message = "";
+    try {
+      new TraefikExposure("t", { ...BASE, basicAuthPasswords: { root: "never-shown-password" } });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain('basicAuthPasswords has a password for "root", not in basicAuthUsers');
+    expect(message).not.toContain("never-shown-password");
+  });
+
+  test("the whole staging stack with every password given creates no random resource", async () => {
+    const input = readStackConfig("staging", [
+      "basicAuthPasswords.admin=stack-basic-auth-pass",
+      "grafanaAdminPassword=stack-grafana-admin-pass",
+    ]);
+    const run = await runProgram({ project: input.project, stack: input.stack, config: input.config, secretKeys: input.secretKeys });
+    expect(run.resources.filter((r) => r.type.startsWith("random:")).map((r) => r.type)).toEqual([]);
+    const rendered = renderRun(run, true);
+    const users = (objectOf(rendered, "Secret", "basic-auth-users").stringData as Record<string, string>)[HTPASSWD_KEY];
+    expect(users).toBe(`admin:${basicAuthHash("admin", "stack-basic-auth-pass")}\n`);
+    expect(rendered.outputs.basicAuthCredentials).toEqual({ admin: "stack-basic-auth-pass" });
   });
 });
 
