@@ -10,6 +10,7 @@
  * The DSN (it holds the password) reaches the exporter only through a Kubernetes
  * Secret: an existing one (secretRef) or one made here from the secret config value.
  */
+import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DatabaseExporter, EXPORTER_RESOURCES, ResourceRequirements } from "./config";
@@ -151,9 +152,17 @@ export function exporterPodMetadata(database: Pick<SidecarDatabase, "name" | "ty
   };
 }
 
-/** The field manager of one entry's patch: its own, so patches never take each other's fields. */
-export function sidecarFieldManager(environment: string, database: string): string {
-  return `monitoring-stack-${environment}-${database}`;
+/**
+ * The field manager of one entry's patch at one revision: its own, so patches never take
+ * each other's fields, and a new revision never loses fields when the old one lets go.
+ */
+export function sidecarFieldManager(environment: string, database: string, revision: string): string {
+  return `monitoring-stack-${environment}-${database}-${revision}`;
+}
+
+/** A short digest of what a sidecar patch adds: its revision. */
+export function sidecarRevision(fields: unknown): string {
+  return crypto.createHash("sha256").update(JSON.stringify(fields)).digest("hex").slice(0, 8);
 }
 
 const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -230,25 +239,35 @@ export class ExporterSidecars extends pulumi.ComponentResource {
     // field manager as their owner, so deleting the patch removes these and only these.
     // Forced: a field another manager set (an old hand-made exporter container, say)
     // is taken over rather than failing the update.
+    const template = {
+      metadata: exporterPodMetadata(db),
+      spec: { containers: [exporterSidecarContainer({ name: db.name, type: db.type, dsnSecret: ref, resources: db.resources })] },
+    };
+    // A patch is never updated in place: a change of what it adds is a new revision (a new
+    // resource with its own field manager), created before the old one is deleted, so the
+    // workload rolls once. The provider diffs a patch's list against the live list by
+    // position, and the sidecar sits after the workload's own containers, so an in-place
+    // diff would report a change on every preview; with revisions, the spec is never diffed.
+    const revision = sidecarRevision(template);
     const patch = {
       metadata: {
         name: target.name,
         namespace: target.namespace,
         annotations: {
-          "pulumi.com/patchFieldManager": sidecarFieldManager(args.environment, db.name),
+          "pulumi.com/patchFieldManager": sidecarFieldManager(args.environment, db.name, revision),
           "pulumi.com/patchForce": "true",
         },
       },
-      spec: {
-        template: {
-          metadata: exporterPodMetadata(db),
-          spec: { containers: [exporterSidecarContainer({ name: db.name, type: db.type, dsnSecret: ref, resources: db.resources })] },
-        },
-      },
+      spec: { template },
     };
-    const opts: pulumi.CustomResourceOptions = { parent: this, ...(secret ? { dependsOn: [secret] } : {}) };
-    if (target.kind === "Deployment") new k8s.apps.v1.DeploymentPatch(`${name}-${db.name}-sidecar`, patch, opts);
-    else new k8s.apps.v1.StatefulSetPatch(`${name}-${db.name}-sidecar`, patch, opts);
+    const opts: pulumi.CustomResourceOptions = {
+      parent: this,
+      ignoreChanges: ["spec"],
+      ...(secret ? { dependsOn: [secret] } : {}),
+    };
+    const resourceName = `${name}-${db.name}-sidecar-${revision}`;
+    if (target.kind === "Deployment") new k8s.apps.v1.DeploymentPatch(resourceName, patch, opts);
+    else new k8s.apps.v1.StatefulSetPatch(resourceName, patch, opts);
   }
 
   private standalone(name: string, db: DatabaseExporter, args: ExporterSidecarsArgs): ScrapeTarget {

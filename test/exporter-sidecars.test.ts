@@ -8,6 +8,7 @@ import {
   ExporterSidecarsArgs,
   exporterPodMetadata,
   exporterSidecarContainer,
+  sidecarRevision,
 } from "../components/exporter-sidecars";
 import { images } from "../components/images";
 import { K8sObject, Rendered, kubernetesYaml, renderRun, reveal } from "../scripts/lib/render";
@@ -128,7 +129,10 @@ describe("a sidecar", () => {
       metadata: {
         name: "postgres",
         namespace: "shop",
-        annotations: { "pulumi.com/patchFieldManager": "monitoring-stack-staging-shop-postgres", "pulumi.com/patchForce": "true" },
+        annotations: {
+          "pulumi.com/patchFieldManager": expect.stringMatching(/^monitoring-stack-staging-shop-postgres-[0-9a-f]{8}$/),
+          "pulumi.com/patchForce": "true",
+        },
       },
       spec: {
         template: {
@@ -171,10 +175,13 @@ describe("a sidecar", () => {
     expect(byKind.Deployment.object.metadata).toEqual({
       name: "redis",
       namespace: "shop",
-      annotations: { "pulumi.com/patchFieldManager": "monitoring-stack-production-shop-redis", "pulumi.com/patchForce": "true" },
+      annotations: {
+        "pulumi.com/patchFieldManager": expect.stringMatching(/^monitoring-stack-production-shop-redis-[0-9a-f]{8}$/),
+        "pulumi.com/patchForce": "true",
+      },
     });
-    expect(byKind.StatefulSet.object.metadata.annotations?.["pulumi.com/patchFieldManager"]).toBe(
-      "monitoring-stack-production-shop-postgres",
+    expect(byKind.StatefulSet.object.metadata.annotations?.["pulumi.com/patchFieldManager"]).toMatch(
+      /^monitoring-stack-production-shop-postgres-[0-9a-f]{8}$/,
     );
     expect(byKind.Deployment.object.spec).toEqual({
       template: {
@@ -216,8 +223,35 @@ describe("a sidecar", () => {
     const urns = (run: RunResult) => run.resources.map((r) => r.urn).sort();
     expect(urns(reordered.run)).toEqual(urns(both.run));
     expect(urns(both.run).filter((u) => !urns(one.run).includes(u))).toEqual([
-      "urn:pulumi:test::monitoring::monitoring:index:ExporterSidecars$kubernetes:apps/v1:StatefulSetPatch::db-shop-postgres-sidecar",
+      expect.stringMatching(
+        /^urn:pulumi:test::monitoring::monitoring:index:ExporterSidecars\$kubernetes:apps\/v1:StatefulSetPatch::db-shop-postgres-sidecar-[0-9a-f]{8}$/,
+      ),
     ]);
+  });
+});
+
+describe("a sidecar's revisions", () => {
+  const sidecarPatch = (run: RunResult) => run.resources.find((r) => r.type.endsWith("Patch")) as RunResult["resources"][number];
+
+  test("the same sidecar is the same revision on every run, and its spec is never diffed in place", async () => {
+    const first = await renderExporters(exporters([POSTGRES_SIDECAR]));
+    const again = await renderExporters(exporters([POSTGRES_SIDECAR]));
+    expect(sidecarPatch(again.run).urn).toBe(sidecarPatch(first.run).urn);
+    expect(sidecarPatch(first.run).options.ignoreChanges).toEqual(["spec"]);
+  });
+
+  test("a changed sidecar is a new patch with its own field manager", async () => {
+    const before = await renderExporters(exporters([POSTGRES_SIDECAR]));
+    const resized = {
+      ...POSTGRES_SIDECAR,
+      resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
+    };
+    const after = await renderExporters(exporters([resized]));
+    expect(sidecarPatch(after.run).urn).not.toBe(sidecarPatch(before.run).urn);
+    const manager = (r: Rendered) => patches(r)[0].object.metadata.annotations?.["pulumi.com/patchFieldManager"];
+    expect(manager(after.rendered)).not.toBe(manager(before.rendered));
+    expect(sidecarRevision({ a: 1 })).toBe(sidecarRevision({ a: 1 }));
+    expect(sidecarRevision({ a: 1 })).not.toBe(sidecarRevision({ a: 2 }));
   });
 });
 
