@@ -44,7 +44,10 @@ export class MonitoringNamespace extends pulumi.ComponentResource {
   constructor(name: string, args: MonitoringNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitoring:index:MonitoringNamespace", name, args, opts);
     const level = args.podSecurity ?? "restricted";
-    // Audit and warn one level above what is enforced, so a privileged namespace still reports pods that could be tighter.
+    // A privileged namespace audits one level above what it enforces, so the cluster's audit
+    // log still reports pods that could be tighter. It warns at the level it enforces: the
+    // node agents break baseline on purpose (host network, PID and paths), and a warning on
+    // every apply that nobody can act on teaches people to ignore Pod Security warnings.
     const audit: PodSecurityLevel = level === "privileged" ? "baseline" : "restricted";
     const labels = {
       ...stackLabels(args.environment),
@@ -52,7 +55,7 @@ export class MonitoringNamespace extends pulumi.ComponentResource {
       "pod-security.kubernetes.io/enforce": level,
       "pod-security.kubernetes.io/enforce-version": "latest",
       "pod-security.kubernetes.io/audit": audit,
-      "pod-security.kubernetes.io/warn": audit === "restricted" ? "restricted" : "baseline",
+      "pod-security.kubernetes.io/warn": level,
     };
 
     this.namespace = new k8s.core.v1.Namespace(

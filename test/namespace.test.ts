@@ -44,12 +44,12 @@ describe("MonitoringNamespace", () => {
     for (const o of rendered.kubernetes) expect(schemaProblems(o.object)).toEqual([]);
   });
 
-  test("a privileged namespace for node agents still audits and warns at baseline", async () => {
+  test("a privileged namespace for node agents still audits at baseline, and warns only at what it enforces", async () => {
     const { rendered } = await renderNamespace({ name: "monitoring-agents", environment: "production", podSecurity: "privileged" });
     expect(objectOf(rendered, "Namespace", "monitoring-agents").metadata.labels).toMatchObject({
       "pod-security.kubernetes.io/enforce": "privileged",
       "pod-security.kubernetes.io/audit": "baseline",
-      "pod-security.kubernetes.io/warn": "baseline",
+      "pod-security.kubernetes.io/warn": "privileged",
     });
   });
 
