@@ -1,10 +1,11 @@
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ExposedService, StackConfig } from "./config";
 import { ExporterSidecars } from "./exporter-sidecars";
 import { KubeStateMetrics, NodeExporter } from "./exporters";
 import { Loki, lokiArgs } from "./loki";
 import { Promtail, promtailArgs } from "./promtail";
-import type { ScrapeTarget } from "./kit";
+import { stackLabels, type ScrapeTarget } from "./kit";
 import { Alertmanager, alertmanagerArgs } from "./alertmanager";
 import { CloudflareTunnel, cloudflareTunnelArgs } from "./cloudflare-tunnel";
 import { Grafana, grafanaArgs } from "./grafana";
@@ -38,14 +39,24 @@ export class MonitoringStack extends pulumi.ComponentResource {
   /** Basic-auth passwords by user of the Traefik routes to Prometheus and Alertmanager (secret); undefined when there are none. */
   public readonly basicAuthCredentials: pulumi.Output<Record<string, string>> | undefined;
 
+  /** Every child component, for the destroy guard to depend on. */
+  private readonly parts: pulumi.Resource[] = [];
+
+  private part<T extends pulumi.Resource>(component: T): T {
+    this.parts.push(component);
+    return component;
+  }
+
   constructor(name: string, args: MonitoringStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitoring:index:MonitoringStack", name, {}, opts);
     const cfg = args.config;
     // The stack's namespace holds every data claim: kept, like them, when the stack keeps its data.
-    const ns = new MonitoringNamespace(
-      `${name}-ns`,
-      { name: cfg.namespace, environment: cfg.environment, podSecurity: "restricted", keepsData: cfg.protectVolumes },
-      { parent: this },
+    const ns = this.part(
+      new MonitoringNamespace(
+        `${name}-ns`,
+        { name: cfg.namespace, environment: cfg.environment, podSecurity: "restricted", keepsData: cfg.protectVolumes },
+        { parent: this },
+      ),
     );
     this.namespace = ns.name;
 
@@ -58,45 +69,53 @@ export class MonitoringStack extends pulumi.ComponentResource {
     const agentsNamespace = `${cfg.namespace}-agents`;
     const agentsNs =
       cfg.nodeExporter.enabled || cfg.logCollector.enabled
-        ? new MonitoringNamespace(
-            `${name}-agents-ns`,
-            { name: agentsNamespace, environment: cfg.environment, podSecurity: "privileged" },
-            { parent: this },
+        ? this.part(
+            new MonitoringNamespace(
+              `${name}-agents-ns`,
+              { name: agentsNamespace, environment: cfg.environment, podSecurity: "privileged" },
+              { parent: this },
+            ),
           )
         : undefined;
     this.agentsNamespace = agentsNs?.name;
     if (cfg.nodeExporter.enabled) {
-      const nodeExporter = new NodeExporter(
-        `${name}-node-exporter`,
-        {
-          namespace: agentsNamespace,
-          prometheusNamespace: cfg.namespace,
-          environment: cfg.environment,
-          resources: cfg.nodeExporter.resources,
-        },
-        { parent: this, dependsOn: agentsNs ? [agentsNs] : [] },
+      const nodeExporter = this.part(
+        new NodeExporter(
+          `${name}-node-exporter`,
+          {
+            namespace: agentsNamespace,
+            prometheusNamespace: cfg.namespace,
+            environment: cfg.environment,
+            resources: cfg.nodeExporter.resources,
+          },
+          { parent: this, dependsOn: agentsNs ? [agentsNs] : [] },
+        ),
       );
       scrapeTargets.push(...nodeExporter.scrapeTargets);
     }
     if (cfg.kubeStateMetrics.enabled) {
-      const ksm = new KubeStateMetrics(
-        `${name}-kube-state-metrics`,
-        { namespace: cfg.namespace, environment: cfg.environment, resources: cfg.kubeStateMetrics.resources },
-        { parent: this, dependsOn: [ns] },
+      const ksm = this.part(
+        new KubeStateMetrics(
+          `${name}-kube-state-metrics`,
+          { namespace: cfg.namespace, environment: cfg.environment, resources: cfg.kubeStateMetrics.resources },
+          { parent: this, dependsOn: [ns] },
+        ),
       );
       scrapeTargets.push(...ksm.scrapeTargets);
     }
     if (cfg.databases.length > 0) {
-      const databaseExporters = new ExporterSidecars(
-        `${name}-database-exporters`,
-        { databases: cfg.databases, namespace: cfg.namespace, environment: cfg.environment },
-        { parent: this, dependsOn: [ns] },
+      const databaseExporters = this.part(
+        new ExporterSidecars(
+          `${name}-database-exporters`,
+          { databases: cfg.databases, namespace: cfg.namespace, environment: cfg.environment },
+          { parent: this, dependsOn: [ns] },
+        ),
       );
       scrapeTargets.push(...databaseExporters.scrapeTargets);
     }
 
     // -- alerting --
-    const alertmanager = new Alertmanager(`${name}-alertmanager`, alertmanagerArgs(cfg), { parent: this, dependsOn: [ns] });
+    const alertmanager = this.part(new Alertmanager(`${name}-alertmanager`, alertmanagerArgs(cfg), { parent: this, dependsOn: [ns] }));
     this.alertmanagerUrl = alertmanager.url;
     scrapeTargets.push(...alertmanager.scrapeTargets);
 
@@ -104,13 +123,13 @@ export class MonitoringStack extends pulumi.ComponentResource {
     // Traefik routes and the Cloudflare tunnel; the services' NetworkPolicies admit them from their own args.
     const traefikArgs = traefikExposureArgs(cfg);
     if (traefikArgs) {
-      const traefik = new TraefikExposure(`${name}-traefik`, traefikArgs, { parent: this, dependsOn: [ns] });
+      const traefik = this.part(new TraefikExposure(`${name}-traefik`, traefikArgs, { parent: this, dependsOn: [ns] }));
       Object.assign(this.publicUrls, traefik.urls);
       if (traefik.basicAuthUsers.length > 0) this.basicAuthCredentials = traefik.basicAuthPasswords;
     }
     const tunnelArgs = cloudflareTunnelArgs(cfg);
     if (tunnelArgs) {
-      const tunnel = new CloudflareTunnel(`${name}-cloudflare-tunnel`, tunnelArgs, { parent: this, dependsOn: [ns] });
+      const tunnel = this.part(new CloudflareTunnel(`${name}-cloudflare-tunnel`, tunnelArgs, { parent: this, dependsOn: [ns] }));
       Object.assign(this.publicUrls, tunnel.urls);
       scrapeTargets.push(...tunnel.scrapeTargets);
     }
@@ -120,30 +139,36 @@ export class MonitoringStack extends pulumi.ComponentResource {
     // Loki turned off in a stack that protects its volumes keeps its data claim (lokiArgs: dataOnly).
     const lokiConfig = lokiArgs(cfg);
     if (lokiConfig) {
-      const loki = new Loki(`${name}-loki`, lokiConfig, { parent: this, dependsOn: [ns] });
+      const loki = this.part(new Loki(`${name}-loki`, lokiConfig, { parent: this, dependsOn: [ns] }));
       scrapeTargets.push(...loki.scrapeTargets);
     }
     if (cfg.logCollector.enabled) {
-      const promtail = new Promtail(`${name}-promtail`, promtailArgs(cfg), { parent: this, dependsOn: agentsNs ? [agentsNs] : [] });
+      const promtail = this.part(
+        new Promtail(`${name}-promtail`, promtailArgs(cfg), { parent: this, dependsOn: agentsNs ? [agentsNs] : [] }),
+      );
       scrapeTargets.push(...promtail.scrapeTargets);
     }
 
     // -- grafana --
-    this.grafana = new Grafana(`${name}-grafana`, grafanaArgs(cfg), { parent: this, dependsOn: [ns] });
+    this.grafana = this.part(new Grafana(`${name}-grafana`, grafanaArgs(cfg), { parent: this, dependsOn: [ns] }));
     scrapeTargets.push(...this.grafana.scrapeTargets);
 
     // -- prometheus --
     // Every component's metrics, and alerts to every Alertmanager peer.
-    const prometheus = new Prometheus(
-      `${name}-prometheus`,
-      {
-        ...prometheusArgs(cfg),
-        scrapeTargets,
-        alertmanager: alertmanager.peers,
-      },
-      { parent: this, dependsOn: [ns] },
+    const prometheus = this.part(
+      new Prometheus(
+        `${name}-prometheus`,
+        {
+          ...prometheusArgs(cfg),
+          scrapeTargets,
+          alertmanager: alertmanager.peers,
+        },
+        { parent: this, dependsOn: [ns] },
+      ),
     );
     this.prometheusUrl = prometheus.url;
+
+    if (cfg.protectVolumes) destroyGuard(`${name}-destroy-guard`, cfg, this, this.parts);
 
     this.registerOutputs({
       namespace: this.namespace,
@@ -153,4 +178,30 @@ export class MonitoringStack extends pulumi.ComponentResource {
       publicUrls: this.publicUrls,
     });
   }
+}
+
+/** The name of the ConfigMap that guards a protected stack against a destroy. */
+export const DESTROY_GUARD_NAME = "monitoring-stack-protection";
+
+/**
+ * A protected object that depends on every other one of the stack: a destroy deletes
+ * dependents first, so it meets this one before anything else and stops there, with the
+ * stack still whole. Without it, `pulumi destroy --skip-preview` (and the Automation API,
+ * which skips the preview) would delete every unprotected object first and stop only at the
+ * protected claims, leaving the data behind a stack that no longer runs. It holds the
+ * documented way out, for whoever finds it with kubectl.
+ */
+function destroyGuard(name: string, cfg: StackConfig, parent: pulumi.Resource, parts: pulumi.Resource[]): k8s.core.v1.ConfigMap {
+  return new k8s.core.v1.ConfigMap(
+    name,
+    {
+      metadata: { name: DESTROY_GUARD_NAME, namespace: cfg.namespace, labels: stackLabels(cfg.environment) },
+      data: {
+        README:
+          "This stack protects its data volumes (protectVolumes): pulumi destroy stops here, before it deletes anything.\n" +
+          "To remove the stack and keep the volumes and their data: pulumi state unprotect --all --yes, then pulumi destroy.\n",
+      },
+    },
+    { parent, dependsOn: parts, protect: true },
+  );
 }

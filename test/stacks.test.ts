@@ -8,6 +8,7 @@ import * as path from "path";
 import { images } from "../components/images";
 import { Rendered, kubernetesYaml, renderRun, writeRender } from "../scripts/lib/render";
 import { RunResult, runProgram } from "../scripts/lib/runner";
+import { DESTROY_GUARD_NAME } from "../components/stack";
 import { readStackConfig } from "../scripts/lib/stackfile";
 import { objectOf, objectsOf, renderStack } from "./support/render";
 import { schemaProblems } from "./support/schema";
@@ -174,6 +175,7 @@ describe.each(STACKS)("stored data in the %s stack", (stack) => {
     () => {
       const held = run.resources
         .filter((r) => r.options.protect || r.options.retainOnDelete)
+        .filter((r) => (r.inputs.metadata as { name?: string }).name !== DESTROY_GUARD_NAME)
         .map((r) => ({ what: `${r.type.split(":").pop()}/${(r.inputs.metadata as { name?: string }).name}`, ...r.options }));
       const expected = keeps
         ? [...objectsOf(rendered, "PersistentVolumeClaim").map((c) => `PersistentVolumeClaim/${c.metadata.name}`), "Namespace/monitoring"]
@@ -182,6 +184,22 @@ describe.each(STACKS)("stored data in the %s stack", (stack) => {
       for (const h of held) expect(h).toMatchObject({ protect: true, retainOnDelete: true });
       // The node agents' namespace holds no data: a destroy always removes it.
       expect(resourceOf("Namespace", "monitoring-agents")?.options).toMatchObject({ protect: false, retainOnDelete: false });
+    },
+  );
+
+  test(
+    keeps
+      ? "a protected guard depends on every other resource, so that a destroy meets it first and stops with the stack whole"
+      : "no destroy guard: nothing is protected",
+    () => {
+      const guard = resourceOf("ConfigMap", DESTROY_GUARD_NAME);
+      if (!keeps) {
+        expect(guard).toBeUndefined();
+        return;
+      }
+      expect(guard?.options).toMatchObject({ protect: true, retainOnDelete: false });
+      const others = run.resources.filter((r) => r.custom && r.urn !== guard?.urn).map((r) => r.urn);
+      expect(others.filter((urn) => !guard?.dependencies.includes(urn))).toEqual([]);
     },
   );
 });
