@@ -1,0 +1,427 @@
+/**
+ * A local Kubernetes control plane shaped like the single k3s node this stack's users
+ * run, for the cluster test tier. One helper owns process start, readiness, logs and
+ * teardown; callers only get a kubeconfig (envtest's shape).
+ *
+ *   import { up, down, status, kubeconfigPath } from "../../scripts/lib/cluster";
+ *   const cluster = await up({ nodes: 1, ttlSeconds: 3 * 3600 }); // idempotent
+ *   process.env.KUBECONFIG = cluster.kubeconfig;
+ *   ...
+ *   await down(); // idempotent
+ *
+ * What runs (all from .tools/bin, built by `npm run tools`; all on 127.0.0.1 only):
+ * etcd, kube-apiserver (token auth, Node+RBAC, PodSecurity), kube-controller-manager
+ * (every default controller), kube-scheduler, and kwok, which plays the kubelet of the
+ * simulated nodes: pods on them go Running and Ready at once (containers are never run,
+ * probes never checked), Job pods Succeeded, deleted pods go away.
+ *
+ * What exists after `up`:
+ * - Node `k3s-server` (and `k3s-agent-1`... with `nodes` > 1): k3s labels, 4 CPU, 8Gi,
+ *   110 pods, 100Gi ephemeral storage, no taints, pod CIDRs from 10.42.0.0/16;
+ * - StorageClass `local-path`, the default, exactly as k3s ships it;
+ * - `volumesPerNode` (24) free PersistentVolumes pv-1, pv-2... of 200Gi, hostPath
+ *   .tools/cluster/volumes/pv-N, pinned to their node. No provisioner runs: a claim binds
+ *   one of them when its first pod is scheduled (WaitForFirstConsumer), and shows 200Gi.
+ *   Each `up`, also on a running cluster, adds volumes until each node has that many free.
+ *   When a claim is deleted its volume goes Released and stays, directory and all (the
+ *   Delete policy waits for the rancher.io/local-path provisioner, which is absent).
+ *   Nothing writes into the directories (no container runs): a test that must prove data
+ *   survived writes a marker into the bound PV's spec.hostPath.path itself, then checks
+ *   the PV object (still there, Bound or Released, claimRef to its claim) and the marker.
+ * - CRDs for Traefik's traefik.io/v1alpha1 kinds (see traefik-crds.ts).
+ * NetworkPolicies are accepted (built-in API) but nothing enforces them; k3s would.
+ *
+ * State lives in .tools/cluster/ (git-ignored): kubeconfig, state.json, pki/, logs/<name>.log,
+ * pids/<name>.pid, etcd/, volumes/. Every process is detached and runs under `timeout`,
+ * so it dies after `ttlSeconds` (default 3 h) even if `down` never runs.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { Component, etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kwok, Ports } from "./control-plane";
+import { KubeClient } from "./kube";
+import { kwokConfigYaml } from "./kwok-stages";
+import { missingVolumes, nodeNames, nodeObject, SimulatedNode, storageClassObject, volumeIndex, volumeObject } from "./manifests";
+import { locateBinaries, StateDir } from "./paths";
+import { generateCredentials, IDENTITIES, writeKubeconfig } from "./pki";
+import {
+  childPids,
+  freePorts,
+  GiveUp,
+  isOurs,
+  LOOPBACK,
+  ProcessRecord,
+  readPidFiles,
+  residentBytes,
+  startDetached,
+  stopProcess,
+  tail,
+  timeoutCommand,
+  waitFor,
+  withLock,
+} from "./processes";
+import { traefikCrds, TRAEFIK_KINDS } from "./traefik-crds";
+
+export { MissingToolError } from "./paths";
+
+export interface UpOptions {
+  /** Simulated nodes: k3s-server plus nodes-1 agents. Default 1; on a running cluster, undefined accepts any count. */
+  nodes?: number;
+  /** Free pre-provisioned volumes on each node. Default 24 (on a running cluster: what it was started with). */
+  volumesPerNode?: number;
+  /** Every process is killed after this many seconds. Default 3 h. */
+  ttlSeconds?: number;
+  /** Progress messages (default: none). */
+  log?: (message: string) => void;
+  /** How long `up` may take before it gives up and cleans up. Default 180 s. */
+  timeoutMs?: number;
+}
+
+export interface ClusterInfo {
+  kubeconfig: string;
+  /** https://127.0.0.1:<port> */
+  server: string;
+  nodes: string[];
+  startedAt: string;
+  expiresAt: string;
+  /** True when `up` found the cluster already running and healthy (it only topped up free volumes). */
+  alreadyRunning: boolean;
+}
+
+/** What `up` records in state.json. */
+interface ClusterState {
+  server: string;
+  ports: Ports;
+  nodes: SimulatedNode[];
+  volumesPerNode: number;
+  ttlSeconds: number;
+  startedAt: string;
+  expiresAt: string;
+  adminToken: string;
+  processes: ProcessRecord[];
+}
+
+export interface ProcessStatus {
+  name: string;
+  /** The `timeout` wrapper's pid (pids/<name>.pid). */
+  pid: number;
+  /** The component's own pids (children of the wrapper). */
+  componentPids: number[];
+  alive: boolean;
+  residentBytes: number;
+  log: string;
+}
+
+export interface ClusterStatus {
+  /** The state directory exists. */
+  present: boolean;
+  /** Every process alive and /readyz ok. */
+  healthy: boolean;
+  readyz: string;
+  kubeconfig: string;
+  server?: string;
+  expiresAt?: string;
+  /** Its TTL has passed: the processes were killed (`up` starts a new one, `down` cleans up). */
+  expired: boolean;
+  nodes: string[];
+  processes: ProcessStatus[];
+}
+
+const DEFAULT_TTL_SECONDS = 3 * 3600;
+const COMPONENT_ORDER: Component["name"][] = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"];
+
+const defaultState = () => new StateDir();
+
+/** The admin kubeconfig (it exists only while the cluster is up). */
+export function kubeconfigPath(): string {
+  return defaultState().kubeconfig;
+}
+
+function readState(state: StateDir): ClusterState | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(state.stateFile, "utf8")) as ClusterState;
+  } catch {
+    return undefined;
+  }
+}
+
+function adminClient(state: StateDir, recorded: ClusterState): KubeClient {
+  return new KubeClient(recorded.server, recorded.adminToken, state.apiserverCert);
+}
+
+/** Status of the cluster in the default state directory. */
+export async function status(): Promise<ClusterStatus> {
+  return statusOf(defaultState());
+}
+
+async function statusOf(state: StateDir): Promise<ClusterStatus> {
+  const present = fs.existsSync(state.root);
+  const recorded = readState(state);
+  const processes: ProcessStatus[] = readPidFiles(state)
+    .sort((a, b) => COMPONENT_ORDER.indexOf(a.name as Component["name"]) - COMPONENT_ORDER.indexOf(b.name as Component["name"]))
+    .map(({ name, pid }) => {
+      const alive = isOurs(pid, state);
+      const componentPids = alive ? childPids(pid) : [];
+      return {
+        name,
+        pid,
+        componentPids,
+        alive,
+        residentBytes: componentPids.reduce((sum, p) => sum + residentBytes(p), 0),
+        log: state.logFile(name),
+      };
+    });
+  let readyz = "not running";
+  if (recorded && processes.some((p) => p.name === "kube-apiserver" && p.alive)) {
+    try {
+      const res = await adminClient(state, recorded).request("GET", "/readyz");
+      readyz = res.status === 200 ? res.body.trim() : `HTTP ${res.status}`;
+    } catch (err) {
+      readyz = err instanceof Error ? err.message : String(err);
+    }
+  }
+  const allAlive = processes.length === COMPONENT_ORDER.length && processes.every((p) => p.alive);
+  return {
+    present,
+    healthy: present && recorded !== undefined && allAlive && readyz === "ok",
+    readyz,
+    kubeconfig: state.kubeconfig,
+    server: recorded?.server,
+    expiresAt: recorded?.expiresAt,
+    expired: recorded !== undefined && Date.parse(recorded.expiresAt) <= Date.now(),
+    nodes: recorded?.nodes.map((n) => n.name) ?? [],
+    processes,
+  };
+}
+
+/**
+ * Starts the cluster and waits until it is usable: /readyz ok, every component healthy,
+ * every node Ready, the default ServiceAccount there, the Traefik CRDs established.
+ * When it is already up and healthy it only tops up the free volumes; a broken or expired one is
+ * cleaned up first. On failure it stops what it started, keeps the logs (.tools/cluster/logs/)
+ * and throws with the log tail of the component that failed.
+ */
+export async function up(opts: UpOptions = {}): Promise<ClusterInfo> {
+  const state = defaultState();
+  const binaries = locateBinaries();
+  timeoutCommand();
+  fs.mkdirSync(path.dirname(state.root), { recursive: true });
+  return withLock(state.lockFile, async () => {
+    const log = opts.log ?? (() => undefined);
+    const nodes = nodeNames(opts.nodes ?? 1);
+    const current = await statusOf(state);
+    const recorded = readState(state);
+    if (current.healthy && recorded) {
+      if (opts.nodes !== undefined && opts.nodes !== recorded.nodes.length) {
+        throw new Error(`the cluster is up with ${recorded.nodes.length} node(s); run \`npm run cluster -- down\` first to change that`);
+      }
+      const perNode = opts.volumesPerNode ?? recorded.volumesPerNode;
+      const added = await ensureVolumes(state, adminClient(state, recorded), recorded.nodes, perNode);
+      log(`cluster already up and healthy${added > 0 ? `; added ${added} volumes to keep ${perNode} free per node` : ""}`);
+      return info(state, recorded, true);
+    }
+    if (current.present) {
+      log("cleaning up a cluster that is not healthy (expired, crashed or half-started)");
+      await downIn(state);
+    }
+    try {
+      return await start(state, binaries, nodes, opts, log);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      await stopAll(state).catch(() => undefined);
+      throw new Error(`cluster up failed: ${message}\n(logs kept in ${state.logs}; \`npm run cluster -- down\` removes them)`);
+    }
+  });
+}
+
+function info(state: StateDir, recorded: ClusterState, alreadyRunning: boolean): ClusterInfo {
+  return {
+    kubeconfig: state.kubeconfig,
+    server: recorded.server,
+    nodes: recorded.nodes.map((n) => n.name),
+    startedAt: recorded.startedAt,
+    expiresAt: recorded.expiresAt,
+    alreadyRunning,
+  };
+}
+
+async function start(
+  state: StateDir,
+  binaries: ReturnType<typeof locateBinaries>,
+  nodes: SimulatedNode[],
+  opts: UpOptions,
+  log: (message: string) => void,
+): Promise<ClusterInfo> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 180_000);
+  const remaining = () => Math.max(1000, deadline - Date.now());
+  const ttlSeconds = opts.ttlSeconds ?? DEFAULT_TTL_SECONDS;
+  if (!(ttlSeconds > 0)) throw new Error(`ttlSeconds must be positive, got ${ttlSeconds}`);
+  const volumesPerNode = opts.volumesPerNode ?? 24;
+  const startedAt = new Date();
+  const expiresAt = new Date(startedAt.getTime() + ttlSeconds * 1000);
+
+  for (const dir of [state.root, state.logs, state.pids, state.volumes, state.manifests, state.kwok]) {
+    fs.mkdirSync(dir, { recursive: true });
+  }
+  const creds = generateCredentials(state.pki);
+  const [etcdClient, etcdPeer, apiserver, controllerManager, scheduler, kwokPort] = await freePorts(6);
+  const ports: Ports = { etcdClient, etcdPeer, apiserver, controllerManager, scheduler, kwok: kwokPort };
+  const server = `https://${LOOPBACK}:${apiserver}`;
+  for (const id of IDENTITIES) {
+    const file = id.name === "admin" ? state.kubeconfig : state.componentKubeconfig(id.name);
+    writeKubeconfig(file, server, state.apiserverCert, creds.tokens[id.name]);
+  }
+  const kwokConfig = path.join(state.kwok, "kwok.yaml");
+  fs.writeFileSync(kwokConfig, kwokConfigYaml());
+
+  const recorded: ClusterState = {
+    server,
+    ports,
+    nodes,
+    volumesPerNode,
+    ttlSeconds,
+    startedAt: startedAt.toISOString(),
+    expiresAt: expiresAt.toISOString(),
+    adminToken: creds.tokens.admin,
+    processes: [],
+  };
+  const saveState = () => fs.writeFileSync(state.stateFile, JSON.stringify(recorded, null, 2) + "\n", { mode: 0o600 });
+  saveState();
+  const client = adminClient(state, recorded);
+
+  const launch = (component: Component): ProcessRecord => {
+    const ttlLeft = (expiresAt.getTime() - Date.now()) / 1000;
+    const record = startDetached(state, component.name, binaries[component.binary], component.args, {
+      ttlSeconds: ttlLeft,
+      env: component.env,
+    });
+    recorded.processes.push(record);
+    saveState();
+    return record;
+  };
+  /** Waits for a component's health, failing early (with its log) if its process dies. */
+  const healthy = (component: Component, record: ProcessRecord, what = `${component.name} to be healthy`) =>
+    waitFor(
+      what,
+      async () => {
+        if (await component.healthy()) return true;
+        if (!isOurs(record.pid, state)) throw new GiveUp(`${component.name} exited`);
+        return undefined;
+      },
+      remaining(),
+      { context: () => `--- ${record.log} ---\n${tail(record.log)}` },
+    );
+
+  const etcdComponent = etcd(state, ports);
+  await healthy(etcdComponent, launch(etcdComponent));
+  log(`etcd up on ${LOOPBACK}:${ports.etcdClient}`);
+
+  const apiserverReady = async () => fs.existsSync(state.apiserverCert) && (await client.ready());
+  const apiserverComponent = kubeApiserver(state, ports, creds, apiserverReady);
+  await healthy(apiserverComponent, launch(apiserverComponent), "kube-apiserver /readyz");
+  log(`kube-apiserver ready at ${server}`);
+
+  const rest = [kubeControllerManager(state, ports, creds), kubeScheduler(state, ports), kwok(state, ports, kwokConfig)];
+  const records = rest.map((c) => launch(c));
+
+  const bootstrap = [...nodes.map((n) => nodeObject(n)), storageClassObject(), ...traefikCrds()];
+  fs.writeFileSync(path.join(state.manifests, "bootstrap.json"), JSON.stringify(bootstrap, null, 2) + "\n");
+  for (const obj of bootstrap) await client.create(obj);
+  const added = await ensureVolumes(state, client, nodes, volumesPerNode);
+  log(`created ${nodes.length} node(s), StorageClass local-path, ${added} volumes, ${TRAEFIK_KINDS.length} Traefik CRDs`);
+
+  await Promise.all(rest.map((c, i) => healthy(c, records[i])));
+  log("kube-controller-manager, kube-scheduler and kwok healthy");
+
+  const kwokLog = () => `--- ${state.logFile("kwok")} ---\n${tail(state.logFile("kwok"))}`;
+  await waitFor(
+    `node(s) ${nodes.map((n) => n.name).join(", ")} to be Ready`,
+    async () => {
+      const list = await client.get<{
+        items: Array<{ metadata: { name: string }; status?: { conditions?: Array<{ type: string; status: string }> } }>;
+      }>("/api/v1/nodes");
+      const ready = new Set(
+        list.items.filter((n) => n.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")).map((n) => n.metadata.name),
+      );
+      return nodes.every((n) => ready.has(n.name)) ? true : undefined;
+    },
+    remaining(),
+    { context: kwokLog },
+  );
+  log(`node(s) Ready`);
+  const kcmLog = () => `--- ${state.logFile("kube-controller-manager")} ---\n${tail(state.logFile("kube-controller-manager"))}`;
+  // Pods are refused until their namespace's default ServiceAccount exists; tests should not race it.
+  await waitFor("the default ServiceAccount", () => client.find("/api/v1/namespaces/default/serviceaccounts/default"), remaining(), {
+    context: kcmLog,
+  });
+  await waitFor("ConfigMap kube-root-ca.crt", () => client.find("/api/v1/namespaces/default/configmaps/kube-root-ca.crt"), remaining(), {
+    context: kcmLog,
+  });
+  await waitFor(
+    "the Traefik CRDs to be established",
+    async () => {
+      for (const kind of TRAEFIK_KINDS) {
+        const crd = await client.get<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(
+          `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${kind.toLowerCase()}s.traefik.io`,
+        );
+        if (!crd.status?.conditions?.some((c) => c.type === "Established" && c.status === "True")) return undefined;
+      }
+      return true;
+    },
+    remaining(),
+  );
+  log(`cluster ready; it stops by itself at ${recorded.expiresAt}`);
+  return info(state, recorded, false);
+}
+
+/**
+ * Creates volumes until every node has `perNode` free ones (no claim, not released).
+ * Released volumes are never reused (their data is what a test may check), so a cluster
+ * kept across test runs gets new ones at each `up` instead of running out.
+ */
+async function ensureVolumes(state: StateDir, client: KubeClient, nodes: SimulatedNode[], perNode: number): Promise<number> {
+  type Pv = { metadata: { name: string; labels?: Record<string, string> }; spec: { claimRef?: unknown }; status?: { phase?: string } };
+  const existing = (await client.get<{ items: Pv[] }>("/api/v1/persistentvolumes")).items;
+  const free = new Map<string, number>();
+  for (const pv of existing) {
+    const node = pv.metadata.labels?.["kubernetes.io/hostname"];
+    const phase = pv.status?.phase ?? "Pending";
+    if (node && !pv.spec.claimRef && (phase === "Pending" || phase === "Available")) free.set(node, (free.get(node) ?? 0) + 1);
+  }
+  const highest = Math.max(0, ...existing.map((pv) => volumeIndex(pv.metadata.name)));
+  const add = missingVolumes(nodes, perNode, free, highest, state.volumes);
+  for (const v of add) {
+    fs.mkdirSync(v.dir, { recursive: true });
+    await client.create(volumeObject(v));
+  }
+  return add.length;
+}
+
+/** Stops every process of the cluster (SIGTERM, then SIGKILL) and removes .tools/cluster/. Succeeds when nothing runs. */
+export async function down(): Promise<void> {
+  const state = defaultState();
+  if (!fs.existsSync(state.root)) return;
+  await withLock(state.lockFile, () => downIn(state));
+}
+
+async function downIn(state: StateDir): Promise<void> {
+  await stopAll(state);
+  // Never remove anything but the cluster's own directory.
+  if (path.basename(state.root) !== "cluster" || path.basename(path.dirname(state.root)) !== ".tools") {
+    throw new Error(`refusing to remove ${state.root}: not a .tools/cluster directory`);
+  }
+  fs.rmSync(state.root, { recursive: true, force: true });
+}
+
+/** Stops every process with a pid file, clients first. */
+async function stopAll(state: StateDir): Promise<void> {
+  const pids = readPidFiles(state);
+  const byName = (names: string[]) => pids.filter((p) => names.includes(p.name));
+  // Clients first, so that they do not spend their last seconds retrying a dead API server.
+  const waves = [byName(["kwok", "kube-scheduler", "kube-controller-manager"]), byName(["kube-apiserver"]), byName(["etcd"])];
+  const others = pids.filter((p) => !COMPONENT_ORDER.includes(p.name as Component["name"]));
+  for (const wave of [...waves, others]) await Promise.all(wave.map((p) => stopProcess(p.pid, state)));
+}
+
+/** Aliases for callers that prefer envtest's names. */
+export const startCluster = up;
+export const stopCluster = down;

@@ -1,0 +1,126 @@
+/**
+ * The cluster tier's handle on a real Pulumi stack: the real CLI (.tools/bin/pulumi), the
+ * real Kubernetes provider plugin (.tools/pulumi-home), a local file backend and a
+ * passphrase, against the local control plane (KUBECONFIG from the tier's global setup).
+ *
+ * Each stack runs in a scratch copy of the project (Pulumi.yaml, the stack file, index.ts,
+ * components/, dashboards/, rules/), so that a test edits files the way a user edits a
+ * checkout — the stack file, a dashboard — without touching the repository.
+ *
+ * The program runs through the Automation API's inline mode: the CLI talks to a language
+ * host inside this process (`--client`), because the Node.js language host plugin cannot be
+ * built here (scripts/lib/tools.ts, UNAVAILABLE). Everything else is what `pulumi up -s
+ * <stack>` runs: the CLI reads Pulumi.yaml and the stack file, validates and decrypts the
+ * config, runs the engine and the provider.
+ */
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { promisify } from "util";
+import * as YAML from "yaml";
+import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { BIN_DIR, PULUMI_HOME, ROOT, binPath } from "../../../scripts/lib/tools";
+
+const execFileAsync = promisify(execFile);
+
+export const PASSPHRASE = "cluster-tier-passphrase";
+const PROJECT_FILES = ["Pulumi.yaml", "index.ts", "package.json", "tsconfig.json"];
+const PROJECT_DIRS = ["components", "dashboards", "rules"];
+
+export interface StackHandle {
+  stack: Stack;
+  /** The scratch project directory. */
+  workDir: string;
+  stackName: string;
+  /** Environment for the CLI (backend, passphrase, plugins, kubeconfig). */
+  env: Record<string, string>;
+  /** Reads, changes and writes the stack file's `config:` map (secure values stay as they are). */
+  editStackFile(change: (config: Record<string, unknown>) => void): void;
+  /** Runs the CLI itself in the project, as a user would (`pulumi state unprotect ...`). */
+  cli(args: string[]): Promise<{ stdout: string; stderr: string }>;
+  /** Removes the scratch directory and the backend. */
+  dispose(): void;
+}
+
+function copyProject(to: string, stackName: string): void {
+  for (const file of [...PROJECT_FILES, `Pulumi.${stackName}.yaml`]) fs.copyFileSync(path.join(ROOT, file), path.join(to, file));
+  for (const dir of PROJECT_DIRS) fs.cpSync(path.join(ROOT, dir), path.join(to, dir), { recursive: true });
+  // The program resolves its packages from the checkout's node_modules.
+  fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(to, "node_modules"), "dir");
+}
+
+export interface OpenStackOptions {
+  /** Secret config values, set with `pulumi config set --secret` (keys without the project prefix; `a.b` is a path). */
+  secrets?: Record<string, string>;
+}
+
+/** Creates a fresh stack from the project's stack file, with its secrets set the documented way. */
+export async function openStack(stackName: string, options: OpenStackOptions = {}): Promise<StackHandle> {
+  const kubeconfig = process.env.KUBECONFIG;
+  if (!kubeconfig) throw new Error("KUBECONFIG is not set: the cluster tier's global setup starts the local control plane");
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `monitoring-${stackName}-`));
+  const workDir = path.join(scratch, "project");
+  const backend = path.join(scratch, "state");
+  fs.mkdirSync(workDir);
+  fs.mkdirSync(backend);
+  copyProject(workDir, stackName);
+
+  const env: Record<string, string> = {
+    PULUMI_BACKEND_URL: `file://${backend}`,
+    PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
+    PULUMI_HOME,
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    // Every plugin the stack needs is built and installed by `npm run tools`; never download one.
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    KUBECONFIG: kubeconfig,
+  };
+  const pulumiCommand = await PulumiCommand.get({ root: path.dirname(BIN_DIR) });
+  // The entry point exports the program as a function (index.ts); load it from the scratch copy.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const program = require(path.join(workDir, "index.ts")) as () => Promise<Record<string, unknown>>;
+  const stack = await LocalWorkspace.createOrSelectStack(
+    { stackName, projectName: "monitoring", program },
+    { workDir, pulumiCommand, envVars: env, pulumiHome: PULUMI_HOME },
+  );
+  for (const [key, value] of Object.entries(options.secrets ?? {})) {
+    await stack.setConfig(`monitoring:${key}`, { value, secret: true }, key.includes("."));
+  }
+
+  const stackFile = path.join(workDir, `Pulumi.${stackName}.yaml`);
+  return {
+    stack,
+    workDir,
+    stackName,
+    env,
+    editStackFile(change) {
+      const doc = YAML.parseDocument(fs.readFileSync(stackFile, "utf8"));
+      const config = (doc.toJS() as { config: Record<string, unknown> }).config;
+      change(config);
+      doc.set("config", config);
+      fs.writeFileSync(stackFile, doc.toString());
+    },
+    async cli(args) {
+      try {
+        return await execFileAsync(binPath("pulumi"), [...args, "--stack", stackName, "--non-interactive"], {
+          cwd: workDir,
+          env: { ...process.env, ...env },
+          maxBuffer: 64 * 1024 * 1024,
+        });
+      } catch (err) {
+        // What the CLI said is the point of a failure: put it in the message.
+        const { stdout = "", stderr = "" } = err as { stdout?: string; stderr?: string };
+        throw new Error(`pulumi ${args.join(" ")} failed:\n${stdout}\n${stderr}`);
+      }
+    },
+    dispose() {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Collects what an operation prints, for assertions on warnings. */
+export function outputCollector(): { onOutput: (line: string) => void; text: () => string } {
+  const chunks: string[] = [];
+  return { onOutput: (line) => chunks.push(line), text: () => chunks.join("") };
+}
