@@ -27,10 +27,48 @@ export function durationSeconds(text: string): number | undefined {
   return total;
 }
 
-/** Kubernetes quantity for bytes (`10Gi`, `512Mi`, `1G`). */
-export const BYTES_QUANTITY_PATTERN = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
-/** Kubernetes quantity for CPU (`250m`, `0.5`, `2`). */
-export const CPU_QUANTITY_PATTERN = /^(\d+(?:\.\d+)?)(m)?$/;
+/** Whole milliseconds in a Prometheus duration (its resolution), or undefined when the text is not one. */
+export function durationMilliseconds(text: string): number | undefined {
+  const m = DURATION_PATTERN.exec(text);
+  if (!m || text === "") return undefined;
+  let total = 0;
+  DURATION_UNITS.forEach(([, factor], i) => {
+    if (m[i + 1] !== undefined) total += Number(m[i + 1]) * Math.round(factor * 1000);
+  });
+  return total;
+}
+
+/**
+ * The longest duration Prometheus and Alertmanager hold: model.ParseDuration
+ * (github.com/prometheus/common/model) sums the units in nanoseconds and refuses a
+ * total over 2^63-1 ns ("duration out of range"). Durations are whole milliseconds,
+ * so the longest is floor((2^63-1) / 10^6) ms = 9223372036854ms, about 292 years.
+ */
+export const PROMETHEUS_MAX_DURATION_MS = 9223372036854;
+
+/** A whole number of milliseconds in Prometheus syntax, largest unit first (`90061000` -> `1d1h1m1s`). */
+export function formatDuration(milliseconds: number): string {
+  let rest = milliseconds;
+  let text = "";
+  for (const [unit, factor] of DURATION_UNITS) {
+    const ms = Math.round(factor * 1000);
+    const n = Math.floor(rest / ms);
+    if (n > 0) text += `${n}${unit}`;
+    rest -= n * ms;
+  }
+  return text || "0s";
+}
+
+/**
+ * A Kubernetes quantity (k8s.io/apimachinery resource.Quantity): a decimal number, then
+ * a binary suffix (Ki … Ei), a decimal one (m, k, M, G, T, P, E) or a decimal exponent
+ * (e3, E-2). `1E` is an exa, `1E3` an exponent.
+ */
+const QUANTITY_PATTERN = /^(\d+\.?\d*|\.\d+)([eE][-+]?\d+|Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$/;
+/** Kubernetes quantity for bytes (`10Gi`, `512Mi`, `1G`, `1e9`): every form but milli (`500m` is half a byte). */
+export const BYTES_QUANTITY_PATTERN = /^(\d+\.?\d*|\.\d+)([eE][-+]?\d+|Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
+/** Kubernetes quantity for CPU (`250m`, `0.5`, `2`): any quantity, in cores. */
+export const CPU_QUANTITY_PATTERN = QUANTITY_PATTERN;
 
 const QUANTITY_FACTORS: Record<string, number> = {
   "": 1,
@@ -48,21 +86,35 @@ const QUANTITY_FACTORS: Record<string, number> = {
   Ei: 2 ** 60,
 };
 
-/** Bytes in a Kubernetes quantity, or undefined when the text is not one. */
+/** The value of a Kubernetes quantity in its base unit (bytes, cores), or undefined when the text is not one. */
+export function quantityValue(text: string): number | undefined {
+  const m = QUANTITY_PATTERN.exec(text);
+  if (!m) return undefined;
+  const suffix = m[2] ?? "";
+  const factor = /^[eE][-+]?\d/.test(suffix) ? 10 ** Number(suffix.slice(1)) : suffix === "m" ? 1e-3 : QUANTITY_FACTORS[suffix];
+  return Number(m[1]) * factor;
+}
+
+/** Bytes in a Kubernetes quantity, or undefined when the text is not one (or is in milli-bytes). */
 export function quantityBytes(text: string): number | undefined {
-  const m = BYTES_QUANTITY_PATTERN.exec(text);
-  return m ? Number(m[1]) * QUANTITY_FACTORS[m[2] ?? ""] : undefined;
+  return BYTES_QUANTITY_PATTERN.test(text) ? quantityValue(text) : undefined;
 }
 
 /** Millicores in a CPU quantity, or undefined when the text is not one. */
 export function cpuMillicores(text: string): number | undefined {
-  const m = CPU_QUANTITY_PATTERN.exec(text);
-  if (!m) return undefined;
-  return m[2] ? Number(m[1]) : Number(m[1]) * 1000;
+  const cores = quantityValue(text);
+  // Rounded to the thousandth: 0.1 cores is 100m, not 100.00000000000001.
+  return cores === undefined ? undefined : Math.round(cores * 1e6) / 1e3;
 }
 
 /** Prometheus byte size (`--storage.tsdb.retention.size`): base-2 units B, KB, MB, GB, TB, PB, EB. */
 export const PROMETHEUS_SIZE_PATTERN = /^(\d+)(B|KB|MB|GB|TB|PB|EB)$/;
+
+/** Bytes in a Prometheus size (`45GB` is 45 GiB), or undefined when the text is not one. */
+export function prometheusSizeBytes(text: string): number | undefined {
+  const m = PROMETHEUS_SIZE_PATTERN.exec(text);
+  return m ? Number(m[1]) * 1024 ** ["B", "KB", "MB", "GB", "TB", "PB", "EB"].indexOf(m[2]) : undefined;
+}
 
 /** Formats bytes as a whole number of Prometheus megabytes (MiB), rounding down. */
 export function prometheusSizeMB(bytes: number): string {
