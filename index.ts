@@ -1,14 +1,19 @@
 /**
  * Entry point: the only place that reads Pulumi config. It validates the stack's
  * config into one StackConfig (refusing bad input before any resource exists),
- * builds the MonitoringStack and returns the stack outputs.
+ * compares its volumes with the previous deployment's (refusing what cannot be done in
+ * place before anything changes), builds the MonitoringStack and returns the stack outputs.
  *
  * The module exports a function so that Pulumi runs it for `pulumi up` and the
  * offline renderer (scripts/render.ts) can run it again under mocks.
  */
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, RawConfig, parseStackConfig } from "./components/config";
+import * as YAML from "yaml";
+import { ConfigError, RawConfig, parseStackConfig, plainEntriesOfSecretKeys } from "./components/config";
 import { MonitoringStack } from "./components/stack";
+import { VOLUMES_OUTPUT, applyPreviousVolumes, parseVolumeRecords } from "./components/volume-changes";
 
 /** Whether Pulumi holds a config key as a secret. The SDK exports this at run time but not in its typings. */
 function isSecretKey(fullKey: string): boolean {
@@ -19,31 +24,75 @@ function isSecretKey(fullKey: string): boolean {
   return runtime.isConfigSecret(fullKey);
 }
 
+/**
+ * Entries written in plain text beside secret ones in the stack file (read from the project's
+ * directory). Pulumi reports a structured key as secret as a whole when any
+ * entry is, so only the file tells a plain `databaseDsns.<name>` beside a secret one. Read-only;
+ * none when the stack's config lives elsewhere.
+ */
+function plainPaths(root: string, stack: string): string[] {
+  const project = (YAML.parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) ?? {}) as { stackConfigDir?: string };
+  const file = path.join(root, project.stackConfigDir ?? ".", `Pulumi.${stack}.yaml`);
+  if (!fs.existsSync(file)) return [];
+  const doc = (YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  return plainEntriesOfSecretKeys(doc.config ?? {});
+}
+
 /** Every config value of the stack, as Pulumi hands it to the program. */
 function readRawConfig(): RawConfig {
   const values = pulumi.runtime.allConfig();
+  const stack = pulumi.getStack();
+  // The project's directory, as Pulumi tells it (also when the Automation API runs the program in-process).
+  const root = pulumi.getRootDirectory();
   return {
     project: pulumi.getProject(),
-    stack: pulumi.getStack(),
+    stack,
     values,
     secretKeys: Object.keys(values).filter(isSecretKey),
+    plainPaths: fs.existsSync(path.join(root, "Pulumi.yaml")) ? plainPaths(root, stack) : [],
   };
 }
 
-async function main(): Promise<Record<string, unknown>> {
-  let parsed;
+/**
+ * Runs a config check; a refusal becomes a RunError, which Pulumi prints alone, without a
+ * stack trace: the message is the manual.
+ */
+function refusingConfigErrors<T>(check: () => T): T {
   try {
-    parsed = parseStackConfig(readRawConfig());
+    return check();
   } catch (err) {
-    // A RunError prints the message alone, without a stack trace: the message is the manual.
     if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
     throw err;
   }
+}
+
+/**
+ * An output of this stack's previous deployment, read through a StackReference to the stack
+ * itself: the engine reads it from the stack's last checkpoint. Undefined on a first
+ * deployment (no checkpoint) and when that deployment did not export it.
+ */
+async function previousOutput(name: string): Promise<unknown> {
+  const self = new pulumi.StackReference("previous-deployment", {
+    name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
+  });
+  const details = await self.getOutputDetails(name);
+  return details.value ?? details.secretValue;
+}
+
+async function main(): Promise<Record<string, unknown>> {
+  const raw = readRawConfig();
+  const parsed = refusingConfigErrors(() => parseStackConfig(raw));
   for (const warning of parsed.warnings) pulumi.log.warn(warning);
 
-  const stack = new MonitoringStack("monitoring", { config: parsed.config });
+  // Awaited before any other resource exists, so that a volume change that cannot be done in
+  // place (another StorageClass, a claim shrunk or grown on a class that cannot expand) stops
+  // the update before anything changes.
+  const previous = parseVolumeRecords(await previousOutput(VOLUMES_OUTPUT));
+  const config = refusingConfigErrors(() => applyPreviousVolumes(raw, parsed.config, previous));
+
+  const stack = new MonitoringStack("monitoring", { config });
   return {
-    environment: parsed.config.environment,
+    environment: config.environment,
     namespace: stack.namespace,
     prometheusUrl: stack.prometheusUrl,
     grafanaUrl: stack.grafana.url,
@@ -55,6 +104,8 @@ async function main(): Promise<Record<string, unknown>> {
     ...(stack.publicUrls.prometheus ? { prometheusPublicUrl: stack.publicUrls.prometheus } : {}),
     ...(stack.publicUrls.alertmanager ? { alertmanagerPublicUrl: stack.publicUrls.alertmanager } : {}),
     ...(stack.basicAuthCredentials ? { basicAuthCredentials: pulumi.secret(stack.basicAuthCredentials) } : {}),
+    // Plain: the next deployment reads it back through its StackReference (previousOutput).
+    [VOLUMES_OUTPUT]: stack.volumes,
   };
 }
 

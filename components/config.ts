@@ -8,50 +8,117 @@
  */
 import { z } from "zod";
 import {
-  BYTES_QUANTITY_PATTERN,
   CPU_QUANTITY_PATTERN,
-  DURATION_PATTERN,
+  PROMETHEUS_MAX_DURATION_MS,
   PROMETHEUS_SIZE_PATTERN,
+  durationMilliseconds,
   durationSeconds,
+  formatDuration,
+  prometheusSizeBytes,
   prometheusSizeMB,
   quantityBytes,
+  quantityValue,
 } from "./units";
 
 // ---------------------------------------------------------------------------
-// Field types
+// Field types. Each says in the project's words what it allows: no message shows a
+// regular expression or the validation library's own wording (a test checks).
 
 const PROFILES = ["staging", "production"] as const;
 export type Profile = (typeof PROFILES)[number];
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** A DNS-1123 subdomain, what Kubernetes takes for most object names (StorageClass, Secret). */
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;
 const PROM_LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const PROM_METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const HEX32 = /^[0-9a-f]{32}$/;
 const BASIC_AUTH_USER = /^[a-zA-Z0-9_.-]{1,32}$/;
-const BASIC_AUTH_USER_MESSAGE = "user names are 1-32 of letters, digits, _ . -";
+const BASIC_AUTH_USER_MESSAGE = "a user name: 1-32 of letters, digits, _ . -";
+/** A Service port name (Kubernetes' IANA_SVC_NAME): at most 15 of a-z, 0-9, '-'; a letter; no '-' at an end or twice in a row. */
+const PORT_NAME = /^(?=.{1,15}$)(?=.*[a-z])[a-z0-9]+(-[a-z0-9]+)*$/;
+/** A key of a Secret (Kubernetes' IsConfigMapKey): at most 253 of letters, digits, '-', '_', '.'; not '.', nor starting with '..'. */
+const SECRET_DATA_KEY = /^(?!\.\.)(?!\.$)[-._a-zA-Z0-9]{1,253}$/;
+/** Kubernetes stores replica counts in 32 bits. */
+const INT32_MAX = 2 ** 31 - 1;
 
-const dnsLabel = z.string().regex(DNS_LABEL, "must be a DNS-1123 label: lower-case letters, digits and '-', at most 63 characters");
-const hostname = z.string().regex(HOSTNAME, "must be a fully qualified lower-case hostname such as grafana.example.com");
-const duration = z.string().refine((s) => s !== "" && DURATION_PATTERN.test(s) && (durationSeconds(s) ?? 0) > 0, {
-  message: "must be a positive Prometheus duration such as 15s, 5m, 12h, 30d or 1h30m",
-});
-const bytesQuantity = z.string().refine((s) => BYTES_QUANTITY_PATTERN.test(s) && (quantityBytes(s) ?? 0) > 0, {
-  message: "must be a positive Kubernetes quantity such as 512Mi, 10Gi or 1Ti",
-});
-const cpuQuantity = z.string().refine((s) => CPU_QUANTITY_PATTERN.test(s) && s !== "0" && s !== "0m", {
-  message: "must be a positive CPU quantity such as 100m, 0.5 or 2",
-});
-const prometheusSize = z.string().regex(PROMETHEUS_SIZE_PATTERN, "must be a Prometheus size such as 512MB, 45GB or 1TB");
+/** Text matching a pattern, refused in the same words whatever is wrong (type or format). */
+const matching = (pattern: RegExp, what: string) => z.string({ error: `must be ${what}` }).regex(pattern, `must be ${what}`);
+const nonEmpty = (what: string) => z.string({ error: `must be ${what}` }).min(1, `must be ${what}, not empty`);
+const bool = z.boolean({ error: "must be true or false" });
+
+const dnsLabel = matching(DNS_LABEL, "a DNS-1123 label: lower-case letters, digits and '-', at most 63 characters");
+const dnsSubdomain = (what: string) => matching(DNS_SUBDOMAIN, `${what}: lower-case letters, digits, '-' and '.', at most 253 characters`);
+const hostname = matching(HOSTNAME, "a fully qualified lower-case hostname such as grafana.example.com");
+const labelName = matching(PROM_LABEL_NAME, "a label name: letters, digits and _, not starting with a digit");
+const metricName = matching(PROM_METRIC_NAME, "a metric name: letters, digits, _ and :, not starting with a digit");
+
+const DURATION_EXAMPLES = "15s, 5m, 12h, 30d or 1h30m";
+/** A positive Prometheus duration Prometheus can hold; `also` adds a rule of the key's own. */
+const durationWith = (also?: (milliseconds: number) => string | undefined) =>
+  z
+    .string({
+      error: (issue) =>
+        typeof issue.input === "number" && Number.isFinite(issue.input)
+          ? `must be a Prometheus duration with its unit, such as ${issue.input}s or ${issue.input}m`
+          : `must be a Prometheus duration such as ${DURATION_EXAMPLES}`,
+    })
+    .superRefine((s, ctx) => {
+      const ms = durationMilliseconds(s);
+      const message =
+        ms === undefined || ms <= 0
+          ? `must be a positive Prometheus duration such as ${DURATION_EXAMPLES}`
+          : ms > PROMETHEUS_MAX_DURATION_MS
+            ? `must be at most ${formatDuration(PROMETHEUS_MAX_DURATION_MS)} (about 292 years), the longest duration Prometheus holds`
+            : also?.(ms);
+      if (message) ctx.addIssue({ code: "custom", message, input: s });
+    });
+const duration = durationWith();
+
+const MEMORY_EXAMPLES = "512Mi, 10Gi or 1Ti";
+const bytesQuantity = z
+  .string({ error: `must be a Kubernetes quantity with its unit, such as ${MEMORY_EXAMPLES}` })
+  .superRefine((s, ctx) => {
+    if ((quantityBytes(s) ?? 0) > 0) return;
+    const milli = /^[\d.]+m$/.test(s) && (quantityValue(s) ?? 0) > 0;
+    ctx.addIssue({
+      code: "custom",
+      input: s,
+      message: `must be a positive Kubernetes quantity such as ${MEMORY_EXAMPLES}${milli ? ` (m means thousandths: ${s} is a fraction of a byte; write ${s.slice(0, -1)}Mi)` : ""}`,
+    });
+  });
+const CPU_MESSAGE = "must be a positive CPU quantity such as 100m, 0.5 or 2";
+// A CPU quantity may be written as a YAML number (`cpu: 2`), as Kubernetes allows.
+const cpuQuantity = z.preprocess(
+  (v) => (typeof v === "number" && Number.isFinite(v) ? String(v) : v),
+  z.string({ error: CPU_MESSAGE }).refine((s) => CPU_QUANTITY_PATTERN.test(s) && (quantityValue(s) ?? 0) > 0, { message: CPU_MESSAGE }),
+);
+const prometheusSize = matching(PROMETHEUS_SIZE_PATTERN, "a Prometheus size such as 512MB, 45GB or 1TB");
 const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" });
+/** A URL in a plain (not secret) key: it lands in plain text in a ConfigMap, so it may not carry credentials. */
+const plainHttpUrl = httpUrl.refine((u) => !hasCredentials(u), {
+  message: "must not hold credentials (user:password@): it is not a secret, and would be stored in plain text in a ConfigMap",
+});
 const email = z.email({ error: "must be an email address" });
-const replicas = z.number({ error: "must be a whole number" }).int("must be a whole number").min(1, "must be at least 1");
+const replicas = z
+  .number({ error: "must be a whole number" })
+  .min(1, "must be at least 1")
+  .max(INT32_MAX, `must be at most ${INT32_MAX} (Kubernetes counts replicas in 32 bits)`)
+  .int("must be a whole number");
+const positiveNumber = z.number({ error: "must be a number such as 0.5" }).positive("must be greater than 0");
 const percent = (what: string) =>
   z
     .number({ error: `must be a number (${what})` })
     .gt(0, "must be greater than 0")
     .lt(100, "must be less than 100");
-const labelMap = z.record(z.string().regex(PROM_LABEL_NAME, "label names must match [a-zA-Z_][a-zA-Z0-9_]*"), z.string());
+/** The error of a map that is not one; its names and values say their own. */
+const notAMap = (message: string) => ({ error: (issue: { code: string }) => (issue.code === "invalid_type" ? message : undefined) });
+const labelMap = z.record(
+  labelName,
+  z.string({ error: "must be a label value (text)" }),
+  notAMap("must be a map of label names to values"),
+);
 
 const resources = z.strictObject({
   requests: z.strictObject({ cpu: cpuQuantity.optional(), memory: bytesQuantity.optional() }).optional(),
@@ -59,55 +126,83 @@ const resources = z.strictObject({
 });
 const storage = z.strictObject({
   size: bytesQuantity.optional().describe("Size of the PersistentVolumeClaim."),
-  storageClass: z.string().min(1).optional().describe("StorageClass of the claim; the cluster default when unset."),
+  storageClass: dnsSubdomain("a StorageClass name").optional().describe("StorageClass of the claim; the cluster default when unset."),
+  expandable: bool
+    .optional()
+    .describe(
+      "The claim's StorageClass expands volumes (allowVolumeExpansion), so a larger size may grow the existing claims; default false.",
+    ),
+  recreate: bool
+    .optional()
+    .describe(
+      "For one deployment: a new size or StorageClass makes the claims anew, once their data is moved out (README: Changing volumes).",
+    ),
 });
+
+/** Whether a URL carries a user or password. */
+function hasCredentials(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.username !== "" || u.password !== "";
+  } catch {
+    return false;
+  }
+}
 
 // ---------------------------------------------------------------------------
 // Sections (every field optional: defaults come from the profile)
+
+const PORT_MESSAGE = "must be a port number 1-65535 or a port name (at most 15 of a-z, 0-9 and '-', with a letter)";
 
 const appSchema = z.strictObject({
   name: dnsLabel.describe("Unique app name; becomes the `app` label of its series."),
   namespace: dnsLabel.optional().describe("Namespace of the app's Service (with `service`)."),
   service: dnsLabel.optional().describe("Kubernetes Service to scrape (every ready endpoint)."),
-  url: httpUrl.optional().describe("Static URL to scrape instead of a Service, e.g. an app outside the cluster."),
+  url: plainHttpUrl.optional().describe("Static URL to scrape instead of a Service, e.g. an app outside the cluster."),
   port: z
-    .union([z.number().int().min(1).max(65535), z.string().regex(/^[a-z]([-a-z0-9]{0,13}[a-z0-9])?$/)], {
-      error: "must be a port number 1-65535 or a port name",
-    })
+    .union(
+      [
+        z.number({ error: PORT_MESSAGE }).min(1, PORT_MESSAGE).max(65535, PORT_MESSAGE).int(PORT_MESSAGE),
+        z.string({ error: PORT_MESSAGE }).regex(PORT_NAME, PORT_MESSAGE),
+      ],
+      { error: PORT_MESSAGE },
+    )
     .optional()
     .describe("Service port (number or name) that serves metrics (with `service`)."),
-  path: z.string().startsWith("/", "must start with /").optional().describe("Metrics path; default /metrics."),
+  path: z
+    .string({ error: "must be a path such as /metrics" })
+    .startsWith("/", "must start with /, such as /metrics")
+    // Prometheus escapes them into the path: /metrics?x=1 would be fetched as /metrics%3Fx=1.
+    .refine((p) => !/[?#]/.test(p), { message: "must be a path without a query or fragment (? or #): Prometheus would escape them" })
+    .optional()
+    .describe("Metrics path; default /metrics."),
   scheme: z.enum(["http", "https"]).optional(),
   interval: duration.optional().describe("Scrape interval for this app; default prometheus.scrapeInterval."),
   labels: labelMap.optional().describe("Extra target labels."),
   metrics: z
     .strictObject({
-      requests: z.string().regex(PROM_METRIC_NAME).optional().describe("Request counter; default http_requests_total."),
-      duration: z
-        .string()
-        .regex(PROM_METRIC_NAME)
+      requests: metricName.optional().describe("Request counter; default http_requests_total."),
+      duration: metricName
+        // The rules append _bucket: a name that has it already would query <name>_bucket_bucket.
+        .refine((m) => !m.endsWith("_bucket"), { message: "must be the histogram's name without _bucket (the rules append it)" })
         .optional()
         .describe("Latency histogram (without _bucket); default http_request_duration_seconds."),
-      statusLabel: z.string().regex(PROM_LABEL_NAME).optional().describe("Status code label; default status."),
-      methodLabel: z.string().regex(PROM_LABEL_NAME).optional().describe("HTTP method label; default method."),
-      routeLabel: z.string().regex(PROM_LABEL_NAME).optional().describe("Route label; default endpoint."),
-      activeConnections: z
-        .string()
-        .regex(PROM_METRIC_NAME)
-        .optional()
-        .describe("Active connections gauge; default http_connections_active."),
+      statusLabel: labelName.optional().describe("Status code label; default status."),
+      methodLabel: labelName.optional().describe("HTTP method label; default method."),
+      routeLabel: labelName.optional().describe("Route label; default endpoint."),
+      activeConnections: metricName.optional().describe("Active connections gauge; default http_connections_active."),
     })
     .optional(),
   slo: z
     .strictObject({
       availability: percent("e.g. 99.9").optional().describe("Availability objective in percent; default 99.9."),
-      latencyP95Seconds: z.number().positive().optional().describe("p95 latency objective; default 0.5."),
-      minRequestsPerSecond: z.number().positive().optional().describe("Alert when throughput falls below."),
+      latencyP95Seconds: positiveNumber.optional().describe("p95 latency objective; default 0.5."),
+      minRequestsPerSecond: positiveNumber.optional().describe("Alert when throughput falls below."),
     })
     .optional(),
   alerts: z
     .strictObject({
-      latencyP95Seconds: z.number().positive().optional().describe("p95 latency alert threshold; default 1."),
+      latencyP95Seconds: positiveNumber.optional().describe("p95 latency alert threshold; default 1."),
       errorRatePercent: percent("e.g. 5").optional().describe("5xx ratio alert threshold; default 5."),
     })
     .optional(),
@@ -115,9 +210,9 @@ const appSchema = z.strictObject({
 
 const remoteWriteSchema = z.strictObject({
   name: dnsLabel,
-  url: httpUrl,
-  username: z.string().min(1).optional().describe("Basic-auth user; the password comes from secret remoteWritePasswords.<name>."),
-  bearerToken: z.boolean().optional().describe("Send remoteWritePasswords.<name> as a bearer token instead."),
+  url: plainHttpUrl,
+  username: nonEmpty("a user name").optional().describe("Basic-auth user; the password comes from secret remoteWritePasswords.<name>."),
+  bearerToken: bool.optional().describe("Send remoteWritePasswords.<name> as a bearer token instead."),
 });
 
 const databaseSchema = z.strictObject({
@@ -134,13 +229,21 @@ const databaseSchema = z.strictObject({
     .optional()
     .describe("sidecar mode: the workload to add the exporter to."),
   secretRef: z
-    .strictObject({ name: dnsLabel, key: z.string().min(1) })
+    .strictObject({
+      name: dnsSubdomain("a Secret name"),
+      key: matching(SECRET_DATA_KEY, "a Secret key: at most 253 of letters, digits, '-', '_' and '.', not '.' and not starting with '..'"),
+    })
     .optional()
     .describe(
       "Existing Secret holding the DSN (in the target namespace for sidecars, in the monitoring namespace for standalone). Otherwise the DSN comes from secret databaseDsns.<name>.",
     ),
   resources: resources.optional(),
 });
+
+const slackChannel = matching(/^#?[a-z0-9_-]+$/, "a Slack channel such as #alerts: lower-case letters, digits, - and _");
+/** A value written into grafana.ini, which cannot quote a backquote. */
+const iniValue = (what: string) =>
+  nonEmpty(what).refine((v) => !v.includes("`"), { message: "must not contain a backquote (`): grafana.ini cannot quote it" });
 
 const sectionSchemas = {
   prometheus: z.strictObject({
@@ -152,7 +255,7 @@ const sectionSchemas = {
     evaluationInterval: duration.optional(),
     externalLabels: labelMap.optional(),
     remoteWrite: z.array(remoteWriteSchema).optional(),
-    runbookBaseUrl: httpUrl.optional().describe("Where runbook_url links point; your fork's docs/runbooks.md."),
+    runbookBaseUrl: plainHttpUrl.optional().describe("Where runbook_url links point; your fork's docs/runbooks.md."),
     storage: storage.optional(),
     resources: resources.optional(),
   }),
@@ -163,14 +266,8 @@ const sectionSchemas = {
     repeatInterval: duration.optional(),
     slack: z
       .strictObject({
-        criticalChannel: z
-          .string()
-          .regex(/^#?[a-z0-9_-]+$/)
-          .optional(),
-        warningChannel: z
-          .string()
-          .regex(/^#?[a-z0-9_-]+$/)
-          .optional(),
+        criticalChannel: slackChannel.optional(),
+        warningChannel: slackChannel.optional(),
       })
       .optional(),
     storage: storage.optional(),
@@ -178,16 +275,13 @@ const sectionSchemas = {
   }),
   grafana: z.strictObject({
     replicas: replicas.optional(),
-    adminUser: z
-      .string()
-      .regex(/^[a-zA-Z0-9_.@-]{1,64}$/)
-      .optional(),
+    adminUser: matching(/^[a-zA-Z0-9_.@-]{1,64}$/, "a user name: 1-64 of letters, digits, _ . @ -").optional(),
     database: z
       .strictObject({
         type: z.enum(["postgres", "mysql"]),
-        host: z.string().regex(/^[a-zA-Z0-9.-]+(:\d{1,5})?$/, "must be host or host:port"),
-        name: z.string().min(1),
-        user: z.string().min(1),
+        host: matching(/^[a-zA-Z0-9.-]+(:\d{1,5})?$/, "a host or host:port such as db.internal:5432"),
+        name: iniValue("a database name"),
+        user: iniValue("a user name"),
         sslMode: z.enum(["disable", "require", "verify-full"]).optional(),
       })
       .optional()
@@ -196,46 +290,46 @@ const sectionSchemas = {
     resources: resources.optional(),
   }),
   loki: z.strictObject({
-    enabled: z.boolean().optional(),
-    retention: duration
-      // Loki's compactor deletes whole daily index tables, so retention is counted in days.
-      .refine((d) => (durationSeconds(d) ?? 0) % 86400 === 0, { message: "must be a whole number of days such as 3d, 7d or 2w" })
+    enabled: bool.optional(),
+    // Loki's compactor deletes whole daily index tables, so retention is counted in days.
+    retention: durationWith((ms) => (ms % 86_400_000 === 0 ? undefined : "must be a whole number of days such as 3d, 7d or 2w"))
       .optional()
       .describe("How long logs are kept (whole days)."),
     storage: storage.optional(),
     resources: resources.optional(),
   }),
   logCollector: z.strictObject({
-    enabled: z.boolean().optional(),
+    enabled: bool.optional(),
     resources: resources.optional(),
   }),
-  nodeExporter: z.strictObject({ enabled: z.boolean().optional(), resources: resources.optional() }),
-  kubeStateMetrics: z.strictObject({ enabled: z.boolean().optional(), resources: resources.optional() }),
+  nodeExporter: z.strictObject({ enabled: bool.optional(), resources: resources.optional() }),
+  kubeStateMetrics: z.strictObject({ enabled: bool.optional(), resources: resources.optional() }),
   traefik: z.strictObject({
-    enabled: z.boolean().optional(),
-    entryPoints: z.array(z.string().min(1)).min(1).optional(),
+    enabled: bool.optional(),
+    entryPoints: z.array(nonEmpty("an entry point name")).min(1, "must list at least one entry point").optional(),
     tlsSecretName: dnsLabel.optional().describe("TLS Secret for the routes; otherwise certResolver or Traefik's default."),
-    certResolver: z.string().min(1).optional(),
+    certResolver: nonEmpty("a certificate resolver name").optional(),
     expose: z.array(z.enum(["grafana", "prometheus", "alertmanager"])).optional(),
     basicAuthUsers: z
-      .array(z.string().regex(BASIC_AUTH_USER, BASIC_AUTH_USER_MESSAGE))
-      .min(1)
+      .array(matching(BASIC_AUTH_USER, BASIC_AUTH_USER_MESSAGE))
+      .min(1, "must list at least one user")
       .optional()
       .describe("Basic-auth users; each password is the secret basicAuthPasswords.<user>, or a random one."),
   }),
   cloudflare: z.strictObject({
-    enabled: z.boolean().optional(),
-    accountId: z.string().regex(HEX32, "must be the 32-character hex Cloudflare account id").optional(),
-    zoneId: z.string().regex(HEX32, "must be the 32-character hex Cloudflare zone id").optional(),
+    enabled: bool.optional(),
+    accountId: matching(HEX32, "the 32-character hex Cloudflare account id").optional(),
+    zoneId: matching(HEX32, "the 32-character hex Cloudflare zone id").optional(),
     tunnelName: dnsLabel.optional(),
     replicas: replicas.optional(),
     expose: z.array(z.enum(["grafana", "prometheus", "alertmanager"])).optional(),
     access: z
       .strictObject({
-        enabled: z.boolean().optional(),
+        enabled: bool.optional(),
         emails: z.array(email).optional(),
         emailDomains: z.array(hostname).optional(),
-        sessionDuration: duration.optional(),
+        // Cloudflare counts sessions in whole seconds.
+        sessionDuration: durationWith((ms) => (ms >= 1000 ? undefined : "must be at least 1s")).optional(),
       })
       .optional(),
     resources: resources.optional(),
@@ -253,31 +347,44 @@ const plainKeySchemas = {
   environment: dnsLabel.describe("Environment label on every alert and series; default: the stack name."),
   namespace: dnsLabel.describe("Namespace of the stack."),
   domain: hostname.describe("Base domain; hostnames default to <service>.<domain>."),
-  storageClass: z.string().min(1).describe("Default StorageClass of every volume."),
-  protectVolumes: z.boolean().describe("Protect volumes from deletion by update or destroy."),
-  apps: z.array(appSchema).describe("Apps to scrape."),
-  databases: z.array(databaseSchema).describe("Database exporters."),
+  storageClass: dnsSubdomain("a StorageClass name").describe("Default StorageClass of every volume."),
+  protectVolumes: bool.describe("Protect volumes from deletion by update or destroy."),
+  apps: z.array(appSchema, { error: "must be a list of apps" }).describe("Apps to scrape."),
+  databases: z.array(databaseSchema, { error: "must be a list of databases" }).describe("Database exporters."),
   ...sectionSchemas,
 };
 
+/** What a secret map takes, and how to give it: entry by entry, by path. */
+const SECRET_MAP_MESSAGES: Record<string, string> = Object.fromEntries(
+  [
+    ["databaseDsns", "database name", "DSN"],
+    ["remoteWritePasswords", "remote-write name", "password or token"],
+    ["basicAuthPasswords", "user", "password"],
+  ].map(([key, name, value]) => [
+    key,
+    `must be a map of ${name} to ${value}, set one entry at a time: pulumi config set --secret --path '${key}.<${name.replace(/ /g, "-")}>' <value>`,
+  ]),
+);
+
 /** Keys whose values must be Pulumi secrets. */
 const secretKeySchemas = {
-  grafanaAdminPassword: z.string().min(12, "must be at least 12 characters"),
-  grafanaDatabasePassword: z.string().min(1),
+  grafanaAdminPassword: z.string({ error: "must be a password" }).min(12, "must be at least 12 characters"),
+  grafanaDatabasePassword: nonEmpty("a password"),
   discordWebhookUrl: httpUrl,
   discordCriticalWebhookUrl: httpUrl,
   slackWebhookUrl: httpUrl,
   webhookUrl: httpUrl,
   deadMansSwitchUrl: httpUrl,
-  databaseDsns: z.record(dnsLabel, z.string().min(1)),
-  remoteWritePasswords: z.record(dnsLabel, z.string().min(1)),
+  databaseDsns: z.record(dnsLabel, nonEmpty("a DSN"), notAMap(SECRET_MAP_MESSAGES.databaseDsns)),
+  remoteWritePasswords: z.record(dnsLabel, nonEmpty("a password or token"), notAMap(SECRET_MAP_MESSAGES.remoteWritePasswords)),
   basicAuthPasswords: z.record(
-    z.string().regex(BASIC_AUTH_USER, BASIC_AUTH_USER_MESSAGE),
+    matching(BASIC_AUTH_USER, BASIC_AUTH_USER_MESSAGE),
     z
-      .string()
+      .string({ error: "must be a password" })
       .min(12, "must be at least 12 characters")
       // bcrypt reads the first 72 bytes only: a longer password would be accepted on its prefix.
       .refine((p) => Buffer.byteLength(p, "utf8") <= 72, { message: "must be at most 72 bytes (bcrypt ignores the rest)" }),
+    notAMap(SECRET_MAP_MESSAGES.basicAuthPasswords),
   ),
 };
 
@@ -307,6 +414,16 @@ export interface ResourceRequirements {
 export interface StorageSpec {
   size: string;
   storageClass?: string;
+  /** The StorageClass expands volumes: a larger `size` may grow existing claims (components/volume-changes.ts). Default false. */
+  expandable?: boolean;
+  /** For one deployment: another size or StorageClass is allowed, for claims made anew (components/volume-changes.ts). Default false. */
+  recreate?: boolean;
+  /**
+   * Size in a StatefulSet's claim template, when it differs from `size`: the claims' size when
+   * the StatefulSet was created. The template is immutable, so growing the claims leaves it as
+   * it was (components/volume-changes.ts). Default `size`.
+   */
+  templateSize?: string;
 }
 
 export interface AppTarget {
@@ -588,6 +705,12 @@ export interface RawConfig {
   values: Record<string, string>;
   /** Full keys whose values are secrets. */
   secretKeys: readonly string[];
+  /**
+   * Entries of structured keys that the stack file holds in plain text (`monitoring:databaseDsns.orders`),
+   * from plainEntriesOfSecretKeys. Pulumi marks a whole structured key secret when any one entry is,
+   * so only the stack file tells a plain entry beside a secret one.
+   */
+  plainPaths?: readonly string[];
 }
 
 export interface ParsedConfig {
@@ -596,33 +719,45 @@ export interface ParsedConfig {
   warnings: string[];
 }
 
+/** Provider namespaces the program uses: their keys are the providers' business, not typos of the project's. */
+const PROVIDER_NAMESPACES = ["kubernetes", "cloudflare", "random", "pulumi"];
+/** Provider keys that hold credentials, refused in plain text like the project's secret keys. */
+const PROVIDER_SECRET_KEYS = ["cloudflare:apiToken", "cloudflare:apiKey", "cloudflare:apiUserServiceKey"];
+const HIDDEN = "a value that is hidden because it is a secret";
+
+/** What was given, for a message: JSON, shortened, with any password in a URL masked. */
 function describeInput(value: unknown): string {
   if (value === undefined) return "nothing";
-  const text = JSON.stringify(value);
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
+  const text = JSON.stringify(value).replace(/(\/\/[^/:@\s"]*):[^/@\s"]*@/g, "$1:***@");
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  const distance = (a: string, b: string): number => {
-    const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-    for (let i = 1; i <= a.length; i++) {
-      let prev = row[0];
-      row[0] = i;
-      for (let j = 1; j <= b.length; j++) {
-        const tmp = row[j];
-        row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
-        prev = tmp;
-      }
+/** Levenshtein distance, ignoring case. */
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+      prev = tmp;
     }
-    return row[b.length];
-  };
+  }
+  return row[b.length];
+}
+
+const closeEnough = (word: string, distance: number) => distance <= Math.max(2, Math.floor(word.length / 3));
+
+function closest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const c of candidates) {
-    const d = distance(word, c);
+    const d = editDistance(word, c);
     if (d < bestDistance) [best, bestDistance] = [c, d];
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+  return best !== undefined && closeEnough(word, bestDistance) ? best : undefined;
 }
 
 function keyOf(project: string, path: ReadonlyArray<PropertyKey>): string {
@@ -631,17 +766,23 @@ function keyOf(project: string, path: ReadonlyArray<PropertyKey>): string {
   return key;
 }
 
-/** Known keys at a path of the raw schema, for "did you mean" hints. */
-function knownKeysAt(path: ReadonlyArray<PropertyKey>): string[] {
+/** The schema at a path of the raw schema, if the path leads to one. */
+function schemaAt(path: ReadonlyArray<PropertyKey>): z.ZodType | undefined {
   let schema: z.ZodType = rawSchema;
   for (const part of path) {
     schema = unwrap(schema);
     if (schema instanceof z.ZodObject) schema = (schema.shape as Record<string, z.ZodType>)[String(part)];
     else if (schema instanceof z.ZodArray) schema = schema.element as z.ZodType;
-    else return [];
-    if (!schema) return [];
+    else if (schema instanceof z.ZodRecord) schema = schema.valueType as z.ZodType;
+    else return undefined;
+    if (!schema) return undefined;
   }
-  schema = unwrap(schema);
+  return unwrap(schema);
+}
+
+/** Known keys at a path of the raw schema, for "did you mean" hints. */
+function knownKeysAt(path: ReadonlyArray<PropertyKey>): string[] {
+  const schema = schemaAt(path);
   return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
 }
 
@@ -651,6 +792,50 @@ function unwrap(schema: z.ZodType): z.ZodType {
   return s;
 }
 
+/** Every key path inside the sections (`prometheus.retention`, `alertmanager.slack`), for a top-level key that belongs in one. */
+const SECTION_KEY_PATHS: string[] = (() => {
+  const paths: string[] = [];
+  const walk = (schema: z.ZodType, path: string) => {
+    const s = unwrap(schema);
+    const element = s instanceof z.ZodArray ? unwrap(s.element as z.ZodType) : s;
+    if (!(element instanceof z.ZodObject)) return;
+    for (const [child, childSchema] of Object.entries(element.shape as Record<string, z.ZodType>)) {
+      const childPath = `${path}${s instanceof z.ZodArray ? "[]" : ""}.${child}`;
+      paths.push(childPath);
+      walk(childSchema, childPath);
+    }
+  };
+  for (const [key, schema] of Object.entries(plainKeySchemas)) walk(schema, key);
+  return paths;
+})();
+
+/** Where an unknown top-level key belongs: the section keys with that name (or one close to it). */
+function sectionHint(key: string): string | undefined {
+  const leaf = (p: string) => p.slice(p.lastIndexOf(".") + 1);
+  let found = SECTION_KEY_PATHS.filter((p) => leaf(p).toLowerCase() === key.toLowerCase());
+  if (found.length === 0) found = SECTION_KEY_PATHS.filter((p) => closeEnough(key, editDistance(key, leaf(p))) && leaf(p).length > 3);
+  if (found.length === 0) return undefined;
+  const shown = found.slice(0, 4).map((p) => `"${p}"`);
+  const list = shown.length === 1 ? shown[0] : `${shown.slice(0, -1).join(", ")} or ${shown[shown.length - 1]}`;
+  const how = found[0].includes("[]") ? "" : `: pulumi config set --path '${found[0]}' <value>`;
+  return `did you mean ${list}${found.length > 4 ? " (and more)" : ""}? It belongs in a section${how}`;
+}
+
+/** What a key of this shape takes, in words. */
+function expectedShape(path: ReadonlyArray<PropertyKey>): string {
+  const schema = schemaAt(path);
+  if (schema instanceof z.ZodArray) return "a list";
+  if (schema instanceof z.ZodRecord) return "a map of names to values";
+  if (schema instanceof z.ZodBoolean) return "true or false";
+  if (schema instanceof z.ZodNumber) return "a number";
+  const keys = knownKeysAt(path);
+  if (keys.length > 0) return `a map of ${keys.length > 6 ? `keys such as ${keys.slice(0, 6).join(", ")}` : `keys (${keys.join(", ")})`}`;
+  return "text";
+}
+
+/** The library's own wording, which no message may show: each check above says what it allows. */
+const LIBRARY_WORDING = /^(Invalid|Too (small|big))/;
+
 function zodProblems(project: string, error: z.ZodError): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   for (const issue of error.issues) {
@@ -658,30 +843,51 @@ function zodProblems(project: string, error: z.ZodError): ConfigProblem[] {
       const known = knownKeysAt(issue.path);
       for (const k of issue.keys) {
         const hint = closest(k, known);
+        const section = issue.path.length === 0 && !hint ? sectionHint(k) : undefined;
         const key = issue.path.length === 0 ? `${project}:${k}` : `${keyOf(project, issue.path)}.${k}`;
         problems.push({
           key,
-          message: `unknown key${hint ? ` (did you mean "${hint}"?)` : ""}; allowed here: ${known.join(", ")}`,
+          message: `unknown key${hint ? ` (did you mean "${hint}"?)` : section ? ` (${section})` : ""}; allowed here: ${known.join(", ")}`,
         });
       }
       continue;
     }
     // Never echo a secret's value: error messages end up in CI logs.
     const isSecret = (SECRET_KEYS as readonly PropertyKey[]).includes(issue.path[0]);
-    const given = isSecret ? "a value that is hidden because it is a secret" : "input" in issue ? describeInput(issue.input) : "nothing";
+    // A map's name is never secret (`databaseDsns.<name>`): a refused one is shown.
+    const given =
+      issue.code === "invalid_key"
+        ? describeInput(issue.path[issue.path.length - 1])
+        : isSecret
+          ? HIDDEN
+          : "input" in issue
+            ? describeInput(issue.input)
+            : "nothing";
     let message = issue.message;
-    const generic = message.startsWith("Invalid input") || message.startsWith("Invalid option");
-    if (issue.code === "invalid_type" && generic) {
-      message = `must be ${issue.expected === "array" ? "a list" : issue.expected === "int" ? "a whole number" : `a ${issue.expected}`}`;
+    if (LIBRARY_WORDING.test(message)) {
+      if (issue.code === "invalid_type") {
+        message = issue.expected === "int" ? "must be a whole number" : `must be ${expectedShape(issue.path)}`;
+      } else if (issue.code === "invalid_value" && "values" in issue) {
+        message = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+      } else if (issue.code === "too_small" || issue.code === "too_big") {
+        const bound = issue.code === "too_small" ? issue.minimum : issue.maximum;
+        const word = issue.code === "too_small" ? "at least" : "at most";
+        message =
+          issue.origin === "array"
+            ? `must list ${word} ${bound}`
+            : issue.origin === "string"
+              ? `must be ${word} ${bound} characters`
+              : `must be ${word} ${bound}`;
+      } else if (issue.code === "invalid_key") {
+        message = `is not a valid name here: ${issue.issues[0]?.message ?? "see the README"}`;
+      } else {
+        message = `is not ${expectedShape(issue.path)} of the right form`;
+      }
     }
-    if (issue.code === "invalid_value" && "values" in issue && generic)
-      message = `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
-    if (issue.code === "invalid_union") message = "has the wrong type or format";
-    // A map's key (a user name, a database name) that its schema refuses: say why.
-    if (issue.code === "invalid_key" && issue.issues.length > 0) message = `is not a valid name here: ${issue.issues[0].message}`;
     problems.push({ key: keyOf(project, issue.path), message: `${message} (got ${given})` });
   }
-  return problems;
+  // One problem per key: the first check that failed says what is allowed.
+  return problems.filter((p, i) => problems.findIndex((q) => q.key === p.key) === i);
 }
 
 // ---------------------------------------------------------------------------
@@ -691,7 +897,10 @@ function decodeValues(raw: RawConfig, problems: ConfigProblem[]): Record<string,
   const prefix = `${raw.project}:`;
   const decoded: Record<string, unknown> = {};
   for (const [fullKey, text] of Object.entries(raw.values)) {
-    if (!fullKey.startsWith(prefix)) continue; // provider config such as cloudflare:apiToken
+    if (!fullKey.startsWith(prefix)) {
+      problems.push(...otherNamespaceProblems(raw, fullKey));
+      continue;
+    }
     const key = fullKey.slice(prefix.length);
     const structured = STRUCTURED_KEYS.has(key);
     if (!structured) {
@@ -701,12 +910,34 @@ function decodeValues(raw: RawConfig, problems: ConfigProblem[]): Record<string,
     try {
       decoded[key] = JSON.parse(text);
     } catch {
-      const expected =
-        (plainKeySchemas as Record<string, z.ZodType>)[key]?.def.type === "boolean" ? "true or false" : "structured YAML or JSON";
-      problems.push({ key: fullKey, message: `must be ${expected} (got ${describeInput(text)})` });
+      // A secret map given whole (`databaseDsns=postgresql://…`): say how to give it, never what it was.
+      const secret = (SECRET_KEYS as readonly string[]).includes(key);
+      problems.push({
+        key: fullKey,
+        message: `${SECRET_MAP_MESSAGES[key] ?? `must be ${expectedShape([key])}`} (got ${secret ? HIDDEN : describeInput(text)})`,
+      });
     }
   }
   return decoded;
+}
+
+/** A key of another namespace: a provider's, which the program leaves alone, or a misspelt project prefix. */
+function otherNamespaceProblems(raw: RawConfig, fullKey: string): ConfigProblem[] {
+  const colon = fullKey.indexOf(":");
+  const namespace = fullKey.slice(0, colon);
+  const rest = fullKey.slice(colon + 1);
+  if (PROVIDER_SECRET_KEYS.includes(fullKey) && !raw.secretKeys.includes(fullKey)) {
+    return [{ key: fullKey, message: `must be a secret; set it with: pulumi config set --secret ${fullKey} <value>` }];
+  }
+  if (PROVIDER_NAMESPACES.includes(namespace) || !closeEnough(raw.project, editDistance(namespace, raw.project))) return [];
+  return [
+    {
+      key: fullKey,
+      message:
+        `unknown namespace "${namespace}" (did you mean "${raw.project}:${rest}"?): the program reads only ${raw.project}: keys ` +
+        `and its providers' (${PROVIDER_NAMESPACES.filter((n) => n !== "pulumi").join(", ")}), so this value would be ignored`,
+    },
+  ];
 }
 
 function secretnessProblems(raw: RawConfig, decoded: Record<string, unknown>): ConfigProblem[] {
@@ -720,6 +951,85 @@ function secretnessProblems(raw: RawConfig, decoded: Record<string, unknown>): C
       });
     }
   }
+  // An entry in plain text beside secret ones: Pulumi reports the whole key as secret, the stack file tells.
+  for (const path of raw.plainPaths ?? []) {
+    const fullKey = /^[^.[]+/.exec(path)?.[0] ?? path;
+    const key = fullKey.slice(raw.project.length + 1);
+    if (!fullKey.startsWith(`${raw.project}:`) || !(SECRET_KEYS as readonly string[]).includes(key) || path === fullKey) continue;
+    if (!raw.secretKeys.includes(fullKey)) continue; // the whole key is refused above
+    problems.push({
+      key: path,
+      message: `must be a secret like the other entries of ${key}; set it with: pulumi config set --secret --path '${path.slice(raw.project.length + 1)}' <value>`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * Entries of structured keys that a stack file's `config:` block holds in plain text
+ * beside secure ones (`monitoring:databaseDsns.orders`), for RawConfig.plainPaths.
+ */
+export function plainEntriesOfSecretKeys(stackFileConfig: Record<string, unknown>): string[] {
+  const isSecure = (v: unknown) =>
+    typeof v === "object" && v !== null && Object.keys(v).length === 1 && typeof (v as { secure?: unknown }).secure === "string";
+  const plain: string[] = [];
+  const walk = (value: unknown, path: string): boolean => {
+    if (isSecure(value)) return true;
+    if (typeof value !== "object" || value === null) {
+      plain.push(path);
+      return false;
+    }
+    let secure = false;
+    for (const [k, v] of Object.entries(value)) secure = walk(v, Array.isArray(value) ? `${path}[${k}]` : `${path}.${k}`) || secure;
+    return secure;
+  };
+  const result: string[] = [];
+  for (const [key, value] of Object.entries(stackFileConfig)) {
+    plain.length = 0;
+    if (typeof value === "object" && value !== null && !isSecure(value) && walk(value, key)) result.push(...plain);
+  }
+  return result;
+}
+
+/** Where a line break or control character sits in a text, in words. */
+function controlCharacterIn(text: string): string | undefined {
+  const m = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.exec(text);
+  if (!m) return undefined;
+  const c = m[0];
+  const what =
+    c === "\n" || c === "\r" || c === "\u2028" || c === "\u2029"
+      ? "a line break"
+      : c === "\t"
+        ? "a tab"
+        : `the control character U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
+  return `${what} at character ${m.index + 1}`;
+}
+
+/**
+ * Line breaks and control characters in any text (values and names): they would end up in
+ * config files and object fields that cannot hold them, or silently change what they say.
+ */
+function controlCharacterProblems(project: string, decoded: Record<string, unknown>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const walk = (value: unknown, path: PropertyKey[], secret: boolean) => {
+    const found = typeof value === "string" ? controlCharacterIn(value) : undefined;
+    if (found) {
+      problems.push({
+        key: keyOf(project, path),
+        message: `must be on one line, without control characters; found ${found} (got ${secret ? HIDDEN : describeInput(value)})`,
+      });
+    }
+    if (typeof value !== "object" || value === null) return;
+    for (const [k, v] of Object.entries(value)) {
+      const name = controlCharacterIn(k);
+      if (name) {
+        problems.push({ key: keyOf(project, path), message: `has a name with ${name}; names are on one line (got ${describeInput(k)})` });
+        continue;
+      }
+      walk(v, [...path, Array.isArray(value) ? Number(k) : k], secret);
+    }
+  };
+  for (const [key, value] of Object.entries(decoded)) walk(value, [key], (SECRET_KEYS as readonly string[]).includes(key));
   return problems;
 }
 
@@ -732,10 +1042,15 @@ function resolveResources(base: ResourceRequirements, given: z.infer<typeof reso
 
 function resolveStorage(base: StorageSpec, given: z.infer<typeof storage> | undefined, globalClass?: string): StorageSpec {
   const storageClass = given?.storageClass ?? globalClass;
-  return { size: given?.size ?? base.size, ...(storageClass ? { storageClass } : {}) };
+  return {
+    size: given?.size ?? base.size,
+    ...(storageClass ? { storageClass } : {}),
+    ...(given?.expandable ? { expandable: true } : {}),
+    ...(given?.recreate ? { recreate: true } : {}),
+  };
 }
 
-function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: ConfigProblem[]): StackConfig {
+function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: CrossProblem[]): StackConfig {
   const d = PROFILE_DEFAULTS[profile];
   const k = (path: string) => `${raw.project}:${path}`;
   const storageClass = c.storageClass;
@@ -800,12 +1115,14 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
       problems.push({
         key: k(`databases[${i}].secretRef`),
         message: `database "${db.name}" has both secretRef and databaseDsns.${db.name}; keep one`,
+        involves: [k(`databaseDsns.${db.name}`)],
       });
     }
     if (!db.secretRef && dsns[db.name] === undefined) {
       problems.push({
         key: k(`databases[${i}]`),
         message: `database "${db.name}" needs a DSN: secretRef {name, key} of an existing Secret, or pulumi config set --secret --path 'databaseDsns.${db.name}' <dsn>`,
+        involves: [k(`databaseDsns.${db.name}`)],
       });
     }
     return {
@@ -819,7 +1136,11 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
   });
   for (const name of Object.keys(dsns)) {
     if (!(c.databases ?? []).some((db) => db.name === name)) {
-      problems.push({ key: k(`databaseDsns.${name}`), message: `no database named "${name}" in ${raw.project}:databases` });
+      problems.push({
+        key: k(`databaseDsns.${name}`),
+        message: `no database named "${name}" in ${raw.project}:databases`,
+        involves: [k("databases")],
+      });
     }
   }
 
@@ -831,6 +1152,7 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
       problems.push({
         key: k(`prometheus.remoteWrite[${i}]`),
         message: `remote write "${rw.name}" needs its credential: pulumi config set --secret --path 'remoteWritePasswords.${rw.name}' <value>`,
+        involves: [k(`remoteWritePasswords.${rw.name}`)],
       });
     }
     if (rw.username !== undefined && rw.bearerToken) {
@@ -847,6 +1169,15 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
           : undefined;
     return { name: rw.name, url: rw.url, ...(auth ? { auth } : {}) };
   });
+  for (const name of Object.keys(passwords)) {
+    if (!(p.remoteWrite ?? []).some((rw) => rw.name === name)) {
+      problems.push({
+        key: k(`remoteWritePasswords.${name}`),
+        message: `no remote write named "${name}" in prometheus.remoteWrite: add it there, or remove the password with: pulumi config rm --path 'remoteWritePasswords.${name}'`,
+        involves: [k("prometheus.remoteWrite")],
+      });
+    }
+  }
   const promStorage = resolveStorage(d.prometheus.storage, p.storage, storageClass);
 
   const am = c.alertmanager ?? {};
@@ -970,8 +1301,14 @@ function duplicates(names: string[]): string[] {
   return [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
 }
 
+/** A problem found by a rule over several keys, with the keys it reads besides its own. */
+interface CrossProblem extends ConfigProblem {
+  /** Full keys the rule read: when one of them was refused, the problem only follows from that one. */
+  involves?: string[];
+}
+
 /** Rules that involve more than one key. */
-function crossChecks(raw: RawConfig, c: StackConfig, problems: ConfigProblem[], warnings: string[]): void {
+function crossChecks(raw: RawConfig, given: RawStackConfig, c: StackConfig, problems: CrossProblem[], warnings: string[]): void {
   const k = (path: string) => `${raw.project}:${path}`;
   const seconds = (d: string) => durationSeconds(d) ?? 0;
   const p = c.prometheus;
@@ -998,33 +1335,30 @@ function crossChecks(raw: RawConfig, c: StackConfig, problems: ConfigProblem[], 
     problems.push({
       key: k("prometheus.retention"),
       message: `must be longer than prometheus.scrapeInterval (${p.scrapeInterval}); got ${p.retention}`,
+      involves: [k("prometheus.scrapeInterval")],
     });
   }
   if (seconds(p.scrapeTimeout) > seconds(p.scrapeInterval)) {
     problems.push({
       key: k("prometheus.scrapeTimeout"),
       message: `must not exceed prometheus.scrapeInterval (${p.scrapeInterval}); got ${p.scrapeTimeout}`,
+      involves: [k("prometheus.scrapeInterval")],
     });
   }
-  c.apps.forEach((a, i) => {
-    if (a.interval && seconds(a.interval) < seconds(p.scrapeTimeout)) {
-      problems.push({
-        key: k(`apps[${i}].interval`),
-        message: `must be at least prometheus.scrapeTimeout (${p.scrapeTimeout}); got ${a.interval}`,
-      });
-    }
-  });
+  // An app's interval may be shorter than the global scrapeTimeout: its job's timeout is then its interval (components/prometheus.ts).
   const amGroup = c.alertmanager;
   if (seconds(amGroup.groupInterval) < seconds(amGroup.groupWait)) {
     problems.push({
       key: k("alertmanager.groupInterval"),
       message: `must be at least alertmanager.groupWait (${amGroup.groupWait}); got ${amGroup.groupInterval}`,
+      involves: [k("alertmanager.groupWait")],
     });
   }
   if (seconds(amGroup.repeatInterval) < seconds(amGroup.groupInterval)) {
     problems.push({
       key: k("alertmanager.repeatInterval"),
       message: `must be at least alertmanager.groupInterval (${amGroup.groupInterval}); got ${amGroup.repeatInterval}`,
+      involves: [k("alertmanager.groupInterval")],
     });
   }
 
@@ -1046,12 +1380,14 @@ function crossChecks(raw: RawConfig, c: StackConfig, problems: ConfigProblem[], 
     problems.push({
       key: k("grafana.replicas"),
       message: `more than one Grafana replica needs an external database (grafana.database); got ${c.grafana.replicas} replicas with the built-in SQLite`,
+      involves: [k("grafana.database")],
     });
   }
   if (c.grafana.database && c.grafana.database.password === undefined) {
     problems.push({
       key: k("grafanaDatabasePassword"),
       message: "grafana.database is set, so the password is needed: pulumi config set --secret grafanaDatabasePassword <value>",
+      involves: [k("grafana.database")],
     });
   }
 
@@ -1072,6 +1408,7 @@ function crossChecks(raw: RawConfig, c: StackConfig, problems: ConfigProblem[], 
         problems.push({
           key: k("cloudflare.expose"),
           message: `exposes ${svc} but it has no hostname: set ${raw.project}:domain or hostnames.${svc}`,
+          involves: [k("domain"), k(`hostnames.${svc}`)],
         });
       if (svc !== "grafana" && !cf.access.enabled) {
         problems.push({
@@ -1090,6 +1427,7 @@ function crossChecks(raw: RawConfig, c: StackConfig, problems: ConfigProblem[], 
         problems.push({
           key: k("traefik.expose"),
           message: `exposes ${svc} but it has no hostname: set ${raw.project}:domain or hostnames.${svc}`,
+          involves: [k("domain"), k(`hostnames.${svc}`)],
         });
     }
     if (c.traefik.tlsSecretName && c.traefik.certResolver) {
@@ -1105,6 +1443,7 @@ function crossChecks(raw: RawConfig, c: StackConfig, problems: ConfigProblem[], 
       problems.push({
         key: k(`basicAuthPasswords.${user}`),
         message: `no user "${user}" in traefik.basicAuthUsers (${c.traefik.basicAuthUsers.join(", ")}): add the user there, or remove the password with: pulumi config rm --path 'basicAuthPasswords.${user}'`,
+        involves: [k("traefik.basicAuthUsers")],
       });
     }
   }
@@ -1126,7 +1465,219 @@ function crossChecks(raw: RawConfig, c: StackConfig, problems: ConfigProblem[], 
     problems.push({
       key: k("logCollector.enabled"),
       message: "the log collector ships to Loki, so it needs loki.enabled: true (or set logCollector.enabled: false)",
+      involves: [k("loki.enabled")],
     });
+  }
+  kubernetesLimits(raw, given, c, problems);
+  prometheusRules(raw, given, c, problems);
+  exposureRules(raw, given, c, problems);
+}
+
+// ---------------------------------------------------------------------------
+// What Kubernetes, Prometheus and the components would refuse later, refused here
+// first, so that one run lists every problem in one format.
+
+/** Jobs of Prometheus' own scrape configs (components/prometheus.ts); apps and scrape targets may not take their names. */
+export const BUILTIN_SCRAPE_JOBS: readonly string[] = ["kubernetes-pods", "kubelet", "cadvisor"];
+/** Labels the scrape config sets on targets itself; extra target labels may not take their names. */
+export const RESERVED_TARGET_LABELS: readonly string[] = ["app", "job", "instance", "namespace", "pod", "service", "node"];
+
+/** The jobs of the scrape targets the stack's own components add for a config (a test holds this to the render). */
+export function componentScrapeJobs(cfg: StackConfig): string[] {
+  return [
+    "prometheus",
+    "alertmanager",
+    "grafana",
+    ...(cfg.loki.enabled ? ["loki"] : []),
+    ...(cfg.logCollector.enabled ? ["promtail"] : []),
+    ...(cfg.nodeExporter.enabled ? ["node-exporter"] : []),
+    ...(cfg.kubeStateMetrics.enabled ? ["kube-state-metrics"] : []),
+    ...(cfg.cloudflare.enabled ? ["cloudflared"] : []),
+    ...new Set(cfg.databases.map((db) => `${db.type}-exporter`)),
+  ];
+}
+
+/** What a DSN of each database looks like, to catch one given to the wrong exporter (components/exporter-sidecars.ts checks the same). */
+export const DSN_FORMATS: Readonly<Record<DatabaseExporter["type"], { pattern: RegExp; example: string }>> = {
+  // A URL, or libpq's key=value form.
+  postgres: {
+    pattern: /^(postgres(ql)?:\/\/\S+|[a-z_]+=\S*(\s+[a-z_]+=\S*)*)$/,
+    example: "postgresql://user:password@host:5432/db?sslmode=require",
+  },
+  redis: { pattern: /^((rediss?|unix):\/\/\S+|[^\s:/@]+:\d{1,5})$/, example: "redis://:password@host:6379" },
+  mongodb: { pattern: /^mongodb(\+srv)?:\/\/\S+$/, example: "mongodb://user:password@host:27017/admin" },
+};
+
+/** Characters of a sidecar patch's field manager besides the environment and database names: `monitoring-stack-<env>-<name>-<8-hex revision>`. */
+export const SIDECAR_FIELD_MANAGER_OVERHEAD = "monitoring-stack-".length + "-".length + "-".length + 8;
+/** Kubernetes refuses a field manager longer than this (apimachinery FieldManagerMaxLength). */
+const FIELD_MANAGER_MAX = 128;
+/** The namespace of the node agents is `<namespace>-agents`, a DNS label of at most 63 characters. */
+const AGENTS_SUFFIX = "-agents";
+
+/** Names Kubernetes would refuse, limits below requests. */
+function kubernetesLimits(raw: RawConfig, given: RawStackConfig, c: StackConfig, problems: CrossProblem[]): void {
+  const k = (path: string) => `${raw.project}:${path}`;
+
+  // A limit below its request: the API server refuses the workload.
+  type Sized = { path: string; given?: z.infer<typeof resources>; resolved: ResourceRequirements };
+  const sections = [
+    "prometheus",
+    "alertmanager",
+    "grafana",
+    "loki",
+    "logCollector",
+    "nodeExporter",
+    "kubeStateMetrics",
+    "cloudflare",
+  ] as const;
+  const sized: Sized[] = [
+    ...sections.map((s) => ({ path: `${s}.resources`, given: given[s]?.resources, resolved: c[s].resources })),
+    ...c.databases.map((db, i) => ({ path: `databases[${i}].resources`, given: given.databases?.[i]?.resources, resolved: db.resources })),
+  ];
+  for (const { path, given: g, resolved } of sized) {
+    for (const resource of ["cpu", "memory"] as const) {
+      const request = resolved.requests[resource];
+      const limit = resolved.limits[resource];
+      if (limit === undefined) continue;
+      if ((quantityValue(limit) ?? Infinity) >= (quantityValue(request) ?? 0)) continue;
+      if (g?.limits?.[resource] !== undefined) {
+        problems.push({
+          key: k(`${path}.limits.${resource}`),
+          message: `must be at least the request, ${request}${g.requests?.[resource] === undefined ? ` (the default ${path}.requests.${resource})` : ""}: Kubernetes refuses a limit below its request (got ${JSON.stringify(limit)})`,
+          involves: [k(`${path}.requests.${resource}`)],
+        });
+      } else {
+        problems.push({
+          key: k(`${path}.requests.${resource}`),
+          message: `must not exceed the limit, ${limit} (the default ${path}.limits.${resource}): raise that too, since Kubernetes refuses a request above its limit (got ${JSON.stringify(request)})`,
+        });
+      }
+    }
+  }
+
+  // Names the program derives from config values.
+  if ((c.nodeExporter.enabled || c.logCollector.enabled) && c.namespace.length + AGENTS_SUFFIX.length > 63) {
+    problems.push({
+      key: k("namespace"),
+      message:
+        `must be at most ${63 - AGENTS_SUFFIX.length} characters while node agents run (nodeExporter or logCollector enabled): ` +
+        `their namespace "<namespace>${AGENTS_SUFFIX}" is a DNS label of at most 63 (got ${JSON.stringify(c.namespace)}, ${c.namespace.length} characters)`,
+      involves: [k("nodeExporter.enabled"), k("logCollector.enabled")],
+    });
+  }
+  c.databases.forEach((db, i) => {
+    if (db.mode === "standalone" && !/^[a-z]/.test(db.name)) {
+      problems.push({
+        key: k(`databases[${i}].name`),
+        message: `must start with a letter for a standalone exporter: its Service "<name>-exporter" is a DNS-1035 label (got ${JSON.stringify(db.name)})`,
+        involves: [k(`databases[${i}].mode`)],
+      });
+    } else if (db.mode === "standalone" && db.name.length + "-exporter".length > 63) {
+      problems.push({
+        key: k(`databases[${i}].name`),
+        message: `must be at most ${63 - "-exporter".length} characters for a standalone exporter: its Service "<name>-exporter" is a DNS label of at most 63 (got ${JSON.stringify(db.name)}, ${db.name.length} characters)`,
+        involves: [k(`databases[${i}].mode`)],
+      });
+    }
+    const managerLength = c.environment.length + db.name.length + SIDECAR_FIELD_MANAGER_OVERHEAD;
+    if (db.mode === "sidecar" && managerLength > FIELD_MANAGER_MAX) {
+      problems.push({
+        key: k(`databases[${i}].name`),
+        message:
+          `is too long beside the environment "${c.environment}": the sidecar patch's field manager "monitoring-stack-<environment>-<name>-<revision>" ` +
+          `would have ${managerLength} characters, and Kubernetes allows ${FIELD_MANAGER_MAX}; together they may have ${FIELD_MANAGER_MAX - SIDECAR_FIELD_MANAGER_OVERHEAD} (got ${JSON.stringify(db.name)})`,
+        involves: [k("environment"), k(`databases[${i}].mode`)],
+      });
+    }
+  });
+}
+
+/** What Prometheus would refuse or silently get wrong, and what its component refuses. */
+function prometheusRules(raw: RawConfig, given: RawStackConfig, c: StackConfig, problems: CrossProblem[]): void {
+  const k = (path: string) => `${raw.project}:${path}`;
+  const p = c.prometheus;
+
+  // A size cap at or over the volume never applies: the disk fills first.
+  const volume = quantityBytes(p.storage.size) ?? 0;
+  const cap = prometheusSizeBytes(p.retentionSize) ?? 0;
+  if (given.prometheus?.retentionSize !== undefined && cap >= volume) {
+    problems.push({
+      key: k("prometheus.retentionSize"),
+      message:
+        `must be smaller than the volume it lives on (prometheus.storage.size ${p.storage.size}, ${prometheusSizeMB(volume)}), with room for the ` +
+        `write-ahead log and compaction; the default is 85 % (${prometheusSizeMB(volume * 0.85)}) (got ${JSON.stringify(p.retentionSize)})`,
+      involves: [k("prometheus.storage.size")],
+    });
+  }
+
+  const taken = [...BUILTIN_SCRAPE_JOBS, ...componentScrapeJobs(c)];
+  c.apps.forEach((app, i) => {
+    if (taken.includes(app.name)) {
+      problems.push({
+        key: k(`apps[${i}].name`),
+        message: `is the job of one of the stack's own scrape jobs, whose series the app's would mix with; rename the app (taken: ${taken.join(", ")}) (got ${JSON.stringify(app.name)})`,
+      });
+    }
+    for (const label of Object.keys(app.labels)) {
+      const reserved = RESERVED_TARGET_LABELS.includes(label);
+      if (reserved || label.startsWith("__")) {
+        problems.push({
+          key: k(`apps[${i}].labels.${label}`),
+          message: reserved
+            ? `is a label the scrape config sets itself (${RESERVED_TARGET_LABELS.join(", ")}); choose another name`
+            : "starts with __, which Prometheus keeps for itself and drops after relabelling; choose another name",
+        });
+      }
+    }
+  });
+  if ("environment" in p.externalLabels) {
+    problems.push({
+      key: k("prometheus.externalLabels.environment"),
+      message: `is the label the program sets from ${raw.project}:environment ("${c.environment}"); set that key instead`,
+    });
+  }
+  if (p.replicas > 1 && "replica" in p.externalLabels) {
+    problems.push({
+      key: k("prometheus.externalLabels.replica"),
+      message: `is set by Prometheus itself when it runs more than one replica (prometheus.replicas is ${p.replicas}); choose another name`,
+      involves: [k("prometheus.replicas")],
+    });
+  }
+
+  // A DSN of another database type: the exporter would start and report the database down.
+  c.databases.forEach((db, i) => {
+    if (!("value" in db.dsn) || given.databaseDsns?.[db.name] === undefined || DSN_FORMATS[db.type].pattern.test(db.dsn.value)) return;
+    problems.push({
+      key: k(`databaseDsns.${db.name}`),
+      message: `is not a ${db.type} DSN (database "${db.name}" is ${db.type}); expected something like ${DSN_FORMATS[db.type].example} (got ${HIDDEN})`,
+      involves: [k(`databases[${i}].type`)],
+    });
+  });
+}
+
+/** Hostnames of the published services: their own, and long enough to be one. */
+function exposureRules(raw: RawConfig, given: RawStackConfig, c: StackConfig, problems: CrossProblem[]): void {
+  const k = (path: string) => `${raw.project}:${path}`;
+  const exposed = (["grafana", "prometheus", "alertmanager"] as const).filter((svc) => publicHostname(c, svc) !== undefined);
+  const seen = new Map<string, ExposedService>();
+  for (const svc of exposed) {
+    const host = c.hostnames[svc] as string;
+    const explicit = given.hostnames?.[svc] !== undefined;
+    if (!explicit && host.length > 253) {
+      problems.push({
+        key: k("domain"),
+        message: `is too long for the hostname ${svc}.<domain> (${host.length} characters; a hostname has at most 253): set hostnames.${svc} or a shorter domain (got ${describeInput(c.domain)})`,
+      });
+    }
+    const other = seen.get(host);
+    if (other !== undefined) {
+      problems.push({
+        key: k(explicit ? `hostnames.${svc}` : `hostnames.${other}`),
+        message: `is also the hostname of ${explicit ? other : svc}, and both are published: give each service its own (got ${JSON.stringify(host)})`,
+      });
+    }
+    seen.set(host, svc);
   }
 }
 
@@ -1151,33 +1702,52 @@ export function parseStackConfig(raw: RawConfig): ParsedConfig {
   const problems: ConfigProblem[] = [];
   const decoded = decodeValues(raw, problems);
   problems.push(...secretnessProblems(raw, decoded));
+  const textProblems = controlCharacterProblems(raw.project, decoded);
+  problems.push(...textProblems);
   let parsed = rawSchema.safeParse(decoded, { reportInput: true });
+  const dropped: string[] = [];
   if (!parsed.success) {
-    problems.push(...zodProblems(raw.project, parsed.error));
+    // A value with a line break is refused for that; what else its schema says would only repeat it.
+    problems.push(...zodProblems(raw.project, parsed.error).filter((p) => !textProblems.some((t) => t.key === p.key)));
     // Check the rest too, so that one message lists every problem: drop what is malformed
-    // (falling back to defaults) and parse again; if that still fails, the rest must wait.
-    parsed = rawSchema.safeParse(withoutMalformed(decoded, parsed.error));
+    // (falling back to defaults) and parse again.
+    const rest = withoutMalformed(decoded, parsed.error);
+    parsed = rest.parsed;
+    dropped.push(...rest.dropped.map((path) => keyOf(raw.project, path)));
   }
   const profile = profileOf(raw, decoded.profile, problems);
 
   const warnings: string[] = [];
   if (parsed.success) {
-    const checked: ConfigProblem[] = [];
+    const checked: CrossProblem[] = [];
     const config = resolve(raw, parsed.data as RawStackConfig, profile, checked);
-    crossChecks(raw, config, checked, warnings);
-    // A cross-key check on a section whose own value was refused would only repeat the problem.
+    crossChecks(raw, parsed.data as RawStackConfig, config, checked, warnings);
+    // A rule over keys one of which was refused would only repeat the problem, or report one
+    // that follows from it (a malformed domain is not "no domain").
+    const refused = [...problems.map((p) => p.key), ...dropped];
     const overlaps = (a: string, b: string) => a === b || b.startsWith(`${a}.`) || b.startsWith(`${a}[`);
-    problems.push(...checked.filter((c) => !problems.some((p) => overlaps(c.key, p.key) || overlaps(p.key, c.key))));
+    const follows = (c: CrossProblem) =>
+      [c.key, ...(c.involves ?? [])].some((key) => refused.some((r) => overlaps(key, r) || overlaps(r, key)));
+    problems.push(...checked.filter((c) => !follows(c)).map(({ key, message }) => ({ key, message })));
     if (problems.length === 0) return { config, warnings };
   }
   throw new ConfigError(problems);
 }
 
-/** A copy of the decoded config without the values and keys the schema refused. */
-function withoutMalformed(decoded: Record<string, unknown>, error: z.ZodError): Record<string, unknown> {
+/**
+ * The decoded config without the values and keys the schema refused, parsed again. Where
+ * dropping a value leaves its parent incomplete (an app without its name), the parent goes
+ * too, up to the top-level key, which is optional: so the rest can always be checked.
+ */
+function withoutMalformed(
+  decoded: Record<string, unknown>,
+  error: z.ZodError,
+): { parsed: ReturnType<typeof rawSchema.safeParse>; dropped: PropertyKey[][] } {
   const copy = structuredClone(decoded);
-  const remove = (path: ReadonlyArray<PropertyKey>) => {
+  const dropped: PropertyKey[][] = [];
+  const remove = (path: PropertyKey[]) => {
     if (path.length === 0) return;
+    dropped.push(path);
     let node: unknown = copy;
     for (const part of path.slice(0, -1)) {
       if (typeof node !== "object" || node === null) return;
@@ -1189,11 +1759,18 @@ function withoutMalformed(decoded: Record<string, unknown>, error: z.ZodError): 
       else delete (node as Record<PropertyKey, unknown>)[last as string];
     }
   };
-  for (const issue of error.issues) {
-    if (issue.code === "unrecognized_keys") for (const key of issue.keys) remove([...issue.path, key]);
-    else remove(issue.path);
+  let issues = error.issues;
+  for (let round = 0; ; round++) {
+    for (const issue of issues) {
+      const path = [...issue.path];
+      if (issue.code === "unrecognized_keys") for (const key of issue.keys) remove([...path, key]);
+      else remove(round === 0 || path.length === 1 ? path : path.slice(0, -1));
+    }
+    const parsed = rawSchema.safeParse(copy);
+    // Each round drops at least one level, and the config is a few levels deep.
+    if (parsed.success || round === 8) return { parsed, dropped };
+    issues = parsed.error.issues;
   }
-  return copy;
 }
 
 /** Documentation of every key, for the README table (see scripts/config-docs.ts). */

@@ -521,6 +521,19 @@ export function planDashboardConfigMaps(
 // ---------------------------------------------------------------------------
 // The component
 
+/** Several pods on an external database: they share no volume. */
+function sharesNoVolume(args: Pick<GrafanaArgs, "database" | "replicas">): boolean {
+  return args.database !== undefined && (args.replicas ?? 1) > 1;
+}
+
+/**
+ * Whether Grafana has its data claim (`grafana`): always, except with an external database
+ * and several replicas in a stack that does not keep its volumes (then no pod mounts one).
+ */
+export function grafanaHasClaim(args: Pick<GrafanaArgs, "database" | "replicas" | "protectVolume">): boolean {
+  return !sharesNoVolume(args) || (args.protectVolume ?? false);
+}
+
 /**
  * Grafana with its admin Secret, settings, provisioned datasources and dashboards,
  * a Deployment (one replica on a volume, or several on an external database), its
@@ -626,23 +639,22 @@ export class Grafana extends pulumi.ComponentResource {
     }));
     const folders = [...new Set(plans.map((p) => p.folder))];
 
-    const externalDbCluster = args.database !== undefined && replicas > 1;
+    const externalDbCluster = sharesNoVolume(args);
     const protectVolume = args.protectVolume ?? false;
-    const claim =
-      externalDbCluster && !protectVolume
-        ? undefined
-        : new k8s.core.v1.PersistentVolumeClaim(
-            `${name}-data`,
-            {
-              metadata: objectMeta(id, ns, "grafana", { annotations: DATA_CLAIM_ANNOTATIONS }),
-              spec: {
-                accessModes: ["ReadWriteOnce"],
-                ...(args.storage.storageClass ? { storageClassName: args.storage.storageClass } : {}),
-                resources: { requests: { storage: args.storage.size } },
-              },
+    const claim = !grafanaHasClaim(args)
+      ? undefined
+      : new k8s.core.v1.PersistentVolumeClaim(
+          `${name}-data`,
+          {
+            metadata: objectMeta(id, ns, "grafana", { annotations: DATA_CLAIM_ANNOTATIONS }),
+            spec: {
+              accessModes: ["ReadWriteOnce"],
+              ...(args.storage.storageClass ? { storageClassName: args.storage.storageClass } : {}),
+              resources: { requests: { storage: args.storage.size } },
             },
-            { ...child, ...volumeOptions(protectVolume) },
-          );
+          },
+          { ...child, ...volumeOptions(protectVolume) },
+        );
     // Several pods on an external database share no volume; a protected claim stays unmounted.
     const mounted = externalDbCluster ? undefined : claim;
     this.claims = claim ? [claim] : [];

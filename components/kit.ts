@@ -123,20 +123,26 @@ export function httpProbe(
   };
 }
 
-/** A StatefulSet volume claim template from a storage spec. */
+/** A data claim's spec: one pod at a time, the storage's class, the given size. */
+function claimSpec(storage: StorageSpec, size: string): k8s.types.input.core.v1.PersistentVolumeClaimSpec {
+  return {
+    accessModes: ["ReadWriteOnce"],
+    ...(storage.storageClass ? { storageClassName: storage.storageClass } : {}),
+    resources: { requests: { storage: size } },
+  };
+}
+
+/**
+ * A StatefulSet volume claim template from a storage spec. Its size is `templateSize` when
+ * set: the template is immutable (a change replaces the StatefulSet), so it keeps the size
+ * the claims had when the StatefulSet was created while an expansion grows the claims.
+ */
 export function volumeClaimTemplate(
   id: WorkloadIdentity,
   name: string,
   storage: StorageSpec,
 ): k8s.types.input.core.v1.PersistentVolumeClaim {
-  return {
-    metadata: { name, labels: selectorLabels(id) },
-    spec: {
-      accessModes: ["ReadWriteOnce"],
-      ...(storage.storageClass ? { storageClassName: storage.storageClass } : {}),
-      resources: { requests: { storage: storage.size } },
-    },
-  };
+  return { metadata: { name, labels: selectorLabels(id) }, spec: claimSpec(storage, storage.templateSize ?? storage.size) };
 }
 
 /** The name the StatefulSet controller gives a replica's claim: `<template>-<statefulSet>-<ordinal>`. */
@@ -174,7 +180,8 @@ export function claimRetentionPolicy(): k8s.types.input.apps.v1.StatefulSetPersi
  * added outside Pulumi (kubectl scale) still gets one.
  *
  * Resources are named `<name>-<ordinal>`: the ordinal is the replica's stable identity.
- * Protected and kept in the cluster when removed (volumeOptions) when `protect`.
+ * Protected and kept in the cluster when removed (volumeOptions) when `protect`. The claims
+ * request `storage.size`, which may exceed the template's `templateSize` after an expansion.
  */
 export function statefulSetClaims(
   name: string,
@@ -182,7 +189,8 @@ export function statefulSetClaims(
   parent: pulumi.Resource,
   template = "data",
 ): k8s.core.v1.PersistentVolumeClaim[] {
-  const { metadata, spec } = volumeClaimTemplate(args.id, template, args.storage);
+  const { metadata } = volumeClaimTemplate(args.id, template, args.storage);
+  const spec = claimSpec(args.storage, args.storage.size);
   return Array.from(
     { length: args.replicas },
     (_, ordinal) =>

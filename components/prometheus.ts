@@ -13,7 +13,17 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { appRecordingRules } from "./app-rules";
-import { AppTarget, RUNBOOK_BASE_URL, ResourceRequirements, StackConfig, StorageSpec, exposedBy, publicHostname } from "./config";
+import {
+  AppTarget,
+  BUILTIN_SCRAPE_JOBS,
+  RESERVED_TARGET_LABELS,
+  RUNBOOK_BASE_URL,
+  ResourceRequirements,
+  StackConfig,
+  StorageSpec,
+  exposedBy,
+  publicHostname,
+} from "./config";
 import { DATABASE_LABEL, EXPORTER_KINDS, EXPORTER_LABEL } from "./exporter-sidecars";
 import {
   IngressPeer,
@@ -73,10 +83,9 @@ const AUTO_RELOAD_INTERVAL = "30s";
 /** The repository's alert rules, read when the program runs. */
 const DEFAULT_RULES_DIR = path.resolve(__dirname, "..", "rules");
 
-/** Job names the config uses for its own jobs; apps and scrape targets may not take them. */
-const BUILTIN_JOBS = ["kubernetes-pods", "kubelet", "cadvisor"];
-/** Labels the scrape config sets itself; extra labels may not override them. */
-const RESERVED_LABELS = ["app", "job", "instance", "namespace", "pod", "service", "node"];
+/** Job names of its own jobs and labels it sets itself: config.ts refuses apps that take them first; the component, used alone, too. */
+const BUILTIN_JOBS = BUILTIN_SCRAPE_JOBS;
+const RESERVED_LABELS = RESERVED_TARGET_LABELS;
 
 // ---------------------------------------------------------------------------
 // Args

@@ -12,6 +12,7 @@ import { Grafana, grafanaArgs } from "./grafana";
 import { MonitoringNamespace } from "./namespace";
 import { Prometheus, prometheusArgs } from "./prometheus";
 import { TraefikExposure, traefikExposureArgs } from "./traefik";
+import { VOLUME_COMPONENTS, VolumeComponent, VolumeRecords, volumeRecord } from "./volume-changes";
 
 export interface MonitoringStackArgs {
   /** The validated stack configuration (components/config.ts). */
@@ -38,6 +39,12 @@ export class MonitoringStack extends pulumi.ComponentResource {
   public readonly publicUrls: Partial<Record<ExposedService, string>> = {};
   /** Basic-auth passwords by user of the Traefik routes to Prometheus and Alertmanager (secret); undefined when there are none. */
   public readonly basicAuthCredentials: pulumi.Output<Record<string, string>> | undefined;
+  /**
+   * The data claims of each component that has some: size, StorageClass, claim template size and
+   * names. The stack output `volumes`, which the next deployment compares its config with
+   * (components/volume-changes.ts).
+   */
+  public readonly volumes: pulumi.Output<VolumeRecords>;
 
   /** Every child component, for the destroy guard to depend on. */
   private readonly parts: pulumi.Resource[] = [];
@@ -116,6 +123,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
 
     // -- alerting --
     const alertmanager = this.part(new Alertmanager(`${name}-alertmanager`, alertmanagerArgs(cfg), { parent: this, dependsOn: [ns] }));
+    const claims: Partial<Record<VolumeComponent, k8s.core.v1.PersistentVolumeClaim[]>> = { alertmanager: alertmanager.claims };
     this.alertmanagerUrl = alertmanager.url;
     scrapeTargets.push(...alertmanager.scrapeTargets);
 
@@ -140,6 +148,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
     const lokiConfig = lokiArgs(cfg);
     if (lokiConfig) {
       const loki = this.part(new Loki(`${name}-loki`, lokiConfig, { parent: this, dependsOn: [ns] }));
+      claims.loki = loki.claims;
       scrapeTargets.push(...loki.scrapeTargets);
     }
     if (cfg.logCollector.enabled) {
@@ -167,6 +176,9 @@ export class MonitoringStack extends pulumi.ComponentResource {
       ),
     );
     this.prometheusUrl = prometheus.url;
+    claims.prometheus = prometheus.claims;
+    claims.grafana = this.grafana.claims;
+    this.volumes = volumesOf(cfg, claims);
 
     if (cfg.protectVolumes) destroyGuard(`${name}-destroy-guard`, cfg, this, this.parts);
 
@@ -178,6 +190,23 @@ export class MonitoringStack extends pulumi.ComponentResource {
       publicUrls: this.publicUrls,
     });
   }
+}
+
+/**
+ * The `volumes` record of the components that have data claims, in VOLUME_COMPONENTS order.
+ * Built from the claims' own outputs, so that it resolves only once every claim was created
+ * or updated: when one fails (an expansion the class refuses), the stack keeps the previous record.
+ */
+function volumesOf(
+  cfg: StackConfig,
+  claims: Partial<Record<VolumeComponent, k8s.core.v1.PersistentVolumeClaim[]>>,
+): pulumi.Output<VolumeRecords> {
+  const entries = VOLUME_COMPONENTS.filter((c) => (claims[c] ?? []).length > 0).map((c) =>
+    pulumi
+      .all((claims[c] ?? []).map((claim) => claim.metadata.name))
+      .apply((names) => [c, volumeRecord(c, cfg[c].storage, names)] as const),
+  );
+  return pulumi.all(entries).apply((e) => Object.fromEntries(e) as VolumeRecords);
 }
 
 /** The name of the ConfigMap that guards a protected stack against a destroy. */

@@ -2,20 +2,23 @@
  * Offline render: runs the program under Pulumi's mocks (no Pulumi CLI, cluster or
  * cloud account) and writes what `pulumi up` would create.
  *
- *   npm run render -- --stack <name> [--out <dir>] [--set <key>=<value>]... [--show-secrets]
+ *   npm run render -- --stack <name> [--out <dir>] [--set <key>=<value>]... [--show-secrets] [--previous <outputs.json>]
  */
+import * as fs from "fs";
 import * as path from "path";
 import { ConfigError } from "../components/config";
 import { summary, writeRender } from "./lib/render";
 import { renderStack } from "./lib/render-stack";
 
-const USAGE = "usage: npm run render -- --stack <name> [--out <dir>] [--set <key>=<value>]... [--show-secrets]";
+const USAGE = "usage: npm run render -- --stack <name> [--out <dir>] [--set <key>=<value>]... [--show-secrets] [--previous <outputs.json>]";
 
 interface Args {
   stack: string;
   out: string;
   sets: string[];
   showSecrets: boolean;
+  /** A file of the previous deployment's stack outputs (a render's outputs.json, or `pulumi stack output --json`). */
+  previous?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -23,6 +26,7 @@ function parseArgs(argv: string[]): Args {
   let out: string | undefined;
   const sets: string[] = [];
   let showSecrets = false;
+  let previous: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -34,18 +38,25 @@ function parseArgs(argv: string[]): Args {
     else if (arg === "--out") out = value();
     else if (arg === "--set") sets.push(value());
     else if (arg === "--show-secrets") showSecrets = true;
+    else if (arg === "--previous") previous = value();
     else if (arg === "--help" || arg === "-h") {
       console.log(USAGE);
       process.exit(0);
     } else throw new Error(`unknown argument "${arg}"\n${USAGE}`);
   }
   if (!stack) throw new Error(`--stack is required\n${USAGE}`);
-  return { stack, out: out ?? path.join("out", stack), sets, showSecrets };
+  return { stack, out: out ?? path.join("out", stack), sets, showSecrets, ...(previous ? { previous } : {}) };
 }
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const rendered = await renderStack({ stack: args.stack, sets: args.sets, showSecrets: args.showSecrets });
+  const previousOutputs = args.previous ? (JSON.parse(fs.readFileSync(args.previous, "utf8")) as Record<string, unknown>) : undefined;
+  const rendered = await renderStack({
+    stack: args.stack,
+    sets: args.sets,
+    showSecrets: args.showSecrets,
+    ...(previousOutputs ? { previousOutputs } : {}),
+  });
   writeRender(rendered, args.out);
   console.log(summary(rendered, args.stack, args.out));
   if (rendered.placeholders.length > 0) {

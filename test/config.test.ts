@@ -1,4 +1,24 @@
-import { ConfigError, PROFILE_DEFAULTS, ParsedConfig, parseStackConfig } from "../components/config";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import {
+  BUILTIN_SCRAPE_JOBS,
+  ConfigError,
+  DSN_FORMATS,
+  PROFILE_DEFAULTS,
+  ParsedConfig,
+  SECRET_KEYS,
+  SIDECAR_FIELD_MANAGER_OVERHEAD,
+  componentScrapeJobs,
+  configKeyDocs,
+  parseStackConfig,
+  plainEntriesOfSecretKeys,
+} from "../components/config";
+import { EXPORTER_KINDS, sidecarFieldManager } from "../components/exporter-sidecars";
+import { PROMETHEUS_MAX_DURATION_MS } from "../components/units";
+import { renderRun } from "../scripts/lib/render";
+import { runProgram } from "../scripts/lib/runner";
 
 /** Given the `monitoring:*` values (plain) and secrets of a stack, parse them. */
 function parse(stack: string, plain: Record<string, unknown>, secrets: Record<string, unknown> = {}): ParsedConfig {
@@ -83,7 +103,7 @@ describe("stack config: defaults", () => {
   test("receivers come from secrets, and provider keys of other namespaces are ignored", () => {
     const { config } = parse(
       "staging",
-      { "cloudflare:apiToken": "ignored" },
+      { "kubernetes:enableConfigMapMutable": "true" },
       { discordCriticalWebhookUrl: "https://discord.com/api/webhooks/1/a", slackWebhookUrl: "https://hooks.slack.com/services/T/B/X" },
     );
     expect(config.alertmanager.receivers).toEqual({
@@ -144,7 +164,9 @@ describe("stack config: bad input is refused with the key, what is allowed and w
       "staging",
       { retension: "7d" },
       {},
-      [/^monitoring:retension: unknown key; allowed here: profile, environment/],
+      [
+        /^monitoring:retension: unknown key \(did you mean "prometheus\.retention" or "loki\.retention"\? .*; allowed here: profile, environment/,
+      ],
     ],
     [
       "typo in a nested key",
@@ -435,7 +457,7 @@ describe("stack config: bad input is refused with the key, what is allowed and w
       "staging",
       { "monitoring:apps": "api" },
       {},
-      [/^monitoring:apps: must be structured YAML or JSON \(got "api"\)$/],
+      [/^monitoring:apps: must be a list \(got "api"\)$/],
     ],
     [
       "protectVolumes that is not a boolean (Pulumi.yaml no longer declares it: the program checks it)",
@@ -551,4 +573,691 @@ test("schema problems and cross-key problems are reported together", () => {
     expect.stringMatching(/^monitoring:apps: app name "api" is used more than once/),
     expect.stringMatching(/^monitoring:alertmanager\.replicas: a production stack needs at least 2/),
   ]);
+});
+
+// ---------------------------------------------------------------------------
+// Refused inputs, by class: what Kubernetes or Prometheus would refuse is refused first,
+// with the components' own checks, in one list.
+
+/** Raw wire values (JSON text as Pulumi hands it, e.g. with 1e999), some of them secret. */
+function problemsOfWire(stack: string, values: Record<string, string>, secretKeys: string[] = [], plainPaths: string[] = []): string[] {
+  try {
+    parseStackConfig({ project: "monitoring", stack, values, secretKeys, plainPaths });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return err.problems.map((p) => `${p.key}: ${p.message}`);
+  }
+  throw new Error("the config was accepted");
+}
+
+type RefusedCase = [string, string, Record<string, unknown>, Record<string, unknown>, RegExp[]];
+
+function expectRefused([, stack, plain, secrets, expected]: RefusedCase): void {
+  const found = problems(stack, plain, secrets);
+  for (const pattern of expected) expect(found).toContainEqual(expect.stringMatching(pattern));
+  expect(found).toHaveLength(expected.length);
+}
+
+const standalone = (name: string, type = "postgres") => ({ name, type, mode: "standalone", secretRef: { name: "dsn", key: "dsn" } });
+const sidecar = (name: string) => ({
+  name,
+  type: "redis",
+  mode: "sidecar",
+  target: { kind: "Deployment", name: "redis", namespace: "shop" },
+  secretRef: { name: "dsn", key: "dsn" },
+});
+
+describe("refused: values Kubernetes would refuse", () => {
+  const cases: RefusedCase[] = [
+    [
+      "a memory limit below its request",
+      "staging",
+      { grafana: { resources: { requests: { memory: "1Gi" }, limits: { memory: "512Mi" } } } },
+      {},
+      [
+        /^monitoring:grafana\.resources\.limits\.memory: must be at least the request, 1Gi: Kubernetes refuses a limit below its request \(got "512Mi"\)$/,
+      ],
+    ],
+    [
+      "a CPU limit below the default request",
+      "production",
+      { prometheus: { resources: { limits: { cpu: "250m" } } } },
+      {},
+      [
+        /^monitoring:prometheus\.resources\.limits\.cpu: must be at least the request, 500m \(the default prometheus\.resources\.requests\.cpu\)/,
+      ],
+    ],
+    [
+      "a request above the default limit",
+      "staging",
+      { loki: { resources: { requests: { memory: "2Gi" } } } },
+      {},
+      [
+        /^monitoring:loki\.resources\.requests\.memory: must not exceed the limit, 512Mi \(the default loki\.resources\.limits\.memory\): raise that too/,
+      ],
+    ],
+    [
+      "an exporter's limit below its request, compared as quantities (1e9 bytes < 1Gi)",
+      "staging",
+      { databases: [{ ...standalone("pg"), resources: { requests: { memory: "1Gi" }, limits: { memory: "1e9" } } }] },
+      {},
+      [/^monitoring:databases\[0\]\.resources\.limits\.memory: must be at least the request, 1Gi/],
+    ],
+    [
+      "replicas beyond int32",
+      "staging",
+      { prometheus: { replicas: 2 ** 31 } },
+      {},
+      [/^monitoring:prometheus\.replicas: must be at most 2147483647 \(Kubernetes counts replicas in 32 bits\) \(got 2147483648\)$/],
+    ],
+    [
+      "a namespace too long for <namespace>-agents",
+      "staging",
+      { namespace: "n".repeat(57) },
+      {},
+      [/^monitoring:namespace: must be at most 56 characters while node agents run .* \(got "n{57}", 57 characters\)$/],
+    ],
+    [
+      "a standalone exporter whose Service name would not be a DNS-1035 label",
+      "staging",
+      { databases: [standalone("1pg"), standalone("p".repeat(55))] },
+      {},
+      [
+        /^monitoring:databases\[0\]\.name: must start with a letter for a standalone exporter: its Service "<name>-exporter" is a DNS-1035 label \(got "1pg"\)$/,
+        /^monitoring:databases\[1\]\.name: must be at most 54 characters for a standalone exporter/,
+      ],
+    ],
+    [
+      "a sidecar whose patch's field manager would exceed 128 characters",
+      "staging",
+      { environment: "e".repeat(60), databases: [sidecar("r".repeat(42))] },
+      {},
+      [
+        /^monitoring:databases\[0\]\.name: is too long beside the environment "e{60}": .* would have 129 characters, and Kubernetes allows 128/,
+      ],
+    ],
+    [
+      "a Secret key Kubernetes refuses",
+      "staging",
+      {
+        databases: [
+          { ...standalone("a"), secretRef: { name: "dsn", key: "DATA SOURCE" } },
+          { ...standalone("b"), secretRef: { name: "dsn", key: ".." } },
+          { ...standalone("c"), secretRef: { name: "dsn", key: "..dsn" } },
+          { ...standalone("d"), secretRef: { name: "dsn", key: "k".repeat(254) } },
+        ],
+      },
+      {},
+      [0, 1, 2, 3].map(
+        (i) => new RegExp(`^monitoring:databases\\[${i}\\]\\.secretRef\\.key: must be a Secret key: at most 253 of letters, digits`),
+      ),
+    ],
+    [
+      "a StorageClass name Kubernetes refuses",
+      "staging",
+      { storageClass: "Fast SSD" },
+      {},
+      [
+        /^monitoring:storageClass: must be a StorageClass name: lower-case letters, digits, '-' and '\.', at most 253 characters \(got "Fast SSD"\)$/,
+      ],
+    ],
+    [
+      "a domain too long for the hostnames derived from it",
+      "staging",
+      {
+        domain: `${"d".repeat(63)}.${"d".repeat(63)}.${"d".repeat(63)}.${"d".repeat(50)}.com`,
+        traefik: { enabled: true, expose: ["alertmanager"] },
+      },
+      {},
+      [/^monitoring:domain: is too long for the hostname alertmanager\.<domain> \(259 characters; a hostname has at most 253\)/],
+    ],
+  ];
+  test.each(cases)("%s", (...c) => expectRefused(c));
+
+  test("the limits are where Kubernetes draws them", () => {
+    expect(() => parse("staging", { namespace: "n".repeat(56) })).not.toThrow();
+    expect(() =>
+      parse("staging", { namespace: "n".repeat(63), nodeExporter: { enabled: false }, logCollector: { enabled: false } }),
+    ).not.toThrow();
+    expect(() => parse("staging", { prometheus: { replicas: 2 ** 31 - 1 } })).not.toThrow();
+    expect(() => parse("staging", { databases: [standalone("p".repeat(54))] })).not.toThrow();
+    expect(() => parse("staging", { environment: "e".repeat(60), databases: [sidecar("r".repeat(41))] })).not.toThrow();
+    expect(() =>
+      parse("staging", { databases: [{ ...standalone("a"), secretRef: { name: "db.credentials", key: ".dsn" } }] }),
+    ).not.toThrow();
+    // Quantities in every form Kubernetes takes, compared by value; a CPU may be a YAML number.
+    const { config } = parse("staging", {
+      grafana: { resources: { requests: { cpu: 0.25, memory: "128e6" }, limits: { cpu: "1", memory: "0.5Gi" } } },
+    });
+    expect(config.grafana.resources).toEqual({ requests: { cpu: "0.25", memory: "128e6" }, limits: { cpu: "1", memory: "0.5Gi" } });
+  });
+
+  test("the sidecar field manager's length rule is the component's", () => {
+    // components/exporter-sidecars.ts names the patch's field manager; config refuses what would not fit.
+    const longest = sidecarFieldManager("e".repeat(60), "r".repeat(41), "0123abcd");
+    expect(longest.length).toBe(128);
+    expect(SIDECAR_FIELD_MANAGER_OVERHEAD).toBe(longest.length - 60 - 41);
+  });
+});
+
+describe("refused: values Prometheus would refuse or get wrong", () => {
+  const cases: RefusedCase[] = [
+    [
+      "a duration beyond what Prometheus holds",
+      "staging",
+      { prometheus: { retention: "999999999999d" } },
+      {},
+      [
+        /^monitoring:prometheus\.retention: must be at most 292y24w3d23h47m16s854ms \(about 292 years\), the longest duration Prometheus holds \(got "999999999999d"\)$/,
+      ],
+    ],
+    [
+      "a duration one millisecond beyond the bound, in Alertmanager",
+      "staging",
+      { alertmanager: { repeatInterval: "9223372036855ms" } },
+      {},
+      [/^monitoring:alertmanager\.repeatInterval: must be at most 292y24w3d23h47m16s854ms/],
+    ],
+    [
+      "a retentionSize larger than the volume it lives on",
+      "staging",
+      { prometheus: { retentionSize: "45GB", storage: { size: "10Gi" } } },
+      {},
+      [
+        /^monitoring:prometheus\.retentionSize: must be smaller than the volume it lives on \(prometheus\.storage\.size 10Gi, 10240MB\), .*the default is 85 % \(8704MB\) \(got "45GB"\)$/,
+      ],
+    ],
+    [
+      "a retentionSize as large as the volume",
+      "production",
+      { prometheus: { retentionSize: "50GB" } },
+      {},
+      [/^monitoring:prometheus\.retentionSize: must be smaller than the volume it lives on \(prometheus\.storage\.size 50Gi/],
+    ],
+    [
+      "a metrics path with a query, which Prometheus would escape",
+      "staging",
+      { apps: [{ ...api, path: "/metrics?format=prometheus" }] },
+      {},
+      [/^monitoring:apps\[0\]\.path: must be a path without a query or fragment/],
+    ],
+    [
+      "a histogram named with its _bucket suffix",
+      "staging",
+      { apps: [{ ...api, metrics: { duration: "http_request_duration_seconds_bucket" } }] },
+      {},
+      [/^monitoring:apps\[0\]\.metrics\.duration: must be the histogram's name without _bucket/],
+    ],
+  ];
+  test.each(cases)("%s", (...c) => expectRefused(c));
+
+  test("the longest duration Prometheus holds is accepted, one millisecond more is not", () => {
+    // model.ParseDuration refuses more than 2^63-1 ns: 9223372036854ms is the last whole millisecond.
+    expect(PROMETHEUS_MAX_DURATION_MS).toBe(Math.floor((2 ** 63 - 1) / 1e6));
+    for (const longest of ["9223372036854ms", "292y24w3d23h47m16s854ms"]) {
+      expect(parse("staging", { prometheus: { retention: longest } }).config.prometheus.retention).toBe(longest);
+    }
+    expect(problems("staging", { prometheus: { retention: "292y24w3d23h47m16s855ms" } })).toEqual([
+      expect.stringMatching(/^monitoring:prometheus\.retention: must be at most 292y24w3d23h47m16s854ms/),
+    ]);
+    expect(() => parse("staging", { prometheus: { retentionSize: "8GB", storage: { size: "10Gi" } } })).not.toThrow();
+  });
+});
+
+describe("refused: line breaks and control characters in text", () => {
+  const cases: RefusedCase[] = [
+    [
+      "a StorageClass with a trailing line break",
+      "staging",
+      { storageClass: "local-path\n" },
+      {},
+      [
+        /^monitoring:storageClass: must be on one line, without control characters; found a line break at character 11 \(got "local-path\\n"\)$/,
+      ],
+    ],
+    [
+      "a metrics path with a line break",
+      "staging",
+      { apps: [{ ...api, path: "/metrics\nX-Injected: 1" }] },
+      {},
+      [/^monitoring:apps\[0\]\.path: must be on one line, without control characters; found a line break at character 9/],
+    ],
+    [
+      "a tab in an entry point, a control character in a label value, a line break in a database user",
+      "staging",
+      {
+        traefik: { entryPoints: ["web\tsecure"] },
+        apps: [{ ...api, labels: { team: "core\u0007" } }],
+        grafana: { replicas: 1, database: { type: "postgres", host: "pg", name: "grafana", user: "grafana\n[security]" } },
+      },
+      { grafanaDatabasePassword: "pw" },
+      [
+        /^monitoring:traefik\.entryPoints\[0\]: must be on one line, without control characters; found a tab at character 4/,
+        /^monitoring:apps\[0\]\.labels\.team: must be on one line, without control characters; found the control character U\+0007 at character 5/,
+        /^monitoring:grafana\.database\.user: must be on one line, without control characters; found a line break at character 8/,
+      ],
+    ],
+    [
+      "a secret with a trailing line break, without echoing it",
+      "staging",
+      {},
+      { discordWebhookUrl: "https://discord.com/api/webhooks/1/a\n" },
+      [
+        /^monitoring:discordWebhookUrl: must be on one line, without control characters; found a line break at character 37 \(got a value that is hidden because it is a secret\)$/,
+      ],
+    ],
+  ];
+  test.each(cases)("%s", (...c) => expectRefused(c));
+});
+
+describe("refused: what the components refused, now found by config in the same list", () => {
+  const cases: RefusedCase[] = [
+    [
+      "an app named like a built-in job or a component's",
+      "staging",
+      {
+        apps: [
+          { ...api, name: "kubelet" },
+          { ...api, name: "loki" },
+        ],
+      },
+      {},
+      [
+        /^monitoring:apps\[0\]\.name: is the job of one of the stack's own scrape jobs, .*rename the app \(taken: kubernetes-pods, kubelet, cadvisor, prometheus, .*\) \(got "kubelet"\)$/,
+        /^monitoring:apps\[1\]\.name: is the job of one of the stack's own scrape jobs.*\(got "loki"\)$/,
+      ],
+    ],
+    [
+      "reserved target labels",
+      "staging",
+      { apps: [{ ...api, labels: { job: "x", __tmp: "y", team: "core" } }] },
+      {},
+      [
+        /^monitoring:apps\[0\]\.labels\.job: is a label the scrape config sets itself \(app, job, instance, namespace, pod, service, node\); choose another name$/,
+        /^monitoring:apps\[0\]\.labels\.__tmp: starts with __, which Prometheus keeps for itself/,
+      ],
+    ],
+    [
+      "credentials in an app URL, without echoing the password",
+      "staging",
+      { apps: [{ name: "legacy", url: "https://scraper:hunter2@legacy.example.com/metrics" }] },
+      {},
+      [
+        /^monitoring:apps\[0\]\.url: must not hold credentials \(user:password@\).* \(got "https:\/\/scraper:\*\*\*@legacy\.example\.com\/metrics"\)$/,
+      ],
+    ],
+    [
+      "credentials in a remote-write URL",
+      "staging",
+      { prometheus: { remoteWrite: [{ name: "mimir", url: "https://tenant:t0ken@mimir.example.com/api/v1/push" }] } },
+      {},
+      [/^monitoring:prometheus\.remoteWrite\[0\]\.url: must not hold credentials/],
+    ],
+    [
+      "a grafana.ini value it cannot quote",
+      "staging",
+      { grafana: { database: { type: "mysql", host: "db:3306", name: "graf`ana", user: "grafana" } } },
+      { grafanaDatabasePassword: "pw" },
+      [/^monitoring:grafana\.database\.name: must not contain a backquote \(`\): grafana\.ini cannot quote it \(got "graf`ana"\)$/],
+    ],
+    [
+      "external labels the program sets itself",
+      "production",
+      { prometheus: { externalLabels: { replica: "a", environment: "prod", region: "eu" } } },
+      {},
+      [
+        /^monitoring:prometheus\.externalLabels\.environment: is the label the program sets from monitoring:environment \("production"\)/,
+        /^monitoring:prometheus\.externalLabels\.replica: is set by Prometheus itself when it runs more than one replica \(prometheus\.replicas is 2\)/,
+      ],
+    ],
+    [
+      "a DSN of another database type, without echoing it",
+      "staging",
+      { databases: [{ name: "cache", type: "redis", mode: "standalone" }] },
+      { databaseDsns: { cache: "postgresql://app:s3cret@db:5432/app" } },
+      [
+        /^monitoring:databaseDsns\.cache: is not a redis DSN \(database "cache" is redis\); expected something like redis:\/\/:password@host:6379 \(got a value that is hidden because it is a secret\)$/,
+      ],
+    ],
+    [
+      "two published services on one hostname",
+      "staging",
+      { domain: "example.com", hostnames: { prometheus: "grafana.example.com" }, traefik: { enabled: true } },
+      {},
+      [
+        /^monitoring:hostnames\.prometheus: is also the hostname of grafana, and both are published: give each service its own \(got "grafana\.example\.com"\)$/,
+      ],
+    ],
+    [
+      "an Access session shorter than Cloudflare counts",
+      "staging",
+      { cloudflare: { access: { sessionDuration: "500ms" } } },
+      {},
+      [/^monitoring:cloudflare\.access\.sessionDuration: must be at least 1s \(got "500ms"\)$/],
+    ],
+    [
+      "a remote-write password for no remote write",
+      "staging",
+      {},
+      { remoteWritePasswords: { ghost: "a-password" } },
+      [/^monitoring:remoteWritePasswords\.ghost: no remote write named "ghost" in prometheus\.remoteWrite/],
+    ],
+  ];
+  test.each(cases)("%s", (...c) => expectRefused(c));
+
+  test("an app may take a component's job name when that component is off", () => {
+    const { config } = parse("staging", { apps: [{ ...api, name: "loki" }], loki: { enabled: false }, logCollector: { enabled: false } });
+    expect(config.apps.map((a) => a.name)).toEqual(["loki"]);
+  });
+
+  test("config problems and the components' problems come in one list, in one format", () => {
+    const found = problems("staging", {
+      prometheus: { retention: "15 days" },
+      apps: [{ name: "grafana", url: "http://u:p@grafana.example.com/metrics", labels: { instance: "x" } }],
+    });
+    expect(found).toHaveLength(4);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^monitoring:prometheus\.retention: must be a positive Prometheus duration/),
+        expect.stringMatching(/^monitoring:apps\[0\]\.url: must not hold credentials/),
+        expect.stringMatching(/^monitoring:apps\[0\]\.name: is the job of one of the stack's own scrape jobs/),
+        expect.stringMatching(/^monitoring:apps\[0\]\.labels\.instance: is a label the scrape config sets itself/),
+      ]),
+    );
+  });
+
+  test("the DSN formats are the exporters'", () => {
+    for (const [type, kind] of Object.entries(EXPORTER_KINDS)) {
+      expect({ type, pattern: kind.dsnPattern.source, example: kind.dsnExample }).toEqual({
+        type,
+        pattern: DSN_FORMATS[type as keyof typeof DSN_FORMATS].pattern.source,
+        example: DSN_FORMATS[type as keyof typeof DSN_FORMATS].example,
+      });
+    }
+  });
+
+  test("the stack's own job names are the ones config reserves", async () => {
+    // Every component on, standalone exporters of each type: every job the render has is reserved or an app's.
+    const plain = {
+      profile: "staging",
+      domain: "example.com",
+      apps: [api],
+      databases: [standalone("pg"), standalone("cache", "redis"), standalone("docs", "mongodb")],
+      cloudflare: { enabled: true, accountId: "a".repeat(32), zoneId: "b".repeat(32) },
+    };
+    const values: Record<string, string> = { "cloudflare:apiToken": "token", "monitoring:grafanaAdminPassword": "a-long-password" };
+    for (const [k, v] of Object.entries(plain)) values[`monitoring:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+    const secretKeys = ["cloudflare:apiToken", "monitoring:grafanaAdminPassword"];
+    const { config } = parseStackConfig({ project: "monitoring", stack: "jobs", values, secretKeys });
+    const run = await runProgram({ project: "monitoring", stack: "jobs", config: values, secretKeys });
+    const prometheusYml = YAML.parse(renderRun(run, false).files.get("prometheus/prometheus.yml") ?? "") as {
+      scrape_configs: Array<{ job_name: string }>;
+    };
+    const jobs = new Set(prometheusYml.scrape_configs.map((j) => j.job_name.replace(/\/.*$/, "")));
+    expect(jobs).toEqual(new Set([...BUILTIN_SCRAPE_JOBS, ...componentScrapeJobs(config), "api"]));
+  });
+});
+
+describe("refused: secrets, in plain text or echoed", () => {
+  const MARK = "S3CR3T-MARK";
+  /** Malformed values of each secret key, each carrying the mark: as secret, and the same in plain text. */
+  const malformed: Record<string, unknown[]> = {
+    grafanaAdminPassword: [`${MARK}`, `${MARK}-long-enough\r`],
+    grafanaDatabasePassword: [`${MARK}\t`],
+    discordWebhookUrl: [`${MARK}-not-a-url`, `https://discord.com/${MARK}\n`],
+    discordCriticalWebhookUrl: [`${MARK}-not-a-url`, `ftp://${MARK}@x`],
+    slackWebhookUrl: [`${MARK}-not-a-url`],
+    webhookUrl: [`${MARK} not a url`],
+    deadMansSwitchUrl: [`${MARK}`],
+    databaseDsns: [`postgresql://app:${MARK}@db:5432/app`, [MARK], { "Bad Name": MARK }, { pg: `${MARK}-not-a-dsn` }, { pg: `${MARK}\n` }],
+    remoteWritePasswords: [MARK, { mimir: [MARK] }, { "Bad Name": MARK }, { mimir: `${MARK}\u0000` }],
+    basicAuthPasswords: [MARK, { admin: MARK }, { admin: `${MARK}`.repeat(10) }, { "bad user": MARK }, { admin: 12345 }],
+  };
+  const withDatabase = {
+    databases: [{ name: "pg", type: "postgres", mode: "standalone" }],
+    prometheus: { remoteWrite: [{ name: "mimir", url: "https://mimir.example.com/push", bearerToken: true }] },
+  };
+
+  test("every secret key has malformed values to try", () => {
+    expect(Object.keys(malformed).sort()).toEqual([...SECRET_KEYS].sort());
+  });
+
+  test.each([...SECRET_KEYS])("%s: no message shows its value, malformed, as a secret or in plain text", (key) => {
+    for (const value of malformed[key]) {
+      for (const secret of [true, false]) {
+        const wire = typeof value === "string" ? value : JSON.stringify(value);
+        const values: Record<string, string> = { [`monitoring:${key}`]: wire };
+        for (const [k, v] of Object.entries(withDatabase)) values[`monitoring:${k}`] = JSON.stringify(v);
+        const found = problemsOfWire("staging", values, secret ? [`monitoring:${key}`] : []);
+        expect({ value, secret, refused: found.some((f) => f.startsWith(`monitoring:${key}`)) }).toEqual({ value, secret, refused: true });
+        expect({ value, secret, found }).toEqual({ value, secret, found: found.filter((f) => !f.includes(MARK)) });
+      }
+    }
+  });
+
+  test("a secret map given whole says how to give it, without echoing it", () => {
+    expect(problems("staging", { databases: [standalone("pg")] }, { databaseDsns: "postgresql://app:hunter2@db:5432/app" })).toEqual([
+      "monitoring:databaseDsns: must be a map of database name to DSN, set one entry at a time: pulumi config set --secret --path 'databaseDsns.<database-name>' <value> (got a value that is hidden because it is a secret)",
+    ]);
+  });
+
+  test("the Cloudflare provider's token in plain text is refused, as a secret it is not the program's business", () => {
+    expect(problemsOfWire("staging", { "cloudflare:apiToken": `cf-${MARK}` })).toEqual([
+      "cloudflare:apiToken: must be a secret; set it with: pulumi config set --secret cloudflare:apiToken <value>",
+    ]);
+    expect(() =>
+      parseStackConfig({
+        project: "monitoring",
+        stack: "staging",
+        values: { "cloudflare:apiToken": "t" },
+        secretKeys: ["cloudflare:apiToken"],
+      }),
+    ).not.toThrow();
+  });
+
+  test("one entry of a secret map in plain text beside secret ones is refused", () => {
+    const values = {
+      "monitoring:databases": JSON.stringify([standalone("orders"), standalone("users")].map(({ secretRef: _, ...db }) => db)),
+      "monitoring:databaseDsns": JSON.stringify({ orders: "postgresql://a:b@orders/db", users: "postgresql://c:d@users/db" }),
+    };
+    expect(problemsOfWire("staging", values, ["monitoring:databaseDsns"], ["monitoring:databaseDsns.users"])).toEqual([
+      "monitoring:databaseDsns.users: must be a secret like the other entries of databaseDsns; set it with: pulumi config set --secret --path 'databaseDsns.users' <value>",
+    ]);
+  });
+
+  test("the program reads the stack file in its directory to find them", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plain-entry-"));
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: monitoring\nruntime: nodejs\n");
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.demo.yaml"),
+      "config:\n  monitoring:databaseDsns:\n    orders: { secure: v1:AAAA }\n    users: postgresql://c:d@users/db\n",
+    );
+    const databases = [standalone("orders"), standalone("users")].map(({ secretRef: _, ...db }) => db);
+    const config = {
+      "monitoring:profile": "staging",
+      "monitoring:databases": JSON.stringify(databases),
+      "monitoring:databaseDsns": JSON.stringify({ orders: "postgresql://a:b@orders/db", users: "postgresql://c:d@users/db" }),
+    };
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      await expect(runProgram({ project: "monitoring", stack: "demo", config, secretKeys: ["monitoring:databaseDsns"] })).rejects.toThrow(
+        "monitoring:databaseDsns.users: must be a secret like the other entries of databaseDsns",
+      );
+    } finally {
+      process.chdir(cwd);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("the stack file tells which entries of a secret map are plain", () => {
+    const stackFile = YAML.parse(
+      [
+        "monitoring:databaseDsns:",
+        "  orders: { secure: v1:AAAA }",
+        "  users: postgresql://c:d@users/db",
+        "monitoring:remoteWritePasswords:",
+        "  mimir: { secure: v1:BBBB }",
+        "monitoring:apps:",
+        "  - name: api",
+        "monitoring:discordWebhookUrl: https://discord.com/api/webhooks/1/a",
+      ].join("\n"),
+    ) as Record<string, unknown>;
+    // Keys with no secure entry at all are refused whole (or are not secret keys): only mixed maps list entries.
+    expect(plainEntriesOfSecretKeys(stackFile)).toEqual(["monitoring:databaseDsns.users"]);
+  });
+});
+
+describe("refused: typos in the prefix, keys outside their section", () => {
+  test("a misspelt project prefix is refused with the key it meant", () => {
+    expect(
+      problems("staging", { "monitorng:protectVolumes": "true", "Monitoring:domain": "example.com", "kubernetes:context": "k3s" }),
+    ).toEqual([
+      'monitorng:protectVolumes: unknown namespace "monitorng" (did you mean "monitoring:protectVolumes"?): the program reads only monitoring: keys and its providers\' (kubernetes, cloudflare, random), so this value would be ignored',
+      expect.stringMatching(/^Monitoring:domain: unknown namespace "Monitoring" \(did you mean "monitoring:domain"\?\)/),
+    ]);
+  });
+
+  test.each([
+    [
+      "retention",
+      /\(did you mean "prometheus\.retention" or "loki\.retention"\? It belongs in a section: pulumi config set --path 'prometheus\.retention' <value>\)/,
+    ],
+    ["slack", /\(did you mean "alertmanager\.slack"\? It belongs in a section: pulumi config set --path 'alertmanager\.slack' <value>\)/],
+    ["scrapeInterval", /\(did you mean "prometheus\.scrapeInterval"\?/],
+  ])("a top-level %s points to its section", (key, hint) => {
+    expect(problems("staging", { [key]: "x" })).toEqual([
+      expect.stringMatching(new RegExp(`^monitoring:${key}: unknown key ${hint.source}`)),
+    ]);
+  });
+});
+
+describe("refused, and the message helps", () => {
+  const cases: RefusedCase[] = [
+    [
+      "a duration without its unit",
+      "staging",
+      { prometheus: { scrapeInterval: 30 } },
+      {},
+      [/^monitoring:prometheus\.scrapeInterval: must be a Prometheus duration with its unit, such as 30s or 30m \(got 30\)$/],
+    ],
+    [
+      "a boolean written yes",
+      "staging",
+      { loki: { enabled: "yes" }, protectVolumes: "yes" },
+      {},
+      [
+        /^monitoring:loki\.enabled: must be true or false \(got "yes"\)$/,
+        /^monitoring:protectVolumes: must be true or false \(got "yes"\)$/,
+      ],
+    ],
+    [
+      "a port out of range and a port name, in the project's words",
+      "staging",
+      {
+        apps: [
+          { ...api, port: 70000 },
+          { ...api, name: "web", port: "HTTP" },
+        ],
+      },
+      {},
+      [
+        /^monitoring:apps\[0\]\.port: must be a port number 1-65535 or a port name \(at most 15 of a-z, 0-9 and '-', with a letter\) \(got 70000\)$/,
+        /^monitoring:apps\[1\]\.port: must be a port number 1-65535 or a port name .*\(got "HTTP"\)$/,
+      ],
+    ],
+    [
+      "a metric name and a label name, without a regular expression",
+      "staging",
+      { apps: [{ ...api, metrics: { requests: "http-requests", statusLabel: "status-code" } }] },
+      {},
+      [
+        /^monitoring:apps\[0\]\.metrics\.requests: must be a metric name: letters, digits, _ and :, not starting with a digit \(got "http-requests"\)$/,
+        /^monitoring:apps\[0\]\.metrics\.statusLabel: must be a label name: letters, digits and _, not starting with a digit \(got "status-code"\)$/,
+      ],
+    ],
+    [
+      "memory in thousandths",
+      "staging",
+      { grafana: { resources: { limits: { memory: "512m" } } } },
+      {},
+      [
+        /^monitoring:grafana\.resources\.limits\.memory: must be a positive Kubernetes quantity such as 512Mi, 10Gi or 1Ti \(m means thousandths: 512m is a fraction of a byte; write 512Mi\)/,
+      ],
+    ],
+    [
+      "a malformed domain, without follow-on problems about no domain",
+      "staging",
+      { domain: "Example..com", traefik: { enabled: true } },
+      {},
+      [/^monitoring:domain: must be a fully qualified lower-case hostname/],
+    ],
+    [
+      "a section given as text",
+      "staging",
+      { "monitoring:loki": "yes" },
+      {},
+      [/^monitoring:loki: must be a map of keys \(enabled, retention, storage, resources\) \(got "yes"\)$/],
+    ],
+    [
+      "an empty list of entry points",
+      "staging",
+      { traefik: { entryPoints: [] } },
+      {},
+      [/^monitoring:traefik\.entryPoints: must list at least one entry point \(got \[\]\)$/],
+    ],
+  ];
+  test.each(cases)("%s", (...c) => expectRefused(c));
+
+  test("Infinity shows as Infinity, not null", () => {
+    expect(problemsOfWire("staging", { "monitoring:prometheus": '{"replicas": 1e999}' })).toEqual([
+      "monitoring:prometheus.replicas: must be a whole number (got Infinity)",
+    ]);
+  });
+
+  /** A value at a documented key path, in the first entry of each list (`apps[].port`: the port of the first app). */
+  function valueAt(key: string, value: unknown): Record<string, unknown> {
+    const build = (parts: string[]): unknown => {
+      if (parts.length === 0) return value;
+      const [part, ...rest] = parts;
+      const inner = build(rest);
+      return part.endsWith("[]") ? { [part.slice(0, -2)]: [inner] } : { [part]: inner };
+    };
+    return build(key.split(".")) as Record<string, unknown>;
+  }
+
+  test("no message at any key shows the validation library's wording or a regular expression", () => {
+    const keys = configKeyDocs()
+      .filter((d) => !d.secret)
+      .map((d) => d.key);
+    const bad: unknown[] = [{}, [], "x", "", -1, 0.5, true, 99999999999, "ZZ not valid"];
+    const library =
+      /Invalid input|Invalid option|Invalid string|Invalid key|Too (big|small)|expected \w+ to|received|must match pattern|\/\^|\$\//;
+    const offending: string[] = [];
+    let refusedAtKey = 0;
+    for (const key of keys) {
+      for (const value of bad) {
+        const plain = valueAt(key, value);
+        let found: string[] = [];
+        try {
+          parse("staging", plain);
+        } catch (err) {
+          if (!(err instanceof ConfigError)) throw err;
+          found = err.problems.map((p) => `${p.key}: ${p.message}`);
+        }
+        offending.push(...found.filter((f) => library.test(f)));
+        if (found.some((f) => f.startsWith(`monitoring:${key.replace(/\[\]/g, "[0]")}:`) && / \(got .*\)$/.test(f))) refusedAtKey += 1;
+      }
+    }
+    expect(offending).toEqual([]);
+    // Most of those values are wrong for most keys, and each such problem says what was given.
+    expect(refusedAtKey).toBeGreaterThan(keys.length * 3);
+  });
+});
+
+describe("refused before, valid", () => {
+  test("an app may scrape more often than the global scrape timeout", () => {
+    const { config } = parse("staging", { prometheus: { scrapeTimeout: "10s" }, apps: [{ ...api, interval: "5s" }] });
+    expect(config.apps[0].interval).toBe("5s");
+  });
 });

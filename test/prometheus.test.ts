@@ -539,6 +539,15 @@ describe("prometheusConfig", () => {
     ).toThrow(/job "cadvisor" is one of Prometheus' own jobs/);
   });
 
+  test("an app that scrapes more often than the global timeout is accepted by config, and its timeout is its interval", () => {
+    const config = inlineConfig("staging", {
+      prometheus: { scrapeInterval: "15s", scrapeTimeout: "10s" },
+      apps: [{ name: "fast", namespace: "shop", service: "fast", port: 8080, interval: "5s" }],
+    });
+    const [job] = prometheusConfig(prometheusArgs(config)).scrape_configs.filter((j) => j.job_name === "fast");
+    expect(job).toMatchObject({ scrape_interval: "5s", scrape_timeout: "5s" });
+  });
+
   test("an app behind a URL is a static target with the URL's scheme, path and query; credentials in the URL are refused", () => {
     const app = {
       ...stackConfig("staging").apps[0],

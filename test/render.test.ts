@@ -3,6 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { parseStackConfig } from "../components/config";
 import { placeholderFor, readStackConfig } from "../scripts/lib/stackfile";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -118,6 +119,48 @@ describe("reading a stack file", () => {
   test("a missing stack file and a malformed --set are reported", () => {
     expect(() => readStackConfig("nope", [], root)).toThrow(/no stack file .*Pulumi\.nope\.yaml/);
     expect(() => readStackConfig("demo", ["novalue"], root)).toThrow('--set needs key=value, got "novalue"');
+  });
+
+  test("a stack that does not exist is reported with the stacks that do", () => {
+    fs.writeFileSync(path.join(root, "Pulumi.prod-eu.yaml"), "config: {}\n");
+    expect(() => readStackConfig("prod", [], root)).toThrow(/no stack file .*Pulumi\.prod\.yaml; the stacks here are: demo, prod-eu$/);
+  });
+
+  test("--set takes list indices and quoted names in a path, as pulumi config set --path does", () => {
+    const input = readStackConfig(
+      "demo",
+      [
+        "apps=[{name: api, url: 'http://api:8080/metrics'}, {name: web, namespace: shop, service: web, port: http}]",
+        "apps[1].port=8080",
+        "apps[0].labels.team=core",
+        "apps[2]={name: admin, url: 'http://admin/metrics'}",
+        'databaseDsns["orders"]=postgresql://u:p@orders/db',
+      ],
+      root,
+    );
+    expect(JSON.parse(input.config["monitoring:apps"])).toEqual([
+      { name: "api", url: "http://api:8080/metrics", labels: { team: "core" } },
+      { name: "web", namespace: "shop", service: "web", port: 8080 },
+      { name: "admin", url: "http://admin/metrics" },
+    ]);
+    expect(JSON.parse(input.config["monitoring:databaseDsns"])).toEqual({ orders: "postgresql://u:p@orders/db" });
+    expect(input.placeholders).not.toContain("monitoring:databaseDsns.orders");
+    expect(() => readStackConfig("demo", ["apps[3].port=1"], root)).toThrow(
+      /--set apps\[3\]\.port: index 3 is out of range; the list has 0 entries/,
+    );
+    expect(() => readStackConfig("demo", ["prometheus[0]=1"], root)).toThrow(
+      /--set prometheus\[0\]: \[0\] indexes a list, but there is a map/,
+    );
+    expect(() => readStackConfig("demo", ["apps[x].port=1"], root)).toThrow(/is not a config path such as/);
+  });
+
+  test("--set never echoes a value, and a value with no JSON form reaches the program as what it is", () => {
+    expect(() => readStackConfig("demo", ["=hunter2-secret"], root)).toThrow('--set needs key=value, got "=…" without a key');
+    const input = readStackConfig("demo", ["prometheus.replicas=.inf"], root);
+    expect(input.config["monitoring:prometheus"]).toBe('{"retention":"7d","replicas":1e999}');
+    expect(() => parseStackConfig({ project: input.project, stack: "demo", values: input.config, secretKeys: input.secretKeys })).toThrow(
+      "monitoring:prometheus.replicas: must be a whole number (got Infinity)",
+    );
   });
 
   test("placeholders are shaped like the values they stand for", () => {

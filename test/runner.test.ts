@@ -2,7 +2,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { renderRun } from "../scripts/lib/render";
-import { SecretValue, runProgram } from "../scripts/lib/runner";
+import { RecordedResource, SecretValue, runProgram } from "../scripts/lib/runner";
 
 const base = { project: "monitoring", stack: "test", config: {}, secretKeys: [] };
 
@@ -82,4 +82,34 @@ test("a Cloudflare tunnel gets a UUID id, stable per resource and distinct betwe
   expect(first.outputs.b).toMatch(uuid);
   expect(first.outputs.a).not.toBe(first.outputs.b);
   expect(second.outputs).toEqual(first.outputs);
+});
+
+describe("a StackReference to the stack itself", () => {
+  const program = async () => {
+    const self = new pulumi.StackReference("self", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
+    return { previous: (await self.getOutputDetails("volumes")).value ?? "none" };
+  };
+
+  test("reads no outputs by default (a first deployment), in a DIY backend's organization", async () => {
+    const run = await runProgram({ ...base, program });
+    expect(run.outputs).toEqual({ previous: "none" });
+    expect(run.reads.map((r) => [r.type, r.inputs.name])).toEqual([["pulumi:pulumi:StackReference", "organization/monitoring/test"]]);
+    expect(run.resources).toEqual([]);
+  });
+
+  test("reads the previous outputs it is given", async () => {
+    const run = await runProgram({ ...base, program, previousOutputs: { volumes: { prometheus: { size: "10Gi" } } } });
+    expect(run.outputs).toEqual({ previous: { prometheus: { size: "10Gi" } } });
+  });
+
+  test("the journal keeps what was registered and read, in order, when the program then fails", async () => {
+    const journal: RecordedResource[] = [];
+    const failing = async () => {
+      await program();
+      new k8s.core.v1.ConfigMap("after", { metadata: { name: "after" } });
+      throw new Error("refused");
+    };
+    await expect(runProgram({ ...base, program: failing, journal })).rejects.toThrow("refused");
+    expect(journal.map((r) => r.type)).toEqual(["pulumi:pulumi:StackReference", "kubernetes:core/v1:ConfigMap"]);
+  });
 });

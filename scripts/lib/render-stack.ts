@@ -12,10 +12,18 @@ export interface RenderStackOptions {
   showSecrets?: boolean;
   /** Directory holding Pulumi.yaml and the stack files; default: the repository. */
   root?: string;
+  /** The stack outputs of the deployment this one follows (a render's outputs.json); default: none, a first deployment. */
+  previousOutputs?: Record<string, unknown>;
 }
 
 export async function renderStack(opts: RenderStackOptions): Promise<Rendered & { placeholders: string[] }> {
   const input = readStackConfig(opts.stack, opts.sets ?? [], opts.root);
-  const run = await runProgram({ project: input.project, stack: input.stack, config: input.config, secretKeys: input.secretKeys });
+  const run = await runProgram({
+    project: input.project,
+    stack: input.stack,
+    config: input.config,
+    secretKeys: input.secretKeys,
+    ...(opts.previousOutputs ? { previousOutputs: opts.previousOutputs } : {}),
+  });
   return { ...renderRun(run, opts.showSecrets ?? false), placeholders: input.placeholders };
 }

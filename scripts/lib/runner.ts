@@ -8,6 +8,12 @@ import * as bcrypt from "bcryptjs";
 import * as pulumi from "@pulumi/pulumi";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 
+/** The SDK's settings store: internal to @pulumi/pulumi (no typings), where setMocks leaves the root directory unset. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { getStore } = require("@pulumi/pulumi/runtime/state") as {
+  getStore(): { settings: { options: { rootDirectory?: string } } };
+};
+
 /** A value that was a Pulumi secret, kept apart so that it can be redacted. */
 export class SecretValue {
   constructor(public readonly value: unknown) {}
@@ -31,6 +37,8 @@ export interface RecordedResource {
 
 export interface RunResult {
   resources: RecordedResource[];
+  /** Resources the program read rather than registered (its StackReference to its own stack). */
+  reads: RecordedResource[];
   /** Stack outputs; secret ones wrapped in SecretValue. */
   outputs: Record<string, unknown>;
   /** Warnings the program logged (pulumi.log.warn). */
@@ -43,14 +51,36 @@ export interface RunInput {
   /** Full config keys (`monitoring:domain`) to string values, as the Pulumi CLI passes them. */
   config: Record<string, string>;
   secretKeys: string[];
+  /** The project's directory, as pulumi.getRootDirectory() answers it; default: the current directory. */
+  rootDirectory?: string;
   /** The program: defaults to index.ts. */
   program?: () => Promise<Record<string, unknown>>;
+  /**
+   * The outputs of the stack's previous deployment, as a StackReference to the stack reads
+   * them (index.ts reads `volumes`). Default: none, a first deployment.
+   */
+  previousOutputs?: Record<string, unknown>;
+  /** Appended every registration and read as it happens, in order, even when the program then fails. */
+  journal?: RecordedResource[];
 }
+
+/** The organization a DIY backend (file, bucket) gives every stack, as pulumi.getOrganization() answers it. */
+export const ORGANIZATION = "organization";
+const STACK_REFERENCE = "pulumi:pulumi:StackReference";
 
 const CLOUDFLARE_TUNNEL = "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared";
 
 /** Outputs that a provider computes, for the resource types the stack uses. Deterministic: derived from the URN. */
-function computedState(type: string, urn: string, inputs: Record<string, unknown>): Record<string, unknown> {
+function computedState(
+  type: string,
+  urn: string,
+  inputs: Record<string, unknown>,
+  previousOutputs: Record<string, unknown> = {},
+): Record<string, unknown> {
+  if (type === STACK_REFERENCE) {
+    // What the engine's builtin provider reads: the referenced stack's outputs (none before its first deployment).
+    return { name: inputs.name, outputs: previousOutputs, secretOutputNames: [] };
+  }
   const digest = crypto.createHash("sha256").update(urn).digest();
   const hex = digest.toString("hex");
   if (type.startsWith("kubernetes:") && !type.startsWith("kubernetes:helm")) {
@@ -129,10 +159,18 @@ interface RegisterRequest {
   getIgnorechangesList(): string[];
   getDependenciesList(): string[];
 }
+interface ReadRequest {
+  getParent(): string;
+  getType(): string;
+  getName(): string;
+  getProperties(): Parameters<typeof rpc.deserializeProperties>[0];
+  getDependenciesList(): string[];
+}
 interface MockMonitorInternals {
   resources: Map<string, unknown>;
   newUrn(parent: string, type: string, name: string): string;
   registerResource(req: RegisterRequest, callback: (err: unknown, res: unknown) => void): Promise<void>;
+  readResource(req: ReadRequest, callback: (err: unknown, res: unknown) => void): Promise<void>;
 }
 
 let running = false;
@@ -146,6 +184,7 @@ export async function runProgram(input: RunInput): Promise<RunResult> {
   if (running) throw new Error("runProgram is not re-entrant: await one run before starting the next");
   running = true;
   const recorded: RecordedResource[] = [];
+  const reads: RecordedResource[] = [];
   const warnings: string[] = [];
   const duplicateUrns: string[] = [];
   let inFlight = 0;
@@ -156,7 +195,7 @@ export async function runProgram(input: RunInput): Promise<RunResult> {
       {
         newResource: (args) => {
           const urn = `${args.type}::${args.name}`;
-          const state = computedState(args.type, urn, args.inputs as Record<string, unknown>);
+          const state = computedState(args.type, urn, args.inputs as Record<string, unknown>, input.previousOutputs);
           // A Cloudflare tunnel's id is its UUID, which other resources (DNS targets, the connector token) embed.
           return { id: args.type === CLOUDFLARE_TUNNEL ? String(state.id) : `${args.name}-id`, state };
         },
@@ -167,7 +206,10 @@ export async function runProgram(input: RunInput): Promise<RunResult> {
       input.project,
       input.stack,
       false,
+      ORGANIZATION,
     );
+    // Where Pulumi would run the program: the project's directory (setMocks leaves a placeholder).
+    getStore().settings.options.rootDirectory = input.rootDirectory ?? process.cwd();
 
     const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitorInternals;
     const register = monitor.registerResource.bind(monitor);
@@ -183,7 +225,7 @@ export async function runProgram(input: RunInput): Promise<RunResult> {
         const parent = req.getParent();
         const parents = parent ? [...(parentTypes.get(parent) ?? []), parent.split("::")[2].split("$").pop() ?? ""] : [];
         parentTypes.set(urn, parents);
-        recorded.push({
+        const record: RecordedResource = {
           urn,
           type: req.getType(),
           name: req.getName(),
@@ -197,8 +239,32 @@ export async function runProgram(input: RunInput): Promise<RunResult> {
             ignoreChanges: req.getIgnorechangesList(),
           },
           dependencies: [...req.getDependenciesList()].sort(),
-        });
+        };
+        recorded.push(record);
+        input.journal?.push(record);
         await register(req, callback);
+      } finally {
+        inFlight -= 1;
+      }
+    };
+    // A read (a StackReference) creates nothing: recorded apart from what the program registers.
+    const read = monitor.readResource.bind(monitor);
+    monitor.readResource = async (req, callback) => {
+      inFlight += 1;
+      try {
+        const record: RecordedResource = {
+          urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
+          type: req.getType(),
+          name: req.getName(),
+          custom: true,
+          parents: [],
+          inputs: wrapSecrets(rpc.deserializeProperties(req.getProperties())) as Record<string, unknown>,
+          options: { protect: false, retainOnDelete: false, deleteBeforeReplace: false, ignoreChanges: [] },
+          dependencies: [...req.getDependenciesList()].sort(),
+        };
+        reads.push(record);
+        input.journal?.push(record);
+        await read(req, callback);
       } finally {
         inFlight -= 1;
       }
@@ -210,15 +276,26 @@ export async function runProgram(input: RunInput): Promise<RunResult> {
 
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const program = input.program ?? (require("../../index") as () => Promise<Record<string, unknown>>);
-    const outputs = (await resolveOutput(await program())) as Record<string, unknown>;
     // Registrations run asynchronously; wait until none has been under way for a few turns of the event loop.
-    for (let quiet = 0; quiet < 5;) {
-      await new Promise((resolve) => setImmediate(resolve));
-      quiet = inFlight === 0 ? quiet + 1 : 0;
+    const settled = async () => {
+      for (let quiet = 0; quiet < 5;) {
+        await new Promise((resolve) => setImmediate(resolve));
+        quiet = inFlight === 0 ? quiet + 1 : 0;
+      }
+    };
+    let outputs: Record<string, unknown>;
+    try {
+      outputs = (await resolveOutput(await program())) as Record<string, unknown>;
+    } catch (err) {
+      // So that the journal holds everything the program had started to register when it failed.
+      await settled();
+      throw err;
     }
+    await settled();
     if (duplicateUrns.length > 0) throw new Error(`duplicate URNs: ${duplicateUrns.join(", ")}`);
     return {
       resources: recorded.filter((r) => !r.type.startsWith("pulumi:providers:")),
+      reads,
       outputs,
       warnings,
     };

@@ -1,0 +1,223 @@
+/**
+ * Volume changes that cannot be done in place, refused before anything changes.
+ *
+ * A data claim's StorageClass is immutable, and so is a StatefulSet's claim template: Pulumi
+ * would replace the claims (their data goes with them) and the StatefulSets. A claim grows
+ * only when its StorageClass expands volumes (k3s's local-path does not), and never shrinks.
+ * The API server says so mid-update, after other objects have changed; the program says it
+ * first, from what the previous deployment recorded in its `volumes` stack output (index.ts
+ * reads it through a StackReference to its own stack before it registers anything else).
+ *
+ * Pure: the previous record and the config come in, problems or the config to deploy go out.
+ */
+import { ConfigError, ConfigProblem, RawConfig, StackConfig, StorageSpec } from "./config";
+import { grafanaHasClaim } from "./grafana";
+import { lokiArgs } from "./loki";
+import { quantityBytes } from "./units";
+
+/** The components that hold data on claims, in the order their problems are listed. */
+export const VOLUME_COMPONENTS = ["prometheus", "alertmanager", "loki", "grafana"] as const;
+export type VolumeComponent = (typeof VOLUME_COMPONENTS)[number];
+/** The components whose claims belong to a StatefulSet, which has an (immutable) claim template. */
+export const STATEFUL_SETS: readonly VolumeComponent[] = ["prometheus", "alertmanager", "loki"];
+
+/** What a deployment's claims of one component are: the stack output `volumes.<component>`. */
+export interface VolumeRecord {
+  /** The size the claims request, e.g. "10Gi". */
+  size: string;
+  /** The StorageClass the claims name; null when they name none (the cluster's default class when they were made). */
+  storageClass: string | null;
+  /** The size in the StatefulSet's claim template (immutable), when the claims belong to a StatefulSet. */
+  templateSize?: string;
+  /** The claims' names. */
+  claims: string[];
+}
+export type VolumeRecords = Partial<Record<VolumeComponent, VolumeRecord>>;
+
+/** The name of the stack output that records the volumes. */
+export const VOLUMES_OUTPUT = "volumes";
+
+/** Where the README explains what to do instead. */
+const README_SECTION = `"Changing volumes" in the README`;
+
+/**
+ * The components whose claims the config keeps in the cluster: Loki's only while it runs or its
+ * volume is protected (lokiArgs), Grafana's unless several pods share an external database in a
+ * stack that does not keep its volumes (grafanaHasClaim). A component without claims has
+ * nothing to compare: its claims go, or are made new.
+ */
+export function componentsWithClaims(cfg: StackConfig): VolumeComponent[] {
+  return VOLUME_COMPONENTS.filter((c) => {
+    if (c === "loki") return lokiArgs(cfg) !== undefined;
+    if (c === "grafana") return grafanaHasClaim({ ...cfg.grafana, protectVolume: cfg.protectVolumes });
+    return true;
+  });
+}
+
+/**
+ * The `volumes` output of a previous deployment, or undefined when there is none (a first
+ * deployment, or one made before the program recorded it). An entry that is not a record is
+ * left out: there is nothing to compare it with.
+ */
+export function parseVolumeRecords(value: unknown): VolumeRecords | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const records: VolumeRecords = {};
+  for (const c of VOLUME_COMPONENTS) {
+    const r = (value as Record<string, unknown>)[c] as Record<string, unknown> | undefined;
+    if (typeof r !== "object" || r === null) continue;
+    const { size, storageClass, templateSize, claims } = r;
+    const isSize = (s: unknown): s is string => typeof s === "string" && quantityBytes(s) !== undefined;
+    // No class is written null; a path that drops null values would leave the key out.
+    if (!isSize(size) || !(typeof storageClass === "string" || storageClass === null || storageClass === undefined)) continue;
+    if (templateSize !== undefined && !isSize(templateSize)) continue;
+    if (!Array.isArray(claims) || !claims.every((n) => typeof n === "string")) continue;
+    records[c] = {
+      size,
+      storageClass: storageClass ?? null,
+      ...(templateSize !== undefined ? { templateSize } : {}),
+      claims: claims as string[],
+    };
+  }
+  return records;
+}
+
+/** The `volumes` record of one component's storage (the claims' names come from the component). */
+export function volumeRecord(component: VolumeComponent, storage: StorageSpec, claims: string[]): VolumeRecord {
+  return {
+    size: storage.size,
+    storageClass: storage.storageClass ?? null,
+    ...(STATEFUL_SETS.includes(component) ? { templateSize: storage.templateSize ?? storage.size } : {}),
+    claims,
+  };
+}
+
+/** A section of the raw config as given (structured keys arrive as JSON), for which key set a value. */
+function givenStorage(raw: RawConfig, component: VolumeComponent): { size?: unknown; storageClass?: unknown } {
+  try {
+    const section = JSON.parse(raw.values[`${raw.project}:${component}`] ?? "{}") as { storage?: Record<string, unknown> };
+    return section?.storage ?? {};
+  } catch {
+    return {};
+  }
+}
+
+const className = (c: string | null | undefined) => (c ? JSON.stringify(c) : "the cluster's default class (none named)");
+const list = (names: string[]) => names.join(", ");
+
+/**
+ * What the config would change of the previous deployment's claims that cannot be done in
+ * place, as config problems: another StorageClass (set, changed or unset), a smaller size,
+ * and a larger one unless the component's `storage.expandable` says its class expands volumes.
+ * A component with `storage.recreate` may change both, for that one deployment: its claims are
+ * made anew (README: Changing volumes); left set once nothing changes, it is refused.
+ */
+export function volumeChangeProblems(raw: RawConfig, cfg: StackConfig, previous: VolumeRecords | undefined): ConfigProblem[] {
+  if (!previous) return [];
+  const k = (path: string) => `${raw.project}:${path}`;
+  const componentProblems: ConfigProblem[] = [];
+  // One problem per key: the top-level storageClass may move every component's claims at once.
+  const classChanges = new Map<string, { from: string | null; to: string | undefined; components: VolumeComponent[]; claims: string[] }>();
+
+  for (const c of componentsWithClaims(cfg)) {
+    const before = previous[c];
+    if (!before) continue;
+    const storage = cfg[c].storage;
+    const given = givenStorage(raw, c);
+    const classChanged = (storage.storageClass ?? null) !== before.storageClass;
+    const was = quantityBytes(before.size) ?? 0;
+    const now = quantityBytes(storage.size) ?? 0;
+
+    // The way out: claims made anew, once their data is moved out. For one deployment only, so
+    // that a later change is refused again.
+    if (storage.recreate) {
+      if (!classChanged && now === was) {
+        componentProblems.push({
+          key: k(`${c}.storage.recreate`),
+          message:
+            `is for the one deployment that makes the claims anew, and neither ${c}.storage.size nor its StorageClass differs from ` +
+            `what the last deployment made (${before.size}, ${className(before.storageClass)}): remove it, so that a later change ` +
+            `is refused again: pulumi config rm --path '${c}.storage.recreate' (got true)`,
+        });
+      }
+      continue;
+    }
+
+    if (classChanged) {
+      const key = given.storageClass !== undefined ? k(`${c}.storage.storageClass`) : k("storageClass");
+      const change = classChanges.get(key) ?? { from: before.storageClass, to: storage.storageClass, components: [], claims: [] };
+      change.components.push(c);
+      change.claims.push(...before.claims);
+      classChanges.set(key, change);
+    }
+
+    // A size not given is the profile's default: a change of profile changes it.
+    const got = given.size === undefined ? `the ${cfg.profile} default, ${JSON.stringify(storage.size)}` : JSON.stringify(storage.size);
+    const keep = given.size === undefined ? `set it to ${before.size}` : `keep ${before.size}`;
+    if (now < was) {
+      componentProblems.push({
+        key: k(`${c}.storage.size`),
+        message:
+          `must be at least ${before.size}, the size of the existing claims (${list(before.claims)}): Kubernetes never shrinks a claim. ` +
+          `${keep[0].toUpperCase()}${keep.slice(1)}; to use less space, move the data to a new, smaller claim (see ${README_SECTION}) (got ${got})`,
+      });
+    } else if (now > was && !storage.expandable) {
+      componentProblems.push({
+        key: k(`${c}.storage.size`),
+        message:
+          `cannot grow the existing claims (${list(before.claims)}) from ${before.size} to ${storage.size} unless their StorageClass, ` +
+          `${className(before.storageClass)}, expands volumes (allowVolumeExpansion: true). If it does, say so: ` +
+          `pulumi config set --path '${c}.storage.expandable' true. k3s's local-path does not: there, ${keep} and move the ` +
+          `data to a new, larger claim (see ${README_SECTION}) (got ${got})`,
+      });
+    }
+  }
+
+  const classProblems = [...classChanges].map(([key, { from, to, components, claims }]) => {
+    const replaced = components.some((c) => STATEFUL_SETS.includes(c)) ? "the claims and their StatefulSets" : "the claims";
+    const outcome = cfg.protectVolumes
+      ? "and stop mid-update at the claims, which are protected (protectVolumes), after other objects have changed"
+      : "deleting the claims and with them their data (local-path, like most classes, deletes a volume with its claim)";
+    return {
+      key,
+      message:
+        `cannot move the existing claims (${list(claims)}) from ${className(from)} to ${className(to)}: a claim's StorageClass ` +
+        `cannot change, so Pulumi would replace ${replaced}, ${outcome}. Keep ${from ? JSON.stringify(from) : "it unset"}; ` +
+        `to move the data to another class, see ${README_SECTION} (got ${to ? JSON.stringify(to) : "nothing"})`,
+    };
+  });
+  return [...classProblems, ...componentProblems];
+}
+
+/**
+ * The config to deploy over a previous deployment whose volumes are `previous`: refused with
+ * a ConfigError listing every change that cannot be done in place. Otherwise each
+ * StatefulSet's claim template keeps the size it was created with (it is immutable, and an
+ * expansion grows only the claims), a size written another way for the same quantity (10Gi,
+ * 10240Mi) keeps the previous spelling, and `expandable` and `recreate`, which only this
+ * comparison reads, are left out: the components record their args, so a flag set or removed
+ * would show as a change where nothing changes.
+ */
+export function applyPreviousVolumes(raw: RawConfig, cfg: StackConfig, previous: VolumeRecords | undefined): StackConfig {
+  const problems = volumeChangeProblems(raw, cfg, previous);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const next = {
+    ...cfg,
+    prometheus: { ...cfg.prometheus },
+    alertmanager: { ...cfg.alertmanager },
+    loki: { ...cfg.loki },
+    grafana: { ...cfg.grafana },
+  };
+  const kept = componentsWithClaims(cfg);
+  for (const c of VOLUME_COMPONENTS) {
+    const { size, storageClass, recreate } = cfg[c].storage;
+    // Claims made anew get a StatefulSet whose template says what they are.
+    const before = kept.includes(c) && !recreate ? previous?.[c] : undefined;
+    const same = before !== undefined && quantityBytes(size) === quantityBytes(before.size);
+    next[c].storage = {
+      size: same ? before.size : size,
+      ...(storageClass ? { storageClass } : {}),
+      ...(STATEFUL_SETS.includes(c) ? { templateSize: before?.templateSize ?? before?.size ?? size } : {}),
+    };
+  }
+  return next;
+}
