@@ -15,6 +15,7 @@ import { kubeconfigPath, status } from "../../scripts/lib/cluster";
 import { nodeNames, NODE_CAPACITY } from "../../scripts/lib/cluster/manifests";
 import { locateBinaries, REPO_ROOT } from "../../scripts/lib/cluster/paths";
 import { TRAEFIK_KINDS } from "../../scripts/lib/cluster/traefik-crds";
+import { waitFor } from "./support/kube";
 
 const KUBECTL = locateBinaries().kubectl;
 const SUFFIX = crypto.randomBytes(3).toString("hex");
@@ -57,18 +58,6 @@ type Json = any;
 
 async function getJson(args: string[]): Promise<Json> {
   return JSON.parse(await kubectl(["get", ...args, "-o", "json"]));
-}
-
-/** Polls `check` until it returns undefined (done); fails with its last answer. */
-async function waitUntil(what: string, check: () => Promise<string | undefined>, seconds = 60): Promise<void> {
-  const deadline = Date.now() + seconds * 1000;
-  let last: string | undefined = "not checked";
-  while (Date.now() < deadline) {
-    last = await check();
-    if (last === undefined) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`${what}: not done after ${seconds} s: ${last}`);
 }
 
 const condition = (obj: Json, type: string): string | undefined =>
@@ -196,7 +185,7 @@ describe("a k3s-shaped cluster", () => {
       },
     ]);
     let volume = "";
-    await waitUntil("the claim to bind and its pod to be Ready", async () => {
+    await waitFor("the claim to bind and its pod to be Ready", async () => {
       const pvc = await getJson(["pvc", "data", "-n", NS]);
       const pod = await getJson(["pod", "uses-data", "-n", NS]);
       volume = pvc.spec.volumeName ?? "";
@@ -222,7 +211,7 @@ describe("a k3s-shaped cluster", () => {
 
     await kubectl(["delete", "pod", "uses-data", "-n", NS, "--wait=true", "--timeout=60s"]);
     await kubectl(["delete", "pvc", "data", "-n", NS, "--wait=true", "--timeout=60s"]);
-    await waitUntil("the volume to be released", async () => {
+    await waitFor("the volume to be released", async () => {
       const phase = (await getJson(["pv", volume])).status.phase;
       return phase === "Released" ? undefined : phase;
     });
@@ -241,7 +230,7 @@ describe("a k3s-shaped cluster", () => {
     await expect(apply([privileged])).rejects.toThrow(/violates PodSecurity "restricted:latest": host namespaces/);
 
     await apply([restrictedPod("good", RESTRICTED_NS)]);
-    await waitUntil("the restricted pod to be Ready (probes are not run)", async () => {
+    await waitFor("the restricted pod to be Ready (probes are not run)", async () => {
       const pod = await getJson(["pod", "good", "-n", RESTRICTED_NS]);
       return condition(pod, "Ready") === "True" ? undefined : pod.status.phase;
     });
@@ -377,7 +366,7 @@ describe("a k3s-shaped cluster", () => {
         },
       },
     ]);
-    await waitUntil("the workloads to be Ready", async () => {
+    await waitFor("the workloads to be Ready", async () => {
       const deploy = await getJson(["deployment", "web", "-n", NS]);
       const sts = await getJson(["statefulset", "db", "-n", NS]);
       const ds = await getJson(["daemonset", "agent", "-n", NS]);
@@ -398,7 +387,7 @@ describe("a k3s-shaped cluster", () => {
 
   it("collects the garbage: deleting a Deployment removes its ReplicaSet and pods", async () => {
     await kubectl(["delete", "deployment", "web", "-n", NS, "--wait=true", "--timeout=60s"]);
-    await waitUntil("the ReplicaSet and pods of web to go", async () => {
+    await waitFor("the ReplicaSet and pods of web to go", async () => {
       const left = [
         ...(await getJson(["replicasets", "-n", NS, "-l", "app=web"])).items,
         ...(await getJson(["pods", "-n", NS, "-l", "app=web"])).items,

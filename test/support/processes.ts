@@ -7,30 +7,9 @@ import { ChildProcess, spawn } from "child_process";
 import * as http from "http";
 import * as net from "net";
 
-export const LOOPBACK = "127.0.0.1";
-
-/** A port nobody listens on right now (the kernel's choice; released before use, so bind soon). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, LOOPBACK, () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
-
-/** Distinct free ports. */
-export async function freePorts(n: number): Promise<number[]> {
-  const ports = new Set<number>();
-  for (let attempts = 0; ports.size < n; attempts++) {
-    if (attempts > n * 10) throw new Error(`could not find ${n} free ports`);
-    ports.add(await freePort());
-  }
-  return [...ports];
-}
+// One implementation of loopback ports for every server a test or the local cluster starts.
+export { LOOPBACK, freePort, freePorts } from "../../scripts/lib/cluster/processes";
+import { LOOPBACK } from "../../scripts/lib/cluster/processes";
 
 const running = new Set<ChildProcess>();
 process.once("exit", () => {
