@@ -34,7 +34,7 @@ import {
   SERVICE_PORTS,
   stackPods,
 } from "./kit";
-import { durationSeconds } from "./units";
+import { durationSeconds, goMemoryLimit } from "./units";
 
 /** Loki's HTTP port (push, query, /ready, /metrics). */
 export const LOKI_PORT = SERVICE_PORTS.loki;
@@ -147,7 +147,8 @@ export function lokiConfig(args: LokiConfigArgs): Record<string, unknown> {
       storage: { type: "local", local: { directory: LOKI_PATHS.rules } },
       rule_path: `${data}/rules-temp`,
     },
-    query_range: { results_cache: { cache: { embedded_cache: { enabled: true, max_size_mb: 100 } } } },
+    // cache_results defaults to false: without it the results cache below is configured but never used.
+    query_range: { cache_results: true, results_cache: { cache: { embedded_cache: { enabled: true, max_size_mb: 100 } } } },
     analytics: { reporting_enabled: false },
   };
 }
@@ -275,8 +276,9 @@ export class Loki extends pulumi.ComponentResource {
           name: "loki",
           image: imageOf(id),
           args: [`-config.file=${LOKI_PATHS.config}/${CONFIG_FILE}`, "-target=all"],
-          // The Go runtime collects harder as it nears the container's memory limit, instead of being OOM-killed.
-          env: [{ name: "GOMEMLIMIT", valueFrom: { resourceFieldRef: { resource: "limits.memory" } } }],
+          // The Go runtime collects harder as it nears GOMEMLIMIT; kept under the container's limit
+          // (memory outside the Go heap counts too), so that it pushes back before the kernel OOM-kills it.
+          env: [{ name: "GOMEMLIMIT", value: goMemoryLimit(args.resources.limits.memory) }],
           ports: [
             { name: "http", containerPort: LOKI_PORT, protocol: "TCP" },
             { name: "grpc", containerPort: LOKI_GRPC_PORT, protocol: "TCP" },

@@ -100,6 +100,21 @@ export function quantityBytes(text: string): number | undefined {
   return BYTES_QUANTITY_PATTERN.test(text) ? quantityValue(text) : undefined;
 }
 
+/** Share of a Go container's memory limit given to GOMEMLIMIT. */
+export const GO_MEMORY_LIMIT_RATIO = 0.9;
+
+/**
+ * GOMEMLIMIT for a container with this memory limit: 90 % of it, in whole MiB (Go's
+ * runtime takes B, KiB, MiB, GiB or TiB). The limit itself would leave no room for the
+ * memory Go's limit does not count (cgo and other non-Go allocations, the binary itself),
+ * so the container could be OOM-killed before the collector pushed back.
+ */
+export function goMemoryLimit(memoryLimit: string): string {
+  const bytes = quantityBytes(memoryLimit);
+  if (bytes === undefined) throw new Error(`memory limit must be a byte quantity such as 512Mi; got "${memoryLimit}"`);
+  return `${Math.floor((bytes * GO_MEMORY_LIMIT_RATIO) / 2 ** 20)}MiB`;
+}
+
 /** Millicores in a CPU quantity, or undefined when the text is not one. */
 export function cpuMillicores(text: string): number | undefined {
   const cores = quantityValue(text);

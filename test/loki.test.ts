@@ -8,6 +8,7 @@ import * as YAML from "yaml";
 import { PROFILE_DEFAULTS } from "../components/config";
 import { images } from "../components/images";
 import { LOKI_PATHS, LOKI_SCHEMA_FROM, Loki, LokiArgs, lokiConfig } from "../components/loki";
+import { quantityBytes } from "../components/units";
 import { K8sObject, Rendered, renderRun } from "../scripts/lib/render";
 import { RunResult, runProgram } from "../scripts/lib/runner";
 import { objectOf, objectsOf, render, renderConfig, ALONE } from "./support/render";
@@ -64,7 +65,7 @@ interface PodTemplate {
 const templateOf = (o: K8sObject) => (o.spec as { template: PodTemplate }).template;
 
 describe("lokiConfig", () => {
-  test("is a single-binary Loki 3: tsdb v13 on the filesystem, compactor retention, in-memory rings, no telemetry", () => {
+  test("is a single-binary Loki 3: tsdb v13 on the filesystem, compactor retention, in-memory rings, cached query results, no telemetry", () => {
     expect(lokiConfig({ retention: "7d" })).toEqual({
       auth_enabled: false,
       server: { http_listen_port: 3100, grpc_listen_port: 9095, log_level: "info" },
@@ -105,7 +106,7 @@ describe("lokiConfig", () => {
         allow_structured_metadata: true,
       },
       ruler: { storage: { type: "local", local: { directory: "/etc/loki/rules" } }, rule_path: "/var/loki/rules-temp" },
-      query_range: { results_cache: { cache: { embedded_cache: { enabled: true, max_size_mb: 100 } } } },
+      query_range: { cache_results: true, results_cache: { cache: { embedded_cache: { enabled: true, max_size_mb: 100 } } } },
       analytics: { reporting_enabled: false },
     });
   });
@@ -268,6 +269,8 @@ describe("Loki alone", () => {
       { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
     ]);
     expect(c.resources).toEqual({ requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } });
+    // 90 % of the 512Mi limit: the Go runtime pushes back before the kernel kills the container.
+    expect(c.env).toEqual([{ name: "GOMEMLIMIT", value: "460MiB" }]);
     expect(c.readinessProbe.httpGet).toMatchObject({ path: "/ready", port: "http" });
     expect(c.livenessProbe.httpGet).toMatchObject({ path: "/loki/api/v1/status/buildinfo", port: "http" });
   });
@@ -345,7 +348,7 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
     rendered = await render(stack);
   });
 
-  test("deploys Loki with the profile's retention, size and resources, every object valid", () => {
+  test("deploys Loki with the profile's retention, size and resources, GOMEMLIMIT under the memory limit, every object valid", () => {
     const mine = rendered.kubernetes.filter((o) => o.component === "loki");
     expect(mine.map((o) => o.object.kind).sort()).toEqual([
       "ConfigMap",
@@ -367,6 +370,11 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
       .volumeClaimTemplates[0];
     expect(claim.spec.resources.requests.storage).toBe(d.storage.size);
     expect(templateOf(sts).spec.containers[0].resources).toEqual({ requests: d.resources.requests, limits: d.resources.limits });
+    const env = templateOf(sts).spec.containers[0].env as Array<{ name: string; value: string }>;
+    const goLimit = env.find((e) => e.name === "GOMEMLIMIT")?.value ?? "";
+    expect(goLimit).toMatch(/^\d+MiB$/);
+    const mib = (quantityBytes(d.resources.limits.memory) ?? 0) / 2 ** 20;
+    expect(parseInt(goLimit, 10)).toBe(Math.floor(mib * 0.9));
   });
 
   test("Prometheus scrapes job loki, and Grafana's Loki datasource points at the Service", () => {
