@@ -213,7 +213,8 @@ export function alertmanagerTemplates(args: { environment: string }): Record<str
   since: {{ .StartsAt.UTC.Format "2006-01-02 15:04:05 UTC" }}{{ if eq .Status "resolved" }}, resolved {{ .EndsAt.UTC.Format "2006-01-02 15:04:05 UTC" }}{{ end }}
 {{ with .Annotations.description }}  {{ . }}
 {{ end }}{{ with .Annotations.runbook_url }}  runbook: {{ . }}
-{{ end }}
+{{ else }}{{ with .Annotations.runbook }}  runbook: {{ . }}
+{{ end }}{{ end }}
 {{- end }}
 
 {{ define "monitoring.message" -}}

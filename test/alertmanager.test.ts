@@ -203,6 +203,17 @@ describe("message templates (amtool template render)", () => {
     );
   });
 
+  test("an alert with no runbook link (no prometheus.runbookBaseUrl) names its runbook section; a link wins when both are there", () => {
+    const unlinked = { summary: APP_DOWN_ANNOTATIONS.summary, description: APP_DOWN_ANNOTATIONS.description };
+    const message = (annotations: Record<string, string>) =>
+      renderTemplate(dir, '{{ template "monitoring.message" . }}', notification([{ status: "firing", labels: APP_DOWN, annotations }]));
+    expect(message({ ...unlinked, runbook: "docs/runbooks.md#appdown" })).toContain("\n  runbook: docs/runbooks.md#appdown\n");
+    const both = message({ ...APP_DOWN_ANNOTATIONS, runbook: "docs/runbooks.md#appdown" });
+    expect(both).toContain("\n  runbook: https://example.com/runbooks.md#appdown\n");
+    expect(both).not.toContain("docs/runbooks.md");
+    expect(message(unlinked)).not.toContain("runbook:");
+  });
+
   test("a resolved message says RESOLVED, with when it started and when it cleared", () => {
     const data = notification([
       { status: "resolved", labels: APP_DOWN, annotations: APP_DOWN_ANNOTATIONS, endsAt: "2025-03-04T05:16:07Z" },

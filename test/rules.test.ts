@@ -23,13 +23,13 @@ import {
   ruleFilePaths,
   ruleTestFilePaths,
   runbookSections,
-  runbookUrl,
+  runbookRef,
 } from "./support/rules";
 
 /** The areas this repository ships rules for: rules/<area>.yml, tested by test/rules/<area>.test.yml. */
 const AREAS = ["apps", "databases", "kubernetes", "nodes", "slo", "stack"];
 const SEVERITIES = new Set(["critical", "warning", "info"]);
-const REQUIRED_ANNOTATIONS = ["summary", "description", "runbook_url"];
+const REQUIRED_ANNOTATIONS = ["summary", "description", "runbook"];
 const WATCHDOG = "Watchdog";
 /** PascalCase: capitalised words, acronyms included (Tsdb, not TSDB). */
 const PASCAL_CASE = /^(?:[A-Z][a-z0-9]+)+$/;
@@ -107,20 +107,22 @@ describe("promtool", () => {
 });
 
 describe("alerts", () => {
-  test("every alert has a PascalCase name, a severity, a for, and summary, description and runbook_url of the right form", () => {
+  test("every alert has a PascalCase name, a severity, a for, and summary, description and runbook of the right form, and no runbook_url", () => {
     const problems: string[] = [];
     for (const a of alerts) {
       const at = ruleName(a);
       if (!PASCAL_CASE.test(a.alert)) problems.push(`${at}: name is not PascalCase`);
       if (!SEVERITIES.has(a.labels.severity ?? "")) problems.push(`${at}: severity must be one of ${[...SEVERITIES].join(", ")}`);
       for (const key of REQUIRED_ANNOTATIONS) if (!a.annotations[key]) problems.push(`${at}: no ${key} annotation`);
-      const { summary, description, runbook_url: url } = a.annotations;
+      const { summary, description, runbook } = a.annotations;
       if (summary && (summary.includes("{{") || summary.includes("\n"))) problems.push(`${at}: summary must be one fixed line`);
       if (description && !description.includes("{{")) problems.push(`${at}: description is not templated`);
       if (description && a.alert !== WATCHDOG && !description.includes("$labels.")) {
         problems.push(`${at}: description names no culprit from the labels`);
       }
-      if (url !== undefined && url !== runbookUrl(a.alert)) problems.push(`${at}: runbook_url must be ${runbookUrl(a.alert)}`);
+      if (runbook !== undefined && runbook !== runbookRef(a.alert)) problems.push(`${at}: runbook must be ${runbookRef(a.alert)}`);
+      // Links are added when shipping, only where prometheus.runbookBaseUrl says the runbooks are published.
+      if (a.annotations.runbook_url !== undefined) problems.push(`${at}: no runbook_url in rules/ (set prometheus.runbookBaseUrl)`);
       if (a.alert === WATCHDOG) {
         if (a.for !== undefined) problems.push(`${at}: the Watchdog fires at once, without a for`);
       } else if (a.for === undefined) {

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { RUNBOOK_BASE_URL } from "../../components/config";
+import { RUNBOOK_PATH } from "../../components/config";
 
 /**
  * Loaders for the Prometheus rule files under rules/ and their promtool unit tests
@@ -14,14 +14,15 @@ export const RULE_TESTS_DIR = path.join(__dirname, "..", "rules");
 export const RUNBOOKS_FILE = path.join(__dirname, "..", "..", "docs", "runbooks.md");
 
 /**
- * Where every alert's runbook_url points in rules/: this repository's docs/runbooks.md
- * (the Prometheus component rewrites it to `prometheus.runbookBaseUrl` when shipping).
+ * Where every alert's `runbook` annotation points in rules/: this repository's
+ * docs/runbooks.md (the Prometheus component adds a `runbook_url` link beside it when
+ * `prometheus.runbookBaseUrl` is set).
  */
-export { RUNBOOK_BASE_URL };
+export { RUNBOOK_PATH };
 
-/** The runbook_url an alert must carry: the base URL and the GitHub anchor of its `## Name` section. */
-export function runbookUrl(alertName: string): string {
-  return `${RUNBOOK_BASE_URL}#${alertName.toLowerCase()}`;
+/** The runbook an alert must name: docs/runbooks.md and the GitHub anchor of its `## Name` section. */
+export function runbookRef(alertName: string): string {
+  return `${RUNBOOK_PATH}#${alertName.toLowerCase()}`;
 }
 
 interface RuleCommon {
