@@ -168,7 +168,16 @@ const appSchema = z.strictObject({
       { error: PORT_MESSAGE },
     )
     .optional()
-    .describe("Service port (number or name) that serves metrics (with `service`)."),
+    .describe(
+      "Name of the Service port that serves metrics (with `service`). A number is refused: discovery cannot see a Service's port numbers (use `targetPort`).",
+    ),
+  targetPort: z
+    .number({ error: "must be a port number 1-65535" })
+    .int("must be a port number 1-65535")
+    .min(1, "must be a port number 1-65535")
+    .max(65535, "must be a port number 1-65535")
+    .optional()
+    .describe("Instead of `port`: the port number the pods serve metrics on (the Service's targetPort), with `service`."),
   path: z
     .string({ error: "must be a path such as /metrics" })
     .startsWith("/", "must start with /, such as /metrics")
@@ -255,7 +264,9 @@ const sectionSchemas = {
     evaluationInterval: duration.optional(),
     externalLabels: labelMap.optional(),
     remoteWrite: z.array(remoteWriteSchema).optional(),
-    runbookBaseUrl: plainHttpUrl.optional().describe("Where runbook_url links point; your fork's docs/runbooks.md."),
+    runbookBaseUrl: plainHttpUrl
+      .optional()
+      .describe("URL of your published copy of docs/runbooks.md (e.g. your fork's): alerts then carry a runbook_url link into it."),
     storage: storage.optional(),
     resources: resources.optional(),
   }),
@@ -428,8 +439,13 @@ export interface StorageSpec {
 
 export interface AppTarget {
   name: string;
-  /** Either a Service in a namespace... */
-  service?: { namespace: string; name: string; port: number | string };
+  /**
+   * Either a Service in a namespace, scraped on every ready endpoint of one of its ports:
+   * `port`, the Service port's name, or `targetPort`, the number the pods serve on (the
+   * endpoint's port). Exactly one of them. Prometheus' endpoints discovery never sees the
+   * Service's own port numbers, so there is no way to select a port by that number.
+   */
+  service?: { namespace: string; name: string; port?: string; targetPort?: number };
   /** ...or a static URL. */
   url?: string;
   path: string;
@@ -487,7 +503,8 @@ export interface StackConfig {
     evaluationInterval: string;
     externalLabels: Record<string, string>;
     remoteWrite: RemoteWriteTarget[];
-    runbookBaseUrl: string;
+    /** Published docs/runbooks.md: each alert's `runbook` reference becomes a `runbook_url` link into it. Default none: no link. */
+    runbookBaseUrl?: string;
     storage: StorageSpec;
     resources: ResourceRequirements;
   };
@@ -572,7 +589,13 @@ const res = (cpu: string, memory: string, cpuLimit: string | undefined, memoryLi
   limits: cpuLimit ? { cpu: cpuLimit, memory: memoryLimit } : { memory: memoryLimit },
 });
 
-export const RUNBOOK_BASE_URL = "https://github.com/pulumi-monitoring/monitoring-stack/blob/main/docs/runbooks.md";
+/**
+ * Where the rule files' `runbook` annotations point: this repository's runbooks, as
+ * `docs/runbooks.md#<alert name in lower case>`. The project has no public home that
+ * every installation could link to, so an alert carries a `runbook_url` link only when
+ * `prometheus.runbookBaseUrl` says where the user publishes that file.
+ */
+export const RUNBOOK_PATH = "docs/runbooks.md";
 
 type ProfileDefaults = Omit<
   StackConfig,
@@ -606,7 +629,6 @@ const STAGING_DEFAULTS: ProfileDefaults = {
     evaluationInterval: "15s",
     externalLabels: {},
     remoteWrite: [],
-    runbookBaseUrl: RUNBOOK_BASE_URL,
     storage: { size: "10Gi" },
     resources: res("200m", "512Mi", "1", "1Gi"),
   },
@@ -1066,22 +1088,43 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
     if ((a.service === undefined) === (a.url === undefined)) {
       problems.push({ key: k(`apps[${i}]`), message: `app "${a.name}" needs exactly one of "service" (with namespace and port) or "url"` });
     }
-    if (a.service !== undefined && (a.namespace === undefined || a.port === undefined)) {
-      problems.push({ key: k(`apps[${i}]`), message: `app "${a.name}" scrapes a Service, so it needs "namespace" and "port" too` });
+    if (a.service !== undefined && (a.namespace === undefined || (a.port === undefined && a.targetPort === undefined))) {
+      problems.push({
+        key: k(`apps[${i}]`),
+        message: `app "${a.name}" scrapes a Service, so it needs "namespace" and "port" (the Service port's name) or "targetPort" too`,
+      });
+    }
+    if (a.port !== undefined && a.targetPort !== undefined) {
+      problems.push({
+        key: k(`apps[${i}]`),
+        message: `app "${a.name}" gives both "port" and "targetPort"; give one: the Service port's name, or the port number the pods serve on`,
+      });
+    } else if (typeof a.port === "number") {
+      // Endpoints discovery reports the pods' port and the Service port's name, never the
+      // Service's port number: matching it against the pods' port silently scrapes nothing
+      // when the Service maps one to another (80 -> 3333).
+      problems.push({
+        key: k(`apps[${i}].port`),
+        message:
+          `is a number (${a.port}), which Prometheus cannot match: its discovery sees the Service port's name and the pods' port, ` +
+          `never the Service's port number. Give the Service port's name (port: http), or the port the pods serve metrics on ` +
+          `(the Service's targetPort) as targetPort: <number> instead of port`,
+      });
     }
     if (
       a.url !== undefined &&
       a.service === undefined &&
-      (a.namespace !== undefined || a.port !== undefined || a.path !== undefined || a.scheme !== undefined)
+      (a.namespace !== undefined || a.port !== undefined || a.targetPort !== undefined || a.path !== undefined || a.scheme !== undefined)
     ) {
       problems.push({
         key: k(`apps[${i}]`),
-        message: `app "${a.name}" scrapes a URL, so "namespace", "port", "path" and "scheme" belong in the URL`,
+        message: `app "${a.name}" scrapes a URL, so "namespace", "port", "targetPort", "path" and "scheme" belong in the URL`,
       });
     }
+    const servicePort = typeof a.port === "string" ? { port: a.port } : a.targetPort !== undefined ? { targetPort: a.targetPort } : {};
     return {
       name: a.name,
-      ...(a.service !== undefined ? { service: { namespace: a.namespace ?? "", name: a.service, port: a.port ?? 0 } } : {}),
+      ...(a.service !== undefined ? { service: { namespace: a.namespace ?? "", name: a.service, ...servicePort } } : {}),
       ...(a.url !== undefined ? { url: a.url } : {}),
       path: a.path ?? APP_DEFAULTS.path,
       scheme: a.scheme ?? APP_DEFAULTS.scheme,
@@ -1222,7 +1265,7 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
       evaluationInterval: p.evaluationInterval ?? d.prometheus.evaluationInterval,
       externalLabels: p.externalLabels ?? {},
       remoteWrite,
-      runbookBaseUrl: p.runbookBaseUrl ?? d.prometheus.runbookBaseUrl,
+      ...(p.runbookBaseUrl !== undefined ? { runbookBaseUrl: p.runbookBaseUrl } : {}),
       storage: promStorage,
       resources: resolveResources(d.prometheus.resources, p.resources),
     },

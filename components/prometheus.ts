@@ -14,10 +14,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { appRecordingRules } from "./app-rules";
 import {
+  APP_DEFAULTS,
   AppTarget,
   BUILTIN_SCRAPE_JOBS,
   RESERVED_TARGET_LABELS,
-  RUNBOOK_BASE_URL,
+  RUNBOOK_PATH,
   ResourceRequirements,
   StackConfig,
   StorageSpec,
@@ -131,9 +132,9 @@ export interface PrometheusArgs {
   /** Remote-write destinations (Mimir, Thanos, VictoriaMetrics). Default none. */
   remoteWrite?: RemoteWriteArgs[];
   /**
-   * Base URL of the runbooks: `runbook_url` annotations that start with this
-   * repository's RUNBOOK_BASE_URL are rewritten to start with it instead. Default
-   * RUNBOOK_BASE_URL (no rewriting).
+   * URL of a published copy of docs/runbooks.md (a fork's): every alert whose `runbook`
+   * annotation is `docs/runbooks.md#<anchor>` also gets `runbook_url: <runbookBaseUrl>#<anchor>`.
+   * Default none: alerts name their runbook section without linking anywhere.
    */
   runbookBaseUrl?: string;
   /** Directory of the alert rule files (every `*.yml` in it). Default: the repository's rules/. */
@@ -224,6 +225,9 @@ export interface ScrapeConfig {
   metrics_path?: string;
   params?: Record<string, string[]>;
   scheme?: "http" | "https";
+  /** Prometheus 3: the format assumed when a target's Content-Type is missing or unknown. */
+  fallback_scrape_protocol?:
+    "PrometheusProto" | "OpenMetricsText0.0.1" | "OpenMetricsText1.0.0" | "PrometheusText0.0.4" | "PrometheusText1.0.0";
   honor_labels?: boolean;
   authorization?: { type?: string; credentials_file: string };
   tls_config?: { ca_file?: string; insecure_skip_verify?: boolean };
@@ -413,24 +417,39 @@ function podsJob(): ScrapeConfig {
   };
 }
 
+/**
+ * How an app's response is parsed when its Content-Type is missing or unknown: Prometheus 3
+ * fails such a scrape, and hand-written /metrics endpoints often send none. The classic
+ * text format is what they write. Prometheus 3.0 and later only (Debian's promtool 2.42 does not know it).
+ */
+export const APP_SCRAPE_PROTOCOL = { fallback_scrape_protocol: "PrometheusText0.0.4" } as const;
+
 /** A configured app: the endpoints of its Service, or its static URL. */
 function appJob(app: AppTarget, globalTimeout: string): ScrapeConfig {
   checkExtraLabels(app.labels, `apps (${app.name})`);
   const identity = { app: app.name, ...app.labels };
   if (app.service) {
-    const { namespace, name, port } = app.service;
+    const { namespace, name, port, targetPort } = app.service;
+    // Endpoints discovery reports the Service port's name and the pods' port (the address),
+    // never the Service's port number: config.ts refuses a number as `port` for that reason.
+    let keepPort: RelabelConfig;
+    if (port !== undefined && targetPort === undefined) {
+      keepPort = { source_labels: ["__meta_kubernetes_endpoint_port_name"], regex: literal(port), action: "keep" };
+    } else if (targetPort !== undefined && port === undefined && Number.isInteger(targetPort) && targetPort >= 1 && targetPort <= 65535) {
+      keepPort = { source_labels: ["__address__"], regex: `.+:${targetPort}`, action: "keep" };
+    } else {
+      throw new Error(`apps (${app.name}): the Service needs exactly one of port (the Service port's name) or targetPort (a port number)`);
+    }
     return {
       job_name: app.name,
       ...intervalOf(app.interval, globalTimeout),
       metrics_path: app.path,
       scheme: app.scheme,
+      ...APP_SCRAPE_PROTOCOL,
       kubernetes_sd_configs: [{ role: "endpoints", namespaces: { names: [namespace] } }],
       relabel_configs: [
         { source_labels: ["__meta_kubernetes_service_name"], regex: literal(name), action: "keep" },
-        // A named port is the Service's port name; a number is the port the pods serve on (the endpoint's port).
-        typeof port === "number"
-          ? { source_labels: ["__address__"], regex: `.+:${port}`, action: "keep" }
-          : { source_labels: ["__meta_kubernetes_endpoint_port_name"], regex: literal(port), action: "keep" },
+        keepPort,
         { source_labels: ["__meta_kubernetes_pod_name"], regex: "(.+)", target_label: "instance" },
         ...ENDPOINT_TARGET_LABELS,
         ...staticLabels(identity),
@@ -446,9 +465,11 @@ function appJob(app: AppTarget, globalTimeout: string): ScrapeConfig {
   return {
     job_name: app.name,
     ...intervalOf(app.interval, globalTimeout),
-    metrics_path: url.pathname,
+    // A URL without a path (WHATWG URLs give it as "/") means the contract's default, as for a Service app.
+    metrics_path: url.pathname === "/" ? APP_DEFAULTS.path : url.pathname,
     ...(Object.keys(params).length > 0 ? { params } : {}),
     scheme: url.protocol === "https:" ? "https" : "http",
+    ...APP_SCRAPE_PROTOCOL,
     static_configs: [{ targets: [url.host], labels: identity }],
   };
 }
@@ -487,7 +508,8 @@ export function remoteWriteCredentialKey(name: string): string {
 /**
  * The whole prometheus.yml as an object. Pure. It uses only fields that both
  * Prometheus 2.42 (Debian's promtool, which tests check it with) and 3.x (the image)
- * know; Debian's build lacks Kubernetes discovery, which the tests check apart.
+ * know, except the apps' `fallback_scrape_protocol` (3.0+); Debian's build lacks
+ * Kubernetes discovery, and knows no fallback protocol: the tests check both apart.
  */
 export function prometheusConfig(args: PrometheusConfigArgs): PrometheusConfig {
   const extra = args.externalLabels ?? {};
@@ -570,32 +592,34 @@ export function toYaml(value: unknown, header: string): string {
 // Rule files
 
 /**
- * A rule file's text with every `runbook_url` that starts with `from` made to
- * start with `to` instead. Comments and layout are kept. Throws on invalid YAML.
+ * A rule file's text with a `runbook_url` link added beside every `runbook` annotation
+ * that names a section of this repository's runbooks (`docs/runbooks.md#<anchor>` becomes
+ * `<runbookBaseUrl>#<anchor>`), unless the alert has a `runbook_url` of its own. Without
+ * a base URL the text is returned as it is. Comments and layout are kept. Throws on
+ * invalid YAML.
  */
-export function rewriteRunbookUrls(text: string, from: string, to: string, file = "rule file"): string {
+export function linkRunbooks(text: string, runbookBaseUrl: string | undefined, file = "rule file"): string {
   const doc = YAML.parseDocument(text);
   if (doc.errors.length > 0) throw new Error(`${file} is not valid YAML: ${doc.errors[0].message}`);
   const groups = doc.get("groups");
   if (!YAML.isSeq(groups)) throw new Error(`${file} has no "groups" list: it is not a Prometheus rule file`);
-  if (from === to) return text;
+  if (runbookBaseUrl === undefined) return text;
+  const prefix = `${RUNBOOK_PATH}#`;
   let changed = false;
   YAML.visit(doc, {
-    Pair(_, pair) {
-      if (YAML.isScalar(pair.key) && pair.key.value === "runbook_url" && YAML.isScalar(pair.value)) {
-        const url = pair.value.value;
-        if (typeof url === "string" && url.startsWith(from)) {
-          pair.value.value = to + url.slice(from.length);
-          changed = true;
-        }
+    Map(_, map) {
+      const ref = map.get("runbook");
+      if (typeof ref === "string" && ref.startsWith(prefix) && !map.has("runbook_url")) {
+        map.set("runbook_url", `${runbookBaseUrl}#${ref.slice(prefix.length)}`);
+        changed = true;
       }
     },
   });
   return changed ? doc.toString(YAML_OPTIONS) : text;
 }
 
-/** Every `*.yml` of a directory, by file name, with runbook links pointing at `runbookBaseUrl`. */
-export function loadRuleFiles(dir: string, runbookBaseUrl: string): Record<string, string> {
+/** Every `*.yml` of a directory, by file name, with runbook links into `runbookBaseUrl` when it is given. */
+export function loadRuleFiles(dir: string, runbookBaseUrl: string | undefined): Record<string, string> {
   if (!fs.existsSync(dir)) throw new Error(`rulesDir: ${dir} does not exist`);
   const files: Record<string, string> = {};
   for (const file of fs
@@ -603,7 +627,7 @@ export function loadRuleFiles(dir: string, runbookBaseUrl: string): Record<strin
     .filter((f) => f.endsWith(".yml"))
     .sort()) {
     const text = fs.readFileSync(path.join(dir, file), "utf8");
-    files[file] = rewriteRunbookUrls(text, RUNBOOK_BASE_URL, runbookBaseUrl, path.join(dir, file));
+    files[file] = linkRunbooks(text, runbookBaseUrl, path.join(dir, file));
   }
   return files;
 }
@@ -650,12 +674,11 @@ function planPrometheus(
     throw fail((err as Error).message);
   }
 
-  // Rules: the repository's files (runbook links pointing at the user's fork) and the generated app contract.
-  const runbookBaseUrl = args.runbookBaseUrl ?? RUNBOOK_BASE_URL;
+  // Rules: the repository's files (runbook links into the user's published runbooks, if any) and the generated app contract.
   const rulesDir = args.rulesDir ?? DEFAULT_RULES_DIR;
   let ruleFiles: Record<string, string>;
   try {
-    ruleFiles = loadRuleFiles(rulesDir, runbookBaseUrl);
+    ruleFiles = loadRuleFiles(rulesDir, args.runbookBaseUrl);
   } catch (err) {
     throw fail((err as Error).message);
   }

@@ -39,7 +39,7 @@ function problems(stack: string, plain: Record<string, unknown>, secrets: Record
   throw new Error("the config was accepted");
 }
 
-const api = { name: "api", namespace: "shop", service: "api", port: 8080 };
+const api = { name: "api", namespace: "shop", service: "api", port: "http" };
 
 describe("stack config: defaults", () => {
   test("staging is small and production is HA with longer retention", () => {
@@ -72,11 +72,26 @@ describe("stack config: defaults", () => {
     });
   });
 
+  test("a Service app names its Service port, or gives the port number the pods serve on as targetPort", () => {
+    const { config } = parse("staging", { apps: [api, { name: "web", namespace: "shop", service: "web", targetPort: 3333 }] });
+    expect(config.apps.map((a) => a.service)).toEqual([
+      { namespace: "shop", name: "api", port: "http" },
+      { namespace: "shop", name: "web", targetPort: 3333 },
+    ]);
+  });
+
+  test("runbook links have no default: the project has no public home to link to, so only a given runbookBaseUrl makes them", () => {
+    expect(parse("staging", {}).config.prometheus.runbookBaseUrl).toBeUndefined();
+    expect(parse("production", {}).config.prometheus.runbookBaseUrl).toBeUndefined();
+    const fork = "https://github.com/acme/monitoring-stack/blob/main/docs/runbooks.md";
+    expect(parse("staging", { prometheus: { runbookBaseUrl: fork } }).config.prometheus.runbookBaseUrl).toBe(fork);
+  });
+
   test("an app gets the contract's default metric names, SLO and thresholds", () => {
     const { config } = parse("staging", { apps: [api] });
     expect(config.apps[0]).toEqual({
       name: "api",
-      service: { namespace: "shop", name: "api", port: 8080 },
+      service: { namespace: "shop", name: "api", port: "http" },
       path: "/metrics",
       scheme: "http",
       labels: {},
@@ -363,7 +378,40 @@ describe("stack config: bad input is refused with the key, what is allowed and w
       "staging",
       { apps: [{ name: "api", namespace: "shop", service: "api" }] },
       {},
-      [/^monitoring:apps\[0\]: app "api" scrapes a Service, so it needs "namespace" and "port" too$/],
+      [
+        /^monitoring:apps\[0\]: app "api" scrapes a Service, so it needs "namespace" and "port" \(the Service port's name\) or "targetPort" too$/,
+      ],
+    ],
+    [
+      // Discovery never sees a Service's port numbers: 80 of a Service mapping 80 -> 3333 would match no target.
+      "app with a Service port number, which discovery cannot match",
+      "staging",
+      { apps: [{ ...api, port: 80 }] },
+      {},
+      [
+        /^monitoring:apps\[0\]\.port: is a number \(80\), which Prometheus cannot match: .*the Service port's name \(port: http\).*as targetPort: <number> instead of port$/,
+      ],
+    ],
+    [
+      "app with both a port name and a targetPort",
+      "staging",
+      { apps: [{ ...api, targetPort: 3333 }] },
+      {},
+      [/^monitoring:apps\[0\]: app "api" gives both "port" and "targetPort"; give one/],
+    ],
+    [
+      "app with a URL and a targetPort",
+      "staging",
+      { apps: [{ name: "api", url: "http://api:8080/metrics", targetPort: 8080 }] },
+      {},
+      [/^monitoring:apps\[0\]: app "api" scrapes a URL, so "namespace", "port", "targetPort", "path" and "scheme" belong in the URL$/],
+    ],
+    [
+      "a targetPort out of range",
+      "staging",
+      { apps: [{ name: "api", namespace: "shop", service: "api", targetPort: 0 }] },
+      {},
+      [/^monitoring:apps\[0\]\.targetPort: must be a port number 1-65535 \(got 0\)$/],
     ],
     [
       "app name that is not a DNS label",

@@ -18,7 +18,7 @@ import { promisify } from "util";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { APP_SERIES } from "../components/app-rules";
-import { ConfigError, RUNBOOK_BASE_URL, StackConfig, parseStackConfig } from "../components/config";
+import { ConfigError, RUNBOOK_PATH, StackConfig, parseStackConfig } from "../components/config";
 import {
   APP_RULES_KEY,
   CONFIGMAP_MAX_BYTES,
@@ -26,10 +26,10 @@ import {
   Prometheus,
   PrometheusArgs,
   PrometheusConfigArgs,
+  linkRunbooks,
   loadRuleFiles,
   prometheusArgs,
   prometheusConfig,
-  rewriteRunbookUrls,
 } from "../components/prometheus";
 import { K8sObject, Rendered, renderRun } from "../scripts/lib/render";
 import { runProgram } from "../scripts/lib/runner";
@@ -101,7 +101,7 @@ const SAMPLE_RULES = `groups:
           severity: critical
         annotations:
           summary: A target is down.
-          runbook_url: ${RUNBOOK_BASE_URL}#sampledown
+          runbook: ${RUNBOOK_PATH}#sampledown
 `;
 
 /** The staging stack's Prometheus args, with a rules directory independent of rules/. */
@@ -236,18 +236,23 @@ function podTargets(pod: {
 
 /** The cluster the checks discover: the stack's own Services, the apps' Services (and decoys), sample pods and nodes. */
 function clusterFixtures(rendered: Rendered, appsNamespace: string): Record<Role, TargetGroup[]> {
-  const appService = (namespace: string, name: string, ports: Array<{ name?: string; port: number }>): ServiceLike => ({
+  const appService = (
+    namespace: string,
+    name: string,
+    ports: Array<{ name?: string; port: number; targetPort?: number }>,
+  ): ServiceLike => ({
     metadata: { name, namespace, labels: { app: name } },
     spec: { ports },
   });
   const services: ServiceLike[] = [
     ...objectsOf(rendered, "Service").map((s) => s as ServiceLike),
+    // Both apps' Services map their ports to other pod ports, as most do (80 -> 8080).
     appService(appsNamespace, "api", [
-      { name: "http", port: 8080 },
+      { name: "http", port: 80, targetPort: 8080 },
       { name: "admin", port: 9000 },
     ]),
     appService(appsNamespace, "web", [
-      { name: "http", port: 3000 },
+      { name: "http", port: 80, targetPort: 3000 },
       { name: "debug", port: 3001 },
     ]),
     appService(appsNamespace, "api-admin", [{ name: "http", port: 8080 }]),
@@ -378,6 +383,9 @@ function checkableConfig(text: string, root: string, fixtures: Record<Role, Targ
     delete holder.kubernetes_sd_configs;
   };
   config.scrape_configs.forEach((job) => replace(job, job.job_name));
+  // Debian's promtool (2.42) predates fallback_scrape_protocol (Prometheus 3.0) and refuses it as an
+  // unknown field: only that field is removed here; "app jobs fall back to the classic text format" checks it.
+  config.scrape_configs.forEach((job) => delete job.fallback_scrape_protocol);
   (config.alerting?.alertmanagers ?? []).forEach((am, i) => {
     replace(am, `alertmanagers-${i}`);
     config.scrape_configs.push({
@@ -542,7 +550,7 @@ describe("prometheusConfig", () => {
   test("an app that scrapes more often than the global timeout is accepted by config, and its timeout is its interval", () => {
     const config = inlineConfig("staging", {
       prometheus: { scrapeInterval: "15s", scrapeTimeout: "10s" },
-      apps: [{ name: "fast", namespace: "shop", service: "fast", port: 8080, interval: "5s" }],
+      apps: [{ name: "fast", namespace: "shop", service: "fast", targetPort: 8080, interval: "5s" }],
     });
     const [job] = prometheusConfig(prometheusArgs(config)).scrape_configs.filter((j) => j.job_name === "fast");
     expect(job).toMatchObject({ scrape_interval: "5s", scrape_timeout: "5s" });
@@ -561,11 +569,48 @@ describe("prometheusConfig", () => {
       metrics_path: "/status/metrics",
       params: { format: ["prometheus"] },
       scheme: "https",
+      fallback_scrape_protocol: "PrometheusText0.0.4",
       static_configs: [{ targets: ["legacy.example.com:8443"], labels: { app: "api", team: "core" } }],
     });
     expect(() => prometheusConfig({ ...base, apps: [{ ...app, url: "https://user:pw@legacy.example.com/metrics" }] })).toThrow(
       /holds credentials/,
     );
+  });
+
+  test("a Service app, used without config.ts, needs exactly one of port (a name) and targetPort (a number)", () => {
+    const app = stackConfig("staging").apps[0];
+    const withService = (service: object) => () =>
+      prometheusConfig({ ...base, apps: [{ ...app, service: { namespace: "shop", name: "api", ...service } }] });
+    expect(withService({ port: "http", targetPort: 8080 })).toThrow(/apps \(api\): the Service needs exactly one of port .* or targetPort/);
+    expect(withService({})).toThrow(/exactly one of port/);
+    expect(withService({ targetPort: 0 })).toThrow(/exactly one of port/);
+    expect(withService({ targetPort: 8080 })).not.toThrow();
+  });
+
+  test("an app URL without a path is scraped on /metrics, as a Service app is; a URL's own path is kept, even one ending in /", () => {
+    const app = { ...stackConfig("staging").apps[0], service: undefined };
+    const pathOf = (url: string) =>
+      prometheusConfig({ ...base, apps: [{ ...app, url }] }).scrape_configs.find((j) => j.job_name === "api")?.metrics_path;
+    expect(pathOf("http://legacy.example.com:8080")).toBe("/metrics");
+    expect(pathOf("http://legacy.example.com:8080/")).toBe("/metrics");
+    expect(pathOf("http://legacy.example.com:8080/?format=prometheus")).toBe("/metrics");
+    expect(pathOf("http://legacy.example.com:8080/prometheus")).toBe("/prometheus");
+    expect(pathOf("http://legacy.example.com:8080/prometheus/")).toBe("/prometheus/");
+  });
+
+  test("app jobs fall back to the classic text format when a target sends no or an unknown Content-Type; other jobs keep the default", () => {
+    const [service] = stackConfig("staging").apps;
+    const url = { ...service, name: "legacy", service: undefined, url: "http://legacy.example.com:8080/metrics" };
+    const jobs = prometheusConfig({ ...base, apps: [service, url] }).scrape_configs;
+    const fallbacks = Object.fromEntries(jobs.map((j) => [j.job_name, j.fallback_scrape_protocol]));
+    expect(fallbacks).toEqual({
+      prometheus: undefined,
+      "kubernetes-pods": undefined,
+      api: "PrometheusText0.0.4",
+      legacy: "PrometheusText0.0.4",
+      kubelet: undefined,
+      cadvisor: undefined,
+    });
   });
 
   test("remote write reads its credentials from files, never from the config", () => {
@@ -617,20 +662,36 @@ describe("prometheusConfig", () => {
 });
 
 describe("rule files", () => {
-  test("runbook links that point at this repository are rewritten to the configured base; others are left alone", () => {
-    const text = `# Our rules\ngroups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        annotations:\n          runbook_url: ${RUNBOOK_BASE_URL}#a # the anchor\n      - alert: B\n        expr: up == 0\n        annotations:\n          runbook_url: https://wiki.example.com/b\n`;
-    const out = rewriteRunbookUrls(text, RUNBOOK_BASE_URL, "https://git.example.com/ops/monitoring/runbooks.md");
-    expect(out).toContain("runbook_url: https://git.example.com/ops/monitoring/runbooks.md#a # the anchor");
-    expect(out).toContain("runbook_url: https://wiki.example.com/b");
+  test("with a runbook base URL, alerts that name a section of docs/runbooks.md get a runbook_url into it; others are left alone", () => {
+    const text = `# Our rules\ngroups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        annotations:\n          runbook: ${RUNBOOK_PATH}#a # the anchor\n      - alert: B\n        expr: up == 0\n        annotations:\n          runbook_url: https://wiki.example.com/b\n      - alert: C\n        expr: up == 0\n        annotations:\n          runbook: ${RUNBOOK_PATH}#c\n          runbook_url: https://wiki.example.com/c\n`;
+    const out = linkRunbooks(text, "https://git.example.com/ops/monitoring/runbooks.md");
+    const annotations = (
+      YAML.parse(out) as { groups: Array<{ rules: Array<{ annotations: Record<string, string> }> }> }
+    ).groups[0].rules.map((r) => r.annotations);
+    expect(annotations).toEqual([
+      { runbook: "docs/runbooks.md#a", runbook_url: "https://git.example.com/ops/monitoring/runbooks.md#a" },
+      { runbook_url: "https://wiki.example.com/b" },
+      { runbook: "docs/runbooks.md#c", runbook_url: "https://wiki.example.com/c" },
+    ]);
     expect(out).toContain("# Our rules");
-    expect(rewriteRunbookUrls(text, RUNBOOK_BASE_URL, RUNBOOK_BASE_URL)).toBe(text);
+    expect(out).toContain("# the anchor");
+  });
+
+  test("without a runbook base URL, rule files ship as they are: alerts name their runbook section and link nowhere", () => {
+    const text = `groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        annotations:\n          runbook: ${RUNBOOK_PATH}#a\n`;
+    expect(linkRunbooks(text, undefined)).toBe(text);
+    const shipped = loadRuleFiles(REPO_RULES_DIR, undefined);
+    for (const [file, content] of Object.entries(shipped)) {
+      expect(content).toBe(fs.readFileSync(path.join(REPO_RULES_DIR, file), "utf8"));
+      expect(content).not.toContain("runbook_url");
+    }
   });
 
   test("a file that is not a rule file is refused, naming it", () => {
     const dir = rulesDir({ "broken.yml": "groups: [\n", "plain.yml": "foo: bar\n" });
-    expect(() => loadRuleFiles(dir, RUNBOOK_BASE_URL)).toThrow(/broken\.yml is not valid YAML/);
+    expect(() => loadRuleFiles(dir, undefined)).toThrow(/broken\.yml is not valid YAML/);
     fs.rmSync(path.join(dir, "broken.yml"));
-    expect(() => loadRuleFiles(dir, RUNBOOK_BASE_URL)).toThrow(/plain\.yml has no "groups" list/);
+    expect(() => loadRuleFiles(dir, undefined)).toThrow(/plain\.yml has no "groups" list/);
   });
 });
 
@@ -930,7 +991,7 @@ describe("Prometheus component", () => {
     fs.rmSync(root, { recursive: true, force: true });
   });
 
-  test("the rules ConfigMap holds every rule file with runbook links rewritten, plus the generated app rules", async () => {
+  test("the rules ConfigMap holds every rule file with runbook links into runbookBaseUrl, plus the generated app rules", async () => {
     const dir = rulesDir({
       "nodes.yml": SAMPLE_RULES.replace("SampleDown", "NodeDown"),
       "apps.yml": SAMPLE_RULES,
@@ -941,7 +1002,7 @@ describe("Prometheus component", () => {
 
     expect(Object.keys(data).sort()).toEqual(["apps.rules.yml", "apps.yml", "nodes.yml"]);
     expect(data["nodes.yml"]).toContain("runbook_url: https://git.example.com/ops/runbooks.md#sampledown");
-    expect(data["nodes.yml"]).not.toContain(RUNBOOK_BASE_URL);
+    expect(data["nodes.yml"]).toContain(`runbook: ${RUNBOOK_PATH}#sampledown`);
     const generated = YAML.parse(data[APP_RULES_KEY]) as { groups: Array<{ name: string; rules: Array<{ record: string }> }> };
     expect(generated.groups.map((g) => g.name)).toEqual(["app-api", "app-web"]);
     expect(generated.groups[0].rules[0].record).toBe(APP_SERIES.requests);
@@ -1085,7 +1146,7 @@ describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (
     expect(found.filter((f) => f.targets === 0)).toEqual([]);
   });
 
-  test("every app of the stack has its job, its Service's endpoints on its port only, and the app label", async () => {
+  test("every app of the stack has its job, its Service's endpoints on its port only (by the Service port's name, or the pods' port as targetPort), and the app label", async () => {
     const apps = stackConfig(stack).apps;
     expect(apps.map((a) => a.name)).toEqual(["api", "web"]);
     const api = (await discover(checkable.file, "api")).map(withoutScrapeParams);
@@ -1103,7 +1164,7 @@ describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (
       },
     ]);
     const web = (await discover(checkable.file, "web")).map(withoutScrapeParams);
-    // web's port is a number (3000): the endpoint on that port, not the debug port.
+    // web gives targetPort 3000, the pods' port behind Service port 80: that endpoint, not the debug port.
     expect(web).toEqual([
       expect.objectContaining({
         __address__: expect.stringMatching(/:3000$/),
