@@ -13,7 +13,8 @@ import * as path from "path";
 import { basicAuthMiddleware, ingressRoute, routeTls, securityHeadersMiddleware } from "../../components/traefik";
 import { kubeconfigPath, status } from "../../scripts/lib/cluster";
 import { nodeNames, NODE_CAPACITY } from "../../scripts/lib/cluster/manifests";
-import { locateBinaries, REPO_ROOT } from "../../scripts/lib/cluster/paths";
+import { locateBinaries } from "../../scripts/lib/cluster/paths";
+import { ROOT } from "../../scripts/lib/tools";
 import { TRAEFIK_KINDS } from "../../scripts/lib/cluster/traefik-crds";
 import { waitFor } from "./support/kube";
 
@@ -30,7 +31,7 @@ interface Result {
 
 function run(file: string, args: string[], input?: string): Promise<Result> {
   return new Promise((resolve) => {
-    const child = execFile(file, args, { env: process.env, cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const child = execFile(file, args, { env: process.env, cwd: ROOT, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -97,11 +98,7 @@ afterAll(async () => {
 
 describe("the command line", () => {
   const cli = (...args: string[]) =>
-    run(path.join(REPO_ROOT, "node_modules", ".bin", "ts-node"), [
-      "--transpile-only",
-      path.join(REPO_ROOT, "scripts", "cluster.ts"),
-      ...args,
-    ]);
+    run(path.join(ROOT, "node_modules", ".bin", "ts-node"), ["--transpile-only", path.join(ROOT, "scripts", "cluster.ts"), ...args]);
 
   it("env prints the export line and nothing else", async () => {
     const res = await cli("env");
@@ -205,7 +202,7 @@ describe("a k3s-shaped cluster", () => {
       values: ["k3s-server"],
     });
     const dir: string = pv.spec.hostPath.path;
-    expect(dir.startsWith(path.join(REPO_ROOT, ".tools", "cluster", "volumes") + path.sep)).toBe(true);
+    expect(dir.startsWith(path.join(ROOT, ".tools", "cluster", "volumes") + path.sep)).toBe(true);
     // Nothing runs in the pod: "data on the volume" is what a test writes into the directory.
     fs.writeFileSync(path.join(dir, "marker"), "kept");
 

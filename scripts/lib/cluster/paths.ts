@@ -6,12 +6,6 @@ import * as fs from "fs";
 import * as path from "path";
 import { BIN_DIR, ROOT, TOOLS } from "../tools";
 
-/** The repository root. */
-export const REPO_ROOT = ROOT;
-
-/** Built tools: `npm run tools` puts them here (scripts/lib/tools.ts pins them); binaries never enter git. */
-export const TOOLS_BIN = BIN_DIR;
-
 /** The release of a pinned tool, as scripts/lib/tools.ts pins it. */
 export function toolRelease(binary: string): string {
   const tool = TOOLS.find((t) => t.binary === binary);
@@ -25,7 +19,7 @@ export type Binary = (typeof BINARIES)[number];
 
 /** Everything a running cluster owns lives under one directory, removed by `down`. */
 export class StateDir {
-  constructor(public readonly root: string = path.join(REPO_ROOT, ".tools", "cluster")) {}
+  constructor(public readonly root: string = path.join(ROOT, ".tools", "cluster")) {}
 
   get stateFile(): string {
     return path.join(this.root, "state.json");
@@ -77,7 +71,7 @@ export class StateDir {
 export class MissingToolError extends Error {}
 
 /** The absolute path of each binary, or a MissingToolError naming every missing one. */
-export function locateBinaries(bin: string = TOOLS_BIN): Record<Binary, string> {
+export function locateBinaries(bin: string = BIN_DIR): Record<Binary, string> {
   const found = {} as Record<Binary, string>;
   const missing: string[] = [];
   for (const name of BINARIES) {
