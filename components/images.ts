@@ -4,18 +4,23 @@
  * in test/catalog/ describes the metrics of these exact versions.
  */
 export const images = {
-  prometheus: "quay.io/prometheus/prometheus:v3.5.0",
-  alertmanager: "quay.io/prometheus/alertmanager:v0.28.1",
-  grafana: "docker.io/grafana/grafana:12.1.1",
-  loki: "docker.io/grafana/loki:3.5.3",
-  promtail: "docker.io/grafana/promtail:3.5.3",
-  nodeExporter: "quay.io/prometheus/node-exporter:v1.9.1",
-  kubeStateMetrics: "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.15.0",
-  postgresExporter: "quay.io/prometheuscommunity/postgres-exporter:v0.17.1",
-  redisExporter: "docker.io/oliver006/redis_exporter:v1.74.0",
-  mongodbExporter: "docker.io/percona/mongodb_exporter:0.44.0",
-  configReloader: "quay.io/prometheus-operator/prometheus-config-reloader:v0.85.0",
-  cloudflared: "docker.io/cloudflare/cloudflared:2025.8.1",
+  // The 3.13 long-term-support line (fixes until July 2027), not the newest minor: a stack
+  // that teams deploy and leave running wants the line that keeps getting patches.
+  prometheus: "quay.io/prometheus/prometheus:v3.13.5",
+  alertmanager: "quay.io/prometheus/alertmanager:v0.34.2",
+  grafana: "docker.io/grafana/grafana:13.2.0",
+  loki: "docker.io/grafana/loki:3.7.8",
+  alloy: "docker.io/grafana/alloy:v1.19.2",
+  // End of life since 2026-03-02 and gone from Loki 3.7: its last release, kept only for
+  // teams that select logCollector.agent: promtail.
+  promtail: "docker.io/grafana/promtail:3.6.15",
+  nodeExporter: "quay.io/prometheus/node-exporter:v1.12.1",
+  kubeStateMetrics: "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.20.0",
+  postgresExporter: "quay.io/prometheuscommunity/postgres-exporter:v0.19.1",
+  redisExporter: "docker.io/oliver006/redis_exporter:v1.88.0",
+  mongodbExporter: "docker.io/percona/mongodb_exporter:0.51.0",
+  configReloader: "quay.io/prometheus-operator/prometheus-config-reloader:v0.94.1",
+  cloudflared: "docker.io/cloudflare/cloudflared:2026.8.2",
 } as const;
 
 export type ImageName = keyof typeof images;

@@ -12,7 +12,11 @@ import { execFileSync, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { BIN_DIR, PULUMI_HOME, TOOLS, TOOLS_DIR, Tool, UNAVAILABLE, binPath, goModRequire } from "./lib/tools";
+import * as zlib from "zlib";
+import { BIN_DIR, PULUMI_HOME, ROOT, TOOLS, TOOLS_DIR, Tool, UNAVAILABLE, binPath, goModRequire } from "./lib/tools";
+
+/** Where modules with generated files are copied and their Go workspaces written (git-ignored). */
+const SRC_DIR = path.join(ROOT, ".tools", "src");
 
 class ToolError extends Error {}
 
@@ -83,15 +87,49 @@ function writeEmbeds(tool: Tool, moduleVersion: string): void {
   }
 }
 
+/**
+ * For a tool with generated files (Tool.generated): copies the upstream module, as Go
+ * downloaded and verified it against tools/<module>/go.sum, to .tools/src/, adds the files,
+ * and writes a Go workspace that uses tools/<module> with the upstream module replaced by
+ * that copy. Returns the workspace file for GOWORK, or undefined for a plain build.
+ */
+function prepareWorkspace(tool: Tool, moduleVersion: string): string | undefined {
+  if (!tool.generated) return undefined;
+  const copy = path.join(SRC_DIR, `${tool.module}@${moduleVersion}`);
+  const marker = path.join(copy, ".generated-by-npm-run-tools");
+  if (!fs.existsSync(marker)) {
+    fs.rmSync(copy, { recursive: true, force: true });
+    fs.cpSync(moduleDir(tool, moduleVersion), copy, { recursive: true });
+    // The module cache is read-only; the copy must be writable to add files and to be removed later.
+    execFileSync("chmod", ["-R", "u+w", copy]);
+    for (const file of tool.generated) {
+      const target = path.join(copy, file.path);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      const data = Buffer.from(file.content, "utf8");
+      fs.writeFileSync(target, file.gzip ? zlib.gzipSync(data) : data);
+    }
+    fs.writeFileSync(marker, `${tool.upstream}@${moduleVersion} with ${tool.generated.map((f) => f.path).join(", ")}\n`);
+  }
+  const goVersion = /^go\s+(\S+)/m.exec(fs.readFileSync(path.join(TOOLS_DIR, tool.module, "go.mod"), "utf8"))?.[1] ?? "1.26";
+  const work = path.join(SRC_DIR, `${tool.module}.go.work`);
+  fs.writeFileSync(
+    work,
+    [`go ${goVersion}`, "", `use ${path.join(TOOLS_DIR, tool.module)}`, "", `replace ${tool.upstream} ${moduleVersion} => ${copy}`, ""].join("\n"),
+  );
+  return work;
+}
+
 function build(tool: Tool, moduleVersion: string): void {
   writeEmbeds(tool, moduleVersion);
+  const work = prepareWorkspace(tool, moduleVersion);
   const out = binPath(tool.binary);
   const tmp = `${out}.partial`;
   const started = Date.now();
   process.stdout.write(`  building ${tool.binary} (${tool.release}) ... `);
-  const result = spawnSync("go", ["build", "-ldflags", ldflagsOf(tool), "-o", tmp, tool.pkg], {
+  const args = ["build", "-ldflags", ldflagsOf(tool), ...(tool.tags ? ["-tags", tool.tags.join(",")] : []), "-o", tmp, tool.pkg];
+  const result = spawnSync("go", args, {
     cwd: path.join(TOOLS_DIR, tool.module),
-    env: goEnv(),
+    env: { ...goEnv(), GOWORK: work ?? "off" },
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -146,6 +184,7 @@ function main(argv: string[]): number {
   fs.mkdirSync(BIN_DIR, { recursive: true });
 
   let stale = 0;
+  const failures: string[] = [];
   for (const tool of selected) {
     const moduleVersion = goModRequire(tool.module, tool.upstream);
     if (!moduleVersion) throw new ToolError(`tools/${tool.module}/go.mod does not require ${tool.upstream}`);
@@ -156,8 +195,15 @@ function main(argv: string[]): number {
       stale++;
       continue;
     }
-    build(tool, moduleVersion);
+    try {
+      build(tool, moduleVersion);
+    } catch (err) {
+      // Build the others: one run shows every tool that fails.
+      if (!(err instanceof ToolError)) throw err;
+      failures.push(err.message);
+    }
   }
+  if (failures.length > 0) throw new ToolError(`${failures.length} tool(s) failed to build:\n${failures.join("\n")}`);
   if (check && stale > 0) {
     console.log(`${stale} tool(s) missing or stale: run \`npm run tools\`.`);
     return 1;

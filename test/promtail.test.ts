@@ -1,19 +1,17 @@
 /**
- * Promtail: its config (compared whole; no Promtail binary is available here, so
- * its relabelling runs through a small evaluator of Prometheus relabel rules, itself
- * tested below), the component alone under mocks, and both real stacks.
+ * The stream labelling both log collectors share (podLogRelabelling), run through a
+ * small evaluator of Prometheus relabel rules (itself tested below) on discovery labels
+ * of every kind of pod, and Promtail's config: compared whole, and accepted by the
+ * `-check-syntax` of the Promtail release the stack deploys when logCollector.agent is
+ * promtail. The component itself is test/log-collector.test.ts.
  */
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { PROFILE_DEFAULTS } from "../components/config";
-import { images } from "../components/images";
-import { Promtail, PromtailArgs, RelabelRule, podLogRelabelling, promtailConfig } from "../components/promtail";
-import { K8sObject, Rendered, renderRun } from "../scripts/lib/render";
-import { RunResult, runProgram } from "../scripts/lib/runner";
-import { objectOf, objectsOf, render, renderConfig, ALONE } from "./support/render";
-import { schemaProblems } from "./support/schema";
-import { exceptionComments, restrictedExceptions } from "./support/security";
+import { RelabelRule, podLogRelabelling, promtailConfig } from "../components/promtail";
+import { runBinary } from "./support/binaries";
+import { renderConfig } from "./support/render";
 
 // ---------------------------------------------------------------------------
 // A relabel evaluator with Prometheus' semantics, for the rules Promtail runs
@@ -276,289 +274,23 @@ describe("promtailConfig", () => {
   });
 });
 
-// ---------------------------------------------------------------------------
-// The component
-
-const SELECTOR = (instance = "staging") => ({
-  "app.kubernetes.io/name": "promtail",
-  "app.kubernetes.io/instance": instance,
-  "app.kubernetes.io/component": "log-collector",
-  "app.kubernetes.io/part-of": "monitoring-stack",
-});
-
-const BASE_ARGS: PromtailArgs = {
-  namespace: "monitoring-agents",
-  stackNamespace: "monitoring",
-  environment: "staging",
-  resources: PROFILE_DEFAULTS.staging.logCollector.resources,
-};
-
-async function renderPromtail(args: PromtailArgs): Promise<{ run: RunResult; rendered: Rendered }> {
-  const run = await runProgram({
-    ...ALONE,
-    program: async () => ({ scrapeTargets: new Promtail("promtail", args).scrapeTargets }),
-  });
-  return { run, rendered: renderRun(run, true) };
-}
-
-interface PodSpec {
-  hostNetwork?: boolean;
-  hostPID?: boolean;
-  hostIPC?: boolean;
-  serviceAccountName?: string;
-  automountServiceAccountToken?: boolean;
-  tolerations?: unknown[];
-  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; seccompProfile?: { type: string } };
-  volumes?: Array<{ name: string; hostPath?: { path: string; type?: string } }>;
-  containers: Array<{
-    name: string;
-    image?: string;
-    args?: string[];
-    env?: unknown[];
-    ports?: Array<{ name?: string; containerPort: number; hostPort?: number }>;
-    securityContext?: {
-      privileged?: boolean;
-      allowPrivilegeEscalation?: boolean;
-      readOnlyRootFilesystem?: boolean;
-      runAsNonRoot?: boolean;
-      runAsUser?: number;
-      capabilities?: { add?: string[]; drop?: string[] };
-      seccompProfile?: { type: string };
-    };
-    volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
-    readinessProbe?: { httpGet: { path: string; port: string } };
-    livenessProbe?: { httpGet: { path: string; port: string } };
-    resources?: unknown;
-  }>;
-}
-const templateOf = (o: K8sObject) =>
-  (o.spec as { template: { metadata: { annotations?: Record<string, string> }; spec: PodSpec } }).template;
-
-test("the exception check finds what it looks for", () => {
-  const strict: PodSpec = {
-    automountServiceAccountToken: false,
-    securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: "RuntimeDefault" } },
-    containers: [
-      { name: "c", securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } } },
-    ],
-  };
-  expect(restrictedExceptions(strict)).toEqual([]);
-  expect(
-    restrictedExceptions({
-      ...strict,
-      securityContext: { runAsUser: 0 },
-      volumes: [{ name: "v", hostPath: { path: "/x" } }],
-      containers: [{ name: "c", securityContext: { capabilities: { add: ["DAC_READ_SEARCH"] } } }],
-    }),
-  ).toEqual([
-    "hostPath:/x",
-    "c:allowPrivilegeEscalation",
-    "c:writableRoot",
-    "c:root",
-    "c:uid0",
-    "c:seccomp",
-    "c:capabilitiesKept",
-    "c:capabilitiesAdded",
-  ]);
-});
-
-describe("Promtail alone", () => {
-  let rendered: Rendered;
-  let run: RunResult;
-  beforeAll(async () => {
-    ({ run, rendered } = await renderPromtail(BASE_ARGS));
-  });
-
-  test("its objects are valid, labelled, in the agents namespace and parented to the component", () => {
-    expect(rendered.kubernetes.map((o) => `${o.object.kind}/${o.object.metadata.name}`).sort()).toEqual([
-      "ClusterRole/monitoring-agents-promtail",
-      "ClusterRoleBinding/monitoring-agents-promtail",
-      "ConfigMap/promtail-config",
-      "DaemonSet/promtail",
-      "NetworkPolicy/promtail",
-      "Service/promtail",
-      "ServiceAccount/promtail",
-    ]);
-    for (const o of rendered.kubernetes) {
-      expect(schemaProblems(o.object)).toEqual([]);
-      expect(o.component).toBe("promtail");
-      expect(o.object.metadata.labels).toMatchObject(SELECTOR());
-      if (!o.object.kind.startsWith("ClusterRole")) expect(o.object.metadata.namespace).toBe("monitoring-agents");
+describe("Promtail's own check (the release the stack deploys)", () => {
+  test("promtail -check-syntax accepts the rendered promtail.yaml of a stack that selects Promtail", async () => {
+    const rendered = await renderConfig("staging", { logCollector: { agent: "promtail" } });
+    const text = rendered.files.get("promtail/promtail.yaml");
+    expect(text).toBeDefined();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "promtail-"));
+    try {
+      const file = path.join(dir, "promtail.yaml");
+      fs.writeFileSync(file, text ?? "");
+      const result = runBinary("promtail", ["-check-syntax", `-config.file=${file}`]);
+      expect(result.output).toMatch(/Valid config file/i);
+      expect(result.ok).toBe(true);
+      // And it refuses what is not a Promtail config, so the check above can fail.
+      fs.writeFileSync(file, "clients: nope\n");
+      expect(runBinary("promtail", ["-check-syntax", `-config.file=${file}`]).ok).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
-
-  test("the ConfigMap holds promtailConfig as YAML, rendered to files/promtail/promtail.yaml", () => {
-    expect(YAML.parse(rendered.files.get("promtail/promtail.yaml") ?? "")).toEqual(promtailConfig({ lokiNamespace: "monitoring" }));
-  });
-
-  test("RBAC: read-only pods and nodes, bound to its own ServiceAccount", () => {
-    expect(objectOf(rendered, "ClusterRole", "monitoring-agents-promtail").rules).toEqual([
-      { apiGroups: [""], resources: ["nodes", "pods"], verbs: ["get", "list", "watch"] },
-    ]);
-    const binding = objectOf(rendered, "ClusterRoleBinding", "monitoring-agents-promtail");
-    expect({ roleRef: binding.roleRef, subjects: binding.subjects }).toEqual({
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "monitoring-agents-promtail" },
-      subjects: [{ kind: "ServiceAccount", name: "promtail", namespace: "monitoring-agents" }],
-    });
-    expect(objectOf(rendered, "ServiceAccount", "promtail").automountServiceAccountToken).toBe(true);
-  });
-
-  test("a DaemonSet runs Promtail on every node, its node name as HOSTNAME, with probes and the profile's resources", () => {
-    const ds = objectOf(rendered, "DaemonSet", "promtail");
-    const pod = templateOf(ds).spec;
-    expect(pod.serviceAccountName).toBe("promtail");
-    expect(pod.tolerations).toEqual([{ operator: "Exists" }]);
-    expect(pod.containers).toHaveLength(1);
-    const [c] = pod.containers;
-    expect(c.image).toBe(images.promtail);
-    expect(c.args).toEqual(["-config.file=/etc/promtail/promtail.yaml"]);
-    expect(c.env).toEqual([{ name: "HOSTNAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }]);
-    expect(c.ports).toEqual([{ name: "http-metrics", containerPort: 3101, protocol: "TCP" }]);
-    expect(c.readinessProbe?.httpGet).toMatchObject({ path: "/ready", port: "http-metrics" });
-    expect(c.livenessProbe?.httpGet).toMatchObject({ path: "/metrics", port: "http-metrics" });
-    expect(c.resources).toEqual({ requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } });
-    expect(templateOf(ds).metadata.annotations?.["checksum/config"]).toMatch(/^[0-9a-f]{64}$/);
-  });
-
-  test("the host's pod logs are mounted read-only, the positions directory is its own, the root filesystem is read-only", () => {
-    const pod = templateOf(objectOf(rendered, "DaemonSet", "promtail")).spec;
-    expect(pod.volumes).toEqual([
-      { name: "config", configMap: { name: "promtail-config" } },
-      { name: "pod-logs", hostPath: { path: "/var/log/pods", type: "Directory" } },
-      { name: "positions", hostPath: { path: "/var/lib/promtail-monitoring-agents", type: "DirectoryOrCreate" } },
-      { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
-    ]);
-    expect(pod.containers[0].volumeMounts).toEqual([
-      { name: "config", mountPath: "/etc/promtail", readOnly: true },
-      { name: "pod-logs", mountPath: "/var/log/pods", readOnly: true },
-      { name: "positions", mountPath: "/var/lib/promtail" },
-      { name: "tmp", mountPath: "/tmp" },
-    ]);
-    expect(pod.containers[0].securityContext).toEqual({
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      runAsNonRoot: false,
-      capabilities: { drop: ["ALL"] },
-    });
-  });
-
-  test("its exceptions to the restricted baseline are exactly the pod logs, the positions, the token and root", () => {
-    expect(restrictedExceptions(templateOf(objectOf(rendered, "DaemonSet", "promtail")).spec)).toEqual([
-      "hostPath:/var/log/pods",
-      "hostPath:/var/lib/promtail-monitoring-agents",
-      "serviceAccountToken",
-      "promtail:root",
-      "promtail:uid0",
-    ]);
-  });
-
-  test("each exception says why in a comment where it is set", () => {
-    const found = exceptionComments(
-      path.join(__dirname, "..", "components", "promtail.ts"),
-      /^(automountServiceAccountToken): true,|^(securityContext): \{$|^\{ name: "[a-z-]+", (hostPath):/,
-    );
-    expect(found.map((f) => f.name)).toEqual(["automountServiceAccountToken", "securityContext", "hostPath", "hostPath"]);
-    for (const { comment } of found) expect(comment).toMatch(/^\/\/ Exception: .{30,}/);
-  });
-
-  test("a headless Service names the metrics port, and only Prometheus may connect", () => {
-    expect(objectOf(rendered, "Service", "promtail").spec).toEqual({
-      clusterIP: "None",
-      selector: SELECTOR(),
-      ports: [{ name: "http-metrics", port: 3101, targetPort: "http-metrics", protocol: "TCP" }],
-    });
-    expect(objectOf(rendered, "NetworkPolicy", "promtail").spec).toEqual({
-      podSelector: { matchLabels: SELECTOR() },
-      policyTypes: ["Ingress"],
-      ingress: [
-        {
-          ports: [{ protocol: "TCP", port: 3101 }],
-          from: [
-            {
-              namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } },
-              podSelector: {
-                matchLabels: {
-                  "app.kubernetes.io/name": "prometheus",
-                  "app.kubernetes.io/instance": "staging",
-                  "app.kubernetes.io/part-of": "monitoring-stack",
-                },
-              },
-            },
-          ],
-        },
-      ],
-    });
-  });
-
-  test("its scrape target is job promtail with the node as instance", () => {
-    expect(run.outputs.scrapeTargets).toEqual([
-      { job: "promtail", namespace: "monitoring-agents", selector: SELECTOR(), port: "http-metrics", instance: "node" },
-    ]);
-  });
-
-  test("refuses to run in the stack namespace, naming the argument", async () => {
-    await expect(renderPromtail({ ...BASE_ARGS, namespace: "monitoring" })).rejects.toThrow(
-      /Promtail "promtail": namespace must be the agents namespace \(Pod Security "privileged"\), not the stack namespace "monitoring"/,
-    );
-  });
-});
-
-describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
-  let rendered: Rendered;
-  beforeAll(async () => {
-    rendered = await render(stack);
-  });
-
-  test("Promtail runs in the privileged agents namespace and pushes to the stack's Loki, every object valid", () => {
-    expect(objectOf(rendered, "Namespace", "monitoring-agents").metadata.labels).toMatchObject({
-      "pod-security.kubernetes.io/enforce": "privileged",
-    });
-    const mine = rendered.kubernetes.filter((o) => o.component === "promtail");
-    expect(mine).toHaveLength(7);
-    for (const o of mine) {
-      expect(schemaProblems(o.object)).toEqual([]);
-      expect(o.object.metadata.labels?.["app.kubernetes.io/instance"]).toBe(stack);
-    }
-    const config = YAML.parse(rendered.files.get("promtail/promtail.yaml") ?? "") as { clients: Array<{ url: string }> };
-    expect(config.clients.map((c) => c.url)).toEqual(["http://loki.monitoring.svc:3100/loki/api/v1/push"]);
-    const r = PROFILE_DEFAULTS[stack].logCollector.resources;
-    expect(templateOf(objectOf(rendered, "DaemonSet", "promtail")).spec.containers[0].resources).toEqual({
-      requests: r.requests,
-      limits: r.limits,
-    });
-  });
-
-  test("its exceptions are the same as alone", () => {
-    expect(restrictedExceptions(templateOf(objectOf(rendered, "DaemonSet", "promtail")).spec)).toEqual([
-      "hostPath:/var/log/pods",
-      "hostPath:/var/lib/promtail-monitoring-agents",
-      "serviceAccountToken",
-      "promtail:root",
-      "promtail:uid0",
-    ]);
-  });
-
-  test("Loki admits the collector's pods from the agents namespace", () => {
-    const from = (objectOf(rendered, "NetworkPolicy", "loki").spec as { ingress: Array<{ from: unknown[] }> }).ingress[0].from;
-    expect(from).toContainEqual({
-      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring-agents" } },
-      podSelector: { matchLabels: { "app.kubernetes.io/name": "promtail", "app.kubernetes.io/instance": stack } },
-    });
-  });
-
-  test("Prometheus scrapes job promtail in the agents namespace, the node as instance", () => {
-    const prometheusYml = YAML.parse(rendered.files.get("prometheus/prometheus.yml") ?? "") as {
-      scrape_configs: Array<{ job_name: string; kubernetes_sd_configs?: Array<{ namespaces?: { names: string[] } }> }>;
-    };
-    const job = prometheusYml.scrape_configs.find((j) => j.job_name === "promtail");
-    expect(job?.kubernetes_sd_configs?.[0].namespaces?.names).toEqual(["monitoring-agents"]);
-  });
-});
-
-test("the log collector can be turned off alone", async () => {
-  const rendered = await renderConfig("staging", { logCollector: { enabled: false } });
-  expect(rendered.kubernetes.filter((o) => o.component === "promtail")).toEqual([]);
-  expect(objectsOf(rendered, "StatefulSet", "loki")).toHaveLength(1);
-  const from = (objectOf(rendered, "NetworkPolicy", "loki").spec as { ingress: Array<{ from: unknown[] }> }).ingress[0].from;
-  expect(JSON.stringify(from)).not.toContain("promtail");
 });

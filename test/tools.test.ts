@@ -5,7 +5,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { ROOT, TOOLS, TOOLS_DIR, UNAVAILABLE, goModRequire, npmVersion, pinnedNpmVersion } from "../scripts/lib/tools";
+import { spawnSync } from "child_process";
+import { ImageName, imageVersion, images } from "../components/images";
+import { ROOT, STACK_TOOLS, TOOLS, TOOLS_DIR, UNAVAILABLE, binPath, goModRequire, npmVersion, pinnedNpmVersion } from "../scripts/lib/tools";
 
 describe("the tool set", () => {
   test.each(TOOLS.filter((t) => t.npmPackage).map((t) => [t.binary, t] as const))(
@@ -35,10 +37,10 @@ describe("the tool set", () => {
     const pinned = goModRequire(tool.module, tool.upstream);
     expect(pinned).toBeDefined();
     if (/^v\d+\.\d+\.\d+-\d{14}-[0-9a-f]{12}$/.test(pinned as string)) {
-      // A pseudo-version: the table names the release whose commit it is.
-      expect(tool.release).toMatch(/^v\d+\.\d+\.\d+$/);
+      // A pseudo-version: the table names the release whose commit it is (cloudflared's are calendar versions).
+      expect(tool.release).toMatch(/^v?\d+\.\d+\.\d+$/);
     } else {
-      expect(pinned).toBe(tool.release);
+      expect(pinned).toBe(tool.moduleVersion ?? tool.release);
     }
     expect(fs.existsSync(path.join(TOOLS_DIR, tool.module, "go.sum"))).toBe(true);
   });
@@ -57,5 +59,29 @@ describe("the tool set", () => {
       const ignored = fs.readFileSync(path.join(TOOLS_DIR, tool.module, ".gitignore"), "utf8").split("\n");
       for (const embed of tool.embeds ?? []) expect(ignored).toContain(embed.to);
     }
+  });
+});
+
+describe("the stack's binaries are the releases of its images", () => {
+  test("every image has the tools that stand for it in the tests, or says why it cannot be built", () => {
+    const covered = new Set(STACK_TOOLS.map((t) => t.image));
+    const explained = (name: string) => UNAVAILABLE.some((u) => u.what.startsWith(`${name} `));
+    const missing = (Object.keys(images) as ImageName[]).filter((name) => !covered.has(name) && !explained(name));
+    expect(missing).toEqual([]);
+  });
+
+  test.each(STACK_TOOLS.map((t) => [t.binary, t] as const))("%s: its release is its image's tag", (_binary, tool) => {
+    const tag = imageVersion(tool.image as ImageName);
+    expect(tool.release.replace(/^v/, "")).toBe(tag.replace(/^v/, ""));
+  });
+
+  test.each(STACK_TOOLS.map((t) => [t.binary, t] as const))("%s --version reports its image's tag", (binary, tool) => {
+    const file = binPath(binary);
+    if (!fs.existsSync(file)) throw new Error(`${file} is missing: run \`npm run tools\``);
+    const result = spawnSync(file, tool.versionArgs ?? ["--version"], { encoding: "utf8", timeout: 30_000 });
+    const output = `${result.stdout}${result.stderr}`;
+    const tag = imageVersion(tool.image as ImageName).replace(/^v/, "");
+    // The version as a whole word: 3.13.5 must not pass for 3.13.50.
+    expect(output).toMatch(new RegExp(`(^|[^0-9.])v?${tag.replace(/\./g, "\\.")}([^0-9.]|$)`, "m"));
   });
 });

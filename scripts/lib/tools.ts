@@ -14,6 +14,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { ImageName, imageVersion } from "../../components/images";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const TOOLS_DIR = path.join(ROOT, "tools");
@@ -32,6 +33,11 @@ export interface Tool {
   pkg: string;
   /** The release this build is: a tag, or the release whose commit a pseudo-version names. */
   release: string;
+  /**
+   * The version tools/<module>/go.mod pins, where the Go module is versioned apart from the
+   * release (Prometheus tags release v3.13.5 as module version v0.313.5). Absent: the release.
+   */
+  moduleVersion?: string;
   /** Linker flags that stamp the release into the binary (where upstream reads it from the linker). */
   ldflags: string[];
   /** Arguments that make the binary print its version; absent for plugins that only speak gRPC. */
@@ -46,6 +52,20 @@ export interface Tool {
    * release) into tools/<module>/, where the package embeds them. Never committed.
    */
   embeds?: Array<{ from: string; to: string; stampVersion?: boolean }>;
+  /** Go build tags upstream's release build sets (e.g. `netgo`). */
+  tags?: string[];
+  /**
+   * The container image this binary stands for in the tests: its `--version` must report
+   * that image's tag (test/tools.test.ts), so the tests check what the stack deploys.
+   */
+  image?: ImageName;
+  /**
+   * Files upstream's release build generates into its source tree before compiling and that
+   * its module does not ship (a web UI bundle the code embeds). `npm run tools` builds from a
+   * copy of the verified module under .tools/src/ with these files added, through a Go
+   * workspace that replaces the module by that copy; everything else is the release's code.
+   */
+  generated?: Array<{ path: string; content: string; gzip?: boolean }>;
 }
 
 const K8S_RELEASE = "v1.36.3";
@@ -69,7 +89,8 @@ const controlPlane = (binary: string): Tool => ({
   versionArgs: binary === "kubectl" ? ["version", "--client"] : ["--version"],
 });
 
-export const TOOLS: Tool[] = [
+/** The Pulumi engine and provider, and the local control plane (the cluster tier). */
+const CLUSTER_TOOLS: Tool[] = [
   {
     binary: "pulumi",
     module: "pulumi",
@@ -119,6 +140,203 @@ export const TOOLS: Tool[] = [
   },
 ];
 
+/** Linker flags of projects that stamp their version through prometheus/common. */
+const promVersion = (release: string): string[] => [
+  `-X github.com/prometheus/common/version.Version=${release.replace(/^v/, "")}`,
+  "-X github.com/prometheus/common/version.Branch=HEAD",
+  `-X github.com/prometheus/common/version.Revision=${release}`,
+];
+
+/**
+ * The release an image is tagged with, as a Go module tag (with its "v"): the tools are
+ * built from the release of the image they stand for, so a bump of components/images.ts
+ * is a bump of the tool (and tools/<module>/go.mod must follow, which a test checks).
+ */
+export function imageRelease(image: ImageName): string {
+  return `v${imageVersion(image).replace(/^v/, "")}`;
+}
+
+const PROMETHEUS_RELEASE = imageRelease("prometheus");
+/** Prometheus's Go module tags release v3.m.p as v0.(300+m).p. */
+const PROMETHEUS_MODULE = (() => {
+  const [, minor, patch] = PROMETHEUS_RELEASE.slice(1).split(".").map(Number);
+  return `v0.${300 + minor}.${patch}`;
+})();
+const ALERTMANAGER_RELEASE = imageRelease("alertmanager");
+const lokiVersion = (release: string): string[] => [
+  `-X github.com/grafana/loki/v3/pkg/util/build.Version=${release.replace(/^v/, "")}`,
+  "-X github.com/grafana/loki/v3/pkg/util/build.Branch=HEAD",
+  `-X github.com/grafana/loki/v3/pkg/util/build.Revision=${release}`,
+];
+
+/** A stand-in for Alertmanager's web UI bundle, which its module does not ship (see Tool.generated). */
+const ALERTMANAGER_UI =
+  "<!doctype html><title>Alertmanager</title><p>This Alertmanager was built by npm run tools for the tests: " +
+  "its web UI bundle is not part of the Go module. The API is under /api/v2/.</p>\n";
+
+/**
+ * The binaries the stack deploys, built from the release each image in components/images.ts
+ * is tagged with, for the tests that check configs and run the stack's processes.
+ */
+export const STACK_TOOLS: Tool[] = [
+  {
+    binary: "prometheus",
+    module: "prometheus",
+    upstream: "github.com/prometheus/prometheus",
+    pkg: "github.com/prometheus/prometheus/cmd/prometheus",
+    release: PROMETHEUS_RELEASE,
+    moduleVersion: PROMETHEUS_MODULE,
+    ldflags: promVersion(PROMETHEUS_RELEASE),
+    versionArgs: ["--version"],
+    image: "prometheus",
+  },
+  {
+    binary: "promtool",
+    module: "prometheus",
+    upstream: "github.com/prometheus/prometheus",
+    pkg: "github.com/prometheus/prometheus/cmd/promtool",
+    release: PROMETHEUS_RELEASE,
+    moduleVersion: PROMETHEUS_MODULE,
+    ldflags: promVersion(PROMETHEUS_RELEASE),
+    versionArgs: ["--version"],
+    image: "prometheus",
+  },
+  ...(["alertmanager", "amtool"] as const).map(
+    (binary): Tool => ({
+      binary,
+      module: "alertmanager",
+      upstream: "github.com/prometheus/alertmanager",
+      pkg: `github.com/prometheus/alertmanager/cmd/${binary}`,
+      release: ALERTMANAGER_RELEASE,
+      ldflags: promVersion(ALERTMANAGER_RELEASE),
+      tags: ["netgo"],
+      versionArgs: ["--version"],
+      image: "alertmanager",
+      generated: [{ path: "ui/app/dist/index.html.gz", content: ALERTMANAGER_UI, gzip: true }],
+    }),
+  ),
+  {
+    binary: "loki",
+    module: "loki",
+    upstream: "github.com/grafana/loki/v3",
+    pkg: "github.com/grafana/loki/v3/cmd/loki",
+    release: imageRelease("loki"),
+    ldflags: lokiVersion(imageRelease("loki")),
+    tags: ["netgo"],
+    versionArgs: ["-version"],
+    image: "loki",
+  },
+  {
+    binary: "promtail",
+    module: "promtail",
+    upstream: "github.com/grafana/loki/v3",
+    pkg: "github.com/grafana/loki/v3/clients/cmd/promtail",
+    release: imageRelease("promtail"),
+    ldflags: lokiVersion(imageRelease("promtail")),
+    tags: ["netgo"],
+    versionArgs: ["-version"],
+    image: "promtail",
+  },
+  {
+    binary: "alloy",
+    module: "alloy",
+    upstream: "github.com/grafana/alloy",
+    // tools/alloy/main.go calls upstream's root command (its main is not installable from another module).
+    pkg: ".",
+    release: imageRelease("alloy"),
+    ldflags: [
+      `-X github.com/grafana/alloy/internal/build.Version=${imageRelease("alloy")}`,
+      `-X github.com/grafana/alloy/syntax/internal/stdlib.Version=${imageRelease("alloy")}`,
+      "-X github.com/grafana/alloy/internal/build.Branch=HEAD",
+      `-X github.com/grafana/alloy/internal/build.Revision=${imageRelease("alloy")}`,
+    ],
+    tags: ["netgo", "gore2regex"],
+    versionArgs: ["--version"],
+    image: "alloy",
+  },
+  {
+    binary: "node_exporter",
+    module: "node-exporter",
+    upstream: "github.com/prometheus/node_exporter",
+    pkg: "github.com/prometheus/node_exporter",
+    release: imageRelease("nodeExporter"),
+    ldflags: promVersion(imageRelease("nodeExporter")),
+    versionArgs: ["--version"],
+    image: "nodeExporter",
+  },
+  {
+    binary: "kube-state-metrics",
+    module: "kube-state-metrics",
+    upstream: "k8s.io/kube-state-metrics/v2",
+    pkg: "k8s.io/kube-state-metrics/v2",
+    release: imageRelease("kubeStateMetrics"),
+    // kube-state-metrics prints its version with the "v".
+    ldflags: promVersion(imageRelease("kubeStateMetrics")).map((f) => f.replace(/Version=(\d)/, "Version=v$1")),
+    versionArgs: ["--version"],
+    image: "kubeStateMetrics",
+  },
+  {
+    binary: "postgres_exporter",
+    module: "postgres-exporter",
+    upstream: "github.com/prometheus-community/postgres_exporter",
+    pkg: "github.com/prometheus-community/postgres_exporter/cmd/postgres_exporter",
+    release: imageRelease("postgresExporter"),
+    ldflags: promVersion(imageRelease("postgresExporter")),
+    versionArgs: ["--version"],
+    image: "postgresExporter",
+  },
+  {
+    binary: "redis_exporter",
+    module: "redis-exporter",
+    upstream: "github.com/oliver006/redis_exporter",
+    pkg: "github.com/oliver006/redis_exporter",
+    release: imageRelease("redisExporter"),
+    ldflags: [`-X main.BuildVersion=${imageRelease("redisExporter")}`, "-X main.BuildCommitSha=unknown", "-X main.BuildDate=unknown"],
+    versionArgs: ["--version"],
+    image: "redisExporter",
+  },
+  {
+    binary: "mongodb_exporter",
+    module: "mongodb-exporter",
+    upstream: "github.com/percona/mongodb_exporter",
+    pkg: "github.com/percona/mongodb_exporter",
+    release: imageRelease("mongodbExporter"),
+    ldflags: [`-X main.version=${imageRelease("mongodbExporter")}`, "-X main.commit=unknown", "-X main.buildDate=unknown"],
+    versionArgs: ["--version"],
+    image: "mongodbExporter",
+  },
+  {
+    binary: "prometheus-config-reloader",
+    module: "config-reloader",
+    upstream: "github.com/prometheus-operator/prometheus-operator",
+    pkg: "github.com/prometheus-operator/prometheus-operator/cmd/prometheus-config-reloader",
+    release: imageRelease("configReloader"),
+    ldflags: promVersion(imageRelease("configReloader")),
+    versionArgs: ["--version"],
+    image: "configReloader",
+  },
+  {
+    binary: "cloudflared",
+    module: "cloudflared",
+    upstream: "github.com/cloudflare/cloudflared",
+    pkg: "github.com/cloudflare/cloudflared/cmd/cloudflared",
+    // cloudflared tags calendar releases (2026.8.2) that Go does not take for module versions:
+    // the go.mod pins the pseudo-version of that release's commit.
+    release: imageVersion("cloudflared"),
+    ldflags: [
+      `-X main.Version=${imageVersion("cloudflared")}`,
+      "-X main.BuildTime=unknown",
+      // What the release build stamps: cloudflared reports its runtime as "virtual" in a container.
+      "-X github.com/cloudflare/cloudflared/metrics.Runtime=virtual",
+    ],
+    versionArgs: ["--version"],
+    image: "cloudflared",
+  },
+];
+
+/** Every tool `npm run tools` builds. */
+export const TOOLS: Tool[] = [...CLUSTER_TOOLS, ...STACK_TOOLS];
+
 /**
  * Tools that cannot be built here, and why: said by `npm run tools`, the README and the
  * notes, so that nobody takes their absence for an oversight.
@@ -136,6 +354,12 @@ export const UNAVAILABLE: Array<{ what: string; why: string }> = [
     why:
       "its Go module (github.com/pulumi/pulumi-random/provider/v4) is not served at any release; the cluster tier " +
       "supplies every password as a secret so that the stack creates no random resources",
+  },
+  {
+    what: "grafana (the Grafana server, image docker.io/grafana/grafana)",
+    why:
+      "Grafana's Go module has no /v13 path for its v13 releases, and a build needs cgo (SQLite) and its frontend " +
+      "bundle (a Node build of its own): the tests check its provisioning files and dashboards, not the binary",
   },
   {
     what: "pulumi-resource-cloudflare (the Cloudflare provider)",
