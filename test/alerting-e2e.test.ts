@@ -1,6 +1,6 @@
 /**
- * Alerting end to end, with real servers on 127.0.0.1: Debian's Prometheus (2.42)
- * and a three-peer Alertmanager (0.25) cluster run the production stack's rendered
+ * Alerting end to end, with real servers on 127.0.0.1: the deployed releases of
+ * Prometheus and of Alertmanager (three clustered peers) run the production stack's rendered
  * rules, routing and templates. The stack is rendered the way a user could deploy it
  * (`--set` overrides: short intervals, webhook URLs pointing at a local sink that
  * answers like Discord, the app to watch as a static URL); only what needs a cluster
@@ -22,10 +22,9 @@ import { durationSeconds } from "../components/units";
 import type { Rendered } from "../scripts/lib/render";
 import { writeAlertmanagerFiles } from "./support/amtool";
 import { LOOPBACK, LoopbackServer, ManagedProcess, freePorts, httpGet, httpGetJson, sleep, stopAll, waitFor } from "./support/processes";
+import { stackBinary } from "./support/binaries";
 import { objectOf, render } from "./support/render";
 
-const PROMETHEUS = "/usr/bin/prometheus";
-const ALERTMANAGER = "/usr/bin/prometheus-alertmanager";
 
 const STACK = "production";
 /** The app the test watches, and the alert its outage raises (generated per app, labelled `app`). */
@@ -254,9 +253,7 @@ describe("alerting end to end (real Prometheus and a 3-peer Alertmanager cluster
     const localConfig = {
       ...promConfig,
       rule_files: [path.join(rulesDir, "*.yml")],
-      // Debian's Prometheus (2.42) predates fallback_scrape_protocol (3.0) and refuses it as an unknown
-      // field: only that field is removed (test/prometheus.test.ts checks it on the rendered app jobs).
-      scrape_configs: appJobs.map(({ fallback_scrape_protocol: _fallback, ...job }) => job),
+      scrape_configs: appJobs,
       alerting: {
         ...promConfig.alerting,
         alertmanagers: [{ api_version: "v2", scheme: "http", static_configs: [{ targets: amWeb.map((p) => `${LOOPBACK}:${p}`) }] }],
@@ -283,20 +280,18 @@ describe("alerting end to end (real Prometheus and a 3-peer Alertmanager cluster
         mesh: amMesh[i],
         peers: amMesh,
       });
-      const proc = new ManagedProcess(`alertmanager-${i}`, ALERTMANAGER, args);
+      const proc = new ManagedProcess(`alertmanager-${i}`, stackBinary("alertmanager"), args);
       processes.push(proc);
       return { proc, web };
     });
 
     prometheus = new ManagedProcess(
       "prometheus",
-      PROMETHEUS,
+      stackBinary("prometheus"),
       [
         `--config.file=${path.join(tmp, "prometheus.yml")}`,
         `--storage.tsdb.path=${path.join(tmp, "prometheus-data")}`,
         `--web.listen-address=${LOOPBACK}:${prometheusPort}`,
-        // Prometheus 3 (the image) expands ${POD_NAME} in external labels by itself; 2.42 needs the flag.
-        "--enable-feature=expand-external-labels",
       ],
       { env: { POD_NAME: "prometheus-0" } },
     );

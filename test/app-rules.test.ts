@@ -4,7 +4,6 @@
  * that feeds an app's raw series under custom names and reads back the normalised
  * values, which proves the normalisation itself.
  */
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -12,17 +11,8 @@ import * as YAML from "yaml";
 import { APP_SERIES, SLO_WINDOWS, appRecordingRules } from "../components/app-rules";
 import { AppTarget, parseStackConfig } from "../components/config";
 import { readStackConfig } from "../scripts/lib/stackfile";
+import { promtool } from "./support/binaries";
 import { promqlProblem } from "./support/promql";
-
-const PROMTOOL = "/usr/bin/promtool";
-
-/** Runs promtool; fails with the install hint when it is missing. */
-function promtool(args: string[], cwd?: string): { ok: boolean; output: string } {
-  if (!fs.existsSync(PROMTOOL))
-    throw new Error(`${PROMTOOL} is missing: install Debian's "prometheus" package (sudo apt-get install prometheus)`);
-  const r = spawnSync(PROMTOOL, args, { cwd, encoding: "utf8", timeout: 120_000 });
-  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
-}
 
 /** An app as config.ts resolves it, with everything overridable. */
 function app(name: string, overrides: Partial<AppTarget> = {}): AppTarget {

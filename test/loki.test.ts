@@ -6,7 +6,7 @@
 import * as crypto from "crypto";
 import * as YAML from "yaml";
 import { PROFILE_DEFAULTS } from "../components/config";
-import { images } from "../components/images";
+import { imageVersion, images } from "../components/images";
 import { LOKI_PATHS, LOKI_SCHEMA_FROM, Loki, LokiArgs, lokiConfig } from "../components/loki";
 import { quantityBytes } from "../components/units";
 import { K8sObject, Rendered, renderRun } from "../scripts/lib/render";
@@ -27,7 +27,7 @@ const BASE_ARGS: LokiArgs = {
   retention: "3d",
   storage: { size: "10Gi" },
   resources: PROFILE_DEFAULTS.staging.loki.resources,
-  logCollectorNamespace: "monitoring-agents",
+  logCollector: { namespace: "monitoring-agents", agent: "alloy" },
 };
 
 async function renderLoki(args: LokiArgs): Promise<{ run: RunResult; rendered: Rendered }> {
@@ -167,7 +167,7 @@ describe("Loki alone", () => {
       expect(o.component).toBe("loki");
       expect(o.object.metadata.namespace).toBe("monitoring");
       // The claim carries its template's labels (the selector), as the StatefulSet controller would make it.
-      const version = o.object.kind === "PersistentVolumeClaim" ? {} : { "app.kubernetes.io/version": "3.5.3" };
+      const version = o.object.kind === "PersistentVolumeClaim" ? {} : { "app.kubernetes.io/version": imageVersion("loki") };
       expect(o.object.metadata.labels).toEqual(expect.objectContaining({ ...SELECTOR, ...version }));
     }
   });
@@ -314,7 +314,7 @@ describe("Loki alone", () => {
             { podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": "staging" } } },
             {
               namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring-agents" } },
-              podSelector: { matchLabels: { "app.kubernetes.io/name": "promtail", "app.kubernetes.io/instance": "staging" } },
+              podSelector: { matchLabels: { "app.kubernetes.io/name": "alloy", "app.kubernetes.io/instance": "staging" } },
             },
           ],
         },
@@ -327,12 +327,12 @@ describe("Loki alone", () => {
   });
 
   test("without a log collector, the policy admits Grafana and Prometheus only", async () => {
-    const { logCollectorNamespace: _omitted, ...args } = BASE_ARGS;
+    const { logCollector: _omitted, ...args } = BASE_ARGS;
     void _omitted;
     const alone = await renderLoki(args);
     const from = (objectOf(alone.rendered, "NetworkPolicy", "loki").spec as { ingress: Array<{ from: unknown[] }> }).ingress[0].from;
     expect(from).toHaveLength(2);
-    expect(JSON.stringify(from)).not.toContain("promtail");
+    expect(JSON.stringify(from)).not.toContain("alloy");
   });
 
   test("refuses a retention it cannot honour, naming the argument", async () => {

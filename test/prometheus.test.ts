@@ -1,16 +1,15 @@
 /**
  * Prometheus: the pure config builder, the component alone under mocks, and both
- * real stacks checked by Debian's promtool with the files laid out as the container
- * sees them.
+ * real stacks checked by the deployed release's promtool with the files laid out as the
+ * container sees them: `promtool check config` on prometheus.yml as rendered, Kubernetes
+ * discovery included.
  *
- * Debian builds Prometheus without Kubernetes service discovery (its NEWS file: "Kubernetes
- * support has been completely removed"), so promtool refuses `kubernetes_sd_configs`. The
- * check therefore swaps each of them for a `file_sd_configs` that lists what Kubernetes
- * discovery would report (the meta labels of the rendered Services, of sample pods and
- * nodes), checks their own fields separately, and runs `promtool check service-discovery`
- * on every job: the relabelling is executed, not just parsed.
+ * The relabelling is executed too, not just parsed: there is no API server in this tier,
+ * so a copy of the config whose Kubernetes discovery blocks list what discovery would
+ * report (the meta labels of the rendered Services, of sample pods and nodes, as file
+ * discovery) goes through `promtool check service-discovery` job by job.
  */
-import { execFile, spawnSync } from "child_process";
+import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -18,6 +17,7 @@ import { promisify } from "util";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { APP_SERIES } from "../components/app-rules";
+import { imageVersion } from "../components/images";
 import { ConfigError, RUNBOOK_PATH, StackConfig, parseStackConfig } from "../components/config";
 import {
   APP_RULES_KEY,
@@ -35,21 +35,10 @@ import { K8sObject, Rendered, renderRun } from "../scripts/lib/render";
 import { runProgram } from "../scripts/lib/runner";
 import { readStackConfig } from "../scripts/lib/stackfile";
 import { objectOf, objectsOf, render, ALONE } from "./support/render";
+import { promtool, stackBinary } from "./support/binaries";
 import { schemaProblems } from "./support/schema";
 
-const PROMTOOL = "/usr/bin/promtool";
 const REPO_RULES_DIR = path.join(__dirname, "..", "rules");
-
-function requirePromtool(): void {
-  if (!fs.existsSync(PROMTOOL))
-    throw new Error(`${PROMTOOL} is missing: install Debian's "prometheus" package (sudo apt-get install prometheus)`);
-}
-
-function promtool(args: string[]): { ok: boolean; output: string } {
-  requirePromtool();
-  const r = spawnSync(PROMTOOL, args, { encoding: "utf8", timeout: 120_000 });
-  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
-}
 
 /** Temporary directories of this file, removed when it ends. */
 const tempDirs: string[] = [];
@@ -342,19 +331,15 @@ interface CheckableJob {
   [key: string]: unknown;
 }
 
-/**
- * The rendered prometheus.yml as promtool can check it on this machine: every
- * absolute path moved under `root`, every Kubernetes discovery replaced by file
- * discovery of the fixtures it would select, and one extra job per Alertmanager
- * discovery so that its relabelling can be run too. Returns the config's path and
- * the Kubernetes discovery blocks it replaced.
- */
-function checkableConfig(text: string, root: string, fixtures: Record<Role, TargetGroup[]>): { file: string; sds: KubernetesSd[] } {
-  const config = YAML.parse(text) as {
-    rule_files: string[];
-    scrape_configs: CheckableJob[];
-    alerting?: { alertmanagers: CheckableJob[] };
-  };
+interface ParsedConfig {
+  rule_files: string[];
+  scrape_configs: CheckableJob[];
+  alerting?: { alertmanagers: CheckableJob[] };
+}
+
+/** The rendered prometheus.yml with every absolute path moved under `root` (where layOutContainer put the files). */
+function rerooted(text: string, root: string): ParsedConfig {
+  const config = YAML.parse(text) as ParsedConfig;
   const reroot = (p: string) => (path.isAbsolute(p) ? path.join(root, p) : p);
   const walk = (node: unknown): void => {
     if (Array.isArray(node)) node.forEach(walk);
@@ -367,7 +352,24 @@ function checkableConfig(text: string, root: string, fixtures: Record<Role, Targ
   };
   walk(config);
   config.rule_files = config.rule_files.map(reroot);
+  return config;
+}
 
+/** prometheus.yml as the container reads it, paths under `root`: what `promtool check config` checks. */
+function containerConfig(text: string, root: string): string {
+  const file = path.join(root, PROMETHEUS_PATHS.configDir, "prometheus.rerooted.yml");
+  fs.writeFileSync(file, YAML.stringify(rerooted(text, root)));
+  return file;
+}
+
+/**
+ * A copy of the rendered prometheus.yml whose discovery promtool can run without an API
+ * server: every Kubernetes discovery replaced by file discovery of the fixtures it would
+ * select, and one extra job per Alertmanager discovery so that its relabelling runs too.
+ * Returns the copy's path and the Kubernetes discovery blocks it replaced.
+ */
+function discoverableConfig(text: string, root: string, fixtures: Record<Role, TargetGroup[]>): { file: string; sds: KubernetesSd[] } {
+  const config = rerooted(text, root);
   const sds: KubernetesSd[] = [];
   const sdDir = path.join(root, "discovery");
   fs.mkdirSync(sdDir, { recursive: true });
@@ -383,9 +385,6 @@ function checkableConfig(text: string, root: string, fixtures: Record<Role, Targ
     delete holder.kubernetes_sd_configs;
   };
   config.scrape_configs.forEach((job) => replace(job, job.job_name));
-  // Debian's promtool (2.42) predates fallback_scrape_protocol (Prometheus 3.0) and refuses it as an
-  // unknown field: only that field is removed here; "app jobs fall back to the classic text format" checks it.
-  config.scrape_configs.forEach((job) => delete job.fallback_scrape_protocol);
   (config.alerting?.alertmanagers ?? []).forEach((am, i) => {
     replace(am, `alertmanagers-${i}`);
     config.scrape_configs.push({
@@ -394,15 +393,14 @@ function checkableConfig(text: string, root: string, fixtures: Record<Role, Targ
       relabel_configs: am.relabel_configs,
     });
   });
-  const file = path.join(root, PROMETHEUS_PATHS.configDir, "prometheus.checkable.yml");
+  const file = path.join(root, PROMETHEUS_PATHS.configDir, "prometheus.discoverable.yml");
   fs.writeFileSync(file, YAML.stringify(config));
   return { file, sds };
 }
 
 /** The label sets of the targets a job keeps after relabelling (duplicates merged, as Prometheus does). */
 async function discover(config: string, job: string): Promise<Array<Record<string, string>>> {
-  requirePromtool();
-  const { stdout } = await promisify(execFile)(PROMTOOL, ["check", "service-discovery", "--timeout=1s", config, job], {
+  const { stdout } = await promisify(execFile)(stackBinary("promtool"), ["check", "service-discovery", "--timeout=1s", config, job], {
     encoding: "utf8",
     timeout: 60_000,
   });
@@ -412,9 +410,15 @@ async function discover(config: string, job: string): Promise<Array<Record<strin
   return [...unique.values()].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 }
 
-/** A target's labels without the scrape interval and timeout, which every job of a stack shares. */
+/**
+ * A target's labels without the scrape settings Prometheus attaches to every target of a
+ * job (interval, timeout, histogram handling: `__scrape_interval__`,
+ * `__scrape_native_histograms__` and the like), which every job of a stack shares.
+ * What is kept is what the relabelling decides: address, path, scheme, params and labels.
+ */
 function withoutScrapeParams(labels: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(labels).filter(([k]) => k !== "__scrape_interval__" && k !== "__scrape_timeout__"));
+  const decided = (k: string) => !/^__.*__$/.test(k) || ["__address__", "__metrics_path__", "__scheme__"].includes(k) || k.startsWith("__param_");
+  return Object.fromEntries(Object.entries(labels).filter(([k]) => decided(k)));
 }
 
 // ---------------------------------------------------------------------------
@@ -712,7 +716,7 @@ describe("Prometheus component", () => {
           "app.kubernetes.io/instance": "staging",
           "app.kubernetes.io/component": "metrics-server",
           "app.kubernetes.io/part-of": "monitoring-stack",
-          "app.kubernetes.io/version": "v3.5.0",
+          "app.kubernetes.io/version": imageVersion("prometheus"),
           "app.kubernetes.io/managed-by": "pulumi",
         },
       },
@@ -984,8 +988,7 @@ describe("Prometheus component", () => {
     // And promtool finds the credential files where the config says they are.
     const root = tempDir();
     layOutContainer(rendered, root);
-    const { file } = checkableConfig(rendered.files.get("prometheus/prometheus.yml") ?? "", root, { endpoints: [], pod: [], node: [] });
-    const result = promtool(["check", "config", file]);
+    const result = promtool(["check", "config", containerConfig(rendered.files.get("prometheus/prometheus.yml") ?? "", root)]);
     expect(result.output).toContain("SUCCESS");
     expect(fs.readFileSync(path.join(root, "etc/prometheus/secrets/remote-write/remote-write-mimir"), "utf8")).toBe("basic-password-123");
     fs.rmSync(root, { recursive: true, force: true });
@@ -1079,34 +1082,29 @@ describe("Prometheus component", () => {
 describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (stack) => {
   let rendered: Rendered;
   let root: string;
-  let checkable: { file: string; sds: KubernetesSd[] };
+  let discoverable: { file: string; sds: KubernetesSd[] };
   const appsNamespace = stack === "staging" ? "shop-staging" : "shop";
 
   beforeAll(async () => {
     rendered = await render(stack);
     root = tempDir(`prometheus-${stack}-`);
     layOutContainer(rendered, root);
-    checkable = checkableConfig(rendered.files.get("prometheus/prometheus.yml") ?? "", root, clusterFixtures(rendered, appsNamespace));
+    discoverable = discoverableConfig(rendered.files.get("prometheus/prometheus.yml") ?? "", root, clusterFixtures(rendered, appsNamespace));
   });
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  test("promtool check config accepts prometheus.yml, with every rule file and credential where the container finds it", () => {
-    const result = promtool(["check", "config", checkable.file]);
+  test("promtool check config accepts prometheus.yml as rendered, Kubernetes discovery included, with every rule file and credential where the container finds it", () => {
+    const config = rendered.files.get("prometheus/prometheus.yml") ?? "";
+    expect(config).toContain("kubernetes_sd_configs");
+    const result = promtool(["check", "config", containerConfig(config, root)]);
     expect(result.output).toContain("SUCCESS");
     expect(result.output).not.toContain("FAILED");
     expect(result.ok).toBe(true);
   });
 
-  test("the Kubernetes discovery blocks promtool cannot read use only Prometheus' documented fields", () => {
-    expect(checkable.sds.length).toBeGreaterThan(5);
-    for (const sd of checkable.sds) {
-      expect(Object.keys(sd).filter((k) => !["role", "namespaces"].includes(k))).toEqual([]);
-      expect(["endpoints", "pod", "node"]).toContain(sd.role);
-      if (sd.namespaces) {
-        expect(Object.keys(sd.namespaces)).toEqual(["names"]);
-        expect(sd.namespaces.names.every((n) => /^[a-z0-9-]+$/.test(n))).toBe(true);
-      }
-    }
+  test("the discovery fixtures stand for every Kubernetes discovery block of the config", () => {
+    expect(discoverable.sds.length).toBeGreaterThan(5);
+    for (const sd of discoverable.sds) expect(["endpoints", "pod", "node"]).toContain(sd.role);
   });
 
   test("promtool check rules accepts every rendered rule file", () => {
@@ -1123,7 +1121,7 @@ describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (
   });
 
   test("Prometheus scrapes itself on each replica's pod, with namespace, pod and service labels", async () => {
-    expect((await discover(checkable.file, "prometheus")).map(withoutScrapeParams)).toEqual([
+    expect((await discover(discoverable.file, "prometheus")).map(withoutScrapeParams)).toEqual([
       {
         __address__: expect.stringMatching(/:9090$/),
         __metrics_path__: "/metrics",
@@ -1142,14 +1140,14 @@ describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (
     const config = configOf(rendered) as { scrape_configs: Array<{ job_name: string }> };
     const componentJobs = config.scrape_configs.map((j) => j.job_name).filter((j) => !own.includes(j));
     expect(componentJobs).toEqual(expect.arrayContaining(["prometheus", "alertmanager", "grafana", "node-exporter", "kube-state-metrics"]));
-    const found = await Promise.all(componentJobs.map(async (job) => ({ job, targets: (await discover(checkable.file, job)).length })));
+    const found = await Promise.all(componentJobs.map(async (job) => ({ job, targets: (await discover(discoverable.file, job)).length })));
     expect(found.filter((f) => f.targets === 0)).toEqual([]);
   });
 
   test("every app of the stack has its job, its Service's endpoints on its port only (by the Service port's name, or the pods' port as targetPort), and the app label", async () => {
     const apps = stackConfig(stack).apps;
     expect(apps.map((a) => a.name)).toEqual(["api", "web"]);
-    const api = (await discover(checkable.file, "api")).map(withoutScrapeParams);
+    const api = (await discover(discoverable.file, "api")).map(withoutScrapeParams);
     expect(api).toEqual([
       {
         __address__: expect.stringMatching(/:8080$/),
@@ -1163,7 +1161,7 @@ describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (
         service: "api",
       },
     ]);
-    const web = (await discover(checkable.file, "web")).map(withoutScrapeParams);
+    const web = (await discover(discoverable.file, "web")).map(withoutScrapeParams);
     // web gives targetPort 3000, the pods' port behind Service port 80: that endpoint, not the debug port.
     expect(web).toEqual([
       expect.objectContaining({
@@ -1177,7 +1175,7 @@ describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (
   });
 
   test("annotated pods are scraped on their annotated port and path; database sidecars get their exporter job and database label", async () => {
-    expect((await discover(checkable.file, "kubernetes-pods")).map(withoutScrapeParams)).toEqual([
+    expect((await discover(discoverable.file, "kubernetes-pods")).map(withoutScrapeParams)).toEqual([
       {
         __address__: "[fd00:10:42::7]:9000",
         __metrics_path__: "/metrics",
@@ -1216,7 +1214,7 @@ describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (
       ["kubelet", "/metrics"],
       ["cadvisor", "/metrics/cadvisor"],
     ]) {
-      expect((await discover(checkable.file, job)).map(withoutScrapeParams)).toEqual(
+      expect((await discover(discoverable.file, job)).map(withoutScrapeParams)).toEqual(
         ["node-a", "node-b"].map((node, i) => ({
           __address__: `10.0.0.${i + 1}:10250`,
           __metrics_path__: metricsPath,
@@ -1230,7 +1228,7 @@ describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (
   });
 
   test("alerts go to every peer of the alertmanager Service on its http port, and nowhere else", async () => {
-    const peers = await discover(checkable.file, "check-alertmanagers-0");
+    const peers = await discover(discoverable.file, "check-alertmanagers-0");
     expect(peers.length).toBeGreaterThan(0);
     expect(peers.every((p) => p.__address__.endsWith(":9093"))).toBe(true);
   });

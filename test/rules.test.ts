@@ -4,7 +4,6 @@
  * Prometheus' grammar, every metric known to the catalogue, and the catalogue
  * itself pinned to the images the stack runs.
  */
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ImageName, imageVersion } from "../components/images";
@@ -25,6 +24,7 @@ import {
   runbookSections,
   runbookRef,
 } from "./support/rules";
+import { promtool } from "./support/binaries";
 
 /** The areas this repository ships rules for: rules/<area>.yml, tested by test/rules/<area>.test.yml. */
 const AREAS = ["apps", "databases", "kubernetes", "nodes", "slo", "stack"];
@@ -51,22 +51,6 @@ const ruleFiles = loadRuleFiles();
 const rules = allRules(ruleFiles);
 const alerts = alertRules(ruleFiles);
 const ruleTestFiles = loadRuleTestFiles();
-
-/** Runs promtool; a missing promtool fails the test (the rule checks must never be skipped silently). */
-function promtool(args: string[]): { status: number | null; output: string } {
-  const r = spawnSync("promtool", args, { encoding: "utf8" });
-  if (r.error) {
-    const code = (r.error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") {
-      throw new Error(
-        "promtool is not installed: install Debian's `prometheus` package (sudo apt-get install prometheus), " +
-          "which provides it; .ci/run does so on CI.",
-      );
-    }
-    throw r.error;
-  }
-  return { status: r.status, output: `${r.stdout}${r.stderr}` };
-}
 
 function expectSuccess(args: string[]): void {
   const { status, output } = promtool(args);

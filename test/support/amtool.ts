@@ -1,5 +1,5 @@
 /**
- * Debian's amtool (Alertmanager 0.25) on rendered Alertmanager files: config
+ * amtool of the deployed Alertmanager release (built by `npm run tools`) on rendered Alertmanager files: config
  * checks, routing tests and template rendering, each in a temporary directory
  * that holds the files exactly as the container mounts them.
  */
@@ -8,8 +8,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { Rendered } from "../../scripts/lib/render";
+import { stackBinary } from "./binaries";
 
-export const AMTOOL = "/usr/bin/amtool";
 
 /** Writes the files of the rendered `alertmanager` component to a new temporary directory; returns the config path. */
 export function writeAlertmanagerFiles(rendered: Rendered, prefix = "am-"): { dir: string; config: string } {
@@ -27,14 +27,14 @@ export function writeAlertmanagerFiles(rendered: Rendered, prefix = "am-"): { di
 
 /** `amtool check-config`: the exit status and what it printed. */
 export function checkConfig(config: string): { ok: boolean; output: string } {
-  const r = spawnSync(AMTOOL, ["check-config", config], { encoding: "utf8", timeout: 30_000 });
+  const r = spawnSync(stackBinary("amtool"), ["check-config", config], { encoding: "utf8", timeout: 30_000 });
   return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
 }
 
 /** The receivers `amtool config routes test` resolves for a label set, in order. */
 export function routeOf(config: string, labels: Record<string, string>): string[] {
   const out = execFileSync(
-    AMTOOL,
+    stackBinary("amtool"),
     ["config", "routes", "test", `--config.file=${config}`, ...Object.entries(labels).map(([k, v]) => `${k}=${v}`)],
     { encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "pipe"] },
   );
@@ -51,7 +51,7 @@ export function renderTemplate(dir: string, text: string, data: object): string 
   fs.writeFileSync(dataFile, JSON.stringify(data));
   try {
     return execFileSync(
-      AMTOOL,
+      stackBinary("amtool"),
       ["template", "render", `--template.glob=${path.join(dir, "*.tmpl")}`, `--template.text=${text}`, `--template.data=${dataFile}`],
       { encoding: "utf8", timeout: 30_000, stdio: ["ignore", "pipe", "pipe"] },
     );

@@ -17,7 +17,10 @@ process.once("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
 
-/** A child process with its recent output kept for failure messages. */
+/** How long a test's server may run at most (longer than any test file's own timeout). */
+const DEFAULT_LIFETIME_MS = 20 * 60_000;
+
+/** A child process with its recent output kept for failure messages, killed at the latest after its lifetime. */
 export class ManagedProcess {
   private readonly child: ChildProcess;
   private readonly lines: string[] = [];
@@ -28,10 +31,13 @@ export class ManagedProcess {
     public readonly name: string,
     command: string,
     args: string[],
-    options: { cwd?: string; env?: Record<string, string> } = {},
+    options: { cwd?: string; env?: Record<string, string>; lifetimeMs?: number } = {},
   ) {
     this.child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
     running.add(this.child);
+    // Bounded in time whatever happens to the test: a server never outlives its lifetime.
+    const lifetime = setTimeout(() => this.child.kill("SIGKILL"), options.lifetimeMs ?? DEFAULT_LIFETIME_MS);
+    lifetime.unref();
     const keep = (chunk: Buffer) => {
       this.lines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
       if (this.lines.length > 200) this.lines.splice(0, this.lines.length - 200);
@@ -41,6 +47,7 @@ export class ManagedProcess {
     this.exited = new Promise((resolve) => {
       this.child.once("exit", (code) => {
         this.exitCode = code;
+        clearTimeout(lifetime);
         running.delete(this.child);
         resolve();
       });
