@@ -25,6 +25,9 @@ import {
 // regular expression or the validation library's own wording (a test checks).
 
 const PROFILES = ["staging", "production"] as const;
+/** The log collectors the stack can run on every node (logCollector.agent). */
+export const LOG_COLLECTOR_AGENTS = ["alloy", "promtail"] as const;
+export type LogCollectorAgent = (typeof LOG_COLLECTOR_AGENTS)[number];
 export type Profile = (typeof PROFILES)[number];
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -311,6 +314,10 @@ const sectionSchemas = {
   }),
   logCollector: z.strictObject({
     enabled: bool.optional(),
+    agent: z
+      .enum(LOG_COLLECTOR_AGENTS)
+      .optional()
+      .describe("Grafana Alloy (the default), or Promtail for teams that run it now (end of life since 2026-03-02)."),
     resources: resources.optional(),
   }),
   nodeExporter: z.strictObject({ enabled: bool.optional(), resources: resources.optional() }),
@@ -539,7 +546,7 @@ export interface StackConfig {
     resources: ResourceRequirements;
   };
   loki: { enabled: boolean; retention: string; storage: StorageSpec; resources: ResourceRequirements };
-  logCollector: { enabled: boolean; resources: ResourceRequirements };
+  logCollector: { enabled: boolean; agent: LogCollectorAgent; resources: ResourceRequirements };
   nodeExporter: { enabled: boolean; resources: ResourceRequirements };
   kubeStateMetrics: { enabled: boolean; resources: ResourceRequirements };
   traefik: {
@@ -643,7 +650,7 @@ const STAGING_DEFAULTS: ProfileDefaults = {
   },
   grafana: { replicas: 1, adminUser: "admin", storage: { size: "2Gi" }, resources: res("100m", "256Mi", "500m", "512Mi") },
   loki: { enabled: true, retention: "3d", storage: { size: "10Gi" }, resources: res("100m", "256Mi", "1", "512Mi") },
-  logCollector: { enabled: true, resources: res("50m", "64Mi", "200m", "128Mi") },
+  logCollector: { enabled: true, agent: "alloy", resources: res("50m", "64Mi", "200m", "128Mi") },
   nodeExporter: { enabled: true, resources: res("20m", "32Mi", "200m", "64Mi") },
   kubeStateMetrics: { enabled: true, resources: res("20m", "64Mi", "200m", "128Mi") },
   traefik: {
@@ -1302,6 +1309,7 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
     },
     logCollector: {
       enabled: c.logCollector?.enabled ?? d.logCollector.enabled,
+      agent: c.logCollector?.agent ?? d.logCollector.agent,
       resources: resolveResources(d.logCollector.resources, c.logCollector?.resources),
     },
     nodeExporter: {
@@ -1532,7 +1540,7 @@ export function componentScrapeJobs(cfg: StackConfig): string[] {
     "alertmanager",
     "grafana",
     ...(cfg.loki.enabled ? ["loki"] : []),
-    ...(cfg.logCollector.enabled ? ["promtail"] : []),
+    ...(cfg.logCollector.enabled ? [cfg.logCollector.agent] : []),
     ...(cfg.nodeExporter.enabled ? ["node-exporter"] : []),
     ...(cfg.kubeStateMetrics.enabled ? ["kube-state-metrics"] : []),
     ...(cfg.cloudflare.enabled ? ["cloudflared"] : []),

@@ -32,12 +32,18 @@ import {
   statefulSetClaims,
   volumeClaimTemplate,
   SERVICE_PORTS,
+  serviceUrl,
   stackPods,
 } from "./kit";
 import { durationSeconds, goMemoryLimit } from "./units";
 
 /** Loki's HTTP port (push, query, /ready, /metrics). */
 export const LOKI_PORT = SERVICE_PORTS.loki;
+
+/** Where log collectors push to the Loki of the stack in `namespace`. */
+export function lokiPushUrl(namespace: string): string {
+  return `${serviceUrl("loki", namespace, LOKI_PORT)}/loki/api/v1/push`;
+}
 /** Loki's gRPC port: only the single binary's own modules talk on it, so no Service exposes it. */
 export const LOKI_GRPC_PORT = 9095;
 /** The uid of the official image's `loki` user. */
@@ -178,10 +184,10 @@ export interface LokiArgs {
    */
   dataOnly?: boolean;
   /**
-   * Namespace of the log collector's pods (the agents namespace), admitted to push.
-   * Default: none, so only Grafana and Prometheus reach Loki.
+   * The log collector admitted to push: its namespace (the agents namespace) and its
+   * workload name (the agent). Default: none, so only Grafana and Prometheus reach Loki.
    */
-  logCollectorNamespace?: string;
+  logCollector?: { namespace: string; agent: string };
 }
 
 /**
@@ -198,7 +204,7 @@ export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
     resources: cfg.loki.resources,
     protectVolumes: cfg.protectVolumes,
     ...(cfg.loki.enabled ? {} : { dataOnly: true }),
-    ...(cfg.logCollector.enabled ? { logCollectorNamespace: `${cfg.namespace}-agents` } : {}),
+    ...(cfg.logCollector.enabled ? { logCollector: { namespace: `${cfg.namespace}-agents`, agent: cfg.logCollector.agent } } : {}),
   };
 }
 
@@ -326,10 +332,10 @@ export class Loki extends pulumi.ComponentResource {
 
     // Grafana queries, Prometheus scrapes, the collector pushes: nobody else.
     const clients: IngressPeer[] = [{ pods: stackPods("grafana", args.environment) }, { pods: stackPods("prometheus", args.environment) }];
-    if (args.logCollectorNamespace) {
+    if (args.logCollector) {
       clients.push({
-        namespaces: { "kubernetes.io/metadata.name": args.logCollectorNamespace },
-        pods: stackPods("promtail", args.environment),
+        namespaces: { "kubernetes.io/metadata.name": args.logCollector.namespace },
+        pods: stackPods(args.logCollector.agent, args.environment),
       });
     }
     new k8s.networking.v1.NetworkPolicy(

@@ -4,7 +4,7 @@ import type { ExposedService, StackConfig } from "./config";
 import { ExporterSidecars } from "./exporter-sidecars";
 import { KubeStateMetrics, NodeExporter } from "./exporters";
 import { Loki, lokiArgs } from "./loki";
-import { Promtail, promtailArgs } from "./promtail";
+import { LogCollector, logCollectorArgs } from "./log-collector";
 import { stackLabels, type ScrapeTarget } from "./kit";
 import { Alertmanager, alertmanagerArgs } from "./alertmanager";
 import { CloudflareTunnel, cloudflareTunnelArgs } from "./cloudflare-tunnel";
@@ -143,7 +143,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
     }
 
     // -- logs --
-    // Loki in the stack namespace; Promtail on every node, in the agents namespace (host log access).
+    // Loki in the stack namespace; the log collector (Alloy or Promtail) on every node, in the agents namespace (host log access).
     // Loki turned off in a stack that protects its volumes keeps its data claim (lokiArgs: dataOnly).
     const lokiConfig = lokiArgs(cfg);
     if (lokiConfig) {
@@ -152,10 +152,10 @@ export class MonitoringStack extends pulumi.ComponentResource {
       scrapeTargets.push(...loki.scrapeTargets);
     }
     if (cfg.logCollector.enabled) {
-      const promtail = this.part(
-        new Promtail(`${name}-promtail`, promtailArgs(cfg), { parent: this, dependsOn: agentsNs ? [agentsNs] : [] }),
+      const collector = this.part(
+        new LogCollector(`${name}-${cfg.logCollector.agent}`, logCollectorArgs(cfg), { parent: this, dependsOn: agentsNs ? [agentsNs] : [] }),
       );
-      scrapeTargets.push(...promtail.scrapeTargets);
+      scrapeTargets.push(...collector.scrapeTargets);
     }
 
     // -- grafana --

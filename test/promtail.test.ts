@@ -8,7 +8,6 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as YAML from "yaml";
 import { RelabelRule, podLogRelabelling, promtailConfig } from "../components/promtail";
 import { runBinary } from "./support/binaries";
 import { renderConfig } from "./support/render";
@@ -277,7 +276,7 @@ describe("promtailConfig", () => {
 describe("Promtail's own check (the release the stack deploys)", () => {
   test("promtail -check-syntax accepts the rendered promtail.yaml of a stack that selects Promtail", async () => {
     const rendered = await renderConfig("staging", { logCollector: { agent: "promtail" } });
-    const text = rendered.files.get("promtail/promtail.yaml");
+    const text = rendered.files.get("log-collector/promtail.yaml");
     expect(text).toBeDefined();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "promtail-"));
     try {

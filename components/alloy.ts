@@ -1,0 +1,166 @@
+/**
+ * Grafana Alloy's configuration for the log collector: the same streams as Promtail's
+ * (components/promtail.ts: same discovery labels, same relabelling, same CRI parsing),
+ * written in Alloy's own configuration syntax. Only this node's pods are discovered
+ * (a field selector on the node name), so Alloy needs no `__host__` filtering.
+ *
+ * The syntax is built from a small tree (blocks, attributes, expressions) rather than
+ * from string templates, so that every value is quoted and escaped one way.
+ */
+import { RelabelRule, POD_LOGS_DIR, podLogRelabelling } from "./promtail";
+
+/** Alloy's HTTP port (/metrics, /-/ready, /-/healthy). */
+export const ALLOY_PORT = 12345;
+
+/** Where the pod sees its files. */
+export const ALLOY_PATHS = {
+  config: "/etc/alloy",
+  /** Alloy's data directory (the tailed files' positions among it): a host directory, see the volume. */
+  storage: "/var/lib/alloy",
+};
+export const ALLOY_CONFIG_FILE = "config.alloy";
+
+/** An expression written as is (a component's export, a function call). */
+export class AlloyExpr {
+  constructor(readonly text: string) {}
+}
+
+type AlloyValue = string | number | boolean | AlloyExpr | AlloyValue[];
+
+/** A block: `name "label" { attributes; blocks }`. */
+export interface AlloyBlock {
+  name: string;
+  label?: string;
+  attributes?: Array<[string, AlloyValue]>;
+  blocks?: AlloyBlock[];
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const BLOCK_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+
+function value(v: AlloyValue): string {
+  if (v instanceof AlloyExpr) return v.text;
+  if (Array.isArray(v)) return `[${v.map(value).join(", ")}]`;
+  if (typeof v === "string") {
+    // Alloy's strings take Go's escapes; JSON's are a subset of them (\", \\, \n, \t, \uXXXX).
+    return JSON.stringify(v);
+  }
+  if (typeof v === "number" && !Number.isFinite(v)) throw new Error(`Alloy has no ${v}`);
+  return String(v);
+}
+
+function blockText(block: AlloyBlock, indent: string): string {
+  if (!BLOCK_NAME.test(block.name)) throw new Error(`invalid Alloy block name ${JSON.stringify(block.name)}`);
+  // Alloy's own formatter (alloy fmt) indents with tabs and separates sibling blocks by a blank line.
+  const inner = `${indent}\t`;
+  const attributes = block.attributes ?? [];
+  const width = Math.max(0, ...attributes.map(([k]) => k.length));
+  const lines = attributes.map(([k, v]) => {
+    if (!IDENTIFIER.test(k)) throw new Error(`invalid Alloy attribute name ${JSON.stringify(k)}`);
+    return `${inner}${k.padEnd(width)} = ${value(v)}`;
+  });
+  const children = (block.blocks ?? []).flatMap((b, i) => [...(i > 0 ? [""] : []), blockText(b, inner)]);
+  const body = [...lines, ...(lines.length > 0 && children.length > 0 ? [""] : []), ...children];
+  const head = `${indent}${block.name}${block.label !== undefined ? ` ${JSON.stringify(block.label)}` : ""} {`;
+  return body.length === 0 ? `${head} }` : [head, ...body, `${indent}}`].join("\n");
+}
+
+/** The configuration text of a list of top-level blocks, with a comment heading it. */
+export function alloySyntax(blocks: AlloyBlock[], comment: string[] = []): string {
+  return [...comment.map((c) => `// ${c}`), ...(comment.length > 0 ? [""] : []), blocks.map((b) => blockText(b, "")).join("\n\n"), ""].join(
+    "\n",
+  );
+}
+
+/** A relabelling rule as an Alloy `rule` block (same fields and semantics as Prometheus'). */
+function ruleBlock(rule: RelabelRule): AlloyBlock {
+  const attributes: Array<[string, AlloyValue]> = [];
+  if (rule.source_labels) attributes.push(["source_labels", rule.source_labels]);
+  if (rule.separator !== undefined) attributes.push(["separator", rule.separator]);
+  if (rule.regex !== undefined) attributes.push(["regex", rule.regex]);
+  if (rule.target_label !== undefined) attributes.push(["target_label", rule.target_label]);
+  if (rule.replacement !== undefined) attributes.push(["replacement", rule.replacement]);
+  if (rule.action !== undefined) attributes.push(["action", rule.action]);
+  return { name: "rule", attributes };
+}
+
+export interface AlloyConfigArgs {
+  /** The push URL of the stack's Loki. */
+  lokiPushUrl: string;
+}
+
+/**
+ * config.alloy: discover this node's pods, label them as Promtail does, tail their
+ * files, parse the runtime's CRI lines, push to Loki with retries.
+ */
+export function alloyConfig(args: AlloyConfigArgs): string {
+  // Promtail's __host__ filter is replaced by the field selector: every discovered pod is on this node.
+  const rules = podLogRelabelling().filter((r) => r.target_label !== "__host__");
+  return alloySyntax(
+    [
+      { name: "logging", attributes: [["level", "info"], ["format", "logfmt"]] },
+      {
+        name: "discovery.kubernetes",
+        label: "pods",
+        attributes: [["role", "pod"]],
+        blocks: [
+          {
+            name: "selectors",
+            attributes: [
+              ["role", "pod"],
+              // HOSTNAME is the node's name (the DaemonSet sets it from spec.nodeName).
+              ["field", new AlloyExpr(`"spec.nodeName=" + sys.env("HOSTNAME")`)],
+            ],
+          },
+        ],
+      },
+      {
+        name: "discovery.relabel",
+        label: "pod_logs",
+        attributes: [["targets", new AlloyExpr("discovery.kubernetes.pods.targets")]],
+        blocks: rules.map(ruleBlock),
+      },
+      { name: "local.file_match", label: "pod_logs", attributes: [["path_targets", new AlloyExpr("discovery.relabel.pod_logs.output")]] },
+      {
+        name: "loki.source.file",
+        label: "pod_logs",
+        attributes: [
+          ["targets", new AlloyExpr("local.file_match.pod_logs.targets")],
+          ["forward_to", [new AlloyExpr("loki.process.pod_logs.receiver")]],
+        ],
+      },
+      {
+        name: "loki.process",
+        label: "pod_logs",
+        attributes: [["forward_to", [new AlloyExpr("loki.write.loki.receiver")]]],
+        blocks: [
+          // containerd (and k3s) write "<time> <stream> <P|F> <line>": the line, its own
+          // timestamp, the `stream` label (stdout/stderr), partial lines joined back.
+          { name: "stage.cri" },
+          // The file name (<restart>.log) would start a new stream at every container restart.
+          { name: "stage.label_drop", attributes: [["values", ["filename"]]] },
+        ],
+      },
+      {
+        name: "loki.write",
+        label: "loki",
+        blocks: [
+          {
+            name: "endpoint",
+            attributes: [
+              ["url", args.lokiPushUrl],
+              // Keep retrying for about 3.5 minutes (0.5 s doubling to 30 s, 12 tries: Loki restarting, a node drain) before dropping a batch.
+              ["min_backoff_period", "500ms"],
+              ["max_backoff_period", "30s"],
+              ["max_backoff_retries", 12],
+            ],
+          },
+        ],
+      },
+    ],
+    [
+      "The monitoring stack's log collector (components/alloy.ts): the pod logs of this node,",
+      `from ${POD_LOGS_DIR}, labelled namespace, pod, container, app, node, job and stream, pushed to Loki.`,
+    ],
+  );
+}

@@ -1,0 +1,278 @@
+/**
+ * The log collector: an agent on every node (a DaemonSet in the agents namespace) that
+ * tails the pod log files the kubelet writes under /var/log/pods, labels each stream
+ * from Kubernetes discovery (namespace, pod, container, app, node, job) and pushes it to
+ * the stack's Loki.
+ *
+ * The agent is Grafana Alloy by default (components/alloy.ts), or Promtail
+ * (components/promtail.ts) for teams that run it now: Promtail reached its end of life on
+ * 2026-03-02, so choosing it warns at every preview. Both produce the same streams, so
+ * switching keeps the stack file, the labels, Loki and the dashboards as they are.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as crypto from "crypto";
+import * as YAML from "yaml";
+import { ALLOY_CONFIG_FILE, ALLOY_PATHS, ALLOY_PORT, alloyConfig } from "./alloy";
+import type { LogCollectorAgent, ResourceRequirements, StackConfig } from "./config";
+import {
+  ScrapeTarget,
+  WorkloadIdentity,
+  httpProbe,
+  imageOf,
+  ingressPolicySpec,
+  objectMeta,
+  prometheusPodLabels,
+  resourcesOf,
+  restrictedContainerSecurity,
+  scratchVolume,
+  selectorLabels,
+  standardLabels,
+} from "./kit";
+import { lokiPushUrl } from "./loki";
+import { POD_LOGS_DIR, PROMTAIL_CONFIG_FILE, PROMTAIL_PATHS, PROMTAIL_PORT, promtailConfig } from "./promtail";
+
+/** Said at every preview and update of a stack that runs Promtail. */
+export const PROMTAIL_END_OF_LIFE_WARNING =
+  "logCollector.agent is promtail: Promtail reached its end of life on 2026-03-02 (no more fixes, removed from Loki 3.7). " +
+  "Set logCollector.agent: alloy (the default) to move to Grafana Alloy: the same streams and labels, so Loki and the dashboards keep working.";
+
+/** What differs between the agents: image, port, files, arguments, probes, and where each keeps its state. */
+interface AgentSpec {
+  port: number;
+  configDir: string;
+  configFile: string;
+  config: string;
+  args: string[];
+  readinessPath: string;
+  livenessPath: string;
+  /** The container's state directory (which files were read up to where), kept on the node. */
+  stateDir: string;
+}
+
+function agentSpec(agent: LogCollectorAgent, stackNamespace: string): AgentSpec {
+  if (agent === "alloy") {
+    return {
+      port: ALLOY_PORT,
+      configDir: ALLOY_PATHS.config,
+      configFile: ALLOY_CONFIG_FILE,
+      config: alloyConfig({ lokiPushUrl: lokiPushUrl(stackNamespace) }),
+      args: [
+        "run",
+        `${ALLOY_PATHS.config}/${ALLOY_CONFIG_FILE}`,
+        `--server.http.listen-addr=0.0.0.0:${ALLOY_PORT}`,
+        `--storage.path=${ALLOY_PATHS.storage}`,
+        // Alloy reports anonymous usage to Grafana Labs unless told not to: a monitoring stack phones nobody.
+        "--disable-reporting",
+      ],
+      readinessPath: "/-/ready",
+      livenessPath: "/-/ready",
+      stateDir: ALLOY_PATHS.storage,
+    };
+  }
+  return {
+    port: PROMTAIL_PORT,
+    configDir: PROMTAIL_PATHS.config,
+    configFile: PROMTAIL_CONFIG_FILE,
+    config: YAML.stringify(promtailConfig({ lokiNamespace: stackNamespace }), { lineWidth: 0, aliasDuplicateObjects: false }),
+    args: [`-config.file=${PROMTAIL_PATHS.config}/${PROMTAIL_CONFIG_FILE}`],
+    // Ready once it tails at least one file (every node runs at least this pod).
+    readinessPath: "/ready",
+    livenessPath: "/metrics",
+    stateDir: PROMTAIL_PATHS.positions,
+  };
+}
+
+export interface LogCollectorArgs {
+  /** Grafana Alloy or Promtail (config logCollector.agent). */
+  agent: LogCollectorAgent;
+  /**
+   * Namespace of the DaemonSet: the stack's agents namespace (`<namespace>-agents`,
+   * Pod Security "privileged"). It must exist first: pass its MonitoringNamespace in `opts.dependsOn`.
+   */
+  namespace: string;
+  /** Namespace of the stack: its Loki receives the logs, its Prometheus scrapes the agent. */
+  stackNamespace: string;
+  /** The stack's environment: app.kubernetes.io/instance and the Prometheus pods' instance label. */
+  environment: string;
+  /** Requests and limits of the agent's container (config logCollector.resources). */
+  resources: ResourceRequirements;
+}
+
+/** The log collector's args for a validated stack config. */
+export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
+  return {
+    agent: cfg.logCollector.agent,
+    namespace: `${cfg.namespace}-agents`,
+    stackNamespace: cfg.namespace,
+    environment: cfg.environment,
+    resources: cfg.logCollector.resources,
+  };
+}
+
+/** The args, or a ResourceError naming the one that cannot be deployed. */
+function checkedArgs(name: string, args: LogCollectorArgs): LogCollectorArgs {
+  if (args.namespace === args.stackNamespace) {
+    // The stack namespace enforces "restricted": a pod running as root with host paths would be refused there.
+    throw new pulumi.ResourceError(
+      `LogCollector "${name}": namespace must be the agents namespace (Pod Security "privileged"), not the stack namespace "${args.stackNamespace}"`,
+      undefined,
+    );
+  }
+  return args;
+}
+
+/**
+ * The agent on every node, tainted ones included. Restricted like every other workload
+ * (read-only root, no capabilities, no privilege escalation, default seccomp) except for
+ * what tailing the node's pod logs takes, each commented where it is set: the host's pod
+ * logs (read-only), a host directory for its state, root, and a service-account token.
+ */
+export class LogCollector extends pulumi.ComponentResource {
+  public readonly daemonSet: k8s.apps.v1.DaemonSet;
+  public readonly clusterRole: k8s.rbac.v1.ClusterRole;
+  /** One target: every node's agent (job `alloy` or `promtail`), `instance` = the node name. */
+  public readonly scrapeTargets: ScrapeTarget[];
+
+  constructor(name: string, args: LogCollectorArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("monitoring:index:LogCollector", name, checkedArgs(name, args), opts);
+    if (args.agent === "promtail") pulumi.log.warn(PROMTAIL_END_OF_LIFE_WARNING, this);
+    const agent = args.agent;
+    const spec = agentSpec(agent, args.stackNamespace);
+    const id: WorkloadIdentity = { name: agent, component: "log-collector", instance: args.environment, image: agent };
+    const labels = standardLabels(id);
+    const ns = args.namespace;
+
+    const serviceAccount = new k8s.core.v1.ServiceAccount(
+      `${name}-service-account`,
+      // It watches pods through the API, so its pods get a token; nothing else shares this account.
+      { metadata: objectMeta(id, ns, agent), automountServiceAccountToken: true },
+      { parent: this },
+    );
+    // Cluster-scoped names carry the namespace: two stacks in one cluster must not share a role.
+    const clusterName = `${ns}-${agent}`;
+    this.clusterRole = new k8s.rbac.v1.ClusterRole(
+      `${name}-cluster-role`,
+      {
+        metadata: { name: clusterName, labels },
+        // Pods to discover (every namespace's logs), nodes for the node role; read-only.
+        rules: [{ apiGroups: [""], resources: ["nodes", "pods"], verbs: ["get", "list", "watch"] }],
+      },
+      { parent: this },
+    );
+    new k8s.rbac.v1.ClusterRoleBinding(
+      `${name}-cluster-role-binding`,
+      {
+        metadata: { name: clusterName, labels },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: this.clusterRole.metadata.name },
+        subjects: [{ kind: "ServiceAccount", name: serviceAccount.metadata.name, namespace: ns }],
+      },
+      { parent: this },
+    );
+
+    const config = new k8s.core.v1.ConfigMap(
+      `${name}-config`,
+      { metadata: objectMeta(id, ns, `${agent}-config`), data: { [spec.configFile]: spec.config } },
+      { parent: this },
+    );
+    // The agent reads its file once, at start: the checksum rolls the pods when it changes.
+    const checksum = crypto.createHash("sha256").update(spec.config).digest("hex");
+
+    this.daemonSet = new k8s.apps.v1.DaemonSet(
+      `${name}-daemonset`,
+      {
+        metadata: objectMeta(id, ns, agent),
+        spec: {
+          selector: { matchLabels: selectorLabels(id) },
+          updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
+          template: {
+            metadata: { labels, annotations: { "checksum/config": checksum } },
+            spec: {
+              serviceAccountName: serviceAccount.metadata.name,
+              // Exception: a service-account token, because the agent discovers pods through the API.
+              automountServiceAccountToken: true,
+              // Every node, whatever its taints: a node's pods log wherever they run.
+              tolerations: [{ operator: "Exists" }],
+              nodeSelector: { "kubernetes.io/os": "linux" },
+              // Exception: root (uid 0). The runtime writes pod logs as root:root, mode 0640,
+              // so only root can read them. Root here holds no capability at all (every one
+              // is dropped below): it reads root's own files and writes its own directory,
+              // and cannot override permissions, escalate or touch anything else.
+              securityContext: {
+                runAsNonRoot: false,
+                runAsUser: 0,
+                runAsGroup: 0,
+                seccompProfile: { type: "RuntimeDefault" },
+              },
+              containers: [
+                {
+                  name: agent,
+                  image: imageOf(id),
+                  args: spec.args,
+                  // The node this pod runs on: which pods are this node's.
+                  env: [{ name: "HOSTNAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
+                  ports: [{ name: "http-metrics", containerPort: spec.port, protocol: "TCP" }],
+                  readinessProbe: httpProbe(spec.readinessPath, "http-metrics", { initialDelaySeconds: 10 }),
+                  // Alive while the HTTP server answers.
+                  livenessProbe: httpProbe(spec.livenessPath, "http-metrics", { initialDelaySeconds: 10, periodSeconds: 30 }),
+                  resources: resourcesOf(args.resources),
+                  securityContext: { ...restrictedContainerSecurity(), runAsNonRoot: false },
+                  volumeMounts: [
+                    { name: "config", mountPath: spec.configDir, readOnly: true },
+                    { name: "pod-logs", mountPath: POD_LOGS_DIR, readOnly: true },
+                    { name: "state", mountPath: spec.stateDir },
+                    { name: "tmp", mountPath: "/tmp" },
+                  ],
+                },
+              ],
+              volumes: [
+                { name: "config", configMap: { name: config.metadata.name } },
+                // Exception: the node's pod logs, read-only: what the agent is for. With
+                // containerd (k3s included) they are real files under /var/log/pods.
+                { name: "pod-logs", hostPath: { path: POD_LOGS_DIR, type: "Directory" } },
+                // Exception: a host directory of its own for its state (how far each file has
+                // been read). On the node, not in the pod, so that a restart or an upgrade
+                // resumes where it stopped instead of sending every file again.
+                { name: "state", hostPath: { path: `/var/lib/${agent}-${ns}`, type: "DirectoryOrCreate" } },
+                scratchVolume("tmp"),
+              ],
+            },
+          },
+        },
+      },
+      { parent: this },
+    );
+
+    // Headless: Prometheus scrapes every node's agent, never a load-balanced address.
+    new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata: objectMeta(id, ns, agent),
+        spec: {
+          clusterIP: "None",
+          selector: selectorLabels(id),
+          ports: [{ name: "http-metrics", port: spec.port, targetPort: "http-metrics", protocol: "TCP" }],
+        },
+      },
+      { parent: this },
+    );
+
+    // Nothing connects to the agent but Prometheus; it only opens connections (to the API and Loki).
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-network-policy`,
+      {
+        metadata: objectMeta(id, ns, agent),
+        spec: ingressPolicySpec(selectorLabels(id), [
+          {
+            ports: [spec.port],
+            from: [{ namespaces: { "kubernetes.io/metadata.name": args.stackNamespace }, pods: prometheusPodLabels(args.environment) }],
+          },
+        ]),
+      },
+      { parent: this },
+    );
+
+    this.scrapeTargets = [{ job: agent, namespace: ns, selector: selectorLabels(id), port: "http-metrics", instance: "node" }];
+    this.registerOutputs({ scrapeTargets: this.scrapeTargets });
+  }
+}
