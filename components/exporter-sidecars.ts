@@ -51,7 +51,12 @@ export const EXPORTER_KINDS: Readonly<Record<DatabaseType, ExporterKind>> = {
     port: 9187,
     portName: "pg-metrics",
     dsnEnv: "DATA_SOURCE_NAME",
-    args: ["--web.listen-address=:9187"],
+    args: [
+      "--web.listen-address=:9187",
+      // pg_postmaster_start_time_seconds (the Postgres dashboard's Uptime), off by default upstream;
+      // one cheap query (pg_postmaster_start_time()) that any role may run.
+      "--collector.postmaster",
+    ],
     // A URL, or libpq's key=value form.
     dsnPattern: /^(postgres(ql)?:\/\/\S+|[a-z_]+=\S*(\s+[a-z_]+=\S*)*)$/,
     dsnExample: "postgresql://user:password@host:5432/db?sslmode=require",

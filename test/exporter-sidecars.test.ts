@@ -72,7 +72,7 @@ describe("exporterSidecarContainer", () => {
     expect(exporterSidecarContainer({ name: "shop-postgres", type: "postgres", dsnSecret: { name: "pg", key: "dsn" } })).toEqual({
       name: "postgres-exporter",
       image: images.postgresExporter,
-      args: ["--web.listen-address=:9187"],
+      args: ["--web.listen-address=:9187", "--collector.postmaster"],
       env: [{ name: "DATA_SOURCE_NAME", valueFrom: { secretKeyRef: { name: "pg", key: "dsn", optional: true } } }],
       ports: [{ name: "pg-metrics", containerPort: 9187, protocol: "TCP" }],
       livenessProbe: { tcpSocket: { port: "pg-metrics" }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
@@ -145,7 +145,7 @@ describe("a sidecar", () => {
               {
                 name: "postgres-exporter",
                 image: images.postgresExporter,
-                args: ["--web.listen-address=:9187"],
+                args: ["--web.listen-address=:9187", "--collector.postmaster"],
                 env: [
                   {
                     name: "DATA_SOURCE_NAME",

@@ -272,7 +272,7 @@ export const STACK_TOOLS: Tool[] = [
     release: imageRelease("kubeStateMetrics"),
     // kube-state-metrics prints its version with the "v".
     ldflags: promVersion(imageRelease("kubeStateMetrics")).map((f) => f.replace(/Version=(\d)/, "Version=v$1")),
-    versionArgs: ["--version"],
+    versionArgs: ["version"],
     image: "kubeStateMetrics",
   },
   {
