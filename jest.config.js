@@ -6,8 +6,8 @@ module.exports = {
   testEnvironmentOptions: { globalsCleanup: "off" },
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
-  // The cluster and live tiers need built tools and run on their own (npm run test:cluster).
-  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/cluster/"],
+  // The cluster and live tiers run on their own (npm run test:cluster, npm run test:live).
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/cluster/", "<rootDir>/test/live/"],
   // Type-checking is tsc's job (npm test runs it first); ts-jest only transpiles (isolatedModules in tsconfig).
   transform: { "^.+\\.ts$": ["ts-jest", {}] },
   testTimeout: 120000,

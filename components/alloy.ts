@@ -98,7 +98,13 @@ export function alloyConfig(args: AlloyConfigArgs): string {
   const rules = podLogRelabelling().filter((r) => r.target_label !== "__host__");
   return alloySyntax(
     [
-      { name: "logging", attributes: [["level", "info"], ["format", "logfmt"]] },
+      {
+        name: "logging",
+        attributes: [
+          ["level", "info"],
+          ["format", "logfmt"],
+        ],
+      },
       {
         name: "discovery.kubernetes",
         label: "pods",

@@ -133,4 +133,3 @@ export function promtailConfig(args: PromtailConfigArgs): Record<string, unknown
     ],
   };
 }
-

@@ -20,11 +20,10 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { durationSeconds } from "../components/units";
 import type { Rendered } from "../scripts/lib/render";
-import { writeAlertmanagerFiles } from "./support/amtool";
+import { localAlertmanagerArgs, writeAlertmanagerFiles } from "./support/amtool";
 import { LOOPBACK, LoopbackServer, ManagedProcess, freePorts, httpGet, httpGetJson, sleep, stopAll, waitFor } from "./support/processes";
 import { stackBinary } from "./support/binaries";
 import { objectOf, render } from "./support/render";
-
 
 const STACK = "production";
 /** The app the test watches, and the alert its outage raises (generated per app, labelled `app`). */
@@ -141,24 +140,6 @@ function seconds(duration: string | undefined, what: string): number {
   const s = durationSeconds(duration ?? "0s");
   if (s === undefined) throw new Error(`${what}: "${duration}" is not a duration`);
   return s;
-}
-
-/** The rendered Alertmanager args with only addresses and paths made local. */
-function localAlertmanagerArgs(
-  rendered: string[],
-  local: { config: string; storage: string; web: number; mesh: number; peers: number[] },
-): string[] {
-  const out: string[] = [];
-  for (const arg of rendered) {
-    const flag = arg.slice(0, arg.indexOf("=") < 0 ? arg.length : arg.indexOf("="));
-    if (flag === "--config.file") out.push(`--config.file=${local.config}`);
-    else if (flag === "--storage.path") out.push(`--storage.path=${local.storage}`);
-    else if (flag === "--web.listen-address") out.push(`--web.listen-address=${LOOPBACK}:${local.web}`);
-    else if (flag === "--cluster.listen-address") out.push(`--cluster.listen-address=${LOOPBACK}:${local.mesh}`);
-    else if (flag === "--cluster.advertise-address") out.push(`--cluster.advertise-address=${LOOPBACK}:${local.mesh}`);
-    else if (flag !== "--cluster.peer") out.push(arg);
-  }
-  return [...out, ...local.peers.map((p) => `--cluster.peer=${LOOPBACK}:${p}`)];
 }
 
 interface AmStatus {

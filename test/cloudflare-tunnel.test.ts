@@ -3,6 +3,10 @@
  * rules), the component alone under mocks (Cloudflare resources, cloudflared
  * Deployment, secrets redacted, refused inputs), and both real stacks.
  */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
 import { images } from "../components/images";
 import {
   CloudflareTunnel,
@@ -15,6 +19,7 @@ import {
 import { Rendered, renderRun } from "../scripts/lib/render";
 import { RunResult, SecretValue, runProgram } from "../scripts/lib/runner";
 import { objectOf, objectsOf, render, renderStack, ALONE } from "./support/render";
+import { runBinary } from "./support/binaries";
 import { schemaProblems } from "./support/schema";
 
 const ACCOUNT = "0123456789abcdef0123456789abcdef";
@@ -393,5 +398,53 @@ describe("the real stacks", () => {
     const rendered = await render("staging");
     expect(rendered.cloudflare).toEqual([]);
     expect(rendered.kubernetes.filter((o) => o.component === "cloudflare-tunnel")).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// The ingress rules under the deployed cloudflared
+
+describe("the tunnel's ingress rules under cloudflared (the release the stack deploys)", () => {
+  /** Writes the rules as a locally-managed config file holds them, and runs cloudflared on it. */
+  function cloudflared(rules: unknown[], args: string[]): { ok: boolean; output: string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cloudflared-"));
+    try {
+      const file = path.join(dir, "config.yml");
+      fs.writeFileSync(file, YAML.stringify({ ingress: rules }));
+      return runBinary("cloudflared", ["tunnel", "--config", file, "ingress", ...args], { timeoutMs: 30_000 });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  test("cloudflared validates the production stack's rules, and routes each hostname to its Service", async () => {
+    const rendered = await render("production");
+    const [config] = ofType(rendered, T.config);
+    const rules = (config.inputs.config as { ingresses: Array<{ hostname?: string; service: string }> }).ingresses;
+    const validated = cloudflared(rules, ["validate"]);
+    expect(validated.output).toMatch(/OK/);
+    expect(validated.ok).toBe(true);
+    for (const rule of rules.filter((r) => r.hostname)) {
+      const matched = cloudflared(rules, ["rule", `https://${rule.hostname}/`]);
+      expect(matched.ok).toBe(true);
+      expect(matched.output).toContain(rule.service);
+    }
+    // Any other hostname falls to the catch-all.
+    expect(cloudflared(rules, ["rule", "https://other.example.com/"]).output).toContain("http_status:404");
+  });
+
+  test("every exposed service of a tunnel with all three validates too", () => {
+    const rules = tunnelIngressRules("monitoring", [
+      { service: "grafana", hostname: "grafana.example.com" },
+      { service: "prometheus", hostname: "prometheus.example.com" },
+      { service: "alertmanager", hostname: "alertmanager.example.com" },
+    ]);
+    expect(cloudflared(rules, ["validate"]).ok).toBe(true);
+  });
+
+  test("cloudflared refuses rules without the catch-all last, so the checks above can fail", () => {
+    const rules = tunnelIngressRules("monitoring", [{ service: "grafana", hostname: "grafana.example.com" }]);
+    const result = cloudflared(rules.slice(0, -1), ["validate"]);
+    expect(result.ok).toBe(false);
   });
 });

@@ -18,10 +18,9 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { LOKI_PATHS } from "../components/loki";
-import { POD_LOGS_DIR } from "../components/promtail";
 import type { Rendered } from "../scripts/lib/render";
 import { runBinary, stackBinary } from "./support/binaries";
+import { localAlloyConfig, localLokiConfig } from "./support/logs";
 import { LOOPBACK, ManagedProcess, freePorts, httpGet, stopAll, waitFor } from "./support/processes";
 import { objectOf, render } from "./support/render";
 
@@ -61,46 +60,6 @@ function criLine(at: Date, stream: "stdout" | "stderr", line: string): string {
   return `${at.toISOString().replace("Z", "000000Z")} ${stream} F ${line}`;
 }
 
-/** Moves every absolute path under Loki's data and rules directories to `root`. */
-function localLokiConfig(text: string, root: string, ports: { http: number; grpc: number }): Record<string, unknown> {
-  const config = YAML.parse(text) as Record<string, unknown>;
-  const reroot = (node: unknown): unknown => {
-    if (typeof node === "string") {
-      for (const dir of [LOKI_PATHS.data, LOKI_PATHS.rules]) if (node === dir || node.startsWith(`${dir}/`)) return path.join(root, node);
-      return node;
-    }
-    if (Array.isArray(node)) return node.map(reroot);
-    if (node && typeof node === "object") return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, reroot(v)]));
-    return node;
-  };
-  const local = reroot(config) as Record<string, Record<string, unknown>>;
-  local.server = {
-    ...local.server,
-    http_listen_address: LOOPBACK,
-    http_listen_port: ports.http,
-    grpc_listen_address: LOOPBACK,
-    grpc_listen_port: ports.grpc,
-  };
-  return local;
-}
-
-/**
- * The rendered config.alloy with pod discovery read from a file of the same labels, the
- * pod log directory under `podLogs`, and pushes to `pushUrl`; everything else as rendered.
- */
-function localAlloyConfig(text: string, targetsFile: string, podLogs: string, pushUrl: string): string {
-  const discovery = /^discovery\.kubernetes "pods" \{\n[\s\S]*?\n\}\n/m;
-  if (!discovery.test(text)) throw new Error("config.alloy has no discovery.kubernetes \"pods\" block");
-  const renderedPush = /^\t\turl\s+= "([^"]+)"$/m.exec(text)?.[1];
-  if (!renderedPush) throw new Error("config.alloy has no loki.write endpoint url");
-  return text
-    .replace(discovery, `discovery.file "pods" {\n\tfiles = [${JSON.stringify(targetsFile)}]\n}\n`)
-    .replace("discovery.kubernetes.pods.targets", "discovery.file.pods.targets")
-    .split(`"${POD_LOGS_DIR}/`)
-    .join(`"${podLogs}/`)
-    .replace(`"${renderedPush}"`, JSON.stringify(pushUrl));
-}
-
 /** What Kubernetes pod discovery would report for the lab's pods (one target per container). */
 function discoveryTargets(): Array<{ targets: string[]; labels: Record<string, string> }> {
   return PODS.map((p) => ({
@@ -132,7 +91,10 @@ function post(url: string, body: string, timeoutMs = 5000): Promise<number> {
 
 interface LokiResult {
   status: string;
-  data: { resultType: "streams" | "matrix" | "vector"; result: Array<{ stream?: Record<string, string>; metric?: Record<string, string>; values?: unknown[] }> };
+  data: {
+    resultType: "streams" | "matrix" | "vector";
+    result: Array<{ stream?: Record<string, string>; metric?: Record<string, string>; values?: unknown[] }>;
+  };
 }
 
 /** The logs dashboard's LogQL expressions, panel by panel. */
@@ -174,12 +136,17 @@ describe("logs end to end: the deployed Loki and Alloy with the rendered configs
     alloyUrl = `http://${LOOPBACK}:${alloyHttp}`;
 
     // Loki: the rendered args, with the local config.
-    const lokiArgs = (objectOf(rendered, "StatefulSet", "loki").spec as {
-      template: { spec: { containers: Array<{ name: string; args: string[] }> } };
-    }).template.spec.containers.find((c) => c.name === "loki")?.args;
+    const lokiArgs = (
+      objectOf(rendered, "StatefulSet", "loki").spec as {
+        template: { spec: { containers: Array<{ name: string; args: string[] }> } };
+      }
+    ).template.spec.containers.find((c) => c.name === "loki")?.args;
     expect(lokiArgs).toContain("-target=all");
     const lokiConfig = path.join(tmp, "loki.yaml");
-    fs.writeFileSync(lokiConfig, YAML.stringify(localLokiConfig(rendered.files.get("loki/loki.yaml") ?? "", tmp, { http: lokiHttp, grpc: lokiGrpc })));
+    fs.writeFileSync(
+      lokiConfig,
+      YAML.stringify(localLokiConfig(rendered.files.get("loki/loki.yaml") ?? "", tmp, { http: lokiHttp, grpc: lokiGrpc })),
+    );
     const loki = new ManagedProcess("loki", stackBinary("loki"), [
       ...(lokiArgs ?? []).filter((a) => !a.startsWith("-config.file=")),
       `-config.file=${lokiConfig}`,
@@ -214,9 +181,11 @@ describe("logs end to end: the deployed Loki and Alloy with the rendered configs
       alloyConfig,
       localAlloyConfig(rendered.files.get("log-collector/config.alloy") ?? "", targets, podLogs, `${lokiUrl}/loki/api/v1/push`),
     );
-    const alloyArgs = (objectOf(rendered, "DaemonSet", "alloy").spec as {
-      template: { spec: { containers: Array<{ args: string[] }> } };
-    }).template.spec.containers[0].args;
+    const alloyArgs = (
+      objectOf(rendered, "DaemonSet", "alloy").spec as {
+        template: { spec: { containers: Array<{ args: string[] }> } };
+      }
+    ).template.spec.containers[0].args;
     const alloy = new ManagedProcess(
       "alloy",
       stackBinary("alloy"),
@@ -294,7 +263,8 @@ describe("logs end to end: the deployed Loki and Alloy with the rendered configs
     const series = await httpGet(`${lokiUrl}/loki/api/v1/series?match[]=${query}&since=15m`);
     const labelSets = (JSON.parse(series.body) as { data: Array<Record<string, string>> }).data;
     expect(labelSets.length).toBeGreaterThanOrEqual(PODS.length);
-    for (const labels of labelSets) expect(Object.keys(labels).sort()).toEqual(["app", "container", "job", "namespace", "node", "pod", "stream"]);
+    for (const labels of labelSets)
+      expect(Object.keys(labels).sort()).toEqual(["app", "container", "job", "namespace", "node", "pod", "stream"]);
     expect(new Set(labelSets.map((l) => `${l.job} ${l.pod} ${l.container} ${l.node}`))).toEqual(
       new Set([`shop/checkout checkout-7d9c5b6f4-x2x7z checkout ${NODE}`, `shop/worker worker-0 worker ${NODE}`]),
     );

@@ -36,6 +36,18 @@ import { runProgram } from "../scripts/lib/runner";
 import { readStackConfig } from "../scripts/lib/stackfile";
 import { objectOf, objectsOf, render, ALONE } from "./support/render";
 import { promtool, stackBinary } from "./support/binaries";
+import {
+  KubernetesSd,
+  Role,
+  ServiceLike,
+  StatefulSetSpec,
+  TargetGroup,
+  containerConfig,
+  discoverableConfig,
+  endpointsOf,
+  layOutContainer,
+  podTargets,
+} from "./support/prometheus-files";
 import { schemaProblems } from "./support/schema";
 
 const REPO_RULES_DIR = path.join(__dirname, "..", "rules");
@@ -113,39 +125,6 @@ async function renderPrometheus(
   return { rendered: renderRun(run, true), redacted: renderRun(run, false), outputs: run.outputs };
 }
 
-interface Container {
-  name: string;
-  args: string[];
-  env?: Array<{ name: string; valueFrom?: unknown }>;
-  securityContext: unknown;
-  readinessProbe: { httpGet: { path: string } };
-  livenessProbe: { httpGet: { path: string } };
-  volumeMounts: Array<{ name: string; mountPath: string; readOnly?: boolean; subPath?: string }>;
-}
-interface Volume {
-  name: string;
-  configMap?: { name: string };
-  secret?: { secretName: string };
-  emptyDir?: object;
-}
-interface StatefulSetSpec {
-  replicas: number;
-  template: {
-    spec: {
-      automountServiceAccountToken?: boolean;
-      serviceAccountName: string;
-      securityContext: unknown;
-      affinity?: unknown;
-      containers: Container[];
-      volumes: Volume[];
-    };
-  };
-  volumeClaimTemplates: Array<{
-    metadata: { name: string };
-    spec: { resources: { requests: { storage: string } }; storageClassName?: string };
-  }>;
-}
-
 function statefulSetOf(rendered: Rendered): StatefulSetSpec {
   return objectOf(rendered, "StatefulSet", "prometheus").spec as StatefulSetSpec;
 }
@@ -163,65 +142,6 @@ function prometheusObjects(rendered: Rendered): K8sObject[] {
 
 // ---------------------------------------------------------------------------
 // promtool on the container's view of the files
-
-/** A target group as file_sd reads it. */
-interface TargetGroup {
-  targets: string[];
-  labels: Record<string, string>;
-}
-type Role = "endpoints" | "pod" | "node";
-
-function meta(prefix: string, name: string): string {
-  return `${prefix}${name.replace(/[^a-zA-Z0-9_]/g, "_")}`;
-}
-
-interface ServiceLike {
-  metadata: { name?: string; namespace?: string; labels?: Record<string, string> };
-  spec?: { ports?: Array<{ name?: string; port: number; targetPort?: number | string }> };
-}
-
-/** What Kubernetes endpoints discovery reports for a Service: one target per port, backed by one pod. */
-function endpointsOf(service: ServiceLike, podIp: string): TargetGroup[] {
-  const name = service.metadata.name ?? "";
-  return (service.spec?.ports ?? []).map((port) => ({
-    targets: [`${podIp}:${typeof port.targetPort === "number" ? port.targetPort : port.port}`],
-    labels: {
-      __meta_kubernetes_namespace: service.metadata.namespace ?? "",
-      __meta_kubernetes_service_name: name,
-      ...Object.fromEntries(
-        Object.entries(service.metadata.labels ?? {}).map(([k, v]) => [meta("__meta_kubernetes_service_label_", k), v]),
-      ),
-      __meta_kubernetes_endpoint_port_name: port.name ?? "",
-      __meta_kubernetes_endpoint_ready: "true",
-      __meta_kubernetes_pod_name: `${name}-0`,
-      __meta_kubernetes_pod_node_name: "node-a",
-    },
-  }));
-}
-
-/** What pod discovery reports: one target per container port. */
-function podTargets(pod: {
-  namespace: string;
-  name: string;
-  ip: string;
-  phase?: string;
-  ports: number[];
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-}): TargetGroup[] {
-  return pod.ports.map((port) => ({
-    targets: [pod.ip.includes(":") ? `[${pod.ip}]:${port}` : `${pod.ip}:${port}`],
-    labels: {
-      __meta_kubernetes_namespace: pod.namespace,
-      __meta_kubernetes_pod_name: pod.name,
-      __meta_kubernetes_pod_ip: pod.ip,
-      __meta_kubernetes_pod_phase: pod.phase ?? "Running",
-      __meta_kubernetes_pod_container_port_number: String(port),
-      ...Object.fromEntries(Object.entries(pod.labels ?? {}).map(([k, v]) => [meta("__meta_kubernetes_pod_label_", k), v])),
-      ...Object.fromEntries(Object.entries(pod.annotations ?? {}).map(([k, v]) => [meta("__meta_kubernetes_pod_annotation_", k), v])),
-    },
-  }));
-}
 
 /** The cluster the checks discover: the stack's own Services, the apps' Services (and decoys), sample pods and nodes. */
 function clusterFixtures(rendered: Rendered, appsNamespace: string): Record<Role, TargetGroup[]> {
@@ -291,113 +211,6 @@ function clusterFixtures(rendered: Rendered, appsNamespace: string): Record<Role
   };
 }
 
-interface StatefulSetForLayout {
-  spec: StatefulSetSpec;
-}
-
-/** Writes every file the prometheus container sees under `root`, from the StatefulSet's own mounts. */
-function layOutContainer(rendered: Rendered, root: string): void {
-  const sts = objectOf(rendered, "StatefulSet", "prometheus") as unknown as StatefulSetForLayout;
-  const pod = sts.spec.template.spec;
-  const container = pod.containers.find((c) => c.name === "prometheus");
-  if (!container) throw new Error("no prometheus container");
-  for (const mount of container.volumeMounts) {
-    const dir = path.join(root, mount.mountPath);
-    fs.mkdirSync(dir, { recursive: true });
-    const volume = pod.volumes.find((v) => v.name === mount.name);
-    let data: Record<string, string> = {};
-    if (volume?.configMap) data = objectOf(rendered, "ConfigMap", volume.configMap.name).data as Record<string, string>;
-    if (volume?.secret) data = objectOf(rendered, "Secret", volume.secret.secretName).stringData as Record<string, string>;
-    if (!volume && !sts.spec.volumeClaimTemplates.some((t) => t.metadata.name === mount.name))
-      throw new Error(`mount ${mount.name} has no volume`);
-    for (const [key, content] of Object.entries(data)) fs.writeFileSync(path.join(dir, key), content);
-  }
-  if (pod.automountServiceAccountToken) {
-    const sa = path.join(root, PROMETHEUS_PATHS.serviceAccountDir);
-    fs.mkdirSync(sa, { recursive: true });
-    for (const file of ["token", "ca.crt", "namespace"]) fs.writeFileSync(path.join(sa, file), `${file}\n`);
-  }
-}
-
-interface KubernetesSd {
-  role: Role;
-  namespaces?: { names: string[] };
-}
-interface CheckableJob {
-  job_name: string;
-  kubernetes_sd_configs?: KubernetesSd[];
-  file_sd_configs?: Array<{ files: string[] }>;
-  relabel_configs?: unknown[];
-  [key: string]: unknown;
-}
-
-interface ParsedConfig {
-  rule_files: string[];
-  scrape_configs: CheckableJob[];
-  alerting?: { alertmanagers: CheckableJob[] };
-}
-
-/** The rendered prometheus.yml with every absolute path moved under `root` (where layOutContainer put the files). */
-function rerooted(text: string, root: string): ParsedConfig {
-  const config = YAML.parse(text) as ParsedConfig;
-  const reroot = (p: string) => (path.isAbsolute(p) ? path.join(root, p) : p);
-  const walk = (node: unknown): void => {
-    if (Array.isArray(node)) node.forEach(walk);
-    else if (typeof node === "object" && node !== null) {
-      for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
-        if (k.endsWith("_file") && typeof v === "string") (node as Record<string, unknown>)[k] = reroot(v);
-        else walk(v);
-      }
-    }
-  };
-  walk(config);
-  config.rule_files = config.rule_files.map(reroot);
-  return config;
-}
-
-/** prometheus.yml as the container reads it, paths under `root`: what `promtool check config` checks. */
-function containerConfig(text: string, root: string): string {
-  const file = path.join(root, PROMETHEUS_PATHS.configDir, "prometheus.rerooted.yml");
-  fs.writeFileSync(file, YAML.stringify(rerooted(text, root)));
-  return file;
-}
-
-/**
- * A copy of the rendered prometheus.yml whose discovery promtool can run without an API
- * server: every Kubernetes discovery replaced by file discovery of the fixtures it would
- * select, and one extra job per Alertmanager discovery so that its relabelling runs too.
- * Returns the copy's path and the Kubernetes discovery blocks it replaced.
- */
-function discoverableConfig(text: string, root: string, fixtures: Record<Role, TargetGroup[]>): { file: string; sds: KubernetesSd[] } {
-  const config = rerooted(text, root);
-  const sds: KubernetesSd[] = [];
-  const sdDir = path.join(root, "discovery");
-  fs.mkdirSync(sdDir, { recursive: true });
-  const replace = (holder: CheckableJob, id: string) => {
-    if (!holder.kubernetes_sd_configs) return;
-    holder.file_sd_configs = holder.kubernetes_sd_configs.map((sd, i) => {
-      sds.push(sd);
-      const groups = fixtures[sd.role].filter((g) => !sd.namespaces || sd.namespaces.names.includes(g.labels.__meta_kubernetes_namespace));
-      const file = path.join(sdDir, `${id.replace(/[^a-z0-9-]/gi, "_")}-${i}.json`);
-      fs.writeFileSync(file, JSON.stringify(groups));
-      return { files: [file] };
-    });
-    delete holder.kubernetes_sd_configs;
-  };
-  config.scrape_configs.forEach((job) => replace(job, job.job_name));
-  (config.alerting?.alertmanagers ?? []).forEach((am, i) => {
-    replace(am, `alertmanagers-${i}`);
-    config.scrape_configs.push({
-      job_name: `check-alertmanagers-${i}`,
-      file_sd_configs: am.file_sd_configs,
-      relabel_configs: am.relabel_configs,
-    });
-  });
-  const file = path.join(root, PROMETHEUS_PATHS.configDir, "prometheus.discoverable.yml");
-  fs.writeFileSync(file, YAML.stringify(config));
-  return { file, sds };
-}
-
 /** The label sets of the targets a job keeps after relabelling (duplicates merged, as Prometheus does). */
 async function discover(config: string, job: string): Promise<Array<Record<string, string>>> {
   const { stdout } = await promisify(execFile)(stackBinary("promtool"), ["check", "service-discovery", "--timeout=1s", config, job], {
@@ -417,7 +230,8 @@ async function discover(config: string, job: string): Promise<Array<Record<strin
  * What is kept is what the relabelling decides: address, path, scheme, params and labels.
  */
 function withoutScrapeParams(labels: Record<string, string>): Record<string, string> {
-  const decided = (k: string) => !/^__.*__$/.test(k) || ["__address__", "__metrics_path__", "__scheme__"].includes(k) || k.startsWith("__param_");
+  const decided = (k: string) =>
+    !/^__.*__$/.test(k) || ["__address__", "__metrics_path__", "__scheme__"].includes(k) || k.startsWith("__param_");
   return Object.fromEntries(Object.entries(labels).filter(([k]) => decided(k)));
 }
 
@@ -1089,7 +903,11 @@ describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (
     rendered = await render(stack);
     root = tempDir(`prometheus-${stack}-`);
     layOutContainer(rendered, root);
-    discoverable = discoverableConfig(rendered.files.get("prometheus/prometheus.yml") ?? "", root, clusterFixtures(rendered, appsNamespace));
+    discoverable = discoverableConfig(
+      rendered.files.get("prometheus/prometheus.yml") ?? "",
+      root,
+      clusterFixtures(rendered, appsNamespace),
+    );
   });
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 

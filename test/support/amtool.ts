@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import type { Rendered } from "../../scripts/lib/render";
 import { stackBinary } from "./binaries";
-
+import { LOOPBACK } from "./processes";
 
 /** Writes the files of the rendered `alertmanager` component to a new temporary directory; returns the config path. */
 export function writeAlertmanagerFiles(rendered: Rendered, prefix = "am-"): { dir: string; config: string } {
@@ -58,4 +58,24 @@ export function renderTemplate(dir: string, text: string, data: object): string 
   } finally {
     fs.rmSync(dataFile, { force: true });
   }
+}
+
+/** The rendered Alertmanager args with only addresses and paths made local. */
+export function localAlertmanagerArgs(
+  rendered: string[],
+  local: { config: string; storage: string; web: number; mesh: number; peers: number[] },
+): string[] {
+  const out: string[] = [];
+  for (const arg of rendered) {
+    const flag = arg.slice(0, arg.indexOf("=") < 0 ? arg.length : arg.indexOf("="));
+    if (flag === "--config.file") out.push(`--config.file=${local.config}`);
+    else if (flag === "--storage.path") out.push(`--storage.path=${local.storage}`);
+    else if (flag === "--web.listen-address") out.push(`--web.listen-address=${LOOPBACK}:${local.web}`);
+    // An empty listen address turns clustering off (one replica): it stays off.
+    else if (arg === "--cluster.listen-address=") out.push(arg);
+    else if (flag === "--cluster.listen-address") out.push(`--cluster.listen-address=${LOOPBACK}:${local.mesh}`);
+    else if (flag === "--cluster.advertise-address") out.push(`--cluster.advertise-address=${LOOPBACK}:${local.mesh}`);
+    else if (flag !== "--cluster.peer") out.push(arg);
+  }
+  return [...out, ...local.peers.map((p) => `--cluster.peer=${LOOPBACK}:${p}`)];
 }

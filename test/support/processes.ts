@@ -5,6 +5,7 @@
  */
 import { ChildProcess, spawn } from "child_process";
 import * as http from "http";
+import * as https from "https";
 import * as net from "net";
 
 // One implementation of loopback ports for every server a test or the local cluster starts.
@@ -31,9 +32,15 @@ export class ManagedProcess {
     public readonly name: string,
     command: string,
     args: string[],
-    options: { cwd?: string; env?: Record<string, string>; lifetimeMs?: number } = {},
+    options: { cwd?: string; env?: Record<string, string>; lifetimeMs?: number; user?: { uid: number; gid: number } } = {},
   ) {
-    this.child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+    this.child = spawn(command, args, {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+      uid: options.user?.uid,
+      gid: options.user?.gid,
+    });
     running.add(this.child);
     // Bounded in time whatever happens to the test: a server never outlives its lifetime.
     const lifetime = setTimeout(() => this.child.kill("SIGKILL"), options.lifetimeMs ?? DEFAULT_LIFETIME_MS);
@@ -124,7 +131,7 @@ export async function httpGetJson<T>(url: string): Promise<T> {
   return JSON.parse(body) as T;
 }
 
-/** An HTTP server on the loopback that can be closed and opened again on the same port. */
+/** An HTTP (or, given a key and certificate, HTTPS) server on the loopback that can be closed and opened again on the same port. */
 export class LoopbackServer {
   private server: http.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
@@ -132,11 +139,12 @@ export class LoopbackServer {
   constructor(
     public readonly port: number,
     private readonly handler: http.RequestListener,
+    private readonly tls?: { key: string; cert: string },
   ) {}
 
   async start(): Promise<void> {
     if (this.server) return;
-    const server = http.createServer(this.handler);
+    const server = this.tls ? https.createServer(this.tls, this.handler) : http.createServer(this.handler);
     server.on("connection", (socket) => {
       this.sockets.add(socket);
       socket.once("close", () => this.sockets.delete(socket));

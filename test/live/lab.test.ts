@@ -1,0 +1,425 @@
+/**
+ * Every panel and every alert on live data (test/live/support/lab.ts runs the lab).
+ *
+ * - Every scrape job of the rendered config has its targets up.
+ * - Every recording rule produces series; every series an alert reads exists.
+ * - Every PromQL panel of every dashboard returns at least one series, with its template
+ *   variables resolved from live label values as Grafana resolves them — or the panel says
+ *   in its description when it can have data ("Conditional: ..."), and the lab shows why it
+ *   has none. Every LogQL panel returns data.
+ * - Scripted faults fire the expected alerts, delivered to the sink with the right
+ *   receiver, within the bound the config sets.
+ *
+ * The report goes to out/live/report.json and out/live/report.md.
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { durationSeconds } from "../../components/units";
+import { DashboardFile, JsonObject, isObject, loadDashboards, templateVariables, walkPanels } from "../support/dashboards";
+import { httpGet, waitFor } from "../support/processes";
+import { loadCatalog } from "../support/catalog";
+import { promqlMetricNames } from "../support/promql";
+import { LAB_TIMING, Lab, K3S_NODE } from "./support/lab";
+
+const REPORT_DIR = path.join(__dirname, "..", "..", "out", "live");
+/**
+ * Series a source emits only while the condition an alert looks for holds: their absence on
+ * a healthy stack is the expected state, not a missing input.
+ */
+const ONLY_DURING: Readonly<Record<string, string>> = {
+  kube_pod_container_status_waiting_reason: "kube-state-metrics lists it only while a container waits",
+};
+/** Allowance for what the config does not bound: process scheduling, the HTTP calls to the sink. */
+const SLACK_SECONDS = 5;
+/** The marker a panel's description carries when it has data only in some setups. */
+export const CONDITIONAL = /\bConditional: ([^.]+)\./;
+
+interface PanelResult {
+  dashboard: string;
+  panel: string;
+  expr: string;
+  variables: Record<string, string>;
+  series: number;
+  conditional?: string;
+}
+interface AlertResult {
+  fault: string;
+  alert: string;
+  receiver: string;
+  firedAfterSeconds?: number;
+  boundSeconds: number;
+  delivered: boolean;
+}
+const report: {
+  startedAt: string;
+  panels: PanelResult[];
+  logPanels: PanelResult[];
+  recordingRules: Array<{ record: string; series: number }>;
+  alertInputs: Array<{ alert: string; missing: string[] }>;
+  faults: AlertResult[];
+} = {
+  startedAt: new Date().toISOString(),
+  panels: [],
+  logPanels: [],
+  recordingRules: [],
+  alertInputs: [],
+  faults: [],
+};
+
+interface PromResponse<T> {
+  status: string;
+  data: T;
+  error?: string;
+}
+type Vector = Array<{ metric: Record<string, string>; value?: [number, string]; values?: Array<[number, string]> }>;
+
+let lab: Lab;
+
+async function promQuery(expr: string, range?: { seconds: number; step: number }): Promise<Vector> {
+  const now = Date.now() / 1000;
+  const url = range
+    ? `${lab.url("prometheus")}/api/v1/query_range?query=${encodeURIComponent(expr)}&start=${now - range.seconds}&end=${now}&step=${range.step}`
+    : `${lab.url("prometheus")}/api/v1/query?query=${encodeURIComponent(expr)}`;
+  const r = await httpGet(url, 15_000);
+  const body = JSON.parse(r.body) as PromResponse<{ result: Vector }>;
+  if (body.status !== "success") throw new Error(`${expr}: ${body.error ?? r.status}`);
+  return body.data.result;
+}
+
+const VARIABLE = /\$\{([A-Za-z_]\w*)(?::[^}]*)?\}|\[\[([A-Za-z_]\w*)\]\]|\$([A-Za-z_]\w*)/g;
+/** Grafana's built-in intervals for the lab's scrape interval (its $__rate_interval is four scrape intervals). */
+function builtIns(): Record<string, string> {
+  const scrape = durationSeconds(LAB_TIMING.scrapeInterval) ?? 2;
+  const age = Math.max(60, Math.round((Date.now() - lab.startedAt) / 1000));
+  return { __rate_interval: `${4 * scrape}s`, __interval: `${scrape}s`, __range: `${age}s`, __auto: `${4 * scrape}s` };
+}
+function substitute(expr: string, values: Record<string, string>): string {
+  const all = { ...builtIns(), ...values };
+  return expr.replace(VARIABLE, (m, a?: string, b?: string, c?: string) => all[a ?? b ?? c ?? ""] ?? m);
+}
+
+/** A Prometheus query variable resolved as Grafana does: its label values, live; "All" where the variable allows it. */
+async function variableChoices(dashboard: JsonObject): Promise<Array<Record<string, string>>> {
+  let choices: Array<Record<string, string>> = [{}];
+  for (const { variable, name } of templateVariables(dashboard)) {
+    if (variable.type !== "query") continue;
+    const q = isObject(variable.query) ? String(variable.query.query ?? "") : String(variable.query ?? "");
+    const m = /^label_values\(\s*(.+)\s*,\s*([a-zA-Z_]\w*)\s*\)$/s.exec(q.trim());
+    if (!m) continue;
+    const values = new Set<string>();
+    for (const choice of choices) {
+      for (const s of await promQuery(substitute(m[1], choice))) if (s.metric[m[2]]) values.add(s.metric[m[2]]);
+    }
+    const sorted = [...values].sort();
+    if (variable.includeAll === true && typeof variable.allValue === "string") {
+      // Grafana's default for these: All, i.e. the variable's allValue.
+      choices = choices.map((c) => ({ ...c, [name]: variable.allValue as string }));
+    } else {
+      // A single-value variable: every value it offers, each as a user would pick it.
+      choices = choices.flatMap((c) => (sorted.length ? sorted : ["(none)"]).map((v) => ({ ...c, [name]: v })));
+    }
+  }
+  return choices;
+}
+
+function prometheusDashboards(): Array<DashboardFile & { dashboard: JsonObject }> {
+  return loadDashboards().filter((d): d is DashboardFile & { dashboard: JsonObject } => d.dashboard !== undefined);
+}
+
+beforeAll(async () => {
+  lab = await Lab.start();
+  // Data for the rate windows: a few scrape and evaluation rounds.
+  await waitFor(
+    "every target up",
+    async () => {
+      const r = JSON.parse((await httpGet(`${lab.url("prometheus")}/api/v1/targets`)).body) as PromResponse<{
+        activeTargets: Array<{ health: string }>;
+      }>;
+      const targets = r.data.activeTargets;
+      return targets.length > 0 && targets.every((t) => t.health === "up") ? true : undefined;
+    },
+    120_000,
+    1000,
+  ).catch(() => undefined);
+  // Enough history for every window the panels and rules read at the lab's intervals (the
+  // SLO panels' subqueries step by the minute).
+  await new Promise((r) => setTimeout(r, 75_000));
+}, 600_000);
+
+afterAll(async () => {
+  fs.mkdirSync(REPORT_DIR, { recursive: true });
+  fs.writeFileSync(path.join(REPORT_DIR, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
+  fs.writeFileSync(path.join(REPORT_DIR, "report.md"), markdownReport());
+  await lab?.stop();
+});
+
+function markdownReport(): string {
+  const lines = [
+    `# Live lab report`,
+    "",
+    `Started ${report.startedAt}; stack ${"staging"}, scrape interval ${LAB_TIMING.scrapeInterval}.`,
+    "",
+  ];
+  lines.push("## Dashboard panels", "", "| dashboard | panel | series | variables | conditional |", "|---|---|---|---|---|");
+  for (const p of [...report.panels, ...report.logPanels]) {
+    lines.push(
+      `| ${p.dashboard} | ${p.panel.replace(/\|/g, "\\|")} | ${p.series} | ${Object.entries(p.variables)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(" ")} | ${p.conditional ?? ""} |`,
+    );
+  }
+  lines.push("", "## Recording rules", "", "| rule | series |", "|---|---|");
+  for (const r of report.recordingRules) lines.push(`| ${r.record} | ${r.series} |`);
+  lines.push("", "## Alert inputs", "", "| alert | missing series |", "|---|---|");
+  for (const a of report.alertInputs) lines.push(`| ${a.alert} | ${a.missing.join(", ")} |`);
+  lines.push("", "## Scripted faults", "", "| fault | alert | receiver | delivered after | bound |", "|---|---|---|---|---|");
+  for (const f of report.faults) {
+    lines.push(
+      `| ${f.fault} | ${f.alert} | ${f.receiver} | ${f.firedAfterSeconds === undefined ? "not delivered" : `${f.firedAfterSeconds.toFixed(1)} s`} | ${f.boundSeconds} s |`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+describe("the live lab (staging stack, exact binaries)", () => {
+  test("every scrape job of the rendered config has all its targets up", async () => {
+    const config = YAML.parse(lab.rendered.files.get("prometheus/prometheus.yml") ?? "") as { scrape_configs: Array<{ job_name: string }> };
+    const r = JSON.parse((await httpGet(`${lab.url("prometheus")}/api/v1/targets`)).body) as PromResponse<{
+      activeTargets: Array<{ labels: Record<string, string>; scrapePool: string; health: string; lastError: string }>;
+    }>;
+    const byPool = new Map<string, string[]>();
+    for (const t of r.data.activeTargets)
+      byPool.set(t.scrapePool, [...(byPool.get(t.scrapePool) ?? []), t.health === "up" ? "up" : `${t.health}: ${t.lastError}`]);
+    const problems = config.scrape_configs
+      .map((j) => j.job_name)
+      .filter((job) => !(byPool.get(job) ?? []).length || (byPool.get(job) ?? []).some((h) => h !== "up"))
+      .map((job) => `${job}: ${JSON.stringify(byPool.get(job) ?? "no target")}`);
+    expect(problems).toEqual([]);
+  });
+
+  test("every recording rule produces series", async () => {
+    const r = JSON.parse((await httpGet(`${lab.url("prometheus")}/api/v1/rules?type=record`)).body) as PromResponse<{
+      groups: Array<{ rules: Array<{ name: string }> }>;
+    }>;
+    const records = [...new Set(r.data.groups.flatMap((g) => g.rules.map((x) => x.name)))];
+    expect(records.length).toBeGreaterThan(10);
+    for (const record of records) report.recordingRules.push({ record, series: (await promQuery(record)).length });
+    expect(report.recordingRules.filter((x) => x.series === 0).map((x) => x.record)).toEqual([]);
+  });
+
+  test("every series an alert reads exists, unless its source is not part of this stack", async () => {
+    const r = JSON.parse((await httpGet(`${lab.url("prometheus")}/api/v1/rules`)).body) as PromResponse<{
+      groups: Array<{ rules: Array<{ type: string; name: string; query: string }> }>;
+    }>;
+    const rules = r.data.groups.flatMap((g) => g.rules);
+    const alerts = rules.filter((x) => x.type === "alerting");
+    const recorded = new Set(rules.filter((x) => x.type === "recording").map((x) => x.name));
+    expect(alerts.length).toBeGreaterThan(10);
+    // A metric's source is its catalogue file, named after the job that scrapes it (kubelet: kubelet and cadvisor).
+    const catalog = loadCatalog();
+    const jobs = new Set(
+      (
+        YAML.parse(lab.rendered.files.get("prometheus/prometheus.yml") ?? "") as { scrape_configs: Array<{ job_name: string }> }
+      ).scrape_configs.map((j) => j.job_name),
+    );
+    const deployed = (source: string) => jobs.has(source) || (source === "kubelet" && jobs.has("cadvisor"));
+    const problems: string[] = [];
+    for (const alert of alerts) {
+      const missing: string[] = [];
+      const conditional: string[] = [];
+      for (const name of promqlMetricNames(alert.query)) {
+        if ((await promQuery(`count({__name__="${name}"})`)).length > 0) continue;
+        const source = catalog.get(name);
+        if (source && !deployed(source)) conditional.push(`${name} (${source} is not part of this stack)`);
+        else if (ONLY_DURING[name]) conditional.push(`${name} (${ONLY_DURING[name]})`);
+        else if (!source && name.startsWith("app:") && !recorded.has(name))
+          conditional.push(`${name} (recorded only for apps that set its option)`);
+        else missing.push(name);
+      }
+      report.alertInputs.push({ alert: alert.name, missing: [...missing, ...conditional.map((c) => `conditional: ${c}`)] });
+      if (missing.length) problems.push(`${alert.name}: ${missing.join(", ")}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test("every PromQL panel of every dashboard has data, or says when it can", async () => {
+    const empty: string[] = [];
+    for (const file of prometheusDashboards()) {
+      const choices = await variableChoices(file.dashboard);
+      // A dashboard about one kind of source (MongoDB) says so for all its panels.
+      const dashboardConditional = CONDITIONAL.exec(String(file.dashboard.description ?? ""))?.[1];
+      for (const { panel, where } of walkPanels(file.dashboard)) {
+        const exprs = (Array.isArray(panel.targets) ? (panel.targets as JsonObject[]) : [])
+          .filter((t) => typeof t.expr === "string" && !(isObject(t.datasource) && String(t.datasource.uid ?? "").includes("loki")))
+          .map((t) => t.expr as string);
+        if (exprs.length === 0) continue;
+        const conditional = CONDITIONAL.exec(String(panel.description ?? ""))?.[1] ?? dashboardConditional;
+        for (const choice of choices) {
+          // A panel shows data when any of its queries returns some, as in Grafana.
+          let series = 0;
+          for (const expr of exprs) series += (await promQuery(substitute(expr, choice), { seconds: 60, step: 5 })).length;
+          report.panels.push({
+            dashboard: file.relPath,
+            panel: where,
+            expr: exprs.map((e) => substitute(e, choice)).join(" ; "),
+            variables: choice,
+            series,
+            ...(conditional ? { conditional } : {}),
+          });
+          if (series === 0 && !conditional)
+            empty.push(`${file.relPath} ${where} ${JSON.stringify(choice)}: ${exprs.map((e) => substitute(e, choice)).join(" ; ")}`);
+        }
+      }
+    }
+    expect(empty).toEqual([]);
+  });
+
+  test("workload panels show the pods of a k3s node, whose cAdvisor series carry no container or image label", async () => {
+    const k3sPods = lab.nodes.find((n) => n.name === K3S_NODE)?.pods.map((p) => p.pod) ?? [];
+    const workloads = report.panels.filter((p) => p.dashboard === "infrastructure/workloads.json" && /container_(cpu|memory)/.test(p.expr));
+    expect(workloads.length).toBeGreaterThan(0);
+    for (const p of workloads) {
+      for (const expr of p.expr.split(" ; ").filter((e) => /container_(cpu|memory)/.test(e))) {
+        const series = await promQuery(expr, { seconds: 60, step: 5 });
+        expect({ panel: p.panel, expr, k3s: series.some((s) => k3sPods.includes(s.metric.pod)) }).toEqual({
+          panel: p.panel,
+          expr,
+          k3s: true,
+        });
+      }
+    }
+  });
+
+  test("every LogQL panel has data", async () => {
+    const empty: string[] = [];
+    for (const file of prometheusDashboards()) {
+      for (const { panel, where } of walkPanels(file.dashboard)) {
+        for (const target of Array.isArray(panel.targets) ? (panel.targets as JsonObject[]) : []) {
+          const ds = isObject(target.datasource) ? String(target.datasource.uid ?? "") : "";
+          if (typeof target.expr !== "string" || !ds.includes("loki")) continue;
+          const expr = substitute(target.expr, { namespace: ".+", app: ".+", search: "payment" });
+          const r = await httpGet(`${lab.url("loki")}/loki/api/v1/query_range?query=${encodeURIComponent(expr)}&since=5m&step=10`, 15_000);
+          const series = (JSON.parse(r.body) as { data?: { result?: unknown[] } }).data?.result?.length ?? 0;
+          report.logPanels.push({ dashboard: file.relPath, panel: where, expr, variables: {}, series });
+          if (series === 0) empty.push(`${file.relPath} ${where}: ${expr} (HTTP ${r.status})`);
+        }
+      }
+    }
+    expect(empty).toEqual([]);
+  });
+});
+
+interface RuleInfo {
+  name: string;
+  duration: number;
+  labels: Record<string, string>;
+}
+
+describe("scripted faults on the live lab", () => {
+  test("on the healthy stack, no alert but the Watchdog fires", async () => {
+    const firing = await promQuery('ALERTS{alertstate="firing", alertname!="Watchdog"}');
+    expect(firing.map((s) => `${s.metric.alertname} ${JSON.stringify(s.metric)}`)).toEqual([]);
+    expect((await promQuery('ALERTS{alertstate="firing", alertname="Watchdog"}')).length).toBe(1);
+  });
+
+  test("an app down, a 5xx burst, a database lost and a filesystem filling up each reach the critical receiver within the bound", async () => {
+    const rules = JSON.parse((await httpGet(`${lab.url("prometheus")}/api/v1/rules?type=alert`)).body) as PromResponse<{
+      groups: Array<{ interval: number; rules: RuleInfo[] }>;
+    }>;
+    const evaluation = durationSeconds(LAB_TIMING.evaluationInterval) ?? 2;
+    const scrape = durationSeconds(LAB_TIMING.scrapeInterval) ?? 2;
+    const groupWait = durationSeconds(LAB_TIMING.groupWait) ?? 1;
+    /** The shortest `for` of the critical rules of that name: a fault that meets every window fires that one first. */
+    const forOf = (alert: string) =>
+      Math.min(
+        ...rules.data.groups
+          .flatMap((g) => g.rules)
+          .filter((r) => r.name === alert && r.labels.severity === "critical")
+          .map((r) => r.duration),
+      );
+    // Next scrape sees the fault; the next evaluation makes the alert pending; `for` later the
+    // evaluation that fires; Alertmanager holds a new group for group_wait. A rate-based signal
+    // also needs its window to turn: `settle` seconds the fault itself takes to show.
+    const bound = (alert: string, settle = 0) => scrape + evaluation + forOf(alert) + evaluation + groupWait + settle + SLACK_SECONDS;
+
+    const web = [...lab.apps.values()].find(({ app }) => !app.sendsContentType);
+    const api = [...lab.apps.values()].find(({ app }) => app.sendsContentType);
+    if (!web || !api) throw new Error("the lab has no two apps");
+    const { mountPoint } = lab.mountFilesystem();
+    // Let node-exporter report the new filesystem healthy before it fills.
+    await waitFor(
+      "the lab filesystem in node-exporter",
+      async () => ((await promQuery(`node_filesystem_size_bytes{mountpoint="${mountPoint}"}`)).length ? true : undefined),
+      30_000,
+      1000,
+    );
+
+    const faults: Array<{ fault: string; alert: string; culprit: string; settle?: number; start: () => Promise<void> }> = [
+      { fault: `app ${web.target.name} down`, alert: "AppDown", culprit: web.target.name, start: () => web.server.stop() },
+      {
+        fault: `app ${api.target.name} answers half its requests with 5xx`,
+        alert: "AppErrorBudgetBurn",
+        culprit: api.target.name,
+        settle: 4 * scrape + evaluation,
+        start: async () => {
+          api.app.errorRatio = 0.5;
+        },
+      },
+      {
+        fault: "PostgreSQL stopped under its exporter",
+        alert: "PostgresDown",
+        culprit: "shop-postgres",
+        start: () => lab.postgres.proc.stop(),
+      },
+      {
+        fault: `filesystem ${mountPoint} filled to 98 %`,
+        alert: "NodeFilesystemAlmostFull",
+        culprit: mountPoint,
+        start: async () => {
+          const free = Number(execFileSync("df", ["--output=avail", "-B1", mountPoint], { encoding: "utf8" }).split("\n")[1]);
+          const size = Number(execFileSync("df", ["--output=size", "-B1", mountPoint], { encoding: "utf8" }).split("\n")[1]);
+          execFileSync("fallocate", ["-l", String(Math.floor(free - 0.02 * size)), path.join(mountPoint, "fill")]);
+        },
+      },
+    ];
+    const started = new Map<string, number>();
+    for (const f of faults) {
+      await f.start();
+      started.set(f.fault, Date.now());
+    }
+    const longest = Math.max(...faults.map((f) => bound(f.alert, f.settle)));
+    const delivered = (f: (typeof faults)[number]) =>
+      lab.messages.find((m) => {
+        const embed = m.body.embeds?.[0];
+        const text = `${embed?.title ?? ""} ${embed?.description ?? ""}`;
+        return m.channel === "critical" && (embed?.title ?? "").startsWith("[FIRING") && text.includes(f.alert) && text.includes(f.culprit);
+      });
+    await waitFor(
+      "every fault delivered",
+      async () => (faults.every((f) => delivered(f)) ? true : undefined),
+      (longest + 60) * 1000,
+      1000,
+    ).catch(() => undefined);
+    for (const f of faults) {
+      const message = delivered(f);
+      const after = message ? (message.receivedAt - (started.get(f.fault) ?? 0)) / 1000 : undefined;
+      report.faults.push({
+        fault: f.fault,
+        alert: f.alert,
+        receiver: "critical",
+        firedAfterSeconds: after,
+        boundSeconds: bound(f.alert, f.settle),
+        delivered: message !== undefined,
+      });
+    }
+    const problems = report.faults.filter((f) => !f.delivered || (f.firedAfterSeconds ?? Infinity) > f.boundSeconds);
+    expect(
+      problems.map(
+        (p) =>
+          `${p.fault}: ${p.alert} ${p.delivered ? `after ${p.firedAfterSeconds?.toFixed(1)} s, bound ${p.boundSeconds} s` : "not delivered"}`,
+      ),
+    ).toEqual([]);
+  });
+});

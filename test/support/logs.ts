@@ -1,0 +1,49 @@
+/**
+ * Loki's and Alloy's rendered configs made runnable on 127.0.0.1, for the tests that run
+ * the real binaries: only listen addresses, data paths, pod discovery and addresses change.
+ */
+import * as path from "path";
+import * as YAML from "yaml";
+import { LOKI_PATHS } from "../../components/loki";
+import { POD_LOGS_DIR } from "../../components/promtail";
+import { LOOPBACK } from "./processes";
+
+/** Moves every absolute path under Loki's data and rules directories to `root`. */
+export function localLokiConfig(text: string, root: string, ports: { http: number; grpc: number }): Record<string, unknown> {
+  const config = YAML.parse(text) as Record<string, unknown>;
+  const reroot = (node: unknown): unknown => {
+    if (typeof node === "string") {
+      for (const dir of [LOKI_PATHS.data, LOKI_PATHS.rules]) if (node === dir || node.startsWith(`${dir}/`)) return path.join(root, node);
+      return node;
+    }
+    if (Array.isArray(node)) return node.map(reroot);
+    if (node && typeof node === "object") return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, reroot(v)]));
+    return node;
+  };
+  const local = reroot(config) as Record<string, Record<string, unknown>>;
+  local.server = {
+    ...local.server,
+    http_listen_address: LOOPBACK,
+    http_listen_port: ports.http,
+    grpc_listen_address: LOOPBACK,
+    grpc_listen_port: ports.grpc,
+  };
+  return local;
+}
+
+/**
+ * The rendered config.alloy with pod discovery read from a file of the same labels, the
+ * pod log directory under `podLogs`, and pushes to `pushUrl`; everything else as rendered.
+ */
+export function localAlloyConfig(text: string, targetsFile: string, podLogs: string, pushUrl: string): string {
+  const discovery = /^discovery\.kubernetes "pods" \{\n[\s\S]*?\n\}\n/m;
+  if (!discovery.test(text)) throw new Error('config.alloy has no discovery.kubernetes "pods" block');
+  const renderedPush = /^\t\turl\s+= "([^"]+)"$/m.exec(text)?.[1];
+  if (!renderedPush) throw new Error("config.alloy has no loki.write endpoint url");
+  return text
+    .replace(discovery, `discovery.file "pods" {\n\tfiles = [${JSON.stringify(targetsFile)}]\n}\n`)
+    .replace("discovery.kubernetes.pods.targets", "discovery.file.pods.targets")
+    .split(`"${POD_LOGS_DIR}/`)
+    .join(`"${podLogs}/`)
+    .replace(`"${renderedPush}"`, JSON.stringify(pushUrl));
+}
