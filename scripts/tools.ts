@@ -8,7 +8,8 @@
  * Go's module and build caches make a rebuild after a bump cost only what changed.
  * `--check` builds nothing and exits 1 when a tool is missing or stale.
  */
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync, spawn, spawnSync } from "child_process";
+import * as os from "os";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -56,7 +57,7 @@ function staleness(tool: Tool, moduleVersion: string): string | undefined {
   const built = new RegExp(`^\\s*(?:mod|dep)\\s+${escaped}\\s+(\\S+)`, "m").exec(info.stdout);
   if (!built) return `built from another module than ${tool.upstream}`;
   if (built[1] !== moduleVersion) return `built from ${built[1]}, pinned ${moduleVersion}`;
-  if (tool.versionArgs && !versionLine(tool).includes(tool.release.replace(/^v/, ""))) {
+  if (tool.versionArgs && !versionOutput(tool).includes(tool.release.replace(/^v/, ""))) {
     return `reports another version than ${tool.release}`;
   }
   return undefined;
@@ -114,32 +115,92 @@ function prepareWorkspace(tool: Tool, moduleVersion: string): string | undefined
   const work = path.join(SRC_DIR, `${tool.module}.go.work`);
   fs.writeFileSync(
     work,
-    [`go ${goVersion}`, "", `use ${path.join(TOOLS_DIR, tool.module)}`, "", `replace ${tool.upstream} ${moduleVersion} => ${copy}`, ""].join("\n"),
+    [
+      `go ${goVersion}`,
+      "",
+      `use ${path.join(TOOLS_DIR, tool.module)}`,
+      "",
+      `replace ${tool.upstream} ${moduleVersion} => ${copy}`,
+      "",
+    ].join("\n"),
   );
   return work;
 }
 
-function build(tool: Tool, moduleVersion: string): void {
+async function build(tool: Tool, moduleVersion: string): Promise<void> {
   writeEmbeds(tool, moduleVersion);
   const work = prepareWorkspace(tool, moduleVersion);
   const out = binPath(tool.binary);
   const tmp = `${out}.partial`;
   const started = Date.now();
-  process.stdout.write(`  building ${tool.binary} (${tool.release}) ... `);
+  console.log(`  building ${tool.binary} (${tool.release}) ...`);
   const args = ["build", "-ldflags", ldflagsOf(tool), ...(tool.tags ? ["-tags", tool.tags.join(",")] : []), "-o", tmp, tool.pkg];
-  const result = spawnSync("go", args, {
+  const child = spawn("go", args, {
     cwd: path.join(TOOLS_DIR, tool.module),
     env: { ...goEnv(), GOWORK: work ?? "off" },
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
+    stdio: ["ignore", "ignore", "pipe"],
   });
-  if (result.status !== 0) {
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString("utf8")).slice(-64 * 1024);
+  });
+  const status = await new Promise<number | null>((resolve) => {
+    child.once("error", (err) => {
+      stderr += String(err);
+      resolve(null);
+    });
+    child.once("exit", (code) => resolve(code));
+  });
+  if (status !== 0) {
     fs.rmSync(tmp, { force: true });
-    process.stdout.write("failed\n");
-    throw new ToolError(`go build of ${tool.pkg} (tools/${tool.module}) failed:\n${result.stderr || result.error}`);
+    console.log(`  ${tool.binary}: failed`);
+    throw new ToolError(`go build of ${tool.pkg} (tools/${tool.module}) failed:\n${stderr}`);
   }
   fs.renameSync(tmp, out);
-  process.stdout.write(`${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  console.log(`  built ${tool.binary} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+/**
+ * How many modules build at once: two by default. A Go build uses every core while it
+ * compiles, but links one binary on one core and waits on the network while it downloads,
+ * so a second build fills those gaps (TOOLS_JOBS overrides).
+ */
+function buildJobs(): number {
+  const asked = Number(process.env.TOOLS_JOBS);
+  if (Number.isInteger(asked) && asked > 0) return asked;
+  return Math.max(1, Math.min(2, os.cpus().length));
+}
+
+/** The size of a module's go.sum: how much it depends on, a fair guess of how long it builds. */
+function weightOf(module: string): number {
+  return fs.statSync(path.join(TOOLS_DIR, module, "go.sum")).size;
+}
+
+/**
+ * Builds the tools, the biggest modules first and `buildJobs()` modules at a time; the
+ * tools of one module build one after the other, so that the second finds the first's
+ * packages in Go's build cache. Returns the failures.
+ */
+async function buildAll(todo: Array<{ tool: Tool; moduleVersion: string }>): Promise<string[]> {
+  const byModule = new Map<string, Array<{ tool: Tool; moduleVersion: string }>>();
+  for (const item of todo) byModule.set(item.tool.module, [...(byModule.get(item.tool.module) ?? []), item]);
+  const queue = [...byModule.keys()].sort((a, b) => weightOf(b) - weightOf(a));
+  const failures: string[] = [];
+  const worker = async () => {
+    for (let module = queue.shift(); module !== undefined; module = queue.shift()) {
+      for (const { tool, moduleVersion } of byModule.get(module) ?? []) {
+        try {
+          await build(tool, moduleVersion);
+        } catch (err) {
+          // Build the others: one run shows every tool that fails.
+          if (!(err instanceof ToolError)) throw err;
+          failures.push(err.message);
+        }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: buildJobs() }, worker));
+  return failures;
 }
 
 function fileDigest(file: string): string {
@@ -160,17 +221,24 @@ function installPlugin(tool: Tool): void {
   });
 }
 
-function versionLine(tool: Tool): string {
-  if (!tool.versionArgs) return `${tool.release} (resource plugin; go version -m: ${tool.upstream})`;
-  const result = spawnSync(binPath(tool.binary), tool.versionArgs, {
+/** What the binary prints when asked its version (stdout and stderr). */
+function versionOutput(tool: Tool): string {
+  const result = spawnSync(binPath(tool.binary), tool.versionArgs ?? [], {
     encoding: "utf8",
     env: { ...process.env, PULUMI_HOME, PULUMI_SKIP_UPDATE_CHECK: "true" },
   });
-  const text = `${result.stdout}${result.stderr}`.trim().split("\n")[0] ?? "";
-  return text || `(no version output, exit ${result.status})`;
+  return `${result.stdout ?? ""}${result.stderr ?? ""}`.trim();
 }
 
-function main(argv: string[]): number {
+/** The line of the version output that names the release, or its first line. */
+function versionLine(tool: Tool): string {
+  if (!tool.versionArgs) return `${tool.release} (resource plugin; go version -m: ${tool.upstream})`;
+  const lines = versionOutput(tool).split("\n");
+  const release = tool.release.replace(/^v/, "");
+  return lines.find((l) => l.includes(release)) ?? lines[0] ?? "(no version output)";
+}
+
+async function main(argv: string[]): Promise<number> {
   const check = argv.includes("--check");
   const only = argv.filter((a) => !a.startsWith("--"));
   const unknown = only.filter((name) => !TOOLS.some((t) => t.binary === name));
@@ -184,26 +252,22 @@ function main(argv: string[]): number {
   fs.mkdirSync(BIN_DIR, { recursive: true });
 
   let stale = 0;
-  const failures: string[] = [];
+  const todo: Array<{ tool: Tool; moduleVersion: string }> = [];
   for (const tool of selected) {
     const moduleVersion = goModRequire(tool.module, tool.upstream);
     if (!moduleVersion) throw new ToolError(`tools/${tool.module}/go.mod does not require ${tool.upstream}`);
     const why = staleness(tool, moduleVersion);
     if (why === undefined) continue;
-    if (check) {
-      console.log(`  ${tool.binary}: ${why}`);
-      stale++;
-      continue;
-    }
-    try {
-      build(tool, moduleVersion);
-    } catch (err) {
-      // Build the others: one run shows every tool that fails.
-      if (!(err instanceof ToolError)) throw err;
-      failures.push(err.message);
-    }
+    if (check) console.log(`  ${tool.binary}: ${why}`);
+    stale++;
+    todo.push({ tool, moduleVersion });
   }
-  if (failures.length > 0) throw new ToolError(`${failures.length} tool(s) failed to build:\n${failures.join("\n")}`);
+  if (!check && todo.length > 0) {
+    const started = Date.now();
+    const failures = await buildAll(todo);
+    if (failures.length > 0) throw new ToolError(`${failures.length} tool(s) failed to build:\n${failures.join("\n")}`);
+    console.log(`Built ${todo.length} tool(s) in ${((Date.now() - started) / 1000).toFixed(0)} s (${buildJobs()} at a time).`);
+  }
   if (check && stale > 0) {
     console.log(`${stale} tool(s) missing or stale: run \`npm run tools\`.`);
     return 1;
@@ -219,13 +283,16 @@ function main(argv: string[]): number {
   return 0;
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (err) {
-  if (err instanceof ToolError) {
-    console.error(`npm run tools: ${err.message}`);
-    process.exitCode = 1;
-  } else {
-    throw err;
-  }
-}
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ToolError) {
+      console.error(`npm run tools: ${err.message}`);
+      process.exitCode = 1;
+    } else {
+      throw err;
+    }
+  },
+);
