@@ -36,6 +36,7 @@ import { LOKI_PATHS, lokiConfig } from "../components/loki";
 import { promtailConfig } from "../components/promtail";
 import { down as clusterDown, kubeconfigPath, status as clusterStatus, up as clusterUp } from "./lib/cluster";
 import { freePorts, LOOPBACK } from "./lib/cluster/processes";
+import { preparePostgres, prepareRedis, systemCommand } from "./lib/local-servers";
 import { ROOT, STACK_TOOLS, binPath } from "./lib/tools";
 
 const CATALOG_DIR = path.join(ROOT, "test", "catalog");
@@ -410,15 +411,6 @@ function stackBinary(binary: string): string {
     throw new CatalogError(`${file} does not report release ${tool.release}: run \`npm run tools\` to rebuild it`);
   }
   return file;
-}
-
-/** A command of the system (a Debian package), or an error naming the package. */
-function systemCommand(command: string, pkg: string): string {
-  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-    const file = path.join(dir, command);
-    if (dir && fs.existsSync(file)) return file;
-  }
-  throw new CatalogError(`${command} is not installed: install Debian's ${pkg} package (apt-get install ${pkg})`);
 }
 
 function run(command: string, args: string[], opts: { env?: NodeJS.ProcessEnv; user?: { uid: number; gid: number } } = {}): string {
@@ -914,56 +906,11 @@ async function alloy(r: Run): Promise<Generated> {
 
 // --- postgres-exporter against a PostgreSQL started here
 
-/** Debian's PostgreSQL server binaries: the newest /usr/lib/postgresql/<major>/bin. */
-function postgresBinDir(): string {
-  const root = "/usr/lib/postgresql";
-  const majors = fs.existsSync(root)
-    ? fs
-        .readdirSync(root)
-        .filter((d) => /^\d+$/.test(d) && fs.existsSync(path.join(root, d, "bin", "postgres")))
-        .sort((a, b) => Number(b) - Number(a))
-    : [];
-  if (!majors.length)
-    throw new CatalogError("no PostgreSQL server found: install Debian's postgresql package (apt-get install postgresql)");
-  return path.join(root, majors[0], "bin");
-}
-
-/** PostgreSQL refuses to run as root: as root, its processes run as the `postgres` user of the Debian package. */
-function postgresUser(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const uid = Number(run("id", ["-u", "postgres"]).trim());
-  const gid = Number(run("id", ["-g", "postgres"]).trim());
-  return { uid, gid };
-}
-
 async function postgresExporter(r: Run): Promise<Generated> {
-  const bin = postgresBinDir();
-  const user = postgresUser();
-  if (user) fs.chownSync(r.tmp, user.uid, user.gid);
-  const data = path.join(r.tmp, "data");
-  run(path.join(bin, "initdb"), ["-D", data, "--auth=trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C"], { user });
   const pgPort = await r.port();
-  const server = r.start(
-    "postgres",
-    { binary: path.join(bin, "postgres"), args: ["-D", data, "-k", r.tmp, "-h", LOOPBACK, "-p", String(pgPort), "-c", "fsync=off"] },
-    { user },
-  );
-  const psql = (sql: string, db = "postgres") =>
-    run(path.join(bin, "psql"), [
-      "-h",
-      LOOPBACK,
-      "-p",
-      String(pgPort),
-      "-U",
-      "postgres",
-      "-d",
-      db,
-      "-v",
-      "ON_ERROR_STOP=1",
-      "-qAt",
-      "-c",
-      sql,
-    ]);
+  const pg = preparePostgres(path.join(r.tmp, "postgres"), pgPort);
+  const server = r.start("postgres", pg.command, { user: pg.command.user });
+  const psql = pg.psql;
   await waitFor("PostgreSQL accepting connections", () => psql("SELECT 1"), 60_000, [server]);
   const version = psql("SHOW server_version").trim().split(" ")[0];
   psql("CREATE DATABASE app");
@@ -976,7 +923,7 @@ async function postgresExporter(r: Run): Promise<Generated> {
 
   const port = await r.port();
   const command = {
-    env: { DATA_SOURCE_NAME: `postgresql://postgres@${LOOPBACK}:${pgPort}/app?sslmode=disable` },
+    env: { DATA_SOURCE_NAME: pg.dsn("app") },
     binary: stackBinary("postgres_exporter"),
     args: onLoopback(EXPORTER_KINDS.postgres.args, port),
   };
@@ -999,22 +946,13 @@ async function postgresExporter(r: Run): Promise<Generated> {
 // --- redis_exporter against a Redis started here
 
 async function redisExporter(r: Run): Promise<Generated> {
-  const redisServer = systemCommand("redis-server", "redis-server");
-  const redisCli = systemCommand("redis-cli", "redis-tools");
-  const version = /v=(\S+)/.exec(run(redisServer, ["--version"]))?.[1] ?? "?";
+  const version = /v=(\S+)/.exec(run(systemCommand("redis-server", "redis-server"), ["--version"]))?.[1] ?? "?";
   const startRedis = async (name: string, extra: string[]) => {
     const port = await r.port();
-    const proc = r.start(
-      name,
-      {
-        binary: redisServer,
-        args: ["--port", String(port), "--bind", LOOPBACK, "--dir", r.dir(name), "--save", "", "--appendonly", "no", ...extra],
-      },
-      { cwd: r.tmp },
-    );
-    const cli = (...args: string[]) => run(redisCli, ["-h", LOOPBACK, "-p", String(port), ...args]);
-    await waitFor(`${name} answering`, () => (cli("PING").trim() === "PONG" ? true : undefined), 30_000, [proc]);
-    return { port, proc, cli };
+    const redis = prepareRedis(r.dir(name), port, extra);
+    const proc = r.start(name, redis.command, { cwd: r.tmp });
+    await waitFor(`${name} answering`, () => (redis.cli("PING").trim() === "PONG" ? true : undefined), 30_000, [proc]);
+    return { port, proc, cli: redis.cli };
   };
   const primary = await startRedis("redis", []);
   primary.cli("SET", "catalog:a", "1");

@@ -92,7 +92,12 @@ export function preparePostgres(dir: string, port: number): LocalPostgres {
   const bin = postgresBinDir();
   const user = postgresUser();
   fs.mkdirSync(dir, { recursive: true });
-  if (user) fs.chownSync(dir, user.uid, user.gid);
+  if (user) {
+    fs.chownSync(dir, user.uid, user.gid);
+    // The server's user must get through the (throwaway) parent directory to reach its own.
+    const parent = path.dirname(dir);
+    fs.chmodSync(parent, fs.statSync(parent).mode | 0o011);
+  }
   const data = path.join(dir, "data");
   runCommand(path.join(bin, "initdb"), ["-D", data, "--auth=trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C"], { user });
   return {

@@ -186,8 +186,6 @@ export class Lab {
 
   static async start(): Promise<Lab> {
     const lab = new Lab(fs.mkdtempSync(path.join(os.tmpdir(), "live-lab-")));
-    // PostgreSQL runs as its own user when the lab runs as root: it must reach its directory.
-    fs.chmodSync(lab.tmp, 0o755);
     try {
       await lab.boot();
     } catch (err) {
@@ -232,26 +230,26 @@ export class Lab {
   }
 
   private async boot(): Promise<void> {
-    const free = await freePorts(15 + 2);
-    const [
-      sink,
-      prometheus,
-      alertmanager,
-      alertmanagerMesh,
-      loki,
-      lokiGrpc,
-      alloy,
-      nodeExporter,
-      postgres,
-      postgresExporter,
-      redis,
-      redisExporter,
-      grafana,
-      kubeStateMetrics,
-      kubeStateMetricsTelemetry,
-      k3s,
-      other,
-    ] = free;
+    const names = [
+      "sink",
+      "prometheus",
+      "alertmanager",
+      "alertmanagerMesh",
+      "loki",
+      "lokiGrpc",
+      "alloy",
+      "nodeExporter",
+      "postgres",
+      "postgresExporter",
+      "redis",
+      "redisExporter",
+      "grafana",
+      "kubeStateMetrics",
+      "kubeStateMetricsTelemetry",
+    ] as const;
+    const free = await freePorts(names.length + 2);
+    const named = Object.fromEntries(names.map((n, i) => [n, free[i]])) as Record<(typeof names)[number], number>;
+    const sink = named.sink;
     const sinkUrl = (channel: string) => `http://${LOOPBACK}:${sink}/${channel}`;
     const sets = [
       `prometheus.scrapeInterval=${LAB_TIMING.scrapeInterval}`,
@@ -276,22 +274,8 @@ export class Lab {
       appPorts[a.name] = a.service?.targetPort ?? appFree[i];
     });
     this.ports = {
-      sink,
-      prometheus,
-      alertmanager,
-      alertmanagerMesh,
-      loki,
-      lokiGrpc,
-      alloy,
-      nodeExporter,
-      postgres,
-      postgresExporter,
-      redis,
-      redisExporter,
-      grafana,
-      kubeStateMetrics,
-      kubeStateMetricsTelemetry,
-      kubelets: { [K3S_NODE]: k3s, [OTHER_NODE]: other },
+      ...named,
+      kubelets: { [K3S_NODE]: free[names.length], [OTHER_NODE]: free[names.length + 1] },
       apps: appPorts,
     };
     await this.serve(sink, sinkHandler(this.messages));
@@ -335,7 +319,7 @@ export class Lab {
         tls,
       );
     }
-    await this.serve(grafana, (req, res) => {
+    await this.serve(named.grafana, (req, res) => {
       if ((req.url ?? "").split("?")[0] !== "/metrics") return void res.writeHead(404).end();
       res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" }).end(catalogueMetricsText(CATALOG_FILE("grafana")));
     });

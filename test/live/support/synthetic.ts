@@ -14,16 +14,10 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import type { AppTarget } from "../../../components/config";
 
 /** The metric names of an app, as apps[].metrics sets them (defaults in components/config.ts). */
-export interface AppDialect {
-  requests: string;
-  duration: string;
-  statusLabel: string;
-  methodLabel: string;
-  routeLabel: string;
-  activeConnections: string;
-}
+export type AppDialect = AppTarget["metrics"];
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const ROUTES = ["/", "/cart", "/checkout"];
