@@ -14,7 +14,7 @@ import { K8sObject, Rendered, renderRun } from "../scripts/lib/render";
 import { RunResult, runProgram } from "../scripts/lib/runner";
 import { objectOf, objectsOf, render, renderConfig, ALONE } from "./support/render";
 import { schemaProblems } from "./support/schema";
-import { exceptionComments, restrictedExceptions } from "./support/security";
+import { SecurityPodSpec, exceptionComments, restrictedExceptions } from "./support/security";
 
 const AGENTS: LogCollectorAgent[] = ["alloy", "promtail"];
 
@@ -69,36 +69,24 @@ async function renderCollector(args: LogCollectorArgs): Promise<{ run: RunResult
   return { run, rendered: renderRun(run, true) };
 }
 
-interface PodSpec {
-  hostNetwork?: boolean;
-  hostPID?: boolean;
-  hostIPC?: boolean;
+/** The pod spec as the restricted-baseline check reads it, plus what these tests look at. */
+type PodSpec = SecurityPodSpec & {
   serviceAccountName?: string;
-  automountServiceAccountToken?: boolean;
   tolerations?: unknown[];
-  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; seccompProfile?: { type: string } };
   volumes?: Array<{ name: string; hostPath?: { path: string; type?: string } }>;
-  containers: Array<{
-    name: string;
-    image?: string;
-    args?: string[];
-    env?: unknown[];
-    ports?: Array<{ name?: string; containerPort: number; hostPort?: number }>;
-    securityContext?: {
-      privileged?: boolean;
-      allowPrivilegeEscalation?: boolean;
-      readOnlyRootFilesystem?: boolean;
-      runAsNonRoot?: boolean;
-      runAsUser?: number;
-      capabilities?: { add?: string[]; drop?: string[] };
-      seccompProfile?: { type: string };
-    };
-    volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
-    readinessProbe?: { httpGet: { path: string; port: string } };
-    livenessProbe?: { httpGet: { path: string; port: string } };
-    resources?: unknown;
-  }>;
-}
+  containers: Array<
+    SecurityPodSpec["containers"][number] & {
+      image?: string;
+      args?: string[];
+      env?: unknown[];
+      ports?: Array<{ name?: string; containerPort: number; hostPort?: number }>;
+      volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
+      readinessProbe?: { httpGet: { path: string; port: string } };
+      livenessProbe?: { httpGet: { path: string; port: string } };
+      resources?: unknown;
+    }
+  >;
+};
 const templateOf = (o: K8sObject) =>
   (o.spec as { template: { metadata: { annotations?: Record<string, string> }; spec: PodSpec } }).template;
 
@@ -129,7 +117,6 @@ test("the exception check finds what it looks for", () => {
     "c:capabilitiesAdded",
   ]);
 });
-
 
 describe.each(AGENTS)("the log collector alone, agent %s", (agent) => {
   const expected = EXPECTED[agent];
@@ -267,7 +254,9 @@ describe.each(AGENTS)("the log collector alone, agent %s", (agent) => {
 
   test("refuses to run in the stack namespace, naming the argument", async () => {
     await expect(renderCollector({ ...baseArgs(agent), namespace: "monitoring" })).rejects.toThrow(
-      new RegExp(`LogCollector "${agent}": namespace must be the agents namespace \\(Pod Security "privileged"\\), not the stack namespace "monitoring"`),
+      new RegExp(
+        `LogCollector "${agent}": namespace must be the agents namespace \\(Pod Security "privileged"\\), not the stack namespace "monitoring"`,
+      ),
     );
   });
 });
@@ -298,7 +287,9 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
       expect(schemaProblems(o.object)).toEqual([]);
       expect(o.object.metadata.labels?.["app.kubernetes.io/instance"]).toBe(stack);
     }
-    expect(rendered.files.get("log-collector/config.alloy")).toContain('url                 = "http://loki.monitoring.svc:3100/loki/api/v1/push"');
+    expect(rendered.files.get("log-collector/config.alloy")).toContain(
+      'url                 = "http://loki.monitoring.svc:3100/loki/api/v1/push"',
+    );
     const r = PROFILE_DEFAULTS[stack].logCollector.resources;
     expect(templateOf(objectOf(rendered, "DaemonSet", "alloy")).spec.containers[0].resources).toEqual({
       requests: r.requests,
