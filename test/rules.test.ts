@@ -27,7 +27,7 @@ import {
 import { promtool } from "./support/binaries";
 
 /** The areas this repository ships rules for: rules/<area>.yml, tested by test/rules/<area>.test.yml. */
-const AREAS = ["apps", "databases", "kubernetes", "nodes", "slo", "stack"];
+const AREAS = ["apps", "databases", "kubernetes", "logs", "nodes", "slo", "stack"];
 const SEVERITIES = new Set(["critical", "warning", "info"]);
 const REQUIRED_ANNOTATIONS = ["summary", "description", "runbook"];
 const WATCHDOG = "Watchdog";
@@ -43,6 +43,10 @@ const PINNED_CATALOGUES: Record<string, ImageName> = {
   "mongodb-exporter": "mongodbExporter",
   prometheus: "prometheus",
   alertmanager: "alertmanager",
+  loki: "loki",
+  alloy: "alloy",
+  promtail: "promtail",
+  cloudflared: "cloudflared",
 };
 /** The other catalogue files this suite relies on. */
 const UNPINNED_CATALOGUES = ["kubelet", "app-contract"];
