@@ -8,13 +8,17 @@
  * - size of the render and of the largest ConfigMap/Secret (Kubernetes refuses objects over 1 MiB);
  * - CPU and memory the stack requests from the cluster ("light");
  * - alert delivery latency measured by the end-to-end alerting test, when it has run
- *   (it writes out/bench/alerting-e2e.json).
+ *   (it writes out/bench/alerting-e2e.json);
+ * - the log collector's memory and CPU (Alloy, and Promtail for comparison) on the binary
+ *   the stack deploys, tailing 50 growing pod log files into a real Loki, against the
+ *   limits the staging profile gives it (needs `npm run tools`; `--no-collectors` skips it).
  * Exits non-zero when a target is missed.
  */
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { formatBytes } from "../components/units";
+import { measureCollector } from "./lib/collector-footprint";
 import { kubernetesYaml, requestedResources } from "./lib/render";
 import { renderStack } from "./lib/render-stack";
 
@@ -38,16 +42,46 @@ const TARGETS = {
   production: { millicores: 4000, bytes: 10 * 1024 * MIB },
 };
 
-function parseArgs(argv: string[]): { runs: number; json?: string } {
+function parseArgs(argv: string[]): { runs: number; json?: string; collectors: boolean } {
   let runs = 3;
   let json: string | undefined;
+  let collectors = true;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--runs") runs = Number(argv[++i]);
     else if (argv[i] === "--json") json = argv[++i];
-    else throw new Error(`unknown argument "${argv[i]}"; usage: npm run bench [-- --runs <n>] [--json <file>]`);
+    else if (argv[i] === "--no-collectors") collectors = false;
+    else throw new Error(`unknown argument "${argv[i]}"; usage: npm run bench [-- --runs <n>] [--json <file>] [--no-collectors]`);
   }
   if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs takes a whole number of at least 1");
-  return { runs, ...(json ? { json } : {}) };
+  return { runs, ...(json ? { json } : {}), collectors };
+}
+
+/** The log collectors' footprint against the limits the staging profile sets for them. */
+async function collectorMeasurements(): Promise<Measurement[]> {
+  const out: Measurement[] = [];
+  for (const agent of ["alloy", "promtail"] as const) {
+    const f = await measureCollector(agent);
+    const load = `${f.linesPerSecond} lines/s from ${f.files} files`;
+    out.push(
+      {
+        name: `${agent}: peak memory (${load})`,
+        value: f.peakBytes,
+        unit: "B",
+        target: f.limitBytes,
+        kind: "max",
+        display: `${formatBytes(f.peakBytes)} (steady ${formatBytes(f.steadyBytes)}; limit ${formatBytes(f.limitBytes)})`,
+      },
+      {
+        name: `${agent}: CPU (${load})`,
+        value: f.millicores,
+        unit: "m",
+        target: f.limitMillicores,
+        kind: "max",
+        display: `${f.millicores.toFixed(0)}m (limit ${f.limitMillicores}m)`,
+      },
+    );
+  }
+  return out;
 }
 
 function median(values: number[]): number {
@@ -141,6 +175,7 @@ async function main(): Promise<void> {
     ...(await measureStack("staging", args.runs)),
     ...(await measureStack("production", args.runs)),
     ...alertingMeasurements(),
+    ...(args.collectors ? await collectorMeasurements() : []),
   ];
   const width = Math.max(...measurements.map((m) => m.name.length));
   let failed = 0;

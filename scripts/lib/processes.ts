@@ -9,8 +9,8 @@ import * as https from "https";
 import * as net from "net";
 
 // One implementation of loopback ports for every server a test or the local cluster starts.
-export { LOOPBACK, freePort, freePorts } from "../../scripts/lib/cluster/processes";
-import { LOOPBACK } from "../../scripts/lib/cluster/processes";
+export { LOOPBACK, freePort, freePorts } from "./cluster/processes";
+import { LOOPBACK } from "./cluster/processes";
 
 const running = new Set<ChildProcess>();
 process.once("exit", () => {
@@ -64,6 +64,11 @@ export class ManagedProcess {
         resolve();
       });
     });
+  }
+
+  /** The process id, while it runs. */
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   get alive(): boolean {

@@ -1,0 +1,203 @@
+/**
+ * The log collector's footprint, measured on the binary the stack deploys: the staging
+ * stack's rendered config (Alloy's or Promtail's), pod discovery swapped for file
+ * discovery, tailing pod log files that grow at a steady rate and pushing to a real Loki,
+ * all on 127.0.0.1. Samples the collector's resident memory and CPU time from /proc.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { POD_LOGS_DIR } from "../../components/promtail";
+import { residentBytes } from "./cluster/processes";
+
+/** Anonymous resident memory of a process (RssAnon), in bytes. */
+function anonymousBytes(pid: number): number {
+  const m = /^RssAnon:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+import { localAlloyConfig, localLokiConfig } from "./local-logs";
+import { LOOPBACK, ManagedProcess, freePorts, httpGet, sleep, stopAll, waitFor } from "./processes";
+import { renderStack } from "./render-stack";
+import { binPath } from "./tools";
+
+export interface CollectorFootprint {
+  agent: "alloy" | "promtail";
+  /** Lines per second written to the pod log files, all files together. */
+  linesPerSecond: number;
+  files: number;
+  /** Median resident memory once steady (after the warm-up), and the highest seen. */
+  steadyBytes: number;
+  peakBytes: number;
+  /** The highest anonymous resident memory (the heap and stacks: what reclaim cannot take back; the rest is the binary's mapped pages). */
+  peakAnonBytes: number;
+  /** CPU used over the measured period, in millicores. */
+  millicores: number;
+  /** The staging profile's limits for the collector's container. */
+  limitBytes: number;
+  limitMillicores: number;
+}
+
+/** utime + stime of a process, in clock ticks (100 per second on Linux). */
+function cpuTicks(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function quantity(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(m|Ki|Mi|Gi)?$/.exec(text);
+  if (!m) throw new Error(`not a quantity: ${text}`);
+  const n = Number(m[1]);
+  return m[2] === "m" ? n : m[2] === "Ki" ? n * 1024 : m[2] === "Mi" ? n * 2 ** 20 : m[2] === "Gi" ? n * 2 ** 30 : n * 1000;
+}
+
+export async function measureCollector(
+  agent: "alloy" | "promtail",
+  opts: { files?: number; linesPerFilePerSecond?: number; warmupSeconds?: number; seconds?: number } = {},
+): Promise<CollectorFootprint> {
+  const files = opts.files ?? 50;
+  const rate = opts.linesPerFilePerSecond ?? 20;
+  const warmup = opts.warmupSeconds ?? 20;
+  const seconds = opts.seconds ?? 40;
+  const rendered = await renderStack({ stack: "staging", sets: [`logCollector.agent=${agent}`], showSecrets: true });
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `footprint-${agent}-`));
+  const processes: ManagedProcess[] = [];
+  let writer: NodeJS.Timeout | undefined;
+  try {
+    const [lokiHttp, lokiGrpc, agentPort] = await freePorts(3);
+    const lokiUrl = `http://${LOOPBACK}:${lokiHttp}`;
+    const lokiConfig = path.join(tmp, "loki.yaml");
+    fs.writeFileSync(
+      lokiConfig,
+      YAML.stringify(
+        localLokiConfig(rendered.files.get("loki/loki.yaml") ?? "", path.join(tmp, "loki"), { http: lokiHttp, grpc: lokiGrpc }),
+      ),
+    );
+    const loki = new ManagedProcess("loki", binPath("loki"), [`-config.file=${lokiConfig}`, "-target=all"]);
+    processes.push(loki);
+    await waitFor(
+      "Loki ready",
+      async () => ((await httpGet(`${lokiUrl}/ready`).catch(() => undefined))?.status === 200 ? true : undefined),
+      90_000,
+      500,
+    );
+
+    // The pods' files and what discovery would say of them.
+    const podLogs = path.join(tmp, "pods");
+    const node = "k3s-server";
+    const targets = [];
+    const logFiles: string[] = [];
+    for (let i = 0; i < files; i++) {
+      const [ns, pod, uid, container] = [
+        "bench",
+        `app-${i}-7d9c5b6f4-x2x7z`,
+        `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+        `app-${i}`,
+      ];
+      const dir = path.join(podLogs, `${ns}_${pod}_${uid}`, container);
+      fs.mkdirSync(dir, { recursive: true });
+      logFiles.push(path.join(dir, "0.log"));
+      targets.push({
+        targets: [LOOPBACK],
+        labels: {
+          __meta_kubernetes_namespace: ns,
+          __meta_kubernetes_pod_name: pod,
+          __meta_kubernetes_pod_uid: uid,
+          __meta_kubernetes_pod_container_name: container,
+          __meta_kubernetes_pod_node_name: node,
+          __meta_kubernetes_pod_label_app: `app-${i}`,
+        },
+      });
+    }
+    const targetsFile = path.join(tmp, "targets.json");
+    fs.writeFileSync(targetsFile, JSON.stringify(targets));
+    let n = 0;
+    const tick = 100;
+    writer = setInterval(() => {
+      const at = new Date().toISOString().replace("Z", "000000Z");
+      const perTick = Math.max(1, Math.round((rate * tick) / 1000));
+      for (const file of logFiles) {
+        let chunk = "";
+        for (let k = 0; k < perTick; k++, n++)
+          chunk += `${at} stdout F {"level":"${n % 20 ? "info" : "error"}","msg":"request served","n":${n},"path":"/cart"}\n`;
+        fs.appendFileSync(file, chunk);
+      }
+    }, tick);
+
+    let collector: ManagedProcess;
+    if (agent === "alloy") {
+      const config = path.join(tmp, "config.alloy");
+      fs.writeFileSync(
+        config,
+        localAlloyConfig(rendered.files.get("log-collector/config.alloy") ?? "", targetsFile, podLogs, `${lokiUrl}/loki/api/v1/push`),
+      );
+      collector = new ManagedProcess(
+        "alloy",
+        binPath("alloy"),
+        [
+          "run",
+          config,
+          `--server.http.listen-addr=${LOOPBACK}:${agentPort}`,
+          `--storage.path=${path.join(tmp, "alloy-data")}`,
+          "--disable-reporting",
+        ],
+        { env: { HOSTNAME: node } },
+      );
+    } else {
+      const config = YAML.parse(rendered.files.get("log-collector/promtail.yaml") ?? "") as Record<string, unknown> & {
+        server: Record<string, unknown>;
+        positions: { filename: string };
+        clients: Array<{ url: string }>;
+        scrape_configs: Array<Record<string, unknown> & { relabel_configs: Array<{ replacement?: string }> }>;
+      };
+      config.server = { ...config.server, http_listen_address: LOOPBACK, http_listen_port: agentPort };
+      config.positions.filename = path.join(tmp, "positions.yaml");
+      config.clients = config.clients.map((c) => ({ ...c, url: `${lokiUrl}/loki/api/v1/push` }));
+      for (const job of config.scrape_configs) {
+        delete job.kubernetes_sd_configs;
+        job.file_sd_configs = [{ files: [targetsFile] }];
+        for (const rule of job.relabel_configs)
+          if (rule.replacement) rule.replacement = rule.replacement.split(`${POD_LOGS_DIR}/`).join(`${podLogs}/`);
+      }
+      const file = path.join(tmp, "promtail.yaml");
+      fs.writeFileSync(file, YAML.stringify(config));
+      collector = new ManagedProcess("promtail", binPath("promtail"), [`-config.file=${file}`], { env: { HOSTNAME: node } });
+    }
+    processes.push(collector);
+    await sleep(warmup * 1000);
+    if (!collector.alive || collector.pid === undefined) throw new Error(`${agent} exited\n${collector.output()}`);
+    const pid = collector.pid;
+    const samples: number[] = [];
+    const anon: number[] = [];
+    const startTicks = cpuTicks(pid);
+    const started = Date.now();
+    while (Date.now() - started < seconds * 1000) {
+      samples.push(residentBytes(pid));
+      anon.push(anonymousBytes(pid));
+      await sleep(1000);
+    }
+    const millicores = ((cpuTicks(pid) - startTicks) / 100 / ((Date.now() - started) / 1000)) * 1000;
+    const limits = (
+      rendered.kubernetes.find((o) => o.object.kind === "DaemonSet" && o.object.metadata.name === agent)?.object.spec as {
+        template: { spec: { containers: Array<{ resources: { limits: { cpu: string; memory: string } } }> } };
+      }
+    ).template.spec.containers[0].resources.limits;
+    const sorted = [...samples].sort((a, b) => a - b);
+    return {
+      agent,
+      linesPerSecond: files * rate,
+      files,
+      steadyBytes: sorted[Math.floor(sorted.length / 2)],
+      peakBytes: sorted[sorted.length - 1],
+      peakAnonBytes: Math.max(...anon),
+      millicores,
+      limitBytes: quantity(limits.memory),
+      limitMillicores: quantity(limits.cpu),
+    };
+  } finally {
+    if (writer) clearInterval(writer);
+    await stopAll(processes);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}

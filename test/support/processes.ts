@@ -1,0 +1,2 @@
+/** Test servers: see scripts/lib/processes.ts, shared with the scripts. */
+export * from "../../scripts/lib/processes";
