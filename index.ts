@@ -13,7 +13,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { ConfigError, RawConfig, parseStackConfig, plainEntriesOfSecretKeys } from "./components/config";
 import { MonitoringStack } from "./components/stack";
-import { VOLUMES_OUTPUT, applyPreviousVolumes, parseVolumeRecords } from "./components/volume-changes";
+import { VOLUMES_OUTPUT, applyPreviousNamespace, applyPreviousVolumes, parseVolumeRecords } from "./components/volume-changes";
+
+/** The stack output naming the stack's namespace, which the next deployment compares its own with. */
+const NAMESPACE_OUTPUT = "namespace";
 
 /** Whether Pulumi holds a config key as a secret. The SDK exports this at run time but not in its typings. */
 function isSecretKey(fullKey: string): boolean {
@@ -67,16 +70,20 @@ function refusingConfigErrors<T>(check: () => T): T {
 }
 
 /**
- * An output of this stack's previous deployment, read through a StackReference to the stack
- * itself: the engine reads it from the stack's last checkpoint. Undefined on a first
+ * Outputs of this stack's previous deployment, read through one StackReference to the stack
+ * itself: the engine reads them from the stack's last checkpoint. Each is undefined on a first
  * deployment (no checkpoint) and when that deployment did not export it.
  */
-async function previousOutput(name: string): Promise<unknown> {
+async function previousOutputs(names: string[]): Promise<Record<string, unknown>> {
   const self = new pulumi.StackReference("previous-deployment", {
     name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
   });
-  const details = await self.getOutputDetails(name);
-  return details.value ?? details.secretValue;
+  const outputs: Record<string, unknown> = {};
+  for (const name of names) {
+    const details = await self.getOutputDetails(name);
+    outputs[name] = details.value ?? details.secretValue;
+  }
+  return outputs;
 }
 
 async function main(): Promise<Record<string, unknown>> {
@@ -85,15 +92,18 @@ async function main(): Promise<Record<string, unknown>> {
   for (const warning of parsed.warnings) pulumi.log.warn(warning);
 
   // Awaited before any other resource exists, so that a volume change that cannot be done in
-  // place (another StorageClass, a claim shrunk or grown on a class that cannot expand) stops
-  // the update before anything changes.
-  const previous = parseVolumeRecords(await previousOutput(VOLUMES_OUTPUT));
-  const config = refusingConfigErrors(() => applyPreviousVolumes(raw, parsed.config, previous));
+  // place (another StorageClass, a claim shrunk or grown on a class that cannot expand, the
+  // namespace that holds them moved by its default) stops the update before anything changes.
+  const before = await previousOutputs([VOLUMES_OUTPUT, NAMESPACE_OUTPUT]);
+  const previous = parseVolumeRecords(before[VOLUMES_OUTPUT]);
+  const config = refusingConfigErrors(() =>
+    applyPreviousVolumes(raw, applyPreviousNamespace(raw, parsed.config, before[NAMESPACE_OUTPUT]), previous),
+  );
 
   const stack = new MonitoringStack("monitoring", { config });
   return {
     environment: config.environment,
-    namespace: stack.namespace,
+    [NAMESPACE_OUTPUT]: stack.namespace,
     prometheusUrl: stack.prometheusUrl,
     grafanaUrl: stack.grafana.url,
     grafanaInternalUrl: stack.grafana.internalUrl,

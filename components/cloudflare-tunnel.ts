@@ -21,6 +21,7 @@ import {
   restrictedPodSecurity,
   selectorLabels,
   spreadAcrossNodes,
+  rolloutStrategy,
   standardLabels,
   oneAtATimeDisruptionBudget,
   SERVICE_PORTS,
@@ -297,8 +298,9 @@ export class CloudflareTunnel extends pulumi.ComponentResource {
         spec: {
           replicas: a.replicas,
           selector: { matchLabels: selector },
-          // Connectors are stateless: bring the new one up before the old one goes, so the tunnel keeps a connection.
-          strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+          // Connectors are stateless: a lone one is replaced new-first, so the tunnel keeps a connection; of
+          // several (one per node), one at a time, the others keeping it.
+          strategy: rolloutStrategy(a.replicas),
           template: {
             // The token is read at start: a new tunnel (a new id, a new token) rolls the connectors.
             metadata: { labels: standardLabels(id), annotations: { "monitoring/tunnel-id": tunnel.id } },

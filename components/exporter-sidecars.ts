@@ -39,6 +39,12 @@ interface ExporterKind {
   portName: string;
   /** The environment variable it reads the DSN from. */
   dsnEnv: string;
+  /**
+   * It exits at start when `dsnEnv` is unset (mongodb_exporter: "No MongoDB hosts were
+   * specified"), where the others start and report the database down. In a sidecar, whose DSN
+   * Secret may be missing, its DSN then passes through another variable (see exporterSidecarContainer).
+   */
+  exitsWithoutDsn?: boolean;
   args: string[];
   /** What a DSN of this database looks like, to catch a DSN given to the wrong exporter. */
   dsnPattern: RegExp;
@@ -76,6 +82,7 @@ export const EXPORTER_KINDS: Readonly<Record<DatabaseType, ExporterKind>> = {
     port: 9216,
     portName: "mongo-metrics",
     dsnEnv: "MONGODB_URI",
+    exitsWithoutDsn: true,
     args: [
       "--web.listen-address=:9216",
       // serverStatus (connections, opcounters, memory, WiredTiger cache) from getDiagnosticData.
@@ -94,6 +101,12 @@ export const EXPORTER_KINDS: Readonly<Record<DatabaseType, ExporterKind>> = {
 export const EXPORTER_LABEL = "monitoring-stack/exporter";
 /** Pod-template label naming the database; Prometheus' pod job turns it into the `database` label. */
 export const DATABASE_LABEL = "monitoring-stack/database";
+/**
+ * Pod-template label naming the environment of the stack that added the exporter: another
+ * stack on the same cluster, whose Prometheus discovers every annotated pod, leaves the pod
+ * to its own stack (components/prometheus.ts, the pod job). Pods without it are everybody's.
+ */
+export const ENVIRONMENT_LABEL = "monitoring-stack/environment";
 
 /** A database exporter as a container needs it. */
 export interface SidecarDatabase {
@@ -106,32 +119,58 @@ export interface SidecarDatabase {
   resources?: ResourceRequirements;
 }
 
+/** Where a sidecar's DSN goes first when its exporter exits without one: see exporterSidecarContainer. */
+export const SIDECAR_DSN_ENV = "EXPORTER_DSN";
+
 /**
  * The exporter container for a pod that runs the database: for programs that own
  * their database workloads (add it to the pod's containers, and exporterPodMetadata
  * to its template), and the container the sidecar patches add.
  *
+ * A sidecar must never take the database out of service. Kubernetes counts every container's
+ * readiness, so an exporter that is not running (or not ready) leaves the database pod
+ * un-Ready and out of its Service, and on a StatefulSet the rolling update that adds it has
+ * already stopped the old pod. So the container is made to run whatever happens, and to say
+ * what is wrong through its metrics (`*_up == 0`, which alerts) instead:
+ * - no readiness probe, and no liveness probe either: a restart is un-Ready too, while an
+ *   exporter that hangs only loses its own metrics (its target shows down);
+ * - the DSN is optional: with the Secret or its key missing, the kubelet would otherwise
+ *   refuse to start the container (CreateContainerConfigError). An exporter that exits
+ *   without a DSN (exitsWithoutDsn) gets `$(EXPORTER_DSN)`, which the kubelet leaves as it is
+ *   when the Secret is missing, so the exporter starts and reports the database down;
+ * - the image is pulled only if the node does not have it (IfNotPresent), so a registry
+ *   outage never stops a pod restart on a node that ran it before.
+ * A native sidecar (an init container with restartPolicy Always) would not help: the kubelet
+ * counts its readiness in the pod's too (ContainersReady), and starts the database's own
+ * containers only once it has started, so an image that cannot be pulled would keep the
+ * database itself from starting.
+ *
  * Everything the restricted standard asks is set on the container itself (uid, group,
  * seccomp), since the pod's own security context belongs to the workload's owner.
- * No readiness probe: in someone else's pod, an exporter that is not ready would take
- * the database out of its Service. A database outage shows as `*_up == 0` instead.
- * The DSN is optional for the same reason: with the Secret or its key missing, the kubelet
- * would refuse to start the container (CreateContainerConfigError), and the pod, database
- * included, would never be Ready. Without its DSN the exporter starts and reports the
- * database down, which alerts.
  */
 export function exporterSidecarContainer(database: SidecarDatabase): k8s.types.input.core.v1.Container {
+  return exporterContainer(database, true);
+}
+
+/** The exporter container; `optionalDsn`: it starts without its Secret (a sidecar) or waits for it (standalone). */
+function exporterContainer(database: SidecarDatabase, optionalDsn: boolean): k8s.types.input.core.v1.Container {
   const kind = EXPORTER_KINDS[database.type];
+  const secretKeyRef = { name: database.dsnSecret.name, key: database.dsnSecret.key, ...(optionalDsn ? { optional: true } : {}) };
+  const env: k8s.types.input.core.v1.EnvVar[] =
+    optionalDsn && kind.exitsWithoutDsn
+      ? [
+          { name: SIDECAR_DSN_ENV, valueFrom: { secretKeyRef } },
+          // Unset when the Secret is missing: the reference then stays as it is written, a DSN that reaches nothing.
+          { name: kind.dsnEnv, value: `$(${SIDECAR_DSN_ENV})` },
+        ]
+      : [{ name: kind.dsnEnv, valueFrom: { secretKeyRef } }];
   return {
     name: `${database.type}-exporter`,
     image: images[kind.image],
+    imagePullPolicy: "IfNotPresent",
     args: [...kind.args],
-    env: [
-      { name: kind.dsnEnv, valueFrom: { secretKeyRef: { name: database.dsnSecret.name, key: database.dsnSecret.key, optional: true } } },
-    ],
+    env,
     ports: [{ name: kind.portName, containerPort: kind.port, protocol: "TCP" }],
-    // A TCP probe: an HTTP probe of /metrics would query the database every time.
-    livenessProbe: { tcpSocket: { port: kind.portName }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
     resources: resourcesOf(database.resources ?? EXPORTER_RESOURCES),
     securityContext: {
       ...restrictedContainerSecurity(),
@@ -142,13 +181,23 @@ export function exporterSidecarContainer(database: SidecarDatabase): k8s.types.i
   };
 }
 
-/** Labels and scrape annotations for the template of a pod that runs an exporter container. */
-export function exporterPodMetadata(database: Pick<SidecarDatabase, "name" | "type">): {
+/**
+ * Labels and scrape annotations for the template of a pod that runs an exporter container;
+ * with `environment`, the pod is scraped by that stack's Prometheus only (ENVIRONMENT_LABEL).
+ */
+export function exporterPodMetadata(
+  database: Pick<SidecarDatabase, "name" | "type">,
+  environment?: string,
+): {
   labels: Record<string, string>;
   annotations: Record<string, string>;
 } {
   return {
-    labels: { [EXPORTER_LABEL]: database.type, [DATABASE_LABEL]: database.name },
+    labels: {
+      [EXPORTER_LABEL]: database.type,
+      [DATABASE_LABEL]: database.name,
+      ...(environment !== undefined ? { [ENVIRONMENT_LABEL]: environment } : {}),
+    },
     annotations: {
       "prometheus.io/scrape": "true",
       "prometheus.io/port": String(EXPORTER_KINDS[database.type].port),
@@ -245,7 +294,7 @@ export class ExporterSidecars extends pulumi.ComponentResource {
     // Forced: a field another manager set (an old hand-made exporter container, say)
     // is taken over rather than failing the update.
     const template = {
-      metadata: exporterPodMetadata(db),
+      metadata: exporterPodMetadata(db, args.environment),
       spec: { containers: [exporterSidecarContainer({ name: db.name, type: db.type, dsnSecret: ref, resources: db.resources })] },
     };
     // A patch is never updated in place: a change of what it adds is a new revision (a new
@@ -279,14 +328,21 @@ export class ExporterSidecars extends pulumi.ComponentResource {
     const kind = EXPORTER_KINDS[db.type];
     const id: WorkloadIdentity = { name: `${db.name}-exporter`, component: "exporter", instance: args.environment, image: kind.image };
     const { ref, secret } = this.dsnSecret(name, db, args.namespace, id);
-    const container = exporterSidecarContainer({ name: db.name, type: db.type, dsnSecret: ref, resources: db.resources });
+    // In its own pod, the exporter waits for its DSN: the kubelet starts it once the Secret is
+    // there, where an optional one would start it without, for good.
+    const container = exporterContainer({ name: db.name, type: db.type, dsnSecret: ref, resources: db.resources }, false);
+    // A Secret of the user's (secretRef) in the stack's namespace cannot exist before the stack
+    // made the namespace: on a first deployment the pod waits for it, and Pulumi must not wait
+    // for the pod (it would time out and fail the update). The Deployment is not awaited; the
+    // exporter starts by itself once the Secret is created, and until then its target is down.
+    const awaitsSecret = "secretRef" in db.dsn;
 
     // One replica in every profile: a second one would export every series twice (and
     // fire every *_up alert twice); a restart costs a few scrapes.
     new k8s.apps.v1.Deployment(
       `${name}-${db.name}-deployment`,
       {
-        metadata: objectMeta(id, args.namespace, id.name),
+        metadata: objectMeta(id, args.namespace, id.name, awaitsSecret ? { annotations: { "pulumi.com/skipAwait": "true" } } : {}),
         spec: {
           replicas: 1,
           selector: { matchLabels: selectorLabels(id) },
@@ -295,8 +351,15 @@ export class ExporterSidecars extends pulumi.ComponentResource {
             spec: {
               automountServiceAccountToken: false,
               securityContext: restrictedPodSecurity(65534),
-              // In its own pod, readiness is harmless: it only gates the exporter's own Service.
-              containers: [{ ...container, readinessProbe: { tcpSocket: { port: kind.portName }, periodSeconds: 10, timeoutSeconds: 5 } }],
+              // In its own pod, probes are harmless: they only gate and restart the exporter itself.
+              // TCP probes: an HTTP probe of /metrics would query the database every time.
+              containers: [
+                {
+                  ...container,
+                  readinessProbe: { tcpSocket: { port: kind.portName }, periodSeconds: 10, timeoutSeconds: 5 },
+                  livenessProbe: { tcpSocket: { port: kind.portName }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
+                },
+              ],
             },
           },
         },

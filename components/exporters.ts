@@ -24,6 +24,7 @@ import {
 // ---------------------------------------------------------------------------
 // node-exporter
 
+/** node-exporter's own default port; each stack of a cluster listens on its own (config nodeExporter.port). */
 export const NODE_EXPORTER_PORT = 9100;
 
 /** Where the host's root filesystem appears in the node-exporter container. */
@@ -82,10 +83,10 @@ const EXCLUDED_FS_TYPES = [
 const EXCLUDED_NET_DEVICES = "^(veth.+|cali.+|lxc.+|[a-f0-9]{15})$";
 
 /** node-exporter's command line: host paths under HOST_ROOT, virtual filesystems and interfaces left out. */
-export function nodeExporterFlags(): string[] {
+export function nodeExporterFlags(port: number = NODE_EXPORTER_PORT): string[] {
   return [
     // Only the node's own address, not every interface of the host (docker bridges, VPNs).
-    `--web.listen-address=[$(HOST_IP)]:${NODE_EXPORTER_PORT}`,
+    `--web.listen-address=[$(HOST_IP)]:${port}`,
     `--path.rootfs=${HOST_ROOT}`,
     `--path.udev.data=${HOST_ROOT}/run/udev/data`,
     `--collector.filesystem.mount-points-exclude=^/(${EXCLUDED_MOUNT_POINTS.join("|")})($|/)`,
@@ -106,6 +107,11 @@ export interface NodeExporterArgs {
   prometheusNamespace: string;
   /** The stack's environment: app.kubernetes.io/instance and the Prometheus pods' instance label. */
   environment: string;
+  /**
+   * The port it listens on, on each node's own address: on the host's network, so two stacks
+   * on one cluster each need their own (config nodeExporter.port). Default NODE_EXPORTER_PORT.
+   */
+  port?: number;
   /** Requests and limits of the exporter container (config nodeExporter.resources). */
   resources: ResourceRequirements;
 }
@@ -123,9 +129,14 @@ export class NodeExporter extends pulumi.ComponentResource {
   public readonly scrapeTargets: ScrapeTarget[];
 
   constructor(name: string, args: NodeExporterArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Refused before anything is registered, so that nothing half-made is left behind.
+    if (args.port !== undefined && (!Number.isInteger(args.port) || args.port < 1 || args.port > 65535)) {
+      throw new pulumi.ResourceError(`NodeExporter "${name}": port must be a port number 1-65535; got ${args.port}`, opts?.parent);
+    }
     super("monitoring:index:NodeExporter", name, args, opts);
     const id: WorkloadIdentity = { name: "node-exporter", component: "exporter", instance: args.environment, image: "nodeExporter" };
     const labels = standardLabels(id);
+    const port = args.port ?? NODE_EXPORTER_PORT;
 
     this.daemonSet = new k8s.apps.v1.DaemonSet(
       `${name}-daemonset`,
@@ -152,9 +163,11 @@ export class NodeExporter extends pulumi.ComponentResource {
                 {
                   name: "node-exporter",
                   image: imageOf(id),
-                  args: nodeExporterFlags(),
+                  args: nodeExporterFlags(port),
                   env: [{ name: "HOST_IP", valueFrom: { fieldRef: { fieldPath: "status.hostIP" } } }],
-                  ports: [{ name: "metrics", containerPort: NODE_EXPORTER_PORT, protocol: "TCP" }],
+                  // On the host's network the container port is the node's port too: the scheduler places
+                  // one such pod per node and port, so another stack's exporter needs another port.
+                  ports: [{ name: "metrics", containerPort: port, protocol: "TCP" }],
                   // The landing page: cheap, unlike /metrics which runs every collector.
                   readinessProbe: httpProbe("/", "metrics"),
                   livenessProbe: httpProbe("/", "metrics", { periodSeconds: 20 }),
@@ -186,7 +199,7 @@ export class NodeExporter extends pulumi.ComponentResource {
         spec: {
           clusterIP: "None",
           selector: selectorLabels(id),
-          ports: [{ name: "metrics", port: NODE_EXPORTER_PORT, targetPort: "metrics", protocol: "TCP" }],
+          ports: [{ name: "metrics", port, targetPort: "metrics", protocol: "TCP" }],
         },
       },
       { parent: this },
@@ -200,7 +213,7 @@ export class NodeExporter extends pulumi.ComponentResource {
         metadata: objectMeta(id, args.namespace, "node-exporter"),
         spec: ingressPolicySpec(selectorLabels(id), [
           {
-            ports: [NODE_EXPORTER_PORT],
+            ports: [port],
             from: [
               { namespaces: { "kubernetes.io/metadata.name": args.prometheusNamespace }, pods: prometheusPodLabels(args.environment) },
             ],

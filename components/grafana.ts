@@ -34,6 +34,7 @@ import {
   scratchVolume,
   selectorLabels,
   spreadAcrossNodes,
+  rolloutStrategy,
   standardLabels,
   volumeOptions,
   DATA_CLAIM_ANNOTATIONS,
@@ -51,6 +52,8 @@ const GRAFANA_UID = 472;
 
 /** Where the pod sees its files. */
 const PATHS = {
+  /** The image's Grafana installation (its conf/defaults.ini), which `grafana cli` needs to be told. */
+  home: "/usr/share/grafana",
   config: "/etc/grafana-config",
   secrets: "/etc/grafana-secrets",
   provisioning: "/etc/grafana/provisioning",
@@ -105,8 +108,10 @@ export interface GrafanaArgs {
   adminUser?: string;
   /**
    * Password of the admin user, as a secret. Default: a random 32-character password
-   * generated once and kept in the stack's state. Grafana applies it when it creates
-   * the admin user, on its first start with an empty database.
+   * generated once and kept in the stack's state. Grafana itself applies it only when it
+   * creates the admin user, on its first start; an init container applies it on every start
+   * (`grafana cli admin reset-admin-password`), and a change rolls the pods, so that a new
+   * password takes effect.
    */
   adminPassword?: pulumi.Input<string>;
   /** External database for Grafana's own state. Default: SQLite on the volume. */
@@ -245,6 +250,9 @@ export function grafanaIni(args: GrafanaIniArgs): IniDocument {
   const db = args.database;
   const secretFile = (key: string) => `$__file{${PATHS.secrets}/${key}}`;
   return {
+    // Where the server keeps its data and logs (the image's run.sh passes the same), written
+    // here so that `grafana cli` in the init container, which reads only this file, finds them too.
+    paths: { data: PATHS.data, logs: PATHS.logs, plugins: `${PATHS.data}/plugins`, provisioning: PATHS.provisioning },
     server: {
       protocol: "http",
       http_port: GRAFANA_PORT,
@@ -285,6 +293,40 @@ export function grafanaIni(args: GrafanaIniArgs): IniDocument {
 function databaseSslMode(type: GrafanaDatabase["type"], mode: NonNullable<GrafanaDatabase["sslMode"]>): string {
   if (type === "postgres") return mode;
   return { disable: "false", require: "skip-verify", "verify-full": "true" }[mode];
+}
+
+/** Stack-independent label of the admin password's digest: the same password gives the same digest on every run. */
+export const ADMIN_PASSWORD_DIGEST_LABEL = "monitoring-stack/grafana-admin-password/v1";
+
+/**
+ * A digest of the admin password for the pod template's `checksum/admin-password`
+ * annotation, so that a new password rolls the pods and the init container applies it.
+ * The annotation is readable by whoever may read pods: scrypt (N=2^15), not a fast hash,
+ * so that each guess of the password costs as much to check against it as against a
+ * bcrypt hash (components/traefik.ts derives its salts the same way).
+ */
+export function adminPasswordDigest(password: string, namespace: string): string {
+  return crypto
+    .scryptSync(password, `${ADMIN_PASSWORD_DIGEST_LABEL}:${namespace}`, 16, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 })
+    .toString("hex");
+}
+
+/**
+ * The init container's command: `grafana cli admin reset-admin-password` with the password
+ * from the mounted Secret on stdin (never in the process list). The CLI opens the database
+ * as the server would (on a first start it creates the admin user first, from grafana.ini,
+ * then sets the same password), so the Secret's password holds on every start. If it cannot
+ * be applied (the admin user removed or demoted by hand), Grafana still starts, with the
+ * password it has, and the container's log says why.
+ */
+export function adminPasswordResetCommand(): string[] {
+  const cli = `grafana cli --homepath ${PATHS.home} --config ${PATHS.config}/${KEYS.ini}`;
+  return [
+    "/bin/sh",
+    "-c",
+    `${cli} admin reset-admin-password --password-from-stdin < ${PATHS.secrets}/${KEYS.adminPassword} ` +
+      `|| echo "The admin password of the Secret could not be applied (see above): Grafana starts with the one it has." >&2`,
+  ];
 }
 
 // ---------------------------------------------------------------------------
@@ -624,6 +666,8 @@ export class Grafana extends pulumi.ComponentResource {
     };
     const config = new k8s.core.v1.ConfigMap(`${name}-config`, { metadata: objectMeta(id, ns, "grafana-config"), data: files }, child);
     const checksum = crypto.createHash("sha256").update(JSON.stringify(files)).digest("hex");
+    // A new password rolls the pods, whose init container applies it. Not a secret: a slow digest.
+    const passwordChecksum = pulumi.unsecret(pulumi.output(password).apply((p) => adminPasswordDigest(p, ns)));
 
     // Dashboards: ConfigMaps with stable names, mounted without subPath, so the
     // kubelet refreshes the files in place and Grafana picks up edits by itself.
@@ -710,13 +754,28 @@ export class Grafana extends pulumi.ComponentResource {
           replicas,
           selector: { matchLabels: selector },
           // A ReadWriteOnce volume cannot be attached to the old and the new pod at once.
-          strategy: mounted ? { type: "Recreate" } : { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+          strategy: mounted ? { type: "Recreate" } : rolloutStrategy(replicas),
           template: {
-            metadata: { labels: standardLabels(id), annotations: { "checksum/config": checksum } },
+            metadata: {
+              labels: standardLabels(id),
+              annotations: { "checksum/config": checksum, "checksum/admin-password": passwordChecksum },
+            },
             spec: {
               automountServiceAccountToken: false,
               securityContext: restrictedPodSecurity(GRAFANA_UID),
               ...(replicas > 1 ? { affinity: spreadAcrossNodes(id) } : {}),
+              // Grafana sets the admin password only when it creates the admin user: this applies
+              // the Secret's on every start, before the server opens the database.
+              initContainers: [
+                {
+                  name: "admin-password",
+                  image: imageOf(id),
+                  command: adminPasswordResetCommand(),
+                  resources: resourcesOf(args.resources),
+                  securityContext: restrictedContainerSecurity(),
+                  volumeMounts: volumeMounts.filter((m) => ["config", "secrets", "data", "tmp", "logs"].includes(m.name as string)),
+                },
+              ],
               containers: [
                 {
                   name: "grafana",

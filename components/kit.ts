@@ -216,20 +216,35 @@ export function scratchVolume(name = "tmp", sizeLimit = "64Mi"): k8s.types.input
 }
 
 /**
- * Required anti-affinity would keep replicas Pending on a single-node cluster; the
- * preferred form spreads them across nodes whenever there are nodes to spread on.
+ * Each replica of a workload on a node of its own: required anti-affinity. For workloads
+ * with more than one replica, which config never allows to outnumber the nodes (`nodes`).
+ *
+ * Required, not preferred: replicas that share a node gain no availability, and a drain of
+ * that node (k3s upgrades drain) hangs on their disruption budget once the first one evicted
+ * cannot start again elsewhere, as a replica whose volume lives on that node (local-path)
+ * never can. With one replica per node, a drain evicts one replica of each workload, which
+ * the budget allows, and a replica that cannot be placed stays Pending where it shows.
  */
 export function spreadAcrossNodes(id: WorkloadIdentity): k8s.types.input.core.v1.Affinity {
   return {
     podAntiAffinity: {
-      preferredDuringSchedulingIgnoredDuringExecution: [
-        {
-          weight: 100,
-          podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selectorLabels(id) } },
-        },
+      requiredDuringSchedulingIgnoredDuringExecution: [
+        { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selectorLabels(id) } },
       ],
     },
   };
+}
+
+/**
+ * The rollout of a stateless Deployment: with one replica, the new pod first (maxSurge 1),
+ * so that it never goes to zero; with several, each on a node of its own (spreadAcrossNodes)
+ * and as many as the nodes, a surge pod would have no node to go to and the rollout would
+ * wait forever: one old pod goes first, the others keep serving.
+ */
+export function rolloutStrategy(replicas: number): k8s.types.input.apps.v1.DeploymentStrategy {
+  return replicas > 1
+    ? { type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } }
+    : { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } };
 }
 
 /**
@@ -307,8 +322,9 @@ export interface ScrapeTarget {
 
 /**
  * A PodDisruptionBudget that lets voluntary disruptions (node drains, upgrades) take
- * one replica of a workload at a time. Only for workloads with more than one replica:
- * on a single replica it would block every drain.
+ * one replica of a workload at a time. Only for workloads with more than one replica, each
+ * on a node of its own (spreadAcrossNodes): a drain then evicts one of them, which the budget
+ * allows. On a single replica, or on replicas that share a node, it would block the drain.
  */
 export function oneAtATimeDisruptionBudget(
   name: string,

@@ -25,7 +25,7 @@ import {
   exposedBy,
   publicHostname,
 } from "./config";
-import { DATABASE_LABEL, EXPORTER_KINDS, EXPORTER_LABEL } from "./exporter-sidecars";
+import { DATABASE_LABEL, ENVIRONMENT_LABEL, EXPORTER_KINDS, EXPORTER_LABEL } from "./exporter-sidecars";
 import {
   IngressPeer,
   ScrapeTarget,
@@ -73,10 +73,26 @@ const STATEFULSET_NAME = "prometheus";
 
 /** Keys of the ConfigMaps (unique within the component: each becomes files/prometheus/<key>). */
 export const CONFIG_KEY = "prometheus.yml";
+/** The generated app rules: this file, then apps-2.rules.yml, apps-3.rules.yml, ... one per group of the app contract. */
 export const APP_RULES_KEY = "apps.rules.yml";
+/** The apps' scrape jobs, when prometheus.yml would outgrow GENERATED_FILE_BUDGET: apps.scrape.yml, apps-2.scrape.yml, ... */
+export const APP_SCRAPE_KEY = "apps.scrape.yml";
 
-/** Kubernetes refuses ConfigMaps whose data exceeds 1 MiB. */
+/** The n-th file of a series that starts at `first` (apps.rules.yml, apps-2.rules.yml, ...). */
+export function numberedKey(first: string, index: number): string {
+  return index === 0 ? first : first.replace(/^([^.]+)\./, `$1-${index + 1}.`);
+}
+/** Names of generated files, which rule files of rulesDir may not take. */
+const GENERATED_KEY = /^apps(-\d+)?\.(rules|scrape)\.yml$/;
+
+/** Kubernetes refuses objects over 1 MiB. */
 export const CONFIGMAP_MAX_BYTES = 1024 * 1024;
+/** What the component keeps every object under, well below the API server's limit, whatever the number of apps. */
+export const OBJECT_BUDGET_BYTES = 512 * 1024;
+/** Serialised data of one ConfigMap; its metadata and managed fields fit in the rest of OBJECT_BUDGET_BYTES. */
+export const CONFIGMAP_DATA_BUDGET = OBJECT_BUDGET_BYTES - 64 * 1024;
+/** The apps' scrape jobs are cut into files of at most this size, so that two fit in one ConfigMap. */
+export const GENERATED_FILE_BUDGET = 192 * 1024;
 
 /** How often Prometheus looks for a changed config or rule file. Kubelet itself takes up to a minute to update a mounted ConfigMap. */
 const AUTO_RELOAD_INTERVAL = "30s";
@@ -245,6 +261,8 @@ export interface PrometheusConfig {
     external_labels: Record<string, string>;
   };
   rule_files: string[];
+  /** Further files of scrape configs: the apps' jobs, once they no longer fit in prometheus.yml (see planConfigFiles). */
+  scrape_config_files?: string[];
   scrape_configs: ScrapeConfig[];
   alerting?: {
     alert_relabel_configs: RelabelConfig[];
@@ -374,8 +392,12 @@ function jobNames(targets: ScrapeTarget[]): string[] {
   return names;
 }
 
-/** Pods annotated `prometheus.io/scrape: "true"`, with the port, path and scheme their annotations give. */
-function podsJob(): ScrapeConfig {
+/**
+ * Pods annotated `prometheus.io/scrape: "true"`, with the port, path and scheme their
+ * annotations give; pods that name another stack's environment (the exporter sidecars of
+ * another stack on the same cluster) are left to that stack.
+ */
+function podsJob(environment: string): ScrapeConfig {
   const annotation = (name: string) => metaLabel("__meta_kubernetes_pod_annotation_", `prometheus.io/${name}`);
   const podLabel = (name: string) => metaLabel("__meta_kubernetes_pod_label_", name);
   return {
@@ -383,6 +405,8 @@ function podsJob(): ScrapeConfig {
     kubernetes_sd_configs: [{ role: "pod" }],
     relabel_configs: [
       { source_labels: [annotation("scrape")], regex: "true", action: "keep" },
+      // Unlabelled, or labelled with this stack's environment.
+      { source_labels: [podLabel(ENVIRONMENT_LABEL)], regex: `|${literal(environment)}`, action: "keep" },
       // Finished pods keep their IP in the API but nobody answers there any more.
       { source_labels: ["__meta_kubernetes_pod_phase"], regex: "Succeeded|Failed", action: "drop" },
       { source_labels: [annotation("scheme")], regex: "(https?)", target_label: "__scheme__" },
@@ -543,7 +567,7 @@ export function prometheusConfig(args: PrometheusConfigArgs): PrometheusConfig {
     rule_files: [`${PROMETHEUS_PATHS.rulesDir}/*.yml`],
     scrape_configs: [
       ...targets.map((t, i) => targetJob(t, names[i], args.scrapeTimeout)),
-      podsJob(),
+      podsJob(args.environment),
       ...apps.map((a) => appJob(a, args.scrapeTimeout)),
       kubeletJob("kubelet", "/metrics"),
       kubeletJob("cadvisor", "/metrics/cadvisor"),
@@ -637,6 +661,115 @@ export function configMapBytes(data: Record<string, string>): number {
   return Object.entries(data).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
 }
 
+/** Bytes one entry of a ConfigMap's data takes in the object as the API server receives it (JSON, escapes included). */
+export function configMapEntryBytes(key: string, content: string): number {
+  return Buffer.byteLength(JSON.stringify(key), "utf8") + Buffer.byteLength(JSON.stringify(content), "utf8") + 2;
+}
+
+/** One ConfigMap to create: its name and data. */
+export interface ConfigMapPlan {
+  name: string;
+  data: Record<string, string>;
+}
+
+/**
+ * Files, in order, packed into ConfigMaps of at most `budget` serialised bytes of data, named
+ * `<base>`, `<base>-2`, ...: a new map only when the last one is full, so that appending files
+ * (apps) adds at most a map at the end. A file that alone exceeds the budget is an error naming it.
+ */
+export function packConfigMaps(base: string, files: Array<[string, string]>, budget: number = CONFIGMAP_DATA_BUDGET): ConfigMapPlan[] {
+  const plans: Array<ConfigMapPlan & { used: number }> = [];
+  for (const [key, content] of files) {
+    const bytes = configMapEntryBytes(key, content);
+    if (bytes > budget) {
+      throw new Error(
+        `${key} weighs ${bytes} bytes serialised, more than one ConfigMap holds here (${budget} bytes): split it into smaller files`,
+      );
+    }
+    let last = plans[plans.length - 1];
+    if (!last || last.used + bytes > budget) {
+      last = { name: plans.length === 0 ? base : `${base}-${plans.length + 1}`, data: {}, used: 0 };
+      plans.push(last);
+    }
+    last.data[key] = content;
+    last.used += bytes;
+  }
+  return plans.map(({ name, data }) => ({ name, data }));
+}
+
+/**
+ * Items, in order, cut into runs whose rendering (`render` of the run) stays within `budget`
+ * serialised bytes. Each item's share is measured alone (a run's rendering is the sum of its
+ * items' and a fixed part), so that the cut takes linear time for thousands of items; a run
+ * whose rendering still exceeds the budget is cut again.
+ */
+function cutByBytes<T>(items: T[], render: (run: T[]) => string, budget: number): T[][] {
+  const size = (run: T[]) => configMapEntryBytes("", render(run));
+  const fixed = size([]);
+  const runs: T[][] = [];
+  let run: T[] = [];
+  let used = fixed;
+  for (const item of items) {
+    const share = size([item]) - fixed;
+    if (run.length > 0 && used + share > budget) {
+      runs.push(run);
+      run = [];
+      used = fixed;
+    }
+    run.push(item);
+    used += share;
+  }
+  if (run.length > 0 || runs.length === 0) runs.push(run);
+  return runs.flatMap((r) =>
+    r.length > 1 && size(r) > budget
+      ? cutByBytes(r.slice(0, r.length >> 1), render, budget).concat(cutByBytes(r.slice(r.length >> 1), render, budget))
+      : [r],
+  );
+}
+
+const APP_RULES_HEADER = "The app contract: generated from the apps of the stack config by components/app-rules.ts.";
+const APP_SCRAPE_HEADER =
+  "The apps' scrape jobs: rendered by components/prometheus.ts from the stack config; prometheus.yml includes them.";
+const CONFIG_HEADER = "Rendered by components/prometheus.ts from the stack config; edit the config, not this file.";
+
+/**
+ * The generated app rules, one file per group (each bounded: components/app-rules.ts), so that
+ * no file holds a rule twice: apps.rules.yml, then apps-2.rules.yml, ... No apps: apps.rules.yml
+ * with no groups.
+ */
+export function appRuleFiles(apps: AppTarget[], evaluationInterval: string): Array<[string, string]> {
+  const { groups } = appRecordingRules(apps, evaluationInterval);
+  const runs = groups.length === 0 ? [[]] : groups.map((g) => [g]);
+  return runs.map((run, i) => [numberedKey(APP_RULES_KEY, i), toYaml({ groups: run }, APP_RULES_HEADER)]);
+}
+
+/**
+ * The files of the config directory: prometheus.yml, and, when it would outgrow
+ * GENERATED_FILE_BUDGET (hundreds of apps), the apps' jobs moved out into apps.scrape.yml,
+ * apps-2.scrape.yml, ..., which prometheus.yml includes (scrape_config_files) and Prometheus
+ * reloads with it. Returns the prometheus.yml object as written, and every file by key.
+ */
+export function planConfigFiles(
+  config: PrometheusConfig,
+  appJobs: readonly string[],
+): { config: PrometheusConfig; files: Array<[string, string]> } {
+  const whole = toYaml(config, CONFIG_HEADER);
+  if (configMapEntryBytes(CONFIG_KEY, whole) <= GENERATED_FILE_BUDGET) return { config, files: [[CONFIG_KEY, whole]] };
+  const isApp = (job: ScrapeConfig) => appJobs.includes(job.job_name);
+  const apps = config.scrape_configs.filter(isApp);
+  const render = (run: ScrapeConfig[]) => toYaml({ scrape_configs: run }, APP_SCRAPE_HEADER);
+  const scrapeFiles = cutByBytes(apps, render, GENERATED_FILE_BUDGET).map((run, i): [string, string] => [
+    numberedKey(APP_SCRAPE_KEY, i),
+    render(run),
+  ]);
+  const main: PrometheusConfig = {
+    ...config,
+    scrape_config_files: [`${PROMETHEUS_PATHS.configDir}/*.scrape.yml`],
+    scrape_configs: config.scrape_configs.filter((job) => !isApp(job)),
+  };
+  return { config: main, files: [[CONFIG_KEY, toYaml(main, CONFIG_HEADER)], ...scrapeFiles] };
+}
+
 // ---------------------------------------------------------------------------
 // Component
 
@@ -648,7 +781,13 @@ function planPrometheus(
   name: string,
   args: PrometheusArgs,
   parent: pulumi.Resource | undefined,
-): { config: PrometheusConfig; ruleFiles: Record<string, string> } {
+): {
+  config: PrometheusConfig;
+  configFiles: Record<string, string>;
+  ruleFiles: Record<string, string>;
+  configMaps: ConfigMapPlan[];
+  ruleMaps: ConfigMapPlan[];
+} {
   const fail = (message: string) => new pulumi.ResourceError(`Prometheus ${name}: ${message}`, parent);
   if (!Number.isInteger(args.replicas) || args.replicas < 1)
     throw fail(`replicas must be a whole number of at least 1; got ${args.replicas}`);
@@ -682,21 +821,35 @@ function planPrometheus(
   } catch (err) {
     throw fail((err as Error).message);
   }
-  for (const reserved of [APP_RULES_KEY, CONFIG_KEY]) {
-    if (reserved in ruleFiles) throw fail(`rulesDir: ${path.join(rulesDir, reserved)} takes a name the component generates; rename it`);
+  for (const reserved of Object.keys(ruleFiles).filter((f) => f === CONFIG_KEY || GENERATED_KEY.test(f))) {
+    throw fail(`rulesDir: ${path.join(rulesDir, reserved)} takes a name the component generates; rename it`);
   }
-  ruleFiles[APP_RULES_KEY] = toYaml(
-    appRecordingRules(args.apps ?? [], args.evaluationInterval),
-    "The app contract: generated from the apps of the stack config by components/app-rules.ts.",
+  // Every file in order: the repository's, then the generated ones. Packed into as many
+  // ConfigMaps as they need, each well under the API server's limit, whatever the number of apps.
+  const allRules: Array<[string, string]> = [...Object.entries(ruleFiles), ...appRuleFiles(args.apps ?? [], args.evaluationInterval)];
+  const planned = planConfigFiles(
+    config,
+    (args.apps ?? []).map((a) => a.name),
   );
-  const rulesBytes = configMapBytes(ruleFiles);
-  if (rulesBytes > CONFIGMAP_MAX_BYTES) {
-    throw fail(
-      `rulesDir: the rule files (${Object.keys(ruleFiles).length} files, ${rulesBytes} bytes) exceed the 1 MiB limit of a ConfigMap (${CONFIGMAP_MAX_BYTES} bytes); ` +
-        "shorten them or split the rules into a second ConfigMap",
-    );
+  let ruleMaps: ConfigMapPlan[];
+  let configMaps: ConfigMapPlan[];
+  try {
+    ruleMaps = packConfigMaps("prometheus-rules", allRules);
+  } catch (err) {
+    throw fail(`rulesDir: ${(err as Error).message}`);
   }
-  return { config, ruleFiles };
+  try {
+    configMaps = packConfigMaps("prometheus-config", planned.files);
+  } catch (err) {
+    throw fail((err as Error).message);
+  }
+  return {
+    config: planned.config,
+    configFiles: Object.fromEntries(planned.files),
+    ruleFiles: Object.fromEntries(allRules),
+    configMaps,
+    ruleMaps,
+  };
 }
 
 /**
@@ -708,18 +861,21 @@ export class Prometheus extends pulumi.ComponentResource {
   public readonly url: pulumi.Output<string>;
   /** Prometheus' own metrics (already in its config: listed for completeness). */
   public readonly scrapeTargets: ScrapeTarget[];
-  /** The prometheus.yml object. */
+  /** The prometheus.yml object, as written (the apps' jobs move to configFiles when they outgrow it). */
   public readonly config: PrometheusConfig;
-  /** The rule files shipped in the `prometheus-rules` ConfigMap, by key. */
+  /** Every file of the config directory, by key: prometheus.yml and the apps' scrape files, if any. */
+  public readonly configFiles: Record<string, string>;
+  /** The rule files shipped in the `prometheus-rules` ConfigMaps (prometheus-rules, prometheus-rules-2, ...), by key. */
   public readonly ruleFiles: Record<string, string>;
   public readonly statefulSet: k8s.apps.v1.StatefulSet;
   /** The data claim of each replica, by ordinal: the only objects that hold metrics. */
   public readonly claims: k8s.core.v1.PersistentVolumeClaim[];
 
   constructor(name: string, args: PrometheusArgs, opts?: pulumi.ComponentResourceOptions) {
-    const { config, ruleFiles } = planPrometheus(name, args, opts?.parent);
+    const { config, configFiles, ruleFiles, configMaps, ruleMaps } = planPrometheus(name, args, opts?.parent);
     super("monitoring:index:Prometheus", name, args, opts);
     this.config = config;
+    this.configFiles = configFiles;
     this.ruleFiles = ruleFiles;
 
     const id = prometheusIdentity(args.environment);
@@ -752,21 +908,25 @@ export class Prometheus extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const configMap = new k8s.core.v1.ConfigMap(
-      `${name}-config`,
-      {
-        metadata: objectMeta(id, ns, "prometheus-config"),
-        data: {
-          [CONFIG_KEY]: toYaml(this.config, "Rendered by components/prometheus.ts from the stack config; edit the config, not this file."),
-        },
-      },
-      { parent: this },
-    );
-    const rulesMap = new k8s.core.v1.ConfigMap(
-      `${name}-rules`,
-      { metadata: objectMeta(id, ns, "prometheus-rules"), data: ruleFiles },
-      { parent: this },
-    );
+    // The maps' names are their identity (prometheus-config, prometheus-rules, then -2, -3, ...):
+    // unchanged as long as the files need as many maps.
+    const configMapsOf = (plans: ConfigMapPlan[]) =>
+      plans.map(
+        (plan) =>
+          new k8s.core.v1.ConfigMap(
+            `${name}-${plan.name.slice("prometheus-".length)}`,
+            { metadata: objectMeta(id, ns, plan.name), data: plan.data },
+            { parent: this },
+          ),
+      );
+    const configs = configMapsOf(configMaps);
+    const rules = configMapsOf(ruleMaps);
+    // One map is mounted as it is; several as one directory (a projected volume). Either way a
+    // whole directory, never subPath, so that kubelet swaps the files in place when a map changes.
+    const directory = (volume: string, maps: k8s.core.v1.ConfigMap[]): k8s.types.input.core.v1.Volume =>
+      maps.length === 1
+        ? { name: volume, configMap: { name: maps[0].metadata.name } }
+        : { name: volume, projected: { sources: maps.map((m) => ({ configMap: { name: m.metadata.name } })) } };
 
     const credentials: Record<string, pulumi.Input<string>> = {};
     for (const rw of args.remoteWrite ?? []) {
@@ -811,9 +971,9 @@ export class Prometheus extends pulumi.ComponentResource {
     ];
 
     const volumes: k8s.types.input.core.v1.Volume[] = [
-      // Mounted as directories, never subPath: kubelet then swaps the files in place when the ConfigMap changes.
-      { name: "config", configMap: { name: configMap.metadata.name } },
-      { name: "rules", configMap: { name: rulesMap.metadata.name } },
+      // Mounted as directories, never subPath: kubelet then swaps the files in place when a ConfigMap changes.
+      directory("config", configs),
+      directory("rules", rules),
       scratchVolume("tmp"),
       ...(remoteWriteSecret ? [{ name: "remote-write", secret: { secretName: remoteWriteSecret.metadata.name, defaultMode: 0o440 } }] : []),
     ];

@@ -93,6 +93,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
             namespace: agentsNamespace,
             prometheusNamespace: cfg.namespace,
             environment: cfg.environment,
+            port: cfg.nodeExporter.port,
             resources: cfg.nodeExporter.resources,
           },
           { parent: this, dependsOn: agentsNs ? [agentsNs] : [] },
@@ -153,7 +154,10 @@ export class MonitoringStack extends pulumi.ComponentResource {
     }
     if (cfg.logCollector.enabled) {
       const collector = this.part(
-        new LogCollector(`${name}-${cfg.logCollector.agent}`, logCollectorArgs(cfg), { parent: this, dependsOn: agentsNs ? [agentsNs] : [] }),
+        new LogCollector(`${name}-${cfg.logCollector.agent}`, logCollectorArgs(cfg), {
+          parent: this,
+          dependsOn: agentsNs ? [agentsNs] : [],
+        }),
       );
       scrapeTargets.push(...collector.scrapeTargets);
     }

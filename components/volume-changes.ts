@@ -92,13 +92,20 @@ export function volumeRecord(component: VolumeComponent, storage: StorageSpec, c
 }
 
 /** A section of the raw config as given (structured keys arrive as JSON), for which key set a value. */
-function givenStorage(raw: RawConfig, component: VolumeComponent): { size?: unknown; storageClass?: unknown } {
+function givenSection(raw: RawConfig, component: VolumeComponent): { replicas?: unknown; storage?: Record<string, unknown> } {
   try {
-    const section = JSON.parse(raw.values[`${raw.project}:${component}`] ?? "{}") as { storage?: Record<string, unknown> };
-    return section?.storage ?? {};
+    const section = JSON.parse(raw.values[`${raw.project}:${component}`] ?? "{}") as {
+      replicas?: unknown;
+      storage?: Record<string, unknown>;
+    } | null;
+    return section ?? {};
   } catch {
     return {};
   }
+}
+
+function givenStorage(raw: RawConfig, component: VolumeComponent): { size?: unknown; storageClass?: unknown } {
+  return givenSection(raw, component).storage ?? {};
 }
 
 const className = (c: string | null | undefined) => (c ? JSON.stringify(c) : "the cluster's default class (none named)");
@@ -123,6 +130,24 @@ export function volumeChangeProblems(raw: RawConfig, cfg: StackConfig, previous:
     if (!before) continue;
     const storage = cfg[c].storage;
     const given = givenStorage(raw, c);
+
+    // Fewer replicas than the last deployment ran, by default rather than by choice (the profile's
+    // replicas follow `nodes`, default 1): the claims of the replicas that go would be dropped.
+    if ((c === "prometheus" || c === "alertmanager") && givenSection(raw, c).replicas === undefined) {
+      const replicas = cfg[c].replicas;
+      if (before.claims.length > replicas) {
+        const nodesGiven = raw.values[`${raw.project}:nodes`] !== undefined;
+        componentProblems.push({
+          key: k(`${c}.replicas`),
+          message:
+            `is ${replicas}, the ${cfg.profile} default on ${cfg.nodes} node${cfg.nodes === 1 ? "" : "s"} (nodes${nodesGiven ? "" : ", by default"}), ` +
+            `but the last deployment ran ${before.claims.length} (claims ${list(before.claims)}): the claims of the replicas that go would be ` +
+            `${cfg.protectVolumes ? "dropped, and Pulumi would stop at them, protected" : "deleted with their data"}. If the cluster has more ` +
+            `nodes, say so: pulumi config set nodes <count>; to run ${replicas} anyway, set it: pulumi config set --path '${c}.replicas' ${replicas} ` +
+            `(see "Good to know" in the README) (got nothing)`,
+        });
+      }
+    }
     const classChanged = (storage.storageClass ?? null) !== before.storageClass;
     const was = quantityBytes(before.size) ?? 0;
     const now = quantityBytes(storage.size) ?? 0;
@@ -186,6 +211,27 @@ export function volumeChangeProblems(raw: RawConfig, cfg: StackConfig, previous:
     };
   });
   return [...classProblems, ...componentProblems];
+}
+
+/**
+ * The namespace of the previous deployment (its `namespace` stack output), when the config
+ * would move the stack elsewhere without saying so: the default namespace follows the
+ * environment (monitoring-<environment>), and a stack deployed before that default, in
+ * `monitoring`, would otherwise be replaced in a new namespace, its claims and data deleted
+ * with the old one (or, protected, stopped halfway). A namespace set explicitly is the user's
+ * choice. Refused with a ConfigError naming the key to set.
+ */
+export function applyPreviousNamespace(raw: RawConfig, cfg: StackConfig, previous: unknown): StackConfig {
+  if (typeof previous !== "string" || previous === "" || previous === cfg.namespace) return cfg;
+  if (raw.values[`${raw.project}:namespace`] !== undefined) return cfg;
+  throw new ConfigError([
+    {
+      key: `${raw.project}:namespace`,
+      message:
+        `is not set, so it defaults to "${cfg.namespace}" (monitoring-<environment>), but this stack runs in "${previous}": moving ` +
+        `it would replace the namespace and delete the claims in it, data included. Keep it: pulumi config set namespace ${previous} (got nothing)`,
+    },
+  ]);
 }
 
 /**

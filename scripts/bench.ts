@@ -6,6 +6,7 @@
  *
  * - render time of each stack (median of n in-process renders);
  * - size of the render and of the largest ConfigMap/Secret (Kubernetes refuses objects over 1 MiB);
+ * - render time and largest object with 1 and with 1,000 apps (staging), every object under 512 KiB;
  * - CPU and memory the stack requests from the cluster ("light");
  * - alert delivery latency measured by the end-to-end alerting test, when it has run
  *   (it writes out/bench/alerting-e2e.json);
@@ -21,6 +22,7 @@ import { formatBytes } from "../components/units";
 import { measureCollector } from "./lib/collector-footprint";
 import { kubernetesYaml, requestedResources } from "./lib/render";
 import { renderStack } from "./lib/render-stack";
+import { manyApps } from "../test/support/many-apps";
 
 interface Measurement {
   name: string;
@@ -38,6 +40,8 @@ const MIB = 1024 * 1024;
 const TARGETS = {
   renderSeconds: 15,
   largestObjectBytes: 0.9 * MIB,
+  /** Whatever the number of apps, every object stays at half the API server's limit. */
+  appsLargestObjectBytes: 512 * 1024,
   staging: { millicores: 1500, bytes: 3 * 1024 * MIB },
   production: { millicores: 4000, bytes: 10 * 1024 * MIB },
 };
@@ -143,6 +147,43 @@ async function measureStack(stack: "staging" | "production", runs: number): Prom
   ];
 }
 
+/** Render time and the largest object (any kind) of the staging stack with `count` apps. */
+async function measureApps(count: number, runs: number): Promise<Measurement[]> {
+  const sets = [`apps=${JSON.stringify(manyApps(count))}`];
+  const seconds: number[] = [];
+  let rendered: Awaited<ReturnType<typeof renderStack>> | undefined;
+  for (let i = 0; i < runs; i++) {
+    const start = process.hrtime.bigint();
+    rendered = await renderStack({ stack: "staging", sets });
+    seconds.push(Number(process.hrtime.bigint() - start) / 1e9);
+  }
+  if (!rendered) throw new Error("no render");
+  const sizes = rendered.kubernetes.map((o) => ({
+    id: `${o.object.kind}/${o.object.metadata.name}`,
+    bytes: Buffer.byteLength(JSON.stringify(o.object)),
+  }));
+  const largest = sizes.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  const label = `${count} app${count === 1 ? "" : "s"}`;
+  return [
+    {
+      name: `${label}: render time (median of ${runs})`,
+      value: median(seconds),
+      unit: "s",
+      target: TARGETS.renderSeconds,
+      kind: "max",
+      display: `${median(seconds).toFixed(2)} s`,
+    },
+    {
+      name: `${label}: largest object (${rendered.kubernetes.length} objects)`,
+      value: largest.bytes,
+      unit: "B",
+      target: TARGETS.appsLargestObjectBytes,
+      kind: "max",
+      display: `${formatBytes(largest.bytes)} (${largest.id})`,
+    },
+  ];
+}
+
 /** The alert latency the end-to-end test measured, checked against the bound it computed from the config. */
 function alertingMeasurements(): Measurement[] {
   const file = path.join(__dirname, "..", "out", "bench", "alerting-e2e.json");
@@ -174,6 +215,8 @@ async function main(): Promise<void> {
   const measurements = [
     ...(await measureStack("staging", args.runs)),
     ...(await measureStack("production", args.runs)),
+    ...(await measureApps(1, args.runs)),
+    ...(await measureApps(1000, args.runs)),
     ...alertingMeasurements(),
     ...(args.collectors ? await collectorMeasurements() : []),
   ];

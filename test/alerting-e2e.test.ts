@@ -195,6 +195,8 @@ describe("alerting end to end (real Prometheus and a 3-peer Alertmanager cluster
 
     const sinkUrl = (channel: string) => `http://${LOOPBACK}:${sinkPort}/${channel}`;
     const rendered = await render(STACK, [
+      // Three nodes, for the production profile's three clustered Alertmanager peers (one per node).
+      "nodes=3",
       `prometheus.scrapeInterval=${TIMING.scrapeInterval}`,
       `prometheus.scrapeTimeout=${TIMING.scrapeTimeout}`,
       `prometheus.evaluationInterval=${TIMING.evaluationInterval}`,

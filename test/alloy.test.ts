@@ -20,7 +20,7 @@ describe("the Alloy syntax writer", () => {
     const text = alloySyntax([
       {
         name: "local.file_match",
-        label: "a \"quoted\" label",
+        label: 'a "quoted" label',
         attributes: [
           ["path", 'C:\\logs\\"x"\n'],
           ["paths", ["a", "b"]],
@@ -50,7 +50,19 @@ describe("the Alloy syntax writer", () => {
       ["first line", "second line"],
     );
     expect(text).toBe(
-      ["// first line", "// second line", "", 'loki.process "p" {', "\tforward_to = []", "", "\tstage.cri { }", "", "\tstage.cri { }", "}", ""].join("\n"),
+      [
+        "// first line",
+        "// second line",
+        "",
+        'loki.process "p" {',
+        "\tforward_to = []",
+        "",
+        "\tstage.cri { }",
+        "",
+        "\tstage.cri { }",
+        "}",
+        "",
+      ].join("\n"),
     );
   });
 

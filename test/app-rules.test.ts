@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { APP_SERIES, SLO_WINDOWS, appRecordingRules } from "../components/app-rules";
+import { APP_GROUP_BUDGET, APP_SERIES, SLO_WINDOWS, appRecordingRules } from "../components/app-rules";
 import { AppTarget, parseStackConfig } from "../components/config";
 import { readStackConfig } from "../scripts/lib/stackfile";
 import { promtool } from "./support/binaries";
@@ -55,61 +55,88 @@ function tempDir(): string {
 }
 
 describe("appRecordingRules", () => {
-  test("one group per app, evaluated at the given interval, with every series of the contract", () => {
-    const file = appRecordingRules([shop, app("web")], "30s");
+  const normalised = [
+    "app:http_requests:rate5m",
+    "app:http_request_duration_seconds_bucket:rate5m",
+    "app:http_connections_active:sum",
+    "app:slo_errors_per_request:ratio_rate5m",
+    "app:slo_errors_per_request:ratio_rate30m",
+    "app:slo_errors_per_request:ratio_rate1h",
+    "app:slo_errors_per_request:ratio_rate2h",
+    "app:slo_errors_per_request:ratio_rate6h",
+    "app:slo_errors_per_request:ratio_rate1d",
+    "app:slo_errors_per_request:ratio_rate3d",
+  ];
 
-    expect(file.groups.map((g) => [g.name, g.interval])).toEqual([
-      ["app-shop", "30s"],
-      ["app-web", "30s"],
+  test("one rule per normalised series serves every app, then each app's objectives, in one group", () => {
+    const file = appRecordingRules([shop, app("web"), app("api")], "30s");
+
+    expect(file.groups.map((g) => [g.name, g.interval])).toEqual([["app-contract", "30s"]]);
+    const [{ rules }] = file.groups;
+    expect(rules.map((r) => (r.labels ? `${r.record}{app=${r.labels.app}}` : r.record))).toEqual([
+      ...normalised,
+      "app:slo_availability_target:ratio{app=shop}",
+      "app:slo_latency_target_seconds{app=shop}",
+      "app:slo_min_throughput:rps{app=shop}",
+      "app:alert_threshold_latency_p95_seconds{app=shop}",
+      "app:alert_threshold_error_ratio{app=shop}",
+      ...["web", "api"].flatMap((name) => [
+        `app:slo_availability_target:ratio{app=${name}}`,
+        `app:slo_latency_target_seconds{app=${name}}`,
+        `app:alert_threshold_latency_p95_seconds{app=${name}}`,
+        `app:alert_threshold_error_ratio{app=${name}}`,
+      ]),
     ]);
-    expect(file.groups[0].rules.map((r) => r.record)).toEqual([
-      "app:http_requests:rate5m",
-      "app:http_request_duration_seconds_bucket:rate5m",
-      "app:http_connections_active:sum",
-      "app:slo_errors_per_request:ratio_rate5m",
-      "app:slo_errors_per_request:ratio_rate30m",
-      "app:slo_errors_per_request:ratio_rate1h",
-      "app:slo_errors_per_request:ratio_rate2h",
-      "app:slo_errors_per_request:ratio_rate6h",
-      "app:slo_errors_per_request:ratio_rate1d",
-      "app:slo_errors_per_request:ratio_rate3d",
-      "app:slo_availability_target:ratio",
-      "app:slo_latency_target_seconds",
-      "app:slo_min_throughput:rps",
-      "app:alert_threshold_latency_p95_seconds",
-      "app:alert_threshold_error_ratio",
-    ]);
-    for (const group of file.groups) {
-      const name = group.name.replace(/^app-/, "");
-      for (const rule of group.rules) {
-        expect(rule.labels).toEqual({ app: name });
-        expect(promqlProblem(rule.expr)).toBeUndefined();
-      }
-    }
+    for (const rule of rules) expect(promqlProblem(rule.expr)).toBeUndefined();
   });
 
-  test("selects the app's own series by its name and job, under the app's own metric and label names", () => {
-    const [group] = appRecordingRules([shop], "15s").groups;
-    const expr = (record: string) => group.rules.find((r) => r.record === record)?.expr;
+  test("selects the apps' own series by their jobs, under their own metric and label names, summed by app", () => {
+    const [{ rules }] = appRecordingRules([shop], "15s").groups;
+    const expr = (record: string) => rules.find((r) => r.record === record)?.expr;
 
     expect(expr(APP_SERIES.requests)).toBe(
-      'sum by (code, method) (label_replace(label_replace(rate(shop_http_requests_total{app="shop", job="shop"}[5m]), "code", "$1", "status_code", "(.*)"), "method", "$1", "verb", "(.*)"))',
+      'sum by (app, code, method) (label_replace(label_replace(rate(shop_http_requests_total{job="shop"}[5m]), "code", "$1", "status_code", "(.*)"), "method", "$1", "verb", "(.*)"))',
     );
     expect(expr(APP_SERIES.durationBuckets)).toBe(
-      'sum by (le, route) (label_replace(rate(shop_http_request_duration_seconds_bucket{app="shop", job="shop"}[5m]), "route", "$1", "handler", "(.*)"))',
+      'sum by (app, le, route) (label_replace(rate(shop_http_request_duration_seconds_bucket{job="shop"}[5m]), "route", "$1", "handler", "(.*)"))',
     );
-    expect(expr(APP_SERIES.activeConnections)).toBe('sum(shop_open_connections{app="shop", job="shop"})');
+    expect(expr(APP_SERIES.activeConnections)).toBe('sum by (app) (shop_open_connections{job="shop"})');
     expect(expr(APP_SERIES.errorRatio("1h"))).toBe(
-      '(sum(rate(shop_http_requests_total{app="shop", job="shop", status_code=~"5.."}[1h])) or vector(0))\n/\nsum(rate(shop_http_requests_total{app="shop", job="shop"}[1h]))',
+      '(sum by (app) (rate(shop_http_requests_total{job="shop", status_code=~"5.."}[1h])) or 0 * sum by (app) (rate(shop_http_requests_total{job="shop"}[1h])))\n/\nsum by (app) (rate(shop_http_requests_total{job="shop"}[1h]))',
     );
-    expect(expr(APP_SERIES.availabilityTarget)).toBe("vector(0.995)");
+    expect(rules.find((r) => r.record === APP_SERIES.availabilityTarget)).toEqual({
+      record: APP_SERIES.availabilityTarget,
+      expr: "vector(0.995)",
+      labels: { app: "shop" },
+    });
     expect(expr(APP_SERIES.errorRatioThreshold)).toBe("vector(0.1)");
   });
 
+  test("apps named alike share a selector; apps named otherwise join the same rule with `or`", () => {
+    const [{ rules }] = appRecordingRules([app("web"), shop, app("api")], "15s").groups;
+    expect(rules[2].expr).toBe(
+      '(\nsum by (app) (http_connections_active{job=~"web|api"})\n)\nor\n(\nsum by (app) (shop_open_connections{job="shop"})\n)',
+    );
+  });
+
   test("records the throughput objective only for apps that set one", () => {
-    const [withMin, without] = appRecordingRules([shop, app("web")], "15s").groups;
-    expect(withMin.rules.filter((r) => r.record === APP_SERIES.minThroughput)).toHaveLength(1);
-    expect(without.rules.filter((r) => r.record === APP_SERIES.minThroughput)).toHaveLength(0);
+    const rules = appRecordingRules([shop, app("web")], "15s").groups.flatMap((g) => g.rules);
+    expect(rules.filter((r) => r.record === APP_SERIES.minThroughput).map((r) => r.labels)).toEqual([{ app: "shop" }]);
+  });
+
+  test("many apps are cut, in order, into groups of bounded size; the normalisation grows with the naming schemes, not the apps", () => {
+    const many = Array.from({ length: 3000 }, (_, i) => app(`app-${i}`, i % 2 ? { metrics: shop.metrics } : {}));
+    const { groups } = appRecordingRules(many, "15s");
+    expect(groups.length).toBeGreaterThan(1);
+    expect(groups.map((g) => g.name)).toEqual(groups.map((_, i) => (i === 0 ? "app-contract" : `app-contract-${i + 1}`)));
+    for (const group of groups) {
+      expect(Buffer.byteLength(JSON.stringify(group))).toBeLessThanOrEqual(APP_GROUP_BUDGET);
+      // Two naming schemes: ten normalising rules per group, whatever its number of apps.
+      expect(group.rules.filter((r) => !r.labels).map((r) => r.record)).toEqual(normalised);
+    }
+    // Every app once, in config order.
+    const apps = groups.flatMap((g) => g.rules.filter((r) => r.record === APP_SERIES.availabilityTarget).map((r) => r.labels?.app));
+    expect(apps).toEqual(many.map((a) => a.name));
   });
 
   test("no apps is an empty, valid rule file; a repeated app name is refused", () => {
@@ -147,7 +174,8 @@ describe("the generated rules under promtool", () => {
     //   shop's metric names, both of which must stay out of shop's results;
     // - two instances of shop with 3 and 4 open connections, and latency buckets by handler.
     const dir = tempDir();
-    fs.writeFileSync(path.join(dir, "apps.rules.yml"), YAML.stringify(appRecordingRules([shop, app("web")], "1m")));
+    // `web` and `api` name their metrics alike: one rule serves both, and keeps them apart.
+    fs.writeFileSync(path.join(dir, "apps.rules.yml"), YAML.stringify(appRecordingRules([shop, app("web"), app("api")], "1m")));
     const minutes = 3 * 24 * 60;
     const day = 24 * 60;
     const steady = (perMinute: number) => `0+${perMinute}x${minutes}`;
@@ -178,11 +206,15 @@ describe("the generated rules under promtool", () => {
             },
             { series: `shop_open_connections{${shopLabels}, pod="shop-a"}`, values: `3x${minutes}` },
             { series: `shop_open_connections{${shopLabels}, pod="shop-b"}`, values: `4x${minutes}` },
+            { series: 'http_requests_total{app="web", job="web", status="200", method="GET"}', values: steady(60) },
+            { series: 'http_requests_total{app="api", job="api", status="200", method="GET"}', values: steady(180) },
+            { series: 'http_requests_total{app="api", job="api", status="502", method="GET"}', values: steady(60) },
+            { series: 'http_requests_total{app="api", job="kubernetes-pods", status="500", method="GET"}', values: steady(600) },
           ],
           promql_expr_test: [
             {
               // When: the request rate is read through the contract. Then: status_code became code and verb became method.
-              expr: APP_SERIES.requests,
+              expr: `${APP_SERIES.requests}{app="shop"}`,
               eval_time: "3d",
               exp_samples: [
                 { labels: `${APP_SERIES.requests}{app="shop", code="200", method="GET"}`, value: 9 },
@@ -190,7 +222,7 @@ describe("the generated rules under promtool", () => {
               ],
             },
             {
-              expr: APP_SERIES.durationBuckets,
+              expr: `${APP_SERIES.durationBuckets}{app="shop"}`,
               eval_time: "3d",
               exp_samples: [
                 { labels: `${APP_SERIES.durationBuckets}{app="shop", le="0.25", route="/cart"}`, value: 8 },
@@ -198,20 +230,39 @@ describe("the generated rules under promtool", () => {
               ],
             },
             {
-              expr: APP_SERIES.activeConnections,
+              expr: `${APP_SERIES.activeConnections}{app="shop"}`,
               eval_time: "3d",
               exp_samples: [{ labels: `${APP_SERIES.activeConnections}{app="shop"}`, value: 7 }],
             },
             // Errors happened during the last day only: every window up to 1d sees 2 of 11 requests
             // failing, the 3-day window a third of that rate (2/3 of 9 2/3).
             ...SLO_WINDOWS.map((window) => ({
-              expr: `round(${APP_SERIES.errorRatio(window)}, 0.0001)`,
+              expr: `round(${APP_SERIES.errorRatio(window)}{app="shop"}, 0.0001)`,
               eval_time: "3d",
               exp_samples: [{ labels: '{app="shop"}', value: window === "3d" ? 0.069 : 0.1818 }],
             })),
             {
-              // An app without traffic has no ratio rather than a made-up one; the app without errors would read 0.
-              expr: `${APP_SERIES.errorRatio("5m")}{app="web"}`,
+              // The apps named alike, each under its own app label, from its own job only.
+              expr: `${APP_SERIES.requests}{app=~"web|api"}`,
+              eval_time: "3d",
+              exp_samples: [
+                { labels: `${APP_SERIES.requests}{app="api", code="200", method="GET"}`, value: 3 },
+                { labels: `${APP_SERIES.requests}{app="api", code="502", method="GET"}`, value: 1 },
+                { labels: `${APP_SERIES.requests}{app="web", code="200", method="GET"}`, value: 1 },
+              ],
+            },
+            {
+              // An app without errors reads 0 rather than nothing; one with errors its own ratio.
+              expr: `${APP_SERIES.errorRatio("5m")}{app=~"web|api"}`,
+              eval_time: "3d",
+              exp_samples: [
+                { labels: `${APP_SERIES.errorRatio("5m")}{app="api"}`, value: 0.25 },
+                { labels: `${APP_SERIES.errorRatio("5m")}{app="web"}`, value: 0 },
+              ],
+            },
+            {
+              // An app without traffic has no ratio rather than a made-up one.
+              expr: `${APP_SERIES.errorRatio("5m")}{app="shop-without-traffic"}`,
               eval_time: "3d",
               exp_samples: [],
             },

@@ -280,18 +280,20 @@ describe("CloudflareTunnel component", () => {
     expect(templateOf(plain.shown).spec.affinity).toBeUndefined();
   });
 
-  test("two replicas: a PodDisruptionBudget keeping one and the pods spread across nodes", async () => {
+  test("two replicas: a PodDisruptionBudget keeping one, each on a node of its own, rolled one at a time", async () => {
     const { shown } = await renderTunnel({ ...BASE, replicas: 2 });
-    expect((objectOf(shown, "Deployment", "cloudflared").spec as { replicas: number }).replicas).toBe(2);
-    const selector = (objectOf(shown, "Deployment", "cloudflared").spec as { selector: unknown }).selector;
-    expect(objectOf(shown, "PodDisruptionBudget", "cloudflared").spec).toEqual({ maxUnavailable: 1, selector });
+    const spec = objectOf(shown, "Deployment", "cloudflared").spec as { replicas: number; selector: unknown; strategy: unknown };
+    expect(spec.replicas).toBe(2);
+    expect(objectOf(shown, "PodDisruptionBudget", "cloudflared").spec).toEqual({ maxUnavailable: 1, selector: spec.selector });
     expect(templateOf(shown).spec.affinity).toEqual({
       podAntiAffinity: {
-        preferredDuringSchedulingIgnoredDuringExecution: [
-          { weight: 100, podAffinityTerm: { topologyKey: "kubernetes.io/hostname", labelSelector: selector } },
-        ],
+        requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: "kubernetes.io/hostname", labelSelector: spec.selector }],
       },
     });
+    // As many connectors as nodes: a surge pod would have no node to go to.
+    expect(spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
+    const single = objectOf(plain.shown, "Deployment", "cloudflared").spec as { strategy: unknown };
+    expect(single.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
   });
 
   test("metrics: a Service port `metrics` 2000, a scrape target on it, and only Prometheus admitted", () => {
@@ -349,8 +351,8 @@ describe("CloudflareTunnel component", () => {
 // The real stacks
 
 describe("the real stacks", () => {
-  test("production: the tunnel publishes Grafana alone, behind Access, with two connectors", async () => {
-    const rendered = await render("production");
+  test("production on two nodes: the tunnel publishes Grafana alone, behind Access, with two connectors", async () => {
+    const rendered = await render("production", ["nodes=2"]);
     expect(rendered.cloudflare.map((c) => `${c.type.split(":").pop()}/${c.name}`)).toEqual([
       "DnsRecord/monitoring-cloudflare-tunnel-dns-grafana",
       "ZeroTrustAccessApplication/monitoring-cloudflare-tunnel-access-grafana",
@@ -360,7 +362,7 @@ describe("the real stacks", () => {
     ]);
     const [config] = ofType(rendered, T.config);
     expect((config.inputs.config as { ingresses: unknown[] }).ingresses).toEqual([
-      { hostname: "grafana.example.com", service: "http://grafana.monitoring.svc:3000" },
+      { hostname: "grafana.example.com", service: "http://grafana.monitoring-production.svc:3000" },
       { service: "http_status:404" },
     ]);
     expect(ofType(rendered, T.policy)[0].inputs.includes).toEqual([{ emailDomain: { domain: "example.com" } }]);

@@ -44,7 +44,7 @@ const api = { name: "api", namespace: "shop", service: "api", port: "http" };
 describe("stack config: defaults", () => {
   test("staging is small and production is HA with longer retention", () => {
     const staging = parse("staging", {}).config;
-    const production = parse("production", {}).config;
+    const production = parse("production", { nodes: 3 }).config;
     expect(staging.profile).toBe("staging");
     expect(staging.prometheus.replicas).toBe(1);
     expect(staging.alertmanager.replicas).toBe(1);
@@ -52,6 +52,7 @@ describe("stack config: defaults", () => {
     expect(production.profile).toBe("production");
     expect(production.prometheus.replicas).toBe(2);
     expect(production.alertmanager.replicas).toBe(3);
+    expect(production.cloudflare.replicas).toBe(2);
     expect(production.prometheus.retention).toBe("30d");
     expect(production.loki.retention).toBe("7d");
     expect(production.protectVolumes).toBe(true);
@@ -109,7 +110,7 @@ describe("stack config: defaults", () => {
   });
 
   test("a stack with another name uses the profile it names, and the stack name as environment", () => {
-    const { config } = parse("eu-prod", { profile: "production" });
+    const { config } = parse("eu-prod", { profile: "production", nodes: 2 });
     expect(config.profile).toBe("production");
     expect(config.environment).toBe("eu-prod");
     expect(config.prometheus.replicas).toBe(PROFILE_DEFAULTS.production.prometheus.replicas);
@@ -148,7 +149,7 @@ describe("stack config: defaults", () => {
     ]);
     const shared = parse(
       "production",
-      { grafana: { replicas: 2, database: { type: "postgres", host: "pg:5432", name: "grafana", user: "grafana" } } },
+      { nodes: 2, grafana: { replicas: 2, database: { type: "postgres", host: "pg:5432", name: "grafana", user: "grafana" } } },
       { grafanaDatabasePassword: "pw" },
     ).warnings;
     expect(shared).toEqual([
@@ -159,8 +160,85 @@ describe("stack config: defaults", () => {
   });
 
   test("a production stack with one Prometheus replica deploys with a warning", () => {
-    const { warnings } = parse("production", { prometheus: { replicas: 1 } });
-    expect(warnings).toEqual([expect.stringContaining("monitoring:prometheus.replicas is 1 in a production stack")]);
+    const { warnings } = parse("production", { nodes: 2, prometheus: { replicas: 1 } });
+    expect(warnings).toEqual([expect.stringContaining("monitoring:prometheus.replicas is 1 in a production stack on 2 nodes")]);
+  });
+});
+
+describe("stack config: nodes, replicas and the shared cluster", () => {
+  test("on one node (the default) every workload runs once, production included, and nothing warns", () => {
+    const { config, warnings } = parse("production", {});
+    expect(config.nodes).toBe(1);
+    expect([config.prometheus.replicas, config.alertmanager.replicas, config.cloudflare.replicas, config.grafana.replicas]).toEqual([
+      1, 1, 1, 1,
+    ]);
+    expect(warnings).toEqual([]);
+  });
+
+  test("the profile's replicas follow the nodes, up to the profile's own", () => {
+    const replicas = (nodes: number) => {
+      const { config } = parse("production", { nodes });
+      return [config.prometheus.replicas, config.alertmanager.replicas, config.cloudflare.replicas];
+    };
+    expect(replicas(2)).toEqual([2, 2, 2]);
+    expect(replicas(3)).toEqual([2, 3, 2]);
+    expect(replicas(10)).toEqual([2, 3, 2]);
+    expect(parse("staging", { nodes: 5 }).config.prometheus.replicas).toBe(1);
+  });
+
+  test("more replicas than nodes are refused, naming the key, the nodes and what was given", () => {
+    expect(problems("production", { prometheus: { replicas: 2 }, cloudflare: { replicas: 3 } })).toEqual([
+      expect.stringMatching(
+        /^monitoring:prometheus\.replicas: must be at most nodes \(1, the default\): each replica runs on a node of its own, so one more would stay Pending, and on one node a second replica adds no availability and would block kubectl drain\. If the cluster has more nodes, say so: pulumi config set nodes <count> \(got 2\)$/,
+      ),
+      expect.stringMatching(/^monitoring:cloudflare\.replicas: must be at most nodes \(1, the default\).*\(got 3\)$/),
+    ]);
+    expect(problems("staging", { nodes: 2, alertmanager: { replicas: 3 } })).toEqual([
+      expect.stringMatching(
+        /^monitoring:alertmanager\.replicas: must be at most nodes \(2\): each replica runs on a node of its own, so one more would stay Pending\. If/,
+      ),
+    ]);
+    expect(parse("production", { nodes: 3, alertmanager: { replicas: 3 } }).config.alertmanager.replicas).toBe(3);
+  });
+
+  test("nodes must be a whole number of at least 1", () => {
+    expect(problems("staging", { nodes: 0 })).toEqual(["monitoring:nodes: must be at least 1 (got 0)"]);
+    expect(problems("staging", { nodes: 1.5 })).toEqual(["monitoring:nodes: must be a whole number of nodes, such as 1 or 3 (got 1.5)"]);
+    expect(problems("staging", { nodes: "two" })).toEqual(['monitoring:nodes: must be a number (got "two")']);
+  });
+
+  test("each environment has its own namespace and, by profile, its own node-exporter port", () => {
+    const staging = parse("staging", {}).config;
+    const production = parse("production", {}).config;
+    expect([staging.namespace, production.namespace]).toEqual(["monitoring-staging", "monitoring-production"]);
+    expect([staging.nodeExporter.port, production.nodeExporter.port]).toEqual([9101, 9100]);
+    expect(parse("eu-prod", { profile: "production" }).config.namespace).toBe("monitoring-eu-prod");
+    expect(parse("staging", { namespace: "observability", nodeExporter: { port: 19100 } }).config).toMatchObject({
+      namespace: "observability",
+      nodeExporter: { port: 19100 },
+    });
+  });
+
+  test("a node-exporter port it cannot listen on, or that Kubernetes holds, is refused", () => {
+    expect(problems("staging", { nodeExporter: { port: 80 } })).toEqual([
+      "monitoring:nodeExporter.port: must be at least 1024: node-exporter runs without privileges, which cannot listen below 1024 (got 80)",
+    ]);
+    expect(problems("staging", { nodeExporter: { port: 10250 } })).toEqual([
+      expect.stringMatching(
+        /^monitoring:nodeExporter\.port: must not be a port Kubernetes or k3s listen on themselves \(.*10250.*\) \(got 10250\)$/,
+      ),
+    ]);
+    expect(problems("staging", { nodeExporter: { port: 70000 } })).toEqual([
+      "monitoring:nodeExporter.port: must be a port number 1024-65535 (got 70000)",
+    ]);
+  });
+
+  test("a default namespace too long for the environment asks for one", () => {
+    const environment = "e".repeat(50);
+    expect(problems("staging", { environment })).toEqual([
+      `monitoring:namespace: must be set: its default, "monitoring-<environment>", would have 61 characters with the environment "${environment}", and a namespace has at most 56 while node agents run (their namespace is "<namespace>-agents"): pulumi config set namespace <name> (got nothing)`,
+    ]);
+    expect(parse("staging", { environment, namespace: "mon" }).config.namespace).toBe("mon");
   });
 });
 
@@ -341,11 +419,11 @@ describe("stack config: bad input is refused with the key, what is allowed and w
       [/^monitoring:traefik\.expose: exposes grafana but it has no hostname/],
     ],
     [
-      "production with one Alertmanager replica",
+      "production on several nodes with one Alertmanager replica",
       "production",
-      { alertmanager: { replicas: 1 } },
+      { nodes: 2, alertmanager: { replicas: 1 } },
       {},
-      [/^monitoring:alertmanager\.replicas: a production stack needs at least 2 Alertmanager replicas .*got 1$/],
+      [/^monitoring:alertmanager\.replicas: a production stack on 2 nodes needs at least 2 Alertmanager replicas .*got 1$/],
     ],
     [
       "duplicate app names",
@@ -496,7 +574,7 @@ describe("stack config: bad input is refused with the key, what is allowed and w
     [
       "two Grafana replicas on SQLite",
       "staging",
-      { grafana: { replicas: 2 } },
+      { nodes: 2, grafana: { replicas: 2 } },
       {},
       [/^monitoring:grafana\.replicas: more than one Grafana replica needs an external database/],
     ],
@@ -612,6 +690,7 @@ describe("stack config: bad input is refused with the key, what is allowed and w
 
 test("schema problems and cross-key problems are reported together", () => {
   const found = problems("production", {
+    nodes: 3,
     prometheus: { retention: "15 days", scrapeInterval: "15s" },
     alertmanager: { replicas: 1 },
     apps: [api, api],
@@ -619,7 +698,7 @@ test("schema problems and cross-key problems are reported together", () => {
   expect(found).toEqual([
     expect.stringMatching(/^monitoring:prometheus\.retention: must be a positive Prometheus duration/),
     expect.stringMatching(/^monitoring:apps: app name "api" is used more than once/),
-    expect.stringMatching(/^monitoring:alertmanager\.replicas: a production stack needs at least 2/),
+    expect.stringMatching(/^monitoring:alertmanager\.replicas: a production stack on 3 nodes needs at least 2/),
   ]);
 });
 
@@ -718,7 +797,7 @@ describe("refused: values Kubernetes would refuse", () => {
     [
       "a sidecar whose patch's field manager would exceed 128 characters",
       "staging",
-      { environment: "e".repeat(60), databases: [sidecar("r".repeat(42))] },
+      { environment: "e".repeat(60), namespace: "monitoring", databases: [sidecar("r".repeat(42))] },
       {},
       [
         /^monitoring:databases\[0\]\.name: is too long beside the environment "e{60}": .* would have 129 characters, and Kubernetes allows 128/,
@@ -767,9 +846,11 @@ describe("refused: values Kubernetes would refuse", () => {
     expect(() =>
       parse("staging", { namespace: "n".repeat(63), nodeExporter: { enabled: false }, logCollector: { enabled: false } }),
     ).not.toThrow();
-    expect(() => parse("staging", { prometheus: { replicas: 2 ** 31 - 1 } })).not.toThrow();
+    expect(() => parse("staging", { nodes: 2 ** 31 - 1, prometheus: { replicas: 2 ** 31 - 1 } })).not.toThrow();
     expect(() => parse("staging", { databases: [standalone("p".repeat(54))] })).not.toThrow();
-    expect(() => parse("staging", { environment: "e".repeat(60), databases: [sidecar("r".repeat(41))] })).not.toThrow();
+    expect(() =>
+      parse("staging", { environment: "e".repeat(60), namespace: "monitoring", databases: [sidecar("r".repeat(41))] }),
+    ).not.toThrow();
     expect(() =>
       parse("staging", { databases: [{ ...standalone("a"), secretRef: { name: "db.credentials", key: ".dsn" } }] }),
     ).not.toThrow();
@@ -951,7 +1032,7 @@ describe("refused: what the components refused, now found by config in the same 
     [
       "external labels the program sets itself",
       "production",
-      { prometheus: { externalLabels: { replica: "a", environment: "prod", region: "eu" } } },
+      { nodes: 2, prometheus: { externalLabels: { replica: "a", environment: "prod", region: "eu" } } },
       {},
       [
         /^monitoring:prometheus\.externalLabels\.environment: is the label the program sets from monitoring:environment \("production"\)/,

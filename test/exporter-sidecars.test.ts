@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DatabaseExporter, EXPORTER_RESOURCES, ResourceRequirements } from "../components/config";
 import {
   DATABASE_LABEL,
+  ENVIRONMENT_LABEL,
   EXPORTER_LABEL,
   ExporterSidecars,
   ExporterSidecarsArgs,
@@ -68,14 +69,17 @@ async function renderExporters(args: ExporterSidecarsArgs, showSecrets = true): 
 const patches = (rendered: Rendered) => rendered.kubernetes.filter((o) => o.patch);
 
 describe("exporterSidecarContainer", () => {
-  test("a PostgreSQL exporter reads its DSN from the Secret and runs restricted", () => {
+  test("a PostgreSQL exporter reads its DSN from the Secret and runs restricted, and nothing in it can un-ready the pod", () => {
     expect(exporterSidecarContainer({ name: "shop-postgres", type: "postgres", dsnSecret: { name: "pg", key: "dsn" } })).toEqual({
       name: "postgres-exporter",
       image: images.postgresExporter,
+      // A node that ran it before never needs the registry again to restart the database's pod.
+      imagePullPolicy: "IfNotPresent",
       args: ["--web.listen-address=:9187", "--collector.postmaster"],
+      // Optional: a missing Secret or key does not keep the container from starting.
       env: [{ name: "DATA_SOURCE_NAME", valueFrom: { secretKeyRef: { name: "pg", key: "dsn", optional: true } } }],
       ports: [{ name: "pg-metrics", containerPort: 9187, protocol: "TCP" }],
-      livenessProbe: { tcpSocket: { port: "pg-metrics" }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
+      // No readiness probe and no liveness probe: the pod's readiness counts every container's, and a restart is un-Ready too.
       resources: EXPORTER_LIMITS,
       securityContext: RESTRICTED_CONTAINER,
     });
@@ -87,9 +91,20 @@ describe("exporterSidecarContainer", () => {
   ] as const)("a %s exporter: its image, DSN variable and port", (type, image, env, port) => {
     const c = exporterSidecarContainer({ name: "db", type, dsnSecret: { name: "s", key: "k" } });
     expect(c).toMatchObject({ name: `${type}-exporter`, image, ports: [{ containerPort: port }], securityContext: RESTRICTED_CONTAINER });
-    expect(c.env).toEqual([{ name: env, valueFrom: { secretKeyRef: { name: "s", key: "k", optional: true } } }]);
+    expect(c.env).toEqual(
+      type === "mongodb"
+        ? // mongodb_exporter exits without a URI: through another variable, a missing Secret leaves it a URI that reaches nothing.
+          [
+            { name: "EXPORTER_DSN", valueFrom: { secretKeyRef: { name: "s", key: "k", optional: true } } },
+            { name: env, value: "$(EXPORTER_DSN)" },
+          ]
+        : [{ name: env, valueFrom: { secretKeyRef: { name: "s", key: "k", optional: true } } }],
+    );
     expect(c.args).toContain(`--web.listen-address=:${port}`);
     expect(c.readinessProbe).toBeUndefined();
+    expect(c.livenessProbe).toBeUndefined();
+    expect(c.startupProbe).toBeUndefined();
+    expect(c.imagePullPolicy).toBe("IfNotPresent");
   });
 
   test("the MongoDB exporter exports mongodb_up and the server status collectors", () => {
@@ -108,12 +123,22 @@ describe("exporterSidecarContainer", () => {
     );
   });
 
-  test("the pod template gets the scrape annotations and the exporter and database labels", () => {
+  test("the pod template gets the scrape annotations and the exporter, database and environment labels", () => {
     expect(exporterPodMetadata({ name: "shop-redis", type: "redis" })).toEqual({
       labels: { "monitoring-stack/exporter": "redis", "monitoring-stack/database": "shop-redis" },
       annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "9121", "prometheus.io/path": "/metrics" },
     });
-    expect([EXPORTER_LABEL, DATABASE_LABEL]).toEqual(["monitoring-stack/exporter", "monitoring-stack/database"]);
+    // The stack that adds it says so: another stack's Prometheus on the same cluster leaves the pod alone.
+    expect(exporterPodMetadata({ name: "shop-redis", type: "redis" }, "staging").labels).toEqual({
+      "monitoring-stack/exporter": "redis",
+      "monitoring-stack/database": "shop-redis",
+      "monitoring-stack/environment": "staging",
+    });
+    expect([EXPORTER_LABEL, DATABASE_LABEL, ENVIRONMENT_LABEL]).toEqual([
+      "monitoring-stack/exporter",
+      "monitoring-stack/database",
+      "monitoring-stack/environment",
+    ]);
   });
 });
 
@@ -137,7 +162,11 @@ describe("a sidecar", () => {
       spec: {
         template: {
           metadata: {
-            labels: { "monitoring-stack/exporter": "postgres", "monitoring-stack/database": "shop-postgres" },
+            labels: {
+              "monitoring-stack/exporter": "postgres",
+              "monitoring-stack/database": "shop-postgres",
+              "monitoring-stack/environment": "staging",
+            },
             annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "9187", "prometheus.io/path": "/metrics" },
           },
           spec: {
@@ -145,6 +174,7 @@ describe("a sidecar", () => {
               {
                 name: "postgres-exporter",
                 image: images.postgresExporter,
+                imagePullPolicy: "IfNotPresent",
                 args: ["--web.listen-address=:9187", "--collector.postmaster"],
                 env: [
                   {
@@ -153,7 +183,6 @@ describe("a sidecar", () => {
                   },
                 ],
                 ports: [{ name: "pg-metrics", containerPort: 9187, protocol: "TCP" }],
-                livenessProbe: { tcpSocket: { port: "pg-metrics" }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
                 resources: EXPORTER_LIMITS,
                 securityContext: RESTRICTED_CONTAINER,
               },
@@ -185,7 +214,7 @@ describe("a sidecar", () => {
     );
     expect(byKind.Deployment.object.spec).toEqual({
       template: {
-        metadata: exporterPodMetadata(REDIS_SIDECAR),
+        metadata: exporterPodMetadata(REDIS_SIDECAR, "production"),
         spec: {
           containers: [
             exporterSidecarContainer({
@@ -282,15 +311,22 @@ describe("a standalone exporter", () => {
       securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: "RuntimeDefault" } },
     });
     const [c] = spec.template.spec.containers;
-    expect(c).toEqual({
-      ...exporterSidecarContainer({
-        name: "events-mongodb",
-        type: "mongodb",
-        dsnSecret: { name: "events-mongodb-exporter-dsn", key: "events-mongodb-dsn" },
-        resources: MONGODB_STANDALONE.resources,
-      }),
-      readinessProbe: { tcpSocket: { port: "mongo-metrics" }, periodSeconds: 10, timeoutSeconds: 5 },
+    const { env: sidecarEnv, ...sidecar } = exporterSidecarContainer({
+      name: "events-mongodb",
+      type: "mongodb",
+      dsnSecret: { name: "events-mongodb-exporter-dsn", key: "events-mongodb-dsn" },
+      resources: MONGODB_STANDALONE.resources,
     });
+    expect(sidecarEnv).toHaveLength(2);
+    expect(c).toEqual({
+      ...sidecar,
+      // In its own pod it waits for its DSN (not optional), and its probes only gate and restart itself.
+      env: [{ name: "MONGODB_URI", valueFrom: { secretKeyRef: { name: "events-mongodb-exporter-dsn", key: "events-mongodb-dsn" } } }],
+      readinessProbe: { tcpSocket: { port: "mongo-metrics" }, periodSeconds: 10, timeoutSeconds: 5 },
+      livenessProbe: { tcpSocket: { port: "mongo-metrics" }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
+    });
+    // Its DSN Secret is the stack's own, made before it: Pulumi waits for the Deployment as usual.
+    expect(objectOf(rendered, "Deployment", "events-mongodb-exporter").metadata.annotations).toBeUndefined();
     expect(objectOf(rendered, "Secret", "events-mongodb-exporter-dsn")).toMatchObject({
       metadata: { namespace: "monitoring" },
       stringData: { "events-mongodb-dsn": MONGODB_DSN },
@@ -337,7 +373,7 @@ describe("a standalone exporter", () => {
     }
   });
 
-  test("with secretRef, reads the existing Secret and creates none", async () => {
+  test("with secretRef, reads the existing Secret and creates none; the first deployment does not wait for a Secret it cannot have", async () => {
     const { rendered: withRef } = await renderExporters(
       exporters([{ ...MONGODB_STANDALONE, dsn: { secretRef: { name: "events-mongodb-exporter", key: "MONGODB_URI" } } }]),
     );
@@ -345,9 +381,13 @@ describe("a standalone exporter", () => {
     const deployment = objectOf(withRef, "Deployment", "events-mongodb-exporter") as K8sObject & {
       spec: { template: { spec: { containers: Array<{ env: unknown }> } } };
     };
+    // Not optional: the kubelet starts the exporter by itself once the Secret exists, with its DSN.
     expect(deployment.spec.template.spec.containers[0].env).toEqual([
-      { name: "MONGODB_URI", valueFrom: { secretKeyRef: { name: "events-mongodb-exporter", key: "MONGODB_URI", optional: true } } },
+      { name: "MONGODB_URI", valueFrom: { secretKeyRef: { name: "events-mongodb-exporter", key: "MONGODB_URI" } } },
     ]);
+    // The Secret can only be made once the stack made its namespace: Pulumi does not wait for the pod, which waits for the Secret.
+    expect(deployment.metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
+    expect(schemaProblems(deployment)).toEqual([]);
   });
 });
 
@@ -482,9 +522,9 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
 
   if (stack === "production") {
     test("runs the MongoDB exporter standalone in the stack namespace", () => {
-      expect(objectOf(rendered, "Deployment", "events-mongodb-exporter").metadata.namespace).toBe("monitoring");
-      expect(objectOf(rendered, "Service", "events-mongodb-exporter").metadata.namespace).toBe("monitoring");
-      expect(objectOf(rendered, "NetworkPolicy", "events-mongodb-exporter").metadata.namespace).toBe("monitoring");
+      expect(objectOf(rendered, "Deployment", "events-mongodb-exporter").metadata.namespace).toBe("monitoring-production");
+      expect(objectOf(rendered, "Service", "events-mongodb-exporter").metadata.namespace).toBe("monitoring-production");
+      expect(objectOf(rendered, "NetworkPolicy", "events-mongodb-exporter").metadata.namespace).toBe("monitoring-production");
     });
   }
 });

@@ -173,6 +173,33 @@ describe("NodeExporter alone", () => {
   });
 });
 
+describe("NodeExporter on a port of its own", () => {
+  test("listens, is reached and admitted on the given port, so that another stack's exporter can run on the same nodes", async () => {
+    const { rendered } = await renderProgram(() => {
+      new NodeExporter("ne", { namespace: "b-agents", prometheusNamespace: "b", environment: "b", port: 19100, resources: RESOURCES });
+      return {};
+    });
+    const [c] = podSpecOf(objectOf(rendered, "DaemonSet", "node-exporter")).containers;
+    expect(c.args).toContain("--web.listen-address=[$(HOST_IP)]:19100");
+    expect(c).toMatchObject({ ports: [{ name: "metrics", containerPort: 19100, protocol: "TCP" }] });
+    expect((objectOf(rendered, "Service", "node-exporter").spec as { ports: unknown[] }).ports).toEqual([
+      { name: "metrics", port: 19100, targetPort: "metrics", protocol: "TCP" },
+    ]);
+    expect(nodeExporterFlags(19100)).toContain("--web.listen-address=[$(HOST_IP)]:19100");
+  });
+
+  test("refuses a port that is none, before it registers anything", async () => {
+    const run = runProgram({
+      ...ALONE,
+      program: async () => {
+        new NodeExporter("ne", { namespace: "a", prometheusNamespace: "b", environment: "b", port: 0, resources: RESOURCES });
+        return {};
+      },
+    });
+    await expect(run).rejects.toThrow('NodeExporter "ne": port must be a port number 1-65535; got 0');
+  });
+});
+
 describe("node-exporter's collector flags", () => {
   const flag = (name: string) => {
     const value = nodeExporterFlags().find((f) => f.startsWith(`--${name}=`));
@@ -405,13 +432,25 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
   });
 
   test("node-exporter runs in the privileged agents namespace, kube-state-metrics in the stack namespace", () => {
-    expect(objectOf(rendered, "Namespace", "monitoring-agents").metadata.labels).toMatchObject({
+    const ns = `monitoring-${stack}`;
+    expect(objectOf(rendered, "Namespace", `${ns}-agents`).metadata.labels).toMatchObject({
       "pod-security.kubernetes.io/enforce": "privileged",
     });
-    expect(objectOf(rendered, "DaemonSet", "node-exporter").metadata.namespace).toBe("monitoring-agents");
-    expect(objectOf(rendered, "Service", "node-exporter").metadata.namespace).toBe("monitoring-agents");
-    expect(objectOf(rendered, "Deployment", "kube-state-metrics").metadata.namespace).toBe("monitoring");
-    expect(objectOf(rendered, "Service", "kube-state-metrics").metadata.namespace).toBe("monitoring");
+    expect(objectOf(rendered, "DaemonSet", "node-exporter").metadata.namespace).toBe(`${ns}-agents`);
+    expect(objectOf(rendered, "Service", "node-exporter").metadata.namespace).toBe(`${ns}-agents`);
+    expect(objectOf(rendered, "Deployment", "kube-state-metrics").metadata.namespace).toBe(ns);
+    expect(objectOf(rendered, "Service", "kube-state-metrics").metadata.namespace).toBe(ns);
+  });
+
+  test("node-exporter listens on the profile's own port of the node, so that staging and production share the nodes", () => {
+    const port = PROFILE_DEFAULTS[stack].nodeExporter.port;
+    expect(port).toBe(stack === "production" ? 9100 : 9101);
+    const [c] = podSpecOf(objectOf(rendered, "DaemonSet", "node-exporter")).containers;
+    expect(c.args).toContain(`--web.listen-address=[$(HOST_IP)]:${port}`);
+    expect(c).toMatchObject({ ports: [{ name: "metrics", containerPort: port, protocol: "TCP" }] });
+    expect((objectOf(rendered, "Service", "node-exporter").spec as { ports: Array<{ port: number }> }).ports[0].port).toBe(port);
+    const policy = objectOf(rendered, "NetworkPolicy", "node-exporter").spec as { ingress: Array<{ ports: Array<{ port: number }> }> };
+    expect(policy.ingress[0].ports).toEqual([{ protocol: "TCP", port }]);
   });
 
   test("the exporters' objects are valid and carry the stack's environment", () => {
@@ -433,7 +472,7 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
 describe("the agents namespace", () => {
   test("is not created when no node agent is enabled", async () => {
     const rendered = await renderConfig("staging", { nodeExporter: { enabled: false }, logCollector: { enabled: false } });
-    expect(objectsOf(rendered, "Namespace", "monitoring-agents")).toEqual([]);
+    expect(objectsOf(rendered, "Namespace", "monitoring-staging-agents")).toEqual([]);
     expect(objectsOf(rendered, "DaemonSet")).toEqual([]);
   });
 

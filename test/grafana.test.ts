@@ -14,6 +14,8 @@ import {
   DashboardFile,
   Grafana,
   GrafanaArgs,
+  adminPasswordDigest,
+  adminPasswordResetCommand,
   dashboardEntryBytes,
   grafanaDashboardProviders,
   grafanaDatasources,
@@ -92,6 +94,14 @@ interface PodSpec {
   securityContext: Record<string, unknown>;
   automountServiceAccountToken?: boolean;
   affinity?: unknown;
+  initContainers?: Array<{
+    name: string;
+    image: string;
+    command: string[];
+    resources: unknown;
+    securityContext: Record<string, unknown>;
+    volumeMounts: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
+  }>;
   containers: Array<{
     name: string;
     image: string;
@@ -152,6 +162,13 @@ describe("iniText", () => {
 describe("grafanaIni", () => {
   test("served over https: locked down, secure cookies, admin credentials read from the mounted Secret, SQLite", () => {
     expect(grafanaIni({ rootUrl: "https://grafana.example.com" })).toEqual({
+      // The server's own paths, for `grafana cli` in the init container too.
+      paths: {
+        data: "/var/lib/grafana",
+        logs: "/var/log/grafana",
+        plugins: "/var/lib/grafana/plugins",
+        provisioning: "/etc/grafana/provisioning",
+      },
       server: {
         protocol: "http",
         http_port: 3000,
@@ -431,6 +448,40 @@ describe("Grafana: admin credentials", () => {
     expect(everything(rendered)).toContain("given-password-1234");
   });
 
+  test("an init container applies the Secret's password at every start, and a new password rolls the pods", async () => {
+    const pod = (r: Rendered) => podOf(r);
+    const { rendered } = await renderGrafana({ adminPassword: "given-password-1234" });
+    const [init] = pod(rendered).initContainers ?? [];
+    expect(init).toMatchObject({ name: "admin-password", image: images.grafana });
+    expect(init.command).toEqual(adminPasswordResetCommand());
+    expect(init.command.slice(0, 2)).toEqual(["/bin/sh", "-c"]);
+    // The password goes on stdin, from the mounted Secret: never in the command line, never in the pod spec.
+    expect(init.command[2]).toMatch(
+      /^grafana cli --homepath \/usr\/share\/grafana --config \/etc\/grafana-config\/grafana\.ini admin reset-admin-password --password-from-stdin < \/etc\/grafana-secrets\/admin-password \|\| echo /,
+    );
+    expect(JSON.stringify(deploymentOf(rendered))).not.toContain("given-password-1234");
+    // Restricted like the server, with the server's requests (an init container adds none), and what the CLI reads and writes.
+    expect(init.securityContext).toEqual(pod(rendered).containers[0].securityContext);
+    expect(init.resources).toEqual(pod(rendered).containers[0].resources);
+    expect(init.volumeMounts.map((m) => m.name)).toEqual(["config", "secrets", "data", "tmp", "logs"]);
+    expect(rendered.files.get("grafana/grafana.ini")).toContain("[paths]\ndata = /var/lib/grafana\n");
+
+    // The checksum follows the password, and only the password: another one rolls the pods.
+    const checksum = (r: Rendered) => deploymentOf(r).template.metadata.annotations?.["checksum/admin-password"];
+    expect(checksum(rendered)).toBe(adminPasswordDigest("given-password-1234", "monitoring"));
+    expect(checksum(rendered)).toMatch(/^[0-9a-f]{32}$/);
+    expect(checksum((await renderGrafana({ adminPassword: "given-password-1234" })).rendered)).toBe(checksum(rendered));
+    const changed = (await renderGrafana({ adminPassword: "another-password-5678" })).rendered;
+    expect(checksum(changed)).not.toBe(checksum(rendered));
+    expect(deploymentOf(changed).template.metadata.annotations?.["checksum/config"]).toBe(
+      deploymentOf(rendered).template.metadata.annotations?.["checksum/config"],
+    );
+    // A slow digest under the stack's own label: not the password's plain hash, and another namespace gives another.
+    expect(adminPasswordDigest("given-password-1234", "other")).not.toBe(checksum(rendered));
+    // The generated password gets one too.
+    expect(checksum((await renderGrafana()).rendered)).toMatch(/^[0-9a-f]{32}$/);
+  });
+
   test("the external database's password goes to a Secret of its own, mounted next to the admin's", async () => {
     const { rendered, redacted } = await renderGrafana({
       database: { type: "postgres", host: "pg.db.svc:5432", name: "grafana", user: "grafana", password: "db-password-5678" },
@@ -638,7 +689,8 @@ describe("Grafana: workload", () => {
     expect(objectsOf(rendered, "PersistentVolumeClaim")).toEqual([]);
     const deployment = deploymentOf(rendered);
     expect(deployment.replicas).toBe(2);
-    expect(deployment.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+    // One pod per node, as many as the nodes: a surge pod would have nowhere to go.
+    expect(deployment.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
     expect(podOf(rendered).volumes.find((v) => v.name === "data")).toEqual({ name: "data", emptyDir: { sizeLimit: "2Gi" } });
     expect(podOf(rendered).affinity).toBeDefined();
     expect(objectOf(rendered, "PodDisruptionBudget", "grafana").spec).toEqual({
@@ -661,7 +713,7 @@ describe("Grafana: workload", () => {
       rendered.kubernetes.filter((o) => o.object.kind === "PersistentVolumeClaim").map((o) => [o.object.metadata.name, o.protect]),
     ).toEqual([["grafana", true]]);
     expect(podOf(rendered).volumes.find((v) => v.name === "data")).toEqual({ name: "data", emptyDir: { sizeLimit: "2Gi" } });
-    expect(deploymentOf(rendered).strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
+    expect(deploymentOf(rendered).strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
   });
 
   test("one replica on an external database keeps its volume for plugins", async () => {
@@ -806,7 +858,7 @@ describe.each([
   test("exports the public URL, the in-cluster URL and the credentials as secrets", async () => {
     expect(rendered.outputs).toMatchObject({
       grafanaUrl: publicUrl,
-      grafanaInternalUrl: "http://grafana.monitoring.svc:3000",
+      grafanaInternalUrl: `http://grafana.monitoring-${stack}.svc:3000`,
       grafanaAdminUser: "admin",
     });
     expect(rendered.outputs.grafanaAdminPassword).toBe(

@@ -6,7 +6,7 @@
 import * as path from "path";
 import * as YAML from "yaml";
 import { alloyConfig } from "../components/alloy";
-import { PROFILE_DEFAULTS, LogCollectorAgent } from "../components/config";
+import { PROFILE_DEFAULTS, PROMTAIL_RESOURCES, LogCollectorAgent } from "../components/config";
 import { images } from "../components/images";
 import { LogCollector, LogCollectorArgs, PROMTAIL_END_OF_LIFE_WARNING } from "../components/log-collector";
 import { promtailConfig } from "../components/promtail";
@@ -181,7 +181,8 @@ describe.each(AGENTS)("the log collector alone, agent %s", (agent) => {
     expect(c.ports).toEqual([{ name: "http-metrics", containerPort: expected.port, protocol: "TCP" }]);
     expect(c.readinessProbe?.httpGet).toMatchObject({ path: expected.readiness, port: "http-metrics" });
     expect(c.livenessProbe?.httpGet).toMatchObject({ path: expected.liveness, port: "http-metrics" });
-    expect(c.resources).toEqual({ requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } });
+    const r = PROFILE_DEFAULTS.staging.logCollector.resources;
+    expect(c.resources).toEqual({ requests: r.requests, limits: r.limits });
     expect(templateOf(ds).metadata.annotations?.["checksum/config"]).toMatch(/^[0-9a-f]{64}$/);
   });
 
@@ -277,7 +278,7 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
   });
 
   test("Alloy is the collector by default: in the privileged agents namespace, pushing to the stack's Loki, every object valid", () => {
-    expect(objectOf(rendered, "Namespace", "monitoring-agents").metadata.labels).toMatchObject({
+    expect(objectOf(rendered, "Namespace", `monitoring-${stack}-agents`).metadata.labels).toMatchObject({
       "pod-security.kubernetes.io/enforce": "privileged",
     });
     const mine = rendered.kubernetes.filter((o) => o.component === "log-collector");
@@ -288,7 +289,7 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
       expect(o.object.metadata.labels?.["app.kubernetes.io/instance"]).toBe(stack);
     }
     expect(rendered.files.get("log-collector/config.alloy")).toContain(
-      'url                 = "http://loki.monitoring.svc:3100/loki/api/v1/push"',
+      `url                 = "http://loki.monitoring-${stack}.svc:3100/loki/api/v1/push"`,
     );
     const r = PROFILE_DEFAULTS[stack].logCollector.resources;
     expect(templateOf(objectOf(rendered, "DaemonSet", "alloy")).spec.containers[0].resources).toEqual({
@@ -300,7 +301,7 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
   test("Loki admits the collector's pods from the agents namespace", () => {
     const from = (objectOf(rendered, "NetworkPolicy", "loki").spec as { ingress: Array<{ from: unknown[] }> }).ingress[0].from;
     expect(from).toContainEqual({
-      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring-agents" } },
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": `monitoring-${stack}-agents` } },
       podSelector: { matchLabels: { "app.kubernetes.io/name": "alloy", "app.kubernetes.io/instance": stack } },
     });
   });
@@ -310,7 +311,7 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
       scrape_configs: Array<{ job_name: string; kubernetes_sd_configs?: Array<{ namespaces?: { names: string[] } }> }>;
     };
     const job = prometheusYml.scrape_configs.find((j) => j.job_name === "alloy");
-    expect(job?.kubernetes_sd_configs?.[0].namespaces?.names).toEqual(["monitoring-agents"]);
+    expect(job?.kubernetes_sd_configs?.[0].namespaces?.names).toEqual([`monitoring-${stack}-agents`]);
   });
 });
 
@@ -321,6 +322,17 @@ test("logCollector.agent: promtail swaps the agent and Loki's admitted pods, and
   const from = (objectOf(rendered, "NetworkPolicy", "loki").spec as { ingress: Array<{ from: unknown[] }> }).ingress[0].from;
   expect(JSON.stringify(from)).toContain('"app.kubernetes.io/name":"promtail"');
   expect(JSON.stringify(from)).not.toContain("alloy");
+});
+
+test("Promtail gets its own, smaller defaults, and a stack's own resources win over both", async () => {
+  const promtail = await renderConfig("staging", { logCollector: { agent: "promtail" } });
+  const resources = (o: ReturnType<typeof objectOf>) => templateOf(o).spec.containers[0].resources;
+  expect(resources(objectOf(promtail, "DaemonSet", "promtail"))).toEqual({
+    requests: PROMTAIL_RESOURCES.staging.requests,
+    limits: PROMTAIL_RESOURCES.staging.limits,
+  });
+  const own = await renderConfig("staging", { logCollector: { agent: "promtail", resources: { limits: { memory: "200Mi" } } } });
+  expect((resources(objectOf(own, "DaemonSet", "promtail")) as { limits: { memory: string } }).limits.memory).toBe("200Mi");
 });
 
 test("the log collector can be turned off alone", async () => {

@@ -381,7 +381,7 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
     const prometheusYml = rendered.files.get("prometheus/prometheus.yml") ?? "";
     const jobs = (YAML.parse(prometheusYml) as { scrape_configs: Array<{ job_name: string }> }).scrape_configs.map((j) => j.job_name);
     expect(jobs).toContain("loki");
-    expect(rendered.files.get("grafana/datasources.yaml")).toContain("http://loki.monitoring.svc:3100");
+    expect(rendered.files.get("grafana/datasources.yaml")).toContain(`http://loki.monitoring-${stack}.svc:3100`);
   });
 
   test(`the volume is ${stack === "production" ? "" : "not "}protected from update and destroy`, () => {

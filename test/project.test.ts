@@ -83,8 +83,17 @@ describe("the project's config declarations, as the Pulumi CLI reads them", () =
     }
   });
 
-  test("a declared default reaches the program when the stack file leaves the key out", () => {
+  test("the project declares no key: every default depends on the stack, and the program owns it", () => {
+    // A declared default would land in every stack's config, and two stacks would share a namespace.
+    expect(Object.keys(PROJECT.config).filter((key) => namespacedByProject(PROJECT.name, key))).toEqual([]);
     const root = projectDir(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"), {
+      demo: "config:\n  monitoring:profile: staging\n",
+    });
+    expect(readStackConfig("demo", [], root).config["monitoring:namespace"]).toBeUndefined();
+  });
+
+  test("a declared default reaches the program when the stack file leaves the key out", () => {
+    const root = projectDir("name: monitoring\nruntime: nodejs\nconfig:\n  namespace:\n    type: string\n    default: monitoring\n", {
       demo: "config:\n  monitoring:profile: staging\n",
     });
     expect(readStackConfig("demo", [], root).config["monitoring:namespace"]).toBe("monitoring");

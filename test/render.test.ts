@@ -32,7 +32,7 @@ describe("npm run render", () => {
     for (const file of ["kubernetes.yaml", "cloudflare.yaml", "outputs.json"]) expect(fs.existsSync(path.join(out, file))).toBe(true);
     expect(JSON.parse(fs.readFileSync(path.join(out, "outputs.json"), "utf8"))).toMatchObject({
       environment: "staging",
-      namespace: "monitoring",
+      namespace: "monitoring-staging",
     });
     fs.rmSync(out, { recursive: true, force: true });
   });

@@ -25,8 +25,8 @@ describe.each(STACKS)("the %s stack", (stack) => {
     rendered = await renderStack({ stack });
   });
 
-  test("renders the monitoring namespace with restricted Pod Security", () => {
-    const ns = rendered.kubernetes.find((o) => o.object.kind === "Namespace" && o.object.metadata.name === "monitoring");
+  test("renders its own namespace, monitoring-<environment>, with restricted Pod Security", () => {
+    const ns = rendered.kubernetes.find((o) => o.object.kind === "Namespace" && o.object.metadata.name === `monitoring-${stack}`);
     expect(ns?.object.metadata.labels).toMatchObject({
       "pod-security.kubernetes.io/enforce": "restricted",
       "app.kubernetes.io/instance": stack,
@@ -120,14 +120,10 @@ describe.each(STACKS)("stored data in the %s stack", (stack) => {
     run.resources.find((r) => r.type.endsWith(`/v1:${kind}`) && (r.inputs.metadata as { name?: string } | undefined)?.name === name);
 
   test("every claim is a Pulumi resource: each StatefulSet replica's, named as the controller names it, and Grafana's", () => {
-    const expected = [
-      ...(keeps ? ["data-alertmanager-0", "data-alertmanager-1", "data-alertmanager-2"] : ["data-alertmanager-0"]),
-      "data-loki-0",
-      ...(keeps ? ["data-prometheus-0", "data-prometheus-1"] : ["data-prometheus-0"]),
-      "grafana",
-    ];
+    // Both stack files run on one node: one replica of each StatefulSet.
+    const expected = ["data-alertmanager-0", "data-loki-0", "data-prometheus-0", "grafana"];
     expect(objectsOf(rendered, "PersistentVolumeClaim").map((c) => `${c.metadata.namespace}/${c.metadata.name}`)).toEqual(
-      expected.map((n) => `monitoring/${n}`),
+      expected.map((n) => `monitoring-${stack}/${n}`),
     );
   });
 
@@ -178,12 +174,15 @@ describe.each(STACKS)("stored data in the %s stack", (stack) => {
         .filter((r) => (r.inputs.metadata as { name?: string }).name !== DESTROY_GUARD_NAME)
         .map((r) => ({ what: `${r.type.split(":").pop()}/${(r.inputs.metadata as { name?: string }).name}`, ...r.options }));
       const expected = keeps
-        ? [...objectsOf(rendered, "PersistentVolumeClaim").map((c) => `PersistentVolumeClaim/${c.metadata.name}`), "Namespace/monitoring"]
+        ? [
+            ...objectsOf(rendered, "PersistentVolumeClaim").map((c) => `PersistentVolumeClaim/${c.metadata.name}`),
+            `Namespace/monitoring-${stack}`,
+          ]
         : [];
       expect(held.map((h) => h.what).sort()).toEqual(expected.sort());
       for (const h of held) expect(h).toMatchObject({ protect: true, retainOnDelete: true });
       // The node agents' namespace holds no data: a destroy always removes it.
-      expect(resourceOf("Namespace", "monitoring-agents")?.options).toMatchObject({ protect: false, retainOnDelete: false });
+      expect(resourceOf("Namespace", `monitoring-${stack}-agents`)?.options).toMatchObject({ protect: false, retainOnDelete: false });
     },
   );
 

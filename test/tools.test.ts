@@ -7,7 +7,17 @@ import * as fs from "fs";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { ImageName, imageVersion, images } from "../components/images";
-import { ROOT, STACK_TOOLS, TOOLS, TOOLS_DIR, UNAVAILABLE, binPath, goModRequire, npmVersion, pinnedNpmVersion } from "../scripts/lib/tools";
+import {
+  ROOT,
+  STACK_TOOLS,
+  TOOLS,
+  TOOLS_DIR,
+  UNAVAILABLE,
+  binPath,
+  goModRequire,
+  npmVersion,
+  pinnedNpmVersion,
+} from "../scripts/lib/tools";
 
 describe("the tool set", () => {
   test.each(TOOLS.filter((t) => t.npmPackage).map((t) => [t.binary, t] as const))(

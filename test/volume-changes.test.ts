@@ -97,14 +97,10 @@ describe("a first deployment", () => {
 
   test("records its volumes in a plain stack output: size, StorageClass, claim template size and claim names", () => {
     expect(first.staging.outputs.volumes).toEqual(STAGING_VOLUMES);
+    // The production stack file runs on one node: one replica each.
     expect(first.production.outputs.volumes).toEqual({
-      prometheus: { size: "50Gi", storageClass: "local-path", templateSize: "50Gi", claims: ["data-prometheus-0", "data-prometheus-1"] },
-      alertmanager: {
-        size: "1Gi",
-        storageClass: "local-path",
-        templateSize: "1Gi",
-        claims: ["data-alertmanager-0", "data-alertmanager-1", "data-alertmanager-2"],
-      },
+      prometheus: { size: "50Gi", storageClass: "local-path", templateSize: "50Gi", claims: ["data-prometheus-0"] },
+      alertmanager: { size: "1Gi", storageClass: "local-path", templateSize: "1Gi", claims: ["data-alertmanager-0"] },
       loki: { size: "30Gi", storageClass: "local-path", templateSize: "30Gi", claims: ["data-loki-0"] },
       grafana: { size: "5Gi", storageClass: "local-path", claims: ["grafana"] },
     });
@@ -115,8 +111,9 @@ describe("a first deployment", () => {
     ["production", []],
     ["staging", ["loki.enabled=false", "logCollector.enabled=false"]],
     ["production", ["loki.enabled=false", "logCollector.enabled=false"]],
-    ["staging", ["grafana.replicas=2", "grafana.database={type: postgres, host: db, name: grafana, user: grafana}"]],
-    ["production", ["grafana.replicas=2", "grafana.database={type: postgres, host: db, name: grafana, user: grafana}"]],
+    ["production", ["nodes=3"]],
+    ["staging", ["nodes=2", "grafana.replicas=2", "grafana.database={type: postgres, host: db, name: grafana, user: grafana}"]],
+    ["production", ["nodes=2", "grafana.replicas=2", "grafana.database={type: postgres, host: db, name: grafana, user: grafana}"]],
   ] as Array<[Stack, string[]]>)("%s %j: the record names exactly the claims deployed", async (stack, sets) => {
     const secrets = sets.some((s) => s.startsWith("grafana.database")) ? ["grafanaDatabasePassword=database-password"] : [];
     const run = await deploy(stack, { sets: [...sets, ...secrets] });
@@ -157,6 +154,46 @@ describe("the next deployment", () => {
     expect(volumes).toBeDefined();
     const next = await deploy("staging", { sets: ["prometheus.storage.size=20Gi"], previous: older });
     expect(claimSize(next, "data-prometheus-0")).toBe("20Gi");
+  });
+
+  test("on fewer nodes by default than its replicas ran on, is refused before it drops their claims; with the replicas set, it goes ahead", async () => {
+    // A production stack deployed on three nodes, before `nodes` existed or with it set.
+    const wide = await deploy("production", { sets: ["nodes=3"] });
+    expect((wide.outputs.volumes as VolumeRecords).alertmanager?.claims).toHaveLength(3);
+    const { message, journal } = await refusal("production", { previous: wide.outputs });
+    expect(message).toBe(
+      "Invalid stack configuration (2 problems):\n" +
+        "  - monitoring:prometheus.replicas: is 1, the production default on 1 node (nodes), but the last deployment ran 2 (claims " +
+        "data-prometheus-0, data-prometheus-1): the claims of the replicas that go would be dropped, and Pulumi would stop at them, " +
+        "protected. If the cluster has more nodes, say so: pulumi config set nodes <count>; to run 1 anyway, set it: pulumi config set " +
+        "--path 'prometheus.replicas' 1 (see \"Good to know\" in the README) (got nothing)\n" +
+        "  - monitoring:alertmanager.replicas: is 1, the production default on 1 node (nodes), but the last deployment ran 3 (claims " +
+        "data-alertmanager-0, data-alertmanager-1, data-alertmanager-2): the claims of the replicas that go would be dropped, and Pulumi " +
+        "would stop at them, protected. If the cluster has more nodes, say so: pulumi config set nodes <count>; to run 1 anyway, set it: " +
+        "pulumi config set --path 'alertmanager.replicas' 1 (see \"Good to know\" in the README) (got nothing)",
+    );
+    expect(journal.map((r) => r.type)).toEqual([STACK_REFERENCE]);
+    // Said explicitly, either way, it deploys.
+    await deploy("production", { sets: ["nodes=3"], previous: wide.outputs });
+    const fewer = await deploy("production", { sets: ["prometheus.replicas=1", "alertmanager.replicas=1"], previous: wide.outputs });
+    expect((fewer.outputs.volumes as VolumeRecords).prometheus?.claims).toEqual(["data-prometheus-0"]);
+  });
+
+  test("whose namespace came from the old default, is refused before it moves the stack; set explicitly, it stays or moves", async () => {
+    // Deployed when every stack defaulted to `monitoring`.
+    const older = { ...first.staging.outputs, namespace: "monitoring" };
+    const { message, journal } = await refusal("staging", { previous: older });
+    expect(message).toBe(
+      "Invalid stack configuration (1 problem):\n" +
+        '  - monitoring:namespace: is not set, so it defaults to "monitoring-staging" (monitoring-<environment>), but this stack runs ' +
+        'in "monitoring": moving it would replace the namespace and delete the claims in it, data included. Keep it: pulumi config set ' +
+        "namespace monitoring (got nothing)",
+    );
+    expect(journal.map((r) => r.type)).toEqual([STACK_REFERENCE]);
+    const kept = await deploy("staging", { sets: ["namespace=monitoring"], previous: older });
+    expect(kept.outputs.namespace).toBe("monitoring");
+    // The same namespace as before: nothing to say.
+    expect((await deploy("staging", { previous: first.staging.outputs })).outputs.namespace).toBe("monitoring-staging");
   });
 
   test("compares only what stays: Loki turned off in staging takes its claim away, whatever its size", async () => {
@@ -237,7 +274,7 @@ describe("a change that cannot be done in place is refused before anything is re
       "production",
       { sets: ["prometheus.storage.storageClass=fast"] },
       [
-        "monitoring:prometheus.storage.storageClass: cannot move the existing claims (data-prometheus-0, data-prometheus-1) from " +
+        "monitoring:prometheus.storage.storageClass: cannot move the existing claims (data-prometheus-0) from " +
           '"local-path" to "fast": a claim\'s StorageClass cannot change, so Pulumi would replace the claims and their StatefulSets, ' +
           "and stop mid-update at the claims, which are protected (protectVolumes), after other objects have changed. Keep " +
           '"local-path"; to move the data to another class, see "Changing volumes" in the README (got "fast")',
@@ -343,7 +380,7 @@ describe("an expansion on a class declared expandable", () => {
       claims: ["data-prometheus-0"],
     });
     const again = await deploy("staging", {
-      sets: ["prometheus.storage.size=30Gi", "prometheus.storage.expandable=true", "prometheus.replicas=2"],
+      sets: ["prometheus.storage.size=30Gi", "prometheus.storage.expandable=true", "nodes=2", "prometheus.replicas=2"],
       previous: grown.outputs,
     });
     expect([claimSize(again, "data-prometheus-0"), claimSize(again, "data-prometheus-1")]).toEqual(["30Gi", "30Gi"]);

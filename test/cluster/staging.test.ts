@@ -11,7 +11,8 @@ import { KubeObject, get, kubectlWithWarnings, list, notReady, waitFor } from ".
 import { StackHandle, openStack, outputCollector } from "./support/stack";
 
 const TEAM = "shop-staging";
-const NAMESPACES = ["monitoring", "monitoring-agents"];
+// The stack file leaves the namespace to its default, monitoring-<environment>.
+const NAMESPACES = ["monitoring-staging", "monitoring-staging-agents"];
 const SECRETS = {
   grafanaAdminPassword: "staging-grafana-admin-password",
   discordWebhookUrl: "https://discord.com/api/webhooks/1/staging-warnings",
@@ -99,7 +100,7 @@ describe("staging on a k3s-shaped cluster", () => {
   test("the stack outputs carry the Grafana URLs", async () => {
     const outputs = await handle.stack.outputs();
     expect(outputs.grafanaUrl.value).toBe("https://grafana.staging.example.com");
-    expect(String(outputs.grafanaInternalUrl.value)).toMatch(/^http:\/\/grafana\.monitoring\.svc/);
+    expect(String(outputs.grafanaInternalUrl.value)).toMatch(/^http:\/\/grafana\.monitoring-staging\.svc/);
     expect(outputs.grafanaAdminPassword.secret).toBe(true);
   });
 
@@ -221,7 +222,7 @@ describe("staging on a k3s-shaped cluster", () => {
     const clusterWide = await list("clusterroles,clusterrolebindings", undefined, "app.kubernetes.io/part-of");
     expect(clusterWide.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([]);
     const claims = (await list("persistentvolumes")).filter(
-      (pv) => ((pv.spec as { claimRef?: { namespace: string } }).claimRef?.namespace ?? "") in { monitoring: 1 },
+      (pv) => (pv.spec as { claimRef?: { namespace: string } }).claimRef?.namespace === NAMESPACES[0],
     );
     expect(claims.filter((pv) => (pv.status as { phase: string }).phase === "Bound").map((pv) => pv.metadata.name)).toEqual([]);
   });

@@ -16,7 +16,8 @@ import { StackHandle, openStack } from "./support/stack";
 
 const execFileAsync = promisify(execFile);
 
-const NAMESPACE = "monitoring";
+// The staging stack file leaves the namespace to its default, monitoring-<environment>.
+const NAMESPACE = "monitoring-staging";
 const NAMESPACES = [NAMESPACE, `${NAMESPACE}-agents`];
 const SECRETS = {
   grafanaAdminPassword: "volumes-grafana-admin-password",
