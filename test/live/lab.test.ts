@@ -19,7 +19,7 @@ import * as YAML from "yaml";
 import { durationSeconds } from "../../components/units";
 import { DashboardFile, JsonObject, isObject, loadDashboards, templateVariables, walkPanels } from "../support/dashboards";
 import { httpGet, waitFor } from "../support/processes";
-import { loadCatalog } from "../support/catalog";
+import { conditionalMetrics, loadCatalog } from "../support/catalog";
 import { promqlMetricNames } from "../support/promql";
 import { LAB_TIMING, Lab, K3S_NODE } from "./support/lab";
 
@@ -30,6 +30,8 @@ const REPORT_DIR = path.join(__dirname, "..", "..", "out", "live");
  */
 const ONLY_DURING: Readonly<Record<string, string>> = {
   kube_pod_container_status_waiting_reason: "kube-state-metrics lists it only while a container waits",
+  kube_pod_container_status_last_terminated_reason: "kube-state-metrics lists it only once a container has terminated",
+  kube_job_failed: "kube-state-metrics lists it only for a Job that failed",
 };
 /** Allowance for what the config does not bound: process scheduling, the HTTP calls to the sink. */
 const SLACK_SECONDS = 5;
@@ -219,6 +221,7 @@ describe("the live lab (staging stack, exact binaries)", () => {
     expect(alerts.length).toBeGreaterThan(10);
     // A metric's source is its catalogue file, named after the job that scrapes it (kubelet: kubelet and cadvisor).
     const catalog = loadCatalog();
+    const onlyIn = conditionalMetrics();
     const jobs = new Set(
       (
         YAML.parse(lab.rendered.files.get("prometheus/prometheus.yml") ?? "") as { scrape_configs: Array<{ job_name: string }> }
@@ -234,6 +237,7 @@ describe("the live lab (staging stack, exact binaries)", () => {
         const source = catalog.get(name);
         if (source && !deployed(source)) conditional.push(`${name} (${source} is not part of this stack)`);
         else if (ONLY_DURING[name]) conditional.push(`${name} (${ONLY_DURING[name]})`);
+        else if (onlyIn.has(name)) conditional.push(`${name} (only with ${onlyIn.get(name)})`);
         else if (!source && name.startsWith("app:") && !recorded.has(name))
           conditional.push(`${name} (recorded only for apps that set its option)`);
         else missing.push(name);

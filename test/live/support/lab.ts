@@ -112,6 +112,36 @@ function podsByNode(pods: KubeObject[]): Record<string, LabPod[]> {
   return out;
 }
 
+/** A CronJob that runs every minute, a Job, an autoscaler and a quota in the team's namespace. */
+function teamExtras(namespace: string): object[] {
+  const pod = (name: string) => ({
+    metadata: { labels: { "app.kubernetes.io/name": name } },
+    spec: { restartPolicy: "OnFailure", containers: [{ name, image: "example.com/shop/jobs:1.0.0" }] },
+  });
+  return [
+    {
+      apiVersion: "batch/v1",
+      kind: "CronJob",
+      // Every minute, so that it has run (and its status times exist) by the time the lab checks.
+      metadata: { name: "report", namespace },
+      spec: { schedule: "* * * * *", successfulJobsHistoryLimit: 1, jobTemplate: { spec: { template: pod("report") } } },
+    },
+    { apiVersion: "batch/v1", kind: "Job", metadata: { name: "migrate", namespace }, spec: { template: pod("migrate") } },
+    {
+      apiVersion: "autoscaling/v2",
+      kind: "HorizontalPodAutoscaler",
+      metadata: { name: "api", namespace },
+      spec: {
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "api" },
+        minReplicas: 1,
+        maxReplicas: 3,
+        metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 80 } } }],
+      },
+    },
+    { apiVersion: "v1", kind: "ResourceQuota", metadata: { name: "team", namespace }, spec: { hard: { pods: "50", services: "20" } } },
+  ];
+}
+
 /** The lab's sink: records every notification, answers as Discord does. */
 function sinkHandler(messages: SinkMessage[]): http.RequestListener {
   return (req, res) => {
@@ -350,12 +380,16 @@ export class Lab {
     for (const obj of [...objects].sort((a, b) => rank(a.kind) - rank(b.kind))) await apply(obj);
     const teamNamespace = this.config.apps.map((a) => a.service?.namespace).find(Boolean) ?? "shop-staging";
     await createTeamWorkloads(teamNamespace);
+    // What teams also run, so that kube-state-metrics reports every kind the alerts read: a
+    // CronJob and a Job, an autoscaler, a quota.
+    for (const obj of teamExtras(teamNamespace)) await apply(obj);
     const namespaces = new Set([this.config.namespace, `${this.config.namespace}-agents`, teamNamespace]);
     const pods = await waitFor(
       "every pod of the stack and the team running",
       async () => {
         const all = (await list("pods")).filter((p) => namespaces.has(p.metadata.namespace ?? ""));
-        const pending = all.filter((p) => (p.status as { phase?: string } | undefined)?.phase !== "Running");
+        // Running, or done (the Job's pod).
+        const pending = all.filter((p) => !["Running", "Succeeded"].includes(String((p.status as { phase?: string } | undefined)?.phase)));
         return all.length > 0 && pending.length === 0 ? all : undefined;
       },
       180_000,
