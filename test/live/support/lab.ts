@@ -84,7 +84,8 @@ function podsByNode(pods: KubeObject[]): Record<string, LabPod[]> {
   const out: Record<string, LabPod[]> = { [K3S_NODE]: [], [OTHER_NODE]: [] };
   for (const pod of pods) {
     const node = String((pod.spec as { nodeName?: string } | undefined)?.nodeName ?? "");
-    if (!out[node]) continue;
+    // A finished pod (the Job's) has no cgroup left: the kubelet reports only running ones.
+    if (!out[node] || (pod.status as { phase?: string } | undefined)?.phase !== "Running") continue;
     const containers = (
       (pod.spec as { containers?: Array<{ name: string; image: string; resources?: { limits?: { memory?: string } } }> }).containers ?? []
     ).map((c) => {
