@@ -9,6 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { POD_LOGS_DIR } from "../../components/promtail";
+import { cpuMillicores, quantityBytes } from "../../components/units";
 import { residentBytes } from "./cluster/processes";
 
 /** Anonymous resident memory of a process (RssAnon), in bytes. */
@@ -45,11 +46,10 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
-function quantity(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(m|Ki|Mi|Gi)?$/.exec(text);
-  if (!m) throw new Error(`not a quantity: ${text}`);
-  const n = Number(m[1]);
-  return m[2] === "m" ? n : m[2] === "Ki" ? n * 1024 : m[2] === "Mi" ? n * 2 ** 20 : m[2] === "Gi" ? n * 2 ** 30 : n * 1000;
+/** A Kubernetes quantity the stack itself rendered; anything else is a bug worth stopping on. */
+function parsed(value: number | undefined, text: string): number {
+  if (value === undefined) throw new Error(`not a quantity: ${text}`);
+  return value;
 }
 
 export async function measureCollector(
@@ -192,8 +192,8 @@ export async function measureCollector(
       peakBytes: sorted[sorted.length - 1],
       peakAnonBytes: Math.max(...anon),
       millicores,
-      limitBytes: quantity(limits.memory),
-      limitMillicores: quantity(limits.cpu),
+      limitBytes: parsed(quantityBytes(limits.memory), limits.memory),
+      limitMillicores: parsed(cpuMillicores(limits.cpu), limits.cpu),
     };
   } finally {
     if (writer) clearInterval(writer);
