@@ -13,6 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { ConfigError, RawConfig, parseStackConfig, plainEntriesOfSecretKeys } from "./components/config";
 import { MonitoringStack } from "./components/stack";
+import { readTeamContent } from "./components/team-content";
 import { VOLUMES_OUTPUT, applyPreviousNamespace, applyPreviousVolumes, parseVolumeRecords } from "./components/volume-changes";
 
 /** The stack output naming the stack's namespace, which the next deployment compares its own with. */
@@ -100,7 +101,12 @@ async function main(): Promise<Record<string, unknown>> {
     applyPreviousVolumes(raw, applyPreviousNamespace(raw, parsed.config, before[NAMESPACE_OUTPUT]), previous),
   );
 
-  const stack = new MonitoringStack("monitoring", { config });
+  // The team's own rules and dashboards, checked before any resource exists.
+  const team = refusingConfigErrors(() =>
+    readTeamContent(pulumi.getRootDirectory(), config.teamContent, undefined, `${raw.project}:teamContent`),
+  );
+
+  const stack = new MonitoringStack("monitoring", { config, team });
   return {
     environment: config.environment,
     [NAMESPACE_OUTPUT]: stack.namespace,

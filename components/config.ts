@@ -104,6 +104,9 @@ const plainHttpUrl = httpUrl.refine((u) => !hasCredentials(u), {
   message: "must not hold credentials (user:password@): it is not a secret, and would be stored in plain text in a ConfigMap",
 });
 const email = z.email({ error: "must be an email address" });
+const PROJECT_DIRECTORY_MESSAGE =
+  "a directory inside the project, relative to Pulumi.yaml, such as team or team/production (letters, digits, '.', '_', '-' and '/', without '..')";
+const projectDirectory = matching(/^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/?$/, PROJECT_DIRECTORY_MESSAGE);
 const replicas = z
   .number({ error: "must be a whole number" })
   .min(1, "must be at least 1")
@@ -398,6 +401,7 @@ const plainKeySchemas = {
   protectVolumes: bool.describe("Protect volumes from deletion by update or destroy."),
   apps: z.array(appSchema, { error: "must be a list of apps" }).describe("Apps to scrape."),
   databases: z.array(databaseSchema, { error: "must be a list of databases" }).describe("Database exporters."),
+  teamContent: projectDirectory.describe("Directory of the team's own rules and dashboards; default team (when it exists)."),
   ...sectionSchemas,
 };
 
@@ -534,6 +538,8 @@ export interface StackConfig {
   domain?: string;
   storageClass?: string;
   protectVolumes: boolean;
+  /** The team's own rules and dashboards (components/team-content.ts): the directory given, or none for the default `team/`. */
+  teamContent?: string;
   hostnames: Partial<Record<ExposedService, string>>;
   apps: AppTarget[];
   databases: DatabaseExporter[];
@@ -1323,6 +1329,7 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
     ...(domain ? { domain } : {}),
     ...(storageClass ? { storageClass } : {}),
     protectVolumes: c.protectVolumes ?? d.protectVolumes,
+    ...(c.teamContent !== undefined ? { teamContent: c.teamContent.replace(/\/$/, "") } : {}),
     hostnames,
     apps,
     databases,

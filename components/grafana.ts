@@ -147,6 +147,8 @@ export interface GrafanaArgs {
   ingressFromCloudflared?: boolean;
   /** Directory holding `<folder>/*.json` dashboards. Default: the repository's dashboards/. */
   dashboardsDir?: string;
+  /** The team's own dashboards (components/team-content.ts), shipped beside those of `dashboardsDir`. */
+  teamDashboards?: DashboardFile[];
 }
 
 // ---------------------------------------------------------------------------
@@ -446,9 +448,9 @@ const NAME_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
  * Reads every `<dir>/<folder>/*.json`. A JSON file outside a folder, a nested
  * folder or a file that is not JSON would not reach Grafana, so each is an error.
  */
-export function readDashboards(dir: string = DEFAULT_DASHBOARDS_DIR): DashboardFile[] {
+export function readDashboards(dir: string = DEFAULT_DASHBOARDS_DIR, shownAs: string = path.basename(dir)): DashboardFile[] {
   if (!fs.existsSync(dir)) return [];
-  const shown = (...parts: string[]) => path.join(path.basename(dir), ...parts);
+  const shown = (...parts: string[]) => path.join(shownAs, ...parts);
   const found: DashboardFile[] = [];
   for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
     if (entry.isFile() && entry.name.endsWith(".json")) {
@@ -608,7 +610,7 @@ export class Grafana extends pulumi.ComponentResource {
       );
     }
     if (args.database && args.database.password === undefined) throw refuse("database.password is required with an external database");
-    const plans = planDashboardConfigMaps(readDashboards(args.dashboardsDir));
+    const plans = planDashboardConfigMaps([...readDashboards(args.dashboardsDir), ...(args.teamDashboards ?? [])]);
 
     super("monitoring:index:Grafana", name, args, opts);
 

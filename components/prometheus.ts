@@ -98,7 +98,7 @@ export const GENERATED_FILE_BUDGET = 192 * 1024;
 const AUTO_RELOAD_INTERVAL = "30s";
 
 /** The repository's alert rules, read when the program runs. */
-const DEFAULT_RULES_DIR = path.resolve(__dirname, "..", "rules");
+export const DEFAULT_RULES_DIR = path.resolve(__dirname, "..", "rules");
 
 /** Job names of its own jobs and labels it sets itself: config.ts refuses apps that take them first; the component, used alone, too. */
 const BUILTIN_JOBS = BUILTIN_SCRAPE_JOBS;
@@ -155,6 +155,8 @@ export interface PrometheusArgs {
   runbookBaseUrl?: string;
   /** Directory of the alert rule files (every `*.yml` in it). Default: the repository's rules/. */
   rulesDir?: string;
+  /** The team's own rule files, by key (`team.<name>.yml`), shipped after those of `rulesDir` (components/team-content.ts). */
+  teamRuleFiles?: Array<[string, string]>;
   /** The volume of each replica: a claim `data-prometheus-<ordinal>` per replica. */
   storage: StorageSpec;
   /** Requests and limits of the Prometheus container. */
@@ -826,7 +828,12 @@ function planPrometheus(
   }
   // Every file in order: the repository's, then the generated ones. Packed into as many
   // ConfigMaps as they need, each well under the API server's limit, whatever the number of apps.
-  const allRules: Array<[string, string]> = [...Object.entries(ruleFiles), ...appRuleFiles(args.apps ?? [], args.evaluationInterval)];
+  const teamRules = (args.teamRuleFiles ?? []).map(([key, text]): [string, string] => [key, linkRunbooks(text, args.runbookBaseUrl, key)]);
+  const allRules: Array<[string, string]> = [
+    ...Object.entries(ruleFiles),
+    ...teamRules,
+    ...appRuleFiles(args.apps ?? [], args.evaluationInterval),
+  ];
   const planned = planConfigFiles(
     config,
     (args.apps ?? []).map((a) => a.name),

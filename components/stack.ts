@@ -12,11 +12,14 @@ import { Grafana, grafanaArgs } from "./grafana";
 import { MonitoringNamespace } from "./namespace";
 import { Prometheus, prometheusArgs } from "./prometheus";
 import { TraefikExposure, traefikExposureArgs } from "./traefik";
+import { TeamContent } from "./team-content";
 import { VOLUME_COMPONENTS, VolumeComponent, VolumeRecords, volumeRecord } from "./volume-changes";
 
 export interface MonitoringStackArgs {
   /** The validated stack configuration (components/config.ts). */
   config: StackConfig;
+  /** The team's own rules and dashboards, read and checked by readTeamContent before any resource exists. Default: none. */
+  team?: TeamContent;
 }
 
 /**
@@ -163,7 +166,13 @@ export class MonitoringStack extends pulumi.ComponentResource {
     }
 
     // -- grafana --
-    this.grafana = this.part(new Grafana(`${name}-grafana`, grafanaArgs(cfg), { parent: this, dependsOn: [ns] }));
+    this.grafana = this.part(
+      new Grafana(
+        `${name}-grafana`,
+        { ...grafanaArgs(cfg), teamDashboards: args.team?.dashboards ?? [] },
+        { parent: this, dependsOn: [ns] },
+      ),
+    );
     scrapeTargets.push(...this.grafana.scrapeTargets);
 
     // -- prometheus --
@@ -173,6 +182,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
         `${name}-prometheus`,
         {
           ...prometheusArgs(cfg),
+          teamRuleFiles: (args.team?.rules ?? []).map((r): [string, string] => [r.key, r.text]),
           scrapeTargets,
           alertmanager: alertmanager.peers,
         },

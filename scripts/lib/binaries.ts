@@ -1,0 +1,42 @@
+/**
+ * The exact binaries the stack deploys (promtool, amtool, Prometheus, Alertmanager, Loki,
+ * Alloy, Promtail, cloudflared, the exporters), built by `npm run tools` from the release
+ * each image in components/images.ts is tagged with (scripts/lib/tools.ts). A missing one
+ * fails the test that needs it with the command that builds it: the checks are never
+ * skipped, and never fall back to whatever version a system package happens to have.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import { STACK_TOOLS, binPath } from "./tools";
+
+export type StackBinary = (typeof STACK_TOOLS)[number]["binary"];
+
+/** The path of a stack binary under .tools/bin, or an error that says how to build it. */
+export function stackBinary(binary: StackBinary): string {
+  const tool = STACK_TOOLS.find((t) => t.binary === binary);
+  if (!tool) throw new Error(`${binary} is not in the tool table (scripts/lib/tools.ts)`);
+  const file = binPath(binary);
+  if (!fs.existsSync(file)) {
+    throw new Error(`${file} is missing: run \`npm run tools\` (it builds ${binary} ${tool.release} from tools/${tool.module}/go.mod)`);
+  }
+  return file;
+}
+
+export interface RunResult {
+  ok: boolean;
+  status: number | null;
+  /** stdout then stderr. */
+  output: string;
+}
+
+/** Runs a stack binary to completion (bounded in time) and returns its status and output. */
+export function runBinary(binary: StackBinary, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): RunResult {
+  const r = spawnSync(stackBinary(binary), args, { cwd: opts.cwd, encoding: "utf8", timeout: opts.timeoutMs ?? 120_000 });
+  if (r.error) throw r.error;
+  return { ok: r.status === 0, status: r.status, output: `${r.stdout}${r.stderr}` };
+}
+
+/** promtool with the arguments given (the deployed Prometheus release). */
+export function promtool(args: string[], cwd?: string): RunResult {
+  return runBinary("promtool", args, { cwd });
+}
