@@ -2,7 +2,7 @@
  * Offline render: runs the program under Pulumi's mocks (no Pulumi CLI, cluster or
  * cloud account) and writes what `pulumi up` would create.
  *
- *   npm run render -- --stack <name> [--out <dir>] [--set <key>=<value>]... [--show-secrets] [--previous <outputs.json>]
+ *   npm run render -- --stack <name> [--stack-file <file>] [--out <dir>] [--set <key>=<value>]... [--show-secrets] [--previous <outputs.json>]
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -10,10 +10,13 @@ import { ConfigError } from "../components/config";
 import { summary, writeRender } from "./lib/render";
 import { renderStack } from "./lib/render-stack";
 
-const USAGE = "usage: npm run render -- --stack <name> [--out <dir>] [--set <key>=<value>]... [--show-secrets] [--previous <outputs.json>]";
+const USAGE =
+  "usage: npm run render -- --stack <name> [--stack-file <file>] [--out <dir>] [--set <key>=<value>]... [--show-secrets] [--previous <outputs.json>]";
 
 interface Args {
   stack: string;
+  /** A stack file other than Pulumi.<stack>.yaml (an example's). */
+  stackFile?: string;
   out: string;
   sets: string[];
   showSecrets: boolean;
@@ -27,6 +30,7 @@ function parseArgs(argv: string[]): Args {
   const sets: string[] = [];
   let showSecrets = false;
   let previous: string | undefined;
+  let stackFile: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -36,6 +40,7 @@ function parseArgs(argv: string[]): Args {
     };
     if (arg === "--stack" || arg === "-s") stack = value();
     else if (arg === "--out") out = value();
+    else if (arg === "--stack-file") stackFile = value();
     else if (arg === "--set") sets.push(value());
     else if (arg === "--show-secrets") showSecrets = true;
     else if (arg === "--previous") previous = value();
@@ -45,7 +50,14 @@ function parseArgs(argv: string[]): Args {
     } else throw new Error(`unknown argument "${arg}"\n${USAGE}`);
   }
   if (!stack) throw new Error(`--stack is required\n${USAGE}`);
-  return { stack, out: out ?? path.join("out", stack), sets, showSecrets, ...(previous ? { previous } : {}) };
+  return {
+    stack,
+    out: out ?? path.join("out", stack),
+    sets,
+    showSecrets,
+    ...(previous ? { previous } : {}),
+    ...(stackFile ? { stackFile } : {}),
+  };
 }
 
 async function main(): Promise<void> {
@@ -53,6 +65,7 @@ async function main(): Promise<void> {
   const previousOutputs = args.previous ? (JSON.parse(fs.readFileSync(args.previous, "utf8")) as Record<string, unknown>) : undefined;
   const rendered = await renderStack({
     stack: args.stack,
+    ...(args.stackFile ? { stackFile: args.stackFile } : {}),
     sets: args.sets,
     showSecrets: args.showSecrets,
     ...(previousOutputs ? { previousOutputs } : {}),

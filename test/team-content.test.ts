@@ -252,18 +252,18 @@ describe("the stack ships a team's content", () => {
   });
 
   test("its rule files join the rules ConfigMaps", () => {
-    const data = Object.assign(
+    const data: Record<string, string> = Object.assign(
       {},
-      ...objectsOf(rendered, "ConfigMap").map((m) => (m.metadata.name.startsWith("prometheus-rules") ? m.data : {})),
+      ...objectsOf(rendered, "ConfigMap").map((m) => ((m.metadata.name ?? "").startsWith("prometheus-rules") ? m.data : {})),
     );
     expect(Object.keys(data)).toContain("team.tumulte.yml");
     expect(data["team.tumulte.yml"]).toContain("TumultePollsWithoutVotes");
   });
 
   test("its dashboards get a Grafana folder of their own", () => {
-    const maps = objectsOf(rendered, "ConfigMap").filter((m) => m.metadata.name.startsWith("grafana-dashboards-tumulte"));
+    const maps = objectsOf(rendered, "ConfigMap").filter((m) => (m.metadata.name ?? "").startsWith("grafana-dashboards-tumulte"));
     expect(maps).toHaveLength(1);
-    expect(Object.keys(maps[0].data)).toEqual(["tumulte__polls.json"]);
+    expect(Object.keys(maps[0].data as Record<string, string>)).toEqual(["tumulte__polls.json"]);
   });
 
   test("a path out of the project is refused before anything is created", async () => {

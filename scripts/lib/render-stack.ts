@@ -12,12 +12,14 @@ export interface RenderStackOptions {
   showSecrets?: boolean;
   /** Directory holding Pulumi.yaml and the stack files; default: the repository. */
   root?: string;
+  /** A stack file to read instead of `<root>/Pulumi.<stack>.yaml` (an example's). */
+  stackFile?: string;
   /** The stack outputs of the deployment this one follows (a render's outputs.json); default: none, a first deployment. */
   previousOutputs?: Record<string, unknown>;
 }
 
 export async function renderStack(opts: RenderStackOptions): Promise<Rendered & { placeholders: string[] }> {
-  const input = readStackConfig(opts.stack, opts.sets ?? [], opts.root);
+  const input = readStackConfig(opts.stack, opts.sets ?? [], opts.root, opts.stackFile);
   const run = await runProgram({
     project: input.project,
     stack: input.stack,

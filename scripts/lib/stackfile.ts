@@ -130,10 +130,12 @@ function setPath(root: unknown, parts: Array<string | number>, value: unknown, s
  * --path` takes it (`prometheus.retention=10d`, `apps[1].port=8080`); a value is YAML
  * (`apps=[{name: api, url: ...}]`).
  */
-export function readStackConfig(stack: string, sets: string[] = [], root = ROOT): StackConfigInput {
+export function readStackConfig(stack: string, sets: string[] = [], root = ROOT, stackFile?: string): StackConfigInput {
   const projectFile = readProjectFile(root);
   const project = projectFile.name;
-  const file = path.join(root, `Pulumi.${stack}.yaml`);
+  // Another stack file (an example's) is read as the stack's own: relative paths in it still start at the project.
+  const file = stackFile !== undefined ? path.resolve(stackFile) : path.join(root, `Pulumi.${stack}.yaml`);
+  if (!fs.existsSync(file) && stackFile !== undefined) throw new Error(`no stack file ${stackFile}`);
   if (!fs.existsSync(file)) {
     const stacks = fs
       .readdirSync(root)
