@@ -25,6 +25,8 @@ import {
   readDashboards,
 } from "../components/grafana";
 import { images } from "../components/images";
+import { readTeamContent } from "../components/team-content";
+import { ROOT } from "../scripts/lib/stackfile";
 import { K8sObject, Rendered, kubernetesYaml, renderRun } from "../scripts/lib/render";
 import { RunResult, SecretValue, runProgram } from "../scripts/lib/runner";
 import { objectOf, objectsOf, render, renderStack, ALONE } from "./support/render";
@@ -841,9 +843,10 @@ describe.each([
     ).toEqual([]);
   });
 
-  test("ships every file of dashboards/ in a ConfigMap mounted in its folder's directory", () => {
+  test("ships every file of dashboards/ and the team's own (team/, if any) in a ConfigMap mounted in its folder's directory", () => {
     const pod = podOf(rendered);
-    for (const d of repositoryDashboards()) {
+    const all = [...repositoryDashboards(), ...readTeamContent(ROOT, undefined).dashboards];
+    for (const d of all) {
       const key = `${d.folder}__${d.file}`;
       expect(rendered.files.get(`grafana/${key}`)).toBe(d.content);
       const holder = grafanaObjects(rendered).find((o) => o.object.kind === "ConfigMap" && key in dataOf(o.object));
@@ -851,7 +854,7 @@ describe.each([
       expect(pod.containers[0].volumeMounts.find((m) => m.name === volume?.name)?.mountPath).toBe(`/etc/grafana/dashboards/${d.folder}`);
     }
     const shipped = [...rendered.files.keys()].filter((f) => f.startsWith("grafana/") && f.includes("__"));
-    expect(shipped).toHaveLength(repositoryDashboards().length);
+    expect(shipped).toHaveLength(all.length);
     for (const map of objectsOf(rendered, "ConfigMap")) expect(Buffer.byteLength(JSON.stringify(map))).toBeLessThan(CONFIGMAP_MAX_BYTES);
   });
 
