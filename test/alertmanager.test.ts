@@ -34,7 +34,6 @@ const URLS = {
 
 const ALL_RECEIVERS: AlertReceivers = {
   discord: { webhookUrl: URLS.discord, criticalWebhookUrl: URLS.discordCritical },
-  slack: { webhookUrl: URLS.slack, criticalChannel: "#alerts-critical", warningChannel: "#infrastructure" },
   webhook: { url: URLS.webhook },
   deadMansSwitch: { url: URLS.deadMansSwitch },
 };
@@ -43,7 +42,6 @@ const ALL_RECEIVERS: AlertReceivers = {
 const ALL_RECEIVER_SETS = [
   `discordWebhookUrl=${URLS.discord}`,
   `discordCriticalWebhookUrl=${URLS.discordCritical}`,
-  `slackWebhookUrl=${URLS.slack}`,
   `webhookUrl=${URLS.webhook}`,
   `deadMansSwitchUrl=${URLS.deadMansSwitch}`,
 ];
@@ -80,16 +78,6 @@ describe("alertmanagerConfig", () => {
       },
     ]);
     expect(receiver(config, "warning")?.discord_configs?.[0].webhook_url).toBe(URLS.discord);
-    expect(receiver(config, "critical")?.slack_configs?.[0]).toMatchObject({
-      api_url: URLS.slack,
-      channel: "#alerts-critical",
-      send_resolved: true,
-    });
-    expect(receiver(config, "warning")?.slack_configs?.[0]).toMatchObject({
-      api_url: URLS.slack,
-      channel: "#infrastructure",
-      send_resolved: true,
-    });
     expect(receiver(config, "critical")?.webhook_configs).toEqual([{ url: URLS.webhook, send_resolved: true }]);
     expect(receiver(config, "warning")?.webhook_configs).toEqual([{ url: URLS.webhook, send_resolved: true }]);
     expect(receiver(config, "deadmans-switch")).toEqual({
@@ -497,12 +485,26 @@ describe("Alertmanager component", () => {
     await expect(renderAlertmanager({ ...BASE_ARGS, receivers: { discord: {} } })).rejects.toThrow(
       /receivers.discord needs webhookUrl, criticalWebhookUrl or both/,
     );
+    const slack = { name: "deployment", slack: { channel: "#deployment", webhookUrl: URLS.slack }, sendResolved: true };
+    await expect(
+      renderAlertmanager({ ...BASE_ARGS, routing: { receivers: [slack], routes: [], defaultReceiver: "infrastructure" } }),
+    ).rejects.toThrow(/routing names the receiver "infrastructure", which routing.receivers does not have \(deployment\)/);
     await expect(
       renderAlertmanager({
         ...BASE_ARGS,
-        receivers: { slack: { webhookUrl: URLS.slack, criticalChannel: "", warningChannel: "#infrastructure" } },
+        routing: {
+          receivers: [{ name: "ops", email: { to: ["ops@example.com"] }, sendResolved: true }],
+          routes: [],
+          defaultReceiver: "ops",
+        },
       }),
-    ).rejects.toThrow(/receivers.slack needs both criticalChannel and warningChannel/);
+    ).rejects.toThrow(/routing.receivers "ops" sends email, so routing.smtp is needed/);
+    await expect(
+      renderAlertmanager({
+        ...BASE_ARGS,
+        routing: { receivers: [{ name: "empty", sendResolved: true }], routes: [], defaultReceiver: "empty" },
+      }),
+    ).rejects.toThrow(/routing.receivers "empty" has no integration/);
   });
 
   test("the edge that publishes the UI may reach the HTTP port, and nothing else is added", async () => {
