@@ -1790,6 +1790,14 @@ function crossChecks(raw: RawConfig, given: RawStackConfig, c: StackConfig, prob
   }
   // An app's interval may be shorter than the global scrapeTimeout: its job's timeout is then its interval (components/prometheus.ts).
   const amGroup = c.alertmanager;
+  const routing = amGroup.routing;
+  for (const r of routing?.receivers ?? []) {
+    if (routing?.defaultReceiver !== r.name && !routing?.routes.some((route) => route.receiver === r.name)) {
+      warnings.push(
+        `${k("alertmanager.receivers")}: receiver "${r.name}" gets no alert: no route names it, and it is not the defaultReceiver.`,
+      );
+    }
+  }
   if (seconds(amGroup.groupInterval) < seconds(amGroup.groupWait)) {
     problems.push({
       key: k("alertmanager.groupInterval"),
