@@ -1014,7 +1014,7 @@ function unwrap(schema: z.ZodType): z.ZodType {
   return s;
 }
 
-/** Every key path inside the sections (`prometheus.retention`, `alertmanager.slack`), for a top-level key that belongs in one. */
+/** Every key path inside the sections (`prometheus.retention`, `alertmanager.smtp`), for a top-level key that belongs in one. */
 const SECTION_KEY_PATHS: string[] = (() => {
   const paths: string[] = [];
   const walk = (schema: z.ZodType, path: string) => {

@@ -29,6 +29,17 @@ describe("npm run render", () => {
     expect(result.stdout).toContain(`Rendered stack "staging" to ${out}`);
     expect(result.stdout).toMatch(/Objects per component:\n {2}\S+ +\d+/);
     expect(result.stdout).toMatch(/Requested: \d+m CPU, [\d.]+ \S+ memory/);
+    // What a reviewer checks first: the apps and their metrics, where alerts go, what is public.
+    expect(result.stdout).toContain("Apps (requests, latency histogram, status label):\n  api: shop_http_requests_total, ");
+    expect(result.stdout).toContain('Alert receivers:\n  none: every alert goes to the "null" receiver\n');
+    expect(result.stdout).toContain(
+      'Alert routes (first match wins unless it continues):\n  watchdog="true" -> null\n  anything else -> null\n',
+    );
+    expect(result.stdout).toContain(
+      "Public hostnames:\n  grafana: https://grafana.staging.example.com\n  prometheus: https://prometheus.staging.example.com\n",
+    );
+    // The routing tree is readable in the render, although the deployed file lives in a Secret.
+    expect(fs.readFileSync(path.join(out, "files", "alertmanager", "alertmanager.yml"), "utf8")).toMatch(/^global:\n/);
     for (const file of ["kubernetes.yaml", "cloudflare.yaml", "outputs.json"]) expect(fs.existsSync(path.join(out, file))).toBe(true);
     expect(JSON.parse(fs.readFileSync(path.join(out, "outputs.json"), "utf8"))).toMatchObject({
       environment: "staging",
@@ -105,14 +116,14 @@ describe("reading a stack file", () => {
         "prometheus.retention=30d",
         "monitoring:discordWebhookUrl=https://discord.com/api/webhooks/1/x",
         "apps=[{name: api, url: 'http://api:8080/metrics'}]",
-        "slackWebhookUrl=https://hooks.slack.com/services/A/B/C",
+        "slackWebhookUrls.deployment=https://hooks.slack.com/services/A/B/C",
       ],
       root,
     );
     expect(JSON.parse(input.config["monitoring:prometheus"])).toEqual({ retention: "30d", replicas: 1 });
     expect(input.config["monitoring:discordWebhookUrl"]).toBe("https://discord.com/api/webhooks/1/x");
     expect(JSON.parse(input.config["monitoring:apps"])).toEqual([{ name: "api", url: "http://api:8080/metrics" }]);
-    expect(input.secretKeys).toEqual(expect.arrayContaining(["monitoring:discordWebhookUrl", "monitoring:slackWebhookUrl"]));
+    expect(input.secretKeys).toEqual(expect.arrayContaining(["monitoring:discordWebhookUrl", "monitoring:slackWebhookUrls"]));
     expect(input.placeholders).not.toContain("monitoring:discordWebhookUrl");
   });
 
@@ -164,7 +175,8 @@ describe("reading a stack file", () => {
   });
 
   test("placeholders are shaped like the values they stand for", () => {
-    expect(placeholderFor("monitoring:slackWebhookUrl")).toMatch(/^https:\/\/placeholder\.invalid\//);
+    expect(placeholderFor("monitoring:webhookUrl")).toMatch(/^https:\/\/placeholder\.invalid\//);
+    expect(placeholderFor("monitoring:slackWebhookUrls.deployment")).toBe("https://placeholder.invalid/secret/slackWebhookUrls.deployment");
     expect(placeholderFor("monitoring:grafanaAdminPassword").length).toBeGreaterThanOrEqual(12);
   });
 });
