@@ -305,7 +305,8 @@ export function parseMatcher(text: string): { matcher: string } | { problem: str
       return { problem: "has a regular expression with lookaround or a backreference, which Alertmanager's (Go RE2) does not have" };
     }
     try {
-      new RegExp(`^(?:${value})$`);
+      // RE2's flag groups, (?i) and (?i:...), which JavaScript writes otherwise.
+      new RegExp(`^(?:${value.replace(/\(\?[imsU]+\)/g, "").replace(/\(\?[imsU]+:/g, "(?:")})$`);
     } catch {
       return { problem: "has a value that is not a regular expression" };
     }

@@ -1403,7 +1403,12 @@ describe("alert routing: named receivers, routes, email", () => {
       ],
       routes: [
         { matchers: ['app=~"deployment-api|port-manager|tunnel-manager"'], receiver: "deployment" },
-        { matchers: ["app =~ app-.+", 'severity!="info"'], receiver: "applications", continue: true, repeatInterval: "12h" },
+        {
+          matchers: ["app =~ app-.+", 'severity!="info"', 'team=~"(?i)apps"'],
+          receiver: "applications",
+          continue: true,
+          repeatInterval: "12h",
+        },
       ],
       defaultReceiver: "infrastructure",
       smtp: { smarthost: "smtp.example.com:587", from: "alerts@example.com", username: "alerts@example.com" },
@@ -1430,7 +1435,12 @@ describe("alert routing: named receivers, routes, email", () => {
       ],
       routes: [
         { receiver: "deployment", matchers: ['app=~"deployment-api|port-manager|tunnel-manager"'], continue: false },
-        { receiver: "applications", matchers: ['app=~"app-.+"', 'severity!="info"'], continue: true, repeatInterval: "12h" },
+        {
+          receiver: "applications",
+          matchers: ['app=~"app-.+"', 'severity!="info"', 'team=~"(?i)apps"'],
+          continue: true,
+          repeatInterval: "12h",
+        },
       ],
       defaultReceiver: "infrastructure",
       smtp: {
