@@ -5,10 +5,10 @@
  * man's switch, inhibition of warnings by their critical twin, and a StatefulSet that keeps
  * silences and the notification log on a volume (a gossiping cluster of peers in production).
  *
- * The config is written for both the deployed Alertmanager (images.alertmanager,
- * v0.28) and Debian's 0.25 that the tests run: nothing newer than 0.25 is used
- * (`discord_configs` exists since 0.25; its `content`, `username` and
- * `webhook_url_file` fields do not, so they are left out).
+ * The config is written for the deployed Alertmanager (images.alertmanager); the tests
+ * check it with that release's amtool and run that release. Secrets (webhook URLs, the SMTP
+ * password) are written into the config, which lives in a Kubernetes Secret; the offline
+ * render shows it with only those values masked (scripts/lib/render.ts).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";

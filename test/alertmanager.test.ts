@@ -15,6 +15,7 @@ import {
   alertmanagerArgs,
   alertmanagerConfig,
   alertmanagerTemplates,
+  receiverChannels,
 } from "../components/alertmanager";
 import { parseStackConfig } from "../components/config";
 import { images } from "../components/images";
@@ -119,6 +120,20 @@ describe("alertmanagerConfig", () => {
     expect(INHIBIT_EQUAL).toEqual(expect.arrayContaining(["alertname", "instance", "job", "namespace", "app", "database"]));
     expect(INHIBIT_EQUAL).not.toContain("severity");
     expect(INHIBIT_EQUAL).not.toContain("replica");
+  });
+
+  test("the receivers and their channels, in words without secrets, for the render's summary", () => {
+    expect(receiverChannels(ALL_RECEIVERS)).toEqual([
+      { name: "critical", channels: ["discord (discordCriticalWebhookUrl)", "webhook"] },
+      { name: "warning", channels: ["discord (discordWebhookUrl)", "webhook"] },
+      { name: "deadmans-switch", channels: ["webhook (Watchdog only)"] },
+    ]);
+    expect(receiverChannels({ discord: { webhookUrl: URLS.discord } })).toEqual([
+      { name: "critical", channels: ["discord"] },
+      { name: "warning", channels: ["discord"] },
+    ]);
+    expect(receiverChannels({})).toEqual([]);
+    expect(JSON.stringify(receiverChannels(ALL_RECEIVERS))).not.toMatch(/https?:/);
   });
 
   test("Discord configs use only the four fields the stack sets", () => {

@@ -4,6 +4,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseStackConfig } from "../components/config";
+import * as YAML from "yaml";
+import { maskSecrets, secretConfigValues } from "../scripts/lib/render";
 import { placeholderFor, readStackConfig } from "../scripts/lib/stackfile";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -67,6 +69,44 @@ describe("npm run render", () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('unknown argument "--bogus"');
     expect(result.stderr).toContain("usage: npm run render -- --stack <name>");
+  });
+});
+
+describe("masking the secret values of a file a reviewer diffs", () => {
+  const secrets = secretConfigValues(
+    "monitoring",
+    {
+      "monitoring:slackWebhookUrls": JSON.stringify({ deployment: "https://hooks.slack.com/services/T/B/deploy-token" }),
+      "monitoring:smtpPassword": "hunter2-password",
+      "monitoring:domain": "example.com",
+    },
+    ["monitoring:slackWebhookUrls", "monitoring:smtpPassword"],
+  );
+
+  test("each secret value becomes a mask naming its key, a URL where the value is one; plain values stay", () => {
+    expect(secrets).toEqual([
+      { key: "slackWebhookUrls.deployment", value: "https://hooks.slack.com/services/T/B/deploy-token" },
+      { key: "smtpPassword", value: "hunter2-password" },
+    ]);
+    const file = YAML.stringify({
+      global: { smtp_auth_password: "hunter2-password", smtp_from: "alerts@example.com" },
+      receivers: [
+        { name: "deployment", slack_configs: [{ api_url: "https://hooks.slack.com/services/T/B/deploy-token", channel: "#deployment" }] },
+      ],
+    });
+    expect(YAML.parse(maskSecrets(file, secrets) ?? "")).toEqual({
+      global: { smtp_auth_password: "<secret: smtpPassword>", smtp_from: "alerts@example.com" },
+      receivers: [
+        {
+          name: "deployment",
+          slack_configs: [{ api_url: "https://masked.invalid/secret/slackWebhookUrls.deployment", channel: "#deployment" }],
+        },
+      ],
+    });
+  });
+
+  test("a secret inside a longer text cannot be masked alone: the file is refused, for the caller to redact it whole", () => {
+    expect(maskSecrets(YAML.stringify({ note: "the password is hunter2-password" }), secrets)).toBeUndefined();
   });
 });
 
