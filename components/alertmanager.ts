@@ -1,19 +1,20 @@
 /**
- * Alertmanager: routing by severity to the humans' channels (Discord, Slack, a
- * generic webhook), the Watchdog to a dead man's switch, inhibition of warnings by
- * their critical twin, and a StatefulSet that keeps silences and the notification
- * log on a volume (a gossiping cluster of peers in production).
+ * Alertmanager: routing to the humans' channels — by default by severity (Discord, a
+ * generic webhook), or the team's own tree of named receivers (Slack with one webhook per
+ * channel, Discord, webhook, email) and routes matching any label — the Watchdog to a dead
+ * man's switch, inhibition of warnings by their critical twin, and a StatefulSet that keeps
+ * silences and the notification log on a volume (a gossiping cluster of peers in production).
  *
- * The config is written for both the deployed Alertmanager (images.alertmanager,
- * v0.28) and Debian's 0.25 that the tests run: nothing newer than 0.25 is used
- * (`discord_configs` exists since 0.25; its `content`, `username` and
- * `webhook_url_file` fields do not, so they are left out).
+ * The config is written for the deployed Alertmanager (images.alertmanager); the tests
+ * check it with that release's amtool and run that release. Secrets (webhook URLs, the SMTP
+ * password) are written into the config, which lives in a Kubernetes Secret; the offline
+ * render shows it with only those values masked (scripts/lib/render.ts).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { exposedBy, publicHostname } from "./config";
-import type { ResourceRequirements, StackConfig, StorageSpec } from "./config";
+import type { AlertReceiver, AlertRouting, ResourceRequirements, StackConfig, StorageSpec } from "./config";
 import {
   IngressPeer,
   ScrapeTarget,
@@ -90,8 +91,10 @@ const RELOADER_RESOURCES: ResourceRequirements = {
 export interface AlertmanagerConfigArgs {
   /** The stack's environment; named in every message when the alert lacks the `environment` label. */
   environment: string;
-  /** Where notifications go; none at all routes everything to the `null` receiver. */
+  /** Where notifications go in the default tree (and the dead man's switch in both); none at all routes everything to the `null` receiver. */
   receivers: AlertReceivers;
+  /** The team's own receivers and routes; they replace the default critical/warning split. Default none. */
+  routing?: AlertRouting;
   /** How long a new group waits for more alerts before its first message, e.g. "30s". */
   groupWait: string;
   /** How long a group waits before a message about alerts added to it, e.g. "5m". */
@@ -101,11 +104,90 @@ export interface AlertmanagerConfigArgs {
 }
 
 /** Whether any receiver reaches a human (the dead man's switch does not). */
-export function hasHumanReceiver(receivers: AlertReceivers): boolean {
-  return Boolean(receivers.discord?.webhookUrl || receivers.discord?.criticalWebhookUrl || receivers.slack || receivers.webhook);
+export function hasHumanReceiver(receivers: AlertReceivers, routing?: AlertRouting): boolean {
+  if (routing) return routing.receivers.length > 0;
+  return Boolean(receivers.discord?.webhookUrl || receivers.discord?.criticalWebhookUrl || receivers.webhook);
 }
 
 const templateRef = (name: string) => `{{ template "${name}" . }}`;
+
+/** A Slack message: the same title and text as every channel, red while firing. */
+const slackConfig = (webhookUrl: string, channel: string, sendResolved: boolean) => ({
+  api_url: webhookUrl,
+  // A Slack app webhook posts to the channel it was made for and ignores this; a legacy webhook honours it.
+  channel,
+  title: templateRef("monitoring.title"),
+  text: templateRef("monitoring.message"),
+  color: '{{ if eq .Status "firing" }}danger{{ else }}good{{ end }}',
+  send_resolved: sendResolved,
+});
+
+const discordConfig = (webhookUrl: string, sendResolved: boolean) => ({
+  webhook_url: webhookUrl,
+  title: templateRef("monitoring.title"),
+  message: templateRef("monitoring.message"),
+  send_resolved: sendResolved,
+});
+
+/** The integrations of one named receiver (the mail server is in `global`). */
+function namedIntegrations(r: AlertReceiver): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (r.slack) out.slack_configs = [slackConfig(r.slack.webhookUrl, r.slack.channel, r.sendResolved)];
+  if (r.discord) out.discord_configs = [discordConfig(r.discord.webhookUrl, r.sendResolved)];
+  if (r.webhook) out.webhook_configs = [{ url: r.webhook.url, send_resolved: r.sendResolved }];
+  if (r.email) {
+    out.email_configs = [
+      {
+        to: r.email.to.join(", "),
+        // The subject and the plain-text part say what every other channel says; the HTML part is Alertmanager's.
+        headers: { Subject: templateRef("monitoring.title") },
+        text: templateRef("monitoring.message"),
+        send_resolved: r.sendResolved,
+      },
+    ];
+  }
+  return out;
+}
+
+/** A route of the team's tree, in Alertmanager's words. */
+function namedRoute(r: AlertRouting["routes"][number]): Record<string, unknown> {
+  return {
+    receiver: r.receiver,
+    ...(r.matchers.length > 0 ? { matchers: [...r.matchers] } : {}),
+    ...(r.continue ? { continue: true } : {}),
+    ...(r.groupBy ? { group_by: [...r.groupBy] } : {}),
+    ...(r.groupWait ? { group_wait: r.groupWait } : {}),
+    ...(r.groupInterval ? { group_interval: r.groupInterval } : {}),
+    ...(r.repeatInterval ? { repeat_interval: r.repeatInterval } : {}),
+  };
+}
+
+/** Where each receiver delivers, in words a reviewer reads (no secret): `slack #deployment`, `email ops@example.com`. */
+export function receiverChannels(receivers: AlertReceivers, routing?: AlertRouting): Array<{ name: string; channels: string[] }> {
+  const out: Array<{ name: string; channels: string[] }> = [];
+  if (routing) {
+    for (const r of routing.receivers) {
+      const channels: string[] = [];
+      if (r.slack) channels.push(`slack ${r.slack.channel}`);
+      if (r.discord) channels.push("discord");
+      if (r.webhook) channels.push("webhook");
+      if (r.email) channels.push(`email ${r.email.to.join(", ")}`);
+      out.push({ name: r.name, channels });
+    }
+  } else if (hasHumanReceiver(receivers)) {
+    const d = receivers.discord;
+    for (const critical of [true, false]) {
+      const channels: string[] = [];
+      if (d?.webhookUrl && d.criticalWebhookUrl)
+        channels.push(critical ? "discord (discordCriticalWebhookUrl)" : "discord (discordWebhookUrl)");
+      else if (d) channels.push("discord");
+      if (receivers.webhook) channels.push("webhook");
+      out.push({ name: critical ? RECEIVERS.critical : RECEIVERS.warning, channels });
+    }
+  }
+  if (receivers.deadMansSwitch) out.push({ name: RECEIVERS.deadMansSwitch, channels: ["webhook (Watchdog only)"] });
+  return out;
+}
 
 /** The integrations of the human receiver for one severity class. */
 function humanIntegrations(receivers: AlertReceivers, critical: boolean): Record<string, unknown> {
@@ -113,24 +195,7 @@ function humanIntegrations(receivers: AlertReceivers, critical: boolean): Record
   const d = receivers.discord;
   // One webhook alone takes every severity; with both, the critical channel gets only critical alerts.
   const discordUrl = critical ? (d?.criticalWebhookUrl ?? d?.webhookUrl) : (d?.webhookUrl ?? d?.criticalWebhookUrl);
-  if (discordUrl) {
-    out.discord_configs = [
-      { webhook_url: discordUrl, title: templateRef("monitoring.title"), message: templateRef("monitoring.message"), send_resolved: true },
-    ];
-  }
-  const s = receivers.slack;
-  if (s) {
-    out.slack_configs = [
-      {
-        api_url: s.webhookUrl,
-        channel: critical ? s.criticalChannel : s.warningChannel,
-        title: templateRef("monitoring.title"),
-        text: templateRef("monitoring.message"),
-        color: '{{ if eq .Status "firing" }}danger{{ else }}good{{ end }}',
-        send_resolved: true,
-      },
-    ];
-  }
+  if (discordUrl) out.discord_configs = [discordConfig(discordUrl, true)];
   if (receivers.webhook) out.webhook_configs = [{ url: receivers.webhook.url, send_resolved: true }];
   return out;
 }
@@ -141,9 +206,12 @@ function humanIntegrations(receivers: AlertReceivers, critical: boolean): Record
  */
 export function alertmanagerConfig(args: AlertmanagerConfigArgs): Record<string, unknown> {
   const r = args.receivers;
-  const human = hasHumanReceiver(r);
+  const routing = args.routing;
+  const human = hasHumanReceiver(r, routing);
   const receivers: Array<Record<string, unknown>> = [];
-  if (human) {
+  if (routing) {
+    for (const named of routing.receivers) receivers.push({ name: named.name, ...namedIntegrations(named) });
+  } else if (human) {
     receivers.push({ name: RECEIVERS.critical, ...humanIntegrations(r, true) });
     receivers.push({ name: RECEIVERS.warning, ...humanIntegrations(r, false) });
   }
@@ -161,18 +229,32 @@ export function alertmanagerConfig(args: AlertmanagerConfigArgs): Record<string,
       ...WATCHDOG_TIMING,
     },
   ];
-  if (human) {
+  if (routing) {
+    routes.push(...routing.routes.map(namedRoute));
+  } else if (human) {
     routes.push({ receiver: RECEIVERS.critical, matchers: ['severity="critical"'] });
     routes.push({ receiver: RECEIVERS.warning, matchers: ['severity=~"warning|info"'] });
   }
+  const smtp = routing?.smtp;
 
   return {
-    global: { resolve_timeout: "5m" },
+    global: {
+      resolve_timeout: "5m",
+      ...(smtp
+        ? {
+            smtp_smarthost: smtp.smarthost,
+            smtp_from: smtp.from,
+            ...(smtp.username !== undefined ? { smtp_auth_username: smtp.username } : {}),
+            ...(smtp.password !== undefined ? { smtp_auth_password: smtp.password } : {}),
+            smtp_require_tls: smtp.requireTls,
+          }
+        : {}),
+    },
     // Relative to this file: the templates are mounted in the same directory.
     templates: ["*.tmpl"],
     route: {
-      // Alerts without a known severity still reach the humans, through the warning channel.
-      receiver: human ? RECEIVERS.warning : RECEIVERS.none,
+      // Alerts without a known severity still reach the humans, through the warning channel (or the team's default).
+      receiver: routing ? routing.defaultReceiver : human ? RECEIVERS.warning : RECEIVERS.none,
       group_by: [...GROUP_BY],
       group_wait: args.groupWait,
       group_interval: args.groupInterval,
@@ -250,6 +332,8 @@ export interface AlertmanagerArgs {
   repeatInterval: string;
   /** Receivers with their webhook URLs (plain here; the component keeps them in a Kubernetes Secret). None: the `null` receiver and a warning. */
   receivers: AlertReceivers;
+  /** The team's own receivers, routes and mail server (secrets plain here, kept in the Secret); replaces the default split. Default none. */
+  routing?: AlertRouting;
   /** Volume of each peer, for silences and the notification log: a claim `data-alertmanager-<ordinal>` per peer. */
   storage: StorageSpec;
   /** Requests and limits of the Alertmanager container. */
@@ -280,6 +364,7 @@ export function alertmanagerArgs(cfg: StackConfig): AlertmanagerArgs {
     groupInterval: am.groupInterval,
     repeatInterval: am.repeatInterval,
     receivers: am.receivers,
+    ...(am.routing ? { routing: am.routing } : {}),
     storage: am.storage,
     resources: am.resources,
     protectVolumes: cfg.protectVolumes,
@@ -297,8 +382,17 @@ function checkedArgs(name: string, args: AlertmanagerArgs): AlertmanagerArgs {
     throw refuse(`replicas must be a whole number of at least 1; got ${args.replicas}`);
   const d = args.receivers.discord;
   if (d && !d.webhookUrl && !d.criticalWebhookUrl) throw refuse("receivers.discord needs webhookUrl, criticalWebhookUrl or both");
-  if (args.receivers.slack && (!args.receivers.slack.criticalChannel || !args.receivers.slack.warningChannel)) {
-    throw refuse("receivers.slack needs both criticalChannel and warningChannel");
+  const routing = args.routing;
+  if (routing) {
+    const names = routing.receivers.map((r) => r.name);
+    for (const r of routing.receivers) {
+      if (!r.slack && !r.discord && !r.webhook && !r.email) throw refuse(`routing.receivers "${r.name}" has no integration`);
+      if (r.email && !routing.smtp) throw refuse(`routing.receivers "${r.name}" sends email, so routing.smtp is needed`);
+    }
+    for (const name of [routing.defaultReceiver, ...routing.routes.map((r) => r.receiver)]) {
+      if (!names.includes(name))
+        throw refuse(`routing names the receiver "${name}", which routing.receivers does not have (${names.join(", ")})`);
+    }
   }
   return args;
 }
@@ -321,9 +415,9 @@ export class Alertmanager extends pulumi.ComponentResource {
   constructor(name: string, args: AlertmanagerArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before anything is registered, so that a refused input leaves nothing half-made.
     super("monitoring:index:Alertmanager", name, checkedArgs(name, args), opts);
-    if (!hasHumanReceiver(args.receivers)) {
+    if (!hasHumanReceiver(args.receivers, args.routing)) {
       pulumi.log.warn(
-        "No alert receiver is configured (discordWebhookUrl, discordCriticalWebhookUrl, slackWebhookUrl or webhookUrl): " +
+        "No alert receiver is configured (alertmanager.receivers, or discordWebhookUrl, discordCriticalWebhookUrl or webhookUrl): " +
           `alerts of "${args.environment}" go to the "null" receiver and nobody is notified.`,
         this,
       );
@@ -343,6 +437,7 @@ export class Alertmanager extends pulumi.ComponentResource {
       alertmanagerConfig({
         environment: args.environment,
         receivers: args.receivers,
+        ...(args.routing ? { routing: args.routing } : {}),
         groupWait: args.groupWait,
         groupInterval: args.groupInterval,
         repeatInterval: args.repeatInterval,

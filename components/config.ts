@@ -276,6 +276,88 @@ const databaseSchema = z.strictObject({
 });
 
 const slackChannel = matching(/^#?[a-z0-9_-]+$/, "a Slack channel such as #alerts: lower-case letters, digits, - and _");
+
+/** An Alertmanager matcher as a route takes it: a label, an operator and a value (quoted or bare). */
+const MATCHER = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*$/;
+const MATCHER_MESSAGE =
+  'must be a matcher such as severity="critical", app=~"api|web" or team!="platform": a label name, one of = != =~ !~, and a value';
+
+/**
+ * A matcher in Alertmanager's syntax, written back in the one form every Alertmanager release
+ * reads (`label="value"`, the value quoted), or why it is not one. Regular expressions are
+ * Go's RE2, anchored at both ends: lookaround and backreferences do not exist there.
+ */
+export function parseMatcher(text: string): { matcher: string } | { problem: string } {
+  const m = MATCHER.exec(text);
+  if (!m) return { problem: MATCHER_MESSAGE };
+  const [, label, op, raw] = m;
+  let value: string;
+  if (raw.startsWith('"')) {
+    try {
+      value = JSON.parse(raw) as string;
+    } catch {
+      return { problem: `${MATCHER_MESSAGE}; a quoted value ends with its only unescaped quote` };
+    }
+    if (typeof value !== "string") return { problem: MATCHER_MESSAGE };
+  } else {
+    if (/["{},\s]/.test(raw)) return { problem: `${MATCHER_MESSAGE}; quote a value that holds spaces, commas, braces or quotes` };
+    value = raw;
+  }
+  if (op === "=~" || op === "!~") {
+    if (/\(\?<?[=!]|\\[1-9]/.test(value)) {
+      return { problem: "has a regular expression with lookaround or a backreference, which Alertmanager's (Go RE2) does not have" };
+    }
+    try {
+      // RE2's flag groups, (?i) and (?i:...), which JavaScript writes otherwise.
+      new RegExp(`^(?:${value.replace(/\(\?[imsU]+\)/g, "").replace(/\(\?[imsU]+:/g, "(?:")})$`);
+    } catch {
+      return { problem: "has a value that is not a regular expression" };
+    }
+  }
+  return { matcher: `${label}${op}${JSON.stringify(value)}` };
+}
+const matcher = z.string({ error: `${MATCHER_MESSAGE}` }).superRefine((text, ctx) => {
+  const parsed = parseMatcher(text);
+  if ("problem" in parsed) ctx.addIssue({ code: "custom", message: parsed.problem, input: text });
+});
+/** host:port of an SMTP server: Alertmanager refuses a smarthost without its port. */
+const smarthost = z.string({ error: "must be host:port such as smtp.example.com:587 (the port is required)" }).refine(
+  (s) => {
+    const m = /^(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9]([-a-zA-Z0-9.]*[a-zA-Z0-9])?):(\d{1,5})$/.exec(s);
+    return m !== null && Number(m[3]) >= 1 && Number(m[3]) <= 65535;
+  },
+  { message: "must be host:port such as smtp.example.com:587 (the port is required, 1-65535)" },
+);
+
+const alertReceiverSchema = z.strictObject({
+  name: dnsLabel.describe("Unique receiver name, which routes and defaultReceiver name; its secrets are keyed by it."),
+  slack: z
+    .strictObject({
+      channel: slackChannel.describe("The channel its webhook posts to (a Slack app webhook is made for one channel)."),
+    })
+    .optional()
+    .describe("Post to Slack through the secret slackWebhookUrls.<name>."),
+  discord: z.strictObject({}).optional().describe("Post to Discord through the secret discordWebhookUrls.<name>: `discord: {}`."),
+  webhook: z.strictObject({}).optional().describe("POST Alertmanager's JSON to the secret webhookUrls.<name>: `webhook: {}`."),
+  email: z
+    .strictObject({ to: z.array(email, { error: "must be a list of email addresses" }).min(1, "must list at least one address") })
+    .optional()
+    .describe("Send email to these addresses through alertmanager.smtp."),
+  sendResolved: bool.optional().describe("Also notify when the alerts resolve; default true."),
+});
+
+const alertRouteSchema = z.strictObject({
+  receiver: dnsLabel.describe("The receiver of the alerts this route takes."),
+  matchers: z
+    .array(matcher, { error: "must be a list of matchers" })
+    .optional()
+    .describe("All must match, e.g. ['app=~\"deployment-api|port-manager\"', 'severity!=\"info\"']; none matches every alert."),
+  continue: bool.optional().describe("Also try the routes after this one; default false: the first route that matches takes the alert."),
+  groupBy: z.array(labelName, { error: "must be a list of label names" }).optional().describe("Default: alertname, job, namespace."),
+  groupWait: duration.optional().describe("Default: alertmanager.groupWait."),
+  groupInterval: duration.optional().describe("Default: alertmanager.groupInterval."),
+  repeatInterval: duration.optional().describe("Default: alertmanager.repeatInterval."),
+});
 /** A value written into grafana.ini, which cannot quote a backquote. */
 const iniValue = (what: string) =>
   nonEmpty(what).refine((v) => !v.includes("`"), { message: "must not contain a backquote (`): grafana.ini cannot quote it" });
@@ -301,12 +383,27 @@ const sectionSchemas = {
     groupWait: duration.optional(),
     groupInterval: duration.optional(),
     repeatInterval: duration.optional(),
-    slack: z
+    receivers: z
+      .array(alertReceiverSchema, { error: "must be a list of receivers" })
+      .min(1, "must list at least one receiver")
+      .optional()
+      .describe(
+        "Named receivers, each with one or more integrations; with them, routing is yours (routes, defaultReceiver). Default: the critical/warning split of the legacy keys.",
+      ),
+    routes: z
+      .array(alertRouteSchema, { error: "must be a list of routes" })
+      .optional()
+      .describe("Routes tried in order after the Watchdog's; the first that matches takes the alert unless it says `continue`."),
+    defaultReceiver: dnsLabel.optional().describe("Receiver of the alerts no route takes; required with receivers."),
+    smtp: z
       .strictObject({
-        criticalChannel: slackChannel.optional(),
-        warningChannel: slackChannel.optional(),
+        smarthost: smarthost.describe("SMTP server as host:port, e.g. smtp.example.com:587 (the port is required)."),
+        from: email.describe("Sender address of the emails."),
+        username: nonEmpty("a user name").optional().describe("SMTP user; the password is the secret smtpPassword."),
+        requireTls: bool.optional().describe("Require STARTTLS before sending; default true."),
       })
-      .optional(),
+      .optional()
+      .describe("The mail server email receivers send through."),
     storage: storage.optional(),
     resources: resources.optional(),
   }),
@@ -411,6 +508,9 @@ const SECRET_MAP_MESSAGES: Record<string, string> = Object.fromEntries(
     ["databaseDsns", "database name", "DSN"],
     ["remoteWritePasswords", "remote-write name", "password or token"],
     ["basicAuthPasswords", "user", "password"],
+    ["slackWebhookUrls", "receiver", "Slack webhook URL"],
+    ["discordWebhookUrls", "receiver", "Discord webhook URL"],
+    ["webhookUrls", "receiver", "webhook URL"],
   ].map(([key, name, value]) => [
     key,
     `must be a map of ${name} to ${value}, set one entry at a time: pulumi config set --secret --path '${key}.<${name.replace(/ /g, "-")}>' <value>`,
@@ -423,7 +523,6 @@ const secretKeySchemas = {
   grafanaDatabasePassword: nonEmpty("a password"),
   discordWebhookUrl: httpUrl,
   discordCriticalWebhookUrl: httpUrl,
-  slackWebhookUrl: httpUrl,
   webhookUrl: httpUrl,
   deadMansSwitchUrl: httpUrl,
   databaseDsns: z.record(dnsLabel, nonEmpty("a DSN"), notAMap(SECRET_MAP_MESSAGES.databaseDsns)),
@@ -437,6 +536,10 @@ const secretKeySchemas = {
       .refine((p) => Buffer.byteLength(p, "utf8") <= 72, { message: "must be at most 72 bytes (bcrypt ignores the rest)" }),
     notAMap(SECRET_MAP_MESSAGES.basicAuthPasswords),
   ),
+  slackWebhookUrls: z.record(dnsLabel, httpUrl, notAMap(SECRET_MAP_MESSAGES.slackWebhookUrls)),
+  discordWebhookUrls: z.record(dnsLabel, httpUrl, notAMap(SECRET_MAP_MESSAGES.discordWebhookUrls)),
+  webhookUrls: z.record(dnsLabel, httpUrl, notAMap(SECRET_MAP_MESSAGES.webhookUrls)),
+  smtpPassword: nonEmpty("a password"),
 };
 
 export const SECRET_KEYS = Object.keys(secretKeySchemas) as ReadonlyArray<keyof typeof secretKeySchemas>;
@@ -522,6 +625,37 @@ export interface RemoteWriteTarget {
 
 export type ExposedService = "grafana" | "prometheus" | "alertmanager";
 
+/** A named receiver with its integrations, secrets resolved. */
+export interface AlertReceiver {
+  name: string;
+  /** Each Slack channel has its own webhook: a Slack app webhook posts to the channel it was made for. */
+  slack?: { channel: string; webhookUrl: string };
+  discord?: { webhookUrl: string };
+  webhook?: { url: string };
+  email?: { to: string[] };
+  sendResolved: boolean;
+}
+
+/** One route below the Watchdog's, in order. */
+export interface AlertRoute {
+  receiver: string;
+  /** Normalised matchers (`label="value"`); empty matches every alert. */
+  matchers: string[];
+  continue: boolean;
+  groupBy?: string[];
+  groupWait?: string;
+  groupInterval?: string;
+  repeatInterval?: string;
+}
+
+export interface AlertRouting {
+  receivers: AlertReceiver[];
+  routes: AlertRoute[];
+  /** The root route's receiver: what no route takes. */
+  defaultReceiver: string;
+  smtp?: { smarthost: string; from: string; username?: string; password?: string; requireTls: boolean };
+}
+
 export interface StackConfig {
   project: string;
   stack: string;
@@ -562,12 +696,14 @@ export interface StackConfig {
     groupWait: string;
     groupInterval: string;
     repeatInterval: string;
+    /** The legacy keys' receivers, for the default tree (critical and warning split), and the dead man's switch in both trees. */
     receivers: {
       discord?: { webhookUrl?: string; criticalWebhookUrl?: string };
-      slack?: { webhookUrl: string; criticalChannel: string; warningChannel: string };
       webhook?: { url: string };
       deadMansSwitch?: { url: string };
     };
+    /** The team's own routing (alertmanager.receivers, routes, defaultReceiver, smtp); none: the default tree. */
+    routing?: AlertRouting;
     storage: StorageSpec;
     resources: ResourceRequirements;
   };
@@ -885,7 +1021,7 @@ function unwrap(schema: z.ZodType): z.ZodType {
   return s;
 }
 
-/** Every key path inside the sections (`prometheus.retention`, `alertmanager.slack`), for a top-level key that belongs in one. */
+/** Every key path inside the sections (`prometheus.retention`, `alertmanager.smtp`), for a top-level key that belongs in one. */
 const SECTION_KEY_PATHS: string[] = (() => {
   const paths: string[] = [];
   const walk = (schema: z.ZodType, path: string) => {
@@ -1302,15 +1438,9 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
       ...(c.discordCriticalWebhookUrl !== undefined ? { criticalWebhookUrl: c.discordCriticalWebhookUrl } : {}),
     };
   }
-  if (c.slackWebhookUrl !== undefined) {
-    receivers.slack = {
-      webhookUrl: c.slackWebhookUrl,
-      criticalChannel: am.slack?.criticalChannel ?? "#alerts-critical",
-      warningChannel: am.slack?.warningChannel ?? "#infrastructure",
-    };
-  }
   if (c.webhookUrl !== undefined) receivers.webhook = { url: c.webhookUrl };
   if (c.deadMansSwitchUrl !== undefined) receivers.deadMansSwitch = { url: c.deadMansSwitchUrl };
+  const routing = resolveRouting(raw, c, problems);
 
   const g = c.grafana ?? {};
   const cf = c.cloudflare ?? {};
@@ -1352,6 +1482,7 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
       groupInterval: am.groupInterval ?? d.alertmanager.groupInterval,
       repeatInterval: am.repeatInterval ?? d.alertmanager.repeatInterval,
       receivers,
+      ...(routing ? { routing } : {}),
       storage: resolveStorage(d.alertmanager.storage, am.storage, storageClass),
       resources: resolveResources(d.alertmanager.resources, am.resources),
     },
@@ -1422,6 +1553,201 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
   return config;
 }
 
+/** Integrations whose address is a secret map keyed by receiver name. */
+const RECEIVER_SECRETS = [
+  { integration: "slack", key: "slackWebhookUrls", what: "its Slack webhook (one per channel: a Slack app webhook ignores `channel`)" },
+  { integration: "discord", key: "discordWebhookUrls", what: "its Discord webhook" },
+  { integration: "webhook", key: "webhookUrls", what: "its webhook URL" },
+] as const;
+
+/** The legacy receiver keys, which feed the default tree only. */
+const LEGACY_RECEIVER_KEYS = ["discordWebhookUrl", "discordCriticalWebhookUrl", "webhookUrl"] as const;
+
+/**
+ * The team's own routing, from alertmanager.receivers, routes, defaultReceiver, smtp and the
+ * receivers' secrets; undefined without receivers (the default tree). Problems name the full key.
+ */
+function resolveRouting(raw: RawConfig, c: RawStackConfig, problems: CrossProblem[]): AlertRouting | undefined {
+  const k = (path: string) => `${raw.project}:${path}`;
+  const am = c.alertmanager ?? {};
+  const given = am.receivers;
+  const secretMaps = {
+    slackWebhookUrls: c.slackWebhookUrls ?? {},
+    discordWebhookUrls: c.discordWebhookUrls ?? {},
+    webhookUrls: c.webhookUrls ?? {},
+  };
+  const smtp = am.smtp;
+  if (smtp?.username !== undefined && c.smtpPassword === undefined) {
+    problems.push({
+      key: k("alertmanager.smtp.username"),
+      message: "is set, so the password is needed: pulumi config set --secret smtpPassword <value>",
+      involves: [k("smtpPassword")],
+    });
+  }
+  if (c.smtpPassword !== undefined && smtp?.username === undefined) {
+    problems.push({
+      key: k("smtpPassword"),
+      message: "is only sent with a user name: set alertmanager.smtp.username, or remove it with: pulumi config rm smtpPassword",
+      involves: [k("alertmanager.smtp")],
+    });
+  }
+  if (given === undefined) {
+    for (const key of ["routes", "defaultReceiver", "smtp"] as const) {
+      if (am[key] !== undefined) {
+        problems.push({
+          key: k(`alertmanager.${key}`),
+          message: "needs alertmanager.receivers: routes, the default receiver and the mail server are for named receivers",
+          involves: [k("alertmanager.receivers")],
+        });
+      }
+    }
+    for (const { key } of RECEIVER_SECRETS) {
+      for (const name of Object.keys(secretMaps[key])) {
+        problems.push({
+          key: k(`${key}.${name}`),
+          message: `is for the receiver "${name}" of alertmanager.receivers, which has none; add it there, or remove this with: pulumi config rm --path '${key}.${name}'`,
+          involves: [k("alertmanager.receivers")],
+        });
+      }
+    }
+    return undefined;
+  }
+
+  for (const key of LEGACY_RECEIVER_KEYS) {
+    if (c[key] === undefined) continue;
+    const how = key === "webhookUrl" ? "webhook: {} and webhookUrls.<receiver>" : "discord: {} and discordWebhookUrls.<receiver>";
+    problems.push({
+      key: k(key),
+      message:
+        `feeds the default critical/warning split, which alertmanager.receivers replaces: give its address to a receiver ` +
+        `(${how}), then remove it with: pulumi config rm ${key}`,
+      involves: [k("alertmanager.receivers")],
+    });
+  }
+
+  const names = given.map((r) => r.name);
+  // What a name check reads: the names alone, so that a refused address elsewhere in a receiver does not hide it.
+  const nameKeys = given.map((_, i) => k(`alertmanager.receivers[${i}].name`));
+  for (const name of duplicates(names)) {
+    problems.push({ key: k("alertmanager.receivers"), message: `receiver name "${name}" is used more than once; names must be unique` });
+  }
+  const receivers: AlertReceiver[] = given.map((r, i) => {
+    const at = `alertmanager.receivers[${i}]`;
+    if (r.name === "deadmans-switch" || r.name === "null") {
+      problems.push({
+        key: k(`${at}.name`),
+        message: `is a receiver the stack keeps for the Watchdog (deadmans-switch, null); choose another name (got "${r.name}")`,
+      });
+    }
+    if (!r.slack && !r.discord && !r.webhook && !r.email) {
+      problems.push({ key: k(at), message: `receiver "${r.name}" has no integration: give it slack, discord, webhook or email` });
+    }
+    const address = (integration: (typeof RECEIVER_SECRETS)[number]["integration"]) => {
+      const spec = RECEIVER_SECRETS.find((s) => s.integration === integration);
+      if (!spec || !r[integration]) return undefined;
+      const value = secretMaps[spec.key][r.name];
+      if (value === undefined) {
+        problems.push({
+          key: k(`${at}.${integration}`),
+          message: `receiver "${r.name}" needs ${spec.what}: pulumi config set --secret --path '${spec.key}.${r.name}' <url>`,
+          involves: [k(`${spec.key}.${r.name}`)],
+        });
+      }
+      return value ?? "";
+    };
+    if (r.email && !smtp) {
+      problems.push({
+        key: k(`${at}.email`),
+        message: `receiver "${r.name}" sends email, so alertmanager.smtp must say through which server (smarthost, from)`,
+        involves: [k("alertmanager.smtp")],
+      });
+    }
+    const slackUrl = address("slack");
+    const discordUrl = address("discord");
+    const webhookUrl = address("webhook");
+    return {
+      name: r.name,
+      ...(r.slack && slackUrl !== undefined ? { slack: { channel: r.slack.channel, webhookUrl: slackUrl } } : {}),
+      ...(discordUrl !== undefined ? { discord: { webhookUrl: discordUrl } } : {}),
+      ...(webhookUrl !== undefined ? { webhook: { url: webhookUrl } } : {}),
+      ...(r.email ? { email: { to: r.email.to } } : {}),
+      sendResolved: r.sendResolved ?? true,
+    };
+  });
+  for (const { integration, key } of RECEIVER_SECRETS) {
+    for (const name of Object.keys(secretMaps[key])) {
+      if (given.some((r) => r.name === name && r[integration])) continue;
+      problems.push({
+        key: k(`${key}.${name}`),
+        message: given.some((r) => r.name === name)
+          ? `is for receiver "${name}", which has no ${integration}: add \`${integration}\` to it, or remove this with: pulumi config rm --path '${key}.${name}'`
+          : `names no receiver of alertmanager.receivers (${names.join(", ")}); add it there, or remove this with: pulumi config rm --path '${key}.${name}'`,
+        involves: nameKeys,
+      });
+    }
+  }
+  if (smtp && !given.some((r) => r.email)) {
+    problems.push({
+      key: k("alertmanager.smtp"),
+      message: "is set, but no receiver sends email: give one an `email: {to: [...]}`, or remove alertmanager.smtp",
+      involves: nameKeys,
+    });
+  }
+
+  const known = (name: string) => names.includes(name);
+  const defaultReceiver = am.defaultReceiver;
+  if (defaultReceiver === undefined) {
+    problems.push({
+      key: k("alertmanager.defaultReceiver"),
+      message: `is required with alertmanager.receivers: the receiver of the alerts no route takes, one of ${names.join(", ")} (got nothing)`,
+      involves: nameKeys,
+    });
+  } else if (!known(defaultReceiver)) {
+    problems.push({
+      key: k("alertmanager.defaultReceiver"),
+      message: `must name a receiver of alertmanager.receivers (${names.join(", ")}) (got "${defaultReceiver}")`,
+      involves: nameKeys,
+    });
+  }
+  const routes: AlertRoute[] = (am.routes ?? []).map((r, i) => {
+    if (!known(r.receiver)) {
+      problems.push({
+        key: k(`alertmanager.routes[${i}].receiver`),
+        message: `must name a receiver of alertmanager.receivers (${names.join(", ")}) (got "${r.receiver}")`,
+        involves: nameKeys,
+      });
+    }
+    return {
+      receiver: r.receiver,
+      matchers: (r.matchers ?? []).map((m) => {
+        const parsed = parseMatcher(m);
+        return "matcher" in parsed ? parsed.matcher : m;
+      }),
+      continue: r.continue ?? false,
+      ...(r.groupBy ? { groupBy: r.groupBy } : {}),
+      ...(r.groupWait ? { groupWait: r.groupWait } : {}),
+      ...(r.groupInterval ? { groupInterval: r.groupInterval } : {}),
+      ...(r.repeatInterval ? { repeatInterval: r.repeatInterval } : {}),
+    };
+  });
+  return {
+    receivers,
+    routes,
+    defaultReceiver: defaultReceiver ?? "",
+    ...(smtp
+      ? {
+          smtp: {
+            smarthost: smtp.smarthost,
+            from: smtp.from,
+            ...(smtp.username !== undefined ? { username: smtp.username } : {}),
+            ...(c.smtpPassword !== undefined ? { password: c.smtpPassword } : {}),
+            requireTls: smtp.requireTls ?? true,
+          },
+        }
+      : {}),
+  };
+}
+
 function duplicates(names: string[]): string[] {
   return [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
 }
@@ -1472,6 +1798,14 @@ function crossChecks(raw: RawConfig, given: RawStackConfig, c: StackConfig, prob
   }
   // An app's interval may be shorter than the global scrapeTimeout: its job's timeout is then its interval (components/prometheus.ts).
   const amGroup = c.alertmanager;
+  const routing = amGroup.routing;
+  for (const r of routing?.receivers ?? []) {
+    if (routing?.defaultReceiver !== r.name && !routing?.routes.some((route) => route.receiver === r.name)) {
+      warnings.push(
+        `${k("alertmanager.receivers")}: receiver "${r.name}" gets no alert: no route names it, and it is not the defaultReceiver.`,
+      );
+    }
+  }
   if (seconds(amGroup.groupInterval) < seconds(amGroup.groupWait)) {
     problems.push({
       key: k("alertmanager.groupInterval"),
@@ -1855,12 +2189,44 @@ function profileOf(raw: RawConfig, given: unknown, problems: ConfigProblem[]): P
 }
 
 /**
+ * Keys the program no longer reads, with what to do instead. They are taken out before the
+ * schema sees them, so that the message is the migration, not "unknown key".
+ */
+function retiredKeyProblems(project: string, decoded: Record<string, unknown>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const example =
+    'alertmanager.receivers [{name: alerts-critical, slack: {channel: "#alerts-critical"}}, {name: infrastructure, slack: {channel: "#infrastructure"}}], ' +
+    "alertmanager.routes [{matchers: ['severity=\"critical\"'], receiver: alerts-critical}], alertmanager.defaultReceiver: infrastructure, " +
+    "and one webhook per receiver: pulumi config set --secret --path 'slackWebhookUrls.<receiver>' <url> (README: Alerts)";
+  if (decoded.slackWebhookUrl !== undefined) {
+    delete decoded.slackWebhookUrl;
+    problems.push({
+      key: `${project}:slackWebhookUrl`,
+      message:
+        "is no longer read: one Slack webhook posts to the one channel it was made for (Slack app webhooks ignore `channel`), " +
+        `so critical and warning alerts would land in the same channel. Give each channel its own receiver and webhook: ${example}; ` +
+        "then pulumi config rm slackWebhookUrl",
+    });
+  }
+  const am = decoded.alertmanager;
+  if (typeof am === "object" && am !== null && !Array.isArray(am) && "slack" in am) {
+    delete (am as Record<string, unknown>).slack;
+    problems.push({
+      key: `${project}:alertmanager.slack`,
+      message: `is no longer read: each Slack channel is a receiver with its own webhook. Instead: ${example}; then pulumi config rm --path alertmanager.slack`,
+    });
+  }
+  return problems;
+}
+
+/**
  * Validates the raw config of a stack and fills in the defaults of its profile.
  * Throws ConfigError listing every problem.
  */
 export function parseStackConfig(raw: RawConfig): ParsedConfig {
   const problems: ConfigProblem[] = [];
   const decoded = decodeValues(raw, problems);
+  problems.push(...retiredKeyProblems(raw.project, decoded));
   problems.push(...secretnessProblems(raw, decoded));
   const textProblems = controlCharacterProblems(raw.project, decoded);
   problems.push(...textProblems);

@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     ...(previousOutputs ? { previousOutputs } : {}),
   });
   writeRender(rendered, args.out);
-  console.log(summary(rendered, args.stack, args.out));
+  console.log(summary(rendered, args.stack, args.out, rendered.config));
   if (rendered.placeholders.length > 0) {
     console.log(`\nSecure values rendered as placeholders (give them with --set): ${rendered.placeholders.join(", ")}`);
   }

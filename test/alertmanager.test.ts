@@ -15,13 +15,14 @@ import {
   alertmanagerArgs,
   alertmanagerConfig,
   alertmanagerTemplates,
+  receiverChannels,
 } from "../components/alertmanager";
 import { parseStackConfig } from "../components/config";
 import { images } from "../components/images";
-import { Rendered, renderRun } from "../scripts/lib/render";
+import { Rendered, renderRun, summary } from "../scripts/lib/render";
 import { runProgram } from "../scripts/lib/runner";
 import { checkConfig, renderTemplate, routeOf, writeAlertmanagerFiles } from "./support/amtool";
-import { objectOf, objectsOf, render, ALONE } from "./support/render";
+import { objectOf, objectsOf, render, renderStack, ALONE } from "./support/render";
 import { schemaProblems } from "./support/schema";
 
 const URLS = {
@@ -34,7 +35,6 @@ const URLS = {
 
 const ALL_RECEIVERS: AlertReceivers = {
   discord: { webhookUrl: URLS.discord, criticalWebhookUrl: URLS.discordCritical },
-  slack: { webhookUrl: URLS.slack, criticalChannel: "#alerts-critical", warningChannel: "#infrastructure" },
   webhook: { url: URLS.webhook },
   deadMansSwitch: { url: URLS.deadMansSwitch },
 };
@@ -43,7 +43,6 @@ const ALL_RECEIVERS: AlertReceivers = {
 const ALL_RECEIVER_SETS = [
   `discordWebhookUrl=${URLS.discord}`,
   `discordCriticalWebhookUrl=${URLS.discordCritical}`,
-  `slackWebhookUrl=${URLS.slack}`,
   `webhookUrl=${URLS.webhook}`,
   `deadMansSwitchUrl=${URLS.deadMansSwitch}`,
 ];
@@ -80,16 +79,6 @@ describe("alertmanagerConfig", () => {
       },
     ]);
     expect(receiver(config, "warning")?.discord_configs?.[0].webhook_url).toBe(URLS.discord);
-    expect(receiver(config, "critical")?.slack_configs?.[0]).toMatchObject({
-      api_url: URLS.slack,
-      channel: "#alerts-critical",
-      send_resolved: true,
-    });
-    expect(receiver(config, "warning")?.slack_configs?.[0]).toMatchObject({
-      api_url: URLS.slack,
-      channel: "#infrastructure",
-      send_resolved: true,
-    });
     expect(receiver(config, "critical")?.webhook_configs).toEqual([{ url: URLS.webhook, send_resolved: true }]);
     expect(receiver(config, "warning")?.webhook_configs).toEqual([{ url: URLS.webhook, send_resolved: true }]);
     expect(receiver(config, "deadmans-switch")).toEqual({
@@ -131,6 +120,20 @@ describe("alertmanagerConfig", () => {
     expect(INHIBIT_EQUAL).toEqual(expect.arrayContaining(["alertname", "instance", "job", "namespace", "app", "database"]));
     expect(INHIBIT_EQUAL).not.toContain("severity");
     expect(INHIBIT_EQUAL).not.toContain("replica");
+  });
+
+  test("the receivers and their channels, in words without secrets, for the render's summary", () => {
+    expect(receiverChannels(ALL_RECEIVERS)).toEqual([
+      { name: "critical", channels: ["discord (discordCriticalWebhookUrl)", "webhook"] },
+      { name: "warning", channels: ["discord (discordWebhookUrl)", "webhook"] },
+      { name: "deadmans-switch", channels: ["webhook (Watchdog only)"] },
+    ]);
+    expect(receiverChannels({ discord: { webhookUrl: URLS.discord } })).toEqual([
+      { name: "critical", channels: ["discord"] },
+      { name: "warning", channels: ["discord"] },
+    ]);
+    expect(receiverChannels({})).toEqual([]);
+    expect(JSON.stringify(receiverChannels(ALL_RECEIVERS))).not.toMatch(/https?:/);
   });
 
   test("Discord configs use only the four fields the stack sets", () => {
@@ -497,12 +500,26 @@ describe("Alertmanager component", () => {
     await expect(renderAlertmanager({ ...BASE_ARGS, receivers: { discord: {} } })).rejects.toThrow(
       /receivers.discord needs webhookUrl, criticalWebhookUrl or both/,
     );
+    const slack = { name: "deployment", slack: { channel: "#deployment", webhookUrl: URLS.slack }, sendResolved: true };
+    await expect(
+      renderAlertmanager({ ...BASE_ARGS, routing: { receivers: [slack], routes: [], defaultReceiver: "infrastructure" } }),
+    ).rejects.toThrow(/routing names the receiver "infrastructure", which routing.receivers does not have \(deployment\)/);
     await expect(
       renderAlertmanager({
         ...BASE_ARGS,
-        receivers: { slack: { webhookUrl: URLS.slack, criticalChannel: "", warningChannel: "#infrastructure" } },
+        routing: {
+          receivers: [{ name: "ops", email: { to: ["ops@example.com"] }, sendResolved: true }],
+          routes: [],
+          defaultReceiver: "ops",
+        },
       }),
-    ).rejects.toThrow(/receivers.slack needs both criticalChannel and warningChannel/);
+    ).rejects.toThrow(/routing.receivers "ops" sends email, so routing.smtp is needed/);
+    await expect(
+      renderAlertmanager({
+        ...BASE_ARGS,
+        routing: { receivers: [{ name: "empty", sendResolved: true }], routes: [], defaultReceiver: "empty" },
+      }),
+    ).rejects.toThrow(/routing.receivers "empty" has no integration/);
   });
 
   test("the edge that publishes the UI may reach the HTTP port, and nothing else is added", async () => {
@@ -593,5 +610,169 @@ describe.each(STACKS)("the %s stack's Alertmanager (amtool)", (stack) => {
       ["PersistentVolumeClaim", "ConfigMap", "NetworkPolicy", "Secret", "Service", "Service", "StatefulSet"].sort(),
     );
     for (const o of mine) expect(schemaProblems(o.object)).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// A team's own routing: seed 001's channels, on the production stack file
+
+/** Seed 001 posted the deployment system's services, the apps it deployed and the infrastructure to their own Slack channels. */
+const SEED_001_HOOKS = {
+  "alerts-critical": "https://hooks.slack.com/services/T001/B001/critical-token",
+  deployment: "https://hooks.slack.com/services/T001/B002/deployment-token",
+  applications: "https://hooks.slack.com/services/T001/B003/applications-token",
+  infrastructure: "https://hooks.slack.com/services/T001/B004/infrastructure-token",
+};
+const SMTP_PASSWORD = "smtp-password-token";
+const SEED_001_SETS = [
+  "alertmanager.receivers=[" +
+    '{name: alerts-critical, slack: {channel: "#alerts-critical"}},' +
+    '{name: deployment, slack: {channel: "#deployment"}},' +
+    '{name: applications, slack: {channel: "#applications"}},' +
+    '{name: infrastructure, slack: {channel: "#infrastructure"}, email: {to: ["ops@example.com"]}}]',
+  "alertmanager.routes=[" +
+    "{matchers: ['severity=\"critical\"'], receiver: alerts-critical, continue: true}," +
+    "{matchers: ['app=~\"deployment-api|port-manager|tunnel-manager\"'], receiver: deployment}," +
+    "{matchers: ['app=~\"app-.+\"'], receiver: applications, repeatInterval: 12h}," +
+    "{matchers: ['namespace=\"deployed-apps\"'], receiver: applications}]",
+  "alertmanager.defaultReceiver=infrastructure",
+  'alertmanager.smtp={smarthost: "smtp.example.com:587", from: "alerts@example.com", username: "alerts@example.com"}',
+  `smtpPassword=${SMTP_PASSWORD}`,
+  ...Object.entries(SEED_001_HOOKS).map(([name, url]) => `slackWebhookUrls.${name}=${url}`),
+  `deadMansSwitchUrl=${URLS.deadMansSwitch}`,
+];
+
+describe("a team's own routing: seed 001's Slack channels and email (amtool)", () => {
+  let dir = "";
+  let config = "";
+  let rendered: Awaited<ReturnType<typeof renderStack>>;
+  beforeAll(async () => {
+    const files = writeAlertmanagerFiles(await render("production", SEED_001_SETS), "am-seed-001-");
+    dir = files.dir;
+    config = files.config;
+    rendered = await renderStack({ stack: "production", sets: SEED_001_SETS });
+  });
+  afterAll(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("amtool check-config accepts the team's tree, its email and its Slack receivers", () => {
+    const result = checkConfig(config);
+    expect(result.output).toContain("SUCCESS");
+    expect(result.output).toMatch(/- 6 receivers/);
+    expect(result.ok).toBe(true);
+  });
+
+  test("each alert reaches the channels its team chose (amtool config routes test)", () => {
+    const env = { environment: "production" };
+    // Critical: the critical channel, and the topic's channel too (continue).
+    expect(routeOf(config, { ...env, alertname: "AppDown", severity: "critical", app: "deployment-api" })).toEqual([
+      "alerts-critical",
+      "deployment",
+    ]);
+    expect(routeOf(config, { ...env, alertname: "AppLatencyHigh", severity: "warning", app: "port-manager" })).toEqual(["deployment"]);
+    expect(routeOf(config, { ...env, alertname: "AppErrorRateHigh", severity: "warning", app: "app-blog" })).toEqual(["applications"]);
+    expect(routeOf(config, { ...env, alertname: "KubePodCrashLooping", severity: "warning", namespace: "deployed-apps" })).toEqual([
+      "applications",
+    ]);
+    // What no route takes: the default receiver; a critical one that no topic takes reaches the critical channel only.
+    expect(routeOf(config, { ...env, alertname: "NodeCpuHighUsage", severity: "warning" })).toEqual(["infrastructure"]);
+    expect(routeOf(config, { ...env, alertname: "NodeFilesystemAlmostFull", severity: "critical" })).toEqual(["alerts-critical"]);
+    expect(routeOf(config, { ...env, alertname: "Unlabelled" })).toEqual(["infrastructure"]);
+    // The Watchdog stays first and final, whatever the team's routes say.
+    expect(routeOf(config, { ...env, alertname: "Watchdog", severity: "info", watchdog: "true" })).toEqual(["deadmans-switch"]);
+  });
+
+  test("each Slack channel has its own webhook, email goes through the mail server with TLS, and the per-route timing applies", () => {
+    const am = YAML.parse(fs.readFileSync(config, "utf8")) as {
+      global: Record<string, unknown>;
+      route: { routes: Array<Record<string, unknown>> };
+      receivers: Receiver[];
+    };
+    for (const [name, url] of Object.entries(SEED_001_HOOKS)) {
+      expect(am.receivers.find((r) => r.name === name)?.slack_configs).toEqual([
+        expect.objectContaining({ api_url: url, channel: `#${name}`, send_resolved: true }),
+      ]);
+    }
+    expect(am.global).toMatchObject({
+      smtp_smarthost: "smtp.example.com:587",
+      smtp_from: "alerts@example.com",
+      smtp_auth_username: "alerts@example.com",
+      smtp_auth_password: SMTP_PASSWORD,
+      smtp_require_tls: true,
+    });
+    expect(am.receivers.find((r) => r.name === "infrastructure")?.email_configs).toEqual([
+      {
+        to: "ops@example.com",
+        headers: { Subject: '{{ template "monitoring.title" . }}' },
+        text: '{{ template "monitoring.message" . }}',
+        send_resolved: true,
+      },
+    ]);
+    expect(am.route.routes.find((r) => r.receiver === "applications")).toMatchObject({ repeat_interval: "12h" });
+  });
+
+  test("the render shows the routing tree with only the secret values masked, and amtool accepts the masked file", () => {
+    const masked = rendered.files.get("alertmanager/alertmanager.yml") ?? "";
+    for (const [name, url] of Object.entries(SEED_001_HOOKS)) {
+      expect(masked).not.toContain(url);
+      expect(masked).toContain(`api_url: https://masked.invalid/secret/slackWebhookUrls.${name}`);
+    }
+    expect(masked).toContain('smtp_auth_password: "<secret: smtpPassword>"');
+    expect(masked).toContain("url: https://masked.invalid/secret/deadMansSwitchUrl");
+    expect(masked).not.toContain(SMTP_PASSWORD);
+    // Everything but the secrets is what the deployed file says.
+    const plain = YAML.parse(fs.readFileSync(config, "utf8")) as Record<string, unknown>;
+    const shown = YAML.parse(masked) as Record<string, unknown>;
+    expect(shown.route).toEqual(plain.route);
+    expect(shown.inhibit_rules).toEqual(plain.inhibit_rules);
+    // Nothing else of the render shows a secret either.
+    const everything = JSON.stringify([rendered.kubernetes, [...rendered.files.values()], rendered.outputs]);
+    for (const secret of [...Object.values(SEED_001_HOOKS), SMTP_PASSWORD, URLS.deadMansSwitch]) expect(everything).not.toContain(secret);
+
+    const maskedDir = fs.mkdtempSync(path.join(os.tmpdir(), "am-masked-"));
+    try {
+      fs.writeFileSync(path.join(maskedDir, "alertmanager.yml"), masked);
+      for (const [file, text] of Object.entries(alertmanagerTemplates({ environment: "production" }))) {
+        fs.writeFileSync(path.join(maskedDir, file), text);
+      }
+      const result = checkConfig(path.join(maskedDir, "alertmanager.yml"));
+      expect(result.output).toContain("SUCCESS");
+      expect(result.ok).toBe(true);
+    } finally {
+      fs.rmSync(maskedDir, { recursive: true, force: true });
+    }
+  });
+
+  test("the summary lists the apps with their metric names, the receivers with their channels, the routes and the public hostnames", () => {
+    const text = summary(rendered, "production", "out/production", rendered.config);
+    expect(text).toContain(
+      "Apps (requests, latency histogram, status label):\n  api: shop_http_requests_total, shop_http_request_duration_seconds, status_code\n  web: http_requests_total, http_request_duration_seconds, status\n",
+    );
+    expect(text).toContain(
+      [
+        "Alert receivers:",
+        "  alerts-critical: slack #alerts-critical",
+        "  deployment: slack #deployment",
+        "  applications: slack #applications",
+        "  infrastructure: slack #infrastructure; email ops@example.com",
+        "  deadmans-switch: webhook (Watchdog only)",
+      ].join("\n"),
+    );
+    expect(text).toContain(
+      [
+        "Alert routes (first match wins unless it continues):",
+        '  watchdog="true" -> deadmans-switch',
+        '  severity="critical" -> alerts-critical (continue)',
+        '  app=~"deployment-api|port-manager|tunnel-manager" -> deployment',
+        '  app=~"app-.+" -> applications',
+        '  namespace="deployed-apps" -> applications',
+        "  anything else -> infrastructure",
+      ].join("\n"),
+    );
+    expect(text).toContain(
+      "Public hostnames:\n  grafana: https://grafana.example.com\n  prometheus: https://prometheus.example.com\n  alertmanager: https://alertmanager.example.com",
+    );
+    for (const secret of [...Object.values(SEED_001_HOOKS), SMTP_PASSWORD]) expect(text).not.toContain(secret);
   });
 });

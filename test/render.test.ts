@@ -4,6 +4,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parseStackConfig } from "../components/config";
+import * as YAML from "yaml";
+import { maskSecrets, secretConfigValues } from "../scripts/lib/render";
 import { placeholderFor, readStackConfig } from "../scripts/lib/stackfile";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -29,6 +31,17 @@ describe("npm run render", () => {
     expect(result.stdout).toContain(`Rendered stack "staging" to ${out}`);
     expect(result.stdout).toMatch(/Objects per component:\n {2}\S+ +\d+/);
     expect(result.stdout).toMatch(/Requested: \d+m CPU, [\d.]+ \S+ memory/);
+    // What a reviewer checks first: the apps and their metrics, where alerts go, what is public.
+    expect(result.stdout).toContain("Apps (requests, latency histogram, status label):\n  api: shop_http_requests_total, ");
+    expect(result.stdout).toContain('Alert receivers:\n  none: every alert goes to the "null" receiver\n');
+    expect(result.stdout).toContain(
+      'Alert routes (first match wins unless it continues):\n  watchdog="true" -> null\n  anything else -> null\n',
+    );
+    expect(result.stdout).toContain(
+      "Public hostnames:\n  grafana: https://grafana.staging.example.com\n  prometheus: https://prometheus.staging.example.com\n",
+    );
+    // The routing tree is readable in the render, although the deployed file lives in a Secret.
+    expect(fs.readFileSync(path.join(out, "files", "alertmanager", "alertmanager.yml"), "utf8")).toMatch(/^global:\n/);
     for (const file of ["kubernetes.yaml", "cloudflare.yaml", "outputs.json"]) expect(fs.existsSync(path.join(out, file))).toBe(true);
     expect(JSON.parse(fs.readFileSync(path.join(out, "outputs.json"), "utf8"))).toMatchObject({
       environment: "staging",
@@ -56,6 +69,44 @@ describe("npm run render", () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('unknown argument "--bogus"');
     expect(result.stderr).toContain("usage: npm run render -- --stack <name>");
+  });
+});
+
+describe("masking the secret values of a file a reviewer diffs", () => {
+  const secrets = secretConfigValues(
+    "monitoring",
+    {
+      "monitoring:slackWebhookUrls": JSON.stringify({ deployment: "https://hooks.slack.com/services/T/B/deploy-token" }),
+      "monitoring:smtpPassword": "hunter2-password",
+      "monitoring:domain": "example.com",
+    },
+    ["monitoring:slackWebhookUrls", "monitoring:smtpPassword"],
+  );
+
+  test("each secret value becomes a mask naming its key, a URL where the value is one; plain values stay", () => {
+    expect(secrets).toEqual([
+      { key: "slackWebhookUrls.deployment", value: "https://hooks.slack.com/services/T/B/deploy-token" },
+      { key: "smtpPassword", value: "hunter2-password" },
+    ]);
+    const file = YAML.stringify({
+      global: { smtp_auth_password: "hunter2-password", smtp_from: "alerts@example.com" },
+      receivers: [
+        { name: "deployment", slack_configs: [{ api_url: "https://hooks.slack.com/services/T/B/deploy-token", channel: "#deployment" }] },
+      ],
+    });
+    expect(YAML.parse(maskSecrets(file, secrets) ?? "")).toEqual({
+      global: { smtp_auth_password: "<secret: smtpPassword>", smtp_from: "alerts@example.com" },
+      receivers: [
+        {
+          name: "deployment",
+          slack_configs: [{ api_url: "https://masked.invalid/secret/slackWebhookUrls.deployment", channel: "#deployment" }],
+        },
+      ],
+    });
+  });
+
+  test("a secret inside a longer text cannot be masked alone: the file is refused, for the caller to redact it whole", () => {
+    expect(maskSecrets(YAML.stringify({ note: "the password is hunter2-password" }), secrets)).toBeUndefined();
   });
 });
 
@@ -105,14 +156,14 @@ describe("reading a stack file", () => {
         "prometheus.retention=30d",
         "monitoring:discordWebhookUrl=https://discord.com/api/webhooks/1/x",
         "apps=[{name: api, url: 'http://api:8080/metrics'}]",
-        "slackWebhookUrl=https://hooks.slack.com/services/A/B/C",
+        "slackWebhookUrls.deployment=https://hooks.slack.com/services/A/B/C",
       ],
       root,
     );
     expect(JSON.parse(input.config["monitoring:prometheus"])).toEqual({ retention: "30d", replicas: 1 });
     expect(input.config["monitoring:discordWebhookUrl"]).toBe("https://discord.com/api/webhooks/1/x");
     expect(JSON.parse(input.config["monitoring:apps"])).toEqual([{ name: "api", url: "http://api:8080/metrics" }]);
-    expect(input.secretKeys).toEqual(expect.arrayContaining(["monitoring:discordWebhookUrl", "monitoring:slackWebhookUrl"]));
+    expect(input.secretKeys).toEqual(expect.arrayContaining(["monitoring:discordWebhookUrl", "monitoring:slackWebhookUrls"]));
     expect(input.placeholders).not.toContain("monitoring:discordWebhookUrl");
   });
 
@@ -164,7 +215,8 @@ describe("reading a stack file", () => {
   });
 
   test("placeholders are shaped like the values they stand for", () => {
-    expect(placeholderFor("monitoring:slackWebhookUrl")).toMatch(/^https:\/\/placeholder\.invalid\//);
+    expect(placeholderFor("monitoring:webhookUrl")).toMatch(/^https:\/\/placeholder\.invalid\//);
+    expect(placeholderFor("monitoring:slackWebhookUrls.deployment")).toBe("https://placeholder.invalid/secret/slackWebhookUrls.deployment");
     expect(placeholderFor("monitoring:grafanaAdminPassword").length).toBeGreaterThanOrEqual(12);
   });
 });

@@ -2,7 +2,8 @@
  * One call from a stack name (and overrides) to a rendered stack: reads the stack
  * file, runs the program under mocks, renders. Used by `npm run render` and the tests.
  */
-import { Rendered, renderRun } from "./render";
+import { StackConfig, parseStackConfig } from "../../components/config";
+import { Rendered, renderRun, secretConfigValues } from "./render";
 import { runProgram } from "./runner";
 import { readStackConfig } from "./stackfile";
 
@@ -18,7 +19,12 @@ export interface RenderStackOptions {
   previousOutputs?: Record<string, unknown>;
 }
 
-export async function renderStack(opts: RenderStackOptions): Promise<Rendered & { placeholders: string[] }> {
+/**
+ * The render of a stack, its placeholders, and its validated config (for the summary). Without
+ * showSecrets, secret values are redacted, except in the files a reviewer diffs (MASKED_SECRET_FILES),
+ * where each is masked by the name of its key.
+ */
+export async function renderStack(opts: RenderStackOptions): Promise<Rendered & { placeholders: string[]; config: StackConfig }> {
   const input = readStackConfig(opts.stack, opts.sets ?? [], opts.root, opts.stackFile);
   const run = await runProgram({
     project: input.project,
@@ -27,5 +33,8 @@ export async function renderStack(opts: RenderStackOptions): Promise<Rendered & 
     secretKeys: input.secretKeys,
     ...(opts.previousOutputs ? { previousOutputs: opts.previousOutputs } : {}),
   });
-  return { ...renderRun(run, opts.showSecrets ?? false), placeholders: input.placeholders };
+  const secrets = secretConfigValues(input.project, input.config, input.secretKeys);
+  // The program accepted this config: parsing it again cannot fail, and gives the summary its words.
+  const { config } = parseStackConfig({ project: input.project, stack: input.stack, values: input.config, secretKeys: input.secretKeys });
+  return { ...renderRun(run, opts.showSecrets ?? false, secrets), placeholders: input.placeholders, config };
 }

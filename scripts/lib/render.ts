@@ -6,6 +6,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
+import { alertmanagerArgs, alertmanagerConfig, receiverChannels } from "../../components/alertmanager";
+import { publicHostname } from "../../components/config";
+import type { StackConfig } from "../../components/config";
 import { cpuMillicores, formatBytes, quantityBytes } from "../../components/units";
 import { RecordedResource, RunResult, SecretValue } from "./runner";
 
@@ -75,6 +78,65 @@ function kindRank(kind: string): number {
   return i < 0 ? KIND_ORDER.length : i;
 }
 
+/**
+ * Config files kept in a Secret that a reviewer most wants to diff, rendered with each secret
+ * value masked instead of redacted whole. Only files whose every secret is a config value
+ * qualify: a generated one (a random password) would not be masked.
+ */
+export const MASKED_SECRET_FILES = ["alertmanager/alertmanager.yml"];
+
+/** A secret config value and the key it comes from (`slackWebhookUrls.deployment`, `smtpPassword`). */
+export interface SecretConfigValue {
+  key: string;
+  value: string;
+}
+
+/** What stands for a secret value in a masked file: a URL where the value is one, so that the file still checks. */
+export function maskFor(secret: SecretConfigValue): string {
+  return /^https?:\/\//.test(secret.value) ? `https://masked.invalid/secret/${secret.key}` : `<secret: ${secret.key}>`;
+}
+
+/**
+ * A YAML file with every scalar that is a secret config value replaced by its mask; undefined
+ * when a secret value would still show (inside a longer text), so that the caller redacts it whole.
+ */
+export function maskSecrets(content: string, secrets: readonly SecretConfigValue[]): string | undefined {
+  const doc = YAML.parseDocument(content);
+  YAML.visit(doc, {
+    Scalar(_key, node) {
+      const secret = secrets.find((s) => s.value === node.value);
+      if (secret) node.value = maskFor(secret);
+    },
+  });
+  const masked = doc.toString(yamlOptions);
+  return secrets.some((s) => s.value !== "" && masked.includes(s.value)) ? undefined : masked;
+}
+
+/** The secret values of a stack's config, entries of secret maps one by one, keyed as `pulumi config set --path` names them. */
+export function secretConfigValues(project: string, config: Record<string, string>, secretKeys: readonly string[]): SecretConfigValue[] {
+  const out: SecretConfigValue[] = [];
+  for (const fullKey of secretKeys) {
+    const text = config[fullKey];
+    if (text === undefined) continue;
+    const key = fullKey.startsWith(`${project}:`) ? fullKey.slice(project.length + 1) : fullKey;
+    let parsed: unknown = undefined;
+    if (text.startsWith("{")) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+    }
+    if (typeof parsed === "object" && parsed !== null) {
+      for (const [name, value] of Object.entries(parsed)) if (typeof value === "string") out.push({ key: `${key}.${name}`, value });
+    } else {
+      out.push({ key, value: text });
+    }
+  }
+  // The longest first: a value inside a longer one is masked within it, never the other way round.
+  return out.sort((a, b) => b.value.length - a.value.length);
+}
+
 /** Replaces SecretValue by its value or by the redaction marker. */
 export function reveal(value: unknown, showSecrets: boolean): unknown {
   if (value instanceof SecretValue) return showSecrets ? reveal(value.value, showSecrets) : REDACTED;
@@ -103,9 +165,13 @@ function compareObjects(a: RenderedObject, b: RenderedObject): number {
   );
 }
 
-/** Builds the rendered view of a run. Secrets stay wrapped unless showSecrets. */
-export function renderRun(run: RunResult, showSecrets: boolean): Rendered {
+/**
+ * Builds the rendered view of a run. Secrets stay wrapped unless showSecrets; given the
+ * stack's secret config values, the MASKED_SECRET_FILES show with only those values masked.
+ */
+export function renderRun(run: RunResult, showSecrets: boolean, secrets?: readonly SecretConfigValue[]): Rendered {
   const kubernetes: RenderedObject[] = [];
+  const revealedFiles = new Map<string, string>();
   const cloudflare: Rendered["cloudflare"] = [];
   for (const r of run.resources.filter((res) => res.custom)) {
     if (r.type.startsWith("kubernetes:")) {
@@ -122,6 +188,13 @@ export function renderRun(run: RunResult, showSecrets: boolean): Rendered {
           while (data instanceof SecretValue) data = data.value;
           if (typeof data === "object" && data !== null) {
             object[field] = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, showSecrets ? reveal(v, true) : REDACTED]));
+            for (const [k, v] of Object.entries(data)) {
+              const file = `${componentOf(r)}/${k}`;
+              const text = reveal(v, true);
+              if (MASKED_SECRET_FILES.includes(file) && typeof text === "string") {
+                revealedFiles.set(file, field === "data" ? Buffer.from(text, "base64").toString("utf8") : text);
+              }
+            }
           }
         }
       }
@@ -151,7 +224,9 @@ export function renderRun(run: RunResult, showSecrets: boolean): Rendered {
       if (files.has(file)) {
         throw new Error(`two config files render to files/${file}: keys of one component's ConfigMaps and Secrets must be unique`);
       }
-      files.set(file, content === REDACTED ? `${REDACTED} (render with --show-secrets to see it)\n` : content);
+      const revealed = revealedFiles.get(file);
+      const masked = content === REDACTED && revealed !== undefined && secrets ? maskSecrets(revealed, secrets) : undefined;
+      files.set(file, masked ?? (content === REDACTED ? `${REDACTED} (render with --show-secrets to see it)\n` : content));
     }
   }
 
@@ -215,8 +290,37 @@ export function requestedResources(rendered: Rendered): { millicores: number; by
   return { millicores, bytes };
 }
 
-/** The short report the render command prints. */
-export function summary(rendered: Rendered, stack: string, dir: string): string {
+/** What a reviewer checks first in a team's config: its apps and their metrics, where alerts go, what is public. */
+export function configSummary(config: StackConfig): string[] {
+  const lines: string[] = [];
+  if (config.apps.length > 0) {
+    lines.push("", "Apps (requests, latency histogram, status label):");
+    for (const a of config.apps) lines.push(`  ${a.name}: ${a.metrics.requests}, ${a.metrics.duration}, ${a.metrics.statusLabel}`);
+  }
+  const am = config.alertmanager;
+  lines.push("", "Alert receivers:");
+  const receivers = receiverChannels(am.receivers, am.routing);
+  if (receivers.length === 0) lines.push('  none: every alert goes to the "null" receiver');
+  for (const r of receivers) lines.push(`  ${r.name}: ${r.channels.join("; ")}`);
+  const route = alertmanagerConfig(alertmanagerArgs(config)).route as {
+    receiver: string;
+    routes: Array<{ receiver: string; matchers?: string[]; continue?: boolean }>;
+  };
+  lines.push("", "Alert routes (first match wins unless it continues):");
+  for (const r of route.routes) {
+    lines.push(`  ${(r.matchers ?? ["every alert"]).join(", ")} -> ${r.receiver}${r.continue ? " (continue)" : ""}`);
+  }
+  lines.push(`  anything else -> ${route.receiver}`);
+  const hosts = (["grafana", "prometheus", "alertmanager"] as const).flatMap((svc) => {
+    const host = publicHostname(config, svc);
+    return host ? [`  ${svc}: https://${host}`] : [];
+  });
+  lines.push("", "Public hostnames:", ...(hosts.length > 0 ? hosts : ["  none: nothing is published"]));
+  return lines;
+}
+
+/** The short report the render command prints; with the stack's config, its apps, alert routing and public hostnames too. */
+export function summary(rendered: Rendered, stack: string, dir: string, config?: StackConfig): string {
   const counts = new Map<string, number>();
   for (const o of rendered.kubernetes) counts.set(o.component, (counts.get(o.component) ?? 0) + 1);
   for (const c of rendered.cloudflare) counts.set(c.component, (counts.get(c.component) ?? 0) + 1);
@@ -234,6 +338,7 @@ export function summary(rendered: Rendered, stack: string, dir: string): string 
     lines.push("", "URLs:");
     for (const [k, v] of urls) lines.push(`  ${k}: ${String(v)}`);
   }
+  if (config) lines.push(...configSummary(config));
   lines.push("", `Requested: ${millicores}m CPU, ${formatBytes(bytes)} memory (DaemonSets counted for one node)`);
   lines.push(`Files: ${rendered.files.size} config files under ${path.join(dir, "files")}`);
   if (rendered.warnings.length > 0) {

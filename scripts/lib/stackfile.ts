@@ -26,7 +26,8 @@ export const ROOT = path.resolve(__dirname, "..", "..");
 export function placeholderFor(key: string): string {
   const bare = key.replace(/^[^:]+:/, "");
   // Shaped like the real value so validation passes; .invalid is reserved (RFC 2606) and never resolves.
-  if (/url$/i.test(bare.split(".")[0])) return `https://placeholder.invalid/secret/${bare}`;
+  // Maps of URLs (`slackWebhookUrls.<receiver>`) too.
+  if (/urls?$/i.test(bare.split(".")[0])) return `https://placeholder.invalid/secret/${bare}`;
   return `PLACEHOLDER-secret-${bare.replace(/[^a-zA-Z0-9]/g, "-")}`;
 }
 

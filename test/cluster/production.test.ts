@@ -39,7 +39,7 @@ beforeAll(async () => {
   handle = await openStack("production", {
     secrets: {
       grafanaAdminPassword: "production-grafana-admin-password",
-      slackWebhookUrl: "https://hooks.slack.com/services/T000/B000/production",
+      discordWebhookUrl: "https://discord.com/api/webhooks/0/production",
       "basicAuthPasswords.admin": "production-basic-auth-password",
     },
   });
