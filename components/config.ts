@@ -19,6 +19,15 @@ import {
   quantityBytes,
   quantityValue,
 } from "./units";
+import {
+  ALERT_SEVERITIES,
+  THRESHOLD_LEVELS,
+  THRESHOLD_NAMES,
+  THRESHOLD_SPECS,
+  Thresholds,
+  defaultThresholds,
+  thresholdProblems,
+} from "./thresholds";
 
 // ---------------------------------------------------------------------------
 // Field types. Each says in the project's words what it allows: no message shows a
@@ -277,6 +286,28 @@ const slackChannel = matching(/^#?[a-z0-9_-]+$/, "a Slack channel such as #alert
 const iniValue = (what: string) =>
   nonEmpty(what).refine((v) => !v.includes("`"), { message: "must not contain a backquote (`): grafana.ini cannot quote it" });
 
+/** One level of a tunable node alert (components/thresholds.ts); every field defaults to rules/nodes.yml's value. */
+const thresholdLevel = (name: (typeof THRESHOLD_NAMES)[number], level: (typeof THRESHOLD_LEVELS)[number]) => {
+  const spec = THRESHOLD_SPECS[name];
+  const d = spec.defaults[level];
+  return z.strictObject({
+    enabled: bool.optional().describe(`Whether ${spec.alert} has its ${level} level; default true.`),
+    percent: z
+      .number({ error: `must be a percent 1-99 (the share of ${spec.what})` })
+      .min(1, "must be at least 1 (percent)")
+      .max(99, "must be at most 99 (percent)")
+      .optional()
+      .describe(
+        `Share of ${spec.what} at which the ${level} fires (${spec.measure === "used" ? "above" : "below"}); default ${d.percent}.`,
+      ),
+    for: duration.optional().describe(`How long it must hold; default ${d.for}.`),
+    severity: z.enum(ALERT_SEVERITIES).optional().describe(`The alert's severity label; default ${level}.`),
+  });
+};
+
+const thresholdAlert = (name: (typeof THRESHOLD_NAMES)[number]) =>
+  z.strictObject({ warning: thresholdLevel(name, "warning").optional(), critical: thresholdLevel(name, "critical").optional() });
+
 const sectionSchemas = {
   prometheus: z.strictObject({
     replicas: replicas.optional(),
@@ -382,6 +413,11 @@ const sectionSchemas = {
     grafana: hostname.optional(),
     prometheus: hostname.optional(),
     alertmanager: hostname.optional(),
+  }),
+  thresholds: z.strictObject({
+    nodeCpu: thresholdAlert("nodeCpu").optional(),
+    nodeMemory: thresholdAlert("nodeMemory").optional(),
+    nodeDisk: thresholdAlert("nodeDisk").optional(),
   }),
 };
 
@@ -535,6 +571,8 @@ export interface StackConfig {
   storageClass?: string;
   protectVolumes: boolean;
   hostnames: Partial<Record<ExposedService, string>>;
+  /** Thresholds of the node alerts teams tune (components/thresholds.ts); default rules/nodes.yml's values. */
+  thresholds: Thresholds;
   apps: AppTarget[];
   databases: DatabaseExporter[];
   prometheus: {
@@ -643,7 +681,18 @@ export const RUNBOOK_PATH = "docs/runbooks.md";
 
 type ProfileDefaults = Omit<
   StackConfig,
-  "project" | "stack" | "profile" | "environment" | "namespace" | "nodes" | "hostnames" | "apps" | "databases" | "domain" | "storageClass"
+  | "project"
+  | "stack"
+  | "profile"
+  | "environment"
+  | "namespace"
+  | "nodes"
+  | "hostnames"
+  | "thresholds"
+  | "apps"
+  | "databases"
+  | "domain"
+  | "storageClass"
 >;
 
 /** The namespace of a stack that does not name one: one per environment, so that several stacks share a cluster. */
@@ -1324,6 +1373,7 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
     ...(storageClass ? { storageClass } : {}),
     protectVolumes: c.protectVolumes ?? d.protectVolumes,
     hostnames,
+    thresholds: resolveThresholds(c.thresholds),
     apps,
     databases,
     prometheus: {
@@ -1415,6 +1465,25 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
   return config;
 }
 
+/** Each level of each tunable alert: what the stack gives, else rules/nodes.yml's value. */
+function resolveThresholds(given: RawStackConfig["thresholds"]): Thresholds {
+  const out = defaultThresholds();
+  for (const name of THRESHOLD_NAMES) {
+    for (const level of THRESHOLD_LEVELS) {
+      const g = given?.[name]?.[level];
+      if (g === undefined) continue;
+      const d = out[name][level];
+      out[name][level] = {
+        enabled: g.enabled ?? d.enabled,
+        percent: g.percent ?? d.percent,
+        for: g.for ?? d.for,
+        severity: g.severity ?? d.severity,
+      };
+    }
+  }
+  return out;
+}
+
 function duplicates(names: string[]): string[] {
   return [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
 }
@@ -1462,6 +1531,10 @@ function crossChecks(raw: RawConfig, given: RawStackConfig, c: StackConfig, prob
       message: `must not exceed prometheus.scrapeInterval (${p.scrapeInterval}); got ${p.scrapeTimeout}`,
       involves: [k("prometheus.scrapeInterval")],
     });
+  }
+  // The warning level of a node alert fires before its critical one, with another severity.
+  for (const [path, message, other] of thresholdProblems(c.thresholds)) {
+    problems.push({ key: k(`thresholds.${path}`), message, involves: [k(`thresholds.${other}`)] });
   }
   // An app's interval may be shorter than the global scrapeTimeout: its job's timeout is then its interval (components/prometheus.ts).
   const amGroup = c.alertmanager;

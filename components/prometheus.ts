@@ -50,6 +50,7 @@ import {
   TRAEFIK_PODS,
   stackPods,
 } from "./kit";
+import { THRESHOLD_LEVELS, THRESHOLD_NAMES, THRESHOLD_SPECS, Thresholds, applyThresholds, defaultThresholds } from "./thresholds";
 import { durationSeconds } from "./units";
 
 // ---------------------------------------------------------------------------
@@ -155,6 +156,11 @@ export interface PrometheusArgs {
   runbookBaseUrl?: string;
   /** Directory of the alert rule files (every `*.yml` in it). Default: the repository's rules/. */
   rulesDir?: string;
+  /**
+   * Levels of the node alerts teams tune (CPU, memory, disk: components/thresholds.ts), written
+   * into the rule files as they are loaded. Default: the rule files' own values.
+   */
+  thresholds?: Thresholds;
   /** The volume of each replica: a claim `data-prometheus-<ordinal>` per replica. */
   storage: StorageSpec;
   /** Requests and limits of the Prometheus container. */
@@ -198,6 +204,7 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
           : {}),
     })),
     runbookBaseUrl: p.runbookBaseUrl,
+    thresholds: cfg.thresholds,
     storage: p.storage,
     resources: p.resources,
     protectVolumes: cfg.protectVolumes,
@@ -642,18 +649,40 @@ export function linkRunbooks(text: string, runbookBaseUrl: string | undefined, f
   return changed ? doc.toString(YAML_OPTIONS) : text;
 }
 
-/** Every `*.yml` of a directory, by file name, with runbook links into `runbookBaseUrl` when it is given. */
-export function loadRuleFiles(dir: string, runbookBaseUrl: string | undefined): Record<string, string> {
+/**
+ * Every `*.yml` of a directory, by file name, with the stack's thresholds (components/thresholds.ts)
+ * and runbook links into `runbookBaseUrl` when it is given. Thresholds that change an alert none
+ * of the files holds are an error: the stack would believe it tuned something.
+ */
+export function loadRuleFiles(dir: string, runbookBaseUrl: string | undefined, thresholds?: Thresholds): Record<string, string> {
   if (!fs.existsSync(dir)) throw new Error(`rulesDir: ${dir} does not exist`);
   const files: Record<string, string> = {};
+  const levels = thresholds ?? defaultThresholds();
+  const seen = new Set<string>();
   for (const file of fs
     .readdirSync(dir)
     .filter((f) => f.endsWith(".yml"))
     .sort()) {
-    const text = fs.readFileSync(path.join(dir, file), "utf8");
-    files[file] = linkRunbooks(text, runbookBaseUrl, path.join(dir, file));
+    const where = path.join(dir, file);
+    const text = fs.readFileSync(where, "utf8");
+    files[file] = linkRunbooks(applyThresholds(text, levels, where), runbookBaseUrl, where);
+    const alerts = alertNames(text);
+    for (const name of THRESHOLD_NAMES) if (alerts.has(THRESHOLD_SPECS[name].alert)) seen.add(name);
+  }
+  const defaults = defaultThresholds();
+  for (const name of THRESHOLD_NAMES.filter((n) => !seen.has(n))) {
+    const level = THRESHOLD_LEVELS.find((l) => JSON.stringify(levels[name][l]) !== JSON.stringify(defaults[name][l]));
+    if (level) throw new Error(`thresholds.${name}.${level}: no rule file of ${dir} has the alert ${THRESHOLD_SPECS[name].alert}`);
   }
   return files;
+}
+
+/** The alert names of a rule file (none when it is not one). */
+function alertNames(text: string): Set<string> {
+  const parsed = YAML.parse(text) as { groups?: Array<{ rules?: Array<{ alert?: unknown }> }> } | null;
+  return new Set(
+    (parsed?.groups ?? []).flatMap((g) => (g.rules ?? []).map((r) => r.alert)).filter((a): a is string => typeof a === "string"),
+  );
 }
 
 /** Bytes a ConfigMap's data counts against the API server's 1 MiB limit. */
@@ -817,7 +846,7 @@ function planPrometheus(
   const rulesDir = args.rulesDir ?? DEFAULT_RULES_DIR;
   let ruleFiles: Record<string, string>;
   try {
-    ruleFiles = loadRuleFiles(rulesDir, args.runbookBaseUrl);
+    ruleFiles = loadRuleFiles(rulesDir, args.runbookBaseUrl, args.thresholds);
   } catch (err) {
     throw fail((err as Error).message);
   }
