@@ -281,6 +281,9 @@ const databaseSchema = z.strictObject({
   resources: resources.optional(),
 });
 
+/** The Grafana folder users may save into from the UI, unless the stack names it otherwise. */
+export const WRITABLE_FOLDER_DEFAULT = "Team dashboards";
+
 const slackChannel = matching(/^#?[a-z0-9_-]+$/, "a Slack channel such as #alerts: lower-case letters, digits, - and _");
 /** A value written into grafana.ini, which cannot quote a backquote. */
 const iniValue = (what: string) =>
@@ -341,6 +344,13 @@ const sectionSchemas = {
   grafana: z.strictObject({
     replicas: replicas.optional(),
     adminUser: matching(/^[a-zA-Z0-9_.@-]{1,64}$/, "a user name: 1-64 of letters, digits, _ . @ -").optional(),
+    writableFolder: nonEmpty("a folder title")
+      .max(64, "must be at most 64 characters")
+      // Grafana keeps the name of its root folder for itself.
+      .refine((t) => t.trim().toLowerCase() !== "general", { message: 'must not be "General", the name of Grafana\'s root folder' })
+      .refine((t) => t.trim() === t, { message: "must not start or end with spaces" })
+      .optional()
+      .describe(`Title of the Grafana folder users may save dashboards into from the UI; default "${WRITABLE_FOLDER_DEFAULT}".`),
     database: z
       .strictObject({
         type: z.enum(["postgres", "mysql"]),
@@ -606,6 +616,8 @@ export interface StackConfig {
   grafana: {
     replicas: number;
     adminUser: string;
+    /** Title of the folder users save dashboards into from the UI (not provisioned; components/grafana.ts). */
+    writableFolder: string;
     /** Given as a secret; otherwise the Grafana component generates one. */
     adminPassword?: string;
     database?: {
@@ -741,7 +753,13 @@ const STAGING_DEFAULTS: ProfileDefaults = {
     storage: { size: "1Gi" },
     resources: res("20m", "64Mi", "200m", "128Mi"),
   },
-  grafana: { replicas: 1, adminUser: "admin", storage: { size: "2Gi" }, resources: res("100m", "256Mi", "500m", "512Mi") },
+  grafana: {
+    replicas: 1,
+    adminUser: "admin",
+    writableFolder: WRITABLE_FOLDER_DEFAULT,
+    storage: { size: "2Gi" },
+    resources: res("100m", "256Mi", "500m", "512Mi"),
+  },
   loki: { enabled: true, retention: "3d", storage: { size: "10Gi" }, resources: res("100m", "256Mi", "1", "512Mi") },
   // Alloy (the default agent), measured by npm run bench on 1,000 lines/s from 50 files: about
   // 215 MiB resident, of which 55 MiB its own heap and the rest its 400 MB binary's mapped pages.
@@ -1401,6 +1419,7 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
     grafana: {
       replicas: g.replicas ?? d.grafana.replicas,
       adminUser: g.adminUser ?? d.grafana.adminUser,
+      writableFolder: g.writableFolder ?? d.grafana.writableFolder,
       ...(c.grafanaAdminPassword !== undefined ? { adminPassword: c.grafanaAdminPassword } : {}),
       ...(g.database
         ? {
