@@ -201,7 +201,7 @@ const appSchema = z.strictObject({
     )
     .optional()
     .describe(
-      "Name of the Service port that serves metrics (with `service`). A number is refused: discovery cannot see a Service's port numbers (use `targetPort`).",
+      "The Service port that serves metrics (with `service`), by name or number; a number is resolved from the Service when the program runs.",
     ),
   targetPort: z
     .number({ error: "must be a port number 1-65535" })
@@ -523,11 +523,13 @@ export interface AppTarget {
   name: string;
   /**
    * Either a Service in a namespace, scraped on every ready endpoint of one of its ports:
-   * `port`, the Service port's name, or `targetPort`, the number the pods serve on (the
-   * endpoint's port). Exactly one of them. Prometheus' endpoints discovery never sees the
-   * Service's own port numbers, so there is no way to select a port by that number.
+   * `port`, the Service port's name, `targetPort`, the number the pods serve on (the
+   * endpoint's port), or `targetPortName`, the name of the pods' container port. Exactly one
+   * of them. Prometheus' endpoints discovery never sees the Service's own port numbers: a
+   * number given as `apps[].port` arrives as `servicePort`, which components/service-ports.ts
+   * resolves into one of the three from the Service when the program runs.
    */
-  service?: { namespace: string; name: string; port?: string; targetPort?: number };
+  service?: { namespace: string; name: string; port?: string; targetPort?: number; targetPortName?: string; servicePort?: number };
   /** ...or a static URL. */
   url?: string;
   path: string;
@@ -1223,24 +1225,13 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
     if (a.service !== undefined && (a.namespace === undefined || (a.port === undefined && a.targetPort === undefined))) {
       problems.push({
         key: k(`apps[${i}]`),
-        message: `app "${a.name}" scrapes a Service, so it needs "namespace" and "port" (the Service port's name) or "targetPort" too`,
+        message: `app "${a.name}" scrapes a Service, so it needs "namespace" and "port" (the Service's port, by name or number) or "targetPort" too`,
       });
     }
     if (a.port !== undefined && a.targetPort !== undefined) {
       problems.push({
         key: k(`apps[${i}]`),
-        message: `app "${a.name}" gives both "port" and "targetPort"; give one: the Service port's name, or the port number the pods serve on`,
-      });
-    } else if (typeof a.port === "number") {
-      // Endpoints discovery reports the pods' port and the Service port's name, never the
-      // Service's port number: matching it against the pods' port silently scrapes nothing
-      // when the Service maps one to another (80 -> 3333).
-      problems.push({
-        key: k(`apps[${i}].port`),
-        message:
-          `is a number (${a.port}), which Prometheus cannot match: its discovery sees the Service port's name and the pods' port, ` +
-          `never the Service's port number. Give the Service port's name (port: http), or the port the pods serve metrics on ` +
-          `(the Service's targetPort) as targetPort: <number> instead of port`,
+        message: `app "${a.name}" gives both "port" and "targetPort"; give one: the Service's port (name or number), or the port number the pods serve on`,
       });
     }
     if (
@@ -1253,7 +1244,15 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
         message: `app "${a.name}" scrapes a URL, so "namespace", "port", "targetPort", "path" and "scheme" belong in the URL`,
       });
     }
-    const servicePort = typeof a.port === "string" ? { port: a.port } : a.targetPort !== undefined ? { targetPort: a.targetPort } : {};
+    // A number is the Service's own port, resolved from the Service when the program runs (components/service-ports.ts).
+    const servicePort =
+      typeof a.port === "string"
+        ? { port: a.port }
+        : typeof a.port === "number"
+          ? { servicePort: a.port }
+          : a.targetPort !== undefined
+            ? { targetPort: a.targetPort }
+            : {};
     return {
       name: a.name,
       ...(a.service !== undefined ? { service: { namespace: a.namespace ?? "", name: a.service, ...servicePort } } : {}),

@@ -460,16 +460,31 @@ function appJob(app: AppTarget, globalTimeout: string): ScrapeConfig {
   checkExtraLabels(app.labels, `apps (${app.name})`);
   const identity = { app: app.name, ...app.labels };
   if (app.service) {
-    const { namespace, name, port, targetPort } = app.service;
-    // Endpoints discovery reports the Service port's name and the pods' port (the address),
-    // never the Service's port number: config.ts refuses a number as `port` for that reason.
+    const { namespace, name, port, targetPort, targetPortName, servicePort } = app.service;
+    // Endpoints discovery reports the Service port's name, the pods' port (the address) and the
+    // pods' container port, never the Service's port number: a number given as the Service's
+    // port (servicePort) is resolved into one of these first (components/service-ports.ts).
+    const given = [port, targetPort, targetPortName].filter((v) => v !== undefined).length;
     let keepPort: RelabelConfig;
-    if (port !== undefined && targetPort === undefined) {
+    if (given === 0 && servicePort !== undefined) {
+      throw new Error(
+        `apps (${app.name}): the Service's port ${servicePort} is not resolved yet; resolveAppServicePorts (components/service-ports.ts) reads it from the Service`,
+      );
+    } else if (given !== 1) {
+      throw new Error(
+        `apps (${app.name}): the Service needs exactly one of port (the Service port's name), targetPort (a port number) or targetPortName`,
+      );
+    } else if (port !== undefined) {
       keepPort = { source_labels: ["__meta_kubernetes_endpoint_port_name"], regex: literal(port), action: "keep" };
-    } else if (targetPort !== undefined && port === undefined && Number.isInteger(targetPort) && targetPort >= 1 && targetPort <= 65535) {
+    } else if (targetPortName !== undefined) {
+      // An unnamed Service port (the Service's only one) whose targetPort names the pods' container port.
+      keepPort = { source_labels: ["__meta_kubernetes_pod_container_port_name"], regex: literal(targetPortName), action: "keep" };
+    } else if (targetPort !== undefined && Number.isInteger(targetPort) && targetPort >= 1 && targetPort <= 65535) {
       keepPort = { source_labels: ["__address__"], regex: `.+:${targetPort}`, action: "keep" };
     } else {
-      throw new Error(`apps (${app.name}): the Service needs exactly one of port (the Service port's name) or targetPort (a port number)`);
+      throw new Error(
+        `apps (${app.name}): the Service needs exactly one of port (the Service port's name), targetPort (a port number 1-65535) or targetPortName; got targetPort ${targetPort}`,
+      );
     }
     return {
       job_name: app.name,

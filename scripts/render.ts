@@ -3,14 +3,16 @@
  * cloud account) and writes what `pulumi up` would create.
  *
  *   npm run render -- --stack <name> [--out <dir>] [--set <key>=<value>]... [--show-secrets] [--previous <outputs.json>]
+ *                     [--services <services.yaml>]
  */
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigError } from "../components/config";
 import { summary, writeRender } from "./lib/render";
-import { renderStack } from "./lib/render-stack";
+import { renderStack, servicesOf } from "./lib/render-stack";
 
-const USAGE = "usage: npm run render -- --stack <name> [--out <dir>] [--set <key>=<value>]... [--show-secrets] [--previous <outputs.json>]";
+const USAGE =
+  "usage: npm run render -- --stack <name> [--out <dir>] [--set <key>=<value>]... [--show-secrets] [--previous <outputs.json>] [--services <services.yaml>]";
 
 interface Args {
   stack: string;
@@ -19,6 +21,8 @@ interface Args {
   showSecrets: boolean;
   /** A file of the previous deployment's stack outputs (a render's outputs.json, or `pulumi stack output --json`). */
   previous?: string;
+  /** The apps' Services, as `kubectl get service -o yaml` prints them: read where an app gives its Service's port by number. */
+  services?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -27,6 +31,7 @@ function parseArgs(argv: string[]): Args {
   const sets: string[] = [];
   let showSecrets = false;
   let previous: string | undefined;
+  let services: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -39,13 +44,21 @@ function parseArgs(argv: string[]): Args {
     else if (arg === "--set") sets.push(value());
     else if (arg === "--show-secrets") showSecrets = true;
     else if (arg === "--previous") previous = value();
+    else if (arg === "--services") services = value();
     else if (arg === "--help" || arg === "-h") {
       console.log(USAGE);
       process.exit(0);
     } else throw new Error(`unknown argument "${arg}"\n${USAGE}`);
   }
   if (!stack) throw new Error(`--stack is required\n${USAGE}`);
-  return { stack, out: out ?? path.join("out", stack), sets, showSecrets, ...(previous ? { previous } : {}) };
+  return {
+    stack,
+    out: out ?? path.join("out", stack),
+    sets,
+    showSecrets,
+    ...(previous ? { previous } : {}),
+    ...(services ? { services } : {}),
+  };
 }
 
 async function main(): Promise<void> {
@@ -56,6 +69,7 @@ async function main(): Promise<void> {
     sets: args.sets,
     showSecrets: args.showSecrets,
     ...(previousOutputs ? { previousOutputs } : {}),
+    ...(args.services ? { services: servicesOf(fs.readFileSync(args.services, "utf8")) } : {}),
   });
   writeRender(rendered, args.out);
   console.log(summary(rendered, args.stack, args.out));
