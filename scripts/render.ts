@@ -83,5 +83,8 @@ main().catch((err: unknown) => {
   const text = err instanceof Error ? err.message : String(err);
   const configText = text.slice(text.indexOf("Invalid stack configuration"));
   console.error(err instanceof ConfigError || text.includes("Invalid stack configuration") ? configText : text);
+  if (text.includes("could not be resolved") && !process.argv.includes("--services")) {
+    console.error("The offline render has no cluster: give the apps' Services with --services <file> (kubectl get service -o yaml).");
+  }
   process.exit(1);
 });
