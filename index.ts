@@ -12,6 +12,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { ConfigError, RawConfig, parseStackConfig, plainEntriesOfSecretKeys } from "./components/config";
+import { ServicePortError, resolveAppServicePorts } from "./components/service-ports";
 import { MonitoringStack } from "./components/stack";
 import { readTeamContent } from "./components/team-content";
 import { VOLUMES_OUTPUT, applyPreviousNamespace, applyPreviousVolumes, parseVolumeRecords } from "./components/volume-changes";
@@ -101,12 +102,22 @@ async function main(): Promise<Record<string, unknown>> {
     applyPreviousVolumes(raw, applyPreviousNamespace(raw, parsed.config, before[NAMESPACE_OUTPUT]), previous),
   );
 
+  // Apps that give their Service's port by number: resolved from the Service itself (read from
+  // the cluster), before any resource is created. Without such apps nothing is read.
+  let apps: typeof config.apps;
+  try {
+    apps = await resolveAppServicePorts(config.apps, (i) => `${raw.project}:apps[${i}].port`);
+  } catch (err) {
+    if (err instanceof ServicePortError) throw new pulumi.RunError(err.message);
+    throw err;
+  }
+
   // The team's own rules and dashboards, checked before any resource exists.
   const team = refusingConfigErrors(() =>
     readTeamContent(pulumi.getRootDirectory(), config.teamContent, undefined, `${raw.project}:teamContent`),
   );
 
-  const stack = new MonitoringStack("monitoring", { config, team });
+  const stack = new MonitoringStack("monitoring", { config: { ...config, apps }, team });
   return {
     environment: config.environment,
     [NAMESPACE_OUTPUT]: stack.namespace,

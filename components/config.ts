@@ -19,6 +19,15 @@ import {
   quantityBytes,
   quantityValue,
 } from "./units";
+import {
+  ALERT_SEVERITIES,
+  THRESHOLD_LEVELS,
+  THRESHOLD_NAMES,
+  THRESHOLD_SPECS,
+  Thresholds,
+  defaultThresholds,
+  thresholdProblems,
+} from "./thresholds";
 
 // ---------------------------------------------------------------------------
 // Field types. Each says in the project's words what it allows: no message shows a
@@ -195,7 +204,7 @@ const appSchema = z.strictObject({
     )
     .optional()
     .describe(
-      "Name of the Service port that serves metrics (with `service`). A number is refused: discovery cannot see a Service's port numbers (use `targetPort`).",
+      "The Service port that serves metrics (with `service`), by name or number; a number is resolved from the Service when the program runs.",
     ),
   targetPort: z
     .number({ error: "must be a port number 1-65535" })
@@ -274,6 +283,9 @@ const databaseSchema = z.strictObject({
     ),
   resources: resources.optional(),
 });
+
+/** The Grafana folder users may save into from the UI, unless the stack names it otherwise. */
+export const WRITABLE_FOLDER_DEFAULT = "Team dashboards";
 
 const slackChannel = matching(/^#?[a-z0-9_-]+$/, "a Slack channel such as #alerts: lower-case letters, digits, - and _");
 
@@ -362,6 +374,28 @@ const alertRouteSchema = z.strictObject({
 const iniValue = (what: string) =>
   nonEmpty(what).refine((v) => !v.includes("`"), { message: "must not contain a backquote (`): grafana.ini cannot quote it" });
 
+/** One level of a tunable node alert (components/thresholds.ts); every field defaults to rules/nodes.yml's value. */
+const thresholdLevel = (name: (typeof THRESHOLD_NAMES)[number], level: (typeof THRESHOLD_LEVELS)[number]) => {
+  const spec = THRESHOLD_SPECS[name];
+  const d = spec.defaults[level];
+  return z.strictObject({
+    enabled: bool.optional().describe(`Whether ${spec.alert} has its ${level} level; default true.`),
+    percent: z
+      .number({ error: `must be a percent 1-99 (the share of ${spec.what})` })
+      .min(1, "must be at least 1 (percent)")
+      .max(99, "must be at most 99 (percent)")
+      .optional()
+      .describe(
+        `Share of ${spec.what} at which the ${level} fires (${spec.measure === "used" ? "above" : "below"}); default ${d.percent}.`,
+      ),
+    for: duration.optional().describe(`How long it must hold; default ${d.for}.`),
+    severity: z.enum(ALERT_SEVERITIES).optional().describe(`The alert's severity label; default ${level}.`),
+  });
+};
+
+const thresholdAlert = (name: (typeof THRESHOLD_NAMES)[number]) =>
+  z.strictObject({ warning: thresholdLevel(name, "warning").optional(), critical: thresholdLevel(name, "critical").optional() });
+
 const sectionSchemas = {
   prometheus: z.strictObject({
     replicas: replicas.optional(),
@@ -410,6 +444,13 @@ const sectionSchemas = {
   grafana: z.strictObject({
     replicas: replicas.optional(),
     adminUser: matching(/^[a-zA-Z0-9_.@-]{1,64}$/, "a user name: 1-64 of letters, digits, _ . @ -").optional(),
+    writableFolder: nonEmpty("a folder title")
+      .max(64, "must be at most 64 characters")
+      // Grafana keeps the name of its root folder for itself.
+      .refine((t) => t.trim().toLowerCase() !== "general", { message: 'must not be "General", the name of Grafana\'s root folder' })
+      .refine((t) => t.trim() === t, { message: "must not start or end with spaces" })
+      .optional()
+      .describe(`Title of the Grafana folder users may save dashboards into from the UI; default "${WRITABLE_FOLDER_DEFAULT}".`),
     database: z
       .strictObject({
         type: z.enum(["postgres", "mysql"]),
@@ -482,6 +523,11 @@ const sectionSchemas = {
     grafana: hostname.optional(),
     prometheus: hostname.optional(),
     alertmanager: hostname.optional(),
+  }),
+  thresholds: z.strictObject({
+    nodeCpu: thresholdAlert("nodeCpu").optional(),
+    nodeMemory: thresholdAlert("nodeMemory").optional(),
+    nodeDisk: thresholdAlert("nodeDisk").optional(),
   }),
 };
 
@@ -584,11 +630,13 @@ export interface AppTarget {
   name: string;
   /**
    * Either a Service in a namespace, scraped on every ready endpoint of one of its ports:
-   * `port`, the Service port's name, or `targetPort`, the number the pods serve on (the
-   * endpoint's port). Exactly one of them. Prometheus' endpoints discovery never sees the
-   * Service's own port numbers, so there is no way to select a port by that number.
+   * `port`, the Service port's name, `targetPort`, the number the pods serve on (the
+   * endpoint's port), or `targetPortName`, the name of the pods' container port. Exactly one
+   * of them. Prometheus' endpoints discovery never sees the Service's own port numbers: a
+   * number given as `apps[].port` arrives as `servicePort`, which components/service-ports.ts
+   * resolves into one of the three from the Service when the program runs.
    */
-  service?: { namespace: string; name: string; port?: string; targetPort?: number };
+  service?: { namespace: string; name: string; port?: string; targetPort?: number; targetPortName?: string; servicePort?: number };
   /** ...or a static URL. */
   url?: string;
   path: string;
@@ -675,6 +723,8 @@ export interface StackConfig {
   /** The team's own rules and dashboards (components/team-content.ts): the directory given, or none for the default `team/`. */
   teamContent?: string;
   hostnames: Partial<Record<ExposedService, string>>;
+  /** Thresholds of the node alerts teams tune (components/thresholds.ts); default rules/nodes.yml's values. */
+  thresholds: Thresholds;
   apps: AppTarget[];
   databases: DatabaseExporter[];
   prometheus: {
@@ -710,6 +760,8 @@ export interface StackConfig {
   grafana: {
     replicas: number;
     adminUser: string;
+    /** Title of the folder users save dashboards into from the UI (not provisioned; components/grafana.ts). */
+    writableFolder: string;
     /** Given as a secret; otherwise the Grafana component generates one. */
     adminPassword?: string;
     database?: {
@@ -785,7 +837,18 @@ export const RUNBOOK_PATH = "docs/runbooks.md";
 
 type ProfileDefaults = Omit<
   StackConfig,
-  "project" | "stack" | "profile" | "environment" | "namespace" | "nodes" | "hostnames" | "apps" | "databases" | "domain" | "storageClass"
+  | "project"
+  | "stack"
+  | "profile"
+  | "environment"
+  | "namespace"
+  | "nodes"
+  | "hostnames"
+  | "thresholds"
+  | "apps"
+  | "databases"
+  | "domain"
+  | "storageClass"
 >;
 
 /** The namespace of a stack that does not name one: one per environment, so that several stacks share a cluster. */
@@ -834,7 +897,13 @@ const STAGING_DEFAULTS: ProfileDefaults = {
     storage: { size: "1Gi" },
     resources: res("20m", "64Mi", "200m", "128Mi"),
   },
-  grafana: { replicas: 1, adminUser: "admin", storage: { size: "2Gi" }, resources: res("100m", "256Mi", "500m", "512Mi") },
+  grafana: {
+    replicas: 1,
+    adminUser: "admin",
+    writableFolder: WRITABLE_FOLDER_DEFAULT,
+    storage: { size: "2Gi" },
+    resources: res("100m", "256Mi", "500m", "512Mi"),
+  },
   loki: { enabled: true, retention: "3d", storage: { size: "10Gi" }, resources: res("100m", "256Mi", "1", "512Mi") },
   // Alloy (the default agent), measured by npm run bench on 1,000 lines/s from 50 files: about
   // 215 MiB resident, of which 55 MiB its own heap and the rest its 400 MB binary's mapped pages.
@@ -1298,24 +1367,13 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
     if (a.service !== undefined && (a.namespace === undefined || (a.port === undefined && a.targetPort === undefined))) {
       problems.push({
         key: k(`apps[${i}]`),
-        message: `app "${a.name}" scrapes a Service, so it needs "namespace" and "port" (the Service port's name) or "targetPort" too`,
+        message: `app "${a.name}" scrapes a Service, so it needs "namespace" and "port" (the Service's port, by name or number) or "targetPort" too`,
       });
     }
     if (a.port !== undefined && a.targetPort !== undefined) {
       problems.push({
         key: k(`apps[${i}]`),
-        message: `app "${a.name}" gives both "port" and "targetPort"; give one: the Service port's name, or the port number the pods serve on`,
-      });
-    } else if (typeof a.port === "number") {
-      // Endpoints discovery reports the pods' port and the Service port's name, never the
-      // Service's port number: matching it against the pods' port silently scrapes nothing
-      // when the Service maps one to another (80 -> 3333).
-      problems.push({
-        key: k(`apps[${i}].port`),
-        message:
-          `is a number (${a.port}), which Prometheus cannot match: its discovery sees the Service port's name and the pods' port, ` +
-          `never the Service's port number. Give the Service port's name (port: http), or the port the pods serve metrics on ` +
-          `(the Service's targetPort) as targetPort: <number> instead of port`,
+        message: `app "${a.name}" gives both "port" and "targetPort"; give one: the Service's port (name or number), or the port number the pods serve on`,
       });
     }
     if (
@@ -1328,7 +1386,15 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
         message: `app "${a.name}" scrapes a URL, so "namespace", "port", "targetPort", "path" and "scheme" belong in the URL`,
       });
     }
-    const servicePort = typeof a.port === "string" ? { port: a.port } : a.targetPort !== undefined ? { targetPort: a.targetPort } : {};
+    // A number is the Service's own port, resolved from the Service when the program runs (components/service-ports.ts).
+    const servicePort =
+      typeof a.port === "string"
+        ? { port: a.port }
+        : typeof a.port === "number"
+          ? { servicePort: a.port }
+          : a.targetPort !== undefined
+            ? { targetPort: a.targetPort }
+            : {};
     return {
       name: a.name,
       ...(a.service !== undefined ? { service: { namespace: a.namespace ?? "", name: a.service, ...servicePort } } : {}),
@@ -1461,6 +1527,7 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
     protectVolumes: c.protectVolumes ?? d.protectVolumes,
     ...(c.teamContent !== undefined ? { teamContent: c.teamContent.replace(/\/$/, "") } : {}),
     hostnames,
+    thresholds: resolveThresholds(c.thresholds),
     apps,
     databases,
     prometheus: {
@@ -1489,6 +1556,7 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
     grafana: {
       replicas: g.replicas ?? d.grafana.replicas,
       adminUser: g.adminUser ?? d.grafana.adminUser,
+      writableFolder: g.writableFolder ?? d.grafana.writableFolder,
       ...(c.grafanaAdminPassword !== undefined ? { adminPassword: c.grafanaAdminPassword } : {}),
       ...(g.database
         ? {
@@ -1748,6 +1816,25 @@ function resolveRouting(raw: RawConfig, c: RawStackConfig, problems: CrossProble
   };
 }
 
+/** Each level of each tunable alert: what the stack gives, else rules/nodes.yml's value. */
+function resolveThresholds(given: RawStackConfig["thresholds"]): Thresholds {
+  const out = defaultThresholds();
+  for (const name of THRESHOLD_NAMES) {
+    for (const level of THRESHOLD_LEVELS) {
+      const g = given?.[name]?.[level];
+      if (g === undefined) continue;
+      const d = out[name][level];
+      out[name][level] = {
+        enabled: g.enabled ?? d.enabled,
+        percent: g.percent ?? d.percent,
+        for: g.for ?? d.for,
+        severity: g.severity ?? d.severity,
+      };
+    }
+  }
+  return out;
+}
+
 function duplicates(names: string[]): string[] {
   return [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
 }
@@ -1795,6 +1882,10 @@ function crossChecks(raw: RawConfig, given: RawStackConfig, c: StackConfig, prob
       message: `must not exceed prometheus.scrapeInterval (${p.scrapeInterval}); got ${p.scrapeTimeout}`,
       involves: [k("prometheus.scrapeInterval")],
     });
+  }
+  // The warning level of a node alert fires before its critical one, with another severity.
+  for (const [path, message, other] of thresholdProblems(c.thresholds)) {
+    problems.push({ key: k(`thresholds.${path}`), message, involves: [k(`thresholds.${other}`)] });
   }
   // An app's interval may be shorter than the global scrapeTimeout: its job's timeout is then its interval (components/prometheus.ts).
   const amGroup = c.alertmanager;

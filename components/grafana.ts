@@ -16,7 +16,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as YAML from "yaml";
-import { exposedBy, publicHostname } from "./config";
+import { WRITABLE_FOLDER_DEFAULT, exposedBy, publicHostname } from "./config";
 import type { ResourceRequirements, StackConfig, StorageSpec } from "./config";
 import { imageVersion } from "./images";
 import {
@@ -58,6 +58,8 @@ const PATHS = {
   secrets: "/etc/grafana-secrets",
   provisioning: "/etc/grafana/provisioning",
   dashboards: "/etc/grafana/dashboards",
+  /** An empty directory, for the provider that makes the writable folder (see grafanaDashboardProviders). */
+  writableFolder: "/etc/grafana/writable-folder",
   data: "/var/lib/grafana",
   logs: "/var/log/grafana",
 };
@@ -149,6 +151,11 @@ export interface GrafanaArgs {
   dashboardsDir?: string;
   /** The team's own dashboards (components/team-content.ts), shipped beside those of `dashboardsDir`. */
   teamDashboards?: DashboardFile[];
+  /**
+   * Title of the one folder users may save dashboards into from the UI (see
+   * grafanaDashboardProviders); not the name of a folder of `dashboardsDir`. Default "Team dashboards".
+   */
+  writableFolder?: string;
 }
 
 // ---------------------------------------------------------------------------
@@ -163,6 +170,7 @@ export function grafanaArgs(cfg: StackConfig): GrafanaArgs {
     environment: cfg.environment,
     replicas: g.replicas,
     adminUser: g.adminUser,
+    writableFolder: g.writableFolder,
     ...(g.adminPassword !== undefined ? { adminPassword: pulumi.secret(g.adminPassword) } : {}),
     ...(g.database
       ? {
@@ -396,12 +404,22 @@ export function grafanaDatasources(args: GrafanaDatasourcesArgs): Record<string,
   };
 }
 
+/** The uid of the writable folder: its identity, whatever its title. */
+export const WRITABLE_FOLDER_UID = "writable-dashboards";
+
 /**
- * One file provider for every dashboard: each directory under the path becomes a
- * Grafana folder. The files are the source of truth (no saving from the UI), and
- * a removed file removes its dashboard.
+ * Two file providers. `dashboards`: every dashboard of the repository, each directory under
+ * the path a Grafana folder; the files are the source of truth (no saving from the UI), and a
+ * removed file removes its dashboard. `writable-folder`: no dashboard at all, for its folder:
+ * a provider with a `folder` (not foldersFromFilesStructure) gets or creates it at every scan
+ * of its directory, even an empty one (Grafana's pkg/services/provisioning/dashboards,
+ * storeDashboardsInFolder), so the folder exists on every start and comes back if deleted.
+ * Dashboards users save there are not provisioned: Grafana lets them be edited and saved
+ * like any other (its default permissions of a new top-level folder: Editors edit, Viewers
+ * view), and the provider never deletes them (it deletes only dashboards it provisioned).
+ * They live in Grafana's database; `npm run dashboard:export` brings one into the repository.
  */
-export function grafanaDashboardProviders(): Record<string, unknown> {
+export function grafanaDashboardProviders(writableFolder: string = WRITABLE_FOLDER_DEFAULT): Record<string, unknown> {
   return {
     apiVersion: 1,
     providers: [
@@ -413,6 +431,17 @@ export function grafanaDashboardProviders(): Record<string, unknown> {
         allowUiUpdates: false,
         updateIntervalSeconds: 30,
         options: { path: PATHS.dashboards, foldersFromFilesStructure: true },
+      },
+      {
+        name: "writable-folder",
+        orgId: 1,
+        type: "file",
+        folder: writableFolder,
+        folderUid: WRITABLE_FOLDER_UID,
+        disableDeletion: true,
+        allowUiUpdates: true,
+        updateIntervalSeconds: 60,
+        options: { path: PATHS.writableFolder },
       },
     ],
   };
@@ -611,6 +640,13 @@ export class Grafana extends pulumi.ComponentResource {
     }
     if (args.database && args.database.password === undefined) throw refuse("database.password is required with an external database");
     const plans = planDashboardConfigMaps([...readDashboards(args.dashboardsDir), ...(args.teamDashboards ?? [])]);
+    const writableFolder = args.writableFolder ?? WRITABLE_FOLDER_DEFAULT;
+    const clash = plans.find((p) => p.folder.toLowerCase() === writableFolder.trim().toLowerCase());
+    if (clash) {
+      throw refuse(
+        `writableFolder "${writableFolder}" is also a folder of provisioned dashboards (${clash.folder}); give it another title`,
+      );
+    }
 
     super("monitoring:index:Grafana", name, args, opts);
 
@@ -664,7 +700,7 @@ export class Grafana extends pulumi.ComponentResource {
       [KEYS.datasources]: YAML.stringify(
         grafanaDatasources({ namespace: ns, loki: args.loki ?? false, scrapeInterval: args.scrapeInterval }),
       ),
-      [KEYS.providers]: YAML.stringify(grafanaDashboardProviders()),
+      [KEYS.providers]: YAML.stringify(grafanaDashboardProviders(writableFolder)),
     };
     const config = new k8s.core.v1.ConfigMap(`${name}-config`, { metadata: objectMeta(id, ns, "grafana-config"), data: files }, child);
     const checksum = crypto.createHash("sha256").update(JSON.stringify(files)).digest("hex");
@@ -726,6 +762,8 @@ export class Grafana extends pulumi.ComponentResource {
           { name: "data", emptyDir: { sizeLimit: args.storage.size } },
       scratchVolume("tmp"),
       scratchVolume("logs"),
+      // Mounted read-only: it stays empty, so its provider only makes the writable folder.
+      { name: "writable-folder", emptyDir: { sizeLimit: "1Mi" } },
       ...folders.map((folder) => ({
         name: `dashboards-${folderSlug(folder)}`,
         projected: {
@@ -741,6 +779,7 @@ export class Grafana extends pulumi.ComponentResource {
       { name: "data", mountPath: PATHS.data },
       { name: "tmp", mountPath: "/tmp" },
       { name: "logs", mountPath: PATHS.logs },
+      { name: "writable-folder", mountPath: PATHS.writableFolder, readOnly: true },
       ...folders.map((folder) => ({
         name: `dashboards-${folderSlug(folder)}`,
         mountPath: `${PATHS.dashboards}/${folder}`,

@@ -50,6 +50,7 @@ import {
   TRAEFIK_PODS,
   stackPods,
 } from "./kit";
+import { THRESHOLD_LEVELS, THRESHOLD_NAMES, THRESHOLD_SPECS, Thresholds, applyThresholds, defaultThresholds } from "./thresholds";
 import { durationSeconds } from "./units";
 
 // ---------------------------------------------------------------------------
@@ -157,6 +158,11 @@ export interface PrometheusArgs {
   rulesDir?: string;
   /** The team's own rule files, by key (`team.<name>.yml`), shipped after those of `rulesDir` (components/team-content.ts). */
   teamRuleFiles?: Array<[string, string]>;
+  /**
+   * Levels of the node alerts teams tune (CPU, memory, disk: components/thresholds.ts), written
+   * into the rule files as they are loaded. Default: the rule files' own values.
+   */
+  thresholds?: Thresholds;
   /** The volume of each replica: a claim `data-prometheus-<ordinal>` per replica. */
   storage: StorageSpec;
   /** Requests and limits of the Prometheus container. */
@@ -200,6 +206,7 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
           : {}),
     })),
     runbookBaseUrl: p.runbookBaseUrl,
+    thresholds: cfg.thresholds,
     storage: p.storage,
     resources: p.resources,
     protectVolumes: cfg.protectVolumes,
@@ -455,16 +462,31 @@ function appJob(app: AppTarget, globalTimeout: string): ScrapeConfig {
   checkExtraLabels(app.labels, `apps (${app.name})`);
   const identity = { app: app.name, ...app.labels };
   if (app.service) {
-    const { namespace, name, port, targetPort } = app.service;
-    // Endpoints discovery reports the Service port's name and the pods' port (the address),
-    // never the Service's port number: config.ts refuses a number as `port` for that reason.
+    const { namespace, name, port, targetPort, targetPortName, servicePort } = app.service;
+    // Endpoints discovery reports the Service port's name, the pods' port (the address) and the
+    // pods' container port, never the Service's port number: a number given as the Service's
+    // port (servicePort) is resolved into one of these first (components/service-ports.ts).
+    const given = [port, targetPort, targetPortName].filter((v) => v !== undefined).length;
     let keepPort: RelabelConfig;
-    if (port !== undefined && targetPort === undefined) {
+    if (given === 0 && servicePort !== undefined) {
+      throw new Error(
+        `apps (${app.name}): the Service's port ${servicePort} is not resolved yet; resolveAppServicePorts (components/service-ports.ts) reads it from the Service`,
+      );
+    } else if (given !== 1) {
+      throw new Error(
+        `apps (${app.name}): the Service needs exactly one of port (the Service port's name), targetPort (a port number) or targetPortName`,
+      );
+    } else if (port !== undefined) {
       keepPort = { source_labels: ["__meta_kubernetes_endpoint_port_name"], regex: literal(port), action: "keep" };
-    } else if (targetPort !== undefined && port === undefined && Number.isInteger(targetPort) && targetPort >= 1 && targetPort <= 65535) {
+    } else if (targetPortName !== undefined) {
+      // An unnamed Service port (the Service's only one) whose targetPort names the pods' container port.
+      keepPort = { source_labels: ["__meta_kubernetes_pod_container_port_name"], regex: literal(targetPortName), action: "keep" };
+    } else if (targetPort !== undefined && Number.isInteger(targetPort) && targetPort >= 1 && targetPort <= 65535) {
       keepPort = { source_labels: ["__address__"], regex: `.+:${targetPort}`, action: "keep" };
     } else {
-      throw new Error(`apps (${app.name}): the Service needs exactly one of port (the Service port's name) or targetPort (a port number)`);
+      throw new Error(
+        `apps (${app.name}): the Service needs exactly one of port (the Service port's name), targetPort (a port number 1-65535) or targetPortName; got targetPort ${targetPort}`,
+      );
     }
     return {
       job_name: app.name,
@@ -644,18 +666,40 @@ export function linkRunbooks(text: string, runbookBaseUrl: string | undefined, f
   return changed ? doc.toString(YAML_OPTIONS) : text;
 }
 
-/** Every `*.yml` of a directory, by file name, with runbook links into `runbookBaseUrl` when it is given. */
-export function loadRuleFiles(dir: string, runbookBaseUrl: string | undefined): Record<string, string> {
+/**
+ * Every `*.yml` of a directory, by file name, with the stack's thresholds (components/thresholds.ts)
+ * and runbook links into `runbookBaseUrl` when it is given. Thresholds that change an alert none
+ * of the files holds are an error: the stack would believe it tuned something.
+ */
+export function loadRuleFiles(dir: string, runbookBaseUrl: string | undefined, thresholds?: Thresholds): Record<string, string> {
   if (!fs.existsSync(dir)) throw new Error(`rulesDir: ${dir} does not exist`);
   const files: Record<string, string> = {};
+  const levels = thresholds ?? defaultThresholds();
+  const seen = new Set<string>();
   for (const file of fs
     .readdirSync(dir)
     .filter((f) => f.endsWith(".yml"))
     .sort()) {
-    const text = fs.readFileSync(path.join(dir, file), "utf8");
-    files[file] = linkRunbooks(text, runbookBaseUrl, path.join(dir, file));
+    const where = path.join(dir, file);
+    const text = fs.readFileSync(where, "utf8");
+    files[file] = linkRunbooks(applyThresholds(text, levels, where), runbookBaseUrl, where);
+    const alerts = alertNames(text);
+    for (const name of THRESHOLD_NAMES) if (alerts.has(THRESHOLD_SPECS[name].alert)) seen.add(name);
+  }
+  const defaults = defaultThresholds();
+  for (const name of THRESHOLD_NAMES.filter((n) => !seen.has(n))) {
+    const level = THRESHOLD_LEVELS.find((l) => JSON.stringify(levels[name][l]) !== JSON.stringify(defaults[name][l]));
+    if (level) throw new Error(`thresholds.${name}.${level}: no rule file of ${dir} has the alert ${THRESHOLD_SPECS[name].alert}`);
   }
   return files;
+}
+
+/** The alert names of a rule file (none when it is not one). */
+function alertNames(text: string): Set<string> {
+  const parsed = YAML.parse(text) as { groups?: Array<{ rules?: Array<{ alert?: unknown }> }> } | null;
+  return new Set(
+    (parsed?.groups ?? []).flatMap((g) => (g.rules ?? []).map((r) => r.alert)).filter((a): a is string => typeof a === "string"),
+  );
 }
 
 /** Bytes a ConfigMap's data counts against the API server's 1 MiB limit. */
@@ -819,7 +863,7 @@ function planPrometheus(
   const rulesDir = args.rulesDir ?? DEFAULT_RULES_DIR;
   let ruleFiles: Record<string, string>;
   try {
-    ruleFiles = loadRuleFiles(rulesDir, args.runbookBaseUrl);
+    ruleFiles = loadRuleFiles(rulesDir, args.runbookBaseUrl, args.thresholds);
   } catch (err) {
     throw fail((err as Error).message);
   }

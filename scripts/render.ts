@@ -3,15 +3,16 @@
  * cloud account) and writes what `pulumi up` would create.
  *
  *   npm run render -- --stack <name> [--stack-file <file>] [--out <dir>] [--set <key>=<value>]... [--show-secrets] [--previous <outputs.json>]
+ *                     [--services <services.yaml>]
  */
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigError } from "../components/config";
 import { summary, writeRender } from "./lib/render";
-import { renderStack } from "./lib/render-stack";
+import { renderStack, servicesOf } from "./lib/render-stack";
 
 const USAGE =
-  "usage: npm run render -- --stack <name> [--stack-file <file>] [--out <dir>] [--set <key>=<value>]... [--show-secrets] [--previous <outputs.json>]";
+  "usage: npm run render -- --stack <name> [--stack-file <file>] [--out <dir>] [--set <key>=<value>]... [--show-secrets] [--previous <outputs.json>] [--services <services.yaml>]";
 
 interface Args {
   stack: string;
@@ -22,6 +23,8 @@ interface Args {
   showSecrets: boolean;
   /** A file of the previous deployment's stack outputs (a render's outputs.json, or `pulumi stack output --json`). */
   previous?: string;
+  /** The apps' Services, as `kubectl get service -o yaml` prints them: read where an app gives its Service's port by number. */
+  services?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -31,6 +34,7 @@ function parseArgs(argv: string[]): Args {
   let showSecrets = false;
   let previous: string | undefined;
   let stackFile: string | undefined;
+  let services: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -44,6 +48,7 @@ function parseArgs(argv: string[]): Args {
     else if (arg === "--set") sets.push(value());
     else if (arg === "--show-secrets") showSecrets = true;
     else if (arg === "--previous") previous = value();
+    else if (arg === "--services") services = value();
     else if (arg === "--help" || arg === "-h") {
       console.log(USAGE);
       process.exit(0);
@@ -57,6 +62,7 @@ function parseArgs(argv: string[]): Args {
     showSecrets,
     ...(previous ? { previous } : {}),
     ...(stackFile ? { stackFile } : {}),
+    ...(services ? { services } : {}),
   };
 }
 
@@ -69,6 +75,7 @@ async function main(): Promise<void> {
     sets: args.sets,
     showSecrets: args.showSecrets,
     ...(previousOutputs ? { previousOutputs } : {}),
+    ...(args.services ? { services: servicesOf(fs.readFileSync(args.services, "utf8")) } : {}),
   });
   writeRender(rendered, args.out);
   console.log(summary(rendered, args.stack, args.out, rendered.config));
@@ -82,5 +89,8 @@ main().catch((err: unknown) => {
   const text = err instanceof Error ? err.message : String(err);
   const configText = text.slice(text.indexOf("Invalid stack configuration"));
   console.error(err instanceof ConfigError || text.includes("Invalid stack configuration") ? configText : text);
+  if (text.includes("could not be resolved") && !process.argv.includes("--services")) {
+    console.error("The offline render has no cluster: give the apps' Services with --services <file> (kubectl get service -o yaml).");
+  }
   process.exit(1);
 });

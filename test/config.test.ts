@@ -454,17 +454,7 @@ describe("stack config: bad input is refused with the key, what is allowed and w
       { apps: [{ name: "api", namespace: "shop", service: "api" }] },
       {},
       [
-        /^monitoring:apps\[0\]: app "api" scrapes a Service, so it needs "namespace" and "port" \(the Service port's name\) or "targetPort" too$/,
-      ],
-    ],
-    [
-      // Discovery never sees a Service's port numbers: 80 of a Service mapping 80 -> 3333 would match no target.
-      "app with a Service port number, which discovery cannot match",
-      "staging",
-      { apps: [{ ...api, port: 80 }] },
-      {},
-      [
-        /^monitoring:apps\[0\]\.port: is a number \(80\), which Prometheus cannot match: .*the Service port's name \(port: http\).*as targetPort: <number> instead of port$/,
+        /^monitoring:apps\[0\]: app "api" scrapes a Service, so it needs "namespace" and "port" \(the Service's port, by name or number\) or "targetPort" too$/,
       ],
     ],
     [

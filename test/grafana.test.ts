@@ -31,7 +31,7 @@ import { K8sObject, Rendered, kubernetesYaml, renderRun } from "../scripts/lib/r
 import { RunResult, SecretValue, runProgram } from "../scripts/lib/runner";
 import { objectOf, objectsOf, render, renderStack, ALONE } from "./support/render";
 import { schemaProblems } from "./support/schema";
-import { publicHostname } from "../components/config";
+import { ConfigError, parseStackConfig, publicHostname } from "../components/config";
 
 // ---------------------------------------------------------------------------
 // Fixtures
@@ -282,7 +282,7 @@ describe("provisioning", () => {
     expect(doc.deleteDatasources).toEqual([{ name: "Loki", orgId: 1 }]);
   });
 
-  test("one file provider turns directories into folders and keeps the files the source of truth", () => {
+  test("the repository's dashboards are read-only, and one folder of their own, with no file, takes what users save", () => {
     expect(grafanaDashboardProviders()).toEqual({
       apiVersion: 1,
       providers: [
@@ -295,8 +295,60 @@ describe("provisioning", () => {
           updateIntervalSeconds: 30,
           options: { path: "/etc/grafana/dashboards", foldersFromFilesStructure: true },
         },
+        {
+          name: "writable-folder",
+          orgId: 1,
+          type: "file",
+          folder: "Team dashboards",
+          folderUid: "writable-dashboards",
+          // It provisions nothing: it may never delete what users saved in its folder.
+          disableDeletion: true,
+          allowUiUpdates: true,
+          updateIntervalSeconds: 60,
+          options: { path: "/etc/grafana/writable-folder" },
+        },
       ],
     });
+    expect((grafanaDashboardProviders("Ops drafts").providers as Array<{ folder?: string }>)[1].folder).toBe("Ops drafts");
+  });
+
+  test("the writable folder takes the title the stack gives, never one of the provisioned folders'", async () => {
+    const { rendered } = await renderGrafana({ writableFolder: "Ops drafts" });
+    const providers = YAML.parse(
+      (objectOf(rendered, "ConfigMap", "grafana-config").data as Record<string, string>)["dashboard-providers.yaml"],
+    ) as {
+      providers: Array<{ name: string; folder?: string }>;
+    };
+    expect(providers.providers.map((p) => [p.name, p.folder])).toEqual([
+      ["dashboards", undefined],
+      ["writable-folder", "Ops drafts"],
+    ]);
+    // The stack config refuses Grafana's root folder and titles with edge spaces.
+    const configProblems = (title: unknown) => {
+      try {
+        parseStackConfig({
+          project: "monitoring",
+          stack: "staging",
+          values: { "monitoring:grafana": JSON.stringify({ writableFolder: title }) },
+          secretKeys: [],
+        });
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems.map((p) => `${p.key}: ${p.message}`);
+      }
+    };
+    expect(parseStackConfig({ project: "monitoring", stack: "staging", values: {}, secretKeys: [] }).config.grafana.writableFolder).toBe(
+      "Team dashboards",
+    );
+    expect(configProblems("General")).toEqual([expect.stringMatching(/^monitoring:grafana\.writableFolder: must not be "General"/)]);
+    expect(configProblems(" Drafts")).toEqual([
+      expect.stringMatching(/^monitoring:grafana\.writableFolder: must not start or end with spaces/),
+    ]);
+    expect(configProblems("Ops drafts")).toEqual([]);
+    const dir = dashboardsDir({ apps: { "overview.json": dashboardJson("overview", 1000) } });
+    await expect(renderGrafana({ dashboardsDir: dir, writableFolder: "Apps" })).rejects.toThrow(
+      /writableFolder "Apps" is also a folder of provisioned dashboards \(apps\)/,
+    );
   });
 
   test("Grafana is public when Traefik or the tunnel exposes it", () => {
@@ -664,8 +716,11 @@ describe("Grafana: workload", () => {
       { name: "data", mountPath: "/var/lib/grafana" },
       { name: "tmp", mountPath: "/tmp" },
       { name: "logs", mountPath: "/var/log/grafana" },
+      { name: "writable-folder", mountPath: "/etc/grafana/writable-folder", readOnly: true },
       { name: "dashboards-apps", mountPath: "/etc/grafana/dashboards/apps", readOnly: true },
     ]);
+    // An empty directory, mounted read-only so that it stays empty: its provider makes the writable folder and provisions nothing.
+    expect(pod.volumes.find((v) => v.name === "writable-folder")).toEqual({ name: "writable-folder", emptyDir: { sizeLimit: "1Mi" } });
     expect(pod.volumes.find((v) => v.name === "data")).toEqual({ name: "data", persistentVolumeClaim: { claimName: "grafana" } });
     expect(pod.volumes.filter((v) => ["tmp", "logs"].includes(v.name)).map((v) => v.emptyDir)).toEqual([
       { sizeLimit: "64Mi" },

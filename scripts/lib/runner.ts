@@ -62,6 +62,12 @@ export interface RunInput {
   previousOutputs?: Record<string, unknown>;
   /** Appended every registration and read as it happens, in order, even when the program then fails. */
   journal?: RecordedResource[];
+  /**
+   * The cluster's Services the program may read (an app's Service port given by number), as the
+   * API returns them (`kubectl get service -o yaml`). A read of any other Service finds none, as
+   * the engine's read of a missing object. Default: none.
+   */
+  services?: Array<{ metadata: { namespace?: string; name: string }; spec?: unknown }>;
 }
 
 /** The organization a DIY backend (file, bucket) gives every stack, as pulumi.getOrganization() answers it. */
@@ -69,6 +75,7 @@ export const ORGANIZATION = "organization";
 const STACK_REFERENCE = "pulumi:pulumi:StackReference";
 
 const CLOUDFLARE_TUNNEL = "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared";
+const SERVICE = "kubernetes:core/v1:Service";
 
 /** Outputs that a provider computes, for the resource types the stack uses. Deterministic: derived from the URN. */
 function computedState(
@@ -194,6 +201,11 @@ export async function runProgram(input: RunInput): Promise<RunResult> {
     await pulumi.runtime.setMocks(
       {
         newResource: (args) => {
+          if (args.id !== undefined && args.type === SERVICE) {
+            // A read of a Service in the cluster: what the stand-in cluster holds, or nothing.
+            const found = (input.services ?? []).find((s) => `${s.metadata.namespace ?? "default"}/${s.metadata.name}` === args.id);
+            return found ? { id: args.id, state: found as Record<string, unknown> } : { id: undefined, state: {} };
+          }
           const urn = `${args.type}::${args.name}`;
           const state = computedState(args.type, urn, args.inputs as Record<string, unknown>, input.previousOutputs);
           // A Cloudflare tunnel's id is its UUID, which other resources (DNS targets, the connector token) embed.
