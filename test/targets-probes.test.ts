@@ -343,10 +343,16 @@ describe("render", () => {
       node: [],
     });
     const discover = async (job: string) => {
-      const { stdout } = await promisify(execFile)(stackBinary("promtool"), ["check", "service-discovery", "--timeout=1s", file, job], {
-        encoding: "utf8",
-        timeout: 60_000,
-      });
+      const { stdout, stderr } = await promisify(execFile)(
+        stackBinary("promtool"),
+        ["check", "service-discovery", "--timeout=1s", file, job],
+        {
+          encoding: "utf8",
+          timeout: 60_000,
+        },
+      );
+      // Discovery that could not run (no inotify instance left on the machine, say) shows as no target: say why.
+      if (/level=ERROR/.test(stderr)) throw new Error(`promtool check service-discovery ${job}:\n${stderr}`);
       const decided = (k: string) =>
         !/^__.*__$/.test(k) || ["__address__", "__metrics_path__", "__scheme__"].includes(k) || k.startsWith("__param_");
       return (JSON.parse(stdout) as Array<{ labels: Record<string, string> }>)
