@@ -189,6 +189,51 @@ function hasCredentials(url: string): boolean {
 
 const PORT_MESSAGE = "must be a port number 1-65535 or a port name (at most 15 of a-z, 0-9 and '-', with a letter)";
 
+// Plain scrape targets and probes: what their schemas share.
+const portNumber = z
+  .number({ error: "must be a port number 1-65535" })
+  .int("must be a port number 1-65535")
+  .min(1, "must be a port number 1-65535")
+  .max(65535, "must be a port number 1-65535");
+const portName = z
+  .string({ error: "must be the name of a Service port (at most 15 of a-z, 0-9 and '-', with a letter)" })
+  .regex(PORT_NAME, "must be the name of a Service port (at most 15 of a-z, 0-9 and '-', with a letter); a port number goes in targetPort");
+const urlPath = z
+  .string({ error: "must be a path such as /metrics" })
+  .startsWith("/", "must start with /, such as /metrics")
+  .refine((p) => !/[?#]/.test(p), { message: "must be a path without a query or fragment (? or #): Prometheus would escape them" });
+const statusCodes = z
+  .array(z.number({ error: "must be an HTTP status code 100-599" }).int("must be an HTTP status code 100-599").min(100).max(599), {
+    error: "must be a list of HTTP status codes such as [200, 204]",
+  })
+  .min(1, "must name at least one status code");
+const existingSecretKey = z.strictObject({
+  name: dnsSubdomain("a Secret name"),
+  key: matching(SECRET_DATA_KEY, "a Secret key: at most 253 of letters, digits, '-', '_' and '.', not '.' and not starting with '..'"),
+});
+/** base64 of PEM certificates, as kubeconfig's certificate-authority-data: one line in the stack file. */
+const pemCertificates = z
+  .string({ error: "must be base64 of PEM certificates (base64 -w0 ca.crt)" })
+  .refine(
+    (v) =>
+      /^[A-Za-z0-9+/]+=*$/.test(v) &&
+      /-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(Buffer.from(v, "base64").toString("utf8")),
+    {
+      message: "must be base64 of PEM certificates (-----BEGIN CERTIFICATE----- ...), one line: base64 -w0 ca.crt",
+    },
+  );
+const latencySeconds = positiveNumber.describe("ProbeSlow fires when probes take longer than this on average over 5 minutes; default 1.");
+
+/** `apps[].probe`: the app's health endpoint, probed by the blackbox exporter. */
+const appProbeSchema = z.strictObject({
+  path: urlPath.optional().describe("Health path; default /health."),
+  port: portName.optional().describe("Service port name to probe; default the app's port (Service apps)."),
+  targetPort: portNumber.optional().describe("Pod port number to probe instead of port (Service apps)."),
+  expectStatus: statusCodes.optional().describe("Status codes that count as up; default any 2xx."),
+  interval: duration.optional().describe("Probe interval; default prometheus.scrapeInterval."),
+  latencySeconds: latencySeconds.optional(),
+});
+
 const appSchema = z.strictObject({
   name: dnsLabel.describe("Unique app name; becomes the `app` label of its series."),
   namespace: dnsLabel.optional().describe("Namespace of the app's Service (with `service`)."),
@@ -250,6 +295,52 @@ const appSchema = z.strictObject({
       errorRatePercent: percent("e.g. 5").optional().describe("5xx ratio alert threshold; default 5."),
     })
     .optional(),
+  probe: appProbeSchema.optional().describe("Probe the app's health endpoint (blackbox exporter): availability, latency and TLS alerts."),
+});
+
+/** `targets[]`: plain scrape targets, with no HTTP contract (no app rules, no HTTP alerts). */
+const scrapeTargetSchema = z.strictObject({
+  name: dnsLabel.describe("Unique name (among apps, targets and probes); the `job` label of its series."),
+  namespace: dnsLabel.optional().describe("Namespace of the Service (with `service`)."),
+  service: dnsLabel.optional().describe("Kubernetes Service to scrape (every ready endpoint)."),
+  port: portName.optional().describe("Name of the Service port that serves metrics (with `service`)."),
+  targetPort: portNumber.optional().describe("Instead of `port`: the port number the pods serve metrics on."),
+  url: plainHttpUrl.optional().describe("Static URL to scrape instead of a Service, path included."),
+  path: urlPath.optional().describe("Metrics path of a Service target; default /metrics."),
+  scheme: z.enum(["http", "https"]).optional().describe("Scheme of a Service target; default http."),
+  interval: duration.optional().describe("Scrape interval; default prometheus.scrapeInterval."),
+  timeout: duration.optional().describe("Scrape timeout; default prometheus.scrapeTimeout, at most the interval."),
+  labels: labelMap.optional().describe("Extra target labels."),
+  tls: z
+    .strictObject({
+      insecureSkipVerify: bool.optional().describe("Skip verifying the target's certificate; default false."),
+      serverName: dnsSubdomain("a server name").optional().describe("Name to verify the certificate against (and SNI)."),
+      caData: pemCertificates.optional().describe("base64 of the PEM CA certificates that sign the target's certificate."),
+    })
+    .optional(),
+  auth: z
+    .strictObject({
+      bearerToken: bool.optional().describe("Send the credential as a bearer token."),
+      username: nonEmpty("a user name").optional().describe("Basic-auth user; the credential is the password."),
+      secretRef: existingSecretKey
+        .optional()
+        .describe("Existing Secret in the stack namespace holding the credential; otherwise secret targetCredentials.<name>."),
+    })
+    .optional(),
+});
+
+/** `probes[]`: any URL (or host:port), probed by the blackbox exporter. */
+const probeSchema = z.strictObject({
+  name: dnsLabel.describe("Unique name (among apps, targets and probes); the `probe` label of its series."),
+  url: plainHttpUrl.optional().describe("URL to probe (module http_2xx)."),
+  address: matching(/^(\[[0-9a-fA-F:.]+\]|[a-zA-Z0-9.-]+):\d{1,5}$/, "host:port, such as db.example.com:5432")
+    .optional()
+    .describe("host:port to connect to (module tcp_connect)."),
+  module: z.enum(["http_2xx", "tcp_connect"]).optional().describe("http_2xx (default) or tcp_connect."),
+  expectStatus: statusCodes.optional().describe("Status codes that count as up (http_2xx); default any 2xx."),
+  interval: duration.optional().describe("Probe interval; default prometheus.scrapeInterval."),
+  latencySeconds: latencySeconds.optional(),
+  labels: labelMap.optional().describe("Extra labels of the probe's series."),
 });
 
 const remoteWriteSchema = z.strictObject({
@@ -545,6 +636,8 @@ const plainKeySchemas = {
   apps: z.array(appSchema, { error: "must be a list of apps" }).describe("Apps to scrape."),
   databases: z.array(databaseSchema, { error: "must be a list of databases" }).describe("Database exporters."),
   teamContent: projectDirectory.describe("Directory of the team's own rules and dashboards; default team (when it exists)."),
+  targets: z.array(scrapeTargetSchema, { error: "must be a list of scrape targets" }).describe("Plain scrape targets (no HTTP contract)."),
+  probes: z.array(probeSchema, { error: "must be a list of probes" }).describe("URLs probed by the blackbox exporter."),
   ...sectionSchemas,
 };
 
@@ -557,6 +650,7 @@ const SECRET_MAP_MESSAGES: Record<string, string> = Object.fromEntries(
     ["slackWebhookUrls", "receiver", "Slack webhook URL"],
     ["discordWebhookUrls", "receiver", "Discord webhook URL"],
     ["webhookUrls", "receiver", "webhook URL"],
+    ["targetCredentials", "target name", "token or password"],
   ].map(([key, name, value]) => [
     key,
     `must be a map of ${name} to ${value}, set one entry at a time: pulumi config set --secret --path '${key}.<${name.replace(/ /g, "-")}>' <value>`,
@@ -586,6 +680,7 @@ const secretKeySchemas = {
   discordWebhookUrls: z.record(dnsLabel, httpUrl, notAMap(SECRET_MAP_MESSAGES.discordWebhookUrls)),
   webhookUrls: z.record(dnsLabel, httpUrl, notAMap(SECRET_MAP_MESSAGES.webhookUrls)),
   smtpPassword: nonEmpty("a password"),
+  targetCredentials: z.record(dnsLabel, nonEmpty("a token or password"), notAMap(SECRET_MAP_MESSAGES.targetCredentials)),
 };
 
 export const SECRET_KEYS = Object.keys(secretKeySchemas) as ReadonlyArray<keyof typeof secretKeySchemas>;
@@ -653,6 +748,44 @@ export interface AppTarget {
   };
   slo: { availabilityRatio: number; latencyP95Seconds: number; minRequestsPerSecond?: number };
   alerts: { latencyP95Seconds: number; errorRatio: number };
+}
+
+/** A plain scrape target (`targets[]`): scraped as job `<name>`, with no app contract. */
+export interface ScrapeTargetSpec {
+  name: string;
+  /** A Service's endpoints, on the Service port of this name or the pods' port number (exactly one)... */
+  service?: { namespace: string; name: string; port?: string; targetPort?: number };
+  /** ...or a static URL (its path is the metrics path; without one, /metrics). */
+  url?: string;
+  path: string;
+  scheme: "http" | "https";
+  interval?: string;
+  timeout?: string;
+  labels: Record<string, string>;
+  tls?: { insecureSkipVerify: boolean; serverName?: string; caPem?: string };
+  /** Bearer token or basic auth; the credential comes from an existing Secret or a secret config value. */
+  auth?: { type: "bearer" } | { type: "basic"; username: string };
+  credential?: { secretRef: { name: string; key: string } } | { value: string };
+}
+
+/** One probe of the blackbox exporter: `probes[]`, and `apps[].probe` (with `app`). */
+export interface ProbeSpec {
+  /** The `probe` label of its series: the probe's or the app's name. */
+  name: string;
+  /** The app it probes, for `apps[].probe`. */
+  app?: string;
+  module: "http_2xx" | "tcp_connect";
+  /** What it probes: a URL, a host:port, or every ready endpoint of a Service at a path. */
+  target:
+    | { url: string }
+    | { address: string }
+    | { service: { namespace: string; name: string; port?: string; targetPort?: number }; scheme: "http" | "https"; path: string };
+  /** Status codes that count as up (http_2xx); absent: any 2xx. */
+  expectStatus?: number[];
+  interval?: string;
+  labels: Record<string, string>;
+  /** ProbeSlow's threshold. */
+  latencySeconds: number;
 }
 
 export interface DatabaseExporter {
@@ -727,6 +860,10 @@ export interface StackConfig {
   thresholds: Thresholds;
   apps: AppTarget[];
   databases: DatabaseExporter[];
+  /** Plain scrape targets (`targets[]`). */
+  targets: ScrapeTargetSpec[];
+  /** Every probe: the apps' (`apps[].probe`), then `probes[]`. The blackbox exporter runs only when there is one. */
+  probes: ProbeSpec[];
   prometheus: {
     replicas: number;
     retention: string;
@@ -849,6 +986,8 @@ type ProfileDefaults = Omit<
   | "databases"
   | "domain"
   | "storageClass"
+  | "targets"
+  | "probes"
 >;
 
 /** The namespace of a stack that does not name one: one per environment, so that several stacks share a cluster. */
@@ -971,6 +1110,9 @@ export const APP_DEFAULTS = {
   slo: { availability: 99.9, latencyP95Seconds: 0.5 },
   alerts: { latencyP95Seconds: 1, errorRatePercent: 5 },
 };
+
+/** Defaults of probes (`probes[]`, `apps[].probe`). */
+export const PROBE_DEFAULTS = { path: "/health", module: "http_2xx" as const, latencySeconds: 1 };
 
 /** Exporter resource defaults (the same in every profile: the exporters are tiny). */
 export const EXPORTER_RESOURCES = res("10m", "32Mi", "100m", "64Mi");
@@ -1495,6 +1637,8 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
     }
   }
   const promStorage = resolveStorage(d.prometheus.storage, p.storage, storageClass);
+  const targets = resolveTargets(raw, c, problems);
+  const probes = resolveProbes(raw, c, problems);
 
   const am = c.alertmanager ?? {};
   const receivers: StackConfig["alertmanager"]["receivers"] = {};
@@ -1530,6 +1674,8 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
     thresholds: resolveThresholds(c.thresholds),
     apps,
     databases,
+    targets,
+    probes,
     prometheus: {
       replicas: p.replicas ?? onNodes(d.prometheus.replicas),
       retention: p.retention ?? d.prometheus.retention,
@@ -1835,6 +1981,198 @@ function resolveThresholds(given: RawStackConfig["thresholds"]): Thresholds {
   return out;
 }
 
+/** `targets[]`: where each is scraped, its TLS and its credential (a secret value or an existing Secret). */
+function resolveTargets(raw: RawConfig, c: RawStackConfig, problems: CrossProblem[]): ScrapeTargetSpec[] {
+  const k = (path: string) => `${raw.project}:${path}`;
+  const credentials = c.targetCredentials ?? {};
+  const targets = (c.targets ?? []).map((t, i): ScrapeTargetSpec => {
+    const key = k(`targets[${i}]`);
+    if ((t.service === undefined) === (t.url === undefined)) {
+      problems.push({ key, message: `target "${t.name}" needs exactly one of "service" (with namespace and port or targetPort) or "url"` });
+    }
+    if (t.service !== undefined && (t.namespace === undefined || (t.port === undefined) === (t.targetPort === undefined))) {
+      problems.push({
+        key,
+        message: `target "${t.name}" scrapes a Service, so it needs "namespace" and one of "port" (the Service port's name) or "targetPort" (the pods' port number)`,
+      });
+    }
+    if (
+      t.url !== undefined &&
+      (t.namespace !== undefined || t.port !== undefined || t.targetPort !== undefined || t.path !== undefined || t.scheme !== undefined)
+    ) {
+      problems.push({
+        key,
+        message: `target "${t.name}" scrapes a URL, so "namespace", "port", "targetPort", "path" and "scheme" belong in the URL`,
+      });
+    }
+    const scheme = t.url !== undefined ? (t.url.startsWith("https:") ? "https" : "http") : (t.scheme ?? APP_DEFAULTS.scheme);
+    if (t.tls !== undefined && scheme !== "https") {
+      problems.push({ key: k(`targets[${i}].tls`), message: `target "${t.name}" is scraped over http; tls applies to https only` });
+    }
+    if (t.tls?.insecureSkipVerify && (t.tls.caData !== undefined || t.tls.serverName !== undefined)) {
+      problems.push({
+        key: k(`targets[${i}].tls`),
+        message: `target "${t.name}" skips verification (insecureSkipVerify), so caData and serverName would be ignored; keep one or the other`,
+      });
+    }
+    const auth = t.auth;
+    const given = credentials[t.name];
+    if (auth !== undefined) {
+      if ((auth.bearerToken === true) === (auth.username !== undefined)) {
+        problems.push({
+          key: k(`targets[${i}].auth`),
+          message: `target "${t.name}": choose bearerToken: true or username (basic auth), one of them`,
+        });
+      }
+      if (auth.secretRef !== undefined && given !== undefined) {
+        problems.push({
+          key: k(`targets[${i}].auth.secretRef`),
+          message: `target "${t.name}" has both auth.secretRef and targetCredentials.${t.name}; keep one`,
+          involves: [k(`targetCredentials.${t.name}`)],
+        });
+      }
+      if (auth.secretRef === undefined && given === undefined) {
+        problems.push({
+          key: k(`targets[${i}].auth`),
+          message: `target "${t.name}" needs its credential: auth.secretRef {name, key} of an existing Secret in the stack namespace, or pulumi config set --secret --path 'targetCredentials.${t.name}' <value>`,
+          involves: [k(`targetCredentials.${t.name}`)],
+        });
+      }
+    }
+    return {
+      name: t.name,
+      ...(t.service !== undefined
+        ? {
+            service: {
+              namespace: t.namespace ?? "",
+              name: t.service,
+              ...(t.port !== undefined ? { port: t.port } : {}),
+              ...(t.targetPort !== undefined ? { targetPort: t.targetPort } : {}),
+            },
+          }
+        : {}),
+      ...(t.url !== undefined ? { url: t.url } : {}),
+      path: t.path ?? APP_DEFAULTS.path,
+      scheme,
+      ...(t.interval ? { interval: t.interval } : {}),
+      ...(t.timeout ? { timeout: t.timeout } : {}),
+      labels: t.labels ?? {},
+      ...(t.tls
+        ? {
+            tls: {
+              insecureSkipVerify: t.tls.insecureSkipVerify ?? false,
+              ...(t.tls.serverName ? { serverName: t.tls.serverName } : {}),
+              ...(t.tls.caData ? { caPem: Buffer.from(t.tls.caData, "base64").toString("utf8") } : {}),
+            },
+          }
+        : {}),
+      ...(auth
+        ? { auth: auth.username !== undefined ? { type: "basic" as const, username: auth.username } : { type: "bearer" as const } }
+        : {}),
+      ...(auth ? { credential: auth.secretRef ? { secretRef: auth.secretRef } : { value: given ?? "" } } : {}),
+    };
+  });
+  for (const name of Object.keys(credentials)) {
+    const target = (c.targets ?? []).find((t) => t.name === name);
+    if (!target?.auth) {
+      problems.push({
+        key: k(`targetCredentials.${name}`),
+        message: target
+          ? `target "${name}" has no auth (bearerToken or username) to send it with: add one, or remove it with: pulumi config rm --path 'targetCredentials.${name}'`
+          : `no target named "${name}" in ${raw.project}:targets: add it there, or remove it with: pulumi config rm --path 'targetCredentials.${name}'`,
+        involves: [k("targets")],
+      });
+    }
+  }
+  return targets;
+}
+
+/** Every probe: the apps' health endpoints (`apps[].probe`), then `probes[]`. */
+function resolveProbes(raw: RawConfig, c: RawStackConfig, problems: CrossProblem[]): ProbeSpec[] {
+  const k = (path: string) => `${raw.project}:${path}`;
+  const probes: ProbeSpec[] = [];
+  (c.apps ?? []).forEach((a, i) => {
+    const pr = a.probe;
+    if (!pr) return;
+    const path = pr.path ?? PROBE_DEFAULTS.path;
+    let target: ProbeSpec["target"];
+    if (a.url !== undefined) {
+      if (pr.port !== undefined || pr.targetPort !== undefined) {
+        problems.push({
+          key: k(`apps[${i}].probe`),
+          message: `app "${a.name}" is a URL; its probe goes to the same host, so "port" and "targetPort" do not apply`,
+        });
+      }
+      let origin = "";
+      try {
+        origin = new URL(a.url).origin;
+      } catch {
+        // The URL itself is refused by its schema.
+      }
+      target = { url: `${origin}${path}` };
+    } else {
+      if (pr.port !== undefined && pr.targetPort !== undefined) {
+        problems.push({ key: k(`apps[${i}].probe`), message: `app "${a.name}": the probe gives both "port" and "targetPort"; give one` });
+      }
+      const own =
+        pr.port !== undefined || pr.targetPort !== undefined
+          ? pr
+          : { port: typeof a.port === "string" ? a.port : undefined, targetPort: a.targetPort };
+      target = {
+        service: {
+          namespace: a.namespace ?? "",
+          name: a.service ?? "",
+          ...(own.port !== undefined ? { port: own.port } : own.targetPort !== undefined ? { targetPort: own.targetPort } : {}),
+        },
+        scheme: a.scheme ?? APP_DEFAULTS.scheme,
+        path,
+      };
+    }
+    probes.push({
+      name: a.name,
+      app: a.name,
+      module: "http_2xx",
+      target,
+      ...(pr.expectStatus ? { expectStatus: [...new Set(pr.expectStatus)].sort((x, y) => x - y) } : {}),
+      ...(pr.interval ? { interval: pr.interval } : {}),
+      labels: a.labels ?? {},
+      latencySeconds: pr.latencySeconds ?? PROBE_DEFAULTS.latencySeconds,
+    });
+  });
+  (c.probes ?? []).forEach((pr, i) => {
+    const module = pr.module ?? (pr.address !== undefined && pr.url === undefined ? "tcp_connect" : PROBE_DEFAULTS.module);
+    if (module === "http_2xx" && (pr.url === undefined || pr.address !== undefined)) {
+      problems.push({ key: k(`probes[${i}]`), message: `probe "${pr.name}" uses module http_2xx, so it needs "url" (and no "address")` });
+    }
+    if (module === "tcp_connect" && (pr.address === undefined || pr.url !== undefined)) {
+      problems.push({
+        key: k(`probes[${i}]`),
+        message: `probe "${pr.name}" uses module tcp_connect, so it needs "address" host:port (and no "url")`,
+      });
+    }
+    if (module === "tcp_connect" && pr.expectStatus !== undefined) {
+      problems.push({
+        key: k(`probes[${i}].expectStatus`),
+        message: `probe "${pr.name}" uses module tcp_connect, which has no status code`,
+      });
+    }
+    const port = pr.address !== undefined ? Number(pr.address.slice(pr.address.lastIndexOf(":") + 1)) : 1;
+    if (port < 1 || port > 65535) {
+      problems.push({ key: k(`probes[${i}].address`), message: `must end in a port number 1-65535 (got ${JSON.stringify(pr.address)})` });
+    }
+    probes.push({
+      name: pr.name,
+      module,
+      target: module === "tcp_connect" ? { address: pr.address ?? "" } : { url: pr.url ?? "" },
+      ...(pr.expectStatus ? { expectStatus: [...new Set(pr.expectStatus)].sort((x, y) => x - y) } : {}),
+      ...(pr.interval ? { interval: pr.interval } : {}),
+      labels: pr.labels ?? {},
+      latencySeconds: pr.latencySeconds ?? PROBE_DEFAULTS.latencySeconds,
+    });
+  });
+  return probes;
+}
+
 function duplicates(names: string[]): string[] {
   return [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
 }
@@ -1853,6 +2191,20 @@ function crossChecks(raw: RawConfig, given: RawStackConfig, c: StackConfig, prob
 
   for (const name of duplicates(c.apps.map((a) => a.name))) {
     problems.push({ key: k("apps"), message: `app name "${name}" is used more than once; names must be unique` });
+  }
+  // Apps, targets and probes are told apart by name in jobs, dashboards and alerts (an app's probe takes its name).
+  const named = [
+    ...c.apps.map((a, i) => ({ name: a.name, key: `apps[${i}].name` })),
+    ...c.targets.map((t, i) => ({ name: t.name, key: `targets[${i}].name` })),
+    ...(given.probes ?? []).map((pr, i) => ({ name: pr.name, key: `probes[${i}].name` })),
+  ];
+  for (const name of duplicates(named.map((n) => n.name))) {
+    const where = named.filter((n) => n.name === name).map((n) => n.key);
+    if (where.every((w) => w.startsWith("apps["))) continue;
+    problems.push({
+      key: k(where[where.length - 1]),
+      message: `"${name}" is also the name of ${where.slice(0, -1).join(" and ")}; apps, targets and probes need names of their own`,
+    });
   }
   for (const name of duplicates(c.databases.map((db) => db.name))) {
     problems.push({ key: k("databases"), message: `database name "${name}" is used more than once; names must be unique` });
@@ -2067,6 +2419,8 @@ export function componentScrapeJobs(cfg: StackConfig): string[] {
     ...(cfg.kubeStateMetrics.enabled ? ["kube-state-metrics"] : []),
     ...(cfg.cloudflare.enabled ? ["cloudflared"] : []),
     ...new Set(cfg.databases.map((db) => `${db.type}-exporter`)),
+    // The exporter's own metrics, and the job of every probe it runs.
+    ...(cfg.probes.length > 0 ? ["blackbox-exporter", "blackbox"] : []),
   ];
 }
 
@@ -2214,6 +2568,45 @@ function prometheusRules(raw: RawConfig, given: RawStackConfig, c: StackConfig, 
             : "starts with __, which Prometheus keeps for itself and drops after relabelling; choose another name",
         });
       }
+    }
+  });
+  c.targets.forEach((target, i) => {
+    if (taken.includes(target.name)) {
+      problems.push({
+        key: k(`targets[${i}].name`),
+        message: `is the job of one of the stack's own scrape jobs, whose series the target's would mix with; rename the target (taken: ${taken.join(", ")}) (got ${JSON.stringify(target.name)})`,
+      });
+    }
+    const seconds = (d: string) => durationSeconds(d) ?? 0;
+    if (target.timeout !== undefined && seconds(target.timeout) > seconds(target.interval ?? p.scrapeInterval)) {
+      problems.push({
+        key: k(`targets[${i}].timeout`),
+        message: `must not be longer than the target's interval (${target.interval ?? p.scrapeInterval}); got ${target.timeout}`,
+        involves: [k(`targets[${i}].interval`), k("prometheus.scrapeInterval")],
+      });
+    }
+  });
+  const reservedLabels = (labels: Record<string, string>, owner: string, extra: readonly string[] = []) => {
+    for (const label of Object.keys(labels)) {
+      const reserved = [...RESERVED_TARGET_LABELS, ...extra].includes(label);
+      if (reserved || label.startsWith("__")) {
+        problems.push({
+          key: k(`${owner}.labels.${label}`),
+          message: reserved
+            ? `is a label the scrape config sets itself (${[...RESERVED_TARGET_LABELS, ...extra].join(", ")}); choose another name`
+            : "starts with __, which Prometheus keeps for itself and drops after relabelling; choose another name",
+        });
+      }
+    }
+  };
+  c.targets.forEach((target, i) => reservedLabels(target.labels, `targets[${i}]`));
+  (given.probes ?? []).forEach((pr, i) => reservedLabels(pr.labels ?? {}, `probes[${i}]`, ["probe"]));
+  c.apps.forEach((app, i) => {
+    if (app.labels.probe !== undefined && given.apps?.[i]?.probe !== undefined) {
+      problems.push({
+        key: k(`apps[${i}].labels.probe`),
+        message: `is the label of the app's probe series (its name); choose another name`,
+      });
     }
   });
   if ("environment" in p.externalLabels) {

@@ -19,6 +19,7 @@ export const images = {
   postgresExporter: "quay.io/prometheuscommunity/postgres-exporter:v0.19.1",
   redisExporter: "docker.io/oliver006/redis_exporter:v1.88.0",
   mongodbExporter: "docker.io/percona/mongodb_exporter:0.51.0",
+  blackboxExporter: "quay.io/prometheus/blackbox-exporter:v0.28.0",
   configReloader: "quay.io/prometheus-operator/prometheus-config-reloader:v0.94.1",
   cloudflared: "docker.io/cloudflare/cloudflared:2026.8.2",
 } as const;

@@ -17,6 +17,8 @@ import {
   APP_DEFAULTS,
   AppTarget,
   BUILTIN_SCRAPE_JOBS,
+  ProbeSpec,
+  ScrapeTargetSpec,
   RESERVED_TARGET_LABELS,
   RUNBOOK_PATH,
   ResourceRequirements,
@@ -65,6 +67,8 @@ export const PROMETHEUS_PATHS = {
   configFile: "/etc/prometheus/config/prometheus.yml",
   rulesDir: "/etc/prometheus/rules",
   remoteWriteDir: "/etc/prometheus/secrets/remote-write",
+  /** Credentials and CA certificates of `targets[]`: `<name>-credential`, `<name>-ca.crt`. */
+  targetSecretsDir: "/etc/prometheus/secrets/targets",
   data: "/prometheus",
   serviceAccountDir: "/var/run/secrets/kubernetes.io/serviceaccount",
 } as const;
@@ -84,7 +88,9 @@ export function numberedKey(first: string, index: number): string {
   return index === 0 ? first : first.replace(/^([^.]+)\./, `$1-${index + 1}.`);
 }
 /** Names of generated files, which rule files of rulesDir may not take. */
-const GENERATED_KEY = /^apps(-\d+)?\.(rules|scrape)\.yml$/;
+const GENERATED_KEY = /^(apps(-\d+)?\.(rules|scrape)|probes\.rules)\.yml$/;
+/** The probes' thresholds (components/blackbox-exporter.ts): one recorded series per probe. */
+export const PROBE_RULES_KEY = "probes.rules.yml";
 
 /** Kubernetes refuses objects over 1 MiB. */
 export const CONFIGMAP_MAX_BYTES = 1024 * 1024;
@@ -118,6 +124,11 @@ export interface RemoteWriteArgs {
   auth?: { type: "basic"; username: string; password: pulumi.Input<string> } | { type: "bearer"; token: pulumi.Input<string> };
 }
 
+/** A plain scrape target; a credential given as a value reaches the pod only through a Kubernetes Secret. */
+export type TargetArgs = Omit<ScrapeTargetSpec, "credential"> & {
+  credential?: { secretRef: { name: string; key: string } } | { value: pulumi.Input<string> };
+};
+
 /** Where Prometheus sends alerts: every endpoint of the Service with these labels, on this port. */
 export type AlertmanagerTarget = Pick<ScrapeTarget, "namespace" | "selector" | "port" | "scheme">;
 
@@ -142,6 +153,12 @@ export interface PrometheusArgs {
   externalLabels?: Record<string, string>;
   /** Apps to scrape, each as job `<name>` with label `app="<name>"`, and to normalise with recording rules. Default none. */
   apps?: AppTarget[];
+  /** Plain scrape targets, each as job `<name>`, without the app contract. Default none. */
+  targets?: TargetArgs[];
+  /** Probes run by the blackbox exporter at `blackboxAddress`, each as job `blackbox` with label `probe="<name>"`. Default none. */
+  probes?: ProbeSpec[];
+  /** host:port of the blackbox exporter's Service; required with probes. */
+  blackboxAddress?: string;
   /** The other components' metrics endpoints (MonitoringStack collects them). Prometheus adds its own. Default none. */
   scrapeTargets?: ScrapeTarget[];
   /** Alertmanager to send alerts to (every peer behind its Service). Default: none, rules are evaluated but alerts go nowhere. */
@@ -196,6 +213,10 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
     evaluationInterval: p.evaluationInterval,
     externalLabels: p.externalLabels,
     apps: cfg.apps,
+    targets: cfg.targets.map((t) =>
+      t.credential && "value" in t.credential ? { ...t, credential: { value: pulumi.secret(t.credential.value) } } : t,
+    ),
+    probes: cfg.probes,
     remoteWrite: p.remoteWrite.map((rw) => ({
       name: rw.name,
       url: rw.url,
@@ -255,7 +276,8 @@ export interface ScrapeConfig {
     "PrometheusProto" | "OpenMetricsText0.0.1" | "OpenMetricsText1.0.0" | "PrometheusText0.0.4" | "PrometheusText1.0.0";
   honor_labels?: boolean;
   authorization?: { type?: string; credentials_file: string };
-  tls_config?: { ca_file?: string; insecure_skip_verify?: boolean };
+  basic_auth?: { username: string; password_file: string };
+  tls_config?: { ca_file?: string; server_name?: string; insecure_skip_verify?: boolean };
   kubernetes_sd_configs?: Array<{ role: "endpoints" | "pod" | "node"; namespaces?: { names: string[] } }>;
   static_configs?: Array<{ targets: string[]; labels?: Record<string, string> }>;
   relabel_configs?: RelabelConfig[];
@@ -301,6 +323,9 @@ export type PrometheusConfigArgs = Pick<
   | "evaluationInterval"
   | "externalLabels"
   | "apps"
+  | "targets"
+  | "probes"
+  | "blackboxAddress"
   | "scrapeTargets"
   | "alertmanager"
   | "remoteWrite"
@@ -522,6 +547,164 @@ function appJob(app: AppTarget, globalTimeout: string): ScrapeConfig {
   };
 }
 
+/** Files of a target's secrets under PROMETHEUS_PATHS.targetSecretsDir. */
+export function targetSecretFile(name: string, what: "credential" | "ca.crt"): string {
+  return `${name}-${what}`;
+}
+
+/** A plain scrape target: an app's scrape without the contract (job `<name>`, no `app` label), with TLS and credentials. */
+function plainTargetJob(t: TargetArgs, globalTimeout: string): ScrapeConfig {
+  checkExtraLabels(t.labels, `targets (${t.name})`);
+  const file = (what: "credential" | "ca.crt") => `${PROMETHEUS_PATHS.targetSecretsDir}/${targetSecretFile(t.name, what)}`;
+  const timing = t.timeout
+    ? { ...intervalOf(t.interval, globalTimeout), scrape_timeout: t.timeout }
+    : intervalOf(t.interval, globalTimeout);
+  const common = {
+    job_name: t.name,
+    ...timing,
+    ...APP_SCRAPE_PROTOCOL,
+    ...(t.auth?.type === "bearer" ? { authorization: { type: "Bearer", credentials_file: file("credential") } } : {}),
+    ...(t.auth?.type === "basic" ? { basic_auth: { username: t.auth.username, password_file: file("credential") } } : {}),
+    ...(t.tls
+      ? {
+          tls_config: {
+            ...(t.tls.caPem ? { ca_file: file("ca.crt") } : {}),
+            ...(t.tls.serverName ? { server_name: t.tls.serverName } : {}),
+            insecure_skip_verify: t.tls.insecureSkipVerify,
+          },
+        }
+      : {}),
+  };
+  if (t.service) {
+    const { namespace, name, port, targetPort } = t.service;
+    let keepPort: RelabelConfig;
+    if (port !== undefined && targetPort === undefined) {
+      keepPort = { source_labels: ["__meta_kubernetes_endpoint_port_name"], regex: literal(port), action: "keep" };
+    } else if (targetPort !== undefined && port === undefined && Number.isInteger(targetPort) && targetPort >= 1 && targetPort <= 65535) {
+      keepPort = { source_labels: ["__address__"], regex: `.+:${targetPort}`, action: "keep" };
+    } else {
+      throw new Error(`targets (${t.name}): the Service needs exactly one of port (the Service port's name) or targetPort (a port number)`);
+    }
+    return {
+      ...common,
+      metrics_path: t.path,
+      scheme: t.scheme,
+      kubernetes_sd_configs: [{ role: "endpoints", namespaces: { names: [namespace] } }],
+      relabel_configs: [
+        { source_labels: ["__meta_kubernetes_service_name"], regex: literal(name), action: "keep" },
+        keepPort,
+        { source_labels: ["__meta_kubernetes_pod_name"], regex: "(.+)", target_label: "instance" },
+        ...ENDPOINT_TARGET_LABELS,
+        ...staticLabels(t.labels),
+      ],
+    };
+  }
+  if (!t.url) throw new Error(`targets (${t.name}): needs a service or a url`);
+  const url = new URL(t.url);
+  if (url.username || url.password)
+    throw new Error(`targets (${t.name}): the url holds credentials; they would be stored in plain text in prometheus.yml`);
+  const params: Record<string, string[]> = {};
+  for (const [key, value] of url.searchParams) params[key] = [...(params[key] ?? []), value];
+  return {
+    ...common,
+    metrics_path: url.pathname === "/" ? APP_DEFAULTS.path : url.pathname,
+    ...(Object.keys(params).length > 0 ? { params } : {}),
+    scheme: url.protocol === "https:" ? "https" : "http",
+    static_configs: [{ targets: [url.host], ...(Object.keys(t.labels).length > 0 ? { labels: t.labels } : {}) }],
+  };
+}
+
+/** The job label of every probe's series. */
+export const PROBE_JOB = "blackbox";
+
+/** The blackbox module of a probe: its own for a set of expected status codes (components/blackbox-exporter.ts defines them). */
+export function probeModule(probe: Pick<ProbeSpec, "module" | "expectStatus">): string {
+  return probe.module === "http_2xx" && probe.expectStatus ? `http_status_${probe.expectStatus.join("_")}` : probe.module;
+}
+
+/**
+ * A probe: Prometheus asks the blackbox exporter (`/probe?module=…&target=…`) and stores what
+ * it reports (probe_success, probe_duration_seconds, probe_ssl_earliest_cert_expiry, …) as job
+ * `blackbox`, with `probe="<name>"` and the probed address as `instance`. An app's Service is
+ * probed on every ready endpoint, as it is scraped.
+ */
+function probeJob(probe: ProbeSpec, blackboxAddress: string, globalTimeout: string): ScrapeConfig {
+  checkExtraLabels(probe.labels, `probes (${probe.name})`);
+  const labels = { ...probe.labels, probe: probe.name };
+  const toExporter: RelabelConfig[] = [
+    { target_label: "__address__", replacement: literalReplacement(blackboxAddress) },
+    { target_label: "job", replacement: PROBE_JOB },
+  ];
+  const common = {
+    // One job per probe (its own interval); the job label is the same for all.
+    job_name: `${PROBE_JOB}/${probe.name}`,
+    ...intervalOf(probe.interval, globalTimeout),
+    metrics_path: "/probe",
+    params: { module: [probeModule(probe)] },
+    scheme: "http" as const,
+  };
+  const target = probe.target;
+  if ("service" in target) {
+    const { namespace, name, port, targetPort } = target.service;
+    const keepPort: RelabelConfig =
+      port !== undefined
+        ? { source_labels: ["__meta_kubernetes_endpoint_port_name"], regex: literal(port), action: "keep" }
+        : { source_labels: ["__address__"], regex: `.+:${targetPort ?? 0}`, action: "keep" };
+    return {
+      ...common,
+      kubernetes_sd_configs: [{ role: "endpoints", namespaces: { names: [namespace] } }],
+      relabel_configs: [
+        { source_labels: ["__meta_kubernetes_service_name"], regex: literal(name), action: "keep" },
+        keepPort,
+        // Each ready endpoint's address (IPv6 in brackets already), at the health path.
+        {
+          source_labels: ["__address__"],
+          regex: "(.+)",
+          replacement: `${target.scheme}://$1${literalReplacement(target.path)}`,
+          target_label: "__param_target",
+        },
+        { source_labels: ["__meta_kubernetes_pod_name"], regex: "(.+)", target_label: "instance" },
+        ...ENDPOINT_TARGET_LABELS,
+        ...staticLabels(labels),
+        ...toExporter,
+      ],
+    };
+  }
+  const address = "url" in target ? target.url : target.address;
+  if ("url" in target) {
+    const url = new URL(target.url);
+    if (url.username || url.password)
+      throw new Error(`probes (${probe.name}): the url holds credentials; they would be stored in plain text`);
+  }
+  return {
+    ...common,
+    static_configs: [{ targets: [address], labels }],
+    relabel_configs: [
+      { source_labels: ["__address__"], target_label: "__param_target" },
+      { source_labels: ["__param_target"], target_label: "instance" },
+      ...toExporter,
+    ],
+  };
+}
+
+/** The probes' thresholds as series, for ProbeSlow (rules/probes.yml): `probe:alert_threshold_latency_seconds{probe}`. */
+export function probeRules(probes: ProbeSpec[], evaluationInterval: string): { groups: unknown[] } {
+  if (probes.length === 0) return { groups: [] };
+  return {
+    groups: [
+      {
+        name: "probe-thresholds",
+        interval: evaluationInterval,
+        rules: probes.map((p) => ({
+          record: "probe:alert_threshold_latency_seconds",
+          expr: String(p.latencySeconds),
+          labels: { probe: p.name },
+        })),
+      },
+    ],
+  };
+}
+
 /**
  * The kubelet's own metrics or its embedded cAdvisor, on every node, with the
  * service account's token (RBAC: get nodes/metrics).
@@ -567,10 +750,17 @@ export function prometheusConfig(args: PrometheusConfigArgs): PrometheusConfig {
   }
   const targets = [prometheusScrapeTarget(args.namespace, args.environment), ...(args.scrapeTargets ?? [])];
   const apps = args.apps ?? [];
+  const plain = args.targets ?? [];
+  const probes = args.probes ?? [];
   const names = jobNames(targets);
-  const taken = [...BUILTIN_JOBS, ...targets.map((t) => t.job)];
+  const taken = [...BUILTIN_JOBS, ...targets.map((t) => t.job), ...(probes.length > 0 ? [PROBE_JOB] : [])];
   const clash = apps.find((a) => taken.includes(a.name));
   if (clash) throw new Error(`apps: "${clash.name}" is also the job of a built-in scrape job or a component; rename the app`);
+  const plainClash = plain.find((t) => taken.includes(t.name) || apps.some((a) => a.name === t.name));
+  if (plainClash)
+    throw new Error(`targets: "${plainClash.name}" is also the job of an app, a built-in scrape job or a component; rename it`);
+  if (probes.length > 0 && !args.blackboxAddress)
+    throw new Error("probes: the blackbox exporter's address (blackboxAddress) is needed to probe");
   const clashingTarget = targets.find((t) => BUILTIN_JOBS.includes(t.job));
   if (clashingTarget) throw new Error(`scrapeTargets: job "${clashingTarget.job}" is one of Prometheus' own jobs; rename it`);
 
@@ -593,6 +783,8 @@ export function prometheusConfig(args: PrometheusConfigArgs): PrometheusConfig {
       ...targets.map((t, i) => targetJob(t, names[i], args.scrapeTimeout)),
       podsJob(args.environment),
       ...apps.map((a) => appJob(a, args.scrapeTimeout)),
+      ...plain.map((t) => plainTargetJob(t, args.scrapeTimeout)),
+      ...probes.map((pr) => probeJob(pr, args.blackboxAddress ?? "", args.scrapeTimeout)),
       kubeletJob("kubelet", "/metrics"),
       kubeletJob("cadvisor", "/metrics/cadvisor"),
     ],
@@ -776,6 +968,7 @@ function cutByBytes<T>(items: T[], render: (run: T[]) => string, budget: number)
 const APP_RULES_HEADER = "The app contract: generated from the apps of the stack config by components/app-rules.ts.";
 const APP_SCRAPE_HEADER =
   "The apps' scrape jobs: rendered by components/prometheus.ts from the stack config; prometheus.yml includes them.";
+const PROBE_RULES_HEADER = "The probes' thresholds: generated from apps[].probe and probes[] by components/prometheus.ts.";
 const CONFIG_HEADER = "Rendered by components/prometheus.ts from the stack config; edit the config, not this file.";
 
 /**
@@ -877,6 +1070,9 @@ function planPrometheus(
     ...Object.entries(ruleFiles),
     ...teamRules,
     ...appRuleFiles(args.apps ?? [], args.evaluationInterval),
+    ...((args.probes ?? []).length > 0
+      ? [[PROBE_RULES_KEY, toYaml(probeRules(args.probes ?? [], args.evaluationInterval), PROBE_RULES_HEADER)] as [string, string]]
+      : []),
   ];
   const planned = planConfigFiles(
     config,
@@ -984,6 +1180,35 @@ export class Prometheus extends pulumi.ComponentResource {
       if (rw.auth)
         credentials[remoteWriteCredentialKey(rw.name)] = pulumi.secret(rw.auth.type === "basic" ? rw.auth.password : rw.auth.token);
     }
+    // targets[]: credentials given as secret config values and CA certificates in a Secret of the stack;
+    // credentials in existing Secrets (of the stack namespace) projected beside them, optional so that
+    // a Secret made later never keeps Prometheus from starting (its target is down until then:
+    // Prometheus reads a credential file at each scrape).
+    const targetData: Record<string, pulumi.Input<string>> = {};
+    const existing: Array<{ secret: string; key: string; path: string }> = [];
+    for (const t of args.targets ?? []) {
+      if (t.credential && "value" in t.credential) targetData[targetSecretFile(t.name, "credential")] = pulumi.secret(t.credential.value);
+      if (t.credential && "secretRef" in t.credential)
+        existing.push({
+          secret: t.credential.secretRef.name,
+          key: t.credential.secretRef.key,
+          path: targetSecretFile(t.name, "credential"),
+        });
+      if (t.tls?.caPem) targetData[targetSecretFile(t.name, "ca.crt")] = t.tls.caPem;
+    }
+    const targetSecret =
+      Object.keys(targetData).length > 0
+        ? new k8s.core.v1.Secret(
+            `${name}-targets`,
+            { metadata: objectMeta(id, ns, "prometheus-targets"), type: "Opaque", stringData: targetData },
+            { parent: this },
+          )
+        : undefined;
+    const targetSources: k8s.types.input.core.v1.VolumeProjection[] = [
+      ...(targetSecret ? [{ secret: { name: targetSecret.metadata.name } }] : []),
+      ...existing.map((e) => ({ secret: { name: e.secret, optional: true, items: [{ key: e.key, path: e.path }] } })),
+    ];
+
     const remoteWriteSecret =
       Object.keys(credentials).length > 0
         ? new k8s.core.v1.Secret(
@@ -1027,6 +1252,7 @@ export class Prometheus extends pulumi.ComponentResource {
       directory("rules", rules),
       scratchVolume("tmp"),
       ...(remoteWriteSecret ? [{ name: "remote-write", secret: { secretName: remoteWriteSecret.metadata.name, defaultMode: 0o440 } }] : []),
+      ...(targetSources.length > 0 ? [{ name: "targets", projected: { sources: targetSources, defaultMode: 0o440 } }] : []),
     ];
     const volumeMounts: k8s.types.input.core.v1.VolumeMount[] = [
       { name: "config", mountPath: PROMETHEUS_PATHS.configDir, readOnly: true },
@@ -1034,6 +1260,7 @@ export class Prometheus extends pulumi.ComponentResource {
       { name: "data", mountPath: PROMETHEUS_PATHS.data },
       { name: "tmp", mountPath: "/tmp" },
       ...(remoteWriteSecret ? [{ name: "remote-write", mountPath: PROMETHEUS_PATHS.remoteWriteDir, readOnly: true }] : []),
+      ...(targetSources.length > 0 ? [{ name: "targets", mountPath: PROMETHEUS_PATHS.targetSecretsDir, readOnly: true }] : []),
     ];
 
     // Each replica's metrics live on its claim, made here so that Pulumi owns (and, in a

@@ -1,6 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ExposedService, StackConfig } from "./config";
+import { BlackboxExporter } from "./blackbox-exporter";
+import { EXPORTER_RESOURCES } from "./config";
 import { ExporterSidecars } from "./exporter-sidecars";
 import { KubeStateMetrics, NodeExporter } from "./exporters";
 import { Loki, lokiArgs } from "./loki";
@@ -124,6 +126,18 @@ export class MonitoringStack extends pulumi.ComponentResource {
       );
       scrapeTargets.push(...databaseExporters.scrapeTargets);
     }
+    // Health endpoints and URLs (apps[].probe, probes[]): the blackbox exporter runs only when something is probed.
+    const blackbox =
+      cfg.probes.length > 0
+        ? this.part(
+            new BlackboxExporter(
+              `${name}-blackbox-exporter`,
+              { namespace: cfg.namespace, environment: cfg.environment, probes: cfg.probes, resources: EXPORTER_RESOURCES },
+              { parent: this, dependsOn: [ns] },
+            ),
+          )
+        : undefined;
+    if (blackbox) scrapeTargets.push(...blackbox.scrapeTargets);
 
     // -- alerting --
     const alertmanager = this.part(new Alertmanager(`${name}-alertmanager`, alertmanagerArgs(cfg), { parent: this, dependsOn: [ns] }));
@@ -184,6 +198,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
           ...prometheusArgs(cfg),
           teamRuleFiles: (args.team?.rules ?? []).map((r): [string, string] => [r.key, r.text]),
           scrapeTargets,
+          ...(blackbox ? { blackboxAddress: blackbox.address } : {}),
           alertmanager: alertmanager.peers,
         },
         { parent: this, dependsOn: [ns] },

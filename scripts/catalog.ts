@@ -28,7 +28,9 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
+import * as https from "https";
 import { AlloyExpr, alloySyntax } from "../components/alloy";
+import { BLACKBOX_PORT, blackboxConfig } from "../components/blackbox-exporter";
 import { EXPORTER_KINDS } from "../components/exporter-sidecars";
 import { HOST_ROOT, KSM_RESOURCES, kubeStateMetricsFlags, nodeExporterFlags } from "../components/exporters";
 import { ImageName, images, imageVersion } from "../components/images";
@@ -943,6 +945,89 @@ async function postgresExporter(r: Run): Promise<Generated> {
   };
 }
 
+// --- blackbox_exporter probing servers started here
+
+async function blackboxExporter(r: Run): Promise<Generated> {
+  // Endpoints to probe on the loopback: plain HTTP, and HTTPS with a self-signed certificate.
+  const dir = r.dir("tls");
+  const key = path.join(dir, "server.key");
+  const cert = path.join(dir, "server.crt");
+  run("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    key,
+    "-out",
+    cert,
+    "-days",
+    "30",
+    "-subj",
+    "/CN=localhost",
+    "-addext",
+    "subjectAltName=IP:127.0.0.1,DNS:localhost",
+  ]);
+  const handler: http.RequestListener = (_req, res) => {
+    res.writeHead(200, { "Content-Type": "text/plain" });
+    res.end("ok\n");
+  };
+  const httpPort = await r.port();
+  const httpsPort = await r.port();
+  const plain = http.createServer(handler);
+  const secure = https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, handler);
+  for (const [server, port] of [
+    [plain, httpPort],
+    [secure, httpsPort],
+  ] as const) {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, LOOPBACK, () => resolve());
+    });
+    r.defer(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  }
+  // The stack's modules, and one that trusts the throwaway CA: probes of sites with public
+  // certificates report the same metrics with http_2xx.
+  const config = blackboxConfig([{ module: "http_2xx", expectStatus: [200] }]) as unknown as { modules: Record<string, unknown> };
+  config.modules.catalog_https = { prober: "http", http: { preferred_ip_protocol: "ip4", tls_config: { ca_file: cert } } };
+  const configFile = path.join(r.tmp, "blackbox.yml");
+  fs.writeFileSync(configFile, YAML.stringify(config));
+  const port = await r.port();
+  const command = {
+    binary: stackBinary("blackbox_exporter"),
+    args: [`--config.file=${configFile}`, `--web.listen-address=${LOOPBACK}:${port}`],
+  };
+  const proc = r.start("blackbox_exporter", command);
+  const base = `http://${LOOPBACK}:${port}`;
+  await waitFor("blackbox_exporter's /metrics", () => getOk(`${base}/metrics`), 30_000, [proc]);
+  const probe = async (module: string, target: string) => {
+    const { text, names } = await scrape(`${base}/probe?module=${module}&target=${encodeURIComponent(target)}`);
+    if (!/^probe_success 1$/m.test(text)) throw new CatalogError(`probe ${module} of ${target} failed:\n${text}\n${proc.output()}`);
+    return names;
+  };
+  const httpNames = await probe("http_2xx", `http://${LOOPBACK}:${httpPort}/health`);
+  const statusNames = await probe("http_status_200", `http://${LOOPBACK}:${httpPort}/health`);
+  const tcpNames = await probe("tcp_connect", `${LOOPBACK}:${httpPort}`);
+  const httpsNames = await probe("catalog_https", `https://${LOOPBACK}:${httpsPort}/health`);
+  const own = (await scrapeTwice(`${base}/metrics`)).names;
+  const probeNames = new Set([...httpNames, ...statusNames, ...tcpNames]);
+  return {
+    notes: [
+      `Its own metrics (job "blackbox-exporter") and what /probe reports (job "blackbox", label probe) with the modules of blackboxConfig() in components/blackbox-exporter.ts, listening on 127.0.0.1 instead of :${BLACKBOX_PORT}: http_2xx and an expected-status module against an HTTP server started here, tcp_connect against the same port.`,
+    ],
+    commands: [command],
+    names: new Set([...own, ...probeNames]),
+    conditional: [
+      {
+        why: "the probe is HTTPS (here an HTTPS server started here with a throwaway self-signed certificate, probed by a module that trusts it)",
+        commands: [],
+        names: minus(httpsNames, probeNames),
+      },
+    ],
+  };
+}
+
 // --- redis_exporter against a Redis started here
 
 async function redisExporter(r: Run): Promise<Generated> {
@@ -1333,6 +1418,15 @@ const SOURCES: Source[] = [
     binary: "redis_exporter",
     timeoutMs: 120_000,
     generate: redisExporter,
+  },
+  {
+    name: "blackbox-exporter",
+    title: "blackbox_exporter",
+    image: "blackboxExporter",
+    job: 'job "blackbox-exporter" (its own metrics), job "blackbox" (the probes, label probe)',
+    binary: "blackbox_exporter",
+    timeoutMs: 60_000,
+    generate: blackboxExporter,
   },
   {
     name: "mongodb-exporter",

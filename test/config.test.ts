@@ -1131,10 +1131,12 @@ describe("refused: secrets, in plain text or echoed", () => {
     databaseDsns: [`postgresql://app:${MARK}@db:5432/app`, [MARK], { "Bad Name": MARK }, { pg: `${MARK}-not-a-dsn` }, { pg: `${MARK}\n` }],
     remoteWritePasswords: [MARK, { mimir: [MARK] }, { "Bad Name": MARK }, { mimir: `${MARK}\u0000` }],
     basicAuthPasswords: [MARK, { admin: MARK }, { admin: `${MARK}`.repeat(10) }, { "bad user": MARK }, { admin: 12345 }],
+    targetCredentials: [MARK, { minio: [MARK] }, { "Bad Name": MARK }, { minio: `${MARK}\n` }, { nobody: MARK }],
   };
   const withDatabase = {
     databases: [{ name: "pg", type: "postgres", mode: "standalone" }],
     prometheus: { remoteWrite: [{ name: "mimir", url: "https://mimir.example.com/push", bearerToken: true }] },
+    targets: [{ name: "minio", url: "https://minio.example.com/minio/v2/metrics/cluster", auth: { bearerToken: true } }],
   };
 
   test("every secret key has malformed values to try", () => {

@@ -32,6 +32,7 @@ const knownMetric = (name: string) => KNOWN.has(name);
 const EXPECTED = [
   "applications/app-overview.json",
   "applications/slo.json",
+  "applications/uptime.json",
   "databases/mongodb.json",
   "databases/postgres.json",
   "databases/redis.json",

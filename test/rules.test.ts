@@ -27,7 +27,7 @@ import {
 import { promtool } from "./support/binaries";
 
 /** The areas this repository ships rules for: rules/<area>.yml, tested by test/rules/<area>.test.yml. */
-const AREAS = ["apps", "databases", "kubernetes", "logs", "nodes", "slo", "stack"];
+const AREAS = ["apps", "databases", "kubernetes", "logs", "nodes", "probes", "slo", "stack"];
 const SEVERITIES = new Set(["critical", "warning", "info"]);
 const REQUIRED_ANNOTATIONS = ["summary", "description", "runbook"];
 const WATCHDOG = "Watchdog";
@@ -47,6 +47,7 @@ const PINNED_CATALOGUES: Record<string, ImageName> = {
   alloy: "alloy",
   promtail: "promtail",
   cloudflared: "cloudflared",
+  "blackbox-exporter": "blackboxExporter",
 };
 /** The other catalogue files this suite relies on. */
 const UNPINNED_CATALOGUES = ["kubelet", "app-contract"];

@@ -304,6 +304,16 @@ export const STACK_TOOLS: Tool[] = [
     image: "mongodbExporter",
   },
   {
+    binary: "blackbox_exporter",
+    module: "blackbox-exporter",
+    upstream: "github.com/prometheus/blackbox_exporter",
+    pkg: "github.com/prometheus/blackbox_exporter",
+    release: imageRelease("blackboxExporter"),
+    ldflags: promVersion(imageRelease("blackboxExporter")),
+    versionArgs: ["--version"],
+    image: "blackboxExporter",
+  },
+  {
     binary: "prometheus-config-reloader",
     module: "config-reloader",
     upstream: "github.com/prometheus-operator/prometheus-operator",

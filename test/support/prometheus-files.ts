@@ -24,6 +24,12 @@ export interface Volume {
   name: string;
   configMap?: { name: string };
   secret?: { secretName: string };
+  projected?: {
+    sources: Array<{
+      configMap?: { name: string };
+      secret?: { name: string; optional?: boolean; items?: Array<{ key: string; path: string }> };
+    }>;
+  };
   emptyDir?: object;
 }
 export interface StatefulSetSpec {
@@ -120,6 +126,15 @@ export function layOutContainer(rendered: Rendered, root: string): void {
     let data: Record<string, string> = {};
     if (volume?.configMap) data = objectOf(rendered, "ConfigMap", volume.configMap.name).data as Record<string, string>;
     if (volume?.secret) data = objectOf(rendered, "Secret", volume.secret.secretName).stringData as Record<string, string>;
+    for (const source of volume?.projected?.sources ?? []) {
+      if (source.configMap) Object.assign(data, objectOf(rendered, "ConfigMap", source.configMap.name).data);
+      const ref = source.secret;
+      if (!ref) continue;
+      const own = rendered.kubernetes.find((o) => o.object.kind === "Secret" && o.object.metadata.name === ref.name);
+      if (own) Object.assign(data, own.object.stringData);
+      // A Secret the stack does not make (an existing one it names): its keys as the kubelet projects them once it exists.
+      else for (const item of ref.items ?? []) data[item.path] = `content of ${ref.name}/${item.key}\n`;
+    }
     if (!volume && !sts.spec.volumeClaimTemplates.some((t) => t.metadata.name === mount.name))
       throw new Error(`mount ${mount.name} has no volume`);
     for (const [key, content] of Object.entries(data)) fs.writeFileSync(path.join(dir, key), content);

@@ -14,6 +14,9 @@
  *   synthetic kubelets and cAdvisors in both shapes k3s emits, Grafana's metrics.
  * - Loki and Alloy with the rendered configs, fed pod log files that keep growing.
  * - Alertmanager with the rendered routing, delivering to a local sink.
+ * - The blackbox exporter with the rendered config, probing the first app's health endpoint
+ *   (apps[0].probe) and an HTTPS site served here (probes[]), whose certificate it trusts as a
+ *   system root (SSL_CERT_FILE), so that the Uptime dashboard has every series it shows.
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -21,6 +24,7 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
+import { blackboxAddress } from "../../../components/blackbox-exporter";
 import { AppTarget, StackConfig, parseStackConfig } from "../../../components/config";
 import { EXPORTER_KINDS } from "../../../components/exporter-sidecars";
 import { quantityBytes } from "../../../components/units";
@@ -68,6 +72,8 @@ interface Ports {
   grafana: number;
   kubeStateMetrics: number;
   kubeStateMetricsTelemetry: number;
+  blackbox: number;
+  probedSite: number;
   kubelets: Record<string, number>;
   apps: Record<string, number>;
 }
@@ -163,10 +169,10 @@ function sinkHandler(messages: SinkMessage[]): http.RequestListener {
   };
 }
 
-/** A self-signed certificate for the kubelets' HTTPS (and the CA file Prometheus mounts). */
-function selfSigned(dir: string): { key: string; cert: string } {
-  const key = path.join(dir, "kubelet.key");
-  const cert = path.join(dir, "kubelet.crt");
+/** A self-signed certificate for the kubelets' HTTPS (and the CA file Prometheus mounts), or for another loopback server. */
+function selfSigned(dir: string, name = "kubelet", days = 1): { key: string; cert: string; certFile: string } {
+  const key = path.join(dir, `${name}.key`);
+  const cert = path.join(dir, `${name}.crt`);
   execFileSync(
     "openssl",
     [
@@ -180,9 +186,9 @@ function selfSigned(dir: string): { key: string; cert: string } {
       "-out",
       cert,
       "-days",
-      "1",
+      String(days),
       "-subj",
-      "/CN=kubelet",
+      `/CN=${name}`,
       "-addext",
       `subjectAltName=IP:${LOOPBACK}`,
     ],
@@ -190,7 +196,7 @@ function selfSigned(dir: string): { key: string; cert: string } {
       stdio: "ignore",
     },
   );
-  return { key: fs.readFileSync(key, "utf8"), cert: fs.readFileSync(cert, "utf8") };
+  return { key: fs.readFileSync(key, "utf8"), cert: fs.readFileSync(cert, "utf8"), certFile: cert };
 }
 
 const metaName = (prefix: string, name: string) => `${prefix}${name.replace(/[^a-zA-Z0-9_]/g, "_")}`;
@@ -277,6 +283,8 @@ export class Lab {
       "grafana",
       "kubeStateMetrics",
       "kubeStateMetricsTelemetry",
+      "blackbox",
+      "probedSite",
     ] as const;
     const free = await freePorts(names.length + 2);
     const named = Object.fromEntries(names.map((n, i) => [n, free[i]])) as Record<(typeof names)[number], number>;
@@ -291,6 +299,9 @@ export class Lab {
       `discordWebhookUrl=${sinkUrl("monitoring")}`,
       `discordCriticalWebhookUrl=${sinkUrl("critical")}`,
       `deadMansSwitchUrl=${sinkUrl("deadmans-switch")}`,
+      // Health probes, as a user adds them: the first app's health endpoint and a site over HTTPS.
+      "apps[0].probe={path: /health}",
+      `probes=[{name: lab-site, url: "https://${LOOPBACK}:${named.probedSite}/"}]`,
     ];
     const input = readStackConfig(LAB_STACK, sets);
     this.config = parseStackConfig({ project: input.project, stack: LAB_STACK, values: input.config, secretKeys: input.secretKeys }).config;
@@ -314,6 +325,7 @@ export class Lab {
       // The second app sends no Content-Type, as many hand-written /metrics endpoints do.
       const app = new SyntheticApp(target.name, target.metrics, i === 0, i + 1);
       const server = await this.serve(appPorts[target.name], (req, res) => {
+        if ((req.url ?? "").split("?")[0] === "/health") return void res.writeHead(200, { "Content-Type": "text/plain" }).end("ok\n");
         if ((req.url ?? "").split("?")[0] !== target.path) return void res.writeHead(404).end();
         res.writeHead(200, app.headers()).end(app.metricsText());
       }).catch((err: Error) => {
@@ -357,6 +369,7 @@ export class Lab {
 
     await this.startDatabases();
     this.startNodeExporter();
+    await this.startProbes();
     await this.startLogs();
     await this.startAlertmanager();
     await this.startPrometheus(tls.cert);
@@ -469,6 +482,30 @@ export class Lab {
     execFileSync("mount", ["-o", "loop", image, mountPoint], { stdio: "pipe" });
     this.filesystem = { mountPoint, image };
     return { mountPoint };
+  }
+
+  /** The probed site (HTTPS, a certificate valid for 60 days) and the blackbox exporter with the rendered config, trusting that certificate. */
+  private async startProbes(): Promise<void> {
+    const site = selfSigned(this.tmp, "probed-site", 60);
+    await this.serve(
+      this.ports.probedSite,
+      (_req, res) => void res.writeHead(200, { "Content-Type": "text/html" }).end("<p>up</p>\n"),
+      site,
+    );
+    const config = path.join(this.tmp, "blackbox.yml");
+    fs.writeFileSync(config, this.rendered.files.get("blackbox-exporter/blackbox.yml") ?? "");
+    const deployment = objectOf(this.rendered, "Deployment", "blackbox-exporter").spec as {
+      template: { spec: { containers: Array<{ args: string[] }> } };
+    };
+    const args = deployment.template.spec.containers[0].args.filter((a) => !a.startsWith("--config.file="));
+    this.start(
+      "blackbox_exporter",
+      stackBinary("blackbox_exporter"),
+      [`--config.file=${config}`, ...this.localListen(args, this.ports.blackbox)],
+      {
+        env: { SSL_CERT_FILE: site.certFile },
+      },
+    );
   }
 
   private async startLogs(): Promise<void> {
@@ -596,6 +633,7 @@ export class Lab {
       [`${ns}/grafana/http`]: backed(at(this.ports.grafana), "grafana", ns),
       [`${ns}/kube-state-metrics/http-metrics`]: backed(at(this.ports.kubeStateMetrics), "kube-state-metrics", ns),
       [`${ns}/kube-state-metrics/telemetry`]: backed(at(this.ports.kubeStateMetricsTelemetry), "kube-state-metrics", ns),
+      [`${ns}/blackbox-exporter/http`]: backed(at(this.ports.blackbox), "blackbox-exporter", ns),
       [`${ns}-agents/node-exporter/metrics`]: {
         address: at(this.ports.nodeExporter),
         ...(this.nodes
@@ -705,6 +743,13 @@ export class Lab {
     };
     config.scrape_configs.forEach((job) => swap(job, job.job_name));
     (config.alerting?.alertmanagers ?? []).forEach((am, i) => swap(am, `alertmanagers-${i}`));
+    // The probe jobs ask the blackbox exporter at its Service's address: here, the lab's.
+    const exporter = blackboxAddress(this.config.namespace);
+    for (const job of config.scrape_configs) {
+      for (const rule of (job.relabel_configs ?? []) as Array<{ target_label?: string; replacement?: string }>) {
+        if (rule.target_label === "__address__" && rule.replacement === exporter) rule.replacement = `${LOOPBACK}:${this.ports.blackbox}`;
+      }
+    }
     const file = path.join(this.tmp, "prometheus.yml");
     fs.writeFileSync(file, YAML.stringify(config));
 
