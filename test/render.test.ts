@@ -40,6 +40,8 @@ describe("npm run render", () => {
     expect(result.stdout).toContain(
       "Public hostnames:\n  grafana: https://grafana.staging.example.com\n  prometheus: https://prometheus.staging.example.com\n",
     );
+    // The team's own content, here none (the repository has no team/ directory).
+    if (!fs.existsSync(path.join(ROOT, "team"))) expect(result.stdout).toContain("Team content: none (no team/ directory)\n");
     // The routing tree is readable in the render, although the deployed file lives in a Secret.
     expect(fs.readFileSync(path.join(out, "files", "alertmanager", "alertmanager.yml"), "utf8")).toMatch(/^global:\n/);
     for (const file of ["kubernetes.yaml", "cloudflare.yaml", "outputs.json"]) expect(fs.existsSync(path.join(out, file))).toBe(true);
@@ -47,6 +49,28 @@ describe("npm run render", () => {
       environment: "staging",
       namespace: "monitoring-staging",
     });
+    fs.rmSync(out, { recursive: true, force: true });
+  });
+
+  test("names the team's own rules and dashboards an example's stack file ships", () => {
+    const out = tempDir("render-cli-team-");
+    const file = path.join("examples", "gauzian", "Pulumi.production.yaml");
+    const result = renderCli([
+      "--stack",
+      "production",
+      "--stack-file",
+      file,
+      "--out",
+      out,
+      "--set",
+      "targetCredentials.minio=t0ken-value",
+      "--set",
+      "smtpPassword=pa55word",
+    ]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(
+      "Team content (examples/gauzian/team/):\n  rules: team.gauzian.yml\n  dashboards: gauzian/files.json\n",
+    );
     fs.rmSync(out, { recursive: true, force: true });
   });
 

@@ -9,8 +9,10 @@ import * as YAML from "yaml";
 import { alertmanagerArgs, alertmanagerConfig, receiverChannels } from "../../components/alertmanager";
 import { publicHostname } from "../../components/config";
 import type { StackConfig } from "../../components/config";
+import { readTeamContent } from "../../components/team-content";
 import { cpuMillicores, formatBytes, quantityBytes } from "../../components/units";
 import { RecordedResource, RunResult, SecretValue } from "./runner";
+import { ROOT } from "./stackfile";
 
 export type K8sObject = Record<string, unknown> & {
   apiVersion: string;
@@ -316,6 +318,18 @@ export function configSummary(config: StackConfig): string[] {
     return host ? [`  ${svc}: https://${host}`] : [];
   });
   lines.push("", "Public hostnames:", ...(hosts.length > 0 ? hosts : ["  none: nothing is published"]));
+  // The program accepted the team's directory: reading it again gives the names it shipped.
+  const team = readTeamContent(ROOT, config.teamContent);
+  lines.push(
+    "",
+    team.present ? `Team content (${team.directory}/):` : `Team content: none (no ${team.directory}/ directory)`,
+    ...(team.present
+      ? [
+          `  rules: ${team.rules.map((r) => r.key).join(", ") || "none"}`,
+          `  dashboards: ${team.dashboards.map((d) => `${d.folder}/${d.file}`).join(", ") || "none"}`,
+        ]
+      : []),
+  );
   return lines;
 }
 
