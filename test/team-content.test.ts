@@ -48,6 +48,24 @@ function dashboardJson(overrides: Record<string, unknown> = {}, expr = "sum(rate
   return JSON.stringify(dashboard, null, 2);
 }
 
+/** A promtool unit test of GOOD_RULES that expects no alert at 35 minutes, for the orders series given. */
+function quietShopTest(orders: string): string {
+  return [
+    "rule_files: [../shop.yml]",
+    "evaluation_interval: 1m",
+    "tests:",
+    "  - interval: 1m",
+    "    input_series:",
+    "      - series: shop_orders_total",
+    `        values: ${orders}`,
+    "    alert_rule_test:",
+    "      - eval_time: 35m",
+    "        alertname: ShopOrdersStalled",
+    "        exp_alerts: []",
+    "",
+  ].join("\n");
+}
+
 /** A team directory in a fresh project-like root: files by path under it. */
 function teamDir(files: Record<string, string>): { root: string; dir: string } {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "team-content-"));
@@ -185,20 +203,8 @@ describe("npm run check", () => {
   test("a failing unit test fails the check, with promtool's account", () => {
     const { root } = teamDir({
       "rules/shop.yml": GOOD_RULES,
-      "rules/tests/shop.test.yml": [
-        "rule_files: [../shop.yml]",
-        "evaluation_interval: 1m",
-        "tests:",
-        "  - interval: 1m",
-        "    input_series:",
-        "      - series: shop_orders_total",
-        "        values: 5x40",
-        "    alert_rule_test:",
-        "      - eval_time: 35m",
-        "        alertname: ShopOrdersStalled",
-        "        exp_alerts: []",
-        "",
-      ].join("\n"),
+      // Orders stop: the alert fires, and the test that says it does not fails.
+      "rules/tests/shop.test.yml": quietShopTest("5x40"),
     });
     const result = checkTeamContent(root, "team", builtin);
     expect(result.checked.testFiles).toBe(1);
@@ -208,20 +214,7 @@ describe("npm run check", () => {
   test("a passing unit test passes", () => {
     const { root } = teamDir({
       "rules/shop.yml": GOOD_RULES,
-      "rules/tests/shop.test.yml": [
-        "rule_files: [../shop.yml]",
-        "evaluation_interval: 1m",
-        "tests:",
-        "  - interval: 1m",
-        "    input_series:",
-        "      - series: shop_orders_total",
-        "        values: 0+1x40",
-        "    alert_rule_test:",
-        "      - eval_time: 35m",
-        "        alertname: ShopOrdersStalled",
-        "        exp_alerts: []",
-        "",
-      ].join("\n"),
+      "rules/tests/shop.test.yml": quietShopTest("0+1x40"),
     });
     expect(checkTeamContent(root, "team", builtin).errors).toEqual([]);
   });
