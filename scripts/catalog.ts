@@ -38,6 +38,7 @@ import { LOKI_PATHS, lokiConfig } from "../components/loki";
 import { promtailConfig } from "../components/promtail";
 import { down as clusterDown, kubeconfigPath, status as clusterStatus, up as clusterUp } from "./lib/cluster";
 import { freePorts, LOOPBACK } from "./lib/cluster/processes";
+import { selfSignedCertificate } from "./lib/processes";
 import { preparePostgres, prepareRedis, systemCommand } from "./lib/local-servers";
 import { ROOT, STACK_TOOLS, binPath } from "./lib/tools";
 
@@ -949,26 +950,7 @@ async function postgresExporter(r: Run): Promise<Generated> {
 
 async function blackboxExporter(r: Run): Promise<Generated> {
   // Endpoints to probe on the loopback: plain HTTP, and HTTPS with a self-signed certificate.
-  const dir = r.dir("tls");
-  const key = path.join(dir, "server.key");
-  const cert = path.join(dir, "server.crt");
-  run("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-keyout",
-    key,
-    "-out",
-    cert,
-    "-days",
-    "30",
-    "-subj",
-    "/CN=localhost",
-    "-addext",
-    "subjectAltName=IP:127.0.0.1,DNS:localhost",
-  ]);
+  const tls = selfSignedCertificate(r.dir("tls"), "localhost", 30, ["IP:127.0.0.1", "DNS:localhost"]);
   const handler: http.RequestListener = (_req, res) => {
     res.writeHead(200, { "Content-Type": "text/plain" });
     res.end("ok\n");
@@ -976,7 +958,7 @@ async function blackboxExporter(r: Run): Promise<Generated> {
   const httpPort = await r.port();
   const httpsPort = await r.port();
   const plain = http.createServer(handler);
-  const secure = https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, handler);
+  const secure = https.createServer({ key: tls.key, cert: tls.cert }, handler);
   for (const [server, port] of [
     [plain, httpPort],
     [secure, httpsPort],
@@ -990,7 +972,7 @@ async function blackboxExporter(r: Run): Promise<Generated> {
   // The stack's modules, and one that trusts the throwaway CA: probes of sites with public
   // certificates report the same metrics with http_2xx.
   const config = blackboxConfig([{ module: "http_2xx", expectStatus: [200] }]) as unknown as { modules: Record<string, unknown> };
-  config.modules.catalog_https = { prober: "http", http: { preferred_ip_protocol: "ip4", tls_config: { ca_file: cert } } };
+  config.modules.catalog_https = { prober: "http", http: { preferred_ip_protocol: "ip4", tls_config: { ca_file: tls.certFile } } };
   const configFile = path.join(r.tmp, "blackbox.yml");
   fs.writeFileSync(configFile, YAML.stringify(config));
   const port = await r.port();

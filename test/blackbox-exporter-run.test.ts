@@ -6,7 +6,6 @@
  * system trusts (here a throwaway CA given as SSL_CERT_FILE, as the live lab does) and reports
  * when the certificate expires, which TlsCertificateExpiringSoon reads.
  */
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
@@ -15,7 +14,7 @@ import { blackboxConfigYaml } from "../components/blackbox-exporter";
 import type { ProbeSpec } from "../components/config";
 import { probeModule } from "../components/prometheus";
 import { runBinary, stackBinary } from "./support/binaries";
-import { LOOPBACK, LoopbackServer, ManagedProcess, freePorts, httpGet, waitFor } from "./support/processes";
+import { LOOPBACK, LoopbackServer, ManagedProcess, freePorts, httpGet, selfSignedCertificate, waitFor } from "./support/processes";
 
 jest.setTimeout(60_000);
 
@@ -44,32 +43,7 @@ let untrustedUrl = "";
 const servers: LoopbackServer[] = [];
 
 /** A self-signed certificate for 127.0.0.1, valid for `days`. */
-function selfSigned(name: string, days: number): { key: string; cert: string; certFile: string } {
-  const key = path.join(dir, `${name}.key`);
-  const certFile = path.join(dir, `${name}.crt`);
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      key,
-      "-out",
-      certFile,
-      "-days",
-      String(days),
-      "-subj",
-      `/CN=${name}`,
-      "-addext",
-      `subjectAltName=IP:${LOOPBACK}`,
-    ],
-    { stdio: "ignore" },
-  );
-  return { key: fs.readFileSync(key, "utf8"), cert: fs.readFileSync(certFile, "utf8"), certFile };
-}
+const selfSigned = (name: string, days: number) => selfSignedCertificate(dir, name, days);
 
 beforeAll(async () => {
   fs.writeFileSync(configFile, blackboxConfigYaml(PROBES as ProbeSpec[]));

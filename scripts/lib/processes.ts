@@ -3,10 +3,12 @@
  * stopped (afterAll, or at exit if a test runner dies first), free ports, bounded
  * waits and small HTTP helpers. Loopback only: nothing here listens elsewhere.
  */
-import { ChildProcess, spawn } from "child_process";
+import { ChildProcess, execFileSync, spawn } from "child_process";
+import * as fs from "fs";
 import * as http from "http";
 import * as https from "https";
 import * as net from "net";
+import * as path from "path";
 
 // One implementation of loopback ports for every server a test or the local cluster starts.
 export { LOOPBACK, freePort, freePorts } from "./cluster/processes";
@@ -169,4 +171,25 @@ export class LoopbackServer {
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
+}
+
+/** A self-signed certificate and its key, as files and as text. */
+export interface SelfSigned {
+  keyFile: string;
+  certFile: string;
+  key: string;
+  cert: string;
+}
+
+/**
+ * A self-signed certificate for servers on the loopback (`<dir>/<name>.crt` and `.key`), valid
+ * for `days` and for `altNames` (subjectAltName entries, default the loopback address). Needs
+ * openssl (Debian's `openssl`).
+ */
+export function selfSignedCertificate(dir: string, name: string, days: number, altNames: string[] = [`IP:${LOOPBACK}`]): SelfSigned {
+  const keyFile = path.join(dir, `${name}.key`);
+  const certFile = path.join(dir, `${name}.crt`);
+  const args = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", keyFile, "-out", certFile, "-days", String(days)];
+  execFileSync("openssl", [...args, "-subj", `/CN=${name}`, "-addext", `subjectAltName=${altNames.join(",")}`], { stdio: "ignore" });
+  return { keyFile, certFile, key: fs.readFileSync(keyFile, "utf8"), cert: fs.readFileSync(certFile, "utf8") };
 }
