@@ -40,16 +40,6 @@ function withApps(apps: unknown[]): void {
   });
 }
 
-/** What a failed operation printed: the Automation API puts the CLI's output in the error. */
-async function failureOf(operation: Promise<unknown>): Promise<string> {
-  try {
-    await operation;
-  } catch (err) {
-    return String((err as Error).message ?? err);
-  }
-  throw new Error("the operation succeeded");
-}
-
 beforeAll(async () => {
   await waitFor(`namespace ${TEAM} free`, async () =>
     (await get("namespace", TEAM))?.metadata.deletionTimestamp ? "terminating" : undefined,
@@ -64,7 +54,10 @@ beforeAll(async () => {
     ]),
   );
   await apply(service("billing", [{ port: 8080, targetPort: "metrics" }]));
-  handle = await openStack("staging", { secrets: { "basicAuthPasswords.admin": "ports-basic-auth-password" } });
+  handle = await openStack("staging", {
+    // Given, as the other stacks of the tier give them: the random provider cannot be built here (scripts/lib/tools.ts).
+    secrets: { grafanaAdminPassword: "ports-grafana-admin-password", "basicAuthPasswords.admin": "ports-basic-auth-password" },
+  });
 });
 
 afterAll(async () => {
@@ -78,13 +71,13 @@ afterAll(async () => {
 describe("apps[].port as the Service's port number", () => {
   test("a port the Service lacks stops the preview, naming the key and the Service's ports", async () => {
     withApps([app("checkout", "checkout", 81)]);
-    const message = await failureOf(handle.stack.preview());
+    const message = await handle.failing("preview");
     expect(message).toContain("monitoring:apps[0].port: is 81, but Service ports-team/checkout has no such port (its ports: 80 -> 3333)");
   });
 
   test("a Service that does not exist stops the preview at its read, which is named after the key", async () => {
     withApps([app("checkout", "checkout", 80), app("ghost", "ghost", 80)]);
-    const message = await failureOf(handle.stack.preview());
+    const message = await handle.failing("preview");
     expect(message).toContain("monitoring:apps[1].port Service ports-team/ghost");
   });
 

@@ -5,16 +5,9 @@
  * to do, and the stack stays exactly as it was. Then the README's way out: the claims made
  * anew with `storage.recreate`.
  */
-import { execFile } from "child_process";
-import * as fs from "fs";
-import * as path from "path";
-import { promisify } from "util";
-import { BIN_DIR, PULUMI_HOME } from "../../scripts/lib/tools";
 import { deleteNamespace } from "./support/apps";
 import { KubeObject, get, kubectl, list, notReady, waitFor } from "./support/kube";
 import { StackHandle, openStack } from "./support/stack";
-
-const execFileAsync = promisify(execFile);
 
 // The staging stack file leaves the namespace to its default, monitoring-<environment>.
 const NAMESPACE = "monitoring-staging";
@@ -49,44 +42,8 @@ function setPrometheusSize(size: string): void {
   handle.editStackFile((c) => ((c["monitoring:prometheus"] as { storage: Record<string, unknown> }).storage.size = size));
 }
 
-/**
- * `pulumi up` of the stack, as the handle runs it (Automation API, inline program), in a Node
- * process of its own. For an up that fails: then promises inside the SDK that nobody awaits
- * reject too (the stack's outputs; a component's outputs sent after the engine stopped), which
- * Pulumi's language host takes in its stride but which jest, in whose process the handle runs
- * the program, blames on the test.
- */
-const OWN_PROCESS_UP = `
-require("ts-node").register({ transpileOnly: true });
-const { LocalWorkspace, PulumiCommand } = require("@pulumi/pulumi/automation");
-const [stackName, root, pulumiHome, env] = process.argv.slice(2);
-(async () => {
-  const program = require(require("path").join(process.cwd(), "index.ts"));
-  const pulumiCommand = await PulumiCommand.get({ root });
-  const options = { workDir: process.cwd(), pulumiCommand, pulumiHome, envVars: JSON.parse(env) };
-  const stack = await LocalWorkspace.selectStack({ stackName, projectName: "monitoring", program }, options);
-  process.stdout.write((await stack.up()).stdout);
-})().catch((err) => {
-  process.stdout.write(String(err && err.message));
-  process.exit(1);
-});
-`;
-
-/** What `pulumi up` printed when it failed. */
-async function failedUp(): Promise<string> {
-  const script = path.join(handle.workDir, "own-process-up.js");
-  fs.writeFileSync(script, OWN_PROCESS_UP);
-  try {
-    await execFileAsync(process.execPath, [script, handle.stackName, path.dirname(BIN_DIR), PULUMI_HOME, JSON.stringify(handle.env)], {
-      cwd: handle.workDir,
-      env: { ...process.env, ...handle.env },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-  } catch (err) {
-    return String((err as { stdout?: string }).stdout);
-  }
-  throw new Error("pulumi up succeeded");
-}
+/** What `pulumi up` printed when the program refused it. */
+const failedUp = (): Promise<string> => handle.failing("up");
 
 beforeAll(async () => {
   handle = await openStack("staging", { secrets: SECRETS });

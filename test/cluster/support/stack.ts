@@ -39,9 +39,34 @@ export interface StackHandle {
   editStackFile(change: (config: Record<string, unknown>) => void): void;
   /** Runs the CLI itself in the project, as a user would (`pulumi state unprotect ...`). */
   cli(args: string[]): Promise<{ stdout: string; stderr: string }>;
+  /** What a `preview` or `up` that the program refuses printed, run in a process of its own (see OWN_PROCESS_RUN). */
+  failing(operation: "preview" | "up"): Promise<string>;
   /** Removes the scratch directory and the backend. */
   dispose(): void;
 }
+
+/**
+ * A `preview` or `up` of the stack as the handle runs it (Automation API, inline program), in a
+ * Node process of its own. For one the program refuses: then promises inside the SDK that
+ * nobody awaits reject too (the stack's outputs; a component's outputs sent after the engine
+ * stopped), which Pulumi's language host takes in its stride but which jest, in whose process
+ * the handle runs the program, blames on the test.
+ */
+const OWN_PROCESS_RUN = `
+require("ts-node").register({ transpileOnly: true });
+const { LocalWorkspace, PulumiCommand } = require("@pulumi/pulumi/automation");
+const [operation, stackName, root, pulumiHome, env] = process.argv.slice(2);
+(async () => {
+  const program = require(require("path").join(process.cwd(), "index.ts"));
+  const pulumiCommand = await PulumiCommand.get({ root });
+  const options = { workDir: process.cwd(), pulumiCommand, pulumiHome, envVars: JSON.parse(env) };
+  const stack = await LocalWorkspace.selectStack({ stackName, projectName: "monitoring", program }, options);
+  process.stdout.write((await stack[operation]()).stdout);
+})().catch((err) => {
+  process.stdout.write(String(err && err.message));
+  process.exit(1);
+});
+`;
 
 function copyProject(to: string, stackName: string): void {
   for (const file of [...PROJECT_FILES, `Pulumi.${stackName}.yaml`]) fs.copyFileSync(path.join(ROOT, file), path.join(to, file));
@@ -112,6 +137,20 @@ export async function openStack(stackName: string, options: OpenStackOptions = {
         const { stdout = "", stderr = "" } = err as { stdout?: string; stderr?: string };
         throw new Error(`pulumi ${args.join(" ")} failed:\n${stdout}\n${stderr}`);
       }
+    },
+    async failing(operation) {
+      const script = path.join(workDir, "own-process-run.js");
+      fs.writeFileSync(script, OWN_PROCESS_RUN);
+      try {
+        await execFileAsync(process.execPath, [script, operation, stackName, path.dirname(BIN_DIR), PULUMI_HOME, JSON.stringify(env)], {
+          cwd: workDir,
+          env: { ...process.env, ...env },
+          maxBuffer: 64 * 1024 * 1024,
+        });
+      } catch (err) {
+        return String((err as { stdout?: string }).stdout);
+      }
+      throw new Error(`pulumi ${operation} succeeded`);
     },
     dispose() {
       fs.rmSync(scratch, { recursive: true, force: true });
