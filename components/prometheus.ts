@@ -529,21 +529,36 @@ function appJob(app: AppTarget, globalTimeout: string): ScrapeConfig {
       ],
     };
   }
-  if (!app.url) throw new Error(`apps (${app.name}): needs a service or a url`);
-  const url = new URL(app.url);
-  if (url.username || url.password)
-    throw new Error(`apps (${app.name}): the url holds credentials; they would be stored in plain text in prometheus.yml`);
-  const params: Record<string, string[]> = {};
-  for (const [key, value] of url.searchParams) params[key] = [...(params[key] ?? []), value];
+  const { host, ...where } = staticUrl(`apps (${app.name})`, app.url);
   return {
     job_name: app.name,
     ...intervalOf(app.interval, globalTimeout),
-    // A URL without a path (WHATWG URLs give it as "/") means the contract's default, as for a Service app.
+    ...where,
+    ...APP_SCRAPE_PROTOCOL,
+    static_configs: [{ targets: [host], labels: identity }],
+  };
+}
+
+/**
+ * Where a static URL is scraped: its host, its path (a URL without one, which WHATWG URLs give as
+ * "/", means the default, as for a Service), query parameters and scheme. A URL with credentials
+ * is refused: they would be stored in plain text in prometheus.yml.
+ */
+function staticUrl(
+  what: string,
+  text: string | undefined,
+): { host: string; metrics_path: string; params?: Record<string, string[]>; scheme: "http" | "https" } {
+  if (!text) throw new Error(`${what}: needs a service or a url`);
+  const url = new URL(text);
+  if (url.username || url.password)
+    throw new Error(`${what}: the url holds credentials; they would be stored in plain text in prometheus.yml`);
+  const params: Record<string, string[]> = {};
+  for (const [key, value] of url.searchParams) params[key] = [...(params[key] ?? []), value];
+  return {
+    host: url.host,
     metrics_path: url.pathname === "/" ? APP_DEFAULTS.path : url.pathname,
     ...(Object.keys(params).length > 0 ? { params } : {}),
     scheme: url.protocol === "https:" ? "https" : "http",
-    ...APP_SCRAPE_PROTOCOL,
-    static_configs: [{ targets: [url.host], labels: identity }],
   };
 }
 
@@ -599,18 +614,11 @@ function plainTargetJob(t: TargetArgs, globalTimeout: string): ScrapeConfig {
       ],
     };
   }
-  if (!t.url) throw new Error(`targets (${t.name}): needs a service or a url`);
-  const url = new URL(t.url);
-  if (url.username || url.password)
-    throw new Error(`targets (${t.name}): the url holds credentials; they would be stored in plain text in prometheus.yml`);
-  const params: Record<string, string[]> = {};
-  for (const [key, value] of url.searchParams) params[key] = [...(params[key] ?? []), value];
+  const { host, ...where } = staticUrl(`targets (${t.name})`, t.url);
   return {
     ...common,
-    metrics_path: url.pathname === "/" ? APP_DEFAULTS.path : url.pathname,
-    ...(Object.keys(params).length > 0 ? { params } : {}),
-    scheme: url.protocol === "https:" ? "https" : "http",
-    static_configs: [{ targets: [url.host], ...(Object.keys(t.labels).length > 0 ? { labels: t.labels } : {}) }],
+    ...where,
+    static_configs: [{ targets: [host], ...(Object.keys(t.labels).length > 0 ? { labels: t.labels } : {}) }],
   };
 }
 
