@@ -155,3 +155,36 @@ export function prepareRedis(dir: string, port: number, extra: string[] = []): L
     address: `redis://${LOOPBACK}:${port}`,
   };
 }
+
+// ---------------------------------------------------------------------------
+// TLS
+
+/** A self-signed certificate for 127.0.0.1 under `dir`, for a synthetic kubelet's HTTPS (and the CA file Prometheus mounts). */
+export function selfSigned(dir: string): { key: string; cert: string } {
+  const key = path.join(dir, "kubelet.key");
+  const cert = path.join(dir, "kubelet.crt");
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+      "-days",
+      "1",
+      "-subj",
+      "/CN=kubelet",
+      "-addext",
+      `subjectAltName=IP:${LOOPBACK}`,
+    ],
+    {
+      stdio: "ignore",
+    },
+  );
+  return { key: fs.readFileSync(key, "utf8"), cert: fs.readFileSync(cert, "utf8") };
+}

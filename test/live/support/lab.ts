@@ -26,7 +26,7 @@ import { EXPORTER_KINDS } from "../../../components/exporter-sidecars";
 import { quantityBytes } from "../../../components/units";
 import { kubeStateMetricsFlags, nodeExporterFlags } from "../../../components/exporters";
 import { down as clusterDown, up as clusterUp } from "../../../scripts/lib/cluster";
-import { LocalPostgres, LocalRedis, preparePostgres, prepareRedis } from "../../../scripts/lib/local-servers";
+import { LocalPostgres, LocalRedis, preparePostgres, prepareRedis, selfSigned } from "../../../scripts/lib/local-servers";
 import type { Rendered } from "../../../scripts/lib/render";
 import { readStackConfig } from "../../../scripts/lib/stackfile";
 import { createTeamWorkloads } from "../../cluster/support/apps";
@@ -37,7 +37,7 @@ import { localAlloyConfig, localLokiConfig } from "../../support/logs";
 import { CheckableJob, KubernetesSd, TargetGroup, layOutContainer, rerooted } from "../../support/prometheus-files";
 import { LOOPBACK, LoopbackServer, ManagedProcess, freePorts, httpGet, stopAll, waitFor } from "../../support/processes";
 import { objectOf, render } from "../../support/render";
-import { CATALOG_FILE, LabPod, SyntheticApp, SyntheticNode, catalogueMetricsText } from "./synthetic";
+import { CATALOG_FILE, LabPod, SyntheticApp, SyntheticNode, catalogueMetricsText } from "../../../scripts/lib/synthetic";
 
 export const LAB_STACK = "staging";
 /** The local cluster's nodes: the server's cAdvisor has k3s's shape (no container or image labels), the agent's the usual one. */
@@ -161,36 +161,6 @@ function sinkHandler(messages: SinkMessage[]): http.RequestListener {
       }
     });
   };
-}
-
-/** A self-signed certificate for the kubelets' HTTPS (and the CA file Prometheus mounts). */
-function selfSigned(dir: string): { key: string; cert: string } {
-  const key = path.join(dir, "kubelet.key");
-  const cert = path.join(dir, "kubelet.crt");
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-      "-days",
-      "1",
-      "-subj",
-      "/CN=kubelet",
-      "-addext",
-      `subjectAltName=IP:${LOOPBACK}`,
-    ],
-    {
-      stdio: "ignore",
-    },
-  );
-  return { key: fs.readFileSync(key, "utf8"), cert: fs.readFileSync(cert, "utf8") };
 }
 
 const metaName = (prefix: string, name: string) => `${prefix}${name.replace(/[^a-zA-Z0-9_]/g, "_")}`;
