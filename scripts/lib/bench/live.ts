@@ -10,8 +10,9 @@
  *
  * Phases: warm-up (not measured), steady, burst (5 generations of pods: series churn, and
  * 5× the log lines), then growth (20 and 100 apps, 500 pods) while an app is taken down to
- * measure alert latency. With `compareRules`, a second Prometheus of the same release
- * scrapes the same targets with the other stack's rule files instead of ours.
+ * measure alert latency; at the end Loki flushes its chunks, which gives their compression.
+ * With `compareRules`, a second Prometheus of the same release scrapes the same targets with
+ * the other stack's rule files instead of ours.
  */
 import * as fs from "fs";
 import * as http from "http";
@@ -113,6 +114,11 @@ export interface LiveResult {
   plan: LivePlan;
   phases: LivePhase[];
   alertLatency?: { alert: string; app: string; deliveredAfterSeconds?: number; boundSeconds: number };
+  /**
+   * Loki's chunks flushed at the end of the run (POST /flush): what it had received and what
+   * its chunks take on disk. Their ratio is the compression its in-memory chunks have too.
+   */
+  lokiFlush?: { receivedBytes: number; chunkBytes: number };
   compareRules?: RuleSet;
   ourRules: { groups: number; alerts: number; records: number };
   blockDuration: string;
@@ -307,7 +313,12 @@ class LiveBench {
       Math.max(1000, downAt + (bound + 30) * 1000 - Date.now()),
       500,
     ).catch(() => undefined);
+    const lokiFlush = await this.flushLoki().catch((err: unknown) => {
+      this.log(`Loki flush failed: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    });
     return {
+      ...(lokiFlush ? { lokiFlush } : {}),
       plan: this.plan,
       phases,
       alertLatency: {
@@ -759,6 +770,31 @@ class LiveBench {
     });
   }
 
+  /** Flushes Loki's in-memory chunks to disk; returns the bytes it received and the bytes its chunks take. */
+  private async flushLoki(): Promise<LiveResult["lokiFlush"]> {
+    const base = `http://${LOOPBACK}:${this.ports.loki}`;
+    const text = (await httpGet(`${base}/metrics`, 5000)).body;
+    const receivedBytes = sum(metricValues(text, "loki_distributor_bytes_received_total"));
+    await new Promise<void>((resolve, reject) => {
+      const req = http.request(`${base}/flush`, { method: "POST", timeout: 10_000 }, (res) => {
+        res.resume();
+        res.on("end", () => resolve());
+      });
+      req.on("error", reject);
+      req.end();
+    });
+    // Flushed once no chunk is left in memory.
+    await waitFor(
+      "Loki's chunks flushed",
+      async () =>
+        sum(metricValues((await httpGet(`${base}/metrics`, 5000)).body, "loki_ingester_memory_chunks")) === 0 ? true : undefined,
+      60_000,
+      1000,
+    ).catch(() => undefined);
+    const chunkBytes = dirBytes(path.join(this.tmp, "loki"), (dir) => path.basename(dir) === "chunks");
+    return chunkBytes > 0 ? { receivedBytes, chunkBytes } : undefined;
+  }
+
   /** Our rule files as rendered for the steady workload. */
   private ruleCount(): LiveResult["ourRules"] {
     return countRules(
@@ -841,6 +877,17 @@ class LiveBench {
       },
     };
   }
+}
+
+/** Bytes of the files under the directories of `root` that `pick` selects (and their subdirectories). */
+function dirBytes(root: string, pick: (dir: string) => boolean, picked = false): number {
+  let total = 0;
+  for (const entry of fs.readdirSync(root, { withFileTypes: true })) {
+    const full = path.join(root, entry.name);
+    if (entry.isDirectory()) total += dirBytes(full, pick, picked || pick(full));
+    else if (picked && entry.isFile()) total += fs.statSync(full).size;
+  }
+  return total;
 }
 
 interface Route {

@@ -29,17 +29,27 @@ export const PROFILE_KEY: Record<Exclude<Component, "prometheus-compare">, strin
   "redis-exporter": "EXPORTER_RESOURCES",
 };
 
+/**
+ * Loki's ingester keeps a stream's chunks in memory until they are max_chunk_age old (2 h,
+ * Loki's default, which the rendered config keeps) unless the stream goes idle or a chunk
+ * fills up; the workload's streams never do within a run of minutes. Its memory therefore
+ * keeps growing for two hours: the sizing adds what those two hours of chunks take.
+ */
+export const LOKI_MAX_CHUNK_AGE_SECONDS = 2 * 3600;
+
 export interface ComponentSummary {
   steadyRssBytes: number;
   steadyHeapBytes?: number;
   steadyMillicores: number;
-  /** Highest over the steady phase and the burst. */
+  /** Highest over the steady phase and the burst (CPU: between two samples). */
   peakRssBytes: number;
   peakHeapBytes?: number;
   peakMillicores: number;
   burstMillicores: number;
   writtenBytesPerDay: number;
   burstWrittenBytesPerDay: number;
+  /** Memory the run was too short to see, added to the steady and peak figures for sizing (Loki's two hours of chunks). */
+  longRunAllowanceBytes: number;
 }
 
 const maxDefined = (...values: Array<number | undefined>) => {
@@ -48,7 +58,7 @@ const maxDefined = (...values: Array<number | undefined>) => {
 };
 
 /** Steady and peak of one component, from the steady phase and the burst. */
-export function summarize(steady: PhaseFigures, burst: PhaseFigures): ComponentSummary {
+export function summarize(steady: PhaseFigures, burst: PhaseFigures, longRunAllowanceBytes = 0): ComponentSummary {
   const peakHeap = maxDefined(steady.peakHeapBytes, burst.peakHeapBytes);
   return {
     steadyRssBytes: steady.rssBytes,
@@ -56,11 +66,30 @@ export function summarize(steady: PhaseFigures, burst: PhaseFigures): ComponentS
     steadyMillicores: steady.millicores,
     peakRssBytes: Math.max(steady.peakRssBytes, burst.peakRssBytes),
     ...(peakHeap !== undefined ? { peakHeapBytes: peakHeap } : {}),
-    peakMillicores: Math.max(steady.millicores, burst.millicores),
+    peakMillicores: Math.max(steady.peakMillicores, burst.peakMillicores),
     burstMillicores: burst.millicores,
     writtenBytesPerDay: steady.writtenBytesPerDay,
     burstWrittenBytesPerDay: burst.writtenBytesPerDay,
+    longRunAllowanceBytes,
   };
+}
+
+/** Go's collector lets the heap reach twice the live data before it collects (GOGC=100): live bytes added cost up to twice as much resident memory. */
+export const GO_HEAP_GROWTH = 2;
+
+/**
+ * What Loki's ingester adds until its chunks are max_chunk_age old: the bytes it receives
+ * per second (steady), compressed as its flushed chunks were, for the time the run did not
+ * reach, times the Go heap's growth. Without a flush measurement, the bytes uncompressed
+ * (an upper bound).
+ */
+export function lokiAllowance(
+  bytesPerSecond: number,
+  secondsSinceStart: number,
+  flush?: { receivedBytes: number; chunkBytes: number },
+): number {
+  const compression = flush && flush.chunkBytes > 0 ? Math.max(1, flush.receivedBytes / flush.chunkBytes) : 1;
+  return (GO_HEAP_GROWTH * Math.max(0, bytesPerSecond) * Math.max(0, LOKI_MAX_CHUNK_AGE_SECONDS - secondsSinceStart)) / compression;
 }
 
 export interface LiveReport {
@@ -114,7 +143,8 @@ export function buildLiveReport(result: LiveResult): LiveReport {
   for (const c of Object.keys(steady.components) as Component[]) {
     const s = steady.components[c];
     const b = burst.components[c];
-    if (s && b) components[c] = summarize(s, b);
+    const sinceStart = result.plan.warmupSeconds + result.plan.steadySeconds;
+    if (s && b) components[c] = summarize(s, b, c === "loki" ? lokiAllowance(steady.loki.bytesPerSecond, sinceStart, result.lokiFlush) : 0);
   }
   const sizing = { staging: {}, production: {} } as LiveReport["sizing"];
   for (const profile of ["staging", "production"] as const) {
@@ -137,10 +167,13 @@ export function buildLiveReport(result: LiveResult): LiveReport {
       );
     }
     for (const [key, s] of byKey) {
-      const size = sizeFrom(s, HEADROOM[profile]);
+      const size = sizeFrom(
+        { ...s, steadyRssBytes: s.steadyRssBytes + s.longRunAllowanceBytes, peakRssBytes: s.peakRssBytes + s.longRunAllowanceBytes },
+        HEADROOM[profile],
+      );
       sizing[profile][key] = {
         ...size,
-        quantities: `res("${millicoresQuantity(size.cpuRequestMillicores)}", "${mebibytesQuantity(size.memoryRequestBytes)}", "${millicoresQuantity(size.cpuLimitMillicores)}", "${mebibytesQuantity(size.memoryLimitBytes)}")`,
+        quantities: `requests ${millicoresQuantity(size.cpuRequestMillicores)}/${mebibytesQuantity(size.memoryRequestBytes)}, memory limit ${mebibytesQuantity(size.memoryLimitBytes)}`,
       };
     }
   }
@@ -177,7 +210,18 @@ export function liveTables(result: LiveResult, report: LiveReport): string {
     "### Footprint per component (steady, and peak over steady + burst)",
     "",
     markdownTable(
-      ["component", "RSS steady", "RSS peak", "Go heap steady", "Go heap peak", "CPU steady", "CPU burst", "written/day"],
+      [
+        "component",
+        "RSS steady",
+        "RSS peak",
+        "Go heap steady",
+        "Go heap peak",
+        "CPU steady",
+        "CPU burst",
+        "CPU peak",
+        "written/day",
+        "added for sizing",
+      ],
       (Object.entries(report.components) as Array<[Component, ComponentSummary]>).map(([c, s]) => [
         c,
         bytesCell(s.steadyRssBytes),
@@ -186,21 +230,22 @@ export function liveTables(result: LiveResult, report: LiveReport): string {
         bytesCell(s.peakHeapBytes),
         millicoresCell(s.steadyMillicores),
         millicoresCell(s.burstMillicores),
+        millicoresCell(s.peakMillicores),
         bytesCell(s.writtenBytesPerDay),
+        s.longRunAllowanceBytes ? `${bytesCell(s.longRunAllowanceBytes)} (2 h of chunks)` : "–",
       ]),
     ),
     "",
-    "### Requests and limits from the measurement",
+    "### Requests and memory limits from the measurement (steady × headroom, peak × headroom: scripts/lib/bench/figures.ts)",
     "",
     markdownTable(
-      ["profile", "key", "request CPU", "request memory", "limit CPU", "limit memory"],
+      ["profile", "key", "request CPU", "request memory", "limit memory"],
       (["staging", "production"] as const).flatMap((profile) =>
         Object.entries(report.sizing[profile]).map(([key, s]) => [
           profile,
           key,
           millicoresQuantity(s.cpuRequestMillicores),
           mebibytesQuantity(s.memoryRequestBytes),
-          millicoresQuantity(s.cpuLimitMillicores),
           mebibytesQuantity(s.memoryLimitBytes),
         ]),
       ),
