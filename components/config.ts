@@ -1025,7 +1025,9 @@ const STAGING_DEFAULTS: ProfileDefaults = {
     externalLabels: {},
     remoteWrite: [],
     storage: { size: "10Gi" },
-    resources: res("200m", "512Mi", "1", "1Gi"),
+    // Measured by npm run bench (2026-11-22, README "Footprint"): 145 MiB resident and 11m steady,
+    // 196 MiB at the incident's peak. Requests steady × 1.25, memory limit peak × 2.
+    resources: res("15m", "192Mi", "1", "400Mi"),
   },
   alertmanager: {
     replicas: 1,
@@ -1034,7 +1036,8 @@ const STAGING_DEFAULTS: ProfileDefaults = {
     repeatInterval: "12h",
     receivers: {},
     storage: { size: "1Gi" },
-    resources: res("20m", "64Mi", "200m", "128Mi"),
+    // npm run bench: 42 MiB and 1m steady, 43 MiB at the peak (× 1.25, × 2).
+    resources: res("5m", "64Mi", "200m", "96Mi"),
   },
   grafana: {
     replicas: 1,
@@ -1043,12 +1046,15 @@ const STAGING_DEFAULTS: ProfileDefaults = {
     storage: { size: "2Gi" },
     resources: res("100m", "256Mi", "500m", "512Mi"),
   },
-  loki: { enabled: true, retention: "3d", storage: { size: "10Gi" }, resources: res("100m", "256Mi", "1", "512Mi") },
-  // Alloy (the default agent), measured by npm run bench on 1,000 lines/s from 50 files: about
-  // 215 MiB resident, of which 55 MiB its own heap and the rest its 400 MB binary's mapped pages.
-  logCollector: { enabled: true, agent: "alloy", resources: res("50m", "192Mi", "200m", "320Mi") },
+  // npm run bench: 182 MiB and 13m steady, 235 MiB at the peak, plus 24 MiB for the two hours of
+  // chunks its ingester holds (× 1.25, × 2).
+  loki: { enabled: true, retention: "3d", storage: { size: "10Gi" }, resources: res("20m", "272Mi", "1", "528Mi") },
+  // Alloy (the default agent), measured by npm run bench: 224 MiB resident and 29m steady, 227 MiB at
+  // the peak — 42 MiB its own heap, the rest its 400 MB binary's mapped pages (× 1.25, × 2).
+  logCollector: { enabled: true, agent: "alloy", resources: res("40m", "288Mi", "200m", "464Mi") },
   // Not node-exporter's usual 9100, which the production profile takes: a staging stack next to a production one on the same nodes.
-  nodeExporter: { enabled: true, port: 9101, resources: res("20m", "32Mi", "200m", "64Mi") },
+  // npm run bench: 21 MiB and 3m steady, 22 MiB at the peak (× 1.25, × 2).
+  nodeExporter: { enabled: true, port: 9101, resources: res("5m", "32Mi", "200m", "48Mi") },
   kubeStateMetrics: { enabled: true, resources: res("20m", "64Mi", "200m", "128Mi") },
   traefik: {
     enabled: false,
@@ -1084,12 +1090,14 @@ export const PROFILE_DEFAULTS: Record<Profile, ProfileDefaults> = {
   // Its replicas are what it runs on enough nodes: with fewer, one per node (see resolve, `nodes`).
   production: withOverrides(STAGING_DEFAULTS, {
     protectVolumes: true,
-    prometheus: { replicas: 2, retention: "30d", storage: { size: "50Gi" }, resources: res("500m", "2Gi", "2", "4Gi") },
-    alertmanager: { replicas: 3, repeatInterval: "4h" },
+    // The same measurements as staging's (npm run bench), with more headroom: requests steady × 1.5,
+    // memory limits peak × 3 (an incident in production, and the queries it brings, matter more).
+    prometheus: { replicas: 2, retention: "30d", storage: { size: "50Gi" }, resources: res("20m", "224Mi", "2", "592Mi") },
+    alertmanager: { replicas: 3, repeatInterval: "4h", resources: res("5m", "64Mi", "200m", "144Mi") },
     grafana: { storage: { size: "5Gi" }, resources: res("100m", "256Mi", "1", "512Mi") },
-    loki: { retention: "7d", storage: { size: "30Gi" }, resources: res("200m", "512Mi", "2", "1Gi") },
-    logCollector: { resources: res("50m", "192Mi", "500m", "384Mi") },
-    nodeExporter: { port: 9100 },
+    loki: { retention: "7d", storage: { size: "30Gi" }, resources: res("20m", "320Mi", "2", "784Mi") },
+    logCollector: { resources: res("45m", "336Mi", "500m", "688Mi") },
+    nodeExporter: { port: 9100, resources: res("10m", "48Mi", "200m", "80Mi") },
     kubeStateMetrics: { resources: res("50m", "128Mi", "500m", "256Mi") },
     cloudflare: { replicas: 2, resources: res("50m", "64Mi", "500m", "256Mi") },
   }),
@@ -1114,8 +1122,12 @@ export const APP_DEFAULTS = {
 /** Defaults of probes (`probes[]`, `apps[].probe`). */
 export const PROBE_DEFAULTS = { path: "/health", module: "http_2xx" as const, latencySeconds: 1 };
 
-/** Exporter resource defaults (the same in every profile: the exporters are tiny). */
-export const EXPORTER_RESOURCES = res("10m", "32Mi", "100m", "64Mi");
+/**
+ * Exporter resource defaults (the same in every profile: the exporters are tiny). Measured by npm
+ * run bench: postgres-exporter 19 MiB and 3m steady, redis_exporter 17 MiB and 2m, 21 MiB at the
+ * peak; sized as production (requests × 1.5, memory limit × 3).
+ */
+export const EXPORTER_RESOURCES = res("5m", "32Mi", "100m", "64Mi");
 
 // ---------------------------------------------------------------------------
 // Errors

@@ -735,10 +735,10 @@ describe("refused: values Kubernetes would refuse", () => {
     [
       "a CPU limit below the default request",
       "production",
-      { prometheus: { resources: { limits: { cpu: "250m" } } } },
+      { prometheus: { resources: { limits: { cpu: "10m" } } } },
       {},
       [
-        /^monitoring:prometheus\.resources\.limits\.cpu: must be at least the request, 500m \(the default prometheus\.resources\.requests\.cpu\)/,
+        /^monitoring:prometheus\.resources\.limits\.cpu: must be at least the request, 20m \(the default prometheus\.resources\.requests\.cpu\)/,
       ],
     ],
     [
@@ -747,7 +747,7 @@ describe("refused: values Kubernetes would refuse", () => {
       { loki: { resources: { requests: { memory: "2Gi" } } } },
       {},
       [
-        /^monitoring:loki\.resources\.requests\.memory: must not exceed the limit, 512Mi \(the default loki\.resources\.limits\.memory\): raise that too/,
+        /^monitoring:loki\.resources\.requests\.memory: must not exceed the limit, 528Mi \(the default loki\.resources\.limits\.memory\): raise that too/,
       ],
     ],
     [

@@ -52,7 +52,7 @@ const RESTRICTED_CONTAINER = {
   capabilities: { drop: ["ALL"] },
   seccompProfile: { type: "RuntimeDefault" },
 };
-const EXPORTER_LIMITS = { requests: { cpu: "10m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } };
+const EXPORTER_LIMITS = { requests: { cpu: "5m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } };
 
 function exporters(databases: DatabaseExporter[], environment = "staging"): ExporterSidecarsArgs {
   return { databases, namespace: "monitoring", environment };

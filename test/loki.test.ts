@@ -268,9 +268,9 @@ describe("Loki alone", () => {
       { name: "rules", emptyDir: { sizeLimit: "1Mi" } },
       { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
     ]);
-    expect(c.resources).toEqual({ requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } });
-    // 90 % of the 512Mi limit: the Go runtime pushes back before the kernel kills the container.
-    expect(c.env).toEqual([{ name: "GOMEMLIMIT", value: "460MiB" }]);
+    expect(c.resources).toEqual({ requests: { cpu: "20m", memory: "272Mi" }, limits: { cpu: "1", memory: "528Mi" } });
+    // 90 % of the 528Mi limit: the Go runtime pushes back before the kernel kills the container.
+    expect(c.env).toEqual([{ name: "GOMEMLIMIT", value: "475MiB" }]);
     expect(c.readinessProbe.httpGet).toMatchObject({ path: "/ready", port: "http" });
     expect(c.livenessProbe.httpGet).toMatchObject({ path: "/loki/api/v1/status/buildinfo", port: "http" });
   });

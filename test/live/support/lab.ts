@@ -39,9 +39,18 @@ import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../support/amt
 import { stackBinary } from "../../support/binaries";
 import { localAlloyConfig, localLokiConfig } from "../../support/logs";
 import { CheckableJob, KubernetesSd, TargetGroup, layOutContainer, rerooted } from "../../support/prometheus-files";
-import { LOOPBACK, LoopbackServer, ManagedProcess, freePorts, httpGet, stopAll, waitFor } from "../../support/processes";
+import {
+  LOOPBACK,
+  LoopbackServer,
+  ManagedProcess,
+  freePorts,
+  httpGet,
+  selfSignedCertificate,
+  stopAll,
+  waitFor,
+} from "../../support/processes";
 import { objectOf, render } from "../../support/render";
-import { CATALOG_FILE, LabPod, SyntheticApp, SyntheticNode, catalogueMetricsText } from "./synthetic";
+import { CATALOG_FILE, LabPod, SyntheticApp, SyntheticNode, catalogueMetricsText } from "../../../scripts/lib/synthetic";
 
 export const LAB_STACK = "staging";
 /** The local cluster's nodes: the server's cAdvisor has k3s's shape (no container or image labels), the agent's the usual one. */
@@ -167,36 +176,6 @@ function sinkHandler(messages: SinkMessage[]): http.RequestListener {
       }
     });
   };
-}
-
-/** A self-signed certificate for the kubelets' HTTPS (and the CA file Prometheus mounts), or for another loopback server. */
-function selfSigned(dir: string, name = "kubelet", days = 1): { key: string; cert: string; certFile: string } {
-  const key = path.join(dir, `${name}.key`);
-  const cert = path.join(dir, `${name}.crt`);
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-      "-days",
-      String(days),
-      "-subj",
-      `/CN=${name}`,
-      "-addext",
-      `subjectAltName=IP:${LOOPBACK}`,
-    ],
-    {
-      stdio: "ignore",
-    },
-  );
-  return { key: fs.readFileSync(key, "utf8"), cert: fs.readFileSync(cert, "utf8"), certFile: cert };
 }
 
 const metaName = (prefix: string, name: string) => `${prefix}${name.replace(/[^a-zA-Z0-9_]/g, "_")}`;
@@ -341,7 +320,7 @@ export class Lab {
     const pods = await this.deployToCluster();
 
     // Kubelets, in both shapes.
-    const tls = selfSigned(this.tmp);
+    const tls = selfSignedCertificate(this.tmp, "kubelet", 1);
     const byNode = podsByNode(pods);
     for (const [name, shape] of [
       [K3S_NODE, "k3s-unlabelled"],
@@ -486,7 +465,7 @@ export class Lab {
 
   /** The probed site (HTTPS, a certificate valid for 60 days) and the blackbox exporter with the rendered config, trusting that certificate. */
   private async startProbes(): Promise<void> {
-    const site = selfSigned(this.tmp, "probed-site", 60);
+    const site = selfSignedCertificate(this.tmp, "probed-site", 60);
     await this.serve(
       this.ports.probedSite,
       (_req, res) => void res.writeHead(200, { "Content-Type": "text/html" }).end("<p>up</p>\n"),

@@ -1,5 +1,5 @@
 /**
- * The live lab's synthetic targets: what no real process here can serve.
+ * Synthetic targets for the live lab (test/live/) and the benchmark (scripts/bench.ts): what no real process here can serve.
  *
  * - Apps in the dialects users have, with traffic: requests counted under the app's own
  *   names (a prefixed counter labelled `status_code`, or the default
@@ -14,7 +14,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import type { AppTarget } from "../../../components/config";
+import type { AppTarget } from "../../components/config";
 
 /** The metric names of an app, as apps[].metrics sets them (defaults in components/config.ts). */
 export type AppDialect = AppTarget["metrics"];
@@ -269,4 +269,4 @@ export function catalogueMetricsText(catalogFile: string, labels: Record<string,
   return `${out.join("\n")}\n`;
 }
 
-export const CATALOG_FILE = (source: string) => path.join(__dirname, "..", "..", "catalog", `${source}.txt`);
+export const CATALOG_FILE = (source: string) => path.join(__dirname, "..", "..", "test", "catalog", `${source}.txt`);
