@@ -2,11 +2,12 @@
  * Loki's and Alloy's rendered configs made runnable on 127.0.0.1, for the tests that run
  * the real binaries: only listen addresses, data paths, pod discovery and addresses change.
  */
+import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { LOKI_PATHS } from "../../components/loki";
 import { POD_LOGS_DIR } from "../../components/promtail";
-import { LOOPBACK } from "./processes";
+import { LOOPBACK, ManagedProcess, httpGet, waitFor } from "./processes";
 
 /** Moves every absolute path under Loki's data and rules directories to `root`. */
 export function localLokiConfig(text: string, root: string, ports: { http: number; grpc: number }): Record<string, unknown> {
@@ -46,4 +47,44 @@ export function localAlloyConfig(text: string, targetsFile: string, podLogs: str
     .split(`"${POD_LOGS_DIR}/`)
     .join(`"${podLogs}/`)
     .replace(`"${renderedPush}"`, JSON.stringify(pushUrl));
+}
+
+/** Writes Loki's rendered config, made local, to `<dir>/loki.yaml` (data under `<dir>/loki`); returns Loki's arguments. */
+export function localLokiArgs(rendered: string, dir: string, ports: { http: number; grpc: number }): string[] {
+  const file = path.join(dir, "loki.yaml");
+  fs.writeFileSync(file, YAML.stringify(localLokiConfig(rendered, path.join(dir, "loki"), ports)));
+  return [`-config.file=${file}`, "-target=all"];
+}
+
+/** Waits until the Loki at `url` is ready, failing at once when its process has exited. */
+export async function lokiReady(loki: ManagedProcess, url: string): Promise<void> {
+  await waitFor(
+    "Loki ready",
+    async () => {
+      if (!loki.alive) throw new Error("Loki exited");
+      return (await httpGet(`${url}/ready`).catch(() => undefined))?.status === 200 ? true : undefined;
+    },
+    90_000,
+    500,
+  );
+}
+
+/**
+ * Writes the rendered config.alloy, made local (localAlloyConfig), to `<dir>/config.alloy`;
+ * returns Alloy's arguments: its HTTP server on `port`, its state under `<dir>/alloy-data`.
+ */
+export function localAlloyArgs(
+  rendered: string,
+  dir: string,
+  local: { targetsFile: string; podLogs: string; pushUrl: string; port: number },
+): string[] {
+  const file = path.join(dir, "config.alloy");
+  fs.writeFileSync(file, localAlloyConfig(rendered, local.targetsFile, local.podLogs, local.pushUrl));
+  return [
+    "run",
+    file,
+    `--server.http.listen-addr=${LOOPBACK}:${local.port}`,
+    `--storage.path=${path.join(dir, "alloy-data")}`,
+    "--disable-reporting",
+  ];
 }

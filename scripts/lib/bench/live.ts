@@ -23,9 +23,16 @@ import { EXPORTER_KINDS } from "../../../components/exporter-sidecars";
 import { nodeExporterFlags } from "../../../components/exporters";
 import { durationSeconds } from "../../../components/units";
 import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../../test/support/amtool";
-import { CheckableJob, KubernetesSd, TargetGroup, layOutContainer, rerooted } from "../../../test/support/prometheus-files";
+import {
+  CheckableJob,
+  KubernetesSd,
+  TargetGroup,
+  databasePodTargets,
+  layOutContainer,
+  rerooted,
+} from "../../../test/support/prometheus-files";
 import { residentBytes } from "../cluster/processes";
-import { localAlloyConfig, localLokiConfig } from "../local-logs";
+import { localAlloyArgs, localLokiArgs, lokiReady } from "../local-logs";
 import { preparePostgres, prepareRedis } from "../local-servers";
 import { LOOPBACK, LoopbackServer, ManagedProcess, freePorts, httpGet, selfSignedCertificate, sleep, stopAll, waitFor } from "../processes";
 import type { Rendered } from "../render";
@@ -497,52 +504,23 @@ class LiveBench {
   }
 
   private async startLogs(): Promise<void> {
-    const lokiConfig = path.join(this.tmp, "loki.yaml");
-    fs.writeFileSync(
-      lokiConfig,
-      YAML.stringify(
-        localLokiConfig(this.rendered.files.get("loki/loki.yaml") ?? "", path.join(this.tmp, "loki"), {
-          http: this.ports.loki,
-          grpc: this.ports.lokiGrpc,
-        }),
-      ),
-    );
-    const loki = this.start("loki", binPath("loki"), [`-config.file=${lokiConfig}`, "-target=all"]);
+    const lokiArgs = localLokiArgs(this.rendered.files.get("loki/loki.yaml") ?? "", this.tmp, {
+      http: this.ports.loki,
+      grpc: this.ports.lokiGrpc,
+    });
+    const loki = this.start("loki", binPath("loki"), lokiArgs);
     this.measure("loki", this.ports.loki, "/metrics");
-    await waitFor(
-      "Loki ready",
-      async () => {
-        if (!loki.alive) throw new Error("Loki exited");
-        return (await httpGet(`http://${LOOPBACK}:${this.ports.loki}/ready`).catch(() => undefined))?.status === 200 ? true : undefined;
-      },
-      90_000,
-      500,
-    );
+    await lokiReady(loki, `http://${LOOPBACK}:${this.ports.loki}`);
     this.writeLogTargets();
     this.writeLogLines();
     this.timers.push(setInterval(() => this.writeLogLines(), 1000));
-    const alloyConfig = path.join(this.tmp, "config.alloy");
-    fs.writeFileSync(
-      alloyConfig,
-      localAlloyConfig(
-        this.rendered.files.get("log-collector/config.alloy") ?? "",
-        path.join(this.tmp, "pod-targets.json"),
-        path.join(this.tmp, "pods"),
-        `http://${LOOPBACK}:${this.ports.loki}/loki/api/v1/push`,
-      ),
-    );
-    this.start(
-      "alloy",
-      binPath("alloy"),
-      [
-        "run",
-        alloyConfig,
-        `--server.http.listen-addr=${LOOPBACK}:${this.ports.alloy}`,
-        `--storage.path=${path.join(this.tmp, "alloy-data")}`,
-        "--disable-reporting",
-      ],
-      { env: { HOSTNAME: BENCH_NODE } },
-    );
+    const alloyArgs = localAlloyArgs(this.rendered.files.get("log-collector/config.alloy") ?? "", this.tmp, {
+      targetsFile: path.join(this.tmp, "pod-targets.json"),
+      podLogs: path.join(this.tmp, "pods"),
+      pushUrl: `http://${LOOPBACK}:${this.ports.loki}/loki/api/v1/push`,
+      port: this.ports.alloy,
+    });
+    this.start("alloy", binPath("alloy"), alloyArgs, { env: { HOSTNAME: BENCH_NODE } });
     this.measure("alloy", this.ports.alloy, "/metrics");
   }
 
@@ -632,21 +610,7 @@ class LiveBench {
     const pods: TargetGroup[] = this.shape.databases.map((db) => {
       const pod = this.pods.find((p) => p.owner.name === db.name)?.pod ?? `${db.name}-0`;
       const port = db.type === "postgres" ? this.ports.postgresExporter : this.ports.redisExporter;
-      return {
-        targets: [LOOPBACK],
-        labels: {
-          __meta_kubernetes_namespace: db.namespace,
-          __meta_kubernetes_pod_name: pod,
-          __meta_kubernetes_pod_ip: LOOPBACK,
-          __meta_kubernetes_pod_phase: "Running",
-          __meta_kubernetes_pod_label_app: db.type,
-          __meta_kubernetes_pod_label_monitoring_stack_exporter: db.type,
-          __meta_kubernetes_pod_label_monitoring_stack_database: db.name,
-          __meta_kubernetes_pod_annotation_prometheus_io_scrape: "true",
-          __meta_kubernetes_pod_annotation_prometheus_io_port: String(port),
-          __meta_kubernetes_pod_annotation_prometheus_io_path: "/metrics",
-        },
-      };
+      return databasePodTargets(db, pod, port);
     });
     const node = [
       {

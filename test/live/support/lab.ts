@@ -37,8 +37,8 @@ import { createTeamWorkloads } from "../../cluster/support/apps";
 import { KubeObject, apply, list } from "../../cluster/support/kube";
 import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../support/amtool";
 import { stackBinary } from "../../support/binaries";
-import { localAlloyConfig, localLokiConfig } from "../../support/logs";
-import { CheckableJob, KubernetesSd, TargetGroup, layOutContainer, rerooted } from "../../support/prometheus-files";
+import { localAlloyArgs, localLokiArgs, lokiReady } from "../../support/logs";
+import { CheckableJob, KubernetesSd, TargetGroup, databasePodTargets, layOutContainer, rerooted } from "../../support/prometheus-files";
 import {
   LOOPBACK,
   LoopbackServer,
@@ -488,26 +488,11 @@ export class Lab {
   }
 
   private async startLogs(): Promise<void> {
-    const lokiConfig = path.join(this.tmp, "loki.yaml");
-    fs.writeFileSync(
-      lokiConfig,
-      YAML.stringify(
-        localLokiConfig(this.rendered.files.get("loki/loki.yaml") ?? "", path.join(this.tmp, "loki"), {
-          http: this.ports.loki,
-          grpc: this.ports.lokiGrpc,
-        }),
-      ),
-    );
-    const loki = this.start("loki", stackBinary("loki"), [`-config.file=${lokiConfig}`, "-target=all"]);
-    await waitFor(
-      "Loki ready",
-      async () => {
-        if (!loki.alive) throw new Error("Loki exited");
-        return (await httpGet(`${this.url("loki")}/ready`).catch(() => undefined))?.status === 200 ? true : undefined;
-      },
-      90_000,
-      500,
-    );
+    const lokiArgs = localLokiArgs(this.rendered.files.get("loki/loki.yaml") ?? "", this.tmp, {
+      http: this.ports.loki,
+      grpc: this.ports.lokiGrpc,
+    });
+    await lokiReady(this.start("loki", stackBinary("loki"), lokiArgs), this.url("loki"));
 
     // Every lab pod on this node logs: JSON lines with levels for the apps, logfmt for the others, errors among them.
     const podLogs = path.join(this.tmp, "pods");
@@ -548,28 +533,13 @@ export class Lab {
     this.logWriter.unref();
     const targetsFile = path.join(this.tmp, "pod-targets.json");
     fs.writeFileSync(targetsFile, JSON.stringify(targets));
-    const alloyConfig = path.join(this.tmp, "config.alloy");
-    fs.writeFileSync(
-      alloyConfig,
-      localAlloyConfig(
-        this.rendered.files.get("log-collector/config.alloy") ?? "",
-        targetsFile,
-        podLogs,
-        `${this.url("loki")}/loki/api/v1/push`,
-      ),
-    );
-    this.start(
-      "alloy",
-      stackBinary("alloy"),
-      [
-        "run",
-        alloyConfig,
-        `--server.http.listen-addr=${LOOPBACK}:${this.ports.alloy}`,
-        `--storage.path=${path.join(this.tmp, "alloy-data")}`,
-        "--disable-reporting",
-      ],
-      { env: { HOSTNAME: K3S_NODE } },
-    );
+    const alloyArgs = localAlloyArgs(this.rendered.files.get("log-collector/config.alloy") ?? "", this.tmp, {
+      targetsFile,
+      podLogs,
+      pushUrl: `${this.url("loki")}/loki/api/v1/push`,
+      port: this.ports.alloy,
+    });
+    this.start("alloy", stackBinary("alloy"), alloyArgs, { env: { HOSTNAME: K3S_NODE } });
   }
 
   private async startAlertmanager(): Promise<void> {
@@ -667,27 +637,13 @@ export class Lab {
       });
     }
     // The database pods with their exporter sidecars (labels and annotations as the patch sets them; the port is the lab's).
-    const databasePod = (db: { name: string; type: "postgres" | "redis"; namespace: string }, pod: string, port: number): TargetGroup => ({
-      targets: [LOOPBACK],
-      labels: {
-        __meta_kubernetes_namespace: db.namespace,
-        __meta_kubernetes_pod_name: pod,
-        __meta_kubernetes_pod_ip: LOOPBACK,
-        __meta_kubernetes_pod_phase: "Running",
-        __meta_kubernetes_pod_label_app: db.type,
-        __meta_kubernetes_pod_label_monitoring_stack_exporter: db.type,
-        __meta_kubernetes_pod_label_monitoring_stack_database: db.name,
-        __meta_kubernetes_pod_annotation_prometheus_io_scrape: "true",
-        __meta_kubernetes_pod_annotation_prometheus_io_port: String(port),
-        __meta_kubernetes_pod_annotation_prometheus_io_path: "/metrics",
-      },
-    });
     const pods: TargetGroup[] = [];
     for (const db of this.config.databases) {
       const pod = this.podNamed(db.target?.name ?? db.type, db.target?.namespace)?.pod ?? `${db.type}-0`;
       const namespace = db.target?.namespace ?? "default";
-      if (db.type === "postgres") pods.push(databasePod({ name: db.name, type: "postgres", namespace }, pod, this.ports.postgresExporter));
-      if (db.type === "redis") pods.push(databasePod({ name: db.name, type: "redis", namespace }, pod, this.ports.redisExporter));
+      if (db.type === "postgres")
+        pods.push(databasePodTargets({ name: db.name, type: "postgres", namespace }, pod, this.ports.postgresExporter));
+      if (db.type === "redis") pods.push(databasePodTargets({ name: db.name, type: "redis", namespace }, pod, this.ports.redisExporter));
     }
     const nodes = this.nodes.map((n) => ({
       targets: [at(this.ports.kubelets[n.name])],
