@@ -193,3 +193,40 @@ export function selfSignedCertificate(dir: string, name: string, days: number, a
   execFileSync("openssl", [...args, "-subj", `/CN=${name}`, "-addext", `subjectAltName=${altNames.join(",")}`], { stdio: "ignore" });
   return { keyFile, certFile, key: fs.readFileSync(keyFile, "utf8"), cert: fs.readFileSync(certFile, "utf8") };
 }
+
+/** The processes and loopback servers of one local run (the live lab, the benchmark), started and stopped together. */
+export class LocalRun {
+  readonly processes: ManagedProcess[] = [];
+  readonly servers: LoopbackServer[] = [];
+
+  /** `lifetimeMs`: how long any process may live, whatever happens to the run. */
+  constructor(private readonly lifetimeMs: number) {}
+
+  start(
+    name: string,
+    binary: string,
+    args: string[],
+    opts: { env?: Record<string, string>; user?: { uid: number; gid: number }; cwd?: string } = {},
+  ): ManagedProcess {
+    const proc = new ManagedProcess(name, binary, args, { ...opts, lifetimeMs: this.lifetimeMs });
+    this.processes.push(proc);
+    return proc;
+  }
+
+  async serve(port: number, handler: http.RequestListener, tls?: { key: string; cert: string }): Promise<LoopbackServer> {
+    const server = new LoopbackServer(port, handler, tls);
+    await server.start();
+    this.servers.push(server);
+    return server;
+  }
+
+  /** The last lines of every process's output, to explain a failure. */
+  diagnostics(lines: number): string {
+    return this.processes.map((p) => p.output(lines)).join("\n");
+  }
+
+  async stop(): Promise<void> {
+    await stopAll(this.processes);
+    await Promise.all(this.servers.map((s) => s.stop()));
+  }
+}

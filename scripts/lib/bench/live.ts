@@ -34,7 +34,17 @@ import {
 import { residentBytes } from "../cluster/processes";
 import { localAlloyArgs, localLokiArgs, lokiReady } from "../local-logs";
 import { preparePostgres, prepareRedis } from "../local-servers";
-import { LOOPBACK, LoopbackServer, ManagedProcess, freePorts, httpGet, selfSignedCertificate, sleep, stopAll, waitFor } from "../processes";
+import {
+  LOOPBACK,
+  LocalRun,
+  LoopbackServer,
+  ManagedProcess,
+  freePorts,
+  httpGet,
+  selfSignedCertificate,
+  sleep,
+  waitFor,
+} from "../processes";
 import type { Rendered } from "../render";
 import { renderStack } from "../render-stack";
 import { CATALOG_FILE, SyntheticApp, SyntheticNode, catalogueMetricsText } from "../synthetic";
@@ -173,8 +183,7 @@ export async function runLive(plan: LivePlan, compare: RuleSet | undefined, log:
 
 class LiveBench {
   private readonly tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-live-"));
-  private readonly processes: ManagedProcess[] = [];
-  private readonly servers: LoopbackServer[] = [];
+  private readonly local = new LocalRun(60 * 60_000);
   private readonly measured: Measured[] = [];
   private readonly apps = new Map<string, { app: SyntheticApp; server: LoopbackServer; port: number }>();
   private readonly sinkMessages: Array<{ at: number; text: string }> = [];
@@ -198,32 +207,21 @@ class LiveBench {
   }
 
   diagnostics(): string {
-    return this.processes.map((p) => p.output(15)).join("\n");
+    return this.local.diagnostics(15);
   }
 
   async stop(): Promise<void> {
     this.timers.forEach(clearInterval);
-    await stopAll(this.processes);
-    await Promise.all(this.servers.map((s) => s.stop()));
+    await this.local.stop();
     fs.rmSync(this.tmp, { recursive: true, force: true });
   }
 
-  private start(
-    name: string,
-    binary: string,
-    args: string[],
-    opts: { env?: Record<string, string>; user?: { uid: number; gid: number } } = {},
-  ) {
-    const proc = new ManagedProcess(name, binary, args, { ...opts, lifetimeMs: 60 * 60_000 });
-    this.processes.push(proc);
-    return proc;
+  private start(...args: Parameters<LocalRun["start"]>): ManagedProcess {
+    return this.local.start(...args);
   }
 
-  private async serve(port: number, handler: http.RequestListener, tls?: { key: string; cert: string }): Promise<LoopbackServer> {
-    const server = new LoopbackServer(port, handler, tls);
-    await server.start();
-    this.servers.push(server);
-    return server;
+  private serve(...args: Parameters<LocalRun["serve"]>): Promise<LoopbackServer> {
+    return this.local.serve(...args);
   }
 
   private sets(apps: number): string[] {
@@ -367,7 +365,7 @@ class LiveBench {
   }
 
   private measure(name: Component, port: number, metricsPath: string): void {
-    const proc = this.processes[this.processes.length - 1];
+    const proc = this.local.processes[this.local.processes.length - 1];
     this.measured.push({ name, proc, metricsUrl: `http://${LOOPBACK}:${port}${metricsPath}` });
   }
 

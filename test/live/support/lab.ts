@@ -45,8 +45,8 @@ import {
   ManagedProcess,
   freePorts,
   httpGet,
+  LocalRun,
   selfSignedCertificate,
-  stopAll,
   waitFor,
 } from "../../support/processes";
 import { objectOf, render } from "../../support/render";
@@ -182,8 +182,8 @@ const metaName = (prefix: string, name: string) => `${prefix}${name.replace(/[^a
 
 export class Lab {
   readonly messages: SinkMessage[] = [];
-  readonly processes: ManagedProcess[] = [];
-  readonly servers: LoopbackServer[] = [];
+  /** Every process and loopback server of the lab. */
+  readonly local = new LocalRun(30 * 60_000);
   readonly apps = new Map<string, { app: SyntheticApp; server: LoopbackServer; target: AppTarget }>();
   readonly nodes: SyntheticNode[] = [];
   readonly startedAt = Date.now();
@@ -224,25 +224,15 @@ export class Lab {
 
   /** What every process printed, to explain a failure. */
   diagnostics(): string {
-    return this.processes.map((p) => p.output(25)).join("\n");
+    return this.local.diagnostics(25);
   }
 
-  private start(
-    name: string,
-    binary: string,
-    args: string[],
-    opts: { env?: Record<string, string>; user?: { uid: number; gid: number }; cwd?: string } = {},
-  ): ManagedProcess {
-    const proc = new ManagedProcess(name, binary, args, { ...opts, lifetimeMs: 30 * 60_000 });
-    this.processes.push(proc);
-    return proc;
+  private start(...args: Parameters<LocalRun["start"]>): ManagedProcess {
+    return this.local.start(...args);
   }
 
-  private async serve(port: number, handler: http.RequestListener, tls?: { key: string; cert: string }): Promise<LoopbackServer> {
-    const server = new LoopbackServer(port, handler, tls);
-    await server.start();
-    this.servers.push(server);
-    return server;
+  private serve(...args: Parameters<LocalRun["serve"]>): Promise<LoopbackServer> {
+    return this.local.serve(...args);
   }
 
   private async boot(): Promise<void> {
@@ -711,8 +701,7 @@ export class Lab {
   async stop(): Promise<void> {
     if (this.traffic) clearInterval(this.traffic);
     if (this.logWriter) clearInterval(this.logWriter);
-    await stopAll(this.processes);
-    await Promise.all(this.servers.map((s) => s.stop()));
+    await this.local.stop();
     if (this.clusterStarted) await clusterDown();
     if (this.filesystem) {
       try {
