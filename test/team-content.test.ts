@@ -3,6 +3,7 @@
  * program refuses before any resource exists, what the check adds with promtool and the query
  * grammars, and that the stack ships them beside the built-in ones.
  */
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -235,6 +236,34 @@ describe("npm run check", () => {
     expect(result.errors).toEqual([]);
     expect(result.warnings.join("\n")).toMatch(/ShopOrdersStalled has no severity label: it reaches only the default receiver/);
     expect(result.warnings.join("\n")).toMatch(/ShopOrdersStalled has neither summary nor description/);
+  });
+});
+
+describe("the npm run check command", () => {
+  const check = (args: string[]) =>
+    spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/check.ts", ...args], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+
+  test("reports a directory's counts and exits 0 when it passes", () => {
+    const result = check(["--dir", "examples/gauzian/team"]);
+    expect(result.stdout).toMatch(
+      /^--dir examples\/gauzian\/team: examples\/gauzian\/team\/ — 1 rule file\(s\), 3 rule\(s\), 1 unit test file\(s\), 1 dashboard\(s\): OK$/m,
+    );
+    expect(result.status).toBe(0);
+  });
+
+  test("prints each error with its file and exits 1; a wrong argument exits 2 with the usage", () => {
+    const { root } = teamDir({ "rules/shop.yml": GOOD_RULES.replace("ShopOrdersStalled", aBuiltinAlert) });
+    const relative = path.relative(ROOT, path.join(root, "team"));
+    const failed = check(["--dir", relative]);
+    expect(failed.status).toBe(1);
+    expect(failed.stdout).toContain(`  error: ${relative}/rules/shop.yml: groups[0].rules[0]: alert ${aBuiltinAlert} is a built-in alert`);
+    const wrong = check(["--stacks", "production"]);
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toContain("usage: npm run check");
   });
 });
 
