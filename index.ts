@@ -92,6 +92,11 @@ async function main(): Promise<Record<string, unknown>> {
   const raw = readRawConfig();
   const parsed = refusingConfigErrors(() => parseStackConfig(raw));
   for (const warning of parsed.warnings) pulumi.log.warn(warning);
+  // The team's own rules and dashboards: files of the project, checked before anything is read
+  // from the cluster or created.
+  const team = refusingConfigErrors(() =>
+    readTeamContent(pulumi.getRootDirectory(), parsed.config.teamContent, undefined, `${raw.project}:teamContent`),
+  );
 
   // Awaited before any other resource exists, so that a volume change that cannot be done in
   // place (another StorageClass, a claim shrunk or grown on a class that cannot expand, the
@@ -111,11 +116,6 @@ async function main(): Promise<Record<string, unknown>> {
     if (err instanceof ServicePortError) throw new pulumi.RunError(err.message);
     throw err;
   }
-
-  // The team's own rules and dashboards, checked before any resource exists.
-  const team = refusingConfigErrors(() =>
-    readTeamContent(pulumi.getRootDirectory(), config.teamContent, undefined, `${raw.project}:teamContent`),
-  );
 
   const stack = new MonitoringStack("monitoring", { config: { ...config, apps }, team });
   return {

@@ -16,7 +16,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { ConfigError } from "../../components/config";
 import { BuiltinNames, TEAM_CONTENT_DEFAULT, TeamContent, builtinNames, readTeamContent } from "../../components/team-content";
-import { datasourceProblems, isObject, panelProblems, queryProblems } from "../../test/support/dashboards";
+import { datasourceProblems, isObject, panelProblems, queryProblems } from "./dashboards";
 import { promtool } from "./binaries";
 
 /** The severities the built-in routing sends somewhere of their own. */
