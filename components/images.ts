@@ -2,6 +2,11 @@
  * Every container image the stack runs, pinned to an exact version: one file, one
  * place to bump versions. Never `latest`; a test enforces it. The metric catalogue
  * in test/catalog/ describes the metrics of these exact versions.
+ *
+ * A reference is `registry/repository:tag`, or `registry/repository:tag@sha256:<digest>`
+ * once Renovate has pinned its digest (renovate.json, pinDigests): the tag says which release
+ * it is, the digest makes the runtime pull exactly the bytes that were reviewed. The program
+ * passes either form to the pods as it is written here.
  */
 export const images = {
   // The 3.13 long-term-support line (fixes until July 2027), not the newest minor: a stack
@@ -26,8 +31,22 @@ export const images = {
 
 export type ImageName = keyof typeof images;
 
-/** The version part of a pinned image reference (used for the app.kubernetes.io/version label). */
+/** The parts of an image reference `repository:tag[@sha256:digest]` (the registry is part of the repository). */
+export interface ImageRef {
+  repository: string;
+  tag: string;
+  digest?: string;
+}
+
+/** Splits a reference of images; throws on one without a tag (a digest alone does not say which release it is). */
+export function parseImageRef(ref: string): ImageRef {
+  const match = /^([^@\s]+):([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})(?:@(sha256:[a-f0-9]{64}))?$/.exec(ref);
+  if (!match) throw new Error(`${ref}: not an image reference with a tag`);
+  const [, repository, tag, digest] = match;
+  return digest ? { repository, tag, digest } : { repository, tag };
+}
+
+/** The version part of a pinned image reference, its tag (used for the app.kubernetes.io/version label). */
 export function imageVersion(name: ImageName): string {
-  const ref = images[name];
-  return ref.slice(ref.lastIndexOf(":") + 1);
+  return parseImageRef(images[name]).tag;
 }

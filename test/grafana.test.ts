@@ -24,7 +24,7 @@ import {
   planDashboardConfigMaps,
   readDashboards,
 } from "../components/grafana";
-import { images } from "../components/images";
+import { images, imageVersion } from "../components/images";
 import { readTeamContent } from "../components/team-content";
 import { ROOT } from "../scripts/lib/stackfile";
 import { K8sObject, Rendered, kubernetesYaml, renderRun } from "../scripts/lib/render";
@@ -246,7 +246,7 @@ describe("provisioning", () => {
             httpMethod: "POST",
             timeInterval: "30s",
             prometheusType: "Prometheus",
-            prometheusVersion: images.prometheus.split(":v")[1],
+            prometheusVersion: imageVersion("prometheus").replace(/^v/, ""),
           },
         },
         {

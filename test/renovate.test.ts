@@ -30,6 +30,7 @@ interface CustomManager {
   managerFilePatterns: string[];
   matchStrings: string[];
   datasourceTemplate?: string;
+  autoReplaceStringTemplate?: string;
 }
 interface Config {
   customManagers: CustomManager[];
@@ -48,13 +49,14 @@ const MANIFEST = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "ut
 interface Dep {
   name: string;
   file: string;
-  manager: "npm" | "gomod" | "custom.regex";
+  manager: "npm" | "gomod" | "custom.regex" | "github-actions";
   currentValue: string;
 }
 interface Resolved {
   enabled: boolean;
   groupName?: string;
   allowedVersions?: string;
+  pinDigests?: boolean;
   prBodyNotes: string[];
 }
 
@@ -90,6 +92,7 @@ function resolve(dep: Dep): Resolved {
     if (rule.enabled !== undefined) out.enabled = rule.enabled;
     if (rule.groupName !== undefined) out.groupName = rule.groupName;
     if (rule.allowedVersions !== undefined) out.allowedVersions = rule.allowedVersions;
+    if (typeof rule.pinDigests === "boolean") out.pinDigests = rule.pinDigests;
     out.prBodyNotes.push(...(rule.prBodyNotes ?? []));
   }
   return out;
@@ -97,14 +100,27 @@ function resolve(dep: Dep): Resolved {
 
 /** What the image manager finds in a text, each as the reference it read. */
 const imageManager = CONFIG.customManagers.find((m) => m.customType === "regex" && anyOf(m.managerFilePatterns, IMAGES_FILE));
-function findImages(text: string): Array<{ ref: string; depName: string; currentValue: string }> {
+function findImages(text: string): Array<{ ref: string; depName: string; currentValue: string; currentDigest?: string }> {
   return (imageManager?.matchStrings ?? []).flatMap((s) =>
     [...text.matchAll(new RegExp(s, "g"))].map((m) => {
       const { depName, currentValue, currentDigest } = m.groups as Record<string, string | undefined>;
       const ref = `${depName}:${currentValue}${currentDigest ? `@${currentDigest}` : ""}`;
-      return { ref, depName: depName as string, currentValue: currentValue as string };
+      return { ref, depName: depName as string, currentValue: currentValue as string, ...(currentDigest ? { currentDigest } : {}) };
     }),
   );
+}
+
+/** Renovate's handlebars, for what autoReplaceStringTemplate uses: {{{name}}} and {{#if name}}...{{/if}}. */
+function renderTemplate(template: string, values: Record<string, string | undefined>): string {
+  const known = (name: string) => {
+    if (!["depName", "newValue", "newDigest", "currentValue", "currentDigest"].includes(name)) {
+      throw new Error(`test/renovate.test.ts does not know the template field ${name}`);
+    }
+    return values[name];
+  };
+  return template
+    .replace(/\{\{#if (\w+)\}\}(.*?)\{\{\/if\}\}/g, (_m, name: string, body: string) => (known(name) ? body : ""))
+    .replace(/\{\{\{(\w+)\}\}\}/g, (_m, name: string) => known(name) ?? "");
 }
 const IMAGES_TEXT = fs.readFileSync(path.join(ROOT, IMAGES_FILE), "utf8");
 const FOUND = new Map(findImages(IMAGES_TEXT).map((i) => [i.ref, i]));
@@ -153,6 +169,36 @@ describe("Renovate", () => {
     } else {
       expect(mod.enabled).toBe(true);
     }
+  });
+
+  test("every image and every GitHub Action is pinned by digest", () => {
+    const unpinned = Object.keys(images).filter((image) => resolve(imageDep(image as ImageName)).pinDigests !== true);
+    expect(unpinned).toEqual([]);
+    const action: Dep = { name: "actions/checkout", file: ".github/workflows/ci.yml", manager: "github-actions", currentValue: "v4.4.0" };
+    expect(resolve(action).pinDigests).toBe(true);
+    // The npm packages and Go modules have lock files and checksums of their own.
+    expect(resolve(npmDep("@pulumi/pulumi")).pinDigests).toBeUndefined();
+  });
+
+  test("the image manager reads a reference pinned by digest, and writes one back that it reads the same", () => {
+    const digest = `sha256:${"0123456789abcdef".repeat(4)}`;
+    const [found] = findImages(`  grafana: "docker.io/grafana/grafana:13.2.0@${digest}",\n`);
+    expect(found).toEqual({
+      ref: `docker.io/grafana/grafana:13.2.0@${digest}`,
+      depName: "docker.io/grafana/grafana",
+      currentValue: "13.2.0",
+      currentDigest: digest,
+    });
+    // Renovate replaces the whole match with the template: first pin (no digest yet), then a bump.
+    const template = imageManager?.autoReplaceStringTemplate as string;
+    expect(template).toEqual(expect.any(String));
+    const pinned = renderTemplate(template, { depName: "docker.io/grafana/grafana", newValue: "13.2.0", newDigest: digest });
+    expect(pinned).toBe(`"docker.io/grafana/grafana:13.2.0@${digest}"`);
+    expect(findImages(`  grafana: ${pinned},`)).toEqual([found]);
+    const plain = renderTemplate(template, { depName: "docker.io/grafana/grafana", newValue: "13.2.1" });
+    expect(findImages(`  grafana: ${plain},`)).toEqual([
+      { ref: "docker.io/grafana/grafana:13.2.1", depName: "docker.io/grafana/grafana", currentValue: "13.2.1" },
+    ]);
   });
 
   test("every image has a group of its own", () => {

@@ -91,10 +91,10 @@ describe.each(STACKS)("the %s stack", (stack) => {
   });
 });
 
-test("the images list pins every image to an exact version", () => {
+test("the images list pins every image to an exact version, and by digest once Renovate has pinned it", () => {
   for (const ref of Object.values(images)) {
-    expect(ref).toMatch(/^[a-z0-9.-]+\/[a-z0-9._/-]+:v?\d+\.\d+\.\d+$/);
-    expect(ref).not.toMatch(/:latest$/);
+    expect(ref).toMatch(/^[a-z0-9.-]+\/[a-z0-9._/-]+:v?\d+\.\d+\.\d+(?:@sha256:[a-f0-9]{64})?$/);
+    expect(ref).not.toMatch(/:latest(?:@|$)/);
   }
 });
 

@@ -77,7 +77,7 @@ describe("production's volumes survive destroy", () => {
     }
   });
 
-  test("pulumi destroy stops at the protection and deletes nothing, with or without its preview", async () => {
+  test("pulumi destroy stops at the protection and deletes nothing: with or without its preview, and with --exclude-protected", async () => {
     const everything = async () =>
       (await list("all,configmaps,secrets,persistentvolumeclaims,networkpolicies,ingressroutes.traefik.io", NAMESPACE))
         .filter((o) => o.kind !== "Pod" && o.kind !== "ReplicaSet" && o.kind !== "Endpoints" && o.kind !== "EndpointSlice")
@@ -89,6 +89,11 @@ describe("production's volumes survive destroy", () => {
     expect(await everything()).toEqual(whole);
     // As automation runs it, with no preview: the guard is deleted first, so it stops there.
     await expect(handle.stack.destroy()).rejects.toThrow(/monitoring-stack-protection|protected/);
+    expect(await everything()).toEqual(whole);
+    // --exclude-protected spares the protected resources and all they depend on: the guard
+    // depends on everything, so there is nothing left to delete.
+    const excluded = await handle.cli(["destroy", "--yes", "--exclude-protected"]);
+    expect(excluded.stdout).toContain("There were no unprotected resources to destroy");
     expect(await everything()).toEqual(whole);
     expect(await claims()).toEqual(before);
   });
