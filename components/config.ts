@@ -1583,7 +1583,7 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
           `target: the exporter then runs in its own pod in the stack's namespace and reaches "${db.name}" through its DSN, which must ` +
           `name the database's Service (for instance ${exporterHostExample(db.type, db.target?.name, db.target?.namespace)}), not localhost; a secretRef must be a Secret in the stack's ` +
           `namespace, or use pulumi config set --secret --path 'databaseDsns.${db.name}' <dsn>. The next pulumi up removes the ` +
-          `sidecar: one rollout of the database's pods (README, "Moving an exporter out of the database's pod")`,
+          `sidecar: one rollout of the database's pods; run it when a restart of the database is acceptable (README, "Databases")`,
         ...(db.target ? { involves: [k(`databases[${i}].target`)] } : {}),
       });
     } else if (db.target) {
