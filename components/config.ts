@@ -2472,6 +2472,9 @@ export function dsnNamesOwnPod(type: DatabaseExporter["type"], dsn: string): str
     // user:password@host:port[,host:port...]; the password may hold '@' only escaped, so the last '@' ends it.
     const authority = url[1].slice(url[1].lastIndexOf("@") + 1);
     hosts = authority.split(",").map((h) => h.replace(/:\d*$/, ""));
+    // libpq also takes the host as a query parameter, which wins over the authority's.
+    const query = type === "postgres" ? /[?&]host(?:addr)?=([^&]*)/.exec(dsn) : null;
+    if (query) hosts = decodeURIComponent(query[1]).split(",");
   } else if (type === "postgres") {
     // libpq's key=value form: host (or hostaddr), possibly a list.
     const pairs = Object.fromEntries(dsn.split(/\s+/).map((p) => [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)]));

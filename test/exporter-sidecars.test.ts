@@ -284,6 +284,7 @@ describe("conflicting inputs are refused with the argument named", () => {
   test.each([
     ["postgres", "postgresql://exporter:pw@postgres.shop.svc:5432/postgres?sslmode=disable"],
     ["postgres", "host=postgres-0.postgres.shop.svc port=5432 user=exporter password=pw sslmode=disable"],
+    ["postgres", "postgresql://exporter:pw@/postgres?host=postgres.shop.svc&sslmode=disable"],
     ["redis", "redis://redis.shop.svc:6379"],
     ["redis", "rediss://:pw@redis.example.net:6380"],
     ["redis", "redis.shop.svc:6379"],
@@ -302,6 +303,7 @@ describe("conflicting inputs are refused with the argument named", () => {
     ["postgres", "host=localhost port=5432 user=exporter password=Pg-s3cret sslmode=disable", /the loopback host "localhost"/],
     ["postgres", "user=exporter password=Pg-s3cret dbname=postgres", /no host/],
     ["postgres", "postgresql:///postgres?user=exporter", /no host/],
+    ["postgres", "postgresql://exporter:Pg-s3cret@db.shop.svc/postgres?host=%2Fvar%2Frun%2Fpostgresql", /no host/],
     ["redis", "redis://:Sup3r@localhost:6379", /the loopback host "localhost"/],
     ["redis", "localhost:6379", /the loopback host "localhost"/],
     ["redis", "unix:///run/redis.sock", /a Unix socket/],
