@@ -1,5 +1,6 @@
 /** ExporterSidecars: the database exporters, each in its own pod, their DSN Secrets, what is refused, and both real stacks. */
 import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
 import { DatabaseExporter, EXPORTER_RESOURCES, ResourceRequirements } from "../components/config";
 import { ExporterSidecars, ExporterSidecarsArgs, exporterContainer } from "../components/exporter-sidecars";
 import { images } from "../components/images";
@@ -357,6 +358,25 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
     ]);
     expect(mine.filter((o) => o.object.kind === "Secret")).toEqual([]);
     expect(objectOf(rendered, "Deployment", "shop-postgres-exporter").metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
+  });
+
+  test("Prometheus scrapes each exporter with the job and database labels the database rules and dashboards select on", () => {
+    const config = YAML.parse(rendered.files.get("prometheus/prometheus.yml") ?? "") as {
+      scrape_configs: Array<{ job_name: string; relabel_configs: Array<{ target_label?: string; replacement?: string }> }>;
+    };
+    const labelsOf = (job: { relabel_configs: Array<{ target_label?: string; replacement?: string }> }) =>
+      Object.fromEntries(
+        job.relabel_configs.filter((r) => r.target_label && r.replacement !== undefined).map((r) => [r.target_label, r.replacement]),
+      );
+    const databaseJobs = config.scrape_configs
+      .filter((j) => /^(postgres|redis|mongodb)-exporter(\/|$)/.test(j.job_name))
+      .map((j) => ({ job: labelsOf(j).job, database: labelsOf(j).database }))
+      .sort((a, b) => String(a.database).localeCompare(String(b.database)));
+    expect(databaseJobs).toEqual([
+      ...(stack === "production" ? [{ job: "mongodb-exporter", database: "events-mongodb" }] : []),
+      { job: "postgres-exporter", database: "shop-postgres" },
+      { job: "redis-exporter", database: "shop-redis" },
+    ]);
   });
 
   test("every object of the component is valid", () => {
