@@ -353,25 +353,25 @@ const remoteWriteSchema = z.strictObject({
 const databaseSchema = z.strictObject({
   name: dnsLabel.describe("Unique name; the `database` label of its series."),
   type: z.enum(["postgres", "redis", "mongodb"]),
+  // "sidecar" (and its target) are still parsed, so that a stack file of an earlier release is
+  // refused with the way over (resolve) rather than as an unknown value.
   mode: z.enum(["sidecar", "standalone"]),
   target: z
     .strictObject({
       kind: z.enum(["Deployment", "StatefulSet"]),
       name: dnsLabel,
       namespace: dnsLabel,
-      container: dnsLabel.optional().describe("The database container, for documentation of the patch."),
+      container: dnsLabel.optional(),
     })
     .optional()
-    .describe("sidecar mode: the workload to add the exporter to."),
+    .describe("Retired with sidecar mode: refused, with the way over."),
   secretRef: z
     .strictObject({
       name: dnsSubdomain("a Secret name"),
       key: matching(SECRET_DATA_KEY, "a Secret key: at most 253 of letters, digits, '-', '_' and '.', not '.' and not starting with '..'"),
     })
     .optional()
-    .describe(
-      "Existing Secret holding the DSN (in the target namespace for sidecars, in the monitoring namespace for standalone). Otherwise the DSN comes from secret databaseDsns.<name>.",
-    ),
+    .describe("Existing Secret holding the DSN, in the stack's namespace. Otherwise the DSN comes from secret databaseDsns.<name>."),
   resources: resources.optional(),
 });
 
@@ -791,9 +791,9 @@ export interface ProbeSpec {
 export interface DatabaseExporter {
   name: string;
   type: "postgres" | "redis" | "mongodb";
-  mode: "sidecar" | "standalone";
-  target?: { kind: "Deployment" | "StatefulSet"; name: string; namespace: string; container?: string };
-  /** Where the DSN comes from: an existing Secret, or the (secret) config value. */
+  /** Always its own Deployment in the stack namespace: sidecars are refused (see components/exporter-sidecars.ts). */
+  mode: "standalone";
+  /** Where the DSN comes from: an existing Secret in the stack's namespace, or the (secret) config value. */
   dsn: { secretRef: { name: string; key: string } } | { value: string };
   resources: ResourceRequirements;
 }
@@ -1572,14 +1572,25 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
 
   const dsns = c.databaseDsns ?? {};
   const databases: DatabaseExporter[] = (c.databases ?? []).map((db, i) => {
-    if (db.mode === "sidecar" && !db.target) {
+    // An exporter in the database's pod can take the database out of its Service (see
+    // components/exporter-sidecars.ts): refused, with the way over, before anything changes.
+    if (db.mode === "sidecar") {
+      problems.push({
+        key: k(`databases[${i}].mode`),
+        message:
+          `"sidecar" is no longer supported: an exporter container in the database's pod makes the pod NotReady, and takes the database ` +
+          `out of its Service, whenever it is OOM-killed, crash-loops or its image cannot be pulled. Set mode: standalone and drop ` +
+          `target: the exporter then runs in its own pod in the stack's namespace and reaches "${db.name}" through its DSN, which must ` +
+          `name the database's Service (for instance ${exporterHostExample(db.type, db.target?.name, db.target?.namespace)}), not localhost; a secretRef must be a Secret in the stack's ` +
+          `namespace, or use pulumi config set --secret --path 'databaseDsns.${db.name}' <dsn>. The next pulumi up removes the ` +
+          `sidecar: one rollout of the database's pods; run it when a restart of the database is acceptable (README, "Databases")`,
+        ...(db.target ? { involves: [k(`databases[${i}].target`)] } : {}),
+      });
+    } else if (db.target) {
       problems.push({
         key: k(`databases[${i}].target`),
-        message: `database "${db.name}" is a sidecar, so it needs target {kind, name, namespace}`,
+        message: `database "${db.name}": "target" was for sidecars, which are no longer supported; drop it (the exporter reaches the database through its DSN)`,
       });
-    }
-    if (db.mode === "standalone" && db.target) {
-      problems.push({ key: k(`databases[${i}].target`), message: `database "${db.name}" is standalone; "target" is only for sidecars` });
     }
     if (db.secretRef && dsns[db.name] !== undefined) {
       problems.push({
@@ -1598,8 +1609,7 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
     return {
       name: db.name,
       type: db.type,
-      mode: db.mode,
-      ...(db.target ? { target: db.target } : {}),
+      mode: "standalone",
       dsn: db.secretRef ? { secretRef: db.secretRef } : { value: dsns[db.name] ?? "" },
       resources: resolveResources(EXPORTER_RESOURCES, db.resources),
     };
@@ -2224,14 +2234,6 @@ function crossChecks(raw: RawConfig, given: RawStackConfig, c: StackConfig, prob
   for (const name of duplicates(p.remoteWrite.map((r) => r.name))) {
     problems.push({ key: k("prometheus.remoteWrite"), message: `remote write name "${name}" is used more than once` });
   }
-  // A pod has one set of prometheus.io scrape annotations, so one exporter sidecar per workload.
-  const targets = c.databases.filter((db) => db.target).map((db) => `${db.target?.namespace}/${db.target?.kind}/${db.target?.name}`);
-  for (const t of duplicates(targets)) {
-    problems.push({
-      key: k("databases"),
-      message: `two exporter sidecars target ${t}; a workload can carry one (its pods have one set of scrape annotations)`,
-    });
-  }
 
   if (seconds(p.retention) < seconds(p.scrapeInterval)) {
     problems.push({
@@ -2447,10 +2449,46 @@ export const DSN_FORMATS: Readonly<Record<DatabaseExporter["type"], { pattern: R
   mongodb: { pattern: /^mongodb(\+srv)?:\/\/\S+$/, example: "mongodb://user:password@host:27017/admin" },
 };
 
-/** Characters of a sidecar patch's field manager besides the environment and database names: `monitoring-stack-<env>-<name>-<8-hex revision>`. */
-export const SIDECAR_FIELD_MANAGER_OVERHEAD = "monitoring-stack-".length + "-".length + "-".length + 8;
-/** Kubernetes refuses a field manager longer than this (apimachinery FieldManagerMaxLength). */
-const FIELD_MANAGER_MAX = 128;
+/** Each database's usual port, for the examples of a host an exporter in its own pod reaches it by. */
+const DATABASE_PORT: Readonly<Record<DatabaseExporter["type"], number>> = { postgres: 5432, redis: 6379, mongodb: 27017 };
+
+/** How an exporter in its own pod reaches a database in the cluster: its Service (`<service>.<namespace>.svc:<port>`). */
+export function exporterHostExample(type: DatabaseExporter["type"], service: string = type, namespace = "shop"): string {
+  return `${service}.${namespace}.svc:${DATABASE_PORT[type]}`;
+}
+
+/** Loopback names and addresses: in a pod, the pod itself. */
+const LOOPBACK_HOST = /^(localhost|localhost\.localdomain|[^.]+\.localhost|127(\.\d{1,3}){3}|\[?::1\]?|\[?0:0:0:0:0:0:0:1\]?)$/i;
+
+/**
+ * What a DSN (of the right format) names that only exists inside the exporter's own pod: a loopback
+ * host, or none (a Unix socket; libpq's default without a host). Undefined when every host is elsewhere.
+ */
+export function dsnNamesOwnPod(type: DatabaseExporter["type"], dsn: string): string | undefined {
+  let hosts: string[];
+  const url = /^[a-z+]+:\/\/([^/?#]*)/i.exec(dsn);
+  if (type === "redis" && dsn.startsWith("unix://")) return "a Unix socket";
+  if (url) {
+    // user:password@host:port[,host:port...]; the password may hold '@' only escaped, so the last '@' ends it.
+    const authority = url[1].slice(url[1].lastIndexOf("@") + 1);
+    hosts = authority.split(",").map((h) => h.replace(/:\d*$/, ""));
+    // libpq also takes the host as a query parameter, which wins over the authority's.
+    const query = type === "postgres" ? /[?&]host(?:addr)?=([^&]*)/.exec(dsn) : null;
+    if (query) hosts = decodeURIComponent(query[1]).split(",");
+  } else if (type === "postgres") {
+    // libpq's key=value form: host (or hostaddr), possibly a list.
+    const pairs = Object.fromEntries(dsn.split(/\s+/).map((p) => [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)]));
+    hosts = (pairs.host ?? pairs.hostaddr ?? "").split(",");
+  } else {
+    hosts = [dsn.replace(/:\d+$/, "")];
+  }
+  if (hosts.some((h) => h === "" || h.startsWith("/") || h.startsWith("%2F") || h.startsWith("%2f"))) {
+    return "no host (a Unix socket, or the default localhost)";
+  }
+  const loopback = hosts.find((h) => LOOPBACK_HOST.test(h));
+  return loopback !== undefined ? `the loopback host ${JSON.stringify(loopback)}` : undefined;
+}
+
 /** The namespace of the node agents is `<namespace>-agents`, a DNS label of at most 63 characters. */
 const AGENTS_SUFFIX = "-agents";
 
@@ -2518,27 +2556,17 @@ function kubernetesLimits(raw: RawConfig, given: RawStackConfig, c: StackConfig,
     });
   }
   c.databases.forEach((db, i) => {
-    if (db.mode === "standalone" && !/^[a-z]/.test(db.name)) {
+    if (!/^[a-z]/.test(db.name)) {
       problems.push({
         key: k(`databases[${i}].name`),
         message: `must start with a letter for a standalone exporter: its Service "<name>-exporter" is a DNS-1035 label (got ${JSON.stringify(db.name)})`,
         involves: [k(`databases[${i}].mode`)],
       });
-    } else if (db.mode === "standalone" && db.name.length + "-exporter".length > 63) {
+    } else if (db.name.length + "-exporter".length > 63) {
       problems.push({
         key: k(`databases[${i}].name`),
         message: `must be at most ${63 - "-exporter".length} characters for a standalone exporter: its Service "<name>-exporter" is a DNS label of at most 63 (got ${JSON.stringify(db.name)}, ${db.name.length} characters)`,
         involves: [k(`databases[${i}].mode`)],
-      });
-    }
-    const managerLength = c.environment.length + db.name.length + SIDECAR_FIELD_MANAGER_OVERHEAD;
-    if (db.mode === "sidecar" && managerLength > FIELD_MANAGER_MAX) {
-      problems.push({
-        key: k(`databases[${i}].name`),
-        message:
-          `is too long beside the environment "${c.environment}": the sidecar patch's field manager "monitoring-stack-<environment>-<name>-<revision>" ` +
-          `would have ${managerLength} characters, and Kubernetes allows ${FIELD_MANAGER_MAX}; together they may have ${FIELD_MANAGER_MAX - SIDECAR_FIELD_MANAGER_OVERHEAD} (got ${JSON.stringify(db.name)})`,
-        involves: [k("environment"), k(`databases[${i}].mode`)],
       });
     }
   });
@@ -2637,12 +2665,25 @@ function prometheusRules(raw: RawConfig, given: RawStackConfig, c: StackConfig, 
 
   // A DSN of another database type: the exporter would start and report the database down.
   c.databases.forEach((db, i) => {
-    if (!("value" in db.dsn) || given.databaseDsns?.[db.name] === undefined || DSN_FORMATS[db.type].pattern.test(db.dsn.value)) return;
-    problems.push({
-      key: k(`databaseDsns.${db.name}`),
-      message: `is not a ${db.type} DSN (database "${db.name}" is ${db.type}); expected something like ${DSN_FORMATS[db.type].example} (got ${HIDDEN})`,
-      involves: [k(`databases[${i}].type`)],
-    });
+    if (!("value" in db.dsn) || given.databaseDsns?.[db.name] === undefined) return;
+    if (!DSN_FORMATS[db.type].pattern.test(db.dsn.value)) {
+      problems.push({
+        key: k(`databaseDsns.${db.name}`),
+        message: `is not a ${db.type} DSN (database "${db.name}" is ${db.type}); expected something like ${DSN_FORMATS[db.type].example} (got ${HIDDEN})`,
+        involves: [k(`databases[${i}].type`)],
+      });
+      return;
+    }
+    // A sidecar's DSN moved over as it was: in its own pod, the exporter would only ever reach itself.
+    const local = dsnNamesOwnPod(db.type, db.dsn.value);
+    if (local !== undefined) {
+      problems.push({
+        key: k(`databaseDsns.${db.name}`),
+        message:
+          `names ${local}: the exporter runs in a pod of its own, where that is the exporter itself; name the database's Service ` +
+          `(for instance ${exporterHostExample(db.type)}), or one server's own name (a StatefulSet pod: <pod>.<service>.<namespace>.svc) (got ${HIDDEN})`,
+      });
+    }
   });
 }
 

@@ -1,19 +1,28 @@
 /**
- * Database exporters (PostgreSQL, Redis, MongoDB), one per entry of config.databases:
+ * Database exporters (PostgreSQL, Redis, MongoDB), one per entry of config.databases, each
+ * its own Deployment in the stack namespace that reaches its database through the DSN: the
+ * database's Service or a pod's name for one in the cluster, any host for one outside.
  *
- * - `sidecar`: the exporter container is added to a Deployment or StatefulSet that
- *   another team or stack owns, by a server-side-apply patch that owns only the fields
- *   it adds. Deleting the entry deletes the patch, and with it exactly those fields.
- * - `standalone`: an exporter Deployment in the stack namespace, for a database that
- *   runs outside the cluster.
+ * Never in the database's pod. A pod is Ready only while every container in it runs (the
+ * kubelet, pkg/kubelet/status/generate.go GenerateContainersReadyCondition, counts every
+ * regular container and every restartable init container; a container that is not running is
+ * never ready, probe or not: prober_manager.go UpdatePodStatus). So an exporter sidecar that is
+ * OOM-killed, crash-loops or whose image cannot be pulled takes the database out of its
+ * Service's endpoints. A native sidecar (an init container with restartPolicy Always) is
+ * counted the same way, and is started before the pod's own containers (kuberuntime
+ * computeInitContainerActions): one that cannot be pulled keeps a new database pod from
+ * starting at all. No container setting avoids it, so the exporter lives in a pod of its own,
+ * where whatever it does only takes its own target down (`*_up`/`up == 0`, which alerts).
+ * Entries of an earlier release in `mode: sidecar` are refused by config (the way over is in
+ * the message and the README); removing one removes its patch, which gives back exactly the
+ * fields it added (one rollout of the database's pods).
  *
- * The DSN (it holds the password) reaches the exporter only through a Kubernetes
- * Secret: an existing one (secretRef) or one made here from the secret config value.
+ * The DSN (it holds the password) reaches the exporter only through a Kubernetes Secret in
+ * the stack namespace: an existing one (secretRef) or one made here from the secret config value.
  */
-import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DatabaseExporter, EXPORTER_RESOURCES, ResourceRequirements } from "./config";
+import { DatabaseExporter, EXPORTER_RESOURCES, ResourceRequirements, dsnNamesOwnPod } from "./config";
 import { ImageName, images } from "./images";
 import {
   ScrapeTarget,
@@ -39,12 +48,6 @@ interface ExporterKind {
   portName: string;
   /** The environment variable it reads the DSN from. */
   dsnEnv: string;
-  /**
-   * It exits at start when `dsnEnv` is unset (mongodb_exporter: "No MongoDB hosts were
-   * specified"), where the others start and report the database down. In a sidecar, whose DSN
-   * Secret may be missing, its DSN then passes through another variable (see exporterSidecarContainer).
-   */
-  exitsWithoutDsn?: boolean;
   args: string[];
   /** What a DSN of this database looks like, to catch a DSN given to the wrong exporter. */
   dsnPattern: RegExp;
@@ -82,7 +85,6 @@ export const EXPORTER_KINDS: Readonly<Record<DatabaseType, ExporterKind>> = {
     port: 9216,
     portName: "mongo-metrics",
     dsnEnv: "MONGODB_URI",
-    exitsWithoutDsn: true,
     args: [
       "--web.listen-address=:9216",
       // serverStatus (connections, opcounters, memory, WiredTiger cache) from getDiagnosticData.
@@ -97,80 +99,53 @@ export const EXPORTER_KINDS: Readonly<Record<DatabaseType, ExporterKind>> = {
   },
 };
 
-/** Pod-template label naming the exporter type; Prometheus' pod job turns it into job `<type>-exporter`. */
-export const EXPORTER_LABEL = "monitoring-stack/exporter";
-/** Pod-template label naming the database; Prometheus' pod job turns it into the `database` label. */
-export const DATABASE_LABEL = "monitoring-stack/database";
-/**
- * Pod-template label naming the environment of the stack that added the exporter: another
- * stack on the same cluster, whose Prometheus discovers every annotated pod, leaves the pod
- * to its own stack (components/prometheus.ts, the pod job). Pods without it are everybody's.
+/*
+ * Pod-template labels of a pod that runs a database exporter container beside its database (an
+ * exporter sidecar of an earlier release until the `up` that removes it, or a team's own): the
+ * pod job of Prometheus (components/prometheus.ts) turns them into job `<type>-exporter`, the
+ * `database` label, and leaves a pod of another stack's environment to that stack. This stack
+ * adds no such container any more.
  */
+/** The exporter type; Prometheus' pod job turns it into job `<type>-exporter`. */
+export const EXPORTER_LABEL = "monitoring-stack/exporter";
+/** The database's name; Prometheus' pod job turns it into the `database` label. */
+export const DATABASE_LABEL = "monitoring-stack/database";
+/** The environment of the stack that added the exporter: another stack's Prometheus leaves the pod alone. */
 export const ENVIRONMENT_LABEL = "monitoring-stack/environment";
 
 /** A database exporter as a container needs it. */
-export interface SidecarDatabase {
+export interface ExporterDatabase {
   /** The database's name: the `database` label of its series. */
   name: string;
   type: DatabaseType;
   /** The Secret, in the pod's namespace, and its key holding the DSN (with the password). */
   dsnSecret: { name: string; key: string };
-  /** Requests and limits; default EXPORTER_RESOURCES (10m/32Mi, limit 100m/64Mi). */
+  /** Requests and limits; default EXPORTER_RESOURCES (5m/32Mi, limit 100m/64Mi: the benchmark's 17–21 MiB, three times over). */
   resources?: ResourceRequirements;
 }
 
-/** Where a sidecar's DSN goes first when its exporter exits without one: see exporterSidecarContainer. */
-export const SIDECAR_DSN_ENV = "EXPORTER_DSN";
-
 /**
- * The exporter container for a pod that runs the database: for programs that own
- * their database workloads (add it to the pod's containers, and exporterPodMetadata
- * to its template), and the container the sidecar patches add.
- *
- * A sidecar must never take the database out of service. Kubernetes counts every container's
- * readiness, so an exporter that is not running (or not ready) leaves the database pod
- * un-Ready and out of its Service, and on a StatefulSet the rolling update that adds it has
- * already stopped the old pod. So the container is made to run whatever happens, and to say
- * what is wrong through its metrics (`*_up == 0`, which alerts) instead:
- * - no readiness probe, and no liveness probe either: a restart is un-Ready too, while an
- *   exporter that hangs only loses its own metrics (its target shows down);
- * - the DSN is optional: with the Secret or its key missing, the kubelet would otherwise
- *   refuse to start the container (CreateContainerConfigError). An exporter that exits
- *   without a DSN (exitsWithoutDsn) gets `$(EXPORTER_DSN)`, which the kubelet leaves as it is
- *   when the Secret is missing, so the exporter starts and reports the database down;
- * - the image is pulled only if the node does not have it (IfNotPresent), so a registry
- *   outage never stops a pod restart on a node that ran it before.
- * A native sidecar (an init container with restartPolicy Always) would not help: the kubelet
- * counts its readiness in the pod's too (ContainersReady), and starts the database's own
- * containers only once it has started, so an image that cannot be pulled would keep the
- * database itself from starting.
- *
- * Everything the restricted standard asks is set on the container itself (uid, group,
- * seccomp), since the pod's own security context belongs to the workload's owner.
+ * The exporter container of a standalone exporter's pod. In a pod of its own, what it does
+ * touches nothing else, so it is set up to say plainly when it cannot work:
+ * - it waits for its DSN: the reference is not optional, so the kubelet starts it once the
+ *   Secret and key are there (CreateContainerConfigError until then; its target is down);
+ * - TCP readiness and liveness probes on its port (an HTTP probe of /metrics would query the
+ *   database every time): they gate and restart the exporter, never the database;
+ * - the image is pulled only when the node lacks it (IfNotPresent): a registry outage never
+ *   stops a restart on a node that ran it before;
+ * - everything the restricted Pod Security standard asks, on the container too.
  */
-export function exporterSidecarContainer(database: SidecarDatabase): k8s.types.input.core.v1.Container {
-  return exporterContainer(database, true);
-}
-
-/** The exporter container; `optionalDsn`: it starts without its Secret (a sidecar) or waits for it (standalone). */
-function exporterContainer(database: SidecarDatabase, optionalDsn: boolean): k8s.types.input.core.v1.Container {
+export function exporterContainer(database: ExporterDatabase): k8s.types.input.core.v1.Container {
   const kind = EXPORTER_KINDS[database.type];
-  const secretKeyRef = { name: database.dsnSecret.name, key: database.dsnSecret.key, ...(optionalDsn ? { optional: true } : {}) };
-  const env: k8s.types.input.core.v1.EnvVar[] =
-    optionalDsn && kind.exitsWithoutDsn
-      ? [
-          { name: SIDECAR_DSN_ENV, valueFrom: { secretKeyRef } },
-          // Unset when the Secret is missing: the reference then stays as it is written, a DSN that reaches nothing.
-          { name: kind.dsnEnv, value: `$(${SIDECAR_DSN_ENV})` },
-        ]
-      : [{ name: kind.dsnEnv, valueFrom: { secretKeyRef } }];
   return {
     name: `${database.type}-exporter`,
     image: images[kind.image],
     imagePullPolicy: "IfNotPresent",
     args: [...kind.args],
-    env,
+    env: [{ name: kind.dsnEnv, valueFrom: { secretKeyRef: { name: database.dsnSecret.name, key: database.dsnSecret.key } } }],
     ports: [{ name: kind.portName, containerPort: kind.port, protocol: "TCP" }],
+    readinessProbe: { tcpSocket: { port: kind.portName }, periodSeconds: 10, timeoutSeconds: 5 },
+    livenessProbe: { tcpSocket: { port: kind.portName }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
     resources: resourcesOf(database.resources ?? EXPORTER_RESOURCES),
     securityContext: {
       ...restrictedContainerSecurity(),
@@ -181,69 +156,29 @@ function exporterContainer(database: SidecarDatabase, optionalDsn: boolean): k8s
   };
 }
 
-/**
- * Labels and scrape annotations for the template of a pod that runs an exporter container;
- * with `environment`, the pod is scraped by that stack's Prometheus only (ENVIRONMENT_LABEL).
- */
-export function exporterPodMetadata(
-  database: Pick<SidecarDatabase, "name" | "type">,
-  environment?: string,
-): {
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-} {
-  return {
-    labels: {
-      [EXPORTER_LABEL]: database.type,
-      [DATABASE_LABEL]: database.name,
-      ...(environment !== undefined ? { [ENVIRONMENT_LABEL]: environment } : {}),
-    },
-    annotations: {
-      "prometheus.io/scrape": "true",
-      "prometheus.io/port": String(EXPORTER_KINDS[database.type].port),
-      "prometheus.io/path": "/metrics",
-    },
-  };
-}
-
-/**
- * The field manager of one entry's patch at one revision: its own, so patches never take
- * each other's fields, and a new revision never loses fields when the old one lets go.
- */
-export function sidecarFieldManager(environment: string, database: string, revision: string): string {
-  return `monitoring-stack-${environment}-${database}-${revision}`;
-}
-
-/** A short digest of what a sidecar patch adds: its revision. */
-export function sidecarRevision(fields: unknown): string {
-  return crypto.createHash("sha256").update(JSON.stringify(fields)).digest("hex").slice(0, 8);
-}
-
 const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
 export interface ExporterSidecarsArgs {
   /** The database exporters (config databases), keyed by name; may be empty. */
   databases: DatabaseExporter[];
   /**
-   * The stack namespace: standalone exporters and their Secrets live there. It must
-   * exist first: pass its MonitoringNamespace in `opts.dependsOn`.
+   * The stack namespace: the exporters and their DSN Secrets live there. It must exist
+   * first: pass its MonitoringNamespace in `opts.dependsOn`.
    */
   namespace: string;
-  /** The stack's environment: app.kubernetes.io/instance, the Prometheus pods' instance label, part of the field managers' names. */
+  /** The stack's environment: app.kubernetes.io/instance, the Prometheus pods' instance label. */
   environment: string;
 }
 
 /**
- * One exporter per database: a sidecar patched into the database's workload, or a
- * standalone Deployment. Sidecars are scraped through their pod annotations (the pod
- * job of Prometheus); standalone exporters through `scrapeTargets`.
- *
- * Sidecars get no NetworkPolicy: a policy in the target namespace would isolate the
- * database pod for every other client. If that namespace restricts ingress already,
- * its owner admits Prometheus to the exporter port.
+ * One exporter per database, each a Deployment in the stack namespace with its Service and
+ * NetworkPolicy, scraped through `scrapeTargets` (job `<type>-exporter`, label `database`).
+ * Nothing of it is in the database's namespace or pod: the database's workload, Service and
+ * EndpointSlices are never touched. (The name is the component's since the exporters were
+ * sidecars: renaming it would replace every resource in the state.)
  */
 export class ExporterSidecars extends pulumi.ComponentResource {
-  /** The standalone exporters, job `<type>-exporter`, label `database`. */
+  /** The exporters, job `<type>-exporter`, label `database`. */
   public readonly scrapeTargets: ScrapeTarget[];
 
   constructor(name: string, args: ExporterSidecarsArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -251,13 +186,7 @@ export class ExporterSidecars extends pulumi.ComponentResource {
     checkExporterArgs(name, args, opts?.parent);
     // The component's own inputs are recorded in the state: the DSNs go there as secrets.
     super("monitoring:index:ExporterSidecars", name, { ...args, databases: args.databases.map(withSecretDsn) }, opts);
-
-    const scrapeTargets: ScrapeTarget[] = [];
-    for (const db of args.databases) {
-      if (db.mode === "sidecar") this.sidecar(name, db, args);
-      else scrapeTargets.push(this.standalone(name, db, args));
-    }
-    this.scrapeTargets = scrapeTargets;
+    this.scrapeTargets = args.databases.map((db) => this.standalone(name, db, args));
     this.registerOutputs({ scrapeTargets: this.scrapeTargets });
   }
 
@@ -282,55 +211,11 @@ export class ExporterSidecars extends pulumi.ComponentResource {
     return { ref, secret };
   }
 
-  private sidecar(name: string, db: DatabaseExporter, args: ExporterSidecarsArgs): void {
-    const target = db.target as NonNullable<DatabaseExporter["target"]>;
-    const kind = EXPORTER_KINDS[db.type];
-    const id: WorkloadIdentity = { name: `${db.type}-exporter`, component: "exporter", instance: args.environment, image: kind.image };
-    const { ref, secret } = this.dsnSecret(name, db, target.namespace, id);
-
-    // Exactly the fields the sidecar adds: the container (merged into the pod's list by
-    // its name), two labels and the scrape annotations. Server-side apply records this
-    // field manager as their owner, so deleting the patch removes these and only these.
-    // Forced: a field another manager set (an old hand-made exporter container, say)
-    // is taken over rather than failing the update.
-    const template = {
-      metadata: exporterPodMetadata(db, args.environment),
-      spec: { containers: [exporterSidecarContainer({ name: db.name, type: db.type, dsnSecret: ref, resources: db.resources })] },
-    };
-    // A patch is never updated in place: a change of what it adds is a new revision (a new
-    // resource with its own field manager), created before the old one is deleted, so the
-    // workload rolls once. The provider diffs a patch's list against the live list by
-    // position, and the sidecar sits after the workload's own containers, so an in-place
-    // diff would report a change on every preview; with revisions, the spec is never diffed.
-    const revision = sidecarRevision(template);
-    const patch = {
-      metadata: {
-        name: target.name,
-        namespace: target.namespace,
-        annotations: {
-          "pulumi.com/patchFieldManager": sidecarFieldManager(args.environment, db.name, revision),
-          "pulumi.com/patchForce": "true",
-        },
-      },
-      spec: { template },
-    };
-    const opts: pulumi.CustomResourceOptions = {
-      parent: this,
-      ignoreChanges: ["spec"],
-      ...(secret ? { dependsOn: [secret] } : {}),
-    };
-    const resourceName = `${name}-${db.name}-sidecar-${revision}`;
-    if (target.kind === "Deployment") new k8s.apps.v1.DeploymentPatch(resourceName, patch, opts);
-    else new k8s.apps.v1.StatefulSetPatch(resourceName, patch, opts);
-  }
-
   private standalone(name: string, db: DatabaseExporter, args: ExporterSidecarsArgs): ScrapeTarget {
     const kind = EXPORTER_KINDS[db.type];
     const id: WorkloadIdentity = { name: `${db.name}-exporter`, component: "exporter", instance: args.environment, image: kind.image };
     const { ref, secret } = this.dsnSecret(name, db, args.namespace, id);
-    // In its own pod, the exporter waits for its DSN: the kubelet starts it once the Secret is
-    // there, where an optional one would start it without, for good.
-    const container = exporterContainer({ name: db.name, type: db.type, dsnSecret: ref, resources: db.resources }, false);
+    const container = exporterContainer({ name: db.name, type: db.type, dsnSecret: ref, resources: db.resources });
     // A Secret of the user's (secretRef) in the stack's namespace cannot exist before the stack
     // made the namespace: on a first deployment the pod waits for it, and Pulumi must not wait
     // for the pod (it would time out and fail the update). The Deployment is not awaited; the
@@ -351,15 +236,7 @@ export class ExporterSidecars extends pulumi.ComponentResource {
             spec: {
               automountServiceAccountToken: false,
               securityContext: restrictedPodSecurity(65534),
-              // In its own pod, probes are harmless: they only gate and restart the exporter itself.
-              // TCP probes: an HTTP probe of /metrics would query the database every time.
-              containers: [
-                {
-                  ...container,
-                  readinessProbe: { tcpSocket: { port: kind.portName }, periodSeconds: 10, timeoutSeconds: 5 },
-                  livenessProbe: { tcpSocket: { port: kind.portName }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
-                },
-              ],
+              containers: [container],
             },
           },
         },
@@ -404,35 +281,31 @@ function checkExporterArgs(name: string, args: ExporterSidecarsArgs, parent: pul
     throw new pulumi.ResourceError(`ExporterSidecars "${name}": ${message}`, parent);
   };
   const seen = new Set<string>();
-  const workloads = new Map<string, string>();
   for (const db of args.databases) {
     const arg = `databases["${db.name}"]`;
     if (seen.has(db.name)) fail(`databases: the name "${db.name}" is used more than once; each exporter is keyed by its name`);
     seen.add(db.name);
-    if (db.mode === "sidecar") {
-      if (!db.target) fail(`${arg}.target is required for a sidecar: the Deployment or StatefulSet to add the exporter to`);
-      const t = db.target as NonNullable<DatabaseExporter["target"]>;
-      const workload = `${t.kind} ${t.namespace}/${t.name}`;
-      const other = workloads.get(workload);
-      if (other !== undefined) {
-        fail(
-          `${arg}.target: ${workload} already gets the exporter of "${other}"; a pod has one set of prometheus.io annotations, so one exporter sidecar per workload`,
-        );
-      }
-      workloads.set(workload, db.name);
-    } else {
-      if (db.target) fail(`${arg}.target is only for sidecars; a standalone exporter runs in the stack namespace`);
-      if (!DNS_1035_LABEL.test(`${db.name}-exporter`) || `${db.name}-exporter`.length > 63) {
-        fail(
-          `${arg}.name: a standalone exporter's Service is named "<name>-exporter", which must be a DNS-1035 label (a letter first, at most 63 characters)`,
-        );
-      }
+    // A program of an earlier release (or plain JavaScript) may still ask for a sidecar: never in the database's pod.
+    const given = db as { mode: string; target?: unknown };
+    if (given.mode !== "standalone" || given.target !== undefined) {
+      fail(
+        `${arg}: an exporter runs in a pod of its own (mode "standalone", no target); an exporter sidecar would take the database out of its Service whenever it stops running`,
+      );
+    }
+    if (!DNS_1035_LABEL.test(`${db.name}-exporter`) || `${db.name}-exporter`.length > 63) {
+      fail(
+        `${arg}.name: a standalone exporter's Service is named "<name>-exporter", which must be a DNS-1035 label (a letter first, at most 63 characters)`,
+      );
     }
     if ("value" in db.dsn) {
       const kind = EXPORTER_KINDS[db.type];
       // Never echo the value: it holds a password.
       if (!kind.dsnPattern.test(db.dsn.value)) {
         fail(`${arg}.dsn: not a ${db.type} DSN (the value is not shown because it is secret); expected something like ${kind.dsnExample}`);
+      }
+      const local = dsnNamesOwnPod(db.type, db.dsn.value);
+      if (local !== undefined) {
+        fail(`${arg}.dsn: names ${local}, which in the exporter's own pod is the exporter itself; name the database's Service or host`);
       }
     }
   }

@@ -428,8 +428,8 @@ function jobNames(targets: ScrapeTarget[]): string[] {
 
 /**
  * Pods annotated `prometheus.io/scrape: "true"`, with the port, path and scheme their
- * annotations give; pods that name another stack's environment (the exporter sidecars of
- * another stack on the same cluster) are left to that stack.
+ * annotations give; pods that name another stack's environment (an earlier release's exporter
+ * sidecars of another stack on the same cluster) are left to that stack.
  */
 function podsJob(environment: string): ScrapeConfig {
   const annotation = (name: string) => metaLabel("__meta_kubernetes_pod_annotation_", `prometheus.io/${name}`);
@@ -463,7 +463,7 @@ function podsJob(environment: string): ScrapeConfig {
       // app: app.kubernetes.io/name, else the older `app` label (the later rule wins when both exist).
       { source_labels: [podLabel("app")], regex: "(.+)", target_label: "app" },
       { source_labels: [podLabel("app.kubernetes.io/name")], regex: "(.+)", target_label: "app" },
-      // Database exporter sidecars (components/exporter-sidecars.ts label their pods): job `<type>-exporter` and the database they watch.
+      // A pod with a database exporter container, labelled as components/exporter-sidecars.ts says: job `<type>-exporter` and the database.
       {
         source_labels: [podLabel(EXPORTER_LABEL)],
         regex: `(${Object.keys(EXPORTER_KINDS).sort().join("|")})`,

@@ -232,8 +232,8 @@ describe("the workload", () => {
     pods: 100,
     generation: 0,
     databases: [
-      { type: "postgres" as const, namespace: "shop", name: "postgres" },
-      { type: "redis" as const, namespace: "shop", name: "redis" },
+      { type: "postgres" as const, name: "shop-postgres" },
+      { type: "redis" as const, name: "shop-redis" },
     ],
   };
 
@@ -258,8 +258,11 @@ describe("the workload", () => {
         "kube-state-metrics-7b9c-fghij",
         "loki-0",
         "node-exporter-klmno",
-        "postgres-0",
         "prometheus-0",
+        "shop-postgres-0",
+        // The database exporters are the stack's, in its namespace.
+        "shop-postgres-exporter-6b7c8d-00008",
+        "shop-redis-exporter-6b7c8d-0000a",
       ].sort(),
     );
   });

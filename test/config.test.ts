@@ -9,13 +9,12 @@ import {
   PROFILE_DEFAULTS,
   ParsedConfig,
   SECRET_KEYS,
-  SIDECAR_FIELD_MANAGER_OVERHEAD,
   componentScrapeJobs,
   configKeyDocs,
   parseStackConfig,
   plainEntriesOfSecretKeys,
 } from "../components/config";
-import { EXPORTER_KINDS, sidecarFieldManager } from "../components/exporter-sidecars";
+import { EXPORTER_KINDS } from "../components/exporter-sidecars";
 import { PROMETHEUS_MAX_DURATION_MS } from "../components/units";
 import { renderRun } from "../scripts/lib/render";
 import { runProgram } from "../scripts/lib/runner";
@@ -486,7 +485,8 @@ describe("stack config: bad input is refused with the key, what is allowed and w
       [/^monitoring:apps\[0\]\.name: must be a DNS-1123 label/],
     ],
     [
-      "two sidecars on one workload",
+      // A stack file of an earlier release: refused with the way over, before anything changes.
+      "an exporter sidecar",
       "staging",
       {
         databases: [
@@ -494,27 +494,34 @@ describe("stack config: bad input is refused with the key, what is allowed and w
             name: "pg",
             type: "postgres",
             mode: "sidecar",
-            target: { kind: "StatefulSet", name: "db", namespace: "shop" },
+            target: { kind: "StatefulSet", name: "postgres", namespace: "shop" },
             secretRef: { name: "s", key: "k" },
           },
+          { name: "cache", type: "redis", mode: "sidecar", secretRef: { name: "s", key: "k" } },
+        ],
+      },
+      {},
+      [
+        /^monitoring:databases\[0\]\.mode: "sidecar" is no longer supported: an exporter container in the database's pod makes the pod NotReady, and takes the database out of its Service, whenever it is OOM-killed, crash-loops or its image cannot be pulled\. Set mode: standalone and drop target: .*name the database's Service \(for instance postgres\.shop\.svc:5432\), not localhost; a secretRef must be a Secret in the stack's namespace, or use pulumi config set --secret --path 'databaseDsns\.pg' <dsn>\. The next pulumi up removes the sidecar: one rollout of the database's pods/,
+        /^monitoring:databases\[1\]\.mode: "sidecar" is no longer supported: .*for instance redis\.shop\.svc:6379/,
+      ],
+    ],
+    [
+      "a target, which was for sidecars",
+      "staging",
+      {
+        databases: [
           {
-            name: "cache",
-            type: "redis",
-            mode: "sidecar",
-            target: { kind: "StatefulSet", name: "db", namespace: "shop" },
+            name: "pg",
+            type: "postgres",
+            mode: "standalone",
+            target: { kind: "Deployment", name: "pg", namespace: "shop" },
             secretRef: { name: "s", key: "k" },
           },
         ],
       },
       {},
-      [/^monitoring:databases: two exporter sidecars target shop\/StatefulSet\/db; a workload can carry one/],
-    ],
-    [
-      "sidecar without a target",
-      "staging",
-      { databases: [{ name: "pg", type: "postgres", mode: "sidecar", secretRef: { name: "s", key: "k" } }] },
-      {},
-      [/^monitoring:databases\[0\]\.target: database "pg" is a sidecar, so it needs target/],
+      [/^monitoring:databases\[0\]\.target: database "pg": "target" was for sidecars, which are no longer supported; drop it/],
     ],
     [
       "database without a DSN",
@@ -713,14 +720,6 @@ function expectRefused([, stack, plain, secrets, expected]: RefusedCase): void {
 }
 
 const standalone = (name: string, type = "postgres") => ({ name, type, mode: "standalone", secretRef: { name: "dsn", key: "dsn" } });
-const sidecar = (name: string) => ({
-  name,
-  type: "redis",
-  mode: "sidecar",
-  target: { kind: "Deployment", name: "redis", namespace: "shop" },
-  secretRef: { name: "dsn", key: "dsn" },
-});
-
 describe("refused: values Kubernetes would refuse", () => {
   const cases: RefusedCase[] = [
     [
@@ -782,15 +781,6 @@ describe("refused: values Kubernetes would refuse", () => {
       ],
     ],
     [
-      "a sidecar whose patch's field manager would exceed 128 characters",
-      "staging",
-      { environment: "e".repeat(60), namespace: "monitoring", databases: [sidecar("r".repeat(42))] },
-      {},
-      [
-        /^monitoring:databases\[0\]\.name: is too long beside the environment "e{60}": .* would have 129 characters, and Kubernetes allows 128/,
-      ],
-    ],
-    [
       "a Secret key Kubernetes refuses",
       "staging",
       {
@@ -836,9 +826,6 @@ describe("refused: values Kubernetes would refuse", () => {
     expect(() => parse("staging", { nodes: 2 ** 31 - 1, prometheus: { replicas: 2 ** 31 - 1 } })).not.toThrow();
     expect(() => parse("staging", { databases: [standalone("p".repeat(54))] })).not.toThrow();
     expect(() =>
-      parse("staging", { environment: "e".repeat(60), namespace: "monitoring", databases: [sidecar("r".repeat(41))] }),
-    ).not.toThrow();
-    expect(() =>
       parse("staging", { databases: [{ ...standalone("a"), secretRef: { name: "db.credentials", key: ".dsn" } }] }),
     ).not.toThrow();
     // Quantities in every form Kubernetes takes, compared by value; a CPU may be a YAML number.
@@ -846,13 +833,6 @@ describe("refused: values Kubernetes would refuse", () => {
       grafana: { resources: { requests: { cpu: 0.25, memory: "128e6" }, limits: { cpu: "1", memory: "0.5Gi" } } },
     });
     expect(config.grafana.resources).toEqual({ requests: { cpu: "0.25", memory: "128e6" }, limits: { cpu: "1", memory: "0.5Gi" } });
-  });
-
-  test("the sidecar field manager's length rule is the component's", () => {
-    // components/exporter-sidecars.ts names the patch's field manager; config refuses what would not fit.
-    const longest = sidecarFieldManager("e".repeat(60), "r".repeat(41), "0123abcd");
-    expect(longest.length).toBe(128);
-    expect(SIDECAR_FIELD_MANAGER_OVERHEAD).toBe(longest.length - 60 - 41);
   });
 });
 
@@ -1024,6 +1004,22 @@ describe("refused: what the components refused, now found by config in the same 
       [
         /^monitoring:prometheus\.externalLabels\.environment: is the label the program sets from monitoring:environment \("production"\)/,
         /^monitoring:prometheus\.externalLabels\.replica: is set by Prometheus itself when it runs more than one replica \(prometheus\.replicas is 2\)/,
+      ],
+    ],
+    [
+      // A sidecar's DSN moved over as it was: in the exporter's own pod, localhost is the exporter.
+      "a DSN that names the exporter's own pod, without echoing it",
+      "staging",
+      {
+        databases: [
+          { name: "pg", type: "postgres", mode: "standalone" },
+          { name: "cache", type: "redis", mode: "standalone" },
+        ],
+      },
+      { databaseDsns: { pg: "postgresql://app:s3cret@localhost:5432/app", cache: "unix:///run/redis/s3cret.sock" } },
+      [
+        /^monitoring:databaseDsns\.pg: names the loopback host "localhost": the exporter runs in a pod of its own, where that is the exporter itself; name the database's Service \(for instance postgres\.shop\.svc:5432\), or one server's own name \(a StatefulSet pod: <pod>\.<service>\.<namespace>\.svc\) \(got a value that is hidden because it is a secret\)$/,
+        /^monitoring:databaseDsns\.cache: names a Unix socket: .*\(for instance redis\.shop\.svc:6379\).*\(got a value that is hidden because it is a secret\)$/,
       ],
     ],
     [

@@ -1,36 +1,26 @@
-/** ExporterSidecars: the sidecar patches, the standalone exporters, the DSN secrets, and both real stacks. */
+/** ExporterSidecars: the database exporters, each in its own pod, their DSN Secrets, what is refused, and both real stacks. */
 import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
 import { DatabaseExporter, EXPORTER_RESOURCES, ResourceRequirements } from "../components/config";
-import {
-  DATABASE_LABEL,
-  ENVIRONMENT_LABEL,
-  EXPORTER_LABEL,
-  ExporterSidecars,
-  ExporterSidecarsArgs,
-  exporterPodMetadata,
-  exporterSidecarContainer,
-  sidecarRevision,
-} from "../components/exporter-sidecars";
+import { ExporterSidecars, ExporterSidecarsArgs, exporterContainer } from "../components/exporter-sidecars";
 import { images } from "../components/images";
 import { K8sObject, Rendered, kubernetesYaml, renderRun, reveal } from "../scripts/lib/render";
 import { RunResult, runProgram } from "../scripts/lib/runner";
 import { objectOf, objectsOf, render, ALONE } from "./support/render";
 import { schemaProblems } from "./support/schema";
 
-const POSTGRES_SIDECAR: DatabaseExporter = {
+const POSTGRES: DatabaseExporter = {
   name: "shop-postgres",
   type: "postgres",
-  mode: "sidecar",
-  target: { kind: "StatefulSet", name: "postgres", namespace: "shop", container: "postgres" },
-  dsn: { secretRef: { name: "postgres-exporter", key: "DATA_SOURCE_NAME" } },
+  mode: "standalone",
+  dsn: { secretRef: { name: "shop-postgres-exporter", key: "DATA_SOURCE_NAME" } },
   resources: EXPORTER_RESOURCES,
 };
 const REDIS_DSN = "redis://:Sup3r-s3cret-pa55@redis.shop.svc:6379";
-const REDIS_SIDECAR: DatabaseExporter = {
+const REDIS: DatabaseExporter = {
   name: "shop-redis",
   type: "redis",
-  mode: "sidecar",
-  target: { kind: "Deployment", name: "redis", namespace: "shop" },
+  mode: "standalone",
   dsn: { value: REDIS_DSN },
   resources: EXPORTER_RESOURCES,
 };
@@ -66,49 +56,44 @@ async function renderExporters(args: ExporterSidecarsArgs, showSecrets = true): 
   return { run, rendered: renderRun(run, showSecrets) };
 }
 
-const patches = (rendered: Rendered) => rendered.kubernetes.filter((o) => o.patch);
-
-describe("exporterSidecarContainer", () => {
-  test("a PostgreSQL exporter reads its DSN from the Secret and runs restricted, and nothing in it can un-ready the pod", () => {
-    expect(exporterSidecarContainer({ name: "shop-postgres", type: "postgres", dsnSecret: { name: "pg", key: "dsn" } })).toEqual({
+describe("exporterContainer", () => {
+  test("a PostgreSQL exporter waits for its DSN, runs restricted, and its probes gate only itself", () => {
+    expect(exporterContainer({ name: "shop-postgres", type: "postgres", dsnSecret: { name: "pg", key: "dsn" } })).toEqual({
       name: "postgres-exporter",
       image: images.postgresExporter,
-      // A node that ran it before never needs the registry again to restart the database's pod.
+      // A node that ran it before never needs the registry again to restart it.
       imagePullPolicy: "IfNotPresent",
       args: ["--web.listen-address=:9187", "--collector.postmaster"],
-      // Optional: a missing Secret or key does not keep the container from starting.
-      env: [{ name: "DATA_SOURCE_NAME", valueFrom: { secretKeyRef: { name: "pg", key: "dsn", optional: true } } }],
+      // Not optional: the kubelet starts it once the Secret and key exist, with its DSN.
+      env: [{ name: "DATA_SOURCE_NAME", valueFrom: { secretKeyRef: { name: "pg", key: "dsn" } } }],
       ports: [{ name: "pg-metrics", containerPort: 9187, protocol: "TCP" }],
-      // No readiness probe and no liveness probe: the pod's readiness counts every container's, and a restart is un-Ready too.
+      // TCP: an HTTP probe of /metrics would query the database every time.
+      readinessProbe: { tcpSocket: { port: "pg-metrics" }, periodSeconds: 10, timeoutSeconds: 5 },
+      livenessProbe: { tcpSocket: { port: "pg-metrics" }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
       resources: EXPORTER_LIMITS,
       securityContext: RESTRICTED_CONTAINER,
     });
   });
 
   test.each([
-    ["redis", images.redisExporter, "REDIS_ADDR", 9121],
-    ["mongodb", images.mongodbExporter, "MONGODB_URI", 9216],
-  ] as const)("a %s exporter: its image, DSN variable and port", (type, image, env, port) => {
-    const c = exporterSidecarContainer({ name: "db", type, dsnSecret: { name: "s", key: "k" } });
-    expect(c).toMatchObject({ name: `${type}-exporter`, image, ports: [{ containerPort: port }], securityContext: RESTRICTED_CONTAINER });
-    expect(c.env).toEqual(
-      type === "mongodb"
-        ? // mongodb_exporter exits without a URI: through another variable, a missing Secret leaves it a URI that reaches nothing.
-          [
-            { name: "EXPORTER_DSN", valueFrom: { secretKeyRef: { name: "s", key: "k", optional: true } } },
-            { name: env, value: "$(EXPORTER_DSN)" },
-          ]
-        : [{ name: env, valueFrom: { secretKeyRef: { name: "s", key: "k", optional: true } } }],
-    );
+    ["redis", images.redisExporter, "REDIS_ADDR", 9121, "redis-metrics"],
+    ["mongodb", images.mongodbExporter, "MONGODB_URI", 9216, "mongo-metrics"],
+  ] as const)("a %s exporter: its image, DSN variable and port", (type, image, env, port, portName) => {
+    const c = exporterContainer({ name: "db", type, dsnSecret: { name: "s", key: "k" } });
+    expect(c).toMatchObject({
+      name: `${type}-exporter`,
+      image,
+      ports: [{ containerPort: port, name: portName }],
+      securityContext: RESTRICTED_CONTAINER,
+    });
+    expect(c.env).toEqual([{ name: env, valueFrom: { secretKeyRef: { name: "s", key: "k" } } }]);
     expect(c.args).toContain(`--web.listen-address=:${port}`);
-    expect(c.readinessProbe).toBeUndefined();
-    expect(c.livenessProbe).toBeUndefined();
-    expect(c.startupProbe).toBeUndefined();
+    expect(c.readinessProbe).toEqual({ tcpSocket: { port: portName }, periodSeconds: 10, timeoutSeconds: 5 });
     expect(c.imagePullPolicy).toBe("IfNotPresent");
   });
 
   test("the MongoDB exporter exports mongodb_up and the server status collectors", () => {
-    expect(exporterSidecarContainer({ name: "db", type: "mongodb", dsnSecret: { name: "s", key: "k" } }).args).toEqual([
+    expect(exporterContainer({ name: "db", type: "mongodb", dsnSecret: { name: "s", key: "k" } }).args).toEqual([
       "--web.listen-address=:9216",
       "--collector.diagnosticdata",
       "--collector.replicasetstatus",
@@ -116,171 +101,11 @@ describe("exporterSidecarContainer", () => {
     ]);
   });
 
-  test("resources come from the entry", () => {
+  test("resources come from the entry; the default is sized from the benchmark", () => {
     const resources: ResourceRequirements = { requests: { cpu: "5m", memory: "16Mi" }, limits: { memory: "32Mi" } };
-    expect(exporterSidecarContainer({ name: "db", type: "redis", dsnSecret: { name: "s", key: "k" }, resources }).resources).toEqual(
-      resources,
-    );
-  });
-
-  test("the pod template gets the scrape annotations and the exporter, database and environment labels", () => {
-    expect(exporterPodMetadata({ name: "shop-redis", type: "redis" })).toEqual({
-      labels: { "monitoring-stack/exporter": "redis", "monitoring-stack/database": "shop-redis" },
-      annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "9121", "prometheus.io/path": "/metrics" },
-    });
-    // The stack that adds it says so: another stack's Prometheus on the same cluster leaves the pod alone.
-    expect(exporterPodMetadata({ name: "shop-redis", type: "redis" }, "staging").labels).toEqual({
-      "monitoring-stack/exporter": "redis",
-      "monitoring-stack/database": "shop-redis",
-      "monitoring-stack/environment": "staging",
-    });
-    expect([EXPORTER_LABEL, DATABASE_LABEL, ENVIRONMENT_LABEL]).toEqual([
-      "monitoring-stack/exporter",
-      "monitoring-stack/database",
-      "monitoring-stack/environment",
-    ]);
-  });
-});
-
-describe("a sidecar", () => {
-  test("is a StatefulSet patch of exactly the configured workload, holding nothing but the sidecar's fields", async () => {
-    const { rendered, run } = await renderExporters(exporters([POSTGRES_SIDECAR]));
-    expect(rendered.kubernetes).toHaveLength(1);
-    const [patch] = patches(rendered);
-    expect(patch.type).toBe("kubernetes:apps/v1:StatefulSetPatch");
-    expect(patch.object).toEqual({
-      apiVersion: "apps/v1",
-      kind: "StatefulSet",
-      metadata: {
-        name: "postgres",
-        namespace: "shop",
-        annotations: {
-          "pulumi.com/patchFieldManager": expect.stringMatching(/^monitoring-stack-staging-shop-postgres-[0-9a-f]{8}$/),
-          "pulumi.com/patchForce": "true",
-        },
-      },
-      spec: {
-        template: {
-          metadata: {
-            labels: {
-              "monitoring-stack/exporter": "postgres",
-              "monitoring-stack/database": "shop-postgres",
-              "monitoring-stack/environment": "staging",
-            },
-            annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "9187", "prometheus.io/path": "/metrics" },
-          },
-          spec: {
-            containers: [
-              {
-                name: "postgres-exporter",
-                image: images.postgresExporter,
-                imagePullPolicy: "IfNotPresent",
-                args: ["--web.listen-address=:9187", "--collector.postmaster"],
-                env: [
-                  {
-                    name: "DATA_SOURCE_NAME",
-                    valueFrom: { secretKeyRef: { name: "postgres-exporter", key: "DATA_SOURCE_NAME", optional: true } },
-                  },
-                ],
-                ports: [{ name: "pg-metrics", containerPort: 9187, protocol: "TCP" }],
-                resources: EXPORTER_LIMITS,
-                securityContext: RESTRICTED_CONTAINER,
-              },
-            ],
-          },
-        },
-      },
-    });
-    expect(schemaProblems(patch.object, true)).toEqual([]);
-    // Scraped by its pod annotations, not by a scrape target of its own.
-    expect(run.outputs.scrapeTargets).toEqual([]);
-  });
-
-  test("of a Deployment is a Deployment patch, with its own field manager", async () => {
-    const { rendered } = await renderExporters(exporters([POSTGRES_SIDECAR, REDIS_SIDECAR], "production"));
-    const byKind = Object.fromEntries(patches(rendered).map((p) => [p.object.kind, p]));
-    expect(Object.keys(byKind).sort()).toEqual(["Deployment", "StatefulSet"]);
-    expect(byKind.Deployment.type).toBe("kubernetes:apps/v1:DeploymentPatch");
-    expect(byKind.Deployment.object.metadata).toEqual({
-      name: "redis",
-      namespace: "shop",
-      annotations: {
-        "pulumi.com/patchFieldManager": expect.stringMatching(/^monitoring-stack-production-shop-redis-[0-9a-f]{8}$/),
-        "pulumi.com/patchForce": "true",
-      },
-    });
-    expect(byKind.StatefulSet.object.metadata.annotations?.["pulumi.com/patchFieldManager"]).toMatch(
-      /^monitoring-stack-production-shop-postgres-[0-9a-f]{8}$/,
-    );
-    expect(byKind.Deployment.object.spec).toEqual({
-      template: {
-        metadata: exporterPodMetadata(REDIS_SIDECAR, "production"),
-        spec: {
-          containers: [
-            exporterSidecarContainer({
-              name: "shop-redis",
-              type: "redis",
-              dsnSecret: { name: "shop-redis-exporter-dsn", key: "shop-redis-dsn" },
-            }),
-          ],
-        },
-      },
-    });
-  });
-
-  test("without secretRef, gets a Secret in the target namespace made from the secret DSN", async () => {
-    const { rendered, run } = await renderExporters(exporters([REDIS_SIDECAR]));
-    expect(objectOf(rendered, "Secret", "shop-redis-exporter-dsn")).toMatchObject({
-      metadata: { namespace: "shop" },
-      type: "Opaque",
-      stringData: { "shop-redis-dsn": REDIS_DSN },
-    });
-    expect(rendered.files.get("exporter-sidecars/shop-redis-dsn")).toBe(REDIS_DSN);
-    const secret = run.resources.find((r) => r.type === "kubernetes:core/v1:Secret");
-    // Still a secret when Pulumi sends it: redacted unless asked for.
-    expect(JSON.stringify(reveal(secret?.inputs, false))).not.toContain(REDIS_DSN);
-    for (const o of rendered.kubernetes) expect(schemaProblems(o.object, o.patch)).toEqual([]);
-  });
-
-  test("removing an entry leaves the other entries' patches untouched, and reordering changes nothing", async () => {
-    const both = await renderExporters(exporters([POSTGRES_SIDECAR, REDIS_SIDECAR]));
-    const one = await renderExporters(exporters([REDIS_SIDECAR]));
-    const reordered = await renderExporters(exporters([REDIS_SIDECAR, POSTGRES_SIDECAR]));
-    const redisPatch = (r: Rendered) => patches(r).find((p) => p.object.kind === "Deployment")?.object;
-    expect(redisPatch(one.rendered)).toEqual(redisPatch(both.rendered));
-    expect(patches(one.rendered).map((p) => p.object.metadata.name)).toEqual(["redis"]);
-    const urns = (run: RunResult) => run.resources.map((r) => r.urn).sort();
-    expect(urns(reordered.run)).toEqual(urns(both.run));
-    expect(urns(both.run).filter((u) => !urns(one.run).includes(u))).toEqual([
-      expect.stringMatching(
-        /^urn:pulumi:test::monitoring::monitoring:index:ExporterSidecars\$kubernetes:apps\/v1:StatefulSetPatch::db-shop-postgres-sidecar-[0-9a-f]{8}$/,
-      ),
-    ]);
-  });
-});
-
-describe("a sidecar's revisions", () => {
-  const sidecarPatch = (run: RunResult) => run.resources.find((r) => r.type.endsWith("Patch")) as RunResult["resources"][number];
-
-  test("the same sidecar is the same revision on every run, and its spec is never diffed in place", async () => {
-    const first = await renderExporters(exporters([POSTGRES_SIDECAR]));
-    const again = await renderExporters(exporters([POSTGRES_SIDECAR]));
-    expect(sidecarPatch(again.run).urn).toBe(sidecarPatch(first.run).urn);
-    expect(sidecarPatch(first.run).options.ignoreChanges).toEqual(["spec"]);
-  });
-
-  test("a changed sidecar is a new patch with its own field manager", async () => {
-    const before = await renderExporters(exporters([POSTGRES_SIDECAR]));
-    const resized = {
-      ...POSTGRES_SIDECAR,
-      resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
-    };
-    const after = await renderExporters(exporters([resized]));
-    expect(sidecarPatch(after.run).urn).not.toBe(sidecarPatch(before.run).urn);
-    const manager = (r: Rendered) => patches(r)[0].object.metadata.annotations?.["pulumi.com/patchFieldManager"];
-    expect(manager(after.rendered)).not.toBe(manager(before.rendered));
-    expect(sidecarRevision({ a: 1 })).toBe(sidecarRevision({ a: 1 }));
-    expect(sidecarRevision({ a: 1 })).not.toBe(sidecarRevision({ a: 2 }));
+    expect(exporterContainer({ name: "db", type: "redis", dsnSecret: { name: "s", key: "k" }, resources }).resources).toEqual(resources);
+    // The benchmark's exporters: 19 MiB (postgres) and 17 MiB (redis) steady, 21 MiB at the peak; the limit is three times that.
+    expect(EXPORTER_RESOURCES).toEqual({ requests: { cpu: "5m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } });
   });
 });
 
@@ -310,21 +135,14 @@ describe("a standalone exporter", () => {
       automountServiceAccountToken: false,
       securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: "RuntimeDefault" } },
     });
-    const [c] = spec.template.spec.containers;
-    const { env: sidecarEnv, ...sidecar } = exporterSidecarContainer({
-      name: "events-mongodb",
-      type: "mongodb",
-      dsnSecret: { name: "events-mongodb-exporter-dsn", key: "events-mongodb-dsn" },
-      resources: MONGODB_STANDALONE.resources,
-    });
-    expect(sidecarEnv).toHaveLength(2);
-    expect(c).toEqual({
-      ...sidecar,
-      // In its own pod it waits for its DSN (not optional), and its probes only gate and restart itself.
-      env: [{ name: "MONGODB_URI", valueFrom: { secretKeyRef: { name: "events-mongodb-exporter-dsn", key: "events-mongodb-dsn" } } }],
-      readinessProbe: { tcpSocket: { port: "mongo-metrics" }, periodSeconds: 10, timeoutSeconds: 5 },
-      livenessProbe: { tcpSocket: { port: "mongo-metrics" }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
-    });
+    expect(spec.template.spec.containers).toEqual([
+      exporterContainer({
+        name: "events-mongodb",
+        type: "mongodb",
+        dsnSecret: { name: "events-mongodb-exporter-dsn", key: "events-mongodb-dsn" },
+        resources: MONGODB_STANDALONE.resources,
+      }),
+    ]);
     // Its DSN Secret is the stack's own, made before it: Pulumi waits for the Deployment as usual.
     expect(objectOf(rendered, "Deployment", "events-mongodb-exporter").metadata.annotations).toBeUndefined();
     expect(objectOf(rendered, "Secret", "events-mongodb-exporter-dsn")).toMatchObject({
@@ -392,7 +210,7 @@ describe("a standalone exporter", () => {
 });
 
 test("a DSN from config never appears in clear in the default render, nor in any resource's recorded inputs", async () => {
-  const args = exporters([REDIS_SIDECAR, MONGODB_STANDALONE]);
+  const args = exporters([REDIS, MONGODB_STANDALONE]);
   const { run, rendered } = await renderExporters(args, false);
   const everything = [
     kubernetesYaml(rendered),
@@ -420,23 +238,19 @@ describe("conflicting inputs are refused with the argument named", () => {
   test.each<[string, DatabaseExporter[], RegExp]>([
     [
       "a name used twice",
-      [MONGODB_STANDALONE, { ...REDIS_SIDECAR, name: "events-mongodb" }],
+      [MONGODB_STANDALONE, { ...REDIS, name: "events-mongodb" }],
       /databases: the name "events-mongodb" is used more than once/,
     ],
     [
-      "a sidecar without target",
-      [{ ...POSTGRES_SIDECAR, target: undefined }],
-      /databases\["shop-postgres"\]\.target is required for a sidecar/,
+      // A program of an earlier release, or plain JavaScript, that still asks for a sidecar.
+      "a sidecar",
+      [{ ...POSTGRES, mode: "sidecar" } as unknown as DatabaseExporter],
+      /databases\["shop-postgres"\]: an exporter runs in a pod of its own \(mode "standalone", no target\); an exporter sidecar would take the database out of its Service/,
     ],
     [
-      "a standalone exporter with a target",
-      [{ ...MONGODB_STANDALONE, target: REDIS_SIDECAR.target }],
-      /databases\["events-mongodb"\]\.target is only for sidecars/,
-    ],
-    [
-      "two sidecars in one workload",
-      [POSTGRES_SIDECAR, { ...REDIS_SIDECAR, target: { kind: "StatefulSet", name: "postgres", namespace: "shop" } }],
-      /databases\["shop-redis"\]\.target: StatefulSet shop\/postgres already gets the exporter of "shop-postgres"/,
+      "a target",
+      [{ ...POSTGRES, target: { kind: "StatefulSet", name: "postgres", namespace: "shop" } } as unknown as DatabaseExporter],
+      /databases\["shop-postgres"\]: an exporter runs in a pod of its own/,
     ],
     [
       "a standalone name too long for its Service",
@@ -454,8 +268,8 @@ describe("conflicting inputs are refused with the argument named", () => {
   });
 
   test.each<[string, DatabaseExporter]>([
-    ["a MongoDB URI given to the PostgreSQL exporter", { ...POSTGRES_SIDECAR, dsn: { value: MONGODB_DSN } }],
-    ["a PostgreSQL URL given to the Redis exporter", { ...REDIS_SIDECAR, dsn: { value: "postgresql://u:Pg-s3cret@db:5432/x" } }],
+    ["a MongoDB URI given to the PostgreSQL exporter", { ...POSTGRES, dsn: { value: MONGODB_DSN } }],
+    ["a PostgreSQL URL given to the Redis exporter", { ...REDIS, dsn: { value: "postgresql://u:Pg-s3cret@db:5432/x" } }],
     ["a Redis URL given to the MongoDB exporter", { ...MONGODB_STANDALONE, dsn: { value: REDIS_DSN } }],
   ])("%s, without echoing the DSN", async (_what, db) => {
     const error = await refuse([db]).then(
@@ -469,62 +283,105 @@ describe("conflicting inputs are refused with the argument named", () => {
   });
 
   test.each([
-    ["postgres", "postgresql://exporter:pw@127.0.0.1:5432/postgres?sslmode=disable"],
-    ["postgres", "host=localhost port=5432 user=exporter password=pw sslmode=disable"],
-    ["redis", "redis://localhost:6379"],
+    ["postgres", "postgresql://exporter:pw@postgres.shop.svc:5432/postgres?sslmode=disable"],
+    ["postgres", "host=postgres-0.postgres.shop.svc port=5432 user=exporter password=pw sslmode=disable"],
+    ["postgres", "postgresql://exporter:pw@/postgres?host=postgres.shop.svc&sslmode=disable"],
+    ["redis", "redis://redis.shop.svc:6379"],
     ["redis", "rediss://:pw@redis.example.net:6380"],
-    ["redis", "localhost:6379"],
+    ["redis", "redis.shop.svc:6379"],
     ["mongodb", "mongodb+srv://exporter:pw@cluster0.example.net/admin"],
+    ["mongodb", "mongodb://exporter:pw@mongodb-0.mongodb.shop.svc:27017,mongodb-1.mongodb.shop.svc:27017/admin"],
   ] as const)("a %s DSN like %s is accepted", async (type, dsn) => {
     const { rendered } = await renderExporters(
       exporters([{ name: "db", type, mode: "standalone", dsn: { value: dsn }, resources: EXPORTER_RESOURCES }]),
     );
     expect(objectsOf(rendered, "Deployment", "db-exporter")).toHaveLength(1);
   });
+
+  // A sidecar's DSN moved over as it was: in the exporter's own pod it reaches only the exporter.
+  test.each([
+    ["postgres", "postgresql://exporter:Pg-s3cret@127.0.0.1:5432/postgres?sslmode=disable", /the loopback host "127\.0\.0\.1"/],
+    ["postgres", "host=localhost port=5432 user=exporter password=Pg-s3cret sslmode=disable", /the loopback host "localhost"/],
+    ["postgres", "user=exporter password=Pg-s3cret dbname=postgres", /no host/],
+    ["postgres", "postgresql:///postgres?user=exporter", /no host/],
+    ["postgres", "postgresql://exporter:Pg-s3cret@db.shop.svc/postgres?host=%2Fvar%2Frun%2Fpostgresql", /no host/],
+    ["redis", "redis://:Sup3r@localhost:6379", /the loopback host "localhost"/],
+    ["redis", "localhost:6379", /the loopback host "localhost"/],
+    ["redis", "unix:///run/redis.sock", /a Unix socket/],
+    ["mongodb", "mongodb://exporter:M0ngo-s3cret@[::1]:27017/admin", /the loopback host "\[::1\]"/],
+  ] as const)("a %s DSN like %s names the exporter's own pod: refused without echoing it", async (type, dsn, what) => {
+    const error = await renderExporters(
+      exporters([{ name: "db", type, mode: "standalone", dsn: { value: dsn }, resources: EXPORTER_RESOURCES }]),
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(pulumi.ResourceError);
+    expect((error as Error).message).toMatch(/databases\["db"\]\.dsn: names /);
+    expect((error as Error).message).toMatch(what);
+    expect((error as Error).message).not.toMatch(/s3cret|Sup3r/);
+  });
 });
 
 describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
-  const namespace = stack === "staging" ? "shop-staging" : "shop";
+  const namespace = `monitoring-${stack}`;
   let rendered: Rendered;
   beforeAll(async () => {
     rendered = await render(stack);
   });
 
-  test("patches the PostgreSQL StatefulSet and the Redis Deployment of the shop, with their existing Secrets", () => {
-    const mine = patches(rendered);
-    expect(mine.map((p) => [p.type, p.object.metadata.namespace, p.object.metadata.name])).toEqual([
-      ["kubernetes:apps/v1:DeploymentPatch", namespace, "redis"],
-      ["kubernetes:apps/v1:StatefulSetPatch", namespace, "postgres"],
+  test("runs every database's exporter in a pod of its own in the stack namespace, and touches no database's workload", () => {
+    const mine = rendered.kubernetes.filter((o) => o.component === "exporter-sidecars");
+    // No patch, nothing in the team's namespace: the database's pods, Service and endpoints are never the stack's.
+    expect(mine.filter((o) => o.patch)).toEqual([]);
+    const workloadsElsewhere = rendered.kubernetes.filter(
+      (o) => ["Deployment", "StatefulSet", "DaemonSet"].includes(o.object.kind) && !o.object.metadata.namespace?.startsWith(namespace),
+    );
+    expect(workloadsElsewhere.map((o) => `${o.object.kind} ${o.object.metadata.namespace}/${o.object.metadata.name}`)).toEqual([]);
+    expect([...new Set(mine.map((o) => o.object.metadata.namespace))]).toEqual([namespace]);
+    const names = stack === "staging" ? ["shop-postgres", "shop-redis"] : ["events-mongodb", "shop-postgres", "shop-redis"];
+    expect(
+      objectsOf(rendered, "Deployment")
+        .filter((d) => d.metadata.name?.endsWith("-exporter") && d.metadata.name !== "blackbox-exporter")
+        .map((d) => d.metadata.name)
+        .sort(),
+    ).toEqual(names.map((n) => `${n}-exporter`));
+    const env = (name: string) =>
+      (objectOf(rendered, "Deployment", name).spec as { template: { spec: { containers: Array<{ env: unknown }> } } }).template.spec
+        .containers[0].env;
+    // Their Secrets are the user's, in the stack namespace (secretRef): none is made, Pulumi does not wait for the pods.
+    expect(env("shop-postgres-exporter")).toEqual([
+      { name: "DATA_SOURCE_NAME", valueFrom: { secretKeyRef: { name: "shop-postgres-exporter", key: "DATA_SOURCE_NAME" } } },
     ]);
-    for (const p of mine) {
-      expect(p.component).toBe("exporter-sidecars");
-      expect(schemaProblems(p.object, true)).toEqual([]);
-      expect(Object.keys(p.object)).toEqual(["apiVersion", "kind", "metadata", "spec"]);
-      expect(Object.keys(p.object.spec as object)).toEqual(["template"]);
-    }
-    const env = (kind: string) =>
-      (mine.find((p) => p.object.kind === kind)?.object.spec as { template: { spec: { containers: Array<{ env: unknown }> } } }).template
-        .spec.containers[0].env;
-    expect(env("StatefulSet")).toEqual([
-      { name: "DATA_SOURCE_NAME", valueFrom: { secretKeyRef: { name: "postgres-exporter", key: "DATA_SOURCE_NAME", optional: true } } },
+    expect(env("shop-redis-exporter")).toEqual([
+      { name: "REDIS_ADDR", valueFrom: { secretKeyRef: { name: "shop-redis-exporter", key: "REDIS_ADDR" } } },
     ]);
-    expect(env("Deployment")).toEqual([
-      { name: "REDIS_ADDR", valueFrom: { secretKeyRef: { name: "redis-exporter", key: "REDIS_ADDR", optional: true } } },
+    expect(mine.filter((o) => o.object.kind === "Secret")).toEqual([]);
+    expect(objectOf(rendered, "Deployment", "shop-postgres-exporter").metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
+  });
+
+  test("Prometheus scrapes each exporter with the job and database labels the database rules and dashboards select on", () => {
+    const config = YAML.parse(rendered.files.get("prometheus/prometheus.yml") ?? "") as {
+      scrape_configs: Array<{ job_name: string; relabel_configs: Array<{ target_label?: string; replacement?: string }> }>;
+    };
+    const labelsOf = (job: { relabel_configs: Array<{ target_label?: string; replacement?: string }> }) =>
+      Object.fromEntries(
+        job.relabel_configs.filter((r) => r.target_label && r.replacement !== undefined).map((r) => [r.target_label, r.replacement]),
+      );
+    const databaseJobs = config.scrape_configs
+      .filter((j) => /^(postgres|redis|mongodb)-exporter(\/|$)/.test(j.job_name))
+      .map((j) => ({ job: labelsOf(j).job, database: labelsOf(j).database }))
+      .sort((a, b) => String(a.database).localeCompare(String(b.database)));
+    expect(databaseJobs).toEqual([
+      ...(stack === "production" ? [{ job: "mongodb-exporter", database: "events-mongodb" }] : []),
+      { job: "postgres-exporter", database: "shop-postgres" },
+      { job: "redis-exporter", database: "shop-redis" },
     ]);
-    expect(rendered.kubernetes.filter((o) => o.component === "exporter-sidecars" && o.object.kind === "Secret")).toEqual([]);
   });
 
   test("every object of the component is valid", () => {
     const mine = rendered.kubernetes.filter((o) => o.component === "exporter-sidecars");
-    expect(mine.length).toBe(stack === "staging" ? 2 : 5);
+    expect(mine.length).toBe(stack === "staging" ? 6 : 9);
     for (const o of mine) expect(schemaProblems(o.object, o.patch)).toEqual([]);
   });
-
-  if (stack === "production") {
-    test("runs the MongoDB exporter standalone in the stack namespace", () => {
-      expect(objectOf(rendered, "Deployment", "events-mongodb-exporter").metadata.namespace).toBe("monitoring-production");
-      expect(objectOf(rendered, "Service", "events-mongodb-exporter").metadata.namespace).toBe("monitoring-production");
-      expect(objectOf(rendered, "NetworkPolicy", "events-mongodb-exporter").metadata.namespace).toBe("monitoring-production");
-    });
-  }
 });

@@ -1,7 +1,8 @@
 /**
  * Staging and production on one cluster, as the renders say it: no object of one is an
  * object of the other (namespaced or cluster-scoped), their node-exporters take different
- * ports of the node, and each Prometheus leaves the other stack's exporter sidecars alone.
+ * ports of the node, and each Prometheus leaves the other stack's labelled pods and database
+ * exporters alone.
  * test/cluster/shared-cluster.test.ts deploys both on one node.
  */
 import * as YAML from "yaml";
@@ -50,11 +51,21 @@ test("each Prometheus scrapes annotated pods, but of the exporter sidecars only 
     const keeps = (value: string) => new RegExp(`^(?:${rule?.regex})$`).test(value);
     expect([keeps(""), keeps(stack), keeps(stack === "staging" ? "production" : "staging")]).toEqual([true, true, false]);
   }
-  // And the sidecars each stack patches in say whose they are.
+});
+
+test("each stack's database exporters run in its own namespace, and its Prometheus scrapes those only", () => {
   for (const stack of ["staging", "production"] as const) {
-    for (const patch of (rendered[stack] as Rendered).kubernetes.filter((o) => o.patch)) {
-      const labels = (patch.object.spec as { template: { metadata: { labels: Record<string, string> } } }).template.metadata.labels;
-      expect(labels[ENVIRONMENT_LABEL]).toBe(stack);
+    const r = rendered[stack] as Rendered;
+    // No sidecar: nothing is patched into the databases' pods that both stacks watch.
+    expect(r.kubernetes.filter((o) => o.patch)).toEqual([]);
+    const config = YAML.parse(r.files.get("prometheus/prometheus.yml") ?? "") as {
+      scrape_configs: Array<{ job_name: string; kubernetes_sd_configs?: Array<{ role: string; namespaces?: { names: string[] } }> }>;
+    };
+    for (const job of ["postgres-exporter", "redis-exporter"]) {
+      const jobs = config.scrape_configs.filter((j) => j.job_name === job || j.job_name.startsWith(`${job}/`));
+      expect(jobs.length).toBeGreaterThan(0);
+      for (const j of jobs)
+        expect(j.kubernetes_sd_configs).toEqual([{ role: "endpoints", namespaces: { names: [`monitoring-${stack}`] } }]);
     }
   }
 });

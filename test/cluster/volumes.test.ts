@@ -47,7 +47,7 @@ const failedUp = (): Promise<string> => handle.failing("up");
 
 beforeAll(async () => {
   handle = await openStack("staging", { secrets: SECRETS });
-  // No team workloads here: the exporter sidecars are staging.test.ts's story.
+  // No team workloads here: the database exporters are staging.test.ts's story.
   handle.editStackFile((c) => delete c["monitoring:databases"]);
 });
 

@@ -8,7 +8,6 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { PROMETHEUS_PATHS } from "../../components/prometheus";
-import { LOOPBACK } from "../../scripts/lib/processes";
 import type { Rendered } from "../../scripts/lib/render";
 import { objectOf } from "./render";
 
@@ -228,26 +227,4 @@ export function discoverableConfig(
   const file = path.join(root, PROMETHEUS_PATHS.configDir, "prometheus.discoverable.yml");
   fs.writeFileSync(file, YAML.stringify(config));
   return { file, sds };
-}
-
-/**
- * The pod role's labels of a database pod with its exporter sidecar, labelled and annotated as
- * the sidecar patch does it, its exporter on `port` of the loopback.
- */
-export function databasePodTargets(db: { name: string; type: string; namespace: string }, pod: string, port: number): TargetGroup {
-  return {
-    targets: [LOOPBACK],
-    labels: {
-      __meta_kubernetes_namespace: db.namespace,
-      __meta_kubernetes_pod_name: pod,
-      __meta_kubernetes_pod_ip: LOOPBACK,
-      __meta_kubernetes_pod_phase: "Running",
-      __meta_kubernetes_pod_label_app: db.type,
-      __meta_kubernetes_pod_label_monitoring_stack_exporter: db.type,
-      __meta_kubernetes_pod_label_monitoring_stack_database: db.name,
-      __meta_kubernetes_pod_annotation_prometheus_io_scrape: "true",
-      __meta_kubernetes_pod_annotation_prometheus_io_port: String(port),
-      __meta_kubernetes_pod_annotation_prometheus_io_path: "/metrics",
-    },
-  };
 }

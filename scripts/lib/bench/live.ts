@@ -23,14 +23,7 @@ import { EXPORTER_KINDS } from "../../../components/exporter-sidecars";
 import { nodeExporterFlags } from "../../../components/exporters";
 import { durationSeconds } from "../../../components/units";
 import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../../test/support/amtool";
-import {
-  CheckableJob,
-  KubernetesSd,
-  TargetGroup,
-  databasePodTargets,
-  layOutContainer,
-  rerooted,
-} from "../../../test/support/prometheus-files";
+import { CheckableJob, KubernetesSd, TargetGroup, layOutContainer, rerooted } from "../../../test/support/prometheus-files";
 import { residentBytes } from "../cluster/processes";
 import { localAlloyArgs, localLokiArgs, lokiReady } from "../local-logs";
 import { preparePostgres, prepareRedis } from "../local-servers";
@@ -345,22 +338,18 @@ class LiveBench {
     return ns;
   }
 
-  /** The stack file's databases: their type, namespace and workload name. */
+  /** The stack file's databases: their type and name, from the exporters the render runs for them. */
   private databases(): WorkloadShape["databases"] {
     const out: WorkloadShape["databases"] = [];
-    for (const { object, patch } of this.rendered.kubernetes) {
-      if (!patch) continue;
+    for (const { object } of this.rendered.kubernetes) {
+      if (object.kind !== "Deployment" || !object.metadata.name?.endsWith("-exporter")) continue;
       const containers = (
         (object.spec as { template?: { spec?: { containers?: Array<{ name: string }> } } })?.template?.spec?.containers ?? []
       ).map((c) => c.name);
-      const type = containers.some((c) => c.includes("postgres"))
-        ? "postgres"
-        : containers.some((c) => c.includes("redis"))
-          ? "redis"
-          : undefined;
-      if (type) out.push({ type, namespace: object.metadata.namespace ?? "default", name: object.metadata.name ?? type });
+      const type = containers.includes("postgres-exporter") ? "postgres" : containers.includes("redis-exporter") ? "redis" : undefined;
+      if (type) out.push({ type, name: object.metadata.name.slice(0, -"-exporter".length) });
     }
-    if (out.length === 0) throw new Error("the staging stack file has no database sidecars");
+    if (out.length === 0) throw new Error("the staging stack file has no PostgreSQL or Redis exporter");
     return out;
   }
 
@@ -561,6 +550,16 @@ class LiveBench {
       [`${ns}/kube-state-metrics/telemetry`]: { address: at(this.ports.ksmTelemetry), pod: podOf("kube-state-metrics") },
       [`${ns}-agents/node-exporter/metrics`]: { address: at(this.ports.nodeExporter), pod: podOf("node-exporter") },
       [`${ns}-agents/alloy/http-metrics`]: { address: at(this.ports.alloy), pod: podOf("alloy") },
+      // The database exporters' Services, each to the lab's exporter of its type.
+      ...Object.fromEntries(
+        this.shape.databases.map((db) => [
+          `${ns}/${db.name}-exporter/metrics`,
+          {
+            address: at(db.type === "postgres" ? this.ports.postgresExporter : this.ports.redisExporter),
+            pod: podOf(`${db.name}-exporter`),
+          },
+        ]),
+      ),
     };
     const endpoints: TargetGroup[] = [];
     for (const { object: svc } of this.rendered.kubernetes.filter((o) => o.object.kind === "Service")) {
@@ -605,11 +604,8 @@ class LiveBench {
           },
         });
     }
-    const pods: TargetGroup[] = this.shape.databases.map((db) => {
-      const pod = this.pods.find((p) => p.owner.name === db.name)?.pod ?? `${db.name}-0`;
-      const port = db.type === "postgres" ? this.ports.postgresExporter : this.ports.redisExporter;
-      return databasePodTargets(db, pod, port);
-    });
+    // No annotated pod: the database exporters are scraped through their Services above.
+    const pods: TargetGroup[] = [];
     const node = [
       {
         targets: [at(this.ports.kubelet)],

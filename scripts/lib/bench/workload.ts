@@ -41,8 +41,8 @@ export interface WorkloadShape {
   pods: number;
   /** Bumped to replace every pod that is not the stack's by a new one. */
   generation: number;
-  /** The databases' namespace and workloads (the stack file's sidecar targets). */
-  databases: Array<{ type: "postgres" | "redis"; namespace: string; name: string }>;
+  /** The stack file's databases (their names): each a server in namespace `databases` and its exporter in the stack's. */
+  databases: Array<{ type: "postgres" | "redis"; name: string }>;
 }
 
 /** A pod with what kube-state-metrics knows of it beyond the kubelet. */
@@ -81,7 +81,15 @@ export function benchPods(shape: WorkloadShape): BenchPod[] {
   for (const db of shape.databases) {
     const kind = db.type === "postgres" ? "StatefulSet" : "Deployment";
     const pod = kind === "StatefulSet" ? `${db.name}-0` : `${db.name}-5c8d9f-${suffix(shape.generation, i)}`;
-    add(db.namespace, { kind, name: db.name }, pod, [db.name, `${db.type}-exporter`], "database", kind === "Deployment");
+    add("databases", { kind, name: db.name }, pod, [db.type], "database", kind === "Deployment");
+    add(
+      ns,
+      { kind: "Deployment", name: `${db.name}-exporter` },
+      `${db.name}-exporter-6b7c8d-${hex(i, 5)}`,
+      [`${db.type}-exporter`],
+      "stack",
+      false,
+    );
   }
   for (let a = 0; a < shape.apps; a++)
     for (let r = 0; r < 2; r++)

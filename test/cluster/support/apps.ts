@@ -1,8 +1,9 @@
 /**
  * The team's own workloads that a stack file points at: the apps it scrapes and the
- * databases whose pods get an exporter sidecar. Shaped like the stack files' examples
- * (an `api` Service with a named port, a `web` Service on 3000, a Postgres StatefulSet and
- * a Redis Deployment), created in their own namespace before the stack, as they would be.
+ * databases its exporters reach through their Services. Shaped like the stack files'
+ * examples (an `api` Service with a named port, a `web` Service on 3000, a Postgres
+ * StatefulSet and a Redis Deployment, each with its Service), created in their own namespace
+ * before the stack, as they would be.
  */
 import { KubeObject, apply, get, waitFor, notReady, kubectl } from "./kube";
 
@@ -49,7 +50,9 @@ export async function createTeamWorkloads(namespace: string): Promise<void> {
     workload("Deployment", namespace, "web", "example.com/shop/web:1.0.0", 3000),
     service(namespace, "web", 3000, 3000),
     workload("StatefulSet", namespace, "postgres", "docker.io/library/postgres:17", 5432),
+    service(namespace, "postgres", 5432, "http"),
     workload("Deployment", namespace, "redis", "docker.io/library/redis:8", 6379),
+    service(namespace, "redis", 6379, "http"),
   ];
   for (const obj of objects) await apply(obj);
   for (const [kind, name] of [
@@ -65,11 +68,16 @@ export async function createTeamWorkloads(namespace: string): Promise<void> {
   }
 }
 
-/** What the stack may touch on a database workload, to compare before and after. */
-export async function workloadShape(kind: string, name: string, namespace: string): Promise<unknown> {
-  const obj = (await get(kind, name, namespace)) as KubeObject;
+/** What a stack could touch on a database workload, to compare before and after; `generation` counts the changes of its spec (each a rollout). */
+export async function workloadShape(
+  kind: string,
+  name: string,
+  namespace: string,
+): Promise<{ generation: number; [key: string]: unknown }> {
+  const obj = (await get(kind, name, namespace)) as KubeObject & { metadata: { generation: number } };
   const spec = obj.spec as { template: { metadata: Record<string, unknown>; spec: Record<string, unknown> } };
   return {
+    generation: obj.metadata.generation,
     labels: obj.metadata.labels ?? {},
     annotations: Object.fromEntries(
       Object.entries(obj.metadata.annotations ?? {}).filter(([k]) => !k.startsWith("deployment.kubernetes.io/")),

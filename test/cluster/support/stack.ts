@@ -33,6 +33,8 @@ export interface StackHandle {
   /** The scratch project directory. */
   workDir: string;
   stackName: string;
+  /** The project's program (index.ts of the scratch copy), which the stack runs unless a test sets another on `stack.workspace.program`. */
+  program: () => Promise<Record<string, unknown>>;
   /** Environment for the CLI (backend, passphrase, plugins, kubeconfig). */
   env: Record<string, string>;
   /** Reads, changes and writes the stack file's `config:` map (secure values stay as they are). */
@@ -117,6 +119,7 @@ export async function openStack(stackName: string, options: OpenStackOptions = {
     stack,
     workDir,
     stackName,
+    program,
     env,
     editStackFile(change) {
       const doc = YAML.parseDocument(fs.readFileSync(stackFile, "utf8"));

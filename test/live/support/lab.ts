@@ -6,8 +6,8 @@
  * - Prometheus with the rendered prometheus.yml and rule files. Its scrape jobs, their
  *   relabelling and names are the rendered ones; only Kubernetes discovery is swapped
  *   for file discovery of the lab's addresses, with the `__meta_kubernetes_*` labels
- *   Kubernetes would report for the rendered Services, the database pods (exporter
- *   sidecars) and the nodes.
+ *   Kubernetes would report for the rendered Services (the database exporters' among
+ *   them) and the nodes.
  * - Real node-exporter (this machine), real postgres-exporter with PostgreSQL and
  *   redis_exporter with Redis (Debian packages), each with the flags the stack passes.
  * - Synthetic apps in both dialects of the staging stack file's apps[] with traffic,
@@ -38,7 +38,7 @@ import { KubeObject, apply, list } from "../../cluster/support/kube";
 import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../support/amtool";
 import { stackBinary } from "../../support/binaries";
 import { localAlloyArgs, localLokiArgs, lokiReady } from "../../support/logs";
-import { CheckableJob, KubernetesSd, TargetGroup, databasePodTargets, layOutContainer, rerooted } from "../../support/prometheus-files";
+import { CheckableJob, KubernetesSd, TargetGroup, layOutContainer, rerooted } from "../../support/prometheus-files";
 import {
   LOOPBACK,
   LoopbackServer,
@@ -346,7 +346,7 @@ export class Lab {
 
   /**
    * Starts the local control plane (two nodes) unless one runs, applies the rendered
-   * stack's objects (sidecar patches aside: their database pods are the team's) and the
+   * stack's objects and the
    * team's workloads, waits for every pod to run, and starts kube-state-metrics on it.
    * Returns the pods.
    */
@@ -585,6 +585,15 @@ export class Lab {
           .flatMap((n) => n.pods.filter((p) => p.pod.startsWith("alloy-")).map((p) => ({ pod: p.pod, node: n.name })))
           .find((p) => p.node === K3S_NODE) ?? { pod: "alloy", node: K3S_NODE }),
       },
+      // The database exporters' Services, each to the lab's exporter of its type (no MongoDB server here).
+      ...Object.fromEntries(
+        this.config.databases
+          .filter((db) => db.type !== "mongodb")
+          .map((db) => [
+            `${ns}/${db.name}-exporter/metrics`,
+            backed(at(db.type === "postgres" ? this.ports.postgresExporter : this.ports.redisExporter), `${db.name}-exporter`, ns),
+          ]),
+      ),
     };
     const endpoints: TargetGroup[] = [];
     const services = this.rendered.kubernetes.filter((o) => o.object.kind === "Service").map((o) => o.object);
@@ -626,15 +635,8 @@ export class Lab {
         },
       });
     }
-    // The database pods with their exporter sidecars (labels and annotations as the patch sets them; the port is the lab's).
+    // No annotated pod of the stack's: the database exporters are scraped through their Services above.
     const pods: TargetGroup[] = [];
-    for (const db of this.config.databases) {
-      const pod = this.podNamed(db.target?.name ?? db.type, db.target?.namespace)?.pod ?? `${db.type}-0`;
-      const namespace = db.target?.namespace ?? "default";
-      if (db.type === "postgres")
-        pods.push(databasePodTargets({ name: db.name, type: "postgres", namespace }, pod, this.ports.postgresExporter));
-      if (db.type === "redis") pods.push(databasePodTargets({ name: db.name, type: "redis", namespace }, pod, this.ports.redisExporter));
-    }
     const nodes = this.nodes.map((n) => ({
       targets: [at(this.ports.kubelets[n.name])],
       labels: { __meta_kubernetes_node_name: n.name, __meta_kubernetes_node_label_kubernetes_io_hostname: n.name },
