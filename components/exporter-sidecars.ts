@@ -26,6 +26,7 @@ import {
   selectorLabels,
   standardLabels,
   prometheusPodLabels,
+  StackComponent,
 } from "./kit";
 
 export type DatabaseType = DatabaseExporter["type"];
@@ -242,15 +243,14 @@ export interface ExporterSidecarsArgs {
  * database pod for every other client. If that namespace restricts ingress already,
  * its owner admits Prometheus to the exporter port.
  */
-export class ExporterSidecars extends pulumi.ComponentResource {
+export class ExporterSidecars extends StackComponent {
   /** The standalone exporters, job `<type>-exporter`, label `database`. */
   public readonly scrapeTargets: ScrapeTarget[];
 
   constructor(name: string, args: ExporterSidecarsArgs, opts?: pulumi.ComponentResourceOptions) {
     // Refuse conflicting input before anything is registered, so nothing half-built is left behind.
     checkExporterArgs(name, args, opts?.parent);
-    // The component's own inputs are recorded in the state: the DSNs go there as secrets.
-    super("monitoring:index:ExporterSidecars", name, { ...args, databases: args.databases.map(withSecretDsn) }, opts);
+    super("monitoring:index:ExporterSidecars", name, opts);
 
     const scrapeTargets: ScrapeTarget[] = [];
     for (const db of args.databases) {
@@ -436,11 +436,4 @@ function checkExporterArgs(name: string, args: ExporterSidecarsArgs, parent: pul
       }
     }
   }
-}
-
-/** The entry with its DSN, if given as a value, wrapped as a Pulumi secret. */
-function withSecretDsn(
-  db: DatabaseExporter,
-): Omit<DatabaseExporter, "dsn"> & { dsn: { secretRef: { name: string; key: string } } | { value: pulumi.Output<string> } } {
-  return "value" in db.dsn ? { ...db, dsn: { value: pulumi.secret(db.dsn.value) } } : { ...db, dsn: db.dsn };
 }

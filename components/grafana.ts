@@ -43,6 +43,7 @@ import {
   serviceUrl,
   stackPods,
   TRAEFIK_PODS,
+  StackComponent,
 } from "./kit";
 
 /** Grafana's HTTP port (UI, API, /metrics). */
@@ -612,7 +613,7 @@ export function grafanaHasClaim(args: Pick<GrafanaArgs, "database" | "replicas" 
  * a Deployment (one replica on a volume, or several on an external database), its
  * Service, NetworkPolicy and scrape target.
  */
-export class Grafana extends pulumi.ComponentResource {
+export class Grafana extends StackComponent {
   /** The URL users open: https://<publicHostname> when exposed, otherwise internalUrl. */
   public readonly url: string;
   /** http://grafana.<namespace>.svc:3000. */
@@ -648,7 +649,7 @@ export class Grafana extends pulumi.ComponentResource {
       );
     }
 
-    super("monitoring:index:Grafana", name, args, opts);
+    super("monitoring:index:Grafana", name, opts);
 
     const ns = args.namespace;
     const id = grafanaIdentity(args.environment);

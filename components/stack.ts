@@ -7,7 +7,7 @@ import { ExporterSidecars } from "./exporter-sidecars";
 import { KubeStateMetrics, NodeExporter } from "./exporters";
 import { Loki, lokiArgs } from "./loki";
 import { LogCollector, logCollectorArgs } from "./log-collector";
-import { stackLabels, type ScrapeTarget } from "./kit";
+import { StackComponent, stackLabels, type ScrapeTarget } from "./kit";
 import { Alertmanager, alertmanagerArgs } from "./alertmanager";
 import { CloudflareTunnel, cloudflareTunnelArgs } from "./cloudflare-tunnel";
 import { Grafana, grafanaArgs } from "./grafana";
@@ -29,7 +29,7 @@ export interface MonitoringStackArgs {
  * child component owns its objects and config files; this class only wires them
  * together and exposes what users need (URLs, credentials).
  */
-export class MonitoringStack extends pulumi.ComponentResource {
+export class MonitoringStack extends StackComponent {
   /** Namespace that holds the stack. */
   public readonly namespace: pulumi.Output<string>;
   /** In-cluster URL of Prometheus. */
@@ -60,7 +60,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
   }
 
   constructor(name: string, args: MonitoringStackArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("monitoring:index:MonitoringStack", name, {}, opts);
+    super("monitoring:index:MonitoringStack", name, opts);
     const cfg = args.config;
     // The stack's namespace holds every data claim: kept, like them, when the stack keeps its data.
     const ns = this.part(

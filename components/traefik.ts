@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as bcrypt from "bcryptjs";
 import type { ExposedService, StackConfig } from "./config";
-import { stackLabels, SERVICE_PORTS } from "./kit";
+import { StackComponent, stackLabels, SERVICE_PORTS } from "./kit";
 
 /**
  * Services that have no login of their own: anyone who reaches them can read every
@@ -266,7 +266,7 @@ function checkedArgs(
  * basic-auth Middleware whose users get the given or random passwords (bcrypt in an
  * htpasswd Secret). Traefik's pods are admitted by the NetworkPolicies of the services.
  */
-export class TraefikExposure extends pulumi.ComponentResource {
+export class TraefikExposure extends StackComponent {
   /** https://<hostname> of each published service. */
   public readonly urls: Partial<Record<ExposedService, string>>;
   /** The basic-auth users (empty when no published service needs basic auth). */
@@ -276,9 +276,7 @@ export class TraefikExposure extends pulumi.ComponentResource {
 
   constructor(name: string, args: TraefikExposureArgs, opts?: pulumi.ComponentResourceOptions) {
     const a = checkedArgs(name, args, opts?.parent);
-    // The component's inputs go into the state: the passwords as secrets, however they were given.
-    const inputs = args.basicAuthPasswords ? { ...args, basicAuthPasswords: pulumi.secret(args.basicAuthPasswords) } : args;
-    super("monitoring:index:TraefikExposure", name, inputs, opts);
+    super("monitoring:index:TraefikExposure", name, opts);
     const child = { parent: this };
     const ns = a.namespace;
 
