@@ -22,6 +22,8 @@ export interface MonitoringStackArgs {
   config: StackConfig;
   /** The team's own rules and dashboards, read and checked by readTeamContent before any resource exists. Default: none. */
   team?: TeamContent;
+  /** The stack's salt (components/stack-salt.ts), kept from its first deployment: keys what is derived from passwords. */
+  stackSalt: Buffer;
 }
 
 /**
@@ -147,7 +149,7 @@ export class MonitoringStack extends StackComponent {
 
     // -- exposure --
     // Traefik routes and the Cloudflare tunnel; the services' NetworkPolicies admit them from their own args.
-    const traefikArgs = traefikExposureArgs(cfg);
+    const traefikArgs = traefikExposureArgs(cfg, args.stackSalt);
     if (traefikArgs) {
       const traefik = this.part(new TraefikExposure(`${name}-traefik`, traefikArgs, { parent: this, dependsOn: [ns] }));
       Object.assign(this.publicUrls, traefik.urls);
@@ -183,7 +185,7 @@ export class MonitoringStack extends StackComponent {
     this.grafana = this.part(
       new Grafana(
         `${name}-grafana`,
-        { ...grafanaArgs(cfg), teamDashboards: args.team?.dashboards ?? [] },
+        { ...grafanaArgs(cfg, args.stackSalt), teamDashboards: args.team?.dashboards ?? [] },
         { parent: this, dependsOn: [ns] },
       ),
     );
