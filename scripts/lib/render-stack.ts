@@ -25,6 +25,8 @@ export interface RenderStackOptions {
   previousOutputs?: Record<string, unknown>;
   /** The cluster's Services the program reads (apps giving their Service's port by number); default: none. */
   services?: RunInput["services"];
+  /** Receives every registration and read of the run, providers included (RunInput.journal). */
+  journal?: RunInput["journal"];
 }
 
 /**
@@ -63,6 +65,7 @@ export async function renderStack(opts: RenderStackOptions): Promise<Rendered & 
     secretKeys: input.secretKeys,
     previousOutputs: withOfflineSalt(input.project, input.stack, opts.previousOutputs),
     ...(opts.services ? { services: opts.services } : {}),
+    ...(opts.journal ? { journal: opts.journal } : {}),
   });
   const secrets = secretConfigValues(input.project, input.config, input.secretKeys);
   // The program accepted this config: parsing it again cannot fail, and gives the summary its words.
