@@ -326,7 +326,7 @@ export const ADMIN_PASSWORD_DIGEST_LABEL = "monitoring-stack/grafana-admin-passw
  * whoever may read pods can read; scrypt rather than a fast HMAC so that it stays as costly
  * as a bcrypt hash for whoever has the salt without the password: the salt never changes, so
  * an old state export or backup keeps working against every later password. It costs about
- * 0.1 s once per deployment.
+ * 0.2 s of one core, once per deployment.
  */
 export function adminPasswordDigest(password: string, stackSalt: Buffer): string {
   return crypto
