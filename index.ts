@@ -14,6 +14,7 @@ import * as YAML from "yaml";
 import { ConfigError, RawConfig, parseStackConfig, plainEntriesOfSecretKeys } from "./components/config";
 import { ServicePortError, resolveAppServicePorts } from "./components/service-ports";
 import { MonitoringStack } from "./components/stack";
+import { SALT_OUTPUT, saltText, stackSaltOf } from "./components/stack-salt";
 import { readTeamContent } from "./components/team-content";
 import { VOLUMES_OUTPUT, applyPreviousNamespace, applyPreviousVolumes, parseVolumeRecords } from "./components/volume-changes";
 
@@ -101,7 +102,7 @@ async function main(): Promise<Record<string, unknown>> {
   // Awaited before any other resource exists, so that a volume change that cannot be done in
   // place (another StorageClass, a claim shrunk or grown on a class that cannot expand, the
   // namespace that holds them moved by its default) stops the update before anything changes.
-  const before = await previousOutputs([VOLUMES_OUTPUT, NAMESPACE_OUTPUT]);
+  const before = await previousOutputs([VOLUMES_OUTPUT, NAMESPACE_OUTPUT, SALT_OUTPUT]);
   const previous = parseVolumeRecords(before[VOLUMES_OUTPUT]);
   const config = refusingConfigErrors(() =>
     applyPreviousVolumes(raw, applyPreviousNamespace(raw, parsed.config, before[NAMESPACE_OUTPUT]), previous),
@@ -117,7 +118,11 @@ async function main(): Promise<Record<string, unknown>> {
     throw err;
   }
 
-  const stack = new MonitoringStack("monitoring", { config: { ...config, apps }, team });
+  // The stack's salt: the previous deployment's, or a fresh one on the first (components/stack-salt.ts).
+  const { salt, warning: saltWarning } = stackSaltOf(before[SALT_OUTPUT]);
+  if (saltWarning) pulumi.log.warn(saltWarning);
+
+  const stack = new MonitoringStack("monitoring", { config: { ...config, apps }, team, stackSalt: salt });
   return {
     environment: config.environment,
     [NAMESPACE_OUTPUT]: stack.namespace,
@@ -133,6 +138,8 @@ async function main(): Promise<Record<string, unknown>> {
     ...(stack.basicAuthCredentials ? { basicAuthCredentials: pulumi.secret(stack.basicAuthCredentials) } : {}),
     // Plain: the next deployment reads it back through its StackReference (previousOutput).
     [VOLUMES_OUTPUT]: stack.volumes,
+    // A secret: read back the same way, so that every deployment derives the same hashes.
+    [SALT_OUTPUT]: pulumi.secret(saltText(salt)),
   };
 }
 

@@ -36,6 +36,7 @@ import {
   serviceUrl,
   stackPods,
   TRAEFIK_PODS,
+  StackComponent,
 } from "./kit";
 import { images } from "./images";
 
@@ -401,7 +402,7 @@ function checkedArgs(name: string, args: AlertmanagerArgs): AlertmanagerArgs {
  * Alertmanager with its config in a Secret, its templates in a ConfigMap, both
  * hot-reloaded by a sidecar so that a config change never restarts a pod.
  */
-export class Alertmanager extends pulumi.ComponentResource {
+export class Alertmanager extends StackComponent {
   /** In-cluster URL of the `alertmanager` Service. */
   public readonly url: pulumi.Output<string>;
   /** The `alertmanager` Service, for Prometheus to discover and notify every peer. */
@@ -414,7 +415,8 @@ export class Alertmanager extends pulumi.ComponentResource {
 
   constructor(name: string, args: AlertmanagerArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before anything is registered, so that a refused input leaves nothing half-made.
-    super("monitoring:index:Alertmanager", name, checkedArgs(name, args), opts);
+    checkedArgs(name, args);
+    super("monitoring:index:Alertmanager", name, opts);
     if (!hasHumanReceiver(args.receivers, args.routing)) {
       pulumi.log.warn(
         "No alert receiver is configured (alertmanager.receivers, or discordWebhookUrl, discordCriticalWebhookUrl or webhookUrl): " +

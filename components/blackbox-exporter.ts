@@ -22,6 +22,7 @@ import {
   restrictedPodSecurity,
   selectorLabels,
   standardLabels,
+  StackComponent,
 } from "./kit";
 import { probeModule } from "./prometheus";
 
@@ -98,7 +99,7 @@ export interface BlackboxExporterArgs {
  * two, which the alerts' `for` absorbs), its config, a Service and a NetworkPolicy that admits
  * only the stack's Prometheus. It reaches what it probes as any pod of the namespace does.
  */
-export class BlackboxExporter extends pulumi.ComponentResource {
+export class BlackboxExporter extends StackComponent {
   public readonly deployment: k8s.apps.v1.Deployment;
   public readonly service: k8s.core.v1.Service;
   /** blackbox.yml, as mounted. */
@@ -112,7 +113,7 @@ export class BlackboxExporter extends pulumi.ComponentResource {
     if (args.probes.length === 0) {
       throw new pulumi.ResourceError(`BlackboxExporter "${name}": nothing to probe; run it only with probes`, opts?.parent);
     }
-    super("monitoring:index:BlackboxExporter", name, args, opts);
+    super("monitoring:index:BlackboxExporter", name, opts);
     const id = blackboxIdentity(args.environment);
     const ns = args.namespace;
     this.configYaml = blackboxConfigYaml(args.probes);

@@ -26,6 +26,7 @@ import {
   oneAtATimeDisruptionBudget,
   SERVICE_PORTS,
   serviceUrl,
+  StackComponent,
 } from "./kit";
 import { durationSeconds } from "./units";
 
@@ -203,7 +204,7 @@ function checkedArgs(
  * PodDisruptionBudget. The API token comes from the provider's own stack config
  * (`pulumi config set --secret cloudflare:apiToken`).
  */
-export class CloudflareTunnel extends pulumi.ComponentResource {
+export class CloudflareTunnel extends StackComponent {
   /** https://<hostname> of each published service. */
   public readonly urls: Partial<Record<ExposedService, string>>;
   /** The tunnel's id (a UUID). */
@@ -215,7 +216,7 @@ export class CloudflareTunnel extends pulumi.ComponentResource {
 
   constructor(name: string, args: CloudflareTunnelArgs, opts?: pulumi.ComponentResourceOptions) {
     const a = checkedArgs(name, args, opts?.parent);
-    super("monitoring:index:CloudflareTunnel", name, args, opts);
+    super("monitoring:index:CloudflareTunnel", name, opts);
     const child = { parent: this };
     const ns = a.namespace;
     this.urls = Object.fromEntries(a.routes.map((r) => [r.service, `https://${r.hostname}`]));

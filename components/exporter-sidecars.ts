@@ -35,6 +35,7 @@ import {
   selectorLabels,
   standardLabels,
   prometheusPodLabels,
+  StackComponent,
 } from "./kit";
 
 export type DatabaseType = DatabaseExporter["type"];
@@ -177,15 +178,14 @@ export interface ExporterSidecarsArgs {
  * EndpointSlices are never touched. (The name is the component's since the exporters were
  * sidecars: renaming it would replace every resource in the state.)
  */
-export class ExporterSidecars extends pulumi.ComponentResource {
+export class ExporterSidecars extends StackComponent {
   /** The exporters, job `<type>-exporter`, label `database`. */
   public readonly scrapeTargets: ScrapeTarget[];
 
   constructor(name: string, args: ExporterSidecarsArgs, opts?: pulumi.ComponentResourceOptions) {
     // Refuse conflicting input before anything is registered, so nothing half-built is left behind.
     checkExporterArgs(name, args, opts?.parent);
-    // The component's own inputs are recorded in the state: the DSNs go there as secrets.
-    super("monitoring:index:ExporterSidecars", name, { ...args, databases: args.databases.map(withSecretDsn) }, opts);
+    super("monitoring:index:ExporterSidecars", name, opts);
     this.scrapeTargets = args.databases.map((db) => this.standalone(name, db, args));
     this.registerOutputs({ scrapeTargets: this.scrapeTargets });
   }
@@ -309,11 +309,4 @@ function checkExporterArgs(name: string, args: ExporterSidecarsArgs, parent: pul
       }
     }
   }
-}
-
-/** The entry with its DSN, if given as a value, wrapped as a Pulumi secret. */
-function withSecretDsn(
-  db: DatabaseExporter,
-): Omit<DatabaseExporter, "dsn"> & { dsn: { secretRef: { name: string; key: string } } | { value: pulumi.Output<string> } } {
-  return "value" in db.dsn ? { ...db, dsn: { value: pulumi.secret(db.dsn.value) } } : { ...db, dsn: db.dsn };
 }

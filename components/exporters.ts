@@ -19,6 +19,7 @@ import {
   selectorLabels,
   standardLabels,
   prometheusPodLabels,
+  StackComponent,
 } from "./kit";
 
 // ---------------------------------------------------------------------------
@@ -122,7 +123,7 @@ export interface NodeExporterArgs {
  * do without, each commented where it is set: the host's network and PID namespaces
  * and a read-only view of the host's root filesystem.
  */
-export class NodeExporter extends pulumi.ComponentResource {
+export class NodeExporter extends StackComponent {
   public readonly daemonSet: k8s.apps.v1.DaemonSet;
   public readonly service: k8s.core.v1.Service;
   /** One target: every node's exporter, `instance` = the node name. */
@@ -133,7 +134,7 @@ export class NodeExporter extends pulumi.ComponentResource {
     if (args.port !== undefined && (!Number.isInteger(args.port) || args.port < 1 || args.port > 65535)) {
       throw new pulumi.ResourceError(`NodeExporter "${name}": port must be a port number 1-65535; got ${args.port}`, opts?.parent);
     }
-    super("monitoring:index:NodeExporter", name, args, opts);
+    super("monitoring:index:NodeExporter", name, opts);
     const id: WorkloadIdentity = { name: "node-exporter", component: "exporter", instance: args.environment, image: "nodeExporter" };
     const labels = standardLabels(id);
     const port = args.port ?? NODE_EXPORTER_PORT;
@@ -298,7 +299,7 @@ export interface KubeStateMetricsArgs {
  * series twice, and a PodDisruptionBudget on one replica would only block node drains.
  * A restart costs a few scrapes, which the alerts' `for` windows absorb.
  */
-export class KubeStateMetrics extends pulumi.ComponentResource {
+export class KubeStateMetrics extends StackComponent {
   public readonly deployment: k8s.apps.v1.Deployment;
   public readonly service: k8s.core.v1.Service;
   public readonly clusterRole: k8s.rbac.v1.ClusterRole;
@@ -306,7 +307,7 @@ export class KubeStateMetrics extends pulumi.ComponentResource {
   public readonly scrapeTargets: ScrapeTarget[];
 
   constructor(name: string, args: KubeStateMetricsArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("monitoring:index:KubeStateMetrics", name, args, opts);
+    super("monitoring:index:KubeStateMetrics", name, opts);
     const id: WorkloadIdentity = {
       name: "kube-state-metrics",
       component: "exporter",

@@ -19,6 +19,7 @@ import * as YAML from "yaml";
 import { WRITABLE_FOLDER_DEFAULT, exposedBy, publicHostname } from "./config";
 import type { ResourceRequirements, StackConfig, StorageSpec } from "./config";
 import { imageVersion } from "./images";
+import { saltFor } from "./stack-salt";
 import {
   IngressPeer,
   PART_OF,
@@ -43,6 +44,7 @@ import {
   serviceUrl,
   stackPods,
   TRAEFIK_PODS,
+  StackComponent,
 } from "./kit";
 
 /** Grafana's HTTP port (UI, API, /metrics). */
@@ -116,6 +118,11 @@ export interface GrafanaArgs {
    * password takes effect.
    */
   adminPassword?: pulumi.Input<string>;
+  /**
+   * The stack's salt (components/stack-salt.ts): keys the admin password's digest in the pod
+   * template, so that the same password gives another digest in every stack.
+   */
+  stackSalt: Buffer;
   /** External database for Grafana's own state. Default: SQLite on the volume. */
   database?: GrafanaDatabase;
   /**
@@ -162,12 +169,13 @@ export interface GrafanaArgs {
 // URLs
 
 /** The Grafana component's args for a validated stack config. */
-export function grafanaArgs(cfg: StackConfig): GrafanaArgs {
+export function grafanaArgs(cfg: StackConfig, stackSalt: Buffer): GrafanaArgs {
   const g = cfg.grafana;
   const hostname = publicHostname(cfg, "grafana");
   return {
     namespace: cfg.namespace,
     environment: cfg.environment,
+    stackSalt,
     replicas: g.replicas,
     adminUser: g.adminUser,
     writableFolder: g.writableFolder,
@@ -305,19 +313,24 @@ function databaseSslMode(type: GrafanaDatabase["type"], mode: NonNullable<Grafan
   return { disable: "false", require: "skip-verify", "verify-full": "true" }[mode];
 }
 
-/** Stack-independent label of the admin password's digest: the same password gives the same digest on every run. */
-export const ADMIN_PASSWORD_DIGEST_LABEL = "monitoring-stack/grafana-admin-password/v1";
+/** The use of the stack's salt that keys the admin password's digest (saltFor). */
+export const ADMIN_PASSWORD_DIGEST_LABEL = "monitoring-stack/grafana-admin-password/v2";
 
 /**
  * A digest of the admin password for the pod template's `checksum/admin-password`
- * annotation, so that a new password rolls the pods and the init container applies it.
- * The annotation is readable by whoever may read pods: scrypt (N=2^15), not a fast hash,
- * so that each guess of the password costs as much to check against it as against a
- * bcrypt hash (components/traefik.ts derives its salts the same way).
+ * annotation, so that a new password rolls the pods and the init container applies it. The
+ * same on every `up` of a stack (no rollout when nothing changed), another in every stack.
+ *
+ * scrypt (N=2^15) with the stack's salt as its salt. The salt, a secret of the state, already
+ * keeps anyone without the state from checking a guess against the annotation, which
+ * whoever may read pods can read; scrypt rather than a fast HMAC so that it stays as costly
+ * as a bcrypt hash for whoever has the salt without the password: the salt never changes, so
+ * an old state export or backup keeps working against every later password. It costs about
+ * 0.2 s of one core, once per deployment.
  */
-export function adminPasswordDigest(password: string, namespace: string): string {
+export function adminPasswordDigest(password: string, stackSalt: Buffer): string {
   return crypto
-    .scryptSync(password, `${ADMIN_PASSWORD_DIGEST_LABEL}:${namespace}`, 16, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 })
+    .scryptSync(password, saltFor(stackSalt, ADMIN_PASSWORD_DIGEST_LABEL), 16, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 })
     .toString("hex");
 }
 
@@ -612,7 +625,7 @@ export function grafanaHasClaim(args: Pick<GrafanaArgs, "database" | "replicas" 
  * a Deployment (one replica on a volume, or several on an external database), its
  * Service, NetworkPolicy and scrape target.
  */
-export class Grafana extends pulumi.ComponentResource {
+export class Grafana extends StackComponent {
   /** The URL users open: https://<publicHostname> when exposed, otherwise internalUrl. */
   public readonly url: string;
   /** http://grafana.<namespace>.svc:3000. */
@@ -648,7 +661,7 @@ export class Grafana extends pulumi.ComponentResource {
       );
     }
 
-    super("monitoring:index:Grafana", name, args, opts);
+    super("monitoring:index:Grafana", name, opts);
 
     const ns = args.namespace;
     const id = grafanaIdentity(args.environment);
@@ -705,7 +718,7 @@ export class Grafana extends pulumi.ComponentResource {
     const config = new k8s.core.v1.ConfigMap(`${name}-config`, { metadata: objectMeta(id, ns, "grafana-config"), data: files }, child);
     const checksum = crypto.createHash("sha256").update(JSON.stringify(files)).digest("hex");
     // A new password rolls the pods, whose init container applies it. Not a secret: a slow digest.
-    const passwordChecksum = pulumi.unsecret(pulumi.output(password).apply((p) => adminPasswordDigest(p, ns)));
+    const passwordChecksum = pulumi.unsecret(pulumi.output(password).apply((p) => adminPasswordDigest(p, args.stackSalt)));
 
     // Dashboards: ConfigMaps with stable names, mounted without subPath, so the
     // kubelet refreshes the files in place and Grafana picks up edits by itself.

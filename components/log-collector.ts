@@ -28,6 +28,7 @@ import {
   scratchVolume,
   selectorLabels,
   standardLabels,
+  StackComponent,
 } from "./kit";
 import { lokiPushUrl } from "./loki";
 import { POD_LOGS_DIR, PROMTAIL_CONFIG_FILE, PROMTAIL_PATHS, PROMTAIL_PORT, promtailConfig } from "./promtail";
@@ -128,14 +129,15 @@ function checkedArgs(name: string, args: LogCollectorArgs): LogCollectorArgs {
  * what tailing the node's pod logs takes, each commented where it is set: the host's pod
  * logs (read-only), a host directory for its state, root, and a service-account token.
  */
-export class LogCollector extends pulumi.ComponentResource {
+export class LogCollector extends StackComponent {
   public readonly daemonSet: k8s.apps.v1.DaemonSet;
   public readonly clusterRole: k8s.rbac.v1.ClusterRole;
   /** One target: every node's agent (job `alloy` or `promtail`), `instance` = the node name. */
   public readonly scrapeTargets: ScrapeTarget[];
 
   constructor(name: string, args: LogCollectorArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("monitoring:index:LogCollector", name, checkedArgs(name, args), opts);
+    checkedArgs(name, args);
+    super("monitoring:index:LogCollector", name, opts);
     if (args.agent === "promtail") pulumi.log.warn(PROMTAIL_END_OF_LIFE_WARNING, this);
     const agent = args.agent;
     const spec = agentSpec(agent, args.stackNamespace);

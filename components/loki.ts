@@ -34,6 +34,7 @@ import {
   SERVICE_PORTS,
   serviceUrl,
   stackPods,
+  StackComponent,
 } from "./kit";
 import { durationSeconds, goMemoryLimit } from "./units";
 
@@ -219,7 +220,7 @@ function checkedArgs(name: string, args: LokiArgs): LokiArgs {
 }
 
 /** Single-binary Loki with its volume, Service, NetworkPolicy and scrape target. */
-export class Loki extends pulumi.ComponentResource {
+export class Loki extends StackComponent {
   /** In-cluster URL of the `loki` Service (Grafana's datasource, the collector's push base); undefined with `dataOnly`. */
   public readonly url: pulumi.Output<string> | undefined;
   /** Loki's own metrics (job `loki`); none with `dataOnly`. */
@@ -231,7 +232,8 @@ export class Loki extends pulumi.ComponentResource {
 
   constructor(name: string, args: LokiArgs, opts?: pulumi.ComponentResourceOptions) {
     // Checked before anything is registered, so that a refused input leaves nothing half-made.
-    super("monitoring:index:Loki", name, checkedArgs(name, args), opts);
+    checkedArgs(name, args);
+    super("monitoring:index:Loki", name, opts);
     const id: WorkloadIdentity = { name: "loki", component: "log-store", instance: args.environment, image: "loki" };
     const selector = selectorLabels(id);
     const ns = args.namespace;

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { stackLabels, volumeOptions } from "./kit";
+import { StackComponent, stackLabels, volumeOptions } from "./kit";
 
 /** Pod Security Standard levels (https://kubernetes.io/docs/concepts/security/pod-security-standards/). */
 export type PodSecurityLevel = "restricted" | "baseline" | "privileged";
@@ -36,13 +36,13 @@ export interface MonitoringNamespaceArgs {
  * NetworkPolicy that denies all ingress not explicitly admitted by a workload's
  * own policy, and a LimitRange so no container runs without requests and limits.
  */
-export class MonitoringNamespace extends pulumi.ComponentResource {
+export class MonitoringNamespace extends StackComponent {
   /** The namespace's name, known once it exists: children depend on it through this output. */
   public readonly name: pulumi.Output<string>;
   public readonly namespace: k8s.core.v1.Namespace;
 
   constructor(name: string, args: MonitoringNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("monitoring:index:MonitoringNamespace", name, args, opts);
+    super("monitoring:index:MonitoringNamespace", name, opts);
     const level = args.podSecurity ?? "restricted";
     // A privileged namespace audits one level above what it enforces, so the cluster's audit
     // log still reports pods that could be tighter. It warns at the level it enforces: the

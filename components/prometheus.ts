@@ -51,6 +51,7 @@ import {
   serviceUrl,
   TRAEFIK_PODS,
   stackPods,
+  StackComponent,
 } from "./kit";
 import { THRESHOLD_LEVELS, THRESHOLD_NAMES, THRESHOLD_SPECS, Thresholds, applyThresholds, defaultThresholds } from "./thresholds";
 import { durationSeconds } from "./units";
@@ -1111,7 +1112,7 @@ function planPrometheus(
  * Prometheus for one stack. Outputs its in-cluster URL, its own scrape target and
  * the config it renders (for tests and the offline render).
  */
-export class Prometheus extends pulumi.ComponentResource {
+export class Prometheus extends StackComponent {
   /** In-cluster URL of the `prometheus` Service. */
   public readonly url: pulumi.Output<string>;
   /** Prometheus' own metrics (already in its config: listed for completeness). */
@@ -1128,7 +1129,7 @@ export class Prometheus extends pulumi.ComponentResource {
 
   constructor(name: string, args: PrometheusArgs, opts?: pulumi.ComponentResourceOptions) {
     const { config, configFiles, ruleFiles, configMaps, ruleMaps } = planPrometheus(name, args, opts?.parent);
-    super("monitoring:index:Prometheus", name, args, opts);
+    super("monitoring:index:Prometheus", name, opts);
     this.config = config;
     this.configFiles = configFiles;
     this.ruleFiles = ruleFiles;

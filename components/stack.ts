@@ -7,7 +7,7 @@ import { ExporterSidecars } from "./exporter-sidecars";
 import { KubeStateMetrics, NodeExporter } from "./exporters";
 import { Loki, lokiArgs } from "./loki";
 import { LogCollector, logCollectorArgs } from "./log-collector";
-import { stackLabels, type ScrapeTarget } from "./kit";
+import { StackComponent, stackLabels, type ScrapeTarget } from "./kit";
 import { Alertmanager, alertmanagerArgs } from "./alertmanager";
 import { CloudflareTunnel, cloudflareTunnelArgs } from "./cloudflare-tunnel";
 import { Grafana, grafanaArgs } from "./grafana";
@@ -22,6 +22,8 @@ export interface MonitoringStackArgs {
   config: StackConfig;
   /** The team's own rules and dashboards, read and checked by readTeamContent before any resource exists. Default: none. */
   team?: TeamContent;
+  /** The stack's salt (components/stack-salt.ts), kept from its first deployment: keys what is derived from passwords. */
+  stackSalt: Buffer;
 }
 
 /**
@@ -29,7 +31,7 @@ export interface MonitoringStackArgs {
  * child component owns its objects and config files; this class only wires them
  * together and exposes what users need (URLs, credentials).
  */
-export class MonitoringStack extends pulumi.ComponentResource {
+export class MonitoringStack extends StackComponent {
   /** Namespace that holds the stack. */
   public readonly namespace: pulumi.Output<string>;
   /** In-cluster URL of Prometheus. */
@@ -60,7 +62,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
   }
 
   constructor(name: string, args: MonitoringStackArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("monitoring:index:MonitoringStack", name, {}, opts);
+    super("monitoring:index:MonitoringStack", name, opts);
     const cfg = args.config;
     // The stack's namespace holds every data claim: kept, like them, when the stack keeps its data.
     const ns = this.part(
@@ -147,7 +149,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
 
     // -- exposure --
     // Traefik routes and the Cloudflare tunnel; the services' NetworkPolicies admit them from their own args.
-    const traefikArgs = traefikExposureArgs(cfg);
+    const traefikArgs = traefikExposureArgs(cfg, args.stackSalt);
     if (traefikArgs) {
       const traefik = this.part(new TraefikExposure(`${name}-traefik`, traefikArgs, { parent: this, dependsOn: [ns] }));
       Object.assign(this.publicUrls, traefik.urls);
@@ -183,7 +185,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
     this.grafana = this.part(
       new Grafana(
         `${name}-grafana`,
-        { ...grafanaArgs(cfg), teamDashboards: args.team?.dashboards ?? [] },
+        { ...grafanaArgs(cfg, args.stackSalt), teamDashboards: args.team?.dashboards ?? [] },
         { parent: this, dependsOn: [ns] },
       ),
     );

@@ -4,13 +4,13 @@
  * security headers on every route, and basic auth in front of the two UIs that
  * have no login of their own.
  */
-import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as bcrypt from "bcryptjs";
 import type { ExposedService, StackConfig } from "./config";
-import { stackLabels, SERVICE_PORTS } from "./kit";
+import { StackComponent, stackLabels, SERVICE_PORTS } from "./kit";
+import { saltFor } from "./stack-salt";
 
 /**
  * Services that have no login of their own: anyone who reaches them can read every
@@ -63,15 +63,21 @@ export interface TraefikExposureArgs {
    * this one. Default: none, every user gets a random password.
    */
   basicAuthPasswords?: Record<string, pulumi.Input<string>>;
+  /**
+   * The stack's salt (components/stack-salt.ts): the bcrypt salt of each given password is
+   * derived from it and the user (basicAuthSalt).
+   */
+  stackSalt: Buffer;
 }
 
 /** The TraefikExposure args for a validated stack config; undefined when Traefik publishes nothing. */
-export function traefikExposureArgs(cfg: StackConfig): TraefikExposureArgs | undefined {
+export function traefikExposureArgs(cfg: StackConfig, stackSalt: Buffer): TraefikExposureArgs | undefined {
   const t = cfg.traefik;
   if (!t.enabled || t.expose.length === 0) return undefined;
   return {
     namespace: cfg.namespace,
     environment: cfg.environment,
+    stackSalt,
     // The config check guarantees a hostname for every exposed service; the component refuses an empty one.
     routes: t.expose.map((service) => ({ service, hostname: cfg.hostnames[service] ?? "" })),
     entryPoints: t.entryPoints,
@@ -193,33 +199,26 @@ export function htpasswd(entries: Array<{ user: string; hash: string }>): string
   return entries.map((e) => `${e.user}:${e.hash}\n`).join("");
 }
 
-/** Stack-independent: the same user and password give the same hash in every stack and on every run. */
-export const BASIC_AUTH_SALT_LABEL = "monitoring-stack/traefik-basic-auth/v1";
+/** The use of the stack's salt that the basic-auth bcrypt salts are derived under (saltFor). */
+export const BASIC_AUTH_SALT_LABEL = "monitoring-stack/traefik-basic-auth/v2";
 /** bcrypt's cost, as the random provider's bcryptHash (Go's bcrypt.DefaultCost): Traefik checks it on every request. */
 export const BASIC_AUTH_BCRYPT_COST = 10;
 
 /**
- * The bcrypt hash of a given basic-auth password, the same on every run: a random salt
- * would change the htpasswd Secret, and show a diff, at every `pulumi up`.
- *
- * The 16-byte salt is derived from the password and the user with scrypt (N=2^15, r=8),
- * under a fixed label. Why that is acceptable: a salt only has to differ between users
- * and passwords, so that one precomputed table does not crack every hash; scrypt of the
- * password under `<label>:<user>` differs for every user and password. Like every salt
- * it is public, in the hash. It is derived with scrypt rather than a fast function
- * (HMAC-SHA256): from a fast one, each guess of the password could be checked against the
- * salt at the speed of a hash, bypassing bcrypt's cost; with scrypt each guess costs more
- * than bcrypt's own check. What determinism gives away is that the same user with the
- * same password has the same hash in every stack: use a different password per stack.
+ * The 16-byte bcrypt salt of a user's given password: the first 16 bytes of HMAC-SHA256 of
+ * `<label>:<user>` under the stack's salt. Another for every user and every stack, so that no
+ * table precomputed for one user name serves two stacks; the same on every `up` of a stack,
+ * so that the htpasswd Secret shows no diff when nothing changed. It does not depend on the
+ * password: a bcrypt salt is public (it is in the hash), and one derived from the password
+ * would let a guess be checked against it at the speed of a hash, bypassing bcrypt's cost.
  */
-export function basicAuthHash(user: string, password: string): string {
-  const salt = crypto.scryptSync(password, `${BASIC_AUTH_SALT_LABEL}:${user}`, 16, {
-    N: 2 ** 15,
-    r: 8,
-    p: 1,
-    maxmem: 64 * 1024 * 1024,
-  });
-  return bcrypt.hashSync(password, `$2a$${BASIC_AUTH_BCRYPT_COST}$${bcrypt.encodeBase64(salt, 16)}`);
+export function basicAuthSalt(stackSalt: Buffer, user: string): Buffer {
+  return saltFor(stackSalt, `${BASIC_AUTH_SALT_LABEL}:${user}`).subarray(0, 16);
+}
+
+/** The bcrypt hash of a given basic-auth password under the stack's salt (basicAuthSalt): a new password, a new hash. */
+export function basicAuthHash(user: string, password: string, stackSalt: Buffer): string {
+  return bcrypt.hashSync(password, `$2a$${BASIC_AUTH_BCRYPT_COST}$${bcrypt.encodeBase64(basicAuthSalt(stackSalt, user), 16)}`);
 }
 
 // ---------------------------------------------------------------------------
@@ -266,7 +265,7 @@ function checkedArgs(
  * basic-auth Middleware whose users get the given or random passwords (bcrypt in an
  * htpasswd Secret). Traefik's pods are admitted by the NetworkPolicies of the services.
  */
-export class TraefikExposure extends pulumi.ComponentResource {
+export class TraefikExposure extends StackComponent {
   /** https://<hostname> of each published service. */
   public readonly urls: Partial<Record<ExposedService, string>>;
   /** The basic-auth users (empty when no published service needs basic auth). */
@@ -276,9 +275,7 @@ export class TraefikExposure extends pulumi.ComponentResource {
 
   constructor(name: string, args: TraefikExposureArgs, opts?: pulumi.ComponentResourceOptions) {
     const a = checkedArgs(name, args, opts?.parent);
-    // The component's inputs go into the state: the passwords as secrets, however they were given.
-    const inputs = args.basicAuthPasswords ? { ...args, basicAuthPasswords: pulumi.secret(args.basicAuthPasswords) } : args;
-    super("monitoring:index:TraefikExposure", name, inputs, opts);
+    super("monitoring:index:TraefikExposure", name, opts);
     const child = { parent: this };
     const ns = a.namespace;
 
@@ -293,7 +290,7 @@ export class TraefikExposure extends pulumi.ComponentResource {
       const password = given[user];
       if (password !== undefined) {
         const secret = pulumi.secret(password);
-        return { user, password: secret, hash: secret.apply((p) => basicAuthHash(user, p)) };
+        return { user, password: secret, hash: secret.apply((p) => basicAuthHash(user, p, a.stackSalt)) };
       }
       const generated = new random.RandomPassword(`${name}-password-${user}`, { length: 32, special: false }, child);
       return { user, password: generated.result, hash: generated.bcryptHash };

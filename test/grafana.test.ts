@@ -2,6 +2,7 @@
  * Grafana: its pure config builders (grafana.ini, provisioning, the dashboards
  * ConfigMap split), the component alone under mocks, and both real stacks.
  */
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -64,9 +65,13 @@ function dashboardFile(folder: string, file: string, bytes: number): DashboardFi
   return { folder, file, source: `dashboards/${folder}/${file}`, content: dashboardJson(`${folder}-${file}`, bytes) };
 }
 
+/** A stack's salt, as index.ts hands it over (components/stack-salt.ts). */
+const STACK_SALT = Buffer.alloc(32, 7);
+
 const BASE: GrafanaArgs = {
   namespace: "monitoring",
   environment: "test",
+  stackSalt: STACK_SALT,
   storage: { size: "2Gi", storageClass: "local-path" },
   resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
   scrapeInterval: "15s",
@@ -522,7 +527,7 @@ describe("Grafana: admin credentials", () => {
 
     // The checksum follows the password, and only the password: another one rolls the pods.
     const checksum = (r: Rendered) => deploymentOf(r).template.metadata.annotations?.["checksum/admin-password"];
-    expect(checksum(rendered)).toBe(adminPasswordDigest("given-password-1234", "monitoring"));
+    expect(checksum(rendered)).toBe(adminPasswordDigest("given-password-1234", STACK_SALT));
     expect(checksum(rendered)).toMatch(/^[0-9a-f]{32}$/);
     expect(checksum((await renderGrafana({ adminPassword: "given-password-1234" })).rendered)).toBe(checksum(rendered));
     const changed = (await renderGrafana({ adminPassword: "another-password-5678" })).rendered;
@@ -530,8 +535,13 @@ describe("Grafana: admin credentials", () => {
     expect(deploymentOf(changed).template.metadata.annotations?.["checksum/config"]).toBe(
       deploymentOf(rendered).template.metadata.annotations?.["checksum/config"],
     );
-    // A slow digest under the stack's own label: not the password's plain hash, and another namespace gives another.
-    expect(adminPasswordDigest("given-password-1234", "other")).not.toBe(checksum(rendered));
+    // Keyed on the stack's salt: another stack's salt gives another digest for the same password.
+    const otherStack = (await renderGrafana({ adminPassword: "given-password-1234", stackSalt: Buffer.alloc(32, 8) })).rendered;
+    expect(checksum(otherStack)).toBe(adminPasswordDigest("given-password-1234", Buffer.alloc(32, 8)));
+    expect(checksum(otherStack)).not.toBe(checksum(rendered));
+    // A slow digest: not a fast HMAC of the password under the stack's salt.
+    const fast = crypto.createHmac("sha256", STACK_SALT).update("given-password-1234").digest("hex").slice(0, 32);
+    expect(checksum(rendered)).not.toBe(fast);
     // The generated password gets one too.
     expect(checksum((await renderGrafana()).rendered)).toMatch(/^[0-9a-f]{32}$/);
   });

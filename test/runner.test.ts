@@ -102,6 +102,16 @@ describe("a StackReference to the stack itself", () => {
     expect(run.outputs).toEqual({ previous: { prometheus: { size: "10Gi" } } });
   });
 
+  test("an output given as a SecretValue comes back as the engine returns a secret output: in secretValue, not value", async () => {
+    const details = async () => {
+      const self = new pulumi.StackReference("self", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
+      const [hidden, plain] = [await self.getOutputDetails("salt"), await self.getOutputDetails("volumes")];
+      return { hidden: { value: hidden.value ?? "none", secretValue: hidden.secretValue ?? "none" }, plain: plain.value };
+    };
+    const run = await runProgram({ ...base, program: details, previousOutputs: { salt: new SecretValue("c2FsdA=="), volumes: {} } });
+    expect(run.outputs).toEqual({ hidden: { value: "none", secretValue: "c2FsdA==" }, plain: {} });
+  });
+
   test("the journal keeps what was registered and read, in order, when the program then fails", async () => {
     const journal: RecordedResource[] = [];
     const failing = async () => {

@@ -19,6 +19,7 @@ import {
   routeTls,
   securityHeadersMiddleware,
 } from "../components/traefik";
+import { SALT_OUTPUT } from "../components/stack-salt";
 import { readStackConfig } from "../scripts/lib/stackfile";
 import { objectOf, objectsOf, render, renderStack, ALONE } from "./support/render";
 import { schemaProblems } from "./support/schema";
@@ -36,7 +37,16 @@ const ALL_ROUTES: TraefikExposureArgs["routes"] = [
   { service: "alertmanager", hostname: "alertmanager.example.com" },
 ];
 
-const BASE: TraefikExposureArgs = { namespace: "monitoring", environment: "staging", routes: ALL_ROUTES, basicAuthUsers: ["admin", "ops"] };
+/** A stack's salt, as index.ts hands it over (components/stack-salt.ts). */
+const STACK_SALT = Buffer.alloc(32, 7);
+
+const BASE: TraefikExposureArgs = {
+  namespace: "monitoring",
+  environment: "staging",
+  routes: ALL_ROUTES,
+  basicAuthUsers: ["admin", "ops"],
+  stackSalt: STACK_SALT,
+};
 
 interface TraefikRender {
   run: RunResult;
@@ -310,26 +320,45 @@ describe("basic-auth passwords given by the stack", () => {
     for (const line of lines) {
       const [user, hash] = [line.slice(0, line.indexOf(":")), line.slice(line.indexOf(":") + 1)];
       expect(hash).toMatch(/^\$2a\$10\$[./A-Za-z0-9]{53}$/);
-      expect(hash).toBe(basicAuthHash(user, GIVEN[user as keyof typeof GIVEN]));
+      expect(hash).toBe(basicAuthHash(user, GIVEN[user as keyof typeof GIVEN], STACK_SALT));
       expect(bcrypt.compareSync(GIVEN[user as keyof typeof GIVEN], hash)).toBe(true);
       expect(bcrypt.compareSync(GIVEN[user === "admin" ? "ops" : "admin"], hash)).toBe(false);
     }
     expect((given.run.outputs.passwords as SecretValue).value).toEqual(GIVEN);
   });
 
-  test("the hash is the same on every run, so that `pulumi up` shows no diff; it differs per user and per password", async () => {
+  test("the hash is the same on every run of a stack, so that `pulumi up` shows no diff; another user, password or stack's salt gives another", async () => {
     const again = await renderTraefik({ ...BASE, basicAuthPasswords: GIVEN });
     expect(htpasswdOf(again)).toBe(htpasswdOf(given));
-    expect(basicAuthHash("admin", GIVEN.admin)).toBe(basicAuthHash("admin", GIVEN.admin));
-    expect(basicAuthHash("ops", GIVEN.admin)).not.toBe(basicAuthHash("admin", GIVEN.admin));
-    expect(basicAuthHash("admin", `${GIVEN.admin}x`)).not.toBe(basicAuthHash("admin", GIVEN.admin));
-    // The salt is not a fast function of the password that a guess could be checked against.
-    const salt = basicAuthHash("admin", GIVEN.admin).slice(7, 29);
-    const fast = bcrypt.encodeBase64(
-      [...crypto.createHmac("sha256", GIVEN.admin).update(`${BASIC_AUTH_SALT_LABEL}:admin`).digest()].slice(0, 16),
+    const hash = basicAuthHash("admin", GIVEN.admin, STACK_SALT);
+    expect(basicAuthHash("admin", GIVEN.admin, Buffer.from(STACK_SALT))).toBe(hash);
+    expect(basicAuthHash("ops", GIVEN.admin, STACK_SALT)).not.toBe(hash);
+    expect(basicAuthHash("admin", `${GIVEN.admin}x`, STACK_SALT)).not.toBe(hash);
+    const otherStack = await renderTraefik({ ...BASE, basicAuthPasswords: GIVEN, stackSalt: Buffer.alloc(32, 8) });
+    expect(htpasswdOf(otherStack)).toBe(
+      htpasswd(
+        ["admin", "ops"].map((user) => ({ user, hash: basicAuthHash(user, GIVEN[user as keyof typeof GIVEN], Buffer.alloc(32, 8)) })),
+      ),
+    );
+    for (const user of ["admin", "ops"]) {
+      const line = (r: TraefikRender) =>
+        htpasswdOf(r)
+          .split("\n")
+          .find((l) => l.startsWith(`${user}:`));
+      expect(line(otherStack)).not.toBe(line(given));
+    }
+  });
+
+  test("the bcrypt salt is HMAC-SHA256 of the user under the stack's salt: never a function of the password", () => {
+    const saltOf = (hash: string) => hash.slice(7, 29);
+    const expected = bcrypt.encodeBase64(
+      [...crypto.createHmac("sha256", STACK_SALT).update(`${BASIC_AUTH_SALT_LABEL}:admin`).digest().subarray(0, 16)],
       16,
     );
-    expect(salt).not.toBe(fast);
+    expect(saltOf(basicAuthHash("admin", GIVEN.admin, STACK_SALT))).toBe(expected);
+    // A guess of the password cannot be checked against the (public) salt: the salt does not change with it.
+    expect(saltOf(basicAuthHash("admin", `${GIVEN.admin}x`, STACK_SALT))).toBe(expected);
+    expect(saltOf(basicAuthHash("ops", GIVEN.admin, STACK_SALT))).not.toBe(expected);
   });
 
   test("one user given, the other generated: one RandomPassword, for the other user only", async () => {
@@ -342,14 +371,14 @@ describe("basic-auth passwords given by the stack", () => {
       htpasswdOf(mixed)
         .split("\n")
         .find((l) => l.startsWith("ops:")) ?? "";
-    expect(opsLine).toBe(`ops:${basicAuthHash("ops", GIVEN.ops)}`);
+    expect(opsLine).toBe(`ops:${basicAuthHash("ops", GIVEN.ops, STACK_SALT)}`);
   });
 
-  test("the given passwords stay secret: in the redacted render, the outputs and the component's recorded inputs", () => {
+  test("the given passwords stay secret: in the redacted render, the outputs and the component's recorded inputs (none)", () => {
     const text = JSON.stringify([given.redacted.kubernetes, [...given.redacted.files.values()], given.redacted.outputs]);
     for (const secret of [...Object.values(GIVEN), ...htpasswdOf(given).trimEnd().split("\n")]) expect(text).not.toContain(secret);
     const component = given.run.resources.find((r) => r.type === "monitoring:index:TraefikExposure");
-    expect(component?.inputs.basicAuthPasswords).toBeInstanceOf(SecretValue);
+    expect(component?.inputs).toEqual({});
   });
 
   test("a password for a user not in basicAuthUsers is refused, naming the user and never the password", () => {
@@ -368,11 +397,19 @@ describe("basic-auth passwords given by the stack", () => {
       "basicAuthPasswords.admin=stack-basic-auth-pass",
       "grafanaAdminPassword=stack-grafana-admin-pass",
     ]);
-    const run = await runProgram({ project: input.project, stack: input.stack, config: input.config, secretKeys: input.secretKeys });
+    // A stack deployed before: its salt comes back from the previous deployment's outputs.
+    const previousOutputs = { [SALT_OUTPUT]: new SecretValue(STACK_SALT.toString("base64")) };
+    const run = await runProgram({
+      project: input.project,
+      stack: input.stack,
+      config: input.config,
+      secretKeys: input.secretKeys,
+      previousOutputs,
+    });
     expect(run.resources.filter((r) => r.type.startsWith("random:")).map((r) => r.type)).toEqual([]);
     const rendered = renderRun(run, true);
     const users = (objectOf(rendered, "Secret", "basic-auth-users").stringData as Record<string, string>)[HTPASSWD_KEY];
-    expect(users).toBe(`admin:${basicAuthHash("admin", "stack-basic-auth-pass")}\n`);
+    expect(users).toBe(`admin:${basicAuthHash("admin", "stack-basic-auth-pass", STACK_SALT)}\n`);
     expect(rendered.outputs.basicAuthCredentials).toEqual({ admin: "stack-basic-auth-pass" });
   });
 });

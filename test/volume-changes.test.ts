@@ -14,6 +14,7 @@ import {
   volumeChangeProblems,
 } from "../components/volume-changes";
 import { RenderedObject, kubernetesYaml, renderRun } from "../scripts/lib/render";
+import { withOfflineSalt } from "../scripts/lib/render-stack";
 import { RecordedResource, RunResult, runProgram } from "../scripts/lib/runner";
 import { readStackConfig } from "../scripts/lib/stackfile";
 
@@ -37,7 +38,8 @@ async function deploy(stack: Stack, { sets = [], without = [], previous, journal
     stack: input.stack,
     config,
     secretKeys: input.secretKeys,
-    ...(previous ? { previousOutputs: previous } : {}),
+    // The stack's salt as the render stands it in (and kept from `previous`), so that two deployments compare object for object.
+    previousOutputs: withOfflineSalt(input.project, input.stack, previous),
     ...(journal ? { journal } : {}),
   });
 }

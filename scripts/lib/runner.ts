@@ -33,6 +33,11 @@ export interface RecordedResource {
   options: { protect: boolean; retainOnDelete: boolean; deleteBeforeReplace: boolean; ignoreChanges: string[] };
   /** URNs of the resources it depends on (dependsOn and the Outputs among its inputs), as the engine records them. */
   dependencies: string[];
+  /**
+   * What a component registered as its outputs (registerOutputs), with secrets wrapped in
+   * SecretValue: the state keeps them beside its inputs. Absent until it registers them.
+   */
+  registeredOutputs?: Record<string, unknown>;
 }
 
 export interface RunResult {
@@ -57,7 +62,9 @@ export interface RunInput {
   program?: () => Promise<Record<string, unknown>>;
   /**
    * The outputs of the stack's previous deployment, as a StackReference to the stack reads
-   * them (index.ts reads `volumes`). Default: none, a first deployment.
+   * them (index.ts reads `volumes`, `namespace` and the stack's salt). One wrapped in
+   * SecretValue was a secret output: the reference lists it in `secretOutputNames`, as the
+   * engine does. Default: none, a first deployment.
    */
   previousOutputs?: Record<string, unknown>;
   /** Appended every registration and read as it happens, in order, even when the program then fails. */
@@ -85,8 +92,11 @@ function computedState(
   previousOutputs: Record<string, unknown> = {},
 ): Record<string, unknown> {
   if (type === STACK_REFERENCE) {
-    // What the engine's builtin provider reads: the referenced stack's outputs (none before its first deployment).
-    return { name: inputs.name, outputs: previousOutputs, secretOutputNames: [] };
+    // What the engine's builtin provider reads: the referenced stack's outputs (none before its first
+    // deployment), and the names of those that were secrets, whose values the SDK then wraps as secrets.
+    const outputs = Object.fromEntries(Object.entries(previousOutputs).map(([k, v]) => [k, v instanceof SecretValue ? v.value : v]));
+    const secretOutputNames = Object.keys(previousOutputs).filter((k) => previousOutputs[k] instanceof SecretValue);
+    return { name: inputs.name, outputs, secretOutputNames };
   }
   const digest = crypto.createHash("sha256").update(urn).digest();
   const hex = digest.toString("hex");
@@ -178,6 +188,11 @@ interface MockMonitorInternals {
   newUrn(parent: string, type: string, name: string): string;
   registerResource(req: RegisterRequest, callback: (err: unknown, res: unknown) => void): Promise<void>;
   readResource(req: ReadRequest, callback: (err: unknown, res: unknown) => void): Promise<void>;
+  registerResourceOutputs(req: RegisterOutputsRequest, callback: (err: unknown, res: unknown) => void): void;
+}
+interface RegisterOutputsRequest {
+  getUrn(): string;
+  getOutputs(): Parameters<typeof rpc.deserializeProperties>[0];
 }
 
 let running = false;
@@ -280,6 +295,13 @@ export async function runProgram(input: RunInput): Promise<RunResult> {
       } finally {
         inFlight -= 1;
       }
+    };
+    // A component's registered outputs go into the state beside its inputs: kept on its record.
+    const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+    monitor.registerResourceOutputs = (req, callback) => {
+      const record = recorded.find((r) => r.urn === req.getUrn());
+      if (record) record.registeredOutputs = wrapSecrets(rpc.deserializeProperties(req.getOutputs())) as Record<string, unknown>;
+      registerOutputs(req, callback);
     };
     (pulumi.log as { warn: typeof pulumi.log.warn }).warn = (msg: string) => {
       warnings.push(msg);
