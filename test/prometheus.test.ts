@@ -22,6 +22,7 @@ import { readTeamContent } from "../components/team-content";
 import { ConfigError, RUNBOOK_PATH, StackConfig, parseStackConfig } from "../components/config";
 import {
   APP_RULES_KEY,
+  DATABASE_RULES_KEY,
   CONFIGMAP_MAX_BYTES,
   PROMETHEUS_PATHS,
   Prometheus,
@@ -935,9 +936,14 @@ describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (
     expect(result.ok).toBe(true);
   });
 
-  test("the rules ConfigMap holds every file of rules/, the team's own (team/, if any) and the generated app rules", () => {
+  test("the rules ConfigMap holds every file of rules/, the team's own (team/, if any), the generated app rules and the databases' alerts", () => {
     const team = readTeamContent(ROOT, undefined).rules.map((r) => r.key);
-    const expected = [...fs.readdirSync(REPO_RULES_DIR).filter((f) => f.endsWith(".yml")), ...team, APP_RULES_KEY].sort();
+    const expected = [
+      ...fs.readdirSync(REPO_RULES_DIR).filter((f) => f.endsWith(".yml")),
+      ...team,
+      APP_RULES_KEY,
+      DATABASE_RULES_KEY,
+    ].sort();
     expect(Object.keys(objectOf(rendered, "ConfigMap", "prometheus-rules").data as object).sort()).toEqual(expected);
   });
 
