@@ -342,6 +342,22 @@ describe("Loki alone", () => {
       /Loki "loki": retention must be a whole number of days, at least one, such as 3d, 7d or 2w; got "36h"/,
     );
   });
+
+  test("refuses a volume too small to hold the retention at any ingestion rate, naming both", async () => {
+    await expect(renderLoki({ ...BASE_ARGS, storage: { size: "100Mi" }, retention: "30d" })).rejects.toThrow(
+      /Loki "loki": storage.size 100Mi leaves no ingestion rate for 30d of logs/,
+    );
+  });
+
+  test("takes the limits it is given, and derives the others from its volume", async () => {
+    const { rendered } = await renderLoki({ ...BASE_ARGS, ingestion: { rateBytes: 64 * 1024 } });
+    const limits = (YAML.parse(rendered.files.get("loki/loki.yaml") ?? "") as { limits_config: Record<string, unknown> }).limits_config;
+    expect([limits.ingestion_rate_mb, limits.ingestion_burst_size_mb, limits.per_stream_rate_limit]).toEqual([
+      64 / 1024,
+      (64 * 600) / 1024,
+      String(32 * 1024),
+    ]);
+  });
 });
 
 describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
