@@ -2420,9 +2420,11 @@ function crossChecks(raw: RawConfig, given: RawStackConfig, c: StackConfig, prob
       involves: [k("loki.enabled")],
     });
   }
-  if (c.loki.enabled) {
-    // Loki's ingestion limits against its volume (components/loki-limits.ts).
-    const checked = ingestionProblems(quantityBytes(c.loki.storage.size) ?? 0, c.loki.storage.size, c.loki.retention, c.loki.ingestion);
+  // Loki's ingestion limits against its volume (components/loki-limits.ts); a malformed size
+  // or retention is already a problem of its own.
+  const lokiVolume = quantityBytes(c.loki.storage.size);
+  if (c.loki.enabled && lokiVolume !== undefined && durationSeconds(c.loki.retention) !== undefined) {
+    const checked = ingestionProblems(lokiVolume, c.loki.storage.size, c.loki.retention, c.loki.ingestion);
     for (const p of checked.problems)
       problems.push({ key: k(`loki.${p.key === "storage.size" ? p.key : `ingestion.${p.key}`}`), message: p.message });
     for (const w of checked.warnings) warnings.push(`${k(`loki.ingestion.${w.key}`)} ${w.message}.`);

@@ -165,6 +165,11 @@ describe("config loki.ingestion", () => {
     ]);
   });
 
+  test("a malformed size or retention is one problem of its own, not one more about the limits", () => {
+    expect(problemsOf("staging", ["loki.storage.size=ten"])).toEqual([expect.stringMatching(/^monitoring:loki\.storage\.size: must be/)]);
+    expect(problemsOf("staging", ["loki.retention=soon"])).toEqual([expect.stringMatching(/^monitoring:loki\.retention: must be/)]);
+  });
+
   test("a rate whose window outgrows the volume is a warning with the figures and the way out", () => {
     expect(parse("staging", ["loki.ingestion.rate=1Mi"]).warnings).toEqual([
       "monitoring:loki.ingestion.rate lets Loki keep more than its volume holds: 1 MiB/s for the 3d retention and a day, compressed 4.4× as " +
