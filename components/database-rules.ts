@@ -79,7 +79,9 @@ export function databaseExporterRules(
           alert: DATABASE_EXPORTER_MISSING,
           expr: `absent(up{job=${quote(exporterJob(db.type))}, database=${quote(db.name)}})`,
           for: DATABASE_EXPORTER_MISSING_FOR,
-          labels: { severity: SEVERITY },
+          // The database as a label of the rule too (absent() gives it to the alert anyway): rules
+          // of one name with the same labels are duplicates to promtool's check.
+          labels: { severity: SEVERITY, database: db.name },
           annotations: {
             summary: "A configured database has no exporter left to watch it.",
             description:

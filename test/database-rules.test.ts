@@ -45,7 +45,7 @@ describe("databaseExporterRules", () => {
               alert: "DatabaseExporterMissing",
               expr: 'absent(up{job="postgres-exporter", database="shop-postgres"})',
               for: "10m",
-              labels: { severity: "warning" },
+              labels: { severity: "warning", database: "shop-postgres" },
               annotations: {
                 summary: "A configured database has no exporter left to watch it.",
                 description: DESCRIPTION("{{ $labels.job }}", "{{ $labels.database }}"),
