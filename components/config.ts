@@ -28,6 +28,7 @@ import {
   defaultThresholds,
   thresholdProblems,
 } from "./thresholds";
+import { INGESTION_KEYS, LokiIngestionOverrides, ingestionProblems } from "./loki-limits";
 
 // ---------------------------------------------------------------------------
 // Field types. Each says in the project's words what it allows: no message shows a
@@ -563,6 +564,17 @@ const sectionSchemas = {
       .describe("How long logs are kept (whole days)."),
     storage: storage.optional(),
     resources: resources.optional(),
+    // Derived from the volume and the retention when not given (components/loki-limits.ts).
+    ingestion: z
+      .strictObject({
+        rate: bytesQuantity.optional().describe("Bytes a second Loki takes in, for the whole cluster (Loki's ingestion_rate_mb)."),
+        burst: bytesQuantity.optional().describe("Bytes Loki takes at once above the rate (ingestion_burst_size_mb); at least 1Mi."),
+        perStreamRate: bytesQuantity.optional().describe("Bytes a second one stream may send (per_stream_rate_limit)."),
+        perStreamBurst: bytesQuantity
+          .optional()
+          .describe("Bytes one stream may send at once (per_stream_rate_limit_burst); at least 256Ki."),
+      })
+      .optional(),
   }),
   logCollector: z.strictObject({
     enabled: bool.optional(),
@@ -912,7 +924,8 @@ export interface StackConfig {
     storage: StorageSpec;
     resources: ResourceRequirements;
   };
-  loki: { enabled: boolean; retention: string; storage: StorageSpec; resources: ResourceRequirements };
+  /** `ingestion`: the limits the stack sets itself, in bytes; the others are derived from the volume (components/loki-limits.ts). */
+  loki: { enabled: boolean; retention: string; storage: StorageSpec; resources: ResourceRequirements; ingestion: LokiIngestionOverrides };
   logCollector: { enabled: boolean; agent: LogCollectorAgent; resources: ResourceRequirements };
   /** `port`: where it listens on each node's own address (host network); each stack of a cluster has its own. */
   nodeExporter: { enabled: boolean; port: number; resources: ResourceRequirements };
@@ -1048,7 +1061,8 @@ const STAGING_DEFAULTS: ProfileDefaults = {
   },
   // npm run bench: 182 MiB and 13m steady, 235 MiB at the peak, plus 24 MiB for the two hours of
   // chunks its ingester holds (× 1.25, × 2).
-  loki: { enabled: true, retention: "3d", storage: { size: "10Gi" }, resources: res("20m", "272Mi", "1", "528Mi") },
+  // Ingestion limits: derived from the volume and the retention unless given (components/loki-limits.ts).
+  loki: { enabled: true, retention: "3d", storage: { size: "10Gi" }, resources: res("20m", "272Mi", "1", "528Mi"), ingestion: {} },
   // Alloy (the default agent), measured by npm run bench: 224 MiB resident and 29m steady, 227 MiB at
   // the peak — 42 MiB its own heap, the rest its 400 MB binary's mapped pages (× 1.25, × 2).
   logCollector: { enabled: true, agent: "alloy", resources: res("40m", "288Mi", "200m", "464Mi") },
@@ -1743,6 +1757,7 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
       retention: c.loki?.retention ?? d.loki.retention,
       storage: resolveStorage(d.loki.storage, c.loki?.storage, storageClass),
       resources: resolveResources(d.loki.resources, c.loki?.resources),
+      ingestion: ingestionBytes(c.loki?.ingestion),
     },
     logCollector: {
       enabled: c.logCollector?.enabled ?? d.logCollector.enabled,
@@ -2407,6 +2422,15 @@ function crossChecks(raw: RawConfig, given: RawStackConfig, c: StackConfig, prob
       involves: [k("loki.enabled")],
     });
   }
+  // Loki's ingestion limits against its volume (components/loki-limits.ts); a malformed size
+  // or retention is already a problem of its own.
+  const lokiVolume = quantityBytes(c.loki.storage.size);
+  if (c.loki.enabled && lokiVolume !== undefined && durationSeconds(c.loki.retention) !== undefined) {
+    const checked = ingestionProblems(lokiVolume, c.loki.storage.size, c.loki.retention, c.loki.ingestion);
+    for (const p of checked.problems)
+      problems.push({ key: k(`loki.${p.key === "storage.size" ? p.key : `ingestion.${p.key}`}`), message: p.message });
+    for (const w of checked.warnings) warnings.push(`${k(`loki.ingestion.${w.key}`)} ${w.message}.`);
+  }
   kubernetesLimits(raw, given, c, problems);
   prometheusRules(raw, given, c, problems);
   exposureRules(raw, given, c, problems);
@@ -2570,6 +2594,16 @@ function kubernetesLimits(raw: RawConfig, given: RawStackConfig, c: StackConfig,
       });
     }
   });
+}
+
+/** loki.ingestion as given, in bytes (the schema checked that each is a byte quantity). */
+function ingestionBytes(given: Partial<Record<string, string>> | undefined): LokiIngestionOverrides {
+  const out: LokiIngestionOverrides = {};
+  for (const [field, key] of Object.entries(INGESTION_KEYS) as Array<[keyof LokiIngestionOverrides, string]>) {
+    const bytes = given?.[key] === undefined ? undefined : quantityBytes(given[key] ?? "");
+    if (bytes !== undefined) out[field] = bytes;
+  }
+  return out;
 }
 
 /** What Prometheus would refuse or silently get wrong, and what its component refuses. */

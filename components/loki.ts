@@ -36,7 +36,14 @@ import {
   stackPods,
   StackComponent,
 } from "./kit";
-import { durationSeconds, goMemoryLimit } from "./units";
+import {
+  LOKI_DISK_FULL_THRESHOLD,
+  LOKI_MAX_LINE_BYTES,
+  LokiIngestionLimits,
+  LokiIngestionOverrides,
+  lokiIngestionLimits,
+} from "./loki-limits";
+import { durationSeconds, goMemoryLimit, quantityBytes } from "./units";
 
 /** Loki's HTTP port (push, query, /ready, /metrics). */
 export const LOKI_PORT = SERVICE_PORTS.loki;
@@ -85,11 +92,15 @@ function retentionHours(duration: string): string {
 export interface LokiConfigArgs {
   /** How long logs are kept (config loki.retention), e.g. "7d": whole days, at least one. */
   retention: string;
+  /** The ingestion limits, sized to the volume (components/loki-limits.ts: lokiIngestionLimits). */
+  ingestion: LokiIngestionLimits;
 }
+
+const MIB = 1024 * 1024;
 
 /**
  * loki.yaml of a single-binary Loki 3: no tenants, tsdb + filesystem under
- * /var/loki, retention by the compactor, limits sized for a small cluster.
+ * /var/loki, retention by the compactor, ingestion limits sized to the volume.
  */
 export function lokiConfig(args: LokiConfigArgs): Record<string, unknown> {
   const retention = retentionHours(args.retention);
@@ -121,7 +132,9 @@ export function lokiConfig(args: LokiConfigArgs): Record<string, unknown> {
     storage_config: {
       tsdb_shipper: { active_index_directory: `${data}/tsdb-index`, cache_location: `${data}/tsdb-cache` },
     },
-    ingester: { wal: { dir: `${data}/wal` } },
+    // At this use of the filesystem under the WAL (the volume's, or on local-path the node's),
+    // the ingester refuses every push; rules/logs.yml's LokiVolumeAlmostFull reads the same use.
+    ingester: { wal: { dir: `${data}/wal`, disk_full_threshold: LOKI_DISK_FULL_THRESHOLD } },
     compactor: {
       working_directory: `${data}/compactor`,
       compaction_interval: "10m",
@@ -136,14 +149,15 @@ export function lokiConfig(args: LokiConfigArgs): Record<string, unknown> {
       reject_old_samples: true,
       reject_old_samples_max_age: retention,
       max_query_lookback: retention,
-      // Per tenant (the one tenant is the whole cluster). Enough for a first start replaying
-      // every pod's files, small enough that a log storm is refused before it fills the volume.
-      ingestion_rate_mb: 8,
-      ingestion_burst_size_mb: 16,
-      per_stream_rate_limit: "4MB",
-      per_stream_rate_limit_burst: "16MB",
+      // Per tenant (the one tenant is the whole cluster) and per stream: sized so that the
+      // retention window cannot keep more than the volume holds (components/loki-limits.ts).
+      // Loki counts MB as MiB; a per-stream figure without a unit is bytes.
+      ingestion_rate_mb: args.ingestion.rateBytes / MIB,
+      ingestion_burst_size_mb: args.ingestion.burstBytes / MIB,
+      per_stream_rate_limit: String(Math.floor(args.ingestion.perStreamRateBytes)),
+      per_stream_rate_limit_burst: String(Math.floor(args.ingestion.perStreamBurstBytes)),
       max_global_streams_per_user: 10000,
-      max_line_size: "256KB",
+      max_line_size: String(LOKI_MAX_LINE_BYTES),
       max_line_size_truncate: true,
       // Streams carry exactly the collector's labels: no derived service_name label.
       discover_service_name: [],
@@ -171,6 +185,11 @@ export interface LokiArgs {
   storage: StorageSpec;
   /** Requests and limits of the Loki container (config loki.resources). */
   resources: ResourceRequirements;
+  /**
+   * Ingestion limits the stack sets itself (config loki.ingestion), in bytes; the others are
+   * derived from the volume's size and the retention (components/loki-limits.ts). Default none.
+   */
+  ingestion?: LokiIngestionOverrides;
   /**
    * Protect the claim (the stored logs) from deletion and replacement, and keep it in the
    * cluster when it leaves the stack (`protect` + `retainOnDelete`; config protectVolumes).
@@ -203,16 +222,27 @@ export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
     retention: cfg.loki.retention,
     storage: cfg.loki.storage,
     resources: cfg.loki.resources,
+    ingestion: cfg.loki.ingestion,
     protectVolumes: cfg.protectVolumes,
     ...(cfg.loki.enabled ? {} : { dataOnly: true }),
     ...(cfg.logCollector.enabled ? { logCollector: { namespace: `${cfg.namespace}-agents`, agent: cfg.logCollector.agent } } : {}),
   };
 }
 
+/** The limits of a Loki with these args: the overrides, the rest derived from its volume and retention. */
+export function ingestionOf(args: Pick<LokiArgs, "storage" | "retention" | "ingestion">): LokiIngestionLimits {
+  const volume = quantityBytes(args.storage.size);
+  if (volume === undefined) throw new Error(`storage.size must be a byte quantity such as 10Gi; got "${args.storage.size}"`);
+  return lokiIngestionLimits(volume, args.retention, args.ingestion);
+}
+
 /** The args, or a ResourceError naming the one that cannot be deployed. */
 function checkedArgs(name: string, args: LokiArgs): LokiArgs {
   try {
-    lokiConfig({ retention: args.retention });
+    const ingestion = ingestionOf(args);
+    if (ingestion.rateBytes <= 0)
+      throw new Error(`storage.size ${args.storage.size} leaves no ingestion rate for ${args.retention} of logs`);
+    lokiConfig({ retention: args.retention, ingestion });
   } catch (err) {
     throw new pulumi.ResourceError(`Loki "${name}": ${(err as Error).message}`, undefined);
   }
@@ -253,7 +283,10 @@ export class Loki extends StackComponent {
       return;
     }
 
-    const configYaml = YAML.stringify(lokiConfig({ retention: args.retention }), { lineWidth: 0, aliasDuplicateObjects: false });
+    const configYaml = YAML.stringify(lokiConfig({ retention: args.retention, ingestion: ingestionOf(args) }), {
+      lineWidth: 0,
+      aliasDuplicateObjects: false,
+    });
     // A stable name, so that the pod template below always mounts the same ConfigMap.
     const config = new k8s.core.v1.ConfigMap(
       `${name}-config`,

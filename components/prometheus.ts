@@ -13,10 +13,12 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { appRecordingRules } from "./app-rules";
+import { databaseExporterRules } from "./database-rules";
 import {
   APP_DEFAULTS,
   AppTarget,
   BUILTIN_SCRAPE_JOBS,
+  DatabaseExporter,
   ProbeSpec,
   ScrapeTargetSpec,
   RESERVED_TARGET_LABELS,
@@ -89,9 +91,11 @@ export function numberedKey(first: string, index: number): string {
   return index === 0 ? first : first.replace(/^([^.]+)\./, `$1-${index + 1}.`);
 }
 /** Names of generated files, which rule files of rulesDir may not take. */
-const GENERATED_KEY = /^(apps(-\d+)?\.(rules|scrape)|probes\.rules)\.yml$/;
+const GENERATED_KEY = /^(apps(-\d+)?\.(rules|scrape)|probes\.rules|databases\.rules)\.yml$/;
 /** The probes' thresholds (components/blackbox-exporter.ts): one recorded series per probe. */
 export const PROBE_RULES_KEY = "probes.rules.yml";
+/** The configured databases' alerts on a vanished exporter (components/database-rules.ts). */
+export const DATABASE_RULES_KEY = "databases.rules.yml";
 
 /** Kubernetes refuses objects over 1 MiB. */
 export const CONFIGMAP_MAX_BYTES = 1024 * 1024;
@@ -160,6 +164,11 @@ export interface PrometheusArgs {
   probes?: ProbeSpec[];
   /** host:port of the blackbox exporter's Service; required with probes. */
   blackboxAddress?: string;
+  /**
+   * The configured databases, by name and type: each gets an alert when its exporter's series
+   * are absent (components/database-rules.ts). Default none.
+   */
+  databases?: Array<Pick<DatabaseExporter, "name" | "type">>;
   /** The other components' metrics endpoints (MonitoringStack collects them). Prometheus adds its own. Default none. */
   scrapeTargets?: ScrapeTarget[];
   /** Alertmanager to send alerts to (every peer behind its Service). Default: none, rules are evaluated but alerts go nowhere. */
@@ -218,6 +227,7 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
       t.credential && "value" in t.credential ? { ...t, credential: { value: pulumi.secret(t.credential.value) } } : t,
     ),
     probes: cfg.probes,
+    databases: cfg.databases.map(({ name, type }) => ({ name, type })),
     remoteWrite: p.remoteWrite.map((rw) => ({
       name: rw.name,
       url: rw.url,
@@ -978,6 +988,7 @@ const APP_RULES_HEADER = "The app contract: generated from the apps of the stack
 const APP_SCRAPE_HEADER =
   "The apps' scrape jobs: rendered by components/prometheus.ts from the stack config; prometheus.yml includes them.";
 const PROBE_RULES_HEADER = "The probes' thresholds: generated from apps[].probe and probes[] by components/prometheus.ts.";
+const DATABASE_RULES_HEADER = "Alerts on a database exporter that vanished: generated from databases[] by components/database-rules.ts.";
 const CONFIG_HEADER = "Rendered by components/prometheus.ts from the stack config; edit the config, not this file.";
 
 /**
@@ -1081,6 +1092,18 @@ function planPrometheus(
     ...appRuleFiles(args.apps ?? [], args.evaluationInterval),
     ...((args.probes ?? []).length > 0
       ? [[PROBE_RULES_KEY, toYaml(probeRules(args.probes ?? [], args.evaluationInterval), PROBE_RULES_HEADER)] as [string, string]]
+      : []),
+    ...((args.databases ?? []).length > 0
+      ? [
+          [
+            DATABASE_RULES_KEY,
+            linkRunbooks(
+              toYaml(databaseExporterRules(args.databases ?? [], args.evaluationInterval), DATABASE_RULES_HEADER),
+              args.runbookBaseUrl,
+              DATABASE_RULES_KEY,
+            ),
+          ] as [string, string],
+        ]
       : []),
   ];
   const planned = planConfigFiles(

@@ -34,7 +34,7 @@ import { BLACKBOX_PORT, blackboxConfig } from "../components/blackbox-exporter";
 import { EXPORTER_KINDS } from "../components/exporter-sidecars";
 import { HOST_ROOT, KSM_RESOURCES, kubeStateMetricsFlags, nodeExporterFlags } from "../components/exporters";
 import { ImageName, images, imageVersion } from "../components/images";
-import { LOKI_PATHS, lokiConfig } from "../components/loki";
+import { LOKI_PATHS, ingestionOf, lokiConfig } from "../components/loki";
 import { promtailConfig } from "../components/promtail";
 import { down as clusterDown, kubeconfigPath, status as clusterStatus, up as clusterUp } from "./lib/cluster";
 import { freePorts, LOOPBACK } from "./lib/cluster/processes";
@@ -682,7 +682,9 @@ function localLokiConfig(dir: string, httpPort: number, grpcPort: number): Recor
     if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, relocate(v)]));
     return value;
   };
-  const config = relocate(lokiConfig({ retention: "3d" })) as Record<string, unknown>;
+  const config = relocate(
+    lokiConfig({ retention: "3d", ingestion: ingestionOf({ storage: { size: "10Gi" }, retention: "3d" }) }),
+  ) as Record<string, unknown>;
   config.server = {
     ...(config.server as Record<string, unknown>),
     http_listen_address: LOOPBACK,

@@ -7,7 +7,7 @@ import * as crypto from "crypto";
 import * as YAML from "yaml";
 import { PROFILE_DEFAULTS } from "../components/config";
 import { imageVersion, images } from "../components/images";
-import { LOKI_PATHS, LOKI_SCHEMA_FROM, Loki, LokiArgs, lokiConfig } from "../components/loki";
+import { LOKI_PATHS, LOKI_SCHEMA_FROM, Loki, LokiArgs, ingestionOf, lokiConfig } from "../components/loki";
 import { quantityBytes } from "../components/units";
 import { K8sObject, Rendered, renderRun } from "../scripts/lib/render";
 import { RunResult, runProgram } from "../scripts/lib/runner";
@@ -66,7 +66,7 @@ const templateOf = (o: K8sObject) => (o.spec as { template: PodTemplate }).templ
 
 describe("lokiConfig", () => {
   test("is a single-binary Loki 3: tsdb v13 on the filesystem, compactor retention, in-memory rings, cached query results, no telemetry", () => {
-    expect(lokiConfig({ retention: "7d" })).toEqual({
+    expect(lokiConfig({ retention: "7d", ingestion: ingestionOf({ storage: { size: "30Gi" }, retention: "7d" }) })).toEqual({
       auth_enabled: false,
       server: { http_listen_port: 3100, grpc_listen_port: 9095, log_level: "info" },
       common: {
@@ -82,7 +82,7 @@ describe("lokiConfig", () => {
         ],
       },
       storage_config: { tsdb_shipper: { active_index_directory: "/var/loki/tsdb-index", cache_location: "/var/loki/tsdb-cache" } },
-      ingester: { wal: { dir: "/var/loki/wal" } },
+      ingester: { wal: { dir: "/var/loki/wal", disk_full_threshold: 0.9 } },
       compactor: {
         working_directory: "/var/loki/compactor",
         compaction_interval: "10m",
@@ -95,12 +95,13 @@ describe("lokiConfig", () => {
         reject_old_samples: true,
         reject_old_samples_max_age: "168h",
         max_query_lookback: "168h",
-        ingestion_rate_mb: 8,
-        ingestion_burst_size_mb: 16,
-        per_stream_rate_limit: "4MB",
-        per_stream_rate_limit_burst: "16MB",
+        // Production's volume and retention (30Gi, 7d): 152 KiB/s, 10 minutes of it at once; one stream half of each.
+        ingestion_rate_mb: 152 / 1024,
+        ingestion_burst_size_mb: (152 * 600) / 1024,
+        per_stream_rate_limit: String(76 * 1024),
+        per_stream_rate_limit_burst: String(76 * 600 * 1024),
         max_global_streams_per_user: 10000,
-        max_line_size: "256KB",
+        max_line_size: String(256 * 1024),
         max_line_size_truncate: true,
         discover_service_name: [],
         allow_structured_metadata: true,
@@ -122,11 +123,12 @@ describe("lokiConfig", () => {
     ["30m", undefined],
   ])("retention %s becomes %s (undefined: refused)", (retention, hours) => {
     if (hours === undefined) {
-      expect(() => lokiConfig({ retention })).toThrow(
+      expect(() => lokiConfig({ retention, ingestion: ingestionOf({ storage: { size: "10Gi" }, retention: "3d" }) })).toThrow(
         `retention must be a whole number of days, at least one, such as 3d, 7d or 2w; got "${retention}"`,
       );
     } else {
-      const limits = lokiConfig({ retention }).limits_config as Record<string, unknown>;
+      const limits = lokiConfig({ retention, ingestion: ingestionOf({ storage: { size: "10Gi" }, retention: "3d" }) })
+        .limits_config as Record<string, unknown>;
       expect([limits.retention_period, limits.reject_old_samples_max_age, limits.max_query_lookback]).toEqual([hours, hours, hours]);
     }
   });
@@ -137,7 +139,7 @@ describe("lokiConfig", () => {
       if (typeof value === "string" && value.startsWith("/")) paths.push(value);
       else if (typeof value === "object" && value !== null) Object.values(value).forEach(walk);
     };
-    walk(lokiConfig({ retention: "3d" }));
+    walk(lokiConfig({ retention: "3d", ingestion: ingestionOf({ storage: { size: "10Gi" }, retention: "3d" }) }));
     expect(paths.filter((p) => p !== LOKI_PATHS.data && !p.startsWith(`${LOKI_PATHS.data}/`))).toEqual([LOKI_PATHS.rules]);
   });
 
@@ -226,7 +228,7 @@ describe("Loki alone", () => {
   test("the ConfigMap holds lokiConfig as YAML, rendered to files/loki/loki.yaml", () => {
     const text = rendered.files.get("loki/loki.yaml");
     expect(text).toBeDefined();
-    expect(YAML.parse(text ?? "")).toEqual(lokiConfig({ retention: "3d" }));
+    expect(YAML.parse(text ?? "")).toEqual(lokiConfig({ retention: "3d", ingestion: ingestionOf(BASE_ARGS) }));
   });
 
   test("one replica runs -target=all as uid 10001, restricted, with the volume and /tmp as its only writable paths", () => {
@@ -339,6 +341,22 @@ describe("Loki alone", () => {
     await expect(renderLoki({ ...BASE_ARGS, retention: "36h" })).rejects.toThrow(
       /Loki "loki": retention must be a whole number of days, at least one, such as 3d, 7d or 2w; got "36h"/,
     );
+  });
+
+  test("refuses a volume too small to hold the retention at any ingestion rate, naming both", async () => {
+    await expect(renderLoki({ ...BASE_ARGS, storage: { size: "100Mi" }, retention: "30d" })).rejects.toThrow(
+      /Loki "loki": storage.size 100Mi leaves no ingestion rate for 30d of logs/,
+    );
+  });
+
+  test("takes the limits it is given, and derives the others from its volume", async () => {
+    const { rendered } = await renderLoki({ ...BASE_ARGS, ingestion: { rateBytes: 64 * 1024 } });
+    const limits = (YAML.parse(rendered.files.get("loki/loki.yaml") ?? "") as { limits_config: Record<string, unknown> }).limits_config;
+    expect([limits.ingestion_rate_mb, limits.ingestion_burst_size_mb, limits.per_stream_rate_limit]).toEqual([
+      64 / 1024,
+      (64 * 600) / 1024,
+      String(32 * 1024),
+    ]);
   });
 });
 

@@ -22,6 +22,7 @@ import { readTeamContent } from "../components/team-content";
 import { ConfigError, RUNBOOK_PATH, StackConfig, parseStackConfig } from "../components/config";
 import {
   APP_RULES_KEY,
+  DATABASE_RULES_KEY,
   CONFIGMAP_MAX_BYTES,
   PROMETHEUS_PATHS,
   Prometheus,
@@ -810,7 +811,7 @@ describe("Prometheus component", () => {
     fs.rmSync(root, { recursive: true, force: true });
   });
 
-  test("the rules ConfigMap holds every rule file with runbook links into runbookBaseUrl, plus the generated app rules", async () => {
+  test("the rules ConfigMap holds every rule file with runbook links into runbookBaseUrl, plus the generated app and database rules", async () => {
     const dir = rulesDir({
       "nodes.yml": SAMPLE_RULES.replace("SampleDown", "NodeDown"),
       "apps.yml": SAMPLE_RULES,
@@ -819,8 +820,9 @@ describe("Prometheus component", () => {
     const { rendered } = await renderPrometheus(stagingArgs({ rulesDir: dir, runbookBaseUrl: "https://git.example.com/ops/runbooks.md" }));
     const data = objectOf(rendered, "ConfigMap", "prometheus-rules").data as Record<string, string>;
 
-    expect(Object.keys(data).sort()).toEqual(["apps.rules.yml", "apps.yml", "nodes.yml"]);
+    expect(Object.keys(data).sort()).toEqual(["apps.rules.yml", "apps.yml", DATABASE_RULES_KEY, "nodes.yml"]);
     expect(data["nodes.yml"]).toContain("runbook_url: https://git.example.com/ops/runbooks.md#sampledown");
+    expect(data[DATABASE_RULES_KEY]).toContain("runbook_url: https://git.example.com/ops/runbooks.md#databaseexportermissing");
     expect(data["nodes.yml"]).toContain(`runbook: ${RUNBOOK_PATH}#sampledown`);
     const generated = YAML.parse(data[APP_RULES_KEY]) as { groups: Array<{ name: string; rules: Array<{ record: string }> }> };
     expect(generated.groups.map((g) => g.name)).toEqual(["app-contract"]);
@@ -935,9 +937,14 @@ describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (
     expect(result.ok).toBe(true);
   });
 
-  test("the rules ConfigMap holds every file of rules/, the team's own (team/, if any) and the generated app rules", () => {
+  test("the rules ConfigMap holds every file of rules/, the team's own (team/, if any), the generated app rules and the databases' alerts", () => {
     const team = readTeamContent(ROOT, undefined).rules.map((r) => r.key);
-    const expected = [...fs.readdirSync(REPO_RULES_DIR).filter((f) => f.endsWith(".yml")), ...team, APP_RULES_KEY].sort();
+    const expected = [
+      ...fs.readdirSync(REPO_RULES_DIR).filter((f) => f.endsWith(".yml")),
+      ...team,
+      APP_RULES_KEY,
+      DATABASE_RULES_KEY,
+    ].sort();
     expect(Object.keys(objectOf(rendered, "ConfigMap", "prometheus-rules").data as object).sort()).toEqual(expected);
   });
 

@@ -5,7 +5,10 @@
  * itself pinned to the images the stack runs.
  */
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
+import * as YAML from "yaml";
+import { databaseExporterRules } from "../components/database-rules";
 import { ImageName, imageVersion } from "../components/images";
 import { CATALOG_DIR, loadCatalog } from "./support/catalog";
 import { promqlMetricNames, promqlProblem } from "./support/promql";
@@ -15,6 +18,7 @@ import {
   allRules,
   alertRules,
   expectedAlertMatchesRule,
+  loadRuleFile,
   loadRuleFiles,
   loadRuleTestFiles,
   parseDuration,
@@ -57,6 +61,24 @@ const rules = allRules(ruleFiles);
 const alerts = alertRules(ruleFiles);
 const ruleTestFiles = loadRuleTestFiles();
 
+/**
+ * The alerts the program generates from the config (components/database-rules.ts), as a
+ * stack with one database of each type gets them: held to the same house style and runbooks
+ * as rules/ (their promtool unit tests are in test/database-rules.test.ts).
+ */
+function generatedAlerts(): AlertRule[] {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "generated-rules-"));
+  try {
+    const file = path.join(dir, "databases.rules.yml");
+    const databases = (["postgres", "redis", "mongodb"] as const).map((type) => ({ name: `shop-${type}`, type }));
+    fs.writeFileSync(file, YAML.stringify(databaseExporterRules(databases, "15s")));
+    return alertRules([loadRuleFile(file)]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+const generated = generatedAlerts();
+
 function expectSuccess(args: string[]): void {
   const { status, output } = promtool(args);
   if (status !== 0) throw new Error(`promtool ${args.join(" ")} exited with ${status}:\n${output}`);
@@ -98,7 +120,8 @@ describe("promtool", () => {
 describe("alerts", () => {
   test("every alert has a PascalCase name, a severity, a for, and summary, description and runbook of the right form, and no runbook_url", () => {
     const problems: string[] = [];
-    for (const a of alerts) {
+    expect(generated.length).toBe(3);
+    for (const a of [...alerts, ...generated]) {
       const at = ruleName(a);
       if (!PASCAL_CASE.test(a.alert)) problems.push(`${at}: name is not PascalCase`);
       if (!SEVERITIES.has(a.labels.severity ?? "")) problems.push(`${at}: severity must be one of ${[...SEVERITIES].join(", ")}`);
@@ -139,13 +162,15 @@ describe("alerts", () => {
       if (seen.has(key)) duplicates.push(`${ruleName(a)}: same name and labels as another rule`);
       seen.add(key);
     }
+    for (const g of generated)
+      if (filesByName.has(g.alert)) duplicates.push(`${g.alert}: generated, and in ${[...(filesByName.get(g.alert) ?? [])].join(", ")}`);
     for (const [name, files] of filesByName) if (files.size > 1) duplicates.push(`${name}: in ${[...files].join(", ")}`);
     expect(duplicates).toEqual([]);
   });
 
   test("every alert has a runbook section, and every runbook section an alert", () => {
     const sections = runbookSections();
-    const names = new Set(alerts.map((a) => a.alert));
+    const names = new Set([...alerts, ...generated].map((a) => a.alert));
     expect({
       withoutRunbook: [...names].filter((n) => !sections.has(n)),
       withoutAlert: [...sections].filter((s) => !names.has(s)),
@@ -195,7 +220,7 @@ describe("alerts", () => {
 
 describe("PromQL", () => {
   test("every expression parses with Prometheus' own grammar", () => {
-    const problems = rules.flatMap((r) => {
+    const problems = [...rules, ...generated].flatMap((r) => {
       const p = promqlProblem(r.expr);
       return p ? [`${r.file}: ${r.kind === "alert" ? r.alert : r.record}: error at offset ${p.at} in ${r.expr}`] : [];
     });
@@ -205,7 +230,7 @@ describe("PromQL", () => {
   test("every metric a rule reads is in the catalogue or recorded by a rule", () => {
     const catalog = loadCatalog();
     const recorded = recordedMetricNames(ruleFiles);
-    const unknown = rules.flatMap((r) =>
+    const unknown = [...rules, ...generated].flatMap((r) =>
       promqlMetricNames(r.expr)
         .filter((m) => !catalog.has(m) && !recorded.has(m))
         .map((m) => `${r.file}: ${r.kind === "alert" ? r.alert : r.record}: ${m}`),

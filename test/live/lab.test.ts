@@ -328,6 +328,22 @@ describe("scripted faults on the live lab", () => {
     expect((await promQuery('ALERTS{alertstate="firing", alertname="Watchdog"}')).length).toBe(1);
   });
 
+  test("every configured database has its exporter-missing alert, inactive, and Loki's volume alert is inactive, not even pending", async () => {
+    // Their `for` (10m, 15m) is longer than the lab runs: firing alone would prove nothing.
+    const rules = JSON.parse((await httpGet(`${lab.url("prometheus")}/api/v1/rules?type=alert`)).body) as PromResponse<{
+      groups: Array<{ rules: Array<{ name: string; query: string; state: string }> }>;
+    }>;
+    const missing = rules.data.groups.flatMap((g) => g.rules).filter((r) => r.name === "DatabaseExporterMissing");
+    expect(missing).toHaveLength(lab.config.databases.length);
+    for (const db of lab.config.databases) {
+      const rule = missing.find((r) => r.query.includes(`database="${db.name}"`) && r.query.includes(`job="${db.type}-exporter"`));
+      expect({ database: db.name, state: rule?.state }).toEqual({ database: db.name, state: "inactive" });
+    }
+    const active = await promQuery('ALERTS{alertname=~"DatabaseExporterMissing|LokiVolumeAlmostFull"}');
+    expect(active.map((s) => `${s.metric.alertname} ${s.metric.alertstate} ${JSON.stringify(s.metric)}`)).toEqual([]);
+    expect((await promQuery('loki_ingester_wal_disk_usage_percent{job="loki"}')).length).toBe(1);
+  });
+
   test("an app down, a 5xx burst, a database lost and a filesystem filling up each reach the critical receiver within the bound", async () => {
     const rules = JSON.parse((await httpGet(`${lab.url("prometheus")}/api/v1/rules?type=alert`)).body) as PromResponse<{
       groups: Array<{ interval: number; rules: RuleInfo[] }>;
