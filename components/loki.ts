@@ -34,6 +34,15 @@ import {
   SERVICE_PORTS,
   serviceUrl,
   stackPods,
+  DEFAULT_EGRESS,
+  EgressRule,
+  EgressSettings,
+  egressPolicyName,
+  egressPolicySpec,
+  egressSettings,
+  extraEgressRules,
+  podPriority,
+  stackPriorityClass,
 } from "./kit";
 import { durationSeconds, goMemoryLimit } from "./units";
 
@@ -188,6 +197,10 @@ export interface LokiArgs {
    * workload name (the agent). Default: none, so only Grafana and Prometheus reach Loki.
    */
   logCollector?: { namespace: string; agent: string };
+  /** Further destinations of its egress (config networkPolicy.extraEgress.loki). Default DEFAULT_EGRESS. */
+  egress?: EgressSettings;
+  /** The stack's PriorityClass for the pod. Default none. */
+  priorityClassName?: string;
 }
 
 /**
@@ -205,7 +218,17 @@ export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
     protectVolumes: cfg.protectVolumes,
     ...(cfg.loki.enabled ? {} : { dataOnly: true }),
     ...(cfg.logCollector.enabled ? { logCollector: { namespace: `${cfg.namespace}-agents`, agent: cfg.logCollector.agent } } : {}),
+    egress: egressSettings(cfg, "loki"),
+    ...podPriority(stackPriorityClass(cfg)),
   };
+}
+
+/**
+ * Where Loki connects, besides DNS: nowhere. One process holds every ring on 127.0.0.1
+ * (lokiConfig), stores on its volume, and neither reports usage nor sends alerts.
+ */
+export function lokiEgressRules(args: Pick<LokiArgs, "egress">): EgressRule[] {
+  return extraEgressRules(args.egress ?? DEFAULT_EGRESS);
 }
 
 /** The args, or a ResourceError naming the one that cannot be deployed. */
@@ -274,6 +297,7 @@ export class Loki extends pulumi.ComponentResource {
 
     const podSpec: k8s.types.input.core.v1.PodSpec = {
       automountServiceAccountToken: false,
+      ...podPriority(args.priorityClassName),
       securityContext: restrictedPodSecurity(LOKI_UID),
       // Loki flushes its in-memory chunks on SIGTERM; the WAL covers the rest, but a clean flush is quicker to start from.
       terminationGracePeriodSeconds: 60,
@@ -341,6 +365,11 @@ export class Loki extends pulumi.ComponentResource {
     new k8s.networking.v1.NetworkPolicy(
       `${name}-network-policy`,
       { metadata: objectMeta(id, ns, "loki"), spec: ingressPolicySpec(selector, [{ ports: [LOKI_PORT], from: clients }]) },
+      { parent: this },
+    );
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-egress-policy`,
+      { metadata: objectMeta(id, ns, egressPolicyName("loki")), spec: egressPolicySpec(selector, lokiEgressRules(args)) },
       { parent: this },
     );
 
