@@ -119,8 +119,9 @@ export function cloudflareTunnelArgs(cfg: StackConfig): CloudflareTunnelArgs | u
 
 /**
  * Cloudflare as cloudflared reaches it: the tunnel's connections to the edge on 7844 (QUIC over
- * UDP, or HTTP/2 over TCP when UDP is blocked), and 443 for Cloudflare's HTTPS endpoints
- * (its API and update servers), which Cloudflare's list of a connector's destinations names too.
+ * UDP, or HTTP/2 over TCP), which it needs, and 443 for the HTTPS calls Cloudflare lists as
+ * optional (update checks, Access token validation, error reports): without them cloudflared
+ * runs but logs errors every time.
  */
 export const CLOUDFLARE_EDGE_PORTS = { tunnel: 7844, api: 443 } as const;
 

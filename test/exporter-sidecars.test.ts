@@ -364,7 +364,14 @@ describe("a standalone exporter", () => {
   });
 
   test("every object is valid, labelled and in the stack namespace", () => {
-    expect(rendered.kubernetes.map((o) => o.object.kind).sort()).toEqual(["Deployment", "NetworkPolicy", "Secret", "Service"]);
+    // Two NetworkPolicies: who may scrape it (ingress), and what it may reach (egress: DNS, its database).
+    expect(rendered.kubernetes.map((o) => o.object.kind).sort()).toEqual([
+      "Deployment",
+      "NetworkPolicy",
+      "NetworkPolicy",
+      "Secret",
+      "Service",
+    ]);
     for (const o of rendered.kubernetes) {
       expect(schemaProblems(o.object)).toEqual([]);
       expect(o.object.metadata.namespace).toBe("monitoring");
@@ -516,7 +523,8 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
 
   test("every object of the component is valid", () => {
     const mine = rendered.kubernetes.filter((o) => o.component === "exporter-sidecars");
-    expect(mine.length).toBe(stack === "staging" ? 2 : 5);
+    // Production: two sidecar patches, and the standalone exporter's Deployment, Service and two NetworkPolicies (ingress, egress).
+    expect(mine.length).toBe(stack === "staging" ? 2 : 6);
     for (const o of mine) expect(schemaProblems(o.object, o.patch)).toEqual([]);
   });
 
