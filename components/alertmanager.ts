@@ -37,6 +37,19 @@ import {
   stackPods,
   TRAEFIK_PODS,
   StackComponent,
+  DEFAULT_EGRESS,
+  EgressRule,
+  EgressSettings,
+  addressPort,
+  anywhereOn,
+  egressPolicyName,
+  egressPolicySpec,
+  egressSettings,
+  extraEgressRules,
+  podPriority,
+  stackPriorityClass,
+  uniquePorts,
+  urlPort,
 } from "./kit";
 import { images } from "./images";
 
@@ -351,6 +364,10 @@ export interface AlertmanagerArgs {
   ingressFromTraefik?: boolean;
   /** Admit the stack's cloudflared pods to the HTTP port, when the tunnel exposes the UI. Default false. */
   ingressFromCloudflared?: boolean;
+  /** Further destinations of its egress (config networkPolicy.extraEgress.alertmanager). Default DEFAULT_EGRESS. */
+  egress?: EgressSettings;
+  /** The stack's PriorityClass for the pods. Default none. */
+  priorityClassName?: string;
 }
 
 /** The Alertmanager component's args for a validated stack config. */
@@ -373,7 +390,53 @@ export function alertmanagerArgs(cfg: StackConfig): AlertmanagerArgs {
     ...(host ? { externalUrl: `https://${host}` } : {}),
     ingressFromTraefik: exposedBy(cfg, "alertmanager", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "alertmanager", "cloudflare"),
+    egress: egressSettings(cfg, "alertmanager"),
+    ...podPriority(stackPriorityClass(cfg)),
   };
+}
+
+/**
+ * The ports of every receiver's endpoint, each once: the webhook URLs' (Discord, Slack,
+ * webhooks, the dead man's switch: 443 for https, or the URL's own) and the SMTP smarthost's.
+ */
+export function receiverPorts(receivers: AlertReceivers, routing?: AlertRouting): number[] {
+  const urls = [
+    receivers.discord?.webhookUrl,
+    receivers.discord?.criticalWebhookUrl,
+    receivers.webhook?.url,
+    receivers.deadMansSwitch?.url,
+    ...(routing?.receivers ?? []).flatMap((r) => [r.slack?.webhookUrl, r.discord?.webhookUrl, r.webhook?.url]),
+  ].filter((u): u is string => u !== undefined);
+  const smtp = routing?.smtp ? [addressPort(routing.smtp.smarthost)] : [];
+  return uniquePorts([...urls.map(urlPort), ...smtp]);
+}
+
+/**
+ * Where Alertmanager connects, besides DNS: the other peers on the gossip port (TCP and UDP),
+ * when clustered, and the receivers' hosts on their ports at any address (a NetworkPolicy
+ * cannot name a host). Its config reloader only calls it on 127.0.0.1.
+ */
+export function alertmanagerEgressRules(
+  args: Pick<AlertmanagerArgs, "replicas" | "receivers" | "routing" | "egress" | "environment">,
+): EgressRule[] {
+  const ports = receiverPorts(args.receivers, args.routing);
+  const peers: EgressRule = {
+    ports: [
+      { port: MESH_PORT, protocol: "TCP" },
+      { port: MESH_PORT, protocol: "UDP" },
+    ],
+    to: [{ pods: selectorLabels(alertmanagerIdentity(args.environment)) }],
+  };
+  return [
+    ...(args.replicas > 1 ? [peers] : []),
+    ...(ports.length > 0 ? [anywhereOn(ports)] : []),
+    ...extraEgressRules(args.egress ?? DEFAULT_EGRESS),
+  ];
+}
+
+/** Who Alertmanager is, for labels and selectors. */
+export function alertmanagerIdentity(environment: string): WorkloadIdentity {
+  return { name: "alertmanager", component: "alerting", instance: environment, image: "alertmanager" };
 }
 
 /** The args, or a ResourceError naming the one that cannot be deployed. */
@@ -425,7 +488,7 @@ export class Alertmanager extends StackComponent {
       );
     }
 
-    const id: WorkloadIdentity = { name: "alertmanager", component: "alerting", instance: args.environment, image: "alertmanager" };
+    const id = alertmanagerIdentity(args.environment);
     const selector = selectorLabels(id);
     const ns = args.namespace;
     const clustered = args.replicas > 1;
@@ -498,6 +561,7 @@ export class Alertmanager extends StackComponent {
 
     const podSpec: k8s.types.input.core.v1.PodSpec = {
       automountServiceAccountToken: false,
+      ...podPriority(args.priorityClassName),
       securityContext: restrictedPodSecurity(65534),
       ...(clustered ? { affinity: spreadAcrossNodes(id) } : {}),
       containers: [
@@ -627,6 +691,11 @@ export class Alertmanager extends StackComponent {
     new k8s.networking.v1.NetworkPolicy(
       `${name}-network-policy`,
       { metadata: objectMeta(id, ns, "alertmanager"), spec: policy },
+      { parent: this },
+    );
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-egress-policy`,
+      { metadata: objectMeta(id, ns, egressPolicyName("alertmanager")), spec: egressPolicySpec(selector, alertmanagerEgressRules(args)) },
       { parent: this },
     );
 

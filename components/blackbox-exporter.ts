@@ -23,6 +23,17 @@ import {
   selectorLabels,
   standardLabels,
   StackComponent,
+  DEFAULT_EGRESS,
+  EgressRule,
+  EgressSettings,
+  addressPort,
+  anywhereOn,
+  egressPolicyName,
+  egressPolicySpec,
+  extraEgressRules,
+  podPriority,
+  uniquePorts,
+  urlPort,
 } from "./kit";
 import { probeModule } from "./prometheus";
 
@@ -88,10 +99,43 @@ export interface BlackboxExporterArgs {
   namespace: string;
   /** The stack's environment: app.kubernetes.io/instance and the Prometheus pods' instance label. */
   environment: string;
-  /** The probes it runs: their modules make its config. */
+  /** The probes it runs: their modules make its config, their targets its egress policy. */
   probes: ProbeSpec[];
   /** Requests and limits of the container. */
   resources: ResourceRequirements;
+  /** Further destinations of its egress (config networkPolicy.extraEgress.blackboxExporter). Default DEFAULT_EGRESS. */
+  egress?: EgressSettings;
+  /** The stack's PriorityClass for the pod. Default none. */
+  priorityClassName?: string;
+}
+
+/**
+ * Where the exporter connects, besides DNS: what it probes. A URL or host:port on its port at
+ * any address (a NetworkPolicy cannot name a host); an app's Service on every pod of its
+ * namespace, on the probed pod port when config gives its number (a Service port's name says
+ * nothing of the pods' port). A redirect to another port needs networkPolicy.extraEgress.
+ */
+export function blackboxEgressRules(args: Pick<BlackboxExporterArgs, "probes" | "egress">): EgressRule[] {
+  const outside = uniquePorts(
+    args.probes.flatMap((p) =>
+      "url" in p.target ? [urlPort(p.target.url)] : "address" in p.target ? [addressPort(p.target.address)] : [],
+    ),
+  );
+  const services = new Map<string, Set<number> | undefined>();
+  for (const p of args.probes) {
+    if (!("service" in p.target)) continue;
+    const { namespace, targetPort } = p.target.service;
+    const ports = services.has(namespace) ? services.get(namespace) : new Set<number>();
+    // A probe by port name opens every port of the namespace's pods, and then so does the namespace.
+    services.set(namespace, ports && targetPort !== undefined ? ports.add(targetPort) : undefined);
+  }
+  const inCluster = [...services.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([namespace, ports]): EgressRule => ({
+      ...(ports ? { ports: uniquePorts([...ports]) } : {}),
+      to: [{ namespaces: { "kubernetes.io/metadata.name": namespace } }],
+    }));
+  return [...(outside.length > 0 ? [anywhereOn(outside)] : []), ...inCluster, ...extraEgressRules(args.egress ?? DEFAULT_EGRESS)];
 }
 
 /**
@@ -138,6 +182,7 @@ export class BlackboxExporter extends StackComponent {
             metadata: { labels: standardLabels(id), annotations: { "checksum/config": checksum } },
             spec: {
               automountServiceAccountToken: false,
+              ...podPriority(args.priorityClassName),
               enableServiceLinks: false,
               nodeSelector: { "kubernetes.io/os": "linux" },
               securityContext: restrictedPodSecurity(65534),
@@ -180,6 +225,14 @@ export class BlackboxExporter extends StackComponent {
       {
         metadata: objectMeta(id, ns, "blackbox-exporter"),
         spec: ingressPolicySpec(selectorLabels(id), [{ ports: [BLACKBOX_PORT], from: [{ pods: prometheusPodLabels(args.environment) }] }]),
+      },
+      { parent: this },
+    );
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-egress-policy`,
+      {
+        metadata: objectMeta(id, ns, egressPolicyName("blackbox-exporter")),
+        spec: egressPolicySpec(selectorLabels(id), blackboxEgressRules(args)),
       },
       { parent: this },
     );

@@ -27,6 +27,17 @@ import {
   SERVICE_PORTS,
   serviceUrl,
   StackComponent,
+  ANYWHERE,
+  DEFAULT_EGRESS,
+  EgressRule,
+  EgressSettings,
+  egressPolicyName,
+  egressPolicySpec,
+  egressSettings,
+  extraEgressRules,
+  podPriority,
+  stackPods,
+  stackPriorityClass,
 } from "./kit";
 import { durationSeconds } from "./units";
 
@@ -79,6 +90,10 @@ export interface CloudflareTunnelArgs {
   access?: TunnelAccess;
   /** Requests and limits of the cloudflared container. */
   resources: ResourceRequirements;
+  /** Further destinations of its egress (config networkPolicy.extraEgress.cloudflared). Default DEFAULT_EGRESS. */
+  egress?: EgressSettings;
+  /** The stack's PriorityClass for the pods. Default none. */
+  priorityClassName?: string;
 }
 
 /** The CloudflareTunnel args for a validated stack config; undefined when the tunnel is off or publishes nothing. */
@@ -98,7 +113,38 @@ export function cloudflareTunnelArgs(cfg: StackConfig): CloudflareTunnelArgs | u
       ? { access: { emails: c.access.emails, emailDomains: c.access.emailDomains, sessionDuration: c.access.sessionDuration } }
       : {}),
     resources: c.resources,
+    egress: egressSettings(cfg, "cloudflared"),
+    ...podPriority(stackPriorityClass(cfg)),
   };
+}
+
+/**
+ * Cloudflare as cloudflared reaches it: the tunnel's connections to the edge on 7844 (QUIC over
+ * UDP, or HTTP/2 over TCP), which it needs, and 443 for the HTTPS calls Cloudflare lists as
+ * optional (update checks, Access token validation, error reports): without them cloudflared
+ * runs but logs errors every time.
+ */
+export const CLOUDFLARE_EDGE_PORTS = { tunnel: 7844, api: 443 } as const;
+
+/**
+ * Where cloudflared connects, besides DNS: Cloudflare at any address (a NetworkPolicy cannot
+ * name a host; Cloudflare's published ranges change), and the pods of each service it
+ * publishes, on that service's port.
+ */
+export function cloudflaredEgressRules(args: Pick<CloudflareTunnelArgs, "environment" | "routes" | "egress">): EgressRule[] {
+  const { tunnel, api } = CLOUDFLARE_EDGE_PORTS;
+  return [
+    {
+      ports: [
+        { port: tunnel, protocol: "UDP" },
+        { port: tunnel, protocol: "TCP" },
+        { port: api, protocol: "TCP" },
+      ],
+      to: [{ cidrs: ANYWHERE }],
+    },
+    ...args.routes.map((r): EgressRule => ({ ports: [SERVICE_PORTS[r.service]], to: [{ pods: stackPods(r.service, args.environment) }] })),
+    ...extraEgressRules(args.egress ?? DEFAULT_EGRESS),
+  ];
 }
 
 // ---------------------------------------------------------------------------
@@ -307,6 +353,7 @@ export class CloudflareTunnel extends StackComponent {
             metadata: { labels: standardLabels(id), annotations: { "monitoring/tunnel-id": tunnel.id } },
             spec: {
               automountServiceAccountToken: false,
+              ...podPriority(a.priorityClassName),
               securityContext: restrictedPodSecurity(CLOUDFLARED_UID),
               ...(a.replicas > 1 ? { affinity: spreadAcrossNodes(id) } : {}),
               containers: [
@@ -355,6 +402,11 @@ export class CloudflareTunnel extends StackComponent {
           },
         ]),
       },
+      child,
+    );
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-egress-policy`,
+      { metadata: objectMeta(id, ns, egressPolicyName("cloudflared")), spec: egressPolicySpec(selector, cloudflaredEgressRules(a)) },
       child,
     );
 

@@ -6,6 +6,7 @@
  * Every problem is collected and reported at once, each naming the key, what is
  * allowed and what was given, before any resource is created.
  */
+import { isIPv4, isIPv6 } from "net";
 import { z } from "zod";
 import {
   CPU_QUANTITY_PATTERN,
@@ -35,6 +36,29 @@ import { INGESTION_KEYS, LokiIngestionOverrides, ingestionProblems } from "./lok
 // regular expression or the validation library's own wording (a test checks).
 
 const PROFILES = ["staging", "production"] as const;
+
+/** The workloads whose egress a team may widen (networkPolicy.extraEgress.<component>). */
+export const EGRESS_COMPONENTS = [
+  "prometheus",
+  "alertmanager",
+  "grafana",
+  "loki",
+  "logCollector",
+  "kubeStateMetrics",
+  "blackboxExporter",
+  "databaseExporters",
+  "cloudflared",
+] as const;
+export type EgressComponent = (typeof EGRESS_COMPONENTS)[number];
+/** Every address, IPv4 and IPv6: where a NetworkPolicy sends what it cannot name (a host outside the cluster). */
+export const ANYWHERE: readonly string[] = ["0.0.0.0/0", "::/0"];
+/**
+ * The API server's ports as a pod meets them: the `kubernetes` Service's 443, and the API
+ * server's own port (6443 on k3s and kubeadm), which is what a policy sees after kube-proxy's DNAT.
+ */
+export const API_SERVER_PORTS: readonly number[] = [443, 6443];
+/** The highest priority a PriorityClass of users may have; higher ones are the system's (system-cluster-critical is 2000000000). */
+export const USER_PRIORITY_MAX = 1_000_000_000;
 /** The log collectors the stack can run on every node (logCollector.agent). */
 export const LOG_COLLECTOR_AGENTS = ["alloy", "promtail"] as const;
 export type LogCollectorAgent = (typeof LOG_COLLECTOR_AGENTS)[number];
@@ -488,6 +512,28 @@ const thresholdLevel = (name: (typeof THRESHOLD_NAMES)[number], level: (typeof T
 const thresholdAlert = (name: (typeof THRESHOLD_NAMES)[number]) =>
   z.strictObject({ warning: thresholdLevel(name, "warning").optional(), critical: thresholdLevel(name, "critical").optional() });
 
+/** An IPv4 or IPv6 CIDR, as a NetworkPolicy's ipBlock takes it. */
+function isCidr(text: string): boolean {
+  const [address, prefix, ...rest] = text.split("/");
+  if (rest.length > 0 || prefix === undefined || !/^\d{1,3}$/.test(prefix)) return false;
+  if (isIPv4(address)) return Number(prefix) <= 32;
+  return isIPv6(address) && Number(prefix) <= 128;
+}
+const CIDR_MESSAGE = "must be a CIDR: an address and a prefix length such as 10.0.0.0/8 or fd00::/8";
+const cidrList = z
+  .array(z.string({ error: CIDR_MESSAGE }).refine(isCidr, { message: CIDR_MESSAGE }), {
+    error: "must be a list of CIDRs such as [10.0.0.0/8]",
+  })
+  .min(1, "must list at least one CIDR");
+const portList = z.array(portNumber, { error: "must be a list of port numbers such as [5432]" }).min(1, "must list at least one port");
+const extraEgressList = z.array(
+  z.strictObject({
+    ports: portList.describe("TCP ports the pods may connect to."),
+    cidrs: cidrList.optional().describe("Where; default any address and any pod."),
+  }),
+  { error: "must be a list of destinations such as [{ ports: [5432], cidrs: [10.0.0.0/8] }]" },
+);
+
 const sectionSchemas = {
   prometheus: z.strictObject({
     replicas: replicas.optional(),
@@ -621,6 +667,26 @@ const sectionSchemas = {
       })
       .optional(),
     resources: resources.optional(),
+  }),
+  networkPolicy: z.strictObject({
+    apiServerCidrs: cidrList
+      .optional()
+      .describe("Where pods reach the API server after kube-proxy's rewrite (the nodes' or control plane's addresses); default anywhere."),
+    apiServerPorts: portList.optional().describe("The API server's ports: the kubernetes Service's 443 and its own 6443; default both."),
+    nodeCidrs: cidrList.optional().describe("The nodes' addresses, where Prometheus scrapes kubelets and node-exporter; default anywhere."),
+    extraEgress: z
+      .strictObject(Object.fromEntries(EGRESS_COMPONENTS.map((c) => [c, extraEgressList.optional()])) as ExtraEgressShape)
+      .optional(),
+  }),
+  priorityClass: z.strictObject({
+    enabled: bool.optional().describe("Create the stack's PriorityClass and give it to every pod the stack creates; default true."),
+    value: z
+      .number({ error: `must be a whole number 1-${USER_PRIORITY_MAX}` })
+      .int(`must be a whole number 1-${USER_PRIORITY_MAX}`)
+      .min(1, `must be a whole number 1-${USER_PRIORITY_MAX}`)
+      .max(USER_PRIORITY_MAX, `must be at most ${USER_PRIORITY_MAX}: higher values are kept for the system's own classes`)
+      .optional()
+      .describe("The class's priority; default 1000000."),
   }),
   hostnames: z.strictObject({
     grafana: hostname.optional(),
@@ -849,6 +915,15 @@ export interface AlertRouting {
   smtp?: { smarthost: string; from: string; username?: string; password?: string; requireTls: boolean };
 }
 
+/** A destination a team adds to a workload's egress policy (networkPolicy.extraEgress.<component>[]). */
+export interface ExtraEgress {
+  /** TCP ports. */
+  ports: number[];
+  /** Where; default any address (0.0.0.0/0, ::/0) and any pod. */
+  cidrs?: string[];
+}
+type ExtraEgressShape = { [K in EgressComponent]: z.ZodOptional<typeof extraEgressList> };
+
 export interface StackConfig {
   project: string;
   stack: string;
@@ -940,6 +1015,15 @@ export interface StackConfig {
     /** Basic-auth passwords given as secrets, by user; the other users get random ones. */
     basicAuthPasswords: Record<string, string>;
   };
+  /** What the egress policies take from the cluster's layout, and what teams add (kit's EgressSettings). */
+  networkPolicy: {
+    apiServerCidrs: string[];
+    apiServerPorts: number[];
+    nodeCidrs: string[];
+    extraEgress: Record<EgressComponent, ExtraEgress[]>;
+  };
+  /** The stack's PriorityClass (`<namespace>-priority`), given to every pod the stack creates. */
+  priorityClass: { enabled: boolean; value: number };
   cloudflare: {
     enabled: boolean;
     accountId?: string;
@@ -1070,6 +1154,14 @@ const STAGING_DEFAULTS: ProfileDefaults = {
   // npm run bench: 21 MiB and 3m steady, 22 MiB at the peak (× 1.25, × 2).
   nodeExporter: { enabled: true, port: 9101, resources: res("5m", "32Mi", "200m", "48Mi") },
   kubeStateMetrics: { enabled: true, resources: res("20m", "64Mi", "200m", "128Mi") },
+  networkPolicy: {
+    apiServerCidrs: [...ANYWHERE],
+    apiServerPorts: [...API_SERVER_PORTS],
+    nodeCidrs: [...ANYWHERE],
+    extraEgress: Object.fromEntries(EGRESS_COMPONENTS.map((c) => [c, []])) as unknown as Record<EgressComponent, ExtraEgress[]>,
+  },
+  // Above every pod without a class (0), far below the system's own classes (2000000000 and up).
+  priorityClass: { enabled: true, value: 1_000_000 },
   traefik: {
     enabled: false,
     entryPoints: ["websecure"],
@@ -1775,6 +1867,21 @@ function resolve(raw: RawConfig, c: RawStackConfig, profile: Profile, problems: 
     kubeStateMetrics: {
       enabled: c.kubeStateMetrics?.enabled ?? d.kubeStateMetrics.enabled,
       resources: resolveResources(d.kubeStateMetrics.resources, c.kubeStateMetrics?.resources),
+    },
+    networkPolicy: {
+      apiServerCidrs: c.networkPolicy?.apiServerCidrs ?? d.networkPolicy.apiServerCidrs,
+      apiServerPorts: c.networkPolicy?.apiServerPorts ?? d.networkPolicy.apiServerPorts,
+      nodeCidrs: c.networkPolicy?.nodeCidrs ?? d.networkPolicy.nodeCidrs,
+      extraEgress: Object.fromEntries(
+        EGRESS_COMPONENTS.map((component) => [
+          component,
+          c.networkPolicy?.extraEgress?.[component] ?? d.networkPolicy.extraEgress[component],
+        ]),
+      ) as Record<EgressComponent, ExtraEgress[]>,
+    },
+    priorityClass: {
+      enabled: c.priorityClass?.enabled ?? d.priorityClass.enabled,
+      value: c.priorityClass?.value ?? d.priorityClass.value,
     },
     traefik: {
       enabled: tr.enabled ?? d.traefik.enabled,

@@ -36,6 +36,14 @@ import {
   standardLabels,
   prometheusPodLabels,
   StackComponent,
+  DEFAULT_EGRESS,
+  EgressRule,
+  EgressSettings,
+  anywhereOn,
+  egressPolicyName,
+  egressPolicySpec,
+  extraEgressRules,
+  podPriority,
 } from "./kit";
 
 export type DatabaseType = DatabaseExporter["type"];
@@ -169,6 +177,23 @@ export interface ExporterSidecarsArgs {
   namespace: string;
   /** The stack's environment: app.kubernetes.io/instance, the Prometheus pods' instance label. */
   environment: string;
+  /** Further destinations of the standalone exporters (config networkPolicy.extraEgress.databaseExporters). Default DEFAULT_EGRESS. */
+  egress?: EgressSettings;
+  /** The stack's PriorityClass for the standalone exporters' pods (never the patched workloads': they are the team's). Default none. */
+  priorityClassName?: string;
+}
+
+/** The port each database listens on by default: what a standalone exporter's egress policy opens. */
+export const DATABASE_PORTS: Readonly<Record<DatabaseType, number>> = { postgres: 5432, redis: 6379, mongodb: 27017 };
+
+/**
+ * Where a standalone exporter connects, besides DNS: its database, on the engine's default port
+ * at any address. The DSN is secret (and may live in a Secret the program never reads), so its
+ * host and port are not the policy's to know: a database on another port needs
+ * networkPolicy.extraEgress.databaseExporters.
+ */
+export function standaloneExporterEgressRules(type: DatabaseType, egress: EgressSettings = DEFAULT_EGRESS): EgressRule[] {
+  return [anywhereOn([DATABASE_PORTS[type]]), ...extraEgressRules(egress)];
 }
 
 /**
@@ -235,6 +260,7 @@ export class ExporterSidecars extends StackComponent {
             metadata: { labels: standardLabels(id) },
             spec: {
               automountServiceAccountToken: false,
+              ...podPriority(args.priorityClassName),
               securityContext: restrictedPodSecurity(65534),
               containers: [container],
             },
@@ -261,6 +287,14 @@ export class ExporterSidecars extends StackComponent {
       {
         metadata: objectMeta(id, args.namespace, id.name),
         spec: ingressPolicySpec(selectorLabels(id), [{ ports: [kind.port], from: [{ pods: prometheusPodLabels(args.environment) }] }]),
+      },
+      { parent: this },
+    );
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-${db.name}-egress-policy`,
+      {
+        metadata: objectMeta(id, args.namespace, egressPolicyName(id.name)),
+        spec: egressPolicySpec(selectorLabels(id), standaloneExporterEgressRules(db.type, args.egress)),
       },
       { parent: this },
     );

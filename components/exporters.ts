@@ -20,6 +20,14 @@ import {
   standardLabels,
   prometheusPodLabels,
   StackComponent,
+  DEFAULT_EGRESS,
+  EgressRule,
+  EgressSettings,
+  apiServerEgress,
+  egressPolicyName,
+  egressPolicySpec,
+  extraEgressRules,
+  podPriority,
 } from "./kit";
 
 // ---------------------------------------------------------------------------
@@ -115,6 +123,8 @@ export interface NodeExporterArgs {
   port?: number;
   /** Requests and limits of the exporter container (config nodeExporter.resources). */
   resources: ResourceRequirements;
+  /** The stack's PriorityClass for the pods. Default none. */
+  priorityClassName?: string;
 }
 
 /**
@@ -150,6 +160,7 @@ export class NodeExporter extends StackComponent {
             metadata: { labels },
             spec: {
               automountServiceAccountToken: false,
+              ...podPriority(args.priorityClassName),
               // Exception: the host's network namespace, so that the network collectors
               // report the node's interfaces and sockets instead of the pod's veth.
               hostNetwork: true,
@@ -223,9 +234,19 @@ export class NodeExporter extends StackComponent {
       },
       { parent: this },
     );
+    // It connects to nothing (not even DNS). Like its ingress, this holds only where the CNI applies
+    // policies to host-network pods; it says so for the record and for those that do.
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-egress-policy`,
+      {
+        metadata: objectMeta(id, args.namespace, egressPolicyName("node-exporter")),
+        spec: { podSelector: { matchLabels: selectorLabels(id) }, policyTypes: ["Egress"], egress: [] },
+      },
+      { parent: this },
+    );
 
     this.scrapeTargets = [
-      { job: "node-exporter", namespace: args.namespace, selector: selectorLabels(id), port: "metrics", instance: "node" },
+      { job: "node-exporter", namespace: args.namespace, selector: selectorLabels(id), port: "metrics", instance: "node", hostPort: port },
     ];
     this.registerOutputs({ scrapeTargets: this.scrapeTargets });
   }
@@ -289,6 +310,16 @@ export interface KubeStateMetricsArgs {
   environment: string;
   /** Requests and limits of the container (config kubeStateMetrics.resources). */
   resources: ResourceRequirements;
+  /** Where the API server is, and further destinations (config networkPolicy). Default DEFAULT_EGRESS. */
+  egress?: EgressSettings;
+  /** The stack's PriorityClass for the pod. Default none. */
+  priorityClassName?: string;
+}
+
+/** Where kube-state-metrics connects, besides DNS: the API server, which it lists and watches. */
+export function kubeStateMetricsEgressRules(args: Pick<KubeStateMetricsArgs, "egress">): EgressRule[] {
+  const egress = args.egress ?? DEFAULT_EGRESS;
+  return [apiServerEgress(egress), ...extraEgressRules(egress)];
 }
 
 /**
@@ -351,6 +382,7 @@ export class KubeStateMetrics extends StackComponent {
             metadata: { labels },
             spec: {
               serviceAccountName: serviceAccount.metadata.name,
+              ...podPriority(args.priorityClassName),
               // It lists and watches the API: the one pod of the exporters that needs a token.
               automountServiceAccountToken: true,
               nodeSelector: { "kubernetes.io/os": "linux" },
@@ -400,6 +432,14 @@ export class KubeStateMetrics extends StackComponent {
         spec: ingressPolicySpec(selectorLabels(id), [
           { ports: [KSM_METRICS_PORT, KSM_TELEMETRY_PORT], from: [{ pods: prometheusPodLabels(args.environment) }] },
         ]),
+      },
+      { parent: this },
+    );
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-egress-policy`,
+      {
+        metadata: objectMeta(id, args.namespace, egressPolicyName("kube-state-metrics")),
+        spec: egressPolicySpec(selectorLabels(id), kubeStateMetricsEgressRules(args)),
       },
       { parent: this },
     );

@@ -45,6 +45,17 @@ import {
   stackPods,
   TRAEFIK_PODS,
   StackComponent,
+  DEFAULT_EGRESS,
+  EgressRule,
+  EgressSettings,
+  addressPort,
+  anywhereOn,
+  egressPolicyName,
+  egressPolicySpec,
+  egressSettings,
+  extraEgressRules,
+  podPriority,
+  stackPriorityClass,
 } from "./kit";
 
 /** Grafana's HTTP port (UI, API, /metrics). */
@@ -154,6 +165,10 @@ export interface GrafanaArgs {
   ingressFromTraefik?: boolean;
   /** Admit the Cloudflare tunnel's cloudflared pods to Grafana's port. Default false. */
   ingressFromCloudflared?: boolean;
+  /** Further destinations of its egress (config networkPolicy.extraEgress.grafana). Default DEFAULT_EGRESS. */
+  egress?: EgressSettings;
+  /** The stack's PriorityClass for the pods. Default none. */
+  priorityClassName?: string;
   /** Directory holding `<folder>/*.json` dashboards. Default: the repository's dashboards/. */
   dashboardsDir?: string;
   /** The team's own dashboards (components/team-content.ts), shipped beside those of `dashboardsDir`. */
@@ -200,7 +215,34 @@ export function grafanaArgs(cfg: StackConfig, stackSalt: Buffer): GrafanaArgs {
     scrapeInterval: cfg.prometheus.scrapeInterval,
     ingressFromTraefik: exposedBy(cfg, "grafana", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "grafana", "cloudflare"),
+    egress: egressSettings(cfg, "grafana"),
+    ...podPriority(stackPriorityClass(cfg)),
   };
+}
+
+/** The port each database engine listens on unless its `host` says another. */
+export const DATABASE_DEFAULT_PORTS: Readonly<Record<GrafanaDatabase["type"], number>> = { postgres: 5432, mysql: 3306 };
+
+/**
+ * Where Grafana connects, besides DNS: its datasources' pods (Prometheus, Alertmanager, and
+ * Loki when it runs) on their ports, and the external database's port at any address (a
+ * NetworkPolicy cannot name its host). Nothing on the internet: update checks and usage
+ * reports are off (grafanaIni), plugins come with the image.
+ */
+export function grafanaEgressRules(args: Pick<GrafanaArgs, "environment" | "loki" | "database" | "egress">): EgressRule[] {
+  const peer = (app: "prometheus" | "alertmanager" | "loki"): EgressRule => ({
+    ports: [SERVICE_PORTS[app]],
+    to: [{ pods: stackPods(app, args.environment) }],
+  });
+  const db = args.database;
+  const dbPort = db ? (db.host.includes(":") ? addressPort(db.host) : DATABASE_DEFAULT_PORTS[db.type]) : undefined;
+  return [
+    peer("prometheus"),
+    peer("alertmanager"),
+    ...(args.loki ? [peer("loki")] : []),
+    ...(dbPort !== undefined ? [anywhereOn([dbPort])] : []),
+    ...extraEgressRules(args.egress ?? DEFAULT_EGRESS),
+  ];
 }
 
 /** The scrape target of Grafana's own metrics, known before the component exists (Prometheus is built first). */
@@ -816,6 +858,7 @@ export class Grafana extends StackComponent {
             },
             spec: {
               automountServiceAccountToken: false,
+              ...podPriority(args.priorityClassName),
               securityContext: restrictedPodSecurity(GRAFANA_UID),
               ...(replicas > 1 ? { affinity: spreadAcrossNodes(id) } : {}),
               // Grafana sets the admin password only when it creates the admin user: this applies
@@ -871,6 +914,11 @@ export class Grafana extends StackComponent {
     new k8s.networking.v1.NetworkPolicy(
       `${name}-network-policy`,
       { metadata: objectMeta(id, ns, "grafana"), spec: ingressPolicySpec(selector, [{ ports: [GRAFANA_PORT], from: peers }]) },
+      child,
+    );
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-egress-policy`,
+      { metadata: objectMeta(id, ns, egressPolicyName("grafana")), spec: egressPolicySpec(selector, grafanaEgressRules(args)) },
       child,
     );
 

@@ -29,8 +29,19 @@ import {
   selectorLabels,
   standardLabels,
   StackComponent,
+  DEFAULT_EGRESS,
+  EgressRule,
+  EgressSettings,
+  apiServerEgress,
+  egressPolicyName,
+  egressPolicySpec,
+  egressSettings,
+  extraEgressRules,
+  podPriority,
+  stackPods,
+  stackPriorityClass,
 } from "./kit";
-import { lokiPushUrl } from "./loki";
+import { LOKI_PORT, lokiPushUrl } from "./loki";
 import { POD_LOGS_DIR, PROMTAIL_CONFIG_FILE, PROMTAIL_PATHS, PROMTAIL_PORT, promtailConfig } from "./promtail";
 
 /** Said at every preview and update of a stack that runs Promtail. */
@@ -98,6 +109,10 @@ export interface LogCollectorArgs {
   environment: string;
   /** Requests and limits of the agent's container (config logCollector.resources). */
   resources: ResourceRequirements;
+  /** Where the API server is, and further destinations (config networkPolicy). Default DEFAULT_EGRESS. */
+  egress?: EgressSettings;
+  /** The stack's PriorityClass for the pods. Default none. */
+  priorityClassName?: string;
 }
 
 /** The log collector's args for a validated stack config. */
@@ -108,7 +123,25 @@ export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
     stackNamespace: cfg.namespace,
     environment: cfg.environment,
     resources: cfg.logCollector.resources,
+    egress: egressSettings(cfg, "logCollector"),
+    ...podPriority(stackPriorityClass(cfg)),
   };
+}
+
+/**
+ * Where the agent connects, besides DNS: the API server (it discovers the node's pods) and
+ * the stack's Loki pods on Loki's port, in the stack namespace. Usage reports are off.
+ */
+export function logCollectorEgressRules(args: Pick<LogCollectorArgs, "stackNamespace" | "environment" | "egress">): EgressRule[] {
+  const egress = args.egress ?? DEFAULT_EGRESS;
+  return [
+    apiServerEgress(egress),
+    {
+      ports: [LOKI_PORT],
+      to: [{ namespaces: { "kubernetes.io/metadata.name": args.stackNamespace }, pods: stackPods("loki", args.environment) }],
+    },
+    ...extraEgressRules(egress),
+  ];
 }
 
 /** The args, or a ResourceError naming the one that cannot be deployed. */
@@ -191,6 +224,7 @@ export class LogCollector extends StackComponent {
             metadata: { labels, annotations: { "checksum/config": checksum } },
             spec: {
               serviceAccountName: serviceAccount.metadata.name,
+              ...podPriority(args.priorityClassName),
               // Exception: a service-account token, because the agent discovers pods through the API.
               automountServiceAccountToken: true,
               // Every node, whatever its taints: a node's pods log wherever they run.
@@ -271,6 +305,11 @@ export class LogCollector extends StackComponent {
           },
         ]),
       },
+      { parent: this },
+    );
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-egress-policy`,
+      { metadata: objectMeta(id, ns, egressPolicyName(agent)), spec: egressPolicySpec(selectorLabels(id), logCollectorEgressRules(args)) },
       { parent: this },
     );
 

@@ -35,6 +35,15 @@ import {
   serviceUrl,
   stackPods,
   StackComponent,
+  DEFAULT_EGRESS,
+  EgressRule,
+  EgressSettings,
+  egressPolicyName,
+  egressPolicySpec,
+  egressSettings,
+  extraEgressRules,
+  podPriority,
+  stackPriorityClass,
 } from "./kit";
 import {
   LOKI_DISK_FULL_THRESHOLD,
@@ -208,6 +217,10 @@ export interface LokiArgs {
    * workload name (the agent). Default: none, so only Grafana and Prometheus reach Loki.
    */
   logCollector?: { namespace: string; agent: string };
+  /** Further destinations of its egress (config networkPolicy.extraEgress.loki). Default DEFAULT_EGRESS. */
+  egress?: EgressSettings;
+  /** The stack's PriorityClass for the pod. Default none. */
+  priorityClassName?: string;
 }
 
 /**
@@ -226,6 +239,8 @@ export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
     protectVolumes: cfg.protectVolumes,
     ...(cfg.loki.enabled ? {} : { dataOnly: true }),
     ...(cfg.logCollector.enabled ? { logCollector: { namespace: `${cfg.namespace}-agents`, agent: cfg.logCollector.agent } } : {}),
+    egress: egressSettings(cfg, "loki"),
+    ...podPriority(stackPriorityClass(cfg)),
   };
 }
 
@@ -234,6 +249,14 @@ export function ingestionOf(args: Pick<LokiArgs, "storage" | "retention" | "inge
   const volume = quantityBytes(args.storage.size);
   if (volume === undefined) throw new Error(`storage.size must be a byte quantity such as 10Gi; got "${args.storage.size}"`);
   return lokiIngestionLimits(volume, args.retention, args.ingestion);
+}
+
+/**
+ * Where Loki connects, besides DNS: nowhere. One process holds every ring on 127.0.0.1
+ * (lokiConfig), stores on its volume, and neither reports usage nor sends alerts.
+ */
+export function lokiEgressRules(args: Pick<LokiArgs, "egress">): EgressRule[] {
+  return extraEgressRules(args.egress ?? DEFAULT_EGRESS);
 }
 
 /** The args, or a ResourceError naming the one that cannot be deployed. */
@@ -309,6 +332,7 @@ export class Loki extends StackComponent {
 
     const podSpec: k8s.types.input.core.v1.PodSpec = {
       automountServiceAccountToken: false,
+      ...podPriority(args.priorityClassName),
       securityContext: restrictedPodSecurity(LOKI_UID),
       // Loki flushes its in-memory chunks on SIGTERM; the WAL covers the rest, but a clean flush is quicker to start from.
       terminationGracePeriodSeconds: 60,
@@ -376,6 +400,11 @@ export class Loki extends StackComponent {
     new k8s.networking.v1.NetworkPolicy(
       `${name}-network-policy`,
       { metadata: objectMeta(id, ns, "loki"), spec: ingressPolicySpec(selector, [{ ports: [LOKI_PORT], from: clients }]) },
+      { parent: this },
+    );
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-egress-policy`,
+      { metadata: objectMeta(id, ns, egressPolicyName("loki")), spec: egressPolicySpec(selector, lokiEgressRules(args)) },
       { parent: this },
     );
 

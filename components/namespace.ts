@@ -32,9 +32,10 @@ export interface MonitoringNamespaceArgs {
 }
 
 /**
- * A namespace that is safe by default: Pod Security Standards labels, a
- * NetworkPolicy that denies all ingress not explicitly admitted by a workload's
- * own policy, and a LimitRange so no container runs without requests and limits.
+ * A namespace that is safe by default: Pod Security Standards labels, NetworkPolicies
+ * that deny all ingress not explicitly admitted by a workload's own policy and all
+ * egress not explicitly allowed by one (kit's egressPolicySpec), and a LimitRange so no
+ * container runs without requests and limits.
  */
 export class MonitoringNamespace extends StackComponent {
   /** The namespace's name, known once it exists: children depend on it through this output. */
@@ -70,6 +71,16 @@ export class MonitoringNamespace extends StackComponent {
       {
         metadata: { name: "default-deny-ingress", namespace: this.name, labels: stackLabels(args.environment) },
         spec: { podSelector: {}, policyTypes: ["Ingress"] },
+      },
+      { parent: this },
+    );
+    // Each workload allows its own egress (DNS and what it connects to); a pod that has no
+    // policy of its own, or a destination nobody listed, gets nothing.
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-default-deny-egress`,
+      {
+        metadata: { name: "default-deny-egress", namespace: this.name, labels: stackLabels(args.environment) },
+        spec: { podSelector: {}, policyTypes: ["Egress"] },
       },
       { parent: this },
     );

@@ -54,6 +54,20 @@ import {
   TRAEFIK_PODS,
   stackPods,
   StackComponent,
+  DEFAULT_EGRESS,
+  EgressRule,
+  EgressSettings,
+  KUBELET_PORT,
+  anywhereOn,
+  apiServerEgress,
+  egressPolicyName,
+  egressPolicySpec,
+  egressSettings,
+  extraEgressRules,
+  podPriority,
+  stackPriorityClass,
+  uniquePorts,
+  urlPort,
 } from "./kit";
 import { THRESHOLD_LEVELS, THRESHOLD_NAMES, THRESHOLD_SPECS, Thresholds, applyThresholds, defaultThresholds } from "./thresholds";
 import { durationSeconds } from "./units";
@@ -206,6 +220,10 @@ export interface PrometheusArgs {
   ingressFromTraefik?: boolean;
   /** Admit the cloudflared pods of the stack to the HTTP port. Default false. */
   ingressFromCloudflared?: boolean;
+  /** Where the API server and the nodes are, and further destinations (config networkPolicy). Default DEFAULT_EGRESS. */
+  egress?: EgressSettings;
+  /** The stack's PriorityClass for the pods. Default none. */
+  priorityClassName?: string;
 }
 
 /** The Prometheus component's args for a validated stack config (secrets wrapped in pulumi.secret). */
@@ -245,7 +263,39 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
     ...(hostname ? { publicHostname: hostname } : {}),
     ingressFromTraefik: exposedBy(cfg, "prometheus", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "prometheus", "cloudflare"),
+    egress: egressSettings(cfg, "prometheus"),
+    ...podPriority(stackPriorityClass(cfg)),
   };
+}
+
+/**
+ * Where Prometheus connects, besides DNS: the API server (discovery), every pod of every
+ * namespace on any port (annotated pods name their own port; the apps' and targets' Services,
+ * the stack's components, Alertmanager and the blackbox exporter are pods too), the nodes'
+ * addresses on the kubelet's port and the host-network targets' ports, and the static URLs'
+ * and remote-write endpoints' ports at any address (a NetworkPolicy cannot name their hosts).
+ */
+export function prometheusEgressRules(
+  args: Pick<PrometheusArgs, "apps" | "targets" | "remoteWrite" | "scrapeTargets" | "egress">,
+): EgressRule[] {
+  const egress = args.egress ?? DEFAULT_EGRESS;
+  const nodePorts = uniquePorts([
+    KUBELET_PORT,
+    ...(args.scrapeTargets ?? []).flatMap((t) => (t.hostPort !== undefined ? [t.hostPort] : [])),
+  ]);
+  const urls = [
+    ...(args.apps ?? []).flatMap((a) => (a.url !== undefined && !a.service ? [a.url] : [])),
+    ...(args.targets ?? []).flatMap((t) => (t.url !== undefined && !t.service ? [t.url] : [])),
+    ...(args.remoteWrite ?? []).map((rw) => rw.url),
+  ];
+  const outside = uniquePorts(urls.map(urlPort));
+  return [
+    apiServerEgress(egress),
+    { to: [{ anyNamespace: true }] },
+    { ports: nodePorts, to: [{ cidrs: egress.nodeCidrs }] },
+    ...(outside.length > 0 ? [anywhereOn(outside)] : []),
+    ...extraEgressRules(egress),
+  ];
 }
 
 // ---------------------------------------------------------------------------
@@ -1325,6 +1375,7 @@ export class Prometheus extends StackComponent {
             metadata: { labels: objectMeta(id, ns, "prometheus").labels },
             spec: {
               serviceAccountName: serviceAccount.metadata.name,
+              ...podPriority(args.priorityClassName),
               // Prometheus talks to the API server: Kubernetes service discovery, and the token authenticates it to the kubelets.
               automountServiceAccountToken: true,
               enableServiceLinks: false,
@@ -1369,6 +1420,11 @@ export class Prometheus extends StackComponent {
     new k8s.networking.v1.NetworkPolicy(
       `${name}-network-policy`,
       { metadata: objectMeta(id, ns, "prometheus"), spec: ingressPolicySpec(selector, [{ ports: [PROMETHEUS_PORT], from: clients }]) },
+      { parent: this },
+    );
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-egress-policy`,
+      { metadata: objectMeta(id, ns, egressPolicyName("prometheus")), spec: egressPolicySpec(selector, prometheusEgressRules(args)) },
       { parent: this },
     );
 

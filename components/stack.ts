@@ -7,7 +7,7 @@ import { ExporterSidecars } from "./exporter-sidecars";
 import { KubeStateMetrics, NodeExporter } from "./exporters";
 import { Loki, lokiArgs } from "./loki";
 import { LogCollector, logCollectorArgs } from "./log-collector";
-import { StackComponent, stackLabels, type ScrapeTarget } from "./kit";
+import { StackComponent, egressSettings, podPriority, stackLabels, stackPriorityClass, type ScrapeTarget } from "./kit";
 import { Alertmanager, alertmanagerArgs } from "./alertmanager";
 import { CloudflareTunnel, cloudflareTunnelArgs } from "./cloudflare-tunnel";
 import { Grafana, grafanaArgs } from "./grafana";
@@ -73,6 +73,11 @@ export class MonitoringStack extends StackComponent {
       ),
     );
     this.namespace = ns.name;
+    // Every pod of the stack names the class: the API server refuses a pod whose class does not
+    // exist yet, so every workload waits for it (`ready`), as for the namespace.
+    const priorityClass = cfg.priorityClass.enabled ? this.part(priorityClassOf(`${name}-priority-class`, cfg, this)) : undefined;
+    const ready: pulumi.Resource[] = [ns, ...(priorityClass ? [priorityClass] : [])];
+    const priority = podPriority(stackPriorityClass(cfg));
 
     // Order matters only for wiring: each component exposes plain data (scrape
     // targets, in-cluster URLs) that the ones after it take as args.
@@ -102,8 +107,9 @@ export class MonitoringStack extends StackComponent {
             environment: cfg.environment,
             port: cfg.nodeExporter.port,
             resources: cfg.nodeExporter.resources,
+            ...priority,
           },
-          { parent: this, dependsOn: agentsNs ? [agentsNs] : [] },
+          { parent: this, dependsOn: [...(agentsNs ? [agentsNs] : []), ...ready] },
         ),
       );
       scrapeTargets.push(...nodeExporter.scrapeTargets);
@@ -112,8 +118,14 @@ export class MonitoringStack extends StackComponent {
       const ksm = this.part(
         new KubeStateMetrics(
           `${name}-kube-state-metrics`,
-          { namespace: cfg.namespace, environment: cfg.environment, resources: cfg.kubeStateMetrics.resources },
-          { parent: this, dependsOn: [ns] },
+          {
+            namespace: cfg.namespace,
+            environment: cfg.environment,
+            resources: cfg.kubeStateMetrics.resources,
+            egress: egressSettings(cfg, "kubeStateMetrics"),
+            ...priority,
+          },
+          { parent: this, dependsOn: ready },
         ),
       );
       scrapeTargets.push(...ksm.scrapeTargets);
@@ -122,8 +134,14 @@ export class MonitoringStack extends StackComponent {
       const databaseExporters = this.part(
         new ExporterSidecars(
           `${name}-database-exporters`,
-          { databases: cfg.databases, namespace: cfg.namespace, environment: cfg.environment },
-          { parent: this, dependsOn: [ns] },
+          {
+            databases: cfg.databases,
+            namespace: cfg.namespace,
+            environment: cfg.environment,
+            egress: egressSettings(cfg, "databaseExporters"),
+            ...priority,
+          },
+          { parent: this, dependsOn: ready },
         ),
       );
       scrapeTargets.push(...databaseExporters.scrapeTargets);
@@ -134,15 +152,22 @@ export class MonitoringStack extends StackComponent {
         ? this.part(
             new BlackboxExporter(
               `${name}-blackbox-exporter`,
-              { namespace: cfg.namespace, environment: cfg.environment, probes: cfg.probes, resources: EXPORTER_RESOURCES },
-              { parent: this, dependsOn: [ns] },
+              {
+                namespace: cfg.namespace,
+                environment: cfg.environment,
+                probes: cfg.probes,
+                resources: EXPORTER_RESOURCES,
+                egress: egressSettings(cfg, "blackboxExporter"),
+                ...priority,
+              },
+              { parent: this, dependsOn: ready },
             ),
           )
         : undefined;
     if (blackbox) scrapeTargets.push(...blackbox.scrapeTargets);
 
     // -- alerting --
-    const alertmanager = this.part(new Alertmanager(`${name}-alertmanager`, alertmanagerArgs(cfg), { parent: this, dependsOn: [ns] }));
+    const alertmanager = this.part(new Alertmanager(`${name}-alertmanager`, alertmanagerArgs(cfg), { parent: this, dependsOn: ready }));
     const claims: Partial<Record<VolumeComponent, k8s.core.v1.PersistentVolumeClaim[]>> = { alertmanager: alertmanager.claims };
     this.alertmanagerUrl = alertmanager.url;
     scrapeTargets.push(...alertmanager.scrapeTargets);
@@ -157,7 +182,7 @@ export class MonitoringStack extends StackComponent {
     }
     const tunnelArgs = cloudflareTunnelArgs(cfg);
     if (tunnelArgs) {
-      const tunnel = this.part(new CloudflareTunnel(`${name}-cloudflare-tunnel`, tunnelArgs, { parent: this, dependsOn: [ns] }));
+      const tunnel = this.part(new CloudflareTunnel(`${name}-cloudflare-tunnel`, tunnelArgs, { parent: this, dependsOn: ready }));
       Object.assign(this.publicUrls, tunnel.urls);
       scrapeTargets.push(...tunnel.scrapeTargets);
     }
@@ -167,7 +192,7 @@ export class MonitoringStack extends StackComponent {
     // Loki turned off in a stack that protects its volumes keeps its data claim (lokiArgs: dataOnly).
     const lokiConfig = lokiArgs(cfg);
     if (lokiConfig) {
-      const loki = this.part(new Loki(`${name}-loki`, lokiConfig, { parent: this, dependsOn: [ns] }));
+      const loki = this.part(new Loki(`${name}-loki`, lokiConfig, { parent: this, dependsOn: ready }));
       claims.loki = loki.claims;
       scrapeTargets.push(...loki.scrapeTargets);
     }
@@ -175,7 +200,7 @@ export class MonitoringStack extends StackComponent {
       const collector = this.part(
         new LogCollector(`${name}-${cfg.logCollector.agent}`, logCollectorArgs(cfg), {
           parent: this,
-          dependsOn: agentsNs ? [agentsNs] : [],
+          dependsOn: [...(agentsNs ? [agentsNs] : []), ...ready],
         }),
       );
       scrapeTargets.push(...collector.scrapeTargets);
@@ -186,7 +211,7 @@ export class MonitoringStack extends StackComponent {
       new Grafana(
         `${name}-grafana`,
         { ...grafanaArgs(cfg, args.stackSalt), teamDashboards: args.team?.dashboards ?? [] },
-        { parent: this, dependsOn: [ns] },
+        { parent: this, dependsOn: ready },
       ),
     );
     scrapeTargets.push(...this.grafana.scrapeTargets);
@@ -203,7 +228,7 @@ export class MonitoringStack extends StackComponent {
           ...(blackbox ? { blackboxAddress: blackbox.address } : {}),
           alertmanager: alertmanager.peers,
         },
-        { parent: this, dependsOn: [ns] },
+        { parent: this, dependsOn: ready },
       ),
     );
     this.prometheusUrl = prometheus.url;
@@ -238,6 +263,32 @@ function volumesOf(
       .apply((names) => [c, volumeRecord(c, cfg[c].storage, names)] as const),
   );
   return pulumi.all(entries).apply((e) => Object.fromEntries(e) as VolumeRecords);
+}
+
+/**
+ * The stack's PriorityClass: its pods go before those without a class (priority 0) when a
+ * node runs short of memory and the kubelet evicts, and wait ahead of them for a place, so
+ * that the stack that reports the pressure is the last to go. Below every system class
+ * (system-cluster-critical: 2000000000), so the cluster's own components still win.
+ * preemptionPolicy Never: the stack never evicts a running pod to make room for itself: the
+ * workloads it watches are the point, and an eviction would be the outage it should report.
+ * Cluster-scoped: named after the stack's namespace (kit's stackPriorityClassName).
+ */
+function priorityClassOf(name: string, cfg: StackConfig, parent: pulumi.Resource): k8s.scheduling.v1.PriorityClass {
+  const className = stackPriorityClass(cfg) ?? "";
+  return new k8s.scheduling.v1.PriorityClass(
+    name,
+    {
+      metadata: { name: className, labels: stackLabels(cfg.environment) },
+      value: cfg.priorityClass.value,
+      globalDefault: false,
+      preemptionPolicy: "Never",
+      description: `Pods of the ${cfg.environment} monitoring stack (namespace ${cfg.namespace}): evicted after other workloads, never preempting them.`,
+    },
+    // value and preemptionPolicy are immutable: a new value replaces the class (the pods keep
+    // the priority they were admitted with until they are recreated).
+    { parent, replaceOnChanges: ["value", "preemptionPolicy"], deleteBeforeReplace: true },
+  );
 }
 
 /** The name of the ConfigMap that guards a protected stack against a destroy. */

@@ -275,6 +275,8 @@ describe("alertmanagerArgs", () => {
       protectVolumes: true,
       ingressFromTraefik: false,
       ingressFromCloudflared: false,
+      egress: { apiServer: { cidrs: ["0.0.0.0/0", "::/0"], ports: [443, 6443] }, nodeCidrs: ["0.0.0.0/0", "::/0"], extra: [] },
+      priorityClassName: "monitoring-production-priority",
     });
   });
 
@@ -607,7 +609,7 @@ describe.each(STACKS)("the %s stack's Alertmanager (amtool)", (stack) => {
   test("every Alertmanager object passes the official schema", () => {
     const mine = full.rendered.kubernetes.filter((o) => o.component === "alertmanager");
     expect(mine.map((o) => o.object.kind).sort()).toEqual(
-      ["PersistentVolumeClaim", "ConfigMap", "NetworkPolicy", "Secret", "Service", "Service", "StatefulSet"].sort(),
+      ["PersistentVolumeClaim", "ConfigMap", "NetworkPolicy", "NetworkPolicy", "Secret", "Service", "Service", "StatefulSet"].sort(),
     );
     for (const o of mine) expect(schemaProblems(o.object)).toEqual([]);
   });

@@ -370,6 +370,7 @@ describe("the real stacks", () => {
     expect(mine.map((o) => `${o.object.kind}/${o.object.metadata.name}`).sort()).toEqual([
       "Deployment/cloudflared",
       "NetworkPolicy/cloudflared",
+      "NetworkPolicy/cloudflared-egress",
       "PodDisruptionBudget/cloudflared",
       "Secret/cloudflared-token",
       "Service/cloudflared",

@@ -182,7 +182,14 @@ describe("a standalone exporter", () => {
   });
 
   test("every object is valid, labelled and in the stack namespace", () => {
-    expect(rendered.kubernetes.map((o) => o.object.kind).sort()).toEqual(["Deployment", "NetworkPolicy", "Secret", "Service"]);
+    // Two NetworkPolicies: who may scrape it (ingress), and what it may reach (egress: DNS, its database).
+    expect(rendered.kubernetes.map((o) => o.object.kind).sort()).toEqual([
+      "Deployment",
+      "NetworkPolicy",
+      "NetworkPolicy",
+      "Secret",
+      "Service",
+    ]);
     for (const o of rendered.kubernetes) {
       expect(schemaProblems(o.object)).toEqual([]);
       expect(o.object.metadata.namespace).toBe("monitoring");

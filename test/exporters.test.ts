@@ -4,6 +4,7 @@ import { PROFILE_DEFAULTS } from "../components/config";
 import {
   KSM_RESOURCES,
   KubeStateMetrics,
+  NODE_EXPORTER_PORT,
   NodeExporter,
   kubeStateMetricsFlags,
   kubeStateMetricsRules,
@@ -155,7 +156,15 @@ describe("NodeExporter alone", () => {
 
   test("its scrape target is job node-exporter with the node as instance", () => {
     expect(run.outputs.scrapeTargets).toEqual([
-      { job: "node-exporter", namespace: "monitoring-agents", selector: SELECTOR("node-exporter"), port: "metrics", instance: "node" },
+      // hostPort: on the host's network, Prometheus reaches it at the nodes' addresses (its egress policy opens the port).
+      {
+        job: "node-exporter",
+        namespace: "monitoring-agents",
+        selector: SELECTOR("node-exporter"),
+        port: "metrics",
+        instance: "node",
+        hostPort: NODE_EXPORTER_PORT,
+      },
     ]);
   });
 
@@ -163,6 +172,7 @@ describe("NodeExporter alone", () => {
     expect(rendered.kubernetes.map((o) => `${o.object.kind}/${o.object.metadata.name}`).sort()).toEqual([
       "DaemonSet/node-exporter",
       "NetworkPolicy/node-exporter",
+      "NetworkPolicy/node-exporter-egress",
       "Service/node-exporter",
     ]);
     for (const o of rendered.kubernetes) {
@@ -386,7 +396,8 @@ describe("KubeStateMetrics alone", () => {
   });
 
   test("every object is valid and belongs to the component", () => {
-    expect(rendered.kubernetes).toHaveLength(6);
+    // ServiceAccount, ClusterRole and its binding, Deployment, Service, and the ingress and egress NetworkPolicies.
+    expect(rendered.kubernetes).toHaveLength(7);
     for (const o of rendered.kubernetes) {
       expect(schemaProblems(o.object)).toEqual([]);
       expect(o.component).toBe("kube-state-metrics");
@@ -455,7 +466,8 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
 
   test("the exporters' objects are valid and carry the stack's environment", () => {
     const mine = rendered.kubernetes.filter((o) => o.component === "node-exporter" || o.component === "kube-state-metrics");
-    expect(mine).toHaveLength(9);
+    // node-exporter: DaemonSet, Service, two NetworkPolicies; kube-state-metrics: seven objects.
+    expect(mine).toHaveLength(11);
     for (const o of mine) {
       expect(schemaProblems(o.object)).toEqual([]);
       expect(o.object.metadata.labels?.["app.kubernetes.io/instance"]).toBe(stack);

@@ -133,6 +133,7 @@ describe.each(AGENTS)("the log collector alone, agent %s", (agent) => {
       `ConfigMap/${agent}-config`,
       `DaemonSet/${agent}`,
       `NetworkPolicy/${agent}`,
+      `NetworkPolicy/${agent}-egress`,
       `Service/${agent}`,
       `ServiceAccount/${agent}`,
     ]);
@@ -282,7 +283,7 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
       "pod-security.kubernetes.io/enforce": "privileged",
     });
     const mine = rendered.kubernetes.filter((o) => o.component === "log-collector");
-    expect(mine).toHaveLength(7);
+    expect(mine).toHaveLength(8);
     expect(mine.filter((o) => o.object.metadata.labels?.["app.kubernetes.io/name"] !== "alloy")).toEqual([]);
     for (const o of mine) {
       expect(schemaProblems(o.object)).toEqual([]);

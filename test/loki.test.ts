@@ -156,10 +156,11 @@ describe("Loki alone", () => {
     ({ run, rendered } = await renderLoki(BASE_ARGS));
   });
 
-  test("its objects are a ConfigMap, a Service, a StatefulSet, its claim and a NetworkPolicy, all valid and labelled", () => {
+  test("its objects are a ConfigMap, a Service, a StatefulSet, its claim and its NetworkPolicies, all valid and labelled", () => {
     expect(rendered.kubernetes.map((o) => `${o.object.kind}/${o.object.metadata.name}`).sort()).toEqual([
       "ConfigMap/loki-config",
       "NetworkPolicy/loki",
+      "NetworkPolicy/loki-egress",
       "PersistentVolumeClaim/data-loki-0",
       "Service/loki",
       "StatefulSet/loki",
@@ -370,6 +371,7 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
     const mine = rendered.kubernetes.filter((o) => o.component === "loki");
     expect(mine.map((o) => o.object.kind).sort()).toEqual([
       "ConfigMap",
+      "NetworkPolicy",
       "NetworkPolicy",
       "PersistentVolumeClaim",
       "Service",

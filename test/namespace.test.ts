@@ -16,7 +16,7 @@ async function renderNamespace(args: ConstructorParameters<typeof MonitoringName
 }
 
 describe("MonitoringNamespace", () => {
-  test("a restricted namespace denies ingress and gives containers default requests and limits", async () => {
+  test("a restricted namespace denies ingress and egress and gives containers default requests and limits", async () => {
     const { rendered, run } = await renderNamespace({ name: "monitoring", environment: "staging" });
 
     expect(run.outputs).toEqual({ name: "monitoring" });
@@ -38,6 +38,7 @@ describe("MonitoringNamespace", () => {
       },
     });
     expect(objectOf(rendered, "NetworkPolicy", "default-deny-ingress").spec).toEqual({ podSelector: {}, policyTypes: ["Ingress"] });
+    expect(objectOf(rendered, "NetworkPolicy", "default-deny-egress").spec).toEqual({ podSelector: {}, policyTypes: ["Egress"] });
     expect(objectOf(rendered, "LimitRange", "container-defaults").spec).toEqual({
       limits: [{ type: "Container", defaultRequest: { cpu: "50m", memory: "64Mi" }, default: { memory: "256Mi" } }],
     });

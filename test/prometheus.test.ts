@@ -1070,6 +1070,7 @@ describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (
         "ConfigMap/prometheus-config",
         "ConfigMap/prometheus-rules",
         "NetworkPolicy/prometheus",
+        "NetworkPolicy/prometheus-egress",
         "PersistentVolumeClaim/data-prometheus-0",
         "Service/prometheus",
         "ServiceAccount/prometheus",

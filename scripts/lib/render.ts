@@ -45,6 +45,8 @@ export const REDACTED = "[secret]";
 
 /** Apply order: what other objects need comes first (as kubectl and Helm do). */
 const KIND_ORDER = [
+  // Before the pods that name it: the API server refuses a pod whose class does not exist (Helm puts it first too).
+  "PriorityClass",
   "Namespace",
   "NetworkPolicy",
   "ResourceQuota",

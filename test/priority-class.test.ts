@@ -1,0 +1,77 @@
+/**
+ * The stack's PriorityClass: created by the stack (one per stack, named after its namespace,
+ * so that staging and production share a cluster), and named by every pod template the stack
+ * creates, never by the team's workloads it patches with exporter sidecars.
+ */
+import type { K8sObject } from "../scripts/lib/render";
+import { EVERYTHING_SETS } from "./support/everything";
+import { objectsOf, render } from "./support/render";
+import { schemaProblems } from "./support/schema";
+
+type Rendered = Awaited<ReturnType<typeof render>>;
+type Workload = K8sObject & { spec: { template: { spec: { priorityClassName?: string } } } };
+
+function workloads(rendered: Rendered, patches: boolean): Workload[] {
+  return rendered.kubernetes
+    .filter((o) => o.patch === patches && ["Deployment", "StatefulSet", "DaemonSet"].includes(o.object.kind))
+    .map((o) => o.object as Workload);
+}
+
+const STACKS: Array<[string, string, string[]]> = [
+  ["staging", "staging", []],
+  ["production", "production", []],
+  ["production with every component on", "production", EVERYTHING_SETS],
+];
+
+describe.each(STACKS)("the %s stack", (_title, stack, sets) => {
+  let rendered: Rendered;
+  beforeAll(async () => {
+    rendered = await render(stack, sets);
+  });
+
+  test("renders its PriorityClass: below the system's classes, never preempting, not the cluster's default", () => {
+    const classes = objectsOf(rendered, "PriorityClass");
+    expect(classes).toEqual([
+      {
+        apiVersion: "scheduling.k8s.io/v1",
+        kind: "PriorityClass",
+        metadata: {
+          name: `monitoring-${stack}-priority`,
+          labels: {
+            "app.kubernetes.io/instance": stack,
+            "app.kubernetes.io/part-of": "monitoring-stack",
+            "app.kubernetes.io/managed-by": "pulumi",
+          },
+        },
+        value: 1000000,
+        globalDefault: false,
+        preemptionPolicy: "Never",
+        description: `Pods of the ${stack} monitoring stack (namespace monitoring-${stack}): evicted after other workloads, never preempting them.`,
+      },
+    ]);
+    expect(schemaProblems(classes[0])).toEqual([]);
+  });
+
+  test("every pod template the stack creates names the class; the team's patched workloads do not", () => {
+    const own = workloads(rendered, false);
+    expect(own.length).toBeGreaterThan(6);
+    expect(
+      own.filter((w) => w.spec.template.spec.priorityClassName !== `monitoring-${stack}-priority`).map((w) => w.metadata.name),
+    ).toEqual([]);
+    for (const patch of workloads(rendered, true)) expect(patch.spec.template.spec).not.toHaveProperty("priorityClassName");
+  });
+});
+
+test("the sidecar patches exist in production, so the check that they carry no class is not empty", async () => {
+  const rendered = await render("production");
+  expect(workloads(rendered, true).length).toBeGreaterThan(0);
+});
+
+test("priorityClass.value sets the class's value; priorityClass.enabled false leaves the class and every priorityClassName out", async () => {
+  const valued = await render("staging", ["priorityClass.value=5000"]);
+  expect(objectsOf(valued, "PriorityClass").map((c) => (c as K8sObject & { value: number }).value)).toEqual([5000]);
+
+  const off = await render("staging", ["priorityClass.enabled=false"]);
+  expect(objectsOf(off, "PriorityClass")).toEqual([]);
+  expect(workloads(off, false).filter((w) => "priorityClassName" in w.spec.template.spec)).toEqual([]);
+});
