@@ -490,7 +490,16 @@ export class Alertmanager extends pulumi.ComponentResource {
       (_, i) => `--cluster.peer=${statefulSetName}-${i}.${meshServiceName}.${ns}.svc:${MESH_PORT}`,
     );
     const clusterFlags = clustered
-      ? [`--cluster.listen-address=0.0.0.0:${MESH_PORT}`, `--cluster.advertise-address=$(POD_IP):${MESH_PORT}`, ...peerFlags]
+      ? [
+          `--cluster.listen-address=0.0.0.0:${MESH_PORT}`,
+          `--cluster.advertise-address=$(POD_IP):${MESH_PORT}`,
+          // Peers drop gossip that carries another label: a peer of another stack that reaches this
+          // one (a recycled pod IP it still reconnects to, a peer list pointing at the wrong Service)
+          // never merges the two stacks' silences and notification logs. The namespace is the one
+          // name no two stacks on a cluster share.
+          `--cluster.label=${ns}`,
+          ...peerFlags,
+        ]
       : // An empty listen address turns clustering off: a lone peer has nobody to gossip with.
         ["--cluster.listen-address="];
 
