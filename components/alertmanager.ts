@@ -36,6 +36,8 @@ import {
   serviceUrl,
   stackPods,
   TRAEFIK_PODS,
+  WEB_CONFIG_FILE,
+  webConfig,
 } from "./kit";
 import { images } from "./images";
 
@@ -455,6 +457,12 @@ export class Alertmanager extends pulumi.ComponentResource {
       { metadata: objectMeta(id, ns, "alertmanager-templates"), data: alertmanagerTemplates({ environment: args.environment }) },
       { parent: this },
     );
+    // Read on every request: the security headers Traefik's middleware would add, for the tunnel too.
+    const web = new k8s.core.v1.ConfigMap(
+      `${name}-web`,
+      { metadata: objectMeta(id, ns, "alertmanager-web"), data: { [WEB_CONFIG_FILE]: YAML.stringify(webConfig()) } },
+      { parent: this },
+    );
 
     const service = new k8s.core.v1.Service(
       `${name}-service`,
@@ -516,6 +524,7 @@ export class Alertmanager extends pulumi.ComponentResource {
             `--storage.path=${DATA_DIR}`,
             `--web.listen-address=:${ALERTMANAGER_PORT}`,
             `--web.external-url=${args.externalUrl ?? inClusterUrl}`,
+            `--web.config.file=${CONFIG_DIR}/${WEB_CONFIG_FILE}`,
             ...clusterFlags,
           ],
           ...(clustered ? { env: [{ name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } }] } : {}),
@@ -565,6 +574,7 @@ export class Alertmanager extends pulumi.ComponentResource {
             sources: [
               { secret: { name: config.metadata.name, items: [{ key: CONFIG_FILE, path: CONFIG_FILE }] } },
               { configMap: { name: templates.metadata.name } },
+              { configMap: { name: web.metadata.name } },
             ],
           },
         },

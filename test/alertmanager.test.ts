@@ -359,6 +359,7 @@ describe("Alertmanager component", () => {
     expect(template.spec.volumes.find((v) => v.name === "config")?.projected?.sources).toEqual([
       { secret: { name: "alertmanager-config", items: [{ key: "alertmanager.yml", path: "alertmanager.yml" }] } },
       { configMap: { name: "alertmanager-templates" } },
+      { configMap: { name: "alertmanager-web" } },
     ]);
     expect(argsOf(shown)).toContain("--config.file=/etc/alertmanager/config/alertmanager.yml");
     const reloader = template.spec.containers.find((c) => c.name === "config-reloader");
@@ -619,7 +620,7 @@ describe.each(STACKS)("the %s stack's Alertmanager (amtool)", (stack) => {
   test("every Alertmanager object passes the official schema", () => {
     const mine = full.rendered.kubernetes.filter((o) => o.component === "alertmanager");
     expect(mine.map((o) => o.object.kind).sort()).toEqual(
-      ["PersistentVolumeClaim", "ConfigMap", "NetworkPolicy", "Secret", "Service", "Service", "StatefulSet"].sort(),
+      ["PersistentVolumeClaim", "ConfigMap", "ConfigMap", "NetworkPolicy", "Secret", "Service", "Service", "StatefulSet"].sort(),
     );
     for (const o of mine) expect(schemaProblems(o.object)).toEqual([]);
   });

@@ -124,7 +124,7 @@ describe("Traefik object builders", () => {
       left: { op: "call", matcher: "Host", args: ["grafana.example.com"] },
       right: { op: "not", rule: { op: "call", matcher: "PathPrefix", args: ["/metrics"] } },
     });
-    const routed = (path: string, host = grafana.hostname) => ruleMatches(match, { host, path });
+    const routed = (path: string, host: string = grafana.hostname) => ruleMatches(match, { host, path });
     expect(["/", "/login", "/d/node-overview", "/api/health", "/public/build/app.js"].filter((p) => !routed(p))).toEqual([]);
     // Its own metrics and its plugins', however the path is spelt: unrouted, so Traefik answers 404.
     expect(
