@@ -50,6 +50,8 @@ import {
   stackPriorityClass,
   uniquePorts,
   urlPort,
+  WEB_CONFIG_FILE,
+  webConfig,
 } from "./kit";
 import { images } from "./images";
 
@@ -520,6 +522,12 @@ export class Alertmanager extends StackComponent {
       { metadata: objectMeta(id, ns, "alertmanager-templates"), data: alertmanagerTemplates({ environment: args.environment }) },
       { parent: this },
     );
+    // Read on every request: the security headers Traefik's middleware would add, for the tunnel too.
+    const web = new k8s.core.v1.ConfigMap(
+      `${name}-web`,
+      { metadata: objectMeta(id, ns, "alertmanager-web"), data: { [WEB_CONFIG_FILE]: YAML.stringify(webConfig()) } },
+      { parent: this },
+    );
 
     const service = new k8s.core.v1.Service(
       `${name}-service`,
@@ -555,7 +563,16 @@ export class Alertmanager extends StackComponent {
       (_, i) => `--cluster.peer=${statefulSetName}-${i}.${meshServiceName}.${ns}.svc:${MESH_PORT}`,
     );
     const clusterFlags = clustered
-      ? [`--cluster.listen-address=0.0.0.0:${MESH_PORT}`, `--cluster.advertise-address=$(POD_IP):${MESH_PORT}`, ...peerFlags]
+      ? [
+          `--cluster.listen-address=0.0.0.0:${MESH_PORT}`,
+          `--cluster.advertise-address=$(POD_IP):${MESH_PORT}`,
+          // Peers drop gossip that carries another label: a peer of another stack that reaches this
+          // one (a recycled pod IP it still reconnects to, a peer list pointing at the wrong Service)
+          // never merges the two stacks' silences and notification logs. The namespace is the one
+          // name no two stacks on a cluster share.
+          `--cluster.label=${ns}`,
+          ...peerFlags,
+        ]
       : // An empty listen address turns clustering off: a lone peer has nobody to gossip with.
         ["--cluster.listen-address="];
 
@@ -573,6 +590,7 @@ export class Alertmanager extends StackComponent {
             `--storage.path=${DATA_DIR}`,
             `--web.listen-address=:${ALERTMANAGER_PORT}`,
             `--web.external-url=${args.externalUrl ?? inClusterUrl}`,
+            `--web.config.file=${CONFIG_DIR}/${WEB_CONFIG_FILE}`,
             ...clusterFlags,
           ],
           ...(clustered ? { env: [{ name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } }] } : {}),
@@ -622,6 +640,7 @@ export class Alertmanager extends StackComponent {
             sources: [
               { secret: { name: config.metadata.name, items: [{ key: CONFIG_FILE, path: CONFIG_FILE }] } },
               { configMap: { name: templates.metadata.name } },
+              { configMap: { name: web.metadata.name } },
             ],
           },
         },

@@ -38,6 +38,7 @@ import {
   podPriority,
   stackPods,
   stackPriorityClass,
+  UNPUBLISHED_PATH_PREFIXES,
 } from "./kit";
 import { durationSeconds } from "./units";
 
@@ -153,13 +154,27 @@ export function cloudflaredEgressRules(args: Pick<CloudflareTunnelArgs, "environ
 /** An ingress rule of the tunnel's remote configuration. */
 export interface TunnelIngressRule {
   hostname?: string;
+  /** A regular expression (Go syntax) cloudflared searches the request's decoded path with. */
+  path?: string;
   service: string;
 }
 
-/** One rule per hostname to the in-cluster Service, then the mandatory catch-all. */
+/** The path regex of a prefix: every path that starts with it, as Traefik's PathPrefix. */
+export function prefixPath(prefix: string): string {
+  return `^${prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`;
+}
+
+/**
+ * Per hostname, a 404 for the paths no one outside may reach (Grafana's /metrics: the
+ * first rule that matches wins, so these come first), then the rule to the in-cluster
+ * Service; last, the mandatory catch-all.
+ */
 export function tunnelIngressRules(namespace: string, routes: TunnelRoute[]): TunnelIngressRule[] {
   return [
-    ...routes.map((r) => ({ hostname: r.hostname, service: serviceUrl(r.service, namespace, SERVICE_PORTS[r.service]) })),
+    ...routes.flatMap((r) => [
+      ...(UNPUBLISHED_PATH_PREFIXES[r.service] ?? []).map((prefix) => ({ hostname: r.hostname, path: prefixPath(prefix), ...CATCH_ALL })),
+      { hostname: r.hostname, service: serviceUrl(r.service, namespace, SERVICE_PORTS[r.service]) },
+    ]),
     { ...CATCH_ALL },
   ];
 }

@@ -641,8 +641,12 @@ const sectionSchemas = {
   traefik: z.strictObject({
     enabled: bool.optional(),
     entryPoints: z.array(nonEmpty("an entry point name")).min(1, "must list at least one entry point").optional(),
-    tlsSecretName: dnsLabel.optional().describe("TLS Secret for the routes; otherwise certResolver or Traefik's default."),
-    certResolver: nonEmpty("a certificate resolver name").optional(),
+    tlsSecretName: dnsLabel
+      .optional()
+      .describe("TLS Secret (in the stack's namespace) for the routes, or certResolver; production refuses neither, staging warns."),
+    certResolver: nonEmpty("a certificate resolver name")
+      .optional()
+      .describe("Certificate resolver of Traefik's static config, or tlsSecretName."),
     expose: z.array(z.enum(["grafana", "prometheus", "alertmanager"])).optional(),
     basicAuthUsers: z
       .array(matching(BASIC_AUTH_USER, BASIC_AUTH_USER_MESSAGE))
@@ -2493,6 +2497,24 @@ function crossChecks(raw: RawConfig, given: RawStackConfig, c: StackConfig, prob
     }
     if (c.traefik.tlsSecretName && c.traefik.certResolver) {
       problems.push({ key: k("traefik.certResolver"), message: "choose tlsSecretName or certResolver, not both" });
+    }
+    // Without a certificate source Traefik serves its self-signed default certificate: browsers
+    // warn, and users learn to click through the warning. The profile, not the environment (a free
+    // label), is what makes a stack production, as for its replicas and protected volumes.
+    if (!c.traefik.tlsSecretName && !c.traefik.certResolver && c.traefik.expose.length > 0) {
+      const tls =
+        `Traefik publishes ${c.traefik.expose.join(", ")} with no certificate source, so its routes serve Traefik's self-signed ` +
+        `default certificate: set ${k("traefik.certResolver")} (a resolver of Traefik's static config, e.g. ACME) or ` +
+        `${k("traefik.tlsSecretName")} (a kubernetes.io/tls Secret in ${c.namespace}) (got neither)`;
+      if (c.profile === "production") {
+        problems.push({
+          key: k("traefik.tlsSecretName"),
+          message: `is required in a production stack: ${tls}`,
+          involves: [k("traefik.certResolver")],
+        });
+      } else {
+        warnings.push(`${k("traefik.tlsSecretName")}: ${tls}.`);
+      }
     }
   }
   for (const name of duplicates(c.traefik.basicAuthUsers)) {

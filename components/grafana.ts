@@ -56,6 +56,8 @@ import {
   extraEgressRules,
   podPriority,
   stackPriorityClass,
+  HSTS_MAX_AGE_SECONDS,
+  SECURITY_HEADERS,
 } from "./kit";
 
 /** Grafana's HTTP port (UI, API, /metrics). */
@@ -320,6 +322,8 @@ export function grafanaIni(args: GrafanaIniArgs): IniDocument {
       root_url: `${url.origin}/`,
       enforce_domain: false,
     },
+    // The one header of kit's SECURITY_HEADERS that [security] has no setting for.
+    "server.custom_response_headers": { "Referrer-Policy": SECURITY_HEADERS["Referrer-Policy"] },
     database: db
       ? {
           type: db.type,
@@ -336,6 +340,15 @@ export function grafanaIni(args: GrafanaIniArgs): IniDocument {
       cookie_secure: https,
       cookie_samesite: "lax",
       disable_gravatar: true,
+      // The security headers of Traefik's routes (kit's SECURITY_HEADERS), sent by Grafana itself:
+      // the tunnel has no middleware to add them. HSTS only where Grafana is served over https.
+      strict_transport_security: https,
+      strict_transport_security_max_age_seconds: HSTS_MAX_AGE_SECONDS,
+      strict_transport_security_subdomains: true,
+      strict_transport_security_preload: false,
+      x_content_type_options: true,
+      // X-Frame-Options: deny.
+      allow_embedding: false,
     },
     users: { allow_sign_up: false, allow_org_create: false },
     "auth.anonymous": { enabled: false },

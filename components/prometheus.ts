@@ -68,6 +68,8 @@ import {
   stackPriorityClass,
   uniquePorts,
   urlPort,
+  WEB_CONFIG_FILE,
+  webConfig,
 } from "./kit";
 import { THRESHOLD_LEVELS, THRESHOLD_NAMES, THRESHOLD_SPECS, Thresholds, applyThresholds, defaultThresholds } from "./thresholds";
 import { durationSeconds } from "./units";
@@ -1040,6 +1042,7 @@ const APP_SCRAPE_HEADER =
 const PROBE_RULES_HEADER = "The probes' thresholds: generated from apps[].probe and probes[] by components/prometheus.ts.";
 const DATABASE_RULES_HEADER = "Alerts on a database exporter that vanished: generated from databases[] by components/database-rules.ts.";
 const CONFIG_HEADER = "Rendered by components/prometheus.ts from the stack config; edit the config, not this file.";
+const WEB_CONFIG_HEADER = "Prometheus' web server (--web.config.file): the security headers of every response (components/kit.ts).";
 
 /**
  * The generated app rules, one file per group (each bounded: components/app-rules.ts), so that
@@ -1160,6 +1163,9 @@ function planPrometheus(
     config,
     (args.apps ?? []).map((a) => a.name),
   );
+  // The web config sits beside prometheus.yml (not a .yml: every .yml the tools find among
+  // Prometheus' files is taken for a rule file).
+  const configFiles: Array<[string, string]> = [...planned.files, [WEB_CONFIG_FILE, toYaml(webConfig(), WEB_CONFIG_HEADER)]];
   let ruleMaps: ConfigMapPlan[];
   let configMaps: ConfigMapPlan[];
   try {
@@ -1168,13 +1174,13 @@ function planPrometheus(
     throw fail(`rulesDir: ${(err as Error).message}`);
   }
   try {
-    configMaps = packConfigMaps("prometheus-config", planned.files);
+    configMaps = packConfigMaps("prometheus-config", configFiles);
   } catch (err) {
     throw fail((err as Error).message);
   }
   return {
     config: planned.config,
-    configFiles: Object.fromEntries(planned.files),
+    configFiles: Object.fromEntries(configFiles),
     ruleFiles: Object.fromEntries(allRules),
     configMaps,
     ruleMaps,
@@ -1192,7 +1198,7 @@ export class Prometheus extends StackComponent {
   public readonly scrapeTargets: ScrapeTarget[];
   /** The prometheus.yml object, as written (the apps' jobs move to configFiles when they outgrow it). */
   public readonly config: PrometheusConfig;
-  /** Every file of the config directory, by key: prometheus.yml and the apps' scrape files, if any. */
+  /** Every file of the config directory, by key: prometheus.yml, the apps' scrape files, if any, and the web config. */
   public readonly configFiles: Record<string, string>;
   /** The rule files shipped in the `prometheus-rules` ConfigMaps (prometheus-rules, prometheus-rules-2, ...), by key. */
   public readonly ruleFiles: Record<string, string>;
@@ -1326,6 +1332,8 @@ export class Prometheus extends StackComponent {
       `--storage.tsdb.retention.size=${args.retentionSize}`,
       `--web.listen-address=:${PROMETHEUS_PORT}`,
       `--web.external-url=${externalUrl}`,
+      // Read on every request: the security headers Traefik's middleware would add, for the tunnel too.
+      `--web.config.file=${PROMETHEUS_PATHS.configDir}/${WEB_CONFIG_FILE}`,
     ];
 
     const volumes: k8s.types.input.core.v1.Volume[] = [

@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as bcrypt from "bcryptjs";
 import type { ExposedService, StackConfig } from "./config";
-import { StackComponent, stackLabels, SERVICE_PORTS } from "./kit";
+import { StackComponent, stackLabels, HSTS_MAX_AGE_SECONDS, SECURITY_HEADERS, SERVICE_PORTS, UNPUBLISHED_PATH_PREFIXES } from "./kit";
 import { saltFor } from "./stack-salt";
 
 /**
@@ -113,10 +113,11 @@ export function exposureLabels(environment: string, service?: ExposedService): L
 }
 
 /**
- * Response headers every published UI gets: HSTS for a year (subdomains included,
- * no preload: that is a commitment the domain owner makes), no MIME sniffing, no
- * framing, a referrer that never leaks paths to other sites, and the Server and
- * X-Powered-By headers removed (Traefik deletes a response header set to "").
+ * Response headers every published UI gets (kit's SECURITY_HEADERS, which the tunnel's
+ * services set themselves): HSTS for a year (subdomains included, no preload: that is a
+ * commitment the domain owner makes), no MIME sniffing, no framing, a referrer that never
+ * leaks paths to other sites, and the Server and X-Powered-By headers removed (Traefik
+ * deletes a response header set to "").
  */
 export function securityHeadersMiddleware(namespace: string, environment: string): TraefikObject {
   return {
@@ -125,12 +126,12 @@ export function securityHeadersMiddleware(namespace: string, environment: string
     metadata: { name: TRAEFIK_NAMES.securityHeaders, namespace, labels: exposureLabels(environment) },
     spec: {
       headers: {
-        stsSeconds: 31536000,
+        stsSeconds: HSTS_MAX_AGE_SECONDS,
         stsIncludeSubdomains: true,
         forceSTSHeader: true,
         contentTypeNosniff: true,
         frameDeny: true,
-        referrerPolicy: "strict-origin-when-cross-origin",
+        referrerPolicy: SECURITY_HEADERS["Referrer-Policy"],
         customResponseHeaders: { Server: "", "X-Powered-By": "" },
       },
     },
@@ -162,6 +163,17 @@ export function needsBasicAuth(service: ExposedService): boolean {
   return SERVICES_WITHOUT_LOGIN.includes(service);
 }
 
+/**
+ * The rule of a service's route: its host, without the paths no one outside may reach
+ * (Grafana's /metrics). Traefik matches path prefixes on the path with unreserved
+ * characters decoded (/%6Detrics is /metrics), as Grafana reads it; a request the rule
+ * leaves out matches no route, and Traefik answers 404.
+ */
+export function routeMatch(route: TraefikRoute): string {
+  const excluded = (UNPUBLISHED_PATH_PREFIXES[route.service] ?? []).map((prefix) => ` && !PathPrefix(\`${prefix}\`)`);
+  return `Host(\`${route.hostname}\`)${excluded.join("")}`;
+}
+
 /** The IngressRoute that publishes one service: its host, the middlewares, the Service port, TLS. */
 export function ingressRoute(args: {
   namespace: string;
@@ -184,7 +196,7 @@ export function ingressRoute(args: {
       routes: [
         {
           kind: "Rule",
-          match: `Host(\`${route.hostname}\`)`,
+          match: routeMatch(route),
           middlewares,
           services: [{ kind: "Service", name: route.service, namespace: args.namespace, port: SERVICE_PORTS[route.service] }],
         },

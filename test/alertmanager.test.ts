@@ -361,6 +361,7 @@ describe("Alertmanager component", () => {
     expect(template.spec.volumes.find((v) => v.name === "config")?.projected?.sources).toEqual([
       { secret: { name: "alertmanager-config", items: [{ key: "alertmanager.yml", path: "alertmanager.yml" }] } },
       { configMap: { name: "alertmanager-templates" } },
+      { configMap: { name: "alertmanager-web" } },
     ]);
     expect(argsOf(shown)).toContain("--config.file=/etc/alertmanager/config/alertmanager.yml");
     const reloader = template.spec.containers.find((c) => c.name === "config-reloader");
@@ -385,6 +386,17 @@ describe("Alertmanager component", () => {
     expect(run.outputs.url).toBe("http://alertmanager.monitoring.svc:9093");
   });
 
+  test("two stacks' peers carry their own cluster label, so that gossip between them is dropped", async () => {
+    // Both stack files on one three-node cluster, each with a clustered Alertmanager.
+    const production = await render("production", ["nodes=3"]);
+    const staging = await render("staging", ["nodes=3", "alertmanager.replicas=2"]);
+    const labels = (r: Rendered) => argsOf(r).filter((a) => a.startsWith("--cluster.label"));
+    expect(labels(production)).toEqual(["--cluster.label=monitoring-production"]);
+    expect(labels(staging)).toEqual(["--cluster.label=monitoring-staging"]);
+    // Every peer runs the same template: the label is on each of them.
+    expect((objectOf(production, "StatefulSet", "alertmanager").spec as { replicas: number }).replicas).toBe(3);
+  });
+
   test("production: three gossiping peers that find each other by stable DNS names, a PDB and anti-affinity", async () => {
     const { shown } = await renderAlertmanager({ ...BASE_ARGS, environment: "production", replicas: 3, protectVolumes: true });
     const sts = objectOf(shown, "StatefulSet", "alertmanager");
@@ -392,6 +404,7 @@ describe("Alertmanager component", () => {
     expect(argsOf(shown).filter((a) => a.startsWith("--cluster."))).toEqual([
       "--cluster.listen-address=0.0.0.0:9094",
       "--cluster.advertise-address=$(POD_IP):9094",
+      "--cluster.label=monitoring",
       "--cluster.peer=alertmanager-0.alertmanager-cluster.monitoring.svc:9094",
       "--cluster.peer=alertmanager-1.alertmanager-cluster.monitoring.svc:9094",
       "--cluster.peer=alertmanager-2.alertmanager-cluster.monitoring.svc:9094",
@@ -609,7 +622,7 @@ describe.each(STACKS)("the %s stack's Alertmanager (amtool)", (stack) => {
   test("every Alertmanager object passes the official schema", () => {
     const mine = full.rendered.kubernetes.filter((o) => o.component === "alertmanager");
     expect(mine.map((o) => o.object.kind).sort()).toEqual(
-      ["PersistentVolumeClaim", "ConfigMap", "NetworkPolicy", "NetworkPolicy", "Secret", "Service", "Service", "StatefulSet"].sort(),
+      ["PersistentVolumeClaim", "ConfigMap", "ConfigMap", "NetworkPolicy", "NetworkPolicy", "Secret", "Service", "Service", "StatefulSet"].sort(),
     );
     for (const o of mine) expect(schemaProblems(o.object)).toEqual([]);
   });

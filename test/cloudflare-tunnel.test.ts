@@ -80,8 +80,9 @@ const templateOf = (r: Rendered) => (objectOf(r, "Deployment", "cloudflared").sp
 // Pure builders
 
 describe("tunnel builders", () => {
-  test("one ingress rule per hostname to the in-cluster Service, then the catch-all", () => {
+  test("one ingress rule per hostname to the in-cluster Service, then the catch-all; Grafana's /metrics first goes to a 404", () => {
     expect(tunnelIngressRules("monitoring", [...BASE.routes, { service: "alertmanager", hostname: "am.example.com" }])).toEqual([
+      { hostname: "grafana.example.com", path: "^/metrics", service: "http_status:404" },
       { hostname: "grafana.example.com", service: "http://grafana.monitoring.svc:3000" },
       { hostname: "prometheus.example.com", service: "http://prometheus.monitoring.svc:9090" },
       { hostname: "am.example.com", service: "http://alertmanager.monitoring.svc:9093" },
@@ -362,6 +363,7 @@ describe("the real stacks", () => {
     ]);
     const [config] = ofType(rendered, T.config);
     expect((config.inputs.config as { ingresses: unknown[] }).ingresses).toEqual([
+      { hostname: "grafana.example.com", path: "^/metrics", service: "http_status:404" },
       { hostname: "grafana.example.com", service: "http://grafana.monitoring-production.svc:3000" },
       { service: "http_status:404" },
     ]);
@@ -427,13 +429,31 @@ describe("the tunnel's ingress rules under cloudflared (the release the stack de
     const validated = cloudflared(rules, ["validate"]);
     expect(validated.output).toMatch(/OK/);
     expect(validated.ok).toBe(true);
-    for (const rule of rules.filter((r) => r.hostname)) {
+    for (const rule of rules.filter((r) => r.hostname && !("path" in r))) {
       const matched = cloudflared(rules, ["rule", `https://${rule.hostname}/`]);
       expect(matched.ok).toBe(true);
       expect(matched.output).toContain(rule.service);
     }
     // Any other hostname falls to the catch-all.
     expect(cloudflared(rules, ["rule", "https://other.example.com/"]).output).toContain("http_status:404");
+  });
+
+  test("Grafana's own metrics are not reachable through the tunnel, the rest of Grafana is", async () => {
+    const rendered = await render("production");
+    const [config] = ofType(rendered, T.config);
+    const rules = (config.inputs.config as { ingresses: Array<{ hostname?: string; path?: string; service: string }> }).ingresses;
+    const grafana = rules.find((r) => r.service.startsWith("http://grafana."));
+    if (!grafana?.hostname) throw new Error(`no rule to Grafana in ${JSON.stringify(rules)}`);
+    // What cloudflared itself picks for a URL: the 404, or Grafana's Service.
+    const serviceOf = (urlPath: string) => {
+      const matched = cloudflared(rules, ["rule", `https://${grafana.hostname}${urlPath}`]);
+      expect(matched.ok).toBe(true);
+      return [grafana.service, "http_status:404"].filter((service) => matched.output.includes(service));
+    };
+    for (const p of ["/metrics", "/metrics/plugins/grafana-piechart-panel", "/%6Detrics"]) {
+      expect([p, serviceOf(p)]).toEqual([p, ["http_status:404"]]);
+    }
+    for (const p of ["/", "/login", "/api/health", "/d/node-overview"]) expect([p, serviceOf(p)]).toEqual([p, [grafana.service]]);
   });
 
   test("every exposed service of a tunnel with all three validates too", () => {

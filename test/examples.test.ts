@@ -167,6 +167,10 @@ describe("what makes each team's stack its own", () => {
     expect(am).toContain("smtp.pupin.fr:587");
     expect(r.files.get("grafana/dashboard-providers.yaml")).toContain("Gauzian drafts");
     expect(objectsOf(r, "Middleware").length).toBeGreaterThan(0);
+    // Its routes' certificate comes from its ACME resolver, never Traefik's self-signed default.
+    const routes = objectsOf(r, "IngressRoute");
+    expect(routes.map((o) => o.metadata.name).sort()).toEqual(["grafana", "prometheus"]);
+    for (const route of routes) expect((route.spec as { tls: unknown }).tls).toEqual({ certResolver: "letsencrypt" });
     expect(alertRule(r, "NodeFilesystemAlmostFull", "warning")).toMatchObject({ for: "15m", expr: expect.stringMatching(/< 0\.20\b/) });
   });
 });

@@ -183,6 +183,7 @@ describe("grafanaIni", () => {
         root_url: "https://grafana.example.com/",
         enforce_domain: false,
       },
+      "server.custom_response_headers": { "Referrer-Policy": "strict-origin-when-cross-origin" },
       database: { type: "sqlite3", path: "grafana.db" },
       security: {
         admin_user: "$__file{/etc/grafana-secrets/admin-user}",
@@ -190,6 +191,12 @@ describe("grafanaIni", () => {
         cookie_secure: true,
         cookie_samesite: "lax",
         disable_gravatar: true,
+        strict_transport_security: true,
+        strict_transport_security_max_age_seconds: 31536000,
+        strict_transport_security_subdomains: true,
+        strict_transport_security_preload: false,
+        x_content_type_options: true,
+        allow_embedding: false,
       },
       users: { allow_sign_up: false, allow_org_create: false },
       "auth.anonymous": { enabled: false },
@@ -205,6 +212,8 @@ describe("grafanaIni", () => {
     const ini = grafanaIni({ rootUrl: "http://grafana.monitoring.svc:3000" });
     expect(ini.server).toMatchObject({ domain: "grafana.monitoring.svc", root_url: "http://grafana.monitoring.svc:3000/" });
     expect(ini.security.cookie_secure).toBe(false);
+    // HSTS means nothing over http (browsers ignore it there).
+    expect(ini.security.strict_transport_security).toBe(false);
     expect(ini["auth.anonymous"].enabled).toBe(false);
     expect(ini.users.allow_sign_up).toBe(false);
   });

@@ -582,6 +582,7 @@ describe("Prometheus component", () => {
       "--web.listen-address=:9090",
       // Traefik exposes Prometheus in staging: links in alerts point at the public hostname.
       "--web.external-url=https://prometheus.staging.example.com",
+      "--web.config.file=/etc/prometheus/config/web-config.yaml",
     ]);
     expect(container.args.some((a) => a.startsWith("--web.enable-lifecycle"))).toBe(false);
     expect(container.env).toEqual([{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }]);

@@ -5,6 +5,7 @@
  */
 import * as crypto from "crypto";
 import * as bcrypt from "bcryptjs";
+import * as YAML from "yaml";
 import { K8sObject, Rendered, renderRun } from "../scripts/lib/render";
 import { RunResult, SecretValue, runProgram } from "../scripts/lib/runner";
 import {
@@ -16,6 +17,7 @@ import {
   basicAuthMiddleware,
   htpasswd,
   ingressRoute,
+  routeMatch,
   routeTls,
   securityHeadersMiddleware,
 } from "../components/traefik";
@@ -23,6 +25,7 @@ import { SALT_OUTPUT } from "../components/stack-salt";
 import { readStackConfig } from "../scripts/lib/stackfile";
 import { objectOf, objectsOf, render, renderStack, ALONE } from "./support/render";
 import { schemaProblems } from "./support/schema";
+import { parseTraefikRule, ruleMatches } from "./support/traefik-rule";
 
 const LABELS = {
   "app.kubernetes.io/instance": "staging",
@@ -120,6 +123,43 @@ describe("Traefik object builders", () => {
     expect(spec.routes[0].services[0].port).toBe(3000);
     expect(spec.tls).toEqual({});
     expect(schemaProblems(route as unknown as K8sObject)).toEqual([]);
+  });
+
+  test("Grafana's route leaves out /metrics and everything under it, in a rule Traefik v3 accepts", () => {
+    const grafana = { service: "grafana", hostname: "grafana.example.com" } as const;
+    const match = routeMatch(grafana);
+    expect(match).toBe("Host(`grafana.example.com`) && !PathPrefix(`/metrics`)");
+    expect(parseTraefikRule(match)).toEqual({
+      op: "and",
+      left: { op: "call", matcher: "Host", args: ["grafana.example.com"] },
+      right: { op: "not", rule: { op: "call", matcher: "PathPrefix", args: ["/metrics"] } },
+    });
+    const routed = (path: string, host: string = grafana.hostname) => ruleMatches(match, { host, path });
+    expect(["/", "/login", "/d/node-overview", "/api/health", "/public/build/app.js"].filter((p) => !routed(p))).toEqual([]);
+    // Its own metrics and its plugins', however the path is spelt: unrouted, so Traefik answers 404.
+    expect(
+      ["/metrics", "/metrics/", "/metrics/plugins/grafana-piechart-panel", "/%6detrics", "/metric%73"].filter((p) => routed(p)),
+    ).toEqual([]);
+    expect(routed("/", "prometheus.example.com")).toBe(false);
+    // Prometheus and Alertmanager keep their whole host: they are behind basic auth.
+    expect(routeMatch({ service: "prometheus", hostname: "prometheus.example.com" })).toBe("Host(`prometheus.example.com`)");
+    expect(routeMatch({ service: "alertmanager", hostname: "am.example.com" })).toBe("Host(`am.example.com`)");
+  });
+
+  test("the rule check can fail: what Traefik v2 accepted and v3 refuses, and malformed rules", () => {
+    for (const bad of [
+      "Host(`a.example.com`, `b.example.com`)",
+      "PathPrefix(`/metrics`, `/api`)",
+      "Headers(`X-Forwarded-Proto`, `https`)",
+      "HostHeader(`a.example.com`)",
+      "PathPrefix(`metrics`)",
+      "Host(`a.example.com`) && (PathPrefix(`/a`)",
+      "Host(`a.example.com`) and PathPrefix(`/a`)",
+      "Host(a.example.com)",
+    ]) {
+      expect(() => parseTraefikRule(bad)).toThrow();
+    }
+    expect(() => parseTraefikRule('Host("a.example.com") || (Method(`GET`) && !Header(`X-A`, `b`))')).not.toThrow();
   });
 
   test("Alertmanager goes through basic auth on port 9093", () => {
@@ -431,7 +471,16 @@ describe("the real stacks", () => {
     ]);
     for (const o of mine) expect(schemaProblems(o.object)).toEqual([]);
     const match = (name: string) => (objectOf(rendered, "IngressRoute", name).spec as { routes: Array<{ match: string }> }).routes[0].match;
-    expect(match("grafana")).toBe("Host(`grafana.staging.example.com`)");
+    expect(match("grafana")).toBe("Host(`grafana.staging.example.com`) && !PathPrefix(`/metrics`)");
+    for (const name of ["grafana", "prometheus", "alertmanager"]) expect(() => parseTraefikRule(match(name))).not.toThrow();
+    // Unrouted is not unscraped: Prometheus still reads Grafana's /metrics from its Service, in the cluster.
+    const jobs = (YAML.parse(rendered.files.get("prometheus/prometheus.yml") ?? "") as { scrape_configs: Array<Record<string, unknown>> })
+      .scrape_configs;
+    expect(jobs.find((j) => j.job_name === "grafana")).toMatchObject({
+      metrics_path: "/metrics",
+      scheme: "http",
+      kubernetes_sd_configs: [{ role: "endpoints", namespaces: { names: ["monitoring-staging"] } }],
+    });
     expect(rendered.outputs.prometheusPublicUrl).toBe("https://prometheus.staging.example.com");
     expect(rendered.outputs.alertmanagerPublicUrl).toBe("https://alertmanager.staging.example.com");
     const creds = rendered.outputs.basicAuthCredentials as Record<string, string>;

@@ -70,6 +70,8 @@ export function localAlertmanagerArgs(
     const flag = arg.slice(0, arg.indexOf("=") < 0 ? arg.length : arg.indexOf("="));
     if (flag === "--config.file") out.push(`--config.file=${local.config}`);
     else if (flag === "--storage.path") out.push(`--storage.path=${local.storage}`);
+    // The web config lives beside the config, as in the container.
+    else if (flag === "--web.config.file") out.push(`--web.config.file=${path.join(path.dirname(local.config), path.basename(arg))}`);
     else if (flag === "--web.listen-address") out.push(`--web.listen-address=${LOOPBACK}:${local.web}`);
     // An empty listen address turns clustering off (one replica): it stays off.
     else if (arg === "--cluster.listen-address=") out.push(arg);
