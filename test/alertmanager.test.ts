@@ -622,7 +622,17 @@ describe.each(STACKS)("the %s stack's Alertmanager (amtool)", (stack) => {
   test("every Alertmanager object passes the official schema", () => {
     const mine = full.rendered.kubernetes.filter((o) => o.component === "alertmanager");
     expect(mine.map((o) => o.object.kind).sort()).toEqual(
-      ["PersistentVolumeClaim", "ConfigMap", "ConfigMap", "NetworkPolicy", "NetworkPolicy", "Secret", "Service", "Service", "StatefulSet"].sort(),
+      [
+        "PersistentVolumeClaim",
+        "ConfigMap",
+        "ConfigMap",
+        "NetworkPolicy",
+        "NetworkPolicy",
+        "Secret",
+        "Service",
+        "Service",
+        "StatefulSet",
+      ].sort(),
     );
     for (const o of mine) expect(schemaProblems(o.object)).toEqual([]);
   });
