@@ -11,7 +11,7 @@ import { prometheusEgressRules } from "../components/prometheus";
 import { DEFAULT_EGRESS, addressPort, egressPolicySpec, urlPort } from "../components/kit";
 import { ConfigError, EGRESS_COMPONENTS, parseStackConfig } from "../components/config";
 import type { ProbeSpec } from "../components/config";
-import { EVERYTHING_SETS } from "./support/everything";
+import { EVERYTHING_SETS, EVERY_STACK_SHAPE } from "./support/everything";
 import { render } from "./support/render";
 import { schemaProblems } from "./support/schema";
 
@@ -67,13 +67,7 @@ function allowsDns(spec: PolicySpec): boolean {
   );
 }
 
-const STACKS: Array<[string, string, string[]]> = [
-  ["staging", "staging", []],
-  ["production", "production", []],
-  ["production with every component on", "production", EVERYTHING_SETS],
-];
-
-describe.each(STACKS)("the %s stack", (_title, stack, sets) => {
+describe.each(EVERY_STACK_SHAPE)("the %s stack", (_title, stack, sets) => {
   let rendered: Rendered;
   beforeAll(async () => {
     rendered = await render(stack, sets);

@@ -4,7 +4,7 @@
  * creates, never by the team's workloads it patches with exporter sidecars.
  */
 import type { K8sObject } from "../scripts/lib/render";
-import { EVERYTHING_SETS } from "./support/everything";
+import { EVERY_STACK_SHAPE } from "./support/everything";
 import { objectsOf, render } from "./support/render";
 import { schemaProblems } from "./support/schema";
 
@@ -17,13 +17,7 @@ function workloads(rendered: Rendered, patches: boolean): Workload[] {
     .map((o) => o.object as Workload);
 }
 
-const STACKS: Array<[string, string, string[]]> = [
-  ["staging", "staging", []],
-  ["production", "production", []],
-  ["production with every component on", "production", EVERYTHING_SETS],
-];
-
-describe.each(STACKS)("the %s stack", (_title, stack, sets) => {
+describe.each(EVERY_STACK_SHAPE)("the %s stack", (_title, stack, sets) => {
   let rendered: Rendered;
   beforeAll(async () => {
     rendered = await render(stack, sets);

@@ -23,6 +23,7 @@ import { Rendered, reveal, summary, writeRender } from "../scripts/lib/render";
 import { offlineStackSalt, renderStack } from "../scripts/lib/render-stack";
 import { RecordedResource } from "../scripts/lib/runner";
 import { ROOT } from "../scripts/lib/stackfile";
+import { SEALED_ROUTING } from "./support/sealed-routing";
 
 /** Provider keys that hold credentials: the program never reads them, the provider does. */
 const PROVIDER_SECRET_KEYS = ["cloudflare:apiToken"] as const;
@@ -119,21 +120,7 @@ const VARIANTS: Variant[] = [
   {
     name: "a team's routing (named receivers of every kind, email through SMTP)",
     config: {
-      "monitoring:alertmanager": {
-        receivers: [
-          { name: "ops-slack", slack: { channel: "#ops" } },
-          { name: "ops-discord", discord: {} },
-          { name: "ops-webhook", webhook: {} },
-          { name: "ops-email", email: { to: ["ops@example.com"] } },
-        ],
-        routes: [
-          { matchers: ['severity="critical"'], receiver: "ops-discord", continue: true },
-          { matchers: ['team="web"'], receiver: "ops-webhook" },
-          { matchers: ['team="mail"'], receiver: "ops-email" },
-        ],
-        defaultReceiver: "ops-slack",
-        smtp: { smarthost: "smtp.example.com:587", from: "alerts@example.com", username: "alerts@example.com" },
-      },
+      "monitoring:alertmanager": SEALED_ROUTING,
     },
     secrets: {
       ...COMMON_SECRETS,

@@ -18,6 +18,7 @@ import { SALT_OUTPUT } from "../../components/stack-salt";
 import { deleteNamespace } from "./support/apps";
 import { KubeObject, get } from "./support/kube";
 import { StackHandle, openStack, outputCollector } from "./support/stack";
+import { SEALED_ROUTING } from "../support/sealed-routing";
 
 /** Letters and digits only, so that no encoding (JSON, YAML, URL) changes it. */
 function mark(stack: string, key: string): string {
@@ -92,21 +93,7 @@ const STACKS: SealedStack[] = [
       smtpPassword: mark("sealed-routing", "smtpPassword"),
     },
     config: {
-      "monitoring:alertmanager": {
-        receivers: [
-          { name: "ops-slack", slack: { channel: "#ops" } },
-          { name: "ops-discord", discord: {} },
-          { name: "ops-webhook", webhook: {} },
-          { name: "ops-email", email: { to: ["ops@example.com"] } },
-        ],
-        routes: [
-          { matchers: ['severity="critical"'], receiver: "ops-discord", continue: true },
-          { matchers: ['team="web"'], receiver: "ops-webhook" },
-          { matchers: ['team="mail"'], receiver: "ops-email" },
-        ],
-        defaultReceiver: "ops-slack",
-        smtp: { smarthost: "smtp.example.com:587", from: "alerts@example.com", username: "alerts@example.com" },
-      },
+      "monitoring:alertmanager": SEALED_ROUTING,
     },
   },
 ];

@@ -21,3 +21,10 @@ export const EVERYTHING_SETS = [
   "grafanaDatabasePassword=grafana-database-password",
   "networkPolicy.extraEgress.grafana=[{ports: [8443], cidrs: [10.0.0.0/8]}]",
 ];
+
+/** The stacks the cross-cutting tests render: each stack file, and production with every component on. */
+export const EVERY_STACK_SHAPE: Array<[title: string, stack: string, sets: string[]]> = [
+  ["staging", "staging", []],
+  ["production", "production", []],
+  ["production with every component on", "production", EVERYTHING_SETS],
+];
