@@ -145,7 +145,7 @@ describe("the CI preview's read-only credentials", () => {
     });
   });
 
-  test("a preview of a change succeeds with them: its dry-runs are refused, it writes nothing, and it shows what the admin's shows", async () => {
+  test("a preview of a change succeeds with them: no dry-run of theirs is answered, it writes nothing, and it shows what the admin's shows", async () => {
     // Updates (Prometheus' and Alertmanager's config and workloads, Grafana's datasources) and
     // creates (Loki's objects).
     handle.editStackFile((c) => {
@@ -158,9 +158,9 @@ describe("the CI preview's read-only credentials", () => {
     const readOnly = await previewWith(previewKubeconfig);
     const afterReadOnly = await dryRuns();
     expect(changes(readOnly)).toMatchObject({ create: expect.any(Number), update: expect.any(Number) });
-    // The provider asked for server-side dry-runs (not for every change: one whose inputs are
-    // still unknown in a preview gets none); the API server refused every one.
-    expect(afterReadOnly.refused - start.refused).toBeGreaterThan(0);
+    // No dry-run of this identity was answered. (Whether the provider sent any that the API server
+    // refused is not shown here: the counter read by dryRuns() did not count a refused one on the
+    // local control plane, so the README says what the provider's source does, not this test.)
     expect(afterReadOnly.allowed - start.allowed).toBe(0);
     expect(await versions()).toEqual(before);
 
