@@ -70,12 +70,7 @@ const COMMON_SECRETS: Record<string, string> = {
 /** Plain config shared by both variants (over the production stack file): what makes the common secrets used. */
 const COMMON_CONFIG: Record<string, unknown> = {
   "monitoring:databases": [
-    {
-      name: "shop-postgres",
-      type: "postgres",
-      mode: "sidecar",
-      target: { kind: "StatefulSet", name: "postgres", namespace: "shop", container: "postgres" },
-    },
+    { name: "shop-postgres", type: "postgres", mode: "standalone" },
     { name: "events-mongodb", type: "mongodb", mode: "standalone" },
     { name: "cache-redis", type: "redis", mode: "standalone" },
   ],

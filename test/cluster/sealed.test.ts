@@ -58,7 +58,7 @@ function commonConfig(stack: string): Record<string, unknown> {
     // Not about secrets, and each holds a host port or host paths: off, so that the stack is small.
     "monitoring:nodeExporter": { enabled: false },
     "monitoring:logCollector": { enabled: false },
-    // The stack file's sidecars need the team's workloads: standalone exporters need nothing.
+    // DSNs from databaseDsns (the secrets swept), not the stack file's secretRefs to Secrets of the team's.
     "monitoring:databases": [
       { name: "shop-postgres", type: "postgres", mode: "standalone" },
       { name: "cache-redis", type: "redis", mode: "standalone" },
