@@ -155,3 +155,33 @@ export function prepareRedis(dir: string, port: number, extra: string[] = []): L
     address: `redis://${LOOPBACK}:${port}`,
   };
 }
+
+/**
+ * The rendered Prometheus container's args with only paths and addresses made local, for a run
+ * on 127.0.0.1 (the live lab, the benchmark): its config and data where the run keeps them, its
+ * web config (`--web.config.file`: the security headers) written from the render into `dir`, as
+ * the container reads it beside its config.
+ */
+export function localPrometheusArgs(
+  renderedArgs: string[],
+  webConfig: string | undefined,
+  local: { config: string; data: string; port: number; dir: string },
+): string[] {
+  const args = renderedArgs.filter(
+    (a) => !/^--(config\.file|storage\.tsdb\.path|web\.listen-address|web\.external-url|web\.config\.file)=/.test(a),
+  );
+  const out = [
+    ...args,
+    `--config.file=${local.config}`,
+    `--storage.tsdb.path=${local.data}`,
+    `--web.listen-address=${LOOPBACK}:${local.port}`,
+  ];
+  const flag = renderedArgs.find((a) => a.startsWith("--web.config.file="));
+  if (flag) {
+    if (webConfig === undefined) throw new Error(`Prometheus is rendered with ${flag} but the render has no such file`);
+    const file = path.join(local.dir, path.basename(flag.slice(flag.indexOf("=") + 1)));
+    fs.writeFileSync(file, webConfig);
+    out.push(`--web.config.file=${file}`);
+  }
+  return out;
+}

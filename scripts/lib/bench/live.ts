@@ -26,7 +26,8 @@ import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../../test/sup
 import { CheckableJob, KubernetesSd, TargetGroup, layOutContainer, rerooted } from "../../../test/support/prometheus-files";
 import { residentBytes } from "../cluster/processes";
 import { localAlloyArgs, localLokiArgs, lokiReady } from "../local-logs";
-import { preparePostgres, prepareRedis } from "../local-servers";
+import { localPrometheusArgs, preparePostgres, prepareRedis } from "../local-servers";
+import { WEB_CONFIG_FILE } from "../../../components/kit";
 import {
   LOOPBACK,
   LocalRun,
@@ -657,10 +658,7 @@ class LiveBench {
       .spec as { template: { spec: { containers: Array<{ name: string; args: string[] }> } } };
     const rendered = sts.template.spec.containers.find((c) => c.name === "prometheus")?.args ?? [];
     return [
-      ...rendered.filter((a) => !/^--(config\.file|storage\.tsdb\.path|web\.listen-address|web\.external-url)=/.test(a)),
-      `--config.file=${config}`,
-      `--storage.tsdb.path=${data}`,
-      `--web.listen-address=${LOOPBACK}:${port}`,
+      ...localPrometheusArgs(rendered, this.rendered.files.get(`prometheus/${WEB_CONFIG_FILE}`), { config, data, port, dir: this.tmp }),
       `--storage.tsdb.min-block-duration=${BENCH_BLOCK_DURATION}`,
       `--storage.tsdb.max-block-duration=${BENCH_BLOCK_DURATION}`,
     ];

@@ -30,7 +30,8 @@ import { EXPORTER_KINDS } from "../../../components/exporter-sidecars";
 import { quantityBytes } from "../../../components/units";
 import { kubeStateMetricsFlags, nodeExporterFlags } from "../../../components/exporters";
 import { down as clusterDown, up as clusterUp } from "../../../scripts/lib/cluster";
-import { LocalPostgres, LocalRedis, preparePostgres, prepareRedis } from "../../../scripts/lib/local-servers";
+import { LocalPostgres, LocalRedis, localPrometheusArgs, preparePostgres, prepareRedis } from "../../../scripts/lib/local-servers";
+import { WEB_CONFIG_FILE } from "../../../components/kit";
 import type { Rendered } from "../../../scripts/lib/render";
 import { readStackConfig } from "../../../scripts/lib/stackfile";
 import { createTeamWorkloads } from "../../cluster/support/apps";
@@ -684,12 +685,12 @@ export class Lab {
       template: { spec: { containers: Array<{ name: string; args: string[] }> } };
     };
     const rendered = sts.template.spec.containers.find((c) => c.name === "prometheus")?.args ?? [];
-    const args = [
-      ...rendered.filter((a) => !/^--(config\.file|storage\.tsdb\.path|web\.listen-address|web\.external-url)=/.test(a)),
-      `--config.file=${file}`,
-      `--storage.tsdb.path=${path.join(this.tmp, "prometheus-data")}`,
-      `--web.listen-address=${LOOPBACK}:${this.ports.prometheus}`,
-    ];
+    const args = localPrometheusArgs(rendered, this.rendered.files.get(`prometheus/${WEB_CONFIG_FILE}`), {
+      config: file,
+      data: path.join(this.tmp, "prometheus-data"),
+      port: this.ports.prometheus,
+      dir: this.tmp,
+    });
     this.start("prometheus", stackBinary("prometheus"), args, { env: { POD_NAME: "prometheus-0" } });
     await waitFor(
       "Prometheus ready",
