@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { ConfigError, RawConfig, parseStackConfig, plainEntriesOfSecretKeys } from "./components/config";
+import { ConfigError, RawConfig, parseStackConfig, plainEntriesOfSecretKeys } from "./config";
 import { ServicePortError, resolveAppServicePorts } from "./components/service-ports";
 import { MonitoringStack } from "./components/stack";
 import { SALT_OUTPUT, saltText, stackSaltOf } from "./components/stack-salt";

@@ -13,8 +13,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { exposedBy, publicHostname } from "./config";
-import type { AlertReceiver, AlertRouting, ResourceRequirements, StackConfig, StorageSpec } from "./config";
+import { exposedBy, publicHostname } from "../config";
+import type { AlertReceiver, AlertRouting, ResourceRequirements, StackConfig, StorageSpec } from "../config";
 import {
   IngressPeer,
   ScrapeTarget,
@@ -55,7 +55,7 @@ import {
 } from "./kit";
 import { images } from "./images";
 
-/** The receivers a stack may configure (components/config.ts resolves them from secret config). */
+/** The receivers a stack may configure (config/index.ts resolves them from secret config). */
 export type AlertReceivers = StackConfig["alertmanager"]["receivers"];
 
 /** Ports, paths and names other components rely on. */

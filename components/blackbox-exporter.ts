@@ -8,7 +8,7 @@ import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import type { ProbeSpec, ResourceRequirements } from "./config";
+import type { ProbeSpec, ResourceRequirements } from "../config";
 import {
   ScrapeTarget,
   WorkloadIdentity,

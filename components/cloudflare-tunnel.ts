@@ -8,7 +8,7 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { ExposedService, ResourceRequirements, StackConfig } from "./config";
+import type { ExposedService, ResourceRequirements, StackConfig } from "../config";
 import {
   ScrapeTarget,
   WorkloadIdentity,

@@ -22,7 +22,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DatabaseExporter, EXPORTER_RESOURCES, ResourceRequirements, dsnNamesOwnPod } from "./config";
+import { DatabaseExporter, EXPORTER_RESOURCES, ResourceRequirements, dsnNamesOwnPod } from "../config";
 import { ImageName, images } from "./images";
 import {
   ScrapeTarget,

@@ -16,8 +16,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as YAML from "yaml";
-import { WRITABLE_FOLDER_DEFAULT, exposedBy, publicHostname } from "./config";
-import type { ResourceRequirements, StackConfig, StorageSpec } from "./config";
+import { WRITABLE_FOLDER_DEFAULT, exposedBy, publicHostname } from "../config";
+import type { ResourceRequirements, StackConfig, StorageSpec } from "../config";
 import { imageVersion } from "./images";
 import { saltFor } from "./stack-salt";
 import {

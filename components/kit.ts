@@ -6,8 +6,8 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ANYWHERE, API_SERVER_PORTS } from "./config";
-import type { EgressComponent, ExtraEgress, ResourceRequirements, StackConfig, StorageSpec } from "./config";
+import { ANYWHERE, API_SERVER_PORTS } from "../config";
+import type { EgressComponent, ExtraEgress, ResourceRequirements, StackConfig, StorageSpec } from "../config";
 import { ImageName, imageVersion, images } from "./images";
 
 type Input<T> = pulumi.Input<T>;

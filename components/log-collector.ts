@@ -14,7 +14,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
 import * as YAML from "yaml";
 import { ALLOY_CONFIG_FILE, ALLOY_PATHS, ALLOY_PORT, alloyConfig } from "./alloy";
-import type { LogCollectorAgent, ResourceRequirements, StackConfig } from "./config";
+import type { LogCollectorAgent, ResourceRequirements, StackConfig } from "../config";
 import {
   ScrapeTarget,
   WorkloadIdentity,

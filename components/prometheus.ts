@@ -28,7 +28,7 @@ import {
   StorageSpec,
   exposedBy,
   publicHostname,
-} from "./config";
+} from "../config";
 import { DATABASE_LABEL, ENVIRONMENT_LABEL, EXPORTER_KINDS, EXPORTER_LABEL } from "./exporter-sidecars";
 import {
   IngressPeer,

@@ -1,8 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ExposedService, StackConfig } from "./config";
+import type { ExposedService, StackConfig } from "../config";
 import { BlackboxExporter } from "./blackbox-exporter";
-import { EXPORTER_RESOURCES } from "./config";
+import { EXPORTER_RESOURCES } from "../config";
 import { ExporterSidecars } from "./exporter-sidecars";
 import { KubeStateMetrics, NodeExporter } from "./exporters";
 import { Loki, lokiArgs } from "./loki";
@@ -18,7 +18,7 @@ import { TeamContent } from "./team-content";
 import { VOLUME_COMPONENTS, VolumeComponent, VolumeRecords, volumeRecord } from "./volume-changes";
 
 export interface MonitoringStackArgs {
-  /** The validated stack configuration (components/config.ts). */
+  /** The validated stack configuration (config/index.ts). */
   config: StackConfig;
   /** The team's own rules and dashboards, read and checked by readTeamContent before any resource exists. Default: none. */
   team?: TeamContent;

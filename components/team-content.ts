@@ -15,7 +15,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { ConfigError, ConfigProblem } from "./config";
+import { ConfigError, ConfigProblem } from "../config";
 import { DEFAULT_DASHBOARDS_DIR, DashboardFile, readDashboards } from "./grafana";
 import { DEFAULT_RULES_DIR } from "./prometheus";
 import { durationSeconds } from "./units";

@@ -8,7 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as bcrypt from "bcryptjs";
-import type { ExposedService, StackConfig } from "./config";
+import type { ExposedService, StackConfig } from "../config";
 import { StackComponent, stackLabels, HSTS_MAX_AGE_SECONDS, SECURITY_HEADERS, SERVICE_PORTS, UNPUBLISHED_PATH_PREFIXES } from "./kit";
 import { saltFor } from "./stack-salt";
 

@@ -10,7 +10,7 @@
  *
  * Pure: the previous record and the config come in, problems or the config to deploy go out.
  */
-import { ConfigError, ConfigProblem, RawConfig, StackConfig, StorageSpec } from "./config";
+import { ConfigError, ConfigProblem, RawConfig, StackConfig, StorageSpec } from "../config";
 import { grafanaHasClaim } from "./grafana";
 import { lokiArgs } from "./loki";
 import { quantityBytes } from "./units";

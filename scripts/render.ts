@@ -7,7 +7,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigError } from "../components/config";
+import { ConfigError } from "../config";
 import { summary, writeRender } from "./lib/render";
 import { renderStack, servicesOf } from "./lib/render-stack";
 

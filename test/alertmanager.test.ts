@@ -17,7 +17,7 @@ import {
   alertmanagerTemplates,
   receiverChannels,
 } from "../components/alertmanager";
-import { parseStackConfig } from "../components/config";
+import { parseStackConfig } from "../config";
 import { images } from "../components/images";
 import { Rendered, renderRun, summary } from "../scripts/lib/render";
 import { runProgram } from "../scripts/lib/runner";

@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { APP_GROUP_BUDGET, APP_SERIES, SLO_WINDOWS, appRecordingRules } from "../components/app-rules";
-import { AppTarget, parseStackConfig } from "../components/config";
+import { AppTarget, parseStackConfig } from "../config";
 import { readStackConfig } from "../scripts/lib/stackfile";
 import { promtool } from "./support/binaries";
 import { promqlProblem } from "./support/promql";

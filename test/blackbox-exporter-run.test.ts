@@ -11,7 +11,7 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { blackboxConfigYaml } from "../components/blackbox-exporter";
-import type { ProbeSpec } from "../components/config";
+import type { ProbeSpec } from "../config";
 import { probeModule } from "../components/prometheus";
 import { runBinary, stackBinary } from "./support/binaries";
 import { LOOPBACK, LoopbackServer, ManagedProcess, freePorts, httpGet, selfSignedCertificate, waitFor } from "./support/processes";

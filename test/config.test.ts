@@ -13,7 +13,7 @@ import {
   configKeyDocs,
   parseStackConfig,
   plainEntriesOfSecretKeys,
-} from "../components/config";
+} from "../config";
 import { EXPORTER_KINDS } from "../components/exporter-sidecars";
 import { PROMETHEUS_MAX_DURATION_MS } from "../components/units";
 import { renderRun } from "../scripts/lib/render";

@@ -1,6 +1,6 @@
 /** NodeExporter and KubeStateMetrics: alone under mocks, their flags, and in both real stacks. */
 import * as path from "path";
-import { PROFILE_DEFAULTS } from "../components/config";
+import { PROFILE_DEFAULTS } from "../config";
 import {
   KSM_RESOURCES,
   KubeStateMetrics,

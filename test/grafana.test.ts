@@ -32,7 +32,7 @@ import { K8sObject, Rendered, kubernetesYaml, renderRun } from "../scripts/lib/r
 import { RunResult, SecretValue, runProgram } from "../scripts/lib/runner";
 import { objectOf, objectsOf, render, renderStack, ALONE } from "./support/render";
 import { schemaProblems } from "./support/schema";
-import { ConfigError, parseStackConfig, publicHostname } from "../components/config";
+import { ConfigError, parseStackConfig, publicHostname } from "../config";
 
 // ---------------------------------------------------------------------------
 // Fixtures

@@ -6,7 +6,7 @@
 import * as path from "path";
 import * as YAML from "yaml";
 import { alloyConfig } from "../components/alloy";
-import { PROFILE_DEFAULTS, PROMTAIL_RESOURCES, LogCollectorAgent } from "../components/config";
+import { PROFILE_DEFAULTS, PROMTAIL_RESOURCES, LogCollectorAgent } from "../config";
 import { images } from "../components/images";
 import { LogCollector, LogCollectorArgs, PROMTAIL_END_OF_LIFE_WARNING } from "../components/log-collector";
 import { promtailConfig } from "../components/promtail";

@@ -9,7 +9,7 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { ConfigError, parseStackConfig, type ParsedConfig } from "../components/config";
+import { ConfigError, parseStackConfig, type ParsedConfig } from "../config";
 import {
   LOKI_CHUNK_COMPRESSION,
   LOKI_DISK_FULL_THRESHOLD,

@@ -5,7 +5,7 @@
  */
 import * as crypto from "crypto";
 import * as YAML from "yaml";
-import { PROFILE_DEFAULTS } from "../components/config";
+import { PROFILE_DEFAULTS } from "../config";
 import { imageVersion, images } from "../components/images";
 import { LOKI_PATHS, LOKI_SCHEMA_FROM, Loki, LokiArgs, ingestionOf, lokiConfig } from "../components/loki";
 import { quantityBytes } from "../components/units";

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { parseStackConfig } from "../components/config";
+import { parseStackConfig } from "../config";
 import {
   ProjectFile,
   applyProjectConfig,

@@ -19,7 +19,7 @@ import * as YAML from "yaml";
 import { APP_SERIES } from "../components/app-rules";
 import { imageVersion } from "../components/images";
 import { readTeamContent } from "../components/team-content";
-import { ConfigError, RUNBOOK_PATH, StackConfig, parseStackConfig } from "../components/config";
+import { ConfigError, RUNBOOK_PATH, StackConfig, parseStackConfig } from "../config";
 import {
   APP_RULES_KEY,
   DATABASE_RULES_KEY,

@@ -1,7 +1,7 @@
 /** The README is the front door: it must stay true as the config grows. */
 import * as fs from "fs";
 import * as path from "path";
-import { configKeyDocs } from "../components/config";
+import { configKeyDocs } from "../config";
 
 const README = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
 const LINES = README.split("\n");

@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseStackConfig } from "../components/config";
+import { parseStackConfig } from "../config";
 import * as YAML from "yaml";
 import { maskSecrets, secretConfigValues } from "../scripts/lib/render";
 import { placeholderFor, readStackConfig } from "../scripts/lib/stackfile";

@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { parseStackConfig } from "../components/config";
+import { parseStackConfig } from "../config";
 import { ServicePortError, ServicePortSpec, resolveAppServicePorts, resolveServicePort } from "../components/service-ports";
 import { renderRun } from "../scripts/lib/render";
 import { RunInput, runProgram } from "../scripts/lib/runner";

@@ -11,7 +11,7 @@ import * as path from "path";
 import { promisify } from "util";
 import * as YAML from "yaml";
 import { blackboxConfig } from "../components/blackbox-exporter";
-import { ConfigError, parseStackConfig, type ParsedConfig } from "../components/config";
+import { ConfigError, parseStackConfig, type ParsedConfig } from "../config";
 import { PROMETHEUS_PATHS } from "../components/prometheus";
 import type { Rendered } from "../scripts/lib/render";
 import { promtool, stackBinary } from "./support/binaries";

@@ -7,7 +7,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ConfigError } from "../components/config";
+import { ConfigError } from "../config";
 import { builtinNames, readTeamContent, teamRuleFileProblems } from "../components/team-content";
 import { ROOT } from "../scripts/lib/stackfile";
 import { checkTeamContent } from "../scripts/lib/team-check";

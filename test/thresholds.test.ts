@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { ConfigError, parseStackConfig } from "../components/config";
+import { ConfigError, parseStackConfig } from "../config";
 import { loadRuleFiles as loadShippedRuleFiles } from "../components/prometheus";
 import {
   THRESHOLD_LEVELS,

@@ -5,7 +5,7 @@
  * registers nothing else before it has compared. An expansion the class allows grows the claims
  * and leaves each StatefulSet's immutable claim template as it was.
  */
-import { parseStackConfig } from "../components/config";
+import { parseStackConfig } from "../config";
 import {
   VolumeRecords,
   applyPreviousVolumes,

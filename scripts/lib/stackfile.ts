@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { SECRET_KEYS } from "../../components/config";
+import { SECRET_KEYS } from "../../config";
 import { applyProjectConfig, readProjectFile } from "./project-config";
 
 export interface StackConfigInput {

@@ -14,9 +14,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import type { AppTarget } from "../../components/config";
+import type { AppTarget } from "../../config";
 
-/** The metric names of an app, as apps[].metrics sets them (defaults in components/config.ts). */
+/** The metric names of an app, as apps[].metrics sets them (defaults in config/index.ts). */
 export type AppDialect = AppTarget["metrics"];
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

@@ -13,7 +13,7 @@
  * covers it. The `random` provider cannot be had either: every password is given.
  */
 import * as bcrypt from "bcryptjs";
-import { SECRET_KEYS } from "../../components/config";
+import { SECRET_KEYS } from "../../config";
 import { SALT_OUTPUT } from "../../components/stack-salt";
 import { deleteNamespace } from "./support/apps";
 import { KubeObject, get } from "./support/kube";

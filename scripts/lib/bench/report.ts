@@ -18,7 +18,7 @@ import {
   sizeFrom,
 } from "./figures";
 
-/** Where a component's requests and limits live in the profiles (components/config.ts). */
+/** Where a component's requests and limits live in the profiles (config/index.ts). */
 export const PROFILE_KEY: Record<Exclude<Component, "prometheus-compare">, string> = {
   prometheus: "prometheus.resources",
   alertmanager: "alertmanager.resources",

@@ -25,7 +25,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { blackboxAddress } from "../../../components/blackbox-exporter";
-import { AppTarget, StackConfig, parseStackConfig } from "../../../components/config";
+import { AppTarget, StackConfig, parseStackConfig } from "../../../config";
 import { EXPORTER_KINDS } from "../../../components/exporter-sidecars";
 import { quantityBytes } from "../../../components/units";
 import { kubeStateMetricsFlags, nodeExporterFlags } from "../../../components/exporters";

@@ -19,7 +19,7 @@ import {
   prometheusSizeMB,
   quantityBytes,
   quantityValue,
-} from "./units";
+} from "../components/units";
 import {
   ALERT_SEVERITIES,
   THRESHOLD_LEVELS,
@@ -28,8 +28,8 @@ import {
   Thresholds,
   defaultThresholds,
   thresholdProblems,
-} from "./thresholds";
-import { INGESTION_KEYS, LokiIngestionOverrides, ingestionProblems } from "./loki-limits";
+} from "../components/thresholds";
+import { INGESTION_KEYS, LokiIngestionOverrides, ingestionProblems } from "../components/loki-limits";
 
 // ---------------------------------------------------------------------------
 // Field types. Each says in the project's words what it allows: no message shows a
