@@ -57,7 +57,7 @@ const TARGETS = {
   largestObjectBytes: 0.9 * MIB,
   /** Whatever the number of apps, every object stays at half the API server's limit. */
   appsLargestObjectBytes: 512 * 1024,
-  // What the stack requests on one node, from the profiles npm run bench sized (README "Footprint"):
+  // What the stack requests on one node, from the profiles npm run bench sized (docs/benchmark.md, "Footprint"):
   // staging 220m and 1.22 GiB, production 320m and 1.52 GiB, each target about a quarter above.
   // The goals were staging in 0.5 CPU and 1 GiB, production in 1.5 CPU and 3 GiB: production
   // meets them; staging's memory cannot without requesting less than its processes use.

@@ -374,11 +374,11 @@ describe("the report", () => {
   });
 });
 
-describe("the README's footprint table is the profiles'", () => {
-  /** The requests and limits as the README writes them: "15m/176Mi, limit 1/400Mi". */
+describe("docs/benchmark.md's footprint table is the profiles'", () => {
+  /** The requests and limits as docs/benchmark.md writes them: "15m/176Mi, limit 1/400Mi". */
   const cell = (r: ResourceRequirements) => `${r.requests.cpu}/${r.requests.memory}, limit ${r.limits.cpu ?? "none"}/${r.limits.memory}`;
-  const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
-  const section = readme.slice(readme.indexOf("### Footprint"));
+  const page = fs.readFileSync(path.join(__dirname, "..", "docs", "benchmark.md"), "utf8");
+  const section = page.slice(page.indexOf("## Footprint"));
   const rows = section
     .slice(0, section.indexOf("\n\n", section.indexOf("\n|")))
     .split("\n")

@@ -137,7 +137,7 @@ describe("two Prometheus replicas", () => {
       remote_write: Array<{ name: string; write_relabel_configs?: unknown }>;
     };
     expect(config.global.external_labels).toEqual({ environment: "production", replica: "${POD_NAME}" });
-    // Samples leave with it (receivers deduplicate on it, README: Two Prometheus replicas); alerts without it.
+    // Samples leave with it (receivers deduplicate on it, docs/operations.md: Two Prometheus replicas); alerts without it.
     expect(config.remote_write.map((r) => [r.name, r.write_relabel_configs])).toEqual([["mimir", undefined]]);
     expect(config.alerting.alert_relabel_configs).toEqual([{ action: "labeldrop", regex: "replica" }]);
   });

@@ -1,4 +1,4 @@
-/** The GitHub workflows: valid against GitHub's workflow schema, and doing what the README says. */
+/** The GitHub workflows: valid against GitHub's workflow schema, and doing what docs/deployment.md says. */
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";

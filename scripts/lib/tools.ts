@@ -346,7 +346,7 @@ export const STACK_TOOLS: Tool[] = [
 export const TOOLS: Tool[] = [...CLUSTER_TOOLS, ...STACK_TOOLS];
 
 /**
- * Tools that cannot be built here, and why: said by `npm run tools`, the README and the
+ * Tools that cannot be built here, and why: said by `npm run tools`, docs/development.md and the
  * notes, so that nobody takes their absence for an oversight.
  */
 export const UNAVAILABLE: Array<{ what: string; why: string }> = [

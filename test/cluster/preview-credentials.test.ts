@@ -1,5 +1,5 @@
 /**
- * The credentials of the CI preview (README: GitHub workflows), on the real engine, provider and
+ * The credentials of the CI preview (docs/deployment.md: GitHub workflows), on the real engine, provider and
  * API server: the ServiceAccount and read-only ClusterRole of .github/preview-rbac.yaml, a token
  * minted for it with `kubectl create token`, a kubeconfig that holds only that token.
  *
@@ -160,7 +160,7 @@ describe("the CI preview's read-only credentials", () => {
     expect(changes(readOnly)).toMatchObject({ create: expect.any(Number), update: expect.any(Number) });
     // No dry-run of this identity was answered. (Whether the provider sent any that the API server
     // refused is not shown here: the counter read by dryRuns() did not count a refused one on the
-    // local control plane, so the README says what the provider's source does, not this test.)
+    // local control plane, so docs/deployment.md says what the provider's source does, not this test.)
     expect(afterReadOnly.allowed - start.allowed).toBe(0);
     expect(await versions()).toEqual(before);
 

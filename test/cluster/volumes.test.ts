@@ -2,7 +2,7 @@
  * Volume edits that cannot be done in place, on the real engine and API server: a larger
  * claim on a class that cannot expand (k3s's local-path), another StorageClass, a smaller
  * claim. Each `pulumi up` is refused before anything changes, with the message that says what
- * to do, and the stack stays exactly as it was. Then the README's way out: the claims made
+ * to do, and the stack stays exactly as it was. Then the way out of docs/operations.md: the claims made
  * anew with `storage.recreate`.
  */
 import { deleteNamespace } from "./support/apps";
@@ -149,7 +149,7 @@ describe("volume edits that cannot be done in place are refused before anything 
   });
 });
 
-describe("the way out: claims made anew (README: Changing volumes)", () => {
+describe("the way out: claims made anew (docs/operations.md: Changing volumes)", () => {
   let oldClaim: string;
 
   test("the old StatefulSet and claim deleted in the cluster, pulumi refresh, then storage.recreate with the new size", async () => {

@@ -58,7 +58,7 @@ const QUICK_TIMING = [
  * Prometheus cuts a block from its head once the head spans 1.5 × the minimum block
  * duration (2 h by default: the first compaction after 3 h). The bench shortens it to 5
  * minutes (a hidden Prometheus flag) so that a run of minutes goes through head compactions;
- * the head then holds at most 7.5 minutes instead of 3 hours of samples (see the README).
+ * the head then holds at most 7.5 minutes instead of 3 hours of samples (see docs/benchmark.md).
  */
 export const BENCH_BLOCK_DURATION = "5m";
 
