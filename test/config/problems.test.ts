@@ -13,11 +13,11 @@ import {
   configKeyDocs,
   parseStackConfig,
   plainEntriesOfSecretKeys,
-} from "../config";
-import { EXPORTER_KINDS } from "../components/exporter-sidecars";
-import { PROMETHEUS_MAX_DURATION_MS } from "../components/units";
-import { renderRun } from "../scripts/lib/render";
-import { runProgram } from "../scripts/lib/runner";
+} from "../../config";
+import { EXPORTER_KINDS } from "../../components/exporter-sidecars";
+import { PROMETHEUS_MAX_DURATION_MS } from "../../components/units";
+import { renderRun } from "../../scripts/lib/render";
+import { runProgram } from "../../scripts/lib/runner";
 
 /** Given the `monitoring:*` values (plain) and secrets of a stack, parse them. */
 function parse(stack: string, plain: Record<string, unknown>, secrets: Record<string, unknown> = {}): ParsedConfig {
@@ -195,7 +195,7 @@ describe("stack config: the certificate of Traefik's routes", () => {
 
   test("both stack files name a certificate source", () => {
     for (const stack of ["staging", "production"]) {
-      const file = YAML.parse(fs.readFileSync(path.join(__dirname, "..", `Pulumi.${stack}.yaml`), "utf8")) as {
+      const file = YAML.parse(fs.readFileSync(path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`), "utf8")) as {
         config: Record<string, { enabled?: boolean; certResolver?: string; tlsSecretName?: string }>;
       };
       const traefik = file.config["monitoring:traefik"];
