@@ -20,6 +20,10 @@
  *   targets and probes; Alertmanager routing);
  * - checks/: the rules over several keys, one file per component or concern they check;
  * - docs.ts: the documentation of every key (configKeyDocs).
+ *
+ * Three configs pass through these files, each under one name: `rawConfig` (RawConfig, the
+ * values as Pulumi hands them over), `raw` (RawStackConfig, those values as the schema parsed
+ * them) and `resolved` (StackConfig, with the profile's defaults).
  */
 export {
   ANYWHERE,

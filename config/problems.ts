@@ -53,9 +53,9 @@ export const closeEnough = (word: string, distance: number) => distance <= Math.
 function closest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word, c);
-    if (d < bestDistance) [best, bestDistance] = [c, d];
+  for (const candidate of candidates) {
+    const distance = editDistance(word, candidate);
+    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
   }
   return best !== undefined && closeEnough(word, bestDistance) ? best : undefined;
 }
@@ -149,7 +149,7 @@ export function zodProblems(project: string, error: z.ZodError): ConfigProblem[]
     // Never echo a secret's value: error messages end up in CI logs.
     const isSecret = (SECRET_KEYS as readonly PropertyKey[]).includes(issue.path[0]);
     // A map's name is never secret (`databaseDsns.<name>`): a refused one is shown.
-    const given =
+    const got =
       issue.code === "invalid_key"
         ? describeInput(issue.path[issue.path.length - 1])
         : isSecret
@@ -178,7 +178,7 @@ export function zodProblems(project: string, error: z.ZodError): ConfigProblem[]
         message = `is not ${expectedShape(issue.path)} of the right form`;
       }
     }
-    problems.push({ key: keyOf(project, issue.path), message: `${message} (got ${given})` });
+    problems.push({ key: keyOf(project, issue.path), message: `${message} (got ${got})` });
   }
   // One problem per key: the first check that failed says what is allowed.
   return problems.filter((p, i) => problems.findIndex((q) => q.key === p.key) === i);

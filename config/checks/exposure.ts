@@ -5,33 +5,33 @@ import { CheckInput } from "./check";
 
 /** The tunnel's account, zone and access; Traefik's certificate source; each published service with a hostname. */
 export function edgeChecks({ rawConfig, resolved, key, problems, warnings }: CheckInput): void {
-  const cf = resolved.cloudflare;
-  if (cf.enabled) {
-    if (!cf.accountId)
+  const cloudflare = resolved.cloudflare;
+  if (cloudflare.enabled) {
+    if (!cloudflare.accountId)
       problems.push({
         key: key("cloudflare.accountId"),
         message: "is required when cloudflare.enabled is true (the 32-character hex account id)",
       });
-    if (!cf.zoneId)
+    if (!cloudflare.zoneId)
       problems.push({
         key: key("cloudflare.zoneId"),
         message: "is required when cloudflare.enabled is true (the 32-character hex zone id of the domain)",
       });
-    for (const svc of cf.expose) {
+    for (const svc of cloudflare.expose) {
       if (!resolved.hostnames[svc])
         problems.push({
           key: key("cloudflare.expose"),
           message: `exposes ${svc} but it has no hostname: set ${rawConfig.project}:domain or hostnames.${svc}`,
           involves: [key("domain"), key(`hostnames.${svc}`)],
         });
-      if (svc !== "grafana" && !cf.access.enabled) {
+      if (svc !== "grafana" && !cloudflare.access.enabled) {
         problems.push({
           key: key("cloudflare.expose"),
           message: `exposing ${svc} on the internet needs cloudflare.access.enabled (it has no login of its own)`,
         });
       }
     }
-    if (cf.access.enabled && cf.access.emails.length === 0 && cf.access.emailDomains.length === 0) {
+    if (cloudflare.access.enabled && cloudflare.access.emails.length === 0 && cloudflare.access.emailDomains.length === 0) {
       problems.push({ key: key("cloudflare.access"), message: "is enabled but allows nobody: give emails or emailDomains" });
     }
   }

@@ -12,7 +12,7 @@ const AGENTS_SUFFIX = "-agents";
 /** Names Kubernetes would refuse, limits below requests. */
 export function kubernetesLimits({ raw, resolved, key, problems }: CheckInput): void {
   // A limit below its request: the API server refuses the workload.
-  type Sized = { path: string; given?: z.infer<typeof resources>; resolved: ResourceRequirements };
+  type Sized = { path: string; raw?: z.infer<typeof resources>; resolved: ResourceRequirements };
   const sections = [
     "prometheus",
     "alertmanager",
@@ -24,23 +24,23 @@ export function kubernetesLimits({ raw, resolved, key, problems }: CheckInput): 
     "cloudflare",
   ] as const;
   const sized: Sized[] = [
-    ...sections.map((s) => ({ path: `${s}.resources`, given: raw[s]?.resources, resolved: resolved[s].resources })),
+    ...sections.map((s) => ({ path: `${s}.resources`, raw: raw[s]?.resources, resolved: resolved[s].resources })),
     ...resolved.databases.map((db, i) => ({
       path: `databases[${i}].resources`,
-      given: raw.databases?.[i]?.resources,
+      raw: raw.databases?.[i]?.resources,
       resolved: db.resources,
     })),
   ];
-  for (const { path, given: g, resolved: requirements } of sized) {
+  for (const { path, raw: rawResources, resolved: requirements } of sized) {
     for (const resource of ["cpu", "memory"] as const) {
       const request = requirements.requests[resource];
       const limit = requirements.limits[resource];
       if (limit === undefined) continue;
       if ((quantityValue(limit) ?? Infinity) >= (quantityValue(request) ?? 0)) continue;
-      if (g?.limits?.[resource] !== undefined) {
+      if (rawResources?.limits?.[resource] !== undefined) {
         problems.push({
           key: key(`${path}.limits.${resource}`),
-          message: `must be at least the request, ${request}${g.requests?.[resource] === undefined ? ` (the default ${path}.requests.${resource})` : ""}: Kubernetes refuses a limit below its request (got ${JSON.stringify(limit)})`,
+          message: `must be at least the request, ${request}${rawResources.requests?.[resource] === undefined ? ` (the default ${path}.requests.${resource})` : ""}: Kubernetes refuses a limit below its request (got ${JSON.stringify(limit)})`,
           involves: [key(`${path}.requests.${resource}`)],
         });
       } else {

@@ -8,8 +8,11 @@ export function lokiChecks({ resolved, key, problems, warnings }: CheckInput): v
   const lokiVolume = quantityBytes(resolved.loki.storage.size);
   if (resolved.loki.enabled && lokiVolume !== undefined && durationSeconds(resolved.loki.retention) !== undefined) {
     const checked = ingestionProblems(lokiVolume, resolved.loki.storage.size, resolved.loki.retention, resolved.loki.ingestion);
-    for (const p of checked.problems)
-      problems.push({ key: key(`loki.${p.key === "storage.size" ? p.key : `ingestion.${p.key}`}`), message: p.message });
-    for (const w of checked.warnings) warnings.push(`${key(`loki.ingestion.${w.key}`)} ${w.message}.`);
+    for (const problem of checked.problems)
+      problems.push({
+        key: key(`loki.${problem.key === "storage.size" ? problem.key : `ingestion.${problem.key}`}`),
+        message: problem.message,
+      });
+    for (const warning of checked.warnings) warnings.push(`${key(`loki.ingestion.${warning.key}`)} ${warning.message}.`);
   }
 }

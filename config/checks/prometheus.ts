@@ -28,18 +28,18 @@ export function componentScrapeJobs(resolved: StackConfig): string[] {
 /** The retention and the scrape timeout against the scrape interval. */
 export function prometheusIntervals({ resolved, key, problems }: CheckInput): void {
   const seconds = (d: string) => durationSeconds(d) ?? 0;
-  const p = resolved.prometheus;
-  if (seconds(p.retention) < seconds(p.scrapeInterval)) {
+  const prometheus = resolved.prometheus;
+  if (seconds(prometheus.retention) < seconds(prometheus.scrapeInterval)) {
     problems.push({
       key: key("prometheus.retention"),
-      message: `must be longer than prometheus.scrapeInterval (${p.scrapeInterval}); got ${p.retention}`,
+      message: `must be longer than prometheus.scrapeInterval (${prometheus.scrapeInterval}); got ${prometheus.retention}`,
       involves: [key("prometheus.scrapeInterval")],
     });
   }
-  if (seconds(p.scrapeTimeout) > seconds(p.scrapeInterval)) {
+  if (seconds(prometheus.scrapeTimeout) > seconds(prometheus.scrapeInterval)) {
     problems.push({
       key: key("prometheus.scrapeTimeout"),
-      message: `must not exceed prometheus.scrapeInterval (${p.scrapeInterval}); got ${p.scrapeTimeout}`,
+      message: `must not exceed prometheus.scrapeInterval (${prometheus.scrapeInterval}); got ${prometheus.scrapeTimeout}`,
       involves: [key("prometheus.scrapeInterval")],
     });
   }
@@ -48,17 +48,17 @@ export function prometheusIntervals({ resolved, key, problems }: CheckInput): vo
 
 /** What Prometheus would refuse or silently get wrong, and what its component refuses. */
 export function prometheusRules({ rawConfig, raw, resolved, key, problems }: CheckInput): void {
-  const p = resolved.prometheus;
+  const prometheus = resolved.prometheus;
 
   // A size cap at or over the volume never applies: the disk fills first.
-  const volume = quantityBytes(p.storage.size) ?? 0;
-  const cap = prometheusSizeBytes(p.retentionSize) ?? 0;
+  const volume = quantityBytes(prometheus.storage.size) ?? 0;
+  const cap = prometheusSizeBytes(prometheus.retentionSize) ?? 0;
   if (raw.prometheus?.retentionSize !== undefined && cap >= volume) {
     problems.push({
       key: key("prometheus.retentionSize"),
       message:
-        `must be smaller than the volume it lives on (prometheus.storage.size ${p.storage.size}, ${prometheusSizeMB(volume)}), with room for the ` +
-        `write-ahead log and compaction; the default is 85 % (${prometheusSizeMB(volume * 0.85)}) (got ${JSON.stringify(p.retentionSize)})`,
+        `must be smaller than the volume it lives on (prometheus.storage.size ${prometheus.storage.size}, ${prometheusSizeMB(volume)}), with room for the ` +
+        `write-ahead log and compaction; the default is 85 % (${prometheusSizeMB(volume * 0.85)}) (got ${JSON.stringify(prometheus.retentionSize)})`,
       involves: [key("prometheus.storage.size")],
     });
   }
@@ -91,10 +91,10 @@ export function prometheusRules({ rawConfig, raw, resolved, key, problems }: Che
       });
     }
     const seconds = (d: string) => durationSeconds(d) ?? 0;
-    if (target.timeout !== undefined && seconds(target.timeout) > seconds(target.interval ?? p.scrapeInterval)) {
+    if (target.timeout !== undefined && seconds(target.timeout) > seconds(target.interval ?? prometheus.scrapeInterval)) {
       problems.push({
         key: key(`targets[${i}].timeout`),
-        message: `must not be longer than the target's interval (${target.interval ?? p.scrapeInterval}); got ${target.timeout}`,
+        message: `must not be longer than the target's interval (${target.interval ?? prometheus.scrapeInterval}); got ${target.timeout}`,
         involves: [key(`targets[${i}].interval`), key("prometheus.scrapeInterval")],
       });
     }
@@ -122,16 +122,16 @@ export function prometheusRules({ rawConfig, raw, resolved, key, problems }: Che
       });
     }
   });
-  if ("environment" in p.externalLabels) {
+  if ("environment" in prometheus.externalLabels) {
     problems.push({
       key: key("prometheus.externalLabels.environment"),
       message: `is the label the program sets from ${rawConfig.project}:environment ("${resolved.environment}"); set that key instead`,
     });
   }
-  if (p.replicas > 1 && "replica" in p.externalLabels) {
+  if (prometheus.replicas > 1 && "replica" in prometheus.externalLabels) {
     problems.push({
       key: key("prometheus.externalLabels.replica"),
-      message: `is set by Prometheus itself when it runs more than one replica (prometheus.replicas is ${p.replicas}); choose another name`,
+      message: `is set by Prometheus itself when it runs more than one replica (prometheus.replicas is ${prometheus.replicas}); choose another name`,
       involves: [key("prometheus.replicas")],
     });
   }
