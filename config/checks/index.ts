@@ -1,0 +1,50 @@
+/**
+ * Rules that involve more than one key: what Kubernetes, Prometheus and the components would
+ * refuse later, refused here first, so that one run lists every problem in one format. Each
+ * file checks one component or concern; they run in this order, which is the order of the list.
+ */
+import { CrossProblem } from "../problems";
+import { StackConfig } from "../resolved";
+import { RawConfig, RawStackConfig } from "../schema";
+import { alertmanagerChecks } from "./alertmanager";
+import { CheckInput } from "./check";
+import { dsnChecks } from "./databases";
+import { edgeChecks, hostnameChecks } from "./exposure";
+import { grafanaChecks } from "./grafana";
+import { kubernetesLimits } from "./kubernetes";
+import { logCollectorChecks } from "./log-collector";
+import { lokiChecks } from "./loki";
+import { uniqueNames } from "./names";
+import { nodeChecks } from "./nodes";
+import { prometheusIntervals, prometheusRules } from "./prometheus";
+import { thresholdChecks } from "./thresholds";
+import { protectedVolumeChecks } from "./volumes";
+
+const CHECKS: ReadonlyArray<(input: CheckInput) => void> = [
+  uniqueNames,
+  prometheusIntervals,
+  thresholdChecks,
+  alertmanagerChecks,
+  nodeChecks,
+  grafanaChecks,
+  edgeChecks,
+  protectedVolumeChecks,
+  logCollectorChecks,
+  lokiChecks,
+  kubernetesLimits,
+  prometheusRules,
+  dsnChecks,
+  hostnameChecks,
+];
+
+/** Every rule over several keys, on the raw and resolved values of one stack. */
+export function crossChecks(
+  rawConfig: RawConfig,
+  raw: RawStackConfig,
+  resolved: StackConfig,
+  problems: CrossProblem[],
+  warnings: string[],
+): void {
+  const key = (path: string) => `${rawConfig.project}:${path}`;
+  for (const check of CHECKS) check({ rawConfig, raw, resolved, key, problems, warnings });
+}

@@ -1,0 +1,30 @@
+/** Names that tell apart what the stack scrapes, probes and writes to: each its own. */
+import { duplicates } from "../problems";
+import { CheckInput } from "./check";
+
+/** Apps, targets, probes, databases and remote writes: each name used once. */
+export function uniqueNames({ raw, resolved, key, problems }: CheckInput): void {
+  for (const name of duplicates(resolved.apps.map((a) => a.name))) {
+    problems.push({ key: key("apps"), message: `app name "${name}" is used more than once; names must be unique` });
+  }
+  // Apps, targets and probes are told apart by name in jobs, dashboards and alerts (an app's probe takes its name).
+  const named = [
+    ...resolved.apps.map((a, i) => ({ name: a.name, key: `apps[${i}].name` })),
+    ...resolved.targets.map((t, i) => ({ name: t.name, key: `targets[${i}].name` })),
+    ...(raw.probes ?? []).map((pr, i) => ({ name: pr.name, key: `probes[${i}].name` })),
+  ];
+  for (const name of duplicates(named.map((n) => n.name))) {
+    const where = named.filter((n) => n.name === name).map((n) => n.key);
+    if (where.every((w) => w.startsWith("apps["))) continue;
+    problems.push({
+      key: key(where[where.length - 1]),
+      message: `"${name}" is also the name of ${where.slice(0, -1).join(" and ")}; apps, targets and probes need names of their own`,
+    });
+  }
+  for (const name of duplicates(resolved.databases.map((db) => db.name))) {
+    problems.push({ key: key("databases"), message: `database name "${name}" is used more than once; names must be unique` });
+  }
+  for (const name of duplicates(resolved.prometheus.remoteWrite.map((r) => r.name))) {
+    problems.push({ key: key("prometheus.remoteWrite"), message: `remote write name "${name}" is used more than once` });
+  }
+}

@@ -1,0 +1,268 @@
+/** The sections of the stack file (`prometheus`, `alertmanager`, …): every field optional, defaults come from the profile. */
+import { z } from "zod";
+import { ALERT_SEVERITIES, THRESHOLD_LEVELS, THRESHOLD_NAMES, THRESHOLD_SPECS } from "../components/thresholds";
+import { WRITABLE_FOLDER_DEFAULT } from "./defaults";
+import {
+  BASIC_AUTH_USER,
+  BASIC_AUTH_USER_MESSAGE,
+  EGRESS_COMPONENTS,
+  EgressComponent,
+  HEX32,
+  LOG_COLLECTOR_AGENTS,
+  USER_PRIORITY_MAX,
+  bool,
+  bytesQuantity,
+  cidrList,
+  dnsLabel,
+  duration,
+  durationWith,
+  email,
+  extraEgressList,
+  hostPort,
+  hostname,
+  iniValue,
+  labelMap,
+  labelName,
+  matcher,
+  matching,
+  nonEmpty,
+  plainHttpUrl,
+  portList,
+  prometheusSize,
+  replicas,
+  resources,
+  slackChannel,
+  smarthost,
+  storage,
+} from "./fields";
+
+const remoteWriteSchema = z.strictObject({
+  name: dnsLabel,
+  url: plainHttpUrl,
+  username: nonEmpty("a user name").optional().describe("Basic-auth user; the password comes from secret remoteWritePasswords.<name>."),
+  bearerToken: bool.optional().describe("Send remoteWritePasswords.<name> as a bearer token instead."),
+});
+
+const alertReceiverSchema = z.strictObject({
+  name: dnsLabel.describe("Unique receiver name, which routes and defaultReceiver name; its secrets are keyed by it."),
+  slack: z
+    .strictObject({
+      channel: slackChannel.describe("The channel its webhook posts to (a Slack app webhook is made for one channel)."),
+    })
+    .optional()
+    .describe("Post to Slack through the secret slackWebhookUrls.<name>."),
+  discord: z.strictObject({}).optional().describe("Post to Discord through the secret discordWebhookUrls.<name>: `discord: {}`."),
+  webhook: z.strictObject({}).optional().describe("POST Alertmanager's JSON to the secret webhookUrls.<name>: `webhook: {}`."),
+  email: z
+    .strictObject({ to: z.array(email, { error: "must be a list of email addresses" }).min(1, "must list at least one address") })
+    .optional()
+    .describe("Send email to these addresses through alertmanager.smtp."),
+  sendResolved: bool.optional().describe("Also notify when the alerts resolve; default true."),
+});
+
+const alertRouteSchema = z.strictObject({
+  receiver: dnsLabel.describe("The receiver of the alerts this route takes."),
+  matchers: z
+    .array(matcher, { error: "must be a list of matchers" })
+    .optional()
+    .describe("All must match, e.g. ['app=~\"deployment-api|port-manager\"', 'severity!=\"info\"']; none matches every alert."),
+  continue: bool.optional().describe("Also try the routes after this one; default false: the first route that matches takes the alert."),
+  groupBy: z.array(labelName, { error: "must be a list of label names" }).optional().describe("Default: alertname, job, namespace."),
+  groupWait: duration.optional().describe("Default: alertmanager.groupWait."),
+  groupInterval: duration.optional().describe("Default: alertmanager.groupInterval."),
+  repeatInterval: duration.optional().describe("Default: alertmanager.repeatInterval."),
+});
+
+/** One level of a tunable node alert (components/thresholds.ts); every field defaults to rules/nodes.yml's value. */
+const thresholdLevel = (name: (typeof THRESHOLD_NAMES)[number], level: (typeof THRESHOLD_LEVELS)[number]) => {
+  const spec = THRESHOLD_SPECS[name];
+  const d = spec.defaults[level];
+  return z.strictObject({
+    enabled: bool.optional().describe(`Whether ${spec.alert} has its ${level} level; default true.`),
+    percent: z
+      .number({ error: `must be a percent 1-99 (the share of ${spec.what})` })
+      .min(1, "must be at least 1 (percent)")
+      .max(99, "must be at most 99 (percent)")
+      .optional()
+      .describe(
+        `Share of ${spec.what} at which the ${level} fires (${spec.measure === "used" ? "above" : "below"}); default ${d.percent}.`,
+      ),
+    for: duration.optional().describe(`How long it must hold; default ${d.for}.`),
+    severity: z.enum(ALERT_SEVERITIES).optional().describe(`The alert's severity label; default ${level}.`),
+  });
+};
+
+const thresholdAlert = (name: (typeof THRESHOLD_NAMES)[number]) =>
+  z.strictObject({ warning: thresholdLevel(name, "warning").optional(), critical: thresholdLevel(name, "critical").optional() });
+
+type ExtraEgressShape = { [K in EgressComponent]: z.ZodOptional<typeof extraEgressList> };
+
+export const sectionSchemas = {
+  prometheus: z.strictObject({
+    replicas: replicas.optional(),
+    retention: duration.optional().describe("How long samples are kept."),
+    retentionSize: prometheusSize.optional().describe("Size cap of the TSDB; default 85 % of the volume."),
+    scrapeInterval: duration.optional(),
+    scrapeTimeout: duration.optional(),
+    evaluationInterval: duration.optional(),
+    externalLabels: labelMap.optional(),
+    remoteWrite: z.array(remoteWriteSchema).optional(),
+    runbookBaseUrl: plainHttpUrl
+      .optional()
+      .describe("URL of your published copy of docs/runbooks.md (e.g. your fork's): alerts then carry a runbook_url link into it."),
+    storage: storage.optional(),
+    resources: resources.optional(),
+  }),
+  alertmanager: z.strictObject({
+    replicas: replicas.optional(),
+    groupWait: duration.optional(),
+    groupInterval: duration.optional(),
+    repeatInterval: duration.optional(),
+    receivers: z
+      .array(alertReceiverSchema, { error: "must be a list of receivers" })
+      .min(1, "must list at least one receiver")
+      .optional()
+      .describe(
+        "Named receivers, each with one or more integrations; with them, routing is yours (routes, defaultReceiver). Default: the critical/warning split of the legacy keys.",
+      ),
+    routes: z
+      .array(alertRouteSchema, { error: "must be a list of routes" })
+      .optional()
+      .describe("Routes tried in order after the Watchdog's; the first that matches takes the alert unless it says `continue`."),
+    defaultReceiver: dnsLabel.optional().describe("Receiver of the alerts no route takes; required with receivers."),
+    smtp: z
+      .strictObject({
+        smarthost: smarthost.describe("SMTP server as host:port, e.g. smtp.example.com:587 (the port is required)."),
+        from: email.describe("Sender address of the emails."),
+        username: nonEmpty("a user name").optional().describe("SMTP user; the password is the secret smtpPassword."),
+        requireTls: bool.optional().describe("Require STARTTLS before sending; default true."),
+      })
+      .optional()
+      .describe("The mail server email receivers send through."),
+    storage: storage.optional(),
+    resources: resources.optional(),
+  }),
+  grafana: z.strictObject({
+    replicas: replicas.optional(),
+    adminUser: matching(/^[a-zA-Z0-9_.@-]{1,64}$/, "a user name: 1-64 of letters, digits, _ . @ -").optional(),
+    writableFolder: nonEmpty("a folder title")
+      .max(64, "must be at most 64 characters")
+      // Grafana keeps the name of its root folder for itself.
+      .refine((t) => t.trim().toLowerCase() !== "general", { message: 'must not be "General", the name of Grafana\'s root folder' })
+      .refine((t) => t.trim() === t, { message: "must not start or end with spaces" })
+      .optional()
+      .describe(`Title of the Grafana folder users may save dashboards into from the UI; default "${WRITABLE_FOLDER_DEFAULT}".`),
+    database: z
+      .strictObject({
+        type: z.enum(["postgres", "mysql"]),
+        host: matching(/^[a-zA-Z0-9.-]+(:\d{1,5})?$/, "a host or host:port such as db.internal:5432"),
+        name: iniValue("a database name"),
+        user: iniValue("a user name"),
+        sslMode: z.enum(["disable", "require", "verify-full"]).optional(),
+      })
+      .optional()
+      .describe("External database; required for more than one replica. Password: secret grafanaDatabasePassword."),
+    storage: storage.optional(),
+    resources: resources.optional(),
+  }),
+  loki: z.strictObject({
+    enabled: bool.optional(),
+    // Loki's compactor deletes whole daily index tables, so retention is counted in days.
+    retention: durationWith((ms) => (ms % 86_400_000 === 0 ? undefined : "must be a whole number of days such as 3d, 7d or 2w"))
+      .optional()
+      .describe("How long logs are kept (whole days)."),
+    storage: storage.optional(),
+    resources: resources.optional(),
+    // Derived from the volume and the retention when not given (components/loki-limits.ts).
+    ingestion: z
+      .strictObject({
+        rate: bytesQuantity.optional().describe("Bytes a second Loki takes in, for the whole cluster (Loki's ingestion_rate_mb)."),
+        burst: bytesQuantity.optional().describe("Bytes Loki takes at once above the rate (ingestion_burst_size_mb); at least 1Mi."),
+        perStreamRate: bytesQuantity.optional().describe("Bytes a second one stream may send (per_stream_rate_limit)."),
+        perStreamBurst: bytesQuantity
+          .optional()
+          .describe("Bytes one stream may send at once (per_stream_rate_limit_burst); at least 256Ki."),
+      })
+      .optional(),
+  }),
+  logCollector: z.strictObject({
+    enabled: bool.optional(),
+    agent: z
+      .enum(LOG_COLLECTOR_AGENTS)
+      .optional()
+      .describe("Grafana Alloy (the default), or Promtail for teams that run it now (end of life since 2026-03-02)."),
+    resources: resources.optional(),
+  }),
+  nodeExporter: z.strictObject({
+    enabled: bool.optional(),
+    port: hostPort
+      .optional()
+      .describe("Port node-exporter listens on, on every node's own address (host network); each stack on a cluster needs its own."),
+    resources: resources.optional(),
+  }),
+  kubeStateMetrics: z.strictObject({ enabled: bool.optional(), resources: resources.optional() }),
+  traefik: z.strictObject({
+    enabled: bool.optional(),
+    entryPoints: z.array(nonEmpty("an entry point name")).min(1, "must list at least one entry point").optional(),
+    tlsSecretName: dnsLabel
+      .optional()
+      .describe("TLS Secret (in the stack's namespace) for the routes, or certResolver; production refuses neither, staging warns."),
+    certResolver: nonEmpty("a certificate resolver name")
+      .optional()
+      .describe("Certificate resolver of Traefik's static config, or tlsSecretName."),
+    expose: z.array(z.enum(["grafana", "prometheus", "alertmanager"])).optional(),
+    basicAuthUsers: z
+      .array(matching(BASIC_AUTH_USER, BASIC_AUTH_USER_MESSAGE))
+      .min(1, "must list at least one user")
+      .optional()
+      .describe("Basic-auth users; each password is the secret basicAuthPasswords.<user>, or a random one."),
+  }),
+  cloudflare: z.strictObject({
+    enabled: bool.optional(),
+    accountId: matching(HEX32, "the 32-character hex Cloudflare account id").optional(),
+    zoneId: matching(HEX32, "the 32-character hex Cloudflare zone id").optional(),
+    tunnelName: dnsLabel.optional(),
+    replicas: replicas.optional(),
+    expose: z.array(z.enum(["grafana", "prometheus", "alertmanager"])).optional(),
+    access: z
+      .strictObject({
+        enabled: bool.optional(),
+        emails: z.array(email).optional(),
+        emailDomains: z.array(hostname).optional(),
+        // Cloudflare counts sessions in whole seconds.
+        sessionDuration: durationWith((ms) => (ms >= 1000 ? undefined : "must be at least 1s")).optional(),
+      })
+      .optional(),
+    resources: resources.optional(),
+  }),
+  networkPolicy: z.strictObject({
+    apiServerCidrs: cidrList
+      .optional()
+      .describe("Where pods reach the API server after kube-proxy's rewrite (the nodes' or control plane's addresses); default anywhere."),
+    apiServerPorts: portList.optional().describe("The API server's ports: the kubernetes Service's 443 and its own 6443; default both."),
+    nodeCidrs: cidrList.optional().describe("The nodes' addresses, where Prometheus scrapes kubelets and node-exporter; default anywhere."),
+    extraEgress: z
+      .strictObject(Object.fromEntries(EGRESS_COMPONENTS.map((component) => [component, extraEgressList.optional()])) as ExtraEgressShape)
+      .optional(),
+  }),
+  priorityClass: z.strictObject({
+    enabled: bool.optional().describe("Create the stack's PriorityClass and give it to every pod the stack creates; default true."),
+    value: z
+      .number({ error: `must be a whole number 1-${USER_PRIORITY_MAX}` })
+      .int(`must be a whole number 1-${USER_PRIORITY_MAX}`)
+      .min(1, `must be a whole number 1-${USER_PRIORITY_MAX}`)
+      .max(USER_PRIORITY_MAX, `must be at most ${USER_PRIORITY_MAX}: higher values are kept for the system's own classes`)
+      .optional()
+      .describe("The class's priority; default 1000000."),
+  }),
+  hostnames: z.strictObject({
+    grafana: hostname.optional(),
+    prometheus: hostname.optional(),
+    alertmanager: hostname.optional(),
+  }),
+  thresholds: z.strictObject({
+    nodeCpu: thresholdAlert("nodeCpu").optional(),
+    nodeMemory: thresholdAlert("nodeMemory").optional(),
+    nodeDisk: thresholdAlert("nodeDisk").optional(),
+  }),
+};

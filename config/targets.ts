@@ -1,0 +1,257 @@
+/** What Prometheus scrapes and the blackbox exporter probes: apps, plain targets and probes. */
+import { APP_DEFAULTS, PROBE_DEFAULTS } from "./defaults";
+import { CrossProblem } from "./problems";
+import { AppTarget, ProbeSpec, ScrapeTargetSpec } from "./resolved";
+import { RawConfig, RawStackConfig } from "./schema";
+
+/** `apps[]`: where each is scraped, and its contract's metric names, SLO and alert thresholds. */
+export function resolveApps(rawConfig: RawConfig, raw: RawStackConfig, problems: CrossProblem[]): AppTarget[] {
+  const k = (path: string) => `${rawConfig.project}:${path}`;
+  return (raw.apps ?? []).map((a, i) => {
+    if ((a.service === undefined) === (a.url === undefined)) {
+      problems.push({ key: k(`apps[${i}]`), message: `app "${a.name}" needs exactly one of "service" (with namespace and port) or "url"` });
+    }
+    if (a.service !== undefined && (a.namespace === undefined || (a.port === undefined && a.targetPort === undefined))) {
+      problems.push({
+        key: k(`apps[${i}]`),
+        message: `app "${a.name}" scrapes a Service, so it needs "namespace" and "port" (the Service's port, by name or number) or "targetPort" too`,
+      });
+    }
+    if (a.port !== undefined && a.targetPort !== undefined) {
+      problems.push({
+        key: k(`apps[${i}]`),
+        message: `app "${a.name}" gives both "port" and "targetPort"; give one: the Service's port (name or number), or the port number the pods serve on`,
+      });
+    }
+    if (
+      a.url !== undefined &&
+      a.service === undefined &&
+      (a.namespace !== undefined || a.port !== undefined || a.targetPort !== undefined || a.path !== undefined || a.scheme !== undefined)
+    ) {
+      problems.push({
+        key: k(`apps[${i}]`),
+        message: `app "${a.name}" scrapes a URL, so "namespace", "port", "targetPort", "path" and "scheme" belong in the URL`,
+      });
+    }
+    // A number is the Service's own port, resolved from the Service when the program runs (components/service-ports.ts).
+    const servicePort =
+      typeof a.port === "string"
+        ? { port: a.port }
+        : typeof a.port === "number"
+          ? { servicePort: a.port }
+          : a.targetPort !== undefined
+            ? { targetPort: a.targetPort }
+            : {};
+    return {
+      name: a.name,
+      ...(a.service !== undefined ? { service: { namespace: a.namespace ?? "", name: a.service, ...servicePort } } : {}),
+      ...(a.url !== undefined ? { url: a.url } : {}),
+      path: a.path ?? APP_DEFAULTS.path,
+      scheme: a.scheme ?? APP_DEFAULTS.scheme,
+      ...(a.interval ? { interval: a.interval } : {}),
+      labels: a.labels ?? {},
+      metrics: { ...APP_DEFAULTS.metrics, ...a.metrics },
+      slo: {
+        availabilityRatio: Number(((a.slo?.availability ?? APP_DEFAULTS.slo.availability) / 100).toFixed(8)),
+        latencyP95Seconds: a.slo?.latencyP95Seconds ?? APP_DEFAULTS.slo.latencyP95Seconds,
+        ...(a.slo?.minRequestsPerSecond !== undefined ? { minRequestsPerSecond: a.slo.minRequestsPerSecond } : {}),
+      },
+      alerts: {
+        latencyP95Seconds: a.alerts?.latencyP95Seconds ?? APP_DEFAULTS.alerts.latencyP95Seconds,
+        errorRatio: Number(((a.alerts?.errorRatePercent ?? APP_DEFAULTS.alerts.errorRatePercent) / 100).toFixed(8)),
+      },
+    };
+  });
+}
+
+/** `targets[]`: where each is scraped, its TLS and its credential (a secret value or an existing Secret). */
+export function resolveTargets(rawConfig: RawConfig, raw: RawStackConfig, problems: CrossProblem[]): ScrapeTargetSpec[] {
+  const k = (path: string) => `${rawConfig.project}:${path}`;
+  const credentials = raw.targetCredentials ?? {};
+  const targets = (raw.targets ?? []).map((t, i): ScrapeTargetSpec => {
+    const key = k(`targets[${i}]`);
+    if ((t.service === undefined) === (t.url === undefined)) {
+      problems.push({ key, message: `target "${t.name}" needs exactly one of "service" (with namespace and port or targetPort) or "url"` });
+    }
+    if (t.service !== undefined && (t.namespace === undefined || (t.port === undefined) === (t.targetPort === undefined))) {
+      problems.push({
+        key,
+        message: `target "${t.name}" scrapes a Service, so it needs "namespace" and one of "port" (the Service port's name) or "targetPort" (the pods' port number)`,
+      });
+    }
+    if (
+      t.url !== undefined &&
+      (t.namespace !== undefined || t.port !== undefined || t.targetPort !== undefined || t.path !== undefined || t.scheme !== undefined)
+    ) {
+      problems.push({
+        key,
+        message: `target "${t.name}" scrapes a URL, so "namespace", "port", "targetPort", "path" and "scheme" belong in the URL`,
+      });
+    }
+    const scheme = t.url !== undefined ? (t.url.startsWith("https:") ? "https" : "http") : (t.scheme ?? APP_DEFAULTS.scheme);
+    if (t.tls !== undefined && scheme !== "https") {
+      problems.push({ key: k(`targets[${i}].tls`), message: `target "${t.name}" is scraped over http; tls applies to https only` });
+    }
+    if (t.tls?.insecureSkipVerify && (t.tls.caData !== undefined || t.tls.serverName !== undefined)) {
+      problems.push({
+        key: k(`targets[${i}].tls`),
+        message: `target "${t.name}" skips verification (insecureSkipVerify), so caData and serverName would be ignored; keep one or the other`,
+      });
+    }
+    const auth = t.auth;
+    const secretCredential = credentials[t.name];
+    if (auth !== undefined) {
+      if ((auth.bearerToken === true) === (auth.username !== undefined)) {
+        problems.push({
+          key: k(`targets[${i}].auth`),
+          message: `target "${t.name}": choose bearerToken: true or username (basic auth), one of them`,
+        });
+      }
+      if (auth.secretRef !== undefined && secretCredential !== undefined) {
+        problems.push({
+          key: k(`targets[${i}].auth.secretRef`),
+          message: `target "${t.name}" has both auth.secretRef and targetCredentials.${t.name}; keep one`,
+          involves: [k(`targetCredentials.${t.name}`)],
+        });
+      }
+      if (auth.secretRef === undefined && secretCredential === undefined) {
+        problems.push({
+          key: k(`targets[${i}].auth`),
+          message: `target "${t.name}" needs its credential: auth.secretRef {name, key} of an existing Secret in the stack namespace, or pulumi config set --secret --path 'targetCredentials.${t.name}' <value>`,
+          involves: [k(`targetCredentials.${t.name}`)],
+        });
+      }
+    }
+    return {
+      name: t.name,
+      ...(t.service !== undefined
+        ? {
+            service: {
+              namespace: t.namespace ?? "",
+              name: t.service,
+              ...(t.port !== undefined ? { port: t.port } : {}),
+              ...(t.targetPort !== undefined ? { targetPort: t.targetPort } : {}),
+            },
+          }
+        : {}),
+      ...(t.url !== undefined ? { url: t.url } : {}),
+      path: t.path ?? APP_DEFAULTS.path,
+      scheme,
+      ...(t.interval ? { interval: t.interval } : {}),
+      ...(t.timeout ? { timeout: t.timeout } : {}),
+      labels: t.labels ?? {},
+      ...(t.tls
+        ? {
+            tls: {
+              insecureSkipVerify: t.tls.insecureSkipVerify ?? false,
+              ...(t.tls.serverName ? { serverName: t.tls.serverName } : {}),
+              ...(t.tls.caData ? { caPem: Buffer.from(t.tls.caData, "base64").toString("utf8") } : {}),
+            },
+          }
+        : {}),
+      ...(auth
+        ? { auth: auth.username !== undefined ? { type: "basic" as const, username: auth.username } : { type: "bearer" as const } }
+        : {}),
+      ...(auth ? { credential: auth.secretRef ? { secretRef: auth.secretRef } : { value: secretCredential ?? "" } } : {}),
+    };
+  });
+  for (const name of Object.keys(credentials)) {
+    const target = (raw.targets ?? []).find((t) => t.name === name);
+    if (!target?.auth) {
+      problems.push({
+        key: k(`targetCredentials.${name}`),
+        message: target
+          ? `target "${name}" has no auth (bearerToken or username) to send it with: add one, or remove it with: pulumi config rm --path 'targetCredentials.${name}'`
+          : `no target named "${name}" in ${rawConfig.project}:targets: add it there, or remove it with: pulumi config rm --path 'targetCredentials.${name}'`,
+        involves: [k("targets")],
+      });
+    }
+  }
+  return targets;
+}
+
+/** Every probe: the apps' health endpoints (`apps[].probe`), then `probes[]`. */
+export function resolveProbes(rawConfig: RawConfig, raw: RawStackConfig, problems: CrossProblem[]): ProbeSpec[] {
+  const k = (path: string) => `${rawConfig.project}:${path}`;
+  const probes: ProbeSpec[] = [];
+  (raw.apps ?? []).forEach((a, i) => {
+    const pr = a.probe;
+    if (!pr) return;
+    const path = pr.path ?? PROBE_DEFAULTS.path;
+    let target: ProbeSpec["target"];
+    if (a.url !== undefined) {
+      if (pr.port !== undefined || pr.targetPort !== undefined) {
+        problems.push({
+          key: k(`apps[${i}].probe`),
+          message: `app "${a.name}" is a URL; its probe goes to the same host, so "port" and "targetPort" do not apply`,
+        });
+      }
+      let origin = "";
+      try {
+        origin = new URL(a.url).origin;
+      } catch {
+        // The URL itself is refused by its schema.
+      }
+      target = { url: `${origin}${path}` };
+    } else {
+      if (pr.port !== undefined && pr.targetPort !== undefined) {
+        problems.push({ key: k(`apps[${i}].probe`), message: `app "${a.name}": the probe gives both "port" and "targetPort"; give one` });
+      }
+      const own =
+        pr.port !== undefined || pr.targetPort !== undefined
+          ? pr
+          : { port: typeof a.port === "string" ? a.port : undefined, targetPort: a.targetPort };
+      target = {
+        service: {
+          namespace: a.namespace ?? "",
+          name: a.service ?? "",
+          ...(own.port !== undefined ? { port: own.port } : own.targetPort !== undefined ? { targetPort: own.targetPort } : {}),
+        },
+        scheme: a.scheme ?? APP_DEFAULTS.scheme,
+        path,
+      };
+    }
+    probes.push({
+      name: a.name,
+      app: a.name,
+      module: "http_2xx",
+      target,
+      ...(pr.expectStatus ? { expectStatus: [...new Set(pr.expectStatus)].sort((x, y) => x - y) } : {}),
+      ...(pr.interval ? { interval: pr.interval } : {}),
+      labels: a.labels ?? {},
+      latencySeconds: pr.latencySeconds ?? PROBE_DEFAULTS.latencySeconds,
+    });
+  });
+  (raw.probes ?? []).forEach((pr, i) => {
+    const module = pr.module ?? (pr.address !== undefined && pr.url === undefined ? "tcp_connect" : PROBE_DEFAULTS.module);
+    if (module === "http_2xx" && (pr.url === undefined || pr.address !== undefined)) {
+      problems.push({ key: k(`probes[${i}]`), message: `probe "${pr.name}" uses module http_2xx, so it needs "url" (and no "address")` });
+    }
+    if (module === "tcp_connect" && (pr.address === undefined || pr.url !== undefined)) {
+      problems.push({
+        key: k(`probes[${i}]`),
+        message: `probe "${pr.name}" uses module tcp_connect, so it needs "address" host:port (and no "url")`,
+      });
+    }
+    if (module === "tcp_connect" && pr.expectStatus !== undefined) {
+      problems.push({
+        key: k(`probes[${i}].expectStatus`),
+        message: `probe "${pr.name}" uses module tcp_connect, which has no status code`,
+      });
+    }
+    const port = pr.address !== undefined ? Number(pr.address.slice(pr.address.lastIndexOf(":") + 1)) : 1;
+    if (port < 1 || port > 65535) {
+      problems.push({ key: k(`probes[${i}].address`), message: `must end in a port number 1-65535 (got ${JSON.stringify(pr.address)})` });
+    }
+    probes.push({
+      name: pr.name,
+      module,
+      target: module === "tcp_connect" ? { address: pr.address ?? "" } : { url: pr.url ?? "" },
+      ...(pr.expectStatus ? { expectStatus: [...new Set(pr.expectStatus)].sort((x, y) => x - y) } : {}),
+      ...(pr.interval ? { interval: pr.interval } : {}),
+      labels: pr.labels ?? {},
+      latencySeconds: pr.latencySeconds ?? PROBE_DEFAULTS.latencySeconds,
+    });
+  });
+  return probes;
+}
