@@ -38,8 +38,8 @@ import { LOKI_PATHS, ingestionOf, lokiConfig } from "../components/loki";
 import { promtailConfig } from "../components/promtail";
 import { down as clusterDown, kubeconfigPath, status as clusterStatus, up as clusterUp } from "./lib/cluster";
 import { freePorts, LOOPBACK } from "./lib/cluster/processes";
-import { selfSignedCertificate } from "./lib/processes";
-import { preparePostgres, prepareRedis, systemCommand } from "./lib/local-servers";
+import { selfSignedCertificate } from "./lib/local/http";
+import { preparePostgres, prepareRedis, systemCommand } from "./lib/local/databases";
 import { ROOT, STACK_TOOLS, binPath } from "./lib/tools";
 
 const CATALOG_DIR = path.join(ROOT, "test", "catalog");

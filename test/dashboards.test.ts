@@ -22,7 +22,7 @@ import {
   walkPanels,
   type DashboardFile,
   type JsonObject,
-} from "./support/dashboards";
+} from "../scripts/lib/dashboards";
 
 const FILES = loadDashboards();
 const KNOWN = knownMetrics();

@@ -5,9 +5,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { LOKI_PATHS } from "../../components/loki";
-import { POD_LOGS_DIR } from "../../components/promtail";
-import { LOOPBACK, ManagedProcess, httpGet, waitFor } from "./processes";
+import { LOKI_PATHS } from "../../../components/loki";
+import { POD_LOGS_DIR } from "../../../components/promtail";
+import { LOOPBACK, ManagedProcess, waitFor } from "./processes";
+import { httpGet } from "./http";
 
 /** Moves every absolute path under Loki's data and rules directories to `root`. */
 export function localLokiConfig(text: string, root: string, ports: { http: number; grpc: number }): Record<string, unknown> {

@@ -8,19 +8,20 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { POD_LOGS_DIR } from "../../components/promtail";
-import { cpuMillicores, quantityBytes } from "../../components/units";
-import { residentBytes } from "./cluster/processes";
+import { POD_LOGS_DIR } from "../../../components/promtail";
+import { cpuMillicores, quantityBytes } from "../../../components/units";
+import { residentBytes } from "../cluster/processes";
 
 /** Anonymous resident memory of a process (RssAnon), in bytes. */
 function anonymousBytes(pid: number): number {
   const m = /^RssAnon:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) * 1024 : 0;
 }
-import { localAlloyConfig, localLokiConfig } from "./local-logs";
-import { LOOPBACK, ManagedProcess, freePorts, httpGet, sleep, stopAll, waitFor } from "./processes";
-import { renderStack } from "./render-stack";
-import { binPath } from "./tools";
+import { localAlloyConfig, localLokiConfig } from "./logs";
+import { LOOPBACK, ManagedProcess, freePorts, sleep, stopAll, waitFor } from "./processes";
+import { httpGet } from "./http";
+import { renderStack } from "../render-stack";
+import { binPath } from "../tools";
 
 export interface CollectorFootprint {
   agent: "alloy" | "promtail";

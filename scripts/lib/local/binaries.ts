@@ -7,7 +7,7 @@
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import { STACK_TOOLS, binPath } from "./tools";
+import { STACK_TOOLS, binPath } from "../tools";
 
 export type StackBinary = (typeof STACK_TOOLS)[number]["binary"];
 
