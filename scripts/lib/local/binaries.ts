@@ -22,6 +22,22 @@ export function stackBinary(binary: StackBinary): string {
   return file;
 }
 
+/**
+ * A stack binary checked to report the pinned release (kube-state-metrics prints it with
+ * `version`, not `--version`): what the catalogue is generated from, never a stale build.
+ */
+export function pinnedBinary(binary: StackBinary): string {
+  const file = stackBinary(binary);
+  const tool = STACK_TOOLS.find((t) => t.binary === binary);
+  const release = (tool?.release ?? "").replace(/^v/, "");
+  const reports = [tool?.versionArgs ?? ["--version"], ["version"]].some((args) => {
+    const r = spawnSync(file, args, { encoding: "utf8", timeout: 30_000 });
+    return `${r.stdout}${r.stderr}`.includes(release);
+  });
+  if (!reports) throw new Error(`${file} does not report release ${tool?.release}: run \`npm run tools\` to rebuild it`);
+  return file;
+}
+
 export interface RunResult {
   ok: boolean;
   status: number | null;
