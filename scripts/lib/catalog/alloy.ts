@@ -4,7 +4,7 @@ import * as path from "path";
 import { AlloyExpr, alloySyntax } from "../../../components/alloy";
 import { pinnedBinary } from "../local/binaries";
 import { alloyRunArgs } from "../local/logs";
-import { Generated, Run, collectorRun, minus, Source } from "./run";
+import { Generated, Run, Source, collectorCatalogue } from "./run";
 
 async function alloy(r: Run): Promise<Generated> {
   const binary = pinnedBinary("alloy");
@@ -63,24 +63,13 @@ async function alloy(r: Run): Promise<Generated> {
       args: alloyRunArgs(file, port, path.join(logs, "..", "data")),
     };
   };
-  sink.status = 204;
-  const ok = await collectorRun(r, "alloy", sink, start(false));
-  sink.status = 500;
-  const failing = await collectorRun(r, "alloy-refused", sink, start(true));
-  return {
-    notes: [
-      "Its own /metrics, with the flags of components/log-collector.ts (local paths, 127.0.0.1) and the pipeline of components/alloy.ts (alloyConfig) from local.file_match on: a static target of CRI-format log files under <tmp> instead of discovery.kubernetes and discovery.relabel, then loki.source.file, loki.process (stage.cri, stage.label_drop), loki.write to a local sink with the same backoff. Each component adds its own metrics, so those of the two discovery components are not listed.",
-    ],
-    commands: [ok.command],
-    names: ok.scrape.names,
-    conditional: [
-      {
-        why: "Loki refusing pushes (here the sink answers 500, with a short backoff so that batches are retried and dropped at once)",
-        commands: [failing.command],
-        names: minus(failing.scrape.names, ok.scrape.names),
-      },
-    ],
-  };
+  return collectorCatalogue(
+    r,
+    "alloy",
+    sink,
+    start,
+    "Its own /metrics, with the flags of components/log-collector.ts (local paths, 127.0.0.1) and the pipeline of components/alloy.ts (alloyConfig) from local.file_match on: a static target of CRI-format log files under <tmp> instead of discovery.kubernetes and discovery.relabel, then loki.source.file, loki.process (stage.cri, stage.label_drop), loki.write to a local sink with the same backoff. Each component adds its own metrics, so those of the two discovery components are not listed.",
+  );
 }
 
 export const alloySource: Source = {

@@ -5,7 +5,7 @@ import * as YAML from "yaml";
 import { promtailConfig } from "../../../components/promtail";
 import { pinnedBinary } from "../local/binaries";
 import { LOOPBACK } from "../local/processes";
-import { Generated, Run, collectorRun, minus, Source } from "./run";
+import { Generated, Run, Source, collectorCatalogue } from "./run";
 
 async function promtail(r: Run): Promise<Generated> {
   const binary = pinnedBinary("promtail");
@@ -41,24 +41,13 @@ async function promtail(r: Run): Promise<Generated> {
     fs.writeFileSync(file, YAML.stringify(config));
     return { binary, args: [`-config.file=${file}`] };
   };
-  sink.status = 204;
-  const ok = await collectorRun(r, "promtail", sink, start(false));
-  sink.status = 500;
-  const failing = await collectorRun(r, "promtail-refused", sink, start(true));
-  return {
-    notes: [
-      "Its own /metrics, with the promtail.yaml of components/promtail.ts (promtailConfig) except: listening on 127.0.0.1, a static target of CRI-format log files under <tmp> instead of Kubernetes pod discovery (same pipeline stages), pushing to a local sink (batchwait 200ms). Metrics of the Kubernetes discovery itself are therefore not listed.",
-    ],
-    commands: [ok.command],
-    names: ok.scrape.names,
-    conditional: [
-      {
-        why: "Loki refusing pushes (here the sink answers 500, with a short backoff so that batches are retried and dropped at once)",
-        commands: [failing.command],
-        names: minus(failing.scrape.names, ok.scrape.names),
-      },
-    ],
-  };
+  return collectorCatalogue(
+    r,
+    "promtail",
+    sink,
+    start,
+    "Its own /metrics, with the promtail.yaml of components/promtail.ts (promtailConfig) except: listening on 127.0.0.1, a static target of CRI-format log files under <tmp> instead of Kubernetes pod discovery (same pipeline stages), pushing to a local sink (batchwait 200ms). Metrics of the Kubernetes discovery itself are therefore not listed.",
+  );
 }
 
 export const promtailSource: Source = {

@@ -192,3 +192,33 @@ export async function collectorRun(
   await proc.stop();
   return { command, scrape: result };
 }
+
+/**
+ * A log collector's catalogue: its metrics while the sink accepts pushes (`start(false)`), and
+ * those it adds while Loki refuses them (the sink answers 500; `start(true)`: a short backoff,
+ * so that batches are retried and dropped at once).
+ */
+export async function collectorCatalogue(
+  r: Run,
+  name: string,
+  sink: Sink,
+  start: (fast: boolean) => (logs: string, port: number) => Command,
+  note: string,
+): Promise<Generated> {
+  sink.status = 204;
+  const ok = await collectorRun(r, name, sink, start(false));
+  sink.status = 500;
+  const failing = await collectorRun(r, `${name}-refused`, sink, start(true));
+  return {
+    notes: [note],
+    commands: [ok.command],
+    names: ok.scrape.names,
+    conditional: [
+      {
+        why: "Loki refusing pushes (here the sink answers 500, with a short backoff so that batches are retried and dropped at once)",
+        commands: [failing.command],
+        names: minus(failing.scrape.names, ok.scrape.names),
+      },
+    ],
+  };
+}

@@ -93,11 +93,16 @@ export class LoopbackServer {
   /** Stops listening and drops open connections: to a client it is down at once. */
   async stop(): Promise<void> {
     const server = this.server;
-    if (!server) return;
     this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeNow(server, this.sockets);
   }
+}
+
+/** Closes a server and drops its open connections (`sockets`, kept by the caller): to a client it is down at once. */
+export async function closeNow(server: net.Server | undefined, sockets: Set<net.Socket>): Promise<void> {
+  if (!server) return;
+  for (const socket of sockets) socket.destroy();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
 /** A request a sink received. */
