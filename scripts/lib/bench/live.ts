@@ -23,7 +23,7 @@ import { LoopbackServer, httpGet, httpRequest, metricsHandler, selfSignedCertifi
 import { LOOPBACK, ManagedProcess, freePorts, sleep, waitFor } from "../local/processes";
 import { TargetGroup, renderedEndpoints } from "../local/prometheus";
 import { LocalStack, appEndpoint, nodeTargets } from "../local/stack";
-import { SyntheticApp, SyntheticNode } from "../local/synthetic";
+import { SyntheticApp, SyntheticNode, catalogueMetricsText } from "../local/synthetic";
 import { metricValues, sum } from "../local/text-format";
 import type { Rendered } from "../render";
 import { renderStack } from "../render-stack";
@@ -294,7 +294,8 @@ class LiveBench {
       this.stack.ports.kubeStateMetricsTelemetry,
       metricsHandler(() => "# TYPE kube_state_metrics_build_info gauge\nkube_state_metrics_build_info 1\n"),
     );
-    await this.stack.serveGrafana();
+    const grafanaText = catalogueMetricsText("grafana");
+    await this.stack.serveGrafana(() => grafanaText);
   }
 
   /** Every container of the node's pods logs to its file; Alloy discovers them from a file of the labels Kubernetes would give. */

@@ -34,7 +34,7 @@ import {
   rerooted,
 } from "./prometheus";
 import { containerArgs } from "./rendered";
-import { SyntheticNode, catalogueMetricsText } from "./synthetic";
+import { SyntheticNode } from "./synthetic";
 
 /** The ports of the stack's processes and servers. */
 const STACK_PORTS = [
@@ -148,13 +148,9 @@ export class LocalStack<Extra extends string = never> {
     );
   }
 
-  /** Grafana's metrics, from its catalogue. */
-  async serveGrafana(metricsPath?: string): Promise<void> {
-    const text = catalogueMetricsText("grafana");
-    await this.local.serve(
-      this.ports.grafana,
-      metricsHandler(() => text, metricsPath),
-    );
+  /** Grafana's metrics (`text`: catalogueMetricsText("grafana"), made once or at every scrape), on `metricsPath` or every path. */
+  async serveGrafana(text: () => string, metricsPath?: string): Promise<void> {
+    await this.local.serve(this.ports.grafana, metricsHandler(text, metricsPath));
   }
 
   /** PostgreSQL with a database `shop` that has a table, Redis with a few keys, and their exporters with the stack's flags. */

@@ -37,7 +37,7 @@ import { LOOPBACK, ManagedProcess, freePorts, waitFor } from "../../../scripts/l
 import { TargetGroup, renderedEndpoints } from "../../../scripts/lib/local/prometheus";
 import { containerArgs } from "../../../scripts/lib/local/rendered";
 import { LocalStack, appEndpoint, nodeTargets, onLoopback } from "../../../scripts/lib/local/stack";
-import { LabPod, SyntheticApp, SyntheticNode } from "../../../scripts/lib/local/synthetic";
+import { LabPod, SyntheticApp, SyntheticNode, catalogueMetricsText } from "../../../scripts/lib/local/synthetic";
 import { render } from "../../support/render";
 
 export const LAB_STACK = "staging";
@@ -243,7 +243,7 @@ export class Lab {
       this.nodes.push(node);
       await stack.serveKubelet(port, node, "lab-token", tls);
     }
-    await stack.serveGrafana("/metrics");
+    await stack.serveGrafana(() => catalogueMetricsText("grafana"), "/metrics");
 
     await stack.startDatabases();
     stack.startNodeExporter();

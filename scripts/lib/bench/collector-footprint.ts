@@ -17,9 +17,9 @@ function anonymousBytes(pid: number): number {
   const m = /^RssAnon:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) * 1024 : 0;
 }
-import { localAlloyConfig, localLokiConfig } from "./logs";
-import { LOOPBACK, ManagedProcess, freePorts, sleep, stopAll, waitFor } from "./processes";
-import { httpGet } from "./http";
+import { localAlloyConfig, localLokiConfig } from "../local/logs";
+import { LOOPBACK, ManagedProcess, freePorts, sleep, stopAll, waitFor } from "../local/processes";
+import { httpGet } from "../local/http";
 import { renderStack } from "../render-stack";
 import { binPath } from "../tools";
 
