@@ -6,9 +6,9 @@ import { getOk, postJson } from "../local/http";
 import { pinnedBinary } from "../local/binaries";
 import { LOOPBACK, ManagedProcess, waitFor } from "../local/processes";
 import { scrapeTwice } from "../local/text-format";
-import { CatalogError, Generated, Run, minus, Source } from "./run";
+import { CatalogError, Generated, Run, minus } from "./run";
 
-async function alertmanager(r: Run): Promise<Generated> {
+export async function alertmanager(r: Run): Promise<Generated> {
   const sink = await r.sink();
   const binary = pinnedBinary("alertmanager");
   const config = path.join(r.tmp, "alertmanager.yml");
@@ -94,13 +94,3 @@ async function alertmanager(r: Run): Promise<Generated> {
     ],
   };
 }
-
-export const alertmanagerSource: Source = {
-  name: "alertmanager",
-  title: "Alertmanager",
-  image: "alertmanager",
-  job: 'job "alertmanager"',
-  binary: "alertmanager",
-  timeoutMs: 240_000,
-  generate: alertmanager,
-};

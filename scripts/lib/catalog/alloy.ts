@@ -4,9 +4,9 @@ import * as path from "path";
 import { AlloyExpr, alloySyntax } from "../../../components/alloy";
 import { pinnedBinary } from "../local/binaries";
 import { alloyRunArgs } from "../local/logs";
-import { Generated, Run, Source, collectorCatalogue } from "./run";
+import { Generated, Run, collectorCatalogue } from "./run";
 
-async function alloy(r: Run): Promise<Generated> {
+export async function alloy(r: Run): Promise<Generated> {
   const binary = pinnedBinary("alloy");
   const sink = await r.sink();
   const start = (fast: boolean) => (logs: string, port: number) => {
@@ -71,13 +71,3 @@ async function alloy(r: Run): Promise<Generated> {
     "Its own /metrics, with the flags of components/log-collector.ts (local paths, 127.0.0.1) and the pipeline of components/alloy.ts (alloyConfig) from local.file_match on: a static target of CRI-format log files under <tmp> instead of discovery.kubernetes and discovery.relabel, then loki.source.file, loki.process (stage.cri, stage.label_drop), loki.write to a local sink with the same backoff. Each component adds its own metrics, so those of the two discovery components are not listed.",
   );
 }
-
-export const alloySource: Source = {
-  name: "alloy",
-  title: "Grafana Alloy",
-  image: "alloy",
-  job: 'DaemonSet, the log collector (logCollector.agent: alloy, the default), job "alloy"',
-  binary: "alloy",
-  timeoutMs: 180_000,
-  generate: alloy,
-};

@@ -8,9 +8,9 @@ import { pinnedBinary } from "../local/binaries";
 import { getOk, selfSignedCertificate } from "../local/http";
 import { LOOPBACK, waitFor } from "../local/processes";
 import { scrape, scrapeTwice } from "../local/text-format";
-import { CatalogError, Generated, Run, minus, Source } from "./run";
+import { CatalogError, Generated, Run, minus } from "./run";
 
-async function blackboxExporter(r: Run): Promise<Generated> {
+export async function blackboxExporter(r: Run): Promise<Generated> {
   // Endpoints to probe on the loopback: plain HTTP, and HTTPS with a self-signed certificate.
   const tls = selfSignedCertificate(r.dir("tls"), "localhost", 30, ["IP:127.0.0.1", "DNS:localhost"]);
   const handler: http.RequestListener = (_req, res) => {
@@ -61,13 +61,3 @@ async function blackboxExporter(r: Run): Promise<Generated> {
     ],
   };
 }
-
-export const blackboxExporterSource: Source = {
-  name: "blackbox-exporter",
-  title: "blackbox_exporter",
-  image: "blackboxExporter",
-  job: 'job "blackbox-exporter" (its own metrics), job "blackbox" (the probes, label probe)',
-  binary: "blackbox_exporter",
-  timeoutMs: 60_000,
-  generate: blackboxExporter,
-};

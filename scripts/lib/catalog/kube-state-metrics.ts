@@ -10,7 +10,7 @@ import { runCommand } from "../local/databases";
 import { LOOPBACK, waitFor } from "../local/processes";
 import { scrapeTwice } from "../local/text-format";
 import { binPath } from "../tools";
-import { CatalogError, Generated, Run, minus, Source } from "./run";
+import { CatalogError, Generated, Run, minus } from "./run";
 
 /** The local cluster, when the generator starts it, stops by itself after this long. */
 const CLUSTER_TTL_SECONDS = 1200;
@@ -150,7 +150,7 @@ function crashingPod(ns: string): { pod: unknown; status: unknown } {
   };
 }
 
-async function kubeStateMetrics(r: Run): Promise<Generated> {
+export async function kubeStateMetrics(r: Run): Promise<Generated> {
   const binary = pinnedBinary("kube-state-metrics");
   const kubectlBin = binPath("kubectl");
   if (!fs.existsSync(kubectlBin)) throw new CatalogError(`${kubectlBin} is missing: run \`npm run tools\` first`);
@@ -236,13 +236,3 @@ async function kubeStateMetrics(r: Run): Promise<Generated> {
     ],
   };
 }
-
-export const kubeStateMetricsSource: Source = {
-  name: "kube-state-metrics",
-  title: "kube-state-metrics",
-  image: "kubeStateMetrics",
-  job: 'job "kube-state-metrics"',
-  binary: "kube-state-metrics",
-  timeoutMs: 420_000,
-  generate: kubeStateMetrics,
-};

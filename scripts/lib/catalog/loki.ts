@@ -6,9 +6,9 @@ import { pinnedBinary } from "../local/binaries";
 import { localLokiArgs, lokiReady } from "../local/logs";
 import { LOOPBACK } from "../local/processes";
 import { scrapeTwice } from "../local/text-format";
-import { CatalogError, Generated, Run, minus, Source } from "./run";
+import { CatalogError, Generated, Run, minus } from "./run";
 
-async function loki(r: Run): Promise<Generated> {
+export async function loki(r: Run): Promise<Generated> {
   const [httpPort, grpcPort] = [await r.port(), await r.port()];
   const config = lokiConfig({ retention: "3d", ingestion: ingestionOf({ storage: { size: "10Gi" }, retention: "3d" }) });
   const command = {
@@ -55,13 +55,3 @@ async function loki(r: Run): Promise<Generated> {
     ],
   };
 }
-
-export const lokiSource: Source = {
-  name: "loki",
-  title: "Loki",
-  image: "loki",
-  job: 'single binary, job "loki"',
-  binary: "loki",
-  timeoutMs: 240_000,
-  generate: loki,
-};

@@ -5,9 +5,9 @@ import { pinnedBinary } from "../local/binaries";
 import { LOOPBACK, waitFor } from "../local/processes";
 import { onLoopback } from "../local/stack";
 import { scrapeTwice } from "../local/text-format";
-import { Generated, Run, Source } from "./run";
+import { Generated, Run } from "./run";
 
-async function mongodbExporter(r: Run): Promise<Generated> {
+export async function mongodbExporter(r: Run): Promise<Generated> {
   const port = await r.port();
   // Nothing listens there: the exporter reports the server down.
   const nowhere = await r.port();
@@ -28,14 +28,3 @@ async function mongodbExporter(r: Run): Promise<Generated> {
     names,
   };
 }
-
-export const mongodbExporterSource: Source = {
-  name: "mongodb-exporter",
-  title: "mongodb_exporter",
-  image: "mongodbExporter",
-  job: 'job "mongodb-exporter"',
-  binary: "mongodb_exporter",
-  timeoutMs: 120_000,
-  generate: mongodbExporter,
-  handWritten: true,
-};

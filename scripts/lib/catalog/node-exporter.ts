@@ -5,9 +5,9 @@ import { getOk } from "../local/http";
 import { pinnedBinary } from "../local/binaries";
 import { LOOPBACK, waitFor } from "../local/processes";
 import { scrapeTwice } from "../local/text-format";
-import { Generated, Run, Source } from "./run";
+import { Generated, Run } from "./run";
 
-async function nodeExporter(r: Run): Promise<Generated> {
+export async function nodeExporter(r: Run): Promise<Generated> {
   const port = await r.port();
   const args = nodeExporterFlags().map((flag) =>
     flag.startsWith("--web.listen-address=")
@@ -31,13 +31,3 @@ async function nodeExporter(r: Run): Promise<Generated> {
     names,
   };
 }
-
-export const nodeExporterSource: Source = {
-  name: "node-exporter",
-  title: "node-exporter",
-  image: "nodeExporter",
-  job: 'job "node-exporter", instance = node name',
-  binary: "node_exporter",
-  timeoutMs: 60_000,
-  generate: nodeExporter,
-};

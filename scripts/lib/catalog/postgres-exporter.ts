@@ -7,9 +7,9 @@ import { preparePostgres } from "../local/databases";
 import { LOOPBACK, waitFor } from "../local/processes";
 import { onLoopback } from "../local/stack";
 import { scrapeTwice } from "../local/text-format";
-import { CatalogError, Generated, Run, Source } from "./run";
+import { CatalogError, Generated, Run } from "./run";
 
-async function postgresExporter(r: Run): Promise<Generated> {
+export async function postgresExporter(r: Run): Promise<Generated> {
   const pgPort = await r.port();
   const pg = preparePostgres(path.join(r.tmp, "postgres"), pgPort);
   const server = r.start("postgres", pg.command, { user: pg.command.user });
@@ -45,13 +45,3 @@ async function postgresExporter(r: Run): Promise<Generated> {
     names,
   };
 }
-
-export const postgresExporterSource: Source = {
-  name: "postgres-exporter",
-  title: "postgres-exporter",
-  image: "postgresExporter",
-  job: 'job "postgres-exporter"',
-  binary: "postgres_exporter",
-  timeoutMs: 120_000,
-  generate: postgresExporter,
-};

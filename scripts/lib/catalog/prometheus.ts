@@ -6,7 +6,7 @@ import { getOk } from "../local/http";
 import { pinnedBinary } from "../local/binaries";
 import { LOOPBACK, waitFor } from "../local/processes";
 import { scrapeTwice } from "../local/text-format";
-import { Command, Generated, Run, minus, Source } from "./run";
+import { Command, Generated, Run, minus } from "./run";
 
 /** The flags of components/prometheus.ts (its podArgs), with local paths. */
 function prometheusFlags(dir: string, port: number): string[] {
@@ -92,7 +92,7 @@ async function runPrometheus(r: Run, remoteWrite: boolean): Promise<PrometheusRu
   return { command, names: new Set([...names, ...written]), written };
 }
 
-async function prometheus(r: Run): Promise<Generated> {
+export async function prometheus(r: Run): Promise<Generated> {
   const plain = await runPrometheus(r, false);
   const remote = await runPrometheus(r, true);
   return {
@@ -112,13 +112,3 @@ async function prometheus(r: Run): Promise<Generated> {
     ],
   };
 }
-
-export const prometheusSource: Source = {
-  name: "prometheus",
-  title: "Prometheus",
-  image: "prometheus",
-  job: 'job "prometheus"',
-  binary: "prometheus",
-  timeoutMs: 180_000,
-  generate: prometheus,
-};

@@ -5,9 +5,9 @@ import * as YAML from "yaml";
 import { promtailConfig } from "../../../components/promtail";
 import { pinnedBinary } from "../local/binaries";
 import { LOOPBACK } from "../local/processes";
-import { Generated, Run, Source, collectorCatalogue } from "./run";
+import { Generated, Run, collectorCatalogue } from "./run";
 
-async function promtail(r: Run): Promise<Generated> {
+export async function promtail(r: Run): Promise<Generated> {
   const binary = pinnedBinary("promtail");
   const sink = await r.sink();
   const start = (fast: boolean) => (logs: string, port: number) => {
@@ -49,13 +49,3 @@ async function promtail(r: Run): Promise<Generated> {
     "Its own /metrics, with the promtail.yaml of components/promtail.ts (promtailConfig) except: listening on 127.0.0.1, a static target of CRI-format log files under <tmp> instead of Kubernetes pod discovery (same pipeline stages), pushing to a local sink (batchwait 200ms). Metrics of the Kubernetes discovery itself are therefore not listed.",
   );
 }
-
-export const promtailSource: Source = {
-  name: "promtail",
-  title: "Promtail",
-  image: "promtail",
-  job: 'DaemonSet, job "promtail" (with logCollector.agent: promtail)',
-  binary: "promtail",
-  timeoutMs: 180_000,
-  generate: promtail,
-};

@@ -6,9 +6,9 @@ import { prepareRedis, runCommand, systemCommand } from "../local/databases";
 import { LOOPBACK, waitFor } from "../local/processes";
 import { onLoopback } from "../local/stack";
 import { scrapeTwice } from "../local/text-format";
-import { CatalogError, Generated, Run, minus, Source } from "./run";
+import { CatalogError, Generated, Run, minus } from "./run";
 
-async function redisExporter(r: Run): Promise<Generated> {
+export async function redisExporter(r: Run): Promise<Generated> {
   const version = /v=(\S+)/.exec(runCommand(systemCommand("redis-server", "redis-server"), ["--version"]))?.[1] ?? "?";
   const startRedis = async (name: string, extra: string[]) => {
     const port = await r.port();
@@ -77,13 +77,3 @@ async function redisExporter(r: Run): Promise<Generated> {
     ],
   };
 }
-
-export const redisExporterSource: Source = {
-  name: "redis-exporter",
-  title: "redis_exporter",
-  image: "redisExporter",
-  job: 'job "redis-exporter"',
-  binary: "redis_exporter",
-  timeoutMs: 120_000,
-  generate: redisExporter,
-};
