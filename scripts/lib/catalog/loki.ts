@@ -1,6 +1,6 @@
 /** The catalogue of loki: single binary with the stack's loki.yaml made local; lines pushed, queried, and one refused. */
 import * as YAML from "yaml";
-import { ingestionOf, lokiConfig } from "../../../components/loki";
+import { LOKI_PATHS, ingestionOf, lokiConfig } from "../../../components/loki";
 import { getOk, postJson } from "../local/http";
 import { pinnedBinary } from "../local/binaries";
 import { localLokiArgs, lokiReady } from "../local/logs";
@@ -15,6 +15,8 @@ export async function loki(r: Run): Promise<Generated> {
     binary: pinnedBinary("loki"),
     args: localLokiArgs(YAML.stringify(config), r.tmp, { http: httpPort, grpc: grpcPort }),
   };
+  // The rules directory the container mounts: the ruler reads it, empty.
+  r.dir("loki", LOKI_PATHS.rules);
   const proc = r.start("loki", command);
   const base = `http://${LOOPBACK}:${httpPort}`;
   await lokiReady(proc, base, 120_000);
