@@ -29,13 +29,13 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { formatBytes, quantityBytes } from "../components/units";
-import { measureCollector } from "./lib/collector-footprint";
+import { measureCollector } from "./lib/bench/collector-footprint";
 import { BenchArgs, parseBenchArgs, readRuleSet } from "./lib/bench/figures";
 import { FULL_PLAN, LiveResult, QUICK_PLAN, runLive } from "./lib/bench/live";
 import { LiveReport, buildLiveReport, liveTables } from "./lib/bench/report";
 import { kubernetesYaml, requestedResources } from "./lib/render";
 import { renderStack } from "./lib/render-stack";
-import { manyApps } from "../test/support/many-apps";
+import { manyApps } from "./lib/local/many-apps";
 
 interface Measurement {
   name: string;

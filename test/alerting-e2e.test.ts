@@ -20,9 +20,10 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { durationSeconds } from "../components/units";
 import type { Rendered } from "../scripts/lib/render";
-import { localAlertmanagerArgs, writeAlertmanagerFiles } from "./support/amtool";
-import { LOOPBACK, LoopbackServer, ManagedProcess, freePorts, httpGet, httpGetJson, sleep, stopAll, waitFor } from "./support/processes";
-import { stackBinary } from "./support/binaries";
+import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../scripts/lib/local/alertmanager";
+import { LOOPBACK, ManagedProcess, freePorts, sleep, stopAll, waitFor } from "../scripts/lib/local/processes";
+import { LoopbackServer, httpGet, httpGetJson } from "../scripts/lib/local/http";
+import { stackBinary } from "../scripts/lib/local/binaries";
 import { objectOf, render } from "./support/render";
 
 const STACK = "production";

@@ -21,7 +21,7 @@ import { parseStackConfig } from "../config";
 import { images } from "../components/images";
 import { Rendered, renderRun, summary } from "../scripts/lib/render";
 import { runProgram } from "../scripts/lib/runner";
-import { checkConfig, renderTemplate, routeOf, writeAlertmanagerFiles } from "./support/amtool";
+import { checkConfig, renderTemplate, routeOf, writeAlertmanagerFiles } from "../scripts/lib/local/alertmanager";
 import { objectOf, objectsOf, render, renderStack, ALONE } from "./support/render";
 import { schemaProblems } from "./support/schema";
 

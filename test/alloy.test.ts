@@ -10,7 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { AlloyExpr, alloyConfig, alloySyntax } from "../components/alloy";
 import { podLogRelabelling } from "../components/promtail";
-import { runBinary } from "./support/binaries";
+import { runBinary } from "../scripts/lib/local/binaries";
 import { render } from "./support/render";
 
 const PUSH_URL = "http://loki.monitoring.svc:3100/loki/api/v1/push";

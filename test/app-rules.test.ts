@@ -11,8 +11,8 @@ import * as YAML from "yaml";
 import { APP_GROUP_BUDGET, APP_SERIES, SLO_WINDOWS, appRecordingRules } from "../components/app-rules";
 import { AppTarget, parseStackConfig } from "../config";
 import { readStackConfig } from "../scripts/lib/stackfile";
-import { promtool } from "./support/binaries";
-import { promqlProblem } from "./support/promql";
+import { promtool } from "../scripts/lib/local/binaries";
+import { promqlProblem } from "../scripts/lib/promql";
 
 /** An app as config.ts resolves it, with everything overridable. */
 function app(name: string, overrides: Partial<AppTarget> = {}): AppTarget {

@@ -22,7 +22,7 @@ import {
   sizeFrom,
 } from "../scripts/lib/bench/figures";
 import type { LiveResult } from "../scripts/lib/bench/live";
-import { metricValues } from "../scripts/lib/bench/live";
+import { metricValues } from "../scripts/lib/local/text-format";
 import { GO_HEAP_GROWTH, LOKI_MAX_CHUNK_AGE_SECONDS, buildLiveReport, liveTables, lokiAllowance } from "../scripts/lib/bench/report";
 import { benchApps, benchPods, kubeStateMetricsText } from "../scripts/lib/bench/workload";
 import { EXPORTER_RESOURCES, PROFILE_DEFAULTS, ResourceRequirements } from "../config";

@@ -13,8 +13,9 @@ import * as path from "path";
 import { blackboxConfigYaml } from "../components/blackbox-exporter";
 import type { ProbeSpec } from "../config";
 import { probeModule } from "../components/prometheus";
-import { runBinary, stackBinary } from "./support/binaries";
-import { LOOPBACK, LoopbackServer, ManagedProcess, freePorts, httpGet, selfSignedCertificate, waitFor } from "./support/processes";
+import { runBinary, stackBinary } from "../scripts/lib/local/binaries";
+import { LOOPBACK, ManagedProcess, freePorts, waitFor } from "../scripts/lib/local/processes";
+import { LoopbackServer, httpGet, selfSignedCertificate } from "../scripts/lib/local/http";
 
 jest.setTimeout(60_000);
 

@@ -16,11 +16,12 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { localAlertmanagerArgs, writeAlertmanagerFiles } from "./support/amtool";
-import { stackBinary } from "./support/binaries";
-import { LOOPBACK, LoopbackServer, ManagedProcess, freePorts, httpGetJson, sleep, stopAll, waitFor } from "./support/processes";
+import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../scripts/lib/local/alertmanager";
+import { stackBinary } from "../scripts/lib/local/binaries";
+import { LOOPBACK, ManagedProcess, freePorts, sleep, stopAll, waitFor } from "../scripts/lib/local/processes";
+import { LoopbackServer, httpGetJson } from "../scripts/lib/local/http";
 import { objectOf, render } from "./support/render";
-import { SmtpSink, mailHeader, mailText } from "./support/smtp";
+import { SmtpSink, mailHeader, mailText } from "../scripts/lib/local/smtp";
 
 const STACK = "staging";
 const SMTP_USER = "alerts@example.com";

@@ -19,7 +19,7 @@ import {
 import { Rendered, renderRun } from "../scripts/lib/render";
 import { RunResult, SecretValue, runProgram } from "../scripts/lib/runner";
 import { objectOf, objectsOf, render, renderStack, ALONE } from "./support/render";
-import { runBinary } from "./support/binaries";
+import { runBinary } from "../scripts/lib/local/binaries";
 import { schemaProblems } from "./support/schema";
 
 const ACCOUNT = "0123456789abcdef0123456789abcdef";

@@ -16,8 +16,9 @@ import {
   folderOf,
   parseExportArgs,
 } from "../scripts/lib/dashboard-export";
-import { LoopbackServer, freePort } from "./support/processes";
-import { DASHBOARDS_DIR, JsonObject, structureProblems, variableProblems } from "./support/dashboards";
+import { freePort } from "../scripts/lib/local/processes";
+import { LoopbackServer } from "../scripts/lib/local/http";
+import { DASHBOARDS_DIR, JsonObject, structureProblems, variableProblems } from "../scripts/lib/dashboards";
 
 /** A dashboard as Grafana 13's API returns it after a user built it in the writable folder: instance ids, a chosen datasource, a string reference. */
 function grafanaAnswer(): JsonObject {

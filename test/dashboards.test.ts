@@ -22,7 +22,7 @@ import {
   walkPanels,
   type DashboardFile,
   type JsonObject,
-} from "./support/dashboards";
+} from "../scripts/lib/dashboards";
 
 const FILES = loadDashboards();
 const KNOWN = knownMetrics();
@@ -195,7 +195,7 @@ describe("the checker itself", () => {
       /duplicate panel id 2/,
       /panel 2 "Logs": gridPos .* is missing/,
       /panel 4 "Collapsed" > panel 5 "Nested": gridPos .* does not fit/,
-      /metric no_such_metric_total is in no test\/catalog file/,
+      /metric no_such_metric_total is in no catalog\/ file/,
       /uses \$undefined_var/,
     ]) {
       expect(problems).toMatch(expected);

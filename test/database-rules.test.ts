@@ -13,7 +13,7 @@ import { DATABASE_EXPORTER_MISSING, DATABASE_EXPORTER_MISSING_FOR, databaseExpor
 import { DATABASE_RULES_KEY } from "../components/prometheus";
 import { durationSeconds } from "../components/units";
 import type { Rendered } from "../scripts/lib/render";
-import { promtool } from "./support/binaries";
+import { promtool } from "../scripts/lib/local/binaries";
 import { render } from "./support/render";
 
 jest.setTimeout(120_000);

@@ -12,8 +12,8 @@ import { Rendered } from "../scripts/lib/render";
 import { renderStack } from "../scripts/lib/render-stack";
 import { ROOT } from "../scripts/lib/stackfile";
 import { checkTeamContent } from "../scripts/lib/team-check";
-import { checkConfig, routeOf, writeAlertmanagerFiles } from "./support/amtool";
-import { promtool } from "./support/binaries";
+import { checkConfig, routeOf, writeAlertmanagerFiles } from "../scripts/lib/local/alertmanager";
+import { promtool } from "../scripts/lib/local/binaries";
 import { objectsOf } from "./support/render";
 
 interface Example {

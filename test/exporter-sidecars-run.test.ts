@@ -19,8 +19,8 @@ import * as path from "path";
 import type * as k8s from "@pulumi/kubernetes";
 import { DatabaseType, EXPORTER_KINDS, exporterContainer } from "../components/exporter-sidecars";
 import { LOOPBACK, freePort } from "../scripts/lib/cluster/processes";
-import { LocalServerError, ServerCommand, preparePostgres, prepareRedis } from "../scripts/lib/local-servers";
-import { StackBinary, stackBinary } from "./support/binaries";
+import { LocalServerError, ServerCommand, preparePostgres, prepareRedis } from "../scripts/lib/local/databases";
+import { StackBinary, stackBinary } from "../scripts/lib/local/binaries";
 
 const BINARIES: Record<DatabaseType, StackBinary> = {
   postgres: "postgres_exporter",

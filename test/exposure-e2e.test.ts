@@ -19,9 +19,10 @@ import * as os from "os";
 import * as path from "path";
 import { WEB_CONFIG_FILE } from "../components/kit";
 import type { Rendered } from "../scripts/lib/render";
-import { localAlertmanagerArgs, writeAlertmanagerFiles } from "./support/amtool";
-import { promtool, stackBinary } from "./support/binaries";
-import { LOOPBACK, ManagedProcess, freePorts, httpGetJson, stopAll, waitFor } from "./support/processes";
+import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../scripts/lib/local/alertmanager";
+import { promtool, stackBinary } from "../scripts/lib/local/binaries";
+import { LOOPBACK, ManagedProcess, freePorts, stopAll, waitFor } from "../scripts/lib/local/processes";
+import { httpGetJson } from "../scripts/lib/local/http";
 import { objectOf, render } from "./support/render";
 
 type Headers = Record<string, string>;

@@ -19,9 +19,10 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import type { Rendered } from "../scripts/lib/render";
-import { runBinary, stackBinary } from "./support/binaries";
-import { localAlloyConfig, localLokiConfig } from "./support/logs";
-import { LOOPBACK, ManagedProcess, freePorts, httpGet, stopAll, waitFor } from "./support/processes";
+import { runBinary, stackBinary } from "../scripts/lib/local/binaries";
+import { localAlloyConfig, localLokiConfig } from "../scripts/lib/local/logs";
+import { LOOPBACK, ManagedProcess, freePorts, stopAll, waitFor } from "../scripts/lib/local/processes";
+import { httpGet } from "../scripts/lib/local/http";
 import { objectOf, render } from "./support/render";
 
 jest.setTimeout(240_000);

@@ -19,9 +19,10 @@ import {
   windowBytes,
 } from "../components/loki-limits";
 import { readStackConfig } from "../scripts/lib/stackfile";
-import { stackBinary } from "./support/binaries";
-import { localLokiArgs, lokiReady } from "./support/logs";
-import { LOOPBACK, LocalRun, freePorts, httpGet } from "./support/processes";
+import { stackBinary } from "../scripts/lib/local/binaries";
+import { localLokiArgs, lokiReady } from "../scripts/lib/local/logs";
+import { LOOPBACK, LocalRun, freePorts } from "../scripts/lib/local/processes";
+import { httpGet } from "../scripts/lib/local/http";
 import { render } from "./support/render";
 import { alertRules } from "./support/rules";
 

@@ -37,7 +37,7 @@ import { K8sObject, Rendered, renderRun } from "../scripts/lib/render";
 import { runProgram } from "../scripts/lib/runner";
 import { ROOT, readStackConfig } from "../scripts/lib/stackfile";
 import { objectOf, objectsOf, render, ALONE } from "./support/render";
-import { promtool, stackBinary } from "./support/binaries";
+import { promtool, stackBinary } from "../scripts/lib/local/binaries";
 import {
   KubernetesSd,
   Role,
@@ -49,7 +49,7 @@ import {
   endpointsOf,
   layOutContainer,
   podTargets,
-} from "./support/prometheus-files";
+} from "../scripts/lib/local/prometheus";
 import { schemaProblems } from "./support/schema";
 
 const REPO_RULES_DIR = path.join(__dirname, "..", "rules");

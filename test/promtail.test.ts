@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { RelabelRule, podLogRelabelling, promtailConfig } from "../components/promtail";
-import { runBinary } from "./support/binaries";
+import { runBinary } from "../scripts/lib/local/binaries";
 import { renderConfig } from "./support/render";
 
 // ---------------------------------------------------------------------------

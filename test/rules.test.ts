@@ -10,8 +10,8 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { databaseExporterRules } from "../components/database-rules";
 import { ImageName, imageVersion } from "../components/images";
-import { CATALOG_DIR, loadCatalog } from "./support/catalog";
-import { promqlMetricNames, promqlProblem } from "./support/promql";
+import { CATALOG_DIR, loadCatalog } from "../scripts/lib/catalog";
+import { promqlMetricNames, promqlProblem } from "../scripts/lib/promql";
 import {
   AlertRule,
   RULES_DIR,
@@ -28,7 +28,7 @@ import {
   runbookSections,
   runbookRef,
 } from "./support/rules";
-import { promtool } from "./support/binaries";
+import { promtool } from "../scripts/lib/local/binaries";
 
 /** The areas this repository ships rules for: rules/<area>.yml, tested by test/rules/<area>.test.yml. */
 const AREAS = ["apps", "databases", "kubernetes", "logs", "nodes", "probes", "slo", "stack"];

@@ -15,8 +15,8 @@ import { APP_SERIES } from "../components/app-rules";
 import { OBJECT_BUDGET_BYTES, PROMETHEUS_PATHS } from "../components/prometheus";
 import type { Rendered } from "../scripts/lib/render";
 import { LOOPBACK, freePort } from "../scripts/lib/cluster/processes";
-import { promtool, stackBinary } from "./support/binaries";
-import { manyApps } from "./support/many-apps";
+import { promtool, stackBinary } from "../scripts/lib/local/binaries";
+import { manyApps } from "../scripts/lib/local/many-apps";
 import { objectOf, renderConfig } from "./support/render";
 
 const APPS = 1000;

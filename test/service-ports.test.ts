@@ -14,8 +14,8 @@ import { renderRun } from "../scripts/lib/render";
 import { RunInput, runProgram } from "../scripts/lib/runner";
 import { servicesOf } from "../scripts/lib/render-stack";
 import { readStackConfig } from "../scripts/lib/stackfile";
-import { stackBinary } from "./support/binaries";
-import { TargetGroup, discoverableConfig, endpointsOf, layOutContainer } from "./support/prometheus-files";
+import { stackBinary } from "../scripts/lib/local/binaries";
+import { TargetGroup, discoverableConfig, endpointsOf, layOutContainer } from "../scripts/lib/local/prometheus";
 import { execFile } from "child_process";
 import { promisify } from "util";
 

@@ -14,8 +14,8 @@ import { blackboxConfig } from "../components/blackbox-exporter";
 import { ConfigError, parseStackConfig, type ParsedConfig } from "../config";
 import { PROMETHEUS_PATHS } from "../components/prometheus";
 import type { Rendered } from "../scripts/lib/render";
-import { promtool, stackBinary } from "./support/binaries";
-import { containerConfig, discoverableConfig, endpointsOf, layOutContainer } from "./support/prometheus-files";
+import { promtool, stackBinary } from "../scripts/lib/local/binaries";
+import { containerConfig, discoverableConfig, endpointsOf, layOutContainer } from "../scripts/lib/local/prometheus";
 import { objectOf, objectsOf, renderConfig } from "./support/render";
 import { schemaProblems } from "./support/schema";
 

@@ -20,7 +20,7 @@ import {
   ratioText,
   withThreshold,
 } from "../components/thresholds";
-import { promtool } from "./support/binaries";
+import { promtool } from "../scripts/lib/local/binaries";
 import { render } from "./support/render";
 import { RULES_DIR } from "./support/rules";
 

@@ -534,7 +534,7 @@ export function queryProblems(dashboard: JsonObject, ctx: CheckContext = {}): st
     }
     if (language === "promql" && ctx.knownMetric) {
       for (const name of promqlMetricNames(substituted)) {
-        if (!ctx.knownMetric(name)) problems.push(`${where}: metric ${name} is in no test/catalog file and no recording rule`);
+        if (!ctx.knownMetric(name)) problems.push(`${where}: metric ${name} is in no catalog/ file and no recording rule`);
       }
     }
   }
@@ -601,7 +601,7 @@ export function recordedMetrics(dir: string = RULES_DIR): Set<string> {
   return names;
 }
 
-/** The metrics a dashboard may use: the catalogue (test/catalog/*.txt) and the recording rules. */
+/** The metrics a dashboard may use: the catalogue (catalog/*.txt) and the recording rules. */
 export function knownMetrics(): Set<string> {
   return new Set([...loadCatalog().keys(), ...recordedMetrics()]);
 }

@@ -17,7 +17,7 @@ import * as YAML from "yaml";
 import { ConfigError } from "../../config";
 import { BuiltinNames, TEAM_CONTENT_DEFAULT, TeamContent, builtinNames, readTeamContent } from "../../components/team-content";
 import { datasourceProblems, isObject, panelProblems, queryProblems } from "./dashboards";
-import { promtool } from "./binaries";
+import { promtool } from "./local/binaries";
 
 /** The severities the built-in routing sends somewhere of their own. */
 export const ROUTED_SEVERITIES = ["critical", "warning", "info"];

@@ -17,10 +17,11 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { durationSeconds } from "../../components/units";
-import { DashboardFile, JsonObject, isObject, loadDashboards, templateVariables, walkPanels } from "../support/dashboards";
-import { httpGet, waitFor } from "../support/processes";
-import { conditionalMetrics, loadCatalog } from "../support/catalog";
-import { promqlMetricNames } from "../support/promql";
+import { DashboardFile, JsonObject, isObject, loadDashboards, templateVariables, walkPanels } from "../../scripts/lib/dashboards";
+import { waitFor } from "../../scripts/lib/local/processes";
+import { httpGet } from "../../scripts/lib/local/http";
+import { conditionalMetrics, loadCatalog } from "../../scripts/lib/catalog";
+import { promqlMetricNames } from "../../scripts/lib/promql";
 import { LAB_TIMING, Lab, K3S_NODE } from "./support/lab";
 
 const REPORT_DIR = path.join(__dirname, "..", "..", "out", "live");

@@ -1,11 +1,12 @@
 /** Test helpers around the shared mocks runner and renderer. */
-import { Rendered, RenderedObject, renderRun } from "../../scripts/lib/render";
+import { Rendered, renderRun } from "../../scripts/lib/render";
 import { renderStack } from "../../scripts/lib/render-stack";
 import { applyProjectConfig, readProjectFile } from "../../scripts/lib/project-config";
 import { RunInput, runProgram } from "../../scripts/lib/runner";
 import { ROOT } from "../../scripts/lib/stackfile";
 
 export { renderStack };
+export { objectOf, objectsOf } from "../../scripts/lib/local/rendered";
 
 /** Renders a real stack file with overrides, secrets shown (tests read config files). */
 export function render(stack: string, sets: string[] = []): Promise<Rendered> {
@@ -33,20 +34,6 @@ export async function renderConfig(
     secretKeys,
   };
   return renderRun(await runProgram(input), true);
-}
-
-/** The objects of a kind (and optionally name). */
-export function objectsOf(rendered: Rendered, kind: string, name?: string): RenderedObject["object"][] {
-  return rendered.kubernetes
-    .filter((o) => o.object.kind === kind && (name === undefined || o.object.metadata.name === name))
-    .map((o) => o.object);
-}
-
-/** The one object of a kind and name; fails when there is not exactly one. */
-export function objectOf(rendered: Rendered, kind: string, name: string): RenderedObject["object"] {
-  const found = objectsOf(rendered, kind, name);
-  if (found.length !== 1) throw new Error(`expected one ${kind} ${name}, found ${found.length}`);
-  return found[0];
 }
 
 /** Run input for a program that builds components alone, without a stack config. */

@@ -3,7 +3,8 @@
  * limits they call for in each profile, the comparison of two rule sets, and readable
  * tables. Pure: it reads a LiveResult, runs nothing (tested offline).
  */
-import type { Component, LiveResult, PrometheusFigures } from "./live";
+import type { LiveResult } from "./live";
+import type { Component, PrometheusFigures } from "./sampling";
 import {
   HEADROOM,
   PhaseFigures,

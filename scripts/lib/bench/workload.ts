@@ -5,8 +5,8 @@
  * Pods can be replaced by a new generation (new names and uids: the series churn of a
  * rollout or of an incident's restarts).
  */
-import * as fs from "fs";
-import type { LabPod } from "../synthetic";
+import { listedNames } from "../catalog";
+import type { LabPod } from "../local/synthetic";
 
 /** The node: k3s's cAdvisor shape (no container or image labels on container series). */
 export const BENCH_NODE = "k3s-server";
@@ -268,11 +268,7 @@ export function kubeStateMetricsText(pods: BenchPod[], node: string, catalogFile
   const out: string[] = [];
   for (const [name, f] of families) out.push(`# HELP ${name} ${name}`, `# TYPE ${name} ${f.type}`, ...f.lines);
   if (catalogFile) {
-    for (const name of fs
-      .readFileSync(catalogFile, "utf8")
-      .split("\n")
-      .map((l) => l.replace(/#.*/, "").trim())
-      .filter(Boolean)) {
+    for (const name of listedNames(catalogFile)) {
       if (families.has(name) || /_(bucket|sum|count)$/.test(name)) continue;
       const type = name.endsWith("_total") ? "counter" : "gauge";
       out.push(`# HELP ${name} ${name}`, `# TYPE ${name} ${type}`, `${name} 0`);

@@ -7,7 +7,7 @@
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import { STACK_TOOLS, binPath } from "./tools";
+import { STACK_TOOLS, binPath } from "../tools";
 
 export type StackBinary = (typeof STACK_TOOLS)[number]["binary"];
 
@@ -19,6 +19,22 @@ export function stackBinary(binary: StackBinary): string {
   if (!fs.existsSync(file)) {
     throw new Error(`${file} is missing: run \`npm run tools\` (it builds ${binary} ${tool.release} from tools/${tool.module}/go.mod)`);
   }
+  return file;
+}
+
+/**
+ * A stack binary checked to report the pinned release (kube-state-metrics prints it with
+ * `version`, not `--version`): what the catalogue is generated from, never a stale build.
+ */
+export function pinnedBinary(binary: StackBinary): string {
+  const file = stackBinary(binary);
+  const tool = STACK_TOOLS.find((t) => t.binary === binary);
+  const release = (tool?.release ?? "").replace(/^v/, "");
+  const reports = [tool?.versionArgs ?? ["--version"], ["version"]].some((args) => {
+    const r = spawnSync(file, args, { encoding: "utf8", timeout: 30_000 });
+    return `${r.stdout}${r.stderr}`.includes(release);
+  });
+  if (!reports) throw new Error(`${file} does not report release ${tool?.release}: run \`npm run tools\` to rebuild it`);
   return file;
 }
 

@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { Rendered } from "../../scripts/lib/render";
+import type { Rendered } from "../render";
 import { stackBinary } from "./binaries";
 import { LOOPBACK } from "./processes";
 

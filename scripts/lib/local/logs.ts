@@ -5,9 +5,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { LOKI_PATHS } from "../../components/loki";
-import { POD_LOGS_DIR } from "../../components/promtail";
-import { LOOPBACK, ManagedProcess, httpGet, waitFor } from "./processes";
+import { LOKI_PATHS } from "../../../components/loki";
+import { POD_LOGS_DIR } from "../../../components/promtail";
+import { LOOPBACK, ManagedProcess, waitFor } from "./processes";
+import { isReady } from "./http";
 
 /** Moves every absolute path under Loki's data and rules directories to `root`. */
 export function localLokiConfig(text: string, root: string, ports: { http: number; grpc: number }): Record<string, unknown> {
@@ -57,16 +58,8 @@ export function localLokiArgs(rendered: string, dir: string, ports: { http: numb
 }
 
 /** Waits until the Loki at `url` is ready, failing at once when its process has exited. */
-export async function lokiReady(loki: ManagedProcess, url: string): Promise<void> {
-  await waitFor(
-    "Loki ready",
-    async () => {
-      if (!loki.alive) throw new Error("Loki exited");
-      return (await httpGet(`${url}/ready`).catch(() => undefined))?.status === 200 ? true : undefined;
-    },
-    90_000,
-    500,
-  );
+export async function lokiReady(loki: ManagedProcess, url: string, timeoutMs = 90_000): Promise<void> {
+  await waitFor("Loki ready", () => isReady(url, "/ready"), timeoutMs, 500, [loki]);
 }
 
 /**
@@ -80,11 +73,10 @@ export function localAlloyArgs(
 ): string[] {
   const file = path.join(dir, "config.alloy");
   fs.writeFileSync(file, localAlloyConfig(rendered, local.targetsFile, local.podLogs, local.pushUrl));
-  return [
-    "run",
-    file,
-    `--server.http.listen-addr=${LOOPBACK}:${local.port}`,
-    `--storage.path=${path.join(dir, "alloy-data")}`,
-    "--disable-reporting",
-  ];
+  return alloyRunArgs(file, local.port, path.join(dir, "alloy-data"));
+}
+
+/** Alloy's arguments as the stack passes them (components/log-collector), with a local config file, port and state directory. */
+export function alloyRunArgs(file: string, port: number, storage: string): string[] {
+  return ["run", file, `--server.http.listen-addr=${LOOPBACK}:${port}`, `--storage.path=${storage}`, "--disable-reporting"];
 }

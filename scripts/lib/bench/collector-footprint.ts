@@ -8,19 +8,21 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { POD_LOGS_DIR } from "../../components/promtail";
-import { cpuMillicores, quantityBytes } from "../../components/units";
-import { residentBytes } from "./cluster/processes";
+import { POD_LOGS_DIR } from "../../../components/promtail";
+import { cpuMillicores, quantityBytes } from "../../../components/units";
+import { residentBytes } from "../cluster/processes";
 
 /** Anonymous resident memory of a process (RssAnon), in bytes. */
 function anonymousBytes(pid: number): number {
   const m = /^RssAnon:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) * 1024 : 0;
 }
-import { localAlloyConfig, localLokiConfig } from "./local-logs";
-import { LOOPBACK, ManagedProcess, freePorts, httpGet, sleep, stopAll, waitFor } from "./processes";
-import { renderStack } from "./render-stack";
-import { binPath } from "./tools";
+import { localAlloyConfig, localLokiConfig } from "../local/logs";
+import { LOOPBACK, ManagedProcess, freePorts, sleep, stopAll, waitFor } from "../local/processes";
+import { httpGet } from "../local/http";
+import { renderStack } from "../render-stack";
+import { cpuSeconds } from "./sampling";
+import { binPath } from "../tools";
 
 export interface CollectorFootprint {
   agent: "alloy" | "promtail";
@@ -37,13 +39,6 @@ export interface CollectorFootprint {
   /** The staging profile's limits for the collector's container. */
   limitBytes: number;
   limitMillicores: number;
-}
-
-/** utime + stime of a process, in clock ticks (100 per second on Linux). */
-function cpuTicks(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(fields[11]) + Number(fields[12]);
 }
 
 /** A Kubernetes quantity the stack itself rendered; anything else is a bug worth stopping on. */
@@ -170,14 +165,14 @@ export async function measureCollector(
     const pid = collector.pid;
     const samples: number[] = [];
     const anon: number[] = [];
-    const startTicks = cpuTicks(pid);
+    const startCpu = cpuSeconds(pid);
     const started = Date.now();
     while (Date.now() - started < seconds * 1000) {
       samples.push(residentBytes(pid));
       anon.push(anonymousBytes(pid));
       await sleep(1000);
     }
-    const millicores = ((cpuTicks(pid) - startTicks) / 100 / ((Date.now() - started) / 1000)) * 1000;
+    const millicores = ((cpuSeconds(pid) - startCpu) / ((Date.now() - started) / 1000)) * 1000;
     const limits = (
       rendered.kubernetes.find((o) => o.object.kind === "DaemonSet" && o.object.metadata.name === agent)?.object.spec as {
         template: { spec: { containers: Array<{ resources: { limits: { cpu: string; memory: string } } }> } };

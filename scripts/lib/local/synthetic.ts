@@ -12,9 +12,8 @@
  *
  * Everything is computed from counters advanced by the traffic, so rates are real rates.
  */
-import * as fs from "fs";
-import * as path from "path";
-import type { AppTarget } from "../../config";
+import type { AppTarget } from "../../../config";
+import { catalogFile, listedNames } from "../catalog";
 
 /** The metric names of an app, as apps[].metrics sets them (defaults in config/index.ts). */
 export type AppDialect = AppTarget["metrics"];
@@ -243,12 +242,8 @@ export class SyntheticNode {
 }
 
 /** A gauge, counter or histogram for every name of a catalogue file, with one series each: for sources no binary serves. */
-export function catalogueMetricsText(catalogFile: string, labels: Record<string, string> = {}): string {
-  const names = fs
-    .readFileSync(catalogFile, "utf8")
-    .split("\n")
-    .map((l) => l.replace(/#.*/, "").trim())
-    .filter(Boolean);
+export function catalogueMetricsText(source: string, labels: Record<string, string> = {}): string {
+  const names = listedNames(catalogFile(source));
   const histograms = new Set(names.filter((n) => n.endsWith("_bucket")).map((n) => n.slice(0, -"_bucket".length)));
   const out: string[] = [];
   const l = labelText(labels);
@@ -268,5 +263,3 @@ export function catalogueMetricsText(catalogFile: string, labels: Record<string,
   }
   return `${out.join("\n")}\n`;
 }
-
-export const CATALOG_FILE = (source: string) => path.join(__dirname, "..", "..", "test", "catalog", `${source}.txt`);

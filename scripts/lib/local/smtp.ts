@@ -6,6 +6,7 @@
  * lifetime, like every server a test starts.
  */
 import * as net from "net";
+import { closeNow } from "./http";
 import { LOOPBACK } from "./processes";
 
 export interface ReceivedMail {
@@ -44,10 +45,8 @@ export class SmtpSink {
 
   async stop(): Promise<void> {
     const server = this.server;
-    if (!server) return;
     this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeNow(server, this.sockets);
   }
 
   private serve(socket: net.Socket): void {

@@ -1,15 +1,17 @@
 /**
- * Prometheus' files as its container sees them, for tests that run the real binaries on
- * a render: the mounts laid out under a directory, prometheus.yml with its paths moved
- * there, and a copy whose Kubernetes discovery is replaced by file discovery of fixtures
- * (what discovery would report), so that the relabelling runs without an API server.
+ * Prometheus' files as its container sees them, for the tests and local runs of the real
+ * binary on a render: the mounts laid out under a directory, prometheus.yml with its paths
+ * moved there, its Kubernetes discovery replaced by file discovery of fixtures (what
+ * discovery would report), so that the relabelling runs without an API server, and its
+ * container's args with only paths and addresses made local.
  */
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { PROMETHEUS_PATHS } from "../../components/prometheus";
-import type { Rendered } from "../../scripts/lib/render";
-import { objectOf } from "./render";
+import { PROMETHEUS_PATHS } from "../../../components/prometheus";
+import type { Rendered } from "../render";
+import { LOOPBACK } from "../cluster/processes";
+import { objectOf } from "./rendered";
 
 export interface Container {
   name: string;
@@ -202,22 +204,8 @@ export function discoverableConfig(
 ): { file: string; sds: KubernetesSd[] } {
   const config = rerooted(text, root);
   const sds: KubernetesSd[] = [];
-  const sdDir = path.join(root, "discovery");
-  fs.mkdirSync(sdDir, { recursive: true });
-  const replace = (holder: CheckableJob, id: string) => {
-    if (!holder.kubernetes_sd_configs) return;
-    holder.file_sd_configs = holder.kubernetes_sd_configs.map((sd, i) => {
-      sds.push(sd);
-      const groups = fixtures[sd.role].filter((g) => !sd.namespaces || sd.namespaces.names.includes(g.labels.__meta_kubernetes_namespace));
-      const file = path.join(sdDir, `${id.replace(/[^a-z0-9-]/gi, "_")}-${i}.json`);
-      fs.writeFileSync(file, JSON.stringify(groups));
-      return { files: [file] };
-    });
-    delete holder.kubernetes_sd_configs;
-  };
-  config.scrape_configs.forEach((job) => replace(job, job.job_name));
+  fileDiscovery(config, path.join(root, "discovery"), fixtures, (sd) => sds.push(sd));
   (config.alerting?.alertmanagers ?? []).forEach((am, i) => {
-    replace(am, `alertmanagers-${i}`);
     config.scrape_configs.push({
       job_name: `check-alertmanagers-${i}`,
       file_sd_configs: am.file_sd_configs,
@@ -227,4 +215,99 @@ export function discoverableConfig(
   const file = path.join(root, PROMETHEUS_PATHS.configDir, "prometheus.discoverable.yml");
   fs.writeFileSync(file, YAML.stringify(config));
   return { file, sds };
+}
+
+/**
+ * Replaces every Kubernetes discovery of `config` (scrape jobs and Alertmanagers) by file
+ * discovery of the fixtures it would select, written under `sdDir` (each file replaced whole,
+ * so that a running Prometheus never reads half of one); `seen` gets each block replaced.
+ */
+export function fileDiscovery(
+  config: ParsedConfig,
+  sdDir: string,
+  fixtures: Record<Role, TargetGroup[]>,
+  seen: (sd: KubernetesSd) => void = () => undefined,
+): void {
+  fs.mkdirSync(sdDir, { recursive: true });
+  const replace = (holder: CheckableJob, id: string) => {
+    if (!holder.kubernetes_sd_configs) return;
+    holder.file_sd_configs = holder.kubernetes_sd_configs.map((sd, i) => {
+      seen(sd);
+      const groups = fixtures[sd.role].filter((g) => !sd.namespaces || sd.namespaces.names.includes(g.labels.__meta_kubernetes_namespace));
+      const file = path.join(sdDir, `${id.replace(/[^a-z0-9-]/gi, "_")}-${i}.json`);
+      fs.writeFileSync(`${file}.tmp`, JSON.stringify(groups));
+      fs.renameSync(`${file}.tmp`, file);
+      return { files: [file] };
+    });
+    delete holder.kubernetes_sd_configs;
+  };
+  config.scrape_configs.forEach((job) => replace(job, job.job_name));
+  (config.alerting?.alertmanagers ?? []).forEach((am, i) => replace(am, `alertmanagers-${i}`));
+}
+
+/** Where a Service port of the stack is served locally, and the pod and node that back it. */
+export interface LocalEndpoint {
+  address: string;
+  pod: string;
+  node: string;
+}
+
+/**
+ * What endpoints discovery reports for the rendered Services whose ports are served locally:
+ * `local` maps `<namespace>/<service>/<port name>` to the address that serves it.
+ */
+export function renderedEndpoints(rendered: Rendered, local: Record<string, LocalEndpoint>): TargetGroup[] {
+  const endpoints: TargetGroup[] = [];
+  for (const { object: svc } of rendered.kubernetes.filter((o) => o.object.kind === "Service")) {
+    const ns = svc.metadata.namespace ?? "";
+    for (const port of (svc.spec as { ports?: Array<{ name?: string }> }).ports ?? []) {
+      const where = local[`${ns}/${svc.metadata.name}/${port.name}`];
+      if (!where) continue;
+      endpoints.push({
+        targets: [where.address],
+        labels: {
+          __meta_kubernetes_namespace: ns,
+          __meta_kubernetes_service_name: svc.metadata.name ?? "",
+          ...Object.fromEntries(
+            Object.entries(svc.metadata.labels ?? {}).map(([k, v]) => [meta("__meta_kubernetes_service_label_", k), v]),
+          ),
+          __meta_kubernetes_endpoint_port_name: port.name ?? "",
+          __meta_kubernetes_endpoint_ready: "true",
+          __meta_kubernetes_pod_name: where.pod,
+          __meta_kubernetes_pod_node_name: where.node,
+        },
+      });
+    }
+  }
+  return endpoints;
+}
+
+/**
+ * The rendered Prometheus container's args with only paths and addresses made local, for a run
+ * on 127.0.0.1 (the live lab, the benchmark): its config and data where the run keeps them, its
+ * web config (`--web.config.file`: the security headers) written from the render into `dir`, as
+ * the container reads it beside its config.
+ */
+export function localPrometheusArgs(
+  renderedArgs: string[],
+  webConfig: string | undefined,
+  local: { config: string; data: string; port: number; dir: string },
+): string[] {
+  const args = renderedArgs.filter(
+    (a) => !/^--(config\.file|storage\.tsdb\.path|web\.listen-address|web\.external-url|web\.config\.file)=/.test(a),
+  );
+  const out = [
+    ...args,
+    `--config.file=${local.config}`,
+    `--storage.tsdb.path=${local.data}`,
+    `--web.listen-address=${LOOPBACK}:${local.port}`,
+  ];
+  const flag = renderedArgs.find((a) => a.startsWith("--web.config.file="));
+  if (flag) {
+    if (webConfig === undefined) throw new Error(`Prometheus is rendered with ${flag} but the render has no such file`);
+    const file = path.join(local.dir, path.basename(flag.slice(flag.indexOf("=") + 1)));
+    fs.writeFileSync(file, webConfig);
+    out.push(`--web.config.file=${file}`);
+  }
+  return out;
 }

@@ -1,20 +1,16 @@
 /**
  * The databases the stack's exporters watch, as real servers on 127.0.0.1 for the metric
- * catalogue (scripts/catalog.ts) and the live lab (test/live/): PostgreSQL and Redis
+ * catalogue (scripts/lib/catalog/) and the local stack (./stack/: the live lab, the benchmark): PostgreSQL and Redis
  * from their Debian packages, in throwaway directories, never on another address.
  * Callers start the returned commands with their own process management and stop them.
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { LOOPBACK } from "./cluster/processes";
+import { LOOPBACK } from "../cluster/processes";
+import type { User } from "./processes";
 
 export class LocalServerError extends Error {}
-
-export interface User {
-  uid: number;
-  gid: number;
-}
 
 /** A server's command line. */
 export interface ServerCommand {
@@ -154,34 +150,4 @@ export function prepareRedis(dir: string, port: number, extra: string[] = []): L
     cli: (...args) => runCommand(cli, ["-h", LOOPBACK, "-p", String(port), ...args]),
     address: `redis://${LOOPBACK}:${port}`,
   };
-}
-
-/**
- * The rendered Prometheus container's args with only paths and addresses made local, for a run
- * on 127.0.0.1 (the live lab, the benchmark): its config and data where the run keeps them, its
- * web config (`--web.config.file`: the security headers) written from the render into `dir`, as
- * the container reads it beside its config.
- */
-export function localPrometheusArgs(
-  renderedArgs: string[],
-  webConfig: string | undefined,
-  local: { config: string; data: string; port: number; dir: string },
-): string[] {
-  const args = renderedArgs.filter(
-    (a) => !/^--(config\.file|storage\.tsdb\.path|web\.listen-address|web\.external-url|web\.config\.file)=/.test(a),
-  );
-  const out = [
-    ...args,
-    `--config.file=${local.config}`,
-    `--storage.tsdb.path=${local.data}`,
-    `--web.listen-address=${LOOPBACK}:${local.port}`,
-  ];
-  const flag = renderedArgs.find((a) => a.startsWith("--web.config.file="));
-  if (flag) {
-    if (webConfig === undefined) throw new Error(`Prometheus is rendered with ${flag} but the render has no such file`);
-    const file = path.join(local.dir, path.basename(flag.slice(flag.indexOf("=") + 1)));
-    fs.writeFileSync(file, webConfig);
-    out.push(`--web.config.file=${file}`);
-  }
-  return out;
 }

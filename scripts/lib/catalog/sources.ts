@@ -1,0 +1,116 @@
+/** The sources `npm run catalog` generates, in the order it runs them: each one's generator in its own file beside this one. */
+import { nodeExporter } from "./node-exporter";
+import { prometheus } from "./prometheus";
+import { alertmanager } from "./alertmanager";
+import { loki } from "./loki";
+import { promtail } from "./promtail";
+import { alloy } from "./alloy";
+import { kubeStateMetrics } from "./kube-state-metrics";
+import { postgresExporter } from "./postgres-exporter";
+import { redisExporter } from "./redis-exporter";
+import { blackboxExporter } from "./blackbox-exporter";
+import { mongodbExporter } from "./mongodb-exporter";
+import type { Source } from "./run";
+
+export const SOURCES: Source[] = [
+  {
+    name: "node-exporter",
+    title: "node-exporter",
+    image: "nodeExporter",
+    job: 'job "node-exporter", instance = node name',
+    binary: "node_exporter",
+    timeoutMs: 60_000,
+    generate: nodeExporter,
+  },
+  {
+    name: "prometheus",
+    title: "Prometheus",
+    image: "prometheus",
+    job: 'job "prometheus"',
+    binary: "prometheus",
+    timeoutMs: 180_000,
+    generate: prometheus,
+  },
+  {
+    name: "alertmanager",
+    title: "Alertmanager",
+    image: "alertmanager",
+    job: 'job "alertmanager"',
+    binary: "alertmanager",
+    timeoutMs: 240_000,
+    generate: alertmanager,
+  },
+  {
+    name: "loki",
+    title: "Loki",
+    image: "loki",
+    job: 'single binary, job "loki"',
+    binary: "loki",
+    timeoutMs: 240_000,
+    generate: loki,
+  },
+  {
+    name: "promtail",
+    title: "Promtail",
+    image: "promtail",
+    job: 'DaemonSet, job "promtail" (with logCollector.agent: promtail)',
+    binary: "promtail",
+    timeoutMs: 180_000,
+    generate: promtail,
+  },
+  {
+    name: "alloy",
+    title: "Grafana Alloy",
+    image: "alloy",
+    job: 'DaemonSet, the log collector (logCollector.agent: alloy, the default), job "alloy"',
+    binary: "alloy",
+    timeoutMs: 180_000,
+    generate: alloy,
+  },
+  {
+    name: "kube-state-metrics",
+    title: "kube-state-metrics",
+    image: "kubeStateMetrics",
+    job: 'job "kube-state-metrics"',
+    binary: "kube-state-metrics",
+    timeoutMs: 420_000,
+    generate: kubeStateMetrics,
+  },
+  {
+    name: "postgres-exporter",
+    title: "postgres-exporter",
+    image: "postgresExporter",
+    job: 'job "postgres-exporter"',
+    binary: "postgres_exporter",
+    timeoutMs: 120_000,
+    generate: postgresExporter,
+  },
+  {
+    name: "redis-exporter",
+    title: "redis_exporter",
+    image: "redisExporter",
+    job: 'job "redis-exporter"',
+    binary: "redis_exporter",
+    timeoutMs: 120_000,
+    generate: redisExporter,
+  },
+  {
+    name: "blackbox-exporter",
+    title: "blackbox_exporter",
+    image: "blackboxExporter",
+    job: 'job "blackbox-exporter" (its own metrics), job "blackbox" (the probes, label probe)',
+    binary: "blackbox_exporter",
+    timeoutMs: 60_000,
+    generate: blackboxExporter,
+  },
+  {
+    name: "mongodb-exporter",
+    title: "mongodb_exporter",
+    image: "mongodbExporter",
+    job: 'job "mongodb-exporter"',
+    binary: "mongodb_exporter",
+    timeoutMs: 120_000,
+    generate: mongodbExporter,
+    handWritten: true,
+  },
+];

@@ -1,2 +1,0 @@
-/** The exact binaries, for the tests: scripts/lib/binaries.ts. */
-export * from "../../scripts/lib/binaries";

@@ -1,2 +1,0 @@
-/** The metric catalogue, for the tests: scripts/lib/catalog.ts. */
-export * from "../../scripts/lib/catalog";

@@ -1,2 +1,0 @@
-/** Test servers: see scripts/lib/processes.ts, shared with the scripts. */
-export * from "../../scripts/lib/processes";
