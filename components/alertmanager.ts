@@ -17,26 +17,8 @@ import { exposedBy, publicHostname } from "../config";
 import type { AlertReceiver, AlertRouting, ResourceRequirements, StackConfig, StorageSpec } from "../config";
 import {
   IngressPeer,
-  ScrapeTarget,
-  WorkloadIdentity,
-  httpProbe,
-  imageOf,
   ingressPolicySpec,
-  objectMeta,
-  resourcesOf,
-  restrictedContainerSecurity,
-  restrictedPodSecurity,
-  selectorLabels,
-  spreadAcrossNodes,
-  claimRetentionPolicy,
-  statefulSetClaims,
-  volumeClaimTemplate,
-  oneAtATimeDisruptionBudget,
-  SERVICE_PORTS,
-  serviceUrl,
-  stackPods,
   TRAEFIK_PODS,
-  StackComponent,
   DEFAULT_EGRESS,
   EgressRule,
   EgressSettings,
@@ -46,13 +28,23 @@ import {
   egressPolicySpec,
   egressSettings,
   extraEgressRules,
-  podPriority,
-  stackPriorityClass,
   uniquePorts,
   urlPort,
-  WEB_CONFIG_FILE,
-  webConfig,
-} from "./kit";
+} from "./kit/network";
+import { ScrapeTarget, SERVICE_PORTS, serviceUrl } from "./kit/services";
+import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, stackPods } from "./kit/labels";
+import {
+  httpProbe,
+  resourcesOf,
+  restrictedContainerSecurity,
+  restrictedPodSecurity,
+  spreadAcrossNodes,
+  oneAtATimeDisruptionBudget,
+} from "./kit/pods";
+import { claimRetentionPolicy, statefulSetClaims, volumeClaimTemplate } from "./kit/volumes";
+import { StackComponent } from "./kit/component";
+import { podPriority, stackPriorityClass } from "./kit/priority";
+import { WEB_CONFIG_FILE, webConfig } from "./kit/web";
 import { images } from "./images";
 
 /** The receivers a stack may configure (config/index.ts resolves them from secret config). */

@@ -9,20 +9,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import type { ProbeSpec, ResourceRequirements } from "../config";
+import { ScrapeTarget } from "./kit/services";
+import { WorkloadIdentity, imageOf, objectMeta, prometheusPodLabels, selectorLabels, standardLabels } from "./kit/labels";
+import { httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "./kit/pods";
 import {
-  ScrapeTarget,
-  WorkloadIdentity,
-  httpProbe,
-  imageOf,
   ingressPolicySpec,
-  objectMeta,
-  prometheusPodLabels,
-  resourcesOf,
-  restrictedContainerSecurity,
-  restrictedPodSecurity,
-  selectorLabels,
-  standardLabels,
-  StackComponent,
   DEFAULT_EGRESS,
   EgressRule,
   EgressSettings,
@@ -31,10 +22,11 @@ import {
   egressPolicyName,
   egressPolicySpec,
   extraEgressRules,
-  podPriority,
   uniquePorts,
   urlPort,
-} from "./kit";
+} from "./kit/network";
+import { StackComponent } from "./kit/component";
+import { podPriority } from "./kit/priority";
 import { probeModule } from "./prometheus";
 
 /** The exporter's port (its own default). */

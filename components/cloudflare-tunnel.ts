@@ -9,24 +9,19 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { ExposedService, ResourceRequirements, StackConfig } from "../config";
+import { ScrapeTarget, SERVICE_PORTS, serviceUrl } from "./kit/services";
+import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, stackPods } from "./kit/labels";
 import {
-  ScrapeTarget,
-  WorkloadIdentity,
   httpProbe,
-  imageOf,
-  ingressPolicySpec,
-  objectMeta,
   resourcesOf,
   restrictedContainerSecurity,
   restrictedPodSecurity,
-  selectorLabels,
   spreadAcrossNodes,
   rolloutStrategy,
-  standardLabels,
   oneAtATimeDisruptionBudget,
-  SERVICE_PORTS,
-  serviceUrl,
-  StackComponent,
+} from "./kit/pods";
+import {
+  ingressPolicySpec,
   ANYWHERE,
   DEFAULT_EGRESS,
   EgressRule,
@@ -35,12 +30,11 @@ import {
   egressPolicySpec,
   egressSettings,
   extraEgressRules,
-  podPriority,
-  stackPods,
-  stackPriorityClass,
-  UNPUBLISHED_PATH_PREFIXES,
-} from "./kit";
-import { durationSeconds } from "./units";
+} from "./kit/network";
+import { StackComponent } from "./kit/component";
+import { podPriority, stackPriorityClass } from "./kit/priority";
+import { UNPUBLISHED_PATH_PREFIXES } from "./kit/web";
+import { durationSeconds } from "./kit/units";
 
 /** cloudflared's metrics server: /metrics, /ready (connected to the edge) and /healthcheck. */
 export const CLOUDFLARED_METRICS_PORT = 2000;

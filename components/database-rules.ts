@@ -12,7 +12,7 @@
  */
 import type { DatabaseExporter } from "../config";
 import { RUNBOOK_PATH } from "../config";
-import { durationSeconds } from "./units";
+import { durationSeconds } from "./kit/units";
 
 /** The alert, one rule per configured database. */
 export const DATABASE_EXPORTER_MISSING = "DatabaseExporterMissing";

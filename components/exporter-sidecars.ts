@@ -24,18 +24,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DatabaseExporter, EXPORTER_RESOURCES, ResourceRequirements, dsnNamesOwnPod } from "../config";
 import { ImageName, images } from "./images";
+import { ScrapeTarget } from "./kit/services";
+import { WorkloadIdentity, objectMeta, selectorLabels, standardLabels, prometheusPodLabels } from "./kit/labels";
 import {
-  ScrapeTarget,
-  WorkloadIdentity,
   ingressPolicySpec,
-  objectMeta,
-  resourcesOf,
-  restrictedContainerSecurity,
-  restrictedPodSecurity,
-  selectorLabels,
-  standardLabels,
-  prometheusPodLabels,
-  StackComponent,
   DEFAULT_EGRESS,
   EgressRule,
   EgressSettings,
@@ -43,8 +35,10 @@ import {
   egressPolicyName,
   egressPolicySpec,
   extraEgressRules,
-  podPriority,
-} from "./kit";
+} from "./kit/network";
+import { resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "./kit/pods";
+import { StackComponent } from "./kit/component";
+import { podPriority } from "./kit/priority";
 
 export type DatabaseType = DatabaseExporter["type"];
 

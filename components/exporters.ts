@@ -6,20 +6,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ResourceRequirements } from "../config";
+import { ScrapeTarget } from "./kit/services";
+import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, prometheusPodLabels } from "./kit/labels";
+import { httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "./kit/pods";
 import {
-  ScrapeTarget,
-  WorkloadIdentity,
-  httpProbe,
-  imageOf,
   ingressPolicySpec,
-  objectMeta,
-  resourcesOf,
-  restrictedContainerSecurity,
-  restrictedPodSecurity,
-  selectorLabels,
-  standardLabels,
-  prometheusPodLabels,
-  StackComponent,
   DEFAULT_EGRESS,
   EgressRule,
   EgressSettings,
@@ -27,8 +18,9 @@ import {
   egressPolicyName,
   egressPolicySpec,
   extraEgressRules,
-  podPriority,
-} from "./kit";
+} from "./kit/network";
+import { StackComponent } from "./kit/component";
+import { podPriority } from "./kit/priority";
 
 // ---------------------------------------------------------------------------
 // node-exporter

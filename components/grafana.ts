@@ -22,29 +22,8 @@ import { imageVersion } from "./images";
 import { saltFor } from "./stack-salt";
 import {
   IngressPeer,
-  PART_OF,
-  ScrapeTarget,
-  WorkloadIdentity,
-  httpProbe,
-  imageOf,
   ingressPolicySpec,
-  objectMeta,
-  resourcesOf,
-  restrictedContainerSecurity,
-  restrictedPodSecurity,
-  scratchVolume,
-  selectorLabels,
-  spreadAcrossNodes,
-  rolloutStrategy,
-  standardLabels,
-  volumeOptions,
-  DATA_CLAIM_ANNOTATIONS,
-  oneAtATimeDisruptionBudget,
-  SERVICE_PORTS,
-  serviceUrl,
-  stackPods,
   TRAEFIK_PODS,
-  StackComponent,
   DEFAULT_EGRESS,
   EgressRule,
   EgressSettings,
@@ -54,11 +33,22 @@ import {
   egressPolicySpec,
   egressSettings,
   extraEgressRules,
-  podPriority,
-  stackPriorityClass,
-  HSTS_MAX_AGE_SECONDS,
-  SECURITY_HEADERS,
-} from "./kit";
+} from "./kit/network";
+import { PART_OF, WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, stackPods } from "./kit/labels";
+import { ScrapeTarget, SERVICE_PORTS, serviceUrl } from "./kit/services";
+import {
+  httpProbe,
+  resourcesOf,
+  restrictedContainerSecurity,
+  restrictedPodSecurity,
+  spreadAcrossNodes,
+  rolloutStrategy,
+  oneAtATimeDisruptionBudget,
+} from "./kit/pods";
+import { scratchVolume, volumeOptions, DATA_CLAIM_ANNOTATIONS } from "./kit/volumes";
+import { StackComponent } from "./kit/component";
+import { podPriority, stackPriorityClass } from "./kit/priority";
+import { HSTS_MAX_AGE_SECONDS, SECURITY_HEADERS } from "./kit/web";
 
 /** Grafana's HTTP port (UI, API, /metrics). */
 export const GRAFANA_PORT = SERVICE_PORTS.grafana;

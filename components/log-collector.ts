@@ -15,20 +15,11 @@ import * as crypto from "crypto";
 import * as YAML from "yaml";
 import { ALLOY_CONFIG_FILE, ALLOY_PATHS, ALLOY_PORT, alloyConfig } from "./alloy";
 import type { LogCollectorAgent, ResourceRequirements, StackConfig } from "../config";
+import { ScrapeTarget } from "./kit/services";
+import { WorkloadIdentity, imageOf, objectMeta, prometheusPodLabels, selectorLabels, standardLabels, stackPods } from "./kit/labels";
+import { httpProbe, resourcesOf, restrictedContainerSecurity } from "./kit/pods";
 import {
-  ScrapeTarget,
-  WorkloadIdentity,
-  httpProbe,
-  imageOf,
   ingressPolicySpec,
-  objectMeta,
-  prometheusPodLabels,
-  resourcesOf,
-  restrictedContainerSecurity,
-  scratchVolume,
-  selectorLabels,
-  standardLabels,
-  StackComponent,
   DEFAULT_EGRESS,
   EgressRule,
   EgressSettings,
@@ -37,10 +28,10 @@ import {
   egressPolicySpec,
   egressSettings,
   extraEgressRules,
-  podPriority,
-  stackPods,
-  stackPriorityClass,
-} from "./kit";
+} from "./kit/network";
+import { scratchVolume } from "./kit/volumes";
+import { StackComponent } from "./kit/component";
+import { podPriority, stackPriorityClass } from "./kit/priority";
 import { LOKI_PORT, lokiPushUrl } from "./loki";
 import { POD_LOGS_DIR, PROMTAIL_CONFIG_FILE, PROMTAIL_PATHS, PROMTAIL_PORT, promtailConfig } from "./promtail";
 

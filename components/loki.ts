@@ -16,25 +16,7 @@ import * as YAML from "yaml";
 import type { ResourceRequirements, StackConfig, StorageSpec } from "../config";
 import {
   IngressPeer,
-  ScrapeTarget,
-  WorkloadIdentity,
-  httpProbe,
-  imageOf,
   ingressPolicySpec,
-  objectMeta,
-  resourcesOf,
-  restrictedContainerSecurity,
-  restrictedPodSecurity,
-  scratchVolume,
-  selectorLabels,
-  standardLabels,
-  claimRetentionPolicy,
-  statefulSetClaims,
-  volumeClaimTemplate,
-  SERVICE_PORTS,
-  serviceUrl,
-  stackPods,
-  StackComponent,
   DEFAULT_EGRESS,
   EgressRule,
   EgressSettings,
@@ -42,9 +24,13 @@ import {
   egressPolicySpec,
   egressSettings,
   extraEgressRules,
-  podPriority,
-  stackPriorityClass,
-} from "./kit";
+} from "./kit/network";
+import { ScrapeTarget, SERVICE_PORTS, serviceUrl } from "./kit/services";
+import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, stackPods } from "./kit/labels";
+import { httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "./kit/pods";
+import { scratchVolume, claimRetentionPolicy, statefulSetClaims, volumeClaimTemplate } from "./kit/volumes";
+import { StackComponent } from "./kit/component";
+import { podPriority, stackPriorityClass } from "./kit/priority";
 import {
   LOKI_DISK_FULL_THRESHOLD,
   LOKI_MAX_LINE_BYTES,
@@ -52,7 +38,7 @@ import {
   LokiIngestionOverrides,
   lokiIngestionLimits,
 } from "./loki-limits";
-import { durationSeconds, goMemoryLimit, quantityBytes } from "./units";
+import { durationSeconds, goMemoryLimit, quantityBytes } from "./kit/units";
 
 /** Loki's HTTP port (push, query, /ready, /metrics). */
 export const LOKI_PORT = SERVICE_PORTS.loki;

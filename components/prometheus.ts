@@ -32,28 +32,8 @@ import {
 import { DATABASE_LABEL, ENVIRONMENT_LABEL, EXPORTER_KINDS, EXPORTER_LABEL } from "./exporter-sidecars";
 import {
   IngressPeer,
-  ScrapeTarget,
-  WorkloadIdentity,
-  httpProbe,
-  imageOf,
   ingressPolicySpec,
-  objectMeta,
-  resourcesOf,
-  restrictedContainerSecurity,
-  restrictedPodSecurity,
-  scratchVolume,
-  selectorLabels,
-  spreadAcrossNodes,
-  standardLabels,
-  claimRetentionPolicy,
-  statefulSetClaims,
-  volumeClaimTemplate,
-  oneAtATimeDisruptionBudget,
-  SERVICE_PORTS,
-  serviceUrl,
   TRAEFIK_PODS,
-  stackPods,
-  StackComponent,
   DEFAULT_EGRESS,
   EgressRule,
   EgressSettings,
@@ -64,15 +44,25 @@ import {
   egressPolicySpec,
   egressSettings,
   extraEgressRules,
-  podPriority,
-  stackPriorityClass,
   uniquePorts,
   urlPort,
-  WEB_CONFIG_FILE,
-  webConfig,
-} from "./kit";
+} from "./kit/network";
+import { ScrapeTarget, SERVICE_PORTS, serviceUrl } from "./kit/services";
+import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, stackPods } from "./kit/labels";
+import {
+  httpProbe,
+  resourcesOf,
+  restrictedContainerSecurity,
+  restrictedPodSecurity,
+  spreadAcrossNodes,
+  oneAtATimeDisruptionBudget,
+} from "./kit/pods";
+import { scratchVolume, claimRetentionPolicy, statefulSetClaims, volumeClaimTemplate } from "./kit/volumes";
+import { StackComponent } from "./kit/component";
+import { podPriority, stackPriorityClass } from "./kit/priority";
+import { WEB_CONFIG_FILE, webConfig } from "./kit/web";
 import { THRESHOLD_LEVELS, THRESHOLD_NAMES, THRESHOLD_SPECS, Thresholds, applyThresholds, defaultThresholds } from "./thresholds";
-import { durationSeconds } from "./units";
+import { durationSeconds } from "./kit/units";
 
 // ---------------------------------------------------------------------------
 // Fixed names and paths

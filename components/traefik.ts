@@ -9,7 +9,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as bcrypt from "bcryptjs";
 import type { ExposedService, StackConfig } from "../config";
-import { StackComponent, stackLabels, HSTS_MAX_AGE_SECONDS, SECURITY_HEADERS, SERVICE_PORTS, UNPUBLISHED_PATH_PREFIXES } from "./kit";
+import { StackComponent } from "./kit/component";
+import { stackLabels } from "./kit/labels";
+import { HSTS_MAX_AGE_SECONDS, SECURITY_HEADERS, UNPUBLISHED_PATH_PREFIXES } from "./kit/web";
+import { SERVICE_PORTS } from "./kit/services";
 import { saltFor } from "./stack-salt";
 
 /**

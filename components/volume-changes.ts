@@ -13,7 +13,7 @@
 import { ConfigError, ConfigProblem, RawConfig, StackConfig, StorageSpec } from "../config";
 import { grafanaHasClaim } from "./grafana";
 import { lokiArgs } from "./loki";
-import { quantityBytes } from "./units";
+import { quantityBytes } from "./kit/units";
 
 /** The components that hold data on claims, in the order their problems are listed. */
 export const VOLUME_COMPONENTS = ["prometheus", "alertmanager", "loki", "grafana"] as const;

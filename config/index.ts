@@ -19,7 +19,7 @@ import {
   prometheusSizeMB,
   quantityBytes,
   quantityValue,
-} from "../components/units";
+} from "../components/kit/units";
 import {
   ALERT_SEVERITIES,
   THRESHOLD_LEVELS,

@@ -15,7 +15,7 @@ import {
   plainEntriesOfSecretKeys,
 } from "../config";
 import { EXPORTER_KINDS } from "../components/exporter-sidecars";
-import { PROMETHEUS_MAX_DURATION_MS } from "../components/units";
+import { PROMETHEUS_MAX_DURATION_MS } from "../components/kit/units";
 import { renderRun } from "../scripts/lib/render";
 import { runProgram } from "../scripts/lib/runner";
 

@@ -11,7 +11,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { DATABASE_EXPORTER_MISSING, DATABASE_EXPORTER_MISSING_FOR, databaseExporterRules, exporterJob } from "../components/database-rules";
 import { DATABASE_RULES_KEY } from "../components/prometheus";
-import { durationSeconds } from "../components/units";
+import { durationSeconds } from "../components/kit/units";
 import type { Rendered } from "../scripts/lib/render";
 import { promtool } from "./support/binaries";
 import { render } from "./support/render";

@@ -10,7 +10,7 @@ import { alertmanagerArgs, alertmanagerConfig, receiverChannels } from "../../co
 import { publicHostname } from "../../config";
 import type { StackConfig } from "../../config";
 import { readTeamContent } from "../../components/team-content";
-import { cpuMillicores, formatBytes, quantityBytes } from "../../components/units";
+import { cpuMillicores, formatBytes, quantityBytes } from "../../components/kit/units";
 import { RecordedResource, RunResult, SecretValue } from "./runner";
 import { ROOT } from "./stackfile";
 

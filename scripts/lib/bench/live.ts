@@ -21,13 +21,13 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { EXPORTER_KINDS } from "../../../components/exporter-sidecars";
 import { nodeExporterFlags } from "../../../components/exporters";
-import { durationSeconds } from "../../../components/units";
+import { durationSeconds } from "../../../components/kit/units";
 import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../../test/support/amtool";
 import { CheckableJob, KubernetesSd, TargetGroup, layOutContainer, rerooted } from "../../../test/support/prometheus-files";
 import { residentBytes } from "../cluster/processes";
 import { localAlloyArgs, localLokiArgs, lokiReady } from "../local-logs";
 import { localPrometheusArgs, preparePostgres, prepareRedis } from "../local-servers";
-import { WEB_CONFIG_FILE } from "../../../components/kit";
+import { WEB_CONFIG_FILE } from "../../../components/kit/web";
 import {
   LOOPBACK,
   LocalRun,
