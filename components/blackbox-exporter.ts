@@ -27,7 +27,7 @@ import {
 } from "./kit/network";
 import { StackComponent } from "./kit/component";
 import { podPriority } from "./kit/priority";
-import { probeModule } from "./prometheus";
+import { probeModule } from "./kit/probes";
 
 /** The exporter's port (its own default). */
 export const BLACKBOX_PORT = 9115;

@@ -17,7 +17,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { ConfigError, ConfigProblem } from "../config";
 import { DEFAULT_DASHBOARDS_DIR, DashboardFile, readDashboards } from "./grafana";
-import { DEFAULT_RULES_DIR } from "./prometheus";
+import { DEFAULT_RULES_DIR } from "./prometheus/args";
 import { durationSeconds } from "./kit/units";
 
 /** The directory read when `teamContent` is not set; absent, the stack has no content of its own. */

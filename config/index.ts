@@ -28,7 +28,7 @@ import {
   Thresholds,
   defaultThresholds,
   thresholdProblems,
-} from "../components/thresholds";
+} from "../components/prometheus/rules/thresholds";
 import { INGESTION_KEYS, LokiIngestionOverrides, ingestionProblems } from "../components/loki-limits";
 
 // ---------------------------------------------------------------------------

@@ -31,7 +31,7 @@ import * as YAML from "yaml";
 import * as https from "https";
 import { AlloyExpr, alloySyntax } from "../components/alloy";
 import { BLACKBOX_PORT, blackboxConfig } from "../components/blackbox-exporter";
-import { EXPORTER_KINDS } from "../components/exporter-sidecars";
+import { EXPORTER_KINDS } from "../components/kit/database-exporters";
 import { HOST_ROOT, KSM_RESOURCES, kubeStateMetricsFlags, nodeExporterFlags } from "../components/exporters";
 import { ImageName, images, imageVersion } from "../components/images";
 import { LOKI_PATHS, ingestionOf, lokiConfig } from "../components/loki";

@@ -14,7 +14,7 @@ import {
   parseStackConfig,
   plainEntriesOfSecretKeys,
 } from "../config";
-import { EXPORTER_KINDS } from "../components/exporter-sidecars";
+import { EXPORTER_KINDS } from "../components/kit/database-exporters";
 import { PROMETHEUS_MAX_DURATION_MS } from "../components/kit/units";
 import { renderRun } from "../scripts/lib/render";
 import { runProgram } from "../scripts/lib/runner";

@@ -9,8 +9,13 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { DATABASE_EXPORTER_MISSING, DATABASE_EXPORTER_MISSING_FOR, databaseExporterRules, exporterJob } from "../components/database-rules";
-import { DATABASE_RULES_KEY } from "../components/prometheus";
+import {
+  DATABASE_EXPORTER_MISSING,
+  DATABASE_EXPORTER_MISSING_FOR,
+  databaseExporterRules,
+  exporterJob,
+} from "../components/prometheus/rules/database-rules";
+import { DATABASE_RULES_KEY } from "../components/prometheus/args";
 import { durationSeconds } from "../components/kit/units";
 import type { Rendered } from "../scripts/lib/render";
 import { promtool } from "./support/binaries";

@@ -19,7 +19,7 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { EXPORTER_KINDS } from "../../../components/exporter-sidecars";
+import { EXPORTER_KINDS } from "../../../components/kit/database-exporters";
 import { nodeExporterFlags } from "../../../components/exporters";
 import { durationSeconds } from "../../../components/kit/units";
 import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../../test/support/amtool";

@@ -26,7 +26,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { blackboxAddress } from "../../../components/blackbox-exporter";
 import { AppTarget, StackConfig, parseStackConfig } from "../../../config";
-import { EXPORTER_KINDS } from "../../../components/exporter-sidecars";
+import { EXPORTER_KINDS } from "../../../components/kit/database-exporters";
 import { quantityBytes } from "../../../components/kit/units";
 import { kubeStateMetricsFlags, nodeExporterFlags } from "../../../components/exporters";
 import { down as clusterDown, up as clusterUp } from "../../../scripts/lib/cluster";

@@ -10,9 +10,9 @@
  * name and type alone: however the exporter runs (sidecar or standalone), its series are
  * `up{job="<type>-exporter", database="<name>"}`.
  */
-import type { DatabaseExporter } from "../config";
-import { RUNBOOK_PATH } from "../config";
-import { durationSeconds } from "./kit/units";
+import type { DatabaseExporter } from "../../../config";
+import { RUNBOOK_PATH } from "../../../config";
+import { durationSeconds } from "../../kit/units";
 
 /** The alert, one rule per configured database. */
 export const DATABASE_EXPORTER_MISSING = "DatabaseExporterMissing";
