@@ -12,7 +12,7 @@
  */
 import { ConfigError, ConfigProblem, RawConfig, StackConfig, StorageSpec } from "../config";
 import { grafanaHasClaim } from "./grafana";
-import { lokiArgs } from "./loki";
+import { lokiArgs } from "./stack/args";
 import { quantityBytes } from "./kit/units";
 
 /** The components that hold data on claims, in the order their problems are listed. */

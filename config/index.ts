@@ -29,7 +29,7 @@ import {
   defaultThresholds,
   thresholdProblems,
 } from "../components/prometheus/rules/thresholds";
-import { INGESTION_KEYS, LokiIngestionOverrides, ingestionProblems } from "../components/loki-limits";
+import { INGESTION_KEYS, LokiIngestionOverrides, ingestionProblems } from "../components/loki/limits";
 
 // ---------------------------------------------------------------------------
 // Field types. Each says in the project's words what it allows: no message shows a

@@ -5,6 +5,7 @@
  * component exposes its targets as plain data; MonitoringStack hands them all to
  * Prometheus, so a new component is scraped without editing prometheus.ts.
  */
+
 export interface ScrapeTarget {
   /** The `job` label, e.g. "node-exporter". */
   job: string;
@@ -46,4 +47,11 @@ export const SERVICE_PORTS = { grafana: 3000, prometheus: 9090, alertmanager: 90
 /** `http://<service>.<namespace>.svc:<port>`: how pods of the cluster reach a Service. */
 export function serviceUrl(service: string, namespace: string, port: number): string {
   return `http://${service}.${namespace}.svc:${port}`;
+}
+
+export const LOKI_PORT = SERVICE_PORTS.loki;
+
+/** Where log collectors push to the Loki of the stack in `namespace`. */
+export function lokiPushUrl(namespace: string): string {
+  return `${serviceUrl("loki", namespace, LOKI_PORT)}/loki/api/v1/push`;
 }

@@ -7,6 +7,8 @@ import { StackConfig, exposedBy, publicHostname } from "../../config";
 import { egressSettings } from "../kit/network";
 import { podPriority, stackPriorityClass } from "../kit/priority";
 import { PrometheusArgs } from "../prometheus/args";
+import { LokiArgs } from "../loki";
+import { LogCollectorArgs } from "../log-collector";
 
 /** The Prometheus component's args for a validated stack config (secrets wrapped in pulumi.secret). */
 export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
@@ -46,6 +48,40 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
     ingressFromTraefik: exposedBy(cfg, "prometheus", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "prometheus", "cloudflare"),
     egress: egressSettings(cfg, "prometheus"),
+    ...podPriority(stackPriorityClass(cfg)),
+  };
+}
+
+/**
+ * The Loki component's args for a validated stack config: undefined when Loki is off and
+ * nothing of it is kept; `dataOnly` when it is off in a stack that protects its volumes.
+ */
+export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
+  if (!cfg.loki.enabled && !cfg.protectVolumes) return undefined;
+  return {
+    namespace: cfg.namespace,
+    environment: cfg.environment,
+    retention: cfg.loki.retention,
+    storage: cfg.loki.storage,
+    resources: cfg.loki.resources,
+    ingestion: cfg.loki.ingestion,
+    protectVolumes: cfg.protectVolumes,
+    ...(cfg.loki.enabled ? {} : { dataOnly: true }),
+    ...(cfg.logCollector.enabled ? { logCollector: { namespace: `${cfg.namespace}-agents`, agent: cfg.logCollector.agent } } : {}),
+    egress: egressSettings(cfg, "loki"),
+    ...podPriority(stackPriorityClass(cfg)),
+  };
+}
+
+/** The log collector's args for a validated stack config. */
+export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
+  return {
+    agent: cfg.logCollector.agent,
+    namespace: `${cfg.namespace}-agents`,
+    stackNamespace: cfg.namespace,
+    environment: cfg.environment,
+    resources: cfg.logCollector.resources,
+    egress: egressSettings(cfg, "logCollector"),
     ...podPriority(stackPriorityClass(cfg)),
   };
 }

@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { POD_LOGS_DIR } from "../../components/promtail";
+import { POD_LOGS_DIR } from "../../components/log-collector/promtail";
 import { cpuMillicores, quantityBytes } from "../../components/kit/units";
 import { residentBytes } from "./cluster/processes";
 

@@ -14,10 +14,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
 import * as YAML from "yaml";
 import { ALLOY_CONFIG_FILE, ALLOY_PATHS, ALLOY_PORT, alloyConfig } from "./alloy";
-import type { LogCollectorAgent, ResourceRequirements, StackConfig } from "../config";
-import { ScrapeTarget } from "./kit/services";
-import { WorkloadIdentity, imageOf, objectMeta, prometheusPodLabels, selectorLabels, standardLabels, stackPods } from "./kit/labels";
-import { httpProbe, resourcesOf, restrictedContainerSecurity } from "./kit/pods";
+import type { LogCollectorAgent, ResourceRequirements } from "../../config";
+import { ScrapeTarget } from "../kit/services";
+import { WorkloadIdentity, imageOf, objectMeta, prometheusPodLabels, selectorLabels, standardLabels, stackPods } from "../kit/labels";
+import { httpProbe, resourcesOf, restrictedContainerSecurity } from "../kit/pods";
 import {
   ingressPolicySpec,
   DEFAULT_EGRESS,
@@ -26,13 +26,12 @@ import {
   apiServerEgress,
   egressPolicyName,
   egressPolicySpec,
-  egressSettings,
   extraEgressRules,
-} from "./kit/network";
-import { scratchVolume } from "./kit/volumes";
-import { StackComponent } from "./kit/component";
-import { podPriority, stackPriorityClass } from "./kit/priority";
-import { LOKI_PORT, lokiPushUrl } from "./loki";
+} from "../kit/network";
+import { scratchVolume } from "../kit/volumes";
+import { StackComponent } from "../kit/component";
+import { podPriority } from "../kit/priority";
+import { LOKI_PORT, lokiPushUrl } from "../kit/services";
 import { POD_LOGS_DIR, PROMTAIL_CONFIG_FILE, PROMTAIL_PATHS, PROMTAIL_PORT, promtailConfig } from "./promtail";
 
 /** Said at every preview and update of a stack that runs Promtail. */
@@ -104,19 +103,6 @@ export interface LogCollectorArgs {
   egress?: EgressSettings;
   /** The stack's PriorityClass for the pods. Default none. */
   priorityClassName?: string;
-}
-
-/** The log collector's args for a validated stack config. */
-export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
-  return {
-    agent: cfg.logCollector.agent,
-    namespace: `${cfg.namespace}-agents`,
-    stackNamespace: cfg.namespace,
-    environment: cfg.environment,
-    resources: cfg.logCollector.resources,
-    egress: egressSettings(cfg, "logCollector"),
-    ...podPriority(stackPriorityClass(cfg)),
-  };
 }
 
 /**

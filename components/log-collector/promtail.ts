@@ -6,7 +6,7 @@
  * (components/alloy.ts) is the default collector. Promtail stays selectable
  * (logCollector.agent: promtail), pinned to its last release, for teams that run it now.
  */
-import { lokiPushUrl } from "./loki";
+import { lokiPushUrl } from "../kit/services";
 
 /** Promtail's HTTP port (/ready, /metrics). */
 export const PROMTAIL_PORT = 3101;
