@@ -16,7 +16,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ConfigError, ConfigProblem } from "../config";
-import { DEFAULT_DASHBOARDS_DIR, DashboardFile, readDashboards } from "./grafana";
+import { DEFAULT_DASHBOARDS_DIR } from "./grafana/args";
+import { DashboardFile, readDashboards } from "./grafana/dashboards";
 import { DEFAULT_RULES_DIR } from "./prometheus/args";
 import { durationSeconds } from "./kit/units";
 

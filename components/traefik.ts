@@ -13,7 +13,7 @@ import { StackComponent } from "./kit/component";
 import { stackLabels } from "./kit/labels";
 import { HSTS_MAX_AGE_SECONDS, SECURITY_HEADERS, UNPUBLISHED_PATH_PREFIXES } from "./kit/web";
 import { SERVICE_PORTS } from "./kit/services";
-import { saltFor } from "./stack-salt";
+import { saltFor } from "./kit/salt";
 
 /**
  * Services that have no login of their own: anyone who reaches them can read every

@@ -10,7 +10,7 @@ import { RunResult, SecretValue, runProgram } from "../scripts/lib/runner";
 import { readStackConfig } from "../scripts/lib/stackfile";
 import { SALT_BYTES, SALT_OUTPUT, parseStackSalt, stackSaltOf } from "../components/stack-salt";
 import { HTPASSWD_KEY, basicAuthHash } from "../components/traefik";
-import { adminPasswordDigest } from "../components/grafana";
+import { adminPasswordDigest } from "../components/grafana/ini";
 import { objectOf } from "./support/render";
 
 const PASSWORDS = { admin: "salt-test-admin-password", ops: "salt-test-ops-password" };

@@ -9,6 +9,7 @@ import { podPriority, stackPriorityClass } from "../kit/priority";
 import { PrometheusArgs } from "../prometheus/args";
 import { LokiArgs } from "../loki";
 import { LogCollectorArgs } from "../log-collector";
+import { GrafanaArgs } from "../grafana/args";
 
 /** The Prometheus component's args for a validated stack config (secrets wrapped in pulumi.secret). */
 export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
@@ -82,6 +83,43 @@ export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
     environment: cfg.environment,
     resources: cfg.logCollector.resources,
     egress: egressSettings(cfg, "logCollector"),
+    ...podPriority(stackPriorityClass(cfg)),
+  };
+}
+
+/** The Grafana component's args for a validated stack config. */
+export function grafanaArgs(cfg: StackConfig, stackSalt: Buffer): GrafanaArgs {
+  const g = cfg.grafana;
+  const hostname = publicHostname(cfg, "grafana");
+  return {
+    namespace: cfg.namespace,
+    environment: cfg.environment,
+    stackSalt,
+    replicas: g.replicas,
+    adminUser: g.adminUser,
+    writableFolder: g.writableFolder,
+    ...(g.adminPassword !== undefined ? { adminPassword: pulumi.secret(g.adminPassword) } : {}),
+    ...(g.database
+      ? {
+          database: {
+            type: g.database.type,
+            host: g.database.host,
+            name: g.database.name,
+            user: g.database.user,
+            sslMode: g.database.sslMode,
+            ...(g.database.password !== undefined ? { password: pulumi.secret(g.database.password) } : {}),
+          },
+        }
+      : {}),
+    storage: g.storage,
+    protectVolume: cfg.protectVolumes,
+    resources: g.resources,
+    ...(hostname ? { publicHostname: hostname } : {}),
+    loki: cfg.loki.enabled,
+    scrapeInterval: cfg.prometheus.scrapeInterval,
+    ingressFromTraefik: exposedBy(cfg, "grafana", "traefik"),
+    ingressFromCloudflared: exposedBy(cfg, "grafana", "cloudflare"),
+    egress: egressSettings(cfg, "grafana"),
     ...podPriority(stackPriorityClass(cfg)),
   };
 }
