@@ -10,6 +10,7 @@ import { PrometheusArgs } from "../prometheus/args";
 import { LokiArgs } from "../loki";
 import { LogCollectorArgs } from "../log-collector";
 import { GrafanaArgs } from "../grafana/args";
+import { AlertmanagerArgs } from "../alertmanager/args";
 
 /** The Prometheus component's args for a validated stack config (secrets wrapped in pulumi.secret). */
 export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
@@ -120,6 +121,31 @@ export function grafanaArgs(cfg: StackConfig, stackSalt: Buffer): GrafanaArgs {
     ingressFromTraefik: exposedBy(cfg, "grafana", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "grafana", "cloudflare"),
     egress: egressSettings(cfg, "grafana"),
+    ...podPriority(stackPriorityClass(cfg)),
+  };
+}
+
+/** The Alertmanager component's args for a validated stack config. */
+export function alertmanagerArgs(cfg: StackConfig): AlertmanagerArgs {
+  const am = cfg.alertmanager;
+  const host = publicHostname(cfg, "alertmanager");
+  return {
+    namespace: cfg.namespace,
+    environment: cfg.environment,
+    replicas: am.replicas,
+    groupWait: am.groupWait,
+    groupInterval: am.groupInterval,
+    repeatInterval: am.repeatInterval,
+    receivers: am.receivers,
+    ...(am.routing ? { routing: am.routing } : {}),
+    storage: am.storage,
+    resources: am.resources,
+    protectVolumes: cfg.protectVolumes,
+    // Links in messages point where users open the UI, when it is published.
+    ...(host ? { externalUrl: `https://${host}` } : {}),
+    ingressFromTraefik: exposedBy(cfg, "alertmanager", "traefik"),
+    ingressFromCloudflared: exposedBy(cfg, "alertmanager", "cloudflare"),
+    egress: egressSettings(cfg, "alertmanager"),
     ...podPriority(stackPriorityClass(cfg)),
   };
 }
