@@ -8,7 +8,7 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { ExposedService, ResourceRequirements, StackConfig } from "../config";
+import type { ExposedService, ResourceRequirements } from "../config";
 import { ScrapeTarget, SERVICE_PORTS, serviceUrl } from "./kit/services";
 import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, stackPods } from "./kit/labels";
 import {
@@ -28,24 +28,27 @@ import {
   EgressSettings,
   egressPolicyName,
   egressPolicySpec,
-  egressSettings,
   extraEgressRules,
 } from "./kit/network";
 import { StackComponent } from "./kit/component";
-import { podPriority, stackPriorityClass } from "./kit/priority";
+import { podPriority } from "./kit/priority";
 import { UNPUBLISHED_PATH_PREFIXES } from "./kit/web";
 import { durationSeconds } from "./kit/units";
 
 /** cloudflared's metrics server: /metrics, /ready (connected to the edge) and /healthcheck. */
 export const CLOUDFLARED_METRICS_PORT = 2000;
+
 /** The distroless image's `nonroot` user. */
 export const CLOUDFLARED_UID = 65532;
+
 /** Name of the Secret that holds the connector token, and its key. */
 export const TOKEN_SECRET = { name: "cloudflared-token", key: "tunnel-token" } as const;
+
 /** The catch-all rule cloudflared requires last: anything not matched by a hostname gets a 404. */
 export const CATCH_ALL = { service: "http_status:404" } as const;
 
 const HEX32 = /^[0-9a-f]{32}$/;
+
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;
 
 /** One service published through the tunnel. */
@@ -91,28 +94,6 @@ export interface CloudflareTunnelArgs {
   priorityClassName?: string;
 }
 
-/** The CloudflareTunnel args for a validated stack config; undefined when the tunnel is off or publishes nothing. */
-export function cloudflareTunnelArgs(cfg: StackConfig): CloudflareTunnelArgs | undefined {
-  const c = cfg.cloudflare;
-  if (!c.enabled || c.expose.length === 0) return undefined;
-  return {
-    namespace: cfg.namespace,
-    environment: cfg.environment,
-    // The config check guarantees the ids and hostnames when the tunnel is enabled; the component refuses empty ones.
-    accountId: c.accountId ?? "",
-    zoneId: c.zoneId ?? "",
-    tunnelName: c.tunnelName,
-    routes: c.expose.map((service) => ({ service, hostname: cfg.hostnames[service] ?? "" })),
-    replicas: c.replicas,
-    ...(c.access.enabled
-      ? { access: { emails: c.access.emails, emailDomains: c.access.emailDomains, sessionDuration: c.access.sessionDuration } }
-      : {}),
-    resources: c.resources,
-    egress: egressSettings(cfg, "cloudflared"),
-    ...podPriority(stackPriorityClass(cfg)),
-  };
-}
-
 /**
  * Cloudflare as cloudflared reaches it: the tunnel's connections to the edge on 7844 (QUIC over
  * UDP, or HTTP/2 over TCP), which it needs, and 443 for the HTTPS calls Cloudflare lists as
@@ -141,9 +122,6 @@ export function cloudflaredEgressRules(args: Pick<CloudflareTunnelArgs, "environ
     ...extraEgressRules(args.egress ?? DEFAULT_EGRESS),
   ];
 }
-
-// ---------------------------------------------------------------------------
-// Pure builders
 
 /** An ingress rule of the tunnel's remote configuration. */
 export interface TunnelIngressRule {
@@ -215,9 +193,6 @@ export function cloudflaredScrapeTargets(args: Pick<CloudflareTunnelArgs, "names
     { job: "cloudflared", namespace: args.namespace, selector: selectorLabels(cloudflaredIdentity(args.environment)), port: "metrics" },
   ];
 }
-
-// ---------------------------------------------------------------------------
-// The component
 
 /** The args with defaults applied, or a ResourceError naming the one that cannot be deployed. */
 function checkedArgs(

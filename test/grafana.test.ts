@@ -14,7 +14,7 @@ import { Grafana } from "../components/grafana";
 import { adminPasswordDigest, adminPasswordResetCommand, grafanaIni, iniText } from "../components/grafana/ini";
 import { grafanaDashboardProviders, grafanaDatasources } from "../components/grafana/provisioning";
 import { images, imageVersion } from "../components/images";
-import { readTeamContent } from "../components/team-content";
+import { readTeamContent } from "../preflight/team-content";
 import { ROOT } from "../scripts/lib/stackfile";
 import { K8sObject, Rendered, kubernetesYaml, renderRun } from "../scripts/lib/render";
 import { RunResult, SecretValue, runProgram } from "../scripts/lib/runner";

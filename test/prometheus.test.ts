@@ -18,7 +18,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { APP_SERIES } from "../components/prometheus/rules/app-rules";
 import { imageVersion } from "../components/images";
-import { readTeamContent } from "../components/team-content";
+import { readTeamContent } from "../preflight/team-content";
 import { ConfigError, RUNBOOK_PATH, StackConfig, parseStackConfig } from "../config";
 import { APP_RULES_KEY, DATABASE_RULES_KEY, CONFIGMAP_MAX_BYTES, PROMETHEUS_PATHS, PrometheusArgs } from "../components/prometheus/args";
 import { Prometheus } from "../components/prometheus";

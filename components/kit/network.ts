@@ -1,7 +1,7 @@
 /** NetworkPolicies: who may open connections to a workload (ingress), and where its pods may connect to (egress). */
 import * as k8s from "@pulumi/kubernetes";
 import { ANYWHERE, API_SERVER_PORTS } from "../../config";
-import type { EgressComponent, ExtraEgress, StackConfig } from "../../config";
+import type { ExtraEgress } from "../../config";
 
 /** Who may open connections to a workload. */
 export type IngressPeer =
@@ -112,12 +112,6 @@ export const DEFAULT_EGRESS: EgressSettings = {
   nodeCidrs: [...ANYWHERE],
   extra: [],
 };
-
-/** A workload's egress settings from the stack config (networkPolicy). */
-export function egressSettings(cfg: Pick<StackConfig, "networkPolicy">, component: EgressComponent): EgressSettings {
-  const np = cfg.networkPolicy;
-  return { apiServer: { cidrs: np.apiServerCidrs, ports: np.apiServerPorts }, nodeCidrs: np.nodeCidrs, extra: np.extraEgress[component] };
-}
 
 /** The API server, for workloads that watch it (discovery, kube-state-metrics, the log collector). */
 export function apiServerEgress(settings: EgressSettings): EgressRule {

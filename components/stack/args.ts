@@ -3,14 +3,19 @@
  * kube-prometheus `main` shape): no component sees the whole config.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig, exposedBy, publicHostname } from "../../config";
-import { egressSettings } from "../kit/network";
-import { podPriority, stackPriorityClass } from "../kit/priority";
+import { EXPORTER_RESOURCES, EgressComponent, StackConfig, exposedBy, publicHostname } from "../../config";
+import { EgressSettings } from "../kit/network";
+import { podPriority, stackPriorityClassName } from "../kit/priority";
 import { PrometheusArgs } from "../prometheus/args";
+import { KubeStateMetricsArgs, NodeExporterArgs } from "../exporters";
+import { ExporterSidecarsArgs } from "../exporter-sidecars";
+import { BlackboxExporterArgs } from "../blackbox-exporter";
 import { LokiArgs } from "../loki";
 import { LogCollectorArgs } from "../log-collector";
 import { GrafanaArgs } from "../grafana/args";
 import { AlertmanagerArgs } from "../alertmanager/args";
+import { TraefikExposureArgs } from "../traefik";
+import { CloudflareTunnelArgs } from "../cloudflare-tunnel";
 
 /** The Prometheus component's args for a validated stack config (secrets wrapped in pulumi.secret). */
 export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
@@ -146,6 +151,105 @@ export function alertmanagerArgs(cfg: StackConfig): AlertmanagerArgs {
     ingressFromTraefik: exposedBy(cfg, "alertmanager", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "alertmanager", "cloudflare"),
     egress: egressSettings(cfg, "alertmanager"),
+    ...podPriority(stackPriorityClass(cfg)),
+  };
+}
+
+/** The TraefikExposure args for a validated stack config; undefined when Traefik publishes nothing. */
+export function traefikExposureArgs(cfg: StackConfig, stackSalt: Buffer): TraefikExposureArgs | undefined {
+  const t = cfg.traefik;
+  if (!t.enabled || t.expose.length === 0) return undefined;
+  return {
+    namespace: cfg.namespace,
+    environment: cfg.environment,
+    stackSalt,
+    // The config check guarantees a hostname for every exposed service; the component refuses an empty one.
+    routes: t.expose.map((service) => ({ service, hostname: cfg.hostnames[service] ?? "" })),
+    entryPoints: t.entryPoints,
+    ...(t.tlsSecretName ? { tlsSecretName: t.tlsSecretName } : {}),
+    ...(t.certResolver ? { certResolver: t.certResolver } : {}),
+    basicAuthUsers: t.basicAuthUsers,
+    ...(Object.keys(t.basicAuthPasswords).length > 0
+      ? { basicAuthPasswords: Object.fromEntries(Object.entries(t.basicAuthPasswords).map(([user, p]) => [user, pulumi.secret(p)])) }
+      : {}),
+  };
+}
+
+/** The CloudflareTunnel args for a validated stack config; undefined when the tunnel is off or publishes nothing. */
+export function cloudflareTunnelArgs(cfg: StackConfig): CloudflareTunnelArgs | undefined {
+  const c = cfg.cloudflare;
+  if (!c.enabled || c.expose.length === 0) return undefined;
+  return {
+    namespace: cfg.namespace,
+    environment: cfg.environment,
+    // The config check guarantees the ids and hostnames when the tunnel is enabled; the component refuses empty ones.
+    accountId: c.accountId ?? "",
+    zoneId: c.zoneId ?? "",
+    tunnelName: c.tunnelName,
+    routes: c.expose.map((service) => ({ service, hostname: cfg.hostnames[service] ?? "" })),
+    replicas: c.replicas,
+    ...(c.access.enabled
+      ? { access: { emails: c.access.emails, emailDomains: c.access.emailDomains, sessionDuration: c.access.sessionDuration } }
+      : {}),
+    resources: c.resources,
+    egress: egressSettings(cfg, "cloudflared"),
+    ...podPriority(stackPriorityClass(cfg)),
+  };
+}
+
+/** A workload's egress settings from the stack config (networkPolicy). */
+export function egressSettings(cfg: Pick<StackConfig, "networkPolicy">, component: EgressComponent): EgressSettings {
+  const np = cfg.networkPolicy;
+  return { apiServer: { cidrs: np.apiServerCidrs, ports: np.apiServerPorts }, nodeCidrs: np.nodeCidrs, extra: np.extraEgress[component] };
+}
+
+/** The PriorityClass the stack's pods get from the stack config (priorityClass), if any. */
+export function stackPriorityClass(cfg: Pick<StackConfig, "namespace" | "priorityClass">): string | undefined {
+  return cfg.priorityClass.enabled ? stackPriorityClassName(cfg.namespace) : undefined;
+}
+
+/** The node exporter's args: a DaemonSet in the agents namespace (host network and host paths), scraped from the stack's namespace. */
+export function nodeExporterArgs(cfg: StackConfig, agentsNamespace: string): NodeExporterArgs {
+  return {
+    namespace: agentsNamespace,
+    prometheusNamespace: cfg.namespace,
+    environment: cfg.environment,
+    port: cfg.nodeExporter.port,
+    resources: cfg.nodeExporter.resources,
+    ...podPriority(stackPriorityClass(cfg)),
+  };
+}
+
+/** kube-state-metrics' args. */
+export function kubeStateMetricsArgs(cfg: StackConfig): KubeStateMetricsArgs {
+  return {
+    namespace: cfg.namespace,
+    environment: cfg.environment,
+    resources: cfg.kubeStateMetrics.resources,
+    egress: egressSettings(cfg, "kubeStateMetrics"),
+    ...podPriority(stackPriorityClass(cfg)),
+  };
+}
+
+/** The database exporters' args: one exporter per entry of databases[]. */
+export function databaseExportersArgs(cfg: StackConfig): ExporterSidecarsArgs {
+  return {
+    databases: cfg.databases,
+    namespace: cfg.namespace,
+    environment: cfg.environment,
+    egress: egressSettings(cfg, "databaseExporters"),
+    ...podPriority(stackPriorityClass(cfg)),
+  };
+}
+
+/** The blackbox exporter's args: the probes of apps[].probe and probes[]. */
+export function blackboxExporterArgs(cfg: StackConfig): BlackboxExporterArgs {
+  return {
+    namespace: cfg.namespace,
+    environment: cfg.environment,
+    probes: cfg.probes,
+    resources: EXPORTER_RESOURCES,
+    egress: egressSettings(cfg, "blackboxExporter"),
     ...podPriority(stackPriorityClass(cfg)),
   };
 }

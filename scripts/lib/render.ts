@@ -10,7 +10,7 @@ import { alertmanagerArgs } from "../../components/stack/args";
 import { alertmanagerConfig, receiverChannels } from "../../components/alertmanager/config-file";
 import { publicHostname } from "../../config";
 import type { StackConfig } from "../../config";
-import { readTeamContent } from "../../components/team-content";
+import { readTeamContent } from "../../preflight/team-content";
 import { cpuMillicores, formatBytes, quantityBytes } from "../../components/kit/units";
 import { RecordedResource, RunResult, SecretValue } from "./runner";
 import { ROOT } from "./stackfile";
