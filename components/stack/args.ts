@@ -7,7 +7,8 @@ import { EXPORTER_RESOURCES, EgressComponent, StackConfig, exposedBy, publicHost
 import { EgressSettings } from "../kit/network";
 import { podPriority, stackPriorityClassName } from "../kit/priority";
 import { PrometheusArgs } from "../prometheus/args";
-import { KubeStateMetricsArgs, NodeExporterArgs } from "../exporters";
+import { KubeStateMetricsArgs } from "../exporters/kube-state-metrics";
+import { NodeExporterArgs } from "../exporters/node-exporter";
 import { ExporterSidecarsArgs } from "../exporter-sidecars";
 import { BlackboxExporterArgs } from "../blackbox-exporter";
 import { LokiArgs } from "../loki";
@@ -15,7 +16,7 @@ import { LogCollectorArgs } from "../log-collector";
 import { GrafanaArgs } from "../grafana/args";
 import { AlertmanagerArgs } from "../alertmanager/args";
 import { TraefikExposureArgs } from "../traefik";
-import { CloudflareTunnelArgs } from "../cloudflare-tunnel";
+import { CloudflareTunnelArgs } from "../cloudflare-tunnel/args";
 
 /** The Prometheus component's args for a validated stack config (secrets wrapped in pulumi.secret). */
 export function prometheusArgs(cfg: StackConfig): PrometheusArgs {

@@ -20,7 +20,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { EXPORTER_KINDS } from "../../../components/kit/database-exporters";
-import { nodeExporterFlags } from "../../../components/exporters";
+import { nodeExporterFlags } from "../../../components/exporters/node-exporter";
 import { durationSeconds } from "../../../components/kit/units";
 import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../../test/support/amtool";
 import { CheckableJob, KubernetesSd, TargetGroup, layOutContainer, rerooted } from "../../../test/support/prometheus-files";
