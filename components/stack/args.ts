@@ -221,36 +221,27 @@ export function nodeExporterArgs(cfg: StackConfig, agentsNamespace: string): Nod
   };
 }
 
-/** kube-state-metrics' args. */
-export function kubeStateMetricsArgs(cfg: StackConfig): KubeStateMetricsArgs {
+/** What every in-namespace workload's args share: where it runs, its egress settings and the stack's priority class. */
+function workloadArgs(cfg: StackConfig, component: EgressComponent) {
   return {
     namespace: cfg.namespace,
     environment: cfg.environment,
-    resources: cfg.kubeStateMetrics.resources,
-    egress: egressSettings(cfg, "kubeStateMetrics"),
+    egress: egressSettings(cfg, component),
     ...podPriority(stackPriorityClass(cfg)),
   };
+}
+
+/** kube-state-metrics' args. */
+export function kubeStateMetricsArgs(cfg: StackConfig): KubeStateMetricsArgs {
+  return { ...workloadArgs(cfg, "kubeStateMetrics"), resources: cfg.kubeStateMetrics.resources };
 }
 
 /** The database exporters' args: one exporter per entry of databases[]. */
 export function databaseExportersArgs(cfg: StackConfig): ExporterSidecarsArgs {
-  return {
-    databases: cfg.databases,
-    namespace: cfg.namespace,
-    environment: cfg.environment,
-    egress: egressSettings(cfg, "databaseExporters"),
-    ...podPriority(stackPriorityClass(cfg)),
-  };
+  return { ...workloadArgs(cfg, "databaseExporters"), databases: cfg.databases };
 }
 
 /** The blackbox exporter's args: the probes of apps[].probe and probes[]. */
 export function blackboxExporterArgs(cfg: StackConfig): BlackboxExporterArgs {
-  return {
-    namespace: cfg.namespace,
-    environment: cfg.environment,
-    probes: cfg.probes,
-    resources: EXPORTER_RESOURCES,
-    egress: egressSettings(cfg, "blackboxExporter"),
-    ...podPriority(stackPriorityClass(cfg)),
-  };
+  return { ...workloadArgs(cfg, "blackboxExporter"), probes: cfg.probes, resources: EXPORTER_RESOURCES };
 }
