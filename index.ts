@@ -118,7 +118,7 @@ async function main(): Promise<Record<string, unknown>> {
     throw err;
   }
 
-  // The stack's salt: the previous deployment's, or a fresh one on the first (components/stack-salt.ts).
+  // The stack's salt: the previous deployment's, or a fresh one on the first (preflight/stack-salt.ts).
   const { salt, warning: saltWarning } = stackSaltOf(before[SALT_OUTPUT]);
   if (saltWarning) pulumi.log.warn(saltWarning);
 

@@ -2,7 +2,7 @@
  * The blackbox exporter: probes URLs (health endpoints of apps, any site) and host:port pairs
  * for Prometheus, which asks it at /probe and keeps what it reports (success, duration, status
  * code, the certificate's expiry). One small Deployment in the stack namespace, run only when
- * something is probed; Prometheus' probe jobs come from components/prometheus.ts.
+ * something is probed; Prometheus' probe jobs come from components/prometheus/scrape-jobs.ts.
  */
 import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";

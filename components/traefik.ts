@@ -67,7 +67,7 @@ export interface TraefikExposureArgs {
    */
   basicAuthPasswords?: Record<string, pulumi.Input<string>>;
   /**
-   * The stack's salt (components/stack-salt.ts): the bcrypt salt of each given password is
+   * The stack's salt (preflight/stack-salt.ts): the bcrypt salt of each given password is
    * derived from it and the user (basicAuthSalt).
    */
   stackSalt: Buffer;

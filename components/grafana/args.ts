@@ -81,7 +81,7 @@ export interface GrafanaArgs {
    */
   adminPassword?: pulumi.Input<string>;
   /**
-   * The stack's salt (components/stack-salt.ts): keys the admin password's digest in the pod
+   * The stack's salt (preflight/stack-salt.ts): keys the admin password's digest in the pod
    * template, so that the same password gives another digest in every stack.
    */
   stackSalt: Buffer;

@@ -70,7 +70,7 @@ export const EXPORTER_KINDS: Readonly<Record<DatabaseType, ExporterKind>> = {
 /*
  * Pod-template labels of a pod that runs a database exporter container beside its database (an
  * exporter sidecar of an earlier release until the `up` that removes it, or a team's own): the
- * pod job of Prometheus (components/prometheus.ts) turns them into job `<type>-exporter`, the
+ * pod job of Prometheus (components/prometheus/scrape-jobs.ts) turns them into job `<type>-exporter`, the
  * `database` label, and leaves a pod of another stack's environment to that stack. This stack
  * adds no such container any more.
  */

@@ -4,8 +4,8 @@
  * from Kubernetes discovery (namespace, pod, container, app, node, job) and pushes it to
  * the stack's Loki.
  *
- * The agent is Grafana Alloy by default (components/alloy.ts), or Promtail
- * (components/promtail.ts) for teams that run it now: Promtail reached its end of life on
+ * The agent is Grafana Alloy by default (components/log-collector/alloy.ts), or Promtail
+ * (components/log-collector/promtail.ts) for teams that run it now: Promtail reached its end of life on
  * 2026-03-02, so choosing it warns at every preview. Both produce the same streams, so
  * switching keeps the stack file, the labels, Loki and the dashboards as they are.
  */

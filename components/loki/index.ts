@@ -77,7 +77,7 @@ function retentionHours(duration: string): string {
 export interface LokiConfigArgs {
   /** How long logs are kept (config loki.retention), e.g. "7d": whole days, at least one. */
   retention: string;
-  /** The ingestion limits, sized to the volume (components/loki-limits.ts: lokiIngestionLimits). */
+  /** The ingestion limits, sized to the volume (components/loki/limits.ts: lokiIngestionLimits). */
   ingestion: LokiIngestionLimits;
 }
 
@@ -135,7 +135,7 @@ export function lokiConfig(args: LokiConfigArgs): Record<string, unknown> {
       reject_old_samples_max_age: retention,
       max_query_lookback: retention,
       // Per tenant (the one tenant is the whole cluster) and per stream: sized so that the
-      // retention window cannot keep more than the volume holds (components/loki-limits.ts).
+      // retention window cannot keep more than the volume holds (components/loki/limits.ts).
       // Loki counts MB as MiB; a per-stream figure without a unit is bytes.
       ingestion_rate_mb: args.ingestion.rateBytes / MIB,
       ingestion_burst_size_mb: args.ingestion.burstBytes / MIB,
@@ -172,7 +172,7 @@ export interface LokiArgs {
   resources: ResourceRequirements;
   /**
    * Ingestion limits the stack sets itself (config loki.ingestion), in bytes; the others are
-   * derived from the volume's size and the retention (components/loki-limits.ts). Default none.
+   * derived from the volume's size and the retention (components/loki/limits.ts). Default none.
    */
   ingestion?: LokiIngestionOverrides;
   /**

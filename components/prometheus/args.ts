@@ -42,7 +42,7 @@ export const GENERATED_KEY = /^(apps(-\d+)?\.(rules|scrape)|probes\.rules|databa
 /** The probes' thresholds (components/blackbox-exporter.ts): one recorded series per probe. */
 export const PROBE_RULES_KEY = "probes.rules.yml";
 
-/** The configured databases' alerts on a vanished exporter (components/database-rules.ts). */
+/** The configured databases' alerts on a vanished exporter (components/prometheus/rules/database-rules.ts). */
 export const DATABASE_RULES_KEY = "databases.rules.yml";
 
 /** Kubernetes refuses objects over 1 MiB. */
@@ -107,7 +107,7 @@ export interface PrometheusArgs {
   blackboxAddress?: string;
   /**
    * The configured databases, by name and type: each gets an alert when its exporter's series
-   * are absent (components/database-rules.ts). Default none.
+   * are absent (components/prometheus/rules/database-rules.ts). Default none.
    */
   databases?: Array<Pick<DatabaseExporter, "name" | "type">>;
   /** The other components' metrics endpoints (MonitoringStack collects them). Prometheus adds its own. Default none. */
@@ -127,7 +127,7 @@ export interface PrometheusArgs {
   /** The team's own rule files, by key (`team.<name>.yml`), shipped after those of `rulesDir` (components/team-content.ts). */
   teamRuleFiles?: Array<[string, string]>;
   /**
-   * Levels of the node alerts teams tune (CPU, memory, disk: components/thresholds.ts), written
+   * Levels of the node alerts teams tune (CPU, memory, disk: components/prometheus/rules/thresholds.ts), written
    * into the rule files as they are loaded. Default: the rule files' own values.
    */
   thresholds?: Thresholds;

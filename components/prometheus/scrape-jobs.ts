@@ -153,7 +153,7 @@ export function appJob(app: AppTarget, globalTimeout: string): ScrapeConfig {
     const { namespace, name, port, targetPort, targetPortName, servicePort } = app.service;
     // Endpoints discovery reports the Service port's name, the pods' port (the address) and the
     // pods' container port, never the Service's port number: a number given as the Service's
-    // port (servicePort) is resolved into one of these first (components/service-ports.ts).
+    // port (servicePort) is resolved into one of these first (preflight/service-ports.ts).
     const given = [port, targetPort, targetPortName].filter((v) => v !== undefined).length;
     let keepPort: RelabelConfig;
     if (given === 0 && servicePort !== undefined) {

@@ -38,7 +38,7 @@ export interface MonitoringStackArgs {
   config: StackConfig;
   /** The team's own rules and dashboards, read and checked by readTeamContent before any resource exists. Default: none. */
   team?: TeamContent;
-  /** The stack's salt (components/stack-salt.ts), kept from its first deployment: keys what is derived from passwords. */
+  /** The stack's salt (preflight/stack-salt.ts), kept from its first deployment: keys what is derived from passwords. */
   stackSalt: Buffer;
 }
 
@@ -65,7 +65,7 @@ export class MonitoringStack extends StackComponent {
   /**
    * The data claims of each component that has some: size, StorageClass, claim template size and
    * names. The stack output `volumes`, which the next deployment compares its config with
-   * (components/volume-changes.ts).
+   * (preflight/volume-changes.ts).
    */
   public readonly volumes: pulumi.Output<VolumeRecords>;
 

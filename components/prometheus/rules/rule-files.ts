@@ -96,7 +96,7 @@ export const PROBE_RULES_HEADER = "The probes' thresholds: generated from apps[]
 export const DATABASE_RULES_HEADER = "Alerts on a database exporter that vanished: generated from databases[] by components/database-rules.ts.";
 
 /**
- * The generated app rules, one file per group (each bounded: components/app-rules.ts), so that
+ * The generated app rules, one file per group (each bounded: components/prometheus/rules/app-rules.ts), so that
  * no file holds a rule twice: apps.rules.yml, then apps-2.rules.yml, ... No apps: apps.rules.yml
  * with no groups.
  */
