@@ -11,11 +11,6 @@ export function toYaml(value: unknown, header: string): string {
   return doc.toString(YAML_OPTIONS);
 }
 
-/** Bytes a ConfigMap's data counts against the API server's 1 MiB limit. */
-export function configMapBytes(data: Record<string, string>): number {
-  return Object.entries(data).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
-}
-
 /** Bytes one entry of a ConfigMap's data takes in the object as the API server receives it (JSON, escapes included). */
 export function configMapEntryBytes(key: string, content: string): number {
   return Buffer.byteLength(JSON.stringify(key), "utf8") + Buffer.byteLength(JSON.stringify(content), "utf8") + 2;

@@ -199,7 +199,7 @@ export function cloudflareTunnelArgs(cfg: StackConfig): CloudflareTunnelArgs | u
 }
 
 /** A workload's egress settings from the stack config (networkPolicy). */
-export function egressSettings(cfg: Pick<StackConfig, "networkPolicy">, component: EgressComponent): EgressSettings {
+function egressSettings(cfg: Pick<StackConfig, "networkPolicy">, component: EgressComponent): EgressSettings {
   const np = cfg.networkPolicy;
   return { apiServer: { cidrs: np.apiServerCidrs, ports: np.apiServerPorts }, nodeCidrs: np.nodeCidrs, extra: np.extraEgress[component] };
 }

@@ -17,9 +17,6 @@ import { durationSeconds } from "../../kit/units";
 /** The alert, one rule per configured database. */
 export const DATABASE_EXPORTER_MISSING = "DatabaseExporterMissing";
 
-/** Names of every alert generated here, for the checks that hold for rules/ too (runbooks, house style). */
-export const GENERATED_DATABASE_ALERTS = [DATABASE_EXPORTER_MISSING] as const;
-
 /**
  * How long a database may have no exporter target before the alert fires: a rollout of a
  * database pod (a StatefulSet waits for the old pod to stop before it starts the new one,
