@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ResourceRequirements, StorageSpec } from "../../config";
 import { EgressSettings } from "../kit/network";
 import { SERVICE_PORTS } from "../kit/services";
-import { DashboardFile } from "./dashboards";
+import type { DashboardFile } from "./dashboards";
 
 /** Grafana's HTTP port (UI, API, /metrics). */
 export const GRAFANA_PORT = SERVICE_PORTS.grafana;

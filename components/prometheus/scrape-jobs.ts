@@ -4,7 +4,7 @@ import { DATABASE_LABEL, ENVIRONMENT_LABEL, EXPORTER_KINDS, EXPORTER_LABEL } fro
 import { ScrapeTarget } from "../kit/services";
 import { durationSeconds } from "../kit/units";
 import { PROMETHEUS_PATHS, TargetArgs } from "./args";
-import { RelabelConfig, ScrapeConfig } from "./scrape-config";
+import type { RelabelConfig, ScrapeConfig } from "./scrape-config";
 import { PROBE_JOB, probeModule } from "../kit/probes";
 
 /** Job names of its own jobs and labels it sets itself: config.ts refuses apps that take them first; the component, used alone, too. */
