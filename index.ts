@@ -12,11 +12,11 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { ConfigError, RawConfig, parseStackConfig, plainEntriesOfSecretKeys } from "./config";
-import { ServicePortError, resolveAppServicePorts } from "./components/service-ports";
+import { ServicePortError, resolveAppServicePorts } from "./preflight/service-ports";
 import { MonitoringStack } from "./components/stack";
-import { SALT_OUTPUT, saltText, stackSaltOf } from "./components/stack-salt";
-import { readTeamContent } from "./components/team-content";
-import { VOLUMES_OUTPUT, applyPreviousNamespace, applyPreviousVolumes, parseVolumeRecords } from "./components/volume-changes";
+import { SALT_OUTPUT, saltText, stackSaltOf } from "./preflight/stack-salt";
+import { readTeamContent } from "./preflight/team-content";
+import { VOLUMES_OUTPUT, applyPreviousNamespace, applyPreviousVolumes, parseVolumeRecords } from "./preflight/volume-changes";
 
 /** The stack output naming the stack's namespace, which the next deployment compares its own with. */
 const NAMESPACE_OUTPUT = "namespace";
@@ -118,7 +118,7 @@ async function main(): Promise<Record<string, unknown>> {
     throw err;
   }
 
-  // The stack's salt: the previous deployment's, or a fresh one on the first (components/stack-salt.ts).
+  // The stack's salt: the previous deployment's, or a fresh one on the first (preflight/stack-salt.ts).
   const { salt, warning: saltWarning } = stackSaltOf(before[SALT_OUTPUT]);
   if (saltWarning) pulumi.log.warn(saltWarning);
 

@@ -2,27 +2,18 @@
  * The blackbox exporter: probes URLs (health endpoints of apps, any site) and host:port pairs
  * for Prometheus, which asks it at /probe and keeps what it reports (success, duration, status
  * code, the certificate's expiry). One small Deployment in the stack namespace, run only when
- * something is probed; Prometheus' probe jobs come from components/prometheus.ts.
+ * something is probed; Prometheus' probe jobs come from components/prometheus/scrape-jobs.ts.
  */
 import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import type { ProbeSpec, ResourceRequirements } from "../config";
+import { ScrapeTarget } from "./kit/services";
+import { WorkloadIdentity, imageOf, objectMeta, prometheusPodLabels, selectorLabels, standardLabels } from "./kit/labels";
+import { httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "./kit/pods";
 import {
-  ScrapeTarget,
-  WorkloadIdentity,
-  httpProbe,
-  imageOf,
   ingressPolicySpec,
-  objectMeta,
-  prometheusPodLabels,
-  resourcesOf,
-  restrictedContainerSecurity,
-  restrictedPodSecurity,
-  selectorLabels,
-  standardLabels,
-  StackComponent,
   DEFAULT_EGRESS,
   EgressRule,
   EgressSettings,
@@ -31,11 +22,12 @@ import {
   egressPolicyName,
   egressPolicySpec,
   extraEgressRules,
-  podPriority,
   uniquePorts,
   urlPort,
-} from "./kit";
-import { probeModule } from "./prometheus";
+} from "./kit/network";
+import { StackComponent } from "./kit/component";
+import { podPriority } from "./kit/priority";
+import { probeModule } from "./kit/probes";
 
 /** The exporter's port (its own default). */
 export const BLACKBOX_PORT = 9115;

@@ -1,6 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { StackComponent, stackLabels, volumeOptions } from "./kit";
+import { StackComponent } from "./kit/component";
+import { stackLabels } from "./kit/labels";
+import { volumeOptions } from "./kit/volumes";
 
 /** Pod Security Standard levels (https://kubernetes.io/docs/concepts/security/pod-security-standards/). */
 export type PodSecurityLevel = "restricted" | "baseline" | "privileged";

@@ -8,9 +8,12 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as bcrypt from "bcryptjs";
-import type { ExposedService, StackConfig } from "../config";
-import { StackComponent, stackLabels, HSTS_MAX_AGE_SECONDS, SECURITY_HEADERS, SERVICE_PORTS, UNPUBLISHED_PATH_PREFIXES } from "./kit";
-import { saltFor } from "./stack-salt";
+import type { ExposedService } from "../config";
+import { StackComponent } from "./kit/component";
+import { stackLabels } from "./kit/labels";
+import { HSTS_MAX_AGE_SECONDS, SECURITY_HEADERS, UNPUBLISHED_PATH_PREFIXES } from "./kit/web";
+import { SERVICE_PORTS } from "./kit/services";
+import { saltFor } from "./kit/salt";
 
 /**
  * Services that have no login of their own: anyone who reaches them can read every
@@ -64,34 +67,11 @@ export interface TraefikExposureArgs {
    */
   basicAuthPasswords?: Record<string, pulumi.Input<string>>;
   /**
-   * The stack's salt (components/stack-salt.ts): the bcrypt salt of each given password is
+   * The stack's salt (preflight/stack-salt.ts): the bcrypt salt of each given password is
    * derived from it and the user (basicAuthSalt).
    */
   stackSalt: Buffer;
 }
-
-/** The TraefikExposure args for a validated stack config; undefined when Traefik publishes nothing. */
-export function traefikExposureArgs(cfg: StackConfig, stackSalt: Buffer): TraefikExposureArgs | undefined {
-  const t = cfg.traefik;
-  if (!t.enabled || t.expose.length === 0) return undefined;
-  return {
-    namespace: cfg.namespace,
-    environment: cfg.environment,
-    stackSalt,
-    // The config check guarantees a hostname for every exposed service; the component refuses an empty one.
-    routes: t.expose.map((service) => ({ service, hostname: cfg.hostnames[service] ?? "" })),
-    entryPoints: t.entryPoints,
-    ...(t.tlsSecretName ? { tlsSecretName: t.tlsSecretName } : {}),
-    ...(t.certResolver ? { certResolver: t.certResolver } : {}),
-    basicAuthUsers: t.basicAuthUsers,
-    ...(Object.keys(t.basicAuthPasswords).length > 0
-      ? { basicAuthPasswords: Object.fromEntries(Object.entries(t.basicAuthPasswords).map(([user, p]) => [user, pulumi.secret(p)])) }
-      : {}),
-  };
-}
-
-// ---------------------------------------------------------------------------
-// Pure builders of the Traefik objects
 
 type Labels = Record<string, string>;
 
@@ -213,6 +193,7 @@ export function htpasswd(entries: Array<{ user: string; hash: string }>): string
 
 /** The use of the stack's salt that the basic-auth bcrypt salts are derived under (saltFor). */
 export const BASIC_AUTH_SALT_LABEL = "monitoring-stack/traefik-basic-auth/v2";
+
 /** bcrypt's cost, as the random provider's bcryptHash (Go's bcrypt.DefaultCost): Traefik checks it on every request. */
 export const BASIC_AUTH_BCRYPT_COST = 10;
 
@@ -233,10 +214,8 @@ export function basicAuthHash(user: string, password: string, stackSalt: Buffer)
   return bcrypt.hashSync(password, `$2a$${BASIC_AUTH_BCRYPT_COST}$${bcrypt.encodeBase64(basicAuthSalt(stackSalt, user), 16)}`);
 }
 
-// ---------------------------------------------------------------------------
-// The component
-
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;
+
 const USER = /^[a-zA-Z0-9_.-]{1,32}$/;
 
 /** The args with defaults applied, or a ResourceError naming the one that cannot be deployed. */

@@ -12,7 +12,7 @@ import {
   formatDuration,
   quantityBytes,
   quantityValue,
-} from "../components/units";
+} from "../components/kit/units";
 
 export const PROFILES = ["staging", "production"] as const;
 

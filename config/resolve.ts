@@ -1,8 +1,8 @@
 /** From the raw values to the resolved configuration: each section its values over its profile's defaults. */
 import { z } from "zod";
-import { INGESTION_KEYS, LokiIngestionOverrides } from "../components/loki-limits";
-import { THRESHOLD_LEVELS, THRESHOLD_NAMES, Thresholds, defaultThresholds } from "../components/thresholds";
-import { prometheusSizeMB, quantityBytes } from "../components/units";
+import { INGESTION_KEYS, LokiIngestionOverrides } from "../components/loki/limits";
+import { THRESHOLD_LEVELS, THRESHOLD_NAMES, Thresholds, defaultThresholds } from "../components/prometheus/rules/thresholds";
+import { prometheusSizeMB, quantityBytes } from "../components/kit/units";
 import { exporterHostExample } from "./checks/databases";
 import { DEFAULT_NODES, EXPORTER_RESOURCES, PROFILE_DEFAULTS, PROMTAIL_RESOURCES, ProfileDefaults, defaultNamespace } from "./defaults";
 import { EGRESS_COMPONENTS, EgressComponent, Profile, resources, storage } from "./fields";

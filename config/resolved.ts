@@ -1,6 +1,6 @@
 /** The resolved configuration (StackConfig): every key with its value or its profile's default. */
-import { LokiIngestionOverrides } from "../components/loki-limits";
-import { Thresholds } from "../components/thresholds";
+import { LokiIngestionOverrides } from "../components/loki/limits";
+import { Thresholds } from "../components/prometheus/rules/thresholds";
 import { EgressComponent, LogCollectorAgent, Profile } from "./fields";
 
 export interface ResourceRequirements {

@@ -28,7 +28,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { formatBytes, quantityBytes } from "../components/units";
+import { formatBytes, quantityBytes } from "../components/kit/units";
 import { measureCollector } from "./lib/bench/collector-footprint";
 import { BenchArgs, parseBenchArgs, readRuleSet } from "./lib/bench/figures";
 import { FULL_PLAN, LiveResult, QUICK_PLAN, runLive } from "./lib/bench/live";

@@ -7,7 +7,7 @@
  * Exits 1 when any directory has an error; warnings are printed and do not fail.
  */
 import * as fs from "fs";
-import { builtinNames } from "../components/team-content";
+import { builtinNames } from "../preflight/team-content";
 import { ROOT, readProjectName } from "./lib/stackfile";
 import { checkTeamContent, formatTeamCheck, stackTeamContent } from "./lib/team-check";
 

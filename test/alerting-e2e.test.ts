@@ -18,7 +18,7 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { durationSeconds } from "../components/units";
+import { durationSeconds } from "../components/kit/units";
 import type { Rendered } from "../scripts/lib/render";
 import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../scripts/lib/local/alertmanager";
 import { LOOPBACK, ManagedProcess, freePorts, sleep, stopAll, waitFor } from "../scripts/lib/local/processes";

@@ -6,17 +6,16 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
+import { Alertmanager } from "../components/alertmanager";
+import { AlertmanagerArgs, AlertReceivers } from "../components/alertmanager/args";
 import {
-  Alertmanager,
-  AlertmanagerArgs,
-  AlertReceivers,
   GROUP_BY,
   INHIBIT_EQUAL,
-  alertmanagerArgs,
   alertmanagerConfig,
   alertmanagerTemplates,
   receiverChannels,
-} from "../components/alertmanager";
+} from "../components/alertmanager/config-file";
+import { alertmanagerArgs } from "../components/stack/args";
 import { parseStackConfig } from "../config";
 import { images } from "../components/images";
 import { Rendered, renderRun, summary } from "../scripts/lib/render";

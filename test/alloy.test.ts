@@ -8,8 +8,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { AlloyExpr, alloyConfig, alloySyntax } from "../components/alloy";
-import { podLogRelabelling } from "../components/promtail";
+import { AlloyExpr, alloyConfig, alloySyntax } from "../components/log-collector/alloy";
+import { podLogRelabelling } from "../components/log-collector/promtail";
 import { runBinary } from "../scripts/lib/local/binaries";
 import { render } from "./support/render";
 

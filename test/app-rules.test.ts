@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { APP_GROUP_BUDGET, APP_SERIES, SLO_WINDOWS, appRecordingRules } from "../components/app-rules";
+import { APP_GROUP_BUDGET, APP_SERIES, SLO_WINDOWS, appRecordingRules } from "../components/prometheus/rules/app-rules";
 import { AppTarget, parseStackConfig } from "../config";
 import { readStackConfig } from "../scripts/lib/stackfile";
 import { promtool } from "../scripts/lib/local/binaries";

@@ -3,10 +3,12 @@ import * as fs from "fs";
 import * as path from "path";
 
 const ROOT = path.join(__dirname, "..");
+/** Every program file of components/, in folders too: a component moved into one stays checked. */
 const componentFiles = fs
-  .readdirSync(path.join(ROOT, "components"))
+  .readdirSync(path.join(ROOT, "components"), { recursive: true, encoding: "utf8" })
   .filter((f) => f.endsWith(".ts"))
-  .map((f) => ({ file: `components/${f}`, text: fs.readFileSync(path.join(ROOT, "components", f), "utf8") }));
+  .map((f) => `components/${f.split(path.sep).join("/")}`)
+  .map((file) => ({ file, text: fs.readFileSync(path.join(ROOT, file), "utf8") }));
 
 test("only index.ts reads Pulumi config; components take plain args", () => {
   const readers = componentFiles
@@ -31,18 +33,11 @@ test("every component registers under the project's type namespace and registers
 
 /**
  * Pulumi records a ComponentResource's constructor args in the state, in plain text unless
- * each is a secret. StackComponent (components/kit.ts) records none; a component that extends
+ * each is a secret. StackComponent (components/kit/component.ts) records none; a component that extends
  * ComponentResource itself would record its resolved config (webhook URLs, passwords, DSNs).
  */
 test("every component extends StackComponent: no other class extends or makes a ComponentResource", () => {
-  // Every program file, in folders too: a component moved into one stays checked.
-  const files = [
-    "index.ts",
-    ...fs
-      .readdirSync(path.join(ROOT, "components"), { recursive: true, encoding: "utf8" })
-      .filter((f) => f.endsWith(".ts"))
-      .map((f) => `components/${f.split(path.sep).join("/")}`),
-  ];
+  const files = ["index.ts", ...componentFiles.map(({ file }) => file)];
   const program = files.map((file) => ({
     file,
     text: fs.readFileSync(path.join(ROOT, file), "utf8").replace(/^\s*(\/\/|\*).*$/gm, ""),
@@ -50,11 +45,11 @@ test("every component extends StackComponent: no other class extends or makes a 
   const direct = program.flatMap(({ file, text }) =>
     [...text.matchAll(/class (\w+)\s+extends\s+(?:[\w$]+\.)?ComponentResource\b/g)].map((m) => `${file}: ${m[1]}`),
   );
-  expect(direct).toEqual(["components/kit.ts: StackComponent"]);
+  expect(direct).toEqual(["components/kit/component.ts: StackComponent"]);
   const made = program.filter(({ text }) => /new\s+(?:[\w$]+\.)?ComponentResource\b/.test(text)).map(({ file }) => file);
   expect(made).toEqual([]);
   // The base itself hands the SDK no args: an empty object, whatever the component was given.
-  const base = program.find(({ file }) => file === "components/kit.ts")?.text ?? "";
+  const base = program.find(({ file }) => file === "components/kit/component.ts")?.text ?? "";
   const body = base.slice(base.indexOf("class StackComponent"));
   expect(body.slice(0, body.indexOf("\n}\n"))).toMatch(/super\(type, name, \{\}, opts\);/);
 });

@@ -12,7 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import { blackboxConfigYaml } from "../components/blackbox-exporter";
 import type { ProbeSpec } from "../config";
-import { probeModule } from "../components/prometheus";
+import { probeModule } from "../components/kit/probes";
 import { runBinary, stackBinary } from "../scripts/lib/local/binaries";
 import { LOOPBACK, ManagedProcess, freePorts, waitFor } from "../scripts/lib/local/processes";
 import { LoopbackServer, httpGet, selfSignedCertificate } from "../scripts/lib/local/http";

@@ -8,14 +8,8 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { images } from "../components/images";
-import {
-  CloudflareTunnel,
-  CloudflareTunnelArgs,
-  accessIncludes,
-  goDuration,
-  tunnelIngressRules,
-  tunnelToken,
-} from "../components/cloudflare-tunnel";
+import { CloudflareTunnel, accessIncludes, goDuration, tunnelIngressRules, tunnelToken } from "../components/cloudflare-tunnel";
+import { CloudflareTunnelArgs } from "../components/cloudflare-tunnel/args";
 import { Rendered, renderRun } from "../scripts/lib/render";
 import { RunResult, SecretValue, runProgram } from "../scripts/lib/runner";
 import { objectOf, objectsOf, render, renderStack, ALONE } from "./support/render";

@@ -9,9 +9,14 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { DATABASE_EXPORTER_MISSING, DATABASE_EXPORTER_MISSING_FOR, databaseExporterRules, exporterJob } from "../components/database-rules";
-import { DATABASE_RULES_KEY } from "../components/prometheus";
-import { durationSeconds } from "../components/units";
+import {
+  DATABASE_EXPORTER_MISSING,
+  DATABASE_EXPORTER_MISSING_FOR,
+  databaseExporterRules,
+  exporterJob,
+} from "../components/prometheus/rules/database-rules";
+import { DATABASE_RULES_KEY } from "../components/prometheus/args";
+import { durationSeconds } from "../components/kit/units";
 import type { Rendered } from "../scripts/lib/render";
 import { promtool } from "../scripts/lib/local/binaries";
 import { render } from "./support/render";

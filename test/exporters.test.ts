@@ -1,15 +1,8 @@
 /** NodeExporter and KubeStateMetrics: alone under mocks, their flags, and in both real stacks. */
 import * as path from "path";
 import { PROFILE_DEFAULTS } from "../config";
-import {
-  KSM_RESOURCES,
-  KubeStateMetrics,
-  NODE_EXPORTER_PORT,
-  NodeExporter,
-  kubeStateMetricsFlags,
-  kubeStateMetricsRules,
-  nodeExporterFlags,
-} from "../components/exporters";
+import { KSM_RESOURCES, KubeStateMetrics, kubeStateMetricsFlags, kubeStateMetricsRules } from "../components/exporters/kube-state-metrics";
+import { NODE_EXPORTER_PORT, NodeExporter, nodeExporterFlags } from "../components/exporters/node-exporter";
 import { images } from "../components/images";
 import { K8sObject, Rendered, renderRun } from "../scripts/lib/render";
 import { RunResult, runProgram } from "../scripts/lib/runner";
@@ -124,7 +117,7 @@ describe("NodeExporter alone", () => {
 
   test("each exception says why in a comment where it is set", () => {
     const found = exceptionComments(
-      path.join(__dirname, "..", "components", "exporters.ts"),
+      path.join(__dirname, "..", "components", "exporters", "node-exporter.ts"),
       /^(hostNetwork|hostPID): true|^\{ name: "[a-z-]+", (hostPath):/,
     );
     expect(found.map((f) => f.name)).toEqual(["hostNetwork", "hostPID", "hostPath"]);

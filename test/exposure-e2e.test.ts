@@ -17,7 +17,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { WEB_CONFIG_FILE } from "../components/kit";
+import { WEB_CONFIG_FILE } from "../components/kit/web";
 import type { Rendered } from "../scripts/lib/render";
 import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../scripts/lib/local/alertmanager";
 import { promtool, stackBinary } from "../scripts/lib/local/binaries";

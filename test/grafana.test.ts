@@ -8,25 +8,13 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import {
-  CONFIGMAP_DATA_BUDGET,
-  CONFIGMAP_MAX_BYTES,
-  DEFAULT_DASHBOARDS_DIR,
-  DashboardFile,
-  Grafana,
-  GrafanaArgs,
-  adminPasswordDigest,
-  adminPasswordResetCommand,
-  dashboardEntryBytes,
-  grafanaDashboardProviders,
-  grafanaDatasources,
-  grafanaIni,
-  iniText,
-  planDashboardConfigMaps,
-  readDashboards,
-} from "../components/grafana";
+import { CONFIGMAP_DATA_BUDGET, CONFIGMAP_MAX_BYTES, DEFAULT_DASHBOARDS_DIR, GrafanaArgs } from "../components/grafana/args";
+import { DashboardFile, dashboardEntryBytes, planDashboardConfigMaps, readDashboards } from "../components/grafana/dashboards";
+import { Grafana } from "../components/grafana";
+import { adminPasswordDigest, adminPasswordResetCommand, grafanaIni, iniText } from "../components/grafana/ini";
+import { grafanaDashboardProviders, grafanaDatasources } from "../components/grafana/provisioning";
 import { images, imageVersion } from "../components/images";
-import { readTeamContent } from "../components/team-content";
+import { readTeamContent } from "../preflight/team-content";
 import { ROOT } from "../scripts/lib/stackfile";
 import { K8sObject, Rendered, kubernetesYaml, renderRun } from "../scripts/lib/render";
 import { RunResult, SecretValue, runProgram } from "../scripts/lib/runner";

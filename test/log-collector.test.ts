@@ -5,11 +5,11 @@
  */
 import * as path from "path";
 import * as YAML from "yaml";
-import { alloyConfig } from "../components/alloy";
+import { alloyConfig } from "../components/log-collector/alloy";
 import { PROFILE_DEFAULTS, PROMTAIL_RESOURCES, LogCollectorAgent } from "../config";
 import { images } from "../components/images";
 import { LogCollector, LogCollectorArgs, PROMTAIL_END_OF_LIFE_WARNING } from "../components/log-collector";
-import { promtailConfig } from "../components/promtail";
+import { promtailConfig } from "../components/log-collector/promtail";
 import { K8sObject, Rendered, renderRun } from "../scripts/lib/render";
 import { RunResult, runProgram } from "../scripts/lib/runner";
 import { objectOf, objectsOf, render, renderConfig, ALONE } from "./support/render";
@@ -265,7 +265,7 @@ describe.each(AGENTS)("the log collector alone, agent %s", (agent) => {
 
 test("each exception says why in a comment where it is set", () => {
   const found = exceptionComments(
-    path.join(__dirname, "..", "components", "log-collector.ts"),
+    path.join(__dirname, "..", "components", "log-collector", "index.ts"),
     /^(automountServiceAccountToken): true,|^(securityContext): \{$|^\{ name: "[a-z-]+", (hostPath):/,
   );
   expect(found.map((f) => f.name)).toEqual(["automountServiceAccountToken", "securityContext", "hostPath", "hostPath"]);

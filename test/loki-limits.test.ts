@@ -17,7 +17,7 @@ import {
   ingestionProblems,
   lokiIngestionLimits,
   windowBytes,
-} from "../components/loki-limits";
+} from "../components/loki/limits";
 import { readStackConfig } from "../scripts/lib/stackfile";
 import { stackBinary } from "../scripts/lib/local/binaries";
 import { localLokiArgs, lokiReady } from "../scripts/lib/local/logs";

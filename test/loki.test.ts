@@ -8,7 +8,7 @@ import * as YAML from "yaml";
 import { PROFILE_DEFAULTS } from "../config";
 import { imageVersion, images } from "../components/images";
 import { LOKI_PATHS, LOKI_SCHEMA_FROM, Loki, LokiArgs, ingestionOf, lokiConfig } from "../components/loki";
-import { quantityBytes } from "../components/units";
+import { quantityBytes } from "../components/kit/units";
 import { K8sObject, Rendered, renderRun } from "../scripts/lib/render";
 import { RunResult, runProgram } from "../scripts/lib/runner";
 import { objectOf, objectsOf, render, renderConfig, ALONE } from "./support/render";

@@ -5,10 +5,10 @@
  */
 import type { K8sObject } from "../scripts/lib/render";
 import { blackboxEgressRules } from "../components/blackbox-exporter";
-import { receiverPorts } from "../components/alertmanager";
+import { receiverPorts } from "../components/alertmanager/config-file";
 import { grafanaEgressRules } from "../components/grafana";
 import { prometheusEgressRules } from "../components/prometheus";
-import { DEFAULT_EGRESS, addressPort, egressPolicySpec, urlPort } from "../components/kit";
+import { DEFAULT_EGRESS, addressPort, egressPolicySpec, urlPort } from "../components/kit/network";
 import { ConfigError, EGRESS_COMPONENTS, parseStackConfig } from "../config";
 import type { ProbeSpec } from "../config";
 import { EVERYTHING_SETS, EVERY_STACK_SHAPE } from "./support/everything";

@@ -16,23 +16,15 @@ import * as path from "path";
 import { promisify } from "util";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { APP_SERIES } from "../components/app-rules";
+import { APP_SERIES } from "../components/prometheus/rules/app-rules";
 import { imageVersion } from "../components/images";
-import { readTeamContent } from "../components/team-content";
+import { readTeamContent } from "../preflight/team-content";
 import { ConfigError, RUNBOOK_PATH, StackConfig, parseStackConfig } from "../config";
-import {
-  APP_RULES_KEY,
-  DATABASE_RULES_KEY,
-  CONFIGMAP_MAX_BYTES,
-  PROMETHEUS_PATHS,
-  Prometheus,
-  PrometheusArgs,
-  PrometheusConfigArgs,
-  linkRunbooks,
-  loadRuleFiles,
-  prometheusArgs,
-  prometheusConfig,
-} from "../components/prometheus";
+import { APP_RULES_KEY, DATABASE_RULES_KEY, CONFIGMAP_MAX_BYTES, PROMETHEUS_PATHS, PrometheusArgs } from "../components/prometheus/args";
+import { Prometheus } from "../components/prometheus";
+import { PrometheusConfigArgs, prometheusConfig } from "../components/prometheus/scrape-config";
+import { linkRunbooks, loadRuleFiles } from "../components/prometheus/rules/rule-files";
+import { prometheusArgs } from "../components/stack/args";
 import { K8sObject, Rendered, renderRun } from "../scripts/lib/render";
 import { runProgram } from "../scripts/lib/runner";
 import { ROOT, readStackConfig } from "../scripts/lib/stackfile";

@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { RelabelRule, podLogRelabelling, promtailConfig } from "../components/promtail";
+import { RelabelRule, podLogRelabelling, promtailConfig } from "../components/log-collector/promtail";
 import { runBinary } from "../scripts/lib/local/binaries";
 import { renderConfig } from "./support/render";
 

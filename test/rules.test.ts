@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { databaseExporterRules } from "../components/database-rules";
+import { databaseExporterRules } from "../components/prometheus/rules/database-rules";
 import { ImageName, imageVersion } from "../components/images";
 import { CATALOG_DIR, loadCatalog } from "../scripts/lib/catalog";
 import { promqlMetricNames, promqlProblem } from "../scripts/lib/promql";

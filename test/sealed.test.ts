@@ -18,7 +18,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { SECRET_KEYS } from "../config";
-import { SALT_OUTPUT } from "../components/stack-salt";
+import { SALT_OUTPUT } from "../preflight/stack-salt";
 import { Rendered, reveal, summary, writeRender } from "../scripts/lib/render";
 import { offlineStackSalt, renderStack } from "../scripts/lib/render-stack";
 import { RecordedResource } from "../scripts/lib/runner";

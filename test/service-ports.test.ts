@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { parseStackConfig } from "../config";
-import { ServicePortError, ServicePortSpec, resolveAppServicePorts, resolveServicePort } from "../components/service-ports";
+import { ServicePortError, ServicePortSpec, resolveAppServicePorts, resolveServicePort } from "../preflight/service-ports";
 import { renderRun } from "../scripts/lib/render";
 import { RunInput, runProgram } from "../scripts/lib/runner";
 import { servicesOf } from "../scripts/lib/render-stack";

@@ -7,7 +7,7 @@
  */
 import * as YAML from "yaml";
 import type { Rendered } from "../scripts/lib/render";
-import { ENVIRONMENT_LABEL } from "../components/exporter-sidecars";
+import { ENVIRONMENT_LABEL } from "../components/kit/database-exporters";
 import { objectOf, render } from "./support/render";
 
 const rendered: Partial<Record<"staging" | "production", Rendered>> = {};

@@ -8,9 +8,9 @@ import { Rendered, renderRun } from "../scripts/lib/render";
 import { offlineStackSalt, renderStack } from "../scripts/lib/render-stack";
 import { RunResult, SecretValue, runProgram } from "../scripts/lib/runner";
 import { readStackConfig } from "../scripts/lib/stackfile";
-import { SALT_BYTES, SALT_OUTPUT, parseStackSalt, stackSaltOf } from "../components/stack-salt";
+import { SALT_BYTES, SALT_OUTPUT, parseStackSalt, stackSaltOf } from "../preflight/stack-salt";
 import { HTPASSWD_KEY, basicAuthHash } from "../components/traefik";
-import { adminPasswordDigest } from "../components/grafana";
+import { adminPasswordDigest } from "../components/grafana/ini";
 import { objectOf } from "./support/render";
 
 const PASSWORDS = { admin: "salt-test-admin-password", ops: "salt-test-ops-password" };

@@ -12,7 +12,7 @@ import { promisify } from "util";
 import * as YAML from "yaml";
 import { blackboxConfig } from "../components/blackbox-exporter";
 import { ConfigError, parseStackConfig, type ParsedConfig } from "../config";
-import { PROMETHEUS_PATHS } from "../components/prometheus";
+import { PROMETHEUS_PATHS } from "../components/prometheus/args";
 import type { Rendered } from "../scripts/lib/render";
 import { promtool, stackBinary } from "../scripts/lib/local/binaries";
 import { containerConfig, discoverableConfig, endpointsOf, layOutContainer } from "../scripts/lib/local/prometheus";

@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ConfigError } from "../config";
-import { builtinNames, readTeamContent, teamRuleFileProblems } from "../components/team-content";
+import { builtinNames, readTeamContent, teamRuleFileProblems } from "../preflight/team-content";
 import { ROOT } from "../scripts/lib/stackfile";
 import { checkTeamContent } from "../scripts/lib/team-check";
 import { objectsOf, render } from "./support/render";

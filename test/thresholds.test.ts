@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ConfigError, parseStackConfig } from "../config";
-import { loadRuleFiles as loadShippedRuleFiles } from "../components/prometheus";
+import { loadRuleFiles as loadShippedRuleFiles } from "../components/prometheus/rules/rule-files";
 import {
   THRESHOLD_LEVELS,
   THRESHOLD_NAMES,
@@ -19,7 +19,7 @@ import {
   durationWords,
   ratioText,
   withThreshold,
-} from "../components/thresholds";
+} from "../components/prometheus/rules/thresholds";
 import { promtool } from "../scripts/lib/local/binaries";
 import { render } from "./support/render";
 import { RULES_DIR } from "./support/rules";

@@ -21,7 +21,7 @@ import {
   routeTls,
   securityHeadersMiddleware,
 } from "../components/traefik";
-import { SALT_OUTPUT } from "../components/stack-salt";
+import { SALT_OUTPUT } from "../preflight/stack-salt";
 import { readStackConfig } from "../scripts/lib/stackfile";
 import { objectOf, objectsOf, render, renderStack, ALONE } from "./support/render";
 import { schemaProblems } from "./support/schema";

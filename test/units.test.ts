@@ -7,7 +7,7 @@ import {
   prometheusSizeBytes,
   quantityBytes,
   quantityValue,
-} from "../components/units";
+} from "../components/kit/units";
 
 test("Kubernetes quantities in every form the API server takes, by value", () => {
   expect(quantityValue("512Mi")).toBe(512 * 2 ** 20);

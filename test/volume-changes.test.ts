@@ -12,7 +12,7 @@ import {
   componentsWithClaims,
   parseVolumeRecords,
   volumeChangeProblems,
-} from "../components/volume-changes";
+} from "../preflight/volume-changes";
 import { RenderedObject, kubernetesYaml, renderRun } from "../scripts/lib/render";
 import { withOfflineSalt } from "../scripts/lib/render-stack";
 import { RecordedResource, RunResult, runProgram } from "../scripts/lib/runner";

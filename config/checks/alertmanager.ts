@@ -1,5 +1,5 @@
 /** Alertmanager: receivers that get alerts, and its grouping intervals in order. */
-import { durationSeconds } from "../../components/units";
+import { durationSeconds } from "../../components/kit/units";
 import { CheckInput } from "./check";
 
 /** Receivers no route reaches; the grouping intervals, each at least the one before. */

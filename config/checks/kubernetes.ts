@@ -1,7 +1,7 @@
 /** Names Kubernetes would refuse, and limits below requests, refused before any resource exists. */
 import { CheckInput } from "./check";
 import { z } from "zod";
-import { quantityValue } from "../../components/units";
+import { quantityValue } from "../../components/kit/units";
 import { defaultNamespace } from "../defaults";
 import { resources } from "../fields";
 import { ResourceRequirements } from "../resolved";

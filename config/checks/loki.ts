@@ -1,6 +1,6 @@
 /** Loki's ingestion limits against its volume (components/loki-limits.ts). */
-import { ingestionProblems } from "../../components/loki-limits";
-import { durationSeconds, quantityBytes } from "../../components/units";
+import { ingestionProblems } from "../../components/loki/limits";
+import { durationSeconds, quantityBytes } from "../../components/kit/units";
 import { CheckInput } from "./check";
 
 /** Loki's ingestion limits against its volume; a malformed size or retention is already a problem of its own. */

@@ -1,5 +1,5 @@
 /** What Prometheus would refuse or silently get wrong, and what its component refuses. */
-import { durationSeconds, prometheusSizeBytes, prometheusSizeMB, quantityBytes } from "../../components/units";
+import { durationSeconds, prometheusSizeBytes, prometheusSizeMB, quantityBytes } from "../../components/kit/units";
 import { CheckInput } from "./check";
 import { StackConfig } from "../resolved";
 

@@ -1,5 +1,5 @@
 /** The tunable node alerts (components/thresholds.ts). */
-import { thresholdProblems } from "../../components/thresholds";
+import { thresholdProblems } from "../../components/prometheus/rules/thresholds";
 import { CheckInput } from "./check";
 
 /** The warning level of a node alert fires before its critical one, with another severity. */

@@ -5,7 +5,7 @@
 import * as crypto from "crypto";
 import * as YAML from "yaml";
 import { StackConfig, parseStackConfig } from "../../config";
-import { SALT_OUTPUT, parseStackSalt, saltText } from "../../components/stack-salt";
+import { SALT_OUTPUT, parseStackSalt, saltText } from "../../preflight/stack-salt";
 import { Rendered, renderRun, secretConfigValues } from "./render";
 import { RunInput, SecretValue, runProgram } from "./runner";
 import { readStackConfig } from "./stackfile";

@@ -6,11 +6,12 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { alertmanagerArgs, alertmanagerConfig, receiverChannels } from "../../components/alertmanager";
+import { alertmanagerArgs } from "../../components/stack/args";
+import { alertmanagerConfig, receiverChannels } from "../../components/alertmanager/config-file";
 import { publicHostname } from "../../config";
 import type { StackConfig } from "../../config";
-import { readTeamContent } from "../../components/team-content";
-import { cpuMillicores, formatBytes, quantityBytes } from "../../components/units";
+import { readTeamContent } from "../../preflight/team-content";
+import { cpuMillicores, formatBytes, quantityBytes } from "../../components/kit/units";
 import { RecordedResource, RunResult, SecretValue } from "./runner";
 import { ROOT } from "./stackfile";
 

@@ -15,7 +15,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ConfigError } from "../../config";
-import { BuiltinNames, TEAM_CONTENT_DEFAULT, TeamContent, builtinNames, readTeamContent } from "../../components/team-content";
+import { BuiltinNames, TEAM_CONTENT_DEFAULT, TeamContent, builtinNames, readTeamContent } from "../../preflight/team-content";
 import { datasourceProblems, isObject, panelProblems, queryProblems } from "./dashboards";
 import { promtool } from "./local/binaries";
 

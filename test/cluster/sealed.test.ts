@@ -14,7 +14,7 @@
  */
 import * as bcrypt from "bcryptjs";
 import { SECRET_KEYS } from "../../config";
-import { SALT_OUTPUT } from "../../components/stack-salt";
+import { SALT_OUTPUT } from "../../preflight/stack-salt";
 import { deleteNamespace } from "./support/apps";
 import { KubeObject, get } from "./support/kube";
 import { StackHandle, openStack, outputCollector } from "./support/stack";

@@ -1,8 +1,8 @@
 /** The rules over several keys (config/checks/): what Kubernetes, Prometheus and the components would refuse later. */
 import * as YAML from "yaml";
 import { BUILTIN_SCRAPE_JOBS, DSN_FORMATS, componentScrapeJobs, parseStackConfig } from "../../config";
-import { EXPORTER_KINDS } from "../../components/exporter-sidecars";
-import { PROMETHEUS_MAX_DURATION_MS } from "../../components/units";
+import { EXPORTER_KINDS } from "../../components/kit/database-exporters";
+import { PROMETHEUS_MAX_DURATION_MS } from "../../components/kit/units";
 import { renderRun } from "../../scripts/lib/render";
 import { runProgram } from "../../scripts/lib/runner";
 import { parse, problems, api, RefusedCase, expectRefused, standalone } from "./support";

@@ -16,7 +16,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { durationSeconds } from "../../components/units";
+import { durationSeconds } from "../../components/kit/units";
 import { DashboardFile, JsonObject, isObject, loadDashboards, templateVariables, walkPanels } from "../../scripts/lib/dashboards";
 import { waitFor } from "../../scripts/lib/local/processes";
 import { httpGet } from "../../scripts/lib/local/http";

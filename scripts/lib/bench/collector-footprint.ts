@@ -8,8 +8,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { POD_LOGS_DIR } from "../../../components/promtail";
-import { cpuMillicores, quantityBytes } from "../../../components/units";
+import { POD_LOGS_DIR } from "../../../components/log-collector/promtail";
+import { cpuMillicores, quantityBytes } from "../../../components/kit/units";
 import { residentBytes } from "../cluster/processes";
 
 /** Anonymous resident memory of a process (RssAnon), in bytes. */

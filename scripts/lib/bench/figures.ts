@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { durationSeconds, formatBytes } from "../../../components/units";
+import { durationSeconds, formatBytes } from "../../../components/kit/units";
 
 const MIB = 1024 * 1024;
 

@@ -17,7 +17,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { durationSeconds } from "../../../components/units";
+import { durationSeconds } from "../../../components/kit/units";
 import { catalogFile } from "../catalog";
 import { LoopbackServer, httpGet, httpRequest, metricsHandler, selfSignedCertificate } from "../local/http";
 import { LOOPBACK, ManagedProcess, freePorts, sleep, waitFor } from "../local/processes";

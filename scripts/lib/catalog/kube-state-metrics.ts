@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { KSM_RESOURCES, kubeStateMetricsFlags } from "../../../components/exporters";
+import { KSM_RESOURCES, kubeStateMetricsFlags } from "../../../components/exporters/kube-state-metrics";
 import { down as clusterDown, kubeconfigPath, status as clusterStatus, up as clusterUp } from "../cluster";
 import { getOk } from "../local/http";
 import { pinnedBinary } from "../local/binaries";

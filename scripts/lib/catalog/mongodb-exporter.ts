@@ -1,5 +1,5 @@
 /** The catalogue of mongodb_exporter: no server to be had; what it emits without one. */
-import { EXPORTER_KINDS } from "../../../components/exporter-sidecars";
+import { EXPORTER_KINDS } from "../../../components/kit/database-exporters";
 import { getOk } from "../local/http";
 import { pinnedBinary } from "../local/binaries";
 import { LOOPBACK, waitFor } from "../local/processes";

@@ -1,6 +1,6 @@
 /** The catalogue of node-exporter: its default collectors on this machine, with the flags the stack passes. */
 import * as os from "os";
-import { HOST_ROOT, nodeExporterFlags } from "../../../components/exporters";
+import { HOST_ROOT, nodeExporterFlags } from "../../../components/exporters/node-exporter";
 import { getOk } from "../local/http";
 import { pinnedBinary } from "../local/binaries";
 import { LOOPBACK, waitFor } from "../local/processes";

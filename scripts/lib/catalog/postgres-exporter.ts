@@ -1,6 +1,6 @@
 /** The catalogue of postgres-exporter against a PostgreSQL started here. */
 import * as path from "path";
-import { EXPORTER_KINDS } from "../../../components/exporter-sidecars";
+import { EXPORTER_KINDS } from "../../../components/kit/database-exporters";
 import { getOk } from "../local/http";
 import { pinnedBinary } from "../local/binaries";
 import { preparePostgres } from "../local/databases";

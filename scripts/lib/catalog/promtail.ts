@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { promtailConfig } from "../../../components/promtail";
+import { promtailConfig } from "../../../components/log-collector/promtail";
 import { pinnedBinary } from "../local/binaries";
 import { LOOPBACK } from "../local/processes";
 import { Generated, Run, collectorCatalogue } from "./run";

@@ -1,5 +1,5 @@
 /** The catalogue of redis_exporter against a Redis started here, then a replica. */
-import { EXPORTER_KINDS } from "../../../components/exporter-sidecars";
+import { EXPORTER_KINDS } from "../../../components/kit/database-exporters";
 import { getOk } from "../local/http";
 import { pinnedBinary } from "../local/binaries";
 import { prepareRedis, runCommand, systemCommand } from "../local/databases";

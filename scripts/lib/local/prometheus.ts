@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { PROMETHEUS_PATHS } from "../../../components/prometheus";
+import { PROMETHEUS_PATHS } from "../../../components/prometheus/args";
 import type { Rendered } from "../render";
 import { LOOPBACK } from "../cluster/processes";
 import { objectOf } from "./rendered";

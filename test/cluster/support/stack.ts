@@ -27,7 +27,7 @@ const execFileAsync = promisify(execFile);
 
 export const PASSPHRASE = "cluster-tier-passphrase";
 const PROJECT_FILES = ["Pulumi.yaml", "index.ts", "package.json", "tsconfig.json"];
-const PROJECT_DIRS = ["components", "dashboards", "rules"];
+const PROJECT_DIRS = ["components", "config", "dashboards", "preflight", "rules"];
 
 export interface StackHandle {
   stack: Stack;

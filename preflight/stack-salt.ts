@@ -49,11 +49,3 @@ export function stackSaltOf(previous: unknown): { salt: Buffer; warning?: string
       "so the basic-auth hashes and the Grafana password digest change once (no password changes).",
   };
 }
-
-/**
- * A key for one use of the salt (HMAC-SHA256 of the label under the salt): each use gets its
- * own, so that what one reveals (a bcrypt salt is public in its hash) says nothing of another.
- */
-export function saltFor(salt: Buffer, label: string): Buffer {
-  return crypto.createHmac("sha256", salt).update(label).digest();
-}

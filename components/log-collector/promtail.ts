@@ -3,10 +3,10 @@
  * role's discovery labels turned into exactly the labels the logs dashboard queries.
  *
  * Promtail reached its end of life on 2026-03-02 and is gone from Loki 3.7; Grafana Alloy
- * (components/alloy.ts) is the default collector. Promtail stays selectable
+ * (components/log-collector/alloy.ts) is the default collector. Promtail stays selectable
  * (logCollector.agent: promtail), pinned to its last release, for teams that run it now.
  */
-import { lokiPushUrl } from "./loki";
+import { lokiPushUrl } from "../kit/services";
 
 /** Promtail's HTTP port (/ready, /metrics). */
 export const PROMTAIL_PORT = 3101;

@@ -1,28 +1,44 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ExposedService, StackConfig } from "../config";
-import { BlackboxExporter } from "./blackbox-exporter";
-import { EXPORTER_RESOURCES } from "../config";
-import { ExporterSidecars } from "./exporter-sidecars";
-import { KubeStateMetrics, NodeExporter } from "./exporters";
-import { Loki, lokiArgs } from "./loki";
-import { LogCollector, logCollectorArgs } from "./log-collector";
-import { StackComponent, egressSettings, podPriority, stackLabels, stackPriorityClass, type ScrapeTarget } from "./kit";
-import { Alertmanager, alertmanagerArgs } from "./alertmanager";
-import { CloudflareTunnel, cloudflareTunnelArgs } from "./cloudflare-tunnel";
-import { Grafana, grafanaArgs } from "./grafana";
-import { MonitoringNamespace } from "./namespace";
-import { Prometheus, prometheusArgs } from "./prometheus";
-import { TraefikExposure, traefikExposureArgs } from "./traefik";
-import { TeamContent } from "./team-content";
-import { VOLUME_COMPONENTS, VolumeComponent, VolumeRecords, volumeRecord } from "./volume-changes";
+import type { ExposedService, StackConfig } from "../../config";
+import { BlackboxExporter } from "../blackbox-exporter";
+import { ExporterSidecars } from "../exporter-sidecars";
+import { KubeStateMetrics } from "../exporters/kube-state-metrics";
+import { NodeExporter } from "../exporters/node-exporter";
+import { Loki } from "../loki";
+import { LogCollector } from "../log-collector";
+import { StackComponent } from "../kit/component";
+import { stackLabels } from "../kit/labels";
+import { type ScrapeTarget } from "../kit/services";
+import { Alertmanager } from "../alertmanager";
+import { CloudflareTunnel } from "../cloudflare-tunnel";
+import { Grafana } from "../grafana";
+import { MonitoringNamespace } from "../namespace";
+import { Prometheus } from "../prometheus";
+import { TraefikExposure } from "../traefik";
+import {
+  alertmanagerArgs,
+  blackboxExporterArgs,
+  cloudflareTunnelArgs,
+  databaseExportersArgs,
+  grafanaArgs,
+  kubeStateMetricsArgs,
+  logCollectorArgs,
+  lokiArgs,
+  nodeExporterArgs,
+  prometheusArgs,
+  stackPriorityClass,
+  traefikExposureArgs,
+} from "./args";
+import { TeamContent } from "../../preflight/team-content";
+import { VOLUME_COMPONENTS, VolumeComponent, VolumeRecords, volumeRecord } from "../../preflight/volume-changes";
 
 export interface MonitoringStackArgs {
   /** The validated stack configuration (config/index.ts). */
   config: StackConfig;
   /** The team's own rules and dashboards, read and checked by readTeamContent before any resource exists. Default: none. */
   team?: TeamContent;
-  /** The stack's salt (components/stack-salt.ts), kept from its first deployment: keys what is derived from passwords. */
+  /** The stack's salt (preflight/stack-salt.ts), kept from its first deployment: keys what is derived from passwords. */
   stackSalt: Buffer;
 }
 
@@ -49,7 +65,7 @@ export class MonitoringStack extends StackComponent {
   /**
    * The data claims of each component that has some: size, StorageClass, claim template size and
    * names. The stack output `volumes`, which the next deployment compares its config with
-   * (components/volume-changes.ts).
+   * (preflight/volume-changes.ts).
    */
   public readonly volumes: pulumi.Output<VolumeRecords>;
 
@@ -77,7 +93,6 @@ export class MonitoringStack extends StackComponent {
     // exist yet, so every workload waits for it (`ready`), as for the namespace.
     const priorityClass = cfg.priorityClass.enabled ? this.part(priorityClassOf(`${name}-priority-class`, cfg, this)) : undefined;
     const ready: pulumi.Resource[] = [ns, ...(priorityClass ? [priorityClass] : [])];
-    const priority = podPriority(stackPriorityClass(cfg));
 
     // Order matters only for wiring: each component exposes plain data (scrape
     // targets, in-cluster URLs) that the ones after it take as args.
@@ -99,70 +114,29 @@ export class MonitoringStack extends StackComponent {
     this.agentsNamespace = agentsNs?.name;
     if (cfg.nodeExporter.enabled) {
       const nodeExporter = this.part(
-        new NodeExporter(
-          `${name}-node-exporter`,
-          {
-            namespace: agentsNamespace,
-            prometheusNamespace: cfg.namespace,
-            environment: cfg.environment,
-            port: cfg.nodeExporter.port,
-            resources: cfg.nodeExporter.resources,
-            ...priority,
-          },
-          { parent: this, dependsOn: [...(agentsNs ? [agentsNs] : []), ...ready] },
-        ),
+        new NodeExporter(`${name}-node-exporter`, nodeExporterArgs(cfg, agentsNamespace), {
+          parent: this,
+          dependsOn: [...(agentsNs ? [agentsNs] : []), ...ready],
+        }),
       );
       scrapeTargets.push(...nodeExporter.scrapeTargets);
     }
     if (cfg.kubeStateMetrics.enabled) {
       const ksm = this.part(
-        new KubeStateMetrics(
-          `${name}-kube-state-metrics`,
-          {
-            namespace: cfg.namespace,
-            environment: cfg.environment,
-            resources: cfg.kubeStateMetrics.resources,
-            egress: egressSettings(cfg, "kubeStateMetrics"),
-            ...priority,
-          },
-          { parent: this, dependsOn: ready },
-        ),
+        new KubeStateMetrics(`${name}-kube-state-metrics`, kubeStateMetricsArgs(cfg), { parent: this, dependsOn: ready }),
       );
       scrapeTargets.push(...ksm.scrapeTargets);
     }
     if (cfg.databases.length > 0) {
       const databaseExporters = this.part(
-        new ExporterSidecars(
-          `${name}-database-exporters`,
-          {
-            databases: cfg.databases,
-            namespace: cfg.namespace,
-            environment: cfg.environment,
-            egress: egressSettings(cfg, "databaseExporters"),
-            ...priority,
-          },
-          { parent: this, dependsOn: ready },
-        ),
+        new ExporterSidecars(`${name}-database-exporters`, databaseExportersArgs(cfg), { parent: this, dependsOn: ready }),
       );
       scrapeTargets.push(...databaseExporters.scrapeTargets);
     }
     // Health endpoints and URLs (apps[].probe, probes[]): the blackbox exporter runs only when something is probed.
     const blackbox =
       cfg.probes.length > 0
-        ? this.part(
-            new BlackboxExporter(
-              `${name}-blackbox-exporter`,
-              {
-                namespace: cfg.namespace,
-                environment: cfg.environment,
-                probes: cfg.probes,
-                resources: EXPORTER_RESOURCES,
-                egress: egressSettings(cfg, "blackboxExporter"),
-                ...priority,
-              },
-              { parent: this, dependsOn: ready },
-            ),
-          )
+        ? this.part(new BlackboxExporter(`${name}-blackbox-exporter`, blackboxExporterArgs(cfg), { parent: this, dependsOn: ready }))
         : undefined;
     if (blackbox) scrapeTargets.push(...blackbox.scrapeTargets);
 

@@ -13,56 +13,30 @@ import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import type { ResourceRequirements, StackConfig, StorageSpec } from "../config";
+import type { ResourceRequirements, StorageSpec } from "../../config";
 import {
   IngressPeer,
-  ScrapeTarget,
-  WorkloadIdentity,
-  httpProbe,
-  imageOf,
   ingressPolicySpec,
-  objectMeta,
-  resourcesOf,
-  restrictedContainerSecurity,
-  restrictedPodSecurity,
-  scratchVolume,
-  selectorLabels,
-  standardLabels,
-  claimRetentionPolicy,
-  statefulSetClaims,
-  volumeClaimTemplate,
-  SERVICE_PORTS,
-  serviceUrl,
-  stackPods,
-  StackComponent,
   DEFAULT_EGRESS,
   EgressRule,
   EgressSettings,
   egressPolicyName,
   egressPolicySpec,
-  egressSettings,
   extraEgressRules,
-  podPriority,
-  stackPriorityClass,
-} from "./kit";
-import {
-  LOKI_DISK_FULL_THRESHOLD,
-  LOKI_MAX_LINE_BYTES,
-  LokiIngestionLimits,
-  LokiIngestionOverrides,
-  lokiIngestionLimits,
-} from "./loki-limits";
-import { durationSeconds, goMemoryLimit, quantityBytes } from "./units";
+} from "../kit/network";
+import { ScrapeTarget } from "../kit/services";
+import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, stackPods } from "../kit/labels";
+import { httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "../kit/pods";
+import { scratchVolume, claimRetentionPolicy, statefulSetClaims, volumeClaimTemplate } from "../kit/volumes";
+import { StackComponent } from "../kit/component";
+import { podPriority } from "../kit/priority";
+import { LOKI_DISK_FULL_THRESHOLD, LOKI_MAX_LINE_BYTES, LokiIngestionLimits, LokiIngestionOverrides, lokiIngestionLimits } from "./limits";
+import { durationSeconds, goMemoryLimit, quantityBytes } from "../kit/units";
+import { LOKI_PORT } from "../kit/services";
 
-/** Loki's HTTP port (push, query, /ready, /metrics). */
-export const LOKI_PORT = SERVICE_PORTS.loki;
-
-/** Where log collectors push to the Loki of the stack in `namespace`. */
-export function lokiPushUrl(namespace: string): string {
-  return `${serviceUrl("loki", namespace, LOKI_PORT)}/loki/api/v1/push`;
-}
 /** Loki's gRPC port: only the single binary's own modules talk on it, so no Service exposes it. */
 export const LOKI_GRPC_PORT = 9095;
+
 /** The uid of the official image's `loki` user. */
 const LOKI_UID = 10001;
 
@@ -74,7 +48,9 @@ export const LOKI_PATHS = {
   /** Log alerting rules (none shipped yet): an empty, read-only directory the ruler can list. */
   rules: "/etc/loki/rules",
 };
+
 const CONFIG_FILE = "loki.yaml";
+
 /** Name of the StatefulSet; its claim is `data-loki-0`. */
 const STATEFULSET_NAME = "loki";
 
@@ -101,7 +77,7 @@ function retentionHours(duration: string): string {
 export interface LokiConfigArgs {
   /** How long logs are kept (config loki.retention), e.g. "7d": whole days, at least one. */
   retention: string;
-  /** The ingestion limits, sized to the volume (components/loki-limits.ts: lokiIngestionLimits). */
+  /** The ingestion limits, sized to the volume (components/loki/limits.ts: lokiIngestionLimits). */
   ingestion: LokiIngestionLimits;
 }
 
@@ -159,7 +135,7 @@ export function lokiConfig(args: LokiConfigArgs): Record<string, unknown> {
       reject_old_samples_max_age: retention,
       max_query_lookback: retention,
       // Per tenant (the one tenant is the whole cluster) and per stream: sized so that the
-      // retention window cannot keep more than the volume holds (components/loki-limits.ts).
+      // retention window cannot keep more than the volume holds (components/loki/limits.ts).
       // Loki counts MB as MiB; a per-stream figure without a unit is bytes.
       ingestion_rate_mb: args.ingestion.rateBytes / MIB,
       ingestion_burst_size_mb: args.ingestion.burstBytes / MIB,
@@ -196,7 +172,7 @@ export interface LokiArgs {
   resources: ResourceRequirements;
   /**
    * Ingestion limits the stack sets itself (config loki.ingestion), in bytes; the others are
-   * derived from the volume's size and the retention (components/loki-limits.ts). Default none.
+   * derived from the volume's size and the retention (components/loki/limits.ts). Default none.
    */
   ingestion?: LokiIngestionOverrides;
   /**
@@ -221,27 +197,6 @@ export interface LokiArgs {
   egress?: EgressSettings;
   /** The stack's PriorityClass for the pod. Default none. */
   priorityClassName?: string;
-}
-
-/**
- * The Loki component's args for a validated stack config: undefined when Loki is off and
- * nothing of it is kept; `dataOnly` when it is off in a stack that protects its volumes.
- */
-export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
-  if (!cfg.loki.enabled && !cfg.protectVolumes) return undefined;
-  return {
-    namespace: cfg.namespace,
-    environment: cfg.environment,
-    retention: cfg.loki.retention,
-    storage: cfg.loki.storage,
-    resources: cfg.loki.resources,
-    ingestion: cfg.loki.ingestion,
-    protectVolumes: cfg.protectVolumes,
-    ...(cfg.loki.enabled ? {} : { dataOnly: true }),
-    ...(cfg.logCollector.enabled ? { logCollector: { namespace: `${cfg.namespace}-agents`, agent: cfg.logCollector.agent } } : {}),
-    egress: egressSettings(cfg, "loki"),
-    ...podPriority(stackPriorityClass(cfg)),
-  };
 }
 
 /** The limits of a Loki with these args: the overrides, the rest derived from its volume and retention. */

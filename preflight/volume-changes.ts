@@ -11,9 +11,9 @@
  * Pure: the previous record and the config come in, problems or the config to deploy go out.
  */
 import { ConfigError, ConfigProblem, RawConfig, StackConfig, StorageSpec } from "../config";
-import { grafanaHasClaim } from "./grafana";
-import { lokiArgs } from "./loki";
-import { quantityBytes } from "./units";
+import { grafanaHasClaim } from "../components/grafana";
+import { lokiArgs } from "../components/stack/args";
+import { quantityBytes } from "../components/kit/units";
 
 /** The components that hold data on claims, in the order their problems are listed. */
 export const VOLUME_COMPONENTS = ["prometheus", "alertmanager", "loki", "grafana"] as const;

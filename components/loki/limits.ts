@@ -34,7 +34,7 @@
  * Every figure can be set instead (config loki.ingestion); one that lets the window outgrow
  * the volume is reported at preview as a warning, with the figures.
  */
-import { durationSeconds, formatBytes } from "./units";
+import { durationSeconds, formatBytes } from "../kit/units";
 
 const KIB = 1024;
 const MIB = 1024 * KIB;

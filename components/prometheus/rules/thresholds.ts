@@ -8,7 +8,7 @@
  * byte for byte as it is.
  */
 import * as YAML from "yaml";
-import { durationSeconds } from "./units";
+import { durationSeconds } from "../../kit/units";
 
 export const THRESHOLD_NAMES = ["nodeCpu", "nodeMemory", "nodeDisk"] as const;
 export type ThresholdName = (typeof THRESHOLD_NAMES)[number];

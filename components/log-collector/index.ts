@@ -4,8 +4,8 @@
  * from Kubernetes discovery (namespace, pod, container, app, node, job) and pushes it to
  * the stack's Loki.
  *
- * The agent is Grafana Alloy by default (components/alloy.ts), or Promtail
- * (components/promtail.ts) for teams that run it now: Promtail reached its end of life on
+ * The agent is Grafana Alloy by default (components/log-collector/alloy.ts), or Promtail
+ * (components/log-collector/promtail.ts) for teams that run it now: Promtail reached its end of life on
  * 2026-03-02, so choosing it warns at every preview. Both produce the same streams, so
  * switching keeps the stack file, the labels, Loki and the dashboards as they are.
  */
@@ -14,34 +14,24 @@ import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
 import * as YAML from "yaml";
 import { ALLOY_CONFIG_FILE, ALLOY_PATHS, ALLOY_PORT, alloyConfig } from "./alloy";
-import type { LogCollectorAgent, ResourceRequirements, StackConfig } from "../config";
+import type { LogCollectorAgent, ResourceRequirements } from "../../config";
+import { ScrapeTarget } from "../kit/services";
+import { WorkloadIdentity, imageOf, objectMeta, prometheusPodLabels, selectorLabels, standardLabels, stackPods } from "../kit/labels";
+import { httpProbe, resourcesOf, restrictedContainerSecurity } from "../kit/pods";
 import {
-  ScrapeTarget,
-  WorkloadIdentity,
-  httpProbe,
-  imageOf,
   ingressPolicySpec,
-  objectMeta,
-  prometheusPodLabels,
-  resourcesOf,
-  restrictedContainerSecurity,
-  scratchVolume,
-  selectorLabels,
-  standardLabels,
-  StackComponent,
   DEFAULT_EGRESS,
   EgressRule,
   EgressSettings,
   apiServerEgress,
   egressPolicyName,
   egressPolicySpec,
-  egressSettings,
   extraEgressRules,
-  podPriority,
-  stackPods,
-  stackPriorityClass,
-} from "./kit";
-import { LOKI_PORT, lokiPushUrl } from "./loki";
+} from "../kit/network";
+import { scratchVolume } from "../kit/volumes";
+import { StackComponent } from "../kit/component";
+import { podPriority } from "../kit/priority";
+import { LOKI_PORT, lokiPushUrl } from "../kit/services";
 import { POD_LOGS_DIR, PROMTAIL_CONFIG_FILE, PROMTAIL_PATHS, PROMTAIL_PORT, promtailConfig } from "./promtail";
 
 /** Said at every preview and update of a stack that runs Promtail. */
@@ -113,19 +103,6 @@ export interface LogCollectorArgs {
   egress?: EgressSettings;
   /** The stack's PriorityClass for the pods. Default none. */
   priorityClassName?: string;
-}
-
-/** The log collector's args for a validated stack config. */
-export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
-  return {
-    agent: cfg.logCollector.agent,
-    namespace: `${cfg.namespace}-agents`,
-    stackNamespace: cfg.namespace,
-    environment: cfg.environment,
-    resources: cfg.logCollector.resources,
-    egress: egressSettings(cfg, "logCollector"),
-    ...podPriority(stackPriorityClass(cfg)),
-  };
 }
 
 /**

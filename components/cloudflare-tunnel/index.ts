@@ -8,124 +8,45 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { ExposedService, ResourceRequirements, StackConfig } from "../config";
+import type { ExposedService } from "../../config";
+import { ScrapeTarget, SERVICE_PORTS, serviceUrl } from "../kit/services";
+import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, stackPods } from "../kit/labels";
 import {
-  ScrapeTarget,
-  WorkloadIdentity,
   httpProbe,
-  imageOf,
-  ingressPolicySpec,
-  objectMeta,
   resourcesOf,
   restrictedContainerSecurity,
   restrictedPodSecurity,
-  selectorLabels,
   spreadAcrossNodes,
   rolloutStrategy,
-  standardLabels,
   oneAtATimeDisruptionBudget,
-  SERVICE_PORTS,
-  serviceUrl,
-  StackComponent,
+} from "../kit/pods";
+import {
+  ingressPolicySpec,
   ANYWHERE,
   DEFAULT_EGRESS,
   EgressRule,
-  EgressSettings,
   egressPolicyName,
   egressPolicySpec,
-  egressSettings,
   extraEgressRules,
-  podPriority,
-  stackPods,
-  stackPriorityClass,
-  UNPUBLISHED_PATH_PREFIXES,
-} from "./kit";
-import { durationSeconds } from "./units";
-
-/** cloudflared's metrics server: /metrics, /ready (connected to the edge) and /healthcheck. */
-export const CLOUDFLARED_METRICS_PORT = 2000;
-/** The distroless image's `nonroot` user. */
-export const CLOUDFLARED_UID = 65532;
-/** Name of the Secret that holds the connector token, and its key. */
-export const TOKEN_SECRET = { name: "cloudflared-token", key: "tunnel-token" } as const;
-/** The catch-all rule cloudflared requires last: anything not matched by a hostname gets a 404. */
-export const CATCH_ALL = { service: "http_status:404" } as const;
+} from "../kit/network";
+import { StackComponent } from "../kit/component";
+import { podPriority } from "../kit/priority";
+import { UNPUBLISHED_PATH_PREFIXES } from "../kit/web";
+import { durationSeconds } from "../kit/units";
+import {
+  CLOUDFLARED_METRICS_PORT,
+  CLOUDFLARED_UID,
+  TOKEN_SECRET,
+  CATCH_ALL,
+  TunnelRoute,
+  TunnelAccess,
+  CloudflareTunnelArgs,
+  CLOUDFLARE_EDGE_PORTS,
+} from "./args";
 
 const HEX32 = /^[0-9a-f]{32}$/;
+
 const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;
-
-/** One service published through the tunnel. */
-export interface TunnelRoute {
-  /** Which service of the stack (Service `<service>` in the stack's namespace). */
-  service: ExposedService;
-  /** The public hostname, in the zone; e.g. "grafana.example.com". */
-  hostname: string;
-}
-
-/** Who Cloudflare Access lets through. */
-export interface TunnelAccess {
-  /** Email addresses allowed in. */
-  emails: string[];
-  /** Email domains whose addresses are allowed in, e.g. "example.com". */
-  emailDomains: string[];
-  /** How long a login lasts, as a Prometheus duration (e.g. "24h"); sent to Cloudflare as a Go duration. */
-  sessionDuration: string;
-}
-
-export interface CloudflareTunnelArgs {
-  /** Namespace of the stack: the cloudflared pods run there and reach the Services there. */
-  namespace: string;
-  /** The stack's environment; the app.kubernetes.io/instance label. */
-  environment: string;
-  /** Cloudflare account id (32 hex characters). */
-  accountId: string;
-  /** Cloudflare zone id of the hostnames' domain (32 hex characters). */
-  zoneId: string;
-  /** Name of the tunnel in the Zero Trust dashboard, e.g. "monitoring-production". */
-  tunnelName: string;
-  /** The services to publish and their hostnames; at least one, each service and hostname once. */
-  routes: TunnelRoute[];
-  /** cloudflared replicas; more than one adds a PodDisruptionBudget and spreads them across nodes. Default 1. */
-  replicas?: number;
-  /** Cloudflare Access in front of every hostname. Default: none (the services' own logins only). */
-  access?: TunnelAccess;
-  /** Requests and limits of the cloudflared container. */
-  resources: ResourceRequirements;
-  /** Further destinations of its egress (config networkPolicy.extraEgress.cloudflared). Default DEFAULT_EGRESS. */
-  egress?: EgressSettings;
-  /** The stack's PriorityClass for the pods. Default none. */
-  priorityClassName?: string;
-}
-
-/** The CloudflareTunnel args for a validated stack config; undefined when the tunnel is off or publishes nothing. */
-export function cloudflareTunnelArgs(cfg: StackConfig): CloudflareTunnelArgs | undefined {
-  const c = cfg.cloudflare;
-  if (!c.enabled || c.expose.length === 0) return undefined;
-  return {
-    namespace: cfg.namespace,
-    environment: cfg.environment,
-    // The config check guarantees the ids and hostnames when the tunnel is enabled; the component refuses empty ones.
-    accountId: c.accountId ?? "",
-    zoneId: c.zoneId ?? "",
-    tunnelName: c.tunnelName,
-    routes: c.expose.map((service) => ({ service, hostname: cfg.hostnames[service] ?? "" })),
-    replicas: c.replicas,
-    ...(c.access.enabled
-      ? { access: { emails: c.access.emails, emailDomains: c.access.emailDomains, sessionDuration: c.access.sessionDuration } }
-      : {}),
-    resources: c.resources,
-    egress: egressSettings(cfg, "cloudflared"),
-    ...podPriority(stackPriorityClass(cfg)),
-  };
-}
-
-/**
- * Cloudflare as cloudflared reaches it: the tunnel's connections to the edge on 7844 (QUIC over
- * UDP, or HTTP/2 over TCP), which it needs, and 443 for the HTTPS calls Cloudflare lists as
- * optional (update checks, Access token validation, error reports): without them cloudflared
- * runs but logs errors every time.
- */
-export const CLOUDFLARE_EDGE_PORTS = { tunnel: 7844, api: 443 } as const;
 
 /**
  * Where cloudflared connects, besides DNS: Cloudflare at any address (a NetworkPolicy cannot
@@ -147,9 +68,6 @@ export function cloudflaredEgressRules(args: Pick<CloudflareTunnelArgs, "environ
     ...extraEgressRules(args.egress ?? DEFAULT_EGRESS),
   ];
 }
-
-// ---------------------------------------------------------------------------
-// Pure builders
 
 /** An ingress rule of the tunnel's remote configuration. */
 export interface TunnelIngressRule {
@@ -221,9 +139,6 @@ export function cloudflaredScrapeTargets(args: Pick<CloudflareTunnelArgs, "names
     { job: "cloudflared", namespace: args.namespace, selector: selectorLabels(cloudflaredIdentity(args.environment)), port: "metrics" },
   ];
 }
-
-// ---------------------------------------------------------------------------
-// The component
 
 /** The args with defaults applied, or a ResourceError naming the one that cannot be deployed. */
 function checkedArgs(

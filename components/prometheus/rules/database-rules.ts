@@ -10,15 +10,12 @@
  * name and type alone: however the exporter runs (sidecar or standalone), its series are
  * `up{job="<type>-exporter", database="<name>"}`.
  */
-import type { DatabaseExporter } from "../config";
-import { RUNBOOK_PATH } from "../config";
-import { durationSeconds } from "./units";
+import type { DatabaseExporter } from "../../../config";
+import { RUNBOOK_PATH } from "../../../config";
+import { durationSeconds } from "../../kit/units";
 
 /** The alert, one rule per configured database. */
 export const DATABASE_EXPORTER_MISSING = "DatabaseExporterMissing";
-
-/** Names of every alert generated here, for the checks that hold for rules/ too (runbooks, house style). */
-export const GENERATED_DATABASE_ALERTS = [DATABASE_EXPORTER_MISSING] as const;
 
 /**
  * How long a database may have no exporter target before the alert fires: a rollout of a

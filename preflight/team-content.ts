@@ -16,9 +16,10 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ConfigError, ConfigProblem } from "../config";
-import { DEFAULT_DASHBOARDS_DIR, DashboardFile, readDashboards } from "./grafana";
-import { DEFAULT_RULES_DIR } from "./prometheus";
-import { durationSeconds } from "./units";
+import { DEFAULT_DASHBOARDS_DIR } from "../components/grafana/args";
+import { DashboardFile, readDashboards } from "../components/grafana/dashboards";
+import { DEFAULT_RULES_DIR } from "../components/prometheus/args";
+import { durationSeconds } from "../components/kit/units";
 
 /** The directory read when `teamContent` is not set; absent, the stack has no content of its own. */
 export const TEAM_CONTENT_DEFAULT = "team";

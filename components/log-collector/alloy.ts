@@ -1,6 +1,6 @@
 /**
  * Grafana Alloy's configuration for the log collector: the same streams as Promtail's
- * (components/promtail.ts: same discovery labels, same relabelling, same CRI parsing),
+ * (components/log-collector/promtail.ts: same discovery labels, same relabelling, same CRI parsing),
  * written in Alloy's own configuration syntax. Only this node's pods are discovered
  * (a field selector on the node name), so Alloy needs no `__host__` filtering.
  *

@@ -1,0 +1,60 @@
+/** The Alertmanager component's args and its ports. */
+import type { AlertRouting, ResourceRequirements, StackConfig, StorageSpec } from "../../config";
+import { EgressSettings } from "../kit/network";
+import { ScrapeTarget, SERVICE_PORTS } from "../kit/services";
+import { WorkloadIdentity } from "../kit/labels";
+
+/** The receivers a stack may configure (config/index.ts resolves them from secret config). */
+export type AlertReceivers = StackConfig["alertmanager"]["receivers"];
+
+/** Ports, paths and names other components rely on. */
+export const ALERTMANAGER_PORT = SERVICE_PORTS.alertmanager;
+
+export const MESH_PORT = 9094;
+
+/** The Service Prometheus sends alerts to: every ready pod behind it is a peer to notify. */
+export type AlertmanagerPeers = Pick<ScrapeTarget, "namespace" | "selector" | "port">;
+
+export interface AlertmanagerArgs {
+  /** Namespace of the stack (created by MonitoringNamespace; pass it as a dependency). */
+  namespace: string;
+  /** The stack's environment: the app.kubernetes.io/instance label, and named in every message. */
+  environment: string;
+  /** Number of peers. More than one forms a gossip cluster with a PodDisruptionBudget and anti-affinity; one runs unclustered. */
+  replicas: number;
+  /** group_wait of the root route, e.g. "30s". */
+  groupWait: string;
+  /** group_interval of the root route, e.g. "5m". */
+  groupInterval: string;
+  /** repeat_interval of the root route, e.g. "4h". */
+  repeatInterval: string;
+  /** Receivers with their webhook URLs (plain here; the component keeps them in a Kubernetes Secret). None: the `null` receiver and a warning. */
+  receivers: AlertReceivers;
+  /** The team's own receivers, routes and mail server (secrets plain here, kept in the Secret); replaces the default split. Default none. */
+  routing?: AlertRouting;
+  /** Volume of each peer, for silences and the notification log: a claim `data-alertmanager-<ordinal>` per peer. */
+  storage: StorageSpec;
+  /** Requests and limits of the Alertmanager container. */
+  resources: ResourceRequirements;
+  /**
+   * Protect each peer's claim (silences, notification log) from deletion and replacement,
+   * and keep it in the cluster when it leaves the stack (`protect` + `retainOnDelete`).
+   * Default false: the claims go with the stack.
+   */
+  protectVolumes?: boolean;
+  /** The URL users reach Alertmanager at, used in links of messages. Default: the in-cluster Service URL. */
+  externalUrl?: string;
+  /** Admit Traefik's pods (kube-system) to the HTTP port, when Traefik exposes the UI. Default false. */
+  ingressFromTraefik?: boolean;
+  /** Admit the stack's cloudflared pods to the HTTP port, when the tunnel exposes the UI. Default false. */
+  ingressFromCloudflared?: boolean;
+  /** Further destinations of its egress (config networkPolicy.extraEgress.alertmanager). Default DEFAULT_EGRESS. */
+  egress?: EgressSettings;
+  /** The stack's PriorityClass for the pods. Default none. */
+  priorityClassName?: string;
+}
+
+/** Who Alertmanager is, for labels and selectors. */
+export function alertmanagerIdentity(environment: string): WorkloadIdentity {
+  return { name: "alertmanager", component: "alerting", instance: environment, image: "alertmanager" };
+}

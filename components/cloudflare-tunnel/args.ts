@@ -1,0 +1,66 @@
+/** The Cloudflare tunnel component's args, and the fixed names and ports others read. */
+import type { ExposedService, ResourceRequirements } from "../../config";
+import { EgressSettings } from "../kit/network";
+
+/** cloudflared's metrics server: /metrics, /ready (connected to the edge) and /healthcheck. */
+export const CLOUDFLARED_METRICS_PORT = 2000;
+
+/** The distroless image's `nonroot` user. */
+export const CLOUDFLARED_UID = 65532;
+
+/** Name of the Secret that holds the connector token, and its key. */
+export const TOKEN_SECRET = { name: "cloudflared-token", key: "tunnel-token" } as const;
+
+/** The catch-all rule cloudflared requires last: anything not matched by a hostname gets a 404. */
+export const CATCH_ALL = { service: "http_status:404" } as const;
+
+/** One service published through the tunnel. */
+export interface TunnelRoute {
+  /** Which service of the stack (Service `<service>` in the stack's namespace). */
+  service: ExposedService;
+  /** The public hostname, in the zone; e.g. "grafana.example.com". */
+  hostname: string;
+}
+
+/** Who Cloudflare Access lets through. */
+export interface TunnelAccess {
+  /** Email addresses allowed in. */
+  emails: string[];
+  /** Email domains whose addresses are allowed in, e.g. "example.com". */
+  emailDomains: string[];
+  /** How long a login lasts, as a Prometheus duration (e.g. "24h"); sent to Cloudflare as a Go duration. */
+  sessionDuration: string;
+}
+
+export interface CloudflareTunnelArgs {
+  /** Namespace of the stack: the cloudflared pods run there and reach the Services there. */
+  namespace: string;
+  /** The stack's environment; the app.kubernetes.io/instance label. */
+  environment: string;
+  /** Cloudflare account id (32 hex characters). */
+  accountId: string;
+  /** Cloudflare zone id of the hostnames' domain (32 hex characters). */
+  zoneId: string;
+  /** Name of the tunnel in the Zero Trust dashboard, e.g. "monitoring-production". */
+  tunnelName: string;
+  /** The services to publish and their hostnames; at least one, each service and hostname once. */
+  routes: TunnelRoute[];
+  /** cloudflared replicas; more than one adds a PodDisruptionBudget and spreads them across nodes. Default 1. */
+  replicas?: number;
+  /** Cloudflare Access in front of every hostname. Default: none (the services' own logins only). */
+  access?: TunnelAccess;
+  /** Requests and limits of the cloudflared container. */
+  resources: ResourceRequirements;
+  /** Further destinations of its egress (config networkPolicy.extraEgress.cloudflared). Default DEFAULT_EGRESS. */
+  egress?: EgressSettings;
+  /** The stack's PriorityClass for the pods. Default none. */
+  priorityClassName?: string;
+}
+
+/**
+ * Cloudflare as cloudflared reaches it: the tunnel's connections to the edge on 7844 (QUIC over
+ * UDP, or HTTP/2 over TCP), which it needs, and 443 for the HTTPS calls Cloudflare lists as
+ * optional (update checks, Access token validation, error reports): without them cloudflared
+ * runs but logs errors every time.
+ */
+export const CLOUDFLARE_EDGE_PORTS = { tunnel: 7844, api: 443 } as const;

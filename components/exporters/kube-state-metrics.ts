@@ -1,0 +1,216 @@
+/** kube-state-metrics: one Deployment with read-only RBAC on exactly the objects it reports. */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { ResourceRequirements } from "../../config";
+import { ScrapeTarget } from "../kit/services";
+import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, prometheusPodLabels } from "../kit/labels";
+import { httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "../kit/pods";
+import {
+  ingressPolicySpec,
+  DEFAULT_EGRESS,
+  EgressRule,
+  EgressSettings,
+  apiServerEgress,
+  egressPolicyName,
+  egressPolicySpec,
+  extraEgressRules,
+} from "../kit/network";
+import { StackComponent } from "../kit/component";
+import { podPriority } from "../kit/priority";
+
+export const KSM_METRICS_PORT = 8080;
+
+export const KSM_TELEMETRY_PORT = 8081;
+
+/**
+ * What kube-state-metrics reports, with the API group of each resource: the one list
+ * both its ClusterRole and its `--resources` flag are made from, so it can neither
+ * read more than it reports nor report what it may not read. Pods, workloads, jobs,
+ * nodes and volumes are what the restart, readiness and volume alerts need. Secrets
+ * and ConfigMaps are left out on purpose: listing them would hand it their contents.
+ */
+export const KSM_RESOURCES: ReadonlyArray<{ resource: string; apiGroup: string }> = [
+  { resource: "namespaces", apiGroup: "" },
+  { resource: "nodes", apiGroup: "" },
+  { resource: "persistentvolumeclaims", apiGroup: "" },
+  { resource: "persistentvolumes", apiGroup: "" },
+  { resource: "pods", apiGroup: "" },
+  { resource: "resourcequotas", apiGroup: "" },
+  { resource: "services", apiGroup: "" },
+  { resource: "daemonsets", apiGroup: "apps" },
+  { resource: "deployments", apiGroup: "apps" },
+  { resource: "replicasets", apiGroup: "apps" },
+  { resource: "statefulsets", apiGroup: "apps" },
+  { resource: "horizontalpodautoscalers", apiGroup: "autoscaling" },
+  { resource: "cronjobs", apiGroup: "batch" },
+  { resource: "jobs", apiGroup: "batch" },
+  { resource: "poddisruptionbudgets", apiGroup: "policy" },
+  { resource: "storageclasses", apiGroup: "storage.k8s.io" },
+];
+
+/** ClusterRole rules: list and watch, one rule per API group, of exactly KSM_RESOURCES. */
+export function kubeStateMetricsRules(): Array<{ apiGroups: string[]; resources: string[]; verbs: string[] }> {
+  const groups = [...new Set(KSM_RESOURCES.map((r) => r.apiGroup))];
+  return groups.map((group) => ({
+    apiGroups: [group],
+    resources: KSM_RESOURCES.filter((r) => r.apiGroup === group).map((r) => r.resource),
+    verbs: ["list", "watch"],
+  }));
+}
+
+/** kube-state-metrics' command line. */
+export function kubeStateMetricsFlags(): string[] {
+  return [
+    `--port=${KSM_METRICS_PORT}`,
+    `--telemetry-port=${KSM_TELEMETRY_PORT}`,
+    `--resources=${KSM_RESOURCES.map((r) => r.resource).join(",")}`,
+  ];
+}
+
+export interface KubeStateMetricsArgs {
+  /** The stack namespace. It must exist first: pass its MonitoringNamespace in `opts.dependsOn`. */
+  namespace: string;
+  /** The stack's environment: app.kubernetes.io/instance and the Prometheus pods' instance label. */
+  environment: string;
+  /** Requests and limits of the container (config kubeStateMetrics.resources). */
+  resources: ResourceRequirements;
+  /** Where the API server is, and further destinations (config networkPolicy). Default DEFAULT_EGRESS. */
+  egress?: EgressSettings;
+  /** The stack's PriorityClass for the pod. Default none. */
+  priorityClassName?: string;
+}
+
+/** Where kube-state-metrics connects, besides DNS: the API server, which it lists and watches. */
+export function kubeStateMetricsEgressRules(args: Pick<KubeStateMetricsArgs, "egress">): EgressRule[] {
+  const egress = args.egress ?? DEFAULT_EGRESS;
+  return [apiServerEgress(egress), ...extraEgressRules(egress)];
+}
+
+/**
+ * kube-state-metrics: metrics about Kubernetes objects (restarts, readiness, replicas,
+ * volume claims) read from the API with a read-only ClusterRole.
+ *
+ * One replica in every profile, production included: two replicas would export every
+ * series twice, and a PodDisruptionBudget on one replica would only block node drains.
+ * A restart costs a few scrapes, which the alerts' `for` windows absorb.
+ */
+export class KubeStateMetrics extends StackComponent {
+  public readonly deployment: k8s.apps.v1.Deployment;
+  public readonly service: k8s.core.v1.Service;
+  public readonly clusterRole: k8s.rbac.v1.ClusterRole;
+  /** One target, with honorLabels: the `namespace` and `pod` labels it reports are those of the objects it describes. */
+  public readonly scrapeTargets: ScrapeTarget[];
+
+  constructor(name: string, args: KubeStateMetricsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("monitoring:index:KubeStateMetrics", name, opts);
+    const id: WorkloadIdentity = {
+      name: "kube-state-metrics",
+      component: "exporter",
+      instance: args.environment,
+      image: "kubeStateMetrics",
+    };
+    const labels = standardLabels(id);
+
+    const serviceAccount = new k8s.core.v1.ServiceAccount(
+      `${name}-service-account`,
+      // It reads the API, so its pods get a token; nothing else in the stack shares this account.
+      { metadata: objectMeta(id, args.namespace, "kube-state-metrics"), automountServiceAccountToken: true },
+      { parent: this },
+    );
+
+    // Cluster-scoped names carry the namespace: two stacks in one cluster must not share a role.
+    const clusterName = `${args.namespace}-kube-state-metrics`;
+    this.clusterRole = new k8s.rbac.v1.ClusterRole(
+      `${name}-cluster-role`,
+      { metadata: { name: clusterName, labels }, rules: kubeStateMetricsRules() },
+      { parent: this },
+    );
+    new k8s.rbac.v1.ClusterRoleBinding(
+      `${name}-cluster-role-binding`,
+      {
+        metadata: { name: clusterName, labels },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: this.clusterRole.metadata.name },
+        subjects: [{ kind: "ServiceAccount", name: serviceAccount.metadata.name, namespace: args.namespace }],
+      },
+      { parent: this },
+    );
+
+    this.deployment = new k8s.apps.v1.Deployment(
+      `${name}-deployment`,
+      {
+        metadata: objectMeta(id, args.namespace, "kube-state-metrics"),
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: selectorLabels(id) },
+          template: {
+            metadata: { labels },
+            spec: {
+              serviceAccountName: serviceAccount.metadata.name,
+              ...podPriority(args.priorityClassName),
+              // It lists and watches the API: the one pod of the exporters that needs a token.
+              automountServiceAccountToken: true,
+              nodeSelector: { "kubernetes.io/os": "linux" },
+              securityContext: restrictedPodSecurity(65534),
+              containers: [
+                {
+                  name: "kube-state-metrics",
+                  image: imageOf(id),
+                  args: kubeStateMetricsFlags(),
+                  ports: [
+                    { name: "http-metrics", containerPort: KSM_METRICS_PORT, protocol: "TCP" },
+                    { name: "telemetry", containerPort: KSM_TELEMETRY_PORT, protocol: "TCP" },
+                  ],
+                  // /livez answers while the process works; /readyz once its caches are filled.
+                  livenessProbe: httpProbe("/livez", "http-metrics", { initialDelaySeconds: 5, periodSeconds: 20 }),
+                  readinessProbe: httpProbe("/readyz", "telemetry", { initialDelaySeconds: 5 }),
+                  resources: resourcesOf(args.resources),
+                  securityContext: restrictedContainerSecurity(),
+                },
+              ],
+            },
+          },
+        },
+      },
+      { parent: this },
+    );
+
+    this.service = new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata: objectMeta(id, args.namespace, "kube-state-metrics"),
+        spec: {
+          selector: selectorLabels(id),
+          ports: [
+            { name: "http-metrics", port: KSM_METRICS_PORT, targetPort: "http-metrics", protocol: "TCP" },
+            { name: "telemetry", port: KSM_TELEMETRY_PORT, targetPort: "telemetry", protocol: "TCP" },
+          ],
+        },
+      },
+      { parent: this },
+    );
+
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-network-policy`,
+      {
+        metadata: objectMeta(id, args.namespace, "kube-state-metrics"),
+        spec: ingressPolicySpec(selectorLabels(id), [
+          { ports: [KSM_METRICS_PORT, KSM_TELEMETRY_PORT], from: [{ pods: prometheusPodLabels(args.environment) }] },
+        ]),
+      },
+      { parent: this },
+    );
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-egress-policy`,
+      {
+        metadata: objectMeta(id, args.namespace, egressPolicyName("kube-state-metrics")),
+        spec: egressPolicySpec(selectorLabels(id), kubeStateMetricsEgressRules(args)),
+      },
+      { parent: this },
+    );
+
+    this.scrapeTargets = [
+      { job: "kube-state-metrics", namespace: args.namespace, selector: selectorLabels(id), port: "http-metrics", honorLabels: true },
+    ];
+    this.registerOutputs({ scrapeTargets: this.scrapeTargets });
+  }
+}

@@ -1,0 +1,229 @@
+/** node-exporter on every node: a DaemonSet in the agents namespace, with the host access it needs and nothing more. */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { ResourceRequirements } from "../../config";
+import { ScrapeTarget } from "../kit/services";
+import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, prometheusPodLabels } from "../kit/labels";
+import { httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "../kit/pods";
+import { ingressPolicySpec, egressPolicyName } from "../kit/network";
+import { StackComponent } from "../kit/component";
+import { podPriority } from "../kit/priority";
+
+/** node-exporter's own default port; each stack of a cluster listens on its own (config nodeExporter.port). */
+export const NODE_EXPORTER_PORT = 9100;
+
+/** Where the host's root filesystem appears in the node-exporter container. */
+export const HOST_ROOT = "/host/root";
+
+/**
+ * Mount points that say nothing about the node's disks: kernel filesystems and the
+ * per-container and per-pod mounts of the container runtimes and the kubelet (k3s
+ * keeps containerd under /run/k3s and /var/lib/rancher). Without this, every pod's
+ * volumes and every container's overlay become a "filesystem" of the node.
+ */
+const EXCLUDED_MOUNT_POINTS = [
+  "dev",
+  "proc",
+  "sys",
+  "run/containerd/.+",
+  "run/k3s/containerd/.+",
+  "var/lib/containerd/.+",
+  "var/lib/docker/.+",
+  "var/lib/kubelet/pods/.+",
+  "var/lib/kubelet/plugins/.+",
+  "var/lib/rancher/k3s/agent/containerd/.+",
+];
+
+/** Virtual filesystem types: no disk behind them, so no "disk full" alert should ever see them. */
+const EXCLUDED_FS_TYPES = [
+  "autofs",
+  "binfmt_misc",
+  "bpf",
+  "cgroup2?",
+  "configfs",
+  "debugfs",
+  "devpts",
+  "devtmpfs",
+  "erofs",
+  "fusectl",
+  "hugetlbfs",
+  "iso9660",
+  "mqueue",
+  "nsfs",
+  "overlay",
+  "proc",
+  "procfs",
+  "pstore",
+  "ramfs",
+  "rpc_pipefs",
+  "securityfs",
+  "selinuxfs",
+  "squashfs",
+  "sysfs",
+  "tmpfs",
+  "tracefs",
+];
+
+/** One virtual interface per pod (veth pairs, Calico, Cilium): their number follows the pods, not the node. */
+const EXCLUDED_NET_DEVICES = "^(veth.+|cali.+|lxc.+|[a-f0-9]{15})$";
+
+/** node-exporter's command line: host paths under HOST_ROOT, virtual filesystems and interfaces left out. */
+export function nodeExporterFlags(port: number = NODE_EXPORTER_PORT): string[] {
+  return [
+    // Only the node's own address, not every interface of the host (docker bridges, VPNs).
+    `--web.listen-address=[$(HOST_IP)]:${port}`,
+    `--path.rootfs=${HOST_ROOT}`,
+    `--path.udev.data=${HOST_ROOT}/run/udev/data`,
+    `--collector.filesystem.mount-points-exclude=^/(${EXCLUDED_MOUNT_POINTS.join("|")})($|/)`,
+    `--collector.filesystem.fs-types-exclude=^(${EXCLUDED_FS_TYPES.join("|")})$`,
+    `--collector.netclass.ignored-devices=${EXCLUDED_NET_DEVICES}`,
+    `--collector.netdev.device-exclude=${EXCLUDED_NET_DEVICES}`,
+  ];
+}
+
+export interface NodeExporterArgs {
+  /**
+   * Namespace of the DaemonSet: the stack's agents namespace (`<namespace>-agents`,
+   * Pod Security "privileged"). It must exist first: pass its MonitoringNamespace in
+   * `opts.dependsOn`.
+   */
+  namespace: string;
+  /** Namespace of the Prometheus pods that scrape the exporter (the stack namespace). */
+  prometheusNamespace: string;
+  /** The stack's environment: app.kubernetes.io/instance and the Prometheus pods' instance label. */
+  environment: string;
+  /**
+   * The port it listens on, on each node's own address: on the host's network, so two stacks
+   * on one cluster each need their own (config nodeExporter.port). Default NODE_EXPORTER_PORT.
+   */
+  port?: number;
+  /** Requests and limits of the exporter container (config nodeExporter.resources). */
+  resources: ResourceRequirements;
+  /** The stack's PriorityClass for the pods. Default none. */
+  priorityClassName?: string;
+}
+
+/**
+ * node-exporter on every node, tainted ones included. Restricted like every other
+ * workload (non-root, read-only, no capabilities) except for three things it cannot
+ * do without, each commented where it is set: the host's network and PID namespaces
+ * and a read-only view of the host's root filesystem.
+ */
+export class NodeExporter extends StackComponent {
+  public readonly daemonSet: k8s.apps.v1.DaemonSet;
+  public readonly service: k8s.core.v1.Service;
+  /** One target: every node's exporter, `instance` = the node name. */
+  public readonly scrapeTargets: ScrapeTarget[];
+
+  constructor(name: string, args: NodeExporterArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Refused before anything is registered, so that nothing half-made is left behind.
+    if (args.port !== undefined && (!Number.isInteger(args.port) || args.port < 1 || args.port > 65535)) {
+      throw new pulumi.ResourceError(`NodeExporter "${name}": port must be a port number 1-65535; got ${args.port}`, opts?.parent);
+    }
+    super("monitoring:index:NodeExporter", name, opts);
+    const id: WorkloadIdentity = { name: "node-exporter", component: "exporter", instance: args.environment, image: "nodeExporter" };
+    const labels = standardLabels(id);
+    const port = args.port ?? NODE_EXPORTER_PORT;
+
+    this.daemonSet = new k8s.apps.v1.DaemonSet(
+      `${name}-daemonset`,
+      {
+        metadata: objectMeta(id, args.namespace, "node-exporter"),
+        spec: {
+          selector: { matchLabels: selectorLabels(id) },
+          updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
+          template: {
+            metadata: { labels },
+            spec: {
+              automountServiceAccountToken: false,
+              ...podPriority(args.priorityClassName),
+              // Exception: the host's network namespace, so that the network collectors
+              // report the node's interfaces and sockets instead of the pod's veth.
+              hostNetwork: true,
+              // Exception: the host's PID namespace, so that /proc (and /proc/1/mounts,
+              // which the filesystem collector reads) describes the node, not the pod.
+              hostPID: true,
+              // Every node, whatever its taints (control plane, dedicated pools, NotReady).
+              tolerations: [{ operator: "Exists" }],
+              nodeSelector: { "kubernetes.io/os": "linux" },
+              securityContext: restrictedPodSecurity(65534),
+              containers: [
+                {
+                  name: "node-exporter",
+                  image: imageOf(id),
+                  args: nodeExporterFlags(port),
+                  env: [{ name: "HOST_IP", valueFrom: { fieldRef: { fieldPath: "status.hostIP" } } }],
+                  // On the host's network the container port is the node's port too: the scheduler places
+                  // one such pod per node and port, so another stack's exporter needs another port.
+                  ports: [{ name: "metrics", containerPort: port, protocol: "TCP" }],
+                  // The landing page: cheap, unlike /metrics which runs every collector.
+                  readinessProbe: httpProbe("/", "metrics"),
+                  livenessProbe: httpProbe("/", "metrics", { periodSeconds: 20 }),
+                  resources: resourcesOf(args.resources),
+                  securityContext: restrictedContainerSecurity(),
+                  volumeMounts: [
+                    // HostToContainer: disks mounted on the node after the pod started show up too.
+                    { name: "host-root", mountPath: HOST_ROOT, readOnly: true, mountPropagation: "HostToContainer" },
+                  ],
+                },
+              ],
+              volumes: [
+                // Exception: the host's root filesystem, read-only, for the filesystem,
+                // disk and udev data of the node (--path.rootfs).
+                { name: "host-root", hostPath: { path: "/", type: "Directory" } },
+              ],
+            },
+          },
+        },
+      },
+      { parent: this },
+    );
+
+    // Headless: Prometheus scrapes every node's endpoint, never a load-balanced address.
+    this.service = new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata: objectMeta(id, args.namespace, "node-exporter"),
+        spec: {
+          clusterIP: "None",
+          selector: selectorLabels(id),
+          ports: [{ name: "metrics", port, targetPort: "metrics", protocol: "TCP" }],
+        },
+      },
+      { parent: this },
+    );
+
+    // Host-network pods sit outside what most CNIs enforce; the policy still says who
+    // may connect, and holds wherever the CNI does apply it to host-network pods.
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-network-policy`,
+      {
+        metadata: objectMeta(id, args.namespace, "node-exporter"),
+        spec: ingressPolicySpec(selectorLabels(id), [
+          {
+            ports: [port],
+            from: [
+              { namespaces: { "kubernetes.io/metadata.name": args.prometheusNamespace }, pods: prometheusPodLabels(args.environment) },
+            ],
+          },
+        ]),
+      },
+      { parent: this },
+    );
+    // It connects to nothing (not even DNS). Like its ingress, this holds only where the CNI applies
+    // policies to host-network pods; it says so for the record and for those that do.
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-egress-policy`,
+      {
+        metadata: objectMeta(id, args.namespace, egressPolicyName("node-exporter")),
+        spec: { podSelector: { matchLabels: selectorLabels(id) }, policyTypes: ["Egress"], egress: [] },
+      },
+      { parent: this },
+    );
+
+    this.scrapeTargets = [
+      { job: "node-exporter", namespace: args.namespace, selector: selectorLabels(id), port: "metrics", instance: "node", hostPort: port },
+    ];
+    this.registerOutputs({ scrapeTargets: this.scrapeTargets });
+  }
+}

@@ -1,0 +1,135 @@
+/** The Grafana component's args, and its fixed names and paths. */
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import type { ResourceRequirements, StorageSpec } from "../../config";
+import { EgressSettings } from "../kit/network";
+import { SERVICE_PORTS } from "../kit/services";
+import type { DashboardFile } from "./dashboards";
+
+/** Grafana's HTTP port (UI, API, /metrics). */
+export const GRAFANA_PORT = SERVICE_PORTS.grafana;
+
+/** The uid of the official image's `grafana` user. */
+export const GRAFANA_UID = 472;
+
+/** Where the pod sees its files. */
+export const PATHS = {
+  /** The image's Grafana installation (its conf/defaults.ini), which `grafana cli` needs to be told. */
+  home: "/usr/share/grafana",
+  config: "/etc/grafana-config",
+  secrets: "/etc/grafana-secrets",
+  provisioning: "/etc/grafana/provisioning",
+  dashboards: "/etc/grafana/dashboards",
+  /** An empty directory, for the provider that makes the writable folder (see grafanaDashboardProviders). */
+  writableFolder: "/etc/grafana/writable-folder",
+  data: "/var/lib/grafana",
+  logs: "/var/log/grafana",
+};
+
+/** ConfigMap and Secret keys; dashboard keys contain "__", so they never clash with these. */
+export const KEYS = {
+  ini: "grafana.ini",
+  datasources: "datasources.yaml",
+  providers: "dashboard-providers.yaml",
+  adminUser: "admin-user",
+  adminPassword: "admin-password",
+  databasePassword: "database-password",
+};
+
+/** Kubernetes refuses objects over 1 MiB (etcd's request limit, enforced on ConfigMap data). */
+export const CONFIGMAP_MAX_BYTES = 1024 * 1024;
+
+/** Room left for the rest of a dashboards ConfigMap: metadata, labels, the managed-fields entry of each key. */
+export const CONFIGMAP_METADATA_MARGIN = 64 * 1024;
+
+/** What the data of one dashboards ConfigMap may weigh, serialised. */
+export const CONFIGMAP_DATA_BUDGET = CONFIGMAP_MAX_BYTES - CONFIGMAP_METADATA_MARGIN;
+
+/** The repository's dashboards, read when the program runs. */
+export const DEFAULT_DASHBOARDS_DIR = path.resolve(__dirname, "..", "..", "dashboards");
+
+export interface GrafanaDatabase {
+  /** Database engine. */
+  type: "postgres" | "mysql";
+  /** `host` or `host:port`; without a port Grafana uses the engine's default. */
+  host: string;
+  /** Database name. */
+  name: string;
+  /** Database user. */
+  user: string;
+  /** The user's password (a secret); required. Reaches the pod only through a Kubernetes Secret. */
+  password?: pulumi.Input<string>;
+  /** TLS to the database: disable, require (encrypted, unverified) or verify-full. Default "require". */
+  sslMode?: "disable" | "require" | "verify-full";
+}
+
+export interface GrafanaArgs {
+  /** Namespace of the stack; in-cluster URLs (datasources, internalUrl) are built from it. */
+  namespace: string;
+  /** The stack's environment: the app.kubernetes.io/instance label. */
+  environment: string;
+  /** Number of Grafana pods. Default 1; more than one needs `database` (SQLite cannot be shared). */
+  replicas?: number;
+  /** Login of the admin user. Default "admin". */
+  adminUser?: string;
+  /**
+   * Password of the admin user, as a secret. Default: a random 32-character password
+   * generated once and kept in the stack's state. Grafana itself applies it only when it
+   * creates the admin user, on its first start; an init container applies it on every start
+   * (`grafana cli admin reset-admin-password`), and a change rolls the pods, so that a new
+   * password takes effect.
+   */
+  adminPassword?: pulumi.Input<string>;
+  /**
+   * The stack's salt (preflight/stack-salt.ts): keys the admin password's digest in the pod
+   * template, so that the same password gives another digest in every stack.
+   */
+  stackSalt: Buffer;
+  /** External database for Grafana's own state. Default: SQLite on the volume. */
+  database?: GrafanaDatabase;
+  /**
+   * Volume for SQLite and plugins (size and StorageClass), claim `grafana`. With `database`
+   * and more than one replica the pods share no volume: the claim is then not created, or,
+   * with `protectVolume`, kept but not mounted.
+   */
+  storage: StorageSpec;
+  /**
+   * Protect the claim (SQLite: users, dashboards saved in the UI, alerts) from deletion and
+   * replacement, and keep it in the cluster when it leaves the stack (`protect` +
+   * `retainOnDelete`). The claim then stays even when a switch to an external database
+   * with several replicas stops using it, so that the switch never makes Pulumi delete a
+   * protected resource. Default false: the claim goes with the stack or when unused.
+   */
+  protectVolume?: boolean;
+  /** Requests and limits of the Grafana container. */
+  resources: ResourceRequirements;
+  /**
+   * Hostname at which Traefik or the Cloudflare tunnel serves Grafana over HTTPS.
+   * Default: none, Grafana is reached in-cluster only and its root URL is internalUrl.
+   */
+  publicHostname?: string;
+  /** Provision the Loki datasource (loki.enabled). Default false. */
+  loki?: boolean;
+  /** Prometheus' scrape interval: the datasource's minimum step. Default "15s". */
+  scrapeInterval?: string;
+  /** Admit Traefik pods from kube-system to Grafana's port. Default false. */
+  ingressFromTraefik?: boolean;
+  /** Admit the Cloudflare tunnel's cloudflared pods to Grafana's port. Default false. */
+  ingressFromCloudflared?: boolean;
+  /** Further destinations of its egress (config networkPolicy.extraEgress.grafana). Default DEFAULT_EGRESS. */
+  egress?: EgressSettings;
+  /** The stack's PriorityClass for the pods. Default none. */
+  priorityClassName?: string;
+  /** Directory holding `<folder>/*.json` dashboards. Default: the repository's dashboards/. */
+  dashboardsDir?: string;
+  /** The team's own dashboards (components/team-content.ts), shipped beside those of `dashboardsDir`. */
+  teamDashboards?: DashboardFile[];
+  /**
+   * Title of the one folder users may save dashboards into from the UI (see
+   * grafanaDashboardProviders); not the name of a folder of `dashboardsDir`. Default "Team dashboards".
+   */
+  writableFolder?: string;
+}
+
+/** The port each database engine listens on unless its `host` says another. */
+export const DATABASE_DEFAULT_PORTS: Readonly<Record<GrafanaDatabase["type"], number>> = { postgres: 5432, mysql: 3306 };

@@ -1,0 +1,145 @@
+/** The dashboards Grafana ships: read from the repository's (and the team's) folders, packed into ConfigMaps. */
+import * as fs from "fs";
+import * as path from "path";
+import { CONFIGMAP_DATA_BUDGET, DEFAULT_DASHBOARDS_DIR } from "./args";
+
+/** One dashboard file. */
+export interface DashboardFile {
+  /** Its directory under dashboards/: the Grafana folder. */
+  folder: string;
+  /** File name, e.g. node.json. */
+  file: string;
+  /** Where it comes from, for error messages, e.g. dashboards/infrastructure/node.json. */
+  source: string;
+  /** The file's text, shipped as is. */
+  content: string;
+}
+
+/** One dashboards ConfigMap to create. */
+export interface DashboardConfigMapPlan {
+  folder: string;
+  /** grafana-dashboards-<folder>-<n>, n from 1. */
+  name: string;
+  /** ConfigMap key (`<folder>__<file>`) to dashboard JSON. */
+  data: Record<string, string>;
+}
+
+const NAME_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/;
+
+/**
+ * Reads every `<dir>/<folder>/*.json`. A JSON file outside a folder, a nested
+ * folder or a file that is not JSON would not reach Grafana, so each is an error.
+ */
+export function readDashboards(dir: string = DEFAULT_DASHBOARDS_DIR, shownAs: string = path.basename(dir)): DashboardFile[] {
+  if (!fs.existsSync(dir)) return [];
+  const shown = (...parts: string[]) => path.join(shownAs, ...parts);
+  const found: DashboardFile[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (entry.isFile() && entry.name.endsWith(".json")) {
+      throw new Error(
+        `${shown(entry.name)}: dashboards live in a folder (dashboards/<folder>/<file>.json), which becomes their Grafana folder`,
+      );
+    }
+    if (!entry.isDirectory()) continue;
+    const folder = entry.name;
+    for (const child of fs.readdirSync(path.join(dir, folder), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (child.isDirectory())
+        throw new Error(`${shown(folder, child.name)}: nested folders are not supported; keep dashboards one level deep`);
+      if (!child.isFile() || !child.name.endsWith(".json")) continue;
+      const source = shown(folder, child.name);
+      const content = fs.readFileSync(path.join(dir, folder, child.name), "utf8");
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(content);
+      } catch (err) {
+        throw new Error(`${source} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+        throw new Error(`${source} must hold one dashboard object`);
+      found.push({ folder, file: child.name, source, content });
+    }
+  }
+  return found;
+}
+
+/** A folder name as it appears in Kubernetes names: lower case, `.` and `_` as `-`. */
+export function folderSlug(folder: string): string {
+  return folder.toLowerCase().replace(/[._]/g, "-");
+}
+
+/** The ConfigMap key of a dashboard; the file is named so in the container. */
+export function dashboardKey(d: Pick<DashboardFile, "folder" | "file">): string {
+  return `${d.folder}__${d.file}`;
+}
+
+/** Bytes a dashboard adds to a ConfigMap's serialised data: `"key":"escaped json",`. */
+export function dashboardEntryBytes(key: string, content: string): number {
+  return Buffer.byteLength(JSON.stringify(key), "utf8") + Buffer.byteLength(JSON.stringify(content), "utf8") + 2;
+}
+
+function checkNames(dashboards: DashboardFile[]): void {
+  const slugs = new Map<string, string>();
+  const keys = new Set<string>();
+  for (const d of dashboards) {
+    if (!NAME_PATTERN.test(d.folder))
+      throw new Error(`${d.source}: folder name "${d.folder}" may hold only letters, digits, '.', '_' and '-'`);
+    if (!NAME_PATTERN.test(d.file) || !d.file.endsWith(".json")) {
+      throw new Error(`${d.source}: file name "${d.file}" may hold only letters, digits, '.', '_' and '-', and ends in .json`);
+    }
+    const slug = folderSlug(d.folder);
+    // The folder's volume is named dashboards-<slug>: a DNS label of at most 63 characters.
+    if (`dashboards-${slug}`.length > 63) throw new Error(`${d.source}: folder name "${d.folder}" is too long (at most 52 characters)`);
+    const other = slugs.get(slug);
+    if (other !== undefined && other !== d.folder)
+      throw new Error(`folders "${other}" and "${d.folder}" differ only in case or punctuation; rename one`);
+    slugs.set(slug, d.folder);
+    const key = dashboardKey(d);
+    if (key.length > 253) throw new Error(`${d.source}: folder and file names together are too long for a ConfigMap key (253 characters)`);
+    if (keys.has(key)) throw new Error(`${d.source} is listed twice`);
+    keys.add(key);
+  }
+}
+
+/**
+ * Packs each folder's dashboards into as few ConfigMaps as fit the budget: first
+ * fit, largest first, so the result depends only on the files. A dashboard that
+ * alone exceeds the budget is an error naming its file.
+ */
+export function planDashboardConfigMaps(
+  dashboards: DashboardFile[],
+  budgetBytes: number = CONFIGMAP_DATA_BUDGET,
+): DashboardConfigMapPlan[] {
+  checkNames(dashboards);
+  const folders = [...new Set(dashboards.map((d) => d.folder))].sort((a, b) => a.localeCompare(b));
+  const plans: DashboardConfigMapPlan[] = [];
+  for (const folder of folders) {
+    const entries = dashboards
+      .filter((d) => d.folder === folder)
+      .map((d) => ({ d, key: dashboardKey(d), bytes: dashboardEntryBytes(dashboardKey(d), d.content) }))
+      .sort((a, b) => b.bytes - a.bytes || a.key.localeCompare(b.key));
+    const bins: Array<{ used: number; items: typeof entries }> = [];
+    for (const entry of entries) {
+      if (entry.bytes > budgetBytes) {
+        throw new Error(
+          `${entry.d.source} weighs ${entry.bytes} bytes serialised, more than one ConfigMap holds (${budgetBytes} bytes): split or slim the dashboard`,
+        );
+      }
+      let bin = bins.find((b) => b.used + entry.bytes <= budgetBytes);
+      if (!bin) {
+        bin = { used: 0, items: [] };
+        bins.push(bin);
+      }
+      bin.used += entry.bytes;
+      bin.items.push(entry);
+    }
+    bins.forEach((bin, i) => {
+      const items = [...bin.items].sort((a, b) => a.key.localeCompare(b.key));
+      plans.push({
+        folder,
+        name: `grafana-dashboards-${folderSlug(folder)}-${i + 1}`,
+        data: Object.fromEntries(items.map((item) => [item.key, item.d.content])),
+      });
+    });
+  }
+  return plans;
+}

@@ -1,0 +1,376 @@
+/**
+ * Grafana: the stack's front door. An admin Secret (random password unless the
+ * stack gives one), grafana.ini, provisioned datasources with fixed uids, every
+ * dashboard under dashboards/<folder>/ shipped in size-bounded ConfigMaps, and a
+ * Deployment with its volume, Service, NetworkPolicy and scrape target.
+ *
+ * Settings live in one grafana.ini (built by grafanaIni, serialised by iniText)
+ * rather than in GF_* variables: the render then shows the whole configuration in
+ * one reviewable file (files/grafana/grafana.ini), and secrets stay out of both,
+ * read by Grafana from the mounted Secret through `$__file{...}`.
+ */
+import * as crypto from "crypto";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import * as YAML from "yaml";
+import { WRITABLE_FOLDER_DEFAULT } from "../../config";
+import {
+  IngressPeer,
+  ingressPolicySpec,
+  TRAEFIK_PODS,
+  DEFAULT_EGRESS,
+  EgressRule,
+  addressPort,
+  anywhereOn,
+  egressPolicyName,
+  egressPolicySpec,
+  extraEgressRules,
+} from "../kit/network";
+import { PART_OF, WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, stackPods } from "../kit/labels";
+import { ScrapeTarget, SERVICE_PORTS, serviceUrl } from "../kit/services";
+import {
+  httpProbe,
+  resourcesOf,
+  restrictedContainerSecurity,
+  restrictedPodSecurity,
+  spreadAcrossNodes,
+  rolloutStrategy,
+  oneAtATimeDisruptionBudget,
+} from "../kit/pods";
+import { scratchVolume, volumeOptions, DATA_CLAIM_ANNOTATIONS } from "../kit/volumes";
+import { StackComponent } from "../kit/component";
+import { podPriority } from "../kit/priority";
+import { GRAFANA_PORT, GRAFANA_UID, PATHS, KEYS, GrafanaArgs, DATABASE_DEFAULT_PORTS } from "./args";
+import { iniText, GrafanaIniArgs, grafanaIni, adminPasswordDigest, adminPasswordResetCommand } from "./ini";
+import { grafanaDatasources, grafanaDashboardProviders } from "./provisioning";
+import { readDashboards, folderSlug, planDashboardConfigMaps } from "./dashboards";
+
+/**
+ * Where Grafana connects, besides DNS: its datasources' pods (Prometheus, Alertmanager, and
+ * Loki when it runs) on their ports, and the external database's port at any address (a
+ * NetworkPolicy cannot name its host). Nothing on the internet: update checks and usage
+ * reports are off (grafanaIni), plugins come with the image.
+ */
+export function grafanaEgressRules(args: Pick<GrafanaArgs, "environment" | "loki" | "database" | "egress">): EgressRule[] {
+  const peer = (app: "prometheus" | "alertmanager" | "loki"): EgressRule => ({
+    ports: [SERVICE_PORTS[app]],
+    to: [{ pods: stackPods(app, args.environment) }],
+  });
+  const db = args.database;
+  const dbPort = db ? (db.host.includes(":") ? addressPort(db.host) : DATABASE_DEFAULT_PORTS[db.type]) : undefined;
+  return [
+    peer("prometheus"),
+    peer("alertmanager"),
+    ...(args.loki ? [peer("loki")] : []),
+    ...(dbPort !== undefined ? [anywhereOn([dbPort])] : []),
+    ...extraEgressRules(args.egress ?? DEFAULT_EGRESS),
+  ];
+}
+
+/** The scrape target of Grafana's own metrics, known before the component exists (Prometheus is built first). */
+function grafanaScrapeTargets(args: Pick<GrafanaArgs, "namespace" | "environment">): ScrapeTarget[] {
+  return [
+    {
+      job: "grafana",
+      namespace: args.namespace,
+      selector: selectorLabels(grafanaIdentity(args.environment)),
+      port: "http",
+      path: "/metrics",
+    },
+  ];
+}
+
+function grafanaIdentity(environment: string): WorkloadIdentity {
+  return { name: "grafana", component: "visualization", instance: environment, image: "grafana" };
+}
+
+/** Several pods on an external database: they share no volume. */
+function sharesNoVolume(args: Pick<GrafanaArgs, "database" | "replicas">): boolean {
+  return args.database !== undefined && (args.replicas ?? 1) > 1;
+}
+
+/**
+ * Whether Grafana has its data claim (`grafana`): always, except with an external database
+ * and several replicas in a stack that does not keep its volumes (then no pod mounts one).
+ */
+export function grafanaHasClaim(args: Pick<GrafanaArgs, "database" | "replicas" | "protectVolume">): boolean {
+  return !sharesNoVolume(args) || (args.protectVolume ?? false);
+}
+
+/**
+ * Grafana with its admin Secret, settings, provisioned datasources and dashboards,
+ * a Deployment (one replica on a volume, or several on an external database), its
+ * Service, NetworkPolicy and scrape target.
+ */
+export class Grafana extends StackComponent {
+  /** The URL users open: https://<publicHostname> when exposed, otherwise internalUrl. */
+  public readonly url: string;
+  /** http://grafana.<namespace>.svc:3000. */
+  public readonly internalUrl: string;
+  /** The admin login (secret). */
+  public readonly adminUser: pulumi.Output<string>;
+  /** The admin password (secret). */
+  public readonly adminPassword: pulumi.Output<string>;
+  /** Grafana's own metrics. */
+  public readonly scrapeTargets: ScrapeTarget[];
+  /** The ConfigMap keys of the shipped dashboards (`<folder>__<file>`). */
+  public readonly dashboardKeys: string[];
+  /** The data claim (`grafana`), when there is one: the only object that holds Grafana's own state. */
+  public readonly claims: k8s.core.v1.PersistentVolumeClaim[];
+
+  constructor(name: string, args: GrafanaArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Refuse bad input before anything is registered, so that nothing half-built is left behind.
+    const replicas = args.replicas ?? 1;
+    const refuse = (message: string) => new pulumi.ResourceError(`Grafana "${name}": ${message}`, opts?.parent);
+    if (!Number.isInteger(replicas) || replicas < 1) throw refuse(`replicas must be a whole number of at least 1; got ${replicas}`);
+    if (replicas > 1 && !args.database) {
+      throw refuse(
+        `replicas is ${replicas}, but SQLite cannot be shared between pods: give database (an external postgres or mysql) or use 1 replica`,
+      );
+    }
+    if (args.database && args.database.password === undefined) throw refuse("database.password is required with an external database");
+    const plans = planDashboardConfigMaps([...readDashboards(args.dashboardsDir), ...(args.teamDashboards ?? [])]);
+    const writableFolder = args.writableFolder ?? WRITABLE_FOLDER_DEFAULT;
+    const clash = plans.find((p) => p.folder.toLowerCase() === writableFolder.trim().toLowerCase());
+    if (clash) {
+      throw refuse(
+        `writableFolder "${writableFolder}" is also a folder of provisioned dashboards (${clash.folder}); give it another title`,
+      );
+    }
+
+    super("monitoring:index:Grafana", name, opts);
+
+    const ns = args.namespace;
+    const id = grafanaIdentity(args.environment);
+    const selector = selectorLabels(id);
+    const child = { parent: this };
+    this.internalUrl = serviceUrl("grafana", ns, GRAFANA_PORT);
+    this.url = args.publicHostname ? `https://${args.publicHostname}` : this.internalUrl;
+    this.scrapeTargets = grafanaScrapeTargets(args);
+
+    // Credentials: only ever in Secrets, read by Grafana from files.
+    const adminUser = args.adminUser ?? "admin";
+    const password =
+      args.adminPassword !== undefined
+        ? pulumi.secret(args.adminPassword)
+        : pulumi.secret(new random.RandomPassword(`${name}-admin-password`, { length: 32, special: false }, child).result);
+    this.adminUser = pulumi.secret(adminUser);
+    this.adminPassword = password;
+    const adminSecret = new k8s.core.v1.Secret(
+      `${name}-admin`,
+      {
+        metadata: objectMeta(id, ns, "grafana-admin"),
+        type: "Opaque",
+        stringData: { [KEYS.adminUser]: adminUser, [KEYS.adminPassword]: password },
+      },
+      child,
+    );
+    const databaseSecret = args.database
+      ? new k8s.core.v1.Secret(
+          `${name}-database`,
+          {
+            metadata: objectMeta(id, ns, "grafana-database"),
+            type: "Opaque",
+            stringData: { [KEYS.databasePassword]: pulumi.secret(args.database.password as pulumi.Input<string>) },
+          },
+          child,
+        )
+      : undefined;
+
+    // Settings and provisioning: read at start, so a change rolls the pods (checksum below).
+    const db = args.database;
+    const iniArgs: GrafanaIniArgs = {
+      rootUrl: this.url,
+      ...(db
+        ? { database: { type: db.type, host: db.host, name: db.name, user: db.user, ...(db.sslMode ? { sslMode: db.sslMode } : {}) } }
+        : {}),
+    };
+    const files = {
+      [KEYS.ini]: iniText(grafanaIni(iniArgs)),
+      [KEYS.datasources]: YAML.stringify(
+        grafanaDatasources({ namespace: ns, loki: args.loki ?? false, scrapeInterval: args.scrapeInterval }),
+      ),
+      [KEYS.providers]: YAML.stringify(grafanaDashboardProviders(writableFolder)),
+    };
+    const config = new k8s.core.v1.ConfigMap(`${name}-config`, { metadata: objectMeta(id, ns, "grafana-config"), data: files }, child);
+    const checksum = crypto.createHash("sha256").update(JSON.stringify(files)).digest("hex");
+    // A new password rolls the pods, whose init container applies it. Not a secret: a slow digest.
+    const passwordChecksum = pulumi.unsecret(pulumi.output(password).apply((p) => adminPasswordDigest(p, args.stackSalt)));
+
+    // Dashboards: ConfigMaps with stable names, mounted without subPath, so the
+    // kubelet refreshes the files in place and Grafana picks up edits by itself.
+    this.dashboardKeys = plans.flatMap((p) => Object.keys(p.data)).sort((a, b) => a.localeCompare(b));
+    const dashboardMaps = plans.map((plan) => ({
+      plan,
+      // The map's name is its identity: folder and bin number, unchanged while the folder needs as many maps.
+      map: new k8s.core.v1.ConfigMap(
+        `${name}-${plan.name.slice("grafana-".length)}`,
+        { metadata: objectMeta(id, ns, plan.name), data: plan.data },
+        child,
+      ),
+    }));
+    const folders = [...new Set(plans.map((p) => p.folder))];
+
+    const externalDbCluster = sharesNoVolume(args);
+    const protectVolume = args.protectVolume ?? false;
+    const claim = !grafanaHasClaim(args)
+      ? undefined
+      : new k8s.core.v1.PersistentVolumeClaim(
+          `${name}-data`,
+          {
+            metadata: objectMeta(id, ns, "grafana", { annotations: DATA_CLAIM_ANNOTATIONS }),
+            spec: {
+              accessModes: ["ReadWriteOnce"],
+              ...(args.storage.storageClass ? { storageClassName: args.storage.storageClass } : {}),
+              resources: { requests: { storage: args.storage.size } },
+            },
+          },
+          { ...child, ...volumeOptions(protectVolume) },
+        );
+    // Several pods on an external database share no volume; a protected claim stays unmounted.
+    const mounted = externalDbCluster ? undefined : claim;
+    this.claims = claim ? [claim] : [];
+
+    const itemsOf = (key: string) => [{ key, path: key }];
+    const volumes: k8s.types.input.core.v1.Volume[] = [
+      { name: "config", configMap: { name: config.metadata.name, items: itemsOf(KEYS.ini) } },
+      { name: "datasources", configMap: { name: config.metadata.name, items: itemsOf(KEYS.datasources) } },
+      { name: "dashboard-providers", configMap: { name: config.metadata.name, items: itemsOf(KEYS.providers) } },
+      {
+        name: "secrets",
+        projected: {
+          defaultMode: 0o440,
+          sources: [
+            { secret: { name: adminSecret.metadata.name } },
+            ...(databaseSecret ? [{ secret: { name: databaseSecret.metadata.name } }] : []),
+          ],
+        },
+      },
+      mounted
+        ? { name: "data", persistentVolumeClaim: { claimName: mounted.metadata.name } }
+        : // Sessions, alerts and users live in the external database; this holds plugins and caches.
+          { name: "data", emptyDir: { sizeLimit: args.storage.size } },
+      scratchVolume("tmp"),
+      scratchVolume("logs"),
+      // Mounted read-only: it stays empty, so its provider only makes the writable folder.
+      { name: "writable-folder", emptyDir: { sizeLimit: "1Mi" } },
+      ...folders.map((folder) => ({
+        name: `dashboards-${folderSlug(folder)}`,
+        projected: {
+          sources: dashboardMaps.filter((m) => m.plan.folder === folder).map((m) => ({ configMap: { name: m.map.metadata.name } })),
+        },
+      })),
+    ];
+    const volumeMounts: k8s.types.input.core.v1.VolumeMount[] = [
+      { name: "config", mountPath: PATHS.config, readOnly: true },
+      { name: "datasources", mountPath: `${PATHS.provisioning}/datasources`, readOnly: true },
+      { name: "dashboard-providers", mountPath: `${PATHS.provisioning}/dashboards`, readOnly: true },
+      { name: "secrets", mountPath: PATHS.secrets, readOnly: true },
+      { name: "data", mountPath: PATHS.data },
+      { name: "tmp", mountPath: "/tmp" },
+      { name: "logs", mountPath: PATHS.logs },
+      { name: "writable-folder", mountPath: PATHS.writableFolder, readOnly: true },
+      ...folders.map((folder) => ({
+        name: `dashboards-${folderSlug(folder)}`,
+        mountPath: `${PATHS.dashboards}/${folder}`,
+        readOnly: true,
+      })),
+    ];
+
+    new k8s.apps.v1.Deployment(
+      `${name}-deployment`,
+      {
+        metadata: objectMeta(id, ns, "grafana"),
+        spec: {
+          replicas,
+          selector: { matchLabels: selector },
+          // A ReadWriteOnce volume cannot be attached to the old and the new pod at once.
+          strategy: mounted ? { type: "Recreate" } : rolloutStrategy(replicas),
+          template: {
+            metadata: {
+              labels: standardLabels(id),
+              annotations: { "checksum/config": checksum, "checksum/admin-password": passwordChecksum },
+            },
+            spec: {
+              automountServiceAccountToken: false,
+              ...podPriority(args.priorityClassName),
+              securityContext: restrictedPodSecurity(GRAFANA_UID),
+              ...(replicas > 1 ? { affinity: spreadAcrossNodes(id) } : {}),
+              // Grafana sets the admin password only when it creates the admin user: this applies
+              // the Secret's on every start, before the server opens the database.
+              initContainers: [
+                {
+                  name: "admin-password",
+                  image: imageOf(id),
+                  command: adminPasswordResetCommand(),
+                  resources: resourcesOf(args.resources),
+                  securityContext: restrictedContainerSecurity(),
+                  volumeMounts: volumeMounts.filter((m) => ["config", "secrets", "data", "tmp", "logs"].includes(m.name as string)),
+                },
+              ],
+              containers: [
+                {
+                  name: "grafana",
+                  image: imageOf(id),
+                  env: [{ name: "GF_PATHS_CONFIG", value: `${PATHS.config}/${KEYS.ini}` }],
+                  ports: [{ name: "http", containerPort: GRAFANA_PORT, protocol: "TCP" }],
+                  // Database migrations on a first start or an upgrade can take minutes.
+                  startupProbe: httpProbe("/api/health", "http", { periodSeconds: 10, failureThreshold: 30 }),
+                  readinessProbe: httpProbe("/api/health", "http", { periodSeconds: 10, failureThreshold: 3 }),
+                  livenessProbe: httpProbe("/api/health", "http", { periodSeconds: 20, failureThreshold: 6 }),
+                  resources: resourcesOf(args.resources),
+                  securityContext: restrictedContainerSecurity(),
+                  volumeMounts,
+                },
+              ],
+              volumes,
+            },
+          },
+        },
+      },
+      child,
+    );
+
+    new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata: objectMeta(id, ns, "grafana"),
+        spec: { type: "ClusterIP", selector, ports: [{ name: "http", port: GRAFANA_PORT, targetPort: "http", protocol: "TCP" }] },
+      },
+      child,
+    );
+
+    const peers: IngressPeer[] = [
+      // Every pod of the stack: Prometheus scrapes /metrics.
+      { pods: { "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/instance": args.environment } },
+    ];
+    if (args.ingressFromTraefik) peers.push(TRAEFIK_PODS);
+    if (args.ingressFromCloudflared) peers.push({ pods: stackPods("cloudflared", args.environment) });
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-network-policy`,
+      { metadata: objectMeta(id, ns, "grafana"), spec: ingressPolicySpec(selector, [{ ports: [GRAFANA_PORT], from: peers }]) },
+      child,
+    );
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-egress-policy`,
+      { metadata: objectMeta(id, ns, egressPolicyName("grafana")), spec: egressPolicySpec(selector, grafanaEgressRules(args)) },
+      child,
+    );
+
+    // A budget only means something with a second pod to fall back on; on one
+    // replica it would block every node drain.
+    if (replicas > 1) {
+      oneAtATimeDisruptionBudget(`${name}-pdb`, id, ns, "grafana", child);
+    }
+
+    this.registerOutputs({
+      url: this.url,
+      internalUrl: this.internalUrl,
+      adminUser: this.adminUser,
+      adminPassword: this.adminPassword,
+      scrapeTargets: this.scrapeTargets,
+      dashboardKeys: this.dashboardKeys,
+    });
+  }
+}

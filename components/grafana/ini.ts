@@ -1,0 +1,145 @@
+/** grafana.ini, and the admin password's digest and reset that keep the password the config gives. */
+import * as crypto from "crypto";
+import { saltFor } from "../kit/salt";
+import { HSTS_MAX_AGE_SECONDS, SECURITY_HEADERS } from "../kit/web";
+import { GRAFANA_PORT, PATHS, KEYS, GrafanaDatabase } from "./args";
+
+/** An INI document: sections in order, each a map of keys to values. */
+export type IniDocument = Record<string, Record<string, string | number | boolean>>;
+
+/**
+ * Serialises an INI document the way Grafana's parser (go-ini) reads it back.
+ * Values holding a comment character or edge whitespace are backquoted; values
+ * that cannot be written on one line are refused.
+ */
+export function iniText(doc: IniDocument): string {
+  const blocks: string[] = [];
+  for (const [section, entries] of Object.entries(doc)) {
+    if (!/^[A-Za-z0-9_.-]+$/.test(section)) throw new Error(`INI section name "${section}" must match [A-Za-z0-9_.-]+`);
+    const lines = [`[${section}]`];
+    for (const [key, value] of Object.entries(entries)) {
+      if (!/^[A-Za-z0-9_.-]+$/.test(key)) throw new Error(`INI key "${section}.${key}" must match [A-Za-z0-9_.-]+`);
+      lines.push(`${key} = ${iniValue(`${section}.${key}`, value)}`);
+    }
+    blocks.push(lines.join("\n"));
+  }
+  return `${blocks.join("\n\n")}\n`;
+}
+
+function iniValue(where: string, value: string | number | boolean): string {
+  if (typeof value !== "string") return String(value);
+  if (/[\r\n]/.test(value)) throw new Error(`INI value of ${where} must fit on one line`);
+  if (!/[#;`"]|^\s|\s$/.test(value)) return value;
+  if (value.includes("`")) throw new Error(`INI value of ${where} needs quoting but contains a backquote`);
+  return `\`${value}\``;
+}
+
+/** What grafana.ini depends on. */
+export interface GrafanaIniArgs {
+  /** The URL users open, e.g. https://grafana.example.com. */
+  rootUrl: string;
+  /** External database; default SQLite in the data directory. */
+  database?: Omit<GrafanaDatabase, "password">;
+}
+
+/** Grafana's settings: locked down (no sign-up, no anonymous access, no phoning home). */
+export function grafanaIni(args: GrafanaIniArgs): IniDocument {
+  const url = new URL(args.rootUrl);
+  const https = url.protocol === "https:";
+  const db = args.database;
+  const secretFile = (key: string) => `$__file{${PATHS.secrets}/${key}}`;
+  return {
+    // Where the server keeps its data and logs (the image's run.sh passes the same), written
+    // here so that `grafana cli` in the init container, which reads only this file, finds them too.
+    paths: { data: PATHS.data, logs: PATHS.logs, plugins: `${PATHS.data}/plugins`, provisioning: PATHS.provisioning },
+    server: {
+      protocol: "http",
+      http_port: GRAFANA_PORT,
+      domain: url.hostname,
+      root_url: `${url.origin}/`,
+      enforce_domain: false,
+    },
+    // The one header of kit's SECURITY_HEADERS that [security] has no setting for.
+    "server.custom_response_headers": { "Referrer-Policy": SECURITY_HEADERS["Referrer-Policy"] },
+    database: db
+      ? {
+          type: db.type,
+          host: db.host,
+          name: db.name,
+          user: db.user,
+          password: secretFile(KEYS.databasePassword),
+          ssl_mode: databaseSslMode(db.type, db.sslMode ?? "require"),
+        }
+      : { type: "sqlite3", path: "grafana.db" },
+    security: {
+      admin_user: secretFile(KEYS.adminUser),
+      admin_password: secretFile(KEYS.adminPassword),
+      cookie_secure: https,
+      cookie_samesite: "lax",
+      disable_gravatar: true,
+      // The security headers of Traefik's routes (kit's SECURITY_HEADERS), sent by Grafana itself:
+      // the tunnel has no middleware to add them. HSTS only where Grafana is served over https.
+      strict_transport_security: https,
+      strict_transport_security_max_age_seconds: HSTS_MAX_AGE_SECONDS,
+      strict_transport_security_subdomains: true,
+      strict_transport_security_preload: false,
+      x_content_type_options: true,
+      // X-Frame-Options: deny.
+      allow_embedding: false,
+    },
+    users: { allow_sign_up: false, allow_org_create: false },
+    "auth.anonymous": { enabled: false },
+    analytics: { reporting_enabled: false, check_for_updates: false, check_for_plugin_updates: false, feedback_links_enabled: false },
+    news: { news_feed_enabled: false },
+    // Publishing a snapshot would send dashboard data to snapshots.raintank.io.
+    snapshots: { external_enabled: false },
+    log: { mode: "console", level: "info" },
+    // The scrape target below relies on it.
+    metrics: { enabled: true },
+  };
+}
+
+/** Grafana spells TLS modes per engine: libpq names for Postgres, true/false/skip-verify for MySQL. */
+function databaseSslMode(type: GrafanaDatabase["type"], mode: NonNullable<GrafanaDatabase["sslMode"]>): string {
+  if (type === "postgres") return mode;
+  return { disable: "false", require: "skip-verify", "verify-full": "true" }[mode];
+}
+
+/** The use of the stack's salt that keys the admin password's digest (saltFor). */
+export const ADMIN_PASSWORD_DIGEST_LABEL = "monitoring-stack/grafana-admin-password/v2";
+
+/**
+ * A digest of the admin password for the pod template's `checksum/admin-password`
+ * annotation, so that a new password rolls the pods and the init container applies it. The
+ * same on every `up` of a stack (no rollout when nothing changed), another in every stack.
+ *
+ * scrypt (N=2^15) with the stack's salt as its salt. The salt, a secret of the state, already
+ * keeps anyone without the state from checking a guess against the annotation, which
+ * whoever may read pods can read; scrypt rather than a fast HMAC so that it stays as costly
+ * as a bcrypt hash for whoever has the salt without the password: the salt never changes, so
+ * an old state export or backup keeps working against every later password. It costs about
+ * 0.2 s of one core, once per deployment.
+ */
+export function adminPasswordDigest(password: string, stackSalt: Buffer): string {
+  return crypto
+    .scryptSync(password, saltFor(stackSalt, ADMIN_PASSWORD_DIGEST_LABEL), 16, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 })
+    .toString("hex");
+}
+
+/**
+ * The init container's command: `grafana cli admin reset-admin-password` with the password
+ * from the mounted Secret on stdin (never in the process list). The CLI opens the database
+ * as the server would (on a first start it creates the admin user first, from grafana.ini,
+ * then sets the same password), so the Secret's password holds on every start. If it cannot
+ * be applied (the admin user removed or demoted by hand), Grafana still starts, with the
+ * password it has, and the container's log says why.
+ */
+export function adminPasswordResetCommand(): string[] {
+  const cli = `grafana cli --homepath ${PATHS.home} --config ${PATHS.config}/${KEYS.ini}`;
+  return [
+    "/bin/sh",
+    "-c",
+    `${cli} admin reset-admin-password --password-from-stdin < ${PATHS.secrets}/${KEYS.adminPassword} ` +
+      `|| echo "The admin password of the Secret could not be applied (see above): Grafana starts with the one it has." >&2`,
+  ];
+}

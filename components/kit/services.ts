@@ -1,0 +1,57 @@
+/** How the components reach one another: the stack's Service ports and URLs, and how Prometheus finds a component's metrics. */
+/**
+ * How Prometheus finds a component's metrics: Kubernetes endpoints discovery of the
+ * Service that carries `selector` labels in `namespace`, on the named port. Every
+ * component exposes its targets as plain data; MonitoringStack hands them all to
+ * Prometheus, so a new component is scraped without editing prometheus.ts.
+ */
+
+export interface ScrapeTarget {
+  /** The `job` label, e.g. "node-exporter". */
+  job: string;
+  namespace: string;
+  /** Labels of the Service to scrape (its workload's selectorLabels). */
+  selector: Record<string, string>;
+  /** Name of the Service port that serves metrics. */
+  port: string;
+  /** Default /metrics. */
+  path?: string;
+  /** Default http. */
+  scheme?: "http" | "https";
+  /** Extra static labels on every series of the job, e.g. { database: "shop-postgres" }. */
+  labels?: Record<string, string>;
+  /** Default: the global scrape interval. */
+  interval?: string;
+  /**
+   * Keep the labels the target exposes when they clash with target labels. For
+   * exporters that describe other objects (kube-state-metrics reports `namespace`
+   * and `pod` of the pods it watches), so that their labels win.
+   */
+  honorLabels?: boolean;
+  /** What `instance` names: the node the pod runs on (node agents) or the pod. Default: the pod. */
+  instance?: "node" | "pod";
+  /**
+   * The port on the node's own address, for a target on the host's network (node-exporter):
+   * Prometheus reaches it at the nodes' addresses, which its egress policy opens on this port.
+   */
+  hostPort?: number;
+}
+
+/**
+ * The in-cluster ports of the stack's Services that other components and the
+ * exposing proxies reach (Service `<name>`, port `http`). One table: the datasources,
+ * the routes, the tunnel and the components themselves read it.
+ */
+export const SERVICE_PORTS = { grafana: 3000, prometheus: 9090, alertmanager: 9093, loki: 3100 } as const;
+
+/** `http://<service>.<namespace>.svc:<port>`: how pods of the cluster reach a Service. */
+export function serviceUrl(service: string, namespace: string, port: number): string {
+  return `http://${service}.${namespace}.svc:${port}`;
+}
+
+export const LOKI_PORT = SERVICE_PORTS.loki;
+
+/** Where log collectors push to the Loki of the stack in `namespace`. */
+export function lokiPushUrl(namespace: string): string {
+  return `${serviceUrl("loki", namespace, LOKI_PORT)}/loki/api/v1/push`;
+}

@@ -1,0 +1,44 @@
+/** What every published UI gets: the paths that are never published, the security headers, the web config of Prometheus and Alertmanager. */
+import { SERVICE_PORTS } from "./services";
+
+/**
+ * Paths of a published service that neither Traefik nor the tunnel routes to it. Grafana
+ * serves its own metrics at /metrics, and its plugins' at /metrics/plugins/<id>, to anyone:
+ * Prometheus scrapes them inside the cluster, and nobody outside needs them.
+ */
+export const UNPUBLISHED_PATH_PREFIXES: Partial<Record<keyof typeof SERVICE_PORTS, readonly string[]>> = { grafana: ["/metrics"] };
+
+/** HSTS lifetime of every published UI: a year. */
+export const HSTS_MAX_AGE_SECONDS = 31536000;
+
+/**
+ * The response headers every published UI gets, whichever path a request takes: Traefik's
+ * security-headers Middleware sets them on its routes, and the services set them themselves
+ * for the tunnel, which has no such middleware (Grafana in grafana.ini, Prometheus and
+ * Alertmanager in their web config). HSTS with subdomains and no preload (a commitment only
+ * the domain's owner can make), no MIME sniffing, no framing, and a referrer that never
+ * carries a path to another site.
+ */
+export const SECURITY_HEADERS = {
+  "Strict-Transport-Security": `max-age=${HSTS_MAX_AGE_SECONDS}; includeSubDomains`,
+  "X-Content-Type-Options": "nosniff",
+  // Lower case: the one spelling Prometheus' web config accepts; browsers ignore the case.
+  "X-Frame-Options": "deny",
+  "Referrer-Policy": "strict-origin-when-cross-origin",
+} as const;
+
+/** Name of the web config file of Prometheus and Alertmanager (`--web.config.file`), beside their config. */
+export const WEB_CONFIG_FILE = "web-config.yaml";
+
+/**
+ * The web config (`--web.config.file`) Prometheus and Alertmanager read on every request, with
+ * the security headers they can set. Their web server (prometheus/exporter-toolkit, the same
+ * list in the releases deployed) accepts only Strict-Transport-Security, X-Content-Type-Options,
+ * X-Frame-Options, X-XSS-Protection and Content-Security-Policy: Referrer-Policy is the one it
+ * cannot send. Browsers apply strict-origin-when-cross-origin, its value here, when a response
+ * names none.
+ */
+export function webConfig(): { http_server_config: { headers: Record<string, string> } } {
+  const headers = Object.fromEntries(Object.entries(SECURITY_HEADERS).filter(([name]) => name !== "Referrer-Policy"));
+  return { http_server_config: { headers } };
+}

@@ -1,0 +1,169 @@
+/** The Prometheus component's args, and its fixed names, paths and budgets that other parts of the program read. */
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { AppTarget, DatabaseExporter, ProbeSpec, ScrapeTargetSpec, ResourceRequirements, StorageSpec } from "../../config";
+import { EgressSettings } from "../kit/network";
+import { ScrapeTarget, SERVICE_PORTS, serviceUrl } from "../kit/services";
+import { WorkloadIdentity, selectorLabels } from "../kit/labels";
+import { Thresholds } from "./rules/thresholds";
+
+/** Port of the `prometheus` Service and container. */
+export const PROMETHEUS_PORT = SERVICE_PORTS.prometheus;
+
+/** Where the container finds what it reads; the config names these paths. */
+export const PROMETHEUS_PATHS = {
+  configDir: "/etc/prometheus/config",
+  configFile: "/etc/prometheus/config/prometheus.yml",
+  rulesDir: "/etc/prometheus/rules",
+  remoteWriteDir: "/etc/prometheus/secrets/remote-write",
+  /** Credentials and CA certificates of `targets[]`: `<name>-credential`, `<name>-ca.crt`. */
+  targetSecretsDir: "/etc/prometheus/secrets/targets",
+  data: "/prometheus",
+  serviceAccountDir: "/var/run/secrets/kubernetes.io/serviceaccount",
+} as const;
+
+/** Keys of the ConfigMaps (unique within the component: each becomes files/prometheus/<key>). */
+export const CONFIG_KEY = "prometheus.yml";
+
+/** The generated app rules: this file, then apps-2.rules.yml, apps-3.rules.yml, ... one per group of the app contract. */
+export const APP_RULES_KEY = "apps.rules.yml";
+
+/** The apps' scrape jobs, when prometheus.yml would outgrow GENERATED_FILE_BUDGET: apps.scrape.yml, apps-2.scrape.yml, ... */
+export const APP_SCRAPE_KEY = "apps.scrape.yml";
+
+/** The n-th file of a series that starts at `first` (apps.rules.yml, apps-2.rules.yml, ...). */
+export function numberedKey(first: string, index: number): string {
+  return index === 0 ? first : first.replace(/^([^.]+)\./, `$1-${index + 1}.`);
+}
+
+/** Names of generated files, which rule files of rulesDir may not take. */
+export const GENERATED_KEY = /^(apps(-\d+)?\.(rules|scrape)|probes\.rules|databases\.rules)\.yml$/;
+
+/** The probes' thresholds (components/blackbox-exporter.ts): one recorded series per probe. */
+export const PROBE_RULES_KEY = "probes.rules.yml";
+
+/** The configured databases' alerts on a vanished exporter (components/prometheus/rules/database-rules.ts). */
+export const DATABASE_RULES_KEY = "databases.rules.yml";
+
+/** Kubernetes refuses objects over 1 MiB. */
+export const CONFIGMAP_MAX_BYTES = 1024 * 1024;
+
+/** What the component keeps every object under, well below the API server's limit, whatever the number of apps. */
+export const OBJECT_BUDGET_BYTES = 512 * 1024;
+
+/** Serialised data of one ConfigMap; its metadata and managed fields fit in the rest of OBJECT_BUDGET_BYTES. */
+export const CONFIGMAP_DATA_BUDGET = OBJECT_BUDGET_BYTES - 64 * 1024;
+
+/** The apps' scrape jobs are cut into files of at most this size, so that two fit in one ConfigMap. */
+export const GENERATED_FILE_BUDGET = 192 * 1024;
+
+/** The repository's alert rules, read when the program runs. */
+export const DEFAULT_RULES_DIR = path.resolve(__dirname, "..", "..", "rules");
+
+/** A remote-write destination; the credential reaches the pod only through a Kubernetes Secret. */
+export interface RemoteWriteArgs {
+  /** Unique name (DNS label): the queue's name in Prometheus' metrics and the Secret key. */
+  name: string;
+  /** The push endpoint, e.g. https://mimir.example.com/api/v1/push. */
+  url: string;
+  /** Credentials: basic auth (username and password) or a bearer token. Default: none. */
+  auth?: { type: "basic"; username: string; password: pulumi.Input<string> } | { type: "bearer"; token: pulumi.Input<string> };
+}
+
+/** A plain scrape target; a credential given as a value reaches the pod only through a Kubernetes Secret. */
+export type TargetArgs = Omit<ScrapeTargetSpec, "credential"> & {
+  credential?: { secretRef: { name: string; key: string } } | { value: pulumi.Input<string> };
+};
+
+/** Where Prometheus sends alerts: every endpoint of the Service with these labels, on this port. */
+export type AlertmanagerTarget = Pick<ScrapeTarget, "namespace" | "selector" | "port" | "scheme">;
+
+export interface PrometheusArgs {
+  /** Namespace of the stack. It must exist first: pass its MonitoringNamespace in `opts.dependsOn`. */
+  namespace: string;
+  /** The stack's environment: the `environment` external label and app.kubernetes.io/instance. */
+  environment: string;
+  /** Number of replicas. Each scrapes everything and carries its own `replica` external label; more than one adds a PodDisruptionBudget and anti-affinity. */
+  replicas: number;
+  /** How long samples are kept (`--storage.tsdb.retention.time`), e.g. "30d". */
+  retention: string;
+  /** Size cap of the TSDB (`--storage.tsdb.retention.size`), e.g. "45GB"; keep it under the volume's size. */
+  retentionSize: string;
+  /** Default scrape interval, e.g. "15s". */
+  scrapeInterval: string;
+  /** Default scrape timeout; at most scrapeInterval. */
+  scrapeTimeout: string;
+  /** Rule evaluation interval, e.g. "15s". */
+  evaluationInterval: string;
+  /** Extra external labels, added to `environment` on every series and alert leaving Prometheus. Default none. */
+  externalLabels?: Record<string, string>;
+  /** Apps to scrape, each as job `<name>` with label `app="<name>"`, and to normalise with recording rules. Default none. */
+  apps?: AppTarget[];
+  /** Plain scrape targets, each as job `<name>`, without the app contract. Default none. */
+  targets?: TargetArgs[];
+  /** Probes run by the blackbox exporter at `blackboxAddress`, each as job `blackbox` with label `probe="<name>"`. Default none. */
+  probes?: ProbeSpec[];
+  /** host:port of the blackbox exporter's Service; required with probes. */
+  blackboxAddress?: string;
+  /**
+   * The configured databases, by name and type: each gets an alert when its exporter's series
+   * are absent (components/prometheus/rules/database-rules.ts). Default none.
+   */
+  databases?: Array<Pick<DatabaseExporter, "name" | "type">>;
+  /** The other components' metrics endpoints (MonitoringStack collects them). Prometheus adds its own. Default none. */
+  scrapeTargets?: ScrapeTarget[];
+  /** Alertmanager to send alerts to (every peer behind its Service). Default: none, rules are evaluated but alerts go nowhere. */
+  alertmanager?: AlertmanagerTarget;
+  /** Remote-write destinations (Mimir, Thanos, VictoriaMetrics). Default none. */
+  remoteWrite?: RemoteWriteArgs[];
+  /**
+   * URL of a published copy of docs/runbooks.md (a fork's): every alert whose `runbook`
+   * annotation is `docs/runbooks.md#<anchor>` also gets `runbook_url: <runbookBaseUrl>#<anchor>`.
+   * Default none: alerts name their runbook section without linking anywhere.
+   */
+  runbookBaseUrl?: string;
+  /** Directory of the alert rule files (every `*.yml` in it). Default: the repository's rules/. */
+  rulesDir?: string;
+  /** The team's own rule files, by key (`team.<name>.yml`), shipped after those of `rulesDir` (components/team-content.ts). */
+  teamRuleFiles?: Array<[string, string]>;
+  /**
+   * Levels of the node alerts teams tune (CPU, memory, disk: components/prometheus/rules/thresholds.ts), written
+   * into the rule files as they are loaded. Default: the rule files' own values.
+   */
+  thresholds?: Thresholds;
+  /** The volume of each replica: a claim `data-prometheus-<ordinal>` per replica. */
+  storage: StorageSpec;
+  /** Requests and limits of the Prometheus container. */
+  resources: ResourceRequirements;
+  /**
+   * Protect each replica's claim (the stored metrics) from deletion and replacement, and keep
+   * it in the cluster when it leaves the stack (`protect` + `retainOnDelete`). Default false:
+   * the claims go with the stack.
+   */
+  protectVolumes?: boolean;
+  /** Public hostname when Traefik or the Cloudflare tunnel exposes Prometheus: links in alerts point there. Default: the in-cluster URL. */
+  publicHostname?: string;
+  /** Admit Traefik's pods (kube-system) to the HTTP port. Default false. */
+  ingressFromTraefik?: boolean;
+  /** Admit the cloudflared pods of the stack to the HTTP port. Default false. */
+  ingressFromCloudflared?: boolean;
+  /** Where the API server and the nodes are, and further destinations (config networkPolicy). Default DEFAULT_EGRESS. */
+  egress?: EgressSettings;
+  /** The stack's PriorityClass for the pods. Default none. */
+  priorityClassName?: string;
+}
+
+/** Who Prometheus is, for labels and selectors. */
+export function prometheusIdentity(environment: string): WorkloadIdentity {
+  return { name: "prometheus", component: "metrics-server", instance: environment, image: "prometheus" };
+}
+
+/** `http://prometheus.<namespace>.svc:9090`. */
+export function prometheusInClusterUrl(namespace: string): string {
+  return serviceUrl("prometheus", namespace, PROMETHEUS_PORT);
+}
+
+/** Prometheus' own metrics, scraped by every replica. */
+export function prometheusScrapeTarget(namespace: string, environment: string): ScrapeTarget {
+  return { job: "prometheus", namespace, selector: selectorLabels(prometheusIdentity(environment)), port: "http" };
+}

@@ -1,0 +1,357 @@
+/**
+ * Prometheus: a StatefulSet (one volume per replica) that scrapes every component
+ * of the stack, annotated pods, the configured apps and the kubelets, evaluates the
+ * rule files of rules/ plus the generated app rules, and sends alerts to every
+ * Alertmanager peer. Config and rules are ConfigMaps with stable names mounted as
+ * directories: kubelet updates the files in place and Prometheus 3 reloads them by
+ * itself (auto-reload-config), so a config or rule change never restarts a pod.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  IngressPeer,
+  ingressPolicySpec,
+  TRAEFIK_PODS,
+  DEFAULT_EGRESS,
+  EgressRule,
+  KUBELET_PORT,
+  anywhereOn,
+  apiServerEgress,
+  egressPolicyName,
+  egressPolicySpec,
+  extraEgressRules,
+  uniquePorts,
+  urlPort,
+} from "../kit/network";
+import { ScrapeTarget } from "../kit/services";
+import { imageOf, objectMeta, selectorLabels, standardLabels, stackPods } from "../kit/labels";
+import {
+  httpProbe,
+  resourcesOf,
+  restrictedContainerSecurity,
+  restrictedPodSecurity,
+  spreadAcrossNodes,
+  oneAtATimeDisruptionBudget,
+} from "../kit/pods";
+import { scratchVolume, claimRetentionPolicy, statefulSetClaims, volumeClaimTemplate } from "../kit/volumes";
+import { StackComponent } from "../kit/component";
+import { podPriority } from "../kit/priority";
+import { WEB_CONFIG_FILE } from "../kit/web";
+import {
+  PROMETHEUS_PORT,
+  PROMETHEUS_PATHS,
+  PrometheusArgs,
+  prometheusIdentity,
+  prometheusInClusterUrl,
+  prometheusScrapeTarget,
+} from "./args";
+import { PrometheusConfig, remoteWriteCredentialKey } from "./scrape-config";
+import { targetSecretFile } from "./scrape-jobs";
+import { ConfigMapPlan } from "./files";
+import { planPrometheus } from "./plan";
+
+/** Name of the StatefulSet; its replicas' claims are `data-prometheus-<ordinal>`. */
+const STATEFULSET_NAME = "prometheus";
+
+/** How often Prometheus looks for a changed config or rule file. Kubelet itself takes up to a minute to update a mounted ConfigMap. */
+const AUTO_RELOAD_INTERVAL = "30s";
+
+/**
+ * Where Prometheus connects, besides DNS: the API server (discovery), every pod of every
+ * namespace on any port (annotated pods name their own port; the apps' and targets' Services,
+ * the stack's components, Alertmanager and the blackbox exporter are pods too), the nodes'
+ * addresses on the kubelet's port and the host-network targets' ports, and the static URLs'
+ * and remote-write endpoints' ports at any address (a NetworkPolicy cannot name their hosts).
+ */
+export function prometheusEgressRules(
+  args: Pick<PrometheusArgs, "apps" | "targets" | "remoteWrite" | "scrapeTargets" | "egress">,
+): EgressRule[] {
+  const egress = args.egress ?? DEFAULT_EGRESS;
+  const nodePorts = uniquePorts([
+    KUBELET_PORT,
+    ...(args.scrapeTargets ?? []).flatMap((t) => (t.hostPort !== undefined ? [t.hostPort] : [])),
+  ]);
+  const urls = [
+    ...(args.apps ?? []).flatMap((a) => (a.url !== undefined && !a.service ? [a.url] : [])),
+    ...(args.targets ?? []).flatMap((t) => (t.url !== undefined && !t.service ? [t.url] : [])),
+    ...(args.remoteWrite ?? []).map((rw) => rw.url),
+  ];
+  const outside = uniquePorts(urls.map(urlPort));
+  return [
+    apiServerEgress(egress),
+    { to: [{ anyNamespace: true }] },
+    { ports: nodePorts, to: [{ cidrs: egress.nodeCidrs }] },
+    ...(outside.length > 0 ? [anywhereOn(outside)] : []),
+    ...extraEgressRules(egress),
+  ];
+}
+
+/**
+ * Prometheus for one stack. Outputs its in-cluster URL, its own scrape target and
+ * the config it renders (for tests and the offline render).
+ */
+export class Prometheus extends StackComponent {
+  /** In-cluster URL of the `prometheus` Service. */
+  public readonly url: pulumi.Output<string>;
+  /** Prometheus' own metrics (already in its config: listed for completeness). */
+  public readonly scrapeTargets: ScrapeTarget[];
+  /** The prometheus.yml object, as written (the apps' jobs move to configFiles when they outgrow it). */
+  public readonly config: PrometheusConfig;
+  /** Every file of the config directory, by key: prometheus.yml, the apps' scrape files, if any, and the web config. */
+  public readonly configFiles: Record<string, string>;
+  /** The rule files shipped in the `prometheus-rules` ConfigMaps (prometheus-rules, prometheus-rules-2, ...), by key. */
+  public readonly ruleFiles: Record<string, string>;
+  public readonly statefulSet: k8s.apps.v1.StatefulSet;
+  /** The data claim of each replica, by ordinal: the only objects that hold metrics. */
+  public readonly claims: k8s.core.v1.PersistentVolumeClaim[];
+
+  constructor(name: string, args: PrometheusArgs, opts?: pulumi.ComponentResourceOptions) {
+    const { config, configFiles, ruleFiles, configMaps, ruleMaps } = planPrometheus(name, args, opts?.parent);
+    super("monitoring:index:Prometheus", name, opts);
+    this.config = config;
+    this.configFiles = configFiles;
+    this.ruleFiles = ruleFiles;
+
+    const id = prometheusIdentity(args.environment);
+    const selector = selectorLabels(id);
+    const ns = args.namespace;
+    const inClusterUrl = prometheusInClusterUrl(ns);
+    const ha = args.replicas > 1;
+
+    const serviceAccount = new k8s.core.v1.ServiceAccount(
+      `${name}-service-account`,
+      // The token is mounted by the pod spec, which says why it needs one.
+      { metadata: objectMeta(id, ns, "prometheus"), automountServiceAccountToken: false },
+      { parent: this },
+    );
+
+    // Cluster-scoped names carry the namespace: two stacks in one cluster must not share a role.
+    const clusterName = `${ns}-prometheus`;
+    const clusterRole = new k8s.rbac.v1.ClusterRole(
+      `${name}-cluster-role`,
+      { metadata: { name: clusterName, labels: standardLabels(id) }, rules: prometheusClusterRoleRules() },
+      { parent: this },
+    );
+    new k8s.rbac.v1.ClusterRoleBinding(
+      `${name}-cluster-role-binding`,
+      {
+        metadata: { name: clusterName, labels: standardLabels(id) },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterRole.metadata.name },
+        subjects: [{ kind: "ServiceAccount", name: serviceAccount.metadata.name, namespace: ns }],
+      },
+      { parent: this },
+    );
+
+    // The maps' names are their identity (prometheus-config, prometheus-rules, then -2, -3, ...):
+    // unchanged as long as the files need as many maps.
+    const configMapsOf = (plans: ConfigMapPlan[]) =>
+      plans.map(
+        (plan) =>
+          new k8s.core.v1.ConfigMap(
+            `${name}-${plan.name.slice("prometheus-".length)}`,
+            { metadata: objectMeta(id, ns, plan.name), data: plan.data },
+            { parent: this },
+          ),
+      );
+    const configs = configMapsOf(configMaps);
+    const rules = configMapsOf(ruleMaps);
+    // One map is mounted as it is; several as one directory (a projected volume). Either way a
+    // whole directory, never subPath, so that kubelet swaps the files in place when a map changes.
+    const directory = (volume: string, maps: k8s.core.v1.ConfigMap[]): k8s.types.input.core.v1.Volume =>
+      maps.length === 1
+        ? { name: volume, configMap: { name: maps[0].metadata.name } }
+        : { name: volume, projected: { sources: maps.map((m) => ({ configMap: { name: m.metadata.name } })) } };
+
+    const credentials: Record<string, pulumi.Input<string>> = {};
+    for (const rw of args.remoteWrite ?? []) {
+      if (rw.auth)
+        credentials[remoteWriteCredentialKey(rw.name)] = pulumi.secret(rw.auth.type === "basic" ? rw.auth.password : rw.auth.token);
+    }
+    // targets[]: credentials given as secret config values and CA certificates in a Secret of the stack;
+    // credentials in existing Secrets (of the stack namespace) projected beside them, optional so that
+    // a Secret made later never keeps Prometheus from starting (its target is down until then:
+    // Prometheus reads a credential file at each scrape).
+    const targetData: Record<string, pulumi.Input<string>> = {};
+    const existing: Array<{ secret: string; key: string; path: string }> = [];
+    for (const t of args.targets ?? []) {
+      if (t.credential && "value" in t.credential) targetData[targetSecretFile(t.name, "credential")] = pulumi.secret(t.credential.value);
+      if (t.credential && "secretRef" in t.credential)
+        existing.push({
+          secret: t.credential.secretRef.name,
+          key: t.credential.secretRef.key,
+          path: targetSecretFile(t.name, "credential"),
+        });
+      if (t.tls?.caPem) targetData[targetSecretFile(t.name, "ca.crt")] = t.tls.caPem;
+    }
+    const targetSecret =
+      Object.keys(targetData).length > 0
+        ? new k8s.core.v1.Secret(
+            `${name}-targets`,
+            { metadata: objectMeta(id, ns, "prometheus-targets"), type: "Opaque", stringData: targetData },
+            { parent: this },
+          )
+        : undefined;
+    const targetSources: k8s.types.input.core.v1.VolumeProjection[] = [
+      ...(targetSecret ? [{ secret: { name: targetSecret.metadata.name } }] : []),
+      ...existing.map((e) => ({ secret: { name: e.secret, optional: true, items: [{ key: e.key, path: e.path }] } })),
+    ];
+
+    const remoteWriteSecret =
+      Object.keys(credentials).length > 0
+        ? new k8s.core.v1.Secret(
+            `${name}-remote-write`,
+            { metadata: objectMeta(id, ns, "prometheus-remote-write"), type: "Opaque", stringData: credentials },
+            { parent: this },
+          )
+        : undefined;
+
+    const service = new k8s.core.v1.Service(
+      `${name}-service`,
+      {
+        metadata: objectMeta(id, ns, "prometheus"),
+        spec: {
+          type: "ClusterIP",
+          selector,
+          ports: [{ name: "http", port: PROMETHEUS_PORT, targetPort: "http", protocol: "TCP" }],
+          // With two replicas, a client (Grafana) keeps asking the same one: graphs do not flicker between two slightly different TSDBs.
+          ...(ha ? { sessionAffinity: "ClientIP" } : {}),
+        },
+      },
+      { parent: this },
+    );
+
+    const externalUrl = args.publicHostname ? `https://${args.publicHostname}` : inClusterUrl;
+    const podArgs = [
+      `--config.file=${PROMETHEUS_PATHS.configFile}`,
+      // Prometheus 3: reload when prometheus.yml or a rule file changes (their checksum), no sidecar and no restart.
+      "--enable-feature=auto-reload-config",
+      `--config.auto-reload-interval=${AUTO_RELOAD_INTERVAL}`,
+      `--storage.tsdb.path=${PROMETHEUS_PATHS.data}`,
+      `--storage.tsdb.retention.time=${args.retention}`,
+      `--storage.tsdb.retention.size=${args.retentionSize}`,
+      `--web.listen-address=:${PROMETHEUS_PORT}`,
+      `--web.external-url=${externalUrl}`,
+      // Read on every request: the security headers Traefik's middleware would add, for the tunnel too.
+      `--web.config.file=${PROMETHEUS_PATHS.configDir}/${WEB_CONFIG_FILE}`,
+    ];
+
+    const volumes: k8s.types.input.core.v1.Volume[] = [
+      // Mounted as directories, never subPath: kubelet then swaps the files in place when a ConfigMap changes.
+      directory("config", configs),
+      directory("rules", rules),
+      scratchVolume("tmp"),
+      ...(remoteWriteSecret ? [{ name: "remote-write", secret: { secretName: remoteWriteSecret.metadata.name, defaultMode: 0o440 } }] : []),
+      ...(targetSources.length > 0 ? [{ name: "targets", projected: { sources: targetSources, defaultMode: 0o440 } }] : []),
+    ];
+    const volumeMounts: k8s.types.input.core.v1.VolumeMount[] = [
+      { name: "config", mountPath: PROMETHEUS_PATHS.configDir, readOnly: true },
+      { name: "rules", mountPath: PROMETHEUS_PATHS.rulesDir, readOnly: true },
+      { name: "data", mountPath: PROMETHEUS_PATHS.data },
+      { name: "tmp", mountPath: "/tmp" },
+      ...(remoteWriteSecret ? [{ name: "remote-write", mountPath: PROMETHEUS_PATHS.remoteWriteDir, readOnly: true }] : []),
+      ...(targetSources.length > 0 ? [{ name: "targets", mountPath: PROMETHEUS_PATHS.targetSecretsDir, readOnly: true }] : []),
+    ];
+
+    // Each replica's metrics live on its claim, made here so that Pulumi owns (and, in a
+    // stack that keeps its data, protects) it; the StatefulSet's controller adopts it.
+    this.claims = statefulSetClaims(
+      `${name}-data`,
+      {
+        id,
+        namespace: ns,
+        statefulSet: STATEFULSET_NAME,
+        replicas: args.replicas,
+        storage: args.storage,
+        protect: args.protectVolumes ?? false,
+      },
+      this,
+    );
+    this.statefulSet = new k8s.apps.v1.StatefulSet(
+      `${name}-statefulset`,
+      {
+        metadata: objectMeta(id, ns, STATEFULSET_NAME),
+        spec: {
+          serviceName: service.metadata.name,
+          replicas: args.replicas,
+          // Replicas are independent copies: start and replace them in parallel.
+          podManagementPolicy: "Parallel",
+          selector: { matchLabels: selector },
+          // Deleting, replacing or scaling down the StatefulSet never deletes a replica's stored metrics.
+          persistentVolumeClaimRetentionPolicy: claimRetentionPolicy(),
+          template: {
+            metadata: { labels: objectMeta(id, ns, "prometheus").labels },
+            spec: {
+              serviceAccountName: serviceAccount.metadata.name,
+              ...podPriority(args.priorityClassName),
+              // Prometheus talks to the API server: Kubernetes service discovery, and the token authenticates it to the kubelets.
+              automountServiceAccountToken: true,
+              enableServiceLinks: false,
+              securityContext: restrictedPodSecurity(65534),
+              ...(ha ? { affinity: spreadAcrossNodes(id) } : {}),
+              // Time to flush the head block's WAL cleanly on shutdown.
+              terminationGracePeriodSeconds: 120,
+              containers: [
+                {
+                  name: "prometheus",
+                  image: imageOf(id),
+                  args: podArgs,
+                  env: [{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
+                  ports: [{ name: "http", containerPort: PROMETHEUS_PORT, protocol: "TCP" }],
+                  readinessProbe: httpProbe("/-/ready", "http", { periodSeconds: 5, failureThreshold: 3 }),
+                  // /-/healthy answers while the WAL replays after a restart, so a long replay is not killed.
+                  livenessProbe: httpProbe("/-/healthy", "http", { periodSeconds: 15, failureThreshold: 6 }),
+                  resources: resourcesOf(args.resources),
+                  securityContext: restrictedContainerSecurity(),
+                  volumeMounts,
+                },
+              ],
+              volumes,
+            },
+          },
+          volumeClaimTemplates: [volumeClaimTemplate(id, "data", args.storage)],
+        },
+      },
+      // Not protected: it holds no data (its claims do), and a change of its immutable
+      // fields must be able to replace it.
+      { parent: this, dependsOn: this.claims },
+    );
+
+    if (ha) {
+      oneAtATimeDisruptionBudget(`${name}-pdb`, id, ns, "prometheus", { parent: this });
+    }
+
+    // Grafana, the other replica and any pod of the stack query or scrape Prometheus; the exposing proxies reach the UI.
+    const clients: IngressPeer[] = [{ pods: {} }];
+    if (args.ingressFromTraefik) clients.push(TRAEFIK_PODS);
+    if (args.ingressFromCloudflared) clients.push({ pods: stackPods("cloudflared", args.environment) });
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-network-policy`,
+      { metadata: objectMeta(id, ns, "prometheus"), spec: ingressPolicySpec(selector, [{ ports: [PROMETHEUS_PORT], from: clients }]) },
+      { parent: this },
+    );
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-egress-policy`,
+      { metadata: objectMeta(id, ns, egressPolicyName("prometheus")), spec: egressPolicySpec(selector, prometheusEgressRules(args)) },
+      { parent: this },
+    );
+
+    this.url = pulumi.interpolate`http://${service.metadata.name}.${service.metadata.namespace}.svc:${PROMETHEUS_PORT}`;
+    this.scrapeTargets = [prometheusScrapeTarget(ns, args.environment)];
+    this.registerOutputs({ url: this.url, scrapeTargets: this.scrapeTargets });
+  }
+}
+
+/**
+ * Exactly what discovery and kubelet scraping need, read-only: the objects the
+ * kubernetes_sd roles watch, the kubelet's metrics endpoints, and /metrics of the
+ * API server.
+ */
+export function prometheusClusterRoleRules(): k8s.types.input.rbac.v1.PolicyRule[] {
+  return [
+    { apiGroups: [""], resources: ["nodes", "services", "endpoints", "pods"], verbs: ["get", "list", "watch"] },
+    // The kubelet authorizes GET /metrics and /metrics/cadvisor as "get nodes/metrics"; nothing lists a subresource.
+    { apiGroups: [""], resources: ["nodes/metrics"], verbs: ["get"] },
+    { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
+    { nonResourceURLs: ["/metrics"], verbs: ["get"] },
+  ];
+}

@@ -1,0 +1,107 @@
+/** The rule files Prometheus evaluates: the repository's (thresholds and runbook links applied), the app contract's, the probes' and the databases'. */
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { appRecordingRules } from "./app-rules";
+import { AppTarget, ProbeSpec, RUNBOOK_PATH } from "../../../config";
+import { THRESHOLD_LEVELS, THRESHOLD_NAMES, THRESHOLD_SPECS, Thresholds, applyThresholds, defaultThresholds } from "./thresholds";
+import { APP_RULES_KEY, numberedKey } from "../args";
+import { YAML_OPTIONS, toYaml } from "../files";
+
+/** The probes' thresholds as series, for ProbeSlow (rules/probes.yml): `probe:alert_threshold_latency_seconds{probe}`. */
+export function probeRules(probes: ProbeSpec[], evaluationInterval: string): { groups: unknown[] } {
+  if (probes.length === 0) return { groups: [] };
+  return {
+    groups: [
+      {
+        name: "probe-thresholds",
+        interval: evaluationInterval,
+        rules: probes.map((p) => ({
+          record: "probe:alert_threshold_latency_seconds",
+          expr: String(p.latencySeconds),
+          labels: { probe: p.name },
+        })),
+      },
+    ],
+  };
+}
+
+/**
+ * A rule file's text with a `runbook_url` link added beside every `runbook` annotation
+ * that names a section of this repository's runbooks (`docs/runbooks.md#<anchor>` becomes
+ * `<runbookBaseUrl>#<anchor>`), unless the alert has a `runbook_url` of its own. Without
+ * a base URL the text is returned as it is. Comments and layout are kept. Throws on
+ * invalid YAML.
+ */
+export function linkRunbooks(text: string, runbookBaseUrl: string | undefined, file = "rule file"): string {
+  const doc = YAML.parseDocument(text);
+  if (doc.errors.length > 0) throw new Error(`${file} is not valid YAML: ${doc.errors[0].message}`);
+  const groups = doc.get("groups");
+  if (!YAML.isSeq(groups)) throw new Error(`${file} has no "groups" list: it is not a Prometheus rule file`);
+  if (runbookBaseUrl === undefined) return text;
+  const prefix = `${RUNBOOK_PATH}#`;
+  let changed = false;
+  YAML.visit(doc, {
+    Map(_, map) {
+      const ref = map.get("runbook");
+      if (typeof ref === "string" && ref.startsWith(prefix) && !map.has("runbook_url")) {
+        map.set("runbook_url", `${runbookBaseUrl}#${ref.slice(prefix.length)}`);
+        changed = true;
+      }
+    },
+  });
+  return changed ? doc.toString(YAML_OPTIONS) : text;
+}
+
+/**
+ * Every `*.yml` of a directory, by file name, with the stack's thresholds (components/thresholds.ts)
+ * and runbook links into `runbookBaseUrl` when it is given. Thresholds that change an alert none
+ * of the files holds are an error: the stack would believe it tuned something.
+ */
+export function loadRuleFiles(dir: string, runbookBaseUrl: string | undefined, thresholds?: Thresholds): Record<string, string> {
+  if (!fs.existsSync(dir)) throw new Error(`rulesDir: ${dir} does not exist`);
+  const files: Record<string, string> = {};
+  const levels = thresholds ?? defaultThresholds();
+  const seen = new Set<string>();
+  for (const file of fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".yml"))
+    .sort()) {
+    const where = path.join(dir, file);
+    const text = fs.readFileSync(where, "utf8");
+    files[file] = linkRunbooks(applyThresholds(text, levels, where), runbookBaseUrl, where);
+    const alerts = alertNames(text);
+    for (const name of THRESHOLD_NAMES) if (alerts.has(THRESHOLD_SPECS[name].alert)) seen.add(name);
+  }
+  const defaults = defaultThresholds();
+  for (const name of THRESHOLD_NAMES.filter((n) => !seen.has(n))) {
+    const level = THRESHOLD_LEVELS.find((l) => JSON.stringify(levels[name][l]) !== JSON.stringify(defaults[name][l]));
+    if (level) throw new Error(`thresholds.${name}.${level}: no rule file of ${dir} has the alert ${THRESHOLD_SPECS[name].alert}`);
+  }
+  return files;
+}
+
+/** The alert names of a rule file (none when it is not one). */
+function alertNames(text: string): Set<string> {
+  const parsed = YAML.parse(text) as { groups?: Array<{ rules?: Array<{ alert?: unknown }> }> } | null;
+  return new Set(
+    (parsed?.groups ?? []).flatMap((g) => (g.rules ?? []).map((r) => r.alert)).filter((a): a is string => typeof a === "string"),
+  );
+}
+
+const APP_RULES_HEADER = "The app contract: generated from the apps of the stack config by components/app-rules.ts.";
+
+export const PROBE_RULES_HEADER = "The probes' thresholds: generated from apps[].probe and probes[] by components/prometheus.ts.";
+
+export const DATABASE_RULES_HEADER = "Alerts on a database exporter that vanished: generated from databases[] by components/database-rules.ts.";
+
+/**
+ * The generated app rules, one file per group (each bounded: components/prometheus/rules/app-rules.ts), so that
+ * no file holds a rule twice: apps.rules.yml, then apps-2.rules.yml, ... No apps: apps.rules.yml
+ * with no groups.
+ */
+export function appRuleFiles(apps: AppTarget[], evaluationInterval: string): Array<[string, string]> {
+  const { groups } = appRecordingRules(apps, evaluationInterval);
+  const runs = groups.length === 0 ? [[]] : groups.map((g) => [g]);
+  return runs.map((run, i) => [numberedKey(APP_RULES_KEY, i), toYaml({ groups: run }, APP_RULES_HEADER)]);
+}

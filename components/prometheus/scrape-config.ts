@@ -1,0 +1,229 @@
+/** prometheus.yml: its shape, its generator, and its cut into scrape files when hundreds of apps outgrow it. */
+import * as crypto from "crypto";
+import { ScrapeTarget } from "../kit/services";
+import {
+  PROMETHEUS_PATHS,
+  CONFIG_KEY,
+  APP_SCRAPE_KEY,
+  numberedKey,
+  GENERATED_FILE_BUDGET,
+  PrometheusArgs,
+  prometheusScrapeTarget,
+} from "./args";
+import { BUILTIN_JOBS, keepService, targetJob, podsJob, appJob, plainTargetJob, probeJob, kubeletJob } from "./scrape-jobs";
+import { PROBE_JOB } from "../kit/probes";
+import { toYaml, configMapEntryBytes, cutByBytes } from "./files";
+
+export type RelabelConfig = {
+  source_labels?: string[];
+  separator?: string;
+  regex?: string;
+  target_label?: string;
+  replacement?: string;
+  action?: "replace" | "keep" | "drop" | "labeldrop" | "labelkeep" | "labelmap";
+};
+
+export interface ScrapeConfig {
+  job_name: string;
+  scrape_interval?: string;
+  scrape_timeout?: string;
+  metrics_path?: string;
+  params?: Record<string, string[]>;
+  scheme?: "http" | "https";
+  /** Prometheus 3: the format assumed when a target's Content-Type is missing or unknown. */
+  fallback_scrape_protocol?:
+    "PrometheusProto" | "OpenMetricsText0.0.1" | "OpenMetricsText1.0.0" | "PrometheusText0.0.4" | "PrometheusText1.0.0";
+  honor_labels?: boolean;
+  authorization?: { type?: string; credentials_file: string };
+  basic_auth?: { username: string; password_file: string };
+  tls_config?: { ca_file?: string; server_name?: string; insecure_skip_verify?: boolean };
+  kubernetes_sd_configs?: Array<{ role: "endpoints" | "pod" | "node"; namespaces?: { names: string[] } }>;
+  static_configs?: Array<{ targets: string[]; labels?: Record<string, string> }>;
+  relabel_configs?: RelabelConfig[];
+}
+
+/** The prometheus.yml object; YAML is made from it by the `yaml` package. */
+export interface PrometheusConfig {
+  global: {
+    scrape_interval: string;
+    scrape_timeout: string;
+    evaluation_interval: string;
+    external_labels: Record<string, string>;
+  };
+  rule_files: string[];
+  /** Further files of scrape configs: the apps' jobs, once they no longer fit in prometheus.yml (see planConfigFiles). */
+  scrape_config_files?: string[];
+  scrape_configs: ScrapeConfig[];
+  alerting?: {
+    alert_relabel_configs: RelabelConfig[];
+    alertmanagers: Array<{
+      api_version: "v2";
+      scheme: "http" | "https";
+      kubernetes_sd_configs: NonNullable<ScrapeConfig["kubernetes_sd_configs"]>;
+      relabel_configs: RelabelConfig[];
+    }>;
+  };
+  remote_write?: Array<{
+    name: string;
+    url: string;
+    basic_auth?: { username: string; password_file: string };
+    authorization?: { type: "Bearer"; credentials_file: string };
+  }>;
+}
+
+/** What prometheusConfig needs: the args, without what only the workload uses. */
+export type PrometheusConfigArgs = Pick<
+  PrometheusArgs,
+  | "namespace"
+  | "environment"
+  | "replicas"
+  | "scrapeInterval"
+  | "scrapeTimeout"
+  | "evaluationInterval"
+  | "externalLabels"
+  | "apps"
+  | "targets"
+  | "probes"
+  | "blackboxAddress"
+  | "scrapeTargets"
+  | "alertmanager"
+  | "remoteWrite"
+>;
+
+/**
+ * job_name of each target: its job when no other target shares it, otherwise the
+ * job with a short digest of what makes the target unique (two standalone
+ * exporters of one type share a job and differ by their `database` label).
+ */
+function jobNames(targets: ScrapeTarget[]): string[] {
+  const digest = (t: ScrapeTarget) =>
+    crypto
+      .createHash("sha256")
+      .update(JSON.stringify([t.namespace, Object.entries(t.selector).sort(), t.port, Object.entries(t.labels ?? {}).sort(), t.path ?? ""]))
+      .digest("hex")
+      .slice(0, 8);
+  const names = targets.map((t) => (targets.filter((o) => o.job === t.job).length > 1 ? `${t.job}/${digest(t)}` : t.job));
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup !== undefined) throw new Error(`scrapeTargets: two targets of job ${dup.split("/")[0]} scrape the same Service port; drop one`);
+  return names;
+}
+
+/** Key of a remote-write credential in the Secret, and its file name under PROMETHEUS_PATHS.remoteWriteDir. */
+export function remoteWriteCredentialKey(name: string): string {
+  return `remote-write-${name}`;
+}
+
+/**
+ * The whole prometheus.yml as an object. Pure. It uses only fields that both
+ * Prometheus 2.42 (Debian's promtool, which tests check it with) and 3.x (the image)
+ * know, except the apps' `fallback_scrape_protocol` (3.0+); Debian's build lacks
+ * Kubernetes discovery, and knows no fallback protocol: the tests check both apart.
+ */
+export function prometheusConfig(args: PrometheusConfigArgs): PrometheusConfig {
+  const extra = args.externalLabels ?? {};
+  const ha = args.replicas > 1;
+  if (ha && "replica" in extra) {
+    throw new Error("externalLabels: `replica` is set by Prometheus itself when it runs more than one replica");
+  }
+  const targets = [prometheusScrapeTarget(args.namespace, args.environment), ...(args.scrapeTargets ?? [])];
+  const apps = args.apps ?? [];
+  const plain = args.targets ?? [];
+  const probes = args.probes ?? [];
+  const names = jobNames(targets);
+  const taken = [...BUILTIN_JOBS, ...targets.map((t) => t.job), ...(probes.length > 0 ? [PROBE_JOB] : [])];
+  const clash = apps.find((a) => taken.includes(a.name));
+  if (clash) throw new Error(`apps: "${clash.name}" is also the job of a built-in scrape job or a component; rename the app`);
+  const plainClash = plain.find((t) => taken.includes(t.name) || apps.some((a) => a.name === t.name));
+  if (plainClash)
+    throw new Error(`targets: "${plainClash.name}" is also the job of an app, a built-in scrape job or a component; rename it`);
+  if (probes.length > 0 && !args.blackboxAddress)
+    throw new Error("probes: the blackbox exporter's address (blackboxAddress) is needed to probe");
+  const clashingTarget = targets.find((t) => BUILTIN_JOBS.includes(t.job));
+  if (clashingTarget) throw new Error(`scrapeTargets: job "${clashingTarget.job}" is one of Prometheus' own jobs; rename it`);
+
+  const config: PrometheusConfig = {
+    global: {
+      scrape_interval: args.scrapeInterval,
+      scrape_timeout: args.scrapeTimeout,
+      evaluation_interval: args.evaluationInterval,
+      external_labels: {
+        environment: args.environment,
+        // Prometheus 3 expands ${VAR} in external labels (so a literal `$` is written `$$`):
+        // each replica names itself from POD_NAME, which the downward API sets.
+        ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, v.replace(/\$/g, "$$$$")])),
+        ...(ha ? { replica: "${POD_NAME}" } : {}),
+      },
+    },
+    // An absolute glob: auto-reload watches the files it matches (fixed for absolute paths in Prometheus 3.4).
+    rule_files: [`${PROMETHEUS_PATHS.rulesDir}/*.yml`],
+    scrape_configs: [
+      ...targets.map((t, i) => targetJob(t, names[i], args.scrapeTimeout)),
+      podsJob(args.environment),
+      ...apps.map((a) => appJob(a, args.scrapeTimeout)),
+      ...plain.map((t) => plainTargetJob(t, args.scrapeTimeout)),
+      ...probes.map((pr) => probeJob(pr, args.blackboxAddress ?? "", args.scrapeTimeout)),
+      kubeletJob("kubelet", "/metrics"),
+      kubeletJob("cadvisor", "/metrics/cadvisor"),
+    ],
+  };
+  if (args.alertmanager) {
+    const am = args.alertmanager;
+    config.alerting = {
+      // Replicas evaluate the same rules: without their `replica` label the alerts are identical and Alertmanager deduplicates them.
+      alert_relabel_configs: [{ action: "labeldrop", regex: "replica" }],
+      alertmanagers: [
+        {
+          api_version: "v2",
+          scheme: am.scheme ?? "http",
+          kubernetes_sd_configs: [{ role: "endpoints", namespaces: { names: [am.namespace] } }],
+          relabel_configs: keepService(am.selector, am.port),
+        },
+      ],
+    };
+  }
+  const remoteWrite = args.remoteWrite ?? [];
+  if (remoteWrite.length > 0) {
+    config.remote_write = remoteWrite.map((rw) => {
+      const file = `${PROMETHEUS_PATHS.remoteWriteDir}/${remoteWriteCredentialKey(rw.name)}`;
+      return {
+        name: rw.name,
+        url: rw.url,
+        ...(rw.auth?.type === "basic" ? { basic_auth: { username: rw.auth.username, password_file: file } } : {}),
+        ...(rw.auth?.type === "bearer" ? { authorization: { type: "Bearer" as const, credentials_file: file } } : {}),
+      };
+    });
+  }
+  return config;
+}
+
+const APP_SCRAPE_HEADER =
+  "The apps' scrape jobs: rendered by components/prometheus.ts from the stack config; prometheus.yml includes them.";
+
+const CONFIG_HEADER = "Rendered by components/prometheus.ts from the stack config; edit the config, not this file.";
+
+/**
+ * The files of the config directory: prometheus.yml, and, when it would outgrow
+ * GENERATED_FILE_BUDGET (hundreds of apps), the apps' jobs moved out into apps.scrape.yml,
+ * apps-2.scrape.yml, ..., which prometheus.yml includes (scrape_config_files) and Prometheus
+ * reloads with it. Returns the prometheus.yml object as written, and every file by key.
+ */
+export function planConfigFiles(
+  config: PrometheusConfig,
+  appJobs: readonly string[],
+): { config: PrometheusConfig; files: Array<[string, string]> } {
+  const whole = toYaml(config, CONFIG_HEADER);
+  if (configMapEntryBytes(CONFIG_KEY, whole) <= GENERATED_FILE_BUDGET) return { config, files: [[CONFIG_KEY, whole]] };
+  const isApp = (job: ScrapeConfig) => appJobs.includes(job.job_name);
+  const apps = config.scrape_configs.filter(isApp);
+  const render = (run: ScrapeConfig[]) => toYaml({ scrape_configs: run }, APP_SCRAPE_HEADER);
+  const scrapeFiles = cutByBytes(apps, render, GENERATED_FILE_BUDGET).map((run, i): [string, string] => [
+    numberedKey(APP_SCRAPE_KEY, i),
+    render(run),
+  ]);
+  const main: PrometheusConfig = {
+    ...config,
+    scrape_config_files: [`${PROMETHEUS_PATHS.configDir}/*.scrape.yml`],
+    scrape_configs: config.scrape_configs.filter((job) => !isApp(job)),
+  };
+  return { config: main, files: [[CONFIG_KEY, toYaml(main, CONFIG_HEADER)], ...scrapeFiles] };
+}

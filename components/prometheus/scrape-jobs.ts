@@ -1,0 +1,377 @@
+/** The scrape jobs of prometheus.yml, one kind at a time: the components' Services, annotated pods, apps, plain targets, probes, kubelets. */
+import { APP_DEFAULTS, AppTarget, BUILTIN_SCRAPE_JOBS, ProbeSpec, RESERVED_TARGET_LABELS } from "../../config";
+import { DATABASE_LABEL, ENVIRONMENT_LABEL, EXPORTER_KINDS, EXPORTER_LABEL } from "../kit/database-exporters";
+import { ScrapeTarget } from "../kit/services";
+import { durationSeconds } from "../kit/units";
+import { PROMETHEUS_PATHS, TargetArgs } from "./args";
+import type { RelabelConfig, ScrapeConfig } from "./scrape-config";
+import { PROBE_JOB, probeModule } from "../kit/probes";
+
+/** Job names of its own jobs and labels it sets itself: config.ts refuses apps that take them first; the component, used alone, too. */
+export const BUILTIN_JOBS = BUILTIN_SCRAPE_JOBS;
+
+const RESERVED_LABELS = RESERVED_TARGET_LABELS;
+
+/** A relabel regex that matches exactly this text (relabel regexes are anchored RE2). */
+function literal(text: string): string {
+  return text.replace(/[\\.+*?()|[\]{}^$]/g, "\\$&");
+}
+
+/** A relabel replacement that writes exactly this text (`$` would expand a capture group). */
+function literalReplacement(text: string): string {
+  return text.replace(/\$/g, "$$$$");
+}
+
+/** The discovery meta label of a Kubernetes label: unsupported characters become `_`. */
+function metaLabel(prefix: string, label: string): string {
+  return `${prefix}${label.replace(/[^a-zA-Z0-9_]/g, "_")}`;
+}
+
+/** Relabel rules that set fixed labels on every target. */
+function staticLabels(labels: Record<string, string>): RelabelConfig[] {
+  return Object.entries(labels).map(([name, value]) => ({ target_label: name, replacement: literalReplacement(value) }));
+}
+
+/** Relabel rules that keep only the endpoints of a Service with these labels, on this named port. */
+export function keepService(selector: Record<string, string>, port: string): RelabelConfig[] {
+  return [
+    ...Object.entries(selector).map(([label, value]) => ({
+      source_labels: [metaLabel("__meta_kubernetes_service_label_", label)],
+      regex: literal(value),
+      action: "keep" as const,
+    })),
+    { source_labels: ["__meta_kubernetes_endpoint_port_name"], regex: literal(port), action: "keep" },
+  ];
+}
+
+/** namespace, pod and service of an endpoints target: where the series comes from. */
+const ENDPOINT_TARGET_LABELS: RelabelConfig[] = [
+  { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace" },
+  { source_labels: ["__meta_kubernetes_pod_name"], regex: "(.+)", target_label: "pod" },
+  { source_labels: ["__meta_kubernetes_service_name"], target_label: "service" },
+];
+
+/** A per-job interval, with a timeout that never exceeds it (Prometheus refuses timeout > interval). */
+function intervalOf(interval: string | undefined, globalTimeout: string): Pick<ScrapeConfig, "scrape_interval" | "scrape_timeout"> {
+  if (!interval) return {};
+  const shorter = (durationSeconds(interval) ?? 0) < (durationSeconds(globalTimeout) ?? 0);
+  return { scrape_interval: interval, ...(shorter ? { scrape_timeout: interval } : {}) };
+}
+
+function checkExtraLabels(labels: Record<string, string> | undefined, owner: string): void {
+  const clashing = Object.keys(labels ?? {}).filter((l) => RESERVED_LABELS.includes(l));
+  if (clashing.length > 0) {
+    throw new Error(`${owner}: labels ${clashing.join(", ")} are set by the scrape config itself; choose other names`);
+  }
+}
+
+/** A job for one ScrapeTarget: the endpoints of its Service, in its namespace, on its port. */
+export function targetJob(t: ScrapeTarget, jobName: string, globalTimeout: string): ScrapeConfig {
+  checkExtraLabels(t.labels, `scrapeTargets (job ${t.job})`);
+  const instanceSource = t.instance === "node" ? "__meta_kubernetes_pod_node_name" : "__meta_kubernetes_pod_name";
+  return {
+    job_name: jobName,
+    ...intervalOf(t.interval, globalTimeout),
+    metrics_path: t.path ?? "/metrics",
+    scheme: t.scheme ?? "http",
+    ...(t.honorLabels ? { honor_labels: true } : {}),
+    kubernetes_sd_configs: [{ role: "endpoints", namespaces: { names: [t.namespace] } }],
+    relabel_configs: [
+      ...keepService(t.selector, t.port),
+      // job_name may carry a suffix to stay unique; the job label is always the target's job.
+      { target_label: "job", replacement: literalReplacement(t.job) },
+      { source_labels: [instanceSource], regex: "(.+)", target_label: "instance" },
+      ...(t.instance === "node" ? [{ source_labels: ["__meta_kubernetes_pod_node_name"], regex: "(.+)", target_label: "node" }] : []),
+      // An exporter that describes other objects reports their namespace and pod; adding ours would mislabel its series.
+      ...(t.honorLabels ? [] : ENDPOINT_TARGET_LABELS),
+      ...staticLabels(t.labels ?? {}),
+    ],
+  };
+}
+
+/**
+ * Pods annotated `prometheus.io/scrape: "true"`, with the port, path and scheme their
+ * annotations give; pods that name another stack's environment (an earlier release's exporter
+ * sidecars of another stack on the same cluster) are left to that stack.
+ */
+export function podsJob(environment: string): ScrapeConfig {
+  const annotation = (name: string) => metaLabel("__meta_kubernetes_pod_annotation_", `prometheus.io/${name}`);
+  const podLabel = (name: string) => metaLabel("__meta_kubernetes_pod_label_", name);
+  return {
+    job_name: "kubernetes-pods",
+    kubernetes_sd_configs: [{ role: "pod" }],
+    relabel_configs: [
+      { source_labels: [annotation("scrape")], regex: "true", action: "keep" },
+      // Unlabelled, or labelled with this stack's environment.
+      { source_labels: [podLabel(ENVIRONMENT_LABEL)], regex: `|${literal(environment)}`, action: "keep" },
+      // Finished pods keep their IP in the API but nobody answers there any more.
+      { source_labels: ["__meta_kubernetes_pod_phase"], regex: "Succeeded|Failed", action: "drop" },
+      { source_labels: [annotation("scheme")], regex: "(https?)", target_label: "__scheme__" },
+      { source_labels: [annotation("path")], regex: "(.+)", target_label: "__metrics_path__" },
+      // The annotated port on the pod's IP; IPv6 addresses need brackets.
+      {
+        source_labels: [annotation("port"), "__meta_kubernetes_pod_ip"],
+        regex: "(\\d+);([^:]+)",
+        replacement: "$2:$1",
+        target_label: "__address__",
+      },
+      {
+        source_labels: [annotation("port"), "__meta_kubernetes_pod_ip"],
+        regex: "(\\d+);(.*:.*)",
+        replacement: "[$2]:$1",
+        target_label: "__address__",
+      },
+      { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace" },
+      { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod" },
+      // app: app.kubernetes.io/name, else the older `app` label (the later rule wins when both exist).
+      { source_labels: [podLabel("app")], regex: "(.+)", target_label: "app" },
+      { source_labels: [podLabel("app.kubernetes.io/name")], regex: "(.+)", target_label: "app" },
+      // A pod with a database exporter container, labelled as components/exporter-sidecars.ts says: job `<type>-exporter` and the database.
+      {
+        source_labels: [podLabel(EXPORTER_LABEL)],
+        regex: `(${Object.keys(EXPORTER_KINDS).sort().join("|")})`,
+        replacement: "${1}-exporter",
+        target_label: "job",
+      },
+      { source_labels: [podLabel(DATABASE_LABEL)], regex: "(.+)", target_label: "database" },
+    ],
+  };
+}
+
+/**
+ * How an app's response is parsed when its Content-Type is missing or unknown: Prometheus 3
+ * fails such a scrape, and hand-written /metrics endpoints often send none. The classic
+ * text format is what they write. Prometheus 3.0 and later only (Debian's promtool 2.42 does not know it).
+ */
+export const APP_SCRAPE_PROTOCOL = { fallback_scrape_protocol: "PrometheusText0.0.4" } as const;
+
+/** A configured app: the endpoints of its Service, or its static URL. */
+export function appJob(app: AppTarget, globalTimeout: string): ScrapeConfig {
+  checkExtraLabels(app.labels, `apps (${app.name})`);
+  const identity = { app: app.name, ...app.labels };
+  if (app.service) {
+    const { namespace, name, port, targetPort, targetPortName, servicePort } = app.service;
+    // Endpoints discovery reports the Service port's name, the pods' port (the address) and the
+    // pods' container port, never the Service's port number: a number given as the Service's
+    // port (servicePort) is resolved into one of these first (preflight/service-ports.ts).
+    const given = [port, targetPort, targetPortName].filter((v) => v !== undefined).length;
+    let keepPort: RelabelConfig;
+    if (given === 0 && servicePort !== undefined) {
+      throw new Error(
+        `apps (${app.name}): the Service's port ${servicePort} is not resolved yet; resolveAppServicePorts (components/service-ports.ts) reads it from the Service`,
+      );
+    } else if (given !== 1) {
+      throw new Error(
+        `apps (${app.name}): the Service needs exactly one of port (the Service port's name), targetPort (a port number) or targetPortName`,
+      );
+    } else if (port !== undefined) {
+      keepPort = { source_labels: ["__meta_kubernetes_endpoint_port_name"], regex: literal(port), action: "keep" };
+    } else if (targetPortName !== undefined) {
+      // An unnamed Service port (the Service's only one) whose targetPort names the pods' container port.
+      keepPort = { source_labels: ["__meta_kubernetes_pod_container_port_name"], regex: literal(targetPortName), action: "keep" };
+    } else if (targetPort !== undefined && Number.isInteger(targetPort) && targetPort >= 1 && targetPort <= 65535) {
+      keepPort = { source_labels: ["__address__"], regex: `.+:${targetPort}`, action: "keep" };
+    } else {
+      throw new Error(
+        `apps (${app.name}): the Service needs exactly one of port (the Service port's name), targetPort (a port number 1-65535) or targetPortName; got targetPort ${targetPort}`,
+      );
+    }
+    return {
+      job_name: app.name,
+      ...intervalOf(app.interval, globalTimeout),
+      metrics_path: app.path,
+      scheme: app.scheme,
+      ...APP_SCRAPE_PROTOCOL,
+      kubernetes_sd_configs: [{ role: "endpoints", namespaces: { names: [namespace] } }],
+      relabel_configs: [
+        { source_labels: ["__meta_kubernetes_service_name"], regex: literal(name), action: "keep" },
+        keepPort,
+        { source_labels: ["__meta_kubernetes_pod_name"], regex: "(.+)", target_label: "instance" },
+        ...ENDPOINT_TARGET_LABELS,
+        ...staticLabels(identity),
+      ],
+    };
+  }
+  const { host, ...where } = staticUrl(`apps (${app.name})`, app.url);
+  return {
+    job_name: app.name,
+    ...intervalOf(app.interval, globalTimeout),
+    ...where,
+    ...APP_SCRAPE_PROTOCOL,
+    static_configs: [{ targets: [host], labels: identity }],
+  };
+}
+
+/**
+ * Where a static URL is scraped: its host, its path (a URL without one, which WHATWG URLs give as
+ * "/", means the default, as for a Service), query parameters and scheme. A URL with credentials
+ * is refused: they would be stored in plain text in prometheus.yml.
+ */
+function staticUrl(
+  what: string,
+  text: string | undefined,
+): { host: string; metrics_path: string; params?: Record<string, string[]>; scheme: "http" | "https" } {
+  if (!text) throw new Error(`${what}: needs a service or a url`);
+  const url = new URL(text);
+  if (url.username || url.password)
+    throw new Error(`${what}: the url holds credentials; they would be stored in plain text in prometheus.yml`);
+  const params: Record<string, string[]> = {};
+  for (const [key, value] of url.searchParams) params[key] = [...(params[key] ?? []), value];
+  return {
+    host: url.host,
+    metrics_path: url.pathname === "/" ? APP_DEFAULTS.path : url.pathname,
+    ...(Object.keys(params).length > 0 ? { params } : {}),
+    scheme: url.protocol === "https:" ? "https" : "http",
+  };
+}
+
+/** Files of a target's secrets under PROMETHEUS_PATHS.targetSecretsDir. */
+export function targetSecretFile(name: string, what: "credential" | "ca.crt"): string {
+  return `${name}-${what}`;
+}
+
+/** A plain scrape target: an app's scrape without the contract (job `<name>`, no `app` label), with TLS and credentials. */
+export function plainTargetJob(t: TargetArgs, globalTimeout: string): ScrapeConfig {
+  checkExtraLabels(t.labels, `targets (${t.name})`);
+  const file = (what: "credential" | "ca.crt") => `${PROMETHEUS_PATHS.targetSecretsDir}/${targetSecretFile(t.name, what)}`;
+  const timing = t.timeout
+    ? { ...intervalOf(t.interval, globalTimeout), scrape_timeout: t.timeout }
+    : intervalOf(t.interval, globalTimeout);
+  const common = {
+    job_name: t.name,
+    ...timing,
+    ...APP_SCRAPE_PROTOCOL,
+    ...(t.auth?.type === "bearer" ? { authorization: { type: "Bearer", credentials_file: file("credential") } } : {}),
+    ...(t.auth?.type === "basic" ? { basic_auth: { username: t.auth.username, password_file: file("credential") } } : {}),
+    ...(t.tls
+      ? {
+          tls_config: {
+            ...(t.tls.caPem ? { ca_file: file("ca.crt") } : {}),
+            ...(t.tls.serverName ? { server_name: t.tls.serverName } : {}),
+            insecure_skip_verify: t.tls.insecureSkipVerify,
+          },
+        }
+      : {}),
+  };
+  if (t.service) {
+    const { namespace, name, port, targetPort } = t.service;
+    let keepPort: RelabelConfig;
+    if (port !== undefined && targetPort === undefined) {
+      keepPort = { source_labels: ["__meta_kubernetes_endpoint_port_name"], regex: literal(port), action: "keep" };
+    } else if (targetPort !== undefined && port === undefined && Number.isInteger(targetPort) && targetPort >= 1 && targetPort <= 65535) {
+      keepPort = { source_labels: ["__address__"], regex: `.+:${targetPort}`, action: "keep" };
+    } else {
+      throw new Error(`targets (${t.name}): the Service needs exactly one of port (the Service port's name) or targetPort (a port number)`);
+    }
+    return {
+      ...common,
+      metrics_path: t.path,
+      scheme: t.scheme,
+      kubernetes_sd_configs: [{ role: "endpoints", namespaces: { names: [namespace] } }],
+      relabel_configs: [
+        { source_labels: ["__meta_kubernetes_service_name"], regex: literal(name), action: "keep" },
+        keepPort,
+        { source_labels: ["__meta_kubernetes_pod_name"], regex: "(.+)", target_label: "instance" },
+        ...ENDPOINT_TARGET_LABELS,
+        ...staticLabels(t.labels),
+      ],
+    };
+  }
+  const { host, ...where } = staticUrl(`targets (${t.name})`, t.url);
+  return {
+    ...common,
+    ...where,
+    static_configs: [{ targets: [host], ...(Object.keys(t.labels).length > 0 ? { labels: t.labels } : {}) }],
+  };
+}
+
+/**
+ * A probe: Prometheus asks the blackbox exporter (`/probe?module=…&target=…`) and stores what
+ * it reports (probe_success, probe_duration_seconds, probe_ssl_earliest_cert_expiry, …) as job
+ * `blackbox`, with `probe="<name>"` and the probed address as `instance`. An app's Service is
+ * probed on every ready endpoint, as it is scraped.
+ */
+export function probeJob(probe: ProbeSpec, blackboxAddress: string, globalTimeout: string): ScrapeConfig {
+  checkExtraLabels(probe.labels, `probes (${probe.name})`);
+  const labels = { ...probe.labels, probe: probe.name };
+  const toExporter: RelabelConfig[] = [
+    { target_label: "__address__", replacement: literalReplacement(blackboxAddress) },
+    { target_label: "job", replacement: PROBE_JOB },
+  ];
+  const common = {
+    // One job per probe (its own interval); the job label is the same for all.
+    job_name: `${PROBE_JOB}/${probe.name}`,
+    ...intervalOf(probe.interval, globalTimeout),
+    metrics_path: "/probe",
+    params: { module: [probeModule(probe)] },
+    scheme: "http" as const,
+  };
+  const target = probe.target;
+  if ("service" in target) {
+    const { namespace, name, port, targetPort } = target.service;
+    const keepPort: RelabelConfig =
+      port !== undefined
+        ? { source_labels: ["__meta_kubernetes_endpoint_port_name"], regex: literal(port), action: "keep" }
+        : { source_labels: ["__address__"], regex: `.+:${targetPort ?? 0}`, action: "keep" };
+    return {
+      ...common,
+      kubernetes_sd_configs: [{ role: "endpoints", namespaces: { names: [namespace] } }],
+      relabel_configs: [
+        { source_labels: ["__meta_kubernetes_service_name"], regex: literal(name), action: "keep" },
+        keepPort,
+        // Each ready endpoint's address (IPv6 in brackets already), at the health path.
+        {
+          source_labels: ["__address__"],
+          regex: "(.+)",
+          replacement: `${target.scheme}://$1${literalReplacement(target.path)}`,
+          target_label: "__param_target",
+        },
+        { source_labels: ["__meta_kubernetes_pod_name"], regex: "(.+)", target_label: "instance" },
+        ...ENDPOINT_TARGET_LABELS,
+        ...staticLabels(labels),
+        ...toExporter,
+      ],
+    };
+  }
+  const address = "url" in target ? target.url : target.address;
+  if ("url" in target) {
+    const url = new URL(target.url);
+    if (url.username || url.password)
+      throw new Error(`probes (${probe.name}): the url holds credentials; they would be stored in plain text`);
+  }
+  return {
+    ...common,
+    static_configs: [{ targets: [address], labels }],
+    relabel_configs: [
+      { source_labels: ["__address__"], target_label: "__param_target" },
+      { source_labels: ["__param_target"], target_label: "instance" },
+      ...toExporter,
+    ],
+  };
+}
+
+/**
+ * The kubelet's own metrics or its embedded cAdvisor, on every node, with the
+ * service account's token (RBAC: get nodes/metrics).
+ */
+export function kubeletJob(jobName: string, metricsPath: string): ScrapeConfig {
+  const sa = PROMETHEUS_PATHS.serviceAccountDir;
+  return {
+    job_name: jobName,
+    scheme: "https",
+    metrics_path: metricsPath,
+    authorization: { credentials_file: `${sa}/token` },
+    tls_config: {
+      ca_file: `${sa}/ca.crt`,
+      // Kubelets usually serve a self-signed certificate (kubeadm's default unless serverTLSBootstrap is on),
+      // which no CA in the pod can verify. The bearer token still authenticates Prometheus to the kubelet;
+      // only the kubelet's identity goes unchecked, on the node network.
+      insecure_skip_verify: true,
+    },
+    kubernetes_sd_configs: [{ role: "node" }],
+    relabel_configs: [
+      { source_labels: ["__meta_kubernetes_node_name"], target_label: "instance" },
+      { source_labels: ["__meta_kubernetes_node_name"], target_label: "node" },
+    ],
+  };
+}

@@ -1,0 +1,247 @@
+/**
+ * The one place that maps the resolved stack config to each component's args (the
+ * kube-prometheus `main` shape): no component sees the whole config.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { EXPORTER_RESOURCES, EgressComponent, StackConfig, exposedBy, publicHostname } from "../../config";
+import { EgressSettings } from "../kit/network";
+import { podPriority, stackPriorityClassName } from "../kit/priority";
+import { PrometheusArgs } from "../prometheus/args";
+import { KubeStateMetricsArgs } from "../exporters/kube-state-metrics";
+import { NodeExporterArgs } from "../exporters/node-exporter";
+import { ExporterSidecarsArgs } from "../exporter-sidecars";
+import { BlackboxExporterArgs } from "../blackbox-exporter";
+import { LokiArgs } from "../loki";
+import { LogCollectorArgs } from "../log-collector";
+import { GrafanaArgs } from "../grafana/args";
+import { AlertmanagerArgs } from "../alertmanager/args";
+import { TraefikExposureArgs } from "../traefik";
+import { CloudflareTunnelArgs } from "../cloudflare-tunnel/args";
+
+/** The Prometheus component's args for a validated stack config (secrets wrapped in pulumi.secret). */
+export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
+  const p = cfg.prometheus;
+  const hostname = publicHostname(cfg, "prometheus");
+  return {
+    namespace: cfg.namespace,
+    environment: cfg.environment,
+    replicas: p.replicas,
+    retention: p.retention,
+    retentionSize: p.retentionSize,
+    scrapeInterval: p.scrapeInterval,
+    scrapeTimeout: p.scrapeTimeout,
+    evaluationInterval: p.evaluationInterval,
+    externalLabels: p.externalLabels,
+    apps: cfg.apps,
+    targets: cfg.targets.map((t) =>
+      t.credential && "value" in t.credential ? { ...t, credential: { value: pulumi.secret(t.credential.value) } } : t,
+    ),
+    probes: cfg.probes,
+    databases: cfg.databases.map(({ name, type }) => ({ name, type })),
+    remoteWrite: p.remoteWrite.map((rw) => ({
+      name: rw.name,
+      url: rw.url,
+      ...(rw.auth && "username" in rw.auth
+        ? { auth: { type: "basic" as const, username: rw.auth.username, password: pulumi.secret(rw.auth.password) } }
+        : rw.auth
+          ? { auth: { type: "bearer" as const, token: pulumi.secret(rw.auth.bearerToken) } }
+          : {}),
+    })),
+    runbookBaseUrl: p.runbookBaseUrl,
+    thresholds: cfg.thresholds,
+    storage: p.storage,
+    resources: p.resources,
+    protectVolumes: cfg.protectVolumes,
+    ...(hostname ? { publicHostname: hostname } : {}),
+    ingressFromTraefik: exposedBy(cfg, "prometheus", "traefik"),
+    ingressFromCloudflared: exposedBy(cfg, "prometheus", "cloudflare"),
+    egress: egressSettings(cfg, "prometheus"),
+    ...podPriority(stackPriorityClass(cfg)),
+  };
+}
+
+/**
+ * The Loki component's args for a validated stack config: undefined when Loki is off and
+ * nothing of it is kept; `dataOnly` when it is off in a stack that protects its volumes.
+ */
+export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
+  if (!cfg.loki.enabled && !cfg.protectVolumes) return undefined;
+  return {
+    namespace: cfg.namespace,
+    environment: cfg.environment,
+    retention: cfg.loki.retention,
+    storage: cfg.loki.storage,
+    resources: cfg.loki.resources,
+    ingestion: cfg.loki.ingestion,
+    protectVolumes: cfg.protectVolumes,
+    ...(cfg.loki.enabled ? {} : { dataOnly: true }),
+    ...(cfg.logCollector.enabled ? { logCollector: { namespace: `${cfg.namespace}-agents`, agent: cfg.logCollector.agent } } : {}),
+    egress: egressSettings(cfg, "loki"),
+    ...podPriority(stackPriorityClass(cfg)),
+  };
+}
+
+/** The log collector's args for a validated stack config. */
+export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
+  return {
+    agent: cfg.logCollector.agent,
+    namespace: `${cfg.namespace}-agents`,
+    stackNamespace: cfg.namespace,
+    environment: cfg.environment,
+    resources: cfg.logCollector.resources,
+    egress: egressSettings(cfg, "logCollector"),
+    ...podPriority(stackPriorityClass(cfg)),
+  };
+}
+
+/** The Grafana component's args for a validated stack config. */
+export function grafanaArgs(cfg: StackConfig, stackSalt: Buffer): GrafanaArgs {
+  const g = cfg.grafana;
+  const hostname = publicHostname(cfg, "grafana");
+  return {
+    namespace: cfg.namespace,
+    environment: cfg.environment,
+    stackSalt,
+    replicas: g.replicas,
+    adminUser: g.adminUser,
+    writableFolder: g.writableFolder,
+    ...(g.adminPassword !== undefined ? { adminPassword: pulumi.secret(g.adminPassword) } : {}),
+    ...(g.database
+      ? {
+          database: {
+            type: g.database.type,
+            host: g.database.host,
+            name: g.database.name,
+            user: g.database.user,
+            sslMode: g.database.sslMode,
+            ...(g.database.password !== undefined ? { password: pulumi.secret(g.database.password) } : {}),
+          },
+        }
+      : {}),
+    storage: g.storage,
+    protectVolume: cfg.protectVolumes,
+    resources: g.resources,
+    ...(hostname ? { publicHostname: hostname } : {}),
+    loki: cfg.loki.enabled,
+    scrapeInterval: cfg.prometheus.scrapeInterval,
+    ingressFromTraefik: exposedBy(cfg, "grafana", "traefik"),
+    ingressFromCloudflared: exposedBy(cfg, "grafana", "cloudflare"),
+    egress: egressSettings(cfg, "grafana"),
+    ...podPriority(stackPriorityClass(cfg)),
+  };
+}
+
+/** The Alertmanager component's args for a validated stack config. */
+export function alertmanagerArgs(cfg: StackConfig): AlertmanagerArgs {
+  const am = cfg.alertmanager;
+  const host = publicHostname(cfg, "alertmanager");
+  return {
+    namespace: cfg.namespace,
+    environment: cfg.environment,
+    replicas: am.replicas,
+    groupWait: am.groupWait,
+    groupInterval: am.groupInterval,
+    repeatInterval: am.repeatInterval,
+    receivers: am.receivers,
+    ...(am.routing ? { routing: am.routing } : {}),
+    storage: am.storage,
+    resources: am.resources,
+    protectVolumes: cfg.protectVolumes,
+    // Links in messages point where users open the UI, when it is published.
+    ...(host ? { externalUrl: `https://${host}` } : {}),
+    ingressFromTraefik: exposedBy(cfg, "alertmanager", "traefik"),
+    ingressFromCloudflared: exposedBy(cfg, "alertmanager", "cloudflare"),
+    egress: egressSettings(cfg, "alertmanager"),
+    ...podPriority(stackPriorityClass(cfg)),
+  };
+}
+
+/** The TraefikExposure args for a validated stack config; undefined when Traefik publishes nothing. */
+export function traefikExposureArgs(cfg: StackConfig, stackSalt: Buffer): TraefikExposureArgs | undefined {
+  const t = cfg.traefik;
+  if (!t.enabled || t.expose.length === 0) return undefined;
+  return {
+    namespace: cfg.namespace,
+    environment: cfg.environment,
+    stackSalt,
+    // The config check guarantees a hostname for every exposed service; the component refuses an empty one.
+    routes: t.expose.map((service) => ({ service, hostname: cfg.hostnames[service] ?? "" })),
+    entryPoints: t.entryPoints,
+    ...(t.tlsSecretName ? { tlsSecretName: t.tlsSecretName } : {}),
+    ...(t.certResolver ? { certResolver: t.certResolver } : {}),
+    basicAuthUsers: t.basicAuthUsers,
+    ...(Object.keys(t.basicAuthPasswords).length > 0
+      ? { basicAuthPasswords: Object.fromEntries(Object.entries(t.basicAuthPasswords).map(([user, p]) => [user, pulumi.secret(p)])) }
+      : {}),
+  };
+}
+
+/** The CloudflareTunnel args for a validated stack config; undefined when the tunnel is off or publishes nothing. */
+export function cloudflareTunnelArgs(cfg: StackConfig): CloudflareTunnelArgs | undefined {
+  const c = cfg.cloudflare;
+  if (!c.enabled || c.expose.length === 0) return undefined;
+  return {
+    namespace: cfg.namespace,
+    environment: cfg.environment,
+    // The config check guarantees the ids and hostnames when the tunnel is enabled; the component refuses empty ones.
+    accountId: c.accountId ?? "",
+    zoneId: c.zoneId ?? "",
+    tunnelName: c.tunnelName,
+    routes: c.expose.map((service) => ({ service, hostname: cfg.hostnames[service] ?? "" })),
+    replicas: c.replicas,
+    ...(c.access.enabled
+      ? { access: { emails: c.access.emails, emailDomains: c.access.emailDomains, sessionDuration: c.access.sessionDuration } }
+      : {}),
+    resources: c.resources,
+    egress: egressSettings(cfg, "cloudflared"),
+    ...podPriority(stackPriorityClass(cfg)),
+  };
+}
+
+/** A workload's egress settings from the stack config (networkPolicy). */
+function egressSettings(cfg: Pick<StackConfig, "networkPolicy">, component: EgressComponent): EgressSettings {
+  const np = cfg.networkPolicy;
+  return { apiServer: { cidrs: np.apiServerCidrs, ports: np.apiServerPorts }, nodeCidrs: np.nodeCidrs, extra: np.extraEgress[component] };
+}
+
+/** The PriorityClass the stack's pods get from the stack config (priorityClass), if any. */
+export function stackPriorityClass(cfg: Pick<StackConfig, "namespace" | "priorityClass">): string | undefined {
+  return cfg.priorityClass.enabled ? stackPriorityClassName(cfg.namespace) : undefined;
+}
+
+/** The node exporter's args: a DaemonSet in the agents namespace (host network and host paths), scraped from the stack's namespace. */
+export function nodeExporterArgs(cfg: StackConfig, agentsNamespace: string): NodeExporterArgs {
+  return {
+    namespace: agentsNamespace,
+    prometheusNamespace: cfg.namespace,
+    environment: cfg.environment,
+    port: cfg.nodeExporter.port,
+    resources: cfg.nodeExporter.resources,
+    ...podPriority(stackPriorityClass(cfg)),
+  };
+}
+
+/** What every in-namespace workload's args share: where it runs, its egress settings and the stack's priority class. */
+function workloadArgs(cfg: StackConfig, component: EgressComponent) {
+  return {
+    namespace: cfg.namespace,
+    environment: cfg.environment,
+    egress: egressSettings(cfg, component),
+    ...podPriority(stackPriorityClass(cfg)),
+  };
+}
+
+/** kube-state-metrics' args. */
+export function kubeStateMetricsArgs(cfg: StackConfig): KubeStateMetricsArgs {
+  return { ...workloadArgs(cfg, "kubeStateMetrics"), resources: cfg.kubeStateMetrics.resources };
+}
+
+/** The database exporters' args: one exporter per entry of databases[]. */
+export function databaseExportersArgs(cfg: StackConfig): ExporterSidecarsArgs {
+  return { ...workloadArgs(cfg, "databaseExporters"), databases: cfg.databases };
+}
+
+/** The blackbox exporter's args: the probes of apps[].probe and probes[]. */
+export function blackboxExporterArgs(cfg: StackConfig): BlackboxExporterArgs {
+  return { ...workloadArgs(cfg, "blackboxExporter"), probes: cfg.probes, resources: EXPORTER_RESOURCES };
+}
