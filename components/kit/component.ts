@@ -11,7 +11,7 @@ export type ComponentType = `monitoring:index:${string}`;
  * the args of this stack's components are resolved config: webhook URLs, passwords, DSNs. So a
  * component records no args at all, whatever its args hold: its children's inputs, which
  * the providers need, are where the state keeps the config, with the secrets as secrets.
- * test/architecture.test.ts keeps every component on this base; test/sealed.test.ts sweeps
+ * test/repository/architecture.test.ts keeps every component on this base; test/scenarios/sealed.test.ts sweeps
  * every recorded input for secret values.
  */
 export abstract class StackComponent extends pulumi.ComponentResource {

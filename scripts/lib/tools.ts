@@ -56,7 +56,7 @@ export interface Tool {
   tags?: string[];
   /**
    * The container image this binary stands for in the tests: its `--version` must report
-   * that image's tag (test/tools.test.ts), so the tests check what the stack deploys.
+   * that image's tag (test/scripts/tools.test.ts), so the tests check what the stack deploys.
    */
   image?: ImageName;
   /**

@@ -6,7 +6,7 @@
  * policy of its namespace that allows DNS (node-exporter, on the host's network, under one
  * that allows nothing); and its priority admission has given every pod the class's value. The
  * control plane enforces no NetworkPolicy (no pod runs: kwok plays the kubelet), so what the
- * policies let through is the offline tests' (test/network-policy.test.ts).
+ * policies let through is the offline tests' (test/scenarios/network-policy.test.ts).
  */
 import { createTeamWorkloads, deleteNamespace } from "./support/apps";
 import { KubeObject, apply, get, list, notReady, waitFor } from "./support/kube";

@@ -1,6 +1,6 @@
 /**
  * A team's routing that uses a receiver of every kind and email through SMTP: the config the
- * secret sweeps (test/sealed.test.ts offline, test/cluster/sealed.test.ts on the real engine)
+ * secret sweeps (test/scenarios/sealed.test.ts offline, test/cluster/sealed.test.ts on the real engine)
  * give so that every receiver secret is read. Its secrets: slackWebhookUrls.ops-slack,
  * discordWebhookUrls.ops-discord, webhookUrls.ops-webhook and smtpPassword.
  */

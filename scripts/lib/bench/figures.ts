@@ -1,6 +1,6 @@
 /**
  * The benchmark's arithmetic, apart from the binaries it runs (tested offline by
- * test/bench-figures.test.ts): samples to steady and peak figures, CPU-seconds to
+ * test/scripts/bench-figures.test.ts): samples to steady and peak figures, CPU-seconds to
  * millicores, requests and limits from measurements with stated headroom, the ratio of two
  * Prometheus runs, the bound on alert latency a config sets, the rule files of another
  * stack (--compare-rules), and the report's readable table.

@@ -1,0 +1,129 @@
+/**
+ * Grafana Alloy's configuration (components/alloy.ts): the syntax writer, the config of
+ * the log collector compared with Promtail's labelling, and the rendered config.alloy of
+ * both stacks accepted by `alloy validate` and left unchanged by `alloy fmt` of the
+ * release the stack deploys. The run that ships logs to a real Loki is in
+ * test/logs-e2e.test.ts.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { AlloyExpr, alloyConfig, alloySyntax } from "../../components/log-collector/alloy";
+import { podLogRelabelling } from "../../components/log-collector/promtail";
+import { runBinary } from "../../scripts/lib/local/binaries";
+import { render } from "../support/render";
+
+const PUSH_URL = "http://loki.monitoring.svc:3100/loki/api/v1/push";
+
+describe("the Alloy syntax writer", () => {
+  test("quotes and escapes every string one way, and writes expressions as they are", () => {
+    const text = alloySyntax([
+      {
+        name: "local.file_match",
+        label: 'a "quoted" label',
+        attributes: [
+          ["path", 'C:\\logs\\"x"\n'],
+          ["paths", ["a", "b"]],
+          ["count", 3],
+          ["enabled", true],
+          ["ref", new AlloyExpr("discovery.relabel.x.output")],
+        ],
+      },
+    ]);
+    expect(text).toBe(
+      [
+        'local.file_match "a \\"quoted\\" label" {',
+        '\tpath    = "C:\\\\logs\\\\\\"x\\"\\n"',
+        '\tpaths   = ["a", "b"]',
+        "\tcount   = 3",
+        "\tenabled = true",
+        "\tref     = discovery.relabel.x.output",
+        "}",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  test("writes nested and empty blocks, a blank line before and between blocks, and a heading comment", () => {
+    const text = alloySyntax(
+      [{ name: "loki.process", label: "p", attributes: [["forward_to", []]], blocks: [{ name: "stage.cri" }, { name: "stage.cri" }] }],
+      ["first line", "second line"],
+    );
+    expect(text).toBe(
+      [
+        "// first line",
+        "// second line",
+        "",
+        'loki.process "p" {',
+        "\tforward_to = []",
+        "",
+        "\tstage.cri { }",
+        "",
+        "\tstage.cri { }",
+        "}",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  test("refuses names Alloy would not parse, and numbers it has no literal for", () => {
+    expect(() => alloySyntax([{ name: "bad name" }])).toThrow(/invalid Alloy block name "bad name"/);
+    expect(() => alloySyntax([{ name: "x", attributes: [["bad-key", 1]] }])).toThrow(/invalid Alloy attribute name "bad-key"/);
+    expect(() => alloySyntax([{ name: "x", attributes: [["n", Number.NaN]] }])).toThrow(/Alloy has no NaN/);
+  });
+});
+
+describe("alloyConfig", () => {
+  const text = alloyConfig({ lokiPushUrl: PUSH_URL });
+
+  test("relabels exactly as Promtail does, except the __host__ filter the node field selector replaces", () => {
+    const rules = podLogRelabelling();
+    const kept = rules.filter((r) => r.target_label !== "__host__");
+    expect(kept).toHaveLength(rules.length - 1);
+    expect(text.match(/^\trule \{$/gm)).toHaveLength(kept.length);
+    for (const rule of kept) {
+      if (rule.regex) expect(text).toContain(`regex         = ${JSON.stringify(rule.regex)}`);
+      if (rule.replacement) expect(text).toContain(`replacement   = ${JSON.stringify(rule.replacement)}`);
+    }
+    expect(text).not.toContain("__host__");
+    expect(text).toContain('field = "spec.nodeName=" + sys.env("HOSTNAME")');
+  });
+
+  test("parses CRI lines, drops the file name and pushes to the given Loki with retries", () => {
+    expect(text).toMatch(/loki\.process "pod_logs" \{[\s\S]*stage\.cri \{ \}[\s\S]*stage\.label_drop \{\n\s+values = \["filename"\]/);
+    expect(text).toContain(`url                 = "${PUSH_URL}"`);
+    expect(text).toContain("max_backoff_retries = 12");
+  });
+});
+
+describe.each(["staging", "production"] as const)("the %s stack's config.alloy under the deployed Alloy", (stack) => {
+  let dir: string;
+  let file: string;
+  beforeAll(async () => {
+    const rendered = await render(stack);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "alloy-"));
+    file = path.join(dir, "config.alloy");
+    fs.writeFileSync(file, rendered.files.get("log-collector/config.alloy") ?? "");
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test("alloy validate accepts it (generally-available components only, Alloy's default)", () => {
+    const result = runBinary("alloy", ["validate", file]);
+    expect(result.output).toBe("");
+    expect(result.ok).toBe(true);
+  });
+
+  test("alloy fmt leaves it as it is: the writer follows Alloy's own formatting", () => {
+    const result = runBinary("alloy", ["fmt", file]);
+    expect(result.ok).toBe(true);
+    expect(result.output).toBe(fs.readFileSync(file, "utf8"));
+  });
+
+  test("alloy validate refuses a component argument it does not know, so the check above can fail", () => {
+    const broken = path.join(dir, "broken.alloy");
+    fs.writeFileSync(broken, fs.readFileSync(file, "utf8").replace("max_backoff_retries", "max_backoff_retry"));
+    const result = runBinary("alloy", ["validate", broken]);
+    expect(result.ok).toBe(false);
+    expect(result.output).toMatch(/max_backoff_retry/);
+  });
+});

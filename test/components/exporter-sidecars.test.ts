@@ -1,0 +1,395 @@
+/** ExporterSidecars: the database exporters, each in its own pod, their DSN Secrets, what is refused, and both real stacks. */
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import { DatabaseExporter, EXPORTER_RESOURCES, ResourceRequirements } from "../../config";
+import { ExporterSidecars, ExporterSidecarsArgs, exporterContainer } from "../../components/exporter-sidecars";
+import { images } from "../../components/images";
+import { K8sObject, Rendered, kubernetesYaml, renderRun, reveal } from "../../scripts/lib/render";
+import { RunResult, runProgram } from "../../scripts/lib/runner";
+import { objectOf, objectsOf, render, ALONE } from "../support/render";
+import { schemaProblems } from "../support/schema";
+
+const POSTGRES: DatabaseExporter = {
+  name: "shop-postgres",
+  type: "postgres",
+  mode: "standalone",
+  dsn: { secretRef: { name: "shop-postgres-exporter", key: "DATA_SOURCE_NAME" } },
+  resources: EXPORTER_RESOURCES,
+};
+const REDIS_DSN = "redis://:Sup3r-s3cret-pa55@redis.shop.svc:6379";
+const REDIS: DatabaseExporter = {
+  name: "shop-redis",
+  type: "redis",
+  mode: "standalone",
+  dsn: { value: REDIS_DSN },
+  resources: EXPORTER_RESOURCES,
+};
+const MONGODB_DSN = "mongodb://exporter:M0ngo-s3cret@mongo.example.net:27017/admin";
+const MONGODB_STANDALONE: DatabaseExporter = {
+  name: "events-mongodb",
+  type: "mongodb",
+  mode: "standalone",
+  dsn: { value: MONGODB_DSN },
+  resources: { requests: { cpu: "20m", memory: "48Mi" }, limits: { memory: "96Mi" } },
+};
+
+const RESTRICTED_CONTAINER = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  runAsUser: 65534,
+  runAsGroup: 65534,
+  capabilities: { drop: ["ALL"] },
+  seccompProfile: { type: "RuntimeDefault" },
+};
+const EXPORTER_LIMITS = { requests: { cpu: "5m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } };
+
+function exporters(databases: DatabaseExporter[], environment = "staging"): ExporterSidecarsArgs {
+  return { databases, namespace: "monitoring", environment };
+}
+
+async function renderExporters(args: ExporterSidecarsArgs, showSecrets = true): Promise<{ run: RunResult; rendered: Rendered }> {
+  const run = await runProgram({
+    ...ALONE,
+    program: async () => ({ scrapeTargets: new ExporterSidecars("db", args).scrapeTargets }),
+  });
+  return { run, rendered: renderRun(run, showSecrets) };
+}
+
+describe("exporterContainer", () => {
+  test("a PostgreSQL exporter waits for its DSN, runs restricted, and its probes gate only itself", () => {
+    expect(exporterContainer({ name: "shop-postgres", type: "postgres", dsnSecret: { name: "pg", key: "dsn" } })).toEqual({
+      name: "postgres-exporter",
+      image: images.postgresExporter,
+      // A node that ran it before never needs the registry again to restart it.
+      imagePullPolicy: "IfNotPresent",
+      args: ["--web.listen-address=:9187", "--collector.postmaster"],
+      // Not optional: the kubelet starts it once the Secret and key exist, with its DSN.
+      env: [{ name: "DATA_SOURCE_NAME", valueFrom: { secretKeyRef: { name: "pg", key: "dsn" } } }],
+      ports: [{ name: "pg-metrics", containerPort: 9187, protocol: "TCP" }],
+      // TCP: an HTTP probe of /metrics would query the database every time.
+      readinessProbe: { tcpSocket: { port: "pg-metrics" }, periodSeconds: 10, timeoutSeconds: 5 },
+      livenessProbe: { tcpSocket: { port: "pg-metrics" }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
+      resources: EXPORTER_LIMITS,
+      securityContext: RESTRICTED_CONTAINER,
+    });
+  });
+
+  test.each([
+    ["redis", images.redisExporter, "REDIS_ADDR", 9121, "redis-metrics"],
+    ["mongodb", images.mongodbExporter, "MONGODB_URI", 9216, "mongo-metrics"],
+  ] as const)("a %s exporter: its image, DSN variable and port", (type, image, env, port, portName) => {
+    const c = exporterContainer({ name: "db", type, dsnSecret: { name: "s", key: "k" } });
+    expect(c).toMatchObject({
+      name: `${type}-exporter`,
+      image,
+      ports: [{ containerPort: port, name: portName }],
+      securityContext: RESTRICTED_CONTAINER,
+    });
+    expect(c.env).toEqual([{ name: env, valueFrom: { secretKeyRef: { name: "s", key: "k" } } }]);
+    expect(c.args).toContain(`--web.listen-address=:${port}`);
+    expect(c.readinessProbe).toEqual({ tcpSocket: { port: portName }, periodSeconds: 10, timeoutSeconds: 5 });
+    expect(c.imagePullPolicy).toBe("IfNotPresent");
+  });
+
+  test("the MongoDB exporter exports mongodb_up and the server status collectors", () => {
+    expect(exporterContainer({ name: "db", type: "mongodb", dsnSecret: { name: "s", key: "k" } }).args).toEqual([
+      "--web.listen-address=:9216",
+      "--collector.diagnosticdata",
+      "--collector.replicasetstatus",
+      "--compatible-mode",
+    ]);
+  });
+
+  test("resources come from the entry; the default is sized from the benchmark", () => {
+    const resources: ResourceRequirements = { requests: { cpu: "5m", memory: "16Mi" }, limits: { memory: "32Mi" } };
+    expect(exporterContainer({ name: "db", type: "redis", dsnSecret: { name: "s", key: "k" }, resources }).resources).toEqual(resources);
+    // The benchmark's exporters: 19 MiB (postgres) and 17 MiB (redis) steady, 21 MiB at the peak; the limit is three times that.
+    expect(EXPORTER_RESOURCES).toEqual({ requests: { cpu: "5m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } });
+  });
+});
+
+describe("a standalone exporter", () => {
+  let rendered: Rendered;
+  let run: RunResult;
+  beforeAll(async () => {
+    ({ rendered, run } = await renderExporters(exporters([MONGODB_STANDALONE])));
+  });
+
+  const SELECTOR = {
+    "app.kubernetes.io/name": "events-mongodb-exporter",
+    "app.kubernetes.io/instance": "staging",
+    "app.kubernetes.io/component": "exporter",
+    "app.kubernetes.io/part-of": "monitoring-stack",
+  };
+
+  test("runs one restricted replica in the stack namespace with its DSN from a Secret there", () => {
+    const deployment = objectOf(rendered, "Deployment", "events-mongodb-exporter");
+    expect(deployment.metadata.namespace).toBe("monitoring");
+    const spec = deployment.spec as {
+      replicas: number;
+      template: { spec: Record<string, unknown> & { containers: Array<Record<string, unknown>> } };
+    };
+    expect(spec.replicas).toBe(1);
+    expect(spec.template.spec).toMatchObject({
+      automountServiceAccountToken: false,
+      securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: "RuntimeDefault" } },
+    });
+    expect(spec.template.spec.containers).toEqual([
+      exporterContainer({
+        name: "events-mongodb",
+        type: "mongodb",
+        dsnSecret: { name: "events-mongodb-exporter-dsn", key: "events-mongodb-dsn" },
+        resources: MONGODB_STANDALONE.resources,
+      }),
+    ]);
+    // Its DSN Secret is the stack's own, made before it: Pulumi waits for the Deployment as usual.
+    expect(objectOf(rendered, "Deployment", "events-mongodb-exporter").metadata.annotations).toBeUndefined();
+    expect(objectOf(rendered, "Secret", "events-mongodb-exporter-dsn")).toMatchObject({
+      metadata: { namespace: "monitoring" },
+      stringData: { "events-mongodb-dsn": MONGODB_DSN },
+    });
+  });
+
+  test("has a Service that only Prometheus may reach, and a scrape target with the database label", () => {
+    expect(objectOf(rendered, "Service", "events-mongodb-exporter").spec).toEqual({
+      selector: SELECTOR,
+      ports: [{ name: "metrics", port: 9216, targetPort: "mongo-metrics", protocol: "TCP" }],
+    });
+    expect(objectOf(rendered, "NetworkPolicy", "events-mongodb-exporter").spec).toEqual({
+      podSelector: { matchLabels: SELECTOR },
+      policyTypes: ["Ingress"],
+      ingress: [
+        {
+          ports: [{ protocol: "TCP", port: 9216 }],
+          from: [
+            {
+              podSelector: {
+                matchLabels: {
+                  "app.kubernetes.io/name": "prometheus",
+                  "app.kubernetes.io/instance": "staging",
+                  "app.kubernetes.io/part-of": "monitoring-stack",
+                },
+              },
+            },
+          ],
+        },
+      ],
+    });
+    expect(run.outputs.scrapeTargets).toEqual([
+      { job: "mongodb-exporter", namespace: "monitoring", selector: SELECTOR, port: "metrics", labels: { database: "events-mongodb" } },
+    ]);
+  });
+
+  test("every object is valid, labelled and in the stack namespace", () => {
+    // Two NetworkPolicies: who may scrape it (ingress), and what it may reach (egress: DNS, its database).
+    expect(rendered.kubernetes.map((o) => o.object.kind).sort()).toEqual([
+      "Deployment",
+      "NetworkPolicy",
+      "NetworkPolicy",
+      "Secret",
+      "Service",
+    ]);
+    for (const o of rendered.kubernetes) {
+      expect(schemaProblems(o.object)).toEqual([]);
+      expect(o.object.metadata.namespace).toBe("monitoring");
+      expect(o.object.metadata.labels).toMatchObject(SELECTOR);
+      expect(o.component).toBe("exporter-sidecars");
+    }
+  });
+
+  test("with secretRef, reads the existing Secret and creates none; the first deployment does not wait for a Secret it cannot have", async () => {
+    const { rendered: withRef } = await renderExporters(
+      exporters([{ ...MONGODB_STANDALONE, dsn: { secretRef: { name: "events-mongodb-exporter", key: "MONGODB_URI" } } }]),
+    );
+    expect(objectsOf(withRef, "Secret")).toEqual([]);
+    const deployment = objectOf(withRef, "Deployment", "events-mongodb-exporter") as K8sObject & {
+      spec: { template: { spec: { containers: Array<{ env: unknown }> } } };
+    };
+    // Not optional: the kubelet starts the exporter by itself once the Secret exists, with its DSN.
+    expect(deployment.spec.template.spec.containers[0].env).toEqual([
+      { name: "MONGODB_URI", valueFrom: { secretKeyRef: { name: "events-mongodb-exporter", key: "MONGODB_URI" } } },
+    ]);
+    // The Secret can only be made once the stack made its namespace: Pulumi does not wait for the pod, which waits for the Secret.
+    expect(deployment.metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
+    expect(schemaProblems(deployment)).toEqual([]);
+  });
+});
+
+test("a DSN from config never appears in clear in the default render, nor in any resource's recorded inputs", async () => {
+  const args = exporters([REDIS, MONGODB_STANDALONE]);
+  const { run, rendered } = await renderExporters(args, false);
+  const everything = [
+    kubernetesYaml(rendered),
+    ...rendered.files.values(),
+    JSON.stringify(rendered.outputs),
+    ...run.resources.map((r) => JSON.stringify(reveal(r.inputs, false))),
+  ].join("\n");
+  // The check can see a DSN: with secrets shown, both are there.
+  const shown = renderRun(run, true);
+  expect(kubernetesYaml(shown)).toContain(REDIS_DSN);
+  expect(kubernetesYaml(shown)).toContain(MONGODB_DSN);
+  for (const dsn of [REDIS_DSN, MONGODB_DSN]) {
+    expect(everything).not.toContain(dsn);
+    expect(everything).not.toContain(dsn.replace(/^.*:\/\/[^:]*:([^@]+)@.*$/, "$1"));
+  }
+  // The component's own inputs (kept in the state) hold nothing at all (StackComponent).
+  const component = run.resources.find((r) => r.type === "monitoring:index:ExporterSidecars");
+  expect(component).toBeDefined();
+  expect(component?.inputs).toEqual({});
+});
+
+describe("conflicting inputs are refused with the argument named", () => {
+  const refuse = (databases: DatabaseExporter[]) => renderExporters(exporters(databases));
+
+  test.each<[string, DatabaseExporter[], RegExp]>([
+    [
+      "a name used twice",
+      [MONGODB_STANDALONE, { ...REDIS, name: "events-mongodb" }],
+      /databases: the name "events-mongodb" is used more than once/,
+    ],
+    [
+      // A program of an earlier release, or plain JavaScript, that still asks for a sidecar.
+      "a sidecar",
+      [{ ...POSTGRES, mode: "sidecar" } as unknown as DatabaseExporter],
+      /databases\["shop-postgres"\]: an exporter runs in a pod of its own \(mode "standalone", no target\); an exporter sidecar would take the database out of its Service/,
+    ],
+    [
+      "a target",
+      [{ ...POSTGRES, target: { kind: "StatefulSet", name: "postgres", namespace: "shop" } } as unknown as DatabaseExporter],
+      /databases\["shop-postgres"\]: an exporter runs in a pod of its own/,
+    ],
+    [
+      "a standalone name too long for its Service",
+      [{ ...MONGODB_STANDALONE, name: `m${"o".repeat(55)}` }],
+      /databases\["mo+"\]\.name: a standalone exporter's Service is named "<name>-exporter"/,
+    ],
+    [
+      "a standalone name that starts with a digit",
+      [{ ...MONGODB_STANDALONE, name: "1events" }],
+      /databases\["1events"\]\.name: .*DNS-1035/,
+    ],
+  ])("%s", async (_what, databases, message) => {
+    await expect(refuse(databases)).rejects.toThrow(message);
+    await expect(refuse(databases)).rejects.toBeInstanceOf(pulumi.ResourceError);
+  });
+
+  test.each<[string, DatabaseExporter]>([
+    ["a MongoDB URI given to the PostgreSQL exporter", { ...POSTGRES, dsn: { value: MONGODB_DSN } }],
+    ["a PostgreSQL URL given to the Redis exporter", { ...REDIS, dsn: { value: "postgresql://u:Pg-s3cret@db:5432/x" } }],
+    ["a Redis URL given to the MongoDB exporter", { ...MONGODB_STANDALONE, dsn: { value: REDIS_DSN } }],
+  ])("%s, without echoing the DSN", async (_what, db) => {
+    const error = await refuse([db]).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(pulumi.ResourceError);
+    const message = (error as Error).message;
+    expect(message).toMatch(new RegExp(`databases\\["${db.name}"\\]\\.dsn: not a ${db.type} DSN`));
+    expect(message).not.toMatch(/s3cret|Sup3r/);
+  });
+
+  test.each([
+    ["postgres", "postgresql://exporter:pw@postgres.shop.svc:5432/postgres?sslmode=disable"],
+    ["postgres", "host=postgres-0.postgres.shop.svc port=5432 user=exporter password=pw sslmode=disable"],
+    ["postgres", "postgresql://exporter:pw@/postgres?host=postgres.shop.svc&sslmode=disable"],
+    ["redis", "redis://redis.shop.svc:6379"],
+    ["redis", "rediss://:pw@redis.example.net:6380"],
+    ["redis", "redis.shop.svc:6379"],
+    ["mongodb", "mongodb+srv://exporter:pw@cluster0.example.net/admin"],
+    ["mongodb", "mongodb://exporter:pw@mongodb-0.mongodb.shop.svc:27017,mongodb-1.mongodb.shop.svc:27017/admin"],
+  ] as const)("a %s DSN like %s is accepted", async (type, dsn) => {
+    const { rendered } = await renderExporters(
+      exporters([{ name: "db", type, mode: "standalone", dsn: { value: dsn }, resources: EXPORTER_RESOURCES }]),
+    );
+    expect(objectsOf(rendered, "Deployment", "db-exporter")).toHaveLength(1);
+  });
+
+  // A sidecar's DSN moved over as it was: in the exporter's own pod it reaches only the exporter.
+  test.each([
+    ["postgres", "postgresql://exporter:Pg-s3cret@127.0.0.1:5432/postgres?sslmode=disable", /the loopback host "127\.0\.0\.1"/],
+    ["postgres", "host=localhost port=5432 user=exporter password=Pg-s3cret sslmode=disable", /the loopback host "localhost"/],
+    ["postgres", "user=exporter password=Pg-s3cret dbname=postgres", /no host/],
+    ["postgres", "postgresql:///postgres?user=exporter", /no host/],
+    ["postgres", "postgresql://exporter:Pg-s3cret@db.shop.svc/postgres?host=%2Fvar%2Frun%2Fpostgresql", /no host/],
+    ["redis", "redis://:Sup3r@localhost:6379", /the loopback host "localhost"/],
+    ["redis", "localhost:6379", /the loopback host "localhost"/],
+    ["redis", "unix:///run/redis.sock", /a Unix socket/],
+    ["mongodb", "mongodb://exporter:M0ngo-s3cret@[::1]:27017/admin", /the loopback host "\[::1\]"/],
+  ] as const)("a %s DSN like %s names the exporter's own pod: refused without echoing it", async (type, dsn, what) => {
+    const error = await renderExporters(
+      exporters([{ name: "db", type, mode: "standalone", dsn: { value: dsn }, resources: EXPORTER_RESOURCES }]),
+    ).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(pulumi.ResourceError);
+    expect((error as Error).message).toMatch(/databases\["db"\]\.dsn: names /);
+    expect((error as Error).message).toMatch(what);
+    expect((error as Error).message).not.toMatch(/s3cret|Sup3r/);
+  });
+});
+
+describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
+  const namespace = `monitoring-${stack}`;
+  let rendered: Rendered;
+  beforeAll(async () => {
+    rendered = await render(stack);
+  });
+
+  test("runs every database's exporter in a pod of its own in the stack namespace, and touches no database's workload", () => {
+    const mine = rendered.kubernetes.filter((o) => o.component === "exporter-sidecars");
+    // No patch, nothing in the team's namespace: the database's pods, Service and endpoints are never the stack's.
+    expect(mine.filter((o) => o.patch)).toEqual([]);
+    const workloadsElsewhere = rendered.kubernetes.filter(
+      (o) => ["Deployment", "StatefulSet", "DaemonSet"].includes(o.object.kind) && !o.object.metadata.namespace?.startsWith(namespace),
+    );
+    expect(workloadsElsewhere.map((o) => `${o.object.kind} ${o.object.metadata.namespace}/${o.object.metadata.name}`)).toEqual([]);
+    expect([...new Set(mine.map((o) => o.object.metadata.namespace))]).toEqual([namespace]);
+    const names = stack === "staging" ? ["shop-postgres", "shop-redis"] : ["events-mongodb", "shop-postgres", "shop-redis"];
+    expect(
+      objectsOf(rendered, "Deployment")
+        .filter((d) => d.metadata.name?.endsWith("-exporter") && d.metadata.name !== "blackbox-exporter")
+        .map((d) => d.metadata.name)
+        .sort(),
+    ).toEqual(names.map((n) => `${n}-exporter`));
+    const env = (name: string) =>
+      (objectOf(rendered, "Deployment", name).spec as { template: { spec: { containers: Array<{ env: unknown }> } } }).template.spec
+        .containers[0].env;
+    // Their Secrets are the user's, in the stack namespace (secretRef): none is made, Pulumi does not wait for the pods.
+    expect(env("shop-postgres-exporter")).toEqual([
+      { name: "DATA_SOURCE_NAME", valueFrom: { secretKeyRef: { name: "shop-postgres-exporter", key: "DATA_SOURCE_NAME" } } },
+    ]);
+    expect(env("shop-redis-exporter")).toEqual([
+      { name: "REDIS_ADDR", valueFrom: { secretKeyRef: { name: "shop-redis-exporter", key: "REDIS_ADDR" } } },
+    ]);
+    expect(mine.filter((o) => o.object.kind === "Secret")).toEqual([]);
+    expect(objectOf(rendered, "Deployment", "shop-postgres-exporter").metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
+  });
+
+  test("Prometheus scrapes each exporter with the job and database labels the database rules and dashboards select on", () => {
+    const config = YAML.parse(rendered.files.get("prometheus/prometheus.yml") ?? "") as {
+      scrape_configs: Array<{ job_name: string; relabel_configs: Array<{ target_label?: string; replacement?: string }> }>;
+    };
+    const labelsOf = (job: { relabel_configs: Array<{ target_label?: string; replacement?: string }> }) =>
+      Object.fromEntries(
+        job.relabel_configs.filter((r) => r.target_label && r.replacement !== undefined).map((r) => [r.target_label, r.replacement]),
+      );
+    const databaseJobs = config.scrape_configs
+      .filter((j) => /^(postgres|redis|mongodb)-exporter(\/|$)/.test(j.job_name))
+      .map((j) => ({ job: labelsOf(j).job, database: labelsOf(j).database }))
+      .sort((a, b) => String(a.database).localeCompare(String(b.database)));
+    expect(databaseJobs).toEqual([
+      ...(stack === "production" ? [{ job: "mongodb-exporter", database: "events-mongodb" }] : []),
+      { job: "postgres-exporter", database: "shop-postgres" },
+      { job: "redis-exporter", database: "shop-redis" },
+    ]);
+  });
+
+  test("every object of the component is valid", () => {
+    const mine = rendered.kubernetes.filter((o) => o.component === "exporter-sidecars");
+    // Each exporter: its Deployment, Service and two NetworkPolicies (ingress, egress); staging has two, production three.
+    expect(mine.length).toBe(stack === "staging" ? 8 : 12);
+    for (const o of mine) expect(schemaProblems(o.object, o.patch)).toEqual([]);
+  });
+});

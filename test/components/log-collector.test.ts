@@ -1,0 +1,349 @@
+/**
+ * The log collector component, for each agent (Grafana Alloy, the default, and Promtail):
+ * alone under mocks, and in both real stacks. The agents' configs are tested in
+ * test/components/alloy.test.ts and test/promtail.test.ts.
+ */
+import * as path from "path";
+import * as YAML from "yaml";
+import { alloyConfig } from "../../components/log-collector/alloy";
+import { PROFILE_DEFAULTS, PROMTAIL_RESOURCES, LogCollectorAgent } from "../../config";
+import { images } from "../../components/images";
+import { LogCollector, LogCollectorArgs, PROMTAIL_END_OF_LIFE_WARNING } from "../../components/log-collector";
+import { promtailConfig } from "../../components/log-collector/promtail";
+import { K8sObject, Rendered, renderRun } from "../../scripts/lib/render";
+import { RunResult, runProgram } from "../../scripts/lib/runner";
+import { objectOf, objectsOf, render, renderConfig, ALONE } from "../support/render";
+import { schemaProblems } from "../support/schema";
+import { SecurityPodSpec, exceptionComments, restrictedExceptions } from "../support/security";
+
+const AGENTS: LogCollectorAgent[] = ["alloy", "promtail"];
+
+/** What differs between the agents, as the component must render it. */
+const EXPECTED = {
+  alloy: {
+    port: 12345,
+    file: "log-collector/config.alloy",
+    configDir: "/etc/alloy",
+    stateDir: "/var/lib/alloy",
+    args: [
+      "run",
+      "/etc/alloy/config.alloy",
+      "--server.http.listen-addr=0.0.0.0:12345",
+      "--storage.path=/var/lib/alloy",
+      "--disable-reporting",
+    ],
+    readiness: "/-/ready",
+    liveness: "/-/ready",
+  },
+  promtail: {
+    port: 3101,
+    file: "log-collector/promtail.yaml",
+    configDir: "/etc/promtail",
+    stateDir: "/var/lib/promtail",
+    args: ["-config.file=/etc/promtail/promtail.yaml"],
+    readiness: "/ready",
+    liveness: "/metrics",
+  },
+} as const;
+
+const SELECTOR = (agent: LogCollectorAgent, instance = "staging") => ({
+  "app.kubernetes.io/name": agent,
+  "app.kubernetes.io/instance": instance,
+  "app.kubernetes.io/component": "log-collector",
+  "app.kubernetes.io/part-of": "monitoring-stack",
+});
+
+const baseArgs = (agent: LogCollectorAgent): LogCollectorArgs => ({
+  agent,
+  namespace: "monitoring-agents",
+  stackNamespace: "monitoring",
+  environment: "staging",
+  resources: PROFILE_DEFAULTS.staging.logCollector.resources,
+});
+
+async function renderCollector(args: LogCollectorArgs): Promise<{ run: RunResult; rendered: Rendered }> {
+  const run = await runProgram({
+    ...ALONE,
+    program: async () => ({ scrapeTargets: new LogCollector(args.agent, args).scrapeTargets }),
+  });
+  return { run, rendered: renderRun(run, true) };
+}
+
+/** The pod spec as the restricted-baseline check reads it, plus what these tests look at. */
+type PodSpec = SecurityPodSpec & {
+  serviceAccountName?: string;
+  tolerations?: unknown[];
+  volumes?: Array<{ name: string; hostPath?: { path: string; type?: string } }>;
+  containers: Array<
+    SecurityPodSpec["containers"][number] & {
+      image?: string;
+      args?: string[];
+      env?: unknown[];
+      ports?: Array<{ name?: string; containerPort: number; hostPort?: number }>;
+      volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
+      readinessProbe?: { httpGet: { path: string; port: string } };
+      livenessProbe?: { httpGet: { path: string; port: string } };
+      resources?: unknown;
+    }
+  >;
+};
+const templateOf = (o: K8sObject) =>
+  (o.spec as { template: { metadata: { annotations?: Record<string, string> }; spec: PodSpec } }).template;
+
+test("the exception check finds what it looks for", () => {
+  const strict: PodSpec = {
+    automountServiceAccountToken: false,
+    securityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: "RuntimeDefault" } },
+    containers: [
+      { name: "c", securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } } },
+    ],
+  };
+  expect(restrictedExceptions(strict)).toEqual([]);
+  expect(
+    restrictedExceptions({
+      ...strict,
+      securityContext: { runAsUser: 0 },
+      volumes: [{ name: "v", hostPath: { path: "/x" } }],
+      containers: [{ name: "c", securityContext: { capabilities: { add: ["DAC_READ_SEARCH"] } } }],
+    }),
+  ).toEqual([
+    "hostPath:/x",
+    "c:allowPrivilegeEscalation",
+    "c:writableRoot",
+    "c:root",
+    "c:uid0",
+    "c:seccomp",
+    "c:capabilitiesKept",
+    "c:capabilitiesAdded",
+  ]);
+});
+
+describe.each(AGENTS)("the log collector alone, agent %s", (agent) => {
+  const expected = EXPECTED[agent];
+  let rendered: Rendered;
+  let run: RunResult;
+  beforeAll(async () => {
+    ({ run, rendered } = await renderCollector(baseArgs(agent)));
+  });
+
+  test("its objects are valid, labelled, in the agents namespace and parented to the component", () => {
+    expect(rendered.kubernetes.map((o) => `${o.object.kind}/${o.object.metadata.name}`).sort()).toEqual([
+      `ClusterRole/monitoring-agents-${agent}`,
+      `ClusterRoleBinding/monitoring-agents-${agent}`,
+      `ConfigMap/${agent}-config`,
+      `DaemonSet/${agent}`,
+      `NetworkPolicy/${agent}`,
+      `NetworkPolicy/${agent}-egress`,
+      `Service/${agent}`,
+      `ServiceAccount/${agent}`,
+    ]);
+    for (const o of rendered.kubernetes) {
+      expect(schemaProblems(o.object)).toEqual([]);
+      expect(o.component).toBe("log-collector");
+      expect(o.object.metadata.labels).toMatchObject(SELECTOR(agent));
+      if (!o.object.kind.startsWith("ClusterRole")) expect(o.object.metadata.namespace).toBe("monitoring-agents");
+    }
+  });
+
+  test("the ConfigMap holds the agent's config, rendered under files/", () => {
+    const text = rendered.files.get(expected.file) ?? "";
+    if (agent === "alloy") expect(text).toBe(alloyConfig({ lokiPushUrl: "http://loki.monitoring.svc:3100/loki/api/v1/push" }));
+    else expect(YAML.parse(text)).toEqual(promtailConfig({ lokiNamespace: "monitoring" }));
+  });
+
+  test("Promtail, and only Promtail, warns that it is end of life", () => {
+    const warnings = run.warnings;
+    if (agent === "promtail") expect(warnings).toContain(PROMTAIL_END_OF_LIFE_WARNING);
+    else expect(warnings.join("\n")).not.toMatch(/end of life/);
+  });
+
+  test("RBAC: read-only pods and nodes, bound to its own ServiceAccount", () => {
+    expect(objectOf(rendered, "ClusterRole", `monitoring-agents-${agent}`).rules).toEqual([
+      { apiGroups: [""], resources: ["nodes", "pods"], verbs: ["get", "list", "watch"] },
+    ]);
+    const binding = objectOf(rendered, "ClusterRoleBinding", `monitoring-agents-${agent}`);
+    expect({ roleRef: binding.roleRef, subjects: binding.subjects }).toEqual({
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: `monitoring-agents-${agent}` },
+      subjects: [{ kind: "ServiceAccount", name: agent, namespace: "monitoring-agents" }],
+    });
+    expect(objectOf(rendered, "ServiceAccount", agent).automountServiceAccountToken).toBe(true);
+  });
+
+  test("a DaemonSet runs the agent on every node, its node name as HOSTNAME, with probes and the profile's resources", () => {
+    const ds = objectOf(rendered, "DaemonSet", agent);
+    const pod = templateOf(ds).spec;
+    expect(pod.serviceAccountName).toBe(agent);
+    expect(pod.tolerations).toEqual([{ operator: "Exists" }]);
+    expect(pod.containers).toHaveLength(1);
+    const [c] = pod.containers;
+    expect(c.image).toBe(images[agent]);
+    expect(c.args).toEqual(expected.args);
+    expect(c.env).toEqual([{ name: "HOSTNAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }]);
+    expect(c.ports).toEqual([{ name: "http-metrics", containerPort: expected.port, protocol: "TCP" }]);
+    expect(c.readinessProbe?.httpGet).toMatchObject({ path: expected.readiness, port: "http-metrics" });
+    expect(c.livenessProbe?.httpGet).toMatchObject({ path: expected.liveness, port: "http-metrics" });
+    const r = PROFILE_DEFAULTS.staging.logCollector.resources;
+    expect(c.resources).toEqual({ requests: r.requests, limits: r.limits });
+    expect(templateOf(ds).metadata.annotations?.["checksum/config"]).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  test("the host's pod logs are mounted read-only, the state directory is its own, the root filesystem is read-only", () => {
+    const pod = templateOf(objectOf(rendered, "DaemonSet", agent)).spec;
+    expect(pod.volumes).toEqual([
+      { name: "config", configMap: { name: `${agent}-config` } },
+      { name: "pod-logs", hostPath: { path: "/var/log/pods", type: "Directory" } },
+      { name: "state", hostPath: { path: `/var/lib/${agent}-monitoring-agents`, type: "DirectoryOrCreate" } },
+      { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+    ]);
+    expect(pod.containers[0].volumeMounts).toEqual([
+      { name: "config", mountPath: expected.configDir, readOnly: true },
+      { name: "pod-logs", mountPath: "/var/log/pods", readOnly: true },
+      { name: "state", mountPath: expected.stateDir },
+      { name: "tmp", mountPath: "/tmp" },
+    ]);
+    expect(pod.containers[0].securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: false,
+      capabilities: { drop: ["ALL"] },
+    });
+  });
+
+  test("its exceptions to the restricted baseline are exactly the pod logs, its state, the token and root", () => {
+    expect(restrictedExceptions(templateOf(objectOf(rendered, "DaemonSet", agent)).spec)).toEqual([
+      "hostPath:/var/log/pods",
+      `hostPath:/var/lib/${agent}-monitoring-agents`,
+      "serviceAccountToken",
+      `${agent}:root`,
+      `${agent}:uid0`,
+    ]);
+  });
+
+  test("a headless Service names the metrics port, and only Prometheus may connect", () => {
+    expect(objectOf(rendered, "Service", agent).spec).toEqual({
+      clusterIP: "None",
+      selector: SELECTOR(agent),
+      ports: [{ name: "http-metrics", port: expected.port, targetPort: "http-metrics", protocol: "TCP" }],
+    });
+    expect(objectOf(rendered, "NetworkPolicy", agent).spec).toEqual({
+      podSelector: { matchLabels: SELECTOR(agent) },
+      policyTypes: ["Ingress"],
+      ingress: [
+        {
+          ports: [{ protocol: "TCP", port: expected.port }],
+          from: [
+            {
+              namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } },
+              podSelector: {
+                matchLabels: {
+                  "app.kubernetes.io/name": "prometheus",
+                  "app.kubernetes.io/instance": "staging",
+                  "app.kubernetes.io/part-of": "monitoring-stack",
+                },
+              },
+            },
+          ],
+        },
+      ],
+    });
+  });
+
+  test("its scrape target is the agent's job with the node as instance", () => {
+    expect(run.outputs.scrapeTargets).toEqual([
+      { job: agent, namespace: "monitoring-agents", selector: SELECTOR(agent), port: "http-metrics", instance: "node" },
+    ]);
+  });
+
+  test("refuses to run in the stack namespace, naming the argument", async () => {
+    await expect(renderCollector({ ...baseArgs(agent), namespace: "monitoring" })).rejects.toThrow(
+      new RegExp(
+        `LogCollector "${agent}": namespace must be the agents namespace \\(Pod Security "privileged"\\), not the stack namespace "monitoring"`,
+      ),
+    );
+  });
+});
+
+test("each exception says why in a comment where it is set", () => {
+  const found = exceptionComments(
+    path.join(__dirname, "..", "..", "components", "log-collector", "index.ts"),
+    /^(automountServiceAccountToken): true,|^(securityContext): \{$|^\{ name: "[a-z-]+", (hostPath):/,
+  );
+  expect(found.map((f) => f.name)).toEqual(["automountServiceAccountToken", "securityContext", "hostPath", "hostPath"]);
+  for (const { comment } of found) expect(comment).toMatch(/^\/\/ Exception: .{30,}/);
+});
+
+describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
+  let rendered: Rendered;
+  beforeAll(async () => {
+    rendered = await render(stack);
+  });
+
+  test("Alloy is the collector by default: in the privileged agents namespace, pushing to the stack's Loki, every object valid", () => {
+    expect(objectOf(rendered, "Namespace", `monitoring-${stack}-agents`).metadata.labels).toMatchObject({
+      "pod-security.kubernetes.io/enforce": "privileged",
+    });
+    const mine = rendered.kubernetes.filter((o) => o.component === "log-collector");
+    expect(mine).toHaveLength(8);
+    expect(mine.filter((o) => o.object.metadata.labels?.["app.kubernetes.io/name"] !== "alloy")).toEqual([]);
+    for (const o of mine) {
+      expect(schemaProblems(o.object)).toEqual([]);
+      expect(o.object.metadata.labels?.["app.kubernetes.io/instance"]).toBe(stack);
+    }
+    expect(rendered.files.get("log-collector/config.alloy")).toContain(
+      `url                 = "http://loki.monitoring-${stack}.svc:3100/loki/api/v1/push"`,
+    );
+    const r = PROFILE_DEFAULTS[stack].logCollector.resources;
+    expect(templateOf(objectOf(rendered, "DaemonSet", "alloy")).spec.containers[0].resources).toEqual({
+      requests: r.requests,
+      limits: r.limits,
+    });
+  });
+
+  test("Loki admits the collector's pods from the agents namespace", () => {
+    const from = (objectOf(rendered, "NetworkPolicy", "loki").spec as { ingress: Array<{ from: unknown[] }> }).ingress[0].from;
+    expect(from).toContainEqual({
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": `monitoring-${stack}-agents` } },
+      podSelector: { matchLabels: { "app.kubernetes.io/name": "alloy", "app.kubernetes.io/instance": stack } },
+    });
+  });
+
+  test("Prometheus scrapes job alloy in the agents namespace, the node as instance", () => {
+    const prometheusYml = YAML.parse(rendered.files.get("prometheus/prometheus.yml") ?? "") as {
+      scrape_configs: Array<{ job_name: string; kubernetes_sd_configs?: Array<{ namespaces?: { names: string[] } }> }>;
+    };
+    const job = prometheusYml.scrape_configs.find((j) => j.job_name === "alloy");
+    expect(job?.kubernetes_sd_configs?.[0].namespaces?.names).toEqual([`monitoring-${stack}-agents`]);
+  });
+});
+
+test("logCollector.agent: promtail swaps the agent and Loki's admitted pods, and warns", async () => {
+  const rendered = await renderConfig("staging", { logCollector: { agent: "promtail" } });
+  expect(objectsOf(rendered, "DaemonSet", "alloy")).toEqual([]);
+  expect(objectsOf(rendered, "DaemonSet", "promtail")).toHaveLength(1);
+  const from = (objectOf(rendered, "NetworkPolicy", "loki").spec as { ingress: Array<{ from: unknown[] }> }).ingress[0].from;
+  expect(JSON.stringify(from)).toContain('"app.kubernetes.io/name":"promtail"');
+  expect(JSON.stringify(from)).not.toContain("alloy");
+});
+
+test("Promtail gets its own, smaller defaults, and a stack's own resources win over both", async () => {
+  const promtail = await renderConfig("staging", { logCollector: { agent: "promtail" } });
+  const resources = (o: ReturnType<typeof objectOf>) => templateOf(o).spec.containers[0].resources;
+  expect(resources(objectOf(promtail, "DaemonSet", "promtail"))).toEqual({
+    requests: PROMTAIL_RESOURCES.staging.requests,
+    limits: PROMTAIL_RESOURCES.staging.limits,
+  });
+  const own = await renderConfig("staging", { logCollector: { agent: "promtail", resources: { limits: { memory: "200Mi" } } } });
+  expect((resources(objectOf(own, "DaemonSet", "promtail")) as { limits: { memory: string } }).limits.memory).toBe("200Mi");
+});
+
+test("the log collector can be turned off alone", async () => {
+  const rendered = await renderConfig("staging", { logCollector: { enabled: false } });
+  expect(rendered.kubernetes.filter((o) => o.component === "log-collector")).toEqual([]);
+  expect(objectsOf(rendered, "StatefulSet", "loki")).toHaveLength(1);
+  const from = (objectOf(rendered, "NetworkPolicy", "loki").spec as { ingress: Array<{ from: unknown[] }> }).ingress[0].from;
+  expect(JSON.stringify(from)).not.toMatch(/alloy|promtail/);
+});
+
+test("an unknown agent is refused, naming the key and what is allowed", async () => {
+  await expect(renderConfig("staging", { logCollector: { agent: "fluent-bit" } })).rejects.toThrow(/logCollector\.agent/);
+});

@@ -1,0 +1,1081 @@
+/**
+ * Prometheus: the pure config builder, the component alone under mocks, and both
+ * real stacks checked by the deployed release's promtool with the files laid out as the
+ * container sees them: `promtool check config` on prometheus.yml as rendered, Kubernetes
+ * discovery included.
+ *
+ * The relabelling is executed too, not just parsed: there is no API server in this tier,
+ * so a copy of the config whose Kubernetes discovery blocks list what discovery would
+ * report (the meta labels of the rendered Services, of sample pods and nodes, as file
+ * discovery) goes through `promtool check service-discovery` job by job.
+ */
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { promisify } from "util";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import { APP_SERIES } from "../../components/prometheus/rules/app-rules";
+import { imageVersion } from "../../components/images";
+import { readTeamContent } from "../../preflight/team-content";
+import { ConfigError, RUNBOOK_PATH, StackConfig, parseStackConfig } from "../../config";
+import { APP_RULES_KEY, DATABASE_RULES_KEY, CONFIGMAP_MAX_BYTES, PROMETHEUS_PATHS, PrometheusArgs } from "../../components/prometheus/args";
+import { Prometheus } from "../../components/prometheus";
+import { PrometheusConfigArgs, prometheusConfig } from "../../components/prometheus/scrape-config";
+import { linkRunbooks, loadRuleFiles } from "../../components/prometheus/rules/rule-files";
+import { prometheusArgs } from "../../components/stack/args";
+import { K8sObject, Rendered, renderRun } from "../../scripts/lib/render";
+import { runProgram } from "../../scripts/lib/runner";
+import { ROOT, readStackConfig } from "../../scripts/lib/stackfile";
+import { objectOf, objectsOf, render, ALONE } from "../support/render";
+import { promtool, stackBinary } from "../../scripts/lib/local/binaries";
+import {
+  KubernetesSd,
+  Role,
+  ServiceLike,
+  StatefulSetSpec,
+  TargetGroup,
+  containerConfig,
+  discoverableConfig,
+  endpointsOf,
+  layOutContainer,
+  podTargets,
+} from "../../scripts/lib/local/prometheus";
+import { schemaProblems } from "../support/schema";
+
+const REPO_RULES_DIR = path.join(__dirname, "..", "..", "rules");
+
+/** Temporary directories of this file, removed when it ends. */
+const tempDirs: string[] = [];
+afterAll(() => tempDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+function tempDir(prefix = "prometheus-"): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
+// ---------------------------------------------------------------------------
+// Config and component helpers
+
+/** A stack's validated config from its real stack file (with overrides). */
+function stackConfig(stack: string, sets: string[] = []): StackConfig {
+  const input = readStackConfig(stack, sets);
+  return parseStackConfig({ project: input.project, stack, values: input.config, secretKeys: input.secretKeys }).config;
+}
+
+/** A config from inline values, secrets marked as Pulumi secrets. */
+function inlineConfig(stack: string, plain: Record<string, unknown>, secrets: Record<string, unknown> = {}): StackConfig {
+  const wire = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+  const values: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...plain, ...secrets })) values[`monitoring:${k}`] = wire(v);
+  try {
+    return parseStackConfig({ project: "monitoring", stack, values, secretKeys: Object.keys(secrets).map((k) => `monitoring:${k}`) })
+      .config;
+  } catch (err) {
+    if (err instanceof ConfigError) throw new Error(err.message);
+    throw err;
+  }
+}
+
+/** A rules directory with the given files. */
+function rulesDir(files: Record<string, string>): string {
+  const dir = tempDir("rules-");
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+  return dir;
+}
+
+const SAMPLE_RULES = `groups:
+  - name: sample
+    rules:
+      - alert: SampleDown
+        expr: up == 0
+        for: 1m
+        labels:
+          severity: critical
+        annotations:
+          summary: A target is down.
+          runbook: ${RUNBOOK_PATH}#sampledown
+`;
+
+/** The staging stack's Prometheus args, with a rules directory independent of rules/. */
+function stagingArgs(overrides: Partial<PrometheusArgs> = {}): PrometheusArgs {
+  // In the namespace `monitoring`, which the component tests below expect (the stack's default is monitoring-<environment>).
+  return {
+    ...prometheusArgs(stackConfig("staging", ["namespace=monitoring"])),
+    rulesDir: rulesDir({ "sample.yml": SAMPLE_RULES }),
+    ...overrides,
+  };
+}
+
+/** Runs a program that builds only the Prometheus component. */
+async function renderPrometheus(
+  args: PrometheusArgs,
+  opts: pulumi.ComponentResourceOptions = {},
+): Promise<{ rendered: Rendered; redacted: Rendered; outputs: Record<string, unknown> }> {
+  const run = await runProgram({
+    ...ALONE,
+    program: async () => {
+      const prometheus = new Prometheus("prometheus", args, opts);
+      return { url: prometheus.url, scrapeTargets: prometheus.scrapeTargets };
+    },
+  });
+  return { rendered: renderRun(run, true), redacted: renderRun(run, false), outputs: run.outputs };
+}
+
+function statefulSetOf(rendered: Rendered): StatefulSetSpec {
+  return objectOf(rendered, "StatefulSet", "prometheus").spec as StatefulSetSpec;
+}
+
+function configOf(rendered: Rendered): Record<string, unknown> {
+  const text = rendered.files.get("prometheus/prometheus.yml");
+  if (text === undefined) throw new Error("no prometheus/prometheus.yml in the render");
+  return YAML.parse(text) as Record<string, unknown>;
+}
+
+/** The objects of the Prometheus component in a render. */
+function prometheusObjects(rendered: Rendered): K8sObject[] {
+  return rendered.kubernetes.filter((o) => o.component === "prometheus").map((o) => o.object);
+}
+
+// ---------------------------------------------------------------------------
+// promtool on the container's view of the files
+
+/** The cluster the checks discover: the stack's own Services, the apps' Services (and decoys), sample pods and nodes. */
+function clusterFixtures(rendered: Rendered, appsNamespace: string): Record<Role, TargetGroup[]> {
+  const appService = (
+    namespace: string,
+    name: string,
+    ports: Array<{ name?: string; port: number; targetPort?: number }>,
+  ): ServiceLike => ({
+    metadata: { name, namespace, labels: { app: name } },
+    spec: { ports },
+  });
+  const services: ServiceLike[] = [
+    ...objectsOf(rendered, "Service").map((s) => s as ServiceLike),
+    // Both apps' Services map their ports to other pod ports, as most do (80 -> 8080).
+    appService(appsNamespace, "api", [
+      { name: "http", port: 80, targetPort: 8080 },
+      { name: "admin", port: 9000 },
+    ]),
+    appService(appsNamespace, "web", [
+      { name: "http", port: 80, targetPort: 3000 },
+      { name: "debug", port: 3001 },
+    ]),
+    appService(appsNamespace, "api-admin", [{ name: "http", port: 8080 }]),
+    appService("other-team", "api", [{ name: "http", port: 8080 }]),
+  ];
+  return {
+    endpoints: services.flatMap((s, i) => endpointsOf(s, `10.42.${Math.floor(i / 200)}.${(i % 200) + 10}`)),
+    pod: [
+      ...podTargets({
+        namespace: appsNamespace,
+        name: "worker-5f7",
+        ip: "10.42.1.5",
+        ports: [8081],
+        labels: { "app.kubernetes.io/name": "worker", app: "legacy-name" },
+        annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "8081", "prometheus.io/path": "/internal/metrics" },
+      }),
+      // A database pod with the exporter sidecar patched in: two containers, two ports, one scrape.
+      ...podTargets({
+        namespace: appsNamespace,
+        name: "postgres-0",
+        ip: "10.42.1.6",
+        ports: [5432, 9187],
+        labels: { app: "postgres", "monitoring-stack/exporter": "postgres", "monitoring-stack/database": "shop-postgres" },
+        annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "9187", "prometheus.io/path": "/metrics" },
+      }),
+      ...podTargets({
+        namespace: appsNamespace,
+        name: "ipv6-app",
+        ip: "fd00:10:42::7",
+        ports: [9000],
+        annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "9000", "prometheus.io/scheme": "https" },
+      }),
+      ...podTargets({ namespace: appsNamespace, name: "not-annotated", ip: "10.42.1.8", ports: [8080], labels: { app: "quiet" } }),
+      ...podTargets({
+        namespace: appsNamespace,
+        name: "finished-job",
+        ip: "10.42.1.9",
+        phase: "Succeeded",
+        ports: [8080],
+        annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "8080" },
+      }),
+    ],
+    node: ["node-a", "node-b"].map((name, i) => ({
+      targets: [`10.0.0.${i + 1}:10250`],
+      labels: { __meta_kubernetes_node_name: name, __meta_kubernetes_node_label_kubernetes_io_hostname: name },
+    })),
+  };
+}
+
+/** The label sets of the targets a job keeps after relabelling (duplicates merged, as Prometheus does). */
+async function discover(config: string, job: string): Promise<Array<Record<string, string>>> {
+  // promtool collects for the whole timeout. A loaded machine may deliver nothing within one
+  // second; a job that finds nothing gets a second, longer look before its answer is taken.
+  const run = async (timeout: string) => {
+    const { stdout } = await promisify(execFile)(
+      stackBinary("promtool"),
+      ["check", "service-discovery", `--timeout=${timeout}`, config, job],
+      {
+        encoding: "utf8",
+        timeout: 60_000,
+      },
+    );
+    return (JSON.parse(stdout) as Array<{ labels: Record<string, string> }>).filter((r) => Object.keys(r.labels).length > 0);
+  };
+  let results = await run("1s");
+  if (results.length === 0) results = await run("10s");
+  const kept = results.map((r) => r.labels);
+  const unique = new Map(kept.map((l) => [JSON.stringify(Object.entries(l).sort()), l]));
+  return [...unique.values()].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+}
+
+/**
+ * A target's labels without the scrape settings Prometheus attaches to every target of a
+ * job (interval, timeout, histogram handling: `__scrape_interval__`,
+ * `__scrape_native_histograms__` and the like), which every job of a stack shares.
+ * What is kept is what the relabelling decides: address, path, scheme, params and labels.
+ */
+function withoutScrapeParams(labels: Record<string, string>): Record<string, string> {
+  const decided = (k: string) =>
+    !/^__.*__$/.test(k) || ["__address__", "__metrics_path__", "__scheme__"].includes(k) || k.startsWith("__param_");
+  return Object.fromEntries(Object.entries(labels).filter(([k]) => decided(k)));
+}
+
+// ---------------------------------------------------------------------------
+// The pure config
+
+describe("prometheusConfig", () => {
+  const base: PrometheusConfigArgs = {
+    namespace: "monitoring",
+    environment: "staging",
+    replicas: 1,
+    scrapeInterval: "15s",
+    scrapeTimeout: "10s",
+    evaluationInterval: "15s",
+  };
+
+  test("global settings and external labels: environment plus the stack's own, and `replica` only with several replicas", () => {
+    const single = prometheusConfig({ ...base, externalLabels: { cluster: "k3s-home", budget: "$team" } });
+    expect(single.global).toEqual({
+      scrape_interval: "15s",
+      scrape_timeout: "10s",
+      evaluation_interval: "15s",
+      // Prometheus 3 would expand `$team` as an environment variable: `$$` keeps it literal.
+      external_labels: { environment: "staging", cluster: "k3s-home", budget: "$$team" },
+    });
+    expect(single.rule_files).toEqual(["/etc/prometheus/rules/*.yml"]);
+
+    const ha = prometheusConfig({ ...base, replicas: 2 });
+    // Prometheus 3 expands ${VAR} in external labels (os.Expand syntax; $(VAR) would stay literal).
+    expect(ha.global.external_labels).toEqual({ environment: "staging", replica: "${POD_NAME}" });
+    expect(() => prometheusConfig({ ...base, replicas: 2, externalLabels: { replica: "a" } })).toThrow(
+      /externalLabels: `replica` is set by Prometheus/,
+    );
+  });
+
+  test("jobs: itself, the components, annotated pods, the apps, the kubelets, in that order", () => {
+    const config = prometheusConfig({
+      ...base,
+      scrapeTargets: [
+        {
+          job: "kube-state-metrics",
+          namespace: "monitoring",
+          selector: { "app.kubernetes.io/name": "kube-state-metrics" },
+          port: "http-metrics",
+          honorLabels: true,
+        },
+      ],
+      apps: stackConfig("staging").apps,
+    });
+    expect(config.scrape_configs.map((j) => j.job_name)).toEqual([
+      "prometheus",
+      "kube-state-metrics",
+      "kubernetes-pods",
+      "api",
+      "web",
+      "kubelet",
+      "cadvisor",
+    ]);
+  });
+
+  test("a component's target: its Service's endpoints in its namespace, on its port, with the contract's labels", () => {
+    const config = prometheusConfig({
+      ...base,
+      scrapeTargets: [
+        {
+          job: "node-exporter",
+          namespace: "monitoring-agents",
+          selector: { "app.kubernetes.io/name": "node-exporter", "app.kubernetes.io/part-of": "monitoring-stack" },
+          port: "metrics",
+          interval: "5s",
+          instance: "node",
+          labels: { tier: "infra$1" },
+        },
+      ],
+    });
+    expect(config.scrape_configs[1]).toEqual({
+      job_name: "node-exporter",
+      // Shorter than the global timeout: the job's timeout follows, as Prometheus requires.
+      scrape_interval: "5s",
+      scrape_timeout: "5s",
+      metrics_path: "/metrics",
+      scheme: "http",
+      kubernetes_sd_configs: [{ role: "endpoints", namespaces: { names: ["monitoring-agents"] } }],
+      relabel_configs: [
+        { source_labels: ["__meta_kubernetes_service_label_app_kubernetes_io_name"], regex: "node-exporter", action: "keep" },
+        { source_labels: ["__meta_kubernetes_service_label_app_kubernetes_io_part_of"], regex: "monitoring-stack", action: "keep" },
+        { source_labels: ["__meta_kubernetes_endpoint_port_name"], regex: "metrics", action: "keep" },
+        { target_label: "job", replacement: "node-exporter" },
+        { source_labels: ["__meta_kubernetes_pod_node_name"], regex: "(.+)", target_label: "instance" },
+        { source_labels: ["__meta_kubernetes_pod_node_name"], regex: "(.+)", target_label: "node" },
+        { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace" },
+        { source_labels: ["__meta_kubernetes_pod_name"], regex: "(.+)", target_label: "pod" },
+        { source_labels: ["__meta_kubernetes_service_name"], target_label: "service" },
+        // `$` doubled: a replacement would otherwise expand it as a capture group.
+        { target_label: "tier", replacement: "infra$$1" },
+      ],
+    });
+  });
+
+  test("targets that share a job get distinct job names and keep their job label; an exact duplicate is refused", () => {
+    const exporter = (database: string) => ({
+      job: "postgres-exporter",
+      namespace: "monitoring",
+      selector: { "app.kubernetes.io/name": `postgres-exporter-${database}` },
+      port: "metrics",
+      labels: { database },
+    });
+    const config = prometheusConfig({ ...base, scrapeTargets: [exporter("a"), exporter("b")] });
+    const jobs = config.scrape_configs.filter((j) => j.job_name.startsWith("postgres-exporter"));
+    expect(jobs.map((j) => j.job_name)).toEqual([
+      expect.stringMatching(/^postgres-exporter\/[0-9a-f]{8}$/),
+      expect.stringMatching(/^postgres-exporter\/[0-9a-f]{8}$/),
+    ]);
+    expect(new Set(jobs.map((j) => j.job_name)).size).toBe(2);
+    for (const job of jobs) expect(job.relabel_configs).toContainEqual({ target_label: "job", replacement: "postgres-exporter" });
+
+    expect(() => prometheusConfig({ ...base, scrapeTargets: [exporter("a"), exporter("a")] })).toThrow(
+      /two targets of job postgres-exporter scrape the same Service port/,
+    );
+  });
+
+  test("names and labels that would collide are refused", () => {
+    const app = stackConfig("staging").apps[0];
+    expect(() => prometheusConfig({ ...base, apps: [{ ...app, name: "kubelet" }] })).toThrow(/apps: "kubelet" is also the job/);
+    expect(() => prometheusConfig({ ...base, apps: [{ ...app, name: "prometheus" }] })).toThrow(/apps: "prometheus" is also the job/);
+    expect(() => prometheusConfig({ ...base, apps: [{ ...app, labels: { namespace: "x" } }] })).toThrow(
+      /apps \(api\): labels namespace are set by the scrape config/,
+    );
+    expect(() =>
+      prometheusConfig({ ...base, scrapeTargets: [{ job: "cadvisor", namespace: "monitoring", selector: {}, port: "m" }] }),
+    ).toThrow(/job "cadvisor" is one of Prometheus' own jobs/);
+  });
+
+  test("an app that scrapes more often than the global timeout is accepted by config, and its timeout is its interval", () => {
+    const config = inlineConfig("staging", {
+      prometheus: { scrapeInterval: "15s", scrapeTimeout: "10s" },
+      apps: [{ name: "fast", namespace: "shop", service: "fast", targetPort: 8080, interval: "5s" }],
+    });
+    const [job] = prometheusConfig(prometheusArgs(config)).scrape_configs.filter((j) => j.job_name === "fast");
+    expect(job).toMatchObject({ scrape_interval: "5s", scrape_timeout: "5s" });
+  });
+
+  test("an app behind a URL is a static target with the URL's scheme, path and query; credentials in the URL are refused", () => {
+    const app = {
+      ...stackConfig("staging").apps[0],
+      service: undefined,
+      url: "https://legacy.example.com:8443/status/metrics?format=prometheus",
+      labels: { team: "core" },
+    };
+    const [job] = prometheusConfig({ ...base, apps: [app] }).scrape_configs.filter((j) => j.job_name === "api");
+    expect(job).toEqual({
+      job_name: "api",
+      metrics_path: "/status/metrics",
+      params: { format: ["prometheus"] },
+      scheme: "https",
+      fallback_scrape_protocol: "PrometheusText0.0.4",
+      static_configs: [{ targets: ["legacy.example.com:8443"], labels: { app: "api", team: "core" } }],
+    });
+    expect(() => prometheusConfig({ ...base, apps: [{ ...app, url: "https://user:pw@legacy.example.com/metrics" }] })).toThrow(
+      /holds credentials/,
+    );
+  });
+
+  test("a Service app, used without config.ts, needs exactly one of port (a name) and targetPort (a number)", () => {
+    const app = stackConfig("staging").apps[0];
+    const withService = (service: object) => () =>
+      prometheusConfig({ ...base, apps: [{ ...app, service: { namespace: "shop", name: "api", ...service } }] });
+    expect(withService({ port: "http", targetPort: 8080 })).toThrow(/apps \(api\): the Service needs exactly one of port .* or targetPort/);
+    expect(withService({})).toThrow(/exactly one of port/);
+    expect(withService({ targetPort: 0 })).toThrow(/exactly one of port/);
+    expect(withService({ targetPort: 8080 })).not.toThrow();
+  });
+
+  test("an app URL without a path is scraped on /metrics, as a Service app is; a URL's own path is kept, even one ending in /", () => {
+    const app = { ...stackConfig("staging").apps[0], service: undefined };
+    const pathOf = (url: string) =>
+      prometheusConfig({ ...base, apps: [{ ...app, url }] }).scrape_configs.find((j) => j.job_name === "api")?.metrics_path;
+    expect(pathOf("http://legacy.example.com:8080")).toBe("/metrics");
+    expect(pathOf("http://legacy.example.com:8080/")).toBe("/metrics");
+    expect(pathOf("http://legacy.example.com:8080/?format=prometheus")).toBe("/metrics");
+    expect(pathOf("http://legacy.example.com:8080/prometheus")).toBe("/prometheus");
+    expect(pathOf("http://legacy.example.com:8080/prometheus/")).toBe("/prometheus/");
+  });
+
+  test("app jobs fall back to the classic text format when a target sends no or an unknown Content-Type; other jobs keep the default", () => {
+    const [service] = stackConfig("staging").apps;
+    const url = { ...service, name: "legacy", service: undefined, url: "http://legacy.example.com:8080/metrics" };
+    const jobs = prometheusConfig({ ...base, apps: [service, url] }).scrape_configs;
+    const fallbacks = Object.fromEntries(jobs.map((j) => [j.job_name, j.fallback_scrape_protocol]));
+    expect(fallbacks).toEqual({
+      prometheus: undefined,
+      "kubernetes-pods": undefined,
+      api: "PrometheusText0.0.4",
+      legacy: "PrometheusText0.0.4",
+      kubelet: undefined,
+      cadvisor: undefined,
+    });
+  });
+
+  test("remote write reads its credentials from files, never from the config", () => {
+    const config = prometheusConfig({
+      ...base,
+      remoteWrite: [
+        { name: "mimir", url: "https://mimir.example.com/api/v1/push", auth: { type: "basic", username: "tenant-1", password: "s3cret" } },
+        { name: "victoria", url: "https://vm.example.com/api/v1/write", auth: { type: "bearer", token: "t0ken" } },
+        { name: "open", url: "http://thanos-receive.example.com/api/v1/receive" },
+      ],
+    });
+    expect(config.remote_write).toEqual([
+      {
+        name: "mimir",
+        url: "https://mimir.example.com/api/v1/push",
+        basic_auth: { username: "tenant-1", password_file: "/etc/prometheus/secrets/remote-write/remote-write-mimir" },
+      },
+      {
+        name: "victoria",
+        url: "https://vm.example.com/api/v1/write",
+        authorization: { type: "Bearer", credentials_file: "/etc/prometheus/secrets/remote-write/remote-write-victoria" },
+      },
+      { name: "open", url: "http://thanos-receive.example.com/api/v1/receive" },
+    ]);
+    expect(JSON.stringify(config)).not.toMatch(/s3cret|t0ken/);
+  });
+
+  test("alerting is configured only when an Alertmanager is given, and drops the replica label so HA replicas' alerts deduplicate", () => {
+    expect(prometheusConfig(base).alerting).toBeUndefined();
+    const config = prometheusConfig({
+      ...base,
+      alertmanager: { namespace: "monitoring", selector: { "app.kubernetes.io/name": "alertmanager" }, port: "http" },
+    });
+    expect(config.alerting).toEqual({
+      alert_relabel_configs: [{ action: "labeldrop", regex: "replica" }],
+      alertmanagers: [
+        {
+          api_version: "v2",
+          scheme: "http",
+          kubernetes_sd_configs: [{ role: "endpoints", namespaces: { names: ["monitoring"] } }],
+          relabel_configs: [
+            { source_labels: ["__meta_kubernetes_service_label_app_kubernetes_io_name"], regex: "alertmanager", action: "keep" },
+            { source_labels: ["__meta_kubernetes_endpoint_port_name"], regex: "http", action: "keep" },
+          ],
+        },
+      ],
+    });
+  });
+});
+
+describe("rule files", () => {
+  test("with a runbook base URL, alerts that name a section of docs/runbooks.md get a runbook_url into it; others are left alone", () => {
+    const text = `# Our rules\ngroups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        annotations:\n          runbook: ${RUNBOOK_PATH}#a # the anchor\n      - alert: B\n        expr: up == 0\n        annotations:\n          runbook_url: https://wiki.example.com/b\n      - alert: C\n        expr: up == 0\n        annotations:\n          runbook: ${RUNBOOK_PATH}#c\n          runbook_url: https://wiki.example.com/c\n`;
+    const out = linkRunbooks(text, "https://git.example.com/ops/monitoring/runbooks.md");
+    const annotations = (
+      YAML.parse(out) as { groups: Array<{ rules: Array<{ annotations: Record<string, string> }> }> }
+    ).groups[0].rules.map((r) => r.annotations);
+    expect(annotations).toEqual([
+      { runbook: "docs/runbooks.md#a", runbook_url: "https://git.example.com/ops/monitoring/runbooks.md#a" },
+      { runbook_url: "https://wiki.example.com/b" },
+      { runbook: "docs/runbooks.md#c", runbook_url: "https://wiki.example.com/c" },
+    ]);
+    expect(out).toContain("# Our rules");
+    expect(out).toContain("# the anchor");
+  });
+
+  test("without a runbook base URL, rule files ship as they are: alerts name their runbook section and link nowhere", () => {
+    const text = `groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n        annotations:\n          runbook: ${RUNBOOK_PATH}#a\n`;
+    expect(linkRunbooks(text, undefined)).toBe(text);
+    const shipped = loadRuleFiles(REPO_RULES_DIR, undefined);
+    for (const [file, content] of Object.entries(shipped)) {
+      expect(content).toBe(fs.readFileSync(path.join(REPO_RULES_DIR, file), "utf8"));
+      expect(content).not.toContain("runbook_url");
+    }
+  });
+
+  test("a file that is not a rule file is refused, naming it", () => {
+    const dir = rulesDir({ "broken.yml": "groups: [\n", "plain.yml": "foo: bar\n" });
+    expect(() => loadRuleFiles(dir, undefined)).toThrow(/broken\.yml is not valid YAML/);
+    fs.rmSync(path.join(dir, "broken.yml"));
+    expect(() => loadRuleFiles(dir, undefined)).toThrow(/plain\.yml has no "groups" list/);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// The component alone
+
+describe("Prometheus component", () => {
+  test("RBAC is exactly what discovery and kubelet scraping need, read-only, bound to its own service account", async () => {
+    const { rendered } = await renderPrometheus(stagingArgs());
+    const role = objectOf(rendered, "ClusterRole", "monitoring-prometheus");
+    expect(role).toEqual({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: {
+        name: "monitoring-prometheus",
+        labels: {
+          "app.kubernetes.io/name": "prometheus",
+          "app.kubernetes.io/instance": "staging",
+          "app.kubernetes.io/component": "metrics-server",
+          "app.kubernetes.io/part-of": "monitoring-stack",
+          "app.kubernetes.io/version": imageVersion("prometheus"),
+          "app.kubernetes.io/managed-by": "pulumi",
+        },
+      },
+      rules: [
+        { apiGroups: [""], resources: ["nodes", "services", "endpoints", "pods"], verbs: ["get", "list", "watch"] },
+        { apiGroups: [""], resources: ["nodes/metrics"], verbs: ["get"] },
+        { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
+        { nonResourceURLs: ["/metrics"], verbs: ["get"] },
+      ],
+    });
+    const binding = objectOf(rendered, "ClusterRoleBinding", "monitoring-prometheus");
+    expect(binding.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "monitoring-prometheus" });
+    expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "prometheus", namespace: "monitoring" }]);
+    expect(objectsOf(rendered, "Role")).toEqual([]);
+    expect(objectsOf(rendered, "RoleBinding")).toEqual([]);
+  });
+
+  test("the StatefulSet: hot-reloaded config, retention by time and size, restricted security, data on the claim", async () => {
+    const { rendered } = await renderPrometheus(stagingArgs());
+    const sts = statefulSetOf(rendered);
+    const pod = sts.template.spec;
+    const [container] = pod.containers;
+
+    expect(sts.replicas).toBe(1);
+    expect(container.args).toEqual([
+      "--config.file=/etc/prometheus/config/prometheus.yml",
+      "--enable-feature=auto-reload-config",
+      "--config.auto-reload-interval=30s",
+      "--storage.tsdb.path=/prometheus",
+      "--storage.tsdb.retention.time=7d",
+      "--storage.tsdb.retention.size=8704MB",
+      "--web.listen-address=:9090",
+      // Traefik exposes Prometheus in staging: links in alerts point at the public hostname.
+      "--web.external-url=https://prometheus.staging.example.com",
+      "--web.config.file=/etc/prometheus/config/web-config.yaml",
+    ]);
+    expect(container.args.some((a) => a.startsWith("--web.enable-lifecycle"))).toBe(false);
+    expect(container.env).toEqual([{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }]);
+    expect(container.readinessProbe.httpGet.path).toBe("/-/ready");
+    expect(container.livenessProbe.httpGet.path).toBe("/-/healthy");
+
+    // Config and rules as whole directories (never subPath, or kubelet would not update them in place).
+    expect(container.volumeMounts).toEqual([
+      { name: "config", mountPath: "/etc/prometheus/config", readOnly: true },
+      { name: "rules", mountPath: "/etc/prometheus/rules", readOnly: true },
+      { name: "data", mountPath: "/prometheus" },
+      { name: "tmp", mountPath: "/tmp" },
+    ]);
+    expect(pod.volumes).toEqual([
+      { name: "config", configMap: { name: "prometheus-config" } },
+      { name: "rules", configMap: { name: "prometheus-rules" } },
+      { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+    ]);
+    expect(sts.volumeClaimTemplates.map((t) => [t.metadata.name, t.spec.resources.requests.storage, t.spec.storageClassName])).toEqual([
+      ["data", "10Gi", "local-path"],
+    ]);
+
+    expect(pod.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 65534,
+      runAsGroup: 65534,
+      fsGroup: 65534,
+      fsGroupChangePolicy: "OnRootMismatch",
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(container.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ["ALL"] },
+    });
+    // It talks to the API server (discovery), so it is the one pod of the stack with a token.
+    expect(pod.automountServiceAccountToken).toBe(true);
+    expect(pod.serviceAccountName).toBe("prometheus");
+    expect(pod.affinity).toBeUndefined();
+    expect(objectsOf(rendered, "PodDisruptionBudget")).toEqual([]);
+
+    expect(objectOf(rendered, "Service", "prometheus").spec).toEqual({
+      type: "ClusterIP",
+      selector: {
+        "app.kubernetes.io/name": "prometheus",
+        "app.kubernetes.io/instance": "staging",
+        "app.kubernetes.io/component": "metrics-server",
+        "app.kubernetes.io/part-of": "monitoring-stack",
+      },
+      ports: [{ name: "http", port: 9090, targetPort: "http", protocol: "TCP" }],
+    });
+    for (const o of prometheusObjects(rendered))
+      expect({ object: `${o.kind}/${o.metadata.name}`, problems: schemaProblems(o) }).toEqual({
+        object: `${o.kind}/${o.metadata.name}`,
+        problems: [],
+      });
+  });
+
+  test("outputs: the in-cluster URL and its own scrape target", async () => {
+    const { outputs } = await renderPrometheus(stagingArgs());
+    expect(outputs.url).toBe("http://prometheus.monitoring.svc:9090");
+    expect(outputs.scrapeTargets).toEqual([
+      {
+        job: "prometheus",
+        namespace: "monitoring",
+        selector: {
+          "app.kubernetes.io/name": "prometheus",
+          "app.kubernetes.io/instance": "staging",
+          "app.kubernetes.io/component": "metrics-server",
+          "app.kubernetes.io/part-of": "monitoring-stack",
+        },
+        port: "http",
+      },
+    ]);
+  });
+
+  test("production on two nodes is HA: a replica on each node, a PodDisruptionBudget, a replica label each, protected volumes", async () => {
+    const args = { ...prometheusArgs(stackConfig("production", ["nodes=2"])), rulesDir: rulesDir({ "sample.yml": SAMPLE_RULES }) };
+    const { rendered } = await renderPrometheus(args);
+    const sts = statefulSetOf(rendered);
+
+    expect(sts.replicas).toBe(2);
+    // Required: two replicas on one node gain nothing, and their budget would hang a drain of it.
+    const selector = {
+      "app.kubernetes.io/name": "prometheus",
+      "app.kubernetes.io/instance": "production",
+      "app.kubernetes.io/component": "metrics-server",
+      "app.kubernetes.io/part-of": "monitoring-stack",
+    };
+    expect(sts.template.spec.affinity).toEqual({
+      podAntiAffinity: {
+        requiredDuringSchedulingIgnoredDuringExecution: [
+          { topologyKey: "kubernetes.io/hostname", labelSelector: { matchLabels: selector } },
+        ],
+      },
+    });
+    expect(objectOf(rendered, "PodDisruptionBudget", "prometheus").spec).toEqual({
+      maxUnavailable: 1,
+      selector: { matchLabels: selector },
+    });
+    expect((configOf(rendered).global as { external_labels: object }).external_labels).toEqual({
+      environment: "production",
+      replica: "${POD_NAME}",
+    });
+    expect(sts.template.spec.containers[0].args).toContain("--storage.tsdb.retention.time=30d");
+    expect(objectOf(rendered, "Service", "prometheus").spec).toMatchObject({ sessionAffinity: "ClientIP" });
+    for (const o of prometheusObjects(rendered)) expect(schemaProblems(o)).toEqual([]);
+  });
+
+  test("each replica's claim is protected where the config says so, and nothing else is (the StatefulSet holds no data)", async () => {
+    // protect and retainOnDelete are resource options, which the mocks do not record: a transformation sees them.
+    const protectedNames = async (protectVolumes: boolean) => {
+      const seen: pulumi.ResourceTransformationArgs[] = [];
+      await renderPrometheus(stagingArgs({ protectVolumes }), {
+        transformations: [
+          (a) => {
+            seen.push(a);
+            return undefined;
+          },
+        ],
+      });
+      return seen.filter((a) => a.opts.protect || a.opts.retainOnDelete).map((a) => [a.name, a.opts.protect, a.opts.retainOnDelete]);
+    };
+    expect(await protectedNames(true)).toEqual([["prometheus-data-0", true, true]]);
+    expect(await protectedNames(false)).toEqual([]);
+  });
+
+  test("one claim per replica, named and shaped as the StatefulSet controller would make it from its template; the StatefulSet waits for them", async () => {
+    const run = await runProgram({
+      ...ALONE,
+      program: async () => {
+        new Prometheus("prometheus", stagingArgs({ replicas: 3, storage: { size: "20Gi", storageClass: "local-path" } }));
+        return {};
+      },
+    });
+    const rendered = renderRun(run, true);
+    const sts = objectOf(rendered, "StatefulSet", "prometheus").spec as {
+      persistentVolumeClaimRetentionPolicy: unknown;
+      volumeClaimTemplates: Array<{ metadata: { name: string }; spec: object }>;
+    };
+    const [template] = sts.volumeClaimTemplates;
+    expect(objectsOf(rendered, "PersistentVolumeClaim")).toEqual(
+      [0, 1, 2].map((ordinal) => ({
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: {
+          ...template.metadata,
+          name: `${template.metadata.name}-prometheus-${ordinal}`,
+          namespace: "monitoring",
+          annotations: { "pulumi.com/skipAwait": "true" },
+        },
+        spec: { accessModes: ["ReadWriteOnce"], storageClassName: "local-path", resources: { requests: { storage: "20Gi" } } },
+      })),
+    );
+    expect(template.spec).toEqual({
+      accessModes: ["ReadWriteOnce"],
+      storageClassName: "local-path",
+      resources: { requests: { storage: "20Gi" } },
+    });
+    expect(sts.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: "Retain", whenScaled: "Retain" });
+    const claimUrns = run.resources.filter((r) => r.type === "kubernetes:core/v1:PersistentVolumeClaim").map((r) => r.urn);
+    expect(run.resources.find((r) => r.type === "kubernetes:apps/v1:StatefulSet")?.dependencies).toEqual(expect.arrayContaining(claimUrns));
+    expect(run.resources.filter((r) => r.type === "kubernetes:core/v1:PersistentVolumeClaim").map((r) => r.name)).toEqual([
+      "prometheus-data-0",
+      "prometheus-data-1",
+      "prometheus-data-2",
+    ]);
+  });
+
+  test("remote write credentials come from a Secret mounted as files; the password is never in the ConfigMap and is redacted in the default render", async () => {
+    const config = inlineConfig(
+      "staging",
+      {
+        prometheus: {
+          remoteWrite: [
+            { name: "mimir", url: "https://mimir.example.com/api/v1/push", username: "tenant-1" },
+            { name: "victoria", url: "https://vm.example.com/api/v1/write", bearerToken: true },
+          ],
+        },
+      },
+      { remoteWritePasswords: { mimir: "basic-password-123", victoria: "bearer-token-456" } },
+    );
+    const { rendered, redacted } = await renderPrometheus({ ...prometheusArgs(config), rulesDir: rulesDir({}) });
+
+    const secret = objectOf(rendered, "Secret", "prometheus-remote-write");
+    expect(secret.stringData).toEqual({ "remote-write-mimir": "basic-password-123", "remote-write-victoria": "bearer-token-456" });
+    expect(objectOf(redacted, "Secret", "prometheus-remote-write").stringData).toEqual({
+      "remote-write-mimir": "[secret]",
+      "remote-write-victoria": "[secret]",
+    });
+    const sts = statefulSetOf(rendered);
+    expect(sts.template.spec.volumes).toContainEqual({
+      name: "remote-write",
+      secret: { secretName: "prometheus-remote-write", defaultMode: 0o440 },
+    });
+    expect(sts.template.spec.containers[0].volumeMounts).toContainEqual({
+      name: "remote-write",
+      mountPath: "/etc/prometheus/secrets/remote-write",
+      readOnly: true,
+    });
+
+    const configMapText = JSON.stringify(objectOf(rendered, "ConfigMap", "prometheus-config"));
+    for (const secretValue of ["basic-password-123", "bearer-token-456"]) {
+      expect(configMapText).not.toContain(secretValue);
+      expect(JSON.stringify(objectOf(rendered, "ConfigMap", "prometheus-rules"))).not.toContain(secretValue);
+    }
+    expect(configOf(rendered).remote_write).toEqual([
+      {
+        name: "mimir",
+        url: "https://mimir.example.com/api/v1/push",
+        basic_auth: { username: "tenant-1", password_file: "/etc/prometheus/secrets/remote-write/remote-write-mimir" },
+      },
+      {
+        name: "victoria",
+        url: "https://vm.example.com/api/v1/write",
+        authorization: { type: "Bearer", credentials_file: "/etc/prometheus/secrets/remote-write/remote-write-victoria" },
+      },
+    ]);
+
+    // And promtool finds the credential files where the config says they are.
+    const root = tempDir();
+    layOutContainer(rendered, root);
+    const result = promtool(["check", "config", containerConfig(rendered.files.get("prometheus/prometheus.yml") ?? "", root)]);
+    expect(result.output).toContain("SUCCESS");
+    expect(fs.readFileSync(path.join(root, "etc/prometheus/secrets/remote-write/remote-write-mimir"), "utf8")).toBe("basic-password-123");
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  test("the rules ConfigMap holds every rule file with runbook links into runbookBaseUrl, plus the generated app and database rules", async () => {
+    const dir = rulesDir({
+      "nodes.yml": SAMPLE_RULES.replace("SampleDown", "NodeDown"),
+      "apps.yml": SAMPLE_RULES,
+      "README.md": "not a rule file",
+    });
+    const { rendered } = await renderPrometheus(stagingArgs({ rulesDir: dir, runbookBaseUrl: "https://git.example.com/ops/runbooks.md" }));
+    const data = objectOf(rendered, "ConfigMap", "prometheus-rules").data as Record<string, string>;
+
+    expect(Object.keys(data).sort()).toEqual(["apps.rules.yml", "apps.yml", DATABASE_RULES_KEY, "nodes.yml"]);
+    expect(data["nodes.yml"]).toContain("runbook_url: https://git.example.com/ops/runbooks.md#sampledown");
+    expect(data[DATABASE_RULES_KEY]).toContain("runbook_url: https://git.example.com/ops/runbooks.md#databaseexportermissing");
+    expect(data["nodes.yml"]).toContain(`runbook: ${RUNBOOK_PATH}#sampledown`);
+    const generated = YAML.parse(data[APP_RULES_KEY]) as { groups: Array<{ name: string; rules: Array<{ record: string }> }> };
+    expect(generated.groups.map((g) => g.name)).toEqual(["app-contract"]);
+    expect(generated.groups[0].rules[0].record).toBe(APP_SERIES.requests);
+  });
+
+  test("rule files that would not fit in a ConfigMap, or take a generated name, are refused with the reason", async () => {
+    const huge = SAMPLE_RULES + `# ${"x".repeat(CONFIGMAP_MAX_BYTES)}\n`;
+    await expect(renderPrometheus(stagingArgs({ rulesDir: rulesDir({ "huge.yml": huge }) }))).rejects.toThrow(
+      /rulesDir: huge\.yml weighs \d+ bytes serialised, more than one ConfigMap holds here \(\d+ bytes\): split it into smaller files/,
+    );
+    await expect(renderPrometheus(stagingArgs({ rulesDir: rulesDir({ "apps.rules.yml": SAMPLE_RULES }) }))).rejects.toThrow(
+      /apps\.rules\.yml takes a name the component generates/,
+    );
+    await expect(renderPrometheus(stagingArgs({ rulesDir: "/nonexistent/rules" }))).rejects.toThrow(
+      /rulesDir: \/nonexistent\/rules does not exist/,
+    );
+  });
+
+  test("inputs that cannot work are refused, naming the argument", async () => {
+    await expect(renderPrometheus(stagingArgs({ replicas: 0 }))).rejects.toThrow(/replicas must be a whole number of at least 1; got 0/);
+    await expect(renderPrometheus(stagingArgs({ scrapeTimeout: "30s" }))).rejects.toThrow(
+      /scrapeTimeout \(30s\) must not exceed scrapeInterval \(15s\)/,
+    );
+    await expect(renderPrometheus(stagingArgs({ retention: "a week" }))).rejects.toThrow(
+      /retention must be a positive Prometheus duration/,
+    );
+    await expect(
+      renderPrometheus(
+        stagingArgs({
+          remoteWrite: [
+            { name: "m", url: "https://a.example.com" },
+            { name: "m", url: "https://b.example.com" },
+          ],
+        }),
+      ),
+    ).rejects.toThrow(/remoteWrite: the name "m" is used twice/);
+  });
+
+  test("the NetworkPolicy admits the stack's pods, and the proxies only when they expose Prometheus", async () => {
+    const policyOf = async (traefik: boolean, cloudflared: boolean) => {
+      const { rendered } = await renderPrometheus(stagingArgs({ ingressFromTraefik: traefik, ingressFromCloudflared: cloudflared }));
+      return objectOf(rendered, "NetworkPolicy", "prometheus").spec as {
+        podSelector: unknown;
+        ingress: Array<{ ports: unknown; from: unknown[] }>;
+      };
+    };
+    const closed = await policyOf(false, false);
+    expect(closed.podSelector).toEqual({ matchLabels: expect.objectContaining({ "app.kubernetes.io/name": "prometheus" }) });
+    expect(closed.ingress).toEqual([{ ports: [{ protocol: "TCP", port: 9090 }], from: [{ podSelector: { matchLabels: {} } }] }]);
+    expect((await policyOf(true, true)).ingress[0].from).toEqual([
+      { podSelector: { matchLabels: {} } },
+      {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+        podSelector: { matchLabels: { "app.kubernetes.io/name": "traefik" } },
+      },
+      { podSelector: { matchLabels: { "app.kubernetes.io/name": "cloudflared", "app.kubernetes.io/instance": "staging" } } },
+    ]);
+  });
+
+  test("prometheusArgs: exposure decides the external URL and the proxies let in", () => {
+    const hidden = prometheusArgs(stackConfig("staging", ["traefik.expose=[grafana]"]));
+    expect(hidden.publicHostname).toBeUndefined();
+    expect(hidden.ingressFromTraefik).toBe(false);
+    const viaTraefik = prometheusArgs(stackConfig("staging"));
+    expect(viaTraefik.publicHostname).toBe("prometheus.staging.example.com");
+    expect(viaTraefik.ingressFromTraefik).toBe(true);
+    expect(viaTraefik.ingressFromCloudflared).toBe(false);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Both real stacks
+
+describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (stack) => {
+  let rendered: Rendered;
+  let root: string;
+  let discoverable: { file: string; sds: KubernetesSd[] };
+  const appsNamespace = stack === "staging" ? "shop-staging" : "shop";
+
+  beforeAll(async () => {
+    rendered = await render(stack);
+    root = tempDir(`prometheus-${stack}-`);
+    layOutContainer(rendered, root);
+    discoverable = discoverableConfig(
+      rendered.files.get("prometheus/prometheus.yml") ?? "",
+      root,
+      clusterFixtures(rendered, appsNamespace),
+    );
+  });
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  test("promtool check config accepts prometheus.yml as rendered, Kubernetes discovery included, with every rule file and credential where the container finds it", () => {
+    const config = rendered.files.get("prometheus/prometheus.yml") ?? "";
+    expect(config).toContain("kubernetes_sd_configs");
+    const result = promtool(["check", "config", containerConfig(config, root)]);
+    expect(result.output).toContain("SUCCESS");
+    expect(result.output).not.toContain("FAILED");
+    expect(result.ok).toBe(true);
+  });
+
+  test("the discovery fixtures stand for every Kubernetes discovery block of the config", () => {
+    expect(discoverable.sds.length).toBeGreaterThan(5);
+    for (const sd of discoverable.sds) expect(["endpoints", "pod", "node"]).toContain(sd.role);
+  });
+
+  test("promtool check rules accepts every rendered rule file", () => {
+    const files = fs.readdirSync(path.join(root, PROMETHEUS_PATHS.rulesDir)).map((f) => path.join(root, PROMETHEUS_PATHS.rulesDir, f));
+    expect(files.map((f) => path.basename(f))).toContain(APP_RULES_KEY);
+    const result = promtool(["check", "rules", ...files]);
+    expect(result.output).not.toContain("FAILED");
+    expect(result.ok).toBe(true);
+  });
+
+  test("the rules ConfigMap holds every file of rules/, the team's own (team/, if any), the generated app rules and the databases' alerts", () => {
+    const team = readTeamContent(ROOT, undefined).rules.map((r) => r.key);
+    const expected = [
+      ...fs.readdirSync(REPO_RULES_DIR).filter((f) => f.endsWith(".yml")),
+      ...team,
+      APP_RULES_KEY,
+      DATABASE_RULES_KEY,
+    ].sort();
+    expect(Object.keys(objectOf(rendered, "ConfigMap", "prometheus-rules").data as object).sort()).toEqual(expected);
+  });
+
+  test("Prometheus scrapes itself on each replica's pod, with namespace, pod and service labels", async () => {
+    expect((await discover(discoverable.file, "prometheus")).map(withoutScrapeParams)).toEqual([
+      {
+        __address__: expect.stringMatching(/:9090$/),
+        __metrics_path__: "/metrics",
+        __scheme__: "http",
+        instance: "prometheus-0",
+        job: "prometheus",
+        namespace: `monitoring-${stack}`,
+        pod: "prometheus-0",
+        service: "prometheus",
+      },
+    ]);
+  });
+
+  test("every component's scrape target finds its Service and port among the rendered objects", async () => {
+    const own = ["kubernetes-pods", "kubelet", "cadvisor", ...stackConfig(stack).apps.map((a) => a.name)];
+    const config = configOf(rendered) as { scrape_configs: Array<{ job_name: string }> };
+    const componentJobs = config.scrape_configs.map((j) => j.job_name).filter((j) => !own.includes(j));
+    expect(componentJobs).toEqual(expect.arrayContaining(["prometheus", "alertmanager", "grafana", "node-exporter", "kube-state-metrics"]));
+    const found = await Promise.all(componentJobs.map(async (job) => ({ job, targets: (await discover(discoverable.file, job)).length })));
+    expect(found.filter((f) => f.targets === 0)).toEqual([]);
+  });
+
+  test("every app of the stack has its job, its Service's endpoints on its port only (by the Service port's name, or the pods' port as targetPort), and the app label", async () => {
+    const apps = stackConfig(stack).apps;
+    expect(apps.map((a) => a.name)).toEqual(["api", "web"]);
+    const api = (await discover(discoverable.file, "api")).map(withoutScrapeParams);
+    expect(api).toEqual([
+      {
+        __address__: expect.stringMatching(/:8080$/),
+        __metrics_path__: "/metrics",
+        __scheme__: "http",
+        app: "api",
+        instance: "api-0",
+        job: "api",
+        namespace: appsNamespace,
+        pod: "api-0",
+        service: "api",
+      },
+    ]);
+    const web = (await discover(discoverable.file, "web")).map(withoutScrapeParams);
+    // web gives targetPort 3000, the pods' port behind Service port 80: that endpoint, not the debug port.
+    expect(web).toEqual([
+      expect.objectContaining({
+        __address__: expect.stringMatching(/:3000$/),
+        __metrics_path__: "/api/metrics",
+        app: "web",
+        job: "web",
+        service: "web",
+      }),
+    ]);
+  });
+
+  test("annotated pods are scraped on their annotated port and path; database sidecars get their exporter job and database label", async () => {
+    expect((await discover(discoverable.file, "kubernetes-pods")).map(withoutScrapeParams)).toEqual([
+      {
+        __address__: "[fd00:10:42::7]:9000",
+        __metrics_path__: "/metrics",
+        __scheme__: "https",
+        instance: "[fd00:10:42::7]:9000",
+        job: "kubernetes-pods",
+        namespace: appsNamespace,
+        pod: "ipv6-app",
+      },
+      {
+        __address__: "10.42.1.5:8081",
+        __metrics_path__: "/internal/metrics",
+        __scheme__: "http",
+        app: "worker",
+        instance: "10.42.1.5:8081",
+        job: "kubernetes-pods",
+        namespace: appsNamespace,
+        pod: "worker-5f7",
+      },
+      {
+        __address__: "10.42.1.6:9187",
+        __metrics_path__: "/metrics",
+        __scheme__: "http",
+        app: "postgres",
+        database: "shop-postgres",
+        instance: "10.42.1.6:9187",
+        job: "postgres-exporter",
+        namespace: appsNamespace,
+        pod: "postgres-0",
+      },
+    ]);
+  });
+
+  test("kubelet and cAdvisor are scraped over HTTPS on every node, labelled by node name", async () => {
+    for (const [job, metricsPath] of [
+      ["kubelet", "/metrics"],
+      ["cadvisor", "/metrics/cadvisor"],
+    ]) {
+      expect((await discover(discoverable.file, job)).map(withoutScrapeParams)).toEqual(
+        ["node-a", "node-b"].map((node, i) => ({
+          __address__: `10.0.0.${i + 1}:10250`,
+          __metrics_path__: metricsPath,
+          __scheme__: "https",
+          instance: node,
+          job,
+          node,
+        })),
+      );
+    }
+  });
+
+  test("alerts go to every peer of the alertmanager Service on its http port, and nowhere else", async () => {
+    const peers = await discover(discoverable.file, "check-alertmanagers-0");
+    expect(peers.length).toBeGreaterThan(0);
+    expect(peers.every((p) => p.__address__.endsWith(":9093"))).toBe(true);
+  });
+
+  test("every Prometheus object is valid and labelled; the output names the in-cluster URL", () => {
+    const objects = prometheusObjects(rendered);
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
+      [
+        `ClusterRole/monitoring-${stack}-prometheus`,
+        `ClusterRoleBinding/monitoring-${stack}-prometheus`,
+        "ConfigMap/prometheus-config",
+        "ConfigMap/prometheus-rules",
+        "NetworkPolicy/prometheus",
+        "NetworkPolicy/prometheus-egress",
+        "PersistentVolumeClaim/data-prometheus-0",
+        "Service/prometheus",
+        "ServiceAccount/prometheus",
+        // Both stack files run on one node: one replica, and no disruption budget to hang a drain.
+        "StatefulSet/prometheus",
+      ].sort(),
+    );
+    for (const o of objects) {
+      expect(schemaProblems(o)).toEqual([]);
+      expect(o.metadata.labels?.["app.kubernetes.io/part-of"]).toBe("monitoring-stack");
+      if (!o.kind.startsWith("ClusterRole")) expect(o.metadata.namespace).toBe(`monitoring-${stack}`);
+    }
+    expect(rendered.outputs.prometheusUrl).toBe(`http://prometheus.monitoring-${stack}.svc:9090`);
+  });
+});

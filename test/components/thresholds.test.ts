@@ -1,0 +1,324 @@
+/**
+ * Per-stack thresholds of the node alerts (components/thresholds.ts): the defaults are the
+ * rule files' values and change nothing; other values reach the rules Prometheus loads, pass
+ * `promtool check rules`, and fire where the stack says, as a promtool unit test shows.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { ConfigError, parseStackConfig } from "../../config";
+import { loadRuleFiles as loadShippedRuleFiles } from "../../components/prometheus/rules/rule-files";
+import {
+  THRESHOLD_LEVELS,
+  THRESHOLD_NAMES,
+  THRESHOLD_SPECS,
+  Thresholds,
+  applyThresholds,
+  defaultThresholds,
+  durationWords,
+  ratioText,
+  withThreshold,
+} from "../../components/prometheus/rules/thresholds";
+import { promtool } from "../../scripts/lib/local/binaries";
+import { render } from "../support/render";
+import { RULES_DIR } from "../support/rules";
+
+const NODES_FILE = path.join(RULES_DIR, "nodes.yml");
+const NODES = fs.readFileSync(NODES_FILE, "utf8");
+
+interface Rule {
+  alert?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+const rulesOf = (text: string): Rule[] => (YAML.parse(text) as { groups: Array<{ rules: Rule[] }> }).groups.flatMap((g) => g.rules);
+const ruleOf = (text: string, alert: string, severity: string): Rule | undefined =>
+  rulesOf(text).find((r) => r.alert === alert && r.labels?.severity === severity);
+
+/** The stack config's thresholds for these `monitoring:thresholds` values. */
+function thresholdsOf(given: unknown): Thresholds {
+  return parseStackConfig({
+    project: "monitoring",
+    stack: "staging",
+    values: { "monitoring:thresholds": JSON.stringify(given) },
+    secretKeys: [],
+  }).config.thresholds;
+}
+
+/** The problems reported for these `monitoring:thresholds` values, as "key: message". */
+function problemsOf(given: unknown): string[] {
+  try {
+    thresholdsOf(given);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.map((p) => `${p.key}: ${p.message}`);
+    throw err;
+  }
+  throw new Error("the thresholds were accepted");
+}
+
+/** Seed 000's node alerts: CPU over 80 % for 10 minutes (a warning, no critical), RAM under 10 % available critical, disk under 15 %. */
+const SEED_000 = {
+  nodeCpu: { warning: { percent: 80, for: "10m" }, critical: { enabled: false } },
+  nodeMemory: { warning: { percent: 80 }, critical: { percent: 90 } },
+  nodeDisk: { warning: { percent: 15 } },
+};
+
+const made: string[] = [];
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "thresholds-"));
+  made.push(dir);
+  return dir;
+}
+afterAll(() => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+describe("defaults", () => {
+  test("the defaults are the values of rules/nodes.yml, and leave every rule file byte for byte as it is", () => {
+    for (const file of fs.readdirSync(RULES_DIR).filter((f) => f.endsWith(".yml"))) {
+      const text = fs.readFileSync(path.join(RULES_DIR, file), "utf8");
+      expect(applyThresholds(text, defaultThresholds(), file)).toBe(text);
+    }
+    const shipped = loadShippedRuleFiles(RULES_DIR, undefined, defaultThresholds());
+    expect(shipped["nodes.yml"]).toBe(NODES);
+  });
+
+  test("rules/nodes.yml is worded as components/thresholds.ts renders it at the defaults: threshold, for, severity, annotations", () => {
+    for (const name of THRESHOLD_NAMES) {
+      const spec = THRESHOLD_SPECS[name];
+      for (const level of THRESHOLD_LEVELS) {
+        const d = spec.defaults[level];
+        const rule = ruleOf(NODES, spec.alert, level);
+        expect(rule).toBeDefined();
+        if (!rule) continue;
+        expect(rule.for).toBe(d.for);
+        // One comparison with the default threshold: rewriting it to itself changes nothing.
+        expect(withThreshold(rule.expr, spec.measure, d.percent, d.percent)).toBe(rule.expr);
+        expect(rule.annotations?.summary).toBe(spec.text[level].summary(d.percent));
+        expect(rule.annotations?.description).toBe(spec.text[level].description(d.percent, durationWords(d.for)));
+      }
+    }
+  });
+
+  test("a stack without thresholds gets the defaults, and the staging render ships nodes.yml unchanged", async () => {
+    expect(thresholdsOf({})).toEqual(defaultThresholds());
+    const rendered = await render("staging");
+    const shipped = [...rendered.files.entries()].find(([key]) => key.endsWith("/nodes.yml"));
+    expect(shipped?.[1]).toBe(NODES);
+  });
+});
+
+describe("the transformation", () => {
+  test("ratios are written as the rule files write them, and durations in words", () => {
+    expect([90, 95, 5, 15, 92.5, 80.1, 1, 99].map(ratioText)).toEqual(["0.90", "0.95", "0.05", "0.15", "0.925", "0.801", "0.01", "0.99"]);
+    expect(["5m", "1m", "10m", "1h", "2h", "90s", "1h30m", "1s"].map(durationWords)).toEqual([
+      "5 minutes",
+      "1 minute",
+      "10 minutes",
+      "1 hour",
+      "2 hours",
+      "90 seconds",
+      "90 minutes",
+      "1 second",
+    ]);
+  });
+
+  test("the threshold of the comparison changes, and only it; an expression without exactly one such comparison is refused", () => {
+    expect(withThreshold("instance:x > 0.90", "used", 90, 80)).toBe("instance:x > 0.80");
+    const disk = "(\n  a / b\n) < 0.15\nunless on (instance)\nc == 1\n";
+    expect(withThreshold(disk, "free", 15, 20)).toBe("(\n  a / b\n) < 0.20\nunless on (instance)\nc == 1\n");
+    // 0.905 is not 0.90, and a `>` is not the `<` of a share free.
+    expect(() => withThreshold("x > 0.905", "used", 90, 80)).toThrow(/expected one comparison "> 0.90".*found 0/);
+    expect(() => withThreshold("x < 0.90", "used", 90, 80)).toThrow(/found 0/);
+    expect(() => withThreshold("x > 0.90 or y > 0.90", "used", 90, 80)).toThrow(/found 2/);
+  });
+
+  test("a level is rewritten (threshold, for, severity, the annotations quoting them), turned off, or left as it is", () => {
+    const t = defaultThresholds();
+    t.nodeMemory.warning = { enabled: true, percent: 85, for: "15m", severity: "info" };
+    t.nodeDisk.critical = { enabled: false, percent: 5, for: "5m", severity: "critical" };
+    const out = applyThresholds(NODES, t, "nodes.yml");
+    const memory = ruleOf(out, "NodeMemoryHighUsage", "info");
+    expect(memory?.expr).toBe("instance:node_memory_utilisation:ratio > 0.85");
+    expect(memory?.for).toBe("15m");
+    expect(memory?.annotations?.description).toContain("less than 15 % is available.");
+    expect(ruleOf(out, "NodeMemoryHighUsage", "warning")).toBeUndefined();
+    expect(ruleOf(out, "NodeFilesystemAlmostFull", "critical")).toBeUndefined();
+    // Everything else is as it was.
+    const others = (text: string) =>
+      rulesOf(text).filter(
+        (r) =>
+          !(r.alert === "NodeMemoryHighUsage" && r.labels?.severity !== "critical") &&
+          !(r.alert === "NodeFilesystemAlmostFull" && r.labels?.severity === "critical"),
+      );
+    expect(others(out)).toEqual(others(NODES));
+    expect(rulesOf(out)).toHaveLength(rulesOf(NODES).length - 1);
+  });
+
+  test("a rule worded otherwise than the module expects is refused rather than half-edited, naming it", () => {
+    const t = defaultThresholds();
+    t.nodeCpu.warning.percent = 80;
+    const reworded = NODES.replace("A node's CPU is nearly saturated.", "CPU busy.");
+    expect(() => applyThresholds(reworded, t, "nodes.yml")).toThrow(/nodes\.yml: NodeCpuHighUsage \(warning\): its summary is not worded/);
+  });
+
+  test("thresholds that change an alert no rule file holds are refused", () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, "mine.yml"), "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n");
+    const t = defaultThresholds();
+    expect(Object.keys(loadShippedRuleFiles(dir, undefined, t))).toEqual(["mine.yml"]);
+    t.nodeDisk.warning.for = "30m";
+    expect(() => loadShippedRuleFiles(dir, undefined, t)).toThrow(
+      /thresholds\.nodeDisk\.warning: no rule file .* has the alert NodeFilesystemAlmostFull/,
+    );
+  });
+});
+
+describe("stack config", () => {
+  test("each field of a level falls back to its default", () => {
+    const t = thresholdsOf({
+      nodeCpu: { warning: { percent: 70 } },
+      nodeDisk: { critical: { severity: "warning", for: "1m" }, warning: { severity: "info" } },
+    });
+    expect(t.nodeCpu.warning).toEqual({ enabled: true, percent: 70, for: "5m", severity: "warning" });
+    expect(t.nodeCpu.critical).toEqual(defaultThresholds().nodeCpu.critical);
+    expect(t.nodeDisk.critical).toEqual({ enabled: true, percent: 5, for: "1m", severity: "warning" });
+  });
+
+  test("a warning at or past its critical level, percents outside 1-99, bad durations and severities are refused, naming the full key", () => {
+    expect(problemsOf({ nodeCpu: { warning: { percent: 96 } } })).toEqual([
+      expect.stringMatching(
+        /^monitoring:thresholds\.nodeCpu\.warning\.percent: must be below nodeCpu\.critical\.percent \(95\).*\(got 96\)$/,
+      ),
+    ]);
+    expect(problemsOf({ nodeDisk: { warning: { percent: 5 } } })).toEqual([
+      expect.stringMatching(
+        /^monitoring:thresholds\.nodeDisk\.warning\.percent: must be above nodeDisk\.critical\.percent \(5\).*\(got 5\)$/,
+      ),
+    ]);
+    expect(problemsOf({ nodeMemory: { critical: { percent: 100 } }, nodeCpu: { warning: { percent: 0.5 } } }).sort()).toEqual([
+      expect.stringMatching(/^monitoring:thresholds\.nodeCpu\.warning\.percent: must be at least 1/),
+      expect.stringMatching(/^monitoring:thresholds\.nodeMemory\.critical\.percent: must be at most 99/),
+    ]);
+    expect(problemsOf({ nodeCpu: { critical: { for: "5 minutes" } } })).toEqual([
+      expect.stringMatching(/^monitoring:thresholds\.nodeCpu\.critical\.for: must be a positive Prometheus duration/),
+    ]);
+    expect(problemsOf({ nodeCpu: { critical: { severity: "page" } } })).toEqual([
+      expect.stringMatching(/^monitoring:thresholds\.nodeCpu\.critical\.severity: /),
+    ]);
+    expect(problemsOf({ nodeMemory: { warning: { severity: "critical" } } })).toEqual([
+      expect.stringMatching(/^monitoring:thresholds\.nodeMemory\.warning\.severity: must differ from nodeMemory\.critical\.severity/),
+    ]);
+    expect(problemsOf({ nodeRam: {} })).toEqual([expect.stringMatching(/^monitoring:thresholds\.nodeRam: /)]);
+  });
+
+  test("a level turned off is not compared with the other", () => {
+    expect(thresholdsOf({ nodeCpu: { critical: { enabled: false, percent: 50 } } }).nodeCpu.critical.enabled).toBe(false);
+  });
+});
+
+describe("seed 000's thresholds, with the deployed promtool", () => {
+  const dir = tempDir();
+  const seedRules = path.join(dir, "seed-000.yml");
+  const defaultRules = path.join(dir, "defaults.yml");
+
+  beforeAll(async () => {
+    const rendered = await render("staging", [`thresholds=${JSON.stringify(SEED_000)}`]);
+    const shipped = [...rendered.files.entries()].find(([key]) => key.endsWith("/nodes.yml"));
+    if (!shipped) throw new Error("the render ships no nodes.yml");
+    fs.writeFileSync(seedRules, shipped[1]);
+    fs.writeFileSync(defaultRules, NODES);
+  });
+
+  test("the rendered rules pass promtool check rules", () => {
+    const { ok, output } = promtool(["check", "rules", seedRules]);
+    expect(output).toContain("SUCCESS");
+    expect(ok).toBe(true);
+  });
+
+  /**
+   * node-a's CPU works 51 s of every 60 (85 %) and 92 % of its memory is used, from 0m. Seed 000's
+   * CPU warning (80 %, 10m) holds from 5m (the rate's window full) and fires at 15m; its memory
+   * critical (90 %, 2m) fires at 2m. At the defaults (CPU 90 %, memory warning 90 % for 5m,
+   * critical 95 %), CPU never fires and memory fires its warning only, at 5m.
+   */
+  const series = [
+    { series: 'node_cpu_seconds_total{job="node-exporter", instance="node-a", cpu="0", mode="user"}', values: "0+51x20" },
+    { series: 'node_cpu_seconds_total{job="node-exporter", instance="node-a", cpu="0", mode="idle"}', values: "0+9x20" },
+    { series: 'node_memory_MemTotal_bytes{job="node-exporter", instance="node-a"}', values: "16e9x20" },
+    { series: 'node_memory_MemAvailable_bytes{job="node-exporter", instance="node-a"}', values: "1.28e9x20" },
+  ];
+  const labels = { job: "node-exporter", instance: "node-a" };
+  const cpu = (description: string) => ({
+    exp_labels: { severity: "warning", ...labels },
+    exp_annotations: { summary: "A node's CPU is nearly saturated.", description, runbook: "docs/runbooks.md#nodecpuhighusage" },
+  });
+  const memory = (severity: string, summary: string, description: string) => ({
+    exp_labels: { severity, ...labels },
+    exp_annotations: { summary, description, runbook: "docs/runbooks.md#nodememoryhighusage" },
+  });
+
+  function unitTest(ruleFile: string, alerts: unknown[]): string {
+    const file = path.join(dir, `${path.basename(ruleFile, ".yml")}.test.yml`);
+    fs.writeFileSync(
+      file,
+      YAML.stringify({
+        rule_files: [ruleFile],
+        evaluation_interval: "1m",
+        tests: [{ interval: "1m", input_series: series, alert_rule_test: alerts }],
+      }),
+    );
+    return file;
+  }
+
+  test("seed 000's levels fire at their thresholds, with annotations that quote them", () => {
+    const file = unitTest(seedRules, [
+      { eval_time: "14m", alertname: "NodeCpuHighUsage", exp_alerts: [] },
+      {
+        eval_time: "15m",
+        alertname: "NodeCpuHighUsage",
+        exp_alerts: [cpu("Node node-a has been 85% busy (5-minute average) for 10 minutes.")],
+      },
+      { eval_time: "1m", alertname: "NodeMemoryHighUsage", exp_alerts: [] },
+      {
+        eval_time: "2m",
+        alertname: "NodeMemoryHighUsage",
+        exp_alerts: [
+          memory(
+            "critical",
+            "A node is almost out of memory.",
+            "Node node-a uses 92% of its memory; less than 10 % is available and the OOM killer is near.",
+          ),
+        ],
+      },
+    ]);
+    const { ok, output } = promtool(["test", "rules", file]);
+    expect(output).toContain("SUCCESS");
+    expect(ok).toBe(true);
+  });
+
+  test("the same series at the default levels: no CPU alert, and only the memory warning, later", () => {
+    const file = unitTest(defaultRules, [
+      { eval_time: "20m", alertname: "NodeCpuHighUsage", exp_alerts: [] },
+      { eval_time: "4m", alertname: "NodeMemoryHighUsage", exp_alerts: [] },
+      {
+        eval_time: "5m",
+        alertname: "NodeMemoryHighUsage",
+        exp_alerts: [
+          memory("warning", "A node is running low on memory.", "Node node-a uses 92% of its memory; less than 10 % is available."),
+        ],
+      },
+    ]);
+    const { ok, output } = promtool(["test", "rules", file]);
+    expect(output).toContain("SUCCESS");
+    expect(ok).toBe(true);
+  });
+
+  test("and the seed's rules fail the default expectations: the difference is the thresholds", () => {
+    const file = unitTest(seedRules, [{ eval_time: "20m", alertname: "NodeCpuHighUsage", exp_alerts: [] }]);
+    const { ok, output } = promtool(["test", "rules", file]);
+    expect(output).toMatch(/NodeCpuHighUsage/);
+    expect(ok).toBe(false);
+  });
+});

@@ -1,0 +1,260 @@
+/**
+ * The Grafana dashboards under dashboards/: plain JSON that Grafana 12 provisions as is, with a stable
+ * uid, the shared tags and datasource variables, queries that parse with the official PromQL and LogQL
+ * grammars, and only metrics the catalogue or a recording rule provides.
+ */
+import {
+  DASHBOARD_FOLDERS,
+  SHARED_TAG,
+  canonicalDashboardText,
+  dashboardProblems,
+  dashboardQueries,
+  dashboardSetProblems,
+  datasourceProblems,
+  datasourceRefs,
+  knownMetrics,
+  loadDashboards,
+  panelProblems,
+  queryProblems,
+  structureProblems,
+  substituteVariables,
+  variableProblems,
+  walkPanels,
+  type DashboardFile,
+  type JsonObject,
+} from "../../scripts/lib/dashboards";
+
+const FILES = loadDashboards();
+const KNOWN = knownMetrics();
+const knownMetric = (name: string) => KNOWN.has(name);
+
+/** The dashboards this project ships: removing or renaming one is a decision, not an accident. */
+const EXPECTED = [
+  "applications/app-overview.json",
+  "applications/slo.json",
+  "applications/uptime.json",
+  "databases/mongodb.json",
+  "databases/postgres.json",
+  "databases/redis.json",
+  "infrastructure/nodes.json",
+  "infrastructure/workloads.json",
+  "logs/logs.json",
+  "monitoring/stack-health.json",
+];
+
+function parsed(file: DashboardFile): JsonObject {
+  if (!file.dashboard) throw new Error(`${file.relPath}: ${file.parseError ?? "not parsed"}`);
+  return file.dashboard;
+}
+
+describe("the dashboards directory", () => {
+  test("holds the expected dashboards, one folder per Grafana folder", () => {
+    expect(FILES.map((f) => f.relPath)).toEqual(EXPECTED);
+    for (const file of FILES) expect(DASHBOARD_FOLDERS).toContain(file.folder);
+  });
+
+  test("uids and titles are unique, file names kebab-case, each file small enough for a ConfigMap", () => {
+    expect(dashboardSetProblems(FILES)).toEqual([]);
+  });
+
+  test("the metric catalogue is there to check against", () => {
+    // Without it every metric check below would be vacuous.
+    expect(KNOWN.size).toBeGreaterThan(100);
+  });
+});
+
+describe.each(FILES.map((f) => [f.relPath, f] as const))("%s", (_relPath, file) => {
+  test("is a JSON object written as Grafana saves it (sorted keys, two-space indentation, final newline)", () => {
+    expect(file.parseError).toBeUndefined();
+    expect(file.text).toBe(canonicalDashboardText(parsed(file)));
+  });
+
+  test("has a stable uid, a title, the shared and area tags, id null, a version and Grafana 12's schema", () => {
+    const d = parsed(file);
+    expect(structureProblems(d, { folder: file.folder })).toEqual([]);
+    expect(d.tags).toEqual(expect.arrayContaining([SHARED_TAG, file.folder]));
+  });
+
+  test("defines the datasource variables it needs", () => {
+    expect(variableProblems(parsed(file))).toEqual([]);
+  });
+
+  test("references only its datasource variables or the provisioned uids", () => {
+    const d = parsed(file);
+    expect(datasourceRefs(d).length).toBeGreaterThan(0);
+    expect(datasourceProblems(d)).toEqual([]);
+  });
+
+  test("panels have unique ids, a gridPos on the 24-column grid without overlap, a core type and explicit datasources", () => {
+    expect(panelProblems(parsed(file))).toEqual([]);
+  });
+
+  test("every PromQL and LogQL expression parses, uses defined variables and catalogued or recorded metrics", () => {
+    const d = parsed(file);
+    expect(dashboardQueries(d).queries.length).toBeGreaterThan(0);
+    expect(queryProblems(d, { knownMetric })).toEqual([]);
+  });
+});
+
+describe("the checker itself", () => {
+  const PROM = { type: "prometheus", uid: "${datasource}" };
+  const LOKI = { type: "loki", uid: "${loki_datasource}" };
+  const datasourceVar = (name: string, type: string) => ({ name, type: "datasource", query: type });
+
+  /** The smallest dashboard that passes every check: a baseline for the broken variants below. */
+  function minimal(): JsonObject {
+    return {
+      uid: "checker-sample",
+      title: "Checker sample",
+      tags: [SHARED_TAG, "monitoring"],
+      id: null,
+      version: 1,
+      schemaVersion: 41,
+      refresh: "1m",
+      time: { from: "now-1h", to: "now" },
+      templating: {
+        list: [
+          datasourceVar("datasource", "prometheus"),
+          datasourceVar("loki_datasource", "loki"),
+          { name: "job", type: "query", datasource: PROM, query: { query: "label_values(up, job)" } },
+        ],
+      },
+      annotations: { list: [{ builtIn: 1, name: "Annotations & Alerts", datasource: { type: "grafana", uid: "-- Grafana --" } }] },
+      panels: [
+        { id: 1, type: "row", title: "Row", gridPos: { x: 0, y: 0, w: 24, h: 1 }, panels: [] },
+        {
+          id: 2,
+          type: "timeseries",
+          title: "Up",
+          gridPos: { x: 0, y: 1, w: 12, h: 8 },
+          datasource: PROM,
+          targets: [{ refId: "A", datasource: PROM, expr: 'sum by (job) (rate(up{job=~"${job:regex}"}[$__rate_interval]))' }],
+        },
+        {
+          id: 3,
+          type: "logs",
+          title: "Logs",
+          gridPos: { x: 12, y: 1, w: 12, h: 8 },
+          datasource: LOKI,
+          targets: [{ refId: "A", datasource: LOKI, expr: '{job=~"$job"} |= "error" | logfmt' }],
+        },
+      ],
+    };
+  }
+  const ctx = { folder: "monitoring", knownMetric: (name: string) => name === "up" };
+
+  test("accepts the minimal valid dashboard", () => {
+    expect(dashboardProblems(minimal(), ctx)).toEqual([]);
+  });
+
+  test("reports a dashboard broken in every way it checks", () => {
+    const bad = minimal();
+    Object.assign(bad, { uid: "Not A Stable UID", title: "", tags: ["other"], id: 7, schemaVersion: 16, __inputs: [], refresh: "1s" });
+    const panels = bad.panels as JsonObject[];
+    const exported = { type: "prometheus", uid: "P1809F7CD0C75ACF3" };
+    panels[1] = {
+      ...panels[1],
+      datasource: exported,
+      targets: [
+        { refId: "A", datasource: exported, expr: "up" },
+        { refId: "B", datasource: PROM, expr: "sum(rate(up[5m])" },
+      ],
+    };
+    panels[2] = { ...panels[2], id: 2, gridPos: undefined, targets: [{ refId: "A", datasource: LOKI, expr: '{job="x" |= "oops"' }] };
+    panels.push({
+      id: 4,
+      type: "row",
+      title: "Collapsed",
+      gridPos: { x: 0, y: 9, w: 24, h: 1 },
+      panels: [
+        {
+          id: 5,
+          type: "stat",
+          title: "Nested",
+          gridPos: { x: 0, y: 10, w: 30, h: 4 },
+          datasource: "Prometheus",
+          targets: [{ refId: "A", datasource: PROM, expr: 'rate(no_such_metric_total{a="$undefined_var"}[5m])' }],
+        },
+      ],
+    });
+
+    const problems = dashboardProblems(bad, ctx).join("\n");
+    for (const expected of [
+      /uid "Not A Stable UID"/,
+      /title is missing/,
+      /shared tag "monitoring-stack"/,
+      /area tag "monitoring"/,
+      /id must be null/,
+      /schemaVersion is 16/,
+      /__inputs is export cruft/,
+      /refresh "1s"/,
+      /uid "P1809F7CD0C75ACF3" is neither a datasource variable nor a provisioned uid/,
+      /panel 5 "Nested": datasource "Prometheus" must be an object/,
+      /panel 2 "Up" target B: PromQL does not parse/,
+      /panel 2 "Logs" target A: LogQL does not parse/,
+      /duplicate panel id 2/,
+      /panel 2 "Logs": gridPos .* is missing/,
+      /panel 4 "Collapsed" > panel 5 "Nested": gridPos .* does not fit/,
+      /metric no_such_metric_total is in no catalog\/ file/,
+      /uses \$undefined_var/,
+    ]) {
+      expect(problems).toMatch(expected);
+    }
+  });
+
+  test("reports missing or mistyped datasource variables", () => {
+    const noVariable = minimal();
+    (noVariable.templating as { list: unknown[] }).list.splice(0, 1);
+    expect(variableProblems(noVariable).join("\n")).toMatch(
+      /the datasource variable datasource \(type datasource, query prometheus\) is missing/,
+    );
+    expect(datasourceProblems(noVariable).join("\n")).toMatch(/uid \$\{datasource\} names no datasource variable/);
+    const noLoki = minimal();
+    (noLoki.templating as { list: unknown[] }).list.splice(1, 1);
+    expect(variableProblems(noLoki).join("\n")).toMatch(/loki_datasource .* is missing/);
+    const mistyped = minimal();
+    (mistyped.templating as { list: JsonObject[] }).list[0].query = "loki";
+    expect(variableProblems(mistyped).join("\n")).toMatch(/variable datasource must be of type datasource with query "prometheus"/);
+  });
+
+  test("finds panels and targets nested in collapsed rows", () => {
+    const d = minimal();
+    (d.panels as JsonObject[])[0].panels = [
+      {
+        id: 9,
+        type: "stat",
+        title: "Inside",
+        gridPos: { x: 0, y: 1, w: 4, h: 4 },
+        datasource: PROM,
+        targets: [{ refId: "A", datasource: PROM, expr: "up" }],
+      },
+    ];
+    expect(walkPanels(d).map((v) => v.where)).toContain('panel 1 "Row" > panel 9 "Inside"');
+    expect(dashboardQueries(d).queries.map((q) => q.where)).toContain('panel 1 "Row" > panel 9 "Inside" target A');
+  });
+
+  test("reports reused uids and titles across files", () => {
+    const file = (relPath: string): DashboardFile => {
+      const [folder, name] = relPath.split("/");
+      return { folder, name, relPath, path: relPath, text: "{}", dashboard: { uid: "same", title: "Same" } };
+    };
+    const problems = dashboardSetProblems([file("logs/a.json"), file("logs/b.json"), file("elsewhere/C.json")]).join("\n");
+    expect(problems).toMatch(/uid same is already used by logs\/a.json/);
+    expect(problems).toMatch(/title "Same" is already used/);
+    expect(problems).toMatch(/folder "elsewhere" is not one of/);
+    expect(problems).toMatch(/C.json: file name is not kebab-case/);
+  });
+
+  test("substitutes Grafana variables with stand-ins the grammars accept", () => {
+    const { expr, unknown } = substituteVariables(
+      'sum(rate(x{a=~"${a:regex}", b="$b", c="[[c]]"}[$__rate_interval])) / $__range_s offset $__range',
+      new Set(["a", "b"]),
+    );
+    expect(expr).toBe('sum(rate(x{a=~"grafana_var_a", b="grafana_var_b", c="grafana_var_c"}[5m])) / 3600 offset 1h');
+    expect(unknown).toEqual(["c"]);
+    // A variable in place of a metric name becomes a name no catalogue has.
+    expect(substituteVariables("rate($metric[5m])").expr).toBe("rate(grafana_var_metric[5m])");
+    // Regex back-references are not variables.
+    expect(substituteVariables('label_replace(up, "x", "$1", "job", "(.*)")').unknown).toEqual([]);
+  });
+});

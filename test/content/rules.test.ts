@@ -1,0 +1,302 @@
+/**
+ * The alert rules under rules/: promtool's own checks and unit tests, the house
+ * style of every alert (kube-prometheus conventions), runbooks, PromQL parsed with
+ * Prometheus' grammar, every metric known to the catalogue, and the catalogue
+ * itself pinned to the images the stack runs.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { databaseExporterRules } from "../../components/prometheus/rules/database-rules";
+import { ImageName, imageVersion } from "../../components/images";
+import { CATALOG_DIR, loadCatalog } from "../../scripts/lib/catalog";
+import { promqlMetricNames, promqlProblem } from "../../scripts/lib/promql";
+import {
+  AlertRule,
+  RULES_DIR,
+  allRules,
+  alertRules,
+  expectedAlertMatchesRule,
+  loadRuleFile,
+  loadRuleFiles,
+  loadRuleTestFiles,
+  parseDuration,
+  recordedMetricNames,
+  ruleFilePaths,
+  ruleTestFilePaths,
+  runbookSections,
+  runbookRef,
+} from "../support/rules";
+import { promtool } from "../../scripts/lib/local/binaries";
+
+/** The areas this repository ships rules for: rules/<area>.yml, tested by test/rules/<area>.test.yml. */
+const AREAS = ["apps", "databases", "kubernetes", "logs", "nodes", "probes", "slo", "stack"];
+const SEVERITIES = new Set(["critical", "warning", "info"]);
+const REQUIRED_ANNOTATIONS = ["summary", "description", "runbook"];
+const WATCHDOG = "Watchdog";
+/** PascalCase: capitalised words, acronyms included (Tsdb, not TSDB). */
+const PASCAL_CASE = /^(?:[A-Z][a-z0-9]+)+$/;
+
+/** Catalogue files that describe an image pinned in components/images.ts. */
+const PINNED_CATALOGUES: Record<string, ImageName> = {
+  "node-exporter": "nodeExporter",
+  "kube-state-metrics": "kubeStateMetrics",
+  "postgres-exporter": "postgresExporter",
+  "redis-exporter": "redisExporter",
+  "mongodb-exporter": "mongodbExporter",
+  prometheus: "prometheus",
+  alertmanager: "alertmanager",
+  loki: "loki",
+  alloy: "alloy",
+  promtail: "promtail",
+  cloudflared: "cloudflared",
+  "blackbox-exporter": "blackboxExporter",
+};
+/** The other catalogue files this suite relies on. */
+const UNPINNED_CATALOGUES = ["kubelet", "app-contract"];
+
+const ruleFiles = loadRuleFiles();
+const rules = allRules(ruleFiles);
+const alerts = alertRules(ruleFiles);
+const ruleTestFiles = loadRuleTestFiles();
+
+/**
+ * The alerts the program generates from the config (components/database-rules.ts), as a
+ * stack with one database of each type gets them: held to the same house style and runbooks
+ * as rules/ (their promtool unit tests are in test/components/database-rules.test.ts).
+ */
+function generatedAlerts(): AlertRule[] {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "generated-rules-"));
+  try {
+    const file = path.join(dir, "databases.rules.yml");
+    const databases = (["postgres", "redis", "mongodb"] as const).map((type) => ({ name: `shop-${type}`, type }));
+    fs.writeFileSync(file, YAML.stringify(databaseExporterRules(databases, "15s")));
+    return alertRules([loadRuleFile(file)]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+const generated = generatedAlerts();
+
+function expectSuccess(args: string[]): void {
+  const { status, output } = promtool(args);
+  if (status !== 0) throw new Error(`promtool ${args.join(" ")} exited with ${status}:\n${output}`);
+}
+
+const ruleName = (r: AlertRule): string => `${r.file}: ${r.alert}${r.labels.severity ? ` (${r.labels.severity})` : ""}`;
+
+describe("rule files", () => {
+  test("every area has its rule file and its promtool unit tests", () => {
+    const present = new Set(ruleFiles.map((f) => f.file));
+    const tests = new Set(ruleTestFilePaths().map((p) => path.basename(p)));
+    const missing = AREAS.flatMap((a) => [
+      ...(present.has(`${a}.yml`) ? [] : [`rules/${a}.yml`]),
+      ...(tests.has(`${a}.test.yml`) ? [] : [`test/rules/${a}.test.yml`]),
+    ]);
+    expect(missing).toEqual([]);
+  });
+
+  test("every rule file is loaded by a unit-test file, and every file a test loads exists", () => {
+    const tested = new Set(ruleTestFiles.flatMap((t) => t.ruleFiles));
+    const untested = ruleFilePaths()
+      .filter((p) => !tested.has(p))
+      .map((p) => path.relative(RULES_DIR, p));
+    const dangling = ruleTestFiles.flatMap((t) => t.ruleFiles.filter((p) => !fs.existsSync(p)).map((p) => `${t.file} -> ${p}`));
+    expect({ untested, dangling }).toEqual({ untested: [], dangling: [] });
+  });
+});
+
+describe("promtool", () => {
+  test.each(ruleFilePaths().map((p) => [path.basename(p), p]))("check rules %s", (_name, file) => {
+    expectSuccess(["check", "rules", file]);
+  });
+
+  test.each(ruleTestFilePaths().map((p) => [path.basename(p), p]))("test rules %s", (_name, file) => {
+    expectSuccess(["test", "rules", file]);
+  });
+});
+
+describe("alerts", () => {
+  test("every alert has a PascalCase name, a severity, a for, and summary, description and runbook of the right form, and no runbook_url", () => {
+    const problems: string[] = [];
+    expect(generated.length).toBe(3);
+    for (const a of [...alerts, ...generated]) {
+      const at = ruleName(a);
+      if (!PASCAL_CASE.test(a.alert)) problems.push(`${at}: name is not PascalCase`);
+      if (!SEVERITIES.has(a.labels.severity ?? "")) problems.push(`${at}: severity must be one of ${[...SEVERITIES].join(", ")}`);
+      for (const key of REQUIRED_ANNOTATIONS) if (!a.annotations[key]) problems.push(`${at}: no ${key} annotation`);
+      const { summary, description, runbook } = a.annotations;
+      if (summary && (summary.includes("{{") || summary.includes("\n"))) problems.push(`${at}: summary must be one fixed line`);
+      if (description && !description.includes("{{")) problems.push(`${at}: description is not templated`);
+      if (description && a.alert !== WATCHDOG && !description.includes("$labels.")) {
+        problems.push(`${at}: description names no culprit from the labels`);
+      }
+      if (runbook !== undefined && runbook !== runbookRef(a.alert)) problems.push(`${at}: runbook must be ${runbookRef(a.alert)}`);
+      // Links are added when shipping, only where prometheus.runbookBaseUrl says the runbooks are published.
+      if (a.annotations.runbook_url !== undefined) problems.push(`${at}: no runbook_url in rules/ (set prometheus.runbookBaseUrl)`);
+      if (a.alert === WATCHDOG) {
+        if (a.for !== undefined) problems.push(`${at}: the Watchdog fires at once, without a for`);
+      } else if (a.for === undefined) {
+        problems.push(`${at}: no for`);
+      } else if (parseDuration(a.for) <= 0) {
+        problems.push(`${at}: for must be positive`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test("the Watchdog is the only alert routed to the dead man's switch", () => {
+    const watchdogs = alerts.filter((a) => a.alert === WATCHDOG);
+    expect(watchdogs.map((a) => a.labels)).toEqual([{ severity: "info", watchdog: "true" }]);
+    expect(alerts.filter((a) => a.alert !== WATCHDOG && "watchdog" in a.labels).map(ruleName)).toEqual([]);
+  });
+
+  test("alert names are unique across files, and rules sharing a name differ in their labels", () => {
+    const filesByName = new Map<string, Set<string>>();
+    const seen = new Set<string>();
+    const duplicates: string[] = [];
+    for (const a of alerts) {
+      filesByName.set(a.alert, (filesByName.get(a.alert) ?? new Set()).add(a.file));
+      const key = `${a.alert} ${JSON.stringify(Object.entries(a.labels).sort())}`;
+      if (seen.has(key)) duplicates.push(`${ruleName(a)}: same name and labels as another rule`);
+      seen.add(key);
+    }
+    for (const g of generated)
+      if (filesByName.has(g.alert)) duplicates.push(`${g.alert}: generated, and in ${[...(filesByName.get(g.alert) ?? [])].join(", ")}`);
+    for (const [name, files] of filesByName) if (files.size > 1) duplicates.push(`${name}: in ${[...files].join(", ")}`);
+    expect(duplicates).toEqual([]);
+  });
+
+  test("every alert has a runbook section, and every runbook section an alert", () => {
+    const sections = runbookSections();
+    const names = new Set([...alerts, ...generated].map((a) => a.alert));
+    expect({
+      withoutRunbook: [...names].filter((n) => !sections.has(n)),
+      withoutAlert: [...sections].filter((s) => !names.has(s)),
+    }).toEqual({ withoutRunbook: [], withoutAlert: [] });
+  });
+
+  test("every alert is unit-tested absent one evaluation before it fires, with full labels and annotations", () => {
+    const problems: string[] = [];
+    for (const a of alerts) {
+      const rulePath = path.join(RULES_DIR, a.file);
+      let firing = false;
+      let boundary = false;
+      for (const tf of ruleTestFiles.filter((t) => t.ruleFiles.includes(rulePath))) {
+        for (const group of tf.tests) {
+          const cases = group.alertTests.filter((c) => c.alertname === a.alert);
+          const firesAt = (t: number) => cases.some((c) => c.evalTime === t && c.expAlerts.some((e) => expectedAlertMatchesRule(e, a)));
+          const absentAt = (t: number) => cases.some((c) => c.evalTime === t && !c.expAlerts.some((e) => expectedAlertMatchesRule(e, a)));
+          for (const c of cases) {
+            if (!firesAt(c.evalTime)) continue;
+            firing = true;
+            if (absentAt(c.evalTime - tf.evaluationInterval)) boundary = true;
+          }
+        }
+      }
+      if (!firing) problems.push(`${ruleName(a)}: no unit test where it fires`);
+      else if (a.for !== undefined && !boundary) {
+        problems.push(`${ruleName(a)}: no unit test where it is absent one evaluation before it fires (its for boundary)`);
+      }
+    }
+    for (const tf of ruleTestFiles) {
+      for (const group of tf.tests) {
+        for (const c of group.alertTests) {
+          for (const e of c.expAlerts) {
+            const missing = REQUIRED_ANNOTATIONS.filter((k) => !(k in e.annotations));
+            if (!e.labels.severity || missing.length > 0) {
+              problems.push(
+                `${tf.file} tests[${group.index}] ${c.alertname}: expected alerts need severity and ${REQUIRED_ANNOTATIONS.join(", ")}`,
+              );
+            }
+          }
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+describe("PromQL", () => {
+  test("every expression parses with Prometheus' own grammar", () => {
+    const problems = [...rules, ...generated].flatMap((r) => {
+      const p = promqlProblem(r.expr);
+      return p ? [`${r.file}: ${r.kind === "alert" ? r.alert : r.record}: error at offset ${p.at} in ${r.expr}`] : [];
+    });
+    expect(problems).toEqual([]);
+  });
+
+  test("every metric a rule reads is in the catalogue or recorded by a rule", () => {
+    const catalog = loadCatalog();
+    const recorded = recordedMetricNames(ruleFiles);
+    const unknown = [...rules, ...generated].flatMap((r) =>
+      promqlMetricNames(r.expr)
+        .filter((m) => !catalog.has(m) && !recorded.has(m))
+        .map((m) => `${r.file}: ${r.kind === "alert" ? r.alert : r.record}: ${m}`),
+    );
+    expect(unknown).toEqual([]);
+  });
+
+  test("a rule reading a recorded series comes after its recording rule, in the same group", () => {
+    // Groups are evaluated independently (and in random order by promtool unless told):
+    // only within a group do rules run in order, each seeing the previous ones' results.
+    const recorded = recordedMetricNames(ruleFiles);
+    const problems: string[] = [];
+    for (const file of ruleFiles) {
+      for (const group of file.groups) {
+        const before = new Set<string>();
+        for (const r of group.rules) {
+          for (const m of promqlMetricNames(r.expr)) {
+            if (recorded.has(m) && !before.has(m)) {
+              problems.push(`${file.file}: ${group.name}: ${r.kind === "alert" ? r.alert : r.record} reads ${m} before it is recorded`);
+            }
+          }
+          if (r.kind === "record") before.add(r.record);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+describe("metric catalogue", () => {
+  const files = fs
+    .readdirSync(CATALOG_DIR)
+    .filter((f) => f.endsWith(".txt"))
+    .sort();
+  const header = (file: string) => fs.readFileSync(path.join(CATALOG_DIR, file), "utf8").split("\n")[0];
+
+  test("holds the catalogues the rules rely on", () => {
+    const needed = [...Object.keys(PINNED_CATALOGUES), ...UNPINNED_CATALOGUES].map((s) => `${s}.txt`);
+    expect(needed.filter((f) => !files.includes(f))).toEqual([]);
+  });
+
+  test("every catalogue file opens with a comment naming the version it describes", () => {
+    const bad = files.filter((f) => !/^#.*\bv?\d+\.\d+(\.\d+)?\b/.test(header(f)));
+    expect(bad).toEqual([]);
+  });
+
+  test("exporter catalogues describe the versions pinned in components/images.ts", () => {
+    const mismatched = Object.entries(PINNED_CATALOGUES)
+      .filter(([source]) => files.includes(`${source}.txt`))
+      .filter(([source, image]) => !header(`${source}.txt`).includes(` ${imageVersion(image)} `))
+      .map(([source, image]) => `${source}.txt should name ${imageVersion(image)}`);
+    expect(mismatched).toEqual([]);
+  });
+
+  test("every line is a valid metric name, listed once per file", () => {
+    const problems: string[] = [];
+    for (const f of files) {
+      const seen = new Set<string>();
+      for (const raw of fs.readFileSync(path.join(CATALOG_DIR, f), "utf8").split("\n")) {
+        const name = raw.replace(/#.*/, "").trim();
+        if (!name) continue;
+        if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(name)) problems.push(`${f}: ${JSON.stringify(name)} is not a metric name`);
+        if (seen.has(name)) problems.push(`${f}: ${name} twice`);
+        seen.add(name);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});

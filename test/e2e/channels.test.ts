@@ -1,0 +1,227 @@
+/**
+ * A team's own channels end to end, with real servers on 127.0.0.1: the deployed release
+ * of Alertmanager runs the routing a team configured (seed 001's named receivers: one Slack
+ * webhook per channel, routes by app, email through an SMTP server with a login), rendered
+ * from the staging stack file with `--set` overrides as a user would give them. Only the
+ * addresses are local: each Slack webhook points at a sink that answers as Slack's incoming
+ * webhooks do ("ok", 400 for a malformed message), the smarthost at a mail server the test
+ * starts (without TLS: `alertmanager.smtp.requireTls: false`, the only non-default setting).
+ *
+ * Alerts are posted to Alertmanager's API as Prometheus would post them: each reaches the
+ * channel its route names, and no other; the email carries the message's title as subject
+ * and its text, after a login with the secret password; a resolved alert is mailed again.
+ */
+import * as fs from "fs";
+import * as http from "http";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../scripts/lib/local/alertmanager";
+import { stackBinary } from "../../scripts/lib/local/binaries";
+import { LOOPBACK, ManagedProcess, freePorts, sleep, stopAll, waitFor } from "../../scripts/lib/local/processes";
+import { LoopbackServer, httpGetJson } from "../../scripts/lib/local/http";
+import { objectOf, render } from "../support/render";
+import { SmtpSink, mailHeader, mailText } from "../../scripts/lib/local/smtp";
+
+const STACK = "staging";
+const SMTP_USER = "alerts@example.com";
+const SMTP_PASSWORD = "smtp-password-e2e";
+/** The group timing of the test: short, so that messages leave within seconds. */
+const TIMING = { groupWait: "1s", groupInterval: "2s" };
+
+interface SlackMessage {
+  channel: string;
+  receivedAt: number;
+  body: { channel?: string; attachments?: Array<{ title?: string; text?: string; color?: string }> };
+}
+
+/**
+ * A stand-in for Slack's incoming webhooks: one path per webhook (each made for one channel),
+ * `ok` as plain text for a well-formed message, 400 `invalid_payload` otherwise.
+ */
+function slackHandler(messages: SlackMessage[], rejected: string[]): http.RequestListener {
+  return (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const channel = (req.url ?? "/").replace(/^\/services\//, "");
+      try {
+        const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as SlackMessage["body"];
+        const attachment = body.attachments?.[0];
+        if (req.method !== "POST" || !attachment?.title || !attachment.text) throw new Error("no attachment with a title and text");
+        messages.push({ channel, receivedAt: Date.now(), body });
+        res.writeHead(200, { "Content-Type": "text/plain" }).end("ok");
+      } catch (err) {
+        rejected.push(`${channel}: ${err instanceof Error ? err.message : String(err)}`);
+        res.writeHead(400, { "Content-Type": "text/plain" }).end("invalid_payload");
+      }
+    });
+  };
+}
+
+/** POST JSON on the loopback; resolves with the status. */
+function postJson(url: string, body: unknown): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: "POST", headers: { "Content-Type": "application/json" }, timeout: 5000 }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    });
+    req.on("timeout", () => req.destroy(new Error(`POST ${url} timed out`)));
+    req.on("error", reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+describe("a team's channels end to end (real Alertmanager, Slack-shaped webhooks and an SMTP server on 127.0.0.1)", () => {
+  const processes: ManagedProcess[] = [];
+  const slack: SlackMessage[] = [];
+  const rejected: string[] = [];
+  let smtp: SmtpSink;
+  let slackSink: LoopbackServer;
+  let alertmanager: ManagedProcess;
+  let amUrl = "";
+  let tmp = "";
+  let amDir = "";
+
+  const diagnostics = () =>
+    [
+      ...processes.map((p) => p.output()),
+      `slack rejected: ${JSON.stringify(rejected)}`,
+      `slack received: ${JSON.stringify(slack)}`,
+      `smtp refused: ${JSON.stringify(smtp?.refused)}`,
+      `smtp received: ${JSON.stringify(smtp?.mails)}`,
+    ].join("\n");
+  const explain = async <T>(step: Promise<T>): Promise<T> => {
+    try {
+      return await step;
+    } catch (err) {
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${diagnostics()}`);
+    }
+  };
+  const titled = (channel: string, prefix: string) =>
+    slack.filter((m) => m.channel === channel && (m.body.attachments?.[0]?.title ?? "").startsWith(prefix));
+
+  /** An alert as Prometheus posts it; `endsAt` in the past resolves it. */
+  const alert = (labels: Record<string, string>, resolved = false) => ({
+    labels: { environment: STACK, ...labels },
+    annotations: { summary: `${labels.alertname} for the test.`, description: `${labels.alertname} fired in the channels test.` },
+    startsAt: new Date(Date.now() - 60_000).toISOString(),
+    ...(resolved ? { endsAt: new Date(Date.now() - 1000).toISOString() } : { endsAt: new Date(Date.now() + 3_600_000).toISOString() }),
+  });
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "channels-e2e-"));
+    const [slackPort, smtpPort, webPort] = await freePorts(3);
+    slackSink = new LoopbackServer(slackPort, slackHandler(slack, rejected));
+    smtp = new SmtpSink(smtpPort, { user: SMTP_USER, password: SMTP_PASSWORD });
+    await slackSink.start();
+    await smtp.start();
+
+    const hook = (name: string) => `http://${LOOPBACK}:${slackPort}/services/${name}`;
+    const rendered = await render(STACK, [
+      `alertmanager.groupWait=${TIMING.groupWait}`,
+      `alertmanager.groupInterval=${TIMING.groupInterval}`,
+      "alertmanager.receivers=[" +
+        '{name: deployment, slack: {channel: "#deployment"}},' +
+        '{name: infrastructure, slack: {channel: "#infrastructure"}, email: {to: ["ops@example.com", "oncall@example.com"]}}]',
+      "alertmanager.routes=[{matchers: ['app=~\"deployment-api|port-manager\"'], receiver: deployment}]",
+      "alertmanager.defaultReceiver=infrastructure",
+      `alertmanager.smtp={smarthost: "${LOOPBACK}:${smtpPort}", from: "alerts@example.com", username: "${SMTP_USER}", requireTls: false}`,
+      `smtpPassword=${SMTP_PASSWORD}`,
+      `slackWebhookUrls.deployment=${hook("deployment")}`,
+      `slackWebhookUrls.infrastructure=${hook("infrastructure")}`,
+    ]);
+    const config = YAML.parse(rendered.files.get("alertmanager/alertmanager.yml") ?? "") as { global: Record<string, unknown> };
+    expect(config.global.smtp_require_tls).toBe(false);
+
+    amDir = writeAlertmanagerFiles(rendered, "channels-e2e-am-").dir;
+    const statefulSet = objectOf(rendered, "StatefulSet", "alertmanager").spec as {
+      template: { spec: { containers: Array<{ name: string; args: string[] }> } };
+    };
+    const renderedArgs = statefulSet.template.spec.containers.find((c) => c.name === "alertmanager")?.args ?? [];
+    const storage = path.join(tmp, "alertmanager");
+    fs.mkdirSync(storage);
+    alertmanager = new ManagedProcess(
+      "alertmanager",
+      stackBinary("alertmanager"),
+      localAlertmanagerArgs(renderedArgs, { config: path.join(amDir, "alertmanager.yml"), storage, web: webPort, mesh: 0, peers: [] }),
+    );
+    processes.push(alertmanager);
+    amUrl = `http://${LOOPBACK}:${webPort}`;
+    await explain(
+      waitFor("Alertmanager to be ready", async () => (await httpGetJson<object>(`${amUrl}/api/v2/status`)) ?? undefined, 30_000),
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await stopAll(processes);
+    await slackSink?.stop();
+    await smtp?.stop();
+    for (const dir of [tmp, amDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  test("an alert of a deployment service reaches #deployment only; a node alert #infrastructure and the on-call mailboxes", async () => {
+    expect(
+      await postJson(`${amUrl}/api/v2/alerts`, [
+        alert({ alertname: "AppDown", severity: "critical", app: "deployment-api", job: "deployment-api" }),
+        alert({ alertname: "NodeCpuHighUsage", severity: "warning", instance: "node-1", job: "node-exporter" }),
+      ]),
+    ).toBe(200);
+
+    const deployment = await explain(
+      waitFor("the AppDown message on #deployment", async () => titled("deployment", "[FIRING:1] staging: AppDown")[0], 60_000),
+    );
+    const infrastructure = await explain(
+      waitFor(
+        "the NodeCpuHighUsage message on #infrastructure",
+        async () => titled("infrastructure", "[FIRING:1] staging: NodeCpu")[0],
+        60_000,
+      ),
+    );
+    const mail = await explain(waitFor("the NodeCpuHighUsage email", async () => smtp.mails[0], 60_000));
+
+    expect(deployment.body.channel).toBe("#deployment");
+    expect(deployment.body.attachments?.[0]).toMatchObject({ title: "[FIRING:1] staging: AppDown (critical)", color: "danger" });
+    expect(deployment.body.attachments?.[0]?.text).toContain("where: app=deployment-api, job=deployment-api");
+    expect(infrastructure.body.channel).toBe("#infrastructure");
+    expect(infrastructure.body.attachments?.[0]?.title).toBe("[FIRING:1] staging: NodeCpuHighUsage (warning)");
+
+    // The email: after a login with the secret password, to both addresses, the title as subject, the message as text.
+    expect(mail).toMatchObject({ user: SMTP_USER, from: "alerts@example.com", to: ["ops@example.com", "oncall@example.com"] });
+    expect(mailHeader(mail, "Subject")).toBe("[FIRING:1] staging: NodeCpuHighUsage (warning)");
+    expect(mailHeader(mail, "To")).toBe("ops@example.com, oncall@example.com");
+    const text = mailText(mail) ?? "";
+    expect(text).toMatch(
+      /^FIRING in staging:\n- NodeCpuHighUsage: NodeCpuHighUsage for the test\.\n {2}where: instance=node-1, job=node-exporter\n/,
+    );
+
+    // Nothing crosses over: give any stray notification time to arrive first.
+    await sleep(3_000);
+    expect(slack.filter((m) => m.channel === "deployment").map((m) => m.body.attachments?.[0]?.title)).toEqual([
+      "[FIRING:1] staging: AppDown (critical)",
+    ]);
+    expect(slack.filter((m) => m.channel === "infrastructure").map((m) => m.body.attachments?.[0]?.title)).toEqual([
+      "[FIRING:1] staging: NodeCpuHighUsage (warning)",
+    ]);
+    expect(smtp.mails.map((m) => mailHeader(m, "Subject"))).toEqual(["[FIRING:1] staging: NodeCpuHighUsage (warning)"]);
+    expect(rejected).toEqual([]);
+    expect(smtp.refused).toEqual([]);
+  }, 120_000);
+
+  test("the node alert resolves: one RESOLVED email and one RESOLVED message on #infrastructure", async () => {
+    expect(
+      await postJson(`${amUrl}/api/v2/alerts`, [
+        alert({ alertname: "NodeCpuHighUsage", severity: "warning", instance: "node-1", job: "node-exporter" }, true),
+      ]),
+    ).toBe(200);
+    const mail = await explain(
+      waitFor("the RESOLVED email", async () => smtp.mails.find((m) => mailHeader(m, "Subject")?.startsWith("[RESOLVED]")), 60_000),
+    );
+    expect(mailHeader(mail, "Subject")).toBe("[RESOLVED] staging: NodeCpuHighUsage (warning)");
+    expect(mailText(mail)).toMatch(/^RESOLVED in staging:\n- NodeCpuHighUsage: /);
+    await explain(waitFor("the RESOLVED message on #infrastructure", async () => titled("infrastructure", "[RESOLVED]")[0], 60_000));
+    expect(titled("deployment", "[RESOLVED]")).toEqual([]);
+    expect(smtp.refused).toEqual([]);
+    expect(alertmanager.alive).toBe(true);
+  }, 120_000);
+});

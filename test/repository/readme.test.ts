@@ -1,0 +1,120 @@
+/**
+ * The README is the front door and docs/ holds the rest: both must stay true as the config grows,
+ * and every link between them must lead somewhere.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { configKeyDocs } from "../../config";
+
+const ROOT = path.join(__dirname, "..", "..");
+const read = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
+
+const README = read("README.md");
+const DOCS = fs
+  .readdirSync(path.join(ROOT, "docs"))
+  .filter((f) => f.endsWith(".md"))
+  .map((f) => `docs/${f}`);
+/** The configuration reference: every key and every secret's `pulumi config set` line. */
+const CONFIGURATION = read("docs/configuration.md");
+const CONFIGURATION_LINES = CONFIGURATION.split("\n");
+
+/** Keys as the reference documents them: requests/limits and storage fields are documented per section. */
+function documentedForm(key: string): string {
+  return key
+    .replace(/\.resources\..*$/, ".resources")
+    .replace(/\.storage\..*$/, ".storage")
+    .replace(/\[\]$/, "");
+}
+
+function isDocumented(key: string): boolean {
+  if (CONFIGURATION.includes(`\`${key}\``) || CONFIGURATION.includes(`\`${key}[]\``)) return true;
+  const cut = key.lastIndexOf(".");
+  if (cut < 0) return false;
+  const parent = key.slice(0, cut);
+  const leaf = key.slice(cut + 1);
+  // A row that names the parent and the leaf, e.g. `apps[].metrics.statusLabel` / `methodLabel`.
+  return CONFIGURATION_LINES.some((line) => line.includes(`\`${parent}`) && new RegExp(`[\`.(]${leaf}\\b`).test(line));
+}
+
+test("every config key is documented in docs/configuration.md", () => {
+  const keys = [...new Set(configKeyDocs().map((d) => documentedForm(d.key)))];
+  expect(keys.length).toBeGreaterThan(50);
+  expect(keys.filter((k) => !isDocumented(k))).toEqual([]);
+});
+
+test("every secret key is listed with its pulumi config set command in docs/configuration.md", () => {
+  for (const { key } of configKeyDocs().filter((d) => d.secret)) {
+    expect(CONFIGURATION).toMatch(new RegExp(`pulumi config set --secret (--path ')?${key}`));
+  }
+});
+
+test("the README's two commands are the ones the project defines", () => {
+  const pkg = JSON.parse(read("package.json")) as { scripts: Record<string, string> };
+  expect(README).toContain("npm ci && npm run render -- --stack staging");
+  expect(README).toContain("npm test");
+  expect(pkg.scripts.render).toContain("scripts/render.ts");
+  expect(pkg.scripts.test).toBe("npm run typecheck && npm run lint && jest");
+  expect(read(".ci/run")).toMatch(/^npm test( --.*)?$/m);
+});
+
+test("the README stays a front door: at most 300 lines", () => {
+  expect(README.split("\n").length).toBeLessThanOrEqual(300);
+});
+
+test("the README links every page of docs/", () => {
+  expect(DOCS.length).toBeGreaterThan(5);
+  expect(DOCS.filter((page) => !README.includes(`](${page})`))).toEqual([]);
+});
+
+test("every page of docs/ opens with its title and one paragraph saying what it holds", () => {
+  for (const page of DOCS) {
+    const [title, blank, first] = read(page).split("\n");
+    expect([page, title.startsWith("# "), blank, /^[^#|`\s-]/.test(first)]).toEqual([page, true, "", true]);
+  }
+});
+
+/** GitHub's anchor of a heading: lower case, punctuation but `-` and `_` dropped, spaces as `-`, repeats numbered. */
+function anchors(markdown: string): Set<string> {
+  const found = new Set<string>();
+  const seen = new Map<string, number>();
+  let fenced = false;
+  for (const line of markdown.split("\n")) {
+    if (line.startsWith("```")) fenced = !fenced;
+    const heading = fenced ? null : /^#{1,6} (.*)$/.exec(line);
+    if (!heading) continue;
+    const slug = heading[1]
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}_\- ]/gu, "")
+      .replace(/ /g, "-");
+    const n = seen.get(slug) ?? 0;
+    seen.set(slug, n + 1);
+    found.add(n === 0 ? slug : `${slug}-${n}`);
+  }
+  return found;
+}
+
+/** Every relative link of a Markdown file, outside code, as [file it names, anchor]. */
+function relativeLinks(file: string): Array<{ link: string; target: string; anchor?: string }> {
+  const prose = read(file)
+    .replace(/```[\s\S]*?```/g, "")
+    .replace(/`[^`\n]*`/g, "");
+  return [...prose.matchAll(/\]\(([^)\s]+)\)/g)]
+    .map((m) => m[1])
+    .filter((link) => !/^[a-z]+:/.test(link))
+    .map((link) => {
+      const [target, anchor] = link.split("#");
+      return { link, target: target === "" ? file : path.posix.join(path.posix.dirname(file), target), anchor };
+    });
+}
+
+test("every relative link and #anchor of the README, docs/ and examples/README.md resolves", () => {
+  const files = ["README.md", "examples/README.md", ...DOCS];
+  const links = files.flatMap((file) => relativeLinks(file).map((l) => ({ file, ...l })));
+  expect(links.length).toBeGreaterThan(50);
+  const broken = links.filter(({ target, anchor }) => {
+    if (!fs.existsSync(path.join(ROOT, target))) return true;
+    return anchor !== undefined && !(target.endsWith(".md") && anchors(read(target)).has(anchor));
+  });
+  expect(broken.map(({ file, link }) => `${file}: ${link}`)).toEqual([]);
+});

@@ -1,0 +1,176 @@
+/**
+ * examples/: three seed teams' stack files (Tumulte, the deployment system, Gauzian), each with
+ * its own rules, dashboards, thresholds, targets, probes and channels. Each renders as it is
+ * written (its secrets given as `pulumi config set --secret` would), and what makes it the
+ * team's own reaches the rendered files, checked with the exact promtool and amtool.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { Rendered } from "../../scripts/lib/render";
+import { renderStack } from "../../scripts/lib/render-stack";
+import { ROOT } from "../../scripts/lib/stackfile";
+import { checkTeamContent } from "../../scripts/lib/team-check";
+import { checkConfig, routeOf, writeAlertmanagerFiles } from "../../scripts/lib/local/alertmanager";
+import { promtool } from "../../scripts/lib/local/binaries";
+import { objectsOf } from "../support/render";
+
+interface Example {
+  name: string;
+  /** The secrets its header says to set. */
+  secrets: string[];
+}
+
+const EXAMPLES: Example[] = [
+  {
+    name: "tumulte",
+    secrets: [
+      "discordWebhookUrls.monitoring=https://discord.com/api/webhooks/1/a",
+      "discordWebhookUrls.alertes-critiques=https://discord.com/api/webhooks/2/b",
+    ],
+  },
+  {
+    name: "deployment-system",
+    secrets: ["alerts-critical", "deployment", "applications", "infrastructure"].map(
+      (r) => `slackWebhookUrls.${r}=https://hooks.slack.com/services/T0/B0/${r}`,
+    ),
+  },
+  { name: "gauzian", secrets: ["targetCredentials.minio=minio-token-0123456789", "smtpPassword=smtp-password-0123"] },
+];
+
+const stackFile = (name: string) => path.join(ROOT, "examples", name, "Pulumi.production.yaml");
+
+function rulesOf(rendered: Rendered): Record<string, unknown> {
+  const rules: Record<string, unknown> = {};
+  for (const [file, text] of rendered.files) {
+    if (file.startsWith("prometheus/") && file.endsWith(".yml") && file !== "prometheus/prometheus.yml" && !file.endsWith(".scrape.yml")) {
+      rules[path.basename(file)] = YAML.parse(text);
+    }
+  }
+  return rules;
+}
+
+/** The rule of an alert at a severity, from the rendered rule files. */
+function alertRule(rendered: Rendered, alert: string, severity: string): Record<string, unknown> | undefined {
+  for (const doc of Object.values(rulesOf(rendered)) as Array<{ groups?: Array<{ rules: Array<Record<string, unknown>> }> }>) {
+    for (const group of doc.groups ?? []) {
+      const rule = group.rules.find((r) => r.alert === alert && (r.labels as Record<string, string> | undefined)?.severity === severity);
+      if (rule) return rule;
+    }
+  }
+  return undefined;
+}
+
+const rendered = new Map<string, Rendered>();
+
+beforeAll(async () => {
+  for (const e of EXAMPLES) {
+    rendered.set(e.name, await renderStack({ stack: "production", stackFile: stackFile(e.name), sets: e.secrets, showSecrets: true }));
+  }
+});
+
+describe.each(EXAMPLES.map((e) => e.name))("the %s example", (name) => {
+  test("its header lists every secret the render needed, and without them it is refused naming each", async () => {
+    const header = fs.readFileSync(stackFile(name), "utf8").split("\nconfig:")[0];
+    for (const secret of EXAMPLES.find((e) => e.name === name)?.secrets ?? []) {
+      const key = secret.slice(0, secret.indexOf("="));
+      expect(header).toContain(key.includes(".") ? `'${key}'` : key);
+    }
+    await expect(renderStack({ stack: "production", stackFile: stackFile(name) })).rejects.toThrow(/Invalid stack configuration/);
+  });
+
+  test("its own rules and dashboards pass npm run check and ship with the stack", () => {
+    const r = rendered.get(name) as Rendered;
+    const check = checkTeamContent(ROOT, `examples/${name}/team`);
+    expect(check.errors).toEqual([]);
+    const ruleKeys = fs.readdirSync(path.join(ROOT, "examples", name, "team", "rules")).filter((f) => f.endsWith(".yml"));
+    for (const file of ruleKeys) expect(r.files.has(`prometheus/team.${file}`)).toBe(true);
+    const folders = fs.readdirSync(path.join(ROOT, "examples", name, "team", "dashboards"));
+    for (const folder of folders) {
+      for (const file of fs.readdirSync(path.join(ROOT, "examples", name, "team", "dashboards", folder))) {
+        expect(r.files.get(`grafana/${folder}__${file}`)).toBe(
+          fs.readFileSync(path.join(ROOT, "examples", name, "team", "dashboards", folder, file), "utf8"),
+        );
+      }
+    }
+  });
+
+  test("every rendered rule file passes the deployed promtool", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `example-${name}-`));
+    const files: string[] = [];
+    for (const [file, text] of (rendered.get(name) as Rendered).files) {
+      if (!file.startsWith("prometheus/") || file === "prometheus/prometheus.yml" || file.endsWith(".scrape.yml") || !file.endsWith(".yml"))
+        continue;
+      files.push(path.join(dir, path.basename(file)));
+      fs.writeFileSync(files[files.length - 1], text);
+    }
+    const result = promtool(["check", "rules", ...files]);
+    expect(result.output).not.toContain("FAILED");
+    expect(result.ok).toBe(true);
+  });
+
+  test("its Alertmanager config passes the deployed amtool", () => {
+    const { config } = writeAlertmanagerFiles(rendered.get(name) as Rendered, `example-${name}-`);
+    expect(checkConfig(config)).toMatchObject({ ok: true });
+  });
+});
+
+describe("what makes each team's stack its own", () => {
+  test("Tumulte: its CPU and memory levels, its two Discord channels, Grafana alone on the tunnel", () => {
+    const r = rendered.get("tumulte") as Rendered;
+    expect(alertRule(r, "NodeCpuHighUsage", "warning")).toMatchObject({ for: "10m", expr: expect.stringMatching(/> 0\.80\b/) });
+    expect(alertRule(r, "NodeCpuHighUsage", "critical")).toMatchObject({ for: "10m", expr: expect.stringMatching(/> 0\.85\b/) });
+    expect(alertRule(r, "NodeMemoryHighUsage", "critical")?.expr).toMatch(/> 0\.90\b/);
+    const { config } = writeAlertmanagerFiles(r, "example-tumulte-routes-");
+    expect(routeOf(config, { alertname: "AppDown", severity: "critical", app: "backend" })).toEqual(["alertes-critiques"]);
+    expect(routeOf(config, { alertname: "TumulteCacheHitRateLow", severity: "warning", app: "backend" })).toEqual(["monitoring"]);
+    expect(r.outputs.grafanaUrl).toBe("https://monitoring.tumulte.app");
+    expect(r.outputs.prometheusPublicUrl).toBeUndefined();
+    expect(r.files.get("blackbox-exporter/blackbox.yml")).toBeDefined();
+  });
+
+  test("the deployment system: plain targets, health probes, and its four Slack channels by topic", () => {
+    const r = rendered.get("deployment-system") as Rendered;
+    const prometheusYml = YAML.parse(r.files.get("prometheus/prometheus.yml") as string) as { scrape_configs: Array<{ job_name: string }> };
+    const jobs = prometheusYml.scrape_configs.map((j) => j.job_name);
+    expect(jobs).toEqual(expect.arrayContaining(["port-manager", "deployment-api", "tunnel-manager"]));
+    expect(r.files.get("prometheus/apps.rules.yml")).not.toMatch(/port-manager/);
+    expect(r.files.get("prometheus/probes.rules.yml")).toMatch(/deployment-api-health/);
+    const { config } = writeAlertmanagerFiles(r, "example-deployment-routes-");
+    expect(routeOf(config, { alertname: "DeploymentFailures", severity: "warning", team: "deployment" })).toEqual(["deployment"]);
+    expect(routeOf(config, { alertname: "PrometheusTargetDown", severity: "critical", job: "deployment-api" })).toEqual([
+      "alerts-critical",
+      "deployment",
+    ]);
+    expect(routeOf(config, { alertname: "AppDown", severity: "critical", app: "app-portfolio" })).toEqual([
+      "alerts-critical",
+      "applications",
+    ]);
+    expect(routeOf(config, { alertname: "KubePodCrashLooping", severity: "warning", namespace: "deployed-apps" })).toEqual([
+      "applications",
+    ]);
+    expect(routeOf(config, { alertname: "NodeFilesystemAlmostFull", severity: "warning", instance: "node-1" })).toEqual(["infrastructure"]);
+    expect(alertRule(r, "NodeFilesystemAlmostFull", "critical")?.expr).toMatch(/< 0\.10\b/);
+  });
+
+  test("Gauzian: MinIO with its bearer token from a Secret, email, an editable Grafana folder, Traefik with basic auth", () => {
+    const r = rendered.get("gauzian") as Rendered;
+    const prometheusYml = YAML.parse(r.files.get("prometheus/prometheus.yml") as string) as {
+      scrape_configs: Array<{ job_name: string; metrics_path?: string; authorization?: { credentials_file?: string } }>;
+    };
+    const minio = prometheusYml.scrape_configs.find((j) => j.job_name === "minio");
+    expect(minio).toMatchObject({ metrics_path: "/minio/v2/metrics/cluster", authorization: { credentials_file: expect.any(String) } });
+    expect(r.files.get("prometheus/prometheus.yml")).not.toContain("minio-token-0123456789");
+    const am = r.files.get("alertmanager/alertmanager.yml") as string;
+    expect(am).toContain("admin@pupin.fr");
+    expect(am).toContain("smtp.pupin.fr:587");
+    expect(r.files.get("grafana/dashboard-providers.yaml")).toContain("Gauzian drafts");
+    expect(objectsOf(r, "Middleware").length).toBeGreaterThan(0);
+    // Its routes' certificate comes from its ACME resolver, never Traefik's self-signed default.
+    const routes = objectsOf(r, "IngressRoute");
+    expect(routes.map((o) => o.metadata.name).sort()).toEqual(["grafana", "prometheus"]);
+    for (const route of routes) expect((route.spec as { tls: unknown }).tls).toEqual({ certResolver: "letsencrypt" });
+    expect(alertRule(r, "NodeFilesystemAlmostFull", "warning")).toMatchObject({ for: "15m", expr: expect.stringMatching(/< 0\.20\b/) });
+  });
+});

@@ -1,0 +1,272 @@
+/**
+ * No secret value in plain text, anywhere the program puts things: the sweep renders the
+ * production stack under the mocks with every secret key (SECRET_KEYS, and the provider's
+ * `cloudflare:apiToken`) set to a distinct recognisable value, in config that uses every one
+ * of them, and looks for each value outside Pulumi secrets in every recorded registration
+ * (components, custom resources, reads, and providers: the journal keeps what the runner's
+ * result filters out, though the program registers none itself, its providers being the
+ * engine's defaults), every component's registered outputs, the stack outputs, the warnings,
+ * the summary and every file the offline render writes.
+ *
+ * The legacy receiver keys and named receivers exclude each other, so the sweep renders two
+ * stacks: one with the default tree, one with a team's routing. A secret key added to the
+ * config is swept without a change here, and fails the "set and used" test until a variant
+ * below sets it in config that uses it.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { SECRET_KEYS } from "../../config";
+import { SALT_OUTPUT } from "../../preflight/stack-salt";
+import { Rendered, reveal, summary, writeRender } from "../../scripts/lib/render";
+import { offlineStackSalt, renderStack } from "../../scripts/lib/render-stack";
+import { RecordedResource } from "../../scripts/lib/runner";
+import { ROOT } from "../../scripts/lib/stackfile";
+import { SEALED_ROUTING } from "../support/sealed-routing";
+
+/** Provider keys that hold credentials: the program never reads them, the provider does. */
+const PROVIDER_SECRET_KEYS = ["cloudflare:apiToken"] as const;
+
+/** The recognisable part of a swept value: letters and digits only, so that no encoding (JSON, URL, YAML) changes it. */
+function mark(key: string): string {
+  return `Sealed${key.replace(/[^A-Za-z0-9]/g, "")}Q7x`;
+}
+
+/** A value for a secret key (`key` or `key.entry`), shaped as the key takes it, carrying its mark. */
+function valueFor(key: string, shape: "url" | "password" | "postgres" | "mongodb" | "redis"): string {
+  const m = mark(key);
+  switch (shape) {
+    case "url":
+      return `https://hooks.example.com/${m}`;
+    case "postgres":
+      return `postgresql://exporter:${m}@db.example.com:5432/shop?sslmode=require`;
+    case "mongodb":
+      return `mongodb://exporter:${m}@mongo.example.com:27017/admin`;
+    case "redis":
+      return `redis://:${m}@redis.example.com:6379`;
+    default:
+      return m;
+  }
+}
+
+/** Secrets shared by both variants: every key that is not a receiver's. */
+const COMMON_SECRETS: Record<string, string> = {
+  grafanaAdminPassword: valueFor("grafanaAdminPassword", "password"),
+  grafanaDatabasePassword: valueFor("grafanaDatabasePassword", "password"),
+  "databaseDsns.shop-postgres": valueFor("databaseDsns.shop-postgres", "postgres"),
+  "databaseDsns.events-mongodb": valueFor("databaseDsns.events-mongodb", "mongodb"),
+  "databaseDsns.cache-redis": valueFor("databaseDsns.cache-redis", "redis"),
+  "remoteWritePasswords.mimir": valueFor("remoteWritePasswords.mimir", "password"),
+  "remoteWritePasswords.thanos": valueFor("remoteWritePasswords.thanos", "password"),
+  "basicAuthPasswords.admin": valueFor("basicAuthPasswords.admin", "password"),
+  "basicAuthPasswords.ops": valueFor("basicAuthPasswords.ops", "password"),
+  "targetCredentials.minio": valueFor("targetCredentials.minio", "password"),
+  "targetCredentials.billing": valueFor("targetCredentials.billing", "password"),
+  deadMansSwitchUrl: valueFor("deadMansSwitchUrl", "url"),
+  "cloudflare:apiToken": valueFor("cloudflare:apiToken", "password"),
+};
+
+/** Plain config shared by both variants (over the production stack file): what makes the common secrets used. */
+const COMMON_CONFIG: Record<string, unknown> = {
+  "monitoring:databases": [
+    { name: "shop-postgres", type: "postgres", mode: "standalone" },
+    { name: "events-mongodb", type: "mongodb", mode: "standalone" },
+    { name: "cache-redis", type: "redis", mode: "standalone" },
+  ],
+  "monitoring:targets": [
+    { name: "minio", url: "https://minio.example.com:9000/minio/v2/metrics/cluster", auth: { bearerToken: true } },
+    { name: "billing", namespace: "billing", service: "billing-worker", port: "metrics", auth: { username: "prometheus" } },
+  ],
+  "monitoring:grafana": { database: { type: "postgres", host: "db.example.com:5432", name: "grafana", user: "grafana" } },
+  "monitoring:prometheus": {
+    remoteWrite: [
+      { name: "mimir", url: "https://mimir.example.com/api/v1/push", username: "tenant-1" },
+      { name: "thanos", url: "https://thanos.example.com/api/v1/receive", bearerToken: true },
+    ],
+  },
+  "monitoring:traefik": {
+    enabled: true,
+    entryPoints: ["websecure"],
+    expose: ["prometheus", "alertmanager"],
+    basicAuthUsers: ["admin", "ops"],
+  },
+};
+
+interface Variant {
+  name: string;
+  /** Plain config over the production stack file and COMMON_CONFIG. */
+  config: Record<string, unknown>;
+  /** Secret values by key as `pulumi config set --path` names them (full key for a provider's). */
+  secrets: Record<string, string>;
+}
+
+const VARIANTS: Variant[] = [
+  {
+    name: "the default tree (legacy receiver keys)",
+    config: {},
+    secrets: {
+      ...COMMON_SECRETS,
+      discordWebhookUrl: valueFor("discordWebhookUrl", "url"),
+      discordCriticalWebhookUrl: valueFor("discordCriticalWebhookUrl", "url"),
+      webhookUrl: valueFor("webhookUrl", "url"),
+    },
+  },
+  {
+    name: "a team's routing (named receivers of every kind, email through SMTP)",
+    config: {
+      "monitoring:alertmanager": SEALED_ROUTING,
+    },
+    secrets: {
+      ...COMMON_SECRETS,
+      "slackWebhookUrls.ops-slack": valueFor("slackWebhookUrls.ops-slack", "url"),
+      "discordWebhookUrls.ops-discord": valueFor("discordWebhookUrls.ops-discord", "url"),
+      "webhookUrls.ops-webhook": valueFor("webhookUrls.ops-webhook", "url"),
+      smtpPassword: valueFor("smtpPassword", "password"),
+    },
+  },
+];
+
+/** The top-level key a secret belongs to: `databaseDsns.shop-postgres` -> `databaseDsns`; a provider's stays whole. */
+function topKey(key: string): string {
+  return key.includes(":") ? key : key.split(".")[0];
+}
+
+/** A stack file as a user writes one: the production file, the variant's plain config, and each secret as a `secure:` value. */
+function stackFile(variant: Variant, dir: string): string {
+  const doc = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.production.yaml"), "utf8")) as { config: Record<string, unknown> };
+  const config: Record<string, unknown> = { ...doc.config };
+  // Over the file's own sections: `monitoring:prometheus` keeps its retention and gains remote writes.
+  for (const [key, value] of Object.entries({ ...COMMON_CONFIG, ...variant.config })) {
+    const own = config[key];
+    const isMap = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
+    config[key] = isMap(own) && isMap(value) ? { ...(own as object), ...(value as object) } : value;
+  }
+  for (const key of Object.keys(variant.secrets)) {
+    const [first, ...rest] = key.includes(":") ? [key] : [`monitoring:${topKey(key)}`, ...key.split(".").slice(1)];
+    const secure = { secure: "v1:ciphertext-the-render-cannot-decrypt" };
+    config[first] = rest.length === 0 ? secure : { ...(config[first] as Record<string, unknown>), [rest.join(".")]: secure };
+  }
+  const file = path.join(dir, "Pulumi.production.yaml");
+  fs.writeFileSync(file, YAML.stringify({ config }));
+  return file;
+}
+
+/** Every text written by `npm run render` for a render: the files under out/<stack>/, by relative path. */
+function writtenFiles(rendered: Rendered, dir: string): Record<string, string> {
+  writeRender(rendered, dir);
+  const files: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else files[path.relative(dir, p)] = fs.readFileSync(p, "utf8");
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+interface Sweep {
+  variant: Variant;
+  journal: RecordedResource[];
+  redacted: Rendered;
+  /** Where the program put things, secrets hidden: a label naming the place, and its text. */
+  places: Array<{ where: string; text: string }>;
+  /** The same registrations (inputs, registered outputs) with secrets shown: where a value is used at all. */
+  shown: Array<{ where: string; text: string }>;
+}
+
+/** The forms a leaked value could take: its mark alone (a password taken out of a DSN, say), the whole value, base64 (a Secret's `data`). */
+function forms(key: string, value: string): string[] {
+  return [mark(key), value, Buffer.from(value).toString("base64")];
+}
+
+async function sweep(variant: Variant): Promise<Sweep> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sealed-"));
+  try {
+    const journal: RecordedResource[] = [];
+    const sets = Object.entries(variant.secrets).map(([key, value]) => `${key}=${JSON.stringify(value)}`);
+    const file = stackFile(variant, dir);
+    const redacted = await renderStack({ stack: "production", stackFile: file, sets, journal });
+    const label = (r: RecordedResource) => `${r.custom ? "" : "component "}${r.urn}`;
+    const places = [
+      ...journal.map((r) => ({ where: `inputs of ${label(r)}`, text: JSON.stringify(reveal(r.inputs, false)) })),
+      ...journal
+        .filter((r) => r.registeredOutputs !== undefined)
+        .map((r) => ({ where: `registered outputs of ${label(r)}`, text: JSON.stringify(reveal(r.registeredOutputs, false)) })),
+      ...Object.entries(redacted.outputs).map(([name, value]) => ({ where: `stack output ${name}`, text: JSON.stringify(value) })),
+      ...redacted.warnings.map((w, i) => ({ where: `warning ${i}`, text: w })),
+      { where: "the render's summary", text: summary(redacted, "production", "out/production", redacted.config) },
+      { where: "the render's placeholders", text: redacted.placeholders.join("\n") },
+      ...Object.entries(writtenFiles(redacted, path.join(dir, "out"))).map(([f, text]) => ({ where: `out/production/${f}`, text })),
+    ];
+    const shown = journal.map((r) => ({
+      where: label(r),
+      text: JSON.stringify([reveal(r.inputs, true), reveal(r.registeredOutputs, true)]),
+    }));
+    return { variant, journal, redacted, places, shown };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+let sweeps: Sweep[] = [];
+beforeAll(async () => {
+  sweeps = [];
+  for (const variant of VARIANTS) sweeps.push(await sweep(variant));
+});
+
+describe("every secret key is swept", () => {
+  test.each([...SECRET_KEYS, ...PROVIDER_SECRET_KEYS])("%s is set to a recognisable value by a variant whose config uses it", (key) => {
+    const setting = sweeps.filter((s) => Object.keys(s.variant.secrets).some((k) => topKey(k) === key));
+    expect({ key, setBy: setting.length > 0 }).toEqual({ key, setBy: true });
+    for (const s of setting) {
+      for (const k of Object.keys(s.variant.secrets).filter((k) => topKey(k) === key)) {
+        if (key.startsWith("cloudflare:")) {
+          // The provider reads it, not the program: used when the stack has Cloudflare resources to manage.
+          expect({ key: k, cloudflare: s.journal.some((r) => r.type.startsWith("cloudflare:")) }).toEqual({ key: k, cloudflare: true });
+          continue;
+        }
+        const users = s.shown.filter((p) => p.text.includes(mark(k))).map((p) => p.where);
+        expect({ key: k, variant: s.variant.name, used: users.length > 0 }).toEqual({ key: k, variant: s.variant.name, used: true });
+      }
+    }
+  });
+});
+
+describe.each(VARIANTS.map((v) => [v.name]))("no secret value in plain text: %s", (name) => {
+  const current = () => sweeps.find((s) => s.variant.name === name) as Sweep;
+
+  test("in any registration's inputs, any component's registered outputs, the stack outputs, the warnings or the render's files", () => {
+    const s = current();
+    expect(s.places.length).toBeGreaterThan(s.journal.length);
+    const leaks: string[] = [];
+    for (const [key, value] of Object.entries(s.variant.secrets)) {
+      for (const form of forms(key, value)) {
+        for (const place of s.places) if (place.text.includes(form)) leaks.push(`${key} in ${place.where}`);
+      }
+    }
+    expect([...new Set(leaks)]).toEqual([]);
+  });
+
+  test("nor the stack's salt, which is a secret stack output", () => {
+    const s = current();
+    expect(s.redacted.outputs[SALT_OUTPUT]).toBe("[secret]");
+    // The salt the render stands in, which the program read through its StackReference and exported again.
+    const salt = offlineStackSalt("monitoring", "production");
+    const leaks = s.places
+      .filter((p) => p.text.includes(salt.toString("base64")) || p.text.includes(salt.toString("hex")))
+      .map((p) => p.where);
+    expect(leaks).toEqual([]);
+  });
+
+  test("components record no inputs at all, and their registered outputs hold secrets only as secrets", () => {
+    const s = current();
+    const components = s.journal.filter((r) => !r.custom);
+    expect(components.length).toBeGreaterThanOrEqual(10);
+    expect(components.filter((r) => Object.keys(r.inputs).length > 0).map((r) => r.urn)).toEqual([]);
+    // Each registered its outputs, so that the sweep above saw them.
+    expect(components.filter((r) => r.registeredOutputs === undefined).map((r) => r.urn)).toEqual([]);
+  });
+});

@@ -1,0 +1,404 @@
+/**
+ * Targets that are not HTTP apps (`targets[]`) and health probes (`apps[].probe`, `probes[]`):
+ * what config accepts and refuses, and what the render makes of them — the scrape and probe
+ * jobs as promtool relabels them, the credentials' path into the Prometheus pod, and the
+ * blackbox exporter, deployed only when something is probed.
+ */
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { promisify } from "util";
+import * as YAML from "yaml";
+import { blackboxConfig } from "../../components/blackbox-exporter";
+import { ConfigError, parseStackConfig, type ParsedConfig } from "../../config";
+import { PROMETHEUS_PATHS } from "../../components/prometheus/args";
+import type { Rendered } from "../../scripts/lib/render";
+import { promtool, stackBinary } from "../../scripts/lib/local/binaries";
+import { containerConfig, discoverableConfig, endpointsOf, layOutContainer } from "../../scripts/lib/local/prometheus";
+import { objectOf, objectsOf, renderConfig } from "../support/render";
+import { schemaProblems } from "../support/schema";
+
+jest.setTimeout(120_000);
+
+function parse(plain: Record<string, unknown>, secrets: Record<string, unknown> = {}): ParsedConfig {
+  const wire = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+  const values: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...plain, ...secrets })) values[`monitoring:${k}`] = wire(v);
+  return parseStackConfig({
+    project: "monitoring",
+    stack: "staging",
+    values,
+    secretKeys: Object.keys(secrets).map((k) => `monitoring:${k}`),
+  });
+}
+
+function problems(plain: Record<string, unknown>, secrets: Record<string, unknown> = {}): string[] {
+  try {
+    parse(plain, secrets);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return err.problems.map((p) => `${p.key}: ${p.message}`);
+  }
+  throw new Error("the config was accepted");
+}
+
+const CA = Buffer.from("-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n").toString("base64");
+const shop = { name: "shop", namespace: "shop", service: "shop", port: "http", probe: { path: "/health" } };
+const minio = { name: "minio", url: "https://minio.example.com:9000/minio/v2/metrics/cluster", auth: { bearerToken: true } };
+const billing = {
+  name: "billing",
+  namespace: "billing",
+  service: "billing-worker",
+  port: "metrics",
+  scheme: "https",
+  interval: "1m",
+  timeout: "20s",
+  tls: { serverName: "billing.internal", caData: CA },
+  auth: { username: "prometheus", secretRef: { name: "billing-metrics", key: "password" } },
+  labels: { team: "billing" },
+};
+const website = { name: "website", url: "https://www.example.com/", latencySeconds: 2 };
+const smtp = { name: "smtp", address: "mail.example.com:587" };
+
+describe("config", () => {
+  test("targets: Service or URL, TLS verified by default, credentials from a secret value or an existing Secret", () => {
+    const { config } = parse(
+      { targets: [minio, billing, { name: "plain", url: "http://10.0.0.5:9100" }] },
+      { targetCredentials: { minio: "tok" } },
+    );
+    expect(config.targets).toEqual([
+      {
+        name: "minio",
+        url: minio.url,
+        path: "/metrics",
+        scheme: "https",
+        labels: {},
+        auth: { type: "bearer" },
+        credential: { value: "tok" },
+      },
+      {
+        name: "billing",
+        service: { namespace: "billing", name: "billing-worker", port: "metrics" },
+        path: "/metrics",
+        scheme: "https",
+        interval: "1m",
+        timeout: "20s",
+        labels: { team: "billing" },
+        tls: {
+          insecureSkipVerify: false,
+          serverName: "billing.internal",
+          caPem: "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n",
+        },
+        auth: { type: "basic", username: "prometheus" },
+        credential: { secretRef: { name: "billing-metrics", key: "password" } },
+      },
+      { name: "plain", url: "http://10.0.0.5:9100", path: "/metrics", scheme: "http", labels: {} },
+    ]);
+  });
+
+  test("probes: the apps' first, then probes[], with their modules and the default threshold", () => {
+    const { config } = parse({
+      apps: [shop, { name: "edge", url: "https://edge.example.com/metrics", probe: { path: "/healthz", expectStatus: [204, 200, 204] } }],
+      probes: [website, smtp],
+    });
+    expect(config.probes).toEqual([
+      {
+        name: "shop",
+        app: "shop",
+        module: "http_2xx",
+        target: { service: { namespace: "shop", name: "shop", port: "http" }, scheme: "http", path: "/health" },
+        labels: {},
+        latencySeconds: 1,
+      },
+      {
+        name: "edge",
+        app: "edge",
+        module: "http_2xx",
+        target: { url: "https://edge.example.com/healthz" },
+        expectStatus: [200, 204],
+        labels: {},
+        latencySeconds: 1,
+      },
+      { name: "website", module: "http_2xx", target: { url: "https://www.example.com/" }, labels: {}, latencySeconds: 2 },
+      { name: "smtp", module: "tcp_connect", target: { address: "mail.example.com:587" }, labels: {}, latencySeconds: 1 },
+    ]);
+    expect(parse({ apps: [{ ...shop, probe: undefined }] }).config.probes).toEqual([]);
+  });
+
+  test.each<[string, Record<string, unknown>, Record<string, unknown>, RegExp]>([
+    [
+      "a target without service or url",
+      { targets: [{ name: "x" }] },
+      {},
+      /^monitoring:targets\[0\]: target "x" needs exactly one of "service"/,
+    ],
+    [
+      "a target with credentials in its URL",
+      { targets: [{ name: "x", url: "https://u:p@x.example.com/m" }] },
+      {},
+      /^monitoring:targets\[0\]\.url: /,
+    ],
+    [
+      "a target named like an app",
+      { apps: [shop], targets: [{ name: "shop", url: "http://x:1/m" }] },
+      {},
+      /^monitoring:targets\[0\]\.name: "shop" is also the name of apps\[0\]\.name/,
+    ],
+    [
+      "a probe named like a target",
+      { targets: [{ name: "x", url: "http://x:1/m" }], probes: [{ name: "x", url: "http://x/" }] },
+      {},
+      /^monitoring:probes\[0\]\.name: "x" is also the name of targets\[0\]\.name/,
+    ],
+    [
+      "a target named like a job of the stack",
+      { targets: [{ name: "prometheus", url: "http://x:1/m" }] },
+      {},
+      /^monitoring:targets\[0\]\.name: is the job of one of the stack's own scrape jobs/,
+    ],
+    [
+      "a reserved target label",
+      { targets: [{ name: "x", url: "http://x:1/m", labels: { job: "y" } }] },
+      {},
+      /^monitoring:targets\[0\]\.labels\.job: is a label the scrape config sets itself/,
+    ],
+    [
+      "a probe label named probe",
+      { probes: [{ ...website, labels: { probe: "y" } }] },
+      {},
+      /^monitoring:probes\[0\]\.labels\.probe: is a label the scrape config sets itself/,
+    ],
+    [
+      "auth without a credential",
+      { targets: [minio] },
+      {},
+      /^monitoring:targets\[0\]\.auth: target "minio" needs its credential: .*targetCredentials\.minio/,
+    ],
+    [
+      "both bearer token and user",
+      { targets: [{ ...minio, auth: { bearerToken: true, username: "u" } }] },
+      { targetCredentials: { minio: "t" } },
+      /^monitoring:targets\[0\]\.auth: target "minio": choose bearerToken: true or username/,
+    ],
+    [
+      "a credential for no target",
+      {},
+      { targetCredentials: { ghost: "t" } },
+      /^monitoring:targetCredentials\.ghost: no target named "ghost"/,
+    ],
+    [
+      "tls over http",
+      { targets: [{ name: "x", url: "http://x:1/m", tls: { insecureSkipVerify: true } }] },
+      {},
+      /^monitoring:targets\[0\]\.tls: target "x" is scraped over http/,
+    ],
+    [
+      "a CA that is not base64 of PEM",
+      { targets: [{ ...minio, auth: undefined, tls: { caData: "not-a-cert" } }] },
+      {},
+      /^monitoring:targets\[0\]\.tls\.caData: must be base64 of PEM certificates/,
+    ],
+    [
+      "a timeout longer than the interval",
+      { targets: [{ name: "x", url: "http://x:1/m", interval: "10s", timeout: "30s" }] },
+      {},
+      /^monitoring:targets\[0\]\.timeout: must not be longer than the target's interval \(10s\)/,
+    ],
+    [
+      "a probe with url and address",
+      { probes: [{ ...website, address: "x:1" }] },
+      {},
+      /^monitoring:probes\[0\]: probe "website" uses module http_2xx, so it needs "url" \(and no "address"\)/,
+    ],
+    [
+      "a TCP probe with status codes",
+      { probes: [{ ...smtp, expectStatus: [200] }] },
+      {},
+      /^monitoring:probes\[0\]\.expectStatus: probe "smtp" uses module tcp_connect/,
+    ],
+    ["a status code that is none", { probes: [{ ...website, expectStatus: [700] }] }, {}, /^monitoring:probes\[0\]\.expectStatus\[0\]: /],
+    [
+      "a probe of a URL app on another port",
+      { apps: [{ name: "edge", url: "https://edge.example.com/metrics", probe: { port: "http" } }] },
+      {},
+      /^monitoring:apps\[0\]\.probe: app "edge" is a URL/,
+    ],
+  ])("refused: %s", (_name, plain, secrets, pattern) => {
+    expect(problems(plain, secrets)).toContainEqual(expect.stringMatching(pattern));
+  });
+
+  test("no message shows a credential", () => {
+    const found = problems({ targets: [{ name: "x", url: "http://x:1/m" }] }, { targetCredentials: { x: "S3CR3T-VALUE" } });
+    expect(found.join("\n")).not.toContain("S3CR3T-VALUE");
+    expect(found).toContainEqual(expect.stringMatching(/^monitoring:targetCredentials\.x: target "x" has no auth/));
+  });
+});
+
+describe("render", () => {
+  let rendered: Rendered;
+  let plain: Rendered;
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "targets-probes-"));
+  beforeAll(async () => {
+    rendered = await renderConfig(
+      "staging",
+      { apps: [shop], targets: [minio, billing], probes: [website, smtp] },
+      { targetCredentials: { minio: "tok-123" } },
+    );
+    plain = await renderConfig("staging", { apps: [{ ...shop, probe: undefined }] });
+    layOutContainer(rendered, root);
+  });
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  const jobs = (r: Rendered) =>
+    (
+      YAML.parse(r.files.get("prometheus/prometheus.yml") ?? "") as {
+        scrape_configs: Array<Record<string, unknown> & { job_name: string }>;
+      }
+    ).scrape_configs;
+
+  test("the blackbox exporter runs only when something is probed, admitting only Prometheus", () => {
+    expect(objectsOf(plain, "Deployment", "blackbox-exporter")).toEqual([]);
+    expect(jobs(plain).filter((j) => j.job_name.startsWith("blackbox"))).toEqual([]);
+    expect(plain.files.has("prometheus/probes.rules.yml")).toBe(false);
+    const deployment = objectOf(rendered, "Deployment", "blackbox-exporter");
+    expect(JSON.stringify(deployment)).toContain("quay.io/prometheus/blackbox-exporter:v0.28.0");
+    const policy = objectOf(rendered, "NetworkPolicy", "blackbox-exporter") as unknown as {
+      spec: { ingress: Array<{ from: Array<{ podSelector: { matchLabels: Record<string, string> } }> }> };
+    };
+    expect(policy.spec.ingress[0].from.map((f) => f.podSelector.matchLabels["app.kubernetes.io/name"])).toEqual(["prometheus"]);
+    for (const kind of ["Deployment", "Service", "ConfigMap", "NetworkPolicy"]) {
+      expect(schemaProblems(objectOf(rendered, kind, "blackbox-exporter") as never)).toEqual([]);
+    }
+    expect(YAML.parse(rendered.files.get("blackbox-exporter/blackbox.yml") ?? "")).toEqual(blackboxConfig([]));
+  });
+
+  test("promtool accepts prometheus.yml with the credential and CA files where the container finds them", () => {
+    const result = promtool(["check", "config", containerConfig(rendered.files.get("prometheus/prometheus.yml") ?? "", root)]);
+    expect(result.output).toContain("SUCCESS");
+    expect(result.ok).toBe(true);
+    const dir = path.join(root, PROMETHEUS_PATHS.targetSecretsDir);
+    expect(fs.readdirSync(dir).sort()).toEqual(["billing-ca.crt", "billing-credential", "minio-credential"]);
+    expect(fs.readFileSync(path.join(dir, "minio-credential"), "utf8")).toBe("tok-123");
+  });
+
+  test("credentials reach the pod through Secrets only, an existing one projected as optional", () => {
+    expect(rendered.files.get("prometheus/prometheus.yml")).not.toContain("tok-123");
+    const sts = objectOf(rendered, "StatefulSet", "prometheus") as unknown as {
+      spec: { template: { spec: { volumes: Array<{ name: string; projected?: { sources: unknown[] } }> } } };
+    };
+    expect(sts.spec.template.spec.volumes.find((v) => v.name === "targets")?.projected?.sources).toEqual([
+      { secret: { name: "prometheus-targets" } },
+      { secret: { name: "billing-metrics", optional: true, items: [{ key: "password", path: "billing-credential" }] } },
+    ]);
+    expect(Object.keys(objectOf(rendered, "Secret", "prometheus-targets").stringData as object).sort()).toEqual([
+      "billing-ca.crt",
+      "minio-credential",
+    ]);
+    expect(objectsOf(plain, "Secret", "prometheus-targets")).toEqual([]);
+  });
+
+  test("a target is its own job, without the app contract; the probes' thresholds are recorded", () => {
+    const minioJob = jobs(rendered).find((j) => j.job_name === "minio");
+    expect(minioJob).toMatchObject({
+      scheme: "https",
+      metrics_path: "/minio/v2/metrics/cluster",
+      authorization: { type: "Bearer", credentials_file: "/etc/prometheus/secrets/targets/minio-credential" },
+      static_configs: [{ targets: ["minio.example.com:9000"] }],
+    });
+    expect(jobs(rendered).find((j) => j.job_name === "billing")).toMatchObject({
+      scrape_interval: "1m",
+      scrape_timeout: "20s",
+      basic_auth: { username: "prometheus", password_file: "/etc/prometheus/secrets/targets/billing-credential" },
+      tls_config: {
+        ca_file: "/etc/prometheus/secrets/targets/billing-ca.crt",
+        server_name: "billing.internal",
+        insecure_skip_verify: false,
+      },
+    });
+    const appRules = rendered.files.get("prometheus/apps.rules.yml") ?? "";
+    expect(appRules).toContain('"shop"');
+    expect(appRules).not.toMatch(/minio|billing/);
+    const thresholds = YAML.parse(rendered.files.get("prometheus/probes.rules.yml") ?? "") as {
+      groups: Array<{ rules: Array<{ record: string; expr: string; labels: { probe: string } }> }>;
+    };
+    expect(thresholds.groups[0].rules.map((r) => [r.record, r.labels.probe, r.expr])).toEqual([
+      ["probe:alert_threshold_latency_seconds", "shop", "1"],
+      ["probe:alert_threshold_latency_seconds", "website", "2"],
+      ["probe:alert_threshold_latency_seconds", "smtp", "1"],
+    ]);
+  });
+
+  test("as relabelled by promtool: targets and probes get the labels the alerts and the Uptime dashboard read", async () => {
+    const service = (ns: string, name: string, port: string, number: number) => ({
+      metadata: { name, namespace: ns },
+      spec: { ports: [{ name: port, port: number, targetPort: number }] },
+    });
+    const { file } = discoverableConfig(rendered.files.get("prometheus/prometheus.yml") ?? "", root, {
+      endpoints: [
+        ...endpointsOf(service("shop", "shop", "http", 8080), "10.42.0.7"),
+        ...endpointsOf(service("billing", "billing-worker", "metrics", 9102), "10.42.0.9"),
+      ],
+      pod: [],
+      node: [],
+    });
+    const discover = async (job: string) => {
+      const { stdout, stderr } = await promisify(execFile)(
+        stackBinary("promtool"),
+        ["check", "service-discovery", "--timeout=1s", file, job],
+        {
+          encoding: "utf8",
+          timeout: 60_000,
+        },
+      );
+      // Discovery that could not run (no inotify instance left on the machine, say) shows as no target: say why.
+      if (/level=ERROR/.test(stderr)) throw new Error(`promtool check service-discovery ${job}:\n${stderr}`);
+      const decided = (k: string) =>
+        !/^__.*__$/.test(k) || ["__address__", "__metrics_path__", "__scheme__"].includes(k) || k.startsWith("__param_");
+      return (JSON.parse(stdout) as Array<{ labels: Record<string, string> }>)
+        .map((r) => Object.fromEntries(Object.entries(r.labels).filter(([k]) => decided(k))))
+        .filter((l) => Object.keys(l).length > 0);
+    };
+    const exporter = "blackbox-exporter.monitoring-staging.svc:9115";
+    expect(await discover("blackbox/shop")).toEqual([
+      {
+        __address__: exporter,
+        __metrics_path__: "/probe",
+        __param_module: "http_2xx",
+        __param_target: "http://10.42.0.7:8080/health",
+        __scheme__: "http",
+        instance: "shop-0",
+        job: "blackbox",
+        namespace: "shop",
+        pod: "shop-0",
+        probe: "shop",
+        service: "shop",
+      },
+    ]);
+    expect(await discover("blackbox/smtp")).toEqual([
+      {
+        __address__: exporter,
+        __metrics_path__: "/probe",
+        __param_module: "tcp_connect",
+        __param_target: "mail.example.com:587",
+        __scheme__: "http",
+        instance: "mail.example.com:587",
+        job: "blackbox",
+        probe: "smtp",
+      },
+    ]);
+    expect(await discover("billing")).toEqual([
+      {
+        __address__: "10.42.0.9:9102",
+        __metrics_path__: "/metrics",
+        __scheme__: "https",
+        instance: "billing-worker-0",
+        job: "billing",
+        namespace: "billing",
+        pod: "billing-worker-0",
+        service: "billing-worker",
+        team: "billing",
+      },
+    ]);
+  });
+});

@@ -1,0 +1,408 @@
+/**
+ * The benchmark's arithmetic, offline (scripts/lib/bench/figures.ts, report.ts, workload.ts):
+ * what turns samples into figures, figures into requests and limits, two runs into a ratio,
+ * a config into an alert-latency bound, a directory into a rule set. The binaries run only
+ * under `npm run bench`.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import {
+  HEADROOM,
+  Sample,
+  alertFor,
+  alertLatencyBound,
+  median,
+  parseBenchArgs,
+  phaseFigures,
+  ratios,
+  slope,
+  readRuleSet,
+  sizeFrom,
+} from "../../scripts/lib/bench/figures";
+import type { LiveResult } from "../../scripts/lib/bench/live";
+import { metricValues } from "../../scripts/lib/local/text-format";
+import { GO_HEAP_GROWTH, LOKI_MAX_CHUNK_AGE_SECONDS, buildLiveReport, liveTables, lokiAllowance } from "../../scripts/lib/bench/report";
+import { benchApps, benchPods, kubeStateMetricsText } from "../../scripts/lib/bench/workload";
+import { EXPORTER_RESOURCES, PROFILE_DEFAULTS, ResourceRequirements } from "../../config";
+
+const MIB = 1024 * 1024;
+
+function samples(n: number, every: number, f: (i: number) => Partial<Sample>): Sample[] {
+  return Array.from({ length: n }, (_, i) => ({ at: i * every * 1000, rssBytes: 0, cpuSeconds: 0, writtenBytes: 0, ...f(i) }));
+}
+
+describe("phase figures", () => {
+  test("median of odd and even counts", () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(() => median([])).toThrow(/no values/);
+  });
+
+  test("CPU is CPU-seconds over wall seconds, writes are extrapolated to a day, memory is median and peak", () => {
+    // 11 samples 10 s apart: 100 s; 25 CPU-seconds used (250m); 1 MiB written (864 × 1 MiB a day).
+    const s = samples(11, 10, (i) => ({
+      rssBytes: (i === 7 ? 300 : 100 + i) * MIB,
+      heapBytes: (50 + i) * MIB,
+      cpuSeconds: 4 + i * 2.5,
+      writtenBytes: i * 0.1 * MIB,
+    }));
+    const f = phaseFigures(s);
+    expect(f.seconds).toBe(100);
+    expect(f.millicores).toBeCloseTo(250, 6);
+    expect(f.peakMillicores).toBeCloseTo(250, 6);
+    expect(f.writtenBytesPerDay).toBeCloseTo(864 * MIB, 0);
+    expect(f.rssBytes).toBe(105 * MIB);
+    expect(f.peakRssBytes).toBe(300 * MIB);
+    expect(f.heapBytes).toBe(55 * MIB);
+    expect(f.peakHeapBytes).toBe(60 * MIB);
+  });
+
+  test("the heap's growth is the least-squares slope of its samples", () => {
+    expect(
+      slope([
+        [0, 1],
+        [1, 3],
+        [2, 5],
+      ]),
+    ).toBeCloseTo(2, 9);
+    expect(
+      slope([
+        [0, 10],
+        [1, 0],
+        [2, 10],
+        [3, 0],
+      ]),
+    ).toBeCloseTo(-2, 9);
+    expect(slope([[5, 1]])).toBe(0);
+    const f = phaseFigures(samples(5, 10, (i) => ({ heapBytes: 100 * MIB + i * 10 * 1024 })));
+    expect(f.heapSlopeBytesPerSecond).toBeCloseTo(1024, 6);
+  });
+
+  test("Loki's allowance: what it receives until its chunks are max_chunk_age old, compressed as its flushed chunks", () => {
+    const rest = LOKI_MAX_CHUNK_AGE_SECONDS - 600;
+    expect(lokiAllowance(1000, 600, { receivedBytes: 4e6, chunkBytes: 1e6 })).toBeCloseTo((GO_HEAP_GROWTH * 1000 * rest) / 4, 6);
+    // No flush measured: uncompressed, an upper bound; a flush that grew the bytes never counts as less than 1:1.
+    expect(lokiAllowance(1000, 600)).toBe(GO_HEAP_GROWTH * 1000 * rest);
+    expect(lokiAllowance(1000, 600, { receivedBytes: 1e6, chunkBytes: 2e6 })).toBe(GO_HEAP_GROWTH * 1000 * rest);
+    expect(lokiAllowance(1000, LOKI_MAX_CHUNK_AGE_SECONDS + 1)).toBe(0);
+  });
+
+  test("a process without a Go heap has no heap figures; one sample is not a phase", () => {
+    const f = phaseFigures(samples(3, 5, (i) => ({ rssBytes: MIB * (i + 1), cpuSeconds: i })));
+    expect(f.heapBytes).toBeUndefined();
+    expect(() => phaseFigures(samples(1, 5, () => ({})))).toThrow(/at least 2 samples/);
+  });
+});
+
+describe("requests and limits from measurements", () => {
+  test("requests are steady × headroom, the memory limit peak × headroom, rounded up to 5m and 16 MiB", () => {
+    const size = sizeFrom(
+      { steadyMillicores: 41, steadyRssBytes: 200 * MIB, peakRssBytes: 300 * MIB },
+      { cpuRequest: 1.25, memoryRequest: 1.25, memoryLimit: 1.5 },
+    );
+    expect(size).toEqual({ cpuRequestMillicores: 55, memoryRequestBytes: 256 * MIB, memoryLimitBytes: 464 * MIB }); // 51.25 → 55, 250 → 256, 450 → 464
+  });
+
+  test("never under the floor, and a limit never under its request", () => {
+    const size = sizeFrom({ steadyMillicores: 0.2, steadyRssBytes: MIB, peakRssBytes: MIB }, HEADROOM.staging);
+    expect(size).toEqual({ cpuRequestMillicores: 5, memoryRequestBytes: 16 * MIB, memoryLimitBytes: 16 * MIB });
+    // A peak under the steady figure's request (headroom on requests above the limit's): the limit is the request.
+    expect(
+      sizeFrom(
+        { steadyMillicores: 1, steadyRssBytes: 96 * MIB, peakRssBytes: 96 * MIB },
+        { cpuRequest: 1, memoryRequest: 2, memoryLimit: 1 },
+      ).memoryLimitBytes,
+    ).toBe(192 * MIB);
+  });
+
+  test("production's headroom is at least staging's on every figure", () => {
+    for (const k of Object.keys(HEADROOM.staging) as Array<keyof typeof HEADROOM.staging>) {
+      expect(HEADROOM.production[k]).toBeGreaterThanOrEqual(HEADROOM.staging[k]);
+      expect(HEADROOM.staging[k]).toBeGreaterThanOrEqual(1);
+    }
+  });
+});
+
+describe("two stacks side by side", () => {
+  test("each figure of theirs over ours; missing or zero figures are left out", () => {
+    expect(ratios({ rss: 100, cpu: 20, rules: 0, heap: undefined, series: 10 }, { rss: 250, cpu: 10, rules: 5, heap: 3 })).toEqual({
+      rss: 2.5,
+      cpu: 0.5,
+    });
+  });
+});
+
+describe("alert latency bound", () => {
+  test("scrape + evaluation + for + evaluation + group_wait + slack, from the config's durations", () => {
+    expect(alertLatencyBound({ scrapeInterval: "15s", evaluationInterval: "15s", for: "1m", groupWait: "30s", slackSeconds: 5 })).toBe(140);
+    expect(alertLatencyBound({ scrapeInterval: "2s", evaluationInterval: "1s", for: "0s", groupWait: "500ms", slackSeconds: 0 })).toBe(4.5);
+    expect(() =>
+      alertLatencyBound({ scrapeInterval: "soon", evaluationInterval: "15s", for: "1m", groupWait: "30s", slackSeconds: 5 }),
+    ).toThrow(/scrape interval/);
+  });
+
+  test("the for of an alert comes from the rule files; an alert without one fires at once", () => {
+    const files = [
+      YAML.stringify({ groups: [{ name: "a", rules: [{ record: "x:y", expr: "1" }] }] }),
+      YAML.stringify({
+        groups: [
+          {
+            name: "b",
+            rules: [
+              { alert: "Slow", expr: "1", for: "10m" },
+              { alert: "Now", expr: "1" },
+            ],
+          },
+        ],
+      }),
+    ];
+    expect(alertFor(files, "Slow")).toBe("10m");
+    expect(alertFor(files, "Now")).toBe("0s");
+    expect(() => alertFor(files, "Missing")).toThrow(/Missing/);
+  });
+});
+
+describe("--compare-rules", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "compare-rules-"));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** A rule file of `alerts` alerts and `records` recording rules in `groups` groups. */
+  function ruleFile(name: string, groups: number, alerts: number, records: number): void {
+    const list = Array.from({ length: groups }, (_, g) => ({ name: `${name}-${g}`, rules: [] as object[] }));
+    for (let i = 0; i < alerts; i++) list[i % groups].rules.push({ alert: `Alert${name}${i}`, expr: `up{job="j${i}"} == 0`, for: "5m" });
+    for (let i = 0; i < records; i++) list[i % groups].rules.push({ record: `job:rec${i}:sum`, expr: `sum by (job) (up)` });
+    fs.writeFileSync(path.join(dir, name), YAML.stringify({ groups: list }));
+  }
+
+  test("counts the alerts, recording rules and groups of every .yml and .yaml file, sorted, absolute", () => {
+    ruleFile("b.yaml", 3, 40, 7);
+    ruleFile("a.yml", 2, 9, 30);
+    fs.writeFileSync(path.join(dir, "README.md"), "not rules");
+    const set = readRuleSet(dir);
+    expect(set).toEqual({
+      dir: path.resolve(dir),
+      files: [path.join(dir, "a.yml"), path.join(dir, "b.yaml")],
+      groups: 5,
+      alerts: 49,
+      records: 37,
+    });
+  });
+
+  test("refuses what Prometheus would not load, naming the file and group", () => {
+    expect(() => readRuleSet(path.join(dir, "none"))).toThrow(/not a directory/);
+    expect(() => readRuleSet(dir)).toThrow(/no \.yml or \.yaml/);
+    fs.writeFileSync(path.join(dir, "x.yml"), "rules: []\n");
+    expect(() => readRuleSet(dir)).toThrow(/x\.yml has no groups/);
+    fs.writeFileSync(path.join(dir, "x.yml"), YAML.stringify({ groups: [{ name: "g", rules: [{ alert: "A" }] }] }));
+    expect(() => readRuleSet(dir)).toThrow(/x\.yml, group g: a rule has no expr/);
+    fs.writeFileSync(path.join(dir, "x.yml"), YAML.stringify({ groups: [{ name: "g", rules: [{ expr: "1" }] }] }));
+    expect(() => readRuleSet(dir)).toThrow(/neither an alert nor a record/);
+  });
+
+  test("the command line takes the directory, --quick and the older options", () => {
+    expect(parseBenchArgs(["--quick", "--compare-rules", dir])).toEqual({
+      runs: 3,
+      collectors: true,
+      live: true,
+      quick: true,
+      compareRules: dir,
+    });
+    expect(parseBenchArgs(["--runs", "1", "--no-collectors", "--no-live"])).toEqual({
+      runs: 1,
+      collectors: false,
+      live: false,
+      quick: false,
+    });
+    expect(() => parseBenchArgs(["--compare-rules"])).toThrow(/needs a value/);
+    expect(() => parseBenchArgs(["--compare-rules", dir, "--no-live"])).toThrow(/drop --no-live/);
+    expect(() => parseBenchArgs(["--runs", "0"])).toThrow(/at least 1/);
+    expect(() => parseBenchArgs(["--fast"])).toThrow(/unknown argument "--fast"/);
+  });
+});
+
+describe("the workload", () => {
+  const shape = {
+    namespace: "monitoring-staging",
+    apps: 5,
+    pods: 100,
+    generation: 0,
+    databases: [
+      { type: "postgres" as const, name: "shop-postgres" },
+      { type: "redis" as const, name: "shop-redis" },
+    ],
+  };
+
+  test("the node runs the pods asked for: the stack's, two replicas an app, the databases, workers", () => {
+    const pods = benchPods(shape);
+    expect(pods).toHaveLength(100);
+    expect(new Set(pods.map((p) => p.uid)).size).toBe(100);
+    expect(pods.filter((p) => p.owner.name === "app-3")).toHaveLength(2);
+    expect(pods.some((p) => p.pod === "prometheus-0")).toBe(true);
+    expect(benchApps(5).map((a) => a.name)).toEqual(["app-0", "app-1", "app-2", "app-3", "app-4"]);
+  });
+
+  test("a new generation replaces the workloads' pods (churn) and keeps the stack's", () => {
+    const before = benchPods(shape);
+    const after = benchPods({ ...shape, generation: 1 });
+    const same = after.filter((p) => before.some((b) => b.uid === p.uid && b.pod === p.pod)).map((p) => p.pod);
+    expect(same.sort()).toEqual(
+      [
+        "alertmanager-0",
+        "alloy-pqrst",
+        "grafana-6d5f7c9b8-abcde",
+        "kube-state-metrics-7b9c-fghij",
+        "loki-0",
+        "node-exporter-klmno",
+        "prometheus-0",
+        "shop-postgres-0",
+        // The database exporters are the stack's, in its namespace.
+        "shop-postgres-exporter-6b7c8d-00008",
+        "shop-redis-exporter-6b7c8d-0000a",
+      ].sort(),
+    );
+  });
+
+  test("kube-state-metrics' text has a series per pod in each pod family, and parses as the exposition format", () => {
+    const pods = benchPods(shape);
+    const text = kubeStateMetricsText(pods, "node-a");
+    expect(metricValues(text, "kube_pod_info")).toHaveLength(100);
+    expect(metricValues(text, "kube_pod_status_phase")).toHaveLength(500);
+    expect(sumOf(metricValues(text, "kube_pod_status_phase"))).toBe(100);
+    // Every sample line: a name, optional labels, a number.
+    for (const line of text.split("\n").filter((l) => l && !l.startsWith("#")))
+      expect(line).toMatch(/^[a-z_:][a-z0-9_:]*(\{.*\})? -?[0-9.e+]+$/i);
+  });
+});
+
+const sumOf = (v: number[]) => v.reduce((a, b) => a + b, 0);
+
+describe("the report", () => {
+  /** A phase whose figures scale with `k`. */
+  const phase = (name: string, k: number, compare: boolean) => {
+    const figures = (rss: number, cpu: number) => ({
+      seconds: 60,
+      rssBytes: rss * MIB * k,
+      peakRssBytes: rss * MIB * k * 1.2,
+      heapBytes: (rss / 2) * MIB * k,
+      peakHeapBytes: (rss / 2) * MIB * k * 1.3,
+      millicores: cpu * k,
+      peakMillicores: cpu * k * 3,
+      writtenBytesPerDay: 100 * MIB * k,
+    });
+    const prom = (series: number, rules: number, seconds: number) => ({
+      headSeries: series * k,
+      seriesCreated: 0,
+      ruleEvaluationSeconds: seconds * k,
+      rules,
+      ruleGroups: 3,
+      compactions: 1,
+    });
+    return {
+      name,
+      shape: { apps: 5, pods: 100, linesPerSecond: 2 },
+      components: {
+        prometheus: figures(300, 40),
+        alertmanager: figures(30, 2),
+        "postgres-exporter": figures(20, 3),
+        "redis-exporter": figures(25, 1),
+        ...(compare ? { "prometheus-compare": figures(450, 100) } : {}),
+      },
+      prometheus: { prometheus: prom(20_000, 120, 0.05), ...(compare ? { "prometheus-compare": prom(23_000, 234, 0.4) } : {}) },
+      loki: { linesPerSecond: 250 * k, bytesPerSecond: 25_000 * k },
+    };
+  };
+  const result = (compare: boolean): LiveResult => ({
+    plan: {
+      quick: false,
+      warmupSeconds: 1,
+      steadySeconds: 1,
+      burstSeconds: 1,
+      growthSeconds: 1,
+      sampleSeconds: 1,
+      apps: 5,
+      pods: 100,
+      linesPerSecond: 2,
+    },
+    phases: [phase("steady", 1, compare), phase("burst", 2, compare), phase("apps-20", 1.5, compare)],
+    alertLatency: { alert: "AppDown", app: "app-0", deliveredAfterSeconds: 80, boundSeconds: 140 },
+    lokiFlush: { receivedBytes: 5e6, chunkBytes: 1e6 },
+    ...(compare ? { compareRules: { dir: "/rules", files: ["/rules/a.yml"], groups: 30, alerts: 139, records: 95 } } : {}),
+    ourRules: { groups: 20, alerts: 70, records: 50 },
+    blockDuration: "5m",
+  });
+
+  test("steady figures from the steady phase, peaks over steady and burst; requests and limits per profile key", () => {
+    const report = buildLiveReport(result(false));
+    expect(report.components.prometheus?.steadyRssBytes).toBe(300 * MIB);
+    expect(report.components.prometheus?.peakRssBytes).toBe(300 * MIB * 2 * 1.2);
+    expect(report.components.prometheus?.peakMillicores).toBe(240);
+    // Only Loki gets an allowance for what the run was too short to see.
+    expect(report.components.prometheus?.longRunAllowanceBytes).toBe(0);
+    const prom = report.sizing.staging["prometheus.resources"];
+    expect(prom.memoryRequestBytes).toBe(
+      sizeFrom({ steadyMillicores: 40, steadyRssBytes: 300 * MIB, peakRssBytes: 720 * MIB }, HEADROOM.staging).memoryRequestBytes,
+    );
+    // The two exporters share EXPORTER_RESOURCES: sized from the larger of each figure.
+    const exporters = report.sizing.production.EXPORTER_RESOURCES;
+    expect(exporters).toEqual(
+      expect.objectContaining(sizeFrom({ steadyMillicores: 3, steadyRssBytes: 25 * MIB, peakRssBytes: 60 * MIB }, HEADROOM.production)),
+    );
+    expect(report.growth.map((g) => g.phase)).toEqual(["steady", "burst", "apps-20"]);
+    expect(report.comparison).toBeUndefined();
+  });
+
+  test("with --compare-rules, both Prometheus' figures and their ratio, from the same run", () => {
+    const r = result(true);
+    const report = buildLiveReport(r);
+    expect(report.comparison?.ratio.steadyRssBytes).toBeCloseTo(1.5, 6);
+    expect(report.comparison?.ratio.rules).toBeCloseTo(234 / 120, 6);
+    expect(report.comparison?.ratio.ruleEvaluationSeconds).toBeCloseTo(8, 6);
+    const tables = liveTables(r, report);
+    expect(tables).toMatch(/139 alerts, 95 recording rules/);
+    expect(tables).toMatch(/\| rules \| 120 \| 234 \| 1\.95× \|/);
+    expect(tables).toMatch(/AppDown delivered after 80\.0 s \(bound from the config: 140 s\)/);
+  });
+
+  test("a run without a steady or burst phase is refused", () => {
+    const r = result(false);
+    expect(() => buildLiveReport({ ...r, phases: r.phases.filter((p) => p.name !== "burst") })).toThrow(/no burst phase/);
+  });
+});
+
+describe("docs/benchmark.md's footprint table is the profiles'", () => {
+  /** The requests and limits as docs/benchmark.md writes them: "15m/176Mi, limit 1/400Mi". */
+  const cell = (r: ResourceRequirements) => `${r.requests.cpu}/${r.requests.memory}, limit ${r.limits.cpu ?? "none"}/${r.limits.memory}`;
+  const page = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "benchmark.md"), "utf8");
+  const section = page.slice(page.indexOf("## Footprint"));
+  const rows = section
+    .slice(0, section.indexOf("\n\n", section.indexOf("\n|")))
+    .split("\n")
+    .filter((l) => l.startsWith("| ") && l.includes("`"))
+    .map((l) => l.split("|").map((c) => c.trim()));
+
+  test("every measured component's staging and production cells are the profiles' requests and limits", () => {
+    const profiles = (key: string) => {
+      if (key === "databases[].resources") return [EXPORTER_RESOURCES, EXPORTER_RESOURCES];
+      const section = key.replace(/\.resources$/, "") as "prometheus" | "alertmanager" | "loki" | "logCollector" | "nodeExporter";
+      return [PROFILE_DEFAULTS.staging[section].resources, PROFILE_DEFAULTS.production[section].resources];
+    };
+    const keys = rows.map((r) => /`([^`]+)`/.exec(r[2])?.[1] ?? "");
+    expect(keys).toEqual([
+      "prometheus.resources",
+      "alertmanager.resources",
+      "loki.resources",
+      "logCollector.resources",
+      "nodeExporter.resources",
+      "databases[].resources",
+    ]);
+    for (const [i, key] of keys.entries()) {
+      const [staging, production] = profiles(key);
+      expect([key, rows[i][rows[i].length - 3], rows[i][rows[i].length - 2]]).toEqual([key, cell(staging), cell(production)]);
+    }
+  });
+});

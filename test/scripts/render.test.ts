@@ -1,0 +1,246 @@
+/** The offline render: the command line, the stack-file reader and the output files. */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parseStackConfig } from "../../config";
+import * as YAML from "yaml";
+import { maskSecrets, secretConfigValues } from "../../scripts/lib/render";
+import { placeholderFor, readStackConfig } from "../../scripts/lib/stackfile";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+
+function renderCli(args: string[]) {
+  return spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/render.ts", ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 120_000,
+  });
+}
+
+function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+describe("npm run render", () => {
+  test("writes the stack's objects, Cloudflare resources, outputs and a summary", () => {
+    const out = tempDir("render-cli-");
+    const result = renderCli(["--stack", "staging", "--out", out]);
+    expect(result.stderr).not.toMatch(/Error/);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(`Rendered stack "staging" to ${out}`);
+    expect(result.stdout).toMatch(/Objects per component:\n {2}\S+ +\d+/);
+    expect(result.stdout).toMatch(/Requested: \d+m CPU, [\d.]+ \S+ memory/);
+    // What a reviewer checks first: the apps and their metrics, where alerts go, what is public.
+    expect(result.stdout).toContain("Apps (requests, latency histogram, status label):\n  api: shop_http_requests_total, ");
+    expect(result.stdout).toContain('Alert receivers:\n  none: every alert goes to the "null" receiver\n');
+    expect(result.stdout).toContain(
+      'Alert routes (first match wins unless it continues):\n  watchdog="true" -> null\n  anything else -> null\n',
+    );
+    expect(result.stdout).toContain(
+      "Public hostnames:\n  grafana: https://grafana.staging.example.com\n  prometheus: https://prometheus.staging.example.com\n",
+    );
+    // The team's own content, here none (the repository has no team/ directory).
+    if (!fs.existsSync(path.join(ROOT, "team"))) expect(result.stdout).toContain("Team content: none (no team/ directory)\n");
+    // The routing tree is readable in the render, although the deployed file lives in a Secret.
+    expect(fs.readFileSync(path.join(out, "files", "alertmanager", "alertmanager.yml"), "utf8")).toMatch(/^global:\n/);
+    for (const file of ["kubernetes.yaml", "cloudflare.yaml", "outputs.json"]) expect(fs.existsSync(path.join(out, file))).toBe(true);
+    expect(JSON.parse(fs.readFileSync(path.join(out, "outputs.json"), "utf8"))).toMatchObject({
+      environment: "staging",
+      namespace: "monitoring-staging",
+    });
+    fs.rmSync(out, { recursive: true, force: true });
+  });
+
+  test("names the team's own rules and dashboards an example's stack file ships", () => {
+    const out = tempDir("render-cli-team-");
+    const file = path.join("examples", "gauzian", "Pulumi.production.yaml");
+    const result = renderCli([
+      "--stack",
+      "production",
+      "--stack-file",
+      file,
+      "--out",
+      out,
+      "--set",
+      "targetCredentials.minio=t0ken-value",
+      "--set",
+      "smtpPassword=pa55word",
+    ]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(
+      "Team content (examples/gauzian/team/):\n  rules: team.gauzian.yml\n  dashboards: gauzian/files.json\n",
+    );
+    fs.rmSync(out, { recursive: true, force: true });
+  });
+
+  test("refuses bad config with every problem and leaves a previous render alone", () => {
+    const out = tempDir("render-cli-bad-");
+    fs.writeFileSync(path.join(out, "kubernetes.yaml"), "previous render\n");
+    const result = renderCli(["--stack", "staging", "--out", out, "--set", "prometheus.retention=15 days", "--set", "grafana.replicas=0"]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain("Invalid stack configuration (2 problems):");
+    expect(result.stderr).toContain(
+      'monitoring:prometheus.retention: must be a positive Prometheus duration such as 15s, 5m, 12h, 30d or 1h30m (got "15 days")',
+    );
+    expect(result.stderr).toContain("monitoring:grafana.replicas: must be at least 1 (got 0)");
+    expect(fs.readFileSync(path.join(out, "kubernetes.yaml"), "utf8")).toBe("previous render\n");
+    fs.rmSync(out, { recursive: true, force: true });
+  });
+
+  test("rejects unknown arguments with the usage", () => {
+    const result = renderCli(["--stack", "staging", "--bogus"]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('unknown argument "--bogus"');
+    expect(result.stderr).toContain("usage: npm run render -- --stack <name>");
+  });
+});
+
+describe("masking the secret values of a file a reviewer diffs", () => {
+  const secrets = secretConfigValues(
+    "monitoring",
+    {
+      "monitoring:slackWebhookUrls": JSON.stringify({ deployment: "https://hooks.slack.com/services/T/B/deploy-token" }),
+      "monitoring:smtpPassword": "hunter2-password",
+      "monitoring:domain": "example.com",
+    },
+    ["monitoring:slackWebhookUrls", "monitoring:smtpPassword"],
+  );
+
+  test("each secret value becomes a mask naming its key, a URL where the value is one; plain values stay", () => {
+    expect(secrets).toEqual([
+      { key: "slackWebhookUrls.deployment", value: "https://hooks.slack.com/services/T/B/deploy-token" },
+      { key: "smtpPassword", value: "hunter2-password" },
+    ]);
+    const file = YAML.stringify({
+      global: { smtp_auth_password: "hunter2-password", smtp_from: "alerts@example.com" },
+      receivers: [
+        { name: "deployment", slack_configs: [{ api_url: "https://hooks.slack.com/services/T/B/deploy-token", channel: "#deployment" }] },
+      ],
+    });
+    expect(YAML.parse(maskSecrets(file, secrets) ?? "")).toEqual({
+      global: { smtp_auth_password: "<secret: smtpPassword>", smtp_from: "alerts@example.com" },
+      receivers: [
+        {
+          name: "deployment",
+          slack_configs: [{ api_url: "https://masked.invalid/secret/slackWebhookUrls.deployment", channel: "#deployment" }],
+        },
+      ],
+    });
+  });
+
+  test("a secret inside a longer text cannot be masked alone: the file is refused, for the caller to redact it whole", () => {
+    expect(maskSecrets(YAML.stringify({ note: "the password is hunter2-password" }), secrets)).toBeUndefined();
+  });
+});
+
+describe("reading a stack file", () => {
+  let root: string;
+  beforeEach(() => {
+    root = tempDir("stackfile-");
+    fs.writeFileSync(path.join(root, "Pulumi.yaml"), "name: monitoring\nruntime: nodejs\n");
+    fs.writeFileSync(
+      path.join(root, "Pulumi.demo.yaml"),
+      [
+        "config:",
+        "  monitoring:profile: staging",
+        "  monitoring:prometheus:",
+        "    retention: 7d",
+        "    replicas: 1",
+        "  monitoring:discordWebhookUrl:",
+        "    secure: v1:AAAABBBB",
+        "  monitoring:databaseDsns:",
+        "    orders:",
+        "      secure: v1:CCCC",
+        "  cloudflare:apiToken:",
+        "    secure: v1:DDDD",
+        "",
+      ].join("\n"),
+    );
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  test("passes values as the Pulumi CLI does and replaces secure values by visible placeholders", () => {
+    const input = readStackConfig("demo", [], root);
+    expect(input.config).toEqual({
+      "monitoring:profile": "staging",
+      "monitoring:prometheus": JSON.stringify({ retention: "7d", replicas: 1 }),
+      "monitoring:discordWebhookUrl": "https://placeholder.invalid/secret/discordWebhookUrl",
+      "monitoring:databaseDsns": JSON.stringify({ orders: "PLACEHOLDER-secret-databaseDsns-orders" }),
+      "cloudflare:apiToken": "PLACEHOLDER-secret-apiToken",
+    });
+    expect(input.secretKeys).toEqual(["cloudflare:apiToken", "monitoring:databaseDsns", "monitoring:discordWebhookUrl"]);
+    expect(input.placeholders).toEqual(["monitoring:discordWebhookUrl", "monitoring:databaseDsns.orders", "cloudflare:apiToken"]);
+  });
+
+  test("--set overrides plain and secret keys, with or without the project prefix, by path, with YAML values", () => {
+    const input = readStackConfig(
+      "demo",
+      [
+        "prometheus.retention=30d",
+        "monitoring:discordWebhookUrl=https://discord.com/api/webhooks/1/x",
+        "apps=[{name: api, url: 'http://api:8080/metrics'}]",
+        "slackWebhookUrls.deployment=https://hooks.slack.com/services/A/B/C",
+      ],
+      root,
+    );
+    expect(JSON.parse(input.config["monitoring:prometheus"])).toEqual({ retention: "30d", replicas: 1 });
+    expect(input.config["monitoring:discordWebhookUrl"]).toBe("https://discord.com/api/webhooks/1/x");
+    expect(JSON.parse(input.config["monitoring:apps"])).toEqual([{ name: "api", url: "http://api:8080/metrics" }]);
+    expect(input.secretKeys).toEqual(expect.arrayContaining(["monitoring:discordWebhookUrl", "monitoring:slackWebhookUrls"]));
+    expect(input.placeholders).not.toContain("monitoring:discordWebhookUrl");
+  });
+
+  test("a missing stack file and a malformed --set are reported", () => {
+    expect(() => readStackConfig("nope", [], root)).toThrow(/no stack file .*Pulumi\.nope\.yaml/);
+    expect(() => readStackConfig("demo", ["novalue"], root)).toThrow('--set needs key=value, got "novalue"');
+  });
+
+  test("a stack that does not exist is reported with the stacks that do", () => {
+    fs.writeFileSync(path.join(root, "Pulumi.prod-eu.yaml"), "config: {}\n");
+    expect(() => readStackConfig("prod", [], root)).toThrow(/no stack file .*Pulumi\.prod\.yaml; the stacks here are: demo, prod-eu$/);
+  });
+
+  test("--set takes list indices and quoted names in a path, as pulumi config set --path does", () => {
+    const input = readStackConfig(
+      "demo",
+      [
+        "apps=[{name: api, url: 'http://api:8080/metrics'}, {name: web, namespace: shop, service: web, port: http}]",
+        "apps[1].port=8080",
+        "apps[0].labels.team=core",
+        "apps[2]={name: admin, url: 'http://admin/metrics'}",
+        'databaseDsns["orders"]=postgresql://u:p@orders/db',
+      ],
+      root,
+    );
+    expect(JSON.parse(input.config["monitoring:apps"])).toEqual([
+      { name: "api", url: "http://api:8080/metrics", labels: { team: "core" } },
+      { name: "web", namespace: "shop", service: "web", port: 8080 },
+      { name: "admin", url: "http://admin/metrics" },
+    ]);
+    expect(JSON.parse(input.config["monitoring:databaseDsns"])).toEqual({ orders: "postgresql://u:p@orders/db" });
+    expect(input.placeholders).not.toContain("monitoring:databaseDsns.orders");
+    expect(() => readStackConfig("demo", ["apps[3].port=1"], root)).toThrow(
+      /--set apps\[3\]\.port: index 3 is out of range; the list has 0 entries/,
+    );
+    expect(() => readStackConfig("demo", ["prometheus[0]=1"], root)).toThrow(
+      /--set prometheus\[0\]: \[0\] indexes a list, but there is a map/,
+    );
+    expect(() => readStackConfig("demo", ["apps[x].port=1"], root)).toThrow(/is not a config path such as/);
+  });
+
+  test("--set never echoes a value, and a value with no JSON form reaches the program as what it is", () => {
+    expect(() => readStackConfig("demo", ["=hunter2-secret"], root)).toThrow('--set needs key=value, got "=…" without a key');
+    const input = readStackConfig("demo", ["prometheus.replicas=.inf"], root);
+    expect(input.config["monitoring:prometheus"]).toBe('{"retention":"7d","replicas":1e999}');
+    expect(() => parseStackConfig({ project: input.project, stack: "demo", values: input.config, secretKeys: input.secretKeys })).toThrow(
+      "monitoring:prometheus.replicas: must be a whole number (got Infinity)",
+    );
+  });
+
+  test("placeholders are shaped like the values they stand for", () => {
+    expect(placeholderFor("monitoring:webhookUrl")).toMatch(/^https:\/\/placeholder\.invalid\//);
+    expect(placeholderFor("monitoring:slackWebhookUrls.deployment")).toBe("https://placeholder.invalid/secret/slackWebhookUrls.deployment");
+    expect(placeholderFor("monitoring:grafanaAdminPassword").length).toBeGreaterThanOrEqual(12);
+  });
+});
