@@ -16,7 +16,8 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { ConfigError } from "../../config";
 import { BuiltinNames, TEAM_CONTENT_DEFAULT, TeamContent, builtinNames, readTeamContent } from "../../preflight/team-content";
-import { datasourceProblems, isObject, panelProblems, queryProblems } from "./dashboards";
+import { datasourceProblems, panelProblems, queryProblems } from "./dashboards/checks";
+import { isObject } from "./dashboards/files";
 import { promtool } from "./local/binaries";
 
 /** The severities the built-in routing sends somewhere of their own. */

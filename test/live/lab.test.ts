@@ -17,7 +17,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { durationSeconds } from "../../components/kit/units";
-import { DashboardFile, JsonObject, isObject, loadDashboards, templateVariables, walkPanels } from "../../scripts/lib/dashboards";
+import { DashboardFile, JsonObject, isObject, loadDashboards, templateVariables, walkPanels } from "../../scripts/lib/dashboards/files";
 import { waitFor } from "../../scripts/lib/local/processes";
 import { httpGet } from "../../scripts/lib/local/http";
 import { conditionalMetrics, loadCatalog } from "../../scripts/lib/catalog";

@@ -18,7 +18,8 @@ import {
 } from "../../scripts/lib/dashboard-export";
 import { freePort } from "../../scripts/lib/local/processes";
 import { LoopbackServer } from "../../scripts/lib/local/http";
-import { DASHBOARDS_DIR, JsonObject, structureProblems, variableProblems } from "../../scripts/lib/dashboards";
+import { DASHBOARDS_DIR, JsonObject } from "../../scripts/lib/dashboards/files";
+import { structureProblems, variableProblems } from "../../scripts/lib/dashboards/checks";
 
 /** A dashboard as Grafana 13's API returns it after a user built it in the writable folder: instance ids, a chosen datasource, a string reference. */
 function grafanaAnswer(): JsonObject {
