@@ -22,6 +22,7 @@ import { readTeamContent } from "../../preflight/team-content";
 import { ConfigError, RUNBOOK_PATH, StackConfig, parseStackConfig } from "../../config";
 import { APP_RULES_KEY, DATABASE_RULES_KEY, CONFIGMAP_MAX_BYTES, PROMETHEUS_PATHS, PrometheusArgs } from "../../components/prometheus/args";
 import { Prometheus } from "../../components/prometheus";
+import { problems } from "../../components/prometheus/problems";
 import { PrometheusConfigArgs, prometheusConfig } from "../../components/prometheus/scrape-config";
 import { linkRunbooks, loadRuleFiles } from "../../components/prometheus/rules/rule-files";
 import { prometheusArgs } from "../../components/stack/args";
@@ -43,6 +44,7 @@ import {
   podTargets,
 } from "../../scripts/lib/local/prometheus";
 import { schemaProblems } from "../support/schema";
+import { problems as configProblems } from "../config/support";
 
 const REPO_RULES_DIR = path.join(__dirname, "..", "..", "rules");
 
@@ -835,24 +837,24 @@ describe("Prometheus component", () => {
     );
   });
 
-  test("inputs that cannot work are refused, naming the argument", async () => {
-    await expect(renderPrometheus(stagingArgs({ replicas: 0 }))).rejects.toThrow(/replicas must be a whole number of at least 1; got 0/);
-    await expect(renderPrometheus(stagingArgs({ scrapeTimeout: "30s" }))).rejects.toThrow(
-      /scrapeTimeout \(30s\) must not exceed scrapeInterval \(15s\)/,
-    );
-    await expect(renderPrometheus(stagingArgs({ retention: "a week" }))).rejects.toThrow(
-      /retention must be a positive Prometheus duration/,
-    );
-    await expect(
-      renderPrometheus(
-        stagingArgs({
-          remoteWrite: [
-            { name: "m", url: "https://a.example.com" },
-            { name: "m", url: "https://b.example.com" },
-          ],
-        }),
-      ),
-    ).rejects.toThrow(/remoteWrite: the name "m" is used twice/);
+  test("inputs that cannot work are refused, naming the argument: by the schema or by problems(), before any resource", () => {
+    expect(configProblems("staging", { prometheus: { replicas: 0 } })).toEqual([
+      expect.stringMatching(/^monitoring:prometheus\.replicas: must be /),
+    ]);
+    expect(problems({ ...stagingArgs(), scrapeTimeout: "30s" })).toEqual([
+      { key: "scrapeTimeout", message: "must not exceed prometheus.scrapeInterval (15s); got 30s", involves: ["scrapeInterval"] },
+    ]);
+    expect(configProblems("staging", { prometheus: { retention: "a week" } })).toEqual([
+      expect.stringMatching(/^monitoring:prometheus\.retention: must be a positive Prometheus duration/),
+    ]);
+    const remoteWrite = [
+      { name: "m", url: "https://a.example.com" },
+      { name: "m", url: "https://b.example.com" },
+    ];
+    expect(problems({ ...stagingArgs(), remoteWrite })).toEqual([
+      { key: "remoteWrite", message: 'remote write name "m" is used more than once' },
+    ]);
+    expect(problems(stagingArgs())).toEqual([]);
   });
 
   test("the NetworkPolicy admits the stack's pods, and the proxies only when they expose Prometheus", async () => {
