@@ -1,4 +1,4 @@
-/** What the component computes before it registers: everything that can refuse its args. */
+/** What the component computes before it registers: everything that can refuse what its args point at (rule files, the files it packs). */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { databaseExporterRules } from "./rules/database-rules";

@@ -19,7 +19,7 @@ const LOOPBACK_HOST = /^(localhost|localhost\.localdomain|[^.]+\.localhost|127(\
  * What a DSN (of the right format) names that only exists inside the exporter's own pod: a loopback
  * host, or none (a Unix socket; libpq's default without a host). Undefined when every host is elsewhere.
  */
-export function dsnNamesOwnPod(type: DatabaseExporter["type"], dsn: string): string | undefined {
+function dsnNamesOwnPod(type: DatabaseExporter["type"], dsn: string): string | undefined {
   let hosts: string[];
   const url = /^[a-z+]+:\/\/([^/?#]*)/i.exec(dsn);
   if (type === "redis" && dsn.startsWith("unix://")) return "a Unix socket";

@@ -342,7 +342,7 @@ describe("CloudflareTunnel component", () => {
       /^monitoring:cloudflare\.access\.sessionDuration: must be at least 1s/,
     ],
   ])("config refuses %p", (plain, message) => {
-    expect(configProblems("staging", plain)).toEqual([expect.stringMatching(message)]);
+    expect(configProblems("staging", { domain: "example.com", ...plain })).toEqual([expect.stringMatching(message)]);
   });
 
   test("with nothing to publish there is no tunnel", () => {

@@ -447,15 +447,16 @@ describe("basic-auth passwords given by the stack", () => {
     expect(component?.inputs).toEqual({});
   });
 
-  test("a password for a user not in basicAuthUsers is refused, naming the user and never the password", () => {
-    let message = "";
-    try {
-      new TraefikExposure("t", { ...BASE, basicAuthPasswords: { root: "never-shown-password" } });
-    } catch (err) {
-      message = (err as Error).message;
-    }
-    expect(message).toContain('basicAuthPasswords has a password for "root", not in basicAuthUsers');
-    expect(message).not.toContain("never-shown-password");
+  test("a password for a user not in basicAuthUsers is refused by config, naming the user and never the password", () => {
+    const found = configProblems(
+      "staging",
+      { domain: "example.com", traefik: { enabled: true } },
+      { basicAuthPasswords: { root: "never-shown-password" } },
+    );
+    expect(found).toEqual([
+      expect.stringMatching(/^monitoring:basicAuthPasswords\.root: no user "root" in traefik\.basicAuthUsers \(admin\)/),
+    ]);
+    expect(found.join("\n")).not.toContain("never-shown-password");
   });
 
   test("the whole staging stack with every password given creates no random resource", async () => {
