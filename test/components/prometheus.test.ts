@@ -44,7 +44,7 @@ import {
   podTargets,
 } from "../../scripts/lib/local/prometheus";
 import { schemaProblems } from "../support/schema";
-import { problems as configProblems } from "../config/support";
+import { api, problems as configProblems } from "../config/support";
 
 const REPO_RULES_DIR = path.join(__dirname, "..", "..", "rules");
 
@@ -273,9 +273,12 @@ describe("prometheusConfig", () => {
     const ha = prometheusConfig({ ...base, replicas: 2 });
     // Prometheus 3 expands ${VAR} in external labels (os.Expand syntax; $(VAR) would stay literal).
     expect(ha.global.external_labels).toEqual({ environment: "staging", replica: "${POD_NAME}" });
-    expect(() => prometheusConfig({ ...base, replicas: 2, externalLabels: { replica: "a" } })).toThrow(
-      /externalLabels: `replica` is set by Prometheus/,
-    );
+    // A `replica` label of the user's own is refused by config, before any resource.
+    expect(configProblems("staging", { nodes: 2, prometheus: { replicas: 2, externalLabels: { replica: "a" } } })).toEqual([
+      expect.stringMatching(
+        /^monitoring:prometheus\.externalLabels\.replica: is set by Prometheus itself when it runs more than one replica/,
+      ),
+    ]);
   });
 
   test("jobs: itself, the components, annotated pods, the apps, the kubelets, in that order", () => {
@@ -366,8 +369,14 @@ describe("prometheusConfig", () => {
 
   test("names and labels that would collide are refused", () => {
     const app = stackConfig("staging").apps[0];
-    expect(() => prometheusConfig({ ...base, apps: [{ ...app, name: "kubelet" }] })).toThrow(/apps: "kubelet" is also the job/);
-    expect(() => prometheusConfig({ ...base, apps: [{ ...app, name: "prometheus" }] })).toThrow(/apps: "prometheus" is also the job/);
+    // An app named as one of the stack's own jobs is refused by config, before any resource.
+    for (const name of ["kubelet", "prometheus"]) {
+      expect(configProblems("staging", { apps: [{ ...api, name }] })).toEqual([
+        expect.stringMatching(
+          new RegExp(`^monitoring:apps\\[0\\]\\.name: is the job of one of the stack's own scrape jobs.*\\(got "${name}"\\)$`),
+        ),
+      ]);
+    }
     expect(() => prometheusConfig({ ...base, apps: [{ ...app, labels: { namespace: "x" } }] })).toThrow(
       /apps \(api\): labels namespace are set by the scrape config/,
     );
