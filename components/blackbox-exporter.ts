@@ -146,9 +146,6 @@ export class BlackboxExporter extends StackComponent {
   public readonly scrapeTargets: ScrapeTarget[];
 
   constructor(name: string, args: BlackboxExporterArgs, opts?: pulumi.ComponentResourceOptions) {
-    if (args.probes.length === 0) {
-      throw new pulumi.ResourceError(`BlackboxExporter "${name}": nothing to probe; run it only with probes`, opts?.parent);
-    }
     super("monitoring:index:BlackboxExporter", name, opts);
     const id = blackboxIdentity(args.environment);
     const ns = args.namespace;

@@ -22,7 +22,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DatabaseExporter, EXPORTER_RESOURCES, ResourceRequirements, dsnNamesOwnPod } from "../config";
+import { DatabaseExporter, EXPORTER_RESOURCES, ResourceRequirements } from "../config";
 import { images } from "./images";
 import { ScrapeTarget } from "./kit/services";
 import { WorkloadIdentity, objectMeta, selectorLabels, standardLabels, prometheusPodLabels } from "./kit/labels";
@@ -84,8 +84,6 @@ export function exporterContainer(database: ExporterDatabase): k8s.types.input.c
   };
 }
 
-const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-
 export interface ExporterSidecarsArgs {
   /** The database exporters (config databases), keyed by name; may be empty. */
   databases: DatabaseExporter[];
@@ -127,8 +125,7 @@ export class ExporterSidecars extends StackComponent {
   public readonly scrapeTargets: ScrapeTarget[];
 
   constructor(name: string, args: ExporterSidecarsArgs, opts?: pulumi.ComponentResourceOptions) {
-    // Refuse conflicting input before anything is registered, so nothing half-built is left behind.
-    checkExporterArgs(name, args, opts?.parent);
+    // The args were checked by config (config/checks/names.ts, kubernetes.ts and databases.ts).
     super("monitoring:index:ExporterSidecars", name, opts);
     this.scrapeTargets = args.databases.map((db) => this.standalone(name, db, args));
     this.registerOutputs({ scrapeTargets: this.scrapeTargets });
@@ -225,41 +222,5 @@ export class ExporterSidecars extends StackComponent {
       port: "metrics",
       labels: { database: db.name },
     };
-  }
-}
-
-/** Throws a ResourceError naming the first argument that conflicts with another or cannot be deployed. */
-function checkExporterArgs(name: string, args: ExporterSidecarsArgs, parent: pulumi.Resource | undefined): void {
-  const fail = (message: string): never => {
-    throw new pulumi.ResourceError(`ExporterSidecars "${name}": ${message}`, parent);
-  };
-  const seen = new Set<string>();
-  for (const db of args.databases) {
-    const arg = `databases["${db.name}"]`;
-    if (seen.has(db.name)) fail(`databases: the name "${db.name}" is used more than once; each exporter is keyed by its name`);
-    seen.add(db.name);
-    // A program of an earlier release (or plain JavaScript) may still ask for a sidecar: never in the database's pod.
-    const given = db as { mode: string; target?: unknown };
-    if (given.mode !== "standalone" || given.target !== undefined) {
-      fail(
-        `${arg}: an exporter runs in a pod of its own (mode "standalone", no target); an exporter sidecar would take the database out of its Service whenever it stops running`,
-      );
-    }
-    if (!DNS_1035_LABEL.test(`${db.name}-exporter`) || `${db.name}-exporter`.length > 63) {
-      fail(
-        `${arg}.name: a standalone exporter's Service is named "<name>-exporter", which must be a DNS-1035 label (a letter first, at most 63 characters)`,
-      );
-    }
-    if ("value" in db.dsn) {
-      const kind = EXPORTER_KINDS[db.type];
-      // Never echo the value: it holds a password.
-      if (!kind.dsnPattern.test(db.dsn.value)) {
-        fail(`${arg}.dsn: not a ${db.type} DSN (the value is not shown because it is secret); expected something like ${kind.dsnExample}`);
-      }
-      const local = dsnNamesOwnPod(db.type, db.dsn.value);
-      if (local !== undefined) {
-        fail(`${arg}.dsn: names ${local}, which in the exporter's own pod is the exporter itself; name the database's Service or host`);
-      }
-    }
   }
 }

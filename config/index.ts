@@ -69,5 +69,4 @@ export type { ConfigProblem } from "./problems";
 export { parseStackConfig } from "./parse";
 export type { ParsedConfig } from "./parse";
 export { BUILTIN_SCRAPE_JOBS, RESERVED_TARGET_LABELS, componentScrapeJobs } from "./checks/prometheus";
-export { DSN_FORMATS, dsnNamesOwnPod, exporterHostExample } from "./checks/databases";
 export { configKeyDocs } from "./docs";

@@ -184,10 +184,6 @@ export function zodProblems(project: string, error: z.ZodError): ConfigProblem[]
   return problems.filter((p, i) => problems.findIndex((q) => q.key === p.key) === i);
 }
 
-export function duplicates(names: string[]): string[] {
-  return [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
-}
-
 /** A problem found by a rule over several keys, with the keys it reads besides its own. */
 export interface CrossProblem extends ConfigProblem {
   /** Full keys the rule read: when one of them was refused, the problem only follows from that one. */

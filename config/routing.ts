@@ -1,6 +1,7 @@
 /** Alertmanager routing a team gives itself: named receivers, routes, the default receiver and the mail server. */
 import { parseMatcher } from "./fields";
-import { CrossProblem, duplicates } from "./problems";
+import { duplicates } from "../components/kit/problems";
+import { CrossProblem } from "./problems";
 import { AlertReceiver, AlertRoute, AlertRouting } from "./resolved";
 import { RawConfig, RawStackConfig } from "./schema";
 

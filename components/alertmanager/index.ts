@@ -82,28 +82,6 @@ export function alertmanagerEgressRules(
   ];
 }
 
-/** The args, or a ResourceError naming the one that cannot be deployed. */
-function checkedArgs(name: string, args: AlertmanagerArgs): AlertmanagerArgs {
-  const refuse = (message: string) => new pulumi.ResourceError(`Alertmanager "${name}": ${message}`, undefined);
-  if (!Number.isInteger(args.replicas) || args.replicas < 1)
-    throw refuse(`replicas must be a whole number of at least 1; got ${args.replicas}`);
-  const d = args.receivers.discord;
-  if (d && !d.webhookUrl && !d.criticalWebhookUrl) throw refuse("receivers.discord needs webhookUrl, criticalWebhookUrl or both");
-  const routing = args.routing;
-  if (routing) {
-    const names = routing.receivers.map((r) => r.name);
-    for (const r of routing.receivers) {
-      if (!r.slack && !r.discord && !r.webhook && !r.email) throw refuse(`routing.receivers "${r.name}" has no integration`);
-      if (r.email && !routing.smtp) throw refuse(`routing.receivers "${r.name}" sends email, so routing.smtp is needed`);
-    }
-    for (const name of [routing.defaultReceiver, ...routing.routes.map((r) => r.receiver)]) {
-      if (!names.includes(name))
-        throw refuse(`routing names the receiver "${name}", which routing.receivers does not have (${names.join(", ")})`);
-    }
-  }
-  return args;
-}
-
 /**
  * Alertmanager with its config in a Secret, its templates in a ConfigMap, both
  * hot-reloaded by a sidecar so that a config change never restarts a pod.
@@ -120,8 +98,6 @@ export class Alertmanager extends StackComponent {
   public readonly claims: k8s.core.v1.PersistentVolumeClaim[];
 
   constructor(name: string, args: AlertmanagerArgs, opts?: pulumi.ComponentResourceOptions) {
-    // Checked before anything is registered, so that a refused input leaves nothing half-made.
-    checkedArgs(name, args);
     super("monitoring:index:Alertmanager", name, opts);
     if (!hasHumanReceiver(args.receivers, args.routing)) {
       pulumi.log.warn(

@@ -44,10 +44,6 @@ import {
   CLOUDFLARE_EDGE_PORTS,
 } from "./args";
 
-const HEX32 = /^[0-9a-f]{32}$/;
-
-const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;
-
 /**
  * Where cloudflared connects, besides DNS: Cloudflare at any address (a NetworkPolicy cannot
  * name a host; Cloudflare's published ranges change), and the pods of each service it
@@ -140,38 +136,6 @@ export function cloudflaredScrapeTargets(args: Pick<CloudflareTunnelArgs, "names
   ];
 }
 
-/** The args with defaults applied, or a ResourceError naming the one that cannot be deployed. */
-function checkedArgs(
-  name: string,
-  args: CloudflareTunnelArgs,
-  parent: pulumi.Resource | undefined,
-): CloudflareTunnelArgs & { replicas: number } {
-  const refuse = (message: string) => new pulumi.ResourceError(`CloudflareTunnel "${name}": ${message}`, parent);
-  if (!HEX32.test(args.accountId)) throw refuse(`accountId must be the 32-character hex Cloudflare account id; got "${args.accountId}"`);
-  if (!HEX32.test(args.zoneId)) throw refuse(`zoneId must be the 32-character hex Cloudflare zone id; got "${args.zoneId}"`);
-  if (args.tunnelName === "") throw refuse("tunnelName is empty");
-  if (args.routes.length === 0) throw refuse("routes is empty: give at least one service to publish");
-  const services = new Set<string>();
-  const hosts = new Set<string>();
-  for (const r of args.routes) {
-    if (services.has(r.service)) throw refuse(`routes lists ${r.service} more than once`);
-    if (!HOSTNAME.test(r.hostname)) throw refuse(`routes (${r.service}): hostname "${r.hostname}" is not a lower-case DNS name`);
-    if (hosts.has(r.hostname)) throw refuse(`routes: hostname ${r.hostname} is used twice`);
-    services.add(r.service);
-    hosts.add(r.hostname);
-  }
-  const replicas = args.replicas ?? 1;
-  if (!Number.isInteger(replicas) || replicas < 1) throw refuse(`replicas must be a whole number of at least 1; got ${replicas}`);
-  if (args.access) {
-    if (args.access.emails.length + args.access.emailDomains.length === 0)
-      throw refuse("access allows nobody: give emails or emailDomains");
-    if (!((durationSeconds(args.access.sessionDuration) ?? 0) >= 1)) {
-      throw refuse(`access.sessionDuration must be a duration of at least 1s, such as 24h; got "${args.access.sessionDuration}"`);
-    }
-  }
-  return { ...args, replicas };
-}
-
 /**
  * A remotely-managed Cloudflare tunnel (its secret from random bytes, its
  * ingress rules in Cloudflare), a proxied CNAME per hostname, Cloudflare Access
@@ -191,7 +155,8 @@ export class CloudflareTunnel extends StackComponent {
   public readonly scrapeTargets: ScrapeTarget[];
 
   constructor(name: string, args: CloudflareTunnelArgs, opts?: pulumi.ComponentResourceOptions) {
-    const a = checkedArgs(name, args, opts?.parent);
+    // The args were checked by config (components/cloudflare-tunnel/problems.ts and the schema); here only the default.
+    const a = { ...args, replicas: args.replicas ?? 1 };
     super("monitoring:index:CloudflareTunnel", name, opts);
     const child = { parent: this };
     const ns = a.namespace;

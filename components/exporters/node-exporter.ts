@@ -116,10 +116,6 @@ export class NodeExporter extends StackComponent {
   public readonly scrapeTargets: ScrapeTarget[];
 
   constructor(name: string, args: NodeExporterArgs, opts?: pulumi.ComponentResourceOptions) {
-    // Refused before anything is registered, so that nothing half-made is left behind.
-    if (args.port !== undefined && (!Number.isInteger(args.port) || args.port < 1 || args.port > 65535)) {
-      throw new pulumi.ResourceError(`NodeExporter "${name}": port must be a port number 1-65535; got ${args.port}`, opts?.parent);
-    }
     super("monitoring:index:NodeExporter", name, opts);
     const id: WorkloadIdentity = { name: "node-exporter", component: "exporter", instance: args.environment, image: "nodeExporter" };
     const labels = standardLabels(id);

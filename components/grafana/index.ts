@@ -120,16 +120,10 @@ export class Grafana extends StackComponent {
   public readonly claims: k8s.core.v1.PersistentVolumeClaim[];
 
   constructor(name: string, args: GrafanaArgs, opts?: pulumi.ComponentResourceOptions) {
-    // Refuse bad input before anything is registered, so that nothing half-built is left behind.
+    // The args were checked by config (components/grafana/problems.ts); what the dashboards hold is refused here,
+    // before anything is registered, so that nothing half-built is left behind.
     const replicas = args.replicas ?? 1;
     const refuse = (message: string) => new pulumi.ResourceError(`Grafana "${name}": ${message}`, opts?.parent);
-    if (!Number.isInteger(replicas) || replicas < 1) throw refuse(`replicas must be a whole number of at least 1; got ${replicas}`);
-    if (replicas > 1 && !args.database) {
-      throw refuse(
-        `replicas is ${replicas}, but SQLite cannot be shared between pods: give database (an external postgres or mysql) or use 1 replica`,
-      );
-    }
-    if (args.database && args.database.password === undefined) throw refuse("database.password is required with an external database");
     const plans = planDashboardConfigMaps([...readDashboards(args.dashboardsDir), ...(args.teamDashboards ?? [])]);
     const writableFolder = args.writableFolder ?? WRITABLE_FOLDER_DEFAULT;
     const clash = plans.find((p) => p.folder.toLowerCase() === writableFolder.trim().toLowerCase());

@@ -17,7 +17,7 @@ interface ExporterKind {
   /** The environment variable it reads the DSN from. */
   dsnEnv: string;
   args: string[];
-  /** What a DSN of this database looks like, to catch a DSN given to the wrong exporter. */
+  /** What a DSN of this database looks like: config/checks/databases.ts refuses a DSN given to the wrong exporter. */
   dsnPattern: RegExp;
   dsnExample: string;
 }

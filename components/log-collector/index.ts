@@ -121,18 +121,6 @@ export function logCollectorEgressRules(args: Pick<LogCollectorArgs, "stackNames
   ];
 }
 
-/** The args, or a ResourceError naming the one that cannot be deployed. */
-function checkedArgs(name: string, args: LogCollectorArgs): LogCollectorArgs {
-  if (args.namespace === args.stackNamespace) {
-    // The stack namespace enforces "restricted": a pod running as root with host paths would be refused there.
-    throw new pulumi.ResourceError(
-      `LogCollector "${name}": namespace must be the agents namespace (Pod Security "privileged"), not the stack namespace "${args.stackNamespace}"`,
-      undefined,
-    );
-  }
-  return args;
-}
-
 /**
  * The agent on every node, tainted ones included. Restricted like every other workload
  * (read-only root, no capabilities, no privilege escalation, default seccomp) except for
@@ -146,7 +134,6 @@ export class LogCollector extends StackComponent {
   public readonly scrapeTargets: ScrapeTarget[];
 
   constructor(name: string, args: LogCollectorArgs, opts?: pulumi.ComponentResourceOptions) {
-    checkedArgs(name, args);
     super("monitoring:index:LogCollector", name, opts);
     if (args.agent === "promtail") pulumi.log.warn(PROMTAIL_END_OF_LIFE_WARNING, this);
     const agent = args.agent;

@@ -214,19 +214,6 @@ export function lokiEgressRules(args: Pick<LokiArgs, "egress">): EgressRule[] {
   return extraEgressRules(args.egress ?? DEFAULT_EGRESS);
 }
 
-/** The args, or a ResourceError naming the one that cannot be deployed. */
-function checkedArgs(name: string, args: LokiArgs): LokiArgs {
-  try {
-    const ingestion = ingestionOf(args);
-    if (ingestion.rateBytes <= 0)
-      throw new Error(`storage.size ${args.storage.size} leaves no ingestion rate for ${args.retention} of logs`);
-    lokiConfig({ retention: args.retention, ingestion });
-  } catch (err) {
-    throw new pulumi.ResourceError(`Loki "${name}": ${(err as Error).message}`, undefined);
-  }
-  return args;
-}
-
 /** Single-binary Loki with its volume, Service, NetworkPolicy and scrape target. */
 export class Loki extends StackComponent {
   /** In-cluster URL of the `loki` Service (Grafana's datasource, the collector's push base); undefined with `dataOnly`. */
@@ -239,8 +226,6 @@ export class Loki extends StackComponent {
   public readonly claims: k8s.core.v1.PersistentVolumeClaim[];
 
   constructor(name: string, args: LokiArgs, opts?: pulumi.ComponentResourceOptions) {
-    // Checked before anything is registered, so that a refused input leaves nothing half-made.
-    checkedArgs(name, args);
     super("monitoring:index:Loki", name, opts);
     const id: WorkloadIdentity = { name: "loki", component: "log-store", instance: args.environment, image: "loki" };
     const selector = selectorLabels(id);

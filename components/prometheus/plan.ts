@@ -1,9 +1,8 @@
-/** What the component computes before it registers: everything that can refuse its args. */
+/** What the component computes before it registers: everything that can refuse what its args point at (rule files, the files it packs). */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { databaseExporterRules } from "./rules/database-rules";
 import { WEB_CONFIG_FILE, webConfig } from "../kit/web";
-import { durationSeconds } from "../kit/units";
 import { CONFIG_KEY, GENERATED_KEY, PROBE_RULES_KEY, DATABASE_RULES_KEY, DEFAULT_RULES_DIR, PrometheusArgs } from "./args";
 import { PrometheusConfig, prometheusConfig, planConfigFiles } from "./scrape-config";
 import { probeRules, linkRunbooks, loadRuleFiles, PROBE_RULES_HEADER, DATABASE_RULES_HEADER, appRuleFiles } from "./rules/rule-files";
@@ -12,8 +11,9 @@ import { toYaml, ConfigMapPlan, packConfigMaps } from "./files";
 const WEB_CONFIG_HEADER = "Prometheus' web server (--web.config.file): the security headers of every response (components/kit.ts).";
 
 /**
- * Everything that can refuse the args, computed before the component registers so
- * that a refusal leaves nothing half-created: the config and the rule files.
+ * Everything that can refuse what the args point at, computed before the component registers so
+ * that a refusal leaves nothing half-created: the config and the rule files. The args' own values
+ * were checked by config (components/prometheus/problems.ts and the schema).
  */
 export function planPrometheus(
   name: string,
@@ -27,23 +27,6 @@ export function planPrometheus(
   ruleMaps: ConfigMapPlan[];
 } {
   const fail = (message: string) => new pulumi.ResourceError(`Prometheus ${name}: ${message}`, parent);
-  if (!Number.isInteger(args.replicas) || args.replicas < 1)
-    throw fail(`replicas must be a whole number of at least 1; got ${args.replicas}`);
-  for (const [key, value] of [
-    ["retention", args.retention],
-    ["scrapeInterval", args.scrapeInterval],
-    ["scrapeTimeout", args.scrapeTimeout],
-    ["evaluationInterval", args.evaluationInterval],
-  ] as const) {
-    if (!durationSeconds(value)) throw fail(`${key} must be a positive Prometheus duration such as 15s or 30d; got "${value}"`);
-  }
-  if ((durationSeconds(args.scrapeTimeout) ?? 0) > (durationSeconds(args.scrapeInterval) ?? 0)) {
-    throw fail(`scrapeTimeout (${args.scrapeTimeout}) must not exceed scrapeInterval (${args.scrapeInterval})`);
-  }
-  const remoteNames = (args.remoteWrite ?? []).map((rw) => rw.name);
-  const dupRemote = remoteNames.find((n, i) => remoteNames.indexOf(n) !== i);
-  if (dupRemote) throw fail(`remoteWrite: the name "${dupRemote}" is used twice`);
-
   let config: PrometheusConfig;
   try {
     config = prometheusConfig(args);

@@ -11,7 +11,6 @@ import {
   prometheusScrapeTarget,
 } from "./args";
 import { BUILTIN_JOBS, keepService, targetJob, podsJob, appJob, plainTargetJob, probeJob, kubeletJob } from "./scrape-jobs";
-import { PROBE_JOB } from "../kit/probes";
 import { toYaml, configMapEntryBytes, cutByBytes } from "./files";
 
 export type RelabelConfig = {
@@ -122,20 +121,13 @@ export function remoteWriteCredentialKey(name: string): string {
 export function prometheusConfig(args: PrometheusConfigArgs): PrometheusConfig {
   const extra = args.externalLabels ?? {};
   const ha = args.replicas > 1;
-  if (ha && "replica" in extra) {
-    throw new Error("externalLabels: `replica` is set by Prometheus itself when it runs more than one replica");
-  }
   const targets = [prometheusScrapeTarget(args.namespace, args.environment), ...(args.scrapeTargets ?? [])];
   const apps = args.apps ?? [];
   const plain = args.targets ?? [];
   const probes = args.probes ?? [];
   const names = jobNames(targets);
-  const taken = [...BUILTIN_JOBS, ...targets.map((t) => t.job), ...(probes.length > 0 ? [PROBE_JOB] : [])];
-  const clash = apps.find((a) => taken.includes(a.name));
-  if (clash) throw new Error(`apps: "${clash.name}" is also the job of a built-in scrape job or a component; rename the app`);
-  const plainClash = plain.find((t) => taken.includes(t.name) || apps.some((a) => a.name === t.name));
-  if (plainClash)
-    throw new Error(`targets: "${plainClash.name}" is also the job of an app, a built-in scrape job or a component; rename it`);
+  // The apps' and targets' names against these jobs and each other, and externalLabels.replica, are config's
+  // (config/checks/prometheus.ts, names.ts): what is left here are the components' own targets.
   if (probes.length > 0 && !args.blackboxAddress)
     throw new Error("probes: the blackbox exporter's address (blackboxAddress) is needed to probe");
   const clashingTarget = targets.find((t) => BUILTIN_JOBS.includes(t.job));

@@ -1,10 +1,10 @@
 /** Alertmanager: receivers that get alerts, and its grouping intervals in order. */
-import { durationSeconds } from "../../components/kit/units";
-import { CheckInput } from "./check";
+import { problems as alertmanagerProblems } from "../../components/alertmanager/problems";
+import { CheckInput, sectionProblems } from "./check";
 
-/** Receivers no route reaches; the grouping intervals, each at least the one before. */
-export function alertmanagerChecks({ resolved, key, problems, warnings }: CheckInput): void {
-  const seconds = (d: string) => durationSeconds(d) ?? 0;
+/** Receivers no route reaches; Alertmanager's own rules (components/alertmanager/problems.ts). */
+export function alertmanagerChecks(input: CheckInput): void {
+  const { resolved, key, warnings } = input;
   const amGroup = resolved.alertmanager;
   const routing = amGroup.routing;
   for (const r of routing?.receivers ?? []) {
@@ -14,18 +14,5 @@ export function alertmanagerChecks({ resolved, key, problems, warnings }: CheckI
       );
     }
   }
-  if (seconds(amGroup.groupInterval) < seconds(amGroup.groupWait)) {
-    problems.push({
-      key: key("alertmanager.groupInterval"),
-      message: `must be at least alertmanager.groupWait (${amGroup.groupWait}); got ${amGroup.groupInterval}`,
-      involves: [key("alertmanager.groupWait")],
-    });
-  }
-  if (seconds(amGroup.repeatInterval) < seconds(amGroup.groupInterval)) {
-    problems.push({
-      key: key("alertmanager.repeatInterval"),
-      message: `must be at least alertmanager.groupInterval (${amGroup.groupInterval}); got ${amGroup.repeatInterval}`,
-      involves: [key("alertmanager.groupInterval")],
-    });
-  }
+  sectionProblems("alertmanager", alertmanagerProblems(amGroup), input);
 }

@@ -1,4 +1,5 @@
 /** What a rule over several keys reads, and where it reports. */
+import { ArgsProblem } from "../../components/kit/problems";
 import { CrossProblem } from "../problems";
 import { StackConfig } from "../resolved";
 import { RawConfig, RawStackConfig } from "../schema";
@@ -15,4 +16,19 @@ export interface CheckInput {
   problems: CrossProblem[];
   /** Things that deploy but deserve attention. */
   warnings: string[];
+}
+
+/** A component's problems (components/<component>/problems.ts) in the one list, their keys under the component's section. */
+export function sectionProblems(
+  section: string,
+  found: readonly ArgsProblem[],
+  { key, problems }: Pick<CheckInput, "key" | "problems">,
+): void {
+  for (const p of found) {
+    problems.push({
+      key: key(`${section}.${p.key}`),
+      message: p.message,
+      ...(p.involves ? { involves: p.involves.map((k) => key(`${section}.${k}`)) } : {}),
+    });
+  }
 }

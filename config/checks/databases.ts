@@ -1,18 +1,8 @@
 /** The databases' DSNs: of their database's type, and naming a host the exporter in its own pod reaches. */
+import { EXPORTER_KINDS } from "../../components/kit/database-exporters";
 import { CheckInput } from "./check";
 import { HIDDEN } from "../problems";
 import { DatabaseExporter } from "../resolved";
-
-/** What a DSN of each database looks like, to catch one given to the wrong exporter (components/exporter-sidecars.ts checks the same). */
-export const DSN_FORMATS: Readonly<Record<DatabaseExporter["type"], { pattern: RegExp; example: string }>> = {
-  // A URL, or libpq's key=value form.
-  postgres: {
-    pattern: /^(postgres(ql)?:\/\/\S+|[a-z_]+=\S*(\s+[a-z_]+=\S*)*)$/,
-    example: "postgresql://user:password@host:5432/db?sslmode=require",
-  },
-  redis: { pattern: /^((rediss?|unix):\/\/\S+|[^\s:/@]+:\d{1,5})$/, example: "redis://:password@host:6379" },
-  mongodb: { pattern: /^mongodb(\+srv)?:\/\/\S+$/, example: "mongodb://user:password@host:27017/admin" },
-};
 
 /** Each database's usual port, for the examples of a host an exporter in its own pod reaches it by. */
 const DATABASE_PORT: Readonly<Record<DatabaseExporter["type"], number>> = { postgres: 5432, redis: 6379, mongodb: 27017 };
@@ -29,7 +19,7 @@ const LOOPBACK_HOST = /^(localhost|localhost\.localdomain|[^.]+\.localhost|127(\
  * What a DSN (of the right format) names that only exists inside the exporter's own pod: a loopback
  * host, or none (a Unix socket; libpq's default without a host). Undefined when every host is elsewhere.
  */
-export function dsnNamesOwnPod(type: DatabaseExporter["type"], dsn: string): string | undefined {
+function dsnNamesOwnPod(type: DatabaseExporter["type"], dsn: string): string | undefined {
   let hosts: string[];
   const url = /^[a-z+]+:\/\/([^/?#]*)/i.exec(dsn);
   if (type === "redis" && dsn.startsWith("unix://")) return "a Unix socket";
@@ -59,10 +49,11 @@ export function dsnChecks({ raw, resolved, key, problems }: CheckInput): void {
   // A DSN of another database type: the exporter would start and report the database down.
   resolved.databases.forEach((db, i) => {
     if (!("value" in db.dsn) || raw.databaseDsns?.[db.name] === undefined) return;
-    if (!DSN_FORMATS[db.type].pattern.test(db.dsn.value)) {
+    const kind = EXPORTER_KINDS[db.type];
+    if (!kind.dsnPattern.test(db.dsn.value)) {
       problems.push({
         key: key(`databaseDsns.${db.name}`),
-        message: `is not a ${db.type} DSN (database "${db.name}" is ${db.type}); expected something like ${DSN_FORMATS[db.type].example} (got ${HIDDEN})`,
+        message: `is not a ${db.type} DSN (database "${db.name}" is ${db.type}); expected something like ${kind.dsnExample} (got ${HIDDEN})`,
         involves: [key(`databases[${i}].type`)],
       });
       return;

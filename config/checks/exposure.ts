@@ -1,10 +1,13 @@
 /** What Traefik and the Cloudflare tunnel publish: hostnames, access, certificates and basic-auth users. */
-import { describeInput, duplicates } from "../problems";
+import { problems as tunnelProblems } from "../../components/cloudflare-tunnel/problems";
+import { problems as traefikProblems } from "../../components/traefik/problems";
+import { describeInput } from "../problems";
 import { ExposedService, publicHostname } from "../resolved";
-import { CheckInput } from "./check";
+import { CheckInput, sectionProblems } from "./check";
 
 /** The tunnel's account, zone and access; Traefik's certificate source; each published service with a hostname. */
-export function edgeChecks({ rawConfig, resolved, key, problems, warnings }: CheckInput): void {
+export function edgeChecks(input: CheckInput): void {
+  const { rawConfig, resolved, key, problems, warnings } = input;
   const cloudflare = resolved.cloudflare;
   if (cloudflare.enabled) {
     if (!cloudflare.accountId)
@@ -31,9 +34,8 @@ export function edgeChecks({ rawConfig, resolved, key, problems, warnings }: Che
         });
       }
     }
-    if (cloudflare.access.enabled && cloudflare.access.emails.length === 0 && cloudflare.access.emailDomains.length === 0) {
-      problems.push({ key: key("cloudflare.access"), message: "is enabled but allows nobody: give emails or emailDomains" });
-    }
+    const routes = cloudflare.expose.map((service) => ({ service }));
+    sectionProblems("cloudflare", tunnelProblems({ routes, ...(cloudflare.access.enabled ? { access: cloudflare.access } : {}) }), input);
   }
   if (resolved.traefik.enabled) {
     for (const svc of resolved.traefik.expose) {
@@ -43,9 +45,6 @@ export function edgeChecks({ rawConfig, resolved, key, problems, warnings }: Che
           message: `exposes ${svc} but it has no hostname: set ${rawConfig.project}:domain or hostnames.${svc}`,
           involves: [key("domain"), key(`hostnames.${svc}`)],
         });
-    }
-    if (resolved.traefik.tlsSecretName && resolved.traefik.certResolver) {
-      problems.push({ key: key("traefik.certResolver"), message: "choose tlsSecretName or certResolver, not both" });
     }
     // Without a certificate source Traefik serves its self-signed default certificate: browsers
     // warn, and users learn to click through the warning. The profile, not the environment (a free
@@ -66,9 +65,12 @@ export function edgeChecks({ rawConfig, resolved, key, problems, warnings }: Che
       }
     }
   }
-  for (const name of duplicates(resolved.traefik.basicAuthUsers)) {
-    problems.push({ key: key("traefik.basicAuthUsers"), message: `user "${name}" is listed more than once` });
-  }
+  // Traefik's own rules: a Traefik that is off publishes nothing and needs no certificate; its users are checked all the same.
+  const traefik = resolved.traefik;
+  const published = traefik.enabled
+    ? { routes: traefik.expose.map((service) => ({ service })), tlsSecretName: traefik.tlsSecretName, certResolver: traefik.certResolver }
+    : { routes: [] };
+  sectionProblems("traefik", traefikProblems({ ...published, basicAuthUsers: traefik.basicAuthUsers }), input);
   // The user is the key of the secret map, never the password: only the name is echoed.
   for (const user of Object.keys(resolved.traefik.basicAuthPasswords)) {
     if (!resolved.traefik.basicAuthUsers.includes(user)) {

@@ -1,15 +1,11 @@
 /** Grafana: more than one replica needs its external database, and that database its password. */
-import { CheckInput } from "./check";
+import { problems as grafanaProblems } from "../../components/grafana/problems";
+import { CheckInput, sectionProblems } from "./check";
 
-/** Grafana's replicas and database. */
-export function grafanaChecks({ resolved, key, problems }: CheckInput): void {
-  if (resolved.grafana.replicas > 1 && !resolved.grafana.database) {
-    problems.push({
-      key: key("grafana.replicas"),
-      message: `more than one Grafana replica needs an external database (grafana.database); got ${resolved.grafana.replicas} replicas with the built-in SQLite`,
-      involves: [key("grafana.database")],
-    });
-  }
+/** Grafana's own rules (components/grafana/problems.ts); the database's password, a secret key of its own. */
+export function grafanaChecks(input: CheckInput): void {
+  const { resolved, key, problems } = input;
+  sectionProblems("grafana", grafanaProblems(resolved.grafana), input);
   if (resolved.grafana.database && resolved.grafana.database.password === undefined) {
     problems.push({
       key: key("grafanaDatabasePassword"),

@@ -16,13 +16,13 @@ import { logCollectorChecks } from "./log-collector";
 import { lokiChecks } from "./loki";
 import { uniqueNames } from "./names";
 import { nodeChecks } from "./nodes";
-import { prometheusIntervals, prometheusRules } from "./prometheus";
+import { prometheusChecks, prometheusRules } from "./prometheus";
 import { thresholdChecks } from "./thresholds";
 import { protectedVolumeChecks } from "./volumes";
 
 const CHECKS: ReadonlyArray<(input: CheckInput) => void> = [
   uniqueNames,
-  prometheusIntervals,
+  prometheusChecks,
   thresholdChecks,
   alertmanagerChecks,
   nodeChecks,

@@ -1,8 +1,8 @@
 /** Names that tell apart what the stack scrapes, probes and writes to: each its own. */
-import { duplicates } from "../problems";
+import { duplicates } from "../../components/kit/problems";
 import { CheckInput } from "./check";
 
-/** Apps, targets, probes, databases and remote writes: each name used once. */
+/** Apps, targets, probes and databases: each name used once (remote writes: components/prometheus/problems.ts). */
 export function uniqueNames({ raw, resolved, key, problems }: CheckInput): void {
   for (const name of duplicates(resolved.apps.map((a) => a.name))) {
     problems.push({ key: key("apps"), message: `app name "${name}" is used more than once; names must be unique` });
@@ -23,8 +23,5 @@ export function uniqueNames({ raw, resolved, key, problems }: CheckInput): void 
   }
   for (const name of duplicates(resolved.databases.map((db) => db.name))) {
     problems.push({ key: key("databases"), message: `database name "${name}" is used more than once; names must be unique` });
-  }
-  for (const name of duplicates(resolved.prometheus.remoteWrite.map((r) => r.name))) {
-    problems.push({ key: key("prometheus.remoteWrite"), message: `remote write name "${name}" is used more than once` });
   }
 }

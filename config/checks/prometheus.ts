@@ -1,6 +1,7 @@
 /** What Prometheus would refuse or silently get wrong, and what its component refuses. */
 import { durationSeconds, prometheusSizeBytes, prometheusSizeMB, quantityBytes } from "../../components/kit/units";
-import { CheckInput } from "./check";
+import { problems as prometheusProblems } from "../../components/prometheus/problems";
+import { CheckInput, sectionProblems } from "./check";
 import { StackConfig } from "../resolved";
 
 /** Jobs of Prometheus' own scrape configs (components/prometheus.ts); apps and scrape targets may not take their names. */
@@ -25,25 +26,9 @@ export function componentScrapeJobs(resolved: StackConfig): string[] {
   ];
 }
 
-/** The retention and the scrape timeout against the scrape interval. */
-export function prometheusIntervals({ resolved, key, problems }: CheckInput): void {
-  const seconds = (d: string) => durationSeconds(d) ?? 0;
-  const prometheus = resolved.prometheus;
-  if (seconds(prometheus.retention) < seconds(prometheus.scrapeInterval)) {
-    problems.push({
-      key: key("prometheus.retention"),
-      message: `must be longer than prometheus.scrapeInterval (${prometheus.scrapeInterval}); got ${prometheus.retention}`,
-      involves: [key("prometheus.scrapeInterval")],
-    });
-  }
-  if (seconds(prometheus.scrapeTimeout) > seconds(prometheus.scrapeInterval)) {
-    problems.push({
-      key: key("prometheus.scrapeTimeout"),
-      message: `must not exceed prometheus.scrapeInterval (${prometheus.scrapeInterval}); got ${prometheus.scrapeTimeout}`,
-      involves: [key("prometheus.scrapeInterval")],
-    });
-  }
-  // An app's interval may be shorter than the global scrapeTimeout: its job's timeout is then its interval (components/prometheus.ts).
+/** Prometheus' own rules on its section (components/prometheus/problems.ts). */
+export function prometheusChecks(input: CheckInput): void {
+  sectionProblems("prometheus", prometheusProblems(input.resolved.prometheus), input);
 }
 
 /** What Prometheus would refuse or silently get wrong, and what its component refuses. */

@@ -8,6 +8,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { Alertmanager } from "../../components/alertmanager";
 import { AlertmanagerArgs, AlertReceivers } from "../../components/alertmanager/args";
+import { problems } from "../../components/alertmanager/problems";
 import {
   GROUP_BY,
   INHIBIT_EQUAL,
@@ -23,6 +24,7 @@ import { runProgram } from "../../scripts/lib/runner";
 import { checkConfig, renderTemplate, routeOf, writeAlertmanagerFiles } from "../../scripts/lib/local/alertmanager";
 import { objectOf, objectsOf, render, renderStack, ALONE } from "../support/render";
 import { schemaProblems } from "../support/schema";
+import { parse, problems as configProblems } from "../config/support";
 
 const URLS = {
   discord: "https://discord.com/api/webhooks/111/monitoring-token",
@@ -509,31 +511,38 @@ describe("Alertmanager component", () => {
     expect(switchOnly.run.warnings).toHaveLength(1);
   });
 
-  test("refuses inputs it cannot deploy, naming the argument", async () => {
-    await expect(renderAlertmanager({ ...BASE_ARGS, replicas: 0 })).rejects.toThrow(/replicas must be a whole number of at least 1; got 0/);
-    await expect(renderAlertmanager({ ...BASE_ARGS, receivers: { discord: {} } })).rejects.toThrow(
-      /receivers.discord needs webhookUrl, criticalWebhookUrl or both/,
-    );
-    const slack = { name: "deployment", slack: { channel: "#deployment", webhookUrl: URLS.slack }, sendResolved: true };
-    await expect(
-      renderAlertmanager({ ...BASE_ARGS, routing: { receivers: [slack], routes: [], defaultReceiver: "infrastructure" } }),
-    ).rejects.toThrow(/routing names the receiver "infrastructure", which routing.receivers does not have \(deployment\)/);
-    await expect(
-      renderAlertmanager({
-        ...BASE_ARGS,
-        routing: {
-          receivers: [{ name: "ops", email: { to: ["ops@example.com"] }, sendResolved: true }],
-          routes: [],
-          defaultReceiver: "ops",
-        },
+  test("inputs it cannot deploy are refused, naming the argument: by config or by problems(), before any resource", () => {
+    expect(configProblems("staging", { alertmanager: { replicas: 0 } })).toEqual([
+      expect.stringMatching(/^monitoring:alertmanager\.replicas: must be /),
+    ]);
+    // A Discord receiver exists only with one of its webhooks.
+    const discord = (secrets: Record<string, string>) => parse("staging", {}, secrets).config.alertmanager.receivers.discord;
+    expect(discord({})).toBeUndefined();
+    expect(discord({ discordCriticalWebhookUrl: URLS.discord })).toEqual({ criticalWebhookUrl: URLS.discord });
+    const slackUrl = { slackWebhookUrls: { deployment: URLS.slack } };
+    expect(
+      configProblems(
+        "staging",
+        { alertmanager: { receivers: [{ name: "deployment", slack: { channel: "#deployment" } }], defaultReceiver: "infrastructure" } },
+        slackUrl,
+      ),
+    ).toEqual([
+      'monitoring:alertmanager.defaultReceiver: must name a receiver of alertmanager.receivers (deployment) (got "infrastructure")',
+    ]);
+    expect(
+      configProblems("staging", {
+        alertmanager: { receivers: [{ name: "ops", email: { to: ["ops@example.com"] } }], defaultReceiver: "ops" },
       }),
-    ).rejects.toThrow(/routing.receivers "ops" sends email, so routing.smtp is needed/);
-    await expect(
-      renderAlertmanager({
-        ...BASE_ARGS,
-        routing: { receivers: [{ name: "empty", sendResolved: true }], routes: [], defaultReceiver: "empty" },
-      }),
-    ).rejects.toThrow(/routing.receivers "empty" has no integration/);
+    ).toEqual([
+      expect.stringMatching(/^monitoring:alertmanager\.receivers\[0\]\.email: receiver "ops" sends email, so alertmanager\.smtp must say/),
+    ]);
+    expect(configProblems("staging", { alertmanager: { receivers: [{ name: "empty" }], defaultReceiver: "empty" } })).toEqual([
+      expect.stringMatching(/^monitoring:alertmanager\.receivers\[0\]: receiver "empty" has no integration/),
+    ]);
+    expect(problems({ groupWait: "1m", groupInterval: "30s", repeatInterval: "4h" })).toEqual([
+      { key: "groupInterval", message: "must be at least alertmanager.groupWait (1m); got 30s", involves: ["groupWait"] },
+    ]);
+    expect(problems(BASE_ARGS)).toEqual([]);
   });
 
   test("the edge that publishes the UI may reach the HTTP port, and nothing else is added", async () => {

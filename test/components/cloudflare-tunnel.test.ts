@@ -10,11 +10,14 @@ import * as YAML from "yaml";
 import { images } from "../../components/images";
 import { CloudflareTunnel, accessIncludes, goDuration, tunnelIngressRules, tunnelToken } from "../../components/cloudflare-tunnel";
 import { CloudflareTunnelArgs } from "../../components/cloudflare-tunnel/args";
+import { problems } from "../../components/cloudflare-tunnel/problems";
+import { cloudflareTunnelArgs } from "../../components/stack/args";
 import { Rendered, renderRun } from "../../scripts/lib/render";
 import { RunResult, SecretValue, runProgram } from "../../scripts/lib/runner";
 import { objectOf, objectsOf, render, renderStack, ALONE } from "../support/render";
 import { runBinary } from "../../scripts/lib/local/binaries";
 import { schemaProblems } from "../support/schema";
+import { parse, problems as configProblems } from "../config/support";
 
 const ACCOUNT = "0123456789abcdef0123456789abcdef";
 const ZONE = "fedcba9876543210fedcba9876543210";
@@ -318,27 +321,40 @@ describe("CloudflareTunnel component", () => {
       expect({ kind: o.object.kind, problems: schemaProblems(o.object) }).toEqual({ kind: o.object.kind, problems: [] });
   });
 
+  // The tunnel trusts its args: what it cannot deploy is refused before any resource, by the
+  // schema and config's checks (keys of the cloudflare section) or by its own problems().
+  const ids = { enabled: true, accountId: "a".repeat(32), zoneId: "b".repeat(32) };
   test.each([
-    [{ accountId: "nope" }, /accountId must be the 32-character hex/],
-    [{ zoneId: "" }, /zoneId must be the 32-character hex/],
-    [{ tunnelName: "" }, /tunnelName is empty/],
-    [{ routes: [] }, /routes is empty/],
-    [{ routes: [BASE.routes[0], BASE.routes[0]] }, /routes lists grafana more than once/],
+    [{ cloudflare: { ...ids, accountId: "nope" } }, /^monitoring:cloudflare\.accountId: must be the 32-character hex/],
+    [{ cloudflare: { ...ids, zoneId: "" } }, /^monitoring:cloudflare\.zoneId: must be the 32-character hex/],
+    [{ cloudflare: { ...ids, tunnelName: "" } }, /^monitoring:cloudflare\.tunnelName: /],
+    [{ domain: "example.com", hostnames: { grafana: "" }, cloudflare: ids }, /^monitoring:hostnames\.grafana: /],
     [
       {
-        routes: [
-          { service: "grafana" as const, hostname: "x.example.com" },
-          { service: "prometheus" as const, hostname: "x.example.com" },
-        ],
+        hostnames: { grafana: "x.example.com", prometheus: "x.example.com" },
+        cloudflare: { ...ids, expose: ["grafana", "prometheus"], access: { enabled: true, emails: ["ops@example.org"] } },
       },
-      /hostname x\.example\.com is used twice/,
+      /^monitoring:hostnames\.prometheus: is also the hostname of grafana/,
     ],
-    [{ routes: [{ service: "grafana" as const, hostname: "" }] }, /routes \(grafana\): hostname "" is not/],
-    [{ replicas: 0 }, /replicas must be a whole number of at least 1/],
-    [{ access: { emails: [], emailDomains: [], sessionDuration: "24h" } }, /access allows nobody/],
-    [{ access: { ...ACCESS, sessionDuration: "500ms" } }, /access\.sessionDuration must be a duration of at least 1s/],
-  ])("refuses %p", (override, message) => {
-    expect(() => new CloudflareTunnel("cf", { ...BASE, ...override })).toThrow(message);
+    [{ domain: "example.com", cloudflare: { ...ids, replicas: 0 } }, /^monitoring:cloudflare\.replicas: must be /],
+    [
+      { domain: "example.com", cloudflare: { ...ids, access: { enabled: true, emails: ["ops@example.org"], sessionDuration: "500ms" } } },
+      /^monitoring:cloudflare\.access\.sessionDuration: must be at least 1s/,
+    ],
+  ])("config refuses %p", (plain, message) => {
+    expect(configProblems("staging", { domain: "example.com", ...plain })).toEqual([expect.stringMatching(message)]);
+  });
+
+  test("with nothing to publish there is no tunnel", () => {
+    expect(cloudflareTunnelArgs(parse("staging", { domain: "example.com", cloudflare: { ...ids, expose: [] } }).config)).toBeUndefined();
+  });
+
+  test("problems(): each route once, and an access policy that lets someone in", () => {
+    expect(problems({ routes: [BASE.routes[0], BASE.routes[0]] })).toEqual([{ key: "expose", message: "lists grafana more than once" }]);
+    expect(problems({ routes: BASE.routes, access: { emails: [], emailDomains: [], sessionDuration: "24h" } })).toEqual([
+      { key: "access", message: "is enabled but allows nobody: give emails or emailDomains" },
+    ]);
+    expect(problems({ routes: BASE.routes, access: ACCESS })).toEqual([]);
   });
 });
 

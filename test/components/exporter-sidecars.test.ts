@@ -1,5 +1,4 @@
 /** ExporterSidecars: the database exporters, each in its own pod, their DSN Secrets, what is refused, and both real stacks. */
-import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { DatabaseExporter, EXPORTER_RESOURCES, ResourceRequirements } from "../../config";
 import { ExporterSidecars, ExporterSidecarsArgs, exporterContainer } from "../../components/exporter-sidecars";
@@ -8,6 +7,7 @@ import { K8sObject, Rendered, kubernetesYaml, renderRun, reveal } from "../../sc
 import { RunResult, runProgram } from "../../scripts/lib/runner";
 import { objectOf, objectsOf, render, ALONE } from "../support/render";
 import { schemaProblems } from "../support/schema";
+import { problems as configProblems, standalone } from "../config/support";
 
 const POSTGRES: DatabaseExporter = {
   name: "shop-postgres",
@@ -239,54 +239,47 @@ test("a DSN from config never appears in clear in the default render, nor in any
   expect(component?.inputs).toEqual({});
 });
 
-describe("conflicting inputs are refused with the argument named", () => {
-  const refuse = (databases: DatabaseExporter[]) => renderExporters(exporters(databases));
+describe("conflicting inputs are refused by config, with the key named, before any resource", () => {
+  // The component trusts its args: each rule it once checked itself is config's (config/checks/names.ts,
+  // kubernetes.ts, databases.ts, and resolve's refusal of sidecars).
+  const refused = (databases: object[], databaseDsns?: Record<string, string>) =>
+    configProblems("staging", { databases }, databaseDsns ? { databaseDsns } : {});
 
-  test.each<[string, DatabaseExporter[], RegExp]>([
+  test.each<[string, object[], RegExp]>([
     [
       "a name used twice",
-      [MONGODB_STANDALONE, { ...REDIS, name: "events-mongodb" }],
-      /databases: the name "events-mongodb" is used more than once/,
+      [standalone("events-mongodb", "mongodb"), standalone("events-mongodb", "redis")],
+      /^monitoring:databases: database name "events-mongodb" is used more than once/,
     ],
     [
-      // A program of an earlier release, or plain JavaScript, that still asks for a sidecar.
+      // A stack file of an earlier release that still asks for a sidecar.
       "a sidecar",
-      [{ ...POSTGRES, mode: "sidecar" } as unknown as DatabaseExporter],
-      /databases\["shop-postgres"\]: an exporter runs in a pod of its own \(mode "standalone", no target\); an exporter sidecar would take the database out of its Service/,
+      [{ ...standalone("shop-postgres"), mode: "sidecar" }],
+      /^monitoring:databases\[0\]\.mode: "sidecar" is no longer supported: an exporter container in the database's pod makes the pod NotReady/,
     ],
     [
       "a target",
-      [{ ...POSTGRES, target: { kind: "StatefulSet", name: "postgres", namespace: "shop" } } as unknown as DatabaseExporter],
-      /databases\["shop-postgres"\]: an exporter runs in a pod of its own/,
+      [{ ...standalone("shop-postgres"), target: { kind: "StatefulSet", name: "postgres", namespace: "shop" } }],
+      /^monitoring:databases\[0\].*"target" was for sidecars/,
     ],
     [
       "a standalone name too long for its Service",
-      [{ ...MONGODB_STANDALONE, name: `m${"o".repeat(55)}` }],
-      /databases\["mo+"\]\.name: a standalone exporter's Service is named "<name>-exporter"/,
+      [standalone(`m${"o".repeat(55)}`, "mongodb")],
+      /^monitoring:databases\[0\]\.name: must be at most 54 characters for a standalone exporter: its Service "<name>-exporter"/,
     ],
-    [
-      "a standalone name that starts with a digit",
-      [{ ...MONGODB_STANDALONE, name: "1events" }],
-      /databases\["1events"\]\.name: .*DNS-1035/,
-    ],
-  ])("%s", async (_what, databases, message) => {
-    await expect(refuse(databases)).rejects.toThrow(message);
-    await expect(refuse(databases)).rejects.toBeInstanceOf(pulumi.ResourceError);
+    ["a standalone name that starts with a digit", [standalone("1events", "mongodb")], /^monitoring:databases\[0\]\.name: .*DNS-1035/],
+  ])("%s", (_what, databases, message) => {
+    expect(refused(databases)).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
   });
 
-  test.each<[string, DatabaseExporter]>([
-    ["a MongoDB URI given to the PostgreSQL exporter", { ...POSTGRES, dsn: { value: MONGODB_DSN } }],
-    ["a PostgreSQL URL given to the Redis exporter", { ...REDIS, dsn: { value: "postgresql://u:Pg-s3cret@db:5432/x" } }],
-    ["a Redis URL given to the MongoDB exporter", { ...MONGODB_STANDALONE, dsn: { value: REDIS_DSN } }],
-  ])("%s, without echoing the DSN", async (_what, db) => {
-    const error = await refuse([db]).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(pulumi.ResourceError);
-    const message = (error as Error).message;
-    expect(message).toMatch(new RegExp(`databases\\["${db.name}"\\]\\.dsn: not a ${db.type} DSN`));
-    expect(message).not.toMatch(/s3cret|Sup3r/);
+  test.each<[string, DatabaseExporter, string]>([
+    ["a MongoDB URI given to the PostgreSQL exporter", POSTGRES, MONGODB_DSN],
+    ["a PostgreSQL URL given to the Redis exporter", REDIS, "postgresql://u:Pg-s3cret@db:5432/x"],
+    ["a Redis URL given to the MongoDB exporter", MONGODB_STANDALONE, REDIS_DSN],
+  ])("%s, without echoing the DSN", (_what, db, dsn) => {
+    const found = refused([{ name: db.name, type: db.type, mode: "standalone" }], { [db.name]: dsn });
+    expect(found).toEqual([expect.stringMatching(new RegExp(`^monitoring:databaseDsns\\.${db.name}: is not a ${db.type} DSN`))]);
+    expect(found.join("\n")).not.toMatch(/s3cret|Sup3r/);
   });
 
   test.each([
@@ -316,17 +309,11 @@ describe("conflicting inputs are refused with the argument named", () => {
     ["redis", "localhost:6379", /the loopback host "localhost"/],
     ["redis", "unix:///run/redis.sock", /a Unix socket/],
     ["mongodb", "mongodb://exporter:M0ngo-s3cret@[::1]:27017/admin", /the loopback host "\[::1\]"/],
-  ] as const)("a %s DSN like %s names the exporter's own pod: refused without echoing it", async (type, dsn, what) => {
-    const error = await renderExporters(
-      exporters([{ name: "db", type, mode: "standalone", dsn: { value: dsn }, resources: EXPORTER_RESOURCES }]),
-    ).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(pulumi.ResourceError);
-    expect((error as Error).message).toMatch(/databases\["db"\]\.dsn: names /);
-    expect((error as Error).message).toMatch(what);
-    expect((error as Error).message).not.toMatch(/s3cret|Sup3r/);
+  ] as const)("a %s DSN like %s names the exporter's own pod: refused without echoing it", (type, dsn, what) => {
+    const found = refused([{ name: "db", type, mode: "standalone" }], { db: dsn });
+    expect(found).toEqual([expect.stringMatching(/^monitoring:databaseDsns\.db: names /)]);
+    expect(found[0]).toMatch(what);
+    expect(found.join("\n")).not.toMatch(/s3cret|Sup3r/);
   });
 });
 

@@ -13,6 +13,7 @@ import { K8sObject, Rendered, renderRun } from "../../scripts/lib/render";
 import { RunResult, runProgram } from "../../scripts/lib/runner";
 import { objectOf, objectsOf, render, renderConfig, ALONE } from "../support/render";
 import { schemaProblems } from "../support/schema";
+import { problems as configProblems } from "../config/support";
 import { exceptionComments, restrictedExceptions } from "../support/security";
 
 const RESOURCES = PROFILE_DEFAULTS.staging.nodeExporter.resources;
@@ -196,15 +197,8 @@ describe("NodeExporter on a port of its own", () => {
     expect(nodeExporterFlags(19100)).toContain("--web.listen-address=[$(HOST_IP)]:19100");
   });
 
-  test("refuses a port that is none, before it registers anything", async () => {
-    const run = runProgram({
-      ...ALONE,
-      program: async () => {
-        new NodeExporter("ne", { namespace: "a", prometheusNamespace: "b", environment: "b", port: 0, resources: RESOURCES });
-        return {};
-      },
-    });
-    await expect(run).rejects.toThrow('NodeExporter "ne": port must be a port number 1-65535; got 0');
+  test("a port that is none is refused by config, before anything is registered", () => {
+    expect(configProblems("staging", { nodeExporter: { port: 0 } })).toEqual([expect.stringMatching(/^monitoring:nodeExporter\.port: /)]);
   });
 });
 

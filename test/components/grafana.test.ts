@@ -11,6 +11,7 @@ import * as YAML from "yaml";
 import { CONFIGMAP_DATA_BUDGET, CONFIGMAP_MAX_BYTES, DEFAULT_DASHBOARDS_DIR, GrafanaArgs } from "../../components/grafana/args";
 import { DashboardFile, dashboardEntryBytes, planDashboardConfigMaps, readDashboards } from "../../components/grafana/dashboards";
 import { Grafana } from "../../components/grafana";
+import { problems } from "../../components/grafana/problems";
 import { adminPasswordDigest, adminPasswordResetCommand, grafanaIni, iniText } from "../../components/grafana/ini";
 import { grafanaDashboardProviders, grafanaDatasources } from "../../components/grafana/provisioning";
 import { images, imageVersion } from "../../components/images";
@@ -20,6 +21,7 @@ import { K8sObject, Rendered, kubernetesYaml, renderRun } from "../../scripts/li
 import { RunResult, SecretValue, runProgram } from "../../scripts/lib/runner";
 import { objectOf, objectsOf, render, renderStack, ALONE } from "../support/render";
 import { schemaProblems } from "../support/schema";
+import { problems as configProblems } from "../config/support";
 import { ConfigError, parseStackConfig, publicHostname } from "../../config";
 
 // ---------------------------------------------------------------------------
@@ -558,19 +560,28 @@ describe("Grafana: admin credentials", () => {
   });
 });
 
-describe("Grafana: inputs that cannot work are refused", () => {
-  test("more than one replica without an external database", async () => {
-    await expect(renderGrafana({ replicas: 2 })).rejects.toThrow(/replicas is 2, but SQLite cannot be shared between pods: give database/);
+describe("Grafana: inputs that cannot work are refused, by config or by problems(), before any resource", () => {
+  test("more than one replica without an external database", () => {
+    expect(problems({ replicas: 2 })).toEqual([
+      {
+        key: "replicas",
+        message: "more than one Grafana replica needs an external database (grafana.database); got 2 replicas with the built-in SQLite",
+        involves: ["database"],
+      },
+    ]);
+    expect(problems({ replicas: 2, database: { type: "mysql", host: "db", name: "g", user: "g", password: "p" } })).toEqual([]);
   });
 
-  test("an external database without its password", async () => {
-    await expect(renderGrafana({ database: { type: "mysql", host: "db", name: "g", user: "g" } })).rejects.toThrow(
-      "database.password is required with an external database",
-    );
+  test("an external database without its password", () => {
+    expect(configProblems("staging", { grafana: { database: { type: "mysql", host: "db", name: "g", user: "g" } } })).toEqual([
+      "monitoring:grafanaDatabasePassword: grafana.database is set, so the password is needed: pulumi config set --secret grafanaDatabasePassword <value>",
+    ]);
   });
 
-  test("a replica count that is not a whole positive number", async () => {
-    await expect(renderGrafana({ replicas: 0 })).rejects.toThrow("replicas must be a whole number of at least 1; got 0");
+  test("a replica count that is not a whole positive number", () => {
+    expect(configProblems("staging", { grafana: { replicas: 0 } })).toEqual([
+      expect.stringMatching(/^monitoring:grafana\.replicas: must be /),
+    ]);
   });
 });
 

@@ -14,6 +14,8 @@ import { K8sObject, Rendered, renderRun } from "../../scripts/lib/render";
 import { RunResult, runProgram } from "../../scripts/lib/runner";
 import { objectOf, objectsOf, render, renderConfig, ALONE } from "../support/render";
 import { schemaProblems } from "../support/schema";
+import { parse } from "../config/support";
+import { logCollectorArgs } from "../../components/stack/args";
 import { SecurityPodSpec, exceptionComments, restrictedExceptions } from "../support/security";
 
 const AGENTS: LogCollectorAgent[] = ["alloy", "promtail"];
@@ -254,12 +256,12 @@ describe.each(AGENTS)("the log collector alone, agent %s", (agent) => {
     ]);
   });
 
-  test("refuses to run in the stack namespace, naming the argument", async () => {
-    await expect(renderCollector({ ...baseArgs(agent), namespace: "monitoring" })).rejects.toThrow(
-      new RegExp(
-        `LogCollector "${agent}": namespace must be the agents namespace \\(Pod Security "privileged"\\), not the stack namespace "monitoring"`,
-      ),
-    );
+  test("the stack runs it in the agents namespace, never the stack namespace (Pod Security restricted there)", () => {
+    const args = logCollectorArgs(parse("staging", { namespace: "monitoring", logCollector: { agent } }).config);
+    expect({ namespace: args.namespace, stackNamespace: args.stackNamespace }).toEqual({
+      namespace: "monitoring-agents",
+      stackNamespace: "monitoring",
+    });
   });
 });
 

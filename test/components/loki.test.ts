@@ -8,11 +8,13 @@ import * as YAML from "yaml";
 import { PROFILE_DEFAULTS } from "../../config";
 import { imageVersion, images } from "../../components/images";
 import { LOKI_PATHS, LOKI_SCHEMA_FROM, Loki, LokiArgs, ingestionOf, lokiConfig } from "../../components/loki";
+import { problems } from "../../components/loki/problems";
 import { quantityBytes } from "../../components/kit/units";
 import { K8sObject, Rendered, renderRun } from "../../scripts/lib/render";
 import { RunResult, runProgram } from "../../scripts/lib/runner";
 import { objectOf, objectsOf, render, renderConfig, ALONE } from "../support/render";
 import { schemaProblems } from "../support/schema";
+import { problems as configProblems } from "../config/support";
 
 const SELECTOR = {
   "app.kubernetes.io/name": "loki",
@@ -338,16 +340,17 @@ describe("Loki alone", () => {
     expect(JSON.stringify(from)).not.toContain("alloy");
   });
 
-  test("refuses a retention it cannot honour, naming the argument", async () => {
-    await expect(renderLoki({ ...BASE_ARGS, retention: "36h" })).rejects.toThrow(
-      /Loki "loki": retention must be a whole number of days, at least one, such as 3d, 7d or 2w; got "36h"/,
-    );
+  test("a retention it cannot honour is refused by config, naming the key", () => {
+    expect(configProblems("staging", { loki: { retention: "36h" } })).toEqual([
+      expect.stringMatching(/^monitoring:loki\.retention: must be a whole number of days such as 3d, 7d or 2w/),
+    ]);
   });
 
-  test("refuses a volume too small to hold the retention at any ingestion rate, naming both", async () => {
-    await expect(renderLoki({ ...BASE_ARGS, storage: { size: "100Mi" }, retention: "30d" })).rejects.toThrow(
-      /Loki "loki": storage.size 100Mi leaves no ingestion rate for 30d of logs/,
-    );
+  test("a volume too small to hold the retention at any ingestion rate is one of problems(), naming both", () => {
+    expect(problems({ ...BASE_ARGS, storage: { size: "100Mi" }, retention: "30d" })).toEqual([
+      { key: "storage.size", message: expect.stringMatching(/^100Mi cannot hold 30d of logs at any rate/) },
+    ]);
+    expect(problems(BASE_ARGS)).toEqual([]);
   });
 
   test("takes the limits it is given, and derives the others from its volume", async () => {

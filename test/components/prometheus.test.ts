@@ -22,6 +22,7 @@ import { readTeamContent } from "../../preflight/team-content";
 import { ConfigError, RUNBOOK_PATH, StackConfig, parseStackConfig } from "../../config";
 import { APP_RULES_KEY, DATABASE_RULES_KEY, CONFIGMAP_MAX_BYTES, PROMETHEUS_PATHS, PrometheusArgs } from "../../components/prometheus/args";
 import { Prometheus } from "../../components/prometheus";
+import { problems } from "../../components/prometheus/problems";
 import { PrometheusConfigArgs, prometheusConfig } from "../../components/prometheus/scrape-config";
 import { linkRunbooks, loadRuleFiles } from "../../components/prometheus/rules/rule-files";
 import { prometheusArgs } from "../../components/stack/args";
@@ -43,6 +44,7 @@ import {
   podTargets,
 } from "../../scripts/lib/local/prometheus";
 import { schemaProblems } from "../support/schema";
+import { api, problems as configProblems } from "../config/support";
 
 const REPO_RULES_DIR = path.join(__dirname, "..", "..", "rules");
 
@@ -271,9 +273,12 @@ describe("prometheusConfig", () => {
     const ha = prometheusConfig({ ...base, replicas: 2 });
     // Prometheus 3 expands ${VAR} in external labels (os.Expand syntax; $(VAR) would stay literal).
     expect(ha.global.external_labels).toEqual({ environment: "staging", replica: "${POD_NAME}" });
-    expect(() => prometheusConfig({ ...base, replicas: 2, externalLabels: { replica: "a" } })).toThrow(
-      /externalLabels: `replica` is set by Prometheus/,
-    );
+    // A `replica` label of the user's own is refused by config, before any resource.
+    expect(configProblems("staging", { nodes: 2, prometheus: { replicas: 2, externalLabels: { replica: "a" } } })).toEqual([
+      expect.stringMatching(
+        /^monitoring:prometheus\.externalLabels\.replica: is set by Prometheus itself when it runs more than one replica/,
+      ),
+    ]);
   });
 
   test("jobs: itself, the components, annotated pods, the apps, the kubelets, in that order", () => {
@@ -364,8 +369,14 @@ describe("prometheusConfig", () => {
 
   test("names and labels that would collide are refused", () => {
     const app = stackConfig("staging").apps[0];
-    expect(() => prometheusConfig({ ...base, apps: [{ ...app, name: "kubelet" }] })).toThrow(/apps: "kubelet" is also the job/);
-    expect(() => prometheusConfig({ ...base, apps: [{ ...app, name: "prometheus" }] })).toThrow(/apps: "prometheus" is also the job/);
+    // An app named as one of the stack's own jobs is refused by config, before any resource.
+    for (const name of ["kubelet", "prometheus"]) {
+      expect(configProblems("staging", { apps: [{ ...api, name }] })).toEqual([
+        expect.stringMatching(
+          new RegExp(`^monitoring:apps\\[0\\]\\.name: is the job of one of the stack's own scrape jobs.*\\(got "${name}"\\)$`),
+        ),
+      ]);
+    }
     expect(() => prometheusConfig({ ...base, apps: [{ ...app, labels: { namespace: "x" } }] })).toThrow(
       /apps \(api\): labels namespace are set by the scrape config/,
     );
@@ -835,24 +846,24 @@ describe("Prometheus component", () => {
     );
   });
 
-  test("inputs that cannot work are refused, naming the argument", async () => {
-    await expect(renderPrometheus(stagingArgs({ replicas: 0 }))).rejects.toThrow(/replicas must be a whole number of at least 1; got 0/);
-    await expect(renderPrometheus(stagingArgs({ scrapeTimeout: "30s" }))).rejects.toThrow(
-      /scrapeTimeout \(30s\) must not exceed scrapeInterval \(15s\)/,
-    );
-    await expect(renderPrometheus(stagingArgs({ retention: "a week" }))).rejects.toThrow(
-      /retention must be a positive Prometheus duration/,
-    );
-    await expect(
-      renderPrometheus(
-        stagingArgs({
-          remoteWrite: [
-            { name: "m", url: "https://a.example.com" },
-            { name: "m", url: "https://b.example.com" },
-          ],
-        }),
-      ),
-    ).rejects.toThrow(/remoteWrite: the name "m" is used twice/);
+  test("inputs that cannot work are refused, naming the argument: by the schema or by problems(), before any resource", () => {
+    expect(configProblems("staging", { prometheus: { replicas: 0 } })).toEqual([
+      expect.stringMatching(/^monitoring:prometheus\.replicas: must be /),
+    ]);
+    expect(problems({ ...stagingArgs(), scrapeTimeout: "30s" })).toEqual([
+      { key: "scrapeTimeout", message: "must not exceed prometheus.scrapeInterval (15s); got 30s", involves: ["scrapeInterval"] },
+    ]);
+    expect(configProblems("staging", { prometheus: { retention: "a week" } })).toEqual([
+      expect.stringMatching(/^monitoring:prometheus\.retention: must be a positive Prometheus duration/),
+    ]);
+    const remoteWrite = [
+      { name: "m", url: "https://a.example.com" },
+      { name: "m", url: "https://b.example.com" },
+    ];
+    expect(problems({ ...stagingArgs(), remoteWrite })).toEqual([
+      { key: "remoteWrite", message: 'remote write name "m" is used more than once' },
+    ]);
+    expect(problems(stagingArgs())).toEqual([]);
   });
 
   test("the NetworkPolicy admits the stack's pods, and the proxies only when they expose Prometheus", async () => {

@@ -25,6 +25,9 @@ import { SALT_OUTPUT } from "../../preflight/stack-salt";
 import { readStackConfig } from "../../scripts/lib/stackfile";
 import { objectOf, objectsOf, render, renderStack, ALONE } from "../support/render";
 import { schemaProblems } from "../support/schema";
+import { parse, problems as configProblems } from "../config/support";
+import { problems } from "../../components/traefik/problems";
+import { traefikExposureArgs } from "../../components/stack/args";
 import { parseTraefikRule, ruleMatches } from "../support/traefik-rule";
 
 const LABELS = {
@@ -327,17 +330,40 @@ describe("TraefikExposure component", () => {
     expect(names(all.run)).toEqual(["traefik-password-admin", "traefik-password-ops"]);
   });
 
+  // The routes trust their args: what they cannot deploy is refused before any resource, by the
+  // schema and config's checks (keys of the traefik section) or by Traefik's own problems().
   test.each([
-    [{ routes: [] }, /routes is empty/],
-    [{ routes: [ALL_ROUTES[1], ALL_ROUTES[1]] }, /routes lists prometheus more than once/],
-    [{ routes: [{ service: "grafana" as const, hostname: "" }] }, /routes \(grafana\): hostname "" is not/],
-    [{ entryPoints: [] }, /entryPoints is empty/],
-    [{ tlsSecretName: "tls", certResolver: "le" }, /tlsSecretName and certResolver are exclusive/],
-    [{ basicAuthUsers: [] }, /basicAuthUsers is empty/],
-    [{ basicAuthUsers: ["a", "a"] }, /basicAuthUsers lists a user more than once/],
-    [{ basicAuthUsers: ["bad:user"] }, /basicAuthUsers: "bad:user"/],
-  ])("refuses %p", (override, message) => {
-    expect(() => new TraefikExposure("t", { ...BASE, ...override })).toThrow(message);
+    [{ domain: "example.com", hostnames: { grafana: "" }, traefik: { enabled: true } }, /^monitoring:hostnames\.grafana: /],
+    [
+      { domain: "example.com", traefik: { enabled: true, entryPoints: [] } },
+      /^monitoring:traefik\.entryPoints: must list at least one entry point/,
+    ],
+    [
+      { domain: "example.com", traefik: { enabled: true, basicAuthUsers: [] } },
+      /^monitoring:traefik\.basicAuthUsers: must list at least one user/,
+    ],
+    [{ domain: "example.com", traefik: { enabled: true, basicAuthUsers: ["bad:user"] } }, /^monitoring:traefik\.basicAuthUsers\[0\]: /],
+  ])("config refuses %p", (plain, message) => {
+    expect(configProblems("staging", plain)).toEqual([expect.stringMatching(message)]);
+  });
+
+  test("with nothing to publish there are no routes", () => {
+    const { config } = parse("staging", { domain: "example.com", traefik: { enabled: true, expose: [] } });
+    expect(traefikExposureArgs(config, Buffer.alloc(32))).toBeUndefined();
+  });
+
+  test("problems(): one certificate source, each route and each user once", () => {
+    const args = { routes: ALL_ROUTES, basicAuthUsers: ["admin"] };
+    expect(problems({ ...args, routes: [ALL_ROUTES[1], ALL_ROUTES[1]] })).toEqual([
+      { key: "expose", message: "lists prometheus more than once" },
+    ]);
+    expect(problems({ ...args, tlsSecretName: "tls", certResolver: "le" })).toEqual([
+      { key: "certResolver", message: "choose tlsSecretName or certResolver, not both" },
+    ]);
+    expect(problems({ ...args, basicAuthUsers: ["a", "a"] })).toEqual([
+      { key: "basicAuthUsers", message: 'user "a" is listed more than once' },
+    ]);
+    expect(problems(args)).toEqual([]);
   });
 });
 
@@ -421,15 +447,16 @@ describe("basic-auth passwords given by the stack", () => {
     expect(component?.inputs).toEqual({});
   });
 
-  test("a password for a user not in basicAuthUsers is refused, naming the user and never the password", () => {
-    let message = "";
-    try {
-      new TraefikExposure("t", { ...BASE, basicAuthPasswords: { root: "never-shown-password" } });
-    } catch (err) {
-      message = (err as Error).message;
-    }
-    expect(message).toContain('basicAuthPasswords has a password for "root", not in basicAuthUsers');
-    expect(message).not.toContain("never-shown-password");
+  test("a password for a user not in basicAuthUsers is refused by config, naming the user and never the password", () => {
+    const found = configProblems(
+      "staging",
+      { domain: "example.com", traefik: { enabled: true } },
+      { basicAuthPasswords: { root: "never-shown-password" } },
+    );
+    expect(found).toEqual([
+      expect.stringMatching(/^monitoring:basicAuthPasswords\.root: no user "root" in traefik\.basicAuthUsers \(admin\)/),
+    ]);
+    expect(found.join("\n")).not.toContain("never-shown-password");
   });
 
   test("the whole staging stack with every password given creates no random resource", async () => {

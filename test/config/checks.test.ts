@@ -1,6 +1,6 @@
 /** The rules over several keys (config/checks/): what Kubernetes, Prometheus and the components would refuse later. */
 import * as YAML from "yaml";
-import { BUILTIN_SCRAPE_JOBS, DSN_FORMATS, componentScrapeJobs, parseStackConfig } from "../../config";
+import { BUILTIN_SCRAPE_JOBS, componentScrapeJobs, parseStackConfig } from "../../config";
 import { EXPORTER_KINDS } from "../../components/kit/database-exporters";
 import { PROMETHEUS_MAX_DURATION_MS } from "../../components/kit/units";
 import { renderRun } from "../../scripts/lib/render";
@@ -323,13 +323,13 @@ describe("refused: what the components refused, now found by config in the same 
     );
   });
 
-  test("the DSN formats are the exporters'", () => {
+  test("a DSN is checked against the exporters' own patterns (one definition, components/kit/database-exporters.ts)", () => {
     for (const [type, kind] of Object.entries(EXPORTER_KINDS)) {
-      expect({ type, pattern: kind.dsnPattern.source, example: kind.dsnExample }).toEqual({
-        type,
-        pattern: DSN_FORMATS[type as keyof typeof DSN_FORMATS].pattern.source,
-        example: DSN_FORMATS[type as keyof typeof DSN_FORMATS].example,
-      });
+      expect(kind.dsnPattern.test(kind.dsnExample)).toBe(true);
+      const other = type === "redis" ? EXPORTER_KINDS.mongodb.dsnExample : EXPORTER_KINDS.redis.dsnExample;
+      expect(problems("staging", { databases: [{ name: "db", type, mode: "standalone" }] }, { databaseDsns: { db: other } })).toEqual([
+        `monitoring:databaseDsns.db: is not a ${type} DSN (database "db" is ${type}); expected something like ${kind.dsnExample} (got a value that is hidden because it is a secret)`,
+      ]);
     }
   });
 

@@ -61,3 +61,33 @@ test("no component pins an image of its own: images.ts is the one versions file"
     .map(({ file }) => file);
   expect(pinned).toEqual([]);
 });
+
+test("each check lives once, with its owner: no component refuses its args itself", () => {
+  // Config refuses every bad value before any resource (the schema, config/checks/, and each component's
+  // problems()); a component trusts its args. Looked for: a `checkedArgs` or `check…Args` function, and
+  // `ResourceError` anywhere but where a component refuses what it reads from disk (rule files, dashboards).
+  const READS_FILES = ["components/grafana/index.ts", "components/prometheus/plan.ts"];
+  const code = (text: string) => text.replace(/^\s*(\/\/|\*|\/\*\*).*$/gm, "");
+  const checkers = componentFiles.filter(({ text }) => /\bfunction\s+check\w*Args\b/.test(code(text))).map(({ file }) => file);
+  expect(checkers).toEqual([]);
+  const refusing = componentFiles.filter(({ text }) => /\bResourceError\b/.test(code(text))).map(({ file }) => file);
+  expect(refusing.sort()).toEqual(READS_FILES);
+});
+
+test("every component's problems() is collected by config/checks/, into the one list", () => {
+  const checks = fs
+    .readdirSync(path.join(ROOT, "config", "checks"))
+    .filter((f) => f.endsWith(".ts"))
+    .map((f) => fs.readFileSync(path.join(ROOT, "config", "checks", f), "utf8"))
+    .join("\n");
+  const owners = componentFiles
+    .filter(({ text }) => /^export function problems\(/m.test(text))
+    .map(({ file }) => file.replace(/\.ts$/, ""));
+  expect(owners.length).toBeGreaterThan(0);
+  // Imported as `problems as <alias>` from the component's module, and the alias called.
+  const collected = (module: string) => {
+    const alias = new RegExp(`import \\{[^}]*\\bproblems as (\\w+)[^}]*\\} from "\\.\\./\\.\\./${module}";`).exec(checks)?.[1];
+    return alias !== undefined && checks.includes(`${alias}(`);
+  };
+  expect(owners.filter((module) => !collected(module))).toEqual([]);
+});

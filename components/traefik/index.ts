@@ -8,12 +8,12 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as bcrypt from "bcryptjs";
-import type { ExposedService } from "../config";
-import { StackComponent } from "./kit/component";
-import { stackLabels } from "./kit/labels";
-import { HSTS_MAX_AGE_SECONDS, SECURITY_HEADERS, UNPUBLISHED_PATH_PREFIXES } from "./kit/web";
-import { SERVICE_PORTS } from "./kit/services";
-import { saltFor } from "./kit/salt";
+import type { ExposedService } from "../../config";
+import { StackComponent } from "../kit/component";
+import { stackLabels } from "../kit/labels";
+import { HSTS_MAX_AGE_SECONDS, SECURITY_HEADERS, UNPUBLISHED_PATH_PREFIXES } from "../kit/web";
+import { SERVICE_PORTS } from "../kit/services";
+import { saltFor } from "../kit/salt";
 
 /**
  * Services that have no login of their own: anyone who reaches them can read every
@@ -214,42 +214,6 @@ export function basicAuthHash(user: string, password: string, stackSalt: Buffer)
   return bcrypt.hashSync(password, `$2a$${BASIC_AUTH_BCRYPT_COST}$${bcrypt.encodeBase64(basicAuthSalt(stackSalt, user), 16)}`);
 }
 
-const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;
-
-const USER = /^[a-zA-Z0-9_.-]{1,32}$/;
-
-/** The args with defaults applied, or a ResourceError naming the one that cannot be deployed. */
-function checkedArgs(
-  name: string,
-  args: TraefikExposureArgs,
-  parent: pulumi.Resource | undefined,
-): TraefikExposureArgs & { entryPoints: string[]; basicAuthUsers: string[] } {
-  const refuse = (message: string) => new pulumi.ResourceError(`TraefikExposure "${name}": ${message}`, parent);
-  if (args.routes.length === 0) throw refuse("routes is empty: give at least one service to publish");
-  const seen = new Set<string>();
-  for (const r of args.routes) {
-    if (seen.has(r.service)) throw refuse(`routes lists ${r.service} more than once`);
-    seen.add(r.service);
-    if (!HOSTNAME.test(r.hostname)) throw refuse(`routes (${r.service}): hostname "${r.hostname}" is not a lower-case DNS name`);
-  }
-  const entryPoints = args.entryPoints ?? ["websecure"];
-  if (entryPoints.length === 0) throw refuse("entryPoints is empty: give at least one Traefik entry point");
-  if (args.tlsSecretName && args.certResolver) throw refuse("tlsSecretName and certResolver are exclusive: choose one");
-  const basicAuthUsers = args.basicAuthUsers ?? ["admin"];
-  const bad = basicAuthUsers.find((u) => !USER.test(u));
-  if (bad !== undefined) throw refuse(`basicAuthUsers: "${bad}" is not a user name (1-32 of letters, digits, _ . -)`);
-  if (new Set(basicAuthUsers).size !== basicAuthUsers.length) throw refuse("basicAuthUsers lists a user more than once");
-  if (basicAuthUsers.length === 0 && args.routes.some((r) => needsBasicAuth(r.service))) {
-    throw refuse("basicAuthUsers is empty, but Prometheus or Alertmanager is published and needs basic auth");
-  }
-  // Only user names in messages: never a password.
-  const unknown = Object.keys(args.basicAuthPasswords ?? {}).filter((u) => !basicAuthUsers.includes(u));
-  if (unknown.length > 0) {
-    throw refuse(`basicAuthPasswords has a password for ${unknown.map((u) => `"${u}"`).join(", ")}, not in basicAuthUsers`);
-  }
-  return { ...args, entryPoints, basicAuthUsers };
-}
-
 /**
  * Traefik IngressRoutes for the published services, a security-headers
  * Middleware on every route and, in front of Prometheus and Alertmanager, a
@@ -265,7 +229,8 @@ export class TraefikExposure extends StackComponent {
   public readonly basicAuthPasswords: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: TraefikExposureArgs, opts?: pulumi.ComponentResourceOptions) {
-    const a = checkedArgs(name, args, opts?.parent);
+    // The args were checked by config (components/traefik/problems.ts and the schema); here only the defaults.
+    const a = { ...args, entryPoints: args.entryPoints ?? ["websecure"], basicAuthUsers: args.basicAuthUsers ?? ["admin"] };
     super("monitoring:index:TraefikExposure", name, opts);
     const child = { parent: this };
     const ns = a.namespace;

@@ -1,0 +1,25 @@
+/** What Alertmanager refuses in its own args: its grouping intervals in order. */
+import { ArgsProblem } from "../kit/problems";
+import { durationSeconds } from "../kit/units";
+import { AlertmanagerArgs } from "./args";
+
+/** The grouping intervals, each at least the one before. */
+export function problems(args: Pick<AlertmanagerArgs, "groupWait" | "groupInterval" | "repeatInterval">): ArgsProblem[] {
+  const found: ArgsProblem[] = [];
+  const seconds = (d: string) => durationSeconds(d) ?? 0;
+  if (seconds(args.groupInterval) < seconds(args.groupWait)) {
+    found.push({
+      key: "groupInterval",
+      message: `must be at least alertmanager.groupWait (${args.groupWait}); got ${args.groupInterval}`,
+      involves: ["groupWait"],
+    });
+  }
+  if (seconds(args.repeatInterval) < seconds(args.groupInterval)) {
+    found.push({
+      key: "repeatInterval",
+      message: `must be at least alertmanager.groupInterval (${args.groupInterval}); got ${args.repeatInterval}`,
+      involves: ["groupInterval"],
+    });
+  }
+  return found;
+}
