@@ -8,10 +8,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as bcrypt from "bcryptjs";
-import type { ExposedService } from "../config";
 import { StackComponent } from "./kit/component";
 import { stackLabels } from "./kit/labels";
-import { HSTS_MAX_AGE_SECONDS, SECURITY_HEADERS, UNPUBLISHED_PATH_PREFIXES } from "./kit/web";
+import { ExposedService, HSTS_MAX_AGE_SECONDS, SECURITY_HEADERS, UNPUBLISHED_PATH_PREFIXES } from "./kit/web";
 import { SERVICE_PORTS } from "./kit/services";
 import { saltFor } from "./kit/salt";
 

@@ -1,22 +1,9 @@
-/** Defaults: per profile, of app entries and probes, and the resources of exporters and Promtail. */
-import { ANYWHERE, API_SERVER_PORTS, EGRESS_COMPONENTS, EgressComponent, Profile } from "./fields";
-import { ExtraEgress, ResourceRequirements, StackConfig } from "./resolved";
-
-/** The Grafana folder users may save into from the UI, unless the stack names it otherwise. */
-export const WRITABLE_FOLDER_DEFAULT = "Team dashboards";
-
-const res = (cpu: string, memory: string, cpuLimit: string | undefined, memoryLimit: string): ResourceRequirements => ({
-  requests: { cpu, memory },
-  limits: cpuLimit ? { cpu: cpuLimit, memory: memoryLimit } : { memory: memoryLimit },
-});
-
-/**
- * Where the rule files' `runbook` annotations point: this repository's runbooks, as
- * `docs/runbooks.md#<alert name in lower case>`. The project has no public home that
- * every installation could link to, so an alert carries a `runbook_url` link only when
- * `prometheus.runbookBaseUrl` says where the user publishes that file.
- */
-export const RUNBOOK_PATH = "docs/runbooks.md";
+/** Defaults: per profile, and of the stack's namespace and nodes. */
+import { WRITABLE_FOLDER_DEFAULT } from "../components/grafana/args";
+import { ANYWHERE, API_SERVER_PORTS, EGRESS_COMPONENTS, EgressComponent, ExtraEgress } from "../components/kit/network";
+import { Profile, withOverrides } from "../components/kit/profiles";
+import { requirements as res } from "../components/kit/resources";
+import { StackConfig } from "./resolved";
 
 export type ProfileDefaults = Omit<
   StackConfig,
@@ -43,19 +30,6 @@ export function defaultNamespace(environment: string): string {
 
 /** Nodes a stack counts on unless it says otherwise: the single k3s node this project is built for. */
 export const DEFAULT_NODES = 1;
-
-/** What a deep partial override of the defaults may hold. */
-type Overrides<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? Overrides<T[K]> : T[K] };
-
-function withOverrides<T extends object>(base: T, overrides: Overrides<T>): T {
-  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-  for (const [key, value] of Object.entries(overrides)) {
-    const current = out[key];
-    const nested = typeof value === "object" && value !== null && !Array.isArray(value) && typeof current === "object" && current !== null;
-    out[key] = nested ? withOverrides(current as object, value as Overrides<object>) : value;
-  }
-  return out as T;
-}
 
 /** Staging: small and cheap. Single replicas, a week of metrics, three days of logs. */
 const STAGING_DEFAULTS: ProfileDefaults = {
@@ -132,15 +106,6 @@ const STAGING_DEFAULTS: ProfileDefaults = {
   },
 };
 
-/**
- * Promtail's requests and limits when logCollector.agent selects it: a smaller binary than
- * Alloy's, measured by npm run bench at about 90 MiB resident on the same load.
- */
-export const PROMTAIL_RESOURCES: Record<Profile, ResourceRequirements> = {
-  staging: res("50m", "96Mi", "200m", "160Mi"),
-  production: res("50m", "128Mi", "500m", "256Mi"),
-};
-
 /** The defaults of each profile: what a key is when the stack does not set it. */
 export const PROFILE_DEFAULTS: Record<Profile, ProfileDefaults> = {
   staging: STAGING_DEFAULTS,
@@ -160,29 +125,3 @@ export const PROFILE_DEFAULTS: Record<Profile, ProfileDefaults> = {
     cloudflare: { replicas: 2, resources: res("50m", "64Mi", "500m", "256Mi") },
   }),
 };
-
-/** Defaults of one app entry's optional fields. */
-export const APP_DEFAULTS = {
-  path: "/metrics",
-  scheme: "http" as const,
-  metrics: {
-    requests: "http_requests_total",
-    duration: "http_request_duration_seconds",
-    statusLabel: "status",
-    methodLabel: "method",
-    routeLabel: "endpoint",
-    activeConnections: "http_connections_active",
-  },
-  slo: { availability: 99.9, latencyP95Seconds: 0.5 },
-  alerts: { latencyP95Seconds: 1, errorRatePercent: 5 },
-};
-
-/** Defaults of probes (`probes[]`, `apps[].probe`). */
-export const PROBE_DEFAULTS = { path: "/health", module: "http_2xx" as const, latencySeconds: 1 };
-
-/**
- * Exporter resource defaults (the same in every profile: the exporters are tiny). Measured by npm
- * run bench: postgres-exporter 19 MiB and 3m steady, redis_exporter 17 MiB and 2m, 21 MiB at the
- * peak; sized as production (requests × 1.5, memory limit × 3).
- */
-export const EXPORTER_RESOURCES = res("5m", "32Mi", "100m", "64Mi");

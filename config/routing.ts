@@ -1,7 +1,7 @@
 /** Alertmanager routing a team gives itself: named receivers, routes, the default receiver and the mail server. */
+import { AlertReceiver, AlertRoute, AlertRouting } from "../components/alertmanager/args";
 import { parseMatcher } from "./fields";
 import { CrossProblem, duplicates } from "./problems";
-import { AlertReceiver, AlertRoute, AlertRouting } from "./resolved";
 import { RawConfig, RawStackConfig } from "./schema";
 
 /** Integrations whose address is a secret map keyed by receiver name. */

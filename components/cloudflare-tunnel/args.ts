@@ -1,6 +1,7 @@
 /** The Cloudflare tunnel component's args, and the fixed names and ports others read. */
-import type { ExposedService, ResourceRequirements } from "../../config";
 import { EgressSettings } from "../kit/network";
+import type { ResourceRequirements } from "../kit/resources";
+import type { ExposedService } from "../kit/web";
 
 /** cloudflared's metrics server: /metrics, /ready (connected to the edge) and /healthcheck. */
 export const CLOUDFLARED_METRICS_PORT = 2000;

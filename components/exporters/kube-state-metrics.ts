@@ -1,7 +1,7 @@
 /** kube-state-metrics: one Deployment with read-only RBAC on exactly the objects it reports. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ResourceRequirements } from "../../config";
+import type { ResourceRequirements } from "../kit/resources";
 import { ScrapeTarget } from "../kit/services";
 import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, prometheusPodLabels } from "../kit/labels";
 import { httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "../kit/pods";

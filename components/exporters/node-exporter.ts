@@ -1,7 +1,7 @@
 /** node-exporter on every node: a DaemonSet in the agents namespace, with the host access it needs and nothing more. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ResourceRequirements } from "../../config";
+import type { ResourceRequirements } from "../kit/resources";
 import { ScrapeTarget } from "../kit/services";
 import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, prometheusPodLabels } from "../kit/labels";
 import { httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "../kit/pods";

@@ -1,10 +1,13 @@
 /** The Grafana component's args, and its fixed names and paths. */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import type { ResourceRequirements, StorageSpec } from "../../config";
 import { EgressSettings } from "../kit/network";
+import type { ResourceRequirements, StorageSpec } from "../kit/resources";
 import { SERVICE_PORTS } from "../kit/services";
 import type { DashboardFile } from "./dashboards";
+
+/** The Grafana folder users may save into from the UI, unless the stack names it otherwise. */
+export const WRITABLE_FOLDER_DEFAULT = "Team dashboards";
 
 /** Grafana's HTTP port (UI, API, /metrics). */
 export const GRAFANA_PORT = SERVICE_PORTS.grafana;

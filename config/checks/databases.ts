@@ -1,7 +1,7 @@
 /** The databases' DSNs: of their database's type, and naming a host the exporter in its own pod reaches. */
 import { CheckInput } from "./check";
 import { HIDDEN } from "../problems";
-import { DatabaseExporter } from "../resolved";
+import { DatabaseExporter } from "../../components/kit/database-exporters";
 
 /** What a DSN of each database looks like, to catch one given to the wrong exporter (components/exporter-sidecars.ts checks the same). */
 export const DSN_FORMATS: Readonly<Record<DatabaseExporter["type"], { pattern: RegExp; example: string }>> = {

@@ -1,6 +1,7 @@
 /** What Traefik and the Cloudflare tunnel publish: hostnames, access, certificates and basic-auth users. */
 import { describeInput, duplicates } from "../problems";
-import { ExposedService, publicHostname } from "../resolved";
+import { ExposedService } from "../../components/kit/web";
+import { publicHostname } from "../resolved";
 import { CheckInput } from "./check";
 
 /** The tunnel's account, zone and access; Traefik's certificate source; each published service with a hostname. */
