@@ -72,6 +72,21 @@ export interface TraefikExposureArgs {
   stackSalt: Buffer;
 }
 
+/** What the stack sets of Traefik's routes unless told otherwise (config `traefik`), the same in every profile. */
+export type TraefikDefaults = Required<Pick<TraefikExposureArgs, "entryPoints" | "basicAuthUsers">> & {
+  enabled: boolean;
+  expose: ExposedService[];
+  basicAuthPasswords: Record<string, string>;
+};
+
+export const TRAEFIK_DEFAULTS: TraefikDefaults = {
+  enabled: false,
+  entryPoints: ["websecure"],
+  expose: ["grafana", "prometheus", "alertmanager"],
+  basicAuthUsers: ["admin"],
+  basicAuthPasswords: {},
+};
+
 type Labels = Record<string, string>;
 
 /** A Traefik custom resource as sent to the API server. */

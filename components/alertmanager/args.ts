@@ -1,6 +1,7 @@
 /** The Alertmanager component's args and its ports. */
 import { EgressSettings } from "../kit/network";
-import type { ResourceRequirements, StorageSpec } from "../kit/resources";
+import { Profile, withOverrides } from "../kit/profiles";
+import { ResourceRequirements, StorageSpec, requirements } from "../kit/resources";
 import { ScrapeTarget, SERVICE_PORTS } from "../kit/services";
 import { WorkloadIdentity } from "../kit/labels";
 
@@ -96,3 +97,29 @@ export interface AlertmanagerArgs {
 export function alertmanagerIdentity(environment: string): WorkloadIdentity {
   return { name: "alertmanager", component: "alerting", instance: environment, image: "alertmanager" };
 }
+
+/** What a profile sets of Alertmanager (config `alertmanager`): every key but routing, which has no default. */
+export type AlertmanagerDefaults = Required<
+  Pick<AlertmanagerArgs, "replicas" | "groupWait" | "groupInterval" | "repeatInterval" | "receivers" | "storage" | "resources">
+>;
+
+const ALERTMANAGER_STAGING: AlertmanagerDefaults = {
+  replicas: 1,
+  groupWait: "30s",
+  groupInterval: "5m",
+  repeatInterval: "12h",
+  receivers: {},
+  storage: { size: "1Gi" },
+  // npm run bench: 42 MiB and 1m steady, 43 MiB at the peak (× 1.25, × 2).
+  resources: requirements("5m", "64Mi", "200m", "96Mi"),
+};
+
+/** Alertmanager's defaults in each profile: production runs three peers and repeats every 4 hours (kit/profiles.ts: the headroom). */
+export const ALERTMANAGER_DEFAULTS: Record<Profile, AlertmanagerDefaults> = {
+  staging: ALERTMANAGER_STAGING,
+  production: withOverrides(ALERTMANAGER_STAGING, {
+    replicas: 3,
+    repeatInterval: "4h",
+    resources: requirements("5m", "64Mi", "200m", "144Mi"),
+  }),
+};

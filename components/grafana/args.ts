@@ -2,7 +2,8 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { EgressSettings } from "../kit/network";
-import type { ResourceRequirements, StorageSpec } from "../kit/resources";
+import { Profile, withOverrides } from "../kit/profiles";
+import { ResourceRequirements, StorageSpec, requirements } from "../kit/resources";
 import { SERVICE_PORTS } from "../kit/services";
 import type { DashboardFile } from "./dashboards";
 
@@ -136,3 +137,20 @@ export interface GrafanaArgs {
 
 /** The port each database engine listens on unless its `host` says another. */
 export const DATABASE_DEFAULT_PORTS: Readonly<Record<GrafanaDatabase["type"], number>> = { postgres: 5432, mysql: 3306 };
+
+/** What a profile sets of Grafana (config `grafana`): every key but the admin password and the database, which have no default. */
+export type GrafanaDefaults = Required<Pick<GrafanaArgs, "replicas" | "adminUser" | "writableFolder" | "storage" | "resources">>;
+
+const GRAFANA_STAGING: GrafanaDefaults = {
+  replicas: 1,
+  adminUser: "admin",
+  writableFolder: WRITABLE_FOLDER_DEFAULT,
+  storage: { size: "2Gi" },
+  resources: requirements("100m", "256Mi", "500m", "512Mi"),
+};
+
+/** Grafana's defaults in each profile (kit/profiles.ts: the headroom). */
+export const GRAFANA_DEFAULTS: Record<Profile, GrafanaDefaults> = {
+  staging: GRAFANA_STAGING,
+  production: withOverrides(GRAFANA_STAGING, { storage: { size: "5Gi" }, resources: requirements("100m", "256Mi", "1", "512Mi") }),
+};

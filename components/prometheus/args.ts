@@ -3,7 +3,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { DatabaseExporter } from "../kit/database-exporters";
 import type { ProbeSpec } from "../kit/probes";
-import type { ResourceRequirements, StorageSpec } from "../kit/resources";
+import { Profile, withOverrides } from "../kit/profiles";
+import { ResourceRequirements, StorageSpec, requirements } from "../kit/resources";
 import { EgressSettings } from "../kit/network";
 import { ScrapeTarget, SERVICE_PORTS, serviceUrl } from "../kit/services";
 import { WorkloadIdentity, selectorLabels } from "../kit/labels";
@@ -243,3 +244,46 @@ export function prometheusInClusterUrl(namespace: string): string {
 export function prometheusScrapeTarget(namespace: string, environment: string): ScrapeTarget {
   return { job: "prometheus", namespace, selector: selectorLabels(prometheusIdentity(environment)), port: "http" };
 }
+
+/** What a profile sets of Prometheus (config `prometheus`): every key but runbookBaseUrl, which has no default. */
+export type PrometheusDefaults = Required<
+  Pick<
+    PrometheusArgs,
+    | "replicas"
+    | "retention"
+    | "retentionSize"
+    | "scrapeInterval"
+    | "scrapeTimeout"
+    | "evaluationInterval"
+    | "externalLabels"
+    | "storage"
+    | "resources"
+  >
+> & { remoteWrite: RemoteWriteTarget[] };
+
+const PROMETHEUS_STAGING: PrometheusDefaults = {
+  replicas: 1,
+  retention: "7d",
+  // Derived from the volume size when not given (see config's resolve).
+  retentionSize: "",
+  scrapeInterval: "15s",
+  scrapeTimeout: "10s",
+  evaluationInterval: "15s",
+  externalLabels: {},
+  remoteWrite: [],
+  storage: { size: "10Gi" },
+  // Measured by npm run bench (2026-11-22, README "Footprint"): 145 MiB resident and 11m steady,
+  // 196 MiB at the incident's peak. Requests steady × 1.25, memory limit peak × 2.
+  resources: requirements("15m", "192Mi", "1", "400Mi"),
+};
+
+/** Prometheus' defaults in each profile: production keeps 30 days on two replicas (kit/profiles.ts: the headroom). */
+export const PROMETHEUS_DEFAULTS: Record<Profile, PrometheusDefaults> = {
+  staging: PROMETHEUS_STAGING,
+  production: withOverrides(PROMETHEUS_STAGING, {
+    replicas: 2,
+    retention: "30d",
+    storage: { size: "50Gi" },
+    resources: requirements("20m", "224Mi", "2", "592Mi"),
+  }),
+};

@@ -12,7 +12,7 @@ import { KubeStateMetricsArgs } from "../exporters/kube-state-metrics";
 import { NodeExporterArgs } from "../exporters/node-exporter";
 import { ExporterSidecarsArgs } from "../exporter-sidecars";
 import { BlackboxExporterArgs } from "../blackbox-exporter";
-import { LokiArgs } from "../loki";
+import { LokiArgs } from "../loki/args";
 import { LogCollectorArgs } from "../log-collector/args";
 import { GrafanaArgs } from "../grafana/args";
 import { AlertmanagerArgs } from "../alertmanager/args";
