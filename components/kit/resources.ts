@@ -8,14 +8,14 @@ export interface ResourceRequirements {
 export interface StorageSpec {
   size: string;
   storageClass?: string;
-  /** The StorageClass expands volumes: a larger `size` may grow existing claims (components/volume-changes.ts). Default false. */
+  /** The StorageClass expands volumes: a larger `size` may grow existing claims (preflight/volume-changes.ts). Default false. */
   expandable?: boolean;
-  /** For one deployment: another size or StorageClass is allowed, for claims made anew (components/volume-changes.ts). Default false. */
+  /** For one deployment: another size or StorageClass is allowed, for claims made anew (preflight/volume-changes.ts). Default false. */
   recreate?: boolean;
   /**
    * Size in a StatefulSet's claim template, when it differs from `size`: the claims' size when
    * the StatefulSet was created. The template is immutable, so growing the claims leaves it as
-   * it was (components/volume-changes.ts). Default `size`.
+   * it was (preflight/volume-changes.ts). Default `size`.
    */
   templateSize?: string;
 }

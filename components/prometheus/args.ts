@@ -17,7 +17,7 @@ export interface AppTarget {
    * `port`, the Service port's name, `targetPort`, the number the pods serve on (the
    * endpoint's port), or `targetPortName`, the name of the pods' container port. Exactly one
    * of them. Prometheus' endpoints discovery never sees the Service's own port numbers: a
-   * number given as `apps[].port` arrives as `servicePort`, which components/service-ports.ts
+   * number given as `apps[].port` arrives as `servicePort`, which preflight/service-ports.ts
    * resolves into one of the three from the Service when the program runs.
    */
   service?: { namespace: string; name: string; port?: string; targetPort?: number; targetPortName?: string; servicePort?: number };
