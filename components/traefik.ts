@@ -76,6 +76,7 @@ export interface TraefikExposureArgs {
 export type TraefikDefaults = Required<Pick<TraefikExposureArgs, "entryPoints" | "basicAuthUsers">> & {
   enabled: boolean;
   expose: ExposedService[];
+  /** Basic-auth passwords given as secrets, by user; the other users get random ones. */
   basicAuthPasswords: Record<string, string>;
 };
 

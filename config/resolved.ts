@@ -1,15 +1,22 @@
-/** The resolved configuration (StackConfig): every key with its value or its profile's default. */
-import type { AlertReceivers, AlertRouting } from "../components/alertmanager/args";
+/**
+ * The resolved configuration (StackConfig): every key with its value or its profile's default.
+ * Each component's section is the defaults type it owns, with the keys that have no default.
+ */
+import type { AlertRouting, AlertmanagerDefaults } from "../components/alertmanager/args";
+import type { CloudflareTunnelDefaults } from "../components/cloudflare-tunnel/args";
+import type { KubeStateMetricsDefaults } from "../components/exporters/kube-state-metrics";
+import type { NodeExporterDefaults } from "../components/exporters/node-exporter";
+import type { GrafanaDefaults } from "../components/grafana/args";
 import type { DatabaseExporter } from "../components/kit/database-exporters";
 import type { EgressComponent, ExtraEgress } from "../components/kit/network";
 import type { ProbeSpec } from "../components/kit/probes";
 import type { Profile } from "../components/kit/profiles";
-import type { ResourceRequirements, StorageSpec } from "../components/kit/resources";
 import type { ExposedService } from "../components/kit/web";
-import type { LogCollectorAgent } from "../components/log-collector/args";
-import type { LokiIngestionOverrides } from "../components/loki/limits";
-import type { AppTarget, RemoteWriteTarget, ScrapeTargetSpec } from "../components/prometheus/args";
+import type { LogCollectorDefaults } from "../components/log-collector/args";
+import type { LokiDefaults } from "../components/loki/args";
+import type { AppTarget, PrometheusDefaults, ScrapeTargetSpec } from "../components/prometheus/args";
 import type { Thresholds } from "../components/prometheus/rules/thresholds";
+import type { TraefikDefaults } from "../components/traefik";
 
 export interface StackConfig {
   project: string;
@@ -38,36 +45,15 @@ export interface StackConfig {
   targets: ScrapeTargetSpec[];
   /** Every probe: the apps' (`apps[].probe`), then `probes[]`. The blackbox exporter runs only when there is one. */
   probes: ProbeSpec[];
-  prometheus: {
-    replicas: number;
-    retention: string;
-    retentionSize: string;
-    scrapeInterval: string;
-    scrapeTimeout: string;
-    evaluationInterval: string;
-    externalLabels: Record<string, string>;
-    remoteWrite: RemoteWriteTarget[];
+  prometheus: PrometheusDefaults & {
     /** Published docs/runbooks.md: each alert's `runbook` reference becomes a `runbook_url` link into it. Default none: no link. */
     runbookBaseUrl?: string;
-    storage: StorageSpec;
-    resources: ResourceRequirements;
   };
-  alertmanager: {
-    replicas: number;
-    groupWait: string;
-    groupInterval: string;
-    repeatInterval: string;
-    receivers: AlertReceivers;
+  alertmanager: AlertmanagerDefaults & {
     /** The team's own routing (alertmanager.receivers, routes, defaultReceiver, smtp); none: the default tree. */
     routing?: AlertRouting;
-    storage: StorageSpec;
-    resources: ResourceRequirements;
   };
-  grafana: {
-    replicas: number;
-    adminUser: string;
-    /** Title of the folder users save dashboards into from the UI (not provisioned; components/grafana.ts). */
-    writableFolder: string;
+  grafana: GrafanaDefaults & {
     /** Given as a secret; otherwise the Grafana component generates one. */
     adminPassword?: string;
     database?: {
@@ -78,25 +64,14 @@ export interface StackConfig {
       password?: string;
       sslMode: "disable" | "require" | "verify-full";
     };
-    storage: StorageSpec;
-    resources: ResourceRequirements;
   };
-  /** `ingestion`: the limits the stack sets itself, in bytes; the others are derived from the volume (components/loki-limits.ts). */
-  loki: { enabled: boolean; retention: string; storage: StorageSpec; resources: ResourceRequirements; ingestion: LokiIngestionOverrides };
-  logCollector: { enabled: boolean; agent: LogCollectorAgent; resources: ResourceRequirements };
+  /** `ingestion`: the limits the stack sets itself, in bytes; the others are derived from the volume (components/loki/limits.ts). */
+  loki: LokiDefaults;
+  logCollector: LogCollectorDefaults;
   /** `port`: where it listens on each node's own address (host network); each stack of a cluster has its own. */
-  nodeExporter: { enabled: boolean; port: number; resources: ResourceRequirements };
-  kubeStateMetrics: { enabled: boolean; resources: ResourceRequirements };
-  traefik: {
-    enabled: boolean;
-    entryPoints: string[];
-    tlsSecretName?: string;
-    certResolver?: string;
-    expose: ExposedService[];
-    basicAuthUsers: string[];
-    /** Basic-auth passwords given as secrets, by user; the other users get random ones. */
-    basicAuthPasswords: Record<string, string>;
-  };
+  nodeExporter: NodeExporterDefaults;
+  kubeStateMetrics: KubeStateMetricsDefaults;
+  traefik: TraefikDefaults & { tlsSecretName?: string; certResolver?: string };
   /** What the egress policies take from the cluster's layout, and what teams add (kit's EgressSettings). */
   networkPolicy: {
     apiServerCidrs: string[];
@@ -106,16 +81,7 @@ export interface StackConfig {
   };
   /** The stack's PriorityClass (`<namespace>-priority`), given to every pod the stack creates. */
   priorityClass: { enabled: boolean; value: number };
-  cloudflare: {
-    enabled: boolean;
-    accountId?: string;
-    zoneId?: string;
-    tunnelName: string;
-    replicas: number;
-    expose: ExposedService[];
-    access: { enabled: boolean; emails: string[]; emailDomains: string[]; sessionDuration: string };
-    resources: ResourceRequirements;
-  };
+  cloudflare: CloudflareTunnelDefaults & { accountId?: string; zoneId?: string };
 }
 
 /** Whether Traefik (`edge` "traefik") or the Cloudflare tunnel ("cloudflare") publishes a service. */
