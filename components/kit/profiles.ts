@@ -12,7 +12,7 @@ export const PROFILES = ["staging", "production"] as const;
 export type Profile = (typeof PROFILES)[number];
 
 /** What a deep partial override of the defaults may hold. */
-export type Overrides<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? Overrides<T[K]> : T[K] };
+type Overrides<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? Overrides<T[K]> : T[K] };
 
 /** `base` with `overrides` merged in, object by object (a list replaces the base's whole). */
 export function withOverrides<T extends object>(base: T, overrides: Overrides<T>): T {
