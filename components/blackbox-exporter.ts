@@ -8,7 +8,7 @@ import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import type { ProbeSpec, ResourceRequirements } from "../config";
+import type { ResourceRequirements } from "./kit/resources";
 import { ScrapeTarget } from "./kit/services";
 import { WorkloadIdentity, imageOf, objectMeta, prometheusPodLabels, selectorLabels, standardLabels } from "./kit/labels";
 import { httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "./kit/pods";
@@ -27,7 +27,7 @@ import {
 } from "./kit/network";
 import { StackComponent } from "./kit/component";
 import { podPriority } from "./kit/priority";
-import { probeModule } from "./kit/probes";
+import { ProbeSpec, probeModule } from "./kit/probes";
 
 /** The exporter's port (its own default). */
 export const BLACKBOX_PORT = 9115;

@@ -22,7 +22,6 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DatabaseExporter, EXPORTER_RESOURCES, ResourceRequirements } from "../config";
 import { images } from "./images";
 import { ScrapeTarget } from "./kit/services";
 import { WorkloadIdentity, objectMeta, selectorLabels, standardLabels, prometheusPodLabels } from "./kit/labels";
@@ -39,7 +38,8 @@ import {
 import { resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "./kit/pods";
 import { StackComponent } from "./kit/component";
 import { podPriority } from "./kit/priority";
-import { DatabaseType, EXPORTER_KINDS } from "./kit/database-exporters";
+import { DatabaseExporter, DatabaseType, EXPORTER_KINDS, EXPORTER_RESOURCES } from "./kit/database-exporters";
+import type { ResourceRequirements } from "./kit/resources";
 
 /** A database exporter as a container needs it. */
 export interface ExporterDatabase {

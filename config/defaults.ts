@@ -1,22 +1,16 @@
-/** Defaults: per profile, of app entries and probes, and the resources of exporters and Promtail. */
-import { ANYWHERE, API_SERVER_PORTS, EGRESS_COMPONENTS, EgressComponent, Profile } from "./fields";
-import { ExtraEgress, ResourceRequirements, StackConfig } from "./resolved";
-
-/** The Grafana folder users may save into from the UI, unless the stack names it otherwise. */
-export const WRITABLE_FOLDER_DEFAULT = "Team dashboards";
-
-const res = (cpu: string, memory: string, cpuLimit: string | undefined, memoryLimit: string): ResourceRequirements => ({
-  requests: { cpu, memory },
-  limits: cpuLimit ? { cpu: cpuLimit, memory: memoryLimit } : { memory: memoryLimit },
-});
-
-/**
- * Where the rule files' `runbook` annotations point: this repository's runbooks, as
- * `docs/runbooks.md#<alert name in lower case>`. The project has no public home that
- * every installation could link to, so an alert carries a `runbook_url` link only when
- * `prometheus.runbookBaseUrl` says where the user publishes that file.
- */
-export const RUNBOOK_PATH = "docs/runbooks.md";
+/** Defaults: per profile, assembled from each component's own, and of the stack's namespace and nodes. */
+import { ALERTMANAGER_DEFAULTS } from "../components/alertmanager/args";
+import { CLOUDFLARE_TUNNEL_DEFAULTS } from "../components/cloudflare-tunnel/args";
+import { KUBE_STATE_METRICS_DEFAULTS } from "../components/exporters/kube-state-metrics";
+import { NODE_EXPORTER_DEFAULTS } from "../components/exporters/node-exporter";
+import { GRAFANA_DEFAULTS } from "../components/grafana/args";
+import { ANYWHERE, API_SERVER_PORTS, EGRESS_COMPONENTS, EgressComponent, ExtraEgress } from "../components/kit/network";
+import { Profile } from "../components/kit/profiles";
+import { LOG_COLLECTOR_DEFAULTS } from "../components/log-collector/args";
+import { LOKI_DEFAULTS } from "../components/loki/args";
+import { PROMETHEUS_DEFAULTS } from "../components/prometheus/args";
+import { TRAEFIK_DEFAULTS } from "../components/traefik";
+import { StackConfig } from "./resolved";
 
 export type ProfileDefaults = Omit<
   StackConfig,
@@ -44,65 +38,8 @@ export function defaultNamespace(environment: string): string {
 /** Nodes a stack counts on unless it says otherwise: the single k3s node this project is built for. */
 export const DEFAULT_NODES = 1;
 
-/** What a deep partial override of the defaults may hold. */
-type Overrides<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? Overrides<T[K]> : T[K] };
-
-function withOverrides<T extends object>(base: T, overrides: Overrides<T>): T {
-  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
-  for (const [key, value] of Object.entries(overrides)) {
-    const current = out[key];
-    const nested = typeof value === "object" && value !== null && !Array.isArray(value) && typeof current === "object" && current !== null;
-    out[key] = nested ? withOverrides(current as object, value as Overrides<object>) : value;
-  }
-  return out as T;
-}
-
-/** Staging: small and cheap. Single replicas, a week of metrics, three days of logs. */
-const STAGING_DEFAULTS: ProfileDefaults = {
-  protectVolumes: false,
-  prometheus: {
-    replicas: 1,
-    retention: "7d",
-    // Derived from the volume size when not given (see resolve).
-    retentionSize: "",
-    scrapeInterval: "15s",
-    scrapeTimeout: "10s",
-    evaluationInterval: "15s",
-    externalLabels: {},
-    remoteWrite: [],
-    storage: { size: "10Gi" },
-    // Measured by npm run bench (2026-11-22, README "Footprint"): 145 MiB resident and 11m steady,
-    // 196 MiB at the incident's peak. Requests steady × 1.25, memory limit peak × 2.
-    resources: res("15m", "192Mi", "1", "400Mi"),
-  },
-  alertmanager: {
-    replicas: 1,
-    groupWait: "30s",
-    groupInterval: "5m",
-    repeatInterval: "12h",
-    receivers: {},
-    storage: { size: "1Gi" },
-    // npm run bench: 42 MiB and 1m steady, 43 MiB at the peak (× 1.25, × 2).
-    resources: res("5m", "64Mi", "200m", "96Mi"),
-  },
-  grafana: {
-    replicas: 1,
-    adminUser: "admin",
-    writableFolder: WRITABLE_FOLDER_DEFAULT,
-    storage: { size: "2Gi" },
-    resources: res("100m", "256Mi", "500m", "512Mi"),
-  },
-  // npm run bench: 182 MiB and 13m steady, 235 MiB at the peak, plus 24 MiB for the two hours of
-  // chunks its ingester holds (× 1.25, × 2).
-  // Ingestion limits: derived from the volume and the retention unless given (components/loki-limits.ts).
-  loki: { enabled: true, retention: "3d", storage: { size: "10Gi" }, resources: res("20m", "272Mi", "1", "528Mi"), ingestion: {} },
-  // Alloy (the default agent), measured by npm run bench: 224 MiB resident and 29m steady, 227 MiB at
-  // the peak — 42 MiB its own heap, the rest its 400 MB binary's mapped pages (× 1.25, × 2).
-  logCollector: { enabled: true, agent: "alloy", resources: res("40m", "288Mi", "200m", "464Mi") },
-  // Not node-exporter's usual 9100, which the production profile takes: a staging stack next to a production one on the same nodes.
-  // npm run bench: 21 MiB and 3m steady, 22 MiB at the peak (× 1.25, × 2).
-  nodeExporter: { enabled: true, port: 9101, resources: res("5m", "32Mi", "200m", "48Mi") },
-  kubeStateMetrics: { enabled: true, resources: res("20m", "64Mi", "200m", "128Mi") },
+/** What the stack sets of its NetworkPolicies and PriorityClass unless told otherwise, in every profile. */
+const STACK_DEFAULTS: Pick<ProfileDefaults, "networkPolicy" | "priorityClass"> = {
   networkPolicy: {
     apiServerCidrs: [...ANYWHERE],
     apiServerPorts: [...API_SERVER_PORTS],
@@ -114,75 +51,28 @@ const STAGING_DEFAULTS: ProfileDefaults = {
   },
   // Above every pod without a class (0), far below the system's own classes (2000000000 and up).
   priorityClass: { enabled: true, value: 1_000_000 },
-  traefik: {
-    enabled: false,
-    entryPoints: ["websecure"],
-    expose: ["grafana", "prometheus", "alertmanager"],
-    basicAuthUsers: ["admin"],
-    basicAuthPasswords: {},
-  },
-  cloudflare: {
-    enabled: false,
-    // Derived from the project and environment when not given (see resolve).
-    tunnelName: "",
-    replicas: 1,
-    expose: ["grafana"],
-    access: { enabled: false, emails: [], emailDomains: [], sessionDuration: "24h" },
-    resources: res("20m", "64Mi", "200m", "128Mi"),
-  },
 };
 
-/**
- * Promtail's requests and limits when logCollector.agent selects it: a smaller binary than
- * Alloy's, measured by npm run bench at about 90 MiB resident on the same load.
- */
-export const PROMTAIL_RESOURCES: Record<Profile, ResourceRequirements> = {
-  staging: res("50m", "96Mi", "200m", "160Mi"),
-  production: res("50m", "128Mi", "500m", "256Mi"),
-};
+/** A profile's defaults, from each component's own (kit/profiles.ts says how the profiles differ). */
+function profileDefaults(profile: Profile): ProfileDefaults {
+  return {
+    // Production protects its volumes: the stored metrics, silences, dashboards and logs.
+    protectVolumes: profile === "production",
+    prometheus: PROMETHEUS_DEFAULTS[profile],
+    alertmanager: ALERTMANAGER_DEFAULTS[profile],
+    grafana: GRAFANA_DEFAULTS[profile],
+    loki: LOKI_DEFAULTS[profile],
+    logCollector: LOG_COLLECTOR_DEFAULTS[profile],
+    nodeExporter: NODE_EXPORTER_DEFAULTS[profile],
+    kubeStateMetrics: KUBE_STATE_METRICS_DEFAULTS[profile],
+    ...STACK_DEFAULTS,
+    traefik: TRAEFIK_DEFAULTS,
+    cloudflare: CLOUDFLARE_TUNNEL_DEFAULTS[profile],
+  };
+}
 
 /** The defaults of each profile: what a key is when the stack does not set it. */
 export const PROFILE_DEFAULTS: Record<Profile, ProfileDefaults> = {
-  staging: STAGING_DEFAULTS,
-  // Production: HA, 30 days of metrics and 7 days of logs (as in the earlier stacks), volumes protected.
-  // Its replicas are what it runs on enough nodes: with fewer, one per node (see resolve, `nodes`).
-  production: withOverrides(STAGING_DEFAULTS, {
-    protectVolumes: true,
-    // The same measurements as staging's (npm run bench), with more headroom: requests steady × 1.5,
-    // memory limits peak × 3 (an incident in production, and the queries it brings, matter more).
-    prometheus: { replicas: 2, retention: "30d", storage: { size: "50Gi" }, resources: res("20m", "224Mi", "2", "592Mi") },
-    alertmanager: { replicas: 3, repeatInterval: "4h", resources: res("5m", "64Mi", "200m", "144Mi") },
-    grafana: { storage: { size: "5Gi" }, resources: res("100m", "256Mi", "1", "512Mi") },
-    loki: { retention: "7d", storage: { size: "30Gi" }, resources: res("20m", "320Mi", "2", "784Mi") },
-    logCollector: { resources: res("45m", "336Mi", "500m", "688Mi") },
-    nodeExporter: { port: 9100, resources: res("10m", "48Mi", "200m", "80Mi") },
-    kubeStateMetrics: { resources: res("50m", "128Mi", "500m", "256Mi") },
-    cloudflare: { replicas: 2, resources: res("50m", "64Mi", "500m", "256Mi") },
-  }),
+  staging: profileDefaults("staging"),
+  production: profileDefaults("production"),
 };
-
-/** Defaults of one app entry's optional fields. */
-export const APP_DEFAULTS = {
-  path: "/metrics",
-  scheme: "http" as const,
-  metrics: {
-    requests: "http_requests_total",
-    duration: "http_request_duration_seconds",
-    statusLabel: "status",
-    methodLabel: "method",
-    routeLabel: "endpoint",
-    activeConnections: "http_connections_active",
-  },
-  slo: { availability: 99.9, latencyP95Seconds: 0.5 },
-  alerts: { latencyP95Seconds: 1, errorRatePercent: 5 },
-};
-
-/** Defaults of probes (`probes[]`, `apps[].probe`). */
-export const PROBE_DEFAULTS = { path: "/health", module: "http_2xx" as const, latencySeconds: 1 };
-
-/**
- * Exporter resource defaults (the same in every profile: the exporters are tiny). Measured by npm
- * run bench: postgres-exporter 19 MiB and 3m steady, redis_exporter 17 MiB and 2m, 21 MiB at the
- * peak; sized as production (requests × 1.5, memory limit × 3).
- */
-export const EXPORTER_RESOURCES = res("5m", "32Mi", "100m", "64Mi");

@@ -14,34 +14,8 @@ import {
   quantityValue,
 } from "../components/kit/units";
 
-export const PROFILES = ["staging", "production"] as const;
-
-/** The workloads whose egress a team may widen (networkPolicy.extraEgress.<component>). */
-export const EGRESS_COMPONENTS = [
-  "prometheus",
-  "alertmanager",
-  "grafana",
-  "loki",
-  "logCollector",
-  "kubeStateMetrics",
-  "blackboxExporter",
-  "databaseExporters",
-  "cloudflared",
-] as const;
-export type EgressComponent = (typeof EGRESS_COMPONENTS)[number];
-/** Every address, IPv4 and IPv6: where a NetworkPolicy sends what it cannot name (a host outside the cluster). */
-export const ANYWHERE: readonly string[] = ["0.0.0.0/0", "::/0"];
-/**
- * The API server's ports as a pod meets them: the `kubernetes` Service's 443, and the API
- * server's own port (6443 on k3s and kubeadm), which is what a policy sees after kube-proxy's DNAT.
- */
-export const API_SERVER_PORTS: readonly number[] = [443, 6443];
 /** The highest priority a PriorityClass of users may have; higher ones are the system's (system-cluster-critical is 2000000000). */
 export const USER_PRIORITY_MAX = 1_000_000_000;
-/** The log collectors the stack can run on every node (logCollector.agent). */
-export const LOG_COLLECTOR_AGENTS = ["alloy", "promtail"] as const;
-export type LogCollectorAgent = (typeof LOG_COLLECTOR_AGENTS)[number];
-export type Profile = (typeof PROFILES)[number];
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** A DNS-1123 subdomain, what Kubernetes takes for most object names (StorageClass, Secret). */

@@ -11,8 +11,9 @@
  * - sections.ts: the sections' schemas (`prometheus`, `alertmanager`, …);
  * - schema.ts: the list entries' schemas, the raw schema (RawStackConfig) and RawConfig, the input;
  * - secrets.ts: the secret keys, and the stack file's plain entries beside secret ones;
- * - resolved.ts: the resolved configuration, StackConfig and its parts;
- * - defaults.ts: the profiles' defaults, and those of apps, probes and exporters;
+ * - resolved.ts: the resolved configuration, StackConfig, made of the types its components own
+ *   (components/kit/ for what several share, each component's args.ts for its own);
+ * - defaults.ts: the profiles' defaults, and the stack's namespace and nodes;
  * - problems.ts: ConfigProblem, ConfigError, the wording of the schema's problems, did-you-mean;
  * - decode.ts: the values as Pulumi hands them over, and what is wrong there already;
  * - parse.ts: parseStackConfig and its steps (profile, retired keys, what the schema refused);
@@ -25,48 +26,15 @@
  * values as Pulumi hands them over), `raw` (RawStackConfig, those values as the schema parsed
  * them) and `resolved` (StackConfig, with the profile's defaults).
  */
-export {
-  ANYWHERE,
-  API_SERVER_PORTS,
-  EGRESS_COMPONENTS,
-  LOG_COLLECTOR_AGENTS,
-  NODE_RESERVED_PORTS,
-  USER_PRIORITY_MAX,
-  parseMatcher,
-} from "./fields";
-export type { EgressComponent, LogCollectorAgent, Profile } from "./fields";
+export { NODE_RESERVED_PORTS, USER_PRIORITY_MAX, parseMatcher } from "./fields";
 export { SECRET_KEYS, plainEntriesOfSecretKeys } from "./secrets";
 export type { RawConfig } from "./schema";
 export { exposedBy, publicHostname } from "./resolved";
-export type {
-  AlertReceiver,
-  AlertRoute,
-  AlertRouting,
-  AppTarget,
-  DatabaseExporter,
-  ExposedService,
-  ExtraEgress,
-  ProbeSpec,
-  RemoteWriteTarget,
-  ResourceRequirements,
-  ScrapeTargetSpec,
-  StackConfig,
-  StorageSpec,
-} from "./resolved";
-export {
-  APP_DEFAULTS,
-  DEFAULT_NODES,
-  EXPORTER_RESOURCES,
-  PROBE_DEFAULTS,
-  PROFILE_DEFAULTS,
-  PROMTAIL_RESOURCES,
-  RUNBOOK_PATH,
-  WRITABLE_FOLDER_DEFAULT,
-  defaultNamespace,
-} from "./defaults";
+export type { StackConfig } from "./resolved";
+export { DEFAULT_NODES, PROFILE_DEFAULTS, defaultNamespace } from "./defaults";
 export { ConfigError } from "./problems";
 export type { ConfigProblem } from "./problems";
 export { parseStackConfig } from "./parse";
 export type { ParsedConfig } from "./parse";
-export { BUILTIN_SCRAPE_JOBS, RESERVED_TARGET_LABELS, componentScrapeJobs } from "./checks/prometheus";
+export { componentScrapeJobs } from "./checks/prometheus";
 export { configKeyDocs } from "./docs";

@@ -3,9 +3,9 @@
  * every problem collected and reported at once.
  */
 import { z } from "zod";
+import { PROFILES, Profile } from "../components/kit/profiles";
 import { crossChecks } from "./checks";
 import { controlCharacterProblems, decodeValues, secretnessProblems } from "./decode";
-import { PROFILES, Profile } from "./fields";
 import { ConfigError, ConfigProblem, CrossProblem, keyOf, zodProblems } from "./problems";
 import { resolve } from "./resolve";
 import { StackConfig } from "./resolved";

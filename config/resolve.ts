@@ -3,20 +3,19 @@ import { z } from "zod";
 import { INGESTION_KEYS, LokiIngestionOverrides } from "../components/loki/limits";
 import { THRESHOLD_LEVELS, THRESHOLD_NAMES, Thresholds, defaultThresholds } from "../components/prometheus/rules/thresholds";
 import { prometheusSizeMB, quantityBytes } from "../components/kit/units";
+import { AlertRouting } from "../components/alertmanager/args";
+import { DatabaseExporter, EXPORTER_RESOURCES } from "../components/kit/database-exporters";
+import { EGRESS_COMPONENTS, EgressComponent, ExtraEgress } from "../components/kit/network";
+import { Profile } from "../components/kit/profiles";
+import { ResourceRequirements, StorageSpec } from "../components/kit/resources";
+import { ExposedService } from "../components/kit/web";
+import { PROMTAIL_RESOURCES } from "../components/log-collector/args";
+import { RemoteWriteTarget } from "../components/prometheus/args";
 import { exporterHostExample } from "./checks/databases";
-import { DEFAULT_NODES, EXPORTER_RESOURCES, PROFILE_DEFAULTS, PROMTAIL_RESOURCES, ProfileDefaults, defaultNamespace } from "./defaults";
-import { EGRESS_COMPONENTS, EgressComponent, Profile, resources, storage } from "./fields";
+import { DEFAULT_NODES, PROFILE_DEFAULTS, ProfileDefaults, defaultNamespace } from "./defaults";
+import { resources, storage } from "./fields";
 import { CrossProblem } from "./problems";
-import {
-  AlertRouting,
-  DatabaseExporter,
-  ExposedService,
-  ExtraEgress,
-  RemoteWriteTarget,
-  ResourceRequirements,
-  StackConfig,
-  StorageSpec,
-} from "./resolved";
+import { StackConfig } from "./resolved";
 import { resolveRouting } from "./routing";
 import { RawConfig, RawStackConfig } from "./schema";
 import { resolveApps, resolveProbes, resolveTargets } from "./targets";

@@ -1,8 +1,8 @@
 /** Alertmanager routing a team gives itself: named receivers, routes, the default receiver and the mail server. */
+import { AlertReceiver, AlertRoute, AlertRouting } from "../components/alertmanager/args";
 import { parseMatcher } from "./fields";
 import { duplicates } from "../components/kit/problems";
 import { CrossProblem } from "./problems";
-import { AlertReceiver, AlertRoute, AlertRouting } from "./resolved";
 import { RawConfig, RawStackConfig } from "./schema";
 
 /** Integrations whose address is a secret map keyed by receiver name. */

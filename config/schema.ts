@@ -3,10 +3,10 @@
  * plain keys with the sections, the secret keys, and RawConfig, the input as Pulumi hands it over.
  */
 import { z } from "zod";
+import { PROFILES } from "../components/kit/profiles";
 import {
   PORT_MESSAGE,
   PORT_NAME,
-  PROFILES,
   SECRET_DATA_KEY,
   bool,
   dnsLabel,

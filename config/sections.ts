@@ -1,14 +1,13 @@
 /** The sections of the stack file (`prometheus`, `alertmanager`, …): every field optional, defaults come from the profile. */
 import { z } from "zod";
 import { ALERT_SEVERITIES, THRESHOLD_LEVELS, THRESHOLD_NAMES, THRESHOLD_SPECS } from "../components/prometheus/rules/thresholds";
-import { WRITABLE_FOLDER_DEFAULT } from "./defaults";
+import { WRITABLE_FOLDER_DEFAULT } from "../components/grafana/args";
+import { EGRESS_COMPONENTS, EgressComponent } from "../components/kit/network";
+import { LOG_COLLECTOR_AGENTS } from "../components/log-collector/args";
 import {
   BASIC_AUTH_USER,
   BASIC_AUTH_USER_MESSAGE,
-  EGRESS_COMPONENTS,
-  EgressComponent,
   HEX32,
-  LOG_COLLECTOR_AGENTS,
   USER_PRIORITY_MAX,
   bool,
   bytesQuantity,

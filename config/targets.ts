@@ -1,7 +1,7 @@
 /** What Prometheus scrapes and the blackbox exporter probes: apps, plain targets and probes. */
-import { APP_DEFAULTS, PROBE_DEFAULTS } from "./defaults";
+import { PROBE_DEFAULTS, ProbeSpec } from "../components/kit/probes";
+import { APP_DEFAULTS, AppTarget, ScrapeTargetSpec } from "../components/prometheus/args";
 import { CrossProblem } from "./problems";
-import { AppTarget, ProbeSpec, ScrapeTargetSpec } from "./resolved";
 import { RawConfig, RawStackConfig } from "./schema";
 
 /** `apps[]`: where each is scraped, and its contract's metric names, SLO and alert thresholds. */

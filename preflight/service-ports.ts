@@ -13,7 +13,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { AppTarget } from "../config";
+import type { AppTarget } from "../components/prometheus/args";
 
 /** A port of a Service's spec, as the API returns it. */
 export interface ServicePortSpec {

@@ -10,7 +10,8 @@
  *
  * Pure: the previous record and the config come in, problems or the config to deploy go out.
  */
-import { ConfigError, ConfigProblem, RawConfig, StackConfig, StorageSpec } from "../config";
+import { ConfigError, ConfigProblem, RawConfig, StackConfig } from "../config";
+import type { StorageSpec } from "../components/kit/resources";
 import { grafanaHasClaim } from "../components/grafana";
 import { lokiArgs } from "../components/stack/args";
 import { quantityBytes } from "../components/kit/units";

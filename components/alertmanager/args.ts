@@ -1,11 +1,50 @@
 /** The Alertmanager component's args and its ports. */
-import type { AlertRouting, ResourceRequirements, StackConfig, StorageSpec } from "../../config";
 import { EgressSettings } from "../kit/network";
+import { Profile, withOverrides } from "../kit/profiles";
+import { ResourceRequirements, StorageSpec, requirements } from "../kit/resources";
 import { ScrapeTarget, SERVICE_PORTS } from "../kit/services";
 import { WorkloadIdentity } from "../kit/labels";
 
-/** The receivers a stack may configure (config/index.ts resolves them from secret config). */
-export type AlertReceivers = StackConfig["alertmanager"]["receivers"];
+/**
+ * The receivers a stack may configure (config/index.ts resolves them from secret config): the legacy keys'
+ * receivers, for the default tree (critical and warning split), and the dead man's switch in both trees.
+ */
+export interface AlertReceivers {
+  discord?: { webhookUrl?: string; criticalWebhookUrl?: string };
+  webhook?: { url: string };
+  deadMansSwitch?: { url: string };
+}
+
+/** A named receiver with its integrations, secrets resolved. */
+export interface AlertReceiver {
+  name: string;
+  /** Each Slack channel has its own webhook: a Slack app webhook posts to the channel it was made for. */
+  slack?: { channel: string; webhookUrl: string };
+  discord?: { webhookUrl: string };
+  webhook?: { url: string };
+  email?: { to: string[] };
+  sendResolved: boolean;
+}
+
+/** One route below the Watchdog's, in order. */
+export interface AlertRoute {
+  receiver: string;
+  /** Normalised matchers (`label="value"`); empty matches every alert. */
+  matchers: string[];
+  continue: boolean;
+  groupBy?: string[];
+  groupWait?: string;
+  groupInterval?: string;
+  repeatInterval?: string;
+}
+
+export interface AlertRouting {
+  receivers: AlertReceiver[];
+  routes: AlertRoute[];
+  /** The root route's receiver: what no route takes. */
+  defaultReceiver: string;
+  smtp?: { smarthost: string; from: string; username?: string; password?: string; requireTls: boolean };
+}
 
 /** Ports, paths and names other components rely on. */
 export const ALERTMANAGER_PORT = SERVICE_PORTS.alertmanager;
@@ -58,3 +97,29 @@ export interface AlertmanagerArgs {
 export function alertmanagerIdentity(environment: string): WorkloadIdentity {
   return { name: "alertmanager", component: "alerting", instance: environment, image: "alertmanager" };
 }
+
+/** What a profile sets of Alertmanager (config `alertmanager`): every key but routing, which has no default. */
+export type AlertmanagerDefaults = Required<
+  Pick<AlertmanagerArgs, "replicas" | "groupWait" | "groupInterval" | "repeatInterval" | "receivers" | "storage" | "resources">
+>;
+
+const ALERTMANAGER_STAGING: AlertmanagerDefaults = {
+  replicas: 1,
+  groupWait: "30s",
+  groupInterval: "5m",
+  repeatInterval: "12h",
+  receivers: {},
+  storage: { size: "1Gi" },
+  // npm run bench: 42 MiB and 1m steady, 43 MiB at the peak (× 1.25, × 2).
+  resources: requirements("5m", "64Mi", "200m", "96Mi"),
+};
+
+/** Alertmanager's defaults in each profile: production runs three peers and repeats every 4 hours (kit/profiles.ts: the headroom). */
+export const ALERTMANAGER_DEFAULTS: Record<Profile, AlertmanagerDefaults> = {
+  staging: ALERTMANAGER_STAGING,
+  production: withOverrides(ALERTMANAGER_STAGING, {
+    replicas: 3,
+    repeatInterval: "4h",
+    resources: requirements("5m", "64Mi", "200m", "144Mi"),
+  }),
+};

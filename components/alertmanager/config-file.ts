@@ -1,5 +1,5 @@
 /** alertmanager.yml and its notification templates: the routing tree, the receivers and what reaches a human. */
-import type { AlertReceiver, AlertRouting } from "../../config";
+import type { AlertReceiver, AlertRouting } from "./args";
 import { addressPort, uniquePorts, urlPort } from "../kit/network";
 import { AlertReceivers } from "./args";
 import { TEMPLATE_FILE } from ".";

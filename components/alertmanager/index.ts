@@ -13,7 +13,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import type { ResourceRequirements } from "../../config";
+import type { ResourceRequirements } from "../kit/resources";
 import {
   IngressPeer,
   ingressPolicySpec,

@@ -1,6 +1,8 @@
 /** The Cloudflare tunnel component's args, and the fixed names and ports others read. */
-import type { ExposedService, ResourceRequirements } from "../../config";
 import { EgressSettings } from "../kit/network";
+import { Profile, withOverrides } from "../kit/profiles";
+import { ResourceRequirements, requirements } from "../kit/resources";
+import type { ExposedService } from "../kit/web";
 
 /** cloudflared's metrics server: /metrics, /ready (connected to the edge) and /healthcheck. */
 export const CLOUDFLARED_METRICS_PORT = 2000;
@@ -64,3 +66,26 @@ export interface CloudflareTunnelArgs {
  * runs but logs errors every time.
  */
 export const CLOUDFLARE_EDGE_PORTS = { tunnel: 7844, api: 443 } as const;
+
+/** What a profile sets of the tunnel (config `cloudflare`): every key but the account and the zone, which have no default. */
+export type CloudflareTunnelDefaults = Required<Pick<CloudflareTunnelArgs, "tunnelName" | "replicas" | "resources">> & {
+  enabled: boolean;
+  expose: ExposedService[];
+  access: TunnelAccess & { enabled: boolean };
+};
+
+const CLOUDFLARE_TUNNEL_STAGING: CloudflareTunnelDefaults = {
+  enabled: false,
+  // Derived from the project and environment when not given (see config's resolve).
+  tunnelName: "",
+  replicas: 1,
+  expose: ["grafana"],
+  access: { enabled: false, emails: [], emailDomains: [], sessionDuration: "24h" },
+  resources: requirements("20m", "64Mi", "200m", "128Mi"),
+};
+
+/** The tunnel's defaults in each profile: two connectors in production (kit/profiles.ts: the headroom). */
+export const CLOUDFLARE_TUNNEL_DEFAULTS: Record<Profile, CloudflareTunnelDefaults> = {
+  staging: CLOUDFLARE_TUNNEL_STAGING,
+  production: withOverrides(CLOUDFLARE_TUNNEL_STAGING, { replicas: 2, resources: requirements("50m", "64Mi", "500m", "256Mi") }),
+};

@@ -8,7 +8,6 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { ExposedService } from "../../config";
 import { ScrapeTarget, SERVICE_PORTS, serviceUrl } from "../kit/services";
 import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, stackPods } from "../kit/labels";
 import {
@@ -31,7 +30,7 @@ import {
 } from "../kit/network";
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
-import { UNPUBLISHED_PATH_PREFIXES } from "../kit/web";
+import { ExposedService, UNPUBLISHED_PATH_PREFIXES } from "../kit/web";
 import { durationSeconds } from "../kit/units";
 import {
   CLOUDFLARED_METRICS_PORT,

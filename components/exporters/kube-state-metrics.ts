@@ -1,7 +1,8 @@
 /** kube-state-metrics: one Deployment with read-only RBAC on exactly the objects it reports. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ResourceRequirements } from "../../config";
+import { Profile, withOverrides } from "../kit/profiles";
+import { ResourceRequirements, requirements } from "../kit/resources";
 import { ScrapeTarget } from "../kit/services";
 import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, prometheusPodLabels } from "../kit/labels";
 import { httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "../kit/pods";
@@ -79,6 +80,17 @@ export interface KubeStateMetricsArgs {
   /** The stack's PriorityClass for the pod. Default none. */
   priorityClassName?: string;
 }
+
+/** What a profile sets of kube-state-metrics (config `kubeStateMetrics`). */
+export type KubeStateMetricsDefaults = Pick<KubeStateMetricsArgs, "resources"> & { enabled: boolean };
+
+const KUBE_STATE_METRICS_STAGING: KubeStateMetricsDefaults = { enabled: true, resources: requirements("20m", "64Mi", "200m", "128Mi") };
+
+/** kube-state-metrics' defaults in each profile (kit/profiles.ts: the headroom). */
+export const KUBE_STATE_METRICS_DEFAULTS: Record<Profile, KubeStateMetricsDefaults> = {
+  staging: KUBE_STATE_METRICS_STAGING,
+  production: withOverrides(KUBE_STATE_METRICS_STAGING, { resources: requirements("50m", "128Mi", "500m", "256Mi") }),
+};
 
 /** Where kube-state-metrics connects, besides DNS: the API server, which it lists and watches. */
 export function kubeStateMetricsEgressRules(args: Pick<KubeStateMetricsArgs, "egress">): EgressRule[] {

@@ -1,10 +1,14 @@
 /** The Grafana component's args, and its fixed names and paths. */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import type { ResourceRequirements, StorageSpec } from "../../config";
 import { EgressSettings } from "../kit/network";
+import { Profile, withOverrides } from "../kit/profiles";
+import { ResourceRequirements, StorageSpec, requirements } from "../kit/resources";
 import { SERVICE_PORTS } from "../kit/services";
 import type { DashboardFile } from "./dashboards";
+
+/** The Grafana folder users may save into from the UI, unless the stack names it otherwise. */
+export const WRITABLE_FOLDER_DEFAULT = "Team dashboards";
 
 /** Grafana's HTTP port (UI, API, /metrics). */
 export const GRAFANA_PORT = SERVICE_PORTS.grafana;
@@ -133,3 +137,20 @@ export interface GrafanaArgs {
 
 /** The port each database engine listens on unless its `host` says another. */
 export const DATABASE_DEFAULT_PORTS: Readonly<Record<GrafanaDatabase["type"], number>> = { postgres: 5432, mysql: 3306 };
+
+/** What a profile sets of Grafana (config `grafana`): every key but the admin password and the database, which have no default. */
+export type GrafanaDefaults = Required<Pick<GrafanaArgs, "replicas" | "adminUser" | "writableFolder" | "storage" | "resources">>;
+
+const GRAFANA_STAGING: GrafanaDefaults = {
+  replicas: 1,
+  adminUser: "admin",
+  writableFolder: WRITABLE_FOLDER_DEFAULT,
+  storage: { size: "2Gi" },
+  resources: requirements("100m", "256Mi", "500m", "512Mi"),
+};
+
+/** Grafana's defaults in each profile (kit/profiles.ts: the headroom). */
+export const GRAFANA_DEFAULTS: Record<Profile, GrafanaDefaults> = {
+  staging: GRAFANA_STAGING,
+  production: withOverrides(GRAFANA_STAGING, { storage: { size: "5Gi" }, resources: requirements("100m", "256Mi", "1", "512Mi") }),
+};

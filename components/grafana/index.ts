@@ -14,7 +14,6 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as YAML from "yaml";
-import { WRITABLE_FOLDER_DEFAULT } from "../../config";
 import {
   IngressPeer,
   ingressPolicySpec,
@@ -41,7 +40,7 @@ import {
 import { scratchVolume, volumeOptions, DATA_CLAIM_ANNOTATIONS } from "../kit/volumes";
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
-import { GRAFANA_PORT, GRAFANA_UID, PATHS, KEYS, GrafanaArgs, DATABASE_DEFAULT_PORTS } from "./args";
+import { GRAFANA_PORT, GRAFANA_UID, PATHS, KEYS, GrafanaArgs, DATABASE_DEFAULT_PORTS, WRITABLE_FOLDER_DEFAULT } from "./args";
 import { iniText, GrafanaIniArgs, grafanaIni, adminPasswordDigest, adminPasswordResetCommand } from "./ini";
 import { grafanaDatasources, grafanaDashboardProviders } from "./provisioning";
 import { readDashboards, folderSlug, planDashboardConfigMaps } from "./dashboards";

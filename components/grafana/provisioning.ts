@@ -1,8 +1,7 @@
 /** What Grafana provisions at start: the datasources and the dashboard providers. */
-import { WRITABLE_FOLDER_DEFAULT } from "../../config";
 import { imageVersion } from "../images";
 import { SERVICE_PORTS, serviceUrl } from "../kit/services";
-import { PATHS } from "./args";
+import { PATHS, WRITABLE_FOLDER_DEFAULT } from "./args";
 
 /** What the datasources depend on. */
 export interface GrafanaDatasourcesArgs {

@@ -1,7 +1,39 @@
 /** NetworkPolicies: who may open connections to a workload (ingress), and where its pods may connect to (egress). */
 import * as k8s from "@pulumi/kubernetes";
-import { ANYWHERE, API_SERVER_PORTS } from "../../config";
-import type { ExtraEgress } from "../../config";
+
+/** The workloads whose egress a team may widen (networkPolicy.extraEgress.<component>). */
+export const EGRESS_COMPONENTS = [
+  "prometheus",
+  "alertmanager",
+  "grafana",
+  "loki",
+  "logCollector",
+  "kubeStateMetrics",
+  "blackboxExporter",
+  "databaseExporters",
+  "cloudflared",
+] as const;
+export type EgressComponent = (typeof EGRESS_COMPONENTS)[number];
+
+/**
+ * Every address, IPv4 and IPv6: where a NetworkPolicy sends what it cannot name (a host outside the cluster).
+ * A NetworkPolicy cannot name a host (a webhook's, an SMTP server's, Cloudflare's edge): a
+ * destination outside the cluster is any address on its port, and the port is what narrows it.
+ */
+export const ANYWHERE: readonly string[] = ["0.0.0.0/0", "::/0"];
+/**
+ * The API server's ports as a pod meets them: the `kubernetes` Service's 443, and the API
+ * server's own port (6443 on k3s and kubeadm), which is what a policy sees after kube-proxy's DNAT.
+ */
+export const API_SERVER_PORTS: readonly number[] = [443, 6443];
+
+/** A destination a team adds to a workload's egress policy (networkPolicy.extraEgress.<component>[]). */
+export interface ExtraEgress {
+  /** TCP ports. */
+  ports: number[];
+  /** Where; default any address (0.0.0.0/0, ::/0) and any pod. */
+  cidrs?: string[];
+}
 
 /** Who may open connections to a workload. */
 export type IngressPeer =
@@ -39,13 +71,6 @@ export const TRAEFIK_PODS: IngressPeer = {
   namespaces: { "kubernetes.io/metadata.name": "kube-system" },
   pods: { "app.kubernetes.io/name": "traefik" },
 };
-
-/**
- * A NetworkPolicy cannot name a host (a webhook's, an SMTP server's, Cloudflare's edge): a
- * destination outside the cluster is any address (ANYWHERE, from config) on its port, and the
- * port is what narrows it.
- */
-export { ANYWHERE };
 
 /** The port the kubelet serves its metrics (and cAdvisor's) on, on every node's address. */
 export const KUBELET_PORT = 10250;

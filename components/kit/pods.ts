@@ -5,7 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ResourceRequirements } from "../../config";
+import type { ResourceRequirements } from "./resources";
 import { WorkloadIdentity, selectorLabels, objectMeta } from "./labels";
 
 /**

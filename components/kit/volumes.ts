@@ -1,7 +1,7 @@
 /** The stack's volumes: data claims of StatefulSets as Pulumi resources, their protection, scratch space. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { StorageSpec } from "../../config";
+import type { StorageSpec } from "./resources";
 import { WorkloadIdentity, selectorLabels } from "./labels";
 
 /** A data claim's spec: one pod at a time, the storage's class, the given size. */

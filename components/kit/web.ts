@@ -1,6 +1,9 @@
 /** What every published UI gets: the paths that are never published, the security headers, the web config of Prometheus and Alertmanager. */
 import { SERVICE_PORTS } from "./services";
 
+/** The services Traefik or the Cloudflare tunnel can publish. */
+export type ExposedService = "grafana" | "prometheus" | "alertmanager";
+
 /**
  * Paths of a published service that neither Traefik nor the tunnel routes to it. Grafana
  * serves its own metrics at /metrics, and its plugins' at /metrics/plugins/<id>, to anyone:

@@ -14,7 +14,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
 import * as YAML from "yaml";
 import { ALLOY_CONFIG_FILE, ALLOY_PATHS, ALLOY_PORT, alloyConfig } from "./alloy";
-import type { LogCollectorAgent, ResourceRequirements } from "../../config";
+import { LogCollectorAgent, LogCollectorArgs } from "./args";
 import { ScrapeTarget } from "../kit/services";
 import { WorkloadIdentity, imageOf, objectMeta, prometheusPodLabels, selectorLabels, standardLabels, stackPods } from "../kit/labels";
 import { httpProbe, resourcesOf, restrictedContainerSecurity } from "../kit/pods";
@@ -22,7 +22,6 @@ import {
   ingressPolicySpec,
   DEFAULT_EGRESS,
   EgressRule,
-  EgressSettings,
   apiServerEgress,
   egressPolicyName,
   egressPolicySpec,
@@ -83,26 +82,6 @@ function agentSpec(agent: LogCollectorAgent, stackNamespace: string): AgentSpec 
     livenessPath: "/metrics",
     stateDir: PROMTAIL_PATHS.positions,
   };
-}
-
-export interface LogCollectorArgs {
-  /** Grafana Alloy or Promtail (config logCollector.agent). */
-  agent: LogCollectorAgent;
-  /**
-   * Namespace of the DaemonSet: the stack's agents namespace (`<namespace>-agents`,
-   * Pod Security "privileged"). It must exist first: pass its MonitoringNamespace in `opts.dependsOn`.
-   */
-  namespace: string;
-  /** Namespace of the stack: its Loki receives the logs, its Prometheus scrapes the agent. */
-  stackNamespace: string;
-  /** The stack's environment: app.kubernetes.io/instance and the Prometheus pods' instance label. */
-  environment: string;
-  /** Requests and limits of the agent's container (config logCollector.resources). */
-  resources: ResourceRequirements;
-  /** Where the API server is, and further destinations (config networkPolicy). Default DEFAULT_EGRESS. */
-  egress?: EgressSettings;
-  /** The stack's PriorityClass for the pods. Default none. */
-  priorityClassName?: string;
 }
 
 /**

@@ -13,13 +13,11 @@ import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import type { ResourceRequirements, StorageSpec } from "../../config";
 import {
   IngressPeer,
   ingressPolicySpec,
   DEFAULT_EGRESS,
   EgressRule,
-  EgressSettings,
   egressPolicyName,
   egressPolicySpec,
   extraEgressRules,
@@ -30,9 +28,10 @@ import { httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecur
 import { scratchVolume, claimRetentionPolicy, statefulSetClaims, volumeClaimTemplate } from "../kit/volumes";
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
-import { LOKI_DISK_FULL_THRESHOLD, LOKI_MAX_LINE_BYTES, LokiIngestionLimits, LokiIngestionOverrides, lokiIngestionLimits } from "./limits";
+import { LOKI_DISK_FULL_THRESHOLD, LOKI_MAX_LINE_BYTES, LokiIngestionLimits, lokiIngestionLimits } from "./limits";
 import { durationSeconds, goMemoryLimit, quantityBytes } from "../kit/units";
 import { LOKI_PORT } from "../kit/services";
+import { LokiArgs } from "./args";
 
 /** Loki's gRPC port: only the single binary's own modules talk on it, so no Service exposes it. */
 export const LOKI_GRPC_PORT = 9095;
@@ -157,46 +156,6 @@ export function lokiConfig(args: LokiConfigArgs): Record<string, unknown> {
     query_range: { cache_results: true, results_cache: { cache: { embedded_cache: { enabled: true, max_size_mb: 100 } } } },
     analytics: { reporting_enabled: false },
   };
-}
-
-export interface LokiArgs {
-  /** The stack namespace. It must exist first: pass its MonitoringNamespace in `opts.dependsOn`. */
-  namespace: string;
-  /** The stack's environment: app.kubernetes.io/instance and the instance label of the pods admitted. */
-  environment: string;
-  /** How long logs are kept (config loki.retention: staging 3d, production 7d): whole days, at least one. */
-  retention: string;
-  /** The volume of the StatefulSet, claim `data-loki-0` (config loki.storage: staging 10Gi, production 30Gi). */
-  storage: StorageSpec;
-  /** Requests and limits of the Loki container (config loki.resources). */
-  resources: ResourceRequirements;
-  /**
-   * Ingestion limits the stack sets itself (config loki.ingestion), in bytes; the others are
-   * derived from the volume's size and the retention (components/loki/limits.ts). Default none.
-   */
-  ingestion?: LokiIngestionOverrides;
-  /**
-   * Protect the claim (the stored logs) from deletion and replacement, and keep it in the
-   * cluster when it leaves the stack (`protect` + `retainOnDelete`; config protectVolumes).
-   * Default false: the claim goes with the stack.
-   */
-  protectVolumes?: boolean;
-  /**
-   * Only the data claim, no workload: Loki is turned off (config loki.enabled false) in a
-   * stack that protects its volumes. The claim stays, still protected, with the logs on
-   * it, so that turning Loki off never makes Pulumi delete a protected resource, and
-   * turning it on again finds its logs. Default false.
-   */
-  dataOnly?: boolean;
-  /**
-   * The log collector admitted to push: its namespace (the agents namespace) and its
-   * workload name (the agent). Default: none, so only Grafana and Prometheus reach Loki.
-   */
-  logCollector?: { namespace: string; agent: string };
-  /** Further destinations of its egress (config networkPolicy.extraEgress.loki). Default DEFAULT_EGRESS. */
-  egress?: EgressSettings;
-  /** The stack's PriorityClass for the pod. Default none. */
-  priorityClassName?: string;
 }
 
 /** The limits of a Loki with these args: the overrides, the rest derived from its volume and retention. */

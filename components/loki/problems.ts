@@ -1,7 +1,7 @@
 /** What Loki refuses in its own args, and warns about: its ingestion limits against its volume (components/loki/limits.ts). */
 import { ArgsProblem } from "../kit/problems";
 import { durationSeconds, quantityBytes } from "../kit/units";
-import type { LokiArgs } from "./index";
+import type { LokiArgs } from "./args";
 import { ingestionProblems } from "./limits";
 
 type IngestionArgs = Pick<LokiArgs, "storage" | "retention" | "ingestion">;

@@ -1,11 +1,88 @@
 /** The Prometheus component's args, and its fixed names, paths and budgets that other parts of the program read. */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { AppTarget, DatabaseExporter, ProbeSpec, ScrapeTargetSpec, ResourceRequirements, StorageSpec } from "../../config";
+import type { DatabaseExporter } from "../kit/database-exporters";
+import type { ProbeSpec } from "../kit/probes";
+import { Profile, withOverrides } from "../kit/profiles";
+import { ResourceRequirements, StorageSpec, requirements } from "../kit/resources";
 import { EgressSettings } from "../kit/network";
 import { ScrapeTarget, SERVICE_PORTS, serviceUrl } from "../kit/services";
 import { WorkloadIdentity, selectorLabels } from "../kit/labels";
 import { Thresholds } from "./rules/thresholds";
+
+export interface AppTarget {
+  name: string;
+  /**
+   * Either a Service in a namespace, scraped on every ready endpoint of one of its ports:
+   * `port`, the Service port's name, `targetPort`, the number the pods serve on (the
+   * endpoint's port), or `targetPortName`, the name of the pods' container port. Exactly one
+   * of them. Prometheus' endpoints discovery never sees the Service's own port numbers: a
+   * number given as `apps[].port` arrives as `servicePort`, which preflight/service-ports.ts
+   * resolves into one of the three from the Service when the program runs.
+   */
+  service?: { namespace: string; name: string; port?: string; targetPort?: number; targetPortName?: string; servicePort?: number };
+  /** ...or a static URL. */
+  url?: string;
+  path: string;
+  scheme: "http" | "https";
+  interval?: string;
+  labels: Record<string, string>;
+  metrics: {
+    requests: string;
+    duration: string;
+    statusLabel: string;
+    methodLabel: string;
+    routeLabel: string;
+    activeConnections: string;
+  };
+  slo: { availabilityRatio: number; latencyP95Seconds: number; minRequestsPerSecond?: number };
+  alerts: { latencyP95Seconds: number; errorRatio: number };
+}
+
+/** A plain scrape target (`targets[]`): scraped as job `<name>`, with no app contract. */
+export interface ScrapeTargetSpec {
+  name: string;
+  /** A Service's endpoints, on the Service port of this name or the pods' port number (exactly one)... */
+  service?: { namespace: string; name: string; port?: string; targetPort?: number };
+  /** ...or a static URL (its path is the metrics path; without one, /metrics). */
+  url?: string;
+  path: string;
+  scheme: "http" | "https";
+  interval?: string;
+  timeout?: string;
+  labels: Record<string, string>;
+  tls?: { insecureSkipVerify: boolean; serverName?: string; caPem?: string };
+  /** Bearer token or basic auth; the credential comes from an existing Secret or a secret config value. */
+  auth?: { type: "bearer" } | { type: "basic"; username: string };
+  credential?: { secretRef: { name: string; key: string } } | { value: string };
+}
+
+export interface RemoteWriteTarget {
+  name: string;
+  url: string;
+  auth?: { username: string; password: string } | { bearerToken: string };
+}
+
+/** Defaults of one app entry's optional fields. */
+export const APP_DEFAULTS = {
+  path: "/metrics",
+  scheme: "http" as const,
+  metrics: {
+    requests: "http_requests_total",
+    duration: "http_request_duration_seconds",
+    statusLabel: "status",
+    methodLabel: "method",
+    routeLabel: "endpoint",
+    activeConnections: "http_connections_active",
+  },
+  slo: { availability: 99.9, latencyP95Seconds: 0.5 },
+  alerts: { latencyP95Seconds: 1, errorRatePercent: 5 },
+};
+
+/** Jobs of Prometheus' own scrape configs (scrape-jobs.ts); apps and scrape targets may not take their names. */
+export const BUILTIN_SCRAPE_JOBS: readonly string[] = ["kubernetes-pods", "kubelet", "cadvisor"];
+/** Labels the scrape config sets on targets itself; extra target labels may not take their names. */
+export const RESERVED_TARGET_LABELS: readonly string[] = ["app", "job", "instance", "namespace", "pod", "service", "node"];
 
 /** Port of the `prometheus` Service and container. */
 export const PROMETHEUS_PORT = SERVICE_PORTS.prometheus;
@@ -167,3 +244,46 @@ export function prometheusInClusterUrl(namespace: string): string {
 export function prometheusScrapeTarget(namespace: string, environment: string): ScrapeTarget {
   return { job: "prometheus", namespace, selector: selectorLabels(prometheusIdentity(environment)), port: "http" };
 }
+
+/** What a profile sets of Prometheus (config `prometheus`): every key but runbookBaseUrl, which has no default. */
+export type PrometheusDefaults = Required<
+  Pick<
+    PrometheusArgs,
+    | "replicas"
+    | "retention"
+    | "retentionSize"
+    | "scrapeInterval"
+    | "scrapeTimeout"
+    | "evaluationInterval"
+    | "externalLabels"
+    | "storage"
+    | "resources"
+  >
+> & { remoteWrite: RemoteWriteTarget[] };
+
+const PROMETHEUS_STAGING: PrometheusDefaults = {
+  replicas: 1,
+  retention: "7d",
+  // Derived from the volume size when not given (see config's resolve).
+  retentionSize: "",
+  scrapeInterval: "15s",
+  scrapeTimeout: "10s",
+  evaluationInterval: "15s",
+  externalLabels: {},
+  remoteWrite: [],
+  storage: { size: "10Gi" },
+  // Measured by npm run bench (2026-11-22, README "Footprint"): 145 MiB resident and 11m steady,
+  // 196 MiB at the incident's peak. Requests steady × 1.25, memory limit peak × 2.
+  resources: requirements("15m", "192Mi", "1", "400Mi"),
+};
+
+/** Prometheus' defaults in each profile: production keeps 30 days on two replicas (kit/profiles.ts: the headroom). */
+export const PROMETHEUS_DEFAULTS: Record<Profile, PrometheusDefaults> = {
+  staging: PROMETHEUS_STAGING,
+  production: withOverrides(PROMETHEUS_STAGING, {
+    replicas: 2,
+    retention: "30d",
+    storage: { size: "50Gi" },
+    resources: requirements("20m", "224Mi", "2", "592Mi"),
+  }),
+};

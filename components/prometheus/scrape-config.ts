@@ -2,6 +2,7 @@
 import * as crypto from "crypto";
 import { ScrapeTarget } from "../kit/services";
 import {
+  BUILTIN_SCRAPE_JOBS,
   PROMETHEUS_PATHS,
   CONFIG_KEY,
   APP_SCRAPE_KEY,
@@ -10,7 +11,7 @@ import {
   PrometheusArgs,
   prometheusScrapeTarget,
 } from "./args";
-import { BUILTIN_JOBS, keepService, targetJob, podsJob, appJob, plainTargetJob, probeJob, kubeletJob } from "./scrape-jobs";
+import { keepService, targetJob, podsJob, appJob, plainTargetJob, probeJob, kubeletJob } from "./scrape-jobs";
 import { toYaml, configMapEntryBytes, cutByBytes } from "./files";
 
 export type RelabelConfig = {
@@ -130,7 +131,7 @@ export function prometheusConfig(args: PrometheusConfigArgs): PrometheusConfig {
   // (config/checks/prometheus.ts, names.ts): what is left here are the components' own targets.
   if (probes.length > 0 && !args.blackboxAddress)
     throw new Error("probes: the blackbox exporter's address (blackboxAddress) is needed to probe");
-  const clashingTarget = targets.find((t) => BUILTIN_JOBS.includes(t.job));
+  const clashingTarget = targets.find((t) => BUILTIN_SCRAPE_JOBS.includes(t.job));
   if (clashingTarget) throw new Error(`scrapeTargets: job "${clashingTarget.job}" is one of Prometheus' own jobs; rename it`);
 
   const config: PrometheusConfig = {

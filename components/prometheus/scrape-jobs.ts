@@ -1,16 +1,10 @@
 /** The scrape jobs of prometheus.yml, one kind at a time: the components' Services, annotated pods, apps, plain targets, probes, kubelets. */
-import { APP_DEFAULTS, AppTarget, BUILTIN_SCRAPE_JOBS, ProbeSpec, RESERVED_TARGET_LABELS } from "../../config";
 import { DATABASE_LABEL, ENVIRONMENT_LABEL, EXPORTER_KINDS, EXPORTER_LABEL } from "../kit/database-exporters";
 import { ScrapeTarget } from "../kit/services";
 import { durationSeconds } from "../kit/units";
-import { PROMETHEUS_PATHS, TargetArgs } from "./args";
+import { APP_DEFAULTS, AppTarget, PROMETHEUS_PATHS, RESERVED_TARGET_LABELS, TargetArgs } from "./args";
 import type { RelabelConfig, ScrapeConfig } from "./scrape-config";
-import { PROBE_JOB, probeModule } from "../kit/probes";
-
-/** Job names of its own jobs and labels it sets itself: config.ts refuses apps that take them first; the component, used alone, too. */
-export const BUILTIN_JOBS = BUILTIN_SCRAPE_JOBS;
-
-const RESERVED_LABELS = RESERVED_TARGET_LABELS;
+import { PROBE_JOB, ProbeSpec, probeModule } from "../kit/probes";
 
 /** A relabel regex that matches exactly this text (relabel regexes are anchored RE2). */
 function literal(text: string): string {
@@ -59,7 +53,7 @@ function intervalOf(interval: string | undefined, globalTimeout: string): Pick<S
 }
 
 function checkExtraLabels(labels: Record<string, string> | undefined, owner: string): void {
-  const clashing = Object.keys(labels ?? {}).filter((l) => RESERVED_LABELS.includes(l));
+  const clashing = Object.keys(labels ?? {}).filter((l) => RESERVED_TARGET_LABELS.includes(l));
   if (clashing.length > 0) {
     throw new Error(`${owner}: labels ${clashing.join(", ")} are set by the scrape config itself; choose other names`);
   }

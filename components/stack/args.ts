@@ -3,16 +3,17 @@
  * kube-prometheus `main` shape): no component sees the whole config.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { EXPORTER_RESOURCES, EgressComponent, StackConfig, exposedBy, publicHostname } from "../../config";
-import { EgressSettings } from "../kit/network";
+import { StackConfig, exposedBy, publicHostname } from "../../config";
+import { EXPORTER_RESOURCES } from "../kit/database-exporters";
+import { EgressComponent, EgressSettings } from "../kit/network";
 import { podPriority, stackPriorityClassName } from "../kit/priority";
 import { PrometheusArgs } from "../prometheus/args";
 import { KubeStateMetricsArgs } from "../exporters/kube-state-metrics";
 import { NodeExporterArgs } from "../exporters/node-exporter";
 import { ExporterSidecarsArgs } from "../exporter-sidecars";
 import { BlackboxExporterArgs } from "../blackbox-exporter";
-import { LokiArgs } from "../loki";
-import { LogCollectorArgs } from "../log-collector";
+import { LokiArgs } from "../loki/args";
+import { LogCollectorArgs } from "../log-collector/args";
 import { GrafanaArgs } from "../grafana/args";
 import { AlertmanagerArgs } from "../alertmanager/args";
 import { TraefikExposureArgs } from "../traefik";

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ExposedService, StackConfig } from "../../config";
+import type { StackConfig } from "../../config";
+import type { ExposedService } from "../kit/web";
 import { BlackboxExporter } from "../blackbox-exporter";
 import { ExporterSidecars } from "../exporter-sidecars";
 import { KubeStateMetrics } from "../exporters/kube-state-metrics";

@@ -8,10 +8,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as bcrypt from "bcryptjs";
-import type { ExposedService } from "../../config";
 import { StackComponent } from "../kit/component";
 import { stackLabels } from "../kit/labels";
-import { HSTS_MAX_AGE_SECONDS, SECURITY_HEADERS, UNPUBLISHED_PATH_PREFIXES } from "../kit/web";
+import { ExposedService, HSTS_MAX_AGE_SECONDS, SECURITY_HEADERS, UNPUBLISHED_PATH_PREFIXES } from "../kit/web";
 import { SERVICE_PORTS } from "../kit/services";
 import { saltFor } from "../kit/salt";
 
@@ -72,6 +71,22 @@ export interface TraefikExposureArgs {
    */
   stackSalt: Buffer;
 }
+
+/** What the stack sets of Traefik's routes unless told otherwise (config `traefik`), the same in every profile. */
+export type TraefikDefaults = Required<Pick<TraefikExposureArgs, "entryPoints" | "basicAuthUsers">> & {
+  enabled: boolean;
+  expose: ExposedService[];
+  /** Basic-auth passwords given as secrets, by user; the other users get random ones. */
+  basicAuthPasswords: Record<string, string>;
+};
+
+export const TRAEFIK_DEFAULTS: TraefikDefaults = {
+  enabled: false,
+  entryPoints: ["websecure"],
+  expose: ["grafana", "prometheus", "alertmanager"],
+  basicAuthUsers: ["admin"],
+  basicAuthPasswords: {},
+};
 
 type Labels = Record<string, string>;
 

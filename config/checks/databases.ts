@@ -2,7 +2,7 @@
 import { EXPORTER_KINDS } from "../../components/kit/database-exporters";
 import { CheckInput } from "./check";
 import { HIDDEN } from "../problems";
-import { DatabaseExporter } from "../resolved";
+import { DatabaseExporter } from "../../components/kit/database-exporters";
 
 /** Each database's usual port, for the examples of a host an exporter in its own pod reaches it by. */
 const DATABASE_PORT: Readonly<Record<DatabaseExporter["type"], number>> = { postgres: 5432, redis: 6379, mongodb: 27017 };

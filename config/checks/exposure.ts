@@ -1,8 +1,9 @@
 /** What Traefik and the Cloudflare tunnel publish: hostnames, access, certificates and basic-auth users. */
 import { problems as tunnelProblems } from "../../components/cloudflare-tunnel/problems";
 import { problems as traefikProblems } from "../../components/traefik/problems";
+import { ExposedService } from "../../components/kit/web";
 import { describeInput } from "../problems";
-import { ExposedService, publicHostname } from "../resolved";
+import { publicHostname } from "../resolved";
 import { CheckInput, sectionProblems } from "./check";
 
 /** The tunnel's account, zone and access; Traefik's certificate source; each published service with a hostname. */

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { quantityValue } from "../../components/kit/units";
 import { defaultNamespace } from "../defaults";
 import { resources } from "../fields";
-import { ResourceRequirements } from "../resolved";
+import { ResourceRequirements } from "../../components/kit/resources";
 
 /** The namespace of the node agents is `<namespace>-agents`, a DNS label of at most 63 characters. */
 const AGENTS_SUFFIX = "-agents";

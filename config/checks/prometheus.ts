@@ -1,13 +1,9 @@
 /** What Prometheus would refuse or silently get wrong, and what its component refuses. */
 import { durationSeconds, prometheusSizeBytes, prometheusSizeMB, quantityBytes } from "../../components/kit/units";
+import { BUILTIN_SCRAPE_JOBS, RESERVED_TARGET_LABELS } from "../../components/prometheus/args";
 import { problems as prometheusProblems } from "../../components/prometheus/problems";
 import { CheckInput, sectionProblems } from "./check";
 import { StackConfig } from "../resolved";
-
-/** Jobs of Prometheus' own scrape configs (components/prometheus.ts); apps and scrape targets may not take their names. */
-export const BUILTIN_SCRAPE_JOBS: readonly string[] = ["kubernetes-pods", "kubelet", "cadvisor"];
-/** Labels the scrape config sets on targets itself; extra target labels may not take their names. */
-export const RESERVED_TARGET_LABELS: readonly string[] = ["app", "job", "instance", "namespace", "pod", "service", "node"];
 
 /** The jobs of the scrape targets the stack's own components add for a config (a test holds this to the render). */
 export function componentScrapeJobs(resolved: StackConfig): string[] {

@@ -1,6 +1,7 @@
 /** ExporterSidecars: the database exporters, each in its own pod, their DSN Secrets, what is refused, and both real stacks. */
 import * as YAML from "yaml";
-import { DatabaseExporter, EXPORTER_RESOURCES, ResourceRequirements } from "../../config";
+import { DatabaseExporter, EXPORTER_RESOURCES } from "../../components/kit/database-exporters";
+import type { ResourceRequirements } from "../../components/kit/resources";
 import { ExporterSidecars, ExporterSidecarsArgs, exporterContainer } from "../../components/exporter-sidecars";
 import { images } from "../../components/images";
 import { K8sObject, Rendered, kubernetesYaml, renderRun, reveal } from "../../scripts/lib/render";

@@ -6,9 +6,10 @@
 import * as path from "path";
 import * as YAML from "yaml";
 import { alloyConfig } from "../../components/log-collector/alloy";
-import { PROFILE_DEFAULTS, PROMTAIL_RESOURCES, LogCollectorAgent } from "../../config";
+import { PROFILE_DEFAULTS } from "../../config";
+import { LogCollectorAgent, LogCollectorArgs, PROMTAIL_RESOURCES } from "../../components/log-collector/args";
 import { images } from "../../components/images";
-import { LogCollector, LogCollectorArgs, PROMTAIL_END_OF_LIFE_WARNING } from "../../components/log-collector";
+import { LogCollector, PROMTAIL_END_OF_LIFE_WARNING } from "../../components/log-collector";
 import { promtailConfig } from "../../components/log-collector/promtail";
 import { K8sObject, Rendered, renderRun } from "../../scripts/lib/render";
 import { RunResult, runProgram } from "../../scripts/lib/runner";

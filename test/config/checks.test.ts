@@ -1,6 +1,7 @@
 /** The rules over several keys (config/checks/): what Kubernetes, Prometheus and the components would refuse later. */
 import * as YAML from "yaml";
-import { BUILTIN_SCRAPE_JOBS, componentScrapeJobs, parseStackConfig } from "../../config";
+import { componentScrapeJobs, parseStackConfig } from "../../config";
+import { BUILTIN_SCRAPE_JOBS } from "../../components/prometheus/args";
 import { EXPORTER_KINDS } from "../../components/kit/database-exporters";
 import { PROMETHEUS_MAX_DURATION_MS } from "../../components/kit/units";
 import { renderRun } from "../../scripts/lib/render";

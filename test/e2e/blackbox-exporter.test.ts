@@ -11,7 +11,7 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { blackboxConfigYaml } from "../../components/blackbox-exporter";
-import type { ProbeSpec } from "../../config";
+import type { ProbeSpec } from "../../components/kit/probes";
 import { probeModule } from "../../components/kit/probes";
 import { runBinary, stackBinary } from "../../scripts/lib/local/binaries";
 import { LOOPBACK, ManagedProcess, freePorts, waitFor } from "../../scripts/lib/local/processes";

@@ -91,3 +91,19 @@ test("every component's problems() is collected by config/checks/, into the one 
   };
   expect(owners.filter((module) => !collected(module))).toEqual([]);
 });
+
+/**
+ * Components take their own args and kit, never the stack config: config builds its resolved
+ * types and defaults from what the components own, and components/stack/ alone maps the one
+ * to the other. Imports of config/ by components are refused, type-only ones included.
+ */
+test("no component imports config/: only components/stack/ maps the resolved config to their args", () => {
+  const imports = componentFiles
+    .filter(({ file }) => !file.startsWith("components/stack/"))
+    .flatMap(({ file, text }) =>
+      [...text.matchAll(/^(?:import|export)\s+(?:type\s+)?\{?([^;]*?)\}?\s+from\s+"([^"]+)";/gms)]
+        .filter((m) => path.posix.normalize(path.posix.join(path.posix.dirname(file), m[2])).split("/")[0] === "config")
+        .map((m) => `${file}: ${m[1].trim()}`),
+    );
+  expect(imports).toEqual([]);
+});

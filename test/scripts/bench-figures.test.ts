@@ -25,7 +25,9 @@ import type { LiveResult } from "../../scripts/lib/bench/live";
 import { metricValues } from "../../scripts/lib/local/text-format";
 import { GO_HEAP_GROWTH, LOKI_MAX_CHUNK_AGE_SECONDS, buildLiveReport, liveTables, lokiAllowance } from "../../scripts/lib/bench/report";
 import { benchApps, benchPods, kubeStateMetricsText } from "../../scripts/lib/bench/workload";
-import { EXPORTER_RESOURCES, PROFILE_DEFAULTS, ResourceRequirements } from "../../config";
+import { PROFILE_DEFAULTS } from "../../config";
+import { EXPORTER_RESOURCES } from "../../components/kit/database-exporters";
+import type { ResourceRequirements } from "../../components/kit/resources";
 
 const MIB = 1024 * 1024;
 

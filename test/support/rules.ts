@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { RUNBOOK_PATH } from "../../config";
+import { RUNBOOK_PATH } from "../../components/prometheus/rules/rule-files";
 
 /**
  * Loaders for the Prometheus rule files under rules/ and their promtool unit tests

@@ -24,7 +24,7 @@
  * writes each group to a file of its own, so that no file holds a rule twice (promtool's
  * duplicate-rule check) and no file or ConfigMap grows without bound, whatever the number of apps.
  */
-import type { AppTarget } from "../../../config";
+import type { AppTarget } from "../args";
 
 /** A recording rule as Prometheus reads it. */
 export interface RecordingRule {

@@ -10,8 +10,8 @@
  * name and type alone: however the exporter runs (sidecar or standalone), its series are
  * `up{job="<type>-exporter", database="<name>"}`.
  */
-import type { DatabaseExporter } from "../../../config";
-import { RUNBOOK_PATH } from "../../../config";
+import type { DatabaseExporter } from "../../kit/database-exporters";
+import { RUNBOOK_PATH } from "./rule-files";
 import { durationSeconds } from "../../kit/units";
 
 /** The alert, one rule per configured database. */

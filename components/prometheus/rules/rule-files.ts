@@ -3,10 +3,18 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { appRecordingRules } from "./app-rules";
-import { AppTarget, ProbeSpec, RUNBOOK_PATH } from "../../../config";
+import type { ProbeSpec } from "../../kit/probes";
 import { THRESHOLD_LEVELS, THRESHOLD_NAMES, THRESHOLD_SPECS, Thresholds, applyThresholds, defaultThresholds } from "./thresholds";
-import { APP_RULES_KEY, numberedKey } from "../args";
+import { APP_RULES_KEY, AppTarget, numberedKey } from "../args";
 import { YAML_OPTIONS, toYaml } from "../files";
+
+/**
+ * Where the rule files' `runbook` annotations point: this repository's runbooks, as
+ * `docs/runbooks.md#<alert name in lower case>`. The project has no public home that
+ * every installation could link to, so an alert carries a `runbook_url` link only when
+ * `prometheus.runbookBaseUrl` says where the user publishes that file.
+ */
+export const RUNBOOK_PATH = "docs/runbooks.md";
 
 /** The probes' thresholds as series, for ProbeSlow (rules/probes.yml): `probe:alert_threshold_latency_seconds{probe}`. */
 export function probeRules(probes: ProbeSpec[], evaluationInterval: string): { groups: unknown[] } {

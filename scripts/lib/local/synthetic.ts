@@ -12,7 +12,7 @@
  *
  * Everything is computed from counters advanced by the traffic, so rates are real rates.
  */
-import type { AppTarget } from "../../../config";
+import type { AppTarget } from "../../../components/prometheus/args";
 import { catalogFile, listedNames } from "../catalog";
 
 /** The metric names of an app, as apps[].metrics sets them (defaults in config/index.ts). */
