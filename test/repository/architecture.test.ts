@@ -107,3 +107,133 @@ test("no component imports config/: only components/stack/ maps the resolved con
     );
   expect(imports).toEqual([]);
 });
+
+/**
+ * The shape of the code (issue 21), held after it: where each kind of code lives, which way
+ * imports go, and how big a file may grow before it is split by concern.
+ */
+
+/** A repository file with the relative imports it makes. */
+interface SourceFile {
+  file: string;
+  lines: number;
+  imports: Array<{ target: string; typeOnly: boolean }>;
+}
+
+const SOURCE_ROOTS = ["index.ts", "config", "components", "preflight", "scripts", "test"];
+
+function tsFilesUnder(entry: string): string[] {
+  const full = path.join(ROOT, entry);
+  if (!fs.existsSync(full)) return [];
+  if (fs.statSync(full).isFile()) return [entry];
+  return fs
+    .readdirSync(full, { recursive: true, encoding: "utf8" })
+    .filter((f) => f.endsWith(".ts"))
+    .map((f) => `${entry}/${f.split(path.sep).join("/")}`);
+}
+
+/** The file a relative specifier names, as the TypeScript resolver finds it (file.ts, then folder/index.ts). */
+function resolveImport(from: string, spec: string): string | undefined {
+  const base = path.posix.normalize(path.posix.join(path.posix.dirname(from), spec));
+  return [`${base}.ts`, `${base}/index.ts`, base].find(
+    (f) => fs.existsSync(path.join(ROOT, f)) && fs.statSync(path.join(ROOT, f)).isFile(),
+  );
+}
+
+const IMPORT = /^\s*(import|export)\s+(type\s+)?(?:[^;]*?\s+from\s+)?["'](\.{1,2}\/[^"']+)["']/gm;
+
+function readSource(file: string): SourceFile {
+  const text = fs.readFileSync(path.join(ROOT, file), "utf8");
+  const imports = [...text.matchAll(IMPORT)].flatMap((m) => {
+    const target = resolveImport(file, m[3]);
+    return target ? [{ target, typeOnly: m[2] !== undefined }] : [];
+  });
+  return { file, lines: text.split("\n").length, imports };
+}
+
+const SOURCES: SourceFile[] = SOURCE_ROOTS.flatMap(tsFilesUnder).map(readSource);
+
+/** The component a file of components/ belongs to: its folder, or its file name; kit and images are shared, the stack is the wiring. */
+function componentOf(file: string): string | undefined {
+  const m = /^components\/([^/.]+)/.exec(file);
+  return m?.[1];
+}
+const SHARED_COMPONENT_PARTS = new Set(["kit", "images"]);
+
+test("no program or script file grows past 500 lines: split it by concern", () => {
+  const big = SOURCES.filter(({ file }) => !file.startsWith("test/"))
+    .filter(({ lines }) => lines > 500)
+    .map(({ file, lines }) => `${file}: ${lines} lines`);
+  expect(big).toEqual([]);
+});
+
+test("components import only the kit, images and their own folder: nothing sideways, nothing of config/", () => {
+  const sideways = SOURCES.filter(({ file }) => file.startsWith("components/") && componentOf(file) !== "stack").flatMap(
+    ({ file, imports }) =>
+      imports
+        .filter(({ target }) => {
+          if (!target.startsWith("components/"))
+            return target.startsWith("config/") || target.startsWith("preflight/") || target.startsWith("scripts/");
+          const owner = componentOf(target) as string;
+          return owner !== componentOf(file) && !SHARED_COMPONENT_PARTS.has(owner);
+        })
+        .map(({ target }) => `${file} -> ${target}`),
+  );
+  expect(sideways).toEqual([]);
+});
+
+test("the kit depends on nothing of the stack: it is what every component shares", () => {
+  const kit = SOURCES.filter(({ file }) => componentOf(file) === "kit").flatMap(({ file, imports }) =>
+    imports
+      .filter(({ target }) => componentOf(target) !== "kit" && target !== "components/images.ts")
+      .map(({ target }) => `${file} -> ${target}`),
+  );
+  expect(kit).toEqual([]);
+});
+
+test("scripts never import tests: what both use lives in scripts/lib", () => {
+  const back = SOURCES.filter(({ file }) => file.startsWith("scripts/")).flatMap(({ file, imports }) =>
+    imports.filter(({ target }) => target.startsWith("test/")).map(({ target }) => `${file} -> ${target}`),
+  );
+  expect(back).toEqual([]);
+});
+
+test("no file only re-exports another (a shim): import from where the code lives", () => {
+  const shims = SOURCES.filter(({ file }) => !file.endsWith("/index.ts"))
+    .filter(({ file }) => {
+      const code = fs
+        .readFileSync(path.join(ROOT, file), "utf8")
+        .replace(/\/\*[\s\S]*?\*\//g, "")
+        .replace(/^\s*\/\/.*$/gm, "")
+        .trim();
+      return (
+        code.length > 0 &&
+        code
+          .split(/;\s*/)
+          .filter(Boolean)
+          .every((s) => /^export\s+(\*|\{[^}]*\}|type\s+\{[^}]*\})\s+from\s+["']/.test(s.trim()))
+      );
+    })
+    .map(({ file }) => file);
+  expect(shims).toEqual([]);
+});
+
+test("no import cycle among the program's files (imports that exist at run time)", () => {
+  const program = SOURCES.filter(({ file }) => !file.startsWith("test/"));
+  const edges = new Map(program.map(({ file, imports }) => [file, imports.filter((i) => !i.typeOnly).map((i) => i.target)]));
+  const cycles: string[] = [];
+  const state = new Map<string, "open" | "done">();
+  const stack: string[] = [];
+  const visit = (file: string) => {
+    state.set(file, "open");
+    stack.push(file);
+    for (const next of edges.get(file) ?? []) {
+      if (state.get(next) === "open") cycles.push([...stack.slice(stack.indexOf(next)), next].join(" -> "));
+      else if (!state.has(next)) visit(next);
+    }
+    stack.pop();
+    state.set(file, "done");
+  };
+  for (const file of edges.keys()) if (!state.has(file)) visit(file);
+  expect(cycles).toEqual([]);
+});
