@@ -3,7 +3,7 @@ import { z } from "zod";
 import { plainKeySchemas, unwrap } from "./schema";
 import { secretKeySchemas } from "./secrets";
 
-/** Documentation of every key, for the README table (see scripts/config-docs.ts). */
+/** Documentation of every key: test/repository/readme.test.ts holds docs/configuration.md to it. */
 export function configKeyDocs(): Array<{ key: string; secret: boolean; description: string }> {
   const rows: Array<{ key: string; secret: boolean; description: string }> = [];
   const walk = (schema: z.ZodType, key: string, secret: boolean) => {

@@ -34,10 +34,10 @@ export interface StackConfig {
   domain?: string;
   storageClass?: string;
   protectVolumes: boolean;
-  /** The team's own rules and dashboards (components/team-content.ts): the directory given, or none for the default `team/`. */
+  /** The team's own rules and dashboards (preflight/team-content.ts): the directory given, or none for the default `team/`. */
   teamContent?: string;
   hostnames: Partial<Record<ExposedService, string>>;
-  /** Thresholds of the node alerts teams tune (components/thresholds.ts); default rules/nodes.yml's values. */
+  /** Thresholds of the node alerts teams tune (components/prometheus/rules/thresholds.ts); default rules/nodes.yml's values. */
   thresholds: Thresholds;
   apps: AppTarget[];
   databases: DatabaseExporter[];

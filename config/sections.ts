@@ -72,7 +72,7 @@ const alertRouteSchema = z.strictObject({
   repeatInterval: duration.optional().describe("Default: alertmanager.repeatInterval."),
 });
 
-/** One level of a tunable node alert (components/thresholds.ts); every field defaults to rules/nodes.yml's value. */
+/** One level of a tunable node alert (components/prometheus/rules/thresholds.ts); every field defaults to rules/nodes.yml's value. */
 const thresholdLevel = (name: (typeof THRESHOLD_NAMES)[number], level: (typeof THRESHOLD_LEVELS)[number]) => {
   const spec = THRESHOLD_SPECS[name];
   const d = spec.defaults[level];
@@ -172,7 +172,7 @@ export const sectionSchemas = {
       .describe("How long logs are kept (whole days)."),
     storage: storage.optional(),
     resources: resources.optional(),
-    // Derived from the volume and the retention when not given (components/loki-limits.ts).
+    // Derived from the volume and the retention when not given (components/loki/limits.ts).
     ingestion: z
       .strictObject({
         rate: bytesQuantity.optional().describe("Bytes a second Loki takes in, for the whole cluster (Loki's ingestion_rate_mb)."),

@@ -33,7 +33,7 @@ export function resolveApps(rawConfig: RawConfig, raw: RawStackConfig, problems:
         message: `app "${a.name}" scrapes a URL, so "namespace", "port", "targetPort", "path" and "scheme" belong in the URL`,
       });
     }
-    // A number is the Service's own port, resolved from the Service when the program runs (components/service-ports.ts).
+    // A number is the Service's own port, resolved from the Service when the program runs (preflight/service-ports.ts).
     const servicePort =
       typeof a.port === "string"
         ? { port: a.port }

@@ -126,7 +126,7 @@ export interface GrafanaArgs {
   priorityClassName?: string;
   /** Directory holding `<folder>/*.json` dashboards. Default: the repository's dashboards/. */
   dashboardsDir?: string;
-  /** The team's own dashboards (components/team-content.ts), shipped beside those of `dashboardsDir`. */
+  /** The team's own dashboards (preflight/team-content.ts), shipped beside those of `dashboardsDir`. */
   teamDashboards?: DashboardFile[];
   /**
    * Title of the one folder users may save dashboards into from the UI (see

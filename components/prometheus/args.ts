@@ -201,7 +201,7 @@ export interface PrometheusArgs {
   runbookBaseUrl?: string;
   /** Directory of the alert rule files (every `*.yml` in it). Default: the repository's rules/. */
   rulesDir?: string;
-  /** The team's own rule files, by key (`team.<name>.yml`), shipped after those of `rulesDir` (components/team-content.ts). */
+  /** The team's own rule files, by key (`team.<name>.yml`), shipped after those of `rulesDir` (preflight/team-content.ts). */
   teamRuleFiles?: Array<[string, string]>;
   /**
    * Levels of the node alerts teams tune (CPU, memory, disk: components/prometheus/rules/thresholds.ts), written

@@ -1,4 +1,4 @@
-/** The tunable node alerts (components/thresholds.ts). */
+/** The tunable node alerts (components/prometheus/rules/thresholds.ts). */
 import { thresholdProblems } from "../../components/prometheus/rules/thresholds";
 import { CheckInput } from "./check";
 

@@ -111,7 +111,7 @@ export async function fetchDashboard(baseUrl: string, uid: string, authorization
   return parsed;
 }
 
-/** How the provisioned dashboards reference each datasource the stack provisions (see components/grafana.ts). */
+/** How the provisioned dashboards reference each datasource the stack provisions (see components/grafana/). */
 export const DATASOURCE_REFERENCES: Readonly<Record<string, { uid: string; variable?: { name: string; label: string } }>> = {
   prometheus: { uid: "${datasource}", variable: { name: "datasource", label: "Prometheus" } },
   loki: { uid: "${loki_datasource}", variable: { name: "loki_datasource", label: "Loki" } },

@@ -30,7 +30,7 @@ export interface RenderStackOptions {
 }
 
 /**
- * The salt the offline render stands in for a stack's own (components/stack-salt.ts): derived
+ * The salt the offline render stands in for a stack's own (preflight/stack-salt.ts): derived
  * from the project and the stack, so that a render is the same on every run, as if the stack
  * had been deployed before and kept this salt. Anyone can compute it: the hashes and the
  * digest of a render are never those of the deployed stack, whose salt is random.

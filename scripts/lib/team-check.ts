@@ -1,5 +1,5 @@
 /**
- * `npm run check`: a team's own rules and dashboards (components/team-content.ts), checked as
+ * `npm run check`: a team's own rules and dashboards (preflight/team-content.ts), checked as
  * the stack will run them. First what the program itself refuses at preview time, then what
  * needs the exact binaries and the query grammars:
  *

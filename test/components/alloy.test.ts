@@ -1,9 +1,9 @@
 /**
- * Grafana Alloy's configuration (components/alloy.ts): the syntax writer, the config of
+ * Grafana Alloy's configuration (components/log-collector/alloy.ts): the syntax writer, the config of
  * the log collector compared with Promtail's labelling, and the rendered config.alloy of
  * both stacks accepted by `alloy validate` and left unchanged by `alloy fmt` of the
  * release the stack deploys. The run that ships logs to a real Loki is in
- * test/logs-e2e.test.ts.
+ * test/e2e/logs.test.ts.
  */
 import * as fs from "fs";
 import * as os from "os";

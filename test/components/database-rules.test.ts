@@ -1,5 +1,5 @@
 /**
- * The alerts generated from databases[] (components/database-rules.ts): one
+ * The alerts generated from databases[] (components/prometheus/rules/database-rules.ts): one
  * DatabaseExporterMissing per configured database, keyed by its name and type, shipped in
  * the rendered stacks, and unit-tested with the deployed release's promtool on the file
  * as the staging stack renders it: silent while the exporter is scraped, pending when its

@@ -55,7 +55,7 @@ function dashboardFile(folder: string, file: string, bytes: number): DashboardFi
   return { folder, file, source: `dashboards/${folder}/${file}`, content: dashboardJson(`${folder}-${file}`, bytes) };
 }
 
-/** A stack's salt, as index.ts hands it over (components/stack-salt.ts). */
+/** A stack's salt, as index.ts hands it over (preflight/stack-salt.ts). */
 const STACK_SALT = Buffer.alloc(32, 7);
 
 const BASE: GrafanaArgs = {

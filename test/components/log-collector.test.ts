@@ -1,7 +1,7 @@
 /**
  * The log collector component, for each agent (Grafana Alloy, the default, and Promtail):
  * alone under mocks, and in both real stacks. The agents' configs are tested in
- * test/components/alloy.test.ts and test/promtail.test.ts.
+ * test/components/alloy.test.ts and test/components/promtail.test.ts.
  */
 import * as path from "path";
 import * as YAML from "yaml";

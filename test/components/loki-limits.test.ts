@@ -1,5 +1,5 @@
 /**
- * Loki bounded by its volume (components/loki-limits.ts): the ingestion limits derived from
+ * Loki bounded by its volume (components/loki/limits.ts): the ingestion limits derived from
  * the claim's size and the retention with the benchmark's compression, the keys that set
  * them instead (validated, with the figures in the warning), the rendered loki.yaml, and
  * the exact Loki release refusing a push over the rendered burst.

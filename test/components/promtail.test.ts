@@ -3,7 +3,7 @@
  * small evaluator of Prometheus relabel rules (itself tested below) on discovery labels
  * of every kind of pod, and Promtail's config: compared whole, and accepted by the
  * `-check-syntax` of the Promtail release the stack deploys when logCollector.agent is
- * promtail. The component itself is test/log-collector.test.ts.
+ * promtail. The component itself is test/components/log-collector.test.ts.
  */
 import * as fs from "fs";
 import * as os from "os";

@@ -1,5 +1,5 @@
 /**
- * Per-stack thresholds of the node alerts (components/thresholds.ts): the defaults are the
+ * Per-stack thresholds of the node alerts (components/prometheus/rules/thresholds.ts): the defaults are the
  * rule files' values and change nothing; other values reach the rules Prometheus loads, pass
  * `promtool check rules`, and fire where the stack says, as a promtool unit test shows.
  */

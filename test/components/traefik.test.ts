@@ -43,7 +43,7 @@ const ALL_ROUTES: TraefikExposureArgs["routes"] = [
   { service: "alertmanager", hostname: "alertmanager.example.com" },
 ];
 
-/** A stack's salt, as index.ts hands it over (components/stack-salt.ts). */
+/** A stack's salt, as index.ts hands it over (preflight/stack-salt.ts). */
 const STACK_SALT = Buffer.alloc(32, 7);
 
 const BASE: TraefikExposureArgs = {

@@ -62,7 +62,7 @@ const alerts = alertRules(ruleFiles);
 const ruleTestFiles = loadRuleTestFiles();
 
 /**
- * The alerts the program generates from the config (components/database-rules.ts), as a
+ * The alerts the program generates from the config (components/prometheus/rules/database-rules.ts), as a
  * stack with one database of each type gets them: held to the same house style and runbooks
  * as rules/ (their promtool unit tests are in test/components/database-rules.test.ts).
  */

@@ -2,7 +2,7 @@
  * The blackbox exporter the stack deploys, run: the exact release (.tools/bin) accepts the
  * config components/blackbox-exporter.ts renders (`--config.check`), and, started on the
  * loopback with it, reports a healthy endpoint up and a failing one down, with the module
- * Prometheus' probe jobs ask for (components/prometheus.ts); over HTTPS, it trusts what the
+ * Prometheus' probe jobs ask for (components/prometheus/); over HTTPS, it trusts what the
  * system trusts (here a throwaway CA given as SSL_CERT_FILE, as the live lab does) and reports
  * when the certificate expires, which TlsCertificateExpiringSoon reads.
  */

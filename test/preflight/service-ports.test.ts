@@ -1,6 +1,6 @@
 /**
  * `apps[].port` as a number: the Service's own port, resolved when the program runs from the
- * Service read in the cluster (components/service-ports.ts). Under Pulumi's mocks the cluster
+ * Service read in the cluster (preflight/service-ports.ts). Under Pulumi's mocks the cluster
  * is a list of Services the mocks answer reads from; the rendered scrape config then selects,
  * under the deployed promtool's discovery check, the endpoint of that Service port and no other.
  */

@@ -1,5 +1,5 @@
 /**
- * The stack's salt (components/stack-salt.ts) across deployments, under the mocks: drawn on a
+ * The stack's salt (preflight/stack-salt.ts) across deployments, under the mocks: drawn on a
  * first deployment, exported as a secret, read back by the next one through the stack's
  * StackReference to itself (RunInput.previousOutputs), and what it keys: the basic-auth
  * bcrypt salts and the Grafana admin password's digest. And the offline render's stand-in.

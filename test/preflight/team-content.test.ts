@@ -1,5 +1,5 @@
 /**
- * A team's own rules and dashboards (components/team-content.ts, `npm run check`): what the
+ * A team's own rules and dashboards (preflight/team-content.ts, `npm run check`): what the
  * program refuses before any resource exists, what the check adds with promtool and the query
  * grammars, and that the stack ships them beside the built-in ones.
  */

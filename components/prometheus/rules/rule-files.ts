@@ -62,7 +62,7 @@ export function linkRunbooks(text: string, runbookBaseUrl: string | undefined, f
 }
 
 /**
- * Every `*.yml` of a directory, by file name, with the stack's thresholds (components/thresholds.ts)
+ * Every `*.yml` of a directory, by file name, with the stack's thresholds (components/prometheus/rules/thresholds.ts)
  * and runbook links into `runbookBaseUrl` when it is given. Thresholds that change an alert none
  * of the files holds are an error: the stack would believe it tuned something.
  */

@@ -59,7 +59,7 @@ export async function alloy(r: Run): Promise<Generated> {
     fs.writeFileSync(file, config);
     return {
       binary,
-      // The flags of components/log-collector.ts, with local paths and the loopback.
+      // The flags of components/log-collector/, with local paths and the loopback.
       args: alloyRunArgs(file, port, path.join(logs, "..", "data")),
     };
   };

@@ -8,7 +8,7 @@ import { LOOPBACK, waitFor } from "../local/processes";
 import { scrapeTwice } from "../local/text-format";
 import { Command, Generated, Run, minus } from "./run";
 
-/** The flags of components/prometheus.ts (its podArgs), with local paths. */
+/** The flags of components/prometheus/ (its podArgs), with local paths. */
 function prometheusFlags(dir: string, port: number): string[] {
   return [
     `--config.file=${dir}/prometheus.yml`,
