@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The render matrix: both stack files, the three examples (with the secrets their headers name),
+# production with every component on (test/support/everything.ts's sets), and three refused
+# configs (their problem lists, order included), each rendered by the `npm run render` of the
+# checkout given, into <out>/<case>/ with the command's output in <out>/<case>.stdout.
+#
+#   scripts/render-matrix.sh <checkout> <out>
+#
+# A change that must not change behaviour (the reshape of issue 21) renders the same, byte for
+# byte: run it on a checkout of the commit before and of the commit after, then `diff -r` the two.
+set -uo pipefail
+repo=$(cd "$1" && pwd); out=$2
+mkdir -p "$out"; out=$(cd "$out" && pwd)
+rm -rf "$out"; mkdir -p "$out"
+cd "$repo"
+r() { local name=$1; shift; npx ts-node --transpile-only scripts/render.ts --out "$out/$name" "$@" 2>&1 | grep -v "^npm warn" | sed "s#$out#OUT#g" > "$out/$name.stdout"; }
+r staging --stack staging &
+r production --stack production &
+r production-shown --stack production --show-secrets &
+wait
+r example-tumulte --stack production --stack-file examples/tumulte/Pulumi.production.yaml --set "discordWebhookUrls.monitoring=https://discord.com/api/webhooks/1/a" --set "discordWebhookUrls.alertes-critiques=https://discord.com/api/webhooks/2/b" &
+ds=(); for x in alerts-critical deployment applications infrastructure; do ds+=(--set "slackWebhookUrls.$x=https://hooks.slack.com/services/T0/B0/$x"); done
+r example-deployment-system --stack production --stack-file examples/deployment-system/Pulumi.production.yaml "${ds[@]}" &
+r example-gauzian --stack production --stack-file examples/gauzian/Pulumi.production.yaml --set "targetCredentials.minio=minio-token-0123456789" --set "smtpPassword=smtp-password-0123" &
+wait
+ev=(
+  "nodes=3"
+  'probes=[{name: website, url: "https://www.example.com/"}, {name: smtp, address: "mail.example.com:587"}, {name: status, url: "http://status.example.com:8080/health"}]'
+  "apps[0].probe={path: /health}"
+  'targets=[{name: minio, url: "https://minio.example.com:9000/minio/v2/metrics/cluster"}]'
+  'prometheus.remoteWrite=[{name: mimir, url: "https://mimir.example.com/api/v1/push"}]'
+  'alertmanager.receivers=[{name: team, slack: {channel: "#alerts"}, email: {to: ["ops@example.com"]}}, {name: pager, webhook: {}}]'
+  "alertmanager.defaultReceiver=team"
+  'alertmanager.smtp={smarthost: "smtp.example.com:587", from: "alerts@example.com"}'
+  "slackWebhookUrls.team=https://hooks.slack.com/services/T0/B0/token"
+  "webhookUrls.pager=http://pager.tools.svc:8080/hook"
+  "deadMansSwitchUrl=https://hc-ping.com/uuid"
+  "grafana.database={type: postgres, host: db.example.com, name: grafana, user: grafana}"
+  "grafanaDatabasePassword=grafana-database-password"
+  "networkPolicy.extraEgress.grafana=[{ports: [8443], cidrs: [10.0.0.0/8]}]"
+)
+args=(); for x in "${ev[@]}"; do args+=(--set "$x"); done
+r everything --stack production --show-secrets "${args[@]}" &
+r staging-loki-off --stack staging --set "loki.enabled=false" &
+wait
+r bad-many --stack production --set "prometheus.retention=banana" --set "grafana.replicas=-1" --set "prometheuss.x=1" --set "apps[0].port=http2" --set "alertmanager.receivers=[{name: x, slack: {}}]" --set "nodes=0" &
+r bad-cross --stack staging --set "prometheus.retention=1d" --set "prometheus.retentionSize=100TB" --set "loki.retention=1h" &
+r bad-dsn --stack production --set 'databases=[{name: pg, type: postgres, dsn: "postgres://u:p@localhost:5432/db"}]' &
+wait
