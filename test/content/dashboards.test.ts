@@ -3,8 +3,26 @@
  * uid, the shared tags and datasource variables, queries that parse with the official PromQL and LogQL
  * grammars, and only metrics the catalogue or a recording rule provides.
  */
-import { DASHBOARD_FOLDERS, SHARED_TAG, canonicalDashboardText, datasourceRefs, loadDashboards, walkPanels, type DashboardFile, type JsonObject } from "../../scripts/lib/dashboards/files";
-import { dashboardProblems, dashboardSetProblems, datasourceProblems, knownMetrics, panelProblems, queryProblems, structureProblems, variableProblems } from "../../scripts/lib/dashboards/checks";
+import {
+  DASHBOARD_FOLDERS,
+  SHARED_TAG,
+  canonicalDashboardText,
+  datasourceRefs,
+  loadDashboards,
+  walkPanels,
+  type DashboardFile,
+  type JsonObject,
+} from "../../scripts/lib/dashboards/files";
+import {
+  dashboardProblems,
+  dashboardSetProblems,
+  datasourceProblems,
+  knownMetrics,
+  panelProblems,
+  queryProblems,
+  structureProblems,
+  variableProblems,
+} from "../../scripts/lib/dashboards/checks";
 import { dashboardQueries, substituteVariables } from "../../scripts/lib/dashboards/queries";
 
 const FILES = loadDashboards();
