@@ -177,6 +177,37 @@ describe("npm run render", () => {
   });
 });
 
+describe("the fast start of npm run render (scripts/lib/fast-start.js)", () => {
+  const node = (code: string) =>
+    spawnSync(process.execPath, ["-r", "./scripts/lib/fast-start.js", "-e", code], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+
+  test("a TypeScript file runs from the cache until it changes, then as changed", () => {
+    const dir = tempDir("fast-start-");
+    const file = path.join(dir, "value.ts");
+    const run = () => node(`console.log(require(${JSON.stringify(file)}).value)`);
+    fs.writeFileSync(file, "export const value: number = 1;\n");
+    expect(run().stdout).toBe("1\n");
+    expect(run().stdout).toBe("1\n");
+    fs.writeFileSync(file, "export const value: number = 2;\n");
+    expect(run().stdout).toBe("2\n");
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("the SDK modules it loads on first use still work when used: a closure serializes, a package's code paths resolve", () => {
+    const result = node(`
+      const pulumi = require("@pulumi/pulumi");
+      const { computeCodePaths } = require("@pulumi/pulumi/runtime/closure/codePaths");
+      (async () => {
+        const closure = await pulumi.runtime.serializeFunction(() => 42);
+        const paths = await computeCodePaths({ extraIncludePackages: ["yaml"] });
+        console.log(closure.text.includes("42"), [...paths.keys()].some((p) => p.includes("yaml")));
+      })().catch((err) => { console.error(err); process.exit(1); });
+    `);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe("true true\n");
+  });
+});
+
 describe("masking the secret values of a file a reviewer diffs", () => {
   const secrets = secretConfigValues(
     "monitoring",
