@@ -1,6 +1,6 @@
 // @ts-check
 /**
- * What makes `npm run render` take under two seconds rather than five (docs/benchmark.md):
+ * What makes `npm run render` take about two seconds rather than five (docs/benchmark.md):
  *
  *   node -r ./scripts/lib/fast-start.js scripts/render.ts …
  *
