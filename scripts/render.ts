@@ -1,6 +1,6 @@
 /**
  * Offline render: runs the program under Pulumi's mocks (no Pulumi CLI, cluster or
- * cloud account) and writes what `pulumi up` would create.
+ * cloud account) and writes what `pulumi up` would create, with the summary it prints (SUMMARY.md).
  *
  *   npm run render -- --stack <name> [--stack-file <file>] [--out <dir>] [--set <key>=<value>]... [--show-secrets] [--previous <outputs.json>]
  *                     [--services <services.yaml>]
@@ -77,11 +77,9 @@ async function main(): Promise<void> {
     ...(previousOutputs ? { previousOutputs } : {}),
     ...(args.services ? { services: servicesOf(fs.readFileSync(args.services, "utf8")) } : {}),
   });
-  writeRender(rendered, args.out);
-  console.log(summary(rendered, args.stack, args.out, rendered.config));
-  if (rendered.placeholders.length > 0) {
-    console.log(`\nSecure values rendered as placeholders (give them with --set): ${rendered.placeholders.join(", ")}`);
-  }
+  const text = summary(rendered, args.stack, args.out, rendered.config, rendered.placeholders);
+  writeRender(rendered, args.out, text);
+  console.log(text);
 }
 
 main().catch((err: unknown) => {

@@ -259,10 +259,17 @@ export function cloudflareYaml(rendered: Rendered): string {
   return rendered.cloudflare.length === 0 ? "[]\n" : YAML.stringify(rendered.cloudflare, yamlOptions);
 }
 
-/** Writes the render to a directory, replacing what a previous render left there. */
-export function writeRender(rendered: Rendered, dir: string): void {
+/** The file of a render that carries its summary, for a reviewer who reads the render (a CI artifact) rather than the terminal. */
+export const SUMMARY_FILE = "SUMMARY.md";
+
+/**
+ * Writes the render to a directory, replacing what a previous render left there; with the
+ * summary the command prints, that too, as SUMMARY.md (summaryMarkdown).
+ */
+export function writeRender(rendered: Rendered, dir: string, summaryText?: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
+  if (summaryText !== undefined) fs.writeFileSync(path.join(dir, SUMMARY_FILE), summaryMarkdown(summaryText));
   fs.writeFileSync(path.join(dir, "kubernetes.yaml"), kubernetesYaml(rendered));
   fs.writeFileSync(path.join(dir, "cloudflare.yaml"), cloudflareYaml(rendered));
   fs.writeFileSync(path.join(dir, "outputs.json"), `${JSON.stringify(rendered.outputs, null, 2)}\n`);
@@ -321,8 +328,9 @@ export function configSummary(config: StackConfig): string[] {
     return host ? [`  ${svc}: https://${host}`] : [];
   });
   lines.push("", "Public hostnames:", ...(hosts.length > 0 ? hosts : ["  none: nothing is published"]));
-  // The program accepted the team's directory: reading it again gives the names it shipped.
-  const team = readTeamContent(ROOT, config.teamContent);
+  // The program accepted the team's directory: reading it again gives the names it shipped, and
+  // needs no built-in names to check them against (reading those parses every rule file again).
+  const team = readTeamContent(ROOT, config.teamContent, { alerts: new Map(), records: new Map(), dashboards: [] });
   lines.push(
     "",
     team.present ? `Team content (${team.directory}/):` : `Team content: none (no ${team.directory}/ directory)`,
@@ -336,8 +344,17 @@ export function configSummary(config: StackConfig): string[] {
   return lines;
 }
 
-/** The short report the render command prints; with the stack's config, its apps, alert routing and public hostnames too. */
-export function summary(rendered: Rendered, stack: string, dir: string, config?: StackConfig): string {
+/**
+ * The short report the render command prints; with the stack's config, its apps, alert routing
+ * and public hostnames too; with the keys whose secure values it could not decrypt, those last.
+ */
+export function summary(
+  rendered: Rendered,
+  stack: string,
+  dir: string,
+  config?: StackConfig,
+  placeholders: readonly string[] = [],
+): string {
   const counts = new Map<string, number>();
   for (const o of rendered.kubernetes) counts.set(o.component, (counts.get(o.component) ?? 0) + 1);
   for (const c of rendered.cloudflare) counts.set(c.component, (counts.get(c.component) ?? 0) + 1);
@@ -362,5 +379,28 @@ export function summary(rendered: Rendered, stack: string, dir: string, config?:
     lines.push("", "Warnings:");
     for (const w of rendered.warnings) lines.push(`  - ${w}`);
   }
+  if (placeholders.length > 0) lines.push("", `Secure values rendered as placeholders (give them with --set): ${placeholders.join(", ")}`);
   return lines.join("\n");
+}
+
+/**
+ * The summary as Markdown, built from the printed text so that it says the same, masked the
+ * same way: its first line the title, each titled list a section whose lines stay as printed (in
+ * a code block: aligned, and nothing in them read as Markdown; a list of sentences as a list),
+ * every other line a paragraph.
+ */
+export function summaryMarkdown(text: string): string {
+  const [title, ...lines] = text.split("\n");
+  const out = [`# ${title}`];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line === "") continue;
+    const items: string[] = [];
+    while (lines[i + 1]?.startsWith("  ")) items.push(lines[++i].slice(2));
+    if (items.length === 0) out.push("", line);
+    // A list of sentences (the warnings) stays a list, to wrap as prose does.
+    else if (items.every((item) => item.startsWith("- "))) out.push("", `## ${line.replace(/:$/, "")}`, "", ...items);
+    else out.push("", `## ${line.replace(/:$/, "")}`, "", "```text", ...items, "```");
+  }
+  return `${out.join("\n")}\n`;
 }

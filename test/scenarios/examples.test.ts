@@ -1,9 +1,11 @@
 /**
  * examples/: three seed teams' stack files (Tumulte, the deployment system, Gauzian), each with
  * its own rules, dashboards, thresholds, targets, probes and channels. Each renders as it is
- * written (its secrets given as `pulumi config set --secret` would), and what makes it the
- * team's own reaches the rendered files, checked with the exact promtool and amtool.
+ * written, by the render command its header gives (its secrets given with --set, as `pulumi
+ * config set --secret` would), and what makes it the team's own reaches the rendered files,
+ * checked with the exact promtool and amtool.
  */
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -16,30 +18,46 @@ import { checkConfig, routeOf, writeAlertmanagerFiles } from "../../scripts/lib/
 import { promtool } from "../../scripts/lib/local/binaries";
 import { objectsOf } from "../support/render";
 
+const NAMES = ["tumulte", "deployment-system", "gauzian"];
+
+const stackFile = (name: string) => path.join(ROOT, "examples", name, "Pulumi.production.yaml");
+
+/** The comments above `config:`: what a team reads first. */
+const headerOf = (name: string) => fs.readFileSync(stackFile(name), "utf8").split("\nconfig:")[0];
+
+/** The render command of an example's header, as a shell reads it: its `# ` taken off, its lines still joined by `\`. */
+function renderCommand(name: string): string {
+  const lines = headerOf(name).split("\n");
+  const start = lines.findIndex((l) => /^#\s+npm run render -- /.test(l));
+  if (start < 0) throw new Error(`examples/${name}: its header has no "npm run render -- …" command`);
+  let end = start;
+  while (lines[end].endsWith("\\")) end++;
+  return lines
+    .slice(start, end + 1)
+    .map((l) => l.replace(/^#\s*/, ""))
+    .join("\n");
+}
+
+/** The words of a command as the shell splits them (quotes removed), by the shell itself. */
+function shellWords(command: string): string[] {
+  const result = spawnSync("sh", ["-c", `printf '%s\\0' ${command}`], { encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`sh could not read ${command}: ${result.stderr}`);
+  return result.stdout.split("\0").slice(0, -1);
+}
+
 interface Example {
   name: string;
-  /** The secrets its header says to set. */
+  /** The render command of its header. */
+  command: string;
+  /** The secrets that command gives (`--set key=value`). */
   secrets: string[];
 }
 
-const EXAMPLES: Example[] = [
-  {
-    name: "tumulte",
-    secrets: [
-      "discordWebhookUrls.monitoring=https://discord.com/api/webhooks/1/a",
-      "discordWebhookUrls.alertes-critiques=https://discord.com/api/webhooks/2/b",
-    ],
-  },
-  {
-    name: "deployment-system",
-    secrets: ["alerts-critical", "deployment", "applications", "infrastructure"].map(
-      (r) => `slackWebhookUrls.${r}=https://hooks.slack.com/services/T0/B0/${r}`,
-    ),
-  },
-  { name: "gauzian", secrets: ["targetCredentials.minio=minio-token-0123456789", "smtpPassword=smtp-password-0123"] },
-];
-
-const stackFile = (name: string) => path.join(ROOT, "examples", name, "Pulumi.production.yaml");
+const EXAMPLES: Example[] = NAMES.map((name) => {
+  const command = renderCommand(name);
+  const words = shellWords(command);
+  return { name, command, secrets: words.flatMap((w, i) => (words[i - 1] === "--set" ? [w] : [])) };
+});
 
 function rulesOf(rendered: Rendered): Record<string, unknown> {
   const rules: Record<string, unknown> = {};
@@ -70,15 +88,30 @@ beforeAll(async () => {
   }
 });
 
-describe.each(EXAMPLES.map((e) => e.name))("the %s example", (name) => {
+describe.each(NAMES)("the %s example", (name) => {
   test("its header lists every secret the render needed, and without them it is refused naming each", async () => {
-    const header = fs.readFileSync(stackFile(name), "utf8").split("\nconfig:")[0];
-    for (const secret of EXAMPLES.find((e) => e.name === name)?.secrets ?? []) {
+    const header = headerOf(name);
+    const secrets = EXAMPLES.find((e) => e.name === name)?.secrets ?? [];
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const secret of secrets) {
       const key = secret.slice(0, secret.indexOf("="));
-      expect(header).toContain(key.includes(".") ? `'${key}'` : key);
+      expect(header).toContain(`pulumi config set --secret ${key.includes(".") ? `--path '${key}'` : key}`);
     }
     await expect(renderStack({ stack: "production", stackFile: stackFile(name) })).rejects.toThrow(/Invalid stack configuration/);
   });
+
+  test("the render command of its header, run as it is written, renders it with every secret given", () => {
+    const { command } = EXAMPLES.find((e) => e.name === name) as Example;
+    const out = path.join("out", "examples", name);
+    // Its own directory, never out/production: rendering an example leaves the render of one's own stack alone.
+    expect(shellWords(command)).toEqual(expect.arrayContaining(["--out", out]));
+    const result = spawnSync("sh", ["-c", command], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+    expect(result.stderr).not.toMatch(/Error|Invalid/);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(`Rendered stack "production" to ${out}\n`);
+    expect(result.stdout).not.toContain("placeholders");
+    expect(fs.readFileSync(path.join(ROOT, out, "SUMMARY.md"), "utf8")).toContain(`# Rendered stack "production" to ${out}\n`);
+  }, 120_000);
 
   test("its own rules and dashboards pass npm run check and ship with the stack", () => {
     const r = rendered.get(name) as Rendered;

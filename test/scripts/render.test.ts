@@ -5,17 +5,22 @@ import * as os from "os";
 import * as path from "path";
 import { parseStackConfig } from "../../config";
 import * as YAML from "yaml";
-import { maskSecrets, secretConfigValues } from "../../scripts/lib/render";
+import { SUMMARY_FILE, maskSecrets, secretConfigValues, summaryMarkdown } from "../../scripts/lib/render";
 import { placeholderFor, readStackConfig } from "../../scripts/lib/stackfile";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
+/** `npm run render -- <args>`, as a person types it. */
 function renderCli(args: string[]) {
-  return spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/render.ts", ...args], {
-    cwd: ROOT,
-    encoding: "utf8",
-    timeout: 120_000,
-  });
+  return spawnSync("npm", ["run", "--silent", "render", "--", ...args], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+}
+
+/** The lines of a summary, printed or in SUMMARY.md, without what only sets them out (indents, Markdown marks, a title's colon). */
+function summaryFacts(text: string): string[] {
+  return text
+    .split("\n")
+    .map((line) => line.replace(/^(#+ | {2})/, "").replace(/:$/, ""))
+    .filter((line) => line !== "" && !line.startsWith("```"));
 }
 
 function tempDir(prefix: string): string {
@@ -49,7 +54,78 @@ describe("npm run render", () => {
       environment: "staging",
       namespace: "monitoring-staging",
     });
+    // The summary ships in the render, for a reviewer of the CI artifact: what the terminal said, as Markdown.
+    const markdown = fs.readFileSync(path.join(out, SUMMARY_FILE), "utf8");
+    expect(markdown.slice(0, markdown.indexOf("```text\n"))).toBe(`# Rendered stack "staging" to ${out}\n\n## Objects per component\n\n`);
+    expect(markdown).toContain(
+      '## Alert routes (first match wins unless it continues)\n\n```text\nwatchdog="true" -> null\nanything else -> null\n```\n',
+    );
+    expect(summaryFacts(markdown)).toEqual(summaryFacts(result.stdout));
     fs.rmSync(out, { recursive: true, force: true });
+  });
+
+  test("its SUMMARY.md says what the terminal says, secrets as hidden, placeholders named", () => {
+    const dir = tempDir("render-cli-summary-");
+    const out = path.join(dir, "out");
+    // A stack whose file holds a secure value the render cannot decrypt, and a secret given on the command line.
+    const stack = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8")) as { config: Record<string, unknown> };
+    stack.config["monitoring:deadMansSwitchUrl"] = { secure: "v1:ciphertext-the-render-cannot-decrypt" };
+    const file = path.join(dir, "Pulumi.staging.yaml");
+    fs.writeFileSync(file, YAML.stringify(stack));
+    const webhook = "https://hooks.slack.com/services/T0/B0/summary-s3cret";
+    const result = renderCli([
+      ...["--stack", "staging", "--stack-file", file, "--out", out],
+      ...["--set", "alertmanager.receivers=[{name: team, slack: {channel: '#alerts'}}]", "--set", "alertmanager.defaultReceiver=team"],
+      ...["--set", `slackWebhookUrls.team=${webhook}`],
+    ]);
+    expect(result.status).toBe(0);
+    const markdown = fs.readFileSync(path.join(out, SUMMARY_FILE), "utf8");
+    expect(summaryFacts(markdown)).toEqual(summaryFacts(result.stdout));
+    expect(markdown).toContain("## Alert receivers\n\n```text\nteam: slack #alerts\n");
+    expect(markdown).toContain("\nSecure values rendered as placeholders (give them with --set): monitoring:deadMansSwitchUrl\n");
+    for (const text of [result.stdout, markdown]) expect(text).not.toContain("summary-s3cret");
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("SUMMARY.md: the title, each titled list a section (aligned lines in a code block, sentences a list), other lines paragraphs", () => {
+    const text = [
+      'Rendered stack "x" to out/x',
+      "",
+      "Objects per component:",
+      "  grafana  12",
+      "  total    40 Kubernetes objects",
+      "",
+      "Team content: none (no team/ directory)",
+      "",
+      "Requested: 220m CPU, 1.22 GiB memory",
+      "Files: 3 config files under out/x/files",
+      "",
+      "Warnings:",
+      "  - No alert receiver is configured: nobody is notified.",
+    ].join("\n");
+    expect(summaryMarkdown(text)).toBe(
+      [
+        '# Rendered stack "x" to out/x',
+        "",
+        "## Objects per component",
+        "",
+        "```text",
+        "grafana  12",
+        "total    40 Kubernetes objects",
+        "```",
+        "",
+        "Team content: none (no team/ directory)",
+        "",
+        "Requested: 220m CPU, 1.22 GiB memory",
+        "",
+        "Files: 3 config files under out/x/files",
+        "",
+        "## Warnings",
+        "",
+        "- No alert receiver is configured: nobody is notified.",
+        "",
+      ].join("\n"),
+    );
   });
 
   test("names the team's own rules and dashboards an example's stack file ships", () => {
@@ -71,6 +147,11 @@ describe("npm run render", () => {
     expect(result.stdout).toContain(
       "Team content (examples/gauzian/team/):\n  rules: team.gauzian.yml\n  dashboards: gauzian/files.json\n",
     );
+    const markdown = fs.readFileSync(path.join(out, SUMMARY_FILE), "utf8");
+    expect(markdown).toContain(
+      "## Team content (examples/gauzian/team/)\n\n```text\nrules: team.gauzian.yml\ndashboards: gauzian/files.json\n```\n",
+    );
+    for (const text of [result.stdout, markdown]) for (const secret of ["t0ken-value", "pa55word"]) expect(text).not.toContain(secret);
     fs.rmSync(out, { recursive: true, force: true });
   });
 
@@ -93,6 +174,37 @@ describe("npm run render", () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toContain('unknown argument "--bogus"');
     expect(result.stderr).toContain("usage: npm run render -- --stack <name>");
+  });
+});
+
+describe("the fast start of npm run render (scripts/lib/fast-start.js)", () => {
+  const node = (code: string) =>
+    spawnSync(process.execPath, ["-r", "./scripts/lib/fast-start.js", "-e", code], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+
+  test("a TypeScript file runs from the cache until it changes, then as changed", () => {
+    const dir = tempDir("fast-start-");
+    const file = path.join(dir, "value.ts");
+    const run = () => node(`console.log(require(${JSON.stringify(file)}).value)`);
+    fs.writeFileSync(file, "export const value: number = 1;\n");
+    expect(run().stdout).toBe("1\n");
+    expect(run().stdout).toBe("1\n");
+    fs.writeFileSync(file, "export const value: number = 2;\n");
+    expect(run().stdout).toBe("2\n");
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("the SDK modules it loads on first use still work when used: a closure serializes, a package's code paths resolve", () => {
+    const result = node(`
+      const pulumi = require("@pulumi/pulumi");
+      const { computeCodePaths } = require("@pulumi/pulumi/runtime/closure/codePaths");
+      (async () => {
+        const closure = await pulumi.runtime.serializeFunction(() => 42);
+        const paths = await computeCodePaths({ extraIncludePackages: ["yaml"] });
+        console.log(closure.text.includes("42"), [...paths.keys()].some((p) => p.includes("yaml")));
+      })().catch((err) => { console.error(err); process.exit(1); });
+    `);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe("true true\n");
   });
 });
 
