@@ -56,7 +56,7 @@ export interface Tool {
   tags?: string[];
   /**
    * The container image this binary stands for in the tests: its `--version` must report
-   * that image's tag (test/tools.test.ts), so the tests check what the stack deploys.
+   * that image's tag (`npm run tools` refuses it otherwise), so the tests check what the stack deploys.
    */
   image?: ImageName;
   /**
@@ -374,6 +374,222 @@ export const UNAVAILABLE: Array<{ what: string; why: string }> = [
     why: "its Go module (github.com/pulumi/pulumi-cloudflare/provider/v6) is not served at any release; the tunnel stays off",
   },
 ];
+
+/** The test tiers, each with its own command (package.json) and its own CI job (.github/workflows/ci.yml). */
+export const TIERS = ["offline", "cluster", "live"] as const;
+export type Tier = (typeof TIERS)[number];
+
+/**
+ * The tools each tier's tests run, so that `npm run tools -- --tier <tier>` builds only those.
+ * test/tools.test.ts reads the tiers' code (binaryUses) and fails when a tier runs a binary
+ * it does not list here, or lists one it never runs.
+ * - offline (`npm test`): promtool, amtool and the servers' own config checks, and the
+ *   end-to-end tests on loopback (Prometheus, Alertmanager, Loki, Alloy, Promtail, the
+ *   blackbox and database exporters, cloudflared's ingress rules).
+ * - cluster (`npm run test:cluster`): the Pulumi engine and provider, the control plane, kwok.
+ * - live (`npm run test:live`): the lab's servers and exporters on live data, and the control
+ *   plane the lab starts for kube-state-metrics to read.
+ * prometheus-config-reloader is in no tier: no test runs it (only `--tier all` builds it).
+ */
+export const TIER_TOOLS: Record<Tier, readonly string[]> = {
+  offline: [
+    "prometheus",
+    "promtool",
+    "alertmanager",
+    "amtool",
+    "loki",
+    "promtail",
+    "alloy",
+    "blackbox_exporter",
+    "postgres_exporter",
+    "redis_exporter",
+    "mongodb_exporter",
+    "cloudflared",
+  ],
+  cluster: [
+    "pulumi",
+    "pulumi-resource-kubernetes",
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kubectl",
+    "kwok",
+  ],
+  live: [
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kubectl",
+    "kwok",
+    "prometheus",
+    "alertmanager",
+    "loki",
+    "alloy",
+    "node_exporter",
+    "kube-state-metrics",
+    "postgres_exporter",
+    "redis_exporter",
+    "blackbox_exporter",
+  ],
+};
+
+/** The tools of a tier, in table order; `all` is every tool. */
+export function toolsOfTier(tier: Tier | "all"): Tool[] {
+  return tier === "all" ? TOOLS : TOOLS.filter((t) => TIER_TOOLS[tier].includes(t.binary));
+}
+
+/**
+ * Whether a binary's version output names a release as a whole version (3.13.5 must not pass
+ * for 3.13.50), with or without its "v".
+ */
+export function reportsRelease(output: string, release: string): boolean {
+  const version = release.replace(/^v/, "").replace(/\./g, "\\.");
+  return new RegExp(`(^|[^0-9.])v?${version}([^0-9.]|$)`, "m").test(output);
+}
+
+/** The Go release tools/.go-version names: what CI installs and the least `npm run tools` accepts. */
+export function goVersion(): string {
+  return fs.readFileSync(path.join(TOOLS_DIR, ".go-version"), "utf8").trim();
+}
+
+/** The test files of a tier and the other files of its folder (global setup, support), repository-relative. */
+export function tierEntryFiles(tier: Tier): string[] {
+  const all = (fs.readdirSync(path.join(ROOT, "test"), { recursive: true }) as string[])
+    .map((f) => path.join("test", f))
+    .filter((f) => f.endsWith(".ts"));
+  const folder = (f: string) =>
+    f.startsWith(path.join("test", "cluster") + path.sep)
+      ? "cluster"
+      : f.startsWith(path.join("test", "live") + path.sep)
+        ? "live"
+        : "offline";
+  return all.filter((f) => folder(f) === tier && (tier !== "offline" || f.endsWith(".test.ts"))).sort();
+}
+
+/** A top-level statement of a source file: a declaration (named) or code that runs on import (unnamed). */
+interface Block {
+  name?: string;
+  text: string;
+}
+
+/** A source file read for binaryUses: its top-level blocks, and where each imported name comes from. */
+interface Source {
+  blocks: Block[];
+  /** Local name → [file, exported name]; a namespace import maps to [file, "*"]. */
+  imports: Map<string, [string, string]>;
+  /** Files whose exports this one re-exports (`export * from`). */
+  reexports: string[];
+  text: string;
+}
+
+const DECLARATION =
+  /^(?:export\s+)?(?:default\s+)?(?:declare\s+)?(?:abstract\s+)?(?:async\s+)?(?:function\*?|class|const|let|var|interface|type|enum)\s+([A-Za-z_$][\w$]*)/;
+
+/** The .ts file a relative import names, repository-relative, or undefined (a package, a JSON file). */
+function resolveImport(from: string, spec: string): string | undefined {
+  if (!spec.startsWith(".")) return undefined;
+  const base = path.join(path.dirname(from), spec);
+  return [`${base}.ts`, path.join(base, "index.ts")].find((f) => fs.existsSync(path.join(ROOT, f)));
+}
+
+function readSource(file: string): Source {
+  const text = fs.readFileSync(path.join(ROOT, file), "utf8");
+  const imports = new Map<string, [string, string]>();
+  const reexports: string[] = [];
+  for (const [, clause, spec] of text.matchAll(/^import\s+(?!type\s)([\s\S]*?)\s+from\s+"([^"]+)";/gm)) {
+    const target = resolveImport(file, spec);
+    if (!target) continue;
+    const namespace = /\*\s+as\s+(\w+)/.exec(clause);
+    if (namespace) imports.set(namespace[1], [target, "*"]);
+    for (const item of /\{([\s\S]*)\}/.exec(clause)?.[1].split(",") ?? []) {
+      const [name, local] = item
+        .replace(/^\s*type\s+/, "")
+        .split(/\s+as\s+/)
+        .map((s) => s.trim());
+      if (name && !/^type\s/.test(item.trim())) imports.set(local ?? name, [target, name]);
+    }
+  }
+  for (const [, spec] of text.matchAll(/^export\s+\*\s+from\s+"([^"]+)";/gm)) {
+    const target = resolveImport(file, spec);
+    if (target) reexports.push(target);
+  }
+  // What runs: the code without its comments and without the import and re-export statements.
+  const code = text
+    .replace(/\/\*[\s\S]*?\*\//g, "")
+    .replace(/(^|[^:\\"'])\/\/.*$/gm, "$1")
+    .replace(/^(?:import|export)\s[^;]*?\bfrom\s+"[^"]+";|^import\s+"[^"]+";/gm, "");
+  const blocks: Block[] = [];
+  for (const line of code.split("\n")) {
+    if (line.trim() === "") continue;
+    if (/^[^\s}\])]/.test(line) || blocks.length === 0) blocks.push({ name: DECLARATION.exec(line)?.[1], text: "" });
+    blocks[blocks.length - 1].text += `${line}\n`;
+  }
+  return { blocks, imports, reexports, text };
+}
+
+/** The functions and values that define the tool paths: naming a binary there is not running it. */
+const TOOL_PATH_DEFINITIONS = new Set(["binPath", "stackBinary", "runBinary", "BIN_DIR", "PULUMI_HOME"]);
+
+/**
+ * The tools that some code runs, read from the repository's sources: starting from every
+ * top-level statement of the entry files, it follows the names each statement uses, within
+ * its file and through relative imports, and collects the binaries of the statements it
+ * reaches: a call that names one (`stackBinary("loki")`, `runBinary("alloy", …)`,
+ * `binPath("kubectl")`); every tool its file names in a string where a statement reaches
+ * binaries through a variable or BIN_DIR (a list of binaries); the resource plugins where it
+ * uses PULUMI_HOME. A file that imports a module for one helper does not inherit the
+ * binaries of the module's other functions.
+ */
+export function binaryUses(entryFiles: string[]): Set<string> {
+  const sources = new Map<string, Source>();
+  const source = (file: string) => sources.get(file) ?? sources.set(file, readSource(file)).get(file)!;
+  const toolNames = new Set(TOOLS.map((t) => t.binary));
+  const used = new Set<string>();
+  const seen = new Set<string>();
+  const queue: Array<[string, Block]> = [];
+  const reach = (file: string, block: Block) => {
+    const key = `${file}#${source(file).blocks.indexOf(block)}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      queue.push([file, block]);
+    }
+  };
+  /** The blocks a file exports under a name, through its re-exports. */
+  const exported = (file: string, name: string, depth = 0): Array<[string, Block]> => {
+    const src = source(file);
+    const own = src.blocks.filter((b) => b.name === name);
+    if (own.length > 0 || depth > 5) return own.map((b) => [file, b]);
+    const imported = src.imports.get(name);
+    if (imported && imported[1] !== "*") return exported(imported[0], imported[1], depth + 1);
+    return src.reexports.flatMap((f) => exported(f, name, depth + 1));
+  };
+  for (const file of entryFiles) for (const block of source(file).blocks) reach(file, block);
+  for (let item = queue.shift(); item; item = queue.shift()) {
+    const [file, block] = item;
+    const src = source(file);
+    // Code that runs on import: reached with its file.
+    for (const b of src.blocks) if (!b.name) reach(file, b);
+    if (!block.name || !TOOL_PATH_DEFINITIONS.has(block.name)) {
+      for (const [, binary] of block.text.matchAll(/\b(?:stackBinary|runBinary|binPath)\(\s*"([^"]+)"/g)) used.add(binary);
+      // The same code with its strings emptied: a name in a string is not a use of the variable.
+      const bare = block.text.replace(/"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'/g, '""');
+      if (/\b(?:stackBinary|runBinary|binPath)\(\s*[^"\s)]/.test(bare) || /\bBIN_DIR\b/.test(bare)) {
+        for (const [, literal] of src.text.matchAll(/"([^"]+)"/g)) if (toolNames.has(literal)) used.add(literal);
+      }
+      if (/\bPULUMI_HOME\b/.test(bare)) for (const t of TOOLS.filter((t) => t.plugin)) used.add(t.binary);
+    }
+    const names = new Set(block.text.match(/[A-Za-z_$][\w$]*/g));
+    for (const b of src.blocks) if (b !== block && b.name && names.has(b.name)) reach(file, b);
+    for (const [local, [target, name]] of src.imports) {
+      if (!names.has(local)) continue;
+      const members = name === "*" ? [...block.text.matchAll(new RegExp(`\\b${local}\\.(\\w+)`, "g"))].map((m) => m[1]) : [name];
+      for (const member of members) for (const [f, b] of exported(target, member)) reach(f, b);
+    }
+  }
+  return used;
+}
 
 export function binPath(binary: string): string {
   return path.join(BIN_DIR, binary);
