@@ -55,19 +55,19 @@ function atLeast(a: string, b: string): boolean {
   return true;
 }
 
-/** The local Go, which must be at least tools/.go-version: GOTOOLCHAIN=local downloads no newer one. */
+/** The local Go, which must build every tool module: GOTOOLCHAIN=local downloads no newer one. */
 function requireGo(): string {
   const needed = goVersion();
   const result = spawnSync("go", ["env", "GOVERSION"], { encoding: "utf8" });
   if (result.error || result.status !== 0) {
     throw new ToolError(
-      `Go is not installed: install Go ${needed} or newer (https://go.dev/doc/install), then run \`npm run tools\` again.`,
+      `Go is not installed: install Go ${needed.version} or newer (https://go.dev/doc/install), then run \`npm run tools\` again.`,
     );
   }
   const version = result.stdout.trim();
   const match = /^go(\d+\.\d+(?:\.\d+)?)/.exec(version);
-  if (!match || !atLeast(match[1], needed)) {
-    throw new ToolError(`Go ${needed} or newer is needed to build the tools (tools/.go-version; found ${version}).`);
+  if (!match || !atLeast(match[1], needed.version)) {
+    throw new ToolError(`Go ${needed.version} or newer is needed to build the tools (tools/${needed.module}/go.mod; found ${version}).`);
   }
   return version;
 }

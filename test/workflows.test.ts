@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { validateWorkflow } from "@action-validator/core";
-import { ROOT, TIERS } from "../scripts/lib/tools";
+import { ROOT, TIERS, goVersion } from "../scripts/lib/tools";
 
 const DIR = path.join(ROOT, ".github", "workflows");
 const files = fs.readdirSync(DIR).filter((f) => f.endsWith(".yml"));
@@ -90,7 +90,7 @@ test(".ci/run, the developers' full check, runs the steps of every ci job, every
   expect(script).toMatch(/^\.ci\/system-packages all$/m);
 });
 
-test("every job that builds the tools sets up the Go of tools/.go-version, and caches Go and .tools/bin keyed on the pins", () => {
+test("every job that builds the tools sets up Go from a tool module's go.mod, and caches Go and .tools/bin keyed on the pins", () => {
   for (const f of files) {
     for (const [id, job] of Object.entries(workflow(f).jobs)) {
       const build = job.steps.findIndex((s) => scriptOf(s.run)?.script === "tools");
@@ -98,7 +98,10 @@ test("every job that builds the tools sets up the Go of tools/.go-version, and c
       const where = `${f}: job ${id}`;
       const before = job.steps.slice(0, build);
       const go = before.find((s) => s.uses?.startsWith("actions/setup-go@"));
-      expect({ where, with: go?.with }).toEqual({ where, with: { "go-version-file": "tools/.go-version", cache: false } });
+      expect({ where, with: go?.with }).toEqual({
+        where,
+        with: { "go-version-file": expect.stringMatching(/^tools\/[a-z-]+\/go\.mod$/), cache: false },
+      });
       const restore = before.find((s) => s.uses?.startsWith("actions/cache/restore@"));
       const save = job.steps.slice(build + 1).find((s) => s.uses?.startsWith("actions/cache/save@"));
       const paths = (s?: Step) =>
@@ -109,7 +112,7 @@ test("every job that builds the tools sets up the Go of tools/.go-version, and c
       expect({ where, paths: paths(restore) }).toEqual({ where, paths: [".tools/bin", "~/.cache/go-build", "~/go/pkg/mod"] });
       expect({ where, paths: paths(save) }).toEqual({ where, paths: paths(restore) });
       const key = String(restore?.with?.key);
-      for (const pin of ["tools/.go-version", "tools/**/go.mod", "tools/**/go.sum", "scripts/lib/tools.ts", "components/images.ts"]) {
+      for (const pin of ["tools/**/go.mod", "tools/**/go.sum", "scripts/lib/tools.ts", "components/images.ts"]) {
         expect({ where, key, has: key.includes(`'${pin}'`) }).toEqual({ where, key, has: true });
       }
       const tier = scriptOf(job.steps[build].run)?.args[0];
@@ -121,18 +124,17 @@ test("every job that builds the tools sets up the Go of tools/.go-version, and c
   }
 });
 
-test("tools/.go-version is the highest go line of the tool modules (the Go that builds them all)", () => {
-  const lines = fs
-    .readdirSync(path.join(ROOT, "tools"))
-    .filter((m) => fs.existsSync(path.join(ROOT, "tools", m, "go.mod")))
-    .map((m) => /^go (\S+)$/m.exec(fs.readFileSync(path.join(ROOT, "tools", m, "go.mod"), "utf8"))?.[1] ?? "");
-  const key = (v: string) =>
-    v
-      .split(".")
-      .map((n) => n.padStart(4, "0"))
-      .join(".");
-  const highest = lines.sort((a, b) => key(b).localeCompare(key(a)))[0];
-  expect(fs.readFileSync(path.join(ROOT, "tools", ".go-version"), "utf8")).toBe(`${highest}\n`);
+test("setup-go reads a go.mod with the highest go line of the tool modules (the Go that builds them all)", () => {
+  const named = files.flatMap((f) =>
+    steps(f)
+      .filter((s) => s.uses?.startsWith("actions/setup-go@"))
+      .map((s) => String(s.with?.["go-version-file"])),
+  );
+  expect(named.length).toBeGreaterThan(0);
+  for (const file of new Set(named)) {
+    const line = /^go (\S+)$/m.exec(fs.readFileSync(path.join(ROOT, file), "utf8"))?.[1];
+    expect({ file, go: line }).toEqual({ file, go: goVersion().version });
+  }
 });
 
 test("the workflows run one Node LTS, which package.json's engines and @pulumi/pulumi's accept", () => {

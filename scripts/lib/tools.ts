@@ -449,9 +449,22 @@ export function reportsRelease(output: string, release: string): boolean {
   return new RegExp(`(^|[^0-9.])v?${version}([^0-9.]|$)`, "m").test(output);
 }
 
-/** The Go release tools/.go-version names: what CI installs and the least `npm run tools` accepts. */
-export function goVersion(): string {
-  return fs.readFileSync(path.join(TOOLS_DIR, ".go-version"), "utf8").trim();
+/**
+ * The Go that builds every tool: the highest `go` line of the tool modules (each go.mod says
+ * the least Go it builds with, and GOTOOLCHAIN=local fetches no newer one). CI's setup-go reads
+ * the go.mod that has it (test/workflows.test.ts checks which).
+ */
+export function goVersion(): { version: string; module: string } {
+  const key = (v: string) =>
+    v
+      .split(".")
+      .map((n) => n.padStart(4, "0"))
+      .join(".");
+  const lines = [...new Set(TOOLS.map((t) => t.module))].sort().map((module) => {
+    const gomod = fs.readFileSync(path.join(TOOLS_DIR, module, "go.mod"), "utf8");
+    return { version: /^go\s+(\S+)/m.exec(gomod)?.[1] ?? "0", module };
+  });
+  return lines.reduce((a, b) => (key(b.version) > key(a.version) ? b : a));
 }
 
 /** The test files of a tier and the other files of its folder (global setup, support), repository-relative. */
