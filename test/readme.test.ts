@@ -41,6 +41,6 @@ test("the README's two commands are the ones the project defines", () => {
   expect(README).toContain("npm ci && npm run render -- --stack staging");
   expect(README).toContain("npm test");
   expect(pkg.scripts.render).toContain("scripts/render.ts");
-  expect(pkg.scripts.test).toBe("npm run typecheck && npm run lint && jest");
-  expect(fs.readFileSync(path.join(__dirname, "..", ".ci", "run"), "utf8")).toMatch(/^npm test( --.*)?$/m);
+  expect(pkg.scripts.test).toBe("npm run tools -- --tier offline --check && npm run typecheck && npm run lint && jest");
+  expect(fs.readFileSync(path.join(__dirname, "..", ".ci", "test-offline"), "utf8")).toMatch(/^npm test( --.*)?$/m);
 });
