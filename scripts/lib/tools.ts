@@ -545,23 +545,27 @@ function readSource(file: string): Source {
 /** The functions and values that define the tool paths: naming a binary there is not running it. */
 const TOOL_PATH_DEFINITIONS = new Set(["binPath", "stackBinary", "runBinary", "BIN_DIR", "PULUMI_HOME"]);
 
+/** A top-level statement some code reaches, with its file's text. */
+export interface ReachedCode {
+  file: string;
+  name?: string;
+  text: string;
+  fileText: string;
+}
+
 /**
- * The tools that some code runs, read from the repository's sources: starting from every
- * top-level statement of the entry files, it follows the names each statement uses, within
- * its file and through relative imports, and collects the binaries of the statements it
- * reaches: a call that names one (`stackBinary("loki")`, `runBinary("alloy", …)`,
- * `binPath("kubectl")`); every tool its file names in a string where a statement reaches
- * binaries through a variable or BIN_DIR (a list of binaries); the resource plugins where it
- * uses PULUMI_HOME. A file that imports a module for one helper does not inherit the
- * binaries of the module's other functions.
+ * The top-level statements that the entry files' code reaches, read from the repository's
+ * sources: from every statement of the entry files, the names each statement uses, followed
+ * within its file and through relative imports (a file that imports one helper of a module
+ * does not reach the module's other functions), and the code of each reached file that runs
+ * on import.
  */
-export function binaryUses(entryFiles: string[]): Set<string> {
+export function reachedCode(entryFiles: string[]): ReachedCode[] {
   const sources = new Map<string, Source>();
   const source = (file: string) => sources.get(file) ?? sources.set(file, readSource(file)).get(file)!;
-  const toolNames = new Set(TOOLS.map((t) => t.binary));
-  const used = new Set<string>();
   const seen = new Set<string>();
   const queue: Array<[string, Block]> = [];
+  const reached: ReachedCode[] = [];
   const reach = (file: string, block: Block) => {
     const key = `${file}#${source(file).blocks.indexOf(block)}`;
     if (!seen.has(key)) {
@@ -582,17 +586,8 @@ export function binaryUses(entryFiles: string[]): Set<string> {
   for (let item = queue.shift(); item; item = queue.shift()) {
     const [file, block] = item;
     const src = source(file);
-    // Code that runs on import: reached with its file.
+    reached.push({ file, name: block.name, text: block.text, fileText: src.text });
     for (const b of src.blocks) if (!b.name) reach(file, b);
-    if (!block.name || !TOOL_PATH_DEFINITIONS.has(block.name)) {
-      for (const [, binary] of block.text.matchAll(/\b(?:stackBinary|runBinary|binPath)\(\s*"([^"]+)"/g)) used.add(binary);
-      // The same code with its strings emptied: a name in a string is not a use of the variable.
-      const bare = block.text.replace(/"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'/g, '""');
-      if (/\b(?:stackBinary|runBinary|binPath)\(\s*[^"\s)]/.test(bare) || /\bBIN_DIR\b/.test(bare)) {
-        for (const [, literal] of src.text.matchAll(/"([^"]+)"/g)) if (toolNames.has(literal)) used.add(literal);
-      }
-      if (/\bPULUMI_HOME\b/.test(bare)) for (const t of TOOLS.filter((t) => t.plugin)) used.add(t.binary);
-    }
     const names = new Set(block.text.match(/[A-Za-z_$][\w$]*/g));
     for (const b of src.blocks) if (b !== block && b.name && names.has(b.name)) reach(file, b);
     for (const [local, [target, name]] of src.imports) {
@@ -600,6 +595,29 @@ export function binaryUses(entryFiles: string[]): Set<string> {
       const members = name === "*" ? [...block.text.matchAll(new RegExp(`\\b${local}\\.(\\w+)`, "g"))].map((m) => m[1]) : [name];
       for (const member of members) for (const [f, b] of exported(target, member)) reach(f, b);
     }
+  }
+  return reached;
+}
+
+/**
+ * The tools that some code runs (reachedCode): a call that names a binary
+ * (`stackBinary("loki")`, `runBinary("alloy", …)`, `binPath("kubectl")`); every tool its file
+ * names in a string where a statement reaches binaries through a variable or BIN_DIR (a list
+ * of binaries); the resource plugins where it uses PULUMI_HOME. The definitions of those
+ * functions and paths are not uses.
+ */
+export function binaryUses(entryFiles: string[]): Set<string> {
+  const toolNames = new Set(TOOLS.map((t) => t.binary));
+  const used = new Set<string>();
+  for (const { name, text, fileText } of reachedCode(entryFiles)) {
+    if (name && TOOL_PATH_DEFINITIONS.has(name)) continue;
+    for (const [, binary] of text.matchAll(/\b(?:stackBinary|runBinary|binPath)\(\s*"([^"]+)"/g)) used.add(binary);
+    // The same code with its strings emptied: a name in a string is not a use of the variable.
+    const bare = text.replace(/"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'/g, '""');
+    if (/\b(?:stackBinary|runBinary|binPath)\(\s*[^"\s)]/.test(bare) || /\bBIN_DIR\b/.test(bare)) {
+      for (const [, literal] of fileText.matchAll(/"([^"]+)"/g)) if (toolNames.has(literal)) used.add(literal);
+    }
+    if (/\bPULUMI_HOME\b/.test(bare)) for (const t of TOOLS.filter((t) => t.plugin)) used.add(t.binary);
   }
   return used;
 }
