@@ -545,7 +545,7 @@ describe("the steps' scripts, run here", () => {
     ["test-cluster", [], "npm run test:cluster -- --json --outputFile=out/jest-cluster-results.json"],
     ["test-live", [], "npm run test:live -- --json --outputFile=out/jest-live-results.json"],
   ])(".ci/%s runs its npm command (npm stubbed)", (script, args, command) => {
-    const r = step(script, args, { stubs: { npm: "", go: "" } });
+    const r = step(script, args, { stubs: { npm: "" } });
     expect({ status: r.status, calls: r.calls }).toEqual({ status: 0, calls: [command] });
   });
 

@@ -379,6 +379,9 @@ export const UNAVAILABLE: Array<{ what: string; why: string }> = [
 export const TIERS = ["offline", "cluster", "live"] as const;
 export type Tier = (typeof TIERS)[number];
 
+/** What the local cluster runs (scripts/lib/cluster): the cluster tier's, and the live lab's for kube-state-metrics. */
+const LOCAL_CLUSTER = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kwok"];
+
 /**
  * The tools each tier's tests run, so that `npm run tools -- --tier <tier>` builds only those.
  * test/tools.test.ts reads the tiers' code (binaryUses) and fails when a tier runs a binary
@@ -406,23 +409,9 @@ export const TIER_TOOLS: Record<Tier, readonly string[]> = {
     "mongodb_exporter",
     "cloudflared",
   ],
-  cluster: [
-    "pulumi",
-    "pulumi-resource-kubernetes",
-    "etcd",
-    "kube-apiserver",
-    "kube-controller-manager",
-    "kube-scheduler",
-    "kubectl",
-    "kwok",
-  ],
+  cluster: ["pulumi", "pulumi-resource-kubernetes", ...LOCAL_CLUSTER],
   live: [
-    "etcd",
-    "kube-apiserver",
-    "kube-controller-manager",
-    "kube-scheduler",
-    "kubectl",
-    "kwok",
+    ...LOCAL_CLUSTER,
     "prometheus",
     "alertmanager",
     "loki",
