@@ -16,14 +16,13 @@ import {
   TOOLS,
   TOOLS_DIR,
   UNAVAILABLE,
-  binaryUses,
   goModRequire,
   npmVersion,
   pinnedNpmVersion,
   reportsRelease,
-  tierEntryFiles,
   toolsOfTier,
 } from "../scripts/lib/tools";
+import { binaryUses, tierEntryFiles } from "../scripts/lib/tool-uses";
 
 describe("the tool set", () => {
   test.each(TOOLS.filter((t) => t.npmPackage).map((t) => [t.binary, t] as const))(
