@@ -1,10 +1,13 @@
 /**
- * `npm run tools [-- --check] [-- <binary> ...]`: builds the pinned tool set (scripts/lib/tools.ts)
- * from its Go modules into .tools/bin/, only what is missing or stale, then installs the
- * Pulumi resource plugins into .tools/pulumi-home and prints every tool with its version.
+ * `npm run tools [-- --tier offline|cluster|live|all] [--check] [<binary> ...]`: builds the
+ * pinned tools (scripts/lib/tools.ts) that a test tier runs (`all`, the default: every tool),
+ * or the binaries named, from their Go modules into .tools/bin/, only what is missing or
+ * stale, then installs the Pulumi resource plugins into .tools/pulumi-home and prints every
+ * tool with its version.
  *
  * A binary is fresh when its embedded build information (`go version -m`) names the
- * pinned upstream module version and the same linker flags; anything else is rebuilt.
+ * pinned upstream module version and its version output names the release as a whole
+ * version; anything else is rebuilt.
  * Go's module and build caches make a rebuild after a bump cost only what changed.
  * `--check` builds nothing and exits 1 when a tool is missing or stale.
  */
@@ -14,7 +17,22 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
-import { BIN_DIR, PULUMI_HOME, ROOT, TOOLS, TOOLS_DIR, Tool, UNAVAILABLE, binPath, goModRequire } from "./lib/tools";
+import {
+  BIN_DIR,
+  PULUMI_HOME,
+  ROOT,
+  TIERS,
+  TOOLS,
+  TOOLS_DIR,
+  Tier,
+  Tool,
+  UNAVAILABLE,
+  binPath,
+  goModRequire,
+  goVersion,
+  reportsRelease,
+  toolsOfTier,
+} from "./lib/tools";
 
 /** Where modules with generated files are copied and their Go workspaces written (git-ignored). */
 const SRC_DIR = path.join(ROOT, ".tools", "src");
@@ -30,15 +48,26 @@ function goEnv(): NodeJS.ProcessEnv {
   return { ...process.env, GOFLAGS: "-mod=readonly -trimpath", GOTOOLCHAIN: "local", CGO_ENABLED: "0" };
 }
 
+/** Whether Go release a (1.26.8) is b or newer. */
+function atLeast(a: string, b: string): boolean {
+  const [x, y] = [a, b].map((v) => v.split(".").map(Number));
+  for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) > (y[i] ?? 0);
+  return true;
+}
+
+/** The local Go, which must build every tool module: GOTOOLCHAIN=local downloads no newer one. */
 function requireGo(): string {
+  const needed = goVersion();
   const result = spawnSync("go", ["env", "GOVERSION"], { encoding: "utf8" });
   if (result.error || result.status !== 0) {
-    throw new ToolError("Go is not installed: install Go 1.26 or newer (https://go.dev/doc/install), then run `npm run tools` again.");
+    throw new ToolError(
+      `Go is not installed: install Go ${needed.version} or newer (https://go.dev/doc/install), then run \`npm run tools\` again.`,
+    );
   }
   const version = result.stdout.trim();
-  const match = /^go1\.(\d+)/.exec(version);
-  if (!match || Number(match[1]) < 26) {
-    throw new ToolError(`Go 1.26 or newer is needed to build the tools (found ${version}).`);
+  const match = /^go(\d+\.\d+(?:\.\d+)?)/.exec(version);
+  if (!match || !atLeast(match[1], needed.version)) {
+    throw new ToolError(`Go ${needed.version} or newer is needed to build the tools (tools/${needed.module}/go.mod; found ${version}).`);
   }
   return version;
 }
@@ -57,7 +86,7 @@ function staleness(tool: Tool, moduleVersion: string): string | undefined {
   const built = new RegExp(`^\\s*(?:mod|dep)\\s+${escaped}\\s+(\\S+)`, "m").exec(info.stdout);
   if (!built) return `built from another module than ${tool.upstream}`;
   if (built[1] !== moduleVersion) return `built from ${built[1]}, pinned ${moduleVersion}`;
-  if (tool.versionArgs && !versionOutput(tool).includes(tool.release.replace(/^v/, ""))) {
+  if (tool.versionArgs && !reportsRelease(versionOutput(tool), tool.release)) {
     return `reports another version than ${tool.release}`;
   }
   return undefined;
@@ -238,17 +267,39 @@ function versionLine(tool: Tool): string {
   return lines.find((l) => l.includes(release)) ?? lines[0] ?? "(no version output)";
 }
 
-async function main(argv: string[]): Promise<number> {
-  const check = argv.includes("--check");
-  const only = argv.filter((a) => !a.startsWith("--"));
+const USAGE = "usage: npm run tools [-- --tier offline|cluster|live|all] [--check] [<binary> ...]";
+
+function parseArgs(argv: string[]): { check: boolean; tier: Tier | "all"; only: string[] } {
+  let tier: string | undefined;
+  const only: string[] = [];
+  let check = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--check") check = true;
+    else if (arg === "--tier") tier = argv[++i];
+    else if (arg.startsWith("--tier=")) tier = arg.slice("--tier=".length);
+    else if (arg.startsWith("-")) throw new ToolError(`unknown option ${arg}\n${USAGE}`);
+    else only.push(arg);
+  }
+  if (tier !== undefined && tier !== "all" && !(TIERS as readonly string[]).includes(tier)) {
+    throw new ToolError(`unknown tier ${tier ?? "(none)"}: the tiers are ${[...TIERS, "all"].join(", ")}\n${USAGE}`);
+  }
+  if (tier !== undefined && only.length > 0) throw new ToolError(`name a tier or binaries, not both\n${USAGE}`);
   const unknown = only.filter((name) => !TOOLS.some((t) => t.binary === name));
   if (unknown.length > 0) {
     throw new ToolError(`unknown tool ${unknown.join(", ")}; the tools are: ${TOOLS.map((t) => t.binary).join(", ")}`);
   }
-  const selected = TOOLS.filter((t) => only.length === 0 || only.includes(t.binary));
-  if (!check) {
-    console.log(`Go: ${requireGo()}`);
-  }
+  return { check, tier: (tier ?? "all") as Tier | "all", only };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { check, tier, only } = parseArgs(argv);
+  const selected = only.length > 0 ? TOOLS.filter((t) => only.includes(t.binary)) : toolsOfTier(tier);
+  const command =
+    only.length > 0 ? `npm run tools -- ${only.join(" ")}` : tier === "all" ? "npm run tools" : `npm run tools -- --tier ${tier}`;
+  // `--check` too: it reads each binary's build information with `go version -m`.
+  const go = requireGo();
+  if (!check) console.log(`Go: ${go}`);
   fs.mkdirSync(BIN_DIR, { recursive: true });
 
   let stale = 0;
@@ -269,14 +320,15 @@ async function main(argv: string[]): Promise<number> {
     console.log(`Built ${todo.length} tool(s) in ${((Date.now() - started) / 1000).toFixed(0)} s (${buildJobs()} at a time).`);
   }
   if (check && stale > 0) {
-    console.log(`${stale} tool(s) missing or stale: run \`npm run tools\`.`);
+    console.log(`${stale} tool(s) missing or stale: run \`${command}\`.`);
     return 1;
   }
   if (!check) for (const tool of selected) installPlugin(tool);
 
-  console.log(`Tools in ${path.relative(process.cwd(), BIN_DIR) || BIN_DIR}:`);
+  const scope = only.length > 0 ? "named" : tier === "all" ? "of every tier and the rest" : `of the ${tier} tier`;
+  console.log(`Tools ${scope} in ${path.relative(process.cwd(), BIN_DIR) || BIN_DIR}, all built:`);
   for (const tool of selected) console.log(`  ${tool.binary.padEnd(28)} ${versionLine(tool)}`);
-  if (only.length === 0) {
+  if (only.length === 0 && tier === "all") {
     console.log("Not buildable here:");
     for (const u of UNAVAILABLE) console.log(`  ${u.what}: ${u.why}`);
   }

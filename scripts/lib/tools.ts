@@ -56,7 +56,7 @@ export interface Tool {
   tags?: string[];
   /**
    * The container image this binary stands for in the tests: its `--version` must report
-   * that image's tag (test/scripts/tools.test.ts), so the tests check what the stack deploys.
+   * that image's tag (`npm run tools` refuses it otherwise), so the tests check what the stack deploys.
    */
   image?: ImageName;
   /**
@@ -374,6 +374,87 @@ export const UNAVAILABLE: Array<{ what: string; why: string }> = [
     why: "its Go module (github.com/pulumi/pulumi-cloudflare/provider/v6) is not served at any release; the tunnel stays off",
   },
 ];
+
+/** The test tiers, each with its own command (package.json) and its own CI job (.github/workflows/ci.yml). */
+export const TIERS = ["offline", "cluster", "live"] as const;
+export type Tier = (typeof TIERS)[number];
+
+/** What the local cluster runs (scripts/lib/cluster): the cluster tier's, and the live lab's for kube-state-metrics. */
+const LOCAL_CLUSTER = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kwok"];
+
+/**
+ * The tools each tier's tests run, so that `npm run tools -- --tier <tier>` builds only those.
+ * test/tools.test.ts reads the tiers' code (scripts/lib/tool-uses.ts) and fails when a tier runs a binary
+ * it does not list here, or lists one it never runs.
+ * - offline (`npm test`): promtool, amtool and the servers' own config checks, and the
+ *   end-to-end tests on loopback (Prometheus, Alertmanager, Loki, Alloy, Promtail, the
+ *   blackbox and database exporters, cloudflared's ingress rules).
+ * - cluster (`npm run test:cluster`): the Pulumi engine and provider, the control plane, kwok.
+ * - live (`npm run test:live`): the lab's servers and exporters on live data, and the control
+ *   plane the lab starts for kube-state-metrics to read.
+ * prometheus-config-reloader is in no tier: no test runs it (only `--tier all` builds it).
+ */
+export const TIER_TOOLS: Record<Tier, readonly string[]> = {
+  offline: [
+    "prometheus",
+    "promtool",
+    "alertmanager",
+    "amtool",
+    "loki",
+    "promtail",
+    "alloy",
+    "blackbox_exporter",
+    "postgres_exporter",
+    "redis_exporter",
+    "mongodb_exporter",
+    "cloudflared",
+  ],
+  cluster: ["pulumi", "pulumi-resource-kubernetes", ...LOCAL_CLUSTER],
+  live: [
+    ...LOCAL_CLUSTER,
+    "prometheus",
+    "alertmanager",
+    "loki",
+    "alloy",
+    "node_exporter",
+    "kube-state-metrics",
+    "postgres_exporter",
+    "redis_exporter",
+    "blackbox_exporter",
+  ],
+};
+
+/** The tools of a tier, in table order; `all` is every tool. */
+export function toolsOfTier(tier: Tier | "all"): Tool[] {
+  return tier === "all" ? TOOLS : TOOLS.filter((t) => TIER_TOOLS[tier].includes(t.binary));
+}
+
+/**
+ * Whether a binary's version output names a release as a whole version (3.13.5 must not pass
+ * for 3.13.50), with or without its "v".
+ */
+export function reportsRelease(output: string, release: string): boolean {
+  const version = release.replace(/^v/, "").replace(/\./g, "\\.");
+  return new RegExp(`(^|[^0-9.])v?${version}([^0-9.]|$)`, "m").test(output);
+}
+
+/**
+ * The Go that builds every tool: the highest `go` line of the tool modules (each go.mod says
+ * the least Go it builds with, and GOTOOLCHAIN=local fetches no newer one). CI's setup-go reads
+ * the go.mod that has it (test/workflows.test.ts checks which).
+ */
+export function goVersion(): { version: string; module: string } {
+  const key = (v: string) =>
+    v
+      .split(".")
+      .map((n) => n.padStart(4, "0"))
+      .join(".");
+  const lines = [...new Set(TOOLS.map((t) => t.module))].sort().map((module) => {
+    const gomod = fs.readFileSync(path.join(TOOLS_DIR, module, "go.mod"), "utf8");
+    return { version: /^go\s+(\S+)/m.exec(gomod)?.[1] ?? "0", module };
+  });
+  return lines.reduce((a, b) => (key(b.version) > key(a.version) ? b : a));
+}
 
 export function binPath(binary: string): string {
   return path.join(BIN_DIR, binary);

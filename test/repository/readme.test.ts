@@ -53,8 +53,8 @@ test("the README's two commands are the ones the project defines", () => {
   expect(README).toContain("npm ci && npm run render -- --stack staging");
   expect(README).toContain("npm test");
   expect(pkg.scripts.render).toContain("scripts/render.ts");
-  expect(pkg.scripts.test).toBe("npm run typecheck && npm run lint && jest");
-  expect(read(".ci/run")).toMatch(/^npm test( --.*)?$/m);
+  expect(pkg.scripts.test).toBe("npm run tools -- --tier offline --check && npm run typecheck && npm run lint && jest");
+  expect(read(".ci/test-offline")).toMatch(/^npm test( --.*)?$/m);
 });
 
 test("the README stays a front door: at most 300 lines", () => {

@@ -1,7 +1,8 @@
 /**
  * The pinned tool set (scripts/lib/tools.ts, tools/<module>/go.mod): the engine and its
  * plugins are the releases of the npm packages the program uses, every tool module pins
- * what the table says, and no built binary can reach git.
+ * what the table says, each test tier builds exactly the tools its tests run, and no built
+ * binary can reach git.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -10,14 +11,18 @@ import { ImageName, imageVersion, images } from "../../components/images";
 import {
   ROOT,
   STACK_TOOLS,
+  TIERS,
+  TIER_TOOLS,
   TOOLS,
   TOOLS_DIR,
   UNAVAILABLE,
-  binPath,
   goModRequire,
   npmVersion,
   pinnedNpmVersion,
+  reportsRelease,
+  toolsOfTier,
 } from "../../scripts/lib/tools";
+import { binaryUses, tierEntryFiles } from "../../scripts/lib/tool-uses";
 
 describe("the tool set", () => {
   test.each(TOOLS.filter((t) => t.npmPackage).map((t) => [t.binary, t] as const))(
@@ -86,13 +91,66 @@ describe("the stack's binaries are the releases of its images", () => {
     expect(tool.release.replace(/^v/, "")).toBe(tag.replace(/^v/, ""));
   });
 
-  test.each(STACK_TOOLS.map((t) => [t.binary, t] as const))("%s --version reports its image's tag", (binary, tool) => {
-    const file = binPath(binary);
-    if (!fs.existsSync(file)) throw new Error(`${file} is missing: run \`npm run tools\``);
-    const result = spawnSync(file, tool.versionArgs ?? ["--version"], { encoding: "utf8", timeout: 30_000 });
-    const output = `${result.stdout}${result.stderr}`;
-    const tag = imageVersion(tool.image as ImageName).replace(/^v/, "");
-    // The version as a whole word: 3.13.5 must not pass for 3.13.50.
-    expect(output).toMatch(new RegExp(`(^|[^0-9.])v?${tag.replace(/\./g, "\\.")}([^0-9.]|$)`, "m"));
+  test("a binary reports its image's tag when its version output names it as a whole version (npm run tools checks each)", () => {
+    expect(reportsRelease("prometheus, version 3.13.5 (branch: HEAD, revision: v3.13.5)", "v3.13.5")).toBe(true);
+    expect(reportsRelease("Version: v0.51.0", "v0.51.0")).toBe(true);
+    expect(reportsRelease("cloudflared version 2026.8.2 (built unknown)", "2026.8.2")).toBe(true);
+    expect(reportsRelease("prometheus, version 3.13.50", "v3.13.5")).toBe(false);
+    expect(reportsRelease("prometheus, version 13.13.5", "v3.13.5")).toBe(false);
+    expect(reportsRelease("prometheus, version 3x13y5", "v3.13.5")).toBe(false);
+  });
+});
+
+describe("each test tier builds the tools its tests run", () => {
+  test.each(TIERS.map((t) => [t]))("%s: the tools its tests run are exactly its tools in the table", (tier) => {
+    const used = [...binaryUses(tierEntryFiles(tier))].sort();
+    const listed = [...TIER_TOOLS[tier]].sort();
+    // A binary the tier's tests run but its build skips fails here, before a test finds it missing; one it builds for nothing too.
+    expect({
+      tier,
+      runsButNotBuilt: used.filter((b) => !listed.includes(b)),
+      builtButNeverRun: listed.filter((b) => !used.includes(b)),
+    }).toEqual({
+      tier,
+      runsButNotBuilt: [],
+      builtButNeverRun: [],
+    });
+  });
+
+  test("the reading of the tests follows helpers and does not blame a module's other functions", () => {
+    // rules.test.ts runs promtool through the helper promtool(…) of scripts/lib/binaries.ts.
+    expect([...binaryUses(["test/rules.test.ts"])]).toEqual(["promtool"]);
+    // bench-figures.test.ts imports one parser from the benchmark's lab module, which starts nine binaries.
+    expect([...binaryUses(["test/bench-figures.test.ts"])]).toEqual([]);
+    // The live lab starts the local control plane (for kube-state-metrics) through scripts/lib/cluster's up().
+    expect([...binaryUses(["test/live/lab.test.ts"])]).toEqual(
+      expect.arrayContaining(["kube-apiserver", "etcd", "kwok", "kube-state-metrics"]),
+    );
+  });
+
+  test("every tool of a tier is in the table, and `all` is every tool", () => {
+    const names = TOOLS.map((t) => t.binary);
+    for (const tier of TIERS) expect(TIER_TOOLS[tier].filter((b) => !names.includes(b))).toEqual([]);
+    expect(toolsOfTier("all")).toEqual(TOOLS);
+    expect(toolsOfTier("cluster").map((t) => t.binary)).toEqual(TOOLS.map((t) => t.binary).filter((b) => TIER_TOOLS.cluster.includes(b)));
+  });
+
+  test("npm test checks first that the offline tier's tools are built, and names the command that builds them", () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    expect(manifest.scripts.test.startsWith("npm run tools -- --tier offline --check && ")).toBe(true);
+    const source = fs.readFileSync(path.join(ROOT, "scripts", "tools.ts"), "utf8");
+    expect(source).toContain("`npm run tools -- --tier ${tier}`");
+  });
+
+  test("npm run tools refuses an unknown tier, and a tier with binaries, with its usage", () => {
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/tools.ts", ...args], {
+        cwd: ROOT,
+        encoding: "utf8",
+      });
+    const unknown = run("--tier", "nightly");
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toMatch(/unknown tier nightly: the tiers are offline, cluster, live, all\nusage: npm run tools/);
+    expect(run("--tier", "live", "loki").stderr).toMatch(/name a tier or binaries, not both/);
   });
 });
