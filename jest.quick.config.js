@@ -13,7 +13,8 @@ require("ts-node").register({ transpileOnly: true });
 const base = require("./jest.config.js");
 const { binaryUses, reachedCode, tierEntryFiles } = require("./scripts/lib/tool-uses.ts");
 
-const runsProgram = (code) => code.name === "runProgram" || /\bspawn(?:Sync)?\([^;]*scripts\/render\.ts/.test(code.text);
+const runsProgram = (code) =>
+  code.name === "runProgram" || /\bspawn(?:Sync)?\([^;]*(?:scripts\/render\.ts|"run", (?:"--silent", )?"render")/.test(code.text);
 const quick = (file) => binaryUses([file]).size === 0 && !reachedCode([file]).some(runsProgram);
 
 module.exports = {

@@ -1,6 +1,6 @@
 /**
  * What the tests run, read from their code: the binaries each test tier needs (checked against
- * TIER_TOOLS by test/tools.test.ts) and the files `npm run test:quick` may run
+ * TIER_TOOLS by test/scripts/tools.test.ts) and the files `npm run test:quick` may run
  * (jest.quick.config.js). Apart from the tool table so that CI's cache of the built tools,
  * keyed on the table, does not change when this reading does.
  */

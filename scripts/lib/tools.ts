@@ -384,7 +384,7 @@ const LOCAL_CLUSTER = ["etcd", "kube-apiserver", "kube-controller-manager", "kub
 
 /**
  * The tools each tier's tests run, so that `npm run tools -- --tier <tier>` builds only those.
- * test/tools.test.ts reads the tiers' code (scripts/lib/tool-uses.ts) and fails when a tier runs a binary
+ * test/scripts/tools.test.ts reads the tiers' code (scripts/lib/tool-uses.ts) and fails when a tier runs a binary
  * it does not list here, or lists one it never runs.
  * - offline (`npm test`): promtool, amtool and the servers' own config checks, and the
  *   end-to-end tests on loopback (Prometheus, Alertmanager, Loki, Alloy, Promtail, the
@@ -441,7 +441,7 @@ export function reportsRelease(output: string, release: string): boolean {
 /**
  * The Go that builds every tool: the highest `go` line of the tool modules (each go.mod says
  * the least Go it builds with, and GOTOOLCHAIN=local fetches no newer one). CI's setup-go reads
- * the go.mod that has it (test/workflows.test.ts checks which).
+ * the go.mod that has it (test/repository/workflows.test.ts checks which).
  */
 export function goVersion(): { version: string; module: string } {
   const key = (v: string) =>

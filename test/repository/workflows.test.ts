@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { validateWorkflow } from "@action-validator/core";
-import { ROOT, TIERS, goVersion } from "../scripts/lib/tools";
+import { ROOT, TIERS, goVersion } from "../../scripts/lib/tools";
 
 const DIR = path.join(ROOT, ".github", "workflows");
 const files = fs.readdirSync(DIR).filter((f) => f.endsWith(".yml"));

@@ -118,10 +118,10 @@ describe("each test tier builds the tools its tests run", () => {
   });
 
   test("the reading of the tests follows helpers and does not blame a module's other functions", () => {
-    // rules.test.ts runs promtool through the helper promtool(…) of scripts/lib/binaries.ts.
-    expect([...binaryUses(["test/rules.test.ts"])]).toEqual(["promtool"]);
+    // rules.test.ts runs promtool through the helper promtool(…) of scripts/lib/local/binaries.ts.
+    expect([...binaryUses(["test/content/rules.test.ts"])]).toEqual(["promtool"]);
     // bench-figures.test.ts imports one parser from the benchmark's lab module, which starts nine binaries.
-    expect([...binaryUses(["test/bench-figures.test.ts"])]).toEqual([]);
+    expect([...binaryUses(["test/scripts/bench-figures.test.ts"])]).toEqual([]);
     // The live lab starts the local control plane (for kube-state-metrics) through scripts/lib/cluster's up().
     expect([...binaryUses(["test/live/lab.test.ts"])]).toEqual(
       expect.arrayContaining(["kube-apiserver", "etcd", "kwok", "kube-state-metrics"]),
