@@ -13,6 +13,12 @@ import * as rpc from "@pulumi/pulumi/runtime/rpc";
 const { getStore } = require("@pulumi/pulumi/runtime/state") as {
   getStore(): { settings: { options: { rootDirectory?: string } } };
 };
+/**
+ * What the engine's disconnect waits for (internal too): every resource the program has
+ * constructed, including those still waiting for an input (an Output a promise resolves later).
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
 
 /** A value that was a Pulumi secret, kept apart so that it can be redacted. */
 export class SecretValue {
@@ -310,8 +316,11 @@ export async function runProgram(input: RunInput): Promise<RunResult> {
 
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const program = input.program ?? (require("../../index") as () => Promise<Record<string, unknown>>);
-    // Registrations run asynchronously; wait until none has been under way for a few turns of the event loop.
+    // Registrations run asynchronously: wait, as the engine does, until every resource the program
+    // constructed has registered (some wait for inputs that resolve later), then until none of
+    // the calls recorded here has been under way for a few turns of the event loop.
     const settled = async () => {
+      await waitForRPCs();
       for (let quiet = 0; quiet < 5;) {
         await new Promise((resolve) => setImmediate(resolve));
         quiet = inFlight === 0 ? quiet + 1 : 0;

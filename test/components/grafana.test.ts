@@ -526,7 +526,7 @@ describe("Grafana: admin credentials", () => {
 
     // The checksum follows the password, and only the password: another one rolls the pods.
     const checksum = (r: Rendered) => deploymentOf(r).template.metadata.annotations?.["checksum/admin-password"];
-    expect(checksum(rendered)).toBe(adminPasswordDigest("given-password-1234", STACK_SALT));
+    expect(checksum(rendered)).toBe(await adminPasswordDigest("given-password-1234", STACK_SALT));
     expect(checksum(rendered)).toMatch(/^[0-9a-f]{32}$/);
     expect(checksum((await renderGrafana({ adminPassword: "given-password-1234" })).rendered)).toBe(checksum(rendered));
     const changed = (await renderGrafana({ adminPassword: "another-password-5678" })).rendered;
@@ -536,7 +536,7 @@ describe("Grafana: admin credentials", () => {
     );
     // Keyed on the stack's salt: another stack's salt gives another digest for the same password.
     const otherStack = (await renderGrafana({ adminPassword: "given-password-1234", stackSalt: Buffer.alloc(32, 8) })).rendered;
-    expect(checksum(otherStack)).toBe(adminPasswordDigest("given-password-1234", Buffer.alloc(32, 8)));
+    expect(checksum(otherStack)).toBe(await adminPasswordDigest("given-password-1234", Buffer.alloc(32, 8)));
     expect(checksum(otherStack)).not.toBe(checksum(rendered));
     // A slow digest: not a fast HMAC of the password under the stack's salt.
     const fast = crypto.createHmac("sha256", STACK_SALT).update("given-password-1234").digest("hex").slice(0, 32);

@@ -87,12 +87,12 @@ describe("the stack's salt across deployments", () => {
     expect(grafanaDigestOf(renderRun(first, true))).not.toBe(grafanaDigestOf(renderRun(firstAgain, true)));
   });
 
-  test("the next deployment reads the salt back and keeps it: identical hashes, identical Grafana digest, nothing to update", () => {
+  test("the next deployment reads the salt back and keeps it: identical hashes, identical Grafana digest, nothing to update", async () => {
     expect(saltOf(second).equals(saltOf(first))).toBe(true);
     const [before, after] = [renderRun(first, true), renderRun(second, true)];
     expect(htpasswdOf(after)).toEqual(htpasswdOf(before));
     expect(grafanaDigestOf(after)).toBe(grafanaDigestOf(before));
-    expect(grafanaDigestOf(after)).toBe(adminPasswordDigest(GRAFANA_PASSWORD, saltOf(first)));
+    expect(grafanaDigestOf(after)).toBe(await adminPasswordDigest(GRAFANA_PASSWORD, saltOf(first)));
     // Every Kubernetes object is the same: no perpetual diff.
     expect(after.kubernetes).toEqual(before.kubernetes);
     expect(second.warnings.filter((w) => w.includes(SALT_OUTPUT))).toEqual([]);
@@ -126,7 +126,7 @@ describe("the offline render stands in a salt of its own per stack", () => {
     const salt = offlineStackSalt("monitoring", "staging");
     expect(htpasswdOf(a)).toEqual(htpasswdOf(b));
     expect(htpasswdOf(a).admin).toBe(basicAuthHash("admin", PASSWORDS.admin, salt));
-    expect(grafanaDigestOf(a)).toBe(adminPasswordDigest(GRAFANA_PASSWORD, salt));
+    expect(grafanaDigestOf(a)).toBe(await adminPasswordDigest(GRAFANA_PASSWORD, salt));
     expect(a.outputs[SALT_OUTPUT]).toBe(salt.toString("base64"));
     expect(offlineStackSalt("monitoring", "production").equals(salt)).toBe(false);
     // The outputs.json of a render without --show-secrets, as --previous: the salt there is redacted.

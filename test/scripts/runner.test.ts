@@ -1,4 +1,5 @@
 /** The shared mocks runner: what it records, and what it refuses. */
+import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { renderRun } from "../../scripts/lib/render";
@@ -34,6 +35,21 @@ test("records inputs with their secrets, and redacts them unless asked", async (
   expect(renderRun(run, false).kubernetes[0].object.stringData).toEqual({ token: "[secret]" });
   expect(renderRun(run, false).outputs.token).toBe("[secret]");
   expect(renderRun(run, true).files.get("stack/token")).toBe("hunter2");
+});
+
+test("waits, as the engine does, for a resource whose input resolves later (work on Node's thread pool)", async () => {
+  const run = await runProgram({
+    ...base,
+    program: async () => {
+      // Resolves after the program returned, once the thread pool is done: nothing registers until then.
+      const later = pulumi.output(
+        new Promise<string>((resolve) => crypto.scrypt("p", "s", 8, { N: 2 ** 14 }, () => setTimeout(() => resolve("late"), 50))),
+      );
+      new k8s.core.v1.ConfigMap("late", { metadata: { name: later } });
+      return {};
+    },
+  });
+  expect(run.resources.map((r) => r.name)).toEqual(["late"]);
 });
 
 test("collects the warnings a program logs", async () => {
