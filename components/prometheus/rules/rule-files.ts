@@ -4,7 +4,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { appRecordingRules } from "./app-rules";
 import type { ProbeSpec } from "../../kit/probes";
-import { THRESHOLD_LEVELS, THRESHOLD_NAMES, THRESHOLD_SPECS, Thresholds, applyThresholds, defaultThresholds } from "./thresholds";
+import { THRESHOLD_LEVELS, THRESHOLD_NAMES, THRESHOLD_SPECS, Thresholds, defaultThresholds, thresholdsInto } from "./thresholds";
 import { APP_RULES_KEY, AppTarget, numberedKey } from "../args";
 import { YAML_OPTIONS, toYaml } from "../files";
 
@@ -42,11 +42,21 @@ export function probeRules(probes: ProbeSpec[], evaluationInterval: string): { g
  * invalid YAML.
  */
 export function linkRunbooks(text: string, runbookBaseUrl: string | undefined, file = "rule file"): string {
+  const doc = parsedRuleFile(text, file);
+  return runbookLinksInto(doc, runbookBaseUrl) ? doc.toString(YAML_OPTIONS) : text;
+}
+
+/** A rule file's text parsed, with its layout; throws when it is not YAML or has no `groups` list. */
+function parsedRuleFile(text: string, file: string): YAML.Document {
   const doc = YAML.parseDocument(text);
   if (doc.errors.length > 0) throw new Error(`${file} is not valid YAML: ${doc.errors[0].message}`);
-  const groups = doc.get("groups");
-  if (!YAML.isSeq(groups)) throw new Error(`${file} has no "groups" list: it is not a Prometheus rule file`);
-  if (runbookBaseUrl === undefined) return text;
+  if (!YAML.isSeq(doc.get("groups"))) throw new Error(`${file} has no "groups" list: it is not a Prometheus rule file`);
+  return doc;
+}
+
+/** linkRunbooks on a parsed rule file, edited in place: whether anything changed. */
+function runbookLinksInto(doc: YAML.Document, runbookBaseUrl: string | undefined): boolean {
+  if (runbookBaseUrl === undefined) return false;
   const prefix = `${RUNBOOK_PATH}#`;
   let changed = false;
   YAML.visit(doc, {
@@ -58,13 +68,14 @@ export function linkRunbooks(text: string, runbookBaseUrl: string | undefined, f
       }
     },
   });
-  return changed ? doc.toString(YAML_OPTIONS) : text;
+  return changed;
 }
 
 /**
  * Every `*.yml` of a directory, by file name, with the stack's thresholds (components/prometheus/rules/thresholds.ts)
  * and runbook links into `runbookBaseUrl` when it is given. Thresholds that change an alert none
- * of the files holds are an error: the stack would believe it tuned something.
+ * of the files holds are an error: the stack would believe it tuned something. Each file is
+ * parsed once (parsing is most of a render's time spent on rules).
  */
 export function loadRuleFiles(dir: string, runbookBaseUrl: string | undefined, thresholds?: Thresholds): Record<string, string> {
   if (!fs.existsSync(dir)) throw new Error(`rulesDir: ${dir} does not exist`);
@@ -77,8 +88,11 @@ export function loadRuleFiles(dir: string, runbookBaseUrl: string | undefined, t
     .sort()) {
     const where = path.join(dir, file);
     const text = fs.readFileSync(where, "utf8");
-    files[file] = linkRunbooks(applyThresholds(text, levels, where), runbookBaseUrl, where);
-    const alerts = alertNames(text);
+    const doc = parsedRuleFile(text, where);
+    const alerts = alertNames(doc);
+    const tuned = thresholdsInto(doc, levels, where);
+    const linked = runbookLinksInto(doc, runbookBaseUrl);
+    files[file] = tuned || linked ? doc.toString(YAML_OPTIONS) : text;
     for (const name of THRESHOLD_NAMES) if (alerts.has(THRESHOLD_SPECS[name].alert)) seen.add(name);
   }
   const defaults = defaultThresholds();
@@ -89,12 +103,18 @@ export function loadRuleFiles(dir: string, runbookBaseUrl: string | undefined, t
   return files;
 }
 
-/** The alert names of a rule file (none when it is not one). */
-function alertNames(text: string): Set<string> {
-  const parsed = YAML.parse(text) as { groups?: Array<{ rules?: Array<{ alert?: unknown }> }> } | null;
-  return new Set(
-    (parsed?.groups ?? []).flatMap((g) => (g.rules ?? []).map((r) => r.alert)).filter((a): a is string => typeof a === "string"),
-  );
+/** The alert names of a parsed rule file. */
+function alertNames(doc: YAML.Document): Set<string> {
+  const names = new Set<string>();
+  const groups = doc.get("groups");
+  for (const group of YAML.isSeq(groups) ? groups.items : []) {
+    const rules = YAML.isMap(group) ? group.get("rules") : undefined;
+    for (const rule of YAML.isSeq(rules) ? rules.items : []) {
+      const alert = YAML.isMap(rule) ? rule.get("alert") : undefined;
+      if (typeof alert === "string") names.add(alert);
+    }
+  }
+  return names;
 }
 
 const APP_RULES_HEADER = "The app contract: generated from the apps of the stack config by components/app-rules.ts.";

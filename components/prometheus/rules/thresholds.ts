@@ -170,8 +170,13 @@ function changed(spec: ThresholdSpec, level: ThresholdLevelName, t: ThresholdLev
 export function applyThresholds(text: string, thresholds: Thresholds, file = "rule file"): string {
   const doc = YAML.parseDocument(text);
   if (doc.errors.length > 0) throw new Error(`${file} is not valid YAML: ${doc.errors[0].message}`);
+  return thresholdsInto(doc, thresholds, file) ? doc.toString({ lineWidth: 0 }) : text;
+}
+
+/** applyThresholds on a parsed rule file, edited in place: whether anything changed. */
+export function thresholdsInto(doc: YAML.Document, thresholds: Thresholds, file = "rule file"): boolean {
   const groups = doc.get("groups");
-  if (!YAML.isSeq(groups)) return text;
+  if (!YAML.isSeq(groups)) return false;
   let edited = false;
   for (const group of groups.items) {
     if (!YAML.isMap(group)) continue;
@@ -217,7 +222,7 @@ export function applyThresholds(text: string, thresholds: Thresholds, file = "ru
     }
     rules.items = keep as typeof rules.items;
   }
-  return edited ? doc.toString({ lineWidth: 0 }) : text;
+  return edited;
 }
 
 /**
