@@ -15,6 +15,7 @@
  *
  * - render time of each stack (median of n in-process renders), and of `npm run render` as a whole
  *   process (what a person waits for: Node's start, loading the program and the SDK, rendering, writing);
+ * - `npm run test:quick` as a whole process (the edit–check loop's tests), against 90 s;
  * - size of the render and of the largest ConfigMap/Secret (Kubernetes refuses objects over 1 MiB);
  * - render time and largest object with 1 and with 1,000 apps (staging), every object under 512 KiB;
  * - CPU and memory the stack requests from the cluster ("light");
@@ -58,6 +59,8 @@ const TARGETS = {
   renderSeconds: 2.5,
   /** `npm run render` as a whole process, the edit–render loop: about 5.5 s under ts-node; 1.5–2 s from the transpile cache (2026-11-23). */
   renderProcessSeconds: 2,
+  /** `npm run test:quick`, the edit–check loop's tests (jest.quick.config.js), as a whole process. */
+  quickTestsSeconds: 90,
   manyAppsRenderSeconds: 6,
   largestObjectBytes: 0.9 * MIB,
   /** Whatever the number of apps, every object stays at half the API server's limit. */
@@ -183,6 +186,23 @@ function measureRenderProcess(stack: "staging" | "production", runs: number): Me
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }
+}
+
+/** `npm run test:quick` as a whole process, once: jest's start, the transforms its cache lacks, the files. */
+function measureQuickTests(): Measurement {
+  const start = process.hrtime.bigint();
+  const result = spawnSync("npm", ["run", "--silent", "test:quick"], { cwd: ROOT, encoding: "utf8" });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (result.status !== 0) throw new Error(`npm run test:quick failed:\n${result.stderr.slice(-4000)}`);
+  const tests = /Tests:\s+(\d+) passed/.exec(result.stderr)?.[1] ?? "?";
+  return {
+    name: "npm run test:quick, whole process",
+    value: seconds,
+    unit: "s",
+    target: TARGETS.quickTestsSeconds,
+    kind: "max",
+    display: `${seconds.toFixed(0)} s (${tests} tests)`,
+  };
 }
 
 /** Render time and the largest object (any kind) of the staging stack with `count` apps. */
@@ -354,6 +374,7 @@ async function main(): Promise<void> {
     ...(await measureStack("production", args.runs)),
     measureRenderProcess("staging", args.runs),
     measureRenderProcess("production", args.runs),
+    measureQuickTests(),
     ...(await measureApps(1, args.runs)),
     ...(await measureApps(1000, args.runs)),
     ...alertingMeasurements(),
