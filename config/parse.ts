@@ -79,8 +79,8 @@ function retiredAgentMessage(resourcesSet: boolean): string {
     `is "${RETIRED_AGENT}", which is no longer supported: Promtail reached its end of life in March 2026 (2026-03-02) and is not ` +
     `part of Loki 3.7 and later. Grafana Alloy replaces it and is the default: run ` +
     `pulumi config rm --path logCollector.agent (or set logCollector.agent: alloy), then pulumi up. Alloy produces the same ` +
-    `streams and labels, so Loki and the dashboards keep working; it starts by reading the pods' current log files from their ` +
-    `first line, lines Loki already has (docs/operations.md, "From Promtail to Alloy")` +
+    `streams and labels, so Loki and the dashboards keep working; it first reads the pods' current log files again from ` +
+    `their first line, and Loki drops or merges the lines it already has (docs/operations.md, "From Promtail to Alloy")` +
     (resourcesSet
       ? `. logCollector.resources is set and now sizes Alloy, which takes about 224 MiB resident (Promtail about 90): raise its memory or remove it`
       : "")
