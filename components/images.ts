@@ -16,9 +16,6 @@ export const images = {
   grafana: "docker.io/grafana/grafana:13.2.0",
   loki: "docker.io/grafana/loki:3.7.8",
   alloy: "docker.io/grafana/alloy:v1.19.2",
-  // End of life since 2026-03-02 and gone from Loki 3.7: its last release, kept only for
-  // teams that select logCollector.agent: promtail.
-  promtail: "docker.io/grafana/promtail:3.6.15",
   nodeExporter: "quay.io/prometheus/node-exporter:v1.12.1",
   kubeStateMetrics: "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.20.0",
   postgresExporter: "quay.io/prometheuscommunity/postgres-exporter:v0.19.1",

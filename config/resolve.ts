@@ -9,7 +9,6 @@ import { EGRESS_COMPONENTS, EgressComponent, ExtraEgress } from "../components/k
 import { Profile } from "../components/kit/profiles";
 import { ResourceRequirements, StorageSpec } from "../components/kit/resources";
 import { ExposedService } from "../components/kit/web";
-import { PROMTAIL_RESOURCES } from "../components/log-collector/args";
 import { RemoteWriteTarget } from "../components/prometheus/args";
 import { exporterHostExample } from "./checks/databases";
 import { DEFAULT_NODES, PROFILE_DEFAULTS, ProfileDefaults, defaultNamespace } from "./defaults";
@@ -56,7 +55,7 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
     prometheus: resolvePrometheus(raw, defaults, remoteWrite, onNodes),
     alertmanager: resolveAlertmanager(raw, defaults, routing, onNodes),
     grafana: resolveGrafana(raw, defaults),
-    ...resolveLogs(raw, defaults, profile),
+    ...resolveLogs(raw, defaults),
     ...resolveNodeAgents(raw, defaults),
     networkPolicy: resolveNetworkPolicy(raw, defaults),
     priorityClass: {
@@ -151,9 +150,8 @@ function resolveGrafana(raw: RawStackConfig, defaults: ProfileDefaults): StackCo
   };
 }
 
-/** Loki and the log collector that ships to it (Promtail has resources of its own). */
-function resolveLogs(raw: RawStackConfig, defaults: ProfileDefaults, profile: Profile): Pick<StackConfig, "loki" | "logCollector"> {
-  const agent = raw.logCollector?.agent ?? defaults.logCollector.agent;
+/** Loki and the log collector that ships to it. */
+function resolveLogs(raw: RawStackConfig, defaults: ProfileDefaults): Pick<StackConfig, "loki" | "logCollector"> {
   return {
     loki: {
       enabled: raw.loki?.enabled ?? defaults.loki.enabled,
@@ -164,11 +162,7 @@ function resolveLogs(raw: RawStackConfig, defaults: ProfileDefaults, profile: Pr
     },
     logCollector: {
       enabled: raw.logCollector?.enabled ?? defaults.logCollector.enabled,
-      agent,
-      resources: resolveResources(
-        agent === "promtail" ? PROMTAIL_RESOURCES[profile] : defaults.logCollector.resources,
-        raw.logCollector?.resources,
-      ),
+      resources: resolveResources(defaults.logCollector.resources, raw.logCollector?.resources),
     },
   };
 }

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { ALERT_SEVERITIES, THRESHOLD_LEVELS, THRESHOLD_NAMES, THRESHOLD_SPECS } from "../components/prometheus/rules/thresholds";
 import { WRITABLE_FOLDER_DEFAULT } from "../components/grafana/args";
 import { EGRESS_COMPONENTS, EgressComponent } from "../components/kit/network";
-import { LOG_COLLECTOR_AGENTS } from "../components/log-collector/args";
+import { LOG_COLLECTOR_AGENT } from "../components/log-collector/args";
 import {
   BASIC_AUTH_USER,
   BASIC_AUTH_USER_MESSAGE,
@@ -186,10 +186,8 @@ export const sectionSchemas = {
   }),
   logCollector: z.strictObject({
     enabled: bool.optional(),
-    agent: z
-      .enum(LOG_COLLECTOR_AGENTS)
-      .optional()
-      .describe("Grafana Alloy (the default), or Promtail for teams that run it now (end of life since 2026-03-02)."),
+    // Its one value is the default; the retired "promtail" is refused with the way over (parse.ts).
+    agent: z.enum([LOG_COLLECTOR_AGENT]).optional().describe("The agent: alloy (Grafana Alloy), the default and the only value."),
     resources: resources.optional(),
   }),
   nodeExporter: z.strictObject({

@@ -21,7 +21,7 @@
  * - CPU and memory the stack requests from the cluster ("light");
  * - alert delivery latency measured by the end-to-end alerting test, when it has run
  *   (it writes out/bench/alerting-e2e.json);
- * - the log collector's memory and CPU (Alloy, and Promtail for comparison) on the binary
+ * - the log collector's memory and CPU (Alloy) on the binary
  *   the stack deploys, tailing 50 growing pod log files into a real Loki, against the
  *   limits the staging profile gives it (needs `npm run tools`; `--no-collectors` skips it).
  * Everything goes to out/bench/report.json and out/bench/report.md. Exits non-zero when a target is missed.
@@ -73,32 +73,28 @@ const TARGETS = {
   production: { millicores: 400, bytes: 2 * 1024 * MIB },
 };
 
-/** The log collectors' footprint against the limits the staging profile sets for them. */
+/** The log collector's footprint against the limits the staging profile sets for it. */
 async function collectorMeasurements(): Promise<Measurement[]> {
-  const out: Measurement[] = [];
-  for (const agent of ["alloy", "promtail"] as const) {
-    const f = await measureCollector(agent);
-    const load = `${f.linesPerSecond} lines/s from ${f.files} files`;
-    out.push(
-      {
-        name: `${agent}: peak memory (${load})`,
-        value: f.peakBytes,
-        unit: "B",
-        target: f.limitBytes,
-        kind: "max",
-        display: `${formatBytes(f.peakBytes)} (steady ${formatBytes(f.steadyBytes)}; limit ${formatBytes(f.limitBytes)})`,
-      },
-      {
-        name: `${agent}: CPU (${load})`,
-        value: f.millicores,
-        unit: "m",
-        target: f.limitMillicores,
-        kind: "max",
-        display: `${f.millicores.toFixed(0)}m (limit ${f.limitMillicores}m)`,
-      },
-    );
-  }
-  return out;
+  const f = await measureCollector();
+  const load = `${f.linesPerSecond} lines/s from ${f.files} files`;
+  return [
+    {
+      name: `alloy: peak memory (${load})`,
+      value: f.peakBytes,
+      unit: "B",
+      target: f.limitBytes,
+      kind: "max",
+      display: `${formatBytes(f.peakBytes)} (steady ${formatBytes(f.steadyBytes)}; limit ${formatBytes(f.limitBytes)})`,
+    },
+    {
+      name: `alloy: CPU (${load})`,
+      value: f.millicores,
+      unit: "m",
+      target: f.limitMillicores,
+      kind: "max",
+      display: `${f.millicores.toFixed(0)}m (limit ${f.limitMillicores}m)`,
+    },
+  ];
 }
 
 function median(values: number[]): number {

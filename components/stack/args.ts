@@ -13,7 +13,7 @@ import { NodeExporterArgs } from "../exporters/node-exporter";
 import { ExporterSidecarsArgs } from "../exporter-sidecars";
 import { BlackboxExporterArgs } from "../blackbox-exporter";
 import { LokiArgs } from "../loki/args";
-import { LogCollectorArgs } from "../log-collector/args";
+import { LOG_COLLECTOR_AGENT, LogCollectorArgs } from "../log-collector/args";
 import { GrafanaArgs } from "../grafana/args";
 import { AlertmanagerArgs } from "../alertmanager/args";
 import { TraefikExposureArgs } from "../traefik";
@@ -76,7 +76,7 @@ export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
     ingestion: cfg.loki.ingestion,
     protectVolumes: cfg.protectVolumes,
     ...(cfg.loki.enabled ? {} : { dataOnly: true }),
-    ...(cfg.logCollector.enabled ? { logCollector: { namespace: `${cfg.namespace}-agents`, agent: cfg.logCollector.agent } } : {}),
+    ...(cfg.logCollector.enabled ? { logCollector: { namespace: `${cfg.namespace}-agents`, agent: LOG_COLLECTOR_AGENT } } : {}),
     egress: egressSettings(cfg, "loki"),
     ...podPriority(stackPriorityClass(cfg)),
   };
@@ -85,7 +85,6 @@ export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
 /** The log collector's args for a validated stack config. */
 export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
   return {
-    agent: cfg.logCollector.agent,
     namespace: `${cfg.namespace}-agents`,
     stackNamespace: cfg.namespace,
     environment: cfg.environment,

@@ -8,6 +8,7 @@ import { KubeStateMetrics } from "../exporters/kube-state-metrics";
 import { NodeExporter } from "../exporters/node-exporter";
 import { Loki } from "../loki";
 import { LogCollector } from "../log-collector";
+import { LOG_COLLECTOR_AGENT } from "../log-collector/args";
 import { StackComponent } from "../kit/component";
 import { stackLabels } from "../kit/labels";
 import { type ScrapeTarget } from "../kit/services";
@@ -163,7 +164,7 @@ export class MonitoringStack extends StackComponent {
     }
 
     // -- logs --
-    // Loki in the stack namespace; the log collector (Alloy or Promtail) on every node, in the agents namespace (host log access).
+    // Loki in the stack namespace; the log collector (Alloy) on every node, in the agents namespace (host log access).
     // Loki turned off in a stack that protects its volumes keeps its data claim (lokiArgs: dataOnly).
     const lokiConfig = lokiArgs(cfg);
     if (lokiConfig) {
@@ -173,7 +174,7 @@ export class MonitoringStack extends StackComponent {
     }
     if (cfg.logCollector.enabled) {
       const collector = this.part(
-        new LogCollector(`${name}-${cfg.logCollector.agent}`, logCollectorArgs(cfg), {
+        new LogCollector(`${name}-${LOG_COLLECTOR_AGENT}`, logCollectorArgs(cfg), {
           parent: this,
           dependsOn: [...(agentsNs ? [agentsNs] : []), ...ready],
         }),

@@ -1,6 +1,7 @@
 /** What Prometheus would refuse or silently get wrong, and what its component refuses. */
 import { durationSeconds, prometheusSizeBytes, prometheusSizeMB, quantityBytes } from "../../components/kit/units";
 import { BUILTIN_SCRAPE_JOBS, RESERVED_TARGET_LABELS } from "../../components/prometheus/args";
+import { LOG_COLLECTOR_AGENT } from "../../components/log-collector/args";
 import { problems as prometheusProblems } from "../../components/prometheus/problems";
 import { CheckInput, sectionProblems } from "./check";
 import { StackConfig } from "../resolved";
@@ -12,7 +13,7 @@ export function componentScrapeJobs(resolved: StackConfig): string[] {
     "alertmanager",
     "grafana",
     ...(resolved.loki.enabled ? ["loki"] : []),
-    ...(resolved.logCollector.enabled ? [resolved.logCollector.agent] : []),
+    ...(resolved.logCollector.enabled ? [LOG_COLLECTOR_AGENT] : []),
     ...(resolved.nodeExporter.enabled ? ["node-exporter"] : []),
     ...(resolved.kubeStateMetrics.enabled ? ["kube-state-metrics"] : []),
     ...(resolved.cloudflare.enabled ? ["cloudflared"] : []),

@@ -225,17 +225,6 @@ export const STACK_TOOLS: Tool[] = [
     image: "loki",
   },
   {
-    binary: "promtail",
-    module: "promtail",
-    upstream: "github.com/grafana/loki/v3",
-    pkg: "github.com/grafana/loki/v3/clients/cmd/promtail",
-    release: imageRelease("promtail"),
-    ldflags: lokiVersion(imageRelease("promtail")),
-    tags: ["netgo"],
-    versionArgs: ["-version"],
-    image: "promtail",
-  },
-  {
     binary: "alloy",
     module: "alloy",
     upstream: "github.com/grafana/alloy",
@@ -387,7 +376,7 @@ const LOCAL_CLUSTER = ["etcd", "kube-apiserver", "kube-controller-manager", "kub
  * test/scripts/tools.test.ts reads the tiers' code (scripts/lib/tool-uses.ts) and fails when a tier runs a binary
  * it does not list here, or lists one it never runs.
  * - offline (`npm test`): promtool, amtool and the servers' own config checks, and the
- *   end-to-end tests on loopback (Prometheus, Alertmanager, Loki, Alloy, Promtail, the
+ *   end-to-end tests on loopback (Prometheus, Alertmanager, Loki, Alloy, the
  *   blackbox and database exporters, cloudflared's ingress rules).
  * - cluster (`npm run test:cluster`): the Pulumi engine and provider, the control plane, kwok.
  * - live (`npm run test:live`): the lab's servers and exporters on live data, and the control
@@ -401,7 +390,6 @@ export const TIER_TOOLS: Record<Tier, readonly string[]> = {
     "alertmanager",
     "amtool",
     "loki",
-    "promtail",
     "alloy",
     "blackbox_exporter",
     "postgres_exporter",

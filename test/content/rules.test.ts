@@ -49,7 +49,6 @@ const PINNED_CATALOGUES: Record<string, ImageName> = {
   alertmanager: "alertmanager",
   loki: "loki",
   alloy: "alloy",
-  promtail: "promtail",
   cloudflared: "cloudflared",
   "blackbox-exporter": "blackboxExporter",
 };

@@ -3,7 +3,6 @@ import { nodeExporter } from "./node-exporter";
 import { prometheus } from "./prometheus";
 import { alertmanager } from "./alertmanager";
 import { loki } from "./loki";
-import { promtail } from "./promtail";
 import { alloy } from "./alloy";
 import { kubeStateMetrics } from "./kube-state-metrics";
 import { postgresExporter } from "./postgres-exporter";
@@ -48,15 +47,6 @@ export const SOURCES: Source[] = [
     binary: "loki",
     timeoutMs: 240_000,
     generate: loki,
-  },
-  {
-    name: "promtail",
-    title: "Promtail",
-    image: "promtail",
-    job: 'DaemonSet, job "promtail" (with logCollector.agent: promtail)',
-    binary: "promtail",
-    timeoutMs: 180_000,
-    generate: promtail,
   },
   {
     name: "alloy",

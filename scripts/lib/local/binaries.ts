@@ -1,6 +1,6 @@
 /**
  * The exact binaries the stack deploys (promtool, amtool, Prometheus, Alertmanager, Loki,
- * Alloy, Promtail, cloudflared, the exporters), built by `npm run tools` from the release
+ * Alloy, cloudflared, the exporters), built by `npm run tools` from the release
  * each image in components/images.ts is tagged with (scripts/lib/tools.ts). A missing one
  * fails the test that needs it with the command that builds it: the checks are never
  * skipped, and never fall back to whatever version a system package happens to have.
