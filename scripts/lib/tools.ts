@@ -437,6 +437,7 @@ export const TIER_TOOLS: Record<Tier, readonly string[]> = {
     "postgres_exporter",
     "redis_exporter",
     "blackbox_exporter",
+    "traefik",
   ],
 };
 
