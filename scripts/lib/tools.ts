@@ -21,7 +21,6 @@ export const TOOLS_DIR = path.join(ROOT, "tools");
 export const BIN_DIR = path.join(ROOT, ".tools", "bin");
 /** Pulumi's home for the test tiers: plugins and credentials stay out of ~/.pulumi. */
 export const PULUMI_HOME = path.join(ROOT, ".tools", "pulumi-home");
-/** What the traefik tool writes over lego's generated list of DNS-01 providers. */
 const LEGO_DNS = fs.readFileSync(path.join(TOOLS_DIR, "traefik", "lego-dns-providers.go.txt"), "utf8");
 
 export interface Tool {
@@ -346,7 +345,7 @@ export const STACK_TOOLS: Tool[] = [
 
 /** k3s's Traefik (scraped, not deployed: no image). k3s v1.36.3-4 ship v3.7.8 (chart 40.1.4+up40.1.0), not served
  * by the module proxy here; v1.36.5 ships v3.7.13. Not served either, so changed: the basic-auth fork at its previous
- * version (tools/traefik/go.mod), and no lego DNS-01 providers (lego-dns-providers.go.txt). */
+ * version (tools/traefik/go.mod), and no lego DNS-01 providers (LEGO_DNS, written over lego's generated list). */
 const TRAEFIK: Tool = {
   binary: "traefik",
   module: "traefik",
