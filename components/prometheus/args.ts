@@ -80,7 +80,7 @@ export const APP_DEFAULTS = {
 };
 
 /** Jobs of Prometheus' own scrape configs (scrape-jobs.ts); apps and scrape targets may not take their names. */
-export const BUILTIN_SCRAPE_JOBS: readonly string[] = ["kubernetes-pods", "kubelet", "cadvisor", "traefik"];
+export const BUILTIN_SCRAPE_JOBS: readonly string[] = ["kubernetes-pods", "kubelet", "cadvisor"];
 /** Labels the scrape config sets on targets itself; extra target labels may not take their names. */
 export const RESERVED_TARGET_LABELS: readonly string[] = ["app", "job", "instance", "namespace", "pod", "service", "node"];
 
