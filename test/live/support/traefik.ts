@@ -3,8 +3,8 @@
  * CRD provider on the lab's control plane, where the rendered stack is applied (IngressRoutes,
  * the basic-auth and security-headers Middlewares, the users' Secret). No pod runs there, so
  * the Services Traefik routes to lose their selectors and get EndpointSlices that point at the
- * lab's real Prometheus, Alertmanager and Grafana metrics server on 127.0.0.1 (by the name
- * localhost: the API server refuses a loopback address in an EndpointSlice). Its metrics are
+ * lab's real Prometheus, Alertmanager and Grafana metrics server on 127.0.0.1 (an FQDN-typed
+ * address: the API server refuses a loopback IP in an IPv4 EndpointSlice). Its metrics are
  * on the entry point k3s's chart names, scraped by the rendered job traefik through discovery
  * of a pod shaped as k3s's; a file provider gives it the certificate a TLS Secret would.
  */
@@ -123,10 +123,10 @@ async function pointServicesAtLab(namespace: string, backends: Backends): Promis
         namespace,
         labels: { "kubernetes.io/service-name": name, "endpointslice.kubernetes.io/managed-by": "live-lab" },
       },
-      // The API server refuses loopback IPs in an EndpointSlice (ValidateEndpointIP); a name it takes, and Traefik
-      // reads a slice's addresses whatever their type: localhost, the lab's processes on 127.0.0.1.
+      // The API server refuses a loopback IP in an IPv4 slice (ValidateEndpointIP), not as an FQDN-typed address
+      // (four DNS labels), and Traefik reads a slice's addresses whatever their type: the lab's processes on 127.0.0.1.
       addressType: "FQDN",
-      endpoints: [{ addresses: ["localhost"], conditions: { ready: true, serving: true, terminating: false } }],
+      endpoints: [{ addresses: [LOOPBACK], conditions: { ready: true, serving: true, terminating: false } }],
       ports: ports.map((p) => ({ name: p.name ?? "", port, protocol: "TCP" })),
     });
   }
