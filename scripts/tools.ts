@@ -133,7 +133,7 @@ function prepareWorkspace(tool: Tool, moduleVersion: string): string | undefined
     const files = tool.generated.filter((f) => (f.module ?? tool.upstream) === module);
     const copy = path.join(
       SRC_DIR,
-      module === tool.upstream ? `${tool.module}@${version}` : `${tool.module}-${path.basename(module)}@${version}`,
+      module === tool.upstream ? `${tool.module}@${version}` : `${tool.module}-${module.replace(/\//g, "+")}@${version}`,
     );
     const marker = path.join(copy, ".generated-by-npm-run-tools");
     const stamp = `${module}@${version} with ${files.map((f) => f.path).join(", ")}\n`;
