@@ -16,6 +16,10 @@ replace (
 	github.com/traefik/traefik/dynamic/ext => ./ext
 )
 
+// google.golang.org/genproto is required below at the commit of the googleapis/api module Traefik uses: through
+// the Go workspace npm run tools builds in (lego's DNS-01 list written anew), the 2021 monolith go-kit names would
+// offer the same packages as the split googleapis modules (an ambiguous import).
+
 // As in Traefik's go.mod: the tencentcloud monorepo's incomplete go.mod files make an ambiguous import.
 exclude github.com/tencentcloud/tencentcloud-sdk-go v3.0.83+incompatible
 
@@ -228,6 +232,7 @@ require (
 	golang.org/x/text v0.41.0 // indirect
 	golang.org/x/time v0.15.0 // indirect
 	gomodules.xyz/jsonpatch/v2 v2.5.0 // indirect
+	google.golang.org/genproto v0.0.0-20260715232425-e75dac1f907d // indirect
 	google.golang.org/genproto/googleapis/api v0.0.0-20260715232425-e75dac1f907d // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260819154853-08b0e4226688 // indirect
 	google.golang.org/grpc v1.83.2 // indirect
