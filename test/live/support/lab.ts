@@ -56,7 +56,16 @@ export interface SinkMessage {
 }
 
 /** The lab's own ports, beside the stack's. */
-const LAB_PORTS = ["blackbox", "probedSite", "k3sKubelet", "otherKubelet"] as const;
+const LAB_PORTS = [
+  "blackbox",
+  "probedSite",
+  "k3sKubelet",
+  "otherKubelet",
+  "traefikWeb",
+  "traefikWebsecure",
+  "traefikMetrics",
+  "traefikPing",
+] as const;
 
 /** What cAdvisor reports for a container: modest, steady usage, set by its kind of workload. */
 function usageOf(name: string): { cpuCores: number; memoryMi: number } {
@@ -380,7 +389,8 @@ export class Lab {
   private async startTraefik(): Promise<void> {
     const ports = this.stack.ports;
     const backends = { prometheus: ports.prometheus, alertmanager: ports.alertmanager, grafana: ports.grafana };
-    this.traefik = await startLabTraefik(this.stack.local, this.tmp, process.env.KUBECONFIG ?? "", this.config.namespace, backends);
+    const own = { web: ports.traefikWeb, websecure: ports.traefikWebsecure, metrics: ports.traefikMetrics, traefik: ports.traefikPing };
+    this.traefik = await startLabTraefik(this.stack.local, this.tmp, process.env.KUBECONFIG ?? "", this.config.namespace, backends, own);
     const host = (service: "prometheus" | "alertmanager" | "grafana") => this.config.hostnames[service] ?? "";
     this.stack.every(1000, () => {
       const requests = [

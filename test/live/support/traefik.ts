@@ -17,7 +17,7 @@ import { TRAEFIK_NAMES, HTPASSWD_KEY, basicAuthHash, htpasswd } from "../../../c
 import { TraefikPorts, traefikArgs } from "../../../scripts/lib/catalog/traefik";
 import { stackBinary } from "../../../scripts/lib/local/binaries";
 import { getOk, selfSignedCertificate } from "../../../scripts/lib/local/http";
-import { LOOPBACK, LocalRun, freePorts, waitFor } from "../../../scripts/lib/local/processes";
+import { LOOPBACK, LocalRun, waitFor } from "../../../scripts/lib/local/processes";
 import type { TargetGroup } from "../../../scripts/lib/local/prometheus";
 import { KubeObject, apply, get, kubectl } from "../../cluster/support/kube";
 
@@ -155,16 +155,15 @@ export async function startLabTraefik(
   kubeconfig: string,
   namespace: string,
   backends: Backends,
+  ports: TraefikPorts,
 ): Promise<LabTraefik> {
   await pointServicesAtLab(namespace, backends);
   await writeUsers(namespace);
-  const [web, websecure, metrics, traefik] = await freePorts(4);
-  const ports: TraefikPorts = { web, websecure, metrics, traefik };
   // A certificate as a TLS Secret would give it (its expiry is what the certificate alert reads).
   const tls = selfSignedCertificate(dir, "traefik-lab", 60, [`IP:${LOOPBACK}`, "DNS:localhost"]);
   const dynamic = path.join(dir, "traefik-dynamic.yml");
   fs.writeFileSync(dynamic, YAML.stringify({ tls: { certificates: [{ certFile: tls.certFile, keyFile: tls.keyFile }] } }));
-  run.start(
+  const proc = run.start(
     "traefik",
     stackBinary("traefik"),
     traefikArgs(ports, [
@@ -178,6 +177,6 @@ export async function startLabTraefik(
     ]),
     { env: { KUBECONFIG: kubeconfig } },
   );
-  await waitFor("Traefik's /ping", () => getOk(`http://${LOOPBACK}:${traefik}/ping`), 60_000, 500);
+  await waitFor("Traefik's /ping", () => getOk(`http://${LOOPBACK}:${ports.traefik}/ping`), 60_000, 500, [proc]);
   return new LabTraefik(ports, tls.cert);
 }
