@@ -343,9 +343,9 @@ export const STACK_TOOLS: Tool[] = [
   },
 ];
 
-/** k3s's Traefik (scraped, not deployed: no image). k3s v1.36.3-4 ship v3.7.8 (chart 40.1.4+up40.1.0), not served
- * by the module proxy here; v1.36.5 ships v3.7.13. Not served either, so changed: the basic-auth fork at its previous
- * version (tools/traefik/go.mod), and no lego DNS-01 providers (LEGO_DNS, written over lego's generated list). */
+/** k3s's Traefik (scraped, not deployed: no image). k3s v1.36.3-4 ship v3.7.8 (chart 40.1.4+up40.1.0), not served by the
+ * module proxy here; the later v1.36 images list v3.7.13 (the newest served). Not served either, so changed: the basic-auth
+ * fork at its previous version (tools/traefik/go.mod), and no lego DNS-01 providers (LEGO_DNS, over lego's generated list). */
 const TRAEFIK: Tool = {
   binary: "traefik",
   module: "traefik",
