@@ -205,6 +205,12 @@ function resolveTraefik(raw: RawStackConfig, defaults: ProfileDefaults): StackCo
     expose: traefik.expose ?? defaults.traefik.expose,
     basicAuthUsers: traefik.basicAuthUsers ?? defaults.traefik.basicAuthUsers,
     basicAuthPasswords: raw.basicAuthPasswords ?? {},
+    metrics: {
+      enabled: traefik.metrics?.enabled ?? defaults.traefik.metrics.enabled,
+      namespace: traefik.metrics?.namespace ?? defaults.traefik.metrics.namespace,
+      podLabels: traefik.metrics?.podLabels ?? defaults.traefik.metrics.podLabels,
+      port: traefik.metrics?.port ?? defaults.traefik.metrics.port,
+    },
   };
 }
 

@@ -20,6 +20,7 @@ import {
   hostPort,
   hostname,
   iniValue,
+  kubeLabels,
   labelMap,
   labelName,
   matcher,
@@ -27,6 +28,7 @@ import {
   nonEmpty,
   plainHttpUrl,
   portList,
+  portNumber,
   prometheusSize,
   replicas,
   resources,
@@ -213,6 +215,19 @@ export const sectionSchemas = {
       .min(1, "must list at least one user")
       .optional()
       .describe("Basic-auth users; each password is the secret basicAuthPasswords.<user>, or a random one."),
+    metrics: z
+      .strictObject({
+        enabled: bool.optional().describe("Scrape the cluster's Traefik (job traefik) for its dashboard and alerts; default true."),
+        namespace: dnsLabel.optional().describe("Namespace of Traefik's pods; default kube-system, where k3s installs it."),
+        podLabels: kubeLabels
+          .optional()
+          .describe("Labels of Traefik's pods, all matched; default app.kubernetes.io/name: traefik (k3s's chart)."),
+        port: portNumber
+          .optional()
+          .describe("Container port of Traefik's metrics entry point; default 9100 (k3s's chart: entry point metrics)."),
+      })
+      .optional()
+      .describe("The scrape of the Traefik the cluster runs (k3s's own ingress), independent of the routes above."),
   }),
   cloudflare: z.strictObject({
     enabled: bool.optional(),

@@ -11,7 +11,7 @@ import {
   PrometheusArgs,
   prometheusScrapeTarget,
 } from "./args";
-import { keepService, targetJob, podsJob, appJob, plainTargetJob, probeJob, kubeletJob } from "./scrape-jobs";
+import { keepService, targetJob, podsJob, appJob, plainTargetJob, probeJob, kubeletJob, clusterTraefikJob } from "./scrape-jobs";
 import { toYaml, configMapEntryBytes, cutByBytes } from "./files";
 
 export type RelabelConfig = {
@@ -86,6 +86,7 @@ export type PrometheusConfigArgs = Pick<
   | "probes"
   | "blackboxAddress"
   | "scrapeTargets"
+  | "clusterTraefik"
   | "alertmanager"
   | "remoteWrite"
 >;
@@ -151,7 +152,8 @@ export function prometheusConfig(args: PrometheusConfigArgs): PrometheusConfig {
     rule_files: [`${PROMETHEUS_PATHS.rulesDir}/*.yml`],
     scrape_configs: [
       ...targets.map((t, i) => targetJob(t, names[i], args.scrapeTimeout)),
-      podsJob(args.environment),
+      podsJob(args.environment, args.clusterTraefik),
+      ...(args.clusterTraefik ? [clusterTraefikJob(args.clusterTraefik)] : []),
       ...apps.map((a) => appJob(a, args.scrapeTimeout)),
       ...plain.map((t) => plainTargetJob(t, args.scrapeTimeout)),
       ...probes.map((pr) => probeJob(pr, args.blackboxAddress ?? "", args.scrapeTimeout)),

@@ -7,7 +7,7 @@ import { StackConfig, exposedBy, publicHostname } from "../../config";
 import { EXPORTER_RESOURCES } from "../kit/database-exporters";
 import { EgressComponent, EgressSettings } from "../kit/network";
 import { podPriority, stackPriorityClassName } from "../kit/priority";
-import { PrometheusArgs } from "../prometheus/args";
+import { ClusterTraefik, PrometheusArgs } from "../prometheus/args";
 import { KubeStateMetricsArgs } from "../exporters/kube-state-metrics";
 import { NodeExporterArgs } from "../exporters/node-exporter";
 import { ExporterSidecarsArgs } from "../exporter-sidecars";
@@ -20,6 +20,12 @@ import { TraefikExposureArgs } from "../traefik";
 import { CloudflareTunnelArgs } from "../cloudflare-tunnel/args";
 
 /** The Prometheus component's args for a validated stack config (secrets wrapped in pulumi.secret). */
+/** Where the cluster's Traefik runs, as the stack config says (k3s's by default). */
+function clusterTraefik(cfg: StackConfig): ClusterTraefik {
+  const { namespace, podLabels, port } = cfg.traefik.metrics;
+  return { namespace, podLabels, port };
+}
+
 export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
   const p = cfg.prometheus;
   const hostname = publicHostname(cfg, "prometheus");
@@ -38,6 +44,7 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
       t.credential && "value" in t.credential ? { ...t, credential: { value: pulumi.secret(t.credential.value) } } : t,
     ),
     probes: cfg.probes,
+    ...(cfg.traefik.metrics.enabled ? { clusterTraefik: clusterTraefik(cfg) } : {}),
     databases: cfg.databases.map(({ name, type }) => ({ name, type })),
     remoteWrite: p.remoteWrite.map((rw) => ({
       name: rw.name,

@@ -17,6 +17,8 @@ export function componentScrapeJobs(resolved: StackConfig): string[] {
     ...(resolved.nodeExporter.enabled ? ["node-exporter"] : []),
     ...(resolved.kubeStateMetrics.enabled ? ["kube-state-metrics"] : []),
     ...(resolved.cloudflare.enabled ? ["cloudflared"] : []),
+    // The cluster's Traefik (scrape-jobs.ts clusterTraefikJob), when it is scraped.
+    ...(resolved.traefik.metrics.enabled ? ["traefik"] : []),
     ...new Set(resolved.databases.map((db) => `${db.type}-exporter`)),
     // The exporter's own metrics, and the job of every probe it runs.
     ...(resolved.probes.length > 0 ? ["blackbox-exporter", "blackbox"] : []),

@@ -21,6 +21,7 @@ export const TOOLS_DIR = path.join(ROOT, "tools");
 export const BIN_DIR = path.join(ROOT, ".tools", "bin");
 /** Pulumi's home for the test tiers: plugins and credentials stay out of ~/.pulumi. */
 export const PULUMI_HOME = path.join(ROOT, ".tools", "pulumi-home");
+const LEGO_DNS = fs.readFileSync(path.join(TOOLS_DIR, "traefik", "lego-dns-providers.go.txt"), "utf8");
 
 export interface Tool {
   /** Binary name under .tools/bin. */
@@ -60,12 +61,12 @@ export interface Tool {
    */
   image?: ImageName;
   /**
-   * Files upstream's release build generates into its source tree before compiling and that
-   * its module does not ship (a web UI bundle the code embeds). `npm run tools` builds from a
-   * copy of the verified module under .tools/src/ with these files added, through a Go
-   * workspace that replaces the module by that copy; everything else is the release's code.
+   * Files upstream's release build generates into its source tree before compiling and that its module does not
+   * ship (a web UI bundle the code embeds), or that replace a dependency's (`module`, at its version in the go.mod).
+   * `npm run tools` builds from a copy of each verified module under .tools/src/ with these files written, through
+   * a Go workspace that replaces the module by that copy; everything else is the release's code.
    */
-  generated?: Array<{ path: string; content: string; gzip?: boolean }>;
+  generated?: Array<{ path: string; content: string; gzip?: boolean; module?: string }>;
 }
 
 const K8S_RELEASE = "v1.36.3";
@@ -331,8 +332,22 @@ export const STACK_TOOLS: Tool[] = [
   },
 ];
 
+/** k3s's Traefik (scraped, not deployed: no image). k3s v1.36.3-4 ship v3.7.8 (chart 40.1.4+up40.1.0), not served by the
+ * module proxy here; the later v1.36 images list v3.7.13 (the newest served). Not served either, so changed: the basic-auth
+ * fork at its previous version (tools/traefik/go.mod), and no lego DNS-01 providers (LEGO_DNS, over lego's generated list). */
+const TRAEFIK: Tool = {
+  binary: "traefik",
+  module: "traefik",
+  upstream: "github.com/traefik/traefik/v3",
+  pkg: "github.com/traefik/traefik/v3/cmd/traefik",
+  release: "v3.7.13",
+  ldflags: ["-X github.com/traefik/traefik/v3/pkg/version.Version=3.7.13"],
+  versionArgs: ["version"],
+  generated: [{ module: "github.com/go-acme/lego/v5", path: "providers/dns/zz_gen_dns_providers.go", content: LEGO_DNS }],
+};
+
 /** Every tool `npm run tools` builds. */
-export const TOOLS: Tool[] = [...CLUSTER_TOOLS, ...STACK_TOOLS];
+export const TOOLS: Tool[] = [...CLUSTER_TOOLS, ...STACK_TOOLS, TRAEFIK];
 
 /**
  * Tools that cannot be built here, and why: said by `npm run tools`, docs/development.md and the
@@ -409,6 +424,7 @@ export const TIER_TOOLS: Record<Tier, readonly string[]> = {
     "postgres_exporter",
     "redis_exporter",
     "blackbox_exporter",
+    "traefik",
   ],
 };
 

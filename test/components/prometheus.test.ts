@@ -197,6 +197,15 @@ function clusterFixtures(rendered: Rendered, appsNamespace: string): Record<Role
         annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "9000", "prometheus.io/scheme": "https" },
       }),
       ...podTargets({ namespace: appsNamespace, name: "not-annotated", ip: "10.42.1.8", ports: [8080], labels: { app: "quiet" } }),
+      // k3s's Traefik: its chart's labels and container ports (web, websecure, traefik, metrics), annotated for scraping as k3s does.
+      ...podTargets({
+        namespace: "kube-system",
+        name: "traefik-6f5b8c9d4-x2x7q",
+        ip: "10.42.0.9",
+        ports: [8000, 8443, 8080, 9100],
+        labels: { "app.kubernetes.io/name": "traefik", "app.kubernetes.io/instance": "traefik-kube-system" },
+        annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "9100" },
+      }),
       ...podTargets({
         namespace: appsNamespace,
         name: "finished-job",
@@ -1040,6 +1049,21 @@ describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (
         pod: "postgres-0",
       },
     ]);
+  });
+
+  test("the cluster's Traefik is scraped as job traefik on its metrics port only, and left out of the annotated pods' job", async () => {
+    expect((await discover(discoverable.file, "traefik")).map(withoutScrapeParams)).toEqual([
+      {
+        __address__: "10.42.0.9:9100",
+        __metrics_path__: "/metrics",
+        __scheme__: "http",
+        instance: "traefik-6f5b8c9d4-x2x7q",
+        job: "traefik",
+        namespace: "kube-system",
+        pod: "traefik-6f5b8c9d4-x2x7q",
+      },
+    ]);
+    expect((await discover(discoverable.file, "kubernetes-pods")).filter((t) => t.namespace === "kube-system")).toEqual([]);
   });
 
   test("kubelet and cAdvisor are scraped over HTTPS on every node, labelled by node name", async () => {

@@ -38,6 +38,7 @@ const EXPECTED = [
   "databases/postgres.json",
   "databases/redis.json",
   "infrastructure/nodes.json",
+  "infrastructure/traefik.json",
   "infrastructure/workloads.json",
   "logs/logs.json",
   "monitoring/stack-health.json",

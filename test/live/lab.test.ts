@@ -23,6 +23,8 @@ import { httpGet } from "../../scripts/lib/local/http";
 import { conditionalMetrics, loadCatalog } from "../../scripts/lib/catalog";
 import { promqlMetricNames } from "../../scripts/lib/promql";
 import { LAB_TIMING, Lab, K3S_NODE } from "./support/lab";
+import { LAB_BASIC_AUTH } from "./support/traefik";
+import { SECURITY_HEADERS } from "../../components/kit/web";
 
 const REPORT_DIR = path.join(__dirname, "..", "..", "out", "live");
 /**
@@ -62,6 +64,8 @@ const report: {
   recordingRules: Array<{ record: string; series: number }>;
   alertInputs: Array<{ alert: string; missing: string[] }>;
   faults: AlertResult[];
+  /** The stack's routes as k3s's Traefik served them: statuses and the security headers. */
+  traefik?: Array<Record<string, unknown>>;
 } = {
   startedAt: new Date().toISOString(),
   panels: [],
@@ -173,6 +177,18 @@ function markdownReport(): string {
         .join(" ")} | ${p.conditional ?? ""} |`,
     );
   }
+  lines.push(
+    "",
+    "## The stack's routes, served by k3s's Traefik",
+    "",
+    "| service | no credentials | wrong password | credentials | security headers |",
+    "|---|---|---|---|---|",
+  );
+  for (const t of report.traefik ?? []) {
+    lines.push(
+      `| ${String(t.service)} | ${String(t.refused)} | ${String(t.wrongPassword)} | ${String(t.loggedIn)} | ${JSON.stringify(t.headers).replace(/\|/g, "\\|")} |`,
+    );
+  }
   lines.push("", "## Recording rules", "", "| rule | series |", "|---|---|");
   for (const r of report.recordingRules) lines.push(`| ${r.record} | ${r.series} |`);
   lines.push("", "## Alert inputs", "", "| alert | missing series |", "|---|---|");
@@ -206,6 +222,47 @@ describe("the live lab (staging stack, exact binaries)", () => {
       .filter((job) => !(byPool.get(job) ?? []).length || (byPool.get(job) ?? []).some((h) => h !== "up"))
       .map((job) => `${job}: ${JSON.stringify(byPool.get(job) ?? "no target")}`);
     expect(problems).toEqual([]);
+  });
+
+  test("the stack's IngressRoutes and Middlewares, served by k3s's Traefik from the control plane: 401 without credentials, the real Prometheus and Alertmanager with them, the security headers", async () => {
+    const hosts = lab.config.hostnames;
+    const served: Array<Record<string, unknown>> = [];
+    for (const [service, urlPath, body] of [
+      ["prometheus", "/api/v1/status/buildinfo", /"version":"3\.13\./],
+      ["alertmanager", "/api/v2/status", /"versionInfo"/],
+    ] as const) {
+      const host = hosts[service] ?? "";
+      const refused = await lab.traefik.request(host, urlPath);
+      const wrong = await lab.traefik.request(host, urlPath, { user: LAB_BASIC_AUTH.user, password: "not-the-password" });
+      const ok = await lab.traefik.request(host, urlPath, LAB_BASIC_AUTH);
+      const headers = Object.fromEntries(Object.keys(SECURITY_HEADERS).map((h) => [h, ok.headers[h.toLowerCase()]]));
+      served.push({
+        service,
+        refused: refused.status,
+        wrongPassword: wrong.status,
+        loggedIn: ok.status,
+        headers,
+        server: ok.headers.server,
+      });
+      expect({ service, refused: refused.status, wrong: wrong.status, ok: ok.status, realBackend: body.test(ok.body) }).toEqual({
+        service,
+        refused: 401,
+        wrong: 401,
+        ok: 200,
+        realBackend: true,
+      });
+      // Traefik's spelling may differ from the backend's own (DENY, deny), and a backend may send its own too.
+      const missing = Object.entries(SECURITY_HEADERS).filter(
+        ([h, v]) =>
+          !String(headers[h] ?? "")
+            .toLowerCase()
+            .includes(v.toLowerCase()),
+      );
+      expect({ service, missing }).toEqual({ service, missing: [] });
+      expect(ok.headers.server).toBeUndefined();
+      expect(refused.headers["www-authenticate"]).toMatch(/^Basic realm=/);
+    }
+    report.traefik = served;
   });
 
   test("every recording rule produces series", async () => {

@@ -9,6 +9,8 @@ import { postgresExporter } from "./postgres-exporter";
 import { redisExporter } from "./redis-exporter";
 import { blackboxExporter } from "./blackbox-exporter";
 import { mongodbExporter } from "./mongodb-exporter";
+import { traefik } from "./traefik";
+import { TOOLS } from "../tools";
 import type { Source } from "./run";
 
 export const SOURCES: Source[] = [
@@ -102,5 +104,14 @@ export const SOURCES: Source[] = [
     timeoutMs: 120_000,
     generate: mongodbExporter,
     handWritten: true,
+  },
+  {
+    name: "traefik",
+    title: "Traefik",
+    image: { version: TOOLS.find((t) => t.binary === "traefik")?.release ?? "", runs: "k3s's own ingress, not deployed by the stack" },
+    job: 'job "traefik" (discovered in kube-system, traefik.* in the stack config)',
+    binary: "traefik",
+    timeoutMs: 120_000,
+    generate: traefik,
   },
 ];

@@ -40,6 +40,7 @@ import { containerArgs } from "../../../scripts/lib/local/rendered";
 import { LocalStack, appEndpoint, nodeTargets, onLoopback } from "../../../scripts/lib/local/stack";
 import { LabPod, SyntheticApp, SyntheticNode, catalogueMetricsText } from "../../../scripts/lib/local/synthetic";
 import { render } from "../../support/render";
+import { LAB_BASIC_AUTH, LabTraefik, startLabTraefik } from "./traefik";
 
 export const LAB_STACK = "staging";
 /** The local cluster's nodes: the server's cAdvisor has k3s's shape (no container or image labels), the agent's the usual one. */
@@ -55,7 +56,16 @@ export interface SinkMessage {
 }
 
 /** The lab's own ports, beside the stack's. */
-const LAB_PORTS = ["blackbox", "probedSite", "k3sKubelet", "otherKubelet"] as const;
+const LAB_PORTS = [
+  "blackbox",
+  "probedSite",
+  "k3sKubelet",
+  "otherKubelet",
+  "traefikWeb",
+  "traefikWebsecure",
+  "traefikMetrics",
+  "traefikPing",
+] as const;
 
 /** What cAdvisor reports for a container: modest, steady usage, set by its kind of workload. */
 function usageOf(name: string): { cpuCores: number; memoryMi: number } {
@@ -140,6 +150,8 @@ export class Lab {
   appPorts: Record<string, number> = {};
   /** A small filesystem node-exporter watches, for the filesystem-filling fault. */
   filesystem: { mountPoint: string; image: string } | undefined;
+  /** The cluster's Traefik, serving the stack's routes from the control plane (test/live/support/traefik.ts). */
+  traefik!: LabTraefik;
   private clusterStarted = false;
 
   get tmp(): string {
@@ -251,6 +263,7 @@ export class Lab {
     await this.startProbes();
     await this.startLogs();
     await stack.startAlertmanager();
+    await this.startTraefik();
     await this.startPrometheus(tls.cert);
   }
 
@@ -369,6 +382,27 @@ export class Lab {
     this.stack.startAlloy(K3S_NODE);
   }
 
+  /**
+   * k3s's Traefik on the control plane, routing to the lab's Prometheus, Alertmanager and
+   * Grafana metrics server, with steady traffic: logged in, refused (401), and Grafana's 404s.
+   */
+  private async startTraefik(): Promise<void> {
+    const ports = this.stack.ports;
+    const backends = { prometheus: ports.prometheus, alertmanager: ports.alertmanager, grafana: ports.grafana };
+    const own = { web: ports.traefikWeb, websecure: ports.traefikWebsecure, metrics: ports.traefikMetrics, traefik: ports.traefikPing };
+    this.traefik = await startLabTraefik(this.stack.local, this.tmp, process.env.KUBECONFIG ?? "", this.config.namespace, backends, own);
+    const host = (service: "prometheus" | "alertmanager" | "grafana") => this.config.hostnames[service] ?? "";
+    this.stack.every(1000, () => {
+      const requests = [
+        this.traefik.request(host("prometheus"), "/api/v1/status/buildinfo", LAB_BASIC_AUTH),
+        this.traefik.request(host("alertmanager"), "/api/v2/status", LAB_BASIC_AUTH),
+        this.traefik.request(host("prometheus"), "/api/v1/status/buildinfo"),
+        this.traefik.request(host("grafana"), "/login"),
+      ];
+      for (const r of requests) r.catch(() => undefined);
+    });
+  }
+
   /** What Kubernetes discovery would report in the lab, role by role. */
   private fixtures(): Record<"endpoints" | "pod" | "node", TargetGroup[]> {
     const ns = this.config.namespace;
@@ -404,7 +438,8 @@ export class Lab {
       { name: K3S_NODE, port: this.stack.ports.k3sKubelet },
       { name: OTHER_NODE, port: this.stack.ports.otherKubelet },
     ]);
-    return { endpoints, pod: [], node: nodes };
+    // k3s's Traefik: the one pod of job traefik.
+    return { endpoints, pod: [this.traefik.podTarget(K3S_NODE)], node: nodes };
   }
 
   private async startPrometheus(caCert: string): Promise<void> {
