@@ -303,6 +303,34 @@ describe("the live lab (staging stack, exact binaries)", () => {
     }
   });
 
+  test("the pod dashboard shows a k3s pod as a whole and a labelled node's pod per container", async () => {
+    const k3sPods = new Set(lab.nodes.find((n) => n.name === K3S_NODE)?.pods.map((p) => p.pod) ?? []);
+    const usage = report.panels.filter(
+      (p) => p.dashboard === "infrastructure/pod.json" && /container_(cpu_usage|memory_working_set)/.test(p.expr),
+    );
+    const shapes = new Set<string>();
+    for (const p of usage) {
+      const expr = p.expr.split(" ; ")[0];
+      const containers = (await promQuery(expr, { seconds: 60, step: 5 })).map((s) => s.metric.container);
+      const shape = k3sPods.has(p.variables.pod) ? "k3s" : "labelled";
+      shapes.add(shape);
+      expect({
+        panel: p.panel,
+        pod: p.variables.pod,
+        shape,
+        containers: containers.length > 0,
+        whole: containers.includes("whole pod"),
+      }).toEqual({
+        panel: p.panel,
+        pod: p.variables.pod,
+        shape,
+        containers: true,
+        whole: shape === "k3s",
+      });
+    }
+    expect([...shapes].sort()).toEqual(["k3s", "labelled"]);
+  });
+
   test("every LogQL panel has data", async () => {
     const empty: string[] = [];
     for (const file of prometheusDashboards()) {
@@ -310,7 +338,7 @@ describe("the live lab (staging stack, exact binaries)", () => {
         for (const target of Array.isArray(panel.targets) ? (panel.targets as JsonObject[]) : []) {
           const ds = isObject(target.datasource) ? String(target.datasource.uid ?? "") : "";
           if (typeof target.expr !== "string" || !ds.includes("loki")) continue;
-          const expr = substitute(target.expr, { namespace: ".+", app: ".+", search: "payment" });
+          const expr = substitute(target.expr, { namespace: ".+", app: ".+", pod: ".+", search: "payment" });
           const r = await httpGet(`${lab.url("loki")}/loki/api/v1/query_range?query=${encodeURIComponent(expr)}&since=5m&step=10`, 15_000);
           const series = (JSON.parse(r.body) as { data?: { result?: unknown[] } }).data?.result?.length ?? 0;
           report.logPanels.push({ dashboard: file.relPath, panel: where, expr, variables: {}, series });

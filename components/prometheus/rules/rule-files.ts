@@ -62,11 +62,17 @@ export function linkRunbooks(text: string, runbookBaseUrl: string | undefined, f
 }
 
 /**
- * Every `*.yml` of a directory, by file name, with the stack's thresholds (components/prometheus/rules/thresholds.ts)
- * and runbook links into `runbookBaseUrl` when it is given. Thresholds that change an alert none
- * of the files holds are an error: the stack would believe it tuned something.
+ * Every `*.yml` of a directory but those `without` names, by file name, with the stack's thresholds
+ * (components/prometheus/rules/thresholds.ts) and runbook links into `runbookBaseUrl` when it is given.
+ * Thresholds that change an alert none of the files holds are an error: the stack would believe it
+ * tuned something. A file left out still counts: its alert exists, it is off with its component.
  */
-export function loadRuleFiles(dir: string, runbookBaseUrl: string | undefined, thresholds?: Thresholds): Record<string, string> {
+export function loadRuleFiles(
+  dir: string,
+  runbookBaseUrl: string | undefined,
+  thresholds?: Thresholds,
+  without: readonly string[] = [],
+): Record<string, string> {
   if (!fs.existsSync(dir)) throw new Error(`rulesDir: ${dir} does not exist`);
   const files: Record<string, string> = {};
   const levels = thresholds ?? defaultThresholds();
@@ -77,7 +83,8 @@ export function loadRuleFiles(dir: string, runbookBaseUrl: string | undefined, t
     .sort()) {
     const where = path.join(dir, file);
     const text = fs.readFileSync(where, "utf8");
-    files[file] = linkRunbooks(applyThresholds(text, levels, where), runbookBaseUrl, where);
+    const shipped = linkRunbooks(applyThresholds(text, levels, where), runbookBaseUrl, where);
+    if (!without.includes(file)) files[file] = shipped;
     const alerts = alertNames(text);
     for (const name of THRESHOLD_NAMES) if (alerts.has(THRESHOLD_SPECS[name].alert)) seen.add(name);
   }
