@@ -287,14 +287,22 @@ describe("the live lab (staging stack, exact binaries)", () => {
     expect(empty).toEqual([]);
   });
 
-  test("workload panels show the pods of a k3s node, whose cAdvisor series carry no container or image label", async () => {
+  test("workload panels show the pods (and workloads) of a k3s node, whose cAdvisor series carry no container or image label", async () => {
     const k3sPods = lab.nodes.find((n) => n.name === K3S_NODE)?.pods.map((p) => p.pod) ?? [];
+    // Per-workload panels: the workloads whose pods all run on the k3s node.
+    const owners = await promQuery("kube_pod_owner");
+    const elsewhere = new Set(owners.filter((s) => !k3sPods.includes(s.metric.pod)).map((s) => s.metric.owner_name));
+    const k3sOwners = new Set(
+      owners.filter((s) => k3sPods.includes(s.metric.pod) && !elsewhere.has(s.metric.owner_name)).map((s) => s.metric.owner_name),
+    );
+    expect(k3sOwners.size).toBeGreaterThan(0);
     const workloads = report.panels.filter((p) => p.dashboard === "infrastructure/workloads.json" && /container_(cpu|memory)/.test(p.expr));
     expect(workloads.length).toBeGreaterThan(0);
     for (const p of workloads) {
       for (const expr of p.expr.split(" ; ").filter((e) => /container_(cpu|memory)/.test(e))) {
         const series = await promQuery(expr, { seconds: 60, step: 5 });
-        expect({ panel: p.panel, expr, k3s: series.some((s) => k3sPods.includes(s.metric.pod)) }).toEqual({
+        const k3s = series.some((s) => k3sPods.includes(s.metric.pod) || k3sOwners.has(s.metric.owner_name));
+        expect({ panel: p.panel, expr, k3s }).toEqual({
           panel: p.panel,
           expr,
           k3s: true,
