@@ -217,6 +217,12 @@ export interface PrometheusArgs {
   runbookBaseUrl?: string;
   /** Directory of the alert rule files (every `*.yml` in it). Default: the repository's rules/. */
   rulesDir?: string;
+  /**
+   * Files of `rulesDir` left out because the component whose metrics they read does not run
+   * (`logs.yml` without Loki: components/stack/args.ts decides). Their alerts still count as
+   * known to `thresholds`. Default none.
+   */
+  withoutRuleFiles?: string[];
   /** The team's own rule files, by key (`team.<name>.yml`), shipped after those of `rulesDir` (preflight/team-content.ts). */
   teamRuleFiles?: Array<[string, string]>;
   /**

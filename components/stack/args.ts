@@ -57,6 +57,7 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
     })),
     runbookBaseUrl: p.runbookBaseUrl,
     thresholds: cfg.thresholds,
+    withoutRuleFiles: contentOff(cfg).ruleFiles,
     storage: p.storage,
     resources: p.resources,
     protectVolumes: cfg.protectVolumes,
@@ -66,6 +67,27 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
     egress: egressSettings(cfg, "prometheus"),
     ...podPriority(stackPriorityClass(cfg)),
   };
+}
+
+/**
+ * The built-in content only an optional component's metrics feed: the dashboards (by uid) and rule
+ * files of the repository that ship only while it runs. Without Loki, the Logs dashboard would have
+ * no datasource and the log pipeline's alerts nothing to read; without the node exporter, the Nodes
+ * dashboard and rules/nodes.yml would stay empty; without kube-state-metrics, the views built on
+ * it (their variables included) would. rules/kubernetes.yml stays: its kubelet and cAdvisor alerts
+ * still apply, and its kube-state-metrics ones find no series and stay silent.
+ */
+const CONTENT_FED_BY: ReadonlyArray<{ runs: (cfg: StackConfig) => boolean; dashboards: string[]; ruleFiles: string[] }> = [
+  { runs: (cfg) => cfg.loki.enabled, dashboards: ["logs"], ruleFiles: ["logs.yml"] },
+  { runs: (cfg) => cfg.nodeExporter.enabled, dashboards: ["nodes"], ruleFiles: ["nodes.yml"] },
+  { runs: (cfg) => cfg.kubeStateMetrics.enabled, dashboards: ["k8s-cluster", "workloads", "k8s-pod", "k8s-volumes"], ruleFiles: [] },
+  { runs: (cfg) => cfg.traefik.metrics.enabled, dashboards: ["traefik"], ruleFiles: ["traefik.yml"] },
+];
+
+/** The dashboards and rule files left out because the component that feeds them is off. */
+export function contentOff(cfg: StackConfig): { dashboards: string[]; ruleFiles: string[] } {
+  const off = CONTENT_FED_BY.filter((c) => !c.runs(cfg));
+  return { dashboards: off.flatMap((c) => c.dashboards), ruleFiles: off.flatMap((c) => c.ruleFiles) };
 }
 
 /**
@@ -130,6 +152,7 @@ export function grafanaArgs(cfg: StackConfig, stackSalt: Buffer): GrafanaArgs {
     resources: g.resources,
     ...(hostname ? { publicHostname: hostname } : {}),
     loki: cfg.loki.enabled,
+    withoutDashboards: contentOff(cfg).dashboards,
     scrapeInterval: cfg.prometheus.scrapeInterval,
     ingressFromTraefik: exposedBy(cfg, "grafana", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "grafana", "cloudflare"),

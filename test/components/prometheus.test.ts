@@ -26,6 +26,7 @@ import { Prometheus } from "../../components/prometheus";
 import { problems } from "../../components/prometheus/problems";
 import { PrometheusConfigArgs, prometheusConfig } from "../../components/prometheus/scrape-config";
 import { linkRunbooks, loadRuleFiles } from "../../components/prometheus/rules/rule-files";
+import { defaultThresholds } from "../../components/prometheus/rules/thresholds";
 import { prometheusArgs } from "../../components/stack/args";
 import { K8sObject, Rendered, renderRun } from "../../scripts/lib/render";
 import { runProgram } from "../../scripts/lib/runner";
@@ -533,6 +534,15 @@ describe("rule files", () => {
       expect(content).toBe(fs.readFileSync(path.join(REPO_RULES_DIR, file), "utf8"));
       expect(content).not.toContain("runbook_url");
     }
+  });
+
+  test("files left out with their component do not ship, and their alerts still take thresholds", () => {
+    const all = loadRuleFiles(REPO_RULES_DIR, undefined);
+    const thresholds = defaultThresholds();
+    thresholds.nodeCpu.warning = { ...thresholds.nodeCpu.warning, percent: 50 };
+    const without = loadRuleFiles(REPO_RULES_DIR, undefined, thresholds, ["logs.yml", "nodes.yml"]);
+    expect(Object.keys(without)).toEqual(Object.keys(all).filter((f) => f !== "logs.yml" && f !== "nodes.yml"));
+    expect(without["kubernetes.yml"]).toBe(all["kubernetes.yml"]);
   });
 
   test("a file that is not a rule file is refused, naming it", () => {

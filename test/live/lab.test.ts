@@ -344,20 +344,56 @@ describe("the live lab (staging stack, exact binaries)", () => {
     expect(empty).toEqual([]);
   });
 
-  test("workload panels show the pods of a k3s node, whose cAdvisor series carry no container or image label", async () => {
+  test("workload panels show the pods (and workloads) of a k3s node, whose cAdvisor series carry no container or image label", async () => {
     const k3sPods = lab.nodes.find((n) => n.name === K3S_NODE)?.pods.map((p) => p.pod) ?? [];
+    // Per-workload panels: the workloads whose pods all run on the k3s node.
+    const owners = await promQuery("kube_pod_owner");
+    const elsewhere = new Set(owners.filter((s) => !k3sPods.includes(s.metric.pod)).map((s) => s.metric.owner_name));
+    const k3sOwners = new Set(
+      owners.filter((s) => k3sPods.includes(s.metric.pod) && !elsewhere.has(s.metric.owner_name)).map((s) => s.metric.owner_name),
+    );
+    expect(k3sOwners.size).toBeGreaterThan(0);
     const workloads = report.panels.filter((p) => p.dashboard === "infrastructure/workloads.json" && /container_(cpu|memory)/.test(p.expr));
     expect(workloads.length).toBeGreaterThan(0);
     for (const p of workloads) {
       for (const expr of p.expr.split(" ; ").filter((e) => /container_(cpu|memory)/.test(e))) {
         const series = await promQuery(expr, { seconds: 60, step: 5 });
-        expect({ panel: p.panel, expr, k3s: series.some((s) => k3sPods.includes(s.metric.pod)) }).toEqual({
+        const k3s = series.some((s) => k3sPods.includes(s.metric.pod) || k3sOwners.has(s.metric.owner_name));
+        expect({ panel: p.panel, expr, k3s }).toEqual({
           panel: p.panel,
           expr,
           k3s: true,
         });
       }
     }
+  });
+
+  test("the pod dashboard shows a k3s pod as a whole and a labelled node's pod per container", async () => {
+    const k3sPods = new Set(lab.nodes.find((n) => n.name === K3S_NODE)?.pods.map((p) => p.pod) ?? []);
+    const usage = report.panels.filter(
+      (p) => p.dashboard === "infrastructure/pod.json" && /container_(cpu_usage|memory_working_set)/.test(p.expr),
+    );
+    const shapes = new Set<string>();
+    for (const p of usage) {
+      const expr = p.expr.split(" ; ")[0];
+      const containers = (await promQuery(expr, { seconds: 60, step: 5 })).map((s) => s.metric.container);
+      const shape = k3sPods.has(p.variables.pod) ? "k3s" : "labelled";
+      shapes.add(shape);
+      expect({
+        panel: p.panel,
+        pod: p.variables.pod,
+        shape,
+        containers: containers.length > 0,
+        whole: containers.includes("whole pod"),
+      }).toEqual({
+        panel: p.panel,
+        pod: p.variables.pod,
+        shape,
+        containers: true,
+        whole: shape === "k3s",
+      });
+    }
+    expect([...shapes].sort()).toEqual(["k3s", "labelled"]);
   });
 
   test("every LogQL panel has data", async () => {
@@ -367,7 +403,7 @@ describe("the live lab (staging stack, exact binaries)", () => {
         for (const target of Array.isArray(panel.targets) ? (panel.targets as JsonObject[]) : []) {
           const ds = isObject(target.datasource) ? String(target.datasource.uid ?? "") : "";
           if (typeof target.expr !== "string" || !ds.includes("loki")) continue;
-          const expr = substitute(target.expr, { namespace: ".+", app: ".+", search: "payment" });
+          const expr = substitute(target.expr, { namespace: ".+", app: ".+", pod: ".+", search: "payment" });
           const r = await httpGet(`${lab.url("loki")}/loki/api/v1/query_range?query=${encodeURIComponent(expr)}&since=5m&step=10`, 15_000);
           const series = (JSON.parse(r.body) as { data?: { result?: unknown[] } }).data?.result?.length ?? 0;
           report.logPanels.push({ dashboard: file.relPath, panel: where, expr, variables: {}, series });
