@@ -500,10 +500,20 @@ describe("the agents namespace", () => {
       "grafana/infrastructure__kubelet.json",
       "grafana/infrastructure__networking.json",
       "grafana/infrastructure__nodes.json",
+      "grafana/infrastructure__traefik.json",
     ]);
     expect(files).toContain("prometheus/kubernetes.yml");
     expect(
       files.filter((f) => f.endsWith(".json") && /"\/d\/(k8s-(cluster|pod|volumes)|workloads)/.test(rendered.files.get(f) ?? "")),
     ).toEqual([]);
+  });
+});
+
+describe("the cluster's Traefik", () => {
+  test("left unscraped takes its dashboard and rules/traefik.yml along, and nothing else", async () => {
+    const on = [...(await renderConfig("staging", {})).files.keys()];
+    const off = [...(await renderConfig("staging", { traefik: { metrics: { enabled: false } } })).files.keys()];
+    expect(on).toEqual(expect.arrayContaining(["grafana/infrastructure__traefik.json", "prometheus/traefik.yml"]));
+    expect(on.filter((f) => !off.includes(f)).sort()).toEqual(["grafana/infrastructure__traefik.json", "prometheus/traefik.yml"]);
   });
 });
