@@ -13,34 +13,34 @@
  * etcd, kube-apiserver (token auth, Node+RBAC, PodSecurity), kube-controller-manager
  * (every default controller), kube-scheduler, and kwok, which plays the kubelet of the
  * simulated nodes: pods on them go Running and Ready at once (containers are never run,
- * probes never checked), Job pods Succeeded, deleted pods go away.
+ * probes never checked), Job pods Succeeded, deleted pods go away; and the local-path
+ * provisioner (provisioner.ts, run by Node.js).
  *
  * What exists after `up`:
  * - Node `k3s-server` (and `k3s-agent-1`... with `nodes` > 1): k3s labels, 4 CPU, 8Gi,
  *   110 pods, 100Gi ephemeral storage, no taints, pod CIDRs from 10.42.0.0/16;
- * - StorageClass `local-path`, the default, exactly as k3s ships it;
- * - `volumesPerNode` (24) free PersistentVolumes pv-1, pv-2... of 200Gi, hostPath
- *   .tools/cluster/volumes/pv-N, pinned to their node. No provisioner runs: a claim binds
- *   one of them when its first pod is scheduled (WaitForFirstConsumer), and shows 200Gi.
- *   Each `up`, also on a running cluster, adds volumes until each node has that many free.
- *   When a claim is deleted its volume goes Released and stays, directory and all (the
- *   Delete policy waits for the rancher.io/local-path provisioner, which is absent).
+ * - StorageClass `local-path`, the default, exactly as k3s ships it, and its provisioner
+ *   (provisioner.ts, one more process of the cluster): a claim of a rancher.io/local-path
+ *   class gets its own volume `pvc-<uid>` when its first pod is scheduled
+ *   (WaitForFirstConsumer), of the size it asks for, in its own directory
+ *   .cluster/volumes/pvc-<uid>_<namespace>_<claim> on that pod's node. When the claim goes,
+ *   a Delete volume goes with its directory; a Retain one stays Released, data and all.
  *   Nothing writes into the directories (no container runs): a test that must prove data
  *   survived writes a marker into the bound PV's spec.hostPath.path itself, then checks
  *   the PV object (still there, Bound or Released, claimRef to its claim) and the marker.
  * - CRDs for Traefik's traefik.io/v1alpha1 kinds (see traefik-crds.ts).
  * NetworkPolicies are accepted (built-in API) but nothing enforces them; k3s would.
  *
- * State lives in .tools/cluster/ (git-ignored): kubeconfig, state.json, pki/, logs/<name>.log,
- * pids/<name>.pid, etcd/, volumes/. Every process is detached and runs under `timeout`,
+ * State lives in .cluster/ at the root of the checkout (git-ignored; not under .tools, which
+ * worktrees may share): kubeconfig, state.json, pki/, logs/<name>.log, pids/<name>.pid, etcd/, volumes/. Every process is detached and runs under `timeout`,
  * so it dies after `ttlSeconds` (default 3 h) even if `down` never runs.
  */
 import * as fs from "fs";
 import * as path from "path";
-import { Component, etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kwok, Ports } from "./control-plane";
+import { Component, etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kwok, localPathProvisioner, Ports } from "./control-plane";
 import { KubeClient } from "./kube";
 import { kwokConfigYaml } from "./kwok-stages";
-import { missingVolumes, nodeNames, nodeObject, SimulatedNode, storageClassObject, volumeIndex, volumeObject } from "./manifests";
+import { nodeNames, nodeObject, SimulatedNode, storageClassObject } from "./manifests";
 import { locateBinaries, StateDir } from "./paths";
 import { generateCredentials, IDENTITIES, writeKubeconfig } from "./pki";
 import {
@@ -66,8 +66,6 @@ export { MissingToolError } from "./paths";
 export interface UpOptions {
   /** Simulated nodes: k3s-server plus nodes-1 agents. Default 1; on a running cluster, undefined accepts any count. */
   nodes?: number;
-  /** Free pre-provisioned volumes on each node. Default 24 (on a running cluster: what it was started with). */
-  volumesPerNode?: number;
   /** Every process is killed after this many seconds. Default 3 h. */
   ttlSeconds?: number;
   /** Progress messages (default: none). */
@@ -83,7 +81,7 @@ export interface ClusterInfo {
   nodes: string[];
   startedAt: string;
   expiresAt: string;
-  /** True when `up` found the cluster already running and healthy (it only topped up free volumes). */
+  /** True when `up` found the cluster already running and healthy (and left it as it was). */
   alreadyRunning: boolean;
 }
 
@@ -92,7 +90,6 @@ interface ClusterState {
   server: string;
   ports: Ports;
   nodes: SimulatedNode[];
-  volumesPerNode: number;
   ttlSeconds: number;
   startedAt: string;
   expiresAt: string;
@@ -127,7 +124,14 @@ export interface ClusterStatus {
 }
 
 const DEFAULT_TTL_SECONDS = 3 * 3600;
-const COMPONENT_ORDER: Component["name"][] = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"];
+const COMPONENT_ORDER: Component["name"][] = [
+  "etcd",
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kwok",
+  "local-path-provisioner",
+];
 
 const defaultState = () => new StateDir();
 
@@ -196,8 +200,8 @@ async function statusOf(state: StateDir): Promise<ClusterStatus> {
 /**
  * Starts the cluster and waits until it is usable: /readyz ok, every component healthy,
  * every node Ready, the default ServiceAccount there, the Traefik CRDs established.
- * When it is already up and healthy it only tops up the free volumes; a broken or expired one is
- * cleaned up first. On failure it stops what it started, keeps the logs (.tools/cluster/logs/)
+ * When it is already up and healthy it is left as it is; a broken or expired one is
+ * cleaned up first. On failure it stops what it started, keeps the logs (.cluster/logs/)
  * and throws with the log tail of the component that failed.
  */
 export async function up(opts: UpOptions = {}): Promise<ClusterInfo> {
@@ -214,9 +218,7 @@ export async function up(opts: UpOptions = {}): Promise<ClusterInfo> {
       if (opts.nodes !== undefined && opts.nodes !== recorded.nodes.length) {
         throw new Error(`the cluster is up with ${recorded.nodes.length} node(s); run \`npm run cluster -- down\` first to change that`);
       }
-      const perNode = opts.volumesPerNode ?? recorded.volumesPerNode;
-      const added = await ensureVolumes(state, adminClient(state, recorded), recorded.nodes, perNode);
-      log(`cluster already up and healthy${added > 0 ? `; added ${added} volumes to keep ${perNode} free per node` : ""}`);
+      log("cluster already up and healthy");
       return info(state, recorded, true);
     }
     if (current.present) {
@@ -255,7 +257,6 @@ async function start(
   const remaining = () => Math.max(1000, deadline - Date.now());
   const ttlSeconds = opts.ttlSeconds ?? DEFAULT_TTL_SECONDS;
   if (!(ttlSeconds > 0)) throw new Error(`ttlSeconds must be positive, got ${ttlSeconds}`);
-  const volumesPerNode = opts.volumesPerNode ?? 24;
   const startedAt = new Date();
   const expiresAt = new Date(startedAt.getTime() + ttlSeconds * 1000);
 
@@ -263,8 +264,8 @@ async function start(
     fs.mkdirSync(dir, { recursive: true });
   }
   const creds = generateCredentials(state.pki);
-  const [etcdClient, etcdPeer, apiserver, controllerManager, scheduler, kwokPort] = await freePorts(6);
-  const ports: Ports = { etcdClient, etcdPeer, apiserver, controllerManager, scheduler, kwok: kwokPort };
+  const [etcdClient, etcdPeer, apiserver, controllerManager, scheduler, kwokPort, provisioner] = await freePorts(7);
+  const ports: Ports = { etcdClient, etcdPeer, apiserver, controllerManager, scheduler, kwok: kwokPort, provisioner };
   const server = `https://${LOOPBACK}:${apiserver}`;
   for (const id of IDENTITIES) {
     const file = id.name === "admin" ? state.kubeconfig : state.componentKubeconfig(id.name);
@@ -277,7 +278,6 @@ async function start(
     server,
     ports,
     nodes,
-    volumesPerNode,
     ttlSeconds,
     startedAt: startedAt.toISOString(),
     expiresAt: expiresAt.toISOString(),
@@ -290,7 +290,8 @@ async function start(
 
   const launch = (component: Component): ProcessRecord => {
     const ttlLeft = (expiresAt.getTime() - Date.now()) / 1000;
-    const record = startDetached(state, component.name, binaries[component.binary], component.args, {
+    const executable = component.binary === "node" ? process.execPath : binaries[component.binary];
+    const record = startDetached(state, component.name, executable, component.args, {
       ttlSeconds: ttlLeft,
       env: component.env,
     });
@@ -320,17 +321,21 @@ async function start(
   await healthy(apiserverComponent, launch(apiserverComponent), "kube-apiserver /readyz");
   log(`kube-apiserver ready at ${server}`);
 
-  const rest = [kubeControllerManager(state, ports, creds), kubeScheduler(state, ports), kwok(state, ports, kwokConfig)];
+  const rest = [
+    kubeControllerManager(state, ports, creds),
+    kubeScheduler(state, ports),
+    kwok(state, ports, kwokConfig),
+    localPathProvisioner(state, ports),
+  ];
   const records = rest.map((c) => launch(c));
 
   const bootstrap = [...nodes.map((n) => nodeObject(n)), storageClassObject(), ...traefikCrds()];
   fs.writeFileSync(path.join(state.manifests, "bootstrap.json"), JSON.stringify(bootstrap, null, 2) + "\n");
   for (const obj of bootstrap) await client.create(obj);
-  const added = await ensureVolumes(state, client, nodes, volumesPerNode);
-  log(`created ${nodes.length} node(s), StorageClass local-path, ${added} volumes, ${TRAEFIK_KINDS.length} Traefik CRDs`);
+  log(`created ${nodes.length} node(s), StorageClass local-path, ${TRAEFIK_KINDS.length} Traefik CRDs`);
 
   await Promise.all(rest.map((c, i) => healthy(c, records[i])));
-  log("kube-controller-manager, kube-scheduler and kwok healthy");
+  log("kube-controller-manager, kube-scheduler, kwok and the local-path provisioner healthy");
 
   const kwokLog = () => `--- ${state.logFile("kwok")} ---\n${tail(state.logFile("kwok"))}`;
   await waitFor(
@@ -373,30 +378,7 @@ async function start(
   return info(state, recorded, false);
 }
 
-/**
- * Creates volumes until every node has `perNode` free ones (no claim, not released).
- * Released volumes are never reused (their data is what a test may check), so a cluster
- * kept across test runs gets new ones at each `up` instead of running out.
- */
-async function ensureVolumes(state: StateDir, client: KubeClient, nodes: SimulatedNode[], perNode: number): Promise<number> {
-  type Pv = { metadata: { name: string; labels?: Record<string, string> }; spec: { claimRef?: unknown }; status?: { phase?: string } };
-  const existing = (await client.get<{ items: Pv[] }>("/api/v1/persistentvolumes")).items;
-  const free = new Map<string, number>();
-  for (const pv of existing) {
-    const node = pv.metadata.labels?.["kubernetes.io/hostname"];
-    const phase = pv.status?.phase ?? "Pending";
-    if (node && !pv.spec.claimRef && (phase === "Pending" || phase === "Available")) free.set(node, (free.get(node) ?? 0) + 1);
-  }
-  const highest = Math.max(0, ...existing.map((pv) => volumeIndex(pv.metadata.name)));
-  const add = missingVolumes(nodes, perNode, free, highest, state.volumes);
-  for (const v of add) {
-    fs.mkdirSync(v.dir, { recursive: true });
-    await client.create(volumeObject(v));
-  }
-  return add.length;
-}
-
-/** Stops every process of the cluster (SIGTERM, then SIGKILL) and removes .tools/cluster/. Succeeds when nothing runs. */
+/** Stops every process of the cluster (SIGTERM, then SIGKILL) and removes .cluster/. Succeeds when nothing runs. */
 export async function down(): Promise<void> {
   const state = defaultState();
   if (!fs.existsSync(state.root)) return;
@@ -406,8 +388,8 @@ export async function down(): Promise<void> {
 async function downIn(state: StateDir): Promise<void> {
   await stopAll(state);
   // Never remove anything but the cluster's own directory.
-  if (path.basename(state.root) !== "cluster" || path.basename(path.dirname(state.root)) !== ".tools") {
-    throw new Error(`refusing to remove ${state.root}: not a .tools/cluster directory`);
+  if (path.basename(state.root) !== ".cluster") {
+    throw new Error(`refusing to remove ${state.root}: not a .cluster directory`);
   }
   fs.rmSync(state.root, { recursive: true, force: true });
 }
@@ -417,7 +399,11 @@ async function stopAll(state: StateDir): Promise<void> {
   const pids = readPidFiles(state);
   const byName = (names: string[]) => pids.filter((p) => names.includes(p.name));
   // Clients first, so that they do not spend their last seconds retrying a dead API server.
-  const waves = [byName(["kwok", "kube-scheduler", "kube-controller-manager"]), byName(["kube-apiserver"]), byName(["etcd"])];
+  const waves = [
+    byName(["local-path-provisioner", "kwok", "kube-scheduler", "kube-controller-manager"]),
+    byName(["kube-apiserver"]),
+    byName(["etcd"]),
+  ];
   const others = pids.filter((p) => !COMPONENT_ORDER.includes(p.name as Component["name"]));
   for (const wave of [...waves, others]) await Promise.all(wave.map((p) => stopProcess(p.pid, state)));
 }
