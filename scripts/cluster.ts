@@ -120,6 +120,7 @@ async function main(argv: string[]): Promise<number> {
         console.log(
           `  ${p.name.padEnd(24)} ${p.alive ? "alive" : "DEAD "}  pid ${String(pids).padEnd(8)} rss ${mib(p.residentBytes).padStart(8)}  ${p.log}`,
         );
+        if (p.exit) console.log(`      ${p.exit}`);
       }
       console.log(`  ${"total".padEnd(24)} ${"".padEnd(19)} rss ${mib(total).padStart(8)}`);
       return s.healthy ? 0 : 1;

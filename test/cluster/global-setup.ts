@@ -9,7 +9,8 @@ import { up } from "../../scripts/lib/cluster";
 import { clusterWide } from "./support/clean-slate";
 
 export default async function globalSetup(): Promise<void> {
-  const cluster = await up({ log: (message) => process.stderr.write(`cluster: ${message}\n`) });
+  // Owned: if this run is killed, the next one finds the cluster it left, stops it and says so.
+  const cluster = await up({ owned: true, log: (message) => process.stderr.write(`cluster: ${message}\n`) });
   process.env.KUBECONFIG = cluster.kubeconfig;
   if (!cluster.alreadyRunning) process.env.CLUSTER_STARTED_BY_TIER = "1";
   process.env.CLUSTER_TIER_BASELINE = JSON.stringify(await clusterWide());

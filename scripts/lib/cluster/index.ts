@@ -43,20 +43,23 @@ import { kwokConfigYaml } from "./kwok-stages";
 import { nodeNames, nodeObject, SimulatedNode, storageClassObject } from "./manifests";
 import { locateBinaries, StateDir } from "./paths";
 import { generateCredentials, IDENTITIES, writeKubeconfig } from "./pki";
+import { waitFor } from "../supervision";
 import {
   childPids,
+  clearCommand,
+  DetachedProcess,
   freePorts,
-  GiveUp,
+  identityOf,
   isOurs,
   LOOPBACK,
+  ProcessIdentity,
   ProcessRecord,
   readPidFiles,
+  ownerState,
   residentBytes,
   startDetached,
   stopProcess,
-  tail,
   timeoutCommand,
-  waitFor,
   withLock,
 } from "./processes";
 import { traefikCrds, TRAEFIK_KINDS } from "./traefik-crds";
@@ -72,6 +75,13 @@ export interface UpOptions {
   log?: (message: string) => void;
   /** How long `up` may take before it gives up and cleans up. Default 180 s. */
   timeoutMs?: number;
+  /**
+   * The cluster is this process's (a test run's, which stops it at its end): once this process is
+   * gone, the next `up` takes a cluster still there for one left by an aborted run, stops it and
+   * says so, and while it runs, another process's `up` is refused. Default: a cluster started by
+   * hand, which outlives the command that started it.
+   */
+  owned?: boolean;
 }
 
 export interface ClusterInfo {
@@ -95,6 +105,8 @@ interface ClusterState {
   expiresAt: string;
   adminToken: string;
   processes: ProcessRecord[];
+  /** The process the cluster belongs to (UpOptions.owned). */
+  owner?: ProcessIdentity;
 }
 
 export interface ProcessStatus {
@@ -106,6 +118,8 @@ export interface ProcessStatus {
   alive: boolean;
   residentBytes: number;
   log: string;
+  /** How it ended, when it is not alive: binary, exit code or signal. */
+  exit?: string;
 }
 
 export interface ClusterStatus {
@@ -172,6 +186,7 @@ async function statusOf(state: StateDir): Promise<ClusterStatus> {
         alive,
         residentBytes: componentPids.reduce((sum, p) => sum + residentBytes(p), 0),
         log: state.logFile(name),
+        exit: alive ? undefined : component(state, recorded, name, pid).exitReport(),
       };
     });
   let readyz = "not running";
@@ -209,30 +224,78 @@ export async function up(opts: UpOptions = {}): Promise<ClusterInfo> {
   const binaries = locateBinaries();
   timeoutCommand();
   fs.mkdirSync(path.dirname(state.root), { recursive: true });
-  return withLock(state.lockFile, async () => {
-    const log = opts.log ?? (() => undefined);
-    const nodes = nodeNames(opts.nodes ?? 1);
-    const current = await statusOf(state);
-    const recorded = readState(state);
-    if (current.healthy && recorded) {
-      if (opts.nodes !== undefined && opts.nodes !== recorded.nodes.length) {
-        throw new Error(`the cluster is up with ${recorded.nodes.length} node(s); run \`npm run cluster -- down\` first to change that`);
+  const log = opts.log ?? (() => undefined);
+  return withLock(
+    state.lockFile,
+    async () => {
+      const nodes = nodeNames(opts.nodes ?? 1);
+      const current = await statusOf(state);
+      const recorded = readState(state);
+      const owner = recorded?.owner;
+      const whose = ownerState(owner);
+      if (current.present && owner && (whose === "running" || whose === "ended")) {
+        if (whose === "running") {
+          throw new Error(
+            `the cluster in ${state.root} belongs to a run still in progress: pid ${owner.pid} (${owner.command}), started at ` +
+              `${recorded.startedAt}. Wait for it to end; if it is stuck, clear it with: ${clearCommand(owner.pid)}`,
+          );
+        }
+        log(
+          `found a cluster left by an aborted run (pid ${owner.pid}, ${owner.command}, no longer running; started at ` +
+            `${recorded.startedAt}): stopping it and removing ${state.root}`,
+        );
+        await downIn(state);
+        return startOrClean(state, () => start(state, binaries, nodes, opts, log));
       }
-      log("cluster already up and healthy");
-      return info(state, recorded, true);
-    }
-    if (current.present) {
-      log("cleaning up a cluster that is not healthy (expired, crashed or half-started)");
-      await downIn(state);
-    }
-    try {
-      return await start(state, binaries, nodes, opts, log);
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      await stopAll(state).catch(() => undefined);
-      throw new Error(`cluster up failed: ${message}\n(logs kept in ${state.logs}; \`npm run cluster -- down\` removes them)`);
-    }
-  });
+      if (current.healthy && recorded) {
+        if (opts.nodes !== undefined && opts.nodes !== recorded.nodes.length) {
+          throw new Error(`the cluster is up with ${recorded.nodes.length} node(s); run \`npm run cluster -- down\` first to change that`);
+        }
+        log("cluster already up and healthy");
+        return info(state, recorded, true);
+      }
+      if (current.present) {
+        const ended = current.processes.map((p) => p.exit).filter((e): e is string => e !== undefined);
+        log(`cleaning up a cluster that is not healthy (expired, crashed or half-started)${ended.length ? `: ${ended.join("; ")}` : ""}`);
+        await downIn(state);
+      }
+      return startOrClean(state, () => start(state, binaries, nodes, opts, log));
+    },
+    { log },
+  );
+}
+
+/** Starts a cluster; on failure stops what it started and keeps the logs. */
+async function startOrClean(state: StateDir, starting: () => Promise<ClusterInfo>): Promise<ClusterInfo> {
+  try {
+    return await starting();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    await stopAll(state).catch(() => undefined);
+    throw new Error(`cluster up failed: ${message}\n(logs kept in ${state.logs}; \`npm run cluster -- down\` removes them)`);
+  }
+}
+
+/** A component as a process a wait can depend on (its binary from the state's record when there is one). */
+function component(state: StateDir, recorded: ClusterState | undefined, name: string, pid: number): DetachedProcess {
+  const binary = recorded?.processes.find((p) => p.name === name)?.binary ?? name;
+  return new DetachedProcess(state, name, pid, binary);
+}
+
+/**
+ * How each component of the cluster that is not running ended (binary, exit code or signal) and
+ * its log's last lines; empty when all run or there is no cluster. For a failure message: a test
+ * that meets "connection refused" says which process went and why.
+ */
+export function exitReports(lines = 15): string[] {
+  const state = defaultState();
+  const recorded = readState(state);
+  return readPidFiles(state)
+    .map(({ name, pid }) => component(state, recorded, name, pid))
+    .flatMap((p) => {
+      const report = p.exitReport();
+      return report === undefined ? [] : [`${report}\n${p.output(lines)}`];
+    });
 }
 
 function info(state: StateDir, recorded: ClusterState, alreadyRunning: boolean): ClusterInfo {
@@ -283,42 +346,34 @@ async function start(
     expiresAt: expiresAt.toISOString(),
     adminToken: creds.tokens.admin,
     processes: [],
+    owner: opts.owned ? identityOf() : undefined,
   };
   const saveState = () => fs.writeFileSync(state.stateFile, JSON.stringify(recorded, null, 2) + "\n", { mode: 0o600 });
   saveState();
   const client = adminClient(state, recorded);
 
-  const launch = (component: Component): ProcessRecord => {
+  const watched: DetachedProcess[] = [];
+  const launch = async (c: Component): Promise<DetachedProcess> => {
     const ttlLeft = (expiresAt.getTime() - Date.now()) / 1000;
-    const executable = component.binary === "node" ? process.execPath : binaries[component.binary];
-    const record = startDetached(state, component.name, executable, component.args, {
-      ttlSeconds: ttlLeft,
-      env: component.env,
-    });
+    const executable = c.binary === "node" ? process.execPath : binaries[c.binary];
+    const record = await startDetached(state, c.name, executable, c.args, { ttlSeconds: ttlLeft, env: c.env });
     recorded.processes.push(record);
     saveState();
-    return record;
+    const proc = new DetachedProcess(state, c.name, record.pid, executable);
+    watched.push(proc);
+    return proc;
   };
-  /** Waits for a component's health, failing early (with its log) if its process dies. */
-  const healthy = (component: Component, record: ProcessRecord, what = `${component.name} to be healthy`) =>
-    waitFor(
-      what,
-      async () => {
-        if (await component.healthy()) return true;
-        if (!isOurs(record.pid, state)) throw new GiveUp(`${component.name} exited`);
-        return undefined;
-      },
-      remaining(),
-      { context: () => `--- ${record.log} ---\n${tail(record.log)}` },
-    );
+  /** Waits for a component's health, failing at once (how it ended, its log) if any component started so far exits. */
+  const healthy = (c: Component, proc: DetachedProcess, what = `${c.name} to be healthy`) =>
+    waitFor(what, async () => ((await c.healthy()) ? true : undefined), remaining(), 250, [proc, ...watched.filter((w) => w !== proc)]);
 
   const etcdComponent = etcd(state, ports);
-  await healthy(etcdComponent, launch(etcdComponent));
+  await healthy(etcdComponent, await launch(etcdComponent));
   log(`etcd up on ${LOOPBACK}:${ports.etcdClient}`);
 
   const apiserverReady = async () => fs.existsSync(state.apiserverCert) && (await client.ready());
   const apiserverComponent = kubeApiserver(state, ports, creds, apiserverReady);
-  await healthy(apiserverComponent, launch(apiserverComponent), "kube-apiserver /readyz");
+  await healthy(apiserverComponent, await launch(apiserverComponent), "kube-apiserver /readyz");
   log(`kube-apiserver ready at ${server}`);
 
   const rest = [
@@ -327,7 +382,8 @@ async function start(
     kwok(state, ports, kwokConfig),
     localPathProvisioner(state, ports),
   ];
-  const records = rest.map((c) => launch(c));
+  const records: DetachedProcess[] = [];
+  for (const c of rest) records.push(await launch(c));
 
   const bootstrap = [...nodes.map((n) => nodeObject(n)), storageClassObject(), ...traefikCrds()];
   fs.writeFileSync(path.join(state.manifests, "bootstrap.json"), JSON.stringify(bootstrap, null, 2) + "\n");
@@ -337,7 +393,6 @@ async function start(
   await Promise.all(rest.map((c, i) => healthy(c, records[i])));
   log("kube-controller-manager, kube-scheduler, kwok and the local-path provisioner healthy");
 
-  const kwokLog = () => `--- ${state.logFile("kwok")} ---\n${tail(state.logFile("kwok"))}`;
   await waitFor(
     `node(s) ${nodes.map((n) => n.name).join(", ")} to be Ready`,
     async () => {
@@ -350,17 +405,14 @@ async function start(
       return nodes.every((n) => ready.has(n.name)) ? true : undefined;
     },
     remaining(),
-    { context: kwokLog },
+    250,
+    watched,
   );
   log(`node(s) Ready`);
-  const kcmLog = () => `--- ${state.logFile("kube-controller-manager")} ---\n${tail(state.logFile("kube-controller-manager"))}`;
   // Pods are refused until their namespace's default ServiceAccount exists; tests should not race it.
-  await waitFor("the default ServiceAccount", () => client.find("/api/v1/namespaces/default/serviceaccounts/default"), remaining(), {
-    context: kcmLog,
-  });
-  await waitFor("ConfigMap kube-root-ca.crt", () => client.find("/api/v1/namespaces/default/configmaps/kube-root-ca.crt"), remaining(), {
-    context: kcmLog,
-  });
+  const find = (what: string, url: string) => waitFor(what, () => client.find(url), remaining(), 250, watched);
+  await find("the default ServiceAccount", "/api/v1/namespaces/default/serviceaccounts/default");
+  await find("ConfigMap kube-root-ca.crt", "/api/v1/namespaces/default/configmaps/kube-root-ca.crt");
   await waitFor(
     "the Traefik CRDs to be established",
     async () => {
@@ -373,6 +425,8 @@ async function start(
       return true;
     },
     remaining(),
+    250,
+    watched,
   );
   log(`cluster ready; it stops by itself at ${recorded.expiresAt}`);
   return info(state, recorded, false);
@@ -382,7 +436,7 @@ async function start(
 export async function down(): Promise<void> {
   const state = defaultState();
   if (!fs.existsSync(state.root)) return;
-  await withLock(state.lockFile, () => downIn(state));
+  await withLock(state.lockFile, () => downIn(state), { log: (m) => process.stderr.write(`cluster: ${m}\n`) });
 }
 
 async function downIn(state: StateDir): Promise<void> {
@@ -391,7 +445,7 @@ async function downIn(state: StateDir): Promise<void> {
   if (path.basename(state.root) !== ".cluster") {
     throw new Error(`refusing to remove ${state.root}: not a .cluster directory`);
   }
-  fs.rmSync(state.root, { recursive: true, force: true });
+  fs.rmSync(state.root, { recursive: true, force: true, maxRetries: 3 });
 }
 
 /** Stops every process with a pid file, clients first. */

@@ -66,6 +66,10 @@ export class StateDir {
   pidFile(name: string): string {
     return path.join(this.pids, `${name}.pid`);
   }
+  /** The exit status of a component that has ended (written by the sh that waits for it). */
+  exitFile(name: string): string {
+    return path.join(this.pids, `${name}.exit`);
+  }
   componentKubeconfig(name: string): string {
     return path.join(this.pki, `${name}.kubeconfig`);
   }

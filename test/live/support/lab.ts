@@ -26,7 +26,7 @@ import { StackConfig, parseStackConfig } from "../../../config";
 import type { AppTarget } from "../../../components/prometheus/args";
 import { quantityBytes } from "../../../components/kit/units";
 import { kubeStateMetricsFlags } from "../../../components/exporters/kube-state-metrics";
-import { down as clusterDown, up as clusterUp } from "../../../scripts/lib/cluster";
+import { down as clusterDown, exitReports, up as clusterUp } from "../../../scripts/lib/cluster";
 import { LocalPostgres, LocalRedis } from "../../../scripts/lib/local/databases";
 import type { Rendered } from "../../../scripts/lib/render";
 import { readStackConfig } from "../../../scripts/lib/stackfile";
@@ -176,7 +176,11 @@ export class Lab {
 
   /** What every process printed, to explain a failure. */
   diagnostics(): string {
-    return this.stack.diagnostics(25);
+    const cluster = exitReports();
+    return [
+      ...(cluster.length ? [`the local cluster's processes that ended:\n${cluster.join("\n")}`] : []),
+      this.stack.diagnostics(25),
+    ].join("\n");
   }
 
   private async boot(): Promise<void> {
@@ -261,7 +265,12 @@ export class Lab {
    * Returns the pods.
    */
   private async deployToCluster(): Promise<KubeObject[]> {
-    const cluster = await clusterUp({ nodes: 2, ttlSeconds: 3600, log: (m) => process.stderr.write(`live lab: cluster: ${m}\n`) });
+    const cluster = await clusterUp({
+      nodes: 2,
+      ttlSeconds: 3600,
+      owned: true,
+      log: (m) => process.stderr.write(`live lab: cluster: ${m}\n`),
+    });
     this.clusterStarted = !cluster.alreadyRunning;
     process.env.KUBECONFIG = cluster.kubeconfig;
     if (!cluster.nodes.includes(OTHER_NODE))
