@@ -18,6 +18,7 @@
  *       Prints `export KUBECONFIG=<abs path>` and nothing else: eval $(npm run -s cluster -- env)
  *   npm run cluster -- status
  *       Each process, alive or not, its memory, and the API server's /readyz.
+ *       A process that has ended is shown with how: its exit code or signal.
  *       Exit status 0 when the cluster is up and healthy, 1 otherwise.
  *
  * The same from code: `up(opts)`, `down()`, `status()`, `kubeconfigPath()` in
