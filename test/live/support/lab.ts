@@ -174,6 +174,18 @@ export class Lab {
     return this.stack.url(what);
   }
 
+  /**
+   * The lab's processes and the cluster's components that ended by themselves, each with its
+   * binary, exit code or signal and last lines: why a check meets "connection refused".
+   */
+  earlyExits(): string[] {
+    const local = this.stack.local.processes.flatMap((p) => {
+      const report = p.exitReport();
+      return report === undefined ? [] : [`${report}\n${p.output(15)}`];
+    });
+    return [...local, ...exitReports()];
+  }
+
   /** What every process printed, to explain a failure. */
   diagnostics(): string {
     const cluster = exitReports();
