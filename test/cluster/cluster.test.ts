@@ -450,7 +450,7 @@ describe("a k3s-shaped cluster", () => {
       sockets.push({ name: ours.get(pids[0]) ?? "?", local: line.trim().split(/\s+/)[4] });
     }
     expect(new Set(sockets.map((x) => x.name))).toEqual(
-      new Set(["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"]),
+      new Set(["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "local-path-provisioner"]),
     );
     expect(sockets.filter((x) => !x.local.startsWith("127.0.0.1:"))).toEqual([]);
   });

@@ -78,7 +78,7 @@ export interface UpOptions {
   /**
    * The cluster is this process's (a test run's, which stops it at its end): once this process is
    * gone, the next `up` takes a cluster still there for one left by an aborted run, stops it and
-   * says so, and while it runs, another process's `up` is refused. Default: a cluster started by
+   * says so, and while it runs, another process's owned `up` is refused (a plain one uses it). Default: a cluster started by
    * hand, which outlives the command that started it.
    */
   owned?: boolean;
@@ -233,13 +233,15 @@ export async function up(opts: UpOptions = {}): Promise<ClusterInfo> {
       const recorded = readState(state);
       const owner = recorded?.owner;
       const whose = ownerState(owner);
-      if (current.present && owner && (whose === "running" || whose === "ended")) {
-        if (whose === "running") {
-          throw new Error(
-            `the cluster in ${state.root} belongs to a run still in progress: pid ${owner.pid} (${owner.command}), started at ` +
-              `${recorded.startedAt}. Wait for it to end; if it is stuck, clear it with: ${clearCommand(owner.pid)}`,
-          );
-        }
+      // A run that would own the cluster (and stop it at its end) cannot share one another live run owns;
+      // a plain `up` may use it, as it would a cluster started by hand.
+      if (current.present && owner && whose === "running" && opts.owned) {
+        throw new Error(
+          `the cluster in ${state.root} belongs to a run still in progress: pid ${owner.pid} (${owner.command}), started at ` +
+            `${recorded.startedAt}. Wait for it to end; if it is stuck, clear it with: ${clearCommand(owner.pid)}`,
+        );
+      }
+      if (current.present && owner && whose === "ended") {
         log(
           `found a cluster left by an aborted run (pid ${owner.pid}, ${owner.command}, no longer running; started at ` +
             `${recorded.startedAt}): stopping it and removing ${state.root}`,
@@ -251,7 +253,8 @@ export async function up(opts: UpOptions = {}): Promise<ClusterInfo> {
         if (opts.nodes !== undefined && opts.nodes !== recorded.nodes.length) {
           throw new Error(`the cluster is up with ${recorded.nodes.length} node(s); run \`npm run cluster -- down\` first to change that`);
         }
-        log("cluster already up and healthy");
+        const by = whose === "running" && owner ? ` (the run of pid ${owner.pid} owns it and stops it at its end)` : "";
+        log(`cluster already up and healthy${by}`);
         return info(state, recorded, true);
       }
       if (current.present) {
