@@ -155,6 +155,12 @@ beforeAll(async () => {
   await new Promise((r) => setTimeout(r, 75_000));
 }, 600_000);
 
+// A process of the lab that ended is named after the check that met it, rather than left to "connection refused".
+afterEach(() => {
+  const ended = lab?.earlyExits() ?? [];
+  if (ended.length > 0) throw new Error(`a process of the lab has ended:\n${ended.join("\n")}`);
+});
+
 afterAll(async () => {
   fs.mkdirSync(REPORT_DIR, { recursive: true });
   fs.writeFileSync(path.join(REPORT_DIR, "report.json"), `${JSON.stringify(report, null, 2)}\n`);

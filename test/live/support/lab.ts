@@ -26,7 +26,7 @@ import { StackConfig, parseStackConfig } from "../../../config";
 import type { AppTarget } from "../../../components/prometheus/args";
 import { quantityBytes } from "../../../components/kit/units";
 import { kubeStateMetricsFlags } from "../../../components/exporters/kube-state-metrics";
-import { down as clusterDown, up as clusterUp } from "../../../scripts/lib/cluster";
+import { down as clusterDown, exitReports, up as clusterUp } from "../../../scripts/lib/cluster";
 import { LocalPostgres, LocalRedis } from "../../../scripts/lib/local/databases";
 import type { Rendered } from "../../../scripts/lib/render";
 import { readStackConfig } from "../../../scripts/lib/stackfile";
@@ -186,9 +186,25 @@ export class Lab {
     return this.stack.url(what);
   }
 
+  /**
+   * The lab's processes and the cluster's components that ended by themselves, each with its
+   * binary, exit code or signal and last lines: why a check meets "connection refused".
+   */
+  earlyExits(): string[] {
+    const local = this.stack.local.processes.flatMap((p) => {
+      const report = p.exitReport();
+      return report === undefined ? [] : [`${report}\n${p.output(15)}`];
+    });
+    return [...local, ...exitReports()];
+  }
+
   /** What every process printed, to explain a failure. */
   diagnostics(): string {
-    return this.stack.diagnostics(25);
+    const cluster = exitReports();
+    return [
+      ...(cluster.length ? [`the local cluster's processes that ended:\n${cluster.join("\n")}`] : []),
+      this.stack.diagnostics(25),
+    ].join("\n");
   }
 
   private async boot(): Promise<void> {
@@ -274,7 +290,12 @@ export class Lab {
    * Returns the pods.
    */
   private async deployToCluster(): Promise<KubeObject[]> {
-    const cluster = await clusterUp({ nodes: 2, ttlSeconds: 3600, log: (m) => process.stderr.write(`live lab: cluster: ${m}\n`) });
+    const cluster = await clusterUp({
+      nodes: 2,
+      ttlSeconds: 3600,
+      owned: true,
+      log: (m) => process.stderr.write(`live lab: cluster: ${m}\n`),
+    });
     this.clusterStarted = !cluster.alreadyRunning;
     process.env.KUBECONFIG = cluster.kubeconfig;
     if (!cluster.nodes.includes(OTHER_NODE))
