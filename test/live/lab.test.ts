@@ -28,13 +28,19 @@ import { SECURITY_HEADERS } from "../../components/kit/web";
 
 const REPORT_DIR = path.join(__dirname, "..", "..", "out", "live");
 /**
- * Series a source emits only while the condition an alert looks for holds: their absence on
- * a healthy stack is the expected state, not a missing input.
+ * Series a source emits only while the condition an alert looks for holds, or only for an object
+ * the lab's stack has no reason to hold: their absence on a healthy stack is the expected state,
+ * not a missing input.
  */
+const PDB_ONLY =
+  "kube-state-metrics lists it only for a PodDisruptionBudget: the lab's staging stack runs one replica of each component, " +
+  "which gets none (oneAtATimeDisruptionBudget), and the team's workloads have none";
 const ONLY_DURING: Readonly<Record<string, string>> = {
   kube_pod_container_status_waiting_reason: "kube-state-metrics lists it only while a container waits",
   kube_pod_container_status_last_terminated_reason: "kube-state-metrics lists it only once a container has terminated",
   kube_job_failed: "kube-state-metrics lists it only for a Job that failed",
+  kube_poddisruptionbudget_status_current_healthy: PDB_ONLY,
+  kube_poddisruptionbudget_status_desired_healthy: PDB_ONLY,
 };
 /** Allowance for what the config does not bound: process scheduling, the HTTP calls to the sink. */
 const SLACK_SECONDS = 5;

@@ -210,7 +210,7 @@ export class SyntheticNode {
     return `${out.join("\n")}\n`;
   }
 
-  /** The kubelet's own /metrics: volume stats of the pods' claims, and itself. */
+  /** The kubelet's own /metrics: volume stats of the pods' claims, and itself (its PLEG's relists among them). */
   kubeletText(): string {
     const t = this.elapsed();
     const out: string[] = [];
@@ -245,6 +245,14 @@ export class SyntheticNode {
       "# HELP kubelet_runtime_operations_errors_total Runtime operation errors.",
       "# TYPE kubelet_runtime_operations_errors_total counter",
       `kubelet_runtime_operations_errors_total{operation_type="container_status"} 0`,
+      // A healthy PLEG: one relist a second, each in a few milliseconds.
+      "# HELP kubelet_pleg_relist_duration_seconds Duration of the PLEG's relists.",
+      "# TYPE kubelet_pleg_relist_duration_seconds histogram",
+      ...["0.005", "0.01", "0.1", "1", "10", "+Inf"].map(
+        (le) => `kubelet_pleg_relist_duration_seconds_bucket{le="${le}"} ${le === "0.005" ? Math.round(0.9 * t) : Math.round(t)}`,
+      ),
+      `kubelet_pleg_relist_duration_seconds_sum ${(0.004 * t).toFixed(3)}`,
+      `kubelet_pleg_relist_duration_seconds_count ${Math.round(t)}`,
     );
     // What every kubelet serves about itself: its version, and histograms of the work it does
     // (a relist every second, pod syncs, runtime calls, the volume mounts of its pods' claims).
