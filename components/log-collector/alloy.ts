@@ -162,7 +162,7 @@ export function alloyConfig(args: AlloyConfigArgs): string {
       },
     ],
     [
-      "The monitoring stack's log collector (components/alloy.ts): the pod logs of this node,",
+      "The monitoring stack's log collector (components/log-collector/alloy.ts): the pod logs of this node,",
       `from ${POD_LOGS_DIR}, labelled namespace, pod, container, app, node, job and stream, pushed to Loki.`,
     ],
   );

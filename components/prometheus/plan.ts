@@ -8,7 +8,7 @@ import { PrometheusConfig, prometheusConfig, planConfigFiles } from "./scrape-co
 import { probeRules, linkRunbooks, loadRuleFiles, PROBE_RULES_HEADER, DATABASE_RULES_HEADER, appRuleFiles } from "./rules/rule-files";
 import { toYaml, ConfigMapPlan, packConfigMaps } from "./files";
 
-const WEB_CONFIG_HEADER = "Prometheus' web server (--web.config.file): the security headers of every response (components/kit.ts).";
+const WEB_CONFIG_HEADER = "Prometheus' web server (--web.config.file): the security headers of every response (components/kit/web.ts).";
 
 /**
  * Everything that can refuse what the args point at, computed before the component registers so

@@ -192,9 +192,9 @@ export function prometheusConfig(args: PrometheusConfigArgs): PrometheusConfig {
 }
 
 const APP_SCRAPE_HEADER =
-  "The apps' scrape jobs: rendered by components/prometheus.ts from the stack config; prometheus.yml includes them.";
+  "The apps' scrape jobs: rendered by components/prometheus/scrape-config.ts from the stack config; prometheus.yml includes them.";
 
-const CONFIG_HEADER = "Rendered by components/prometheus.ts from the stack config; edit the config, not this file.";
+const CONFIG_HEADER = "Rendered by components/prometheus/scrape-config.ts from the stack config; edit the config, not this file.";
 
 /**
  * The files of the config directory: prometheus.yml, and, when it would outgrow

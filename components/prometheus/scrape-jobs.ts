@@ -188,7 +188,7 @@ export function appJob(app: AppTarget, globalTimeout: string): ScrapeConfig {
     let keepPort: RelabelConfig;
     if (given === 0 && servicePort !== undefined) {
       throw new Error(
-        `apps (${app.name}): the Service's port ${servicePort} is not resolved yet; resolveAppServicePorts (components/service-ports.ts) reads it from the Service`,
+        `apps (${app.name}): the Service's port ${servicePort} is not resolved yet; resolveAppServicePorts (preflight/service-ports.ts) reads it from the Service`,
       );
     } else if (given !== 1) {
       throw new Error(

@@ -237,3 +237,23 @@ test("no import cycle among the program's files (imports that exist at run time)
   for (const file of edges.keys()) if (!state.has(file)) visit(file);
   expect(cycles).toEqual([]);
 });
+
+/** A path of the repository's code named in prose: a comment, a rendered header, a catalogue note, a doc. */
+const NAMED_PATH = /(?<![\w./-])(?:components|config|preflight|scripts)\/[\w./-]*\w\.(?:ts|js)\b/g;
+const PROSE_ROOTS = [...SOURCE_ROOTS, "rules", "catalog", "dashboards", "docs", "README.md", ".ci", ".github"];
+
+function filesUnder(entry: string): string[] {
+  const full = path.join(ROOT, entry);
+  if (!fs.existsSync(full)) return [];
+  if (fs.statSync(full).isFile()) return [entry];
+  return fs.readdirSync(full).flatMap((name) => filesUnder(path.join(entry, name)));
+}
+
+test("every path of the code that a comment, a rendered header or a doc names exists: moves take their mentions along", () => {
+  const dangling = PROSE_ROOTS.flatMap(filesUnder)
+    .filter((file) => /\.(ts|js|md|ya?ml|txt|json)$/.test(file) || !path.extname(file))
+    .flatMap((file) => [...fs.readFileSync(path.join(ROOT, file), "utf8").matchAll(NAMED_PATH)].map((m) => [file, m[0]]))
+    .filter(([, named]) => !fs.existsSync(path.join(ROOT, named)))
+    .map(([file, named]) => `${file}: ${named}`);
+  expect([...new Set(dangling)]).toEqual([]);
+});

@@ -123,11 +123,11 @@ function alertNames(doc: YAML.Document): Set<string> {
   return names;
 }
 
-const APP_RULES_HEADER = "The app contract: generated from the apps of the stack config by components/app-rules.ts.";
+const APP_RULES_HEADER = "The app contract: generated from the apps of the stack config by components/prometheus/rules/app-rules.ts.";
 
-export const PROBE_RULES_HEADER = "The probes' thresholds: generated from apps[].probe and probes[] by components/prometheus.ts.";
+export const PROBE_RULES_HEADER = "The probes' thresholds: generated from apps[].probe and probes[] by components/prometheus/rules/rule-files.ts.";
 
-export const DATABASE_RULES_HEADER = "Alerts on a database exporter that vanished: generated from databases[] by components/database-rules.ts.";
+export const DATABASE_RULES_HEADER = "Alerts on a database exporter that vanished: generated from databases[] by components/prometheus/rules/database-rules.ts.";
 
 /**
  * The generated app rules, one file per group (each bounded: components/prometheus/rules/app-rules.ts), so that

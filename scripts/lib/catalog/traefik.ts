@@ -84,7 +84,9 @@ async function run(r: Run, routerLabels: boolean): Promise<{ command: Command; n
   const proc = r.start(`traefik${routerLabels ? "-routers" : ""}`, command);
   await waitFor("Traefik's /ping", () => getOk(`http://${LOOPBACK}:${ports.traefik}/ping`), 30_000, 250, [proc]);
   const web = `http://${LOOPBACK}:${ports.web}`;
-  await waitFor("Traefik routing to the backend", async () => ((await httpGet(`${web}/`)).status === 200 ? true : undefined), 30_000, 250, [proc]);
+  await waitFor("Traefik routing to the backend", async () => ((await httpGet(`${web}/`)).status === 200 ? true : undefined), 30_000, 250, [
+    proc,
+  ]);
   for (let i = 0; i < 5; i++) {
     await httpGet(`${web}/ok`);
     await httpGet(`${web}/fail`);
