@@ -19,7 +19,7 @@ import { stackBinary } from "../../../scripts/lib/local/binaries";
 import { getOk, selfSignedCertificate } from "../../../scripts/lib/local/http";
 import { LOOPBACK, LocalRun, waitFor } from "../../../scripts/lib/local/processes";
 import type { TargetGroup } from "../../../scripts/lib/local/prometheus";
-import { KubeObject, apply, get, kubectl } from "../../cluster/support/kube";
+import { KubeObject, apply, get, kubectl, list } from "../../cluster/support/kube";
 
 /** The lab's basic-auth user: its Secret is written here, hashed as the stack hashes it. */
 export const LAB_BASIC_AUTH = { user: "lab-admin", password: "lab-password-0123" };
@@ -103,18 +103,11 @@ async function pointServicesAtLab(namespace: string, backends: Backends): Promis
       metadata: { name, namespace, labels: svc.metadata.labels },
       spec: { ports: ports.map((p) => ({ name: p.name, port: p.port, protocol: p.protocol ?? "TCP" })) },
     });
-    // The controller keeps the slices it made while the Service had a selector: they go (twice, for one it was still writing).
-    for (let i = 0; i < 2; i++) {
-      await kubectl([
-        "-n",
-        namespace,
-        "delete",
-        "endpointslices",
-        "-l",
-        `kubernetes.io/service-name=${name},endpointslice.kubernetes.io/managed-by=endpointslice-controller.k8s.io`,
-      ]);
-      await new Promise((r) => setTimeout(r, 1000));
-    }
+    // Whatever applied the selector, it goes: with it left, the endpoint controllers would keep
+    // writing slices to the pods' addresses, which Traefik would balance with the lab's.
+    if ((await get("service", name, namespace))?.spec?.selector)
+      await kubectl(["-n", namespace, "patch", "service", name, "--type=json", "-p", '[{"op":"remove","path":"/spec/selector"}]']);
+    await settleOnLabSlicesOnly(namespace, name);
     await apply({
       apiVersion: "discovery.k8s.io/v1",
       kind: "EndpointSlice",
@@ -130,6 +123,29 @@ async function pointServicesAtLab(namespace: string, backends: Backends): Promis
       ports: ports.map((p) => ({ name: p.name ?? "", port, protocol: "TCP" })),
     });
   }
+}
+
+/**
+ * Removes every EndpointSlice of a Service but the lab's, and the Endpoints the mirroring
+ * controller would copy into new ones, until none has come back for three seconds: the
+ * controllers may still be writing one when the selector goes.
+ */
+async function settleOnLabSlicesOnly(namespace: string, name: string): Promise<void> {
+  let quiet = 0;
+  await waitFor(
+    `the EndpointSlices of Service ${namespace}/${name} left to the lab`,
+    async () => {
+      await kubectl(["-n", namespace, "delete", "endpoints", name, "--ignore-not-found"]);
+      const others = (await list("endpointslices", namespace, `kubernetes.io/service-name=${name}`)).filter(
+        (slice) => slice.metadata.labels?.["endpointslice.kubernetes.io/managed-by"] !== "live-lab",
+      );
+      for (const slice of others) await kubectl(["-n", namespace, "delete", "endpointslice", slice.metadata.name, "--ignore-not-found"]);
+      quiet = others.length === 0 ? quiet + 1 : 0;
+      return quiet >= 3 ? true : undefined;
+    },
+    60_000,
+    1000,
+  );
 }
 
 /** The users' Secret with the lab's user, hashed as components/traefik hashes the stack's. */
