@@ -80,16 +80,6 @@ test("ci runs each tier in a job of its own, which builds that tier's tools, and
   expect(offline[render + 1].with).toMatchObject({ name: "render", path: "out/" });
 });
 
-test(".ci/run, the developers' full check, runs the steps of every ci job, every tier in turn", () => {
-  const script = fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8");
-  const called = [...script.matchAll(/^\.ci\/([a-z][a-z0-9-]*)/gm)].map((m) => m[1]);
-  const inJobs = new Set(Object.values(workflow("ci.yml").jobs).flatMap((j) => runs(j).map((r) => r.script)));
-  expect([...inJobs].filter((s) => !called.includes(s))).toEqual([]);
-  expect(called.filter((s) => s.startsWith("test-"))).toEqual(TIERS.map((t) => `test-${t}`));
-  expect(script).toMatch(/^\.ci\/tools all$/m);
-  expect(script).toMatch(/^\.ci\/system-packages all$/m);
-});
-
 test("every job that builds the tools sets up Go from a tool module's go.mod, and caches Go and .tools/bin keyed on the pins", () => {
   for (const f of files) {
     for (const [id, job] of Object.entries(workflow(f).jobs)) {

@@ -31,8 +31,9 @@
  * - CRDs for Traefik's traefik.io/v1alpha1 kinds (see traefik-crds.ts).
  * NetworkPolicies are accepted (built-in API) but nothing enforces them; k3s would.
  *
- * State lives in .cluster/ at the root of the checkout (git-ignored; not under .tools, which
- * worktrees may share): kubeconfig, state.json, pki/, logs/<name>.log, pids/<name>.pid, etcd/, volumes/. Every process is detached and runs under `timeout`,
+ * State lives in .cluster/ at the root of the checkout, or in the directory LOCAL_CLUSTER_DIR
+ * names (the live lab's is .lab/.cluster, so that the lab and the cluster tier can run at once
+ * in one checkout; both git-ignored, not under .tools, which worktrees may share): kubeconfig, state.json, pki/, logs/<name>.log, pids/<name>.pid, etcd/, volumes/. Every process is detached and runs under `timeout`,
  * so it dies after `ttlSeconds` (default 3 h) even if `down` never runs.
  */
 import * as fs from "fs";
@@ -147,7 +148,18 @@ const COMPONENT_ORDER: Component["name"][] = [
   "local-path-provisioner",
 ];
 
-const defaultState = () => new StateDir();
+/**
+ * The cluster's directory: LOCAL_CLUSTER_DIR when set, else .cluster/. `down` removes it whole,
+ * so its last part must be .cluster: anything else is refused before it is used.
+ */
+function defaultState(): StateDir {
+  const asked = process.env.LOCAL_CLUSTER_DIR;
+  if (!asked) return new StateDir();
+  if (path.basename(asked) !== ".cluster") {
+    throw new Error(`LOCAL_CLUSTER_DIR must name a directory called .cluster (down removes it whole); given ${asked}`);
+  }
+  return new StateDir(path.resolve(asked));
+}
 
 /** The admin kubeconfig (it exists only while the cluster is up). */
 export function kubeconfigPath(): string {
@@ -435,7 +447,7 @@ async function start(
   return info(state, recorded, false);
 }
 
-/** Stops every process of the cluster (SIGTERM, then SIGKILL) and removes .cluster/. Succeeds when nothing runs. */
+/** Stops every process of the cluster (SIGTERM, then SIGKILL) and removes its directory. Succeeds when nothing runs. */
 export async function down(): Promise<void> {
   const state = defaultState();
   if (!fs.existsSync(state.root)) return;

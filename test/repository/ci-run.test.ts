@@ -1,0 +1,150 @@
+/**
+ * .ci/run, the developers' full check, run for real with every step it calls stubbed: the
+ * stubs record when they start and end, at which niceness, and fail on demand. What is checked
+ * is the schedule that makes a cold run fit on two cores: the tools build in the background
+ * and niced, the offline tier starts before them, each tier starts once its tools are built,
+ * and a failure anywhere is named and fails the run without stopping the other tiers.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { ROOT, TIERS } from "../../scripts/lib/tools";
+
+const STEPS = [
+  "system-packages",
+  "npm-ci",
+  "render",
+  "tools",
+  "check-renovate",
+  "test-offline",
+  "test-cluster",
+  "test-live",
+  "jest-summary",
+];
+
+interface Call {
+  step: string;
+  event: "start" | "end";
+  at: number;
+  nice: number;
+}
+
+/**
+ * A copy of .ci/run in a temporary checkout whose .ci/ steps are stubs. FAIL names the steps
+ * (`<script> <args>`) that exit 3 after printing a last line; each stub sleeps `sleep` seconds.
+ */
+function runCi(fail: string[] = [], sleep = 0.3) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ci-run-"));
+  fs.mkdirSync(path.join(dir, ".ci"));
+  fs.copyFileSync(path.join(ROOT, ".ci", "run"), path.join(dir, ".ci", "run"));
+  fs.chmodSync(path.join(dir, ".ci", "run"), 0o755);
+  const log = path.join(dir, "calls.log");
+  for (const step of STEPS) {
+    fs.writeFileSync(
+      path.join(dir, ".ci", step),
+      [
+        "#!/usr/bin/env bash",
+        `name="${step}\${1:+ $1}"`,
+        `echo "$name|start|$(date +%s%N)|$(nice)" >> "${log}"`,
+        `sleep ${sleep}`,
+        `echo "$name|end|$(date +%s%N)|$(nice)" >> "${log}"`,
+        `case " $FAIL " in *"|$name|"*) echo "the last line of $name"; exit 3 ;; esac`,
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+  }
+  const r = spawnSync(path.join(dir, ".ci", "run"), [], {
+    cwd: os.tmpdir(),
+    encoding: "utf8",
+    env: { ...process.env, FAIL: fail.map((f) => `|${f}|`).join(" ") },
+    timeout: 60_000,
+  });
+  const calls: Call[] = fs
+    .readFileSync(log, "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => {
+      const [step, event, at, nice] = line.split("|");
+      return { step, event: event as Call["event"], at: Number(BigInt(at) / 1_000_000n), nice: Number(nice) };
+    });
+  const at = (step: string, event: Call["event"]) => {
+    const call = calls.find((c) => c.step === step && c.event === event);
+    if (!call) throw new Error(`${step} never ${event}ed; the calls: ${calls.map((c) => `${c.step} ${c.event}`).join(", ")}`);
+    return call;
+  };
+  const steps = fs
+    .readFileSync(path.join(dir, "out", "ci", "steps.tsv"), "utf8")
+    .trim()
+    .split("\n")
+    .slice(1);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { status: r.status, output: `${r.stdout}${r.stderr}`, calls, at, steps };
+}
+
+test("every step of every ci job runs, and the run passes when they pass", () => {
+  const run = runCi();
+  expect(run.status).toBe(0);
+  const ci = YAML.parse(fs.readFileSync(path.join(ROOT, ".github", "workflows", "ci.yml"), "utf8")) as {
+    jobs: Record<string, { steps: Array<{ run?: string }> }>;
+  };
+  const inJobs = Object.values(ci.jobs)
+    .flatMap((j) => j.steps.map((s) => /^\.ci\/([a-z-]+)/.exec(s.run ?? "")?.[1]))
+    .filter((s): s is string => s !== undefined);
+  const called = new Set(run.calls.map((c) => c.step.split(" ")[0]));
+  expect(inJobs.filter((s) => !called.has(s))).toEqual([]);
+  for (const tier of TIERS) expect(run.calls.map((c) => c.step)).toContain(`tools ${tier}`);
+  expect(run.calls.map((c) => c.step)).toEqual(expect.arrayContaining(["test-cluster", "test-live"]));
+  expect(run.steps).toHaveLength(11);
+  expect(run.output).toMatch(/done; the steps/);
+});
+
+test("the tools build niced, in the background, while the offline tier's binary-free part runs; each tier waits for its tools", () => {
+  const run = runCi([], 0.5);
+  // Ten steps nicer than the tests, which run at the niceness .ci/run was started with.
+  const base = run.at("npm-ci", "start").nice;
+  for (const c of run.calls.filter((c) => c.step.startsWith("test-"))) expect(c.nice).toBe(base);
+  for (const c of run.calls.filter((c) => c.step.startsWith("tools "))) expect(c.nice).toBe(Math.min(19, base + 10));
+  // Nothing before the packages and npm's install.
+  const ready = run.at("npm-ci", "end").at;
+  expect(
+    Math.min(...run.calls.filter((c) => !["system-packages", "npm-ci"].includes(c.step.split(" ")[0])).map((c) => c.at)),
+  ).toBeGreaterThanOrEqual(ready);
+  // The tiers' tools in the order their tests want them, one after the other.
+  expect(run.at("tools offline", "start").at).toBeGreaterThanOrEqual(run.at("tools cluster", "end").at);
+  expect(run.at("tools live", "start").at).toBeGreaterThanOrEqual(run.at("tools offline", "end").at);
+  // The offline tier's first part does not wait for any tool.
+  expect(run.at("test-offline without-tools", "start").at).toBeLessThan(run.at("tools cluster", "end").at);
+  // Each tier's tests start once its tools are built, not before.
+  expect(run.at("test-cluster", "start").at).toBeGreaterThanOrEqual(run.at("tools cluster", "end").at);
+  expect(run.at("test-offline with-tools", "start").at).toBeGreaterThanOrEqual(run.at("tools offline", "end").at);
+  expect(run.at("test-live", "start").at).toBeGreaterThanOrEqual(run.at("tools live", "end").at);
+  // The cluster tier runs while the other tools build.
+  expect(run.at("test-cluster", "start").at).toBeLessThan(run.at("tools live", "end").at);
+});
+
+test("a failing tier is named with its last lines and fails the run, and the other tiers still run", () => {
+  const run = runCi(["test-cluster"]);
+  expect(run.status).not.toBe(0);
+  expect(run.output).toMatch(/test-cluster: FAILED with exit status 3 after \d+s/);
+  expect(run.output).toContain("    the last line of test-cluster");
+  for (const step of ["test-live", "test-offline with-tools"]) expect(run.calls.map((c) => c.step)).toContain(step);
+  expect(run.calls.some((c) => c.step.startsWith("jest-summary "))).toBe(true);
+});
+
+test("a tier whose tools do not build is not run, says why, and fails the run; the others still run", () => {
+  const run = runCi(["tools cluster"]);
+  expect(run.status).not.toBe(0);
+  expect(run.output).toMatch(/test-cluster: not run: its tools did not build/);
+  expect(run.calls.map((c) => c.step)).not.toContain("test-cluster");
+  for (const step of ["tools offline", "tools live", "test-live", "test-offline with-tools"])
+    expect(run.calls.map((c) => c.step)).toContain(step);
+});
+
+test("without the packages or npm's install nothing else runs", () => {
+  const run = runCi(["npm-ci"]);
+  expect(run.status).toBe(3);
+  expect(run.calls.map((c) => c.step)).toEqual(["system-packages all", "system-packages all", "npm-ci", "npm-ci"]);
+});
