@@ -1,5 +1,5 @@
 /**
- * `npm run tools [-- --tier offline|cluster|live|all] [--check] [<binary> ...]`: builds the
+ * `npm run tools [-- --tier offline|cluster|live|all] [--check | --download] [<binary> ...]`: builds the
  * pinned tools (scripts/lib/tools.ts) that a test tier runs (`all`, the default: every tool),
  * or the binaries named, from their Go modules into .tools/bin/, only what is missing or
  * stale, then installs the Pulumi resource plugins into .tools/pulumi-home and prints every
@@ -9,7 +9,8 @@
  * pinned upstream module version and its version output names the release as a whole
  * version; anything else is rebuilt.
  * Go's module and build caches make a rebuild after a bump cost only what changed.
- * `--check` builds nothing and exits 1 when a tool is missing or stale.
+ * `--check` builds nothing and exits 1 when a tool is missing or stale. `--download` builds
+ * nothing either: it fills Go's module cache with what the missing and stale tools import.
  */
 import { execFileSync, spawn, spawnSync } from "child_process";
 import * as os from "os";
@@ -289,6 +290,34 @@ function limited<T>(tasks: Array<() => Promise<T>>, jobs: number): Array<Promise
   });
 }
 
+/** The tools to build, by module with its generated files and workspace ready, the biggest module first. */
+function prepare(todo: Array<{ tool: Tool; moduleVersion: string }>): { byModule: Map<string, Prepared[]>; modules: string[] } {
+  const byModule = new Map<string, Prepared[]>();
+  for (const { tool, moduleVersion } of todo) {
+    writeEmbeds(tool, moduleVersion);
+    const work = prepareWorkspace(tool, moduleVersion);
+    byModule.set(tool.module, [...(byModule.get(tool.module) ?? []), { tool, moduleVersion, work }]);
+  }
+  return { byModule, modules: [...byModule.keys()].sort((a, b) => weightOf(b) - weightOf(a)) };
+}
+
+/** Starts every module's downloads, DOWNLOAD_JOBS at a time; each promise gives its module's seconds. */
+function downloadAll(byModule: Map<string, Prepared[]>, modules: string[], done: Set<string>): Array<Promise<number>> {
+  return limited(
+    modules.map((module) => async () => {
+      const seconds = await download(byModule.get(module) ?? []);
+      done.add(module);
+      return seconds;
+    }),
+    DOWNLOAD_JOBS,
+  );
+}
+
+async function reportDownloads(modules: string[], downloads: Array<Promise<number>>): Promise<void> {
+  const seconds = await Promise.all(downloads);
+  console.log(`Downloads: ${modules.length} module(s), the longest ${Math.max(0, ...seconds).toFixed(0)} s, ${DOWNLOAD_JOBS} at a time.`);
+}
+
 /**
  * Builds the tools: every module's downloads start at once (DOWNLOAD_JOBS at a time, the
  * biggest first), and `buildJobs()` modules build at a time, the biggest whose downloads are
@@ -296,22 +325,9 @@ function limited<T>(tasks: Array<() => Promise<T>>, jobs: number): Array<Promise
  * first's packages in Go's build cache. Returns the failures and the CPU the builds used.
  */
 async function buildAll(todo: Array<{ tool: Tool; moduleVersion: string }>): Promise<{ failures: string[]; cpuSeconds: number }> {
-  const byModule = new Map<string, Prepared[]>();
-  for (const { tool, moduleVersion } of todo) {
-    writeEmbeds(tool, moduleVersion);
-    const work = prepareWorkspace(tool, moduleVersion);
-    byModule.set(tool.module, [...(byModule.get(tool.module) ?? []), { tool, moduleVersion, work }]);
-  }
-  const modules = [...byModule.keys()].sort((a, b) => weightOf(b) - weightOf(a));
+  const { byModule, modules } = prepare(todo);
   const downloaded = new Set<string>();
-  const downloads = limited(
-    modules.map((module) => async () => {
-      const seconds = await download(byModule.get(module) ?? []);
-      downloaded.add(module);
-      return seconds;
-    }),
-    DOWNLOAD_JOBS,
-  );
+  const downloads = downloadAll(byModule, modules, downloaded);
   const failures: string[] = [];
   let cpuSeconds = 0;
   const queue = [...modules];
@@ -335,8 +351,7 @@ async function buildAll(todo: Array<{ tool: Tool; moduleVersion: string }>): Pro
     }
   };
   await Promise.all(Array.from({ length: buildJobs() }, worker));
-  const waited = await Promise.all(downloads);
-  console.log(`Downloads: ${modules.length} module(s), the longest ${Math.max(...waited).toFixed(0)} s, ${DOWNLOAD_JOBS} at a time.`);
+  await reportDownloads(modules, downloads);
   return { failures, cpuSeconds };
 }
 
@@ -375,15 +390,17 @@ function versionLine(tool: Tool): string {
   return lines.find((l) => l.includes(release)) ?? lines[0] ?? "(no version output)";
 }
 
-const USAGE = "usage: npm run tools [-- --tier offline|cluster|live|all] [--check] [<binary> ...]";
+const USAGE = "usage: npm run tools [-- --tier offline|cluster|live|all] [--check | --download] [<binary> ...]";
 
-function parseArgs(argv: string[]): { check: boolean; tier: Tier | "all"; only: string[] } {
+function parseArgs(argv: string[]): { check: boolean; downloadOnly: boolean; tier: Tier | "all"; only: string[] } {
   let tier: string | undefined;
   const only: string[] = [];
   let check = false;
+  let downloadOnly = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--check") check = true;
+    else if (arg === "--download") downloadOnly = true;
     else if (arg === "--tier") tier = argv[++i];
     else if (arg.startsWith("--tier=")) tier = arg.slice("--tier=".length);
     else if (arg.startsWith("-")) throw new ToolError(`unknown option ${arg}\n${USAGE}`);
@@ -397,11 +414,12 @@ function parseArgs(argv: string[]): { check: boolean; tier: Tier | "all"; only: 
   if (unknown.length > 0) {
     throw new ToolError(`unknown tool ${unknown.join(", ")}; the tools are: ${TOOLS.map((t) => t.binary).join(", ")}`);
   }
-  return { check, tier: (tier ?? "all") as Tier | "all", only };
+  if (check && downloadOnly) throw new ToolError(`--check builds and downloads nothing: give one of --check and --download\n${USAGE}`);
+  return { check, downloadOnly, tier: (tier ?? "all") as Tier | "all", only };
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { check, tier, only } = parseArgs(argv);
+  const { check, downloadOnly, tier, only } = parseArgs(argv);
   const selected = only.length > 0 ? TOOLS.filter((t) => only.includes(t.binary)) : toolsOfTier(tier);
   const command =
     only.length > 0 ? `npm run tools -- ${only.join(" ")}` : tier === "all" ? "npm run tools" : `npm run tools -- --tier ${tier}`;
@@ -420,6 +438,12 @@ async function main(argv: string[]): Promise<number> {
     if (check) console.log(`  ${tool.binary}: ${why}`);
     stale++;
     todo.push({ tool, moduleVersion });
+  }
+  if (downloadOnly) {
+    // Fills Go's module cache for the builds to come (.ci/run starts it beside the first builds).
+    const { byModule, modules } = prepare(todo);
+    await reportDownloads(modules, downloadAll(byModule, modules, new Set()));
+    return 0;
   }
   if (!check && todo.length > 0) {
     const started = Date.now();

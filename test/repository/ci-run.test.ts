@@ -46,7 +46,7 @@ function runCi(fail: string[] = [], sleep = 0.3) {
       path.join(dir, ".ci", step),
       [
         "#!/usr/bin/env bash",
-        `name="${step}\${1:+ $1}"`,
+        `name="${step}\${*:+ $*}"`,
         `echo "$name|start|$(date +%s%N)|$(nice)" >> "${log}"`,
         `sleep ${sleep}`,
         `echo "$name|end|$(date +%s%N)|$(nice)" >> "${log}"`,
@@ -97,7 +97,7 @@ test("every step of every ci job runs, and the run passes when they pass", () =>
   expect(inJobs.filter((s) => !called.has(s))).toEqual([]);
   for (const tier of TIERS) expect(run.calls.map((c) => c.step)).toContain(`tools ${tier}`);
   expect(run.calls.map((c) => c.step)).toEqual(expect.arrayContaining(["test-cluster", "test-live"]));
-  expect(run.steps).toHaveLength(11);
+  expect(run.steps).toHaveLength(12);
   expect(run.output).toMatch(/done; the steps/);
 });
 
@@ -112,9 +112,11 @@ test("the tools build niced, in the background, while the offline tier's binary-
   expect(
     Math.min(...run.calls.filter((c) => !["system-packages", "npm-ci"].includes(c.step.split(" ")[0])).map((c) => c.at)),
   ).toBeGreaterThanOrEqual(ready);
-  // The tiers' tools in the order their tests want them, one after the other.
-  expect(run.at("tools offline", "start").at).toBeGreaterThanOrEqual(run.at("tools cluster", "end").at);
-  expect(run.at("tools live", "start").at).toBeGreaterThanOrEqual(run.at("tools offline", "end").at);
+  // Every tool's modules download from the start, beside the builds.
+  expect(run.at("tools all --download", "start").at).toBeLessThan(run.at("tools cluster", "end").at);
+  // The tiers' tools one after the other: cluster (its tier runs while the rest build), live, offline.
+  expect(run.at("tools live", "start").at).toBeGreaterThanOrEqual(run.at("tools cluster", "end").at);
+  expect(run.at("tools offline", "start").at).toBeGreaterThanOrEqual(run.at("tools live", "end").at);
   // The offline tier's first part does not wait for any tool.
   expect(run.at("test-offline without-tools", "start").at).toBeLessThan(run.at("tools cluster", "end").at);
   // Each tier's tests start once its tools are built, not before.
