@@ -33,9 +33,10 @@ interface Call {
 
 /**
  * A copy of .ci/run in a temporary checkout whose .ci/ steps are stubs. FAIL names the steps
- * (`<script> <args>`) that exit 3 after printing a last line; each stub sleeps `sleep` seconds.
+ * (`<script> <args>`) that exit 3 after printing a last line; each stub sleeps `sleep` seconds,
+ * the tool builds `toolSleep`: longer, so that what overlaps them does by seconds, not by luck.
  */
-function runCi(fail: string[] = [], sleep = 0.3) {
+function runCi(fail: string[] = [], sleep = 0.1, toolSleep = 1.5) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ci-run-"));
   fs.mkdirSync(path.join(dir, ".ci"));
   fs.copyFileSync(path.join(ROOT, ".ci", "run"), path.join(dir, ".ci", "run"));
@@ -48,7 +49,7 @@ function runCi(fail: string[] = [], sleep = 0.3) {
         "#!/usr/bin/env bash",
         `name="${step}\${*:+ $*}"`,
         `echo "$name|start|$(date +%s%N)|$(nice)" >> "${log}"`,
-        `sleep ${sleep}`,
+        `sleep ${step === "tools" ? toolSleep : sleep}`,
         `echo "$name|end|$(date +%s%N)|$(nice)" >> "${log}"`,
         `case " $FAIL " in *"|$name|"*) echo "the last line of $name"; exit 3 ;; esac`,
         "",
@@ -85,7 +86,7 @@ function runCi(fail: string[] = [], sleep = 0.3) {
 }
 
 test("every step of every ci job runs, and the run passes when they pass", () => {
-  const run = runCi();
+  const run = runCi([], 0.1, 0.2);
   expect(run.status).toBe(0);
   const ci = YAML.parse(fs.readFileSync(path.join(ROOT, ".github", "workflows", "ci.yml"), "utf8")) as {
     jobs: Record<string, { steps: Array<{ run?: string }> }>;
@@ -102,7 +103,7 @@ test("every step of every ci job runs, and the run passes when they pass", () =>
 });
 
 test("the tools build niced, in the background, while the offline tier's binary-free part runs; each tier waits for its tools", () => {
-  const run = runCi([], 0.5);
+  const run = runCi();
   // Ten steps nicer than the tests, which run at the niceness .ci/run was started with.
   const base = run.at("npm-ci", "start").nice;
   for (const c of run.calls.filter((c) => c.step.startsWith("test-"))) expect(c.nice).toBe(base);
@@ -128,7 +129,7 @@ test("the tools build niced, in the background, while the offline tier's binary-
 });
 
 test("a failing tier is named with its last lines and fails the run, and the other tiers still run", () => {
-  const run = runCi(["test-cluster"]);
+  const run = runCi(["test-cluster"], 0.1, 0.2);
   expect(run.status).not.toBe(0);
   expect(run.output).toMatch(/test-cluster: FAILED with exit status 3 after \d+s/);
   expect(run.output).toContain("    the last line of test-cluster");
@@ -137,7 +138,7 @@ test("a failing tier is named with its last lines and fails the run, and the oth
 });
 
 test("a tier whose tools do not build is not run, says why, and fails the run; the others still run", () => {
-  const run = runCi(["tools cluster"]);
+  const run = runCi(["tools cluster"], 0.1, 0.2);
   expect(run.status).not.toBe(0);
   expect(run.output).toMatch(/test-cluster: not run: its tools did not build/);
   expect(run.calls.map((c) => c.step)).not.toContain("test-cluster");
@@ -146,7 +147,7 @@ test("a tier whose tools do not build is not run, says why, and fails the run; t
 });
 
 test("without the packages or npm's install nothing else runs", () => {
-  const run = runCi(["npm-ci"]);
+  const run = runCi(["npm-ci"], 0.1, 0.2);
   expect(run.status).toBe(3);
   expect(run.calls.map((c) => c.step)).toEqual(["system-packages all", "system-packages all", "npm-ci", "npm-ci"]);
 });
