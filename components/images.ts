@@ -16,6 +16,10 @@ export const images = {
   grafana: "docker.io/grafana/grafana:13.2.0",
   loki: "docker.io/grafana/loki:3.7.8",
   alloy: "docker.io/grafana/alloy:v1.19.2",
+  // The traces backend (Jaeger v2, an OpenTelemetry Collector build). 2.13.0 is the release whose
+  // Go module (tagged v1.76.0 on the same commit) the module proxy serves; later v2 releases have
+  // no v1 tag, and Go takes no v2 tag of a module path without /v2 (scripts/lib/tools.ts).
+  jaeger: "docker.io/jaegertracing/jaeger:2.13.0",
   // End of life since 2026-03-02 and gone from Loki 3.7: its last release, kept only for
   // teams that select logCollector.agent: promtail.
   promtail: "docker.io/grafana/promtail:3.6.15",

@@ -163,6 +163,8 @@ const PROMETHEUS_MODULE = (() => {
   return `v0.${300 + minor}.${patch}`;
 })();
 const ALERTMANAGER_RELEASE = imageRelease("alertmanager");
+/** The v1 tag on the commit of the Jaeger release its image carries (v2.13.0): a bump of the image changes both. */
+const JAEGER_MODULE = "v1.76.0";
 const lokiVersion = (release: string): string[] => [
   `-X github.com/grafana/loki/v3/pkg/util/build.Version=${release.replace(/^v/, "")}`,
   "-X github.com/grafana/loki/v3/pkg/util/build.Branch=HEAD",
@@ -251,6 +253,22 @@ export const STACK_TOOLS: Tool[] = [
     tags: ["netgo", "gore2regex"],
     versionArgs: ["--version"],
     image: "alloy",
+  },
+  {
+    binary: "jaeger",
+    module: "jaeger",
+    upstream: "github.com/jaegertracing/jaeger",
+    pkg: "github.com/jaegertracing/jaeger/cmd/jaeger",
+    release: imageRelease("jaeger"),
+    // Jaeger tags each v2 release on the commit of a v1 tag as well (v2.13.0 = v1.76.0): its module
+    // path has no /v2, so Go resolves it by the v1 tag.
+    moduleVersion: JAEGER_MODULE,
+    ldflags: [
+      `-X github.com/jaegertracing/jaeger/internal/version.latestVersion=${imageRelease("jaeger")}`,
+      `-X github.com/jaegertracing/jaeger/internal/version.commitSHA=${imageRelease("jaeger")}`,
+    ],
+    versionArgs: ["--version"],
+    image: "jaeger",
   },
   {
     binary: "node_exporter",
@@ -388,7 +406,7 @@ const LOCAL_CLUSTER = ["etcd", "kube-apiserver", "kube-controller-manager", "kub
  * it does not list here, or lists one it never runs.
  * - offline (`npm test`): promtool, amtool and the servers' own config checks, and the
  *   end-to-end tests on loopback (Prometheus, Alertmanager, Loki, Alloy, Promtail, the
- *   blackbox and database exporters, cloudflared's ingress rules).
+ *   blackbox and database exporters, cloudflared's ingress rules, Jaeger's `validate`).
  * - cluster (`npm run test:cluster`): the Pulumi engine and provider, the control plane, kwok.
  * - live (`npm run test:live`): the lab's servers and exporters on live data, and the control
  *   plane the lab starts for kube-state-metrics to read.
@@ -403,6 +421,7 @@ export const TIER_TOOLS: Record<Tier, readonly string[]> = {
     "loki",
     "promtail",
     "alloy",
+    "jaeger",
     "blackbox_exporter",
     "postgres_exporter",
     "redis_exporter",
