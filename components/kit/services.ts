@@ -55,3 +55,12 @@ export const LOKI_PORT = SERVICE_PORTS.loki;
 export function lokiPushUrl(namespace: string): string {
   return `${serviceUrl("loki", namespace, LOKI_PORT)}/loki/api/v1/push`;
 }
+
+/**
+ * The OTLP ports (gRPC, HTTP) every OpenTelemetry receiver listens on by default: the log
+ * collector's, where apps send, and the traces backend's, where the collector forwards traces.
+ */
+export const OTLP_PORTS = { grpc: 4317, http: 4318 } as const;
+
+/** The traces backend's query API (Jaeger's HTTP API and UI): Grafana's traces datasource. */
+export const TRACES_QUERY_PORT = 16686;

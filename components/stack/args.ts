@@ -14,6 +14,7 @@ import { ExporterSidecarsArgs } from "../exporter-sidecars";
 import { BlackboxExporterArgs } from "../blackbox-exporter";
 import { LokiArgs } from "../loki/args";
 import { LogCollectorArgs } from "../log-collector/args";
+import { TracingArgs } from "../tracing/args";
 import { GrafanaArgs } from "../grafana/args";
 import { AlertmanagerArgs } from "../alertmanager/args";
 import { TraefikExposureArgs } from "../traefik";
@@ -78,6 +79,25 @@ export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
     ...(cfg.loki.enabled ? {} : { dataOnly: true }),
     ...(cfg.logCollector.enabled ? { logCollector: { namespace: `${cfg.namespace}-agents`, agent: cfg.logCollector.agent } } : {}),
     egress: egressSettings(cfg, "loki"),
+    ...podPriority(stackPriorityClass(cfg)),
+  };
+}
+
+/**
+ * The traces backend's args for a validated stack config: undefined when tracing is off and
+ * nothing of it is kept; `dataOnly` when it is off in a stack that protects its volumes.
+ */
+export function tracingArgs(cfg: StackConfig): TracingArgs | undefined {
+  if (!cfg.tracing.enabled && !cfg.protectVolumes) return undefined;
+  return {
+    namespace: cfg.namespace,
+    environment: cfg.environment,
+    retention: cfg.tracing.retention,
+    storage: cfg.tracing.storage,
+    resources: cfg.tracing.resources,
+    protectVolumes: cfg.protectVolumes,
+    ...(cfg.tracing.enabled ? {} : { dataOnly: true }),
+    ...(cfg.logCollector.enabled ? { collector: { namespace: `${cfg.namespace}-agents`, agent: cfg.logCollector.agent } } : {}),
     ...podPriority(stackPriorityClass(cfg)),
   };
 }
