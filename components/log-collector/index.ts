@@ -30,8 +30,20 @@ import {
 import { scratchVolume } from "../kit/volumes";
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
-import { LOKI_PORT, lokiPushUrl } from "../kit/services";
+import {
+  LOKI_PORT,
+  OTLP_PORTS,
+  SERVICE_PORTS,
+  TRACES_SERVICE,
+  lokiOtlpUrl,
+  lokiPushUrl,
+  prometheusOtlpUrl,
+  tracesOtlpEndpoint,
+} from "../kit/services";
 import { POD_LOGS_DIR, PROMTAIL_CONFIG_FILE, PROMTAIL_PATHS, PROMTAIL_PORT, promtailConfig } from "./promtail";
+
+/** The Service apps send OTLP to, in the agents namespace: `otlp.<namespace>-agents.svc`. */
+export const OTLP_SERVICE = "otlp";
 
 /** Said at every preview and update of a stack that runs Promtail. */
 export const PROMTAIL_END_OF_LIFE_WARNING =
@@ -51,13 +63,24 @@ interface AgentSpec {
   stateDir: string;
 }
 
-function agentSpec(agent: LogCollectorAgent, stackNamespace: string): AgentSpec {
+function agentSpec(agent: LogCollectorAgent, stackNamespace: string, otlp: LogCollectorArgs["otlp"]): AgentSpec {
   if (agent === "alloy") {
     return {
       port: ALLOY_PORT,
       configDir: ALLOY_PATHS.config,
       configFile: ALLOY_CONFIG_FILE,
-      config: alloyConfig({ lokiPushUrl: lokiPushUrl(stackNamespace) }),
+      config: alloyConfig({
+        lokiPushUrl: lokiPushUrl(stackNamespace),
+        ...(otlp
+          ? {
+              otlp: {
+                ...(otlp.traces ? { tracesEndpoint: tracesOtlpEndpoint(stackNamespace) } : {}),
+                prometheusOtlpUrl: prometheusOtlpUrl(stackNamespace),
+                lokiOtlpUrl: lokiOtlpUrl(stackNamespace),
+              },
+            }
+          : {}),
+      }),
       args: [
         "run",
         `${ALLOY_PATHS.config}/${ALLOY_CONFIG_FILE}`,
@@ -88,14 +111,21 @@ function agentSpec(agent: LogCollectorAgent, stackNamespace: string): AgentSpec 
  * Where the agent connects, besides DNS: the API server (it discovers the node's pods) and
  * the stack's Loki pods on Loki's port, in the stack namespace. Usage reports are off.
  */
-export function logCollectorEgressRules(args: Pick<LogCollectorArgs, "stackNamespace" | "environment" | "egress">): EgressRule[] {
+export function logCollectorEgressRules(
+  args: Pick<LogCollectorArgs, "stackNamespace" | "environment" | "egress" | "otlp" | "agent">,
+): EgressRule[] {
   const egress = args.egress ?? DEFAULT_EGRESS;
+  const stackPod = (app: string) => ({
+    namespaces: { "kubernetes.io/metadata.name": args.stackNamespace },
+    pods: stackPods(app, args.environment),
+  });
+  const otlp = args.agent === "alloy" ? args.otlp : undefined;
   return [
     apiServerEgress(egress),
-    {
-      ports: [LOKI_PORT],
-      to: [{ namespaces: { "kubernetes.io/metadata.name": args.stackNamespace }, pods: stackPods("loki", args.environment) }],
-    },
+    { ports: [LOKI_PORT], to: [stackPod("loki")] },
+    // Apps' OTLP: metrics to Prometheus' receiver, spans to the traces backend.
+    ...(otlp ? [{ ports: [SERVICE_PORTS.prometheus], to: [stackPod("prometheus")] }] : []),
+    ...(otlp?.traces ? [{ ports: [OTLP_PORTS.grpc], to: [stackPod(TRACES_SERVICE)] }] : []),
     ...extraEgressRules(egress),
   ];
 }
@@ -116,7 +146,8 @@ export class LogCollector extends StackComponent {
     super("monitoring:index:LogCollector", name, opts);
     if (args.agent === "promtail") pulumi.log.warn(PROMTAIL_END_OF_LIFE_WARNING, this);
     const agent = args.agent;
-    const spec = agentSpec(agent, args.stackNamespace);
+    const spec = agentSpec(agent, args.stackNamespace, agent === "alloy" ? args.otlp : undefined);
+    const otlp = agent === "alloy" ? args.otlp : undefined;
     const id: WorkloadIdentity = { name: agent, component: "log-collector", instance: args.environment, image: agent };
     const labels = standardLabels(id);
     const ns = args.namespace;
@@ -190,7 +221,15 @@ export class LogCollector extends StackComponent {
                   args: spec.args,
                   // The node this pod runs on: which pods are this node's.
                   env: [{ name: "HOSTNAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
-                  ports: [{ name: "http-metrics", containerPort: spec.port, protocol: "TCP" }],
+                  ports: [
+                    { name: "http-metrics", containerPort: spec.port, protocol: "TCP" },
+                    ...(otlp
+                      ? [
+                          { name: "otlp-grpc", containerPort: OTLP_PORTS.grpc, protocol: "TCP" },
+                          { name: "otlp-http", containerPort: OTLP_PORTS.http, protocol: "TCP" },
+                        ]
+                      : []),
+                  ],
                   readinessProbe: httpProbe(spec.readinessPath, "http-metrics", { initialDelaySeconds: 10 }),
                   // Alive while the HTTP server answers.
                   livenessProbe: httpProbe(spec.livenessPath, "http-metrics", { initialDelaySeconds: 10, periodSeconds: 30 }),
@@ -236,7 +275,28 @@ export class LogCollector extends StackComponent {
       { parent: this },
     );
 
-    // Nothing connects to the agent but Prometheus; it only opens connections (to the API and Loki).
+    if (otlp) {
+      // Where apps send OTLP: the Alloy of their own node (Local), which knows its pods and
+      // sends what it receives on with their namespace, pod and app.
+      new k8s.core.v1.Service(
+        `${name}-otlp-service`,
+        {
+          metadata: objectMeta(id, ns, OTLP_SERVICE),
+          spec: {
+            selector: selectorLabels(id),
+            internalTrafficPolicy: "Local",
+            ports: [
+              { name: "otlp-grpc", port: OTLP_PORTS.grpc, targetPort: "otlp-grpc", protocol: "TCP", appProtocol: "grpc" },
+              { name: "otlp-http", port: OTLP_PORTS.http, targetPort: "otlp-http", protocol: "TCP" },
+            ],
+          },
+        },
+        { parent: this },
+      );
+    }
+
+    // Prometheus scrapes the agent; with the OTLP endpoint, any pod of the cluster may send to it.
+    // It only opens connections (to the API, Loki, and with OTLP Prometheus and the traces backend).
     new k8s.networking.v1.NetworkPolicy(
       `${name}-network-policy`,
       {
@@ -246,6 +306,7 @@ export class LogCollector extends StackComponent {
             ports: [spec.port],
             from: [{ namespaces: { "kubernetes.io/metadata.name": args.stackNamespace }, pods: prometheusPodLabels(args.environment) }],
           },
+          ...(otlp ? [{ ports: [OTLP_PORTS.grpc, OTLP_PORTS.http], from: [{ anyNamespace: true as const }] }] : []),
         ]),
       },
       { parent: this },

@@ -36,6 +36,9 @@ import { LokiArgs } from "./args";
 /** Loki's gRPC port: only the single binary's own modules talk on it, so no Service exposes it. */
 export const LOKI_GRPC_PORT = 9095;
 
+/** The labels of an OTLP app's log streams: those of a tailed pod's that an OTLP app has (no container, no stream). */
+export const LOKI_OTLP_LABELS = ["namespace", "pod", "app", "job", "node"] as const;
+
 /** The uid of the official image's `loki` user. */
 const LOKI_UID = 10001;
 
@@ -146,6 +149,15 @@ export function lokiConfig(args: LokiConfigArgs): Record<string, unknown> {
       // Streams carry exactly the collector's labels: no derived service_name label.
       discover_service_name: [],
       allow_structured_metadata: true,
+      // Logs sent as OTLP (apps, through the collector): the resource attributes the collector sets
+      // from the pod that sent (components/log-collector/alloy.ts) are the streams' labels, as a tailed
+      // pod's; every other attribute, trace_id and span_id included, is structured metadata.
+      otlp_config: {
+        resource_attributes: {
+          ignore_defaults: true,
+          attributes_config: [{ action: "index_label", attributes: [...LOKI_OTLP_LABELS] }],
+        },
+      },
     },
     // Log alerting rules would be files under LOKI_PATHS.rules; none are shipped yet.
     ruler: {

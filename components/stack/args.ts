@@ -55,6 +55,7 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
     resources: p.resources,
     protectVolumes: cfg.protectVolumes,
     ...(hostname ? { publicHostname: hostname } : {}),
+    ...(otlpEndpoint(cfg) ? { otlpReceiver: { namespace: `${cfg.namespace}-agents`, agent: cfg.logCollector.agent } } : {}),
     ingressFromTraefik: exposedBy(cfg, "prometheus", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "prometheus", "cloudflare"),
     egress: egressSettings(cfg, "prometheus"),
@@ -84,6 +85,15 @@ export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
 }
 
 /**
+ * Whether the collector runs the OTLP endpoint for apps: Alloy runs, and there is something to
+ * receive (a traces backend, or an app that says it sends OTLP). Promtail speaks no OTLP.
+ */
+export function otlpEndpoint(cfg: StackConfig): boolean {
+  const alloy = cfg.logCollector.enabled && cfg.logCollector.agent === "alloy";
+  return alloy && (cfg.tracing.enabled || cfg.apps.some((a) => a.otlp));
+}
+
+/**
  * The traces backend's args for a validated stack config: undefined when tracing is off and
  * nothing of it is kept; `dataOnly` when it is off in a stack that protects its volumes.
  */
@@ -110,6 +120,7 @@ export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
     stackNamespace: cfg.namespace,
     environment: cfg.environment,
     resources: cfg.logCollector.resources,
+    ...(otlpEndpoint(cfg) ? { otlp: { traces: cfg.tracing.enabled } } : {}),
     egress: egressSettings(cfg, "logCollector"),
     ...podPriority(stackPriorityClass(cfg)),
   };

@@ -13,7 +13,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { IngressPeer, egressPolicyName, egressPolicySpec, ingressPolicySpec } from "../kit/network";
-import { OTLP_PORTS, ScrapeTarget, TRACES_QUERY_PORT, serviceUrl } from "../kit/services";
+import { OTLP_PORTS, ScrapeTarget, TRACES_QUERY_PORT, TRACES_SERVICE, serviceUrl } from "../kit/services";
 import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, stackPods } from "../kit/labels";
 import { httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "../kit/pods";
 import { claimRetentionPolicy, scratchVolume, statefulSetClaims, volumeClaimTemplate } from "../kit/volumes";
@@ -29,12 +29,7 @@ const JAEGER_UID = 10001;
 const CONFIG_FILE = "jaeger.yaml";
 
 /** Name of the StatefulSet and its Service; its claim is `data-jaeger-0`. */
-export const JAEGER_NAME = "jaeger";
-
-/** Where the collector sends spans (OTLP gRPC) in the stack's namespace. */
-export function jaegerOtlpEndpoint(namespace: string): string {
-  return `${JAEGER_NAME}.${namespace}.svc:${OTLP_PORTS.grpc}`;
-}
+const JAEGER_NAME = TRACES_SERVICE;
 
 /** Jaeger's identity: its labels and image. */
 export function jaegerIdentity(environment: string): WorkloadIdentity {
