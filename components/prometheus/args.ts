@@ -249,6 +249,11 @@ export interface PrometheusArgs {
    * Default none: no OTLP receiver.
    */
   otlpReceiver?: { namespace: string; agent: string };
+  /**
+   * Keep exemplars (`--enable-feature=exemplar-storage`: the trace ids apps attach to samples, which
+   * Grafana links to their traces), in a ring of Prometheus' default size (100000). Default false.
+   */
+  exemplars?: boolean;
   /** Where the API server and the nodes are, and further destinations (config networkPolicy). Default DEFAULT_EGRESS. */
   egress?: EgressSettings;
   /** The stack's PriorityClass for the pods. Default none. */

@@ -235,6 +235,7 @@ export class Prometheus extends StackComponent {
       `--web.config.file=${PROMETHEUS_PATHS.configDir}/${WEB_CONFIG_FILE}`,
       // Apps' OTLP metrics, forwarded by the collector: pushed in, rather than turned into remote writes by Alloy (no WAL of its own on every node).
       ...(args.otlpReceiver ? ["--web.enable-otlp-receiver"] : []),
+      ...(args.exemplars ? ["--enable-feature=exemplar-storage"] : []),
     ];
 
     const volumes: k8s.types.input.core.v1.Volume[] = [
