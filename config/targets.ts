@@ -58,7 +58,7 @@ export function resolveApps(rawConfig: RawConfig, raw: RawStackConfig, problems:
       labels: a.labels ?? {},
       // An app known only by its OTLP has OpenTelemetry's HTTP server metrics, as Prometheus names them.
       metrics: { ...(otlpOnly ? OTLP_APP_METRICS : APP_DEFAULTS.metrics), ...a.metrics },
-      otlp: a.otlp ?? false,
+      ...(a.otlp ? { otlp: true } : {}),
       slo: {
         availabilityRatio: Number(((a.slo?.availability ?? APP_DEFAULTS.slo.availability) / 100).toFixed(8)),
         latencyP95Seconds: a.slo?.latencyP95Seconds ?? APP_DEFAULTS.slo.latencyP95Seconds,

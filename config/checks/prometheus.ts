@@ -12,6 +12,7 @@ export function componentScrapeJobs(resolved: StackConfig): string[] {
     "alertmanager",
     "grafana",
     ...(resolved.loki.enabled ? ["loki"] : []),
+    ...(resolved.tracing.enabled ? ["jaeger"] : []),
     ...(resolved.logCollector.enabled ? [resolved.logCollector.agent] : []),
     ...(resolved.nodeExporter.enabled ? ["node-exporter"] : []),
     ...(resolved.kubeStateMetrics.enabled ? ["kube-state-metrics"] : []),

@@ -163,7 +163,7 @@ const PROMETHEUS_MODULE = (() => {
   return `v0.${300 + minor}.${patch}`;
 })();
 const ALERTMANAGER_RELEASE = imageRelease("alertmanager");
-/** The v1 tag on the commit of the Jaeger release its image carries (v2.13.0): a bump of the image changes both. */
+/** Jaeger's module path has no /v2: Go takes the v1 tag on the image release's commit (v2.13.0 = v1.76.0). Bump both. */
 const JAEGER_MODULE = "v1.76.0";
 const lokiVersion = (release: string): string[] => [
   `-X github.com/grafana/loki/v3/pkg/util/build.Version=${release.replace(/^v/, "")}`,
@@ -260,13 +260,8 @@ export const STACK_TOOLS: Tool[] = [
     upstream: "github.com/jaegertracing/jaeger",
     pkg: "github.com/jaegertracing/jaeger/cmd/jaeger",
     release: imageRelease("jaeger"),
-    // Jaeger tags each v2 release on the commit of a v1 tag as well (v2.13.0 = v1.76.0): its module
-    // path has no /v2, so Go resolves it by the v1 tag.
     moduleVersion: JAEGER_MODULE,
-    ldflags: [
-      `-X github.com/jaegertracing/jaeger/internal/version.latestVersion=${imageRelease("jaeger")}`,
-      `-X github.com/jaegertracing/jaeger/internal/version.commitSHA=${imageRelease("jaeger")}`,
-    ],
+    ldflags: [`-X github.com/jaegertracing/jaeger/internal/version.latestVersion=${imageRelease("jaeger")}`],
     versionArgs: ["--version"],
     image: "jaeger",
   },
