@@ -23,9 +23,9 @@ import {
   extraEgressRules,
 } from "../kit/network";
 import { ScrapeTarget } from "../kit/services";
-import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, stackPods } from "../kit/labels";
+import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, stackPods } from "../kit/labels";
 import { httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "../kit/pods";
-import { scratchVolume, claimRetentionPolicy, statefulSetClaims, volumeClaimTemplate } from "../kit/volumes";
+import { oneReplicaStore, scratchVolume, statefulSetClaims } from "../kit/volumes";
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
 import { LOKI_DISK_FULL_THRESHOLD, LOKI_MAX_LINE_BYTES, LokiIngestionLimits, lokiIngestionLimits } from "./limits";
@@ -281,23 +281,18 @@ export class Loki extends StackComponent {
       ],
     };
 
-    this.statefulSet = new k8s.apps.v1.StatefulSet(
+    this.statefulSet = oneReplicaStore(
       `${name}-statefulset`,
       {
-        metadata: objectMeta(id, ns, STATEFULSET_NAME),
-        spec: {
-          serviceName: service.metadata.name,
-          replicas: 1,
-          selector: { matchLabels: selector },
-          // Deleting or replacing the StatefulSet never deletes the stored logs.
-          persistentVolumeClaimRetentionPolicy: claimRetentionPolicy(),
-          template: { metadata: { labels: standardLabels(id), annotations: { "checksum/config": checksum } }, spec: podSpec },
-          volumeClaimTemplates: [volumeClaimTemplate(id, "data", args.storage)],
-        },
+        id,
+        namespace: ns,
+        serviceName: service.metadata.name,
+        storage: args.storage,
+        configChecksum: checksum,
+        podSpec,
+        claims: this.claims,
       },
-      // Not protected: it holds no data (its claim does), and a change of its immutable
-      // fields must be able to replace it.
-      { parent: this, dependsOn: this.claims },
+      this,
     );
 
     // Grafana queries, Prometheus scrapes, the collector pushes: nobody else.

@@ -14,9 +14,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { IngressPeer, egressPolicyName, egressPolicySpec, ingressPolicySpec } from "../kit/network";
 import { OTLP_PORTS, ScrapeTarget, TRACES_QUERY_PORT, TRACES_SERVICE, serviceUrl } from "../kit/services";
-import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, stackPods } from "../kit/labels";
+import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, stackPods } from "../kit/labels";
 import { httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "../kit/pods";
-import { claimRetentionPolicy, scratchVolume, statefulSetClaims, volumeClaimTemplate } from "../kit/volumes";
+import { oneReplicaStore, scratchVolume, statefulSetClaims } from "../kit/volumes";
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
 import { goMemoryLimit } from "../kit/units";
@@ -122,22 +122,18 @@ export class Tracing extends StackComponent {
       volumes: [{ name: "config", configMap: { name: config.metadata.name } }, scratchVolume("tmp")],
     };
 
-    new k8s.apps.v1.StatefulSet(
+    oneReplicaStore(
       `${name}-statefulset`,
       {
-        metadata: objectMeta(id, ns, JAEGER_NAME),
-        spec: {
-          serviceName: service.metadata.name,
-          replicas: 1,
-          selector: { matchLabels: selector },
-          // Deleting or replacing the StatefulSet never deletes the stored spans.
-          persistentVolumeClaimRetentionPolicy: claimRetentionPolicy(),
-          template: { metadata: { labels: standardLabels(id), annotations: { "checksum/config": checksum } }, spec: podSpec },
-          volumeClaimTemplates: [volumeClaimTemplate(id, "data", args.storage)],
-        },
+        id,
+        namespace: ns,
+        serviceName: service.metadata.name,
+        storage: args.storage,
+        configChecksum: checksum,
+        podSpec,
+        claims: this.claims,
       },
-      // Not protected: it holds no data (its claim does).
-      { parent: this, dependsOn: this.claims },
+      this,
     );
 
     // Grafana queries, Prometheus scrapes, the collector sends spans: nobody else.
