@@ -49,6 +49,8 @@ export function jaegerConfig(args: { retention: string }): Record<string, unknow
       healthcheckv2: { use_v2: true, http: { endpoint: listen(JAEGER_PORTS.health) } },
       jaeger_query: {
         storage: { traces: STORE },
+        // On by default in v2: the query service would send its own spans to localhost:4317, its own receiver.
+        enable_tracing: false,
         http: { endpoint: listen(TRACES_QUERY_PORT) },
         grpc: { endpoint: listen(JAEGER_PORTS.queryGrpc) },
       },
