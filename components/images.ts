@@ -20,9 +20,6 @@ export const images = {
   // Go module (tagged v1.76.0 on the same commit) the module proxy serves; later v2 releases have
   // no v1 tag, and Go takes no v2 tag of a module path without /v2 (scripts/lib/tools.ts).
   jaeger: "docker.io/jaegertracing/jaeger:2.13.0",
-  // End of life since 2026-03-02 and gone from Loki 3.7: its last release, kept only for
-  // teams that select logCollector.agent: promtail.
-  promtail: "docker.io/grafana/promtail:3.6.15",
   nodeExporter: "quay.io/prometheus/node-exporter:v1.12.1",
   kubeStateMetrics: "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.20.0",
   postgresExporter: "quay.io/prometheuscommunity/postgres-exporter:v0.19.1",

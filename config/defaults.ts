@@ -9,7 +9,7 @@ import { Profile } from "../components/kit/profiles";
 import { LOG_COLLECTOR_DEFAULTS } from "../components/log-collector/args";
 import { LOKI_DEFAULTS } from "../components/loki/args";
 import { TRACING_DEFAULTS } from "../components/tracing/args";
-import { PROMETHEUS_DEFAULTS } from "../components/prometheus/args";
+import { K3S_TRAEFIK, PROMETHEUS_DEFAULTS } from "../components/prometheus/args";
 import { TRAEFIK_DEFAULTS } from "../components/traefik";
 import { StackConfig } from "./resolved";
 
@@ -68,7 +68,8 @@ function profileDefaults(profile: Profile): ProfileDefaults {
     nodeExporter: NODE_EXPORTER_DEFAULTS[profile],
     kubeStateMetrics: KUBE_STATE_METRICS_DEFAULTS[profile],
     ...STACK_DEFAULTS,
-    traefik: TRAEFIK_DEFAULTS,
+    // The Traefik k3s runs is scraped wherever the stack runs: k3s always installs it unless told not to.
+    traefik: { ...TRAEFIK_DEFAULTS, metrics: { enabled: true, ...K3S_TRAEFIK } },
     cloudflare: CLOUDFLARE_TUNNEL_DEFAULTS[profile],
   };
 }

@@ -131,6 +131,26 @@ export const percent = (what: string) =>
     .lt(100, "must be less than 100");
 /** The error of a map that is not one; its names and values say their own. */
 export const notAMap = (message: string) => ({ error: (issue: { code: string }) => (issue.code === "invalid_type" ? message : undefined) });
+/** A Kubernetes label key: an optional DNS-subdomain prefix and '/', then a name of at most 63 letters, digits, '-', '_', '.'. */
+const KUBE_LABEL_KEY =
+  /^((?=[^/]{1,253}\/)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const KUBE_LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+/** Kubernetes labels that pick pods (all must match), such as app.kubernetes.io/name: traefik. */
+export const kubeLabels = z
+  .record(
+    matching(
+      KUBE_LABEL_KEY,
+      "a Kubernetes label key such as app.kubernetes.io/name (an optional prefix and '/', then at most 63 characters)",
+    ),
+    matching(
+      KUBE_LABEL_VALUE,
+      "a Kubernetes label value: at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit",
+    ),
+    notAMap("must be a map of Kubernetes label keys to values, such as app.kubernetes.io/name: traefik"),
+  )
+  .refine((m) => Object.keys(m).length > 0, {
+    message: "must name at least one label: without one every pod of the namespace would be scraped",
+  });
 export const labelMap = z.record(
   labelName,
   z.string({ error: "must be a label value (text)" }),

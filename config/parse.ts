@@ -31,8 +31,9 @@ function profileOf(rawConfig: RawConfig, rawProfile: unknown, problems: ConfigPr
 }
 
 /**
- * Keys the program no longer reads, with what to do instead. They are taken out before the
- * schema sees them, so that the message is the migration, not "unknown key".
+ * Keys and values the program no longer reads, with what to do instead. They are taken out
+ * before the schema sees them, so that the message is the migration, not "unknown key" or
+ * "must be one of".
  */
 function retiredKeyProblems(project: string, decoded: Record<string, unknown>): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
@@ -58,7 +59,32 @@ function retiredKeyProblems(project: string, decoded: Record<string, unknown>): 
       message: `is no longer read: each Slack channel is a receiver with its own webhook. Instead: ${example}; then pulumi config rm --path alertmanager.slack`,
     });
   }
+  const collector = decoded.logCollector;
+  if (typeof collector === "object" && collector !== null && !Array.isArray(collector) && "agent" in collector) {
+    const section = collector as Record<string, unknown>;
+    if (section.agent === RETIRED_AGENT) {
+      delete section.agent;
+      problems.push({ key: `${project}:logCollector.agent`, message: retiredAgentMessage(section.resources !== undefined) });
+    }
+  }
   return problems;
+}
+
+/** The log collector the program no longer runs. */
+const RETIRED_AGENT = "promtail";
+
+/** Why logCollector.agent: promtail is refused, and the way over to Alloy (docs/operations.md: From Promtail to Alloy). */
+function retiredAgentMessage(resourcesSet: boolean): string {
+  return (
+    `is "${RETIRED_AGENT}", which is no longer supported: Promtail reached its end of life in March 2026 (2026-03-02) and is not ` +
+    `part of Loki 3.7 and later. Grafana Alloy replaces it and is the default: run ` +
+    `pulumi config rm --path logCollector.agent (or set logCollector.agent: alloy), then pulumi up. Alloy produces the same ` +
+    `streams and labels, so Loki and the dashboards keep working; it first reads the pods' current log files again from ` +
+    `their first line, and Loki drops or merges the lines it already has (docs/operations.md, "From Promtail to Alloy")` +
+    (resourcesSet
+      ? `. logCollector.resources is set and now sizes Alloy, which takes about 224 MiB resident (Promtail about 90): raise its memory or remove it`
+      : "")
+  );
 }
 
 /**

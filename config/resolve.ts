@@ -9,7 +9,6 @@ import { EGRESS_COMPONENTS, EgressComponent, ExtraEgress } from "../components/k
 import { Profile } from "../components/kit/profiles";
 import { ResourceRequirements, StorageSpec } from "../components/kit/resources";
 import { ExposedService } from "../components/kit/web";
-import { PROMTAIL_RESOURCES } from "../components/log-collector/args";
 import { RemoteWriteTarget } from "../components/prometheus/args";
 import { exporterHostExample } from "./checks/databases";
 import { DEFAULT_NODES, PROFILE_DEFAULTS, ProfileDefaults, defaultNamespace } from "./defaults";
@@ -56,7 +55,7 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
     prometheus: resolvePrometheus(raw, defaults, remoteWrite, onNodes),
     alertmanager: resolveAlertmanager(raw, defaults, routing, onNodes),
     grafana: resolveGrafana(raw, defaults),
-    ...resolveLogs(raw, defaults, profile),
+    ...resolveLogs(raw, defaults),
     tracing: {
       enabled: raw.tracing?.enabled ?? defaults.tracing.enabled,
       retention: raw.tracing?.retention ?? defaults.tracing.retention,
@@ -157,9 +156,8 @@ function resolveGrafana(raw: RawStackConfig, defaults: ProfileDefaults): StackCo
   };
 }
 
-/** Loki and the log collector that ships to it (Promtail has resources of its own). */
-function resolveLogs(raw: RawStackConfig, defaults: ProfileDefaults, profile: Profile): Pick<StackConfig, "loki" | "logCollector"> {
-  const agent = raw.logCollector?.agent ?? defaults.logCollector.agent;
+/** Loki and the log collector that ships to it. */
+function resolveLogs(raw: RawStackConfig, defaults: ProfileDefaults): Pick<StackConfig, "loki" | "logCollector"> {
   return {
     loki: {
       enabled: raw.loki?.enabled ?? defaults.loki.enabled,
@@ -170,11 +168,7 @@ function resolveLogs(raw: RawStackConfig, defaults: ProfileDefaults, profile: Pr
     },
     logCollector: {
       enabled: raw.logCollector?.enabled ?? defaults.logCollector.enabled,
-      agent,
-      resources: resolveResources(
-        agent === "promtail" ? PROMTAIL_RESOURCES[profile] : defaults.logCollector.resources,
-        raw.logCollector?.resources,
-      ),
+      resources: resolveResources(defaults.logCollector.resources, raw.logCollector?.resources),
     },
   };
 }
@@ -217,6 +211,12 @@ function resolveTraefik(raw: RawStackConfig, defaults: ProfileDefaults): StackCo
     expose: traefik.expose ?? defaults.traefik.expose,
     basicAuthUsers: traefik.basicAuthUsers ?? defaults.traefik.basicAuthUsers,
     basicAuthPasswords: raw.basicAuthPasswords ?? {},
+    metrics: {
+      enabled: traefik.metrics?.enabled ?? defaults.traefik.metrics.enabled,
+      namespace: traefik.metrics?.namespace ?? defaults.traefik.metrics.namespace,
+      podLabels: traefik.metrics?.podLabels ?? defaults.traefik.metrics.podLabels,
+      port: traefik.metrics?.port ?? defaults.traefik.metrics.port,
+    },
   };
 }
 

@@ -18,6 +18,7 @@ import type { TracingDefaults } from "../components/tracing/args";
 import type { AppTarget, PrometheusDefaults, ScrapeTargetSpec } from "../components/prometheus/args";
 import type { Thresholds } from "../components/prometheus/rules/thresholds";
 import type { TraefikDefaults } from "../components/traefik";
+import type { ClusterTraefik } from "../components/prometheus/args";
 
 export interface StackConfig {
   project: string;
@@ -74,7 +75,8 @@ export interface StackConfig {
   /** `port`: where it listens on each node's own address (host network); each stack of a cluster has its own. */
   nodeExporter: NodeExporterDefaults;
   kubeStateMetrics: KubeStateMetricsDefaults;
-  traefik: TraefikDefaults & { tlsSecretName?: string; certResolver?: string };
+  /** `metrics`: the scrape of the cluster's own Traefik (job traefik), apart from the routes the stack gives it. */
+  traefik: TraefikDefaults & { tlsSecretName?: string; certResolver?: string; metrics: ClusterTraefik & { enabled: boolean } };
   /** What the egress policies take from the cluster's layout, and what teams add (kit's EgressSettings). */
   networkPolicy: {
     apiServerCidrs: string[];

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { ALERT_SEVERITIES, THRESHOLD_LEVELS, THRESHOLD_NAMES, THRESHOLD_SPECS } from "../components/prometheus/rules/thresholds";
 import { WRITABLE_FOLDER_DEFAULT } from "../components/grafana/args";
 import { EGRESS_COMPONENTS, EgressComponent } from "../components/kit/network";
-import { LOG_COLLECTOR_AGENTS } from "../components/log-collector/args";
+import { LOG_COLLECTOR_AGENT } from "../components/log-collector/args";
 import {
   BASIC_AUTH_USER,
   BASIC_AUTH_USER_MESSAGE,
@@ -20,6 +20,7 @@ import {
   hostPort,
   hostname,
   iniValue,
+  kubeLabels,
   labelMap,
   labelName,
   matcher,
@@ -27,6 +28,7 @@ import {
   nonEmpty,
   plainHttpUrl,
   portList,
+  portNumber,
   prometheusSize,
   replicas,
   resources,
@@ -186,10 +188,8 @@ export const sectionSchemas = {
   }),
   logCollector: z.strictObject({
     enabled: bool.optional(),
-    agent: z
-      .enum(LOG_COLLECTOR_AGENTS)
-      .optional()
-      .describe("Grafana Alloy (the default), or Promtail for teams that run it now (end of life since 2026-03-02)."),
+    // Its one value is the default; the retired "promtail" is refused with the way over (parse.ts).
+    agent: z.enum([LOG_COLLECTOR_AGENT]).optional().describe("The agent: alloy (Grafana Alloy), the default and the only value."),
     resources: resources.optional(),
   }),
   tracing: z.strictObject({
@@ -224,6 +224,19 @@ export const sectionSchemas = {
       .min(1, "must list at least one user")
       .optional()
       .describe("Basic-auth users; each password is the secret basicAuthPasswords.<user>, or a random one."),
+    metrics: z
+      .strictObject({
+        enabled: bool.optional().describe("Scrape the cluster's Traefik (job traefik) for its dashboard and alerts; default true."),
+        namespace: dnsLabel.optional().describe("Namespace of Traefik's pods; default kube-system, where k3s installs it."),
+        podLabels: kubeLabels
+          .optional()
+          .describe("Labels of Traefik's pods, all matched; default app.kubernetes.io/name: traefik (k3s's chart)."),
+        port: portNumber
+          .optional()
+          .describe("Container port of Traefik's metrics entry point; default 9100 (k3s's chart: entry point metrics)."),
+      })
+      .optional()
+      .describe("The scrape of the Traefik the cluster runs (k3s's own ingress), independent of the routes above."),
   }),
   cloudflare: z.strictObject({
     enabled: bool.optional(),

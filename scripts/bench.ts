@@ -15,12 +15,13 @@
  *
  * - render time of each stack (median of n in-process renders), and of `npm run render` as a whole
  *   process (what a person waits for: Node's start, loading the program and the SDK, rendering, writing);
+ * - `npm run test:quick` as a whole process (the edit–check loop's tests), against 90 s;
  * - size of the render and of the largest ConfigMap/Secret (Kubernetes refuses objects over 1 MiB);
  * - render time and largest object with 1 and with 1,000 apps (staging), every object under 512 KiB;
  * - CPU and memory the stack requests from the cluster ("light");
  * - alert delivery latency measured by the end-to-end alerting test, when it has run
  *   (it writes out/bench/alerting-e2e.json);
- * - the log collector's memory and CPU (Alloy, and Promtail for comparison) on the binary
+ * - the log collector's memory and CPU (Alloy) on the binary
  *   the stack deploys, tailing 50 growing pod log files into a real Loki, against the
  *   limits the staging profile gives it (needs `npm run tools`; `--no-collectors` skips it).
  * Everything goes to out/bench/report.json and out/bench/report.md. Exits non-zero when a target is missed.
@@ -56,8 +57,10 @@ const MIB = 1024 * 1024;
 const TARGETS = {
   /** A preview must stay quick: about 0.8 s a stack and 2.5 s with 1,000 apps on two shared cores (2026-11-22). */
   renderSeconds: 2.5,
-  /** `npm run render` as a whole process, the edit–render loop: about 5.5 s under ts-node; 1.5–2 s from the transpile cache (2026-11-23). */
+  /** `npm run render` as a whole process, the edit–render loop: 5.2 s under ts-node; 2.07 s from the transpile cache, 1.75 s of it node's (quiet, 2026-11-23). */
   renderProcessSeconds: 2,
+  /** `npm run test:quick`, the edit–check loop's tests (jest.quick.config.js), as a whole process. */
+  quickTestsSeconds: 90,
   manyAppsRenderSeconds: 6,
   largestObjectBytes: 0.9 * MIB,
   /** Whatever the number of apps, every object stays at half the API server's limit. */
@@ -70,32 +73,28 @@ const TARGETS = {
   production: { millicores: 400, bytes: 2 * 1024 * MIB },
 };
 
-/** The log collectors' footprint against the limits the staging profile sets for them. */
+/** The log collector's footprint against the limits the staging profile sets for it. */
 async function collectorMeasurements(): Promise<Measurement[]> {
-  const out: Measurement[] = [];
-  for (const agent of ["alloy", "promtail"] as const) {
-    const f = await measureCollector(agent);
-    const load = `${f.linesPerSecond} lines/s from ${f.files} files`;
-    out.push(
-      {
-        name: `${agent}: peak memory (${load})`,
-        value: f.peakBytes,
-        unit: "B",
-        target: f.limitBytes,
-        kind: "max",
-        display: `${formatBytes(f.peakBytes)} (steady ${formatBytes(f.steadyBytes)}; limit ${formatBytes(f.limitBytes)})`,
-      },
-      {
-        name: `${agent}: CPU (${load})`,
-        value: f.millicores,
-        unit: "m",
-        target: f.limitMillicores,
-        kind: "max",
-        display: `${f.millicores.toFixed(0)}m (limit ${f.limitMillicores}m)`,
-      },
-    );
-  }
-  return out;
+  const f = await measureCollector();
+  const load = `${f.linesPerSecond} lines/s from ${f.files} files`;
+  return [
+    {
+      name: `alloy: peak memory (${load})`,
+      value: f.peakBytes,
+      unit: "B",
+      target: f.limitBytes,
+      kind: "max",
+      display: `${formatBytes(f.peakBytes)} (steady ${formatBytes(f.steadyBytes)}; limit ${formatBytes(f.limitBytes)})`,
+    },
+    {
+      name: `alloy: CPU (${load})`,
+      value: f.millicores,
+      unit: "m",
+      target: f.limitMillicores,
+      kind: "max",
+      display: `${f.millicores.toFixed(0)}m (limit ${f.limitMillicores}m)`,
+    },
+  ];
 }
 
 function median(values: number[]): number {
@@ -183,6 +182,23 @@ function measureRenderProcess(stack: "staging" | "production", runs: number): Me
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }
+}
+
+/** `npm run test:quick` as a whole process, once: jest's start, the transforms its cache lacks, the files. */
+function measureQuickTests(): Measurement {
+  const start = process.hrtime.bigint();
+  const result = spawnSync("npm", ["run", "--silent", "test:quick"], { cwd: ROOT, encoding: "utf8" });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (result.status !== 0) throw new Error(`npm run test:quick failed:\n${result.stderr.slice(-4000)}`);
+  const tests = /Tests:\s+(\d+) passed/.exec(result.stderr)?.[1] ?? "?";
+  return {
+    name: "npm run test:quick, whole process",
+    value: seconds,
+    unit: "s",
+    target: TARGETS.quickTestsSeconds,
+    kind: "max",
+    display: `${seconds.toFixed(0)} s (${tests} tests)`,
+  };
 }
 
 /** Render time and the largest object (any kind) of the staging stack with `count` apps. */
@@ -354,6 +370,7 @@ async function main(): Promise<void> {
     ...(await measureStack("production", args.runs)),
     measureRenderProcess("staging", args.runs),
     measureRenderProcess("production", args.runs),
+    measureQuickTests(),
     ...(await measureApps(1, args.runs)),
     ...(await measureApps(1000, args.runs)),
     ...alertingMeasurements(),

@@ -2,33 +2,33 @@
  * A local Kubernetes control plane on 127.0.0.1, shaped like the single k3s node this
  * stack's users run, for the cluster test tier (test/cluster/) and for trying the stack.
  *
- *   npm run cluster -- up [--nodes N] [--volumes N] [--ttl 3h]
+ *   npm run cluster -- up [--nodes N] [--ttl 3h]
  *       Starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok from
- *       .tools/bin (run `npm run tools` first), waits until the API server is ready and
- *       every node is Ready, and prints the kubeconfig path (progress goes to stderr).
- *       Already up and healthy: says so and only adds volumes if fewer than --volumes are
- *       free; one that is expired or broken is cleaned up and started afresh. --nodes
- *       counts k3s-server plus agents (k3s-agent-1...), default 1; --volumes is the number
- *       of free pre-made local-path volumes per node, default 24; --ttl (s, m or h; default
- *       3h) is when every process is killed even if `down` never runs. Stdout is the
- *       kubeconfig path alone: KUBECONFIG=$(npm run -s cluster -- up) works too.
+ *       .tools/bin (run `npm run tools` first) and the local-path volume provisioner, waits
+ *       until the API server is ready and every node is Ready, and prints the kubeconfig path
+ *       (progress goes to stderr). Already up and healthy: says so and leaves it; one that is
+ *       expired or broken is cleaned up and started afresh. --nodes counts k3s-server plus
+ *       agents (k3s-agent-1...), default 1; --ttl (s, m or h; default 3h) is when every
+ *       process is killed even if `down` never runs. Stdout is the kubeconfig path alone:
+ *       KUBECONFIG=$(npm run -s cluster -- up) works too.
  *   npm run cluster -- down
- *       Stops every process (SIGTERM, then SIGKILL after 10 s) and removes .tools/cluster/.
+ *       Stops every process (SIGTERM, then SIGKILL after 10 s) and removes .cluster/.
  *       Succeeds when nothing runs.
  *   npm run -s cluster -- env
  *       Prints `export KUBECONFIG=<abs path>` and nothing else: eval $(npm run -s cluster -- env)
  *   npm run cluster -- status
  *       Each process, alive or not, its memory, and the API server's /readyz.
+ *       A process that has ended is shown with how: its exit code or signal.
  *       Exit status 0 when the cluster is up and healthy, 1 otherwise.
  *
  * The same from code: `up(opts)`, `down()`, `status()`, `kubeconfigPath()` in
  * scripts/lib/cluster (its header says what the cluster holds). State, logs
- * (logs/<name>.log) and pids (pids/<name>.pid) live in .tools/cluster/.
+ * (logs/<name>.log) and pids (pids/<name>.pid) live in .cluster/.
  */
 import * as fs from "fs";
 import { down, kubeconfigPath, MissingToolError, status, up } from "./lib/cluster";
 
-const USAGE = `usage: npm run cluster -- up [--nodes N] [--volumes N] [--ttl 3h] | down | env | status`;
+const USAGE = `usage: npm run cluster -- up [--nodes N] [--ttl 3h] | down | env | status`;
 
 /** Seconds from `90`, `90s`, `45m` or `3h`. */
 export function parseDuration(text: string): number {
@@ -40,8 +40,8 @@ export function parseDuration(text: string): number {
   return seconds;
 }
 
-function parseUpArgs(argv: string[]): { nodes?: number; volumesPerNode?: number; ttlSeconds?: number } {
-  const parsed: { nodes?: number; volumesPerNode?: number; ttlSeconds?: number } = {};
+function parseUpArgs(argv: string[]): { nodes?: number; ttlSeconds?: number } {
+  const parsed: { nodes?: number; ttlSeconds?: number } = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
@@ -55,7 +55,6 @@ function parseUpArgs(argv: string[]): { nodes?: number; volumesPerNode?: number;
       return Number(v);
     };
     if (flag === "--nodes") parsed.nodes = integer(value());
-    else if (flag === "--volumes") parsed.volumesPerNode = integer(value());
     else if (flag === "--ttl") parsed.ttlSeconds = parseDuration(value());
     else throw new Error(`unknown argument "${arg}"\n${USAGE}`);
   }
@@ -122,6 +121,7 @@ async function main(argv: string[]): Promise<number> {
         console.log(
           `  ${p.name.padEnd(24)} ${p.alive ? "alive" : "DEAD "}  pid ${String(pids).padEnd(8)} rss ${mib(p.residentBytes).padStart(8)}  ${p.log}`,
         );
+        if (p.exit) console.log(`      ${p.exit}`);
       }
       console.log(`  ${"total".padEnd(24)} ${"".padEnd(19)} rss ${mib(total).padStart(8)}`);
       return s.healthy ? 0 : 1;

@@ -26,13 +26,13 @@ import {
   TOOLS_DIR,
   Tier,
   Tool,
-  UNAVAILABLE,
   binPath,
   goModRequire,
   goVersion,
   reportsRelease,
   toolsOfTier,
 } from "./lib/tools";
+import { UNAVAILABLE } from "./lib/unavailable-tools";
 
 /** Where modules with generated files are copied and their Go workspaces written (git-ignored). */
 const SRC_DIR = path.join(ROOT, ".tools", "src");
@@ -92,16 +92,16 @@ function staleness(tool: Tool, moduleVersion: string): string | undefined {
   return undefined;
 }
 
-/** Where Go keeps the upstream module's files (downloading it if needed). */
-function moduleDir(tool: Tool, moduleVersion: string): string {
-  const result = spawnSync("go", ["mod", "download", "-json", `${tool.upstream}@${moduleVersion}`], {
+/** Where Go keeps a module's files (downloading it if needed). */
+function moduleDir(tool: Tool, module: string, version: string): string {
+  const result = spawnSync("go", ["mod", "download", "-json", `${module}@${version}`], {
     cwd: path.join(TOOLS_DIR, tool.module),
     env: goEnv(),
     encoding: "utf8",
   });
   const info = JSON.parse(result.stdout || "{}") as { Dir?: string; Error?: string };
   if (result.status !== 0 || !info.Dir) {
-    throw new ToolError(`cannot download ${tool.upstream}@${moduleVersion}: ${info.Error ?? result.stderr}`);
+    throw new ToolError(`cannot download ${module}@${version}: ${info.Error ?? result.stderr}`);
   }
   return info.Dir;
 }
@@ -109,7 +109,7 @@ function moduleDir(tool: Tool, moduleVersion: string): string {
 /** Writes the data files the package embeds (see Tool.embeds). */
 function writeEmbeds(tool: Tool, moduleVersion: string): void {
   if (!tool.embeds) return;
-  const dir = moduleDir(tool, moduleVersion);
+  const dir = moduleDir(tool, tool.upstream, moduleVersion);
   for (const embed of tool.embeds) {
     const data = JSON.parse(fs.readFileSync(path.join(dir, embed.from), "utf8")) as Record<string, unknown>;
     if (embed.stampVersion) data.version = tool.release.replace(/^v/, "");
@@ -118,41 +118,43 @@ function writeEmbeds(tool: Tool, moduleVersion: string): void {
 }
 
 /**
- * For a tool with generated files (Tool.generated): copies the upstream module, as Go
- * downloaded and verified it against tools/<module>/go.sum, to .tools/src/, adds the files,
- * and writes a Go workspace that uses tools/<module> with the upstream module replaced by
- * that copy. Returns the workspace file for GOWORK, or undefined for a plain build.
+ * For a tool with generated files (Tool.generated): copies each module they go into (the
+ * upstream module, or the dependency a file names), as Go downloaded and verified it against
+ * tools/<module>/go.sum, to .tools/src/, writes the files, and writes a Go workspace that uses
+ * tools/<module> with each such module replaced by its copy. Returns the workspace file for
+ * GOWORK, or undefined for a plain build.
  */
 function prepareWorkspace(tool: Tool, moduleVersion: string): string | undefined {
   if (!tool.generated) return undefined;
-  const copy = path.join(SRC_DIR, `${tool.module}@${moduleVersion}`);
-  const marker = path.join(copy, ".generated-by-npm-run-tools");
-  if (!fs.existsSync(marker)) {
-    fs.rmSync(copy, { recursive: true, force: true });
-    fs.cpSync(moduleDir(tool, moduleVersion), copy, { recursive: true });
-    // The module cache is read-only; the copy must be writable to add files and to be removed later.
-    execFileSync("chmod", ["-R", "u+w", copy]);
-    for (const file of tool.generated) {
-      const target = path.join(copy, file.path);
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      const data = Buffer.from(file.content, "utf8");
-      fs.writeFileSync(target, file.gzip ? zlib.gzipSync(data) : data);
+  const replaces: string[] = [];
+  for (const module of [...new Set(tool.generated.map((f) => f.module ?? tool.upstream))]) {
+    const version = module === tool.upstream ? moduleVersion : goModRequire(tool.module, module);
+    if (!version) throw new ToolError(`tools/${tool.module}/go.mod does not require ${module}`);
+    const files = tool.generated.filter((f) => (f.module ?? tool.upstream) === module);
+    const copy = path.join(
+      SRC_DIR,
+      module === tool.upstream ? `${tool.module}@${version}` : `${tool.module}-${module.replace(/\//g, "+")}@${version}`,
+    );
+    const marker = path.join(copy, ".generated-by-npm-run-tools");
+    const stamp = `${module}@${version} with ${files.map((f) => f.path).join(", ")}\n`;
+    if (!fs.existsSync(marker) || fs.readFileSync(marker, "utf8") !== stamp) {
+      fs.rmSync(copy, { recursive: true, force: true });
+      fs.cpSync(moduleDir(tool, module, version), copy, { recursive: true });
+      // The module cache is read-only; the copy must be writable to add files and to be removed later.
+      execFileSync("chmod", ["-R", "u+w", copy]);
+      for (const file of files) {
+        const target = path.join(copy, file.path);
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        const data = Buffer.from(file.content, "utf8");
+        fs.writeFileSync(target, file.gzip ? zlib.gzipSync(data) : data);
+      }
+      fs.writeFileSync(marker, stamp);
     }
-    fs.writeFileSync(marker, `${tool.upstream}@${moduleVersion} with ${tool.generated.map((f) => f.path).join(", ")}\n`);
+    replaces.push(`replace ${module} ${version} => ${copy}`);
   }
   const goVersion = /^go\s+(\S+)/m.exec(fs.readFileSync(path.join(TOOLS_DIR, tool.module, "go.mod"), "utf8"))?.[1] ?? "1.26";
   const work = path.join(SRC_DIR, `${tool.module}.go.work`);
-  fs.writeFileSync(
-    work,
-    [
-      `go ${goVersion}`,
-      "",
-      `use ${path.join(TOOLS_DIR, tool.module)}`,
-      "",
-      `replace ${tool.upstream} ${moduleVersion} => ${copy}`,
-      "",
-    ].join("\n"),
-  );
+  fs.writeFileSync(work, [`go ${goVersion}`, "", `use ${path.join(TOOLS_DIR, tool.module)}`, "", ...replaces, ""].join("\n"));
   return work;
 }
 

@@ -128,6 +128,12 @@ export interface GrafanaArgs {
   priorityClassName?: string;
   /** Directory holding `<folder>/*.json` dashboards. Default: the repository's dashboards/. */
   dashboardsDir?: string;
+  /**
+   * Uids of dashboards of `dashboardsDir` left out because the component that feeds them does not
+   * run (`logs` without Loki: components/stack/args.ts decides); the other dashboards' links to
+   * them are removed. Default none.
+   */
+  withoutDashboards?: string[];
   /** The team's own dashboards (preflight/team-content.ts), shipped beside those of `dashboardsDir`. */
   teamDashboards?: DashboardFile[];
   /**

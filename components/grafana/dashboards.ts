@@ -62,6 +62,45 @@ export function readDashboards(dir: string = DEFAULT_DASHBOARDS_DIR, shownAs: st
   return found;
 }
 
+type Json = { [key: string]: unknown };
+const isJson = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * The dashboards without those of the given uids, and without the links of the others that
+ * point to them (`/d/<uid>...`: dashboard links and panel, field and override links), so that
+ * none leads to a dashboard that is not there. A dashboard whose links change is written back
+ * as the repository writes dashboards (two-space indentation, final newline); the others are
+ * shipped byte for byte.
+ */
+export function withoutDashboards(dashboards: DashboardFile[], uids: readonly string[]): DashboardFile[] {
+  if (uids.length === 0) return dashboards;
+  // The uid a link opens: /d/<uid>, then /<slug>, ?<query> or #<anchor>, or nothing.
+  const opens = (url: string) => /^\/d\/([^/?#]+)/.exec(url)?.[1];
+  const dangling = (link: unknown) => isJson(link) && typeof link.url === "string" && uids.includes(opens(link.url) ?? "");
+  let removed = 0;
+  const prune = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(prune);
+    if (!isJson(value)) return value;
+    const out: Json = {};
+    for (const [key, child] of Object.entries(value)) {
+      // A panel's, a field's or the dashboard's links, or a field override's ({ id: "links", value: [...] }).
+      if (Array.isArray(child) && (key === "links" || (key === "value" && value.id === "links"))) {
+        const kept = child.filter((link) => !dangling(link));
+        removed += child.length - kept.length;
+        out[key] = kept.map(prune);
+      } else out[key] = prune(child);
+    }
+    return out;
+  };
+  return dashboards
+    .filter((d) => !uids.includes(String((JSON.parse(d.content) as Json).uid)))
+    .map((d) => {
+      removed = 0;
+      const pruned = prune(JSON.parse(d.content));
+      return removed === 0 ? d : { ...d, content: `${JSON.stringify(pruned, null, 2)}\n` };
+    });
+}
+
 /** A folder name as it appears in Kubernetes names: lower case, `.` and `_` as `-`. */
 export function folderSlug(folder: string): string {
   return folder.toLowerCase().replace(/[._]/g, "-");

@@ -1,13 +1,12 @@
 /**
- * Grafana Alloy's configuration for the log collector: the same streams as Promtail's
- * (components/log-collector/promtail.ts: same discovery labels, same relabelling, same CRI parsing),
- * written in Alloy's own configuration syntax. Only this node's pods are discovered
- * (a field selector on the node name), so Alloy needs no `__host__` filtering.
+ * Grafana Alloy's configuration for the log collector: the streams of this node's pods
+ * (a field selector on the node name), labelled by components/log-collector/relabelling.ts,
+ * their CRI lines parsed, written in Alloy's own configuration syntax.
  *
  * The syntax is built from a small tree (blocks, attributes, expressions) rather than
  * from string templates, so that every value is quoted and escaped one way.
  */
-import { RelabelRule, POD_LOGS_DIR, podLogRelabelling } from "./promtail";
+import { RelabelRule, POD_LOGS_DIR, podLogRelabelling } from "./relabelling";
 import { OTLP_PORTS } from "../kit/services";
 
 /** Alloy's HTTP port (/metrics, /-/ready, /-/healthy). */
@@ -93,12 +92,10 @@ export interface AlloyConfigArgs {
 }
 
 /**
- * config.alloy: discover this node's pods, label them as Promtail does, tail their
- * files, parse the runtime's CRI lines, push to Loki with retries.
+ * config.alloy: discover this node's pods, label them, tail their files, parse the
+ * runtime's CRI lines, push to Loki with retries.
  */
 export function alloyConfig(args: AlloyConfigArgs): string {
-  // Promtail's __host__ filter is replaced by the field selector: every discovered pod is on this node.
-  const rules = podLogRelabelling().filter((r) => r.target_label !== "__host__");
   return alloySyntax(
     [
       {
@@ -127,7 +124,7 @@ export function alloyConfig(args: AlloyConfigArgs): string {
         name: "discovery.relabel",
         label: "pod_logs",
         attributes: [["targets", new AlloyExpr("discovery.kubernetes.pods.targets")]],
-        blocks: rules.map(ruleBlock),
+        blocks: podLogRelabelling().map(ruleBlock),
       },
       { name: "local.file_match", label: "pod_logs", attributes: [["path_targets", new AlloyExpr("discovery.relabel.pod_logs.output")]] },
       {
@@ -169,7 +166,7 @@ export function alloyConfig(args: AlloyConfigArgs): string {
       ...(args.otlp ? otlpBlocks(args.otlp) : []),
     ],
     [
-      "The monitoring stack's log collector (components/alloy.ts): the pod logs of this node,",
+      "The monitoring stack's log collector (components/log-collector/alloy.ts): the pod logs of this node,",
       `from ${POD_LOGS_DIR}, labelled namespace, pod, container, app, node, job and stream, pushed to Loki.`,
       ...(args.otlp ? ["Apps' OTLP: traces to the traces backend, metrics to Prometheus, logs to Loki, with the same labels."] : []),
     ],

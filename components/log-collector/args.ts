@@ -1,15 +1,15 @@
-/** The log collector's args, its agents, and their requirements. */
+/** The log collector's args, its agent, and its requirements. */
 import { EgressSettings } from "../kit/network";
 import { ResourceRequirements, requirements } from "../kit/resources";
 import { Profile, withOverrides } from "../kit/profiles";
 
-/** The log collectors the stack can run on every node (logCollector.agent). */
-export const LOG_COLLECTOR_AGENTS = ["alloy", "promtail"] as const;
-export type LogCollectorAgent = (typeof LOG_COLLECTOR_AGENTS)[number];
+/**
+ * The agent on every node: Grafana Alloy. Its name is the workload's, the scrape job's and the
+ * image's, and the one value logCollector.agent takes.
+ */
+export const LOG_COLLECTOR_AGENT = "alloy";
 
 export interface LogCollectorArgs {
-  /** Grafana Alloy or Promtail (config logCollector.agent). */
-  agent: LogCollectorAgent;
   /**
    * Namespace of the DaemonSet: the stack's agents namespace (`<namespace>-agents`,
    * Pod Security "privileged"). It must exist first: pass its MonitoringNamespace in `opts.dependsOn`.
@@ -33,23 +33,13 @@ export interface LogCollectorArgs {
   otlp?: { traces: boolean };
 }
 
-/**
- * Promtail's requests and limits when logCollector.agent selects it: a smaller binary than
- * Alloy's, measured by npm run bench at about 90 MiB resident on the same load.
- */
-export const PROMTAIL_RESOURCES: Record<Profile, ResourceRequirements> = {
-  staging: requirements("50m", "96Mi", "200m", "160Mi"),
-  production: requirements("50m", "128Mi", "500m", "256Mi"),
-};
+/** What a profile sets of the log collector (config `logCollector`). */
+export type LogCollectorDefaults = Pick<LogCollectorArgs, "resources"> & { enabled: boolean };
 
-/** What a profile sets of the log collector (config `logCollector`); Promtail's resources are PROMTAIL_RESOURCES. */
-export type LogCollectorDefaults = Pick<LogCollectorArgs, "agent" | "resources"> & { enabled: boolean };
-
-// Alloy (the default agent), measured by npm run bench: 224 MiB resident and 29m steady, 227 MiB at
+// Alloy, measured by npm run bench: 224 MiB resident and 29m steady, 227 MiB at
 // the peak — 42 MiB its own heap, the rest its 400 MB binary's mapped pages (× 1.25, × 2).
 const LOG_COLLECTOR_STAGING: LogCollectorDefaults = {
   enabled: true,
-  agent: "alloy",
   resources: requirements("40m", "288Mi", "200m", "464Mi"),
 };
 

@@ -4,17 +4,15 @@
  * from Kubernetes discovery (namespace, pod, container, app, node, job) and pushes it to
  * the stack's Loki.
  *
- * The agent is Grafana Alloy by default (components/log-collector/alloy.ts), or Promtail
- * (components/log-collector/promtail.ts) for teams that run it now: Promtail reached its end of life on
- * 2026-03-02, so choosing it warns at every preview. Both produce the same streams, so
- * switching keeps the stack file, the labels, Loki and the dashboards as they are.
+ * The agent is Grafana Alloy (components/log-collector/alloy.ts); its state (how far each
+ * file has been read) stays on the node, so that a restart resumes where it stopped. With
+ * `otlp`, it is also the apps' OTLP endpoint on their node (the `otlp` Service).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "crypto";
-import * as YAML from "yaml";
 import { ALLOY_CONFIG_FILE, ALLOY_PATHS, ALLOY_PORT, alloyConfig } from "./alloy";
-import { LogCollectorAgent, LogCollectorArgs } from "./args";
+import { LOG_COLLECTOR_AGENT, LogCollectorArgs } from "./args";
 import { ScrapeTarget } from "../kit/services";
 import { WorkloadIdentity, imageOf, objectMeta, prometheusPodLabels, selectorLabels, standardLabels, stackPods } from "../kit/labels";
 import { httpProbe, resourcesOf, restrictedContainerSecurity } from "../kit/pods";
@@ -40,86 +38,34 @@ import {
   prometheusOtlpUrl,
   tracesOtlpEndpoint,
 } from "../kit/services";
-import { POD_LOGS_DIR, PROMTAIL_CONFIG_FILE, PROMTAIL_PATHS, PROMTAIL_PORT, promtailConfig } from "./promtail";
+import { POD_LOGS_DIR } from "./relabelling";
 
 /** The Service apps send OTLP to, in the agents namespace: `otlp.<namespace>-agents.svc`. */
 export const OTLP_SERVICE = "otlp";
 
-/** Said at every preview and update of a stack that runs Promtail. */
-export const PROMTAIL_END_OF_LIFE_WARNING =
-  "logCollector.agent is promtail: Promtail reached its end of life on 2026-03-02 (no more fixes, removed from Loki 3.7). " +
-  "Set logCollector.agent: alloy (the default) to move to Grafana Alloy: the same streams and labels, so Loki and the dashboards keep working.";
-
-/** What differs between the agents: image, port, files, arguments, probes, and where each keeps its state. */
-interface AgentSpec {
-  port: number;
-  configDir: string;
-  configFile: string;
-  config: string;
-  args: string[];
-  readinessPath: string;
-  livenessPath: string;
-  /** The container's state directory (which files were read up to where), kept on the node. */
-  stateDir: string;
-}
-
-function agentSpec(agent: LogCollectorAgent, stackNamespace: string, otlp: LogCollectorArgs["otlp"]): AgentSpec {
-  if (agent === "alloy") {
-    return {
-      port: ALLOY_PORT,
-      configDir: ALLOY_PATHS.config,
-      configFile: ALLOY_CONFIG_FILE,
-      config: alloyConfig({
-        lokiPushUrl: lokiPushUrl(stackNamespace),
-        ...(otlp
-          ? {
-              otlp: {
-                ...(otlp.traces ? { tracesEndpoint: tracesOtlpEndpoint(stackNamespace) } : {}),
-                prometheusOtlpUrl: prometheusOtlpUrl(stackNamespace),
-                lokiOtlpUrl: lokiOtlpUrl(stackNamespace),
-              },
-            }
-          : {}),
-      }),
-      args: [
-        "run",
-        `${ALLOY_PATHS.config}/${ALLOY_CONFIG_FILE}`,
-        `--server.http.listen-addr=0.0.0.0:${ALLOY_PORT}`,
-        `--storage.path=${ALLOY_PATHS.storage}`,
-        // Alloy reports anonymous usage to Grafana Labs unless told not to: a monitoring stack phones nobody.
-        "--disable-reporting",
-      ],
-      readinessPath: "/-/ready",
-      livenessPath: "/-/ready",
-      stateDir: ALLOY_PATHS.storage,
-    };
-  }
-  return {
-    port: PROMTAIL_PORT,
-    configDir: PROMTAIL_PATHS.config,
-    configFile: PROMTAIL_CONFIG_FILE,
-    config: YAML.stringify(promtailConfig({ lokiNamespace: stackNamespace }), { lineWidth: 0, aliasDuplicateObjects: false }),
-    args: [`-config.file=${PROMTAIL_PATHS.config}/${PROMTAIL_CONFIG_FILE}`],
-    // Ready once it tails at least one file (every node runs at least this pod).
-    readinessPath: "/ready",
-    livenessPath: "/metrics",
-    stateDir: PROMTAIL_PATHS.positions,
-  };
-}
+/** Alloy's arguments: its file, its port, its state directory, and no usage reports. */
+const ALLOY_ARGS = [
+  "run",
+  `${ALLOY_PATHS.config}/${ALLOY_CONFIG_FILE}`,
+  `--server.http.listen-addr=0.0.0.0:${ALLOY_PORT}`,
+  `--storage.path=${ALLOY_PATHS.storage}`,
+  // Alloy reports anonymous usage to Grafana Labs unless told not to: a monitoring stack phones nobody.
+  "--disable-reporting",
+];
 
 /**
  * Where the agent connects, besides DNS: the API server (it discovers the node's pods) and
  * the stack's Loki pods on Loki's port, in the stack namespace. Usage reports are off.
  */
 export function logCollectorEgressRules(
-  args: Pick<LogCollectorArgs, "stackNamespace" | "environment" | "egress" | "otlp" | "agent">,
+  args: Pick<LogCollectorArgs, "stackNamespace" | "environment" | "egress" | "otlp">,
 ): EgressRule[] {
   const egress = args.egress ?? DEFAULT_EGRESS;
   const stackPod = (app: string) => ({
     namespaces: { "kubernetes.io/metadata.name": args.stackNamespace },
     pods: stackPods(app, args.environment),
   });
-  const otlp = args.agent === "alloy" ? args.otlp : undefined;
+  const otlp = args.otlp;
   return [
     apiServerEgress(egress),
     { ports: [LOKI_PORT], to: [stackPod("loki")] },
@@ -139,15 +85,25 @@ export function logCollectorEgressRules(
 export class LogCollector extends StackComponent {
   public readonly daemonSet: k8s.apps.v1.DaemonSet;
   public readonly clusterRole: k8s.rbac.v1.ClusterRole;
-  /** One target: every node's agent (job `alloy` or `promtail`), `instance` = the node name. */
+  /** One target: every node's agent (job `alloy`), `instance` = the node name. */
   public readonly scrapeTargets: ScrapeTarget[];
 
   constructor(name: string, args: LogCollectorArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitoring:index:LogCollector", name, opts);
-    if (args.agent === "promtail") pulumi.log.warn(PROMTAIL_END_OF_LIFE_WARNING, this);
-    const agent = args.agent;
-    const spec = agentSpec(agent, args.stackNamespace, agent === "alloy" ? args.otlp : undefined);
-    const otlp = agent === "alloy" ? args.otlp : undefined;
+    const agent = LOG_COLLECTOR_AGENT;
+    const otlp = args.otlp;
+    const config = alloyConfig({
+      lokiPushUrl: lokiPushUrl(args.stackNamespace),
+      ...(otlp
+        ? {
+            otlp: {
+              ...(otlp.traces ? { tracesEndpoint: tracesOtlpEndpoint(args.stackNamespace) } : {}),
+              prometheusOtlpUrl: prometheusOtlpUrl(args.stackNamespace),
+              lokiOtlpUrl: lokiOtlpUrl(args.stackNamespace),
+            },
+          }
+        : {}),
+    });
     const id: WorkloadIdentity = { name: agent, component: "log-collector", instance: args.environment, image: agent };
     const labels = standardLabels(id);
     const ns = args.namespace;
@@ -179,13 +135,13 @@ export class LogCollector extends StackComponent {
       { parent: this },
     );
 
-    const config = new k8s.core.v1.ConfigMap(
+    const configMap = new k8s.core.v1.ConfigMap(
       `${name}-config`,
-      { metadata: objectMeta(id, ns, `${agent}-config`), data: { [spec.configFile]: spec.config } },
+      { metadata: objectMeta(id, ns, `${agent}-config`), data: { [ALLOY_CONFIG_FILE]: config } },
       { parent: this },
     );
     // The agent reads its file once, at start: the checksum rolls the pods when it changes.
-    const checksum = crypto.createHash("sha256").update(spec.config).digest("hex");
+    const checksum = crypto.createHash("sha256").update(config).digest("hex");
 
     this.daemonSet = new k8s.apps.v1.DaemonSet(
       `${name}-daemonset`,
@@ -218,11 +174,11 @@ export class LogCollector extends StackComponent {
                 {
                   name: agent,
                   image: imageOf(id),
-                  args: spec.args,
+                  args: ALLOY_ARGS,
                   // The node this pod runs on: which pods are this node's.
                   env: [{ name: "HOSTNAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
                   ports: [
-                    { name: "http-metrics", containerPort: spec.port, protocol: "TCP" },
+                    { name: "http-metrics", containerPort: ALLOY_PORT, protocol: "TCP" },
                     ...(otlp
                       ? [
                           { name: "otlp-grpc", containerPort: OTLP_PORTS.grpc, protocol: "TCP" },
@@ -230,21 +186,21 @@ export class LogCollector extends StackComponent {
                         ]
                       : []),
                   ],
-                  readinessProbe: httpProbe(spec.readinessPath, "http-metrics", { initialDelaySeconds: 10 }),
+                  readinessProbe: httpProbe("/-/ready", "http-metrics", { initialDelaySeconds: 10 }),
                   // Alive while the HTTP server answers.
-                  livenessProbe: httpProbe(spec.livenessPath, "http-metrics", { initialDelaySeconds: 10, periodSeconds: 30 }),
+                  livenessProbe: httpProbe("/-/ready", "http-metrics", { initialDelaySeconds: 10, periodSeconds: 30 }),
                   resources: resourcesOf(args.resources),
                   securityContext: { ...restrictedContainerSecurity(), runAsNonRoot: false },
                   volumeMounts: [
-                    { name: "config", mountPath: spec.configDir, readOnly: true },
+                    { name: "config", mountPath: ALLOY_PATHS.config, readOnly: true },
                     { name: "pod-logs", mountPath: POD_LOGS_DIR, readOnly: true },
-                    { name: "state", mountPath: spec.stateDir },
+                    { name: "state", mountPath: ALLOY_PATHS.storage },
                     { name: "tmp", mountPath: "/tmp" },
                   ],
                 },
               ],
               volumes: [
-                { name: "config", configMap: { name: config.metadata.name } },
+                { name: "config", configMap: { name: configMap.metadata.name } },
                 // Exception: the node's pod logs, read-only: what the agent is for. With
                 // containerd (k3s included) they are real files under /var/log/pods.
                 { name: "pod-logs", hostPath: { path: POD_LOGS_DIR, type: "Directory" } },
@@ -269,7 +225,7 @@ export class LogCollector extends StackComponent {
         spec: {
           clusterIP: "None",
           selector: selectorLabels(id),
-          ports: [{ name: "http-metrics", port: spec.port, targetPort: "http-metrics", protocol: "TCP" }],
+          ports: [{ name: "http-metrics", port: ALLOY_PORT, targetPort: "http-metrics", protocol: "TCP" }],
         },
       },
       { parent: this },
@@ -303,7 +259,7 @@ export class LogCollector extends StackComponent {
         metadata: objectMeta(id, ns, agent),
         spec: ingressPolicySpec(selectorLabels(id), [
           {
-            ports: [spec.port],
+            ports: [ALLOY_PORT],
             from: [{ namespaces: { "kubernetes.io/metadata.name": args.stackNamespace }, pods: prometheusPodLabels(args.environment) }],
           },
           ...(otlp ? [{ ports: [OTLP_PORTS.grpc, OTLP_PORTS.http], from: [{ anyNamespace: true as const }] }] : []),

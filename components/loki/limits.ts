@@ -50,7 +50,7 @@ export const LOKI_WAL_SECONDS = 2 * 3600 + 2 * 5 * 60;
 /** The tenant's burst: this many seconds of its rate at once. */
 export const LOKI_BURST_SECONDS = 10 * 60;
 /**
- * The collectors push batches of up to 1 MiB (Alloy's and Promtail's default batch size),
+ * The collector pushes batches of up to 1 MiB (Alloy's default batch size),
  * and Loki refuses a push larger than the burst whole, however idle it was: the tenant's
  * burst is never less than four batches.
  */

@@ -174,6 +174,20 @@ export type TargetArgs = Omit<ScrapeTargetSpec, "credential"> & {
 /** Where Prometheus sends alerts: every endpoint of the Service with these labels, on this port. */
 export type AlertmanagerTarget = Pick<ScrapeTarget, "namespace" | "selector" | "port" | "scheme">;
 
+/** Where the cluster's Traefik runs: its pods' namespace and labels, and the container port of its metrics entry point. */
+export interface ClusterTraefik {
+  namespace: string;
+  podLabels: Record<string, string>;
+  port: number;
+}
+
+/**
+ * The Traefik k3s installs: its Helm chart (traefik 40.x in k3s 1.36) runs it in kube-system with
+ * the chart's app.kubernetes.io/name label and Prometheus metrics on the entry point `metrics`,
+ * container port 9100, which its Service does not expose (so the pods are scraped, not the Service).
+ */
+export const K3S_TRAEFIK: ClusterTraefik = { namespace: "kube-system", podLabels: { "app.kubernetes.io/name": "traefik" }, port: 9100 };
+
 export interface PrometheusArgs {
   /** Namespace of the stack. It must exist first: pass its MonitoringNamespace in `opts.dependsOn`. */
   namespace: string;
@@ -208,6 +222,8 @@ export interface PrometheusArgs {
   databases?: Array<Pick<DatabaseExporter, "name" | "type">>;
   /** The other components' metrics endpoints (MonitoringStack collects them). Prometheus adds its own. Default none. */
   scrapeTargets?: ScrapeTarget[];
+  /** The cluster's own Traefik, scraped as job `traefik` (its pods, found by labels, on their metrics port). Default: not scraped. */
+  clusterTraefik?: ClusterTraefik;
   /** Alertmanager to send alerts to (every peer behind its Service). Default: none, rules are evaluated but alerts go nowhere. */
   alertmanager?: AlertmanagerTarget;
   /** Remote-write destinations (Mimir, Thanos, VictoriaMetrics). Default none. */
@@ -220,6 +236,12 @@ export interface PrometheusArgs {
   runbookBaseUrl?: string;
   /** Directory of the alert rule files (every `*.yml` in it). Default: the repository's rules/. */
   rulesDir?: string;
+  /**
+   * Files of `rulesDir` left out because the component whose metrics they read does not run
+   * (`logs.yml` without Loki: components/stack/args.ts decides). Their alerts still count as
+   * known to `thresholds`. Default none.
+   */
+  withoutRuleFiles?: string[];
   /** The team's own rule files, by key (`team.<name>.yml`), shipped after those of `rulesDir` (preflight/team-content.ts). */
   teamRuleFiles?: Array<[string, string]>;
   /**

@@ -8,7 +8,7 @@ import { PrometheusConfig, prometheusConfig, planConfigFiles } from "./scrape-co
 import { probeRules, linkRunbooks, loadRuleFiles, PROBE_RULES_HEADER, DATABASE_RULES_HEADER, appRuleFiles } from "./rules/rule-files";
 import { toYaml, ConfigMapPlan, packConfigMaps } from "./files";
 
-const WEB_CONFIG_HEADER = "Prometheus' web server (--web.config.file): the security headers of every response (components/kit.ts).";
+const WEB_CONFIG_HEADER = "Prometheus' web server (--web.config.file): the security headers of every response (components/kit/web.ts).";
 
 /**
  * Everything that can refuse what the args point at, computed before the component registers so
@@ -38,7 +38,7 @@ export function planPrometheus(
   const rulesDir = args.rulesDir ?? DEFAULT_RULES_DIR;
   let ruleFiles: Record<string, string>;
   try {
-    ruleFiles = loadRuleFiles(rulesDir, args.runbookBaseUrl, args.thresholds);
+    ruleFiles = loadRuleFiles(rulesDir, args.runbookBaseUrl, args.thresholds, args.withoutRuleFiles);
   } catch (err) {
     throw fail((err as Error).message);
   }

@@ -11,7 +11,7 @@ import {
   PrometheusArgs,
   prometheusScrapeTarget,
 } from "./args";
-import { keepService, targetJob, podsJob, appJob, plainTargetJob, probeJob, kubeletJob } from "./scrape-jobs";
+import { keepService, targetJob, podsJob, appJob, plainTargetJob, probeJob, kubeletJob, clusterTraefikJob } from "./scrape-jobs";
 import { toYaml, configMapEntryBytes, cutByBytes } from "./files";
 
 export type RelabelConfig = {
@@ -88,6 +88,7 @@ export type PrometheusConfigArgs = Pick<
   | "probes"
   | "blackboxAddress"
   | "scrapeTargets"
+  | "clusterTraefik"
   | "alertmanager"
   | "remoteWrite"
   | "otlpReceiver"
@@ -154,7 +155,8 @@ export function prometheusConfig(args: PrometheusConfigArgs): PrometheusConfig {
     rule_files: [`${PROMETHEUS_PATHS.rulesDir}/*.yml`],
     scrape_configs: [
       ...targets.map((t, i) => targetJob(t, names[i], args.scrapeTimeout)),
-      podsJob(args.environment),
+      podsJob(args.environment, args.clusterTraefik),
+      ...(args.clusterTraefik ? [clusterTraefikJob(args.clusterTraefik)] : []),
       // An app that only sends OTLP has nothing to scrape.
       ...apps.filter((a) => a.service || a.url).map((a) => appJob(a, args.scrapeTimeout)),
       ...plain.map((t) => plainTargetJob(t, args.scrapeTimeout)),
@@ -197,9 +199,9 @@ export function prometheusConfig(args: PrometheusConfigArgs): PrometheusConfig {
 }
 
 const APP_SCRAPE_HEADER =
-  "The apps' scrape jobs: rendered by components/prometheus.ts from the stack config; prometheus.yml includes them.";
+  "The apps' scrape jobs: rendered by components/prometheus/scrape-config.ts from the stack config; prometheus.yml includes them.";
 
-const CONFIG_HEADER = "Rendered by components/prometheus.ts from the stack config; edit the config, not this file.";
+const CONFIG_HEADER = "Rendered by components/prometheus/scrape-config.ts from the stack config; edit the config, not this file.";
 
 /**
  * The files of the config directory: prometheus.yml, and, when it would outgrow

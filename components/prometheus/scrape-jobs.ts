@@ -2,7 +2,7 @@
 import { DATABASE_LABEL, ENVIRONMENT_LABEL, EXPORTER_KINDS, EXPORTER_LABEL } from "../kit/database-exporters";
 import { ScrapeTarget } from "../kit/services";
 import { durationSeconds } from "../kit/units";
-import { APP_DEFAULTS, AppTarget, PROMETHEUS_PATHS, RESERVED_TARGET_LABELS, TargetArgs } from "./args";
+import { APP_DEFAULTS, AppTarget, ClusterTraefik, PROMETHEUS_PATHS, RESERVED_TARGET_LABELS, TargetArgs } from "./args";
 import type { RelabelConfig, ScrapeConfig } from "./scrape-config";
 import { PROBE_JOB, ProbeSpec, probeModule } from "../kit/probes";
 
@@ -88,7 +88,7 @@ export function targetJob(t: ScrapeTarget, jobName: string, globalTimeout: strin
  * annotations give; pods that name another stack's environment (an earlier release's exporter
  * sidecars of another stack on the same cluster) are left to that stack.
  */
-export function podsJob(environment: string): ScrapeConfig {
+export function podsJob(environment: string, clusterTraefik?: ClusterTraefik): ScrapeConfig {
   const annotation = (name: string) => metaLabel("__meta_kubernetes_pod_annotation_", `prometheus.io/${name}`);
   const podLabel = (name: string) => metaLabel("__meta_kubernetes_pod_label_", name);
   return {
@@ -98,6 +98,16 @@ export function podsJob(environment: string): ScrapeConfig {
       { source_labels: [annotation("scrape")], regex: "true", action: "keep" },
       // Unlabelled, or labelled with this stack's environment.
       { source_labels: [podLabel(ENVIRONMENT_LABEL)], regex: `|${literal(environment)}`, action: "keep" },
+      // k3s annotates its Traefik's pods too: job traefik scrapes them, on their metrics port.
+      ...(clusterTraefik
+        ? [
+            {
+              source_labels: ["__meta_kubernetes_namespace", ...Object.keys(clusterTraefik.podLabels).map(podLabel)],
+              regex: [clusterTraefik.namespace, ...Object.values(clusterTraefik.podLabels)].map(literal).join(";"),
+              action: "drop" as const,
+            },
+          ]
+        : []),
       // Finished pods keep their IP in the API but nobody answers there any more.
       { source_labels: ["__meta_kubernetes_pod_phase"], regex: "Succeeded|Failed", action: "drop" },
       { source_labels: [annotation("scheme")], regex: "(https?)", target_label: "__scheme__" },
@@ -133,6 +143,32 @@ export function podsJob(environment: string): ScrapeConfig {
 }
 
 /**
+ * The cluster's own Traefik (k3s's ingress, not the stack's): its pods in their namespace, picked
+ * by their labels, on the container port of the metrics entry point, which the chart's Service
+ * does not expose. Finished pods are dropped; `instance` is the pod, `node` where it runs.
+ */
+export function clusterTraefikJob(traefik: ClusterTraefik): ScrapeConfig {
+  const podLabel = (name: string) => metaLabel("__meta_kubernetes_pod_label_", name);
+  return {
+    job_name: "traefik",
+    kubernetes_sd_configs: [{ role: "pod", namespaces: { names: [traefik.namespace] } }],
+    relabel_configs: [
+      ...Object.entries(traefik.podLabels).map(([label, value]) => ({
+        source_labels: [podLabel(label)],
+        regex: literal(value),
+        action: "keep" as const,
+      })),
+      { source_labels: ["__meta_kubernetes_pod_container_port_number"], regex: String(traefik.port), action: "keep" },
+      { source_labels: ["__meta_kubernetes_pod_phase"], regex: "Succeeded|Failed", action: "drop" },
+      { source_labels: ["__meta_kubernetes_pod_name"], target_label: "instance" },
+      { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace" },
+      { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod" },
+      { source_labels: ["__meta_kubernetes_pod_node_name"], regex: "(.+)", target_label: "node" },
+    ],
+  };
+}
+
+/**
  * How an app's response is parsed when its Content-Type is missing or unknown: Prometheus 3
  * fails such a scrape, and hand-written /metrics endpoints often send none. The classic
  * text format is what they write. Prometheus 3.0 and later only (Debian's promtool 2.42 does not know it).
@@ -152,7 +188,7 @@ export function appJob(app: AppTarget, globalTimeout: string): ScrapeConfig {
     let keepPort: RelabelConfig;
     if (given === 0 && servicePort !== undefined) {
       throw new Error(
-        `apps (${app.name}): the Service's port ${servicePort} is not resolved yet; resolveAppServicePorts (components/service-ports.ts) reads it from the Service`,
+        `apps (${app.name}): the Service's port ${servicePort} is not resolved yet; resolveAppServicePorts (preflight/service-ports.ts) reads it from the Service`,
       );
     } else if (given !== 1) {
       throw new Error(

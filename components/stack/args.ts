@@ -7,13 +7,13 @@ import { StackConfig, exposedBy, publicHostname } from "../../config";
 import { EXPORTER_RESOURCES } from "../kit/database-exporters";
 import { EgressComponent, EgressSettings } from "../kit/network";
 import { podPriority, stackPriorityClassName } from "../kit/priority";
-import { PrometheusArgs } from "../prometheus/args";
+import { ClusterTraefik, PrometheusArgs } from "../prometheus/args";
 import { KubeStateMetricsArgs } from "../exporters/kube-state-metrics";
 import { NodeExporterArgs } from "../exporters/node-exporter";
 import { ExporterSidecarsArgs } from "../exporter-sidecars";
 import { BlackboxExporterArgs } from "../blackbox-exporter";
 import { LokiArgs } from "../loki/args";
-import { LogCollectorArgs } from "../log-collector/args";
+import { LOG_COLLECTOR_AGENT, LogCollectorArgs } from "../log-collector/args";
 import { TracingArgs } from "../tracing/args";
 import { GrafanaArgs } from "../grafana/args";
 import { AlertmanagerArgs } from "../alertmanager/args";
@@ -21,6 +21,12 @@ import { TraefikExposureArgs } from "../traefik";
 import { CloudflareTunnelArgs } from "../cloudflare-tunnel/args";
 
 /** The Prometheus component's args for a validated stack config (secrets wrapped in pulumi.secret). */
+/** Where the cluster's Traefik runs, as the stack config says (k3s's by default). */
+function clusterTraefik(cfg: StackConfig): ClusterTraefik {
+  const { namespace, podLabels, port } = cfg.traefik.metrics;
+  return { namespace, podLabels, port };
+}
+
 export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
   const p = cfg.prometheus;
   const hostname = publicHostname(cfg, "prometheus");
@@ -39,6 +45,7 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
       t.credential && "value" in t.credential ? { ...t, credential: { value: pulumi.secret(t.credential.value) } } : t,
     ),
     probes: cfg.probes,
+    ...(cfg.traefik.metrics.enabled ? { clusterTraefik: clusterTraefik(cfg) } : {}),
     databases: cfg.databases.map(({ name, type }) => ({ name, type })),
     remoteWrite: p.remoteWrite.map((rw) => ({
       name: rw.name,
@@ -51,17 +58,39 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
     })),
     runbookBaseUrl: p.runbookBaseUrl,
     thresholds: cfg.thresholds,
+    withoutRuleFiles: contentOff(cfg).ruleFiles,
     storage: p.storage,
     resources: p.resources,
     protectVolumes: cfg.protectVolumes,
     ...(hostname ? { publicHostname: hostname } : {}),
     exemplars: cfg.tracing.enabled,
-    ...(otlpEndpoint(cfg) ? { otlpReceiver: { namespace: `${cfg.namespace}-agents`, agent: cfg.logCollector.agent } } : {}),
+    ...(otlpEndpoint(cfg) ? { otlpReceiver: { namespace: `${cfg.namespace}-agents`, agent: LOG_COLLECTOR_AGENT } } : {}),
     ingressFromTraefik: exposedBy(cfg, "prometheus", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "prometheus", "cloudflare"),
     egress: egressSettings(cfg, "prometheus"),
     ...podPriority(stackPriorityClass(cfg)),
   };
+}
+
+/**
+ * The built-in content only an optional component's metrics feed: the dashboards (by uid) and rule
+ * files of the repository that ship only while it runs. Without Loki, the Logs dashboard would have
+ * no datasource and the log pipeline's alerts nothing to read; without the node exporter, the Nodes
+ * dashboard and rules/nodes.yml would stay empty; without kube-state-metrics, the views built on
+ * it (their variables included) would. rules/kubernetes.yml stays: its kubelet and cAdvisor alerts
+ * still apply, and its kube-state-metrics ones find no series and stay silent.
+ */
+const CONTENT_FED_BY: ReadonlyArray<{ runs: (cfg: StackConfig) => boolean; dashboards: string[]; ruleFiles: string[] }> = [
+  { runs: (cfg) => cfg.loki.enabled, dashboards: ["logs"], ruleFiles: ["logs.yml"] },
+  { runs: (cfg) => cfg.nodeExporter.enabled, dashboards: ["nodes"], ruleFiles: ["nodes.yml"] },
+  { runs: (cfg) => cfg.kubeStateMetrics.enabled, dashboards: ["k8s-cluster", "workloads", "k8s-pod", "k8s-volumes"], ruleFiles: [] },
+  { runs: (cfg) => cfg.traefik.metrics.enabled, dashboards: ["traefik"], ruleFiles: ["traefik.yml"] },
+];
+
+/** The dashboards and rule files left out because the component that feeds them is off. */
+export function contentOff(cfg: StackConfig): { dashboards: string[]; ruleFiles: string[] } {
+  const off = CONTENT_FED_BY.filter((c) => !c.runs(cfg));
+  return { dashboards: off.flatMap((c) => c.dashboards), ruleFiles: off.flatMap((c) => c.ruleFiles) };
 }
 
 /**
@@ -79,19 +108,18 @@ export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
     ingestion: cfg.loki.ingestion,
     protectVolumes: cfg.protectVolumes,
     ...(cfg.loki.enabled ? {} : { dataOnly: true }),
-    ...(cfg.logCollector.enabled ? { logCollector: { namespace: `${cfg.namespace}-agents`, agent: cfg.logCollector.agent } } : {}),
+    ...(cfg.logCollector.enabled ? { logCollector: { namespace: `${cfg.namespace}-agents`, agent: LOG_COLLECTOR_AGENT } } : {}),
     egress: egressSettings(cfg, "loki"),
     ...podPriority(stackPriorityClass(cfg)),
   };
 }
 
 /**
- * Whether the collector runs the OTLP endpoint for apps: Alloy runs, and there is something to
- * receive (a traces backend, or an app that says it sends OTLP). Promtail speaks no OTLP.
+ * Whether the collector runs the OTLP endpoint for apps: it runs, and there is something to
+ * receive (a traces backend, or an app that says it sends OTLP).
  */
 export function otlpEndpoint(cfg: StackConfig): boolean {
-  const alloy = cfg.logCollector.enabled && cfg.logCollector.agent === "alloy";
-  return alloy && (cfg.tracing.enabled || cfg.apps.some((a) => a.otlp));
+  return cfg.logCollector.enabled && (cfg.tracing.enabled || cfg.apps.some((a) => a.otlp));
 }
 
 /**
@@ -108,7 +136,7 @@ export function tracingArgs(cfg: StackConfig): TracingArgs | undefined {
     resources: cfg.tracing.resources,
     protectVolumes: cfg.protectVolumes,
     ...(cfg.tracing.enabled ? {} : { dataOnly: true }),
-    ...(cfg.logCollector.enabled ? { collector: { namespace: `${cfg.namespace}-agents`, agent: cfg.logCollector.agent } } : {}),
+    ...(cfg.logCollector.enabled ? { collector: { namespace: `${cfg.namespace}-agents`, agent: LOG_COLLECTOR_AGENT } } : {}),
     ...podPriority(stackPriorityClass(cfg)),
   };
 }
@@ -116,7 +144,6 @@ export function tracingArgs(cfg: StackConfig): TracingArgs | undefined {
 /** The log collector's args for a validated stack config. */
 export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
   return {
-    agent: cfg.logCollector.agent,
     namespace: `${cfg.namespace}-agents`,
     stackNamespace: cfg.namespace,
     environment: cfg.environment,
@@ -157,6 +184,7 @@ export function grafanaArgs(cfg: StackConfig, stackSalt: Buffer): GrafanaArgs {
     ...(hostname ? { publicHostname: hostname } : {}),
     loki: cfg.loki.enabled,
     traces: cfg.tracing.enabled,
+    withoutDashboards: contentOff(cfg).dashboards,
     scrapeInterval: cfg.prometheus.scrapeInterval,
     ingressFromTraefik: exposedBy(cfg, "grafana", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "grafana", "cloudflare"),

@@ -9,6 +9,7 @@ import { NodeExporter } from "../exporters/node-exporter";
 import { Loki } from "../loki";
 import { Tracing } from "../tracing";
 import { LogCollector } from "../log-collector";
+import { LOG_COLLECTOR_AGENT } from "../log-collector/args";
 import { StackComponent } from "../kit/component";
 import { stackLabels } from "../kit/labels";
 import { type ScrapeTarget } from "../kit/services";
@@ -165,7 +166,7 @@ export class MonitoringStack extends StackComponent {
     }
 
     // -- logs --
-    // Loki in the stack namespace; the log collector (Alloy or Promtail) on every node, in the agents namespace (host log access).
+    // Loki in the stack namespace; the log collector (Alloy) on every node, in the agents namespace (host log access).
     // Loki turned off in a stack that protects its volumes keeps its data claim (lokiArgs: dataOnly).
     const lokiConfig = lokiArgs(cfg);
     if (lokiConfig) {
@@ -182,7 +183,7 @@ export class MonitoringStack extends StackComponent {
     }
     if (cfg.logCollector.enabled) {
       const collector = this.part(
-        new LogCollector(`${name}-${cfg.logCollector.agent}`, logCollectorArgs(cfg), {
+        new LogCollector(`${name}-${LOG_COLLECTOR_AGENT}`, logCollectorArgs(cfg), {
           parent: this,
           dependsOn: [...(agentsNs ? [agentsNs] : []), ...ready],
         }),

@@ -1,6 +1,7 @@
 /** What Prometheus would refuse or silently get wrong, and what its component refuses. */
 import { durationSeconds, prometheusSizeBytes, prometheusSizeMB, quantityBytes } from "../../components/kit/units";
 import { BUILTIN_SCRAPE_JOBS, RESERVED_TARGET_LABELS } from "../../components/prometheus/args";
+import { LOG_COLLECTOR_AGENT } from "../../components/log-collector/args";
 import { problems as prometheusProblems } from "../../components/prometheus/problems";
 import { CheckInput, sectionProblems } from "./check";
 import { StackConfig } from "../resolved";
@@ -13,10 +14,12 @@ export function componentScrapeJobs(resolved: StackConfig): string[] {
     "grafana",
     ...(resolved.loki.enabled ? ["loki"] : []),
     ...(resolved.tracing.enabled ? ["jaeger"] : []),
-    ...(resolved.logCollector.enabled ? [resolved.logCollector.agent] : []),
+    ...(resolved.logCollector.enabled ? [LOG_COLLECTOR_AGENT] : []),
     ...(resolved.nodeExporter.enabled ? ["node-exporter"] : []),
     ...(resolved.kubeStateMetrics.enabled ? ["kube-state-metrics"] : []),
     ...(resolved.cloudflare.enabled ? ["cloudflared"] : []),
+    // The cluster's Traefik (scrape-jobs.ts clusterTraefikJob), when it is scraped.
+    ...(resolved.traefik.metrics.enabled ? ["traefik"] : []),
     ...new Set(resolved.databases.map((db) => `${db.type}-exporter`)),
     // The exporter's own metrics, and the job of every probe it runs.
     ...(resolved.probes.length > 0 ? ["blackbox-exporter", "blackbox"] : []),

@@ -2,22 +2,20 @@
 import { problems as tracingProblems } from "../../components/tracing/problems";
 import { CheckInput, sectionProblems } from "./check";
 
-/** Apps' OTLP arrives at the collector's endpoint, which only Alloy runs; the traces backend has its own rules. */
+/** Apps' OTLP arrives at the log collector's endpoint, so it must run; the traces backend has its own rules. */
 export function tracingChecks(input: CheckInput): void {
   const { resolved, key, problems, warnings } = input;
-  const alloy = resolved.logCollector.enabled && resolved.logCollector.agent === "alloy";
-  if (!alloy) {
-    const why = resolved.logCollector.enabled ? "logCollector.agent is promtail, which receives no OTLP" : "logCollector.enabled is false";
+  if (!resolved.logCollector.enabled) {
     resolved.apps.forEach((app, i) => {
       if (!app.otlp) return;
       problems.push({
         key: key(`apps[${i}].otlp`),
-        message: `is true, but the OTLP endpoint for apps is the log collector's and ${why}: run Alloy (logCollector.agent: alloy), or scrape "${app.name}"`,
+        message: `is true, but the OTLP endpoint for apps is the log collector's and logCollector.enabled is false: turn the log collector on, or scrape "${app.name}"`,
       });
     });
     if (resolved.tracing.enabled) {
       warnings.push(
-        `${key("tracing.enabled")} is true, but ${why}: the traces backend runs and nothing sends it spans (apps send OTLP to Alloy's endpoint).`,
+        `${key("tracing.enabled")} is true, but logCollector.enabled is false: the traces backend runs and nothing sends it spans (apps send OTLP to the log collector's endpoint).`,
       );
     }
   }

@@ -21,6 +21,7 @@ export const TOOLS_DIR = path.join(ROOT, "tools");
 export const BIN_DIR = path.join(ROOT, ".tools", "bin");
 /** Pulumi's home for the test tiers: plugins and credentials stay out of ~/.pulumi. */
 export const PULUMI_HOME = path.join(ROOT, ".tools", "pulumi-home");
+const LEGO_DNS = fs.readFileSync(path.join(TOOLS_DIR, "traefik", "lego-dns-providers.go.txt"), "utf8");
 
 export interface Tool {
   /** Binary name under .tools/bin. */
@@ -60,12 +61,12 @@ export interface Tool {
    */
   image?: ImageName;
   /**
-   * Files upstream's release build generates into its source tree before compiling and that
-   * its module does not ship (a web UI bundle the code embeds). `npm run tools` builds from a
-   * copy of the verified module under .tools/src/ with these files added, through a Go
-   * workspace that replaces the module by that copy; everything else is the release's code.
+   * Files upstream's release build generates into its source tree before compiling and that its module does not
+   * ship (a web UI bundle the code embeds), or that replace a dependency's (`module`, at its version in the go.mod).
+   * `npm run tools` builds from a copy of each verified module under .tools/src/ with these files written, through
+   * a Go workspace that replaces the module by that copy; everything else is the release's code.
    */
-  generated?: Array<{ path: string; content: string; gzip?: boolean }>;
+  generated?: Array<{ path: string; content: string; gzip?: boolean; module?: string }>;
 }
 
 const K8S_RELEASE = "v1.36.3";
@@ -227,17 +228,6 @@ export const STACK_TOOLS: Tool[] = [
     image: "loki",
   },
   {
-    binary: "promtail",
-    module: "promtail",
-    upstream: "github.com/grafana/loki/v3",
-    pkg: "github.com/grafana/loki/v3/clients/cmd/promtail",
-    release: imageRelease("promtail"),
-    ldflags: lokiVersion(imageRelease("promtail")),
-    tags: ["netgo"],
-    versionArgs: ["-version"],
-    image: "promtail",
-  },
-  {
     binary: "alloy",
     module: "alloy",
     upstream: "github.com/grafana/alloy",
@@ -355,38 +345,22 @@ export const STACK_TOOLS: Tool[] = [
   },
 ];
 
-/** Every tool `npm run tools` builds. */
-export const TOOLS: Tool[] = [...CLUSTER_TOOLS, ...STACK_TOOLS];
+/** k3s's Traefik (scraped, not deployed: no image). k3s v1.36.3-4 ship v3.7.8 (chart 40.1.4+up40.1.0), not served by the
+ * module proxy here; the later v1.36 images list v3.7.13 (the newest served). Not served either, so changed: the basic-auth
+ * fork at its previous version (tools/traefik/go.mod), and no lego DNS-01 providers (LEGO_DNS, over lego's generated list). */
+const TRAEFIK: Tool = {
+  binary: "traefik",
+  module: "traefik",
+  upstream: "github.com/traefik/traefik/v3",
+  pkg: "github.com/traefik/traefik/v3/cmd/traefik",
+  release: "v3.7.13",
+  ldflags: ["-X github.com/traefik/traefik/v3/pkg/version.Version=3.7.13"],
+  versionArgs: ["version"],
+  generated: [{ module: "github.com/go-acme/lego/v5", path: "providers/dns/zz_gen_dns_providers.go", content: LEGO_DNS }],
+};
 
-/**
- * Tools that cannot be built here, and why: said by `npm run tools`, docs/development.md and the
- * notes, so that nobody takes their absence for an oversight.
- */
-export const UNAVAILABLE: Array<{ what: string; why: string }> = [
-  {
-    what: "pulumi-language-nodejs (the Node.js language host)",
-    why:
-      "its Go module (github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3) is not served by the module proxy " +
-      "this project's machines reach, at any release; the cluster tier runs the program through the Automation API's " +
-      "inline mode, where the CLI talks to a language host inside the test process instead",
-  },
-  {
-    what: "pulumi-resource-random (the random provider)",
-    why:
-      "its Go module (github.com/pulumi/pulumi-random/provider/v4) is not served at any release; the cluster tier " +
-      "supplies every password as a secret so that the stack creates no random resources",
-  },
-  {
-    what: "grafana (the Grafana server, image docker.io/grafana/grafana)",
-    why:
-      "Grafana's Go module has no /v13 path for its v13 releases, and a build needs cgo (SQLite) and its frontend " +
-      "bundle (a Node build of its own): the tests check its provisioning files and dashboards, not the binary",
-  },
-  {
-    what: "pulumi-resource-cloudflare (the Cloudflare provider)",
-    why: "its Go module (github.com/pulumi/pulumi-cloudflare/provider/v6) is not served at any release; the tunnel stays off",
-  },
-];
+/** Every tool `npm run tools` builds. */
+export const TOOLS: Tool[] = [...CLUSTER_TOOLS, ...STACK_TOOLS, TRAEFIK];
 
 /** The test tiers, each with its own command (package.json) and its own CI job (.github/workflows/ci.yml). */
 export const TIERS = ["offline", "cluster", "live"] as const;
@@ -400,7 +374,7 @@ const LOCAL_CLUSTER = ["etcd", "kube-apiserver", "kube-controller-manager", "kub
  * test/scripts/tools.test.ts reads the tiers' code (scripts/lib/tool-uses.ts) and fails when a tier runs a binary
  * it does not list here, or lists one it never runs.
  * - offline (`npm test`): promtool, amtool and the servers' own config checks, and the
- *   end-to-end tests on loopback (Prometheus, Alertmanager, Loki, Alloy, Promtail, the
+ *   end-to-end tests on loopback (Prometheus, Alertmanager, Loki, Alloy, the
  *   blackbox and database exporters, cloudflared's ingress rules, Jaeger's `validate`).
  * - cluster (`npm run test:cluster`): the Pulumi engine and provider, the control plane, kwok.
  * - live (`npm run test:live`): the lab's servers and exporters on live data, and the control
@@ -414,7 +388,6 @@ export const TIER_TOOLS: Record<Tier, readonly string[]> = {
     "alertmanager",
     "amtool",
     "loki",
-    "promtail",
     "alloy",
     "jaeger",
     "blackbox_exporter",
@@ -435,6 +408,7 @@ export const TIER_TOOLS: Record<Tier, readonly string[]> = {
     "postgres_exporter",
     "redis_exporter",
     "blackbox_exporter",
+    "traefik",
   ],
 };
 

@@ -1,7 +1,7 @@
 /**
  * The local control plane (scripts/cluster.ts, scripts/lib/cluster) is the k3s node this
  * tier claims it is: a Ready node with k3s's labels and size, k3s's default StorageClass
- * with volumes that bind when their first pod is scheduled, Pod Security admission and
+ * with volumes made when a claim's first pod is scheduled and reclaimed as the class says, Pod Security admission and
  * RBAC on, NetworkPolicies and Traefik's CRDs served, workloads (host network and ports
  * included) going Ready, namespaces deleted with their contents, and nothing listening
  * beyond 127.0.0.1. The tier's global setup started it; KUBECONFIG points at it.
@@ -93,7 +93,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await run(KUBECTL, ["delete", "namespace", NS, RESTRICTED_NS, "--ignore-not-found", "--wait=false"]);
+  await run(KUBECTL, ["delete", "namespace", NS, RESTRICTED_NS, "--ignore-not-found", "--wait=true", "--timeout=120s"]);
 });
 
 describe("the command line", () => {
@@ -158,61 +158,104 @@ describe("a k3s-shaped cluster", () => {
     });
   });
 
-  it("binds a claim to a volume on the node when its first pod is scheduled, and keeps the volume and its directory after the claim goes", async () => {
-    const claim = {
-      apiVersion: "v1",
-      kind: "PersistentVolumeClaim",
-      metadata: { name: "data", namespace: NS },
-      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } } },
-    };
-    await apply([claim]);
+  /** A claim of `storageClassName` and a pod using it; returns the volume it got once both are Bound and Ready. */
+  async function claimWithPod(claimName: string, storageClassName?: string): Promise<Json> {
+    await apply([
+      {
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name: claimName, namespace: NS },
+        spec: {
+          accessModes: ["ReadWriteOnce"],
+          resources: { requests: { storage: "10Gi" } },
+          ...(storageClassName ? { storageClassName } : {}),
+        },
+      },
+    ]);
     await new Promise((r) => setTimeout(r, 2000));
-    // WaitForFirstConsumer: no pod, no binding.
-    expect((await getJson(["pvc", "data", "-n", NS])).status.phase).toBe("Pending");
-
+    // WaitForFirstConsumer: no pod, no volume.
+    expect((await getJson(["pvc", claimName, "-n", NS])).status.phase).toBe("Pending");
     await apply([
       {
         apiVersion: "v1",
         kind: "Pod",
-        metadata: { name: "uses-data", namespace: NS },
+        metadata: { name: `uses-${claimName}`, namespace: NS },
         spec: {
           containers: [{ name: "app", image: "busybox:1.36", volumeMounts: [{ name: "data", mountPath: "/data" }] }],
-          volumes: [{ name: "data", persistentVolumeClaim: { claimName: "data" } }],
+          volumes: [{ name: "data", persistentVolumeClaim: { claimName } }],
         },
       },
     ]);
     let volume = "";
     await waitFor("the claim to bind and its pod to be Ready", async () => {
-      const pvc = await getJson(["pvc", "data", "-n", NS]);
-      const pod = await getJson(["pod", "uses-data", "-n", NS]);
+      const pvc = await getJson(["pvc", claimName, "-n", NS]);
+      const pod = await getJson(["pod", `uses-${claimName}`, "-n", NS]);
       volume = pvc.spec.volumeName ?? "";
       return pvc.status.phase === "Bound" && condition(pod, "Ready") === "True"
         ? undefined
         : `claim ${pvc.status.phase}, pod ${pod.status.phase}`;
     });
+    const pvc = await getJson(["pvc", claimName, "-n", NS]);
     const pv = await getJson(["pv", volume]);
-    expect(pv.spec).toMatchObject({
-      storageClassName: "local-path",
-      persistentVolumeReclaimPolicy: "Delete",
-      claimRef: { namespace: NS, name: "data" },
-    });
+    // As local-path names and places it: pvc-<claim uid>, in a directory of its own, on the pod's node, of the size asked.
+    expect(volume).toBe(`pvc-${pvc.metadata.uid}`);
+    expect(pv.metadata.annotations["pv.kubernetes.io/provisioned-by"]).toBe("rancher.io/local-path");
+    expect(pv.spec.capacity).toEqual({ storage: "10Gi" });
+    expect(pv.spec.hostPath.path).toBe(path.join(ROOT, ".cluster", "volumes", `${volume}_${NS}_${claimName}`));
     expect(pv.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0]).toEqual({
       key: "kubernetes.io/hostname",
       operator: "In",
       values: ["k3s-server"],
     });
-    const dir: string = pv.spec.hostPath.path;
-    expect(dir.startsWith(path.join(ROOT, ".tools", "cluster", "volumes") + path.sep)).toBe(true);
     // Nothing runs in the pod: "data on the volume" is what a test writes into the directory.
-    fs.writeFileSync(path.join(dir, "marker"), "kept");
+    fs.writeFileSync(path.join(pv.spec.hostPath.path, "marker"), "kept");
+    await kubectl(["delete", "pod", `uses-${claimName}`, "-n", NS, "--wait=true", "--timeout=60s"]);
+    await kubectl(["delete", "pvc", claimName, "-n", NS, "--wait=true", "--timeout=60s"]);
+    return pv;
+  }
 
-    await kubectl(["delete", "pod", "uses-data", "-n", NS, "--wait=true", "--timeout=60s"]);
-    await kubectl(["delete", "pvc", "data", "-n", NS, "--wait=true", "--timeout=60s"]);
-    await waitFor("the volume to be released", async () => {
-      const phase = (await getJson(["pv", volume])).status.phase;
-      return phase === "Released" ? undefined : phase;
+  it("provisions a volume for a claim when its first pod is scheduled, and deletes it and its directory with the claim (Delete)", async () => {
+    const pv = await claimWithPod("data");
+    expect(pv.spec).toMatchObject({
+      storageClassName: "local-path",
+      persistentVolumeReclaimPolicy: "Delete",
+      claimRef: { namespace: NS, name: "data" },
     });
-    expect(fs.readFileSync(path.join(dir, "marker"), "utf8")).toBe("kept");
+    await waitFor("the volume and its directory to be deleted", async () => {
+      const left = await run(KUBECTL, ["get", "pv", pv.metadata.name, "--ignore-not-found", "-o", "name"]);
+      return left.stdout.trim() === "" && !fs.existsSync(pv.spec.hostPath.path) ? undefined : "still there";
+    });
+  });
+
+  it("keeps a Retain class's volume Released, directory and data too, after its claim goes", async () => {
+    const retain = `local-path-retain-${SUFFIX}`;
+    await apply([
+      {
+        apiVersion: "storage.k8s.io/v1",
+        kind: "StorageClass",
+        metadata: { name: retain },
+        provisioner: "rancher.io/local-path",
+        reclaimPolicy: "Retain",
+        volumeBindingMode: "WaitForFirstConsumer",
+      },
+    ]);
+    try {
+      const pv = await claimWithPod("kept", retain);
+      expect(pv.spec).toMatchObject({ storageClassName: retain, persistentVolumeReclaimPolicy: "Retain", claimRef: { name: "kept" } });
+      await waitFor("the volume to be released", async () => {
+        const phase = (await getJson(["pv", pv.metadata.name])).status.phase;
+        return phase === "Released" ? undefined : phase;
+      });
+      // A few of the provisioner's passes later, still there.
+      await new Promise((r) => setTimeout(r, 3000));
+      expect((await getJson(["pv", pv.metadata.name])).status.phase).toBe("Released");
+      expect(fs.readFileSync(path.join(pv.spec.hostPath.path, "marker"), "utf8")).toBe("kept");
+      // Leave the cluster as this file found it: a retained volume is the admin's to remove.
+      await kubectl(["delete", "pv", pv.metadata.name, "--wait=true", "--timeout=60s"]);
+      fs.rmSync(pv.spec.hostPath.path, { recursive: true, force: true });
+    } finally {
+      await kubectl(["delete", "storageclass", retain, "--ignore-not-found"]);
+    }
   });
 
   it("refuses a pod that violates restricted in a namespace that enforces it, and admits one that meets it", async () => {
@@ -407,7 +450,7 @@ describe("a k3s-shaped cluster", () => {
       sockets.push({ name: ours.get(pids[0]) ?? "?", local: line.trim().split(/\s+/)[4] });
     }
     expect(new Set(sockets.map((x) => x.name))).toEqual(
-      new Set(["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"]),
+      new Set(["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "local-path-provisioner"]),
     );
     expect(sockets.filter((x) => !x.local.startsWith("127.0.0.1:"))).toEqual([]);
   });

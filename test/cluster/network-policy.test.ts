@@ -73,7 +73,7 @@ afterAll(async () => {
     await handle.stack.destroy().catch(() => undefined);
     handle.dispose();
   }
-  await deleteNamespace(TEAM);
+  for (const ns of [...NAMESPACES, TEAM]) await deleteNamespace(ns);
 });
 
 /** The pods a policy selects, as the API server selects them (`kubectl get pods -l`). */

@@ -65,7 +65,7 @@ afterAll(async () => {
     await handle.stack.destroy().catch(() => undefined);
     handle.dispose();
   }
-  await deleteNamespace(TEAM);
+  for (const ns of [NAMESPACE, `${NAMESPACE}-agents`, TEAM]) await deleteNamespace(ns);
 });
 
 describe("apps[].port as the Service's port number", () => {

@@ -1,6 +1,6 @@
 /**
  * Grafana Alloy's configuration (components/log-collector/alloy.ts): the syntax writer, the config of
- * the log collector compared with Promtail's labelling, and the rendered config.alloy of
+ * the log collector with the stream labelling (components/log-collector/relabelling.ts), and the rendered config.alloy of
  * both stacks accepted by `alloy validate` and left unchanged by `alloy fmt` of the
  * release the stack deploys. The run that ships logs to a real Loki is in
  * test/e2e/logs.test.ts.
@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { AlloyExpr, alloyConfig, alloySyntax } from "../../components/log-collector/alloy";
-import { podLogRelabelling } from "../../components/log-collector/promtail";
+import { podLogRelabelling } from "../../components/log-collector/relabelling";
 import { runBinary } from "../../scripts/lib/local/binaries";
 import { render } from "../support/render";
 
@@ -76,12 +76,10 @@ describe("the Alloy syntax writer", () => {
 describe("alloyConfig", () => {
   const text = alloyConfig({ lokiPushUrl: PUSH_URL });
 
-  test("relabels exactly as Promtail does, except the __host__ filter the node field selector replaces", () => {
+  test("relabels with every rule of the stream labelling, on the pods the node field selector finds", () => {
     const rules = podLogRelabelling();
-    const kept = rules.filter((r) => r.target_label !== "__host__");
-    expect(kept).toHaveLength(rules.length - 1);
-    expect(text.match(/^\trule \{$/gm)).toHaveLength(kept.length);
-    for (const rule of kept) {
+    expect(text.match(/^\trule \{$/gm)).toHaveLength(rules.length);
+    for (const rule of rules) {
       if (rule.regex) expect(text).toContain(`regex         = ${JSON.stringify(rule.regex)}`);
       if (rule.replacement) expect(text).toContain(`replacement   = ${JSON.stringify(rule.replacement)}`);
     }

@@ -484,11 +484,36 @@ describe("the agents namespace", () => {
     const rendered = await renderConfig("staging", { namespace: "observability", nodeExporter: { enabled: false } });
     expect(objectsOf(rendered, "Namespace", "observability-agents")).toHaveLength(1);
     expect(objectsOf(rendered, "DaemonSet", "node-exporter")).toEqual([]);
+    // Its content goes with it: the Nodes dashboard, the links to it and rules/nodes.yml.
+    const files = [...rendered.files.keys()];
+    expect(files.filter((f) => /nodes\.json|prometheus\/nodes\.yml/.test(f))).toEqual([]);
+    expect(files.filter((f) => f.endsWith(".json") && (rendered.files.get(f) ?? "").includes('"/d/nodes'))).toEqual([]);
   });
 
   test("kube-state-metrics can be turned off", async () => {
     const rendered = await renderConfig("staging", { kubeStateMetrics: { enabled: false } });
     expect(rendered.kubernetes.filter((o) => o.component === "kube-state-metrics")).toEqual([]);
     expect(objectsOf(rendered, "DaemonSet", "node-exporter")).toHaveLength(1);
+    // The views built on its series go with it; the kubelet's and cAdvisor's stay, and rules/kubernetes.yml too.
+    const files = [...rendered.files.keys()];
+    expect(files.filter((f) => f.startsWith("grafana/infrastructure__")).sort()).toEqual([
+      "grafana/infrastructure__kubelet.json",
+      "grafana/infrastructure__networking.json",
+      "grafana/infrastructure__nodes.json",
+      "grafana/infrastructure__traefik.json",
+    ]);
+    expect(files).toContain("prometheus/kubernetes.yml");
+    expect(
+      files.filter((f) => f.endsWith(".json") && /"\/d\/(k8s-(cluster|pod|volumes)|workloads)/.test(rendered.files.get(f) ?? "")),
+    ).toEqual([]);
+  });
+});
+
+describe("the cluster's Traefik", () => {
+  test("left unscraped takes its dashboard and rules/traefik.yml along, and nothing else", async () => {
+    const on = [...(await renderConfig("staging", {})).files.keys()];
+    const off = [...(await renderConfig("staging", { traefik: { metrics: { enabled: false } } })).files.keys()];
+    expect(on).toEqual(expect.arrayContaining(["grafana/infrastructure__traefik.json", "prometheus/traefik.yml"]));
+    expect(on.filter((f) => !off.includes(f)).sort()).toEqual(["grafana/infrastructure__traefik.json", "prometheus/traefik.yml"]);
   });
 });

@@ -9,7 +9,13 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { CONFIGMAP_DATA_BUDGET, CONFIGMAP_MAX_BYTES, DEFAULT_DASHBOARDS_DIR, GrafanaArgs } from "../../components/grafana/args";
-import { DashboardFile, dashboardEntryBytes, planDashboardConfigMaps, readDashboards } from "../../components/grafana/dashboards";
+import {
+  DashboardFile,
+  dashboardEntryBytes,
+  planDashboardConfigMaps,
+  readDashboards,
+  withoutDashboards,
+} from "../../components/grafana/dashboards";
 import { Grafana } from "../../components/grafana";
 import { problems } from "../../components/grafana/problems";
 import { adminPasswordDigest, adminPasswordResetCommand, grafanaIni, iniText } from "../../components/grafana/ini";
@@ -488,6 +494,53 @@ describe("readDashboards", () => {
 
   test("a missing directory holds no dashboards", () => {
     expect(readDashboards(path.join(os.tmpdir(), "no-such-dashboards-dir"))).toEqual([]);
+  });
+});
+
+describe("withoutDashboards", () => {
+  const file = (uid: string, extra: object): DashboardFile => ({
+    folder: "infra",
+    file: `${uid}.json`,
+    source: `dashboards/infra/${uid}.json`,
+    content: `${JSON.stringify({ uid, title: uid, ...extra }, null, 2)}\n`,
+  });
+  const toLogs = { title: "Logs", url: "/d/logs?var-pod=${pod}" };
+  const toPods = { title: "Pods", url: "/d/k8s-pod" };
+
+  test("leaves out the dashboards of the given uids and every link of the others to them", () => {
+    const pod = file("k8s-pod", {
+      links: [toLogs, toPods, { title: "Logs too", url: "/d/logs/logs" }, { title: "Logsearch", url: "/d/logsearch" }],
+      panels: [
+        {
+          links: [toLogs],
+          fieldConfig: {
+            defaults: { links: [toLogs, toPods] },
+            overrides: [{ matcher: { id: "byName", options: "Pod" }, properties: [{ id: "links", value: [toLogs] }] }],
+          },
+        },
+      ],
+    });
+    const untouched = file("nodes", { links: [toPods] });
+    const kept = withoutDashboards([file("logs", {}), pod, untouched], ["logs"]);
+    expect(kept.map((d) => d.file)).toEqual(["k8s-pod.json", "nodes.json"]);
+    expect(JSON.parse(kept[0].content)).toEqual({
+      uid: "k8s-pod",
+      title: "k8s-pod",
+      links: [toPods, { title: "Logsearch", url: "/d/logsearch" }],
+      panels: [
+        {
+          links: [],
+          fieldConfig: {
+            defaults: { links: [toPods] },
+            overrides: [{ matcher: { id: "byName", options: "Pod" }, properties: [{ id: "links", value: [] }] }],
+          },
+        },
+      ],
+    });
+    // Written as the repository writes dashboards; a dashboard without such links ships byte for byte.
+    expect(kept[0].content).toBe(`${JSON.stringify(JSON.parse(kept[0].content), null, 2)}\n`);
+    expect(kept[1]).toBe(untouched);
+    expect(withoutDashboards([pod], [])).toEqual([pod]);
   });
 });
 

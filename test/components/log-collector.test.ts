@@ -1,63 +1,49 @@
 /**
- * The log collector component, for each agent (Grafana Alloy, the default, and Promtail):
- * alone under mocks, and in both real stacks. The agents' configs are tested in
- * test/components/alloy.test.ts and test/components/promtail.test.ts.
+ * The log collector component (Grafana Alloy): alone under mocks, and in both real stacks;
+ * and the refusal of the retired Promtail, with the way over. Alloy's config is tested in
+ * test/components/alloy.test.ts, the stream labelling in test/components/relabelling.test.ts.
  */
 import * as path from "path";
 import * as YAML from "yaml";
 import { alloyConfig } from "../../components/log-collector/alloy";
 import { PROFILE_DEFAULTS } from "../../config";
-import { LogCollectorAgent, LogCollectorArgs, PROMTAIL_RESOURCES } from "../../components/log-collector/args";
+import { LogCollectorArgs } from "../../components/log-collector/args";
 import { images } from "../../components/images";
-import { LogCollector, PROMTAIL_END_OF_LIFE_WARNING } from "../../components/log-collector";
-import { promtailConfig } from "../../components/log-collector/promtail";
+import { LogCollector } from "../../components/log-collector";
 import { K8sObject, Rendered, renderRun } from "../../scripts/lib/render";
-import { RunResult, runProgram } from "../../scripts/lib/runner";
+import { RecordedResource, RunResult, runProgram } from "../../scripts/lib/runner";
 import { objectOf, objectsOf, render, renderConfig, ALONE } from "../support/render";
 import { schemaProblems } from "../support/schema";
-import { parse } from "../config/support";
+import { parse, problems } from "../config/support";
 import { logCollectorArgs } from "../../components/stack/args";
 import { SecurityPodSpec, exceptionComments, restrictedExceptions } from "../support/security";
 
-const AGENTS: LogCollectorAgent[] = ["alloy", "promtail"];
-
-/** What differs between the agents, as the component must render it. */
-const EXPECTED = {
-  alloy: {
-    port: 12345,
-    file: "log-collector/config.alloy",
-    configDir: "/etc/alloy",
-    stateDir: "/var/lib/alloy",
-    args: [
-      "run",
-      "/etc/alloy/config.alloy",
-      "--server.http.listen-addr=0.0.0.0:12345",
-      "--storage.path=/var/lib/alloy",
-      "--disable-reporting",
-    ],
-    readiness: "/-/ready",
-    liveness: "/-/ready",
-  },
-  promtail: {
-    port: 3101,
-    file: "log-collector/promtail.yaml",
-    configDir: "/etc/promtail",
-    stateDir: "/var/lib/promtail",
-    args: ["-config.file=/etc/promtail/promtail.yaml"],
-    readiness: "/ready",
-    liveness: "/metrics",
-  },
+/** The agent, as the component must render it. */
+const agent = "alloy";
+const expected = {
+  port: 12345,
+  file: "log-collector/config.alloy",
+  configDir: "/etc/alloy",
+  stateDir: "/var/lib/alloy",
+  args: [
+    "run",
+    "/etc/alloy/config.alloy",
+    "--server.http.listen-addr=0.0.0.0:12345",
+    "--storage.path=/var/lib/alloy",
+    "--disable-reporting",
+  ],
+  readiness: "/-/ready",
+  liveness: "/-/ready",
 } as const;
 
-const SELECTOR = (agent: LogCollectorAgent, instance = "staging") => ({
+const SELECTOR = (instance = "staging") => ({
   "app.kubernetes.io/name": agent,
   "app.kubernetes.io/instance": instance,
   "app.kubernetes.io/component": "log-collector",
   "app.kubernetes.io/part-of": "monitoring-stack",
 });
 
-const baseArgs = (agent: LogCollectorAgent): LogCollectorArgs => ({
-  agent,
+const baseArgs = (): LogCollectorArgs => ({
   namespace: "monitoring-agents",
   stackNamespace: "monitoring",
   environment: "staging",
@@ -67,7 +53,7 @@ const baseArgs = (agent: LogCollectorAgent): LogCollectorArgs => ({
 async function renderCollector(args: LogCollectorArgs): Promise<{ run: RunResult; rendered: Rendered }> {
   const run = await runProgram({
     ...ALONE,
-    program: async () => ({ scrapeTargets: new LogCollector(args.agent, args).scrapeTargets }),
+    program: async () => ({ scrapeTargets: new LogCollector(agent, args).scrapeTargets }),
   });
   return { run, rendered: renderRun(run, true) };
 }
@@ -121,12 +107,11 @@ test("the exception check finds what it looks for", () => {
   ]);
 });
 
-describe.each(AGENTS)("the log collector alone, agent %s", (agent) => {
-  const expected = EXPECTED[agent];
+describe("the log collector alone", () => {
   let rendered: Rendered;
   let run: RunResult;
   beforeAll(async () => {
-    ({ run, rendered } = await renderCollector(baseArgs(agent)));
+    ({ run, rendered } = await renderCollector(baseArgs()));
   });
 
   test("its objects are valid, labelled, in the agents namespace and parented to the component", () => {
@@ -143,21 +128,14 @@ describe.each(AGENTS)("the log collector alone, agent %s", (agent) => {
     for (const o of rendered.kubernetes) {
       expect(schemaProblems(o.object)).toEqual([]);
       expect(o.component).toBe("log-collector");
-      expect(o.object.metadata.labels).toMatchObject(SELECTOR(agent));
+      expect(o.object.metadata.labels).toMatchObject(SELECTOR());
       if (!o.object.kind.startsWith("ClusterRole")) expect(o.object.metadata.namespace).toBe("monitoring-agents");
     }
   });
 
-  test("the ConfigMap holds the agent's config, rendered under files/", () => {
-    const text = rendered.files.get(expected.file) ?? "";
-    if (agent === "alloy") expect(text).toBe(alloyConfig({ lokiPushUrl: "http://loki.monitoring.svc:3100/loki/api/v1/push" }));
-    else expect(YAML.parse(text)).toEqual(promtailConfig({ lokiNamespace: "monitoring" }));
-  });
-
-  test("Promtail, and only Promtail, warns that it is end of life", () => {
-    const warnings = run.warnings;
-    if (agent === "promtail") expect(warnings).toContain(PROMTAIL_END_OF_LIFE_WARNING);
-    else expect(warnings.join("\n")).not.toMatch(/end of life/);
+  test("the ConfigMap holds the agent's config, rendered under files/, and nothing warns", () => {
+    expect(rendered.files.get(expected.file)).toBe(alloyConfig({ lokiPushUrl: "http://loki.monitoring.svc:3100/loki/api/v1/push" }));
+    expect(run.warnings).toEqual([]);
   });
 
   test("RBAC: read-only pods and nodes, bound to its own ServiceAccount", () => {
@@ -225,11 +203,11 @@ describe.each(AGENTS)("the log collector alone, agent %s", (agent) => {
   test("a headless Service names the metrics port, and only Prometheus may connect", () => {
     expect(objectOf(rendered, "Service", agent).spec).toEqual({
       clusterIP: "None",
-      selector: SELECTOR(agent),
+      selector: SELECTOR(),
       ports: [{ name: "http-metrics", port: expected.port, targetPort: "http-metrics", protocol: "TCP" }],
     });
     expect(objectOf(rendered, "NetworkPolicy", agent).spec).toEqual({
-      podSelector: { matchLabels: SELECTOR(agent) },
+      podSelector: { matchLabels: SELECTOR() },
       policyTypes: ["Ingress"],
       ingress: [
         {
@@ -253,12 +231,12 @@ describe.each(AGENTS)("the log collector alone, agent %s", (agent) => {
 
   test("its scrape target is the agent's job with the node as instance", () => {
     expect(run.outputs.scrapeTargets).toEqual([
-      { job: agent, namespace: "monitoring-agents", selector: SELECTOR(agent), port: "http-metrics", instance: "node" },
+      { job: agent, namespace: "monitoring-agents", selector: SELECTOR(), port: "http-metrics", instance: "node" },
     ]);
   });
 
   test("the stack runs it in the agents namespace, never the stack namespace (Pod Security restricted there)", () => {
-    const args = logCollectorArgs(parse("staging", { namespace: "monitoring", logCollector: { agent } }).config);
+    const args = logCollectorArgs(parse("staging", { namespace: "monitoring", logCollector: { agent: "alloy" } }).config);
     expect({ namespace: args.namespace, stackNamespace: args.stackNamespace }).toEqual({
       namespace: "monitoring-agents",
       stackNamespace: "monitoring",
@@ -320,34 +298,78 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
   });
 });
 
-test("logCollector.agent: promtail swaps the agent and Loki's admitted pods, and warns", async () => {
-  const rendered = await renderConfig("staging", { logCollector: { agent: "promtail" } });
-  expect(objectsOf(rendered, "DaemonSet", "alloy")).toEqual([]);
-  expect(objectsOf(rendered, "DaemonSet", "promtail")).toHaveLength(1);
-  const from = (objectOf(rendered, "NetworkPolicy", "loki").spec as { ingress: Array<{ from: unknown[] }> }).ingress[0].from;
-  expect(JSON.stringify(from)).toContain('"app.kubernetes.io/name":"promtail"');
-  expect(JSON.stringify(from)).not.toContain("alloy");
-});
-
-test("Promtail gets its own, smaller defaults, and a stack's own resources win over both", async () => {
-  const promtail = await renderConfig("staging", { logCollector: { agent: "promtail" } });
-  const resources = (o: ReturnType<typeof objectOf>) => templateOf(o).spec.containers[0].resources;
-  expect(resources(objectOf(promtail, "DaemonSet", "promtail"))).toEqual({
-    requests: PROMTAIL_RESOURCES.staging.requests,
-    limits: PROMTAIL_RESOURCES.staging.limits,
-  });
-  const own = await renderConfig("staging", { logCollector: { agent: "promtail", resources: { limits: { memory: "200Mi" } } } });
-  expect((resources(objectOf(own, "DaemonSet", "promtail")) as { limits: { memory: string } }).limits.memory).toBe("200Mi");
-});
-
 test("the log collector can be turned off alone", async () => {
   const rendered = await renderConfig("staging", { logCollector: { enabled: false } });
   expect(rendered.kubernetes.filter((o) => o.component === "log-collector")).toEqual([]);
   expect(objectsOf(rendered, "StatefulSet", "loki")).toHaveLength(1);
   const from = (objectOf(rendered, "NetworkPolicy", "loki").spec as { ingress: Array<{ from: unknown[] }> }).ingress[0].from;
-  expect(JSON.stringify(from)).not.toMatch(/alloy|promtail/);
+  expect(JSON.stringify(from)).not.toMatch(/alloy/);
 });
 
 test("an unknown agent is refused, naming the key and what is allowed", async () => {
-  await expect(renderConfig("staging", { logCollector: { agent: "fluent-bit" } })).rejects.toThrow(/logCollector\.agent/);
+  await expect(renderConfig("staging", { logCollector: { agent: "fluent-bit" } })).rejects.toThrow(/logCollector\.agent.*alloy/);
+});
+
+describe("Promtail, retired: a stack file that still selects it", () => {
+  test("is refused before any resource, naming the key, why, and exactly what to change", async () => {
+    // The whole program refuses it, with this one problem, before it registers or reads anything.
+    await expect(renderConfig("production", { logCollector: { agent: "promtail" } })).rejects.toThrow(
+      /^Invalid stack configuration \(1 problem\):\n  - monitoring:logCollector\.agent: is "promtail"/,
+    );
+    const journal: RecordedResource[] = [];
+    const run = runProgram({
+      project: "monitoring",
+      stack: "staging",
+      config: { "monitoring:logCollector": JSON.stringify({ agent: "promtail" }) },
+      secretKeys: [],
+      journal,
+    });
+    await expect(run).rejects.toThrow(/  - monitoring:logCollector\.agent: is "promtail"/);
+    expect(journal).toEqual([]);
+    const [message] = problems("production", { logCollector: { agent: "promtail" } });
+    expect(message).toMatch(/^monitoring:logCollector\.agent: is "promtail", which is no longer supported: /);
+    // The reason: end of life, and gone from the Loki the stack runs.
+    expect(message).toContain("Promtail reached its end of life in March 2026 (2026-03-02) and is not part of Loki 3.7 and later");
+    // The replacement, and the default.
+    expect(message).toContain("Grafana Alloy replaces it and is the default");
+    // The fix: the key and the value, as commands.
+    expect(message).toContain("run pulumi config rm --path logCollector.agent (or set logCollector.agent: alloy), then pulumi up");
+    // What the switch does, and where it is explained.
+    expect(message).toContain('docs/operations.md, "From Promtail to Alloy"');
+    expect(message).not.toContain("logCollector.resources");
+  });
+
+  test("with resources set for Promtail, it says they now size Alloy", () => {
+    const [message] = problems("staging", { logCollector: { agent: "promtail", resources: { limits: { memory: "160Mi" } } } });
+    expect(message).toMatch(
+      /logCollector\.resources is set and now sizes Alloy, which takes about 224 MiB resident .*raise its memory or remove it$/,
+    );
+  });
+
+  test("is one problem among the others, and does not hide them", () => {
+    const found = problems("staging", { logCollector: { agent: "promtail" }, prometheus: { retention: "banana" } });
+    expect(found).toEqual([
+      expect.stringMatching(/^monitoring:logCollector\.agent: is "promtail"/),
+      expect.stringMatching(/^monitoring:prometheus\.retention: /),
+    ]);
+  });
+
+  test("alloy, given or not, is accepted and renders the same stack", async () => {
+    expect(parse("staging", { logCollector: { agent: "alloy" } }).warnings).toEqual(parse("staging", {}).warnings);
+    const given = await renderConfig("staging", { logCollector: { agent: "alloy" } });
+    const omitted = await renderConfig("staging", {});
+    // Every object and file alike, but for the digest of the admin password, salted anew at every run.
+    const text = (r: Rendered) =>
+      JSON.stringify([r.kubernetes.map((o) => o.object), [...r.files]]).replace(/"checksum\/admin-password":"[0-9a-f]+"/g, "");
+    expect(text(given)).toEqual(text(omitted));
+  });
+});
+
+test("no render of either stack names Promtail anywhere", async () => {
+  for (const stack of ["staging", "production"] as const) {
+    const rendered = await render(stack);
+    const text = [JSON.stringify(rendered.kubernetes.map((o) => o.object)), ...rendered.files.values()].join("\n");
+    expect(text).toMatch(/alloy/);
+    expect(text).not.toMatch(/promtail/i);
+  }
 });

@@ -432,6 +432,16 @@ test("Loki can be turned off with the log collector", async () => {
   expect(rendered.kubernetes.filter((o) => o.component === "loki")).toEqual([]);
   expect(objectsOf(rendered, "StatefulSet", "loki")).toEqual([]);
   expect(rendered.files.get("grafana/datasources.yaml")).not.toContain("http://loki.");
+  // Its content goes with it: no Logs dashboard, no link to it, no Loki query, no log alerts.
+  const files = [...rendered.files.keys()];
+  expect(files.filter((f) => f.startsWith("grafana/") && f.endsWith(".json")).length).toBeGreaterThan(5);
+  expect(files.filter((f) => /logs__|prometheus\/logs\.yml/.test(f))).toEqual([]);
+  for (const f of files.filter((name) => name.startsWith("grafana/") && name.endsWith(".json"))) {
+    const text = rendered.files.get(f) ?? "";
+    expect({ f, logsLink: text.includes('"/d/logs'), loki: text.includes("loki_datasource") }).toEqual({ f, logsLink: false, loki: false });
+  }
+  const rules = files.filter((f) => f.startsWith("prometheus/") && f.endsWith(".yml")).map((f) => rendered.files.get(f) ?? "");
+  expect(rules.join("\n")).not.toMatch(/alert: (Loki|LogCollector)/);
 });
 
 test("turned off in a stack that protects its volumes, Loki leaves only its protected claim, and the stack says so", async () => {

@@ -26,6 +26,7 @@ import { Prometheus } from "../../components/prometheus";
 import { problems } from "../../components/prometheus/problems";
 import { PrometheusConfigArgs, prometheusConfig } from "../../components/prometheus/scrape-config";
 import { linkRunbooks, loadRuleFiles } from "../../components/prometheus/rules/rule-files";
+import { defaultThresholds } from "../../components/prometheus/rules/thresholds";
 import { prometheusArgs } from "../../components/stack/args";
 import { K8sObject, Rendered, renderRun } from "../../scripts/lib/render";
 import { runProgram } from "../../scripts/lib/runner";
@@ -197,6 +198,15 @@ function clusterFixtures(rendered: Rendered, appsNamespace: string): Record<Role
         annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "9000", "prometheus.io/scheme": "https" },
       }),
       ...podTargets({ namespace: appsNamespace, name: "not-annotated", ip: "10.42.1.8", ports: [8080], labels: { app: "quiet" } }),
+      // k3s's Traefik: its chart's labels and container ports (web, websecure, traefik, metrics), annotated for scraping as k3s does.
+      ...podTargets({
+        namespace: "kube-system",
+        name: "traefik-6f5b8c9d4-x2x7q",
+        ip: "10.42.0.9",
+        ports: [8000, 8443, 8080, 9100],
+        labels: { "app.kubernetes.io/name": "traefik", "app.kubernetes.io/instance": "traefik-kube-system" },
+        annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "9100" },
+      }),
       ...podTargets({
         namespace: appsNamespace,
         name: "finished-job",
@@ -524,6 +534,15 @@ describe("rule files", () => {
       expect(content).toBe(fs.readFileSync(path.join(REPO_RULES_DIR, file), "utf8"));
       expect(content).not.toContain("runbook_url");
     }
+  });
+
+  test("files left out with their component do not ship, and their alerts still take thresholds", () => {
+    const all = loadRuleFiles(REPO_RULES_DIR, undefined);
+    const thresholds = defaultThresholds();
+    thresholds.nodeCpu.warning = { ...thresholds.nodeCpu.warning, percent: 50 };
+    const without = loadRuleFiles(REPO_RULES_DIR, undefined, thresholds, ["logs.yml", "nodes.yml"]);
+    expect(Object.keys(without)).toEqual(Object.keys(all).filter((f) => f !== "logs.yml" && f !== "nodes.yml"));
+    expect(without["kubernetes.yml"]).toBe(all["kubernetes.yml"]);
   });
 
   test("a file that is not a rule file is refused, naming it", () => {
@@ -1053,6 +1072,21 @@ describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (
         pod: "postgres-0",
       },
     ]);
+  });
+
+  test("the cluster's Traefik is scraped as job traefik on its metrics port only, and left out of the annotated pods' job", async () => {
+    expect((await discover(discoverable.file, "traefik")).map(withoutScrapeParams)).toEqual([
+      {
+        __address__: "10.42.0.9:9100",
+        __metrics_path__: "/metrics",
+        __scheme__: "http",
+        instance: "traefik-6f5b8c9d4-x2x7q",
+        job: "traefik",
+        namespace: "kube-system",
+        pod: "traefik-6f5b8c9d4-x2x7q",
+      },
+    ]);
+    expect((await discover(discoverable.file, "kubernetes-pods")).filter((t) => t.namespace === "kube-system")).toEqual([]);
   });
 
   test("kubelet and cAdvisor are scraped over HTTPS on every node, labelled by node name", async () => {

@@ -84,7 +84,7 @@ describe("defaults", () => {
     expect(shipped["nodes.yml"]).toBe(NODES);
   });
 
-  test("rules/nodes.yml is worded as components/thresholds.ts renders it at the defaults: threshold, for, severity, annotations", () => {
+  test("rules/nodes.yml is worded as components/prometheus/rules/thresholds.ts renders it at the defaults: threshold, for, severity, annotations", () => {
     for (const name of THRESHOLD_NAMES) {
       const spec = THRESHOLD_SPECS[name];
       for (const level of THRESHOLD_LEVELS) {

@@ -130,10 +130,10 @@ describe("config", () => {
     ]);
   });
 
-  test("an app that sends OTLP needs Alloy's endpoint: with Promtail, apps[].otlp is refused", () => {
-    expect(problems("staging", { logCollector: { agent: "promtail" }, apps: [{ ...api, otlp: true }] })).toEqual([
+  test("an app that sends OTLP needs the log collector's endpoint: without it, apps[].otlp is refused", () => {
+    expect(problems("staging", { logCollector: { enabled: false }, apps: [{ ...api, otlp: true }] })).toEqual([
       expect.stringMatching(
-        /^monitoring:apps\[0\]\.otlp: is true, but the OTLP endpoint for apps is the log collector's and logCollector\.agent is promtail/,
+        /^monitoring:apps\[0\]\.otlp: is true, but the OTLP endpoint for apps is the log collector's and logCollector\.enabled is false/,
       ),
     ]);
   });

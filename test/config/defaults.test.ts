@@ -195,6 +195,33 @@ describe("stack config: nodes, replicas and the shared cluster", () => {
     ]);
   });
 
+  test("the cluster's Traefik is scraped where k3s runs it, unless the stack says otherwise", () => {
+    const k3s = { enabled: true, namespace: "kube-system", podLabels: { "app.kubernetes.io/name": "traefik" }, port: 9100 };
+    expect(parse("staging", {}).config.traefik.metrics).toEqual(k3s);
+    expect(parse("production", {}).config.traefik.metrics).toEqual(k3s);
+    const own = { namespace: "ingress", podLabels: { "app.kubernetes.io/instance": "edge" }, port: 9200 };
+    expect(parse("staging", { traefik: { metrics: own } }).config.traefik.metrics).toEqual({ enabled: true, ...own });
+    expect(parse("staging", { traefik: { metrics: { enabled: false } } }).config.traefik.metrics.enabled).toBe(false);
+  });
+
+  test("a Traefik scrape with a bad namespace, labels or port is refused, naming the key", () => {
+    expect(problems("staging", { traefik: { metrics: { namespace: "Kube_System" } } })).toEqual([
+      "monitoring:traefik.metrics.namespace: must be a DNS-1123 label: lower-case letters, digits and '-', at most 63 characters (got \"Kube_System\")",
+    ]);
+    expect(problems("staging", { traefik: { metrics: { podLabels: {} } } })).toEqual([
+      "monitoring:traefik.metrics.podLabels: must name at least one label: without one every pod of the namespace would be scraped (got {})",
+    ]);
+    expect(problems("staging", { traefik: { metrics: { podLabels: { "app.kubernetes.io/name": "-traefik" } } } })).toEqual([
+      expect.stringMatching(/^monitoring:traefik\.metrics\.podLabels\.app\.kubernetes\.io\/name: must be a Kubernetes label value/),
+    ]);
+    expect(problems("staging", { traefik: { metrics: { port: 0 } } })).toEqual([
+      "monitoring:traefik.metrics.port: must be a port number 1-65535 (got 0)",
+    ]);
+    expect(problems("staging", { traefik: { metrics: { enable: true } } })).toEqual([
+      expect.stringMatching(/^monitoring:traefik\.metrics/),
+    ]);
+  });
+
   test("a default namespace too long for the environment asks for one", () => {
     const environment = "e".repeat(50);
     expect(problems("staging", { environment })).toEqual([

@@ -112,12 +112,13 @@ function logqlPanels(): Array<{ title: string; expr: string }> {
   return out;
 }
 
-/** Grafana's substitution of the dashboard's variables: every namespace and app ("All"), a search word, the ranges. */
+/** Grafana's substitution of the dashboard's variables: every namespace, app and pod ("All"), a search word, the ranges. */
 function resolveVariables(expr: string): string {
   return expr
     .replace(/\$\{search:regex\}/g, "payment")
     .replace(/\$namespace/g, ".+")
     .replace(/\$app/g, ".+")
+    .replace(/\$pod/g, ".+")
     .replace(/\$__auto/g, "5m")
     .replace(/\$__range/g, "15m");
 }

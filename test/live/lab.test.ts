@@ -23,16 +23,24 @@ import { httpGet } from "../../scripts/lib/local/http";
 import { conditionalMetrics, loadCatalog } from "../../scripts/lib/catalog";
 import { promqlMetricNames } from "../../scripts/lib/promql";
 import { LAB_TIMING, Lab, K3S_NODE } from "./support/lab";
+import { LAB_BASIC_AUTH } from "./support/traefik";
+import { SECURITY_HEADERS } from "../../components/kit/web";
 
 const REPORT_DIR = path.join(__dirname, "..", "..", "out", "live");
 /**
- * Series a source emits only while the condition an alert looks for holds: their absence on
- * a healthy stack is the expected state, not a missing input.
+ * Series a source emits only while the condition an alert looks for holds, or only for an object
+ * the lab's stack has no reason to hold: their absence on a healthy stack is the expected state,
+ * not a missing input.
  */
+const PDB_ONLY =
+  "kube-state-metrics lists it only for a PodDisruptionBudget: the lab's staging stack runs one replica of each component, " +
+  "which gets none (oneAtATimeDisruptionBudget), and the team's workloads have none";
 const ONLY_DURING: Readonly<Record<string, string>> = {
   kube_pod_container_status_waiting_reason: "kube-state-metrics lists it only while a container waits",
   kube_pod_container_status_last_terminated_reason: "kube-state-metrics lists it only once a container has terminated",
   kube_job_failed: "kube-state-metrics lists it only for a Job that failed",
+  kube_poddisruptionbudget_status_current_healthy: PDB_ONLY,
+  kube_poddisruptionbudget_status_desired_healthy: PDB_ONLY,
 };
 /** Allowance for what the config does not bound: process scheduling, the HTTP calls to the sink. */
 const SLACK_SECONDS = 5;
@@ -62,6 +70,8 @@ const report: {
   recordingRules: Array<{ record: string; series: number }>;
   alertInputs: Array<{ alert: string; missing: string[] }>;
   faults: AlertResult[];
+  /** The stack's routes as k3s's Traefik served them: statuses and the security headers. */
+  traefik?: Array<Record<string, unknown>>;
 } = {
   startedAt: new Date().toISOString(),
   panels: [],
@@ -111,18 +121,21 @@ async function variableChoices(dashboard: JsonObject): Promise<Array<Record<stri
     const q = isObject(variable.query) ? String(variable.query.query ?? "") : String(variable.query ?? "");
     const m = /^label_values\(\s*(.+)\s*,\s*([a-zA-Z_]\w*)\s*\)$/s.exec(q.trim());
     if (!m) continue;
-    const values = new Set<string>();
-    for (const choice of choices) {
-      for (const s of await promQuery(substitute(m[1], choice))) if (s.metric[m[2]]) values.add(s.metric[m[2]]);
-    }
-    const sorted = [...values].sort();
     if (variable.includeAll === true && typeof variable.allValue === "string") {
       // Grafana's default for these: All, i.e. the variable's allValue.
       choices = choices.map((c) => ({ ...c, [name]: variable.allValue as string }));
-    } else {
-      // A single-value variable: every value it offers, each as a user would pick it.
-      choices = choices.flatMap((c) => (sorted.length ? sorted : ["(none)"]).map((v) => ({ ...c, [name]: v })));
+      continue;
     }
+    // A single-value variable: every value it offers under the choices made above it (a chained
+    // variable offers only what its query finds for them), each as a user would pick it.
+    const next: Array<Record<string, string>> = [];
+    for (const choice of choices) {
+      const values = new Set<string>();
+      for (const s of await promQuery(substitute(m[1], choice))) if (s.metric[m[2]]) values.add(s.metric[m[2]]);
+      const sorted = [...values].sort();
+      next.push(...(sorted.length ? sorted : ["(none)"]).map((v) => ({ ...choice, [name]: v })));
+    }
+    choices = next;
   }
   return choices;
 }
@@ -151,6 +164,12 @@ beforeAll(async () => {
   await new Promise((r) => setTimeout(r, 75_000));
 }, 600_000);
 
+// A process of the lab that ended is named after the check that met it, rather than left to "connection refused".
+afterEach(() => {
+  const ended = lab?.earlyExits() ?? [];
+  if (ended.length > 0) throw new Error(`a process of the lab has ended:\n${ended.join("\n")}`);
+});
+
 afterAll(async () => {
   fs.mkdirSync(REPORT_DIR, { recursive: true });
   fs.writeFileSync(path.join(REPORT_DIR, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
@@ -171,6 +190,18 @@ function markdownReport(): string {
       `| ${p.dashboard} | ${p.panel.replace(/\|/g, "\\|")} | ${p.series} | ${Object.entries(p.variables)
         .map(([k, v]) => `${k}=${v}`)
         .join(" ")} | ${p.conditional ?? ""} |`,
+    );
+  }
+  lines.push(
+    "",
+    "## The stack's routes, served by k3s's Traefik",
+    "",
+    "| service | no credentials | wrong password | credentials | security headers |",
+    "|---|---|---|---|---|",
+  );
+  for (const t of report.traefik ?? []) {
+    lines.push(
+      `| ${String(t.service)} | ${String(t.refused)} | ${String(t.wrongPassword)} | ${String(t.loggedIn)} | ${JSON.stringify(t.headers).replace(/\|/g, "\\|")} |`,
     );
   }
   lines.push("", "## Recording rules", "", "| rule | series |", "|---|---|");
@@ -206,6 +237,51 @@ describe("the live lab (staging stack, exact binaries)", () => {
       .filter((job) => !(byPool.get(job) ?? []).length || (byPool.get(job) ?? []).some((h) => h !== "up"))
       .map((job) => `${job}: ${JSON.stringify(byPool.get(job) ?? "no target")}`);
     expect(problems).toEqual([]);
+  });
+
+  test("the stack's IngressRoutes and Middlewares, served by k3s's Traefik from the control plane: 401 without credentials, the real Prometheus and Alertmanager with them, the security headers", async () => {
+    const hosts = lab.config.hostnames;
+    const served: Array<Record<string, unknown>> = [];
+    for (const [service, urlPath, body] of [
+      ["prometheus", "/api/v1/status/buildinfo", /"version":"3\.13\./],
+      ["alertmanager", "/api/v2/status", /"versionInfo"/],
+    ] as const) {
+      const host = hosts[service] ?? "";
+      const refused = await lab.traefik.request(host, urlPath);
+      const wrong = await lab.traefik.request(host, urlPath, { user: LAB_BASIC_AUTH.user, password: "not-the-password" });
+      // Ten in a row, every one from the real backend: a route balanced onto a stale endpoint fails some.
+      const replies = [];
+      for (let i = 0; i < 10; i++) replies.push(await lab.traefik.request(host, urlPath, LAB_BASIC_AUTH));
+      const ok = replies.find((r) => r.status !== 200 || !body.test(r.body)) ?? replies[0];
+      const headers = Object.fromEntries(Object.keys(SECURITY_HEADERS).map((h) => [h, ok.headers[h.toLowerCase()]]));
+      served.push({
+        service,
+        refused: refused.status,
+        wrongPassword: wrong.status,
+        loggedIn: ok.status,
+        headers,
+        server: ok.headers.server,
+      });
+      const answer = body.test(ok.body) ? "the backend's" : ok.body.slice(0, 300);
+      expect({ service, refused: refused.status, wrong: wrong.status, ok: ok.status, answer }).toEqual({
+        service,
+        refused: 401,
+        wrong: 401,
+        ok: 200,
+        answer: "the backend's",
+      });
+      // Traefik's spelling may differ from the backend's own (DENY, deny), and a backend may send its own too.
+      const missing = Object.entries(SECURITY_HEADERS).filter(
+        ([h, v]) =>
+          !String(headers[h] ?? "")
+            .toLowerCase()
+            .includes(v.toLowerCase()),
+      );
+      expect({ service, missing }).toEqual({ service, missing: [] });
+      expect(ok.headers.server).toBeUndefined();
+      expect(refused.headers["www-authenticate"]).toMatch(/^Basic realm=/);
+    }
+    report.traefik = served;
   });
 
   test("every recording rule produces series", async () => {
@@ -287,20 +363,56 @@ describe("the live lab (staging stack, exact binaries)", () => {
     expect(empty).toEqual([]);
   });
 
-  test("workload panels show the pods of a k3s node, whose cAdvisor series carry no container or image label", async () => {
+  test("workload panels show the pods (and workloads) of a k3s node, whose cAdvisor series carry no container or image label", async () => {
     const k3sPods = lab.nodes.find((n) => n.name === K3S_NODE)?.pods.map((p) => p.pod) ?? [];
+    // Per-workload panels: the workloads whose pods all run on the k3s node.
+    const owners = await promQuery("kube_pod_owner");
+    const elsewhere = new Set(owners.filter((s) => !k3sPods.includes(s.metric.pod)).map((s) => s.metric.owner_name));
+    const k3sOwners = new Set(
+      owners.filter((s) => k3sPods.includes(s.metric.pod) && !elsewhere.has(s.metric.owner_name)).map((s) => s.metric.owner_name),
+    );
+    expect(k3sOwners.size).toBeGreaterThan(0);
     const workloads = report.panels.filter((p) => p.dashboard === "infrastructure/workloads.json" && /container_(cpu|memory)/.test(p.expr));
     expect(workloads.length).toBeGreaterThan(0);
     for (const p of workloads) {
       for (const expr of p.expr.split(" ; ").filter((e) => /container_(cpu|memory)/.test(e))) {
         const series = await promQuery(expr, { seconds: 60, step: 5 });
-        expect({ panel: p.panel, expr, k3s: series.some((s) => k3sPods.includes(s.metric.pod)) }).toEqual({
+        const k3s = series.some((s) => k3sPods.includes(s.metric.pod) || k3sOwners.has(s.metric.owner_name));
+        expect({ panel: p.panel, expr, k3s }).toEqual({
           panel: p.panel,
           expr,
           k3s: true,
         });
       }
     }
+  });
+
+  test("the pod dashboard shows a k3s pod as a whole and a labelled node's pod per container", async () => {
+    const k3sPods = new Set(lab.nodes.find((n) => n.name === K3S_NODE)?.pods.map((p) => p.pod) ?? []);
+    const usage = report.panels.filter(
+      (p) => p.dashboard === "infrastructure/pod.json" && /container_(cpu_usage|memory_working_set)/.test(p.expr),
+    );
+    const shapes = new Set<string>();
+    for (const p of usage) {
+      const expr = p.expr.split(" ; ")[0];
+      const containers = (await promQuery(expr, { seconds: 60, step: 5 })).map((s) => s.metric.container);
+      const shape = k3sPods.has(p.variables.pod) ? "k3s" : "labelled";
+      shapes.add(shape);
+      expect({
+        panel: p.panel,
+        pod: p.variables.pod,
+        shape,
+        containers: containers.length > 0,
+        whole: containers.includes("whole pod"),
+      }).toEqual({
+        panel: p.panel,
+        pod: p.variables.pod,
+        shape,
+        containers: true,
+        whole: shape === "k3s",
+      });
+    }
+    expect([...shapes].sort()).toEqual(["k3s", "labelled"]);
   });
 
   test("every LogQL panel has data", async () => {
@@ -310,7 +422,7 @@ describe("the live lab (staging stack, exact binaries)", () => {
         for (const target of Array.isArray(panel.targets) ? (panel.targets as JsonObject[]) : []) {
           const ds = isObject(target.datasource) ? String(target.datasource.uid ?? "") : "";
           if (typeof target.expr !== "string" || !ds.includes("loki")) continue;
-          const expr = substitute(target.expr, { namespace: ".+", app: ".+", search: "payment" });
+          const expr = substitute(target.expr, { namespace: ".+", app: ".+", pod: ".+", search: "payment" });
           const r = await httpGet(`${lab.url("loki")}/loki/api/v1/query_range?query=${encodeURIComponent(expr)}&since=5m&step=10`, 15_000);
           const series = (JSON.parse(r.body) as { data?: { result?: unknown[] } }).data?.result?.length ?? 0;
           report.logPanels.push({ dashboard: file.relPath, panel: where, expr, variables: {}, series });

@@ -122,14 +122,19 @@ interface SourceFile {
 
 const SOURCE_ROOTS = ["index.ts", "config", "components", "preflight", "scripts", "test"];
 
-function tsFilesUnder(entry: string): string[] {
+/** Every file under an entry of the repository (itself when it is a file), as repository paths. */
+function filesUnder(entry: string): string[] {
   const full = path.join(ROOT, entry);
   if (!fs.existsSync(full)) return [];
   if (fs.statSync(full).isFile()) return [entry];
   return fs
     .readdirSync(full, { recursive: true, encoding: "utf8" })
-    .filter((f) => f.endsWith(".ts"))
-    .map((f) => `${entry}/${f.split(path.sep).join("/")}`);
+    .map((f) => `${entry}/${f.split(path.sep).join("/")}`)
+    .filter((f) => fs.statSync(path.join(ROOT, f)).isFile());
+}
+
+function tsFilesUnder(entry: string): string[] {
+  return filesUnder(entry).filter((f) => f.endsWith(".ts"));
 }
 
 /** The file a relative specifier names, as the TypeScript resolver finds it (file.ts, then folder/index.ts). */
@@ -236,4 +241,17 @@ test("no import cycle among the program's files (imports that exist at run time)
   };
   for (const file of edges.keys()) if (!state.has(file)) visit(file);
   expect(cycles).toEqual([]);
+});
+
+/** A path of the repository's code named in prose: a comment, a rendered header, a catalogue note, a doc. */
+const NAMED_PATH = /(?<![\w./-])(?:components|config|preflight|scripts)\/[\w./-]*\w\.(?:ts|js)\b/g;
+const PROSE_ROOTS = [...SOURCE_ROOTS, "rules", "catalog", "dashboards", "docs", "README.md", ".ci", ".github"];
+
+test("every path of the code that a comment, a rendered header or a doc names exists: moves take their mentions along", () => {
+  const dangling = PROSE_ROOTS.flatMap(filesUnder)
+    .filter((file) => /\.(ts|js|md|ya?ml|txt|json)$/.test(file) || !path.extname(file))
+    .flatMap((file) => [...fs.readFileSync(path.join(ROOT, file), "utf8").matchAll(NAMED_PATH)].map((m) => [file, m[0]]))
+    .filter(([, named]) => !fs.existsSync(path.join(ROOT, named)))
+    .map(([file, named]) => `${file}: ${named}`);
+  expect([...new Set(dangling)]).toEqual([]);
 });

@@ -280,12 +280,6 @@ describe("Renovate", () => {
     expect(moduleDep(tool).currentValue).toBe(tool.moduleVersion);
   });
 
-  test("Promtail, end of life, gets patches of its last line only", () => {
-    const tool = STACK_TOOLS.find((t) => t.image === "promtail") as Tool;
-    expectLine(resolve(imageDep("promtail")).allowedVersions, imageVersion("promtail"));
-    expectLine(resolve(moduleDep(tool)).allowedVersions, moduleDep(tool).currentValue);
-  });
-
   test("jest stays on its major and TypeScript on the line package.json asks for", () => {
     const jestMajor = Number(/\d+/.exec(MANIFEST.devDependencies.jest)?.[0]);
     expect(jestMajor).toBe(29);

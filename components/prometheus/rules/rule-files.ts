@@ -72,12 +72,18 @@ function runbookLinksInto(doc: YAML.Document, runbookBaseUrl: string | undefined
 }
 
 /**
- * Every `*.yml` of a directory, by file name, with the stack's thresholds (components/prometheus/rules/thresholds.ts)
- * and runbook links into `runbookBaseUrl` when it is given. Thresholds that change an alert none
- * of the files holds are an error: the stack would believe it tuned something. Each file is
- * parsed once (parsing is most of a render's time spent on rules).
+ * Every `*.yml` of a directory but those `without` names, by file name, with the stack's thresholds
+ * (components/prometheus/rules/thresholds.ts) and runbook links into `runbookBaseUrl` when it is given.
+ * Thresholds that change an alert none of the files holds are an error: the stack would believe it
+ * tuned something. A file left out still counts: its alert exists, it is off with its component.
+ * Each file is parsed once (parsing is most of a render's time spent on rules).
  */
-export function loadRuleFiles(dir: string, runbookBaseUrl: string | undefined, thresholds?: Thresholds): Record<string, string> {
+export function loadRuleFiles(
+  dir: string,
+  runbookBaseUrl: string | undefined,
+  thresholds?: Thresholds,
+  without: readonly string[] = [],
+): Record<string, string> {
   if (!fs.existsSync(dir)) throw new Error(`rulesDir: ${dir} does not exist`);
   const files: Record<string, string> = {};
   const levels = thresholds ?? defaultThresholds();
@@ -92,7 +98,7 @@ export function loadRuleFiles(dir: string, runbookBaseUrl: string | undefined, t
     const alerts = alertNames(doc);
     const tuned = thresholdsInto(doc, levels, where);
     const linked = runbookLinksInto(doc, runbookBaseUrl);
-    files[file] = tuned || linked ? doc.toString(YAML_OPTIONS) : text;
+    if (!without.includes(file)) files[file] = tuned || linked ? doc.toString(YAML_OPTIONS) : text;
     for (const name of THRESHOLD_NAMES) if (alerts.has(THRESHOLD_SPECS[name].alert)) seen.add(name);
   }
   const defaults = defaultThresholds();
@@ -117,11 +123,11 @@ function alertNames(doc: YAML.Document): Set<string> {
   return names;
 }
 
-const APP_RULES_HEADER = "The app contract: generated from the apps of the stack config by components/app-rules.ts.";
+const APP_RULES_HEADER = "The app contract: generated from the apps of the stack config by components/prometheus/rules/app-rules.ts.";
 
-export const PROBE_RULES_HEADER = "The probes' thresholds: generated from apps[].probe and probes[] by components/prometheus.ts.";
+export const PROBE_RULES_HEADER = "The probes' thresholds: generated from apps[].probe and probes[] by components/prometheus/rules/rule-files.ts.";
 
-export const DATABASE_RULES_HEADER = "Alerts on a database exporter that vanished: generated from databases[] by components/database-rules.ts.";
+export const DATABASE_RULES_HEADER = "Alerts on a database exporter that vanished: generated from databases[] by components/prometheus/rules/database-rules.ts.";
 
 /**
  * The generated app rules, one file per group (each bounded: components/prometheus/rules/app-rules.ts), so that

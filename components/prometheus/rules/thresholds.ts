@@ -213,7 +213,7 @@ export function thresholdsInto(doc: YAML.Document, thresholds: Thresholds, file 
       ] as const) {
         const current = rule.getIn(["annotations", key]);
         if (current !== render(d.percent, durationWords(d.for))) {
-          throw new Error(`${where}: its ${key} is not worded as components/thresholds.ts expects; change both together`);
+          throw new Error(`${where}: its ${key} is not worded as components/prometheus/rules/thresholds.ts expects; change both together`);
         }
         rule.setIn(["annotations", key], render(t.percent, durationWords(t.for)));
       }

@@ -1,14 +1,12 @@
 /**
  * The log collector's footprint, measured on the binary the stack deploys: the staging
- * stack's rendered config (Alloy's or Promtail's), pod discovery swapped for file
- * discovery, tailing pod log files that grow at a steady rate and pushing to a real Loki,
+ * stack's rendered config.alloy, pod discovery swapped for file discovery, tailing pod log files that grow at a steady rate and pushing to a real Loki,
  * all on 127.0.0.1. Samples the collector's resident memory and CPU time from /proc.
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { POD_LOGS_DIR } from "../../../components/log-collector/promtail";
 import { cpuMillicores, quantityBytes } from "../../../components/kit/units";
 import { residentBytes } from "../cluster/processes";
 
@@ -25,7 +23,6 @@ import { cpuSeconds } from "./sampling";
 import { binPath } from "../tools";
 
 export interface CollectorFootprint {
-  agent: "alloy" | "promtail";
   /** Lines per second written to the pod log files, all files together. */
   linesPerSecond: number;
   files: number;
@@ -48,15 +45,14 @@ function parsed(value: number | undefined, text: string): number {
 }
 
 export async function measureCollector(
-  agent: "alloy" | "promtail",
   opts: { files?: number; linesPerFilePerSecond?: number; warmupSeconds?: number; seconds?: number } = {},
 ): Promise<CollectorFootprint> {
   const files = opts.files ?? 50;
   const rate = opts.linesPerFilePerSecond ?? 20;
   const warmup = opts.warmupSeconds ?? 20;
   const seconds = opts.seconds ?? 40;
-  const rendered = await renderStack({ stack: "staging", sets: [`logCollector.agent=${agent}`], showSecrets: true });
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `footprint-${agent}-`));
+  const rendered = await renderStack({ stack: "staging", showSecrets: true });
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "footprint-alloy-"));
   const processes: ManagedProcess[] = [];
   let writer: NodeJS.Timeout | undefined;
   try {
@@ -120,48 +116,26 @@ export async function measureCollector(
       }
     }, tick);
 
-    let collector: ManagedProcess;
-    if (agent === "alloy") {
-      const config = path.join(tmp, "config.alloy");
-      fs.writeFileSync(
+    const config = path.join(tmp, "config.alloy");
+    fs.writeFileSync(
+      config,
+      localAlloyConfig(rendered.files.get("log-collector/config.alloy") ?? "", targetsFile, podLogs, `${lokiUrl}/loki/api/v1/push`),
+    );
+    const collector = new ManagedProcess(
+      "alloy",
+      binPath("alloy"),
+      [
+        "run",
         config,
-        localAlloyConfig(rendered.files.get("log-collector/config.alloy") ?? "", targetsFile, podLogs, `${lokiUrl}/loki/api/v1/push`),
-      );
-      collector = new ManagedProcess(
-        "alloy",
-        binPath("alloy"),
-        [
-          "run",
-          config,
-          `--server.http.listen-addr=${LOOPBACK}:${agentPort}`,
-          `--storage.path=${path.join(tmp, "alloy-data")}`,
-          "--disable-reporting",
-        ],
-        { env: { HOSTNAME: node } },
-      );
-    } else {
-      const config = YAML.parse(rendered.files.get("log-collector/promtail.yaml") ?? "") as Record<string, unknown> & {
-        server: Record<string, unknown>;
-        positions: { filename: string };
-        clients: Array<{ url: string }>;
-        scrape_configs: Array<Record<string, unknown> & { relabel_configs: Array<{ replacement?: string }> }>;
-      };
-      config.server = { ...config.server, http_listen_address: LOOPBACK, http_listen_port: agentPort };
-      config.positions.filename = path.join(tmp, "positions.yaml");
-      config.clients = config.clients.map((c) => ({ ...c, url: `${lokiUrl}/loki/api/v1/push` }));
-      for (const job of config.scrape_configs) {
-        delete job.kubernetes_sd_configs;
-        job.file_sd_configs = [{ files: [targetsFile] }];
-        for (const rule of job.relabel_configs)
-          if (rule.replacement) rule.replacement = rule.replacement.split(`${POD_LOGS_DIR}/`).join(`${podLogs}/`);
-      }
-      const file = path.join(tmp, "promtail.yaml");
-      fs.writeFileSync(file, YAML.stringify(config));
-      collector = new ManagedProcess("promtail", binPath("promtail"), [`-config.file=${file}`], { env: { HOSTNAME: node } });
-    }
+        `--server.http.listen-addr=${LOOPBACK}:${agentPort}`,
+        `--storage.path=${path.join(tmp, "alloy-data")}`,
+        "--disable-reporting",
+      ],
+      { env: { HOSTNAME: node } },
+    );
     processes.push(collector);
     await sleep(warmup * 1000);
-    if (!collector.alive || collector.pid === undefined) throw new Error(`${agent} exited\n${collector.output()}`);
+    if (!collector.alive || collector.pid === undefined) throw new Error(`alloy exited\n${collector.output()}`);
     const pid = collector.pid;
     const samples: number[] = [];
     const anon: number[] = [];
@@ -174,13 +148,12 @@ export async function measureCollector(
     }
     const millicores = ((cpuSeconds(pid) - startCpu) / ((Date.now() - started) / 1000)) * 1000;
     const limits = (
-      rendered.kubernetes.find((o) => o.object.kind === "DaemonSet" && o.object.metadata.name === agent)?.object.spec as {
+      rendered.kubernetes.find((o) => o.object.kind === "DaemonSet" && o.object.metadata.name === "alloy")?.object.spec as {
         template: { spec: { containers: Array<{ resources: { limits: { cpu: string; memory: string } } }> } };
       }
     ).template.spec.containers[0].resources.limits;
     const sorted = [...samples].sort((a, b) => a - b);
     return {
-      agent,
       linesPerSecond: files * rate,
       files,
       steadyBytes: sorted[Math.floor(sorted.length / 2)],

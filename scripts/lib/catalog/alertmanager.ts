@@ -81,7 +81,7 @@ export async function alertmanager(r: Run): Promise<Generated> {
   const clustered = await exercise(a);
   return {
     notes: [
-      "Its own /metrics, started with the flags of components/alertmanager.ts (local paths, 127.0.0.1; clustering off, as a single replica runs) and a config that routes everything to a local sink through a webhook receiver; an alert and a silence were posted and the notification delivered.",
+      "Its own /metrics, started with the flags of components/alertmanager/ (local paths, 127.0.0.1; clustering off, as a single replica runs) and a config that routes everything to a local sink through a webhook receiver; an alert and a silence were posted and the notification delivered.",
     ],
     commands: [single.command],
     names: plain.names,

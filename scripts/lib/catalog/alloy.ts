@@ -68,6 +68,6 @@ export async function alloy(r: Run): Promise<Generated> {
     "alloy",
     sink,
     start,
-    "Its own /metrics, with the flags of components/log-collector.ts (local paths, 127.0.0.1) and the pipeline of components/alloy.ts (alloyConfig) from local.file_match on: a static target of CRI-format log files under <tmp> instead of discovery.kubernetes and discovery.relabel, then loki.source.file, loki.process (stage.cri, stage.label_drop), loki.write to a local sink with the same backoff. Each component adds its own metrics, so those of the two discovery components are not listed.",
+    "Its own /metrics, with the flags of components/log-collector/index.ts (local paths, 127.0.0.1) and the pipeline of components/log-collector/alloy.ts (alloyConfig) from local.file_match on: a static target of CRI-format log files under <tmp> instead of discovery.kubernetes and discovery.relabel, then loki.source.file, loki.process (stage.cri, stage.label_drop), loki.write to a local sink with the same backoff. Each component adds its own metrics, so those of the two discovery components are not listed.",
   );
 }

@@ -222,7 +222,7 @@ export async function kubeStateMetrics(r: Run): Promise<Generated> {
   const waiting = await scrapeTwice(url);
   return {
     notes: [
-      `The resources components/exporters.ts enables (KSM_RESOURCES: ${KSM_RESOURCES.map((x) => x.resource).join(", ")}): no ConfigMaps, Secrets, Ingresses or Endpoints. Run with its flags (kubeStateMetricsFlags(); on 127.0.0.1, with a kubeconfig) against the local control plane of \`npm run cluster\` (kwok plays the kubelet), holding one object of each kind: a Deployment with an HPA and a PodDisruptionBudget, a StatefulSet with a volume claim, a DaemonSet, a Job, a CronJob, a Service, a ResourceQuota, an unbound claim.`,
+      `The resources components/exporters/kube-state-metrics.ts enables (KSM_RESOURCES: ${KSM_RESOURCES.map((x) => x.resource).join(", ")}): no ConfigMaps, Secrets, Ingresses or Endpoints. Run with its flags (kubeStateMetricsFlags(); on 127.0.0.1, with a kubeconfig) against the local control plane of \`npm run cluster\` (kwok plays the kubelet), holding one object of each kind: a Deployment with an HPA and a PodDisruptionBudget, a StatefulSet with a volume claim, a DaemonSet, a Job, a CronJob, a Service, a ResourceQuota, an unbound claim.`,
       "Labels are those of the objects (namespace, pod, container, ...).",
     ],
     commands: [command],

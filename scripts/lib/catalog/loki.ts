@@ -44,7 +44,7 @@ export async function loki(r: Run): Promise<Generated> {
   const after = await scrapeTwice(`${base}/metrics`);
   return {
     notes: [
-      'Single binary (-target=all), the loki.yaml of components/loki.ts (lokiConfig, retention "3d") with its paths under <tmp> and its ports on 127.0.0.1; lines were pushed, queried back and labels listed.',
+      'Single binary (-target=all), the loki.yaml of components/loki/index.ts (lokiConfig, retention "3d") with its paths under <tmp> and its ports on 127.0.0.1; lines were pushed, queried back and labels listed.',
     ],
     commands: [command],
     names: accepted.names,

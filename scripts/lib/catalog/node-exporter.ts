@@ -22,7 +22,7 @@ export async function nodeExporter(r: Run): Promise<Generated> {
   const idle = [...text.matchAll(/^node_scrape_collector_success\{collector="([^"]+)"\} 0$/gm)].map((m) => m[1]).sort();
   return {
     notes: [
-      `Its default collectors with the flags the stack passes (nodeExporterFlags() in components/exporters.ts), run on the machine that generated this file (${os.type()} ${os.release()}), except that --path.rootfs and --path.udev.data name / instead of the container's mount of the host (${HOST_ROOT}) and it listens on 127.0.0.1 instead of the node's address.`,
+      `Its default collectors with the flags the stack passes (nodeExporterFlags() in components/exporters/node-exporter.ts), run on the machine that generated this file (${os.type()} ${os.release()}), except that --path.rootfs and --path.udev.data name / instead of the container's mount of the host (${HOST_ROOT}) and it listens on 127.0.0.1 instead of the node's address.`,
       idle.length
         ? `Collectors that found nothing to read there, whose metrics are missing below but appear on nodes with that hardware or kernel feature: ${idle.join(", ")}.`
         : "Every collector found something to read there.",

@@ -97,7 +97,7 @@ export async function prometheus(r: Run): Promise<Generated> {
   const remote = await runPrometheus(r, true);
   return {
     notes: [
-      "Its own /metrics, started with the flags of components/prometheus.ts (local paths, 127.0.0.1, retention 15d and 8GB) and a small config: it scrapes itself every second, evaluates a recording rule, a firing and a pending alert, and notifies a local sink standing in for Alertmanager.",
+      "Its own /metrics, started with the flags of components/prometheus/ (local paths, 127.0.0.1, retention 15d and 8GB) and a small config: it scrapes itself every second, evaluates a recording rule, a firing and a pending alert, and notifies a local sink standing in for Alertmanager.",
       `Also the series Prometheus writes into its TSDB for every target and every alert, which are not on /metrics (read back from /api/v1/label/__name__/values): ${[...plain.written].sort().join(", ")}.`,
       "It lists the Go runtime and process metrics every Go component of the stack exposes too.",
     ],

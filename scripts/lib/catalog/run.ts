@@ -48,7 +48,8 @@ export interface Source {
   name: string;
   /** Project name for the header. */
   title: string;
-  image: ImageName;
+  /** The image it describes; for a binary the stack does not deploy (k3s's Traefik), its release and where it runs. */
+  image: ImageName | { version: string; runs: string };
   /** After the version and image in the first line: the job and what its labels mean. */
   job: string;
   /** The binary under .tools/bin the catalogue comes from. */

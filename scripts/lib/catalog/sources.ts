@@ -3,13 +3,14 @@ import { nodeExporter } from "./node-exporter";
 import { prometheus } from "./prometheus";
 import { alertmanager } from "./alertmanager";
 import { loki } from "./loki";
-import { promtail } from "./promtail";
 import { alloy } from "./alloy";
 import { kubeStateMetrics } from "./kube-state-metrics";
 import { postgresExporter } from "./postgres-exporter";
 import { redisExporter } from "./redis-exporter";
 import { blackboxExporter } from "./blackbox-exporter";
 import { mongodbExporter } from "./mongodb-exporter";
+import { traefik } from "./traefik";
+import { TOOLS } from "../tools";
 import type { Source } from "./run";
 
 export const SOURCES: Source[] = [
@@ -48,15 +49,6 @@ export const SOURCES: Source[] = [
     binary: "loki",
     timeoutMs: 240_000,
     generate: loki,
-  },
-  {
-    name: "promtail",
-    title: "Promtail",
-    image: "promtail",
-    job: 'DaemonSet, job "promtail" (with logCollector.agent: promtail)',
-    binary: "promtail",
-    timeoutMs: 180_000,
-    generate: promtail,
   },
   {
     name: "alloy",
@@ -112,5 +104,14 @@ export const SOURCES: Source[] = [
     timeoutMs: 120_000,
     generate: mongodbExporter,
     handWritten: true,
+  },
+  {
+    name: "traefik",
+    title: "Traefik",
+    image: { version: TOOLS.find((t) => t.binary === "traefik")?.release ?? "", runs: "k3s's own ingress, not deployed by the stack" },
+    job: 'job "traefik" (discovered in kube-system, traefik.* in the stack config)',
+    binary: "traefik",
+    timeoutMs: 120_000,
+    generate: traefik,
   },
 ];

@@ -33,7 +33,9 @@ const GENERATED_MARKER = `# ${GENERATED_BY}`;
 
 /** A source's catalogue file: its header (image, how it was generated, the command lines), its metrics, the conditional blocks. */
 export function catalogText(source: Source, r: Run, generated: Generated): string {
-  const first = `# ${source.title} ${imageVersion(source.image)} (${images[source.image]}), ${source.job}.`;
+  const { image } = source;
+  const [version, runs] = typeof image === "string" ? [imageVersion(image), images[image]] : [image.version, image.runs];
+  const first = `# ${source.title} ${version} (${runs}), ${source.job}.`;
   const lines: string[] = [];
   const listed = new Set<string>();
   const list = (names: Iterable<string>) => {

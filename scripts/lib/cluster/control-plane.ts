@@ -5,6 +5,8 @@
  * kwok's server); the test tier checks the sockets to prove it.
  */
 import * as http from "http";
+import * as path from "path";
+import { ROOT } from "../tools";
 import { httpsRequest } from "./kube";
 import { CLUSTER_CIDR, KWOK_NODE_SELECTOR, SERVICE_CIDR } from "./manifests";
 import { Binary, StateDir } from "./paths";
@@ -19,6 +21,7 @@ export interface Ports {
   controllerManager: number;
   scheduler: number;
   kwok: number;
+  provisioner: number;
 }
 
 /** The issuer k3s gives service-account tokens, and the audiences it accepts. */
@@ -33,8 +36,9 @@ const SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local";
 export const ADVERTISE_ADDRESS = "192.0.2.1";
 
 export interface Component {
-  name: "etcd" | "kube-apiserver" | "kube-controller-manager" | "kube-scheduler" | "kwok";
-  binary: Binary;
+  name: "etcd" | "kube-apiserver" | "kube-controller-manager" | "kube-scheduler" | "kwok" | "local-path-provisioner";
+  /** One of the built tools, or "node" for the provisioner (run by this Node.js). */
+  binary: Binary | "node";
   args: string[];
   env?: NodeJS.ProcessEnv;
   /** Resolves true when the component reports itself healthy. */
@@ -204,5 +208,25 @@ export function kwok(state: StateDir, ports: Ports, kwokConfig: string): Compone
     ],
     env: componentEnv({ KWOK_WORKDIR: state.kwok }),
     healthy: () => httpOk(`http://${LOOPBACK}:${ports.kwok}/healthz`),
+  };
+}
+
+/**
+ * The volume provisioner (provisioner.ts), run by this Node.js with the repository's
+ * transpile cache; its health port answers once its first pass over the claims succeeded.
+ */
+export function localPathProvisioner(state: StateDir, ports: Ports): Component {
+  return {
+    name: "local-path-provisioner",
+    binary: "node",
+    args: [
+      "-r",
+      path.join(ROOT, "scripts", "lib", "fast-start.js"),
+      path.join(ROOT, "scripts", "lib", "cluster", "provisioner.ts"),
+      `--state-dir=${state.root}`,
+      `--port=${ports.provisioner}`,
+    ],
+    env: componentEnv(),
+    healthy: () => httpOk(`http://${LOOPBACK}:${ports.provisioner}/healthz`),
   };
 }

@@ -13,50 +13,53 @@
  * etcd, kube-apiserver (token auth, Node+RBAC, PodSecurity), kube-controller-manager
  * (every default controller), kube-scheduler, and kwok, which plays the kubelet of the
  * simulated nodes: pods on them go Running and Ready at once (containers are never run,
- * probes never checked), Job pods Succeeded, deleted pods go away.
+ * probes never checked), Job pods Succeeded, deleted pods go away; and the local-path
+ * provisioner (provisioner.ts, run by Node.js).
  *
  * What exists after `up`:
  * - Node `k3s-server` (and `k3s-agent-1`... with `nodes` > 1): k3s labels, 4 CPU, 8Gi,
  *   110 pods, 100Gi ephemeral storage, no taints, pod CIDRs from 10.42.0.0/16;
- * - StorageClass `local-path`, the default, exactly as k3s ships it;
- * - `volumesPerNode` (24) free PersistentVolumes pv-1, pv-2... of 200Gi, hostPath
- *   .tools/cluster/volumes/pv-N, pinned to their node. No provisioner runs: a claim binds
- *   one of them when its first pod is scheduled (WaitForFirstConsumer), and shows 200Gi.
- *   Each `up`, also on a running cluster, adds volumes until each node has that many free.
- *   When a claim is deleted its volume goes Released and stays, directory and all (the
- *   Delete policy waits for the rancher.io/local-path provisioner, which is absent).
+ * - StorageClass `local-path`, the default, exactly as k3s ships it, and its provisioner
+ *   (provisioner.ts, one more process of the cluster): a claim of a rancher.io/local-path
+ *   class gets its own volume `pvc-<uid>` when its first pod is scheduled
+ *   (WaitForFirstConsumer), of the size it asks for, in its own directory
+ *   .cluster/volumes/pvc-<uid>_<namespace>_<claim> on that pod's node. When the claim goes,
+ *   a Delete volume goes with its directory; a Retain one stays Released, data and all.
  *   Nothing writes into the directories (no container runs): a test that must prove data
  *   survived writes a marker into the bound PV's spec.hostPath.path itself, then checks
  *   the PV object (still there, Bound or Released, claimRef to its claim) and the marker.
  * - CRDs for Traefik's traefik.io/v1alpha1 kinds (see traefik-crds.ts).
  * NetworkPolicies are accepted (built-in API) but nothing enforces them; k3s would.
  *
- * State lives in .tools/cluster/ (git-ignored): kubeconfig, state.json, pki/, logs/<name>.log,
- * pids/<name>.pid, etcd/, volumes/. Every process is detached and runs under `timeout`,
+ * State lives in .cluster/ at the root of the checkout (git-ignored; not under .tools, which
+ * worktrees may share): kubeconfig, state.json, pki/, logs/<name>.log, pids/<name>.pid, etcd/, volumes/. Every process is detached and runs under `timeout`,
  * so it dies after `ttlSeconds` (default 3 h) even if `down` never runs.
  */
 import * as fs from "fs";
 import * as path from "path";
-import { Component, etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kwok, Ports } from "./control-plane";
+import { Component, etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kwok, localPathProvisioner, Ports } from "./control-plane";
 import { KubeClient } from "./kube";
 import { kwokConfigYaml } from "./kwok-stages";
-import { missingVolumes, nodeNames, nodeObject, SimulatedNode, storageClassObject, volumeIndex, volumeObject } from "./manifests";
+import { nodeNames, nodeObject, SimulatedNode, storageClassObject } from "./manifests";
 import { locateBinaries, StateDir } from "./paths";
 import { generateCredentials, IDENTITIES, writeKubeconfig } from "./pki";
+import { waitFor } from "../supervision";
 import {
   childPids,
+  clearCommand,
+  DetachedProcess,
   freePorts,
-  GiveUp,
+  identityOf,
   isOurs,
   LOOPBACK,
+  ProcessIdentity,
   ProcessRecord,
   readPidFiles,
+  ownerState,
   residentBytes,
   startDetached,
   stopProcess,
-  tail,
   timeoutCommand,
-  waitFor,
   withLock,
 } from "./processes";
 import { traefikCrds, TRAEFIK_KINDS } from "./traefik-crds";
@@ -66,14 +69,19 @@ export { MissingToolError } from "./paths";
 export interface UpOptions {
   /** Simulated nodes: k3s-server plus nodes-1 agents. Default 1; on a running cluster, undefined accepts any count. */
   nodes?: number;
-  /** Free pre-provisioned volumes on each node. Default 24 (on a running cluster: what it was started with). */
-  volumesPerNode?: number;
   /** Every process is killed after this many seconds. Default 3 h. */
   ttlSeconds?: number;
   /** Progress messages (default: none). */
   log?: (message: string) => void;
   /** How long `up` may take before it gives up and cleans up. Default 180 s. */
   timeoutMs?: number;
+  /**
+   * The cluster is this process's (a test run's, which stops it at its end): once this process is
+   * gone, the next `up` takes a cluster still there for one left by an aborted run, stops it and
+   * says so, and while it runs, another process's owned `up` is refused (a plain one uses it). Default: a cluster started by
+   * hand, which outlives the command that started it.
+   */
+  owned?: boolean;
 }
 
 export interface ClusterInfo {
@@ -83,7 +91,7 @@ export interface ClusterInfo {
   nodes: string[];
   startedAt: string;
   expiresAt: string;
-  /** True when `up` found the cluster already running and healthy (it only topped up free volumes). */
+  /** True when `up` found the cluster already running and healthy (and left it as it was). */
   alreadyRunning: boolean;
 }
 
@@ -92,12 +100,13 @@ interface ClusterState {
   server: string;
   ports: Ports;
   nodes: SimulatedNode[];
-  volumesPerNode: number;
   ttlSeconds: number;
   startedAt: string;
   expiresAt: string;
   adminToken: string;
   processes: ProcessRecord[];
+  /** The process the cluster belongs to (UpOptions.owned). */
+  owner?: ProcessIdentity;
 }
 
 export interface ProcessStatus {
@@ -109,6 +118,8 @@ export interface ProcessStatus {
   alive: boolean;
   residentBytes: number;
   log: string;
+  /** How it ended, when it is not alive: binary, exit code or signal. */
+  exit?: string;
 }
 
 export interface ClusterStatus {
@@ -127,7 +138,14 @@ export interface ClusterStatus {
 }
 
 const DEFAULT_TTL_SECONDS = 3 * 3600;
-const COMPONENT_ORDER: Component["name"][] = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"];
+const COMPONENT_ORDER: Component["name"][] = [
+  "etcd",
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kwok",
+  "local-path-provisioner",
+];
 
 const defaultState = () => new StateDir();
 
@@ -168,6 +186,7 @@ async function statusOf(state: StateDir): Promise<ClusterStatus> {
         alive,
         residentBytes: componentPids.reduce((sum, p) => sum + residentBytes(p), 0),
         log: state.logFile(name),
+        exit: alive ? undefined : component(state, recorded, name, pid).exitReport(),
       };
     });
   let readyz = "not running";
@@ -196,8 +215,8 @@ async function statusOf(state: StateDir): Promise<ClusterStatus> {
 /**
  * Starts the cluster and waits until it is usable: /readyz ok, every component healthy,
  * every node Ready, the default ServiceAccount there, the Traefik CRDs established.
- * When it is already up and healthy it only tops up the free volumes; a broken or expired one is
- * cleaned up first. On failure it stops what it started, keeps the logs (.tools/cluster/logs/)
+ * When it is already up and healthy it is left as it is; a broken or expired one is
+ * cleaned up first. On failure it stops what it started, keeps the logs (.cluster/logs/)
  * and throws with the log tail of the component that failed.
  */
 export async function up(opts: UpOptions = {}): Promise<ClusterInfo> {
@@ -205,32 +224,81 @@ export async function up(opts: UpOptions = {}): Promise<ClusterInfo> {
   const binaries = locateBinaries();
   timeoutCommand();
   fs.mkdirSync(path.dirname(state.root), { recursive: true });
-  return withLock(state.lockFile, async () => {
-    const log = opts.log ?? (() => undefined);
-    const nodes = nodeNames(opts.nodes ?? 1);
-    const current = await statusOf(state);
-    const recorded = readState(state);
-    if (current.healthy && recorded) {
-      if (opts.nodes !== undefined && opts.nodes !== recorded.nodes.length) {
-        throw new Error(`the cluster is up with ${recorded.nodes.length} node(s); run \`npm run cluster -- down\` first to change that`);
+  const log = opts.log ?? (() => undefined);
+  return withLock(
+    state.lockFile,
+    async () => {
+      const nodes = nodeNames(opts.nodes ?? 1);
+      const current = await statusOf(state);
+      const recorded = readState(state);
+      const owner = recorded?.owner;
+      const whose = ownerState(owner);
+      // A run that would own the cluster (and stop it at its end) cannot share one another live run owns;
+      // a plain `up` may use it, as it would a cluster started by hand.
+      if (current.present && owner && whose === "running" && opts.owned) {
+        throw new Error(
+          `the cluster in ${state.root} belongs to a run still in progress: pid ${owner.pid} (${owner.command}), started at ` +
+            `${recorded.startedAt}. Wait for it to end; if it is stuck, clear it with: ${clearCommand(owner.pid)}`,
+        );
       }
-      const perNode = opts.volumesPerNode ?? recorded.volumesPerNode;
-      const added = await ensureVolumes(state, adminClient(state, recorded), recorded.nodes, perNode);
-      log(`cluster already up and healthy${added > 0 ? `; added ${added} volumes to keep ${perNode} free per node` : ""}`);
-      return info(state, recorded, true);
-    }
-    if (current.present) {
-      log("cleaning up a cluster that is not healthy (expired, crashed or half-started)");
-      await downIn(state);
-    }
-    try {
-      return await start(state, binaries, nodes, opts, log);
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      await stopAll(state).catch(() => undefined);
-      throw new Error(`cluster up failed: ${message}\n(logs kept in ${state.logs}; \`npm run cluster -- down\` removes them)`);
-    }
-  });
+      if (current.present && owner && whose === "ended") {
+        log(
+          `found a cluster left by an aborted run (pid ${owner.pid}, ${owner.command}, no longer running; started at ` +
+            `${recorded.startedAt}): stopping it and removing ${state.root}`,
+        );
+        await downIn(state);
+        return startOrClean(state, () => start(state, binaries, nodes, opts, log));
+      }
+      if (current.healthy && recorded) {
+        if (opts.nodes !== undefined && opts.nodes !== recorded.nodes.length) {
+          throw new Error(`the cluster is up with ${recorded.nodes.length} node(s); run \`npm run cluster -- down\` first to change that`);
+        }
+        const by = whose === "running" && owner ? ` (the run of pid ${owner.pid} owns it and stops it at its end)` : "";
+        log(`cluster already up and healthy${by}`);
+        return info(state, recorded, true);
+      }
+      if (current.present) {
+        const ended = current.processes.map((p) => p.exit).filter((e): e is string => e !== undefined);
+        log(`cleaning up a cluster that is not healthy (expired, crashed or half-started)${ended.length ? `: ${ended.join("; ")}` : ""}`);
+        await downIn(state);
+      }
+      return startOrClean(state, () => start(state, binaries, nodes, opts, log));
+    },
+    { log },
+  );
+}
+
+/** Starts a cluster; on failure stops what it started and keeps the logs. */
+async function startOrClean(state: StateDir, starting: () => Promise<ClusterInfo>): Promise<ClusterInfo> {
+  try {
+    return await starting();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    await stopAll(state).catch(() => undefined);
+    throw new Error(`cluster up failed: ${message}\n(logs kept in ${state.logs}; \`npm run cluster -- down\` removes them)`);
+  }
+}
+
+/** A component as a process a wait can depend on (its binary from the state's record when there is one). */
+function component(state: StateDir, recorded: ClusterState | undefined, name: string, pid: number): DetachedProcess {
+  const binary = recorded?.processes.find((p) => p.name === name)?.binary ?? name;
+  return new DetachedProcess(state, name, pid, binary);
+}
+
+/**
+ * How each component of the cluster that is not running ended (binary, exit code or signal) and
+ * its log's last lines; empty when all run or there is no cluster. For a failure message: a test
+ * that meets "connection refused" says which process went and why.
+ */
+export function exitReports(lines = 15): string[] {
+  const state = defaultState();
+  const recorded = readState(state);
+  return readPidFiles(state)
+    .map(({ name, pid }) => component(state, recorded, name, pid))
+    .flatMap((p) => {
+      const report = p.exitReport();
+      return report === undefined ? [] : [`${report}\n${p.output(lines)}`];
+    });
 }
 
 function info(state: StateDir, recorded: ClusterState, alreadyRunning: boolean): ClusterInfo {
@@ -255,7 +323,6 @@ async function start(
   const remaining = () => Math.max(1000, deadline - Date.now());
   const ttlSeconds = opts.ttlSeconds ?? DEFAULT_TTL_SECONDS;
   if (!(ttlSeconds > 0)) throw new Error(`ttlSeconds must be positive, got ${ttlSeconds}`);
-  const volumesPerNode = opts.volumesPerNode ?? 24;
   const startedAt = new Date();
   const expiresAt = new Date(startedAt.getTime() + ttlSeconds * 1000);
 
@@ -263,8 +330,8 @@ async function start(
     fs.mkdirSync(dir, { recursive: true });
   }
   const creds = generateCredentials(state.pki);
-  const [etcdClient, etcdPeer, apiserver, controllerManager, scheduler, kwokPort] = await freePorts(6);
-  const ports: Ports = { etcdClient, etcdPeer, apiserver, controllerManager, scheduler, kwok: kwokPort };
+  const [etcdClient, etcdPeer, apiserver, controllerManager, scheduler, kwokPort, provisioner] = await freePorts(7);
+  const ports: Ports = { etcdClient, etcdPeer, apiserver, controllerManager, scheduler, kwok: kwokPort, provisioner };
   const server = `https://${LOOPBACK}:${apiserver}`;
   for (const id of IDENTITIES) {
     const file = id.name === "admin" ? state.kubeconfig : state.componentKubeconfig(id.name);
@@ -277,62 +344,58 @@ async function start(
     server,
     ports,
     nodes,
-    volumesPerNode,
     ttlSeconds,
     startedAt: startedAt.toISOString(),
     expiresAt: expiresAt.toISOString(),
     adminToken: creds.tokens.admin,
     processes: [],
+    owner: opts.owned ? identityOf() : undefined,
   };
   const saveState = () => fs.writeFileSync(state.stateFile, JSON.stringify(recorded, null, 2) + "\n", { mode: 0o600 });
   saveState();
   const client = adminClient(state, recorded);
 
-  const launch = (component: Component): ProcessRecord => {
+  const watched: DetachedProcess[] = [];
+  const launch = async (c: Component): Promise<DetachedProcess> => {
     const ttlLeft = (expiresAt.getTime() - Date.now()) / 1000;
-    const record = startDetached(state, component.name, binaries[component.binary], component.args, {
-      ttlSeconds: ttlLeft,
-      env: component.env,
-    });
+    const executable = c.binary === "node" ? process.execPath : binaries[c.binary];
+    const record = await startDetached(state, c.name, executable, c.args, { ttlSeconds: ttlLeft, env: c.env });
     recorded.processes.push(record);
     saveState();
-    return record;
+    const proc = new DetachedProcess(state, c.name, record.pid, executable);
+    watched.push(proc);
+    return proc;
   };
-  /** Waits for a component's health, failing early (with its log) if its process dies. */
-  const healthy = (component: Component, record: ProcessRecord, what = `${component.name} to be healthy`) =>
-    waitFor(
-      what,
-      async () => {
-        if (await component.healthy()) return true;
-        if (!isOurs(record.pid, state)) throw new GiveUp(`${component.name} exited`);
-        return undefined;
-      },
-      remaining(),
-      { context: () => `--- ${record.log} ---\n${tail(record.log)}` },
-    );
+  /** Waits for a component's health, failing at once (how it ended, its log) if any component started so far exits. */
+  const healthy = (c: Component, proc: DetachedProcess, what = `${c.name} to be healthy`) =>
+    waitFor(what, async () => ((await c.healthy()) ? true : undefined), remaining(), 250, [proc, ...watched.filter((w) => w !== proc)]);
 
   const etcdComponent = etcd(state, ports);
-  await healthy(etcdComponent, launch(etcdComponent));
+  await healthy(etcdComponent, await launch(etcdComponent));
   log(`etcd up on ${LOOPBACK}:${ports.etcdClient}`);
 
   const apiserverReady = async () => fs.existsSync(state.apiserverCert) && (await client.ready());
   const apiserverComponent = kubeApiserver(state, ports, creds, apiserverReady);
-  await healthy(apiserverComponent, launch(apiserverComponent), "kube-apiserver /readyz");
+  await healthy(apiserverComponent, await launch(apiserverComponent), "kube-apiserver /readyz");
   log(`kube-apiserver ready at ${server}`);
 
-  const rest = [kubeControllerManager(state, ports, creds), kubeScheduler(state, ports), kwok(state, ports, kwokConfig)];
-  const records = rest.map((c) => launch(c));
+  const rest = [
+    kubeControllerManager(state, ports, creds),
+    kubeScheduler(state, ports),
+    kwok(state, ports, kwokConfig),
+    localPathProvisioner(state, ports),
+  ];
+  const records: DetachedProcess[] = [];
+  for (const c of rest) records.push(await launch(c));
 
   const bootstrap = [...nodes.map((n) => nodeObject(n)), storageClassObject(), ...traefikCrds()];
   fs.writeFileSync(path.join(state.manifests, "bootstrap.json"), JSON.stringify(bootstrap, null, 2) + "\n");
   for (const obj of bootstrap) await client.create(obj);
-  const added = await ensureVolumes(state, client, nodes, volumesPerNode);
-  log(`created ${nodes.length} node(s), StorageClass local-path, ${added} volumes, ${TRAEFIK_KINDS.length} Traefik CRDs`);
+  log(`created ${nodes.length} node(s), StorageClass local-path, ${TRAEFIK_KINDS.length} Traefik CRDs`);
 
   await Promise.all(rest.map((c, i) => healthy(c, records[i])));
-  log("kube-controller-manager, kube-scheduler and kwok healthy");
+  log("kube-controller-manager, kube-scheduler, kwok and the local-path provisioner healthy");
 
-  const kwokLog = () => `--- ${state.logFile("kwok")} ---\n${tail(state.logFile("kwok"))}`;
   await waitFor(
     `node(s) ${nodes.map((n) => n.name).join(", ")} to be Ready`,
     async () => {
@@ -345,17 +408,14 @@ async function start(
       return nodes.every((n) => ready.has(n.name)) ? true : undefined;
     },
     remaining(),
-    { context: kwokLog },
+    250,
+    watched,
   );
   log(`node(s) Ready`);
-  const kcmLog = () => `--- ${state.logFile("kube-controller-manager")} ---\n${tail(state.logFile("kube-controller-manager"))}`;
   // Pods are refused until their namespace's default ServiceAccount exists; tests should not race it.
-  await waitFor("the default ServiceAccount", () => client.find("/api/v1/namespaces/default/serviceaccounts/default"), remaining(), {
-    context: kcmLog,
-  });
-  await waitFor("ConfigMap kube-root-ca.crt", () => client.find("/api/v1/namespaces/default/configmaps/kube-root-ca.crt"), remaining(), {
-    context: kcmLog,
-  });
+  const find = (what: string, url: string) => waitFor(what, () => client.find(url), remaining(), 250, watched);
+  await find("the default ServiceAccount", "/api/v1/namespaces/default/serviceaccounts/default");
+  await find("ConfigMap kube-root-ca.crt", "/api/v1/namespaces/default/configmaps/kube-root-ca.crt");
   await waitFor(
     "the Traefik CRDs to be established",
     async () => {
@@ -368,48 +428,27 @@ async function start(
       return true;
     },
     remaining(),
+    250,
+    watched,
   );
   log(`cluster ready; it stops by itself at ${recorded.expiresAt}`);
   return info(state, recorded, false);
 }
 
-/**
- * Creates volumes until every node has `perNode` free ones (no claim, not released).
- * Released volumes are never reused (their data is what a test may check), so a cluster
- * kept across test runs gets new ones at each `up` instead of running out.
- */
-async function ensureVolumes(state: StateDir, client: KubeClient, nodes: SimulatedNode[], perNode: number): Promise<number> {
-  type Pv = { metadata: { name: string; labels?: Record<string, string> }; spec: { claimRef?: unknown }; status?: { phase?: string } };
-  const existing = (await client.get<{ items: Pv[] }>("/api/v1/persistentvolumes")).items;
-  const free = new Map<string, number>();
-  for (const pv of existing) {
-    const node = pv.metadata.labels?.["kubernetes.io/hostname"];
-    const phase = pv.status?.phase ?? "Pending";
-    if (node && !pv.spec.claimRef && (phase === "Pending" || phase === "Available")) free.set(node, (free.get(node) ?? 0) + 1);
-  }
-  const highest = Math.max(0, ...existing.map((pv) => volumeIndex(pv.metadata.name)));
-  const add = missingVolumes(nodes, perNode, free, highest, state.volumes);
-  for (const v of add) {
-    fs.mkdirSync(v.dir, { recursive: true });
-    await client.create(volumeObject(v));
-  }
-  return add.length;
-}
-
-/** Stops every process of the cluster (SIGTERM, then SIGKILL) and removes .tools/cluster/. Succeeds when nothing runs. */
+/** Stops every process of the cluster (SIGTERM, then SIGKILL) and removes .cluster/. Succeeds when nothing runs. */
 export async function down(): Promise<void> {
   const state = defaultState();
   if (!fs.existsSync(state.root)) return;
-  await withLock(state.lockFile, () => downIn(state));
+  await withLock(state.lockFile, () => downIn(state), { log: (m) => process.stderr.write(`cluster: ${m}\n`) });
 }
 
 async function downIn(state: StateDir): Promise<void> {
   await stopAll(state);
   // Never remove anything but the cluster's own directory.
-  if (path.basename(state.root) !== "cluster" || path.basename(path.dirname(state.root)) !== ".tools") {
-    throw new Error(`refusing to remove ${state.root}: not a .tools/cluster directory`);
+  if (path.basename(state.root) !== ".cluster") {
+    throw new Error(`refusing to remove ${state.root}: not a .cluster directory`);
   }
-  fs.rmSync(state.root, { recursive: true, force: true });
+  fs.rmSync(state.root, { recursive: true, force: true, maxRetries: 3 });
 }
 
 /** Stops every process with a pid file, clients first. */
@@ -417,7 +456,11 @@ async function stopAll(state: StateDir): Promise<void> {
   const pids = readPidFiles(state);
   const byName = (names: string[]) => pids.filter((p) => names.includes(p.name));
   // Clients first, so that they do not spend their last seconds retrying a dead API server.
-  const waves = [byName(["kwok", "kube-scheduler", "kube-controller-manager"]), byName(["kube-apiserver"]), byName(["etcd"])];
+  const waves = [
+    byName(["local-path-provisioner", "kwok", "kube-scheduler", "kube-controller-manager"]),
+    byName(["kube-apiserver"]),
+    byName(["etcd"]),
+  ];
   const others = pids.filter((p) => !COMPONENT_ORDER.includes(p.name as Component["name"]));
   for (const wave of [...waves, others]) await Promise.all(wave.map((p) => stopProcess(p.pid, state)));
 }

@@ -21,7 +21,7 @@ export interface HttpResult {
 /** One https request. `ca` undefined skips verification: only for loopback health checks of self-signed endpoints. */
 export function httpsRequest(
   url: string,
-  opts: { method?: string; token?: string; ca?: Buffer; body?: string; contentType?: string; timeoutMs?: number } = {},
+  opts: { method?: string; token?: string; ca?: Buffer; body?: string; contentType?: string; timeoutMs?: number; agent?: https.Agent } = {},
 ): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { Accept: "application/json" };
@@ -36,6 +36,7 @@ export function httpsRequest(
         method: opts.method ?? "GET",
         headers,
         ca: opts.ca,
+        agent: opts.agent,
         rejectUnauthorized: opts.ca !== undefined,
         timeout: opts.timeoutMs ?? 5000,
       },
@@ -52,7 +53,7 @@ export function httpsRequest(
   });
 }
 
-/** The REST collection of the kinds the bootstrap creates. */
+/** The REST collection of the kinds the bootstrap and the provisioner create. */
 const COLLECTIONS: Record<string, string> = {
   "v1/Node": "/api/v1/nodes",
   "v1/PersistentVolume": "/api/v1/persistentvolumes",
@@ -68,6 +69,8 @@ export class KubeClient {
     public readonly server: string,
     private readonly token: string,
     private readonly caFile: string,
+    /** A keep-alive agent for a client that polls (the provisioner); default: a connection per request. */
+    private readonly agent?: https.Agent,
   ) {}
 
   /** The CA is read lazily: the API server writes its self-signed certificate when it starts. */
@@ -84,6 +87,7 @@ export class KubeClient {
         ca: this.caBytes(),
         body: body === undefined ? undefined : JSON.stringify(body),
         contentType,
+        agent: this.agent,
       });
     } catch (err) {
       // Read the CA again next time: it may have been caught half-written.

@@ -1,9 +1,8 @@
 /**
  * The objects that make the local cluster look like a single k3s node: the simulated
- * Nodes kwok plays the kubelet of, k3s's default StorageClass and the volumes a
- * local-path provisioner would have made, and kwok's own configuration.
+ * Nodes kwok plays the kubelet of and k3s's default StorageClass (its volumes are made on
+ * demand by provisioner.ts).
  */
-import * as path from "path";
 import { KubeObject } from "./kube";
 
 /** Annotation kwok selects the nodes it manages by (--manage-nodes-with-annotation-selector). */
@@ -17,8 +16,6 @@ export const SERVICE_CIDR = "10.43.0.0/16";
 /** k3s's default StorageClass, created by its local-storage manifest. */
 export const STORAGE_CLASS = "local-path";
 export const LOCAL_PATH_PROVISIONER = "rancher.io/local-path";
-/** Size of each pre-provisioned volume: big enough that any claim of the stack fits. */
-export const VOLUME_SIZE = "200Gi";
 
 /** What a simulated node has: a small k3s server. */
 export const NODE_CAPACITY = { cpu: "4", memory: "8Gi", pods: "110", "ephemeral-storage": "100Gi" };
@@ -94,74 +91,5 @@ export function storageClassObject(): KubeObject {
     provisioner: LOCAL_PATH_PROVISIONER,
     reclaimPolicy: "Delete",
     volumeBindingMode: "WaitForFirstConsumer",
-  };
-}
-
-export interface Volume {
-  name: string;
-  node: string;
-  dir: string;
-}
-
-/** The number in a volume's name (pv-7 is 7), or 0. */
-export function volumeIndex(name: string): number {
-  const match = /^pv-(\d+)$/.exec(name);
-  return match ? Number(match[1]) : 0;
-}
-
-/**
- * The volumes to add so that each node has `perNode` free ones (`free` counts them per
- * node), numbered after the highest existing pv-N, with their directories under `root`.
- */
-export function missingVolumes(
-  nodes: SimulatedNode[],
-  perNode: number,
-  free: Map<string, number>,
-  highest: number,
-  root: string,
-): Volume[] {
-  const out: Volume[] = [];
-  for (const node of nodes) {
-    for (let i = free.get(node.name) ?? 0; i < perNode; i++) {
-      const name = `pv-${highest + out.length + 1}`;
-      out.push({ name, node: node.name, dir: path.join(root, name) });
-    }
-  }
-  return out;
-}
-
-/**
- * A volume as the local-path provisioner makes one: hostPath on one node, pinned to it
- * by node affinity, reclaim policy Delete. No provisioner runs here, so these exist
- * before any claim; the scheduler's VolumeBinding plugin picks one when the first pod
- * of a WaitForFirstConsumer claim is scheduled, and the PV controller binds it.
- *
- * The provisioned-by annotation makes the PV controller leave a released volume to
- * that (absent) provisioner: the PV stays Released with its directory intact, instead
- * of going Failed ("no volume plugin matched"), or, for a path containing /tmp/, being
- * deleted by the in-tree hostPath deleter.
- */
-export function volumeObject(volume: Volume): KubeObject {
-  return {
-    apiVersion: "v1",
-    kind: "PersistentVolume",
-    metadata: {
-      name: volume.name,
-      labels: { "kubernetes.io/hostname": volume.node },
-      annotations: { "pv.kubernetes.io/provisioned-by": LOCAL_PATH_PROVISIONER, "local.path.provisioner/selected-node": volume.node },
-    },
-    spec: {
-      capacity: { storage: VOLUME_SIZE },
-      accessModes: ["ReadWriteOnce"],
-      persistentVolumeReclaimPolicy: "Delete",
-      storageClassName: STORAGE_CLASS,
-      volumeMode: "Filesystem",
-      hostPath: { path: volume.dir, type: "DirectoryOrCreate" },
-      nodeAffinity: {
-        required: {
-          nodeSelectorTerms: [{ matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [volume.node] }] }],
-        },
-      },
-    },
   };
 }

@@ -17,9 +17,13 @@ export function toolRelease(binary: string): string {
 export const BINARIES = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "kubectl"] as const;
 export type Binary = (typeof BINARIES)[number];
 
-/** Everything a running cluster owns lives under one directory, removed by `down`. */
+/**
+ * Everything a running cluster owns lives under one directory, removed by `down`: .cluster/
+ * at the root of the checkout. Not under .tools/, which several worktrees of one clone may
+ * share (a symlink): each checkout has its own cluster, and one never stops another's.
+ */
 export class StateDir {
-  constructor(public readonly root: string = path.join(ROOT, ".tools", "cluster")) {}
+  constructor(public readonly root: string = path.join(ROOT, ".cluster")) {}
 
   get stateFile(): string {
     return path.join(this.root, "state.json");
@@ -61,6 +65,10 @@ export class StateDir {
   }
   pidFile(name: string): string {
     return path.join(this.pids, `${name}.pid`);
+  }
+  /** The exit status of a component that has ended (written by the sh that waits for it). */
+  exitFile(name: string): string {
+    return path.join(this.pids, `${name}.exit`);
   }
   componentKubeconfig(name: string): string {
     return path.join(this.pki, `${name}.kubeconfig`);

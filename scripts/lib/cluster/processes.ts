@@ -6,12 +6,16 @@
  * Every child runs under coreutils `timeout`: after the cluster's TTL it gets
  * SIGTERM, and SIGKILL 10 s later, even if nobody ever runs `down`. The pid on record
  * is the one of `timeout` (it forwards signals to the component and exits with it);
- * the component is its only child. A pid only counts as ours if its command line names
- * the state directory, so a pid reused by an unrelated process is never signalled.
+ * the component is its only child. A small `sh` waits for `timeout` and writes its exit
+ * status to pids/<name>.exit, so that whoever looks later (status, the next `up`, a test
+ * after a failure) can say how a component ended: code or signal, and its log's last
+ * lines. A pid only counts as ours if its command line names the state directory, so a
+ * pid reused by an unrelated process is never signalled.
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
+import { describeExit, sleep, tail, Watched } from "../supervision";
 import { onPath, MissingToolError, StateDir } from "./paths";
 
 export const LOOPBACK = "127.0.0.1";
@@ -27,8 +31,6 @@ export interface ProcessRecord {
   args: string[];
   log: string;
 }
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A port nobody listens on right now on 127.0.0.1 (the kernel's choice; released before use, so bind soon). */
 export function freePort(): Promise<number> {
@@ -60,24 +62,35 @@ export function timeoutCommand(): string {
   return found;
 }
 
+/** A path as one word of a POSIX shell script. */
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
 /**
- * Starts `binary args` detached, in its own session and process group, with stdout and
- * stderr appended to logs/<name>.log, its pid in pids/<name>.pid, and killed after
- * `ttlSeconds` whatever happens to the caller.
+ * Starts `binary args` detached, in its own session, with stdout and stderr appended to
+ * logs/<name>.log, the pid of its `timeout` wrapper in pids/<name>.pid, its exit status in
+ * pids/<name>.exit when it ends, and killed after `ttlSeconds` whatever happens to the caller.
  */
-export function startDetached(
+export async function startDetached(
   state: StateDir,
   name: string,
   binary: string,
   args: string[],
   opts: { ttlSeconds: number; env?: NodeJS.ProcessEnv },
-): ProcessRecord {
+): Promise<ProcessRecord> {
   fs.mkdirSync(state.logs, { recursive: true });
   fs.mkdirSync(state.pids, { recursive: true });
   const log = state.logFile(name);
+  const pidFile = state.pidFile(name);
+  for (const f of [pidFile, state.exitFile(name)]) fs.rmSync(f, { force: true });
+  // `timeout` in the background (it makes its own process group, which `stopProcess` signals), its pid
+  // written at once, its status when it ends. "$@" is timeout's command line, after $0 (the name).
+  const script = `"$@" & echo $! > ${shellQuote(`${pidFile}.new`)} && mv ${shellQuote(`${pidFile}.new`)} ${shellQuote(pidFile)}; wait $!; echo $? > ${shellQuote(state.exitFile(name))}`;
   const fd = fs.openSync(log, "a");
   try {
-    const child = spawn(timeoutCommand(), ["--kill-after=10s", `${Math.max(1, Math.floor(opts.ttlSeconds))}s`, binary, ...args], {
+    const ttl = `${Math.max(1, Math.floor(opts.ttlSeconds))}s`;
+    const child = spawn("sh", ["-c", script, name, timeoutCommand(), "--kill-after=10s", ttl, binary, ...args], {
       cwd: state.root,
       detached: true,
       stdio: ["ignore", fd, fd],
@@ -85,10 +98,44 @@ export function startDetached(
     });
     if (child.pid === undefined) throw new Error(`could not start ${name} (${binary})`);
     child.unref();
-    fs.writeFileSync(state.pidFile(name), `${child.pid}\n`);
-    return { name, pid: child.pid, binary, args, log };
   } finally {
     fs.closeSync(fd);
+  }
+  const pid = await (async () => {
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await sleep(10)) {
+      const text = fs.existsSync(pidFile) ? fs.readFileSync(pidFile, "utf8").trim() : "";
+      if (/^\d+$/.test(text)) return Number(text);
+    }
+    throw new Error(`could not start ${name} (${binary}): no pid after 10 s\n${tail(log)}`);
+  })();
+  return { name, pid, binary, args, log };
+}
+
+/** A component of the cluster as a process a wait can depend on: alive while its pid is ours, then its recorded exit. */
+export class DetachedProcess implements Watched {
+  constructor(
+    private readonly state: StateDir,
+    public readonly name: string,
+    private readonly pid: number,
+    private readonly binary: string,
+  ) {}
+
+  exitReport(): string | undefined {
+    if (isOurs(this.pid, this.state)) return undefined;
+    let status = "";
+    try {
+      status = fs.readFileSync(this.state.exitFile(this.name), "utf8").trim();
+    } catch {
+      // Not written (yet, or the sh that writes it was killed too).
+    }
+    return /^\d+$/.test(status)
+      ? describeExit(this.name, this.binary, Number(status))
+      : `${this.name} (${this.binary}, pid ${this.pid}) is gone; its exit status was not recorded`;
+  }
+
+  output(lines = 30): string {
+    const log = this.state.logFile(this.name);
+    return `--- ${log} (last ${lines} lines) ---\n${tail(log, lines)}`;
   }
 }
 
@@ -159,97 +206,115 @@ export async function stopProcess(pid: number, state: StateDir, graceMs = STOP_G
   if (!isOurs(pid, state)) return;
   signal(pid, "SIGTERM");
   const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline) {
-    if (!isOurs(pid, state)) return;
-    await sleep(50);
+  while (Date.now() < deadline && isOurs(pid, state)) await sleep(50);
+  if (isOurs(pid, state)) {
+    signal(-pid, "SIGKILL");
+    signal(pid, "SIGKILL");
+    while (isOurs(pid, state)) await sleep(50);
   }
-  signal(-pid, "SIGKILL");
-  signal(pid, "SIGKILL");
-  while (isOurs(pid, state)) await sleep(50);
+  // The sh that waited for it writes its status next; let it, before anyone removes the directory.
+  for (const until = Date.now() + 2000; Date.now() < until && !exitRecorded(state, pid);) await sleep(20);
 }
 
-/** The last `lines` lines of a log file, for an error message. */
-export function tail(file: string, lines = 30): string {
+/** Whether the component whose wrapper had `pid` has its exit status written. */
+function exitRecorded(state: StateDir, pid: number): boolean {
+  const entry = readPidFiles(state).find((p) => p.pid === pid);
+  return entry === undefined || fs.existsSync(state.exitFile(entry.name));
+}
+
+/** A process as /proc knows it: a reused pid has another start time, so it is never taken for this one. */
+export interface ProcessIdentity {
+  pid: number;
+  /** Field 22 of /proc/<pid>/stat: clock ticks after boot. */
+  startTime: string;
+  /** Its command line, to name it in a message. */
+  command: string;
+}
+
+function startTimeOf(pid: number): string | undefined {
+  const stat = readProc(pid, "stat");
+  if (stat === undefined) return undefined;
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // fields[0] is field 3 (the state): a zombie has ended.
+  return fields[0] === "Z" || fields[0] === "X" ? undefined : fields[19];
+}
+
+/** This process (or `pid`) as a ProcessIdentity. */
+export function identityOf(pid: number = process.pid): ProcessIdentity {
+  const command = (readProc(pid, "cmdline") ?? "").split("\0").filter(Boolean).join(" ");
+  return { pid, startTime: startTimeOf(pid) ?? "", command: command.length > 200 ? `${command.slice(0, 200)}...` : command };
+}
+
+/** Whether the process still runs (same pid, same start time). */
+export function stillRunning(id: ProcessIdentity): boolean {
+  const startTime = startTimeOf(id.pid);
+  return startTime !== undefined && (id.startTime === "" || startTime === id.startTime);
+}
+
+/** Whose a thing is (a cluster's owner): nobody's, this process's, a process that still runs, or one that has ended. */
+export function ownerState(owner: ProcessIdentity | undefined): "none" | "self" | "running" | "ended" {
+  if (owner === undefined) return "none";
+  if (owner.pid === process.pid && stillRunning(owner)) return "self";
+  return stillRunning(owner) ? "running" : "ended";
+}
+
+/** Who holds a lock file, when it says (a bare pid from an older version counts too). */
+function lockHolder(lockFile: string): ProcessIdentity | undefined {
+  let text: string;
   try {
-    const text = fs.readFileSync(file, "utf8").trimEnd().split("\n");
-    return text.slice(-lines).join("\n");
+    text = fs.readFileSync(lockFile, "utf8").trim();
   } catch {
-    return "(no log)";
+    return undefined;
   }
-}
-
-function lockHolder(lockFile: string): number {
+  if (/^\d+$/.test(text)) return { pid: Number(text), startTime: "", command: "" };
   try {
-    return Number(fs.readFileSync(lockFile, "utf8").trim()) || 0;
+    const id = JSON.parse(text) as ProcessIdentity;
+    return Number.isInteger(id.pid) && id.pid > 0 ? id : undefined;
   } catch {
-    return 0;
+    return undefined;
   }
 }
 
-/** Thrown by a `waitFor` check to stop waiting at once (a process died: no point in polling on). */
-export class GiveUp extends Error {}
+/** The command that clears what a stuck holder left: stop it, then the cluster. */
+export function clearCommand(pid: number): string {
+  return `kill ${pid} && npm run cluster -- down`;
+}
 
 /**
- * Polls `check` every `everyMs` until it returns a value other than undefined, or
- * fails after `timeoutMs` (or at once when the check throws GiveUp) with `what`, the
- * last error seen and `context()` (a log tail).
+ * Runs `fn` holding an exclusive lock file, so that two `up`s (two test runs, say) do not
+ * race. A lock whose holder has ended (an aborted run) is removed, and `log` says so; one whose
+ * holder still runs is waited for, up to `timeoutMs`, then refused with the command that clears it.
  */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs: number,
-  opts: { everyMs?: number; context?: () => string } = {},
+export async function withLock<T>(
+  lockFile: string,
+  fn: () => Promise<T>,
+  opts: { timeoutMs?: number; log?: (message: string) => void } = {},
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-      last = "";
-    } catch (err) {
-      last = err instanceof Error ? err.message : String(err);
-      if (err instanceof GiveUp) break;
-    }
-    if (Date.now() >= deadline) {
-      last = `timed out after ${Math.round(timeoutMs / 1000)} s${last ? `; last error: ${last}` : ""}`;
-      break;
-    }
-    await sleep(opts.everyMs ?? 250);
-  }
-  const context = opts.context ? `\n${opts.context()}` : "";
-  throw new Error(`waiting for ${what}: ${last}${context}`);
-}
-
-/**
- * Runs `fn` holding an exclusive lock file, so that two `up`s (two test runs, say) do
- * not race. A lock left by a process that died is taken over.
- */
-export async function withLock<T>(lockFile: string, fn: () => Promise<T>, timeoutMs = 300_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + (opts.timeoutMs ?? 300_000);
   for (;;) {
     try {
       const fd = fs.openSync(lockFile, "wx");
-      fs.writeSync(fd, `${process.pid}\n`);
+      fs.writeSync(fd, `${JSON.stringify(identityOf())}\n`);
       fs.closeSync(fd);
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
       const holder = lockHolder(lockFile);
-      let holderAlive = false;
-      if (holder > 0) {
-        try {
-          process.kill(holder, 0);
-          holderAlive = true;
-        } catch {
-          holderAlive = false;
-        }
-      }
-      if (!holderAlive) {
+      // A lock being written has no holder yet for a moment; one without a holder for longer is stale too.
+      const age = Date.now() - (fs.statSync(lockFile, { throwIfNoEntry: false })?.mtimeMs ?? 0);
+      if ((holder === undefined && age > 2000) || (holder !== undefined && !stillRunning(holder))) {
         fs.rmSync(lockFile, { force: true });
+        const who = holder ? `pid ${holder.pid}${holder.command ? ` (${holder.command})` : ""}` : "a process that did not say";
+        opts.log?.(`removed the stale lock ${lockFile}: ${who} no longer runs (an aborted run)`);
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`another cluster command (pid ${holder}) holds ${lockFile}`);
+      if (Date.now() > deadline) {
+        const who = holder ? `pid ${holder.pid}${holder.command ? ` (${holder.command})` : ""}` : "another process";
+        throw new Error(
+          `${lockFile} is held by ${who}, still running: another cluster command or test run of this checkout. ` +
+            `Wait for it to end; if it is stuck, clear it with: ${holder ? clearCommand(holder.pid) : "npm run cluster -- down"}`,
+        );
+      }
       await sleep(200);
     }
   }

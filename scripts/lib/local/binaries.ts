@@ -1,19 +1,19 @@
 /**
  * The exact binaries the stack deploys (promtool, amtool, Prometheus, Alertmanager, Loki,
- * Alloy, Promtail, cloudflared, the exporters), built by `npm run tools` from the release
- * each image in components/images.ts is tagged with (scripts/lib/tools.ts). A missing one
+ * Alloy, cloudflared, the exporters), built by `npm run tools` from the release
+ * each image in components/images.ts is tagged with (scripts/lib/tools.ts), and k3s's Traefik. A missing one
  * fails the test that needs it with the command that builds it: the checks are never
  * skipped, and never fall back to whatever version a system package happens to have.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import { STACK_TOOLS, binPath } from "../tools";
+import { TOOLS, binPath } from "../tools";
 
-export type StackBinary = (typeof STACK_TOOLS)[number]["binary"];
+export type StackBinary = (typeof TOOLS)[number]["binary"];
 
 /** The path of a stack binary under .tools/bin, or an error that says how to build it. */
 export function stackBinary(binary: StackBinary): string {
-  const tool = STACK_TOOLS.find((t) => t.binary === binary);
+  const tool = TOOLS.find((t) => t.binary === binary);
   if (!tool) throw new Error(`${binary} is not in the tool table (scripts/lib/tools.ts)`);
   const file = binPath(binary);
   if (!fs.existsSync(file)) {
@@ -28,7 +28,7 @@ export function stackBinary(binary: StackBinary): string {
  */
 export function pinnedBinary(binary: StackBinary): string {
   const file = stackBinary(binary);
-  const tool = STACK_TOOLS.find((t) => t.binary === binary);
+  const tool = TOOLS.find((t) => t.binary === binary);
   const release = (tool?.release ?? "").replace(/^v/, "");
   const reports = [tool?.versionArgs ?? ["--version"], ["version"]].some((args) => {
     const r = spawnSync(file, args, { encoding: "utf8", timeout: 30_000 });

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { LOKI_PATHS } from "../../../components/loki";
-import { POD_LOGS_DIR } from "../../../components/log-collector/promtail";
+import { POD_LOGS_DIR } from "../../../components/log-collector/relabelling";
 import { LOOPBACK, ManagedProcess, waitFor } from "./processes";
 import { isReady } from "./http";
 

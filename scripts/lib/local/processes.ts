@@ -2,14 +2,18 @@
  * Real processes on 127.0.0.1 for the tests, the live lab, the benchmark and the catalogue:
  * child processes that are always stopped (afterAll, at the end of a run, or at exit if a
  * runner dies first) and bounded in time, free ports, and bounded waits that report a
- * process's early exit with its last output. Loopback only: nothing here listens elsewhere.
+ * process's early exit (binary, exit code or signal) with its last output
+ * (scripts/lib/supervision.ts, shared with the local cluster). Loopback only: nothing here
+ * listens elsewhere.
  */
 import { ChildProcess, spawn } from "child_process";
 import * as http from "http";
+import { Watched, describeExit } from "../supervision";
 import { LoopbackServer } from "./http";
 
-// One implementation of loopback ports for every server a test or the local cluster starts.
+// One implementation of loopback ports, waits and exit reports for every process a test, the lab or the local cluster starts.
 export { LOOPBACK, freePort, freePorts } from "../cluster/processes";
+export { sleep, waitFor } from "../supervision";
 
 const running = new Set<ManagedProcess>();
 process.once("exit", () => {
@@ -41,16 +45,20 @@ export interface ProcessOptions {
 }
 
 /** A child process with its recent output kept for failure messages, killed at the latest after its lifetime. */
-export class ManagedProcess {
+export class ManagedProcess implements Watched {
   private readonly child: ChildProcess;
   private readonly lines: string[] = [];
   private readonly group: boolean;
   private exited: Promise<void>;
   public exitCode: number | null = null;
+  public exitSignal: NodeJS.Signals | null = null;
+  /** Set when `stop` (or its lifetime) ends it: its exit is then no failure of its own. */
+  private stopping = false;
+  private spawnError: string | undefined;
 
   constructor(
     public readonly name: string,
-    command: string,
+    private readonly command: string,
     args: string[],
     options: ProcessOptions = {},
   ) {
@@ -66,7 +74,10 @@ export class ManagedProcess {
     });
     running.add(this);
     // Bounded in time whatever happens to the test: a server never outlives its lifetime.
-    const lifetime = setTimeout(() => this.signal("SIGKILL"), options.lifetimeMs ?? DEFAULT_LIFETIME_MS);
+    const lifetime = setTimeout(() => {
+      this.lines.push(`(killed: its lifetime of ${options.lifetimeMs ?? DEFAULT_LIFETIME_MS} ms passed)`);
+      this.signal("SIGKILL");
+    }, options.lifetimeMs ?? DEFAULT_LIFETIME_MS);
     lifetime.unref();
     const keepLines = options.keepLines ?? 200;
     const keep = (chunk: Buffer) => {
@@ -76,14 +87,24 @@ export class ManagedProcess {
     this.child.stdout?.on("data", keep);
     this.child.stderr?.on("data", keep);
     this.exited = new Promise((resolve) => {
-      this.child.once("exit", (code) => {
+      this.child.once("exit", (code, signal) => {
         this.exitCode = code;
+        this.exitSignal = signal;
         clearTimeout(lifetime);
-        running.delete(this);
-        resolve();
+        // Its last lines may still be in the pipes: gone once they are read (or 200 ms on, if a child of its own holds them).
+        const gone = () => {
+          running.delete(this);
+          resolve();
+        };
+        const late = setTimeout(gone, 200);
+        this.child.once("close", () => {
+          clearTimeout(late);
+          gone();
+        });
       });
       this.child.once("error", (err) => {
         this.lines.push(`spawn error: ${err.message}`);
+        this.spawnError = err.message;
         running.delete(this);
         resolve();
       });
@@ -99,9 +120,22 @@ export class ManagedProcess {
     return running.has(this);
   }
 
-  /** The last lines it printed, for a failure message. */
+  /** How it ended, once it has; undefined while it runs. */
+  ended(): string | undefined {
+    if (this.alive) return undefined;
+    if (this.spawnError !== undefined) return `${this.name} (${this.command}) could not start: ${this.spawnError}`;
+    return describeExit(this.name, this.command, this.exitCode, this.exitSignal);
+  }
+
+  /** How it ended when it exited by itself (not stopped); undefined while it runs. */
+  exitReport(): string | undefined {
+    return this.stopping ? undefined : this.ended();
+  }
+
+  /** The last lines it printed, headed by how it ended if it has, for a failure message. */
   output(last = 40): string {
-    return `--- ${this.name} (last ${last} lines) ---\n${this.lines.slice(-last).join("\n")}`;
+    const ended = this.ended();
+    return `--- ${this.name}${ended ? `: ${ended}` : ""} (last ${last} lines) ---\n${this.lines.slice(-last).join("\n")}`;
   }
 
   /** Signals the process, or its whole process group when it runs in one. */
@@ -121,6 +155,7 @@ export class ManagedProcess {
   /** SIGTERM, then SIGKILL if it has not exited within `graceMs` (Alertmanager may take 10 s to leave its cluster). */
   async stop(graceMs = 15_000): Promise<void> {
     if (!this.alive) return;
+    this.stopping = true;
     this.signal("SIGTERM");
     const timer = setTimeout(() => this.signal("SIGKILL"), graceMs);
     await this.exited;
@@ -131,37 +166,6 @@ export class ManagedProcess {
 /** Stops every process, concurrently. */
 export async function stopAll(processes: ManagedProcess[]): Promise<void> {
   await Promise.all(processes.map((p) => p.stop()));
-}
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/**
- * Polls `check` every `everyMs` until it returns a value other than undefined, or fails after
- * `timeoutMs` with `what` and the last error seen. A process of `watch` that exits meanwhile
- * fails the wait at once with its last output (and a timeout shows theirs).
- */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs: number,
-  everyMs = 250,
-  watch: ManagedProcess[] = [],
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  while (Date.now() < deadline) {
-    const dead = watch.find((p) => !p.alive);
-    if (dead) throw new Error(`${dead.name} exited while waiting for ${what}\n${dead.output(25)}`);
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err instanceof Error ? err.message : String(err);
-    }
-    await sleep(everyMs);
-  }
-  const outputs = watch.map((p) => `\n${p.output(25)}`).join("");
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ""}${outputs}`);
 }
 
 /** The processes and loopback servers of one local run (the live lab, the benchmark, a catalogue source), started and stopped together. */
@@ -193,9 +197,11 @@ export class LocalRun {
     return server;
   }
 
-  /** The last lines of every process's output, to explain a failure. */
+  /** Which processes exited by themselves and how, then the last lines of every process's output, to explain a failure. */
   diagnostics(lines: number): string {
-    return this.processes.map((p) => p.output(lines)).join("\n");
+    const early = this.processes.map((p) => p.exitReport()).filter((r): r is string => r !== undefined);
+    const head = early.length > 0 ? `exited early: ${early.join("; ")}\n` : "";
+    return head + this.processes.map((p) => p.output(lines)).join("\n");
   }
 
   async stop(graceMs?: number): Promise<void> {

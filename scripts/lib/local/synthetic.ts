@@ -172,6 +172,15 @@ export class SyntheticNode {
       // The pod's network is its sandbox's: one series per pod and interface.
       add("container_network_receive_bytes_total", "counter", { ...own, interface: "eth0" }, 20_000 * t);
       add("container_network_transmit_bytes_total", "counter", { ...own, interface: "eth0" }, 12_000 * t);
+      add("container_network_receive_packets_total", "counter", { ...own, interface: "eth0" }, 40 * t);
+      add("container_network_transmit_packets_total", "counter", { ...own, interface: "eth0" }, 30 * t);
+      for (const name of [
+        "container_network_receive_packets_dropped_total",
+        "container_network_transmit_packets_dropped_total",
+        "container_network_receive_errors_total",
+        "container_network_transmit_errors_total",
+      ])
+        add(name, "counter", { ...own, interface: "eth0" }, 0);
       for (const c of pod.containers) {
         const id = `${podCgroup}/${c.name}-${pod.uid.slice(0, 8)}`;
         // k3s's shape (k3s-io/k3s #6210): the container's series without container, image and name.
@@ -201,7 +210,7 @@ export class SyntheticNode {
     return `${out.join("\n")}\n`;
   }
 
-  /** The kubelet's own /metrics: volume stats of the pods' claims, and itself. */
+  /** The kubelet's own /metrics: volume stats of the pods' claims, and itself (its PLEG's relists among them). */
   kubeletText(): string {
     const t = this.elapsed();
     const out: string[] = [];
@@ -236,7 +245,46 @@ export class SyntheticNode {
       "# HELP kubelet_runtime_operations_errors_total Runtime operation errors.",
       "# TYPE kubelet_runtime_operations_errors_total counter",
       `kubelet_runtime_operations_errors_total{operation_type="container_status"} 0`,
+      // A healthy PLEG: one relist a second, each in a few milliseconds.
+      "# HELP kubelet_pleg_relist_duration_seconds Duration of the PLEG's relists.",
+      "# TYPE kubelet_pleg_relist_duration_seconds histogram",
+      ...["0.005", "0.01", "0.1", "1", "10", "+Inf"].map(
+        (le) => `kubelet_pleg_relist_duration_seconds_bucket{le="${le}"} ${le === "0.005" ? Math.round(0.9 * t) : Math.round(t)}`,
+      ),
+      `kubelet_pleg_relist_duration_seconds_sum ${(0.004 * t).toFixed(3)}`,
+      `kubelet_pleg_relist_duration_seconds_count ${Math.round(t)}`,
     );
+    // What every kubelet serves about itself: its version, and histograms of the work it does
+    // (a relist every second, pod syncs, runtime calls, the volume mounts of its pods' claims).
+    out.push(
+      "# HELP kubernetes_build_info Kubernetes build.",
+      "# TYPE kubernetes_build_info gauge",
+      `kubernetes_build_info{${labelText({ major: "1", minor: "33", git_version: "v1.33.5+k3s1", go_version: "go1.24.6", platform: "linux/amd64" })}} 1`,
+    );
+    const histogram = (name: string, perSecond: number, seconds: number, labelSets: Array<Record<string, string>>) => {
+      out.push(`# HELP ${name} ${name}`, `# TYPE ${name} histogram`);
+      const count = Math.round(perSecond * t);
+      for (const labels of labelSets) {
+        const l = labelText(labels);
+        for (const le of ["0.005", "0.1", "1", "10", "+Inf"])
+          out.push(`${name}_bucket{${l}${l ? "," : ""}le="${le}"} ${Number(le) < seconds ? Math.floor(count / 10) : count}`);
+        out.push(`${name}_sum{${l}} ${(count * seconds).toFixed(3)}`, `${name}_count{${l}} ${count}`);
+      }
+    };
+    histogram("kubelet_pleg_relist_duration_seconds", 1, 0.02, [{}]);
+    histogram("kubelet_pod_start_duration_seconds", 0.01, 2, [{}]);
+    histogram("kubelet_pod_worker_duration_seconds", 0.2, 0.05, [{ operation_type: "sync" }]);
+    histogram("kubelet_runtime_operations_duration_seconds", 5, 0.004, [{ operation_type: "container_status" }]);
+    const plugins = ["kubernetes.io/configmap", "kubernetes.io/projected"];
+    histogram(
+      "storage_operation_duration_seconds",
+      0.05,
+      0.01,
+      plugins.map((volume_plugin) => ({ migrated: "false", operation_name: "volume_mount", status: "success", volume_plugin })),
+    );
+    out.push("# HELP volume_manager_total_volumes Volumes in the volume manager.", "# TYPE volume_manager_total_volumes gauge");
+    for (const state of ["actual_state_of_world", "desired_state_of_world"])
+      for (const plugin_name of plugins) out.push(`volume_manager_total_volumes{${labelText({ plugin_name, state })}} ${this.pods.length}`);
     return `${out.join("\n")}\n`;
   }
 }

@@ -9,7 +9,7 @@
  *
  * The program runs through the Automation API's inline mode: the CLI talks to a language
  * host inside this process (`--client`), because the Node.js language host plugin cannot be
- * built here (scripts/lib/tools.ts, UNAVAILABLE). Everything else is what `pulumi up -s
+ * built here (scripts/lib/unavailable-tools.ts). Everything else is what `pulumi up -s
  * <stack>` runs: the CLI reads Pulumi.yaml and the stack file, validates and decrypts the
  * config, runs the engine and the provider.
  */
@@ -20,7 +20,6 @@ import * as path from "path";
 import { promisify } from "util";
 import * as YAML from "yaml";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
-import { up } from "../../../scripts/lib/cluster";
 import { BIN_DIR, PULUMI_HOME, ROOT, binPath } from "../../../scripts/lib/tools";
 
 const execFileAsync = promisify(execFile);
@@ -87,10 +86,6 @@ export interface OpenStackOptions {
 export async function openStack(stackName: string, options: OpenStackOptions = {}): Promise<StackHandle> {
   const kubeconfig = process.env.KUBECONFIG;
   if (!kubeconfig) throw new Error("KUBECONFIG is not set: the cluster tier's global setup starts the local control plane");
-  // The cluster binds each claim to a free pre-provisioned volume and never reuses a released
-  // one: top the pool up before every stack, so that the tier's files cannot use it up whatever
-  // order they run in (on a running cluster, up() only adds volumes).
-  await up();
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `monitoring-${stackName}-`));
   const workDir = path.join(scratch, "project");
   const backend = path.join(scratch, "state");

@@ -26,7 +26,7 @@ import { StackConfig, parseStackConfig } from "../../../config";
 import type { AppTarget } from "../../../components/prometheus/args";
 import { quantityBytes } from "../../../components/kit/units";
 import { kubeStateMetricsFlags } from "../../../components/exporters/kube-state-metrics";
-import { down as clusterDown, up as clusterUp } from "../../../scripts/lib/cluster";
+import { down as clusterDown, exitReports, up as clusterUp } from "../../../scripts/lib/cluster";
 import { LocalPostgres, LocalRedis } from "../../../scripts/lib/local/databases";
 import type { Rendered } from "../../../scripts/lib/render";
 import { readStackConfig } from "../../../scripts/lib/stackfile";
@@ -40,6 +40,7 @@ import { containerArgs } from "../../../scripts/lib/local/rendered";
 import { LocalStack, appEndpoint, nodeTargets, onLoopback } from "../../../scripts/lib/local/stack";
 import { LabPod, SyntheticApp, SyntheticNode, catalogueMetricsText } from "../../../scripts/lib/local/synthetic";
 import { render } from "../../support/render";
+import { LAB_BASIC_AUTH, LabTraefik, startLabTraefik } from "./traefik";
 
 export const LAB_STACK = "staging";
 /** The local cluster's nodes: the server's cAdvisor has k3s's shape (no container or image labels), the agent's the usual one. */
@@ -55,7 +56,16 @@ export interface SinkMessage {
 }
 
 /** The lab's own ports, beside the stack's. */
-const LAB_PORTS = ["blackbox", "probedSite", "k3sKubelet", "otherKubelet"] as const;
+const LAB_PORTS = [
+  "blackbox",
+  "probedSite",
+  "k3sKubelet",
+  "otherKubelet",
+  "traefikWeb",
+  "traefikWebsecure",
+  "traefikMetrics",
+  "traefikPing",
+] as const;
 
 /** What cAdvisor reports for a container: modest, steady usage, set by its kind of workload. */
 function usageOf(name: string): { cpuCores: number; memoryMi: number } {
@@ -140,6 +150,8 @@ export class Lab {
   appPorts: Record<string, number> = {};
   /** A small filesystem node-exporter watches, for the filesystem-filling fault. */
   filesystem: { mountPoint: string; image: string } | undefined;
+  /** The cluster's Traefik, serving the stack's routes from the control plane (test/live/support/traefik.ts). */
+  traefik!: LabTraefik;
   private clusterStarted = false;
 
   get tmp(): string {
@@ -174,9 +186,25 @@ export class Lab {
     return this.stack.url(what);
   }
 
+  /**
+   * The lab's processes and the cluster's components that ended by themselves, each with its
+   * binary, exit code or signal and last lines: why a check meets "connection refused".
+   */
+  earlyExits(): string[] {
+    const local = this.stack.local.processes.flatMap((p) => {
+      const report = p.exitReport();
+      return report === undefined ? [] : [`${report}\n${p.output(15)}`];
+    });
+    return [...local, ...exitReports()];
+  }
+
   /** What every process printed, to explain a failure. */
   diagnostics(): string {
-    return this.stack.diagnostics(25);
+    const cluster = exitReports();
+    return [
+      ...(cluster.length ? [`the local cluster's processes that ended:\n${cluster.join("\n")}`] : []),
+      this.stack.diagnostics(25),
+    ].join("\n");
   }
 
   private async boot(): Promise<void> {
@@ -251,6 +279,7 @@ export class Lab {
     await this.startProbes();
     await this.startLogs();
     await stack.startAlertmanager();
+    await this.startTraefik();
     await this.startPrometheus(tls.cert);
   }
 
@@ -261,7 +290,12 @@ export class Lab {
    * Returns the pods.
    */
   private async deployToCluster(): Promise<KubeObject[]> {
-    const cluster = await clusterUp({ nodes: 2, ttlSeconds: 3600, log: (m) => process.stderr.write(`live lab: cluster: ${m}\n`) });
+    const cluster = await clusterUp({
+      nodes: 2,
+      ttlSeconds: 3600,
+      owned: true,
+      log: (m) => process.stderr.write(`live lab: cluster: ${m}\n`),
+    });
     this.clusterStarted = !cluster.alreadyRunning;
     process.env.KUBECONFIG = cluster.kubeconfig;
     if (!cluster.nodes.includes(OTHER_NODE))
@@ -369,6 +403,27 @@ export class Lab {
     this.stack.startAlloy(K3S_NODE);
   }
 
+  /**
+   * k3s's Traefik on the control plane, routing to the lab's Prometheus, Alertmanager and
+   * Grafana metrics server, with steady traffic: logged in, refused (401), and Grafana's 404s.
+   */
+  private async startTraefik(): Promise<void> {
+    const ports = this.stack.ports;
+    const backends = { prometheus: ports.prometheus, alertmanager: ports.alertmanager, grafana: ports.grafana };
+    const own = { web: ports.traefikWeb, websecure: ports.traefikWebsecure, metrics: ports.traefikMetrics, traefik: ports.traefikPing };
+    this.traefik = await startLabTraefik(this.stack.local, this.tmp, process.env.KUBECONFIG ?? "", this.config.namespace, backends, own);
+    const host = (service: "prometheus" | "alertmanager" | "grafana") => this.config.hostnames[service] ?? "";
+    this.stack.every(1000, () => {
+      const requests = [
+        this.traefik.request(host("prometheus"), "/api/v1/status/buildinfo", LAB_BASIC_AUTH),
+        this.traefik.request(host("alertmanager"), "/api/v2/status", LAB_BASIC_AUTH),
+        this.traefik.request(host("prometheus"), "/api/v1/status/buildinfo"),
+        this.traefik.request(host("grafana"), "/login"),
+      ];
+      for (const r of requests) r.catch(() => undefined);
+    });
+  }
+
   /** What Kubernetes discovery would report in the lab, role by role. */
   private fixtures(): Record<"endpoints" | "pod" | "node", TargetGroup[]> {
     const ns = this.config.namespace;
@@ -404,7 +459,8 @@ export class Lab {
       { name: K3S_NODE, port: this.stack.ports.k3sKubelet },
       { name: OTHER_NODE, port: this.stack.ports.otherKubelet },
     ]);
-    return { endpoints, pod: [], node: nodes };
+    // k3s's Traefik: the one pod of job traefik.
+    return { endpoints, pod: [this.traefik.podTarget(K3S_NODE)], node: nodes };
   }
 
   private async startPrometheus(caCert: string): Promise<void> {

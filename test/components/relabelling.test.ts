@@ -1,19 +1,15 @@
 /**
- * The stream labelling both log collectors share (podLogRelabelling), run through a
- * small evaluator of Prometheus relabel rules (itself tested below) on discovery labels
- * of every kind of pod, and Promtail's config: compared whole, and accepted by the
- * `-check-syntax` of the Promtail release the stack deploys when logCollector.agent is
- * promtail. The component itself is test/components/log-collector.test.ts.
+ * The log collector's stream labelling (podLogRelabelling), run through a small evaluator
+ * of Prometheus relabel rules (itself tested below) on discovery labels of every kind of
+ * pod. Alloy's config that carries these rules is test/components/alloy.test.ts; the
+ * component itself is test/components/log-collector.test.ts.
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { RelabelRule, podLogRelabelling, promtailConfig } from "../../components/log-collector/promtail";
-import { runBinary } from "../../scripts/lib/local/binaries";
-import { renderConfig } from "../support/render";
+import { RelabelRule, podLogRelabelling } from "../../components/log-collector/relabelling";
 
 // ---------------------------------------------------------------------------
-// A relabel evaluator with Prometheus' semantics, for the rules Promtail runs
+// A relabel evaluator with Prometheus' semantics, for the rules Alloy runs
 
 /** Go's Regexp.Expand: $n, ${n}, $name (the longest name), $$; unknown or unmatched groups are empty. */
 function expand(template: string, match: RegExpExecArray): string {
@@ -199,7 +195,8 @@ describe("podLogRelabelling", () => {
     const container = labels.__meta_kubernetes_pod_container_name;
     expect(publicLabels(out)).toEqual({ namespace: ns, pod, container, app, node: "node-1", job: `${ns}/${app}` });
     expect(out.__path__).toBe(`/var/log/pods/${ns}_${pod}_${UID}/${container}/*.log`);
-    expect(out.__host__).toBe("node-1");
+    // Only this node's pods are discovered (Alloy's field selector): no label says which node tails it.
+    expect(out.__host__).toBeUndefined();
   });
 
   test("a static pod's files are found under the uid of its config, not of its mirror", () => {
@@ -218,7 +215,7 @@ describe("podLogRelabelling", () => {
     expect(out?.__path__).toBe("/var/log/pods/kube-system_kube-apiserver-node-2_5e1c0a3f9b7d4e2a8c6b0d1f3e5a7c9b/kube-apiserver/*.log");
     // A node is not a workload: the pod keeps its own name.
     expect(out?.app).toBe("kube-apiserver-node-2");
-    expect(out?.__host__).toBe("node-2");
+    expect(out?.node).toBe("node-2");
   });
 
   test("a ReplicaSet name without a pod-template-hash is kept whole", () => {
@@ -239,57 +236,12 @@ describe("podLogRelabelling", () => {
   });
 });
 
-// ---------------------------------------------------------------------------
-// promtailConfig
-
-describe("promtailConfig", () => {
-  test("discovers pods, keeps this node's, parses CRI lines, drops the file name, pushes to the stack's Loki", () => {
-    expect(promtailConfig({ lokiNamespace: "monitoring" })).toEqual({
-      server: { http_listen_port: 3101, grpc_listen_port: 0, log_level: "info" },
-      positions: { filename: "/var/lib/promtail/positions.yaml" },
-      clients: [
-        {
-          url: "http://loki.monitoring.svc:3100/loki/api/v1/push",
-          backoff_config: { min_period: "500ms", max_period: "30s", max_retries: 12 },
-        },
-      ],
-      scrape_configs: [
-        {
-          job_name: "kubernetes-pods",
-          kubernetes_sd_configs: [{ role: "pod" }],
-          relabel_configs: podLogRelabelling(),
-          pipeline_stages: [{ cri: {} }, { labeldrop: ["filename"] }],
-        },
-      ],
-    });
-  });
-
+describe("the rules themselves", () => {
   test("every relabel regex is a valid anchored RE2-style pattern and every rule writes a label", () => {
     for (const rule of podLogRelabelling()) {
       expect(() => new RegExp(`^(?:${rule.regex ?? "(.*)"})$`)).not.toThrow();
       expect(rule.regex ?? "").not.toMatch(/\(\?[=!<]/);
       expect(rule.target_label).toMatch(/^[a-zA-Z_][a-zA-Z0-9_]*$/);
-    }
-  });
-});
-
-describe("Promtail's own check (the release the stack deploys)", () => {
-  test("promtail -check-syntax accepts the rendered promtail.yaml of a stack that selects Promtail", async () => {
-    const rendered = await renderConfig("staging", { logCollector: { agent: "promtail" } });
-    const text = rendered.files.get("log-collector/promtail.yaml");
-    expect(text).toBeDefined();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "promtail-"));
-    try {
-      const file = path.join(dir, "promtail.yaml");
-      fs.writeFileSync(file, text ?? "");
-      const result = runBinary("promtail", ["-check-syntax", `-config.file=${file}`]);
-      expect(result.output).toMatch(/Valid config file/i);
-      expect(result.ok).toBe(true);
-      // And it refuses what is not a Promtail config, so the check above can fail.
-      fs.writeFileSync(file, "clients: nope\n");
-      expect(runBinary("promtail", ["-check-syntax", `-config.file=${file}`]).ok).toBe(false);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

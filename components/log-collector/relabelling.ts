@@ -1,28 +1,12 @@
 /**
- * Promtail's configuration, and the stream labelling both log collectors share: the pod
- * role's discovery labels turned into exactly the labels the logs dashboard queries.
- *
- * Promtail reached its end of life on 2026-03-02 and is gone from Loki 3.7; Grafana Alloy
- * (components/log-collector/alloy.ts) is the default collector. Promtail stays selectable
- * (logCollector.agent: promtail), pinned to its last release, for teams that run it now.
+ * The stream labelling of the log collector: the pod role's discovery labels turned into
+ * exactly the labels the logs dashboard queries, and the files each pod's streams come from.
  */
-import { lokiPushUrl } from "../kit/services";
-
-/** Promtail's HTTP port (/ready, /metrics). */
-export const PROMTAIL_PORT = 3101;
 
 /** Where the kubelet writes every container's log: /var/log/pods/<namespace>_<pod>_<uid>/<container>/<restart>.log. */
 export const POD_LOGS_DIR = "/var/log/pods";
 
-/** Where the pod sees its files. */
-export const PROMTAIL_PATHS = {
-  config: "/etc/promtail",
-  /** The positions file's directory: a host directory, see the volume. */
-  positions: "/var/lib/promtail",
-};
-export const PROMTAIL_CONFIG_FILE = "promtail.yaml";
-
-/** A relabelling rule, as Prometheus and Promtail read it. */
+/** A relabelling rule, as Prometheus and Alloy read it. */
 export interface RelabelRule {
   source_labels?: string[];
   separator?: string;
@@ -40,13 +24,11 @@ const podAnnotation = (name: string) => `__meta_kubernetes_pod_annotation_${name
 /**
  * From the pod role's discovery labels to a stream's labels: exactly namespace, pod,
  * container, app, node and job (`<namespace>/<app>`), which the logs dashboard
- * queries, plus the internal `__host__` (which node tails it) and `__path__` (which
- * files). Every other discovery label is internal and dropped with the rest.
+ * queries, plus the internal `__path__` (which files). Every other discovery label is
+ * internal and dropped with the rest.
  */
 export function podLogRelabelling(): RelabelRule[] {
   return [
-    // Promtail tails only files on its own node: targets whose __host__ is another node are dropped.
-    { source_labels: ["__meta_kubernetes_pod_node_name"], target_label: "__host__" },
     { source_labels: ["__meta_kubernetes_pod_node_name"], target_label: "node" },
     { source_labels: ["__meta_kubernetes_namespace"], target_label: "namespace" },
     { source_labels: ["__meta_kubernetes_pod_name"], target_label: "pod" },
@@ -93,43 +75,4 @@ export function podLogRelabelling(): RelabelRule[] {
       target_label: "__path__",
     },
   ];
-}
-
-export interface PromtailConfigArgs {
-  /** Namespace of the stack's Loki Service: pushes go to http://loki.<namespace>.svc:3100. */
-  lokiNamespace: string;
-}
-
-/**
- * promtail.yaml: discover the pods of the cluster, keep those on this node, tail
- * their files, parse the container runtime's (CRI) line format, push to Loki.
- */
-export function promtailConfig(args: PromtailConfigArgs): Record<string, unknown> {
-  return {
-    server: { http_listen_port: PROMTAIL_PORT, grpc_listen_port: 0, log_level: "info" },
-    positions: { filename: `${PROMTAIL_PATHS.positions}/positions.yaml` },
-    clients: [
-      {
-        url: lokiPushUrl(args.lokiNamespace),
-        // Keep retrying for about 3.5 minutes (backoff 0.5s doubling to 30s, 12 tries: Loki restarting, a node drain) before dropping a batch.
-        backoff_config: { min_period: "500ms", max_period: "30s", max_retries: 12 },
-      },
-    ],
-    scrape_configs: [
-      {
-        job_name: "kubernetes-pods",
-        // Every pod of the cluster is discovered (one watch per node); relabelling keeps
-        // this node's (__host__). A field selector would need the node name in the file.
-        kubernetes_sd_configs: [{ role: "pod" }],
-        relabel_configs: podLogRelabelling(),
-        pipeline_stages: [
-          // containerd (and k3s) write "<time> <stream> <P|F> <line>": the line, its own
-          // timestamp, the `stream` label (stdout/stderr), partial lines joined back.
-          { cri: {} },
-          // The file name (<restart>.log) would start a new stream at every container restart.
-          { labeldrop: ["filename"] },
-        ],
-      },
-    ],
-  };
 }

@@ -1,0 +1,128 @@
+/**
+ * A process that ends early is named, with how it ended and its last lines, whoever started it:
+ * the local run's children (scripts/lib/local/processes.ts) and the local cluster's detached
+ * components (scripts/lib/cluster/processes.ts) share one wait (scripts/lib/supervision.ts). And a
+ * lock left by an aborted run is cleared when its holder has ended, refused with the command that
+ * clears it while its holder still runs. Real short-lived processes, no cluster.
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { DetachedProcess, identityOf, ownerState, startDetached, withLock } from "../../scripts/lib/cluster/processes";
+import { StateDir } from "../../scripts/lib/cluster/paths";
+import { ManagedProcess } from "../../scripts/lib/local/processes";
+import { describeExit, sleep, waitFor } from "../../scripts/lib/supervision";
+
+const NODE = process.execPath;
+const never = () => undefined;
+let scratch: string;
+
+beforeEach(() => {
+  scratch = fs.mkdtempSync(path.join(os.tmpdir(), "process-exits-"));
+});
+afterEach(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+describe("a local run's process", () => {
+  test("that exits with a code fails the wait at once, naming binary, code and last lines", async () => {
+    const proc = new ManagedProcess("exporter", NODE, ["-e", "console.log('listening'); console.error('bad flag --x'); process.exit(3)"]);
+    const began = Date.now();
+    const err = (await waitFor("exporter to answer", never, 30_000, 50, [proc]).catch((e: Error) => e)) as Error;
+    expect(Date.now() - began).toBeLessThan(10_000);
+    expect(err.message).toContain(`exporter (${NODE}) exited with code 3 while waiting for exporter to answer`);
+    expect(err.message).toContain("listening");
+    expect(err.message).toContain("bad flag --x");
+  });
+
+  test("that is killed by a signal says which", async () => {
+    const proc = new ManagedProcess("loki", NODE, ["-e", "console.log('started'); process.kill(process.pid, 'SIGKILL')"]);
+    await expect(waitFor("loki /ready", never, 30_000, 50, [proc])).rejects.toThrow(
+      `loki (${NODE}) was killed by SIGKILL while waiting for loki /ready`,
+    );
+    expect(proc.output()).toMatch(/^--- loki: loki \(.*\) was killed by SIGKILL \(last 40 lines\) ---\nstarted$/);
+  });
+
+  test("that is stopped on purpose is no early exit", async () => {
+    const proc = new ManagedProcess("server", NODE, ["-e", "setInterval(() => {}, 1000)"]);
+    await proc.stop(2000);
+    expect(proc.exitReport()).toBeUndefined();
+    expect(proc.ended()).toContain("was killed by SIGTERM");
+  });
+});
+
+describe("a local cluster's detached component", () => {
+  async function detached(name: string, script: string): Promise<DetachedProcess> {
+    const state = new StateDir(path.join(scratch, ".cluster"));
+    // The state directory on its command line: how the cluster knows the process is its own.
+    const record = await startDetached(state, name, NODE, ["-e", script, state.root], { ttlSeconds: 60 });
+    return new DetachedProcess(state, name, record.pid, NODE);
+  }
+
+  test("that exits with a code is named with it and its log's last lines, from the status its wrapper recorded", async () => {
+    const proc = await detached("etcd", "console.log('member started'); console.error('fatal: data dir locked'); process.exit(3)");
+    const err = (await waitFor("etcd to be healthy", never, 30_000, 50, [proc]).catch((e: Error) => e)) as Error;
+    expect(err.message).toContain(`etcd (${NODE}) exited with code 3 while waiting for etcd to be healthy`);
+    expect(err.message).toContain("fatal: data dir locked");
+  });
+
+  test("that is killed by a signal says which", async () => {
+    const proc = await detached("kwok", "console.log('kwok up'); process.kill(process.pid, 'SIGKILL')");
+    await waitFor("kwok to end", () => proc.exitReport(), 10_000, 50);
+    await waitFor("its status", () => (/SIGKILL/.test(proc.exitReport() ?? "") ? true : undefined), 5000, 50);
+    expect(proc.exitReport()).toBe(`kwok (${NODE}) was killed by SIGKILL`);
+    expect(proc.output()).toContain("kwok up");
+  });
+});
+
+test("timeout's own exit status is told as the time limit passing", () => {
+  expect(describeExit("kube-apiserver", "/b/kube-apiserver", 124)).toBe(
+    "kube-apiserver (/b/kube-apiserver) exited with code 124: its time limit passed (coreutils timeout stopped it)",
+  );
+});
+
+describe("a lock left by an aborted run", () => {
+  const lockOf = () => path.join(scratch, ".cluster.lock");
+
+  test("whose holder has ended is cleared, and says so", async () => {
+    const gone = spawn(NODE, ["-e", "0"]);
+    const pid = gone.pid as number;
+    await new Promise((r) => gone.once("exit", r));
+    fs.writeFileSync(lockOf(), JSON.stringify({ pid, startTime: "1", command: "jest --config test/cluster/jest.config.js" }));
+    const said: string[] = [];
+    expect(await withLock(lockOf(), async () => "ran", { log: (m) => said.push(m), timeoutMs: 1000 })).toBe("ran");
+    expect(said).toEqual([
+      `removed the stale lock ${lockOf()}: pid ${pid} (jest --config test/cluster/jest.config.js) no longer runs (an aborted run)`,
+    ]);
+    expect(fs.existsSync(lockOf())).toBe(false);
+  });
+
+  test("whose holder still runs is refused with the command that clears it", async () => {
+    const alive = spawn("sleep", ["30"]);
+    try {
+      await sleep(100);
+      fs.writeFileSync(lockOf(), JSON.stringify(identityOf(alive.pid as number)));
+      await expect(withLock(lockOf(), async () => "ran", { timeoutMs: 500 })).rejects.toThrow(
+        `is held by pid ${alive.pid} (sleep 30), still running: another cluster command or test run of this checkout. ` +
+          `Wait for it to end; if it is stuck, clear it with: kill ${alive.pid} && npm run cluster -- down`,
+      );
+      expect(fs.existsSync(lockOf())).toBe(true);
+    } finally {
+      alive.kill("SIGKILL");
+    }
+  });
+
+  test("a cluster's owner: this process, one that runs, one that has ended (its pid reused or not)", async () => {
+    expect(ownerState(undefined)).toBe("none");
+    expect(ownerState(identityOf())).toBe("self");
+    const alive = spawn("sleep", ["30"]);
+    try {
+      await sleep(100);
+      const id = identityOf(alive.pid as number);
+      expect(ownerState(id)).toBe("running");
+      // The same pid with another start time is another process: the owner has ended.
+      expect(ownerState({ ...id, startTime: "1" })).toBe("ended");
+    } finally {
+      alive.kill("SIGKILL");
+    }
+  });
+});
