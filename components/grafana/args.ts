@@ -114,6 +114,8 @@ export interface GrafanaArgs {
   publicHostname?: string;
   /** Provision the Loki datasource (loki.enabled). Default false. */
   loki?: boolean;
+  /** Provision the traces datasource (tracing.enabled): Jaeger's query API, linked to Loki and Prometheus. Default false. */
+  traces?: boolean;
   /** Prometheus' scrape interval: the datasource's minimum step. Default "15s". */
   scrapeInterval?: string;
   /** Admit Traefik pods from kube-system to Grafana's port. Default false. */

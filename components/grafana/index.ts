@@ -27,7 +27,7 @@ import {
   extraEgressRules,
 } from "../kit/network";
 import { PART_OF, WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, stackPods } from "../kit/labels";
-import { ScrapeTarget, SERVICE_PORTS, serviceUrl } from "../kit/services";
+import { ScrapeTarget, SERVICE_PORTS, TRACES_QUERY_PORT, TRACES_SERVICE, serviceUrl } from "../kit/services";
 import {
   httpProbe,
   resourcesOf,
@@ -51,7 +51,7 @@ import { readDashboards, folderSlug, planDashboardConfigMaps, withoutDashboards 
  * NetworkPolicy cannot name its host). Nothing on the internet: update checks and usage
  * reports are off (grafanaIni), plugins come with the image.
  */
-export function grafanaEgressRules(args: Pick<GrafanaArgs, "environment" | "loki" | "database" | "egress">): EgressRule[] {
+export function grafanaEgressRules(args: Pick<GrafanaArgs, "environment" | "loki" | "traces" | "database" | "egress">): EgressRule[] {
   const peer = (app: "prometheus" | "alertmanager" | "loki"): EgressRule => ({
     ports: [SERVICE_PORTS[app]],
     to: [{ pods: stackPods(app, args.environment) }],
@@ -62,6 +62,7 @@ export function grafanaEgressRules(args: Pick<GrafanaArgs, "environment" | "loki
     peer("prometheus"),
     peer("alertmanager"),
     ...(args.loki ? [peer("loki")] : []),
+    ...(args.traces ? [{ ports: [TRACES_QUERY_PORT], to: [{ pods: stackPods(TRACES_SERVICE, args.environment) }] }] : []),
     ...(dbPort !== undefined ? [anywhereOn([dbPort])] : []),
     ...extraEgressRules(args.egress ?? DEFAULT_EGRESS),
   ];
@@ -183,7 +184,7 @@ export class Grafana extends StackComponent {
     const files = {
       [KEYS.ini]: iniText(grafanaIni(iniArgs)),
       [KEYS.datasources]: YAML.stringify(
-        grafanaDatasources({ namespace: ns, loki: args.loki ?? false, scrapeInterval: args.scrapeInterval }),
+        grafanaDatasources({ namespace: ns, loki: args.loki ?? false, traces: args.traces ?? false, scrapeInterval: args.scrapeInterval }),
       ),
       [KEYS.providers]: YAML.stringify(grafanaDashboardProviders(writableFolder)),
     };

@@ -14,6 +14,7 @@ import { ExporterSidecarsArgs } from "../exporter-sidecars";
 import { BlackboxExporterArgs } from "../blackbox-exporter";
 import { LokiArgs } from "../loki/args";
 import { LOG_COLLECTOR_AGENT, LogCollectorArgs } from "../log-collector/args";
+import { TracingArgs } from "../tracing/args";
 import { GrafanaArgs } from "../grafana/args";
 import { AlertmanagerArgs } from "../alertmanager/args";
 import { TraefikExposureArgs } from "../traefik";
@@ -62,6 +63,8 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
     resources: p.resources,
     protectVolumes: cfg.protectVolumes,
     ...(hostname ? { publicHostname: hostname } : {}),
+    exemplars: cfg.tracing.enabled,
+    ...(otlpEndpoint(cfg) ? { otlpReceiver: { namespace: `${cfg.namespace}-agents`, agent: LOG_COLLECTOR_AGENT } } : {}),
     ingressFromTraefik: exposedBy(cfg, "prometheus", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "prometheus", "cloudflare"),
     egress: egressSettings(cfg, "prometheus"),
@@ -111,6 +114,33 @@ export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
   };
 }
 
+/**
+ * Whether the collector runs the OTLP endpoint for apps: it runs, and there is something to
+ * receive (a traces backend, or an app that says it sends OTLP).
+ */
+export function otlpEndpoint(cfg: StackConfig): boolean {
+  return cfg.logCollector.enabled && (cfg.tracing.enabled || cfg.apps.some((a) => a.otlp));
+}
+
+/**
+ * The traces backend's args for a validated stack config: undefined when tracing is off and
+ * nothing of it is kept; `dataOnly` when it is off in a stack that protects its volumes.
+ */
+export function tracingArgs(cfg: StackConfig): TracingArgs | undefined {
+  if (!cfg.tracing.enabled && !cfg.protectVolumes) return undefined;
+  return {
+    namespace: cfg.namespace,
+    environment: cfg.environment,
+    retention: cfg.tracing.retention,
+    storage: cfg.tracing.storage,
+    resources: cfg.tracing.resources,
+    protectVolumes: cfg.protectVolumes,
+    ...(cfg.tracing.enabled ? {} : { dataOnly: true }),
+    ...(cfg.logCollector.enabled ? { collector: { namespace: `${cfg.namespace}-agents`, agent: LOG_COLLECTOR_AGENT } } : {}),
+    ...podPriority(stackPriorityClass(cfg)),
+  };
+}
+
 /** The log collector's args for a validated stack config. */
 export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
   return {
@@ -118,6 +148,7 @@ export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
     stackNamespace: cfg.namespace,
     environment: cfg.environment,
     resources: cfg.logCollector.resources,
+    ...(otlpEndpoint(cfg) ? { otlp: { traces: cfg.tracing.enabled } } : {}),
     egress: egressSettings(cfg, "logCollector"),
     ...podPriority(stackPriorityClass(cfg)),
   };
@@ -152,6 +183,7 @@ export function grafanaArgs(cfg: StackConfig, stackSalt: Buffer): GrafanaArgs {
     resources: g.resources,
     ...(hostname ? { publicHostname: hostname } : {}),
     loki: cfg.loki.enabled,
+    traces: cfg.tracing.enabled,
     withoutDashboards: contentOff(cfg).dashboards,
     scrapeInterval: cfg.prometheus.scrapeInterval,
     ingressFromTraefik: exposedBy(cfg, "grafana", "traefik"),

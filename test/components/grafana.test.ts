@@ -280,7 +280,29 @@ describe("provisioning", () => {
           jsonData: { maxLines: 1000 },
         },
       ],
+      // Without the traces backend (traces unset), a Traces datasource of an earlier deployment goes.
+      deleteDatasources: [{ name: "Traces", orgId: 1 }],
     });
+  });
+
+  test("with traces: a Jaeger datasource, and links from exemplars and log lines to traces, from spans to logs and metrics", () => {
+    const doc = grafanaDatasources({ namespace: "mon", loki: true, traces: true }) as {
+      datasources: Array<{ uid: string; type: string; url: string; jsonData: Record<string, unknown> }>;
+      deleteDatasources?: unknown;
+    };
+    expect(doc.deleteDatasources).toBeUndefined();
+    const [prometheus, , loki, traces] = doc.datasources;
+    expect(traces).toMatchObject({ uid: "traces", type: "jaeger", url: "http://jaeger.mon.svc:16686" });
+    expect(prometheus.jsonData.exemplarTraceIdDestinations).toEqual([{ name: "trace_id", datasourceUid: "traces" }]);
+    expect(loki.jsonData.derivedFields).toEqual([
+      { name: "trace_id", matcherType: "label", matcherRegex: "trace_id", datasourceUid: "traces", url: "${__value.raw}" },
+    ]);
+    expect(traces.jsonData.tracesToLogsV2).toMatchObject({ datasourceUid: "loki", tags: [{ key: "namespace" }, { key: "app" }] });
+    expect(traces.jsonData.tracesToLogsV2).toHaveProperty("query", '{${__tags}} | trace_id="${__trace.traceId}"');
+    const metrics = traces.jsonData.tracesToMetrics as { datasourceUid: string; queries: Array<{ query: string }> };
+    expect(metrics.datasourceUid).toBe("prometheus");
+    // The app rules' series, by the span's app.
+    for (const q of metrics.queries) expect(q.query).toMatch(/^(sum by \(app\) \()?app:[a-z_:0-9]+\{\$__tags\}\)?$/);
   });
 
   test("without Loki there is no Loki datasource, and one left by an earlier deployment is deleted", () => {
@@ -289,7 +311,10 @@ describe("provisioning", () => {
       deleteDatasources: unknown;
     };
     expect(doc.datasources.map((d) => d.uid)).toEqual(["prometheus", "alertmanager"]);
-    expect(doc.deleteDatasources).toEqual([{ name: "Loki", orgId: 1 }]);
+    expect(doc.deleteDatasources).toEqual([
+      { name: "Loki", orgId: 1 },
+      { name: "Traces", orgId: 1 },
+    ]);
   });
 
   test("the repository's dashboards are read-only, and one folder of their own, with no file, takes what users save", () => {

@@ -35,14 +35,18 @@ export function localLokiConfig(text: string, root: string, ports: { http: numbe
 
 /**
  * The rendered config.alloy with pod discovery read from a file of the same labels, the
- * pod log directory under `podLogs`, and pushes to `pushUrl`; everything else as rendered.
+ * pod log directory under `podLogs`, and pushes to `pushUrl`; everything else as rendered, but
+ * the OTLP endpoint for apps (the blocks from `otelcol.receiver.otlp` to the end): its pod lookup
+ * needs a cluster's API and it listens on fixed ports, so the pod-log runs leave it out.
  */
 export function localAlloyConfig(text: string, targetsFile: string, podLogs: string, pushUrl: string): string {
+  const otlp = text.indexOf('\notelcol.receiver.otlp "apps" {');
+  const podLogsOnly = otlp >= 0 ? text.slice(0, otlp) : text;
   const discovery = /^discovery\.kubernetes "pods" \{\n[\s\S]*?\n\}\n/m;
-  if (!discovery.test(text)) throw new Error('config.alloy has no discovery.kubernetes "pods" block');
-  const renderedPush = /^\t\turl\s+= "([^"]+)"$/m.exec(text)?.[1];
+  if (!discovery.test(podLogsOnly)) throw new Error('config.alloy has no discovery.kubernetes "pods" block');
+  const renderedPush = /^\t\turl\s+= "([^"]+)"$/m.exec(podLogsOnly)?.[1];
   if (!renderedPush) throw new Error("config.alloy has no loki.write endpoint url");
-  return text
+  return podLogsOnly
     .replace(discovery, `discovery.file "pods" {\n\tfiles = [${JSON.stringify(targetsFile)}]\n}\n`)
     .replace("discovery.kubernetes.pods.targets", "discovery.file.pods.targets")
     .split(`"${POD_LOGS_DIR}/`)
