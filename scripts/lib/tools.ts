@@ -377,8 +377,8 @@ const LOCAL_CLUSTER = ["etcd", "kube-apiserver", "kube-controller-manager", "kub
  *   end-to-end tests on loopback (Prometheus, Alertmanager, Loki, Alloy, the
  *   blackbox and database exporters, cloudflared's ingress rules, Jaeger's `validate`).
  * - cluster (`npm run test:cluster`): the Pulumi engine and provider, the control plane, kwok.
- * - live (`npm run test:live`): the lab's servers and exporters on live data, and the control
- *   plane the lab starts for kube-state-metrics to read.
+ * - live (`npm run test:live`): the lab's servers and exporters on live data (Jaeger among them,
+ *   fed by the lab's OTLP app), and the control plane the lab starts for kube-state-metrics to read.
  * prometheus-config-reloader is in no tier: no test runs it (only `--tier all` builds it).
  */
 export const TIER_TOOLS: Record<Tier, readonly string[]> = {
@@ -403,6 +403,7 @@ export const TIER_TOOLS: Record<Tier, readonly string[]> = {
     "alertmanager",
     "loki",
     "alloy",
+    "jaeger",
     "node_exporter",
     "kube-state-metrics",
     "postgres_exporter",

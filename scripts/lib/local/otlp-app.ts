@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   // Loaded here: the lab's own process only starts the app.
   const api = await import("@opentelemetry/api");
   const { SeverityNumber } = await import("@opentelemetry/api-logs");
-  const { detectResources, envDetector } = await import("@opentelemetry/resources");
+  const { defaultResource, detectResources, envDetector } = await import("@opentelemetry/resources");
   const { BasicTracerProvider, BatchSpanProcessor } = await import("@opentelemetry/sdk-trace-base");
   const { MeterProvider, PeriodicExportingMetricReader } = await import("@opentelemetry/sdk-metrics");
   const { LoggerProvider, BatchLogRecordProcessor } = await import("@opentelemetry/sdk-logs");
@@ -121,8 +121,8 @@ async function main(): Promise<void> {
   const rate = Number(process.env.OTLP_APP_RATE ?? "5");
   const seconds = Number(process.env.OTLP_APP_SECONDS ?? "60");
   const statusFile = process.env.OTLP_APP_STATUS ?? "";
-  // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, read by the SDK's own detector.
-  const resource = detectResources({ detectors: [envDetector] });
+  // The SDK's own attributes (telemetry.sdk.*), then OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, read by its detector.
+  const resource = defaultResource().merge(detectResources({ detectors: [envDetector] }));
 
   const tracerProvider = new BasicTracerProvider({
     resource,
