@@ -5,8 +5,8 @@
  *
  * - In the cluster the collector finds the pod that sent by the connection's address. Every
  *   connection here comes from 127.0.0.1, which no pod has: with a local control plane (the live
- *   lab) the lookup runs against it (auth_type kubeConfig) by the pod uid the app states in its
- *   resource (`k8s.pod.uid`, from the Downward API), so the node still comes from the API; without
+ *   lab) the lookup runs against it (auth_type kubeConfig), first by the pod uid the app states in
+ *   its resource (`k8s.pod.uid`, from the Downward API), so the node still comes from the API; without
  *   one (the benchmark) the processor passes signals through, and the namespace and pod are the
  *   app's own resource attributes. Everything after it (the labels, the batches, the exporters) runs as rendered.
  */
@@ -109,6 +109,7 @@ export function localOtlpBlocks(otlp: string, local: LocalOtlp): string {
   return local.lookup
     ? text
         .replace(processor, `${processor}\tauth_type = "kubeConfig"\n\n`)
-        .replace(/(\tpod_association \{\n[\s\S]*?\n\t\}\n\n)/, `$1${byUid}`)
+        // First: the processor looks the pod up by the first association that yields a value, and the connection's always does.
+        .replace("\tpod_association {\n", `${byUid}\tpod_association {\n`)
     : text.replace(processor, `${processor}\tpassthrough = true\n\n`);
 }
