@@ -410,6 +410,7 @@ export const TIER_TOOLS: Record<Tier, readonly string[]> = {
     "redis_exporter",
     "blackbox_exporter",
     "traefik",
+    "jaeger",
   ],
 };
 
