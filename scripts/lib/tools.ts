@@ -403,7 +403,6 @@ export const TIER_TOOLS: Record<Tier, readonly string[]> = {
     "alertmanager",
     "loki",
     "alloy",
-    "jaeger",
     "node_exporter",
     "kube-state-metrics",
     "postgres_exporter",
