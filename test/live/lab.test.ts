@@ -608,13 +608,24 @@ describe("an app that speaks OpenTelemetry, through Alloy's OTLP endpoint to Jae
       tracesToLogsV2: { tags: Array<{ key: string }>; query: string };
       tracesToMetrics: { tags: Array<{ key: string }>; queries: Array<{ name: string; query: string }> };
     };
-    const [trace] = await tracesOf(lab, OTLP_APP.name, 20);
+    // A trace some seconds old: the newest one's log lines may still be on their way (the SDK's batch, Alloy's, Loki's ingestion).
+    const traces = await tracesOf(lab, OTLP_APP.name, 100);
+    const settled = Date.now() * 1000 - 15e6;
+    const trace = traces.find((t) => Math.min(...t.spans.map((s) => s.startTime)) < settled) ?? traces[traces.length - 1];
     const resource = resourceOf(trace);
     const tags = (keys: Array<{ key: string }>) => keys.map(({ key }) => `${key}="${resource[key] ?? ""}"`).join(", ");
     const logsQuery = jsonData.tracesToLogsV2.query
       .replace("${__tags}", tags(jsonData.tracesToLogsV2.tags))
       .replace("${__trace.traceId}", trace.traceID);
-    const logs = await logLines(lab, logsQuery);
+    const logs = await waitFor(
+      "the span's log lines",
+      async () => {
+        const found = await logLines(lab, logsQuery);
+        return found.length > 0 ? found : undefined;
+      },
+      20_000,
+      2000,
+    ).catch(() => []);
     note("span → logs (tracesToLogsV2)", `${logsQuery}: ${logs.length} lines`);
     const empty: string[] = [];
     for (const q of jsonData.tracesToMetrics.queries) {

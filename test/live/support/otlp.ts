@@ -15,6 +15,8 @@ interface JaegerSpan {
   operationName: string;
   processID: string;
   references: Array<{ refType: string; spanID: string }>;
+  /** Microseconds since the epoch. */
+  startTime: number;
   tags: Array<{ key: string; value: unknown }>;
 }
 export interface JaegerTrace {
