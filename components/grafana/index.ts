@@ -43,7 +43,7 @@ import { podPriority } from "../kit/priority";
 import { GRAFANA_PORT, GRAFANA_UID, PATHS, KEYS, GrafanaArgs, DATABASE_DEFAULT_PORTS, WRITABLE_FOLDER_DEFAULT } from "./args";
 import { iniText, GrafanaIniArgs, grafanaIni, adminPasswordDigest, adminPasswordResetCommand } from "./ini";
 import { grafanaDatasources, grafanaDashboardProviders } from "./provisioning";
-import { readDashboards, folderSlug, planDashboardConfigMaps, withoutDashboards } from "./dashboards";
+import { readDashboards, folderSlug, planDashboardConfigMaps, withoutDashboards, withoutRows } from "./dashboards";
 
 /**
  * Where Grafana connects, besides DNS: its datasources' pods (Prometheus, Alertmanager, and
@@ -124,7 +124,10 @@ export class Grafana extends StackComponent {
     // before anything is registered, so that nothing half-built is left behind.
     const replicas = args.replicas ?? 1;
     const refuse = (message: string) => new pulumi.ResourceError(`Grafana "${name}": ${message}`, opts?.parent);
-    const builtIn = withoutDashboards(readDashboards(args.dashboardsDir), args.withoutDashboards ?? []);
+    const builtIn = withoutRows(
+      withoutDashboards(readDashboards(args.dashboardsDir), args.withoutDashboards ?? []),
+      args.withoutRows ?? [],
+    );
     const plans = planDashboardConfigMaps([...builtIn, ...(args.teamDashboards ?? [])]);
     const writableFolder = args.writableFolder ?? WRITABLE_FOLDER_DEFAULT;
     const clash = plans.find((p) => p.folder.toLowerCase() === writableFolder.trim().toLowerCase());

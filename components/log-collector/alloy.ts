@@ -214,18 +214,49 @@ function exporter(name: string, label: string, endpoint: string, insecure = fals
 const input = (component: string) => new AlloyExpr(`${component}.input`);
 
 /**
+ * Request rate, errors and duration of every service from its spans (the application dashboards'
+ * trace panels), to Prometheus beside the apps' own metrics: traces_span_metrics_calls_total and
+ * traces_span_metrics_duration_seconds_* by span name, kind and status code, with the span's
+ * resource attributes (namespace, pod, app; job from service.name). Flushed every 30 s; a
+ * series not updated for 5 minutes is dropped, so a span name that stops does not linger. Each
+ * duration bucket keeps exemplars (trace ids) that Grafana links to the trace.
+ */
+const SPAN_METRICS: AlloyBlock = {
+  name: "otelcol.connector.spanmetrics",
+  label: "apps",
+  attributes: [
+    ["metrics_flush_interval", "30s"],
+    ["metrics_expiration", "5m"],
+  ],
+  blocks: [
+    {
+      name: "histogram",
+      attributes: [["unit", "s"]],
+      blocks: [
+        {
+          name: "explicit",
+          attributes: [["buckets", ["5ms", "10ms", "25ms", "50ms", "100ms", "250ms", "500ms", "1s", "2.5s", "5s", "10s"]]],
+        },
+      ],
+    },
+    { name: "exemplars", attributes: [["enabled", true]] },
+    { name: "output", attributes: [["metrics", [input("otelcol.exporter.otlphttp.prometheus")]]] },
+  ],
+};
+
+/**
  * An OTLP endpoint for apps on every node (gRPC and HTTP): the pod that sent is looked up by its
  * address (only this node's pods, as for the logs), its namespace, pod and app become resource
  * attributes, batched, then traces go to the traces backend, metrics to Prometheus' OTLP receiver
  * and logs to Loki's OTLP ingestion.
  */
 export function otlpBlocks(args: AlloyOtlpArgs): AlloyBlock[] {
-  const signals = (to: { traces?: AlloyExpr; metrics: AlloyExpr; logs: AlloyExpr }): AlloyBlock => ({
+  const signals = (to: { traces?: AlloyExpr | AlloyExpr[]; metrics: AlloyExpr; logs: AlloyExpr }): AlloyBlock => ({
     name: "output",
     attributes: [
       ["metrics", [to.metrics]],
       ["logs", [to.logs]],
-      ...(to.traces ? ([["traces", [to.traces]]] as Array<[string, AlloyValue]>) : []),
+      ...(to.traces ? ([["traces", [to.traces].flat()]] as Array<[string, AlloyValue]>) : []),
     ],
   });
   const traces = args.tracesEndpoint !== undefined;
@@ -301,13 +332,13 @@ export function otlpBlocks(args: AlloyOtlpArgs): AlloyBlock[] {
       label: "apps",
       blocks: [
         signals({
-          traces: traces ? input("otelcol.exporter.otlp.traces") : undefined,
+          traces: traces ? [input("otelcol.exporter.otlp.traces"), input("otelcol.connector.spanmetrics.apps")] : undefined,
           metrics: input("otelcol.exporter.otlphttp.prometheus"),
           logs: input("otelcol.exporter.otlphttp.loki"),
         }),
       ],
     },
-    ...(traces ? [exporter("otelcol.exporter.otlp", "traces", args.tracesEndpoint as string, true)] : []),
+    ...(traces ? [SPAN_METRICS, exporter("otelcol.exporter.otlp", "traces", args.tracesEndpoint as string, true)] : []),
     exporter("otelcol.exporter.otlphttp", "prometheus", args.prometheusOtlpUrl),
     exporter("otelcol.exporter.otlphttp", "loki", args.lokiOtlpUrl),
   ];

@@ -94,6 +94,9 @@ export type PrometheusConfigArgs = Pick<
   | "otlpReceiver"
 >;
 
+/** The resource attributes of apps' OTLP metrics that Prometheus makes labels: those the collector sets from the pod that sent. */
+export const OTLP_PROMOTED_ATTRIBUTES = ["namespace", "pod", "app"] as const;
+
 /**
  * job_name of each target: its job when no other target shares it, otherwise the
  * job with a short digest of what makes the target unique (two standalone
@@ -182,7 +185,7 @@ export function prometheusConfig(args: PrometheusConfigArgs): PrometheusConfig {
   }
   // The collector sets these resource attributes from the pod that sent (components/log-collector/alloy.ts),
   // so that an OTLP app's series carry the labels of a scraped one; service.name and service.instance.id make job and instance.
-  if (args.otlpReceiver) config.otlp = { promote_resource_attributes: ["namespace", "pod", "app"] };
+  if (args.otlpReceiver) config.otlp = { promote_resource_attributes: [...OTLP_PROMOTED_ATTRIBUTES] };
   const remoteWrite = args.remoteWrite ?? [];
   if (remoteWrite.length > 0) {
     config.remote_write = remoteWrite.map((rw) => {

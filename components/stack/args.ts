@@ -16,6 +16,7 @@ import { LokiArgs } from "../loki/args";
 import { LOG_COLLECTOR_AGENT, LogCollectorArgs } from "../log-collector/args";
 import { TracingArgs } from "../tracing/args";
 import { GrafanaArgs } from "../grafana/args";
+import type { DashboardRow } from "../grafana/dashboards";
 import { AlertmanagerArgs } from "../alertmanager/args";
 import { TraefikExposureArgs } from "../traefik";
 import { CloudflareTunnelArgs } from "../cloudflare-tunnel/args";
@@ -72,25 +73,48 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
   };
 }
 
+/** The row of the Applications dashboard made of the span metrics (dashboards/applications/app-overview.json). */
+const TRACES_ROW = "Traces: requests, errors and duration by span";
+/** The row of Stack health on the OTLP endpoint and Jaeger (dashboards/monitoring/stack-health.json). */
+const OTLP_HEALTH_ROW = "Traces and the OTLP endpoint";
+
 /**
  * The built-in content only an optional component's metrics feed: the dashboards (by uid) and rule
  * files of the repository that ship only while it runs. Without Loki, the Logs dashboard would have
  * no datasource and the log pipeline's alerts nothing to read; without the node exporter, the Nodes
  * dashboard and rules/nodes.yml would stay empty; without kube-state-metrics, the views built on
  * it (their variables included) would. rules/kubernetes.yml stays: its kubelet and cAdvisor alerts
- * still apply, and its kube-state-metrics ones find no series and stay silent.
+ * still apply, and its kube-state-metrics ones find no series and stay silent. The traces rows
+ * (the span metrics of the Applications dashboard, Jaeger's and the OTLP endpoint's panels of
+ * Stack health) and rules/tracing.yml ship with a traces backend or an OTLP endpoint to watch.
  */
-const CONTENT_FED_BY: ReadonlyArray<{ runs: (cfg: StackConfig) => boolean; dashboards: string[]; ruleFiles: string[] }> = [
+const CONTENT_FED_BY: ReadonlyArray<{
+  runs: (cfg: StackConfig) => boolean;
+  dashboards: string[];
+  ruleFiles: string[];
+  rows?: DashboardRow[];
+}> = [
   { runs: (cfg) => cfg.loki.enabled, dashboards: ["logs"], ruleFiles: ["logs.yml"] },
   { runs: (cfg) => cfg.nodeExporter.enabled, dashboards: ["nodes"], ruleFiles: ["nodes.yml"] },
   { runs: (cfg) => cfg.kubeStateMetrics.enabled, dashboards: ["k8s-cluster", "workloads", "k8s-pod", "k8s-volumes"], ruleFiles: [] },
   { runs: (cfg) => cfg.traefik.metrics.enabled, dashboards: ["traefik"], ruleFiles: ["traefik.yml"] },
+  { runs: (cfg) => cfg.tracing.enabled, dashboards: [], ruleFiles: [], rows: [{ dashboard: "app-overview", row: TRACES_ROW }] },
+  {
+    runs: (cfg) => cfg.tracing.enabled || otlpEndpoint(cfg),
+    dashboards: [],
+    ruleFiles: ["tracing.yml"],
+    rows: [{ dashboard: "stack-health", row: OTLP_HEALTH_ROW }],
+  },
 ];
 
-/** The dashboards and rule files left out because the component that feeds them is off. */
-export function contentOff(cfg: StackConfig): { dashboards: string[]; ruleFiles: string[] } {
+/** The dashboards, rows and rule files left out because the component that feeds them is off. */
+export function contentOff(cfg: StackConfig): { dashboards: string[]; ruleFiles: string[]; rows: DashboardRow[] } {
   const off = CONTENT_FED_BY.filter((c) => !c.runs(cfg));
-  return { dashboards: off.flatMap((c) => c.dashboards), ruleFiles: off.flatMap((c) => c.ruleFiles) };
+  return {
+    dashboards: off.flatMap((c) => c.dashboards),
+    ruleFiles: off.flatMap((c) => c.ruleFiles),
+    rows: off.flatMap((c) => c.rows ?? []),
+  };
 }
 
 /**
@@ -185,6 +209,7 @@ export function grafanaArgs(cfg: StackConfig, stackSalt: Buffer): GrafanaArgs {
     loki: cfg.loki.enabled,
     traces: cfg.tracing.enabled,
     withoutDashboards: contentOff(cfg).dashboards,
+    withoutRows: contentOff(cfg).rows,
     scrapeInterval: cfg.prometheus.scrapeInterval,
     ingressFromTraefik: exposedBy(cfg, "grafana", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "grafana", "cloudflare"),

@@ -15,6 +15,7 @@ import {
   planDashboardConfigMaps,
   readDashboards,
   withoutDashboards,
+  withoutRows,
 } from "../../components/grafana/dashboards";
 import { Grafana } from "../../components/grafana";
 import { problems } from "../../components/grafana/problems";
@@ -541,6 +542,44 @@ describe("withoutDashboards", () => {
     expect(kept[0].content).toBe(`${JSON.stringify(JSON.parse(kept[0].content), null, 2)}\n`);
     expect(kept[1]).toBe(untouched);
     expect(withoutDashboards([pod], [])).toEqual([pod]);
+  });
+});
+
+describe("withoutRows", () => {
+  const panel = (id: number, type: string, y: number, h: number, title = `p${id}`) => ({ id, type, title, gridPos: { x: 0, y, w: 24, h } });
+  const board = (uid: string, panels: object[]): DashboardFile => ({
+    folder: "monitoring",
+    file: `${uid}.json`,
+    source: `dashboards/monitoring/${uid}.json`,
+    content: `${JSON.stringify({ uid, title: uid, panels }, null, 2)}\n`,
+  });
+
+  test("leaves out a row and its panels up to the next row, and moves the panels below it up", () => {
+    const health = board("health", [
+      panel(1, "stat", 0, 4),
+      panel(2, "row", 4, 1, "Traces"),
+      panel(3, "timeseries", 5, 8),
+      panel(4, "timeseries", 13, 8),
+      panel(5, "row", 21, 1, "Grafana"),
+      panel(6, "timeseries", 22, 8),
+    ]);
+    const other = board("apps", [panel(1, "row", 0, 1, "Traces"), panel(2, "timeseries", 1, 8)]);
+    const [kept, untouched] = withoutRows([health, other], [{ dashboard: "health", row: "Traces" }]);
+    expect(JSON.parse(kept.content).panels).toEqual([
+      panel(1, "stat", 0, 4),
+      panel(5, "row", 4, 1, "Grafana"),
+      panel(6, "timeseries", 5, 8),
+    ]);
+    expect(kept.content).toBe(`${JSON.stringify(JSON.parse(kept.content), null, 2)}\n`);
+    // Another dashboard's row of the same title, and a dashboard without the row, ship byte for byte.
+    expect(untouched).toBe(other);
+    expect(withoutRows([health], [])).toEqual([health]);
+  });
+
+  test("a last row goes with every panel after it", () => {
+    const apps = board("apps", [panel(1, "timeseries", 0, 8), panel(2, "row", 8, 1, "Traces"), panel(3, "timeseries", 9, 8)]);
+    const [kept] = withoutRows([apps], [{ dashboard: "apps", row: "Traces" }]);
+    expect(JSON.parse(kept.content).panels).toEqual([panel(1, "timeseries", 0, 8)]);
   });
 });
 

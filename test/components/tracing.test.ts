@@ -120,6 +120,40 @@ describe.each(["staging", "production"])("the %s stack", (stack) => {
   });
 });
 
+describe("the traces content, with and without a traces backend", () => {
+  const dashboard = (rendered: Rendered, key: string) =>
+    JSON.parse(rendered.files.get(`grafana/${key}`) ?? "{}") as { panels: Array<{ type: string; title: string }> };
+  const rows = (rendered: Rendered, key: string) =>
+    dashboard(rendered, key)
+      .panels.filter((p) => p.type === "row")
+      .map((p) => p.title);
+
+  test("on: spans become span metrics beside the app's own, and the traces rows and rules ship", async () => {
+    const rendered = await render("staging");
+    const alloy = rendered.files.get("log-collector/config.alloy") ?? "";
+    expect(alloy).toMatch(/otelcol\.connector\.spanmetrics "apps" \{/);
+    expect(alloy).toMatch(/traces += \[otelcol\.exporter\.otlp\.traces\.input, otelcol\.connector\.spanmetrics\.apps\.input\]/);
+    expect(rows(rendered, "applications__app-overview.json")).toContain("Traces: requests, errors and duration by span");
+    expect(rows(rendered, "monitoring__stack-health.json")).toContain("Traces and the OTLP endpoint");
+    expect([...rendered.files.keys()]).toContain("prometheus/tracing.yml");
+  });
+
+  test("off: no span metrics, no traces rows, no rules/tracing.yml; the other rows as they were", async () => {
+    const on = await render("staging");
+    const rendered = await render("staging", ["tracing.enabled=false"]);
+    expect(rendered.files.get("log-collector/config.alloy")).not.toContain("otelcol");
+    expect(rows(rendered, "applications__app-overview.json")).toEqual(
+      rows(on, "applications__app-overview.json").filter((r) => !r.startsWith("Traces")),
+    );
+    expect(rows(rendered, "monitoring__stack-health.json")).toEqual(
+      rows(on, "monitoring__stack-health.json").filter((r) => !r.startsWith("Traces")),
+    );
+    expect([...rendered.files.keys()].filter((f) => f.startsWith("prometheus/") && f.endsWith(".yml"))).toEqual(
+      [...on.files.keys()].filter((f) => f.startsWith("prometheus/") && f.endsWith(".yml") && f !== "prometheus/tracing.yml"),
+    );
+  });
+});
+
 describe("config", () => {
   test("tracing.retention under an hour, or not a duration, is refused by its key", () => {
     expect(problems("staging", { tracing: { retention: "30m" } })).toEqual([
