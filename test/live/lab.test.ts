@@ -603,6 +603,38 @@ describe("an app that speaks OpenTelemetry, through Alloy's OTLP endpoint to Jae
     expect(federated).toMatch(/environment="staging"/);
   });
 
+  test("the span metrics Alloy derives from its spans are in Prometheus, their exemplars' trace ids open in Jaeger (the Prometheus datasource's exemplar link)", async () => {
+    const destination = (
+      datasources(lab).get("prometheus")?.jsonData as { exemplarTraceIdDestinations?: Array<{ name: string; datasourceUid: string }> }
+    ).exemplarTraceIdDestinations?.find((d) => d.datasourceUid === "traces");
+    const query = `traces_span_metrics_duration_seconds_bucket{app="${OTLP_APP.name}"}`;
+    const exemplars = await waitFor(
+      "exemplars of the span metrics",
+      async () => {
+        const now = Date.now() / 1000;
+        const url = `${lab.url("prometheus")}/api/v1/query_exemplars?query=${encodeURIComponent(query)}&start=${now - 600}&end=${now}`;
+        const body = JSON.parse((await httpGet(url, 15_000)).body) as PromResponse<
+          Array<{ exemplars: Array<{ labels: Record<string, string> }> }>
+        >;
+        const all = (body.data ?? []).flatMap((s) => s.exemplars);
+        return all.length > 0 ? all : undefined;
+      },
+      60_000,
+      3000,
+    ).catch(() => []);
+    const calls = await promQuery(`sum by (span_name) (traces_span_metrics_calls_total{app="${OTLP_APP.name}"})`);
+    const traceId = exemplars[0]?.labels[destination?.name ?? "trace_id"];
+    const trace = traceId ? await traceById(lab, traceId) : undefined;
+    note("span metrics of the app (traces_span_metrics_calls_total, by span name)", calls.map((s) => s.metric.span_name).join(", "));
+    note(
+      `exemplars of ${query} (the datasource links label ${destination?.name ?? "(none)"})`,
+      `${exemplars.length}; the first's trace ${traceId ?? "(none)"}: ${trace ? `${trace.spans.length} spans in Jaeger` : "not found"}`,
+    );
+    expect(calls.length).toBeGreaterThan(0);
+    expect(exemplars.length).toBeGreaterThan(0);
+    expect(trace?.spans.length ?? 0).toBeGreaterThan(0);
+  });
+
   test("the Traces datasource's links answer: from a span to its logs and to its app's metrics, as Grafana fills them in", async () => {
     const jsonData = datasources(lab).get("traces")?.jsonData as {
       tracesToLogsV2: { tags: Array<{ key: string }>; query: string };

@@ -71,12 +71,13 @@ function limitsOf(stack: LocalStack, kind: string, name: string): { bytes: numbe
   return { bytes, millicores };
 }
 
-/** The OTLP pipeline with the metrics turned into remote writes to `writeUrl`, everything else as it was. */
+/** The OTLP pipeline with every metric it sends (the apps', the span metrics) turned into remote writes to `writeUrl`, everything else as it was. */
 export function remoteWriteVariant(config: string, writeUrl: string): string {
   const at = config.indexOf(OTLP_RECEIVER_BLOCK);
   const toReceiver = "metrics = [otelcol.exporter.otlphttp.prometheus.input]";
   if (at < 0 || !config.includes(toReceiver)) throw new Error("config.alloy sends no OTLP metrics to Prometheus' receiver");
-  return `${config.replace(toReceiver, "metrics = [otelcol.exporter.prometheus.bench.input]")}
+  // The apps' metrics and the span metrics Alloy derives from their spans alike.
+  return `${config.replaceAll(toReceiver, "metrics = [otelcol.exporter.prometheus.bench.input]")}
 otelcol.exporter.prometheus "bench" {
 \tforward_to = [prometheus.remote_write.bench.receiver]
 }
