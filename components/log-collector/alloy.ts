@@ -217,9 +217,10 @@ const input = (component: string) => new AlloyExpr(`${component}.input`);
  * Request rate, errors and duration of every service from its spans (the application dashboards'
  * trace panels), to Prometheus beside the apps' own metrics: traces_span_metrics_calls_total and
  * traces_span_metrics_duration_seconds_* by span name, kind and status code, with the span's
- * resource attributes (namespace, pod, app; job from service.name). Flushed every 30 s; a
- * series not updated for 5 minutes is dropped, so a span name that stops does not linger. Each
- * duration bucket keeps exemplars (trace ids) that Grafana links to the trace.
+ * resource attributes (namespace, pod, app; job from service.name), the others dropped
+ * (SPAN_METRICS_RESOURCE). Flushed every 30 s; a series not updated for 5 minutes is dropped, so
+ * a span name that stops does not linger. Each duration bucket keeps exemplars (trace ids) that
+ * Grafana links to the trace.
  */
 const SPAN_METRICS: AlloyBlock = {
   name: "otelcol.connector.spanmetrics",
@@ -240,6 +241,29 @@ const SPAN_METRICS: AlloyBlock = {
       ],
     },
     { name: "exemplars", attributes: [["enabled", true]] },
+    { name: "output", attributes: [["metrics", [input("otelcol.processor.transform.span_metrics")]]] },
+  ],
+};
+
+/**
+ * The span metrics' resource keeps only the attributes that make job, instance and the stack's
+ * labels. Prometheus writes one target_info per resource: were it the app's own resource (SDK,
+ * host, process attributes), the span metrics' and the app's pushes would write the same
+ * target_info series at their own times, and one arriving after a later sample is refused as out
+ * of order, with the whole request (the collector drops a refused batch).
+ */
+const SPAN_METRICS_RESOURCE: AlloyBlock = {
+  name: "otelcol.processor.transform",
+  label: "span_metrics",
+  attributes: [["error_mode", "ignore"]],
+  blocks: [
+    {
+      name: "metric_statements",
+      attributes: [
+        ["context", "resource"],
+        ["statements", [`keep_keys(attributes, ["service.name", "service.namespace", "service.instance.id", "namespace", "pod", "app"])`]],
+      ],
+    },
     { name: "output", attributes: [["metrics", [input("otelcol.exporter.otlphttp.prometheus")]]] },
   ],
 };
@@ -338,7 +362,9 @@ export function otlpBlocks(args: AlloyOtlpArgs): AlloyBlock[] {
         }),
       ],
     },
-    ...(traces ? [SPAN_METRICS, exporter("otelcol.exporter.otlp", "traces", args.tracesEndpoint as string, true)] : []),
+    ...(traces
+      ? [SPAN_METRICS, SPAN_METRICS_RESOURCE, exporter("otelcol.exporter.otlp", "traces", args.tracesEndpoint as string, true)]
+      : []),
     exporter("otelcol.exporter.otlphttp", "prometheus", args.prometheusOtlpUrl),
     exporter("otelcol.exporter.otlphttp", "loki", args.lokiOtlpUrl),
   ];

@@ -152,6 +152,16 @@ describe("the traces content, with and without a traces backend", () => {
       [...on.files.keys()].filter((f) => f.startsWith("prometheus/") && f.endsWith(".yml") && f !== "prometheus/tracing.yml"),
     );
   });
+
+  test("off, with an app that sends OTLP: the endpoint's health row and rules stay, the span metrics go", async () => {
+    const rendered = await render("staging", ["tracing.enabled=false", "apps=[{name: shop, otlp: true}]"]);
+    const alloy = rendered.files.get("log-collector/config.alloy") ?? "";
+    expect(alloy).toContain('otelcol.receiver.otlp "apps"');
+    expect(alloy).not.toContain("spanmetrics");
+    expect(rows(rendered, "monitoring__stack-health.json")).toContain("Traces and the OTLP endpoint");
+    expect(rows(rendered, "applications__app-overview.json").filter((r) => r.startsWith("Traces"))).toEqual([]);
+    expect([...rendered.files.keys()]).toContain("prometheus/tracing.yml");
+  });
 });
 
 describe("config", () => {

@@ -2,6 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
+import { OTLP_PORTS, TRACES_QUERY_PORT } from "../../../components/kit/services";
 import { JAEGER_PATHS, jaegerConfig } from "../../../components/tracing/jaeger-config";
 import { pinnedBinary } from "../local/binaries";
 import { getOk } from "../local/http";
@@ -67,8 +68,8 @@ export async function startJaeger(r: Run, quick = false): Promise<LocalJaeger> {
   fs.writeFileSync(file, YAML.stringify(made));
   const command = { binary: pinnedBinary("jaeger"), args: [`--config=${file}`] };
   const proc = r.start("jaeger", command);
-  const grpc = await local("0.0.0.0:4317");
-  const query = `http://${await local("0.0.0.0:16686")}`;
+  const grpc = await local(`0.0.0.0:${OTLP_PORTS.grpc}`);
+  const query = `http://${await local(`0.0.0.0:${TRACES_QUERY_PORT}`)}`;
   const metrics = `http://${LOOPBACK}:${metricsPort}/metrics`;
   await waitFor("Jaeger's query API", () => getOk(`${query}/api/services`), 60_000, 250, [proc]);
   return { proc, command, otlpGrpc: grpc, otlpHttp: `http://${LOOPBACK}:${httpPort}`, query, metrics };

@@ -29,6 +29,8 @@ export interface OtlpPipelineRun {
   stored: Set<string>;
   /** The label names of the span metrics' calls counter as stored. */
   spanMetricLabels: string[];
+  /** The label names of the exemplars stored with the span duration histogram (trace_id, span_id). */
+  exemplarLabels: string[];
 }
 
 /** A local Prometheus taking OTLP as components/prometheus/ does (receiver, promoted attributes, exemplars), nothing to scrape. */
@@ -125,6 +127,7 @@ export async function otlpPipelineRun(r: Run, failing: boolean): Promise<OtlpPip
   await waitFor(`${name} sending logs`, () => (logs.requests > 0 ? true : undefined), 60_000, 250, [proc]);
   let stored = new Set<string>();
   let spanMetricLabels: string[] = [];
+  let exemplarLabels: string[] = [];
   if (jaeger && prometheus) {
     await storedService(jaeger, OTLP_SERVICE);
     // The span metrics are flushed every 30 s (SPAN_METRICS): wait for the first.
@@ -145,6 +148,11 @@ export async function otlpPipelineRun(r: Run, failing: boolean): Promise<OtlpPip
       `${prometheus.base}/api/v1/series?match[]=${encodeURIComponent("traces_span_metrics_calls_total")}`,
     );
     spanMetricLabels = [...new Set(series.data.flatMap((s) => Object.keys(s)))].filter((l) => l !== "__name__").sort();
+    const now = Date.now() / 1000;
+    const exemplars = await httpGetJson<{ data: Array<{ exemplars: Array<{ labels: Record<string, string> }> }> }>(
+      `${prometheus.base}/api/v1/query_exemplars?query=${encodeURIComponent("traces_span_metrics_duration_seconds_bucket")}&start=${now - 600}&end=${now + 60}`,
+    );
+    exemplarLabels = [...new Set(exemplars.data.flatMap((s) => s.exemplars.flatMap((e) => Object.keys(e.labels))))].sort();
   } else {
     // Past the retries (a second), the batches are dropped and counted.
     await sleep(3000);
@@ -156,6 +164,7 @@ export async function otlpPipelineRun(r: Run, failing: boolean): Promise<OtlpPip
     alloy,
     stored,
     spanMetricLabels,
+    exemplarLabels,
   };
 }
 

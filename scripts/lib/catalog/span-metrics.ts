@@ -8,7 +8,7 @@ export async function spanMetrics(r: Run): Promise<Generated> {
   const names = new Set([...run.stored].filter((n) => n.startsWith("traces_span_metrics_")));
   return {
     notes: [
-      `${OTLP_RUN_NOTE} Listed: the series names Prometheus stored that the span metrics connector made from the spans of service "${OTLP_SERVICE}", as its OTLP receiver names them. The labels of the calls counter as stored: ${run.spanMetricLabels.join(", ")} (without the collector's pod lookup here, so without namespace and pod).`,
+      `${OTLP_RUN_NOTE} Listed: the series names Prometheus stored that the span metrics connector made from the spans of service "${OTLP_SERVICE}", as its OTLP receiver names them. The labels of the calls counter as stored: ${run.spanMetricLabels.join(", ")} (without the collector's pod lookup here, so without namespace and pod). The labels of the exemplars stored with the duration histogram: ${run.exemplarLabels.join(", ") || "none"}.`,
     ],
     commands: run.commands,
     names,
