@@ -635,6 +635,16 @@ describe("an app that speaks OpenTelemetry, through Alloy's OTLP endpoint to Jae
     expect(trace?.spans.length ?? 0).toBeGreaterThan(0);
   });
 
+  test("the panels whose condition the OTLP app meets (an app that sends OTLP, its traces) have data for it", async () => {
+    // Read from the panel check above: a panel may be empty for a scraped app when it says so, not for the app it is about.
+    const meets = report.panels.filter(
+      (p) => p.conditional !== undefined && /\bOTLP\b/.test(p.conditional) && (p.variables.app ?? OTLP_APP.name) === OTLP_APP.name,
+    );
+    for (const p of meets) note(`panel with its condition met: ${p.dashboard} ${p.panel}`, `${p.series} series`);
+    expect(meets.length).toBeGreaterThan(0);
+    expect(meets.filter((p) => p.series === 0).map((p) => `${p.dashboard} ${p.panel}: ${p.expr}`)).toEqual([]);
+  });
+
   test("the Traces datasource's links answer: from a span to its logs and to its app's metrics, as Grafana fills them in", async () => {
     const jsonData = datasources(lab).get("traces")?.jsonData as {
       tracesToLogsV2: { tags: Array<{ key: string }>; query: string };
