@@ -116,7 +116,8 @@ function tracesDatasource(args: GrafanaDatasourcesArgs): Record<string, unknown>
             },
           }
         : {}),
-      // From a span to its app's request rate, errors and latency (the app:* series of the app rules).
+      // From a span to its app's request rate, errors and latency (the app:* series of the app rules),
+      // and to its spans' own (the span metrics the collector derives from them).
       tracesToMetrics: {
         datasourceUid: "prometheus",
         ...window,
@@ -125,6 +126,11 @@ function tracesDatasource(args: GrafanaDatasourcesArgs): Record<string, unknown>
           { name: "Request rate", query: "sum by (app) (app:http_requests:rate5m{$__tags})" },
           { name: "Error ratio", query: "app:slo_errors_per_request:ratio_rate5m{$__tags}" },
           { name: "p95 latency", query: "app:http_request_duration_seconds:p95_rate5m{$__tags}" },
+          { name: "Spans per second by span", query: "sum by (span_name) (rate(traces_span_metrics_calls_total{$__tags}[5m]))" },
+          {
+            name: "Span p95 by span",
+            query: "histogram_quantile(0.95, sum by (span_name, le) (rate(traces_span_metrics_duration_seconds_bucket{$__tags}[5m])))",
+          },
         ],
       },
     },

@@ -302,8 +302,13 @@ describe("provisioning", () => {
     expect(traces.jsonData.tracesToLogsV2).toHaveProperty("query", '{${__tags}} | trace_id="${__trace.traceId}"');
     const metrics = traces.jsonData.tracesToMetrics as { datasourceUid: string; queries: Array<{ query: string }> };
     expect(metrics.datasourceUid).toBe("prometheus");
-    // The app rules' series, by the span's app.
-    for (const q of metrics.queries) expect(q.query).toMatch(/^(sum by \(app\) \()?app:[a-z_:0-9]+\{\$__tags\}\)?$/);
+    // The app rules' series, then the span metrics, by the span's app.
+    const [rules, spans] = [metrics.queries.slice(0, 3), metrics.queries.slice(3)];
+    for (const q of rules) expect(q.query).toMatch(/^(sum by \(app\) \()?app:[a-z_:0-9]+\{\$__tags\}\)?$/);
+    expect(spans.map((q) => q.query)).toEqual([
+      "sum by (span_name) (rate(traces_span_metrics_calls_total{$__tags}[5m]))",
+      "histogram_quantile(0.95, sum by (span_name, le) (rate(traces_span_metrics_duration_seconds_bucket{$__tags}[5m])))",
+    ]);
   });
 
   test("without Loki there is no Loki datasource, and one left by an earlier deployment is deleted", () => {
