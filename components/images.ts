@@ -16,6 +16,10 @@ export const images = {
   grafana: "docker.io/grafana/grafana:13.2.0",
   loki: "docker.io/grafana/loki:3.7.8",
   alloy: "docker.io/grafana/alloy:v1.19.2",
+  // The traces backend (Jaeger v2, an OpenTelemetry Collector build). 2.13.0 is the release whose
+  // Go module (tagged v1.76.0 on the same commit) the module proxy serves; later v2 releases have
+  // no v1 tag, and Go takes no v2 tag of a module path without /v2 (scripts/lib/tools.ts).
+  jaeger: "docker.io/jaegertracing/jaeger:2.13.0",
   nodeExporter: "quay.io/prometheus/node-exporter:v1.12.1",
   kubeStateMetrics: "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.20.0",
   postgresExporter: "quay.io/prometheuscommunity/postgres-exporter:v0.19.1",

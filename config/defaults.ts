@@ -8,6 +8,7 @@ import { ANYWHERE, API_SERVER_PORTS, EGRESS_COMPONENTS, EgressComponent, ExtraEg
 import { Profile } from "../components/kit/profiles";
 import { LOG_COLLECTOR_DEFAULTS } from "../components/log-collector/args";
 import { LOKI_DEFAULTS } from "../components/loki/args";
+import { TRACING_DEFAULTS } from "../components/tracing/args";
 import { K3S_TRAEFIK, PROMETHEUS_DEFAULTS } from "../components/prometheus/args";
 import { TRAEFIK_DEFAULTS } from "../components/traefik";
 import { StackConfig } from "./resolved";
@@ -63,6 +64,7 @@ function profileDefaults(profile: Profile): ProfileDefaults {
     grafana: GRAFANA_DEFAULTS[profile],
     loki: LOKI_DEFAULTS[profile],
     logCollector: LOG_COLLECTOR_DEFAULTS[profile],
+    tracing: TRACING_DEFAULTS[profile],
     nodeExporter: NODE_EXPORTER_DEFAULTS[profile],
     kubeStateMetrics: KUBE_STATE_METRICS_DEFAULTS[profile],
     ...STACK_DEFAULTS,

@@ -56,6 +56,12 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
     alertmanager: resolveAlertmanager(raw, defaults, routing, onNodes),
     grafana: resolveGrafana(raw, defaults),
     ...resolveLogs(raw, defaults),
+    tracing: {
+      enabled: raw.tracing?.enabled ?? defaults.tracing.enabled,
+      retention: raw.tracing?.retention ?? defaults.tracing.retention,
+      storage: resolveStorage(defaults.tracing.storage, raw.tracing?.storage, raw.storageClass),
+      resources: resolveResources(defaults.tracing.resources, raw.tracing?.resources),
+    },
     ...resolveNodeAgents(raw, defaults),
     networkPolicy: resolveNetworkPolicy(raw, defaults),
     priorityClass: {

@@ -14,6 +14,7 @@ import type { Profile } from "../components/kit/profiles";
 import type { ExposedService } from "../components/kit/web";
 import type { LogCollectorDefaults } from "../components/log-collector/args";
 import type { LokiDefaults } from "../components/loki/args";
+import type { TracingDefaults } from "../components/tracing/args";
 import type { AppTarget, PrometheusDefaults, ScrapeTargetSpec } from "../components/prometheus/args";
 import type { Thresholds } from "../components/prometheus/rules/thresholds";
 import type { TraefikDefaults } from "../components/traefik";
@@ -69,6 +70,8 @@ export interface StackConfig {
   /** `ingestion`: the limits the stack sets itself, in bytes; the others are derived from the volume (components/loki/limits.ts). */
   loki: LokiDefaults;
   logCollector: LogCollectorDefaults;
+  /** The traces backend (Jaeger with its Badger store). */
+  tracing: TracingDefaults;
   /** `port`: where it listens on each node's own address (host network); each stack of a cluster has its own. */
   nodeExporter: NodeExporterDefaults;
   kubeStateMetrics: KubeStateMetricsDefaults;

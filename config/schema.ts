@@ -107,6 +107,11 @@ const appSchema = z.strictObject({
     })
     .optional(),
   probe: appProbeSchema.optional().describe("Probe the app's health endpoint (blackbox exporter): availability, latency and TLS alerts."),
+  otlp: bool
+    .optional()
+    .describe(
+      "The app sends OTLP to the collector (README: what an app sets), with OTEL_SERVICE_NAME its name; beside `service`/`url`, or instead (not scraped, the metric names default to OpenTelemetry's HTTP server ones).",
+    ),
 });
 
 /** `targets[]`: plain scrape targets, with no HTTP contract (no app rules, no HTTP alerts). */

@@ -192,6 +192,15 @@ export const sectionSchemas = {
     agent: z.enum([LOG_COLLECTOR_AGENT]).optional().describe("The agent: alloy (Grafana Alloy), the default and the only value."),
     resources: resources.optional(),
   }),
+  tracing: z.strictObject({
+    enabled: bool
+      .optional()
+      .describe("Run the traces backend (Jaeger, in-cluster only) that the collector's OTLP endpoint forwards spans to; default true."),
+    // At least 1h: components/tracing/problems.ts.
+    retention: duration.optional().describe("How long spans are kept (at least 1h)."),
+    storage: storage.optional(),
+    resources: resources.optional(),
+  }),
   nodeExporter: z.strictObject({
     enabled: bool.optional(),
     port: hostPort

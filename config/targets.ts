@@ -1,6 +1,6 @@
 /** What Prometheus scrapes and the blackbox exporter probes: apps, plain targets and probes. */
 import { PROBE_DEFAULTS, ProbeSpec } from "../components/kit/probes";
-import { APP_DEFAULTS, AppTarget, ScrapeTargetSpec } from "../components/prometheus/args";
+import { APP_DEFAULTS, AppTarget, OTLP_APP_METRICS, ScrapeTargetSpec } from "../components/prometheus/args";
 import { CrossProblem } from "./problems";
 import { RawConfig, RawStackConfig } from "./schema";
 
@@ -8,8 +8,14 @@ import { RawConfig, RawStackConfig } from "./schema";
 export function resolveApps(rawConfig: RawConfig, raw: RawStackConfig, problems: CrossProblem[]): AppTarget[] {
   const k = (path: string) => `${rawConfig.project}:${path}`;
   return (raw.apps ?? []).map((a, i) => {
-    if ((a.service === undefined) === (a.url === undefined)) {
+    const otlpOnly = a.otlp === true && a.service === undefined && a.url === undefined;
+    if (a.service !== undefined && a.url !== undefined) {
       problems.push({ key: k(`apps[${i}]`), message: `app "${a.name}" needs exactly one of "service" (with namespace and port) or "url"` });
+    } else if (a.service === undefined && a.url === undefined && !otlpOnly) {
+      problems.push({
+        key: k(`apps[${i}]`),
+        message: `app "${a.name}" needs exactly one of "service" (with namespace and port) or "url", or "otlp: true" for an app that sends OTLP instead of being scraped`,
+      });
     }
     if (a.service !== undefined && (a.namespace === undefined || (a.port === undefined && a.targetPort === undefined))) {
       problems.push({
@@ -50,7 +56,9 @@ export function resolveApps(rawConfig: RawConfig, raw: RawStackConfig, problems:
       scheme: a.scheme ?? APP_DEFAULTS.scheme,
       ...(a.interval ? { interval: a.interval } : {}),
       labels: a.labels ?? {},
-      metrics: { ...APP_DEFAULTS.metrics, ...a.metrics },
+      // An app known only by its OTLP has OpenTelemetry's HTTP server metrics, as Prometheus names them.
+      metrics: { ...(otlpOnly ? OTLP_APP_METRICS : APP_DEFAULTS.metrics), ...a.metrics },
+      ...(a.otlp ? { otlp: true } : {}),
       slo: {
         availabilityRatio: Number(((a.slo?.availability ?? APP_DEFAULTS.slo.availability) / 100).toFixed(8)),
         latencyP95Seconds: a.slo?.latencyP95Seconds ?? APP_DEFAULTS.slo.latencyP95Seconds,
@@ -177,6 +185,13 @@ export function resolveProbes(rawConfig: RawConfig, raw: RawStackConfig, problem
   (raw.apps ?? []).forEach((a, i) => {
     const pr = a.probe;
     if (!pr) return;
+    if (a.service === undefined && a.url === undefined) {
+      problems.push({
+        key: k(`apps[${i}].probe`),
+        message: `app "${a.name}" sends OTLP only (no "service" or "url"), so its probe has nothing to reach: give its "service" (with "namespace"), or probe it in probes[]`,
+      });
+      return;
+    }
     const path = pr.path ?? PROBE_DEFAULTS.path;
     let target: ProbeSpec["target"];
     if (a.url !== undefined) {

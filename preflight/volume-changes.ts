@@ -13,14 +13,14 @@
 import { ConfigError, ConfigProblem, RawConfig, StackConfig } from "../config";
 import type { StorageSpec } from "../components/kit/resources";
 import { grafanaHasClaim } from "../components/grafana";
-import { lokiArgs } from "../components/stack/args";
+import { lokiArgs, tracingArgs } from "../components/stack/args";
 import { quantityBytes } from "../components/kit/units";
 
 /** The components that hold data on claims, in the order their problems are listed. */
-export const VOLUME_COMPONENTS = ["prometheus", "alertmanager", "loki", "grafana"] as const;
+export const VOLUME_COMPONENTS = ["prometheus", "alertmanager", "loki", "grafana", "tracing"] as const;
 export type VolumeComponent = (typeof VOLUME_COMPONENTS)[number];
 /** The components whose claims belong to a StatefulSet, which has an (immutable) claim template. */
-export const STATEFUL_SETS: readonly VolumeComponent[] = ["prometheus", "alertmanager", "loki"];
+export const STATEFUL_SETS: readonly VolumeComponent[] = ["prometheus", "alertmanager", "loki", "tracing"];
 
 /** What a deployment's claims of one component are: the stack output `volumes.<component>`. */
 export interface VolumeRecord {
@@ -42,14 +42,15 @@ export const VOLUMES_OUTPUT = "volumes";
 const README_SECTION = `"Changing volumes" in the README`;
 
 /**
- * The components whose claims the config keeps in the cluster: Loki's only while it runs or its
- * volume is protected (lokiArgs), Grafana's unless several pods share an external database in a
+ * The components whose claims the config keeps in the cluster: Loki's and the traces backend's
+ * only while they run or their volumes are protected (lokiArgs, tracingArgs), Grafana's unless several pods share an external database in a
  * stack that does not keep its volumes (grafanaHasClaim). A component without claims has
  * nothing to compare: its claims go, or are made new.
  */
 export function componentsWithClaims(cfg: StackConfig): VolumeComponent[] {
   return VOLUME_COMPONENTS.filter((c) => {
     if (c === "loki") return lokiArgs(cfg) !== undefined;
+    if (c === "tracing") return tracingArgs(cfg) !== undefined;
     if (c === "grafana") return grafanaHasClaim({ ...cfg.grafana, protectVolume: cfg.protectVolumes });
     return true;
   });
@@ -253,6 +254,7 @@ export function applyPreviousVolumes(raw: RawConfig, cfg: StackConfig, previous:
     alertmanager: { ...cfg.alertmanager },
     loki: { ...cfg.loki },
     grafana: { ...cfg.grafana },
+    tracing: { ...cfg.tracing },
   };
   const kept = componentsWithClaims(cfg);
   for (const c of VOLUME_COMPONENTS) {

@@ -23,7 +23,11 @@
  *   (it writes out/bench/alerting-e2e.json);
  * - the log collector's memory and CPU (Alloy) on the binary
  *   the stack deploys, tailing 50 growing pod log files into a real Loki, against the
- *   limits the staging profile gives it (needs `npm run tools`; `--no-collectors` skips it).
+ *   limits the staging profile gives it (needs `npm run tools`; `--no-collectors` skips it);
+ * - the traces backend's and the OTLP pipeline's (Jaeger's and Alloy's) at stated span rates from
+ *   an app on the OpenTelemetry SDK, against the same limits, and the app's metrics through
+ *   Prometheus' OTLP receiver against Alloy's remote write (scripts/lib/bench/otlp-footprint.ts;
+ *   about 6 minutes, skipped with the collector's).
  * Everything goes to out/bench/report.json and out/bench/report.md. Exits non-zero when a target is missed.
  */
 import { spawnSync } from "child_process";
@@ -33,6 +37,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { formatBytes, quantityBytes } from "../components/kit/units";
 import { measureCollector } from "./lib/bench/collector-footprint";
+import { OTLP_PLAN, OTLP_QUICK_PLAN, OtlpFootprint, measureOtlp, otlpTable } from "./lib/bench/otlp-footprint";
 import { BenchArgs, parseBenchArgs, readRuleSet } from "./lib/bench/figures";
 import { FULL_PLAN, LiveResult, QUICK_PLAN, runLive } from "./lib/bench/live";
 import { LiveReport, buildLiveReport, liveTables } from "./lib/bench/report";
@@ -95,6 +100,36 @@ async function collectorMeasurements(): Promise<Measurement[]> {
       display: `${f.millicores.toFixed(0)}m (limit ${f.limitMillicores}m)`,
     },
   ];
+}
+
+/** Jaeger's and Alloy's footprint at the highest span rate, against the staging profile's limits. */
+function otlpMeasurements(f: OtlpFootprint): Measurement[] {
+  const loaded = f.phases.filter((p) => p.spansPerSecond > 0 && /OTLP receiver/.test(p.name));
+  const top = loaded[loaded.length - 1];
+  if (!top) return [];
+  const load = `${top.spansPerSecond.toFixed(0)} spans/s`;
+  return (["jaeger", "alloy"] as const).flatMap((c) => {
+    const p = top.components[c];
+    if (!p) return [];
+    return [
+      {
+        name: `${c}: peak memory (${load}, OTLP)`,
+        value: p.peakRssBytes,
+        unit: "B",
+        target: f.limits[c].bytes,
+        kind: "max" as const,
+        display: `${formatBytes(p.peakRssBytes)} (median ${formatBytes(p.rssBytes)}; limit ${formatBytes(f.limits[c].bytes)})`,
+      },
+      {
+        name: `${c}: CPU (${load}, OTLP)`,
+        value: p.millicores,
+        unit: "m",
+        target: f.limits[c].millicores,
+        kind: "max" as const,
+        display: `${p.millicores.toFixed(0)}m (limit ${f.limits[c].millicores}m)`,
+      },
+    ];
+  });
 }
 
 function median(values: number[]): number {
@@ -365,6 +400,8 @@ async function main(): Promise<void> {
     live = { result, report, tables: liveTables(result, report) };
     console.log(`\n${live.tables}\n`);
   }
+  const otlp = args.collectors ? await measureOtlp(args.quick ? OTLP_QUICK_PLAN : OTLP_PLAN) : undefined;
+  if (otlp) console.log(`\n${otlpTable(otlp)}\n`);
   const measurements = [
     ...(await measureStack("staging", args.runs)),
     ...(await measureStack("production", args.runs)),
@@ -375,6 +412,7 @@ async function main(): Promise<void> {
     ...(await measureApps(1000, args.runs)),
     ...alertingMeasurements(),
     ...(args.collectors ? await collectorMeasurements() : []),
+    ...(otlp && !args.quick ? otlpMeasurements(otlp) : []),
     // A quick run's figures come from fast intervals and short phases: they size nothing and are no target.
     ...(live && !args.quick ? await liveMeasurements(live.result, live.report) : []),
   ];
@@ -392,11 +430,12 @@ async function main(): Promise<void> {
     quick: args.quick,
     targets: measurements.map((m) => ({ ...m, met: m.value <= m.target })),
     ...(live ? { live: { ...live.result, report: live.report } } : {}),
+    ...(otlp ? { otlp } : {}),
   };
   fs.writeFileSync(path.join(outDir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
   fs.writeFileSync(
     path.join(outDir, "report.md"),
-    `# npm run bench, ${startedAt}\n\nMachine: ${JSON.stringify(report.machine)}\n\n${live?.tables ?? ""}\n\n### Targets\n\n${measurements
+    `# npm run bench, ${startedAt}\n\nMachine: ${JSON.stringify(report.machine)}\n\n${live?.tables ?? ""}\n\n${otlp ? `### Traces and OTLP\n\n${otlpTable(otlp)}\n\n` : ""}### Targets\n\n${measurements
       .map((m) => `- ${m.value <= m.target ? "ok" : "FAIL"} ${m.name}: ${m.display ?? `${m.value} ${m.unit}`}`)
       .join("\n")}\n`,
   );

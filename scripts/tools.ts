@@ -27,13 +27,13 @@ import {
   TOOLS_DIR,
   Tier,
   Tool,
-  UNAVAILABLE,
   binPath,
   goModRequire,
   goVersion,
   reportsRelease,
   toolsOfTier,
 } from "./lib/tools";
+import { UNAVAILABLE } from "./lib/unavailable-tools";
 
 /** Where modules with generated files are copied and their Go workspaces written (git-ignored). */
 const SRC_DIR = path.join(ROOT, ".tools", "src");

@@ -5,7 +5,7 @@ import { EgressSettings } from "../kit/network";
 import { Profile, withOverrides } from "../kit/profiles";
 import { ResourceRequirements, StorageSpec, requirements } from "../kit/resources";
 import { SERVICE_PORTS } from "../kit/services";
-import type { DashboardFile } from "./dashboards";
+import type { DashboardFile, DashboardRow } from "./dashboards";
 
 /** The Grafana folder users may save into from the UI, unless the stack names it otherwise. */
 export const WRITABLE_FOLDER_DEFAULT = "Team dashboards";
@@ -114,6 +114,8 @@ export interface GrafanaArgs {
   publicHostname?: string;
   /** Provision the Loki datasource (loki.enabled). Default false. */
   loki?: boolean;
+  /** Provision the traces datasource (tracing.enabled): Jaeger's query API, linked to Loki and Prometheus. Default false. */
+  traces?: boolean;
   /** Prometheus' scrape interval: the datasource's minimum step. Default "15s". */
   scrapeInterval?: string;
   /** Admit Traefik pods from kube-system to Grafana's port. Default false. */
@@ -132,6 +134,11 @@ export interface GrafanaArgs {
    * them are removed. Default none.
    */
   withoutDashboards?: string[];
+  /**
+   * Rows of the dashboards of `dashboardsDir` left out, with their panels, because the component
+   * that feeds them does not run (the traces rows without a traces backend). Default none.
+   */
+  withoutRows?: DashboardRow[];
   /** The team's own dashboards (preflight/team-content.ts), shipped beside those of `dashboardsDir`. */
   teamDashboards?: DashboardFile[];
   /**

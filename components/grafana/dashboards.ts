@@ -101,6 +101,41 @@ export function withoutDashboards(dashboards: DashboardFile[], uids: readonly st
     });
 }
 
+/** A row of a dashboard, by the dashboard's uid and the row's title. */
+export interface DashboardRow {
+  dashboard: string;
+  row: string;
+}
+
+type Panel = Json & { type?: string; title?: string; gridPos?: { x: number; y: number; w: number; h: number } };
+
+/**
+ * The dashboards without the given rows: each row panel and the panels below it up to the next
+ * row, the panels further down moved up by the height they took. A dashboard that changes is
+ * written back as the repository writes dashboards; the others are shipped byte for byte.
+ */
+export function withoutRows(dashboards: DashboardFile[], rows: readonly DashboardRow[]): DashboardFile[] {
+  if (rows.length === 0) return dashboards;
+  return dashboards.map((d) => {
+    const dashboard = JSON.parse(d.content) as Json & { panels?: Panel[] };
+    const titles = rows.filter((r) => r.dashboard === dashboard.uid).map((r) => r.row);
+    const panels = dashboard.panels ?? [];
+    const starts = panels.flatMap((p, i) => (p.type === "row" && titles.includes(p.title ?? "") ? [i] : []));
+    if (starts.length === 0) return d;
+    const drop = new Set<number>();
+    for (const start of starts) {
+      const next = panels.findIndex((p, i) => i > start && p.type === "row");
+      const end = next < 0 ? panels.length : next;
+      const top = panels[start].gridPos?.y ?? 0;
+      const bottom = Math.max(...panels.slice(start, end).map((p) => (p.gridPos?.y ?? 0) + (p.gridPos?.h ?? 0)));
+      for (let i = start; i < end; i++) drop.add(i);
+      for (const p of panels.slice(end)) if (p.gridPos && p.gridPos.y >= bottom) p.gridPos.y -= bottom - top;
+    }
+    dashboard.panels = panels.filter((_, i) => !drop.has(i));
+    return { ...d, content: `${JSON.stringify(dashboard, null, 2)}\n` };
+  });
+}
+
 /** A folder name as it appears in Kubernetes names: lower case, `.` and `_` as `-`. */
 export function folderSlug(folder: string): string {
   return folder.toLowerCase().replace(/[._]/g, "-");

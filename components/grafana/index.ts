@@ -27,7 +27,7 @@ import {
   extraEgressRules,
 } from "../kit/network";
 import { PART_OF, WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, stackPods } from "../kit/labels";
-import { ScrapeTarget, SERVICE_PORTS, serviceUrl } from "../kit/services";
+import { ScrapeTarget, SERVICE_PORTS, TRACES_QUERY_PORT, TRACES_SERVICE, serviceUrl } from "../kit/services";
 import {
   httpProbe,
   resourcesOf,
@@ -43,7 +43,7 @@ import { podPriority } from "../kit/priority";
 import { GRAFANA_PORT, GRAFANA_UID, PATHS, KEYS, GrafanaArgs, DATABASE_DEFAULT_PORTS, WRITABLE_FOLDER_DEFAULT } from "./args";
 import { iniText, GrafanaIniArgs, grafanaIni, adminPasswordDigest, adminPasswordResetCommand } from "./ini";
 import { grafanaDatasources, grafanaDashboardProviders } from "./provisioning";
-import { readDashboards, folderSlug, planDashboardConfigMaps, withoutDashboards } from "./dashboards";
+import { readDashboards, folderSlug, planDashboardConfigMaps, withoutDashboards, withoutRows } from "./dashboards";
 
 /**
  * Where Grafana connects, besides DNS: its datasources' pods (Prometheus, Alertmanager, and
@@ -51,7 +51,7 @@ import { readDashboards, folderSlug, planDashboardConfigMaps, withoutDashboards 
  * NetworkPolicy cannot name its host). Nothing on the internet: update checks and usage
  * reports are off (grafanaIni), plugins come with the image.
  */
-export function grafanaEgressRules(args: Pick<GrafanaArgs, "environment" | "loki" | "database" | "egress">): EgressRule[] {
+export function grafanaEgressRules(args: Pick<GrafanaArgs, "environment" | "loki" | "traces" | "database" | "egress">): EgressRule[] {
   const peer = (app: "prometheus" | "alertmanager" | "loki"): EgressRule => ({
     ports: [SERVICE_PORTS[app]],
     to: [{ pods: stackPods(app, args.environment) }],
@@ -62,6 +62,7 @@ export function grafanaEgressRules(args: Pick<GrafanaArgs, "environment" | "loki
     peer("prometheus"),
     peer("alertmanager"),
     ...(args.loki ? [peer("loki")] : []),
+    ...(args.traces ? [{ ports: [TRACES_QUERY_PORT], to: [{ pods: stackPods(TRACES_SERVICE, args.environment) }] }] : []),
     ...(dbPort !== undefined ? [anywhereOn([dbPort])] : []),
     ...extraEgressRules(args.egress ?? DEFAULT_EGRESS),
   ];
@@ -123,7 +124,10 @@ export class Grafana extends StackComponent {
     // before anything is registered, so that nothing half-built is left behind.
     const replicas = args.replicas ?? 1;
     const refuse = (message: string) => new pulumi.ResourceError(`Grafana "${name}": ${message}`, opts?.parent);
-    const builtIn = withoutDashboards(readDashboards(args.dashboardsDir), args.withoutDashboards ?? []);
+    const builtIn = withoutRows(
+      withoutDashboards(readDashboards(args.dashboardsDir), args.withoutDashboards ?? []),
+      args.withoutRows ?? [],
+    );
     const plans = planDashboardConfigMaps([...builtIn, ...(args.teamDashboards ?? [])]);
     const writableFolder = args.writableFolder ?? WRITABLE_FOLDER_DEFAULT;
     const clash = plans.find((p) => p.folder.toLowerCase() === writableFolder.trim().toLowerCase());
@@ -183,7 +187,7 @@ export class Grafana extends StackComponent {
     const files = {
       [KEYS.ini]: iniText(grafanaIni(iniArgs)),
       [KEYS.datasources]: YAML.stringify(
-        grafanaDatasources({ namespace: ns, loki: args.loki ?? false, scrapeInterval: args.scrapeInterval }),
+        grafanaDatasources({ namespace: ns, loki: args.loki ?? false, traces: args.traces ?? false, scrapeInterval: args.scrapeInterval }),
       ),
       [KEYS.providers]: YAML.stringify(grafanaDashboardProviders(writableFolder)),
     };

@@ -1,6 +1,6 @@
 /** What Grafana provisions at start: the datasources and the dashboard providers. */
 import { imageVersion } from "../images";
-import { SERVICE_PORTS, serviceUrl } from "../kit/services";
+import { SERVICE_PORTS, TRACES_QUERY_PORT, TRACES_SERVICE, serviceUrl } from "../kit/services";
 import { PATHS, WRITABLE_FOLDER_DEFAULT } from "./args";
 
 /** What the datasources depend on. */
@@ -9,14 +9,18 @@ export interface GrafanaDatasourcesArgs {
   namespace: string;
   /** Provision Loki. */
   loki: boolean;
+  /** Provision the traces datasource (Jaeger) and the links to and from it. Default false. */
+  traces?: boolean;
   /** Prometheus' scrape interval: the smallest step worth querying. Default "15s". */
   scrapeInterval?: string;
 }
 
 /**
  * The datasources, with fixed uids that dashboards reference: `prometheus` (the
- * default), `loki` (when Loki runs) and `alertmanager`. A disabled Loki is deleted
- * so that turning it off does not leave a dead datasource behind.
+ * default), `loki` (when Loki runs), `traces` (when the traces backend runs) and
+ * `alertmanager`. A disabled Loki or traces backend is deleted so that turning it off
+ * does not leave a dead datasource behind. With traces, each one links to the others:
+ * exemplars and log lines to their trace, a span to its app's logs and metrics.
  */
 export function grafanaDatasources(args: GrafanaDatasourcesArgs): Record<string, unknown> {
   const datasources: Array<Record<string, unknown>> = [
@@ -33,6 +37,8 @@ export function grafanaDatasources(args: GrafanaDatasourcesArgs): Record<string,
         timeInterval: args.scrapeInterval ?? "15s",
         prometheusType: "Prometheus",
         prometheusVersion: imageVersion("prometheus").replace(/^v/, ""),
+        // An exemplar's trace_id (OTLP exemplars, stored with Prometheus' exemplar storage) opens its trace.
+        ...(args.traces ? { exemplarTraceIdDestinations: [{ name: "trace_id", datasourceUid: TRACES_UID }] } : {}),
       },
     },
     {
@@ -55,13 +61,79 @@ export function grafanaDatasources(args: GrafanaDatasourcesArgs): Record<string,
       url: serviceUrl("loki", args.namespace, SERVICE_PORTS.loki),
       isDefault: false,
       editable: false,
-      jsonData: { maxLines: 1000 },
+      jsonData: {
+        maxLines: 1000,
+        // An OTLP log line's trace_id (structured metadata) opens its trace.
+        ...(args.traces
+          ? {
+              derivedFields: [
+                { name: "trace_id", matcherType: "label", matcherRegex: "trace_id", datasourceUid: TRACES_UID, url: "${__value.raw}" },
+              ],
+            }
+          : {}),
+      },
     });
   }
+  if (args.traces) datasources.push(tracesDatasource(args));
+  const deleted = [...(args.loki ? [] : ["Loki"]), ...(args.traces ? [] : [TRACES_NAME])];
   return {
     apiVersion: 1,
-    ...(args.loki ? {} : { deleteDatasources: [{ name: "Loki", orgId: 1 }] }),
+    ...(deleted.length > 0 ? { deleteDatasources: deleted.map((name) => ({ name, orgId: 1 })) } : {}),
     datasources,
+  };
+}
+
+const TRACES_UID = "traces";
+const TRACES_NAME = "Traces";
+
+/**
+ * Jaeger's query API. A span's resource attributes carry its pod's namespace and app (the
+ * collector sets them), which are the labels of its logs in Loki and of its app's series.
+ */
+function tracesDatasource(args: GrafanaDatasourcesArgs): Record<string, unknown> {
+  const stackLabels = [{ key: "namespace" }, { key: "app" }];
+  // Around the span: the logs and samples of the minutes it ran in.
+  const window = { spanStartTimeShift: "-5m", spanEndTimeShift: "5m" };
+  return {
+    name: TRACES_NAME,
+    uid: TRACES_UID,
+    type: "jaeger",
+    access: "proxy",
+    url: serviceUrl(TRACES_SERVICE, args.namespace, TRACES_QUERY_PORT),
+    isDefault: false,
+    editable: false,
+    jsonData: {
+      nodeGraph: { enabled: true },
+      // From a span to its app's log lines of that trace (trace_id is structured metadata of OTLP logs).
+      ...(args.loki
+        ? {
+            tracesToLogsV2: {
+              datasourceUid: "loki",
+              ...window,
+              tags: stackLabels,
+              customQuery: true,
+              query: '{${__tags}} | trace_id="${__trace.traceId}"',
+            },
+          }
+        : {}),
+      // From a span to its app's request rate, errors and latency (the app:* series of the app rules),
+      // and to its spans' own (the span metrics the collector derives from them).
+      tracesToMetrics: {
+        datasourceUid: "prometheus",
+        ...window,
+        tags: [{ key: "app" }],
+        queries: [
+          { name: "Request rate", query: "sum by (app) (app:http_requests:rate5m{$__tags})" },
+          { name: "Error ratio", query: "app:slo_errors_per_request:ratio_rate5m{$__tags}" },
+          { name: "p95 latency", query: "app:http_request_duration_seconds:p95_rate5m{$__tags}" },
+          { name: "Spans per second by span", query: "sum by (span_name) (rate(traces_span_metrics_calls_total{$__tags}[5m]))" },
+          {
+            name: "Span p95 by span",
+            query: "histogram_quantile(0.95, sum by (span_name, le) (rate(traces_span_metrics_duration_seconds_bucket{$__tags}[5m])))",
+          },
+        ],
+      },
+    },
   };
 }
 

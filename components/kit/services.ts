@@ -55,3 +55,30 @@ export const LOKI_PORT = SERVICE_PORTS.loki;
 export function lokiPushUrl(namespace: string): string {
   return `${serviceUrl("loki", namespace, LOKI_PORT)}/loki/api/v1/push`;
 }
+
+/**
+ * The OTLP ports (gRPC, HTTP) every OpenTelemetry receiver listens on by default: the log
+ * collector's, where apps send, and the traces backend's, where the collector forwards traces.
+ */
+export const OTLP_PORTS = { grpc: 4317, http: 4318 } as const;
+
+/** The traces backend's query API (Jaeger's HTTP API and UI): Grafana's traces datasource. */
+export const TRACES_QUERY_PORT = 16686;
+
+/** The traces backend's Service (and StatefulSet, and app.kubernetes.io/name) in the stack's namespace. */
+export const TRACES_SERVICE = "jaeger";
+
+/** Where the collector sends spans (OTLP gRPC, host:port) to the traces backend of the stack in `namespace`. */
+export function tracesOtlpEndpoint(namespace: string): string {
+  return `${TRACES_SERVICE}.${namespace}.svc:${OTLP_PORTS.grpc}`;
+}
+
+/** Prometheus' OTLP base URL in `namespace` (an OTLP/HTTP exporter adds /v1/metrics). */
+export function prometheusOtlpUrl(namespace: string): string {
+  return `${serviceUrl("prometheus", namespace, SERVICE_PORTS.prometheus)}/api/v1/otlp`;
+}
+
+/** Loki's OTLP base URL in `namespace` (an OTLP/HTTP exporter adds /v1/logs). */
+export function lokiOtlpUrl(namespace: string): string {
+  return `${serviceUrl("loki", namespace, LOKI_PORT)}/otlp`;
+}

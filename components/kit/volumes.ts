@@ -2,7 +2,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StorageSpec } from "./resources";
-import { WorkloadIdentity, selectorLabels } from "./labels";
+import { WorkloadIdentity, objectMeta, selectorLabels, standardLabels } from "./labels";
 
 /** A data claim's spec: one pod at a time, the storage's class, the given size. */
 function claimSpec(storage: StorageSpec, size: string): k8s.types.input.core.v1.PersistentVolumeClaimSpec {
@@ -111,4 +111,44 @@ export function scratchVolume(name = "tmp", sizeLimit = "64Mi"): k8s.types.input
  */
 export function volumeOptions(protect: boolean): pulumi.CustomResourceOptions {
   return protect ? { protect: true, retainOnDelete: true } : {};
+}
+
+/**
+ * The StatefulSet of a one-replica store (Loki, the traces backend): its pod on the claim
+ * `data-<name>-0` (statefulSetClaims, passed as `claims`), the config's checksum on the pod
+ * template so that a config change rolls the pod. Never protected: it holds no data (its claim
+ * does), and a change of its immutable fields must be able to replace it; deleting or replacing
+ * it never deletes the claim (claimRetentionPolicy).
+ */
+export function oneReplicaStore(
+  name: string,
+  args: {
+    id: WorkloadIdentity;
+    namespace: pulumi.Input<string>;
+    serviceName: pulumi.Input<string>;
+    storage: StorageSpec;
+    configChecksum: string;
+    podSpec: k8s.types.input.core.v1.PodSpec;
+    claims: k8s.core.v1.PersistentVolumeClaim[];
+  },
+  parent: pulumi.Resource,
+): k8s.apps.v1.StatefulSet {
+  return new k8s.apps.v1.StatefulSet(
+    name,
+    {
+      metadata: objectMeta(args.id, args.namespace, args.id.name),
+      spec: {
+        serviceName: args.serviceName,
+        replicas: 1,
+        selector: { matchLabels: selectorLabels(args.id) },
+        persistentVolumeClaimRetentionPolicy: claimRetentionPolicy(),
+        template: {
+          metadata: { labels: standardLabels(args.id), annotations: { "checksum/config": args.configChecksum } },
+          spec: args.podSpec,
+        },
+        volumeClaimTemplates: [volumeClaimTemplate(args.id, "data", args.storage)],
+      },
+    },
+    { parent, dependsOn: args.claims },
+  );
 }

@@ -7,6 +7,7 @@
  * from string templates, so that every value is quoted and escaped one way.
  */
 import { RelabelRule, POD_LOGS_DIR, podLogRelabelling } from "./relabelling";
+import { OTLP_PORTS } from "../kit/services";
 
 /** Alloy's HTTP port (/metrics, /-/ready, /-/healthy). */
 export const ALLOY_PORT = 12345;
@@ -86,6 +87,8 @@ function ruleBlock(rule: RelabelRule): AlloyBlock {
 export interface AlloyConfigArgs {
   /** The push URL of the stack's Loki. */
   lokiPushUrl: string;
+  /** The OTLP endpoint for apps (otlpBlocks); none: Alloy only tails pod logs. */
+  otlp?: AlloyOtlpArgs;
 }
 
 /**
@@ -160,10 +163,209 @@ export function alloyConfig(args: AlloyConfigArgs): string {
           },
         ],
       },
+      ...(args.otlp ? otlpBlocks(args.otlp) : []),
     ],
     [
       "The monitoring stack's log collector (components/log-collector/alloy.ts): the pod logs of this node,",
       `from ${POD_LOGS_DIR}, labelled namespace, pod, container, app, node, job and stream, pushed to Loki.`,
+      ...(args.otlp ? ["Apps' OTLP: traces to the traces backend, metrics to Prometheus, logs to Loki, with the same labels."] : []),
     ],
   );
+}
+
+/** Where the OTLP pipeline sends each signal. */
+export interface AlloyOtlpArgs {
+  /** host:port of the traces backend's OTLP gRPC receiver; none: spans are refused (no traces backend). */
+  tracesEndpoint?: string;
+  /** Prometheus' OTLP base URL (`…/api/v1/otlp`; the exporter adds /v1/metrics). */
+  prometheusOtlpUrl: string;
+  /** Loki's OTLP base URL (`…/otlp`; the exporter adds /v1/logs). */
+  lokiOtlpUrl: string;
+}
+
+/** The labels a scraped app's series and a pod's log streams carry, as resource attributes of an OTLP app. */
+const STACK_LABEL_STATEMENTS = [
+  // namespace and pod from the pod the connection came from (k8sattributes), as on scraped series.
+  `set(attributes["namespace"], attributes["k8s.namespace.name"])`,
+  `set(attributes["pod"], attributes["k8s.pod.name"])`,
+  // app is the service's name, which an app in apps[] sets to its name (OTEL_SERVICE_NAME): Prometheus makes it the job.
+  `set(attributes["app"], attributes["service.name"])`,
+  // A scraped app's instance is its pod; an SDK that sets no instance id gets the same.
+  `set(attributes["service.instance.id"], attributes["k8s.pod.name"]) where attributes["service.instance.id"] == nil`,
+];
+
+/** The OTLP exporters' retries: about the pod logs' (0.5 s doubling to 30 s, for 3.5 minutes), then the batch is dropped. */
+const RETRY: AlloyBlock = {
+  name: "retry_on_failure",
+  attributes: [
+    ["initial_interval", "500ms"],
+    ["max_interval", "30s"],
+    ["max_elapsed_time", "3m30s"],
+  ],
+};
+
+/** An OTLP exporter to an in-cluster endpoint, plain HTTP or gRPC without TLS (`insecure`: gRPC's default is TLS), retried as RETRY says. */
+function exporter(name: string, label: string, endpoint: string, insecure = false): AlloyBlock {
+  const client: AlloyBlock = { name: "client", attributes: [["endpoint", endpoint]] };
+  if (insecure) client.blocks = [{ name: "tls", attributes: [["insecure", true]] }];
+  return { name, label, blocks: [client, RETRY] };
+}
+
+const input = (component: string) => new AlloyExpr(`${component}.input`);
+
+/**
+ * Request rate, errors and duration of every service from its spans (the application dashboards'
+ * trace panels), to Prometheus beside the apps' own metrics: traces_span_metrics_calls_total and
+ * traces_span_metrics_duration_seconds_* by span name, kind and status code, with the span's
+ * resource attributes (namespace, pod, app; job from service.name), the others dropped
+ * (SPAN_METRICS_RESOURCE). Flushed every 30 s; a series not updated for 5 minutes is dropped, so
+ * a span name that stops does not linger. Each duration bucket keeps exemplars (trace ids) that
+ * Grafana links to the trace.
+ */
+const SPAN_METRICS: AlloyBlock = {
+  name: "otelcol.connector.spanmetrics",
+  label: "apps",
+  attributes: [
+    ["metrics_flush_interval", "30s"],
+    ["metrics_expiration", "5m"],
+  ],
+  blocks: [
+    {
+      name: "histogram",
+      attributes: [["unit", "s"]],
+      blocks: [
+        {
+          name: "explicit",
+          attributes: [["buckets", ["5ms", "10ms", "25ms", "50ms", "100ms", "250ms", "500ms", "1s", "2.5s", "5s", "10s"]]],
+        },
+      ],
+    },
+    { name: "exemplars", attributes: [["enabled", true]] },
+    { name: "output", attributes: [["metrics", [input("otelcol.processor.transform.span_metrics")]]] },
+  ],
+};
+
+/**
+ * The span metrics' resource keeps only the attributes that make job, instance and the stack's
+ * labels. Prometheus writes one target_info per resource: were it the app's own resource (SDK,
+ * host, process attributes), the span metrics' and the app's pushes would write the same
+ * target_info series at their own times, and one arriving after a later sample is refused as out
+ * of order, with the whole request (the collector drops a refused batch).
+ */
+const SPAN_METRICS_RESOURCE: AlloyBlock = {
+  name: "otelcol.processor.transform",
+  label: "span_metrics",
+  attributes: [["error_mode", "ignore"]],
+  blocks: [
+    {
+      name: "metric_statements",
+      attributes: [
+        ["context", "resource"],
+        ["statements", [`keep_keys(attributes, ["service.name", "service.namespace", "service.instance.id", "namespace", "pod", "app"])`]],
+      ],
+    },
+    { name: "output", attributes: [["metrics", [input("otelcol.exporter.otlphttp.prometheus")]]] },
+  ],
+};
+
+/**
+ * An OTLP endpoint for apps on every node (gRPC and HTTP): the pod that sent is looked up by its
+ * address (only this node's pods, as for the logs), its namespace, pod and app become resource
+ * attributes, batched, then traces go to the traces backend, metrics to Prometheus' OTLP receiver
+ * and logs to Loki's OTLP ingestion.
+ */
+export function otlpBlocks(args: AlloyOtlpArgs): AlloyBlock[] {
+  const signals = (to: { traces?: AlloyExpr | AlloyExpr[]; metrics: AlloyExpr; logs: AlloyExpr }): AlloyBlock => ({
+    name: "output",
+    attributes: [
+      ["metrics", [to.metrics]],
+      ["logs", [to.logs]],
+      ...(to.traces ? ([["traces", [to.traces].flat()]] as Array<[string, AlloyValue]>) : []),
+    ],
+  });
+  const traces = args.tracesEndpoint !== undefined;
+  const next = (component: string) => ({
+    traces: traces ? input(component) : undefined,
+    metrics: input(component),
+    logs: input(component),
+  });
+  return [
+    {
+      name: "otelcol.receiver.otlp",
+      label: "apps",
+      blocks: [
+        { name: "grpc", attributes: [["endpoint", `0.0.0.0:${OTLP_PORTS.grpc}`]] },
+        { name: "http", attributes: [["endpoint", `0.0.0.0:${OTLP_PORTS.http}`]] },
+        signals(next("otelcol.processor.k8sattributes.apps")),
+      ],
+    },
+    {
+      name: "otelcol.processor.k8sattributes",
+      label: "apps",
+      blocks: [
+        { name: "extract", attributes: [["metadata", ["k8s.namespace.name", "k8s.pod.name", "k8s.node.name"]]] },
+        { name: "filter", attributes: [["node", new AlloyExpr(`sys.env("HOSTNAME")`)]] },
+        // The pod is the one whose address opened the connection (apps send to their node's Alloy).
+        { name: "pod_association", blocks: [{ name: "source", attributes: [["from", "connection"]] }] },
+        signals(next("otelcol.processor.transform.apps")),
+      ],
+    },
+    {
+      name: "otelcol.processor.transform",
+      label: "apps",
+      attributes: [["error_mode", "ignore"]],
+      blocks: [
+        ...(traces
+          ? [
+              {
+                name: "trace_statements",
+                attributes: [
+                  ["context", "resource"],
+                  ["statements", STACK_LABEL_STATEMENTS],
+                ],
+              } as AlloyBlock,
+            ]
+          : []),
+        {
+          name: "metric_statements",
+          attributes: [
+            ["context", "resource"],
+            ["statements", STACK_LABEL_STATEMENTS],
+          ],
+        },
+        {
+          name: "log_statements",
+          attributes: [
+            ["context", "resource"],
+            [
+              "statements",
+              [
+                ...STACK_LABEL_STATEMENTS,
+                // A pod's log streams carry node and job (namespace/app): the same for its OTLP logs.
+                `set(attributes["node"], attributes["k8s.node.name"])`,
+                `set(attributes["job"], Concat([attributes["namespace"], attributes["app"]], "/"))`,
+              ],
+            ],
+          ],
+        },
+        signals(next("otelcol.processor.batch.apps")),
+      ],
+    },
+    {
+      name: "otelcol.processor.batch",
+      label: "apps",
+      blocks: [
+        signals({
+          traces: traces ? [input("otelcol.exporter.otlp.traces"), input("otelcol.connector.spanmetrics.apps")] : undefined,
+          metrics: input("otelcol.exporter.otlphttp.prometheus"),
+          logs: input("otelcol.exporter.otlphttp.loki"),
+        }),
+      ],
+    },
+    ...(traces
+      ? [SPAN_METRICS, SPAN_METRICS_RESOURCE, exporter("otelcol.exporter.otlp", "traces", args.tracesEndpoint as string, true)]
+      : []),
+    exporter("otelcol.exporter.otlphttp", "prometheus", args.prometheusOtlpUrl),
+    exporter("otelcol.exporter.otlphttp", "loki", args.lokiOtlpUrl),
+  ];
 }

@@ -25,6 +25,12 @@ export interface LogCollectorArgs {
   egress?: EgressSettings;
   /** The stack's PriorityClass for the pods. Default none. */
   priorityClassName?: string;
+  /**
+   * Alloy only: an OTLP endpoint for apps (gRPC 4317, HTTP 4318) on every node, behind the
+   * `otlp` Service of the agents namespace; `traces` when the stack runs a traces backend to forward
+   * spans to. Metrics go to Prometheus' OTLP receiver, logs to Loki's OTLP ingestion. Default none.
+   */
+  otlp?: { traces: boolean };
 }
 
 /** What a profile sets of the log collector (config `logCollector`). */

@@ -5,7 +5,8 @@
  * the stack's Loki.
  *
  * The agent is Grafana Alloy (components/log-collector/alloy.ts); its state (how far each
- * file has been read) stays on the node, so that a restart resumes where it stopped.
+ * file has been read) stays on the node, so that a restart resumes where it stopped. With
+ * `otlp`, it is also the apps' OTLP endpoint on their node (the `otlp` Service).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -27,8 +28,20 @@ import {
 import { scratchVolume } from "../kit/volumes";
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
-import { LOKI_PORT, lokiPushUrl } from "../kit/services";
+import {
+  LOKI_PORT,
+  OTLP_PORTS,
+  SERVICE_PORTS,
+  TRACES_SERVICE,
+  lokiOtlpUrl,
+  lokiPushUrl,
+  prometheusOtlpUrl,
+  tracesOtlpEndpoint,
+} from "../kit/services";
 import { POD_LOGS_DIR } from "./relabelling";
+
+/** The Service apps send OTLP to, in the agents namespace: `otlp.<namespace>-agents.svc`. */
+export const OTLP_SERVICE = "otlp";
 
 /** Alloy's arguments: its file, its port, its state directory, and no usage reports. */
 const ALLOY_ARGS = [
@@ -44,14 +57,21 @@ const ALLOY_ARGS = [
  * Where the agent connects, besides DNS: the API server (it discovers the node's pods) and
  * the stack's Loki pods on Loki's port, in the stack namespace. Usage reports are off.
  */
-export function logCollectorEgressRules(args: Pick<LogCollectorArgs, "stackNamespace" | "environment" | "egress">): EgressRule[] {
+export function logCollectorEgressRules(
+  args: Pick<LogCollectorArgs, "stackNamespace" | "environment" | "egress" | "otlp">,
+): EgressRule[] {
   const egress = args.egress ?? DEFAULT_EGRESS;
+  const stackPod = (app: string) => ({
+    namespaces: { "kubernetes.io/metadata.name": args.stackNamespace },
+    pods: stackPods(app, args.environment),
+  });
+  const otlp = args.otlp;
   return [
     apiServerEgress(egress),
-    {
-      ports: [LOKI_PORT],
-      to: [{ namespaces: { "kubernetes.io/metadata.name": args.stackNamespace }, pods: stackPods("loki", args.environment) }],
-    },
+    { ports: [LOKI_PORT], to: [stackPod("loki")] },
+    // Apps' OTLP: metrics to Prometheus' receiver, spans to the traces backend.
+    ...(otlp ? [{ ports: [SERVICE_PORTS.prometheus], to: [stackPod("prometheus")] }] : []),
+    ...(otlp?.traces ? [{ ports: [OTLP_PORTS.grpc], to: [stackPod(TRACES_SERVICE)] }] : []),
     ...extraEgressRules(egress),
   ];
 }
@@ -71,7 +91,19 @@ export class LogCollector extends StackComponent {
   constructor(name: string, args: LogCollectorArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitoring:index:LogCollector", name, opts);
     const agent = LOG_COLLECTOR_AGENT;
-    const config = alloyConfig({ lokiPushUrl: lokiPushUrl(args.stackNamespace) });
+    const otlp = args.otlp;
+    const config = alloyConfig({
+      lokiPushUrl: lokiPushUrl(args.stackNamespace),
+      ...(otlp
+        ? {
+            otlp: {
+              ...(otlp.traces ? { tracesEndpoint: tracesOtlpEndpoint(args.stackNamespace) } : {}),
+              prometheusOtlpUrl: prometheusOtlpUrl(args.stackNamespace),
+              lokiOtlpUrl: lokiOtlpUrl(args.stackNamespace),
+            },
+          }
+        : {}),
+    });
     const id: WorkloadIdentity = { name: agent, component: "log-collector", instance: args.environment, image: agent };
     const labels = standardLabels(id);
     const ns = args.namespace;
@@ -145,7 +177,15 @@ export class LogCollector extends StackComponent {
                   args: ALLOY_ARGS,
                   // The node this pod runs on: which pods are this node's.
                   env: [{ name: "HOSTNAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
-                  ports: [{ name: "http-metrics", containerPort: ALLOY_PORT, protocol: "TCP" }],
+                  ports: [
+                    { name: "http-metrics", containerPort: ALLOY_PORT, protocol: "TCP" },
+                    ...(otlp
+                      ? [
+                          { name: "otlp-grpc", containerPort: OTLP_PORTS.grpc, protocol: "TCP" },
+                          { name: "otlp-http", containerPort: OTLP_PORTS.http, protocol: "TCP" },
+                        ]
+                      : []),
+                  ],
                   readinessProbe: httpProbe("/-/ready", "http-metrics", { initialDelaySeconds: 10 }),
                   // Alive while the HTTP server answers.
                   livenessProbe: httpProbe("/-/ready", "http-metrics", { initialDelaySeconds: 10, periodSeconds: 30 }),
@@ -191,7 +231,28 @@ export class LogCollector extends StackComponent {
       { parent: this },
     );
 
-    // Nothing connects to the agent but Prometheus; it only opens connections (to the API and Loki).
+    if (otlp) {
+      // Where apps send OTLP: the Alloy of their own node (Local), which knows its pods and
+      // sends what it receives on with their namespace, pod and app.
+      new k8s.core.v1.Service(
+        `${name}-otlp-service`,
+        {
+          metadata: objectMeta(id, ns, OTLP_SERVICE),
+          spec: {
+            selector: selectorLabels(id),
+            internalTrafficPolicy: "Local",
+            ports: [
+              { name: "otlp-grpc", port: OTLP_PORTS.grpc, targetPort: "otlp-grpc", protocol: "TCP", appProtocol: "grpc" },
+              { name: "otlp-http", port: OTLP_PORTS.http, targetPort: "otlp-http", protocol: "TCP" },
+            ],
+          },
+        },
+        { parent: this },
+      );
+    }
+
+    // Prometheus scrapes the agent; with the OTLP endpoint, any pod of the cluster may send to it.
+    // It only opens connections (to the API, Loki, and with OTLP Prometheus and the traces backend).
     new k8s.networking.v1.NetworkPolicy(
       `${name}-network-policy`,
       {
@@ -201,6 +262,7 @@ export class LogCollector extends StackComponent {
             ports: [ALLOY_PORT],
             from: [{ namespaces: { "kubernetes.io/metadata.name": args.stackNamespace }, pods: prometheusPodLabels(args.environment) }],
           },
+          ...(otlp ? [{ ports: [OTLP_PORTS.grpc, OTLP_PORTS.http], from: [{ anyNamespace: true as const }] }] : []),
         ]),
       },
       { parent: this },

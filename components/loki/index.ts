@@ -23,9 +23,9 @@ import {
   extraEgressRules,
 } from "../kit/network";
 import { ScrapeTarget } from "../kit/services";
-import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, stackPods } from "../kit/labels";
+import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, stackPods } from "../kit/labels";
 import { httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "../kit/pods";
-import { scratchVolume, claimRetentionPolicy, statefulSetClaims, volumeClaimTemplate } from "../kit/volumes";
+import { oneReplicaStore, scratchVolume, statefulSetClaims } from "../kit/volumes";
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
 import { LOKI_DISK_FULL_THRESHOLD, LOKI_MAX_LINE_BYTES, LokiIngestionLimits, lokiIngestionLimits } from "./limits";
@@ -35,6 +35,9 @@ import { LokiArgs } from "./args";
 
 /** Loki's gRPC port: only the single binary's own modules talk on it, so no Service exposes it. */
 export const LOKI_GRPC_PORT = 9095;
+
+/** The labels of an OTLP app's log streams: those of a tailed pod's that an OTLP app has (no container, no stream). */
+export const LOKI_OTLP_LABELS = ["namespace", "pod", "app", "job", "node"] as const;
 
 /** The uid of the official image's `loki` user. */
 const LOKI_UID = 10001;
@@ -146,6 +149,15 @@ export function lokiConfig(args: LokiConfigArgs): Record<string, unknown> {
       // Streams carry exactly the collector's labels: no derived service_name label.
       discover_service_name: [],
       allow_structured_metadata: true,
+      // Logs sent as OTLP (apps, through the collector): the resource attributes the collector sets
+      // from the pod that sent (components/log-collector/alloy.ts) are the streams' labels, as a tailed
+      // pod's; every other attribute, trace_id and span_id included, is structured metadata.
+      otlp_config: {
+        resource_attributes: {
+          ignore_defaults: true,
+          attributes_config: [{ action: "index_label", attributes: [...LOKI_OTLP_LABELS] }],
+        },
+      },
     },
     // Log alerting rules would be files under LOKI_PATHS.rules; none are shipped yet.
     ruler: {
@@ -269,23 +281,18 @@ export class Loki extends StackComponent {
       ],
     };
 
-    this.statefulSet = new k8s.apps.v1.StatefulSet(
+    this.statefulSet = oneReplicaStore(
       `${name}-statefulset`,
       {
-        metadata: objectMeta(id, ns, STATEFULSET_NAME),
-        spec: {
-          serviceName: service.metadata.name,
-          replicas: 1,
-          selector: { matchLabels: selector },
-          // Deleting or replacing the StatefulSet never deletes the stored logs.
-          persistentVolumeClaimRetentionPolicy: claimRetentionPolicy(),
-          template: { metadata: { labels: standardLabels(id), annotations: { "checksum/config": checksum } }, spec: podSpec },
-          volumeClaimTemplates: [volumeClaimTemplate(id, "data", args.storage)],
-        },
+        id,
+        namespace: ns,
+        serviceName: service.metadata.name,
+        storage: args.storage,
+        configChecksum: checksum,
+        podSpec,
+        claims: this.claims,
       },
-      // Not protected: it holds no data (its claim does), and a change of its immutable
-      // fields must be able to replace it.
-      { parent: this, dependsOn: this.claims },
+      this,
     );
 
     // Grafana queries, Prometheus scrapes, the collector pushes: nobody else.

@@ -37,6 +37,11 @@ export interface AppTarget {
   };
   slo: { availabilityRatio: number; latencyP95Seconds: number; minRequestsPerSecond?: number };
   alerts: { latencyP95Seconds: number; errorRatio: number };
+  /**
+   * It sends OTLP to the collector: its series arrive with job and app its name (OTEL_SERVICE_NAME).
+   * Without `service` and `url` it is not scraped at all.
+   */
+  otlp?: boolean;
 }
 
 /** A plain scrape target (`targets[]`): scraped as job `<name>`, with no app contract. */
@@ -77,6 +82,20 @@ export const APP_DEFAULTS = {
   },
   slo: { availability: 99.9, latencyP95Seconds: 0.5 },
   alerts: { latencyP95Seconds: 1, errorRatePercent: 5 },
+};
+
+/**
+ * The app contract of an app that sends OTLP instead of being scraped (`apps[].otlp` without a
+ * service or URL): OpenTelemetry's HTTP server metrics (http.server.request.duration in seconds,
+ * http.server.active_requests) as Prometheus' OTLP receiver names them, with their attributes as labels.
+ */
+export const OTLP_APP_METRICS: AppTarget["metrics"] = {
+  requests: "http_server_request_duration_seconds_count",
+  duration: "http_server_request_duration_seconds",
+  statusLabel: "http_response_status_code",
+  methodLabel: "http_request_method",
+  routeLabel: "http_route",
+  activeConnections: "http_server_active_requests",
 };
 
 /** Jobs of Prometheus' own scrape configs (scrape-jobs.ts); apps and scrape targets may not take their names. */
@@ -246,6 +265,17 @@ export interface PrometheusArgs {
   ingressFromTraefik?: boolean;
   /** Admit the cloudflared pods of the stack to the HTTP port. Default false. */
   ingressFromCloudflared?: boolean;
+  /**
+   * Take OTLP metrics (`--web.enable-otlp-receiver`, /api/v1/otlp/v1/metrics) from the collector in this
+   * namespace with this workload name (the agents namespace, `alloy`): apps' OTLP metrics, forwarded.
+   * Default none: no OTLP receiver.
+   */
+  otlpReceiver?: { namespace: string; agent: string };
+  /**
+   * Keep exemplars (`--enable-feature=exemplar-storage`: the trace ids apps attach to samples, which
+   * Grafana links to their traces), in a ring of Prometheus' default size (100000). Default false.
+   */
+  exemplars?: boolean;
   /** Where the API server and the nodes are, and further destinations (config networkPolicy). Default DEFAULT_EGRESS. */
   egress?: EgressSettings;
   /** The stack's PriorityClass for the pods. Default none. */

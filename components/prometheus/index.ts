@@ -233,6 +233,9 @@ export class Prometheus extends StackComponent {
       `--web.external-url=${externalUrl}`,
       // Read on every request: the security headers Traefik's middleware would add, for the tunnel too.
       `--web.config.file=${PROMETHEUS_PATHS.configDir}/${WEB_CONFIG_FILE}`,
+      // Apps' OTLP metrics, forwarded by the collector: pushed in, rather than turned into remote writes by Alloy (no WAL of its own on every node).
+      ...(args.otlpReceiver ? ["--web.enable-otlp-receiver"] : []),
+      ...(args.exemplars ? ["--enable-feature=exemplar-storage"] : []),
     ];
 
     const volumes: k8s.types.input.core.v1.Volume[] = [
@@ -324,6 +327,12 @@ export class Prometheus extends StackComponent {
     const clients: IngressPeer[] = [{ pods: {} }];
     if (args.ingressFromTraefik) clients.push(TRAEFIK_PODS);
     if (args.ingressFromCloudflared) clients.push({ pods: stackPods("cloudflared", args.environment) });
+    if (args.otlpReceiver) {
+      clients.push({
+        namespaces: { "kubernetes.io/metadata.name": args.otlpReceiver.namespace },
+        pods: stackPods(args.otlpReceiver.agent, args.environment),
+      });
+    }
     new k8s.networking.v1.NetworkPolicy(
       `${name}-network-policy`,
       { metadata: objectMeta(id, ns, "prometheus"), spec: ingressPolicySpec(selector, [{ ports: [PROMETHEUS_PORT], from: clients }]) },

@@ -69,6 +69,8 @@ export interface PrometheusConfig {
     basic_auth?: { username: string; password_file: string };
     authorization?: { type: "Bearer"; credentials_file: string };
   }>;
+  /** What the OTLP receiver makes labels of, from the resource attributes (the rest go to target_info). */
+  otlp?: { promote_resource_attributes: string[] };
 }
 
 /** What prometheusConfig needs: the args, without what only the workload uses. */
@@ -89,7 +91,11 @@ export type PrometheusConfigArgs = Pick<
   | "clusterTraefik"
   | "alertmanager"
   | "remoteWrite"
+  | "otlpReceiver"
 >;
+
+/** The resource attributes of apps' OTLP metrics that Prometheus makes labels: those the collector sets from the pod that sent. */
+export const OTLP_PROMOTED_ATTRIBUTES = ["namespace", "pod", "app"] as const;
 
 /**
  * job_name of each target: its job when no other target shares it, otherwise the
@@ -154,7 +160,8 @@ export function prometheusConfig(args: PrometheusConfigArgs): PrometheusConfig {
       ...targets.map((t, i) => targetJob(t, names[i], args.scrapeTimeout)),
       podsJob(args.environment, args.clusterTraefik),
       ...(args.clusterTraefik ? [clusterTraefikJob(args.clusterTraefik)] : []),
-      ...apps.map((a) => appJob(a, args.scrapeTimeout)),
+      // An app that only sends OTLP has nothing to scrape.
+      ...apps.filter((a) => a.service || a.url).map((a) => appJob(a, args.scrapeTimeout)),
       ...plain.map((t) => plainTargetJob(t, args.scrapeTimeout)),
       ...probes.map((pr) => probeJob(pr, args.blackboxAddress ?? "", args.scrapeTimeout)),
       kubeletJob("kubelet", "/metrics"),
@@ -176,6 +183,9 @@ export function prometheusConfig(args: PrometheusConfigArgs): PrometheusConfig {
       ],
     };
   }
+  // The collector sets these resource attributes from the pod that sent (components/log-collector/alloy.ts),
+  // so that an OTLP app's series carry the labels of a scraped one; service.name and service.instance.id make job and instance.
+  if (args.otlpReceiver) config.otlp = { promote_resource_attributes: [...OTLP_PROMOTED_ATTRIBUTES] };
   const remoteWrite = args.remoteWrite ?? [];
   if (remoteWrite.length > 0) {
     config.remote_write = remoteWrite.map((rw) => {

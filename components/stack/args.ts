@@ -14,7 +14,9 @@ import { ExporterSidecarsArgs } from "../exporter-sidecars";
 import { BlackboxExporterArgs } from "../blackbox-exporter";
 import { LokiArgs } from "../loki/args";
 import { LOG_COLLECTOR_AGENT, LogCollectorArgs } from "../log-collector/args";
+import { TracingArgs } from "../tracing/args";
 import { GrafanaArgs } from "../grafana/args";
+import type { DashboardRow } from "../grafana/dashboards";
 import { AlertmanagerArgs } from "../alertmanager/args";
 import { TraefikExposureArgs } from "../traefik";
 import { CloudflareTunnelArgs } from "../cloudflare-tunnel/args";
@@ -62,6 +64,8 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
     resources: p.resources,
     protectVolumes: cfg.protectVolumes,
     ...(hostname ? { publicHostname: hostname } : {}),
+    exemplars: cfg.tracing.enabled,
+    ...(otlpEndpoint(cfg) ? { otlpReceiver: { namespace: `${cfg.namespace}-agents`, agent: LOG_COLLECTOR_AGENT } } : {}),
     ingressFromTraefik: exposedBy(cfg, "prometheus", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "prometheus", "cloudflare"),
     egress: egressSettings(cfg, "prometheus"),
@@ -69,25 +73,48 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
   };
 }
 
+/** The row of the Applications dashboard made of the span metrics (dashboards/applications/app-overview.json). */
+const TRACES_ROW = "Traces: requests, errors and duration by span";
+/** The row of Stack health on the OTLP endpoint and Jaeger (dashboards/monitoring/stack-health.json). */
+const OTLP_HEALTH_ROW = "Traces and the OTLP endpoint";
+
 /**
  * The built-in content only an optional component's metrics feed: the dashboards (by uid) and rule
  * files of the repository that ship only while it runs. Without Loki, the Logs dashboard would have
  * no datasource and the log pipeline's alerts nothing to read; without the node exporter, the Nodes
  * dashboard and rules/nodes.yml would stay empty; without kube-state-metrics, the views built on
  * it (their variables included) would. rules/kubernetes.yml stays: its kubelet and cAdvisor alerts
- * still apply, and its kube-state-metrics ones find no series and stay silent.
+ * still apply, and its kube-state-metrics ones find no series and stay silent. The traces rows
+ * (the span metrics of the Applications dashboard, Jaeger's and the OTLP endpoint's panels of
+ * Stack health) and rules/tracing.yml ship with a traces backend or an OTLP endpoint to watch.
  */
-const CONTENT_FED_BY: ReadonlyArray<{ runs: (cfg: StackConfig) => boolean; dashboards: string[]; ruleFiles: string[] }> = [
+const CONTENT_FED_BY: ReadonlyArray<{
+  runs: (cfg: StackConfig) => boolean;
+  dashboards: string[];
+  ruleFiles: string[];
+  rows?: DashboardRow[];
+}> = [
   { runs: (cfg) => cfg.loki.enabled, dashboards: ["logs"], ruleFiles: ["logs.yml"] },
   { runs: (cfg) => cfg.nodeExporter.enabled, dashboards: ["nodes"], ruleFiles: ["nodes.yml"] },
   { runs: (cfg) => cfg.kubeStateMetrics.enabled, dashboards: ["k8s-cluster", "workloads", "k8s-pod", "k8s-volumes"], ruleFiles: [] },
   { runs: (cfg) => cfg.traefik.metrics.enabled, dashboards: ["traefik"], ruleFiles: ["traefik.yml"] },
+  { runs: (cfg) => cfg.tracing.enabled, dashboards: [], ruleFiles: [], rows: [{ dashboard: "app-overview", row: TRACES_ROW }] },
+  {
+    runs: (cfg) => cfg.tracing.enabled || otlpEndpoint(cfg),
+    dashboards: [],
+    ruleFiles: ["tracing.yml"],
+    rows: [{ dashboard: "stack-health", row: OTLP_HEALTH_ROW }],
+  },
 ];
 
-/** The dashboards and rule files left out because the component that feeds them is off. */
-export function contentOff(cfg: StackConfig): { dashboards: string[]; ruleFiles: string[] } {
+/** The dashboards, rows and rule files left out because the component that feeds them is off. */
+export function contentOff(cfg: StackConfig): { dashboards: string[]; ruleFiles: string[]; rows: DashboardRow[] } {
   const off = CONTENT_FED_BY.filter((c) => !c.runs(cfg));
-  return { dashboards: off.flatMap((c) => c.dashboards), ruleFiles: off.flatMap((c) => c.ruleFiles) };
+  return {
+    dashboards: off.flatMap((c) => c.dashboards),
+    ruleFiles: off.flatMap((c) => c.ruleFiles),
+    rows: off.flatMap((c) => c.rows ?? []),
+  };
 }
 
 /**
@@ -111,6 +138,33 @@ export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
   };
 }
 
+/**
+ * Whether the collector runs the OTLP endpoint for apps: it runs, and there is something to
+ * receive (a traces backend, or an app that says it sends OTLP).
+ */
+export function otlpEndpoint(cfg: StackConfig): boolean {
+  return cfg.logCollector.enabled && (cfg.tracing.enabled || cfg.apps.some((a) => a.otlp));
+}
+
+/**
+ * The traces backend's args for a validated stack config: undefined when tracing is off and
+ * nothing of it is kept; `dataOnly` when it is off in a stack that protects its volumes.
+ */
+export function tracingArgs(cfg: StackConfig): TracingArgs | undefined {
+  if (!cfg.tracing.enabled && !cfg.protectVolumes) return undefined;
+  return {
+    namespace: cfg.namespace,
+    environment: cfg.environment,
+    retention: cfg.tracing.retention,
+    storage: cfg.tracing.storage,
+    resources: cfg.tracing.resources,
+    protectVolumes: cfg.protectVolumes,
+    ...(cfg.tracing.enabled ? {} : { dataOnly: true }),
+    ...(cfg.logCollector.enabled ? { collector: { namespace: `${cfg.namespace}-agents`, agent: LOG_COLLECTOR_AGENT } } : {}),
+    ...podPriority(stackPriorityClass(cfg)),
+  };
+}
+
 /** The log collector's args for a validated stack config. */
 export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
   return {
@@ -118,6 +172,7 @@ export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
     stackNamespace: cfg.namespace,
     environment: cfg.environment,
     resources: cfg.logCollector.resources,
+    ...(otlpEndpoint(cfg) ? { otlp: { traces: cfg.tracing.enabled } } : {}),
     egress: egressSettings(cfg, "logCollector"),
     ...podPriority(stackPriorityClass(cfg)),
   };
@@ -152,7 +207,9 @@ export function grafanaArgs(cfg: StackConfig, stackSalt: Buffer): GrafanaArgs {
     resources: g.resources,
     ...(hostname ? { publicHostname: hostname } : {}),
     loki: cfg.loki.enabled,
+    traces: cfg.tracing.enabled,
     withoutDashboards: contentOff(cfg).dashboards,
+    withoutRows: contentOff(cfg).rows,
     scrapeInterval: cfg.prometheus.scrapeInterval,
     ingressFromTraefik: exposedBy(cfg, "grafana", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "grafana", "cloudflare"),

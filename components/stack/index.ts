@@ -7,6 +7,7 @@ import { ExporterSidecars } from "../exporter-sidecars";
 import { KubeStateMetrics } from "../exporters/kube-state-metrics";
 import { NodeExporter } from "../exporters/node-exporter";
 import { Loki } from "../loki";
+import { Tracing } from "../tracing";
 import { LogCollector } from "../log-collector";
 import { LOG_COLLECTOR_AGENT } from "../log-collector/args";
 import { StackComponent } from "../kit/component";
@@ -27,6 +28,7 @@ import {
   kubeStateMetricsArgs,
   logCollectorArgs,
   lokiArgs,
+  tracingArgs,
   nodeExporterArgs,
   prometheusArgs,
   stackPriorityClass,
@@ -171,6 +173,13 @@ export class MonitoringStack extends StackComponent {
       const loki = this.part(new Loki(`${name}-loki`, lokiConfig, { parent: this, dependsOn: ready }));
       claims.loki = loki.claims;
       scrapeTargets.push(...loki.scrapeTargets);
+    }
+    // The traces backend (Jaeger); off, in a stack that protects its volumes, it keeps its data claim (tracingArgs: dataOnly).
+    const tracingConfig = tracingArgs(cfg);
+    if (tracingConfig) {
+      const tracing = this.part(new Tracing(`${name}-tracing`, tracingConfig, { parent: this, dependsOn: ready }));
+      claims.tracing = tracing.claims;
+      scrapeTargets.push(...tracing.scrapeTargets);
     }
     if (cfg.logCollector.enabled) {
       const collector = this.part(

@@ -18,6 +18,7 @@ import { uniqueNames } from "./names";
 import { nodeChecks } from "./nodes";
 import { prometheusChecks, prometheusRules } from "./prometheus";
 import { thresholdChecks } from "./thresholds";
+import { tracingChecks } from "./tracing";
 import { protectedVolumeChecks } from "./volumes";
 
 const CHECKS: ReadonlyArray<(input: CheckInput) => void> = [
@@ -31,6 +32,7 @@ const CHECKS: ReadonlyArray<(input: CheckInput) => void> = [
   protectedVolumeChecks,
   logCollectorChecks,
   lokiChecks,
+  tracingChecks,
   kubernetesLimits,
   prometheusRules,
   dsnChecks,

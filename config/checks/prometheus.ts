@@ -13,6 +13,7 @@ export function componentScrapeJobs(resolved: StackConfig): string[] {
     "alertmanager",
     "grafana",
     ...(resolved.loki.enabled ? ["loki"] : []),
+    ...(resolved.tracing.enabled ? ["jaeger"] : []),
     ...(resolved.logCollector.enabled ? [LOG_COLLECTOR_AGENT] : []),
     ...(resolved.nodeExporter.enabled ? ["node-exporter"] : []),
     ...(resolved.kubeStateMetrics.enabled ? ["kube-state-metrics"] : []),

@@ -11,6 +11,12 @@ export function protectedVolumeChecks({ resolved, key, warnings }: CheckInput): 
         "on it, and turning Loki on again reuses it (README, Good to know: how to let it go).",
     );
   }
+  if (resolved.protectVolumes && !resolved.tracing.enabled) {
+    warnings.push(
+      `${key("tracing.enabled")} is false in a stack that protects its volumes: Jaeger's claim data-jaeger-0 stays, protected, with the ` +
+        "spans on it, and turning tracing on again reuses it (README, Good to know: how to let it go).",
+    );
+  }
   if (resolved.protectVolumes && resolved.grafana.database && resolved.grafana.replicas > 1) {
     warnings.push(
       `${key("grafana.replicas")} is ${resolved.grafana.replicas} on an external database in a stack that protects its volumes: Grafana's ` +

@@ -164,6 +164,8 @@ const PROMETHEUS_MODULE = (() => {
   return `v0.${300 + minor}.${patch}`;
 })();
 const ALERTMANAGER_RELEASE = imageRelease("alertmanager");
+/** Jaeger's module path has no /v2: Go takes the v1 tag on the image release's commit (v2.13.0 = v1.76.0). Bump both. */
+const JAEGER_MODULE = "v1.76.0";
 const lokiVersion = (release: string): string[] => [
   `-X github.com/grafana/loki/v3/pkg/util/build.Version=${release.replace(/^v/, "")}`,
   "-X github.com/grafana/loki/v3/pkg/util/build.Branch=HEAD",
@@ -241,6 +243,17 @@ export const STACK_TOOLS: Tool[] = [
     tags: ["netgo", "gore2regex"],
     versionArgs: ["--version"],
     image: "alloy",
+  },
+  {
+    binary: "jaeger",
+    module: "jaeger",
+    upstream: "github.com/jaegertracing/jaeger",
+    pkg: "github.com/jaegertracing/jaeger/cmd/jaeger",
+    release: imageRelease("jaeger"),
+    moduleVersion: JAEGER_MODULE,
+    ldflags: [`-X github.com/jaegertracing/jaeger/internal/version.latestVersion=${imageRelease("jaeger")}`],
+    versionArgs: ["--version"],
+    image: "jaeger",
   },
   {
     binary: "node_exporter",
@@ -349,36 +362,6 @@ const TRAEFIK: Tool = {
 /** Every tool `npm run tools` builds. */
 export const TOOLS: Tool[] = [...CLUSTER_TOOLS, ...STACK_TOOLS, TRAEFIK];
 
-/**
- * Tools that cannot be built here, and why: said by `npm run tools`, docs/development.md and the
- * notes, so that nobody takes their absence for an oversight.
- */
-export const UNAVAILABLE: Array<{ what: string; why: string }> = [
-  {
-    what: "pulumi-language-nodejs (the Node.js language host)",
-    why:
-      "its Go module (github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3) is not served by the module proxy " +
-      "this project's machines reach, at any release; the cluster tier runs the program through the Automation API's " +
-      "inline mode, where the CLI talks to a language host inside the test process instead",
-  },
-  {
-    what: "pulumi-resource-random (the random provider)",
-    why:
-      "its Go module (github.com/pulumi/pulumi-random/provider/v4) is not served at any release; the cluster tier " +
-      "supplies every password as a secret so that the stack creates no random resources",
-  },
-  {
-    what: "grafana (the Grafana server, image docker.io/grafana/grafana)",
-    why:
-      "Grafana's Go module has no /v13 path for its v13 releases, and a build needs cgo (SQLite) and its frontend " +
-      "bundle (a Node build of its own): the tests check its provisioning files and dashboards, not the binary",
-  },
-  {
-    what: "pulumi-resource-cloudflare (the Cloudflare provider)",
-    why: "its Go module (github.com/pulumi/pulumi-cloudflare/provider/v6) is not served at any release; the tunnel stays off",
-  },
-];
-
 /** The test tiers, each with its own command (package.json) and its own CI job (.github/workflows/ci.yml). */
 export const TIERS = ["offline", "cluster", "live"] as const;
 export type Tier = (typeof TIERS)[number];
@@ -392,10 +375,10 @@ const LOCAL_CLUSTER = ["etcd", "kube-apiserver", "kube-controller-manager", "kub
  * it does not list here, or lists one it never runs.
  * - offline (`npm test`): promtool, amtool and the servers' own config checks, and the
  *   end-to-end tests on loopback (Prometheus, Alertmanager, Loki, Alloy, the
- *   blackbox and database exporters, cloudflared's ingress rules).
+ *   blackbox and database exporters, cloudflared's ingress rules, Jaeger's `validate`).
  * - cluster (`npm run test:cluster`): the Pulumi engine and provider, the control plane, kwok.
- * - live (`npm run test:live`): the lab's servers and exporters on live data, and the control
- *   plane the lab starts for kube-state-metrics to read.
+ * - live (`npm run test:live`): the lab's servers and exporters on live data (Jaeger among them,
+ *   fed by the lab's OTLP app), and the control plane the lab starts for kube-state-metrics to read.
  * prometheus-config-reloader is in no tier: no test runs it (only `--tier all` builds it).
  */
 export const TIER_TOOLS: Record<Tier, readonly string[]> = {
@@ -406,6 +389,7 @@ export const TIER_TOOLS: Record<Tier, readonly string[]> = {
     "amtool",
     "loki",
     "alloy",
+    "jaeger",
     "blackbox_exporter",
     "postgres_exporter",
     "redis_exporter",
@@ -425,6 +409,7 @@ export const TIER_TOOLS: Record<Tier, readonly string[]> = {
     "redis_exporter",
     "blackbox_exporter",
     "traefik",
+    "jaeger",
   ],
 };
 

@@ -15,6 +15,7 @@ import {
   planDashboardConfigMaps,
   readDashboards,
   withoutDashboards,
+  withoutRows,
 } from "../../components/grafana/dashboards";
 import { Grafana } from "../../components/grafana";
 import { problems } from "../../components/grafana/problems";
@@ -280,7 +281,34 @@ describe("provisioning", () => {
           jsonData: { maxLines: 1000 },
         },
       ],
+      // Without the traces backend (traces unset), a Traces datasource of an earlier deployment goes.
+      deleteDatasources: [{ name: "Traces", orgId: 1 }],
     });
+  });
+
+  test("with traces: a Jaeger datasource, and links from exemplars and log lines to traces, from spans to logs and metrics", () => {
+    const doc = grafanaDatasources({ namespace: "mon", loki: true, traces: true }) as {
+      datasources: Array<{ uid: string; type: string; url: string; jsonData: Record<string, unknown> }>;
+      deleteDatasources?: unknown;
+    };
+    expect(doc.deleteDatasources).toBeUndefined();
+    const [prometheus, , loki, traces] = doc.datasources;
+    expect(traces).toMatchObject({ uid: "traces", type: "jaeger", url: "http://jaeger.mon.svc:16686" });
+    expect(prometheus.jsonData.exemplarTraceIdDestinations).toEqual([{ name: "trace_id", datasourceUid: "traces" }]);
+    expect(loki.jsonData.derivedFields).toEqual([
+      { name: "trace_id", matcherType: "label", matcherRegex: "trace_id", datasourceUid: "traces", url: "${__value.raw}" },
+    ]);
+    expect(traces.jsonData.tracesToLogsV2).toMatchObject({ datasourceUid: "loki", tags: [{ key: "namespace" }, { key: "app" }] });
+    expect(traces.jsonData.tracesToLogsV2).toHaveProperty("query", '{${__tags}} | trace_id="${__trace.traceId}"');
+    const metrics = traces.jsonData.tracesToMetrics as { datasourceUid: string; queries: Array<{ query: string }> };
+    expect(metrics.datasourceUid).toBe("prometheus");
+    // The app rules' series, then the span metrics, by the span's app.
+    const [rules, spans] = [metrics.queries.slice(0, 3), metrics.queries.slice(3)];
+    for (const q of rules) expect(q.query).toMatch(/^(sum by \(app\) \()?app:[a-z_:0-9]+\{\$__tags\}\)?$/);
+    expect(spans.map((q) => q.query)).toEqual([
+      "sum by (span_name) (rate(traces_span_metrics_calls_total{$__tags}[5m]))",
+      "histogram_quantile(0.95, sum by (span_name, le) (rate(traces_span_metrics_duration_seconds_bucket{$__tags}[5m])))",
+    ]);
   });
 
   test("without Loki there is no Loki datasource, and one left by an earlier deployment is deleted", () => {
@@ -289,7 +317,10 @@ describe("provisioning", () => {
       deleteDatasources: unknown;
     };
     expect(doc.datasources.map((d) => d.uid)).toEqual(["prometheus", "alertmanager"]);
-    expect(doc.deleteDatasources).toEqual([{ name: "Loki", orgId: 1 }]);
+    expect(doc.deleteDatasources).toEqual([
+      { name: "Loki", orgId: 1 },
+      { name: "Traces", orgId: 1 },
+    ]);
   });
 
   test("the repository's dashboards are read-only, and one folder of their own, with no file, takes what users save", () => {
@@ -516,6 +547,44 @@ describe("withoutDashboards", () => {
     expect(kept[0].content).toBe(`${JSON.stringify(JSON.parse(kept[0].content), null, 2)}\n`);
     expect(kept[1]).toBe(untouched);
     expect(withoutDashboards([pod], [])).toEqual([pod]);
+  });
+});
+
+describe("withoutRows", () => {
+  const panel = (id: number, type: string, y: number, h: number, title = `p${id}`) => ({ id, type, title, gridPos: { x: 0, y, w: 24, h } });
+  const board = (uid: string, panels: object[]): DashboardFile => ({
+    folder: "monitoring",
+    file: `${uid}.json`,
+    source: `dashboards/monitoring/${uid}.json`,
+    content: `${JSON.stringify({ uid, title: uid, panels }, null, 2)}\n`,
+  });
+
+  test("leaves out a row and its panels up to the next row, and moves the panels below it up", () => {
+    const health = board("health", [
+      panel(1, "stat", 0, 4),
+      panel(2, "row", 4, 1, "Traces"),
+      panel(3, "timeseries", 5, 8),
+      panel(4, "timeseries", 13, 8),
+      panel(5, "row", 21, 1, "Grafana"),
+      panel(6, "timeseries", 22, 8),
+    ]);
+    const other = board("apps", [panel(1, "row", 0, 1, "Traces"), panel(2, "timeseries", 1, 8)]);
+    const [kept, untouched] = withoutRows([health, other], [{ dashboard: "health", row: "Traces" }]);
+    expect(JSON.parse(kept.content).panels).toEqual([
+      panel(1, "stat", 0, 4),
+      panel(5, "row", 4, 1, "Grafana"),
+      panel(6, "timeseries", 5, 8),
+    ]);
+    expect(kept.content).toBe(`${JSON.stringify(JSON.parse(kept.content), null, 2)}\n`);
+    // Another dashboard's row of the same title, and a dashboard without the row, ship byte for byte.
+    expect(untouched).toBe(other);
+    expect(withoutRows([health], [])).toEqual([health]);
+  });
+
+  test("a last row goes with every panel after it", () => {
+    const apps = board("apps", [panel(1, "timeseries", 0, 8), panel(2, "row", 8, 1, "Traces"), panel(3, "timeseries", 9, 8)]);
+    const [kept] = withoutRows([apps], [{ dashboard: "apps", row: "Traces" }]);
+    expect(JSON.parse(kept.content).panels).toEqual([panel(1, "timeseries", 0, 8)]);
   });
 });
 

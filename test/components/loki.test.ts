@@ -108,6 +108,13 @@ describe("lokiConfig", () => {
         max_line_size_truncate: true,
         discover_service_name: [],
         allow_structured_metadata: true,
+        // OTLP logs: the stack's labels as stream labels, every other attribute (trace_id too) structured metadata.
+        otlp_config: {
+          resource_attributes: {
+            ignore_defaults: true,
+            attributes_config: [{ action: "index_label", attributes: ["namespace", "pod", "app", "job", "node"] }],
+          },
+        },
       },
       ruler: { storage: { type: "local", local: { directory: "/etc/loki/rules" } }, rule_path: "/var/loki/rules-temp" },
       query_range: { cache_results: true, results_cache: { cache: { embedded_cache: { enabled: true, max_size_mb: 100 } } } },

@@ -606,6 +606,9 @@ describe("Prometheus component", () => {
       // Traefik exposes Prometheus in staging: links in alerts point at the public hostname.
       "--web.external-url=https://prometheus.staging.example.com",
       "--web.config.file=/etc/prometheus/config/web-config.yaml",
+      // Tracing is on in staging: apps' OTLP metrics come in, exemplars are kept.
+      "--web.enable-otlp-receiver",
+      "--enable-feature=exemplar-storage",
     ]);
     expect(container.args.some((a) => a.startsWith("--web.enable-lifecycle"))).toBe(false);
     expect(container.env).toEqual([{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }]);
@@ -887,8 +890,10 @@ describe("Prometheus component", () => {
   });
 
   test("the NetworkPolicy admits the stack's pods, and the proxies only when they expose Prometheus", async () => {
-    const policyOf = async (traefik: boolean, cloudflared: boolean) => {
-      const { rendered } = await renderPrometheus(stagingArgs({ ingressFromTraefik: traefik, ingressFromCloudflared: cloudflared }));
+    const policyOf = async (traefik: boolean, cloudflared: boolean, otlpReceiver?: PrometheusArgs["otlpReceiver"]) => {
+      const { rendered } = await renderPrometheus(
+        stagingArgs({ ingressFromTraefik: traefik, ingressFromCloudflared: cloudflared, otlpReceiver }),
+      );
       return objectOf(rendered, "NetworkPolicy", "prometheus").spec as {
         podSelector: unknown;
         ingress: Array<{ ports: unknown; from: unknown[] }>;
@@ -904,6 +909,14 @@ describe("Prometheus component", () => {
         podSelector: { matchLabels: { "app.kubernetes.io/name": "traefik" } },
       },
       { podSelector: { matchLabels: { "app.kubernetes.io/name": "cloudflared", "app.kubernetes.io/instance": "staging" } } },
+    ]);
+    // The collector that forwards apps' OTLP metrics, from the agents namespace.
+    expect((await policyOf(false, false, { namespace: "monitoring-agents", agent: "alloy" })).ingress[0].from).toEqual([
+      { podSelector: { matchLabels: {} } },
+      {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring-agents" } },
+        podSelector: { matchLabels: { "app.kubernetes.io/name": "alloy", "app.kubernetes.io/instance": "staging" } },
+      },
     ]);
   });
 

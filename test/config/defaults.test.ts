@@ -104,6 +104,8 @@ describe("stack config: defaults", () => {
     const off = parse("production", { loki: { enabled: false }, logCollector: { enabled: false } }).warnings;
     expect(off).toEqual([
       expect.stringMatching(/^monitoring:loki\.enabled is false in a stack that protects its volumes: Loki's claim data-loki-0 stays/),
+      // Tracing stays on (its default), with nothing to send it spans.
+      expect.stringMatching(/^monitoring:tracing\.enabled is true, but logCollector\.enabled is false/),
     ]);
     const shared = parse(
       "production",
@@ -114,7 +116,9 @@ describe("stack config: defaults", () => {
       expect.stringMatching(/^monitoring:grafana\.replicas is 2 on an external database in a stack that protects its volumes/),
     ]);
     // Nothing is kept, and nothing said, where volumes are not protected.
-    expect(parse("staging", { loki: { enabled: false }, logCollector: { enabled: false } }).warnings).toEqual([]);
+    expect(parse("staging", { loki: { enabled: false }, logCollector: { enabled: false }, tracing: { enabled: false } }).warnings).toEqual(
+      [],
+    );
   });
 
   test("a production stack with one Prometheus replica deploys with a warning", () => {

@@ -18,7 +18,7 @@ describe("stack config: bad input is refused with the key, what is allowed and w
       { retension: "7d" },
       {},
       [
-        /^monitoring:retension: unknown key \(did you mean "prometheus\.retention" or "loki\.retention"\? .*; allowed here: profile, environment/,
+        /^monitoring:retension: unknown key \(did you mean "prometheus\.retention", "loki\.retention" or "tracing\.retention"\? .*; allowed here: profile, environment/,
       ],
     ],
     [
@@ -473,7 +473,7 @@ describe("refused: typos in the prefix, keys outside their section", () => {
   test.each([
     [
       "retention",
-      /\(did you mean "prometheus\.retention" or "loki\.retention"\? It belongs in a section: pulumi config set --path 'prometheus\.retention' <value>\)/,
+      /\(did you mean "prometheus\.retention", "loki\.retention" or "tracing\.retention"\? It belongs in a section: pulumi config set --path 'prometheus\.retention' <value>\)/,
     ],
     ["smtp", /\(did you mean "alertmanager\.smtp"\? It belongs in a section: pulumi config set --path 'alertmanager\.smtp' <value>\)/],
     ["scrapeInterval", /\(did you mean "prometheus\.scrapeInterval"\?/],

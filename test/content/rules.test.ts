@@ -31,7 +31,7 @@ import {
 import { promtool } from "../../scripts/lib/local/binaries";
 
 /** The areas this repository ships rules for: rules/<area>.yml, tested by test/rules/<area>.test.yml. */
-const AREAS = ["apps", "databases", "kubernetes", "logs", "nodes", "probes", "slo", "stack", "traefik"];
+const AREAS = ["apps", "databases", "kubernetes", "logs", "nodes", "probes", "slo", "stack", "traefik", "tracing"];
 const SEVERITIES = new Set(["critical", "warning", "info"]);
 const REQUIRED_ANNOTATIONS = ["summary", "description", "runbook"];
 const WATCHDOG = "Watchdog";
@@ -49,6 +49,8 @@ const PINNED_CATALOGUES: Record<string, ImageName> = {
   alertmanager: "alertmanager",
   loki: "loki",
   alloy: "alloy",
+  jaeger: "jaeger",
+  "span-metrics": "alloy",
   cloudflared: "cloudflared",
   "blackbox-exporter": "blackboxExporter",
 };

@@ -9,6 +9,9 @@
  *   has none. Every LogQL panel returns data.
  * - Scripted faults fire the expected alerts, delivered to the sink with the right
  *   receiver, within the bound the config sets.
+ * - An app that speaks OpenTelemetry has its traces in Jaeger (by service and by trace id), its
+ *   log lines in Loki carrying their trace ids, its series in Prometheus with the stack's labels,
+ *   and the provisioned datasources' links between them answer.
  *
  * The report goes to out/live/report.json and out/live/report.md.
  */
@@ -22,7 +25,8 @@ import { waitFor } from "../../scripts/lib/local/processes";
 import { httpGet } from "../../scripts/lib/local/http";
 import { conditionalMetrics, loadCatalog } from "../../scripts/lib/catalog";
 import { promqlMetricNames } from "../../scripts/lib/promql";
-import { LAB_TIMING, Lab, K3S_NODE } from "./support/lab";
+import { LAB_TIMING, Lab, K3S_NODE, OTLP_APP } from "./support/lab";
+import { appStatus, datasources, failed, jaegerServices, logLines, resourceOf, traceById, tracesOf } from "./support/otlp";
 import { LAB_BASIC_AUTH } from "./support/traefik";
 import { SECURITY_HEADERS } from "../../components/kit/web";
 
@@ -72,7 +76,10 @@ const report: {
   faults: AlertResult[];
   /** The stack's routes as k3s's Traefik served them: statuses and the security headers. */
   traefik?: Array<Record<string, unknown>>;
+  /** The OTLP app: what it sent, and what each backend holds of it (one line per finding). */
+  otlp: Array<{ check: string; finding: string }>;
 } = {
+  otlp: [],
   startedAt: new Date().toISOString(),
   panels: [],
   logPanels: [],
@@ -204,6 +211,14 @@ function markdownReport(): string {
       `| ${String(t.service)} | ${String(t.refused)} | ${String(t.wrongPassword)} | ${String(t.loggedIn)} | ${JSON.stringify(t.headers).replace(/\|/g, "\\|")} |`,
     );
   }
+  lines.push(
+    "",
+    `## The app that speaks OpenTelemetry (${OTLP_APP.name}, ${OTLP_APP.rate} requests/s)`,
+    "",
+    "| check | finding |",
+    "|---|---|",
+  );
+  for (const o of report.otlp) lines.push(`| ${o.check} | ${o.finding.replace(/\|/g, "\\|")} |`);
   lines.push("", "## Recording rules", "", "| rule | series |", "|---|---|");
   for (const r of report.recordingRules) lines.push(`| ${r.record} | ${r.series} |`);
   lines.push("", "## Alert inputs", "", "| alert | missing series |", "|---|---|");
@@ -430,6 +445,238 @@ describe("the live lab (staging stack, exact binaries)", () => {
         }
       }
     }
+    expect(empty).toEqual([]);
+  });
+});
+
+describe("an app that speaks OpenTelemetry, through Alloy's OTLP endpoint to Jaeger, Prometheus and Loki", () => {
+  const note = (check: string, finding: string) => report.otlp.push({ check, finding });
+  const pick = (attributes: Record<string, string>, keys: string[]) => keys.map((k) => `${k}=${attributes[k] ?? "(none)"}`).join(" ");
+
+  test("its traces are in Jaeger by service, nested, with the stack's labels on their resource and its pod looked up in the cluster", async () => {
+    const status = appStatus(lab);
+    note(
+      "sent by the app (official SDK, OTLP/HTTP protobuf)",
+      `${status.requests} requests, ${status.spans} spans, ${status.logs} log records`,
+    );
+    const traces = await waitFor(
+      "the app's traces in Jaeger",
+      async () => {
+        const found = await tracesOf(lab, OTLP_APP.name);
+        return found.length > 0 ? found : undefined;
+      },
+      60_000,
+      2000,
+    );
+    const services = await jaegerServices(lab);
+    const spans = traces.flatMap((t) => t.spans);
+    const depth = (t: (typeof traces)[number]) => {
+      const parent = new Map(t.spans.map((s) => [s.spanID, s.references.find((r) => r.refType === "CHILD_OF")?.spanID]));
+      const levels = (id: string | undefined): number => (id === undefined ? 0 : 1 + levels(parent.get(id)));
+      return Math.max(...t.spans.map((s) => levels(s.spanID)));
+    };
+    const deep = traces.filter((t) => depth(t) >= 3).length;
+    const resource = resourceOf(traces[0]);
+    note("Jaeger's services", services.join(", "));
+    note(
+      `traces found by service ${OTLP_APP.name} (Jaeger's search, limit 100)`,
+      `${traces.length} traces, ${spans.length} spans (${spans.filter(failed).length} in error), ${deep} traces three levels deep`,
+    );
+    note("a span's resource: the stack's labels (Alloy's transform)", pick(resource, ["namespace", "pod", "app", "service.instance.id"]));
+    note(
+      "a span's resource: what the pod lookup added (k8sattributes, from the local control plane)",
+      pick(resource, ["k8s.node.name", "k8s.pod.uid"]),
+    );
+    expect(services).toContain(OTLP_APP.name);
+    expect(traces.length).toBeGreaterThan(10);
+    expect(deep).toBeGreaterThan(0);
+    expect({ namespace: resource.namespace, pod: resource.pod, app: resource.app, instance: resource["service.instance.id"] }).toEqual({
+      namespace: lab.otlpApp.namespace,
+      pod: lab.otlpApp.pod,
+      app: OTLP_APP.name,
+      instance: lab.otlpApp.pod,
+    });
+    expect(resource["k8s.node.name"]).toBe(K3S_NODE);
+  });
+
+  test("by trace id: each trace the app reports is whole in Jaeger, its failed payment attempt in error", async () => {
+    const sent = appStatus(lab).traces;
+    const withFailure = sent.filter((t) => t.failedAttempt);
+    expect(withFailure.length).toBeGreaterThan(0);
+    const problems: string[] = [];
+    for (const t of [...withFailure, ...sent.filter((x) => !x.failedAttempt).slice(0, 5)]) {
+      const trace = await waitFor(
+        `trace ${t.traceId} whole in Jaeger`,
+        async () => {
+          const found = await traceById(lab, t.traceId);
+          return found && found.spans.length >= t.spans ? found : undefined;
+        },
+        30_000,
+        1000,
+      ).catch(() => undefined);
+      const errors = trace?.spans.filter(failed).map((s) => s.operationName) ?? [];
+      note(
+        `trace ${t.traceId} (${t.route}, ${t.status})`,
+        trace ? `${trace.spans.length} of ${t.spans} spans${errors.length ? `; in error: ${errors.join(", ")}` : ""}` : "not found",
+      );
+      if (!trace || trace.spans.length !== t.spans) problems.push(`${t.traceId}: ${trace?.spans.length ?? 0} of ${t.spans} spans`);
+      else if (t.failedAttempt !== errors.includes("POST /charge"))
+        problems.push(`${t.traceId}: failed attempt ${t.failedAttempt}, in error: ${errors.join(", ")}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test("its log lines are in Loki with a tailed pod's labels and their trace ids, which the Loki datasource's derived field finds and which open their trace", async () => {
+    const ns = lab.otlpApp.namespace;
+    const lines = await waitFor(
+      "the app's OTLP log lines in Loki",
+      async () => {
+        const found = await logLines(lab, `{namespace="${ns}", app="${OTLP_APP.name}"} | trace_id != ""`);
+        return found.length > 0 ? found : undefined;
+      },
+      60_000,
+      2000,
+    );
+    const derived = (
+      (datasources(lab).get("loki")?.jsonData as { derivedFields?: Array<Record<string, string>> }).derivedFields ?? []
+    ).find((f) => f.datasourceUid === "traces");
+    expect(derived?.matcherType).toBe("label");
+    // A label matcher names the label (here structured metadata) whose value is the trace id.
+    const matcher = new RegExp(`^(?:${derived?.matcherRegex ?? "(none)"})$`);
+    const traceIdOf = (l: (typeof lines)[number]) => Object.entries(l.metadata).find(([k]) => matcher.test(k))?.[1];
+    const linked = lines.filter((l) => /^[0-9a-f]{32}$/.test(traceIdOf(l) ?? ""));
+    const indexLabels = [...new Set(lines.flatMap((l) => Object.keys(l.labels)))].sort();
+    const metadata = [...new Set(lines.flatMap((l) => Object.keys(l.metadata)))].sort();
+    const oldest = linked[linked.length - 1];
+    const trace = oldest ? await traceById(lab, traceIdOf(oldest) ?? "") : undefined;
+    note(
+      "Loki lines of the app with a trace_id (last 10 minutes, limit 200)",
+      `${lines.length} lines, ${linked.length} matched by the derived field (${derived?.matcherType} ${derived?.matcherRegex})`,
+    );
+    note("their stream labels / structured metadata", `${indexLabels.join(", ")} / ${metadata.join(", ")}`);
+    note(
+      "a line's trace, opened in Jaeger",
+      oldest ? `"${oldest.line}" → trace ${traceIdOf(oldest)}: ${trace ? `${trace.spans.length} spans` : "not found"}` : "no line",
+    );
+    expect(linked.length).toBe(lines.length);
+    expect(indexLabels).toEqual(expect.arrayContaining(["namespace", "pod", "app", "job", "node"]));
+    expect(trace?.spans.length ?? 0).toBeGreaterThan(0);
+  });
+
+  test("its series are in Prometheus with the stack's labels; environment is the external label, on what leaves Prometheus", async () => {
+    const requests = await promQuery(`http_server_request_duration_seconds_count{app="${OTLP_APP.name}"}`);
+    const info = await promQuery(`target_info{app="${OTLP_APP.name}"}`);
+    const federated = (
+      await httpGet(`${lab.url("prometheus")}/federate?match[]=${encodeURIComponent(`target_info{app="${OTLP_APP.name}"}`)}`)
+    ).body;
+    const now = Date.now() / 1000;
+    const exemplars = JSON.parse(
+      (
+        await httpGet(
+          `${lab.url("prometheus")}/api/v1/query_exemplars?query=${encodeURIComponent(`http_server_request_duration_seconds_bucket{app="${OTLP_APP.name}"}`)}&start=${now - 600}&end=${now}`,
+        )
+      ).body,
+    ) as PromResponse<Array<{ exemplars: unknown[] }>>;
+    const labels = requests[0]?.metric ?? {};
+    note(
+      "http_server_request_duration_seconds_count of the app",
+      `${requests.length} series; ${pick(labels, ["job", "instance", "namespace", "pod", "app"])}`,
+    );
+    note("target_info of the app", `${info.length} series; ${pick(info[0]?.metric ?? {}, ["job", "instance", "namespace", "pod", "app"])}`);
+    note(
+      "environment (Prometheus' external label), on /federate",
+      /environment="staging"/.test(federated) ? 'environment="staging"' : "missing",
+    );
+    note(
+      "exemplars of its latency histogram",
+      `${(exemplars.data ?? []).reduce((n, s) => n + s.exemplars.length, 0)} (the JavaScript SDK attaches none)`,
+    );
+    expect(requests.length).toBeGreaterThan(0);
+    expect({ job: labels.job, namespace: labels.namespace, pod: labels.pod, app: labels.app, instance: labels.instance }).toEqual({
+      job: OTLP_APP.name,
+      namespace: lab.otlpApp.namespace,
+      pod: lab.otlpApp.pod,
+      app: OTLP_APP.name,
+      instance: lab.otlpApp.pod,
+    });
+    expect(info.length).toBeGreaterThan(0);
+    expect(federated).toMatch(/environment="staging"/);
+  });
+
+  test("the span metrics Alloy derives from its spans are in Prometheus, their exemplars' trace ids open in Jaeger (the Prometheus datasource's exemplar link)", async () => {
+    const destination = (
+      datasources(lab).get("prometheus")?.jsonData as { exemplarTraceIdDestinations?: Array<{ name: string; datasourceUid: string }> }
+    ).exemplarTraceIdDestinations?.find((d) => d.datasourceUid === "traces");
+    const query = `traces_span_metrics_duration_seconds_bucket{app="${OTLP_APP.name}"}`;
+    const exemplars = await waitFor(
+      "exemplars of the span metrics",
+      async () => {
+        const now = Date.now() / 1000;
+        const url = `${lab.url("prometheus")}/api/v1/query_exemplars?query=${encodeURIComponent(query)}&start=${now - 600}&end=${now}`;
+        const body = JSON.parse((await httpGet(url, 15_000)).body) as PromResponse<
+          Array<{ exemplars: Array<{ labels: Record<string, string> }> }>
+        >;
+        const all = (body.data ?? []).flatMap((s) => s.exemplars);
+        return all.length > 0 ? all : undefined;
+      },
+      60_000,
+      3000,
+    ).catch(() => []);
+    const calls = await promQuery(`sum by (span_name) (traces_span_metrics_calls_total{app="${OTLP_APP.name}"})`);
+    const traceId = exemplars[0]?.labels[destination?.name ?? "trace_id"];
+    const trace = traceId ? await traceById(lab, traceId) : undefined;
+    note("span metrics of the app (traces_span_metrics_calls_total, by span name)", calls.map((s) => s.metric.span_name).join(", "));
+    note(
+      `exemplars of ${query} (the datasource links label ${destination?.name ?? "(none)"})`,
+      `${exemplars.length}; the first's trace ${traceId ?? "(none)"}: ${trace ? `${trace.spans.length} spans in Jaeger` : "not found"}`,
+    );
+    expect(calls.length).toBeGreaterThan(0);
+    expect(exemplars.length).toBeGreaterThan(0);
+    expect(trace?.spans.length ?? 0).toBeGreaterThan(0);
+  });
+
+  test("the panels whose condition the OTLP app meets (an app that sends OTLP, its traces) have data for it", async () => {
+    // Read from the panel check above: a panel may be empty for a scraped app when it says so, not for the app it is about.
+    const meets = report.panels.filter(
+      (p) => p.conditional !== undefined && /\bOTLP\b/.test(p.conditional) && (p.variables.app ?? OTLP_APP.name) === OTLP_APP.name,
+    );
+    for (const p of meets) note(`panel with its condition met: ${p.dashboard} ${p.panel}`, `${p.series} series`);
+    expect(meets.length).toBeGreaterThan(0);
+    expect(meets.filter((p) => p.series === 0).map((p) => `${p.dashboard} ${p.panel}: ${p.expr}`)).toEqual([]);
+  });
+
+  test("the Traces datasource's links answer: from a span to its logs and to its app's metrics, as Grafana fills them in", async () => {
+    const jsonData = datasources(lab).get("traces")?.jsonData as {
+      tracesToLogsV2: { tags: Array<{ key: string }>; query: string };
+      tracesToMetrics: { tags: Array<{ key: string }>; queries: Array<{ name: string; query: string }> };
+    };
+    // A trace some seconds old: the newest one's log lines may still be on their way (the SDK's batch, Alloy's, Loki's ingestion).
+    const traces = await tracesOf(lab, OTLP_APP.name, 100);
+    const settled = Date.now() * 1000 - 15e6;
+    const trace = traces.find((t) => Math.min(...t.spans.map((s) => s.startTime)) < settled) ?? traces[traces.length - 1];
+    const resource = resourceOf(trace);
+    const tags = (keys: Array<{ key: string }>) => keys.map(({ key }) => `${key}="${resource[key] ?? ""}"`).join(", ");
+    const logsQuery = jsonData.tracesToLogsV2.query
+      .replace("${__tags}", tags(jsonData.tracesToLogsV2.tags))
+      .replace("${__trace.traceId}", trace.traceID);
+    const logs = await waitFor(
+      "the span's log lines",
+      async () => {
+        const found = await logLines(lab, logsQuery);
+        return found.length > 0 ? found : undefined;
+      },
+      20_000,
+      2000,
+    ).catch(() => []);
+    note("span → logs (tracesToLogsV2)", `${logsQuery}: ${logs.length} lines`);
+    const empty: string[] = [];
+    for (const q of jsonData.tracesToMetrics.queries) {
+      const expr = q.query.replace("$__tags", tags(jsonData.tracesToMetrics.tags));
+      const series = (await promQuery(expr)).length;
+      note(`span → metrics (tracesToMetrics: ${q.name})`, `${expr}: ${series} series`);
+      if (series === 0) empty.push(expr);
+    }
+    expect(logs.length).toBeGreaterThan(0);
     expect(empty).toEqual([]);
   });
 });

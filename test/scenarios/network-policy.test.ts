@@ -191,6 +191,7 @@ describe("with every component on, each workload may reach exactly what it conne
         { ports: tcp(9090), to: [pods("prometheus")] },
         { ports: tcp(9093), to: [pods("alertmanager")] },
         { ports: tcp(3100), to: [pods("loki")] },
+        { ports: tcp(16686), to: [pods("jaeger")] },
         { ports: tcp(5432), to: ANYWHERE },
         { ports: tcp(8443), to: [{ ipBlock: { cidr: "10.0.0.0/8" } }] },
       ],
@@ -201,19 +202,26 @@ describe("with every component on, each workload may reach exactly what it conne
     expect(policy("loki-egress")).toEqual({ podSelector: workload("loki", "log-store"), policyTypes: ["Egress"], egress: [DNS] });
   });
 
-  test("the log collector: the API server and the stack's Loki", () => {
+  test("the log collector: the API server, the stack's Loki, and for apps' OTLP Prometheus and Jaeger", () => {
+    const stackPod = (app: string) => ({
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring-production" } },
+      ...pods(app),
+    });
     expect(policy("alloy-egress", "monitoring-production-agents")).toEqual({
       podSelector: workload("alloy", "log-collector"),
       policyTypes: ["Egress"],
       egress: [
         DNS,
         API_SERVER,
-        {
-          ports: tcp(3100),
-          to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring-production" } }, ...pods("loki") }],
-        },
+        { ports: tcp(3100), to: [stackPod("loki")] },
+        { ports: tcp(9090), to: [stackPod("prometheus")] },
+        { ports: tcp(4317), to: [stackPod("jaeger")] },
       ],
     });
+  });
+
+  test("Jaeger: DNS only", () => {
+    expect(policy("jaeger-egress")).toEqual({ podSelector: workload("jaeger", "trace-store"), policyTypes: ["Egress"], egress: [DNS] });
   });
 
   test("kube-state-metrics: the API server", () => {

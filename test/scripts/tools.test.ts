@@ -15,13 +15,13 @@ import {
   TIER_TOOLS,
   TOOLS,
   TOOLS_DIR,
-  UNAVAILABLE,
   goModRequire,
   npmVersion,
   pinnedNpmVersion,
   reportsRelease,
   toolsOfTier,
 } from "../../scripts/lib/tools";
+import { UNAVAILABLE } from "../../scripts/lib/unavailable-tools";
 import { binaryUses, tierEntryFiles } from "../../scripts/lib/tool-uses";
 
 describe("the tool set", () => {

@@ -25,6 +25,7 @@ export const PROFILE_KEY: Record<Exclude<Component, "prometheus-compare">, strin
   alertmanager: "alertmanager.resources",
   loki: "loki.resources",
   alloy: "logCollector.resources (Alloy)",
+  jaeger: "tracing.resources",
   "node-exporter": "nodeExporter.resources",
   "postgres-exporter": "EXPORTER_RESOURCES",
   "redis-exporter": "EXPORTER_RESOURCES",

@@ -13,7 +13,15 @@ import { PhaseFigures, Sample, median, phaseFigures } from "./figures";
 
 /** The processes measured, as the report names them. */
 export type Component =
-  "prometheus" | "prometheus-compare" | "alertmanager" | "loki" | "alloy" | "node-exporter" | "postgres-exporter" | "redis-exporter";
+  | "prometheus"
+  | "prometheus-compare"
+  | "alertmanager"
+  | "loki"
+  | "alloy"
+  | "jaeger"
+  | "node-exporter"
+  | "postgres-exporter"
+  | "redis-exporter";
 
 export interface PrometheusFigures {
   /** Series in the head at the end of the phase. */

@@ -4,7 +4,8 @@ import * as path from "path";
 import { AlloyExpr, alloySyntax } from "../../../components/log-collector/alloy";
 import { pinnedBinary } from "../local/binaries";
 import { alloyRunArgs } from "../local/logs";
-import { Generated, Run, collectorCatalogue } from "./run";
+import { OTLP_RUN_NOTE, otlpPipelineRun } from "./otlp-pipeline";
+import { Generated, Run, collectorCatalogue, minus } from "./run";
 
 export async function alloy(r: Run): Promise<Generated> {
   const binary = pinnedBinary("alloy");
@@ -63,11 +64,28 @@ export async function alloy(r: Run): Promise<Generated> {
       args: alloyRunArgs(file, port, path.join(logs, "..", "data")),
     };
   };
-  return collectorCatalogue(
+  const logs = await collectorCatalogue(
     r,
     "alloy",
     sink,
     start,
     "Its own /metrics, with the flags of components/log-collector/index.ts (local paths, 127.0.0.1) and the pipeline of components/log-collector/alloy.ts (alloyConfig) from local.file_match on: a static target of CRI-format log files under <tmp> instead of discovery.kubernetes and discovery.relabel, then loki.source.file, loki.process (stage.cri, stage.label_drop), loki.write to a local sink with the same backoff. Each component adds its own metrics, so those of the two discovery components are not listed.",
   );
+  const seen = new Set([...logs.names, ...(logs.conditional ?? []).flatMap((b) => [...b.names])]);
+  const otlp = await otlpPipelineRun(r, false);
+  const otlpNames = minus(otlp.alloy, seen);
+  const refused = await otlpPipelineRun(r, true);
+  return {
+    ...logs,
+    notes: [...logs.notes, `The OTLP names: ${OTLP_RUN_NOTE}`],
+    conditional: [
+      ...(logs.conditional ?? []),
+      { why: "the OTLP endpoint for apps (tracing.enabled or an app with otlp: true)", commands: [otlp.commands[0]], names: otlpNames },
+      {
+        why: "the OTLP endpoint's destinations refusing or unreachable (here Loki's and Prometheus' sinks answer 500, the traces backend's port is closed, retries cut to a second)",
+        commands: [refused.commands[0]],
+        names: minus(refused.alloy, new Set([...seen, ...otlpNames])),
+      },
+    ],
+  };
 }

@@ -4,6 +4,8 @@ import { prometheus } from "./prometheus";
 import { alertmanager } from "./alertmanager";
 import { loki } from "./loki";
 import { alloy } from "./alloy";
+import { jaeger } from "./jaeger";
+import { spanMetrics } from "./span-metrics";
 import { kubeStateMetrics } from "./kube-state-metrics";
 import { postgresExporter } from "./postgres-exporter";
 import { redisExporter } from "./redis-exporter";
@@ -58,6 +60,24 @@ export const SOURCES: Source[] = [
     binary: "alloy",
     timeoutMs: 180_000,
     generate: alloy,
+  },
+  {
+    name: "jaeger",
+    title: "Jaeger",
+    image: "jaeger",
+    job: 'the traces backend (tracing.enabled), job "jaeger", instance = pod',
+    binary: "jaeger",
+    timeoutMs: 120_000,
+    generate: jaeger,
+  },
+  {
+    name: "span-metrics",
+    title: "Span metrics",
+    image: "alloy",
+    job: "pushed by the log collector's OTLP endpoint to Prometheus (tracing.enabled), job = the service's name, instance = its pod",
+    binary: "alloy",
+    timeoutMs: 180_000,
+    generate: spanMetrics,
   },
   {
     name: "kube-state-metrics",

@@ -9,6 +9,7 @@ import { LOKI_PATHS } from "../../../components/loki";
 import { POD_LOGS_DIR } from "../../../components/log-collector/relabelling";
 import { LOOPBACK, ManagedProcess, waitFor } from "./processes";
 import { isReady } from "./http";
+import { LocalOtlp, OTLP_RECEIVER_BLOCK, localOtlpBlocks } from "./tracing";
 
 /** Moves every absolute path under Loki's data and rules directories to `root`. */
 export function localLokiConfig(text: string, root: string, ports: { http: number; grpc: number }): Record<string, unknown> {
@@ -35,19 +36,25 @@ export function localLokiConfig(text: string, root: string, ports: { http: numbe
 
 /**
  * The rendered config.alloy with pod discovery read from a file of the same labels, the
- * pod log directory under `podLogs`, and pushes to `pushUrl`; everything else as rendered.
+ * pod log directory under `podLogs`, and pushes to `pushUrl`; everything else as rendered. The
+ * OTLP endpoint for apps (the blocks from `otelcol.receiver.otlp` to the end) is made local as
+ * localOtlpBlocks says when `otlp` says where it listens and sends; without, the pod-log runs
+ * leave it out (it listens on fixed ports, and its pod lookup needs a cluster's API).
  */
-export function localAlloyConfig(text: string, targetsFile: string, podLogs: string, pushUrl: string): string {
+export function localAlloyConfig(text: string, targetsFile: string, podLogs: string, pushUrl: string, otlp?: LocalOtlp): string {
+  const at = text.indexOf(OTLP_RECEIVER_BLOCK);
+  const podLogsOnly = at >= 0 ? text.slice(0, at) : text;
   const discovery = /^discovery\.kubernetes "pods" \{\n[\s\S]*?\n\}\n/m;
-  if (!discovery.test(text)) throw new Error('config.alloy has no discovery.kubernetes "pods" block');
-  const renderedPush = /^\t\turl\s+= "([^"]+)"$/m.exec(text)?.[1];
+  if (!discovery.test(podLogsOnly)) throw new Error('config.alloy has no discovery.kubernetes "pods" block');
+  const renderedPush = /^\t\turl\s+= "([^"]+)"$/m.exec(podLogsOnly)?.[1];
   if (!renderedPush) throw new Error("config.alloy has no loki.write endpoint url");
-  return text
+  return podLogsOnly
     .replace(discovery, `discovery.file "pods" {\n\tfiles = [${JSON.stringify(targetsFile)}]\n}\n`)
     .replace("discovery.kubernetes.pods.targets", "discovery.file.pods.targets")
     .split(`"${POD_LOGS_DIR}/`)
     .join(`"${podLogs}/`)
-    .replace(`"${renderedPush}"`, JSON.stringify(pushUrl));
+    .replace(`"${renderedPush}"`, JSON.stringify(pushUrl))
+    .concat(at >= 0 && otlp ? localOtlpBlocks(text.slice(at), otlp) : "");
 }
 
 /** Writes Loki's rendered config, made local, to `<dir>/loki.yaml` (data under `<dir>/loki`); returns Loki's arguments. */
@@ -69,10 +76,10 @@ export async function lokiReady(loki: ManagedProcess, url: string, timeoutMs = 9
 export function localAlloyArgs(
   rendered: string,
   dir: string,
-  local: { targetsFile: string; podLogs: string; pushUrl: string; port: number },
+  local: { targetsFile: string; podLogs: string; pushUrl: string; port: number; otlp?: LocalOtlp },
 ): string[] {
   const file = path.join(dir, "config.alloy");
-  fs.writeFileSync(file, localAlloyConfig(rendered, local.targetsFile, local.podLogs, local.pushUrl));
+  fs.writeFileSync(file, localAlloyConfig(rendered, local.targetsFile, local.podLogs, local.pushUrl, local.otlp));
   return alloyRunArgs(file, local.port, path.join(dir, "alloy-data"));
 }
 

@@ -3,7 +3,8 @@
  * (scripts/lib/bench/): a rendered stack run on the exact binaries it deploys, on 127.0.0.1
  * only, every process bounded in time. Real: Prometheus (rendered config and rules, Kubernetes
  * discovery swapped for file discovery of the local addresses), Alertmanager (rendered
- * routing, to a local sink), Loki and Alloy (rendered configs, pod log files that grow),
+ * routing, to a local sink), Loki and Alloy (rendered configs, pod log files that grow; Alloy's
+ * OTLP endpoint for apps when rendered), Jaeger (rendered config, Badger in the run's directory),
  * node-exporter, postgres-exporter with PostgreSQL and redis_exporter with Redis (Debian
  * packages), each with the flags the stack passes. Synthetic: the kubelets and their
  * cAdvisors, Grafana's metrics (no Grafana binary can be built here). The caller starts the
@@ -35,6 +36,7 @@ import {
 } from "./prometheus";
 import { containerArgs } from "./rendered";
 import { SyntheticNode } from "./synthetic";
+import { OTLP_RECEIVER_BLOCK, startJaeger } from "./tracing";
 
 /** The ports of the stack's processes and servers. */
 const STACK_PORTS = [
@@ -53,6 +55,13 @@ const STACK_PORTS = [
   "grafana",
   "kubeStateMetrics",
   "kubeStateMetricsTelemetry",
+  "jaegerOtlp",
+  "jaegerQuery",
+  "jaegerMetrics",
+  "jaegerHealth",
+  "jaegerQueryGrpc",
+  "otlpGrpc",
+  "otlpHttp",
 ] as const;
 export type StackPorts = Record<(typeof STACK_PORTS)[number], number>;
 
@@ -101,8 +110,9 @@ export class LocalStack<Extra extends string = never> {
     this.ports = Object.fromEntries(names.map((n, i) => [n, free[i]])) as StackPorts & Record<Extra, number>;
   }
 
-  url(what: "prometheus" | "alertmanager" | "loki" | "alloy"): string {
-    return `http://${LOOPBACK}:${this.ports[what]}`;
+  url(what: "prometheus" | "alertmanager" | "loki" | "alloy" | "jaeger" | "otlp"): string {
+    const port = what === "jaeger" ? this.ports.jaegerQuery : what === "otlp" ? this.ports.otlpHttp : this.ports[what];
+    return `http://${LOOPBACK}:${port}`;
   }
 
   /** The `--set`s that point every notification at the local sink, one channel (path) per webhook. */
@@ -249,13 +259,43 @@ export class LocalStack<Extra extends string = never> {
     }
   }
 
-  /** Alloy with the rendered config, made local, on `node`: it tails the pod log files and pushes to the local Loki. */
-  startAlloy(node: string): ManagedProcess {
-    const args = localAlloyArgs(this.rendered.files.get("log-collector/config.alloy") ?? "", this.tmp, {
+  /** Jaeger with the rendered config, made local; waits until it is ready. */
+  async startJaeger(): Promise<ManagedProcess> {
+    const p = this.ports;
+    const ports = {
+      otlp: p.jaegerOtlp,
+      query: p.jaegerQuery,
+      metrics: p.jaegerMetrics,
+      health: p.jaegerHealth,
+      queryGrpc: p.jaegerQueryGrpc,
+    };
+    return startJaeger(this.local, this.rendered.files.get("tracing/jaeger.yaml") ?? "", this.tmp, ports);
+  }
+
+  /**
+   * Alloy with the rendered config, made local, on `node`: it tails the pod log files and pushes
+   * to the local Loki; with the OTLP endpoint for apps rendered, it receives OTLP on `url("otlp")`
+   * and sends on to the local Jaeger, Prometheus and Loki. `lookup`: a local control plane runs,
+   * which the pod lookup asks (scripts/lib/local/tracing.ts says how the pod is found here).
+   */
+  startAlloy(node: string, lookup = false): ManagedProcess {
+    const config = this.rendered.files.get("log-collector/config.alloy") ?? "";
+    const otlp = config.includes(OTLP_RECEIVER_BLOCK)
+      ? {
+          grpcPort: this.ports.otlpGrpc,
+          httpPort: this.ports.otlpHttp,
+          tracesEndpoint: `${LOOPBACK}:${this.ports.jaegerOtlp}`,
+          prometheusOtlpUrl: `${this.url("prometheus")}/api/v1/otlp`,
+          lokiOtlpUrl: `${this.url("loki")}/otlp`,
+          lookup,
+        }
+      : undefined;
+    const args = localAlloyArgs(config, this.tmp, {
       targetsFile: path.join(this.tmp, "pod-targets.json"),
       podLogs: path.join(this.tmp, "pods"),
       pushUrl: `${this.url("loki")}/loki/api/v1/push`,
       port: this.ports.alloy,
+      ...(otlp ? { otlp } : {}),
     });
     return this.local.start("alloy", stackBinary("alloy"), args, { env: { HOSTNAME: node } });
   }
@@ -297,6 +337,7 @@ export class LocalStack<Extra extends string = never> {
       [`${namespace}/kube-state-metrics/telemetry`]: at(this.ports.kubeStateMetricsTelemetry, "kube-state-metrics"),
       [`${agents}/node-exporter/metrics`]: at(this.ports.nodeExporter, "node-exporter", agents),
       [`${agents}/alloy/http-metrics`]: at(this.ports.alloy, "alloy", agents),
+      [`${namespace}/jaeger/metrics`]: at(this.ports.jaegerMetrics, "jaeger"),
       // The database exporters' Services, each to the local exporter of its type.
       ...Object.fromEntries(
         databases

@@ -17,6 +17,10 @@
  * - The blackbox exporter with the rendered config, probing the first app's health endpoint
  *   (apps[0].probe) and an HTTPS site served here (probes[]), whose certificate it trusts as a
  *   system root (SSL_CERT_FILE), so that the Uptime dashboard has every series it shows.
+ * - Jaeger with the rendered config, Alloy's rendered OTLP endpoint for apps, and an app that
+ *   speaks OpenTelemetry (apps[] entry `checkout`, `otlp: true`, with a pod in the team's
+ *   namespace on the k3s node): the official SDK sending traces, metrics and logs to Alloy, which
+ *   looks its pod up in the local control plane (scripts/lib/local/tracing.ts says how).
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -39,6 +43,7 @@ import { TargetGroup, renderedEndpoints } from "../../../scripts/lib/local/prome
 import { containerArgs } from "../../../scripts/lib/local/rendered";
 import { LocalStack, appEndpoint, nodeTargets, onLoopback } from "../../../scripts/lib/local/stack";
 import { LabPod, SyntheticApp, SyntheticNode, catalogueMetricsText } from "../../../scripts/lib/local/synthetic";
+import { startOtlpApp } from "../../../scripts/lib/local/otlp-app";
 import { render } from "../../support/render";
 import { LAB_BASIC_AUTH, LabTraefik, startLabTraefik } from "./traefik";
 
@@ -46,6 +51,8 @@ export const LAB_STACK = "staging";
 /** The local cluster's nodes: the server's cAdvisor has k3s's shape (no container or image labels), the agent's the usual one. */
 export const K3S_NODE = "k3s-server";
 export const OTHER_NODE = "k3s-agent-1";
+/** The app that speaks OpenTelemetry: its apps[] name, its requests a second, how often it pushes its metrics. */
+export const OTLP_APP = { name: "checkout", rate: 5, metricIntervalMs: 2000 } as const;
 /** Intervals a user would set to see things quickly; everything else is the stack file's. */
 export const LAB_TIMING = { scrapeInterval: "2s", scrapeTimeout: "1s", evaluationInterval: "2s", groupWait: "1s", groupInterval: "2s" };
 
@@ -66,6 +73,12 @@ const LAB_PORTS = [
   "traefikMetrics",
   "traefikPing",
 ] as const;
+
+/** How many apps the stack file lists: the lab's OTLP app comes after them. */
+function stackFileApps(): number {
+  const apps = JSON.parse(readStackConfig(LAB_STACK).config["monitoring:apps"] ?? "[]") as unknown[];
+  return apps.length;
+}
 
 /** What cAdvisor reports for a container: modest, steady usage, set by its kind of workload. */
 function usageOf(name: string): { cpuCores: number; memoryMi: number } {
@@ -135,6 +148,20 @@ function teamExtras(namespace: string): object[] {
       },
     },
     { apiVersion: "v1", kind: "ResourceQuota", metadata: { name: "team", namespace }, spec: { hard: { pods: "50", services: "20" } } },
+    // The app that sends OTLP, on the node whose Alloy it sends to (the collector looks up only its own node's pods).
+    {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: OTLP_APP.name, namespace, labels: { "app.kubernetes.io/name": OTLP_APP.name } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { "app.kubernetes.io/name": OTLP_APP.name } },
+        template: {
+          metadata: { labels: { "app.kubernetes.io/name": OTLP_APP.name } },
+          spec: { nodeName: K3S_NODE, containers: [{ name: OTLP_APP.name, image: "example.com/shop/checkout:1.0.0" }] },
+        },
+      },
+    },
   ];
 }
 
@@ -150,6 +177,8 @@ export class Lab {
   appPorts: Record<string, number> = {};
   /** A small filesystem node-exporter watches, for the filesystem-filling fault. */
   filesystem: { mountPoint: string; image: string } | undefined;
+  /** The app that speaks OpenTelemetry: its pod in the cluster, its process, its status file (scripts/lib/local/otlp-app.ts). */
+  otlpApp!: { name: string; namespace: string; pod: string; uid: string; proc: ManagedProcess; statusFile: string };
   /** The cluster's Traefik, serving the stack's routes from the control plane (test/live/support/traefik.ts). */
   traefik!: LabTraefik;
   private clusterStarted = false;
@@ -182,7 +211,7 @@ export class Lab {
     return lab;
   }
 
-  url(what: "prometheus" | "alertmanager" | "loki" | "alloy"): string {
+  url(what: "prometheus" | "alertmanager" | "loki" | "alloy" | "jaeger"): string {
     return this.stack.url(what);
   }
 
@@ -220,6 +249,8 @@ export class Lab {
       // Health probes, as a user adds them: the first app's health endpoint and a site over HTTPS.
       "apps[0].probe={path: /health}",
       `probes=[{name: lab-site, url: "https://${LOOPBACK}:${stack.ports.probedSite}/"}]`,
+      // An app that speaks OpenTelemetry, after the stack file's apps.
+      `apps[${stackFileApps()}]={name: ${OTLP_APP.name}, otlp: true}`,
     ];
     const input = readStackConfig(LAB_STACK, sets);
     this.config = parseStackConfig({ project: input.project, stack: LAB_STACK, values: input.config, secretKeys: input.secretKeys }).config;
@@ -228,8 +259,10 @@ export class Lab {
     // Apps: the stack file's apps[], each served in its own dialect. A Service port given by
     // number (targetPort) is the pods' port, which the rendered job keeps by address: the lab
     // serves such an app on that very port.
-    const appFree = await freePorts(this.config.apps.length);
-    this.config.apps.forEach((a, i) => {
+    // The apps that are scraped: the OTLP one is not.
+    const scraped = this.config.apps.filter((a) => a.service || a.url);
+    const appFree = await freePorts(scraped.length);
+    scraped.forEach((a, i) => {
       this.appPorts[a.name] = a.service?.targetPort ?? appFree[i];
     });
     // The lab's sink: records every notification, answers as Discord does.
@@ -241,7 +274,7 @@ export class Lab {
         return 400;
       }
     });
-    for (const [i, target] of this.config.apps.entries()) {
+    for (const [i, target] of scraped.entries()) {
       // The second app sends no Content-Type, as many hand-written /metrics endpoints do.
       const app = new SyntheticApp(target.name, target.metrics, i === 0, i + 1);
       const server = await stack.local
@@ -400,7 +433,29 @@ export class Lab {
     };
     writeLines();
     this.stack.every(1000, writeLines);
-    this.stack.startAlloy(K3S_NODE);
+    await this.stack.startJaeger();
+    this.stack.startAlloy(K3S_NODE, true);
+    this.startOtlpApp();
+  }
+
+  /** The app that speaks OpenTelemetry, as its pod in the cluster: its resource names that pod (the Downward API's fields). */
+  private startOtlpApp(): void {
+    const pod = this.nodes.flatMap((n) => n.pods).find((p) => p.pod.startsWith(`${OTLP_APP.name}-`));
+    if (!pod) throw new Error(`the cluster runs no pod of ${OTLP_APP.name}`);
+    const statusFile = path.join(this.tmp, "otlp-app.json");
+    const proc = startOtlpApp(this.stack.local, {
+      endpoint: this.stack.url("otlp"),
+      service: OTLP_APP.name,
+      namespace: pod.namespace,
+      pod: pod.pod,
+      podUid: pod.uid,
+      rate: OTLP_APP.rate,
+      // Longer than any lab run: the lab stops it.
+      seconds: 30 * 60,
+      metricIntervalMs: OTLP_APP.metricIntervalMs,
+      statusFile,
+    });
+    this.otlpApp = { name: OTLP_APP.name, namespace: pod.namespace, pod: pod.pod, uid: pod.uid, proc, statusFile };
   }
 
   /**

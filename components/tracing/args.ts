@@ -1,0 +1,57 @@
+/** The traces backend's args (Jaeger v2 with its embedded Badger store) and its defaults in each profile. */
+import { Profile, withOverrides } from "../kit/profiles";
+import { ResourceRequirements, StorageSpec, requirements } from "../kit/resources";
+
+export interface TracingArgs {
+  /** The stack namespace. It must exist first: pass its MonitoringNamespace in `opts.dependsOn`. */
+  namespace: string;
+  /** The stack's environment: app.kubernetes.io/instance and the instance label of the pods admitted. */
+  environment: string;
+  /** How long spans are kept (config tracing.retention: staging 2d, production 7d): Badger's TTL, at least an hour. */
+  retention: string;
+  /** The volume of the StatefulSet, claim `data-jaeger-0` (config tracing.storage: staging 5Gi, production 20Gi). */
+  storage: StorageSpec;
+  /** Requests and limits of the Jaeger container (config tracing.resources). */
+  resources: ResourceRequirements;
+  /**
+   * Protect the claim (the stored spans) from deletion and replacement, and keep it in the
+   * cluster when it leaves the stack (config protectVolumes). Default false.
+   */
+  protectVolumes?: boolean;
+  /**
+   * Only the data claim, no workload: tracing turned off (config tracing.enabled false) in a
+   * stack that protects its volumes keeps its spans, as Loki does its logs. Default false.
+   */
+  dataOnly?: boolean;
+  /**
+   * The collector admitted to send spans (OTLP): its namespace (the agents namespace) and
+   * workload name. Default none: only Grafana (queries) and Prometheus (metrics) reach Jaeger.
+   */
+  collector?: { namespace: string; agent: string };
+  /** The stack's PriorityClass for the pod. Default none. */
+  priorityClassName?: string;
+}
+
+/** What a profile sets of the traces backend (config `tracing`). */
+export type TracingDefaults = Required<Pick<TracingArgs, "retention" | "storage" | "resources">> & { enabled: boolean };
+
+// Not measured yet (npm run bench does not run Jaeger yet): Badger's defaults hold up to five
+// 64 MiB memtables and a 256 MiB block cache, which the memory limit leaves room for.
+// On in both profiles, as Loki is: off is a choice (tracing.enabled: false), and in a stack that
+// protects its volumes it keeps the claim (dataOnly), which a default of off would make for nothing.
+const TRACING_STAGING: TracingDefaults = {
+  enabled: true,
+  retention: "2d",
+  storage: { size: "5Gi" },
+  resources: requirements("20m", "192Mi", "1", "768Mi"),
+};
+
+/** The traces backend in each profile: two days of spans in staging, a week in production. */
+export const TRACING_DEFAULTS: Record<Profile, TracingDefaults> = {
+  staging: TRACING_STAGING,
+  production: withOverrides(TRACING_STAGING, {
+    retention: "7d",
+    storage: { size: "20Gi" },
+    resources: requirements("30m", "256Mi", "2", "1Gi"),
+  }),
+};

@@ -1,0 +1,193 @@
+/**
+ * The traces backend (components/tracing/): Jaeger's config accepted by `jaeger validate` of the
+ * release the stack deploys, the workload in both stacks (its claim protected where volumes are,
+ * in-cluster only), the config keys refused by name, and the OTLP endpoint for apps that feeds it
+ * (Alloy's pipeline, Prometheus' OTLP receiver, the policies between them).
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { badgerTtl, jaegerConfig } from "../../components/tracing/jaeger-config";
+import { runBinary } from "../../scripts/lib/local/binaries";
+import { Rendered } from "../../scripts/lib/render";
+import { objectOf, objectsOf, render } from "../support/render";
+import { schemaProblems } from "../support/schema";
+import { api, parse, problems } from "../config/support";
+
+describe("Jaeger's config", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "jaeger-"));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const validate = (config: Record<string, unknown>) => {
+    const file = path.join(dir, "jaeger.yaml");
+    fs.writeFileSync(file, YAML.stringify(config));
+    return runBinary("jaeger", ["validate", `--config=${file}`]);
+  };
+
+  test("jaeger validate accepts it", () => {
+    const result = validate(jaegerConfig({ retention: "2d" }));
+    expect(result.output).not.toMatch(/error/i);
+    expect(result.ok).toBe(true);
+  });
+
+  test("jaeger validate refuses a key it does not know, so the check above can fail", () => {
+    const config = jaegerConfig({ retention: "2d" }) as { processors: Record<string, Record<string, unknown>> };
+    config.processors.batch = { sned_batch_size: 10 };
+    const result = validate(config);
+    expect(result.ok).toBe(false);
+    expect(result.output).toMatch(/sned_batch_size/);
+  });
+
+  test("the retention is Badger's TTL, in hours when whole", () => {
+    expect([badgerTtl("2d"), badgerTtl("90m"), badgerTtl("1h")]).toEqual(["48h", "5400s", "1h"]);
+    expect(() => badgerTtl("30m")).toThrow(/at least 1h/);
+  });
+});
+
+describe.each(["staging", "production"])("the %s stack", (stack) => {
+  let rendered: Rendered;
+  beforeAll(async () => {
+    rendered = await render(stack);
+  });
+
+  test("Jaeger runs as one StatefulSet on its own claim, protected where the stack protects its volumes", () => {
+    const jaeger = rendered.kubernetes.filter((o) => o.object.metadata.labels?.["app.kubernetes.io/name"] === "jaeger");
+    for (const o of jaeger) expect(schemaProblems(o.object)).toEqual([]);
+    const sts = objectOf(rendered, "StatefulSet", "jaeger") as unknown as {
+      spec: { replicas: number; template: { spec: { containers: Array<{ args: string[] }> } } };
+    };
+    expect(sts.spec.replicas).toBe(1);
+    expect(sts.spec.template.spec.containers[0].args).toEqual(["--config=/etc/jaeger/jaeger.yaml"]);
+    const claim = jaeger.find((o) => o.object.kind === "PersistentVolumeClaim");
+    expect(claim?.object.metadata.name).toBe("data-jaeger-0");
+    expect(claim?.protect).toBe(stack === "production");
+    const ttl = YAML.parse(rendered.files.get("tracing/jaeger.yaml") ?? "").extensions.jaeger_storage.backends.badger.badger.ttl.spans;
+    expect(ttl).toBe(stack === "production" ? "168h" : "48h");
+  });
+
+  test("nothing publishes it: a ClusterIP Service, no route; Grafana, Prometheus and the collector are its only clients", () => {
+    const service = objectOf(rendered, "Service", "jaeger") as unknown as { spec: { type?: string; ports: Array<{ port: number }> } };
+    expect(service.spec.type ?? "ClusterIP").toBe("ClusterIP");
+    expect(service.spec.ports.map((p) => p.port)).toEqual([4317, 16686, 8888]);
+    expect(JSON.stringify(objectsOf(rendered, "IngressRoute"))).not.toContain("jaeger");
+    const policy = objectOf(rendered, "NetworkPolicy", "jaeger") as unknown as {
+      spec: { ingress: Array<{ ports: Array<{ port: number }>; from: Array<Record<string, { matchLabels: Record<string, string> }>> }> };
+    };
+    const who = policy.spec.ingress.map((r) => [
+      r.ports.map((p) => p.port),
+      r.from.map((f) => f.podSelector?.matchLabels["app.kubernetes.io/name"]),
+    ]);
+    expect(who).toEqual([
+      [[16686], ["grafana"]],
+      [[8888], ["prometheus"]],
+      [[4317], ["alloy"]],
+    ]);
+  });
+
+  test("apps send OTLP to their node's Alloy, which any namespace reaches on 4317 and 4318", () => {
+    const service = objectOf(rendered, "Service", "otlp") as unknown as {
+      metadata: { namespace: string };
+      spec: { internalTrafficPolicy: string; ports: Array<{ port: number }> };
+    };
+    expect(service.metadata.namespace).toBe(`monitoring-${stack}-agents`);
+    expect(service.spec.internalTrafficPolicy).toBe("Local");
+    expect(service.spec.ports.map((p) => p.port)).toEqual([4317, 4318]);
+    const policy = objectOf(rendered, "NetworkPolicy", "alloy") as unknown as {
+      spec: { ingress: Array<{ ports: Array<{ port: number }>; from: unknown[] }> };
+    };
+    expect(policy.spec.ingress[1]).toEqual({
+      ports: [
+        { protocol: "TCP", port: 4317 },
+        { protocol: "TCP", port: 4318 },
+      ],
+      from: [{ namespaceSelector: {} }],
+    });
+  });
+
+  test("Prometheus takes the collector's OTLP metrics, with the stack's labels, and keeps exemplars", () => {
+    const sts = objectOf(rendered, "StatefulSet", "prometheus") as unknown as {
+      spec: { template: { spec: { containers: Array<{ args: string[] }> } } };
+    };
+    expect(sts.spec.template.spec.containers[0].args).toEqual(
+      expect.arrayContaining(["--web.enable-otlp-receiver", "--enable-feature=exemplar-storage"]),
+    );
+    const config = YAML.parse(rendered.files.get("prometheus/prometheus.yml") ?? "");
+    expect(config.otlp).toEqual({ promote_resource_attributes: ["namespace", "pod", "app"] });
+  });
+});
+
+describe("the traces content, with and without a traces backend", () => {
+  const dashboard = (rendered: Rendered, key: string) =>
+    JSON.parse(rendered.files.get(`grafana/${key}`) ?? "{}") as { panels: Array<{ type: string; title: string }> };
+  const rows = (rendered: Rendered, key: string) =>
+    dashboard(rendered, key)
+      .panels.filter((p) => p.type === "row")
+      .map((p) => p.title);
+
+  test("on: spans become span metrics beside the app's own, and the traces rows and rules ship", async () => {
+    const rendered = await render("staging");
+    const alloy = rendered.files.get("log-collector/config.alloy") ?? "";
+    expect(alloy).toMatch(/otelcol\.connector\.spanmetrics "apps" \{/);
+    expect(alloy).toMatch(/traces += \[otelcol\.exporter\.otlp\.traces\.input, otelcol\.connector\.spanmetrics\.apps\.input\]/);
+    expect(rows(rendered, "applications__app-overview.json")).toContain("Traces: requests, errors and duration by span");
+    expect(rows(rendered, "monitoring__stack-health.json")).toContain("Traces and the OTLP endpoint");
+    expect([...rendered.files.keys()]).toContain("prometheus/tracing.yml");
+  });
+
+  test("off: no span metrics, no traces rows, no rules/tracing.yml; the other rows as they were", async () => {
+    const on = await render("staging");
+    const rendered = await render("staging", ["tracing.enabled=false"]);
+    expect(rendered.files.get("log-collector/config.alloy")).not.toContain("otelcol");
+    expect(rows(rendered, "applications__app-overview.json")).toEqual(
+      rows(on, "applications__app-overview.json").filter((r) => !r.startsWith("Traces")),
+    );
+    expect(rows(rendered, "monitoring__stack-health.json")).toEqual(
+      rows(on, "monitoring__stack-health.json").filter((r) => !r.startsWith("Traces")),
+    );
+    expect([...rendered.files.keys()].filter((f) => f.startsWith("prometheus/") && f.endsWith(".yml"))).toEqual(
+      [...on.files.keys()].filter((f) => f.startsWith("prometheus/") && f.endsWith(".yml") && f !== "prometheus/tracing.yml"),
+    );
+  });
+
+  test("off, with an app that sends OTLP: the endpoint's health row and rules stay, the span metrics go", async () => {
+    const rendered = await render("staging", ["tracing.enabled=false", "apps=[{name: shop, otlp: true}]"]);
+    const alloy = rendered.files.get("log-collector/config.alloy") ?? "";
+    expect(alloy).toContain('otelcol.receiver.otlp "apps"');
+    expect(alloy).not.toContain("spanmetrics");
+    expect(rows(rendered, "monitoring__stack-health.json")).toContain("Traces and the OTLP endpoint");
+    expect(rows(rendered, "applications__app-overview.json").filter((r) => r.startsWith("Traces"))).toEqual([]);
+    expect([...rendered.files.keys()]).toContain("prometheus/tracing.yml");
+  });
+});
+
+describe("config", () => {
+  test("tracing.retention under an hour, or not a duration, is refused by its key", () => {
+    expect(problems("staging", { tracing: { retention: "30m" } })).toEqual([
+      'monitoring:tracing.retention: must be at least 1h, so that a trace outlives the alert that leads to it; got "30m"',
+    ]);
+    expect(problems("staging", { tracing: { retention: "two days" } })).toEqual([
+      expect.stringMatching(/^monitoring:tracing\.retention: /),
+    ]);
+  });
+
+  test("an app that sends OTLP needs the log collector's endpoint: without it, apps[].otlp is refused", () => {
+    expect(problems("staging", { logCollector: { enabled: false }, apps: [{ ...api, otlp: true }] })).toEqual([
+      expect.stringMatching(
+        /^monitoring:apps\[0\]\.otlp: is true, but the OTLP endpoint for apps is the log collector's and logCollector\.enabled is false/,
+      ),
+    ]);
+  });
+
+  test("an app known only by its OTLP is not scraped, has OpenTelemetry's metric names, and nothing to probe", () => {
+    const { config } = parse("staging", { apps: [{ name: "shop", otlp: true }] });
+    expect(config.apps[0]).toMatchObject({ name: "shop", otlp: true, metrics: { requests: "http_server_request_duration_seconds_count" } });
+    expect(problems("staging", { apps: [{ name: "shop" }] })).toEqual([expect.stringMatching(/^monitoring:apps\[0\]: .*"otlp: true"/)]);
+    expect(problems("staging", { apps: [{ name: "shop", otlp: true, probe: {} }] })).toEqual([
+      expect.stringMatching(/^monitoring:apps\[0\]\.probe: app "shop" sends OTLP only/),
+    ]);
+  });
+});
