@@ -181,6 +181,11 @@ export interface AlloyOtlpArgs {
   prometheusOtlpUrl: string;
   /** Loki's OTLP base URL (`…/otlp`; the exporter adds /v1/logs). */
   lokiOtlpUrl: string;
+  /**
+   * How often the span metrics go to Prometheus: the stack's scrape interval, so that a panel's
+   * rate window (`$__rate_interval`, four scrape intervals at least) always holds several of them.
+   */
+  spanMetricsInterval: string;
 }
 
 /** The labels a scraped app's series and a pod's log streams carry, as resource attributes of an OTLP app. */
@@ -218,15 +223,16 @@ const input = (component: string) => new AlloyExpr(`${component}.input`);
  * trace panels), to Prometheus beside the apps' own metrics: traces_span_metrics_calls_total and
  * traces_span_metrics_duration_seconds_* by span name, kind and status code, with the span's
  * resource attributes (namespace, pod, app; job from service.name), the others dropped
- * (SPAN_METRICS_RESOURCE). Flushed every 30 s; a series not updated for 5 minutes is dropped, so
- * a span name that stops does not linger. Each duration bucket keeps exemplars (trace ids) that
- * Grafana links to the trace.
+ * (SPAN_METRICS_RESOURCE). Flushed every `flushInterval` (the stack's scrape interval: a scraped
+ * app's series get a sample as often); a series not updated for 5 minutes is dropped, so a span
+ * name that stops does not linger. Each duration bucket keeps exemplars (trace ids) that Grafana
+ * links to the trace.
  */
-const SPAN_METRICS: AlloyBlock = {
+const spanMetrics = (flushInterval: string): AlloyBlock => ({
   name: "otelcol.connector.spanmetrics",
   label: "apps",
   attributes: [
-    ["metrics_flush_interval", "30s"],
+    ["metrics_flush_interval", flushInterval],
     ["metrics_expiration", "5m"],
   ],
   blocks: [
@@ -243,7 +249,7 @@ const SPAN_METRICS: AlloyBlock = {
     { name: "exemplars", attributes: [["enabled", true]] },
     { name: "output", attributes: [["metrics", [input("otelcol.processor.transform.span_metrics")]]] },
   ],
-};
+});
 
 /**
  * The span metrics' resource keeps only the attributes that make job, instance and the stack's
@@ -363,7 +369,11 @@ export function otlpBlocks(args: AlloyOtlpArgs): AlloyBlock[] {
       ],
     },
     ...(traces
-      ? [SPAN_METRICS, SPAN_METRICS_RESOURCE, exporter("otelcol.exporter.otlp", "traces", args.tracesEndpoint as string, true)]
+      ? [
+          spanMetrics(args.spanMetricsInterval),
+          SPAN_METRICS_RESOURCE,
+          exporter("otelcol.exporter.otlp", "traces", args.tracesEndpoint as string, true),
+        ]
       : []),
     exporter("otelcol.exporter.otlphttp", "prometheus", args.prometheusOtlpUrl),
     exporter("otelcol.exporter.otlphttp", "loki", args.lokiOtlpUrl),

@@ -57,9 +57,7 @@ const ALLOY_ARGS = [
  * Where the agent connects, besides DNS: the API server (it discovers the node's pods) and
  * the stack's Loki pods on Loki's port, in the stack namespace. Usage reports are off.
  */
-export function logCollectorEgressRules(
-  args: Pick<LogCollectorArgs, "stackNamespace" | "environment" | "egress" | "otlp">,
-): EgressRule[] {
+export function logCollectorEgressRules(args: Pick<LogCollectorArgs, "stackNamespace" | "environment" | "egress" | "otlp">): EgressRule[] {
   const egress = args.egress ?? DEFAULT_EGRESS;
   const stackPod = (app: string) => ({
     namespaces: { "kubernetes.io/metadata.name": args.stackNamespace },
@@ -100,6 +98,7 @@ export class LogCollector extends StackComponent {
               ...(otlp.traces ? { tracesEndpoint: tracesOtlpEndpoint(args.stackNamespace) } : {}),
               prometheusOtlpUrl: prometheusOtlpUrl(args.stackNamespace),
               lokiOtlpUrl: lokiOtlpUrl(args.stackNamespace),
+              spanMetricsInterval: otlp.scrapeInterval,
             },
           }
         : {}),

@@ -172,7 +172,7 @@ export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
     stackNamespace: cfg.namespace,
     environment: cfg.environment,
     resources: cfg.logCollector.resources,
-    ...(otlpEndpoint(cfg) ? { otlp: { traces: cfg.tracing.enabled } } : {}),
+    ...(otlpEndpoint(cfg) ? { otlp: { traces: cfg.tracing.enabled, scrapeInterval: cfg.prometheus.scrapeInterval } } : {}),
     egress: egressSettings(cfg, "logCollector"),
     ...podPriority(stackPriorityClass(cfg)),
   };

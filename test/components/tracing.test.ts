@@ -133,6 +133,9 @@ describe("the traces content, with and without a traces backend", () => {
     const alloy = rendered.files.get("log-collector/config.alloy") ?? "";
     expect(alloy).toMatch(/otelcol\.connector\.spanmetrics "apps" \{/);
     expect(alloy).toMatch(/traces += \[otelcol\.exporter\.otlp\.traces\.input, otelcol\.connector\.spanmetrics\.apps\.input\]/);
+    // Flushed at the stack's scrape interval, so that a panel's rate window holds several flushes.
+    const prometheus = YAML.parse(rendered.files.get("prometheus/prometheus.yml") ?? "") as { global: { scrape_interval: string } };
+    expect(alloy).toMatch(new RegExp(`metrics_flush_interval += "${prometheus.global.scrape_interval}"`));
     expect(rows(rendered, "applications__app-overview.json")).toContain("Traces: requests, errors and duration by span");
     expect(rows(rendered, "monitoring__stack-health.json")).toContain("Traces and the OTLP endpoint");
     expect([...rendered.files.keys()]).toContain("prometheus/tracing.yml");

@@ -96,6 +96,9 @@ function localPipeline(blocks: AlloyBlock[], ports: { grpc: number; http: number
     });
 }
 
+/** How often the run's span metrics are flushed: a stack flushes at its scrape interval; a short one here. */
+const SPAN_METRICS_INTERVAL = "5s";
+
 export async function otlpPipelineRun(r: Run, failing: boolean): Promise<OtlpPipelineRun> {
   const name = failing ? "alloy-otlp-refused" : "alloy-otlp";
   const logs = await r.sink();
@@ -108,6 +111,7 @@ export async function otlpPipelineRun(r: Run, failing: boolean): Promise<OtlpPip
     tracesEndpoint,
     prometheusOtlpUrl: prometheus ? `${prometheus.base}/api/v1/otlp` : logs.url("/api/v1/otlp"),
     lokiOtlpUrl: logs.url("/otlp"),
+    spanMetricsInterval: SPAN_METRICS_INTERVAL,
   });
   const [port, grpc, http] = [await r.port(), await r.port(), await r.port()];
   const dir = r.dir(name);
@@ -130,7 +134,7 @@ export async function otlpPipelineRun(r: Run, failing: boolean): Promise<OtlpPip
   let exemplarLabels: string[] = [];
   if (jaeger && prometheus) {
     await storedService(jaeger, OTLP_SERVICE);
-    // The span metrics are flushed every 30 s (SPAN_METRICS): wait for the first.
+    // The span metrics are flushed every SPAN_METRICS_INTERVAL: wait for the first.
     const query = (expr: string) => `${prometheus.base}/api/v1/query?query=${encodeURIComponent(expr)}`;
     await waitFor(
       "the span metrics in Prometheus",
