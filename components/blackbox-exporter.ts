@@ -4,14 +4,13 @@
  * code, the certificate's expiry). One small Deployment in the stack namespace, run only when
  * something is probed; Prometheus' probe jobs come from components/prometheus/scrape-jobs.ts.
  */
-import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import type { ResourceRequirements } from "./kit/resources";
 import { ScrapeTarget } from "./kit/services";
 import { WorkloadIdentity, imageOf, objectMeta, prometheusPodLabels, selectorLabels, standardLabels } from "./kit/labels";
-import { httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "./kit/pods";
+import { configChecksum, httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "./kit/pods";
 import {
   ingressPolicySpec,
   DEFAULT_EGRESS,
@@ -158,7 +157,7 @@ export class BlackboxExporter extends StackComponent {
       { parent: this },
     );
     // The exporter reads its config at start (or on a reload request): a new config rolls the pod.
-    const checksum = crypto.createHash("sha256").update(this.configYaml).digest("hex");
+    const checksum = configChecksum(this.configYaml);
 
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,

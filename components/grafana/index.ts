@@ -9,7 +9,6 @@
  * one reviewable file (files/grafana/grafana.ini), and secrets stay out of both,
  * read by Grafana from the mounted Secret through `$__file{...}`.
  */
-import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -29,13 +28,14 @@ import {
 import { PART_OF, WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, stackPods } from "../kit/labels";
 import { ScrapeTarget, SERVICE_PORTS, TRACES_QUERY_PORT, TRACES_SERVICE, serviceUrl } from "../kit/services";
 import {
+  configChecksum,
   httpProbe,
+  oneAtATimeDisruptionBudget,
   resourcesOf,
   restrictedContainerSecurity,
   restrictedPodSecurity,
-  spreadAcrossNodes,
   rolloutStrategy,
-  oneAtATimeDisruptionBudget,
+  spreadAcrossNodes,
 } from "../kit/pods";
 import { scratchVolume, volumeOptions, DATA_CLAIM_ANNOTATIONS } from "../kit/volumes";
 import { StackComponent } from "../kit/component";
@@ -192,7 +192,7 @@ export class Grafana extends StackComponent {
       [KEYS.providers]: YAML.stringify(grafanaDashboardProviders(writableFolder)),
     };
     const config = new k8s.core.v1.ConfigMap(`${name}-config`, { metadata: objectMeta(id, ns, "grafana-config"), data: files }, child);
-    const checksum = crypto.createHash("sha256").update(JSON.stringify(files)).digest("hex");
+    const checksum = configChecksum(JSON.stringify(files));
     // A new password rolls the pods, whose init container applies it. Not a secret: a slow digest.
     const passwordChecksum = pulumi.unsecret(pulumi.output(password).apply((p) => adminPasswordDigest(p, args.stackSalt)));
 

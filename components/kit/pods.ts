@@ -3,6 +3,7 @@
  * and limits, probes, placement, rollout and disruption budget. Exceptions to the restricted
  * baseline live in the component that needs them, with a comment saying why.
  */
+import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ResourceRequirements } from "./resources";
@@ -107,4 +108,12 @@ export function oneAtATimeDisruptionBudget(
     { metadata: objectMeta(id, namespace, objectName), spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(id) } } },
     opts,
   );
+}
+
+/**
+ * The digest of a config that a process reads only at start, for its pod template's
+ * `checksum/config` annotation: a change of the config changes the template, which rolls the pods.
+ */
+export function configChecksum(text: string): string {
+  return crypto.createHash("sha256").update(text).digest("hex");
 }

@@ -114,8 +114,20 @@ export function volumeOptions(protect: boolean): pulumi.CustomResourceOptions {
 }
 
 /**
+ * The data claim of a one-replica store (oneReplicaStore), `data-<id.name>-0`: made before the
+ * StatefulSet, and alone with `dataOnly`, so that Pulumi owns it and, when `protect`, protects it.
+ */
+export function oneReplicaStoreClaims(
+  name: string,
+  args: { id: WorkloadIdentity; namespace: pulumi.Input<string>; storage: StorageSpec; protect: boolean },
+  parent: pulumi.Resource,
+): k8s.core.v1.PersistentVolumeClaim[] {
+  return statefulSetClaims(name, { ...args, statefulSet: args.id.name, replicas: 1 }, parent);
+}
+
+/**
  * The StatefulSet of a one-replica store (Loki, the traces backend): its pod on the claim
- * `data-<name>-0` (statefulSetClaims, passed as `claims`), the config's checksum on the pod
+ * `data-<name>-0` (oneReplicaStoreClaims, passed as `claims`), the config's checksum on the pod
  * template so that a config change rolls the pod. Never protected: it holds no data (its claim
  * does), and a change of its immutable fields must be able to replace it; deleting or replacing
  * it never deletes the claim (claimRetentionPolicy).

@@ -10,12 +10,11 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import * as crypto from "crypto";
 import { ALLOY_CONFIG_FILE, ALLOY_PATHS, ALLOY_PORT, alloyConfig } from "./alloy";
 import { LOG_COLLECTOR_AGENT, LogCollectorArgs } from "./args";
 import { ScrapeTarget } from "../kit/services";
 import { WorkloadIdentity, imageOf, objectMeta, prometheusPodLabels, selectorLabels, standardLabels, stackPods } from "../kit/labels";
-import { httpProbe, resourcesOf, restrictedContainerSecurity } from "../kit/pods";
+import { configChecksum, httpProbe, resourcesOf, restrictedContainerSecurity } from "../kit/pods";
 import {
   ingressPolicySpec,
   DEFAULT_EGRESS,
@@ -140,7 +139,7 @@ export class LogCollector extends StackComponent {
       { parent: this },
     );
     // The agent reads its file once, at start: the checksum rolls the pods when it changes.
-    const checksum = crypto.createHash("sha256").update(config).digest("hex");
+    const checksum = configChecksum(config);
 
     this.daemonSet = new k8s.apps.v1.DaemonSet(
       `${name}-daemonset`,

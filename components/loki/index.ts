@@ -9,7 +9,6 @@
  * PodDisruptionBudget on one replica would only block node drains; the collector
  * retries its pushes while Loki restarts, so a drain costs latency, not lines.
  */
-import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
@@ -24,8 +23,8 @@ import {
 } from "../kit/network";
 import { ScrapeTarget } from "../kit/services";
 import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, stackPods } from "../kit/labels";
-import { httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "../kit/pods";
-import { oneReplicaStore, scratchVolume, statefulSetClaims } from "../kit/volumes";
+import { configChecksum, httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "../kit/pods";
+import { oneReplicaStore, oneReplicaStoreClaims, scratchVolume } from "../kit/volumes";
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
 import { LOKI_DISK_FULL_THRESHOLD, LOKI_MAX_LINE_BYTES, LokiIngestionLimits, lokiIngestionLimits } from "./limits";
@@ -52,9 +51,6 @@ export const LOKI_PATHS = {
 };
 
 const CONFIG_FILE = "loki.yaml";
-
-/** Name of the StatefulSet; its claim is `data-loki-0`. */
-const STATEFULSET_NAME = "loki";
 
 /**
  * The day the schema below starts. Never edit it once logs are stored: a later
@@ -204,9 +200,9 @@ export class Loki extends StackComponent {
 
     // The logs live on this claim, made here so that Pulumi owns (and, in a stack that
     // keeps its data, protects) it; the StatefulSet's controller adopts it.
-    this.claims = statefulSetClaims(
+    this.claims = oneReplicaStoreClaims(
       `${name}-data`,
-      { id, namespace: ns, statefulSet: STATEFULSET_NAME, replicas: 1, storage: args.storage, protect: args.protectVolumes ?? false },
+      { id, namespace: ns, storage: args.storage, protect: args.protectVolumes ?? false },
       this,
     );
     if (args.dataOnly) {
@@ -230,7 +226,7 @@ export class Loki extends StackComponent {
     // Loki has no reload endpoint: it reads loki.yaml once, at start. The config's
     // checksum on the pod template makes a config change roll the pod; without it the
     // ConfigMap would change on disk and Loki would go on with the old settings.
-    const checksum = crypto.createHash("sha256").update(configYaml).digest("hex");
+    const checksum = configChecksum(configYaml);
 
     const service = new k8s.core.v1.Service(
       `${name}-service`,

@@ -65,7 +65,7 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
     protectVolumes: cfg.protectVolumes,
     ...(hostname ? { publicHostname: hostname } : {}),
     exemplars: cfg.tracing.enabled,
-    ...(otlpEndpoint(cfg) ? { otlpReceiver: { namespace: `${cfg.namespace}-agents`, agent: LOG_COLLECTOR_AGENT } } : {}),
+    ...(otlpEndpoint(cfg) ? { otlpReceiver: collectorPeer(cfg) } : {}),
     ingressFromTraefik: exposedBy(cfg, "prometheus", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "prometheus", "cloudflare"),
     egress: egressSettings(cfg, "prometheus"),
@@ -117,6 +117,16 @@ export function contentOff(cfg: StackConfig): { dashboards: string[]; ruleFiles:
   };
 }
 
+/** The namespace of the node agents (node-exporter, the log collector): `<namespace>-agents`, Pod Security "privileged". */
+export function agentsNamespace(cfg: StackConfig): string {
+  return `${cfg.namespace}-agents`;
+}
+
+/** The log collector's pods, as the peer a component lets send to it (Loki, the traces backend, Prometheus' OTLP receiver). */
+function collectorPeer(cfg: StackConfig): { namespace: string; agent: typeof LOG_COLLECTOR_AGENT } {
+  return { namespace: agentsNamespace(cfg), agent: LOG_COLLECTOR_AGENT };
+}
+
 /**
  * The Loki component's args for a validated stack config: undefined when Loki is off and
  * nothing of it is kept; `dataOnly` when it is off in a stack that protects its volumes.
@@ -132,7 +142,7 @@ export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
     ingestion: cfg.loki.ingestion,
     protectVolumes: cfg.protectVolumes,
     ...(cfg.loki.enabled ? {} : { dataOnly: true }),
-    ...(cfg.logCollector.enabled ? { logCollector: { namespace: `${cfg.namespace}-agents`, agent: LOG_COLLECTOR_AGENT } } : {}),
+    ...(cfg.logCollector.enabled ? { logCollector: collectorPeer(cfg) } : {}),
     egress: egressSettings(cfg, "loki"),
     ...podPriority(stackPriorityClass(cfg)),
   };
@@ -160,7 +170,7 @@ export function tracingArgs(cfg: StackConfig): TracingArgs | undefined {
     resources: cfg.tracing.resources,
     protectVolumes: cfg.protectVolumes,
     ...(cfg.tracing.enabled ? {} : { dataOnly: true }),
-    ...(cfg.logCollector.enabled ? { collector: { namespace: `${cfg.namespace}-agents`, agent: LOG_COLLECTOR_AGENT } } : {}),
+    ...(cfg.logCollector.enabled ? { collector: collectorPeer(cfg) } : {}),
     ...podPriority(stackPriorityClass(cfg)),
   };
 }
@@ -168,7 +178,7 @@ export function tracingArgs(cfg: StackConfig): TracingArgs | undefined {
 /** The log collector's args for a validated stack config. */
 export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
   return {
-    namespace: `${cfg.namespace}-agents`,
+    namespace: agentsNamespace(cfg),
     stackNamespace: cfg.namespace,
     environment: cfg.environment,
     resources: cfg.logCollector.resources,

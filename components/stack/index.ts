@@ -20,6 +20,7 @@ import { MonitoringNamespace } from "../namespace";
 import { Prometheus } from "../prometheus";
 import { TraefikExposure } from "../traefik";
 import {
+  agentsNamespace,
   alertmanagerArgs,
   blackboxExporterArgs,
   cloudflareTunnelArgs,
@@ -104,13 +105,12 @@ export class MonitoringStack extends StackComponent {
     const scrapeTargets: ScrapeTarget[] = [];
     // Node agents (node-exporter, the log collector) need host access: they get a namespace
     // of their own at Pod Security "privileged", so that the stack's namespace stays restricted.
-    const agentsNamespace = `${cfg.namespace}-agents`;
     const agentsNs =
       cfg.nodeExporter.enabled || cfg.logCollector.enabled
         ? this.part(
             new MonitoringNamespace(
               `${name}-agents-ns`,
-              { name: agentsNamespace, environment: cfg.environment, podSecurity: "privileged" },
+              { name: agentsNamespace(cfg), environment: cfg.environment, podSecurity: "privileged" },
               { parent: this },
             ),
           )
@@ -118,7 +118,7 @@ export class MonitoringStack extends StackComponent {
     this.agentsNamespace = agentsNs?.name;
     if (cfg.nodeExporter.enabled) {
       const nodeExporter = this.part(
-        new NodeExporter(`${name}-node-exporter`, nodeExporterArgs(cfg, agentsNamespace), {
+        new NodeExporter(`${name}-node-exporter`, nodeExporterArgs(cfg, agentsNamespace(cfg)), {
           parent: this,
           dependsOn: [...(agentsNs ? [agentsNs] : []), ...ready],
         }),

@@ -8,15 +8,14 @@
  * would need an external database (Cassandra, Elasticsearch, ClickHouse). The collector retries
  * while the pod restarts, so a drain costs latency, not spans.
  */
-import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { IngressPeer, egressPolicyName, egressPolicySpec, ingressPolicySpec } from "../kit/network";
 import { OTLP_PORTS, ScrapeTarget, TRACES_QUERY_PORT, TRACES_SERVICE, serviceUrl } from "../kit/services";
 import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, stackPods } from "../kit/labels";
-import { httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "../kit/pods";
-import { oneReplicaStore, scratchVolume, statefulSetClaims } from "../kit/volumes";
+import { configChecksum, httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "../kit/pods";
+import { oneReplicaStore, oneReplicaStoreClaims, scratchVolume } from "../kit/volumes";
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
 import { goMemoryLimit } from "../kit/units";
@@ -52,9 +51,9 @@ export class Tracing extends StackComponent {
     const ns = args.namespace;
 
     // Made here so that Pulumi owns (and, in a stack that keeps its data, protects) the claim.
-    this.claims = statefulSetClaims(
+    this.claims = oneReplicaStoreClaims(
       `${name}-data`,
-      { id, namespace: ns, statefulSet: JAEGER_NAME, replicas: 1, storage: args.storage, protect: args.protectVolumes ?? false },
+      { id, namespace: ns, storage: args.storage, protect: args.protectVolumes ?? false },
       this,
     );
     if (args.dataOnly) {
@@ -71,7 +70,7 @@ export class Tracing extends StackComponent {
       { parent: this },
     );
     // Jaeger reads its config once, at start: the checksum rolls the pod when it changes.
-    const checksum = crypto.createHash("sha256").update(configYaml).digest("hex");
+    const checksum = configChecksum(configYaml);
 
     const service = new k8s.core.v1.Service(
       `${name}-service`,

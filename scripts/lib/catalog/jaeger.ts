@@ -2,12 +2,12 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { OTLP_PORTS, TRACES_QUERY_PORT } from "../../../components/kit/services";
-import { JAEGER_PATHS, jaegerConfig } from "../../../components/tracing/jaeger-config";
+import { jaegerConfig } from "../../../components/tracing/jaeger-config";
 import { pinnedBinary } from "../local/binaries";
 import { getOk } from "../local/http";
 import { LOOPBACK, ManagedProcess, sleep, waitFor } from "../local/processes";
 import { scrapeTwice } from "../local/text-format";
+import { JaegerPorts, localJaegerConfig } from "../local/tracing";
 import { sendOtlp } from "./otlp";
 import { Command, Generated, Run } from "./run";
 
@@ -22,44 +22,26 @@ export interface LocalJaeger {
 }
 
 /**
- * Jaeger with jaegerConfig() (retention 2d) where every address is 127.0.0.1 on a free port and
- * the Badger directories are under <tmp>; its OTLP receiver also takes HTTP, for a sender without gRPC.
- * `quick`: Badger's maintenance (every 5 minutes) and its metrics' update (every 10 s) every second.
+ * Jaeger with jaegerConfig() (retention 2d) made local as the live lab makes the rendered one
+ * (localJaegerConfig: every listener on 127.0.0.1 at a free port, the Badger directories under
+ * <tmp>); its OTLP receiver also takes HTTP, for a sender without gRPC. `quick`: Badger's
+ * maintenance (every 5 minutes) and its metrics' update (every 10 s) every second.
  */
 export async function startJaeger(r: Run, quick = false): Promise<LocalJaeger> {
-  const config = jaegerConfig({ retention: "2d" });
-  const ports = new Map<string, number>();
-  const local = async (endpoint: string) => {
-    const [, port] = endpoint.split(":");
-    if (!ports.has(port)) ports.set(port, await r.port());
-    return `${LOOPBACK}:${ports.get(port)}`;
+  const ports: JaegerPorts = {
+    otlp: await r.port(),
+    query: await r.port(),
+    metrics: await r.port(),
+    health: await r.port(),
+    queryGrpc: await r.port(),
   };
-  const data = r.dir("jaeger", "data");
-  const walk = async (node: unknown): Promise<unknown> => {
-    if (typeof node === "string") {
-      if (/^0\.0\.0\.0:\d+$/.test(node)) return local(node);
-      return node.startsWith(JAEGER_PATHS.data) ? path.join(data, node.slice(JAEGER_PATHS.data.length)) : node;
-    }
-    if (Array.isArray(node)) return Promise.all(node.map(walk));
-    if (node && typeof node === "object") {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(node)) out[k] = await walk(v);
-      return out;
-    }
-    return node;
+  const rendered = YAML.stringify(jaegerConfig({ retention: "2d" }));
+  const made = localJaegerConfig(rendered, r.dir("jaeger", "data"), ports) as {
+    receivers: { otlp: { protocols: Record<string, unknown> } };
+    extensions: { jaeger_storage: { backends: Record<string, { badger: Record<string, unknown> }> } };
   };
-  const made = (await walk(config)) as { receivers: { otlp: { protocols: Record<string, unknown> } }; service: unknown };
-  // The metrics reader names its host and port apart.
-  const telemetry = (
-    made.service as { telemetry: { metrics: { readers: Array<{ pull: { exporter: { prometheus: { host: string; port: number } } } }> } } }
-  ).telemetry.metrics.readers[0].pull.exporter.prometheus;
-  const metricsPort = await r.port();
-  Object.assign(telemetry, { host: LOOPBACK, port: metricsPort });
   if (quick) {
-    const badger = (
-      made as unknown as { extensions: { jaeger_storage: { backends: Record<string, { badger: Record<string, unknown> }> } } }
-    ).extensions.jaeger_storage.backends;
-    for (const backend of Object.values(badger))
+    for (const backend of Object.values(made.extensions.jaeger_storage.backends))
       Object.assign(backend.badger, { maintenance_interval: "1s", metrics_update_interval: "1s" });
   }
   const httpPort = await r.port();
@@ -68,11 +50,16 @@ export async function startJaeger(r: Run, quick = false): Promise<LocalJaeger> {
   fs.writeFileSync(file, YAML.stringify(made));
   const command = { binary: pinnedBinary("jaeger"), args: [`--config=${file}`] };
   const proc = r.start("jaeger", command);
-  const grpc = await local(`0.0.0.0:${OTLP_PORTS.grpc}`);
-  const query = `http://${await local(`0.0.0.0:${TRACES_QUERY_PORT}`)}`;
-  const metrics = `http://${LOOPBACK}:${metricsPort}/metrics`;
+  const query = `http://${LOOPBACK}:${ports.query}`;
   await waitFor("Jaeger's query API", () => getOk(`${query}/api/services`), 60_000, 250, [proc]);
-  return { proc, command, otlpGrpc: grpc, otlpHttp: `http://${LOOPBACK}:${httpPort}`, query, metrics };
+  return {
+    proc,
+    command,
+    otlpGrpc: `${LOOPBACK}:${ports.otlp}`,
+    otlpHttp: `http://${LOOPBACK}:${httpPort}`,
+    query,
+    metrics: `http://${LOOPBACK}:${ports.metrics}/metrics`,
+  };
 }
 
 /** Waits until Jaeger's query API lists `service` (its spans were stored). */
