@@ -80,7 +80,7 @@ require.extensions[".ts"] = (module, filename) => {
 
 /**
  * Modules loaded on first use rather than when required, by the SDK file that requires them:
- * together half of the SDK's loading time. `esModule`: what the stand-in answers to `__esModule`,
+ * together more than half of the SDK's loading time. `esModule`: what the stand-in answers to `__esModule`,
  * so that TypeScript's import helpers keep it rather than list its keys (which would load it):
  * `import * as` of a CommonJS module (true), `import x from` of a function (false).
  * @type {Array<{ request: string; from: string; esModule: boolean }>}
@@ -89,6 +89,10 @@ const ON_FIRST_USE = [
   { request: "typescript", from: "@pulumi/pulumi/typescript-shim.js", esModule: false },
   { request: "@npmcli/arborist", from: "@pulumi/pulumi/runtime/closure/codePaths.js", esModule: true },
   { request: "normalize-package-data", from: "@pulumi/pulumi/runtime/closure/codePaths.js", esModule: false },
+  // The Automation API (execa, js-yaml, semver's ranges…), which a program run by the engine never calls.
+  { request: "./automation", from: "@pulumi/pulumi/index.js", esModule: true },
+  // What `new k8s.yaml.ConfigFile` reads its files with; the stack builds its objects itself.
+  { request: "glob", from: "@pulumi/kubernetes/yaml/yaml.js", esModule: false },
 ];
 
 const moduleWithLoad =

@@ -6,7 +6,7 @@
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
-import { bcryptHash } from "./bcrypt-worker";
+import { standInBcryptHash } from "./bcrypt-worker";
 
 /** The SDK's settings store: internal to @pulumi/pulumi (no typings), where setMocks leaves the root directory unset. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -126,7 +126,7 @@ async function computedState(
     // A real bcrypt hash of the result, as the random provider computes it, with a salt derived from the URN.
     const bcryptAlphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     const salt = Array.from(digest.subarray(0, 22), (b) => bcryptAlphabet[b % 64]).join("");
-    return { ...inputs, result, bcryptHash: await bcryptHash(result, `$2a$10$${salt}`) };
+    return { ...inputs, result, bcryptHash: await standInBcryptHash(result, `$2a$10$${salt}`) };
   }
   if (type === "random:index/randomBytes:RandomBytes" || type === "random:index/randomId:RandomId") {
     const bytes = digest.subarray(0, Number(inputs.length ?? inputs.byteLength ?? 32));
