@@ -1,7 +1,7 @@
 /**
- * .ci/run, the developers' full check, run for real with every step it calls stubbed: the
- * stubs record when they start and end, at which niceness, and fail on demand. What is checked
- * is the schedule that makes a cold run fit on two cores: the tools build in the background
+ * .ci/run, the developers' full check, run for real with every step it calls stubbed (the
+ * .ci/ scripts, and npm for the tiers' scripts it runs itself): the stubs record when they
+ * start and end, at which niceness, and fail on demand. What is checked is the schedule that makes a cold run fit on two cores: the tools build in the background
  * and niced, the offline tier starts before them, each tier starts once its tools are built,
  * and a failure anywhere is named and fails the run without stopping the other tiers.
  */
@@ -19,8 +19,6 @@ const STEPS = [
   "tools",
   "check-renovate",
   "test-offline",
-  "test-cluster",
-  "test-live",
   "jest-summary",
 ];
 
@@ -42,27 +40,34 @@ function runCi(fail: string[] = [], sleep = 0.1, toolSleep = 1.5) {
   fs.copyFileSync(path.join(ROOT, ".ci", "run"), path.join(dir, ".ci", "run"));
   fs.chmodSync(path.join(dir, ".ci", "run"), 0o755);
   const log = path.join(dir, "calls.log");
-  for (const step of STEPS) {
+  const npmLog = path.join(dir, "npm.log");
+  const stub = (file: string, name: string, seconds: number, record = "") =>
     fs.writeFileSync(
-      path.join(dir, ".ci", step),
+      file,
       [
         "#!/usr/bin/env bash",
-        `name="${step}\${*:+ $*}"`,
+        `name=${name}`,
+        record,
         `echo "$name|start|$(date +%s%N)|$(nice)" >> "${log}"`,
-        `sleep ${step === "tools" ? toolSleep : sleep}`,
+        `sleep ${seconds}`,
         `echo "$name|end|$(date +%s%N)|$(nice)" >> "${log}"`,
         `case " $FAIL " in *"|$name|"*) echo "the last line of $name"; exit 3 ;; esac`,
         "",
       ].join("\n"),
       { mode: 0o755 },
     );
-  }
+  for (const step of STEPS) stub(path.join(dir, ".ci", step), `"${step}\${*:+ $*}"`, step === "tools" ? toolSleep : sleep);
+  // .ci/run runs the cluster and live tiers' npm scripts itself: `npm run test:<tier> …` is
+  // step test-<tier>, and the whole command is kept to compare with the ci jobs' .ci/test-<tier>.
+  fs.mkdirSync(path.join(dir, "bin"));
+  stub(path.join(dir, "bin", "npm"), '"$(echo "$2" | tr : -)"', sleep, `echo "npm $*" >> "${npmLog}"`);
   const r = spawnSync(path.join(dir, ".ci", "run"), [], {
     cwd: os.tmpdir(),
     encoding: "utf8",
-    env: { ...process.env, FAIL: fail.map((f) => `|${f}|`).join(" ") },
+    env: { ...process.env, PATH: `${path.join(dir, "bin")}:${process.env.PATH}`, FAIL: fail.map((f) => `|${f}|`).join(" ") },
     timeout: 60_000,
   });
+  const npm = fs.existsSync(npmLog) ? fs.readFileSync(npmLog, "utf8").trim().split("\n") : [];
   const calls: Call[] = fs
     .readFileSync(log, "utf8")
     .trim()
@@ -82,7 +87,7 @@ function runCi(fail: string[] = [], sleep = 0.1, toolSleep = 1.5) {
     .split("\n")
     .slice(1);
   fs.rmSync(dir, { recursive: true, force: true });
-  return { status: r.status, output: `${r.stdout}${r.stderr}`, calls, at, steps };
+  return { status: r.status, output: `${r.stdout}${r.stderr}`, calls, at, steps, npm };
 }
 
 test("every step of every ci job runs, and the run passes when they pass", () => {
@@ -100,6 +105,20 @@ test("every step of every ci job runs, and the run passes when they pass", () =>
   expect(run.calls.map((c) => c.step)).toEqual(expect.arrayContaining(["test-cluster", "test-live"]));
   expect(run.steps).toHaveLength(12);
   expect(run.output).toMatch(/done; the steps/);
+});
+
+test("the cluster and live tiers are the npm scripts the ci jobs run, with the result files the summary reads", () => {
+  const run = runCi([], 0.1, 0.2);
+  expect(run.status).toBe(0);
+  const summary = run.calls.find((c) => c.step.startsWith("jest-summary "))?.step.split(" ").slice(1) ?? [];
+  for (const tier of ["cluster", "live"]) {
+    // What the ci job's step runs: its .ci/test-<tier> script's npm command.
+    const script = fs.readFileSync(path.join(ROOT, ".ci", `test-${tier}`), "utf8");
+    const command = /^npm run .*$/m.exec(script)?.[0];
+    expect(command).toBe(`npm run test:${tier} -- --json --outputFile=out/jest-${tier}-results.json`);
+    expect(run.npm).toContain(command);
+    expect(summary).toContain(`out/jest-${tier}-results.json`);
+  }
 });
 
 test("the tools build niced, in the background, while the offline tier's binary-free part runs; each tier waits for its tools", () => {
