@@ -8,15 +8,14 @@
  *
  * The stand-in's passwords and salts come from the resources' URNs, so a render of an unchanged
  * stack asks for the same hashes every time: `standInBcryptHash` keeps them in
- * node_modules/.cache/stand-in-bcrypt/, as fast-start.js keeps transpiled files, and the
+ * node_modules/.cache/stand-in-bcrypt/ (cache-file.js, which keeps fast-start.js' files too), and the
  * edit–render loop computes only those of new passwords. Only the stand-in's generated passwords
  * go there, never a password a user gives (components/traefik hashes those itself).
  */
 import * as crypto from "crypto";
-import * as fs from "fs";
 import * as os from "os";
-import * as path from "path";
 import { Worker } from "worker_threads";
+import { readCacheEntry, writeCacheEntry } from "./cache-file";
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("worker_threads");
@@ -75,26 +74,19 @@ function bcryptHash(password: string, salt: string): Promise<string> {
   });
 }
 
-const CACHE = path.join(__dirname, "..", "..", "node_modules", ".cache", "stand-in-bcrypt");
+const CACHE = "stand-in-bcrypt";
 
 /**
  * bcryptHash of one of the random provider stand-in's generated passwords, from the cache when
- * computed before. An entry is named by the SHA-256 of the salt and password and holds the hash,
- * written aside and renamed so that renders running at once (jest workers) never read half of one.
+ * computed before (cache-file.js). An entry is named by the SHA-256 of the salt and password and
+ * holds the hash.
  */
 export async function standInBcryptHash(password: string, salt: string): Promise<string> {
-  const entry = path.join(CACHE, crypto.createHash("sha256").update(`${salt}\n${password}`).digest("hex"));
-  try {
-    const cached = fs.readFileSync(entry, "utf8");
-    // A bcrypt hash carries its salt (the last of its 22 characters normalized): an entry that does not is not used.
-    if (cached.length === 60 && cached.slice(0, 28) === salt.slice(0, 28)) return cached;
-  } catch {
-    // Not computed yet.
-  }
+  const entry = crypto.createHash("sha256").update(`${salt}\n${password}`).digest("hex");
+  const cached = readCacheEntry(CACHE, entry);
+  // A bcrypt hash carries its salt (the last of its 22 characters normalized): an entry that does not is not used.
+  if (cached?.length === 60 && cached.slice(0, 28) === salt.slice(0, 28)) return cached;
   const hash = await bcryptHash(password, salt);
-  fs.mkdirSync(CACHE, { recursive: true });
-  const temporary = `${entry}.${process.pid}.${crypto.randomUUID()}`;
-  fs.writeFileSync(temporary, hash);
-  fs.renameSync(temporary, entry);
+  writeCacheEntry(CACHE, entry, hash);
   return hash;
 }

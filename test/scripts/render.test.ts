@@ -206,6 +206,41 @@ describe("the fast start of npm run render (scripts/lib/fast-start.js)", () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toBe("true true\n");
   });
+
+  test("the Automation API and the YAML files' glob, loaded on first use, work when used: a workspace writes and reads its project, a pattern expands", () => {
+    const dir = tempDir("fast-start-deferred-");
+    const result = node(`
+      const fs = require("fs");
+      const path = require("path");
+      const YAML = require("yaml");
+      const pulumi = require("@pulumi/pulumi");
+      const dir = ${JSON.stringify(dir)};
+      pulumi.runtime.setMocks({
+        newResource: (args) => ({ id: args.name, state: args.inputs }),
+        call: (args) => ({ result: YAML.parseAllDocuments(args.inputs.text).map((d) => d.toJSON()) }),
+      }, "fast-start", "test");
+      const k8s = require("@pulumi/kubernetes");
+      // Whether the deferred modules are loaded yet: not before their first use, then yes.
+      const loaded = () => ["automation/index.js", "node_modules/glob/"].map((m) => Object.keys(require.cache).some((f) => f.includes(m)));
+      const before = loaded();
+      (async () => {
+        // The Automation API's js-yaml writes Pulumi.yaml and reads it back; no CLI is run.
+        const cli = { command: "pulumi", version: null, run: async () => { throw new Error("no CLI here"); } };
+        const ws = await pulumi.automation.LocalWorkspace.create({ workDir: dir, pulumiCommand: cli, projectSettings: { name: "deferred", runtime: "nodejs" } });
+        const project = await ws.projectSettings();
+        // A ConfigGroup's file pattern goes through glob.
+        const manifests = fs.mkdtempSync(path.join(dir, "manifests-"));
+        for (const name of ["one", "two"]) fs.writeFileSync(path.join(manifests, name + ".yaml"), "apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: " + name + "\\n");
+        const group = new k8s.yaml.ConfigGroup("files", { files: path.join(manifests, "*.yaml") });
+        const keys = await new Promise((resolve) => group.resources.apply((r) => resolve(Object.keys(r).sort())));
+        console.log(before.join(","), loaded().join(","), project.name, pulumi.automation.fullyQualifiedStackName("org", "deferred", "ci"), keys.join(","));
+      })().catch((err) => { console.error(err); process.exit(1); });
+    `);
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe("false,false true,true deferred org/deferred/ci v1/ConfigMap::one,v1/ConfigMap::two\n");
+  });
 });
 
 describe("masking the secret values of a file a reviewer diffs", () => {

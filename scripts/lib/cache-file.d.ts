@@ -1,0 +1,4 @@
+/** The types of cache-file.js, which fast-start.js loads before TypeScript can run. */
+export function cacheDir(name: string): string;
+export function readCacheEntry(name: string, entry: string): string | undefined;
+export function writeCacheEntry(name: string, entry: string, text: string): void;
