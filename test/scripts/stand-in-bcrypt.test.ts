@@ -46,3 +46,14 @@ test("hashes asked for at once are all answered, over the workers", async () => 
   hashes.forEach((hash, i) => expect(hash).toBe(bcrypt.hashSync(asked[i].password, asked[i].salt)));
   for (const { password, salt } of asked) fs.rmSync(entryOf(password, salt));
 });
+
+test("a hash the worker cannot compute fails with bcrypt's error and leaves no entry; the hashes after it are answered", async () => {
+  const password = crypto.randomUUID();
+  // bcryptjs throws in the worker, which then ends: the promise must reject, not hang.
+  await expect(standInBcryptHash(password, "not-a-salt")).rejects.toThrow("Invalid salt version");
+  expect(fs.existsSync(entryOf(password, "not-a-salt"))).toBe(false);
+  const asked = Array.from({ length: 3 }, fresh);
+  const hashes = await Promise.all(asked.map(({ password, salt }) => standInBcryptHash(password, salt)));
+  hashes.forEach((hash, i) => expect(hash).toBe(bcrypt.hashSync(asked[i].password, asked[i].salt)));
+  for (const { password, salt } of asked) fs.rmSync(entryOf(password, salt));
+});

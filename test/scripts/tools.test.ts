@@ -5,6 +5,7 @@
  * binary can reach git.
  */
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { ImageName, imageVersion, images } from "../../components/images";
@@ -152,5 +153,37 @@ describe("each test tier builds the tools its tests run", () => {
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toMatch(/unknown tier nightly: the tiers are offline, cluster, live, all\nusage: npm run tools/);
     expect(run("--tier", "live", "loki").stderr).toMatch(/name a tier or binaries, not both/);
+  });
+
+  test("--download fills Go's module cache for each module's binaries at once and builds nothing", () => {
+    // A go on PATH that records how it is called: its version for requireGo, no build information (so every binary is stale).
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tools-download-"));
+    const log = path.join(dir, "go.log");
+    fs.writeFileSync(
+      path.join(dir, "go"),
+      [
+        "#!/usr/bin/env bash",
+        `echo "$(basename "$PWD")|$GOFLAGS|$GOTOOLCHAIN|$GOWORK|$*" >> "${log}"`,
+        'case "$1" in env) echo go1.26.8 ;; version) exit 1 ;; esac',
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    const result = spawnSync(
+      process.execPath,
+      [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/tools.ts", "--download", "prometheus", "promtool", "loki"],
+      { cwd: ROOT, encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } },
+    );
+    const calls = fs.readFileSync(log, "utf8").trim().split("\n");
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    const lists = calls.filter((c) => c.split("|")[4].startsWith("list "));
+    expect(lists.sort()).toEqual([
+      "loki|-mod=readonly -trimpath|local|off|list -deps -f  -tags netgo github.com/grafana/loki/v3/cmd/loki",
+      "prometheus|-mod=readonly -trimpath|local|off|list -deps -f  github.com/prometheus/prometheus/cmd/prometheus github.com/prometheus/prometheus/cmd/promtool",
+    ]);
+    expect(calls.filter((c) => / build /.test(` ${c.split("|")[4]} `))).toEqual([]);
+    expect(result.stdout).toMatch(/^Downloads: 2 module\(s\), the longest \d+ s, 6 at a time\.$/m);
   });
 });
