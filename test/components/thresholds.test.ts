@@ -8,13 +8,12 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ConfigError, parseStackConfig } from "../../config";
-import { loadRuleFiles as loadShippedRuleFiles } from "../../components/prometheus/rules/rule-files";
+import { loadRuleFiles } from "../../components/prometheus/rules/rule-files";
 import {
   THRESHOLD_LEVELS,
   THRESHOLD_NAMES,
   THRESHOLD_SPECS,
   Thresholds,
-  applyThresholds,
   defaultThresholds,
   durationWords,
   ratioText,
@@ -37,6 +36,17 @@ interface Rule {
 const rulesOf = (text: string): Rule[] => (YAML.parse(text) as { groups: Array<{ rules: Rule[] }> }).groups.flatMap((g) => g.rules);
 const ruleOf = (text: string, alert: string, severity: string): Rule | undefined =>
   rulesOf(text).find((r) => r.alert === alert && r.labels?.severity === severity);
+
+/** A rule file's text as the stack loads it with these thresholds: loadRuleFiles on a directory holding it alone. */
+function loaded(text: string, thresholds: Thresholds, file = "nodes.yml"): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "thresholds-"));
+  try {
+    fs.writeFileSync(path.join(dir, file), text);
+    return loadRuleFiles(dir, undefined, thresholds)[file];
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** The stack config's thresholds for these `monitoring:thresholds` values. */
 function thresholdsOf(given: unknown): Thresholds {
@@ -76,11 +86,10 @@ afterAll(() => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: tr
 
 describe("defaults", () => {
   test("the defaults are the values of rules/nodes.yml, and leave every rule file byte for byte as it is", () => {
-    for (const file of fs.readdirSync(RULES_DIR).filter((f) => f.endsWith(".yml"))) {
-      const text = fs.readFileSync(path.join(RULES_DIR, file), "utf8");
-      expect(applyThresholds(text, defaultThresholds(), file)).toBe(text);
-    }
-    const shipped = loadShippedRuleFiles(RULES_DIR, undefined, defaultThresholds());
+    const shipped = loadRuleFiles(RULES_DIR, undefined, defaultThresholds());
+    const files = fs.readdirSync(RULES_DIR).filter((f) => f.endsWith(".yml"));
+    expect(Object.keys(shipped).sort()).toEqual(files.sort());
+    for (const file of files) expect(shipped[file]).toBe(fs.readFileSync(path.join(RULES_DIR, file), "utf8"));
     expect(shipped["nodes.yml"]).toBe(NODES);
   });
 
@@ -138,7 +147,7 @@ describe("the transformation", () => {
     const t = defaultThresholds();
     t.nodeMemory.warning = { enabled: true, percent: 85, for: "15m", severity: "info" };
     t.nodeDisk.critical = { enabled: false, percent: 5, for: "5m", severity: "critical" };
-    const out = applyThresholds(NODES, t, "nodes.yml");
+    const out = loaded(NODES, t);
     const memory = ruleOf(out, "NodeMemoryHighUsage", "info");
     expect(memory?.expr).toBe("instance:node_memory_utilisation:ratio > 0.85");
     expect(memory?.for).toBe("15m");
@@ -160,16 +169,16 @@ describe("the transformation", () => {
     const t = defaultThresholds();
     t.nodeCpu.warning.percent = 80;
     const reworded = NODES.replace("A node's CPU is nearly saturated.", "CPU busy.");
-    expect(() => applyThresholds(reworded, t, "nodes.yml")).toThrow(/nodes\.yml: NodeCpuHighUsage \(warning\): its summary is not worded/);
+    expect(() => loaded(reworded, t)).toThrow(/nodes\.yml: NodeCpuHighUsage \(warning\): its summary is not worded/);
   });
 
   test("thresholds that change an alert no rule file holds are refused", () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, "mine.yml"), "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0\n");
     const t = defaultThresholds();
-    expect(Object.keys(loadShippedRuleFiles(dir, undefined, t))).toEqual(["mine.yml"]);
+    expect(Object.keys(loadRuleFiles(dir, undefined, t))).toEqual(["mine.yml"]);
     t.nodeDisk.warning.for = "30m";
-    expect(() => loadShippedRuleFiles(dir, undefined, t)).toThrow(
+    expect(() => loadRuleFiles(dir, undefined, t)).toThrow(
       /thresholds\.nodeDisk\.warning: no rule file .* has the alert NodeFilesystemAlmostFull/,
     );
   });

@@ -2,10 +2,10 @@
  * Per-stack thresholds of the node alerts that teams tune (CPU, memory, disk): a warning
  * and a critical level each, with its percent, its `for` and its severity, or turned off.
  * The rule files keep today's values (rules/nodes.yml, which the promtool unit tests read
- * as it is); applyThresholds turns a stack's values into the loaded rules by editing the
- * parsed YAML of the alerts concerned: the threshold of the expression's comparison, `for`,
- * the severity label, and the annotations that quote the threshold. Defaults leave a file
- * byte for byte as it is.
+ * as it is); thresholdsInto turns a stack's values into the loaded rules (loadRuleFiles) by
+ * editing the parsed YAML of the alerts concerned: the threshold of the expression's
+ * comparison, `for`, the severity label, and the annotations that quote the threshold.
+ * Defaults leave a file byte for byte as it is.
  */
 import * as YAML from "yaml";
 import { durationSeconds } from "../../kit/units";
@@ -161,19 +161,12 @@ function changed(spec: ThresholdSpec, level: ThresholdLevelName, t: ThresholdLev
 }
 
 /**
- * A rule file's text with a stack's thresholds: every rule of a tunable alert, found by its
- * name and its severity in the file (the level), gets the level's threshold, `for`, severity
- * and annotations, or is removed when the level is off. A file with none of these alerts,
- * or thresholds equal to the defaults, comes back as it is. Throws (naming the alert) when a
- * rule to change is not worded as THRESHOLD_SPECS expects.
+ * A parsed rule file with a stack's thresholds, edited in place: every rule of a tunable alert,
+ * found by its name and its severity in the file (the level), gets the level's threshold, `for`,
+ * severity and annotations, or is removed when the level is off. Returns whether anything
+ * changed: not for a file with none of these alerts, nor for thresholds equal to the defaults.
+ * Throws (naming the alert) when a rule to change is not worded as THRESHOLD_SPECS expects.
  */
-export function applyThresholds(text: string, thresholds: Thresholds, file = "rule file"): string {
-  const doc = YAML.parseDocument(text);
-  if (doc.errors.length > 0) throw new Error(`${file} is not valid YAML: ${doc.errors[0].message}`);
-  return thresholdsInto(doc, thresholds, file) ? doc.toString({ lineWidth: 0 }) : text;
-}
-
-/** applyThresholds on a parsed rule file, edited in place: whether anything changed. */
 export function thresholdsInto(doc: YAML.Document, thresholds: Thresholds, file = "rule file"): boolean {
   const groups = doc.get("groups");
   if (!YAML.isSeq(groups)) return false;
