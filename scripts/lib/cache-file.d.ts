@@ -1,4 +1,5 @@
 /** The types of cache-file.js, which fast-start.js loads before TypeScript can run. */
 export function cacheDir(name: string): string;
 export function readCacheEntry(name: string, entry: string): string | undefined;
-export function writeCacheEntry(name: string, entry: string, text: string): void;
+export function readCacheBytes(name: string, entry: string): Buffer | undefined;
+export function writeCacheEntry(name: string, entry: string, text: string | Uint8Array): void;

@@ -29,8 +29,18 @@ function cacheDir(name) {
  * @returns {string | undefined}
  */
 function readCacheEntry(name, entry) {
+  return readCacheBytes(name, entry)?.toString("utf8");
+}
+
+/**
+ * The bytes of an entry, or undefined when there is none.
+ * @param {string} name
+ * @param {string} entry
+ * @returns {Buffer | undefined}
+ */
+function readCacheBytes(name, entry) {
   try {
-    return fs.readFileSync(path.join(cacheDir(name), entry), "utf8");
+    return fs.readFileSync(path.join(cacheDir(name), entry));
   } catch {
     return undefined;
   }
@@ -40,7 +50,7 @@ function readCacheEntry(name, entry) {
  * Writes an entry, aside then renamed.
  * @param {string} name
  * @param {string} entry
- * @param {string} text
+ * @param {string | Uint8Array} text
  */
 function writeCacheEntry(name, entry, text) {
   const file = path.join(cacheDir(name), entry);
@@ -50,4 +60,4 @@ function writeCacheEntry(name, entry, text) {
   fs.renameSync(temporary, file);
 }
 
-module.exports = { cacheDir, readCacheEntry, writeCacheEntry };
+module.exports = { cacheDir, readCacheBytes, readCacheEntry, writeCacheEntry };

@@ -19,7 +19,8 @@ const crypto = require("crypto");
 const fs = require("fs");
 const Module = require("module");
 const path = require("path");
-const { readCacheEntry, writeCacheEntry } = require("./cache-file");
+const vm = require("vm");
+const { cacheDir, readCacheBytes, readCacheEntry, writeCacheEntry } = require("./cache-file");
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const CACHE = "fast-start";
@@ -60,6 +61,71 @@ function javascriptOf(filename) {
   const js = ts.transpileModule(source, { fileName: filename, compilerOptions: options }).outputText;
   writeCacheEntry(CACHE, entry, `// ${key}\n${js}`);
   return js;
+}
+
+/**
+ * V8's compiled code of each module under the checkout (the project's and node_modules', but
+ * those with a dynamic `import(`, which Node compiles itself), kept
+ * in node_modules/.cache/fast-start-v8/ so that the next run does not compile it again: Node 22
+ * and later do it themselves (module.enableCompileCache); on older Node each module is compiled
+ * here as Node does, from the code V8 made of the same text on an earlier run. One entry per
+ * file, named after its path, holding the SHA-256 of Node's version and the module's text, then
+ * V8's data: an edit replaces the entry, the cache never grows. Data that V8 refuses (another V8,
+ * other flags) is made again. An entry is written when the process exits, so that it holds the
+ * functions the run compiled, not only the module's top level.
+ */
+const BYTECODE = "fast-start-v8";
+
+/** @typedef {{ exports: unknown; require(id: string): unknown; _compile(code: string, filename: string): unknown }} CompiledModule */
+
+/** @type {{ enableCompileCache?(dir: string): unknown }} */ (/** @type {unknown} */ (Module)).enableCompileCache?.(cacheDir(BYTECODE)) ??
+  cacheCompiledCode();
+
+function cacheCompiledCode() {
+  const proto = /** @type {CompiledModule} */ (/** @type {unknown} */ (Module.prototype));
+  const compile = proto._compile;
+  /** @type {Array<() => void>} */
+  const toWrite = [];
+  process.once("exit", () => {
+    for (const write of toWrite) write();
+  });
+  /** @type {(this: CompiledModule, content: string, filename: string) => unknown} */
+  proto._compile = function (content, filename) {
+    const relative = path.relative(ROOT, filename);
+    // A dynamic import needs the loader Node gives the modules it compiles (vm's is experimental, with a warning).
+    const own = relative.startsWith("..") || path.isAbsolute(relative) || content.includes("import(");
+    if (own) return compile.call(this, content, filename);
+    const key = crypto.createHash("sha256").update(`${process.version}\n`).update(content).digest("hex");
+    const entry = relative.replace(/[\\/]/g, "__");
+    const cached = readCacheBytes(BYTECODE, entry);
+    const cachedData = cached && cached.subarray(0, 64).toString("latin1") === key ? cached.subarray(64) : undefined;
+    // Node strips a first line `#!…`; the wrapper would put it mid-line, so it becomes a comment (lines keep their numbers).
+    const source = content.startsWith("#!") ? `//${content.slice(2)}` : content;
+    const script = new vm.Script(Module.wrap(source), { filename, cachedData });
+    if (!cachedData || script.cachedDataRejected) {
+      toWrite.push(() => writeCacheEntry(BYTECODE, entry, Buffer.concat([Buffer.from(key, "latin1"), script.createCachedData()])));
+    }
+    const wrapper = /** @type {(...args: unknown[]) => unknown} */ (script.runInThisContext({ displayErrors: true }));
+    return wrapper.call(this.exports, this.exports, requireOf(this), this, filename, path.dirname(filename));
+  };
+}
+
+/**
+ * The `require` a module's code is given, as Node makes it.
+ * @param {CompiledModule} module
+ */
+function requireOf(module) {
+  const internal =
+    /** @type {{ _resolveFilename(r: string, m: unknown, main: boolean, o?: unknown): string; _resolveLookupPaths(r: string, m: unknown): unknown; _extensions: unknown; _cache: unknown }} */ (
+      /** @type {unknown} */ (Module)
+    );
+  /** @param {string} id */
+  const require = (id) => module.require(id);
+  /** @param {string} request @param {unknown} [options] */
+  const resolve = (request, options) => internal._resolveFilename(request, module, false, options);
+  /** @param {string} request */
+  resolve.paths = (request) => internal._resolveLookupPaths(request, module);
+  return Object.assign(require, { resolve, main: process.mainModule, extensions: internal._extensions, cache: internal._cache });
 }
 
 /** @type {(module: NodeJS.Module, filename: string) => void} */

@@ -1,6 +1,7 @@
 /** The offline render: the command line, the stack-file reader and the output files. */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import Module from "module";
 import * as os from "os";
 import * as path from "path";
 import { parseStackConfig } from "../../config";
@@ -190,6 +191,41 @@ describe("the fast start of npm run render (scripts/lib/fast-start.js)", () => {
     expect(run().stdout).toBe("1\n");
     fs.writeFileSync(file, "export const value: number = 2;\n");
     expect(run().stdout).toBe("2\n");
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("V8's code for a module under the checkout is kept, used unchanged on the next run, and made again after an edit", () => {
+    // Under the checkout (files elsewhere are compiled as Node does), in node_modules/.cache like the cache itself.
+    const dir = fs.mkdtempSync(path.join(ROOT, "node_modules", ".cache", "fast-start-test-"));
+    const entryOf = (file: string) =>
+      path.join(ROOT, "node_modules", ".cache", "fast-start-v8", path.relative(ROOT, file).replace(/[\\/]/g, "__"));
+    // A first line `#!`, which a plain wrapper would break; a dynamic import, which Node compiles itself.
+    const cached = path.join(dir, "cached.js");
+    const dynamic = path.join(dir, "dynamic.js");
+    const write = (value: string) => {
+      fs.writeFileSync(cached, `#!/usr/bin/env node\nmodule.exports = (sep) => sep + ${JSON.stringify(value)};\n`);
+      fs.writeFileSync(dynamic, `module.exports = async () => require("./cached.js")((await import("node:path")).sep);\n`);
+    };
+    const run = () => {
+      const result = node(`require(${JSON.stringify(dynamic)})().then((v) => console.log(v))`);
+      expect(result.stderr).toBe("");
+      return result.stdout;
+    };
+    // Node 22 and later keep V8's code themselves (module.enableCompileCache), in a layout of their own.
+    const ownCache = !("enableCompileCache" in Module);
+    write("one");
+    expect(run()).toBe("/one\n");
+    if (ownCache) {
+      const first = fs.readFileSync(entryOf(cached));
+      expect(first.length).toBeGreaterThan(64);
+      expect(fs.existsSync(entryOf(dynamic))).toBe(false);
+      expect(run()).toBe("/one\n");
+      expect(fs.readFileSync(entryOf(cached)).equals(first)).toBe(true);
+      write("two");
+      expect(run()).toBe("/two\n");
+      expect(fs.readFileSync(entryOf(cached)).subarray(0, 64).equals(first.subarray(0, 64))).toBe(false);
+      fs.rmSync(entryOf(cached));
+    }
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
