@@ -12,15 +12,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { ROOT, TIERS } from "../../scripts/lib/tools";
 
-const STEPS = [
-  "system-packages",
-  "npm-ci",
-  "render",
-  "tools",
-  "check-renovate",
-  "test-offline",
-  "jest-summary",
-];
+const STEPS = ["system-packages", "npm-ci", "render", "tools", "check-renovate", "test-offline", "jest-summary"];
 
 interface Call {
   step: string;
@@ -110,7 +102,11 @@ test("every step of every ci job runs, and the run passes when they pass", () =>
 test("the cluster and live tiers are the npm scripts the ci jobs run, with the result files the summary reads", () => {
   const run = runCi([], 0.1, 0.2);
   expect(run.status).toBe(0);
-  const summary = run.calls.find((c) => c.step.startsWith("jest-summary "))?.step.split(" ").slice(1) ?? [];
+  const summary =
+    run.calls
+      .find((c) => c.step.startsWith("jest-summary "))
+      ?.step.split(" ")
+      .slice(1) ?? [];
   for (const tier of ["cluster", "live"]) {
     // What the ci job's step runs: its .ci/test-<tier> script's npm command.
     const script = fs.readFileSync(path.join(ROOT, ".ci", `test-${tier}`), "utf8");
@@ -154,6 +150,14 @@ test("a failing tier is named with its last lines and fails the run, and the oth
   expect(run.output).toContain("    the last line of test-cluster");
   for (const step of ["test-live", "test-offline with-tools"]) expect(run.calls.map((c) => c.step)).toContain(step);
   expect(run.calls.some((c) => c.step.startsWith("jest-summary "))).toBe(true);
+});
+
+test("a background step that fails fails the run, read from its exit file, while everything else still runs", () => {
+  const run = runCi(["check-renovate"], 0.1, 0.2);
+  expect(run.status).not.toBe(0);
+  expect(run.output).toMatch(/check-renovate: FAILED with exit status 3 after \d+s/);
+  expect(run.output).not.toMatch(/is not a child of this shell/);
+  for (const step of ["test-cluster", "test-live", "test-offline with-tools"]) expect(run.calls.map((c) => c.step)).toContain(step);
 });
 
 test("a tier whose tools do not build is not run, says why, and fails the run; the others still run", () => {
