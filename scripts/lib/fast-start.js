@@ -20,7 +20,7 @@ const fs = require("fs");
 const Module = require("module");
 const path = require("path");
 const vm = require("vm");
-const { cacheDir, readCacheBytes, readCacheEntry, writeCacheEntry } = require("./cache-file");
+const { cacheDir, readFileEntry, writeFileEntry } = require("./cache-file");
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const CACHE = "fast-start";
@@ -52,27 +52,23 @@ function typescript() {
 function javascriptOf(filename) {
   const source = fs.readFileSync(filename, "utf8");
   const key = crypto.createHash("sha256").update(SALT).update(source).digest("hex");
-  // One cache file per source file, its key on the first line: an edit replaces the entry, the cache never grows.
-  const entry = `${path.relative(ROOT, filename).replace(/[\\/]/g, "__")}.js`;
-  const cached = readCacheEntry(CACHE, entry) ?? "";
-  const newline = cached.indexOf("\n");
-  if (newline > 0 && cached.slice(3, newline) === key) return cached.slice(newline + 1);
+  const cached = readFileEntry(CACHE, filename, key);
+  if (cached) return cached.toString("utf8");
   const { ts, options } = typescript();
   const js = ts.transpileModule(source, { fileName: filename, compilerOptions: options }).outputText;
-  writeCacheEntry(CACHE, entry, `// ${key}\n${js}`);
+  writeFileEntry(CACHE, filename, key, js);
   return js;
 }
 
 /**
- * V8's compiled code of each module under the checkout (the project's and node_modules', but
- * those with a dynamic `import(`, which Node compiles itself), kept
- * in node_modules/.cache/fast-start-v8/ so that the next run does not compile it again: Node 22
- * and later do it themselves (module.enableCompileCache); on older Node each module is compiled
- * here as Node does, from the code V8 made of the same text on an earlier run. One entry per
- * file, named after its path, holding the SHA-256 of Node's version and the module's text, then
- * V8's data: an edit replaces the entry, the cache never grows. Data that V8 refuses (another V8,
- * other flags) is made again. An entry is written when the process exits, so that it holds the
- * functions the run compiled, not only the module's top level.
+ * V8's compiled code of each module under the checkout (the project's and node_modules', but those
+ * with a dynamic `import(`, which Node compiles itself), kept in
+ * node_modules/.cache/fast-start-v8/ so that the next run does not compile it again: Node 22.1 and
+ * later do it themselves (module.enableCompileCache); on older Node each module is compiled here
+ * as Node does, from the code V8 made of the same text on an earlier run. One entry per file
+ * (cache-file.js), under the SHA-256 of Node's version and the module's text. Data that V8 refuses
+ * (another V8, other flags) is made again. An entry is written when the process exits, so that it
+ * holds the functions the run compiled, not only the module's top level.
  */
 const BYTECODE = "fast-start-v8";
 
@@ -96,14 +92,12 @@ function cacheCompiledCode() {
     const own = relative.startsWith("..") || path.isAbsolute(relative) || content.includes("import(");
     if (own) return compile.call(this, content, filename);
     const key = crypto.createHash("sha256").update(`${process.version}\n`).update(content).digest("hex");
-    const entry = relative.replace(/[\\/]/g, "__");
-    const cached = readCacheBytes(BYTECODE, entry);
-    const cachedData = cached && cached.subarray(0, 64).toString("latin1") === key ? cached.subarray(64) : undefined;
+    const cachedData = readFileEntry(BYTECODE, filename, key);
     // Node strips a first line `#!…`; the wrapper would put it mid-line, so it becomes a comment (lines keep their numbers).
     const source = content.startsWith("#!") ? `//${content.slice(2)}` : content;
     const script = new vm.Script(Module.wrap(source), { filename, cachedData });
     if (!cachedData || script.cachedDataRejected) {
-      toWrite.push(() => writeCacheEntry(BYTECODE, entry, Buffer.concat([Buffer.from(key, "latin1"), script.createCachedData()])));
+      toWrite.push(() => writeFileEntry(BYTECODE, filename, key, script.createCachedData()));
     }
     const wrapper = /** @type {(...args: unknown[]) => unknown} */ (script.runInThisContext({ displayErrors: true }));
     return wrapper.call(this.exports, this.exports, requireOf(this), this, filename, path.dirname(filename));

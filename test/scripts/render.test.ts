@@ -8,6 +8,7 @@ import { parseStackConfig } from "../../config";
 import * as YAML from "yaml";
 import { SUMMARY_FILE, maskSecrets, secretConfigValues, summaryMarkdown } from "../../scripts/lib/render";
 import { placeholderFor, readStackConfig } from "../../scripts/lib/stackfile";
+import { cacheDir, fileEntry } from "../../scripts/lib/cache-file";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -197,8 +198,7 @@ describe("the fast start of npm run render (scripts/lib/fast-start.js)", () => {
   test("V8's code for a module under the checkout is kept, used unchanged on the next run, and made again after an edit", () => {
     // Under the checkout (files elsewhere are compiled as Node does), in node_modules/.cache like the cache itself.
     const dir = fs.mkdtempSync(path.join(ROOT, "node_modules", ".cache", "fast-start-test-"));
-    const entryOf = (file: string) =>
-      path.join(ROOT, "node_modules", ".cache", "fast-start-v8", path.relative(ROOT, file).replace(/[\\/]/g, "__"));
+    const entryOf = (file: string) => path.join(cacheDir("fast-start-v8"), fileEntry(file));
     // A first line `#!`, which a plain wrapper would break; a dynamic import, which Node compiles itself.
     const cached = path.join(dir, "cached.js");
     const dynamic = path.join(dir, "dynamic.js");
@@ -211,7 +211,7 @@ describe("the fast start of npm run render (scripts/lib/fast-start.js)", () => {
       expect(result.stderr).toBe("");
       return result.stdout;
     };
-    // Node 22 and later keep V8's code themselves (module.enableCompileCache), in a layout of their own.
+    // Node 22.1 and later keep V8's code themselves (module.enableCompileCache), in a layout of their own.
     const ownCache = !("enableCompileCache" in Module);
     write("one");
     expect(run()).toBe("/one\n");
