@@ -26,7 +26,7 @@
  * values as Pulumi hands them over), `raw` (RawStackConfig, those values as the schema parsed
  * them) and `resolved` (StackConfig, with the profile's defaults).
  */
-export { NODE_RESERVED_PORTS, USER_PRIORITY_MAX, parseMatcher } from "./fields";
+export { NODE_RESERVED_PORTS, USER_PRIORITY_MAX, parseMatcher } from "../components/kit/fields";
 export { SECRET_KEYS, plainEntriesOfSecretKeys } from "./secrets";
 export type { RawConfig } from "./schema";
 export { exposedBy, publicHostname } from "./resolved";

@@ -1,20 +1,18 @@
 /** From the raw values to the resolved configuration: each section its values over its profile's defaults. */
-import { z } from "zod";
-import { INGESTION_KEYS, LokiIngestionOverrides } from "../components/loki/limits";
 import { THRESHOLD_LEVELS, THRESHOLD_NAMES, Thresholds, defaultThresholds } from "../components/prometheus/rules/thresholds";
 import { prometheusSizeMB, quantityBytes } from "../components/kit/units";
 import { AlertRouting } from "../components/alertmanager/args";
 import { DatabaseExporter, EXPORTER_RESOURCES } from "../components/kit/database-exporters";
 import { EGRESS_COMPONENTS, EgressComponent, ExtraEgress } from "../components/kit/network";
 import { Profile } from "../components/kit/profiles";
-import { ResourceRequirements, StorageSpec } from "../components/kit/resources";
+import { SectionContext, resolveResources, resolveStorage } from "../components/kit/section";
 import { ExposedService } from "../components/kit/web";
 import { RemoteWriteTarget } from "../components/prometheus/args";
 import { exporterHostExample } from "./checks/databases";
 import { DEFAULT_NODES, PROFILE_DEFAULTS, ProfileDefaults, defaultNamespace } from "./defaults";
-import { resources, storage } from "./fields";
 import { CrossProblem } from "./problems";
 import { StackConfig } from "./resolved";
+import { resolveSections } from "./sections";
 import { resolveRouting } from "./routing";
 import { RawConfig, RawStackConfig } from "./schema";
 import { resolveApps, resolveProbes, resolveTargets } from "./targets";
@@ -33,6 +31,15 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
   const { domain, storageClass } = raw;
   const environment = raw.environment ?? rawConfig.stack;
   const nodes = raw.nodes ?? DEFAULT_NODES;
+  const context: SectionContext = {
+    project: rawConfig.project,
+    stack: rawConfig.stack,
+    profile,
+    environment,
+    nodes,
+    ...(storageClass ? { storageClass } : {}),
+  };
+  const sections = resolveSections(raw, context);
   // A profile's replicas, on as many nodes as there are: each replica runs on a node of its own.
   const onNodes = (replicas: number) => Math.min(replicas, nodes);
   return {
@@ -55,11 +62,15 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
     prometheus: resolvePrometheus(raw, defaults, remoteWrite, onNodes),
     alertmanager: resolveAlertmanager(raw, defaults, routing, onNodes),
     grafana: resolveGrafana(raw, defaults),
-    ...resolveLogs(raw, defaults),
+    loki: sections.loki,
+    logCollector: {
+      enabled: raw.logCollector?.enabled ?? defaults.logCollector.enabled,
+      resources: resolveResources(defaults.logCollector.resources, raw.logCollector?.resources),
+    },
     tracing: {
       enabled: raw.tracing?.enabled ?? defaults.tracing.enabled,
       retention: raw.tracing?.retention ?? defaults.tracing.retention,
-      storage: resolveStorage(defaults.tracing.storage, raw.tracing?.storage, raw.storageClass),
+      storage: resolveStorage(defaults.tracing.storage, raw.tracing?.storage, raw),
       resources: resolveResources(defaults.tracing.resources, raw.tracing?.resources),
     },
     ...resolveNodeAgents(raw, defaults),
@@ -90,7 +101,7 @@ function resolvePrometheus(
   onNodes: (replicas: number) => number,
 ): StackConfig["prometheus"] {
   const prometheus = raw.prometheus ?? {};
-  const volume = resolveStorage(defaults.prometheus.storage, prometheus.storage, raw.storageClass);
+  const volume = resolveStorage(defaults.prometheus.storage, prometheus.storage, raw);
   return {
     replicas: prometheus.replicas ?? onNodes(defaults.prometheus.replicas),
     retention: prometheus.retention ?? defaults.prometheus.retention,
@@ -130,7 +141,7 @@ function resolveAlertmanager(
     repeatInterval: alertmanager.repeatInterval ?? defaults.alertmanager.repeatInterval,
     receivers,
     ...(routing ? { routing } : {}),
-    storage: resolveStorage(defaults.alertmanager.storage, alertmanager.storage, raw.storageClass),
+    storage: resolveStorage(defaults.alertmanager.storage, alertmanager.storage, raw),
     resources: resolveResources(defaults.alertmanager.resources, alertmanager.resources),
   };
 }
@@ -151,25 +162,8 @@ function resolveGrafana(raw: RawStackConfig, defaults: ProfileDefaults): StackCo
           },
         }
       : {}),
-    storage: resolveStorage(defaults.grafana.storage, grafana.storage, raw.storageClass),
+    storage: resolveStorage(defaults.grafana.storage, grafana.storage, raw),
     resources: resolveResources(defaults.grafana.resources, grafana.resources),
-  };
-}
-
-/** Loki and the log collector that ships to it. */
-function resolveLogs(raw: RawStackConfig, defaults: ProfileDefaults): Pick<StackConfig, "loki" | "logCollector"> {
-  return {
-    loki: {
-      enabled: raw.loki?.enabled ?? defaults.loki.enabled,
-      retention: raw.loki?.retention ?? defaults.loki.retention,
-      storage: resolveStorage(defaults.loki.storage, raw.loki?.storage, raw.storageClass),
-      resources: resolveResources(defaults.loki.resources, raw.loki?.resources),
-      ingestion: ingestionBytes(raw.loki?.ingestion),
-    },
-    logCollector: {
-      enabled: raw.logCollector?.enabled ?? defaults.logCollector.enabled,
-      resources: resolveResources(defaults.logCollector.resources, raw.logCollector?.resources),
-    },
   };
 }
 
@@ -344,23 +338,6 @@ function resolveRemoteWrite(rawConfig: RawConfig, raw: RawStackConfig, problems:
   return remoteWrite;
 }
 
-function resolveResources(base: ResourceRequirements, rawResources: z.infer<typeof resources> | undefined): ResourceRequirements {
-  return {
-    requests: { ...base.requests, ...rawResources?.requests } as ResourceRequirements["requests"],
-    limits: { ...base.limits, ...rawResources?.limits } as ResourceRequirements["limits"],
-  };
-}
-
-function resolveStorage(base: StorageSpec, rawStorage: z.infer<typeof storage> | undefined, globalClass?: string): StorageSpec {
-  const storageClass = rawStorage?.storageClass ?? globalClass;
-  return {
-    size: rawStorage?.size ?? base.size,
-    ...(storageClass ? { storageClass } : {}),
-    ...(rawStorage?.expandable ? { expandable: true } : {}),
-    ...(rawStorage?.recreate ? { recreate: true } : {}),
-  };
-}
-
 /** Each level of each tunable alert: what the stack gives, else rules/nodes.yml's value. */
 function resolveThresholds(rawThresholds: RawStackConfig["thresholds"]): Thresholds {
   const out = defaultThresholds();
@@ -376,16 +353,6 @@ function resolveThresholds(rawThresholds: RawStackConfig["thresholds"]): Thresho
         severity: given.severity ?? byDefault.severity,
       };
     }
-  }
-  return out;
-}
-
-/** loki.ingestion as given, in bytes (the schema checked that each is a byte quantity). */
-function ingestionBytes(rawIngestion: Partial<Record<string, string>> | undefined): LokiIngestionOverrides {
-  const out: LokiIngestionOverrides = {};
-  for (const [field, key] of Object.entries(INGESTION_KEYS) as Array<[keyof LokiIngestionOverrides, string]>) {
-    const bytes = rawIngestion?.[key] === undefined ? undefined : quantityBytes(rawIngestion[key] ?? "");
-    if (bytes !== undefined) out[field] = bytes;
   }
   return out;
 }

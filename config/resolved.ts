@@ -13,7 +13,7 @@ import type { ProbeSpec } from "../components/kit/probes";
 import type { Profile } from "../components/kit/profiles";
 import type { ExposedService } from "../components/kit/web";
 import type { LogCollectorDefaults } from "../components/log-collector/args";
-import type { LokiDefaults } from "../components/loki/args";
+import type { ResolvedSections } from "./sections";
 import type { TracingDefaults } from "../components/tracing/args";
 import type { AppTarget, PrometheusDefaults, ScrapeTargetSpec } from "../components/prometheus/args";
 import type { Thresholds } from "../components/prometheus/rules/thresholds";
@@ -67,8 +67,7 @@ export interface StackConfig {
       sslMode: "disable" | "require" | "verify-full";
     };
   };
-  /** `ingestion`: the limits the stack sets itself, in bytes; the others are derived from the volume (components/loki/limits.ts). */
-  loki: LokiDefaults;
+  loki: ResolvedSections["loki"];
   logCollector: LogCollectorDefaults;
   /** The traces backend (Jaeger with its Badger store). */
   tracing: TracingDefaults;

@@ -1,6 +1,6 @@
 /** Alertmanager routing a team gives itself: named receivers, routes, the default receiver and the mail server. */
 import { AlertReceiver, AlertRoute, AlertRouting } from "../components/alertmanager/args";
-import { parseMatcher } from "./fields";
+import { parseMatcher } from "../components/kit/fields";
 import { duplicates } from "../components/kit/problems";
 import { CrossProblem } from "./problems";
 import { RawConfig, RawStackConfig } from "./schema";

@@ -31,7 +31,7 @@ import {
   resources,
   statusCodes,
   urlPath,
-} from "./fields";
+} from "../components/kit/fields";
 import { secretKeySchemas } from "./secrets";
 import { sectionSchemas } from "./sections";
 

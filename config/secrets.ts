@@ -1,6 +1,6 @@
 /** The keys whose values must be Pulumi secrets, and the stack file's plain entries beside secret ones. */
 import { z } from "zod";
-import { BASIC_AUTH_USER, BASIC_AUTH_USER_MESSAGE, dnsLabel, httpUrl, matching, nonEmpty, notAMap } from "./fields";
+import { BASIC_AUTH_USER, BASIC_AUTH_USER_MESSAGE, dnsLabel, httpUrl, matching, nonEmpty, notAMap } from "../components/kit/fields";
 
 /** What a secret map takes, and how to give it: entry by entry, by path. */
 export const SECRET_MAP_MESSAGES: Record<string, string> = Object.fromEntries(

@@ -1,5 +1,7 @@
 /** The sections of the stack file (`prometheus`, `alertmanager`, …): every field optional, defaults come from the profile. */
 import { z } from "zod";
+import { lokiSection } from "../components/loki/section";
+import { ComponentSection, SectionContext } from "../components/kit/section";
 import { ALERT_SEVERITIES, THRESHOLD_LEVELS, THRESHOLD_NAMES, THRESHOLD_SPECS } from "../components/prometheus/rules/thresholds";
 import { WRITABLE_FOLDER_DEFAULT } from "../components/grafana/args";
 import { EGRESS_COMPONENTS, EgressComponent } from "../components/kit/network";
@@ -10,7 +12,6 @@ import {
   HEX32,
   USER_PRIORITY_MAX,
   bool,
-  bytesQuantity,
   cidrList,
   dnsLabel,
   duration,
@@ -35,7 +36,7 @@ import {
   slackChannel,
   smarthost,
   storage,
-} from "./fields";
+} from "../components/kit/fields";
 
 const remoteWriteSchema = z.strictObject({
   name: dnsLabel,
@@ -96,7 +97,33 @@ const thresholdLevel = (name: (typeof THRESHOLD_NAMES)[number], level: (typeof T
 const thresholdAlert = (name: (typeof THRESHOLD_NAMES)[number]) =>
   z.strictObject({ warning: thresholdLevel(name, "warning").optional(), critical: thresholdLevel(name, "critical").optional() });
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnySection = ComponentSection<z.ZodType, any, any>;
+
 type ExtraEgressShape = { [K in EgressComponent]: z.ZodOptional<typeof extraEgressList> };
+
+/**
+ * The sections the components own (components/<component>/section.ts), in the stack file's order:
+ * each one's schema, defaults, resolution, problems and warnings are collected from here.
+ */
+export const COMPONENT_SECTIONS = {
+  loki: lokiSection,
+};
+
+export type ComponentSectionName = keyof typeof COMPONENT_SECTIONS;
+
+/** Each component section's resolved values, as its own `resolve` returns them. */
+export type ResolvedSections = { [K in ComponentSectionName]: ReturnType<(typeof COMPONENT_SECTIONS)[K]["resolve"]> };
+
+/** Every component section resolved: its values over the profile's defaults. */
+export function resolveSections(raw: Readonly<Record<string, unknown>>, context: SectionContext): ResolvedSections {
+  const resolved: Partial<Record<ComponentSectionName, unknown>> = {};
+  for (const [name, section] of Object.entries(COMPONENT_SECTIONS) as Array<[ComponentSectionName, AnySection]>) {
+    const secrets = Object.fromEntries(Object.keys(section.secrets ?? {}).map((key) => [key, raw[key]]));
+    resolved[name] = section.resolve(raw[name], context, secrets);
+  }
+  return resolved as ResolvedSections;
+}
 
 export const sectionSchemas = {
   prometheus: z.strictObject({
@@ -166,26 +193,7 @@ export const sectionSchemas = {
     storage: storage.optional(),
     resources: resources.optional(),
   }),
-  loki: z.strictObject({
-    enabled: bool.optional(),
-    // Loki's compactor deletes whole daily index tables, so retention is counted in days.
-    retention: durationWith((ms) => (ms % 86_400_000 === 0 ? undefined : "must be a whole number of days such as 3d, 7d or 2w"))
-      .optional()
-      .describe("How long logs are kept (whole days)."),
-    storage: storage.optional(),
-    resources: resources.optional(),
-    // Derived from the volume and the retention when not given (components/loki/limits.ts).
-    ingestion: z
-      .strictObject({
-        rate: bytesQuantity.optional().describe("Bytes a second Loki takes in, for the whole cluster (Loki's ingestion_rate_mb)."),
-        burst: bytesQuantity.optional().describe("Bytes Loki takes at once above the rate (ingestion_burst_size_mb); at least 1Mi."),
-        perStreamRate: bytesQuantity.optional().describe("Bytes a second one stream may send (per_stream_rate_limit)."),
-        perStreamBurst: bytesQuantity
-          .optional()
-          .describe("Bytes one stream may send at once (per_stream_rate_limit_burst); at least 256Ki."),
-      })
-      .optional(),
-  }),
+  loki: COMPONENT_SECTIONS.loki.schema,
   logCollector: z.strictObject({
     enabled: bool.optional(),
     // Its one value is the default; the retired "promtail" is refused with the way over (parse.ts).

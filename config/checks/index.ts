@@ -13,13 +13,13 @@ import { edgeChecks, hostnameChecks } from "./exposure";
 import { grafanaChecks } from "./grafana";
 import { kubernetesLimits } from "./kubernetes";
 import { logCollectorChecks } from "./log-collector";
-import { lokiChecks } from "./loki";
 import { uniqueNames } from "./names";
 import { nodeChecks } from "./nodes";
 import { prometheusChecks, prometheusRules } from "./prometheus";
 import { thresholdChecks } from "./thresholds";
 import { tracingChecks } from "./tracing";
 import { protectedVolumeChecks } from "./volumes";
+import { sectionChecks } from "./sections";
 
 const CHECKS: ReadonlyArray<(input: CheckInput) => void> = [
   uniqueNames,
@@ -31,7 +31,7 @@ const CHECKS: ReadonlyArray<(input: CheckInput) => void> = [
   edgeChecks,
   protectedVolumeChecks,
   logCollectorChecks,
-  lokiChecks,
+  sectionChecks("loki"),
   tracingChecks,
   kubernetesLimits,
   prometheusRules,

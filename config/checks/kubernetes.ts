@@ -3,7 +3,7 @@ import { CheckInput } from "./check";
 import { z } from "zod";
 import { quantityValue } from "../../components/kit/units";
 import { defaultNamespace } from "../defaults";
-import { resources } from "../fields";
+import { resources } from "../../components/kit/fields";
 import { ResourceRequirements } from "../../components/kit/resources";
 
 /** The namespace of the node agents is `<namespace>-agents`, a DNS label of at most 63 characters. */

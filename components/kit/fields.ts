@@ -12,7 +12,7 @@ import {
   formatDuration,
   quantityBytes,
   quantityValue,
-} from "../components/kit/units";
+} from "./units";
 
 /** The highest priority a PriorityClass of users may have; higher ones are the system's (system-cluster-critical is 2000000000). */
 export const USER_PRIORITY_MAX = 1_000_000_000;

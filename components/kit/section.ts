@@ -1,0 +1,83 @@
+/**
+ * A component's section of the stack file (`loki`, `grafana`, …), owned by the component: the
+ * schema that defines each of its fields once (with its doc text), the secret keys it reads,
+ * `resolve` from what the stack gives to the component's resolved values over its profile's
+ * defaults, and the problems and warnings of its own values. config/sections.ts collects the
+ * sections into the stack's schema, its defaults, its resolution, its problems and the key
+ * reference, in one loop; what spans sections stays in config/.
+ */
+import { z } from "zod";
+import { resources, storage } from "./fields";
+import { ArgsProblem } from "./problems";
+import { Profile } from "./profiles";
+import { ResourceRequirements, StorageSpec } from "./resources";
+
+/** What every section resolves with besides its own values: the stack-wide keys. */
+export interface SectionContext {
+  project: string;
+  stack: string;
+  profile: Profile;
+  environment: string;
+  /** Nodes the stack's pods can be scheduled on. */
+  nodes: number;
+  /** The stack's default StorageClass (config storageClass). */
+  storageClass?: string;
+}
+
+/** The values of a section's secret keys (each a top-level key of its own), as the stack gives them. */
+export type SecretValues<Secrets extends Record<string, z.ZodType>> = { [K in keyof Secrets]?: z.infer<Secrets[K]> };
+
+/** A component's section: see the file's comment. `Resolved` is what the component reads of the stack's config. */
+export interface ComponentSection<
+  Schema extends z.ZodType,
+  Resolved,
+  Secrets extends Record<string, z.ZodType> = Record<never, z.ZodType>,
+> {
+  /** The section's fields, each optional: what is not given comes from the profile's defaults. */
+  schema: Schema;
+  /** The top-level secret keys the section reads, with their schemas (config/secrets.ts orders them). */
+  secrets?: Secrets;
+  /** What a profile sets when the stack says nothing. */
+  defaults: (profile: Profile) => Resolved;
+  /** The stack's values over the profile's defaults. */
+  resolve: (given: z.infer<Schema> | undefined, context: SectionContext, secrets: SecretValues<Secrets>) => Resolved;
+  /** What the section's resolved values must keep together, keyed inside the section (the component's problems.ts). */
+  problems?: (resolved: Resolved) => ArgsProblem[];
+  /** What deploys but deserves attention, keyed inside the section. */
+  warnings?: (resolved: Resolved) => ArgsProblem[];
+}
+
+/** A section, checked against the contract with its types inferred. */
+export function componentSection<Schema extends z.ZodType, Resolved, Secrets extends Record<string, z.ZodType> = Record<never, z.ZodType>>(
+  section: ComponentSection<Schema, Resolved, Secrets>,
+): ComponentSection<Schema, Resolved, Secrets> {
+  return section;
+}
+
+/** A profile's replicas, on as many nodes as there are: each replica runs on a node of its own. */
+export function onNodes(context: Pick<SectionContext, "nodes">, replicas: number): number {
+  return Math.min(replicas, context.nodes);
+}
+
+/** Requests and limits: each one given over the default's. */
+export function resolveResources(base: ResourceRequirements, given: z.infer<typeof resources> | undefined): ResourceRequirements {
+  return {
+    requests: { ...base.requests, ...given?.requests } as ResourceRequirements["requests"],
+    limits: { ...base.limits, ...given?.limits } as ResourceRequirements["limits"],
+  };
+}
+
+/** A volume: the size given or the default's, the section's StorageClass or the stack's. */
+export function resolveStorage(
+  base: StorageSpec,
+  given: z.infer<typeof storage> | undefined,
+  context: Pick<SectionContext, "storageClass">,
+): StorageSpec {
+  const storageClass = given?.storageClass ?? context.storageClass;
+  return {
+    size: given?.size ?? base.size,
+    ...(storageClass ? { storageClass } : {}),
+    ...(given?.expandable ? { expandable: true } : {}),
+    ...(given?.recreate ? { recreate: true } : {}),
+  };
+}
