@@ -7,11 +7,11 @@ import { GRAFANA_DEFAULTS } from "../components/grafana/args";
 import { ANYWHERE, API_SERVER_PORTS, EGRESS_COMPONENTS, EgressComponent, ExtraEgress } from "../components/kit/network";
 import { Profile } from "../components/kit/profiles";
 import { LOG_COLLECTOR_DEFAULTS } from "../components/log-collector/args";
-import { LOKI_DEFAULTS } from "../components/loki/args";
 import { TRACING_DEFAULTS } from "../components/tracing/args";
 import { K3S_TRAEFIK, PROMETHEUS_DEFAULTS } from "../components/prometheus/args";
 import { TRAEFIK_DEFAULTS } from "../components/traefik";
 import { StackConfig } from "./resolved";
+import { sectionDefaults } from "./sections";
 
 export type ProfileDefaults = Omit<
   StackConfig,
@@ -62,7 +62,7 @@ function profileDefaults(profile: Profile): ProfileDefaults {
     prometheus: PROMETHEUS_DEFAULTS[profile],
     alertmanager: ALERTMANAGER_DEFAULTS[profile],
     grafana: GRAFANA_DEFAULTS[profile],
-    loki: LOKI_DEFAULTS[profile],
+    ...sectionDefaults(profile),
     logCollector: LOG_COLLECTOR_DEFAULTS[profile],
     tracing: TRACING_DEFAULTS[profile],
     nodeExporter: NODE_EXPORTER_DEFAULTS[profile],

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { lokiSection } from "../components/loki/section";
 import { ComponentSection, SectionContext } from "../components/kit/section";
+import { Profile } from "../components/kit/profiles";
 import { ALERT_SEVERITIES, THRESHOLD_LEVELS, THRESHOLD_NAMES, THRESHOLD_SPECS } from "../components/prometheus/rules/thresholds";
 import { WRITABLE_FOLDER_DEFAULT } from "../components/grafana/args";
 import { EGRESS_COMPONENTS, EgressComponent } from "../components/kit/network";
@@ -123,6 +124,16 @@ export function resolveSections(raw: Readonly<Record<string, unknown>>, context:
     resolved[name] = section.resolve(raw[name], context, secrets);
   }
   return resolved as ResolvedSections;
+}
+
+/** Every component section's defaults in a profile. */
+export function sectionDefaults(profile: Profile): ResolvedSections {
+  return Object.fromEntries(
+    (Object.entries(COMPONENT_SECTIONS) as Array<[ComponentSectionName, AnySection]>).map(([name, section]) => [
+      name,
+      section.defaults(profile),
+    ]),
+  ) as ResolvedSections;
 }
 
 export const sectionSchemas = {
