@@ -16,7 +16,8 @@ import { ServicePortError, resolveAppServicePorts } from "./preflight/service-po
 import { MonitoringStack } from "./components/stack";
 import { SALT_OUTPUT, saltText, stackSaltOf } from "./preflight/stack-salt";
 import { readTeamContent } from "./preflight/team-content";
-import { VOLUMES_OUTPUT, applyPreviousNamespace, applyPreviousVolumes, parseVolumeRecords } from "./preflight/volume-changes";
+import { VOLUMES_OUTPUT, parseVolumeRecords } from "./components/stack/volumes";
+import { applyPreviousNamespace, applyPreviousVolumes } from "./preflight/volume-changes";
 
 /** The stack output naming the stack's namespace, which the next deployment compares its own with. */
 const NAMESPACE_OUTPUT = "namespace";

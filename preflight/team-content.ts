@@ -18,6 +18,7 @@ import * as YAML from "yaml";
 import { ConfigError, ConfigProblem } from "../config";
 import { DEFAULT_DASHBOARDS_DIR } from "../components/grafana/args";
 import { DashboardFile, readDashboards } from "../components/grafana/dashboards";
+import type { TeamContent, TeamRuleFile } from "../components/stack/team";
 import { DEFAULT_RULES_DIR } from "../components/prometheus/args";
 import { durationSeconds } from "../components/kit/units";
 
@@ -36,26 +37,6 @@ const DASHBOARD_UID = /^[A-Za-z0-9_-]{1,40}$/;
 const FILE_KEYS = ["groups"];
 const GROUP_KEYS = ["name", "interval", "query_offset", "limit", "rules", "labels"];
 const RULE_KEYS = ["alert", "record", "expr", "for", "keep_firing_for", "labels", "annotations"];
-
-/** One team rule file, as shipped. */
-export interface TeamRuleFile {
-  /** ConfigMap key and file name in Prometheus' rules directory (`team.<name>.yml`). */
-  key: string;
-  /** Path from the project's directory, for messages (`team/rules/polls.yml`). */
-  source: string;
-  text: string;
-}
-
-export interface TeamContent {
-  /** The directory, from the project's directory (`team`). */
-  directory: string;
-  /** Whether it exists: the default directory may not. */
-  present: boolean;
-  rules: TeamRuleFile[];
-  dashboards: DashboardFile[];
-  /** promtool unit test files (`<dir>/rules/tests/*.yml`), from the project's directory. */
-  ruleTests: string[];
-}
 
 /** Names the team's content may not take: the built-in alerts, recording rules and dashboards. */
 export interface BuiltinNames {

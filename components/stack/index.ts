@@ -35,8 +35,8 @@ import {
   stackPriorityClass,
   traefikExposureArgs,
 } from "./args";
-import { TeamContent } from "../../preflight/team-content";
-import { VOLUME_COMPONENTS, VolumeComponent, VolumeRecords, volumeRecord } from "../../preflight/volume-changes";
+import { TeamContent } from "./team";
+import { VOLUME_COMPONENTS, VolumeComponent, VolumeRecords, volumeRecord } from "./volumes";
 
 export interface MonitoringStackArgs {
   /** The validated stack configuration (config/index.ts). */

@@ -6,13 +6,8 @@
  * and leaves each StatefulSet's immutable claim template as it was.
  */
 import { parseStackConfig } from "../../config";
-import {
-  VolumeRecords,
-  applyPreviousVolumes,
-  componentsWithClaims,
-  parseVolumeRecords,
-  volumeChangeProblems,
-} from "../../preflight/volume-changes";
+import { applyPreviousVolumes, volumeChangeProblems } from "../../preflight/volume-changes";
+import { VolumeRecords, componentsWithClaims, parseVolumeRecords } from "../../components/stack/volumes";
 import { RenderedObject, kubernetesYaml, renderRun } from "../../scripts/lib/render";
 import { withOfflineSalt } from "../../scripts/lib/render-stack";
 import { RecordedResource, RunResult, runProgram } from "../../scripts/lib/runner";

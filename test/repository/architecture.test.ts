@@ -51,7 +51,7 @@ test("every component extends StackComponent: no other class extends or makes a 
   // The base itself hands the SDK no args: an empty object, whatever the component was given.
   const base = program.find(({ file }) => file === "components/kit/component.ts")?.text ?? "";
   const body = base.slice(base.indexOf("class StackComponent"));
-  expect(body.slice(0, body.indexOf("\n}\n"))).toMatch(/super\(type, name, \{\}, opts\);/);
+  expect(body.slice(0, body.indexOf("\n}\n"))).toMatch(/super\(componentType, componentName, \{\}, opts\);/);
 });
 
 test("no component pins an image of its own: images.ts is the one versions file", () => {
@@ -62,34 +62,58 @@ test("no component pins an image of its own: images.ts is the one versions file"
   expect(pinned).toEqual([]);
 });
 
-test("each check lives once, with its owner: no component refuses its args itself", () => {
+/** The files of components/ that read the team's files from disk (rule files, dashboards) and refuse what they find there. */
+const READS_FILES = [
+  "components/grafana/dashboards.ts",
+  "components/grafana/index.ts",
+  "components/prometheus/plan.ts",
+  "components/prometheus/rules/rule-files.ts",
+];
+/** Code without its comments. */
+const code = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+
+test("each check lives once, with its owner: a component throws only through refuseProblems, or over the files it reads", () => {
   // Config refuses every bad value before any resource (the schema, config/checks/, and each component's
-  // problems()); a component trusts its args. Looked for: a `checkedArgs` or `check…Args` function, and
-  // `ResourceError` anywhere but where a component refuses what it reads from disk (rule files, dashboards).
-  const READS_FILES = ["components/grafana/index.ts", "components/prometheus/plan.ts"];
-  const code = (text: string) => text.replace(/^\s*(\/\/|\*|\/\*\*).*$/gm, "");
+  // problems()); a component's constructor runs the same problems() through StackComponent.refuseProblems,
+  // the one throw over args (components/kit/component.ts). Only the files that read the team's files throw
+  // over what they read.
   const checkers = componentFiles.filter(({ text }) => /\bfunction\s+check\w*Args\b/.test(code(text))).map(({ file }) => file);
   expect(checkers).toEqual([]);
-  const refusing = componentFiles.filter(({ text }) => /\bResourceError\b/.test(code(text))).map(({ file }) => file);
-  expect(refusing.sort()).toEqual(READS_FILES);
+  const throwing = componentFiles
+    .filter(({ file }) => file !== "components/kit/component.ts" && !READS_FILES.includes(file))
+    .filter(({ text }) => /\bthrow\b|\bResourceError\b/.test(code(text)))
+    .map(({ file }) => file);
+  expect(throwing).toEqual([]);
 });
 
-test("every component's problems() is collected by config/checks/, into the one list", () => {
-  const checks = fs
-    .readdirSync(path.join(ROOT, "config", "checks"))
-    .filter((f) => f.endsWith(".ts"))
-    .map((f) => fs.readFileSync(path.join(ROOT, "config", "checks", f), "utf8"))
-    .join("\n");
+test("every component's problems() is collected into the one list: by its section in config's registry, or by config/checks/", () => {
+  const read = (dir: string) =>
+    fs
+      .readdirSync(path.join(ROOT, dir))
+      .filter((f) => f.endsWith(".ts"))
+      .map((f) => fs.readFileSync(path.join(ROOT, dir, f), "utf8"))
+      .join("\n");
+  const checks = read(path.join("config", "checks"));
+  const registry = fs.readFileSync(path.join(ROOT, "config", "sections.ts"), "utf8");
+  const sections = componentFiles.filter(({ file }) => /\/section\.ts$/.test(file));
   const owners = componentFiles
     .filter(({ text }) => /^export function problems\(/m.test(text))
     .map(({ file }) => file.replace(/\.ts$/, ""));
   expect(owners.length).toBeGreaterThan(0);
-  // Imported as `problems as <alias>` from the component's module, and the alias called.
-  const collected = (module: string) => {
+  // A section file that imports the module's problems and calls them, and whose section config's registry lists.
+  const bySection = (module: string) =>
+    sections.some(({ file, text }) => {
+      const spec = path.posix.relative(path.posix.dirname(file), module);
+      const imported = new RegExp(`import \\{[^}]*\\bproblems\\b[^}]*\\} from "(\\./)?${spec.replace(/[.]/g, "\\.")}";`).test(text);
+      const name = /export const (\w+Section) = componentSection\(/.exec(text)?.[1];
+      return imported && /\bproblems\(/.test(text) && name !== undefined && registry.includes(name);
+    });
+  // Or imported as `problems as <alias>` from the component's module by config/checks/, and the alias called.
+  const byChecks = (module: string) => {
     const alias = new RegExp(`import \\{[^}]*\\bproblems as (\\w+)[^}]*\\} from "\\.\\./\\.\\./${module}";`).exec(checks)?.[1];
     return alias !== undefined && checks.includes(`${alias}(`);
   };
-  expect(owners.filter((module) => !collected(module))).toEqual([]);
+  expect(owners.filter((module) => !bySection(module) && !byChecks(module))).toEqual([]);
 });
 
 /**
@@ -139,13 +163,14 @@ function tsFilesUnder(entry: string): string[] {
 
 /** The file a relative specifier names, as the TypeScript resolver finds it (file.ts, then folder/index.ts). */
 function resolveImport(from: string, spec: string): string | undefined {
-  const base = path.posix.normalize(path.posix.join(path.posix.dirname(from), spec));
+  const base = path.posix.normalize(path.posix.join(path.posix.dirname(from), spec)).replace(/\/$/, "");
   return [`${base}.ts`, `${base}/index.ts`, base].find(
     (f) => fs.existsSync(path.join(ROOT, f)) && fs.statSync(path.join(ROOT, f)).isFile(),
   );
 }
 
-const IMPORT = /^\s*(import|export)\s+(type\s+)?(?:[^;]*?\s+from\s+)?["'](\.{1,2}\/[^"']+)["']/gm;
+/** A relative import or re-export, whatever its form: `"./x"`, `"../x"`, and the folders themselves, `"."` and `".."`. */
+const IMPORT = /^\s*(import|export)\s+(type\s+)?(?:[^;]*?\s+from\s+)?["'](\.{1,2}(?:\/[^"']*)?)["']/gm;
 
 function readSource(file: string): SourceFile {
   const text = fs.readFileSync(path.join(ROOT, file), "utf8");
@@ -240,6 +265,47 @@ test("no import cycle among the program's files (imports that exist at run time)
     state.set(file, "done");
   };
   for (const file of edges.keys()) if (!state.has(file)) visit(file);
+  expect(cycles).toEqual([]);
+});
+
+/** The unit of the layering a file belongs to: a component's folder (or file), the stack, the kit, or a top-level folder or file. */
+function unitOf(file: string): string {
+  const component = /^components\/([^/.]+)/.exec(file);
+  if (component) return `components/${component[1]}`;
+  return file.split("/")[0];
+}
+
+/**
+ * Which way the folders lean: index.ts → preflight → config → the components (the stack's wiring
+ * above them, the kit below); a cycle between two folders means neither can be read or changed
+ * alone (config ↔ components, the stack ↔ preflight). Type-only imports count: they tie the
+ * folders as much.
+ */
+test("no cycle between folders: config, preflight, scripts, each component's folder, the stack and the kit", () => {
+  const edges = new Map<string, Set<string>>();
+  for (const { file, imports } of SOURCES.filter(({ file }) => !file.startsWith("test/"))) {
+    const from = unitOf(file);
+    for (const { target } of imports) {
+      const to = unitOf(target);
+      if (to !== from) edges.set(from, new Set([...(edges.get(from) ?? []), to]));
+    }
+  }
+  const reaches = (from: string, to: string): boolean => {
+    const seen = new Set<string>();
+    const next = [from];
+    while (next.length > 0) {
+      const unit = next.pop() as string;
+      for (const n of edges.get(unit) ?? []) {
+        if (n === to) return true;
+        if (!seen.has(n)) {
+          seen.add(n);
+          next.push(n);
+        }
+      }
+    }
+    return false;
+  };
+  const cycles = [...edges.entries()].flatMap(([from, tos]) => [...tos].filter((to) => reaches(to, from)).map((to) => `${from} -> ${to}`));
   expect(cycles).toEqual([]);
 });
 
