@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { validateWorkflow } from "@action-validator/core";
-import { ROOT, TIERS, goVersion } from "../../scripts/lib/tools";
+import { ROOT, TIERS, TOOLS, goModRequire, goVersion, pinnedNpmVersion } from "../../scripts/lib/tools";
 
 const DIR = path.join(ROOT, ".github", "workflows");
 const files = fs.readdirSync(DIR).filter((f) => f.endsWith(".yml"));
@@ -189,6 +189,75 @@ test("deploy updates staging once ci has passed on main, production only by hand
   expect(checks.deployRunsNoTests(TEXTS)).toEqual([]);
 });
 
+test("docs/deployment.md keeps what deploys in environments that admit main alone, and the previews' read-only credentials apart", () => {
+  const table = {
+    repository: [...LAYOUT.repository].sort(),
+    environments: Object.fromEntries(
+      [...LAYOUT.environments].map(([e, s]) => [e, { mainOnly: s.mainOnly, secrets: [...s.secrets].sort() }]),
+    ),
+  };
+  expect(table).toEqual({
+    repository: ["KUBECONFIG_STAGING_PREVIEW", "PULUMI_ACCESS_TOKEN_PREVIEW", "PULUMI_CONFIG_PASSPHRASE"],
+    environments: {
+      staging: { mainOnly: true, secrets: ["KUBECONFIG_STAGING", "PULUMI_ACCESS_TOKEN"] },
+      production: { mainOnly: true, secrets: ["KUBECONFIG_PRODUCTION", "PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"] },
+      "production-preview": {
+        mainOnly: false,
+        secrets: ["KUBECONFIG_PRODUCTION_PREVIEW", "PULUMI_ACCESS_TOKEN_PREVIEW", "PULUMI_CONFIG_PASSPHRASE"],
+      },
+    },
+  });
+});
+
+test("the staging deploy runs in the environment staging and takes its kubeconfig from there; nothing else reads that secret", () => {
+  const deployRuns = runsOf(TEXTS).filter((r) => deploys(r.job));
+  const kubeconfigs = (r: Run) =>
+    [...secretsRead(r, LAYOUT)].filter((n) => n.startsWith("KUBECONFIG")).map((n) => `${scopeOf(LAYOUT, n, r.environment)}: ${n}`);
+  expect(deployRuns.map((r) => ({ label: r.label, environment: r.environment, kubeconfigs: kubeconfigs(r) }))).toEqual([
+    { label: "workflow_run", environment: "staging", kubeconfigs: ["environment staging: KUBECONFIG_STAGING"] },
+    { label: "workflow_dispatch stack=staging", environment: "staging", kubeconfigs: ["environment staging: KUBECONFIG_STAGING"] },
+    {
+      label: "workflow_dispatch stack=production",
+      environment: "production",
+      kubeconfigs: ["environment production: KUBECONFIG_PRODUCTION"],
+    },
+  ]);
+  // Not a repository secret, and named by no job outside that environment.
+  expect(LAYOUT.repository.has("KUBECONFIG_STAGING")).toBe(false);
+  const elsewhere = runsOf(TEXTS).filter((r) => secretsRead(r, LAYOUT).has("KUBECONFIG_STAGING") && r.environment !== "staging");
+  expect(elsewhere.map((r) => `${r.where} (${r.label})`)).toEqual([]);
+});
+
+test("the Pulumi CLI the workflows install is one exact release: the one tools/pulumi builds and @pulumi/pulumi is", () => {
+  expect(PULUMI_CLI).toMatch(/^\d+\.\d+\.\d+$/);
+  expect(goModRequire("pulumi", "github.com/pulumi/pulumi/pkg/v3")).toBe(`v${PULUMI_CLI}`);
+  expect(pinnedNpmVersion("@pulumi/pulumi")).toBe(PULUMI_CLI);
+  const installed = files.flatMap((f) =>
+    steps(f)
+      .filter((s) => s.uses?.startsWith("pulumi/actions@"))
+      .map((s) => s.with?.["pulumi-version"]),
+  );
+  expect(installed).toEqual([PULUMI_CLI, PULUMI_CLI, PULUMI_CLI]);
+});
+
+test("the expression reader short-circuits as GitHub does, and refuses what it does not read (the checks then take every name)", () => {
+  const context = { github: { event_name: "workflow_dispatch" }, inputs: { stack: "production" } };
+  const read: string[] = [];
+  const secret = (name: string) => {
+    read.push(name);
+    return "***";
+  };
+  const line = "(github.event_name == 'workflow_dispatch' && inputs.stack == 'production') && secrets.A || secrets.B";
+  expect(evaluate(line, context, secret)).toBe("***");
+  expect(read).toEqual(["A"]);
+  expect(evaluate(line, { ...context, inputs: { stack: "staging" } }, secret)).toBe("***");
+  expect(read).toEqual(["A", "B"]);
+  expect(() => evaluate("toJSON(secrets)", context)).toThrow();
+  expect(secretNames({ env: { ALL: "${{ toJSON(secrets) }}" }, with: { x: "${{ secrets['Some_Name'] }}" } })).toEqual(
+    new Set(["*", "SOME_NAME"]),
+  );
+});
+
 /** The measured durations of the workflows' steps (minutes), from which their timeouts are set. */
 const DURATIONS = YAML.parse(fs.readFileSync(path.join(ROOT, ".ci", "durations.yml"), "utf8")) as {
   margin: number;
@@ -205,6 +274,303 @@ const environmentOf = (job: Job) => (typeof job.environment === "object" ? job.e
 const jobsOf = (texts: Record<string, string>) =>
   Object.entries(texts).flatMap(([file, t]) =>
     Object.entries((YAML.parse(t) as Workflow).jobs).map(([id, job]) => ({ file, id, job, where: `${file}: job ${id}` })),
+  );
+
+/**
+ * Where docs/deployment.md ("GitHub workflows") tells users to keep each secret: the repository,
+ * which every workflow on every branch reads (a pull request runs its own copy of the
+ * workflows), or a GitHub environment, which gives its secrets only to the branches it admits.
+ * The checks below hold the workflows to this table, and the table is the one users follow.
+ */
+interface Layout {
+  repository: Set<string>;
+  environments: Map<string, { mainOnly: boolean; secrets: Set<string> }>;
+}
+function layoutOf(markdown: string): Layout {
+  const lines = markdown.split("\n");
+  const header = lines.indexOf("| scope | deployment branches | required reviewers | secrets |");
+  if (header < 0) throw new Error("docs/deployment.md: no table of where each secret lives");
+  const layout: Layout = { repository: new Set(), environments: new Map() };
+  for (const line of lines.slice(header + 2)) {
+    if (!line.startsWith("|")) break;
+    const [scope, branches, , secrets] = line
+      .split("|")
+      .slice(1, -1)
+      .map((c) => c.trim());
+    const names = new Set([...secrets.matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1]));
+    const environment = /^environment `([\w.-]+)`$/.exec(scope)?.[1];
+    if (scope === "repository") layout.repository = names;
+    else if (environment) layout.environments.set(environment, { mainOnly: branches === "`main`", secrets: names });
+    else throw new Error(`docs/deployment.md: ${scope} is neither the repository nor an environment`);
+  }
+  return layout;
+}
+const LAYOUT = layoutOf(fs.readFileSync(path.join(ROOT, "docs", "deployment.md"), "utf8"));
+
+/**
+ * The one secret a preview and a deploy of the same stack share: the stack's passphrase, without
+ * which a preview cannot read the stack's config. It opens neither the cluster nor the backend.
+ */
+const STACK_PASSPHRASE = "PULUMI_CONFIG_PASSPHRASE";
+/** The Pulumi CLI the tools build (scripts/lib/tools.ts), which the workflows install too. */
+const PULUMI_CLI = (TOOLS.find((t) => t.binary === "pulumi")?.release ?? "").replace(/^v/, "");
+
+type Context = Record<string, unknown>;
+const truthy = (v: unknown) => !(v === false || v === 0 || v === "" || v === null || v === undefined);
+
+/**
+ * The value of a GitHub expression: the part of the language the workflows' `if`, `environment`
+ * and `with` lines use (literals, context paths, !, ==, !=, &&, || with GitHub's short-circuit,
+ * parentheses and the status functions). `secret` answers `secrets.NAME`, only where GitHub
+ * would evaluate it. Anything else throws, and the checks then take every name the text holds.
+ */
+function evaluate(expression: string, context: Context, secret: (name: string) => unknown = () => null): unknown {
+  const tokens = [...expression.matchAll(/\s*('(?:[^']|'')*'|&&|\|\||==|!=|[A-Za-z_][\w-]*(?:\.[\w-]+)*|\d+(?:\.\d+)?|\S)/g)].map(
+    (m) => m[1],
+  );
+  let at = 0;
+  const equal = (a: unknown, b: unknown) =>
+    typeof a === "string" && typeof b === "string" ? a.toLowerCase() === b.toLowerCase() : (a ?? null) === (b ?? null);
+  // Each level parses its operands whatever `live` says, and looks values up only when it is live.
+  const or = (live: boolean): unknown => {
+    let value = and(live);
+    while (tokens[at] === "||") {
+      at++;
+      const right = and(live && !truthy(value));
+      if (!truthy(value)) value = right;
+    }
+    return value;
+  };
+  const and = (live: boolean): unknown => {
+    let value = comparison(live);
+    while (tokens[at] === "&&") {
+      at++;
+      const right = comparison(live && truthy(value));
+      if (truthy(value)) value = right;
+    }
+    return value;
+  };
+  const comparison = (live: boolean): unknown => {
+    const left = unary(live);
+    if (tokens[at] !== "==" && tokens[at] !== "!=") return left;
+    const same = tokens[at++] === "==";
+    return equal(left, unary(live)) === same;
+  };
+  const unary = (live: boolean): unknown => {
+    if (tokens[at] !== "!") return primary(live);
+    at++;
+    return !truthy(unary(live));
+  };
+  const primary = (live: boolean): unknown => {
+    const token = tokens[at++];
+    if (token === undefined) throw new Error(`${expression}: ends early`);
+    if (token === "(") {
+      const value = or(live);
+      if (tokens[at++] !== ")") throw new Error(`${expression}: no )`);
+      return value;
+    }
+    if (token.startsWith("'")) return token.slice(1, -1).replace(/''/g, "'");
+    if (/^\d/.test(token)) return Number(token);
+    if (token === "true" || token === "false") return token === "true";
+    if (token === "null") return null;
+    if (!/^[A-Za-z_]/.test(token)) throw new Error(`${expression}: ${token} is not read here`);
+    if (tokens[at] === "(") {
+      const status = ({ always: true, success: true, failure: false, cancelled: false } as Record<string, boolean>)[token];
+      if (status === undefined || tokens[at + 1] !== ")") throw new Error(`${expression}: ${token}(…) is not read here`);
+      at += 2;
+      return status;
+    }
+    const [head, ...rest] = token.split(".");
+    if (head === "secrets") {
+      if (rest.length !== 1) throw new Error(`${expression}: the whole secrets context`);
+      return live ? secret(rest[0].toUpperCase()) : null;
+    }
+    if (!live) return null;
+    return [head, ...rest].reduce<unknown>(
+      (v, key) => (v !== null && typeof v === "object" ? ((v as Context)[key] ?? null) : null),
+      context,
+    );
+  };
+  const value = or(true);
+  if (at !== tokens.length) throw new Error(`${expression}: ${tokens[at]} is not read here`);
+  return value;
+}
+/** A string with `${{ }}` in it, as GitHub fills it in; the text itself when an expression is not read here. */
+function interpolate(text: string, context: Context): string {
+  try {
+    return text.replace(/\$\{\{([\s\S]*?)\}\}/g, (_, e: string) => String(evaluate(e, context) ?? ""));
+  } catch {
+    return text;
+  }
+}
+const bare = (condition: string) => /^\s*\$\{\{([\s\S]*)\}\}\s*$/.exec(condition)?.[1] ?? condition;
+
+/** Every secret a part of a workflow names, as GitHub stores them (upper case); "*" for the whole context. */
+function secretNames(part: unknown): Set<string> {
+  const names = new Set<string>();
+  const visit = (value: unknown) => {
+    if (typeof value === "string") {
+      for (const m of value.matchAll(/(?<![\w.-])secrets(?![\w-])(?:\s*\.\s*(\w+)|\s*\[\s*'([^']+)'\s*\])?/g)) {
+        names.add((m[1] ?? m[2] ?? "*").toUpperCase());
+      }
+    } else if (Array.isArray(value)) value.forEach(visit);
+    else if (value && typeof value === "object") {
+      // `secrets: inherit` hands a called workflow every secret.
+      for (const [key, v] of Object.entries(value)) {
+        if (key === "secrets") names.add("*");
+        visit(v);
+      }
+    }
+  };
+  visit(part);
+  return names;
+}
+
+/** One way a workflow starts, as its jobs' expressions see it; `branchCode`: it runs a branch's code (a pull request's). */
+interface Scenario {
+  label: string;
+  branchCode: boolean;
+  context: Context;
+}
+const REPOSITORY = "team/monitoring";
+function scenariosOf(wf: Workflow): Scenario[] {
+  const on = wf.on as unknown;
+  const triggers = (
+    typeof on === "string" ? { [on]: null } : Array.isArray(on) ? Object.fromEntries(on.map((e) => [e, null])) : on
+  ) as Context;
+  const github = (event_name: string, ref: string, event: Context = {}) => ({ github: { event_name, ref, repository: REPOSITORY, event } });
+  return Object.entries(triggers).flatMap(([event, spec]): Scenario[] => {
+    const { branches, inputs = {} } = (spec ?? {}) as {
+      branches?: string[];
+      inputs?: Record<string, { options?: string[]; default?: string }>;
+    };
+    switch (event) {
+      case "pull_request":
+      case "pull_request_target":
+        // A pull request from a branch of this repository (one from a fork gets no secrets).
+        return [
+          {
+            label: event,
+            branchCode: true,
+            context: github(event, "refs/pull/1/merge", { pull_request: { head: { repo: { full_name: REPOSITORY } } } }),
+          },
+        ];
+      case "push":
+        return [
+          { label: "push to main", branchCode: false, context: github(event, "refs/heads/main") },
+          ...(branches?.every((b) => b === "main")
+            ? []
+            : [{ label: "push to a branch", branchCode: true, context: github(event, "refs/heads/a-branch") }]),
+        ];
+      case "workflow_run": {
+        const run = { conclusion: "success", event: "push", head_repository: { full_name: REPOSITORY }, head_sha: "a".repeat(40) };
+        return [{ label: event, branchCode: false, context: github(event, "refs/heads/main", { workflow_run: run }) }];
+      }
+      case "workflow_dispatch": {
+        // Run by hand on main; from another branch, the environment's branch rule decides (checked below).
+        let choices: Array<Record<string, string>> = [{}];
+        for (const [name, input] of Object.entries(inputs)) {
+          choices = choices.flatMap((c) => (input.options ?? [input.default ?? ""]).map((v) => ({ ...c, [name]: v })));
+        }
+        return choices.map((chosen) => ({
+          label: [event, ...Object.entries(chosen).map(([k, v]) => `${k}=${v}`)].join(" "),
+          branchCode: false,
+          context: { ...github(event, "refs/heads/main"), inputs: chosen },
+        }));
+      }
+      default:
+        return [{ label: event, branchCode: true, context: github(event, "refs/heads/a-branch") }];
+    }
+  });
+}
+
+/** A job as it runs in one scenario: its environment and env filled in. */
+interface Run {
+  where: string;
+  label: string;
+  branchCode: boolean;
+  job: Job;
+  wf: Workflow;
+  context: Context;
+  environment?: string;
+}
+function runsOf(texts: Record<string, string>): Run[] {
+  return jobsOf(texts).flatMap(({ file, job, where }) => {
+    const wf = YAML.parse(texts[file]) as Workflow;
+    return scenariosOf(wf)
+      .filter((s) => {
+        try {
+          return job.if === undefined || truthy(evaluate(bare(String(job.if)), s.context));
+        } catch {
+          return true;
+        }
+      })
+      .map((s) => {
+        const env: Record<string, string> = {};
+        for (const [k, v] of Object.entries({ ...wf.env, ...job.env })) env[k] = interpolate(String(v), { ...s.context, env });
+        const context = { ...s.context, env, vars: {} };
+        const named = environmentOf(job);
+        const run: Run = { where, label: s.label, branchCode: s.branchCode, job, wf, context };
+        if (named !== undefined) run.environment = interpolate(named, context);
+        return run;
+      });
+  });
+}
+
+/** Where a job in `environment` gets a secret: the environment's if it holds one of that name, else the repository's. */
+function scopeOf(layout: Layout, name: string, environment?: string): string | undefined {
+  if (environment && layout.environments.get(environment)?.secrets.has(name)) return `environment ${environment}`;
+  return layout.repository.has(name) ? "repository" : undefined;
+}
+/** The names a run may read with "*" spelled out: every secret of the repository and of its environment. GITHUB_TOKEN is every job's. */
+function spelledOut(names: Set<string>, run: Run, layout: Layout): Set<string> {
+  const all = names.has("*") ? [...layout.repository, ...(layout.environments.get(run.environment ?? "")?.secrets ?? [])] : [];
+  return new Set([...names, ...all].filter((n) => n !== "*" && n !== "GITHUB_TOKEN"));
+}
+/** Every secret a run can read: what it names, and every secret of its environment, named or not. */
+function readable(run: Run, layout: Layout): Set<string> {
+  const names = new Set([
+    ...secretNames(run.wf.env),
+    ...secretNames(run.job),
+    ...(layout.environments.get(run.environment ?? "")?.secrets ?? []),
+  ]);
+  return spelledOut(names, run, layout);
+}
+/** The secrets a run reads as GitHub evaluates its expressions (an unset secret is ''); every name in an expression not read here. */
+function secretsRead(run: Run, layout: Layout): Set<string> {
+  const read = new Set<string>();
+  const secret = (name: string) => {
+    read.add(name);
+    return scopeOf(layout, name, run.environment) ? "***" : "";
+  };
+  const visit = (value: unknown, key?: string) => {
+    if (typeof value === "string") {
+      const expressions = key === "if" ? [bare(value)] : [...value.matchAll(/\$\{\{([\s\S]*?)\}\}/g)].map((m) => m[1]);
+      for (const e of expressions) {
+        try {
+          evaluate(e, run.context, secret);
+        } catch {
+          for (const n of secretNames(e)) read.add(n);
+        }
+      }
+    } else if (Array.isArray(value)) value.forEach((v) => visit(v));
+    else if (value && typeof value === "object") {
+      for (const [k, v] of Object.entries(value)) {
+        if (k === "secrets") read.add("*");
+        visit(v, k);
+      }
+    }
+  };
+  visit(run.wf.env);
+  visit(run.job);
+  return spelledOut(read, run, layout);
+}
+/** A job that changes a stack: pulumi/actions with any command but preview, or a script that runs `pulumi up` and the like. */
+const deploys = (job: Job) =>
+  (job.steps ?? []).some(
+    (s) =>
+      (s.uses?.startsWith("pulumi/actions@") && String(s.with?.command ?? "").trim() !== "preview") ||
+      /\bpulumi\s+(?:up|update|destroy|refresh|import)\b/.test(runText(s).replace(/^\s*#.*$/gm, "")),
   );
 
 const checks = {
@@ -335,6 +701,124 @@ const checks = {
     }
     return bad;
   },
+  /**
+   * No job that runs a branch's code (a pull request's, whose copy of the workflows is its own)
+   * can read a secret a deploy reads: neither by name nor through its environment, every secret
+   * of which is the job's to read. The stack's passphrase aside (STACK_PASSPHRASE).
+   */
+  pullRequestsReadNoDeploySecret(texts: Record<string, string>, layout: Layout = LAYOUT): string[] {
+    const runs = runsOf(texts);
+    const deployed = new Map<string, string>();
+    for (const run of runs.filter((r) => deploys(r.job))) {
+      for (const name of readable(run, layout)) if (!deployed.has(name)) deployed.set(name, run.where);
+    }
+    const bad = runs
+      .filter((r) => r.branchCode)
+      .flatMap((run) =>
+        [...readable(run, layout)]
+          .filter((name) => deployed.has(name) && name !== STACK_PASSPHRASE)
+          .map((name) => `${run.where} (${run.label}) can read ${name}, which ${deployed.get(name)} deploys with`),
+      );
+    return [...new Set(bad)];
+  },
+  /**
+   * What a deploy reads lives in the environment it runs in, which admits `main` alone: not in
+   * the repository, which every branch reads, and no job reads it outside such an environment
+   * (where the name would fetch a repository secret of that name, if one is left).
+   */
+  deployCredentialsInMainOnlyEnvironments(texts: Record<string, string>, layout: Layout = LAYOUT): string[] {
+    const bad = new Set<string>();
+    const runs = runsOf(texts);
+    const credentials = new Map<string, string>();
+    for (const run of runs.filter((r) => deploys(r.job))) {
+      const scope = layout.environments.get(run.environment ?? "");
+      if (run.environment === undefined) bad.add(`${run.where} (${run.label}) deploys without an environment`);
+      else if (!scope)
+        bad.add(`${run.where} (${run.label}) deploys in environment ${run.environment}, which docs/deployment.md does not set up`);
+      else if (!scope.mainOnly)
+        bad.add(`${run.where} (${run.label}) deploys in environment ${run.environment}, which admits branches besides main`);
+      for (const name of secretsRead(run, layout)) if (name !== STACK_PASSPHRASE) credentials.set(name, run.where);
+    }
+    for (const [name, where] of credentials) {
+      if (layout.repository.has(name)) bad.add(`${name}, which ${where} deploys with, is a repository secret: every branch reads it`);
+    }
+    for (const run of runs) {
+      const scope = layout.environments.get(run.environment ?? "");
+      for (const name of secretsRead(run, layout)) {
+        if (credentials.has(name) && !(scope?.mainOnly && scope.secrets.has(name))) {
+          bad.add(`${run.where} (${run.label}) reads ${name} outside an environment that holds it and admits main alone`);
+        }
+      }
+    }
+    return [...bad];
+  },
+  /** Each deploy runs in the environment named after the stack it updates: staging's in `staging`. */
+  deployInItsStacksEnvironment(texts: Record<string, string>): string[] {
+    return runsOf(texts)
+      .filter((r) => deploys(r.job))
+      .flatMap((run) =>
+        run.job.steps
+          .filter((s) => s.uses?.startsWith("pulumi/actions@"))
+          .map((s) => interpolate(String(s.with?.["stack-name"] ?? ""), run.context))
+          .filter((stack) => stack !== run.environment)
+          .map((stack) => `${run.where} (${run.label}) updates ${stack} in environment ${run.environment ?? "(none)"}`),
+      );
+  },
+  /**
+   * Every secret a job reads is set, by docs/deployment.md's table, where that job reads it from
+   * (its environment, or the repository); every environment a job runs in is one the table sets
+   * up; and the table lists nothing that no job reads.
+   */
+  secretsWhereDocsPutThem(texts: Record<string, string>, layout: Layout = LAYOUT): string[] {
+    const bad = new Set<string>();
+    const used = new Set<string>();
+    for (const run of runsOf(texts)) {
+      if (run.environment !== undefined && !layout.environments.has(run.environment)) {
+        bad.add(`${run.where} (${run.label}) runs in environment ${run.environment}, which docs/deployment.md does not set up`);
+      }
+      for (const name of secretsRead(run, layout)) {
+        const scope = scopeOf(layout, name, run.environment);
+        if (scope) used.add(`${scope}: ${name}`);
+        else
+          bad.add(
+            `${run.where} (${run.label}) reads ${name}, which docs/deployment.md sets neither in its environment nor in the repository`,
+          );
+      }
+    }
+    const listed = [
+      ...[...layout.repository].map((n) => `repository: ${n}`),
+      ...[...layout.environments].flatMap(([e, s]) => [...s.secrets].map((n) => `environment ${e}: ${n}`)),
+    ];
+    for (const entry of listed) if (!used.has(entry)) bad.add(`docs/deployment.md sets ${entry}, which no job reads`);
+    return [...bad];
+  },
+  /**
+   * Jobs that run a branch's code read read-only preview credentials (`*_PREVIEW`) and the
+   * stack's passphrase, nothing else; a deploy reads no preview credential.
+   */
+  previewsReadPreviewCredentials(texts: Record<string, string>, layout: Layout = LAYOUT): string[] {
+    return runsOf(texts).flatMap((run) =>
+      [...readable(run, layout)].flatMap((name) => {
+        const preview = name.endsWith("_PREVIEW");
+        if (run.branchCode && !preview && name !== STACK_PASSPHRASE)
+          return [`${run.where} (${run.label}) can read ${name}, no preview credential`];
+        if (deploys(run.job) && preview) return [`${run.where} (${run.label}) deploys with ${name}, a preview's read-only credential`];
+        return [];
+      }),
+    );
+  },
+  /** Every action that installs the Pulumi CLI installs one release, the one the tools build: no range, no newest. */
+  pulumiCliPinned(texts: Record<string, string>): string[] {
+    return jobsOf(texts).flatMap(({ job, where }) =>
+      job.steps
+        .filter((s) => /^pulumi\/(?:actions|setup-pulumi|action-install-pulumi-cli)@/.test(s.uses ?? ""))
+        .filter((s) => String(s.with?.["pulumi-version"]) !== PULUMI_CLI || s.with?.["pulumi-version-file"] !== undefined)
+        .map(
+          (s) =>
+            `${where}: ${s.uses?.split("@")[0]} installs pulumi-version ${String(s.with?.["pulumi-version"] ?? "(unset: the newest 3.x)")}, not ${PULUMI_CLI}`,
+        ),
+    );
+  },
 };
 const TEXTS = Object.fromEntries(files.map((f) => [f, text(f)]));
 
@@ -382,7 +866,7 @@ describe("the workflows cannot leak production, and run what is tested here", ()
   });
 
   test("production's kubeconfig read by the staging job, which has no environment, is refused", () => {
-    const t = broken("preview.yml", "secrets.KUBECONFIG_STAGING", "secrets.KUBECONFIG_PRODUCTION");
+    const t = broken("preview.yml", "secrets.KUBECONFIG_STAGING_PREVIEW", "secrets.KUBECONFIG_PRODUCTION");
     expect(checks.productionGated(t)).toEqual(["preview.yml: job staging"]);
   });
 
@@ -441,6 +925,118 @@ describe("the workflows cannot leak production, and run what is tested here", ()
       "$1      PULUMI_ACCESS_TOKEN: ${{ secrets.PULUMI_ACCESS_TOKEN }}\n$2",
     );
     expect(checks.noSecretBeforeInstall(t)).toEqual(["preview.yml: job staging"]);
+  });
+
+  /** docs/deployment.md's table with a change. */
+  const layoutWith = (change: (layout: Layout) => void) => {
+    const layout = layoutOf(fs.readFileSync(path.join(ROOT, "docs", "deployment.md"), "utf8"));
+    change(layout);
+    return layout;
+  };
+
+  test("a preview that reads staging's deploy kubeconfig or the deploy's backend token, as before, is refused", () => {
+    const kubeconfig = broken("preview.yml", "secrets.KUBECONFIG_STAGING_PREVIEW", "secrets.KUBECONFIG_STAGING");
+    expect(checks.pullRequestsReadNoDeploySecret(kubeconfig)).toEqual([
+      "preview.yml: job staging (pull_request) can read KUBECONFIG_STAGING, which deploy.yml: job up deploys with",
+    ]);
+    expect(checks.deployCredentialsInMainOnlyEnvironments(kubeconfig)).toEqual([
+      "preview.yml: job staging (pull_request) reads KUBECONFIG_STAGING outside an environment that holds it and admits main alone",
+    ]);
+    expect(checks.secretsWhereDocsPutThem(kubeconfig)).toEqual([
+      "preview.yml: job staging (pull_request) reads KUBECONFIG_STAGING, which docs/deployment.md sets neither in its environment nor in the repository",
+      "docs/deployment.md sets repository: KUBECONFIG_STAGING_PREVIEW, which no job reads",
+    ]);
+    expect(checks.previewsReadPreviewCredentials(kubeconfig)).toEqual([
+      "preview.yml: job staging (pull_request) can read KUBECONFIG_STAGING, no preview credential",
+    ]);
+    const token = broken("preview.yml", "secrets.PULUMI_ACCESS_TOKEN_PREVIEW", "secrets.PULUMI_ACCESS_TOKEN");
+    expect(checks.pullRequestsReadNoDeploySecret(token)).toEqual([
+      "preview.yml: job staging (pull_request) can read PULUMI_ACCESS_TOKEN, which deploy.yml: job up deploys with",
+    ]);
+  });
+
+  test("a preview in the deploy's environment can read its secrets though it names none of them, and is refused", () => {
+    const t = broken("preview.yml", "environment: production-preview", "environment: production");
+    expect(checks.pullRequestsReadNoDeploySecret(t).sort()).toEqual([
+      "preview.yml: job production (pull_request) can read KUBECONFIG_PRODUCTION, which deploy.yml: job up deploys with",
+      "preview.yml: job production (pull_request) can read PULUMI_ACCESS_TOKEN, which deploy.yml: job up deploys with",
+    ]);
+  });
+
+  test("a ci job that reads a deploy credential is refused: on pull requests by the first check, on main outside the environment by the next", () => {
+    const step = "      - run: .ci/check-renovate\n        env:\n          DATA: ${{ secrets['KUBECONFIG_STAGING'] }}";
+    const read = broken("ci.yml", "      - run: .ci/check-renovate", step);
+    expect(checks.pullRequestsReadNoDeploySecret(read)).toEqual([
+      "ci.yml: job offline (pull_request) can read KUBECONFIG_STAGING, which deploy.yml: job up deploys with",
+    ]);
+    // Only on pushes to main (the job's if): no pull request runs it, but it reads the credential outside its environment.
+    const onMain = { ...read, "ci.yml": read["ci.yml"].replace("  offline:\n", "  offline:\n    if: github.event_name == 'push'\n") };
+    expect(checks.pullRequestsReadNoDeploySecret(onMain)).toEqual([]);
+    expect(checks.deployCredentialsInMainOnlyEnvironments(onMain)).toEqual([
+      "ci.yml: job offline (push to main) reads KUBECONFIG_STAGING outside an environment that holds it and admits main alone",
+    ]);
+  });
+
+  test("a deploy credential in the repository, or a deploy environment open to other branches, is refused", () => {
+    const inRepository = layoutWith((l) => l.repository.add("KUBECONFIG_STAGING"));
+    expect(checks.deployCredentialsInMainOnlyEnvironments(TEXTS, inRepository)).toEqual([
+      "KUBECONFIG_STAGING, which deploy.yml: job up deploys with, is a repository secret: every branch reads it",
+    ]);
+    // The layout before: staging's credentials in the repository, no staging environment.
+    const before = layoutWith((l) => {
+      l.environments.delete("staging");
+      l.repository.add("KUBECONFIG_STAGING").add("PULUMI_ACCESS_TOKEN");
+    });
+    expect(checks.deployCredentialsInMainOnlyEnvironments(TEXTS, before)).toEqual(
+      expect.arrayContaining([
+        "deploy.yml: job up (workflow_run) deploys in environment staging, which docs/deployment.md does not set up",
+        "KUBECONFIG_STAGING, which deploy.yml: job up deploys with, is a repository secret: every branch reads it",
+      ]),
+    );
+    const open = layoutWith((l) => {
+      const staging = l.environments.get("staging");
+      if (staging) staging.mainOnly = false;
+    });
+    expect(checks.deployCredentialsInMainOnlyEnvironments(TEXTS, open)).toEqual(
+      expect.arrayContaining(["deploy.yml: job up (workflow_run) deploys in environment staging, which admits branches besides main"]),
+    );
+  });
+
+  test("a deploy without an environment, or staging's in production's, is refused", () => {
+    const none = broken("deploy.yml", /^ {4}environment: .*\n/m, "");
+    expect(checks.deployCredentialsInMainOnlyEnvironments(none)).toEqual(
+      expect.arrayContaining(["deploy.yml: job up (workflow_run) deploys without an environment"]),
+    );
+    const swapped = broken("deploy.yml", "inputs.stack || 'staging' }}\n    # Never", "inputs.stack || 'production' }}\n    # Never");
+    expect(checks.deployInItsStacksEnvironment(swapped)).toEqual([
+      "deploy.yml: job up (workflow_run) updates staging in environment production",
+    ]);
+  });
+
+  test("a table that lists a secret no job reads, or a job in an environment the table lacks, is refused", () => {
+    expect(
+      checks.secretsWhereDocsPutThem(
+        TEXTS,
+        layoutWith((l) => l.repository.add("KUBECONFIG_STAGING")),
+      ),
+    ).toEqual(["docs/deployment.md sets repository: KUBECONFIG_STAGING, which no job reads"]);
+    expect(checks.secretsWhereDocsPutThem(broken("preview.yml", "environment: production-preview", "environment: preview"))).toEqual(
+      expect.arrayContaining([
+        "preview.yml: job production (pull_request) runs in environment preview, which docs/deployment.md does not set up",
+      ]),
+    );
+  });
+
+  test.each([
+    ["no version (the newest 3.x)", /^ {10}pulumi-version: .*\n/m, ""],
+    ["a range", /pulumi-version: .*/, "pulumi-version: ^3"],
+    ["another release", /pulumi-version: .*/, "pulumi-version: 3.258.0"],
+  ])("pulumiCliPinned: %s is refused", (_what, from, to) => {
+    expect(checks.pulumiCliPinned(broken("deploy.yml", from, to))).toEqual([
+      expect.stringMatching(
+        new RegExp(`^deploy\\.yml: job up: pulumi/actions installs pulumi-version .*, not ${PULUMI_CLI.replace(/\./g, "\\.")}$`),
+      ),
+    ]);
   });
 });
 
