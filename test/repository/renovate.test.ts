@@ -323,3 +323,22 @@ describe("Renovate", () => {
     );
   });
 });
+
+test("the Pulumi CLI the workflows install moves with the Pulumi engine: every pulumi-version line is found, in the engine's group", () => {
+  const manager = CONFIG.customManagers.find((m) => anyOf(m.managerFilePatterns, ".github/workflows/preview.yml")) as
+    (CustomManager & { depNameTemplate?: string }) | undefined;
+  expect(manager?.depNameTemplate).toBe("@pulumi/pulumi");
+  expect(manager?.datasourceTemplate).toBe("npm");
+  const workflows = fs.readdirSync(path.join(ROOT, ".github", "workflows")).map((f) => `.github/workflows/${f}`);
+  for (const file of workflows) {
+    const text = fs.readFileSync(path.join(ROOT, file), "utf8");
+    const lines = text.split("\n").filter((line) => /pulumi-version:/.test(line));
+    const found = (manager?.matchStrings ?? []).flatMap((s) => [...text.matchAll(new RegExp(s, "g"))].map((m) => m.groups?.currentValue));
+    expect({ file, found: found.length }).toEqual({ file, found: lines.length });
+    for (const currentValue of found) {
+      expect(currentValue).toBe(MANIFEST.dependencies["@pulumi/pulumi"]);
+      const dep: Dep = { name: "@pulumi/pulumi", file, manager: "custom.regex", currentValue: currentValue as string };
+      expect(resolve(dep)).toMatchObject({ enabled: true, groupName: "Pulumi engine" });
+    }
+  }
+});
