@@ -75,7 +75,8 @@ test("each check lives once, with its owner: a component refuses its args only b
   expect(refusing.sort()).toEqual(READS_FILES);
 });
 
-test("every component's problems() is collected by config/checks/, into the one list", () => {
+test("every component's problems() is collected by config/checks/ or by its section, into the one list", () => {
+  const sections = fs.readFileSync(path.join(ROOT, "config", "sections.ts"), "utf8");
   const checks = fs
     .readdirSync(path.join(ROOT, "config", "checks"))
     .filter((f) => f.endsWith(".ts"))
@@ -85,10 +86,22 @@ test("every component's problems() is collected by config/checks/, into the one 
     .filter(({ text }) => /^export function problems\(/m.test(text))
     .map(({ file }) => file.replace(/\.ts$/, ""));
   expect(owners.length).toBeGreaterThan(0);
-  // Imported as `problems as <alias>` from the component's module, and the alias called.
+  // Imported as `problems as <alias>` from the component's module, and the alias called; or called by the
+  // `problems` of the section beside it (section.ts), which config/sections.ts registers under its name and
+  // config/checks/ runs as sectionChecks("<name>").
   const collected = (module: string) => {
     const alias = new RegExp(`import \\{[^}]*\\bproblems as (\\w+)[^}]*\\} from "\\.\\./\\.\\./${module}";`).exec(checks)?.[1];
-    return alias !== undefined && checks.includes(`${alias}(`);
+    if (alias !== undefined && checks.includes(`${alias}(`)) return true;
+    const folder = path.posix.dirname(module);
+    const section = componentFiles.find(({ file }) => file === `${folder}/section.ts`)?.text ?? "";
+    const variable = new RegExp(`^import \\{ (\\w+) \\} from "\\.\\./${folder}/section";$`, "m").exec(sections)?.[1];
+    const name = variable === undefined ? undefined : new RegExp(`^\\s+(\\w+): ${variable},$`, "m").exec(sections)?.[1];
+    return (
+      /^import \{[^}]*\bproblems\b[^}]*\} from "\.\/problems";$/m.test(section) &&
+      /^\s*problems: .*\bproblems\(/m.test(section) &&
+      name !== undefined &&
+      checks.includes(`sectionChecks("${name}")`)
+    );
   };
   expect(owners.filter((module) => !collected(module))).toEqual([]);
 });
