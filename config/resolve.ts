@@ -3,7 +3,6 @@ import { THRESHOLD_LEVELS, THRESHOLD_NAMES, Thresholds, defaultThresholds } from
 import { prometheusSizeMB, quantityBytes } from "../components/kit/units";
 import { AlertRouting } from "../components/alertmanager/args";
 import { DatabaseExporter, EXPORTER_RESOURCES } from "../components/kit/database-exporters";
-import { EGRESS_COMPONENTS, EgressComponent, ExtraEgress } from "../components/kit/network";
 import { Profile } from "../components/kit/profiles";
 import { SectionContext, resolveResources, resolveStorage } from "../components/kit/section";
 import { ExposedService } from "../components/kit/web";
@@ -63,22 +62,12 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
     alertmanager: resolveAlertmanager(raw, defaults, routing, onNodes),
     grafana: resolveGrafana(raw, defaults),
     loki: sections.loki,
-    logCollector: {
-      enabled: raw.logCollector?.enabled ?? defaults.logCollector.enabled,
-      resources: resolveResources(defaults.logCollector.resources, raw.logCollector?.resources),
-    },
-    tracing: {
-      enabled: raw.tracing?.enabled ?? defaults.tracing.enabled,
-      retention: raw.tracing?.retention ?? defaults.tracing.retention,
-      storage: resolveStorage(defaults.tracing.storage, raw.tracing?.storage, raw),
-      resources: resolveResources(defaults.tracing.resources, raw.tracing?.resources),
-    },
-    ...resolveNodeAgents(raw, defaults),
-    networkPolicy: resolveNetworkPolicy(raw, defaults),
-    priorityClass: {
-      enabled: raw.priorityClass?.enabled ?? defaults.priorityClass.enabled,
-      value: raw.priorityClass?.value ?? defaults.priorityClass.value,
-    },
+    logCollector: sections.logCollector,
+    tracing: sections.tracing,
+    nodeExporter: sections.nodeExporter,
+    kubeStateMetrics: sections.kubeStateMetrics,
+    networkPolicy: sections.networkPolicy,
+    priorityClass: sections.priorityClass,
     traefik: resolveTraefik(raw, defaults),
     cloudflare: resolveCloudflare(rawConfig, raw, defaults, environment, onNodes),
   };
@@ -164,34 +153,6 @@ function resolveGrafana(raw: RawStackConfig, defaults: ProfileDefaults): StackCo
       : {}),
     storage: resolveStorage(defaults.grafana.storage, grafana.storage, raw),
     resources: resolveResources(defaults.grafana.resources, grafana.resources),
-  };
-}
-
-function resolveNodeAgents(raw: RawStackConfig, defaults: ProfileDefaults): Pick<StackConfig, "nodeExporter" | "kubeStateMetrics"> {
-  return {
-    nodeExporter: {
-      enabled: raw.nodeExporter?.enabled ?? defaults.nodeExporter.enabled,
-      port: raw.nodeExporter?.port ?? defaults.nodeExporter.port,
-      resources: resolveResources(defaults.nodeExporter.resources, raw.nodeExporter?.resources),
-    },
-    kubeStateMetrics: {
-      enabled: raw.kubeStateMetrics?.enabled ?? defaults.kubeStateMetrics.enabled,
-      resources: resolveResources(defaults.kubeStateMetrics.resources, raw.kubeStateMetrics?.resources),
-    },
-  };
-}
-
-function resolveNetworkPolicy(raw: RawStackConfig, defaults: ProfileDefaults): StackConfig["networkPolicy"] {
-  return {
-    apiServerCidrs: raw.networkPolicy?.apiServerCidrs ?? defaults.networkPolicy.apiServerCidrs,
-    apiServerPorts: raw.networkPolicy?.apiServerPorts ?? defaults.networkPolicy.apiServerPorts,
-    nodeCidrs: raw.networkPolicy?.nodeCidrs ?? defaults.networkPolicy.nodeCidrs,
-    extraEgress: Object.fromEntries(
-      EGRESS_COMPONENTS.map((component) => [
-        component,
-        raw.networkPolicy?.extraEgress?.[component] ?? defaults.networkPolicy.extraEgress[component],
-      ]),
-    ) as Record<EgressComponent, ExtraEgress[]>,
   };
 }
 

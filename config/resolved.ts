@@ -4,17 +4,12 @@
  */
 import type { AlertRouting, AlertmanagerDefaults } from "../components/alertmanager/args";
 import type { CloudflareTunnelDefaults } from "../components/cloudflare-tunnel/args";
-import type { KubeStateMetricsDefaults } from "../components/exporters/kube-state-metrics";
-import type { NodeExporterDefaults } from "../components/exporters/node-exporter";
 import type { GrafanaDefaults } from "../components/grafana/args";
 import type { DatabaseExporter } from "../components/kit/database-exporters";
-import type { EgressComponent, ExtraEgress } from "../components/kit/network";
 import type { ProbeSpec } from "../components/kit/probes";
 import type { Profile } from "../components/kit/profiles";
 import type { ExposedService } from "../components/kit/web";
-import type { LogCollectorDefaults } from "../components/log-collector/args";
 import type { ResolvedSections } from "./sections";
-import type { TracingDefaults } from "../components/tracing/args";
 import type { AppTarget, PrometheusDefaults, ScrapeTargetSpec } from "../components/prometheus/args";
 import type { Thresholds } from "../components/prometheus/rules/thresholds";
 import type { TraefikDefaults } from "../components/traefik";
@@ -68,23 +63,18 @@ export interface StackConfig {
     };
   };
   loki: ResolvedSections["loki"];
-  logCollector: LogCollectorDefaults;
+  logCollector: ResolvedSections["logCollector"];
   /** The traces backend (Jaeger with its Badger store). */
-  tracing: TracingDefaults;
+  tracing: ResolvedSections["tracing"];
   /** `port`: where it listens on each node's own address (host network); each stack of a cluster has its own. */
-  nodeExporter: NodeExporterDefaults;
-  kubeStateMetrics: KubeStateMetricsDefaults;
+  nodeExporter: ResolvedSections["nodeExporter"];
+  kubeStateMetrics: ResolvedSections["kubeStateMetrics"];
   /** `metrics`: the scrape of the cluster's own Traefik (job traefik), apart from the routes the stack gives it. */
   traefik: TraefikDefaults & { tlsSecretName?: string; certResolver?: string; metrics: ClusterTraefik & { enabled: boolean } };
   /** What the egress policies take from the cluster's layout, and what teams add (kit's EgressSettings). */
-  networkPolicy: {
-    apiServerCidrs: string[];
-    apiServerPorts: number[];
-    nodeCidrs: string[];
-    extraEgress: Record<EgressComponent, ExtraEgress[]>;
-  };
+  networkPolicy: ResolvedSections["networkPolicy"];
   /** The stack's PriorityClass (`<namespace>-priority`), given to every pod the stack creates. */
-  priorityClass: { enabled: boolean; value: number };
+  priorityClass: ResolvedSections["priorityClass"];
   cloudflare: CloudflareTunnelDefaults & { accountId?: string; zoneId?: string };
 }
 

@@ -1,25 +1,24 @@
 /** The sections of the stack file (`prometheus`, `alertmanager`, …): every field optional, defaults come from the profile. */
 import { z } from "zod";
 import { lokiSection } from "../components/loki/section";
+import { logCollectorSection } from "../components/log-collector/section";
+import { tracingSection } from "../components/tracing/section";
+import { nodeExporterSection } from "../components/exporters/node-exporter-section";
+import { kubeStateMetricsSection } from "../components/exporters/kube-state-metrics-section";
+import { networkPolicySection, priorityClassSection } from "../components/kit/stack-sections";
 import { ComponentSection, SectionContext } from "../components/kit/section";
 import { Profile } from "../components/kit/profiles";
 import { ALERT_SEVERITIES, THRESHOLD_LEVELS, THRESHOLD_NAMES, THRESHOLD_SPECS } from "../components/prometheus/rules/thresholds";
 import { WRITABLE_FOLDER_DEFAULT } from "../components/grafana/args";
-import { EGRESS_COMPONENTS, EgressComponent } from "../components/kit/network";
-import { LOG_COLLECTOR_AGENT } from "../components/log-collector/args";
 import {
   BASIC_AUTH_USER,
   BASIC_AUTH_USER_MESSAGE,
   HEX32,
-  USER_PRIORITY_MAX,
   bool,
-  cidrList,
   dnsLabel,
   duration,
   durationWith,
   email,
-  extraEgressList,
-  hostPort,
   hostname,
   iniValue,
   kubeLabels,
@@ -29,7 +28,6 @@ import {
   matching,
   nonEmpty,
   plainHttpUrl,
-  portList,
   portNumber,
   prometheusSize,
   replicas,
@@ -101,14 +99,18 @@ const thresholdAlert = (name: (typeof THRESHOLD_NAMES)[number]) =>
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnySection = ComponentSection<z.ZodType, any, any>;
 
-type ExtraEgressShape = { [K in EgressComponent]: z.ZodOptional<typeof extraEgressList> };
-
 /**
  * The sections the components own (components/<component>/section.ts), in the stack file's order:
  * each one's schema, defaults, resolution, problems and warnings are collected from here.
  */
 export const COMPONENT_SECTIONS = {
   loki: lokiSection,
+  logCollector: logCollectorSection,
+  tracing: tracingSection,
+  nodeExporter: nodeExporterSection,
+  kubeStateMetrics: kubeStateMetricsSection,
+  networkPolicy: networkPolicySection,
+  priorityClass: priorityClassSection,
 };
 
 export type ComponentSectionName = keyof typeof COMPONENT_SECTIONS;
@@ -205,29 +207,10 @@ export const sectionSchemas = {
     resources: resources.optional(),
   }),
   loki: COMPONENT_SECTIONS.loki.schema,
-  logCollector: z.strictObject({
-    enabled: bool.optional(),
-    // Its one value is the default; the retired "promtail" is refused with the way over (parse.ts).
-    agent: z.enum([LOG_COLLECTOR_AGENT]).optional().describe("The agent: alloy (Grafana Alloy), the default and the only value."),
-    resources: resources.optional(),
-  }),
-  tracing: z.strictObject({
-    enabled: bool
-      .optional()
-      .describe("Run the traces backend (Jaeger, in-cluster only) that the collector's OTLP endpoint forwards spans to; default true."),
-    // At least 1h: components/tracing/problems.ts.
-    retention: duration.optional().describe("How long spans are kept (at least 1h)."),
-    storage: storage.optional(),
-    resources: resources.optional(),
-  }),
-  nodeExporter: z.strictObject({
-    enabled: bool.optional(),
-    port: hostPort
-      .optional()
-      .describe("Port node-exporter listens on, on every node's own address (host network); each stack on a cluster needs its own."),
-    resources: resources.optional(),
-  }),
-  kubeStateMetrics: z.strictObject({ enabled: bool.optional(), resources: resources.optional() }),
+  logCollector: COMPONENT_SECTIONS.logCollector.schema,
+  tracing: COMPONENT_SECTIONS.tracing.schema,
+  nodeExporter: COMPONENT_SECTIONS.nodeExporter.schema,
+  kubeStateMetrics: COMPONENT_SECTIONS.kubeStateMetrics.schema,
   traefik: z.strictObject({
     enabled: bool.optional(),
     entryPoints: z.array(nonEmpty("an entry point name")).min(1, "must list at least one entry point").optional(),
@@ -275,26 +258,8 @@ export const sectionSchemas = {
       .optional(),
     resources: resources.optional(),
   }),
-  networkPolicy: z.strictObject({
-    apiServerCidrs: cidrList
-      .optional()
-      .describe("Where pods reach the API server after kube-proxy's rewrite (the nodes' or control plane's addresses); default anywhere."),
-    apiServerPorts: portList.optional().describe("The API server's ports: the kubernetes Service's 443 and its own 6443; default both."),
-    nodeCidrs: cidrList.optional().describe("The nodes' addresses, where Prometheus scrapes kubelets and node-exporter; default anywhere."),
-    extraEgress: z
-      .strictObject(Object.fromEntries(EGRESS_COMPONENTS.map((component) => [component, extraEgressList.optional()])) as ExtraEgressShape)
-      .optional(),
-  }),
-  priorityClass: z.strictObject({
-    enabled: bool.optional().describe("Create the stack's PriorityClass and give it to every pod the stack creates; default true."),
-    value: z
-      .number({ error: `must be a whole number 1-${USER_PRIORITY_MAX}` })
-      .int(`must be a whole number 1-${USER_PRIORITY_MAX}`)
-      .min(1, `must be a whole number 1-${USER_PRIORITY_MAX}`)
-      .max(USER_PRIORITY_MAX, `must be at most ${USER_PRIORITY_MAX}: higher values are kept for the system's own classes`)
-      .optional()
-      .describe("The class's priority; default 1000000."),
-  }),
+  networkPolicy: COMPONENT_SECTIONS.networkPolicy.schema,
+  priorityClass: COMPONENT_SECTIONS.priorityClass.schema,
   hostnames: z.strictObject({
     grafana: hostname.optional(),
     prometheus: hostname.optional(),

@@ -100,6 +100,26 @@ export function quantityBytes(text: string): number | undefined {
   return BYTES_QUANTITY_PATTERN.test(text) ? quantityValue(text) : undefined;
 }
 
+/**
+ * A value of the stack file, parsed where a component reads it: config's schema (fields.ts)
+ * refused a malformed one before any component ran, so one here is a programming error (args
+ * built by hand, not by config), thrown as one rather than turned into a wrong figure.
+ */
+function validated(parsed: number | undefined, text: string, what: string): number {
+  if (parsed === undefined) throw new Error(`expected ${what}, got "${text}"`);
+  return parsed;
+}
+
+/** Seconds in a Prometheus duration that config has validated (fields.ts' duration). */
+export function validSeconds(text: string): number {
+  return validated(durationSeconds(text), text, "a duration such as 3d");
+}
+
+/** Bytes in a Kubernetes quantity that config has validated (fields.ts' bytesQuantity). */
+export function validBytes(text: string): number {
+  return validated(quantityBytes(text), text, "a byte quantity such as 512Mi");
+}
+
 /** Share of a Go container's memory limit given to GOMEMLIMIT. */
 export const GO_MEMORY_LIMIT_RATIO = 0.9;
 
@@ -110,9 +130,7 @@ export const GO_MEMORY_LIMIT_RATIO = 0.9;
  * so the container could be OOM-killed before the collector pushed back.
  */
 export function goMemoryLimit(memoryLimit: string): string {
-  const bytes = quantityBytes(memoryLimit);
-  if (bytes === undefined) throw new Error(`memory limit must be a byte quantity such as 512Mi; got "${memoryLimit}"`);
-  return `${Math.floor((bytes * GO_MEMORY_LIMIT_RATIO) / 2 ** 20)}MiB`;
+  return `${Math.floor((validBytes(memoryLimit) * GO_MEMORY_LIMIT_RATIO) / 2 ** 20)}MiB`;
 }
 
 /** Millicores in a CPU quantity, or undefined when the text is not one. */

@@ -35,6 +35,8 @@ export interface AlloyBlock {
   blocks?: AlloyBlock[];
 }
 
+// Block and attribute names and numbers are this file's own literals, never the stack's values (strings
+// are, and are escaped): one that Alloy would not parse is a programming error, thrown as one.
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const BLOCK_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 

@@ -28,7 +28,7 @@ import { oneReplicaStore, oneReplicaStoreClaims, scratchVolume } from "../kit/vo
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
 import { LOKI_DISK_FULL_THRESHOLD, LOKI_MAX_LINE_BYTES, LokiIngestionLimits, lokiIngestionLimits } from "./limits";
-import { durationSeconds, goMemoryLimit, quantityBytes } from "../kit/units";
+import { goMemoryLimit, validBytes, validSeconds } from "../kit/units";
 import { LOKI_PORT } from "../kit/services";
 import { LokiArgs } from "./args";
 
@@ -58,18 +58,13 @@ const CONFIG_FILE = "loki.yaml";
  */
 export const LOKI_SCHEMA_FROM = "2024-04-01";
 
-const DAY_SECONDS = 24 * 3600;
-
 /**
- * A retention in hours (`7d` -> `168h`). Whole days only: the compactor deletes whole
- * 24h index tables, so a retention of 36h would keep 48h and say otherwise.
+ * A retention in hours (`7d` -> `168h`). Whole days, at least one, as loki.retention's schema
+ * requires (section.ts): the compactor deletes whole 24h index tables, so a retention of 36h
+ * would keep 48h and say otherwise.
  */
 function retentionHours(duration: string): string {
-  const seconds = durationSeconds(duration);
-  if (seconds === undefined || seconds < DAY_SECONDS || seconds % DAY_SECONDS !== 0) {
-    throw new Error(`retention must be a whole number of days, at least one, such as 3d, 7d or 2w; got "${duration}"`);
-  }
-  return `${seconds / 3600}h`;
+  return `${validSeconds(duration) / 3600}h`;
 }
 
 export interface LokiConfigArgs {
@@ -168,9 +163,7 @@ export function lokiConfig(args: LokiConfigArgs): Record<string, unknown> {
 
 /** The limits of a Loki with these args: the overrides, the rest derived from its volume and retention. */
 export function ingestionOf(args: Pick<LokiArgs, "storage" | "retention" | "ingestion">): LokiIngestionLimits {
-  const volume = quantityBytes(args.storage.size);
-  if (volume === undefined) throw new Error(`storage.size must be a byte quantity such as 10Gi; got "${args.storage.size}"`);
-  return lokiIngestionLimits(volume, args.retention, args.ingestion);
+  return lokiIngestionLimits(validBytes(args.storage.size), args.retention, args.ingestion);
 }
 
 /**

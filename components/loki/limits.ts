@@ -34,7 +34,7 @@
  * Every figure can be set instead (config loki.ingestion); one that lets the window outgrow
  * the volume is reported at preview as a warning, with the figures.
  */
-import { durationSeconds, formatBytes } from "../kit/units";
+import { formatBytes, validSeconds } from "../kit/units";
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -88,9 +88,7 @@ export const INGESTION_KEYS: Readonly<Record<keyof LokiIngestionLimits, string>>
 const wholeKiB = (bytes: number) => Math.max(0, Math.floor(bytes / KIB)) * KIB;
 
 function windowSeconds(retention: string): number {
-  const seconds = durationSeconds(retention);
-  if (seconds === undefined) throw new Error(`retention must be a duration such as 3d; got "${retention}"`);
-  return seconds + LOKI_RETENTION_MARGIN_SECONDS;
+  return validSeconds(retention) + LOKI_RETENTION_MARGIN_SECONDS;
 }
 
 /** Bytes on the volume when logs come in at the limits for the whole retention window (the derivation above). */

@@ -18,9 +18,11 @@ import { configChecksum, httpProbe, resourcesOf, restrictedContainerSecurity, re
 import { oneReplicaStore, oneReplicaStoreClaims, scratchVolume } from "../kit/volumes";
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
+import { refuseProblems } from "../kit/problems";
 import { goMemoryLimit } from "../kit/units";
 import { TracingArgs } from "./args";
 import { JAEGER_PATHS, JAEGER_PORTS, jaegerConfig } from "./jaeger-config";
+import { problems } from "./problems";
 
 /** The uid of the official image's user. */
 const JAEGER_UID = 10001;
@@ -45,6 +47,9 @@ export class Tracing extends StackComponent {
   public readonly claims: k8s.core.v1.PersistentVolumeClaim[];
 
   constructor(name: string, args: TracingArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Its problems(), the ones config runs on a stack's values, before anything is registered; none
+    // for the claim alone (dataOnly), which runs no Jaeger: config checks them only while tracing runs.
+    refuseProblems("Tracing", name, args.dataOnly ? [] : problems(args), opts);
     super("monitoring:index:Tracing", name, opts);
     const id = jaegerIdentity(args.environment);
     const selector = selectorLabels(id);

@@ -3,7 +3,7 @@
  * exporter out) with the jaeger_storage extension on Badger, the embedded key-value store,
  * on the pod's volume, and the jaeger_query extension serving the HTTP API Grafana reads.
  */
-import { durationSeconds } from "../kit/units";
+import { validSeconds } from "../kit/units";
 import { OTLP_PORTS, TRACES_QUERY_PORT } from "../kit/services";
 
 /** Where the pod sees its files. */
@@ -15,15 +15,9 @@ export const JAEGER_PORTS = { metrics: 8888, health: 13133, queryGrpc: 16685 } a
 /** The one Badger store, named in the storage extension, the exporter and the query extension. */
 const STORE = "badger";
 
-/** The shortest retention: spans kept less than an hour are gone before an alert's trace can be followed. */
-export const MIN_RETENTION_SECONDS = 3600;
-
-/** A retention (`2d`) as the Go duration Badger's TTL takes (`48h`). */
+/** A retention (`2d`; at least an hour, problems.ts) as the Go duration Badger's TTL takes (`48h`). */
 export function badgerTtl(retention: string): string {
-  const seconds = durationSeconds(retention);
-  if (seconds === undefined || seconds < MIN_RETENTION_SECONDS) {
-    throw new Error(`retention must be a duration of at least 1h, such as 2d or 7d; got "${retention}"`);
-  }
+  const seconds = validSeconds(retention);
   return seconds % 3600 === 0 ? `${seconds / 3600}h` : `${seconds}s`;
 }
 

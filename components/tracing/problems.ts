@@ -2,7 +2,9 @@
 import { ArgsProblem } from "../kit/problems";
 import { durationSeconds } from "../kit/units";
 import type { TracingArgs } from "./args";
-import { MIN_RETENTION_SECONDS } from "./jaeger-config";
+
+/** The shortest retention: spans kept less than an hour are gone before an alert's trace can be followed. */
+export const MIN_RETENTION_SECONDS = 3600;
 
 /** A retention under an hour (MIN_RETENTION_SECONDS). */
 export function problems(args: Pick<TracingArgs, "retention">): ArgsProblem[] {

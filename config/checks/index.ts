@@ -33,6 +33,7 @@ const CHECKS: ReadonlyArray<(input: CheckInput) => void> = [
   logCollectorChecks,
   sectionChecks("loki"),
   tracingChecks,
+  sectionChecks("tracing"),
   kubernetesLimits,
   prometheusRules,
   dsnChecks,

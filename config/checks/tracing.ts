@@ -1,10 +1,8 @@
-/** The traces backend's own rules (components/tracing/problems.ts), and what the OTLP endpoint for apps needs. */
-import { problems as tracingProblems } from "../../components/tracing/problems";
-import { CheckInput, sectionProblems } from "./check";
+/** What the OTLP endpoint for apps needs: it is the log collector's (the traces backend's own rules are its section's). */
+import { CheckInput } from "./check";
 
-/** Apps' OTLP arrives at the log collector's endpoint, so it must run; the traces backend has its own rules. */
-export function tracingChecks(input: CheckInput): void {
-  const { resolved, key, problems, warnings } = input;
+/** Apps' OTLP arrives at the log collector's endpoint, so it must run; without it the traces backend receives nothing. */
+export function tracingChecks({ resolved, key, problems, warnings }: CheckInput): void {
   if (!resolved.logCollector.enabled) {
     resolved.apps.forEach((app, i) => {
       if (!app.otlp) return;
@@ -19,5 +17,4 @@ export function tracingChecks(input: CheckInput): void {
       );
     }
   }
-  if (resolved.tracing.enabled) sectionProblems("tracing", tracingProblems(resolved.tracing), input);
 }

@@ -131,11 +131,11 @@ describe("lokiConfig", () => {
     ["36h", undefined],
     ["12h", undefined],
     ["30m", undefined],
-  ])("retention %s becomes %s (undefined: refused)", (retention, hours) => {
+  ])("retention %s becomes %s (undefined: refused by config, loki.retention's field)", (retention, hours) => {
     if (hours === undefined) {
-      expect(() => lokiConfig({ retention, ingestion: ingestionOf({ storage: { size: "10Gi" }, retention: "3d" }) })).toThrow(
-        `retention must be a whole number of days, at least one, such as 3d, 7d or 2w; got "${retention}"`,
-      );
+      expect(configProblems("staging", { loki: { retention } })).toEqual([
+        `monitoring:loki.retention: must be a whole number of days such as 3d, 7d or 2w (got "${retention}")`,
+      ]);
     } else {
       const limits = lokiConfig({ retention, ingestion: ingestionOf({ storage: { size: "10Gi" }, retention: "3d" }) })
         .limits_config as Record<string, unknown>;

@@ -51,7 +51,7 @@ test("every component extends StackComponent: no other class extends or makes a 
   // The base itself hands the SDK no args: an empty object, whatever the component was given.
   const base = program.find(({ file }) => file === "components/kit/component.ts")?.text ?? "";
   const body = base.slice(base.indexOf("class StackComponent"));
-  expect(body.slice(0, body.indexOf("\n}\n"))).toMatch(/super\(componentType, componentName, \{\}, opts\);/);
+  expect(body.slice(0, body.indexOf("\n}\n"))).toMatch(/super\(type, name, \{\}, opts\);/);
 });
 
 test("no component pins an image of its own: images.ts is the one versions file", () => {
@@ -72,15 +72,15 @@ const READS_FILES = [
 /** Code without its comments. */
 const code = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
 
-test("each check lives once, with its owner: a component throws only through refuseProblems, or over the files it reads", () => {
+test("each check lives once, with its owner: a component throws only through the kit's refuseProblems, or over the files it reads", () => {
   // Config refuses every bad value before any resource (the schema, config/checks/, and each component's
-  // problems()); a component's constructor runs the same problems() through StackComponent.refuseProblems,
-  // the one throw over args (components/kit/component.ts). Only the files that read the team's files throw
-  // over what they read.
+  // problems()); a component's constructor runs the same problems() through refuseProblems, the one
+  // throw over args (components/kit/problems.ts). Only the files that read the team's files throw over
+  // what they read.
   const checkers = componentFiles.filter(({ text }) => /\bfunction\s+check\w*Args\b/.test(code(text))).map(({ file }) => file);
   expect(checkers).toEqual([]);
   const throwing = componentFiles
-    .filter(({ file }) => file !== "components/kit/component.ts" && !READS_FILES.includes(file))
+    .filter(({ file }) => file !== "components/kit/problems.ts" && !READS_FILES.includes(file))
     .filter(({ text }) => /\bthrow\b|\bResourceError\b/.test(code(text)))
     .map(({ file }) => file);
   expect(throwing).toEqual([]);

@@ -1,0 +1,35 @@
+/** The traces backend's section of the stack file (`tracing`): its fields, its defaults per profile, its resolution and its problems. */
+import { z } from "zod";
+import { bool, duration, resources, storage } from "../kit/fields";
+import { componentSection, resolveResources, resolveStorage } from "../kit/section";
+import { TRACING_DEFAULTS, TracingDefaults } from "./args";
+import { problems } from "./problems";
+
+const schema = z.strictObject({
+  enabled: bool
+    .optional()
+    .describe("Run the traces backend (Jaeger, in-cluster only) that the collector's OTLP endpoint forwards spans to; default true."),
+  // At least 1h: problems.ts.
+  retention: duration.optional().describe("How long spans are kept (at least 1h)."),
+  storage: storage.optional(),
+  resources: resources.optional(),
+});
+
+/**
+ * The `tracing` section; its problems only while the backend runs. What the OTLP endpoint for
+ * apps needs of the log collector spans sections (config/checks/tracing.ts).
+ */
+export const tracingSection = componentSection({
+  schema,
+  defaults: (profile): TracingDefaults => TRACING_DEFAULTS[profile],
+  resolve: (given, context): TracingDefaults => {
+    const defaults = TRACING_DEFAULTS[context.profile];
+    return {
+      enabled: given?.enabled ?? defaults.enabled,
+      retention: given?.retention ?? defaults.retention,
+      storage: resolveStorage(defaults.storage, given?.storage, context),
+      resources: resolveResources(defaults.resources, given?.resources),
+    };
+  },
+  problems: (tracing) => (tracing.enabled ? problems(tracing) : []),
+});
