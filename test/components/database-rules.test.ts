@@ -13,8 +13,8 @@ import {
   DATABASE_EXPORTER_MISSING,
   DATABASE_EXPORTER_MISSING_FOR,
   databaseExporterRules,
-  exporterJob,
 } from "../../components/prometheus/rules/database-rules";
+import { exporterJob } from "../../components/kit/database-exporters";
 import { DATABASE_RULES_KEY } from "../../components/prometheus/args";
 import { durationSeconds } from "../../components/kit/units";
 import type { Rendered } from "../../scripts/lib/render";

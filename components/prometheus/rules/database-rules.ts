@@ -10,7 +10,7 @@
  * name and type alone: however the exporter runs (sidecar or standalone), its series are
  * `up{job="<type>-exporter", database="<name>"}`.
  */
-import type { DatabaseExporter } from "../../kit/database-exporters";
+import { DatabaseRef, exporterJob } from "../../kit/database-exporters";
 import { RUNBOOK_PATH } from "./rule-files";
 import { durationSeconds } from "../../kit/units";
 
@@ -33,11 +33,6 @@ export const DATABASE_EXPORTER_MISSING_FOR = "10m";
  */
 const SEVERITY = "warning";
 
-/** The job of a database type's exporter, sidecar or standalone (Prometheus' pod job and the standalone targets both name it so). */
-export function exporterJob(type: DatabaseExporter["type"]): string {
-  return `${type}-exporter`;
-}
-
 /** A rule as Prometheus reads it. */
 export interface AlertRule {
   alert: string;
@@ -57,7 +52,7 @@ const quote = (value: string) => JSON.stringify(value);
  * no groups, still a valid rule file.
  */
 export function databaseExporterRules(
-  databases: ReadonlyArray<Pick<DatabaseExporter, "name" | "type">>,
+  databases: readonly DatabaseRef[],
   evaluationInterval: string,
 ): { groups: Array<{ name: string; interval: string; rules: AlertRule[] }> } {
   const seen = new Set<string>();
