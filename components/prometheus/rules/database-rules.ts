@@ -49,17 +49,13 @@ const quote = (value: string) => JSON.stringify(value);
  * The generated rule file: group `database-exporters` with one DatabaseExporterMissing per
  * database, in config order. `absent()` returns the equality matchers as labels, so each
  * alert carries `job` and `database`, as the alerts of rules/databases.yml do. No databases:
- * no groups, still a valid rule file.
+ * no groups, still a valid rule file. Each name once: config refuses a name used twice
+ * (components/database-exporters/section.ts), whose two rules promtool would call duplicates.
  */
 export function databaseExporterRules(
   databases: readonly DatabaseRef[],
   evaluationInterval: string,
 ): { groups: Array<{ name: string; interval: string; rules: AlertRule[] }> } {
-  const seen = new Set<string>();
-  for (const db of databases) {
-    if (seen.has(db.name)) throw new Error(`database "${db.name}" appears twice: database names must be unique`);
-    seen.add(db.name);
-  }
   if (databases.length === 0) return { groups: [] };
   const minutes = (durationSeconds(DATABASE_EXPORTER_MISSING_FOR) ?? 0) / 60;
   return {
