@@ -3,6 +3,7 @@
  * with did-you-mean hints, in the project's words rather than the validation library's.
  */
 import { z } from "zod";
+import { HIDDEN } from "../components/kit/problems";
 import { SECRET_KEYS } from "./secrets";
 import { plainKeySchemas, rawSchema, unwrap } from "./schema";
 
@@ -23,7 +24,7 @@ export class ConfigError extends Error {
   }
 }
 
-export const HIDDEN = "a value that is hidden because it is a secret";
+export { HIDDEN };
 
 /** What was given, for a message: JSON, shortened, with any password in a URL masked. */
 export function describeInput(value: unknown): string {

@@ -2,12 +2,12 @@
 import { THRESHOLD_LEVELS, THRESHOLD_NAMES, Thresholds, defaultThresholds } from "../components/prometheus/rules/thresholds";
 import { prometheusSizeMB, quantityBytes } from "../components/kit/units";
 import { AlertRouting } from "../components/alertmanager/args";
-import { DatabaseExporter, EXPORTER_RESOURCES } from "../components/kit/database-exporters";
+import { databasesSection } from "../components/database-exporters/section";
 import { Profile } from "../components/kit/profiles";
 import { SectionContext, resolveResources, resolveStorage } from "../components/kit/section";
 import { ExposedService } from "../components/kit/web";
 import { RemoteWriteTarget } from "../components/prometheus/args";
-import { exporterHostExample } from "./checks/databases";
+import { keyed } from "./checks/databases";
 import { DEFAULT_NODES, PROFILE_DEFAULTS, ProfileDefaults, defaultNamespace } from "./defaults";
 import { CrossProblem } from "./problems";
 import { StackConfig } from "./resolved";
@@ -200,63 +200,11 @@ function resolveCloudflare(
   };
 }
 
-/** `databases[]`: each exporter with where its DSN comes from (a secret value or an existing Secret). */
-function resolveDatabases(rawConfig: RawConfig, raw: RawStackConfig, problems: CrossProblem[]): DatabaseExporter[] {
-  const k = (path: string) => `${rawConfig.project}:${path}`;
-  const dsns = raw.databaseDsns ?? {};
-  const databases: DatabaseExporter[] = (raw.databases ?? []).map((db, i) => {
-    // An exporter in the database's pod can take the database out of its Service (see
-    // components/exporter-sidecars.ts): refused, with the way over, before anything changes.
-    if (db.mode === "sidecar") {
-      problems.push({
-        key: k(`databases[${i}].mode`),
-        message:
-          `"sidecar" is no longer supported: an exporter container in the database's pod makes the pod NotReady, and takes the database ` +
-          `out of its Service, whenever it is OOM-killed, crash-loops or its image cannot be pulled. Set mode: standalone and drop ` +
-          `target: the exporter then runs in its own pod in the stack's namespace and reaches "${db.name}" through its DSN, which must ` +
-          `name the database's Service (for instance ${exporterHostExample(db.type, db.target?.name, db.target?.namespace)}), not localhost; a secretRef must be a Secret in the stack's ` +
-          `namespace, or use pulumi config set --secret --path 'databaseDsns.${db.name}' <dsn>. The next pulumi up removes the ` +
-          `sidecar: one rollout of the database's pods; run it when a restart of the database is acceptable (README, "Databases")`,
-        ...(db.target ? { involves: [k(`databases[${i}].target`)] } : {}),
-      });
-    } else if (db.target) {
-      problems.push({
-        key: k(`databases[${i}].target`),
-        message: `database "${db.name}": "target" was for sidecars, which are no longer supported; drop it (the exporter reaches the database through its DSN)`,
-      });
-    }
-    if (db.secretRef && dsns[db.name] !== undefined) {
-      problems.push({
-        key: k(`databases[${i}].secretRef`),
-        message: `database "${db.name}" has both secretRef and databaseDsns.${db.name}; keep one`,
-        involves: [k(`databaseDsns.${db.name}`)],
-      });
-    }
-    if (!db.secretRef && dsns[db.name] === undefined) {
-      problems.push({
-        key: k(`databases[${i}]`),
-        message: `database "${db.name}" needs a DSN: secretRef {name, key} of an existing Secret, or pulumi config set --secret --path 'databaseDsns.${db.name}' <dsn>`,
-        involves: [k(`databaseDsns.${db.name}`)],
-      });
-    }
-    return {
-      name: db.name,
-      type: db.type,
-      mode: "standalone",
-      dsn: db.secretRef ? { secretRef: db.secretRef } : { value: dsns[db.name] ?? "" },
-      resources: resolveResources(EXPORTER_RESOURCES, db.resources),
-    };
-  });
-  for (const name of Object.keys(dsns)) {
-    if (!(raw.databases ?? []).some((db) => db.name === name)) {
-      problems.push({
-        key: k(`databaseDsns.${name}`),
-        message: `no database named "${name}" in ${rawConfig.project}:databases`,
-        involves: [k("databases")],
-      });
-    }
-  }
-  return databases;
+/** `databases[]` (components/database-exporters/section.ts), with the problems of its resolution. */
+function resolveDatabases(rawConfig: RawConfig, raw: RawStackConfig, problems: CrossProblem[]): StackConfig["databases"] {
+  const resolved = databasesSection.resolve(raw.databases, { project: rawConfig.project }, { databaseDsns: raw.databaseDsns });
+  keyed(resolved.problems, { key: (path) => `${rawConfig.project}:${path}`, problems });
+  return resolved.databases;
 }
 
 /** `prometheus.remoteWrite[]`, each with its credential from remoteWritePasswords. */

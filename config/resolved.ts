@@ -5,7 +5,7 @@
 import type { AlertRouting, AlertmanagerDefaults } from "../components/alertmanager/args";
 import type { CloudflareTunnelDefaults } from "../components/cloudflare-tunnel/args";
 import type { GrafanaDefaults } from "../components/grafana/args";
-import type { DatabaseExporter } from "../components/kit/database-exporters";
+import type { databasesSection } from "../components/database-exporters/section";
 import type { ProbeSpec } from "../components/kit/probes";
 import type { Profile } from "../components/kit/profiles";
 import type { ExposedService } from "../components/kit/web";
@@ -37,7 +37,8 @@ export interface StackConfig {
   /** Thresholds of the node alerts teams tune (components/prometheus/rules/thresholds.ts); default rules/nodes.yml's values. */
   thresholds: Thresholds;
   apps: AppTarget[];
-  databases: DatabaseExporter[];
+  /** The database exporters (`databases[]`, with their DSNs), as components/database-exporters/section.ts resolves them. */
+  databases: ReturnType<(typeof databasesSection)["resolve"]>["databases"];
   /** Plain scrape targets (`targets[]`). */
   targets: ScrapeTargetSpec[];
   /** Every probe: the apps' (`apps[].probe`), then `probes[]`. The blackbox exporter runs only when there is one. */

@@ -1,13 +1,13 @@
 /**
- * The schema of a stack's raw values: the list entries (apps, targets, probes, databases), the
- * plain keys with the sections, the secret keys, and RawConfig, the input as Pulumi hands it over.
+ * The schema of a stack's raw values: the list entries (apps, targets, probes; databases' is
+ * components/database-exporters/section.ts), the plain keys with the sections, the secret keys,
+ * and RawConfig, the input as Pulumi hands it over.
  */
 import { z } from "zod";
 import { PROFILES } from "../components/kit/profiles";
 import {
   PORT_MESSAGE,
   PORT_NAME,
-  SECRET_DATA_KEY,
   bool,
   dnsLabel,
   dnsSubdomain,
@@ -28,10 +28,10 @@ import {
   portNumber,
   positiveNumber,
   projectDirectory,
-  resources,
   statusCodes,
   urlPath,
 } from "../components/kit/fields";
+import { databasesSection } from "../components/database-exporters/section";
 import { secretKeySchemas } from "./secrets";
 import { sectionSchemas } from "./sections";
 
@@ -159,31 +159,6 @@ const probeSchema = z.strictObject({
   labels: labelMap.optional().describe("Extra labels of the probe's series."),
 });
 
-const databaseSchema = z.strictObject({
-  name: dnsLabel.describe("Unique name; the `database` label of its series."),
-  type: z.enum(["postgres", "redis", "mongodb"]),
-  // "sidecar" (and its target) are still parsed, so that a stack file of an earlier release is
-  // refused with the way over (resolve) rather than as an unknown value.
-  mode: z.enum(["sidecar", "standalone"]),
-  target: z
-    .strictObject({
-      kind: z.enum(["Deployment", "StatefulSet"]),
-      name: dnsLabel,
-      namespace: dnsLabel,
-      container: dnsLabel.optional(),
-    })
-    .optional()
-    .describe("Retired with sidecar mode: refused, with the way over."),
-  secretRef: z
-    .strictObject({
-      name: dnsSubdomain("a Secret name"),
-      key: matching(SECRET_DATA_KEY, "a Secret key: at most 253 of letters, digits, '-', '_' and '.', not '.' and not starting with '..'"),
-    })
-    .optional()
-    .describe("Existing Secret holding the DSN, in the stack's namespace. Otherwise the DSN comes from secret databaseDsns.<name>."),
-  resources: resources.optional(),
-});
-
 /** Plain (non-secret) keys, with the type Pulumi hands them in. */
 export const plainKeySchemas = {
   profile: z.enum(PROFILES).describe("staging (small) or production (HA); default: the stack name."),
@@ -196,7 +171,7 @@ export const plainKeySchemas = {
   storageClass: dnsSubdomain("a StorageClass name").describe("Default StorageClass of every volume."),
   protectVolumes: bool.describe("Protect volumes from deletion by update or destroy."),
   apps: z.array(appSchema, { error: "must be a list of apps" }).describe("Apps to scrape."),
-  databases: z.array(databaseSchema, { error: "must be a list of databases" }).describe("Database exporters."),
+  databases: databasesSection.schema,
   teamContent: projectDirectory.describe("Directory of the team's own rules and dashboards; default team (when it exists)."),
   targets: z.array(scrapeTargetSchema, { error: "must be a list of scrape targets" }).describe("Plain scrape targets (no HTTP contract)."),
   probes: z.array(probeSchema, { error: "must be a list of probes" }).describe("URLs probed by the blackbox exporter."),

@@ -1,22 +1,31 @@
 /** The keys whose values must be Pulumi secrets, and the stack file's plain entries beside secret ones. */
 import { z } from "zod";
-import { BASIC_AUTH_USER, BASIC_AUTH_USER_MESSAGE, dnsLabel, httpUrl, matching, nonEmpty, notAMap } from "../components/kit/fields";
+import {
+  BASIC_AUTH_USER,
+  BASIC_AUTH_USER_MESSAGE,
+  dnsLabel,
+  httpUrl,
+  matching,
+  nonEmpty,
+  notAMap,
+  secretMapMessage,
+} from "../components/kit/fields";
+import { databasesSection } from "../components/database-exporters/section";
 
 /** What a secret map takes, and how to give it: entry by entry, by path. */
-export const SECRET_MAP_MESSAGES: Record<string, string> = Object.fromEntries(
-  [
-    ["databaseDsns", "database name", "DSN"],
-    ["remoteWritePasswords", "remote-write name", "password or token"],
-    ["basicAuthPasswords", "user", "password"],
-    ["slackWebhookUrls", "receiver", "Slack webhook URL"],
-    ["discordWebhookUrls", "receiver", "Discord webhook URL"],
-    ["webhookUrls", "receiver", "webhook URL"],
-    ["targetCredentials", "target name", "token or password"],
-  ].map(([key, name, value]) => [
-    key,
-    `must be a map of ${name} to ${value}, set one entry at a time: pulumi config set --secret --path '${key}.<${name.replace(/ /g, "-")}>' <value>`,
-  ]),
-);
+export const SECRET_MAP_MESSAGES: Record<string, string> = {
+  ...databasesSection.secretMessages,
+  ...Object.fromEntries(
+    [
+      ["remoteWritePasswords", "remote-write name", "password or token"],
+      ["basicAuthPasswords", "user", "password"],
+      ["slackWebhookUrls", "receiver", "Slack webhook URL"],
+      ["discordWebhookUrls", "receiver", "Discord webhook URL"],
+      ["webhookUrls", "receiver", "webhook URL"],
+      ["targetCredentials", "target name", "token or password"],
+    ].map(([key, name, value]) => [key, secretMapMessage(key, name, value)]),
+  ),
+};
 
 /** Keys whose values must be Pulumi secrets. */
 export const secretKeySchemas = {
@@ -26,7 +35,7 @@ export const secretKeySchemas = {
   discordCriticalWebhookUrl: httpUrl,
   webhookUrl: httpUrl,
   deadMansSwitchUrl: httpUrl,
-  databaseDsns: z.record(dnsLabel, nonEmpty("a DSN"), notAMap(SECRET_MAP_MESSAGES.databaseDsns)),
+  databaseDsns: databasesSection.secrets.databaseDsns,
   remoteWritePasswords: z.record(dnsLabel, nonEmpty("a password or token"), notAMap(SECRET_MAP_MESSAGES.remoteWritePasswords)),
   basicAuthPasswords: z.record(
     matching(BASIC_AUTH_USER, BASIC_AUTH_USER_MESSAGE),

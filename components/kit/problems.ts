@@ -15,6 +15,9 @@ export interface ArgsProblem {
   involves?: string[];
 }
 
+/** What a message says in place of a secret value it is about: never the value itself. */
+export const HIDDEN = "a value that is hidden because it is a secret";
+
 /** The names given more than once, each once. */
 export function duplicates(names: string[]): string[] {
   return [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];

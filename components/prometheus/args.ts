@@ -1,7 +1,7 @@
 /** The Prometheus component's args, and its fixed names, paths and budgets that other parts of the program read. */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import type { DatabaseExporter } from "../kit/database-exporters";
+import type { DatabaseRef } from "../kit/database-exporters";
 import type { ProbeSpec } from "../kit/probes";
 import { Profile, withOverrides } from "../kit/profiles";
 import { ResourceRequirements, StorageSpec, requirements } from "../kit/resources";
@@ -219,7 +219,7 @@ export interface PrometheusArgs {
    * The configured databases, by name and type: each gets an alert when its exporter's series
    * are absent (components/prometheus/rules/database-rules.ts). Default none.
    */
-  databases?: Array<Pick<DatabaseExporter, "name" | "type">>;
+  databases?: DatabaseRef[];
   /** The other components' metrics endpoints (MonitoringStack collects them). Prometheus adds its own. Default none. */
   scrapeTargets?: ScrapeTarget[];
   /** The cluster's own Traefik, scraped as job `traefik` (its pods, found by labels, on their metrics port). Default: not scraped. */

@@ -1,5 +1,5 @@
 /** The scrape jobs of prometheus.yml, one kind at a time: the components' Services, annotated pods, apps, plain targets, probes, kubelets. */
-import { DATABASE_LABEL, ENVIRONMENT_LABEL, EXPORTER_KINDS, EXPORTER_LABEL } from "../kit/database-exporters";
+import { DATABASE_LABEL, DATABASE_TYPES, ENVIRONMENT_LABEL, EXPORTER_LABEL } from "../kit/database-exporters";
 import { ScrapeTarget } from "../kit/services";
 import { durationSeconds } from "../kit/units";
 import { APP_DEFAULTS, AppTarget, ClusterTraefik, PROMETHEUS_PATHS, RESERVED_TARGET_LABELS, TargetArgs } from "./args";
@@ -130,10 +130,10 @@ export function podsJob(environment: string, clusterTraefik?: ClusterTraefik): S
       // app: app.kubernetes.io/name, else the older `app` label (the later rule wins when both exist).
       { source_labels: [podLabel("app")], regex: "(.+)", target_label: "app" },
       { source_labels: [podLabel("app.kubernetes.io/name")], regex: "(.+)", target_label: "app" },
-      // A pod with a database exporter container, labelled as components/exporter-sidecars.ts says: job `<type>-exporter` and the database.
+      // A pod with a database exporter container, labelled as components/kit/database-exporters.ts says: job `<type>-exporter` and the database.
       {
         source_labels: [podLabel(EXPORTER_LABEL)],
-        regex: `(${Object.keys(EXPORTER_KINDS).sort().join("|")})`,
+        regex: `(${[...DATABASE_TYPES].sort().join("|")})`,
         replacement: "${1}-exporter",
         target_label: "job",
       },

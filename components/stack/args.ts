@@ -4,13 +4,13 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig, exposedBy, publicHostname } from "../../config";
-import { EXPORTER_RESOURCES } from "../kit/database-exporters";
+import { EXPORTER_RESOURCES } from "../database-exporters/kinds";
 import { EgressComponent, EgressSettings } from "../kit/network";
 import { podPriority, stackPriorityClassName } from "../kit/priority";
 import { ClusterTraefik, PrometheusArgs } from "../prometheus/args";
 import { KubeStateMetricsArgs } from "../exporters/kube-state-metrics";
 import { NodeExporterArgs } from "../exporters/node-exporter";
-import { ExporterSidecarsArgs } from "../exporter-sidecars";
+import { DatabaseExportersArgs } from "../database-exporters/args";
 import { BlackboxExporterArgs } from "../blackbox-exporter";
 import { LokiArgs } from "../loki/args";
 import { LOG_COLLECTOR_AGENT, LogCollectorArgs } from "../log-collector/args";
@@ -334,7 +334,7 @@ export function kubeStateMetricsArgs(cfg: StackConfig): KubeStateMetricsArgs {
 }
 
 /** The database exporters' args: one exporter per entry of databases[]. */
-export function databaseExportersArgs(cfg: StackConfig): ExporterSidecarsArgs {
+export function databaseExportersArgs(cfg: StackConfig): DatabaseExportersArgs {
   return { ...workloadArgs(cfg, "databaseExporters"), databases: cfg.databases };
 }
 

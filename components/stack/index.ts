@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config";
 import type { ExposedService } from "../kit/web";
 import { BlackboxExporter } from "../blackbox-exporter";
-import { ExporterSidecars } from "../exporter-sidecars";
+import { DatabaseExporters } from "../database-exporters";
 import { KubeStateMetrics } from "../exporters/kube-state-metrics";
 import { NodeExporter } from "../exporters/node-exporter";
 import { Loki } from "../loki";
@@ -133,7 +133,7 @@ export class MonitoringStack extends StackComponent {
     }
     if (cfg.databases.length > 0) {
       const databaseExporters = this.part(
-        new ExporterSidecars(`${name}-database-exporters`, databaseExportersArgs(cfg), { parent: this, dependsOn: ready }),
+        new DatabaseExporters(`${name}-database-exporters`, databaseExportersArgs(cfg), { parent: this, dependsOn: ready }),
       );
       scrapeTargets.push(...databaseExporters.scrapeTargets);
     }

@@ -8,7 +8,7 @@ import { StackConfig } from "../resolved";
 import { RawConfig, RawStackConfig } from "../schema";
 import { alertmanagerChecks } from "./alertmanager";
 import { CheckInput } from "./check";
-import { dsnChecks } from "./databases";
+import { databaseNameChecks, dsnChecks } from "./databases";
 import { edgeChecks, hostnameChecks } from "./exposure";
 import { grafanaChecks } from "./grafana";
 import { kubernetesLimits } from "./kubernetes";
@@ -23,6 +23,7 @@ import { sectionChecks } from "./sections";
 
 const CHECKS: ReadonlyArray<(input: CheckInput) => void> = [
   uniqueNames,
+  databaseNameChecks,
   prometheusChecks,
   thresholdChecks,
   alertmanagerChecks,

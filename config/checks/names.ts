@@ -2,7 +2,7 @@
 import { duplicates } from "../../components/kit/problems";
 import { CheckInput } from "./check";
 
-/** Apps, targets, probes and databases: each name used once (remote writes: components/prometheus/problems.ts). */
+/** Apps, targets and probes: each name used once (databases: components/database-exporters/section.ts; remote writes: components/prometheus/problems.ts). */
 export function uniqueNames({ raw, resolved, key, problems }: CheckInput): void {
   for (const name of duplicates(resolved.apps.map((a) => a.name))) {
     problems.push({ key: key("apps"), message: `app name "${name}" is used more than once; names must be unique` });
@@ -20,8 +20,5 @@ export function uniqueNames({ raw, resolved, key, problems }: CheckInput): void 
       key: key(where[where.length - 1]),
       message: `"${name}" is also the name of ${where.slice(0, -1).join(" and ")}; apps, targets and probes need names of their own`,
     });
-  }
-  for (const name of duplicates(resolved.databases.map((db) => db.name))) {
-    problems.push({ key: key("databases"), message: `database name "${name}" is used more than once; names must be unique` });
   }
 }

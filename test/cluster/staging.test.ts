@@ -8,7 +8,7 @@
  * kubelet's readiness logic. So this shows what the API server and the controllers do (the
  * database's pod template, its Service's EndpointSlices, the exporter's own), not what a
  * kubelet would make of a failing container in the database's pod; that part is the
- * kubelet's code (components/exporter-sidecars.ts says where).
+ * kubelet's code (components/database-exporters/index.ts says where).
  */
 import * as fs from "fs";
 import * as path from "path";

@@ -2,7 +2,7 @@
 import * as YAML from "yaml";
 import { componentScrapeJobs, parseStackConfig } from "../../config";
 import { BUILTIN_SCRAPE_JOBS } from "../../components/prometheus/args";
-import { EXPORTER_KINDS } from "../../components/kit/database-exporters";
+import { DATABASE_KINDS } from "../../components/database-exporters/kinds";
 import { PROMETHEUS_MAX_DURATION_MS } from "../../components/kit/units";
 import { renderRun } from "../../scripts/lib/render";
 import { runProgram } from "../../scripts/lib/runner";
@@ -324,10 +324,10 @@ describe("refused: what the components refused, now found by config in the same 
     );
   });
 
-  test("a DSN is checked against the exporters' own patterns (one definition, components/kit/database-exporters.ts)", () => {
-    for (const [type, kind] of Object.entries(EXPORTER_KINDS)) {
+  test("a DSN is checked against the exporters' own patterns (one definition, components/database-exporters/kinds.ts)", () => {
+    for (const [type, kind] of Object.entries(DATABASE_KINDS)) {
       expect(kind.dsnPattern.test(kind.dsnExample)).toBe(true);
-      const other = type === "redis" ? EXPORTER_KINDS.mongodb.dsnExample : EXPORTER_KINDS.redis.dsnExample;
+      const other = type === "redis" ? DATABASE_KINDS.mongodb.dsnExample : DATABASE_KINDS.redis.dsnExample;
       expect(problems("staging", { databases: [{ name: "db", type, mode: "standalone" }] }, { databaseDsns: { db: other } })).toEqual([
         `monitoring:databaseDsns.db: is not a ${type} DSN (database "db" is ${type}); expected something like ${kind.dsnExample} (got a value that is hidden because it is a secret)`,
       ]);

@@ -1,5 +1,5 @@
 /**
- * A database exporter runs in a pod of its own (components/exporter-sidecars.ts), so whatever
+ * A database exporter runs in a pod of its own (components/database-exporters/index.ts), so whatever
  * it does touches only its own target; what matters is that it says plainly what is wrong.
  * This runs the exact exporter releases the stack deploys (.tools/bin) as the kubelet would
  * start the container exporterContainer describes (its args, the environment the kubelet gives
@@ -17,8 +17,9 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import type * as k8s from "@pulumi/kubernetes";
-import { DatabaseType, EXPORTER_KINDS } from "../../components/kit/database-exporters";
-import { exporterContainer } from "../../components/exporter-sidecars";
+import { DATABASE_TYPES, DatabaseType } from "../../components/kit/database-exporters";
+import { DATABASE_KINDS } from "../../components/database-exporters/kinds";
+import { exporterContainer } from "../../components/database-exporters";
 import { LOOPBACK, freePort } from "../../scripts/lib/cluster/processes";
 import { LocalServerError, ServerCommand, preparePostgres, prepareRedis } from "../../scripts/lib/local/databases";
 import { StackBinary, stackBinary } from "../../scripts/lib/local/binaries";
@@ -134,7 +135,7 @@ async function startExporter(type: DatabaseType, secrets: Record<string, Record<
   // Nothing of this process's own environment: only what the kubelet would set.
   const proc = start(stackBinary(BINARIES[type]), args, { env: kubeletEnv((container.env ?? []) as EnvVar[], secrets) });
   const probe = container.readinessProbe as { tcpSocket: { port: string }; timeoutSeconds: number };
-  expect(probe.tcpSocket.port).toBe(EXPORTER_KINDS[type].portName);
+  expect(probe.tcpSocket.port).toBe(DATABASE_KINDS[type].portName);
   /** What the kubelet and Prometheus see of it now. */
   const observe = async (): Promise<Observation> => {
     if (proc.exited()) return { running: false, output: proc.output(), ready: false };
@@ -149,12 +150,12 @@ async function startExporter(type: DatabaseType, secrets: Record<string, Record<
 
 const upIs = (type: DatabaseType, value: 0 | 1) => new RegExp(`^${UP[type]}(\\{[^}]*\\})? ${value}$`);
 
-describe.each(Object.keys(EXPORTER_KINDS) as DatabaseType[])("the %s exporter in its own pod", (type) => {
+describe.each([...DATABASE_TYPES])("the %s exporter in its own pod", (type) => {
   test("is not started by the kubelet until its DSN Secret and key exist", () => {
     const { env } = exporterContainer({ name: "db", type, dsnSecret: { name: "dsn", key: "DSN" } });
     expect(() => kubeletEnv(env as EnvVar[], {})).toThrow(/CreateContainerConfigError: Secret dsn has no key DSN/);
     expect(() => kubeletEnv(env as EnvVar[], { dsn: { OTHER: "x" } })).toThrow(/CreateContainerConfigError/);
-    expect(kubeletEnv(env as EnvVar[], { dsn: { DSN: UNREACHABLE[type] } })).toEqual({ [EXPORTER_KINDS[type].dsnEnv]: UNREACHABLE[type] });
+    expect(kubeletEnv(env as EnvVar[], { dsn: { DSN: UNREACHABLE[type] } })).toEqual({ [DATABASE_KINDS[type].dsnEnv]: UNREACHABLE[type] });
   });
 
   test("with its database out of reach, keeps running, passes its probe and reports the database down", async () => {

@@ -26,7 +26,7 @@ import { metricValues } from "../../scripts/lib/local/text-format";
 import { GO_HEAP_GROWTH, LOKI_MAX_CHUNK_AGE_SECONDS, buildLiveReport, liveTables, lokiAllowance } from "../../scripts/lib/bench/report";
 import { benchApps, benchPods, kubeStateMetricsText } from "../../scripts/lib/bench/workload";
 import { PROFILE_DEFAULTS } from "../../config";
-import { EXPORTER_RESOURCES } from "../../components/kit/database-exporters";
+import { EXPORTER_RESOURCES } from "../../components/database-exporters/kinds";
 import type { ResourceRequirements } from "../../components/kit/resources";
 
 const MIB = 1024 * 1024;

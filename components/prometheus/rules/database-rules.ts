@@ -10,7 +10,7 @@
  * name and type alone: however the exporter runs (sidecar or standalone), its series are
  * `up{job="<type>-exporter", database="<name>"}`.
  */
-import type { DatabaseExporter } from "../../kit/database-exporters";
+import { DatabaseRef, exporterJob } from "../../kit/database-exporters";
 import { RUNBOOK_PATH } from "./rule-files";
 import { durationSeconds } from "../../kit/units";
 
@@ -33,11 +33,6 @@ export const DATABASE_EXPORTER_MISSING_FOR = "10m";
  */
 const SEVERITY = "warning";
 
-/** The job of a database type's exporter, sidecar or standalone (Prometheus' pod job and the standalone targets both name it so). */
-export function exporterJob(type: DatabaseExporter["type"]): string {
-  return `${type}-exporter`;
-}
-
 /** A rule as Prometheus reads it. */
 export interface AlertRule {
   alert: string;
@@ -54,17 +49,13 @@ const quote = (value: string) => JSON.stringify(value);
  * The generated rule file: group `database-exporters` with one DatabaseExporterMissing per
  * database, in config order. `absent()` returns the equality matchers as labels, so each
  * alert carries `job` and `database`, as the alerts of rules/databases.yml do. No databases:
- * no groups, still a valid rule file.
+ * no groups, still a valid rule file. Each name once: config refuses a name used twice
+ * (components/database-exporters/section.ts), whose two rules promtool would call duplicates.
  */
 export function databaseExporterRules(
-  databases: ReadonlyArray<Pick<DatabaseExporter, "name" | "type">>,
+  databases: readonly DatabaseRef[],
   evaluationInterval: string,
 ): { groups: Array<{ name: string; interval: string; rules: AlertRule[] }> } {
-  const seen = new Set<string>();
-  for (const db of databases) {
-    if (seen.has(db.name)) throw new Error(`database "${db.name}" appears twice: database names must be unique`);
-    seen.add(db.name);
-  }
   if (databases.length === 0) return { groups: [] };
   const minutes = (durationSeconds(DATABASE_EXPORTER_MISSING_FOR) ?? 0) / 60;
   return {

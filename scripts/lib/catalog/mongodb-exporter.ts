@@ -1,5 +1,5 @@
 /** The catalogue of mongodb_exporter: no server to be had; what it emits without one. */
-import { EXPORTER_KINDS } from "../../../components/kit/database-exporters";
+import { DATABASE_KINDS } from "../../../components/database-exporters/kinds";
 import { getOk } from "../local/http";
 import { pinnedBinary } from "../local/binaries";
 import { LOOPBACK, waitFor } from "../local/processes";
@@ -14,7 +14,7 @@ export async function mongodbExporter(r: Run): Promise<Generated> {
   const command = {
     env: { MONGODB_URI: `mongodb://${LOOPBACK}:${nowhere}/admin` },
     binary: pinnedBinary("mongodb_exporter"),
-    args: onLoopback(EXPORTER_KINDS.mongodb.args, port),
+    args: onLoopback(DATABASE_KINDS.mongodb.args, port),
   };
   const proc = r.start("mongodb_exporter", command);
   const url = `http://${LOOPBACK}:${port}/metrics`;
@@ -22,7 +22,7 @@ export async function mongodbExporter(r: Run): Promise<Generated> {
   const { names } = await scrapeTwice(url);
   return {
     notes: [
-      "What the exporter emits with no server to reach (mongodb_up 0, its own and the Go metrics), with the flags the stack passes (EXPORTER_KINDS.mongodb in components/exporter-sidecars.ts; listening on 127.0.0.1) and a URI where nothing listens. Names the hand-written part lists are not repeated.",
+      "What the exporter emits with no server to reach (mongodb_up 0, its own and the Go metrics), with the flags the stack passes (DATABASE_KINDS.mongodb in components/database-exporters/kinds.ts; listening on 127.0.0.1) and a URI where nothing listens. Names the hand-written part lists are not repeated.",
     ],
     commands: [command],
     names,

@@ -1,6 +1,6 @@
 /** The catalogue of postgres-exporter against a PostgreSQL started here. */
 import * as path from "path";
-import { EXPORTER_KINDS } from "../../../components/kit/database-exporters";
+import { DATABASE_KINDS } from "../../../components/database-exporters/kinds";
 import { getOk } from "../local/http";
 import { pinnedBinary } from "../local/binaries";
 import { preparePostgres } from "../local/databases";
@@ -28,7 +28,7 @@ export async function postgresExporter(r: Run): Promise<Generated> {
   const command = {
     env: { DATA_SOURCE_NAME: pg.dsn("app") },
     binary: pinnedBinary("postgres_exporter"),
-    args: onLoopback(EXPORTER_KINDS.postgres.args, port),
+    args: onLoopback(DATABASE_KINDS.postgres.args, port),
   };
   const exporter = r.start("postgres_exporter", command);
   const url = `http://${LOOPBACK}:${port}/metrics`;
@@ -38,7 +38,7 @@ export async function postgresExporter(r: Run): Promise<Generated> {
     throw new CatalogError(`postgres_exporter does not reach PostgreSQL (pg_up is not 1)\n${exporter.output()}`);
   return {
     notes: [
-      `With the flags the stack passes (EXPORTER_KINDS.postgres in components/exporter-sidecars.ts; listening on 127.0.0.1), against PostgreSQL ${version} (Debian's postgresql package) started here with a throwaway data directory, connected as its superuser, with a database "app" that has a table written to.`,
+      `With the flags the stack passes (DATABASE_KINDS.postgres in components/database-exporters/kinds.ts; listening on 127.0.0.1), against PostgreSQL ${version} (Debian's postgresql package) started here with a throwaway data directory, connected as its superuser, with a database "app" that has a table written to.`,
       "Target labels add `database` (the configured name); the exporter's own `datname` label names the PostgreSQL database inside the server.",
     ],
     commands: [command],

@@ -1,5 +1,5 @@
 /** The catalogue of redis_exporter against a Redis started here, then a replica. */
-import { EXPORTER_KINDS } from "../../../components/kit/database-exporters";
+import { DATABASE_KINDS } from "../../../components/database-exporters/kinds";
 import { getOk } from "../local/http";
 import { pinnedBinary } from "../local/binaries";
 import { prepareRedis, runCommand, systemCommand } from "../local/databases";
@@ -30,7 +30,7 @@ export async function redisExporter(r: Run): Promise<Generated> {
     const command = {
       env: { REDIS_ADDR: `redis://${LOOPBACK}:${redisPort}` },
       binary: pinnedBinary("redis_exporter"),
-      args: onLoopback(EXPORTER_KINDS.redis.args, port),
+      args: onLoopback(DATABASE_KINDS.redis.args, port),
     };
     const proc = r.start(name, command);
     const url = `http://${LOOPBACK}:${port}/metrics`;
@@ -58,7 +58,7 @@ export async function redisExporter(r: Run): Promise<Generated> {
   const ofReplica = { command: replicaExporter.command, names: await replicaExporter.names() };
   return {
     notes: [
-      `With the flags the stack passes (EXPORTER_KINDS.redis in components/exporter-sidecars.ts; listening on 127.0.0.1), against Redis ${version} (Debian's redis-server package) started here with a throwaway directory and a few keys in db 0 and db 1.`,
+      `With the flags the stack passes (DATABASE_KINDS.redis in components/database-exporters/kinds.ts; listening on 127.0.0.1), against Redis ${version} (Debian's redis-server package) started here with a throwaway directory and a few keys in db 0 and db 1.`,
       "Target labels add `database` (the configured name); `db` is Redis' own keyspace index.",
     ],
     commands: [plain.command],

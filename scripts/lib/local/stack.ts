@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { EXPORTER_KINDS } from "../../../components/kit/database-exporters";
+import { DATABASE_KINDS } from "../../../components/database-exporters/kinds";
 import { nodeExporterFlags } from "../../../components/exporters/node-exporter";
 import { WEB_CONFIG_FILE } from "../../../components/kit/web";
 import type { Rendered } from "../render";
@@ -177,7 +177,7 @@ export class LocalStack<Extra extends string = never> {
     const postgresExporter = this.local.start(
       "postgres_exporter",
       stackBinary("postgres_exporter"),
-      onLoopback(EXPORTER_KINDS.postgres.args, this.ports.postgresExporter),
+      onLoopback(DATABASE_KINDS.postgres.args, this.ports.postgresExporter),
       {
         env: { DATA_SOURCE_NAME: pg.dsn("shop") },
       },
@@ -190,7 +190,7 @@ export class LocalStack<Extra extends string = never> {
     const redisExporter = this.local.start(
       "redis_exporter",
       stackBinary("redis_exporter"),
-      onLoopback(EXPORTER_KINDS.redis.args, this.ports.redisExporter),
+      onLoopback(DATABASE_KINDS.redis.args, this.ports.redisExporter),
       {
         env: { REDIS_ADDR: redis.address },
       },

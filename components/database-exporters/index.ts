@@ -1,7 +1,8 @@
 /**
- * Database exporters (PostgreSQL, Redis, MongoDB), one per entry of config.databases, each
- * its own Deployment in the stack namespace that reaches its database through the DSN: the
- * database's Service or a pod's name for one in the cluster, any host for one outside.
+ * Database exporters (PostgreSQL, Redis, MongoDB: the kinds of kinds.ts), one per entry of
+ * config.databases (section.ts), each its own Deployment in the stack namespace that reaches its
+ * database through the DSN: the database's Service or a pod's name for one in the cluster, any
+ * host for one outside.
  *
  * Never in the database's pod. A pod is Ready only while every container in it runs (the
  * kubelet, pkg/kubelet/status/generate.go GenerateContainersReadyCondition, counts every
@@ -13,18 +14,18 @@
  * computeInitContainerActions): one that cannot be pulled keeps a new database pod from
  * starting at all. No container setting avoids it, so the exporter lives in a pod of its own,
  * where whatever it does only takes its own target down (`*_up`/`up == 0`, which alerts).
- * Entries of an earlier release in `mode: sidecar` are refused by config (the way over is in
- * the message and the README); removing one removes its patch, which gives back exactly the
- * fields it added (one rollout of the database's pods).
+ * Entries of an earlier release in `mode: sidecar` are refused by config (section.ts; the way
+ * over is in the message and the README); removing one removes its patch, which gives back
+ * exactly the fields it added (one rollout of the database's pods).
  *
  * The DSN (it holds the password) reaches the exporter only through a Kubernetes Secret in
  * the stack namespace: an existing one (secretRef) or one made here from the secret config value.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { images } from "./images";
-import { ScrapeTarget } from "./kit/services";
-import { WorkloadIdentity, objectMeta, selectorLabels, standardLabels, prometheusPodLabels } from "./kit/labels";
+import { images } from "../images";
+import { ScrapeTarget } from "../kit/services";
+import { WorkloadIdentity, objectMeta, selectorLabels, standardLabels, prometheusPodLabels } from "../kit/labels";
 import {
   ingressPolicySpec,
   DEFAULT_EGRESS,
@@ -34,12 +35,16 @@ import {
   egressPolicyName,
   egressPolicySpec,
   extraEgressRules,
-} from "./kit/network";
-import { resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "./kit/pods";
-import { StackComponent } from "./kit/component";
-import { podPriority } from "./kit/priority";
-import { DatabaseExporter, DatabaseType, EXPORTER_KINDS, EXPORTER_RESOURCES } from "./kit/database-exporters";
-import type { ResourceRequirements } from "./kit/resources";
+} from "../kit/network";
+import { resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "../kit/pods";
+import { StackComponent } from "../kit/component";
+import { refuseProblems } from "../kit/problems";
+import { databasesSection } from "./section";
+import { podPriority } from "../kit/priority";
+import { DatabaseType, exporterJob } from "../kit/database-exporters";
+import type { ResourceRequirements } from "../kit/resources";
+import { DatabaseExporter, DatabaseExportersArgs } from "./args";
+import { DATABASE_KINDS } from "./kinds";
 
 /** A database exporter as a container needs it. */
 export interface ExporterDatabase {
@@ -48,7 +53,7 @@ export interface ExporterDatabase {
   type: DatabaseType;
   /** The Secret, in the pod's namespace, and its key holding the DSN (with the password). */
   dsnSecret: { name: string; key: string };
-  /** Requests and limits; default EXPORTER_RESOURCES (5m/32Mi, limit 100m/64Mi: the benchmark's 17–21 MiB, three times over). */
+  /** Requests and limits; default the kind's (kinds.ts: 5m/32Mi, limit 100m/64Mi, the benchmark's 17–21 MiB three times over). */
   resources?: ResourceRequirements;
 }
 
@@ -64,7 +69,7 @@ export interface ExporterDatabase {
  * - everything the restricted Pod Security standard asks, on the container too.
  */
 export function exporterContainer(database: ExporterDatabase): k8s.types.input.core.v1.Container {
-  const kind = EXPORTER_KINDS[database.type];
+  const kind = DATABASE_KINDS[database.type];
   return {
     name: `${database.type}-exporter`,
     image: images[kind.image],
@@ -74,7 +79,7 @@ export function exporterContainer(database: ExporterDatabase): k8s.types.input.c
     ports: [{ name: kind.portName, containerPort: kind.port, protocol: "TCP" }],
     readinessProbe: { tcpSocket: { port: kind.portName }, periodSeconds: 10, timeoutSeconds: 5 },
     livenessProbe: { tcpSocket: { port: kind.portName }, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
-    resources: resourcesOf(database.resources ?? EXPORTER_RESOURCES),
+    resources: resourcesOf(database.resources ?? kind.resources),
     securityContext: {
       ...restrictedContainerSecurity(),
       runAsUser: 65534,
@@ -84,25 +89,6 @@ export function exporterContainer(database: ExporterDatabase): k8s.types.input.c
   };
 }
 
-export interface ExporterSidecarsArgs {
-  /** The database exporters (config databases), keyed by name; may be empty. */
-  databases: DatabaseExporter[];
-  /**
-   * The stack namespace: the exporters and their DSN Secrets live there. It must exist
-   * first: pass its MonitoringNamespace in `opts.dependsOn`.
-   */
-  namespace: string;
-  /** The stack's environment: app.kubernetes.io/instance, the Prometheus pods' instance label. */
-  environment: string;
-  /** Further destinations of the standalone exporters (config networkPolicy.extraEgress.databaseExporters). Default DEFAULT_EGRESS. */
-  egress?: EgressSettings;
-  /** The stack's PriorityClass for the standalone exporters' pods (never the patched workloads': they are the team's). Default none. */
-  priorityClassName?: string;
-}
-
-/** The port each database listens on by default: what a standalone exporter's egress policy opens. */
-export const DATABASE_PORTS: Readonly<Record<DatabaseType, number>> = { postgres: 5432, redis: 6379, mongodb: 27017 };
-
 /**
  * Where a standalone exporter connects, besides DNS: its database, on the engine's default port
  * at any address. The DSN is secret (and may live in a Secret the program never reads), so its
@@ -110,23 +96,38 @@ export const DATABASE_PORTS: Readonly<Record<DatabaseType, number>> = { postgres
  * networkPolicy.extraEgress.databaseExporters.
  */
 export function standaloneExporterEgressRules(type: DatabaseType, egress: EgressSettings = DEFAULT_EGRESS): EgressRule[] {
-  return [anywhereOn([DATABASE_PORTS[type]]), ...extraEgressRules(egress)];
+  return [anywhereOn([DATABASE_KINDS[type].databasePort]), ...extraEgressRules(egress)];
 }
+
+/**
+ * The component's type token before it was DatabaseExporters: the state of a stack deployed by an
+ * earlier release names the component, and every one of its objects (their URNs carry their
+ * parent's type), by it. The alias makes that state this component's, so that the rename replaces
+ * and deletes nothing (test/cluster/database-exporters-rename.test.ts): the engine gives the
+ * children the parent's alias too.
+ */
+export const EARLIER_TYPE = "monitoring:index:ExporterSidecars";
 
 /**
  * One exporter per database, each a Deployment in the stack namespace with its Service and
  * NetworkPolicy, scraped through `scrapeTargets` (job `<type>-exporter`, label `database`).
  * Nothing of it is in the database's namespace or pod: the database's workload, Service and
- * EndpointSlices are never touched. (The name is the component's since the exporters were
- * sidecars: renaming it would replace every resource in the state.)
+ * EndpointSlices are never touched.
  */
-export class ExporterSidecars extends StackComponent {
+export class DatabaseExporters extends StackComponent {
   /** The exporters, job `<type>-exporter`, label `database`. */
   public readonly scrapeTargets: ScrapeTarget[];
 
-  constructor(name: string, args: ExporterSidecarsArgs, opts?: pulumi.ComponentResourceOptions) {
-    // The args were checked by config (config/checks/names.ts, kubernetes.ts and databases.ts).
-    super("monitoring:index:ExporterSidecars", name, opts);
+  constructor(name: string, args: DatabaseExportersArgs, opts?: pulumi.ComponentResourceOptions) {
+    // The rules config runs on the stack's databases (section.ts): names unique, DSNs of their kind; the
+    // Kubernetes names and quantities are config/checks/kubernetes.ts'.
+    refuseProblems(
+      "DatabaseExporters",
+      name,
+      [...databasesSection.nameProblems(args.databases), ...databasesSection.problems(args.databases)],
+      opts,
+    );
+    super("monitoring:index:DatabaseExporters", name, { ...opts, aliases: [...(opts?.aliases ?? []), { type: EARLIER_TYPE }] });
     this.scrapeTargets = args.databases.map((db) => this.standalone(name, db, args));
     this.registerOutputs({ scrapeTargets: this.scrapeTargets });
   }
@@ -152,8 +153,8 @@ export class ExporterSidecars extends StackComponent {
     return { ref, secret };
   }
 
-  private standalone(name: string, db: DatabaseExporter, args: ExporterSidecarsArgs): ScrapeTarget {
-    const kind = EXPORTER_KINDS[db.type];
+  private standalone(name: string, db: DatabaseExporter, args: DatabaseExportersArgs): ScrapeTarget {
+    const kind = DATABASE_KINDS[db.type];
     const id: WorkloadIdentity = { name: `${db.name}-exporter`, component: "exporter", instance: args.environment, image: kind.image };
     const { ref, secret } = this.dsnSecret(name, db, args.namespace, id);
     const container = exporterContainer({ name: db.name, type: db.type, dsnSecret: ref, resources: db.resources });
@@ -216,7 +217,7 @@ export class ExporterSidecars extends StackComponent {
     );
 
     return {
-      job: `${db.type}-exporter`,
+      job: exporterJob(db.type),
       namespace: args.namespace,
       selector: selectorLabels(id),
       port: "metrics",

@@ -1,8 +1,15 @@
-/** ExporterSidecars: the database exporters, each in its own pod, their DSN Secrets, what is refused, and both real stacks. */
+/**
+ * DatabaseExporters: the database exporters, each in its own pod, their DSN Secrets, what is
+ * refused, the table of kinds against the dashboards and alerts it names, and both real stacks.
+ */
+import * as fs from "fs";
+import * as path from "path";
 import * as YAML from "yaml";
-import { DatabaseExporter, EXPORTER_RESOURCES } from "../../components/kit/database-exporters";
+import type { DatabaseExporter, DatabaseExportersArgs } from "../../components/database-exporters/args";
+import { DATABASE_KINDS, EXPORTER_RESOURCES } from "../../components/database-exporters/kinds";
+import { DATABASE_TYPES, exporterJob } from "../../components/kit/database-exporters";
 import type { ResourceRequirements } from "../../components/kit/resources";
-import { ExporterSidecars, ExporterSidecarsArgs, exporterContainer } from "../../components/exporter-sidecars";
+import { DatabaseExporters, exporterContainer } from "../../components/database-exporters";
 import { images } from "../../components/images";
 import { K8sObject, Rendered, kubernetesYaml, renderRun, reveal } from "../../scripts/lib/render";
 import { RunResult, runProgram } from "../../scripts/lib/runner";
@@ -45,14 +52,14 @@ const RESTRICTED_CONTAINER = {
 };
 const EXPORTER_LIMITS = { requests: { cpu: "5m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } };
 
-function exporters(databases: DatabaseExporter[], environment = "staging"): ExporterSidecarsArgs {
+function exporters(databases: DatabaseExporter[], environment = "staging"): DatabaseExportersArgs {
   return { databases, namespace: "monitoring", environment };
 }
 
-async function renderExporters(args: ExporterSidecarsArgs, showSecrets = true): Promise<{ run: RunResult; rendered: Rendered }> {
+async function renderExporters(args: DatabaseExportersArgs, showSecrets = true): Promise<{ run: RunResult; rendered: Rendered }> {
   const run = await runProgram({
     ...ALONE,
-    program: async () => ({ scrapeTargets: new ExporterSidecars("db", args).scrapeTargets }),
+    program: async () => ({ scrapeTargets: new DatabaseExporters("db", args).scrapeTargets }),
   });
   return { run, rendered: renderRun(run, showSecrets) };
 }
@@ -195,7 +202,7 @@ describe("a standalone exporter", () => {
       expect(schemaProblems(o.object)).toEqual([]);
       expect(o.object.metadata.namespace).toBe("monitoring");
       expect(o.object.metadata.labels).toMatchObject(SELECTOR);
-      expect(o.component).toBe("exporter-sidecars");
+      expect(o.component).toBe("database-exporters");
     }
   });
 
@@ -235,14 +242,32 @@ test("a DSN from config never appears in clear in the default render, nor in any
     expect(everything).not.toContain(dsn.replace(/^.*:\/\/[^:]*:([^@]+)@.*$/, "$1"));
   }
   // The component's own inputs (kept in the state) hold nothing at all (StackComponent).
-  const component = run.resources.find((r) => r.type === "monitoring:index:ExporterSidecars");
+  const component = run.resources.find((r) => r.type === "monitoring:index:DatabaseExporters");
   expect(component).toBeDefined();
   expect(component?.inputs).toEqual({});
 });
 
+test("the component refuses what config refuses, with the same rules (section.ts), before any resource", async () => {
+  const pg = (name: string, dsn: string): DatabaseExporter => ({
+    name,
+    type: "postgres",
+    mode: "standalone",
+    dsn: { value: dsn },
+    resources: EXPORTER_RESOURCES,
+  });
+  const fine = "postgresql://u:p@db.shop.svc:5432/shop";
+  await expect(renderExporters(exporters([pg("orders", fine), pg("orders", fine)]))).rejects.toThrow(
+    'DatabaseExporters "db": databases: database name "orders" is used more than once; names must be unique',
+  );
+  await expect(renderExporters(exporters([pg("orders", "redis://db:6379")]))).rejects.toThrow(
+    /DatabaseExporters "db": databaseDsns\.orders: is not a postgres DSN/,
+  );
+  await expect(renderExporters(exporters([pg("orders", fine)]))).resolves.toBeDefined();
+});
+
 describe("conflicting inputs are refused by config, with the key named, before any resource", () => {
-  // The component trusts its args: each rule it once checked itself is config's (config/checks/names.ts,
-  // kubernetes.ts, databases.ts, and resolve's refusal of sidecars).
+  // The component trusts its args: each rule is its section's (section.ts: names, DSNs, resolve's refusal of
+  // sidecars) or config's (config/checks/kubernetes.ts: the Service's name).
   const refused = (databases: object[], databaseDsns?: Record<string, string>) =>
     configProblems("staging", { databases }, databaseDsns ? { databaseDsns } : {});
 
@@ -318,6 +343,63 @@ describe("conflicting inputs are refused by config, with the key named, before a
   });
 });
 
+describe("the table of kinds (kinds.ts): each kind brings its dashboard and alerts, and nothing else lists the kinds", () => {
+  const ROOT = path.join(__dirname, "..", "..");
+  const dashboards = fs
+    .readdirSync(path.join(ROOT, "dashboards", "databases"))
+    .map((file) => JSON.parse(fs.readFileSync(path.join(ROOT, "dashboards", "databases", file), "utf8")) as { uid: string });
+  const rules = YAML.parse(fs.readFileSync(path.join(ROOT, "rules", "databases.yml"), "utf8")) as {
+    groups: Array<{ rules: Array<{ alert?: string; expr: string }> }>;
+  };
+  const alerts = rules.groups.flatMap((g) => g.rules).filter((r) => r.alert !== undefined);
+  /** Every PromQL expression of a dashboard, wherever its panels and variables keep one. */
+  const expressions = (node: unknown): string[] =>
+    typeof node !== "object" || node === null
+      ? []
+      : Object.entries(node).flatMap(([k, v]) => (["expr", "query"].includes(k) && typeof v === "string" ? [v] : expressions(v)));
+  /** The metric names the exporter's catalogue lists (catalog/<job>.txt, the exporter at its pinned version). */
+  const catalogued = (type: (typeof DATABASE_TYPES)[number]) =>
+    new Set(
+      fs
+        .readFileSync(path.join(ROOT, "catalog", `${exporterJob(type)}.txt`), "utf8")
+        .split("\n")
+        .filter((l) => /^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(l)),
+    );
+
+  test("config's kinds are the table's, in the same order: the table has an entry for each and no other", () => {
+    expect(Object.keys(DATABASE_KINDS)).toEqual([...DATABASE_TYPES]);
+  });
+
+  test.each([...DATABASE_TYPES])("%s: its dashboard reads its exporter's series", (type) => {
+    const dashboard = dashboards.find((d) => d.uid === DATABASE_KINDS[type].dashboard);
+    expect(dashboard).toBeDefined();
+    const metrics = catalogued(type);
+    const read = expressions(dashboard).flatMap((e) => e.match(/[a-zA-Z_:][a-zA-Z0-9_:]*/g) ?? []);
+    expect(read.filter((name) => metrics.has(name) && !/^(go|process|promhttp)_/.test(name)).length).toBeGreaterThan(0);
+  });
+
+  test.each([...DATABASE_TYPES])("%s: its alerts are in rules/databases.yml, on its exporter's job", (type) => {
+    for (const name of DATABASE_KINDS[type].alerts) {
+      const alert = alerts.find((a) => a.alert === name);
+      expect({ name, expr: alert?.expr }).toEqual({ name, expr: expect.stringContaining(`job="${exporterJob(type)}"`) });
+    }
+  });
+
+  test("every database dashboard and every alert of rules/databases.yml is one kind's", () => {
+    const kinds = Object.values(DATABASE_KINDS);
+    expect(dashboards.map((d) => d.uid).sort()).toEqual(kinds.map((k) => k.dashboard).sort());
+    expect(alerts.map((a) => a.alert).sort()).toEqual(kinds.flatMap((k) => k.alerts).sort());
+  });
+
+  test("each kind's example DSN is one of its own and of no other kind, and names a host the exporter reaches", () => {
+    for (const type of DATABASE_TYPES) {
+      const { dsnExample, dsnTarget } = DATABASE_KINDS[type];
+      expect(DATABASE_TYPES.filter((other) => DATABASE_KINDS[other].dsnPattern.test(dsnExample))).toEqual([type]);
+      expect(dsnTarget(dsnExample)).toEqual({ hosts: ["host"] });
+    }
+  });
+});
+
 describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
   const namespace = `monitoring-${stack}`;
   let rendered: Rendered;
@@ -326,7 +408,7 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
   });
 
   test("runs every database's exporter in a pod of its own in the stack namespace, and touches no database's workload", () => {
-    const mine = rendered.kubernetes.filter((o) => o.component === "exporter-sidecars");
+    const mine = rendered.kubernetes.filter((o) => o.component === "database-exporters");
     // No patch, nothing in the team's namespace: the database's pods, Service and endpoints are never the stack's.
     expect(mine.filter((o) => o.patch)).toEqual([]);
     const workloadsElsewhere = rendered.kubernetes.filter(
@@ -375,7 +457,7 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
   });
 
   test("every object of the component is valid", () => {
-    const mine = rendered.kubernetes.filter((o) => o.component === "exporter-sidecars");
+    const mine = rendered.kubernetes.filter((o) => o.component === "database-exporters");
     // Each exporter: its Deployment, Service and two NetworkPolicies (ingress, egress); staging has two, production three.
     expect(mine.length).toBe(stack === "staging" ? 8 : 12);
     for (const o of mine) expect(schemaProblems(o.object, o.patch)).toEqual([]);
