@@ -3,7 +3,6 @@ import { ALERTMANAGER_DEFAULTS } from "../components/alertmanager/args";
 import { CLOUDFLARE_TUNNEL_DEFAULTS } from "../components/cloudflare-tunnel/args";
 import { KUBE_STATE_METRICS_DEFAULTS } from "../components/exporters/kube-state-metrics";
 import { NODE_EXPORTER_DEFAULTS } from "../components/exporters/node-exporter";
-import { GRAFANA_DEFAULTS } from "../components/grafana/args";
 import { ANYWHERE, API_SERVER_PORTS, EGRESS_COMPONENTS, EgressComponent, ExtraEgress } from "../components/kit/network";
 import { Profile } from "../components/kit/profiles";
 import { LOG_COLLECTOR_DEFAULTS } from "../components/log-collector/args";
@@ -61,7 +60,6 @@ function profileDefaults(profile: Profile): ProfileDefaults {
     protectVolumes: profile === "production",
     prometheus: PROMETHEUS_DEFAULTS[profile],
     alertmanager: ALERTMANAGER_DEFAULTS[profile],
-    grafana: GRAFANA_DEFAULTS[profile],
     ...sectionDefaults(profile),
     logCollector: LOG_COLLECTOR_DEFAULTS[profile],
     tracing: TRACING_DEFAULTS[profile],

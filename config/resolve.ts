@@ -61,7 +61,7 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
     probes,
     prometheus: resolvePrometheus(raw, defaults, remoteWrite, onNodes),
     alertmanager: resolveAlertmanager(raw, defaults, routing, onNodes),
-    grafana: resolveGrafana(raw, defaults),
+    grafana: sections.grafana,
     loki: sections.loki,
     logCollector: {
       enabled: raw.logCollector?.enabled ?? defaults.logCollector.enabled,
@@ -143,27 +143,6 @@ function resolveAlertmanager(
     ...(routing ? { routing } : {}),
     storage: resolveStorage(defaults.alertmanager.storage, alertmanager.storage, raw),
     resources: resolveResources(defaults.alertmanager.resources, alertmanager.resources),
-  };
-}
-
-function resolveGrafana(raw: RawStackConfig, defaults: ProfileDefaults): StackConfig["grafana"] {
-  const grafana = raw.grafana ?? {};
-  return {
-    replicas: grafana.replicas ?? defaults.grafana.replicas,
-    adminUser: grafana.adminUser ?? defaults.grafana.adminUser,
-    writableFolder: grafana.writableFolder ?? defaults.grafana.writableFolder,
-    ...(raw.grafanaAdminPassword !== undefined ? { adminPassword: raw.grafanaAdminPassword } : {}),
-    ...(grafana.database
-      ? {
-          database: {
-            ...grafana.database,
-            sslMode: grafana.database.sslMode ?? "require",
-            ...(raw.grafanaDatabasePassword !== undefined ? { password: raw.grafanaDatabasePassword } : {}),
-          },
-        }
-      : {}),
-    storage: resolveStorage(defaults.grafana.storage, grafana.storage, raw),
-    resources: resolveResources(defaults.grafana.resources, grafana.resources),
   };
 }
 

@@ -6,7 +6,6 @@ import type { AlertRouting, AlertmanagerDefaults } from "../components/alertmana
 import type { CloudflareTunnelDefaults } from "../components/cloudflare-tunnel/args";
 import type { KubeStateMetricsDefaults } from "../components/exporters/kube-state-metrics";
 import type { NodeExporterDefaults } from "../components/exporters/node-exporter";
-import type { GrafanaDefaults } from "../components/grafana/args";
 import type { DatabaseExporter } from "../components/kit/database-exporters";
 import type { EgressComponent, ExtraEgress } from "../components/kit/network";
 import type { ProbeSpec } from "../components/kit/probes";
@@ -55,18 +54,7 @@ export interface StackConfig {
     /** The team's own routing (alertmanager.receivers, routes, defaultReceiver, smtp); none: the default tree. */
     routing?: AlertRouting;
   };
-  grafana: GrafanaDefaults & {
-    /** Given as a secret; otherwise the Grafana component generates one. */
-    adminPassword?: string;
-    database?: {
-      type: "postgres" | "mysql";
-      host: string;
-      name: string;
-      user: string;
-      password?: string;
-      sslMode: "disable" | "require" | "verify-full";
-    };
-  };
+  grafana: ResolvedSections["grafana"];
   loki: ResolvedSections["loki"];
   logCollector: LogCollectorDefaults;
   /** The traces backend (Jaeger with its Badger store). */

@@ -1,6 +1,7 @@
 /** The keys whose values must be Pulumi secrets, and the stack file's plain entries beside secret ones. */
 import { z } from "zod";
 import { BASIC_AUTH_USER, BASIC_AUTH_USER_MESSAGE, dnsLabel, httpUrl, matching, nonEmpty, notAMap } from "../components/kit/fields";
+import { grafanaSecrets } from "../components/grafana/section";
 
 /** What a secret map takes, and how to give it: entry by entry, by path. */
 export const SECRET_MAP_MESSAGES: Record<string, string> = Object.fromEntries(
@@ -18,10 +19,9 @@ export const SECRET_MAP_MESSAGES: Record<string, string> = Object.fromEntries(
   ]),
 );
 
-/** Keys whose values must be Pulumi secrets. */
+/** Keys whose values must be Pulumi secrets: the components' sections' own, and config's, in this order. */
 export const secretKeySchemas = {
-  grafanaAdminPassword: z.string({ error: "must be a password" }).min(12, "must be at least 12 characters"),
-  grafanaDatabasePassword: nonEmpty("a password"),
+  ...grafanaSecrets,
   discordWebhookUrl: httpUrl,
   discordCriticalWebhookUrl: httpUrl,
   webhookUrl: httpUrl,

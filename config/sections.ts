@@ -1,10 +1,10 @@
 /** The sections of the stack file (`prometheus`, `alertmanager`, …): every field optional, defaults come from the profile. */
 import { z } from "zod";
+import { grafanaSection } from "../components/grafana/section";
 import { lokiSection } from "../components/loki/section";
 import { ComponentSection, SectionContext } from "../components/kit/section";
 import { Profile } from "../components/kit/profiles";
 import { ALERT_SEVERITIES, THRESHOLD_LEVELS, THRESHOLD_NAMES, THRESHOLD_SPECS } from "../components/prometheus/rules/thresholds";
-import { WRITABLE_FOLDER_DEFAULT } from "../components/grafana/args";
 import { EGRESS_COMPONENTS, EgressComponent } from "../components/kit/network";
 import { LOG_COLLECTOR_AGENT } from "../components/log-collector/args";
 import {
@@ -21,7 +21,6 @@ import {
   extraEgressList,
   hostPort,
   hostname,
-  iniValue,
   kubeLabels,
   labelMap,
   labelName,
@@ -108,6 +107,7 @@ type ExtraEgressShape = { [K in EgressComponent]: z.ZodOptional<typeof extraEgre
  * each one's schema, defaults, resolution, problems and warnings are collected from here.
  */
 export const COMPONENT_SECTIONS = {
+  grafana: grafanaSection,
   loki: lokiSection,
 };
 
@@ -181,29 +181,7 @@ export const sectionSchemas = {
     storage: storage.optional(),
     resources: resources.optional(),
   }),
-  grafana: z.strictObject({
-    replicas: replicas.optional(),
-    adminUser: matching(/^[a-zA-Z0-9_.@-]{1,64}$/, "a user name: 1-64 of letters, digits, _ . @ -").optional(),
-    writableFolder: nonEmpty("a folder title")
-      .max(64, "must be at most 64 characters")
-      // Grafana keeps the name of its root folder for itself.
-      .refine((t) => t.trim().toLowerCase() !== "general", { message: 'must not be "General", the name of Grafana\'s root folder' })
-      .refine((t) => t.trim() === t, { message: "must not start or end with spaces" })
-      .optional()
-      .describe(`Title of the Grafana folder users may save dashboards into from the UI; default "${WRITABLE_FOLDER_DEFAULT}".`),
-    database: z
-      .strictObject({
-        type: z.enum(["postgres", "mysql"]),
-        host: matching(/^[a-zA-Z0-9.-]+(:\d{1,5})?$/, "a host or host:port such as db.internal:5432"),
-        name: iniValue("a database name"),
-        user: iniValue("a user name"),
-        sslMode: z.enum(["disable", "require", "verify-full"]).optional(),
-      })
-      .optional()
-      .describe("External database; required for more than one replica. Password: secret grafanaDatabasePassword."),
-    storage: storage.optional(),
-    resources: resources.optional(),
-  }),
+  grafana: COMPONENT_SECTIONS.grafana.schema,
   loki: COMPONENT_SECTIONS.loki.schema,
   logCollector: z.strictObject({
     enabled: bool.optional(),

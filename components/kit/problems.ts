@@ -1,11 +1,17 @@
 /**
  * A problem a component finds in its own args: each component folder exports `problems(args)`
  * returning these, and config/checks/ collects them, with the section's prefix, into the one list
- * every problem of a stack is reported in (config/checks/index.ts). The component itself trusts
- * its args: they come through config, so nothing is checked twice.
+ * every problem of a stack is reported in (config/checks/index.ts). The component's constructor
+ * runs the same function (refuseProblems), so that args that did not come through config are
+ * refused too, with the check written once.
  */
+import * as pulumi from "@pulumi/pulumi";
+
 export interface ArgsProblem {
-  /** The key relative to the component's config section, e.g. `retention` or `receivers[0].email`. */
+  /**
+   * The key relative to the component's config section, e.g. `retention` or `receivers[0].email`;
+   * or one of the section's secret keys (`grafanaDatabasePassword`), which are keys of their own.
+   */
   key: string;
   message: string;
   /** The other keys of the section the rule reads: when one of them was refused, this problem only follows from it. */
@@ -15,4 +21,19 @@ export interface ArgsProblem {
 /** The names given more than once, each once. */
 export function duplicates(names: string[]): string[] {
   return [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
+}
+
+/**
+ * A constructor's refusal of its args: the problems its component's `problems(args)` finds, all
+ * in one error, thrown before any resource is registered. Config has already refused them in a
+ * stack; this catches args built some other way.
+ */
+export function refuseProblems(
+  component: string,
+  name: string,
+  found: readonly ArgsProblem[],
+  opts?: pulumi.ComponentResourceOptions,
+): void {
+  if (found.length === 0) return;
+  throw new pulumi.ResourceError(`${component} "${name}": ${found.map((p) => `${p.key}: ${p.message}`).join("; ")}`, opts?.parent);
 }

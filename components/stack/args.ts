@@ -201,16 +201,7 @@ export function grafanaArgs(cfg: StackConfig, stackSalt: Buffer): GrafanaArgs {
     writableFolder: g.writableFolder,
     ...(g.adminPassword !== undefined ? { adminPassword: pulumi.secret(g.adminPassword) } : {}),
     ...(g.database
-      ? {
-          database: {
-            type: g.database.type,
-            host: g.database.host,
-            name: g.database.name,
-            user: g.database.user,
-            sslMode: g.database.sslMode,
-            ...(g.database.password !== undefined ? { password: pulumi.secret(g.database.password) } : {}),
-          },
-        }
+      ? { database: { ...g.database, ...(g.database.password !== undefined ? { password: pulumi.secret(g.database.password) } : {}) } }
       : {}),
     storage: g.storage,
     protectVolume: cfg.protectVolumes,

@@ -10,7 +10,6 @@ import { alertmanagerChecks } from "./alertmanager";
 import { CheckInput } from "./check";
 import { dsnChecks } from "./databases";
 import { edgeChecks, hostnameChecks } from "./exposure";
-import { grafanaChecks } from "./grafana";
 import { kubernetesLimits } from "./kubernetes";
 import { logCollectorChecks } from "./log-collector";
 import { uniqueNames } from "./names";
@@ -27,7 +26,7 @@ const CHECKS: ReadonlyArray<(input: CheckInput) => void> = [
   thresholdChecks,
   alertmanagerChecks,
   nodeChecks,
-  grafanaChecks,
+  sectionChecks("grafana"),
   edgeChecks,
   protectedVolumeChecks,
   logCollectorChecks,

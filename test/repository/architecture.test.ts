@@ -62,16 +62,23 @@ test("no component pins an image of its own: images.ts is the one versions file"
   expect(pinned).toEqual([]);
 });
 
-test("each check lives once, with its owner: no component refuses its args itself", () => {
+test("each check lives once, with its owner: a component refuses its args only with its own problems()", () => {
   // Config refuses every bad value before any resource (the schema, config/checks/, and each component's
-  // problems()); a component trusts its args. Looked for: a `checkedArgs` or `check…Args` function, and
-  // `ResourceError` anywhere but where a component refuses what it reads from disk (rule files, dashboards).
+  // problems()); a constructor runs the same problems() through kit's refuseProblems, and checks nothing
+  // else. Looked for: a `checkedArgs` or `check…Args` function, `ResourceError` anywhere but in kit's
+  // refuseProblems and where a component refuses what it reads from disk (rule files, dashboards), and a
+  // refuseProblems given anything but the component's problems().
   const READS_FILES = ["components/grafana/index.ts", "components/prometheus/plan.ts"];
   const code = (text: string) => text.replace(/^\s*(\/\/|\*|\/\*\*).*$/gm, "");
   const checkers = componentFiles.filter(({ text }) => /\bfunction\s+check\w*Args\b/.test(code(text))).map(({ file }) => file);
   expect(checkers).toEqual([]);
   const refusing = componentFiles.filter(({ text }) => /\bResourceError\b/.test(code(text))).map(({ file }) => file);
-  expect(refusing.sort()).toEqual(READS_FILES);
+  expect(refusing.sort()).toEqual(["components/kit/problems.ts", ...READS_FILES].sort());
+  const refusals = componentFiles.flatMap(({ file, text }) =>
+    [...code(text).matchAll(/\brefuseProblems\(([^;]*)\);/g)].map((m) => ({ file, given: m[1].replace(/\s+/g, " ") })),
+  );
+  expect(refusals.length).toBeGreaterThan(0);
+  expect(refusals.filter(({ given }) => !/^"\w+", name, problems\(\w+\), opts$/.test(given))).toEqual([]);
 });
 
 test("every component's problems() is collected by config/checks/, into the one list", () => {
@@ -84,10 +91,18 @@ test("every component's problems() is collected by config/checks/, into the one 
     .filter(({ text }) => /^export function problems\(/m.test(text))
     .map(({ file }) => file.replace(/\.ts$/, ""));
   expect(owners.length).toBeGreaterThan(0);
-  // Imported as `problems as <alias>` from the component's module, and the alias called.
+  // Imported as `problems as <alias>` from the component's module, and the alias called; or given to the
+  // component's section (components/<component>/section.ts), which config/sections.ts registers.
+  const sections = fs.readFileSync(path.join(ROOT, "config", "sections.ts"), "utf8");
   const collected = (module: string) => {
     const alias = new RegExp(`import \\{[^}]*\\bproblems as (\\w+)[^}]*\\} from "\\.\\./\\.\\./${module}";`).exec(checks)?.[1];
-    return alias !== undefined && checks.includes(`${alias}(`);
+    if (alias !== undefined && checks.includes(`${alias}(`)) return true;
+    const folder = path.posix.dirname(module);
+    const section = componentFiles.find(({ file }) => file === `${folder}/section.ts`)?.text ?? "";
+    const given =
+      /^import \{[^}]*\bproblems\b[^}]*\} from "\.\/problems";$/m.test(section) &&
+      /\bproblems[,(]/.test(section.replace(/^import .*$/gm, ""));
+    return given && sections.includes(`from "../${folder}/section";`);
   };
   expect(owners.filter((module) => !collected(module))).toEqual([]);
 });
