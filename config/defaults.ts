@@ -1,14 +1,12 @@
 /** Defaults: per profile, assembled from each component's own, and of the stack's namespace and nodes. */
 import { ALERTMANAGER_DEFAULTS } from "../components/alertmanager/args";
-import { CLOUDFLARE_TUNNEL_DEFAULTS } from "../components/cloudflare-tunnel/args";
 import { KUBE_STATE_METRICS_DEFAULTS } from "../components/exporters/kube-state-metrics";
 import { NODE_EXPORTER_DEFAULTS } from "../components/exporters/node-exporter";
 import { ANYWHERE, API_SERVER_PORTS, EGRESS_COMPONENTS, EgressComponent, ExtraEgress } from "../components/kit/network";
 import { Profile } from "../components/kit/profiles";
 import { LOG_COLLECTOR_DEFAULTS } from "../components/log-collector/args";
 import { TRACING_DEFAULTS } from "../components/tracing/args";
-import { K3S_TRAEFIK, PROMETHEUS_DEFAULTS } from "../components/prometheus/args";
-import { TRAEFIK_DEFAULTS } from "../components/traefik";
+import { PROMETHEUS_DEFAULTS } from "../components/prometheus/args";
 import { StackConfig } from "./resolved";
 import { sectionDefaults } from "./sections";
 
@@ -66,9 +64,6 @@ function profileDefaults(profile: Profile): ProfileDefaults {
     nodeExporter: NODE_EXPORTER_DEFAULTS[profile],
     kubeStateMetrics: KUBE_STATE_METRICS_DEFAULTS[profile],
     ...STACK_DEFAULTS,
-    // The Traefik k3s runs is scraped wherever the stack runs: k3s always installs it unless told not to.
-    traefik: { ...TRAEFIK_DEFAULTS, metrics: { enabled: true, ...K3S_TRAEFIK } },
-    cloudflare: CLOUDFLARE_TUNNEL_DEFAULTS[profile],
   };
 }
 

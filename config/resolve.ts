@@ -79,8 +79,8 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
       enabled: raw.priorityClass?.enabled ?? defaults.priorityClass.enabled,
       value: raw.priorityClass?.value ?? defaults.priorityClass.value,
     },
-    traefik: resolveTraefik(raw, defaults),
-    cloudflare: resolveCloudflare(rawConfig, raw, defaults, environment, onNodes),
+    traefik: sections.traefik,
+    cloudflare: sections.cloudflare,
   };
 }
 
@@ -171,50 +171,6 @@ function resolveNetworkPolicy(raw: RawStackConfig, defaults: ProfileDefaults): S
         raw.networkPolicy?.extraEgress?.[component] ?? defaults.networkPolicy.extraEgress[component],
       ]),
     ) as Record<EgressComponent, ExtraEgress[]>,
-  };
-}
-
-function resolveTraefik(raw: RawStackConfig, defaults: ProfileDefaults): StackConfig["traefik"] {
-  const traefik = raw.traefik ?? {};
-  return {
-    enabled: traefik.enabled ?? defaults.traefik.enabled,
-    entryPoints: traefik.entryPoints ?? defaults.traefik.entryPoints,
-    ...(traefik.tlsSecretName ? { tlsSecretName: traefik.tlsSecretName } : {}),
-    ...(traefik.certResolver ? { certResolver: traefik.certResolver } : {}),
-    expose: traefik.expose ?? defaults.traefik.expose,
-    basicAuthUsers: traefik.basicAuthUsers ?? defaults.traefik.basicAuthUsers,
-    basicAuthPasswords: raw.basicAuthPasswords ?? {},
-    metrics: {
-      enabled: traefik.metrics?.enabled ?? defaults.traefik.metrics.enabled,
-      namespace: traefik.metrics?.namespace ?? defaults.traefik.metrics.namespace,
-      podLabels: traefik.metrics?.podLabels ?? defaults.traefik.metrics.podLabels,
-      port: traefik.metrics?.port ?? defaults.traefik.metrics.port,
-    },
-  };
-}
-
-function resolveCloudflare(
-  rawConfig: RawConfig,
-  raw: RawStackConfig,
-  defaults: ProfileDefaults,
-  environment: string,
-  onNodes: (replicas: number) => number,
-): StackConfig["cloudflare"] {
-  const cloudflare = raw.cloudflare ?? {};
-  return {
-    enabled: cloudflare.enabled ?? defaults.cloudflare.enabled,
-    ...(cloudflare.accountId ? { accountId: cloudflare.accountId } : {}),
-    ...(cloudflare.zoneId ? { zoneId: cloudflare.zoneId } : {}),
-    tunnelName: cloudflare.tunnelName ?? `${rawConfig.project}-${environment}`,
-    replicas: cloudflare.replicas ?? onNodes(defaults.cloudflare.replicas),
-    expose: cloudflare.expose ?? defaults.cloudflare.expose,
-    access: {
-      enabled: cloudflare.access?.enabled ?? defaults.cloudflare.access.enabled,
-      emails: cloudflare.access?.emails ?? [],
-      emailDomains: cloudflare.access?.emailDomains ?? [],
-      sessionDuration: cloudflare.access?.sessionDuration ?? defaults.cloudflare.access.sessionDuration,
-    },
-    resources: resolveResources(defaults.cloudflare.resources, cloudflare.resources),
   };
 }
 

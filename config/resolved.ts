@@ -3,7 +3,6 @@
  * Each component's section is the defaults type it owns, with the keys that have no default.
  */
 import type { AlertRouting, AlertmanagerDefaults } from "../components/alertmanager/args";
-import type { CloudflareTunnelDefaults } from "../components/cloudflare-tunnel/args";
 import type { KubeStateMetricsDefaults } from "../components/exporters/kube-state-metrics";
 import type { NodeExporterDefaults } from "../components/exporters/node-exporter";
 import type { DatabaseExporter } from "../components/kit/database-exporters";
@@ -16,8 +15,6 @@ import type { ResolvedSections } from "./sections";
 import type { TracingDefaults } from "../components/tracing/args";
 import type { AppTarget, PrometheusDefaults, ScrapeTargetSpec } from "../components/prometheus/args";
 import type { Thresholds } from "../components/prometheus/rules/thresholds";
-import type { TraefikDefaults } from "../components/traefik";
-import type { ClusterTraefik } from "../components/prometheus/args";
 
 export interface StackConfig {
   project: string;
@@ -62,8 +59,7 @@ export interface StackConfig {
   /** `port`: where it listens on each node's own address (host network); each stack of a cluster has its own. */
   nodeExporter: NodeExporterDefaults;
   kubeStateMetrics: KubeStateMetricsDefaults;
-  /** `metrics`: the scrape of the cluster's own Traefik (job traefik), apart from the routes the stack gives it. */
-  traefik: TraefikDefaults & { tlsSecretName?: string; certResolver?: string; metrics: ClusterTraefik & { enabled: boolean } };
+  traefik: ResolvedSections["traefik"];
   /** What the egress policies take from the cluster's layout, and what teams add (kit's EgressSettings). */
   networkPolicy: {
     apiServerCidrs: string[];
@@ -73,7 +69,7 @@ export interface StackConfig {
   };
   /** The stack's PriorityClass (`<namespace>-priority`), given to every pod the stack creates. */
   priorityClass: { enabled: boolean; value: number };
-  cloudflare: CloudflareTunnelDefaults & { accountId?: string; zoneId?: string };
+  cloudflare: ResolvedSections["cloudflare"];
 }
 
 /** Whether Traefik (`edge` "traefik") or the Cloudflare tunnel ("cloudflare") publishes a service. */

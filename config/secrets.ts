@@ -1,23 +1,23 @@
 /** The keys whose values must be Pulumi secrets, and the stack file's plain entries beside secret ones. */
 import { z } from "zod";
-import { BASIC_AUTH_USER, BASIC_AUTH_USER_MESSAGE, dnsLabel, httpUrl, matching, nonEmpty, notAMap } from "../components/kit/fields";
+import { dnsLabel, httpUrl, nonEmpty, notAMap, secretMapMessage } from "../components/kit/fields";
 import { grafanaSecrets } from "../components/grafana/section";
+import { BASIC_AUTH_PASSWORDS_MESSAGE, traefikSecrets } from "../components/traefik/section";
 
 /** What a secret map takes, and how to give it: entry by entry, by path. */
-export const SECRET_MAP_MESSAGES: Record<string, string> = Object.fromEntries(
-  [
-    ["databaseDsns", "database name", "DSN"],
-    ["remoteWritePasswords", "remote-write name", "password or token"],
-    ["basicAuthPasswords", "user", "password"],
-    ["slackWebhookUrls", "receiver", "Slack webhook URL"],
-    ["discordWebhookUrls", "receiver", "Discord webhook URL"],
-    ["webhookUrls", "receiver", "webhook URL"],
-    ["targetCredentials", "target name", "token or password"],
-  ].map(([key, name, value]) => [
-    key,
-    `must be a map of ${name} to ${value}, set one entry at a time: pulumi config set --secret --path '${key}.<${name.replace(/ /g, "-")}>' <value>`,
-  ]),
-);
+export const SECRET_MAP_MESSAGES: Record<string, string> = {
+  ...Object.fromEntries(
+    [
+      ["databaseDsns", "database name", "DSN"],
+      ["remoteWritePasswords", "remote-write name", "password or token"],
+      ["slackWebhookUrls", "receiver", "Slack webhook URL"],
+      ["discordWebhookUrls", "receiver", "Discord webhook URL"],
+      ["webhookUrls", "receiver", "webhook URL"],
+      ["targetCredentials", "target name", "token or password"],
+    ].map(([key, name, value]) => [key, secretMapMessage(key, name, value)]),
+  ),
+  basicAuthPasswords: BASIC_AUTH_PASSWORDS_MESSAGE,
+};
 
 /** Keys whose values must be Pulumi secrets: the components' sections' own, and config's, in this order. */
 export const secretKeySchemas = {
@@ -28,15 +28,7 @@ export const secretKeySchemas = {
   deadMansSwitchUrl: httpUrl,
   databaseDsns: z.record(dnsLabel, nonEmpty("a DSN"), notAMap(SECRET_MAP_MESSAGES.databaseDsns)),
   remoteWritePasswords: z.record(dnsLabel, nonEmpty("a password or token"), notAMap(SECRET_MAP_MESSAGES.remoteWritePasswords)),
-  basicAuthPasswords: z.record(
-    matching(BASIC_AUTH_USER, BASIC_AUTH_USER_MESSAGE),
-    z
-      .string({ error: "must be a password" })
-      .min(12, "must be at least 12 characters")
-      // bcrypt reads the first 72 bytes only: a longer password would be accepted on its prefix.
-      .refine((p) => Buffer.byteLength(p, "utf8") <= 72, { message: "must be at most 72 bytes (bcrypt ignores the rest)" }),
-    notAMap(SECRET_MAP_MESSAGES.basicAuthPasswords),
-  ),
+  ...traefikSecrets,
   slackWebhookUrls: z.record(dnsLabel, httpUrl, notAMap(SECRET_MAP_MESSAGES.slackWebhookUrls)),
   discordWebhookUrls: z.record(dnsLabel, httpUrl, notAMap(SECRET_MAP_MESSAGES.discordWebhookUrls)),
   webhookUrls: z.record(dnsLabel, httpUrl, notAMap(SECRET_MAP_MESSAGES.webhookUrls)),

@@ -1,35 +1,30 @@
 /** The sections of the stack file (`prometheus`, `alertmanager`, …): every field optional, defaults come from the profile. */
 import { z } from "zod";
+import { cloudflareSection } from "../components/cloudflare-tunnel/section";
 import { grafanaSection } from "../components/grafana/section";
 import { lokiSection } from "../components/loki/section";
+import { traefikSection } from "../components/traefik/section";
 import { ComponentSection, SectionContext } from "../components/kit/section";
 import { Profile } from "../components/kit/profiles";
 import { ALERT_SEVERITIES, THRESHOLD_LEVELS, THRESHOLD_NAMES, THRESHOLD_SPECS } from "../components/prometheus/rules/thresholds";
 import { EGRESS_COMPONENTS, EgressComponent } from "../components/kit/network";
 import { LOG_COLLECTOR_AGENT } from "../components/log-collector/args";
 import {
-  BASIC_AUTH_USER,
-  BASIC_AUTH_USER_MESSAGE,
-  HEX32,
   USER_PRIORITY_MAX,
   bool,
   cidrList,
   dnsLabel,
   duration,
-  durationWith,
   email,
   extraEgressList,
   hostPort,
   hostname,
-  kubeLabels,
   labelMap,
   labelName,
   matcher,
-  matching,
   nonEmpty,
   plainHttpUrl,
   portList,
-  portNumber,
   prometheusSize,
   replicas,
   resources,
@@ -109,6 +104,8 @@ type ExtraEgressShape = { [K in EgressComponent]: z.ZodOptional<typeof extraEgre
 export const COMPONENT_SECTIONS = {
   grafana: grafanaSection,
   loki: lokiSection,
+  traefik: traefikSection,
+  cloudflare: cloudflareSection,
 };
 
 export type ComponentSectionName = keyof typeof COMPONENT_SECTIONS;
@@ -206,53 +203,8 @@ export const sectionSchemas = {
     resources: resources.optional(),
   }),
   kubeStateMetrics: z.strictObject({ enabled: bool.optional(), resources: resources.optional() }),
-  traefik: z.strictObject({
-    enabled: bool.optional(),
-    entryPoints: z.array(nonEmpty("an entry point name")).min(1, "must list at least one entry point").optional(),
-    tlsSecretName: dnsLabel
-      .optional()
-      .describe("TLS Secret (in the stack's namespace) for the routes, or certResolver; production refuses neither, staging warns."),
-    certResolver: nonEmpty("a certificate resolver name")
-      .optional()
-      .describe("Certificate resolver of Traefik's static config, or tlsSecretName."),
-    expose: z.array(z.enum(["grafana", "prometheus", "alertmanager"])).optional(),
-    basicAuthUsers: z
-      .array(matching(BASIC_AUTH_USER, BASIC_AUTH_USER_MESSAGE))
-      .min(1, "must list at least one user")
-      .optional()
-      .describe("Basic-auth users; each password is the secret basicAuthPasswords.<user>, or a random one."),
-    metrics: z
-      .strictObject({
-        enabled: bool.optional().describe("Scrape the cluster's Traefik (job traefik) for its dashboard and alerts; default true."),
-        namespace: dnsLabel.optional().describe("Namespace of Traefik's pods; default kube-system, where k3s installs it."),
-        podLabels: kubeLabels
-          .optional()
-          .describe("Labels of Traefik's pods, all matched; default app.kubernetes.io/name: traefik (k3s's chart)."),
-        port: portNumber
-          .optional()
-          .describe("Container port of Traefik's metrics entry point; default 9100 (k3s's chart: entry point metrics)."),
-      })
-      .optional()
-      .describe("The scrape of the Traefik the cluster runs (k3s's own ingress), independent of the routes above."),
-  }),
-  cloudflare: z.strictObject({
-    enabled: bool.optional(),
-    accountId: matching(HEX32, "the 32-character hex Cloudflare account id").optional(),
-    zoneId: matching(HEX32, "the 32-character hex Cloudflare zone id").optional(),
-    tunnelName: dnsLabel.optional(),
-    replicas: replicas.optional(),
-    expose: z.array(z.enum(["grafana", "prometheus", "alertmanager"])).optional(),
-    access: z
-      .strictObject({
-        enabled: bool.optional(),
-        emails: z.array(email).optional(),
-        emailDomains: z.array(hostname).optional(),
-        // Cloudflare counts sessions in whole seconds.
-        sessionDuration: durationWith((ms) => (ms >= 1000 ? undefined : "must be at least 1s")).optional(),
-      })
-      .optional(),
-    resources: resources.optional(),
-  }),
+  traefik: COMPONENT_SECTIONS.traefik.schema,
+  cloudflare: COMPONENT_SECTIONS.cloudflare.schema,
   networkPolicy: z.strictObject({
     apiServerCidrs: cidrList
       .optional()

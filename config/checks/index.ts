@@ -9,7 +9,7 @@ import { RawConfig, RawStackConfig } from "../schema";
 import { alertmanagerChecks } from "./alertmanager";
 import { CheckInput } from "./check";
 import { dsnChecks } from "./databases";
-import { edgeChecks, hostnameChecks } from "./exposure";
+import { exposureChecks, hostnameChecks } from "./exposure";
 import { kubernetesLimits } from "./kubernetes";
 import { logCollectorChecks } from "./log-collector";
 import { uniqueNames } from "./names";
@@ -27,7 +27,9 @@ const CHECKS: ReadonlyArray<(input: CheckInput) => void> = [
   alertmanagerChecks,
   nodeChecks,
   sectionChecks("grafana"),
-  edgeChecks,
+  sectionChecks("cloudflare"),
+  exposureChecks,
+  sectionChecks("traefik"),
   protectedVolumeChecks,
   logCollectorChecks,
   sectionChecks("loki"),
