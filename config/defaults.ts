@@ -1,10 +1,7 @@
 /** Defaults: per profile, assembled from each component's own, and of the stack's namespace and nodes. */
 import { ALERTMANAGER_DEFAULTS } from "../components/alertmanager/args";
-import { CLOUDFLARE_TUNNEL_DEFAULTS } from "../components/cloudflare-tunnel/args";
-import { GRAFANA_DEFAULTS } from "../components/grafana/args";
 import { Profile } from "../components/kit/profiles";
-import { K3S_TRAEFIK, PROMETHEUS_DEFAULTS } from "../components/prometheus/args";
-import { TRAEFIK_DEFAULTS } from "../components/traefik";
+import { PROMETHEUS_DEFAULTS } from "../components/prometheus/args";
 import { StackConfig } from "./resolved";
 import { sectionDefaults } from "./sections";
 
@@ -41,11 +38,7 @@ function profileDefaults(profile: Profile): ProfileDefaults {
     protectVolumes: profile === "production",
     prometheus: PROMETHEUS_DEFAULTS[profile],
     alertmanager: ALERTMANAGER_DEFAULTS[profile],
-    grafana: GRAFANA_DEFAULTS[profile],
     ...sectionDefaults(profile),
-    // The Traefik k3s runs is scraped wherever the stack runs: k3s always installs it unless told not to.
-    traefik: { ...TRAEFIK_DEFAULTS, metrics: { enabled: true, ...K3S_TRAEFIK } },
-    cloudflare: CLOUDFLARE_TUNNEL_DEFAULTS[profile],
   };
 }
 

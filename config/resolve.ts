@@ -60,7 +60,7 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
     probes,
     prometheus: resolvePrometheus(raw, defaults, remoteWrite, onNodes),
     alertmanager: resolveAlertmanager(raw, defaults, routing, onNodes),
-    grafana: resolveGrafana(raw, defaults),
+    grafana: sections.grafana,
     loki: sections.loki,
     logCollector: sections.logCollector,
     tracing: sections.tracing,
@@ -68,8 +68,8 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
     kubeStateMetrics: sections.kubeStateMetrics,
     networkPolicy: sections.networkPolicy,
     priorityClass: sections.priorityClass,
-    traefik: resolveTraefik(raw, defaults),
-    cloudflare: resolveCloudflare(rawConfig, raw, defaults, environment, onNodes),
+    traefik: sections.traefik,
+    cloudflare: sections.cloudflare,
   };
 }
 
@@ -132,71 +132,6 @@ function resolveAlertmanager(
     ...(routing ? { routing } : {}),
     storage: resolveStorage(defaults.alertmanager.storage, alertmanager.storage, raw),
     resources: resolveResources(defaults.alertmanager.resources, alertmanager.resources),
-  };
-}
-
-function resolveGrafana(raw: RawStackConfig, defaults: ProfileDefaults): StackConfig["grafana"] {
-  const grafana = raw.grafana ?? {};
-  return {
-    replicas: grafana.replicas ?? defaults.grafana.replicas,
-    adminUser: grafana.adminUser ?? defaults.grafana.adminUser,
-    writableFolder: grafana.writableFolder ?? defaults.grafana.writableFolder,
-    ...(raw.grafanaAdminPassword !== undefined ? { adminPassword: raw.grafanaAdminPassword } : {}),
-    ...(grafana.database
-      ? {
-          database: {
-            ...grafana.database,
-            sslMode: grafana.database.sslMode ?? "require",
-            ...(raw.grafanaDatabasePassword !== undefined ? { password: raw.grafanaDatabasePassword } : {}),
-          },
-        }
-      : {}),
-    storage: resolveStorage(defaults.grafana.storage, grafana.storage, raw),
-    resources: resolveResources(defaults.grafana.resources, grafana.resources),
-  };
-}
-
-function resolveTraefik(raw: RawStackConfig, defaults: ProfileDefaults): StackConfig["traefik"] {
-  const traefik = raw.traefik ?? {};
-  return {
-    enabled: traefik.enabled ?? defaults.traefik.enabled,
-    entryPoints: traefik.entryPoints ?? defaults.traefik.entryPoints,
-    ...(traefik.tlsSecretName ? { tlsSecretName: traefik.tlsSecretName } : {}),
-    ...(traefik.certResolver ? { certResolver: traefik.certResolver } : {}),
-    expose: traefik.expose ?? defaults.traefik.expose,
-    basicAuthUsers: traefik.basicAuthUsers ?? defaults.traefik.basicAuthUsers,
-    basicAuthPasswords: raw.basicAuthPasswords ?? {},
-    metrics: {
-      enabled: traefik.metrics?.enabled ?? defaults.traefik.metrics.enabled,
-      namespace: traefik.metrics?.namespace ?? defaults.traefik.metrics.namespace,
-      podLabels: traefik.metrics?.podLabels ?? defaults.traefik.metrics.podLabels,
-      port: traefik.metrics?.port ?? defaults.traefik.metrics.port,
-    },
-  };
-}
-
-function resolveCloudflare(
-  rawConfig: RawConfig,
-  raw: RawStackConfig,
-  defaults: ProfileDefaults,
-  environment: string,
-  onNodes: (replicas: number) => number,
-): StackConfig["cloudflare"] {
-  const cloudflare = raw.cloudflare ?? {};
-  return {
-    enabled: cloudflare.enabled ?? defaults.cloudflare.enabled,
-    ...(cloudflare.accountId ? { accountId: cloudflare.accountId } : {}),
-    ...(cloudflare.zoneId ? { zoneId: cloudflare.zoneId } : {}),
-    tunnelName: cloudflare.tunnelName ?? `${rawConfig.project}-${environment}`,
-    replicas: cloudflare.replicas ?? onNodes(defaults.cloudflare.replicas),
-    expose: cloudflare.expose ?? defaults.cloudflare.expose,
-    access: {
-      enabled: cloudflare.access?.enabled ?? defaults.cloudflare.access.enabled,
-      emails: cloudflare.access?.emails ?? [],
-      emailDomains: cloudflare.access?.emailDomains ?? [],
-      sessionDuration: cloudflare.access?.sessionDuration ?? defaults.cloudflare.access.sessionDuration,
-    },
-    resources: resolveResources(defaults.cloudflare.resources, cloudflare.resources),
   };
 }
 

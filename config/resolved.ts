@@ -3,8 +3,6 @@
  * Each component's section is the defaults type it owns, with the keys that have no default.
  */
 import type { AlertRouting, AlertmanagerDefaults } from "../components/alertmanager/args";
-import type { CloudflareTunnelDefaults } from "../components/cloudflare-tunnel/args";
-import type { GrafanaDefaults } from "../components/grafana/args";
 import type { databasesSection } from "../components/database-exporters/section";
 import type { ProbeSpec } from "../components/kit/probes";
 import type { Profile } from "../components/kit/profiles";
@@ -12,8 +10,6 @@ import type { ExposedService } from "../components/kit/web";
 import type { ResolvedSections } from "./sections";
 import type { AppTarget, PrometheusDefaults, ScrapeTargetSpec } from "../components/prometheus/args";
 import type { Thresholds } from "../components/prometheus/rules/thresholds";
-import type { TraefikDefaults } from "../components/traefik";
-import type { ClusterTraefik } from "../components/prometheus/args";
 
 export interface StackConfig {
   project: string;
@@ -51,18 +47,7 @@ export interface StackConfig {
     /** The team's own routing (alertmanager.receivers, routes, defaultReceiver, smtp); none: the default tree. */
     routing?: AlertRouting;
   };
-  grafana: GrafanaDefaults & {
-    /** Given as a secret; otherwise the Grafana component generates one. */
-    adminPassword?: string;
-    database?: {
-      type: "postgres" | "mysql";
-      host: string;
-      name: string;
-      user: string;
-      password?: string;
-      sslMode: "disable" | "require" | "verify-full";
-    };
-  };
+  grafana: ResolvedSections["grafana"];
   loki: ResolvedSections["loki"];
   logCollector: ResolvedSections["logCollector"];
   /** The traces backend (Jaeger with its Badger store). */
@@ -70,13 +55,12 @@ export interface StackConfig {
   /** `port`: where it listens on each node's own address (host network); each stack of a cluster has its own. */
   nodeExporter: ResolvedSections["nodeExporter"];
   kubeStateMetrics: ResolvedSections["kubeStateMetrics"];
-  /** `metrics`: the scrape of the cluster's own Traefik (job traefik), apart from the routes the stack gives it. */
-  traefik: TraefikDefaults & { tlsSecretName?: string; certResolver?: string; metrics: ClusterTraefik & { enabled: boolean } };
+  traefik: ResolvedSections["traefik"];
   /** What the egress policies take from the cluster's layout, and what teams add (kit's EgressSettings). */
   networkPolicy: ResolvedSections["networkPolicy"];
   /** The stack's PriorityClass (`<namespace>-priority`), given to every pod the stack creates. */
   priorityClass: ResolvedSections["priorityClass"];
-  cloudflare: CloudflareTunnelDefaults & { accountId?: string; zoneId?: string };
+  cloudflare: ResolvedSections["cloudflare"];
 }
 
 /** Whether Traefik (`edge` "traefik") or the Cloudflare tunnel ("cloudflare") publishes a service. */

@@ -1,24 +1,17 @@
 /** The keys whose values must be Pulumi secrets, and the stack file's plain entries beside secret ones. */
 import { z } from "zod";
-import {
-  BASIC_AUTH_USER,
-  BASIC_AUTH_USER_MESSAGE,
-  dnsLabel,
-  httpUrl,
-  matching,
-  nonEmpty,
-  notAMap,
-  secretMapMessage,
-} from "../components/kit/fields";
+import { dnsLabel, httpUrl, nonEmpty, notAMap, secretMapMessage } from "../components/kit/fields";
 import { databasesSection } from "../components/database-exporters/section";
+import { grafanaSecrets } from "../components/grafana/section";
+import { BASIC_AUTH_PASSWORDS_MESSAGE, traefikSecrets } from "../components/traefik/section";
 
 /** What a secret map takes, and how to give it: entry by entry, by path. */
 export const SECRET_MAP_MESSAGES: Record<string, string> = {
   ...databasesSection.secretMessages,
+  remoteWritePasswords: secretMapMessage("remoteWritePasswords", "remote-write name", "password or token"),
+  basicAuthPasswords: BASIC_AUTH_PASSWORDS_MESSAGE,
   ...Object.fromEntries(
     [
-      ["remoteWritePasswords", "remote-write name", "password or token"],
-      ["basicAuthPasswords", "user", "password"],
       ["slackWebhookUrls", "receiver", "Slack webhook URL"],
       ["discordWebhookUrls", "receiver", "Discord webhook URL"],
       ["webhookUrls", "receiver", "webhook URL"],
@@ -27,25 +20,16 @@ export const SECRET_MAP_MESSAGES: Record<string, string> = {
   ),
 };
 
-/** Keys whose values must be Pulumi secrets. */
+/** Keys whose values must be Pulumi secrets: the components' sections' own, and config's, in this order. */
 export const secretKeySchemas = {
-  grafanaAdminPassword: z.string({ error: "must be a password" }).min(12, "must be at least 12 characters"),
-  grafanaDatabasePassword: nonEmpty("a password"),
+  ...grafanaSecrets,
   discordWebhookUrl: httpUrl,
   discordCriticalWebhookUrl: httpUrl,
   webhookUrl: httpUrl,
   deadMansSwitchUrl: httpUrl,
   databaseDsns: databasesSection.secrets.databaseDsns,
   remoteWritePasswords: z.record(dnsLabel, nonEmpty("a password or token"), notAMap(SECRET_MAP_MESSAGES.remoteWritePasswords)),
-  basicAuthPasswords: z.record(
-    matching(BASIC_AUTH_USER, BASIC_AUTH_USER_MESSAGE),
-    z
-      .string({ error: "must be a password" })
-      .min(12, "must be at least 12 characters")
-      // bcrypt reads the first 72 bytes only: a longer password would be accepted on its prefix.
-      .refine((p) => Buffer.byteLength(p, "utf8") <= 72, { message: "must be at most 72 bytes (bcrypt ignores the rest)" }),
-    notAMap(SECRET_MAP_MESSAGES.basicAuthPasswords),
-  ),
+  ...traefikSecrets,
   slackWebhookUrls: z.record(dnsLabel, httpUrl, notAMap(SECRET_MAP_MESSAGES.slackWebhookUrls)),
   discordWebhookUrls: z.record(dnsLabel, httpUrl, notAMap(SECRET_MAP_MESSAGES.discordWebhookUrls)),
   webhookUrls: z.record(dnsLabel, httpUrl, notAMap(SECRET_MAP_MESSAGES.webhookUrls)),

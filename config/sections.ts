@@ -1,34 +1,28 @@
 /** The sections of the stack file (`prometheus`, `alertmanager`, …): every field optional, defaults come from the profile. */
 import { z } from "zod";
+import { cloudflareSection } from "../components/cloudflare-tunnel/section";
+import { grafanaSection } from "../components/grafana/section";
 import { lokiSection } from "../components/loki/section";
 import { logCollectorSection } from "../components/log-collector/section";
 import { tracingSection } from "../components/tracing/section";
 import { nodeExporterSection } from "../components/exporters/node-exporter-section";
 import { kubeStateMetricsSection } from "../components/exporters/kube-state-metrics-section";
 import { networkPolicySection, priorityClassSection } from "../components/kit/stack-sections";
+import { traefikSection } from "../components/traefik/section";
 import { ComponentSection, SectionContext } from "../components/kit/section";
 import { Profile } from "../components/kit/profiles";
 import { ALERT_SEVERITIES, THRESHOLD_LEVELS, THRESHOLD_NAMES, THRESHOLD_SPECS } from "../components/prometheus/rules/thresholds";
-import { WRITABLE_FOLDER_DEFAULT } from "../components/grafana/args";
 import {
-  BASIC_AUTH_USER,
-  BASIC_AUTH_USER_MESSAGE,
-  HEX32,
   bool,
   dnsLabel,
   duration,
-  durationWith,
   email,
   hostname,
-  iniValue,
-  kubeLabels,
   labelMap,
   labelName,
   matcher,
-  matching,
   nonEmpty,
   plainHttpUrl,
-  portNumber,
   prometheusSize,
   replicas,
   resources,
@@ -104,11 +98,14 @@ export type AnySection = ComponentSection<z.ZodType, any, any>;
  * each one's schema, defaults, resolution, problems and warnings are collected from here.
  */
 export const COMPONENT_SECTIONS = {
+  grafana: grafanaSection,
   loki: lokiSection,
   logCollector: logCollectorSection,
   tracing: tracingSection,
   nodeExporter: nodeExporterSection,
   kubeStateMetrics: kubeStateMetricsSection,
+  traefik: traefikSection,
+  cloudflare: cloudflareSection,
   networkPolicy: networkPolicySection,
   priorityClass: priorityClassSection,
 };
@@ -183,81 +180,14 @@ export const sectionSchemas = {
     storage: storage.optional(),
     resources: resources.optional(),
   }),
-  grafana: z.strictObject({
-    replicas: replicas.optional(),
-    adminUser: matching(/^[a-zA-Z0-9_.@-]{1,64}$/, "a user name: 1-64 of letters, digits, _ . @ -").optional(),
-    writableFolder: nonEmpty("a folder title")
-      .max(64, "must be at most 64 characters")
-      // Grafana keeps the name of its root folder for itself.
-      .refine((t) => t.trim().toLowerCase() !== "general", { message: 'must not be "General", the name of Grafana\'s root folder' })
-      .refine((t) => t.trim() === t, { message: "must not start or end with spaces" })
-      .optional()
-      .describe(`Title of the Grafana folder users may save dashboards into from the UI; default "${WRITABLE_FOLDER_DEFAULT}".`),
-    database: z
-      .strictObject({
-        type: z.enum(["postgres", "mysql"]),
-        host: matching(/^[a-zA-Z0-9.-]+(:\d{1,5})?$/, "a host or host:port such as db.internal:5432"),
-        name: iniValue("a database name"),
-        user: iniValue("a user name"),
-        sslMode: z.enum(["disable", "require", "verify-full"]).optional(),
-      })
-      .optional()
-      .describe("External database; required for more than one replica. Password: secret grafanaDatabasePassword."),
-    storage: storage.optional(),
-    resources: resources.optional(),
-  }),
+  grafana: COMPONENT_SECTIONS.grafana.schema,
   loki: COMPONENT_SECTIONS.loki.schema,
   logCollector: COMPONENT_SECTIONS.logCollector.schema,
   tracing: COMPONENT_SECTIONS.tracing.schema,
   nodeExporter: COMPONENT_SECTIONS.nodeExporter.schema,
   kubeStateMetrics: COMPONENT_SECTIONS.kubeStateMetrics.schema,
-  traefik: z.strictObject({
-    enabled: bool.optional(),
-    entryPoints: z.array(nonEmpty("an entry point name")).min(1, "must list at least one entry point").optional(),
-    tlsSecretName: dnsLabel
-      .optional()
-      .describe("TLS Secret (in the stack's namespace) for the routes, or certResolver; production refuses neither, staging warns."),
-    certResolver: nonEmpty("a certificate resolver name")
-      .optional()
-      .describe("Certificate resolver of Traefik's static config, or tlsSecretName."),
-    expose: z.array(z.enum(["grafana", "prometheus", "alertmanager"])).optional(),
-    basicAuthUsers: z
-      .array(matching(BASIC_AUTH_USER, BASIC_AUTH_USER_MESSAGE))
-      .min(1, "must list at least one user")
-      .optional()
-      .describe("Basic-auth users; each password is the secret basicAuthPasswords.<user>, or a random one."),
-    metrics: z
-      .strictObject({
-        enabled: bool.optional().describe("Scrape the cluster's Traefik (job traefik) for its dashboard and alerts; default true."),
-        namespace: dnsLabel.optional().describe("Namespace of Traefik's pods; default kube-system, where k3s installs it."),
-        podLabels: kubeLabels
-          .optional()
-          .describe("Labels of Traefik's pods, all matched; default app.kubernetes.io/name: traefik (k3s's chart)."),
-        port: portNumber
-          .optional()
-          .describe("Container port of Traefik's metrics entry point; default 9100 (k3s's chart: entry point metrics)."),
-      })
-      .optional()
-      .describe("The scrape of the Traefik the cluster runs (k3s's own ingress), independent of the routes above."),
-  }),
-  cloudflare: z.strictObject({
-    enabled: bool.optional(),
-    accountId: matching(HEX32, "the 32-character hex Cloudflare account id").optional(),
-    zoneId: matching(HEX32, "the 32-character hex Cloudflare zone id").optional(),
-    tunnelName: dnsLabel.optional(),
-    replicas: replicas.optional(),
-    expose: z.array(z.enum(["grafana", "prometheus", "alertmanager"])).optional(),
-    access: z
-      .strictObject({
-        enabled: bool.optional(),
-        emails: z.array(email).optional(),
-        emailDomains: z.array(hostname).optional(),
-        // Cloudflare counts sessions in whole seconds.
-        sessionDuration: durationWith((ms) => (ms >= 1000 ? undefined : "must be at least 1s")).optional(),
-      })
-      .optional(),
-    resources: resources.optional(),
-  }),
+  traefik: COMPONENT_SECTIONS.traefik.schema,
+  cloudflare: COMPONENT_SECTIONS.cloudflare.schema,
   networkPolicy: COMPONENT_SECTIONS.networkPolicy.schema,
   priorityClass: COMPONENT_SECTIONS.priorityClass.schema,
   hostnames: z.strictObject({

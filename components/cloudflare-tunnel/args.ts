@@ -3,6 +3,7 @@ import { EgressSettings } from "../kit/network";
 import { Profile, withOverrides } from "../kit/profiles";
 import { ResourceRequirements, requirements } from "../kit/resources";
 import type { ExposedService } from "../kit/web";
+import type { CloudflareFields, TunnelAccessFields } from "./section";
 
 /** cloudflared's metrics server: /metrics, /ready (connected to the edge) and /healthcheck. */
 export const CLOUDFLARED_METRICS_PORT = 2000;
@@ -24,15 +25,8 @@ export interface TunnelRoute {
   hostname: string;
 }
 
-/** Who Cloudflare Access lets through. */
-export interface TunnelAccess {
-  /** Email addresses allowed in. */
-  emails: string[];
-  /** Email domains whose addresses are allowed in, e.g. "example.com". */
-  emailDomains: string[];
-  /** How long a login lasts, as a Prometheus duration (e.g. "24h"); sent to Cloudflare as a Go duration. */
-  sessionDuration: string;
-}
+/** Who Cloudflare Access lets through, and for how long (config cloudflare.access, where each field is defined). */
+export type TunnelAccess = Required<Omit<TunnelAccessFields, "enabled">>;
 
 export interface CloudflareTunnelArgs {
   /** Namespace of the stack: the cloudflared pods run there and reach the Services there. */
@@ -68,15 +62,12 @@ export interface CloudflareTunnelArgs {
 export const CLOUDFLARE_EDGE_PORTS = { tunnel: 7844, api: 443 } as const;
 
 /** What a profile sets of the tunnel (config `cloudflare`): every key but the account and the zone, which have no default. */
-export type CloudflareTunnelDefaults = Required<Pick<CloudflareTunnelArgs, "tunnelName" | "replicas" | "resources">> & {
-  enabled: boolean;
-  expose: ExposedService[];
-  access: TunnelAccess & { enabled: boolean };
-};
+export type CloudflareTunnelDefaults = Required<Pick<CloudflareTunnelArgs, "tunnelName" | "replicas" | "resources">> &
+  Required<Pick<CloudflareFields, "enabled" | "expose">> & { access: Required<TunnelAccessFields> };
 
 const CLOUDFLARE_TUNNEL_STAGING: CloudflareTunnelDefaults = {
   enabled: false,
-  // Derived from the project and environment when not given (see config's resolve).
+  // Derived from the project and environment when not given (see section.ts's resolve).
   tunnelName: "",
   replicas: 1,
   expose: ["grafana"],

@@ -30,6 +30,7 @@ import {
 } from "../kit/network";
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
+import { refuseProblems } from "../kit/problems";
 import { ExposedService, UNPUBLISHED_PATH_PREFIXES } from "../kit/web";
 import { durationSeconds } from "../kit/units";
 import {
@@ -42,6 +43,7 @@ import {
   CloudflareTunnelArgs,
   CLOUDFLARE_EDGE_PORTS,
 } from "./args";
+import { problems } from "./problems";
 
 /**
  * Where cloudflared connects, besides DNS: Cloudflare at any address (a NetworkPolicy cannot
@@ -101,10 +103,12 @@ export function tunnelToken(accountId: string, tunnelId: string, tunnelSecret: s
   return Buffer.from(JSON.stringify({ a: accountId, t: tunnelId, s: tunnelSecret })).toString("base64");
 }
 
-/** A Prometheus duration as a Go duration (Cloudflare Access takes hours at most): "30d" -> "720h", "90m" -> "1h30m". */
+/**
+ * A Prometheus duration as a Go duration (Cloudflare Access takes hours at most): "30d" -> "720h",
+ * "90m" -> "1h30m". Of at least 1s, which config's schema holds cloudflare.access.sessionDuration to.
+ */
 export function goDuration(prometheusDuration: string): string {
-  const total = Math.round(durationSeconds(prometheusDuration) ?? Number.NaN);
-  if (!Number.isFinite(total) || total <= 0) throw new Error(`"${prometheusDuration}" is not a positive duration`);
+  const total = Math.round(durationSeconds(prometheusDuration) ?? 0);
   const parts: Array<[number, string]> = [
     [Math.floor(total / 3600), "h"],
     [Math.floor((total % 3600) / 60), "m"],
@@ -154,7 +158,8 @@ export class CloudflareTunnel extends StackComponent {
   public readonly scrapeTargets: ScrapeTarget[];
 
   constructor(name: string, args: CloudflareTunnelArgs, opts?: pulumi.ComponentResourceOptions) {
-    // The args were checked by config (components/cloudflare-tunnel/problems.ts and the schema); here only the default.
+    // What config's schema refuses is trusted; what its problems() finds is refused before any resource.
+    refuseProblems("CloudflareTunnel", name, problems(args), opts);
     const a = { ...args, replicas: args.replicas ?? 1 };
     super("monitoring:index:CloudflareTunnel", name, opts);
     const child = { parent: this };

@@ -6,6 +6,7 @@ import { Profile, withOverrides } from "../kit/profiles";
 import { ResourceRequirements, StorageSpec, requirements } from "../kit/resources";
 import { SERVICE_PORTS } from "../kit/services";
 import type { DashboardFile, DashboardRow } from "./dashboards";
+import type { GrafanaDatabaseFields } from "./section";
 
 /** The Grafana folder users may save into from the UI, unless the stack names it otherwise. */
 export const WRITABLE_FOLDER_DEFAULT = "Team dashboards";
@@ -52,20 +53,14 @@ export const CONFIGMAP_DATA_BUDGET = CONFIGMAP_MAX_BYTES - CONFIGMAP_METADATA_MA
 /** The repository's dashboards, read when the program runs. */
 export const DEFAULT_DASHBOARDS_DIR = path.resolve(__dirname, "..", "..", "dashboards");
 
-export interface GrafanaDatabase {
-  /** Database engine. */
-  type: "postgres" | "mysql";
-  /** `host` or `host:port`; without a port Grafana uses the engine's default. */
-  host: string;
-  /** Database name. */
-  name: string;
-  /** Database user. */
-  user: string;
+/**
+ * Grafana's external database: its fields as config grafana.database defines them, and the
+ * password, given as a secret (`Input`) to the component, or its value as config resolves it.
+ */
+export type GrafanaDatabase<Password = pulumi.Input<string>> = GrafanaDatabaseFields & {
   /** The user's password (a secret); required. Reaches the pod only through a Kubernetes Secret. */
-  password?: pulumi.Input<string>;
-  /** TLS to the database: disable, require (encrypted, unverified) or verify-full. Default "require". */
-  sslMode?: "disable" | "require" | "verify-full";
-}
+  password?: Password;
+};
 
 export interface GrafanaArgs {
   /** Namespace of the stack; in-cluster URLs (datasources, internalUrl) are built from it. */

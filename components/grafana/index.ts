@@ -40,10 +40,12 @@ import {
 import { scratchVolume, volumeOptions, DATA_CLAIM_ANNOTATIONS } from "../kit/volumes";
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
+import { refuseProblems } from "../kit/problems";
 import { GRAFANA_PORT, GRAFANA_UID, PATHS, KEYS, GrafanaArgs, DATABASE_DEFAULT_PORTS, WRITABLE_FOLDER_DEFAULT } from "./args";
 import { iniText, GrafanaIniArgs, grafanaIni, adminPasswordDigest, adminPasswordResetCommand } from "./ini";
 import { grafanaDatasources, grafanaDashboardProviders } from "./provisioning";
 import { readDashboards, folderSlug, planDashboardConfigMaps, withoutDashboards, withoutRows } from "./dashboards";
+import { problems } from "./problems";
 
 /**
  * Where Grafana connects, besides DNS: its datasources' pods (Prometheus, Alertmanager, and
@@ -120,8 +122,9 @@ export class Grafana extends StackComponent {
   public readonly claims: k8s.core.v1.PersistentVolumeClaim[];
 
   constructor(name: string, args: GrafanaArgs, opts?: pulumi.ComponentResourceOptions) {
-    // The args were checked by config (components/grafana/problems.ts); what the dashboards hold is refused here,
-    // before anything is registered, so that nothing half-built is left behind.
+    // Refused before anything is registered, so that nothing half-built is left behind: what its
+    // problems() finds (config has run it on a stack's values), and what the dashboards hold.
+    refuseProblems("Grafana", name, problems(args), opts);
     const replicas = args.replicas ?? 1;
     const refuse = (message: string) => new pulumi.ResourceError(`Grafana "${name}": ${message}`, opts?.parent);
     const builtIn = withoutRows(

@@ -8,7 +8,10 @@
 import * as pulumi from "@pulumi/pulumi";
 
 export interface ArgsProblem {
-  /** The key relative to the component's config section, e.g. `retention` or `receivers[0].email`. */
+  /**
+   * The key relative to the component's config section, e.g. `retention` or `receivers[0].email`;
+   * or one of the section's secret keys (`grafanaDatabasePassword`), which are keys of their own.
+   */
   key: string;
   message: string;
   /** The other keys of the section the rule reads: when one of them was refused, this problem only follows from it. */

@@ -2,7 +2,8 @@
 import { SERVICE_PORTS } from "./services";
 
 /** The services Traefik or the Cloudflare tunnel can publish. */
-export type ExposedService = "grafana" | "prometheus" | "alertmanager";
+export const EXPOSED_SERVICES = ["grafana", "prometheus", "alertmanager"] as const;
+export type ExposedService = (typeof EXPOSED_SERVICES)[number];
 
 /**
  * Paths of a published service that neither Traefik nor the tunnel routes to it. Grafana

@@ -181,13 +181,6 @@ export interface ClusterTraefik {
   port: number;
 }
 
-/**
- * The Traefik k3s installs: its Helm chart (traefik 40.x in k3s 1.36) runs it in kube-system with
- * the chart's app.kubernetes.io/name label and Prometheus metrics on the entry point `metrics`,
- * container port 9100, which its Service does not expose (so the pods are scraped, not the Service).
- */
-export const K3S_TRAEFIK: ClusterTraefik = { namespace: "kube-system", podLabels: { "app.kubernetes.io/name": "traefik" }, port: 9100 };
-
 export interface PrometheusArgs {
   /** Namespace of the stack. It must exist first: pass its MonitoringNamespace in `opts.dependsOn`. */
   namespace: string;

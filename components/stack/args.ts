@@ -201,16 +201,7 @@ export function grafanaArgs(cfg: StackConfig, stackSalt: Buffer): GrafanaArgs {
     writableFolder: g.writableFolder,
     ...(g.adminPassword !== undefined ? { adminPassword: pulumi.secret(g.adminPassword) } : {}),
     ...(g.database
-      ? {
-          database: {
-            type: g.database.type,
-            host: g.database.host,
-            name: g.database.name,
-            user: g.database.user,
-            sslMode: g.database.sslMode,
-            ...(g.database.password !== undefined ? { password: pulumi.secret(g.database.password) } : {}),
-          },
-        }
+      ? { database: { ...g.database, ...(g.database.password !== undefined ? { password: pulumi.secret(g.database.password) } : {}) } }
       : {}),
     storage: g.storage,
     protectVolume: cfg.protectVolumes,
@@ -261,7 +252,7 @@ export function traefikExposureArgs(cfg: StackConfig, stackSalt: Buffer): Traefi
     namespace: cfg.namespace,
     environment: cfg.environment,
     stackSalt,
-    // The config check guarantees a hostname for every exposed service; the component refuses an empty one.
+    // Config guarantees a hostname for every exposed service (config/checks/exposure.ts).
     routes: t.expose.map((service) => ({ service, hostname: cfg.hostnames[service] ?? "" })),
     entryPoints: t.entryPoints,
     ...(t.tlsSecretName ? { tlsSecretName: t.tlsSecretName } : {}),
@@ -277,18 +268,17 @@ export function traefikExposureArgs(cfg: StackConfig, stackSalt: Buffer): Traefi
 export function cloudflareTunnelArgs(cfg: StackConfig): CloudflareTunnelArgs | undefined {
   const c = cfg.cloudflare;
   if (!c.enabled || c.expose.length === 0) return undefined;
+  const { enabled: withAccess, ...access } = c.access;
   return {
     namespace: cfg.namespace,
     environment: cfg.environment,
-    // The config check guarantees the ids and hostnames when the tunnel is enabled; the component refuses empty ones.
+    // Config guarantees the ids (the tunnel's problems()) and the hostnames (config/checks/exposure.ts).
     accountId: c.accountId ?? "",
     zoneId: c.zoneId ?? "",
     tunnelName: c.tunnelName,
     routes: c.expose.map((service) => ({ service, hostname: cfg.hostnames[service] ?? "" })),
     replicas: c.replicas,
-    ...(c.access.enabled
-      ? { access: { emails: c.access.emails, emailDomains: c.access.emailDomains, sessionDuration: c.access.sessionDuration } }
-      : {}),
+    ...(withAccess ? { access } : {}),
     resources: c.resources,
     egress: egressSettings(cfg, "cloudflared"),
     ...podPriority(stackPriorityClass(cfg)),

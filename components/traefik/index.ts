@@ -12,7 +12,10 @@ import { StackComponent } from "../kit/component";
 import { stackLabels } from "../kit/labels";
 import { ExposedService, HSTS_MAX_AGE_SECONDS, SECURITY_HEADERS, UNPUBLISHED_PATH_PREFIXES } from "../kit/web";
 import { SERVICE_PORTS } from "../kit/services";
+import { refuseProblems } from "../kit/problems";
 import { saltFor } from "../kit/salt";
+import { problems } from "./problems";
+import { TRAEFIK_DEFAULTS } from "./section";
 
 /**
  * Services that have no login of their own: anyone who reaches them can read every
@@ -71,22 +74,6 @@ export interface TraefikExposureArgs {
    */
   stackSalt: Buffer;
 }
-
-/** What the stack sets of Traefik's routes unless told otherwise (config `traefik`), the same in every profile. */
-export type TraefikDefaults = Required<Pick<TraefikExposureArgs, "entryPoints" | "basicAuthUsers">> & {
-  enabled: boolean;
-  expose: ExposedService[];
-  /** Basic-auth passwords given as secrets, by user; the other users get random ones. */
-  basicAuthPasswords: Record<string, string>;
-};
-
-export const TRAEFIK_DEFAULTS: TraefikDefaults = {
-  enabled: false,
-  entryPoints: ["websecure"],
-  expose: ["grafana", "prometheus", "alertmanager"],
-  basicAuthUsers: ["admin"],
-  basicAuthPasswords: {},
-};
 
 type Labels = Record<string, string>;
 
@@ -244,8 +231,13 @@ export class TraefikExposure extends StackComponent {
   public readonly basicAuthPasswords: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: TraefikExposureArgs, opts?: pulumi.ComponentResourceOptions) {
-    // The args were checked by config (components/traefik/problems.ts and the schema); here only the defaults.
-    const a = { ...args, entryPoints: args.entryPoints ?? ["websecure"], basicAuthUsers: args.basicAuthUsers ?? ["admin"] };
+    // What config's schema refuses is trusted; what its problems() finds is refused before any resource.
+    const a = {
+      ...args,
+      entryPoints: args.entryPoints ?? TRAEFIK_DEFAULTS.entryPoints,
+      basicAuthUsers: args.basicAuthUsers ?? TRAEFIK_DEFAULTS.basicAuthUsers,
+    };
+    refuseProblems("TraefikExposure", name, problems(a), opts);
     super("monitoring:index:TraefikExposure", name, opts);
     const child = { parent: this };
     const ns = a.namespace;

@@ -18,17 +18,23 @@ export interface CheckInput {
   warnings: string[];
 }
 
-/** A component's problems (components/<component>/problems.ts) in the one list, their keys under the component's section. */
+/**
+ * A component's problems (components/<component>/problems.ts) in the one list, their keys under the
+ * component's section; a key at one of the section's secret keys (`basicAuthPasswords.<user>`) is a
+ * key of its own.
+ */
 export function sectionProblems(
   section: string,
   found: readonly ArgsProblem[],
   { key, problems }: Pick<CheckInput, "key" | "problems">,
+  secretKeys: readonly string[] = [],
 ): void {
+  const full = (k: string) => key(secretKeys.includes(k.split(/[.[]/)[0]) ? k : `${section}.${k}`);
   for (const p of found) {
     problems.push({
-      key: key(`${section}.${p.key}`),
+      key: full(p.key),
       message: p.message,
-      ...(p.involves ? { involves: p.involves.map((k) => key(`${section}.${k}`)) } : {}),
+      ...(p.involves ? { involves: p.involves.map(full) } : {}),
     });
   }
 }

@@ -1,52 +1,30 @@
-/** What Traefik and the Cloudflare tunnel publish: hostnames, access, certificates and basic-auth users. */
-import { problems as tunnelProblems } from "../../components/cloudflare-tunnel/problems";
-import { problems as traefikProblems } from "../../components/traefik/problems";
+/**
+ * What Traefik and the Cloudflare tunnel publish, against the rest of the stack: a hostname for
+ * each published service, and a certificate for Traefik's routes in a production stack. Their
+ * own rules (the tunnel's account, zone and Access, Traefik's certificate source and users) are
+ * their sections' problems.
+ */
 import { ExposedService } from "../../components/kit/web";
 import { describeInput } from "../problems";
 import { publicHostname } from "../resolved";
-import { CheckInput, sectionProblems } from "./check";
+import { CheckInput } from "./check";
 
-/** The tunnel's account, zone and access; Traefik's certificate source; each published service with a hostname. */
-export function edgeChecks(input: CheckInput): void {
+/** Each service the tunnel or Traefik publishes with a hostname; Traefik's routes with a certificate source, by profile. */
+export function exposureChecks(input: CheckInput): void {
   const { rawConfig, resolved, key, problems, warnings } = input;
-  const cloudflare = resolved.cloudflare;
-  if (cloudflare.enabled) {
-    if (!cloudflare.accountId)
-      problems.push({
-        key: key("cloudflare.accountId"),
-        message: "is required when cloudflare.enabled is true (the 32-character hex account id)",
-      });
-    if (!cloudflare.zoneId)
-      problems.push({
-        key: key("cloudflare.zoneId"),
-        message: "is required when cloudflare.enabled is true (the 32-character hex zone id of the domain)",
-      });
-    for (const svc of cloudflare.expose) {
+  const withoutHostname = (edge: "cloudflare" | "traefik") => {
+    for (const svc of resolved[edge].expose) {
       if (!resolved.hostnames[svc])
         problems.push({
-          key: key("cloudflare.expose"),
+          key: key(`${edge}.expose`),
           message: `exposes ${svc} but it has no hostname: set ${rawConfig.project}:domain or hostnames.${svc}`,
           involves: [key("domain"), key(`hostnames.${svc}`)],
         });
-      if (svc !== "grafana" && !cloudflare.access.enabled) {
-        problems.push({
-          key: key("cloudflare.expose"),
-          message: `exposing ${svc} on the internet needs cloudflare.access.enabled (it has no login of its own)`,
-        });
-      }
     }
-    const routes = cloudflare.expose.map((service) => ({ service }));
-    sectionProblems("cloudflare", tunnelProblems({ routes, ...(cloudflare.access.enabled ? { access: cloudflare.access } : {}) }), input);
-  }
+  };
+  if (resolved.cloudflare.enabled) withoutHostname("cloudflare");
   if (resolved.traefik.enabled) {
-    for (const svc of resolved.traefik.expose) {
-      if (!resolved.hostnames[svc])
-        problems.push({
-          key: key("traefik.expose"),
-          message: `exposes ${svc} but it has no hostname: set ${rawConfig.project}:domain or hostnames.${svc}`,
-          involves: [key("domain"), key(`hostnames.${svc}`)],
-        });
-    }
+    withoutHostname("traefik");
     // Without a certificate source Traefik serves its self-signed default certificate: browsers
     // warn, and users learn to click through the warning. The profile, not the environment (a free
     // label), is what makes a stack production, as for its replicas and protected volumes.
@@ -64,22 +42,6 @@ export function edgeChecks(input: CheckInput): void {
       } else {
         warnings.push(`${key("traefik.tlsSecretName")}: ${tls}.`);
       }
-    }
-  }
-  // Traefik's own rules: a Traefik that is off publishes nothing and needs no certificate; its users are checked all the same.
-  const traefik = resolved.traefik;
-  const published = traefik.enabled
-    ? { routes: traefik.expose.map((service) => ({ service })), tlsSecretName: traefik.tlsSecretName, certResolver: traefik.certResolver }
-    : { routes: [] };
-  sectionProblems("traefik", traefikProblems({ ...published, basicAuthUsers: traefik.basicAuthUsers }), input);
-  // The user is the key of the secret map, never the password: only the name is echoed.
-  for (const user of Object.keys(resolved.traefik.basicAuthPasswords)) {
-    if (!resolved.traefik.basicAuthUsers.includes(user)) {
-      problems.push({
-        key: key(`basicAuthPasswords.${user}`),
-        message: `no user "${user}" in traefik.basicAuthUsers (${resolved.traefik.basicAuthUsers.join(", ")}): add the user there, or remove the password with: pulumi config rm --path 'basicAuthPasswords.${user}'`,
-        involves: [key("traefik.basicAuthUsers")],
-      });
     }
   }
 }

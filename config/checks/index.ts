@@ -9,8 +9,7 @@ import { RawConfig, RawStackConfig } from "../schema";
 import { alertmanagerChecks } from "./alertmanager";
 import { CheckInput } from "./check";
 import { databaseNameChecks, dsnChecks } from "./databases";
-import { edgeChecks, hostnameChecks } from "./exposure";
-import { grafanaChecks } from "./grafana";
+import { exposureChecks, hostnameChecks } from "./exposure";
 import { kubernetesLimits } from "./kubernetes";
 import { logCollectorChecks } from "./log-collector";
 import { uniqueNames } from "./names";
@@ -28,8 +27,10 @@ const CHECKS: ReadonlyArray<(input: CheckInput) => void> = [
   thresholdChecks,
   alertmanagerChecks,
   nodeChecks,
-  grafanaChecks,
-  edgeChecks,
+  sectionChecks("grafana"),
+  sectionChecks("cloudflare"),
+  exposureChecks,
+  sectionChecks("traefik"),
   protectedVolumeChecks,
   logCollectorChecks,
   sectionChecks("loki"),

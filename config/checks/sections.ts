@@ -7,7 +7,7 @@ export function sectionChecks(name: ComponentSectionName): (input: CheckInput) =
   return (input) => {
     const section: AnySection = COMPONENT_SECTIONS[name];
     const resolved = input.resolved[name];
-    sectionProblems(name, section.problems?.(resolved) ?? [], input);
+    sectionProblems(name, section.problems?.(resolved) ?? [], input, Object.keys(section.secrets ?? {}));
     for (const warning of section.warnings?.(resolved) ?? [])
       input.warnings.push(`${input.key(`${name}.${warning.key}`)} ${warning.message}.`);
   };

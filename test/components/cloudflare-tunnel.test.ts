@@ -29,6 +29,8 @@ const T = {
   policy: "cloudflare:index/zeroTrustAccessPolicy:ZeroTrustAccessPolicy",
 };
 
+const ACCESS = { emails: ["ops@example.org"], emailDomains: ["example.com"], sessionDuration: "12h" };
+/** Prometheus, which has no login of its own, behind Cloudflare Access (the tunnel's problems() refuses it otherwise). */
 const BASE: CloudflareTunnelArgs = {
   namespace: "monitoring",
   environment: "staging",
@@ -39,9 +41,9 @@ const BASE: CloudflareTunnelArgs = {
     { service: "grafana", hostname: "grafana.example.com" },
     { service: "prometheus", hostname: "prometheus.example.com" },
   ],
+  access: ACCESS,
   resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
 };
-const ACCESS = { emails: ["ops@example.org"], emailDomains: ["example.com"], sessionDuration: "12h" };
 
 interface TunnelRender {
   run: RunResult;
@@ -106,8 +108,9 @@ describe("tunnel builders", () => {
     expect(goDuration(prom)).toBe(go);
   });
 
-  test("a non-duration is refused", () => {
-    expect(() => goDuration("soon")).toThrow(/not a positive duration/);
+  // Config holds cloudflare.access.sessionDuration to a duration of at least 1s (below: "config refuses").
+  test("the shortest session config takes, 1s, is 1s", () => {
+    expect(goDuration("1s")).toBe("1s");
   });
 
   test("Access includes: each email, then each email domain", () => {
@@ -167,9 +170,10 @@ describe("CloudflareTunnel component", () => {
     ]);
   });
 
-  test("without Access there is no Access application or policy", () => {
-    expect(ofType(plain.shown, T.app)).toEqual([]);
-    expect(ofType(plain.shown, T.policy)).toEqual([]);
+  test("without Access there is no Access application or policy", async () => {
+    const { shown } = await renderTunnel({ ...BASE, routes: [BASE.routes[0]], access: undefined });
+    expect(ofType(shown, T.app)).toEqual([]);
+    expect(ofType(shown, T.policy)).toEqual([]);
   });
 
   test("with Access: one allow policy and a self-hosted application per hostname that uses it", async () => {
@@ -350,11 +354,31 @@ describe("CloudflareTunnel component", () => {
   });
 
   test("problems(): each route once, and an access policy that lets someone in", () => {
-    expect(problems({ routes: [BASE.routes[0], BASE.routes[0]] })).toEqual([{ key: "expose", message: "lists grafana more than once" }]);
-    expect(problems({ routes: BASE.routes, access: { emails: [], emailDomains: [], sessionDuration: "24h" } })).toEqual([
+    const given = { accountId: ACCOUNT, zoneId: ZONE };
+    expect(problems({ ...given, routes: [BASE.routes[0], BASE.routes[0]] })).toEqual([
+      { key: "expose", message: "lists grafana more than once" },
+    ]);
+    expect(problems({ ...given, routes: BASE.routes, access: { emails: [], emailDomains: [], sessionDuration: "24h" } })).toEqual([
       { key: "access", message: "is enabled but allows nobody: give emails or emailDomains" },
     ]);
-    expect(problems({ routes: BASE.routes, access: ACCESS })).toEqual([]);
+    expect(problems(BASE)).toEqual([]);
+  });
+
+  test("problems(): the account and the zone, and Access in front of what has no login of its own", () => {
+    expect(problems({ routes: [BASE.routes[0]] })).toEqual([
+      { key: "accountId", message: "is required when cloudflare.enabled is true (the 32-character hex account id)" },
+      { key: "zoneId", message: "is required when cloudflare.enabled is true (the 32-character hex zone id of the domain)" },
+    ]);
+    expect(problems({ ...BASE, access: undefined })).toEqual([
+      { key: "expose", message: "exposing prometheus on the internet needs cloudflare.access.enabled (it has no login of its own)" },
+    ]);
+  });
+
+  test("the component refuses what its problems() finds, all in one error, naming each key", async () => {
+    await expect(renderTunnel({ ...BASE, accountId: "", access: { ...ACCESS, emails: [], emailDomains: [] } })).rejects.toThrow(
+      'CloudflareTunnel "cf": accountId: is required when cloudflare.enabled is true (the 32-character hex account id); ' +
+        "access: is enabled but allows nobody: give emails or emailDomains",
+    );
   });
 });
 

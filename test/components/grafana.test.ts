@@ -155,11 +155,37 @@ describe("iniText", () => {
     );
   });
 
-  test("refuses what it cannot write safely", () => {
-    expect(() => iniText({ s: { a: "two\nlines" } })).toThrow("INI value of s.a must fit on one line");
-    expect(() => iniText({ s: { a: "`#`" } })).toThrow("INI value of s.a needs quoting but contains a backquote");
-    expect(() => iniText({ s: { "bad key": "v" } })).toThrow('INI key "s.bad key" must match');
-    expect(() => iniText({ "bad]": { a: "v" } })).toThrow('INI section name "bad]" must match');
+  // Nothing it could not write safely reaches it: the names are grafanaIni's own (below), and the
+  // values a stack gives fit on one line without a backquote (config: control characters in
+  // test/config/secrets.test.ts, a backquote in grafana.database in test/config/checks.test.ts).
+  test("every section and key grafanaIni writes is a plain go-ini name, whatever the args", () => {
+    const docs = [
+      grafanaIni({ rootUrl: "https://grafana.example.com" }),
+      grafanaIni({ rootUrl: "http://grafana.monitoring.svc:3000" }),
+      grafanaIni({ rootUrl: "https://g.example.com", database: { type: "postgres", host: "db:5432", name: "grafana", user: "grafana" } }),
+      grafanaIni({ rootUrl: "https://g.example.com", database: { type: "mysql", host: "db", name: "g", user: "g", sslMode: "disable" } }),
+    ];
+    for (const doc of docs) {
+      for (const [section, entries] of Object.entries(doc)) {
+        expect(section).toMatch(/^[A-Za-z0-9_.-]+$/);
+        for (const key of Object.keys(entries)) expect(`${section}.${key}`).toMatch(/^[A-Za-z0-9_.-]+$/);
+      }
+    }
+  });
+
+  test("config refuses the database values grafana.ini could not hold: a line break, a backquote", () => {
+    const database = { type: "mysql", host: "db:3306", name: "grafana", user: "grafana" };
+    expect(
+      configProblems("staging", { grafana: { database: { ...database, user: "graf\nana" } } }, { grafanaDatabasePassword: "pw" }),
+    ).toEqual([
+      expect.stringMatching(/^monitoring:grafana\.database\.user: must be on one line, without control characters; found a line break/),
+    ]);
+    expect(
+      configProblems("staging", { grafana: { database: { ...database, name: "graf`ana" } } }, { grafanaDatabasePassword: "pw" }),
+    ).toEqual([expect.stringMatching(/^monitoring:grafana\.database\.name: must not contain a backquote/)]);
+    expect(
+      configProblems("staging", { grafana: { database: { ...database, host: "db`:3306" } } }, { grafanaDatabasePassword: "pw" }),
+    ).toEqual([expect.stringMatching(/^monitoring:grafana\.database\.host: must be a host or host:port/)]);
   });
 });
 
@@ -698,6 +724,23 @@ describe("Grafana: inputs that cannot work are refused, by config or by problems
     expect(configProblems("staging", { grafana: { database: { type: "mysql", host: "db", name: "g", user: "g" } } })).toEqual([
       "monitoring:grafanaDatabasePassword: grafana.database is set, so the password is needed: pulumi config set --secret grafanaDatabasePassword <value>",
     ]);
+    expect(problems({ database: { type: "mysql", host: "db", name: "g", user: "g" } })).toEqual([
+      {
+        key: "grafanaDatabasePassword",
+        message: "grafana.database is set, so the password is needed: pulumi config set --secret grafanaDatabasePassword <value>",
+        involves: ["database"],
+      },
+    ]);
+  });
+
+  test("the component refuses what its problems() finds, naming the key", async () => {
+    await expect(renderGrafana({ replicas: 2, database: { type: "postgres", host: "db", name: "g", user: "g" } })).rejects.toThrow(
+      'Grafana "grafana": grafanaDatabasePassword: grafana.database is set, so the password is needed: ' +
+        "pulumi config set --secret grafanaDatabasePassword <value>",
+    );
+    await expect(renderGrafana({ replicas: 3 })).rejects.toThrow(
+      'Grafana "grafana": replicas: more than one Grafana replica needs an external database (grafana.database); got 3 replicas with the built-in SQLite',
+    );
   });
 
   test("a replica count that is not a whole positive number", () => {

@@ -363,7 +363,21 @@ describe("TraefikExposure component", () => {
     expect(problems({ ...args, basicAuthUsers: ["a", "a"] })).toEqual([
       { key: "basicAuthUsers", message: 'user "a" is listed more than once' },
     ]);
+    expect(problems({ ...args, basicAuthPasswords: { admin: "admin-password-1", root: "root-password-1" } })).toEqual([
+      {
+        key: "basicAuthPasswords.root",
+        message:
+          "no user \"root\" in traefik.basicAuthUsers (admin): add the user there, or remove the password with: pulumi config rm --path 'basicAuthPasswords.root'",
+        involves: ["basicAuthUsers"],
+      },
+    ]);
     expect(problems(args)).toEqual([]);
+  });
+
+  test("the component refuses what its problems() finds, all in one error, naming each key", async () => {
+    await expect(renderTraefik({ ...BASE, tlsSecretName: "tls", certResolver: "le", basicAuthUsers: ["ops", "ops"] })).rejects.toThrow(
+      'TraefikExposure "traefik": certResolver: choose tlsSecretName or certResolver, not both; basicAuthUsers: user "ops" is listed more than once',
+    );
   });
 });
 

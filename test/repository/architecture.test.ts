@@ -106,7 +106,8 @@ test("every component's problems() is collected into the one list: by its sectio
       const spec = path.posix.relative(path.posix.dirname(file), module);
       const imported = new RegExp(`import \\{[^}]*\\bproblems\\b[^}]*\\} from "(\\./)?${spec.replace(/[.]/g, "\\.")}";`).test(text);
       const name = /export const (\w+Section) = componentSection\(/.exec(text)?.[1];
-      return imported && /\bproblems\(/.test(text) && name !== undefined && registry.includes(name);
+      const used = /\bproblems\(/.test(text) || /^\s*problems,\s*$/m.test(text);
+      return imported && used && name !== undefined && registry.includes(name);
     });
   // Or imported as `problems as <alias>` from the component's module by config/checks/, and the alias called.
   const byChecks = (module: string) => {

@@ -1,0 +1,74 @@
+/** Grafana's section of the stack file (`grafana`) and its secret keys: its fields, its defaults per profile, its resolution and its problems. */
+import { z } from "zod";
+import { iniValue, matching, nonEmpty, replicas, resources, storage } from "../kit/fields";
+import { componentSection, resolveResources, resolveStorage } from "../kit/section";
+import { GRAFANA_DEFAULTS, GrafanaDefaults, GrafanaDatabase, WRITABLE_FOLDER_DEFAULT } from "./args";
+import { problems } from "./problems";
+
+/** An external database for Grafana's own state, as the stack gives it; the password is a secret key of its own. */
+const database = z.strictObject({
+  /** Database engine. */
+  type: z.enum(["postgres", "mysql"]),
+  /** `host` or `host:port`; without a port Grafana uses the engine's default. */
+  host: matching(/^[a-zA-Z0-9.-]+(:\d{1,5})?$/, "a host or host:port such as db.internal:5432"),
+  /** Database name. */
+  name: iniValue("a database name"),
+  /** Database user. */
+  user: iniValue("a user name"),
+  /** TLS to the database: disable, require (encrypted, unverified) or verify-full. Default "require". */
+  sslMode: z.enum(["disable", "require", "verify-full"]).optional(),
+});
+
+/** grafana.database's fields, the password aside (GrafanaDatabase adds it). */
+export type GrafanaDatabaseFields = z.infer<typeof database>;
+
+const schema = z.strictObject({
+  replicas: replicas.optional(),
+  adminUser: matching(/^[a-zA-Z0-9_.@-]{1,64}$/, "a user name: 1-64 of letters, digits, _ . @ -").optional(),
+  writableFolder: nonEmpty("a folder title")
+    .max(64, "must be at most 64 characters")
+    // Grafana keeps the name of its root folder for itself.
+    .refine((t) => t.trim().toLowerCase() !== "general", { message: 'must not be "General", the name of Grafana\'s root folder' })
+    .refine((t) => t.trim() === t, { message: "must not start or end with spaces" })
+    .optional()
+    .describe(`Title of the Grafana folder users may save dashboards into from the UI; default "${WRITABLE_FOLDER_DEFAULT}".`),
+  database: database
+    .optional()
+    .describe("External database; required for more than one replica. Password: secret grafanaDatabasePassword."),
+  storage: storage.optional(),
+  resources: resources.optional(),
+});
+
+/** The secret keys Grafana's section reads (config/secrets.ts keeps their place among the others). */
+export const grafanaSecrets = {
+  grafanaAdminPassword: z.string({ error: "must be a password" }).min(12, "must be at least 12 characters"),
+  grafanaDatabasePassword: nonEmpty("a password"),
+};
+
+/** Grafana as config resolves it: the profile's defaults under what the stack gives, and the values of its secret keys. */
+export type GrafanaConfig = GrafanaDefaults & {
+  /** Given as a secret; otherwise the Grafana component generates one. */
+  adminPassword?: string;
+  database?: GrafanaDatabase<string>;
+};
+
+/** The `grafana` section, with grafanaAdminPassword and grafanaDatabasePassword. */
+export const grafanaSection = componentSection({
+  schema,
+  secrets: grafanaSecrets,
+  defaults: (profile): GrafanaConfig => GRAFANA_DEFAULTS[profile],
+  resolve: (given, context, secrets): GrafanaConfig => {
+    const defaults = GRAFANA_DEFAULTS[context.profile];
+    const password = secrets.grafanaDatabasePassword;
+    return {
+      replicas: given?.replicas ?? defaults.replicas,
+      adminUser: given?.adminUser ?? defaults.adminUser,
+      writableFolder: given?.writableFolder ?? defaults.writableFolder,
+      ...(secrets.grafanaAdminPassword !== undefined ? { adminPassword: secrets.grafanaAdminPassword } : {}),
+      ...(given?.database ? { database: { ...given.database, ...(password !== undefined ? { password } : {}) } } : {}),
+      storage: resolveStorage(defaults.storage, given?.storage, context),
+      resources: resolveResources(defaults.resources, given?.resources),
+    };
+  },
+  problems,
+});
