@@ -5,6 +5,7 @@ import { AlertRouting } from "../components/alertmanager/args";
 import { DatabaseExporter, EXPORTER_RESOURCES } from "../components/kit/database-exporters";
 import { EGRESS_COMPONENTS, EgressComponent, ExtraEgress } from "../components/kit/network";
 import { Profile } from "../components/kit/profiles";
+import { ArgsProblem } from "../components/kit/problems";
 import { SectionContext, resolveResources, resolveStorage } from "../components/kit/section";
 import { ExposedService } from "../components/kit/web";
 import { RemoteWriteTarget } from "../components/prometheus/args";
@@ -31,6 +32,7 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
   const { domain, storageClass } = raw;
   const environment = raw.environment ?? rawConfig.stack;
   const nodes = raw.nodes ?? DEFAULT_NODES;
+  const sectionProblems: ArgsProblem[] = [];
   const context: SectionContext = {
     project: rawConfig.project,
     stack: rawConfig.stack,
@@ -38,8 +40,14 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
     environment,
     nodes,
     ...(storageClass ? { storageClass } : {}),
+    problems: sectionProblems,
   };
   const sections = resolveSections(raw, context);
+  // What resolving the sections found (Alertmanager's routing) comes next, keyed from the top of the stack file.
+  const k = (path: string) => `${rawConfig.project}:${path}`;
+  for (const { key, message, involves } of sectionProblems) {
+    problems.push({ key: k(key), message, ...(involves ? { involves: involves.map(k) } : {}) });
+  }
   // A profile's replicas, on as many nodes as there are: each replica runs on a node of its own.
   const onNodes = (replicas: number) => Math.min(replicas, nodes);
   return {

@@ -1,6 +1,15 @@
 /** The keys whose values must be Pulumi secrets, and the stack file's plain entries beside secret ones. */
 import { z } from "zod";
-import { BASIC_AUTH_USER, BASIC_AUTH_USER_MESSAGE, dnsLabel, httpUrl, matching, nonEmpty, notAMap } from "../components/kit/fields";
+import {
+  BASIC_AUTH_USER,
+  BASIC_AUTH_USER_MESSAGE,
+  dnsLabel,
+  httpUrl,
+  matching,
+  nonEmpty,
+  notAMap,
+  secretMapMessage,
+} from "../components/kit/fields";
 
 /** What a secret map takes, and how to give it: entry by entry, by path. */
 export const SECRET_MAP_MESSAGES: Record<string, string> = Object.fromEntries(
@@ -12,10 +21,7 @@ export const SECRET_MAP_MESSAGES: Record<string, string> = Object.fromEntries(
     ["discordWebhookUrls", "receiver", "Discord webhook URL"],
     ["webhookUrls", "receiver", "webhook URL"],
     ["targetCredentials", "target name", "token or password"],
-  ].map(([key, name, value]) => [
-    key,
-    `must be a map of ${name} to ${value}, set one entry at a time: pulumi config set --secret --path '${key}.<${name.replace(/ /g, "-")}>' <value>`,
-  ]),
+  ].map(([key, name, value]) => [key, secretMapMessage(key, name, value)]),
 );
 
 /** Keys whose values must be Pulumi secrets. */

@@ -131,6 +131,9 @@ export const percent = (what: string) =>
     .lt(100, "must be less than 100");
 /** The error of a map that is not one; its names and values say their own. */
 export const notAMap = (message: string) => ({ error: (issue: { code: string }) => (issue.code === "invalid_type" ? message : undefined) });
+/** What a secret map takes, and how to give it: entry by entry, by path (`databaseDsns.<database-name>`). */
+export const secretMapMessage = (key: string, name: string, value: string) =>
+  `must be a map of ${name} to ${value}, set one entry at a time: pulumi config set --secret --path '${key}.<${name.replace(/ /g, "-")}>' <value>`;
 /** A Kubernetes label key: an optional DNS-subdomain prefix and '/', then a name of at most 63 letters, digits, '-', '_', '.'. */
 const KUBE_LABEL_KEY =
   /^((?=[^/]{1,253}\/)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;

@@ -16,3 +16,13 @@ export interface ArgsProblem {
 export function duplicates(names: string[]): string[] {
   return [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
 }
+
+/**
+ * A component's constructor runs its own problems(), the function config's checks run first: args
+ * with a problem come from a caller that skipped config, and are refused before any resource, with
+ * every problem named under the component's section, as config would name them.
+ */
+export function refuseProblems(section: string, found: readonly ArgsProblem[]): void {
+  if (found.length === 0) return;
+  throw new Error(`Invalid ${section} args:\n${found.map((p) => `  - ${section}.${p.key}: ${p.message}`).join("\n")}`);
+}
