@@ -1,5 +1,4 @@
 /** Defaults: per profile, assembled from each component's own, and of the stack's namespace and nodes. */
-import { ALERTMANAGER_DEFAULTS } from "../components/alertmanager/args";
 import { CLOUDFLARE_TUNNEL_DEFAULTS } from "../components/cloudflare-tunnel/args";
 import { KUBE_STATE_METRICS_DEFAULTS } from "../components/exporters/kube-state-metrics";
 import { NODE_EXPORTER_DEFAULTS } from "../components/exporters/node-exporter";
@@ -60,7 +59,6 @@ function profileDefaults(profile: Profile): ProfileDefaults {
     // Production protects its volumes: the stored metrics, silences, dashboards and logs.
     protectVolumes: profile === "production",
     prometheus: PROMETHEUS_DEFAULTS[profile],
-    alertmanager: ALERTMANAGER_DEFAULTS[profile],
     grafana: GRAFANA_DEFAULTS[profile],
     ...sectionDefaults(profile),
     logCollector: LOG_COLLECTOR_DEFAULTS[profile],

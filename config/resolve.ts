@@ -1,7 +1,6 @@
 /** From the raw values to the resolved configuration: each section its values over its profile's defaults. */
 import { THRESHOLD_LEVELS, THRESHOLD_NAMES, Thresholds, defaultThresholds } from "../components/prometheus/rules/thresholds";
 import { prometheusSizeMB, quantityBytes } from "../components/kit/units";
-import { AlertRouting } from "../components/alertmanager/args";
 import { DatabaseExporter, EXPORTER_RESOURCES } from "../components/kit/database-exporters";
 import { EGRESS_COMPONENTS, EgressComponent, ExtraEgress } from "../components/kit/network";
 import { Profile } from "../components/kit/profiles";
@@ -14,7 +13,6 @@ import { DEFAULT_NODES, PROFILE_DEFAULTS, ProfileDefaults, defaultNamespace } fr
 import { CrossProblem } from "./problems";
 import { StackConfig } from "./resolved";
 import { resolveSections } from "./sections";
-import { resolveRouting } from "./routing";
 import { RawConfig, RawStackConfig } from "./schema";
 import { resolveApps, resolveProbes, resolveTargets } from "./targets";
 
@@ -27,7 +25,6 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
   const remoteWrite = resolveRemoteWrite(rawConfig, raw, problems);
   const targets = resolveTargets(rawConfig, raw, problems);
   const probes = resolveProbes(rawConfig, raw, problems);
-  const routing = resolveRouting(rawConfig, raw, problems);
 
   const { domain, storageClass } = raw;
   const environment = raw.environment ?? rawConfig.stack;
@@ -68,7 +65,7 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
     targets,
     probes,
     prometheus: resolvePrometheus(raw, defaults, remoteWrite, onNodes),
-    alertmanager: resolveAlertmanager(raw, defaults, routing, onNodes),
+    alertmanager: sections.alertmanager,
     grafana: resolveGrafana(raw, defaults),
     loki: sections.loki,
     logCollector: {
@@ -122,35 +119,6 @@ function resolvePrometheus(
     ...(prometheus.runbookBaseUrl !== undefined ? { runbookBaseUrl: prometheus.runbookBaseUrl } : {}),
     storage: volume,
     resources: resolveResources(defaults.prometheus.resources, prometheus.resources),
-  };
-}
-
-function resolveAlertmanager(
-  raw: RawStackConfig,
-  defaults: ProfileDefaults,
-  routing: AlertRouting | undefined,
-  onNodes: (replicas: number) => number,
-): StackConfig["alertmanager"] {
-  const alertmanager = raw.alertmanager ?? {};
-  // The legacy keys' receivers, for the default tree, and the dead man's switch in both trees.
-  const receivers: StackConfig["alertmanager"]["receivers"] = {};
-  if (raw.discordWebhookUrl !== undefined || raw.discordCriticalWebhookUrl !== undefined) {
-    receivers.discord = {
-      ...(raw.discordWebhookUrl !== undefined ? { webhookUrl: raw.discordWebhookUrl } : {}),
-      ...(raw.discordCriticalWebhookUrl !== undefined ? { criticalWebhookUrl: raw.discordCriticalWebhookUrl } : {}),
-    };
-  }
-  if (raw.webhookUrl !== undefined) receivers.webhook = { url: raw.webhookUrl };
-  if (raw.deadMansSwitchUrl !== undefined) receivers.deadMansSwitch = { url: raw.deadMansSwitchUrl };
-  return {
-    replicas: alertmanager.replicas ?? onNodes(defaults.alertmanager.replicas),
-    groupWait: alertmanager.groupWait ?? defaults.alertmanager.groupWait,
-    groupInterval: alertmanager.groupInterval ?? defaults.alertmanager.groupInterval,
-    repeatInterval: alertmanager.repeatInterval ?? defaults.alertmanager.repeatInterval,
-    receivers,
-    ...(routing ? { routing } : {}),
-    storage: resolveStorage(defaults.alertmanager.storage, alertmanager.storage, raw),
-    resources: resolveResources(defaults.alertmanager.resources, alertmanager.resources),
   };
 }
 

@@ -2,7 +2,6 @@
  * The resolved configuration (StackConfig): every key with its value or its profile's default.
  * Each component's section is the defaults type it owns, with the keys that have no default.
  */
-import type { AlertRouting, AlertmanagerDefaults } from "../components/alertmanager/args";
 import type { CloudflareTunnelDefaults } from "../components/cloudflare-tunnel/args";
 import type { KubeStateMetricsDefaults } from "../components/exporters/kube-state-metrics";
 import type { NodeExporterDefaults } from "../components/exporters/node-exporter";
@@ -51,10 +50,7 @@ export interface StackConfig {
     /** Published docs/runbooks.md: each alert's `runbook` reference becomes a `runbook_url` link into it. Default none: no link. */
     runbookBaseUrl?: string;
   };
-  alertmanager: AlertmanagerDefaults & {
-    /** The team's own routing (alertmanager.receivers, routes, defaultReceiver, smtp); none: the default tree. */
-    routing?: AlertRouting;
-  };
+  alertmanager: ResolvedSections["alertmanager"];
   grafana: GrafanaDefaults & {
     /** Given as a secret; otherwise the Grafana component generates one. */
     adminPassword?: string;

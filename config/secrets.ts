@@ -4,34 +4,32 @@ import {
   BASIC_AUTH_USER,
   BASIC_AUTH_USER_MESSAGE,
   dnsLabel,
-  httpUrl,
   matching,
   nonEmpty,
   notAMap,
   secretMapMessage,
 } from "../components/kit/fields";
+import { LEGACY_RECEIVER_SECRETS, ROUTING_SECRETS } from "../components/alertmanager/section";
+import { RECEIVER_SECRET_MAP_MESSAGES } from "../components/alertmanager/receivers";
 
 /** What a secret map takes, and how to give it: entry by entry, by path. */
-export const SECRET_MAP_MESSAGES: Record<string, string> = Object.fromEntries(
-  [
-    ["databaseDsns", "database name", "DSN"],
-    ["remoteWritePasswords", "remote-write name", "password or token"],
-    ["basicAuthPasswords", "user", "password"],
-    ["slackWebhookUrls", "receiver", "Slack webhook URL"],
-    ["discordWebhookUrls", "receiver", "Discord webhook URL"],
-    ["webhookUrls", "receiver", "webhook URL"],
-    ["targetCredentials", "target name", "token or password"],
-  ].map(([key, name, value]) => [key, secretMapMessage(key, name, value)]),
-);
+export const SECRET_MAP_MESSAGES: Record<string, string> = {
+  ...Object.fromEntries(
+    [
+      ["databaseDsns", "database name", "DSN"],
+      ["remoteWritePasswords", "remote-write name", "password or token"],
+      ["basicAuthPasswords", "user", "password"],
+      ["targetCredentials", "target name", "token or password"],
+    ].map(([key, name, value]) => [key, secretMapMessage(key, name, value)]),
+  ),
+  ...RECEIVER_SECRET_MAP_MESSAGES,
+};
 
 /** Keys whose values must be Pulumi secrets. */
 export const secretKeySchemas = {
   grafanaAdminPassword: z.string({ error: "must be a password" }).min(12, "must be at least 12 characters"),
   grafanaDatabasePassword: nonEmpty("a password"),
-  discordWebhookUrl: httpUrl,
-  discordCriticalWebhookUrl: httpUrl,
-  webhookUrl: httpUrl,
-  deadMansSwitchUrl: httpUrl,
+  ...LEGACY_RECEIVER_SECRETS,
   databaseDsns: z.record(dnsLabel, nonEmpty("a DSN"), notAMap(SECRET_MAP_MESSAGES.databaseDsns)),
   remoteWritePasswords: z.record(dnsLabel, nonEmpty("a password or token"), notAMap(SECRET_MAP_MESSAGES.remoteWritePasswords)),
   basicAuthPasswords: z.record(
@@ -43,10 +41,7 @@ export const secretKeySchemas = {
       .refine((p) => Buffer.byteLength(p, "utf8") <= 72, { message: "must be at most 72 bytes (bcrypt ignores the rest)" }),
     notAMap(SECRET_MAP_MESSAGES.basicAuthPasswords),
   ),
-  slackWebhookUrls: z.record(dnsLabel, httpUrl, notAMap(SECRET_MAP_MESSAGES.slackWebhookUrls)),
-  discordWebhookUrls: z.record(dnsLabel, httpUrl, notAMap(SECRET_MAP_MESSAGES.discordWebhookUrls)),
-  webhookUrls: z.record(dnsLabel, httpUrl, notAMap(SECRET_MAP_MESSAGES.webhookUrls)),
-  smtpPassword: nonEmpty("a password"),
+  ...ROUTING_SECRETS,
   targetCredentials: z.record(dnsLabel, nonEmpty("a token or password"), notAMap(SECRET_MAP_MESSAGES.targetCredentials)),
 };
 

@@ -38,10 +38,12 @@ import {
 import { claimRetentionPolicy, statefulSetClaims, volumeClaimTemplate } from "../kit/volumes";
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
+import { refuseProblems } from "../kit/problems";
 import { WEB_CONFIG_FILE, webConfig } from "../kit/web";
 import { images } from "../images";
 import { ALERTMANAGER_PORT, MESH_PORT, AlertmanagerPeers, AlertmanagerArgs, alertmanagerIdentity } from "./args";
 import { hasHumanReceiver, alertmanagerConfig, alertmanagerTemplates, receiverPorts } from "./config-file";
+import { problems } from "./problems";
 
 const RELOADER_PORT = 8080;
 
@@ -99,6 +101,7 @@ export class Alertmanager extends StackComponent {
 
   constructor(name: string, args: AlertmanagerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("monitoring:index:Alertmanager", name, opts);
+    refuseProblems("alertmanager", problems(args));
     if (!hasHumanReceiver(args.receivers, args.routing)) {
       pulumi.log.warn(
         "No alert receiver is configured (alertmanager.receivers, or discordWebhookUrl, discordCriticalWebhookUrl or webhookUrl): " +

@@ -6,7 +6,6 @@
 import { CrossProblem } from "../problems";
 import { StackConfig } from "../resolved";
 import { RawConfig, RawStackConfig } from "../schema";
-import { alertmanagerChecks } from "./alertmanager";
 import { CheckInput } from "./check";
 import { dsnChecks } from "./databases";
 import { edgeChecks, hostnameChecks } from "./exposure";
@@ -25,7 +24,7 @@ const CHECKS: ReadonlyArray<(input: CheckInput) => void> = [
   uniqueNames,
   prometheusChecks,
   thresholdChecks,
-  alertmanagerChecks,
+  sectionChecks("alertmanager"),
   nodeChecks,
   grafanaChecks,
   edgeChecks,
