@@ -1,13 +1,18 @@
 /**
  * Alertmanager's receiver kinds are one table (components/alertmanager/receivers.ts): the receiver's
  * schema, the secret keys, routing's problems, alertmanager.yml, the egress ports and the render's
- * summary all read its rows. Each kind here: a receiver of it, given in a stack, all the way through.
+ * summary all read its rows. Each kind here: a receiver of it, given in a stack, all the way through
+ * to the config Alertmanager's own amtool checks.
  */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as YAML from "yaml";
-import { alertmanagerConfig, receiverChannels, receiverPorts } from "../../components/alertmanager/config-file";
+import { alertmanagerConfig, alertmanagerTemplates, receiverChannels, receiverPorts } from "../../components/alertmanager/config-file";
 import { AnyReceiverKind, RECEIVER_KINDS, ReceiverKindName } from "../../components/alertmanager/receivers";
 import { alertmanagerArgs } from "../../components/stack/args";
 import { SECRET_KEYS, configKeyDocs } from "../../config";
+import { checkConfig } from "../../scripts/lib/local/alertmanager";
 import { parse, problems } from "../config/support";
 
 const SMTP = { smarthost: "smtp.example.com:587", from: "alerts@example.com" };
@@ -144,5 +149,21 @@ describe.each(KIND_NAMES)("a receiver of kind %s", (kind) => {
     expect(rendered.receivers[0]).toEqual({ name: "ops", ...KINDS[kind].config });
     expect(receiverChannels(args.receivers, args.routing)).toEqual([{ name: "ops", channels: [KINDS[kind].channel] }]);
     expect(receiverPorts(args.receivers, args.routing)).toEqual(KINDS[kind].ports);
+  });
+
+  test("Alertmanager accepts it: amtool check-config on the config and its templates", () => {
+    const { plain, secrets } = stackWith(kind);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `am-${kind}-`));
+    try {
+      const config = path.join(dir, "alertmanager.yml");
+      fs.writeFileSync(config, YAML.stringify(alertmanagerConfig(alertmanagerArgs(parse("staging", plain, secrets).config))));
+      for (const [file, text] of Object.entries(alertmanagerTemplates({ environment: "staging" }))) {
+        fs.writeFileSync(path.join(dir, file), text);
+      }
+      const result = checkConfig(config);
+      expect({ ok: result.ok, output: result.ok ? "" : result.output }).toEqual({ ok: true, output: "" });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
