@@ -1,5 +1,4 @@
 /** Defaults: per profile, assembled from each component's own, and of the stack's namespace and nodes. */
-import { ALERTMANAGER_DEFAULTS } from "../components/alertmanager/args";
 import { Profile } from "../components/kit/profiles";
 import { PROMETHEUS_DEFAULTS } from "../components/prometheus/args";
 import { StackConfig } from "./resolved";
@@ -37,7 +36,6 @@ function profileDefaults(profile: Profile): ProfileDefaults {
     // Production protects its volumes: the stored metrics, silences, dashboards and logs.
     protectVolumes: profile === "production",
     prometheus: PROMETHEUS_DEFAULTS[profile],
-    alertmanager: ALERTMANAGER_DEFAULTS[profile],
     ...sectionDefaults(profile),
   };
 }

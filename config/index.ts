@@ -17,8 +17,8 @@
  * - problems.ts: ConfigProblem, ConfigError, the wording of the schema's problems, did-you-mean;
  * - decode.ts: the values as Pulumi hands them over, and what is wrong there already;
  * - parse.ts: parseStackConfig and its steps (profile, retired keys, what the schema refused);
- * - resolve.ts, targets.ts, routing.ts: from the raw values to StackConfig (sections; apps,
- *   targets and probes; Alertmanager routing);
+ * - resolve.ts, targets.ts: from the raw values to StackConfig (sections; apps, targets and
+ *   probes); Alertmanager's routing is its section's (components/alertmanager/routing.ts);
  * - checks/: the rules over several keys, one file per component or concern they check;
  * - docs.ts: the documentation of every key (configKeyDocs).
  *

@@ -1,9 +1,9 @@
 /** From the raw values to the resolved configuration: each section its values over its profile's defaults. */
 import { THRESHOLD_LEVELS, THRESHOLD_NAMES, Thresholds, defaultThresholds } from "../components/prometheus/rules/thresholds";
 import { prometheusSizeMB, quantityBytes } from "../components/kit/units";
-import { AlertRouting } from "../components/alertmanager/args";
 import { databasesSection } from "../components/database-exporters/section";
 import { Profile } from "../components/kit/profiles";
+import { ArgsProblem } from "../components/kit/problems";
 import { SectionContext, resolveResources, resolveStorage } from "../components/kit/section";
 import { ExposedService } from "../components/kit/web";
 import { RemoteWriteTarget } from "../components/prometheus/args";
@@ -12,7 +12,6 @@ import { DEFAULT_NODES, PROFILE_DEFAULTS, ProfileDefaults, defaultNamespace } fr
 import { CrossProblem } from "./problems";
 import { StackConfig } from "./resolved";
 import { resolveSections } from "./sections";
-import { resolveRouting } from "./routing";
 import { RawConfig, RawStackConfig } from "./schema";
 import { resolveApps, resolveProbes, resolveTargets } from "./targets";
 
@@ -25,11 +24,11 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
   const remoteWrite = resolveRemoteWrite(rawConfig, raw, problems);
   const targets = resolveTargets(rawConfig, raw, problems);
   const probes = resolveProbes(rawConfig, raw, problems);
-  const routing = resolveRouting(rawConfig, raw, problems);
 
   const { domain, storageClass } = raw;
   const environment = raw.environment ?? rawConfig.stack;
   const nodes = raw.nodes ?? DEFAULT_NODES;
+  const sectionProblems: ArgsProblem[] = [];
   const context: SectionContext = {
     project: rawConfig.project,
     stack: rawConfig.stack,
@@ -37,8 +36,14 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
     environment,
     nodes,
     ...(storageClass ? { storageClass } : {}),
+    problems: sectionProblems,
   };
   const sections = resolveSections(raw, context);
+  // What resolving the sections found (Alertmanager's routing) comes next, keyed from the top of the stack file.
+  const k = (path: string) => `${rawConfig.project}:${path}`;
+  for (const { key, message, involves } of sectionProblems) {
+    problems.push({ key: k(key), message, ...(involves ? { involves: involves.map(k) } : {}) });
+  }
   // A profile's replicas, on as many nodes as there are: each replica runs on a node of its own.
   const onNodes = (replicas: number) => Math.min(replicas, nodes);
   return {
@@ -59,7 +64,7 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
     targets,
     probes,
     prometheus: resolvePrometheus(raw, defaults, remoteWrite, onNodes),
-    alertmanager: resolveAlertmanager(raw, defaults, routing, onNodes),
+    alertmanager: sections.alertmanager,
     grafana: sections.grafana,
     loki: sections.loki,
     logCollector: sections.logCollector,
@@ -103,35 +108,6 @@ function resolvePrometheus(
     ...(prometheus.runbookBaseUrl !== undefined ? { runbookBaseUrl: prometheus.runbookBaseUrl } : {}),
     storage: volume,
     resources: resolveResources(defaults.prometheus.resources, prometheus.resources),
-  };
-}
-
-function resolveAlertmanager(
-  raw: RawStackConfig,
-  defaults: ProfileDefaults,
-  routing: AlertRouting | undefined,
-  onNodes: (replicas: number) => number,
-): StackConfig["alertmanager"] {
-  const alertmanager = raw.alertmanager ?? {};
-  // The legacy keys' receivers, for the default tree, and the dead man's switch in both trees.
-  const receivers: StackConfig["alertmanager"]["receivers"] = {};
-  if (raw.discordWebhookUrl !== undefined || raw.discordCriticalWebhookUrl !== undefined) {
-    receivers.discord = {
-      ...(raw.discordWebhookUrl !== undefined ? { webhookUrl: raw.discordWebhookUrl } : {}),
-      ...(raw.discordCriticalWebhookUrl !== undefined ? { criticalWebhookUrl: raw.discordCriticalWebhookUrl } : {}),
-    };
-  }
-  if (raw.webhookUrl !== undefined) receivers.webhook = { url: raw.webhookUrl };
-  if (raw.deadMansSwitchUrl !== undefined) receivers.deadMansSwitch = { url: raw.deadMansSwitchUrl };
-  return {
-    replicas: alertmanager.replicas ?? onNodes(defaults.alertmanager.replicas),
-    groupWait: alertmanager.groupWait ?? defaults.alertmanager.groupWait,
-    groupInterval: alertmanager.groupInterval ?? defaults.alertmanager.groupInterval,
-    repeatInterval: alertmanager.repeatInterval ?? defaults.alertmanager.repeatInterval,
-    receivers,
-    ...(routing ? { routing } : {}),
-    storage: resolveStorage(defaults.alertmanager.storage, alertmanager.storage, raw),
-    resources: resolveResources(defaults.alertmanager.resources, alertmanager.resources),
   };
 }
 

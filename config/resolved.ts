@@ -2,7 +2,6 @@
  * The resolved configuration (StackConfig): every key with its value or its profile's default.
  * Each component's section is the defaults type it owns, with the keys that have no default.
  */
-import type { AlertRouting, AlertmanagerDefaults } from "../components/alertmanager/args";
 import type { databasesSection } from "../components/database-exporters/section";
 import type { ProbeSpec } from "../components/kit/probes";
 import type { Profile } from "../components/kit/profiles";
@@ -43,10 +42,7 @@ export interface StackConfig {
     /** Published docs/runbooks.md: each alert's `runbook` reference becomes a `runbook_url` link into it. Default none: no link. */
     runbookBaseUrl?: string;
   };
-  alertmanager: AlertmanagerDefaults & {
-    /** The team's own routing (alertmanager.receivers, routes, defaultReceiver, smtp); none: the default tree. */
-    routing?: AlertRouting;
-  };
+  alertmanager: ResolvedSections["alertmanager"];
   grafana: ResolvedSections["grafana"];
   loki: ResolvedSections["loki"];
   logCollector: ResolvedSections["logCollector"];

@@ -1,6 +1,8 @@
 /** The keys whose values must be Pulumi secrets, and the stack file's plain entries beside secret ones. */
 import { z } from "zod";
-import { dnsLabel, httpUrl, nonEmpty, notAMap, secretMapMessage } from "../components/kit/fields";
+import { dnsLabel, nonEmpty, notAMap, secretMapMessage } from "../components/kit/fields";
+import { LEGACY_RECEIVER_SECRETS, ROUTING_SECRETS } from "../components/alertmanager/section";
+import { RECEIVER_SECRET_MAP_MESSAGES } from "../components/alertmanager/receivers";
 import { databasesSection } from "../components/database-exporters/section";
 import { grafanaSecrets } from "../components/grafana/section";
 import { BASIC_AUTH_PASSWORDS_MESSAGE, traefikSecrets } from "../components/traefik/section";
@@ -10,30 +12,18 @@ export const SECRET_MAP_MESSAGES: Record<string, string> = {
   ...databasesSection.secretMessages,
   remoteWritePasswords: secretMapMessage("remoteWritePasswords", "remote-write name", "password or token"),
   basicAuthPasswords: BASIC_AUTH_PASSWORDS_MESSAGE,
-  ...Object.fromEntries(
-    [
-      ["slackWebhookUrls", "receiver", "Slack webhook URL"],
-      ["discordWebhookUrls", "receiver", "Discord webhook URL"],
-      ["webhookUrls", "receiver", "webhook URL"],
-      ["targetCredentials", "target name", "token or password"],
-    ].map(([key, name, value]) => [key, secretMapMessage(key, name, value)]),
-  ),
+  ...RECEIVER_SECRET_MAP_MESSAGES,
+  targetCredentials: secretMapMessage("targetCredentials", "target name", "token or password"),
 };
 
 /** Keys whose values must be Pulumi secrets: the components' sections' own, and config's, in this order. */
 export const secretKeySchemas = {
   ...grafanaSecrets,
-  discordWebhookUrl: httpUrl,
-  discordCriticalWebhookUrl: httpUrl,
-  webhookUrl: httpUrl,
-  deadMansSwitchUrl: httpUrl,
+  ...LEGACY_RECEIVER_SECRETS,
   databaseDsns: databasesSection.secrets.databaseDsns,
   remoteWritePasswords: z.record(dnsLabel, nonEmpty("a password or token"), notAMap(SECRET_MAP_MESSAGES.remoteWritePasswords)),
   ...traefikSecrets,
-  slackWebhookUrls: z.record(dnsLabel, httpUrl, notAMap(SECRET_MAP_MESSAGES.slackWebhookUrls)),
-  discordWebhookUrls: z.record(dnsLabel, httpUrl, notAMap(SECRET_MAP_MESSAGES.discordWebhookUrls)),
-  webhookUrls: z.record(dnsLabel, httpUrl, notAMap(SECRET_MAP_MESSAGES.webhookUrls)),
-  smtpPassword: nonEmpty("a password"),
+  ...ROUTING_SECRETS,
   targetCredentials: z.record(dnsLabel, nonEmpty("a token or password"), notAMap(SECRET_MAP_MESSAGES.targetCredentials)),
 };
 

@@ -1,5 +1,6 @@
 /** The sections of the stack file (`prometheus`, `alertmanager`, …): every field optional, defaults come from the profile. */
 import { z } from "zod";
+import { alertmanagerSection } from "../components/alertmanager/section";
 import { cloudflareSection } from "../components/cloudflare-tunnel/section";
 import { grafanaSection } from "../components/grafana/section";
 import { lokiSection } from "../components/loki/section";
@@ -16,18 +17,13 @@ import {
   bool,
   dnsLabel,
   duration,
-  email,
   hostname,
   labelMap,
-  labelName,
-  matcher,
   nonEmpty,
   plainHttpUrl,
   prometheusSize,
   replicas,
   resources,
-  slackChannel,
-  smarthost,
   storage,
 } from "../components/kit/fields";
 
@@ -36,36 +32,6 @@ const remoteWriteSchema = z.strictObject({
   url: plainHttpUrl,
   username: nonEmpty("a user name").optional().describe("Basic-auth user; the password comes from secret remoteWritePasswords.<name>."),
   bearerToken: bool.optional().describe("Send remoteWritePasswords.<name> as a bearer token instead."),
-});
-
-const alertReceiverSchema = z.strictObject({
-  name: dnsLabel.describe("Unique receiver name, which routes and defaultReceiver name; its secrets are keyed by it."),
-  slack: z
-    .strictObject({
-      channel: slackChannel.describe("The channel its webhook posts to (a Slack app webhook is made for one channel)."),
-    })
-    .optional()
-    .describe("Post to Slack through the secret slackWebhookUrls.<name>."),
-  discord: z.strictObject({}).optional().describe("Post to Discord through the secret discordWebhookUrls.<name>: `discord: {}`."),
-  webhook: z.strictObject({}).optional().describe("POST Alertmanager's JSON to the secret webhookUrls.<name>: `webhook: {}`."),
-  email: z
-    .strictObject({ to: z.array(email, { error: "must be a list of email addresses" }).min(1, "must list at least one address") })
-    .optional()
-    .describe("Send email to these addresses through alertmanager.smtp."),
-  sendResolved: bool.optional().describe("Also notify when the alerts resolve; default true."),
-});
-
-const alertRouteSchema = z.strictObject({
-  receiver: dnsLabel.describe("The receiver of the alerts this route takes."),
-  matchers: z
-    .array(matcher, { error: "must be a list of matchers" })
-    .optional()
-    .describe("All must match, e.g. ['app=~\"deployment-api|port-manager\"', 'severity!=\"info\"']; none matches every alert."),
-  continue: bool.optional().describe("Also try the routes after this one; default false: the first route that matches takes the alert."),
-  groupBy: z.array(labelName, { error: "must be a list of label names" }).optional().describe("Default: alertname, job, namespace."),
-  groupWait: duration.optional().describe("Default: alertmanager.groupWait."),
-  groupInterval: duration.optional().describe("Default: alertmanager.groupInterval."),
-  repeatInterval: duration.optional().describe("Default: alertmanager.repeatInterval."),
 });
 
 /** One level of a tunable node alert (components/prometheus/rules/thresholds.ts); every field defaults to rules/nodes.yml's value. */
@@ -98,6 +64,7 @@ export type AnySection = ComponentSection<z.ZodType, any, any>;
  * each one's schema, defaults, resolution, problems and warnings are collected from here.
  */
 export const COMPONENT_SECTIONS = {
+  alertmanager: alertmanagerSection,
   grafana: grafanaSection,
   loki: lokiSection,
   logCollector: logCollectorSection,
@@ -151,35 +118,7 @@ export const sectionSchemas = {
     storage: storage.optional(),
     resources: resources.optional(),
   }),
-  alertmanager: z.strictObject({
-    replicas: replicas.optional(),
-    groupWait: duration.optional(),
-    groupInterval: duration.optional(),
-    repeatInterval: duration.optional(),
-    receivers: z
-      .array(alertReceiverSchema, { error: "must be a list of receivers" })
-      .min(1, "must list at least one receiver")
-      .optional()
-      .describe(
-        "Named receivers, each with one or more integrations; with them, routing is yours (routes, defaultReceiver). Default: the critical/warning split of the legacy keys.",
-      ),
-    routes: z
-      .array(alertRouteSchema, { error: "must be a list of routes" })
-      .optional()
-      .describe("Routes tried in order after the Watchdog's; the first that matches takes the alert unless it says `continue`."),
-    defaultReceiver: dnsLabel.optional().describe("Receiver of the alerts no route takes; required with receivers."),
-    smtp: z
-      .strictObject({
-        smarthost: smarthost.describe("SMTP server as host:port, e.g. smtp.example.com:587 (the port is required)."),
-        from: email.describe("Sender address of the emails."),
-        username: nonEmpty("a user name").optional().describe("SMTP user; the password is the secret smtpPassword."),
-        requireTls: bool.optional().describe("Require STARTTLS before sending; default true."),
-      })
-      .optional()
-      .describe("The mail server email receivers send through."),
-    storage: storage.optional(),
-    resources: resources.optional(),
-  }),
+  alertmanager: COMPONENT_SECTIONS.alertmanager.schema,
   grafana: COMPONENT_SECTIONS.grafana.schema,
   loki: COMPONENT_SECTIONS.loki.schema,
   logCollector: COMPONENT_SECTIONS.logCollector.schema,

@@ -4,26 +4,18 @@ import { Profile, withOverrides } from "../kit/profiles";
 import { ResourceRequirements, StorageSpec, requirements } from "../kit/resources";
 import { ScrapeTarget, SERVICE_PORTS } from "../kit/services";
 import { WorkloadIdentity } from "../kit/labels";
+import type { AlertReceiver, MailServer } from "./receivers";
+
+export type { AlertReceiver } from "./receivers";
 
 /**
- * The receivers a stack may configure (config/index.ts resolves them from secret config): the legacy keys'
+ * The receivers a stack may configure (section.ts resolves them from the secret keys): the legacy keys'
  * receivers, for the default tree (critical and warning split), and the dead man's switch in both trees.
  */
 export interface AlertReceivers {
   discord?: { webhookUrl?: string; criticalWebhookUrl?: string };
   webhook?: { url: string };
   deadMansSwitch?: { url: string };
-}
-
-/** A named receiver with its integrations, secrets resolved. */
-export interface AlertReceiver {
-  name: string;
-  /** Each Slack channel has its own webhook: a Slack app webhook posts to the channel it was made for. */
-  slack?: { channel: string; webhookUrl: string };
-  discord?: { webhookUrl: string };
-  webhook?: { url: string };
-  email?: { to: string[] };
-  sendResolved: boolean;
 }
 
 /** One route below the Watchdog's, in order. */
@@ -43,7 +35,7 @@ export interface AlertRouting {
   routes: AlertRoute[];
   /** The root route's receiver: what no route takes. */
   defaultReceiver: string;
-  smtp?: { smarthost: string; from: string; username?: string; password?: string; requireTls: boolean };
+  smtp?: MailServer;
 }
 
 /** Ports, paths and names other components rely on. */

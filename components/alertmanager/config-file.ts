@@ -1,7 +1,8 @@
 /** alertmanager.yml and its notification templates: the routing tree, the receivers and what reaches a human. */
-import type { AlertReceiver, AlertRouting } from "./args";
+import type { AlertRouting } from "./args";
 import { addressPort, uniquePorts, urlPort } from "../kit/network";
 import { AlertReceivers } from "./args";
+import { AlertReceiver, Endpoint, RECEIVER_KINDS, RECEIVER_KIND_ROWS } from "./receivers";
 import { TEMPLATE_FILE } from ".";
 
 /** Receiver names, as `amtool config routes test` prints them. */
@@ -56,44 +57,14 @@ export function hasHumanReceiver(receivers: AlertReceivers, routing?: AlertRouti
   return Boolean(receivers.discord?.webhookUrl || receivers.discord?.criticalWebhookUrl || receivers.webhook);
 }
 
-const templateRef = (name: string) => `{{ template "${name}" . }}`;
+/** The kinds a named receiver has (receivers.ts' rows, in the table's order), each with its integration. */
+function integrationsOf(r: AlertReceiver) {
+  return RECEIVER_KIND_ROWS.flatMap(([kind, row]) => (r[kind] ? [{ row, delivery: r[kind] }] : []));
+}
 
-/** A Slack message: the same title and text as every channel, red while firing. */
-const slackConfig = (webhookUrl: string, channel: string, sendResolved: boolean) => ({
-  api_url: webhookUrl,
-  // A Slack app webhook posts to the channel it was made for and ignores this; a legacy webhook honours it.
-  channel,
-  title: templateRef("monitoring.title"),
-  text: templateRef("monitoring.message"),
-  color: '{{ if eq .Status "firing" }}danger{{ else }}good{{ end }}',
-  send_resolved: sendResolved,
-});
-
-const discordConfig = (webhookUrl: string, sendResolved: boolean) => ({
-  webhook_url: webhookUrl,
-  title: templateRef("monitoring.title"),
-  message: templateRef("monitoring.message"),
-  send_resolved: sendResolved,
-});
-
-/** The integrations of one named receiver (the mail server is in `global`). */
+/** The integrations of one named receiver, in alertmanager.yml's words (the mail server is in `global`). */
 function namedIntegrations(r: AlertReceiver): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (r.slack) out.slack_configs = [slackConfig(r.slack.webhookUrl, r.slack.channel, r.sendResolved)];
-  if (r.discord) out.discord_configs = [discordConfig(r.discord.webhookUrl, r.sendResolved)];
-  if (r.webhook) out.webhook_configs = [{ url: r.webhook.url, send_resolved: r.sendResolved }];
-  if (r.email) {
-    out.email_configs = [
-      {
-        to: r.email.to.join(", "),
-        // The subject and the plain-text part say what every other channel says; the HTML part is Alertmanager's.
-        headers: { Subject: templateRef("monitoring.title") },
-        text: templateRef("monitoring.message"),
-        send_resolved: r.sendResolved,
-      },
-    ];
-  }
-  return out;
+  return Object.assign({}, ...integrationsOf(r).map(({ row, delivery }) => row.config(delivery, r.sendResolved)));
 }
 
 /** A route of the team's tree, in Alertmanager's words. */
@@ -113,14 +84,8 @@ function namedRoute(r: AlertRouting["routes"][number]): Record<string, unknown> 
 export function receiverChannels(receivers: AlertReceivers, routing?: AlertRouting): Array<{ name: string; channels: string[] }> {
   const out: Array<{ name: string; channels: string[] }> = [];
   if (routing) {
-    for (const r of routing.receivers) {
-      const channels: string[] = [];
-      if (r.slack) channels.push(`slack ${r.slack.channel}`);
-      if (r.discord) channels.push("discord");
-      if (r.webhook) channels.push("webhook");
-      if (r.email) channels.push(`email ${r.email.to.join(", ")}`);
-      out.push({ name: r.name, channels });
-    }
+    for (const r of routing.receivers)
+      out.push({ name: r.name, channels: integrationsOf(r).map(({ row, delivery }) => row.channel(delivery)) });
   } else if (hasHumanReceiver(receivers)) {
     const d = receivers.discord;
     for (const critical of [true, false]) {
@@ -142,8 +107,8 @@ function humanIntegrations(receivers: AlertReceivers, critical: boolean): Record
   const d = receivers.discord;
   // One webhook alone takes every severity; with both, the critical channel gets only critical alerts.
   const discordUrl = critical ? (d?.criticalWebhookUrl ?? d?.webhookUrl) : (d?.webhookUrl ?? d?.criticalWebhookUrl);
-  if (discordUrl) out.discord_configs = [discordConfig(discordUrl, true)];
-  if (receivers.webhook) out.webhook_configs = [{ url: receivers.webhook.url, send_resolved: true }];
+  if (discordUrl) Object.assign(out, RECEIVER_KINDS.discord.config({ webhookUrl: discordUrl }, true));
+  if (receivers.webhook) Object.assign(out, RECEIVER_KINDS.webhook.config(receivers.webhook, true));
   return out;
 }
 
@@ -262,17 +227,22 @@ export function alertmanagerTemplates(args: { environment: string }): Record<str
 }
 
 /**
- * The ports of every receiver's endpoint, each once: the webhook URLs' (Discord, Slack,
- * webhooks, the dead man's switch: 443 for https, or the URL's own) and the SMTP smarthost's.
+ * The ports of every receiver's endpoint, each once: the legacy webhook URLs' and the dead man's
+ * switch's (443 for https, or the URL's own), and each named receiver's integrations' (its kind's
+ * `sendsTo`: a webhook URL's port, the SMTP smarthost's).
  */
 export function receiverPorts(receivers: AlertReceivers, routing?: AlertRouting): number[] {
-  const urls = [
+  const endpoints: Endpoint[] = [
     receivers.discord?.webhookUrl,
     receivers.discord?.criticalWebhookUrl,
     receivers.webhook?.url,
     receivers.deadMansSwitch?.url,
-    ...(routing?.receivers ?? []).flatMap((r) => [r.slack?.webhookUrl, r.discord?.webhookUrl, r.webhook?.url]),
-  ].filter((u): u is string => u !== undefined);
-  const smtp = routing?.smtp ? [addressPort(routing.smtp.smarthost)] : [];
-  return uniquePorts([...urls.map(urlPort), ...smtp]);
+  ].flatMap((url) => (url !== undefined ? [{ url }] : []));
+  for (const r of routing?.receivers ?? []) {
+    for (const { row, delivery } of integrationsOf(r)) {
+      const endpoint = row.sendsTo(delivery, routing?.smtp);
+      if (endpoint) endpoints.push(endpoint);
+    }
+  }
+  return uniquePorts(endpoints.map((e) => ("url" in e ? urlPort(e.url) : addressPort(e.address))));
 }

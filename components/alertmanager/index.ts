@@ -38,10 +38,12 @@ import {
 import { claimRetentionPolicy, statefulSetClaims, volumeClaimTemplate } from "../kit/volumes";
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
+import { refuseProblems } from "../kit/problems";
 import { WEB_CONFIG_FILE, webConfig } from "../kit/web";
 import { images } from "../images";
 import { ALERTMANAGER_PORT, MESH_PORT, AlertmanagerPeers, AlertmanagerArgs, alertmanagerIdentity } from "./args";
 import { hasHumanReceiver, alertmanagerConfig, alertmanagerTemplates, receiverPorts } from "./config-file";
+import { problems } from "./problems";
 
 const RELOADER_PORT = 8080;
 
@@ -98,6 +100,7 @@ export class Alertmanager extends StackComponent {
   public readonly claims: k8s.core.v1.PersistentVolumeClaim[];
 
   constructor(name: string, args: AlertmanagerArgs, opts?: pulumi.ComponentResourceOptions) {
+    refuseProblems("Alertmanager", name, problems(args), opts);
     super("monitoring:index:Alertmanager", name, opts);
     if (!hasHumanReceiver(args.receivers, args.routing)) {
       pulumi.log.warn(

@@ -1,5 +1,6 @@
-/** What Alertmanager refuses in its own args: its grouping intervals in order. */
+/** What Alertmanager refuses in its own args, its grouping intervals in order, and warns about: receivers no route reaches. */
 import { ArgsProblem } from "../kit/problems";
+import { SectionWarning } from "../kit/section";
 import { durationSeconds } from "../kit/units";
 import { AlertmanagerArgs } from "./args";
 
@@ -22,4 +23,15 @@ export function problems(args: Pick<AlertmanagerArgs, "groupWait" | "groupInterv
     });
   }
   return found;
+}
+
+/** Receivers that get no alert: no route names them, and none is the default receiver. */
+export function warnings(args: Pick<AlertmanagerArgs, "routing">): SectionWarning[] {
+  const routing = args.routing;
+  return (routing?.receivers ?? [])
+    .filter((r) => routing?.defaultReceiver !== r.name && !routing?.routes.some((route) => route.receiver === r.name))
+    .map((r) => ({
+      key: "receivers",
+      sentence: `receiver "${r.name}" gets no alert: no route names it, and it is not the defaultReceiver.`,
+    }));
 }

@@ -22,10 +22,22 @@ export interface SectionContext {
   nodes: number;
   /** The stack's default StorageClass (config storageClass). */
   storageClass?: string;
+  /**
+   * Where `resolve` reports, in order, what only resolving finds wrong in what the stack gives (a
+   * secret for a receiver that is not there), keyed from the top of the stack file (`alertmanager.smtp`,
+   * `smtpPassword`): a section's secrets are top-level keys. Config lists them where sections resolve.
+   */
+  problems: ArgsProblem[];
 }
 
 /** The values of a section's secret keys (each a top-level key of its own), as the stack gives them. */
 export type SecretValues<Secrets extends Record<string, z.ZodType>> = { [K in keyof Secrets]?: z.infer<Secrets[K]> };
+
+/**
+ * What deploys but deserves attention, keyed inside the section: worded as a problem (`<key> <message>.`),
+ * or as a sentence of its own after the key (`<key>: <sentence>`).
+ */
+export type SectionWarning = ArgsProblem | { key: string; sentence: string };
 
 /** A component's section: see the file's comment. `Resolved` is what the component reads of the stack's config. */
 export interface ComponentSection<
@@ -44,7 +56,7 @@ export interface ComponentSection<
   /** What the section's resolved values must keep together, keyed inside the section (the component's problems.ts). */
   problems?: (resolved: Resolved) => ArgsProblem[];
   /** What deploys but deserves attention, keyed inside the section. */
-  warnings?: (resolved: Resolved) => ArgsProblem[];
+  warnings?: (resolved: Resolved) => SectionWarning[];
 }
 
 /** A section, checked against the contract with its types inferred. */

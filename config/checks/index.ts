@@ -6,7 +6,6 @@
 import { CrossProblem } from "../problems";
 import { StackConfig } from "../resolved";
 import { RawConfig, RawStackConfig } from "../schema";
-import { alertmanagerChecks } from "./alertmanager";
 import { CheckInput } from "./check";
 import { databaseNameChecks, dsnChecks } from "./databases";
 import { exposureChecks, hostnameChecks } from "./exposure";
@@ -25,7 +24,7 @@ const CHECKS: ReadonlyArray<(input: CheckInput) => void> = [
   databaseNameChecks,
   prometheusChecks,
   thresholdChecks,
-  alertmanagerChecks,
+  sectionChecks("alertmanager"),
   nodeChecks,
   sectionChecks("grafana"),
   sectionChecks("cloudflare"),

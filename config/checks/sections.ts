@@ -8,7 +8,9 @@ export function sectionChecks(name: ComponentSectionName): (input: CheckInput) =
     const section: AnySection = COMPONENT_SECTIONS[name];
     const resolved = input.resolved[name];
     sectionProblems(name, section.problems?.(resolved) ?? [], input, Object.keys(section.secrets ?? {}));
-    for (const warning of section.warnings?.(resolved) ?? [])
-      input.warnings.push(`${input.key(`${name}.${warning.key}`)} ${warning.message}.`);
+    for (const warning of section.warnings?.(resolved) ?? []) {
+      const key = input.key(`${name}.${warning.key}`);
+      input.warnings.push("sentence" in warning ? `${key}: ${warning.sentence}` : `${key} ${warning.message}.`);
+    }
   };
 }

@@ -545,6 +545,15 @@ describe("Alertmanager component", () => {
     expect(problems(BASE_ARGS)).toEqual([]);
   });
 
+  test("args with a problem are refused by its own problems(), each named as config names it, before any of its objects", async () => {
+    const bad = { ...BASE_ARGS, groupWait: "10m", groupInterval: "1m", repeatInterval: "30s" };
+    expect(problems(bad)).toHaveLength(2);
+    await expect(renderAlertmanager(bad)).rejects.toThrow(
+      'Alertmanager "alertmanager": groupInterval: must be at least alertmanager.groupWait (10m); got 1m; ' +
+        "repeatInterval: must be at least alertmanager.groupInterval (1m); got 30s",
+    );
+  });
+
   test("the edge that publishes the UI may reach the HTTP port, and nothing else is added", async () => {
     const { shown } = await renderAlertmanager({ ...BASE_ARGS, ingressFromTraefik: true, ingressFromCloudflared: true });
     const ingress = (objectOf(shown, "NetworkPolicy", "alertmanager").spec as { ingress: Array<{ ports: unknown[]; from: unknown[] }> })

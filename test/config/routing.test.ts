@@ -1,4 +1,4 @@
-/** Alertmanager routing a team gives itself: named receivers, routes, the mail server (config/routing.ts). */
+/** Alertmanager routing a team gives itself: named receivers, routes, the mail server (components/alertmanager/routing.ts). */
 import { parse, problems } from "./support";
 
 describe("alert routing: named receivers, routes, email", () => {
@@ -119,6 +119,16 @@ describe("alert routing: named receivers, routes, email", () => {
     ).toEqual([
       'monitoring:alertmanager.receivers[0].name: is a receiver the stack keeps for the Watchdog (deadmans-switch, null); choose another name (got "null")',
       "monitoring:alertmanager.smtp: is set, but no receiver sends email: give one an `email: {to: [...]}`, or remove alertmanager.smtp",
+    ]);
+  });
+
+  test("a receiver no route names and that is not the default deploys, with a warning naming it", () => {
+    const { warnings } = parse("staging", withAm({ receivers: [...SEED_001.alertmanager.receivers, { name: "spare", webhook: {} }] }), {
+      ...SEED_001_SECRETS,
+      webhookUrls: { spare: HOOK(4) },
+    });
+    expect(warnings).toEqual([
+      'monitoring:alertmanager.receivers: receiver "spare" gets no alert: no route names it, and it is not the defaultReceiver.',
     ]);
   });
 

@@ -325,13 +325,16 @@ describe("egress building blocks", () => {
     });
   });
 
-  test("Alertmanager's receiver ports: each webhook URL's and the smarthost's, once each", () => {
+  test("Alertmanager's receiver ports: each webhook URL's and the smarthost's of its email receivers, once each", () => {
     expect(receiverPorts({})).toEqual([]);
     expect(
       receiverPorts(
         { discord: { webhookUrl: "https://discord.com/api/webhooks/1", criticalWebhookUrl: "https://discord.com/api/webhooks/2" } },
         {
-          receivers: [{ name: "a", webhook: { url: "http://hooks.internal:9000/x" }, sendResolved: true }],
+          receivers: [
+            { name: "a", webhook: { url: "http://hooks.internal:9000/x" }, sendResolved: true },
+            { name: "b", email: { to: ["ops@example.com"] }, sendResolved: true },
+          ],
           routes: [],
           defaultReceiver: "a",
           smtp: { smarthost: "smtp.example.com:25", from: "a@example.com", requireTls: true },

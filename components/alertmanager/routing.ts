@@ -1,0 +1,203 @@
+/**
+ * Alertmanager routing a team gives itself: named receivers (their kinds are receivers.ts' table),
+ * routes, the default receiver and the mail server, resolved with the receivers' secrets, and what
+ * only resolving finds wrong in them (a secret for a receiver that is not there, a route to a name
+ * no receiver has). Those problems are keyed from the top of the stack file, since the receivers'
+ * secrets are top-level keys (`slackWebhookUrls.<receiver>`, `smtpPassword`).
+ */
+import { parseMatcher } from "../kit/fields";
+import { ArgsProblem, duplicates } from "../kit/problems";
+import type { AlertRoute, AlertRouting } from "./args";
+import { AlertReceiver, RECEIVER_KINDS, RECEIVER_KIND_LIST, RECEIVER_KIND_ROWS, ReceiverKindName } from "./receivers";
+import type { AlertmanagerGiven, AlertmanagerSecrets } from "./section";
+
+/** The legacy receiver keys, which feed the default tree only, and the kind that takes each one's address now. */
+const LEGACY_RECEIVER_KEYS = {
+  discordWebhookUrl: "discord",
+  discordCriticalWebhookUrl: "discord",
+  webhookUrl: "webhook",
+} as const satisfies Partial<Record<keyof AlertmanagerSecrets, ReceiverKindName>>;
+
+/** The receivers' secret maps as the stack gives them: each kind's, by receiver name. */
+function secretMaps(secrets: AlertmanagerSecrets): Partial<Record<string, Record<string, string>>> {
+  const values = secrets as Partial<Record<string, Record<string, string>>>;
+  return Object.fromEntries(RECEIVER_KIND_ROWS.flatMap(([, row]) => (row.secret ? [[row.secret.key, values[row.secret.key] ?? {}]] : [])));
+}
+
+/**
+ * The team's own routing, from alertmanager.receivers, routes, defaultReceiver, smtp and the
+ * receivers' secrets; undefined without receivers (the default tree). Its problems go to `problems`,
+ * in order, keyed from the top of the stack file.
+ */
+export function resolveRouting(am: AlertmanagerGiven, secrets: AlertmanagerSecrets, problems: ArgsProblem[]): AlertRouting | undefined {
+  const rawReceivers = am.receivers;
+  const maps = secretMaps(secrets);
+  const smtp = am.smtp;
+  if (smtp?.username !== undefined && secrets.smtpPassword === undefined) {
+    problems.push({
+      key: "alertmanager.smtp.username",
+      message: "is set, so the password is needed: pulumi config set --secret smtpPassword <value>",
+      involves: ["smtpPassword"],
+    });
+  }
+  if (secrets.smtpPassword !== undefined && smtp?.username === undefined) {
+    problems.push({
+      key: "smtpPassword",
+      message: "is only sent with a user name: set alertmanager.smtp.username, or remove it with: pulumi config rm smtpPassword",
+      involves: ["alertmanager.smtp"],
+    });
+  }
+  if (rawReceivers === undefined) {
+    for (const key of ["routes", "defaultReceiver", "smtp"] as const) {
+      if (am[key] !== undefined) {
+        problems.push({
+          key: `alertmanager.${key}`,
+          message: "needs alertmanager.receivers: routes, the default receiver and the mail server are for named receivers",
+          involves: ["alertmanager.receivers"],
+        });
+      }
+    }
+    for (const [key, map] of Object.entries(maps)) {
+      for (const name of Object.keys(map ?? {})) {
+        problems.push({
+          key: `${key}.${name}`,
+          message: `is for the receiver "${name}" of alertmanager.receivers, which has none; add it there, or remove this with: pulumi config rm --path '${key}.${name}'`,
+          involves: ["alertmanager.receivers"],
+        });
+      }
+    }
+    return undefined;
+  }
+
+  for (const [key, kind] of Object.entries(LEGACY_RECEIVER_KEYS) as Array<[keyof typeof LEGACY_RECEIVER_KEYS, ReceiverKindName]>) {
+    if (secrets[key] === undefined) continue;
+    problems.push({
+      key,
+      message:
+        `feeds the default critical/warning split, which alertmanager.receivers replaces: give its address to a receiver ` +
+        `(${kind}: {} and ${RECEIVER_KINDS[kind].secret?.key}.<receiver>), then remove it with: pulumi config rm ${key}`,
+      involves: ["alertmanager.receivers"],
+    });
+  }
+
+  const names = rawReceivers.map((r) => r.name);
+  // What a name check reads: the names alone, so that a refused address elsewhere in a receiver does not hide it.
+  const nameKeys = rawReceivers.map((_, i) => `alertmanager.receivers[${i}].name`);
+  for (const name of duplicates(names)) {
+    problems.push({ key: "alertmanager.receivers", message: `receiver name "${name}" is used more than once; names must be unique` });
+  }
+  const receivers: AlertReceiver[] = rawReceivers.map((r, i) => {
+    const at = `alertmanager.receivers[${i}]`;
+    if (r.name === "deadmans-switch" || r.name === "null") {
+      problems.push({
+        key: `${at}.name`,
+        message: `is a receiver the stack keeps for the Watchdog (deadmans-switch, null); choose another name (got "${r.name}")`,
+      });
+    }
+    const kinds = RECEIVER_KIND_ROWS.filter(([kind]) => r[kind] !== undefined);
+    if (kinds.length === 0) {
+      problems.push({ key: at, message: `receiver "${r.name}" has no integration: give it ${RECEIVER_KIND_LIST}` });
+    }
+    for (const [kind, row] of kinds) {
+      if (row.needs && am[row.needs.field] === undefined) {
+        problems.push({
+          key: `${at}.${kind}`,
+          message: `receiver "${r.name}" ${row.needs.why}`,
+          involves: [`alertmanager.${row.needs.field}`],
+        });
+      }
+    }
+    const receiver: Record<string, unknown> = { name: r.name };
+    for (const [kind, row] of kinds) {
+      let secret = "";
+      if (row.secret) {
+        const value = maps[row.secret.key]?.[r.name];
+        if (value === undefined) {
+          problems.push({
+            key: `${at}.${kind}`,
+            message: `receiver "${r.name}" needs ${row.secret.what}: pulumi config set --secret --path '${row.secret.key}.${r.name}' ${row.secret.placeholder}`,
+            involves: [`${row.secret.key}.${r.name}`],
+          });
+        }
+        secret = value ?? "";
+      }
+      receiver[kind] = row.resolve(r[kind], secret);
+    }
+    return { ...receiver, sendResolved: r.sendResolved ?? true } as AlertReceiver;
+  });
+  for (const [kind, row] of RECEIVER_KIND_ROWS) {
+    if (!row.secret) continue;
+    const key = row.secret.key;
+    for (const name of Object.keys(maps[key] ?? {})) {
+      if (rawReceivers.some((r) => r.name === name && r[kind])) continue;
+      problems.push({
+        key: `${key}.${name}`,
+        message: rawReceivers.some((r) => r.name === name)
+          ? `is for receiver "${name}", which has no ${kind}: add \`${kind}\` to it, or remove this with: pulumi config rm --path '${key}.${name}'`
+          : `names no receiver of alertmanager.receivers (${names.join(", ")}); add it there, or remove this with: pulumi config rm --path '${key}.${name}'`,
+        involves: nameKeys,
+      });
+    }
+  }
+  const mailing = RECEIVER_KIND_ROWS.filter(([, row]) => row.needs?.field === "smtp").map(([kind]) => kind);
+  if (smtp && !rawReceivers.some((r) => mailing.some((kind) => r[kind]))) {
+    problems.push({
+      key: "alertmanager.smtp",
+      message: "is set, but no receiver sends email: give one an `email: {to: [...]}`, or remove alertmanager.smtp",
+      involves: nameKeys,
+    });
+  }
+
+  const known = (name: string) => names.includes(name);
+  const defaultReceiver = am.defaultReceiver;
+  if (defaultReceiver === undefined) {
+    problems.push({
+      key: "alertmanager.defaultReceiver",
+      message: `is required with alertmanager.receivers: the receiver of the alerts no route takes, one of ${names.join(", ")} (got nothing)`,
+      involves: nameKeys,
+    });
+  } else if (!known(defaultReceiver)) {
+    problems.push({
+      key: "alertmanager.defaultReceiver",
+      message: `must name a receiver of alertmanager.receivers (${names.join(", ")}) (got "${defaultReceiver}")`,
+      involves: nameKeys,
+    });
+  }
+  const routes: AlertRoute[] = (am.routes ?? []).map((r, i) => {
+    if (!known(r.receiver)) {
+      problems.push({
+        key: `alertmanager.routes[${i}].receiver`,
+        message: `must name a receiver of alertmanager.receivers (${names.join(", ")}) (got "${r.receiver}")`,
+        involves: nameKeys,
+      });
+    }
+    return {
+      receiver: r.receiver,
+      matchers: (r.matchers ?? []).map((m) => {
+        const parsed = parseMatcher(m);
+        return "matcher" in parsed ? parsed.matcher : m;
+      }),
+      continue: r.continue ?? false,
+      ...(r.groupBy ? { groupBy: r.groupBy } : {}),
+      ...(r.groupWait ? { groupWait: r.groupWait } : {}),
+      ...(r.groupInterval ? { groupInterval: r.groupInterval } : {}),
+      ...(r.repeatInterval ? { repeatInterval: r.repeatInterval } : {}),
+    };
+  });
+  return {
+    receivers,
+    routes,
+    defaultReceiver: defaultReceiver ?? "",
+    ...(smtp
+      ? {
+          smtp: {
+            smarthost: smtp.smarthost,
+            from: smtp.from,
+            ...(smtp.username !== undefined ? { username: smtp.username } : {}),
+            ...(secrets.smtpPassword !== undefined ? { password: secrets.smtpPassword } : {}),
+            requireTls: smtp.requireTls ?? true,
+          },
+        }
+      : {}),
+  };
+}
