@@ -8,7 +8,7 @@ import { ANYWHERE, API_SERVER_PORTS, EGRESS_COMPONENTS, EgressComponent, ExtraEg
 import { Profile } from "../components/kit/profiles";
 import { LOG_COLLECTOR_DEFAULTS } from "../components/log-collector/args";
 import { TRACING_DEFAULTS } from "../components/tracing/args";
-import { K3S_TRAEFIK, PROMETHEUS_DEFAULTS } from "../components/prometheus/args";
+import { K3S_TRAEFIK } from "../components/prometheus/args";
 import { TRAEFIK_DEFAULTS } from "../components/traefik";
 import { StackConfig } from "./resolved";
 import { sectionDefaults } from "./sections";
@@ -22,7 +22,6 @@ export type ProfileDefaults = Omit<
   | "namespace"
   | "nodes"
   | "hostnames"
-  | "thresholds"
   | "apps"
   | "databases"
   | "domain"
@@ -59,7 +58,6 @@ function profileDefaults(profile: Profile): ProfileDefaults {
   return {
     // Production protects its volumes: the stored metrics, silences, dashboards and logs.
     protectVolumes: profile === "production",
-    prometheus: PROMETHEUS_DEFAULTS[profile],
     alertmanager: ALERTMANAGER_DEFAULTS[profile],
     grafana: GRAFANA_DEFAULTS[profile],
     ...sectionDefaults(profile),

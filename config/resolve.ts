@@ -1,13 +1,11 @@
 /** From the raw values to the resolved configuration: each section its values over its profile's defaults. */
-import { THRESHOLD_LEVELS, THRESHOLD_NAMES, Thresholds, defaultThresholds } from "../components/prometheus/rules/thresholds";
-import { prometheusSizeMB, quantityBytes } from "../components/kit/units";
 import { AlertRouting } from "../components/alertmanager/args";
 import { DatabaseExporter, EXPORTER_RESOURCES } from "../components/kit/database-exporters";
 import { EGRESS_COMPONENTS, EgressComponent, ExtraEgress } from "../components/kit/network";
 import { Profile } from "../components/kit/profiles";
 import { SectionContext, resolveResources, resolveStorage } from "../components/kit/section";
 import { ExposedService } from "../components/kit/web";
-import { RemoteWriteTarget } from "../components/prometheus/args";
+import { remoteWriteProblems } from "../components/prometheus/section";
 import { exporterHostExample } from "./checks/databases";
 import { DEFAULT_NODES, PROFILE_DEFAULTS, ProfileDefaults, defaultNamespace } from "./defaults";
 import { CrossProblem } from "./problems";
@@ -23,7 +21,14 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
   // Resolved first, in this order, which is the order of their problems.
   const apps = resolveApps(rawConfig, raw, problems);
   const databases = resolveDatabases(rawConfig, raw, problems);
-  const remoteWrite = resolveRemoteWrite(rawConfig, raw, problems);
+  // Prometheus resolves its remote writes with its section; what only the raw values tell is reported here, at their place.
+  for (const p of remoteWriteProblems(raw.prometheus?.remoteWrite, raw.remoteWritePasswords)) {
+    problems.push({
+      key: `${rawConfig.project}:${p.key}`,
+      message: p.message,
+      ...(p.involves ? { involves: p.involves.map((k) => `${rawConfig.project}:${k}`) } : {}),
+    });
+  }
   const targets = resolveTargets(rawConfig, raw, problems);
   const probes = resolveProbes(rawConfig, raw, problems);
   const routing = resolveRouting(rawConfig, raw, problems);
@@ -54,12 +59,12 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
     protectVolumes: raw.protectVolumes ?? defaults.protectVolumes,
     ...(raw.teamContent !== undefined ? { teamContent: raw.teamContent.replace(/\/$/, "") } : {}),
     hostnames: resolveHostnames(raw),
-    thresholds: resolveThresholds(raw.thresholds),
+    thresholds: sections.thresholds,
     apps,
     databases,
     targets,
     probes,
-    prometheus: resolvePrometheus(raw, defaults, remoteWrite, onNodes),
+    prometheus: sections.prometheus,
     alertmanager: resolveAlertmanager(raw, defaults, routing, onNodes),
     grafana: resolveGrafana(raw, defaults),
     loki: sections.loki,
@@ -92,29 +97,6 @@ function resolveHostnames(raw: RawStackConfig): Partial<Record<ExposedService, s
     if (hostname) hostnames[svc] = hostname;
   }
   return hostnames;
-}
-
-function resolvePrometheus(
-  raw: RawStackConfig,
-  defaults: ProfileDefaults,
-  remoteWrite: RemoteWriteTarget[],
-  onNodes: (replicas: number) => number,
-): StackConfig["prometheus"] {
-  const prometheus = raw.prometheus ?? {};
-  const volume = resolveStorage(defaults.prometheus.storage, prometheus.storage, raw);
-  return {
-    replicas: prometheus.replicas ?? onNodes(defaults.prometheus.replicas),
-    retention: prometheus.retention ?? defaults.prometheus.retention,
-    retentionSize: prometheus.retentionSize ?? prometheusSizeMB((quantityBytes(volume.size) ?? 0) * 0.85),
-    scrapeInterval: prometheus.scrapeInterval ?? defaults.prometheus.scrapeInterval,
-    scrapeTimeout: prometheus.scrapeTimeout ?? defaults.prometheus.scrapeTimeout,
-    evaluationInterval: prometheus.evaluationInterval ?? defaults.prometheus.evaluationInterval,
-    externalLabels: prometheus.externalLabels ?? {},
-    remoteWrite,
-    ...(prometheus.runbookBaseUrl !== undefined ? { runbookBaseUrl: prometheus.runbookBaseUrl } : {}),
-    storage: volume,
-    resources: resolveResources(defaults.prometheus.resources, prometheus.resources),
-  };
 }
 
 function resolveAlertmanager(
@@ -296,63 +278,4 @@ function resolveDatabases(rawConfig: RawConfig, raw: RawStackConfig, problems: C
     }
   }
   return databases;
-}
-
-/** `prometheus.remoteWrite[]`, each with its credential from remoteWritePasswords. */
-function resolveRemoteWrite(rawConfig: RawConfig, raw: RawStackConfig, problems: CrossProblem[]): RemoteWriteTarget[] {
-  const k = (path: string) => `${rawConfig.project}:${path}`;
-  const rawRemoteWrite = raw.prometheus?.remoteWrite ?? [];
-  const passwords = raw.remoteWritePasswords ?? {};
-  const remoteWrite: RemoteWriteTarget[] = rawRemoteWrite.map((rw, i) => {
-    const password = passwords[rw.name];
-    if ((rw.username !== undefined || rw.bearerToken) && password === undefined) {
-      problems.push({
-        key: k(`prometheus.remoteWrite[${i}]`),
-        message: `remote write "${rw.name}" needs its credential: pulumi config set --secret --path 'remoteWritePasswords.${rw.name}' <value>`,
-        involves: [k(`remoteWritePasswords.${rw.name}`)],
-      });
-    }
-    if (rw.username !== undefined && rw.bearerToken) {
-      problems.push({
-        key: k(`prometheus.remoteWrite[${i}]`),
-        message: `remote write "${rw.name}": choose username (basic auth) or bearerToken, not both`,
-      });
-    }
-    const auth =
-      rw.username !== undefined
-        ? { username: rw.username, password: password ?? "" }
-        : rw.bearerToken
-          ? { bearerToken: password ?? "" }
-          : undefined;
-    return { name: rw.name, url: rw.url, ...(auth ? { auth } : {}) };
-  });
-  for (const name of Object.keys(passwords)) {
-    if (!rawRemoteWrite.some((rw) => rw.name === name)) {
-      problems.push({
-        key: k(`remoteWritePasswords.${name}`),
-        message: `no remote write named "${name}" in prometheus.remoteWrite: add it there, or remove the password with: pulumi config rm --path 'remoteWritePasswords.${name}'`,
-        involves: [k("prometheus.remoteWrite")],
-      });
-    }
-  }
-  return remoteWrite;
-}
-
-/** Each level of each tunable alert: what the stack gives, else rules/nodes.yml's value. */
-function resolveThresholds(rawThresholds: RawStackConfig["thresholds"]): Thresholds {
-  const out = defaultThresholds();
-  for (const name of THRESHOLD_NAMES) {
-    for (const level of THRESHOLD_LEVELS) {
-      const given = rawThresholds?.[name]?.[level];
-      if (given === undefined) continue;
-      const byDefault = out[name][level];
-      out[name][level] = {
-        enabled: given.enabled ?? byDefault.enabled,
-        percent: given.percent ?? byDefault.percent,
-        for: given.for ?? byDefault.for,
-        severity: given.severity ?? byDefault.severity,
-      };
-    }
-  }
-  return out;
 }

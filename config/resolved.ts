@@ -15,8 +15,7 @@ import type { ExposedService } from "../components/kit/web";
 import type { LogCollectorDefaults } from "../components/log-collector/args";
 import type { ResolvedSections } from "./sections";
 import type { TracingDefaults } from "../components/tracing/args";
-import type { AppTarget, PrometheusDefaults, ScrapeTargetSpec } from "../components/prometheus/args";
-import type { Thresholds } from "../components/prometheus/rules/thresholds";
+import type { AppTarget, ScrapeTargetSpec } from "../components/prometheus/args";
 import type { TraefikDefaults } from "../components/traefik";
 import type { ClusterTraefik } from "../components/prometheus/args";
 
@@ -40,17 +39,14 @@ export interface StackConfig {
   teamContent?: string;
   hostnames: Partial<Record<ExposedService, string>>;
   /** Thresholds of the node alerts teams tune (components/prometheus/rules/thresholds.ts); default rules/nodes.yml's values. */
-  thresholds: Thresholds;
+  thresholds: ResolvedSections["thresholds"];
   apps: AppTarget[];
   databases: DatabaseExporter[];
   /** Plain scrape targets (`targets[]`). */
   targets: ScrapeTargetSpec[];
   /** Every probe: the apps' (`apps[].probe`), then `probes[]`. The blackbox exporter runs only when there is one. */
   probes: ProbeSpec[];
-  prometheus: PrometheusDefaults & {
-    /** Published docs/runbooks.md: each alert's `runbook` reference becomes a `runbook_url` link into it. Default none: no link. */
-    runbookBaseUrl?: string;
-  };
+  prometheus: ResolvedSections["prometheus"];
   alertmanager: AlertmanagerDefaults & {
     /** The team's own routing (alertmanager.receivers, routes, defaultReceiver, smtp); none: the default tree. */
     routing?: AlertRouting;

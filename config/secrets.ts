@@ -1,12 +1,12 @@
 /** The keys whose values must be Pulumi secrets, and the stack file's plain entries beside secret ones. */
 import { z } from "zod";
 import { BASIC_AUTH_USER, BASIC_AUTH_USER_MESSAGE, dnsLabel, httpUrl, matching, nonEmpty, notAMap } from "../components/kit/fields";
+import { PROMETHEUS_SECRETS, REMOTE_WRITE_PASSWORDS_MESSAGE } from "../components/prometheus/section";
 
-/** What a secret map takes, and how to give it: entry by entry, by path. */
-export const SECRET_MAP_MESSAGES: Record<string, string> = Object.fromEntries(
+/** The secret maps config still holds: what each takes, and how to give it. */
+const CONFIG_SECRET_MAP_MESSAGES: Record<string, string> = Object.fromEntries(
   [
     ["databaseDsns", "database name", "DSN"],
-    ["remoteWritePasswords", "remote-write name", "password or token"],
     ["basicAuthPasswords", "user", "password"],
     ["slackWebhookUrls", "receiver", "Slack webhook URL"],
     ["discordWebhookUrls", "receiver", "Discord webhook URL"],
@@ -18,6 +18,12 @@ export const SECRET_MAP_MESSAGES: Record<string, string> = Object.fromEntries(
   ]),
 );
 
+/** What a secret map takes, and how to give it: entry by entry, by path (the components' maps say their own). */
+export const SECRET_MAP_MESSAGES: Record<string, string> = {
+  ...CONFIG_SECRET_MAP_MESSAGES,
+  remoteWritePasswords: REMOTE_WRITE_PASSWORDS_MESSAGE,
+};
+
 /** Keys whose values must be Pulumi secrets. */
 export const secretKeySchemas = {
   grafanaAdminPassword: z.string({ error: "must be a password" }).min(12, "must be at least 12 characters"),
@@ -27,7 +33,7 @@ export const secretKeySchemas = {
   webhookUrl: httpUrl,
   deadMansSwitchUrl: httpUrl,
   databaseDsns: z.record(dnsLabel, nonEmpty("a DSN"), notAMap(SECRET_MAP_MESSAGES.databaseDsns)),
-  remoteWritePasswords: z.record(dnsLabel, nonEmpty("a password or token"), notAMap(SECRET_MAP_MESSAGES.remoteWritePasswords)),
+  ...PROMETHEUS_SECRETS,
   basicAuthPasswords: z.record(
     matching(BASIC_AUTH_USER, BASIC_AUTH_USER_MESSAGE),
     z

@@ -1,9 +1,10 @@
 /** The sections of the stack file (`prometheus`, `alertmanager`, …): every field optional, defaults come from the profile. */
 import { z } from "zod";
 import { lokiSection } from "../components/loki/section";
+import { prometheusSection } from "../components/prometheus/section";
+import { thresholdsSection } from "../components/prometheus/rules/thresholds";
 import { ComponentSection, SectionContext } from "../components/kit/section";
 import { Profile } from "../components/kit/profiles";
-import { ALERT_SEVERITIES, THRESHOLD_LEVELS, THRESHOLD_NAMES, THRESHOLD_SPECS } from "../components/prometheus/rules/thresholds";
 import { WRITABLE_FOLDER_DEFAULT } from "../components/grafana/args";
 import { EGRESS_COMPONENTS, EgressComponent } from "../components/kit/network";
 import { LOG_COLLECTOR_AGENT } from "../components/log-collector/args";
@@ -23,28 +24,18 @@ import {
   hostname,
   iniValue,
   kubeLabels,
-  labelMap,
   labelName,
   matcher,
   matching,
   nonEmpty,
-  plainHttpUrl,
   portList,
   portNumber,
-  prometheusSize,
   replicas,
   resources,
   slackChannel,
   smarthost,
   storage,
 } from "../components/kit/fields";
-
-const remoteWriteSchema = z.strictObject({
-  name: dnsLabel,
-  url: plainHttpUrl,
-  username: nonEmpty("a user name").optional().describe("Basic-auth user; the password comes from secret remoteWritePasswords.<name>."),
-  bearerToken: bool.optional().describe("Send remoteWritePasswords.<name> as a bearer token instead."),
-});
 
 const alertReceiverSchema = z.strictObject({
   name: dnsLabel.describe("Unique receiver name, which routes and defaultReceiver name; its secrets are keyed by it."),
@@ -76,28 +67,6 @@ const alertRouteSchema = z.strictObject({
   repeatInterval: duration.optional().describe("Default: alertmanager.repeatInterval."),
 });
 
-/** One level of a tunable node alert (components/prometheus/rules/thresholds.ts); every field defaults to rules/nodes.yml's value. */
-const thresholdLevel = (name: (typeof THRESHOLD_NAMES)[number], level: (typeof THRESHOLD_LEVELS)[number]) => {
-  const spec = THRESHOLD_SPECS[name];
-  const d = spec.defaults[level];
-  return z.strictObject({
-    enabled: bool.optional().describe(`Whether ${spec.alert} has its ${level} level; default true.`),
-    percent: z
-      .number({ error: `must be a percent 1-99 (the share of ${spec.what})` })
-      .min(1, "must be at least 1 (percent)")
-      .max(99, "must be at most 99 (percent)")
-      .optional()
-      .describe(
-        `Share of ${spec.what} at which the ${level} fires (${spec.measure === "used" ? "above" : "below"}); default ${d.percent}.`,
-      ),
-    for: duration.optional().describe(`How long it must hold; default ${d.for}.`),
-    severity: z.enum(ALERT_SEVERITIES).optional().describe(`The alert's severity label; default ${level}.`),
-  });
-};
-
-const thresholdAlert = (name: (typeof THRESHOLD_NAMES)[number]) =>
-  z.strictObject({ warning: thresholdLevel(name, "warning").optional(), critical: thresholdLevel(name, "critical").optional() });
-
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnySection = ComponentSection<z.ZodType, any, any>;
 
@@ -108,7 +77,9 @@ type ExtraEgressShape = { [K in EgressComponent]: z.ZodOptional<typeof extraEgre
  * each one's schema, defaults, resolution, problems and warnings are collected from here.
  */
 export const COMPONENT_SECTIONS = {
+  prometheus: prometheusSection,
   loki: lokiSection,
+  thresholds: thresholdsSection,
 };
 
 export type ComponentSectionName = keyof typeof COMPONENT_SECTIONS;
@@ -137,21 +108,7 @@ export function sectionDefaults(profile: Profile): ResolvedSections {
 }
 
 export const sectionSchemas = {
-  prometheus: z.strictObject({
-    replicas: replicas.optional(),
-    retention: duration.optional().describe("How long samples are kept."),
-    retentionSize: prometheusSize.optional().describe("Size cap of the TSDB; default 85 % of the volume."),
-    scrapeInterval: duration.optional(),
-    scrapeTimeout: duration.optional(),
-    evaluationInterval: duration.optional(),
-    externalLabels: labelMap.optional(),
-    remoteWrite: z.array(remoteWriteSchema).optional(),
-    runbookBaseUrl: plainHttpUrl
-      .optional()
-      .describe("URL of your published copy of docs/runbooks.md (e.g. your fork's): alerts then carry a runbook_url link into it."),
-    storage: storage.optional(),
-    resources: resources.optional(),
-  }),
+  prometheus: COMPONENT_SECTIONS.prometheus.schema,
   alertmanager: z.strictObject({
     replicas: replicas.optional(),
     groupWait: duration.optional(),
@@ -300,9 +257,5 @@ export const sectionSchemas = {
     prometheus: hostname.optional(),
     alertmanager: hostname.optional(),
   }),
-  thresholds: z.strictObject({
-    nodeCpu: thresholdAlert("nodeCpu").optional(),
-    nodeMemory: thresholdAlert("nodeMemory").optional(),
-    nodeDisk: thresholdAlert("nodeDisk").optional(),
-  }),
+  thresholds: COMPONENT_SECTIONS.thresholds.schema,
 };

@@ -15,16 +15,15 @@ import { kubernetesLimits } from "./kubernetes";
 import { logCollectorChecks } from "./log-collector";
 import { uniqueNames } from "./names";
 import { nodeChecks } from "./nodes";
-import { prometheusChecks, prometheusRules } from "./prometheus";
-import { thresholdChecks } from "./thresholds";
+import { prometheusRules } from "./prometheus";
 import { tracingChecks } from "./tracing";
 import { protectedVolumeChecks } from "./volumes";
 import { sectionChecks } from "./sections";
 
 const CHECKS: ReadonlyArray<(input: CheckInput) => void> = [
   uniqueNames,
-  prometheusChecks,
-  thresholdChecks,
+  sectionChecks("prometheus"),
+  sectionChecks("thresholds"),
   alertmanagerChecks,
   nodeChecks,
   grafanaChecks,

@@ -1,9 +1,8 @@
-/** What Prometheus would refuse or silently get wrong, and what its component refuses. */
+/** What Prometheus would refuse or silently get wrong over several keys; its section's own problems are its component's (components/prometheus/section.ts). */
 import { durationSeconds, prometheusSizeBytes, prometheusSizeMB, quantityBytes } from "../../components/kit/units";
 import { BUILTIN_SCRAPE_JOBS, RESERVED_TARGET_LABELS } from "../../components/prometheus/args";
 import { LOG_COLLECTOR_AGENT } from "../../components/log-collector/args";
-import { problems as prometheusProblems } from "../../components/prometheus/problems";
-import { CheckInput, sectionProblems } from "./check";
+import { CheckInput } from "./check";
 import { StackConfig } from "../resolved";
 
 /** The jobs of the scrape targets the stack's own components add for a config (a test holds this to the render). */
@@ -24,11 +23,6 @@ export function componentScrapeJobs(resolved: StackConfig): string[] {
     // The exporter's own metrics, and the job of every probe it runs.
     ...(resolved.probes.length > 0 ? ["blackbox-exporter", "blackbox"] : []),
   ];
-}
-
-/** Prometheus' own rules on its section (components/prometheus/problems.ts). */
-export function prometheusChecks(input: CheckInput): void {
-  sectionProblems("prometheus", prometheusProblems(input.resolved.prometheus), input);
 }
 
 /** What Prometheus would refuse or silently get wrong, and what its component refuses. */

@@ -74,7 +74,7 @@ test("each check lives once, with its owner: no component refuses its args itsel
   expect(refusing.sort()).toEqual(READS_FILES);
 });
 
-test("every component's problems() is collected by config/checks/, into the one list", () => {
+test("every component's problems() is collected by config, into the one list: by config/checks/, or with its section", () => {
   const checks = fs
     .readdirSync(path.join(ROOT, "config", "checks"))
     .filter((f) => f.endsWith(".ts"))
@@ -84,10 +84,25 @@ test("every component's problems() is collected by config/checks/, into the one 
     .filter(({ text }) => /^export function problems\(/m.test(text))
     .map(({ file }) => file.replace(/\.ts$/, ""));
   expect(owners.length).toBeGreaterThan(0);
-  // Imported as `problems as <alias>` from the component's module, and the alias called.
+  // The component sections config/sections.ts registers (its imports from components/), which config/checks/sections.ts checks.
+  const registry = fs.readFileSync(path.join(ROOT, "config", "sections.ts"), "utf8");
+  const sections = [...registry.matchAll(/^import \{[^}]*\} from "\.\.\/(components\/[^"]+)";/gm)]
+    .map((m) => m[1])
+    .filter((module) => /\bcomponentSection\(/.test(fs.readFileSync(path.join(ROOT, `${module}.ts`), "utf8")));
   const collected = (module: string) => {
+    // Imported as `problems as <alias>` from the component's module, and the alias called...
     const alias = new RegExp(`import \\{[^}]*\\bproblems as (\\w+)[^}]*\\} from "\\.\\./\\.\\./${module}";`).exec(checks)?.[1];
-    return alias !== undefined && checks.includes(`${alias}(`);
+    if (alias !== undefined && checks.includes(`${alias}(`)) return true;
+    // ...or the `problems` of a registered section, imported from the module beside it.
+    return sections.some((section) => {
+      const text = fs.readFileSync(path.join(ROOT, `${section}.ts`), "utf8");
+      const from = path.posix.relative(path.posix.dirname(section), module);
+      return (
+        new RegExp(
+          `import \\{[^}]*\\bproblems\\b[^}]*\\} from "${(from.startsWith(".") ? from : `./${from}`).replace(/\./g, "\\.")}";`,
+        ).test(text) && /^\s*problems[,:]/m.test(text)
+      );
+    });
   };
   expect(owners.filter((module) => !collected(module))).toEqual([]);
 });

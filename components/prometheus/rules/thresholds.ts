@@ -1,13 +1,18 @@
 /**
  * Per-stack thresholds of the node alerts that teams tune (CPU, memory, disk): a warning
  * and a critical level each, with its percent, its `for` and its severity, or turned off.
- * The rule files keep today's values (rules/nodes.yml, which the promtool unit tests read
- * as it is); thresholdsInto turns a stack's values into the loaded rules (loadRuleFiles) by
- * editing the parsed YAML of the alerts concerned: the threshold of the expression's
- * comparison, `for`, the severity label, and the annotations that quote the threshold.
- * Defaults leave a file byte for byte as it is.
+ * The stack file's `thresholds` section is this file's: its schema, its defaults (the rule
+ * files' values), its resolution and its problems. The rule files keep today's values
+ * (rules/nodes.yml, which the promtool unit tests read as it is); thresholdsInto turns a
+ * stack's values into the loaded rules (loadRuleFiles) by editing the parsed YAML of the alerts
+ * concerned: the threshold of the expression's comparison, `for`, the severity label, and the
+ * annotations that quote the threshold. Defaults leave a file byte for byte as it is.
  */
 import * as YAML from "yaml";
+import { z } from "zod";
+import { bool, duration } from "../../kit/fields";
+import { ArgsProblem } from "../../kit/problems";
+import { componentSection } from "../../kit/section";
 import { durationSeconds } from "../../kit/units";
 
 export const THRESHOLD_NAMES = ["nodeCpu", "nodeMemory", "nodeDisk"] as const;
@@ -219,35 +224,88 @@ export function thresholdsInto(doc: YAML.Document, thresholds: Thresholds, file 
 }
 
 /**
- * What is wrong with a stack's thresholds, as [path below `thresholds`, message, the other
- * path the rule reads]: per alert,
- * the warning level must fire before the critical one (a lower share used, a higher share
- * free), and the two levels need different severities, or Alertmanager's inhibition (a
- * critical mutes the warning of the same alert) has nothing to tell apart.
+ * What is wrong with a stack's thresholds, keyed below `thresholds`: per alert, the warning
+ * level must fire before the critical one (a lower share used, a higher share free), and the
+ * two levels need different severities, or Alertmanager's inhibition (a critical mutes the
+ * warning of the same alert) has nothing to tell apart.
  */
-export function thresholdProblems(thresholds: Thresholds): Array<[string, string, string]> {
-  const problems: Array<[string, string, string]> = [];
+export function thresholdProblems(thresholds: Thresholds): ArgsProblem[] {
+  const problems: ArgsProblem[] = [];
   for (const name of THRESHOLD_NAMES) {
     const spec = THRESHOLD_SPECS[name];
     const { warning, critical } = thresholds[name];
     if (!warning.enabled || !critical.enabled) continue;
     const inOrder = spec.measure === "used" ? warning.percent < critical.percent : warning.percent > critical.percent;
     if (!inOrder) {
-      problems.push([
-        `${name}.warning.percent`,
-        `must be ${spec.measure === "used" ? "below" : "above"} ${name}.critical.percent (${critical.percent}): it is the share of ${spec.what}, ` +
+      problems.push({
+        key: `${name}.warning.percent`,
+        message:
+          `must be ${spec.measure === "used" ? "below" : "above"} ${name}.critical.percent (${critical.percent}): it is the share of ${spec.what}, ` +
           `and the warning comes ${spec.measure === "used" ? "at a lower" : "at a higher"} one than the critical (got ${warning.percent})`,
-        `${name}.critical.percent`,
-      ]);
+        involves: [`${name}.critical.percent`],
+      });
     }
     if (warning.severity === critical.severity) {
-      problems.push([
-        `${name}.warning.severity`,
-        `must differ from ${name}.critical.severity: both levels of ${spec.alert} share its name, and Alertmanager mutes the warning ` +
+      problems.push({
+        key: `${name}.warning.severity`,
+        message:
+          `must differ from ${name}.critical.severity: both levels of ${spec.alert} share its name, and Alertmanager mutes the warning ` +
           `while the critical fires by telling them apart by severity; turn one level off instead (got ${JSON.stringify(warning.severity)})`,
-        `${name}.critical.severity`,
-      ]);
+        involves: [`${name}.critical.severity`],
+      });
     }
   }
   return problems;
 }
+
+/** One level of a tunable node alert; every field defaults to rules/nodes.yml's value. */
+function levelSchema(name: ThresholdName, level: ThresholdLevelName) {
+  const spec = THRESHOLD_SPECS[name];
+  const d = spec.defaults[level];
+  return z.strictObject({
+    enabled: bool.optional().describe(`Whether ${spec.alert} has its ${level} level; default true.`),
+    percent: z
+      .number({ error: `must be a percent 1-99 (the share of ${spec.what})` })
+      .min(1, "must be at least 1 (percent)")
+      .max(99, "must be at most 99 (percent)")
+      .optional()
+      .describe(
+        `Share of ${spec.what} at which the ${level} fires (${spec.measure === "used" ? "above" : "below"}); default ${d.percent}.`,
+      ),
+    for: duration.optional().describe(`How long it must hold; default ${d.for}.`),
+    severity: z.enum(ALERT_SEVERITIES).optional().describe(`The alert's severity label; default ${level}.`),
+  });
+}
+
+const alertSchema = (name: ThresholdName) =>
+  z.strictObject({ warning: levelSchema(name, "warning").optional(), critical: levelSchema(name, "critical").optional() });
+
+const schema = z.strictObject({
+  nodeCpu: alertSchema("nodeCpu").optional(),
+  nodeMemory: alertSchema("nodeMemory").optional(),
+  nodeDisk: alertSchema("nodeDisk").optional(),
+});
+
+/** The `thresholds` section: each level of each tunable alert, what the stack gives over rules/nodes.yml's value. */
+export const thresholdsSection = componentSection({
+  schema,
+  defaults: (): Thresholds => defaultThresholds(),
+  resolve: (given): Thresholds => {
+    const out = defaultThresholds();
+    for (const name of THRESHOLD_NAMES) {
+      for (const level of THRESHOLD_LEVELS) {
+        const set = given?.[name]?.[level];
+        if (set === undefined) continue;
+        const byDefault = out[name][level];
+        out[name][level] = {
+          enabled: set.enabled ?? byDefault.enabled,
+          percent: set.percent ?? byDefault.percent,
+          for: set.for ?? byDefault.for,
+          severity: set.severity ?? byDefault.severity,
+        };
+      }
+    }
+    return out;
+  },
+  problems: thresholdProblems,
+});
