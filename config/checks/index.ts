@@ -15,12 +15,13 @@ import { kubernetesLimits } from "./kubernetes";
 import { logCollectorChecks } from "./log-collector";
 import { uniqueNames } from "./names";
 import { nodeChecks } from "./nodes";
-import { prometheusRules } from "./prometheus";
+import { appNameChecks, prometheusRules } from "./prometheus";
 import { tracingChecks } from "./tracing";
 import { protectedVolumeChecks } from "./volumes";
 import { sectionChecks } from "./sections";
 
 const CHECKS: ReadonlyArray<(input: CheckInput) => void> = [
+  appNameChecks,
   uniqueNames,
   sectionChecks("prometheus"),
   sectionChecks("thresholds"),

@@ -2,11 +2,11 @@
 import { duplicates } from "../../components/kit/problems";
 import { CheckInput } from "./check";
 
-/** Apps, targets, probes and databases: each name used once (remote writes: components/prometheus/problems.ts). */
+/**
+ * Apps, targets and probes told apart, and databases: each name used once. Apps among themselves
+ * and remote writes are Prometheus' (components/prometheus/problems.ts).
+ */
 export function uniqueNames({ raw, resolved, key, problems }: CheckInput): void {
-  for (const name of duplicates(resolved.apps.map((a) => a.name))) {
-    problems.push({ key: key("apps"), message: `app name "${name}" is used more than once; names must be unique` });
-  }
   // Apps, targets and probes are told apart by name in jobs, dashboards and alerts (an app's probe takes its name).
   const named = [
     ...resolved.apps.map((a, i) => ({ name: a.name, key: `apps[${i}].name` })),
