@@ -1,6 +1,5 @@
 /** Defaults: per profile, assembled from each component's own, and of the stack's namespace and nodes. */
 import { Profile } from "../components/kit/profiles";
-import { PROMETHEUS_DEFAULTS } from "../components/prometheus/args";
 import { StackConfig } from "./resolved";
 import { sectionDefaults } from "./sections";
 
@@ -13,7 +12,6 @@ export type ProfileDefaults = Omit<
   | "namespace"
   | "nodes"
   | "hostnames"
-  | "thresholds"
   | "apps"
   | "databases"
   | "domain"
@@ -35,7 +33,6 @@ function profileDefaults(profile: Profile): ProfileDefaults {
   return {
     // Production protects its volumes: the stored metrics, silences, dashboards and logs.
     protectVolumes: profile === "production",
-    prometheus: PROMETHEUS_DEFAULTS[profile],
     ...sectionDefaults(profile),
   };
 }

@@ -7,8 +7,7 @@ import type { ProbeSpec } from "../components/kit/probes";
 import type { Profile } from "../components/kit/profiles";
 import type { ExposedService } from "../components/kit/web";
 import type { ResolvedSections } from "./sections";
-import type { AppTarget, PrometheusDefaults, ScrapeTargetSpec } from "../components/prometheus/args";
-import type { Thresholds } from "../components/prometheus/rules/thresholds";
+import type { AppTarget, ScrapeTargetSpec } from "../components/prometheus/args";
 
 export interface StackConfig {
   project: string;
@@ -30,7 +29,7 @@ export interface StackConfig {
   teamContent?: string;
   hostnames: Partial<Record<ExposedService, string>>;
   /** Thresholds of the node alerts teams tune (components/prometheus/rules/thresholds.ts); default rules/nodes.yml's values. */
-  thresholds: Thresholds;
+  thresholds: ResolvedSections["thresholds"];
   apps: AppTarget[];
   /** The database exporters (`databases[]`, with their DSNs), as components/database-exporters/section.ts resolves them. */
   databases: ReturnType<(typeof databasesSection)["resolve"]>["databases"];
@@ -38,10 +37,7 @@ export interface StackConfig {
   targets: ScrapeTargetSpec[];
   /** Every probe: the apps' (`apps[].probe`), then `probes[]`. The blackbox exporter runs only when there is one. */
   probes: ProbeSpec[];
-  prometheus: PrometheusDefaults & {
-    /** Published docs/runbooks.md: each alert's `runbook` reference becomes a `runbook_url` link into it. Default none: no link. */
-    runbookBaseUrl?: string;
-  };
+  prometheus: ResolvedSections["prometheus"];
   alertmanager: ResolvedSections["alertmanager"];
   grafana: ResolvedSections["grafana"];
   loki: ResolvedSections["loki"];

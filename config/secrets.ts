@@ -1,16 +1,17 @@
 /** The keys whose values must be Pulumi secrets, and the stack file's plain entries beside secret ones. */
-import { z } from "zod";
 import { dnsLabel, nonEmpty, notAMap, secretMapMessage } from "../components/kit/fields";
 import { LEGACY_RECEIVER_SECRETS, ROUTING_SECRETS } from "../components/alertmanager/section";
 import { RECEIVER_SECRET_MAP_MESSAGES } from "../components/alertmanager/receivers";
 import { databasesSection } from "../components/database-exporters/section";
 import { grafanaSecrets } from "../components/grafana/section";
+import { PROMETHEUS_SECRETS, REMOTE_WRITE_PASSWORDS_MESSAGE } from "../components/prometheus/section";
 import { BASIC_AUTH_PASSWORDS_MESSAGE, traefikSecrets } from "../components/traefik/section";
+import { z } from "zod";
 
-/** What a secret map takes, and how to give it: entry by entry, by path. */
+/** What a secret map takes, and how to give it: entry by entry, by path (each component's maps say their own). */
 export const SECRET_MAP_MESSAGES: Record<string, string> = {
   ...databasesSection.secretMessages,
-  remoteWritePasswords: secretMapMessage("remoteWritePasswords", "remote-write name", "password or token"),
+  remoteWritePasswords: REMOTE_WRITE_PASSWORDS_MESSAGE,
   basicAuthPasswords: BASIC_AUTH_PASSWORDS_MESSAGE,
   ...RECEIVER_SECRET_MAP_MESSAGES,
   targetCredentials: secretMapMessage("targetCredentials", "target name", "token or password"),
@@ -21,7 +22,7 @@ export const secretKeySchemas = {
   ...grafanaSecrets,
   ...LEGACY_RECEIVER_SECRETS,
   databaseDsns: databasesSection.secrets.databaseDsns,
-  remoteWritePasswords: z.record(dnsLabel, nonEmpty("a password or token"), notAMap(SECRET_MAP_MESSAGES.remoteWritePasswords)),
+  ...PROMETHEUS_SECRETS,
   ...traefikSecrets,
   ...ROUTING_SECRETS,
   targetCredentials: z.record(dnsLabel, nonEmpty("a token or password"), notAMap(SECRET_MAP_MESSAGES.targetCredentials)),

@@ -1,69 +1,31 @@
-/** The sections of the stack file (`prometheus`, `alertmanager`, …): every field optional, defaults come from the profile. */
+/**
+ * The sections of the stack file (`prometheus`, `alertmanager`, …), every field optional, defaults
+ * from the profile: the registry of the sections the components own, and the one config keeps
+ * itself (`hostnames`, which spans the edges).
+ */
 import { z } from "zod";
 import { alertmanagerSection } from "../components/alertmanager/section";
 import { cloudflareSection } from "../components/cloudflare-tunnel/section";
-import { grafanaSection } from "../components/grafana/section";
-import { lokiSection } from "../components/loki/section";
-import { logCollectorSection } from "../components/log-collector/section";
-import { tracingSection } from "../components/tracing/section";
-import { nodeExporterSection } from "../components/exporters/node-exporter-section";
 import { kubeStateMetricsSection } from "../components/exporters/kube-state-metrics-section";
-import { networkPolicySection, priorityClassSection } from "../components/kit/stack-sections";
-import { traefikSection } from "../components/traefik/section";
-import { ComponentSection, SectionContext } from "../components/kit/section";
+import { nodeExporterSection } from "../components/exporters/node-exporter-section";
+import { grafanaSection } from "../components/grafana/section";
+import { hostname } from "../components/kit/fields";
 import { Profile } from "../components/kit/profiles";
-import { ALERT_SEVERITIES, THRESHOLD_LEVELS, THRESHOLD_NAMES, THRESHOLD_SPECS } from "../components/prometheus/rules/thresholds";
-import {
-  bool,
-  dnsLabel,
-  duration,
-  hostname,
-  labelMap,
-  nonEmpty,
-  plainHttpUrl,
-  prometheusSize,
-  replicas,
-  resources,
-  storage,
-} from "../components/kit/fields";
-
-const remoteWriteSchema = z.strictObject({
-  name: dnsLabel,
-  url: plainHttpUrl,
-  username: nonEmpty("a user name").optional().describe("Basic-auth user; the password comes from secret remoteWritePasswords.<name>."),
-  bearerToken: bool.optional().describe("Send remoteWritePasswords.<name> as a bearer token instead."),
-});
-
-/** One level of a tunable node alert (components/prometheus/rules/thresholds.ts); every field defaults to rules/nodes.yml's value. */
-const thresholdLevel = (name: (typeof THRESHOLD_NAMES)[number], level: (typeof THRESHOLD_LEVELS)[number]) => {
-  const spec = THRESHOLD_SPECS[name];
-  const d = spec.defaults[level];
-  return z.strictObject({
-    enabled: bool.optional().describe(`Whether ${spec.alert} has its ${level} level; default true.`),
-    percent: z
-      .number({ error: `must be a percent 1-99 (the share of ${spec.what})` })
-      .min(1, "must be at least 1 (percent)")
-      .max(99, "must be at most 99 (percent)")
-      .optional()
-      .describe(
-        `Share of ${spec.what} at which the ${level} fires (${spec.measure === "used" ? "above" : "below"}); default ${d.percent}.`,
-      ),
-    for: duration.optional().describe(`How long it must hold; default ${d.for}.`),
-    severity: z.enum(ALERT_SEVERITIES).optional().describe(`The alert's severity label; default ${level}.`),
-  });
-};
-
-const thresholdAlert = (name: (typeof THRESHOLD_NAMES)[number]) =>
-  z.strictObject({ warning: thresholdLevel(name, "warning").optional(), critical: thresholdLevel(name, "critical").optional() });
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnySection = ComponentSection<z.ZodType, any, any>;
+import { ComponentSection, SectionContext } from "../components/kit/section";
+import { networkPolicySection, priorityClassSection } from "../components/kit/stack-sections";
+import { logCollectorSection } from "../components/log-collector/section";
+import { lokiSection } from "../components/loki/section";
+import { thresholdsSection } from "../components/prometheus/rules/thresholds";
+import { prometheusSection } from "../components/prometheus/section";
+import { traefikSection } from "../components/traefik/section";
+import { tracingSection } from "../components/tracing/section";
 
 /**
  * The sections the components own (components/<component>/section.ts), in the stack file's order:
  * each one's schema, defaults, resolution, problems and warnings are collected from here.
  */
 export const COMPONENT_SECTIONS = {
+  prometheus: prometheusSection,
   alertmanager: alertmanagerSection,
   grafana: grafanaSection,
   loki: lokiSection,
@@ -75,9 +37,13 @@ export const COMPONENT_SECTIONS = {
   cloudflare: cloudflareSection,
   networkPolicy: networkPolicySection,
   priorityClass: priorityClassSection,
+  thresholds: thresholdsSection,
 };
 
 export type ComponentSectionName = keyof typeof COMPONENT_SECTIONS;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnySection = ComponentSection<z.ZodType, any, any>;
 
 /** Each component section's resolved values, as its own `resolve` returns them. */
 export type ResolvedSections = { [K in ComponentSectionName]: ReturnType<(typeof COMPONENT_SECTIONS)[K]["resolve"]> };
@@ -102,22 +68,9 @@ export function sectionDefaults(profile: Profile): ResolvedSections {
   ) as ResolvedSections;
 }
 
+/** The schema of each section, in the stack file's order: the components', and `hostnames`. */
 export const sectionSchemas = {
-  prometheus: z.strictObject({
-    replicas: replicas.optional(),
-    retention: duration.optional().describe("How long samples are kept."),
-    retentionSize: prometheusSize.optional().describe("Size cap of the TSDB; default 85 % of the volume."),
-    scrapeInterval: duration.optional(),
-    scrapeTimeout: duration.optional(),
-    evaluationInterval: duration.optional(),
-    externalLabels: labelMap.optional(),
-    remoteWrite: z.array(remoteWriteSchema).optional(),
-    runbookBaseUrl: plainHttpUrl
-      .optional()
-      .describe("URL of your published copy of docs/runbooks.md (e.g. your fork's): alerts then carry a runbook_url link into it."),
-    storage: storage.optional(),
-    resources: resources.optional(),
-  }),
+  prometheus: COMPONENT_SECTIONS.prometheus.schema,
   alertmanager: COMPONENT_SECTIONS.alertmanager.schema,
   grafana: COMPONENT_SECTIONS.grafana.schema,
   loki: COMPONENT_SECTIONS.loki.schema,
@@ -134,9 +87,5 @@ export const sectionSchemas = {
     prometheus: hostname.optional(),
     alertmanager: hostname.optional(),
   }),
-  thresholds: z.strictObject({
-    nodeCpu: thresholdAlert("nodeCpu").optional(),
-    nodeMemory: thresholdAlert("nodeMemory").optional(),
-    nodeDisk: thresholdAlert("nodeDisk").optional(),
-  }),
+  thresholds: COMPONENT_SECTIONS.thresholds.schema,
 };

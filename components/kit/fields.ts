@@ -87,7 +87,11 @@ const cpuQuantity = z.preprocess(
 );
 export const prometheusSize = matching(PROMETHEUS_SIZE_PATTERN, "a Prometheus size such as 512MB, 45GB or 1TB");
 export const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" });
-/** A URL in a plain (not secret) key: it lands in plain text in a ConfigMap, so it may not carry credentials. */
+/**
+ * A URL in a plain (not secret) key: it lands in plain text in a ConfigMap, so it may not carry
+ * credentials. The one check of it: the components that write such URLs (Prometheus' scrape jobs
+ * and probes, its remote writes) rely on it.
+ */
 export const plainHttpUrl = httpUrl.refine((u) => !hasCredentials(u), {
   message: "must not hold credentials (user:password@): it is not a secret, and would be stored in plain text in a ConfigMap",
 });

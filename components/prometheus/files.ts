@@ -22,20 +22,24 @@ export interface ConfigMapPlan {
   data: Record<string, string>;
 }
 
+/** The files that alone weigh more than one ConfigMap of `budget` serialised bytes of data holds, with what each weighs. */
+export function oversizedFiles(
+  files: ReadonlyArray<[string, string]>,
+  budget: number = CONFIGMAP_DATA_BUDGET,
+): Array<{ key: string; bytes: number }> {
+  return files.map(([key, content]) => ({ key, bytes: configMapEntryBytes(key, content) })).filter(({ bytes }) => bytes > budget);
+}
+
 /**
  * Files, in order, packed into ConfigMaps of at most `budget` serialised bytes of data, named
  * `<base>`, `<base>-2`, ...: a new map only when the last one is full, so that appending files
- * (apps) adds at most a map at the end. A file that alone exceeds the budget is an error naming it.
+ * (apps) adds at most a map at the end. A file that alone exceeds the budget (oversizedFiles)
+ * gets a map of its own, over the budget: the component refuses such files first (plan.ts).
  */
 export function packConfigMaps(base: string, files: Array<[string, string]>, budget: number = CONFIGMAP_DATA_BUDGET): ConfigMapPlan[] {
   const plans: Array<ConfigMapPlan & { used: number }> = [];
   for (const [key, content] of files) {
     const bytes = configMapEntryBytes(key, content);
-    if (bytes > budget) {
-      throw new Error(
-        `${key} weighs ${bytes} bytes serialised, more than one ConfigMap holds here (${budget} bytes): split it into smaller files`,
-      );
-    }
     let last = plans[plans.length - 1];
     if (!last || last.used + bytes > budget) {
       last = { name: plans.length === 0 ? base : `${base}-${plans.length + 1}`, data: {}, used: 0 };

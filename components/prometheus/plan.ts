@@ -1,19 +1,28 @@
-/** What the component computes before it registers: everything that can refuse what its args point at (rule files, the files it packs). */
+/** What the component computes before it registers: its args' problems, and what can refuse what they point at (rule files, the files it packs). */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { databaseExporterRules } from "./rules/database-rules";
 import { WEB_CONFIG_FILE, webConfig } from "../kit/web";
-import { CONFIG_KEY, GENERATED_KEY, PROBE_RULES_KEY, DATABASE_RULES_KEY, DEFAULT_RULES_DIR, PrometheusArgs } from "./args";
+import {
+  CONFIG_KEY,
+  CONFIGMAP_DATA_BUDGET,
+  GENERATED_KEY,
+  PROBE_RULES_KEY,
+  DATABASE_RULES_KEY,
+  DEFAULT_RULES_DIR,
+  PrometheusArgs,
+} from "./args";
 import { PrometheusConfig, prometheusConfig, planConfigFiles } from "./scrape-config";
 import { probeRules, linkRunbooks, loadRuleFiles, PROBE_RULES_HEADER, DATABASE_RULES_HEADER, appRuleFiles } from "./rules/rule-files";
-import { toYaml, ConfigMapPlan, packConfigMaps } from "./files";
+import { toYaml, ConfigMapPlan, oversizedFiles, packConfigMaps } from "./files";
+import { problems } from "./problems";
 
 const WEB_CONFIG_HEADER = "Prometheus' web server (--web.config.file): the security headers of every response (components/kit/web.ts).";
 
 /**
- * Everything that can refuse what the args point at, computed before the component registers so
- * that a refusal leaves nothing half-created: the config and the rule files. The args' own values
- * were checked by config (components/prometheus/problems.ts and the schema).
+ * Everything that can refuse the args or what they point at, computed before the component
+ * registers so that a refusal leaves nothing half-created: the args' problems (problems.ts, which
+ * config reports first for a stack's config), then the rule files and the files it packs.
  */
 export function planPrometheus(
   name: string,
@@ -27,12 +36,13 @@ export function planPrometheus(
   ruleMaps: ConfigMapPlan[];
 } {
   const fail = (message: string) => new pulumi.ResourceError(`Prometheus ${name}: ${message}`, parent);
-  let config: PrometheusConfig;
-  try {
-    config = prometheusConfig(args);
-  } catch (err) {
-    throw fail((err as Error).message);
+  const found = problems(args);
+  if (found.length > 0) {
+    throw fail(
+      `${found.length} problem${found.length === 1 ? "" : "s"} in its args:\n${found.map((p) => `  - ${p.key}: ${p.message}`).join("\n")}`,
+    );
   }
+  const config = prometheusConfig(args);
 
   // Rules: the repository's files (runbook links into the user's published runbooks, if any) and the generated app contract.
   const rulesDir = args.rulesDir ?? DEFAULT_RULES_DIR;
@@ -75,18 +85,15 @@ export function planPrometheus(
   // The web config sits beside prometheus.yml (not a .yml: every .yml the tools find among
   // Prometheus' files is taken for a rule file).
   const configFiles: Array<[string, string]> = [...planned.files, [WEB_CONFIG_FILE, toYaml(webConfig(), WEB_CONFIG_HEADER)]];
-  let ruleMaps: ConfigMapPlan[];
-  let configMaps: ConfigMapPlan[];
-  try {
-    ruleMaps = packConfigMaps("prometheus-rules", allRules);
-  } catch (err) {
-    throw fail(`rulesDir: ${(err as Error).message}`);
+  // A file that no ConfigMap holds alone: a rule file of rulesDir or of the team (the generated ones are cut to fit).
+  const [oversized] = [...oversizedFiles(allRules).map((f) => ({ ...f, key: `rulesDir: ${f.key}` })), ...oversizedFiles(configFiles)];
+  if (oversized) {
+    throw fail(
+      `${oversized.key} weighs ${oversized.bytes} bytes serialised, more than one ConfigMap holds here (${CONFIGMAP_DATA_BUDGET} bytes): split it into smaller files`,
+    );
   }
-  try {
-    configMaps = packConfigMaps("prometheus-config", configFiles);
-  } catch (err) {
-    throw fail((err as Error).message);
-  }
+  const ruleMaps = packConfigMaps("prometheus-rules", allRules);
+  const configMaps = packConfigMaps("prometheus-config", configFiles);
   return {
     config: planned.config,
     configFiles: Object.fromEntries(configFiles),

@@ -2,7 +2,6 @@
 import * as crypto from "crypto";
 import { ScrapeTarget } from "../kit/services";
 import {
-  BUILTIN_SCRAPE_JOBS,
   PROMETHEUS_PATHS,
   CONFIG_KEY,
   APP_SCRAPE_KEY,
@@ -97,22 +96,25 @@ export type PrometheusConfigArgs = Pick<
 /** The resource attributes of apps' OTLP metrics that Prometheus makes labels: those the collector sets from the pod that sent. */
 export const OTLP_PROMOTED_ATTRIBUTES = ["namespace", "pod", "app"] as const;
 
+/** The targets of the stack's Services that Prometheus scrapes: its own, then the other components' (args.scrapeTargets). */
+export function scrapedTargets(args: Pick<PrometheusArgs, "namespace" | "environment" | "scrapeTargets">): ScrapeTarget[] {
+  return [prometheusScrapeTarget(args.namespace, args.environment), ...(args.scrapeTargets ?? [])];
+}
+
 /**
  * job_name of each target: its job when no other target shares it, otherwise the
  * job with a short digest of what makes the target unique (two standalone
- * exporters of one type share a job and differ by their `database` label).
+ * exporters of one type share a job and differ by their `database` label). Two
+ * targets that come out with the same name scrape the same thing: problems.ts refuses them.
  */
-function jobNames(targets: ScrapeTarget[]): string[] {
+export function targetJobNames(targets: readonly ScrapeTarget[]): string[] {
   const digest = (t: ScrapeTarget) =>
     crypto
       .createHash("sha256")
       .update(JSON.stringify([t.namespace, Object.entries(t.selector).sort(), t.port, Object.entries(t.labels ?? {}).sort(), t.path ?? ""]))
       .digest("hex")
       .slice(0, 8);
-  const names = targets.map((t) => (targets.filter((o) => o.job === t.job).length > 1 ? `${t.job}/${digest(t)}` : t.job));
-  const dup = names.find((n, i) => names.indexOf(n) !== i);
-  if (dup !== undefined) throw new Error(`scrapeTargets: two targets of job ${dup.split("/")[0]} scrape the same Service port; drop one`);
-  return names;
+  return targets.map((t) => (targets.filter((o) => o.job === t.job).length > 1 ? `${t.job}/${digest(t)}` : t.job));
 }
 
 /** Key of a remote-write credential in the Secret, and its file name under PROMETHEUS_PATHS.remoteWriteDir. */
@@ -129,17 +131,13 @@ export function remoteWriteCredentialKey(name: string): string {
 export function prometheusConfig(args: PrometheusConfigArgs): PrometheusConfig {
   const extra = args.externalLabels ?? {};
   const ha = args.replicas > 1;
-  const targets = [prometheusScrapeTarget(args.namespace, args.environment), ...(args.scrapeTargets ?? [])];
+  const targets = scrapedTargets(args);
   const apps = args.apps ?? [];
   const plain = args.targets ?? [];
   const probes = args.probes ?? [];
-  const names = jobNames(targets);
-  // The apps' and targets' names against these jobs and each other, and externalLabels.replica, are config's
-  // (config/checks/prometheus.ts, names.ts): what is left here are the components' own targets.
-  if (probes.length > 0 && !args.blackboxAddress)
-    throw new Error("probes: the blackbox exporter's address (blackboxAddress) is needed to probe");
-  const clashingTarget = targets.find((t) => BUILTIN_SCRAPE_JOBS.includes(t.job));
-  if (clashingTarget) throw new Error(`scrapeTargets: job "${clashingTarget.job}" is one of Prometheus' own jobs; rename it`);
+  const names = targetJobNames(targets);
+  // What the args must keep together (names, labels, the blackbox exporter's address with probes)
+  // is problems.ts': the constructor refuses args with problems before it renders anything.
 
   const config: PrometheusConfig = {
     global: {

@@ -2,7 +2,7 @@
 import { DATABASE_LABEL, DATABASE_TYPES, ENVIRONMENT_LABEL, EXPORTER_LABEL } from "../kit/database-exporters";
 import { ScrapeTarget } from "../kit/services";
 import { durationSeconds } from "../kit/units";
-import { APP_DEFAULTS, AppTarget, ClusterTraefik, PROMETHEUS_PATHS, RESERVED_TARGET_LABELS, TargetArgs } from "./args";
+import { APP_DEFAULTS, AppTarget, ClusterTraefik, PROMETHEUS_PATHS, TargetArgs } from "./args";
 import type { RelabelConfig, ScrapeConfig } from "./scrape-config";
 import { PROBE_JOB, ProbeSpec, probeModule } from "../kit/probes";
 
@@ -52,16 +52,8 @@ function intervalOf(interval: string | undefined, globalTimeout: string): Pick<S
   return { scrape_interval: interval, ...(shorter ? { scrape_timeout: interval } : {}) };
 }
 
-function checkExtraLabels(labels: Record<string, string> | undefined, owner: string): void {
-  const clashing = Object.keys(labels ?? {}).filter((l) => RESERVED_TARGET_LABELS.includes(l));
-  if (clashing.length > 0) {
-    throw new Error(`${owner}: labels ${clashing.join(", ")} are set by the scrape config itself; choose other names`);
-  }
-}
-
 /** A job for one ScrapeTarget: the endpoints of its Service, in its namespace, on its port. */
 export function targetJob(t: ScrapeTarget, jobName: string, globalTimeout: string): ScrapeConfig {
-  checkExtraLabels(t.labels, `scrapeTargets (job ${t.job})`);
   const instanceSource = t.instance === "node" ? "__meta_kubernetes_pod_node_name" : "__meta_kubernetes_pod_name";
   return {
     job_name: jobName,
@@ -177,35 +169,21 @@ export const APP_SCRAPE_PROTOCOL = { fallback_scrape_protocol: "PrometheusText0.
 
 /** A configured app: the endpoints of its Service, or its static URL. */
 export function appJob(app: AppTarget, globalTimeout: string): ScrapeConfig {
-  checkExtraLabels(app.labels, `apps (${app.name})`);
   const identity = { app: app.name, ...app.labels };
   if (app.service) {
-    const { namespace, name, port, targetPort, targetPortName, servicePort } = app.service;
+    const { namespace, name, port, targetPort, targetPortName } = app.service;
     // Endpoints discovery reports the Service port's name, the pods' port (the address) and the
     // pods' container port, never the Service's port number: a number given as the Service's
-    // port (servicePort) is resolved into one of these first (preflight/service-ports.ts).
-    const given = [port, targetPort, targetPortName].filter((v) => v !== undefined).length;
-    let keepPort: RelabelConfig;
-    if (given === 0 && servicePort !== undefined) {
-      throw new Error(
-        `apps (${app.name}): the Service's port ${servicePort} is not resolved yet; resolveAppServicePorts (preflight/service-ports.ts) reads it from the Service`,
-      );
-    } else if (given !== 1) {
-      throw new Error(
-        `apps (${app.name}): the Service needs exactly one of port (the Service port's name), targetPort (a port number) or targetPortName`,
-      );
-    } else if (port !== undefined) {
-      keepPort = { source_labels: ["__meta_kubernetes_endpoint_port_name"], regex: literal(port), action: "keep" };
-    } else if (targetPortName !== undefined) {
-      // An unnamed Service port (the Service's only one) whose targetPort names the pods' container port.
-      keepPort = { source_labels: ["__meta_kubernetes_pod_container_port_name"], regex: literal(targetPortName), action: "keep" };
-    } else if (targetPort !== undefined && Number.isInteger(targetPort) && targetPort >= 1 && targetPort <= 65535) {
-      keepPort = { source_labels: ["__address__"], regex: `.+:${targetPort}`, action: "keep" };
-    } else {
-      throw new Error(
-        `apps (${app.name}): the Service needs exactly one of port (the Service port's name), targetPort (a port number 1-65535) or targetPortName; got targetPort ${targetPort}`,
-      );
-    }
+    // port (servicePort) is resolved into one of these first (preflight/service-ports.ts; problems.ts
+    // refuses an app whose port is not). Exactly one of them: config refuses both port and targetPort,
+    // and neither (config/targets.ts resolveApps), and its schema a targetPort outside 1-65535.
+    const keepPort: RelabelConfig =
+      port !== undefined
+        ? { source_labels: ["__meta_kubernetes_endpoint_port_name"], regex: literal(port), action: "keep" }
+        : targetPortName !== undefined
+          ? // An unnamed Service port (the Service's only one) whose targetPort names the pods' container port.
+            { source_labels: ["__meta_kubernetes_pod_container_port_name"], regex: literal(targetPortName), action: "keep" }
+          : { source_labels: ["__address__"], regex: `.+:${targetPort}`, action: "keep" };
     return {
       job_name: app.name,
       ...intervalOf(app.interval, globalTimeout),
@@ -222,7 +200,8 @@ export function appJob(app: AppTarget, globalTimeout: string): ScrapeConfig {
       ],
     };
   }
-  const { host, ...where } = staticUrl(`apps (${app.name})`, app.url);
+  // Scraped, without a Service: by its URL (an app with neither only sends OTLP, and has no job).
+  const { host, ...where } = staticUrl(app.url ?? "");
   return {
     job_name: app.name,
     ...intervalOf(app.interval, globalTimeout),
@@ -234,17 +213,12 @@ export function appJob(app: AppTarget, globalTimeout: string): ScrapeConfig {
 
 /**
  * Where a static URL is scraped: its host, its path (a URL without one, which WHATWG URLs give as
- * "/", means the default, as for a Service), query parameters and scheme. A URL with credentials
- * is refused: they would be stored in plain text in prometheus.yml.
+ * "/", means the default, as for a Service), query parameters and scheme. The URL holds no
+ * credentials: the schema of apps[].url and targets[].url refuses them (plainHttpUrl), since they
+ * would be stored in plain text in prometheus.yml.
  */
-function staticUrl(
-  what: string,
-  text: string | undefined,
-): { host: string; metrics_path: string; params?: Record<string, string[]>; scheme: "http" | "https" } {
-  if (!text) throw new Error(`${what}: needs a service or a url`);
+function staticUrl(text: string): { host: string; metrics_path: string; params?: Record<string, string[]>; scheme: "http" | "https" } {
   const url = new URL(text);
-  if (url.username || url.password)
-    throw new Error(`${what}: the url holds credentials; they would be stored in plain text in prometheus.yml`);
   const params: Record<string, string[]> = {};
   for (const [key, value] of url.searchParams) params[key] = [...(params[key] ?? []), value];
   return {
@@ -262,7 +236,6 @@ export function targetSecretFile(name: string, what: "credential" | "ca.crt"): s
 
 /** A plain scrape target: an app's scrape without the contract (job `<name>`, no `app` label), with TLS and credentials. */
 export function plainTargetJob(t: TargetArgs, globalTimeout: string): ScrapeConfig {
-  checkExtraLabels(t.labels, `targets (${t.name})`);
   const file = (what: "credential" | "ca.crt") => `${PROMETHEUS_PATHS.targetSecretsDir}/${targetSecretFile(t.name, what)}`;
   const timing = t.timeout
     ? { ...intervalOf(t.interval, globalTimeout), scrape_timeout: t.timeout }
@@ -285,14 +258,11 @@ export function plainTargetJob(t: TargetArgs, globalTimeout: string): ScrapeConf
   };
   if (t.service) {
     const { namespace, name, port, targetPort } = t.service;
-    let keepPort: RelabelConfig;
-    if (port !== undefined && targetPort === undefined) {
-      keepPort = { source_labels: ["__meta_kubernetes_endpoint_port_name"], regex: literal(port), action: "keep" };
-    } else if (targetPort !== undefined && port === undefined && Number.isInteger(targetPort) && targetPort >= 1 && targetPort <= 65535) {
-      keepPort = { source_labels: ["__address__"], regex: `.+:${targetPort}`, action: "keep" };
-    } else {
-      throw new Error(`targets (${t.name}): the Service needs exactly one of port (the Service port's name) or targetPort (a port number)`);
-    }
+    // Exactly one of them: config refuses both and neither (config/targets.ts resolveTargets), and its schema a targetPort outside 1-65535.
+    const keepPort: RelabelConfig =
+      port !== undefined
+        ? { source_labels: ["__meta_kubernetes_endpoint_port_name"], regex: literal(port), action: "keep" }
+        : { source_labels: ["__address__"], regex: `.+:${targetPort}`, action: "keep" };
     return {
       ...common,
       metrics_path: t.path,
@@ -307,7 +277,8 @@ export function plainTargetJob(t: TargetArgs, globalTimeout: string): ScrapeConf
       ],
     };
   }
-  const { host, ...where } = staticUrl(`targets (${t.name})`, t.url);
+  // Without a Service, by its URL: config refuses a target with neither or both (config/targets.ts resolveTargets).
+  const { host, ...where } = staticUrl(t.url ?? "");
   return {
     ...common,
     ...where,
@@ -322,7 +293,6 @@ export function plainTargetJob(t: TargetArgs, globalTimeout: string): ScrapeConf
  * probed on every ready endpoint, as it is scraped.
  */
 export function probeJob(probe: ProbeSpec, blackboxAddress: string, globalTimeout: string): ScrapeConfig {
-  checkExtraLabels(probe.labels, `probes (${probe.name})`);
   const labels = { ...probe.labels, probe: probe.name };
   const toExporter: RelabelConfig[] = [
     { target_label: "__address__", replacement: literalReplacement(blackboxAddress) },
@@ -363,12 +333,8 @@ export function probeJob(probe: ProbeSpec, blackboxAddress: string, globalTimeou
       ],
     };
   }
+  // A URL without credentials: the schema of probes[].url refuses them (plainHttpUrl), and an app's probe takes its URL's origin.
   const address = "url" in target ? target.url : target.address;
-  if ("url" in target) {
-    const url = new URL(target.url);
-    if (url.username || url.password)
-      throw new Error(`probes (${probe.name}): the url holds credentials; they would be stored in plain text`);
-  }
   return {
     ...common,
     static_configs: [{ targets: [address], labels }],

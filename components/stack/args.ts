@@ -21,26 +21,21 @@ import { AlertmanagerArgs } from "../alertmanager/args";
 import { TraefikExposureArgs } from "../traefik";
 import { CloudflareTunnelArgs } from "../cloudflare-tunnel/args";
 
-/** The Prometheus component's args for a validated stack config (secrets wrapped in pulumi.secret). */
 /** Where the cluster's Traefik runs, as the stack config says (k3s's by default). */
 function clusterTraefik(cfg: StackConfig): ClusterTraefik {
   const { namespace, podLabels, port } = cfg.traefik.metrics;
   return { namespace, podLabels, port };
 }
 
+/** The Prometheus component's args for a validated stack config (secrets wrapped in pulumi.secret). */
 export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
-  const p = cfg.prometheus;
+  // The section's values are the component's args as they are, but the remote writes' credentials (secrets here).
+  const { remoteWrite, ...settings } = cfg.prometheus;
   const hostname = publicHostname(cfg, "prometheus");
   return {
     namespace: cfg.namespace,
     environment: cfg.environment,
-    replicas: p.replicas,
-    retention: p.retention,
-    retentionSize: p.retentionSize,
-    scrapeInterval: p.scrapeInterval,
-    scrapeTimeout: p.scrapeTimeout,
-    evaluationInterval: p.evaluationInterval,
-    externalLabels: p.externalLabels,
+    ...settings,
     apps: cfg.apps,
     targets: cfg.targets.map((t) =>
       t.credential && "value" in t.credential ? { ...t, credential: { value: pulumi.secret(t.credential.value) } } : t,
@@ -48,7 +43,7 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
     probes: cfg.probes,
     ...(cfg.traefik.metrics.enabled ? { clusterTraefik: clusterTraefik(cfg) } : {}),
     databases: cfg.databases.map(({ name, type }) => ({ name, type })),
-    remoteWrite: p.remoteWrite.map((rw) => ({
+    remoteWrite: remoteWrite.map((rw) => ({
       name: rw.name,
       url: rw.url,
       ...(rw.auth && "username" in rw.auth
@@ -57,11 +52,8 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
           ? { auth: { type: "bearer" as const, token: pulumi.secret(rw.auth.bearerToken) } }
           : {}),
     })),
-    runbookBaseUrl: p.runbookBaseUrl,
     thresholds: cfg.thresholds,
     withoutRuleFiles: contentOff(cfg).ruleFiles,
-    storage: p.storage,
-    resources: p.resources,
     protectVolumes: cfg.protectVolumes,
     ...(hostname ? { publicHostname: hostname } : {}),
     exemplars: cfg.tracing.enabled,

@@ -13,17 +13,17 @@ import { kubernetesLimits } from "./kubernetes";
 import { logCollectorChecks } from "./log-collector";
 import { uniqueNames } from "./names";
 import { nodeChecks } from "./nodes";
-import { prometheusChecks, prometheusRules } from "./prometheus";
-import { thresholdChecks } from "./thresholds";
+import { appNameChecks, prometheusRules } from "./prometheus";
 import { tracingChecks } from "./tracing";
 import { protectedVolumeChecks } from "./volumes";
 import { sectionChecks } from "./sections";
 
 const CHECKS: ReadonlyArray<(input: CheckInput) => void> = [
+  appNameChecks,
   uniqueNames,
   databaseNameChecks,
-  prometheusChecks,
-  thresholdChecks,
+  sectionChecks("prometheus"),
+  sectionChecks("thresholds"),
   sectionChecks("alertmanager"),
   nodeChecks,
   sectionChecks("grafana"),

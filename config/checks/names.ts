@@ -2,11 +2,12 @@
 import { duplicates } from "../../components/kit/problems";
 import { CheckInput } from "./check";
 
-/** Apps, targets and probes: each name used once (databases: components/database-exporters/section.ts; remote writes: components/prometheus/problems.ts). */
+/**
+ * Apps, targets and probes told apart: each name used once. Apps among themselves and remote writes
+ * are Prometheus' (components/prometheus/problems.ts), databases the database exporters'
+ * (components/database-exporters/section.ts).
+ */
 export function uniqueNames({ raw, resolved, key, problems }: CheckInput): void {
-  for (const name of duplicates(resolved.apps.map((a) => a.name))) {
-    problems.push({ key: key("apps"), message: `app name "${name}" is used more than once; names must be unique` });
-  }
   // Apps, targets and probes are told apart by name in jobs, dashboards and alerts (an app's probe takes its name).
   const named = [
     ...resolved.apps.map((a, i) => ({ name: a.name, key: `apps[${i}].name` })),

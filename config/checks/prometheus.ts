@@ -1,9 +1,16 @@
-/** What Prometheus would refuse or silently get wrong, and what its component refuses. */
+/**
+ * What Prometheus would refuse or silently get wrong over several keys: its section against the
+ * apps, targets and probes it scrapes and the jobs the other components add. Its section's own
+ * problems are its component's (components/prometheus/problems.ts), which config collects with the
+ * section (config/checks/sections.ts); the rules on the entries it scrapes are the component's too,
+ * reported here at their place in the one list.
+ */
 import { durationSeconds, prometheusSizeBytes, prometheusSizeMB, quantityBytes } from "../../components/kit/units";
-import { BUILTIN_SCRAPE_JOBS, RESERVED_TARGET_LABELS } from "../../components/prometheus/args";
+import { ArgsProblem } from "../../components/kit/problems";
+import { BUILTIN_SCRAPE_JOBS } from "../../components/prometheus/args";
 import { LOG_COLLECTOR_AGENT } from "../../components/log-collector/args";
-import { problems as prometheusProblems } from "../../components/prometheus/problems";
-import { CheckInput, sectionProblems } from "./check";
+import { appNameProblems, extraLabelProblems, takenJobProblems } from "../../components/prometheus/problems";
+import { CheckInput } from "./check";
 import { StackConfig } from "../resolved";
 
 /** The jobs of the scrape targets the stack's own components add for a config (a test holds this to the render). */
@@ -26,13 +33,19 @@ export function componentScrapeJobs(resolved: StackConfig): string[] {
   ];
 }
 
-/** Prometheus' own rules on its section (components/prometheus/problems.ts). */
-export function prometheusChecks(input: CheckInput): void {
-  sectionProblems("prometheus", prometheusProblems(input.resolved.prometheus), input);
+/** Problems of an entry of a list the stack scrapes (apps[i], targets[i], probes[i]), keyed below it. */
+function entryProblems(entry: string, found: readonly ArgsProblem[], { key, problems }: Pick<CheckInput, "key" | "problems">): void {
+  for (const p of found) problems.push({ key: key(`${entry}.${p.key}`), message: p.message });
 }
 
-/** What Prometheus would refuse or silently get wrong, and what its component refuses. */
-export function prometheusRules({ rawConfig, raw, resolved, key, problems }: CheckInput): void {
+/** Apps each with its own name (components/prometheus/problems.ts), first in the list. */
+export function appNameChecks({ resolved, key, problems }: CheckInput): void {
+  for (const p of appNameProblems(resolved.apps)) problems.push({ key: key(p.key), message: p.message });
+}
+
+/** What Prometheus would refuse or silently get wrong over several keys, and the component's rules on what it scrapes. */
+export function prometheusRules(input: CheckInput): void {
+  const { rawConfig, raw, resolved, key, problems } = input;
   const prometheus = resolved.prometheus;
 
   // A size cap at or over the volume never applies: the disk fills first.
@@ -50,31 +63,10 @@ export function prometheusRules({ rawConfig, raw, resolved, key, problems }: Che
 
   const taken = [...BUILTIN_SCRAPE_JOBS, ...componentScrapeJobs(resolved)];
   resolved.apps.forEach((app, i) => {
-    if (taken.includes(app.name)) {
-      problems.push({
-        key: key(`apps[${i}].name`),
-        message: `is the job of one of the stack's own scrape jobs, whose series the app's would mix with; rename the app (taken: ${taken.join(", ")}) (got ${JSON.stringify(app.name)})`,
-      });
-    }
-    for (const label of Object.keys(app.labels)) {
-      const reserved = RESERVED_TARGET_LABELS.includes(label);
-      if (reserved || label.startsWith("__")) {
-        problems.push({
-          key: key(`apps[${i}].labels.${label}`),
-          message: reserved
-            ? `is a label the scrape config sets itself (${RESERVED_TARGET_LABELS.join(", ")}); choose another name`
-            : "starts with __, which Prometheus keeps for itself and drops after relabelling; choose another name",
-        });
-      }
-    }
+    entryProblems(`apps[${i}]`, [...takenJobProblems(app.name, taken, "app"), ...extraLabelProblems(app.labels)], input);
   });
   resolved.targets.forEach((target, i) => {
-    if (taken.includes(target.name)) {
-      problems.push({
-        key: key(`targets[${i}].name`),
-        message: `is the job of one of the stack's own scrape jobs, whose series the target's would mix with; rename the target (taken: ${taken.join(", ")}) (got ${JSON.stringify(target.name)})`,
-      });
-    }
+    entryProblems(`targets[${i}]`, takenJobProblems(target.name, taken, "target"), input);
     const seconds = (d: string) => durationSeconds(d) ?? 0;
     if (target.timeout !== undefined && seconds(target.timeout) > seconds(target.interval ?? prometheus.scrapeInterval)) {
       problems.push({
@@ -84,21 +76,8 @@ export function prometheusRules({ rawConfig, raw, resolved, key, problems }: Che
       });
     }
   });
-  const reservedLabels = (labels: Record<string, string>, owner: string, extra: readonly string[] = []) => {
-    for (const label of Object.keys(labels)) {
-      const reserved = [...RESERVED_TARGET_LABELS, ...extra].includes(label);
-      if (reserved || label.startsWith("__")) {
-        problems.push({
-          key: key(`${owner}.labels.${label}`),
-          message: reserved
-            ? `is a label the scrape config sets itself (${[...RESERVED_TARGET_LABELS, ...extra].join(", ")}); choose another name`
-            : "starts with __, which Prometheus keeps for itself and drops after relabelling; choose another name",
-        });
-      }
-    }
-  };
-  resolved.targets.forEach((target, i) => reservedLabels(target.labels, `targets[${i}]`));
-  (raw.probes ?? []).forEach((pr, i) => reservedLabels(pr.labels ?? {}, `probes[${i}]`, ["probe"]));
+  resolved.targets.forEach((target, i) => entryProblems(`targets[${i}]`, extraLabelProblems(target.labels), input));
+  (raw.probes ?? []).forEach((pr, i) => entryProblems(`probes[${i}]`, extraLabelProblems(pr.labels ?? {}, ["probe"]), input));
   resolved.apps.forEach((app, i) => {
     if (app.labels.probe !== undefined && raw.apps?.[i]?.probe !== undefined) {
       problems.push({

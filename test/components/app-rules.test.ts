@@ -10,6 +10,8 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { APP_GROUP_BUDGET, APP_SERIES, SLO_WINDOWS, appRecordingRules } from "../../components/prometheus/rules/app-rules";
 import { parseStackConfig } from "../../config";
+import { appNameProblems } from "../../components/prometheus/problems";
+import { problems as configProblems, problemsOfWire } from "../config/support";
 import type { AppTarget } from "../../components/prometheus/args";
 import { readStackConfig } from "../../scripts/lib/stackfile";
 import { promtool } from "../../scripts/lib/local/binaries";
@@ -140,9 +142,25 @@ describe("appRecordingRules", () => {
     expect(apps).toEqual(many.map((a) => a.name));
   });
 
-  test("no apps is an empty, valid rule file; a repeated app name is refused", () => {
+  test("no apps is an empty, valid rule file; a repeated app name is refused once, by Prometheus' problems(), before any rule", () => {
     expect(appRecordingRules([], "15s")).toEqual({ groups: [] });
-    expect(() => appRecordingRules([app("web"), app("web")], "15s")).toThrow('app "web" appears twice');
+    expect(appNameProblems([app("web"), app("api"), app("web")])).toEqual([
+      { key: "apps", message: 'app name "web" is used more than once; names must be unique' },
+    ]);
+    // Config reports it (config/checks/prometheus.ts appNameChecks), and the component's constructor refuses it (plan.ts).
+    const web = (host: string) => ({ name: "web", url: `http://${host}/metrics` });
+    expect(configProblems("staging", { apps: [web("a.example.com"), web("b.example.com")] })).toEqual([
+      'monitoring:apps: app name "web" is used more than once; names must be unique',
+    ]);
+  });
+
+  test("an objective is a finite number: config refuses any other before a rule prints it", () => {
+    // JSON reads 1e400 as Infinity; the schema's numbers are finite (zod refuses Infinity and NaN).
+    const wire = '[{"name":"web","url":"http://web.example.com","slo":{"latencyP95Seconds":1e400},"alerts":{"errorRatePercent":1e400}}]';
+    expect(problemsOfWire("staging", { "monitoring:apps": wire })).toEqual([
+      expect.stringMatching(/^monitoring:apps\[0\]\.slo\.latencyP95Seconds: must be a number such as 0\.5/),
+      expect.stringMatching(/^monitoring:apps\[0\]\.alerts\.errorRatePercent: must be a number/),
+    ]);
   });
 });
 

@@ -269,6 +269,8 @@ describe("prometheusConfig", () => {
     scrapeTimeout: "10s",
     evaluationInterval: "15s",
   };
+  /** What problems() reads of these args: the base and a retention. */
+  const checked = { ...base, retention: "7d" };
 
   test("global settings and external labels: environment plus the stack's own, and `replica` only with several replicas", () => {
     const single = prometheusConfig({ ...base, externalLabels: { cluster: "k3s-home", budget: "$team" } });
@@ -373,9 +375,11 @@ describe("prometheusConfig", () => {
     expect(new Set(jobs.map((j) => j.job_name)).size).toBe(2);
     for (const job of jobs) expect(job.relabel_configs).toContainEqual({ target_label: "job", replacement: "postgres-exporter" });
 
-    expect(() => prometheusConfig({ ...base, scrapeTargets: [exporter("a"), exporter("a")] })).toThrow(
-      /two targets of job postgres-exporter scrape the same Service port/,
-    );
+    // The component's problems(), which its constructor runs first, refuse an exact duplicate.
+    expect(problems({ ...checked, scrapeTargets: [exporter("a"), exporter("b")] })).toEqual([]);
+    expect(problems({ ...checked, scrapeTargets: [exporter("a"), exporter("a")] })).toEqual([
+      { key: "scrapeTargets", message: "two targets of job postgres-exporter scrape the same Service port; drop one" },
+    ]);
   });
 
   test("names and labels that would collide are refused", () => {
@@ -388,12 +392,32 @@ describe("prometheusConfig", () => {
         ),
       ]);
     }
-    expect(() => prometheusConfig({ ...base, apps: [{ ...app, labels: { namespace: "x" } }] })).toThrow(
-      /apps \(api\): labels namespace are set by the scrape config/,
-    );
-    expect(() =>
-      prometheusConfig({ ...base, scrapeTargets: [{ job: "cadvisor", namespace: "monitoring", selector: {}, port: "m" }] }),
-    ).toThrow(/job "cadvisor" is one of Prometheus' own jobs/);
+    // The rules are the component's (problems.ts): config reports them for the stack's keys, the constructor for its args.
+    const reserved = "is a label the scrape config sets itself (app, job, instance, namespace, pod, service, node); choose another name";
+    expect(configProblems("staging", { apps: [{ ...api, labels: { namespace: "x" } }] })).toEqual([
+      `monitoring:apps[0].labels.namespace: ${reserved}`,
+    ]);
+    expect(problems({ ...checked, apps: [{ ...app, labels: { namespace: "x", __tmp: "y" } }] })).toEqual([
+      { key: "apps[0].labels.namespace", message: reserved },
+      {
+        key: "apps[0].labels.__tmp",
+        message: "starts with __, which Prometheus keeps for itself and drops after relabelling; choose another name",
+      },
+    ]);
+    expect(problems({ ...checked, scrapeTargets: [{ job: "cadvisor", namespace: "monitoring", selector: {}, port: "m" }] })).toEqual([
+      {
+        key: "scrapeTargets[0].job",
+        message:
+          "is the job of one of the stack's own scrape jobs, whose series the scrape target's would mix with; rename the scrape target (taken: kubernetes-pods, kubelet, cadvisor) (got \"cadvisor\")",
+      },
+    ]);
+    expect(problems({ ...checked, apps: [{ ...app, name: "prometheus" }] })).toEqual([
+      {
+        key: "apps[0].name",
+        message:
+          "is the job of one of the stack's own scrape jobs, whose series the app's would mix with; rename the app (taken: kubernetes-pods, kubelet, cadvisor, prometheus) (got \"prometheus\")",
+      },
+    ]);
   });
 
   test("an app that scrapes more often than the global timeout is accepted by config, and its timeout is its interval", () => {
@@ -421,19 +445,41 @@ describe("prometheusConfig", () => {
       fallback_scrape_protocol: "PrometheusText0.0.4",
       static_configs: [{ targets: ["legacy.example.com:8443"], labels: { app: "api", team: "core" } }],
     });
-    expect(() => prometheusConfig({ ...base, apps: [{ ...app, url: "https://user:pw@legacy.example.com/metrics" }] })).toThrow(
-      /holds credentials/,
-    );
+    // Config's schema refuses credentials in a URL (plainHttpUrl): prometheus.yml never holds one.
+    for (const [key, entry] of [
+      ["apps", { name: "api", url: "https://user:pw@legacy.example.com/metrics" }],
+      ["targets", { name: "minio", url: "https://user:pw@minio.example.com/metrics" }],
+      ["probes", { name: "site", url: "https://user:pw@www.example.com/" }],
+    ] as const) {
+      expect(configProblems("staging", { [key]: [entry] })).toEqual([
+        expect.stringMatching(new RegExp(`^monitoring:${key}\\[0\\]\\.url: must not hold credentials \\(user:password@\\)`)),
+      ]);
+    }
   });
 
-  test("a Service app, used without config.ts, needs exactly one of port (a name) and targetPort (a number)", () => {
+  test("a Service app needs exactly one of port (a name) and targetPort (a number): config refuses the others, the component a port number not resolved", () => {
     const app = stackConfig("staging").apps[0];
-    const withService = (service: object) => () =>
-      prometheusConfig({ ...base, apps: [{ ...app, service: { namespace: "shop", name: "api", ...service } }] });
-    expect(withService({ port: "http", targetPort: 8080 })).toThrow(/apps \(api\): the Service needs exactly one of port .* or targetPort/);
-    expect(withService({})).toThrow(/exactly one of port/);
-    expect(withService({ targetPort: 0 })).toThrow(/exactly one of port/);
-    expect(withService({ targetPort: 8080 })).not.toThrow();
+    const service = { name: "api", namespace: "shop", service: "api" };
+    expect(configProblems("staging", { apps: [{ ...service, port: "http", targetPort: 8080 }] })).toEqual([
+      'monitoring:apps[0]: app "api" gives both "port" and "targetPort"; give one: the Service\'s port (name or number), or the port number the pods serve on',
+    ]);
+    expect(configProblems("staging", { apps: [service] })).toEqual([
+      'monitoring:apps[0]: app "api" scrapes a Service, so it needs "namespace" and "port" (the Service\'s port, by name or number) or "targetPort" too',
+    ]);
+    expect(configProblems("staging", { apps: [{ ...service, targetPort: 0 }] })).toEqual([
+      expect.stringMatching(/^monitoring:apps\[0\]\.targetPort: must be a port number 1-65535/),
+    ]);
+    // A number given as the Service's port: preflight/service-ports.ts resolves it before the component runs.
+    const unresolved = { ...app, service: { namespace: "shop", name: "api", servicePort: 80 } };
+    expect(problems({ ...checked, apps: [unresolved] })).toEqual([
+      {
+        key: "apps[0].service",
+        message: "the Service's port 80 is not resolved yet; resolveAppServicePorts (preflight/service-ports.ts) reads it from the Service",
+      },
+    ]);
+    expect(
+      problems({ ...checked, apps: [{ ...app, service: { namespace: "shop", name: "api", servicePort: 80, targetPort: 8080 } }] }),
+    ).toEqual([]);
   });
 
   test("an app URL without a path is scraped on /metrics, as a Service app is; a URL's own path is kept, even one ending in /", () => {
@@ -886,7 +932,29 @@ describe("Prometheus component", () => {
     expect(problems({ ...stagingArgs(), remoteWrite })).toEqual([
       { key: "remoteWrite", message: 'remote write name "m" is used more than once' },
     ]);
+    // Its thresholds too: config reports them in the thresholds section, the constructor in its args.
+    const thresholds = defaultThresholds();
+    thresholds.nodeCpu.warning.percent = 96;
+    expect(problems({ ...stagingArgs(), thresholds })).toEqual([
+      {
+        key: "thresholds.nodeCpu.warning.percent",
+        message: expect.stringMatching(/^must be below nodeCpu\.critical\.percent \(95\)/),
+        involves: ["thresholds.nodeCpu.critical.percent"],
+      },
+    ]);
     expect(problems(stagingArgs())).toEqual([]);
+  });
+
+  test("the constructor runs problems() on its args and refuses them all at once, naming each, before any resource", async () => {
+    const probe = { name: "site", module: "http_2xx" as const, target: { url: "https://www.example.com/" }, labels: {}, latencySeconds: 1 };
+    const args = stagingArgs({ scrapeTimeout: "30s", probes: [probe], blackboxAddress: undefined });
+    expect(problems(args).map((p) => p.key)).toEqual(["scrapeTimeout", "blackboxAddress"]);
+    await expect(renderPrometheus(args)).rejects.toThrow(
+      /Prometheus prometheus: 2 problems in its args:\n {2}- scrapeTimeout: must not exceed prometheus\.scrapeInterval \(15s\); got 30s\n {2}- blackboxAddress: is needed with probes/,
+    );
+    await expect(
+      renderPrometheus({ ...args, scrapeTimeout: "10s", blackboxAddress: "blackbox-exporter.monitoring.svc:9115" }),
+    ).resolves.toBeDefined();
   });
 
   test("the NetworkPolicy admits the stack's pods, and the proxies only when they expose Prometheus", async () => {

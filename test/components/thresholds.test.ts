@@ -8,16 +8,13 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ConfigError, parseStackConfig } from "../../config";
-import { loadRuleFiles } from "../../components/prometheus/rules/rule-files";
+import { durationWords, loadRuleFiles, ratioText, withThreshold } from "../../components/prometheus/rules/rule-files";
 import {
   THRESHOLD_LEVELS,
   THRESHOLD_NAMES,
   THRESHOLD_SPECS,
   Thresholds,
   defaultThresholds,
-  durationWords,
-  ratioText,
-  withThreshold,
 } from "../../components/prometheus/rules/thresholds";
 import { promtool } from "../../scripts/lib/local/binaries";
 import { render } from "../support/render";

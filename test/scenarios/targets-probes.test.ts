@@ -134,6 +134,18 @@ describe("config", () => {
       /^monitoring:targets\[0\]: target "x" needs exactly one of "service"/,
     ],
     [
+      "a Service target with both port and targetPort (the component scrapes exactly one)",
+      { targets: [{ name: "x", namespace: "shop", service: "x", port: "metrics", targetPort: 9000 }] },
+      {},
+      /^monitoring:targets\[0\]: target "x" scrapes a Service, so it needs "namespace" and one of "port" \(the Service port's name\) or "targetPort"/,
+    ],
+    [
+      "a Service target with neither port nor targetPort",
+      { targets: [{ name: "x", namespace: "shop", service: "x" }] },
+      {},
+      /^monitoring:targets\[0\]: target "x" scrapes a Service, so it needs "namespace" and one of "port"/,
+    ],
+    [
       "a target with credentials in its URL",
       { targets: [{ name: "x", url: "https://u:p@x.example.com/m" }] },
       {},

@@ -1,10 +1,25 @@
-/** The rule files Prometheus evaluates: the repository's (thresholds and runbook links applied), the app contract's, the probes' and the databases'. */
+/**
+ * The rule files Prometheus evaluates: the repository's and the team's, read and edited here (the
+ * stack's thresholds and runbook links applied; a file that cannot be read or edited is refused),
+ * the app contract's, the probes' and the databases'.
+ */
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { appRecordingRules } from "./app-rules";
 import type { ProbeSpec } from "../../kit/probes";
-import { THRESHOLD_LEVELS, THRESHOLD_NAMES, THRESHOLD_SPECS, Thresholds, defaultThresholds, thresholdsInto } from "./thresholds";
+import { durationSeconds } from "../../kit/units";
+import {
+  Measure,
+  THRESHOLD_LEVELS,
+  THRESHOLD_NAMES,
+  THRESHOLD_SPECS,
+  ThresholdLevel,
+  ThresholdLevelName,
+  ThresholdSpec,
+  Thresholds,
+  defaultThresholds,
+} from "./thresholds";
 import { APP_RULES_KEY, AppTarget, numberedKey } from "../args";
 import { YAML_OPTIONS, toYaml } from "../files";
 
@@ -69,6 +84,104 @@ function runbookLinksInto(doc: YAML.Document, runbookBaseUrl: string | undefined
     },
   });
   return changed;
+}
+
+/** A percent as the ratio PromQL compares with, at least two decimals as the rule files write them (90 -> 0.90, 92.5 -> 0.925). */
+export function ratioText(percent: number): string {
+  const text = String(Number((percent / 100).toFixed(8)));
+  const [whole, decimals = ""] = text.split(".");
+  return `${whole}.${decimals.padEnd(2, "0")}`;
+}
+
+/** A `for` in words, as descriptions say it: 5m -> "5 minutes", 1h -> "1 hour", 90s -> "90 seconds", 1h30m -> "1h30m". */
+export function durationWords(duration: string): string {
+  const seconds = durationSeconds(duration);
+  if (seconds === undefined || seconds <= 0) return duration;
+  const unit = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  if (seconds % 3600 === 0) return unit(seconds / 3600, "hour");
+  if (seconds % 60 === 0) return unit(seconds / 60, "minute");
+  if (Number.isInteger(seconds)) return unit(seconds, "second");
+  return duration;
+}
+
+/**
+ * The expression with its threshold changed: the one comparison `<op> <from>` (op `>` for a
+ * share used, `<` for a share free) becomes `<op> <to>`. An expression without exactly one
+ * such comparison is an error: the rule is not the one this module knows.
+ */
+export function withThreshold(expr: string, measure: Measure, from: number, to: number): string {
+  const op = measure === "used" ? ">" : "<";
+  const escaped = ratioText(from).replace(".", "\\.");
+  const comparison = new RegExp(`(^|[\\s)])${op}(\\s*)${escaped}(?![0-9.])`, "g");
+  const found = expr.match(comparison) ?? [];
+  if (found.length !== 1) {
+    throw new Error(`expected one comparison "${op} ${ratioText(from)}" in its expression, found ${found.length}`);
+  }
+  return expr.replace(comparison, (_, before: string, space: string) => `${before}${op}${space}${ratioText(to)}`);
+}
+
+/** Whether a level differs from what the rule file holds. */
+function changed(spec: ThresholdSpec, level: ThresholdLevelName, t: ThresholdLevel): boolean {
+  const d = spec.defaults[level];
+  return !t.enabled || t.percent !== d.percent || t.for !== d.for || t.severity !== level;
+}
+
+/**
+ * A parsed rule file with a stack's thresholds, edited in place: every rule of a tunable alert,
+ * found by its name and its severity in the file (the level), gets the level's threshold, `for`,
+ * severity and annotations, or is removed when the level is off. Returns whether anything
+ * changed: not for a file with none of these alerts, nor for thresholds equal to the defaults.
+ * Throws (naming the alert) when a rule to change is not worded as THRESHOLD_SPECS expects.
+ */
+export function thresholdsInto(doc: YAML.Document, thresholds: Thresholds, file = "rule file"): boolean {
+  const groups = doc.get("groups");
+  if (!YAML.isSeq(groups)) return false;
+  let edited = false;
+  for (const group of groups.items) {
+    if (!YAML.isMap(group)) continue;
+    const rules = group.get("rules");
+    if (!YAML.isSeq(rules)) continue;
+    const keep: unknown[] = [];
+    for (const rule of rules.items) {
+      keep.push(rule);
+      if (!YAML.isMap(rule)) continue;
+      const name = THRESHOLD_NAMES.find((n) => THRESHOLD_SPECS[n].alert === rule.get("alert"));
+      const level = THRESHOLD_LEVELS.find((l) => l === rule.getIn(["labels", "severity"]));
+      if (name === undefined || level === undefined) continue;
+      const spec = THRESHOLD_SPECS[name];
+      const t = thresholds[name][level];
+      if (!changed(spec, level, t)) continue;
+      edited = true;
+      if (!t.enabled) {
+        keep.pop();
+        continue;
+      }
+      const where = `${file}: ${spec.alert} (${level})`;
+      const expr = rule.get("expr");
+      if (typeof expr !== "string") throw new Error(`${where} has no expression`);
+      try {
+        rule.set("expr", withThreshold(expr, spec.measure, spec.defaults[level].percent, t.percent));
+      } catch (err) {
+        throw new Error(`${where}: ${(err as Error).message}`);
+      }
+      const wording = spec.text[level];
+      const d = spec.defaults[level];
+      for (const [key, render] of [
+        ["summary", (p: number) => wording.summary(p)],
+        ["description", (p: number, f: string) => wording.description(p, f)],
+      ] as const) {
+        const current = rule.getIn(["annotations", key]);
+        if (current !== render(d.percent, durationWords(d.for))) {
+          throw new Error(`${where}: its ${key} is not worded as components/prometheus/rules/thresholds.ts expects; change both together`);
+        }
+        rule.setIn(["annotations", key], render(t.percent, durationWords(t.for)));
+      }
+      rule.set("for", t.for);
+      rule.setIn(["labels", "severity"], t.severity);
+    }
+    rules.items = keep as typeof rules.items;
+  }
+  return edited;
 }
 
 /**

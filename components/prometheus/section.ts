@@ -1,0 +1,140 @@
+/**
+ * Prometheus' section of the stack file (`prometheus`, with its secret key remoteWritePasswords):
+ * its fields, its defaults per profile, its resolution and its problems.
+ */
+import { z } from "zod";
+import {
+  bool,
+  dnsLabel,
+  duration,
+  labelMap,
+  nonEmpty,
+  notAMap,
+  plainHttpUrl,
+  prometheusSize,
+  replicas,
+  resources,
+  storage,
+} from "../kit/fields";
+import { ArgsProblem } from "../kit/problems";
+import { componentSection, onNodes, resolveResources, resolveStorage } from "../kit/section";
+import { prometheusSizeMB, quantityBytes } from "../kit/units";
+import { PROMETHEUS_DEFAULTS, PrometheusDefaults, RemoteWriteTarget } from "./args";
+import { problems } from "./problems";
+
+const remoteWriteSchema = z.strictObject({
+  name: dnsLabel,
+  url: plainHttpUrl,
+  username: nonEmpty("a user name").optional().describe("Basic-auth user; the password comes from secret remoteWritePasswords.<name>."),
+  bearerToken: bool.optional().describe("Send remoteWritePasswords.<name> as a bearer token instead."),
+});
+
+const schema = z.strictObject({
+  replicas: replicas.optional(),
+  retention: duration.optional().describe("How long samples are kept."),
+  retentionSize: prometheusSize.optional().describe("Size cap of the TSDB; default 85 % of the volume."),
+  scrapeInterval: duration.optional(),
+  scrapeTimeout: duration.optional(),
+  evaluationInterval: duration.optional(),
+  externalLabels: labelMap.optional(),
+  remoteWrite: z.array(remoteWriteSchema).optional(),
+  runbookBaseUrl: plainHttpUrl
+    .optional()
+    .describe("URL of your published copy of docs/runbooks.md (e.g. your fork's): alerts then carry a runbook_url link into it."),
+  storage: storage.optional(),
+  resources: resources.optional(),
+});
+
+/** How remoteWritePasswords is given when it is not a map: entry by entry, by path (config/secrets.ts SECRET_MAP_MESSAGES). */
+export const REMOTE_WRITE_PASSWORDS_MESSAGE =
+  "must be a map of remote-write name to password or token, set one entry at a time: pulumi config set --secret --path 'remoteWritePasswords.<remote-write-name>' <value>";
+
+/** The secret key the section reads, each remote write's password or token by its name (config/secrets.ts spreads it among the secret keys). */
+export const PROMETHEUS_SECRETS = {
+  remoteWritePasswords: z.record(dnsLabel, nonEmpty("a password or token"), notAMap(REMOTE_WRITE_PASSWORDS_MESSAGE)),
+};
+
+type RemoteWriteGiven = z.infer<typeof remoteWriteSchema>;
+type Passwords = z.infer<typeof PROMETHEUS_SECRETS.remoteWritePasswords>;
+
+/** What the stack reads of Prometheus: a profile's defaults, and the link into published runbooks, which has none. */
+export type PrometheusSettings = PrometheusDefaults & {
+  /** Published docs/runbooks.md: each alert's `runbook` reference becomes a `runbook_url` link into it. Default none: no link. */
+  runbookBaseUrl?: string;
+};
+
+/** `prometheus.remoteWrite[]`, each with its credential from remoteWritePasswords. */
+function remoteWriteTargets(given: readonly RemoteWriteGiven[], passwords: Passwords): RemoteWriteTarget[] {
+  return given.map((rw) => {
+    const password = passwords[rw.name];
+    const auth =
+      rw.username !== undefined
+        ? { username: rw.username, password: password ?? "" }
+        : rw.bearerToken
+          ? { bearerToken: password ?? "" }
+          : undefined;
+    return { name: rw.name, url: rw.url, ...(auth ? { auth } : {}) };
+  });
+}
+
+/**
+ * What is wrong between `prometheus.remoteWrite[]` and remoteWritePasswords, keyed by the stack's
+ * keys (the section's and its secret's): a credential each remote write with auth needs, one kind
+ * of auth, and no password without its remote write. The resolved values no longer tell these
+ * apart, so config reports them as it resolves (config/resolve.ts), where the list has them.
+ */
+export function remoteWriteProblems(given: readonly RemoteWriteGiven[] | undefined, passwords: Passwords | undefined): ArgsProblem[] {
+  const found: ArgsProblem[] = [];
+  const remoteWrite = given ?? [];
+  const credentials = passwords ?? {};
+  remoteWrite.forEach((rw, i) => {
+    if ((rw.username !== undefined || rw.bearerToken) && credentials[rw.name] === undefined) {
+      found.push({
+        key: `prometheus.remoteWrite[${i}]`,
+        message: `remote write "${rw.name}" needs its credential: pulumi config set --secret --path 'remoteWritePasswords.${rw.name}' <value>`,
+        involves: [`remoteWritePasswords.${rw.name}`],
+      });
+    }
+    if (rw.username !== undefined && rw.bearerToken) {
+      found.push({
+        key: `prometheus.remoteWrite[${i}]`,
+        message: `remote write "${rw.name}": choose username (basic auth) or bearerToken, not both`,
+      });
+    }
+  });
+  for (const name of Object.keys(credentials)) {
+    if (!remoteWrite.some((rw) => rw.name === name)) {
+      found.push({
+        key: `remoteWritePasswords.${name}`,
+        message: `no remote write named "${name}" in prometheus.remoteWrite: add it there, or remove the password with: pulumi config rm --path 'remoteWritePasswords.${name}'`,
+        involves: ["prometheus.remoteWrite"],
+      });
+    }
+  }
+  return found;
+}
+
+/** The `prometheus` section: its values over the profile's, the size cap 85 % of the volume unless given. */
+export const prometheusSection = componentSection({
+  schema,
+  secrets: PROMETHEUS_SECRETS,
+  defaults: (profile): PrometheusSettings => PROMETHEUS_DEFAULTS[profile],
+  resolve: (given, context, { remoteWritePasswords }): PrometheusSettings => {
+    const defaults = PROMETHEUS_DEFAULTS[context.profile];
+    const volume = resolveStorage(defaults.storage, given?.storage, context);
+    return {
+      replicas: given?.replicas ?? onNodes(context, defaults.replicas),
+      retention: given?.retention ?? defaults.retention,
+      retentionSize: given?.retentionSize ?? prometheusSizeMB((quantityBytes(volume.size) ?? 0) * 0.85),
+      scrapeInterval: given?.scrapeInterval ?? defaults.scrapeInterval,
+      scrapeTimeout: given?.scrapeTimeout ?? defaults.scrapeTimeout,
+      evaluationInterval: given?.evaluationInterval ?? defaults.evaluationInterval,
+      externalLabels: given?.externalLabels ?? {},
+      remoteWrite: remoteWriteTargets(given?.remoteWrite ?? [], remoteWritePasswords ?? {}),
+      ...(given?.runbookBaseUrl !== undefined ? { runbookBaseUrl: given.runbookBaseUrl } : {}),
+      storage: volume,
+      resources: resolveResources(defaults.resources, given?.resources),
+    };
+  },
+  problems,
+});
