@@ -8,6 +8,8 @@
  * it is, the digest makes the runtime pull exactly the bytes that were reviewed. The program
  * passes either form to the pods as it is written here.
  */
+import { programmingError } from "./kit/problems";
+
 export const images = {
   // The 3.13 long-term-support line (fixes until July 2027), not the newest minor: a stack
   // that teams deploy and leave running wants the line that keeps getting patches.
@@ -39,10 +41,10 @@ export interface ImageRef {
   digest?: string;
 }
 
-/** Splits a reference of images; throws on one without a tag (a digest alone does not say which release it is). */
+/** Splits a reference of images; one without a tag is a programming error (a digest alone does not say which release it is). */
 export function parseImageRef(ref: string): ImageRef {
   const match = /^([^@\s]+):([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})(?:@(sha256:[a-f0-9]{64}))?$/.exec(ref);
-  if (!match) throw new Error(`${ref}: not an image reference with a tag`);
+  if (!match) programmingError(`${ref}: not an image reference with a tag`);
   const [, repository, tag, digest] = match;
   return digest ? { repository, tag, digest } : { repository, tag };
 }

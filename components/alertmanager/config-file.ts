@@ -3,7 +3,9 @@ import type { AlertRouting } from "./args";
 import { addressPort, uniquePorts, urlPort } from "../kit/network";
 import { AlertReceivers } from "./args";
 import { AlertReceiver, Endpoint, RECEIVER_KINDS, RECEIVER_KIND_ROWS } from "./receivers";
-import { TEMPLATE_FILE } from ".";
+
+/** The file of the notification templates, beside alertmanager.yml. */
+export const TEMPLATE_FILE = "monitoring.tmpl";
 
 /** Receiver names, as `amtool config routes test` prints them. */
 export const RECEIVERS = {

@@ -51,8 +51,6 @@ const CONFIG_DIR = "/etc/alertmanager/config";
 
 const CONFIG_FILE = "alertmanager.yml";
 
-export const TEMPLATE_FILE = "monitoring.tmpl";
-
 const DATA_DIR = "/alertmanager";
 
 /** Requests and limits of the config-reloader sidecar: it sleeps until a file changes. */

@@ -10,7 +10,10 @@ const database = z.strictObject({
   /** Database engine. */
   type: z.enum(["postgres", "mysql"]),
   /** `host` or `host:port`; without a port Grafana uses the engine's default. */
-  host: matching(/^[a-zA-Z0-9.-]+(:\d{1,5})?$/, "a host or host:port such as db.internal:5432"),
+  host: matching(/^[a-zA-Z0-9.-]+(:\d{1,5})?$/, "a host or host:port such as db.internal:5432").refine(
+    (host) => !host.includes(":") || Number(host.slice(host.indexOf(":") + 1)) <= 65535,
+    { message: "must be a host or host:port such as db.internal:5432, the port at most 65535" },
+  ),
   /** Database name. */
   name: iniValue("a database name"),
   /** Database user. */

@@ -1,5 +1,6 @@
 /** NetworkPolicies: who may open connections to a workload (ingress), and where its pods may connect to (egress). */
 import * as k8s from "@pulumi/kubernetes";
+import { programmingError } from "./problems";
 
 /** The workloads whose egress a team may widen (networkPolicy.extraEgress.<component>). */
 export const EGRESS_COMPONENTS = [
@@ -158,7 +159,7 @@ export function urlPort(url: string): number {
 /** The port of a `host:port` address (`[::1]:25` included). */
 export function addressPort(address: string): number {
   const port = Number(address.slice(address.lastIndexOf(":") + 1));
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`"${address}" is not host:port`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) programmingError(`"${address}" is not host:port`);
   return port;
 }
 

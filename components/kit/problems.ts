@@ -40,3 +40,12 @@ export function refuseProblems(
   if (found.length === 0) return;
   throw new pulumi.ResourceError(`${component} "${name}": ${found.map((p) => `${p.key}: ${p.message}`).join("; ")}`, opts?.parent);
 }
+
+/**
+ * A broken invariant of the program's own code: a name or number a component writes itself, or
+ * a value config has already refused when malformed. Never a check of a user's value (config's
+ * schema and each component's problems() are those): reaching it is a bug, said as one.
+ */
+export function programmingError(message: string): never {
+  throw new Error(message);
+}

@@ -2,6 +2,7 @@
  * Parsing and formatting of the units that appear in stack config: Prometheus
  * durations, Kubernetes quantities and Prometheus byte sizes. Pure functions.
  */
+import { programmingError } from "./problems";
 
 const DURATION_UNITS: ReadonlyArray<[string, number]> = [
   ["y", 365 * 24 * 3600],
@@ -106,7 +107,7 @@ export function quantityBytes(text: string): number | undefined {
  * built by hand, not by config), thrown as one rather than turned into a wrong figure.
  */
 function validated(parsed: number | undefined, text: string, what: string): number {
-  if (parsed === undefined) throw new Error(`expected ${what}, got "${text}"`);
+  if (parsed === undefined) programmingError(`expected ${what}, got "${text}"`);
   return parsed;
 }
 

@@ -8,6 +8,7 @@
  */
 import { RelabelRule, POD_LOGS_DIR, podLogRelabelling } from "./relabelling";
 import { OTLP_PORTS } from "../kit/services";
+import { programmingError } from "../kit/problems";
 
 /** Alloy's HTTP port (/metrics, /-/ready, /-/healthy). */
 export const ALLOY_PORT = 12345;
@@ -47,18 +48,18 @@ function value(v: AlloyValue): string {
     // Alloy's strings take Go's escapes; JSON's are a subset of them (\", \\, \n, \t, \uXXXX).
     return JSON.stringify(v);
   }
-  if (typeof v === "number" && !Number.isFinite(v)) throw new Error(`Alloy has no ${v}`);
+  if (typeof v === "number" && !Number.isFinite(v)) programmingError(`Alloy has no ${v}`);
   return String(v);
 }
 
 function blockText(block: AlloyBlock, indent: string): string {
-  if (!BLOCK_NAME.test(block.name)) throw new Error(`invalid Alloy block name ${JSON.stringify(block.name)}`);
+  if (!BLOCK_NAME.test(block.name)) programmingError(`invalid Alloy block name ${JSON.stringify(block.name)}`);
   // Alloy's own formatter (alloy fmt) indents with tabs and separates sibling blocks by a blank line.
   const inner = `${indent}\t`;
   const attributes = block.attributes ?? [];
   const width = Math.max(0, ...attributes.map(([k]) => k.length));
   const lines = attributes.map(([k, v]) => {
-    if (!IDENTIFIER.test(k)) throw new Error(`invalid Alloy attribute name ${JSON.stringify(k)}`);
+    if (!IDENTIFIER.test(k)) programmingError(`invalid Alloy attribute name ${JSON.stringify(k)}`);
     return `${inner}${k.padEnd(width)} = ${value(v)}`;
   });
   const children = (block.blocks ?? []).flatMap((b, i) => [...(i > 0 ? [""] : []), blockText(b, inner)]);

@@ -186,6 +186,14 @@ describe("iniText", () => {
     expect(
       configProblems("staging", { grafana: { database: { ...database, host: "db`:3306" } } }, { grafanaDatabasePassword: "pw" }),
     ).toEqual([expect.stringMatching(/^monitoring:grafana\.database\.host: must be a host or host:port/)]);
+    // A port past 65535 is no port: refused here, not left to the egress policy's parser.
+    expect(
+      configProblems("staging", { grafana: { database: { ...database, host: "db:99999" } } }, { grafanaDatabasePassword: "pw" }),
+    ).toEqual([
+      expect.stringMatching(
+        /^monitoring:grafana\.database\.host: must be a host or host:port such as db\.internal:5432, the port at most 65535/,
+      ),
+    ]);
   });
 });
 

@@ -75,8 +75,8 @@ const code = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\
 test("each check lives once, with its owner: a component throws only through the kit's refuseProblems, or over the files it reads", () => {
   // Config refuses every bad value before any resource (the schema, config/checks/, and each component's
   // problems()); a component's constructor runs the same problems() through refuseProblems, the one
-  // throw over args (components/kit/problems.ts). Only the files that read the team's files throw over
-  // what they read.
+  // throw over args (components/kit/problems.ts), where programmingError also says a broken invariant
+  // of the program's own code. Only the files that read the team's files throw over what they read.
   const checkers = componentFiles.filter(({ text }) => /\bfunction\s+check\w*Args\b/.test(code(text))).map(({ file }) => file);
   expect(checkers).toEqual([]);
   const throwing = componentFiles
@@ -271,6 +271,8 @@ test("no import cycle among the program's files (imports that exist at run time)
 
 /** The unit of the layering a file belongs to: a component's folder (or file), the stack, the kit, or a top-level folder or file. */
 function unitOf(file: string): string {
+  // The pinned images are part of what every component shares, as the kit is.
+  if (file === "components/images.ts") return "components/kit";
   const component = /^components\/([^/.]+)/.exec(file);
   if (component) return `components/${component[1]}`;
   return file.split("/")[0];
