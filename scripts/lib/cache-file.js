@@ -1,14 +1,13 @@
 // @ts-check
 /**
  * Files kept between runs under node_modules/.cache/<name>/: the offline render's transpiled
- * TypeScript and V8's compiled code (fast-start.js) and its stand-in bcrypt hashes
- * (bcrypt-worker.ts). Plain CommonJS,
- * so that fast-start.js, which runs before any TypeScript can load, uses it too.
+ * TypeScript and V8's compiled code (fast-start.js). Plain CommonJS, so that fast-start.js,
+ * which runs before any TypeScript can load, can use it.
  *
  * An entry is written aside and renamed into place: processes (jest workers) and concurrent
  * writes in one process never read half of one. A missing or unreadable entry reads as
  * undefined. A file's entry (fileEntry) holds the key it was made under before its data, and
- * reads as undefined under any other key; a caller of the plain entries checks what it reads.
+ * reads as undefined under any other key.
  */
 const crypto = require("crypto");
 const fs = require("fs");
@@ -23,16 +22,6 @@ const CACHE_ROOT = path.join(ROOT, "node_modules", ".cache");
  */
 function cacheDir(name) {
   return path.join(CACHE_ROOT, name);
-}
-
-/**
- * The text of an entry, or undefined when there is none.
- * @param {string} name
- * @param {string} entry
- * @returns {string | undefined}
- */
-function readCacheEntry(name, entry) {
-  return readCacheBytes(name, entry)?.toString("utf8");
 }
 
 /**
@@ -97,4 +86,4 @@ function writeFileEntry(name, filename, key, data) {
   writeCacheEntry(name, fileEntry(filename), Buffer.concat([Buffer.from(key, "latin1"), Buffer.from(data)]));
 }
 
-module.exports = { cacheDir, fileEntry, readCacheEntry, readFileEntry, writeCacheEntry, writeFileEntry };
+module.exports = { cacheDir, fileEntry, readFileEntry, writeFileEntry };
