@@ -4,9 +4,9 @@
  * the offline renderer (scripts/render.ts) and the tests.
  */
 import * as crypto from "crypto";
+import * as bcrypt from "bcryptjs";
 import * as pulumi from "@pulumi/pulumi";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
-import { standInBcryptHash } from "./bcrypt-worker";
 
 /** The SDK's settings store: internal to @pulumi/pulumi (no typings), where setMocks leaves the root directory unset. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -91,12 +91,12 @@ const CLOUDFLARE_TUNNEL = "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrust
 const SERVICE = "kubernetes:core/v1:Service";
 
 /** Outputs that a provider computes, for the resource types the stack uses. Deterministic: derived from the URN. */
-async function computedState(
+function computedState(
   type: string,
   urn: string,
   inputs: Record<string, unknown>,
   previousOutputs: Record<string, unknown> = {},
-): Promise<Record<string, unknown>> {
+): Record<string, unknown> {
   if (type === STACK_REFERENCE) {
     // What the engine's builtin provider reads: the referenced stack's outputs (none before its first
     // deployment), and the names of those that were secrets, whose values the SDK then wraps as secrets.
@@ -126,7 +126,7 @@ async function computedState(
     // A real bcrypt hash of the result, as the random provider computes it, with a salt derived from the URN.
     const bcryptAlphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     const salt = Array.from(digest.subarray(0, 22), (b) => bcryptAlphabet[b % 64]).join("");
-    return { ...inputs, result, bcryptHash: await standInBcryptHash(result, `$2a$10$${salt}`) };
+    return { ...inputs, result, bcryptHash: bcrypt.hashSync(result, `$2a$10$${salt}`) };
   }
   if (type === "random:index/randomBytes:RandomBytes" || type === "random:index/randomId:RandomId") {
     const bytes = digest.subarray(0, Number(inputs.length ?? inputs.byteLength ?? 32));
@@ -221,14 +221,14 @@ export async function runProgram(input: RunInput): Promise<RunResult> {
     pulumi.runtime.setAllConfig(input.config, input.secretKeys);
     await pulumi.runtime.setMocks(
       {
-        newResource: async (args) => {
+        newResource: (args) => {
           if (args.id !== undefined && args.type === SERVICE) {
             // A read of a Service in the cluster: what the stand-in cluster holds, or nothing.
             const found = (input.services ?? []).find((s) => `${s.metadata.namespace ?? "default"}/${s.metadata.name}` === args.id);
             return found ? { id: args.id, state: found as Record<string, unknown> } : { id: undefined, state: {} };
           }
           const urn = `${args.type}::${args.name}`;
-          const state = await computedState(args.type, urn, args.inputs as Record<string, unknown>, input.previousOutputs);
+          const state = computedState(args.type, urn, args.inputs as Record<string, unknown>, input.previousOutputs);
           // A Cloudflare tunnel's id is its UUID, which other resources (DNS targets, the connector token) embed.
           return { id: args.type === CLOUDFLARE_TUNNEL ? String(state.id) : `${args.name}-id`, state };
         },
