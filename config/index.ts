@@ -6,20 +6,23 @@
  * Every problem is collected and reported at once, each naming the key, what is
  * allowed and what was given, before any resource is created.
  *
- * This file is the public API; the rest of the program imports from here only. Where each concern lives:
- * - fields.ts: the field types (patterns, quantities, durations, matchers) and their wording;
- * - sections.ts: the sections' schemas (`prometheus`, `alertmanager`, …);
- * - schema.ts: the list entries' schemas, the raw schema (RawStackConfig) and RawConfig, the input;
- * - secrets.ts: the secret keys, and the stack file's plain entries beside secret ones;
- * - resolved.ts: the resolved configuration, StackConfig, made of the types its components own
- *   (components/kit/ for what several share, each component's args.ts for its own);
+ * This file is the public API; the rest of the program imports from here only. Each component owns
+ * its section of the stack file (components/<component>/section.ts: schema, secret keys, defaults,
+ * resolve, problems; the field types are components/kit/fields.ts). What is here spans sections:
+ * - sections.ts: the registry of the components' sections (COMPONENT_SECTIONS), the loops over
+ *   them (schemas, defaults, resolution), and `hostnames`, which spans the edges;
+ * - schema.ts: the top-level keys and lists, the raw schema (RawStackConfig) and RawConfig, the input;
+ * - secrets.ts: the secret keys in their order, each group from the section that reads it, and the
+ *   stack file's plain entries beside secret ones;
+ * - resolved.ts: the resolved configuration, StackConfig, composed of what the sections resolve to;
  * - defaults.ts: the profiles' defaults, and the stack's namespace and nodes;
  * - problems.ts: ConfigProblem, ConfigError, the wording of the schema's problems, did-you-mean;
  * - decode.ts: the values as Pulumi hands them over, and what is wrong there already;
  * - parse.ts: parseStackConfig and its steps (profile, retired keys, what the schema refused);
- * - resolve.ts, targets.ts: from the raw values to StackConfig (sections; apps, targets and
- *   probes); Alertmanager's routing is its section's (components/alertmanager/routing.ts);
- * - checks/: the rules over several keys, one file per component or concern they check;
+ * - resolve.ts, targets.ts: from the raw values to StackConfig (the sections through the
+ *   registry; apps, targets and probes, which span the lists);
+ * - checks/: the order of the one problem list (checks/index.ts), the sections' own checks through
+ *   the registry (checks/sections.ts), and the rules over several sections, one file per concern;
  * - docs.ts: the documentation of every key (configKeyDocs).
  *
  * Three configs pass through these files, each under one name: `rawConfig` (RawConfig, the
