@@ -64,7 +64,7 @@ const TARGETS = {
   renderSeconds: 2.5,
   /** `npm run render` as a whole process, the edit–render loop: 5.2 s under ts-node; 2.07 s from the transpile cache, 1.75 s of it node's; 1.86 s (staging) and 2.02 s (production) with tracing on and the stand-in's bcrypt hashes kept; 1.72 s and 1.89 s (medians of seven) with V8's code kept too (quiet, 2026-11-23). */
   renderProcessSeconds: 2,
-  /** `npm run test:quick`, the edit–check loop's tests (jest.quick.config.js), as a whole process. */
+  /** `npm run test:quick`, the edit–check loop's tests (the folders of test/ that run no binary), as a whole process. */
   quickTestsSeconds: 90,
   manyAppsRenderSeconds: 6,
   largestObjectBytes: 0.9 * MIB,
