@@ -63,7 +63,7 @@ const TARGETS = {
   /** A preview must stay quick: a stack rendered in the bench's process, the program and the SDK already loaded. */
   renderSeconds: 2.5,
   renderProcessSeconds: RENDER_PROCESS_SECONDS,
-  /** `npm run test:quick`, the edit–check loop's tests (jest.quick.config.js), as a whole process. */
+  /** `npm run test:quick`, the edit–check loop's tests (the folders of test/ that run no binary), as a whole process. */
   quickTestsSeconds: 90,
   manyAppsRenderSeconds: 6,
   largestObjectBytes: 0.9 * MIB,

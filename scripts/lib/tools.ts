@@ -371,8 +371,8 @@ const LOCAL_CLUSTER = ["etcd", "kube-apiserver", "kube-controller-manager", "kub
 
 /**
  * The tools each tier's tests run, so that `npm run tools -- --tier <tier>` builds only those.
- * test/scripts/tools.test.ts reads the tiers' code (scripts/lib/tool-uses.ts) and fails when a tier runs a binary
- * it does not list here, or lists one it never runs.
+ * A binary a tier's tests run that is not listed here is not built for it: the test that needs it fails,
+ * naming the command that builds it (stackBinary, scripts/lib/local/binaries.ts).
  * - offline (`npm test`): promtool, amtool and the servers' own config checks, and the
  *   end-to-end tests on loopback (Prometheus, Alertmanager, Loki, Alloy, the
  *   blackbox and database exporters, cloudflared's ingress rules, Jaeger's `validate`).

@@ -2,102 +2,14 @@
  * Alertmanager's receiver kinds are one table (components/alertmanager/receivers.ts): the receiver's
  * schema, the secret keys, routing's problems, alertmanager.yml, the egress ports and the render's
  * summary all read its rows. Each kind here: a receiver of it, given in a stack, all the way through
- * to the config Alertmanager's own amtool checks.
+ * to alertmanager.yml (test/e2e/alertmanager-receivers.test.ts has amtool check each).
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import * as YAML from "yaml";
-import { alertmanagerConfig, alertmanagerTemplates, receiverChannels, receiverPorts } from "../../components/alertmanager/config-file";
-import { AnyReceiverKind, RECEIVER_KINDS, ReceiverKindName } from "../../components/alertmanager/receivers";
+import { alertmanagerConfig, receiverChannels, receiverPorts } from "../../components/alertmanager/config-file";
 import { alertmanagerArgs } from "../../components/stack/args";
 import { SECRET_KEYS, configKeyDocs } from "../../config";
-import { checkConfig } from "../../scripts/lib/local/alertmanager";
 import { parse, problems } from "../config/support";
-
-const SMTP = { smarthost: "smtp.example.com:587", from: "alerts@example.com" };
-
-/** A receiver of each kind, as a stack gives it, and what it renders: its secrets, its config, its channel, its port. */
-const KINDS: Record<
-  ReceiverKindName,
-  { given: unknown; secrets: Record<string, unknown>; config: Record<string, unknown>; channel: string; ports: number[] }
-> = {
-  slack: {
-    given: { channel: "#ops" },
-    secrets: { slackWebhookUrls: { ops: "https://hooks.slack.com/services/T0/B0/ops" } },
-    config: {
-      slack_configs: [
-        {
-          api_url: "https://hooks.slack.com/services/T0/B0/ops",
-          channel: "#ops",
-          title: '{{ template "monitoring.title" . }}',
-          text: '{{ template "monitoring.message" . }}',
-          color: '{{ if eq .Status "firing" }}danger{{ else }}good{{ end }}',
-          send_resolved: true,
-        },
-      ],
-    },
-    channel: "slack #ops",
-    ports: [443],
-  },
-  discord: {
-    given: {},
-    secrets: { discordWebhookUrls: { ops: "https://discord.com/api/webhooks/1/ops" } },
-    config: {
-      discord_configs: [
-        {
-          webhook_url: "https://discord.com/api/webhooks/1/ops",
-          title: '{{ template "monitoring.title" . }}',
-          message: '{{ template "monitoring.message" . }}',
-          send_resolved: true,
-        },
-      ],
-    },
-    channel: "discord",
-    ports: [443],
-  },
-  webhook: {
-    given: {},
-    secrets: { webhookUrls: { ops: "http://pager.tools.svc:8080/hook" } },
-    config: { webhook_configs: [{ url: "http://pager.tools.svc:8080/hook", send_resolved: true }] },
-    channel: "webhook",
-    ports: [8080],
-  },
-  email: {
-    given: { to: ["ops@example.com", "oncall@example.com"] },
-    secrets: {},
-    config: {
-      email_configs: [
-        {
-          to: "ops@example.com, oncall@example.com",
-          headers: { Subject: '{{ template "monitoring.title" . }}' },
-          text: '{{ template "monitoring.message" . }}',
-          send_resolved: true,
-        },
-      ],
-    },
-    channel: "email ops@example.com, oncall@example.com",
-    ports: [587],
-  },
-};
-
-const KIND_NAMES = Object.keys(RECEIVER_KINDS) as ReceiverKindName[];
-const row = (kind: ReceiverKindName): AnyReceiverKind => RECEIVER_KINDS[kind];
-
-/** A stack whose one receiver, `ops`, is of this kind (and the mail server when the kind needs it). */
-function stackWith(kind: ReceiverKindName) {
-  const needsSmtp = row(kind).needs?.field === "smtp";
-  return {
-    plain: {
-      alertmanager: {
-        receivers: [{ name: "ops", [kind]: KINDS[kind].given }],
-        defaultReceiver: "ops",
-        ...(needsSmtp ? { smtp: SMTP } : {}),
-      },
-    },
-    secrets: KINDS[kind].secrets,
-  };
-}
+import { KINDS, KIND_NAMES, row, stackWith } from "../support/receiver-kinds";
 
 test("every kind of the table is tried here, in the table's order", () => {
   expect(Object.keys(KINDS)).toEqual(KIND_NAMES);
@@ -149,21 +61,5 @@ describe.each(KIND_NAMES)("a receiver of kind %s", (kind) => {
     expect(rendered.receivers[0]).toEqual({ name: "ops", ...KINDS[kind].config });
     expect(receiverChannels(args.receivers, args.routing)).toEqual([{ name: "ops", channels: [KINDS[kind].channel] }]);
     expect(receiverPorts(args.receivers, args.routing)).toEqual(KINDS[kind].ports);
-  });
-
-  test("Alertmanager accepts it: amtool check-config on the config and its templates", () => {
-    const { plain, secrets } = stackWith(kind);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `am-${kind}-`));
-    try {
-      const config = path.join(dir, "alertmanager.yml");
-      fs.writeFileSync(config, YAML.stringify(alertmanagerConfig(alertmanagerArgs(parse("staging", plain, secrets).config))));
-      for (const [file, text] of Object.entries(alertmanagerTemplates({ environment: "staging" }))) {
-        fs.writeFileSync(path.join(dir, file), text);
-      }
-      const result = checkConfig(config);
-      expect({ ok: result.ok, output: result.ok ? "" : result.output }).toEqual({ ok: true, output: "" });
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
   });
 });

@@ -1,10 +1,8 @@
 /**
- * Alertmanager: the pure config and templates, the component alone under mocks,
- * and both real stacks checked with the deployed release's amtool.
+ * Alertmanager: the pure config, the component alone under mocks, and both real stacks.
+ * The deployed release's amtool checks the rendered files and renders the message templates
+ * in test/e2e/alertmanager.test.ts.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import * as YAML from "yaml";
 import { Alertmanager } from "../../components/alertmanager";
 import { AlertmanagerArgs, AlertReceivers } from "../../components/alertmanager/args";
@@ -21,32 +19,16 @@ import { parseStackConfig } from "../../config";
 import { images } from "../../components/images";
 import { Rendered, renderRun, summary } from "../../scripts/lib/render";
 import { runProgram } from "../../scripts/lib/runner";
-import { checkConfig, renderTemplate, routeOf, writeAlertmanagerFiles } from "../../scripts/lib/local/alertmanager";
 import { objectOf, objectsOf, render, renderStack, ALONE } from "../support/render";
 import { schemaProblems } from "../support/schema";
 import { parse, problems as configProblems } from "../config/support";
-
-const URLS = {
-  discord: "https://discord.com/api/webhooks/111/monitoring-token",
-  discordCritical: "https://discord.com/api/webhooks/222/critical-token",
-  slack: "https://hooks.slack.com/services/T000/B000/slack-token",
-  webhook: "https://alerts.example.com/hook-token",
-  deadMansSwitch: "https://hc-ping.com/dead-mans-switch-token",
-};
+import { ALL_RECEIVER_SETS, SEED_001_HOOKS, SEED_001_SETS, SMTP_PASSWORD, URLS } from "../support/alertmanager";
 
 const ALL_RECEIVERS: AlertReceivers = {
   discord: { webhookUrl: URLS.discord, criticalWebhookUrl: URLS.discordCritical },
   webhook: { url: URLS.webhook },
   deadMansSwitch: { url: URLS.deadMansSwitch },
 };
-
-/** The --set arguments that give a real stack every receiver. */
-const ALL_RECEIVER_SETS = [
-  `discordWebhookUrl=${URLS.discord}`,
-  `discordCriticalWebhookUrl=${URLS.discordCritical}`,
-  `webhookUrl=${URLS.webhook}`,
-  `deadMansSwitchUrl=${URLS.deadMansSwitch}`,
-];
 
 const timing = { groupWait: "30s", groupInterval: "5m", repeatInterval: "4h" };
 
@@ -142,113 +124,6 @@ describe("alertmanagerConfig", () => {
     for (const r of receiversOf(config)) {
       for (const d of r.discord_configs ?? []) expect(Object.keys(d).sort()).toEqual(["message", "send_resolved", "title", "webhook_url"]);
     }
-  });
-});
-
-/** Notification data as Alertmanager hands it to templates (template.Data). */
-function notification(
-  alerts: Array<{ status: "firing" | "resolved"; labels: Record<string, string>; annotations?: Record<string, string>; endsAt?: string }>,
-) {
-  const common = Object.fromEntries(Object.entries(alerts[0].labels).filter(([k, v]) => alerts.every((a) => a.labels[k] === v)));
-  return {
-    receiver: "critical",
-    status: alerts.some((a) => a.status === "firing") ? "firing" : "resolved",
-    externalURL: "https://alertmanager.example.com",
-    groupLabels: { alertname: common.alertname },
-    commonLabels: common,
-    commonAnnotations: {},
-    alerts: alerts.map((a) => ({
-      status: a.status,
-      labels: a.labels,
-      annotations: a.annotations ?? {},
-      startsAt: "2025-03-04T05:06:07Z",
-      endsAt: a.endsAt ?? "0001-01-01T00:00:00Z",
-    })),
-  };
-}
-
-const APP_DOWN = {
-  alertname: "AppDown",
-  severity: "critical",
-  environment: "production",
-  replica: "prometheus-0",
-  job: "apps",
-  app: "api",
-  instance: "10.42.0.7:8080",
-};
-const APP_DOWN_ANNOTATIONS = {
-  summary: "An app does not answer its metrics scrape.",
-  description: "App api (10.42.0.7:8080) has been unreachable for 1 minute.",
-  runbook_url: "https://example.com/runbooks.md#appdown",
-};
-
-describe("message templates (amtool template render)", () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "am-templates-"));
-    for (const [file, text] of Object.entries(alertmanagerTemplates({ environment: "staging" })))
-      fs.writeFileSync(path.join(dir, file), text);
-  });
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-  test("a firing message says the environment, what fires, where, since when, the summary, description and runbook", () => {
-    const data = notification([{ status: "firing", labels: APP_DOWN, annotations: APP_DOWN_ANNOTATIONS }]);
-    expect(renderTemplate(dir, '{{ template "monitoring.title" . }}', data)).toBe("[FIRING:1] production: AppDown (critical)");
-    expect(renderTemplate(dir, '{{ template "monitoring.message" . }}', data)).toBe(
-      [
-        "FIRING in production:",
-        "- AppDown: An app does not answer its metrics scrape.",
-        "  where: app=api, instance=10.42.0.7:8080, job=apps",
-        "  since: 2025-03-04 05:06:07 UTC",
-        "  App api (10.42.0.7:8080) has been unreachable for 1 minute.",
-        "  runbook: https://example.com/runbooks.md#appdown",
-        "",
-      ].join("\n"),
-    );
-  });
-
-  test("an alert with no runbook link (no prometheus.runbookBaseUrl) names its runbook section; a link wins when both are there", () => {
-    const unlinked = { summary: APP_DOWN_ANNOTATIONS.summary, description: APP_DOWN_ANNOTATIONS.description };
-    const message = (annotations: Record<string, string>) =>
-      renderTemplate(dir, '{{ template "monitoring.message" . }}', notification([{ status: "firing", labels: APP_DOWN, annotations }]));
-    expect(message({ ...unlinked, runbook: "docs/runbooks.md#appdown" })).toContain("\n  runbook: docs/runbooks.md#appdown\n");
-    const both = message({ ...APP_DOWN_ANNOTATIONS, runbook: "docs/runbooks.md#appdown" });
-    expect(both).toContain("\n  runbook: https://example.com/runbooks.md#appdown\n");
-    expect(both).not.toContain("docs/runbooks.md");
-    expect(message(unlinked)).not.toContain("runbook:");
-  });
-
-  test("a resolved message says RESOLVED, with when it started and when it cleared", () => {
-    const data = notification([
-      { status: "resolved", labels: APP_DOWN, annotations: APP_DOWN_ANNOTATIONS, endsAt: "2025-03-04T05:16:07Z" },
-    ]);
-    expect(renderTemplate(dir, '{{ template "monitoring.title" . }}', data)).toBe("[RESOLVED] production: AppDown (critical)");
-    const message = renderTemplate(dir, '{{ template "monitoring.message" . }}', data);
-    expect(message).toMatch(/^RESOLVED in production:\n- AppDown: /);
-    expect(message).toContain("since: 2025-03-04 05:06:07 UTC, resolved 2025-03-04 05:16:07 UTC");
-    expect(message).not.toContain("FIRING");
-  });
-
-  test("an alert without the environment label is named with the stack's environment", () => {
-    const labels = Object.fromEntries(Object.entries(APP_DOWN).filter(([name]) => name !== "environment"));
-    const data = notification([{ status: "firing", labels, annotations: APP_DOWN_ANNOTATIONS }]);
-    expect(renderTemplate(dir, '{{ template "monitoring.title" . }}', data)).toBe("[FIRING:1] staging: AppDown (critical)");
-  });
-
-  test("a large group stays within Discord's limits: five alerts listed, the count and a link for the rest", () => {
-    const alerts = Array.from({ length: 40 }, (_, i) => ({
-      status: "firing" as const,
-      labels: { ...APP_DOWN, app: `app-${i}`, instance: `10.42.0.${i}:8080` },
-      annotations: { ...APP_DOWN_ANNOTATIONS, description: `${"A long description. ".repeat(25)}(${i})` },
-    }));
-    const data = notification(alerts);
-    const title = renderTemplate(dir, '{{ template "monitoring.title" . }}', data);
-    const message = renderTemplate(dir, '{{ template "monitoring.message" . }}', data);
-    expect(title).toBe("[FIRING:40] production: AppDown (critical)");
-    expect([...title].length).toBeLessThanOrEqual(256);
-    expect([...message].length).toBeLessThanOrEqual(4096);
-    expect(message.match(/^- AppDown/gm)).toHaveLength(5);
-    expect(message).toContain("(40 firing, 5 listed: https://alertmanager.example.com)");
   });
 });
 
@@ -577,67 +452,38 @@ describe("Alertmanager component", () => {
 });
 
 // ---------------------------------------------------------------------------
-// Both real stacks, checked by amtool
+// Both real stacks (test/e2e/alertmanager.test.ts checks them with amtool)
 
 const STACKS = ["staging", "production"] as const;
 
-describe.each(STACKS)("the %s stack's Alertmanager (amtool)", (stack) => {
-  const dirs: string[] = [];
-  let bare: { rendered: Rendered; config: string };
-  let full: { rendered: Rendered; config: string };
+/** The rendered alertmanager.yml, parsed. */
+const configFile = (rendered: Rendered) => YAML.parse(rendered.files.get("alertmanager/alertmanager.yml") ?? "") as Record<string, unknown>;
+
+describe.each(STACKS)("the %s stack's Alertmanager", (stack) => {
+  let bare: Rendered;
+  let full: Rendered;
   beforeAll(async () => {
-    const renderedBare = await render(stack);
-    const renderedFull = await render(stack, ALL_RECEIVER_SETS);
-    const a = writeAlertmanagerFiles(renderedBare);
-    const b = writeAlertmanagerFiles(renderedFull);
-    dirs.push(a.dir, b.dir);
-    bare = { rendered: renderedBare, config: a.config };
-    full = { rendered: renderedFull, config: b.config };
-  });
-  afterAll(() => {
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+    bare = await render(stack);
+    full = await render(stack, ALL_RECEIVER_SETS);
   });
 
-  test("amtool check-config accepts the rendered config and its templates, with and without receivers", () => {
-    for (const config of [bare.config, full.config]) {
-      const result = checkConfig(config);
-      expect(result.output).toContain("SUCCESS");
-      expect(result.output).toMatch(/- 1 templates/);
-      expect(result.ok).toBe(true);
-    }
-  });
-
-  test("with every receiver, each severity reaches its channel and the Watchdog only the dead man's switch", () => {
-    const env = { environment: stack };
-    expect(routeOf(full.config, { ...env, alertname: "AppDown", severity: "critical", app: "api" })).toEqual(["critical"]);
-    expect(routeOf(full.config, { ...env, alertname: "AppHighLatency", severity: "warning", app: "api" })).toEqual(["warning"]);
-    expect(routeOf(full.config, { ...env, alertname: "AppThroughputLow", severity: "info" })).toEqual(["warning"]);
-    expect(routeOf(full.config, { ...env, alertname: "Watchdog", severity: "info", watchdog: "true" })).toEqual(["deadmans-switch"]);
-    // An alert without a known severity is not lost.
-    expect(routeOf(full.config, { ...env, alertname: "Unlabelled" })).toEqual(["warning"]);
-  });
-
-  test("without receivers (the stack file as committed), everything routes to `null`, with the warning", () => {
-    for (const severity of ["critical", "warning", "info"]) {
-      expect(routeOf(bare.config, { environment: stack, alertname: "AppDown", severity })).toEqual(["null"]);
-    }
-    expect(routeOf(bare.config, { environment: stack, alertname: "Watchdog", severity: "info", watchdog: "true" })).toEqual(["null"]);
-    expect(bare.rendered.warnings).toEqual(expect.arrayContaining([expect.stringContaining("No alert receiver is configured")]));
-    expect(full.rendered.warnings.filter((w) => w.includes("No alert receiver"))).toEqual([]);
+  test("without receivers (the stack file as committed), the render warns; with every receiver, it does not", () => {
+    expect(bare.warnings).toEqual(expect.arrayContaining([expect.stringContaining("No alert receiver is configured")]));
+    expect(full.warnings.filter((w) => w.includes("No alert receiver"))).toEqual([]);
   });
 
   test("the stack's timing reaches the root route, and the peers match the profile", () => {
-    const route = (YAML.parse(fs.readFileSync(full.config, "utf8")) as { route: Record<string, unknown> }).route;
+    const route = (configFile(full) as { route: Record<string, unknown> }).route;
     expect(route).toMatchObject({ group_wait: "30s", group_interval: "5m", repeat_interval: stack === "production" ? "4h" : "12h" });
     // The stack files run on one node: one peer each, no disruption budget, so that a drain never hangs.
-    const sts = objectOf(full.rendered, "StatefulSet", "alertmanager").spec as { replicas: number };
+    const sts = objectOf(full, "StatefulSet", "alertmanager").spec as { replicas: number };
     expect(sts.replicas).toBe(1);
-    expect(objectsOf(full.rendered, "PodDisruptionBudget", "alertmanager")).toHaveLength(0);
-    expect(full.rendered.outputs.alertmanagerUrl).toBe(`http://alertmanager.monitoring-${stack}.svc:9093`);
+    expect(objectsOf(full, "PodDisruptionBudget", "alertmanager")).toHaveLength(0);
+    expect(full.outputs.alertmanagerUrl).toBe(`http://alertmanager.monitoring-${stack}.svc:9093`);
   });
 
   test("every Alertmanager object passes the official schema", () => {
-    const mine = full.rendered.kubernetes.filter((o) => o.component === "alertmanager");
+    const mine = full.kubernetes.filter((o) => o.component === "alertmanager");
     expect(mine.map((o) => o.object.kind).sort()).toEqual(
       [
         "PersistentVolumeClaim",
@@ -658,75 +504,16 @@ describe.each(STACKS)("the %s stack's Alertmanager (amtool)", (stack) => {
 // ---------------------------------------------------------------------------
 // A team's own routing: seed 001's channels, on the production stack file
 
-/** Seed 001 posted the deployment system's services, the apps it deployed and the infrastructure to their own Slack channels. */
-const SEED_001_HOOKS = {
-  "alerts-critical": "https://hooks.slack.com/services/T001/B001/critical-token",
-  deployment: "https://hooks.slack.com/services/T001/B002/deployment-token",
-  applications: "https://hooks.slack.com/services/T001/B003/applications-token",
-  infrastructure: "https://hooks.slack.com/services/T001/B004/infrastructure-token",
-};
-const SMTP_PASSWORD = "smtp-password-token";
-const SEED_001_SETS = [
-  "alertmanager.receivers=[" +
-    '{name: alerts-critical, slack: {channel: "#alerts-critical"}},' +
-    '{name: deployment, slack: {channel: "#deployment"}},' +
-    '{name: applications, slack: {channel: "#applications"}},' +
-    '{name: infrastructure, slack: {channel: "#infrastructure"}, email: {to: ["ops@example.com"]}}]',
-  "alertmanager.routes=[" +
-    "{matchers: ['severity=\"critical\"'], receiver: alerts-critical, continue: true}," +
-    "{matchers: ['app=~\"deployment-api|port-manager|tunnel-manager\"'], receiver: deployment}," +
-    "{matchers: ['app=~\"app-.+\"'], receiver: applications, repeatInterval: 12h}," +
-    "{matchers: ['namespace=\"deployed-apps\"'], receiver: applications}]",
-  "alertmanager.defaultReceiver=infrastructure",
-  'alertmanager.smtp={smarthost: "smtp.example.com:587", from: "alerts@example.com", username: "alerts@example.com"}',
-  `smtpPassword=${SMTP_PASSWORD}`,
-  ...Object.entries(SEED_001_HOOKS).map(([name, url]) => `slackWebhookUrls.${name}=${url}`),
-  `deadMansSwitchUrl=${URLS.deadMansSwitch}`,
-];
-
-describe("a team's own routing: seed 001's Slack channels and email (amtool)", () => {
-  let dir = "";
-  let config = "";
+describe("a team's own routing: seed 001's Slack channels and email", () => {
+  let shown: Record<string, unknown>;
   let rendered: Awaited<ReturnType<typeof renderStack>>;
   beforeAll(async () => {
-    const files = writeAlertmanagerFiles(await render("production", SEED_001_SETS), "am-seed-001-");
-    dir = files.dir;
-    config = files.config;
+    shown = configFile(await render("production", SEED_001_SETS));
     rendered = await renderStack({ stack: "production", sets: SEED_001_SETS });
-  });
-  afterAll(() => {
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  test("amtool check-config accepts the team's tree, its email and its Slack receivers", () => {
-    const result = checkConfig(config);
-    expect(result.output).toContain("SUCCESS");
-    expect(result.output).toMatch(/- 6 receivers/);
-    expect(result.ok).toBe(true);
-  });
-
-  test("each alert reaches the channels its team chose (amtool config routes test)", () => {
-    const env = { environment: "production" };
-    // Critical: the critical channel, and the topic's channel too (continue).
-    expect(routeOf(config, { ...env, alertname: "AppDown", severity: "critical", app: "deployment-api" })).toEqual([
-      "alerts-critical",
-      "deployment",
-    ]);
-    expect(routeOf(config, { ...env, alertname: "AppLatencyHigh", severity: "warning", app: "port-manager" })).toEqual(["deployment"]);
-    expect(routeOf(config, { ...env, alertname: "AppErrorRateHigh", severity: "warning", app: "app-blog" })).toEqual(["applications"]);
-    expect(routeOf(config, { ...env, alertname: "KubePodCrashLooping", severity: "warning", namespace: "deployed-apps" })).toEqual([
-      "applications",
-    ]);
-    // What no route takes: the default receiver; a critical one that no topic takes reaches the critical channel only.
-    expect(routeOf(config, { ...env, alertname: "NodeCpuHighUsage", severity: "warning" })).toEqual(["infrastructure"]);
-    expect(routeOf(config, { ...env, alertname: "NodeFilesystemAlmostFull", severity: "critical" })).toEqual(["alerts-critical"]);
-    expect(routeOf(config, { ...env, alertname: "Unlabelled" })).toEqual(["infrastructure"]);
-    // The Watchdog stays first and final, whatever the team's routes say.
-    expect(routeOf(config, { ...env, alertname: "Watchdog", severity: "info", watchdog: "true" })).toEqual(["deadmans-switch"]);
   });
 
   test("each Slack channel has its own webhook, email goes through the mail server with TLS, and the per-route timing applies", () => {
-    const am = YAML.parse(fs.readFileSync(config, "utf8")) as {
+    const am = shown as {
       global: Record<string, unknown>;
       route: { routes: Array<Record<string, unknown>> };
       receivers: Receiver[];
@@ -754,7 +541,7 @@ describe("a team's own routing: seed 001's Slack channels and email (amtool)", (
     expect(am.route.routes.find((r) => r.receiver === "applications")).toMatchObject({ repeat_interval: "12h" });
   });
 
-  test("the render shows the routing tree with only the secret values masked, and amtool accepts the masked file", () => {
+  test("the render shows the routing tree with only the secret values masked", () => {
     const masked = rendered.files.get("alertmanager/alertmanager.yml") ?? "";
     for (const [name, url] of Object.entries(SEED_001_HOOKS)) {
       expect(masked).not.toContain(url);
@@ -764,26 +551,13 @@ describe("a team's own routing: seed 001's Slack channels and email (amtool)", (
     expect(masked).toContain("url: https://masked.invalid/secret/deadMansSwitchUrl");
     expect(masked).not.toContain(SMTP_PASSWORD);
     // Everything but the secrets is what the deployed file says.
-    const plain = YAML.parse(fs.readFileSync(config, "utf8")) as Record<string, unknown>;
-    const shown = YAML.parse(masked) as Record<string, unknown>;
-    expect(shown.route).toEqual(plain.route);
-    expect(shown.inhibit_rules).toEqual(plain.inhibit_rules);
+    const plain = shown;
+    const masks = YAML.parse(masked) as Record<string, unknown>;
+    expect(masks.route).toEqual(plain.route);
+    expect(masks.inhibit_rules).toEqual(plain.inhibit_rules);
     // Nothing else of the render shows a secret either.
     const everything = JSON.stringify([rendered.kubernetes, [...rendered.files.values()], rendered.outputs]);
     for (const secret of [...Object.values(SEED_001_HOOKS), SMTP_PASSWORD, URLS.deadMansSwitch]) expect(everything).not.toContain(secret);
-
-    const maskedDir = fs.mkdtempSync(path.join(os.tmpdir(), "am-masked-"));
-    try {
-      fs.writeFileSync(path.join(maskedDir, "alertmanager.yml"), masked);
-      for (const [file, text] of Object.entries(alertmanagerTemplates({ environment: "production" }))) {
-        fs.writeFileSync(path.join(maskedDir, file), text);
-      }
-      const result = checkConfig(path.join(maskedDir, "alertmanager.yml"));
-      expect(result.output).toContain("SUCCESS");
-      expect(result.ok).toBe(true);
-    } finally {
-      fs.rmSync(maskedDir, { recursive: true, force: true });
-    }
   });
 
   test("the summary lists the apps with their metric names, the receivers with their channels, the routes and the public hostnames", () => {

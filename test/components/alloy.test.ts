@@ -1,17 +1,11 @@
 /**
  * Grafana Alloy's configuration (components/log-collector/alloy.ts): the syntax writer, the config of
- * the log collector with the stream labelling (components/log-collector/relabelling.ts), and the rendered config.alloy of
- * both stacks accepted by `alloy validate` and left unchanged by `alloy fmt` of the
- * release the stack deploys. The run that ships logs to a real Loki is in
- * test/e2e/logs.test.ts.
+ * the log collector with the stream labelling (components/log-collector/relabelling.ts). The
+ * release the stack deploys checks the rendered config.alloy in test/e2e/alloy.test.ts; the
+ * run that ships logs to a real Loki is in test/e2e/logs.test.ts.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import { AlloyExpr, alloyConfig, alloySyntax } from "../../components/log-collector/alloy";
 import { podLogRelabelling } from "../../components/log-collector/relabelling";
-import { runBinary } from "../../scripts/lib/local/binaries";
-import { render } from "../support/render";
 
 const PUSH_URL = "http://loki.monitoring.svc:3100/loki/api/v1/push";
 
@@ -91,37 +85,5 @@ describe("alloyConfig", () => {
     expect(text).toMatch(/loki\.process "pod_logs" \{[\s\S]*stage\.cri \{ \}[\s\S]*stage\.label_drop \{\n\s+values = \["filename"\]/);
     expect(text).toContain(`url                 = "${PUSH_URL}"`);
     expect(text).toContain("max_backoff_retries = 12");
-  });
-});
-
-describe.each(["staging", "production"] as const)("the %s stack's config.alloy under the deployed Alloy", (stack) => {
-  let dir: string;
-  let file: string;
-  beforeAll(async () => {
-    const rendered = await render(stack);
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "alloy-"));
-    file = path.join(dir, "config.alloy");
-    fs.writeFileSync(file, rendered.files.get("log-collector/config.alloy") ?? "");
-  });
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-  test("alloy validate accepts it (generally-available components only, Alloy's default)", () => {
-    const result = runBinary("alloy", ["validate", file]);
-    expect(result.output).toBe("");
-    expect(result.ok).toBe(true);
-  });
-
-  test("alloy fmt leaves it as it is: the writer follows Alloy's own formatting", () => {
-    const result = runBinary("alloy", ["fmt", file]);
-    expect(result.ok).toBe(true);
-    expect(result.output).toBe(fs.readFileSync(file, "utf8"));
-  });
-
-  test("alloy validate refuses a component argument it does not know, so the check above can fail", () => {
-    const broken = path.join(dir, "broken.alloy");
-    fs.writeFileSync(broken, fs.readFileSync(file, "utf8").replace("max_backoff_retries", "max_backoff_retry"));
-    const result = runBinary("alloy", ["validate", broken]);
-    expect(result.ok).toBe(false);
-    expect(result.output).toMatch(/max_backoff_retry/);
   });
 });

@@ -1,12 +1,9 @@
 /**
  * CloudflareTunnel: its pure builders (ingress rules, token, durations, Access
  * rules), the component alone under mocks (Cloudflare resources, cloudflared
- * Deployment, secrets redacted, refused inputs), and both real stacks.
+ * Deployment, secrets redacted, refused inputs), and both real stacks. The deployed
+ * cloudflared runs the ingress rules in test/e2e/cloudflare-tunnel.test.ts.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import * as YAML from "yaml";
 import { images } from "../../components/images";
 import { CloudflareTunnel, accessIncludes, goDuration, tunnelIngressRules, tunnelToken } from "../../components/cloudflare-tunnel";
 import { CloudflareTunnelArgs } from "../../components/cloudflare-tunnel/args";
@@ -15,7 +12,6 @@ import { cloudflareTunnelArgs } from "../../components/stack/args";
 import { Rendered, renderRun } from "../../scripts/lib/render";
 import { RunResult, SecretValue, runProgram } from "../../scripts/lib/runner";
 import { objectOf, objectsOf, render, renderStack, ALONE } from "../support/render";
-import { runBinary } from "../../scripts/lib/local/binaries";
 import { schemaProblems } from "../support/schema";
 import { parse, problems as configProblems } from "../config/support";
 
@@ -437,71 +433,5 @@ describe("the real stacks", () => {
     const rendered = await render("staging");
     expect(rendered.cloudflare).toEqual([]);
     expect(rendered.kubernetes.filter((o) => o.component === "cloudflare-tunnel")).toEqual([]);
-  });
-});
-
-// ---------------------------------------------------------------------------
-// The ingress rules under the deployed cloudflared
-
-describe("the tunnel's ingress rules under cloudflared (the release the stack deploys)", () => {
-  /** Writes the rules as a locally-managed config file holds them, and runs cloudflared on it. */
-  function cloudflared(rules: unknown[], args: string[]): { ok: boolean; output: string } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cloudflared-"));
-    try {
-      const file = path.join(dir, "config.yml");
-      fs.writeFileSync(file, YAML.stringify({ ingress: rules }));
-      return runBinary("cloudflared", ["tunnel", "--config", file, "ingress", ...args], { timeoutMs: 30_000 });
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  }
-
-  test("cloudflared validates the production stack's rules, and routes each hostname to its Service", async () => {
-    const rendered = await render("production");
-    const [config] = ofType(rendered, T.config);
-    const rules = (config.inputs.config as { ingresses: Array<{ hostname?: string; service: string }> }).ingresses;
-    const validated = cloudflared(rules, ["validate"]);
-    expect(validated.output).toMatch(/OK/);
-    expect(validated.ok).toBe(true);
-    for (const rule of rules.filter((r) => r.hostname && !("path" in r))) {
-      const matched = cloudflared(rules, ["rule", `https://${rule.hostname}/`]);
-      expect(matched.ok).toBe(true);
-      expect(matched.output).toContain(rule.service);
-    }
-    // Any other hostname falls to the catch-all.
-    expect(cloudflared(rules, ["rule", "https://other.example.com/"]).output).toContain("http_status:404");
-  });
-
-  test("Grafana's own metrics are not reachable through the tunnel, the rest of Grafana is", async () => {
-    const rendered = await render("production");
-    const [config] = ofType(rendered, T.config);
-    const rules = (config.inputs.config as { ingresses: Array<{ hostname?: string; path?: string; service: string }> }).ingresses;
-    const grafana = rules.find((r) => r.service.startsWith("http://grafana."));
-    if (!grafana?.hostname) throw new Error(`no rule to Grafana in ${JSON.stringify(rules)}`);
-    // What cloudflared itself picks for a URL: the 404, or Grafana's Service.
-    const serviceOf = (urlPath: string) => {
-      const matched = cloudflared(rules, ["rule", `https://${grafana.hostname}${urlPath}`]);
-      expect(matched.ok).toBe(true);
-      return [grafana.service, "http_status:404"].filter((service) => matched.output.includes(service));
-    };
-    for (const p of ["/metrics", "/metrics/plugins/grafana-piechart-panel", "/%6Detrics"]) {
-      expect([p, serviceOf(p)]).toEqual([p, ["http_status:404"]]);
-    }
-    for (const p of ["/", "/login", "/api/health", "/d/node-overview"]) expect([p, serviceOf(p)]).toEqual([p, [grafana.service]]);
-  });
-
-  test("every exposed service of a tunnel with all three validates too", () => {
-    const rules = tunnelIngressRules("monitoring", [
-      { service: "grafana", hostname: "grafana.example.com" },
-      { service: "prometheus", hostname: "prometheus.example.com" },
-      { service: "alertmanager", hostname: "alertmanager.example.com" },
-    ]);
-    expect(cloudflared(rules, ["validate"]).ok).toBe(true);
-  });
-
-  test("cloudflared refuses rules without the catch-all last, so the checks above can fail", () => {
-    const rules = tunnelIngressRules("monitoring", [{ service: "grafana", hostname: "grafana.example.com" }]);
-    const result = cloudflared(rules.slice(0, -1), ["validate"]);
-    expect(result.ok).toBe(false);
   });
 });

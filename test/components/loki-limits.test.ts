@@ -1,12 +1,10 @@
 /**
  * Loki bounded by its volume (components/loki/limits.ts): the ingestion limits derived from
  * the claim's size and the retention with the benchmark's compression, the keys that set
- * them instead (validated, with the figures in the warning), the rendered loki.yaml, and
- * the exact Loki release refusing a push over the rendered burst.
+ * them instead (validated, with the figures in the warning), and the rendered loki.yaml
+ * (test/e2e/loki-limits.test.ts has the exact Loki release refuse a push over the rendered burst).
  */
 import * as fs from "fs";
-import * as http from "http";
-import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ConfigError, parseStackConfig, type ParsedConfig } from "../../config";
@@ -19,10 +17,6 @@ import {
   windowBytes,
 } from "../../components/loki/limits";
 import { readStackConfig } from "../../scripts/lib/stackfile";
-import { stackBinary } from "../../scripts/lib/local/binaries";
-import { localLokiArgs, lokiReady } from "../../scripts/lib/local/logs";
-import { LOOPBACK, LocalRun, freePorts } from "../../scripts/lib/local/processes";
-import { httpGet } from "../../scripts/lib/local/http";
 import { render } from "../support/render";
 import { alertRules } from "../support/rules";
 
@@ -178,55 +172,5 @@ describe("config loki.ingestion", () => {
         "fills the node's disk. Raise loki.storage.size, shorten loki.retention, or leave the rate to its derived 96 KiB/s.",
     ]);
     expect(parse("staging", ["loki.ingestion.rate=100Ki"]).warnings).toEqual([]);
-  });
-});
-
-describe("the exact Loki release with the rendered limits", () => {
-  const run = new LocalRun(120_000);
-  let url = "";
-  let dir = "";
-  beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "loki-limits-"));
-    const rendered = await render("staging", ["loki.ingestion.rate=64Ki", "loki.ingestion.burst=1Mi"]);
-    const [http_, grpc] = await freePorts(2);
-    url = `http://${LOOPBACK}:${http_}`;
-    const args = localLokiArgs(rendered.files.get("loki/loki.yaml") ?? "", dir, { http: http_, grpc });
-    await lokiReady(run.start("loki", stackBinary("loki"), args), url);
-  });
-  afterAll(async () => {
-    await run.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  /** Pushes `lines` lines of 1,000 bytes in one request; returns Loki's status. */
-  function push(lines: number): Promise<number> {
-    const now = BigInt(Date.now()) * 1_000_000n;
-    const line = "x".repeat(1000);
-    const values = Array.from({ length: lines }, (_, i) => [String(now + BigInt(i)), line]);
-    const body = JSON.stringify({ streams: [{ stream: { namespace: "lab", app: `limits-${lines}` }, values }] });
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        `${url}/loki/api/v1/push`,
-        { method: "POST", headers: { "Content-Type": "application/json" }, timeout: 10_000 },
-        (res) => {
-          res.resume();
-          res.on("end", () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on("error", reject);
-      req.end(body);
-    });
-  }
-
-  test("a push within the burst is taken; one larger than the rendered 1 MiB burst is refused whole, as rate_limited", async () => {
-    // 200 kB, then 1.2 MB: more than the 1 MiB bucket holds however idle it was.
-    expect(await push(200)).toBe(204);
-    expect(await push(1200)).toBe(429);
-    const metrics = (await httpGet(`${url}/metrics`)).body;
-    expect(metrics).toMatch(/^loki_discarded_samples_total\{[^}]*reason="rate_limited"[^}]*\} 1200$/m);
-    // The filesystem under the WAL, as the LokiVolume alerts read it: this machine's, a share of it.
-    const usage = Number(/^loki_ingester_wal_disk_usage_percent (\S+)$/m.exec(metrics)?.[1]);
-    expect(usage).toBeGreaterThanOrEqual(0);
-    expect(usage).toBeLessThan(1);
   });
 });

@@ -1,51 +1,21 @@
 /**
- * The traces backend (components/tracing/): Jaeger's config accepted by `jaeger validate` of the
- * release the stack deploys, the workload in both stacks (its claim protected where volumes are,
+ * The traces backend (components/tracing/): Jaeger's config (`jaeger validate` of the release
+ * the stack deploys checks it in test/e2e/tracing.test.ts), the workload in both stacks (its claim protected where volumes are,
  * in-cluster only), the config keys refused by name, and the OTLP endpoint for apps that feeds it
  * (Alloy's pipeline, Prometheus' OTLP receiver, the policies between them).
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import * as YAML from "yaml";
 import { PROFILE_DEFAULTS } from "../../config";
 import { Tracing } from "../../components/tracing";
 import type { TracingArgs } from "../../components/tracing/args";
-import { badgerTtl, jaegerConfig } from "../../components/tracing/jaeger-config";
+import { badgerTtl } from "../../components/tracing/jaeger-config";
 import { runProgram } from "../../scripts/lib/runner";
-import { runBinary } from "../../scripts/lib/local/binaries";
 import { Rendered } from "../../scripts/lib/render";
 import { ALONE, objectOf, objectsOf, render } from "../support/render";
 import { schemaProblems } from "../support/schema";
 import { api, parse, problems } from "../config/support";
 
 describe("Jaeger's config", () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "jaeger-"));
-  });
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-  const validate = (config: Record<string, unknown>) => {
-    const file = path.join(dir, "jaeger.yaml");
-    fs.writeFileSync(file, YAML.stringify(config));
-    return runBinary("jaeger", ["validate", `--config=${file}`]);
-  };
-
-  test("jaeger validate accepts it", () => {
-    const result = validate(jaegerConfig({ retention: "2d" }));
-    expect(result.output).not.toMatch(/error/i);
-    expect(result.ok).toBe(true);
-  });
-
-  test("jaeger validate refuses a key it does not know, so the check above can fail", () => {
-    const config = jaegerConfig({ retention: "2d" }) as { processors: Record<string, Record<string, unknown>> };
-    config.processors.batch = { sned_batch_size: 10 };
-    const result = validate(config);
-    expect(result.ok).toBe(false);
-    expect(result.output).toMatch(/sned_batch_size/);
-  });
-
   test("the retention is Badger's TTL, in hours when whole", () => {
     expect([badgerTtl("2d"), badgerTtl("90m"), badgerTtl("1h")]).toEqual(["48h", "5400s", "1h"]);
   });

@@ -1,8 +1,8 @@
 /**
- * The alert rules under rules/: promtool's own checks and unit tests, the house
- * style of every alert (kube-prometheus conventions), runbooks, PromQL parsed with
- * Prometheus' grammar, every metric known to the catalogue, and the catalogue
- * itself pinned to the images the stack runs.
+ * The alert rules under rules/: the house style of every alert (kube-prometheus
+ * conventions), runbooks, PromQL parsed with Prometheus' grammar, every metric known to
+ * the catalogue, and the catalogue itself pinned to the images the stack runs. promtool's
+ * own checks and unit tests run in test/e2e/rules.test.ts.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -28,7 +28,6 @@ import {
   runbookSections,
   runbookRef,
 } from "../support/rules";
-import { promtool } from "../../scripts/lib/local/binaries";
 
 /** The areas this repository ships rules for: rules/<area>.yml, tested by test/rules/<area>.test.yml. */
 const AREAS = ["apps", "databases", "kubernetes", "logs", "nodes", "probes", "slo", "stack", "traefik", "tracing"];
@@ -65,7 +64,7 @@ const ruleTestFiles = loadRuleTestFiles();
 /**
  * The alerts the program generates from the config (components/prometheus/rules/database-rules.ts), as a
  * stack with one database of each type gets them: held to the same house style and runbooks
- * as rules/ (their promtool unit tests are in test/components/database-rules.test.ts).
+ * as rules/ (their promtool unit tests are in test/e2e/database-rules.test.ts).
  */
 function generatedAlerts(): AlertRule[] {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "generated-rules-"));
@@ -79,11 +78,6 @@ function generatedAlerts(): AlertRule[] {
   }
 }
 const generated = generatedAlerts();
-
-function expectSuccess(args: string[]): void {
-  const { status, output } = promtool(args);
-  if (status !== 0) throw new Error(`promtool ${args.join(" ")} exited with ${status}:\n${output}`);
-}
 
 const ruleName = (r: AlertRule): string => `${r.file}: ${r.alert}${r.labels.severity ? ` (${r.labels.severity})` : ""}`;
 
@@ -105,16 +99,6 @@ describe("rule files", () => {
       .map((p) => path.relative(RULES_DIR, p));
     const dangling = ruleTestFiles.flatMap((t) => t.ruleFiles.filter((p) => !fs.existsSync(p)).map((p) => `${t.file} -> ${p}`));
     expect({ untested, dangling }).toEqual({ untested: [], dangling: [] });
-  });
-});
-
-describe("promtool", () => {
-  test.each(ruleFilePaths().map((p) => [path.basename(p), p]))("check rules %s", (_name, file) => {
-    expectSuccess(["check", "rules", file]);
-  });
-
-  test.each(ruleTestFilePaths().map((p) => [path.basename(p), p]))("test rules %s", (_name, file) => {
-    expectSuccess(["test", "rules", file]);
   });
 });
 

@@ -21,10 +21,11 @@ import * as YAML from "yaml";
 import { durationSeconds } from "../../components/kit/units";
 import type { Rendered } from "../../scripts/lib/render";
 import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../scripts/lib/local/alertmanager";
-import { LOOPBACK, ManagedProcess, freePorts, sleep, stopAll, waitFor } from "../../scripts/lib/local/processes";
+import { LOOPBACK, ManagedProcess, freePorts, sleep, waitFor } from "../../scripts/lib/local/processes";
 import { LoopbackServer, httpGet, httpGetJson } from "../../scripts/lib/local/http";
 import { stackBinary } from "../../scripts/lib/local/binaries";
 import { objectOf, render } from "../support/render";
+import { localRun } from "./support/local-run";
 
 const STACK = "production";
 /** The app the test watches, and the alert its outage raises (generated per app, labelled `app`). */
@@ -148,12 +149,11 @@ interface AmStatus {
 }
 
 describe("alerting end to end (real Prometheus and a 3-peer Alertmanager cluster on 127.0.0.1)", () => {
-  const processes: ManagedProcess[] = [];
+  const run = localRun();
   const messages: SinkMessage[] = [];
   const rejected: string[] = [];
   let tmp = "";
   let amDir = "";
-  let sink: LoopbackServer;
   let app: LoopbackServer;
   let alertmanagers: Array<{ proc: ManagedProcess; web: number }> = [];
   let prometheus: ManagedProcess;
@@ -163,18 +163,9 @@ describe("alerting end to end (real Prometheus and a 3-peer Alertmanager cluster
   let evaluationSeconds = 0;
   const measured: Record<string, number> = {};
 
-  /** What every process printed, to explain a failure. */
-  const diagnostics = () =>
-    [...processes.map((p) => p.output()), `sink rejected: ${JSON.stringify(rejected)}`, `sink received: ${JSON.stringify(messages)}`].join(
-      "\n",
-    );
-  const explain = async <T>(step: Promise<T>): Promise<T> => {
-    try {
-      return await step;
-    } catch (err) {
-      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${diagnostics()}`);
-    }
-  };
+  /** What the sink saw, beside what every process printed, to explain a failure. */
+  const sinkState = () => `sink rejected: ${JSON.stringify(rejected)}\nsink received: ${JSON.stringify(messages)}`;
+  const explain = <T>(step: Promise<T>): Promise<T> => run.explain(step, sinkState);
 
   const appMessages = (channel: string, status: "FIRING" | "RESOLVED") =>
     messages.filter(
@@ -189,10 +180,8 @@ describe("alerting end to end (real Prometheus and a 3-peer Alertmanager cluster
     const [sinkPort, appPort, promPort, ...amPorts] = await freePorts(3 + 6);
     prometheusPort = promPort;
 
-    sink = new LoopbackServer(sinkPort, sinkHandler(messages, rejected));
-    app = new LoopbackServer(appPort, appHandler);
-    await sink.start();
-    await app.start();
+    await run.serve(sinkPort, sinkHandler(messages, rejected));
+    app = await run.serve(appPort, appHandler);
 
     const sinkUrl = (channel: string) => `http://${LOOPBACK}:${sinkPort}/${channel}`;
     const rendered = await render(STACK, [
@@ -264,12 +253,11 @@ describe("alerting end to end (real Prometheus and a 3-peer Alertmanager cluster
         mesh: amMesh[i],
         peers: amMesh,
       });
-      const proc = new ManagedProcess(`alertmanager-${i}`, stackBinary("alertmanager"), args);
-      processes.push(proc);
+      const proc = run.start(`alertmanager-${i}`, stackBinary("alertmanager"), args);
       return { proc, web };
     });
 
-    prometheus = new ManagedProcess(
+    prometheus = run.start(
       "prometheus",
       stackBinary("prometheus"),
       [
@@ -279,7 +267,6 @@ describe("alerting end to end (real Prometheus and a 3-peer Alertmanager cluster
       ],
       { env: { POD_NAME: "prometheus-0" } },
     );
-    processes.push(prometheus);
 
     await explain(
       Promise.all(
@@ -313,9 +300,6 @@ describe("alerting end to end (real Prometheus and a 3-peer Alertmanager cluster
   }, 120_000);
 
   afterAll(async () => {
-    await stopAll(processes);
-    await app?.stop();
-    await sink?.stop();
     for (const dir of [tmp, amDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
     if (Object.keys(measured).length > 0) {
       const bench = path.join(__dirname, "..", "..", "out", "bench");

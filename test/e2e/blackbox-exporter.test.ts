@@ -14,8 +14,9 @@ import { blackboxConfigYaml } from "../../components/blackbox-exporter";
 import type { ProbeSpec } from "../../components/kit/probes";
 import { probeModule } from "../../components/kit/probes";
 import { runBinary, stackBinary } from "../../scripts/lib/local/binaries";
-import { LOOPBACK, ManagedProcess, freePorts, waitFor } from "../../scripts/lib/local/processes";
-import { LoopbackServer, httpGet, selfSignedCertificate } from "../../scripts/lib/local/http";
+import { LOOPBACK, freePorts } from "../../scripts/lib/local/processes";
+import { httpGet, selfSignedCertificate } from "../../scripts/lib/local/http";
+import { localRun } from "./support/local-run";
 
 jest.setTimeout(60_000);
 
@@ -34,14 +35,13 @@ const handler: http.RequestListener = (req, res) => {
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "blackbox-"));
 const configFile = path.join(dir, "blackbox.yml");
-let exporter: ManagedProcess | undefined;
-let server: LoopbackServer | undefined;
+/** The exporter and the servers it probes, stopped after the tests. */
+const run = localRun();
 let exporterUrl = "";
 let appUrl = "";
 let closedPort = 0;
 let trustedUrl = "";
 let untrustedUrl = "";
-const servers: LoopbackServer[] = [];
 
 /** A self-signed certificate for 127.0.0.1, valid for `days`. */
 const selfSigned = (name: string, days: number) => selfSignedCertificate(dir, name, days);
@@ -50,40 +50,31 @@ beforeAll(async () => {
   fs.writeFileSync(configFile, blackboxConfigYaml(PROBES as ProbeSpec[]));
   const [exporterPort, appPort, closed, trustedPort, untrustedPort] = await freePorts(5);
   closedPort = closed;
-  server = new LoopbackServer(appPort, handler);
-  await server.start();
+  await run.serve(appPort, handler);
   const trusted = selfSigned("trusted", 60);
   for (const [port, tls] of [
     [trustedPort, trusted],
     [untrustedPort, selfSigned("untrusted", 60)],
-  ] as const) {
-    const s = new LoopbackServer(port, handler, tls);
-    await s.start();
-    servers.push(s);
-  }
+  ] as const)
+    await run.serve(port, handler, tls);
   trustedUrl = `https://${LOOPBACK}:${trustedPort}/health`;
   untrustedUrl = `https://${LOOPBACK}:${untrustedPort}/health`;
   appUrl = `http://${LOOPBACK}:${appPort}`;
-  exporter = new ManagedProcess(
+  run.start(
     "blackbox_exporter",
     stackBinary("blackbox_exporter"),
     [`--config.file=${configFile}`, `--web.listen-address=${LOOPBACK}:${exporterPort}`],
-    { lifetimeMs: 60_000, env: { SSL_CERT_FILE: trusted.certFile } },
+    { env: { SSL_CERT_FILE: trusted.certFile } },
   );
   exporterUrl = `http://${LOOPBACK}:${exporterPort}`;
-  await waitFor(
+  await run.waitFor(
     "blackbox_exporter answering",
     async () => ((await httpGet(`${exporterUrl}/-/healthy`)).status === 200 ? true : undefined),
     20_000,
   );
 });
 
-afterAll(async () => {
-  await exporter?.stop();
-  await server?.stop();
-  for (const s of servers) await s.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** A series of one probe's answer, as Prometheus would scrape it. */
 async function probeValue(
@@ -100,7 +91,7 @@ async function probeValue(
 
 async function probeSuccess(probe: Pick<ProbeSpec, "module" | "expectStatus">, target: string): Promise<number> {
   const value = await probeValue(probe, target);
-  if (value === undefined) throw new Error(`no probe_success in the answer for ${target}\n${exporter?.output() ?? ""}`);
+  if (value === undefined) throw new Error(`no probe_success in the answer for ${target}\n${run.diagnostics(40)}`);
   return value;
 }
 

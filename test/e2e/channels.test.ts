@@ -18,10 +18,11 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../scripts/lib/local/alertmanager";
 import { stackBinary } from "../../scripts/lib/local/binaries";
-import { LOOPBACK, ManagedProcess, freePorts, sleep, stopAll, waitFor } from "../../scripts/lib/local/processes";
-import { LoopbackServer, httpGetJson } from "../../scripts/lib/local/http";
+import { LOOPBACK, ManagedProcess, freePorts, sleep, waitFor } from "../../scripts/lib/local/processes";
+import { httpGetJson } from "../../scripts/lib/local/http";
 import { objectOf, render } from "../support/render";
 import { SmtpSink, mailHeader, mailText } from "../../scripts/lib/local/smtp";
+import { localRun } from "./support/local-run";
 
 const STACK = "staging";
 const SMTP_USER = "alerts@example.com";
@@ -73,31 +74,24 @@ function postJson(url: string, body: unknown): Promise<number> {
 }
 
 describe("a team's channels end to end (real Alertmanager, Slack-shaped webhooks and an SMTP server on 127.0.0.1)", () => {
-  const processes: ManagedProcess[] = [];
+  const run = localRun();
   const slack: SlackMessage[] = [];
   const rejected: string[] = [];
   let smtp: SmtpSink;
-  let slackSink: LoopbackServer;
   let alertmanager: ManagedProcess;
   let amUrl = "";
   let tmp = "";
   let amDir = "";
 
-  const diagnostics = () =>
+  /** What the sinks saw, beside what every process printed, to explain a failure. */
+  const sinkState = () =>
     [
-      ...processes.map((p) => p.output()),
       `slack rejected: ${JSON.stringify(rejected)}`,
       `slack received: ${JSON.stringify(slack)}`,
       `smtp refused: ${JSON.stringify(smtp?.refused)}`,
       `smtp received: ${JSON.stringify(smtp?.mails)}`,
     ].join("\n");
-  const explain = async <T>(step: Promise<T>): Promise<T> => {
-    try {
-      return await step;
-    } catch (err) {
-      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${diagnostics()}`);
-    }
-  };
+  const explain = <T>(step: Promise<T>): Promise<T> => run.explain(step, sinkState);
   const titled = (channel: string, prefix: string) =>
     slack.filter((m) => m.channel === channel && (m.body.attachments?.[0]?.title ?? "").startsWith(prefix));
 
@@ -112,10 +106,8 @@ describe("a team's channels end to end (real Alertmanager, Slack-shaped webhooks
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "channels-e2e-"));
     const [slackPort, smtpPort, webPort] = await freePorts(3);
-    slackSink = new LoopbackServer(slackPort, slackHandler(slack, rejected));
-    smtp = new SmtpSink(smtpPort, { user: SMTP_USER, password: SMTP_PASSWORD });
-    await slackSink.start();
-    await smtp.start();
+    await run.serve(slackPort, slackHandler(slack, rejected));
+    smtp = await run.own(new SmtpSink(smtpPort, { user: SMTP_USER, password: SMTP_PASSWORD }));
 
     const hook = (name: string) => `http://${LOOPBACK}:${slackPort}/services/${name}`;
     const rendered = await render(STACK, [
@@ -141,24 +133,20 @@ describe("a team's channels end to end (real Alertmanager, Slack-shaped webhooks
     const renderedArgs = statefulSet.template.spec.containers.find((c) => c.name === "alertmanager")?.args ?? [];
     const storage = path.join(tmp, "alertmanager");
     fs.mkdirSync(storage);
-    alertmanager = new ManagedProcess(
+    alertmanager = run.start(
       "alertmanager",
       stackBinary("alertmanager"),
       localAlertmanagerArgs(renderedArgs, { config: path.join(amDir, "alertmanager.yml"), storage, web: webPort, mesh: 0, peers: [] }),
     );
-    processes.push(alertmanager);
     amUrl = `http://${LOOPBACK}:${webPort}`;
     await explain(
       waitFor("Alertmanager to be ready", async () => (await httpGetJson<object>(`${amUrl}/api/v2/status`)) ?? undefined, 30_000),
     );
   }, 120_000);
 
-  afterAll(async () => {
-    await stopAll(processes);
-    await slackSink?.stop();
-    await smtp?.stop();
+  afterAll(() => {
     for (const dir of [tmp, amDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  }, 60_000);
+  });
 
   test("an alert of a deployment service reaches #deployment only; a node alert #infrastructure and the on-call mailboxes", async () => {
     expect(

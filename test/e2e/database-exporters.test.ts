@@ -10,7 +10,6 @@
  *   stays Ready, the target up) and reports the database down (`*_up 0`, which alerts);
  * - with the database up, `*_up 1`, and a database that stops under it flips that to 0.
  */
-import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as net from "net";
@@ -20,9 +19,10 @@ import type * as k8s from "@pulumi/kubernetes";
 import { DATABASE_TYPES, DatabaseType } from "../../components/kit/database-exporters";
 import { DATABASE_KINDS } from "../../components/database-exporters/kinds";
 import { exporterContainer } from "../../components/database-exporters";
-import { LOOPBACK, freePort } from "../../scripts/lib/cluster/processes";
-import { LocalServerError, ServerCommand, preparePostgres, prepareRedis } from "../../scripts/lib/local/databases";
+import { preparePostgres, prepareRedis } from "../../scripts/lib/local/databases";
+import { LOOPBACK, freePort, sleep } from "../../scripts/lib/local/processes";
 import { StackBinary, stackBinary } from "../../scripts/lib/local/binaries";
+import { localRun } from "./support/local-run";
 
 const BINARIES: Record<DatabaseType, StackBinary> = {
   postgres: "postgres_exporter",
@@ -89,33 +89,8 @@ function tcpProbe(port: number, timeoutSeconds: number): Promise<boolean> {
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const running = new Set<ChildProcess>();
-afterAll(() => {
-  for (const child of running) child.kill("SIGKILL");
-});
-
-function start(command: string, args: string[], options: { env?: Record<string, string>; user?: ServerCommand["user"] } = {}) {
-  const child = spawn(command, args, {
-    env: options.env ?? {},
-    stdio: ["ignore", "pipe", "pipe"],
-    ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
-  });
-  running.add(child);
-  let output = "";
-  let exited = false;
-  child.stdout?.on("data", (c: Buffer) => (output += c.toString("utf8")));
-  child.stderr?.on("data", (c: Buffer) => (output += c.toString("utf8")));
-  child.once("exit", () => (exited = true));
-  return {
-    output: () => output,
-    exited: () => exited,
-    stop: () => {
-      child.kill("SIGKILL");
-      running.delete(child);
-    },
-  };
-}
+/** Every exporter and database server of this file, stopped after its tests. */
+const run = localRun();
 
 interface Observation {
   running: boolean;
@@ -133,19 +108,22 @@ async function startExporter(type: DatabaseType, secrets: Record<string, Record<
     a.startsWith("--web.listen-address=") ? `--web.listen-address=${LOOPBACK}:${port}` : a,
   );
   // Nothing of this process's own environment: only what the kubelet would set.
-  const proc = start(stackBinary(BINARIES[type]), args, { env: kubeletEnv((container.env ?? []) as EnvVar[], secrets) });
+  const proc = run.start(BINARIES[type], stackBinary(BINARIES[type]), args, {
+    env: kubeletEnv((container.env ?? []) as EnvVar[], secrets),
+    inheritEnv: false,
+  });
   const probe = container.readinessProbe as { tcpSocket: { port: string }; timeoutSeconds: number };
   expect(probe.tcpSocket.port).toBe(DATABASE_KINDS[type].portName);
   /** What the kubelet and Prometheus see of it now. */
   const observe = async (): Promise<Observation> => {
-    if (proc.exited()) return { running: false, output: proc.output(), ready: false };
+    if (!proc.alive) return { running: false, output: proc.output(), ready: false };
     const ready = await tcpProbe(port, probe.timeoutSeconds);
     const metrics = await get(`http://${LOOPBACK}:${port}/metrics`);
     const up = metrics.body.split("\n").find((l) => l.startsWith(`${UP[type]} `) || l.startsWith(`${UP[type]}{`));
-    return { running: !proc.exited(), output: "", ready, up };
+    return { running: proc.alive, output: "", ready, up };
   };
   await sleep(3000);
-  return { observe, stop: proc.stop };
+  return { observe, stop: () => proc.kill() };
 }
 
 const upIs = (type: DatabaseType, value: 0 | 1) => new RegExp(`^${UP[type]}(\\{[^}]*\\})? ${value}$`);
@@ -165,37 +143,24 @@ describe.each([...DATABASE_TYPES])("the %s exporter in its own pod", (type) => {
       expect({ running: seen.running, output: seen.output, ready: seen.ready }).toEqual({ running: true, output: "", ready: true });
       expect(seen.up).toMatch(upIs(type, 0));
     } finally {
-      exporter.stop();
+      await exporter.stop();
     }
   }, 60_000);
 });
 
-/** A throwaway database server of `type` on a free loopback port, and the DSN its Secret would hold. */
-async function startDatabase(type: "postgres" | "redis", dir: string): Promise<{ dsn: string; stop: () => void }> {
+/** A throwaway database server of `type` on a free loopback port, and the DSN its Secret would hold; `stop` kills it, as a crash would. */
+async function startDatabase(type: "postgres" | "redis", dir: string): Promise<{ dsn: string; stop: () => Promise<void> }> {
   const port = await freePort();
   if (type === "postgres") {
     const pg = preparePostgres(path.join(dir, "postgres"), port);
-    const server = start(pg.command.binary, pg.command.args, { user: pg.command.user });
-    await waitUntil("PostgreSQL accepting connections", () => pg.psql("SELECT 1").trim() === "1", server.output);
-    return { dsn: pg.dsn(), stop: server.stop };
+    const server = run.start("postgres", pg.command.binary, pg.command.args, { user: pg.command.user, inheritEnv: false });
+    await run.waitFor("PostgreSQL accepting connections", () => (pg.psql("SELECT 1").trim() === "1" ? true : undefined), 30_000, 300);
+    return { dsn: pg.dsn(), stop: () => server.kill() };
   }
   const redis = prepareRedis(path.join(dir, "redis"), port);
-  const server = start(redis.command.binary, redis.command.args);
-  await waitUntil("Redis answering", () => redis.cli("PING").trim() === "PONG", server.output);
-  return { dsn: redis.address, stop: server.stop };
-}
-
-async function waitUntil(what: string, ok: () => boolean, output: () => string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    try {
-      if (ok()) return;
-    } catch (err) {
-      if (!(err instanceof LocalServerError) || /not installed|no PostgreSQL server/.test(err.message)) throw err;
-    }
-    await sleep(300);
-  }
-  throw new Error(`${what}: not after ${ms / 1000} s:\n${output()}`);
+  const server = run.start("redis", redis.command.binary, redis.command.args, { inheritEnv: false });
+  await run.waitFor("Redis answering", () => (redis.cli("PING").trim() === "PONG" ? true : undefined), 30_000, 300);
+  return { dsn: redis.address, stop: () => server.kill() };
 }
 
 describe.each(["postgres", "redis"] as const)("the %s exporter against a real server", (type) => {
@@ -213,16 +178,16 @@ describe.each(["postgres", "redis"] as const)("the %s exporter against a real se
         const before = await exporter.observe();
         expect({ running: before.running, ready: before.ready }).toEqual({ running: true, ready: true });
         expect(before.up).toMatch(upIs(type, 1));
-        database.stop();
+        await database.stop();
         await sleep(1000);
         const after = await exporter.observe();
         expect({ running: after.running, output: after.output, ready: after.ready }).toEqual({ running: true, output: "", ready: true });
         expect(after.up).toMatch(upIs(type, 0));
       } finally {
-        exporter.stop();
+        await exporter.stop();
       }
     } finally {
-      database.stop();
+      await database.stop();
     }
   }, 90_000);
 });

@@ -21,9 +21,10 @@ import { WEB_CONFIG_FILE } from "../../components/kit/web";
 import type { Rendered } from "../../scripts/lib/render";
 import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../scripts/lib/local/alertmanager";
 import { promtool, stackBinary } from "../../scripts/lib/local/binaries";
-import { LOOPBACK, ManagedProcess, freePorts, stopAll, waitFor } from "../../scripts/lib/local/processes";
+import { LOOPBACK, freePorts, waitFor } from "../../scripts/lib/local/processes";
 import { httpGetJson } from "../../scripts/lib/local/http";
 import { objectOf, render } from "../support/render";
+import { localRun } from "./support/local-run";
 
 type Headers = Record<string, string>;
 
@@ -95,18 +96,10 @@ function grafanaHeaders(ini: Record<string, Record<string, string>>): Headers {
 }
 
 describe("the services' own security headers, for the tunnel (the releases deployed, on 127.0.0.1)", () => {
-  const processes: ManagedProcess[] = [];
+  const run = localRun();
   let production: Rendered;
   let traefik: Headers;
   let tmp = "";
-
-  const explain = async <T>(step: Promise<T>): Promise<T> => {
-    try {
-      return await step;
-    } catch (err) {
-      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${processes.map((p) => p.output()).join("\n")}`);
-    }
-  };
 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "exposure-e2e-"));
@@ -121,10 +114,9 @@ describe("the services' own security headers, for the tunnel (the releases deplo
     ]);
   }, 120_000);
 
-  afterAll(async () => {
-    await stopAll(processes);
+  afterAll(() => {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  }, 60_000);
+  });
 
   test("Grafana: its rendered settings make it send every header of Traefik's Middleware (offline: Grafana is not built here)", () => {
     const ini = parseIni(production.files.get("grafana/grafana.ini") ?? "");
@@ -155,14 +147,13 @@ describe("the services' own security headers, for the tunnel (the releases deplo
     fs.writeFileSync(webConfig, production.files.get(`prometheus/${path.basename(flag ?? "")}`) ?? "");
     const config = path.join(tmp, "prometheus.yml");
     fs.writeFileSync(config, "scrape_configs: []\n");
-    const prometheus = new ManagedProcess("prometheus", stackBinary("prometheus"), [
+    const prometheus = run.start("prometheus", stackBinary("prometheus"), [
       `--config.file=${config}`,
       `--storage.tsdb.path=${path.join(tmp, "prometheus-data")}`,
       `--web.listen-address=${LOOPBACK}:${port}`,
       `--web.config.file=${webConfig}`,
     ]);
-    processes.push(prometheus);
-    const ready = await explain(
+    const ready = await run.explain(
       waitFor(
         "Prometheus to be ready",
         async () => {
@@ -192,14 +183,13 @@ describe("the services' own security headers, for the tunnel (the releases deplo
     expect(renderedArgs).toContain(`--web.config.file=/etc/alertmanager/config/${WEB_CONFIG_FILE}`);
     const storage = path.join(tmp, "alertmanager");
     fs.mkdirSync(storage);
-    const alertmanager = new ManagedProcess(
+    const alertmanager = run.start(
       "alertmanager",
       stackBinary("alertmanager"),
       localAlertmanagerArgs(renderedArgs, { config: files.config, storage, web, mesh: 0, peers: [] }),
     );
-    processes.push(alertmanager);
     try {
-      const ready = await explain(
+      const ready = await run.explain(
         waitFor(
           "Alertmanager to be ready",
           async () => {
@@ -225,21 +215,13 @@ interface AmStatus {
 }
 
 describe("Alertmanager peers of two stacks that reach each other (the release deployed, on 127.0.0.1)", () => {
-  const processes: ManagedProcess[] = [];
+  const run = localRun();
   const dirs: string[] = [];
   let mesh: number[] = [];
-
-  const explain = async <T>(step: Promise<T>): Promise<T> => {
-    try {
-      return await step;
-    } catch (err) {
-      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${processes.map((p) => p.output()).join("\n")}`);
-    }
-  };
   const status = (web: number) => httpGetJson<AmStatus>(`http://${LOOPBACK}:${web}/api/v2/status`);
   /** Waits until a peer has settled with `count` members, then checks it stays so. */
   const settled = (web: number, count: number) =>
-    explain(
+    run.explain(
       waitFor(
         `the peer on port ${web} to settle with ${count} member(s)`,
         async () => {
@@ -262,20 +244,18 @@ describe("Alertmanager peers of two stacks that reach each other (the release de
     );
     const storage = fs.mkdtempSync(path.join(os.tmpdir(), `exposure-e2e-${stack}-data-`));
     dirs.push(storage);
-    const proc = new ManagedProcess(
+    run.start(
       `alertmanager-${stack}-${web}`,
       stackBinary("alertmanager"),
       // Every peer is told every address, as if both stacks' peers were one list.
       localAlertmanagerArgs(renderedArgs, { config: files.config, storage, web, mesh: own, peers: mesh }),
     );
-    processes.push(proc);
     return { args: renderedArgs };
   };
 
-  afterAll(async () => {
-    await stopAll(processes);
+  afterAll(() => {
     for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
-  }, 60_000);
+  });
 
   test("each stack's peers form their own cluster; with the other stack's label, a peer joins it", async () => {
     // Both stacks clustered on a three-node cluster: two peers of production, one of staging.

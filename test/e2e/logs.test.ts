@@ -21,9 +21,10 @@ import * as YAML from "yaml";
 import type { Rendered } from "../../scripts/lib/render";
 import { runBinary, stackBinary } from "../../scripts/lib/local/binaries";
 import { localAlloyConfig, localLokiConfig } from "../../scripts/lib/local/logs";
-import { LOOPBACK, ManagedProcess, freePorts, stopAll, waitFor } from "../../scripts/lib/local/processes";
+import { LOOPBACK, freePorts, waitFor } from "../../scripts/lib/local/processes";
 import { httpGet } from "../../scripts/lib/local/http";
 import { objectOf, render } from "../support/render";
+import { localRun } from "./support/local-run";
 
 jest.setTimeout(240_000);
 
@@ -128,7 +129,7 @@ describe("logs end to end: the deployed Loki and Alloy with the rendered configs
   let tmp: string;
   let lokiUrl: string;
   let alloyUrl: string;
-  const processes: ManagedProcess[] = [];
+  const run = localRun();
 
   beforeAll(async () => {
     rendered = await render("staging");
@@ -149,23 +150,20 @@ describe("logs end to end: the deployed Loki and Alloy with the rendered configs
       lokiConfig,
       YAML.stringify(localLokiConfig(rendered.files.get("loki/loki.yaml") ?? "", tmp, { http: lokiHttp, grpc: lokiGrpc })),
     );
-    const loki = new ManagedProcess("loki", stackBinary("loki"), [
+    run.start("loki", stackBinary("loki"), [
       ...(lokiArgs ?? []).filter((a) => !a.startsWith("-config.file=")),
       `-config.file=${lokiConfig}`,
     ]);
-    processes.push(loki);
-    await waitFor(
+    // Loki exiting fails the wait at once, with its last lines.
+    await run.waitFor(
       "Loki ready",
       async () => {
-        if (!loki.alive) throw new Error(`Loki exited\n${loki.output()}`);
         const r = await httpGet(`${lokiUrl}/ready`).catch(() => undefined);
         return r?.status === 200 ? true : undefined;
       },
       90_000,
       500,
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}\n${loki.output()}`);
-    });
+    );
 
     // The pods' log files, as the kubelet lays them out, with lines from the last minutes.
     const podLogs = path.join(tmp, "pods");
@@ -188,7 +186,7 @@ describe("logs end to end: the deployed Loki and Alloy with the rendered configs
         template: { spec: { containers: Array<{ args: string[] }> } };
       }
     ).template.spec.containers[0].args;
-    const alloy = new ManagedProcess(
+    run.start(
       "alloy",
       stackBinary("alloy"),
       [
@@ -200,11 +198,9 @@ describe("logs end to end: the deployed Loki and Alloy with the rendered configs
       ],
       { env: { HOSTNAME: NODE } },
     );
-    processes.push(alloy);
   });
 
-  afterAll(async () => {
-    await stopAll(processes);
+  afterAll(() => {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -247,7 +243,7 @@ describe("logs end to end: the deployed Loki and Alloy with the rendered configs
 
   test("Alloy ships every pod's lines with exactly the stream labels the dashboards use", async () => {
     const query = encodeURIComponent('{namespace="shop"}');
-    const streams = await waitFor(
+    const streams = await run.waitFor(
       "Alloy's streams in Loki",
       async () => {
         const r = await httpGet(`${lokiUrl}/loki/api/v1/query_range?query=${query}&since=15m&limit=100`);
@@ -257,9 +253,7 @@ describe("logs end to end: the deployed Loki and Alloy with the rendered configs
       },
       90_000,
       1000,
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}\n${processes.map((p) => p.output(30)).join("\n")}`);
-    });
+    );
     // The streams' own labels (the index), as the series API lists them: Loki adds its
     // detected_level as structured metadata, which query results show beside them.
     const series = await httpGet(`${lokiUrl}/loki/api/v1/series?match[]=${query}&since=15m`);
@@ -278,7 +272,7 @@ describe("logs end to end: the deployed Loki and Alloy with the rendered configs
   test("every LogQL panel of the logs dashboard returns data", async () => {
     const panels = logqlPanels();
     expect(panels.length).toBeGreaterThanOrEqual(10);
-    const empty = await waitFor(
+    const empty = await run.waitFor(
       "every panel with data",
       async () => {
         const missing: string[] = [];
@@ -292,9 +286,7 @@ describe("logs end to end: the deployed Loki and Alloy with the rendered configs
       },
       60_000,
       2000,
-    ).catch(async (err: Error) => {
-      throw new Error(`${err.message}\n${processes.map((p) => p.output(20)).join("\n")}`);
-    });
+    );
     expect(empty).toEqual([]);
   });
 

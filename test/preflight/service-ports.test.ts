@@ -1,51 +1,18 @@
 /**
  * `apps[].port` as a number: the Service's own port, resolved when the program runs from the
  * Service read in the cluster (preflight/service-ports.ts). Under Pulumi's mocks the cluster
- * is a list of Services the mocks answer reads from; the rendered scrape config then selects,
- * under the deployed promtool's discovery check, the endpoint of that Service port and no other.
+ * is a list of Services the mocks answer reads from; the rendered scrape config then keeps the
+ * endpoint of that Service port (test/e2e/service-ports.test.ts shows, under the deployed
+ * promtool's discovery check, that it finds that endpoint and no other).
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import * as YAML from "yaml";
 import { parseStackConfig } from "../../config";
 import { ServicePortError, ServicePortSpec, resolveAppServicePorts, resolveServicePort } from "../../preflight/service-ports";
 import { renderRun } from "../../scripts/lib/render";
-import { RunInput, runProgram } from "../../scripts/lib/runner";
+import { runProgram } from "../../scripts/lib/runner";
 import { servicesOf } from "../../scripts/lib/render-stack";
 import { readStackConfig } from "../../scripts/lib/stackfile";
-import { stackBinary } from "../../scripts/lib/local/binaries";
-import { TargetGroup, discoverableConfig, endpointsOf, layOutContainer } from "../../scripts/lib/local/prometheus";
-import { execFile } from "child_process";
-import { promisify } from "util";
-
-const TEAM = "shop";
-
-/** A Service as `kubectl get service -o yaml` gives it (what the mocks answer a read with). */
-function service(name: string, ports: ServicePortSpec[]): NonNullable<RunInput["services"]>[number] {
-  return {
-    metadata: { namespace: TEAM, name, labels: { app: name } },
-    spec: { ports: ports.map((p) => ({ protocol: "TCP", ...p })) },
-  } as never;
-}
-
-/** The stand-in cluster: a named port, an unnamed one mapped to a number, an unnamed one mapped to a container port's name. */
-const SERVICES = [
-  service("api", [
-    { name: "http", port: 80, targetPort: 3333 },
-    { name: "admin", port: 9000, targetPort: 9000 },
-  ]),
-  service("checkout", [{ port: 80, targetPort: 3333 }]),
-  service("billing", [{ port: 8080, targetPort: "metrics" }]),
-];
-
-const app = (name: string, svc: string, port: number | string) => ({ name, namespace: TEAM, service: svc, port });
-
-/** Runs the staging stack file with these apps against the stand-in cluster. */
-async function run(apps: unknown[], services = SERVICES) {
-  const input = readStackConfig("staging", [`apps=${JSON.stringify(apps)}`, "databases=[]"]);
-  return runProgram({ project: input.project, stack: input.stack, config: input.config, secretKeys: input.secretKeys, services });
-}
+import { SERVICES, TEAM, app, run } from "../support/service-ports";
 
 /** The job of an app in a rendered prometheus.yml. */
 function jobOf(text: string, name: string): { relabel_configs: Array<Record<string, unknown>> } {
@@ -115,8 +82,6 @@ describe("resolving a Service port number", () => {
 });
 
 describe("the program under mocks, against a stand-in cluster", () => {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), "service-ports-"));
-  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
   let rendered: ReturnType<typeof renderRun>;
   let reads: string[];
 
@@ -140,33 +105,6 @@ describe("the program under mocks, against a stand-in cluster", () => {
     expect(keep("api")).toEqual({ source_labels: ["__meta_kubernetes_endpoint_port_name"], regex: "http", action: "keep" });
     expect(keep("checkout")).toEqual({ source_labels: ["__address__"], regex: ".+:3333", action: "keep" });
     expect(keep("billing")).toEqual({ source_labels: ["__meta_kubernetes_pod_container_port_name"], regex: "metrics", action: "keep" });
-  });
-
-  test("promtool's discovery check: each app's job finds the one endpoint of its Service port", async () => {
-    layOutContainer(rendered, root);
-    // What endpoints discovery reports for the three Services; billing's pod names its container port `metrics` (3000).
-    const endpoints: TargetGroup[] = [
-      ...endpointsOf(SERVICES[0] as never, "10.42.0.10"),
-      ...endpointsOf(SERVICES[1] as never, "10.42.0.11"),
-      ...endpointsOf(SERVICES[2] as never, "10.42.0.12").map((g) => ({
-        targets: ["10.42.0.12:3000"],
-        labels: { ...g.labels, __meta_kubernetes_pod_container_port_name: "metrics", __meta_kubernetes_pod_container_port_number: "3000" },
-      })),
-    ];
-    const { file } = discoverableConfig(rendered.files.get("prometheus/prometheus.yml") ?? "", root, { endpoints, pod: [], node: [] });
-    const addresses = async (job: string) => {
-      const { stdout } = await promisify(execFile)(stackBinary("promtool"), ["check", "service-discovery", "--timeout=1s", file, job], {
-        encoding: "utf8",
-        timeout: 60_000,
-      });
-      const kept = (JSON.parse(stdout) as Array<{ labels: Record<string, string> }>)
-        .map((r) => r.labels)
-        .filter((l) => Object.keys(l).length > 0);
-      return [...new Set(kept.map((l) => l.__address__))].sort();
-    };
-    expect(await addresses("api")).toEqual(["10.42.0.10:3333"]);
-    expect(await addresses("checkout")).toEqual(["10.42.0.11:3333"]);
-    expect(await addresses("billing")).toEqual(["10.42.0.12:3000"]);
   });
 
   test("a port the Service lacks and a Service that does not exist stop the program before anything is created, naming the keys", async () => {

@@ -1,81 +1,18 @@
 /**
- * A team's own rules and dashboards (preflight/team-content.ts, `npm run check`): what the
- * program refuses before any resource exists, what the check adds with promtool and the query
- * grammars, and that the stack ships them beside the built-in ones.
+ * A team's own rules and dashboards (preflight/team-content.ts): what the program refuses
+ * before any resource exists, and that the stack ships them beside the built-in ones. What
+ * `npm run check` adds with promtool and the query grammars is in test/e2e/team-content.test.ts.
  */
-import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { ConfigError } from "../../config";
 import { builtinNames, readTeamContent, teamRuleFileProblems } from "../../preflight/team-content";
-import { ROOT } from "../../scripts/lib/stackfile";
-import { checkTeamContent } from "../../scripts/lib/team-check";
 import { objectsOf, render } from "../support/render";
+import { GOOD_RULES, dashboardJson, teamDir } from "../support/team-content";
 
-const EXAMPLES = ["tumulte", "deployment-system", "gauzian"];
 const builtin = builtinNames();
 const aBuiltinAlert = [...builtin.alerts.keys()][0];
 const aBuiltinRecord = [...builtin.records.keys()][0];
-
-const GOOD_RULES = `groups:
-  - name: shop
-    rules:
-      - alert: ShopOrdersStalled
-        expr: sum(rate(shop_orders_total[15m])) == 0
-        for: 15m
-        labels: { severity: warning, team: shop }
-        annotations: { summary: "No order for 15 minutes" }
-`;
-
-function dashboardJson(overrides: Record<string, unknown> = {}, expr = "sum(rate(shop_orders_total[5m]))"): string {
-  const ds = { type: "prometheus", uid: "${datasource}" };
-  const dashboard = {
-    uid: "shop-orders",
-    title: "Shop orders",
-    templating: { list: [{ name: "datasource", type: "datasource", query: "prometheus" }] },
-    panels: [
-      {
-        id: 1,
-        type: "timeseries",
-        title: "Orders",
-        datasource: ds,
-        gridPos: { x: 0, y: 0, w: 12, h: 8 },
-        targets: [{ refId: "A", datasource: ds, expr }],
-      },
-    ],
-    ...overrides,
-  };
-  return JSON.stringify(dashboard, null, 2);
-}
-
-/** A promtool unit test of GOOD_RULES that expects no alert at 35 minutes, for the orders series given. */
-function quietShopTest(orders: string): string {
-  return [
-    "rule_files: [../shop.yml]",
-    "evaluation_interval: 1m",
-    "tests:",
-    "  - interval: 1m",
-    "    input_series:",
-    "      - series: shop_orders_total",
-    `        values: ${orders}`,
-    "    alert_rule_test:",
-    "      - eval_time: 35m",
-    "        alertname: ShopOrdersStalled",
-    "        exp_alerts: []",
-    "",
-  ].join("\n");
-}
-
-/** A team directory in a fresh project-like root: files by path under it. */
-function teamDir(files: Record<string, string>): { root: string; dir: string } {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), "team-content-"));
-  for (const [file, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(root, "team", file)), { recursive: true });
-    fs.writeFileSync(path.join(root, "team", file), text);
-  }
-  return { root, dir: "team" };
-}
 
 function refusal(files: Record<string, string>): string {
   const { root } = teamDir(files);
@@ -182,88 +119,6 @@ describe("the program reads a team directory", () => {
     expect(teamRuleFileProblems("groups:\n  - name: a\n    rules: []\n", builtin)).toEqual([
       "groups[0]: rules must be a list of at least one rule",
     ]);
-  });
-});
-
-describe("npm run check", () => {
-  test.each(EXAMPLES)("the %s example passes: promtool check and unit tests, dashboards' datasources and queries", (example) => {
-    const result = checkTeamContent(ROOT, `examples/${example}/team`, builtin);
-    expect(result.errors).toEqual([]);
-    expect(result.warnings).toEqual([]);
-    expect(result.checked.ruleFiles).toBeGreaterThan(0);
-    expect(result.checked.testFiles).toBeGreaterThan(0);
-    expect(result.checked.dashboards).toBeGreaterThan(0);
-  });
-
-  test("promtool's parse error names the file and the rule", () => {
-    const { root } = teamDir({ "rules/shop.yml": GOOD_RULES.replace("[15m]))", "[15m])") });
-    const result = checkTeamContent(root, "team", builtin);
-    expect(result.errors.join("\n")).toMatch(/^team\/rules\/shop.yml: promtool: .*ShopOrdersStalled.*could not parse expression/m);
-  });
-
-  test("a failing unit test fails the check, with promtool's account", () => {
-    const { root } = teamDir({
-      "rules/shop.yml": GOOD_RULES,
-      // Orders stop: the alert fires, and the test that says it does not fails.
-      "rules/tests/shop.test.yml": quietShopTest("5x40"),
-    });
-    const result = checkTeamContent(root, "team", builtin);
-    expect(result.checked.testFiles).toBe(1);
-    expect(result.errors.join("\n")).toMatch(/team\/rules\/tests\/shop.test.yml: promtool test rules failed:[\s\S]*ShopOrdersStalled/);
-  });
-
-  test("a passing unit test passes", () => {
-    const { root } = teamDir({
-      "rules/shop.yml": GOOD_RULES,
-      "rules/tests/shop.test.yml": quietShopTest("0+1x40"),
-    });
-    expect(checkTeamContent(root, "team", builtin).errors).toEqual([]);
-  });
-
-  test("a dashboard query that does not parse, or an unknown datasource, is an error naming the panel", () => {
-    const { root } = teamDir({
-      "dashboards/shop/orders.json": dashboardJson({}, "sum(rate(shop_orders_total[5m])"),
-      "dashboards/shop/stock.json": dashboardJson({ uid: "shop-stock", title: "Stock" }).replace(/\$\{datasource\}/g, "${DS_PROMETHEUS}"),
-    });
-    const errors = checkTeamContent(root, "team", builtin).errors.join("\n");
-    expect(errors).toMatch(/team\/dashboards\/shop\/orders.json: .*Orders.*PromQL does not parse/);
-    expect(errors).toMatch(/team\/dashboards\/shop\/stock.json: .*datasource uid \$\{DS_PROMETHEUS\}/);
-  });
-
-  test("an alert without severity or summary is a warning, not an error", () => {
-    const { root } = teamDir({ "rules/shop.yml": GOOD_RULES.replace("severity: warning, ", "").replace(/annotations: .*\n/, "") });
-    const result = checkTeamContent(root, "team", builtin);
-    expect(result.errors).toEqual([]);
-    expect(result.warnings.join("\n")).toMatch(/ShopOrdersStalled has no severity label: it reaches only the default receiver/);
-    expect(result.warnings.join("\n")).toMatch(/ShopOrdersStalled has neither summary nor description/);
-  });
-});
-
-describe("the npm run check command", () => {
-  const check = (args: string[]) =>
-    spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/check.ts", ...args], {
-      cwd: ROOT,
-      encoding: "utf8",
-      timeout: 120_000,
-    });
-
-  test("reports a directory's counts and exits 0 when it passes", () => {
-    const result = check(["--dir", "examples/gauzian/team"]);
-    expect(result.stdout).toMatch(
-      /^--dir examples\/gauzian\/team: examples\/gauzian\/team\/ — 1 rule file\(s\), 3 rule\(s\), 1 unit test file\(s\), 1 dashboard\(s\): OK$/m,
-    );
-    expect(result.status).toBe(0);
-  });
-
-  test("prints each error with its file and exits 1; a wrong argument exits 2 with the usage", () => {
-    const { root } = teamDir({ "rules/shop.yml": GOOD_RULES.replace("ShopOrdersStalled", aBuiltinAlert) });
-    const relative = path.relative(ROOT, path.join(root, "team"));
-    const failed = check(["--dir", relative]);
-    expect(failed.status).toBe(1);
-    expect(failed.stdout).toContain(`  error: ${relative}/rules/shop.yml: groups[0].rules[0]: alert ${aBuiltinAlert} is a built-in alert`);
-    const wrong = check(["--stacks", "production"]);
-    expect(wrong.status).toBe(2);
-    expect(wrong.stderr).toContain("usage: npm run check");
   });
 });
 

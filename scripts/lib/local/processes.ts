@@ -8,12 +8,12 @@
  */
 import { ChildProcess, spawn } from "child_process";
 import * as http from "http";
-import { Watched, describeExit } from "../supervision";
+import { Watched, describeExit, sleep, waitFor } from "../supervision";
 import { LoopbackServer } from "./http";
 
 // One implementation of loopback ports, waits and exit reports for every process a test, the lab or the local cluster starts.
 export { LOOPBACK, freePort, freePorts } from "../cluster/processes";
-export { sleep, waitFor } from "../supervision";
+export { sleep, waitFor };
 
 const running = new Set<ManagedProcess>();
 process.once("exit", () => {
@@ -32,6 +32,8 @@ export interface User {
 export interface ProcessOptions {
   cwd?: string;
   env?: Record<string, string>;
+  /** false: the process gets `env` alone, nothing of this process's environment (what a kubelet would give a container). */
+  inheritEnv?: boolean;
   lifetimeMs?: number;
   user?: User;
   /**
@@ -66,7 +68,7 @@ export class ManagedProcess implements Watched {
     const [file, argv] = this.group ? ["timeout", ["--kill-after=5s", `${options.groupTtlSeconds}s`, command, ...args]] : [command, args];
     this.child = spawn(file, argv, {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env },
+      env: options.inheritEnv === false ? { ...options.env } : { ...process.env, ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
       detached: this.group,
       uid: options.user?.uid,
@@ -161,6 +163,14 @@ export class ManagedProcess implements Watched {
     await this.exited;
     clearTimeout(timer);
   }
+
+  /** SIGKILL at once, as a crash or the OOM killer would end it (no failure of its own); resolves once it has exited. */
+  async kill(): Promise<void> {
+    if (!this.alive) return;
+    this.stopping = true;
+    this.signal("SIGKILL");
+    await this.exited;
+  }
 }
 
 /** Stops every process, concurrently. */
@@ -168,10 +178,20 @@ export async function stopAll(processes: ManagedProcess[]): Promise<void> {
   await Promise.all(processes.map((p) => p.stop()));
 }
 
-/** The processes and loopback servers of one local run (the live lab, the benchmark, a catalogue source), started and stopped together. */
+/** A server a run starts and stops with its processes: a loopback server, the SMTP sink. */
+export interface RunServer {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The processes and servers of one local run (the live lab, the benchmark, a catalogue source,
+ * an end-to-end test), started and stopped together: each process is bounded in time, a wait
+ * fails at once when one of them exits, and a failure shows what each printed.
+ */
 export class LocalRun {
   readonly processes: ManagedProcess[] = [];
-  readonly servers: LoopbackServer[] = [];
+  readonly servers: RunServer[] = [];
 
   /** `lifetimeMs`: how long any process may live, whatever happens to the run; `process`: options every process gets. */
   constructor(
@@ -183,7 +203,7 @@ export class LocalRun {
     name: string,
     binary: string,
     args: string[],
-    opts: { env?: Record<string, string>; user?: User; cwd?: string } = {},
+    opts: Pick<ProcessOptions, "env" | "inheritEnv" | "user" | "cwd"> = {},
   ): ManagedProcess {
     const proc = new ManagedProcess(name, binary, args, { ...this.process, ...opts, lifetimeMs: this.lifetimeMs });
     this.processes.push(proc);
@@ -191,7 +211,11 @@ export class LocalRun {
   }
 
   async serve(port: number, handler: http.RequestListener, tls?: { key: string; cert: string }): Promise<LoopbackServer> {
-    const server = new LoopbackServer(port, handler, tls);
+    return this.own(new LoopbackServer(port, handler, tls));
+  }
+
+  /** Starts a server of another kind (the SMTP sink), stopped with the run. */
+  async own<S extends RunServer>(server: S): Promise<S> {
     await server.start();
     this.servers.push(server);
     return server;
@@ -202,6 +226,30 @@ export class LocalRun {
     const early = this.processes.map((p) => p.exitReport()).filter((r): r is string => r !== undefined);
     const head = early.length > 0 ? `exited early: ${early.join("; ")}\n` : "";
     return head + this.processes.map((p) => p.output(lines)).join("\n");
+  }
+
+  /** `step`, or its failure with what every process printed and `extra` (the caller's own state: what a sink received). */
+  async explain<T>(step: Promise<T>, extra?: () => string, lines = 40): Promise<T> {
+    try {
+      return await step;
+    } catch (err) {
+      const more = extra ? `\n${extra()}` : "";
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${this.diagnostics(lines)}${more}`);
+    }
+  }
+
+  /**
+   * waitFor (scripts/lib/supervision.ts) watching every process of the run: it fails at once when
+   * one exits by itself, and its failure shows what every process printed and `extra`.
+   */
+  waitFor<T>(
+    what: string,
+    check: () => Promise<T | undefined> | T | undefined,
+    timeoutMs: number,
+    everyMs?: number,
+    extra?: () => string,
+  ): Promise<T> {
+    return this.explain(waitFor(what, check, timeoutMs, everyMs, this.processes), extra);
   }
 
   async stop(graceMs?: number): Promise<void> {

@@ -1,0 +1,42 @@
+/**
+ * The rendered config.alloy of both stacks under the release of Grafana Alloy the stack
+ * deploys: accepted by `alloy validate` and left unchanged by `alloy fmt` (the writer is
+ * checked without a binary in test/components/alloy.test.ts).
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { runBinary } from "../../scripts/lib/local/binaries";
+import { render } from "../support/render";
+
+describe.each(["staging", "production"] as const)("the %s stack's config.alloy under the deployed Alloy", (stack) => {
+  let dir: string;
+  let file: string;
+  beforeAll(async () => {
+    const rendered = await render(stack);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "alloy-"));
+    file = path.join(dir, "config.alloy");
+    fs.writeFileSync(file, rendered.files.get("log-collector/config.alloy") ?? "");
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test("alloy validate accepts it (generally-available components only, Alloy's default)", () => {
+    const result = runBinary("alloy", ["validate", file]);
+    expect(result.output).toBe("");
+    expect(result.ok).toBe(true);
+  });
+
+  test("alloy fmt leaves it as it is: the writer follows Alloy's own formatting", () => {
+    const result = runBinary("alloy", ["fmt", file]);
+    expect(result.ok).toBe(true);
+    expect(result.output).toBe(fs.readFileSync(file, "utf8"));
+  });
+
+  test("alloy validate refuses a component argument it does not know, so the check above can fail", () => {
+    const broken = path.join(dir, "broken.alloy");
+    fs.writeFileSync(broken, fs.readFileSync(file, "utf8").replace("max_backoff_retries", "max_backoff_retry"));
+    const result = runBinary("alloy", ["validate", broken]);
+    expect(result.ok).toBe(false);
+    expect(result.output).toMatch(/max_backoff_retry/);
+  });
+});

@@ -1,0 +1,191 @@
+/**
+ * The app contract under the deployed promtool: the generated recording rules pass
+ * `promtool check rules`, and a promtool unit test that feeds an app's raw series under
+ * custom names and reads back the normalised `app:*` values proves the normalisation itself.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { APP_SERIES, SLO_WINDOWS, appRecordingRules } from "../../components/prometheus/rules/app-rules";
+import { parseStackConfig } from "../../config";
+import { readStackConfig } from "../../scripts/lib/stackfile";
+import { promtool } from "../../scripts/lib/local/binaries";
+import { app, shop } from "../support/apps";
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "app-rules-"));
+}
+
+describe("the generated rules under promtool", () => {
+  test("promtool check rules accepts the rules of both stacks' apps and of an app with custom names", () => {
+    const dir = tempDir();
+    const files: string[] = [];
+    for (const stack of ["staging", "production"]) {
+      const input = readStackConfig(stack, []);
+      const { config } = parseStackConfig({ project: input.project, stack, values: input.config, secretKeys: input.secretKeys });
+      expect(config.apps.length).toBeGreaterThan(0);
+      const file = path.join(dir, `${stack}.rules.yml`);
+      fs.writeFileSync(file, YAML.stringify(appRecordingRules(config.apps, config.prometheus.evaluationInterval)));
+      files.push(file);
+    }
+    const custom = path.join(dir, "custom.rules.yml");
+    fs.writeFileSync(custom, YAML.stringify(appRecordingRules([shop, app("web")], "15s")));
+    files.push(custom);
+
+    const result = promtool(["check", "rules", ...files]);
+    expect(result.output).not.toMatch(/FAILED/);
+    expect(result.ok).toBe(true);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("promtool test rules: an app's raw series under its own names come out as the contract's series", () => {
+    // Given the rules of `shop` (custom names) and `web` (defaults), and over three days:
+    // - shop serves 9 requests/s of GET 200 and, during the last day only, 2 requests/s of POST 503;
+    // - a copy of shop's series scraped by another job, and series of another app under
+    //   shop's metric names, both of which must stay out of shop's results;
+    // - two instances of shop with 3 and 4 open connections, and latency buckets by handler.
+    const dir = tempDir();
+    // `web` and `api` name their metrics alike: one rule serves both, and keeps them apart.
+    fs.writeFileSync(path.join(dir, "apps.rules.yml"), YAML.stringify(appRecordingRules([shop, app("web"), app("api")], "1m")));
+    const minutes = 3 * 24 * 60;
+    const day = 24 * 60;
+    const steady = (perMinute: number) => `0+${perMinute}x${minutes}`;
+    const lastDayOnly = (perMinute: number) => `0x${minutes - day - 1} 0+${perMinute}x${day}`;
+    const shopLabels = 'app="shop", job="shop", namespace="shop"';
+    const tests = {
+      rule_files: ["apps.rules.yml"],
+      evaluation_interval: "1m",
+      tests: [
+        {
+          interval: "1m",
+          input_series: [
+            { series: `shop_http_requests_total{${shopLabels}, pod="shop-a", status_code="200", verb="GET"}`, values: steady(540) },
+            { series: `shop_http_requests_total{${shopLabels}, pod="shop-a", status_code="503", verb="POST"}`, values: lastDayOnly(120) },
+            { series: `shop_http_requests_total{app="shop", job="kubernetes-pods", status_code="500", verb="GET"}`, values: steady(600) },
+            { series: `shop_http_requests_total{app="web", job="web", status_code="500", verb="GET"}`, values: steady(600) },
+            {
+              series: `shop_http_request_duration_seconds_bucket{${shopLabels}, pod="shop-a", handler="/cart", le="0.25"}`,
+              values: steady(300),
+            },
+            {
+              series: `shop_http_request_duration_seconds_bucket{${shopLabels}, pod="shop-b", handler="/cart", le="0.25"}`,
+              values: steady(180),
+            },
+            {
+              series: `shop_http_request_duration_seconds_bucket{${shopLabels}, pod="shop-a", handler="/cart", le="+Inf"}`,
+              values: steady(540),
+            },
+            { series: `shop_open_connections{${shopLabels}, pod="shop-a"}`, values: `3x${minutes}` },
+            { series: `shop_open_connections{${shopLabels}, pod="shop-b"}`, values: `4x${minutes}` },
+            { series: 'http_requests_total{app="web", job="web", status="200", method="GET"}', values: steady(60) },
+            { series: 'http_requests_total{app="api", job="api", status="200", method="GET"}', values: steady(180) },
+            { series: 'http_requests_total{app="api", job="api", status="502", method="GET"}', values: steady(60) },
+            { series: 'http_requests_total{app="api", job="kubernetes-pods", status="500", method="GET"}', values: steady(600) },
+          ],
+          promql_expr_test: [
+            {
+              // When: the request rate is read through the contract. Then: status_code became code and verb became method.
+              expr: `${APP_SERIES.requests}{app="shop"}`,
+              eval_time: "3d",
+              exp_samples: [
+                { labels: `${APP_SERIES.requests}{app="shop", code="200", method="GET"}`, value: 9 },
+                { labels: `${APP_SERIES.requests}{app="shop", code="503", method="POST"}`, value: 2 },
+              ],
+            },
+            {
+              expr: `${APP_SERIES.durationBuckets}{app="shop"}`,
+              eval_time: "3d",
+              exp_samples: [
+                { labels: `${APP_SERIES.durationBuckets}{app="shop", le="0.25", route="/cart"}`, value: 8 },
+                { labels: `${APP_SERIES.durationBuckets}{app="shop", le="+Inf", route="/cart"}`, value: 9 },
+              ],
+            },
+            {
+              expr: `${APP_SERIES.activeConnections}{app="shop"}`,
+              eval_time: "3d",
+              exp_samples: [{ labels: `${APP_SERIES.activeConnections}{app="shop"}`, value: 7 }],
+            },
+            // Errors happened during the last day only: every window up to 1d sees 2 of 11 requests
+            // failing, the 3-day window a third of that rate (2/3 of 9 2/3).
+            ...SLO_WINDOWS.map((window) => ({
+              expr: `round(${APP_SERIES.errorRatio(window)}{app="shop"}, 0.0001)`,
+              eval_time: "3d",
+              exp_samples: [{ labels: '{app="shop"}', value: window === "3d" ? 0.069 : 0.1818 }],
+            })),
+            {
+              // The apps named alike, each under its own app label, from its own job only.
+              expr: `${APP_SERIES.requests}{app=~"web|api"}`,
+              eval_time: "3d",
+              exp_samples: [
+                { labels: `${APP_SERIES.requests}{app="api", code="200", method="GET"}`, value: 3 },
+                { labels: `${APP_SERIES.requests}{app="api", code="502", method="GET"}`, value: 1 },
+                { labels: `${APP_SERIES.requests}{app="web", code="200", method="GET"}`, value: 1 },
+              ],
+            },
+            {
+              // An app without errors reads 0 rather than nothing; one with errors its own ratio.
+              expr: `${APP_SERIES.errorRatio("5m")}{app=~"web|api"}`,
+              eval_time: "3d",
+              exp_samples: [
+                { labels: `${APP_SERIES.errorRatio("5m")}{app="api"}`, value: 0.25 },
+                { labels: `${APP_SERIES.errorRatio("5m")}{app="web"}`, value: 0 },
+              ],
+            },
+            {
+              // An app without traffic has no ratio rather than a made-up one.
+              expr: `${APP_SERIES.errorRatio("5m")}{app="shop-without-traffic"}`,
+              eval_time: "3d",
+              exp_samples: [],
+            },
+            {
+              expr: `{__name__=~"app:(slo_availability_target:ratio|slo_latency_target_seconds|slo_min_throughput:rps|alert_threshold_latency_p95_seconds|alert_threshold_error_ratio)", app="shop"}`,
+              eval_time: "1m",
+              exp_samples: [
+                { labels: `${APP_SERIES.errorRatioThreshold}{app="shop"}`, value: 0.1 },
+                { labels: `${APP_SERIES.latencyThreshold}{app="shop"}`, value: 0.75 },
+                { labels: `${APP_SERIES.availabilityTarget}{app="shop"}`, value: 0.995 },
+                { labels: `${APP_SERIES.latencyTarget}{app="shop"}`, value: 0.25 },
+                { labels: `${APP_SERIES.minThroughput}{app="shop"}`, value: 2 },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    fs.writeFileSync(path.join(dir, "apps.test.yml"), YAML.stringify(tests));
+
+    const result = promtool(["test", "rules", "apps.test.yml"], dir);
+
+    expect(result.output).toContain("SUCCESS");
+    expect(result.ok).toBe(true);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("the unit test above can fail: a wrong expected value is reported", () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, "apps.rules.yml"), YAML.stringify(appRecordingRules([shop], "1m")));
+    const tests = {
+      rule_files: ["apps.rules.yml"],
+      evaluation_interval: "1m",
+      tests: [
+        {
+          interval: "1m",
+          input_series: [{ series: 'shop_http_requests_total{app="shop", job="shop", status_code="200", verb="GET"}', values: "0+60x10" }],
+          promql_expr_test: [
+            {
+              expr: APP_SERIES.requests,
+              eval_time: "10m",
+              exp_samples: [{ labels: `${APP_SERIES.requests}{app="shop", code="200", method="GET"}`, value: 2 }],
+            },
+          ],
+        },
+      ],
+    };
+    fs.writeFileSync(path.join(dir, "apps.test.yml"), YAML.stringify(tests));
+    const result = promtool(["test", "rules", "apps.test.yml"], dir);
+    expect(result.ok).toBe(false);
+    expect(result.output).toMatch(/exp: \{[^\n]*code="200"[^\n]*\} 2E\+00\s+got: \{[^\n]*\} 1E\+00/);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * The test tiers, by folder (docs/development.md): the tests of test/{components, config,
+ * content, preflight, repository, scenarios, scripts} run no binary (`npm run test:quick`, the
+ * offline tier's first part), test/e2e runs the exact binaries of .tools/bin (its second part),
+ * test/cluster the engine on the local control plane, test/live the lab. jest.config.js names
+ * the folders; nothing reads the tests to sort them. What is checked here is that each test is in
+ * the folder of what it runs, and that the two parts are the offline tier, each file once.
+ *
+ * What reaches a binary, read simply: every stack binary of .tools/bin is reached through
+ * scripts/lib/local/binaries.ts (stackBinary, promtool, runBinary), and the engine, plugins and
+ * control plane through their paths (binPath, BIN_DIR, locateBinaries of scripts/lib/). A file
+ * reaches a binary when its relative imports, followed through the repository's files, and the
+ * scripts it names to run (a "scripts/<name>.ts" string) lead to binaries.ts, or when it imports one
+ * of those paths.
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+
+const ROOT = path.join(__dirname, "..", "..");
+const GATEWAY = "scripts/lib/local/binaries.ts";
+const BINARY_PATHS = ["binPath", "BIN_DIR", "locateBinaries"];
+/** The folders of test/ whose tests run binaries: the offline tier's e2e part, and the cluster and live tiers. */
+const BINARY_FOLDERS = ["e2e", "cluster", "live"];
+const QUICK_FOLDERS = ["components", "config", "content", "preflight", "repository", "scenarios", "scripts"];
+
+const IMPORT = /^\s*(?:import|export)\s+(type\s+)?(?:[^;]*?\s+from\s+)?["'](\.{1,2}\/[^"']+)["']/gm;
+/** A script run as a program: scripts/<name>.ts. */
+const RUNS_SCRIPT = /["'](scripts\/[\w-]+\.ts)["']/g;
+const NAMED_IMPORTS = /^\s*import\s+\{([^}]*)\}\s+from\s+["']\.{1,2}\//gm;
+
+/** The repository files a file reaches at once: its relative imports (not type-only ones) and the scripts it names. */
+function next(file: string): string[] {
+  const text = fs.readFileSync(path.join(ROOT, file), "utf8");
+  const imported = [...text.matchAll(IMPORT)]
+    .filter((m) => m[1] === undefined)
+    .map((m) => {
+      const base = path.posix.normalize(path.posix.join(path.posix.dirname(file), m[2]));
+      return [`${base}.ts`, `${base}/index.ts`, base].find(
+        (f) => fs.existsSync(path.join(ROOT, f)) && fs.statSync(path.join(ROOT, f)).isFile(),
+      );
+    });
+  const scripts = [...text.matchAll(RUNS_SCRIPT)].map((m) => m[1]).filter((f) => fs.existsSync(path.join(ROOT, f)));
+  return [...imported, ...scripts].filter((f): f is string => f !== undefined);
+}
+
+/** How a file reaches a binary (the chain of files to the gateway, or the path it imports), or undefined. */
+function reachesBinary(file: string): string | undefined {
+  const imported = [...fs.readFileSync(path.join(ROOT, file), "utf8").matchAll(NAMED_IMPORTS)].flatMap((m) =>
+    m[1].split(",").map((name) => name.trim().split(/\s+as\s+/)[0]),
+  );
+  const named = imported.find((name) => BINARY_PATHS.includes(name));
+  if (named) return `${file} imports ${named}`;
+  const from = new Map<string, string>([[file, ""]]);
+  for (const queue = [file]; queue.length > 0;) {
+    const current = queue.shift() as string;
+    for (const target of next(current)) {
+      if (from.has(target)) continue;
+      from.set(target, current);
+      if (target === GATEWAY) {
+        const chain = [target];
+        for (let at = current; at !== ""; at = from.get(at) as string) chain.unshift(at);
+        return chain.join(" -> ");
+      }
+      queue.push(target);
+    }
+  }
+  return undefined;
+}
+
+/** Every .ts file under test/, as repository paths. */
+const TEST_FILES = fs
+  .readdirSync(path.join(ROOT, "test"), { recursive: true, encoding: "utf8" })
+  .map((f) => `test/${f.split(path.sep).join("/")}`)
+  .filter((f) => f.endsWith(".ts"));
+const folderOf = (file: string) => file.split("/")[1];
+
+test("no test outside test/e2e, test/cluster and test/live reaches a binary, nor any file they share (test/support)", () => {
+  const reaching = TEST_FILES.filter((f) => !BINARY_FOLDERS.includes(folderOf(f)))
+    .map(reachesBinary)
+    .filter((r) => r !== undefined);
+  expect(reaching).toEqual([]);
+});
+
+test("every test of test/e2e reaches a binary: one that runs none belongs in a folder of test:quick", () => {
+  const idle = TEST_FILES.filter((f) => folderOf(f) === "e2e" && f.endsWith(".test.ts")).filter((f) => reachesBinary(f) === undefined);
+  expect(idle).toEqual([]);
+});
+
+test("every folder of test/ with tests is a tier's: a folder of test:quick, or one that runs binaries", () => {
+  const folders = new Set(TEST_FILES.filter((f) => f.endsWith(".test.ts")).map(folderOf));
+  expect([...folders].filter((f) => !QUICK_FOLDERS.includes(f) && !BINARY_FOLDERS.includes(f))).toEqual([]);
+});
+
+/** The files jest would run (`jest --listTests`) with these arguments, as repository paths. */
+function listTests(args: string[]): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [require.resolve("jest/bin/jest"), "--listTests", "--json", ...args], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (c: Buffer) => (out += c.toString("utf8")));
+    child.stderr.on("data", (c: Buffer) => (err += c.toString("utf8")));
+    child.once("error", reject);
+    child.once("close", (code) => {
+      if (code !== 0) return reject(new Error(`jest --listTests ${args.join(" ")} exited with ${code}:\n${err}`));
+      resolve((JSON.parse(out) as string[]).map((f) => path.relative(ROOT, f).split(path.sep).join("/")).sort());
+    });
+  });
+}
+
+test("the offline tier's two parts, by folder, are every file `jest` runs, each once: quick the folders without binaries, e2e test/e2e", async () => {
+  const [all, quick, e2e] = await Promise.all([
+    listTests([]),
+    listTests(["--selectProjects", "quick"]),
+    listTests(["--selectProjects", "e2e"]),
+  ]);
+  expect(new Set(all).size).toBe(all.length);
+  expect(quick.filter((f) => e2e.includes(f))).toEqual([]);
+  expect([...quick, ...e2e].sort()).toEqual(all);
+  // Every test file of test/ but the cluster and live tiers', each in the part of its folder.
+  const offline = TEST_FILES.filter((f) => f.endsWith(".test.ts") && !["cluster", "live"].includes(folderOf(f))).sort();
+  expect(all).toEqual(offline);
+  expect(quick.filter((f) => !QUICK_FOLDERS.includes(folderOf(f)))).toEqual([]);
+  expect(e2e.filter((f) => folderOf(f) !== "e2e")).toEqual([]);
+}, 120_000);
+
+test("npm run test:quick and the offline tier's two parts run those projects, with the results files .ci/run reads", () => {
+  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+  expect(manifest.scripts["test:quick"]).toBe("jest --selectProjects quick");
+  const parts = fs.readFileSync(path.join(ROOT, ".ci", "test-offline"), "utf8");
+  const part = (name: string) => new RegExp(`^  ${name}\\)\\n([\\s\\S]*?)\\n    ;;$`, "m").exec(parts)?.[1] ?? "";
+  expect(part("without-tools")).toMatch(/^\s+npm run test:quick -- --json --outputFile=out\/jest-results\.json$/m);
+  expect(part("with-tools")).toMatch(
+    /^\s+npm run tools -- --tier offline --check\n\s+npx jest --selectProjects e2e --json --outputFile=out\/jest-tools-results\.json$/m,
+  );
+});

@@ -1,0 +1,50 @@
+/**
+ * A stack of a thousand apps, rendered and laid out as the Prometheus container sees it (the
+ * ConfigMaps' projected directories), for the scale tests (test/scenarios/scale.test.ts, and
+ * test/e2e/scale.test.ts, which runs promtool and Prometheus on it).
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { PROMETHEUS_PATHS } from "../../components/prometheus/args";
+import type { Rendered } from "../../scripts/lib/render";
+import { manyApps } from "../../scripts/lib/local/many-apps";
+import { objectOf, renderConfig } from "./render";
+
+export const APPS = 1000;
+
+interface PodSpec {
+  automountServiceAccountToken?: boolean;
+  containers: Array<{ name: string; volumeMounts: Array<{ name: string; mountPath: string }> }>;
+  volumes: Array<{ name: string; configMap?: { name: string }; projected?: { sources: Array<{ configMap?: { name: string } }> } }>;
+}
+
+/** Every file the prometheus container sees, written under `root` from its mounts (projected ConfigMaps included). */
+export function layOut(r: Rendered, dir: string): void {
+  const pod = (objectOf(r, "StatefulSet", "prometheus").spec as { template: { spec: PodSpec } }).template.spec;
+  const container = pod.containers.find((c) => c.name === "prometheus");
+  for (const mount of container?.volumeMounts ?? []) {
+    const volume = pod.volumes.find((v) => v.name === mount.name);
+    const maps = volume?.configMap ? [volume.configMap.name] : (volume?.projected?.sources ?? []).flatMap((s) => s.configMap?.name ?? []);
+    fs.mkdirSync(path.join(dir, mount.mountPath), { recursive: true });
+    for (const name of maps) {
+      for (const [key, content] of Object.entries(objectOf(r, "ConfigMap", name).data as Record<string, string>)) {
+        fs.writeFileSync(path.join(dir, mount.mountPath, key), content);
+      }
+    }
+  }
+  const sa = path.join(dir, PROMETHEUS_PATHS.serviceAccountDir);
+  fs.mkdirSync(sa, { recursive: true });
+  for (const file of ["token", "ca.crt", "namespace"]) fs.writeFileSync(path.join(sa, file), `${file}\n`);
+}
+
+/**
+ * The staging stack with APPS apps, its rules evaluated every second (so that a Prometheus
+ * evaluates each group within a test), laid out under a new directory `root`.
+ */
+export async function renderManyApps(): Promise<{ rendered: Rendered; root: string }> {
+  const rendered = await renderConfig("staging", { apps: manyApps(APPS), prometheus: { evaluationInterval: "1s" } });
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "scale-"));
+  layOut(rendered, root);
+  return { rendered, root };
+}
