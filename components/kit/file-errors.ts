@@ -2,7 +2,8 @@
  * What is wrong in a YAML or JSON file the program reads (a stack file, a rule file, a
  * dashboard), with where: one form for all of them, `is not valid YAML at line 3, column 5:
  * <what>`, after the file's name. The `yaml` package gives each error its line and column
- * (`linePos`, from 1); JSON.parse gives a character position, turned into them here.
+ * (`linePos`, from 1); JSON.parse gives a character position, turned into them here. The
+ * readers throw with them (scripts/lib/yaml-file.ts for the stack file).
  */
 import * as YAML from "yaml";
 
@@ -27,18 +28,6 @@ export function yamlErrors(doc: YAML.Document): string[] {
     const at = error.linePos?.[0];
     return `is not valid YAML${at ? ` at line ${at.line}, column ${at.col}` : ""}: ${yamlReason(error)}`;
   });
-}
-
-/**
- * A YAML file's text as data; throws naming the file (as `shown`) with the line and column of
- * each error. `uniqueKeys`: a key given twice in a map is an error, as the `yaml` package's parse
- * makes it by default.
- */
-export function parseYamlFile(text: string, shown: string): unknown {
-  const doc = YAML.parseDocument(text, { uniqueKeys: true });
-  const errors = yamlErrors(doc);
-  if (errors.length > 0) throw new Error(errors.map((e) => `${shown}: ${e}`).join("\n"));
-  return doc.toJS();
 }
 
 /** The character position V8 gives in a JSON.parse error, if it gives one. */

@@ -17,7 +17,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { parseYamlFile } from "../../components/kit/file-errors";
+import { parseYamlFile } from "./yaml-file";
 
 /** One declaration of Pulumi.yaml's `config:` block, after the CLI's shorthand rewrite. */
 export interface ProjectConfigType {

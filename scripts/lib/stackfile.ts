@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { SECRET_KEYS } from "../../config";
-import { parseYamlFile } from "../../components/kit/file-errors";
+import { parseYamlFile } from "./yaml-file";
 import { applyProjectConfig, readProjectFile } from "./project-config";
 
 export interface StackConfigInput {

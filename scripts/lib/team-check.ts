@@ -15,7 +15,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ConfigError } from "../../config";
-import { parseYamlFile } from "../../components/kit/file-errors";
+import { parseYamlFile } from "./yaml-file";
 import { BuiltinNames, TEAM_CONTENT_DEFAULT, builtinNames, readTeamContent } from "../../preflight/team-content";
 import type { TeamContent } from "../../components/stack/team";
 import { datasourceProblems, panelProblems, queryProblems } from "./dashboards/checks";
