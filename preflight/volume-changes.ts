@@ -14,8 +14,8 @@ import { ConfigError, ConfigProblem, RawConfig, StackConfig } from "../config";
 import { STATEFUL_SETS, VOLUME_COMPONENTS, VolumeComponent, VolumeRecords, componentsWithClaims } from "../components/stack/volumes";
 import { quantityBytes } from "../components/kit/units";
 
-/** Where the README explains what to do instead. */
-const README_SECTION = `"Changing volumes" in the README`;
+/** Where the docs explain what to do instead. */
+const CHANGING_VOLUMES = `docs/operations.md, "Changing volumes"`;
 
 /** A section of the raw config as given (structured keys arrive as JSON), for which key set a value. */
 function givenSection(raw: RawConfig, component: VolumeComponent): { replicas?: unknown; storage?: Record<string, unknown> } {
@@ -42,7 +42,7 @@ const list = (names: string[]) => names.join(", ");
  * place, as config problems: another StorageClass (set, changed or unset), a smaller size,
  * and a larger one unless the component's `storage.expandable` says its class expands volumes.
  * A component with `storage.recreate` may change both, for that one deployment: its claims are
- * made anew (README: Changing volumes); left set once nothing changes, it is refused.
+ * made anew (docs/operations.md, "Changing volumes"); left set once nothing changes, it is refused.
  */
 export function volumeChangeProblems(raw: RawConfig, cfg: StackConfig, previous: VolumeRecords | undefined): ConfigProblem[] {
   if (!previous) return [];
@@ -70,7 +70,7 @@ export function volumeChangeProblems(raw: RawConfig, cfg: StackConfig, previous:
             `but the last deployment ran ${before.claims.length} (claims ${list(before.claims)}): the claims of the replicas that go would be ` +
             `${cfg.protectVolumes ? "dropped, and Pulumi would stop at them, protected" : "deleted with their data"}. If the cluster has more ` +
             `nodes, say so: pulumi config set nodes <count>; to run ${replicas} anyway, set it: pulumi config set --path '${c}.replicas' ${replicas} ` +
-            `(see "Good to know" in the README) (got nothing)`,
+            `(see docs/operations.md, "Good to know") (got nothing)`,
         });
       }
     }
@@ -109,7 +109,7 @@ export function volumeChangeProblems(raw: RawConfig, cfg: StackConfig, previous:
         key: k(`${c}.storage.size`),
         message:
           `must be at least ${before.size}, the size of the existing claims (${list(before.claims)}): Kubernetes never shrinks a claim. ` +
-          `${keep[0].toUpperCase()}${keep.slice(1)}; to use less space, move the data to a new, smaller claim (see ${README_SECTION}) (got ${got})`,
+          `${keep[0].toUpperCase()}${keep.slice(1)}; to use less space, move the data to a new, smaller claim (see ${CHANGING_VOLUMES}) (got ${got})`,
       });
     } else if (now > was && !storage.expandable) {
       componentProblems.push({
@@ -118,7 +118,7 @@ export function volumeChangeProblems(raw: RawConfig, cfg: StackConfig, previous:
           `cannot grow the existing claims (${list(before.claims)}) from ${before.size} to ${storage.size} unless their StorageClass, ` +
           `${className(before.storageClass)}, expands volumes (allowVolumeExpansion: true). If it does, say so: ` +
           `pulumi config set --path '${c}.storage.expandable' true. k3s's local-path does not: there, ${keep} and move the ` +
-          `data to a new, larger claim (see ${README_SECTION}) (got ${got})`,
+          `data to a new, larger claim (see ${CHANGING_VOLUMES}) (got ${got})`,
       });
     }
   }
@@ -133,7 +133,7 @@ export function volumeChangeProblems(raw: RawConfig, cfg: StackConfig, previous:
       message:
         `cannot move the existing claims (${list(claims)}) from ${className(from)} to ${className(to)}: a claim's StorageClass ` +
         `cannot change, so Pulumi would replace ${replaced}, ${outcome}. Keep ${from ? JSON.stringify(from) : "it unset"}; ` +
-        `to move the data to another class, see ${README_SECTION} (got ${to ? JSON.stringify(to) : "nothing"})`,
+        `to move the data to another class, see ${CHANGING_VOLUMES} (got ${to ? JSON.stringify(to) : "nothing"})`,
     };
   });
   return [...classProblems, ...componentProblems];
