@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { PUBLIC_MAIL_DOMAINS } from "../../components/cloudflare-tunnel/mail-domains";
+import { traefikExposureArgs } from "../../components/stack/args";
 import { parse, problems } from "./support";
 
 describe("stack config: the certificate of Traefik's routes", () => {
@@ -94,5 +95,39 @@ describe("stack config: Cloudflare Access with a public mail provider's domain",
     for (const domain of ["gmail.com", "outlook.com", "hotmail.com", "yahoo.com", "icloud.com", "proton.me"]) {
       expect(PUBLIC_MAIL_DOMAINS).toContain(domain);
     }
+  });
+});
+
+describe("stack config: the rate limit of Traefik's basic-auth routes", () => {
+  const published = { domain: "example.com", traefik: { enabled: true, expose: ["prometheus"], certResolver: "letsencrypt" } };
+  const args = (traefik: Record<string, unknown>) =>
+    traefikExposureArgs(parse("production", { ...published, traefik: { ...published.traefik, ...traefik } }).config, Buffer.alloc(32));
+
+  test("on by default in both profiles, 10 a second with a burst of 50; each key given over the defaults", () => {
+    for (const profile of ["staging", "production"]) {
+      expect(parse(profile, published).config.traefik.rateLimit).toEqual({ enabled: true, average: 10, burst: 50, period: "1s" });
+    }
+    expect(args({})?.rateLimit).toEqual({ average: 10, burst: 50, period: "1s" });
+    expect(args({ rateLimit: { average: 30, period: "1m" } })?.rateLimit).toEqual({ average: 30, burst: 50, period: "1m" });
+    // Off, the routes have none.
+    const off = args({ rateLimit: { enabled: false } });
+    expect(off?.routes).toEqual([{ service: "prometheus", hostname: "prometheus.example.com" }]);
+    expect(off).not.toHaveProperty("rateLimit");
+  });
+
+  test("what is not a count or a period Traefik and Prometheus read alike is refused, naming the key", () => {
+    const refused = (rateLimit: Record<string, unknown>) =>
+      problems("production", { ...published, traefik: { ...published.traefik, rateLimit } });
+    expect(refused({ burst: 0 })).toEqual(["monitoring:traefik.rateLimit.burst: must be at least 1 (got 0)"]);
+    expect(refused({ average: 2.5 })).toEqual([
+      "monitoring:traefik.rateLimit.average: must be a whole number of requests, such as 10 (got 2.5)",
+    ]);
+    expect(refused({ period: "1d" })).toEqual([
+      'monitoring:traefik.rateLimit.period: must be a period in whole seconds, minutes or hours, such as 1s, 1m or 1h (got "1d")',
+    ]);
+    expect(refused({ period: "500ms" })).toHaveLength(1);
+    expect(refused({ limit: 5 })).toEqual([
+      "monitoring:traefik.rateLimit.limit: unknown key; allowed here: enabled, average, burst, period",
+    ]);
   });
 });
