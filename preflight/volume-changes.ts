@@ -141,21 +141,37 @@ export function volumeChangeProblems(raw: RawConfig, cfg: StackConfig, previous:
 
 /**
  * The namespace of the previous deployment (its `namespace` stack output), when the config
- * would move the stack elsewhere without saying so: the default namespace follows the
- * environment (monitoring-<environment>), and a stack deployed before that default, in
- * `monitoring`, would otherwise be replaced in a new namespace, its claims and data deleted
- * with the old one (or, protected, stopped halfway). A namespace set explicitly is the user's
- * choice. Refused with a ConfigError naming the key to set.
+ * would move the stack elsewhere: the namespace is replaced, and the claims in it with it.
+ * Without saying so (the default namespace follows the environment, monitoring-<environment>,
+ * and a stack deployed before that default, in `monitoring`, would otherwise be replaced in a
+ * new namespace), refused in any stack, naming the key to set. Set explicitly, it is the user's
+ * choice, except in a stack that protects its volumes (protectVolumes): there the namespace and
+ * its claims are protected, so Pulumi would make the stack anew in the other namespace and stop
+ * at the old one, halfway through. Refused with a ConfigError.
  */
 export function applyPreviousNamespace(raw: RawConfig, cfg: StackConfig, previous: unknown): StackConfig {
   if (typeof previous !== "string" || previous === "" || previous === cfg.namespace) return cfg;
-  if (raw.values[`${raw.project}:namespace`] !== undefined) return cfg;
+  const key = `${raw.project}:namespace`;
+  const given = raw.values[key];
+  if (given === undefined) {
+    throw new ConfigError([
+      {
+        key,
+        message:
+          `is not set, so it defaults to "${cfg.namespace}" (monitoring-<environment>), but this stack runs in "${previous}": moving ` +
+          `it would replace the namespace and delete the claims in it, data included. Keep it: pulumi config set namespace ${previous} (got nothing)`,
+      },
+    ]);
+  }
+  if (!cfg.protectVolumes) return cfg;
   throw new ConfigError([
     {
-      key: `${raw.project}:namespace`,
+      key,
       message:
-        `is not set, so it defaults to "${cfg.namespace}" (monitoring-<environment>), but this stack runs in "${previous}": moving ` +
-        `it would replace the namespace and delete the claims in it, data included. Keep it: pulumi config set namespace ${previous} (got nothing)`,
+        `cannot move a stack that protects its volumes (protectVolumes) from "${previous}", where it runs, to "${cfg.namespace}": ` +
+        `Pulumi would make the stack anew in "${cfg.namespace}" and stop mid-update at the namespace "${previous}" and its claims, ` +
+        `which are protected, after other objects have changed. Keep it: pulumi config set namespace ${previous}; to move the ` +
+        `stack and its data, see "Moving a protected stack" in docs/operations.md (got ${JSON.stringify(cfg.namespace)})`,
     },
   ]);
 }

@@ -195,6 +195,31 @@ describe("the next deployment", () => {
     expect((await deploy("staging", { previous: first.staging.outputs })).outputs.namespace).toBe("monitoring-staging");
   });
 
+  test("set explicitly to another namespace, moves a stack that does not protect its volumes, and is refused in one that does", async () => {
+    // Staging keeps nothing: the stack is made anew in the namespace given (its claims go with the old one).
+    const moved = await deploy("staging", { sets: ["namespace=monitoring-shop"], previous: first.staging.outputs });
+    expect(moved.outputs.namespace).toBe("monitoring-shop");
+    // Production protects its namespace and claims: Pulumi would stop at them halfway, so the program stops first.
+    expect(first.production.outputs.namespace).toBe("monitoring-production");
+    const { message, journal } = await refusal("production", { sets: ["namespace=monitoring-shop"], previous: first.production.outputs });
+    expect(message).toBe(
+      "Invalid stack configuration (1 problem):\n" +
+        '  - monitoring:namespace: cannot move a stack that protects its volumes (protectVolumes) from "monitoring-production", where ' +
+        'it runs, to "monitoring-shop": Pulumi would make the stack anew in "monitoring-shop" and stop mid-update at the namespace ' +
+        '"monitoring-production" and its claims, which are protected, after other objects have changed. Keep it: pulumi config set ' +
+        'namespace monitoring-production; to move the stack and its data, see "Moving a protected stack" in docs/operations.md ' +
+        '(got "monitoring-shop")',
+    );
+    expect(journal.map((r) => r.type)).toEqual([STACK_REFERENCE]);
+    // The namespace it runs in, said explicitly, and the same stack without protectVolumes, deploy.
+    await deploy("production", { sets: ["namespace=monitoring-production"], previous: first.production.outputs });
+    const unprotected = await deploy("production", {
+      sets: ["namespace=monitoring-shop", "protectVolumes=false"],
+      previous: first.production.outputs,
+    });
+    expect(unprotected.outputs.namespace).toBe("monitoring-shop");
+  });
+
   test("compares only what stays: Loki turned off in staging takes its claim away, whatever its size", async () => {
     const next = await deploy("staging", {
       sets: ["loki.enabled=false", "logCollector.enabled=false", "loki.storage.size=5Gi"],
