@@ -160,7 +160,8 @@ class LiveBench {
     const exporters = await stack.startDatabases();
     this.measure("postgres-exporter", exporters.postgresExporter, stack.ports.postgresExporter);
     this.measure("redis-exporter", exporters.redisExporter, stack.ports.redisExporter);
-    this.measure("node-exporter", stack.startNodeExporter(), stack.ports.nodeExporter);
+    // Plain HTTP: the benchmark scrapes each process itself, without the stack's credentials.
+    this.measure("node-exporter", stack.startNodeExporter("plain"), stack.ports.nodeExporter);
     this.measure("loki", await stack.startLoki(), stack.ports.loki);
     this.writeLogTargets();
     this.writeLogLines();
