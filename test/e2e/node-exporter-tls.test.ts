@@ -18,7 +18,12 @@ import { WEB_CONFIG_FILE } from "../../components/kit/web";
 import type { Rendered } from "../../scripts/lib/render";
 import { stackBinary } from "../../scripts/lib/local/binaries";
 import { httpGetJson, isReady } from "../../scripts/lib/local/http";
-import { renderedNodeExporterWeb, localNodeExporterArgs } from "../../scripts/lib/local/node-exporter";
+import {
+  localNodeExporterArgs,
+  nodeExporterGet,
+  renderedNodeExporterWeb,
+  renderedScrapePassword,
+} from "../../scripts/lib/local/node-exporter";
 import { LOOPBACK, freePorts } from "../../scripts/lib/local/processes";
 import {
   CheckableJob,
@@ -93,6 +98,10 @@ describe("node-exporter with the rendered web config", () => {
     const reply = await tlsGet(url(), web["tls.crt"], `${NODE_EXPORTER_USER}:${password}`);
     expect(reply.status).toBe(200);
     expect(reply.body).toMatch(/^node_cpu_seconds_total\{/m);
+    // The helper the lab and the benchmark read it with: the same, from the render alone.
+    expect(renderedScrapePassword(rendered)).toBe(password);
+    expect((await nodeExporterGet(rendered, port)).status).toBe(200);
+    expect((await nodeExporterGet(rendered, port, "/metrics", `${password}x`)).status).toBe(401);
   });
 
   test("no plain HTTP, and no TLS below 1.3", async () => {

@@ -4,10 +4,12 @@
  * directory of the run, listening on 127.0.0.1. The render must show its secrets (render with
  * showSecrets): the Secret's values are what the exporter reads.
  */
+import * as crypto from "crypto";
 import * as fs from "fs";
+import * as https from "https";
 import * as path from "path";
 import * as YAML from "yaml";
-import { NODE_EXPORTER_WEB } from "../../../components/exporters/node-exporter";
+import { NODE_EXPORTER_USER, NODE_EXPORTER_WEB } from "../../../components/exporters/node-exporter";
 import type { Rendered } from "../render";
 import { LOOPBACK } from "../cluster/processes";
 import { containerArgs, objectOf } from "./rendered";
@@ -49,4 +51,44 @@ export function localNodeExporterArgs(rendered: Rendered, dir: string, port: num
     (f) => !/^--(path\.rootfs|path\.udev\.data|web\.listen-address|web\.config\.file)=/.test(f),
   );
   return [...kept, `--web.listen-address=${LOOPBACK}:${port}`, `--web.config.file=${writeNodeExporterWeb(rendered, dir)}`];
+}
+
+/**
+ * GET a path of the local node-exporter as the stack's Prometheus does: over TLS, trusting the
+ * rendered certificate alone and checking its name, with the password of Prometheus' rendered
+ * scrape credentials (`password`; default: the rendered one). Resolves with the status and body.
+ */
+export function nodeExporterGet(
+  rendered: Rendered,
+  port: number,
+  urlPath = "/metrics",
+  password?: string,
+  timeoutMs = 5000,
+): Promise<{ status: number; body: string }> {
+  const ca = renderedNodeExporterWeb(rendered)[NODE_EXPORTER_WEB.cert];
+  const servername = (new crypto.X509Certificate(ca).subjectAltName ?? "").replace(/^DNS:/, "");
+  const secret = password ?? renderedScrapePassword(rendered);
+  return new Promise((resolve, reject) => {
+    const req = https.get(
+      `https://${LOOPBACK}:${port}${urlPath}`,
+      { ca, servername, auth: `${NODE_EXPORTER_USER}:${secret}`, timeout: timeoutMs },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+        res.on("error", reject);
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`GET ${urlPath} of node-exporter timed out`)));
+    req.on("error", reject);
+  });
+}
+
+/** node-exporter's password as Prometheus' rendered scrape credentials Secret holds it. */
+export function renderedScrapePassword(rendered: Rendered): string {
+  const data = (objectOf(rendered, "Secret", "prometheus-scrape-credentials").stringData ?? {}) as Record<string, string>;
+  const password = data["node-exporter-password"];
+  if (!password || password.startsWith("[secret]"))
+    throw new Error("prometheus-scrape-credentials is not in the render: render with showSecrets");
+  return password;
 }

@@ -15,7 +15,6 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { DATABASE_KINDS } from "../../../components/database-exporters/kinds";
-import { nodeExporterFlags } from "../../../components/exporters/node-exporter";
 import { WEB_CONFIG_FILE } from "../../../components/kit/web";
 import type { Rendered } from "../render";
 import { localAlertmanagerArgs, writeAlertmanagerFiles } from "./alertmanager";
@@ -201,17 +200,10 @@ export class LocalStack<Extra extends string = never> {
 
   /**
    * node-exporter with the rendered flags and web config (TLS and basic auth, as Prometheus' rendered
-   * job scrapes it); the host paths are this machine's own (no /host/root mount here). `plain`: without
-   * the web config, plain HTTP that anyone may read (the benchmark, which scrapes every process itself).
+   * job scrapes it); the host paths are this machine's own (no /host/root mount here).
    */
-  startNodeExporter(web: "rendered" | "plain" = "rendered"): ManagedProcess {
-    const args =
-      web === "rendered"
-        ? localNodeExporterArgs(this.rendered, path.join(this.tmp, "node-exporter"), this.ports.nodeExporter)
-        : onLoopback(
-            nodeExporterFlags().filter((f) => !/^--(path\.rootfs|path\.udev\.data|web\.config\.file)=/.test(f)),
-            this.ports.nodeExporter,
-          );
+  startNodeExporter(): ManagedProcess {
+    const args = localNodeExporterArgs(this.rendered, path.join(this.tmp, "node-exporter"), this.ports.nodeExporter);
     return this.local.start("node_exporter", stackBinary("node_exporter"), args);
   }
 
