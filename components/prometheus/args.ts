@@ -114,6 +114,8 @@ export const PROMETHEUS_PATHS = {
   remoteWriteDir: "/etc/prometheus/secrets/remote-write",
   /** Credentials and CA certificates of `targets[]`: `<name>-credential`, `<name>-ca.crt`. */
   targetSecretsDir: "/etc/prometheus/secrets/targets",
+  /** Passwords and CA certificates of the components' scrape targets (node-exporter): `<job>-password`, `<job>-ca.crt`. */
+  scrapeSecretsDir: "/etc/prometheus/secrets/scrape",
   data: "/prometheus",
   serviceAccountDir: "/var/run/secrets/kubernetes.io/serviceaccount",
 } as const;

@@ -290,8 +290,9 @@ export function stackPriorityClass(cfg: Pick<StackConfig, "namespace" | "priorit
 }
 
 /** The node exporter's args: a DaemonSet in the agents namespace (host network and host paths), scraped from the stack's namespace. */
-export function nodeExporterArgs(cfg: StackConfig, agentsNamespace: string): NodeExporterArgs {
+export function nodeExporterArgs(cfg: StackConfig, agentsNamespace: string, stackSalt: Buffer): NodeExporterArgs {
   return {
+    stackSalt,
     namespace: agentsNamespace,
     prometheusNamespace: cfg.namespace,
     environment: cfg.environment,

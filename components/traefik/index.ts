@@ -7,13 +7,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import * as bcrypt from "bcryptjs";
 import { StackComponent } from "../kit/component";
 import { stackLabels } from "../kit/labels";
 import { ExposedService, HSTS_MAX_AGE_SECONDS, SECURITY_HEADERS, UNPUBLISHED_METHODS, UNPUBLISHED_PATH_PREFIXES } from "../kit/web";
 import { SERVICE_PORTS } from "../kit/services";
 import { refuseProblems } from "../kit/problems";
-import { saltFor } from "../kit/salt";
+import { bcryptHashFor, bcryptSaltFor } from "../kit/basic-auth";
 import { problems } from "./problems";
 import { TRAEFIK_DEFAULTS } from "./section";
 
@@ -232,27 +231,21 @@ export function htpasswd(entries: Array<{ user: string; hash: string }>): string
   return entries.map((e) => `${e.user}:${e.hash}\n`).join("");
 }
 
-/** The use of the stack's salt that the basic-auth bcrypt salts are derived under (saltFor). */
+/** The use of the stack's salt that the basic-auth bcrypt salts are derived under (kit's bcryptSaltFor, with the user). */
 export const BASIC_AUTH_SALT_LABEL = "monitoring-stack/traefik-basic-auth/v2";
 
-/** bcrypt's cost, as the random provider's bcryptHash (Go's bcrypt.DefaultCost): Traefik checks it on every request. */
-export const BASIC_AUTH_BCRYPT_COST = 10;
-
 /**
- * The 16-byte bcrypt salt of a user's given password: the first 16 bytes of HMAC-SHA256 of
- * `<label>:<user>` under the stack's salt. Another for every user and every stack, so that no
- * table precomputed for one user name serves two stacks; the same on every `up` of a stack,
- * so that the htpasswd Secret shows no diff when nothing changed. It does not depend on the
- * password: a bcrypt salt is public (it is in the hash), and one derived from the password
- * would let a guess be checked against it at the speed of a hash, bypassing bcrypt's cost.
+ * The 16-byte bcrypt salt of a user's given password (kit's bcryptSaltFor of `<label>:<user>`):
+ * another for every user and every stack, so that no table precomputed for one user name serves
+ * two stacks; the same on every `up` of a stack, so that the htpasswd Secret shows no diff.
  */
 export function basicAuthSalt(stackSalt: Buffer, user: string): Buffer {
-  return saltFor(stackSalt, `${BASIC_AUTH_SALT_LABEL}:${user}`).subarray(0, 16);
+  return bcryptSaltFor(stackSalt, `${BASIC_AUTH_SALT_LABEL}:${user}`);
 }
 
 /** The bcrypt hash of a given basic-auth password under the stack's salt (basicAuthSalt): a new password, a new hash. */
 export function basicAuthHash(user: string, password: string, stackSalt: Buffer): string {
-  return bcrypt.hashSync(password, `$2a$${BASIC_AUTH_BCRYPT_COST}$${bcrypt.encodeBase64(basicAuthSalt(stackSalt, user), 16)}`);
+  return bcryptHashFor(password, stackSalt, `${BASIC_AUTH_SALT_LABEL}:${user}`);
 }
 
 /**

@@ -224,6 +224,36 @@ describe("prometheusConfig", () => {
     });
   });
 
+  test("a component's target over TLS with basic auth: https, its CA and server name, its password, all read from files of the scrape credentials", () => {
+    const target = (job: string) => ({
+      job,
+      namespace: "monitoring-agents",
+      selector: { "app.kubernetes.io/name": job },
+      port: "metrics",
+      scheme: "https" as const,
+      tls: { caPem: "-----BEGIN CERTIFICATE-----", serverName: `${job}.monitoring-agents.svc` },
+      basicAuth: { username: "prometheus", password: "not-in-the-config" },
+    });
+    const config = prometheusConfig({ ...base, scrapeTargets: [target("node-exporter")] });
+    expect(config.scrape_configs[1]).toMatchObject({
+      job_name: "node-exporter",
+      scheme: "https",
+      basic_auth: { username: "prometheus", password_file: "/etc/prometheus/secrets/scrape/node-exporter-password" },
+      tls_config: { ca_file: "/etc/prometheus/secrets/scrape/node-exporter-ca.crt", server_name: "node-exporter.monitoring-agents.svc" },
+    });
+    const text = JSON.stringify(config);
+    expect(text).not.toContain("not-in-the-config");
+    expect(text).not.toContain("BEGIN CERTIFICATE");
+    // A target without them keeps plain HTTP and no such fields.
+    const plain = prometheusConfig({
+      ...base,
+      scrapeTargets: [{ ...target("other"), scheme: undefined, tls: undefined, basicAuth: undefined }],
+    });
+    expect(plain.scrape_configs[1]).not.toHaveProperty("tls_config");
+    expect(plain.scrape_configs[1]).not.toHaveProperty("basic_auth");
+    expect(plain.scrape_configs[1].scheme).toBe("http");
+  });
+
   test("targets that share a job get distinct job names and keep their job label; an exact duplicate is refused", () => {
     const exporter = (database: string) => ({
       job: "postgres-exporter",
@@ -894,6 +924,8 @@ describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (
         "NetworkPolicy/prometheus",
         "NetworkPolicy/prometheus-egress",
         "PersistentVolumeClaim/data-prometheus-0",
+        // node-exporter's password and certificate, as files.
+        "Secret/prometheus-scrape-credentials",
         "Service/prometheus",
         "ServiceAccount/prometheus",
         // Both stack files run on one node: one replica, and no disruption budget to hang a drain.

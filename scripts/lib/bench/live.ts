@@ -23,6 +23,7 @@ import { LoopbackServer, httpGet, httpRequest, metricsHandler, selfSignedCertifi
 import { LOOPBACK, ManagedProcess, freePorts, sleep, waitFor } from "../local/processes";
 import { TargetGroup, renderedEndpoints } from "../local/prometheus";
 import { LocalStack, appEndpoint, nodeTargets } from "../local/stack";
+import { nodeExporterGet } from "../local/node-exporter";
 import { SyntheticApp, SyntheticNode, catalogueMetricsText } from "../local/synthetic";
 import { metricValues, sum } from "../local/text-format";
 import type { Rendered } from "../render";
@@ -160,7 +161,11 @@ class LiveBench {
     const exporters = await stack.startDatabases();
     this.measure("postgres-exporter", exporters.postgresExporter, stack.ports.postgresExporter);
     this.measure("redis-exporter", exporters.redisExporter, stack.ports.redisExporter);
-    this.measure("node-exporter", stack.startNodeExporter(), stack.ports.nodeExporter);
+    // With the rendered web config, as deployed (TLS and basic auth): Prometheus scrapes it with the rendered job, the sampler as Prometheus does.
+    this.measure("node-exporter", stack.startNodeExporter(), stack.ports.nodeExporter, async () => {
+      const reply = await nodeExporterGet(stack.rendered, stack.ports.nodeExporter);
+      return reply.body;
+    });
     this.measure("loki", await stack.startLoki(), stack.ports.loki);
     this.writeLogTargets();
     this.writeLogLines();
@@ -247,8 +252,8 @@ class LiveBench {
     return out;
   }
 
-  private measure(name: Component, proc: ManagedProcess, port: number): void {
-    this.measured.push({ name, proc, metricsUrl: `http://${LOOPBACK}:${port}/metrics` });
+  private measure(name: Component, proc: ManagedProcess, port: number, scrape?: () => Promise<string>): void {
+    this.measured.push({ name, proc, metricsUrl: `http://${LOOPBACK}:${port}/metrics`, ...(scrape ? { scrape } : {}) });
   }
 
   private async startApps(count: number): Promise<void> {
