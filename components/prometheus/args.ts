@@ -237,6 +237,12 @@ export interface PrometheusArgs {
    * known to `thresholds`. Default none.
    */
   withoutRuleFiles?: string[];
+  /**
+   * Alerts of the files of `rulesDir` left out because nothing the stack runs can feed them (a
+   * database kind's alerts without a database of that kind: components/stack/args.ts decides); a
+   * group or file they leave empty goes too. They still count as known to `thresholds`. Default none.
+   */
+  withoutAlerts?: string[];
   /** The team's own rule files, by key (`team.<name>.yml`), shipped after those of `rulesDir` (preflight/team-content.ts). */
   teamRuleFiles?: Array<[string, string]>;
   /**

@@ -1098,9 +1098,14 @@ describe.each([
     ).toEqual([]);
   });
 
-  test("ships every file of dashboards/ and the team's own (team/, if any) in a ConfigMap mounted in its folder's directory", () => {
+  test("ships every file of dashboards/ that something of the stack feeds and the team's own (team/, if any) in a ConfigMap mounted in its folder's directory", () => {
     const pod = podOf(rendered);
-    const all = [...repositoryDashboards(), ...readTeamContent(ROOT, undefined).dashboards];
+    // Neither stack probes anything (no Uptime dashboard); staging has no MongoDB (no MongoDB dashboard).
+    const unfed = stack === "staging" ? ["applications/uptime.json", "databases/mongodb.json"] : ["applications/uptime.json"];
+    const builtIn = repositoryDashboards().filter((d) => !unfed.includes(`${d.folder}/${d.file}`));
+    expect(builtIn).toHaveLength(repositoryDashboards().length - unfed.length);
+    for (const d of unfed) expect(rendered.files.has(`grafana/${d.replace("/", "__")}`)).toBe(false);
+    const all = [...builtIn, ...readTeamContent(ROOT, undefined).dashboards];
     for (const d of all) {
       const key = `${d.folder}__${d.file}`;
       expect(rendered.files.get(`grafana/${key}`)).toBe(d.content);

@@ -29,6 +29,7 @@ import { metricValues, sum } from "../local/text-format";
 import type { Rendered } from "../render";
 import { renderStack } from "../render-stack";
 import { alertFor, alertLatencyBound, countRules, RuleSet } from "./figures";
+import { benchDatabases } from "./deployed";
 import { Component, LivePhase, Measured, dirBytes, measurePhase } from "./sampling";
 import { BENCH_NODE, BenchPod, WorkloadShape, benchApps, benchPods, kubeStateMetricsText } from "./workload";
 
@@ -237,17 +238,9 @@ class LiveBench {
     return ns;
   }
 
-  /** The stack file's databases: their type and name, from the exporters the render runs for them. */
+  /** The stack file's PostgreSQL and Redis databases (the bench runs those two): their type and name, from the exporters the render runs for them. */
   private databases(): WorkloadShape["databases"] {
-    const out: WorkloadShape["databases"] = [];
-    for (const { object } of this.rendered.kubernetes) {
-      if (object.kind !== "Deployment" || !object.metadata.name?.endsWith("-exporter")) continue;
-      const containers = (
-        (object.spec as { template?: { spec?: { containers?: Array<{ name: string }> } } })?.template?.spec?.containers ?? []
-      ).map((c) => c.name);
-      const type = containers.includes("postgres-exporter") ? "postgres" : containers.includes("redis-exporter") ? "redis" : undefined;
-      if (type) out.push({ type, name: object.metadata.name.slice(0, -"-exporter".length) });
-    }
+    const out = benchDatabases(this.rendered);
     if (out.length === 0) throw new Error("the staging stack file has no PostgreSQL or Redis exporter");
     return out;
   }
