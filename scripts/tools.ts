@@ -556,7 +556,7 @@ async function toCompile(items: Prepared[], all: boolean): Promise<Set<string> |
   );
   if (result.status !== 0) return undefined;
   // -n prints the commands on stderr: one compile per package that Go's build cache does not hold.
-  return new Set([...result.stderr.matchAll(/\/compile\s.*?\s-p\s+(\S+)/g)].map((m) => m[1]).filter((p) => p !== "main"));
+  return new Set([...result.stderr.matchAll(/\/compile\s(?:.*?\s)?-p\s+(\S+)/g)].map((m) => m[1]).filter((p) => p !== "main"));
 }
 
 /**

@@ -12,6 +12,7 @@ import { ImageName, imageVersion, images } from "../../components/images";
 import {
   COLD_BUILD_CPU_MINUTES,
   GO_TOOLS,
+  LINK_CPU_MINUTES,
   ROOT,
   STACK_TOOLS,
   TIERS,
@@ -204,5 +205,88 @@ describe("each test tier builds its tools", () => {
     ]);
     expect(calls.filter((c) => / build /.test(` ${c.split("|")[4]} `))).toEqual([]);
     expect(result.stdout).toMatch(/^Downloads: 2 module\(s\), the longest \d+ s, 6 at a time\.$/m);
+  });
+});
+
+describe("--plan: what a build would do, in one line, before it starts", () => {
+  /**
+   * Runs `npm run tools -- --plan prometheus promtool loki` with a go on PATH that stands for Go's caches: its
+   * `build -n` answers as Go does on a fresh machine (the module is not in the module cache: fails offline), on a
+   * warm one (every package cached: a link), or half-way (`-n` lists some packages to compile, `-n -a` all).
+   */
+  function plan(cache: "fresh" | "warm" | "partial") {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tools-plan-"));
+    const log = path.join(dir, "go.log");
+    const compile = (pkg: string) =>
+      `echo "/go/pkg/tool/linux_amd64/compile -o $WORK/b1/_pkg_.a -trimpath \\"$WORK/b1=>\\" -p ${pkg} -lang=go1.26" >&2`;
+    const answers = {
+      fresh: ['echo "go: module lookup disabled by GOPROXY=off" >&2', "exit 1"],
+      warm: [compile("main"), 'echo "/go/pkg/tool/linux_amd64/link -o $WORK/b001/exe/a.out" >&2'],
+      partial: [
+        compile("example.com/a"),
+        compile("example.com/b"),
+        compile("main"),
+        'case " $* " in *" -a "*) for p in c d e f g h; do echo "/go/pkg/tool/linux_amd64/compile -p example.com/$p" >&2; done ;; esac',
+      ],
+    }[cache];
+    fs.writeFileSync(
+      path.join(dir, "go"),
+      [
+        "#!/usr/bin/env bash",
+        `echo "$(basename "$PWD")|$GOPROXY|$*" >> "${log}"`,
+        'case "$1" in env) echo go1.26.8 ; exit 0 ;; version) exit 1 ;; esac',
+        'if [ "$1" = build ]; then',
+        ...answers,
+        "exit 0",
+        "fi",
+        "exit 1",
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    const result = spawnSync(
+      process.execPath,
+      [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/tools.ts", "--plan", "prometheus", "promtool", "loki"],
+      { cwd: ROOT, encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } },
+    );
+    const calls = fs.readFileSync(log, "utf8").trim().split("\n");
+    fs.rmSync(dir, { recursive: true, force: true });
+    return { ...result, calls };
+  }
+  const cores = os.cpus().length;
+  const est = (cpuMinutes: number) => (cpuMinutes / cores < 1 ? "under 1 min" : `${Math.round(cpuMinutes / cores)} min`);
+  const coresText = `${cores} core${cores === 1 ? "" : "s"}`;
+
+  test("a fresh machine: every tool is a cold build, at its module's measured figure", () => {
+    const run = plan("fresh");
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    const cpu = COLD_BUILD_CPU_MINUTES.prometheus + COLD_BUILD_CPU_MINUTES.loki + 3 * LINK_CPU_MINUTES;
+    expect(run.stdout.trim()).toBe(
+      `tools to build: prometheus, promtool, loki (est. ${est(cpu)} on ${coresText}); linked from cache: none; from PyPI: none; up to date: 0`,
+    );
+    // Go was asked offline, once per module, and built nothing.
+    const builds = run.calls.filter((c) => c.split("|")[2].startsWith("build "));
+    expect(builds.map((c) => c.split("|").slice(0, 2).join("|")).sort()).toEqual(["loki|off", "prometheus|off"]);
+    for (const c of builds) expect(c).toMatch(/\|build -n /);
+  });
+
+  test("a warm machine (a fresh clone, Go's caches full): every tool is only linked", () => {
+    const run = plan("warm");
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim()).toBe(
+      `tools to build: none (est. ${est(3 * LINK_CPU_MINUTES)} on ${coresText}); linked from cache: prometheus, promtool, loki; from PyPI: none; up to date: 0`,
+    );
+    expect(run.calls.filter((c) => / -a /.test(` ${c.split("|")[2]} `))).toEqual([]);
+  });
+
+  test("half-way: the module's cold figure times the share of its packages left to compile", () => {
+    const run = plan("partial");
+    expect(run.status).toBe(0);
+    // 2 of the 8 packages `-n -a` lists (the main packages are the link's).
+    const cpu = (COLD_BUILD_CPU_MINUTES.prometheus + COLD_BUILD_CPU_MINUTES.loki) / 4 + 3 * LINK_CPU_MINUTES;
+    expect(run.stdout.trim()).toBe(
+      `tools to build: prometheus, promtool, loki (est. ${est(cpu)} on ${coresText}); linked from cache: none; from PyPI: none; up to date: 0`,
+    );
   });
 });
