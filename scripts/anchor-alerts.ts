@@ -1,7 +1,7 @@
 /**
  * `npm run anchor-alerts -- <kube-prometheus checkout> [--tag <release>]`: writes
  * catalog/anchor-alerts.yaml, the anchor alerts this stack's alerts are weighed against
- * (docs/alerts.md, "kube-prometheus' alerts"), from the rendered PrometheusRule manifests
+ * (docs/alerts.md, "Against kube-prometheus' alerts"), from the rendered PrometheusRule manifests
  * (`manifests/*prometheusRule.yaml`) of a kube-prometheus checkout at a release tag.
  *
  * Facts only: each alert's name, manifest, group, the metrics it reads (its recording rules

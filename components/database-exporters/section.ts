@@ -63,7 +63,7 @@ function resolve(
           `target: the exporter then runs in its own pod in the stack's namespace and reaches "${db.name}" through its DSN, which must ` +
           `name the database's Service (for instance ${exporterHostExample(db.type, db.target?.name, db.target?.namespace)}), not localhost; a secretRef must be a Secret in the stack's ` +
           `namespace, or use pulumi config set --secret --path 'databaseDsns.${db.name}' <dsn>. The next pulumi up removes the ` +
-          `sidecar: one rollout of the database's pods; run it when a restart of the database is acceptable (README, "Databases")`,
+          `sidecar: one rollout of the database's pods; run it when a restart of the database is acceptable (docs/configuration.md, "Databases: \`databases[]\`")`,
         ...(db.target ? { involves: [`databases[${i}].target`] } : {}),
       });
     } else if (db.target) {

@@ -93,3 +93,30 @@ export function resolveStorage(
     ...(given?.recreate ? { recreate: true } : {}),
   };
 }
+
+/** What a section of plain fields gives: each field its default's type, `resources` and `storage` as their schemas read them. */
+export type GivenOver<Defaults> = {
+  [K in keyof Defaults]?: K extends "resources" ? z.infer<typeof resources> : K extends "storage" ? z.infer<typeof storage> : Defaults[K];
+};
+
+/**
+ * A section's resolution when each of its fields is a plain value over its profile's default: a field
+ * given replaces its default, `resources` merge by request and limit (resolveResources), `storage` as
+ * resolveStorage does; the defaults' keys, in their order, are the result's. A section with a field
+ * of its own making (a derived name, a unit to convert) resolves that one beside it.
+ */
+export function overDefaults<Defaults extends object>(
+  defaults: Defaults,
+  given: GivenOver<Defaults> | undefined,
+  context: Pick<SectionContext, "storageClass">,
+): Defaults {
+  const resolved: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(defaults)) {
+    const field = (given as Record<string, unknown> | undefined)?.[key];
+    if (key === "resources")
+      resolved[key] = resolveResources(value as ResourceRequirements, field as z.infer<typeof resources> | undefined);
+    else if (key === "storage") resolved[key] = resolveStorage(value as StorageSpec, field as z.infer<typeof storage> | undefined, context);
+    else resolved[key] = field ?? value;
+  }
+  return resolved as Defaults;
+}

@@ -317,7 +317,7 @@ const PROMETHEUS_STAGING: PrometheusDefaults = {
   externalLabels: {},
   remoteWrite: [],
   storage: { size: "10Gi" },
-  // Measured by npm run bench (2026-11-22, README "Footprint"): 145 MiB resident and 11m steady,
+  // Measured by npm run bench (2026-11-22, docs/benchmark.md, "Footprint"): 145 MiB resident and 11m steady,
   // 196 MiB at the incident's peak. Requests steady × 1.25, memory limit peak × 2.
   resources: requirements("15m", "192Mi", "1", "400Mi"),
 };

@@ -250,6 +250,7 @@ export function traefikExposureArgs(cfg: StackConfig, stackSalt: Buffer): Traefi
     ...(t.tlsSecretName ? { tlsSecretName: t.tlsSecretName } : {}),
     ...(t.certResolver ? { certResolver: t.certResolver } : {}),
     basicAuthUsers: t.basicAuthUsers,
+    ...(t.rateLimit.enabled ? { rateLimit: { average: t.rateLimit.average, burst: t.rateLimit.burst, period: t.rateLimit.period } } : {}),
     ...(Object.keys(t.basicAuthPasswords).length > 0
       ? { basicAuthPasswords: Object.fromEntries(Object.entries(t.basicAuthPasswords).map(([user, p]) => [user, pulumi.secret(p)])) }
       : {}),

@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { SECRET_KEYS } from "../../config";
+import { parseYamlFile } from "./yaml-file";
 import { applyProjectConfig, readProjectFile } from "./project-config";
 
 export interface StackConfigInput {
@@ -148,7 +149,9 @@ export function readStackConfig(stack: string, sets: string[] = [], root = ROOT,
         (stacks.length > 0 ? `the stacks here are: ${stacks.join(", ")}` : "there is no Pulumi.<stack>.yaml here"),
     );
   }
-  const doc = (YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  // A YAML error names the file, its line and its column.
+  const shown = path.relative(process.cwd(), file) || file;
+  const doc = (parseYamlFile(fs.readFileSync(file, "utf8"), shown) ?? {}) as { config?: Record<string, unknown> };
   const placeholders: string[] = [];
   const values: Record<string, unknown> = {};
   const secret = new Set<string>();

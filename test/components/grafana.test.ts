@@ -529,7 +529,16 @@ describe("readDashboards", () => {
     expect(() => readDashboards(nested)).toThrow(`${path.basename(nested)}/apps/more: nested folders are not supported`);
 
     const broken = dashboardsDir({ apps: { "bad.json": '{"uid": ' } });
-    expect(() => readDashboards(broken)).toThrow(`${path.basename(broken)}/apps/bad.json is not valid JSON`);
+    expect(() => readDashboards(broken)).toThrow(`${path.basename(broken)}/apps/bad.json is not valid JSON at line 1, column 9:`);
+    // The line and column of the mistake, whether V8 names its position or only the token.
+    const comma = dashboardsDir({ apps: { "bad.json": '{\n  "uid": "a"\n  "title": "b"\n}\n' } });
+    expect(() => readDashboards(comma)).toThrow(
+      `${path.basename(comma)}/apps/bad.json is not valid JSON at line 3, column 3: Expected ',' or '}' after property value`,
+    );
+    const token = dashboardsDir({ apps: { "bad.json": '{\n  "uid": "a",\n  "title": }\n' } });
+    expect(() => readDashboards(token)).toThrow(
+      `${path.basename(token)}/apps/bad.json is not valid JSON at line 3, column 12: Unexpected token '}'`,
+    );
   });
 
   test("a missing directory holds no dashboards", () => {

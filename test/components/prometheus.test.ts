@@ -459,7 +459,7 @@ describe("rule files", () => {
 
   test("a file that is not a rule file is refused, naming it", () => {
     const dir = rulesDir({ "broken.yml": "groups: [\n", "plain.yml": "foo: bar\n" });
-    expect(() => loadRuleFiles(dir, undefined)).toThrow(/broken\.yml is not valid YAML/);
+    expect(() => loadRuleFiles(dir, undefined)).toThrow(/broken\.yml is not valid YAML at line 2, column 1: /);
     fs.rmSync(path.join(dir, "broken.yml"));
     expect(() => loadRuleFiles(dir, undefined)).toThrow(/plain\.yml has no "groups" list/);
   });

@@ -316,6 +316,20 @@ describe("reading a stack file", () => {
     expect(() => readStackConfig("demo", ["novalue"], root)).toThrow('--set needs key=value, got "novalue"');
   });
 
+  test("a YAML mistake in the stack file or Pulumi.yaml names the file, the line and the column", () => {
+    const stackFile = path.join(root, "Pulumi.demo.yaml");
+    fs.writeFileSync(stackFile, "config:\n  monitoring:prometheus:\n    retention: 7d\n   replicas: 1\n");
+    expect(() => readStackConfig("demo", [], root)).toThrow(
+      `${path.relative(process.cwd(), stackFile)}: is not valid YAML at line 4, column 1: All mapping items must start at the same column`,
+    );
+    fs.writeFileSync(stackFile, "config:\n  monitoring:nodes: 1\n  monitoring:nodes: 2\n");
+    expect(() => readStackConfig("demo", [], root)).toThrow(
+      /Pulumi\.demo\.yaml: is not valid YAML at line 3, column 3: Map keys must be unique$/,
+    );
+    fs.writeFileSync(path.join(root, "Pulumi.yaml"), "name: monitoring\nruntime: [nodejs\n");
+    expect(() => readStackConfig("demo", [], root)).toThrow(/Pulumi\.yaml: is not valid YAML at line 3, column 1: /);
+  });
+
   test("a stack that does not exist is reported with the stacks that do", () => {
     fs.writeFileSync(path.join(root, "Pulumi.prod-eu.yaml"), "config: {}\n");
     expect(() => readStackConfig("prod", [], root)).toThrow(/no stack file .*Pulumi\.prod\.yaml; the stacks here are: demo, prod-eu$/);

@@ -9,6 +9,7 @@ import * as YAML from "yaml";
 import { appRecordingRules } from "./app-rules";
 import type { ProbeSpec } from "../../kit/probes";
 import { durationSeconds } from "../../kit/units";
+import { yamlErrors } from "../../kit/file-errors";
 import {
   Measure,
   THRESHOLD_LEVELS,
@@ -64,7 +65,7 @@ export function linkRunbooks(text: string, runbookBaseUrl: string | undefined, f
 /** A rule file's text parsed, with its layout; throws when it is not YAML or has no `groups` list. */
 function parsedRuleFile(text: string, file: string): YAML.Document {
   const doc = YAML.parseDocument(text);
-  if (doc.errors.length > 0) throw new Error(`${file} is not valid YAML: ${doc.errors[0].message}`);
+  if (doc.errors.length > 0) throw new Error(`${file} ${yamlErrors(doc)[0]}`);
   if (!YAML.isSeq(doc.get("groups"))) throw new Error(`${file} has no "groups" list: it is not a Prometheus rule file`);
   return doc;
 }
