@@ -108,30 +108,35 @@ describe.each(SECRET_VARIANTS.map((v) => [v.name, v] as const))("a stack file wh
 });
 
 describe("--secrets-file", () => {
-  const dsn = "postgresql://exporter:Hunter2SecretsFileQ7x@db.example.com:5432/shop?sslmode=require";
+  const dsn = "postgresql://exporter:Hunter2DsnQ7x@db.example.com:5432/shop?sslmode=require";
+  // npm masks a URL's password in its echo; a password on its own it prints as it is.
+  const smtpPassword = "Hunter2SmtpPasswordQ7x";
 
-  test("gives a secret that npm run render prints nowhere, and the render uses it", () => {
+  test("gives secrets that npm run render prints nowhere, and the render uses them", () => {
     const secrets = path.join(work, "secrets.yaml");
-    fs.writeFileSync(secrets, `databaseDsns.shop-postgres: "${dsn}"\n`, { mode: 0o600 });
+    fs.writeFileSync(secrets, `databaseDsns.shop-postgres: "${dsn}"\nsmtpPassword: ${smtpPassword}\n`, { mode: 0o600 });
     const out = path.join(work, "out-secrets-file");
     const file = files.get("routing") as string;
     const result = render(["--stack", "production", "--stack-file", file, "--secrets-file", secrets, "--show-secrets", "--out", out]);
     expect(result.status).toBe(0);
     // npm echoed the command line: the file's name, never what it holds.
     expect(result.logs).toContain(`--secrets-file ${secrets}`);
-    expect(result.logs).not.toContain("Hunter2SecretsFileQ7x");
-    // The render used it (--show-secrets writes Secrets' values), in place of its stand-in.
+    expect(result.logs).not.toContain("Hunter2DsnQ7x");
+    expect(result.logs).not.toContain(smtpPassword);
+    // The render used them (--show-secrets writes Secrets' values), in place of their stand-ins.
     expect(fs.readFileSync(path.join(out, "kubernetes.yaml"), "utf8")).toContain(dsn);
-    const line = /^Secret values stood in \([^)]*\): (.*)$/m.exec(result.stdout)?.[1] ?? "";
-    expect(line.split(", ")).not.toContain("monitoring:databaseDsns.shop-postgres");
-    expect(line.split(", ")).toContain("monitoring:databaseDsns.cache-redis");
+    expect(fs.readFileSync(path.join(out, "files", "alertmanager", "alertmanager.yml"), "utf8")).toContain(smtpPassword);
+    const named = (/^Secret values stood in \([^)]*\): (.*)$/m.exec(result.stdout)?.[1] ?? "").split(", ");
+    expect(named).not.toContain("monitoring:databaseDsns.shop-postgres");
+    expect(named).not.toContain("monitoring:smtpPassword");
+    expect(named).toContain("monitoring:databaseDsns.cache-redis");
   });
 
   test("where --set prints the secret with the command line", () => {
     const out = path.join(work, "out-set");
     const file = files.get("routing") as string;
-    const result = render(["--stack", "production", "--stack-file", file, "--set", `databaseDsns.shop-postgres=${dsn}`, "--out", out]);
+    const result = render(["--stack", "production", "--stack-file", file, "--set", `smtpPassword=${smtpPassword}`, "--out", out]);
     expect(result.status).toBe(0);
-    expect(result.logs).toContain("Hunter2SecretsFileQ7x");
+    expect(result.logs).toContain(smtpPassword);
   });
 });

@@ -23,6 +23,7 @@ import {
   toolsOfTier,
 } from "../../scripts/lib/tools";
 import { UNAVAILABLE } from "../../scripts/lib/unavailable-tools";
+import { stackBinary } from "../../scripts/lib/local/binaries";
 
 describe("the tool set", () => {
   test.each(TOOLS.filter((t) => t.npmPackage).map((t) => [t.binary, t] as const))(
@@ -158,5 +159,20 @@ describe("each test tier builds its tools", () => {
     ]);
     expect(calls.filter((c) => / build /.test(` ${c.split("|")[4]} `))).toEqual([]);
     expect(result.stdout).toMatch(/^Downloads: 2 module\(s\), the longest \d+ s, 6 at a time\.$/m);
+  });
+});
+
+describe("a missing binary", () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  test("is asked for by the smallest command that builds it, with what promtool's build costs cold", () => {
+    jest.spyOn(fs, "existsSync").mockReturnValue(false);
+    const promtool = TOOLS.find((t) => t.binary === "promtool");
+    expect(() => stackBinary("promtool")).toThrow(
+      `run \`npm run tools -- promtool\` (it builds promtool ${promtool?.release} alone, from tools/prometheus/go.mod; about 11 CPU-minutes with an empty Go build cache, 6 minutes or more on two cores; \`npm run tools\` builds every tool)`,
+    );
+    expect(() => stackBinary("amtool")).toThrow(
+      /run `npm run tools -- amtool` \(it builds amtool v\S+ alone, from tools\/alertmanager\/go.mod; `npm run tools` builds every tool\)/,
+    );
   });
 });

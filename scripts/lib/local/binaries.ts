@@ -17,7 +17,12 @@ export function stackBinary(binary: StackBinary): string {
   if (!tool) throw new Error(`${binary} is not in the tool table (scripts/lib/tools.ts)`);
   const file = binPath(binary);
   if (!fs.existsSync(file)) {
-    throw new Error(`${file} is missing: run \`npm run tools\` (it builds ${binary} ${tool.release} from tools/${tool.module}/go.mod)`);
+    const cold = tool.coldBuildCpuSeconds
+      ? `; about ${Math.round(tool.coldBuildCpuSeconds / 60)} CPU-minutes with an empty Go build cache, ${Math.round(tool.coldBuildCpuSeconds / 120)} minutes or more on two cores`
+      : "";
+    throw new Error(
+      `${file} is missing: run \`npm run tools -- ${binary}\` (it builds ${binary} ${tool.release} alone, from tools/${tool.module}/go.mod${cold}; \`npm run tools\` builds every tool)`,
+    );
   }
   return file;
 }
