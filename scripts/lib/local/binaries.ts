@@ -7,23 +7,27 @@
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import { TOOLS, binPath } from "../tools";
+import { TOOLS, Tool, binPath } from "../tools";
 
 export type StackBinary = (typeof TOOLS)[number]["binary"];
+
+/**
+ * The smallest command that builds a tool, with what it costs where its cold build was measured
+ * (Tool.coldBuildCpuSeconds): the message of a test or `npm run check` that lacks the binary.
+ */
+export function howToBuild(tool: Tool): string {
+  const cold = tool.coldBuildCpuSeconds
+    ? `; about ${Math.round(tool.coldBuildCpuSeconds / 60)} CPU-minutes with an empty Go build cache, ${Math.round(tool.coldBuildCpuSeconds / 120)} minutes or more on two cores`
+    : "";
+  return `run \`npm run tools -- ${tool.binary}\` (it builds ${tool.binary} ${tool.release} alone, from tools/${tool.module}/go.mod${cold}; \`npm run tools\` builds every tool)`;
+}
 
 /** The path of a stack binary under .tools/bin, or an error that says how to build it. */
 export function stackBinary(binary: StackBinary): string {
   const tool = TOOLS.find((t) => t.binary === binary);
   if (!tool) throw new Error(`${binary} is not in the tool table (scripts/lib/tools.ts)`);
   const file = binPath(binary);
-  if (!fs.existsSync(file)) {
-    const cold = tool.coldBuildCpuSeconds
-      ? `; about ${Math.round(tool.coldBuildCpuSeconds / 60)} CPU-minutes with an empty Go build cache, ${Math.round(tool.coldBuildCpuSeconds / 120)} minutes or more on two cores`
-      : "";
-    throw new Error(
-      `${file} is missing: run \`npm run tools -- ${binary}\` (it builds ${binary} ${tool.release} alone, from tools/${tool.module}/go.mod${cold}; \`npm run tools\` builds every tool)`,
-    );
-  }
+  if (!fs.existsSync(file)) throw new Error(`${file} is missing: ${howToBuild(tool)}`);
   return file;
 }
 
