@@ -16,7 +16,7 @@ import {
   portNumber,
   secretMapMessage,
 } from "../kit/fields";
-import { componentSection } from "../kit/section";
+import { SecretStandIns, componentSection, textStandIn } from "../kit/section";
 import { EXPOSED_SERVICES } from "../kit/web";
 import { problems } from "./problems";
 
@@ -87,6 +87,9 @@ export const traefikSecrets = {
     notAMap(BASIC_AUTH_PASSWORDS_MESSAGE),
   ),
 };
+
+/** What the offline render stands in for an encrypted password: 19 to 72 characters, as the schema takes. */
+export const traefikSecretStandIns: SecretStandIns<typeof traefikSecrets> = { basicAuthPasswords: textStandIn };
 
 type Given = z.infer<typeof schema>;
 

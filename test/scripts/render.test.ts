@@ -82,7 +82,9 @@ describe("npm run render", () => {
     const markdown = fs.readFileSync(path.join(out, SUMMARY_FILE), "utf8");
     expect(summaryFacts(markdown)).toEqual(summaryFacts(result.stdout));
     expect(markdown).toContain("## Alert receivers\n\n```text\nteam: slack #alerts\n");
-    expect(markdown).toContain("\nSecure values rendered as placeholders (give them with --set): monitoring:deadMansSwitchUrl\n");
+    expect(markdown).toContain(
+      "\nSecret values stood in (encrypted in the stack file, which the render cannot decrypt; give them with --secrets-file to render them): monitoring:deadMansSwitchUrl\n",
+    );
     for (const text of [result.stdout, markdown]) expect(text).not.toContain("summary-s3cret");
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -280,13 +282,14 @@ describe("reading a stack file", () => {
   });
   afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  test("passes values as the Pulumi CLI does and replaces secure values by visible placeholders", () => {
+  test("passes values as the Pulumi CLI does and stands in each secure value, named", () => {
     const input = readStackConfig("demo", [], root);
     expect(input.config).toEqual({
       "monitoring:profile": "staging",
       "monitoring:prometheus": JSON.stringify({ retention: "7d", replicas: 1 }),
       "monitoring:discordWebhookUrl": "https://placeholder.invalid/secret/discordWebhookUrl",
-      "monitoring:databaseDsns": JSON.stringify({ orders: "PLACEHOLDER-secret-databaseDsns-orders" }),
+      // Each secret key's own stand-in: a DSN (of PostgreSQL: no database names the kind of "orders").
+      "monitoring:databaseDsns": JSON.stringify({ orders: "postgresql://placeholder@orders.placeholder.invalid:5432/placeholder" }),
       "cloudflare:apiToken": "PLACEHOLDER-secret-apiToken",
     });
     expect(input.secretKeys).toEqual(["cloudflare:apiToken", "monitoring:databaseDsns", "monitoring:discordWebhookUrl"]);

@@ -27,6 +27,7 @@ import {
   wheelPin,
 } from "../../scripts/lib/tools";
 import { UNAVAILABLE } from "../../scripts/lib/unavailable-tools";
+import { howToBuild } from "../../scripts/lib/local/binaries";
 
 describe("the tool set", () => {
   test.each(TOOLS.filter((t) => t.npmPackage).map((t) => [t.binary, t] as const))(
@@ -287,6 +288,22 @@ describe("--plan: what a build would do, in one line, before it starts", () => {
     const cpu = (COLD_BUILD_CPU_MINUTES.prometheus + COLD_BUILD_CPU_MINUTES.loki) / 4 + 3 * LINK_CPU_MINUTES;
     expect(run.stdout.trim()).toBe(
       `tools to build: prometheus, promtool, loki (est. ${est(cpu)} on ${coresText}); linked from cache: none; from PyPI: none; up to date: 0`,
+    );
+  });
+});
+
+describe("a missing binary", () => {
+  const tool = (binary: string) => TOOLS.find((t) => t.binary === binary) as (typeof TOOLS)[number];
+
+  test("is asked for by the smallest command that builds or installs it, with what its module's build costs cold", () => {
+    expect(howToBuild(tool("promtool"))).toBe(
+      `run \`npm run tools -- promtool\` (it builds promtool ${tool("promtool").release} alone, from tools/prometheus/go.mod; about 11 CPU-minutes with an empty Go build cache, 6 minutes or more on two cores; \`npm run tools\` builds every tool)`,
+    );
+    expect(howToBuild(tool("amtool"))).toMatch(
+      /^run `npm run tools -- amtool` \(it builds amtool v\S+ alone, from tools\/alertmanager\/go.mod; about 6 CPU-minutes with an empty Go build cache, 3 minutes or more on two cores; `npm run tools` builds every tool\)$/,
+    );
+    expect(howToBuild(tool("traefik"))).toBe(
+      `run \`npm run tools -- traefik\` (it installs traefik ${tool("traefik").release} alone, from tools/traefik/requirements.txt)`,
     );
   });
 });
