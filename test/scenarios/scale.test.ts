@@ -34,8 +34,11 @@ describe(`${APPS} apps`, () => {
     expect(maps("prometheus-config")).toBeGreaterThan(1);
   });
 
-  test("the container sees every rendered file of Prometheus, in its config and rules directories", () => {
-    const seen = [PROMETHEUS_PATHS.configDir, PROMETHEUS_PATHS.rulesDir].flatMap((d) => fs.readdirSync(path.join(root, d))).sort();
+  test("the container sees every rendered file of Prometheus, in its config, rules and scrape credentials directories", () => {
+    // The scrape credentials (node-exporter's password and CA) are a Secret's, in a directory of their own.
+    const seen = [PROMETHEUS_PATHS.configDir, PROMETHEUS_PATHS.rulesDir, PROMETHEUS_PATHS.scrapeSecretsDir]
+      .flatMap((d) => fs.readdirSync(path.join(root, d)))
+      .sort();
     const files = [...rendered.files.keys()].filter((f) => f.startsWith("prometheus/")).map((f) => f.slice("prometheus/".length));
     expect(seen).toEqual(files.sort());
     expect(seen).toEqual(expect.arrayContaining(["prometheus.yml", "apps.scrape.yml", "apps-2.scrape.yml", "apps.rules.yml"]));

@@ -16,10 +16,15 @@ export const APPS = 1000;
 interface PodSpec {
   automountServiceAccountToken?: boolean;
   containers: Array<{ name: string; volumeMounts: Array<{ name: string; mountPath: string }> }>;
-  volumes: Array<{ name: string; configMap?: { name: string }; projected?: { sources: Array<{ configMap?: { name: string } }> } }>;
+  volumes: Array<{
+    name: string;
+    configMap?: { name: string };
+    secret?: { secretName: string };
+    projected?: { sources: Array<{ configMap?: { name: string } }> };
+  }>;
 }
 
-/** Every file the prometheus container sees, written under `root` from its mounts (projected ConfigMaps included). */
+/** Every file the prometheus container sees, written under `root` from its mounts (projected ConfigMaps and Secrets included). */
 export function layOut(r: Rendered, dir: string): void {
   const pod = (objectOf(r, "StatefulSet", "prometheus").spec as { template: { spec: PodSpec } }).template.spec;
   const container = pod.containers.find((c) => c.name === "prometheus");
@@ -31,6 +36,17 @@ export function layOut(r: Rendered, dir: string): void {
       for (const [key, content] of Object.entries(objectOf(r, "ConfigMap", name).data as Record<string, string>)) {
         fs.writeFileSync(path.join(dir, mount.mountPath, key), content);
       }
+    }
+    if (volume?.secret) {
+      const secret = objectOf(r, "Secret", volume.secret.secretName) as {
+        stringData?: Record<string, string>;
+        data?: Record<string, string>;
+      };
+      const files = {
+        ...secret.stringData,
+        ...Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString()])),
+      };
+      for (const [key, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, mount.mountPath, key), content);
     }
   }
   const sa = path.join(dir, PROMETHEUS_PATHS.serviceAccountDir);

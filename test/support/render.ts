@@ -1,6 +1,6 @@
 /** Test helpers around the shared mocks runner and renderer. */
 import { Rendered, renderRun } from "../../scripts/lib/render";
-import { renderStack } from "../../scripts/lib/render-stack";
+import { renderStack, withOfflineSalt } from "../../scripts/lib/render-stack";
 import { applyProjectConfig, readProjectFile } from "../../scripts/lib/project-config";
 import { RunInput, runProgram } from "../../scripts/lib/runner";
 import { ROOT } from "../../scripts/lib/stackfile";
@@ -32,6 +32,8 @@ export async function renderConfig(
     stack,
     config: Object.fromEntries(Object.entries(applied.values).map(([k, v]) => [k, wire(v)])),
     secretKeys,
+    // The salt the offline render gives a stack (render-stack.ts): what is derived from it renders alike every run.
+    previousOutputs: withOfflineSalt("monitoring", stack),
   };
   return renderRun(await runProgram(input), true);
 }
