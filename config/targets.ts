@@ -39,6 +39,12 @@ export function resolveApps(rawConfig: RawConfig, raw: RawStackConfig, problems:
         message: `app "${a.name}" scrapes a URL, so "namespace", "port", "targetPort", "path" and "scheme" belong in the URL`,
       });
     }
+    if (otlpOnly && a.limits !== undefined) {
+      problems.push({
+        key: k(`apps[${i}].limits`),
+        message: `app "${a.name}" sends OTLP only (no "service" or "url"), so it has no scrape job for limits to bound: remove them, or give its "service" or "url"`,
+      });
+    }
     // A number is the Service's own port, resolved from the Service when the program runs (preflight/service-ports.ts).
     const servicePort =
       typeof a.port === "string"
@@ -59,6 +65,7 @@ export function resolveApps(rawConfig: RawConfig, raw: RawStackConfig, problems:
       // An app known only by its OTLP has OpenTelemetry's HTTP server metrics, as Prometheus names them.
       metrics: { ...(otlpOnly ? OTLP_APP_METRICS : APP_DEFAULTS.metrics), ...a.metrics },
       ...(a.otlp ? { otlp: true } : {}),
+      ...(a.limits !== undefined ? { limits: a.limits } : {}),
       slo: {
         availabilityRatio: Number(((a.slo?.availability ?? APP_DEFAULTS.slo.availability) / 100).toFixed(8)),
         latencyP95Seconds: a.slo?.latencyP95Seconds ?? APP_DEFAULTS.slo.latencyP95Seconds,
@@ -161,6 +168,7 @@ export function resolveTargets(rawConfig: RawConfig, raw: RawStackConfig, proble
         ? { auth: auth.username !== undefined ? { type: "basic" as const, username: auth.username } : { type: "bearer" as const } }
         : {}),
       ...(auth ? { credential: auth.secretRef ? { secretRef: auth.secretRef } : { value: secretCredential ?? "" } } : {}),
+      ...(t.limits !== undefined ? { limits: t.limits } : {}),
     };
   });
   for (const name of Object.keys(credentials)) {
