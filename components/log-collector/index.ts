@@ -10,7 +10,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ALLOY_CONFIG_FILE, ALLOY_PATHS, ALLOY_PORT, alloyConfig } from "./alloy";
+import { ALLOY_CONFIG_FILE, ALLOY_PATHS, ALLOY_PORT, alloyConfig, otlpMemoryLimiter } from "./alloy";
 import { LOG_COLLECTOR_AGENT, LogCollectorArgs } from "./args";
 import { ScrapeTarget } from "../kit/services";
 import { WorkloadIdentity, imageOf, objectMeta, prometheusPodLabels, selectorLabels, standardLabels, stackPods } from "../kit/labels";
@@ -98,6 +98,7 @@ export class LogCollector extends StackComponent {
               prometheusOtlpUrl: prometheusOtlpUrl(args.stackNamespace),
               lokiOtlpUrl: lokiOtlpUrl(args.stackNamespace),
               spanMetricsInterval: otlp.scrapeInterval,
+              memoryLimiter: otlpMemoryLimiter(args.resources.limits.memory),
             },
           }
         : {}),

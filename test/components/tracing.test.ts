@@ -106,6 +106,11 @@ describe("the traces content, with and without a traces backend", () => {
     const alloy = rendered.files.get("log-collector/config.alloy") ?? "";
     expect(alloy).toMatch(/otelcol\.connector\.spanmetrics "apps" \{/);
     expect(alloy).toMatch(/traces += \[otelcol\.exporter\.otlp\.traces\.input, otelcol\.connector\.spanmetrics\.apps\.input\]/);
+    // The receiver hands everything to the memory limiter first, sized from the collector's memory limit (staging 464Mi).
+    expect(alloy).toMatch(/otelcol\.receiver\.otlp "apps" \{[^]*?metrics = \[otelcol\.processor\.memory_limiter\.apps\.input\]/);
+    expect(alloy).toMatch(
+      /otelcol\.processor\.memory_limiter "apps" \{\n\tcheck_interval = "1s"\n\tlimit +\= "179MiB"\n\tspike_limit +\= "35MiB"\n/,
+    );
     // Flushed at the stack's scrape interval, so that a panel's rate window holds several flushes.
     const prometheus = YAML.parse(rendered.files.get("prometheus/prometheus.yml") ?? "") as { global: { scrape_interval: string } };
     expect(alloy).toMatch(new RegExp(`metrics_flush_interval += "${prometheus.global.scrape_interval}"`));
