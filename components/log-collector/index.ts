@@ -250,7 +250,7 @@ export class LogCollector extends StackComponent {
       );
     }
 
-    // Prometheus scrapes the agent; with the OTLP endpoint, any pod of the cluster may send to it.
+    // Prometheus scrapes the agent; with the OTLP endpoint, the pods of the namespaces of the apps that send OTLP may send to it.
     // It only opens connections (to the API, Loki, and with OTLP Prometheus and the traces backend).
     new k8s.networking.v1.NetworkPolicy(
       `${name}-network-policy`,
@@ -261,7 +261,14 @@ export class LogCollector extends StackComponent {
             ports: [ALLOY_PORT],
             from: [{ namespaces: { "kubernetes.io/metadata.name": args.stackNamespace }, pods: prometheusPodLabels(args.environment) }],
           },
-          ...(otlp ? [{ ports: [OTLP_PORTS.grpc, OTLP_PORTS.http], from: [{ anyNamespace: true as const }] }] : []),
+          ...(otlp && otlp.fromNamespaces.length > 0
+            ? [
+                {
+                  ports: [OTLP_PORTS.grpc, OTLP_PORTS.http],
+                  from: otlp.fromNamespaces.map((ns) => ({ namespaces: { "kubernetes.io/metadata.name": ns } })),
+                },
+              ]
+            : []),
         ]),
       },
       { parent: this },

@@ -78,6 +78,8 @@ export interface AppTarget {
    * Without `service` and `url` it is not scraped at all.
    */
   otlp?: boolean;
+  /** The namespace its pods send OTLP from (apps[].namespace): the collector's OTLP endpoint admits only these. */
+  otlpNamespace?: string;
   /** This app's job's limits, over prometheus.scrapeLimits. Default: those. */
   limits?: Partial<ScrapeLimits>;
 }

@@ -118,7 +118,7 @@ describe("scrape limits", () => {
     expect(problems("staging", { apps: [{ ...api, limits: { samples: 10 } }] })).toEqual([
       expect.stringMatching(/^monitoring:apps\[0\]\.limits\.samples: /),
     ]);
-    expect(problems("staging", { apps: [{ name: "otel", otlp: true, limits: { sampleLimit: 10 } }] })).toEqual([
+    expect(problems("staging", { apps: [{ name: "otel", namespace: "otel", otlp: true, limits: { sampleLimit: 10 } }] })).toEqual([
       expect.stringMatching(/^monitoring:apps\[0\]\.limits: app "otel" sends OTLP only .* no scrape job for limits to bound/),
     ]);
   });
