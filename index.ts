@@ -10,8 +10,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as YAML from "yaml";
 import { ConfigError, RawConfig, parseStackConfig, plainEntriesOfSecretKeys } from "./config";
+import { checkCloudflareCredentials } from "./preflight/cloudflare-credentials";
 import { ServicePortError, resolveAppServicePorts } from "./preflight/service-ports";
 import { MonitoringStack } from "./components/stack";
 import { SALT_OUTPUT, saltText, stackSaltOf } from "./preflight/stack-salt";
@@ -43,6 +45,14 @@ function plainPaths(root: string, stack: string): string[] {
   if (!fs.existsSync(file)) return [];
   const doc = (YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
   return plainEntriesOfSecretKeys(doc.config ?? {});
+}
+
+/**
+ * Whether the program runs under Pulumi's mocks (the offline render, the tests) rather than the
+ * engine: nothing it registers then reaches a provider.
+ */
+function underMocks(): boolean {
+  return pulumi.runtime.getMonitor() instanceof MockMonitor;
 }
 
 /** Every config value of the stack, as Pulumi hands it to the program. */
@@ -94,6 +104,11 @@ async function main(): Promise<Record<string, unknown>> {
   const raw = readRawConfig();
   const parsed = refusingConfigErrors(() => parseStackConfig(raw));
   for (const warning of parsed.warnings) pulumi.log.warn(warning);
+  // The tunnel's provider needs credentials: refused here, before any resource, rather than at its first resource.
+  const credentials = refusingConfigErrors(() =>
+    checkCloudflareCredentials(raw, parsed.config.cloudflare.enabled, process.env, underMocks()),
+  );
+  if (credentials) pulumi.log.warn(credentials);
   // The team's own rules and dashboards: files of the project, checked before anything is read
   // from the cluster or created.
   const team = refusingConfigErrors(() =>

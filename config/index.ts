@@ -30,7 +30,7 @@
  * them) and `resolved` (StackConfig, with the profile's defaults).
  */
 export { NODE_RESERVED_PORTS, USER_PRIORITY_MAX, parseMatcher } from "../components/kit/fields";
-export { SECRET_KEYS, plainEntriesOfSecretKeys } from "./secrets";
+export { SECRET_KEYS, SECRET_STAND_INS, plainEntriesOfSecretKeys } from "./secrets";
 export type { RawConfig } from "./schema";
 export { exposedBy, publicHostname } from "./resolved";
 export type { StackConfig } from "./resolved";

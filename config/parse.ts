@@ -40,7 +40,7 @@ function retiredKeyProblems(project: string, decoded: Record<string, unknown>): 
   const example =
     'alertmanager.receivers [{name: alerts-critical, slack: {channel: "#alerts-critical"}}, {name: infrastructure, slack: {channel: "#infrastructure"}}], ' +
     "alertmanager.routes [{matchers: ['severity=\"critical\"'], receiver: alerts-critical}], alertmanager.defaultReceiver: infrastructure, " +
-    "and one webhook per receiver: pulumi config set --secret --path 'slackWebhookUrls.<receiver>' <url> (README: Alerts)";
+    "and one webhook per receiver: pulumi config set --secret --path 'slackWebhookUrls.<receiver>' <url> (docs/alerts.md, \"Channels: a team's own routing\")";
   if (decoded.slackWebhookUrl !== undefined) {
     delete decoded.slackWebhookUrl;
     problems.push({
@@ -73,7 +73,7 @@ function retiredKeyProblems(project: string, decoded: Record<string, unknown>): 
 /** The log collector the program no longer runs. */
 const RETIRED_AGENT = "promtail";
 
-/** Why logCollector.agent: promtail is refused, and the way over to Alloy (docs/operations.md: From Promtail to Alloy). */
+/** Why logCollector.agent: promtail is refused, and the way over to Alloy (docs/operations.md, "From Promtail to Alloy"). */
 function retiredAgentMessage(resourcesSet: boolean): string {
   return (
     `is "${RETIRED_AGENT}", which is no longer supported: Promtail reached its end of life in March 2026 (2026-03-02) and is not ` +

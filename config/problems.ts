@@ -116,6 +116,64 @@ function sectionHint(key: string): string | undefined {
   return `did you mean ${list}${found.length > 4 ? " (and more)" : ""}? It belongs in a section${how}`;
 }
 
+/** A key path as the stack file writes it, without the project: `apps[0].metrics.statusLabel`. */
+function pathText(path: ReadonlyArray<PropertyKey>): string {
+  return path.map((part, i) => (typeof part === "number" ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`)).join("");
+}
+
+/** The words of a camelCase name, in lower case: `healthPath` -> health, path. */
+const wordsOf = (name: string): string[] => name.split(/(?=[A-Z])/).map((w) => w.toLowerCase());
+
+/**
+ * Where an unknown key inside a section (or a list entry) belongs when it is a key of that same
+ * section one level down or up: `apps[0].statusLabel` is `apps[0].metrics.statusLabel`,
+ * `apps[0].healthPath` is `apps[0].probe.path` (its last word the key, its other words in the
+ * key's or its parent's description: "Health path"). Read from the schemas: the section is the
+ * nearest list entry, else the top-level key.
+ */
+function misplacedHint(path: ReadonlyArray<PropertyKey>, key: string): string | undefined {
+  let rootLength = 1;
+  path.forEach((part, i) => {
+    if (typeof part === "number") rootLength = i + 1;
+  });
+  const root = path.slice(0, rootLength);
+  const depth = path.length - rootLength + 1;
+  const candidates: Array<{ path: PropertyKey[]; text: string }> = [];
+  const walk = (schema: z.ZodType | undefined, at: PropertyKey[], context: string) => {
+    const s = schema === undefined ? undefined : unwrap(schema);
+    if (!(s instanceof z.ZodObject) || at.length > depth) return;
+    for (const [child, childSchema] of Object.entries(s.shape as Record<string, z.ZodType>)) {
+      const childPath = [...at, child];
+      const description = childSchema.description ?? unwrap(childSchema).description ?? "";
+      if (Math.abs(childPath.length - depth) <= 1) candidates.push({ path: childPath, text: `${description} ${context}`.toLowerCase() });
+      walk(childSchema, childPath, description);
+    }
+  };
+  walk(schemaAt(root), [], "");
+  const here = pathText([...path, key]);
+  const others = candidates.filter((c) => pathText([...root, ...c.path]) !== here);
+  const leaf = (c: { path: PropertyKey[] }) => String(c.path[c.path.length - 1]);
+  let found = others.filter((c) => leaf(c).toLowerCase() === key.toLowerCase());
+  if (found.length === 0) {
+    // A compound name: its last words the key's name, the others in its path or descriptions.
+    const words = wordsOf(key);
+    found = others.filter((c) => {
+      const own = wordsOf(leaf(c));
+      const rest = words.slice(0, words.length - own.length);
+      const context = `${c.path.slice(0, -1).map(String).join(" ").toLowerCase()} ${c.text}`;
+      return (
+        rest.length > 0 &&
+        words.slice(rest.length).join() === own.join() &&
+        rest.every((w) => new RegExp(`\\b${w.replace(/[^a-z0-9]/g, "")}\\b`).test(context))
+      );
+    });
+  }
+  if (found.length === 0) found = others.filter((c) => leaf(c).length > 3 && closeEnough(key, editDistance(key, leaf(c))));
+  if (found.length === 0) return undefined;
+  const shown = found.slice(0, 4).map((c) => `"${pathText([...root, ...c.path])}"`);
+  return `did you mean ${shown.length === 1 ? shown[0] : `${shown.slice(0, -1).join(", ")} or ${shown[shown.length - 1]}`}?`;
+}
+
 /** What a key of this shape takes, in words. */
 export function expectedShape(path: ReadonlyArray<PropertyKey>): string {
   const schema = schemaAt(path);
@@ -128,6 +186,22 @@ export function expectedShape(path: ReadonlyArray<PropertyKey>): string {
   return "text";
 }
 
+/** Whether a schema takes a number (a port takes a number or a name). */
+function takesNumber(schema: z.ZodType | undefined): boolean {
+  const s = schema === undefined ? undefined : unwrap(schema);
+  if (s instanceof z.ZodNumber) return true;
+  return s instanceof z.ZodUnion && (s.options as z.ZodType[]).some(takesNumber);
+}
+
+/** A number written in quotes where the schema takes a number (`port: "8080"`): the quotes make it text. */
+function quotedNumberHint(issue: z.core.$ZodIssue): string {
+  const input = "input" in issue ? issue.input : undefined;
+  if (typeof input !== "string" || !/^-?\d+(\.\d+)?$/.test(input.trim()) || !takesNumber(schemaAt(issue.path))) return "";
+  const leaf = issue.path[issue.path.length - 1];
+  const field = typeof leaf === "number" ? "" : `${String(leaf)}: `;
+  return `; remove the quotes: a number in quotes is text, write ${field}${input.trim()}`;
+}
+
 /** The library's own wording, which no message may show: each check above says what it allows. */
 const LIBRARY_WORDING = /^(Invalid|Too (small|big))/;
 
@@ -138,11 +212,11 @@ export function zodProblems(project: string, error: z.ZodError): ConfigProblem[]
       const known = knownKeysAt(issue.path);
       for (const k of issue.keys) {
         const hint = closest(k, known);
-        const section = issue.path.length === 0 && !hint ? sectionHint(k) : undefined;
+        const elsewhere = hint ? undefined : issue.path.length === 0 ? sectionHint(k) : misplacedHint(issue.path, k);
         const key = issue.path.length === 0 ? `${project}:${k}` : `${keyOf(project, issue.path)}.${k}`;
         problems.push({
           key,
-          message: `unknown key${hint ? ` (did you mean "${hint}"?)` : section ? ` (${section})` : ""}; allowed here: ${known.join(", ")}`,
+          message: `unknown key${hint ? ` (did you mean "${hint}"?)` : elsewhere ? ` (${elsewhere})` : ""}; allowed here: ${known.join(", ")}`,
         });
       }
       continue;
@@ -174,12 +248,12 @@ export function zodProblems(project: string, error: z.ZodError): ConfigProblem[]
               ? `must be ${word} ${bound} characters`
               : `must be ${word} ${bound}`;
       } else if (issue.code === "invalid_key") {
-        message = `is not a valid name here: ${issue.issues[0]?.message ?? "see the README"}`;
+        message = `is not a valid name here: ${issue.issues[0]?.message ?? "see docs/configuration.md"}`;
       } else {
         message = `is not ${expectedShape(issue.path)} of the right form`;
       }
     }
-    problems.push({ key: keyOf(project, issue.path), message: `${message} (got ${got})` });
+    problems.push({ key: keyOf(project, issue.path), message: `${message} (got ${got})${isSecret ? "" : quotedNumberHint(issue)}` });
   }
   // One problem per key: the first check that failed says what is allowed.
   return problems.filter((p, i) => problems.findIndex((q) => q.key === p.key) === i);

@@ -1,11 +1,12 @@
 /** The keys whose values must be Pulumi secrets, and the stack file's plain entries beside secret ones. */
 import { dnsLabel, nonEmpty, notAMap, secretMapMessage } from "../components/kit/fields";
-import { LEGACY_RECEIVER_SECRETS, ROUTING_SECRETS } from "../components/alertmanager/section";
+import { ALERTMANAGER_SECRET_STAND_INS, LEGACY_RECEIVER_SECRETS, ROUTING_SECRETS } from "../components/alertmanager/section";
 import { RECEIVER_SECRET_MAP_MESSAGES } from "../components/alertmanager/receivers";
 import { databasesSection } from "../components/database-exporters/section";
-import { grafanaSecrets } from "../components/grafana/section";
-import { PROMETHEUS_SECRETS, REMOTE_WRITE_PASSWORDS_MESSAGE } from "../components/prometheus/section";
-import { BASIC_AUTH_PASSWORDS_MESSAGE, traefikSecrets } from "../components/traefik/section";
+import { grafanaSecretStandIns, grafanaSecrets } from "../components/grafana/section";
+import { SecretStandIn, textStandIn } from "../components/kit/section";
+import { PROMETHEUS_SECRETS, PROMETHEUS_SECRET_STAND_INS, REMOTE_WRITE_PASSWORDS_MESSAGE } from "../components/prometheus/section";
+import { BASIC_AUTH_PASSWORDS_MESSAGE, traefikSecretStandIns, traefikSecrets } from "../components/traefik/section";
 import { z } from "zod";
 
 /** What a secret map takes, and how to give it: entry by entry, by path (each component's maps say their own). */
@@ -29,6 +30,20 @@ export const secretKeySchemas = {
 };
 
 export const SECRET_KEYS = Object.keys(secretKeySchemas) as ReadonlyArray<keyof typeof secretKeySchemas>;
+
+/**
+ * What the offline render stands in for each secret key's value when the stack file's is encrypted
+ * (scripts/lib/stackfile.ts): each declared beside its key's schema, which takes it. The type asks
+ * one of every key: a secret key without its stand-in does not compile.
+ */
+export const SECRET_STAND_INS: { readonly [K in keyof typeof secretKeySchemas]: SecretStandIn } = {
+  ...grafanaSecretStandIns,
+  ...ALERTMANAGER_SECRET_STAND_INS,
+  ...databasesSection.standIns,
+  ...PROMETHEUS_SECRET_STAND_INS,
+  ...traefikSecretStandIns,
+  targetCredentials: textStandIn,
+};
 
 /**
  * Entries of structured keys that a stack file's `config:` block holds in plain text

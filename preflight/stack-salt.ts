@@ -3,7 +3,8 @@
  * as a secret stack output, which every later deployment reads back (index.ts, through its
  * StackReference to the stack itself). What the stack derives from a password (the basic-auth
  * bcrypt salts, the Grafana admin password's digest) is keyed on it, so that the same user and
- * password give different hashes in every stack, and the same hash from one `up` to the next.
+ * password give different hashes in every stack, and the same hash from one `up` to the next;
+ * node-exporter's password and TLS key are derived from it too (components/exporters/node-exporter.ts).
  *
  * Drawn here rather than by a `random` provider resource: the program needs it before any
  * resource exists, and the cluster tier cannot run that provider.
@@ -46,6 +47,7 @@ export function stackSaltOf(previous: unknown): { salt: Buffer; warning?: string
     salt: newStackSalt(),
     warning:
       `The previous deployment's stack output "${SALT_OUTPUT}" is not a ${SALT_BYTES}-byte base64 salt: a new one is drawn, ` +
-      "so the basic-auth hashes and the Grafana password digest change once (no password changes).",
+      "so the basic-auth hashes and the Grafana password digest change once (no password you gave changes), " +
+      "and node-exporter's password and certificate, on both ends at once.",
   };
 }

@@ -21,6 +21,7 @@ import { DashboardFile, readDashboards } from "../components/grafana/dashboards"
 import type { TeamContent, TeamRuleFile } from "../components/stack/team";
 import { DEFAULT_RULES_DIR } from "../components/prometheus/args";
 import { durationSeconds } from "../components/kit/units";
+import { yamlErrors } from "../components/kit/file-errors";
 
 /** The directory read when `teamContent` is not set; absent, the stack has no content of its own. */
 export const TEAM_CONTENT_DEFAULT = "team";
@@ -103,9 +104,7 @@ function durationProblem(where: string, value: unknown): string[] {
  */
 export function teamRuleFileProblems(text: string, builtin: Pick<BuiltinNames, "alerts" | "records">): string[] {
   const doc = YAML.parseDocument(text, { uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    return doc.errors.map((e) => `is not valid YAML: ${e.message.split("\n")[0].replace(/:$/, "")}`);
-  }
+  if (doc.errors.length > 0) return yamlErrors(doc);
   const root: unknown = doc.toJS();
   if (!isMap(root) || !Array.isArray(root.groups)) return ["must be a Prometheus rule file: a map with a list `groups:`"];
   const problems = unknownKeys("the file", root, FILE_KEYS);

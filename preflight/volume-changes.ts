@@ -14,8 +14,8 @@ import { ConfigError, ConfigProblem, RawConfig, StackConfig } from "../config";
 import { STATEFUL_SETS, VOLUME_COMPONENTS, VolumeComponent, VolumeRecords, componentsWithClaims } from "../components/stack/volumes";
 import { quantityBytes } from "../components/kit/units";
 
-/** Where the README explains what to do instead. */
-const README_SECTION = `"Changing volumes" in the README`;
+/** Where the docs explain what to do instead. */
+const CHANGING_VOLUMES = `docs/operations.md, "Changing volumes"`;
 
 /** A section of the raw config as given (structured keys arrive as JSON), for which key set a value. */
 function givenSection(raw: RawConfig, component: VolumeComponent): { replicas?: unknown; storage?: Record<string, unknown> } {
@@ -42,7 +42,7 @@ const list = (names: string[]) => names.join(", ");
  * place, as config problems: another StorageClass (set, changed or unset), a smaller size,
  * and a larger one unless the component's `storage.expandable` says its class expands volumes.
  * A component with `storage.recreate` may change both, for that one deployment: its claims are
- * made anew (README: Changing volumes); left set once nothing changes, it is refused.
+ * made anew (docs/operations.md, "Changing volumes"); left set once nothing changes, it is refused.
  */
 export function volumeChangeProblems(raw: RawConfig, cfg: StackConfig, previous: VolumeRecords | undefined): ConfigProblem[] {
   if (!previous) return [];
@@ -70,7 +70,7 @@ export function volumeChangeProblems(raw: RawConfig, cfg: StackConfig, previous:
             `but the last deployment ran ${before.claims.length} (claims ${list(before.claims)}): the claims of the replicas that go would be ` +
             `${cfg.protectVolumes ? "dropped, and Pulumi would stop at them, protected" : "deleted with their data"}. If the cluster has more ` +
             `nodes, say so: pulumi config set nodes <count>; to run ${replicas} anyway, set it: pulumi config set --path '${c}.replicas' ${replicas} ` +
-            `(see "Good to know" in the README) (got nothing)`,
+            `(see docs/operations.md, "Good to know") (got nothing)`,
         });
       }
     }
@@ -109,7 +109,7 @@ export function volumeChangeProblems(raw: RawConfig, cfg: StackConfig, previous:
         key: k(`${c}.storage.size`),
         message:
           `must be at least ${before.size}, the size of the existing claims (${list(before.claims)}): Kubernetes never shrinks a claim. ` +
-          `${keep[0].toUpperCase()}${keep.slice(1)}; to use less space, move the data to a new, smaller claim (see ${README_SECTION}) (got ${got})`,
+          `${keep[0].toUpperCase()}${keep.slice(1)}; to use less space, move the data to a new, smaller claim (see ${CHANGING_VOLUMES}) (got ${got})`,
       });
     } else if (now > was && !storage.expandable) {
       componentProblems.push({
@@ -118,7 +118,7 @@ export function volumeChangeProblems(raw: RawConfig, cfg: StackConfig, previous:
           `cannot grow the existing claims (${list(before.claims)}) from ${before.size} to ${storage.size} unless their StorageClass, ` +
           `${className(before.storageClass)}, expands volumes (allowVolumeExpansion: true). If it does, say so: ` +
           `pulumi config set --path '${c}.storage.expandable' true. k3s's local-path does not: there, ${keep} and move the ` +
-          `data to a new, larger claim (see ${README_SECTION}) (got ${got})`,
+          `data to a new, larger claim (see ${CHANGING_VOLUMES}) (got ${got})`,
       });
     }
   }
@@ -133,7 +133,7 @@ export function volumeChangeProblems(raw: RawConfig, cfg: StackConfig, previous:
       message:
         `cannot move the existing claims (${list(claims)}) from ${className(from)} to ${className(to)}: a claim's StorageClass ` +
         `cannot change, so Pulumi would replace ${replaced}, ${outcome}. Keep ${from ? JSON.stringify(from) : "it unset"}; ` +
-        `to move the data to another class, see ${README_SECTION} (got ${to ? JSON.stringify(to) : "nothing"})`,
+        `to move the data to another class, see ${CHANGING_VOLUMES} (got ${to ? JSON.stringify(to) : "nothing"})`,
     };
   });
   return [...classProblems, ...componentProblems];
@@ -141,21 +141,37 @@ export function volumeChangeProblems(raw: RawConfig, cfg: StackConfig, previous:
 
 /**
  * The namespace of the previous deployment (its `namespace` stack output), when the config
- * would move the stack elsewhere without saying so: the default namespace follows the
- * environment (monitoring-<environment>), and a stack deployed before that default, in
- * `monitoring`, would otherwise be replaced in a new namespace, its claims and data deleted
- * with the old one (or, protected, stopped halfway). A namespace set explicitly is the user's
- * choice. Refused with a ConfigError naming the key to set.
+ * would move the stack elsewhere: the namespace is replaced, and the claims in it with it.
+ * Without saying so (the default namespace follows the environment, monitoring-<environment>,
+ * and a stack deployed before that default, in `monitoring`, would otherwise be replaced in a
+ * new namespace), refused in any stack, naming the key to set. Set explicitly, it is the user's
+ * choice, except in a stack that protects its volumes (protectVolumes): there the namespace and
+ * its claims are protected, so Pulumi would make the stack anew in the other namespace and stop
+ * at the old one, halfway through. Refused with a ConfigError.
  */
 export function applyPreviousNamespace(raw: RawConfig, cfg: StackConfig, previous: unknown): StackConfig {
   if (typeof previous !== "string" || previous === "" || previous === cfg.namespace) return cfg;
-  if (raw.values[`${raw.project}:namespace`] !== undefined) return cfg;
+  const key = `${raw.project}:namespace`;
+  const given = raw.values[key];
+  if (given === undefined) {
+    throw new ConfigError([
+      {
+        key,
+        message:
+          `is not set, so it defaults to "${cfg.namespace}" (monitoring-<environment>), but this stack runs in "${previous}": moving ` +
+          `it would replace the namespace and delete the claims in it, data included. Keep it: pulumi config set namespace ${previous} (got nothing)`,
+      },
+    ]);
+  }
+  if (!cfg.protectVolumes) return cfg;
   throw new ConfigError([
     {
-      key: `${raw.project}:namespace`,
+      key,
       message:
-        `is not set, so it defaults to "${cfg.namespace}" (monitoring-<environment>), but this stack runs in "${previous}": moving ` +
-        `it would replace the namespace and delete the claims in it, data included. Keep it: pulumi config set namespace ${previous} (got nothing)`,
+        `cannot move a stack that protects its volumes (protectVolumes) from "${previous}", where it runs, to "${cfg.namespace}": ` +
+        `Pulumi would make the stack anew in "${cfg.namespace}" and stop mid-update at the namespace "${previous}" and its claims, ` +
+        `which are protected, after other objects have changed. Keep it: pulumi config set namespace ${previous}; to move the ` +
+        `stack and its data, see "Moving a protected stack" in docs/operations.md (got ${JSON.stringify(cfg.namespace)})`,
     },
   ]);
 }

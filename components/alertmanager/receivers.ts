@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { dnsLabel, email, httpUrl, notAMap, secretMapMessage, slackChannel } from "../kit/fields";
+import { SecretStandIn, urlStandIn } from "../kit/section";
 
 /** The mail server email receivers send through (alertmanager.smtp), its password resolved. */
 export interface MailServer {
@@ -32,6 +33,8 @@ export interface ReceiverSecret<Key extends string> {
   placeholder: string;
   /** The schema of one entry. */
   schema: z.ZodType<string>;
+  /** What the offline render stands in for an entry it cannot decrypt: one the schema takes. */
+  standIn: SecretStandIn;
 }
 
 /** One kind of receiver: see the file's comment. */
@@ -74,6 +77,7 @@ const webhookSecret = <Key extends string>(key: Key, value: string, what: string
   what,
   placeholder: "<url>",
   schema: httpUrl,
+  standIn: urlStandIn,
 });
 
 /** The receiver kinds, in the order of the receiver's keys, its problems and alertmanager.yml. */
@@ -174,6 +178,11 @@ export const RECEIVER_SECRET_MAPS = Object.fromEntries(
     row.secret ? [[row.secret.key, z.record(dnsLabel, row.secret.schema, notAMap(receiverSecretMessage(row.secret)))]] : [],
   ),
 ) as { [Key in ReceiverSecretKey]: z.ZodRecord<typeof dnsLabel, z.ZodType<string>> };
+
+/** The kinds' secret maps' stand-ins (ReceiverSecret.standIn), by key. */
+export const RECEIVER_SECRET_STAND_INS = Object.fromEntries(
+  RECEIVER_KIND_ROWS.flatMap(([, row]) => (row.secret ? [[row.secret.key, row.secret.standIn]] : [])),
+) as { [Key in ReceiverSecretKey]: SecretStandIn };
 
 /** What each secret map takes and how to give it, for a map given whole (config/secrets.ts). */
 export const RECEIVER_SECRET_MAP_MESSAGES: Record<string, string> = Object.fromEntries(

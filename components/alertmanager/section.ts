@@ -18,10 +18,19 @@ import {
   smarthost,
   storage,
 } from "../kit/fields";
-import { SecretValues, componentSection, onNodes, resolveResources, resolveStorage } from "../kit/section";
+import {
+  SecretStandIns,
+  SecretValues,
+  componentSection,
+  onNodes,
+  resolveResources,
+  resolveStorage,
+  textStandIn,
+  urlStandIn,
+} from "../kit/section";
 import { ALERTMANAGER_DEFAULTS, AlertReceivers, AlertmanagerArgs, AlertmanagerDefaults } from "./args";
 import { problems, warnings } from "./problems";
-import { RECEIVER_KINDS, RECEIVER_SECRET_MAPS, ReceiverKindName } from "./receivers";
+import { RECEIVER_KINDS, RECEIVER_SECRET_MAPS, RECEIVER_SECRET_STAND_INS, ReceiverKindName } from "./receivers";
 import { resolveRouting } from "./routing";
 
 type KindFields = { [K in ReceiverKindName]: z.ZodOptional<(typeof RECEIVER_KINDS)[K]["schema"]> };
@@ -92,6 +101,16 @@ export const LEGACY_RECEIVER_SECRETS = {
 export const ROUTING_SECRETS = {
   ...RECEIVER_SECRET_MAPS,
   smtpPassword: nonEmpty("a password"),
+};
+
+/** What the offline render stands in for each secret key when the stack file's value is encrypted: a URL where the key is one. */
+export const ALERTMANAGER_SECRET_STAND_INS: SecretStandIns<typeof LEGACY_RECEIVER_SECRETS & typeof ROUTING_SECRETS> = {
+  discordWebhookUrl: urlStandIn,
+  discordCriticalWebhookUrl: urlStandIn,
+  webhookUrl: urlStandIn,
+  deadMansSwitchUrl: urlStandIn,
+  ...RECEIVER_SECRET_STAND_INS,
+  smtpPassword: textStandIn,
 };
 
 const secrets = { ...LEGACY_RECEIVER_SECRETS, ...ROUTING_SECRETS };

@@ -4,6 +4,7 @@ import { HEX32, bool, dnsLabel, durationWith, email, hostname, matching, replica
 import { componentSection, onNodes, resolveResources } from "../kit/section";
 import { EXPOSED_SERVICES } from "../kit/web";
 import { CLOUDFLARE_TUNNEL_DEFAULTS, CloudflareTunnelArgs, CloudflareTunnelDefaults } from "./args";
+import { publicMailDomains } from "./mail-domains";
 import { problems } from "./problems";
 
 /** Cloudflare Access in front of every hostname of the tunnel. */
@@ -67,4 +68,18 @@ export const cloudflareSection = componentSection({
           ...(cloudflare.access.enabled ? { access: cloudflare.access } : {}),
         })
       : [],
+  // Cloudflare Access lets in every address of a domain it is given: a public mail provider's is anyone's.
+  warnings: (cloudflare) => {
+    const open = cloudflare.enabled && cloudflare.access.enabled ? publicMailDomains(cloudflare.access.emailDomains) : [];
+    if (open.length === 0) return [];
+    return [
+      {
+        key: "access.emailDomains",
+        message:
+          `lists ${open.map((d) => JSON.stringify(d)).join(", ")}, the domain${open.length === 1 ? "" : "s"} of a public mail provider: ` +
+          `anyone who opens an address there gets through Cloudflare Access to ${cloudflare.expose.join(", ")}. List the people ` +
+          `in cloudflare.access.emails instead (and keep emailDomains for your organisation's own domain)`,
+      },
+    ];
+  },
 });

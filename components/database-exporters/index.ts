@@ -15,7 +15,7 @@
  * starting at all. No container setting avoids it, so the exporter lives in a pod of its own,
  * where whatever it does only takes its own target down (`*_up`/`up == 0`, which alerts).
  * Entries of an earlier release in `mode: sidecar` are refused by config (section.ts; the way
- * over is in the message and the README); removing one removes its patch, which gives back
+ * over is in the message and docs/configuration.md, "Databases: `databases[]`"); removing one removes its patch, which gives back
  * exactly the fields it added (one rollout of the database's pods).
  *
  * The DSN (it holds the password) reaches the exporter only through a Kubernetes Secret in

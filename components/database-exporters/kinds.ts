@@ -37,6 +37,11 @@ export interface DatabaseKind {
   /** What a DSN of this database looks like: a DSN given to the wrong exporter is refused (section.ts). */
   dsnPattern: RegExp;
   dsnExample: string;
+  /**
+   * What the offline render stands in for an encrypted DSN of this kind: one of the right format
+   * that names `host` (never the exporter's own pod), so that section.ts's checks take it.
+   */
+  dsnStandIn: (host: string) => string;
   /** The hosts a DSN of the right format names (section.ts refuses one that names the exporter's own pod). */
   dsnTarget: (dsn: string) => DsnTarget;
   /** The uid of the dashboard on its exporter's series (dashboards/databases/). */
@@ -87,6 +92,7 @@ export const DATABASE_KINDS: { readonly [T in DatabaseType]: DatabaseKind } = {
     // A URL, or libpq's key=value form.
     dsnPattern: /^(postgres(ql)?:\/\/\S+|[a-z_]+=\S*(\s+[a-z_]+=\S*)*)$/,
     dsnExample: "postgresql://user:password@host:5432/db?sslmode=require",
+    dsnStandIn: (host) => `postgresql://placeholder@${host}:5432/placeholder`,
     dsnTarget: postgresTarget,
     dashboard: "db-postgres",
     alerts: ["PostgresDown", "PostgresTooManyConnections"],
@@ -102,6 +108,7 @@ export const DATABASE_KINDS: { readonly [T in DatabaseType]: DatabaseKind } = {
     args: ["--web.listen-address=:9121"],
     dsnPattern: /^((rediss?|unix):\/\/\S+|[^\s:/@]+:\d{1,5})$/,
     dsnExample: "redis://:password@host:6379",
+    dsnStandIn: (host) => `redis://${host}:6379`,
     dsnTarget: (dsn) => (dsn.startsWith("unix://") ? { socket: true } : { hosts: urlHosts(dsn) ?? hostOf(dsn) }),
     dashboard: "db-redis",
     alerts: ["RedisDown", "RedisTooManyConnections", "RedisCacheHitRateLow"],
@@ -124,6 +131,7 @@ export const DATABASE_KINDS: { readonly [T in DatabaseType]: DatabaseKind } = {
     ],
     dsnPattern: /^mongodb(\+srv)?:\/\/\S+$/,
     dsnExample: "mongodb://user:password@host:27017/admin",
+    dsnStandIn: (host) => `mongodb://placeholder@${host}:27017/admin`,
     dsnTarget: (dsn) => ({ hosts: urlHosts(dsn) ?? hostOf(dsn) }),
     dashboard: "db-mongodb",
     alerts: ["MongodbDown", "MongodbTooManyConnections"],

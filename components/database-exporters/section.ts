@@ -11,7 +11,7 @@ import { z } from "zod";
 import { DATABASE_TYPES, DatabaseType } from "../kit/database-exporters";
 import { dnsLabel, existingSecretKey, nonEmpty, notAMap, resources, secretMapMessage } from "../kit/fields";
 import { ArgsProblem, HIDDEN, duplicates } from "../kit/problems";
-import { SectionContext, resolveResources } from "../kit/section";
+import { SecretStandIns, SectionContext, resolveResources } from "../kit/section";
 import { DatabaseExporter } from "./args";
 import { DATABASE_KINDS, exporterHostExample } from "./kinds";
 
@@ -40,6 +40,20 @@ const DSNS_MESSAGE = secretMapMessage("databaseDsns", "database name", "DSN");
 
 const secrets = { databaseDsns: z.record(dnsLabel, nonEmpty("a DSN"), notAMap(DSNS_MESSAGE)) };
 
+/**
+ * What the offline render stands in for an encrypted DSN: one of the kind `databases[]` gives the
+ * database of that name (PostgreSQL's when none does: the DSN's own problem is then that its database
+ * is missing), naming the host `<name>.placeholder.invalid`, which never resolves.
+ */
+const standIns: SecretStandIns<typeof secrets> = {
+  databaseDsns: ({ entry, stack }) => {
+    const given = Array.isArray(stack.databases) ? (stack.databases as unknown[]) : [];
+    const db = given.find((d): d is { type: unknown } => typeof d === "object" && d !== null && (d as { name?: unknown }).name === entry);
+    const type = DATABASE_TYPES.find((t) => t === db?.type) ?? "postgres";
+    return DATABASE_KINDS[type].dsnStandIn(`${entry ?? "database"}.placeholder.invalid`);
+  },
+};
+
 type Entry = z.infer<typeof entry>;
 type Dsns = { databaseDsns?: z.infer<(typeof secrets)["databaseDsns"]> };
 
@@ -63,7 +77,7 @@ function resolve(
           `target: the exporter then runs in its own pod in the stack's namespace and reaches "${db.name}" through its DSN, which must ` +
           `name the database's Service (for instance ${exporterHostExample(db.type, db.target?.name, db.target?.namespace)}), not localhost; a secretRef must be a Secret in the stack's ` +
           `namespace, or use pulumi config set --secret --path 'databaseDsns.${db.name}' <dsn>. The next pulumi up removes the ` +
-          `sidecar: one rollout of the database's pods; run it when a restart of the database is acceptable (README, "Databases")`,
+          `sidecar: one rollout of the database's pods; run it when a restart of the database is acceptable (docs/configuration.md, "Databases: \`databases[]\`")`,
         ...(db.target ? { involves: [`databases[${i}].target`] } : {}),
       });
     } else if (db.target) {
@@ -172,6 +186,8 @@ export const databasesSection = {
   schema: z.array(entry, { error: "must be a list of databases" }).describe("Database exporters."),
   /** The secret keys it reads, with their schemas (config/secrets.ts orders them). */
   secrets,
+  /** What the offline render stands in for each secret key's encrypted values. */
+  standIns,
   /** How each secret map is given, for a value given whole (config/decode.ts). */
   secretMessages: { databaseDsns: DSNS_MESSAGE },
   resolve,

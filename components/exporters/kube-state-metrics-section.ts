@@ -1,7 +1,7 @@
 /** kube-state-metrics' section of the stack file (`kubeStateMetrics`): its fields, its defaults per profile and its resolution. */
 import { z } from "zod";
 import { bool, resources } from "../kit/fields";
-import { componentSection, resolveResources } from "../kit/section";
+import { componentSection, overDefaults } from "../kit/section";
 import { KUBE_STATE_METRICS_DEFAULTS, KubeStateMetricsDefaults } from "./kube-state-metrics";
 
 const schema = z.strictObject({ enabled: bool.optional(), resources: resources.optional() });
@@ -10,11 +10,5 @@ const schema = z.strictObject({ enabled: bool.optional(), resources: resources.o
 export const kubeStateMetricsSection = componentSection({
   schema,
   defaults: (profile): KubeStateMetricsDefaults => KUBE_STATE_METRICS_DEFAULTS[profile],
-  resolve: (given, context): KubeStateMetricsDefaults => {
-    const defaults = KUBE_STATE_METRICS_DEFAULTS[context.profile];
-    return {
-      enabled: given?.enabled ?? defaults.enabled,
-      resources: resolveResources(defaults.resources, given?.resources),
-    };
-  },
+  resolve: (given, context) => overDefaults(KUBE_STATE_METRICS_DEFAULTS[context.profile], given, context),
 });

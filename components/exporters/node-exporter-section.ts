@@ -1,7 +1,7 @@
 /** node-exporter's section of the stack file (`nodeExporter`): its fields, its defaults per profile and its resolution. */
 import { z } from "zod";
 import { bool, hostPort, resources } from "../kit/fields";
-import { componentSection, resolveResources } from "../kit/section";
+import { componentSection, overDefaults } from "../kit/section";
 import { NODE_EXPORTER_DEFAULTS, NodeExporterDefaults } from "./node-exporter";
 
 const schema = z.strictObject({
@@ -16,12 +16,5 @@ const schema = z.strictObject({
 export const nodeExporterSection = componentSection({
   schema,
   defaults: (profile): NodeExporterDefaults => NODE_EXPORTER_DEFAULTS[profile],
-  resolve: (given, context): NodeExporterDefaults => {
-    const defaults = NODE_EXPORTER_DEFAULTS[context.profile];
-    return {
-      enabled: given?.enabled ?? defaults.enabled,
-      port: given?.port ?? defaults.port,
-      resources: resolveResources(defaults.resources, given?.resources),
-    };
-  },
+  resolve: (given, context) => overDefaults(NODE_EXPORTER_DEFAULTS[context.profile], given, context),
 });

@@ -1,6 +1,7 @@
 /** The dashboards Grafana ships: read from the repository's (and the team's) folders, packed into ConfigMaps. */
 import * as fs from "fs";
 import * as path from "path";
+import { jsonError } from "../kit/file-errors";
 import { CONFIGMAP_DATA_BUDGET, DEFAULT_DASHBOARDS_DIR } from "./args";
 
 /** One dashboard file. */
@@ -52,7 +53,7 @@ export function readDashboards(dir: string = DEFAULT_DASHBOARDS_DIR, shownAs: st
       try {
         parsed = JSON.parse(content);
       } catch (err) {
-        throw new Error(`${source} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+        throw new Error(`${source} ${jsonError(content, err)}`);
       }
       if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
         throw new Error(`${source} must hold one dashboard object`);

@@ -1,7 +1,7 @@
 /** Grafana's section of the stack file (`grafana`) and its secret keys: its fields, its defaults per profile, its resolution and its problems. */
 import { z } from "zod";
 import { iniValue, matching, nonEmpty, replicas, resources, storage } from "../kit/fields";
-import { componentSection, resolveResources, resolveStorage } from "../kit/section";
+import { SecretStandIns, componentSection, resolveResources, resolveStorage, textStandIn } from "../kit/section";
 import { GRAFANA_DEFAULTS, GrafanaDefaults, GrafanaDatabase, WRITABLE_FOLDER_DEFAULT } from "./args";
 import { problems } from "./problems";
 
@@ -46,6 +46,12 @@ const schema = z.strictObject({
 export const grafanaSecrets = {
   grafanaAdminPassword: z.string({ error: "must be a password" }).min(12, "must be at least 12 characters"),
   grafanaDatabasePassword: nonEmpty("a password"),
+};
+
+/** What the offline render stands in for each, when the stack file's value is encrypted: 19 characters or more. */
+export const grafanaSecretStandIns: SecretStandIns<typeof grafanaSecrets> = {
+  grafanaAdminPassword: textStandIn,
+  grafanaDatabasePassword: textStandIn,
 };
 
 /** Grafana as config resolves it: the profile's defaults under what the stack gives, and the values of its secret keys. */

@@ -186,7 +186,7 @@ export const storage = z.strictObject({
   recreate: bool
     .optional()
     .describe(
-      "For one deployment: a new size or StorageClass makes the claims anew, once their data is moved out (README: Changing volumes).",
+      'For one deployment: a new size or StorageClass makes the claims anew, once their data is moved out (docs/operations.md, "Changing volumes").',
     ),
 });
 

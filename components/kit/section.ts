@@ -34,6 +34,27 @@ export interface SectionContext {
 export type SecretValues<Secrets extends Record<string, z.ZodType>> = { [K in keyof Secrets]?: z.infer<Secrets[K]> };
 
 /**
+ * What the offline render puts in place of a secret value it cannot decrypt (a `secure:` value of
+ * the stack file): a value the key's own checks take, so that the render goes on and shows the
+ * rest of the stack. `key` names the value as `pulumi config set --path` does (`databaseDsns.orders`),
+ * `entry` is the entry's name in a secret map (`orders`), `stack` the stack's other values by key
+ * (`databases`), as the stack file gives them.
+ */
+export type SecretStandIn = (at: { key: string; entry?: string; stack: Readonly<Record<string, unknown>> }) => string;
+
+/** A stand-in for each of a section's secret keys: declared beside the keys' schemas, so that no secret key goes without. */
+export type SecretStandIns<Secrets extends Record<string, z.ZodType>> = { readonly [K in keyof Secrets]-?: SecretStandIn };
+
+/** A stand-in URL (`https://placeholder.invalid/secret/<key>`): .invalid is reserved (RFC 2606) and never resolves. */
+export const urlStandIn: SecretStandIn = ({ key }) => `https://placeholder.invalid/secret/${key}`;
+
+/**
+ * A stand-in password or token: `PLACEHOLDER-secret-<key>`, with every character but letters and
+ * digits a '-'; at least 19 characters and at most 72 (bcrypt's limit, basicAuthPasswords').
+ */
+export const textStandIn: SecretStandIn = ({ key }) => `PLACEHOLDER-secret-${key.replace(/[^a-zA-Z0-9]/g, "-")}`.slice(0, 72);
+
+/**
  * What deploys but deserves attention, keyed inside the section: worded as a problem (`<key> <message>.`),
  * or as a sentence of its own after the key (`<key>: <sentence>`).
  */
@@ -92,4 +113,31 @@ export function resolveStorage(
     ...(given?.expandable ? { expandable: true } : {}),
     ...(given?.recreate ? { recreate: true } : {}),
   };
+}
+
+/** What a section of plain fields gives: each field its default's type, `resources` and `storage` as their schemas read them. */
+export type GivenOver<Defaults> = {
+  [K in keyof Defaults]?: K extends "resources" ? z.infer<typeof resources> : K extends "storage" ? z.infer<typeof storage> : Defaults[K];
+};
+
+/**
+ * A section's resolution when each of its fields is a plain value over its profile's default: a field
+ * given replaces its default, `resources` merge by request and limit (resolveResources), `storage` as
+ * resolveStorage does; the defaults' keys, in their order, are the result's. A section with a field
+ * of its own making (a derived name, a unit to convert) resolves that one beside it.
+ */
+export function overDefaults<Defaults extends object>(
+  defaults: Defaults,
+  given: GivenOver<Defaults> | undefined,
+  context: Pick<SectionContext, "storageClass">,
+): Defaults {
+  const resolved: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(defaults)) {
+    const field = (given as Record<string, unknown> | undefined)?.[key];
+    if (key === "resources")
+      resolved[key] = resolveResources(value as ResourceRequirements, field as z.infer<typeof resources> | undefined);
+    else if (key === "storage") resolved[key] = resolveStorage(value as StorageSpec, field as z.infer<typeof storage> | undefined, context);
+    else resolved[key] = field ?? value;
+  }
+  return resolved as Defaults;
 }

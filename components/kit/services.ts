@@ -1,4 +1,6 @@
 /** How the components reach one another: the stack's Service ports and URLs, and how Prometheus finds a component's metrics. */
+import type * as pulumi from "@pulumi/pulumi";
+
 /**
  * How Prometheus finds a component's metrics: Kubernetes endpoints discovery of the
  * Service that carries `selector` labels in `namespace`, on the named port. Every
@@ -35,6 +37,14 @@ export interface ScrapeTarget {
    * Prometheus reaches it at the nodes' addresses, which its egress policy opens on this port.
    */
   hostPort?: number;
+  /**
+   * A target that serves TLS (with scheme https): the certificate Prometheus verifies it with (PEM,
+   * its `ca_file`) and the DNS name that certificate carries (its `server_name`). The certificate
+   * reaches Prometheus in its scrape credentials Secret, beside the password.
+   */
+  tls?: { caPem: pulumi.Input<string>; serverName: string };
+  /** Basic auth: the user, and the password, a secret that reaches Prometheus in its scrape credentials Secret, never its config. */
+  basicAuth?: { username: string; password: pulumi.Input<string> };
 }
 
 /**

@@ -6,11 +6,38 @@ export const EXPOSED_SERVICES = ["grafana", "prometheus", "alertmanager"] as con
 export type ExposedService = (typeof EXPOSED_SERVICES)[number];
 
 /**
- * Paths of a published service that neither Traefik nor the tunnel routes to it. Grafana
- * serves its own metrics at /metrics, and its plugins' at /metrics/plugins/<id>, to anyone:
- * Prometheus scrapes them inside the cluster, and nobody outside needs them.
+ * Paths of a published service that neither Traefik nor the tunnel routes to it, whatever the
+ * method: a published UI is for reading, and what writes comes from inside the cluster, to the
+ * Service. Grafana serves its own metrics at /metrics, and its plugins' at
+ * /metrics/plugins/<id>, to anyone: Prometheus scrapes them inside the cluster. Prometheus takes
+ * samples in at /api/v1/otlp/v1/metrics (the collector's OTLP, --web.enable-otlp-receiver) and
+ * /api/v1/write (a remote-write receiver, --web.enable-remote-write-receiver): from outside,
+ * anyone let in could write series into it. Alertmanager reloads its config on POST /-/reload,
+ * which its reloader sidecar calls on 127.0.0.1.
  */
-export const UNPUBLISHED_PATH_PREFIXES: Partial<Record<keyof typeof SERVICE_PORTS, readonly string[]>> = { grafana: ["/metrics"] };
+export const UNPUBLISHED_PATH_PREFIXES: Partial<Record<keyof typeof SERVICE_PORTS, readonly string[]>> = {
+  grafana: ["/metrics"],
+  prometheus: ["/api/v1/write", "/api/v1/otlp"],
+  alertmanager: ["/-/reload"],
+};
+
+/** A request of one method under a path prefix. */
+export interface MethodOnPath {
+  method: string;
+  pathPrefix: string;
+}
+
+/**
+ * Requests of one method that Traefik does not route, where the same path is published for
+ * reading: Alertmanager takes alerts in on POST /api/v2/alerts, which Prometheus sends to the
+ * Service from inside the cluster; from outside, anyone let in could page the receivers with
+ * alerts of their own (GET /api/v2/alerts lists them for the UI, and stays). The tunnel's rules
+ * match a hostname and a path, never a method: on the tunnel, Cloudflare Access is what keeps
+ * them out (docs/security.md).
+ */
+export const UNPUBLISHED_METHODS: Partial<Record<keyof typeof SERVICE_PORTS, readonly MethodOnPath[]>> = {
+  alertmanager: [{ method: "POST", pathPrefix: "/api/v2/alerts" }],
+};
 
 /** HSTS lifetime of every published UI: a year. */
 export const HSTS_MAX_AGE_SECONDS = 31536000;

@@ -1,7 +1,7 @@
 /** The log collector's section of the stack file (`logCollector`): its fields, its defaults per profile and its resolution. */
 import { z } from "zod";
 import { bool, resources } from "../kit/fields";
-import { componentSection, resolveResources } from "../kit/section";
+import { componentSection, overDefaults } from "../kit/section";
 import { LOG_COLLECTOR_AGENT, LOG_COLLECTOR_DEFAULTS, LogCollectorDefaults } from "./args";
 
 const schema = z.strictObject({
@@ -18,11 +18,5 @@ const schema = z.strictObject({
 export const logCollectorSection = componentSection({
   schema,
   defaults: (profile): LogCollectorDefaults => LOG_COLLECTOR_DEFAULTS[profile],
-  resolve: (given, context): LogCollectorDefaults => {
-    const defaults = LOG_COLLECTOR_DEFAULTS[context.profile];
-    return {
-      enabled: given?.enabled ?? defaults.enabled,
-      resources: resolveResources(defaults.resources, given?.resources),
-    };
-  },
+  resolve: (given, context) => overDefaults(LOG_COLLECTOR_DEFAULTS[context.profile], given, context),
 });

@@ -14,7 +14,7 @@
  *   the compactor works on daily index tables, deletes what it marked after a delay
  *   (retention_delete_delay, 2h) and runs every 10 minutes. Counted as R + 1 day: W.
  * - What comes in at r bytes a second is stored compressed: the benchmark's flushed
- *   chunks held the bytes Loki received compressed 4.4× (README, Footprint), C.
+ *   chunks held the bytes Loki received compressed 4.4× (docs/benchmark.md, "Footprint"), C.
  * - The write-ahead log holds the last 2 hours (max_chunk_age, the chunks still in
  *   memory) uncompressed, with a checkpoint every 5 minutes: T = 2h10m of raw bytes.
  * - The burst B lets b = r × 10 minutes through at once, stored compressed too.
@@ -39,7 +39,7 @@ import { formatBytes, validSeconds } from "../kit/units";
 const KIB = 1024;
 const MIB = 1024 * KIB;
 
-/** Loki's flushed chunks against the bytes it received, measured by `npm run bench` (README, Footprint). */
+/** Loki's flushed chunks against the bytes it received, measured by `npm run bench` (docs/benchmark.md, "Footprint"). */
 export const LOKI_CHUNK_COMPRESSION = 4.4;
 /** Share of the volume the derived limits let the retention window fill. */
 export const LOKI_VOLUME_SHARE = 0.8;

@@ -1,7 +1,7 @@
 /** Loki's section of the stack file (`loki`): its fields, its defaults per profile, its resolution and its problems. */
 import { z } from "zod";
 import { bool, bytesQuantity, durationWith, resources, storage } from "../kit/fields";
-import { componentSection, resolveResources, resolveStorage } from "../kit/section";
+import { componentSection, overDefaults } from "../kit/section";
 import { quantityBytes } from "../kit/units";
 import { LOKI_DEFAULTS, LokiDefaults } from "./args";
 import { INGESTION_KEYS, LokiIngestionOverrides } from "./limits";
@@ -41,14 +41,8 @@ export const lokiSection = componentSection({
   schema,
   defaults: (profile): LokiDefaults => LOKI_DEFAULTS[profile],
   resolve: (given, context): LokiDefaults => {
-    const defaults = LOKI_DEFAULTS[context.profile];
-    return {
-      enabled: given?.enabled ?? defaults.enabled,
-      retention: given?.retention ?? defaults.retention,
-      storage: resolveStorage(defaults.storage, given?.storage, context),
-      resources: resolveResources(defaults.resources, given?.resources),
-      ingestion: ingestionBytes(given?.ingestion),
-    };
+    const { ingestion, ...plain } = given ?? {};
+    return { ...overDefaults(LOKI_DEFAULTS[context.profile], plain, context), ingestion: ingestionBytes(ingestion) };
   },
   problems: (loki) => (loki.enabled ? problems(loki) : []),
   warnings: (loki) => (loki.enabled ? warnings(loki) : []),

@@ -156,6 +156,8 @@ export const PROMETHEUS_PATHS = {
   remoteWriteDir: "/etc/prometheus/secrets/remote-write",
   /** Credentials and CA certificates of `targets[]`: `<name>-credential`, `<name>-ca.crt`. */
   targetSecretsDir: "/etc/prometheus/secrets/targets",
+  /** Passwords and CA certificates of the components' scrape targets (node-exporter): `<job>-password`, `<job>-ca.crt`. */
+  scrapeSecretsDir: "/etc/prometheus/secrets/scrape",
   data: "/prometheus",
   serviceAccountDir: "/var/run/secrets/kubernetes.io/serviceaccount",
 } as const;
@@ -282,6 +284,12 @@ export interface PrometheusArgs {
    * known to `thresholds`. Default none.
    */
   withoutRuleFiles?: string[];
+  /**
+   * Alerts of the files of `rulesDir` left out because nothing the stack runs can feed them (a
+   * database kind's alerts without a database of that kind: components/stack/args.ts decides); a
+   * group or file they leave empty goes too. They still count as known to `thresholds`. Default none.
+   */
+  withoutAlerts?: string[];
   /** The team's own rule files, by key (`team.<name>.yml`), shipped after those of `rulesDir` (preflight/team-content.ts). */
   teamRuleFiles?: Array<[string, string]>;
   /**
@@ -366,7 +374,7 @@ const PROMETHEUS_STAGING: PrometheusDefaults = {
   scrapeLimits: DEFAULT_SCRAPE_LIMITS,
   remoteWrite: [],
   storage: { size: "10Gi" },
-  // Measured by npm run bench (2026-11-22, README "Footprint"): 145 MiB resident and 11m steady,
+  // Measured by npm run bench (2026-11-22, docs/benchmark.md, "Footprint"): 145 MiB resident and 11m steady,
   // 196 MiB at the incident's peak. Requests steady × 1.25, memory limit peak × 2.
   resources: requirements("15m", "192Mi", "1", "400Mi"),
 };

@@ -45,8 +45,8 @@ import {
   prometheusInClusterUrl,
   prometheusScrapeTarget,
 } from "./args";
-import { PrometheusConfig, remoteWriteCredentialKey } from "./scrape-config";
-import { targetSecretFile } from "./scrape-jobs";
+import { PrometheusConfig, remoteWriteCredentialKey, scrapedTargets, targetJobNames } from "./scrape-config";
+import { scrapeSecretFile, targetSecretFile } from "./scrape-jobs";
 import { ConfigMapPlan } from "./files";
 import { planPrometheus } from "./plan";
 
@@ -205,6 +205,23 @@ export class Prometheus extends StackComponent {
           )
         : undefined;
 
+    // The components' targets that need a password or a certificate to scrape (node-exporter): by job_name, as the config names the files.
+    const scraped = scrapedTargets(args);
+    const jobNames = targetJobNames(scraped);
+    const scrapeData: Record<string, pulumi.Input<string>> = {};
+    scraped.forEach((t, i) => {
+      if (t.basicAuth) scrapeData[scrapeSecretFile(jobNames[i], "password")] = pulumi.secret(t.basicAuth.password);
+      if (t.tls) scrapeData[scrapeSecretFile(jobNames[i], "ca.crt")] = t.tls.caPem;
+    });
+    const scrapeSecret =
+      Object.keys(scrapeData).length > 0
+        ? new k8s.core.v1.Secret(
+            `${name}-scrape-credentials`,
+            { metadata: objectMeta(id, ns, "prometheus-scrape-credentials"), type: "Opaque", stringData: scrapeData },
+            { parent: this },
+          )
+        : undefined;
+
     const service = new k8s.core.v1.Service(
       `${name}-service`,
       {
@@ -245,6 +262,7 @@ export class Prometheus extends StackComponent {
       scratchVolume("tmp"),
       ...(remoteWriteSecret ? [{ name: "remote-write", secret: { secretName: remoteWriteSecret.metadata.name, defaultMode: 0o440 } }] : []),
       ...(targetSources.length > 0 ? [{ name: "targets", projected: { sources: targetSources, defaultMode: 0o440 } }] : []),
+      ...(scrapeSecret ? [{ name: "scrape-credentials", secret: { secretName: scrapeSecret.metadata.name, defaultMode: 0o440 } }] : []),
     ];
     const volumeMounts: k8s.types.input.core.v1.VolumeMount[] = [
       { name: "config", mountPath: PROMETHEUS_PATHS.configDir, readOnly: true },
@@ -253,6 +271,7 @@ export class Prometheus extends StackComponent {
       { name: "tmp", mountPath: "/tmp" },
       ...(remoteWriteSecret ? [{ name: "remote-write", mountPath: PROMETHEUS_PATHS.remoteWriteDir, readOnly: true }] : []),
       ...(targetSources.length > 0 ? [{ name: "targets", mountPath: PROMETHEUS_PATHS.targetSecretsDir, readOnly: true }] : []),
+      ...(scrapeSecret ? [{ name: "scrape-credentials", mountPath: PROMETHEUS_PATHS.scrapeSecretsDir, readOnly: true }] : []),
     ];
 
     // Each replica's metrics live on its claim, made here so that Pulumi owns (and, in a

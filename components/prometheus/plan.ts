@@ -48,7 +48,7 @@ export function planPrometheus(
   const rulesDir = args.rulesDir ?? DEFAULT_RULES_DIR;
   let ruleFiles: Record<string, string>;
   try {
-    ruleFiles = loadRuleFiles(rulesDir, args.runbookBaseUrl, args.thresholds, args.withoutRuleFiles);
+    ruleFiles = loadRuleFiles(rulesDir, args.runbookBaseUrl, args.thresholds, args.withoutRuleFiles, args.withoutAlerts);
   } catch (err) {
     throw fail((err as Error).message);
   }

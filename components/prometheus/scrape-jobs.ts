@@ -118,15 +118,23 @@ function intervalOf(interval: string | undefined, globalTimeout: string): Pick<S
   return { scrape_interval: interval, ...(shorter ? { scrape_timeout: interval } : {}) };
 }
 
-/** A job for one ScrapeTarget: the endpoints of its Service, in its namespace, on its port. */
+/** Files of a component target's secrets under PROMETHEUS_PATHS.scrapeSecretsDir, by its job_name (a `/` of a suffixed one becomes `-`). */
+export function scrapeSecretFile(jobName: string, what: "password" | "ca.crt"): string {
+  return `${jobName.replace(/\//g, "-")}-${what}`;
+}
+
+/** A job for one ScrapeTarget: the endpoints of its Service, in its namespace, on its port; its TLS and basic auth read from files. */
 export function targetJob(t: ScrapeTarget, jobName: string, globalTimeout: string): ScrapeConfig {
   const instanceSource = t.instance === "node" ? "__meta_kubernetes_pod_node_name" : "__meta_kubernetes_pod_name";
+  const file = (what: "password" | "ca.crt") => `${PROMETHEUS_PATHS.scrapeSecretsDir}/${scrapeSecretFile(jobName, what)}`;
   return {
     job_name: jobName,
     ...intervalOf(t.interval, globalTimeout),
     metrics_path: t.path ?? "/metrics",
     scheme: t.scheme ?? "http",
     ...(t.honorLabels ? { honor_labels: true } : {}),
+    ...(t.basicAuth ? { basic_auth: { username: t.basicAuth.username, password_file: file("password") } } : {}),
+    ...(t.tls ? { tls_config: { ca_file: file("ca.crt"), server_name: t.tls.serverName } } : {}),
     ...limitsOf(builtinJobLimits(t.job)),
     kubernetes_sd_configs: [{ role: "endpoints", namespaces: { names: [t.namespace] } }],
     relabel_configs: [

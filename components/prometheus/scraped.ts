@@ -126,7 +126,7 @@ export const appSchema = z.strictObject({
   otlp: bool
     .optional()
     .describe(
-      "The app sends OTLP to the collector (README: what an app sets), with OTEL_SERVICE_NAME its name; beside `service`/`url`, or instead (not scraped, the metric names default to OpenTelemetry's HTTP server ones).",
+      'The app sends OTLP to the collector (docs/operations.md, "Traces and OTLP"), with OTEL_SERVICE_NAME its name; beside `service`/`url`, or instead (not scraped, the metric names default to OpenTelemetry\'s HTTP server ones).',
     ),
   limits: scrapeLimitsSchema.optional().describe("This app's scrape limits, over prometheus.scrapeLimits."),
 });

@@ -17,7 +17,7 @@ import {
   storage,
 } from "../kit/fields";
 import { ArgsProblem } from "../kit/problems";
-import { componentSection, onNodes, resolveResources, resolveStorage } from "../kit/section";
+import { SecretStandIns, componentSection, onNodes, resolveResources, resolveStorage, textStandIn } from "../kit/section";
 import { prometheusSizeMB, quantityBytes } from "../kit/units";
 import { PROMETHEUS_DEFAULTS, PrometheusDefaults, RemoteWriteTarget } from "./args";
 import { problems } from "./problems";
@@ -59,6 +59,9 @@ export const REMOTE_WRITE_PASSWORDS_MESSAGE =
 export const PROMETHEUS_SECRETS = {
   remoteWritePasswords: z.record(dnsLabel, nonEmpty("a password or token"), notAMap(REMOTE_WRITE_PASSWORDS_MESSAGE)),
 };
+
+/** What the offline render stands in for an encrypted remote write password. */
+export const PROMETHEUS_SECRET_STAND_INS: SecretStandIns<typeof PROMETHEUS_SECRETS> = { remoteWritePasswords: textStandIn };
 
 type RemoteWriteGiven = z.infer<typeof remoteWriteSchema>;
 type Passwords = z.infer<typeof PROMETHEUS_SECRETS.remoteWritePasswords>;

@@ -4,7 +4,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { StackConfig, exposedBy, publicHostname } from "../../config";
-import { EXPORTER_RESOURCES } from "../database-exporters/kinds";
+import { DATABASE_KINDS, EXPORTER_RESOURCES } from "../database-exporters/kinds";
+import { DATABASE_TYPES } from "../kit/database-exporters";
 import { EgressComponent, EgressSettings } from "../kit/network";
 import { podPriority, stackPriorityClassName } from "../kit/priority";
 import { ClusterTraefik, PrometheusArgs } from "../prometheus/args";
@@ -54,6 +55,7 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
     })),
     thresholds: cfg.thresholds,
     withoutRuleFiles: contentOff(cfg).ruleFiles,
+    withoutAlerts: contentOff(cfg).alerts,
     protectVolumes: cfg.protectVolumes,
     ...(hostname ? { publicHostname: hostname } : {}),
     exemplars: cfg.tracing.enabled,
@@ -79,12 +81,18 @@ const OTLP_HEALTH_ROW = "Traces and the OTLP endpoint";
  * still apply, and its kube-state-metrics ones find no series and stay silent. The traces rows
  * (the span metrics of the Applications dashboard, Jaeger's and the OTLP endpoint's panels of
  * Stack health) and rules/tracing.yml ship with a traces backend or an OTLP endpoint to watch.
+ * Only probes (apps[].probe, probes[]) feed the Uptime dashboard and rules/probes.yml (ProbeSlow
+ * reads the thresholds the probes record). A database kind's dashboard and its alerts of
+ * rules/databases.yml ship with a database of that kind in databases[], one row per kind of the
+ * kinds table (components/database-exporters/kinds.ts), so that a new kind brings its content.
  */
 const CONTENT_FED_BY: ReadonlyArray<{
   runs: (cfg: StackConfig) => boolean;
   dashboards: string[];
   ruleFiles: string[];
   rows?: DashboardRow[];
+  /** Alerts of rule files that otherwise ship (rules/databases.yml holds every kind's). */
+  alerts?: string[];
 }> = [
   { runs: (cfg) => cfg.loki.enabled, dashboards: ["logs"], ruleFiles: ["logs.yml"] },
   { runs: (cfg) => cfg.nodeExporter.enabled, dashboards: ["nodes"], ruleFiles: ["nodes.yml"] },
@@ -97,15 +105,31 @@ const CONTENT_FED_BY: ReadonlyArray<{
     ruleFiles: ["tracing.yml"],
     rows: [{ dashboard: "stack-health", row: OTLP_HEALTH_ROW }],
   },
+  { runs: (cfg) => cfg.probes.length > 0, dashboards: ["uptime"], ruleFiles: ["probes.yml"] },
+  ...DATABASE_TYPES.map((type) => ({
+    runs: (cfg: StackConfig) => cfg.databases.some((d) => d.type === type),
+    dashboards: [DATABASE_KINDS[type].dashboard],
+    ruleFiles: [],
+    alerts: DATABASE_KINDS[type].alerts,
+  })),
 ];
 
-/** The dashboards, rows and rule files left out because the component that feeds them is off. */
-export function contentOff(cfg: StackConfig): { dashboards: string[]; ruleFiles: string[]; rows: DashboardRow[] } {
+/** What of the built-in content is left out: nothing the stack runs feeds it. */
+export interface ContentOff {
+  dashboards: string[];
+  ruleFiles: string[];
+  rows: DashboardRow[];
+  alerts: string[];
+}
+
+/** The dashboards, rows, rule files and alerts left out because the component that feeds them is off. */
+export function contentOff(cfg: StackConfig): ContentOff {
   const off = CONTENT_FED_BY.filter((c) => !c.runs(cfg));
   return {
     dashboards: off.flatMap((c) => c.dashboards),
     ruleFiles: off.flatMap((c) => c.ruleFiles),
     rows: off.flatMap((c) => c.rows ?? []),
+    alerts: off.flatMap((c) => c.alerts ?? []),
   };
 }
 
@@ -258,6 +282,7 @@ export function traefikExposureArgs(cfg: StackConfig, stackSalt: Buffer): Traefi
     ...(t.tlsSecretName ? { tlsSecretName: t.tlsSecretName } : {}),
     ...(t.certResolver ? { certResolver: t.certResolver } : {}),
     basicAuthUsers: t.basicAuthUsers,
+    ...(t.rateLimit.enabled ? { rateLimit: { average: t.rateLimit.average, burst: t.rateLimit.burst, period: t.rateLimit.period } } : {}),
     ...(Object.keys(t.basicAuthPasswords).length > 0
       ? { basicAuthPasswords: Object.fromEntries(Object.entries(t.basicAuthPasswords).map(([user, p]) => [user, pulumi.secret(p)])) }
       : {}),
@@ -297,8 +322,9 @@ export function stackPriorityClass(cfg: Pick<StackConfig, "namespace" | "priorit
 }
 
 /** The node exporter's args: a DaemonSet in the agents namespace (host network and host paths), scraped from the stack's namespace. */
-export function nodeExporterArgs(cfg: StackConfig, agentsNamespace: string): NodeExporterArgs {
+export function nodeExporterArgs(cfg: StackConfig, agentsNamespace: string, stackSalt: Buffer): NodeExporterArgs {
   return {
+    stackSalt,
     namespace: agentsNamespace,
     prometheusNamespace: cfg.namespace,
     environment: cfg.environment,

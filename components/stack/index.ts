@@ -118,7 +118,7 @@ export class MonitoringStack extends StackComponent {
     this.agentsNamespace = agentsNs?.name;
     if (cfg.nodeExporter.enabled) {
       const nodeExporter = this.part(
-        new NodeExporter(`${name}-node-exporter`, nodeExporterArgs(cfg, agentsNamespace(cfg)), {
+        new NodeExporter(`${name}-node-exporter`, nodeExporterArgs(cfg, agentsNamespace(cfg), args.stackSalt), {
           parent: this,
           dependsOn: [...(agentsNs ? [agentsNs] : []), ...ready],
         }),

@@ -1,7 +1,7 @@
 /** The traces backend's section of the stack file (`tracing`): its fields, its defaults per profile, its resolution and its problems. */
 import { z } from "zod";
 import { bool, duration, resources, storage } from "../kit/fields";
-import { componentSection, resolveResources, resolveStorage } from "../kit/section";
+import { componentSection, overDefaults } from "../kit/section";
 import { TRACING_DEFAULTS, TracingDefaults } from "./args";
 import { problems } from "./problems";
 
@@ -22,14 +22,6 @@ const schema = z.strictObject({
 export const tracingSection = componentSection({
   schema,
   defaults: (profile): TracingDefaults => TRACING_DEFAULTS[profile],
-  resolve: (given, context): TracingDefaults => {
-    const defaults = TRACING_DEFAULTS[context.profile];
-    return {
-      enabled: given?.enabled ?? defaults.enabled,
-      retention: given?.retention ?? defaults.retention,
-      storage: resolveStorage(defaults.storage, given?.storage, context),
-      resources: resolveResources(defaults.resources, given?.resources),
-    };
-  },
+  resolve: (given, context) => overDefaults(TRACING_DEFAULTS[context.profile], given, context),
   problems: (tracing) => (tracing.enabled ? problems(tracing) : []),
 });

@@ -1,19 +1,18 @@
 /**
  * TraefikExposure: publishes Grafana, Prometheus and Alertmanager through the
  * cluster's Traefik (k3s ships it in kube-system) with IngressRoutes over TLS,
- * security headers on every route, and basic auth in front of the two UIs that
- * have no login of their own.
+ * security headers on every route, and basic auth, behind a rate limit, in front of
+ * the two UIs that have no login of their own.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import * as bcrypt from "bcryptjs";
 import { StackComponent } from "../kit/component";
 import { stackLabels } from "../kit/labels";
-import { ExposedService, HSTS_MAX_AGE_SECONDS, SECURITY_HEADERS, UNPUBLISHED_PATH_PREFIXES } from "../kit/web";
+import { ExposedService, HSTS_MAX_AGE_SECONDS, SECURITY_HEADERS, UNPUBLISHED_METHODS, UNPUBLISHED_PATH_PREFIXES } from "../kit/web";
 import { SERVICE_PORTS } from "../kit/services";
 import { refuseProblems } from "../kit/problems";
-import { saltFor } from "../kit/salt";
+import { bcryptHashFor, bcryptSaltFor } from "../kit/basic-auth";
 import { problems } from "./problems";
 import { TRAEFIK_DEFAULTS } from "./section";
 
@@ -28,6 +27,7 @@ export const SERVICES_WITHOUT_LOGIN: readonly ExposedService[] = ["prometheus", 
 export const TRAEFIK_NAMES = {
   securityHeaders: "security-headers",
   basicAuth: "basic-auth",
+  rateLimit: "rate-limit",
   /** The htpasswd Secret; Traefik reads its `users` key. */
   basicAuthSecret: "basic-auth-users",
 } as const;
@@ -69,10 +69,22 @@ export interface TraefikExposureArgs {
    */
   basicAuthPasswords?: Record<string, pulumi.Input<string>>;
   /**
+   * A rate limit in front of basic auth, per client address: Traefik answers 429 to an address
+   * past its burst, until its average per period lets it in again. Default: none.
+   */
+  rateLimit?: RateLimit;
+  /**
    * The stack's salt (preflight/stack-salt.ts): the bcrypt salt of each given password is
    * derived from it and the user (basicAuthSalt).
    */
   stackSalt: Buffer;
+}
+
+/** Traefik's rateLimit: `average` requests per `period` (a Go duration such as 1s), `burst` at once. */
+export interface RateLimit {
+  average: number;
+  burst: number;
+  period: string;
 }
 
 type Labels = Record<string, string>;
@@ -133,6 +145,24 @@ export function basicAuthMiddleware(namespace: string, environment: string): Tra
   };
 }
 
+/**
+ * The rate limit in front of basic auth, so that failed logins count too and Traefik checks at
+ * most `average` bcrypt hashes a period for a client. Keyed by the address the connection comes
+ * from (Traefik's ipStrategy with no depth), never by a header: the routes are reached directly,
+ * not through the tunnel (which goes straight to the Services), so a header such as
+ * CF-Connecting-IP or X-Forwarded-For is whatever the client wrote, and a new value for every
+ * request would be a new bucket for every request.
+ */
+export function rateLimitMiddleware(namespace: string, environment: string, limit: RateLimit): TraefikObject {
+  return {
+    apiVersion: "traefik.io/v1alpha1",
+    kind: "Middleware",
+    metadata: { name: TRAEFIK_NAMES.rateLimit, namespace, labels: exposureLabels(environment) },
+    // No sourceCriterion: Traefik then keys by the connection's address (an ipStrategy with no depth), and reads no header.
+    spec: { rateLimit: { average: limit.average, burst: limit.burst, period: limit.period } },
+  };
+}
+
 /** The TLS section of a route: the given Secret, the given resolver, or Traefik's default certificate (`{}`). */
 export function routeTls(tls: { tlsSecretName?: string; certResolver?: string }): Record<string, string> {
   if (tls.tlsSecretName) return { secretName: tls.tlsSecretName };
@@ -147,12 +177,16 @@ export function needsBasicAuth(service: ExposedService): boolean {
 
 /**
  * The rule of a service's route: its host, without the paths no one outside may reach
- * (Grafana's /metrics). Traefik matches path prefixes on the path with unreserved
- * characters decoded (/%6Detrics is /metrics), as Grafana reads it; a request the rule
- * leaves out matches no route, and Traefik answers 404.
+ * (Grafana's /metrics, Prometheus' receivers) and the writes of one method on a path it
+ * publishes (Alertmanager's POST /api/v2/alerts). Traefik matches path prefixes on the path
+ * with unreserved characters decoded (/%6Detrics is /metrics), as the services read it; a
+ * request the rule leaves out matches no route, and Traefik answers 404.
  */
 export function routeMatch(route: TraefikRoute): string {
-  const excluded = (UNPUBLISHED_PATH_PREFIXES[route.service] ?? []).map((prefix) => ` && !PathPrefix(\`${prefix}\`)`);
+  const excluded = [
+    ...(UNPUBLISHED_PATH_PREFIXES[route.service] ?? []).map((prefix) => ` && !PathPrefix(\`${prefix}\`)`),
+    ...(UNPUBLISHED_METHODS[route.service] ?? []).map((w) => ` && !(Method(\`${w.method}\`) && PathPrefix(\`${w.pathPrefix}\`))`),
+  ];
   return `Host(\`${route.hostname}\`)${excluded.join("")}`;
 }
 
@@ -163,11 +197,15 @@ export function ingressRoute(args: {
   route: TraefikRoute;
   entryPoints: string[];
   tls: Record<string, string>;
+  /** Whether the basic-auth routes go through the rate limit first. */
+  rateLimited?: boolean;
 }): TraefikObject {
   const { route } = args;
+  const auth = needsBasicAuth(route.service);
   const middlewares = [
     { name: TRAEFIK_NAMES.securityHeaders, namespace: args.namespace },
-    ...(needsBasicAuth(route.service) ? [{ name: TRAEFIK_NAMES.basicAuth, namespace: args.namespace }] : []),
+    ...(auth && args.rateLimited ? [{ name: TRAEFIK_NAMES.rateLimit, namespace: args.namespace }] : []),
+    ...(auth ? [{ name: TRAEFIK_NAMES.basicAuth, namespace: args.namespace }] : []),
   ];
   return {
     apiVersion: "traefik.io/v1alpha1",
@@ -193,27 +231,21 @@ export function htpasswd(entries: Array<{ user: string; hash: string }>): string
   return entries.map((e) => `${e.user}:${e.hash}\n`).join("");
 }
 
-/** The use of the stack's salt that the basic-auth bcrypt salts are derived under (saltFor). */
+/** The use of the stack's salt that the basic-auth bcrypt salts are derived under (kit's bcryptSaltFor, with the user). */
 export const BASIC_AUTH_SALT_LABEL = "monitoring-stack/traefik-basic-auth/v2";
 
-/** bcrypt's cost, as the random provider's bcryptHash (Go's bcrypt.DefaultCost): Traefik checks it on every request. */
-export const BASIC_AUTH_BCRYPT_COST = 10;
-
 /**
- * The 16-byte bcrypt salt of a user's given password: the first 16 bytes of HMAC-SHA256 of
- * `<label>:<user>` under the stack's salt. Another for every user and every stack, so that no
- * table precomputed for one user name serves two stacks; the same on every `up` of a stack,
- * so that the htpasswd Secret shows no diff when nothing changed. It does not depend on the
- * password: a bcrypt salt is public (it is in the hash), and one derived from the password
- * would let a guess be checked against it at the speed of a hash, bypassing bcrypt's cost.
+ * The 16-byte bcrypt salt of a user's given password (kit's bcryptSaltFor of `<label>:<user>`):
+ * another for every user and every stack, so that no table precomputed for one user name serves
+ * two stacks; the same on every `up` of a stack, so that the htpasswd Secret shows no diff.
  */
 export function basicAuthSalt(stackSalt: Buffer, user: string): Buffer {
-  return saltFor(stackSalt, `${BASIC_AUTH_SALT_LABEL}:${user}`).subarray(0, 16);
+  return bcryptSaltFor(stackSalt, `${BASIC_AUTH_SALT_LABEL}:${user}`);
 }
 
 /** The bcrypt hash of a given basic-auth password under the stack's salt (basicAuthSalt): a new password, a new hash. */
 export function basicAuthHash(user: string, password: string, stackSalt: Buffer): string {
-  return bcrypt.hashSync(password, `$2a$${BASIC_AUTH_BCRYPT_COST}$${bcrypt.encodeBase64(basicAuthSalt(stackSalt, user), 16)}`);
+  return bcryptHashFor(password, stackSalt, `${BASIC_AUTH_SALT_LABEL}:${user}`);
 }
 
 /**
@@ -265,6 +297,12 @@ export class TraefikExposure extends StackComponent {
     const middlewares: k8s.apiextensions.CustomResource[] = [
       new k8s.apiextensions.CustomResource(`${name}-security-headers`, securityHeadersMiddleware(ns, a.environment), child),
     ];
+    const rateLimited = withBasicAuth && a.rateLimit !== undefined;
+    if (rateLimited && a.rateLimit) {
+      middlewares.push(
+        new k8s.apiextensions.CustomResource(`${name}-rate-limit`, rateLimitMiddleware(ns, a.environment, a.rateLimit), child),
+      );
+    }
     if (withBasicAuth) {
       const lines = pulumi
         .all(passwords.map((p) => p.hash))
@@ -290,7 +328,7 @@ export class TraefikExposure extends StackComponent {
     for (const route of a.routes) {
       new k8s.apiextensions.CustomResource(
         `${name}-${route.service}`,
-        ingressRoute({ namespace: ns, environment: a.environment, route, entryPoints: a.entryPoints, tls }),
+        ingressRoute({ namespace: ns, environment: a.environment, route, entryPoints: a.entryPoints, tls, rateLimited }),
         { parent: this, dependsOn: middlewares },
       );
     }

@@ -16,9 +16,20 @@ import {
   portNumber,
   secretMapMessage,
 } from "../kit/fields";
-import { componentSection } from "../kit/section";
+import { SecretStandIns, componentSection, textStandIn } from "../kit/section";
 import { EXPOSED_SERVICES } from "../kit/web";
 import { problems } from "./problems";
+
+/** A count of requests of the rate limit: Traefik reads a 64-bit integer, JavaScript holds 2^53 exactly. */
+const requestCount = z
+  .number({ error: "must be a whole number of requests, such as 10" })
+  .int("must be a whole number of requests, such as 10")
+  .min(1, "must be at least 1")
+  .max(Number.MAX_SAFE_INTEGER, `must be at most ${Number.MAX_SAFE_INTEGER}`);
+
+/** The rate limit's period: whole seconds, minutes or hours, which Traefik (a Go duration) and Prometheus read alike. */
+const RATE_PERIOD = /^[1-9][0-9]{0,5}[smh]$/;
+const RATE_PERIOD_MESSAGE = "a period in whole seconds, minutes or hours, such as 1s, 1m or 1h";
 
 const schema = z.strictObject({
   enabled: bool.optional(),
@@ -35,6 +46,17 @@ const schema = z.strictObject({
     .min(1, "must list at least one user")
     .optional()
     .describe("Basic-auth users; each password is the secret basicAuthPasswords.<user>, or a random one."),
+  rateLimit: z
+    .strictObject({
+      enabled: bool.optional().describe("Rate-limit the basic-auth routes (Prometheus, Alertmanager), per client address; default true."),
+      average: requestCount
+        .optional()
+        .describe("Requests a client address may make per period, on average, once its burst is spent; default 10."),
+      burst: requestCount.optional().describe("Requests a client address may make at once; default 50 (a UI's page load)."),
+      period: matching(RATE_PERIOD, RATE_PERIOD_MESSAGE).optional().describe("The period of average; default 1s."),
+    })
+    .optional()
+    .describe("Traefik's rateLimit Middleware in front of basic auth: a client past its burst gets 429."),
   metrics: z
     .strictObject({
       enabled: bool.optional().describe("Scrape the cluster's Traefik (job traefik) for its dashboard and alerts; default true."),
@@ -66,6 +88,9 @@ export const traefikSecrets = {
   ),
 };
 
+/** What the offline render stands in for an encrypted password: 19 to 72 characters, as the schema takes. */
+export const traefikSecretStandIns: SecretStandIns<typeof traefikSecrets> = { basicAuthPasswords: textStandIn };
+
 type Given = z.infer<typeof schema>;
 
 /** Where the cluster's Traefik runs, and whether Prometheus scrapes it (job traefik). */
@@ -82,9 +107,14 @@ export const K3S_TRAEFIK: Omit<ClusterTraefikScrape, "enabled"> = {
   port: 9100,
 };
 
+/** The rate limit of the basic-auth routes: every key given or defaulted. */
+export type RateLimitConfig = Required<NonNullable<Given["rateLimit"]>>;
+
 /** Traefik as config resolves it: every key given or defaulted (the certificate's source has no default). */
-export type TraefikConfig = Required<Omit<Given, "tlsSecretName" | "certResolver" | "metrics">> &
+export type TraefikConfig = Required<Omit<Given, "tlsSecretName" | "certResolver" | "metrics" | "rateLimit">> &
   Pick<Given, "tlsSecretName" | "certResolver"> & {
+    /** The rate limit in front of basic auth. */
+    rateLimit: RateLimitConfig;
     /** Basic-auth passwords given as secrets, by user; the other users get random ones. */
     basicAuthPasswords: z.infer<typeof traefikSecrets.basicAuthPasswords>;
     /** The scrape of the cluster's own Traefik (job traefik), apart from the routes the stack gives it. */
@@ -101,6 +131,9 @@ export const TRAEFIK_DEFAULTS: TraefikConfig = {
   expose: [...EXPOSED_SERVICES],
   basicAuthUsers: ["admin"],
   basicAuthPasswords: {},
+  // Per client address: 50 at once covers a page load of Prometheus' UI, 10 a second its queries;
+  // a password guesser gets 10 tries a second, and Traefik checks no more bcrypt hashes than that.
+  rateLimit: { enabled: true, average: 10, burst: 50, period: "1s" },
   metrics: { enabled: true, ...K3S_TRAEFIK },
 };
 
@@ -119,6 +152,12 @@ export const traefikSection = componentSection({
       expose: given?.expose ?? defaults.expose,
       basicAuthUsers: given?.basicAuthUsers ?? defaults.basicAuthUsers,
       basicAuthPasswords: secrets.basicAuthPasswords ?? {},
+      rateLimit: {
+        enabled: given?.rateLimit?.enabled ?? defaults.rateLimit.enabled,
+        average: given?.rateLimit?.average ?? defaults.rateLimit.average,
+        burst: given?.rateLimit?.burst ?? defaults.rateLimit.burst,
+        period: given?.rateLimit?.period ?? defaults.rateLimit.period,
+      },
       metrics: {
         enabled: given?.metrics?.enabled ?? defaults.metrics.enabled,
         namespace: given?.metrics?.namespace ?? defaults.metrics.namespace,

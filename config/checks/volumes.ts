@@ -8,19 +8,19 @@ export function protectedVolumeChecks({ resolved, key, warnings }: CheckInput): 
   if (resolved.protectVolumes && !resolved.loki.enabled) {
     warnings.push(
       `${key("loki.enabled")} is false in a stack that protects its volumes: Loki's claim data-loki-0 stays, protected, with the logs ` +
-        "on it, and turning Loki on again reuses it (README, Good to know: how to let it go).",
+        'on it, and turning Loki on again reuses it (docs/operations.md, "Good to know").',
     );
   }
   if (resolved.protectVolumes && !resolved.tracing.enabled) {
     warnings.push(
       `${key("tracing.enabled")} is false in a stack that protects its volumes: Jaeger's claim data-jaeger-0 stays, protected, with the ` +
-        "spans on it, and turning tracing on again reuses it (README, Good to know: how to let it go).",
+        'spans on it, and turning tracing on again reuses it (docs/operations.md, "Good to know").',
     );
   }
   if (resolved.protectVolumes && resolved.grafana.database && resolved.grafana.replicas > 1) {
     warnings.push(
       `${key("grafana.replicas")} is ${resolved.grafana.replicas} on an external database in a stack that protects its volumes: Grafana's ` +
-        "claim (grafana) stays, protected and unmounted, with its SQLite data (README, Good to know: how to let it go).",
+        'claim (grafana) stays, protected and unmounted, with its SQLite data (docs/operations.md, "Good to know").',
     );
   }
 }

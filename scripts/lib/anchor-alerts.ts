@@ -5,7 +5,8 @@ import { CATALOG_DIR } from "./catalog";
 import { promqlMetricNames } from "./promql";
 
 /**
- * The anchor alerts: kube-prometheus' rendered alert rules at one release, as facts (name,
+ * The anchor alerts: kube-prometheus' rendered alert rules at one revision (a release tag, or a
+ * commit of its main branch), as facts (name,
  * source file, group, the metrics each reads, its `for` and severity), kept in
  * catalog/anchor-alerts.yaml to weigh this stack's alerts against. Written by
  * `npm run anchor-alerts -- <kube-prometheus checkout>` (scripts/anchor-alerts.ts).
@@ -29,7 +30,10 @@ export interface AnchorAlert {
 
 export interface AnchorAlerts {
   project: string;
-  release: string;
+  /** The tag or branch the alerts were read at: `v0.18.0`, `main`. */
+  ref: string;
+  /** The commit of kube-prometheus they were read at (40 hex digits). */
+  commit: string;
   alerts: AnchorAlert[];
 }
 
@@ -94,7 +98,7 @@ export function anchorAlerts(manifests: { file: string; text: string }[]): Ancho
 export function loadAnchorAlerts(file: string = ANCHOR_ALERTS_FILE): AnchorAlerts {
   const doc: unknown = YAML.parse(fs.readFileSync(file, "utf8"));
   if (!isObj(doc) || !Array.isArray(doc.alerts)) throw new Error(`${file}: expected a mapping with alerts: [...]`);
-  return { project: String(doc.project), release: String(doc.release), alerts: doc.alerts as AnchorAlert[] };
+  return { project: String(doc.project), ref: String(doc.ref), commit: String(doc.commit), alerts: doc.alerts as AnchorAlert[] };
 }
 
 /** Whether every metric an anchor alert reads is in the catalogue: whether it can work on this stack. */

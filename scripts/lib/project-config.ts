@@ -17,7 +17,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import * as YAML from "yaml";
+import { parseYamlFile } from "./yaml-file";
 
 /** One declaration of Pulumi.yaml's `config:` block, after the CLI's shorthand rewrite. */
 export interface ProjectConfigType {
@@ -46,7 +46,11 @@ const isPrimitive = (v: unknown) => typeof v === "string" || typeof v === "boole
 
 /** Reads Pulumi.yaml and rewrites shorthand entries (`key: value`) as the CLI does. */
 export function readProjectFile(root: string): ProjectFile {
-  const doc = YAML.parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { name?: string; config?: unknown } | null;
+  const file = path.join(root, "Pulumi.yaml");
+  const doc = parseYamlFile(fs.readFileSync(file, "utf8"), path.relative(process.cwd(), file) || file) as {
+    name?: string;
+    config?: unknown;
+  } | null;
   if (!doc?.name) throw new Error("Pulumi.yaml has no project name");
   const config: Record<string, ProjectConfigType> = {};
   if (doc.config !== undefined && doc.config !== null) {

@@ -13,6 +13,8 @@ import { readStackConfig } from "./stackfile";
 export interface RenderStackOptions {
   stack: string;
   sets?: string[];
+  /** Secret values by config path, given apart from `sets` (`--secrets-file`, readSecretsFile). */
+  secrets?: ReadonlyArray<readonly [string, unknown]>;
   showSecrets?: boolean;
   /** Directory holding Pulumi.yaml and the stack files; default: the repository. */
   root?: string;
@@ -57,7 +59,7 @@ export function withOfflineSalt(project: string, stack: string, previous: Record
  * where each is masked by the name of its key.
  */
 export async function renderStack(opts: RenderStackOptions): Promise<Rendered & { placeholders: string[]; config: StackConfig }> {
-  const input = readStackConfig(opts.stack, opts.sets ?? [], opts.root, opts.stackFile);
+  const input = readStackConfig(opts.stack, opts.sets ?? [], opts.root, opts.stackFile, opts.secrets ?? []);
   const run = await runProgram({
     project: input.project,
     stack: input.stack,

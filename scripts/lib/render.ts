@@ -346,7 +346,7 @@ export function configSummary(config: StackConfig): string[] {
 
 /**
  * The short report the render command prints; with the stack's config, its apps, alert routing
- * and public hostnames too; with the keys whose secure values it could not decrypt, those last.
+ * and public hostnames too; with the keys whose secure values it could not decrypt and stood in, those last.
  */
 export function summary(
   rendered: Rendered,
@@ -379,7 +379,12 @@ export function summary(
     lines.push("", "Warnings:");
     for (const w of rendered.warnings) lines.push(`  - ${w}`);
   }
-  if (placeholders.length > 0) lines.push("", `Secure values rendered as placeholders (give them with --set): ${placeholders.join(", ")}`);
+  if (placeholders.length > 0) {
+    lines.push(
+      "",
+      `Secret values stood in (encrypted in the stack file, which the render cannot decrypt; give them with --secrets-file to render them): ${placeholders.join(", ")}`,
+    );
+  }
   return lines.join("\n");
 }
 

@@ -15,6 +15,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ConfigError } from "../../config";
+import { parseYamlFile } from "./yaml-file";
 import { BuiltinNames, TEAM_CONTENT_DEFAULT, builtinNames, readTeamContent } from "../../preflight/team-content";
 import type { TeamContent } from "../../components/stack/team";
 import { datasourceProblems, panelProblems, queryProblems } from "./dashboards/checks";
@@ -130,7 +131,9 @@ export function checkTeamContent(
 /** The `teamContent` of a stack file, as written (undefined when the stack leaves it to the default). */
 export function stackTeamContent(root: string, stack: string, project: string): string | undefined {
   const file = path.join(root, `Pulumi.${stack}.yaml`);
-  const doc = (YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  const doc = (parseYamlFile(fs.readFileSync(file, "utf8"), path.relative(process.cwd(), file) || file) ?? {}) as {
+    config?: Record<string, unknown>;
+  };
   const value = doc.config?.[`${project}:teamContent`];
   return typeof value === "string" ? value.replace(/\/$/, "") : undefined;
 }

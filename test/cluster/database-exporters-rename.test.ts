@@ -121,13 +121,14 @@ describe("a stack deployed before the rename of ExporterSidecars to DatabaseExpo
   test("the preview of the upgrade finds every resource the same: nothing created, replaced or deleted", async () => {
     handle.stack.workspace.program = handle.program;
     const preview = await handle.stack.preview({ diff: true });
-    expect(preview.changeSummary).toEqual({ same: expect.any(Number) });
+    // "read" is the program's StackReference to its own outputs, read on every update: not a change.
+    expect(preview.changeSummary).toEqual({ same: expect.any(Number), read: 1 });
   });
 
   test("the up of the upgrade moves the state to DatabaseExporters and writes no object of the cluster", async () => {
     const result = await handle.stack.up();
     expect(result.summary.result).toBe("succeeded");
-    expect(result.summary.resourceChanges).toEqual({ same: expect.any(Number) });
+    expect(result.summary.resourceChanges).toEqual({ same: expect.any(Number), read: 1 });
     const after = await exporters(NOW);
     // The component and each of its objects are the same ones, under the new type.
     expect(after.component.urn).toBe(before.component.urn.replace(EARLIER, NOW));

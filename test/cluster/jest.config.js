@@ -13,9 +13,7 @@ module.exports = {
   testEnvironmentOptions: { globalsCleanup: "off" },
   roots: ["<rootDir>/test/cluster"],
   testMatch: ["**/*.test.ts"],
-  // database-exporters-rename.test.ts (the upgrade from ExporterSidecars' state) is written but has not
-  // run on the real engine yet: it joins the tier once it has passed here (issue 31's note says so).
-  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/cluster/database-exporters-rename.test.ts"],
+  testPathIgnorePatterns: ["/node_modules/"],
   // Type-checking is tsc's job; ts-jest only transpiles (isolatedModules in tsconfig).
   transform: { "^.+\\.ts$": ["ts-jest", {}] },
   globalSetup: "<rootDir>/test/cluster/global-setup.ts",

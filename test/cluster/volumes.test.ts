@@ -16,7 +16,7 @@ const SECRETS = {
   grafanaAdminPassword: "volumes-grafana-admin-password",
   "basicAuthPasswords.admin": "volumes-basic-auth-password",
 };
-const README = 'see "Changing volumes" in the README';
+const CHANGING_VOLUMES = 'see docs/operations.md, "Changing volumes"';
 
 let handle: StackHandle;
 let destroyed = false;
@@ -101,7 +101,7 @@ describe("volume edits that cannot be done in place are refused before anything 
       "monitoring:prometheus.storage.size: cannot grow the existing claims (data-prometheus-0) from 10Gi to 20Gi unless their " +
         'StorageClass, "local-path", expands volumes (allowVolumeExpansion: true). If it does, say so: pulumi config set --path ' +
         "'prometheus.storage.expandable' true. k3s's local-path does not: there, keep 10Gi and move the data to a new, larger claim " +
-        `(${README}) (got "20Gi")`,
+        `(${CHANGING_VOLUMES}) (got "20Gi")`,
     );
     expect(await objects()).toEqual(before);
   });
@@ -114,7 +114,7 @@ describe("volume edits that cannot be done in place are refused before anything 
       "monitoring:storageClass: cannot move the existing claims (data-prometheus-0, data-alertmanager-0, data-loki-0, grafana, data-jaeger-0) from " +
         '"local-path" to "fast": a claim\'s StorageClass cannot change, so Pulumi would replace the claims and their StatefulSets, ' +
         "deleting the claims and with them their data (local-path, like most classes, deletes a volume with its claim). Keep " +
-        `"local-path"; to move the data to another class, ${README} (got "fast")`,
+        `"local-path"; to move the data to another class, ${CHANGING_VOLUMES} (got "fast")`,
     );
     expect(await objects()).toEqual(before);
   });
@@ -125,7 +125,7 @@ describe("volume edits that cannot be done in place are refused before anything 
     const output = await failedUp();
     expect(output).toContain(
       "monitoring:prometheus.storage.size: must be at least 10Gi, the size of the existing claims (data-prometheus-0): Kubernetes " +
-        `never shrinks a claim. Keep 10Gi; to use less space, move the data to a new, smaller claim (${README}) (got "5Gi")`,
+        `never shrinks a claim. Keep 10Gi; to use less space, move the data to a new, smaller claim (${CHANGING_VOLUMES}) (got "5Gi")`,
     );
     expect(await objects()).toEqual(before);
   });
@@ -152,7 +152,7 @@ describe("volume edits that cannot be done in place are refused before anything 
   });
 });
 
-describe("the way out: claims made anew (docs/operations.md: Changing volumes)", () => {
+describe('the way out: claims made anew (docs/operations.md, "Changing volumes")', () => {
   let oldClaim: string;
 
   test("the old StatefulSet and claim deleted in the cluster, pulumi refresh, then storage.recreate with the new size", async () => {

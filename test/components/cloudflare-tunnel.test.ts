@@ -75,11 +75,15 @@ const templateOf = (r: Rendered) => (objectOf(r, "Deployment", "cloudflared").sp
 // Pure builders
 
 describe("tunnel builders", () => {
-  test("one ingress rule per hostname to the in-cluster Service, then the catch-all; Grafana's /metrics first goes to a 404", () => {
+  test("one ingress rule per hostname to the in-cluster Service, then the catch-all; the unpublished paths first go to a 404", () => {
     expect(tunnelIngressRules("monitoring", [...BASE.routes, { service: "alertmanager", hostname: "am.example.com" }])).toEqual([
       { hostname: "grafana.example.com", path: "^/metrics", service: "http_status:404" },
       { hostname: "grafana.example.com", service: "http://grafana.monitoring.svc:3000" },
+      // Prometheus' receivers: nobody outside writes series.
+      { hostname: "prometheus.example.com", path: "^/api/v1/write", service: "http_status:404" },
+      { hostname: "prometheus.example.com", path: "^/api/v1/otlp", service: "http_status:404" },
       { hostname: "prometheus.example.com", service: "http://prometheus.monitoring.svc:9090" },
+      { hostname: "am.example.com", path: "^/-/reload", service: "http_status:404" },
       { hostname: "am.example.com", service: "http://alertmanager.monitoring.svc:9093" },
       { service: "http_status:404" },
     ]);

@@ -400,6 +400,40 @@ describe("the table of kinds (kinds.ts): each kind brings its dashboard and aler
   });
 });
 
+describe("a kind's dashboard and alerts ship only with a database of that kind in databases[] (components/stack/args.ts)", () => {
+  /** The database dashboards' uids, and the alerts of rules/databases.yml, that a render ships. */
+  const shipped = (rendered: Rendered) => {
+    const dashboards = [...rendered.files.entries()]
+      .filter(([key]) => key.startsWith("grafana/databases__"))
+      .map(([, text]) => (JSON.parse(text) as { uid: string }).uid)
+      .sort();
+    const file = rendered.files.get("prometheus/databases.yml");
+    const groups = file === undefined ? [] : (YAML.parse(file) as { groups: Array<{ rules: Array<{ alert?: string }> }> }).groups;
+    return { dashboards, alerts: groups.flatMap((g) => g.rules.map((r) => r.alert)).sort() };
+  };
+  const entry = (type: (typeof DATABASE_TYPES)[number]) =>
+    `{name: only-${type}, type: ${type}, mode: standalone, secretRef: {name: only-${type}-exporter, key: ${DATABASE_KINDS[type].dsnEnv}}}`;
+
+  test.each([...DATABASE_TYPES])("only a %s database: its kind's dashboard and alerts, no other kind's", async (type) => {
+    const rendered = await render("staging", [`databases=[${entry(type)}]`]);
+    expect(shipped(rendered)).toEqual({
+      dashboards: [DATABASE_KINDS[type].dashboard],
+      alerts: [...DATABASE_KINDS[type].alerts].sort(),
+    });
+  });
+
+  test("no database: no database dashboard and no rules/databases.yml; the other rule files and dashboards as with one", async () => {
+    const none = await render("staging", ["databases=[]"]);
+    const one = await render("staging", [`databases=[${entry("redis")}]`]);
+    expect(shipped(none)).toEqual({ dashboards: [], alerts: [] });
+    expect(none.files.has("prometheus/databases.yml")).toBe(false);
+    // The generated DatabaseExporterMissing file goes with the databases; every other file is there in both.
+    const content = (r: Rendered) =>
+      [...r.files.keys()].filter((f) => /^(prometheus\/[^/]+\.yml|grafana\/[^/]+\.json)$/.test(f) && !/databases/.test(f)).sort();
+    expect(content(none)).toEqual(content(one));
+  });
+});
+
 describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
   const namespace = `monitoring-${stack}`;
   let rendered: Rendered;
@@ -454,6 +488,14 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
       { job: "postgres-exporter", database: "shop-postgres" },
       { job: "redis-exporter", database: "shop-redis" },
     ]);
+  });
+
+  test("ships the dashboards of the kinds it configures, and no other", () => {
+    const uids = [...rendered.files.entries()]
+      .filter(([key]) => key.startsWith("grafana/databases__"))
+      .map(([, text]) => (JSON.parse(text) as { uid: string }).uid)
+      .sort();
+    expect(uids).toEqual(stack === "staging" ? ["db-postgres", "db-redis"] : ["db-mongodb", "db-postgres", "db-redis"]);
   });
 
   test("every object of the component is valid", () => {

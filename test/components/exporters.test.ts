@@ -1,5 +1,8 @@
 /** NodeExporter and KubeStateMetrics: alone under mocks, their flags, and in both real stacks. */
+import * as crypto from "crypto";
 import * as path from "path";
+import * as bcrypt from "bcryptjs";
+import * as YAML from "yaml";
 import { PROFILE_DEFAULTS } from "../../config";
 import {
   KSM_RESOURCES,
@@ -7,16 +10,23 @@ import {
   kubeStateMetricsFlags,
   kubeStateMetricsRules,
 } from "../../components/exporters/kube-state-metrics";
-import { NODE_EXPORTER_PORT, NodeExporter, nodeExporterFlags } from "../../components/exporters/node-exporter";
+import {
+  NODE_EXPORTER_PORT,
+  NODE_EXPORTER_USER,
+  NodeExporter,
+  nodeExporterCredentials,
+  nodeExporterFlags,
+} from "../../components/exporters/node-exporter";
 import { images } from "../../components/images";
 import { K8sObject, Rendered, renderRun } from "../../scripts/lib/render";
-import { RunResult, runProgram } from "../../scripts/lib/runner";
+import { RunResult, SecretValue, runProgram } from "../../scripts/lib/runner";
 import { objectOf, objectsOf, render, renderConfig, ALONE } from "../support/render";
 import { schemaProblems } from "../support/schema";
 import { problems as configProblems } from "../config/support";
 import { exceptionComments, restrictedExceptions } from "../support/security";
 
 const RESOURCES = PROFILE_DEFAULTS.staging.nodeExporter.resources;
+const STACK_SALT = Buffer.alloc(32, 5);
 
 async function renderProgram(program: () => Record<string, unknown>): Promise<{ run: RunResult; rendered: Rendered }> {
   const run = await runProgram({ ...ALONE, program: async () => program() });
@@ -73,6 +83,7 @@ describe("NodeExporter alone", () => {
         prometheusNamespace: "monitoring",
         environment: "staging",
         resources: RESOURCES,
+        stackSalt: STACK_SALT,
       });
       return { scrapeTargets: ne.scrapeTargets };
     }));
@@ -98,8 +109,14 @@ describe("NodeExporter alone", () => {
       runAsNonRoot: true,
       capabilities: { drop: ["ALL"] },
     });
-    expect(pod.volumes).toEqual([{ name: "host-root", hostPath: { path: "/", type: "Directory" } }]);
-    expect(c.volumeMounts).toEqual([{ name: "host-root", mountPath: "/host/root", readOnly: true, mountPropagation: "HostToContainer" }]);
+    expect(pod.volumes).toEqual([
+      { name: "host-root", hostPath: { path: "/", type: "Directory" } },
+      { name: "web", secret: { secretName: "node-exporter-web", defaultMode: 0o440 } },
+    ]);
+    expect(c.volumeMounts).toEqual([
+      { name: "host-root", mountPath: "/host/root", readOnly: true, mountPropagation: "HostToContainer" },
+      { name: "web", mountPath: "/etc/node-exporter", readOnly: true },
+    ]);
     expect(c.args).toContain("--path.rootfs=/host/root");
     expect(c.readinessProbe).toBeDefined();
     expect(c.livenessProbe).toBeDefined();
@@ -153,7 +170,8 @@ describe("NodeExporter alone", () => {
     });
   });
 
-  test("its scrape target is job node-exporter with the node as instance", () => {
+  test("its scrape target is job node-exporter with the node as instance, over TLS with basic auth", () => {
+    const credentials = nodeExporterCredentials(STACK_SALT, "monitoring-agents");
     expect(run.outputs.scrapeTargets).toEqual([
       // hostPort: on the host's network, Prometheus reaches it at the nodes' addresses (its egress policy opens the port).
       {
@@ -163,6 +181,10 @@ describe("NodeExporter alone", () => {
         port: "metrics",
         instance: "node",
         hostPort: NODE_EXPORTER_PORT,
+        scheme: "https",
+        tls: { caPem: credentials.certPem, serverName: "node-exporter.monitoring-agents.svc" },
+        // A secret output: it reaches Prometheus' Secret, and the state, only encrypted.
+        basicAuth: { username: "prometheus", password: new SecretValue(credentials.password) },
       },
     ]);
   });
@@ -172,6 +194,7 @@ describe("NodeExporter alone", () => {
       "DaemonSet/node-exporter",
       "NetworkPolicy/node-exporter",
       "NetworkPolicy/node-exporter-egress",
+      "Secret/node-exporter-web",
       "Service/node-exporter",
     ]);
     for (const o of rendered.kubernetes) {
@@ -185,7 +208,14 @@ describe("NodeExporter alone", () => {
 describe("NodeExporter on a port of its own", () => {
   test("listens, is reached and admitted on the given port, so that another stack's exporter can run on the same nodes", async () => {
     const { rendered } = await renderProgram(() => {
-      new NodeExporter("ne", { namespace: "b-agents", prometheusNamespace: "b", environment: "b", port: 19100, resources: RESOURCES });
+      new NodeExporter("ne", {
+        namespace: "b-agents",
+        prometheusNamespace: "b",
+        environment: "b",
+        port: 19100,
+        resources: RESOURCES,
+        stackSalt: STACK_SALT,
+      });
       return {};
     });
     const [c] = podSpecOf(objectOf(rendered, "DaemonSet", "node-exporter")).containers;
@@ -201,6 +231,98 @@ describe("NodeExporter on a port of its own", () => {
     expect(configProblems("staging", { nodeExporter: { port: 0 } })).toEqual([expect.stringMatching(/^monitoring:nodeExporter\.port: /)]);
   });
 });
+
+describe("node-exporter behind TLS and basic auth", () => {
+  type WebConfig = {
+    tls_server_config: { cert_file: string; key_file: string; min_version: string };
+    basic_auth_users: Record<string, string>;
+  };
+  let shown: Rendered;
+  let hidden: Rendered;
+  let run: RunResult;
+  const program = (salt: Buffer) => () => {
+    const ne = new NodeExporter("ne", {
+      namespace: "monitoring-agents",
+      prometheusNamespace: "monitoring",
+      environment: "staging",
+      resources: RESOURCES,
+      stackSalt: salt,
+    });
+    return { scrapeTargets: ne.scrapeTargets };
+  };
+  const webData = (r: Rendered) => objectOf(r, "Secret", "node-exporter-web").stringData as Record<string, string>;
+  beforeAll(async () => {
+    run = await runProgram({ ...ALONE, program: async () => program(STACK_SALT)() });
+    shown = renderRun(run, true);
+    hidden = renderRun(run, false);
+  });
+
+  test("its web config asks for TLS 1.3 with the certificate and key of its Secret, and basic auth of prometheus", () => {
+    const data = webData(shown);
+    expect(Object.keys(data).sort()).toEqual(["tls.crt", "tls.key", "web-config.yaml"]);
+    const web = YAML.parse(data["web-config.yaml"]) as WebConfig;
+    expect(web.tls_server_config).toEqual({
+      cert_file: "/etc/node-exporter/tls.crt",
+      key_file: "/etc/node-exporter/tls.key",
+      min_version: "TLS13",
+    });
+    expect(Object.keys(web.basic_auth_users)).toEqual([NODE_EXPORTER_USER]);
+    const [c] = podSpecOf(objectOf(shown, "DaemonSet", "node-exporter")).containers;
+    // The flag names the file where the Secret is mounted.
+    expect(c.args).toContain("--web.config.file=/etc/node-exporter/web-config.yaml");
+    expect(c.volumeMounts).toContainEqual({ name: "web", mountPath: "/etc/node-exporter", readOnly: true });
+  });
+
+  test("the hash in the web config is bcrypt of the password Prometheus is given, and of no other", () => {
+    const hash = (YAML.parse(webData(shown)["web-config.yaml"]) as WebConfig).basic_auth_users.prometheus;
+    const password = (run.outputs.scrapeTargets as Array<{ basicAuth: { password: SecretValue } }>)[0].basicAuth.password.value as string;
+    expect(password).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(hash).toMatch(/^\$2a\$10\$/);
+    expect(bcrypt.compareSync(password, hash)).toBe(true);
+    expect(bcrypt.compareSync(`${password}x`, hash)).toBe(false);
+  });
+
+  test("the certificate names the Service, verifies with its own key, never expires, and its key is the one in the Secret", () => {
+    const data = webData(shown);
+    const cert = new crypto.X509Certificate(data["tls.crt"]);
+    expect(cert.subjectAltName).toBe("DNS:node-exporter.monitoring-agents.svc");
+    expect(cert.checkHost("node-exporter.monitoring-agents.svc")).toBe("node-exporter.monitoring-agents.svc");
+    expect(cert.verify(cert.publicKey)).toBe(true);
+    expect(cert.checkPrivateKey(crypto.createPrivateKey(data["tls.key"]))).toBe(true);
+    expect(cert.publicKey.asymmetricKeyType).toBe("ed25519");
+    expect(new Date(cert.validTo).getUTCFullYear()).toBe(9999);
+    const target = (run.outputs.scrapeTargets as Array<{ tls: { caPem: string; serverName: string } }>)[0].tls;
+    expect(target).toEqual({ caPem: data["tls.crt"], serverName: "node-exporter.monitoring-agents.svc" });
+  });
+
+  test("the Secret is a secret of the state: without --show-secrets every value is redacted", () => {
+    expect(webData(hidden)).toEqual({ "tls.crt": "[secret]", "tls.key": "[secret]", "web-config.yaml": "[secret]" });
+    expect(rendered(hidden)).not.toContain("PRIVATE KEY");
+    expect(hidden.kubernetes.filter((o) => o.object.kind === "ConfigMap")).toEqual([]);
+  });
+
+  test("the same salt gives the same Secret on every run (no diff on a second up); another salt, another password and key", async () => {
+    const again = renderRun(await runProgram({ ...ALONE, program: async () => program(Buffer.from(STACK_SALT))() }), true);
+    expect(webData(again)).toEqual(webData(shown));
+    const other = renderRun(await runProgram({ ...ALONE, program: async () => program(Buffer.alloc(32, 6))() }), true);
+    for (const key of ["tls.crt", "tls.key", "web-config.yaml"]) expect(webData(other)[key]).not.toBe(webData(shown)[key]);
+    expect(nodeExporterCredentials(Buffer.alloc(32, 6), "monitoring-agents").password).not.toBe(
+      nodeExporterCredentials(STACK_SALT, "monitoring-agents").password,
+    );
+  });
+
+  test("its probes open a TCP connection: no path answers without the password, and the pod spec carries none", () => {
+    const [c] = podSpecOf(objectOf(shown, "DaemonSet", "node-exporter")).containers;
+    expect(c.readinessProbe).toMatchObject({ tcpSocket: { port: "metrics" } });
+    expect(c.livenessProbe).toMatchObject({ tcpSocket: { port: "metrics" }, periodSeconds: 20 });
+    expect(JSON.stringify(c)).not.toMatch(/httpGet|Authorization/);
+  });
+});
+
+/** Every object of a render as text. */
+function rendered(r: Rendered): string {
+  return JSON.stringify(r.kubernetes.map((o) => o.object));
+}
 
 describe("node-exporter's collector flags", () => {
   const flag = (name: string) => {
@@ -458,12 +580,58 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
 
   test("the exporters' objects are valid and carry the stack's environment", () => {
     const mine = rendered.kubernetes.filter((o) => o.component === "node-exporter" || o.component === "kube-state-metrics");
-    // node-exporter: DaemonSet, Service, two NetworkPolicies; kube-state-metrics: seven objects.
-    expect(mine).toHaveLength(11);
+    // node-exporter: DaemonSet, Service, its web Secret, two NetworkPolicies; kube-state-metrics: seven objects.
+    expect(mine).toHaveLength(12);
     for (const o of mine) {
       expect(schemaProblems(o.object)).toEqual([]);
       expect(o.object.metadata.labels?.["app.kubernetes.io/instance"]).toBe(stack);
     }
+  });
+
+  test("Prometheus scrapes node-exporter over TLS with basic auth, from files of its scrape credentials Secret", () => {
+    const config = YAML.parse(rendered.files.get("prometheus/prometheus.yml") ?? "") as {
+      scrape_configs: Array<Record<string, unknown> & { job_name: string }>;
+    };
+    const job = config.scrape_configs.find((j) => j.job_name === "node-exporter");
+    expect(job).toMatchObject({
+      scheme: "https",
+      basic_auth: { username: "prometheus", password_file: "/etc/prometheus/secrets/scrape/node-exporter-password" },
+      tls_config: {
+        ca_file: "/etc/prometheus/secrets/scrape/node-exporter-ca.crt",
+        server_name: `node-exporter.monitoring-${stack}-agents.svc`,
+      },
+    });
+    expect(job).not.toHaveProperty("tls_config.insecure_skip_verify");
+    const sts = objectOf(rendered, "StatefulSet", "prometheus").spec as {
+      template: { spec: { volumes: Array<{ name: string; secret?: unknown }>; containers: Array<{ volumeMounts: unknown[] }> } };
+    };
+    expect(sts.template.spec.volumes).toContainEqual({
+      name: "scrape-credentials",
+      secret: { secretName: "prometheus-scrape-credentials", defaultMode: 0o440 },
+    });
+    expect(sts.template.spec.containers[0].volumeMounts).toContainEqual({
+      name: "scrape-credentials",
+      mountPath: "/etc/prometheus/secrets/scrape",
+      readOnly: true,
+    });
+  });
+
+  test("Prometheus' password opens node-exporter's hash and its CA is node-exporter's certificate; neither is in any ConfigMap", () => {
+    const scrape = objectOf(rendered, "Secret", "prometheus-scrape-credentials");
+    expect(scrape.metadata.namespace).toBe(`monitoring-${stack}`);
+    const creds = scrape.stringData as Record<string, string>;
+    expect(Object.keys(creds).sort()).toEqual(["node-exporter-ca.crt", "node-exporter-password"]);
+    const web = objectOf(rendered, "Secret", "node-exporter-web").stringData as Record<string, string>;
+    const hash = (YAML.parse(web["web-config.yaml"]) as { basic_auth_users: Record<string, string> }).basic_auth_users.prometheus;
+    expect(bcrypt.compareSync(creds["node-exporter-password"], hash)).toBe(true);
+    expect(creds["node-exporter-ca.crt"]).toBe(web["tls.crt"]);
+    const configMaps = JSON.stringify(rendered.kubernetes.filter((o) => o.object.kind === "ConfigMap").map((o) => o.object));
+    expect(configMaps).not.toContain(creds["node-exporter-password"]);
+    expect(configMaps).not.toContain(hash);
+    expect(configMaps).not.toContain("PRIVATE KEY");
+    // Nor anywhere but the two Secrets.
+    const elsewhere = JSON.stringify(rendered.kubernetes.filter((o) => o.object.kind !== "Secret").map((o) => o.object));
+    expect(elsewhere).not.toContain(creds["node-exporter-password"]);
   });
 
   test("resources come from the stack's profile", () => {

@@ -529,7 +529,16 @@ describe("readDashboards", () => {
     expect(() => readDashboards(nested)).toThrow(`${path.basename(nested)}/apps/more: nested folders are not supported`);
 
     const broken = dashboardsDir({ apps: { "bad.json": '{"uid": ' } });
-    expect(() => readDashboards(broken)).toThrow(`${path.basename(broken)}/apps/bad.json is not valid JSON`);
+    expect(() => readDashboards(broken)).toThrow(`${path.basename(broken)}/apps/bad.json is not valid JSON at line 1, column 9:`);
+    // The line and column of the mistake, whether V8 names its position or only the token.
+    const comma = dashboardsDir({ apps: { "bad.json": '{\n  "uid": "a"\n  "title": "b"\n}\n' } });
+    expect(() => readDashboards(comma)).toThrow(
+      `${path.basename(comma)}/apps/bad.json is not valid JSON at line 3, column 3: Expected ',' or '}' after property value`,
+    );
+    const token = dashboardsDir({ apps: { "bad.json": '{\n  "uid": "a",\n  "title": }\n' } });
+    expect(() => readDashboards(token)).toThrow(
+      `${path.basename(token)}/apps/bad.json is not valid JSON at line 3, column 12: Unexpected token '}'`,
+    );
   });
 
   test("a missing directory holds no dashboards", () => {
@@ -1089,9 +1098,14 @@ describe.each([
     ).toEqual([]);
   });
 
-  test("ships every file of dashboards/ and the team's own (team/, if any) in a ConfigMap mounted in its folder's directory", () => {
+  test("ships every file of dashboards/ that something of the stack feeds and the team's own (team/, if any) in a ConfigMap mounted in its folder's directory", () => {
     const pod = podOf(rendered);
-    const all = [...repositoryDashboards(), ...readTeamContent(ROOT, undefined).dashboards];
+    // Neither stack probes anything (no Uptime dashboard); staging has no MongoDB (no MongoDB dashboard).
+    const unfed = stack === "staging" ? ["applications/uptime.json", "databases/mongodb.json"] : ["applications/uptime.json"];
+    const builtIn = repositoryDashboards().filter((d) => !unfed.includes(`${d.folder}/${d.file}`));
+    expect(builtIn).toHaveLength(repositoryDashboards().length - unfed.length);
+    for (const d of unfed) expect(rendered.files.has(`grafana/${d.replace("/", "__")}`)).toBe(false);
+    const all = [...builtIn, ...readTeamContent(ROOT, undefined).dashboards];
     for (const d of all) {
       const key = `${d.folder}__${d.file}`;
       expect(rendered.files.get(`grafana/${key}`)).toBe(d.content);

@@ -230,6 +230,36 @@ describe("prometheusConfig", () => {
     });
   });
 
+  test("a component's target over TLS with basic auth: https, its CA and server name, its password, all read from files of the scrape credentials", () => {
+    const target = (job: string) => ({
+      job,
+      namespace: "monitoring-agents",
+      selector: { "app.kubernetes.io/name": job },
+      port: "metrics",
+      scheme: "https" as const,
+      tls: { caPem: "-----BEGIN CERTIFICATE-----", serverName: `${job}.monitoring-agents.svc` },
+      basicAuth: { username: "prometheus", password: "not-in-the-config" },
+    });
+    const config = prometheusConfig({ ...base, scrapeTargets: [target("node-exporter")] });
+    expect(config.scrape_configs[1]).toMatchObject({
+      job_name: "node-exporter",
+      scheme: "https",
+      basic_auth: { username: "prometheus", password_file: "/etc/prometheus/secrets/scrape/node-exporter-password" },
+      tls_config: { ca_file: "/etc/prometheus/secrets/scrape/node-exporter-ca.crt", server_name: "node-exporter.monitoring-agents.svc" },
+    });
+    const text = JSON.stringify(config);
+    expect(text).not.toContain("not-in-the-config");
+    expect(text).not.toContain("BEGIN CERTIFICATE");
+    // A target without them keeps plain HTTP and no such fields.
+    const plain = prometheusConfig({
+      ...base,
+      scrapeTargets: [{ ...target("other"), scheme: undefined, tls: undefined, basicAuth: undefined }],
+    });
+    expect(plain.scrape_configs[1]).not.toHaveProperty("tls_config");
+    expect(plain.scrape_configs[1]).not.toHaveProperty("basic_auth");
+    expect(plain.scrape_configs[1].scheme).toBe("http");
+  });
+
   test("targets that share a job get distinct job names and keep their job label; an exact duplicate is refused", () => {
     const exporter = (database: string) => ({
       job: "postgres-exporter",
@@ -469,9 +499,43 @@ describe("rule files", () => {
     expect(without["kubernetes.yml"]).toBe(all["kubernetes.yml"]);
   });
 
+  test("alerts left out lose their rules, a group they empty goes, and a file they empty does not ship", () => {
+    const dir = rulesDir({
+      "kinds.yml": [
+        "# The header stays.",
+        "groups:",
+        "  - name: a",
+        "    rules:",
+        "      # A's comment",
+        "      - alert: A",
+        "        expr: up == 0",
+        "",
+        "      - alert: B",
+        "        expr: up == 0",
+        "  - name: c",
+        "    rules:",
+        "      - alert: C",
+        "        expr: up == 0",
+        "",
+      ].join("\n"),
+      "only-d.yml": "groups:\n  - name: d\n    rules:\n      - alert: D\n        expr: up == 0\n",
+    });
+    const all = loadRuleFiles(dir, undefined);
+    const without = loadRuleFiles(dir, undefined, undefined, [], ["A", "C", "D"]);
+    expect(Object.keys(without)).toEqual(["kinds.yml"]);
+    const kept = YAML.parse(without["kinds.yml"]) as { groups: Array<{ name: string; rules: Array<{ alert: string }> }> };
+    expect(kept.groups.map((g) => [g.name, g.rules.map((r) => r.alert)])).toEqual([["a", ["B"]]]);
+    expect(without["kinds.yml"]).toMatch(/^# The header stays\./);
+    expect(without["kinds.yml"]).not.toContain("A's comment");
+    // B takes A's place: no blank line left above it.
+    expect(without["kinds.yml"]).toContain("    rules:\n      - alert: B\n");
+    // Alerts none of the files hold change nothing: the files ship byte for byte.
+    expect(loadRuleFiles(dir, undefined, undefined, [], ["Z"])).toEqual(all);
+  });
+
   test("a file that is not a rule file is refused, naming it", () => {
     const dir = rulesDir({ "broken.yml": "groups: [\n", "plain.yml": "foo: bar\n" });
-    expect(() => loadRuleFiles(dir, undefined)).toThrow(/broken\.yml is not valid YAML/);
+    expect(() => loadRuleFiles(dir, undefined)).toThrow(/broken\.yml is not valid YAML at line 2, column 1: /);
     fs.rmSync(path.join(dir, "broken.yml"));
     expect(() => loadRuleFiles(dir, undefined)).toThrow(/plain\.yml has no "groups" list/);
   });
@@ -884,10 +948,11 @@ describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (
     rendered = await render(stack);
   });
 
-  test("the rules ConfigMap holds every file of rules/, the team's own (team/, if any), the generated app rules and the databases' alerts", () => {
+  test("the rules ConfigMap holds every file of rules/ but probes.yml, the team's own (team/, if any), the generated app rules and the databases' alerts", () => {
     const team = readTeamContent(ROOT, undefined).rules.map((r) => r.key);
+    // Neither stack probes anything: rules/probes.yml would read series nothing reports (components/stack/args.ts).
     const expected = [
-      ...fs.readdirSync(REPO_RULES_DIR).filter((f) => f.endsWith(".yml")),
+      ...fs.readdirSync(REPO_RULES_DIR).filter((f) => f.endsWith(".yml") && f !== "probes.yml"),
       ...team,
       APP_RULES_KEY,
       DATABASE_RULES_KEY,
@@ -906,6 +971,8 @@ describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (
         "NetworkPolicy/prometheus",
         "NetworkPolicy/prometheus-egress",
         "PersistentVolumeClaim/data-prometheus-0",
+        // node-exporter's password and certificate, as files.
+        "Secret/prometheus-scrape-credentials",
         "Service/prometheus",
         "ServiceAccount/prometheus",
         // Both stack files run on one node: one replica, and no disruption budget to hang a drain.

@@ -17,6 +17,7 @@ import {
   basicAuthMiddleware,
   htpasswd,
   ingressRoute,
+  rateLimitMiddleware,
   routeMatch,
   routeTls,
   securityHeadersMiddleware,
@@ -94,7 +95,7 @@ describe("Traefik object builders", () => {
         routes: [
           {
             kind: "Rule",
-            match: "Host(`prometheus.example.com`)",
+            match: "Host(`prometheus.example.com`) && !PathPrefix(`/api/v1/write`) && !PathPrefix(`/api/v1/otlp`)",
             middlewares: [
               { name: "security-headers", namespace: "monitoring" },
               { name: "basic-auth", namespace: "monitoring" },
@@ -144,9 +145,30 @@ describe("Traefik object builders", () => {
       ["/metrics", "/metrics/", "/metrics/plugins/grafana-piechart-panel", "/%6detrics", "/metric%73"].filter((p) => routed(p)),
     ).toEqual([]);
     expect(routed("/", "prometheus.example.com")).toBe(false);
-    // Prometheus and Alertmanager keep their whole host: they are behind basic auth.
-    expect(routeMatch({ service: "prometheus", hostname: "prometheus.example.com" })).toBe("Host(`prometheus.example.com`)");
-    expect(routeMatch({ service: "alertmanager", hostname: "am.example.com" })).toBe("Host(`am.example.com`)");
+  });
+
+  test("Prometheus' route leaves out its receivers (remote write, OTLP), whatever the method; its reads stay", () => {
+    const match = routeMatch({ service: "prometheus", hostname: "prometheus.example.com" });
+    expect(match).toBe("Host(`prometheus.example.com`) && !PathPrefix(`/api/v1/write`) && !PathPrefix(`/api/v1/otlp`)");
+    const routed = (path: string, method = "GET") => ruleMatches(match, { host: "prometheus.example.com", path, method });
+    const reads = ["/", "/query", "/api/v1/query?query=up", "/api/v1/query_range", "/api/v1/series", "/api/v1/labels", "/-/ready"];
+    expect(reads.filter((p) => !routed(p) || !routed(p, "POST"))).toEqual([]);
+    const writes = ["/api/v1/write", "/api/v1/otlp/v1/metrics", "/api/v1/%77rite", "/api/v1/%6Ftlp/v1/metrics", "/api/v1/write/"];
+    expect(writes.filter((p) => routed(p, "POST") || routed(p))).toEqual([]);
+  });
+
+  test("Alertmanager's route leaves out POST /api/v2/alerts and /-/reload; listing alerts and silencing stay", () => {
+    const match = routeMatch({ service: "alertmanager", hostname: "am.example.com" });
+    expect(match).toBe("Host(`am.example.com`) && !PathPrefix(`/-/reload`) && !(Method(`POST`) && PathPrefix(`/api/v2/alerts`))");
+    expect(() => parseTraefikRule(match)).not.toThrow();
+    const routed = (method: string, path: string) => ruleMatches(match, { host: "am.example.com", path, method });
+    expect(routed("GET", "/api/v2/alerts")).toBe(true);
+    expect(routed("GET", "/api/v2/alerts/groups")).toBe(true);
+    expect(routed("POST", "/api/v2/silences")).toBe(true);
+    expect(routed("DELETE", "/api/v2/silence/0f1e")).toBe(true);
+    expect(routed("POST", "/api/v2/alerts")).toBe(false);
+    expect(routed("POST", "/api/v2/%61lerts")).toBe(false);
+    expect(routed("POST", "/-/reload")).toBe(false);
   });
 
   test("the rule check can fail: what Traefik v2 accepted and v3 refuses, and malformed rules", () => {
@@ -258,6 +280,25 @@ describe("TraefikExposure component", () => {
     expect(objectOf(all.shown, "IngressRoute", "grafana")).toEqual(
       ingressRoute({ namespace: "monitoring", environment: "staging", route: ALL_ROUTES[0], entryPoints: ["websecure"], tls: {} }),
     );
+  });
+
+  test("with a rate limit, a rate-limit Middleware comes before basic auth on the routes without a login, not on Grafana's", async () => {
+    const limited = await renderTraefik({ ...BASE, rateLimit: { average: 3, burst: 7, period: "1m" } });
+    const mw = objectOf(limited.shown, "Middleware", "rate-limit");
+    expect(mw).toEqual(rateLimitMiddleware("monitoring", "staging", { average: 3, burst: 7, period: "1m" }));
+    expect(mw.spec).toEqual({ rateLimit: { average: 3, burst: 7, period: "1m" } });
+    expect(schemaProblems(mw)).toEqual([]);
+    const names = (route: string) =>
+      (
+        objectOf(limited.shown, "IngressRoute", route).spec as { routes: Array<{ middlewares: Array<{ name: string }> }> }
+      ).routes[0].middlewares.map((m) => m.name);
+    expect(names("prometheus")).toEqual(["security-headers", "rate-limit", "basic-auth"]);
+    expect(names("alertmanager")).toEqual(["security-headers", "rate-limit", "basic-auth"]);
+    expect(names("grafana")).toEqual(["security-headers"]);
+    // Without one (BASE), no Middleware; with Grafana alone, nothing to limit.
+    expect(objectsOf(all.shown, "Middleware").map((m) => m.metadata.name)).not.toContain("rate-limit");
+    const grafanaOnly = await renderTraefik({ ...BASE, routes: [ALL_ROUTES[0]], rateLimit: { average: 3, burst: 7, period: "1m" } });
+    expect(objectsOf(grafanaOnly.shown, "Middleware").map((m) => m.metadata.name)).toEqual(["security-headers"]);
   });
 
   test("every htpasswd line verifies with bcrypt against the generated password of its user", () => {
@@ -507,6 +548,7 @@ describe("the real stacks", () => {
       "IngressRoute/grafana",
       "IngressRoute/prometheus",
       "Middleware/basic-auth",
+      "Middleware/rate-limit",
       "Middleware/security-headers",
       "Secret/basic-auth-users",
     ]);
@@ -549,9 +591,11 @@ describe("the real stacks", () => {
     for (const route of objectsOf(rendered, "IngressRoute")) {
       expect((route.spec as { routes: Array<{ middlewares: Array<{ name: string }> }> }).routes[0].middlewares.map((m) => m.name)).toEqual([
         "security-headers",
+        "rate-limit",
         "basic-auth",
       ]);
     }
+    expect(objectOf(rendered, "Middleware", "rate-limit").spec).toEqual({ rateLimit: { average: 10, burst: 50, period: "1s" } });
     for (const o of rendered.kubernetes.filter((x) => x.component === "traefik-exposure")) expect(schemaProblems(o.object)).toEqual([]);
   });
 });

@@ -2,6 +2,9 @@
 import { ConfigError, configKeyDocs } from "../../config";
 import { parse, problems, api, problemsOfWire, RefusedCase, expectRefused } from "./support";
 
+/** A text as a regular expression that matches it alone. */
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
 describe("stack config: bad input is refused with the key, what is allowed and what was given", () => {
   const cases: Array<[string, string, Record<string, unknown>, Record<string, unknown>, RegExp[]]> = [
     [
@@ -481,6 +484,67 @@ describe("refused: typos in the prefix, keys outside their section", () => {
     expect(problems("staging", { [key]: "x" })).toEqual([
       expect.stringMatching(new RegExp(`^monitoring:${key}: unknown key ${hint.source}`)),
     ]);
+  });
+});
+
+describe("refused: a key in the wrong part of its section points where it belongs", () => {
+  test.each([
+    [
+      "a metrics key beside the app's keys",
+      { apps: [{ ...api, statusLabel: "code" }] },
+      "apps[0].statusLabel",
+      '"apps[0].metrics.statusLabel"',
+    ],
+    ["the probe's path named after it", { apps: [{ ...api, healthPath: "/healthz" }] }, "apps[0].healthPath", '"apps[0].probe.path"'],
+    ["an app's key inside its metrics", { apps: [{ ...api, metrics: { name: "x" } }] }, "apps[0].metrics.name", '"apps[0].name"'],
+    [
+      "a section's key one level down",
+      { prometheus: { storage: { retention: "7d" } } },
+      "prometheus.storage.retention",
+      '"prometheus.retention"',
+    ],
+    [
+      "a receiver's kind's key beside its name",
+      { alertmanager: { receivers: [{ name: "team", channel: "#alerts" }], defaultReceiver: "team" } },
+      "alertmanager.receivers[0].channel",
+      '"alertmanager.receivers[0].slack.channel"',
+    ],
+  ])("%s", (_, plain, key, meant) => {
+    expect(problems("staging", plain)).toEqual([
+      expect.stringMatching(new RegExp(`^monitoring:${escape(key)}: unknown key \\(did you mean ${escape(meant)}\\?\\); allowed here: `)),
+    ]);
+  });
+
+  test("a key that is nowhere in its section gets no such hint", () => {
+    expect(problems("staging", { apps: [{ ...api, colour: "blue" }] })).toEqual([
+      expect.stringMatching(/^monitoring:apps\[0\]\.colour: unknown key; allowed here: name, /),
+    ]);
+  });
+});
+
+describe("refused: a number in quotes says to remove them", () => {
+  test.each([
+    ["an app's Service port", { apps: [{ ...api, port: "8080" }] }, "apps[0].port", "port: 8080"],
+    [
+      "an app's pod port",
+      { apps: [{ name: "api", namespace: "shop", service: "api", targetPort: "8080" }] },
+      "apps[0].targetPort",
+      "targetPort: 8080",
+    ],
+    ["node-exporter's host port", { nodeExporter: { port: "9200" } }, "nodeExporter.port", "port: 9200"],
+    ["a count", { prometheus: { replicas: "2" } }, "prometheus.replicas", "replicas: 2"],
+  ])("%s", (_, plain, key, written) => {
+    expect(problems("staging", plain)).toEqual([
+      expect.stringMatching(
+        new RegExp(`^monitoring:${escape(key)}: must be .*; remove the quotes: a number in quotes is text, write ${written}$`),
+      ),
+    ]);
+  });
+
+  test("text that is no number, or a number where text is expected, gets no such advice", () => {
+    const found = problems("staging", { apps: [{ ...api, port: "http_2" }], prometheus: { retention: "30" } });
+    expect(found).toHaveLength(2);
+    expect(found.filter((p) => p.includes("remove the quotes"))).toEqual([]);
   });
 });
 

@@ -51,9 +51,10 @@ const covered = table(COVERED_HEADER);
 const notShipped = table(NOT_SHIPPED_HEADER);
 
 describe("kube-prometheus' alerts (catalog/anchor-alerts.yaml)", () => {
-  test("the data file holds facts of one release: names, manifests, groups, metrics read, for and severity", () => {
+  test("the data file holds facts of one revision (a tag or branch, and its commit): names, manifests, groups, metrics read, for and severity", () => {
     expect(anchor.project).toBe("prometheus-operator/kube-prometheus");
-    expect(anchor.release).toMatch(/^v\d+\.\d+\.\d+$/);
+    expect(anchor.ref).toMatch(/^(v\d+\.\d+\.\d+|main)$/);
+    expect(anchor.commit).toMatch(/^[0-9a-f]{40}$/);
     const problems = anchor.alerts.flatMap((a) => {
       const p: string[] = [];
       if (!/^[A-Za-z][A-Za-z0-9]*$/.test(a.name)) p.push(`${JSON.stringify(a.name)}: not an alert name`);
@@ -87,7 +88,10 @@ describe("kube-prometheus' alerts (catalog/anchor-alerts.yaml)", () => {
   test("the docs' figures are the data file's", () => {
     const text = section().replace(/\s+/g, " ");
     const all = names(anchor.alerts);
-    expect(text).toContain(`kube-prometheus ${anchor.release}: ${anchor.alerts.length} alert rules under ${all.length} names`);
+    // The revision as the file has it: a release, or the branch and the commit.
+    const revision = anchor.ref === "main" ? `kube-prometheus main at commit \`${anchor.commit}\`` : `kube-prometheus ${anchor.ref}`;
+    expect(text).toContain(revision);
+    expect(text).toContain(`: ${anchor.alerts.length} alert rules under ${all.length} names`);
     expect(text).toContain(`${applicable.length} of those names read only metrics of this stack's`);
     expect(text).toContain(`The other ${all.length - applicable.length} read metrics`);
   });

@@ -1,7 +1,8 @@
 /**
  * The Cloudflare tunnel's ingress rules under cloudflared, the release the stack deploys:
  * the production stack's rules validate and route each hostname to its Service, Grafana's
- * own metrics stay out of reach, and rules without the catch-all last are refused.
+ * own metrics and Prometheus' receivers stay out of reach, and rules without the catch-all
+ * last are refused.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -70,6 +71,27 @@ describe("the tunnel's ingress rules under cloudflared (the release the stack de
       { service: "alertmanager", hostname: "alertmanager.example.com" },
     ]);
     expect(cloudflared(rules, ["validate"]).ok).toBe(true);
+  });
+
+  test("Prometheus' receivers and Alertmanager's reload are not reachable through the tunnel, their reads are", () => {
+    const prometheus = "prometheus.example.com";
+    const alertmanager = "alertmanager.example.com";
+    const rules = tunnelIngressRules("monitoring", [
+      { service: "prometheus", hostname: prometheus },
+      { service: "alertmanager", hostname: alertmanager },
+    ]);
+    const serviceOf = (host: string, urlPath: string) => {
+      const matched = cloudflared(rules, ["rule", `https://${host}${urlPath}`]);
+      expect(matched.ok).toBe(true);
+      return /http_status:404/.test(matched.output) ? "404" : /http:\/\/(prometheus|alertmanager)\./.exec(matched.output)?.[1];
+    };
+    for (const p of ["/api/v1/write", "/api/v1/otlp/v1/metrics", "/api/v1/%77rite", "/api/v1/%6Ftlp/v1/metrics"]) {
+      expect([p, serviceOf(prometheus, p)]).toEqual([p, "404"]);
+    }
+    for (const p of ["/", "/query", "/api/v1/query", "/api/v1/series"]) expect([p, serviceOf(prometheus, p)]).toEqual([p, "prometheus"]);
+    expect(serviceOf(alertmanager, "/-/reload")).toBe("404");
+    // A path, never a method: the tunnel cannot tell POST /api/v2/alerts from the UI's GET (Access keeps it, docs/security.md).
+    for (const p of ["/", "/api/v2/alerts", "/api/v2/silences"]) expect([p, serviceOf(alertmanager, p)]).toEqual([p, "alertmanager"]);
   });
 
   test("cloudflared refuses rules without the catch-all last, so the checks above can fail", () => {

@@ -16,7 +16,9 @@
  * The report goes to out/live/report.json and out/live/report.md.
  */
 import { execFileSync } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
+import * as https from "https";
 import * as path from "path";
 import * as YAML from "yaml";
 import { durationSeconds } from "../../components/kit/units";
@@ -29,6 +31,8 @@ import { LAB_TIMING, Lab, K3S_NODE, OTLP_APP } from "./support/lab";
 import { appStatus, datasources, failed, jaegerServices, logLines, resourceOf, traceById, tracesOf } from "./support/otlp";
 import { LAB_BASIC_AUTH } from "./support/traefik";
 import { SECURITY_HEADERS } from "../../components/kit/web";
+import { NODE_EXPORTER_USER } from "../../components/exporters/node-exporter";
+import { renderedNodeExporterWeb } from "../../scripts/lib/local/node-exporter";
 
 const REPORT_DIR = path.join(__dirname, "..", "..", "out", "live");
 /**
@@ -252,6 +256,25 @@ describe("the live lab (staging stack, exact binaries)", () => {
       .filter((job) => !(byPool.get(job) ?? []).length || (byPool.get(job) ?? []).some((h) => h !== "up"))
       .map((job) => `${job}: ${JSON.stringify(byPool.get(job) ?? "no target")}`);
     expect(problems).toEqual([]);
+  });
+
+  test("the lab's node-exporter, which job node-exporter scrapes up, serves TLS only and answers 401 without credentials", async () => {
+    const cert = renderedNodeExporterWeb(lab.rendered)["tls.crt"];
+    const status = (auth?: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = https.get(
+          `https://127.0.0.1:${lab.stack.ports.nodeExporter}/metrics`,
+          { ca: cert, servername: (new crypto.X509Certificate(cert).subjectAltName ?? "").replace(/^DNS:/, ""), auth, timeout: 5000 },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on("timeout", () => req.destroy(new Error("node-exporter timed out")));
+        req.on("error", reject);
+      });
+    expect(await status()).toBe(401);
+    expect(await status(`${NODE_EXPORTER_USER}:not-the-password`)).toBe(401);
   });
 
   test("the stack's IngressRoutes and Middlewares, served by k3s's Traefik from the control plane: 401 without credentials, the real Prometheus and Alertmanager with them, the security headers", async () => {

@@ -47,7 +47,16 @@ describe("the program reads a team directory", () => {
   });
 
   test.each([
-    ["a file that is not YAML", { "rules/a.yml": "groups: [\n" }, /team\/rules\/a.yml: is not valid YAML/],
+    [
+      "a file that is not YAML, with the line and column",
+      { "rules/a.yml": "groups:\n  - name: a\n    rules: [\n" },
+      /team\/rules\/a\.yml: is not valid YAML at line 4, column 1: Flow sequence in block collection must be sufficiently indented and end with a \]/,
+    ],
+    [
+      "a key given twice, where it is",
+      { "rules/a.yml": "groups:\n  - name: a\n    name: b\n    rules: []\n" },
+      /team\/rules\/a\.yml: is not valid YAML at line 3, column 5: Map keys must be unique/,
+    ],
     ["a file of another shape", { "rules/a.yml": "alerts: []\n" }, /team\/rules\/a.yml: must be a Prometheus rule file/],
     [
       "a field Prometheus does not know",

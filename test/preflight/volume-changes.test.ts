@@ -165,11 +165,11 @@ describe("the next deployment", () => {
         "  - monitoring:prometheus.replicas: is 1, the production default on 1 node (nodes), but the last deployment ran 2 (claims " +
         "data-prometheus-0, data-prometheus-1): the claims of the replicas that go would be dropped, and Pulumi would stop at them, " +
         "protected. If the cluster has more nodes, say so: pulumi config set nodes <count>; to run 1 anyway, set it: pulumi config set " +
-        "--path 'prometheus.replicas' 1 (see \"Good to know\" in the README) (got nothing)\n" +
+        "--path 'prometheus.replicas' 1 (see docs/operations.md, \"Good to know\") (got nothing)\n" +
         "  - monitoring:alertmanager.replicas: is 1, the production default on 1 node (nodes), but the last deployment ran 3 (claims " +
         "data-alertmanager-0, data-alertmanager-1, data-alertmanager-2): the claims of the replicas that go would be dropped, and Pulumi " +
         "would stop at them, protected. If the cluster has more nodes, say so: pulumi config set nodes <count>; to run 1 anyway, set it: " +
-        "pulumi config set --path 'alertmanager.replicas' 1 (see \"Good to know\" in the README) (got nothing)",
+        "pulumi config set --path 'alertmanager.replicas' 1 (see docs/operations.md, \"Good to know\") (got nothing)",
     );
     expect(journal.map((r) => r.type)).toEqual([STACK_REFERENCE]);
     // Said explicitly, either way, it deploys.
@@ -195,6 +195,31 @@ describe("the next deployment", () => {
     expect((await deploy("staging", { previous: first.staging.outputs })).outputs.namespace).toBe("monitoring-staging");
   });
 
+  test("set explicitly to another namespace, moves a stack that does not protect its volumes, and is refused in one that does", async () => {
+    // Staging keeps nothing: the stack is made anew in the namespace given (its claims go with the old one).
+    const moved = await deploy("staging", { sets: ["namespace=monitoring-shop"], previous: first.staging.outputs });
+    expect(moved.outputs.namespace).toBe("monitoring-shop");
+    // Production protects its namespace and claims: Pulumi would stop at them halfway, so the program stops first.
+    expect(first.production.outputs.namespace).toBe("monitoring-production");
+    const { message, journal } = await refusal("production", { sets: ["namespace=monitoring-shop"], previous: first.production.outputs });
+    expect(message).toBe(
+      "Invalid stack configuration (1 problem):\n" +
+        '  - monitoring:namespace: cannot move a stack that protects its volumes (protectVolumes) from "monitoring-production", where ' +
+        'it runs, to "monitoring-shop": Pulumi would make the stack anew in "monitoring-shop" and stop mid-update at the namespace ' +
+        '"monitoring-production" and its claims, which are protected, after other objects have changed. Keep it: pulumi config set ' +
+        'namespace monitoring-production; to move the stack and its data, see "Moving a protected stack" in docs/operations.md ' +
+        '(got "monitoring-shop")',
+    );
+    expect(journal.map((r) => r.type)).toEqual([STACK_REFERENCE]);
+    // The namespace it runs in, said explicitly, and the same stack without protectVolumes, deploy.
+    await deploy("production", { sets: ["namespace=monitoring-production"], previous: first.production.outputs });
+    const unprotected = await deploy("production", {
+      sets: ["namespace=monitoring-shop", "protectVolumes=false"],
+      previous: first.production.outputs,
+    });
+    expect(unprotected.outputs.namespace).toBe("monitoring-shop");
+  });
+
   test("compares only what stays: Loki turned off in staging takes its claim away, whatever its size", async () => {
     const next = await deploy("staging", {
       sets: ["loki.enabled=false", "logCollector.enabled=false", "loki.storage.size=5Gi"],
@@ -208,7 +233,7 @@ describe("a change that cannot be done in place is refused before anything is re
   const GROW =
     'cannot grow the existing claims (data-prometheus-0) from 10Gi to 20Gi unless their StorageClass, "local-path", expands volumes ' +
     "(allowVolumeExpansion: true). If it does, say so: pulumi config set --path 'prometheus.storage.expandable' true. " +
-    'k3s\'s local-path does not: there, keep 10Gi and move the data to a new, larger claim (see "Changing volumes" in the README) (got "20Gi")';
+    'k3s\'s local-path does not: there, keep 10Gi and move the data to a new, larger claim (see docs/operations.md, "Changing volumes") (got "20Gi")';
   const cases: Array<[string, Stack, Deploy, string[]]> = [
     [
       "a larger Prometheus volume, on a class not declared expandable",
@@ -222,7 +247,7 @@ describe("a change that cannot be done in place is refused before anything is re
       { sets: ["alertmanager.storage.size=512Mi"] },
       [
         "monitoring:alertmanager.storage.size: must be at least 1Gi, the size of the existing claims (data-alertmanager-0): Kubernetes " +
-          'never shrinks a claim. Keep 1Gi; to use less space, move the data to a new, smaller claim (see "Changing volumes" in the README) ' +
+          'never shrinks a claim. Keep 1Gi; to use less space, move the data to a new, smaller claim (see docs/operations.md, "Changing volumes") ' +
           '(got "512Mi")',
       ],
     ],
@@ -232,7 +257,7 @@ describe("a change that cannot be done in place is refused before anything is re
       { sets: ["loki.storage.size=5Gi", "loki.storage.expandable=true"] },
       [
         "monitoring:loki.storage.size: must be at least 10Gi, the size of the existing claims (data-loki-0): Kubernetes never shrinks a " +
-          'claim. Keep 10Gi; to use less space, move the data to a new, smaller claim (see "Changing volumes" in the README) (got "5Gi")',
+          'claim. Keep 10Gi; to use less space, move the data to a new, smaller claim (see docs/operations.md, "Changing volumes") (got "5Gi")',
       ],
     ],
     [
@@ -243,7 +268,7 @@ describe("a change that cannot be done in place is refused before anything is re
         "monitoring:storageClass: cannot move the existing claims (data-prometheus-0, data-alertmanager-0, data-loki-0, grafana, data-jaeger-0) from " +
           '"local-path" to "fast": a claim\'s StorageClass cannot change, so Pulumi would replace the claims and their StatefulSets, ' +
           "deleting the claims and with them their data (local-path, like most classes, deletes a volume with its claim). Keep " +
-          '"local-path"; to move the data to another class, see "Changing volumes" in the README (got "fast")',
+          '"local-path"; to move the data to another class, see docs/operations.md, "Changing volumes" (got "fast")',
       ],
     ],
     [
@@ -253,8 +278,8 @@ describe("a change that cannot be done in place is refused before anything is re
       [
         'monitoring:grafana.storage.storageClass: cannot move the existing claims (grafana) from "local-path" to "fast": a claim\'s ' +
           "StorageClass cannot change, so Pulumi would replace the claims, deleting the claims and with them their data (local-path, like " +
-          'most classes, deletes a volume with its claim). Keep "local-path"; to move the data to another class, see "Changing volumes" in ' +
-          'the README (got "fast")',
+          'most classes, deletes a volume with its claim). Keep "local-path"; to move the data to another class, see ' +
+          'docs/operations.md, "Changing volumes" (got "fast")',
       ],
     ],
     [
@@ -265,7 +290,7 @@ describe("a change that cannot be done in place is refused before anything is re
         "monitoring:storageClass: cannot move the existing claims (data-prometheus-0, data-alertmanager-0, data-loki-0, grafana, data-jaeger-0) from " +
           "\"local-path\" to the cluster's default class (none named): a claim's StorageClass cannot change, so Pulumi would replace the " +
           "claims and their StatefulSets, deleting the claims and with them their data (local-path, like most classes, deletes a volume " +
-          'with its claim). Keep "local-path"; to move the data to another class, see "Changing volumes" in the README (got nothing)',
+          'with its claim). Keep "local-path"; to move the data to another class, see docs/operations.md, "Changing volumes" (got nothing)',
       ],
     ],
     [
@@ -276,7 +301,7 @@ describe("a change that cannot be done in place is refused before anything is re
         "monitoring:prometheus.storage.storageClass: cannot move the existing claims (data-prometheus-0) from " +
           '"local-path" to "fast": a claim\'s StorageClass cannot change, so Pulumi would replace the claims and their StatefulSets, ' +
           "and stop mid-update at the claims, which are protected (protectVolumes), after other objects have changed. Keep " +
-          '"local-path"; to move the data to another class, see "Changing volumes" in the README (got "fast")',
+          '"local-path"; to move the data to another class, see docs/operations.md, "Changing volumes" (got "fast")',
       ],
     ],
     [
@@ -287,15 +312,15 @@ describe("a change that cannot be done in place is refused before anything is re
         "monitoring:loki.storage.size: cannot grow the existing claims (data-loki-0) from 10Gi to 30Gi unless their StorageClass, " +
           '"local-path", expands volumes (allowVolumeExpansion: true). If it does, say so: pulumi config set --path ' +
           "'loki.storage.expandable' true. k3s's local-path does not: there, set it to 10Gi and move the data to a new, larger claim (see " +
-          '"Changing volumes" in the README) (got the production default, "30Gi")',
+          'docs/operations.md, "Changing volumes") (got the production default, "30Gi")',
         "monitoring:grafana.storage.size: cannot grow the existing claims (grafana) from 2Gi to 5Gi unless their StorageClass, " +
           '"local-path", expands volumes (allowVolumeExpansion: true). If it does, say so: pulumi config set --path ' +
           "'grafana.storage.expandable' true. k3s's local-path does not: there, set it to 2Gi and move the data to a new, larger claim (see " +
-          '"Changing volumes" in the README) (got the production default, "5Gi")',
+          'docs/operations.md, "Changing volumes") (got the production default, "5Gi")',
         "monitoring:tracing.storage.size: cannot grow the existing claims (data-jaeger-0) from 5Gi to 20Gi unless their StorageClass, " +
           '"local-path", expands volumes (allowVolumeExpansion: true). If it does, say so: pulumi config set --path ' +
           "'tracing.storage.expandable' true. k3s's local-path does not: there, set it to 5Gi and move the data to a new, larger claim (see " +
-          '"Changing volumes" in the README) (got the production default, "20Gi")',
+          'docs/operations.md, "Changing volumes") (got the production default, "20Gi")',
       ],
     ],
     [
@@ -304,7 +329,7 @@ describe("a change that cannot be done in place is refused before anything is re
       { sets: ["loki.enabled=false", "logCollector.enabled=false", "loki.storage.size=20Gi"] },
       [
         "monitoring:loki.storage.size: must be at least 30Gi, the size of the existing claims (data-loki-0): Kubernetes never shrinks a " +
-          'claim. Keep 30Gi; to use less space, move the data to a new, smaller claim (see "Changing volumes" in the README) (got "20Gi")',
+          'claim. Keep 30Gi; to use less space, move the data to a new, smaller claim (see docs/operations.md, "Changing volumes") (got "20Gi")',
       ],
     ],
     [
@@ -315,7 +340,7 @@ describe("a change that cannot be done in place is refused before anything is re
         "monitoring:storageClass: cannot move the existing claims (data-prometheus-0, data-alertmanager-0, data-loki-0, grafana, data-jaeger-0) from " +
           '"local-path" to "fast": a claim\'s StorageClass cannot change, so Pulumi would replace the claims and their StatefulSets, ' +
           "deleting the claims and with them their data (local-path, like most classes, deletes a volume with its claim). Keep " +
-          '"local-path"; to move the data to another class, see "Changing volumes" in the README (got "fast")',
+          '"local-path"; to move the data to another class, see docs/operations.md, "Changing volumes" (got "fast")',
         `monitoring:prometheus.storage.size: ${GROW}`,
       ],
     ],

@@ -48,7 +48,12 @@ function runCi(fail: string[] = [], sleep = 0.1, toolSleep = 1.5) {
       ].join("\n"),
       { mode: 0o755 },
     );
-  for (const step of STEPS) stub(path.join(dir, ".ci", step), `"${step}\${*:+ $*}"`, step === "tools" ? toolSleep : sleep);
+  // The tools' plan (.ci/tools <tiers> --plan) prints its one line on stdout.
+  const plan =
+    'case " $* " in *" --plan "*) echo "tools to build: stub-built (est. 7 min on 2 cores); linked from cache: stub-linked" ;; esac';
+  for (const step of STEPS) {
+    stub(path.join(dir, ".ci", step), `"${step}\${*:+ $*}"`, step === "tools" ? toolSleep : sleep, step === "tools" ? plan : "");
+  }
   // .ci/run runs the cluster and live tiers' npm scripts itself: `npm run test:<tier> …` is
   // step test-<tier>, and the whole command is kept to compare with the ci jobs' .ci/test-<tier>.
   fs.mkdirSync(path.join(dir, "bin"));
@@ -123,8 +128,10 @@ test("the tools build in the background, niced but the cluster tier's, while the
   // cluster tier's tools, which its tests (the longest tier when Go's caches are warm) wait for.
   const base = run.at("npm-ci", "start").nice;
   for (const c of run.calls.filter((c) => c.step.startsWith("test-"))) expect(c.nice).toBe(base);
+  // The plan too: the run waits for its line.
+  const atBase = (step: string) => step === "tools cluster" || step.endsWith(" --plan");
   for (const c of run.calls.filter((c) => c.step.startsWith("tools ")))
-    expect({ step: c.step, nice: c.nice }).toEqual({ step: c.step, nice: c.step === "tools cluster" ? base : Math.min(19, base + 10) });
+    expect({ step: c.step, nice: c.nice }).toEqual({ step: c.step, nice: atBase(c.step) ? base : Math.min(19, base + 10) });
   // Nothing before the packages and npm's install.
   const ready = run.at("npm-ci", "end").at;
   expect(
@@ -175,4 +182,34 @@ test("without the packages or npm's install nothing else runs", () => {
   const run = runCi(["npm-ci"], 0.1, 0.2);
   expect(run.status).toBe(3);
   expect(run.calls.map((c) => c.step)).toEqual(["system-packages all", "system-packages all", "npm-ci", "npm-ci"]);
+});
+
+test("the run says first, in one line, which tools it builds and the estimate, before anything long starts", () => {
+  const run = runCi([], 0.1, 0.2);
+  expect(run.status).toBe(0);
+  const plan = run.at("tools cluster,live,offline --plan", "start");
+  // After the packages and npm's install (the plan runs TypeScript), before everything else.
+  expect(plan.at).toBeGreaterThanOrEqual(run.at("npm-ci", "end").at);
+  const planEnd = run.at("tools cluster,live,offline --plan", "end").at;
+  const others = run.calls.filter(
+    (c) => c.event === "start" && !["system-packages", "npm-ci"].includes(c.step.split(" ")[0]) && !c.step.includes("--plan"),
+  );
+  expect(others.length).toBeGreaterThan(5);
+  expect(Math.min(...others.map((c) => c.at))).toBeGreaterThanOrEqual(planEnd);
+  // Its line on the terminal, once, before the first step that follows it.
+  const lines = run.output.split("\n");
+  const at = lines.findIndex((l) =>
+    /^\[ci \d+s\] tools to build: stub-built \(est\. 7 min on 2 cores\); linked from cache: stub-linked$/.test(l),
+  );
+  expect(at).toBeGreaterThan(lines.findIndex((l) => /npm-ci: passed/.test(l)));
+  expect(at).toBeLessThan(lines.findIndex((l) => /render: started/.test(l)));
+  expect(lines.filter((l) => l.includes("tools to build:"))).toHaveLength(1);
+});
+
+test("a plan that fails says so in its line, and the run goes on", () => {
+  const run = runCi(["tools cluster,live,offline --plan"], 0.1, 0.2);
+  expect(run.status).toBe(0);
+  expect(run.output).toMatch(/^\[ci \d+s\] tools: no estimate \(\.ci\/tools --plan failed; out\/ci\/tools-plan\.log says why\)$/m);
+  expect(run.output).not.toMatch(/tools to build:/);
+  expect(run.calls.map((c) => c.step)).toEqual(expect.arrayContaining(["tools cluster", "tools live", "tools offline", "test-cluster"]));
 });

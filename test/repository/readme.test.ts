@@ -119,3 +119,72 @@ test("every relative link and #anchor of the README, docs/ and examples/README.m
   });
   expect(broken.map(({ file, link }) => `${file}: ${link}`)).toEqual([]);
 });
+
+/** The program's folders, whose messages and comments point into the docs. */
+const PROGRAM_ROOTS = ["index.ts", "config", "components", "preflight", "scripts"];
+
+/** Every .ts and .js file under an entry of the repository (itself when it is a file). */
+function programFiles(entry: string): string[] {
+  const full = path.join(ROOT, entry);
+  if (fs.statSync(full).isFile()) return [entry];
+  return fs
+    .readdirSync(full, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? programFiles(path.posix.join(entry, e.name)) : [path.posix.join(entry, e.name)]))
+    .filter((file) => /\.(ts|js)$/.test(file));
+}
+
+/**
+ * A pointer to a page and one of its headings, as messages and comments give it: `docs/operations.md, "Changing volumes"`
+ * (in source the quotes and backquotes may be escaped: `\"`, `` \` ``).
+ */
+const POINTER = /((?:docs\/[\w-]+|README|examples\/README)\.md), \\?"((?:[^"\\\n]|\\`)+)\\?"/g;
+/** The forms pointers had before the one above: `README: Changing volumes`, `README, "Databases"`, `"Good to know" in the README`, `docs/x.md: Heading`. */
+const OLD_POINTER = /\bREADME[:,] ["A-Z]|\bREADME "|" in the README\b|\bdocs\/[\w-]+\.md: [A-Z]/;
+
+/** The headings of a Markdown page as written, outside code fences. */
+function headings(markdown: string): Set<string> {
+  const found = new Set<string>();
+  let fenced = false;
+  for (const line of markdown.split("\n")) {
+    if (line.startsWith("```")) fenced = !fenced;
+    const heading = fenced ? null : /^#{1,6} (.*)$/.exec(line);
+    if (heading) found.add(heading[1].trim());
+  }
+  return found;
+}
+
+/** Every page-and-heading pointer in the program's source, as [file, page, heading]. */
+function sourcePointers(text: string): Array<{ page: string; heading: string }> {
+  return [...text.matchAll(POINTER)].map((m) => ({ page: m[1], heading: m[2].replace(/\\([`"])/g, "$1") }));
+}
+
+test("a pointer is read as the page and its heading, escaped quotes and backquotes included", () => {
+  expect(sourcePointers('(docs/configuration.md, "Databases: \\`databases[]\\`")')).toEqual([
+    { page: "docs/configuration.md", heading: "Databases: `databases[]`" },
+  ]);
+  expect(sourcePointers('x (see docs/operations.md, \\"Good to know\\") y, README.md, "Deploy"')).toEqual([
+    { page: "docs/operations.md", heading: "Good to know" },
+    { page: "README.md", heading: "Deploy" },
+  ]);
+  expect(OLD_POINTER.test("(README: Changing volumes)")).toBe(true);
+  expect(OLD_POINTER.test('see "Changing volumes" in the README')).toBe(true);
+  expect(OLD_POINTER.test('(README, "Databases")')).toBe(true);
+  expect(OLD_POINTER.test("(docs/operations.md: From Promtail to Alloy)")).toBe(true);
+  expect(OLD_POINTER.test('(docs/operations.md, "From Promtail to Alloy")')).toBe(false);
+});
+
+test("every page-and-heading pointer of a message or a comment names a page of the repository and one of its headings", () => {
+  const files = PROGRAM_ROOTS.flatMap(programFiles);
+  const pointers = files.flatMap((file) => sourcePointers(read(file)).map((p) => ({ file, ...p })));
+  expect(pointers.length).toBeGreaterThan(10);
+  const broken = pointers.filter(({ page, heading }) => !fs.existsSync(path.join(ROOT, page)) || !headings(read(page)).has(heading));
+  expect(broken.map(({ file, page, heading }) => `${file}: ${page}, "${heading}"`)).toEqual([]);
+  // One form: a pointer in an older one would escape the check above.
+  const old = files.flatMap((file) =>
+    read(file)
+      .split("\n")
+      .filter((line) => OLD_POINTER.test(line))
+      .map((line) => `${file}: ${line.trim()}`),
+  );
+  expect(old).toEqual([]);
+});

@@ -10,7 +10,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ImageName, images, imageVersion } from "../../components/images";
-import { ROOT, STACK_TOOLS, TOOLS, Tool, goModRequire } from "../../scripts/lib/tools";
+import { GO_TOOLS, ROOT, STACK_TOOLS, TOOLS, Tool, goModRequire, wheelPin } from "../../scripts/lib/tools";
 
 interface Rule {
   description?: string | string[];
@@ -49,7 +49,7 @@ const MANIFEST = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "ut
 interface Dep {
   name: string;
   file: string;
-  manager: "npm" | "gomod" | "custom.regex" | "github-actions";
+  manager: "npm" | "gomod" | "pip_requirements" | "custom.regex" | "github-actions";
   currentValue: string;
 }
 interface Resolved {
@@ -214,7 +214,7 @@ describe("Renovate", () => {
     expect(resolve(dep).groupName).toBeUndefined();
   });
 
-  test.each(TOOLS.map((t) => [t.binary, t] as const))(
+  test.each(GO_TOOLS.map((t) => [t.binary, t] as const))(
     "%s: its upstream module has a group, and no other module of its go.mod moves",
     (_binary, tool) => {
       const own = resolve(moduleDep(tool));
@@ -222,7 +222,7 @@ describe("Renovate", () => {
       expect(own.enabled).toBe(!isPseudoVersion(moduleDep(tool).currentValue));
       // The go directive and the upstream modules of other tools in this go.mod stay with go mod tidy.
       expect(resolve({ name: "go", file: `tools/${tool.module}/go.mod`, manager: "gomod", currentValue: "1.26" }).enabled).toBe(false);
-      for (const other of new Set(TOOLS.map((t) => t.upstream).filter((u) => u !== tool.upstream))) {
+      for (const other of new Set(GO_TOOLS.map((t) => t.upstream).filter((u) => u !== tool.upstream))) {
         const version = goModRequire(tool.module, other);
         if (version) expect({ other, enabled: resolve(moduleDep(tool, other)).enabled }).toEqual({ other, enabled: false });
       }
@@ -253,6 +253,24 @@ describe("Renovate", () => {
       for (const [, m] of siblings) {
         expect({ m, ...resolve(moduleDep(tool, m)) }).toMatchObject({ m, enabled: true, groupName: npm.groupName });
       }
+    },
+  );
+
+  test.each(TOOLS.filter((t) => t.wheel).map((t) => [t.binary, t] as const))(
+    "%s: its wheel's pin moves in a group of its own, on the line its version is on",
+    (_binary, tool) => {
+      const pin = wheelPin(tool.module, tool.wheel?.package ?? "");
+      const dep: Dep = {
+        name: pin.package,
+        file: `tools/${tool.module}/requirements.txt`,
+        manager: "pip_requirements",
+        currentValue: pin.version,
+      };
+      const own = resolve(dep);
+      expect(own).toMatchObject({ enabled: true, groupName: expect.any(String) });
+      expectLine(own.allowedVersions, pin.version);
+      // Its own file only: the same package pinned anywhere else is not this rule's.
+      expect(resolve({ ...dep, file: "requirements.txt" }).groupName).toBeUndefined();
     },
   );
 
@@ -295,16 +313,16 @@ describe("Renovate", () => {
   });
 
   test("every rule names things that exist and says why", () => {
-    const gomodNames = fs
-      .readdirSync(path.join(ROOT, "tools"))
-      .flatMap((m) =>
-        [...fs.readFileSync(path.join(ROOT, "tools", m, "go.mod"), "utf8").matchAll(/^\s*(?:require\s+)?(\S+)\s+v\S+/gm)].map((x) => x[1]),
-      );
+    const gomodNames = [...new Set(GO_TOOLS.map((t) => t.module))].flatMap((m) =>
+      [...fs.readFileSync(path.join(ROOT, "tools", m, "go.mod"), "utf8").matchAll(/^\s*(?:require\s+)?(\S+)\s+v\S+/gm)].map((x) => x[1]),
+    );
+    const wheelNames = TOOLS.filter((t) => t.wheel).map((t) => wheelPin(t.module, t.wheel?.package ?? "").package);
     const known = new Set([
       ...[...FOUND.values()].map((i) => i.depName),
       ...Object.keys(MANIFEST.dependencies),
       ...Object.keys(MANIFEST.devDependencies),
       ...gomodNames,
+      ...wheelNames,
     ]);
     for (const rule of [...CONFIG.packageRules, ...CONFIG.customManagers]) expect(rule.description).toEqual(expect.any(String));
     for (const rule of CONFIG.packageRules) {

@@ -19,6 +19,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { SECRET_KEYS } from "../../config";
 import { SALT_OUTPUT } from "../../preflight/stack-salt";
+import { nodeExporterCredentials } from "../../components/exporters/node-exporter";
 import { Rendered, reveal, summary, writeRender } from "../../scripts/lib/render";
 import { offlineStackSalt, renderStack } from "../../scripts/lib/render-stack";
 import { RecordedResource } from "../../scripts/lib/runner";
@@ -259,6 +260,19 @@ describe.each(VARIANTS.map((v) => [v.name]))("no secret value in plain text: %s"
       .filter((p) => p.text.includes(salt.toString("base64")) || p.text.includes(salt.toString("hex")))
       .map((p) => p.where);
     expect(leaks).toEqual([]);
+  });
+
+  test("nor node-exporter's password, its hash or its TLS key, derived from the salt: used, and only as secrets", () => {
+    const s = current();
+    // The password, the hash and the key do not depend on the namespace (only the certificate's name does).
+    const { password, hash, keyPem } = nodeExporterCredentials(offlineStackSalt("monitoring", "production"), "any");
+    const keyBody = keyPem.split("\n")[1];
+    const values = { password, hash, key: keyBody };
+    for (const [what, value] of Object.entries(values)) {
+      expect({ what, used: s.shown.some((p) => p.text.includes(value)) }).toEqual({ what, used: true });
+      const leaks = s.places.filter((p) => p.text.includes(value) || p.text.includes(Buffer.from(value).toString("base64")));
+      expect({ what, leaks: leaks.map((p) => p.where) }).toEqual({ what, leaks: [] });
+    }
   });
 
   test("components record no inputs at all, and their registered outputs hold secrets only as secrets", () => {

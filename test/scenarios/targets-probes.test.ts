@@ -313,4 +313,18 @@ describe("render", () => {
       ["probe:alert_threshold_latency_seconds", "smtp", "1"],
     ]);
   });
+
+  test("the Uptime dashboard and rules/probes.yml ship only with a probe: their panels and ProbeSlow read what probes record", () => {
+    const content = (r: Rendered) => [...r.files.keys()].filter((f) => /^(prometheus\/[^/]+\.yml|grafana\/[^/]+\.json)$/.test(f));
+    expect(content(rendered)).toEqual(expect.arrayContaining(["grafana/applications__uptime.json", "prometheus/probes.yml"]));
+    expect(content(plain).filter((f) => /uptime|probes/.test(f))).toEqual([]);
+    // Nothing else of the probes remains: no dashboard links to it, no rule reads a probe's series.
+    for (const f of content(plain))
+      expect({ f, text: plain.files.get(f) }).not.toEqual({ f, text: expect.stringMatching(/\/d\/uptime|probe_|probe:/) });
+    // The other dashboards of the applications folder stay.
+    expect(content(plain).filter((f) => f.startsWith("grafana/applications__"))).toEqual([
+      "grafana/applications__app-overview.json",
+      "grafana/applications__slo.json",
+    ]);
+  });
 });

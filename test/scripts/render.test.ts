@@ -82,7 +82,9 @@ describe("npm run render", () => {
     const markdown = fs.readFileSync(path.join(out, SUMMARY_FILE), "utf8");
     expect(summaryFacts(markdown)).toEqual(summaryFacts(result.stdout));
     expect(markdown).toContain("## Alert receivers\n\n```text\nteam: slack #alerts\n");
-    expect(markdown).toContain("\nSecure values rendered as placeholders (give them with --set): monitoring:deadMansSwitchUrl\n");
+    expect(markdown).toContain(
+      "\nSecret values stood in (encrypted in the stack file, which the render cannot decrypt; give them with --secrets-file to render them): monitoring:deadMansSwitchUrl\n",
+    );
     for (const text of [result.stdout, markdown]) expect(text).not.toContain("summary-s3cret");
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -280,13 +282,14 @@ describe("reading a stack file", () => {
   });
   afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
-  test("passes values as the Pulumi CLI does and replaces secure values by visible placeholders", () => {
+  test("passes values as the Pulumi CLI does and stands in each secure value, named", () => {
     const input = readStackConfig("demo", [], root);
     expect(input.config).toEqual({
       "monitoring:profile": "staging",
       "monitoring:prometheus": JSON.stringify({ retention: "7d", replicas: 1 }),
       "monitoring:discordWebhookUrl": "https://placeholder.invalid/secret/discordWebhookUrl",
-      "monitoring:databaseDsns": JSON.stringify({ orders: "PLACEHOLDER-secret-databaseDsns-orders" }),
+      // Each secret key's own stand-in: a DSN (of PostgreSQL: no database names the kind of "orders").
+      "monitoring:databaseDsns": JSON.stringify({ orders: "postgresql://placeholder@orders.placeholder.invalid:5432/placeholder" }),
       "cloudflare:apiToken": "PLACEHOLDER-secret-apiToken",
     });
     expect(input.secretKeys).toEqual(["cloudflare:apiToken", "monitoring:databaseDsns", "monitoring:discordWebhookUrl"]);
@@ -314,6 +317,20 @@ describe("reading a stack file", () => {
   test("a missing stack file and a malformed --set are reported", () => {
     expect(() => readStackConfig("nope", [], root)).toThrow(/no stack file .*Pulumi\.nope\.yaml/);
     expect(() => readStackConfig("demo", ["novalue"], root)).toThrow('--set needs key=value, got "novalue"');
+  });
+
+  test("a YAML mistake in the stack file or Pulumi.yaml names the file, the line and the column", () => {
+    const stackFile = path.join(root, "Pulumi.demo.yaml");
+    fs.writeFileSync(stackFile, "config:\n  monitoring:prometheus:\n    retention: 7d\n   replicas: 1\n");
+    expect(() => readStackConfig("demo", [], root)).toThrow(
+      `${path.relative(process.cwd(), stackFile)}: is not valid YAML at line 4, column 1: All mapping items must start at the same column`,
+    );
+    fs.writeFileSync(stackFile, "config:\n  monitoring:nodes: 1\n  monitoring:nodes: 2\n");
+    expect(() => readStackConfig("demo", [], root)).toThrow(
+      /Pulumi\.demo\.yaml: is not valid YAML at line 3, column 3: Map keys must be unique$/,
+    );
+    fs.writeFileSync(path.join(root, "Pulumi.yaml"), "name: monitoring\nruntime: [nodejs\n");
+    expect(() => readStackConfig("demo", [], root)).toThrow(/Pulumi\.yaml: is not valid YAML at line 3, column 1: /);
   });
 
   test("a stack that does not exist is reported with the stacks that do", () => {

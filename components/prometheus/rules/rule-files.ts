@@ -9,6 +9,7 @@ import * as YAML from "yaml";
 import { appRecordingRules } from "./app-rules";
 import type { ProbeSpec } from "../../kit/probes";
 import { durationSeconds } from "../../kit/units";
+import { yamlErrors } from "../../kit/file-errors";
 import {
   Measure,
   THRESHOLD_LEVELS,
@@ -64,7 +65,7 @@ export function linkRunbooks(text: string, runbookBaseUrl: string | undefined, f
 /** A rule file's text parsed, with its layout; throws when it is not YAML or has no `groups` list. */
 function parsedRuleFile(text: string, file: string): YAML.Document {
   const doc = YAML.parseDocument(text);
-  if (doc.errors.length > 0) throw new Error(`${file} is not valid YAML: ${doc.errors[0].message}`);
+  if (doc.errors.length > 0) throw new Error(`${file} ${yamlErrors(doc)[0]}`);
   if (!YAML.isSeq(doc.get("groups"))) throw new Error(`${file} has no "groups" list: it is not a Prometheus rule file`);
   return doc;
 }
@@ -185,10 +186,37 @@ export function thresholdsInto(doc: YAML.Document, thresholds: Thresholds, file 
 }
 
 /**
+ * A parsed rule file without the rules of the given alerts, edited in place, each with the comment
+ * above it: a group they leave empty goes too. Returns whether anything was removed.
+ */
+export function withoutAlertsInto(doc: YAML.Document, alerts: readonly string[]): boolean {
+  const groups = doc.get("groups");
+  if (alerts.length === 0 || !YAML.isSeq(groups)) return false;
+  let removed = false;
+  groups.items = groups.items.filter((group) => {
+    const rules = YAML.isMap(group) ? group.get("rules") : undefined;
+    if (!YAML.isSeq(rules)) return true;
+    const kept = rules.items.filter((rule) => !(YAML.isMap(rule) && alerts.includes(String(rule.get("alert")))));
+    if (kept.length === rules.items.length) return true;
+    removed = true;
+    // The comment above the first rule is the list's to the parser, the rule's to its reader: it goes with the rule.
+    // The first rule kept takes the place of the first: no blank line above it.
+    if (kept[0] !== rules.items[0]) {
+      rules.commentBefore = undefined;
+      if (YAML.isNode(kept[0])) kept[0].spaceBefore = false;
+    }
+    rules.items = kept;
+    return kept.length > 0;
+  });
+  return removed;
+}
+
+/**
  * Every `*.yml` of a directory but those `without` names, by file name, with the stack's thresholds
- * (components/prometheus/rules/thresholds.ts) and runbook links into `runbookBaseUrl` when it is given.
+ * (components/prometheus/rules/thresholds.ts) and runbook links into `runbookBaseUrl` when it is given,
+ * and without the rules of the `withoutAlerts` alerts (a file they leave with no group is left out).
  * Thresholds that change an alert none of the files holds are an error: the stack would believe it
- * tuned something. A file left out still counts: its alert exists, it is off with its component.
+ * tuned something. A file or alert left out still counts: its alert exists, it is off with its component.
  * Each file is parsed once (parsing is most of a render's time spent on rules).
  */
 export function loadRuleFiles(
@@ -196,6 +224,7 @@ export function loadRuleFiles(
   runbookBaseUrl: string | undefined,
   thresholds?: Thresholds,
   without: readonly string[] = [],
+  withoutAlerts: readonly string[] = [],
 ): Record<string, string> {
   if (!fs.existsSync(dir)) throw new Error(`rulesDir: ${dir} does not exist`);
   const files: Record<string, string> = {};
@@ -211,7 +240,9 @@ export function loadRuleFiles(
     const alerts = alertNames(doc);
     const tuned = thresholdsInto(doc, levels, where);
     const linked = runbookLinksInto(doc, runbookBaseUrl);
-    if (!without.includes(file)) files[file] = tuned || linked ? doc.toString(YAML_OPTIONS) : text;
+    const pruned = withoutAlertsInto(doc, withoutAlerts);
+    const emptied = pruned && (doc.get("groups") as YAML.YAMLSeq).items.length === 0;
+    if (!without.includes(file) && !emptied) files[file] = tuned || linked || pruned ? doc.toString(YAML_OPTIONS) : text;
     for (const name of THRESHOLD_NAMES) if (alerts.has(THRESHOLD_SPECS[name].alert)) seen.add(name);
   }
   const defaults = defaultThresholds();

@@ -23,11 +23,13 @@ import { LoopbackServer, httpGet, httpRequest, metricsHandler, selfSignedCertifi
 import { LOOPBACK, ManagedProcess, freePorts, sleep, waitFor } from "../local/processes";
 import { TargetGroup, renderedEndpoints } from "../local/prometheus";
 import { LocalStack, appEndpoint, nodeTargets } from "../local/stack";
+import { nodeExporterGet } from "../local/node-exporter";
 import { SyntheticApp, SyntheticNode, catalogueMetricsText } from "../local/synthetic";
 import { metricValues, sum } from "../local/text-format";
 import type { Rendered } from "../render";
 import { renderStack } from "../render-stack";
 import { alertFor, alertLatencyBound, countRules, RuleSet } from "./figures";
+import { benchDatabases } from "./deployed";
 import { Component, LivePhase, Measured, dirBytes, measurePhase } from "./sampling";
 import { BENCH_NODE, BenchPod, WorkloadShape, benchApps, benchPods, kubeStateMetricsText } from "./workload";
 
@@ -160,7 +162,11 @@ class LiveBench {
     const exporters = await stack.startDatabases();
     this.measure("postgres-exporter", exporters.postgresExporter, stack.ports.postgresExporter);
     this.measure("redis-exporter", exporters.redisExporter, stack.ports.redisExporter);
-    this.measure("node-exporter", stack.startNodeExporter(), stack.ports.nodeExporter);
+    // With the rendered web config, as deployed (TLS and basic auth): Prometheus scrapes it with the rendered job, the sampler as Prometheus does.
+    this.measure("node-exporter", stack.startNodeExporter(), stack.ports.nodeExporter, async () => {
+      const reply = await nodeExporterGet(stack.rendered, stack.ports.nodeExporter);
+      return reply.body;
+    });
     this.measure("loki", await stack.startLoki(), stack.ports.loki);
     this.writeLogTargets();
     this.writeLogLines();
@@ -232,23 +238,15 @@ class LiveBench {
     return ns;
   }
 
-  /** The stack file's databases: their type and name, from the exporters the render runs for them. */
+  /** The stack file's PostgreSQL and Redis databases (the bench runs those two): their type and name, from the exporters the render runs for them. */
   private databases(): WorkloadShape["databases"] {
-    const out: WorkloadShape["databases"] = [];
-    for (const { object } of this.rendered.kubernetes) {
-      if (object.kind !== "Deployment" || !object.metadata.name?.endsWith("-exporter")) continue;
-      const containers = (
-        (object.spec as { template?: { spec?: { containers?: Array<{ name: string }> } } })?.template?.spec?.containers ?? []
-      ).map((c) => c.name);
-      const type = containers.includes("postgres-exporter") ? "postgres" : containers.includes("redis-exporter") ? "redis" : undefined;
-      if (type) out.push({ type, name: object.metadata.name.slice(0, -"-exporter".length) });
-    }
+    const out = benchDatabases(this.rendered);
     if (out.length === 0) throw new Error("the staging stack file has no PostgreSQL or Redis exporter");
     return out;
   }
 
-  private measure(name: Component, proc: ManagedProcess, port: number): void {
-    this.measured.push({ name, proc, metricsUrl: `http://${LOOPBACK}:${port}/metrics` });
+  private measure(name: Component, proc: ManagedProcess, port: number, scrape?: () => Promise<string>): void {
+    this.measured.push({ name, proc, metricsUrl: `http://${LOOPBACK}:${port}/metrics`, ...(scrape ? { scrape } : {}) });
   }
 
   private async startApps(count: number): Promise<void> {

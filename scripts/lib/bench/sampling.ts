@@ -49,6 +49,8 @@ export interface Measured {
   name: Component;
   proc: ManagedProcess;
   metricsUrl: string;
+  /** How to read its /metrics when a plain GET of metricsUrl cannot (node-exporter: TLS and basic auth). */
+  scrape?: () => Promise<string>;
 }
 
 /** utime + stime of a process, in seconds (100 clock ticks a second on Linux). */
@@ -73,7 +75,7 @@ async function sampleAll(measured: Measured[]): Promise<{ samples: Map<Component
     measured.map(async (m) => {
       const pid = m.proc.pid;
       if (!m.proc.alive || pid === undefined) throw new Error(`${m.name} exited\n${m.proc.output()}`);
-      const text = (await httpGet(m.metricsUrl, 5000).catch(() => undefined))?.body ?? "";
+      const text = (await (m.scrape ? m.scrape() : httpGet(m.metricsUrl, 5000).then((r) => r.body)).catch(() => undefined)) ?? "";
       texts.set(m.name, text);
       const heap = metricValues(text, "go_memstats_heap_inuse_bytes")[0];
       samples.set(m.name, {

@@ -9,11 +9,14 @@ import { Generated, Run } from "./run";
 
 export async function nodeExporter(r: Run): Promise<Generated> {
   const port = await r.port();
-  const args = nodeExporterFlags().map((flag) =>
-    flag.startsWith("--web.listen-address=")
-      ? `--web.listen-address=${LOOPBACK}:${port}`
-      : flag.replace(new RegExp(`=${HOST_ROOT}(?=/|$)`), "=").replace(/=$/, "=/"),
-  );
+  // Without the web config (TLS and basic auth): what is served does not change with it.
+  const args = nodeExporterFlags()
+    .filter((flag) => !flag.startsWith("--web.config.file="))
+    .map((flag) =>
+      flag.startsWith("--web.listen-address=")
+        ? `--web.listen-address=${LOOPBACK}:${port}`
+        : flag.replace(new RegExp(`=${HOST_ROOT}(?=/|$)`), "=").replace(/=$/, "=/"),
+    );
   const command = { binary: pinnedBinary("node_exporter"), args };
   const proc = r.start("node_exporter", command);
   const url = `http://${LOOPBACK}:${port}/metrics`;

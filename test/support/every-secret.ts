@@ -1,0 +1,93 @@
+/**
+ * Stack files that give every secret key (SECRET_KEYS, and the provider's cloudflare:apiToken) in
+ * config that uses it: the production stack file with databases of every kind, remote writes,
+ * targets with credentials, Grafana's own database, basic-auth users, and either the legacy
+ * receiver keys (the default tree) or a team's routing (SEALED_ROUTING): the two exclude each other.
+ * The tests of the offline render's stand-ins encrypt each secret and render them.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { ROOT } from "../../scripts/lib/stackfile";
+import { SEALED_ROUTING } from "./sealed-routing";
+
+/** Plain config over the production stack file that reads the secrets below. */
+const COMMON_CONFIG: Record<string, unknown> = {
+  "monitoring:databases": [
+    { name: "shop-postgres", type: "postgres", mode: "standalone" },
+    { name: "events-mongodb", type: "mongodb", mode: "standalone" },
+    { name: "cache-redis", type: "redis", mode: "standalone" },
+  ],
+  "monitoring:targets": [
+    { name: "minio", url: "https://minio.example.com:9000/minio/v2/metrics/cluster", auth: { bearerToken: true } },
+    { name: "billing", namespace: "billing", service: "billing-worker", port: "metrics", auth: { username: "prometheus" } },
+  ],
+  "monitoring:grafana": { database: { type: "postgres", host: "db.example.com:5432", name: "grafana", user: "grafana" } },
+  "monitoring:prometheus": {
+    remoteWrite: [
+      { name: "mimir", url: "https://mimir.example.com/api/v1/push", username: "tenant-1" },
+      { name: "thanos", url: "https://thanos.example.com/api/v1/receive", bearerToken: true },
+    ],
+  },
+  "monitoring:traefik": {
+    enabled: true,
+    entryPoints: ["websecure"],
+    expose: ["prometheus", "alertmanager"],
+    basicAuthUsers: ["admin", "ops"],
+  },
+};
+
+/** The secrets both variants give, as `pulumi config set --path` names them (a provider's with its namespace). */
+const COMMON_SECRETS = [
+  "grafanaAdminPassword",
+  "grafanaDatabasePassword",
+  "databaseDsns.shop-postgres",
+  "databaseDsns.events-mongodb",
+  "databaseDsns.cache-redis",
+  "remoteWritePasswords.mimir",
+  "remoteWritePasswords.thanos",
+  "basicAuthPasswords.admin",
+  "basicAuthPasswords.ops",
+  "targetCredentials.minio",
+  "targetCredentials.billing",
+  "deadMansSwitchUrl",
+  "cloudflare:apiToken",
+];
+
+export interface SecretVariant {
+  name: string;
+  /** Plain config by full key, over the production stack file's. */
+  config: Record<string, unknown>;
+  /** The secret paths it gives (`databaseDsns.shop-postgres`; `cloudflare:apiToken`). */
+  secrets: string[];
+}
+
+export const SECRET_VARIANTS: SecretVariant[] = [
+  {
+    name: "default-tree",
+    config: COMMON_CONFIG,
+    secrets: [...COMMON_SECRETS, "discordWebhookUrl", "discordCriticalWebhookUrl", "webhookUrl"],
+  },
+  {
+    name: "routing",
+    config: { ...COMMON_CONFIG, "monitoring:alertmanager": SEALED_ROUTING },
+    secrets: [...COMMON_SECRETS, "slackWebhookUrls.ops-slack", "discordWebhookUrls.ops-discord", "webhookUrls.ops-webhook", "smtpPassword"],
+  },
+];
+
+/** The top-level key of a secret path: `databaseDsns.shop-postgres` -> `databaseDsns`; a provider's stays whole. */
+export function topKey(secretPath: string): string {
+  return secretPath.includes(":") ? secretPath : secretPath.split(".")[0];
+}
+
+/** The production stack file's config with a variant's plain config over it (sections merged key by key). */
+export function plainConfig(variant: SecretVariant): Record<string, unknown> {
+  const doc = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.production.yaml"), "utf8")) as { config: Record<string, unknown> };
+  const config: Record<string, unknown> = { ...doc.config };
+  const isMap = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
+  for (const [key, value] of Object.entries(variant.config)) {
+    const own = config[key];
+    config[key] = isMap(own) && isMap(value) ? { ...(own as object), ...(value as object) } : value;
+  }
+  return config;
+}
