@@ -32,11 +32,28 @@ export function resolveApps(rawConfig: RawConfig, raw: RawStackConfig, problems:
     if (
       a.url !== undefined &&
       a.service === undefined &&
-      (a.namespace !== undefined || a.port !== undefined || a.targetPort !== undefined || a.path !== undefined || a.scheme !== undefined)
+      // An app that sends OTLP names the namespace it sends from, URL or not.
+      ((a.namespace !== undefined && !a.otlp) ||
+        a.port !== undefined ||
+        a.targetPort !== undefined ||
+        a.path !== undefined ||
+        a.scheme !== undefined)
     ) {
       problems.push({
         key: k(`apps[${i}]`),
         message: `app "${a.name}" scrapes a URL, so "namespace", "port", "targetPort", "path" and "scheme" belong in the URL`,
+      });
+    }
+    if (a.otlp === true && a.namespace === undefined) {
+      problems.push({
+        key: k(`apps[${i}].namespace`),
+        message: `app "${a.name}" sends OTLP (otlp: true), so it needs "namespace": the namespace its pods run in, the only ones the collector's OTLP endpoint admits`,
+      });
+    }
+    if (otlpOnly && a.limits !== undefined) {
+      problems.push({
+        key: k(`apps[${i}].limits`),
+        message: `app "${a.name}" sends OTLP only (no "service" or "url"), so it has no scrape job for limits to bound: remove them, or give its "service" or "url"`,
       });
     }
     // A number is the Service's own port, resolved from the Service when the program runs (preflight/service-ports.ts).
@@ -58,7 +75,8 @@ export function resolveApps(rawConfig: RawConfig, raw: RawStackConfig, problems:
       labels: a.labels ?? {},
       // An app known only by its OTLP has OpenTelemetry's HTTP server metrics, as Prometheus names them.
       metrics: { ...(otlpOnly ? OTLP_APP_METRICS : APP_DEFAULTS.metrics), ...a.metrics },
-      ...(a.otlp ? { otlp: true } : {}),
+      ...(a.otlp ? { otlp: true, ...(a.namespace !== undefined ? { otlpNamespace: a.namespace } : {}) } : {}),
+      ...(a.limits !== undefined ? { limits: a.limits } : {}),
       slo: {
         availabilityRatio: Number(((a.slo?.availability ?? APP_DEFAULTS.slo.availability) / 100).toFixed(8)),
         latencyP95Seconds: a.slo?.latencyP95Seconds ?? APP_DEFAULTS.slo.latencyP95Seconds,
@@ -161,6 +179,7 @@ export function resolveTargets(rawConfig: RawConfig, raw: RawStackConfig, proble
         ? { auth: auth.username !== undefined ? { type: "basic" as const, username: auth.username } : { type: "bearer" as const } }
         : {}),
       ...(auth ? { credential: auth.secretRef ? { secretRef: auth.secretRef } : { value: secretCredential ?? "" } } : {}),
+      ...(t.limits !== undefined ? { limits: t.limits } : {}),
     };
   });
   for (const name of Object.keys(credentials)) {

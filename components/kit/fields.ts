@@ -127,6 +127,13 @@ export const hostPort = z
   .refine((p) => !NODE_RESERVED_PORTS.includes(p), {
     message: `must not be a port Kubernetes or k3s listen on themselves (${NODE_RESERVED_PORTS.join(", ")})`,
   });
+/** A count Prometheus takes as an unsigned limit (0 would mean none): a whole number from 1, at most 2^31 - 1. */
+export const positiveCount = (what: string) =>
+  z
+    .number({ error: `must be a whole number of ${what}, at least 1` })
+    .int(`must be a whole number of ${what}, at least 1`)
+    .min(1, `must be a whole number of ${what}, at least 1 (0 would mean no limit)`)
+    .max(INT32_MAX, `must be at most ${INT32_MAX}`);
 export const positiveNumber = z.number({ error: "must be a number such as 0.5" }).positive("must be greater than 0");
 export const percent = (what: string) =>
   z

@@ -9,6 +9,7 @@
 import { RelabelRule, POD_LOGS_DIR, podLogRelabelling } from "./relabelling";
 import { OTLP_PORTS } from "../kit/services";
 import { programmingError } from "../kit/problems";
+import { validBytes } from "../kit/units";
 
 /** Alloy's HTTP port (/metrics, /-/ready, /-/healthy). */
 export const ALLOY_PORT = 12345;
@@ -189,6 +190,37 @@ export interface AlloyOtlpArgs {
    * rate window (`$__rate_interval`, four scrape intervals at least) always holds several of them.
    */
   spanMetricsInterval: string;
+  /** What the apps' OTLP may take of Alloy's Go heap (otlpMemoryLimiter): refused beyond it, before it reaches any other component. */
+  memoryLimiter: OtlpMemoryLimiter;
+}
+
+/** otelcol.processor.memory_limiter's bounds, in whole MiB. */
+export interface OtlpMemoryLimiter {
+  /** `limit`: heap in use above which the receiver refuses data (apps get a retryable error). */
+  limitMiB: number;
+  /** `spike_limit`: how far under `limit` the collector starts pushing back (the soft limit is limit - spike_limit). */
+  spikeLimitMiB: number;
+}
+
+/**
+ * What Alloy's memory outside its Go heap takes, measured by npm run bench (2026-11-22, args.ts):
+ * 224 MiB resident of which 42 MiB heap, the rest the 400 MB binary's mapped pages and the runtime.
+ * The memory limiter compares the Go heap in use (runtime.MemStats.Alloc), not the container's memory.
+ */
+export const ALLOY_NON_HEAP_MIB = 192;
+
+/** The share of the container's memory limit the heap and the rest may reach: the last fifth is the margin before an OOM kill. */
+const MEMORY_LIMITER_SHARE = 0.8;
+
+/**
+ * The OTLP path's memory limiter for a container with this memory limit: 80 % of it, less what
+ * Alloy takes outside its heap (ALLOY_NON_HEAP_MIB), at least 32 MiB; the spike limit a fifth of
+ * that (Alloy's own default ratio). Staging's 464Mi gives 179 MiB of heap for the OTLP data and the
+ * log pipeline together, production's 688Mi 358 MiB.
+ */
+export function otlpMemoryLimiter(memoryLimit: string): OtlpMemoryLimiter {
+  const limitMiB = Math.max(32, Math.floor((validBytes(memoryLimit) / 2 ** 20) * MEMORY_LIMITER_SHARE) - ALLOY_NON_HEAP_MIB);
+  return { limitMiB, spikeLimitMiB: Math.floor(limitMiB / 5) };
 }
 
 /** The labels a scraped app's series and a pod's log streams carry, as resource attributes of an OTLP app. */
@@ -305,8 +337,20 @@ export function otlpBlocks(args: AlloyOtlpArgs): AlloyBlock[] {
       blocks: [
         { name: "grpc", attributes: [["endpoint", `0.0.0.0:${OTLP_PORTS.grpc}`]] },
         { name: "http", attributes: [["endpoint", `0.0.0.0:${OTLP_PORTS.http}`]] },
-        signals(next("otelcol.processor.k8sattributes.apps")),
+        signals(next("otelcol.processor.memory_limiter.apps")),
       ],
+    },
+    // First after the receiver: above its limit, the receiver refuses what apps send (they retry)
+    // instead of the collector growing into its container's memory limit.
+    {
+      name: "otelcol.processor.memory_limiter",
+      label: "apps",
+      attributes: [
+        ["check_interval", "1s"],
+        ["limit", `${args.memoryLimiter.limitMiB}MiB`],
+        ["spike_limit", `${args.memoryLimiter.spikeLimitMiB}MiB`],
+      ],
+      blocks: [signals(next("otelcol.processor.k8sattributes.apps"))],
     },
     {
       name: "otelcol.processor.k8sattributes",

@@ -29,9 +29,10 @@ export interface LogCollectorArgs {
    * Alloy only: an OTLP endpoint for apps (gRPC 4317, HTTP 4318) on every node, behind the
    * `otlp` Service of the agents namespace; `traces` when the stack runs a traces backend to forward
    * spans to. Metrics go to Prometheus' OTLP receiver, logs to Loki's OTLP ingestion; the span
-   * metrics derived from the spans every `scrapeInterval` (Prometheus'). Default none.
+   * metrics derived from the spans every `scrapeInterval` (Prometheus'). Only pods of `fromNamespaces`
+   * (those of the apps with apps[].otlp) reach it; none, it admits no one. Default none.
    */
-  otlp?: { traces: boolean; scrapeInterval: string };
+  otlp?: { traces: boolean; scrapeInterval: string; fromNamespaces: string[] };
 }
 
 /** What a profile sets of the log collector (config `logCollector`). */

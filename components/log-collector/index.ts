@@ -10,7 +10,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ALLOY_CONFIG_FILE, ALLOY_PATHS, ALLOY_PORT, alloyConfig } from "./alloy";
+import { ALLOY_CONFIG_FILE, ALLOY_PATHS, ALLOY_PORT, alloyConfig, otlpMemoryLimiter } from "./alloy";
 import { LOG_COLLECTOR_AGENT, LogCollectorArgs } from "./args";
 import { ScrapeTarget } from "../kit/services";
 import { WorkloadIdentity, imageOf, objectMeta, prometheusPodLabels, selectorLabels, standardLabels, stackPods } from "../kit/labels";
@@ -98,6 +98,7 @@ export class LogCollector extends StackComponent {
               prometheusOtlpUrl: prometheusOtlpUrl(args.stackNamespace),
               lokiOtlpUrl: lokiOtlpUrl(args.stackNamespace),
               spanMetricsInterval: otlp.scrapeInterval,
+              memoryLimiter: otlpMemoryLimiter(args.resources.limits.memory),
             },
           }
         : {}),
@@ -249,7 +250,7 @@ export class LogCollector extends StackComponent {
       );
     }
 
-    // Prometheus scrapes the agent; with the OTLP endpoint, any pod of the cluster may send to it.
+    // Prometheus scrapes the agent; with the OTLP endpoint, the pods of the namespaces of the apps that send OTLP may send to it.
     // It only opens connections (to the API, Loki, and with OTLP Prometheus and the traces backend).
     new k8s.networking.v1.NetworkPolicy(
       `${name}-network-policy`,
@@ -260,7 +261,14 @@ export class LogCollector extends StackComponent {
             ports: [ALLOY_PORT],
             from: [{ namespaces: { "kubernetes.io/metadata.name": args.stackNamespace }, pods: prometheusPodLabels(args.environment) }],
           },
-          ...(otlp ? [{ ports: [OTLP_PORTS.grpc, OTLP_PORTS.http], from: [{ anyNamespace: true as const }] }] : []),
+          ...(otlp && otlp.fromNamespaces.length > 0
+            ? [
+                {
+                  ports: [OTLP_PORTS.grpc, OTLP_PORTS.http],
+                  from: otlp.fromNamespaces.map((ns) => ({ namespaces: { "kubernetes.io/metadata.name": ns } })),
+                },
+              ]
+            : []),
         ]),
       },
       { parent: this },

@@ -10,6 +10,42 @@ import { ScrapeTarget, SERVICE_PORTS, serviceUrl } from "../kit/services";
 import { WorkloadIdentity, selectorLabels } from "../kit/labels";
 import { Thresholds } from "./rules/thresholds";
 
+/**
+ * What one scrape job may take in (Prometheus' scrape_config limits): more samples in one scrape,
+ * more labels on one series or a longer label name or value fail the whole scrape (`up` 0, nothing
+ * of it stored); more targets than `targetLimit` drop every target of the job.
+ */
+export interface ScrapeLimits {
+  /** `sample_limit`: samples in one scrape, after metric relabelling. */
+  sampleLimit: number;
+  /** `label_limit`: labels on one series, its name and the target labels included. */
+  labelLimit: number;
+  /** `label_name_length_limit`: characters of a label name. */
+  labelNameLengthLimit: number;
+  /** `label_value_length_limit`: characters of a label value. */
+  labelValueLengthLimit: number;
+  /** `target_limit`: targets of the job after relabelling. */
+  targetLimit: number;
+}
+
+/**
+ * The limits of every app's and target's job and of the annotated pods (config prometheus.scrapeLimits),
+ * each overridable per app (apps[].limits) and per target (targets[].limits). Sized against the
+ * footprint: the bench's whole steady head is 12,603 series (5 apps, 100 pods, docs/benchmark.md), and
+ * Prometheus' limit of 400Mi/592Mi holds a few tens of thousands more; one job of 10,000 series is
+ * the size of the whole stack's, so a job above it is the incident the limit is for. 30 labels: a
+ * scraped app's series carries 6 target labels (job, instance, namespace, pod, service, app), its
+ * name and its own few (method, route, status, le); 1024 characters of a value hold any route or
+ * image reference, not a request body or a query.
+ */
+export const DEFAULT_SCRAPE_LIMITS: ScrapeLimits = {
+  sampleLimit: 10_000,
+  labelLimit: 30,
+  labelNameLengthLimit: 128,
+  labelValueLengthLimit: 1024,
+  targetLimit: 100,
+};
+
 export interface AppTarget {
   name: string;
   /**
@@ -42,6 +78,10 @@ export interface AppTarget {
    * Without `service` and `url` it is not scraped at all.
    */
   otlp?: boolean;
+  /** The namespace its pods send OTLP from (apps[].namespace): the collector's OTLP endpoint admits only these. */
+  otlpNamespace?: string;
+  /** This app's job's limits, over prometheus.scrapeLimits. Default: those. */
+  limits?: Partial<ScrapeLimits>;
 }
 
 /** A plain scrape target (`targets[]`): scraped as job `<name>`, with no app contract. */
@@ -60,6 +100,8 @@ export interface ScrapeTargetSpec {
   /** Bearer token or basic auth; the credential comes from an existing Secret or a secret config value. */
   auth?: { type: "bearer" } | { type: "basic"; username: string };
   credential?: { secretRef: { name: string; key: string } } | { value: string };
+  /** This target's job's limits, over prometheus.scrapeLimits. Default: those. */
+  limits?: Partial<ScrapeLimits>;
 }
 
 export interface RemoteWriteTarget {
@@ -200,6 +242,11 @@ export interface PrometheusArgs {
   scrapeTimeout: string;
   /** Rule evaluation interval, e.g. "15s". */
   evaluationInterval: string;
+  /**
+   * The limits of every app's and target's job and of the annotated pods' (each app and target may
+   * override them); the stack's own jobs have theirs (scrape-jobs.ts BUILTIN_JOB_LIMITS). Default DEFAULT_SCRAPE_LIMITS.
+   */
+  scrapeLimits?: ScrapeLimits;
   /** Extra external labels, added to `environment` on every series and alert leaving Prometheus. Default none. */
   externalLabels?: Record<string, string>;
   /** Apps to scrape, each as job `<name>` with label `app="<name>"`, and to normalise with recording rules. Default none. */
@@ -309,6 +356,7 @@ export type PrometheusDefaults = Required<
     | "scrapeTimeout"
     | "evaluationInterval"
     | "externalLabels"
+    | "scrapeLimits"
     | "storage"
     | "resources"
   >
@@ -323,6 +371,7 @@ const PROMETHEUS_STAGING: PrometheusDefaults = {
   scrapeTimeout: "10s",
   evaluationInterval: "15s",
   externalLabels: {},
+  scrapeLimits: DEFAULT_SCRAPE_LIMITS,
   remoteWrite: [],
   storage: { size: "10Gi" },
   // Measured by npm run bench (2026-11-22, docs/benchmark.md, "Footprint"): 145 MiB resident and 11m steady,

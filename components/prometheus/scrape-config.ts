@@ -2,6 +2,7 @@
 import * as crypto from "crypto";
 import { ScrapeTarget } from "../kit/services";
 import {
+  DEFAULT_SCRAPE_LIMITS,
   PROMETHEUS_PATHS,
   CONFIG_KEY,
   APP_SCRAPE_KEY,
@@ -33,6 +34,12 @@ export interface ScrapeConfig {
   fallback_scrape_protocol?:
     "PrometheusProto" | "OpenMetricsText0.0.1" | "OpenMetricsText1.0.0" | "PrometheusText0.0.4" | "PrometheusText1.0.0";
   honor_labels?: boolean;
+  /** Prometheus' scrape limits (scrape-jobs.ts limitsOf): a scrape over one of them fails, a job over target_limit loses every target. */
+  sample_limit?: number;
+  label_limit?: number;
+  label_name_length_limit?: number;
+  label_value_length_limit?: number;
+  target_limit?: number;
   authorization?: { type?: string; credentials_file: string };
   basic_auth?: { username: string; password_file: string };
   tls_config?: { ca_file?: string; server_name?: string; insecure_skip_verify?: boolean };
@@ -82,6 +89,7 @@ export type PrometheusConfigArgs = Pick<
   | "scrapeTimeout"
   | "evaluationInterval"
   | "externalLabels"
+  | "scrapeLimits"
   | "apps"
   | "targets"
   | "probes"
@@ -136,6 +144,7 @@ export function prometheusConfig(args: PrometheusConfigArgs): PrometheusConfig {
   const plain = args.targets ?? [];
   const probes = args.probes ?? [];
   const names = targetJobNames(targets);
+  const limits = args.scrapeLimits ?? DEFAULT_SCRAPE_LIMITS;
   // What the args must keep together (names, labels, the blackbox exporter's address with probes)
   // is problems.ts': the constructor refuses args with problems before it renders anything.
 
@@ -156,11 +165,11 @@ export function prometheusConfig(args: PrometheusConfigArgs): PrometheusConfig {
     rule_files: [`${PROMETHEUS_PATHS.rulesDir}/*.yml`],
     scrape_configs: [
       ...targets.map((t, i) => targetJob(t, names[i], args.scrapeTimeout)),
-      podsJob(args.environment, args.clusterTraefik),
+      podsJob(args.environment, args.clusterTraefik, limits),
       ...(args.clusterTraefik ? [clusterTraefikJob(args.clusterTraefik)] : []),
       // An app that only sends OTLP has nothing to scrape.
-      ...apps.filter((a) => a.service || a.url).map((a) => appJob(a, args.scrapeTimeout)),
-      ...plain.map((t) => plainTargetJob(t, args.scrapeTimeout)),
+      ...apps.filter((a) => a.service || a.url).map((a) => appJob(a, args.scrapeTimeout, { ...limits, ...a.limits })),
+      ...plain.map((t) => plainTargetJob(t, args.scrapeTimeout, { ...limits, ...t.limits })),
       ...probes.map((pr) => probeJob(pr, args.blackboxAddress ?? "", args.scrapeTimeout)),
       kubeletJob("kubelet", "/metrics"),
       kubeletJob("cadvisor", "/metrics/cadvisor"),

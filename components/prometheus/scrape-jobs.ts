@@ -2,7 +2,7 @@
 import { DATABASE_LABEL, DATABASE_TYPES, ENVIRONMENT_LABEL, EXPORTER_LABEL } from "../kit/database-exporters";
 import { ScrapeTarget } from "../kit/services";
 import { durationSeconds } from "../kit/units";
-import { APP_DEFAULTS, AppTarget, ClusterTraefik, PROMETHEUS_PATHS, TargetArgs } from "./args";
+import { APP_DEFAULTS, AppTarget, ClusterTraefik, PROMETHEUS_PATHS, ScrapeLimits, TargetArgs } from "./args";
 import type { RelabelConfig, ScrapeConfig } from "./scrape-config";
 import { PROBE_JOB, ProbeSpec, probeModule } from "../kit/probes";
 
@@ -45,6 +45,72 @@ const ENDPOINT_TARGET_LABELS: RelabelConfig[] = [
   { source_labels: ["__meta_kubernetes_service_name"], target_label: "service" },
 ];
 
+/**
+ * The limits of the stack's own components' jobs (Prometheus, Alertmanager, Loki, Alloy, Jaeger,
+ * Grafana, the database exporters, node-exporter, the cluster's Traefik). Sized from the real
+ * binaries' /metrics on 127.0.0.1 (2026-11-23): Prometheus 1,002 samples, node-exporter 532 (its
+ * default collectors on a small host), at most 12 labels exposed on a series (node-exporter's) and
+ * label values of at most 77 characters (kube-state-metrics' container_id). 20,000 samples is 20
+ * times Prometheus' own; 40 labels leave room for the 5 target labels and every exposed one twice;
+ * 2048 characters hold the longest cgroup path or image reference. 100 targets: a component runs
+ * at most 3 replicas.
+ */
+const COMPONENT_JOB_LIMITS: ScrapeLimits = {
+  sampleLimit: 20_000,
+  labelLimit: 40,
+  labelNameLengthLimit: 128,
+  labelValueLengthLimit: 2048,
+  targetLimit: 100,
+};
+
+/** A job with one target a node (its agents, the kubelets): a cluster of up to 500 nodes. */
+const PER_NODE_TARGETS = 500;
+
+/**
+ * What the jobs that grow with the cluster take over COMPONENT_JOB_LIMITS, sized for a busy node:
+ * k3s's kubelet runs at most 110 pods (its default max-pods), and the sizes below hold them twice.
+ * - kube-state-metrics: measured against the local control plane (kwok's node holding 110 pods of 2
+ *   containers, with requests, limits and a Service each, 10 Deployments) with the stack's --resources:
+ *   5,871 samples, 53 a pod. One kube-state-metrics describes the whole cluster: 60,000 holds about
+ *   1,100 such pods (ten full nodes).
+ * - cadvisor: no kubelet runs here; counted from cAdvisor v0.56's collectors the kubelet enables
+ *   (CPU, memory, load, disk I/O and usage, network, processes, OOM: about 55 series a cgroup):
+ *   110 pods with 2 containers, the pause container and the pod's cgroup are 440 cgroups, about
+ *   24,000 samples a node. 60,000 is that, 2.5 times.
+ * - kubelet: its own metrics (request and operation histograms, one set of volume series a claim),
+ *   a few thousand: the component limit, with a target a node.
+ * - kubernetes-pods: every annotated pod of the cluster is a target; each scrape is an app's
+ *   (prometheus.scrapeLimits), the job takes up to 1,000 of them.
+ * - blackbox: one probe's result, a few dozen samples.
+ */
+export const BUILTIN_JOB_LIMITS: Readonly<Record<string, Partial<ScrapeLimits>>> = {
+  "kube-state-metrics": { sampleLimit: 60_000 },
+  cadvisor: { sampleLimit: 60_000, targetLimit: PER_NODE_TARGETS },
+  kubelet: { targetLimit: PER_NODE_TARGETS },
+  "node-exporter": { targetLimit: PER_NODE_TARGETS },
+  alloy: { targetLimit: PER_NODE_TARGETS },
+  "kubernetes-pods": { targetLimit: 1_000 },
+  [PROBE_JOB]: { sampleLimit: 1_000 },
+};
+
+/** The limits of one of the stack's own jobs (by its `job` label). */
+export function builtinJobLimits(job: string): ScrapeLimits {
+  return { ...COMPONENT_JOB_LIMITS, ...BUILTIN_JOB_LIMITS[job] };
+}
+
+/** A job's limits as Prometheus' scrape_config fields. */
+export function limitsOf(
+  limits: ScrapeLimits,
+): Pick<ScrapeConfig, "sample_limit" | "label_limit" | "label_name_length_limit" | "label_value_length_limit" | "target_limit"> {
+  return {
+    sample_limit: limits.sampleLimit,
+    label_limit: limits.labelLimit,
+    label_name_length_limit: limits.labelNameLengthLimit,
+    label_value_length_limit: limits.labelValueLengthLimit,
+    target_limit: limits.targetLimit,
+  };
+}
+
 /** A per-job interval, with a timeout that never exceeds it (Prometheus refuses timeout > interval). */
 function intervalOf(interval: string | undefined, globalTimeout: string): Pick<ScrapeConfig, "scrape_interval" | "scrape_timeout"> {
   if (!interval) return {};
@@ -69,6 +135,7 @@ export function targetJob(t: ScrapeTarget, jobName: string, globalTimeout: strin
     ...(t.honorLabels ? { honor_labels: true } : {}),
     ...(t.basicAuth ? { basic_auth: { username: t.basicAuth.username, password_file: file("password") } } : {}),
     ...(t.tls ? { tls_config: { ca_file: file("ca.crt"), server_name: t.tls.serverName } } : {}),
+    ...limitsOf(builtinJobLimits(t.job)),
     kubernetes_sd_configs: [{ role: "endpoints", namespaces: { names: [t.namespace] } }],
     relabel_configs: [
       ...keepService(t.selector, t.port),
@@ -88,11 +155,12 @@ export function targetJob(t: ScrapeTarget, jobName: string, globalTimeout: strin
  * annotations give; pods that name another stack's environment (an earlier release's exporter
  * sidecars of another stack on the same cluster) are left to that stack.
  */
-export function podsJob(environment: string, clusterTraefik?: ClusterTraefik): ScrapeConfig {
+export function podsJob(environment: string, clusterTraefik: ClusterTraefik | undefined, limits: ScrapeLimits): ScrapeConfig {
   const annotation = (name: string) => metaLabel("__meta_kubernetes_pod_annotation_", `prometheus.io/${name}`);
   const podLabel = (name: string) => metaLabel("__meta_kubernetes_pod_label_", name);
   return {
     job_name: "kubernetes-pods",
+    ...limitsOf({ ...limits, ...BUILTIN_JOB_LIMITS["kubernetes-pods"] }),
     kubernetes_sd_configs: [{ role: "pod" }],
     relabel_configs: [
       { source_labels: [annotation("scrape")], regex: "true", action: "keep" },
@@ -151,6 +219,7 @@ export function clusterTraefikJob(traefik: ClusterTraefik): ScrapeConfig {
   const podLabel = (name: string) => metaLabel("__meta_kubernetes_pod_label_", name);
   return {
     job_name: "traefik",
+    ...limitsOf(builtinJobLimits("traefik")),
     kubernetes_sd_configs: [{ role: "pod", namespaces: { names: [traefik.namespace] } }],
     relabel_configs: [
       ...Object.entries(traefik.podLabels).map(([label, value]) => ({
@@ -176,7 +245,7 @@ export function clusterTraefikJob(traefik: ClusterTraefik): ScrapeConfig {
 export const APP_SCRAPE_PROTOCOL = { fallback_scrape_protocol: "PrometheusText0.0.4" } as const;
 
 /** A configured app: the endpoints of its Service, or its static URL. */
-export function appJob(app: AppTarget, globalTimeout: string): ScrapeConfig {
+export function appJob(app: AppTarget, globalTimeout: string, limits: ScrapeLimits): ScrapeConfig {
   const identity = { app: app.name, ...app.labels };
   if (app.service) {
     const { namespace, name, port, targetPort, targetPortName } = app.service;
@@ -198,6 +267,7 @@ export function appJob(app: AppTarget, globalTimeout: string): ScrapeConfig {
       metrics_path: app.path,
       scheme: app.scheme,
       ...APP_SCRAPE_PROTOCOL,
+      ...limitsOf(limits),
       kubernetes_sd_configs: [{ role: "endpoints", namespaces: { names: [namespace] } }],
       relabel_configs: [
         { source_labels: ["__meta_kubernetes_service_name"], regex: literal(name), action: "keep" },
@@ -215,6 +285,7 @@ export function appJob(app: AppTarget, globalTimeout: string): ScrapeConfig {
     ...intervalOf(app.interval, globalTimeout),
     ...where,
     ...APP_SCRAPE_PROTOCOL,
+    ...limitsOf(limits),
     static_configs: [{ targets: [host], labels: identity }],
   };
 }
@@ -243,7 +314,7 @@ export function targetSecretFile(name: string, what: "credential" | "ca.crt"): s
 }
 
 /** A plain scrape target: an app's scrape without the contract (job `<name>`, no `app` label), with TLS and credentials. */
-export function plainTargetJob(t: TargetArgs, globalTimeout: string): ScrapeConfig {
+export function plainTargetJob(t: TargetArgs, globalTimeout: string, limits: ScrapeLimits): ScrapeConfig {
   const file = (what: "credential" | "ca.crt") => `${PROMETHEUS_PATHS.targetSecretsDir}/${targetSecretFile(t.name, what)}`;
   const timing = t.timeout
     ? { ...intervalOf(t.interval, globalTimeout), scrape_timeout: t.timeout }
@@ -252,6 +323,7 @@ export function plainTargetJob(t: TargetArgs, globalTimeout: string): ScrapeConf
     job_name: t.name,
     ...timing,
     ...APP_SCRAPE_PROTOCOL,
+    ...limitsOf(limits),
     ...(t.auth?.type === "bearer" ? { authorization: { type: "Bearer", credentials_file: file("credential") } } : {}),
     ...(t.auth?.type === "basic" ? { basic_auth: { username: t.auth.username, password_file: file("credential") } } : {}),
     ...(t.tls
@@ -313,6 +385,7 @@ export function probeJob(probe: ProbeSpec, blackboxAddress: string, globalTimeou
     metrics_path: "/probe",
     params: { module: [probeModule(probe)] },
     scheme: "http" as const,
+    ...limitsOf(builtinJobLimits(PROBE_JOB)),
   };
   const target = probe.target;
   if ("service" in target) {
@@ -364,6 +437,7 @@ export function kubeletJob(jobName: string, metricsPath: string): ScrapeConfig {
     job_name: jobName,
     scheme: "https",
     metrics_path: metricsPath,
+    ...limitsOf(builtinJobLimits(jobName)),
     authorization: { credentials_file: `${sa}/token` },
     tls_config: {
       ca_file: `${sa}/ca.crt`,

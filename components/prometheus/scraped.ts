@@ -23,10 +23,33 @@ import {
   plainHttpUrl,
   portName,
   portNumber,
+  positiveCount,
   positiveNumber,
   statusCodes,
   urlPath,
 } from "../kit/fields";
+
+/**
+ * Prometheus' limits of one scrape job, each a whole number from 1 (Prometheus reads 0 as no limit):
+ * `prometheus.scrapeLimits` (every app's and target's job), `apps[].limits`, `targets[].limits`.
+ */
+export const scrapeLimitsSchema = z.strictObject({
+  sampleLimit: positiveCount("samples")
+    .optional()
+    .describe("Samples one scrape may return (sample_limit); more fail the scrape: up is 0 and nothing of it is stored."),
+  labelLimit: positiveCount("labels")
+    .optional()
+    .describe("Labels one series may carry, its name and the target labels included (label_limit); more fail the scrape."),
+  labelNameLengthLimit: positiveCount("characters")
+    .optional()
+    .describe("Characters of a label name (label_name_length_limit); a longer one fails the scrape."),
+  labelValueLengthLimit: positiveCount("characters")
+    .optional()
+    .describe("Characters of a label value (label_value_length_limit); a longer one fails the scrape."),
+  targetLimit: positiveCount("targets")
+    .optional()
+    .describe("Targets the job may have after relabelling (target_limit); more drop every target of the job."),
+});
 
 /** `apps[].probe`: the app's health endpoint, probed by the blackbox exporter. */
 const appProbeSchema = z.strictObject({
@@ -105,6 +128,7 @@ export const appSchema = z.strictObject({
     .describe(
       'The app sends OTLP to the collector (docs/operations.md, "Traces and OTLP"), with OTEL_SERVICE_NAME its name; beside `service`/`url`, or instead (not scraped, the metric names default to OpenTelemetry\'s HTTP server ones).',
     ),
+  limits: scrapeLimitsSchema.optional().describe("This app's scrape limits, over prometheus.scrapeLimits."),
 });
 
 /** `targets[]`: plain scrape targets, with no HTTP contract (no app rules, no HTTP alerts). */
@@ -136,6 +160,7 @@ export const scrapeTargetSchema = z.strictObject({
         .describe("Existing Secret in the stack namespace holding the credential; otherwise secret targetCredentials.<name>."),
     })
     .optional(),
+  limits: scrapeLimitsSchema.optional().describe("This target's scrape limits, over prometheus.scrapeLimits."),
 });
 
 /** `probes[]`: any URL (or host:port), probed by the blackbox exporter. */

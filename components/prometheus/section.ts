@@ -21,6 +21,7 @@ import { SecretStandIns, componentSection, onNodes, resolveResources, resolveSto
 import { prometheusSizeMB, quantityBytes } from "../kit/units";
 import { PROMETHEUS_DEFAULTS, PrometheusDefaults, RemoteWriteTarget } from "./args";
 import { problems } from "./problems";
+import { scrapeLimitsSchema } from "./scraped";
 
 const remoteWriteSchema = z.strictObject({
   name: dnsLabel,
@@ -37,6 +38,11 @@ const schema = z.strictObject({
   scrapeTimeout: duration.optional(),
   evaluationInterval: duration.optional(),
   externalLabels: labelMap.optional(),
+  scrapeLimits: scrapeLimitsSchema
+    .optional()
+    .describe(
+      "Limits of every app's and target's scrape job and of the annotated pods' (apps[].limits and targets[].limits override them).",
+    ),
   remoteWrite: z.array(remoteWriteSchema).optional(),
   runbookBaseUrl: plainHttpUrl
     .optional()
@@ -133,6 +139,7 @@ export const prometheusSection = componentSection({
       scrapeTimeout: given?.scrapeTimeout ?? defaults.scrapeTimeout,
       evaluationInterval: given?.evaluationInterval ?? defaults.evaluationInterval,
       externalLabels: given?.externalLabels ?? {},
+      scrapeLimits: { ...defaults.scrapeLimits, ...given?.scrapeLimits },
       remoteWrite: remoteWriteTargets(given?.remoteWrite ?? [], remoteWritePasswords ?? {}),
       ...(given?.runbookBaseUrl !== undefined ? { runbookBaseUrl: given.runbookBaseUrl } : {}),
       storage: volume,

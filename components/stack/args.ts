@@ -198,7 +198,15 @@ export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
     stackNamespace: cfg.namespace,
     environment: cfg.environment,
     resources: cfg.logCollector.resources,
-    ...(otlpEndpoint(cfg) ? { otlp: { traces: cfg.tracing.enabled, scrapeInterval: cfg.prometheus.scrapeInterval } } : {}),
+    ...(otlpEndpoint(cfg)
+      ? {
+          otlp: {
+            traces: cfg.tracing.enabled,
+            scrapeInterval: cfg.prometheus.scrapeInterval,
+            fromNamespaces: [...new Set(cfg.apps.flatMap((a) => (a.otlp && a.otlpNamespace ? [a.otlpNamespace] : [])))].sort(),
+          },
+        }
+      : {}),
     egress: egressSettings(cfg, "logCollector"),
     ...podPriority(stackPriorityClass(cfg)),
   };

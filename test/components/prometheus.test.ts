@@ -207,6 +207,12 @@ describe("prometheusConfig", () => {
       scrape_timeout: "5s",
       metrics_path: "/metrics",
       scheme: "http",
+      // A component's limits, with a target per node.
+      sample_limit: 20000,
+      label_limit: 40,
+      label_name_length_limit: 128,
+      label_value_length_limit: 2048,
+      target_limit: 500,
       kubernetes_sd_configs: [{ role: "endpoints", namespaces: { names: ["monitoring-agents"] } }],
       relabel_configs: [
         { source_labels: ["__meta_kubernetes_service_label_app_kubernetes_io_name"], regex: "node-exporter", action: "keep" },
@@ -339,6 +345,12 @@ describe("prometheusConfig", () => {
       params: { format: ["prometheus"] },
       scheme: "https",
       fallback_scrape_protocol: "PrometheusText0.0.4",
+      // prometheus.scrapeLimits' defaults.
+      sample_limit: 10000,
+      label_limit: 30,
+      label_name_length_limit: 128,
+      label_value_length_limit: 1024,
+      target_limit: 100,
       static_configs: [{ targets: ["legacy.example.com:8443"], labels: { app: "api", team: "core" } }],
     });
     // Config's schema refuses credentials in a URL (plainHttpUrl): prometheus.yml never holds one.

@@ -61,7 +61,7 @@ describe.each(["staging", "production"])("the %s stack", (stack) => {
     ]);
   });
 
-  test("apps send OTLP to their node's Alloy, which any namespace reaches on 4317 and 4318", () => {
+  test("apps send OTLP to their node's Alloy on 4317 and 4318, which no namespace reaches while no app declares otlp", () => {
     const service = objectOf(rendered, "Service", "otlp") as unknown as {
       metadata: { namespace: string };
       spec: { internalTrafficPolicy: string; ports: Array<{ port: number }> };
@@ -72,13 +72,9 @@ describe.each(["staging", "production"])("the %s stack", (stack) => {
     const policy = objectOf(rendered, "NetworkPolicy", "alloy") as unknown as {
       spec: { ingress: Array<{ ports: Array<{ port: number }>; from: unknown[] }> };
     };
-    expect(policy.spec.ingress[1]).toEqual({
-      ports: [
-        { protocol: "TCP", port: 4317 },
-        { protocol: "TCP", port: 4318 },
-      ],
-      from: [{ namespaceSelector: {} }],
-    });
+    // The stack file's apps send no OTLP: only Prometheus' scrape of the agent is admitted.
+    expect(policy.spec.ingress).toHaveLength(1);
+    expect(JSON.stringify(policy.spec.ingress)).not.toMatch(/4317|4318/);
   });
 
   test("Prometheus takes the collector's OTLP metrics, with the stack's labels, and keeps exemplars", () => {
@@ -106,6 +102,11 @@ describe("the traces content, with and without a traces backend", () => {
     const alloy = rendered.files.get("log-collector/config.alloy") ?? "";
     expect(alloy).toMatch(/otelcol\.connector\.spanmetrics "apps" \{/);
     expect(alloy).toMatch(/traces += \[otelcol\.exporter\.otlp\.traces\.input, otelcol\.connector\.spanmetrics\.apps\.input\]/);
+    // The receiver hands everything to the memory limiter first, sized from the collector's memory limit (staging 464Mi).
+    expect(alloy).toMatch(/otelcol\.receiver\.otlp "apps" \{[^]*?metrics = \[otelcol\.processor\.memory_limiter\.apps\.input\]/);
+    expect(alloy).toMatch(
+      /otelcol\.processor\.memory_limiter "apps" \{\n\tcheck_interval = "1s"\n\tlimit +\= "179MiB"\n\tspike_limit +\= "35MiB"\n/,
+    );
     // Flushed at the stack's scrape interval, so that a panel's rate window holds several flushes.
     const prometheus = YAML.parse(rendered.files.get("prometheus/prometheus.yml") ?? "") as { global: { scrape_interval: string } };
     expect(alloy).toMatch(new RegExp(`metrics_flush_interval += "${prometheus.global.scrape_interval}"`));
@@ -130,7 +131,7 @@ describe("the traces content, with and without a traces backend", () => {
   });
 
   test("off, with an app that sends OTLP: the endpoint's health row and rules stay, the span metrics go", async () => {
-    const rendered = await render("staging", ["tracing.enabled=false", "apps=[{name: shop, otlp: true}]"]);
+    const rendered = await render("staging", ["tracing.enabled=false", "apps=[{name: shop, namespace: shop, otlp: true}]"]);
     const alloy = rendered.files.get("log-collector/config.alloy") ?? "";
     expect(alloy).toContain('otelcol.receiver.otlp "apps"');
     expect(alloy).not.toContain("spanmetrics");
@@ -184,11 +185,39 @@ describe("config", () => {
   });
 
   test("an app known only by its OTLP is not scraped, has OpenTelemetry's metric names, and nothing to probe", () => {
-    const { config } = parse("staging", { apps: [{ name: "shop", otlp: true }] });
+    const { config } = parse("staging", { apps: [{ name: "shop", namespace: "shop", otlp: true }] });
     expect(config.apps[0]).toMatchObject({ name: "shop", otlp: true, metrics: { requests: "http_server_request_duration_seconds_count" } });
     expect(problems("staging", { apps: [{ name: "shop" }] })).toEqual([expect.stringMatching(/^monitoring:apps\[0\]: .*"otlp: true"/)]);
-    expect(problems("staging", { apps: [{ name: "shop", otlp: true, probe: {} }] })).toEqual([
+    expect(problems("staging", { apps: [{ name: "shop", namespace: "shop", otlp: true, probe: {} }] })).toEqual([
       expect.stringMatching(/^monitoring:apps\[0\]\.probe: app "shop" sends OTLP only/),
     ]);
+  });
+
+  test("an app that sends OTLP names its namespace, and the OTLP endpoint admits only the namespaces of such apps", async () => {
+    expect(problems("staging", { apps: [{ name: "shop", otlp: true }] })).toEqual([
+      expect.stringMatching(/^monitoring:apps\[0\]\.namespace: app "shop" sends OTLP \(otlp: true\), so it needs "namespace"/),
+    ]);
+    // A URL app may name the namespace it sends OTLP from.
+    expect(
+      parse("staging", { apps: [{ name: "web", url: "http://web.example.com/metrics", namespace: "web", otlp: true }] }).config.apps[0],
+    ).toMatchObject({
+      otlpNamespace: "web",
+    });
+    const rendered = await render("staging", [
+      "apps=[{name: shop, namespace: shop, otlp: true}, {name: cart, namespace: cart, service: cart, port: http, otlp: true}, {name: api, namespace: api, service: api, port: http}, {name: basket, namespace: shop, otlp: true}]",
+    ]);
+    const policy = objectOf(rendered, "NetworkPolicy", "alloy") as unknown as {
+      spec: { ingress: Array<{ ports: Array<{ port: number }>; from: unknown[] }> };
+    };
+    expect(policy.spec.ingress[1]).toEqual({
+      ports: [
+        { protocol: "TCP", port: 4317 },
+        { protocol: "TCP", port: 4318 },
+      ],
+      from: [
+        { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "cart" } } },
+        { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "shop" } } },
+      ],
+    });
   });
 });

@@ -6,7 +6,11 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { LOG_COLLECTOR_DEFAULTS } from "../../components/log-collector/args";
+import { otlpMemoryLimiter } from "../../components/log-collector/alloy";
 import { runBinary } from "../../scripts/lib/local/binaries";
+import { alloyRunArgs } from "../../scripts/lib/local/logs";
+import { freePort } from "../../scripts/lib/local/processes";
 import { render } from "../support/render";
 
 describe.each(["staging", "production"] as const)("the %s stack's config.alloy under the deployed Alloy", (stack) => {
@@ -38,5 +42,25 @@ describe.each(["staging", "production"] as const)("the %s stack's config.alloy u
     const result = runBinary("alloy", ["validate", broken]);
     expect(result.ok).toBe(false);
     expect(result.output).toMatch(/max_backoff_retry/);
+  });
+
+  // `alloy validate` does not decode component arguments: a run builds every component (then stops
+  // here, where no cluster answers its Kubernetes discovery), which the memory limiter logs.
+  test("alloy run builds the OTLP path's memory limiter with the limits sized from the collector's memory limit", async () => {
+    const expected = otlpMemoryLimiter(LOG_COLLECTOR_DEFAULTS[stack].resources.limits.memory);
+    const run = async (config: string) =>
+      runBinary("alloy", alloyRunArgs(config, await freePort(), fs.mkdtempSync(path.join(dir, "data-"))), { timeoutMs: 60_000 }).output;
+    expect(await run(file)).toMatch(
+      new RegExp(`msg="Memory limiter configured".*limit_mib=${expected.limitMiB} spike_limit_mib=${expected.spikeLimitMiB} `),
+    );
+    // The same run refuses a spike limit that is not under the limit: the check above can fail.
+    const broken = path.join(dir, "spike.alloy");
+    fs.writeFileSync(
+      broken,
+      fs
+        .readFileSync(file, "utf8")
+        .replace(`spike_limit    = "${expected.spikeLimitMiB}MiB"`, `spike_limit    = "${expected.limitMiB}MiB"`),
+    );
+    expect(await run(broken)).toMatch(/spike_limit must be less than limit/);
   });
 });

@@ -94,7 +94,11 @@ export async function measureOtlp(plan: OtlpPlan): Promise<OtlpFootprint> {
   const stack = new LocalStack("bench-otlp-", 30 * 60_000);
   try {
     await stack.allocatePorts([]);
-    stack.rendered = await renderStack({ stack: "staging", sets: [`apps[2]={name: ${APP}, otlp: true}`], showSecrets: true });
+    stack.rendered = await renderStack({
+      stack: "staging",
+      sets: [`apps[2]={name: ${APP}, namespace: shop-staging, otlp: true}`],
+      showSecrets: true,
+    });
     const loki = await stack.startLoki();
     // Only what the app pushes: the rendered global settings and OTLP section, no scrape job, no rule.
     const rendered = YAML.parse(stack.rendered.files.get("prometheus/prometheus.yml") ?? "") as Record<string, unknown>;

@@ -8,7 +8,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { AlloyBlock, alloySyntax, otlpBlocks } from "../../../components/log-collector/alloy";
+import { AlloyBlock, alloySyntax, otlpBlocks, otlpMemoryLimiter } from "../../../components/log-collector/alloy";
+import { LOG_COLLECTOR_DEFAULTS } from "../../../components/log-collector/args";
 import { OTLP_PROMOTED_ATTRIBUTES } from "../../../components/prometheus/scrape-config";
 import { pinnedBinary } from "../local/binaries";
 import { getOk, httpGetJson } from "../local/http";
@@ -59,13 +60,15 @@ async function startPrometheus(r: Run): Promise<{ command: Command; base: string
 
 /**
  * otlpBlocks() with its receiver on the loopback and without k8sattributes (its pod lookup needs a
- * cluster's API: the receiver hands straight to the transform); `failing`: retries cut to a second.
+ * cluster's API: what fed it, the memory limiter, hands straight to the transform); `failing`: retries cut to a second.
  */
 function localPipeline(blocks: AlloyBlock[], ports: { grpc: number; http: number }, failing: boolean): AlloyBlock[] {
   const lookup = blocks.find((b) => b.name === "otelcol.processor.k8sattributes");
   const out = lookup?.blocks?.find((b) => b.name === "output");
+  const feedsLookup = (c: AlloyBlock) => c.name === "output" && JSON.stringify(c.attributes).includes("otelcol.processor.k8sattributes.");
   return blocks
     .filter((b) => b !== lookup)
+    .map((b) => (b.blocks?.some(feedsLookup) ? { ...b, blocks: b.blocks.map((c) => (feedsLookup(c) ? (out as AlloyBlock) : c)) } : b))
     .map((b) => {
       if (b.name === "otelcol.receiver.otlp") {
         return {
@@ -73,7 +76,7 @@ function localPipeline(blocks: AlloyBlock[], ports: { grpc: number; http: number
           blocks: [
             { name: "grpc", attributes: [["endpoint", `${LOOPBACK}:${ports.grpc}`]] },
             { name: "http", attributes: [["endpoint", `${LOOPBACK}:${ports.http}`]] },
-            out as AlloyBlock,
+            ...(b.blocks ?? []).filter((c) => c.name === "output"),
           ],
         } satisfies AlloyBlock;
       }
@@ -112,6 +115,7 @@ export async function otlpPipelineRun(r: Run, failing: boolean): Promise<OtlpPip
     prometheusOtlpUrl: prometheus ? `${prometheus.base}/api/v1/otlp` : logs.url("/api/v1/otlp"),
     lokiOtlpUrl: logs.url("/otlp"),
     spanMetricsInterval: SPAN_METRICS_INTERVAL,
+    memoryLimiter: otlpMemoryLimiter(LOG_COLLECTOR_DEFAULTS.staging.resources.limits.memory),
   });
   const [port, grpc, http] = [await r.port(), await r.port(), await r.port()];
   const dir = r.dir(name);

@@ -250,7 +250,7 @@ export class Lab {
       "apps[0].probe={path: /health}",
       `probes=[{name: lab-site, url: "https://${LOOPBACK}:${stack.ports.probedSite}/"}]`,
       // An app that speaks OpenTelemetry, after the stack file's apps.
-      `apps[${stackFileApps()}]={name: ${OTLP_APP.name}, otlp: true}`,
+      `apps[${stackFileApps()}]={name: ${OTLP_APP.name}, namespace: shop-staging, otlp: true}`,
     ];
     const input = readStackConfig(LAB_STACK, sets);
     this.config = parseStackConfig({ project: input.project, stack: LAB_STACK, values: input.config, secretKeys: input.secretKeys }).config;
