@@ -109,8 +109,7 @@ async function main(): Promise<void> {
   fs.writeFileSync(samplesFile, "");
   const stack = new LocalStack("jaeger-size-", (args.minutes + 10) * 60_000);
   // Stopped early (kill <pid>): the stack's processes stop with it.
-  for (const signal of ["SIGTERM", "SIGINT"] as const)
-    process.once(signal, () => void stack.stop().finally(() => process.exit(1)));
+  for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => void stack.stop().finally(() => process.exit(1)));
   try {
     await stack.allocatePorts([]);
     stack.rendered = await renderStack({ stack: args.stack, sets: [`apps[2]={name: ${APP}, otlp: true}`], showSecrets: true });
