@@ -7,7 +7,7 @@ export interface TracingArgs {
   namespace: string;
   /** The stack's environment: app.kubernetes.io/instance and the instance label of the pods admitted. */
   environment: string;
-  /** How long spans are kept (config tracing.retention: staging 2d, production 7d): Badger's TTL, at least an hour. */
+  /** How long spans are kept (config tracing.retention: staging 1d, production 3d): Badger's TTL, at least an hour. */
   retention: string;
   /** The volume of the StatefulSet, claim `data-jaeger-0` (config tracing.storage: staging 5Gi, production 20Gi). */
   storage: StorageSpec;
@@ -35,22 +35,27 @@ export interface TracingArgs {
 /** What a profile sets of the traces backend (config `tracing`). */
 export type TracingDefaults = Required<Pick<TracingArgs, "retention" | "storage" | "resources">> & { enabled: boolean };
 
-// Not measured yet (npm run bench does not run Jaeger yet): Badger's defaults hold up to five
-// 64 MiB memtables and a 256 MiB block cache, which the memory limit leaves room for.
+// Memory: Badger's defaults hold up to five 64 MiB memtables and a 256 MiB block cache, which the
+// memory limit leaves room for (npm run bench: at most 383 MiB at 489 spans/s).
+// Retention and claim: the store levels off at spans/s x retention x the bytes a span takes
+// (sizing.ts, measured by npm run jaeger-size); each profile's claim holds its retention at the
+// rate SIZED_FOR_SPANS_PER_SECOND states (staging 25 spans/s for a day in 5Gi, production
+// 50 spans/s for three days in 20Gi), within 70 % of the claim. The claims keep their sizes: a
+// larger default would be refused on a class that cannot expand (k3s's local-path).
 // On in both profiles, as Loki is: off is a choice (tracing.enabled: false), and in a stack that
 // protects its volumes it keeps the claim (dataOnly), which a default of off would make for nothing.
 const TRACING_STAGING: TracingDefaults = {
   enabled: true,
-  retention: "2d",
+  retention: "1d",
   storage: { size: "5Gi" },
   resources: requirements("20m", "192Mi", "1", "768Mi"),
 };
 
-/** The traces backend in each profile: two days of spans in staging, a week in production. */
+/** The traces backend in each profile: a day of spans in staging, three days (a weekend) in production. */
 export const TRACING_DEFAULTS: Record<Profile, TracingDefaults> = {
   staging: TRACING_STAGING,
   production: withOverrides(TRACING_STAGING, {
-    retention: "7d",
+    retention: "3d",
     storage: { size: "20Gi" },
     resources: requirements("30m", "256Mi", "2", "1Gi"),
   }),

@@ -9,6 +9,9 @@ import { PROFILE_DEFAULTS } from "../../config";
 import { Tracing } from "../../components/tracing";
 import type { TracingArgs } from "../../components/tracing/args";
 import { badgerTtl } from "../../components/tracing/jaeger-config";
+import { SIZED_FOR_SPANS_PER_SECOND, spansPerSecondHeld, storeBytes } from "../../components/tracing/sizing";
+import { TRACING_DEFAULTS } from "../../components/tracing/args";
+import { durationSeconds, quantityBytes } from "../../components/kit/units";
 import { runProgram } from "../../scripts/lib/runner";
 import { Rendered } from "../../scripts/lib/render";
 import { ALONE, objectOf, objectsOf, render } from "../support/render";
@@ -18,6 +21,24 @@ import { api, parse, problems } from "../config/support";
 describe("Jaeger's config", () => {
   test("the retention is Badger's TTL, in hours when whole", () => {
     expect([badgerTtl("2d"), badgerTtl("90m"), badgerTtl("1h")]).toEqual(["48h", "5400s", "1h"]);
+  });
+});
+
+describe("the store's size (components/tracing/sizing.ts)", () => {
+  test.each(["staging", "production"] as const)(
+    "%s: the default claim holds the default retention at the rate the profile states, within 70 %% of it",
+    (profile) => {
+      const { retention, storage } = TRACING_DEFAULTS[profile];
+      const [seconds, claim] = [durationSeconds(retention) ?? 0, quantityBytes(storage.size) ?? 0];
+      expect(spansPerSecondHeld(claim, seconds)).toBeGreaterThanOrEqual(SIZED_FOR_SPANS_PER_SECOND[profile]);
+      expect(storeBytes(SIZED_FOR_SPANS_PER_SECOND[profile], seconds)).toBeLessThanOrEqual(claim * 0.7);
+    },
+  );
+
+  test("the previous defaults (2d in 5Gi, 7d in 20Gi) did not: the issue's 92 spans/s filled them", () => {
+    expect(spansPerSecondHeld(quantityBytes("5Gi") ?? 0, 2 * 86400)).toBeLessThan(SIZED_FOR_SPANS_PER_SECOND.staging);
+    expect(spansPerSecondHeld(quantityBytes("20Gi") ?? 0, 7 * 86400)).toBeLessThan(SIZED_FOR_SPANS_PER_SECOND.production);
+    expect(storeBytes(92, 7 * 86400)).toBeGreaterThan(quantityBytes("20Gi") ?? 0);
   });
 });
 
@@ -39,7 +60,7 @@ describe.each(["staging", "production"])("the %s stack", (stack) => {
     expect(claim?.object.metadata.name).toBe("data-jaeger-0");
     expect(claim?.protect).toBe(stack === "production");
     const ttl = YAML.parse(rendered.files.get("tracing/jaeger.yaml") ?? "").extensions.jaeger_storage.backends.badger.badger.ttl.spans;
-    expect(ttl).toBe(stack === "production" ? "168h" : "48h");
+    expect(ttl).toBe(stack === "production" ? "72h" : "24h");
   });
 
   test("nothing publishes it: a ClusterIP Service, no route; Grafana, Prometheus and the collector are its only clients", () => {
