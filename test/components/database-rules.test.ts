@@ -7,19 +7,11 @@
 import * as YAML from "yaml";
 import { databaseExporterRules } from "../../components/prometheus/rules/database-rules";
 import { exporterJob } from "../../components/kit/database-exporters";
-import { DATABASE_RULES_KEY } from "../../components/prometheus/args";
-import type { Rendered } from "../../scripts/lib/render";
 import { render } from "../support/render";
 import { problems, standalone } from "../config/support";
+import { DESCRIPTION, RuleFile, fileOf } from "../support/database-rules";
 
 jest.setTimeout(120_000);
-
-const DESCRIPTION = (job: string, database: string) =>
-  `Prometheus has found no target of ${job} for database ${database} for 10 minutes: its exporter is gone ` +
-  "(a rollout of the database's workload without the sidecar, a deleted exporter Deployment), so none of the database's alerts can fire.";
-
-type RuleFile = { groups: Array<{ name: string; interval: string; rules: Array<Record<string, unknown>> }> };
-const fileOf = (rendered: Rendered) => rendered.files.get(`prometheus/${DATABASE_RULES_KEY}`);
 
 describe("databaseExporterRules", () => {
   test("one alert per database on the absence of its exporter's up series, named by the entry's name and type", () => {

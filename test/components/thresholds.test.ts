@@ -18,6 +18,7 @@ import {
 } from "../../components/prometheus/rules/thresholds";
 import { render } from "../support/render";
 import { RULES_DIR } from "../support/rules";
+import { tempDirs } from "../support/temp";
 
 const NODES_FILE = path.join(RULES_DIR, "nodes.yml");
 const NODES = fs.readFileSync(NODES_FILE, "utf8");
@@ -65,13 +66,7 @@ function problemsOf(given: unknown): string[] {
   throw new Error("the thresholds were accepted");
 }
 
-const made: string[] = [];
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "thresholds-"));
-  made.push(dir);
-  return dir;
-}
-afterAll(() => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+const tempDir = tempDirs("thresholds");
 
 describe("defaults", () => {
   test("the defaults are the values of rules/nodes.yml, and leave every rule file byte for byte as it is", () => {

@@ -11,18 +11,11 @@ import * as YAML from "yaml";
 import { DATABASE_EXPORTER_MISSING, DATABASE_EXPORTER_MISSING_FOR } from "../../components/prometheus/rules/database-rules";
 import { DATABASE_RULES_KEY } from "../../components/prometheus/args";
 import { durationSeconds } from "../../components/kit/units";
-import type { Rendered } from "../../scripts/lib/render";
 import { promtool } from "../../scripts/lib/local/binaries";
 import { render } from "../support/render";
+import { DESCRIPTION, RuleFile, fileOf } from "../support/database-rules";
 
 jest.setTimeout(120_000);
-
-const DESCRIPTION = (job: string, database: string) =>
-  `Prometheus has found no target of ${job} for database ${database} for 10 minutes: its exporter is gone ` +
-  "(a rollout of the database's workload without the sidecar, a deleted exporter Deployment), so none of the database's alerts can fire.";
-
-type RuleFile = { groups: Array<{ name: string; interval: string; rules: Array<Record<string, unknown>> }> };
-const fileOf = (rendered: Rendered) => rendered.files.get(`prometheus/${DATABASE_RULES_KEY}`);
 
 describe("under promtool, as the staging stack renders it", () => {
   let dir: string;

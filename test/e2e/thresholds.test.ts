@@ -5,12 +5,12 @@
  * itself, without a binary).
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { promtool } from "../../scripts/lib/local/binaries";
 import { render } from "../support/render";
 import { RULES_DIR } from "../support/rules";
+import { tempDirs } from "../support/temp";
 
 const NODES = fs.readFileSync(path.join(RULES_DIR, "nodes.yml"), "utf8");
 
@@ -21,13 +21,7 @@ const SEED_000 = {
   nodeDisk: { warning: { percent: 15 } },
 };
 
-const made: string[] = [];
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "thresholds-"));
-  made.push(dir);
-  return dir;
-}
-afterAll(() => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+const tempDir = tempDirs("thresholds");
 
 describe("seed 000's thresholds, with the deployed promtool", () => {
   const dir = tempDir();

@@ -25,6 +25,7 @@ import { offlineStackSalt, renderStack } from "../../scripts/lib/render-stack";
 import { RecordedResource } from "../../scripts/lib/runner";
 import { ROOT } from "../../scripts/lib/stackfile";
 import { SEALED_ROUTING } from "../support/sealed-routing";
+import { COMMON_CONFIG } from "../support/every-secret";
 
 /** Provider keys that hold credentials: the program never reads them, the provider does. */
 const PROVIDER_SECRET_KEYS = ["cloudflare:apiToken"] as const;
@@ -68,31 +69,7 @@ const COMMON_SECRETS: Record<string, string> = {
   "cloudflare:apiToken": valueFor("cloudflare:apiToken", "password"),
 };
 
-/** Plain config shared by both variants (over the production stack file): what makes the common secrets used. */
-const COMMON_CONFIG: Record<string, unknown> = {
-  "monitoring:databases": [
-    { name: "shop-postgres", type: "postgres", mode: "standalone" },
-    { name: "events-mongodb", type: "mongodb", mode: "standalone" },
-    { name: "cache-redis", type: "redis", mode: "standalone" },
-  ],
-  "monitoring:targets": [
-    { name: "minio", url: "https://minio.example.com:9000/minio/v2/metrics/cluster", auth: { bearerToken: true } },
-    { name: "billing", namespace: "billing", service: "billing-worker", port: "metrics", auth: { username: "prometheus" } },
-  ],
-  "monitoring:grafana": { database: { type: "postgres", host: "db.example.com:5432", name: "grafana", user: "grafana" } },
-  "monitoring:prometheus": {
-    remoteWrite: [
-      { name: "mimir", url: "https://mimir.example.com/api/v1/push", username: "tenant-1" },
-      { name: "thanos", url: "https://thanos.example.com/api/v1/receive", bearerToken: true },
-    ],
-  },
-  "monitoring:traefik": {
-    enabled: true,
-    entryPoints: ["websecure"],
-    expose: ["prometheus", "alertmanager"],
-    basicAuthUsers: ["admin", "ops"],
-  },
-};
+// COMMON_CONFIG (test/support/every-secret.ts): the plain config over the production stack file that makes the common secrets used.
 
 interface Variant {
   name: string;

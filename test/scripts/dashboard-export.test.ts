@@ -6,7 +6,6 @@
  */
 import * as http from "http";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import {
   authorizationFrom,
@@ -20,6 +19,7 @@ import { freePort } from "../../scripts/lib/local/processes";
 import { LoopbackServer } from "../../scripts/lib/local/http";
 import { DASHBOARDS_DIR, JsonObject } from "../../scripts/lib/dashboards/files";
 import { structureProblems, variableProblems } from "../../scripts/lib/dashboards/checks";
+import { tempDirs } from "../support/temp";
 
 /** A dashboard as Grafana 13's API returns it after a user built it in the writable folder: instance ids, a chosen datasource, a string reference. */
 function grafanaAnswer(): JsonObject {
@@ -103,13 +103,7 @@ function grafanaAnswer(): JsonObject {
   };
 }
 
-const made: string[] = [];
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dashboard-export-"));
-  made.push(dir);
-  return dir;
-}
-afterAll(() => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+const tempDir = tempDirs("dashboard-export");
 
 describe("the command line", () => {
   test("takes --url, --uid and --out, as separate or inline values", () => {

@@ -11,8 +11,8 @@ import * as YAML from "yaml";
 import { ROOT } from "../../scripts/lib/stackfile";
 import { SEALED_ROUTING } from "./sealed-routing";
 
-/** Plain config over the production stack file that reads the secrets below. */
-const COMMON_CONFIG: Record<string, unknown> = {
+/** Plain config over the production stack file that reads the secrets below (test/scenarios/sealed.test.ts's too). */
+export const COMMON_CONFIG: Record<string, unknown> = {
   "monitoring:databases": [
     { name: "shop-postgres", type: "postgres", mode: "standalone" },
     { name: "events-mongodb", type: "mongodb", mode: "standalone" },
