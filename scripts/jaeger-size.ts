@@ -19,6 +19,7 @@
  * summary in <out>/summary.json. Two runs at once need nothing more: each takes its own free
  * ports and its own directory. Alloy's metrics and logs go to a sink that answers as Prometheus'
  * OTLP receiver and Loki would: only the traces are measured. docs/benchmark.md ("Jaeger's store over an hour") has the figures.
+ * Its arguments, what it reads of Jaeger's metrics and its summary are scripts/lib/jaeger-size.ts.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -30,53 +31,11 @@ import { httpGet, isReady, sinkHandler } from "./lib/local/http";
 import { readOtlpAppStatus, startOtlpApp } from "./lib/local/otlp-app";
 import { metricValues, sum } from "./lib/local/text-format";
 import { renderStack } from "./lib/render-stack";
-import { ROOT } from "./lib/stackfile";
+import { SPANS_PER_REQUEST, SizeSample, badgerSeries, parseArgs, summarize } from "./lib/jaeger-size";
 import { JAEGER_PATHS } from "../components/tracing/jaeger-config";
 
 const APP = "checkout";
 const JAEGER_FILE = "tracing/jaeger.yaml";
-/** Spans the app makes a request: 3 for /cart, 4 for the two other routes, a retried payment call in 5 % of those. */
-export const SPANS_PER_REQUEST = (1 * 3 + 2 * (4 + 0.05)) / 3;
-
-/** One sample: minutes since the app started, and the figures at that time. */
-export interface SizeSample {
-  minute: number;
-  /** `du` of Badger's directories, bytes on disk. */
-  keysBytes: number;
-  valuesBytes: number;
-  /** /proc/<jaeger>/io write_bytes since Jaeger started. */
-  writtenBytes: number;
-  /** Spans the app sent, and Jaeger accepted and stored, since the start. */
-  sentSpans: number;
-  acceptedSpans: number;
-  storedSpans: number;
-  /** Jaeger's own series about Badger, by their full name and labels. */
-  badger: Record<string, number>;
-}
-
-interface Args {
-  spans: number;
-  minutes: number;
-  stack: string;
-  out: string;
-  /** Badger's TTL instead of the rendered retention (a Go duration), to see spans expire within a run. */
-  ttl?: string;
-}
-
-function parseArgs(argv: string[]): Args {
-  const value = (flag: string): string | undefined => {
-    const at = argv.indexOf(flag);
-    return at < 0 ? undefined : argv[at + 1];
-  };
-  const spans = Number(value("--spans") ?? "");
-  const minutes = Number(value("--minutes") ?? "60");
-  if (!(spans > 0)) throw new Error(`--spans must be a rate of spans a second above 0; got ${String(value("--spans"))}`);
-  if (!(minutes >= 1)) throw new Error(`--minutes must be at least 1; got ${String(value("--minutes"))}`);
-  const stack = value("--stack") ?? "staging";
-  const ttl = value("--ttl");
-  if (ttl !== undefined && !/^\d+[smh]$/.test(ttl)) throw new Error(`--ttl must be a Go duration such as 10m; got ${ttl}`);
-  return { spans, minutes, stack, out: value("--out") ?? path.join(ROOT, "out", "jaeger-size", String(spans)), ...(ttl ? { ttl } : {}) };
-}
 
 /** Bytes on disk under `dir` (du -sb counts apparent sizes; -s -B1 counts allocated blocks, what a volume holds). */
 export function diskBytes(dir: string): number {
@@ -89,17 +48,6 @@ export function diskBytes(dir: string): number {
 function writtenBytes(pid: number): number {
   const m = /^write_bytes:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/io`, "utf8"));
   return m ? Number(m[1]) : 0;
-}
-
-/** Every series of `text` whose name holds `badger`, as `name{labels}` → value. */
-export function badgerSeries(text: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const line of text.split("\n")) {
-    if (line.startsWith("#")) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) (\S+)/.exec(line);
-    if (m && m[1].includes("badger")) out[m[1]] = Number(m[2]);
-  }
-  return out;
 }
 
 async function main(): Promise<void> {
@@ -176,21 +124,7 @@ async function main(): Promise<void> {
         `min ${minute}: keys ${(s.keysBytes / 2 ** 20).toFixed(1)} MiB, values ${(s.valuesBytes / 2 ** 20).toFixed(1)} MiB, written ${(s.writtenBytes / 2 ** 20).toFixed(1)} MiB, sent ${s.sentSpans} stored ${s.storedSpans} spans\n`,
       );
     }
-    // Rates between the first and the last sample: the app's start (Node and the SDK) falls before the first.
-    const [first, last] = [samples[0], samples[samples.length - 1]];
-    const seconds = Math.max(1, (last.minute - first.minute) * 60);
-    const summary = {
-      spansPerSecondAsked: args.spans,
-      spansPerSecondSent: samples.length > 1 ? (last.sentSpans - first.sentSpans) / seconds : last.sentSpans / 60,
-      spansPerSecondStored: samples.length > 1 ? (last.storedSpans - first.storedSpans) / seconds : last.storedSpans / 60,
-      minutes: args.minutes,
-      stack: args.stack,
-      ttl: args.ttl ?? "rendered",
-      bytesOnDisk: last.keysBytes + last.valuesBytes,
-      bytesOnDiskPerSpan: (last.keysBytes + last.valuesBytes) / Math.max(1, last.storedSpans),
-      writtenBytes: last.writtenBytes,
-      writtenBytesPerSpan: last.writtenBytes / Math.max(1, last.storedSpans),
-    };
+    const summary = summarize(args, samples);
     fs.writeFileSync(path.join(args.out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
     process.stdout.write(`${JSON.stringify(summary)}\n`);
     await app.stop();
