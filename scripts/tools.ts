@@ -22,24 +22,9 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
-import {
-  BIN_DIR,
-  COLD_BUILD_CPU_MINUTES,
-  LINK_CPU_MINUTES,
-  PULUMI_HOME,
-  ROOT,
-  TIERS,
-  TOOLS,
-  TOOLS_DIR,
-  Tier,
-  Tool,
-  binPath,
-  goModRequire,
-  goVersion,
-  reportsRelease,
-  toolsOfTier,
-  wheelPin,
-} from "./lib/tools";
+import { COLD_BUILD_CPU_MINUTES, LINK_CPU_MINUTES } from "./lib/build-cost";
+import { goVersion, reportsRelease } from "./lib/tool-versions";
+import { BIN_DIR, PULUMI_HOME, ROOT, TIERS, TOOLS, TOOLS_DIR, Tier, Tool, binPath, goModRequire, toolsOfTier, wheelPin } from "./lib/tools";
 import { UNAVAILABLE } from "./lib/unavailable-tools";
 
 /** Where modules with generated files are copied and their Go workspaces written (git-ignored). */

@@ -12,6 +12,9 @@
  *   package (pulumi-kubernetes tags `v4.x.y` at the repository root, but its Go module is
  *   `provider/v4`), so the go.mod pins the pseudo-version of the release commit and the
  *   table says which release that commit is.
+ *
+ * What building each tool costs is in scripts/lib/build-cost.ts; the versions the tools must report and be built
+ * with are read by scripts/lib/tool-versions.ts.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -396,43 +399,6 @@ export const TOOLS: Tool[] = [...CLUSTER_TOOLS, ...STACK_TOOLS, TRAEFIK];
 /** The tools built from a Go module under tools/ (all but the wheels). */
 export const GO_TOOLS: Tool[] = TOOLS.filter((t) => !t.wheel);
 
-/**
- * What a cold build of each tools/ module costs, in CPU-minutes (compilers and linker, every binary of the module): what
- * `npm run tools -- --plan` estimates a build from. Measured in the fully cold `.ci/run` of 2026-11-23 on two shared
- * cores (docs/ci.md): Alloy 31, Prometheus 11, Loki 10, the Kubernetes provider 16, the Pulumi CLI 8, kube-apiserver 8.
- * The run measured the rest by tier only: the cluster tier's other 8 (kube-controller-manager, kube-scheduler and
- * kubectl, which mostly reuse kube-apiserver's packages, 4; etcd and kwok 2 each), the live tier's other 14 and the
- * offline tier's last 4, each shared out here by the size of the module's go.sum (as `npm run tools` orders the
- * builds); prometheus-config-reloader, which no run builds, by its go.sum too.
- */
-export const COLD_BUILD_CPU_MINUTES: Record<string, number> = {
-  alloy: 31,
-  "kubernetes-provider": 16,
-  "control-plane": 12,
-  prometheus: 11.3,
-  loki: 10,
-  pulumi: 8,
-  alertmanager: 6.3,
-  jaeger: 6,
-  etcd: 2,
-  kwok: 2,
-  "mongodb-exporter": 1.8,
-  "config-reloader": 1.7,
-  cloudflared: 1.6,
-  "kube-state-metrics": 1.1,
-  "node-exporter": 0.6,
-  "blackbox-exporter": 0.5,
-  "postgres-exporter": 0.4,
-  "redis-exporter": 0.2,
-};
-
-/**
- * What linking one binary costs, in CPU-minutes, when Go's build cache holds every package it imports: a warm
- * rebuild (a fresh clone on a machine whose caches a build filled) is a link per binary. Loki's, one of the
- * largest binaries, took 13 CPU-seconds (its main package and the link, 2026-11-24, two shared cores).
- */
-export const LINK_CPU_MINUTES = 0.25;
-
 /** The test tiers, each with its own command (package.json) and its own CI job (.github/workflows/ci.yml). */
 export const TIERS = ["offline", "cluster", "live"] as const;
 export type Tier = (typeof TIERS)[number];
@@ -489,33 +455,6 @@ export function toolsOfTier(tier: Tier | "all"): Tool[] {
   return tier === "all" ? TOOLS : TOOLS.filter((t) => TIER_TOOLS[tier].includes(t.binary));
 }
 
-/**
- * Whether a binary's version output names a release as a whole version (3.13.5 must not pass
- * for 3.13.50), with or without its "v".
- */
-export function reportsRelease(output: string, release: string): boolean {
-  const version = release.replace(/^v/, "").replace(/\./g, "\\.");
-  return new RegExp(`(^|[^0-9.])v?${version}([^0-9.]|$)`, "m").test(output);
-}
-
-/**
- * The Go that builds every tool: the highest `go` line of the tool modules (each go.mod says
- * the least Go it builds with, and GOTOOLCHAIN=local fetches no newer one). CI's setup-go reads
- * the go.mod that has it (test/repository/workflows.test.ts checks which).
- */
-export function goVersion(): { version: string; module: string } {
-  const key = (v: string) =>
-    v
-      .split(".")
-      .map((n) => n.padStart(4, "0"))
-      .join(".");
-  const lines = [...new Set(GO_TOOLS.map((t) => t.module))].sort().map((module) => {
-    const gomod = fs.readFileSync(path.join(TOOLS_DIR, module, "go.mod"), "utf8");
-    return { version: /^go\s+(\S+)/m.exec(gomod)?.[1] ?? "0", module };
-  });
-  return lines.reduce((a, b) => (key(b.version) > key(a.version) ? b : a));
-}
-
 export function binPath(binary: string): string {
   return path.join(BIN_DIR, binary);
 }
@@ -526,18 +465,4 @@ export function goModRequire(module: string, upstream: string): string | undefin
   const escaped = upstream.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const match = new RegExp(`^\\s*(?:require\\s+)?${escaped}\\s+(v\\S+)`, "m").exec(text);
   return match?.[1];
-}
-
-/** The version of an npm package as installed (node_modules), from its package.json. */
-export function npmVersion(pkg: string): string {
-  const file = path.join(ROOT, "node_modules", ...pkg.split("/"), "package.json");
-  return (JSON.parse(fs.readFileSync(file, "utf8")) as { version: string }).version;
-}
-
-/** The version of an npm package as package.json pins it (exact pins only). */
-export function pinnedNpmVersion(pkg: string): string {
-  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
-    dependencies: Record<string, string>;
-  };
-  return manifest.dependencies[pkg];
 }

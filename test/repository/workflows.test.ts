@@ -9,7 +9,8 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { validateWorkflow } from "@action-validator/core";
-import { ROOT, TIERS, TOOLS, goModRequire, goVersion, pinnedNpmVersion } from "../../scripts/lib/tools";
+import { goVersion, pinnedNpmVersion } from "../../scripts/lib/tool-versions";
+import { ROOT, TIERS, TOOLS, goModRequire } from "../../scripts/lib/tools";
 
 const DIR = path.join(ROOT, ".github", "workflows");
 const files = fs.readdirSync(DIR).filter((f) => f.endsWith(".yml"));

