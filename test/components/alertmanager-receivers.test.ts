@@ -25,7 +25,7 @@ test("the receiver's keys are its name, the table's kinds and sendResolved; each
 });
 
 test("each kind's secret map is a secret key, read by receiver name, and a map given whole says how to give it", () => {
-  const secretMaps = KIND_NAMES.flatMap((kind) => row(kind).secret?.key ?? []);
+  const secretMaps = KIND_NAMES.flatMap((kind) => (row(kind).secrets ?? []).map((secret) => secret.key));
   expect(secretMaps.filter((key) => !(SECRET_KEYS as readonly string[]).includes(key))).toEqual([]);
   for (const key of secretMaps) {
     expect(problems("staging", {}, { [key]: "not-a-map" })).toEqual([
@@ -40,15 +40,24 @@ test("a receiver without any kind is told the kinds it may have", () => {
   ]);
 });
 
-test.each(KIND_NAMES.filter((kind) => row(kind).secret))(
-  "a receiver of kind %s is refused without its secret, naming the key to set",
+test.each(KIND_NAMES.filter((kind) => row(kind).secrets))(
+  "a receiver of kind %s is refused without its secrets, naming each key to set",
   (kind) => {
-    const key = row(kind).secret?.key ?? "";
-    expect(problems("staging", stackWith(kind).plain)).toEqual([
-      expect.stringMatching(
-        new RegExp(`^monitoring:alertmanager\\.receivers\\[0\\]\\.${kind}: receiver "ops" needs .*--path '${key}\\.ops'`),
+    const keys = (row(kind).secrets ?? []).map((secret) => secret.key);
+    expect(problems("staging", stackWith(kind).plain)).toEqual(
+      keys.map((key) =>
+        expect.stringMatching(
+          new RegExp(`^monitoring:alertmanager\\.receivers\\[0\\]\\.${kind}: receiver "ops" needs .*--path '${key}\\.ops'`),
+        ),
       ),
-    ]);
+    );
+    for (const key of keys) {
+      const { plain, secrets } = stackWith(kind);
+      const others = Object.fromEntries(Object.entries(secrets).filter(([k]) => k !== key));
+      expect(problems("staging", plain, others)).toEqual([
+        expect.stringMatching(new RegExp(`^monitoring:alertmanager\\.receivers\\[0\\]\\.${kind}: .*--path '${key}\\.ops'`)),
+      ]);
+    }
   },
 );
 
