@@ -146,14 +146,17 @@ const webhookSecret = <Key extends string>(key: Key, value: string, what: string
 export const RECEIVER_KINDS = {
   slack: receiverKind({
     schema: z.strictObject({
-      channel: slackChannel.describe("The channel its webhook posts to (a Slack app webhook is made for one channel)."),
+      channel: slackChannel.describe(
+        "The channel its webhook posts to (a Slack app webhook is made for one channel); without its '#', the stack adds it.",
+      ),
     }),
     docs: "Post to Slack through the secret slackWebhookUrls.<name>.",
     // Each Slack channel has its own webhook: a Slack app webhook posts to the channel it was made for.
     secrets: [
       webhookSecret("slackWebhookUrls", "Slack webhook URL", "its Slack webhook (one per channel: a Slack app webhook ignores `channel`)"),
     ],
-    resolve: (given, [webhookUrl]) => ({ channel: given.channel, webhookUrl }),
+    // A channel given without its '#' is the channel of that name: Slack's legacy webhooks read a bare name otherwise.
+    resolve: (given, [webhookUrl]) => ({ channel: given.channel.startsWith("#") ? given.channel : `#${given.channel}`, webhookUrl }),
     sendsTo: (slack) => ({ url: slack.webhookUrl }),
     config: (slack, sendResolved) => ({
       slack_configs: [

@@ -6,6 +6,7 @@
  * secrets are top-level keys (`slackWebhookUrls.<receiver>`, `smtpPassword`).
  */
 import { parseMatcher } from "../kit/fields";
+import { ALERT_SEVERITIES } from "../prometheus/rules/thresholds";
 import { ArgsProblem, duplicates } from "../kit/problems";
 import type { AlertRoute, AlertRouting } from "./args";
 import { AlertReceiver, RECEIVER_KINDS, RECEIVER_KIND_LIST, RECEIVER_KIND_ROWS, RECEIVER_SECRETS, ReceiverKindName } from "./receivers";
@@ -22,6 +23,29 @@ const LEGACY_RECEIVER_KEYS = {
 function secretMaps(secrets: AlertmanagerSecrets): Partial<Record<string, Record<string, string>>> {
   const values = secrets as Partial<Record<string, Record<string, string>>>;
   return Object.fromEntries(RECEIVER_SECRETS.map((secret) => [secret.key, values[secret.key] ?? {}]));
+}
+
+/**
+ * Why a matcher on `severity` can never match an alert of the stack, whose rules give only
+ * critical, warning and info: `severity="page"`, or a regular expression none of them matches.
+ */
+function neverMatchingSeverity(matcher: string): string | undefined {
+  const m = /^severity(=~|=)(".*")$/.exec(matcher);
+  if (!m) return undefined;
+  const [, op, quoted] = m;
+  const value = JSON.parse(quoted) as string;
+  const allowed = ALERT_SEVERITIES.join(", ");
+  if (op === "=") {
+    return (ALERT_SEVERITIES as readonly string[]).includes(value)
+      ? undefined
+      : `matches no alert: the stack's alerts have the severity ${allowed}, so severity="${value}" never matches; use one of them`;
+  }
+  // RE2's flag groups, (?i) and (?i:...), which JavaScript writes otherwise (as parseMatcher reads them).
+  const flags = /\(\?[imsU]*i[imsU]*[):]/.test(value) ? "i" : "";
+  const pattern = new RegExp(`^(?:${value.replace(/\(\?[imsU]+\)/g, "").replace(/\(\?[imsU]+:/g, "(?:")})$`, flags);
+  return ALERT_SEVERITIES.some((s) => pattern.test(s))
+    ? undefined
+    : `matches no alert: the stack's alerts have the severity ${allowed}, and severity=~"${value}" matches none of them`;
 }
 
 /**
@@ -133,7 +157,8 @@ export function resolveRouting(am: AlertmanagerGiven, secrets: AlertmanagerSecre
           message: rawReceivers.some((r) => r.name === name)
             ? `is for receiver "${name}", which has no ${kind}: add \`${kind}\` to it, or remove this with: pulumi config rm --path '${key}.${name}'`
             : `names no receiver of alertmanager.receivers (${names.join(", ")}); add it there, or remove this with: pulumi config rm --path '${key}.${name}'`,
-          involves: nameKeys,
+          // A receiver whose kind was refused (a malformed field) has it, as far as this goes: that problem is the one to fix.
+          involves: [...nameKeys, ...rawReceivers.flatMap((r, i) => (r.name === name ? [`alertmanager.receivers[${i}].${kind}`] : []))],
         });
       }
     }
@@ -172,9 +197,12 @@ export function resolveRouting(am: AlertmanagerGiven, secrets: AlertmanagerSecre
     }
     return {
       receiver: r.receiver,
-      matchers: (r.matchers ?? []).map((m) => {
+      matchers: (r.matchers ?? []).map((m, j) => {
         const parsed = parseMatcher(m);
-        return "matcher" in parsed ? parsed.matcher : m;
+        if (!("matcher" in parsed)) return m;
+        const never = neverMatchingSeverity(parsed.matcher);
+        if (never) problems.push({ key: `alertmanager.routes[${i}].matchers[${j}]`, message: `${never} (got ${JSON.stringify(m)})` });
+        return parsed.matcher;
       }),
       continue: r.continue ?? false,
       ...(r.groupBy ? { groupBy: r.groupBy } : {}),
