@@ -128,7 +128,7 @@ const pushoverKey = (what: string) => matching(/^[A-Za-z0-9]+$/, `a Pushover ${w
 const pushoverStandIn: SecretStandIn = ({ key }) => `PLACEHOLDERsecret${key.replace(/[^a-zA-Z0-9]/g, "")}`;
 
 /** Jira's REST API base: `/rest/api/2` (Data Center, Cloud) or `/rest/api/3` (Cloud). */
-const jiraApiUrl = httpUrl.refine((url) => /^\/rest\/api\/[23]\/?$/.test(new URL(url).pathname), {
+const jiraApiUrl = httpUrl.refine((url) => !URL.canParse(url) || /^\/rest\/api\/[23]\/?$/.test(new URL(url).pathname), {
   message: "must be Jira's REST API base such as https://example.atlassian.net/rest/api/2 (the path /rest/api/2 or /rest/api/3)",
 });
 
