@@ -1,0 +1,191 @@
+/**
+ * New receiver kinds delivered by the deployed release of Alertmanager to sinks on 127.0.0.1:
+ * a Teams Workflows webhook, Telegram's Bot API and Jira's REST API, each sink checking the
+ * path, the credentials and the fields the real service requires. The config is the render of
+ * the staging stack with the receivers given as a user gives them; Teams' and Jira's addresses
+ * are the sinks' own, and Telegram's API host, which the stack does not let a user change
+ * (api.telegram.org), is the one line the test changes in the rendered alertmanager.yml.
+ *
+ * The label and annotation values carry `<`, `>` and `&`: the Telegram message in HTML mode must
+ * arrive with them escaped and the stack's own markup (`<b>` around the title) intact.
+ */
+import * as fs from "fs";
+import * as http from "http";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../scripts/lib/local/alertmanager";
+import { stackBinary } from "../../scripts/lib/local/binaries";
+import { LOOPBACK, ManagedProcess, freePorts, waitFor } from "../../scripts/lib/local/processes";
+import { httpGetJson } from "../../scripts/lib/local/http";
+import { objectOf, render } from "../support/render";
+import { localRun } from "./support/local-run";
+
+const STACK = "staging";
+const BOT_TOKEN = "123456789:AAe2eTokenForTheSink";
+const CHAT_ID = -1001234567890;
+const JIRA_USER = "alerts@example.com";
+const JIRA_TOKEN = "jira-e2e-token";
+
+interface Request {
+  method: string;
+  path: string;
+  authorization?: string;
+  body: Record<string, unknown>;
+}
+
+/** Records every request with its JSON body, and answers as `answer` says for its path. */
+function sink(requests: Request[], answer: (r: Request) => { status: number; body: unknown }): http.RequestListener {
+  return (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const text = Buffer.concat(chunks).toString("utf8");
+      let body: Record<string, unknown> = {};
+      try {
+        body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+      } catch {
+        body = { unparsed: text };
+      }
+      const r: Request = { method: req.method ?? "", path: req.url ?? "/", authorization: req.headers.authorization, body };
+      requests.push(r);
+      const { status, body: out } = answer(r);
+      res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(out));
+    });
+  };
+}
+
+function postJson(url: string, body: unknown): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: "POST", headers: { "Content-Type": "application/json" }, timeout: 5000 }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    });
+    req.on("timeout", () => req.destroy(new Error(`POST ${url} timed out`)));
+    req.on("error", reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+describe("Telegram, Teams and Jira receivers end to end (real Alertmanager, sinks on 127.0.0.1)", () => {
+  const run = localRun();
+  const telegram: Request[] = [];
+  const teams: Request[] = [];
+  const jira: Request[] = [];
+  let alertmanager: ManagedProcess;
+  let amUrl = "";
+  let tmp = "";
+  let amDir = "";
+  const explain = <T>(step: Promise<T>): Promise<T> => run.explain(step, () => JSON.stringify({ telegram, teams, jira }, null, 1));
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "receiver-delivery-"));
+    const [telegramPort, teamsPort, jiraPort, webPort] = await freePorts(4);
+    await run.serve(
+      telegramPort,
+      sink(telegram, (r) =>
+        r.path === `/bot${BOT_TOKEN}/sendMessage` && typeof r.body.text === "string" && r.body.chat_id !== undefined
+          ? { status: 200, body: { ok: true, result: { message_id: telegram.length, date: 0, chat: { id: CHAT_ID, type: "supergroup" } } } }
+          : { status: 400, body: { ok: false, error_code: 400, description: "Bad Request" } },
+      ),
+    );
+    await run.serve(
+      teamsPort,
+      sink(teams, (r) => (r.path === "/workflows/ops" && r.method === "POST" ? { status: 202, body: {} } : { status: 404, body: {} })),
+    );
+    const basic = `Basic ${Buffer.from(`${JIRA_USER}:${JIRA_TOKEN}`).toString("base64")}`;
+    await run.serve(
+      jiraPort,
+      sink(jira, (r) => {
+        if (r.authorization !== basic) return { status: 401, body: { errorMessages: ["unauthorized"] } };
+        if (r.path.startsWith("/rest/api/2/search")) return { status: 200, body: { total: 0, issues: [] } };
+        if (r.path === "/rest/api/2/issue" && r.method === "POST") return { status: 201, body: { id: "10001", key: "OPS-1" } };
+        return { status: 404, body: { errorMessages: [`no ${r.method} ${r.path}`] } };
+      }),
+    );
+
+    const rendered = await render(STACK, [
+      "alertmanager.groupWait=1s",
+      "alertmanager.groupInterval=2s",
+      "alertmanager.receivers=[{name: ops, " +
+        `telegram: {chatId: ${CHAT_ID}}, teams: {}, ` +
+        `jira: {apiUrl: "http://${LOOPBACK}:${jiraPort}/rest/api/2", project: OPS, issueType: Bug, user: "${JIRA_USER}"}}]`,
+      "alertmanager.defaultReceiver=ops",
+      `telegramBotTokens.ops=${BOT_TOKEN}`,
+      `teamsWebhookUrls.ops=http://${LOOPBACK}:${teamsPort}/workflows/ops`,
+      `jiraApiTokens.ops=${JIRA_TOKEN}`,
+    ]);
+    amDir = writeAlertmanagerFiles(rendered, "receiver-delivery-am-").dir;
+    const configFile = path.join(amDir, "alertmanager.yml");
+    const config = YAML.parse(fs.readFileSync(configFile, "utf8")) as {
+      receivers: Array<{ name: string; telegram_configs?: Array<Record<string, unknown>> }>;
+    };
+    const tg = config.receivers.find((r) => r.name === "ops")?.telegram_configs?.[0];
+    if (!tg) throw new Error("the render has no telegram_configs for ops");
+    tg.api_url = `http://${LOOPBACK}:${telegramPort}`;
+    fs.writeFileSync(configFile, YAML.stringify(config));
+
+    const statefulSet = objectOf(rendered, "StatefulSet", "alertmanager").spec as {
+      template: { spec: { containers: Array<{ name: string; args: string[] }> } };
+    };
+    const renderedArgs = statefulSet.template.spec.containers.find((c) => c.name === "alertmanager")?.args ?? [];
+    const storage = path.join(tmp, "alertmanager");
+    fs.mkdirSync(storage);
+    alertmanager = run.start(
+      "alertmanager",
+      stackBinary("alertmanager"),
+      localAlertmanagerArgs(renderedArgs, { config: configFile, storage, web: webPort, mesh: 0, peers: [] }),
+    );
+    amUrl = `http://${LOOPBACK}:${webPort}`;
+    await explain(
+      waitFor("Alertmanager to be ready", async () => (await httpGetJson<object>(`${amUrl}/api/v2/status`)) ?? undefined, 30_000),
+    );
+  }, 120_000);
+
+  afterAll(() => {
+    for (const dir of [tmp, amDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("one alert reaches each: Telegram in HTML with its values escaped, Teams' card, a Jira issue with basic auth", async () => {
+    expect(
+      await postJson(`${amUrl}/api/v2/alerts`, [
+        {
+          labels: { alertname: "QueueBacklog", severity: "warning", environment: STACK, queue: "<jobs>&co" },
+          annotations: { summary: "Backlog > 1000 & growing <fast>" },
+          startsAt: new Date(Date.now() - 60_000).toISOString(),
+          endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+        },
+      ]),
+    ).toBe(200);
+
+    const message = await explain(
+      waitFor("the Telegram message", async () => telegram.find((r) => r.path.endsWith("/sendMessage")), 60_000),
+    );
+    const card = await explain(waitFor("the Teams card", async () => teams[0], 60_000));
+    const issue = await explain(waitFor("the Jira issue", async () => jira.find((r) => r.path === "/rest/api/2/issue"), 60_000));
+
+    // Telegram: the chat, HTML mode, the stack's bold title, every value escaped.
+    expect(message.body).toMatchObject({ chat_id: String(CHAT_ID), parse_mode: "HTML" });
+    const text = String(message.body.text);
+    expect(text.startsWith("<b>[FIRING:1] staging: QueueBacklog (warning)</b>\n")).toBe(true);
+    expect(text).toContain("queue=&lt;jobs&gt;&amp;co");
+    expect(text).toContain("Backlog &gt; 1000 &amp; growing &lt;fast&gt;");
+    expect(text).not.toContain("<jobs>");
+    expect(text).not.toContain("<fast>");
+
+    // Teams: the Workflows webhook's path, an Adaptive Card carrying the title and the message.
+    expect(card).toMatchObject({ method: "POST", path: "/workflows/ops" });
+    const cardText = JSON.stringify(card.body);
+    expect(cardText).toContain("AdaptiveCard");
+    expect(cardText).toContain("[FIRING:1] staging: QueueBacklog (warning)");
+    expect(cardText).toContain("Backlog > 1000 & growing <fast>");
+
+    // Jira: basic auth with the user and the secret token (the sink refuses anything else), the project, the type, the title.
+    const fields = issue.body.fields as { project?: { key?: string }; issuetype?: { name?: string }; summary?: string };
+    expect(fields.project?.key).toBe("OPS");
+    expect(fields.issuetype?.name).toBe("Bug");
+    expect(fields.summary).toBe("[FIRING:1] staging: QueueBacklog (warning)");
+    expect(jira.filter((r) => r.authorization === undefined)).toEqual([]);
+    expect(alertmanager.exitCode).toBeNull();
+  }, 120_000);
+});
