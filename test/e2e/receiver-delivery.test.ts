@@ -1,10 +1,12 @@
 /**
  * New receiver kinds delivered by the deployed release of Alertmanager to sinks on 127.0.0.1:
- * a Teams Workflows webhook, Telegram's Bot API and Jira's REST API, each sink checking the
- * path, the credentials and the fields the real service requires. The config is the render of
- * the staging stack with the receivers given as a user gives them; Teams' and Jira's addresses
- * are the sinks' own, and Telegram's API host, which the stack does not let a user change
- * (api.telegram.org), is the one line the test changes in the rendered alertmanager.yml.
+ * a Teams Workflows webhook, Telegram's Bot API, Jira's REST API, PagerDuty's Events API v2 and
+ * Opsgenie's alert API, each sink checking the path, the credentials and the fields the real
+ * service requires. The config is the render of the staging stack with the receivers given as a
+ * user gives them; Teams' and Jira's addresses are the sinks' own, and the API hosts the stack
+ * does not let a user change (api.telegram.org, events.pagerduty.com, api.opsgenie.com) are the
+ * lines the test changes in the rendered alertmanager.yml. (Pushover's API address is fixed in
+ * Alertmanager itself, so no sink can take its messages.)
  *
  * The label and annotation values carry `<`, `>` and `&`: the Telegram message in HTML mode must
  * arrive with them escaped and the stack's own markup (`<b>` around the title) intact.
@@ -26,6 +28,8 @@ const BOT_TOKEN = "123456789:AAe2eTokenForTheSink";
 const CHAT_ID = -1001234567890;
 const JIRA_USER = "alerts@example.com";
 const JIRA_TOKEN = "jira-e2e-token";
+const ROUTING_KEY = "0123456789abcdef0123456789abcdef";
+const OPSGENIE_KEY = "opsgenie-e2e-key";
 
 interface Request {
   method: string;
@@ -67,20 +71,39 @@ function postJson(url: string, body: unknown): Promise<number> {
   });
 }
 
-describe("Telegram, Teams and Jira receivers end to end (real Alertmanager, sinks on 127.0.0.1)", () => {
+describe("Telegram, Teams, Jira, PagerDuty and Opsgenie receivers end to end (real Alertmanager, sinks on 127.0.0.1)", () => {
   const run = localRun();
   const telegram: Request[] = [];
   const teams: Request[] = [];
   const jira: Request[] = [];
+  const pagerduty: Request[] = [];
+  const opsgenie: Request[] = [];
   let alertmanager: ManagedProcess;
   let amUrl = "";
   let tmp = "";
   let amDir = "";
-  const explain = <T>(step: Promise<T>): Promise<T> => run.explain(step, () => JSON.stringify({ telegram, teams, jira }, null, 1));
+  const explain = <T>(step: Promise<T>): Promise<T> =>
+    run.explain(step, () => JSON.stringify({ telegram, teams, jira, pagerduty, opsgenie }, null, 1));
 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "receiver-delivery-"));
-    const [telegramPort, teamsPort, jiraPort, webPort] = await freePorts(4);
+    const [telegramPort, teamsPort, jiraPort, pagerdutyPort, opsgeniePort, webPort] = await freePorts(6);
+    await run.serve(
+      pagerdutyPort,
+      sink(pagerduty, (r) =>
+        r.path === "/v2/enqueue" && r.body.routing_key === ROUTING_KEY
+          ? { status: 202, body: { status: "success", message: "Event processed", dedup_key: "x" } }
+          : { status: 400, body: { status: "invalid event" } },
+      ),
+    );
+    await run.serve(
+      opsgeniePort,
+      sink(opsgenie, (r) =>
+        r.authorization === `GenieKey ${OPSGENIE_KEY}` && r.path === "/v2/alerts"
+          ? { status: 202, body: { result: "Request will be processed", took: 0.1, requestId: "x" } }
+          : { status: 401, body: { message: "unauthorized" } },
+      ),
+    );
     await run.serve(
       telegramPort,
       sink(telegram, (r) =>
@@ -108,21 +131,31 @@ describe("Telegram, Teams and Jira receivers end to end (real Alertmanager, sink
       "alertmanager.groupWait=1s",
       "alertmanager.groupInterval=2s",
       "alertmanager.receivers=[{name: ops, " +
-        `telegram: {chatId: ${CHAT_ID}}, teams: {}, ` +
+        `telegram: {chatId: ${CHAT_ID}}, teams: {}, pagerduty: {}, opsgenie: {region: eu}, ` +
         `jira: {apiUrl: "http://${LOOPBACK}:${jiraPort}/rest/api/2", project: OPS, issueType: Bug, user: "${JIRA_USER}"}}]`,
       "alertmanager.defaultReceiver=ops",
       `telegramBotTokens.ops=${BOT_TOKEN}`,
       `teamsWebhookUrls.ops=http://${LOOPBACK}:${teamsPort}/workflows/ops`,
       `jiraApiTokens.ops=${JIRA_TOKEN}`,
+      `pagerdutyRoutingKeys.ops=${ROUTING_KEY}`,
+      `opsgenieApiKeys.ops=${OPSGENIE_KEY}`,
     ]);
     amDir = writeAlertmanagerFiles(rendered, "receiver-delivery-am-").dir;
     const configFile = path.join(amDir, "alertmanager.yml");
     const config = YAML.parse(fs.readFileSync(configFile, "utf8")) as {
-      receivers: Array<{ name: string; telegram_configs?: Array<Record<string, unknown>> }>;
+      receivers: Array<{ name: string } & Record<string, Array<Record<string, unknown>> | undefined>>;
     };
-    const tg = config.receivers.find((r) => r.name === "ops")?.telegram_configs?.[0];
-    if (!tg) throw new Error("the render has no telegram_configs for ops");
-    tg.api_url = `http://${LOOPBACK}:${telegramPort}`;
+    const ops = config.receivers.find((r) => r.name === "ops");
+    const at = (kind: string) => {
+      const found = ops?.[kind]?.[0];
+      if (!found) throw new Error(`the render has no ${kind} for ops`);
+      return found;
+    };
+    expect(at("pagerduty_configs").url).toBe("https://events.pagerduty.com/v2/enqueue");
+    expect(at("opsgenie_configs").api_url).toBe("https://api.eu.opsgenie.com/");
+    at("telegram_configs").api_url = `http://${LOOPBACK}:${telegramPort}`;
+    at("pagerduty_configs").url = `http://${LOOPBACK}:${pagerdutyPort}/v2/enqueue`;
+    at("opsgenie_configs").api_url = `http://${LOOPBACK}:${opsgeniePort}/`;
     fs.writeFileSync(configFile, YAML.stringify(config));
 
     const statefulSet = objectOf(rendered, "StatefulSet", "alertmanager").spec as {
@@ -146,7 +179,7 @@ describe("Telegram, Teams and Jira receivers end to end (real Alertmanager, sink
     for (const dir of [tmp, amDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  test("one alert reaches each: Telegram in HTML with its values escaped, Teams' card, a Jira issue with basic auth", async () => {
+  test("one alert reaches each: Telegram in HTML with its values escaped, Teams' card, a Jira issue with basic auth, a PagerDuty and an Opsgenie alert of its severity", async () => {
     expect(
       await postJson(`${amUrl}/api/v2/alerts`, [
         {
@@ -186,6 +219,17 @@ describe("Telegram, Teams and Jira receivers end to end (real Alertmanager, sink
     expect(fields.issuetype?.name).toBe("Bug");
     expect(fields.summary).toBe("[FIRING:1] staging: QueueBacklog (warning)");
     expect(jira.filter((r) => r.authorization === undefined)).toEqual([]);
+
+    // PagerDuty: a trigger with the routing key, the title as summary, the severity PagerDuty's own.
+    const event = await explain(waitFor("the PagerDuty event", async () => pagerduty[0], 60_000));
+    expect(event.body).toMatchObject({ routing_key: ROUTING_KEY, event_action: "trigger" });
+    expect(event.body.payload).toMatchObject({ summary: "[FIRING:1] staging: QueueBacklog (warning)", severity: "warning" });
+
+    // Opsgenie: the API key as GenieKey (the sink refuses anything else), the title as message, warning as P3.
+    const created = await explain(waitFor("the Opsgenie alert", async () => opsgenie[0], 60_000));
+    expect(created).toMatchObject({ method: "POST", path: "/v2/alerts", authorization: `GenieKey ${OPSGENIE_KEY}` });
+    expect(created.body).toMatchObject({ message: "[FIRING:1] staging: QueueBacklog (warning)", priority: "P3" });
+    expect(String(created.body.description)).toContain("Backlog > 1000 & growing <fast>");
     expect(alertmanager.exitCode).toBeNull();
   }, 120_000);
 });
