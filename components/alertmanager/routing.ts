@@ -6,9 +6,10 @@
  * secrets are top-level keys (`slackWebhookUrls.<receiver>`, `smtpPassword`).
  */
 import { parseMatcher } from "../kit/fields";
+import { ALERT_SEVERITIES } from "../prometheus/rules/thresholds";
 import { ArgsProblem, duplicates } from "../kit/problems";
 import type { AlertRoute, AlertRouting } from "./args";
-import { AlertReceiver, RECEIVER_KINDS, RECEIVER_KIND_LIST, RECEIVER_KIND_ROWS, ReceiverKindName } from "./receivers";
+import { AlertReceiver, RECEIVER_KINDS, RECEIVER_KIND_LIST, RECEIVER_KIND_ROWS, RECEIVER_SECRETS, ReceiverKindName } from "./receivers";
 import type { AlertmanagerGiven, AlertmanagerSecrets } from "./section";
 
 /** The legacy receiver keys, which feed the default tree only, and the kind that takes each one's address now. */
@@ -21,7 +22,30 @@ const LEGACY_RECEIVER_KEYS = {
 /** The receivers' secret maps as the stack gives them: each kind's, by receiver name. */
 function secretMaps(secrets: AlertmanagerSecrets): Partial<Record<string, Record<string, string>>> {
   const values = secrets as Partial<Record<string, Record<string, string>>>;
-  return Object.fromEntries(RECEIVER_KIND_ROWS.flatMap(([, row]) => (row.secret ? [[row.secret.key, values[row.secret.key] ?? {}]] : [])));
+  return Object.fromEntries(RECEIVER_SECRETS.map((secret) => [secret.key, values[secret.key] ?? {}]));
+}
+
+/**
+ * Why a matcher on `severity` can never match an alert of the stack, whose rules give only
+ * critical, warning and info: `severity="page"`, or a regular expression none of them matches.
+ */
+function neverMatchingSeverity(matcher: string): string | undefined {
+  const m = /^severity(=~|=)(".*")$/.exec(matcher);
+  if (!m) return undefined;
+  const [, op, quoted] = m;
+  const value = JSON.parse(quoted) as string;
+  const allowed = ALERT_SEVERITIES.join(", ");
+  if (op === "=") {
+    return (ALERT_SEVERITIES as readonly string[]).includes(value)
+      ? undefined
+      : `matches no alert: the stack's alerts have the severity ${allowed}, so severity="${value}" never matches; use one of them`;
+  }
+  // RE2's flag groups, (?i) and (?i:...), which JavaScript writes otherwise (as parseMatcher reads them).
+  const flags = /\(\?[imsU]*i[imsU]*[):]/.test(value) ? "i" : "";
+  const pattern = new RegExp(`^(?:${value.replace(/\(\?[imsU]+\)/g, "").replace(/\(\?[imsU]+:/g, "(?:")})$`, flags);
+  return ALERT_SEVERITIES.some((s) => pattern.test(s))
+    ? undefined
+    : `matches no alert: the stack's alerts have the severity ${allowed}, and severity=~"${value}" matches none of them`;
 }
 
 /**
@@ -75,7 +99,7 @@ export function resolveRouting(am: AlertmanagerGiven, secrets: AlertmanagerSecre
       key,
       message:
         `feeds the default critical/warning split, which alertmanager.receivers replaces: give its address to a receiver ` +
-        `(${kind}: {} and ${RECEIVER_KINDS[kind].secret?.key}.<receiver>), then remove it with: pulumi config rm ${key}`,
+        `(${kind}: {} and ${RECEIVER_KINDS[kind].secrets?.[0].key}.<receiver>), then remove it with: pulumi config rm ${key}`,
       involves: ["alertmanager.receivers"],
     });
   }
@@ -109,34 +133,34 @@ export function resolveRouting(am: AlertmanagerGiven, secrets: AlertmanagerSecre
     }
     const receiver: Record<string, unknown> = { name: r.name };
     for (const [kind, row] of kinds) {
-      let secret = "";
-      if (row.secret) {
-        const value = maps[row.secret.key]?.[r.name];
+      const values = (row.secrets ?? []).map((secret) => {
+        const value = maps[secret.key]?.[r.name];
         if (value === undefined) {
           problems.push({
             key: `${at}.${kind}`,
-            message: `receiver "${r.name}" needs ${row.secret.what}: pulumi config set --secret --path '${row.secret.key}.${r.name}' ${row.secret.placeholder}`,
-            involves: [`${row.secret.key}.${r.name}`],
+            message: `receiver "${r.name}" needs ${secret.what}: pulumi config set --secret --path '${secret.key}.${r.name}' ${secret.placeholder}`,
+            involves: [`${secret.key}.${r.name}`],
           });
         }
-        secret = value ?? "";
-      }
-      receiver[kind] = row.resolve(r[kind], secret);
+        return value ?? "";
+      });
+      receiver[kind] = row.resolve(r[kind], values);
     }
     return { ...receiver, sendResolved: r.sendResolved ?? true } as AlertReceiver;
   });
   for (const [kind, row] of RECEIVER_KIND_ROWS) {
-    if (!row.secret) continue;
-    const key = row.secret.key;
-    for (const name of Object.keys(maps[key] ?? {})) {
-      if (rawReceivers.some((r) => r.name === name && r[kind])) continue;
-      problems.push({
-        key: `${key}.${name}`,
-        message: rawReceivers.some((r) => r.name === name)
-          ? `is for receiver "${name}", which has no ${kind}: add \`${kind}\` to it, or remove this with: pulumi config rm --path '${key}.${name}'`
-          : `names no receiver of alertmanager.receivers (${names.join(", ")}); add it there, or remove this with: pulumi config rm --path '${key}.${name}'`,
-        involves: nameKeys,
-      });
+    for (const { key } of row.secrets ?? []) {
+      for (const name of Object.keys(maps[key] ?? {})) {
+        if (rawReceivers.some((r) => r.name === name && r[kind])) continue;
+        problems.push({
+          key: `${key}.${name}`,
+          message: rawReceivers.some((r) => r.name === name)
+            ? `is for receiver "${name}", which has no ${kind}: add \`${kind}\` to it, or remove this with: pulumi config rm --path '${key}.${name}'`
+            : `names no receiver of alertmanager.receivers (${names.join(", ")}); add it there, or remove this with: pulumi config rm --path '${key}.${name}'`,
+          // A receiver whose kind was refused (a malformed field) has it, as far as this goes: that problem is the one to fix.
+          involves: [...nameKeys, ...rawReceivers.flatMap((r, i) => (r.name === name ? [`alertmanager.receivers[${i}].${kind}`] : []))],
+        });
+      }
     }
   }
   const mailing = RECEIVER_KIND_ROWS.filter(([, row]) => row.needs?.field === "smtp").map(([kind]) => kind);
@@ -173,9 +197,12 @@ export function resolveRouting(am: AlertmanagerGiven, secrets: AlertmanagerSecre
     }
     return {
       receiver: r.receiver,
-      matchers: (r.matchers ?? []).map((m) => {
+      matchers: (r.matchers ?? []).map((m, j) => {
         const parsed = parseMatcher(m);
-        return "matcher" in parsed ? parsed.matcher : m;
+        if (!("matcher" in parsed)) return m;
+        const never = neverMatchingSeverity(parsed.matcher);
+        if (never) problems.push({ key: `alertmanager.routes[${i}].matchers[${j}]`, message: `${never} (got ${JSON.stringify(m)})` });
+        return parsed.matcher;
       }),
       continue: r.continue ?? false,
       ...(r.groupBy ? { groupBy: r.groupBy } : {}),

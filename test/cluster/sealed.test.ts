@@ -90,6 +90,13 @@ const STACKS: SealedStack[] = [
       "slackWebhookUrls.ops-slack": `https://hooks.slack.example.com/services/${mark("sealed-routing", "slackWebhookUrls.ops-slack")}`,
       "discordWebhookUrls.ops-discord": `https://discord.example.com/api/webhooks/${mark("sealed-routing", "discordWebhookUrls.ops-discord")}`,
       "webhookUrls.ops-webhook": `https://alerts.example.com/${mark("sealed-routing", "webhookUrls.ops-webhook")}`,
+      "pagerdutyRoutingKeys.ops-pagerduty": mark("sealed-routing", "pagerdutyRoutingKeys.ops-pagerduty"),
+      "opsgenieApiKeys.ops-opsgenie": mark("sealed-routing", "opsgenieApiKeys.ops-opsgenie"),
+      "teamsWebhookUrls.ops-teams": `https://alerts.example.com/${mark("sealed-routing", "teamsWebhookUrls.ops-teams")}`,
+      "telegramBotTokens.ops-telegram": `123456789:${mark("sealed-routing", "telegramBotTokens.ops-telegram")}`,
+      "pushoverUserKeys.ops-pushover": mark("sealed-routing", "pushoverUserKeys.ops-pushover"),
+      "pushoverAppTokens.ops-pushover": mark("sealed-routing", "pushoverAppTokens.ops-pushover"),
+      "jiraApiTokens.ops-jira": mark("sealed-routing", "jiraApiTokens.ops-jira"),
       smtpPassword: mark("sealed-routing", "smtpPassword"),
     },
     config: {

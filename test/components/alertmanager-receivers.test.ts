@@ -9,6 +9,7 @@ import { alertmanagerConfig, receiverChannels, receiverPorts } from "../../compo
 import { alertmanagerArgs } from "../../components/stack/args";
 import { SECRET_KEYS, configKeyDocs } from "../../config";
 import { parse, problems } from "../config/support";
+import { ReceiverKindName } from "../../components/alertmanager/receivers";
 import { KINDS, KIND_NAMES, row, stackWith } from "../support/receiver-kinds";
 
 test("every kind of the table is tried here, in the table's order", () => {
@@ -25,7 +26,7 @@ test("the receiver's keys are its name, the table's kinds and sendResolved; each
 });
 
 test("each kind's secret map is a secret key, read by receiver name, and a map given whole says how to give it", () => {
-  const secretMaps = KIND_NAMES.flatMap((kind) => row(kind).secret?.key ?? []);
+  const secretMaps = KIND_NAMES.flatMap((kind) => (row(kind).secrets ?? []).map((secret) => secret.key));
   expect(secretMaps.filter((key) => !(SECRET_KEYS as readonly string[]).includes(key))).toEqual([]);
   for (const key of secretMaps) {
     expect(problems("staging", {}, { [key]: "not-a-map" })).toEqual([
@@ -40,15 +41,24 @@ test("a receiver without any kind is told the kinds it may have", () => {
   ]);
 });
 
-test.each(KIND_NAMES.filter((kind) => row(kind).secret))(
-  "a receiver of kind %s is refused without its secret, naming the key to set",
+test.each(KIND_NAMES.filter((kind) => row(kind).secrets))(
+  "a receiver of kind %s is refused without its secrets, naming each key to set",
   (kind) => {
-    const key = row(kind).secret?.key ?? "";
-    expect(problems("staging", stackWith(kind).plain)).toEqual([
-      expect.stringMatching(
-        new RegExp(`^monitoring:alertmanager\\.receivers\\[0\\]\\.${kind}: receiver "ops" needs .*--path '${key}\\.ops'`),
+    const keys = (row(kind).secrets ?? []).map((secret) => secret.key);
+    expect(problems("staging", stackWith(kind).plain)).toEqual(
+      keys.map((key) =>
+        expect.stringMatching(
+          new RegExp(`^monitoring:alertmanager\\.receivers\\[0\\]\\.${kind}: receiver "ops" needs .*--path '${key}\\.ops'`),
+        ),
       ),
-    ]);
+    );
+    for (const key of keys) {
+      const { plain, secrets } = stackWith(kind);
+      const others = Object.fromEntries(Object.entries(secrets).filter(([k]) => k !== key));
+      expect(problems("staging", plain, others)).toEqual([
+        expect.stringMatching(new RegExp(`^monitoring:alertmanager\\.receivers\\[0\\]\\.${kind}: .*--path '${key}\\.ops'`)),
+      ]);
+    }
   },
 );
 
@@ -61,5 +71,135 @@ describe.each(KIND_NAMES)("a receiver of kind %s", (kind) => {
     expect(rendered.receivers[0]).toEqual({ name: "ops", ...KINDS[kind].config });
     expect(receiverChannels(args.receivers, args.routing)).toEqual([{ name: "ops", channels: [KINDS[kind].channel] }]);
     expect(receiverPorts(args.receivers, args.routing)).toEqual(KINDS[kind].ports);
+  });
+});
+
+describe("what a kind refuses, keyed by the key to fix", () => {
+  const given = (kind: ReceiverKindName, over: Record<string, unknown>, secrets?: Record<string, unknown>) => {
+    const stack = stackWith(kind);
+    return problems(
+      "staging",
+      {
+        alertmanager: { ...stack.plain.alertmanager, receivers: [{ name: "ops", [kind]: { ...(KINDS[kind].given as object), ...over } }] },
+      },
+      secrets ?? stack.secrets,
+    );
+  };
+
+  test("Teams: a retired Office 365 connector URL, told to create a Workflows webhook, its value not shown", () => {
+    const url = "https://contoso.webhook.office.com/webhookb2/0000-1111@2222/IncomingWebhook/abcd/3333";
+    expect(given("teams", {}, { teamsWebhookUrls: { ops: url } })).toEqual([
+      expect.stringMatching(
+        /^monitoring:teamsWebhookUrls\.ops: is a URL of the retired Office 365 connector .*create a Workflows webhook instead/,
+      ),
+    ]);
+    expect(given("teams", {}, { teamsWebhookUrls: { ops: url } }).join("\n")).not.toContain("IncomingWebhook");
+    expect(given("teams", {}, { teamsWebhookUrls: { ops: "https://outlook.office.com/webhook/abc" } })).toEqual([
+      expect.stringMatching(/^monitoring:teamsWebhookUrls\.ops: is a URL of the retired Office 365 connector/),
+    ]);
+  });
+
+  test("Opsgenie: a region other than us or eu", () => {
+    expect(given("opsgenie", { region: "apac" })).toEqual([
+      expect.stringMatching(/^monitoring:alertmanager\.receivers\[0\]\.opsgenie\.region: must be us or eu/),
+    ]);
+  });
+
+  test.each([0, 1.5, "-100123"])("Telegram: chatId %p is not a chat id", (chatId) => {
+    expect(given("telegram", { chatId })).toEqual([
+      expect.stringMatching(/^monitoring:alertmanager\.receivers\[0\]\.telegram\.chatId: must be a Telegram chat id/),
+    ]);
+  });
+
+  test("Telegram: a bot token not as BotFather gives it; text mode sends no parse mode", () => {
+    expect(given("telegram", {}, { telegramBotTokens: { ops: "not-a-token" } })).toEqual([
+      expect.stringMatching(/^monitoring:telegramBotTokens\.ops: must be a Telegram bot token/),
+    ]);
+    const { plain, secrets } = stackWith("telegram");
+    const text = { alertmanager: { ...plain.alertmanager, receivers: [{ name: "ops", telegram: { chatId: 42, parseMode: "text" } }] } };
+    const rendered = alertmanagerConfig(alertmanagerArgs(parse("staging", text, secrets).config)) as {
+      receivers: Array<{ telegram_configs: Array<Record<string, unknown>> }>;
+    };
+    expect(rendered.receivers[0].telegram_configs[0]).toMatchObject({
+      chat_id: 42,
+      parse_mode: "",
+      message: '{{ template "monitoring.title" . }}\n{{ template "monitoring.message" . }}',
+    });
+  });
+
+  test("Jira: an API URL that is not the REST API's base, and a missing project", () => {
+    expect(given("jira", { apiUrl: "https://example.atlassian.net/" })).toEqual([
+      expect.stringMatching(/^monitoring:alertmanager\.receivers\[0\]\.jira\.apiUrl: must be Jira's REST API base .*\/rest\/api\/2/),
+    ]);
+    expect(given("jira", { project: undefined })).toEqual([
+      expect.stringMatching(/^monitoring:alertmanager\.receivers\[0\]\.jira\.project: must be a Jira project key/),
+    ]);
+  });
+
+  test("Jira without a user: the token is a bearer personal access token", () => {
+    const { plain, secrets } = stackWith("jira");
+    const noUser = {
+      alertmanager: { ...plain.alertmanager, receivers: [{ name: "ops", jira: { ...(KINDS.jira.given as object), user: undefined } }] },
+    };
+    const rendered = alertmanagerConfig(alertmanagerArgs(parse("staging", noUser, secrets).config)) as {
+      receivers: Array<{ jira_configs: Array<Record<string, unknown>> }>;
+    };
+    expect(rendered.receivers[0].jira_configs[0].http_config).toEqual({
+      authorization: { type: "Bearer", credentials: "ATATT3xFfGF0-token" },
+    });
+  });
+
+  test("Pushover: keys of anything but letters and digits, each keyed by its own map", () => {
+    expect(given("pushover", {}, { pushoverUserKeys: { ops: "u-1" }, pushoverAppTokens: { ops: "a 2" } })).toEqual([
+      expect.stringMatching(/^monitoring:pushoverUserKeys\.ops: must be a Pushover user or group key/),
+      expect.stringMatching(/^monitoring:pushoverAppTokens\.ops: must be a Pushover application token/),
+    ]);
+  });
+
+  test("Slack: a channel without its '#' is that channel, '#' added", () => {
+    const { plain, secrets } = stackWith("slack");
+    const bare = { alertmanager: { ...plain.alertmanager, receivers: [{ name: "ops", slack: { channel: "ops" } }] } };
+    const args = alertmanagerArgs(parse("staging", bare, secrets).config);
+    const rendered = alertmanagerConfig(args) as { receivers: Array<{ slack_configs: Array<{ channel: string }> }> };
+    expect(rendered.receivers[0].slack_configs[0].channel).toBe("#ops");
+    expect(receiverChannels(args.receivers, args.routing)).toEqual([{ name: "ops", channels: ["slack #ops"] }]);
+  });
+});
+
+describe("a route on severity that can never match is refused, naming the severities there are", () => {
+  const withRoute = (matchers: string[]) => {
+    const { plain, secrets } = stackWith("webhook");
+    return problems(
+      "staging",
+      { alertmanager: { ...plain.alertmanager, routes: [{ receiver: "ops", matchers: ['team="web"', ...matchers] }] } },
+      secrets,
+    );
+  };
+  const routeOk = (matchers: string[]) => {
+    const { plain, secrets } = stackWith("webhook");
+    return () => parse("staging", { alertmanager: { ...plain.alertmanager, routes: [{ receiver: "ops", matchers }] } }, secrets);
+  };
+
+  test.each([
+    ['severity="page"', 'severity="page" never matches'],
+    ["severity=page", 'severity="page" never matches'],
+    ['severity=""', 'severity="" never matches'],
+    ['severity=~"crit"', 'severity=~"crit" matches none of them'],
+    ['severity=~"P1|P2"', 'severity=~"P1|P2" matches none of them'],
+  ])("%s", (m, why) => {
+    expect(withRoute([m])).toEqual([
+      `monitoring:alertmanager.routes[0].matchers[1]: matches no alert: the stack's alerts have the severity critical, warning, info${why.includes("never") ? ", so " : ", and "}${why}${why.includes("never") ? "; use one of them" : ""} (got ${JSON.stringify(m)})`,
+    ]);
+  });
+
+  test.each([
+    ['severity="critical"'],
+    ['severity=~"crit.*|warning"'],
+    ['severity=~"(?i)INFO"'],
+    ['severity!="page"'],
+    ['severity!~"info"'],
+    ['team="page"'],
+  ])("%s is taken", (m) => {
+    expect(routeOk([m])).not.toThrow();
   });
 });

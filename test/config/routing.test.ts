@@ -88,7 +88,7 @@ describe("alert routing: named receivers, routes, email", () => {
       'monitoring:alertmanager.routes[2].matchers[0]: has a regular expression with lookaround or a backreference, which Alertmanager\'s (Go RE2) does not have (got "app=~\\"(?!api)\\"")',
       'monitoring:alertmanager.smtp.smarthost: must be host:port such as smtp.example.com:587 (the port is required, 1-65535) (got "smtp.example.com")',
       "monitoring:alertmanager.receivers[0].slack: receiver \"deployment\" needs its Slack webhook (one per channel: a Slack app webhook ignores `channel`): pulumi config set --secret --path 'slackWebhookUrls.deployment' <url>",
-      'monitoring:alertmanager.receivers[1]: receiver "empty" has no integration: give it slack, discord, webhook or email',
+      'monitoring:alertmanager.receivers[1]: receiver "empty" has no integration: give it slack, discord, webhook, email, pagerduty, opsgenie, teams, telegram, pushover or jira',
       "monitoring:slackWebhookUrls.applications: names no receiver of alertmanager.receivers (deployment, empty, infrastructure); add it there, or remove this with: pulumi config rm --path 'slackWebhookUrls.applications'",
       'monitoring:alertmanager.routes[0].receiver: must name a receiver of alertmanager.receivers (deployment, empty, infrastructure) (got "deploy")',
     ]);

@@ -36,11 +36,13 @@ function mark(key: string): string {
 }
 
 /** A value for a secret key (`key` or `key.entry`), shaped as the key takes it, carrying its mark. */
-function valueFor(key: string, shape: "url" | "password" | "postgres" | "mongodb" | "redis"): string {
+function valueFor(key: string, shape: "url" | "password" | "telegram" | "postgres" | "mongodb" | "redis"): string {
   const m = mark(key);
   switch (shape) {
     case "url":
       return `https://hooks.example.com/${m}`;
+    case "telegram":
+      return `123456789:${m}`;
     case "postgres":
       return `postgresql://exporter:${m}@db.example.com:5432/shop?sslmode=require`;
     case "mongodb":
@@ -100,6 +102,13 @@ const VARIANTS: Variant[] = [
       "slackWebhookUrls.ops-slack": valueFor("slackWebhookUrls.ops-slack", "url"),
       "discordWebhookUrls.ops-discord": valueFor("discordWebhookUrls.ops-discord", "url"),
       "webhookUrls.ops-webhook": valueFor("webhookUrls.ops-webhook", "url"),
+      "pagerdutyRoutingKeys.ops-pagerduty": valueFor("pagerdutyRoutingKeys.ops-pagerduty", "password"),
+      "opsgenieApiKeys.ops-opsgenie": valueFor("opsgenieApiKeys.ops-opsgenie", "password"),
+      "teamsWebhookUrls.ops-teams": valueFor("teamsWebhookUrls.ops-teams", "url"),
+      "telegramBotTokens.ops-telegram": valueFor("telegramBotTokens.ops-telegram", "telegram"),
+      "pushoverUserKeys.ops-pushover": valueFor("pushoverUserKeys.ops-pushover", "password"),
+      "pushoverAppTokens.ops-pushover": valueFor("pushoverAppTokens.ops-pushover", "password"),
+      "jiraApiTokens.ops-jira": valueFor("jiraApiTokens.ops-jira", "password"),
       smtpPassword: valueFor("smtpPassword", "password"),
     },
   },

@@ -71,7 +71,20 @@ export const SECRET_VARIANTS: SecretVariant[] = [
   {
     name: "routing",
     config: { ...COMMON_CONFIG, "monitoring:alertmanager": SEALED_ROUTING },
-    secrets: [...COMMON_SECRETS, "slackWebhookUrls.ops-slack", "discordWebhookUrls.ops-discord", "webhookUrls.ops-webhook", "smtpPassword"],
+    secrets: [
+      ...COMMON_SECRETS,
+      "slackWebhookUrls.ops-slack",
+      "discordWebhookUrls.ops-discord",
+      "webhookUrls.ops-webhook",
+      "pagerdutyRoutingKeys.ops-pagerduty",
+      "opsgenieApiKeys.ops-opsgenie",
+      "teamsWebhookUrls.ops-teams",
+      "telegramBotTokens.ops-telegram",
+      "pushoverUserKeys.ops-pushover",
+      "pushoverAppTokens.ops-pushover",
+      "jiraApiTokens.ops-jira",
+      "smtpPassword",
+    ],
   },
 ];
 
