@@ -6,7 +6,7 @@
  * secrets are top-level keys (`slackWebhookUrls.<receiver>`, `smtpPassword`).
  */
 import { parseMatcher } from "../kit/fields";
-import { ALERT_SEVERITIES } from "../prometheus/rules/thresholds";
+import { ALERT_SEVERITIES } from "../kit/severities";
 import { ArgsProblem, duplicates } from "../kit/problems";
 import type { AlertRoute, AlertRouting } from "./args";
 import { AlertReceiver, RECEIVER_KINDS, RECEIVER_KIND_LIST, RECEIVER_KIND_ROWS, RECEIVER_SECRETS, ReceiverKindName } from "./receivers";

@@ -11,13 +11,12 @@ import { z } from "zod";
 import { bool, duration } from "../../kit/fields";
 import { ArgsProblem } from "../../kit/problems";
 import { componentSection } from "../../kit/section";
+import { ALERT_SEVERITIES, AlertSeverity } from "../../kit/severities";
 
 export const THRESHOLD_NAMES = ["nodeCpu", "nodeMemory", "nodeDisk"] as const;
 export type ThresholdName = (typeof THRESHOLD_NAMES)[number];
 export const THRESHOLD_LEVELS = ["warning", "critical"] as const;
 export type ThresholdLevelName = (typeof THRESHOLD_LEVELS)[number];
-export const ALERT_SEVERITIES = ["critical", "warning", "info"] as const;
-export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
 
 /** One level of an alert: fires when the measure passes `percent` for `for`, with this severity. */
 export interface ThresholdLevel {
