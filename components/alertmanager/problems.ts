@@ -28,10 +28,9 @@ export function problems(args: Pick<AlertmanagerArgs, "groupWait" | "groupInterv
 /** Receivers that get no alert: no route names them, and none is the default receiver. */
 export function warnings(args: Pick<AlertmanagerArgs, "routing">): SectionWarning[] {
   const routing = args.routing;
-  return (routing?.receivers ?? [])
-    .filter((r) => routing?.defaultReceiver !== r.name && !routing?.routes.some((route) => route.receiver === r.name))
-    .map((r) => ({
-      key: "receivers",
-      sentence: `receiver "${r.name}" gets no alert: no route names it, and it is not the defaultReceiver.`,
-    }));
+  return (routing?.receivers ?? []).flatMap((r, i) =>
+    routing?.defaultReceiver !== r.name && !routing?.routes.some((route) => route.receiver === r.name)
+      ? [{ key: `receivers[${i}]`, sentence: `receiver "${r.name}" gets no alert: no route names it, and it is not the defaultReceiver.` }]
+      : [],
+  );
 }

@@ -128,7 +128,16 @@ describe("alert routing: named receivers, routes, email", () => {
       webhookUrls: { spare: HOOK(4) },
     });
     expect(warnings).toEqual([
-      'monitoring:alertmanager.receivers: receiver "spare" gets no alert: no route names it, and it is not the defaultReceiver.',
+      'monitoring:alertmanager.receivers[3]: receiver "spare" gets no alert: no route names it, and it is not the defaultReceiver.',
+    ]);
+    // The key is the receiver's own place in the list; the default receiver and the routes' receivers get none.
+    const [deployment, ...rest] = SEED_001.alertmanager.receivers;
+    const spareSecond = parse("staging", withAm({ receivers: [deployment, { name: "spare", webhook: {} }, ...rest] }), {
+      ...SEED_001_SECRETS,
+      webhookUrls: { spare: HOOK(4) },
+    });
+    expect(spareSecond.warnings).toEqual([
+      'monitoring:alertmanager.receivers[1]: receiver "spare" gets no alert: no route names it, and it is not the defaultReceiver.',
     ]);
   });
 
