@@ -141,6 +141,26 @@ describe("alert routing: named receivers, routes, email", () => {
     ]);
   });
 
+  test("a production stack without a dead man's switch warns that nobody is told when the node or Prometheus dies, unless it opts out", () => {
+    const unwatched = (stack: string, plain: Record<string, unknown>, secrets: Record<string, unknown> = {}) =>
+      parse(stack, plain, secrets).warnings.filter((w) => w.startsWith("monitoring:alertmanager.deadMansSwitch"));
+    expect(unwatched("production", {})).toEqual([
+      "monitoring:alertmanager.deadMansSwitch: no dead man's switch: the Watchdog alert reaches nobody, so when the node or Prometheus dies, nobody is told. " +
+        "Give it one that alarms when the pings stop (healthchecks.io, Dead Man's Snitch): pulumi config set --secret deadMansSwitchUrl <url>; " +
+        "or go without, knowingly: pulumi config set --path alertmanager.deadMansSwitch false.",
+    ]);
+    // With the team's own routing too: the switch is read in both trees.
+    expect(unwatched("production", SEED_001, SEED_001_SECRETS)).toHaveLength(1);
+    expect(unwatched("production", {}, { deadMansSwitchUrl: "https://hc-ping.com/x" })).toEqual([]);
+    expect(unwatched("production", { alertmanager: { deadMansSwitch: false } })).toEqual([]);
+    // Staging expects none, unless it asks to.
+    expect(unwatched("staging", {})).toEqual([]);
+    expect(unwatched("staging", { alertmanager: { deadMansSwitch: true } })).toHaveLength(1);
+    expect(problems("production", { alertmanager: { deadMansSwitch: "no" } })).toEqual([
+      expect.stringMatching(/^monitoring:alertmanager\.deadMansSwitch: /),
+    ]);
+  });
+
   test("the legacy receiver keys feed the default tree only: beside named receivers they are refused with the way over", () => {
     expect(problems("staging", SEED_001, { ...SEED_001_SECRETS, discordWebhookUrl: "https://discord.com/api/webhooks/1/a" })).toEqual([
       "monitoring:discordWebhookUrl: feeds the default critical/warning split, which alertmanager.receivers replaces: give its address to a receiver (discord: {} and discordWebhookUrls.<receiver>), then remove it with: pulumi config rm discordWebhookUrl",
