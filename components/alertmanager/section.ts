@@ -33,6 +33,7 @@ import { ALERTMANAGER_DEFAULTS, AlertReceivers, AlertmanagerArgs, AlertmanagerDe
 import { problems, warnings } from "./problems";
 import { RECEIVER_KINDS, RECEIVER_SECRET_MAPS, RECEIVER_SECRET_STAND_INS, ReceiverKindName } from "./receivers";
 import { resolveRouting } from "./routing";
+import { timeIntervalSchema } from "./time-intervals";
 
 type KindFields = { [K in ReceiverKindName]: z.ZodOptional<(typeof RECEIVER_KINDS)[K]["schema"]> };
 
@@ -55,6 +56,14 @@ const alertRouteSchema = z.strictObject({
   groupWait: duration.optional().describe("Default: alertmanager.groupWait."),
   groupInterval: duration.optional().describe("Default: alertmanager.groupInterval."),
   repeatInterval: duration.optional().describe("Default: alertmanager.repeatInterval."),
+  muteTimeIntervals: z
+    .array(dnsLabel, { error: "must be a list of interval names" })
+    .optional()
+    .describe("Names of alertmanager.timeIntervals during which the route sends nothing (its alerts wait, and are sent after)."),
+  activeTimeIntervals: z
+    .array(dnsLabel, { error: "must be a list of interval names" })
+    .optional()
+    .describe("Names of alertmanager.timeIntervals outside which the route sends nothing."),
 });
 
 const schema = z.strictObject({
@@ -73,6 +82,10 @@ const schema = z.strictObject({
     .array(alertRouteSchema, { error: "must be a list of routes" })
     .optional()
     .describe("Routes tried in order after the Watchdog's; the first that matches takes the alert unless it says `continue`."),
+  timeIntervals: z
+    .array(timeIntervalSchema, { error: "must be a list of time intervals" })
+    .optional()
+    .describe("Named quiet or working hours, which routes name in muteTimeIntervals or activeTimeIntervals."),
   defaultReceiver: dnsLabel.optional().describe("Receiver of the alerts no route takes; required with receivers."),
   smtp: z
     .strictObject({
