@@ -1,4 +1,7 @@
 /** Quiet hours: alertmanager.timeIntervals and the routes' muteTimeIntervals / activeTimeIntervals (components/alertmanager/time-intervals.ts). */
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
 import { alertmanagerConfig } from "../../components/alertmanager/config-file";
 import { parse, problems } from "./support";
 
@@ -70,6 +73,20 @@ describe("quiet hours: named time intervals, muted and active routes", () => {
     const plainFile = alertmanagerConfig({ ...plain.alertmanager, environment: "staging" });
     expect(plainFile).not.toHaveProperty("time_intervals");
     expect((plainFile.route as { routes: Array<Record<string, unknown>> }).routes[1]).not.toHaveProperty("active_time_intervals");
+  });
+
+  test("docs/alerts.md's example, staging muted outside working hours, is a stack the config takes as it says", () => {
+    const page = fs.readFileSync(path.join(__dirname, "../../docs/alerts.md"), "utf8");
+    const section = page.slice(page.indexOf("#### Quiet hours"));
+    const block = /```yaml\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
+    const given = (YAML.parse(block) as Record<string, unknown>)["monitoring:alertmanager"];
+    const routing = parse("staging", { alertmanager: given }, SECRETS).config.alertmanager.routing;
+    expect(routing?.timeIntervals).toEqual([
+      { name: "working-hours", weekdays: ["monday:friday"], times: [{ start: "09:00", end: "18:00" }], location: "Europe/Paris" },
+    ]);
+    expect(routing?.routes).toEqual([
+      { receiver: "staging", matchers: ['environment="staging"'], continue: false, activeTimeIntervals: ["working-hours"] },
+    ]);
   });
 
   test("a route naming an unknown interval is refused, naming the route's key and the intervals there are", () => {
