@@ -5,6 +5,7 @@ import { ResourceRequirements, StorageSpec, requirements } from "../kit/resource
 import { ScrapeTarget, SERVICE_PORTS } from "../kit/services";
 import { WorkloadIdentity } from "../kit/labels";
 import type { AlertReceiver, MailServer } from "./receivers";
+import type { AlertTimeInterval } from "./time-intervals";
 
 export type { AlertReceiver } from "./receivers";
 
@@ -28,6 +29,10 @@ export interface AlertRoute {
   groupWait?: string;
   groupInterval?: string;
   repeatInterval?: string;
+  /** Names of the routing's timeIntervals during which the route sends nothing. */
+  muteTimeIntervals?: string[];
+  /** Names of the routing's timeIntervals outside which the route sends nothing. */
+  activeTimeIntervals?: string[];
 }
 
 export interface AlertRouting {
@@ -36,6 +41,8 @@ export interface AlertRouting {
   /** The root route's receiver: what no route takes. */
   defaultReceiver: string;
   smtp?: MailServer;
+  /** Named intervals the routes mute or activate by (alertmanager.yml's time_intervals). Default none. */
+  timeIntervals?: AlertTimeInterval[];
 }
 
 /** Ports, paths and names other components rely on. */

@@ -3,6 +3,7 @@ import type { AlertRouting } from "./args";
 import { addressPort, uniquePorts, urlPort } from "../kit/network";
 import { AlertReceivers } from "./args";
 import { AlertReceiver, Endpoint, RECEIVER_KINDS, RECEIVER_KIND_ROWS } from "./receivers";
+import { timeIntervalsConfig } from "./time-intervals";
 
 /** The file of the notification templates, beside alertmanager.yml. */
 export const TEMPLATE_FILE = "monitoring.tmpl";
@@ -79,6 +80,8 @@ function namedRoute(r: AlertRouting["routes"][number]): Record<string, unknown> 
     ...(r.groupWait ? { group_wait: r.groupWait } : {}),
     ...(r.groupInterval ? { group_interval: r.groupInterval } : {}),
     ...(r.repeatInterval ? { repeat_interval: r.repeatInterval } : {}),
+    ...(r.muteTimeIntervals ? { mute_time_intervals: [...r.muteTimeIntervals] } : {}),
+    ...(r.activeTimeIntervals ? { active_time_intervals: [...r.activeTimeIntervals] } : {}),
   };
 }
 
@@ -180,6 +183,7 @@ export function alertmanagerConfig(args: AlertmanagerConfigArgs): Record<string,
       { source_matchers: ['severity="warning"'], target_matchers: ['severity="info"'], equal: [...INHIBIT_EQUAL] },
     ],
     receivers,
+    ...(routing?.timeIntervals ? { time_intervals: timeIntervalsConfig(routing.timeIntervals) } : {}),
   };
 }
 

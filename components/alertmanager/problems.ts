@@ -25,13 +25,33 @@ export function problems(args: Pick<AlertmanagerArgs, "groupWait" | "groupInterv
   return found;
 }
 
-/** Receivers that get no alert: no route names them, and none is the default receiver. */
-export function warnings(args: Pick<AlertmanagerArgs, "routing">): SectionWarning[] {
+/**
+ * Receivers that get no alert (no route names them, and none is the default receiver), and a stack
+ * that expects a dead man's switch (production) without one: the Watchdog then reaches nobody.
+ */
+export function warnings(args: Pick<AlertmanagerArgs, "routing" | "receivers"> & { deadMansSwitch?: boolean }): SectionWarning[] {
   const routing = args.routing;
-  return (routing?.receivers ?? [])
-    .filter((r) => routing?.defaultReceiver !== r.name && !routing?.routes.some((route) => route.receiver === r.name))
-    .map((r) => ({
-      key: "receivers",
-      sentence: `receiver "${r.name}" gets no alert: no route names it, and it is not the defaultReceiver.`,
-    }));
+  const found: SectionWarning[] = [];
+  if (args.deadMansSwitch && !args.receivers.deadMansSwitch) {
+    found.push({
+      key: "deadMansSwitch",
+      sentence:
+        "no dead man's switch: the Watchdog alert reaches nobody, so when the node or Prometheus dies, nobody is told. " +
+        "Give it one that alarms when the pings stop (healthchecks.io, Dead Man's Snitch): pulumi config set --secret deadMansSwitchUrl <url>; " +
+        "or go without, knowingly: pulumi config set --path alertmanager.deadMansSwitch false.",
+    });
+  }
+  return [
+    ...found,
+    ...(routing?.receivers ?? []).flatMap((r, i) =>
+      routing?.defaultReceiver !== r.name && !routing?.routes.some((route) => route.receiver === r.name)
+        ? [
+            {
+              key: `receivers[${i}]`,
+              sentence: `receiver "${r.name}" gets no alert: no route names it, and it is not the defaultReceiver.`,
+            },
+          ]
+        : [],
+    ),
+  ];
 }

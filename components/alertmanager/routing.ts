@@ -11,6 +11,7 @@ import { ArgsProblem, duplicates } from "../kit/problems";
 import type { AlertRoute, AlertRouting } from "./args";
 import { AlertReceiver, RECEIVER_KINDS, RECEIVER_KIND_LIST, RECEIVER_KIND_ROWS, RECEIVER_SECRETS, ReceiverKindName } from "./receivers";
 import type { AlertmanagerGiven, AlertmanagerSecrets } from "./section";
+import { timeIntervalProblems } from "./time-intervals";
 
 /** The legacy receiver keys, which feed the default tree only, and the kind that takes each one's address now. */
 const LEGACY_RECEIVER_KEYS = {
@@ -72,6 +73,13 @@ export function resolveRouting(am: AlertmanagerGiven, secrets: AlertmanagerSecre
     });
   }
   if (rawReceivers === undefined) {
+    if (am.timeIntervals !== undefined) {
+      problems.push({
+        key: "alertmanager.timeIntervals",
+        message: "needs alertmanager.receivers: time intervals mute or activate the routes of named receivers",
+        involves: ["alertmanager.receivers"],
+      });
+    }
     for (const key of ["routes", "defaultReceiver", "smtp"] as const) {
       if (am[key] !== undefined) {
         problems.push({
@@ -209,8 +217,12 @@ export function resolveRouting(am: AlertmanagerGiven, secrets: AlertmanagerSecre
       ...(r.groupWait ? { groupWait: r.groupWait } : {}),
       ...(r.groupInterval ? { groupInterval: r.groupInterval } : {}),
       ...(r.repeatInterval ? { repeatInterval: r.repeatInterval } : {}),
+      ...(r.muteTimeIntervals?.length ? { muteTimeIntervals: r.muteTimeIntervals } : {}),
+      ...(r.activeTimeIntervals?.length ? { activeTimeIntervals: r.activeTimeIntervals } : {}),
     };
   });
+  const timeIntervals = am.timeIntervals ?? [];
+  problems.push(...timeIntervalProblems(timeIntervals, am.routes ?? []));
   return {
     receivers,
     routes,
@@ -226,5 +238,6 @@ export function resolveRouting(am: AlertmanagerGiven, secrets: AlertmanagerSecre
           },
         }
       : {}),
+    ...(timeIntervals.length > 0 ? { timeIntervals } : {}),
   };
 }

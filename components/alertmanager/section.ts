@@ -28,10 +28,12 @@ import {
   textStandIn,
   urlStandIn,
 } from "../kit/section";
+import type { Profile } from "../kit/profiles";
 import { ALERTMANAGER_DEFAULTS, AlertReceivers, AlertmanagerArgs, AlertmanagerDefaults } from "./args";
 import { problems, warnings } from "./problems";
 import { RECEIVER_KINDS, RECEIVER_SECRET_MAPS, RECEIVER_SECRET_STAND_INS, ReceiverKindName } from "./receivers";
 import { resolveRouting } from "./routing";
+import { timeIntervalSchema } from "./time-intervals";
 
 type KindFields = { [K in ReceiverKindName]: z.ZodOptional<(typeof RECEIVER_KINDS)[K]["schema"]> };
 
@@ -54,6 +56,14 @@ const alertRouteSchema = z.strictObject({
   groupWait: duration.optional().describe("Default: alertmanager.groupWait."),
   groupInterval: duration.optional().describe("Default: alertmanager.groupInterval."),
   repeatInterval: duration.optional().describe("Default: alertmanager.repeatInterval."),
+  muteTimeIntervals: z
+    .array(dnsLabel, { error: "must be a list of interval names" })
+    .optional()
+    .describe("Names of alertmanager.timeIntervals during which the route sends nothing (its alerts wait, and are sent after)."),
+  activeTimeIntervals: z
+    .array(dnsLabel, { error: "must be a list of interval names" })
+    .optional()
+    .describe("Names of alertmanager.timeIntervals outside which the route sends nothing."),
 });
 
 const schema = z.strictObject({
@@ -72,6 +82,10 @@ const schema = z.strictObject({
     .array(alertRouteSchema, { error: "must be a list of routes" })
     .optional()
     .describe("Routes tried in order after the Watchdog's; the first that matches takes the alert unless it says `continue`."),
+  timeIntervals: z
+    .array(timeIntervalSchema, { error: "must be a list of time intervals" })
+    .optional()
+    .describe("Named quiet or working hours, which routes name in muteTimeIntervals or activeTimeIntervals."),
   defaultReceiver: dnsLabel.optional().describe("Receiver of the alerts no route takes; required with receivers."),
   smtp: z
     .strictObject({
@@ -82,6 +96,11 @@ const schema = z.strictObject({
     })
     .optional()
     .describe("The mail server email receivers send through."),
+  deadMansSwitch: bool
+    .optional()
+    .describe(
+      "Expect a dead man's switch (the secret deadMansSwitchUrl) and warn without one; default true in production, false in staging. false: this stack goes without, knowingly.",
+    ),
   storage: storage.optional(),
   resources: resources.optional(),
 });
@@ -132,14 +151,20 @@ function legacyReceivers(given: AlertmanagerSecrets): AlertReceivers {
   return receivers;
 }
 
-/** What the stack's config holds of Alertmanager: its defaults' keys, and the team's routing when it gives one. */
-export type AlertmanagerSettings = AlertmanagerDefaults & Pick<AlertmanagerArgs, "routing">;
+/**
+ * What the stack's config holds of Alertmanager: its defaults' keys, the team's routing when it gives
+ * one, and whether the stack expects a dead man's switch (a warning without one, not an arg).
+ */
+export type AlertmanagerSettings = AlertmanagerDefaults & Pick<AlertmanagerArgs, "routing"> & { deadMansSwitch: boolean };
+
+/** Whether a profile expects a dead man's switch: production does, so that the death of the node or of Prometheus is told. */
+const EXPECTS_DEAD_MANS_SWITCH: Record<Profile, boolean> = { staging: false, production: true };
 
 /** The `alertmanager` section; what resolving the routing finds goes to the context's problems. */
 export const alertmanagerSection = componentSection({
   schema,
   secrets,
-  defaults: (profile): AlertmanagerSettings => ALERTMANAGER_DEFAULTS[profile],
+  defaults: (profile): AlertmanagerSettings => ({ ...ALERTMANAGER_DEFAULTS[profile], deadMansSwitch: EXPECTS_DEAD_MANS_SWITCH[profile] }),
   resolve: (given, context, secretValues): AlertmanagerSettings => {
     const defaults = ALERTMANAGER_DEFAULTS[context.profile];
     const routing = resolveRouting(given ?? {}, secretValues, context.problems);
@@ -152,6 +177,7 @@ export const alertmanagerSection = componentSection({
       ...(routing ? { routing } : {}),
       storage: resolveStorage(defaults.storage, given?.storage, context),
       resources: resolveResources(defaults.resources, given?.resources),
+      deadMansSwitch: given?.deadMansSwitch ?? EXPECTS_DEAD_MANS_SWITCH[context.profile],
     };
   },
   problems: (am) => problems(am),

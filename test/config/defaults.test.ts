@@ -2,6 +2,9 @@
 import { PROFILE_DEFAULTS } from "../../config";
 import { parse, problems, api } from "./support";
 
+/** A dead man's switch, which a production stack expects (a warning without one). */
+const WATCHED = { deadMansSwitchUrl: "https://hc-ping.com/uuid" };
+
 describe("stack config: defaults", () => {
   test("staging is small and production is HA with longer retention", () => {
     const staging = parse("staging", {}).config;
@@ -101,7 +104,7 @@ describe("stack config: defaults", () => {
   });
 
   test("a stack that protects its volumes keeps the claim of a component that stops using it, and says so", () => {
-    const off = parse("production", { loki: { enabled: false }, logCollector: { enabled: false } }).warnings;
+    const off = parse("production", { loki: { enabled: false }, logCollector: { enabled: false } }, WATCHED).warnings;
     expect(off).toEqual([
       expect.stringMatching(/^monitoring:loki\.enabled is false in a stack that protects its volumes: Loki's claim data-loki-0 stays/),
       // Tracing stays on (its default), with nothing to send it spans.
@@ -110,7 +113,7 @@ describe("stack config: defaults", () => {
     const shared = parse(
       "production",
       { nodes: 2, grafana: { replicas: 2, database: { type: "postgres", host: "pg:5432", name: "grafana", user: "grafana" } } },
-      { grafanaDatabasePassword: "pw" },
+      { grafanaDatabasePassword: "pw", ...WATCHED },
     ).warnings;
     expect(shared).toEqual([
       expect.stringMatching(/^monitoring:grafana\.replicas is 2 on an external database in a stack that protects its volumes/),
@@ -122,14 +125,14 @@ describe("stack config: defaults", () => {
   });
 
   test("a production stack with one Prometheus replica deploys with a warning", () => {
-    const { warnings } = parse("production", { nodes: 2, prometheus: { replicas: 1 } });
+    const { warnings } = parse("production", { nodes: 2, prometheus: { replicas: 1 } }, WATCHED);
     expect(warnings).toEqual([expect.stringContaining("monitoring:prometheus.replicas is 1 in a production stack on 2 nodes")]);
   });
 });
 
 describe("stack config: nodes, replicas and the shared cluster", () => {
   test("on one node (the default) every workload runs once, production included, and nothing warns", () => {
-    const { config, warnings } = parse("production", {});
+    const { config, warnings } = parse("production", {}, WATCHED);
     expect(config.nodes).toBe(1);
     expect([config.prometheus.replicas, config.alertmanager.replicas, config.cloudflare.replicas, config.grafana.replicas]).toEqual([
       1, 1, 1, 1,

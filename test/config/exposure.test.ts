@@ -9,6 +9,9 @@ import { PUBLIC_MAIL_DOMAINS } from "../../components/cloudflare-tunnel/mail-dom
 import { traefikExposureArgs } from "../../components/stack/args";
 import { parse, problems } from "./support";
 
+/** A dead man's switch, which a production stack expects (a warning without one, not what these tests are about). */
+const WATCHED = { deadMansSwitchUrl: "https://hc-ping.com/uuid" };
+
 describe("stack config: the certificate of Traefik's routes", () => {
   const published = { domain: "example.com", traefik: { enabled: true, expose: ["grafana", "prometheus"] } };
 
@@ -35,9 +38,9 @@ describe("stack config: the certificate of Traefik's routes", () => {
   test("either source is enough, in both profiles; with nothing published or Traefik off there is nothing to say", () => {
     for (const profile of ["staging", "production"]) {
       for (const tls of [{ certResolver: "letsencrypt" }, { tlsSecretName: "monitoring-tls" }]) {
-        expect(parse(profile, { ...published, traefik: { ...published.traefik, ...tls } }).warnings).toEqual([]);
+        expect(parse(profile, { ...published, traefik: { ...published.traefik, ...tls } }, WATCHED).warnings).toEqual([]);
       }
-      expect(parse(profile, { domain: "example.com", traefik: { enabled: false } }).warnings).toEqual([]);
+      expect(parse(profile, { domain: "example.com", traefik: { enabled: false } }, WATCHED).warnings).toEqual([]);
     }
   });
 

@@ -128,7 +128,36 @@ describe("alert routing: named receivers, routes, email", () => {
       webhookUrls: { spare: HOOK(4) },
     });
     expect(warnings).toEqual([
-      'monitoring:alertmanager.receivers: receiver "spare" gets no alert: no route names it, and it is not the defaultReceiver.',
+      'monitoring:alertmanager.receivers[3]: receiver "spare" gets no alert: no route names it, and it is not the defaultReceiver.',
+    ]);
+    // The key is the receiver's own place in the list; the default receiver and the routes' receivers get none.
+    const [deployment, ...rest] = SEED_001.alertmanager.receivers;
+    const spareSecond = parse("staging", withAm({ receivers: [deployment, { name: "spare", webhook: {} }, ...rest] }), {
+      ...SEED_001_SECRETS,
+      webhookUrls: { spare: HOOK(4) },
+    });
+    expect(spareSecond.warnings).toEqual([
+      'monitoring:alertmanager.receivers[1]: receiver "spare" gets no alert: no route names it, and it is not the defaultReceiver.',
+    ]);
+  });
+
+  test("a production stack without a dead man's switch warns that nobody is told when the node or Prometheus dies, unless it opts out", () => {
+    const unwatched = (stack: string, plain: Record<string, unknown>, secrets: Record<string, unknown> = {}) =>
+      parse(stack, plain, secrets).warnings.filter((w) => w.startsWith("monitoring:alertmanager.deadMansSwitch"));
+    expect(unwatched("production", {})).toEqual([
+      "monitoring:alertmanager.deadMansSwitch: no dead man's switch: the Watchdog alert reaches nobody, so when the node or Prometheus dies, nobody is told. " +
+        "Give it one that alarms when the pings stop (healthchecks.io, Dead Man's Snitch): pulumi config set --secret deadMansSwitchUrl <url>; " +
+        "or go without, knowingly: pulumi config set --path alertmanager.deadMansSwitch false.",
+    ]);
+    // With the team's own routing too: the switch is read in both trees.
+    expect(unwatched("production", SEED_001, SEED_001_SECRETS)).toHaveLength(1);
+    expect(unwatched("production", {}, { deadMansSwitchUrl: "https://hc-ping.com/x" })).toEqual([]);
+    expect(unwatched("production", { alertmanager: { deadMansSwitch: false } })).toEqual([]);
+    // Staging expects none, unless it asks to.
+    expect(unwatched("staging", {})).toEqual([]);
+    expect(unwatched("staging", { alertmanager: { deadMansSwitch: true } })).toHaveLength(1);
+    expect(problems("production", { alertmanager: { deadMansSwitch: "no" } })).toEqual([
+      expect.stringMatching(/^monitoring:alertmanager\.deadMansSwitch: /),
     ]);
   });
 
