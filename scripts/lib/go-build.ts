@@ -3,7 +3,7 @@
  * (staleness), the modules' generated files and Go workspaces, and the builds themselves, downloads
  * first, several modules at a time. Also the helpers the wheels (scripts/lib/wheels.ts) and the plan
  * (scripts/lib/tools-plan.ts) share: ToolError, runCommand, versionOutput, fileDigest and Go's
- * environment and flags (goEnv, COMPILE_FLAGS, ldflagsOf, tagsOf).
+ * environment and flags (goEnv, COMPILE_FLAGS, ldflagsOf, tagsOf, buildFlagsOf).
  */
 import { execFileSync, spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
@@ -201,6 +201,9 @@ async function runGo(tool: Tool, work: string | undefined, args: string[]): Prom
 
 export const tagsOf = (tool: Tool) => (tool.tags ? ["-tags", tool.tags.join(",")] : []);
 
+/** The flags of a tool's `go build`, the same for the build and for the plan that asks Go what it would compile. */
+export const buildFlagsOf = (tool: Tool): string[] => ["-gcflags", COMPILE_FLAGS, "-ldflags", ldflagsOf(tool), ...tagsOf(tool)];
+
 /** What one module's builds need before they start: its generated files and its workspace. */
 export interface Prepared {
   tool: Tool;
@@ -227,17 +230,7 @@ async function build({ tool, work }: Prepared): Promise<number> {
   const tmp = `${out}.partial`;
   const started = Date.now();
   console.log(`  building ${tool.binary} (${tool.release}) ...`);
-  const result = await runGo(tool, work, [
-    "build",
-    "-gcflags",
-    COMPILE_FLAGS,
-    "-ldflags",
-    ldflagsOf(tool),
-    ...tagsOf(tool),
-    "-o",
-    tmp,
-    tool.pkg,
-  ]);
+  const result = await runGo(tool, work, ["build", ...buildFlagsOf(tool), "-o", tmp, tool.pkg]);
   if (result.status !== 0) {
     fs.rmSync(tmp, { force: true });
     console.log(`  ${tool.binary}: failed`);

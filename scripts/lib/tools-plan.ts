@@ -6,7 +6,7 @@
 import * as os from "os";
 import * as path from "path";
 import { COLD_BUILD_CPU_MINUTES, LINK_CPU_MINUTES } from "./build-cost";
-import { COMPILE_FLAGS, Prepared, ToolError, goEnv, goOffline, ldflagsOf, limited, prepare, runCommand, tagsOf } from "./go-build";
+import { Prepared, ToolError, buildFlagsOf, goEnv, goOffline, limited, prepare, runCommand } from "./go-build";
 import { TOOLS, TOOLS_DIR, Tool } from "./tools";
 
 /** What a build would do for one tool, and the CPU-minutes it would take. */
@@ -24,19 +24,7 @@ async function toCompile(items: Prepared[], all: boolean): Promise<Set<string> |
   const { tool, work } = items[0];
   const result = await runCommand(
     "go",
-    [
-      "build",
-      "-n",
-      ...(all ? ["-a"] : []),
-      "-gcflags",
-      COMPILE_FLAGS,
-      "-ldflags",
-      ldflagsOf(tool),
-      ...tagsOf(tool),
-      "-o",
-      `${os.tmpdir()}${path.sep}`,
-      ...items.map((i) => i.tool.pkg),
-    ],
+    ["build", "-n", ...(all ? ["-a"] : []), ...buildFlagsOf(tool), "-o", `${os.tmpdir()}${path.sep}`, ...items.map((i) => i.tool.pkg)],
     { cwd: path.join(TOOLS_DIR, tool.module), env: { ...goEnv(), GOWORK: work ?? "off" } },
   );
   if (result.status !== 0) return undefined;
