@@ -130,10 +130,16 @@ describe("node-exporter with the rendered web config", () => {
     const auth = job.basic_auth as Record<string, unknown>;
     const wrongPassword = path.join(dir, "wrong-password");
     fs.writeFileSync(wrongPassword, `${password}x`);
+    // The two wrong jobs relabel to the same job and instance as the rendered one; a label of their own keeps
+    // their `up` series apart, else the three would write one series and the last scrape would win.
+    const marked = (name: string) => ({
+      job_name: name,
+      relabel_configs: [...((job.relabel_configs as unknown[]) ?? []), { target_label: "check", replacement: name }],
+    });
     config.scrape_configs = [
       { ...job, ...fast },
-      { ...job, ...fast, job_name: "wrong-name", tls_config: { ...tls, server_name: "node-exporter.elsewhere.svc" } },
-      { ...job, ...fast, job_name: "wrong-password", basic_auth: { ...auth, password_file: wrongPassword } },
+      { ...job, ...fast, ...marked("wrong-name"), tls_config: { ...tls, server_name: "node-exporter.elsewhere.svc" } },
+      { ...job, ...fast, ...marked("wrong-password"), basic_auth: { ...auth, password_file: wrongPassword } },
     ] as CheckableJob[];
     delete (config as { alerting?: unknown }).alerting;
     config.rule_files = [];
@@ -177,7 +183,7 @@ describe("node-exporter with the rendered web config", () => {
     const up = await run.waitFor(
       "up of the rendered job",
       async () => {
-        const reply = await httpGetJson<{ data: { result: Array<{ value: [number, string] }> } }>(
+        const reply = await httpGetJson<{ data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } }>(
           `${base}/api/v1/query?query=${encodeURIComponent('up{job="node-exporter"} == 1')}`,
         );
         return reply.data.result.length > 0 ? reply.data.result : undefined;
@@ -185,7 +191,11 @@ describe("node-exporter with the rendered web config", () => {
       30_000,
       500,
     );
-    // One series at 1: the rendered job's; the two others are down (0), and all share the job label.
-    expect(up.map((r) => r.value[1])).toEqual(["1"]);
+    // One series at 1, the rendered job's (no check label); the two others are down (0).
+    expect(up.map((r) => [r.metric.check ?? "", r.value[1]])).toEqual([["", "1"]]);
+    const down = await httpGetJson<{ data: { result: Array<{ metric: Record<string, string> }> } }>(
+      `${base}/api/v1/query?query=${encodeURIComponent('up{job="node-exporter"} == 0')}`,
+    );
+    expect(down.data.result.map((r) => r.metric.check).sort()).toEqual(["wrong-name", "wrong-password"]);
   });
 });
