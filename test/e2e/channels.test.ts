@@ -11,18 +11,13 @@
  * channel its route names, and no other; the email carries the message's title as subject
  * and its text, after a login with the secret password; a resolved alert is mailed again.
  */
-import * as fs from "fs";
 import * as http from "http";
-import * as os from "os";
-import * as path from "path";
 import * as YAML from "yaml";
-import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../scripts/lib/local/alertmanager";
-import { stackBinary } from "../../scripts/lib/local/binaries";
-import { LOOPBACK, ManagedProcess, freePorts, sleep, waitFor } from "../../scripts/lib/local/processes";
-import { httpGetJson, postJson } from "../../scripts/lib/local/http";
-import { objectOf, render } from "../support/render";
+import { LOOPBACK, freePorts, sleep, waitFor } from "../../scripts/lib/local/processes";
+import { render } from "../support/render";
 import { SmtpSink, mailHeader, mailText } from "../../scripts/lib/local/smtp";
 import { localRun } from "./support/local-run";
+import { RunningAlertmanager, renderedAlertmanager } from "./support/alertmanager";
 
 const STACK = "staging";
 const SMTP_USER = "alerts@example.com";
@@ -62,13 +57,11 @@ function slackHandler(messages: SlackMessage[], rejected: string[]): http.Reques
 
 describe("a team's channels end to end (real Alertmanager, Slack-shaped webhooks and an SMTP server on 127.0.0.1)", () => {
   const run = localRun();
+  const alertmanagerOf = renderedAlertmanager(run, "channels");
+  let am: RunningAlertmanager;
   const slack: SlackMessage[] = [];
   const rejected: string[] = [];
   let smtp: SmtpSink;
-  let alertmanager: ManagedProcess;
-  let amUrl = "";
-  let tmp = "";
-  let amDir = "";
 
   /** What the sinks saw, beside what every process printed, to explain a failure. */
   const sinkState = () =>
@@ -91,8 +84,7 @@ describe("a team's channels end to end (real Alertmanager, Slack-shaped webhooks
   });
 
   beforeAll(async () => {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "channels-e2e-"));
-    const [slackPort, smtpPort, webPort] = await freePorts(3);
+    const [slackPort, smtpPort] = await freePorts(2);
     await run.serve(slackPort, slackHandler(slack, rejected));
     smtp = await run.own(new SmtpSink(smtpPort, { user: SMTP_USER, password: SMTP_PASSWORD }));
 
@@ -113,35 +105,16 @@ describe("a team's channels end to end (real Alertmanager, Slack-shaped webhooks
     const config = YAML.parse(rendered.files.get("alertmanager/alertmanager.yml") ?? "") as { global: Record<string, unknown> };
     expect(config.global.smtp_require_tls).toBe(false);
 
-    amDir = writeAlertmanagerFiles(rendered, "channels-e2e-am-").dir;
-    const statefulSet = objectOf(rendered, "StatefulSet", "alertmanager").spec as {
-      template: { spec: { containers: Array<{ name: string; args: string[] }> } };
-    };
-    const renderedArgs = statefulSet.template.spec.containers.find((c) => c.name === "alertmanager")?.args ?? [];
-    const storage = path.join(tmp, "alertmanager");
-    fs.mkdirSync(storage);
-    alertmanager = run.start(
-      "alertmanager",
-      stackBinary("alertmanager"),
-      localAlertmanagerArgs(renderedArgs, { config: path.join(amDir, "alertmanager.yml"), storage, web: webPort, mesh: 0, peers: [] }),
-    );
-    amUrl = `http://${LOOPBACK}:${webPort}`;
-    await explain(
-      waitFor("Alertmanager to be ready", async () => (await httpGetJson<object>(`${amUrl}/api/v2/status`)) ?? undefined, 30_000),
-    );
+    am = await alertmanagerOf.start(rendered, { extra: sinkState });
   }, 120_000);
-
-  afterAll(() => {
-    for (const dir of [tmp, amDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
 
   test("an alert of a deployment service reaches #deployment only; a node alert #infrastructure and the on-call mailboxes", async () => {
     expect(
-      await postJson(`${amUrl}/api/v2/alerts`, [
+      await am.post([
         alert({ alertname: "AppDown", severity: "critical", app: "deployment-api", job: "deployment-api" }),
         alert({ alertname: "NodeCpuHighUsage", severity: "warning", instance: "node-1", job: "node-exporter" }),
       ]),
-    ).toMatchObject({ status: 200 });
+    ).toBe(200);
 
     const deployment = await explain(
       waitFor("the AppDown message on #deployment", async () => titled("deployment", "[FIRING:1] staging: AppDown")[0], 60_000),
@@ -185,10 +158,8 @@ describe("a team's channels end to end (real Alertmanager, Slack-shaped webhooks
 
   test("the node alert resolves: one RESOLVED email and one RESOLVED message on #infrastructure", async () => {
     expect(
-      await postJson(`${amUrl}/api/v2/alerts`, [
-        alert({ alertname: "NodeCpuHighUsage", severity: "warning", instance: "node-1", job: "node-exporter" }, true),
-      ]),
-    ).toMatchObject({ status: 200 });
+      await am.post([alert({ alertname: "NodeCpuHighUsage", severity: "warning", instance: "node-1", job: "node-exporter" }, true)]),
+    ).toBe(200);
     const mail = await explain(
       waitFor("the RESOLVED email", async () => smtp.mails.find((m) => mailHeader(m, "Subject")?.startsWith("[RESOLVED]")), 60_000),
     );
@@ -197,6 +168,6 @@ describe("a team's channels end to end (real Alertmanager, Slack-shaped webhooks
     await explain(waitFor("the RESOLVED message on #infrastructure", async () => titled("infrastructure", "[RESOLVED]")[0], 60_000));
     expect(titled("deployment", "[RESOLVED]")).toEqual([]);
     expect(smtp.refused).toEqual([]);
-    expect(alertmanager.alive).toBe(true);
+    expect(am.process.alive).toBe(true);
   }, 120_000);
 });

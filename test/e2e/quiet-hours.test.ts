@@ -7,17 +7,12 @@
  * A route muted during `always` delivers nothing within group_wait and a margin; one muted during
  * `another-day` delivers; one active only during `another-day` delivers nothing.
  */
-import * as fs from "fs";
-import * as http from "http";
-import * as os from "os";
-import * as path from "path";
-import * as YAML from "yaml";
-import { checkConfig, localAlertmanagerArgs, writeAlertmanagerFiles } from "../../scripts/lib/local/alertmanager";
-import { stackBinary } from "../../scripts/lib/local/binaries";
+import { checkConfig } from "../../scripts/lib/local/alertmanager";
 import { LOOPBACK, freePorts, sleep, waitFor } from "../../scripts/lib/local/processes";
 import { httpGetJson } from "../../scripts/lib/local/http";
-import { objectOf, render } from "../support/render";
+import { render } from "../support/render";
 import { localRun } from "./support/local-run";
+import { RunningAlertmanager, renderedAlertmanager } from "./support/alertmanager";
 
 const STACK = "staging";
 const GROUP_WAIT_SECONDS = 1;
@@ -25,34 +20,18 @@ const GROUP_WAIT_SECONDS = 1;
 const MARGIN_MS = 6_000;
 const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
 
-/** POST JSON on the loopback; resolves with the status. */
-function postJson(url: string, body: unknown): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: "POST", headers: { "Content-Type": "application/json" }, timeout: 5000 }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? 0));
-    });
-    req.on("timeout", () => req.destroy(new Error(`POST ${url} timed out`)));
-    req.on("error", reject);
-    req.end(JSON.stringify(body));
-  });
-}
-
 describe("quiet hours on the real Alertmanager: muted and active routes by time intervals computed from now", () => {
   const run = localRun();
+  const alertmanagerOf = renderedAlertmanager(run, "quiet-hours");
+  let am: RunningAlertmanager;
   /** Each webhook delivery: the receiver (the path) and the alert names it carried. */
   const delivered: Array<{ receiver: string; alertnames: string[] }> = [];
-  let amUrl = "";
-  let amDir = "";
-  let tmp = "";
-  let alertmanagerYml: Record<string, unknown> = {};
   const today = WEEKDAYS[new Date().getUTCDay()];
   const anotherDay = WEEKDAYS[(new Date().getUTCDay() + 3) % 7];
   const explain = <T>(step: Promise<T>): Promise<T> => run.explain(step, () => `delivered: ${JSON.stringify(delivered)}`);
 
   beforeAll(async () => {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "quiet-hours-e2e-"));
-    const [sinkPort, webPort] = await freePorts(2);
+    const [sinkPort] = await freePorts(1);
     await run.serve(sinkPort, (req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
@@ -79,36 +58,16 @@ describe("quiet hours on the real Alertmanager: muted and active routes by time 
       hook("open"),
       hook("inactive"),
     ]);
-    alertmanagerYml = YAML.parse(rendered.files.get("alertmanager/alertmanager.yml") ?? "") as Record<string, unknown>;
-    amDir = writeAlertmanagerFiles(rendered, "quiet-hours-e2e-am-").dir;
-    const statefulSet = objectOf(rendered, "StatefulSet", "alertmanager").spec as {
-      template: { spec: { containers: Array<{ name: string; args: string[] }> } };
-    };
-    const renderedArgs = statefulSet.template.spec.containers.find((c) => c.name === "alertmanager")?.args ?? [];
-    const storage = path.join(tmp, "alertmanager");
-    fs.mkdirSync(storage);
-    run.start(
-      "alertmanager",
-      stackBinary("alertmanager"),
-      localAlertmanagerArgs(renderedArgs, { config: path.join(amDir, "alertmanager.yml"), storage, web: webPort, mesh: 0, peers: [] }),
-    );
-    amUrl = `http://${LOOPBACK}:${webPort}`;
-    await explain(
-      waitFor("Alertmanager to be ready", async () => (await httpGetJson<object>(`${amUrl}/api/v2/status`)) ?? undefined, 30_000),
-    );
+    am = await alertmanagerOf.start(rendered, { extra: () => `delivered: ${JSON.stringify(delivered)}` });
   }, 120_000);
-
-  afterAll(() => {
-    for (const dir of [tmp, amDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
 
   test("amtool check-config accepts the rendered config, with the intervals in Alertmanager's words", () => {
     expect(anotherDay).not.toBe(today);
-    expect(alertmanagerYml.time_intervals).toEqual([
+    expect(am.yml.time_intervals).toEqual([
       { name: "always", time_intervals: [{ times: [{ start_time: "00:00", end_time: "24:00" }], location: "UTC" }] },
       { name: "another-day", time_intervals: [{ weekdays: [anotherDay], location: "UTC" }] },
     ]);
-    const result = checkConfig(path.join(amDir, "alertmanager.yml"));
+    const result = checkConfig(am.config);
     expect({ ok: result.ok, output: result.ok ? "" : result.output }).toEqual({ ok: true, output: "" });
   });
 
@@ -120,14 +79,14 @@ describe("quiet hours on the real Alertmanager: muted and active routes by time 
       endsAt: new Date(Date.now() + 3_600_000).toISOString(),
     });
     const posted = Date.now();
-    expect(await postJson(`${amUrl}/api/v2/alerts`, [alert("QuietMuted"), alert("QuietOpen"), alert("QuietInactive")])).toBe(200);
+    expect(await am.post([alert("QuietMuted"), alert("QuietOpen"), alert("QuietInactive")])).toBe(200);
     await explain(waitFor("QuietOpen at the open receiver", async () => delivered.find((d) => d.receiver === "open"), 30_000));
     // The muted routes had as long as the open one, and then group_wait and a margin more.
     const waited = Date.now() - posted;
     await sleep(Math.max(0, GROUP_WAIT_SECONDS * 1000 + MARGIN_MS - waited));
     expect(delivered).toEqual([{ receiver: "open", alertnames: ["QuietOpen"] }]);
     // Alertmanager holds the muted alerts as active, not silenced: they are there, only not sent.
-    const alerts = (await httpGetJson<Array<{ labels: Record<string, string> }>>(`${amUrl}/api/v2/alerts`)) ?? [];
+    const alerts = (await httpGetJson<Array<{ labels: Record<string, string> }>>(`${am.url}/api/v2/alerts`)) ?? [];
     expect(alerts.map((a) => a.labels.alertname).sort()).toEqual(["QuietInactive", "QuietMuted", "QuietOpen"]);
   }, 60_000);
 });

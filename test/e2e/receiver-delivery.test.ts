@@ -11,17 +11,11 @@
  * The label and annotation values carry `<`, `>` and `&`: the Telegram message in HTML mode must
  * arrive with them escaped and the stack's own markup (`<b>` around the title) intact.
  */
-import * as fs from "fs";
 import * as http from "http";
-import * as os from "os";
-import * as path from "path";
-import * as YAML from "yaml";
-import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../scripts/lib/local/alertmanager";
-import { stackBinary } from "../../scripts/lib/local/binaries";
-import { LOOPBACK, ManagedProcess, freePorts, waitFor } from "../../scripts/lib/local/processes";
-import { httpGetJson, postJson } from "../../scripts/lib/local/http";
-import { objectOf, render } from "../support/render";
+import { LOOPBACK, freePorts, waitFor } from "../../scripts/lib/local/processes";
+import { render } from "../support/render";
 import { localRun } from "./support/local-run";
+import { RunningAlertmanager, integrationOf, renderedAlertmanager } from "./support/alertmanager";
 
 const STACK = "staging";
 const BOT_TOKEN = "123456789:AAe2eTokenForTheSink";
@@ -61,21 +55,18 @@ function sink(requests: Request[], answer: (r: Request) => { status: number; bod
 
 describe("Telegram, Teams, Jira, PagerDuty and Opsgenie receivers end to end (real Alertmanager, sinks on 127.0.0.1)", () => {
   const run = localRun();
+  const alertmanagerOf = renderedAlertmanager(run, "receiver-delivery");
+  let am: RunningAlertmanager;
   const telegram: Request[] = [];
   const teams: Request[] = [];
   const jira: Request[] = [];
   const pagerduty: Request[] = [];
   const opsgenie: Request[] = [];
-  let alertmanager: ManagedProcess;
-  let amUrl = "";
-  let tmp = "";
-  let amDir = "";
   const explain = <T>(step: Promise<T>): Promise<T> =>
     run.explain(step, () => JSON.stringify({ telegram, teams, jira, pagerduty, opsgenie }, null, 1));
 
   beforeAll(async () => {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "receiver-delivery-"));
-    const [telegramPort, teamsPort, jiraPort, pagerdutyPort, opsgeniePort, webPort] = await freePorts(6);
+    const [telegramPort, teamsPort, jiraPort, pagerdutyPort, opsgeniePort] = await freePorts(5);
     await run.serve(
       pagerdutyPort,
       sink(pagerduty, (r) =>
@@ -128,48 +119,22 @@ describe("Telegram, Teams, Jira, PagerDuty and Opsgenie receivers end to end (re
       `pagerdutyRoutingKeys.ops=${ROUTING_KEY}`,
       `opsgenieApiKeys.ops=${OPSGENIE_KEY}`,
     ]);
-    amDir = writeAlertmanagerFiles(rendered, "receiver-delivery-am-").dir;
-    const configFile = path.join(amDir, "alertmanager.yml");
-    const config = YAML.parse(fs.readFileSync(configFile, "utf8")) as {
-      receivers: Array<{ name: string } & Record<string, Array<Record<string, unknown>> | undefined>>;
-    };
-    const ops = config.receivers.find((r) => r.name === "ops");
-    const at = (kind: string) => {
-      const found = ops?.[kind]?.[0];
-      if (!found) throw new Error(`the render has no ${kind} for ops`);
-      return found;
-    };
-    expect(at("pagerduty_configs").url).toBe("https://events.pagerduty.com/v2/enqueue");
-    expect(at("opsgenie_configs").api_url).toBe("https://api.eu.opsgenie.com/");
-    at("telegram_configs").api_url = `http://${LOOPBACK}:${telegramPort}`;
-    at("pagerduty_configs").url = `http://${LOOPBACK}:${pagerdutyPort}/v2/enqueue`;
-    at("opsgenie_configs").api_url = `http://${LOOPBACK}:${opsgeniePort}/`;
-    fs.writeFileSync(configFile, YAML.stringify(config));
-
-    const statefulSet = objectOf(rendered, "StatefulSet", "alertmanager").spec as {
-      template: { spec: { containers: Array<{ name: string; args: string[] }> } };
-    };
-    const renderedArgs = statefulSet.template.spec.containers.find((c) => c.name === "alertmanager")?.args ?? [];
-    const storage = path.join(tmp, "alertmanager");
-    fs.mkdirSync(storage);
-    alertmanager = run.start(
-      "alertmanager",
-      stackBinary("alertmanager"),
-      localAlertmanagerArgs(renderedArgs, { config: configFile, storage, web: webPort, mesh: 0, peers: [] }),
-    );
-    amUrl = `http://${LOOPBACK}:${webPort}`;
-    await explain(
-      waitFor("Alertmanager to be ready", async () => (await httpGetJson<object>(`${amUrl}/api/v2/status`)) ?? undefined, 30_000),
-    );
+    am = await alertmanagerOf.start(rendered, {
+      extra: () => JSON.stringify({ telegram, teams, jira, pagerduty, opsgenie }, null, 1),
+      edit: (yml) => {
+        const at = (kind: string) => integrationOf(yml, "ops", kind);
+        expect(at("pagerduty_configs").url).toBe("https://events.pagerduty.com/v2/enqueue");
+        expect(at("opsgenie_configs").api_url).toBe("https://api.eu.opsgenie.com/");
+        at("telegram_configs").api_url = `http://${LOOPBACK}:${telegramPort}`;
+        at("pagerduty_configs").url = `http://${LOOPBACK}:${pagerdutyPort}/v2/enqueue`;
+        at("opsgenie_configs").api_url = `http://${LOOPBACK}:${opsgeniePort}/`;
+      },
+    });
   }, 120_000);
-
-  afterAll(() => {
-    for (const dir of [tmp, amDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
 
   test("one alert reaches each: Telegram in HTML with its values escaped, Teams' card, a Jira issue with basic auth, a PagerDuty and an Opsgenie alert of its severity", async () => {
     expect(
-      await postJson(`${amUrl}/api/v2/alerts`, [
+      await am.post([
         {
           labels: { alertname: "QueueBacklog", severity: "warning", environment: STACK, queue: "<jobs>&co" },
           annotations: { summary: "Backlog > 1000 & growing <fast>" },
@@ -177,7 +142,7 @@ describe("Telegram, Teams, Jira, PagerDuty and Opsgenie receivers end to end (re
           endsAt: new Date(Date.now() + 3_600_000).toISOString(),
         },
       ]),
-    ).toMatchObject({ status: 200 });
+    ).toBe(200);
 
     const message = await explain(
       waitFor("the Telegram message", async () => telegram.find((r) => r.path.endsWith("/sendMessage")), 60_000),
@@ -218,6 +183,6 @@ describe("Telegram, Teams, Jira, PagerDuty and Opsgenie receivers end to end (re
     expect(created).toMatchObject({ method: "POST", path: "/v2/alerts", authorization: `GenieKey ${OPSGENIE_KEY}` });
     expect(created.body).toMatchObject({ message: "[FIRING:1] staging: QueueBacklog (warning)", priority: "P3" });
     expect(String(created.body.description)).toContain("Backlog > 1000 & growing <fast>");
-    expect(alertmanager.exitCode).toBeNull();
+    expect(am.process.exitCode).toBeNull();
   }, 120_000);
 });
