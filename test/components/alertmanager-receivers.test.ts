@@ -166,6 +166,68 @@ describe("what a kind refuses, keyed by the key to fix", () => {
   });
 });
 
+describe("mentions for critical alerts, per Slack or Discord receiver", () => {
+  const withMention = (kind: "slack" | "discord", critical: unknown) => {
+    const { plain, secrets } = stackWith(kind);
+    const given = { ...(KINDS[kind].given as object), mention: { critical } };
+    return { stack: { alertmanager: { ...plain.alertmanager, receivers: [{ name: "ops", [kind]: given }] } }, secrets };
+  };
+  const integration = (kind: "slack" | "discord", critical: string) => {
+    const { stack, secrets } = withMention(kind, critical);
+    const args = alertmanagerArgs(parse("staging", stack, secrets).config);
+    const file = alertmanagerConfig(args) as { receivers: Array<Record<string, Array<Record<string, unknown>>>> };
+    return { config: file.receivers[0][`${kind}_configs`][0], channels: receiverChannels(args.receivers, args.routing) };
+  };
+  const ONLY_FIRING_CRITICAL = (mention: string) =>
+    `{{ if and (eq .Status "firing") (eq .CommonLabels.severity "critical") }}${mention}{{ end }}`;
+
+  test("Slack: in the message's text, only for a firing critical group; @here written as Slack's API reads it; the summary says so", () => {
+    const { config, channels } = integration("slack", "<!subteam^S0123ABCD>  @here");
+    expect(config.message_text).toBe(ONLY_FIRING_CRITICAL("<!subteam^S0123ABCD> <!here>"));
+    expect(config.text).toBe('{{ template "monitoring.message" . }}');
+    expect(channels).toEqual([{ name: "ops", channels: ["slack #ops (critical mentions <!subteam^S0123ABCD> <!here>)"] }]);
+  });
+
+  test("Discord: in the webhook message's content, only for a firing critical group", () => {
+    const { config, channels } = integration("discord", "<@&123456789012345678> @here");
+    expect(config.content).toBe(ONLY_FIRING_CRITICAL("<@&123456789012345678> @here"));
+    expect(channels).toEqual([{ name: "ops", channels: ["discord (critical mentions <@&123456789012345678> @here)"] }]);
+  });
+
+  test("without a mention, neither renders a message text or content", () => {
+    const { plain, secrets } = stackWith("slack");
+    const file = alertmanagerConfig(alertmanagerArgs(parse("staging", plain, secrets).config)) as {
+      receivers: Array<{ slack_configs: Array<Record<string, unknown>> }>;
+    };
+    expect(Object.keys(file.receivers[0].slack_configs[0])).not.toContain("message_text");
+  });
+
+  test.each([
+    ["slack", "@oncall", /must be one or more mentions separated by spaces, each @here, @channel, @everyone, <!subteam\^ID>/],
+    ["slack", "<@&123456789012345678>", /<!subteam\^ID> \(a user group/],
+    ["slack", "", /must be one or more mentions/],
+    ["slack", 42, /must be one or more mentions/],
+    ["discord", "<!subteam^S0123ABCD>", /must be one or more mentions separated by spaces, each @here, @everyone, <@&ID> \(a role/],
+    ["discord", "@channel", /<@&ID> \(a role, its ID in digits\)/],
+    ["discord", "<@&team-leads>", /<@ID> \(a user, its ID in digits\)/],
+  ] as const)("%s refuses %p, naming the key and the forms allowed", (kind, critical, message) => {
+    const { stack, secrets } = withMention(kind, critical);
+    const found = problems("staging", stack, secrets);
+    expect(found).toEqual([
+      expect.stringMatching(new RegExp(`^monitoring:alertmanager\\.receivers\\[0\\]\\.${kind}\\.mention\\.critical: `)),
+    ]);
+    expect(found[0]).toMatch(message);
+  });
+
+  test("a mention for warnings is no key: only critical alerts call people in", () => {
+    const { stack, secrets } = withMention("slack", "@here");
+    (stack.alertmanager.receivers[0] as unknown as { slack: { mention: Record<string, string> } }).slack.mention.warning = "@here";
+    expect(problems("staging", stack, secrets)).toEqual([
+      "monitoring:alertmanager.receivers[0].slack.mention.warning: unknown key; allowed here: critical",
+    ]);
+  });
+});
+
 describe("a route on severity that can never match is refused, naming the severities there are", () => {
   const withRoute = (matchers: string[]) => {
     const { plain, secrets } = stackWith("webhook");
