@@ -26,7 +26,8 @@ export function problems(args: Pick<AlertmanagerArgs, "groupWait" | "groupInterv
 }
 
 /**
- * Receivers that get no alert (no route names them, and none is the default receiver), and a stack
+ * Receivers that get no alert (no route names them, and none is the default receiver), time
+ * intervals no route names (they mute nothing and activate nothing), and a stack
  * that expects a dead man's switch (production) without one: the Watchdog then reaches nobody.
  */
 export function warnings(args: Pick<AlertmanagerArgs, "routing" | "receivers"> & { deadMansSwitch?: boolean }): SectionWarning[] {
@@ -52,6 +53,18 @@ export function warnings(args: Pick<AlertmanagerArgs, "routing" | "receivers"> &
             },
           ]
         : [],
+    ),
+    ...(routing?.timeIntervals ?? []).flatMap((t, i) =>
+      routing?.routes.some((route) => route.muteTimeIntervals?.includes(t.name) || route.activeTimeIntervals?.includes(t.name))
+        ? []
+        : [
+            {
+              key: `timeIntervals[${i}]`,
+              sentence:
+                `interval "${t.name}" mutes and activates nothing: no route names it in muteTimeIntervals or activeTimeIntervals. ` +
+                "Name it on a route, or remove it.",
+            },
+          ],
     ),
   ];
 }

@@ -200,4 +200,85 @@ describe("quiet hours: named time intervals, muted and active routes", () => {
       "monitoring:alertmanager.timeIntervals: needs alertmanager.receivers: time intervals mute or activate the routes of named receivers",
     ]);
   });
+
+  describe("an interval of several sets of ranges under one name (anyOf)", () => {
+    const offHours = {
+      name: "off-hours",
+      anyOf: [
+        { weekdays: ["saturday", "sunday"], location: "Europe/Paris" },
+        {
+          weekdays: ["monday:friday"],
+          times: [
+            { start: "00:00", end: "09:00" },
+            { start: "18:00", end: "24:00" },
+          ],
+          location: "Europe/Paris",
+        },
+      ],
+    };
+
+    test("renders as one of Alertmanager's named intervals with a time_intervals entry per set", () => {
+      const { config, warnings } = parse("staging", am({ timeIntervals: [offHours] }, { muteTimeIntervals: ["off-hours"] }), SECRETS);
+      expect(warnings).toEqual([]);
+      const file = alertmanagerConfig({ ...config.alertmanager, environment: "staging" });
+      expect(file.time_intervals).toEqual([
+        {
+          name: "off-hours",
+          time_intervals: [
+            { weekdays: ["saturday", "sunday"], location: "Europe/Paris" },
+            {
+              times: [
+                { start_time: "00:00", end_time: "09:00" },
+                { start_time: "18:00", end_time: "24:00" },
+              ],
+              weekdays: ["monday:friday"],
+              location: "Europe/Paris",
+            },
+          ],
+        },
+      ]);
+    });
+
+    test("each set is checked on its own, keyed by its place in anyOf; ranges of two sets may overlap", () => {
+      const sets = [
+        { times: [{ start: "00:00", end: "09:00" }] },
+        { times: [{ start: "08:00", end: "10:00" }], location: "Mars/Olympus" },
+        { location: "UTC" },
+        {
+          times: [
+            { start: "12:00", end: "14:00" },
+            { start: "13:00", end: "15:00" },
+          ],
+        },
+      ];
+      expect(problems("staging", interval({ anyOf: sets }), SECRETS)).toEqual([
+        'monitoring:alertmanager.timeIntervals[0].anyOf[1].location: must be an IANA time zone such as "Europe/Paris", "America/New_York" or "UTC" (got "Mars/Olympus")',
+        'monitoring:alertmanager.timeIntervals[0].anyOf[2]: anyOf[2] of interval "quiet" is empty, which Alertmanager reads as every moment: give it weekdays, times, daysOfMonth or months',
+        "monitoring:alertmanager.timeIntervals[0].anyOf[3].times[1]: overlaps times[0] (12:00-14:00): join them into one range",
+      ]);
+    });
+
+    test("anyOf beside a set's own fields, an empty anyOf, or a key a set does not have is refused", () => {
+      expect(problems("staging", interval({ weekdays: ["monday"], location: "UTC", anyOf: [{ weekdays: ["sunday"] }] }), SECRETS)).toEqual([
+        'monitoring:alertmanager.timeIntervals[0]: interval "quiet" gives anyOf and weekdays, location: give its sets of ranges in anyOf only, or one set without anyOf',
+      ]);
+      expect(problems("staging", interval({ anyOf: [] }), SECRETS)).toEqual([
+        "monitoring:alertmanager.timeIntervals[0].anyOf: must list at least one set of ranges, or be left out (got [])",
+      ]);
+      expect(problems("staging", interval({ anyOf: [{ weekdays: ["sunday"], name: "inner" }] }), SECRETS)).toEqual([
+        expect.stringMatching(/^monitoring:alertmanager\.timeIntervals\[0\]\.anyOf\[0\]\.name: unknown key/),
+      ]);
+    });
+  });
+
+  test("an interval no route names deploys, with a warning naming it: it mutes and activates nothing", () => {
+    const { warnings } = parse("staging", am(), SECRETS);
+    expect(warnings).toEqual([
+      'monitoring:alertmanager.timeIntervals[1]: interval "nights-and-weekends" mutes and activates nothing: no route names it in muteTimeIntervals or activeTimeIntervals. Name it on a route, or remove it.',
+    ]);
+    // Named by a route, as mute or as active time, it warns no more.
+    expect(
+      parse("staging", am({}, { activeTimeIntervals: ["working-hours"], muteTimeIntervals: ["nights-and-weekends"] }), SECRETS).warnings,
+    ).toEqual([]);
+  });
 });

@@ -4,8 +4,10 @@
  * `activeTimeIntervals`), checked by amtool, then run with webhook receivers pointing at a sink
  * on 127.0.0.1. The intervals are computed from the clock in UTC: `always` is every day from
  * 00:00 to 24:00, which covers now; `another-day` is a weekday other than today's, which does not.
- * A route muted during `always` delivers nothing within group_wait and a margin; one muted during
- * `another-day` delivers; one active only during `another-day` delivers nothing.
+ * `either` is two sets of ranges under one name (anyOf): another weekday, or every day from 00:00
+ * to 24:00, so only its second set covers now. A route muted during `always` delivers nothing
+ * within group_wait and a margin; one muted during `another-day` delivers; one active only during
+ * `another-day` delivers nothing; one muted during `either` delivers nothing (its second set holds).
  */
 import { checkConfig } from "../../scripts/lib/local/alertmanager";
 import { LOOPBACK, freePorts, sleep, waitFor } from "../../scripts/lib/local/processes";
@@ -48,11 +50,13 @@ describe("quiet hours on the real Alertmanager: muted and active routes by time 
       "alertmanager.receivers=[{name: muted, webhook: {}}, {name: open, webhook: {}}, {name: inactive, webhook: {}}]",
       "alertmanager.timeIntervals=[" +
         '{name: always, times: [{start: "00:00", end: "24:00"}], location: UTC},' +
-        `{name: another-day, weekdays: [${anotherDay}], location: UTC}]`,
+        `{name: another-day, weekdays: [${anotherDay}], location: UTC},` +
+        `{name: either, anyOf: [{weekdays: [${anotherDay}], location: UTC}, {times: [{start: "00:00", end: "24:00"}], location: UTC}]}]`,
       "alertmanager.routes=[" +
         "{matchers: ['alertname=\"QuietMuted\"'], receiver: muted, muteTimeIntervals: [always]}," +
         "{matchers: ['alertname=\"QuietOpen\"'], receiver: open, muteTimeIntervals: [another-day]}," +
-        "{matchers: ['alertname=\"QuietInactive\"'], receiver: inactive, activeTimeIntervals: [another-day]}]",
+        "{matchers: ['alertname=\"QuietInactive\"'], receiver: inactive, activeTimeIntervals: [another-day]}," +
+        "{matchers: ['alertname=\"QuietEither\"'], receiver: muted, muteTimeIntervals: [either]}]",
       "alertmanager.defaultReceiver=open",
       hook("muted"),
       hook("open"),
@@ -66,12 +70,19 @@ describe("quiet hours on the real Alertmanager: muted and active routes by time 
     expect(am.yml.time_intervals).toEqual([
       { name: "always", time_intervals: [{ times: [{ start_time: "00:00", end_time: "24:00" }], location: "UTC" }] },
       { name: "another-day", time_intervals: [{ weekdays: [anotherDay], location: "UTC" }] },
+      {
+        name: "either",
+        time_intervals: [
+          { weekdays: [anotherDay], location: "UTC" },
+          { times: [{ start_time: "00:00", end_time: "24:00" }], location: "UTC" },
+        ],
+      },
     ]);
     const result = checkConfig(am.config);
     expect({ ok: result.ok, output: result.ok ? "" : result.output }).toEqual({ ok: true, output: "" });
   });
 
-  test("a route muted now delivers nothing, one muted on another day delivers, one active on another day delivers nothing", async () => {
+  test("a route muted now delivers nothing, one muted on another day delivers, one active on another day delivers nothing, one muted by either of two sets delivers nothing", async () => {
     const alert = (alertname: string) => ({
       labels: { alertname, severity: "warning", environment: STACK, job: "quiet-hours" },
       annotations: { summary: `${alertname} for the test.` },
@@ -79,7 +90,7 @@ describe("quiet hours on the real Alertmanager: muted and active routes by time 
       endsAt: new Date(Date.now() + 3_600_000).toISOString(),
     });
     const posted = Date.now();
-    expect(await am.post([alert("QuietMuted"), alert("QuietOpen"), alert("QuietInactive")])).toBe(200);
+    expect(await am.post([alert("QuietMuted"), alert("QuietOpen"), alert("QuietInactive"), alert("QuietEither")])).toBe(200);
     await explain(waitFor("QuietOpen at the open receiver", async () => delivered.find((d) => d.receiver === "open"), 30_000));
     // The muted routes had as long as the open one, and then group_wait and a margin more.
     const waited = Date.now() - posted;
@@ -87,6 +98,6 @@ describe("quiet hours on the real Alertmanager: muted and active routes by time 
     expect(delivered).toEqual([{ receiver: "open", alertnames: ["QuietOpen"] }]);
     // Alertmanager holds the muted alerts as active, not silenced: they are there, only not sent.
     const alerts = (await httpGetJson<Array<{ labels: Record<string, string> }>>(`${am.url}/api/v2/alerts`)) ?? [];
-    expect(alerts.map((a) => a.labels.alertname).sort()).toEqual(["QuietInactive", "QuietMuted", "QuietOpen"]);
+    expect(alerts.map((a) => a.labels.alertname).sort()).toEqual(["QuietEither", "QuietInactive", "QuietMuted", "QuietOpen"]);
   }, 60_000);
 });
