@@ -9,6 +9,7 @@
 import { z } from "zod";
 import { dnsLabel, email, httpUrl, matching, nonEmpty, notAMap, secretMapMessage, slackChannel } from "../kit/fields";
 import { SecretStandIn, textStandIn, urlStandIn } from "../kit/section";
+import { DISCORD_MENTIONS, SLACK_MENTIONS, criticalMention, discordMention, slackMention } from "./mentions";
 
 /** The mail server email receivers send through (alertmanager.smtp), its password resolved. */
 export interface MailServer {
@@ -83,58 +84,6 @@ export function bySeverity(values: { critical: string; warning: string; info: st
   );
 }
 
-/**
- * The mention a critical alert's message starts with: rendered by Alertmanager into the text a chat
- * service notifies on (Slack's top-level `text`, Discord's `content`), only while the group fires and
- * its alerts are critical, so that a warning or a resolved message pings nobody.
- */
-export function criticalMention(mention: string): string {
-  return `{{ if and (eq .Status "firing") (eq .CommonLabels.severity "critical") }}${mention}{{ end }}`;
-}
-
-/**
- * `mention: {critical: "..."}` of a chat kind: one or more mentions separated by spaces, each one
- * `token` matches, as `forms` says in words.
- */
-const mentionSchema = (token: RegExp, forms: string) => {
-  const what = `one or more mentions separated by spaces, each ${forms}`;
-  return z
-    .strictObject({
-      critical: z
-        .string({ error: `must be ${what}` })
-        .refine(
-          (text) =>
-            text.trim() !== "" &&
-            text
-              .trim()
-              .split(/ +/)
-              .every((m) => token.test(m)),
-          { message: `must be ${what}` },
-        )
-        .describe(`Who a firing critical alert's message mentions: ${forms}; warnings and resolved messages mention nobody.`),
-    })
-    .optional();
-};
-
-/** Slack's mentions as its API reads them in a message's text: `@here` alone is plain text there, so the stack writes `<!here>`. */
-const SLACK_MENTION =
-  /^(?:@(?:here|channel|everyone)|<!(?:here|channel|everyone)>|<!subteam\^[A-Z0-9]+(?:\|[^<>|\s]+)?>|<@[UW][A-Z0-9]+>)$/;
-const SLACK_MENTION_FORMS =
-  "@here, @channel, @everyone, <!subteam^ID> (a user group, its ID such as S0123ABCD) or <@ID> (a user, its member ID such as U0123ABCD)";
-
-/** Slack's special mentions written as Slack's API reads them (`@here` is `<!here>`); the others as given. */
-export function slackMention(text: string): string {
-  return text
-    .trim()
-    .split(/ +/)
-    .map((m) => (/^@(?:here|channel|everyone)$/.test(m) ? `<!${m.slice(1)}>` : m))
-    .join(" ");
-}
-
-/** Discord's mentions in a webhook message's content, which a webhook's default allowed mentions ping. */
-const DISCORD_MENTION = /^(?:@here|@everyone|<@&[0-9]+>|<@!?[0-9]+>)$/;
-const DISCORD_MENTION_FORMS = "@here, @everyone, <@&ID> (a role, its ID in digits) or <@ID> (a user, its ID in digits)";
-
 /** Where PagerDuty's Events API v2 takes events. */
 const PAGERDUTY_EVENTS_HOST = "events.pagerduty.com";
 
@@ -201,7 +150,7 @@ export const RECEIVER_KINDS = {
       channel: slackChannel.describe(
         "The channel its webhook posts to (a Slack app webhook is made for one channel); without its '#', the stack adds it.",
       ),
-      mention: mentionSchema(SLACK_MENTION, SLACK_MENTION_FORMS),
+      mention: SLACK_MENTIONS,
     }),
     docs: "Post to Slack through the secret slackWebhookUrls.<name>.",
     // Each Slack channel has its own webhook: a Slack app webhook posts to the channel it was made for.
@@ -233,12 +182,12 @@ export const RECEIVER_KINDS = {
     channel: (slack) => `slack ${slack.channel}${slack.mention !== undefined ? ` (critical mentions ${slack.mention})` : ""}`,
   }),
   discord: receiverKind({
-    schema: z.strictObject({ mention: mentionSchema(DISCORD_MENTION, DISCORD_MENTION_FORMS) }),
+    schema: z.strictObject({ mention: DISCORD_MENTIONS }),
     docs: "Post to Discord through the secret discordWebhookUrls.<name>: `discord: {}`.",
     secrets: [webhookSecret("discordWebhookUrls", "Discord webhook URL", "its Discord webhook")],
     resolve: (given, [webhookUrl]): { webhookUrl: string; mention?: string } => ({
       webhookUrl,
-      ...(given.mention ? { mention: given.mention.critical.trim().split(/ +/).join(" ") } : {}),
+      ...(given.mention ? { mention: discordMention(given.mention.critical) } : {}),
     }),
     sendsTo: (discord) => ({ url: discord.webhookUrl }),
     config: (discord, sendResolved) => ({
