@@ -88,6 +88,7 @@ export const ORGANIZATION = "organization";
 const STACK_REFERENCE = "pulumi:pulumi:StackReference";
 
 const CLOUDFLARE_TUNNEL = "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared";
+const CLOUDFLARE_ACCESS_APPLICATION = "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication";
 const SERVICE = "kubernetes:core/v1:Service";
 
 /** Outputs that a provider computes, for the resource types the stack uses. Deterministic: derived from the URN. */
@@ -136,6 +137,10 @@ function computedState(
     // Cloudflare names a tunnel by a UUID; its DNS target is <uuid>.cfargotunnel.com.
     const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
     return { ...inputs, id: uuid };
+  }
+  if (type === CLOUDFLARE_ACCESS_APPLICATION) {
+    // Cloudflare tags each Access application with an AUD: 64 hex characters, which its tokens carry.
+    return { ...inputs, id: hex.slice(0, 32), aud: crypto.createHash("sha256").update(`${urn}/aud`).digest("hex") };
   }
   return { ...inputs, id: hex.slice(0, 32) };
 }
