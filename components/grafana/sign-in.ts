@@ -53,7 +53,7 @@ const httpsUrl = z.url({ protocol: /^https$/, error: "must be an https:// URL" }
   message: "must not contain a backquote",
 });
 
-const names = (what: string) => z.array(quotable(what), { error: `must be a list of ${what}s` });
+const names = (what: string) => z.array(quotable(`a ${what}`), { error: `must be a list of ${what}s` });
 
 const github = z.strictObject({
   clientId: quotable("the OAuth app's client id").describe("The GitHub OAuth app's client id; its secret is grafanaGithubClientSecret."),

@@ -140,9 +140,14 @@ function computedState(
   }
   if (type === CLOUDFLARE_ACCESS_APPLICATION) {
     // Cloudflare tags each Access application with an AUD: 64 hex characters, which its tokens carry.
-    return { ...inputs, id: hex.slice(0, 32), aud: crypto.createHash("sha256").update(`${urn}/aud`).digest("hex") };
+    return { ...inputs, id: hex.slice(0, 32), aud: mockAccessAudience(urn) };
   }
   return { ...inputs, id: hex.slice(0, 32) };
+}
+
+/** The AUD tag the mocks give an Access application (`<type>::<resource name>`): 64 hex characters, as Cloudflare's. */
+export function mockAccessAudience(typeAndName: string): string {
+  return crypto.createHash("sha256").update(`${typeAndName}/aud`).digest("hex");
 }
 
 function isSecretSentinel(value: unknown): value is { value: unknown } {
