@@ -171,7 +171,8 @@ describe("grafana.ini of each provider", () => {
 
 describe("egress", () => {
   const base = { environment: "staging" } as const;
-  const https = (rules: ReturnType<typeof grafanaEgressRules>) => rules.filter((r) => (r.to ?? []).some((t) => "cidrs" in t)).map((r) => r.ports);
+  const https = (rules: ReturnType<typeof grafanaEgressRules>) =>
+    rules.filter((r) => (r.to ?? []).some((t) => "cidrs" in t)).map((r) => r.ports);
 
   test("closed to the internet without a provider", () => {
     expect(https(grafanaEgressRules(base))).toEqual([]);
