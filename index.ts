@@ -20,6 +20,8 @@ import { SALT_OUTPUT, saltText, stackSaltOf } from "./preflight/stack-salt";
 import { readTeamContent } from "./preflight/team-content";
 import { VOLUMES_OUTPUT, parseVolumeRecords } from "./components/stack/volumes";
 import { applyPreviousNamespace, applyPreviousVolumes } from "./preflight/volume-changes";
+import { withOidcEndpoints } from "./preflight/oidc-discovery";
+import { describeSignIn } from "./components/grafana/sign-in";
 
 /** The stack output naming the stack's namespace, which the next deployment compares its own with. */
 const NAMESPACE_OUTPUT = "namespace";
@@ -120,9 +122,18 @@ async function main(): Promise<Record<string, unknown>> {
   // namespace that holds them moved by its default) stops the update before anything changes.
   const before = await previousOutputs([VOLUMES_OUTPUT, NAMESPACE_OUTPUT, SALT_OUTPUT]);
   const previous = parseVolumeRecords(before[VOLUMES_OUTPUT]);
-  const config = refusingConfigErrors(() =>
+  const previousApplied = refusingConfigErrors(() =>
     applyPreviousVolumes(raw, applyPreviousNamespace(raw, parsed.config, before[NAMESPACE_OUTPUT]), previous),
   );
+  // The OpenID Connect endpoints the stack does not give: from the issuer's discovery document,
+  // before any resource is created (the offline render reads no network: it asks for them).
+  let config: typeof previousApplied;
+  try {
+    config = await withOidcEndpoints(previousApplied, raw.project, underMocks());
+  } catch (err) {
+    if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+    throw err;
+  }
 
   // Apps that give their Service's port by number: resolved from the Service itself (read from
   // the cluster), before any resource is created. Without such apps nothing is read.
@@ -152,6 +163,8 @@ async function main(): Promise<Record<string, unknown>> {
     ...(stack.publicUrls.prometheus ? { prometheusPublicUrl: stack.publicUrls.prometheus } : {}),
     ...(stack.publicUrls.alertmanager ? { alertmanagerPublicUrl: stack.publicUrls.alertmanager } : {}),
     ...(stack.basicAuthCredentials ? { basicAuthCredentials: pulumi.secret(stack.basicAuthCredentials) } : {}),
+    // Who signs in to Grafana, and with which role (grafana.signIn).
+    ...(config.grafana.signIn ? { grafanaSignIn: describeSignIn(config.grafana.signIn, config.grafana.adminUser, stack.grafana.url) } : {}),
     // Plain: the next deployment reads it back through its StackReference (previousOutput).
     [VOLUMES_OUTPUT]: stack.volumes,
     // A secret: read back the same way, so that every deployment derives the same hashes.

@@ -26,7 +26,7 @@ export interface TunnelRoute {
 }
 
 /** Who Cloudflare Access lets through, and for how long (config cloudflare.access, where each field is defined). */
-export type TunnelAccess = Required<Omit<TunnelAccessFields, "enabled">>;
+export type TunnelAccess = Required<Omit<TunnelAccessFields, "enabled" | "team">>;
 
 export interface CloudflareTunnelArgs {
   /** Namespace of the stack: the cloudflared pods run there and reach the Services there. */
@@ -63,7 +63,9 @@ export const CLOUDFLARE_EDGE_PORTS = { tunnel: 7844, api: 443 } as const;
 
 /** What a profile sets of the tunnel (config `cloudflare`): every key but the account and the zone, which have no default. */
 export type CloudflareTunnelDefaults = Required<Pick<CloudflareTunnelArgs, "tunnelName" | "replicas" | "resources">> &
-  Required<Pick<CloudflareFields, "enabled" | "expose">> & { access: Required<TunnelAccessFields> };
+  Required<Pick<CloudflareFields, "enabled" | "expose">> & {
+    access: Required<Omit<TunnelAccessFields, "team">> & Pick<TunnelAccessFields, "team">;
+  };
 
 const CLOUDFLARE_TUNNEL_STAGING: CloudflareTunnelDefaults = {
   enabled: false,

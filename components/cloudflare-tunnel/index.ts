@@ -156,6 +156,8 @@ export class CloudflareTunnel extends StackComponent {
   public readonly tunnelTarget: pulumi.Output<string>;
   /** cloudflared's metrics. */
   public readonly scrapeTargets: ScrapeTarget[];
+  /** The AUD tag of each published service's Access application (with access): what the tokens Access signs for it carry. */
+  public readonly accessAudiences: Partial<Record<ExposedService, pulumi.Output<string>>> = {};
 
   constructor(name: string, args: CloudflareTunnelArgs, opts?: pulumi.ComponentResourceOptions) {
     // What config's schema refuses is trusted; what its problems() finds is refused before any resource.
@@ -210,7 +212,7 @@ export class CloudflareTunnel extends StackComponent {
         child,
       );
       for (const route of a.routes) {
-        new cloudflare.ZeroTrustAccessApplication(
+        const application = new cloudflare.ZeroTrustAccessApplication(
           `${name}-access-${route.service}`,
           {
             accountId: a.accountId,
@@ -222,6 +224,7 @@ export class CloudflareTunnel extends StackComponent {
           },
           child,
         );
+        this.accessAudiences[route.service] = application.aud;
       }
     }
 

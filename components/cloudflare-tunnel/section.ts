@@ -16,6 +16,10 @@ const access = z.strictObject({
   emailDomains: z.array(hostname).optional(),
   /** How long a login lasts, as a Prometheus duration (e.g. "24h"), at least 1s (Cloudflare counts whole seconds); sent to Cloudflare as a Go duration. */
   sessionDuration: durationWith((ms) => (ms >= 1000 ? undefined : "must be at least 1s")).optional(),
+  /** The Zero Trust team's name: <team>.cloudflareaccess.com. */
+  team: dnsLabel
+    .optional()
+    .describe("The Zero Trust team's name (<team>.cloudflareaccess.com); needed by grafana.signIn.cloudflareAccess."),
 });
 
 const schema = z.strictObject({
@@ -54,6 +58,7 @@ export const cloudflareSection = componentSection({
         emails: given?.access?.emails ?? [],
         emailDomains: given?.access?.emailDomains ?? [],
         sessionDuration: given?.access?.sessionDuration ?? defaults.access.sessionDuration,
+        ...(given?.access?.team ? { team: given.access.team } : {}),
       },
       resources: resolveResources(defaults.resources, given?.resources),
     };

@@ -7,6 +7,7 @@ import { ResourceRequirements, StorageSpec, requirements } from "../kit/resource
 import { SERVICE_PORTS } from "../kit/services";
 import type { DashboardFile, DashboardRow } from "./dashboards";
 import type { GrafanaDatabaseFields } from "./section";
+import type { CloudflareAccessIdentity, SignIn } from "./sign-in";
 
 /** The Grafana folder users may save into from the UI, unless the stack names it otherwise. */
 export const WRITABLE_FOLDER_DEFAULT = "Team dashboards";
@@ -141,6 +142,17 @@ export interface GrafanaArgs {
    * grafanaDashboardProviders); not the name of a folder of `dashboardsDir`. Default "Team dashboards".
    */
   writableFolder?: string;
+  /**
+   * Sign-in with the team's own accounts (config grafana.signIn), each client secret a secret
+   * (`Input`) that reaches the pod only through the `grafana-sign-in` Secret; the OpenID Connect
+   * endpoints given or discovered. Default none: the admin account alone signs in.
+   */
+  signIn?: SignIn<pulumi.Input<string>>;
+  /**
+   * With signIn.cloudflareAccess: the Access team, and the AUD tag of the Access application in
+   * front of Grafana, from that resource's output.
+   */
+  cloudflareAccess?: CloudflareAccessIdentity<pulumi.Input<string>>;
 }
 
 /** The port each database engine listens on unless its `host` says another. */

@@ -46,26 +46,33 @@ import { iniText, GrafanaIniArgs, grafanaIni, adminPasswordDigest, adminPassword
 import { grafanaDatasources, grafanaDashboardProviders } from "./provisioning";
 import { readDashboards, folderSlug, planDashboardConfigMaps, withoutDashboards, withoutRows } from "./dashboards";
 import { problems } from "./problems";
+import { PROVIDER_INI, OAUTH_PROVIDERS, missingOidcEndpoints, signInEgressPorts, signInProblems } from "./sign-in";
 
 /**
  * Where Grafana connects, besides DNS: its datasources' pods (Prometheus, Alertmanager, and
- * Loki when it runs) on their ports, and the external database's port at any address (a
- * NetworkPolicy cannot name its host). Nothing on the internet: update checks and usage
- * reports are off (grafanaIni), plugins come with the image.
+ * Loki when it runs) on their ports, the external database's port at any address (a
+ * NetworkPolicy cannot name its host), and, with a sign-in provider, its HTTPS port at any
+ * address. Nothing else on the internet: update checks and usage reports are off (grafanaIni),
+ * plugins come with the image.
  */
-export function grafanaEgressRules(args: Pick<GrafanaArgs, "environment" | "loki" | "traces" | "database" | "egress">): EgressRule[] {
+export function grafanaEgressRules(
+  args: Pick<GrafanaArgs, "environment" | "loki" | "traces" | "database" | "egress" | "signIn">,
+): EgressRule[] {
   const peer = (app: "prometheus" | "alertmanager" | "loki"): EgressRule => ({
     ports: [SERVICE_PORTS[app]],
     to: [{ pods: stackPods(app, args.environment) }],
   });
   const db = args.database;
   const dbPort = db ? (db.host.includes(":") ? addressPort(db.host) : DATABASE_DEFAULT_PORTS[db.type]) : undefined;
+  const signInPorts = signInEgressPorts(args.signIn);
   return [
     peer("prometheus"),
     peer("alertmanager"),
     ...(args.loki ? [peer("loki")] : []),
     ...(args.traces ? [{ ports: [TRACES_QUERY_PORT], to: [{ pods: stackPods(TRACES_SERVICE, args.environment) }] }] : []),
     ...(dbPort !== undefined ? [anywhereOn([dbPort])] : []),
+    // The sign-in providers' HTTPS (code exchange, user info, keys) at any address.
+    ...(signInPorts.length > 0 ? [anywhereOn(signInPorts)] : []),
     ...extraEgressRules(args.egress ?? DEFAULT_EGRESS),
   ];
 }
@@ -124,7 +131,7 @@ export class Grafana extends StackComponent {
   constructor(name: string, args: GrafanaArgs, opts?: pulumi.ComponentResourceOptions) {
     // Refused before anything is registered, so that nothing half-built is left behind: what its
     // problems() finds (config has run it on a stack's values), and what the dashboards hold.
-    refuseProblems("Grafana", name, problems(args), opts);
+    refuseProblems("Grafana", name, [...problems(args), ...(args.signIn ? signInProblems(args.signIn) : [])], opts);
     const replicas = args.replicas ?? 1;
     const refuse = (message: string) => new pulumi.ResourceError(`Grafana "${name}": ${message}`, opts?.parent);
     const builtIn = withoutRows(
@@ -133,6 +140,15 @@ export class Grafana extends StackComponent {
     );
     const plans = planDashboardConfigMaps([...builtIn, ...(args.teamDashboards ?? [])]);
     const writableFolder = args.writableFolder ?? WRITABLE_FOLDER_DEFAULT;
+    const missing = missingOidcEndpoints(args.signIn);
+    if (missing.length > 0) {
+      throw refuse(
+        `signIn.oidc needs ${missing.join(", ")}: given, or read from the issuer's discovery document before the component is built`,
+      );
+    }
+    if (args.signIn?.cloudflareAccess && !args.cloudflareAccess) {
+      throw refuse("signIn.cloudflareAccess needs the Access team and the AUD tag of Grafana's Access application (cloudflareAccess)");
+    }
     const clash = plans.find((p) => p.folder.toLowerCase() === writableFolder.trim().toLowerCase());
     if (clash) {
       throw refuse(
@@ -179,6 +195,20 @@ export class Grafana extends StackComponent {
         )
       : undefined;
 
+    const signIn = args.signIn;
+    const clientSecrets = OAUTH_PROVIDERS.flatMap((p) => {
+      const secret = signIn?.[p]?.clientSecret;
+      return secret !== undefined ? [[PROVIDER_INI[p].file, pulumi.secret(secret)] as const] : [];
+    });
+    const signInSecret =
+      clientSecrets.length > 0
+        ? new k8s.core.v1.Secret(
+            `${name}-sign-in`,
+            { metadata: objectMeta(id, ns, "grafana-sign-in"), type: "Opaque", stringData: Object.fromEntries(clientSecrets) },
+            child,
+          )
+        : undefined;
+
     // Settings and provisioning: read at start, so a change rolls the pods (checksum below).
     const db = args.database;
     const iniArgs: GrafanaIniArgs = {
@@ -186,16 +216,27 @@ export class Grafana extends StackComponent {
       ...(db
         ? { database: { type: db.type, host: db.host, name: db.name, user: db.user, ...(db.sslMode ? { sslMode: db.sslMode } : {}) } }
         : {}),
+      // The client secrets stay out: grafana.ini reads them from the sign-in Secret's files.
+      ...(signIn ? { signIn } : {}),
     };
-    const files = {
-      [KEYS.ini]: iniText(grafanaIni(iniArgs)),
+    const filesWith = (audience?: string) => ({
+      [KEYS.ini]: iniText(
+        grafanaIni({
+          ...iniArgs,
+          ...(args.cloudflareAccess && audience !== undefined ? { cloudflareAccess: { team: args.cloudflareAccess.team, audience } } : {}),
+        }),
+      ),
       [KEYS.datasources]: YAML.stringify(
         grafanaDatasources({ namespace: ns, loki: args.loki ?? false, traces: args.traces ?? false, scrapeInterval: args.scrapeInterval }),
       ),
       [KEYS.providers]: YAML.stringify(grafanaDashboardProviders(writableFolder)),
-    };
+    });
+    // With Cloudflare Access as the identity, grafana.ini holds the AUD tag Cloudflare gives the application.
+    const files: pulumi.Input<Record<string, string>> = args.cloudflareAccess
+      ? pulumi.output(args.cloudflareAccess.audience).apply((audience) => filesWith(audience))
+      : filesWith();
     const config = new k8s.core.v1.ConfigMap(`${name}-config`, { metadata: objectMeta(id, ns, "grafana-config"), data: files }, child);
-    const checksum = configChecksum(JSON.stringify(files));
+    const checksum = pulumi.output(files).apply((f) => configChecksum(JSON.stringify(f)));
     // A new password rolls the pods, whose init container applies it. Not a secret: a slow digest.
     const passwordChecksum = pulumi.unsecret(pulumi.output(password).apply((p) => adminPasswordDigest(p, args.stackSalt)));
 
@@ -245,6 +286,7 @@ export class Grafana extends StackComponent {
           sources: [
             { secret: { name: adminSecret.metadata.name } },
             ...(databaseSecret ? [{ secret: { name: databaseSecret.metadata.name } }] : []),
+            ...(signInSecret ? [{ secret: { name: signInSecret.metadata.name } }] : []),
           ],
         },
       },

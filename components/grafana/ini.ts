@@ -3,6 +3,7 @@ import * as crypto from "crypto";
 import { saltFor } from "../kit/salt";
 import { HSTS_MAX_AGE_SECONDS, SECURITY_HEADERS } from "../kit/web";
 import { GRAFANA_PORT, PATHS, KEYS, GrafanaDatabase } from "./args";
+import { CloudflareAccessIdentity, SignIn, signInIni, signInUsers } from "./sign-in";
 
 /** An INI document: sections in order, each a map of keys to values. */
 export type IniDocument = Record<string, Record<string, string | number | boolean>>;
@@ -35,6 +36,10 @@ export interface GrafanaIniArgs {
   rootUrl: string;
   /** External database; default SQLite in the data directory. */
   database?: Omit<GrafanaDatabase, "password">;
+  /** Sign-in with the team's accounts (config grafana.signIn); the client secrets are read from files. */
+  signIn?: SignIn<unknown>;
+  /** With signIn.cloudflareAccess: the Access team and the AUD tag of Grafana's Access application. */
+  cloudflareAccess?: CloudflareAccessIdentity;
 }
 
 /** Grafana's settings: locked down (no sign-up, no anonymous access, no phoning home). */
@@ -82,8 +87,15 @@ export function grafanaIni(args: GrafanaIniArgs): IniDocument {
       // X-Frame-Options: deny.
       allow_embedding: false,
     },
-    users: { allow_sign_up: false, allow_org_create: false },
+    // Sign-up through the login form stays off; each sign-in provider's allow_sign_up is its own.
+    users: { allow_sign_up: false, allow_org_create: false, ...(args.signIn ? signInUsers(args.signIn) : {}) },
     "auth.anonymous": { enabled: false },
+    ...(args.signIn
+      ? signInIni(args.signIn, {
+          secretFile,
+          ...(args.cloudflareAccess ? { cloudflareAccess: args.cloudflareAccess } : {}),
+        })
+      : {}),
     analytics: { reporting_enabled: false, check_for_updates: false, check_for_plugin_updates: false, feedback_links_enabled: false },
     news: { news_feed_enabled: false },
     // Publishing a snapshot would send dashboard data to snapshots.raintank.io.

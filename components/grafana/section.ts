@@ -4,6 +4,7 @@ import { iniValue, matching, nonEmpty, replicas, resources, storage } from "../k
 import { SecretStandIns, componentSection, resolveResources, resolveStorage, textStandIn } from "../kit/section";
 import { GRAFANA_DEFAULTS, GrafanaDefaults, GrafanaDatabase, WRITABLE_FOLDER_DEFAULT } from "./args";
 import { problems } from "./problems";
+import { SignIn, resolveSignIn, signInProblems, signInSchema } from "./sign-in";
 
 /** An external database for Grafana's own state, as the stack gives it; the password is a secret key of its own. */
 const database = z.strictObject({
@@ -40,18 +41,27 @@ const schema = z.strictObject({
     .describe("External database; required for more than one replica. Password: secret grafanaDatabasePassword."),
   storage: storage.optional(),
   resources: resources.optional(),
+  signIn: signInSchema
+    .optional()
+    .describe("Sign-in with the team's own accounts (docs/sign-in.md); without it, the admin account alone signs in."),
 });
 
 /** The secret keys Grafana's section reads (config/secrets.ts keeps their place among the others). */
 export const grafanaSecrets = {
   grafanaAdminPassword: z.string({ error: "must be a password" }).min(12, "must be at least 12 characters"),
   grafanaDatabasePassword: nonEmpty("a password"),
+  grafanaGithubClientSecret: nonEmpty("the GitHub OAuth app's client secret"),
+  grafanaGoogleClientSecret: nonEmpty("the Google OAuth client's secret"),
+  grafanaOidcClientSecret: nonEmpty("the OpenID Connect client's secret"),
 };
 
 /** What the offline render stands in for each, when the stack file's value is encrypted: 19 characters or more. */
 export const grafanaSecretStandIns: SecretStandIns<typeof grafanaSecrets> = {
   grafanaAdminPassword: textStandIn,
   grafanaDatabasePassword: textStandIn,
+  grafanaGithubClientSecret: textStandIn,
+  grafanaGoogleClientSecret: textStandIn,
+  grafanaOidcClientSecret: textStandIn,
 };
 
 /** Grafana as config resolves it: the profile's defaults under what the stack gives, and the values of its secret keys. */
@@ -59,9 +69,11 @@ export type GrafanaConfig = GrafanaDefaults & {
   /** Given as a secret; otherwise the Grafana component generates one. */
   adminPassword?: string;
   database?: GrafanaDatabase<string>;
+  /** grafana.signIn with its client secrets; absent when the stack gives none. */
+  signIn?: SignIn;
 };
 
-/** The `grafana` section, with grafanaAdminPassword and grafanaDatabasePassword. */
+/** The `grafana` section, with grafanaAdminPassword, grafanaDatabasePassword and the sign-in providers' client secrets. */
 export const grafanaSection = componentSection({
   schema,
   secrets: grafanaSecrets,
@@ -77,7 +89,16 @@ export const grafanaSection = componentSection({
       ...(given?.database ? { database: { ...given.database, ...(password !== undefined ? { password } : {}) } } : {}),
       storage: resolveStorage(defaults.storage, given?.storage, context),
       resources: resolveResources(defaults.resources, given?.resources),
+      ...(given?.signIn
+        ? {
+            signIn: resolveSignIn(given.signIn, {
+              github: secrets.grafanaGithubClientSecret,
+              google: secrets.grafanaGoogleClientSecret,
+              oidc: secrets.grafanaOidcClientSecret,
+            }),
+          }
+        : {}),
     };
   },
-  problems,
+  problems: (grafana) => [...problems(grafana), ...(grafana.signIn ? signInProblems(grafana.signIn) : [])],
 });

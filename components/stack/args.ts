@@ -18,6 +18,7 @@ import { LOG_COLLECTOR_AGENT, LogCollectorArgs } from "../log-collector/args";
 import { TracingArgs } from "../tracing/args";
 import { GrafanaArgs } from "../grafana/args";
 import type { DashboardRow } from "../grafana/dashboards";
+import type { SignIn } from "../grafana/sign-in";
 import { AlertmanagerArgs } from "../alertmanager/args";
 import { TraefikExposureArgs } from "../traefik";
 import { CloudflareTunnelArgs } from "../cloudflare-tunnel/args";
@@ -212,7 +213,20 @@ export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
   };
 }
 
-/** The Grafana component's args for a validated stack config. */
+/** grafana.signIn with each client secret a Pulumi secret. */
+function signInWithSecrets(signIn: SignIn): SignIn<pulumi.Input<string>> {
+  const wrap = <T extends { clientSecret?: string }>(p: T | undefined) =>
+    p && p.clientSecret !== undefined ? { ...p, clientSecret: pulumi.secret(p.clientSecret) } : p;
+  const { github, google, oidc, ...rest } = signIn;
+  return {
+    ...rest,
+    ...(github ? { github: wrap(github) } : {}),
+    ...(google ? { google: wrap(google) } : {}),
+    ...(oidc ? { oidc: wrap(oidc) } : {}),
+  } as SignIn<pulumi.Input<string>>;
+}
+
+/** The Grafana component's args for a validated stack config (the AUD tag of Cloudflare Access comes from the tunnel: MonitoringStack). */
 export function grafanaArgs(cfg: StackConfig, stackSalt: Buffer): GrafanaArgs {
   const g = cfg.grafana;
   const hostname = publicHostname(cfg, "grafana");
@@ -239,6 +253,7 @@ export function grafanaArgs(cfg: StackConfig, stackSalt: Buffer): GrafanaArgs {
     ingressFromTraefik: exposedBy(cfg, "grafana", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "grafana", "cloudflare"),
     egress: egressSettings(cfg, "grafana"),
+    ...(g.signIn ? { signIn: signInWithSecrets(g.signIn) } : {}),
     ...podPriority(stackPriorityClass(cfg)),
   };
 }
@@ -293,7 +308,9 @@ export function traefikExposureArgs(cfg: StackConfig, stackSalt: Buffer): Traefi
 export function cloudflareTunnelArgs(cfg: StackConfig): CloudflareTunnelArgs | undefined {
   const c = cfg.cloudflare;
   if (!c.enabled || c.expose.length === 0) return undefined;
-  const { enabled: withAccess, ...access } = c.access;
+  // The team (access.team) names the Access login Grafana's sign-in trusts (grafanaArgs); the tunnel has no use for it.
+  const { enabled: withAccess, emails, emailDomains, sessionDuration } = c.access;
+  const access = { emails, emailDomains, sessionDuration };
   return {
     namespace: cfg.namespace,
     environment: cfg.environment,

@@ -159,10 +159,12 @@ export class MonitoringStack extends StackComponent {
       if (traefik.basicAuthUsers.length > 0) this.basicAuthCredentials = traefik.basicAuthPasswords;
     }
     const tunnelArgs = cloudflareTunnelArgs(cfg);
+    let grafanaAudience: pulumi.Output<string> | undefined;
     if (tunnelArgs) {
       const tunnel = this.part(new CloudflareTunnel(`${name}-cloudflare-tunnel`, tunnelArgs, { parent: this, dependsOn: ready }));
       Object.assign(this.publicUrls, tunnel.urls);
       scrapeTargets.push(...tunnel.scrapeTargets);
+      grafanaAudience = tunnel.accessAudiences.grafana;
     }
 
     // -- logs --
@@ -195,7 +197,14 @@ export class MonitoringStack extends StackComponent {
     this.grafana = this.part(
       new Grafana(
         `${name}-grafana`,
-        { ...grafanaArgs(cfg, args.stackSalt), teamDashboards: args.team?.dashboards ?? [] },
+        {
+          ...grafanaArgs(cfg, args.stackSalt),
+          teamDashboards: args.team?.dashboards ?? [],
+          // Grafana trusts the tokens Access signs for its own application: the AUD tag comes from that resource.
+          ...(cfg.grafana.signIn?.cloudflareAccess && cfg.cloudflare.access.team && grafanaAudience
+            ? { cloudflareAccess: { team: cfg.cloudflare.access.team, audience: grafanaAudience } }
+            : {}),
+        },
         { parent: this, dependsOn: ready },
       ),
     );

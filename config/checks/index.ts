@@ -17,6 +17,7 @@ import { appNameChecks, prometheusRules } from "./prometheus";
 import { tracingChecks } from "./tracing";
 import { protectedVolumeChecks } from "./volumes";
 import { sectionChecks } from "./sections";
+import { signInChecks } from "./sign-in";
 
 const CHECKS: ReadonlyArray<(input: CheckInput) => void> = [
   appNameChecks,
@@ -29,6 +30,7 @@ const CHECKS: ReadonlyArray<(input: CheckInput) => void> = [
   sectionChecks("grafana"),
   sectionChecks("cloudflare"),
   exposureChecks,
+  signInChecks,
   sectionChecks("traefik"),
   protectedVolumeChecks,
   logCollectorChecks,

@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
+import { describeSignIn } from "../../components/grafana/sign-in";
 import { alertmanagerArgs } from "../../components/stack/args";
 import { alertmanagerConfig, receiverChannels } from "../../components/alertmanager/config-file";
 import { publicHostname } from "../../config";
@@ -328,6 +329,11 @@ export function configSummary(config: StackConfig): string[] {
     return host ? [`  ${svc}: https://${host}`] : [];
   });
   lines.push("", "Public hostnames:", ...(hosts.length > 0 ? hosts : ["  none: nothing is published"]));
+  if (config.grafana.signIn) {
+    const host = publicHostname(config, "grafana");
+    const signIn = describeSignIn(config.grafana.signIn, config.grafana.adminUser, host ? `https://${host}` : undefined);
+    lines.push("", "Grafana sign-in (who, and with which role; first rule that matches wins):", ...signIn.map((l) => `  ${l}`));
+  }
   // The program accepted the team's directory: reading it again gives the names it shipped, and
   // needs no built-in names to check them against (reading those parses every rule file again).
   const team = readTeamContent(ROOT, config.teamContent, { alerts: new Map(), records: new Map(), dashboards: [] });

@@ -88,6 +88,7 @@ export const ORGANIZATION = "organization";
 const STACK_REFERENCE = "pulumi:pulumi:StackReference";
 
 const CLOUDFLARE_TUNNEL = "cloudflare:index/zeroTrustTunnelCloudflared:ZeroTrustTunnelCloudflared";
+const CLOUDFLARE_ACCESS_APPLICATION = "cloudflare:index/zeroTrustAccessApplication:ZeroTrustAccessApplication";
 const SERVICE = "kubernetes:core/v1:Service";
 
 /** Outputs that a provider computes, for the resource types the stack uses. Deterministic: derived from the URN. */
@@ -137,7 +138,16 @@ function computedState(
     const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
     return { ...inputs, id: uuid };
   }
+  if (type === CLOUDFLARE_ACCESS_APPLICATION) {
+    // Cloudflare tags each Access application with an AUD: 64 hex characters, which its tokens carry.
+    return { ...inputs, id: hex.slice(0, 32), aud: mockAccessAudience(urn) };
+  }
   return { ...inputs, id: hex.slice(0, 32) };
+}
+
+/** The AUD tag the mocks give an Access application (`<type>::<resource name>`): 64 hex characters, as Cloudflare's. */
+export function mockAccessAudience(typeAndName: string): string {
+  return crypto.createHash("sha256").update(`${typeAndName}/aud`).digest("hex");
 }
 
 function isSecretSentinel(value: unknown): value is { value: unknown } {

@@ -41,6 +41,9 @@ function commonSecrets(stack: string): Record<string, string> {
   return {
     grafanaAdminPassword: GRAFANA_PASSWORD,
     grafanaDatabasePassword: m("grafanaDatabasePassword"),
+    grafanaGithubClientSecret: m("grafanaGithubClientSecret"),
+    grafanaGoogleClientSecret: m("grafanaGoogleClientSecret"),
+    grafanaOidcClientSecret: m("grafanaOidcClientSecret"),
     "databaseDsns.shop-postgres": `postgresql://exporter:${m("databaseDsns.shop-postgres")}@db.example.com:5432/shop`,
     "databaseDsns.cache-redis": `redis://:${m("databaseDsns.cache-redis")}@redis.example.com:6379`,
     "remoteWritePasswords.mimir": m("remoteWritePasswords.mimir"),
@@ -68,7 +71,22 @@ function commonConfig(stack: string): Record<string, unknown> {
       { name: "billing", namespace: "billing", service: "billing-worker", port: "metrics", auth: { username: "prometheus" } },
     ],
     "monitoring:prometheus": { remoteWrite: [{ name: "mimir", url: "https://mimir.example.com/api/v1/push", username: "tenant-1" }] },
-    "monitoring:grafana": { database: { type: "postgres", host: "db.example.com:5432", name: "grafana", user: "grafana" } },
+    "monitoring:grafana": {
+      database: { type: "postgres", host: "db.example.com:5432", name: "grafana", user: "grafana" },
+      // Every sign-in provider, so that their client secrets are swept (Grafana is published by the staging file's Traefik).
+      signIn: {
+        github: { clientId: "Ov23liSealed", organizations: ["acme"] },
+        google: { clientId: "1234-sealed.apps.googleusercontent.com", domains: ["example.com"] },
+        oidc: {
+          clientId: "grafana",
+          issuer: "https://id.example.com/realms/acme",
+          authUrl: "https://id.example.com/realms/acme/protocol/openid-connect/auth",
+          tokenUrl: "https://id.example.com/realms/acme/protocol/openid-connect/token",
+          userinfoUrl: "https://id.example.com/realms/acme/protocol/openid-connect/userinfo",
+          groups: ["monitoring"],
+        },
+      },
+    },
   };
 }
 

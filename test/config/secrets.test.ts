@@ -59,6 +59,9 @@ describe("refused: secrets, in plain text or echoed", () => {
   const malformed: Record<string, unknown[]> = {
     grafanaAdminPassword: [`${MARK}`, `${MARK}-long-enough\r`],
     grafanaDatabasePassword: [`${MARK}\t`],
+    grafanaGithubClientSecret: [`${MARK}\n`, ""],
+    grafanaGoogleClientSecret: [`${MARK}\r`],
+    grafanaOidcClientSecret: [`${MARK}\u0000`, ""],
     discordWebhookUrl: [`${MARK}-not-a-url`, `https://discord.com/${MARK}\n`],
     discordCriticalWebhookUrl: [`${MARK}-not-a-url`, `ftp://${MARK}@x`],
     slackWebhookUrls: [MARK, { ops: `${MARK}-not-a-url` }, { "Bad Name": `https://hooks.slack.com/${MARK}` }],

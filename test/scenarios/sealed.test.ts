@@ -58,6 +58,9 @@ function valueFor(key: string, shape: "url" | "password" | "telegram" | "postgre
 const COMMON_SECRETS: Record<string, string> = {
   grafanaAdminPassword: valueFor("grafanaAdminPassword", "password"),
   grafanaDatabasePassword: valueFor("grafanaDatabasePassword", "password"),
+  grafanaGithubClientSecret: valueFor("grafanaGithubClientSecret", "password"),
+  grafanaGoogleClientSecret: valueFor("grafanaGoogleClientSecret", "password"),
+  grafanaOidcClientSecret: valueFor("grafanaOidcClientSecret", "password"),
   "databaseDsns.shop-postgres": valueFor("databaseDsns.shop-postgres", "postgres"),
   "databaseDsns.events-mongodb": valueFor("databaseDsns.events-mongodb", "mongodb"),
   "databaseDsns.cache-redis": valueFor("databaseDsns.cache-redis", "redis"),

@@ -22,7 +22,22 @@ export const COMMON_CONFIG: Record<string, unknown> = {
     { name: "minio", url: "https://minio.example.com:9000/minio/v2/metrics/cluster", auth: { bearerToken: true } },
     { name: "billing", namespace: "billing", service: "billing-worker", port: "metrics", auth: { username: "prometheus" } },
   ],
-  "monitoring:grafana": { database: { type: "postgres", host: "db.example.com:5432", name: "grafana", user: "grafana" } },
+  "monitoring:grafana": {
+    database: { type: "postgres", host: "db.example.com:5432", name: "grafana", user: "grafana" },
+    // Every sign-in provider, each restricted (production); Grafana is published by the production file's tunnel.
+    signIn: {
+      github: { clientId: "Ov23liSealed", organizations: ["acme"] },
+      google: { clientId: "1234-sealed.apps.googleusercontent.com", domains: ["example.com"] },
+      oidc: {
+        clientId: "grafana",
+        issuer: "https://id.example.com/realms/acme",
+        authUrl: "https://id.example.com/realms/acme/protocol/openid-connect/auth",
+        tokenUrl: "https://id.example.com/realms/acme/protocol/openid-connect/token",
+        userinfoUrl: "https://id.example.com/realms/acme/protocol/openid-connect/userinfo",
+        groups: ["monitoring"],
+      },
+    },
+  },
   "monitoring:prometheus": {
     remoteWrite: [
       { name: "mimir", url: "https://mimir.example.com/api/v1/push", username: "tenant-1" },
@@ -41,6 +56,9 @@ export const COMMON_CONFIG: Record<string, unknown> = {
 const COMMON_SECRETS = [
   "grafanaAdminPassword",
   "grafanaDatabasePassword",
+  "grafanaGithubClientSecret",
+  "grafanaGoogleClientSecret",
+  "grafanaOidcClientSecret",
   "databaseDsns.shop-postgres",
   "databaseDsns.events-mongodb",
   "databaseDsns.cache-redis",

@@ -21,6 +21,7 @@ export async function renderConfig(
   stack: string,
   config: Record<string, unknown>,
   secrets: Record<string, unknown> = {},
+  showSecrets = true,
 ): Promise<Rendered> {
   const wire = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
   const secretKeys = Object.keys(secrets).map((k) => `monitoring:${k}`);
@@ -35,7 +36,7 @@ export async function renderConfig(
     // The salt the offline render gives a stack (render-stack.ts): what is derived from it renders alike every run.
     previousOutputs: withOfflineSalt("monitoring", stack),
   };
-  return renderRun(await runProgram(input), true);
+  return renderRun(await runProgram(input), showSecrets);
 }
 
 /** Run input for a program that builds components alone, without a stack config. */
