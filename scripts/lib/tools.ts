@@ -396,8 +396,9 @@ const TRAEFIK: Tool = {
 /**
  * The sign-in lab's (test/live/sign-in.test.ts), from tools/dex/go.mod: Dex, pinned by the pseudo-version of its v2.45.1
  * release commit (its v2 tags are no versions of a module path without /v2), with Dex's own dependency versions; and
- * tools/dex/jmespath/main.go, our command around the JMESPath library at the version Grafana's go.mod pins (the go.mod
- * keeps golang.org/x/exp at Dex's version by a replace: the library only takes its `constraints` package).
+ * tools/dex/jmespath/main.go, our command around Grafana's JMESPath library, v1.1.1: its one release, which Grafana's
+ * go.mod requires (read in a 2025 go.mod; the 13.2.0 tag's could not be read here). A replace keeps golang.org/x/exp at
+ * Dex's version (the library only takes its `constraints` package).
  */
 const SIGN_IN_TOOLS: Tool[] = [
   {
