@@ -166,6 +166,14 @@ function proveSignIn(name: string, makeLab: () => Promise<Lab>) {
       expect(roleOf((await lab.signIn(TEAM.val, strict)).verdict)).toMatch(/^refused: role_attribute_strict/);
     });
 
+    test("with use_pkce, Dex refuses the code exchange without the verifier of the challenge", async () => {
+      expect(lab.oauth.usePkce).toBe(true);
+      const login = { login: TEAM.alice.email, password: TEAM.alice.password };
+      await expect(authorizationCodeFlow(lab.oauth, login, lab.dex.reach, lab.discovery, { codeVerifier: "x".repeat(43) })).rejects.toThrow(
+        /token exchange .*HTTP 400/,
+      );
+    });
+
     test("Dex refuses a wrong password, and the code exchange with another client secret", async () => {
       await expect(
         authorizationCodeFlow(lab.oauth, { login: TEAM.alice.email, password: "wrong" }, lab.dex.reach, lab.discovery),

@@ -67,6 +67,7 @@ describe("grafana.ini as Grafana reads it", () => {
       scopes: ["openid", "email", "profile", "groups"],
       allowedGroups: ["monitoring"],
       roleAttributeStrict: false,
+      usePkce: true,
       redirectUri: "https://grafana.staging.example.com/login/generic_oauth",
     });
     const jwt = jwtSettings(ini, handWrittenRead);

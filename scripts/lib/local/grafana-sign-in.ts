@@ -102,6 +102,8 @@ export interface GenericOAuthSettings {
   allowedGroups: string[];
   allowedDomains: string[];
   allowSignUp: boolean;
+  /** use_pkce: the code challenge (S256) sent with the authorization request, its verifier with the code. */
+  usePkce: boolean;
   /** [users] auto_assign_org_role: the default role. */
   defaultRole: string;
   /** root_url without its trailing slash, then /login/generic_oauth (Grafana's redirect URL for this provider). */
@@ -138,6 +140,7 @@ export function genericOAuthSettings(ini: Ini, read: (kind: "file" | "env", name
     allowedGroups: grafanaList(get("allowed_groups")),
     allowedDomains: grafanaList(get("allowed_domains")),
     allowSignUp: grafanaBool(s.allow_sign_up, true),
+    usePkce: grafanaBool(s.use_pkce, false),
     defaultRole: ini.users?.auto_assign_org_role || "Viewer",
     redirectUri: `${expandValue(rootUrl, read).replace(/\/+$/, "")}/login/generic_oauth`,
   };

@@ -1,7 +1,7 @@
 /**
  * The OpenID Connect authorization-code flow as Grafana's generic OAuth sign-in runs it, for the sign-in lab: the
  * browser sent to auth_url with the client id, the redirect URI Grafana sends (<root_url>/login/generic_oauth), the
- * scopes and a state; the user's login at the provider's own form; the code Grafana's callback receives, exchanged
+ * scopes, a state and, with use_pkce, an S256 code challenge; the user's login at the provider's own form; the code Grafana's callback receives, exchanged
  * at token_url with the client id and secret (HTTP basic, as Go's oauth2 package sends them); the ID token, checked
  * here against the provider's key set (jwks_uri), issuer and audience; and the userinfo answer when api_url is set.
  * Requests go through `reach` (dex.ts): the stack's URLs, served on the loopback.
@@ -120,14 +120,22 @@ export async function authorizationCodeFlow(
   user: { login: string; password: string },
   reach: (url: string) => string,
   discovery: Discovery,
+  /** What the exchange sends instead of the verifier of the challenge (a test of the provider's PKCE check). */
+  exchange: { codeVerifier?: string } = {},
 ): Promise<FlowResult> {
   const state = crypto.randomBytes(16).toString("base64url");
+  // Go's oauth2.GenerateVerifier: 32 random bytes, base64url; the challenge is the SHA-256 of it, base64url.
+  const verifier = crypto.randomBytes(32).toString("base64url");
   const auth = new URL(settings.authUrl);
   auth.searchParams.set("client_id", settings.clientId);
   auth.searchParams.set("redirect_uri", settings.redirectUri);
   auth.searchParams.set("response_type", "code");
   auth.searchParams.set("scope", settings.scopes.join(" "));
   auth.searchParams.set("state", state);
+  if (settings.usePkce) {
+    auth.searchParams.set("code_challenge", crypto.createHash("sha256").update(verifier).digest("base64url"));
+    auth.searchParams.set("code_challenge_method", "S256");
+  }
 
   let url = auth.toString();
   let answer = await request("GET", reach(url));
@@ -162,7 +170,12 @@ export async function authorizationCodeFlow(
   const basic = Buffer.from(`${encodeURIComponent(settings.clientId)}:${encodeURIComponent(settings.clientSecret)}`).toString("base64");
   const tokenAnswer = await request("POST", reach(settings.tokenUrl), {
     headers: { "Content-Type": "application/x-www-form-urlencoded", Authorization: `Basic ${basic}` },
-    body: new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: settings.redirectUri }).toString(),
+    body: new URLSearchParams({
+      grant_type: "authorization_code",
+      code,
+      redirect_uri: settings.redirectUri,
+      ...(settings.usePkce ? { code_verifier: exchange.codeVerifier ?? verifier } : {}),
+    }).toString(),
   });
   if (tokenAnswer.status !== 200)
     throw new Error(`token exchange at ${settings.tokenUrl}: HTTP ${tokenAnswer.status} ${tokenAnswer.body.slice(0, 300)}`);

@@ -78,6 +78,7 @@ email_attribute_path = email
 name_attribute_path = name
 groups_attribute_path = groups
 allowed_groups = ${(opts.allowedGroups ?? ["monitoring"]).join(" ")}
+use_pkce = true
 role_attribute_path = ${member("sre")} && 'Admin' || ${member("dev")} && 'Editor'${fallback}
 role_attribute_strict = ${strict}
 
