@@ -15,13 +15,14 @@
  * route does not take POST /api/v2/alerts (docs/security.md, "Published routes"): then reach the
  * Service with `kubectl -n <namespace> port-forward svc/alertmanager 9093` and
  * `--url http://127.0.0.1:9093`. docs/alerts.md ("A test message") says more. The logic is
- * scripts/lib/alert-test.ts.
+ * scripts/lib/alert-test.ts and scripts/lib/alert-routing.ts.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import { publicHostname } from "../config";
 import { renderStack } from "./lib/render-stack";
-import { AlertmanagerClient, PASSWORD_ENV, formatReport, parseArgs, readRouting, runAlertTest, targetsOf } from "./lib/alert-test";
+import { AlertmanagerClient, PASSWORD_ENV, formatReport, parseArgs, runAlertTest } from "./lib/alert-test";
+import { readRouting, targetsOf } from "./lib/alert-routing";
 
 /** Reads a line from the terminal without echoing it. */
 function askPassword(prompt: string): Promise<string> {

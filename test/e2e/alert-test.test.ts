@@ -16,7 +16,7 @@ import { localAlertmanagerArgs, routeOf, writeAlertmanagerFiles } from "../../sc
 import { stackBinary } from "../../scripts/lib/local/binaries";
 import { LOOPBACK, ManagedProcess, freePorts, waitFor } from "../../scripts/lib/local/processes";
 import { httpGetJson, sinkHandler } from "../../scripts/lib/local/http";
-import { TEST_ALERTNAME, TEST_LABEL, labelsFor, readRouting } from "../../scripts/lib/alert-test";
+import { TEST_ALERTNAME, TEST_LABEL, labelsFor, readRouting } from "../../scripts/lib/alert-routing";
 import { ROOT } from "../../scripts/lib/stackfile";
 import { containerArgs } from "../../scripts/lib/local/rendered";
 import { render } from "../support/render";

@@ -1,5 +1,5 @@
 /**
- * npm run alert:test (scripts/alert-test.ts, its logic in scripts/lib/alert-test.ts), offline: its
+ * npm run alert:test (scripts/alert-test.ts, its logic in scripts/lib/alert-test.ts and alert-routing.ts), offline: its
  * arguments, the labels it gives a test alert to reach a receiver of the rendered routing tree,
  * what it reads of Alertmanager's notification counters and log, and its report.
  * test/e2e/alert-test.test.ts runs it against the real Alertmanager.
@@ -7,20 +7,15 @@
 import {
   DEFAULT_MARGIN_SECONDS,
   PASSWORD_ENV,
-  TEST_ALERTNAME,
   durationSeconds,
   formatReport,
-  labelsFor,
   lastErrors,
   outcomeOf,
   parseArgs,
   readCounters,
-  readRouting,
-  routeAlert,
-  targetsOf,
   testAlert,
-  uninhibitedLabels,
 } from "../../scripts/lib/alert-test";
+import { TEST_ALERTNAME, labelsFor, readRouting, routeAlert, targetsOf, uninhibitedLabels } from "../../scripts/lib/alert-routing";
 
 describe("arguments", () => {
   test("--stack is required; the rest is optional, repeated --set kept in order", () => {
