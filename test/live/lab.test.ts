@@ -9,6 +9,9 @@
  *   has none. Every LogQL panel returns data.
  * - Scripted faults fire the expected alerts, delivered to the sink with the right
  *   receiver, within the bound the config sets.
+ * - A target that explodes its series past its sample limit loses its scrapes (up 0, the sample
+ *   limit its error), the other targets stay up, Prometheus' series stay bounded, and
+ *   PrometheusScrapeLimitHit reaches the sink.
  * - An app that speaks OpenTelemetry has its traces in Jaeger (by service and by trace id), its
  *   log lines in Loki carrying their trace ids, its series in Prometheus with the stack's labels,
  *   and the provisioned datasources' links between them answer.
@@ -27,7 +30,7 @@ import { waitFor } from "../../scripts/lib/local/processes";
 import { httpGet } from "../../scripts/lib/local/http";
 import { conditionalMetrics, loadCatalog } from "../../scripts/lib/catalog";
 import { promqlMetricNames } from "../../scripts/lib/promql";
-import { LAB_TIMING, Lab, K3S_NODE, OTLP_APP } from "./support/lab";
+import { FLOOD_APP, LAB_TIMING, Lab, K3S_NODE, OTLP_APP } from "./support/lab";
 import { appStatus, datasources, failed, jaegerServices, logLines, resourceOf, traceById, tracesOf } from "./support/otlp";
 import { LAB_BASIC_AUTH } from "./support/traefik";
 import { SECURITY_HEADERS } from "../../components/kit/web";
@@ -82,6 +85,8 @@ const report: {
   traefik?: Array<Record<string, unknown>>;
   /** The OTLP app: what it sent, and what each backend holds of it (one line per finding). */
   otlp: Array<{ check: string; finding: string }>;
+  /** The app that exploded its series: what Prometheus did with it, and what it cost. */
+  scrapeLimit?: Record<string, string | number | boolean | undefined>;
 } = {
   otlp: [],
   startedAt: new Date().toISOString(),
@@ -227,6 +232,10 @@ function markdownReport(): string {
   for (const r of report.recordingRules) lines.push(`| ${r.record} | ${r.series} |`);
   lines.push("", "## Alert inputs", "", "| alert | missing series |", "|---|---|");
   for (const a of report.alertInputs) lines.push(`| ${a.alert} | ${a.missing.join(", ")} |`);
+  if (report.scrapeLimit) {
+    lines.push("", `## A target that explodes its series (${FLOOD_APP.name})`, "", "| finding | value |", "|---|---|");
+    for (const [k, v] of Object.entries(report.scrapeLimit)) lines.push(`| ${k} | ${String(v).replace(/\|/g, "\\|")} |`);
+  }
   lines.push("", "## Scripted faults", "", "| fault | alert | receiver | delivered after | bound |", "|---|---|---|---|---|");
   for (const f of report.faults) {
     lines.push(
@@ -831,4 +840,103 @@ describe("scripted faults on the live lab", () => {
       ),
     ).toEqual([]);
   });
+});
+
+describe("a target that explodes its series (issue 32), on the live lab", () => {
+  test("its scrapes are dropped at its sample limit, every other target stays up, Prometheus' series stay bounded, PrometheusScrapeLimitHit reaches the warning receiver", async () => {
+    type Target = { labels: Record<string, string>; scrapePool: string; health: string; lastError: string };
+    const targets = async () =>
+      (
+        JSON.parse((await httpGet(`${lab.url("prometheus")}/api/v1/targets?state=active`)).body) as PromResponse<{
+          activeTargets: Target[];
+        }>
+      ).data.activeTargets;
+    const scalar = async (expr: string) => Number((await promQuery(expr))[0]?.value?.[1] ?? NaN);
+    const isFlood = (t: Target) => t.scrapePool === FLOOD_APP.name;
+    const before = await targets();
+    expect(before.filter(isFlood).map((t) => t.health)).toEqual(["up"]);
+    const headBefore = await scalar('prometheus_tsdb_head_series{job="prometheus"}');
+    const rssBefore = await scalar('process_resident_memory_bytes{job="prometheus"}');
+    // The faults above left some targets down (the stopped app): only a target that goes down now counts against the flood.
+    const key = (t: Target) => `${t.scrapePool} ${t.labels.instance}`;
+    const downBefore = new Set(before.filter((t) => !isFlood(t) && t.health !== "up").map(key));
+    const otherUp = before.filter((t) => !isFlood(t) && t.health === "up").length;
+
+    lab.floodSeries = FLOOD_APP.explodedSeries;
+    const started = Date.now();
+    const down = await waitFor(
+      "the flood target down at its sample limit",
+      async () => (await targets()).find((t) => isFlood(t) && t.health === "down" && /sample limit/.test(t.lastError)),
+      60_000,
+      1000,
+    );
+    const dropped = (Date.now() - started) / 1000;
+    expect((await promQuery(`up{job="${FLOOD_APP.name}"}`)).map((s) => s.value?.[1])).toEqual(["0"]);
+
+    // The alert: its `for`, from the rendered rule, and the bound the faults above use.
+    const rules = JSON.parse((await httpGet(`${lab.url("prometheus")}/api/v1/rules?type=alert`)).body) as PromResponse<{
+      groups: Array<{ rules: RuleInfo[] }>;
+    }>;
+    const rule = rules.data.groups.flatMap((g) => g.rules).find((r) => r.name === "PrometheusScrapeLimitHit");
+    if (!rule) throw new Error("the rendered rules have no PrometheusScrapeLimitHit");
+    const scrape = durationSeconds(LAB_TIMING.scrapeInterval) ?? 2;
+    const evaluation = durationSeconds(LAB_TIMING.evaluationInterval) ?? 2;
+    const groupWait = durationSeconds(LAB_TIMING.groupWait) ?? 1;
+    const bound = scrape + evaluation + rule.duration + evaluation + groupWait + SLACK_SECONDS;
+    const delivered = () =>
+      lab.messages.find(
+        (m) =>
+          m.channel === "monitoring" &&
+          (m.body.embeds?.[0]?.title ?? "").startsWith("[FIRING") &&
+          (m.body.embeds?.[0]?.title ?? "").includes("PrometheusScrapeLimitHit"),
+      );
+    // While it waits, what it costs: the exploded series never reach the head, the other targets stay up.
+    let worstOtherDown: string[] = [];
+    let headMax = headBefore;
+    let rssMax = rssBefore;
+    let exploded = 0;
+    await waitFor(
+      "PrometheusScrapeLimitHit at the sink",
+      async () => {
+        const now = await targets();
+        const others = now
+          .filter((t) => !isFlood(t) && t.health !== "up" && !downBefore.has(key(t)))
+          .map((t) => `${key(t)}: ${t.health} ${t.lastError}`);
+        if (others.length > worstOtherDown.length) worstOtherDown = others;
+        headMax = Math.max(headMax, await scalar('prometheus_tsdb_head_series{job="prometheus"}'));
+        rssMax = Math.max(rssMax, await scalar('process_resident_memory_bytes{job="prometheus"}'));
+        exploded = Math.max(exploded, Number((await promQuery(`count(${FLOOD_APP.metric})`))[0]?.value?.[1] ?? 0));
+        return delivered() ? true : undefined;
+      },
+      (bound + 60) * 1000,
+      5000,
+    ).catch(() => undefined);
+    const message = delivered();
+    const after = message ? (message.receivedAt - started) / 1000 : undefined;
+    const exceeded = await scalar('prometheus_target_scrapes_exceeded_sample_limit_total{job="prometheus"}');
+    lab.floodSeries = 0;
+    report.scrapeLimit = {
+      "sample limit (apps[].limits.sampleLimit)": FLOOD_APP.sampleLimit,
+      "series served once exploded": FLOOD_APP.explodedSeries,
+      "its target down after (s)": dropped.toFixed(1),
+      "its scrape error": down.lastError,
+      "scrapes refused (prometheus_target_scrapes_exceeded_sample_limit_total)": exceeded,
+      "other targets up before": otherUp,
+      "other targets already down before (the faults above)": [...downBefore].join("; ") || "none",
+      "other targets not up while it exploded": worstOtherDown.join("; ") || "none",
+      "head series before / highest after": `${headBefore} / ${headMax}`,
+      "Prometheus RSS before / highest after (MiB)": `${(rssBefore / 2 ** 20).toFixed(0)} / ${(rssMax / 2 ** 20).toFixed(0)}`,
+      "series of the exploded metric stored": exploded,
+      "PrometheusScrapeLimitHit delivered after (s)": after?.toFixed(1) ?? "not delivered",
+      "bound (s)": bound,
+    };
+    expect(down.lastError).toMatch(/sample limit/);
+    expect(exceeded).toBeGreaterThan(0);
+    expect(worstOtherDown).toEqual([]);
+    // None of the exploded series is stored, so the head never takes the thousands served.
+    expect(exploded).toBe(0);
+    expect(headMax - headBefore).toBeLessThan(FLOOD_APP.explodedSeries);
+    expect({ delivered: message !== undefined, after, bound }).toEqual({ delivered: true, after: expect.any(Number) as number, bound });
+    expect(after).toBeLessThanOrEqual(bound);
+  }, 600_000);
 });
