@@ -13,6 +13,7 @@ import {
   outcomeOf,
   parseArgs,
   readCounters,
+  runAlertTest,
   testAlert,
 } from "../../scripts/lib/alert-test";
 import { TEST_ALERTNAME, labelsFor, readRouting, routeAlert, targetsOf, uninhibitedLabels } from "../../scripts/lib/alert-routing";
@@ -267,5 +268,54 @@ describe("the alert and the report", () => {
       "",
     ]);
     expect(formatReport([], "h").ok).toBe(false);
+  });
+});
+
+describe("the run, before anything is delivered", () => {
+  test("the stack's public Traefik route answers POST /api/v2/alerts with 404: the run stops there and names the port-forward", async () => {
+    const posted: string[] = [];
+    const client = {
+      get: async () => ({ status: 200, body: 'alertmanager_notifications_total{integration="webhook",receiver_name="ops"} 0\n' }),
+      post: async (path: string) => {
+        posted.push(path);
+        return { status: 404, body: "404 page not found" };
+      },
+    };
+    await expect(
+      runAlertTest({
+        stack: "prod",
+        routing: readRouting(TREE),
+        targets: ["ops"],
+        client,
+        marginSeconds: 1,
+        where: "https://alertmanager.example.com",
+      }),
+    ).rejects.toThrow(
+      /POST https:\/\/alertmanager\.example\.com\/api\/v2\/alerts: HTTP 404\. The stack's public Traefik route does not take alerts .*kubectl -n <namespace> port-forward svc\/alertmanager 9093, then --url http:\/\/127\.0\.0\.1:9093/,
+    );
+    // Nothing was taken, so nothing is resolved either.
+    expect(posted).toEqual(["/api/v2/alerts"]);
+  });
+
+  test("an Alertmanager that does not answer /metrics stops the run before any alert is sent", async () => {
+    const posted: string[] = [];
+    const client = {
+      get: async () => ({ status: 401, body: "Unauthorized" }),
+      post: async (path: string) => {
+        posted.push(path);
+        return { status: 200, body: "" };
+      },
+    };
+    await expect(
+      runAlertTest({
+        stack: "prod",
+        routing: readRouting(TREE),
+        targets: ["ops"],
+        client,
+        marginSeconds: 1,
+        where: "https://am.example.com",
+      }),
+    ).rejects.toThrow("GET https://am.example.com/metrics: HTTP 401 Unauthorized");
+    expect(posted).toEqual([]);
   });
 });
