@@ -9,6 +9,9 @@
  *   has none. Every LogQL panel returns data.
  * - Scripted faults fire the expected alerts, delivered to the sink with the right
  *   receiver, within the bound the config sets.
+ * - A target that explodes its series past its sample limit loses its scrapes (up 0, the sample
+ *   limit its error), the other targets stay up, Prometheus' series stay bounded, and
+ *   PrometheusScrapeLimitHit reaches the sink.
  * - An app that speaks OpenTelemetry has its traces in Jaeger (by service and by trace id), its
  *   log lines in Loki carrying their trace ids, its series in Prometheus with the stack's labels,
  *   and the provisioned datasources' links between them answer.
@@ -27,7 +30,7 @@ import { waitFor } from "../../scripts/lib/local/processes";
 import { httpGet } from "../../scripts/lib/local/http";
 import { conditionalMetrics, loadCatalog } from "../../scripts/lib/catalog";
 import { promqlMetricNames } from "../../scripts/lib/promql";
-import { LAB_TIMING, Lab, K3S_NODE, OTLP_APP } from "./support/lab";
+import { FLOOD_APP, LAB_TIMING, Lab, K3S_NODE, OTLP_APP } from "./support/lab";
 import { appStatus, datasources, failed, jaegerServices, logLines, resourceOf, traceById, tracesOf } from "./support/otlp";
 import { LAB_BASIC_AUTH } from "./support/traefik";
 import { SECURITY_HEADERS } from "../../components/kit/web";
@@ -82,6 +85,8 @@ const report: {
   traefik?: Array<Record<string, unknown>>;
   /** The OTLP app: what it sent, and what each backend holds of it (one line per finding). */
   otlp: Array<{ check: string; finding: string }>;
+  /** The app that exploded its series: what Prometheus did with it, and what it cost. */
+  scrapeLimit?: Record<string, string | number | boolean | undefined>;
 } = {
   otlp: [],
   startedAt: new Date().toISOString(),
@@ -227,6 +232,10 @@ function markdownReport(): string {
   for (const r of report.recordingRules) lines.push(`| ${r.record} | ${r.series} |`);
   lines.push("", "## Alert inputs", "", "| alert | missing series |", "|---|---|");
   for (const a of report.alertInputs) lines.push(`| ${a.alert} | ${a.missing.join(", ")} |`);
+  if (report.scrapeLimit) {
+    lines.push("", `## A target that explodes its series (${FLOOD_APP.name})`, "", "| finding | value |", "|---|---|");
+    for (const [k, v] of Object.entries(report.scrapeLimit)) lines.push(`| ${k} | ${String(v).replace(/\|/g, "\\|")} |`);
+  }
   lines.push("", "## Scripted faults", "", "| fault | alert | receiver | delivered after | bound |", "|---|---|---|---|---|");
   for (const f of report.faults) {
     lines.push(
@@ -710,6 +719,52 @@ interface RuleInfo {
   labels: Record<string, string>;
 }
 
+type Target = { labels: Record<string, string>; scrapePool: string; health: string; lastError: string };
+async function activeTargets(): Promise<Target[]> {
+  const r = JSON.parse((await httpGet(`${lab.url("prometheus")}/api/v1/targets?state=active`)).body) as PromResponse<{
+    activeTargets: Target[];
+  }>;
+  return r.data.activeTargets;
+}
+const scalar = async (expr: string) => Number((await promQuery(expr))[0]?.value?.[1] ?? NaN);
+const targetKey = (t: Target) => `${t.scrapePool} ${t.labels.instance}`;
+
+/**
+ * The app that explodes its series (FLOOD_APP), started with the scripted faults so that its
+ * alert's 5 minutes run beside theirs: what Prometheus looked like before, and the worst seen
+ * while it exploded, sampled every 5 s until the lab stops it.
+ */
+const flood = {
+  startedAt: 0,
+  headBefore: 0,
+  rssBefore: 0,
+  headMax: 0,
+  rssMax: 0,
+  /** The most series of the exploded metric Prometheus ever held. */
+  stored: 0,
+  /** The most other targets seen not up at once, besides those the other faults take down. */
+  othersDown: [] as string[],
+  /** Scrape pools the other faults take down (the stopped app, PostgreSQL's exporter). */
+  faultPools: [] as string[],
+  async start(faultPools: string[]): Promise<void> {
+    this.faultPools = faultPools;
+    this.headBefore = this.headMax = await scalar('prometheus_tsdb_head_series{job="prometheus"}');
+    this.rssBefore = this.rssMax = await scalar('process_resident_memory_bytes{job="prometheus"}');
+    lab.floodSeries = FLOOD_APP.explodedSeries;
+    this.startedAt = Date.now();
+    const sample = async () => {
+      const down = (await activeTargets())
+        .filter((t) => t.scrapePool !== FLOOD_APP.name && t.health !== "up" && !this.faultPools.includes(t.scrapePool))
+        .map((t) => `${targetKey(t)}: ${t.health} ${t.lastError}`);
+      if (down.length > this.othersDown.length) this.othersDown = down;
+      this.headMax = Math.max(this.headMax, await scalar('prometheus_tsdb_head_series{job="prometheus"}'));
+      this.rssMax = Math.max(this.rssMax, await scalar('process_resident_memory_bytes{job="prometheus"}'));
+      this.stored = Math.max(this.stored, Number((await promQuery(`count(${FLOOD_APP.metric})`))[0]?.value?.[1] ?? 0));
+    };
+    lab.stack.every(5000, () => void sample().catch(() => undefined));
+  },
+};
+
 describe("scripted faults on the live lab", () => {
   test("on the healthy stack, no alert but the Watchdog fires", async () => {
     const firing = await promQuery('ALERTS{alertstate="firing", alertname!="Watchdog"}');
@@ -733,25 +788,26 @@ describe("scripted faults on the live lab", () => {
     expect((await promQuery('loki_ingester_wal_disk_usage_percent{job="loki"}')).length).toBe(1);
   });
 
-  test("an app down, a 5xx burst, a database lost and a filesystem filling up each reach the critical receiver within the bound", async () => {
+  test("an app down, a 5xx burst, a database lost and a filesystem filling up each reach the critical receiver, a target exploding its series the warning one, within the bound", async () => {
     const rules = JSON.parse((await httpGet(`${lab.url("prometheus")}/api/v1/rules?type=alert`)).body) as PromResponse<{
       groups: Array<{ interval: number; rules: RuleInfo[] }>;
     }>;
     const evaluation = durationSeconds(LAB_TIMING.evaluationInterval) ?? 2;
     const scrape = durationSeconds(LAB_TIMING.scrapeInterval) ?? 2;
     const groupWait = durationSeconds(LAB_TIMING.groupWait) ?? 1;
-    /** The shortest `for` of the critical rules of that name: a fault that meets every window fires that one first. */
-    const forOf = (alert: string) =>
+    /** The shortest `for` of the rules of that name and severity: a fault that meets every window fires that one first. */
+    const forOf = (alert: string, severity = "critical") =>
       Math.min(
         ...rules.data.groups
           .flatMap((g) => g.rules)
-          .filter((r) => r.name === alert && r.labels.severity === "critical")
+          .filter((r) => r.name === alert && r.labels.severity === severity)
           .map((r) => r.duration),
       );
     // Next scrape sees the fault; the next evaluation makes the alert pending; `for` later the
     // evaluation that fires; Alertmanager holds a new group for group_wait. A rate-based signal
     // also needs its window to turn: `settle` seconds the fault itself takes to show.
-    const bound = (alert: string, settle = 0) => scrape + evaluation + forOf(alert) + evaluation + groupWait + settle + SLACK_SECONDS;
+    const bound = (alert: string, settle = 0, severity = "critical") =>
+      scrape + evaluation + forOf(alert, severity) + evaluation + groupWait + settle + SLACK_SECONDS;
 
     const web = [...lab.apps.values()].find(({ app }) => !app.sendsContentType);
     const api = [...lab.apps.values()].find(({ app }) => app.sendsContentType);
@@ -765,7 +821,15 @@ describe("scripted faults on the live lab", () => {
       1000,
     );
 
-    const faults: Array<{ fault: string; alert: string; culprit: string; settle?: number; start: () => Promise<void> }> = [
+    /** Each fault's alert, the text its message names, and the receiver it reaches: the critical one unless it says (the warning one is the sink's `monitoring`). */
+    const faults: Array<{
+      fault: string;
+      alert: string;
+      culprit: string;
+      settle?: number;
+      severity?: "warning";
+      start: () => Promise<void>;
+    }> = [
       { fault: `app ${web.target.name} down`, alert: "AppDown", culprit: web.target.name, start: () => web.server.stop() },
       {
         fault: `app ${api.target.name} answers half its requests with 5xx`,
@@ -793,17 +857,28 @@ describe("scripted faults on the live lab", () => {
         },
       },
     ];
+    faults.push({
+      fault: `app ${FLOOD_APP.name} serves ${FLOOD_APP.explodedSeries} series over its sample limit of ${FLOOD_APP.sampleLimit}`,
+      alert: "PrometheusScrapeLimitHit",
+      // Its labels are Prometheus' own (job="prometheus"): the message names no target.
+      culprit: "",
+      severity: "warning",
+      start: () => flood.start([web.target.name, "postgres-exporter"]),
+    });
+    const channelOf = (f: (typeof faults)[number]) => (f.severity === "warning" ? "monitoring" : "critical");
     const started = new Map<string, number>();
     for (const f of faults) {
       await f.start();
       started.set(f.fault, Date.now());
     }
-    const longest = Math.max(...faults.map((f) => bound(f.alert, f.settle)));
+    const longest = Math.max(...faults.map((f) => bound(f.alert, f.settle, f.severity)));
     const delivered = (f: (typeof faults)[number]) =>
       lab.messages.find((m) => {
         const embed = m.body.embeds?.[0];
         const text = `${embed?.title ?? ""} ${embed?.description ?? ""}`;
-        return m.channel === "critical" && (embed?.title ?? "").startsWith("[FIRING") && text.includes(f.alert) && text.includes(f.culprit);
+        return (
+          m.channel === channelOf(f) && (embed?.title ?? "").startsWith("[FIRING") && text.includes(f.alert) && text.includes(f.culprit)
+        );
       });
     await waitFor(
       "every fault delivered",
@@ -817,9 +892,9 @@ describe("scripted faults on the live lab", () => {
       report.faults.push({
         fault: f.fault,
         alert: f.alert,
-        receiver: "critical",
+        receiver: channelOf(f) === "critical" ? "critical" : "warning",
         firedAfterSeconds: after,
-        boundSeconds: bound(f.alert, f.settle),
+        boundSeconds: bound(f.alert, f.settle, f.severity),
         delivered: message !== undefined,
       });
     }
@@ -830,5 +905,35 @@ describe("scripted faults on the live lab", () => {
           `${p.fault}: ${p.alert} ${p.delivered ? `after ${p.firedAfterSeconds?.toFixed(1)} s, bound ${p.boundSeconds} s` : "not delivered"}`,
       ),
     ).toEqual([]);
+  });
+
+  test("the target that exploded its series (issue 32): its scrapes dropped at its sample limit, none of its series stored, every other target up, Prometheus' series and memory bounded", async () => {
+    if (!flood.startedAt) throw new Error("the flood did not start: the scripted faults' test failed before it");
+    const now = await activeTargets();
+    const target = now.find((t) => t.scrapePool === FLOOD_APP.name);
+    const exceeded = await scalar('prometheus_target_scrapes_exceeded_sample_limit_total{job="prometheus"}');
+    const up = (await promQuery(`up{job="${FLOOD_APP.name}"}`)).map((x) => x.value?.[1]);
+    const delivered = report.faults.find((f) => f.alert === "PrometheusScrapeLimitHit");
+    report.scrapeLimit = {
+      "sample limit (apps[].limits.sampleLimit)": FLOOD_APP.sampleLimit,
+      "series served once exploded": FLOOD_APP.explodedSeries,
+      "exploding for (s)": ((Date.now() - flood.startedAt) / 1000).toFixed(0),
+      "its target": `${target?.health ?? "missing"}: ${target?.lastError ?? ""}`,
+      "scrapes refused (prometheus_target_scrapes_exceeded_sample_limit_total)": exceeded,
+      "other targets not up at once, besides the other faults' (web, postgres-exporter)": flood.othersDown.join("; ") || "none",
+      "head series before / highest after": `${flood.headBefore} / ${flood.headMax}`,
+      "Prometheus RSS before / highest after (MiB)": `${(flood.rssBefore / 2 ** 20).toFixed(0)} / ${(flood.rssMax / 2 ** 20).toFixed(0)}`,
+      "series of the exploded metric stored, at most": flood.stored,
+      "PrometheusScrapeLimitHit delivered after (s), bound (s)": `${delivered?.firedAfterSeconds?.toFixed(1) ?? "not delivered"}, ${delivered?.boundSeconds}`,
+    };
+    lab.floodSeries = 0;
+    expect({ health: target?.health, error: target?.lastError, up }).toEqual({ health: "down", error: "sample limit exceeded", up: ["0"] });
+    // Every 2 s scrape of it refused since it exploded, give or take the first and the last.
+    expect(exceeded).toBeGreaterThan((Date.now() - flood.startedAt) / 1000 / (durationSeconds(LAB_TIMING.scrapeInterval) ?? 2) / 2);
+    expect(flood.othersDown).toEqual([]);
+    // None of the exploded series is stored, so the head never takes the thousands served.
+    expect(flood.stored).toBe(0);
+    expect(flood.headMax - flood.headBefore).toBeLessThan(FLOOD_APP.explodedSeries);
+    expect(delivered?.delivered).toBe(true);
   });
 });

@@ -17,6 +17,9 @@
  * - The blackbox exporter with the rendered config, probing the first app's health endpoint
  *   (apps[0].probe) and an HTTPS site served here (probes[]), whose certificate it trusts as a
  *   system root (SSL_CERT_FILE), so that the Uptime dashboard has every series it shows.
+ * - An app with a small sample limit (apps[] entry `flood`, `limits.sampleLimit`), healthy
+ *   until a test makes it serve far more series than that (issue 32: a target that explodes its
+ *   series).
  * - Jaeger with the rendered config, Alloy's rendered OTLP endpoint for apps, and an app that
  *   speaks OpenTelemetry (apps[] entry `checkout`, `otlp: true`, with a pod in the team's
  *   namespace on the k3s node): the official SDK sending traces, metrics and logs to Alloy, which
@@ -53,6 +56,21 @@ export const K3S_NODE = "k3s-server";
 export const OTHER_NODE = "k3s-agent-1";
 /** The app that speaks OpenTelemetry: its apps[] name, its requests a second, how often it pushes its metrics. */
 export const OTLP_APP = { name: "checkout", rate: 5, metricIntervalMs: 2000 } as const;
+/**
+ * The app that explodes its series: its apps[] name, the sample limit its entry sets (its healthy
+ * /metrics serves about a hundred samples, well under it), and how many series of one metric,
+ * each with its own label value, it adds once told to explode: twenty times the limit.
+ */
+export const FLOOD_APP = { name: "flood", sampleLimit: 500, explodedSeries: 10_000, metric: "flood_user_sessions_total" } as const;
+
+/** `count` series of FLOOD_APP's metric, one per user: what a label with unbounded values does. */
+export function explodedSeries(count: number): string {
+  if (count === 0) return "";
+  const lines = [`# TYPE ${FLOOD_APP.metric} counter`];
+  for (let i = 0; i < count; i++) lines.push(`${FLOOD_APP.metric}{user_id="u${i}"} ${i}`);
+  return `${lines.join("\n")}\n`;
+}
+
 /** Intervals a user would set to see things quickly; everything else is the stack file's. */
 export const LAB_TIMING = { scrapeInterval: "2s", scrapeTimeout: "1s", evaluationInterval: "2s", groupWait: "1s", groupInterval: "2s" };
 
@@ -72,6 +90,7 @@ const LAB_PORTS = [
   "traefikWebsecure",
   "traefikMetrics",
   "traefikPing",
+  "flood",
 ] as const;
 
 /** How many apps the stack file lists: the lab's OTLP app comes after them. */
@@ -148,6 +167,20 @@ function teamExtras(namespace: string): object[] {
       },
     },
     { apiVersion: "v1", kind: "ResourceQuota", metadata: { name: "team", namespace }, spec: { hard: { pods: "50", services: "20" } } },
+    // The app that explodes its series, a pod like the others on the k3s node (the lab serves its /metrics).
+    {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: FLOOD_APP.name, namespace, labels: { "app.kubernetes.io/name": FLOOD_APP.name } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { "app.kubernetes.io/name": FLOOD_APP.name } },
+        template: {
+          metadata: { labels: { "app.kubernetes.io/name": FLOOD_APP.name } },
+          spec: { nodeName: K3S_NODE, containers: [{ name: FLOOD_APP.name, image: "example.com/shop/flood:1.0.0" }] },
+        },
+      },
+    },
     // The app that sends OTLP, on the node whose Alloy it sends to (the collector looks up only its own node's pods).
     {
       apiVersion: "apps/v1",
@@ -179,6 +212,8 @@ export class Lab {
   filesystem: { mountPoint: string; image: string } | undefined;
   /** The app that speaks OpenTelemetry: its pod in the cluster, its process, its status file (scripts/lib/local/otlp-app.ts). */
   otlpApp!: { name: string; namespace: string; pod: string; uid: string; proc: ManagedProcess; statusFile: string };
+  /** How many series FLOOD_APP adds to its healthy /metrics: 0 until a test makes it explode. */
+  floodSeries = 0;
   /** The cluster's Traefik, serving the stack's routes from the control plane (test/live/support/traefik.ts). */
   traefik!: LabTraefik;
   private clusterStarted = false;
@@ -251,6 +286,9 @@ export class Lab {
       `probes=[{name: lab-site, url: "https://${LOOPBACK}:${stack.ports.probedSite}/"}]`,
       // An app that speaks OpenTelemetry, after the stack file's apps.
       `apps[${stackFileApps()}]={name: ${OTLP_APP.name}, namespace: shop-staging, otlp: true}`,
+      // The app that will explode its series, with a sample limit of its own (its pods' port by number).
+      `apps[${stackFileApps() + 1}]={name: ${FLOOD_APP.name}, namespace: shop-staging, service: ${FLOOD_APP.name}, ` +
+        `targetPort: ${stack.ports.flood}, limits: {sampleLimit: ${FLOOD_APP.sampleLimit}}}`,
     ];
     const input = readStackConfig(LAB_STACK, sets);
     this.config = parseStackConfig({ project: input.project, stack: LAB_STACK, values: input.config, secretKeys: input.secretKeys }).config;
@@ -281,7 +319,8 @@ export class Lab {
         .serve(this.appPorts[target.name], (req, res) => {
           if ((req.url ?? "").split("?")[0] === "/health") return void res.writeHead(200, { "Content-Type": "text/plain" }).end("ok\n");
           if ((req.url ?? "").split("?")[0] !== target.path) return void res.writeHead(404).end();
-          res.writeHead(200, app.headers()).end(app.metricsText());
+          const flood = target.name === FLOOD_APP.name ? explodedSeries(this.floodSeries) : "";
+          res.writeHead(200, app.headers()).end(app.metricsText() + flood);
         })
         .catch((err: Error) => {
           throw new Error(`app ${target.name} needs port ${this.appPorts[target.name]} on ${LOOPBACK} (its targetPort): ${err.message}`);
