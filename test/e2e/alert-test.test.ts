@@ -12,8 +12,7 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { localAlertmanagerArgs, routeOf, writeAlertmanagerFiles } from "../../scripts/lib/local/alertmanager";
-import { stackBinary } from "../../scripts/lib/local/binaries";
+import { routeOf } from "../../scripts/lib/local/alertmanager";
 import { LOOPBACK, ManagedProcess, freePorts, waitFor } from "../../scripts/lib/local/processes";
 import { httpGetJson, sinkHandler } from "../../scripts/lib/local/http";
 import { TEST_ALERTNAME, TEST_LABEL, labelsFor, readRouting } from "../../scripts/lib/alert-routing";
@@ -21,6 +20,7 @@ import { ROOT } from "../../scripts/lib/stackfile";
 import { containerArgs } from "../../scripts/lib/local/rendered";
 import { render } from "../support/render";
 import { localRun } from "./support/local-run";
+import { renderedAlertmanager } from "./support/alertmanager";
 
 jest.setTimeout(240_000);
 
@@ -49,13 +49,13 @@ function alertTest(args: string[]): Promise<{ code: number; stdout: string; stde
 
 describe("npm run alert:test on the real Alertmanager with the rendered routing (sinks on 127.0.0.1)", () => {
   const run = localRun();
+  const am = renderedAlertmanager(run, "alert-test");
   const good: Received[] = [];
   const broken: Received[] = [];
   let alertmanager: ManagedProcess;
   let sets: string[] = [];
   let amUrl = "";
   let tmp = "";
-  let amDir = "";
   let logFile = "";
   let config = "";
   const record = (into: Received[], status: number) =>
@@ -68,7 +68,7 @@ describe("npm run alert:test on the real Alertmanager with the rendered routing 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "alert-test-"));
     logFile = path.join(tmp, "alertmanager.log");
-    const [goodPort, brokenPort, webPort] = await freePorts(3);
+    const [goodPort, brokenPort] = await freePorts(2);
     await run.serve(goodPort, record(good, 200));
     await run.serve(brokenPort, record(broken, 500));
     sets = [
@@ -82,21 +82,9 @@ describe("npm run alert:test on the real Alertmanager with the rendered routing 
       `webhookUrls.payments=http://${LOOPBACK}:${brokenPort}/payments`,
     ];
     const rendered = await render(STACK, sets);
-    amDir = writeAlertmanagerFiles(rendered, "alert-test-am-").dir;
-    config = path.join(amDir, "alertmanager.yml");
-    const storage = path.join(tmp, "alertmanager");
-    fs.mkdirSync(storage);
-    const renderedArgs = containerArgs(rendered, "StatefulSet", "alertmanager");
-    expect(renderedArgs).toContain("--enable-feature=receiver-name-in-metrics");
-    alertmanager = run.start(
-      "alertmanager",
-      stackBinary("alertmanager"),
-      localAlertmanagerArgs(renderedArgs, { config, storage, web: webPort, mesh: 0, peers: [] }),
-    );
-    amUrl = `http://${LOOPBACK}:${webPort}`;
-    await explain(
-      waitFor("Alertmanager to be ready", async () => (await httpGetJson<object>(`${amUrl}/api/v2/status`)) ?? undefined, 30_000),
-    );
+    expect(containerArgs(rendered, "StatefulSet", "alertmanager")).toContain("--enable-feature=receiver-name-in-metrics");
+    const running = await am.start(rendered, { extra: () => JSON.stringify({ good, broken }, null, 1) });
+    ({ config, url: amUrl, process: alertmanager } = running);
     // What `kubectl logs` would give: the process's output, kept in a file the command reads (--logs).
     const timer = setInterval(() => fs.writeFileSync(logFile, `${alertmanager.output(200)}\n`), 250);
     timer.unref();
@@ -106,7 +94,7 @@ describe("npm run alert:test on the real Alertmanager with the rendered routing 
   const afterAllCleanups: Array<() => void> = [];
   afterAll(() => {
     for (const c of afterAllCleanups) c();
-    for (const dir of [tmp, amDir]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
   test("the labels it gives each receiver's test alert are the ones amtool routes there", () => {
