@@ -21,25 +21,33 @@ describe("appRecordingRules", () => {
     "app:slo_errors_per_request:ratio_rate6h",
     "app:slo_errors_per_request:ratio_rate1d",
     "app:slo_errors_per_request:ratio_rate3d",
+    "app:contract_requests:count",
+    "app:contract_requests_with_status:count",
+    "app:contract_duration_buckets:count",
   ];
 
-  test("one rule per normalised series serves every app, then each app's objectives, in one group", () => {
+  test("each app's origins, then one rule per normalised series serves every app, then each app's objectives, in one group", () => {
     const file = appRecordingRules([shop, app("web"), app("api")], "30s");
 
     expect(file.groups.map((g) => [g.name, g.interval])).toEqual([["app-contract", "30s"]]);
     const [{ rules }] = file.groups;
     expect(rules.map((r) => (r.labels ? `${r.record}{app=${r.labels.app}}` : r.record))).toEqual([
+      "app:own_targets:info{app=shop}",
+      "app:own_targets:info{app=web}",
+      "app:own_targets:info{app=api}",
       ...normalised,
       "app:slo_availability_target:ratio{app=shop}",
       "app:slo_latency_target_seconds{app=shop}",
       "app:slo_min_throughput:rps{app=shop}",
       "app:alert_threshold_latency_p95_seconds{app=shop}",
       "app:alert_threshold_error_ratio{app=shop}",
+      "app:contract:info{app=shop}",
       ...["web", "api"].flatMap((name) => [
         `app:slo_availability_target:ratio{app=${name}}`,
         `app:slo_latency_target_seconds{app=${name}}`,
         `app:alert_threshold_latency_p95_seconds{app=${name}}`,
         `app:alert_threshold_error_ratio{app=${name}}`,
+        `app:contract:info{app=${name}}`,
       ]),
     ]);
     for (const rule of rules) expect(promqlProblem(rule.expr)).toBeUndefined();
@@ -49,16 +57,32 @@ describe("appRecordingRules", () => {
     const [{ rules }] = appRecordingRules([shop], "15s").groups;
     const expr = (record: string) => rules.find((r) => r.record === record)?.expr;
 
+    const own = "and on (job, namespace) app:own_targets:info";
     expect(expr(APP_SERIES.requests)).toBe(
-      'sum by (app, code, method) (label_replace(label_replace(rate(shop_http_requests_total{job="shop"}[5m]), "code", "$1", "status_code", "(.*)"), "method", "$1", "verb", "(.*)"))',
+      `sum by (app, code, method) (label_replace(label_replace(rate(shop_http_requests_total{job="shop"}[5m]) ${own}, "code", "$1", "status_code", "(.*)"), "method", "$1", "verb", "(.*)"))`,
     );
     expect(expr(APP_SERIES.durationBuckets)).toBe(
-      'sum by (app, le, route) (label_replace(rate(shop_http_request_duration_seconds_bucket{job="shop"}[5m]), "route", "$1", "handler", "(.*)"))',
+      `sum by (app, le, route) (label_replace(rate(shop_http_request_duration_seconds_bucket{job="shop"}[5m]) ${own}, "route", "$1", "handler", "(.*)"))`,
     );
-    expect(expr(APP_SERIES.activeConnections)).toBe('sum by (app) (shop_open_connections{job="shop"})');
+    expect(expr(APP_SERIES.activeConnections)).toBe(`sum by (app) (shop_open_connections{job="shop"} ${own})`);
     expect(expr(APP_SERIES.errorRatio("1h"))).toBe(
-      '(sum by (app) (rate(shop_http_requests_total{job="shop", status_code=~"5.."}[1h])) or 0 * sum by (app) (rate(shop_http_requests_total{job="shop"}[1h])))\n/\nsum by (app) (rate(shop_http_requests_total{job="shop"}[1h]))',
+      `(sum by (app) (rate(shop_http_requests_total{job="shop", status_code=~"5.."}[1h]) ${own}) or 0 * sum by (app) (rate(shop_http_requests_total{job="shop"}[1h]) ${own}))\n/\nsum by (app) (rate(shop_http_requests_total{job="shop"}[1h]) ${own})`,
     );
+    expect(expr(APP_SERIES.contractRequests)).toBe(`count by (app) (shop_http_requests_total{job="shop"} ${own})`);
+    expect(expr(APP_SERIES.contractRequestsWithStatus)).toBe(
+      `count by (app) (shop_http_requests_total{job="shop", status_code!=""} ${own})`,
+    );
+    expect(expr(APP_SERIES.contractDurationBuckets)).toBe(`count by (app) (shop_http_request_duration_seconds_bucket{job="shop"} ${own})`);
+    expect(rules.filter((r) => r.record === APP_SERIES.ownTargets)).toEqual([
+      { record: APP_SERIES.ownTargets, expr: "vector(1)", labels: { app: "shop", job: "shop", namespace: "shop" } },
+    ]);
+    expect(rules.find((r) => r.record === APP_SERIES.contractInfo)?.labels).toEqual({
+      app: "shop",
+      requests: "shop_http_requests_total",
+      duration: "shop_http_request_duration_seconds",
+      status_label: "status_code",
+      config: "monitoring:apps[0].metrics",
+    });
     expect(rules.find((r) => r.record === APP_SERIES.availabilityTarget)).toEqual({
       record: APP_SERIES.availabilityTarget,
       expr: "vector(0.995)",
@@ -69,9 +93,35 @@ describe("appRecordingRules", () => {
 
   test("apps named alike share a selector; apps named otherwise join the same rule with `or`", () => {
     const [{ rules }] = appRecordingRules([app("web"), shop, app("api")], "15s").groups;
-    expect(rules[2].expr).toBe(
-      '(\nsum by (app) (http_connections_active{job=~"web|api"})\n)\nor\n(\nsum by (app) (shop_open_connections{job="shop"})\n)',
+    expect(rules.find((r) => r.record === APP_SERIES.activeConnections)?.expr).toBe(
+      '(\nsum by (app) (http_connections_active{job=~"web|api"} and on (job, namespace) app:own_targets:info)\n)\nor\n(\nsum by (app) (shop_open_connections{job="shop"} and on (job, namespace) app:own_targets:info)\n)',
     );
+  });
+
+  test("an app's origins: its job in its Service's namespace, its URL's job without one, its OTLP pushes from its namespace", () => {
+    const url = app("status", { service: undefined, url: "https://status.example.com/metrics" });
+    const otlpOnly = app("mailer", { service: undefined, otlp: true, otlpNamespace: "mail" });
+    const urlAndOtlp = app("edge", { service: undefined, url: "https://edge.example.com/metrics", otlp: true, otlpNamespace: "edge" });
+    const serviceAndOtlp = app("api", { service: { namespace: "prod", name: "api", port: "http" }, otlp: true, otlpNamespace: "prod" });
+    const origins = appRecordingRules([url, otlpOnly, urlAndOtlp, serviceAndOtlp], "15s")
+      .groups.flatMap((g) => g.rules)
+      .filter((r) => r.record === APP_SERIES.ownTargets)
+      .map((r) => r.labels);
+    expect(origins).toEqual([
+      { app: "status", job: "status" },
+      { app: "mailer", job: "mailer", namespace: "mail" },
+      { app: "edge", job: "edge" },
+      { app: "edge", job: "edge", namespace: "edge" },
+      { app: "api", job: "api", namespace: "prod" },
+    ]);
+  });
+
+  test("the contract info names each app's config key by its position in apps[], across groups", () => {
+    const many = Array.from({ length: 3000 }, (_, i) => app(`app-${i}`));
+    const { groups } = appRecordingRules(many, "15s");
+    expect(groups.length).toBeGreaterThan(1);
+    const keys = groups.flatMap((g) => g.rules.filter((r) => r.record === APP_SERIES.contractInfo).map((r) => r.labels?.config));
+    expect(keys).toEqual(many.map((_, i) => `monitoring:apps[${i}].metrics`));
   });
 
   test("records the throughput objective only for apps that set one", () => {
@@ -86,7 +136,7 @@ describe("appRecordingRules", () => {
     expect(groups.map((g) => g.name)).toEqual(groups.map((_, i) => (i === 0 ? "app-contract" : `app-contract-${i + 1}`)));
     for (const group of groups) {
       expect(Buffer.byteLength(JSON.stringify(group))).toBeLessThanOrEqual(APP_GROUP_BUDGET);
-      // Two naming schemes: ten normalising rules per group, whatever its number of apps.
+      // Two naming schemes: thirteen normalising rules per group, whatever its number of apps.
       expect(group.rules.filter((r) => !r.labels).map((r) => r.record)).toEqual(normalised);
     }
     // Every app once, in config order.

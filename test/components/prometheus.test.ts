@@ -838,7 +838,8 @@ describe("Prometheus component", () => {
     expect(data["nodes.yml"]).toContain(`runbook: ${RUNBOOK_PATH}#sampledown`);
     const generated = YAML.parse(data[APP_RULES_KEY]) as { groups: Array<{ name: string; rules: Array<{ record: string }> }> };
     expect(generated.groups.map((g) => g.name)).toEqual(["app-contract"]);
-    expect(generated.groups[0].rules[0].record).toBe(APP_SERIES.requests);
+    expect(generated.groups[0].rules[0].record).toBe(APP_SERIES.ownTargets);
+    expect(generated.groups[0].rules.map((r) => r.record)).toContain(APP_SERIES.requests);
   });
 
   test("rule files that would not fit in a ConfigMap, or take a generated name, are refused with the reason", async () => {

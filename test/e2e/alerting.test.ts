@@ -9,7 +9,8 @@
  *
  * The app goes down: the critical channel receives exactly one message naming the
  * alert and the app, within a bound computed from the config, although one peer was
- * stopped before the alert fired. The app comes back: one RESOLVED message. The
+ * stopped before the alert fired, and although a pod of another namespace that carries the
+ * app's label (scraped by the annotated pods' job) keeps answering: it is not the app. The app comes back: one RESOLVED message. The
  * measured latencies go to out/bench/alerting-e2e.json for the benchmark script;
  * the only timing assertion is the computed bound.
  */
@@ -177,11 +178,13 @@ describe("alerting end to end (real Prometheus and a 3-peer Alertmanager cluster
 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "alerting-e2e-"));
-    const [sinkPort, appPort, promPort, ...amPorts] = await freePorts(3 + 6);
+    const [sinkPort, appPort, namesakePort, promPort, ...amPorts] = await freePorts(4 + 6);
     prometheusPort = promPort;
 
     await run.serve(sinkPort, sinkHandler(messages, rejected));
     app = await run.serve(appPort, appHandler);
+    // A pod elsewhere labelled with the app's name, in the annotated pods' job: it stays up throughout.
+    await run.serve(namesakePort, appHandler);
 
     const sinkUrl = (channel: string) => `http://${LOOPBACK}:${sinkPort}/${channel}`;
     const rendered = await render(STACK, [
@@ -226,7 +229,15 @@ describe("alerting end to end (real Prometheus and a 3-peer Alertmanager cluster
     const localConfig = {
       ...promConfig,
       rule_files: [path.join(rulesDir, "*.yml")],
-      scrape_configs: appJobs,
+      scrape_configs: [
+        ...appJobs,
+        // What the annotated pods' job makes of a pod of another namespace labelled app=<the app's name>.
+        {
+          job_name: "kubernetes-pods",
+          fallback_scrape_protocol: appJobs[0].fallback_scrape_protocol,
+          static_configs: [{ targets: [`${LOOPBACK}:${namesakePort}`], labels: { app: APP, namespace: "elsewhere", pod: `${APP}-0` } }],
+        },
+      ],
       alerting: {
         ...promConfig.alerting,
         alertmanagers: [{ api_version: "v2", scheme: "http", static_configs: [{ targets: amWeb.map((p) => `${LOOPBACK}:${p}`) }] }],
@@ -284,10 +295,10 @@ describe("alerting end to end (real Prometheus and a 3-peer Alertmanager cluster
     );
     await explain(
       waitFor(
-        `Prometheus to scrape ${APP} (up == 1) and to know the 3 Alertmanagers`,
+        `Prometheus to scrape ${APP} and its namesake elsewhere (up == 1) and to know the 3 Alertmanagers`,
         async () => {
           const up = await httpGetJson<{ data: { result: Array<{ value: [number, string] }> } }>(
-            `http://${LOOPBACK}:${prometheusPort}/api/v1/query?query=${encodeURIComponent(`up{job="${APP}"}`)}`,
+            `http://${LOOPBACK}:${prometheusPort}/api/v1/query?query=${encodeURIComponent(`min(up{app="${APP}"}) and count(up{app="${APP}"}) == 2`)}`,
           );
           const ams = await httpGetJson<{ data: { activeAlertmanagers: unknown[] } }>(
             `http://${LOOPBACK}:${prometheusPort}/api/v1/alertmanagers`,
@@ -333,6 +344,11 @@ describe("alerting end to end (real Prometheus and a 3-peer Alertmanager cluster
     expect(appMessages("critical", "FIRING")).toHaveLength(1);
     expect(appMessages("monitoring", "FIRING")).toEqual([]);
     expect(rejected).toEqual([]);
+    // The namesake answers all along, labelled with the app's name: it did not hold the app up.
+    const namesakeUp = await httpGetJson<{ data: { result: Array<{ value: [number, string] }> } }>(
+      `http://${LOOPBACK}:${prometheusPort}/api/v1/query?query=${encodeURIComponent(`up{app="${APP}", job="kubernetes-pods"}`)}`,
+    );
+    expect(namesakeUp.data.result.map((r) => r.value[1])).toEqual(["1"]);
 
     const embed = first.body.embeds?.[0] ?? {};
     expect(embed.title).toBe(`[FIRING:1] ${STACK}: ${ALERT} (critical)`);

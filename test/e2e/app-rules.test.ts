@@ -44,10 +44,14 @@ describe("the generated rules under promtool", () => {
     // - shop serves 9 requests/s of GET 200 and, during the last day only, 2 requests/s of POST 503;
     // - a copy of shop's series scraped by another job, and series of another app under
     //   shop's metric names, both of which must stay out of shop's results;
-    // - two instances of shop with 3 and 4 open connections, and latency buckets by handler.
+    // - two instances of shop with 3 and 4 open connections, and latency buckets by handler;
+    // - api's series under its own job in another namespace (a pod of staging sending OTLP as
+    //   service api), which must stay out of api's results as well;
+    // - gosvc, a Go promhttp service whose counter says `code` where its config says `status`.
     const dir = tempDir();
-    // `web` and `api` name their metrics alike: one rule serves both, and keeps them apart.
-    fs.writeFileSync(path.join(dir, "apps.rules.yml"), YAML.stringify(appRecordingRules([shop, app("web"), app("api")], "1m")));
+    // `web`, `api` and `gosvc` name their metrics alike: one rule serves them, and keeps them apart.
+    const apps = [shop, app("web"), app("api"), app("gosvc")];
+    fs.writeFileSync(path.join(dir, "apps.rules.yml"), YAML.stringify(appRecordingRules(apps, "1m")));
     const minutes = 3 * 24 * 60;
     const day = 24 * 60;
     const steady = (perMinute: number) => `0+${perMinute}x${minutes}`;
@@ -78,10 +82,24 @@ describe("the generated rules under promtool", () => {
             },
             { series: `shop_open_connections{${shopLabels}, pod="shop-a"}`, values: `3x${minutes}` },
             { series: `shop_open_connections{${shopLabels}, pod="shop-b"}`, values: `4x${minutes}` },
-            { series: 'http_requests_total{app="web", job="web", status="200", method="GET"}', values: steady(60) },
-            { series: 'http_requests_total{app="api", job="api", status="200", method="GET"}', values: steady(180) },
-            { series: 'http_requests_total{app="api", job="api", status="502", method="GET"}', values: steady(60) },
+            { series: 'http_requests_total{app="web", job="web", namespace="shop", status="200", method="GET"}', values: steady(60) },
+            { series: 'http_requests_total{app="api", job="api", namespace="shop", status="200", method="GET"}', values: steady(180) },
+            { series: 'http_requests_total{app="api", job="api", namespace="shop", status="502", method="GET"}', values: steady(60) },
             { series: 'http_requests_total{app="api", job="kubernetes-pods", status="500", method="GET"}', values: steady(600) },
+            { series: 'http_requests_total{app="api", job="api", namespace="staging", status="500", method="GET"}', values: steady(600) },
+            {
+              series: 'http_request_duration_seconds_bucket{app="api", job="api", namespace="shop", endpoint="/", le="+Inf"}',
+              values: steady(240),
+            },
+            {
+              series: 'http_request_duration_seconds_bucket{app="api", job="api", namespace="staging", endpoint="/", le="+Inf"}',
+              values: steady(600),
+            },
+            { series: 'http_requests_total{app="gosvc", job="gosvc", namespace="shop", code="200", method="GET"}', values: steady(60) },
+            {
+              series: 'http_request_duration_seconds_bucket{app="gosvc", job="gosvc", namespace="shop", endpoint="/", le="+Inf"}',
+              values: steady(60),
+            },
           ],
           promql_expr_test: [
             {
@@ -133,6 +151,53 @@ describe("the generated rules under promtool", () => {
               ],
             },
             {
+              // Only api's own namespace feeds its latency, not its namesake's in staging.
+              expr: `${APP_SERIES.durationBuckets}{app="api"}`,
+              eval_time: "3d",
+              exp_samples: [{ labels: `${APP_SERIES.durationBuckets}{app="api", le="+Inf", route="/"}`, value: 4 }],
+            },
+            {
+              // The contract checked on the apps' own series only: api's 2 (not its namesakes' of
+              // kubernetes-pods and staging) carry its status label, gosvc's one does not
+              // (AppStatusLabelMissing); web has no bucket (AppLatencyHistogramMissing).
+              expr: `${APP_SERIES.contractRequests}`,
+              eval_time: "3d",
+              exp_samples: [
+                { labels: `${APP_SERIES.contractRequests}{app="shop"}`, value: 2 },
+                { labels: `${APP_SERIES.contractRequests}{app="web"}`, value: 1 },
+                { labels: `${APP_SERIES.contractRequests}{app="api"}`, value: 2 },
+                { labels: `${APP_SERIES.contractRequests}{app="gosvc"}`, value: 1 },
+              ],
+            },
+            {
+              expr: `${APP_SERIES.contractRequestsWithStatus}`,
+              eval_time: "3d",
+              exp_samples: [
+                { labels: `${APP_SERIES.contractRequestsWithStatus}{app="shop"}`, value: 2 },
+                { labels: `${APP_SERIES.contractRequestsWithStatus}{app="web"}`, value: 1 },
+                { labels: `${APP_SERIES.contractRequestsWithStatus}{app="api"}`, value: 2 },
+              ],
+            },
+            {
+              expr: `${APP_SERIES.contractDurationBuckets}`,
+              eval_time: "3d",
+              exp_samples: [
+                { labels: `${APP_SERIES.contractDurationBuckets}{app="shop"}`, value: 3 },
+                { labels: `${APP_SERIES.contractDurationBuckets}{app="api"}`, value: 1 },
+                { labels: `${APP_SERIES.contractDurationBuckets}{app="gosvc"}`, value: 1 },
+              ],
+            },
+            {
+              expr: `${APP_SERIES.contractInfo}{app="gosvc"}`,
+              eval_time: "1m",
+              exp_samples: [
+                {
+                  labels: `${APP_SERIES.contractInfo}{app="gosvc", config="monitoring:apps[3].metrics", duration="http_request_duration_seconds", requests="http_requests_total", status_label="status"}`,
+                  value: 1,
+                },
+              ],
+            },
+            {
               // An app without traffic has no ratio rather than a made-up one.
               expr: `${APP_SERIES.errorRatio("5m")}{app="shop-without-traffic"}`,
               eval_time: "3d",
@@ -171,7 +236,12 @@ describe("the generated rules under promtool", () => {
       tests: [
         {
           interval: "1m",
-          input_series: [{ series: 'shop_http_requests_total{app="shop", job="shop", status_code="200", verb="GET"}', values: "0+60x10" }],
+          input_series: [
+            {
+              series: 'shop_http_requests_total{app="shop", job="shop", namespace="shop", status_code="200", verb="GET"}',
+              values: "0+60x10",
+            },
+          ],
           promql_expr_test: [
             {
               expr: APP_SERIES.requests,

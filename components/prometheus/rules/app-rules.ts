@@ -5,6 +5,12 @@
  * series, so a new app with its own metric names needs config, not rule edits.
  *
  * Series produced for every app, each carrying `app="<name>"`:
+ * - app:own_targets:info{job, namespace}: where the app's own series come from, one series
+ *   per origin: its scrape job (`job="<name>"`, with its Service's namespace, none for a URL)
+ *   and its OTLP pushes (`job="<name>"` from OTEL_SERVICE_NAME, with apps[].namespace). Every
+ *   other series reads the app's metrics only through it (`and on (job, namespace)`), and
+ *   AppDown its `up` and `target_info`: a pod of another namespace or job that carries the same
+ *   `app` label, or sends OTLP under the same service name, changes none of them;
  * - app:http_requests:rate5m{code, method}: request rate by status code and method;
  * - app:http_request_duration_seconds_bucket:rate5m{le, route}: latency histogram;
  * - app:http_connections_active:sum: open connections;
@@ -14,12 +20,18 @@
  *   app:slo_min_throughput:rps (only when configured),
  *   app:alert_threshold_latency_p95_seconds, app:alert_threshold_error_ratio: the
  *   app's objectives and thresholds as series, so one alert rule compares every
- *   app with its own numbers.
+ *   app with its own numbers;
+ * - app:contract_requests:count, app:contract_requests_with_status:count,
+ *   app:contract_duration_buckets:count: how many series of the app's request metric it
+ *   exposes, how many of them carry its status label, and how many buckets its latency
+ *   histogram has; with app:contract:info{requests, duration, status_label, config} (the
+ *   app's metric names and its config key), AppStatusLabelMissing and
+ *   AppLatencyHistogramMissing (rules/apps.yml) tell when the config does not match the app.
  *
  * Apps that name their metrics alike share their rules: one rule per series selects all of
  * them by `job` and keeps them apart by `app`, so the rules grow with the number of naming
  * schemes, not of apps; apps named otherwise join the same rule through `or`. Only the
- * objectives are per app. The apps are cut, in config order, into groups of bounded size
+ * origins and objectives are per app. The apps are cut, in config order, into groups of bounded size
  * (APP_GROUP_BUDGET), each with one rule per normalised series: the Prometheus component
  * writes each group to a file of its own, so that no file holds a rule twice (promtool's
  * duplicate-rule check) and no file or ConfigMap grows without bound, whatever the number of apps.
@@ -59,6 +71,11 @@ export const APP_SERIES = {
   minThroughput: "app:slo_min_throughput:rps",
   latencyThreshold: "app:alert_threshold_latency_p95_seconds",
   errorRatioThreshold: "app:alert_threshold_error_ratio",
+  ownTargets: "app:own_targets:info",
+  contractInfo: "app:contract:info",
+  contractRequests: "app:contract_requests:count",
+  contractRequestsWithStatus: "app:contract_requests_with_status:count",
+  contractDurationBuckets: "app:contract_duration_buckets:count",
 } as const;
 
 /** Status codes that count as errors against the availability objective. */
@@ -100,27 +117,38 @@ function normalisationExprs(apps: readonly AppTarget[]): Array<{ record: string;
   // job keeps out a second copy of an app's series scraped by another job (e.g. a pod
   // that is also annotated for scraping), which carries the same `app`.
   const own = apps.length === 1 ? `job=${quote(apps[0].name)}` : `job=~${quote(apps.map((a) => a.name).join("|"))}`;
-  const requests = (window: string, extra = "") => `${m.requests}{${own}${extra}}[${window}]`;
+  // ...and of those, only the series of the app's own origins (OWN_TARGETS): its job in its namespace.
+  const mine = (expr: string) => `${expr} and on (job, namespace) ${APP_SERIES.ownTargets}`;
+  const requests = (window: string, extra = "") => mine(`rate(${m.requests}{${own}${extra}}[${window}])`);
   // label_replace copies the app's label into the contract's name; when the names are the same it changes nothing.
   const copyLabel = (expr: string, to: string, from: string) => `label_replace(${expr}, ${quote(to)}, "$1", ${quote(from)}, "(.*)")`;
   return [
     {
       record: APP_SERIES.requests,
-      expr: `sum by (app, code, method) (${copyLabel(copyLabel(`rate(${requests("5m")})`, "code", m.statusLabel), "method", m.methodLabel)})`,
+      expr: `sum by (app, code, method) (${copyLabel(copyLabel(requests("5m"), "code", m.statusLabel), "method", m.methodLabel)})`,
     },
     {
       record: APP_SERIES.durationBuckets,
-      expr: `sum by (app, le, route) (${copyLabel(`rate(${m.duration}_bucket{${own}}[5m])`, "route", m.routeLabel)})`,
+      expr: `sum by (app, le, route) (${copyLabel(mine(`rate(${m.duration}_bucket{${own}}[5m])`), "route", m.routeLabel)})`,
     },
-    { record: APP_SERIES.activeConnections, expr: `sum by (app) (${m.activeConnections}{${own}})` },
+    { record: APP_SERIES.activeConnections, expr: `sum by (app) (${mine(`${m.activeConnections}{${own}}`)})` },
     ...SLO_WINDOWS.map((window) => ({
       record: APP_SERIES.errorRatio(window),
       // `or 0 * ...`: an app with requests but no 5xx at all has a ratio of 0, not a missing
       // series (dashboards show 0 %, not "No data"); an app without requests has none.
       expr:
-        `(sum by (app) (rate(${requests(window, `, ${m.statusLabel}=~${quote(SERVER_ERROR)}`)})) or 0 * sum by (app) (rate(${requests(window)})))\n` +
-        `/\nsum by (app) (rate(${requests(window)}))`,
+        `(sum by (app) (${requests(window, `, ${m.statusLabel}=~${quote(SERVER_ERROR)}`)}) or 0 * sum by (app) (${requests(window)}))\n` +
+        `/\nsum by (app) (${requests(window)})`,
     })),
+    // The contract checked on the app's own series: a request metric without the status label
+    // (a Go promhttp service's is `code`) leaves the error ratio at 0 for ever, a histogram of
+    // another name leaves the latency alerts without data.
+    { record: APP_SERIES.contractRequests, expr: `count by (app) (${mine(`${m.requests}{${own}}`)})` },
+    {
+      record: APP_SERIES.contractRequestsWithStatus,
+      expr: `count by (app) (${mine(`${m.requests}{${own}, ${m.statusLabel}!=""}`)})`,
+    },
+    { record: APP_SERIES.contractDurationBuckets, expr: `count by (app) (${mine(`${m.duration}_bucket{${own}}`)})` },
   ];
 }
 
@@ -138,8 +166,24 @@ function normalisationRules(apps: readonly AppTarget[]): RecordingRule[] {
   }));
 }
 
-/** The objectives and thresholds of one app, as series labelled with it. */
-function objectiveRules(app: AppTarget): RecordingRule[] {
+/**
+ * Where the series of one app come from, as series labelled with it: its scrape job (in its
+ * Service's namespace; a URL has none) and its OTLP pushes (from apps[].namespace, which config
+ * requires of an app that sends OTLP). An app scraped from a Service and sending OTLP from the
+ * same namespace has one origin.
+ */
+function ownTargetRules(app: AppTarget): RecordingRule[] {
+  const origins: Array<Record<string, string>> = [];
+  if (app.service) origins.push({ namespace: app.service.namespace });
+  else if (app.url !== undefined) origins.push({});
+  if (app.otlp && app.otlpNamespace !== undefined && app.otlpNamespace !== app.service?.namespace) {
+    origins.push({ namespace: app.otlpNamespace });
+  }
+  return origins.map((where) => ({ record: APP_SERIES.ownTargets, expr: "vector(1)", labels: { app: app.name, job: app.name, ...where } }));
+}
+
+/** The objectives and thresholds of one app (the `index`th of apps[]), as series labelled with it. */
+function objectiveRules(app: AppTarget, index: number): RecordingRule[] {
   const labels = { app: app.name };
   const rules: RecordingRule[] = [
     { record: APP_SERIES.availabilityTarget, expr: `vector(${number(app.slo.availabilityRatio)})`, labels },
@@ -151,15 +195,44 @@ function objectiveRules(app: AppTarget): RecordingRule[] {
   rules.push(
     { record: APP_SERIES.latencyThreshold, expr: `vector(${number(app.alerts.latencyP95Seconds)})`, labels },
     { record: APP_SERIES.errorRatioThreshold, expr: `vector(${number(app.alerts.errorRatio)})`, labels },
+    // What the contract alerts name: the app's metrics as configured, and where to change them.
+    {
+      record: APP_SERIES.contractInfo,
+      expr: "vector(1)",
+      labels: {
+        ...labels,
+        requests: app.metrics.requests,
+        duration: app.metrics.duration,
+        status_label: app.metrics.statusLabel,
+        config: `monitoring:apps[${index}].metrics`,
+      },
+    },
   );
   return rules;
 }
 
 const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value), "utf8");
 
-/** The group of `apps`: their normalisation, then each one's objectives. */
-function groupOf(name: string, apps: readonly AppTarget[], evaluationInterval: string): RecordingRuleGroup {
-  return { name, interval: evaluationInterval, rules: [...normalisationRules(apps), ...apps.flatMap(objectiveRules)] };
+/** An app and its position in apps[] (its config key). */
+interface Indexed {
+  app: AppTarget;
+  index: number;
+}
+
+/**
+ * The group of `apps`: where each one's series come from (first: the normalisation reads it in
+ * the same evaluation), their normalisation, then each one's objectives.
+ */
+function groupOf(name: string, apps: readonly Indexed[], evaluationInterval: string): RecordingRuleGroup {
+  return {
+    name,
+    interval: evaluationInterval,
+    rules: [
+      ...apps.flatMap(({ app }) => ownTargetRules(app)),
+      ...normalisationRules(apps.map(({ app }) => app)),
+      ...apps.flatMap(({ app, index }) => objectiveRules(app, index)),
+    ],
+  };
 }
 
 /**
@@ -167,15 +240,19 @@ function groupOf(name: string, apps: readonly AppTarget[], evaluationInterval: s
  * share is its objectives, its job in every selector, and a naming scheme new to the run;
  * a run that still comes out larger (the shares are estimates) is cut again.
  */
-function runsOf(apps: readonly AppTarget[], evaluationInterval: string): AppTarget[][] {
-  const selectors = normalisationExprs([apps[0]]).length + 2 * SLO_WINDOWS.length;
-  const runs: AppTarget[][] = [];
-  let run: AppTarget[] = [];
+function runsOf(apps: readonly Indexed[], evaluationInterval: string): Indexed[][] {
+  const selectors = normalisationExprs([apps[0].app]).length + 2 * SLO_WINDOWS.length;
+  const runs: Indexed[][] = [];
+  let run: Indexed[] = [];
   let namings = new Set<string>();
   let used = 0;
-  for (const app of apps) {
+  for (const entry of apps) {
+    const { app, index } = entry;
     const fresh = !namings.has(namingOf(app));
-    const share = jsonBytes(objectiveRules(app)) + selectors * (app.name.length + 1) + (fresh ? jsonBytes(normalisationExprs([app])) : 0);
+    const share =
+      jsonBytes([...ownTargetRules(app), ...objectiveRules(app, index)]) +
+      selectors * (app.name.length + 1) +
+      (fresh ? jsonBytes(normalisationExprs([app])) : 0);
     if (run.length > 0 && used + share > APP_GROUP_BUDGET) {
       runs.push(run);
       [run, namings, used] = [[], new Set(), 0];
@@ -184,12 +261,12 @@ function runsOf(apps: readonly AppTarget[], evaluationInterval: string): AppTarg
     } else {
       used += share;
     }
-    run.push(app);
+    run.push(entry);
     namings.add(namingOf(app));
   }
   if (run.length > 0) runs.push(run);
-  const fits = (r: AppTarget[]) => r.length === 1 || jsonBytes(groupOf("", r, evaluationInterval)) <= APP_GROUP_BUDGET;
-  const split = (r: AppTarget[]): AppTarget[][] =>
+  const fits = (r: Indexed[]) => r.length === 1 || jsonBytes(groupOf("", r, evaluationInterval)) <= APP_GROUP_BUDGET;
+  const split = (r: Indexed[]): Indexed[][] =>
     fits(r) ? [r] : [...split(r.slice(0, r.length >> 1)), ...split(r.slice(r.length >> 1))];
   return runs.flatMap(split);
 }
@@ -197,14 +274,17 @@ function runsOf(apps: readonly AppTarget[], evaluationInterval: string): AppTarg
 /**
  * The recording rules of the app contract: groups `app-contract`, `app-contract-2`, ... (as
  * many as the apps need, see APP_GROUP_BUDGET), each evaluated every `evaluationInterval`,
- * with one rule per normalised series for its apps, then each app's objectives, in config
- * order. No apps: no groups, still a valid rule file. The apps have names of their own
+ * with each app's origins, one rule per normalised series for its apps, then each app's
+ * objectives, in config order. No apps: no groups, still a valid rule file. The apps have names of their own
  * (problems.ts appNameProblems, which config and the component run first).
  */
 export function appRecordingRules(apps: readonly AppTarget[], evaluationInterval: string): RecordingRuleFile {
   if (apps.length === 0) return { groups: [] };
   return {
-    groups: runsOf(apps, evaluationInterval).map((run, i) =>
+    groups: runsOf(
+      apps.map((app, index) => ({ app, index })),
+      evaluationInterval,
+    ).map((run, i) =>
       groupOf(i === 0 ? "app-contract" : `app-contract-${i + 1}`, run, evaluationInterval),
     ),
   };
