@@ -19,6 +19,7 @@ import { deleteNamespace } from "./support/apps";
 import { KubeObject, get } from "./support/kube";
 import { StackHandle, openStack, outputCollector } from "./support/stack";
 import { SEALED_ROUTING } from "../support/sealed-routing";
+import { SEALED_SIGN_IN } from "../support/sealed-sign-in";
 
 /** Letters and digits only, so that no encoding (JSON, YAML, URL) changes it. */
 function mark(stack: string, key: string): string {
@@ -74,18 +75,7 @@ function commonConfig(stack: string): Record<string, unknown> {
     "monitoring:grafana": {
       database: { type: "postgres", host: "db.example.com:5432", name: "grafana", user: "grafana" },
       // Every sign-in provider, so that their client secrets are swept (Grafana is published by the staging file's Traefik).
-      signIn: {
-        github: { clientId: "Ov23liSealed", organizations: ["acme"] },
-        google: { clientId: "1234-sealed.apps.googleusercontent.com", domains: ["example.com"] },
-        oidc: {
-          clientId: "grafana",
-          issuer: "https://id.example.com/realms/acme",
-          authUrl: "https://id.example.com/realms/acme/protocol/openid-connect/auth",
-          tokenUrl: "https://id.example.com/realms/acme/protocol/openid-connect/token",
-          userinfoUrl: "https://id.example.com/realms/acme/protocol/openid-connect/userinfo",
-          groups: ["monitoring"],
-        },
-      },
+      signIn: SEALED_SIGN_IN,
     },
   };
 }

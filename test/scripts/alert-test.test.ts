@@ -272,25 +272,30 @@ describe("the alert and the report", () => {
 });
 
 describe("the run, before anything is delivered", () => {
-  test("the stack's public Traefik route answers POST /api/v2/alerts with 404: the run stops there and names the port-forward", async () => {
+  /**
+   * A client whose GET of /metrics answers `metrics` and whose POST of alerts answers `alerts`; the run
+   * against the stack with `where` as its address, to the receiver ops. `posted`: the paths it posted to.
+   */
+  function runAgainst(where: string, metrics: { status: number; body: string }, alerts: { status: number; body: string }) {
     const posted: string[] = [];
     const client = {
-      get: async () => ({ status: 200, body: 'alertmanager_notifications_total{integration="webhook",receiver_name="ops"} 0\n' }),
+      get: async () => metrics,
       post: async (path: string) => {
         posted.push(path);
-        return { status: 404, body: "404 page not found" };
+        return alerts;
       },
     };
-    await expect(
-      runAlertTest({
-        stack: "prod",
-        routing: readRouting(TREE),
-        targets: ["ops"],
-        client,
-        marginSeconds: 1,
-        where: "https://alertmanager.example.com",
-      }),
-    ).rejects.toThrow(
+    const run = runAlertTest({ stack: "prod", routing: readRouting(TREE), targets: ["ops"], client, marginSeconds: 1, where });
+    return { run, posted };
+  }
+
+  test("the stack's public Traefik route answers POST /api/v2/alerts with 404: the run stops there and names the port-forward", async () => {
+    const { run, posted } = runAgainst(
+      "https://alertmanager.example.com",
+      { status: 200, body: 'alertmanager_notifications_total{integration="webhook",receiver_name="ops"} 0\n' },
+      { status: 404, body: "404 page not found" },
+    );
+    await expect(run).rejects.toThrow(
       /POST https:\/\/alertmanager\.example\.com\/api\/v2\/alerts: HTTP 404\. The stack's public Traefik route does not take alerts .*kubectl -n <namespace> port-forward svc\/alertmanager 9093, then --url http:\/\/127\.0\.0\.1:9093/,
     );
     // Nothing was taken, so nothing is resolved either.
@@ -298,24 +303,8 @@ describe("the run, before anything is delivered", () => {
   });
 
   test("an Alertmanager that does not answer /metrics stops the run before any alert is sent", async () => {
-    const posted: string[] = [];
-    const client = {
-      get: async () => ({ status: 401, body: "Unauthorized" }),
-      post: async (path: string) => {
-        posted.push(path);
-        return { status: 200, body: "" };
-      },
-    };
-    await expect(
-      runAlertTest({
-        stack: "prod",
-        routing: readRouting(TREE),
-        targets: ["ops"],
-        client,
-        marginSeconds: 1,
-        where: "https://am.example.com",
-      }),
-    ).rejects.toThrow("GET https://am.example.com/metrics: HTTP 401 Unauthorized");
+    const { run, posted } = runAgainst("https://am.example.com", { status: 401, body: "Unauthorized" }, { status: 200, body: "" });
+    await expect(run).rejects.toThrow("GET https://am.example.com/metrics: HTTP 401 Unauthorized");
     expect(posted).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { ROOT } from "../../scripts/lib/stackfile";
 import { SEALED_ROUTING } from "./sealed-routing";
+import { SEALED_SIGN_IN } from "./sealed-sign-in";
 
 /** Plain config over the production stack file that reads the secrets below (test/scenarios/sealed.test.ts's too). */
 export const COMMON_CONFIG: Record<string, unknown> = {
@@ -25,18 +26,7 @@ export const COMMON_CONFIG: Record<string, unknown> = {
   "monitoring:grafana": {
     database: { type: "postgres", host: "db.example.com:5432", name: "grafana", user: "grafana" },
     // Every sign-in provider, each restricted (production); Grafana is published by the production file's tunnel.
-    signIn: {
-      github: { clientId: "Ov23liSealed", organizations: ["acme"] },
-      google: { clientId: "1234-sealed.apps.googleusercontent.com", domains: ["example.com"] },
-      oidc: {
-        clientId: "grafana",
-        issuer: "https://id.example.com/realms/acme",
-        authUrl: "https://id.example.com/realms/acme/protocol/openid-connect/auth",
-        tokenUrl: "https://id.example.com/realms/acme/protocol/openid-connect/token",
-        userinfoUrl: "https://id.example.com/realms/acme/protocol/openid-connect/userinfo",
-        groups: ["monitoring"],
-      },
-    },
+    signIn: SEALED_SIGN_IN,
   },
   "monitoring:prometheus": {
     remoteWrite: [
