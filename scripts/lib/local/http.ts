@@ -83,10 +83,7 @@ export class LoopbackServer {
       this.sockets.add(socket);
       socket.once("close", () => this.sockets.delete(socket));
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.port, LOOPBACK, () => resolve());
-    });
+    await listenOnLoopback(server, this.port);
     this.server = server;
   }
 
@@ -96,6 +93,14 @@ export class LoopbackServer {
     this.server = undefined;
     await closeNow(server, this.sockets);
   }
+}
+
+/** Starts `server` listening on 127.0.0.1:`port`; rejects when it cannot (the port taken). */
+export function listenOnLoopback(server: net.Server, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, LOOPBACK, () => resolve());
+  });
 }
 
 /** Closes a server and drops its open connections (`sockets`, kept by the caller): to a client it is down at once. */

@@ -6,8 +6,7 @@
  * lifetime, like every server a test starts.
  */
 import * as net from "net";
-import { closeNow } from "./http";
-import { LOOPBACK } from "./processes";
+import { closeNow, listenOnLoopback } from "./http";
 
 export interface ReceivedMail {
   /** The user that logged in (AUTH PLAIN), if any. */
@@ -35,10 +34,7 @@ export class SmtpSink {
 
   async start(lifetimeMs = DEFAULT_LIFETIME_MS): Promise<void> {
     const server = net.createServer((socket) => this.serve(socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.port, LOOPBACK, () => resolve());
-    });
+    await listenOnLoopback(server, this.port);
     this.server = server;
     setTimeout(() => void this.stop(), lifetimeMs).unref();
   }

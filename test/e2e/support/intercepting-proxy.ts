@@ -8,8 +8,7 @@
 import * as http from "http";
 import * as https from "https";
 import * as net from "net";
-import { closeNow } from "../../../scripts/lib/local/http";
-import { LOOPBACK } from "../../../scripts/lib/local/processes";
+import { closeNow, listenOnLoopback } from "../../../scripts/lib/local/http";
 import type { RunServer } from "../../../scripts/lib/local/processes";
 
 export class InterceptingProxy implements RunServer {
@@ -38,10 +37,7 @@ export class InterceptingProxy implements RunServer {
       // The TLS server takes the tunnel as one more connection of its own: the handshake, then the requests.
       inner.emit("connection", socket);
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.port, LOOPBACK, () => resolve());
-    });
+    await listenOnLoopback(server, this.port);
     this.server = server;
   }
 
