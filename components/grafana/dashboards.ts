@@ -152,18 +152,29 @@ export function dashboardEntryBytes(key: string, content: string): number {
   return Buffer.byteLength(JSON.stringify(key), "utf8") + Buffer.byteLength(JSON.stringify(content), "utf8") + 2;
 }
 
+/** Why a folder name cannot be a dashboards folder (it names a Grafana folder, a volume and ConfigMaps), or undefined. */
+export function dashboardFolderProblem(folder: string): string | undefined {
+  if (!NAME_PATTERN.test(folder)) return `folder name "${folder}" may hold only letters, digits, '.', '_' and '-'`;
+  // The folder's volume is named dashboards-<slug>: a DNS label of at most 63 characters.
+  if (`dashboards-${folderSlug(folder)}`.length > 63) return `folder name "${folder}" is too long (at most 52 characters)`;
+  return undefined;
+}
+
+/** Whether a file name can be a dashboard's (a ConfigMap key and the file's name in the container). */
+export function isDashboardFileName(file: string): boolean {
+  return NAME_PATTERN.test(file) && file.endsWith(".json");
+}
+
 function checkNames(dashboards: DashboardFile[]): void {
   const slugs = new Map<string, string>();
   const keys = new Set<string>();
   for (const d of dashboards) {
-    if (!NAME_PATTERN.test(d.folder))
-      throw new Error(`${d.source}: folder name "${d.folder}" may hold only letters, digits, '.', '_' and '-'`);
-    if (!NAME_PATTERN.test(d.file) || !d.file.endsWith(".json")) {
+    const folderProblem = dashboardFolderProblem(d.folder);
+    if (folderProblem) throw new Error(`${d.source}: ${folderProblem}`);
+    if (!isDashboardFileName(d.file)) {
       throw new Error(`${d.source}: file name "${d.file}" may hold only letters, digits, '.', '_' and '-', and ends in .json`);
     }
     const slug = folderSlug(d.folder);
-    // The folder's volume is named dashboards-<slug>: a DNS label of at most 63 characters.
-    if (`dashboards-${slug}`.length > 63) throw new Error(`${d.source}: folder name "${d.folder}" is too long (at most 52 characters)`);
     const other = slugs.get(slug);
     if (other !== undefined && other !== d.folder)
       throw new Error(`folders "${other}" and "${d.folder}" differ only in case or punctuation; rename one`);

@@ -13,6 +13,8 @@
  * GRAFANA_USER and GRAFANA_PASSWORD (basic auth).
  */
 import * as path from "path";
+import { canonicalDashboardText } from "./dashboards/files";
+import { clearDatasourceSelections, dropInstanceFields, repositoryTags } from "./dashboards/repository-form";
 
 export const EXPORT_USAGE =
   "usage: GRAFANA_TOKEN=<token> npm run dashboard:export -- --url <grafana url> --uid <dashboard uid> --out <file.json>\n" +
@@ -122,9 +124,6 @@ const DATASOURCE_NAMES: Readonly<Record<string, string>> = { Prometheus: "promet
 /** References that are not a datasource of the instance: Grafana's own, mixed, dashboard, and variables. */
 const SPECIAL_UIDS = /^(-- .* --|grafana|\$\{?\w+(:\w+)?\}?)$/;
 
-/** Top-level fields that only mean something in the instance they come from. */
-const INSTANCE_FIELDS = ["id", "version", "iteration", "__inputs", "__requires", "__elements"];
-
 export interface CleanResult {
   dashboard: JsonObject;
   /** What the user should look at: datasources the stack does not provision, a uid the repository's checks refuse, ... */
@@ -136,10 +135,7 @@ export function cleanDashboard(answer: Record<string, unknown>, opts: { folder?:
   const warnings: string[] = [];
   const source = answer.dashboard as JsonObject;
   const dashboard = structuredClone(source);
-  for (const field of INSTANCE_FIELDS) delete dashboard[field];
-  // As the repository's files: Grafana assigns the id, and provisioning starts the version at 1.
-  dashboard.id = null;
-  dashboard.version = 1;
+  dropInstanceFields(dashboard);
 
   const meta: Record<string, unknown> = isObject(answer.meta) ? answer.meta : {};
   if (meta.provisioned === true) {
@@ -192,12 +188,7 @@ export function cleanDashboard(answer: Record<string, unknown>, opts: { folder?:
   // The datasource variables: every one the references need, with no instance's selection in it.
   const templating = isObject(walked.templating) ? walked.templating : { list: [] };
   const list = Array.isArray(templating.list) ? templating.list.filter(isObject) : [];
-  for (const variable of list) {
-    if (variable.type === "datasource") {
-      variable.current = {};
-      variable.options = [];
-    }
-  }
+  clearDatasourceSelections(list);
   for (const type of [...used].sort()) {
     const wanted = DATASOURCE_REFERENCES[type].variable;
     if (!wanted || list.some((v) => v.name === wanted.name)) continue;
@@ -217,9 +208,7 @@ export function cleanDashboard(answer: Record<string, unknown>, opts: { folder?:
   }
   walked.templating = { ...templating, list };
 
-  const tags = Array.isArray(walked.tags) ? walked.tags.filter((t): t is string => typeof t === "string") : [];
-  for (const tag of ["monitoring-stack", ...(opts.folder ? [opts.folder] : [])]) if (!tags.includes(tag)) tags.push(tag);
-  walked.tags = tags;
+  walked.tags = repositoryTags(walked, opts.folder);
 
   if (unknown.size > 0) {
     warnings.push(`datasources the stack does not provision, left as they are: ${[...unknown].sort().join(", ")}`);
@@ -235,17 +224,7 @@ export function cleanDashboard(answer: Record<string, unknown>, opts: { folder?:
 
 /** The text of a dashboard file as the repository writes them: keys sorted at every level, two-space indentation, final newline. */
 export function dashboardFileText(dashboard: Json): string {
-  const sorted = (node: Json): Json =>
-    Array.isArray(node)
-      ? node.map(sorted)
-      : isObject(node)
-        ? Object.fromEntries(
-            Object.keys(node)
-              .sort()
-              .map((k) => [k, sorted(node[k])]),
-          )
-        : node;
-  return `${JSON.stringify(sorted(dashboard), null, 2)}\n`;
+  return canonicalDashboardText(dashboard);
 }
 
 /** The Grafana folder a file goes into: its directory's name when it lies in a `dashboards/<folder>/` directory. */
