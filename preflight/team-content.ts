@@ -33,7 +33,7 @@ export const teamRuleKey = (file: string): string => `team.${file.replace(/\.ya?
 const RULE_FILE_NAME = /^[A-Za-z0-9][-A-Za-z0-9_.]*\.ya?ml$/;
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const DASHBOARD_UID = /^[A-Za-z0-9_-]{1,40}$/;
+export const DASHBOARD_UID = /^[A-Za-z0-9_-]{1,40}$/;
 // What Prometheus' rule file format takes, field by field: it refuses any other.
 const FILE_KEYS = ["groups"];
 const GROUP_KEYS = ["name", "interval", "query_offset", "limit", "rules", "labels"];
@@ -177,7 +177,7 @@ export function teamDashboardProblems(dashboard: DashboardFile, others: readonly
   if ("__inputs" in parsed || "__requires" in parsed) {
     problems.push(
       'is an export "for sharing externally" (__inputs): its datasources are ${DS_…} placeholders that nothing fills in; ' +
-        "export it again without that option, or with npm run dashboard:export",
+        "bring it in with npm run dashboard:import, which maps them onto the stack's datasources (or export it again without that option)",
     );
   }
   for (const other of others) {

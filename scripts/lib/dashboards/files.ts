@@ -19,11 +19,15 @@ export const DASHBOARD_FOLDERS = ["applications", "infrastructure", "databases",
 export const SHARED_TAG = "monitoring-stack";
 /** Dashboard schema written by Grafana 12.1. */
 export const SCHEMA_VERSION = 41;
-/** Datasources provisioned by the Grafana component with fixed uids: uid -> plugin type. */
+/**
+ * Datasources provisioned by the Grafana component with fixed uids: uid -> plugin type
+ * (components/grafana/provisioning.ts; `loki` only with Loki, `traces` only with tracing).
+ */
 export const PROVISIONED_DATASOURCES: Readonly<Record<string, string>> = {
   prometheus: "prometheus",
   loki: "loki",
   alertmanager: "alertmanager",
+  traces: "jaeger",
 };
 /** The datasource variables: name -> plugin type. `datasource` is required everywhere, `loki_datasource` where Loki is queried. */
 export const DATASOURCE_VARIABLES: Readonly<Record<string, string>> = { datasource: "prometheus", loki_datasource: "loki" };
