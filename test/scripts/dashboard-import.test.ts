@@ -18,7 +18,7 @@ import {
   parseImportArgs,
   slugOf,
 } from "../../scripts/lib/dashboard-import";
-import { STACK_PROVIDES, mapCommunityDashboard } from "../../scripts/lib/dashboards/community";
+import { STACK_PROVIDES, dashboardOf, mapCommunityDashboard } from "../../scripts/lib/dashboards/community";
 import {
   JsonObject,
   PROVISIONED_DATASOURCES,
@@ -266,6 +266,25 @@ describe("mapping", () => {
       [panel(1, "Orders", { type: "prometheus", uid: "${DS_PROM}" }, "sum(orders_total)")],
     );
     expect(mapCommunityDashboard(unused).dropped).toContain("the unused input DS_INFLUX (influxdb)");
+  });
+
+  test("a datasource variable of a plugin the stack lacks is refused; one filtering names is pointed out", () => {
+    const withVariable = (variable: JsonObject) =>
+      exported([], [panel(1, "Orders", { type: variable.query, uid: "${ds}" }, "sum(orders_total)")], { templating: { list: [variable] } });
+    expect(() => mapCommunityDashboard(withVariable({ name: "ds", type: "datasource", query: "influxdb" }))).toThrow(
+      `variable ds selects a influxdb datasource; the stack provides ${STACK_PROVIDES}`,
+    );
+    const { warnings } = mapCommunityDashboard(withVariable({ name: "ds", type: "datasource", query: "prometheus", regex: "/prod-.*/" }));
+    expect(warnings).toEqual(["variable ds offers only the datasources whose name matches /prod-.*/: the stack's is named Prometheus"]);
+  });
+
+  test("a dashboard of before Grafana 5 (rows, no panels) and a file that is no dashboard are refused, the API's answer unwrapped", () => {
+    expect(() => dashboardOf({ title: "Old", rows: [{ panels: [] }], schemaVersion: 14 }, "old.json")).toThrow(
+      "old.json is a dashboard of before Grafana 5 (rows instead of panels)",
+    );
+    expect(() => dashboardOf([1, 2], "list.json")).toThrow("list.json is not a dashboard: it is not a JSON object");
+    const inner = exported([], []);
+    expect(dashboardOf({ dashboard: inner, meta: { slug: "x" } }, "answer.json")).toBe(inner);
   });
 
   test("references that would resolve to nothing are refused all at once: a mixed panel, another plugin's uid", () => {

@@ -38,6 +38,7 @@ const STACK_BY_PLUGIN: ReadonlyMap<string, DatasourceRef> = new Map(
 );
 /** The provisioned datasources' names (components/grafana/provisioning.ts), which older exports reference as plain strings. */
 const STACK_BY_NAME: Readonly<Record<string, string>> = { Prometheus: "prometheus", Loki: "loki", Alertmanager: "alertmanager", Traces: "jaeger" };
+const stackName = (plugin: string): string => Object.entries(STACK_BY_NAME).find(([, type]) => type === plugin)?.[0] ?? plugin;
 /** Grafana's default datasource in the stack (`isDefault`): what a panel's `null` datasource means. */
 const DEFAULT_PLUGIN = "prometheus";
 /** What the stack provides, for the messages. */
@@ -177,6 +178,10 @@ export function mapCommunityDashboard(source: JsonObject): MappedDashboard {
     }
     if (!stack) refused.push(`variable ${name} selects a ${plugin || "(no plugin)"} datasource; the stack provides ${STACK_PROVIDES}`);
     else kept.set(name, plugin);
+    const regex = asString(variable.regex) ?? "";
+    if (stack && regex !== "") {
+      warnings.push(`variable ${name} offers only the datasources whose name matches ${regex}: the stack's is named ${stackName(plugin)}`);
+    }
     variables.push(variable);
   }
   if (Array.isArray(templating.list)) dashboard.templating = { ...templating, list: variables };
