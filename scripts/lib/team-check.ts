@@ -18,7 +18,7 @@ import { ConfigError } from "../../config";
 import { parseYamlFile } from "./yaml-file";
 import { BuiltinNames, TEAM_CONTENT_DEFAULT, builtinNames, readTeamContent } from "../../preflight/team-content";
 import type { TeamContent } from "../../components/stack/team";
-import { datasourceProblems, panelProblems, queryProblems } from "./dashboards/checks";
+import { teamDashboardCheck } from "./dashboards/checks";
 import { isObject } from "./dashboards/files";
 import { promtool } from "./local/binaries";
 
@@ -120,10 +120,9 @@ export function checkTeamContent(
 
   for (const d of content.dashboards) {
     result.checked.dashboards++;
-    const dashboard: unknown = JSON.parse(d.content);
-    if (!isObject(dashboard)) continue;
-    result.errors.push(...[...datasourceProblems(dashboard), ...queryProblems(dashboard)].map((p) => `${d.source}: ${p}`));
-    result.warnings.push(...panelProblems(dashboard).map((p) => `${d.source}: ${p}`));
+    const { errors, warnings } = teamDashboardCheck(JSON.parse(d.content));
+    result.errors.push(...errors.map((p) => `${d.source}: ${p}`));
+    result.warnings.push(...warnings.map((p) => `${d.source}: ${p}`));
   }
   return result;
 }

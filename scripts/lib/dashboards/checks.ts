@@ -197,6 +197,15 @@ export function queryProblems(dashboard: JsonObject, ctx: CheckContext = {}): st
   return problems;
 }
 
+/**
+ * What `npm run check` asks of a team's dashboard (scripts/lib/team-check.ts), beyond what the
+ * program refuses at preview: errors, its datasources and queries; warnings, its panels.
+ */
+export function teamDashboardCheck(dashboard: unknown): { errors: string[]; warnings: string[] } {
+  if (!isObject(dashboard)) return { errors: [], warnings: [] };
+  return { errors: [...datasourceProblems(dashboard), ...queryProblems(dashboard)], warnings: panelProblems(dashboard) };
+}
+
 /** All the checks of one dashboard object. */
 export function dashboardProblems(dashboard: unknown, ctx: CheckContext = {}): string[] {
   if (!isObject(dashboard)) return ["the dashboard is not a JSON object"];
