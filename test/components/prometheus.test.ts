@@ -594,9 +594,8 @@ describe("Prometheus component", () => {
       // Traefik exposes Prometheus in staging: links in alerts point at the public hostname.
       "--web.external-url=https://prometheus.staging.example.com",
       "--web.config.file=/etc/prometheus/config/web-config.yaml",
-      // Tracing is on in staging: apps' OTLP metrics come in, exemplars are kept.
-      "--web.enable-otlp-receiver",
-      "--enable-feature=exemplar-storage",
+      // No OTLP receiver nor exemplars: no app of the staging stack file sends OTLP, so tracing is off
+      // (with one, test/components/tracing.test.ts).
     ]);
     expect(container.args.some((a) => a.startsWith("--web.enable-lifecycle"))).toBe(false);
     expect(container.env).toEqual([{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }]);
