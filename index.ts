@@ -119,7 +119,8 @@ async function main(): Promise<Record<string, unknown>> {
 
   // Awaited before any other resource exists, so that a volume change that cannot be done in
   // place (another StorageClass, a claim shrunk or grown on a class that cannot expand, the
-  // namespace that holds them moved by its default) stops the update before anything changes.
+  // namespace that holds them moved by its default, Jaeger's claim given up by tracing's
+  // default) stops the update before anything changes.
   const before = await previousOutputs([VOLUMES_OUTPUT, NAMESPACE_OUTPUT, SALT_OUTPUT]);
   const previous = parseVolumeRecords(before[VOLUMES_OUTPUT]);
   const previousApplied = refusingConfigErrors(() =>

@@ -2,6 +2,7 @@
 import { Profile } from "../components/kit/profiles";
 import { StackConfig } from "./resolved";
 import { sectionDefaults } from "./sections";
+import { resolveTracing } from "./tracing";
 
 export type ProfileDefaults = Omit<
   StackConfig,
@@ -30,10 +31,13 @@ export const DEFAULT_NODES = 1;
 
 /** A profile's defaults, from each component's own (kit/profiles.ts says how the profiles differ). */
 function profileDefaults(profile: Profile): ProfileDefaults {
+  const sections = sectionDefaults(profile);
   return {
     // Production protects its volumes: the stored metrics, silences, dashboards and logs.
     protectVolumes: profile === "production",
-    ...sectionDefaults(profile),
+    ...sections,
+    // No app sends OTLP in the defaults: tracing off, as it follows the apps (config/tracing.ts).
+    tracing: resolveTracing(sections.tracing, undefined, []),
   };
 }
 

@@ -12,6 +12,7 @@ import { StackConfig } from "./resolved";
 import { resolveSections } from "./sections";
 import { RawConfig, RawStackConfig } from "./schema";
 import { resolveApps, resolveProbes, resolveTargets } from "./targets";
+import { resolveTracing } from "./tracing";
 
 /** The stack's values over its profile's defaults; the problems of what only resolving finds go to `problems`. */
 export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Profile, problems: CrossProblem[]): StackConfig {
@@ -63,7 +64,8 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
     grafana: sections.grafana,
     loki: sections.loki,
     logCollector: sections.logCollector,
-    tracing: sections.tracing,
+    // On by the apps unless the stack says (apps are not the tracing section's).
+    tracing: resolveTracing(sections.tracing, raw.tracing?.enabled, apps),
     nodeExporter: sections.nodeExporter,
     kubeStateMetrics: sections.kubeStateMetrics,
     networkPolicy: sections.networkPolicy,

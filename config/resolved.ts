@@ -7,6 +7,7 @@ import type { ProbeSpec } from "../components/kit/probes";
 import type { Profile } from "../components/kit/profiles";
 import type { ExposedService } from "../components/kit/web";
 import type { ResolvedSections } from "./sections";
+import type { ResolvedTracing } from "./tracing";
 import type { AppTarget, ScrapeTargetSpec } from "../components/prometheus/args";
 
 export interface StackConfig {
@@ -42,8 +43,11 @@ export interface StackConfig {
   grafana: ResolvedSections["grafana"];
   loki: ResolvedSections["loki"];
   logCollector: ResolvedSections["logCollector"];
-  /** The traces backend (Jaeger with its Badger store). */
-  tracing: ResolvedSections["tracing"];
+  /**
+   * The traces backend (Jaeger with its Badger store): `enabled` as the stack sets it, or on
+   * exactly when an app sends OTLP, and `enabledBy` which of the two (config/tracing.ts).
+   */
+  tracing: ResolvedTracing;
   /** `port`: where it listens on each node's own address (host network); each stack of a cluster has its own. */
   nodeExporter: ResolvedSections["nodeExporter"];
   kubeStateMetrics: ResolvedSections["kubeStateMetrics"];

@@ -13,6 +13,7 @@
 import { ConfigError, ConfigProblem, RawConfig, StackConfig } from "../config";
 import { STATEFUL_SETS, VOLUME_COMPONENTS, VolumeComponent, VolumeRecords, componentsWithClaims } from "../components/stack/volumes";
 import { quantityBytes } from "../components/kit/units";
+import { tracingDefaultProblems } from "./tracing-default";
 
 /** Where the docs explain what to do instead. */
 const CHANGING_VOLUMES = `docs/operations.md, "Changing volumes"`;
@@ -178,7 +179,8 @@ export function applyPreviousNamespace(raw: RawConfig, cfg: StackConfig, previou
 
 /**
  * The config to deploy over a previous deployment whose volumes are `previous`: refused with
- * a ConfigError listing every change that cannot be done in place. Otherwise each
+ * a ConfigError listing every change that cannot be done in place, Jaeger's claim given up only
+ * because tracing's default changed first (preflight/tracing-default.ts). Otherwise each
  * StatefulSet's claim template keeps the size it was created with (it is immutable, and an
  * expansion grows only the claims), a size written another way for the same quantity (10Gi,
  * 10240Mi) keeps the previous spelling, and `expandable` and `recreate`, which only this
@@ -186,7 +188,7 @@ export function applyPreviousNamespace(raw: RawConfig, cfg: StackConfig, previou
  * would show as a change where nothing changes.
  */
 export function applyPreviousVolumes(raw: RawConfig, cfg: StackConfig, previous: VolumeRecords | undefined): StackConfig {
-  const problems = volumeChangeProblems(raw, cfg, previous);
+  const problems = [...tracingDefaultProblems(raw, cfg, previous), ...volumeChangeProblems(raw, cfg, previous)];
   if (problems.length > 0) throw new ConfigError(problems);
   const next = {
     ...cfg,

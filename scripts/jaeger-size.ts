@@ -60,7 +60,12 @@ async function main(): Promise<void> {
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => void stack.stop().finally(() => process.exit(1)));
   try {
     await stack.allocatePorts([]);
-    stack.rendered = await renderStack({ stack: args.stack, sets: [`apps[2]={name: ${APP}, otlp: true}`], showSecrets: true });
+    // The app that sends OTLP, in the namespace its spans come from: Jaeger runs because of it (tracing.enabled follows the apps).
+    stack.rendered = await renderStack({
+      stack: args.stack,
+      sets: [`apps[2]={name: ${APP}, namespace: shop-staging, otlp: true}`],
+      showSecrets: true,
+    });
     if (args.ttl) {
       const config = YAML.parse(stack.rendered.files.get(JAEGER_FILE) ?? "") as {
         extensions: { jaeger_storage: { backends: Record<string, { badger: { ttl: { spans: string } } }> } };

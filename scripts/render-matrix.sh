@@ -38,6 +38,7 @@ ev=(
   "grafana.database={type: postgres, host: db.example.com, name: grafana, user: grafana}"
   "grafanaDatabasePassword=grafana-database-password"
   "networkPolicy.extraEgress.grafana=[{ports: [8443], cidrs: [10.0.0.0/8]}]"
+  "tracing.enabled=true"
 )
 args=(); for x in "${ev[@]}"; do args+=(--set "$x"); done
 r everything --stack production --show-secrets "${args[@]}" &

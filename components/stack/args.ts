@@ -175,10 +175,12 @@ export function otlpEndpoint(cfg: StackConfig): boolean {
 
 /**
  * The traces backend's args for a validated stack config: undefined when tracing is off and
- * nothing of it is kept; `dataOnly` when it is off in a stack that protects its volumes.
+ * nothing of it is kept; `dataOnly` when it is turned off (tracing.enabled: false) in a stack that
+ * protects its volumes. Off by its default (no app sends OTLP) there is no claim to keep: a stack
+ * whose last deployment had one is refused before (preflight/tracing-default.ts).
  */
 export function tracingArgs(cfg: StackConfig): TracingArgs | undefined {
-  if (!cfg.tracing.enabled && !cfg.protectVolumes) return undefined;
+  if (!cfg.tracing.enabled && !(cfg.protectVolumes && cfg.tracing.enabledBy === "set")) return undefined;
   return {
     namespace: cfg.namespace,
     environment: cfg.environment,

@@ -32,7 +32,10 @@ export interface TracingArgs {
   priorityClassName?: string;
 }
 
-/** What a profile sets of the traces backend (config `tracing`). */
+/**
+ * What a profile sets of the traces backend (config `tracing`). `enabled` is off in both: whether
+ * Jaeger runs follows the apps (on when one sends OTLP), which config/ resolves (config/tracing.ts).
+ */
 export type TracingDefaults = Required<Pick<TracingArgs, "retention" | "storage" | "resources">> & { enabled: boolean };
 
 // Memory: Badger's defaults hold up to five 64 MiB memtables and a 256 MiB block cache, which the
@@ -42,10 +45,12 @@ export type TracingDefaults = Required<Pick<TracingArgs, "retention" | "storage"
 // rate SIZED_FOR_SPANS_PER_SECOND states (staging 25 spans/s for a day in 5Gi, production
 // 50 spans/s for three days in 20Gi), within 70 % of the claim. The claims keep their sizes: a
 // larger default would be refused on a class that cannot expand (k3s's local-path).
-// On in both profiles, as Loki is: off is a choice (tracing.enabled: false), and in a stack that
-// protects its volumes it keeps the claim (dataOnly), which a default of off would make for nothing.
+// Off unless something sends it spans: without an app that sends OTLP (apps[].otlp) Jaeger would
+// hold a claim and memory for nothing. config/ turns it on for such an app, and the stack's own
+// tracing.enabled wins either way (config/tracing.ts); only an explicit false in a stack that
+// protects its volumes keeps the claim (dataOnly).
 const TRACING_STAGING: TracingDefaults = {
-  enabled: true,
+  enabled: false,
   retention: "1d",
   storage: { size: "5Gi" },
   resources: requirements("20m", "192Mi", "1", "768Mi"),

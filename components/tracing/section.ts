@@ -8,7 +8,9 @@ import { problems } from "./problems";
 const schema = z.strictObject({
   enabled: bool
     .optional()
-    .describe("Run the traces backend (Jaeger, in-cluster only) that the collector's OTLP endpoint forwards spans to; default true."),
+    .describe(
+      "Run the traces backend (Jaeger, in-cluster only) that the collector's OTLP endpoint forwards spans to; default: on when an app sends OTLP (apps[].otlp), else off.",
+    ),
   // At least 1h: problems.ts.
   retention: duration.optional().describe("How long spans are kept (at least 1h)."),
   storage: storage.optional(),

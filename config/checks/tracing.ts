@@ -11,7 +11,8 @@ export function tracingChecks({ resolved, key, problems, warnings }: CheckInput)
         message: `is true, but the OTLP endpoint for apps is the log collector's and logCollector.enabled is false: turn the log collector on, or scrape "${app.name}"`,
       });
     });
-    if (resolved.tracing.enabled) {
+    // On by an app that sends OTLP, that app's problem above says it all.
+    if (resolved.tracing.enabled && resolved.tracing.enabledBy === "set") {
       warnings.push(
         `${key("tracing.enabled")} is true, but logCollector.enabled is false: the traces backend runs and nothing sends it spans (apps send OTLP to the log collector's endpoint).`,
       );

@@ -11,7 +11,8 @@ export function protectedVolumeChecks({ resolved, key, warnings }: CheckInput): 
         'on it, and turning Loki on again reuses it (docs/operations.md, "Good to know").',
     );
   }
-  if (resolved.protectVolumes && !resolved.tracing.enabled) {
+  // Off by its default (no app sends OTLP) it keeps nothing: there was no claim, or the stack is refused (preflight/tracing-default.ts).
+  if (resolved.protectVolumes && !resolved.tracing.enabled && resolved.tracing.enabledBy === "set") {
     warnings.push(
       `${key("tracing.enabled")} is false in a stack that protects its volumes: Jaeger's claim data-jaeger-0 stays, protected, with the ` +
         'spans on it, and turning tracing on again reuses it (docs/operations.md, "Good to know").',

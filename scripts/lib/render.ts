@@ -303,6 +303,19 @@ export function requestedResources(rendered: Rendered): { millicores: number; by
   return { millicores, bytes };
 }
 
+/** Whether Jaeger runs, and why: tracing.enabled as set, or by default from the apps that send OTLP. */
+export function tracingSummary(config: StackConfig): string {
+  const { enabled, enabledBy } = config.tracing;
+  if (enabledBy === "set") {
+    const kept = !enabled && config.protectVolumes ? ", its claim data-jaeger-0 kept (protectVolumes)" : "";
+    return `${enabled ? "Jaeger runs" : "off"} (tracing.enabled: ${enabled}, set)${kept}`;
+  }
+  const senders = config.apps.filter((a) => a.otlp).map((a) => a.name);
+  return enabled
+    ? `Jaeger runs, by default: apps send OTLP (${senders.join(", ")}); tracing.enabled not set`
+    : "off, by default: no app sends OTLP (apps[].otlp); tracing.enabled not set";
+}
+
 /** What a reviewer checks first in a team's config: its apps and their metrics, where alerts go, what is public. */
 export function configSummary(config: StackConfig): string[] {
   const lines: string[] = [];
@@ -310,6 +323,7 @@ export function configSummary(config: StackConfig): string[] {
     lines.push("", "Apps (requests, latency histogram, status label):");
     for (const a of config.apps) lines.push(`  ${a.name}: ${a.metrics.requests}, ${a.metrics.duration}, ${a.metrics.statusLabel}`);
   }
+  lines.push("", `Traces: ${tracingSummary(config)}`);
   const am = config.alertmanager;
   lines.push("", "Alert receivers:");
   const receivers = receiverChannels(am.receivers, am.routing);

@@ -69,8 +69,8 @@ describe("production's volumes survive destroy", () => {
     for (const w of workloads) expect({ [w.metadata.name]: (w.spec as { replicas: number }).replicas }).toEqual({ [w.metadata.name]: 1 });
     expect(await list("poddisruptionbudgets", NAMESPACE)).toEqual([]);
     before = await claims();
-    // Prometheus, Alertmanager, Jaeger, Loki, Grafana.
-    expect(before.map((c) => c.name)).toEqual(["data-alertmanager-0", "data-jaeger-0", "data-loki-0", "data-prometheus-0", "grafana"]);
+    // Prometheus, Alertmanager, Loki, Grafana (no Jaeger: no app of the stack file sends OTLP).
+    expect(before.map((c) => c.name)).toEqual(["data-alertmanager-0", "data-loki-0", "data-prometheus-0", "grafana"]);
     for (const claim of before) {
       const dir = await volumeDir(claim.volume);
       fs.writeFileSync(path.join(dir, MARKER), claim.uid);

@@ -71,7 +71,6 @@ describe("volume edits that cannot be done in place are refused before anything 
       alertmanager: { size: "1Gi", storageClass: "local-path", templateSize: "1Gi", claims: ["data-alertmanager-0"] },
       loki: { size: "10Gi", storageClass: "local-path", templateSize: "10Gi", claims: ["data-loki-0"] },
       grafana: { size: "2Gi", storageClass: "local-path", claims: ["grafana"] },
-      tracing: { size: "5Gi", storageClass: "local-path", templateSize: "5Gi", claims: ["data-jaeger-0"] },
     });
     // Settled: nothing writes to them any more.
     await waitFor("StatefulSets and claims settled", async () => {
@@ -82,12 +81,10 @@ describe("volume edits that cannot be done in place are refused before anything 
     before = await objects();
     expect(Object.keys(before).sort()).toEqual([
       "PersistentVolumeClaim/data-alertmanager-0",
-      "PersistentVolumeClaim/data-jaeger-0",
       "PersistentVolumeClaim/data-loki-0",
       "PersistentVolumeClaim/data-prometheus-0",
       "PersistentVolumeClaim/grafana",
       "StatefulSet/alertmanager",
-      "StatefulSet/jaeger",
       "StatefulSet/loki",
       "StatefulSet/prometheus",
     ]);
@@ -111,7 +108,7 @@ describe("volume edits that cannot be done in place are refused before anything 
     handle.editStackFile((c) => (c["monitoring:storageClass"] = "fast"));
     const output = await failedUp();
     expect(output).toContain(
-      "monitoring:storageClass: cannot move the existing claims (data-prometheus-0, data-alertmanager-0, data-loki-0, grafana, data-jaeger-0) from " +
+      "monitoring:storageClass: cannot move the existing claims (data-prometheus-0, data-alertmanager-0, data-loki-0, grafana) from " +
         '"local-path" to "fast": a claim\'s StorageClass cannot change, so Pulumi would replace the claims and their StatefulSets, ' +
         "deleting the claims and with them their data (local-path, like most classes, deletes a volume with its claim). Keep " +
         `"local-path"; to move the data to another class, ${CHANGING_VOLUMES} (got "fast")`,

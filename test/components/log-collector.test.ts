@@ -264,8 +264,8 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
       "pod-security.kubernetes.io/enforce": "privileged",
     });
     const mine = rendered.kubernetes.filter((o) => o.component === "log-collector");
-    // With tracing on (the default), the OTLP endpoint's Service too.
-    expect(mine).toHaveLength(9);
+    // No app of the stack file sends OTLP: no OTLP endpoint's Service (test/components/tracing.test.ts).
+    expect(mine).toHaveLength(8);
     expect(mine.filter((o) => o.object.metadata.labels?.["app.kubernetes.io/name"] !== "alloy")).toEqual([]);
     for (const o of mine) {
       expect(schemaProblems(o.object)).toEqual([]);

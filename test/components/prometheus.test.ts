@@ -594,9 +594,8 @@ describe("Prometheus component", () => {
       // Traefik exposes Prometheus in staging: links in alerts point at the public hostname.
       "--web.external-url=https://prometheus.staging.example.com",
       "--web.config.file=/etc/prometheus/config/web-config.yaml",
-      // Tracing is on in staging: apps' OTLP metrics come in, exemplars are kept.
-      "--web.enable-otlp-receiver",
-      "--enable-feature=exemplar-storage",
+      // No OTLP receiver nor exemplars: no app of the staging stack file sends OTLP, so tracing is off
+      // (with one, test/components/tracing.test.ts).
     ]);
     expect(container.args.some((a) => a.startsWith("--web.enable-lifecycle"))).toBe(false);
     expect(container.env).toEqual([{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }]);
@@ -949,11 +948,13 @@ describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (
     rendered = await render(stack);
   });
 
-  test("the rules ConfigMap holds every file of rules/ but probes.yml, the team's own (team/, if any), the generated app rules and the databases' alerts", () => {
+  test("the rules ConfigMap holds every file of rules/ but probes.yml and tracing.yml, the team's own (team/, if any), the generated app rules and the databases' alerts", () => {
     const team = readTeamContent(ROOT, undefined).rules.map((r) => r.key);
-    // Neither stack probes anything: rules/probes.yml would read series nothing reports (components/stack/args.ts).
+    // Neither stack probes anything, nor has an app that sends OTLP (so no traces backend): rules/probes.yml
+    // and rules/tracing.yml would read series nothing reports (components/stack/args.ts).
+    const unfed = ["probes.yml", "tracing.yml"];
     const expected = [
-      ...fs.readdirSync(REPO_RULES_DIR).filter((f) => f.endsWith(".yml") && f !== "probes.yml"),
+      ...fs.readdirSync(REPO_RULES_DIR).filter((f) => f.endsWith(".yml") && !unfed.includes(f)),
       ...team,
       APP_RULES_KEY,
       DATABASE_RULES_KEY,

@@ -33,6 +33,8 @@ describe("scrape limits", () => {
       targets: [minio],
       probes: [{ name: "site", url: "https://www.example.com/" }],
       databases: [{ name: "shop-postgres", type: "postgres", mode: "standalone", secretRef: { name: "dsn", key: "dsn" } }],
+      // Jaeger too: no app here sends OTLP, so tracing runs by its key.
+      tracing: { enabled: true },
     });
     const config = YAML.parse(rendered.files.get("prometheus/prometheus.yml") ?? "") as { scrape_configs: ScrapeConfig[] };
     const all = new Map(config.scrape_configs.map((j) => [j.job_name, j]));
@@ -43,6 +45,7 @@ describe("scrape limits", () => {
       "node-exporter",
       "loki",
       "alloy",
+      "jaeger",
       "postgres-exporter",
       "blackbox/site",
       "cadvisor",

@@ -1,6 +1,7 @@
 /**
  * The traces backend (components/tracing/): Jaeger's config (`jaeger validate` of the release
- * the stack deploys checks it in test/e2e/tracing.test.ts), the workload in both stacks (its claim protected where volumes are,
+ * the stack deploys checks it in test/e2e/tracing.test.ts), none in the stack files as shipped (no
+ * app of theirs sends OTLP), the workload in both stacks with tracing on (its claim protected where volumes are,
  * in-cluster only), the config keys refused by name, and the OTLP endpoint for apps that feeds it
  * (Alloy's pipeline, Prometheus' OTLP receiver, the policies between them).
  */
@@ -42,10 +43,22 @@ describe("the store's size (components/tracing/sizing.ts)", () => {
   });
 });
 
-describe.each(["staging", "production"])("the %s stack", (stack) => {
+describe.each(["staging", "production"])("the %s stack file as shipped: no app sends OTLP, so no traces backend", (stack) => {
+  test("no Jaeger, no claim of its, no OTLP endpoint, no traces datasource; the summary's reason is the apps", async () => {
+    const rendered = await render(stack);
+    expect(rendered.kubernetes.filter((o) => /jaeger|otlp/.test(o.object.metadata.name ?? "")).map((o) => o.object.metadata.name)).toEqual(
+      [],
+    );
+    expect([...rendered.files.keys()].filter((f) => f.startsWith("tracing/") || f === "prometheus/tracing.yml")).toEqual([]);
+    expect(rendered.files.get("grafana/datasources.yaml")).not.toContain("type: jaeger");
+    expect(rendered.outputs.volumes).not.toHaveProperty("tracing");
+  });
+});
+
+describe.each(["staging", "production"])("the %s stack with tracing.enabled: true", (stack) => {
   let rendered: Rendered;
   beforeAll(async () => {
-    rendered = await render(stack);
+    rendered = await render(stack, ["tracing.enabled=true"]);
   });
 
   test("Jaeger runs as one StatefulSet on its own claim, protected where the stack protects its volumes", () => {
@@ -119,7 +132,7 @@ describe("the traces content, with and without a traces backend", () => {
       .map((p) => p.title);
 
   test("on: spans become span metrics beside the app's own, and the traces rows and rules ship", async () => {
-    const rendered = await render("staging");
+    const rendered = await render("staging", ["tracing.enabled=true"]);
     const alloy = rendered.files.get("log-collector/config.alloy") ?? "";
     expect(alloy).toMatch(/otelcol\.connector\.spanmetrics "apps" \{/);
     expect(alloy).toMatch(/traces += \[otelcol\.exporter\.otlp\.traces\.input, otelcol\.connector\.spanmetrics\.apps\.input\]/);
@@ -137,8 +150,10 @@ describe("the traces content, with and without a traces backend", () => {
   });
 
   test("off: no span metrics, no traces rows, no rules/tracing.yml; the other rows as they were", async () => {
-    const on = await render("staging");
+    const on = await render("staging", ["tracing.enabled=true"]);
     const rendered = await render("staging", ["tracing.enabled=false"]);
+    // The stack file's own apps send no OTLP: off by the default, it renders the same.
+    expect((await render("staging")).files).toEqual(rendered.files);
     expect(rendered.files.get("log-collector/config.alloy")).not.toContain("otelcol");
     expect(rows(rendered, "applications__app-overview.json")).toEqual(
       rows(on, "applications__app-overview.json").filter((r) => !r.startsWith("Traces")),
@@ -164,13 +179,18 @@ describe("the traces content, with and without a traces backend", () => {
 
 describe("config", () => {
   test("tracing.retention under an hour, or not a duration, is refused by its key", () => {
-    expect(problems("staging", { tracing: { retention: "30m" } })).toEqual([
+    expect(problems("staging", { tracing: { enabled: true, retention: "30m" } })).toEqual([
+      'monitoring:tracing.retention: must be at least 1h, so that a trace outlives the alert that leads to it; got "30m"',
+    ]);
+    // On by an app that sends OTLP, the same.
+    expect(problems("staging", { apps: [{ name: "shop", namespace: "shop", otlp: true }], tracing: { retention: "30m" } })).toEqual([
       'monitoring:tracing.retention: must be at least 1h, so that a trace outlives the alert that leads to it; got "30m"',
     ]);
     expect(problems("staging", { tracing: { retention: "two days" } })).toEqual([
       expect.stringMatching(/^monitoring:tracing\.retention: /),
     ]);
-    // Only while the backend runs: off, in a stack that keeps its claim, the retention is not read.
+    // Only while the backend runs: off, by its default or in a stack that keeps its claim, the retention is not read.
+    expect(parse("staging", { tracing: { retention: "30m" } }).config.tracing.retention).toBe("30m");
     expect(parse("staging", { tracing: { enabled: false, retention: "30m" }, protectVolumes: true }).config.tracing.retention).toBe("30m");
   });
 

@@ -104,11 +104,20 @@ describe("stack config: defaults", () => {
   });
 
   test("a stack that protects its volumes keeps the claim of a component that stops using it, and says so", () => {
-    const off = parse("production", { loki: { enabled: false }, logCollector: { enabled: false } }, WATCHED).warnings;
+    const off = parse(
+      "production",
+      { loki: { enabled: false }, logCollector: { enabled: false }, tracing: { enabled: false } },
+      WATCHED,
+    ).warnings;
     expect(off).toEqual([
       expect.stringMatching(/^monitoring:loki\.enabled is false in a stack that protects its volumes: Loki's claim data-loki-0 stays/),
-      // Tracing stays on (its default), with nothing to send it spans.
-      expect.stringMatching(/^monitoring:tracing\.enabled is true, but logCollector\.enabled is false/),
+      expect.stringMatching(
+        /^monitoring:tracing\.enabled is false in a stack that protects its volumes: Jaeger's claim data-jaeger-0 stays/,
+      ),
+    ]);
+    // Tracing off by its default (no app sends OTLP) keeps no claim, and says nothing.
+    expect(parse("production", { loki: { enabled: false }, logCollector: { enabled: false } }, WATCHED).warnings).toEqual([
+      expect.stringMatching(/^monitoring:loki\.enabled is false/),
     ]);
     const shared = parse(
       "production",

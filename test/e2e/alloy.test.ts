@@ -1,7 +1,9 @@
 /**
  * The rendered config.alloy of both stacks under the release of Grafana Alloy the stack
  * deploys: accepted by `alloy validate` and left unchanged by `alloy fmt` (the writer is
- * checked without a binary in test/components/alloy.test.ts).
+ * checked without a binary in test/components/alloy.test.ts). Rendered with an app that sends
+ * OTLP, so that the OTLP endpoint and the traces pipeline are in it (the stack files' own apps
+ * send none, and tracing follows the apps); the stack files' own config too.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -13,21 +15,31 @@ import { alloyRunArgs } from "../../scripts/lib/local/logs";
 import { freePort } from "../../scripts/lib/local/processes";
 import { render } from "../support/render";
 
+/** An app that sends OTLP: the collector's OTLP endpoint, and Jaeger behind it, run because of it. */
+const OTLP_APP = "apps[2]={name: checkout, namespace: shop, otlp: true}";
+
 describe.each(["staging", "production"] as const)("the %s stack's config.alloy under the deployed Alloy", (stack) => {
   let dir: string;
   let file: string;
+  let shipped: string;
   beforeAll(async () => {
-    const rendered = await render(stack);
+    const rendered = await render(stack, [OTLP_APP]);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "alloy-"));
     file = path.join(dir, "config.alloy");
     fs.writeFileSync(file, rendered.files.get("log-collector/config.alloy") ?? "");
+    shipped = path.join(dir, "shipped.alloy");
+    fs.writeFileSync(shipped, (await render(stack)).files.get("log-collector/config.alloy") ?? "");
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  test("alloy validate accepts it (generally-available components only, Alloy's default)", () => {
-    const result = runBinary("alloy", ["validate", file]);
-    expect(result.output).toBe("");
-    expect(result.ok).toBe(true);
+  test("alloy validate accepts it (generally-available components only, Alloy's default), with and without the OTLP endpoint", () => {
+    expect(fs.readFileSync(file, "utf8")).toContain('otelcol.receiver.otlp "apps"');
+    expect(fs.readFileSync(shipped, "utf8")).not.toContain("otelcol");
+    for (const config of [file, shipped]) {
+      const result = runBinary("alloy", ["validate", config]);
+      expect(result.output).toBe("");
+      expect(result.ok).toBe(true);
+    }
   });
 
   test("alloy fmt leaves it as it is: the writer follows Alloy's own formatting", () => {

@@ -1,5 +1,6 @@
 /**
- * The traces side of the local runs (scripts/lib/local/tracing.ts), on the staging stack's render:
+ * The traces side of the local runs (scripts/lib/local/tracing.ts), on the staging stack's render
+ * with an app that sends OTLP (the bench's, OTLP_SETS):
  * Jaeger's config and Alloy's OTLP endpoint made local change only addresses, paths and how the
  * sending pod is found, and Alloy accepts what comes out (`alloy fmt` parses it); the benchmark's
  * remote-write variant moves only the metrics.
@@ -13,11 +14,13 @@ import { runBinary } from "../../scripts/lib/local/binaries";
 import { localAlloyConfig } from "../../scripts/lib/local/logs";
 import { LocalOtlp, localJaegerConfig } from "../../scripts/lib/local/tracing";
 import { remoteWriteVariant } from "../../scripts/lib/bench/otlp-footprint";
+import { OTLP_SETS } from "../../scripts/lib/bench/deployed";
 import { render } from "../support/render";
 
 let rendered: Rendered;
 beforeAll(async () => {
-  rendered = await render("staging");
+  // With the bench's app that sends OTLP, as the local runs render it: Jaeger and the endpoint run because of it.
+  rendered = await render("staging", OTLP_SETS);
 }, 120_000);
 
 const LOCAL: LocalOtlp = {

@@ -71,7 +71,6 @@ const STAGING_VOLUMES: VolumeRecords = {
   alertmanager: { size: "1Gi", storageClass: "local-path", templateSize: "1Gi", claims: ["data-alertmanager-0"] },
   loki: { size: "10Gi", storageClass: "local-path", templateSize: "10Gi", claims: ["data-loki-0"] },
   grafana: { size: "2Gi", storageClass: "local-path", claims: ["grafana"] },
-  tracing: { size: "5Gi", storageClass: "local-path", templateSize: "5Gi", claims: ["data-jaeger-0"] },
 };
 
 const first: Record<Stack, RunResult> = {} as Record<Stack, RunResult>;
@@ -101,7 +100,6 @@ describe("a first deployment", () => {
       alertmanager: { size: "1Gi", storageClass: "local-path", templateSize: "1Gi", claims: ["data-alertmanager-0"] },
       loki: { size: "30Gi", storageClass: "local-path", templateSize: "30Gi", claims: ["data-loki-0"] },
       grafana: { size: "5Gi", storageClass: "local-path", claims: ["grafana"] },
-      tracing: { size: "20Gi", storageClass: "local-path", templateSize: "20Gi", claims: ["data-jaeger-0"] },
     });
   });
 
@@ -225,7 +223,36 @@ describe("the next deployment", () => {
       sets: ["loki.enabled=false", "logCollector.enabled=false", "loki.storage.size=5Gi"],
       previous: first.staging.outputs,
     });
-    expect(Object.keys(next.outputs.volumes as VolumeRecords)).toEqual(["prometheus", "alertmanager", "grafana", "tracing"]);
+    expect(Object.keys(next.outputs.volumes as VolumeRecords)).toEqual(["prometheus", "alertmanager", "grafana"]);
+  });
+
+  test("Jaeger's claim is compared while tracing runs, and kept off by the key where volumes are protected", async () => {
+    // The stack files' apps send no OTLP: tracing runs by its key here.
+    const jaeger = await deploy("staging", { sets: ["tracing.enabled=true"] });
+    expect((jaeger.outputs.volumes as VolumeRecords).tracing).toEqual({
+      size: "5Gi",
+      storageClass: "local-path",
+      templateSize: "5Gi",
+      claims: ["data-jaeger-0"],
+    });
+    const { message, journal } = await refusal("staging", {
+      sets: ["tracing.enabled=true", "profile=production"],
+      previous: jaeger.outputs,
+    });
+    expect(message).toContain(
+      "monitoring:tracing.storage.size: cannot grow the existing claims (data-jaeger-0) from 5Gi to 20Gi unless their StorageClass, " +
+        '"local-path", expands volumes (allowVolumeExpansion: true). If it does, say so: pulumi config set --path ' +
+        "'tracing.storage.expandable' true. k3s's local-path does not: there, set it to 5Gi and move the data to a new, larger claim (see " +
+        'docs/operations.md, "Changing volumes") (got the production default, "20Gi")',
+    );
+    expect(journal.map((r) => r.type)).toEqual([STACK_REFERENCE]);
+    // Off by the key in production, its claim stays (protected) and is compared still.
+    const ran = await deploy("production", { sets: ["tracing.enabled=true"] });
+    const { message: shrunk } = await refusal("production", {
+      sets: ["tracing.enabled=false", "tracing.storage.size=10Gi"],
+      previous: ran.outputs,
+    });
+    expect(shrunk).toContain("monitoring:tracing.storage.size: must be at least 20Gi, the size of the existing claims (data-jaeger-0)");
   });
 });
 
@@ -265,7 +292,7 @@ describe("a change that cannot be done in place is refused before anything is re
       "staging",
       { sets: ["storageClass=fast"] },
       [
-        "monitoring:storageClass: cannot move the existing claims (data-prometheus-0, data-alertmanager-0, data-loki-0, grafana, data-jaeger-0) from " +
+        "monitoring:storageClass: cannot move the existing claims (data-prometheus-0, data-alertmanager-0, data-loki-0, grafana) from " +
           '"local-path" to "fast": a claim\'s StorageClass cannot change, so Pulumi would replace the claims and their StatefulSets, ' +
           "deleting the claims and with them their data (local-path, like most classes, deletes a volume with its claim). Keep " +
           '"local-path"; to move the data to another class, see docs/operations.md, "Changing volumes" (got "fast")',
@@ -287,7 +314,7 @@ describe("a change that cannot be done in place is refused before anything is re
       "staging",
       { without: ["storageClass"] },
       [
-        "monitoring:storageClass: cannot move the existing claims (data-prometheus-0, data-alertmanager-0, data-loki-0, grafana, data-jaeger-0) from " +
+        "monitoring:storageClass: cannot move the existing claims (data-prometheus-0, data-alertmanager-0, data-loki-0, grafana) from " +
           "\"local-path\" to the cluster's default class (none named): a claim's StorageClass cannot change, so Pulumi would replace the " +
           "claims and their StatefulSets, deleting the claims and with them their data (local-path, like most classes, deletes a volume " +
           'with its claim). Keep "local-path"; to move the data to another class, see docs/operations.md, "Changing volumes" (got nothing)',
@@ -317,10 +344,6 @@ describe("a change that cannot be done in place is refused before anything is re
           '"local-path", expands volumes (allowVolumeExpansion: true). If it does, say so: pulumi config set --path ' +
           "'grafana.storage.expandable' true. k3s's local-path does not: there, set it to 2Gi and move the data to a new, larger claim (see " +
           'docs/operations.md, "Changing volumes") (got the production default, "5Gi")',
-        "monitoring:tracing.storage.size: cannot grow the existing claims (data-jaeger-0) from 5Gi to 20Gi unless their StorageClass, " +
-          '"local-path", expands volumes (allowVolumeExpansion: true). If it does, say so: pulumi config set --path ' +
-          "'tracing.storage.expandable' true. k3s's local-path does not: there, set it to 5Gi and move the data to a new, larger claim (see " +
-          'docs/operations.md, "Changing volumes") (got the production default, "20Gi")',
       ],
     ],
     [
@@ -337,7 +360,7 @@ describe("a change that cannot be done in place is refused before anything is re
       "staging",
       { sets: ["storageClass=fast", "prometheus.storage.size=20Gi"] },
       [
-        "monitoring:storageClass: cannot move the existing claims (data-prometheus-0, data-alertmanager-0, data-loki-0, grafana, data-jaeger-0) from " +
+        "monitoring:storageClass: cannot move the existing claims (data-prometheus-0, data-alertmanager-0, data-loki-0, grafana) from " +
           '"local-path" to "fast": a claim\'s StorageClass cannot change, so Pulumi would replace the claims and their StatefulSets, ' +
           "deleting the claims and with them their data (local-path, like most classes, deletes a volume with its claim). Keep " +
           '"local-path"; to move the data to another class, see docs/operations.md, "Changing volumes" (got "fast")',
@@ -362,7 +385,7 @@ describe("a change that cannot be done in place is refused before anything is re
     for (const record of Object.values(previous.volumes)) record.storageClass = null;
     const { message } = await refusal("staging", { previous });
     expect(message).toContain(
-      "monitoring:storageClass: cannot move the existing claims (data-prometheus-0, data-alertmanager-0, data-loki-0, grafana, data-jaeger-0) from " +
+      "monitoring:storageClass: cannot move the existing claims (data-prometheus-0, data-alertmanager-0, data-loki-0, grafana) from " +
         'the cluster\'s default class (none named) to "local-path"',
     );
     expect(message).toContain("Keep it unset;");
@@ -468,9 +491,7 @@ describe("claims made anew (storage.recreate), once their data is moved out", ()
       sets: ["storageClass=fast", "prometheus.storage.recreate=true"],
       previous: first.staging.outputs,
     });
-    expect(message).toContain(
-      "monitoring:storageClass: cannot move the existing claims (data-alertmanager-0, data-loki-0, grafana, data-jaeger-0) from",
-    );
+    expect(message).toContain("monitoring:storageClass: cannot move the existing claims (data-alertmanager-0, data-loki-0, grafana) from");
   });
 });
 

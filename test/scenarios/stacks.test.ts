@@ -120,8 +120,8 @@ describe.each(STACKS)("stored data in the %s stack", (stack) => {
     run.resources.find((r) => r.type.endsWith(`/v1:${kind}`) && (r.inputs.metadata as { name?: string } | undefined)?.name === name);
 
   test("every claim is a Pulumi resource: each StatefulSet replica's, named as the controller names it, and Grafana's", () => {
-    // Both stack files run on one node: one replica of each StatefulSet.
-    const expected = ["data-alertmanager-0", "data-jaeger-0", "data-loki-0", "data-prometheus-0", "grafana"];
+    // Both stack files run on one node: one replica of each StatefulSet. No Jaeger: no app of theirs sends OTLP.
+    const expected = ["data-alertmanager-0", "data-loki-0", "data-prometheus-0", "grafana"];
     expect(objectsOf(rendered, "PersistentVolumeClaim").map((c) => `${c.metadata.namespace}/${c.metadata.name}`)).toEqual(
       expected.map((n) => `monitoring-${stack}/${n}`),
     );
@@ -130,7 +130,7 @@ describe.each(STACKS)("stored data in the %s stack", (stack) => {
   test("each StatefulSet replica's claim is exactly what the controller would make from the template, and the StatefulSet depends on it", () => {
     // The stack's own StatefulSets (not the server-side-apply patches of other teams' databases).
     const statefulSets = rendered.kubernetes.filter((o) => o.object.kind === "StatefulSet" && !o.patch).map((o) => o.object);
-    expect(statefulSets.map((s) => s.metadata.name).sort()).toEqual(["alertmanager", "jaeger", "loki", "prometheus"]);
+    expect(statefulSets.map((s) => s.metadata.name).sort()).toEqual(["alertmanager", "loki", "prometheus"]);
     for (const sts of statefulSets) {
       const spec = sts.spec as StatefulSetSpec;
       const name = sts.metadata.name ?? "";

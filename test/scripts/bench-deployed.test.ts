@@ -3,20 +3,24 @@
  * to the render without running them: the full bench reads it only after 27 minutes of measuring,
  * and the bench's own runs in the tests are `--no-live`.
  */
-import { MEASURED_IMAGE, benchDatabases, deployedContainer } from "../../scripts/lib/bench/deployed";
+import { MEASURED_IMAGE, OTLP_SETS, benchDatabases, deployedContainer } from "../../scripts/lib/bench/deployed";
 import type { Component } from "../../scripts/lib/bench/sampling";
 import type { Rendered } from "../../scripts/lib/render";
 import { render } from "../support/render";
 
 describe("the staging render holds every process the live phases measure", () => {
   let staging: Rendered;
+  /** The render the OTLP footprint measures Jaeger in: the stack file's apps send no OTLP, so Jaeger runs for the bench's app. */
+  let withOtlp: Rendered;
   beforeAll(async () => {
     staging = await render("staging");
+    withOtlp = await render("staging", OTLP_SETS);
   });
 
   test("each measured process the stack deploys runs in a container with a memory request and limit", () => {
+    const renderOf = (c: Component) => (c === "jaeger" ? withOtlp : staging);
     const where = (Object.keys(MEASURED_IMAGE) as Component[]).map((c) => {
-      const found = deployedContainer(staging, c);
+      const found = deployedContainer(renderOf(c), c);
       return [c, found && `${found.kind}/${found.name}/${found.container}`];
     });
     expect(Object.fromEntries(where)).toEqual({
@@ -32,7 +36,7 @@ describe("the staging render holds every process the live phases measure", () =>
       "redis-exporter": "Deployment/shop-redis-exporter/redis-exporter",
     });
     for (const c of Object.keys(MEASURED_IMAGE) as Component[]) {
-      const found = deployedContainer(staging, c);
+      const found = deployedContainer(renderOf(c), c);
       if (found) expect({ c, ok: found.requestBytes > 0 && found.limitBytes >= found.requestBytes }).toEqual({ c, ok: true });
     }
   });
@@ -42,6 +46,10 @@ describe("the staging render holds every process the live phases measure", () =>
       { type: "postgres", name: "shop-postgres" },
       { type: "redis", name: "shop-redis" },
     ]);
+  });
+
+  test("the staging stack file itself runs no Jaeger: the live phases, which read it, measure none", () => {
+    expect(() => deployedContainer(staging, "jaeger")).toThrow(/^jaeger: no container of \S+jaeger\S* with memory requests and limits/);
   });
 
   test("a process the render runs nowhere is an error naming its image, not a figure held to nothing", async () => {

@@ -38,6 +38,8 @@ describe("npm run render", () => {
     expect(result.stdout).toMatch(/Requested: \d+m CPU, [\d.]+ \S+ memory/);
     // What a reviewer checks first: the apps and their metrics, where alerts go, what is public.
     expect(result.stdout).toContain("Apps (requests, latency histogram, status label):\n  api: shop_http_requests_total, ");
+    // Whether Jaeger runs, and why: none of the stack file's apps sends OTLP (test/config/tracing.test.ts: every case).
+    expect(result.stdout).toContain("\nTraces: off, by default: no app sends OTLP (apps[].otlp); tracing.enabled not set\n");
     expect(result.stdout).toContain('Alert receivers:\n  none: every alert goes to the "null" receiver\n');
     expect(result.stdout).toContain(
       'Alert routes (first match wins unless it continues):\n  watchdog="true" -> null\n  anything else -> null\n',

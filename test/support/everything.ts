@@ -3,7 +3,8 @@
  * configured: probes (URL, host:port, an app's Service), a static target, remote write,
  * a team's routing (Slack, a webhook, email through a smarthost, the dead man's switch),
  * an external Grafana database, a standalone database exporter (the stack file's), the
- * tunnel and Traefik (the stack file's), on three nodes (clustered Alertmanager).
+ * tunnel and Traefik (the stack file's), tracing (on by its key: no app of the stack file sends
+ * OTLP), on three nodes (clustered Alertmanager).
  */
 export const EVERYTHING_SETS = [
   "nodes=3",
@@ -20,6 +21,7 @@ export const EVERYTHING_SETS = [
   "grafana.database={type: postgres, host: db.example.com, name: grafana, user: grafana}",
   "grafanaDatabasePassword=grafana-database-password",
   "networkPolicy.extraEgress.grafana=[{ports: [8443], cidrs: [10.0.0.0/8]}]",
+  "tracing.enabled=true",
 ];
 
 /** The stacks the cross-cutting tests render: each stack file, and production with every component on. */

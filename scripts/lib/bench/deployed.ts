@@ -28,6 +28,15 @@ export const MEASURED_IMAGE: { readonly [C in Component]: ImageName | undefined 
   "redis-exporter": DATABASE_KINDS.redis.image,
 };
 
+/** The app that sends OTLP in the OTLP footprint's render (scripts/lib/bench/otlp-footprint.ts). */
+export const OTLP_BENCH_APP = "checkout";
+
+/**
+ * The staging stack file with that app, as the OTLP footprint renders it: Jaeger and the OTLP
+ * endpoint run because of it (tracing.enabled follows the apps; the stack file's own send no OTLP).
+ */
+export const OTLP_SETS = [`apps[2]={name: ${OTLP_BENCH_APP}, namespace: shop-staging, otlp: true}`];
+
 /** A container of a workload in a render. */
 export interface DeployedContainer {
   kind: string;

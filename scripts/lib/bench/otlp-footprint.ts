@@ -17,6 +17,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { cpuMillicores, quantityBytes } from "../../../components/kit/units";
 import { OTLP_RECEIVER_BLOCK } from "../local/tracing";
+import { OTLP_BENCH_APP, OTLP_SETS } from "./deployed";
 import { LocalStack } from "../local/stack";
 import { LOOPBACK, ManagedProcess, sleep, waitFor } from "../local/processes";
 import { httpGet, isReady } from "../local/http";
@@ -28,7 +29,7 @@ import { renderStack } from "../render-stack";
 import { PhaseFigures, bytesCell, markdownTable, millicoresCell } from "./figures";
 import { Measured, measurePhase } from "./sampling";
 
-const APP = "checkout";
+const APP = OTLP_BENCH_APP;
 const NODE = "k3s-server";
 
 /** One phase: the load, and what each process used. */
@@ -96,7 +97,7 @@ export async function measureOtlp(plan: OtlpPlan): Promise<OtlpFootprint> {
     await stack.allocatePorts([]);
     stack.rendered = await renderStack({
       stack: "staging",
-      sets: [`apps[2]={name: ${APP}, namespace: shop-staging, otlp: true}`],
+      sets: OTLP_SETS,
       showSecrets: true,
     });
     const loki = await stack.startLoki();

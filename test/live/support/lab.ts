@@ -23,7 +23,9 @@
  * - Jaeger with the rendered config, Alloy's rendered OTLP endpoint for apps, and an app that
  *   speaks OpenTelemetry (apps[] entry `checkout`, `otlp: true`, with a pod in the team's
  *   namespace on the k3s node): the official SDK sending traces, metrics and logs to Alloy, which
- *   looks its pod up in the local control plane (scripts/lib/local/tracing.ts says how).
+ *   looks its pod up in the local control plane (scripts/lib/local/tracing.ts says how). Jaeger
+ *   and the endpoint are in the render because of that app: the stack file's own apps send no
+ *   OTLP, and tracing.enabled, which it does not set, follows the apps.
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
