@@ -41,6 +41,13 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
   const sections = resolveSections(raw, context);
   // What resolving the sections found (Alertmanager's routing) comes next, keyed from the top of the stack file.
   keyed(sectionProblems, { key: k, problems });
+  // The cluster's shared pieces run and are scraped, unless the stack says otherwise, by the stack that watches the cluster.
+  const watchesCluster = sections.watch.cluster;
+  const nodeExporter = { ...sections.nodeExporter, enabled: raw.nodeExporter?.enabled ?? watchesCluster };
+  const traefik = {
+    ...sections.traefik,
+    metrics: { ...sections.traefik.metrics, enabled: raw.traefik?.metrics?.enabled ?? watchesCluster },
+  };
   return {
     project: rawConfig.project,
     stack: rawConfig.stack,
@@ -64,12 +71,13 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
     loki: sections.loki,
     logCollector: sections.logCollector,
     tracing: sections.tracing,
-    nodeExporter: sections.nodeExporter,
+    nodeExporter,
     kubeStateMetrics: sections.kubeStateMetrics,
     networkPolicy: sections.networkPolicy,
     priorityClass: sections.priorityClass,
-    traefik: sections.traefik,
+    traefik,
     cloudflare: sections.cloudflare,
+    watch: sections.watch,
   };
 }
 
