@@ -85,9 +85,10 @@ const SAMPLE_RULES = `groups:
 
 /** The staging stack's Prometheus args, with a rules directory independent of rules/. */
 function stagingArgs(overrides: Partial<PrometheusArgs> = {}): PrometheusArgs {
-  // In the namespace `monitoring`, which the component tests below expect (the stack's default is monitoring-<environment>).
+  // In the namespace `monitoring`, which the component tests below expect (the stack's default is monitoring-<environment>),
+  // alone on its cluster: it watches the cluster's nodes too (watch.cluster), and ships their rule files.
   return {
-    ...prometheusArgs(stackConfig("staging", ["namespace=monitoring"])),
+    ...prometheusArgs(stackConfig("staging", ["namespace=monitoring", "watch.cluster=true"])),
     rulesDir: rulesDir({ "sample.yml": SAMPLE_RULES }),
     ...overrides,
   };
@@ -952,8 +953,10 @@ describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (
   test("the rules ConfigMap holds every file of rules/ but probes.yml, the team's own (team/, if any), the generated app rules and the databases' alerts", () => {
     const team = readTeamContent(ROOT, undefined).rules.map((r) => r.key);
     // Neither stack probes anything: rules/probes.yml would read series nothing reports (components/stack/args.ts).
+    // Staging does not watch the cluster (watch.cluster): no node-exporter nor the cluster's Traefik, nor their rules.
+    const unfed = stack === "staging" ? ["probes.yml", "nodes.yml", "traefik.yml"] : ["probes.yml"];
     const expected = [
-      ...fs.readdirSync(REPO_RULES_DIR).filter((f) => f.endsWith(".yml") && f !== "probes.yml"),
+      ...fs.readdirSync(REPO_RULES_DIR).filter((f) => f.endsWith(".yml") && !unfed.includes(f)),
       ...team,
       APP_RULES_KEY,
       DATABASE_RULES_KEY,
@@ -972,8 +975,8 @@ describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (
         "NetworkPolicy/prometheus",
         "NetworkPolicy/prometheus-egress",
         "PersistentVolumeClaim/data-prometheus-0",
-        // node-exporter's password and certificate, as files.
-        "Secret/prometheus-scrape-credentials",
+        // node-exporter's password and certificate, as files: in the stack that watches the cluster (watch.cluster).
+        ...(stack === "production" ? ["Secret/prometheus-scrape-credentials"] : []),
         "Service/prometheus",
         "ServiceAccount/prometheus",
         // Both stack files run on one node: one replica, and no disruption budget to hang a drain.

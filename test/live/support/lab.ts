@@ -275,6 +275,8 @@ export class Lab {
     const stack = this.stack;
     await stack.allocatePorts(LAB_PORTS);
     const sets = [
+      // The lab's staging stack is alone on its cluster: it watches the cluster's nodes too (watch.cluster), for its node checks.
+      "watch.cluster=true",
       `prometheus.scrapeInterval=${LAB_TIMING.scrapeInterval}`,
       `prometheus.scrapeTimeout=${LAB_TIMING.scrapeTimeout}`,
       `prometheus.evaluationInterval=${LAB_TIMING.evaluationInterval}`,
