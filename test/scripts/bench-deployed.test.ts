@@ -3,7 +3,7 @@
  * to the render without running them: the full bench reads it only after 27 minutes of measuring,
  * and the bench's own runs in the tests are `--no-live`.
  */
-import { MEASURED_IMAGE, benchDatabases, deployedContainer } from "../../scripts/lib/bench/deployed";
+import { BENCH_STACK_SETS, MEASURED_IMAGE, benchDatabases, deployedContainer } from "../../scripts/lib/bench/deployed";
 import type { Component } from "../../scripts/lib/bench/sampling";
 import type { Rendered } from "../../scripts/lib/render";
 import { render } from "../support/render";
@@ -11,7 +11,7 @@ import { render } from "../support/render";
 describe("the staging render holds every process the live phases measure", () => {
   let staging: Rendered;
   beforeAll(async () => {
-    staging = await render("staging");
+    staging = await render("staging", [...BENCH_STACK_SETS]);
   });
 
   test("each measured process the stack deploys runs in a container with a memory request and limit", () => {
