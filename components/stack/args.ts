@@ -95,7 +95,9 @@ const OTLP_HEALTH_ROW = "Traces and the OTLP endpoint";
  * The built-in content only an optional component's metrics feed: the dashboards (by uid) and rule
  * files of the repository that ship only while it runs. Without Loki, the Logs dashboard would have
  * no datasource and the log pipeline's alerts nothing to read; without the node exporter, the Nodes
- * dashboard and rules/nodes.yml would stay empty; without kube-state-metrics, the views built on
+ * dashboard and rules/nodes.yml would stay empty; in a stack that does not watch the cluster
+ * (watch.cluster), the node and volume alerts of rules/kubernetes.yml are the other stack's to
+ * page for (CLUSTER_ALERTS); without kube-state-metrics, the views built on
  * it (their variables included) would. rules/kubernetes.yml stays: its kubelet and cAdvisor alerts
  * still apply, and its kube-state-metrics ones find no series and stay silent. The traces rows
  * (the span metrics of the Applications dashboard, Jaeger's and the OTLP endpoint's panels of
