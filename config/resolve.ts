@@ -42,6 +42,13 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
   const sections = resolveSections(raw, context);
   // What resolving the sections found (Alertmanager's routing) comes next, keyed from the top of the stack file.
   keyed(sectionProblems, { key: k, problems });
+  // The cluster's shared pieces run and are scraped, unless the stack says otherwise, by the stack that watches the cluster.
+  const watchesCluster = sections.watch.cluster;
+  const nodeExporter = { ...sections.nodeExporter, enabled: raw.nodeExporter?.enabled ?? watchesCluster };
+  const traefik = {
+    ...sections.traefik,
+    metrics: { ...sections.traefik.metrics, enabled: raw.traefik?.metrics?.enabled ?? watchesCluster },
+  };
   return {
     project: rawConfig.project,
     stack: rawConfig.stack,
@@ -66,12 +73,13 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
     logCollector: sections.logCollector,
     // On by the apps unless the stack says (apps are not the tracing section's).
     tracing: resolveTracing(sections.tracing, raw.tracing?.enabled, apps),
-    nodeExporter: sections.nodeExporter,
+    nodeExporter,
     kubeStateMetrics: sections.kubeStateMetrics,
     networkPolicy: sections.networkPolicy,
     priorityClass: sections.priorityClass,
-    traefik: sections.traefik,
+    traefik,
     cloudflare: sections.cloudflare,
+    watch: sections.watch,
   };
 }
 

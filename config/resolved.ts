@@ -57,6 +57,11 @@ export interface StackConfig {
   /** The stack's PriorityClass (`<namespace>-priority`), given to every pod the stack creates. */
   priorityClass: ResolvedSections["priorityClass"];
   cloudflare: ResolvedSections["cloudflare"];
+  /**
+   * What the stack watches (components/kit/watch.ts): the namespaces beyond its own, and whether it
+   * watches the cluster's shared pieces; nodeExporter.enabled and traefik.metrics.enabled follow `cluster` unless given.
+   */
+  watch: ResolvedSections["watch"];
 }
 
 /** Whether Traefik (`edge` "traefik") or the Cloudflare tunnel ("cloudflare") publishes a service. */

@@ -18,6 +18,7 @@ import { lokiSection } from "../components/loki/section";
 import { thresholdsSection } from "../components/prometheus/rules/thresholds";
 import { prometheusSection } from "../components/prometheus/section";
 import { traefikSection } from "../components/traefik/section";
+import { watchSection } from "../components/kit/watch";
 import { tracingSection } from "../components/tracing/section";
 
 /**
@@ -38,6 +39,7 @@ export const COMPONENT_SECTIONS = {
   networkPolicy: networkPolicySection,
   priorityClass: priorityClassSection,
   thresholds: thresholdsSection,
+  watch: watchSection,
 };
 
 export type ComponentSectionName = keyof typeof COMPONENT_SECTIONS;
@@ -88,4 +90,5 @@ export const sectionSchemas = {
     alertmanager: hostname.optional(),
   }),
   thresholds: COMPONENT_SECTIONS.thresholds.schema,
+  watch: COMPONENT_SECTIONS.watch.schema,
 };

@@ -59,12 +59,17 @@ export function kubeStateMetricsRules(): Array<{ apiGroups: string[]; resources:
   }));
 }
 
-/** kube-state-metrics' command line. */
-export function kubeStateMetricsFlags(): string[] {
+/**
+ * kube-state-metrics' command line; with `namespaces`, the namespaced objects of those namespaces only
+ * (`--namespaces`: it lists and watches each apart). Nodes, volumes, StorageClasses and namespaces,
+ * which belong to no namespace, are reported whatever it is given.
+ */
+export function kubeStateMetricsFlags(namespaces?: readonly string[]): string[] {
   return [
     `--port=${KSM_METRICS_PORT}`,
     `--telemetry-port=${KSM_TELEMETRY_PORT}`,
     `--resources=${KSM_RESOURCES.map((r) => r.resource).join(",")}`,
+    ...(namespaces ? [`--namespaces=${namespaces.join(",")}`] : []),
   ];
 }
 
@@ -75,6 +80,8 @@ export interface KubeStateMetricsArgs {
   environment: string;
   /** Requests and limits of the container (config kubeStateMetrics.resources). */
   resources: ResourceRequirements;
+  /** The namespaces whose objects it reports (config watch); the cluster-scoped ones always. Default: every namespace. */
+  namespaces?: string[];
   /** Where the API server is, and further destinations (config networkPolicy). Default DEFAULT_EGRESS. */
   egress?: EgressSettings;
   /** The stack's PriorityClass for the pod. Default none. */
@@ -167,7 +174,7 @@ export class KubeStateMetrics extends StackComponent {
                 {
                   name: "kube-state-metrics",
                   image: imageOf(id),
-                  args: kubeStateMetricsFlags(),
+                  args: kubeStateMetricsFlags(args.namespaces),
                   ports: [
                     { name: "http-metrics", containerPort: KSM_METRICS_PORT, protocol: "TCP" },
                     { name: "telemetry", containerPort: KSM_TELEMETRY_PORT, protocol: "TCP" },

@@ -7,6 +7,7 @@ import { saltFor } from "../kit/salt";
 import { NO_EXPIRY, selfSignedEd25519 } from "../kit/self-signed";
 import { WEB_CONFIG_FILE } from "../kit/web";
 import { Profile, withOverrides } from "../kit/profiles";
+import { WATCH_DEFAULTS } from "../kit/watch";
 import { ResourceRequirements, requirements } from "../kit/resources";
 import { ScrapeTarget } from "../kit/services";
 import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, prometheusPodLabels } from "../kit/labels";
@@ -180,12 +181,21 @@ export type NodeExporterDefaults = Required<Pick<NodeExporterArgs, "port" | "res
 
 // Not node-exporter's usual 9100, which the production profile takes: a staging stack next to a production one on the same nodes.
 // npm run bench: 21 MiB and 3m steady, 22 MiB at the peak (× 1.25, × 2).
-const NODE_EXPORTER_STAGING: NodeExporterDefaults = { enabled: true, port: 9101, resources: requirements("5m", "32Mi", "200m", "48Mi") };
+// It runs where the stack watches the cluster's nodes (watch.cluster, production by default), which config resolves it with.
+const NODE_EXPORTER_STAGING: NodeExporterDefaults = {
+  enabled: WATCH_DEFAULTS.staging.cluster,
+  port: 9101,
+  resources: requirements("5m", "32Mi", "200m", "48Mi"),
+};
 
 /** node-exporter's defaults in each profile (kit/profiles.ts: the headroom). */
 export const NODE_EXPORTER_DEFAULTS: Record<Profile, NodeExporterDefaults> = {
   staging: NODE_EXPORTER_STAGING,
-  production: withOverrides(NODE_EXPORTER_STAGING, { port: 9100, resources: requirements("10m", "48Mi", "200m", "80Mi") }),
+  production: withOverrides(NODE_EXPORTER_STAGING, {
+    enabled: WATCH_DEFAULTS.production.cluster,
+    port: 9100,
+    resources: requirements("10m", "48Mi", "200m", "80Mi"),
+  }),
 };
 
 /** A TCP probe of the metrics port, as often and as patient as the kit's HTTP probes. */

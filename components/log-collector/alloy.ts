@@ -93,6 +93,8 @@ export interface AlloyConfigArgs {
   lokiPushUrl: string;
   /** The OTLP endpoint for apps (otlpBlocks); none: Alloy only tails pod logs. */
   otlp?: AlloyOtlpArgs;
+  /** The namespaces whose pods' logs it collects (the stack's watched ones); none: every namespace's. */
+  namespaces?: readonly string[];
 }
 
 /**
@@ -114,6 +116,8 @@ export function alloyConfig(args: AlloyConfigArgs): string {
         label: "pods",
         attributes: [["role", "pod"]],
         blocks: [
+          // Only the pods of the namespaces the stack watches: another stack's logs on the same node are that stack's.
+          ...(args.namespaces ? [{ name: "namespaces", attributes: [["names", [...args.namespaces]]] } satisfies AlloyBlock] : []),
           {
             name: "selectors",
             attributes: [

@@ -21,6 +21,8 @@ export interface LogCollectorArgs {
   environment: string;
   /** Requests and limits of the agent's container (config logCollector.resources). */
   resources: ResourceRequirements;
+  /** The namespaces whose pods' logs it collects (config watch). Default: every namespace's. */
+  namespaces?: string[];
   /** Where the API server is, and further destinations (config networkPolicy). Default DEFAULT_EGRESS. */
   egress?: EgressSettings;
   /** The stack's PriorityClass for the pods. Default none. */

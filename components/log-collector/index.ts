@@ -91,6 +91,7 @@ export class LogCollector extends StackComponent {
     const otlp = args.otlp;
     const config = alloyConfig({
       lokiPushUrl: lokiPushUrl(args.stackNamespace),
+      ...(args.namespaces ? { namespaces: args.namespaces } : {}),
       ...(otlp
         ? {
             otlp: {

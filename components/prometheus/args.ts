@@ -266,6 +266,12 @@ export interface PrometheusArgs {
   scrapeTargets?: ScrapeTarget[];
   /** The cluster's own Traefik, scraped as job `traefik` (its pods, found by labels, on their metrics port). Default: not scraped. */
   clusterTraefik?: ClusterTraefik;
+  /**
+   * The namespaces the stack watches (config watch): the annotated pods are found only there, and the
+   * kubelet's and cAdvisor's series kept only when their `namespace` is one of them or none (the
+   * node's own). Default: every namespace.
+   */
+  watchedNamespaces?: string[];
   /** Alertmanager to send alerts to (every peer behind its Service). Default: none, rules are evaluated but alerts go nowhere. */
   alertmanager?: AlertmanagerTarget;
   /** Remote-write destinations (Mimir, Thanos, VictoriaMetrics). Default none. */

@@ -46,6 +46,8 @@ export interface ScrapeConfig {
   kubernetes_sd_configs?: Array<{ role: "endpoints" | "pod" | "node"; namespaces?: { names: string[] } }>;
   static_configs?: Array<{ targets: string[]; labels?: Record<string, string> }>;
   relabel_configs?: RelabelConfig[];
+  /** Rules applied to every scraped series before it is stored (keep, drop). */
+  metric_relabel_configs?: RelabelConfig[];
 }
 
 /** The prometheus.yml object; YAML is made from it by the `yaml` package. */
@@ -96,6 +98,7 @@ export type PrometheusConfigArgs = Pick<
   | "blackboxAddress"
   | "scrapeTargets"
   | "clusterTraefik"
+  | "watchedNamespaces"
   | "alertmanager"
   | "remoteWrite"
   | "otlpReceiver"
@@ -165,14 +168,14 @@ export function prometheusConfig(args: PrometheusConfigArgs): PrometheusConfig {
     rule_files: [`${PROMETHEUS_PATHS.rulesDir}/*.yml`],
     scrape_configs: [
       ...targets.map((t, i) => targetJob(t, names[i], args.scrapeTimeout)),
-      podsJob(args.environment, args.clusterTraefik, limits),
+      podsJob(args.environment, args.clusterTraefik, limits, args.watchedNamespaces),
       ...(args.clusterTraefik ? [clusterTraefikJob(args.clusterTraefik)] : []),
       // An app that only sends OTLP has nothing to scrape.
       ...apps.filter((a) => a.service || a.url).map((a) => appJob(a, args.scrapeTimeout, { ...limits, ...a.limits })),
       ...plain.map((t) => plainTargetJob(t, args.scrapeTimeout, { ...limits, ...t.limits })),
       ...probes.map((pr) => probeJob(pr, args.blackboxAddress ?? "", args.scrapeTimeout)),
-      kubeletJob("kubelet", "/metrics"),
-      kubeletJob("cadvisor", "/metrics/cadvisor"),
+      kubeletJob("kubelet", "/metrics", args.watchedNamespaces),
+      kubeletJob("cadvisor", "/metrics/cadvisor", args.watchedNamespaces),
     ],
   };
   if (args.alertmanager) {

@@ -152,16 +152,22 @@ export function targetJob(t: ScrapeTarget, jobName: string, globalTimeout: strin
 
 /**
  * Pods annotated `prometheus.io/scrape: "true"`, with the port, path and scheme their
- * annotations give; pods that name another stack's environment (an earlier release's exporter
- * sidecars of another stack on the same cluster) are left to that stack.
+ * annotations give, in the namespaces the stack watches (`namespaces`; none: every one); pods
+ * that name another stack's environment (an earlier release's exporter sidecars of another stack
+ * on the same cluster) are left to that stack.
  */
-export function podsJob(environment: string, clusterTraefik: ClusterTraefik | undefined, limits: ScrapeLimits): ScrapeConfig {
+export function podsJob(
+  environment: string,
+  clusterTraefik: ClusterTraefik | undefined,
+  limits: ScrapeLimits,
+  namespaces?: readonly string[],
+): ScrapeConfig {
   const annotation = (name: string) => metaLabel("__meta_kubernetes_pod_annotation_", `prometheus.io/${name}`);
   const podLabel = (name: string) => metaLabel("__meta_kubernetes_pod_label_", name);
   return {
     job_name: "kubernetes-pods",
     ...limitsOf({ ...limits, ...BUILTIN_JOB_LIMITS["kubernetes-pods"] }),
-    kubernetes_sd_configs: [{ role: "pod" }],
+    kubernetes_sd_configs: [{ role: "pod", ...(namespaces ? { namespaces: { names: [...namespaces] } } : {}) }],
     relabel_configs: [
       { source_labels: [annotation("scrape")], regex: "true", action: "keep" },
       // Unlabelled, or labelled with this stack's environment.
@@ -429,9 +435,11 @@ export function probeJob(probe: ProbeSpec, blackboxAddress: string, globalTimeou
 
 /**
  * The kubelet's own metrics or its embedded cAdvisor, on every node, with the
- * service account's token (RBAC: get nodes/metrics).
+ * service account's token (RBAC: get nodes/metrics). With the namespaces the stack watches, only
+ * the series of those namespaces are stored, and those of no namespace (the node's and the
+ * kubelet's own): another stack's containers and volumes on the same node are that stack's.
  */
-export function kubeletJob(jobName: string, metricsPath: string): ScrapeConfig {
+export function kubeletJob(jobName: string, metricsPath: string, namespaces?: readonly string[]): ScrapeConfig {
   const sa = PROMETHEUS_PATHS.serviceAccountDir;
   return {
     job_name: jobName,
@@ -451,5 +459,12 @@ export function kubeletJob(jobName: string, metricsPath: string): ScrapeConfig {
       { source_labels: ["__meta_kubernetes_node_name"], target_label: "instance" },
       { source_labels: ["__meta_kubernetes_node_name"], target_label: "node" },
     ],
+    ...(namespaces
+      ? {
+          metric_relabel_configs: [
+            { source_labels: ["namespace"], regex: ["", ...namespaces].map(literal).join("|"), action: "keep" as const },
+          ],
+        }
+      : {}),
   };
 }

@@ -8,6 +8,7 @@ import { DATABASE_KINDS, EXPORTER_RESOURCES } from "../database-exporters/kinds"
 import { DATABASE_TYPES } from "../kit/database-exporters";
 import { EgressComponent, EgressSettings } from "../kit/network";
 import { podPriority, stackPriorityClassName } from "../kit/priority";
+import { watchedNamespaces as watchedOf } from "../kit/watch";
 import { ClusterTraefik, PrometheusArgs } from "../prometheus/args";
 import { KubeStateMetricsArgs } from "../exporters/kube-state-metrics";
 import { NodeExporterArgs } from "../exporters/node-exporter";
@@ -44,6 +45,7 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
     ),
     probes: cfg.probes,
     ...(cfg.traefik.metrics.enabled ? { clusterTraefik: clusterTraefik(cfg) } : {}),
+    ...watching(cfg, "watchedNamespaces"),
     databases: cfg.databases.map(({ name, type }) => ({ name, type })),
     remoteWrite: remoteWrite.map((rw) => ({
       name: rw.name,
@@ -68,6 +70,22 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
   };
 }
 
+/**
+ * The alerts of rules/kubernetes.yml on what the cluster shares: its nodes and kubelets, and its
+ * persistent volumes (which belong to no namespace). Only the stack that watches the cluster
+ * (watch.cluster) ships them, so that they page once for two stacks on one cluster; the rest of the
+ * file reads the namespaces each stack watches.
+ */
+export const CLUSTER_ALERTS = [
+  "KubeNodeNotReady",
+  "KubeNodePressure",
+  "KubeletDown",
+  "KubeNodeReadinessFlapping",
+  "KubeletTooManyPods",
+  "KubeletPlegDurationHigh",
+  "KubePersistentVolumeErrors",
+] as const;
+
 /** The row of the Applications dashboard made of the span metrics (dashboards/applications/app-overview.json). */
 const TRACES_ROW = "Traces: requests, errors and duration by span";
 /** The row of Stack health on the OTLP endpoint and Jaeger (dashboards/monitoring/stack-health.json). */
@@ -77,7 +95,9 @@ const OTLP_HEALTH_ROW = "Traces and the OTLP endpoint";
  * The built-in content only an optional component's metrics feed: the dashboards (by uid) and rule
  * files of the repository that ship only while it runs. Without Loki, the Logs dashboard would have
  * no datasource and the log pipeline's alerts nothing to read; without the node exporter, the Nodes
- * dashboard and rules/nodes.yml would stay empty; without kube-state-metrics, the views built on
+ * dashboard and rules/nodes.yml would stay empty; in a stack that does not watch the cluster
+ * (watch.cluster), the node and volume alerts of rules/kubernetes.yml are the other stack's to
+ * page for (CLUSTER_ALERTS); without kube-state-metrics, the views built on
  * it (their variables included) would. rules/kubernetes.yml stays: its kubelet and cAdvisor alerts
  * still apply, and its kube-state-metrics ones find no series and stay silent. The traces rows
  * (the span metrics of the Applications dashboard, Jaeger's and the OTLP endpoint's panels of
@@ -97,6 +117,7 @@ const CONTENT_FED_BY: ReadonlyArray<{
 }> = [
   { runs: (cfg) => cfg.loki.enabled, dashboards: ["logs"], ruleFiles: ["logs.yml"] },
   { runs: (cfg) => cfg.nodeExporter.enabled, dashboards: ["nodes"], ruleFiles: ["nodes.yml"] },
+  { runs: (cfg) => cfg.watch.cluster, dashboards: [], ruleFiles: [], alerts: [...CLUSTER_ALERTS] },
   { runs: (cfg) => cfg.kubeStateMetrics.enabled, dashboards: ["k8s-cluster", "workloads", "k8s-pod", "k8s-volumes"], ruleFiles: [] },
   { runs: (cfg) => cfg.traefik.metrics.enabled, dashboards: ["traefik"], ruleFiles: ["traefik.yml"] },
   { runs: (cfg) => cfg.tracing.enabled, dashboards: [], ruleFiles: [], rows: [{ dashboard: "app-overview", row: TRACES_ROW }] },
@@ -137,6 +158,30 @@ export function contentOff(cfg: StackConfig): ContentOff {
 /** The namespace of the node agents (node-exporter, the log collector): `<namespace>-agents`, Pod Security "privileged". */
 export function agentsNamespace(cfg: StackConfig): string {
   return `${cfg.namespace}-agents`;
+}
+
+/**
+ * The namespaces the stack watches (watch): its own and its agents' (the database exporters run in
+ * its own), its apps' (apps[].namespace) and its targets', kube-system when it watches the cluster,
+ * and those watch.namespaces adds; sorted. Undefined when it watches every namespace (["*"]).
+ */
+export function watchedNamespaces(cfg: StackConfig): string[] | undefined {
+  const own = [
+    cfg.namespace,
+    agentsNamespace(cfg),
+    ...cfg.apps.flatMap((a) => [a.service?.namespace, a.otlpNamespace]),
+    ...cfg.targets.map((t) => t.service?.namespace),
+  ];
+  return watchedOf(
+    cfg.watch,
+    own.filter((ns): ns is string => ns !== undefined && ns !== ""),
+  );
+}
+
+/** The watched namespaces as a component's arg of this name, or nothing when the stack watches every namespace. */
+function watching<K extends string>(cfg: StackConfig, key: K): Partial<Record<K, string[]>> {
+  const namespaces = watchedNamespaces(cfg);
+  return namespaces ? ({ [key]: namespaces } as Record<K, string[]>) : {};
 }
 
 /** The log collector's pods, as the peer a component lets send to it (Loki, the traces backend, Prometheus' OTLP receiver). */
@@ -201,6 +246,7 @@ export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
     stackNamespace: cfg.namespace,
     environment: cfg.environment,
     resources: cfg.logCollector.resources,
+    ...watching(cfg, "namespaces"),
     ...(otlpEndpoint(cfg)
       ? {
           otlp: {
@@ -365,7 +411,7 @@ function workloadArgs(cfg: StackConfig, component: EgressComponent) {
 
 /** kube-state-metrics' args. */
 export function kubeStateMetricsArgs(cfg: StackConfig): KubeStateMetricsArgs {
-  return { ...workloadArgs(cfg, "kubeStateMetrics"), resources: cfg.kubeStateMetrics.resources };
+  return { ...workloadArgs(cfg, "kubeStateMetrics"), resources: cfg.kubeStateMetrics.resources, ...watching(cfg, "namespaces") };
 }
 
 /** The database exporters' args: one exporter per entry of databases[]. */

@@ -18,6 +18,8 @@ import {
 } from "../kit/fields";
 import { SecretStandIns, componentSection, textStandIn } from "../kit/section";
 import { EXPOSED_SERVICES } from "../kit/web";
+import { Profile } from "../kit/profiles";
+import { WATCH_DEFAULTS } from "../kit/watch";
 import { problems } from "./problems";
 
 /** A count of requests of the rate limit: Traefik reads a 64-bit integer, JavaScript holds 2^53 exactly. */
@@ -59,7 +61,11 @@ const schema = z.strictObject({
     .describe("Traefik's rateLimit Middleware in front of basic auth: a client past its burst gets 429."),
   metrics: z
     .strictObject({
-      enabled: bool.optional().describe("Scrape the cluster's Traefik (job traefik) for its dashboard and alerts; default true."),
+      enabled: bool
+        .optional()
+        .describe(
+          "Scrape the cluster's Traefik (job traefik) for its dashboard and alerts; default watch.cluster (the cluster's, one stack's).",
+        ),
       namespace: dnsLabel.optional().describe("Namespace of Traefik's pods; default kube-system, where k3s installs it."),
       podLabels: kubeLabels
         .optional()
@@ -137,13 +143,21 @@ export const TRAEFIK_DEFAULTS: TraefikConfig = {
   metrics: { enabled: true, ...K3S_TRAEFIK },
 };
 
+/**
+ * A profile's defaults: TRAEFIK_DEFAULTS, the cluster's Traefik scraped by the stack that watches the
+ * cluster (watch.cluster's default; config resolves it with the stack's watch.cluster).
+ */
+function traefikDefaults(profile: Profile): TraefikConfig {
+  return { ...TRAEFIK_DEFAULTS, metrics: { ...TRAEFIK_DEFAULTS.metrics, enabled: WATCH_DEFAULTS[profile].cluster } };
+}
+
 /** The `traefik` section, with basicAuthPasswords. */
 export const traefikSection = componentSection({
   schema,
   secrets: traefikSecrets,
-  defaults: (): TraefikConfig => TRAEFIK_DEFAULTS,
-  resolve: (given, _context, secrets): TraefikConfig => {
-    const defaults = TRAEFIK_DEFAULTS;
+  defaults: traefikDefaults,
+  resolve: (given, context, secrets): TraefikConfig => {
+    const defaults = traefikDefaults(context.profile);
     return {
       enabled: given?.enabled ?? defaults.enabled,
       entryPoints: given?.entryPoints ?? defaults.entryPoints,

@@ -18,6 +18,7 @@ import { tracingChecks } from "./tracing";
 import { protectedVolumeChecks } from "./volumes";
 import { sectionChecks } from "./sections";
 import { signInChecks } from "./sign-in";
+import { watchChecks } from "./watch";
 
 const CHECKS: ReadonlyArray<(input: CheckInput) => void> = [
   appNameChecks,
@@ -27,6 +28,8 @@ const CHECKS: ReadonlyArray<(input: CheckInput) => void> = [
   sectionChecks("thresholds"),
   sectionChecks("alertmanager"),
   nodeChecks,
+  sectionChecks("watch"),
+  watchChecks,
   sectionChecks("grafana"),
   sectionChecks("cloudflare"),
   exposureChecks,

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { describeSignIn } from "../../components/grafana/sign-in";
-import { alertmanagerArgs } from "../../components/stack/args";
+import { CLUSTER_ALERTS, alertmanagerArgs, watchedNamespaces } from "../../components/stack/args";
 import { alertmanagerConfig, receiverChannels } from "../../components/alertmanager/config-file";
 import { publicHostname } from "../../config";
 import type { StackConfig } from "../../config";
@@ -323,6 +323,7 @@ export function configSummary(config: StackConfig): string[] {
     lines.push("", "Apps (requests, latency histogram, status label):");
     for (const a of config.apps) lines.push(`  ${a.name}: ${a.metrics.requests}, ${a.metrics.duration}, ${a.metrics.statusLabel}`);
   }
+  lines.push("", ...watchSummary(config));
   lines.push("", `Traces: ${tracingSummary(config)}`);
   const am = config.alertmanager;
   lines.push("", "Alert receivers:");
@@ -362,6 +363,24 @@ export function configSummary(config: StackConfig): string[] {
       : []),
   );
   return lines;
+}
+
+/** What the stack watches (watch): its namespaces, and whether it owns the cluster's shared pieces and pages for them. */
+export function watchSummary(config: StackConfig): string[] {
+  const namespaces = watchedNamespaces(config);
+  const shared = [
+    `the node alerts (${[...CLUSTER_ALERTS].join(", ")}${config.nodeExporter.enabled ? ", rules/nodes.yml" : ""})`,
+    ...(config.nodeExporter.enabled ? ["node-exporter"] : []),
+    "kube-system",
+    ...(config.traefik.metrics.enabled ? ["the cluster's Traefik"] : []),
+  ];
+  return [
+    "Watches (watch.namespaces, watch.cluster):",
+    `  namespaces: ${namespaces ? namespaces.join(", ") : 'every namespace (watch.namespaces: ["*"])'}`,
+    config.watch.cluster
+      ? `  cluster: yes, this stack watches ${shared.join(", ")}; no other stack on the cluster should (watch.cluster: false there)`
+      : `  cluster: no, the nodes, kube-system${config.traefik.metrics.enabled ? "" : " and the cluster's Traefik"} are left to the stack on the cluster with watch.cluster: true (set it here if none has it)${config.traefik.metrics.enabled ? "; this stack scrapes the cluster's Traefik all the same (traefik.metrics.enabled)" : ""}`,
+  ];
 }
 
 /**

@@ -34,7 +34,9 @@ beforeAll(async () => {
   });
   handle.editStackFile((config) => {
     config["monitoring:environment"] = ENVIRONMENT;
-    // A port of its own on the node: other stacks of the tier may run beside it.
+    // It watches the cluster (watch.cluster), so that node-exporter runs, on a port of its own on the node:
+    // other stacks of the tier may run beside it.
+    config["monitoring:watch"] = { cluster: true };
     config["monitoring:nodeExporter"] = { port: 9113 };
     const retarget = (entries: Array<Record<string, unknown>>) =>
       entries.map((e) => ({ ...e, ...(e.namespace ? { namespace: TEAM } : {}) }));

@@ -553,7 +553,8 @@ test("the exception check finds what it looks for", () => {
 describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
   let rendered: Rendered;
   beforeAll(async () => {
-    rendered = await render(stack);
+    // Each as it runs alone on its cluster: it watches the cluster's nodes (watch.cluster), and so runs node-exporter.
+    rendered = await render(stack, ["watch.cluster=true"]);
   });
 
   test("node-exporter runs in the privileged agents namespace, kube-state-metrics in the stack namespace", () => {
@@ -659,7 +660,7 @@ describe("the agents namespace", () => {
   });
 
   test("kube-state-metrics can be turned off", async () => {
-    const rendered = await renderConfig("staging", { kubeStateMetrics: { enabled: false } });
+    const rendered = await renderConfig("staging", { kubeStateMetrics: { enabled: false }, watch: { cluster: true } });
     expect(rendered.kubernetes.filter((o) => o.component === "kube-state-metrics")).toEqual([]);
     expect(objectsOf(rendered, "DaemonSet", "node-exporter")).toHaveLength(1);
     // The views built on its series go with it; the kubelet's and cAdvisor's stay, and rules/kubernetes.yml too.
@@ -679,8 +680,8 @@ describe("the agents namespace", () => {
 
 describe("the cluster's Traefik", () => {
   test("left unscraped takes its dashboard and rules/traefik.yml along, and nothing else", async () => {
-    const on = [...(await renderConfig("staging", {})).files.keys()];
-    const off = [...(await renderConfig("staging", { traefik: { metrics: { enabled: false } } })).files.keys()];
+    const on = [...(await renderConfig("staging", { watch: { cluster: true } })).files.keys()];
+    const off = [...(await renderConfig("staging", { watch: { cluster: true }, traefik: { metrics: { enabled: false } } })).files.keys()];
     expect(on).toEqual(expect.arrayContaining(["grafana/infrastructure__traefik.json", "prometheus/traefik.yml"]));
     expect(on.filter((f) => !off.includes(f)).sort()).toEqual(["grafana/infrastructure__traefik.json", "prometheus/traefik.yml"]);
   });

@@ -1100,9 +1100,20 @@ describe.each([
 
   test("ships every file of dashboards/ that something of the stack feeds and the team's own (team/, if any) in a ConfigMap mounted in its folder's directory", () => {
     const pod = podOf(rendered);
-    // Neither stack probes anything (no Uptime dashboard); staging has no MongoDB (no MongoDB dashboard).
-    const unfed = stack === "staging" ? ["applications/uptime.json", "databases/mongodb.json"] : ["applications/uptime.json"];
-    const builtIn = repositoryDashboards().filter((d) => !unfed.includes(`${d.folder}/${d.file}`));
+    // Neither stack probes anything (no Uptime dashboard); staging has no MongoDB (no MongoDB dashboard), and does not
+    // watch the cluster (watch.cluster: no node-exporter, no Nodes dashboard; the cluster's Traefik unscraped, no Traefik dashboard).
+    const unfed =
+      stack === "staging"
+        ? ["applications/uptime.json", "databases/mongodb.json", "infrastructure/nodes.json", "infrastructure/traefik.json"]
+        : ["applications/uptime.json"];
+    // The links of the others to an unfed dashboard go with it (the Nodes dashboard is linked from the infrastructure views).
+    const unfedUids = repositoryDashboards()
+      .filter((d) => unfed.includes(`${d.folder}/${d.file}`))
+      .map((d) => String((JSON.parse(d.content) as { uid: string }).uid));
+    const builtIn = withoutDashboards(
+      repositoryDashboards().map((d) => ({ ...d, source: `${d.folder}/${d.file}` })),
+      unfedUids,
+    );
     expect(builtIn).toHaveLength(repositoryDashboards().length - unfed.length);
     for (const d of unfed) expect(rendered.files.has(`grafana/${d.replace("/", "__")}`)).toBe(false);
     const all = [...builtIn, ...readTeamContent(ROOT, undefined).dashboards];

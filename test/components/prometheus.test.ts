@@ -85,9 +85,10 @@ const SAMPLE_RULES = `groups:
 
 /** The staging stack's Prometheus args, with a rules directory independent of rules/. */
 function stagingArgs(overrides: Partial<PrometheusArgs> = {}): PrometheusArgs {
-  // In the namespace `monitoring`, which the component tests below expect (the stack's default is monitoring-<environment>).
+  // In the namespace `monitoring`, which the component tests below expect (the stack's default is monitoring-<environment>),
+  // alone on its cluster: it watches the cluster's nodes too (watch.cluster), and ships their rule files.
   return {
-    ...prometheusArgs(stackConfig("staging", ["namespace=monitoring"])),
+    ...prometheusArgs(stackConfig("staging", ["namespace=monitoring", "watch.cluster=true"])),
     rulesDir: rulesDir({ "sample.yml": SAMPLE_RULES }),
     ...overrides,
   };
@@ -952,7 +953,8 @@ describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (
     const team = readTeamContent(ROOT, undefined).rules.map((r) => r.key);
     // Neither stack probes anything, nor has an app that sends OTLP (so no traces backend): rules/probes.yml
     // and rules/tracing.yml would read series nothing reports (components/stack/args.ts).
-    const unfed = ["probes.yml", "tracing.yml"];
+    // Staging does not watch the cluster (watch.cluster): no node-exporter nor the cluster's Traefik, nor their rules.
+    const unfed = stack === "staging" ? ["probes.yml", "tracing.yml", "nodes.yml", "traefik.yml"] : ["probes.yml", "tracing.yml"];
     const expected = [
       ...fs.readdirSync(REPO_RULES_DIR).filter((f) => f.endsWith(".yml") && !unfed.includes(f)),
       ...team,
@@ -973,8 +975,8 @@ describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (
         "NetworkPolicy/prometheus",
         "NetworkPolicy/prometheus-egress",
         "PersistentVolumeClaim/data-prometheus-0",
-        // node-exporter's password and certificate, as files.
-        "Secret/prometheus-scrape-credentials",
+        // node-exporter's password and certificate, as files: in the stack that watches the cluster (watch.cluster).
+        ...(stack === "production" ? ["Secret/prometheus-scrape-credentials"] : []),
         "Service/prometheus",
         "ServiceAccount/prometheus",
         // Both stack files run on one node: one replica, and no disruption budget to hang a drain.

@@ -94,9 +94,9 @@ describe("defaults", () => {
     }
   });
 
-  test("a stack without thresholds gets the defaults, and the staging render ships nodes.yml unchanged", async () => {
+  test("a stack without thresholds gets the defaults, and the staging render that watches the cluster ships nodes.yml unchanged", async () => {
     expect(thresholdsOf({})).toEqual(defaultThresholds());
-    const rendered = await render("staging");
+    const rendered = await render("staging", ["watch.cluster=true"]);
     const shipped = [...rendered.files.entries()].find(([key]) => key.endsWith("/nodes.yml"));
     expect(shipped?.[1]).toBe(NODES);
   });

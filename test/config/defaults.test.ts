@@ -207,13 +207,16 @@ describe("stack config: nodes, replicas and the shared cluster", () => {
     ]);
   });
 
-  test("the cluster's Traefik is scraped where k3s runs it, unless the stack says otherwise", () => {
-    const k3s = { enabled: true, namespace: "kube-system", podLabels: { "app.kubernetes.io/name": "traefik" }, port: 9100 };
-    expect(parse("staging", {}).config.traefik.metrics).toEqual(k3s);
-    expect(parse("production", {}).config.traefik.metrics).toEqual(k3s);
+  test("the cluster's Traefik is scraped where k3s runs it, by the stack that watches the cluster, unless the stack says otherwise", () => {
+    const k3s = { namespace: "kube-system", podLabels: { "app.kubernetes.io/name": "traefik" }, port: 9100 };
+    expect(parse("staging", {}).config.traefik.metrics).toEqual({ enabled: false, ...k3s });
+    expect(parse("production", {}).config.traefik.metrics).toEqual({ enabled: true, ...k3s });
+    expect(parse("staging", { watch: { cluster: true } }).config.traefik.metrics).toEqual({ enabled: true, ...k3s });
+    expect(parse("production", { watch: { cluster: false } }).config.traefik.metrics.enabled).toBe(false);
     const own = { namespace: "ingress", podLabels: { "app.kubernetes.io/instance": "edge" }, port: 9200 };
-    expect(parse("staging", { traefik: { metrics: own } }).config.traefik.metrics).toEqual({ enabled: true, ...own });
-    expect(parse("staging", { traefik: { metrics: { enabled: false } } }).config.traefik.metrics.enabled).toBe(false);
+    expect(parse("staging", { traefik: { metrics: { enabled: true, ...own } } }).config.traefik.metrics).toEqual({ enabled: true, ...own });
+    expect(parse("production", { traefik: { metrics: own } }).config.traefik.metrics).toEqual({ enabled: true, ...own });
+    expect(parse("production", { traefik: { metrics: { enabled: false } } }).config.traefik.metrics.enabled).toBe(false);
   });
 
   test("a Traefik scrape with a bad namespace, labels or port is refused, naming the key", () => {

@@ -72,7 +72,8 @@ describe("node-exporter with the rendered web config", () => {
   let prometheusPort: number;
 
   beforeAll(async () => {
-    rendered = await render("staging");
+    // A staging stack alone on its cluster, which watches the cluster and so runs node-exporter (watch.cluster).
+    rendered = await render("staging", ["watch.cluster=true"]);
     web = renderedNodeExporterWeb(rendered);
     const root = path.join(dir, "prometheus-root");
     layOutContainer(rendered, root);

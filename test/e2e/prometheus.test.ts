@@ -232,7 +232,9 @@ describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (
     const own = ["kubernetes-pods", "kubelet", "cadvisor", ...stackConfig(stack).apps.map((a) => a.name)];
     const config = configOf(rendered) as { scrape_configs: Array<{ job_name: string }> };
     const componentJobs = config.scrape_configs.map((j) => j.job_name).filter((j) => !own.includes(j));
-    expect(componentJobs).toEqual(expect.arrayContaining(["prometheus", "alertmanager", "grafana", "node-exporter", "kube-state-metrics"]));
+    expect(componentJobs).toEqual(expect.arrayContaining(["prometheus", "alertmanager", "grafana", "kube-state-metrics"]));
+    // node-exporter is the cluster's: the stack that watches the cluster (production by default) runs it.
+    expect(componentJobs.includes("node-exporter")).toBe(stack === "production");
     const found = await Promise.all(componentJobs.map(async (job) => ({ job, targets: (await discover(discoverable.file, job)).length })));
     expect(found.filter((f) => f.targets === 0)).toEqual([]);
   });
@@ -302,7 +304,15 @@ describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (
     ]);
   });
 
-  test("the cluster's Traefik is scraped as job traefik on its metrics port only, and left out of the annotated pods' job", async () => {
+  test("the cluster's Traefik is scraped as job traefik on its metrics port only (by the stack that watches the cluster), and left out of the annotated pods' job", async () => {
+    if (stack === "staging") {
+      // Staging does not watch the cluster (watch.cluster): no job traefik, and kube-system is none of its namespaces.
+      expect((configOf(rendered) as { scrape_configs: Array<{ job_name: string }> }).scrape_configs.map((j) => j.job_name)).not.toContain(
+        "traefik",
+      );
+      expect((await discover(discoverable.file, "kubernetes-pods")).filter((t) => t.namespace === "kube-system")).toEqual([]);
+      return;
+    }
     expect((await discover(discoverable.file, "traefik")).map(withoutScrapeParams)).toEqual([
       {
         __address__: "10.42.0.9:9100",

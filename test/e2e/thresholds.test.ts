@@ -29,7 +29,8 @@ describe("seed 000's thresholds, with the deployed promtool", () => {
   const defaultRules = path.join(dir, "defaults.yml");
 
   beforeAll(async () => {
-    const rendered = await render("staging", [`thresholds=${JSON.stringify(SEED_000)}`]);
+    // nodes.yml ships with node-exporter, in the stack that watches the cluster (watch.cluster).
+    const rendered = await render("staging", ["watch.cluster=true", `thresholds=${JSON.stringify(SEED_000)}`]);
     const shipped = [...rendered.files.entries()].find(([key]) => key.endsWith("/nodes.yml"));
     if (!shipped) throw new Error("the render ships no nodes.yml");
     fs.writeFileSync(seedRules, shipped[1]);

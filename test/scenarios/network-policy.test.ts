@@ -283,7 +283,9 @@ describe("with every component on, each workload may reach exactly what it conne
 
 describe("networkPolicy keys narrow the API server and the nodes, and add destinations", () => {
   test("the API server's and the nodes' CIDRs and ports reach the policies of the workloads that use them", async () => {
+    // A staging stack that watches the cluster: its Prometheus reaches node-exporter's port on the nodes too.
     const rendered = await render("staging", [
+      "watch.cluster=true",
       "networkPolicy.apiServerCidrs=[192.168.1.10/32]",
       "networkPolicy.apiServerPorts=[6443]",
       "networkPolicy.nodeCidrs=[192.168.1.0/24, fd00::/64]",

@@ -1,14 +1,14 @@
 /**
  * Staging and production on one cluster, as the renders say it: no object of one is an
- * object of the other (namespaced or cluster-scoped), their node-exporters take different
- * ports of the node, and each Prometheus leaves the other stack's labelled pods and database
- * exporters alone.
+ * object of the other (namespaced or cluster-scoped), one node-exporter runs (production's, which
+ * watches the cluster) and a staging one turned on takes another port of the node, and each
+ * Prometheus leaves the other stack's labelled pods and database exporters alone.
  * test/cluster/shared-cluster.test.ts deploys both on one node.
  */
 import * as YAML from "yaml";
 import type { Rendered } from "../../scripts/lib/render";
 import { ENVIRONMENT_LABEL } from "../../components/kit/database-exporters";
-import { objectOf, render } from "../support/render";
+import { objectOf, objectsOf, render } from "../support/render";
 
 const rendered: Partial<Record<"staging" | "production", Rendered>> = {};
 beforeAll(async () => {
@@ -28,14 +28,16 @@ test("no object of one stack is an object of the other", () => {
   expect(namespaces(rendered.production as Rendered)).toEqual(["monitoring-production", "monitoring-production-agents"]);
 });
 
-test("their node-exporters listen on different ports of the node", () => {
+test("only the stack that watches the cluster runs node-exporter; a staging one turned on listens on another port of the node", async () => {
   const port = (r: Rendered) =>
     (
       objectOf(r, "DaemonSet", "node-exporter").spec as {
         template: { spec: { containers: Array<{ ports: Array<{ containerPort: number }> }> } };
       }
     ).template.spec.containers[0].ports[0].containerPort;
-  expect([port(rendered.staging as Rendered), port(rendered.production as Rendered)]).toEqual([9101, 9100]);
+  expect(objectsOf(rendered.staging as Rendered, "DaemonSet", "node-exporter")).toEqual([]);
+  const stagingAlone = await render("staging", ["watch.cluster=true"]);
+  expect([port(stagingAlone), port(rendered.production as Rendered)]).toEqual([9101, 9100]);
 });
 
 test("each Prometheus scrapes annotated pods, but of the exporter sidecars only its own stack's", () => {

@@ -3,7 +3,7 @@
  * to the render without running them: the full bench reads it only after 27 minutes of measuring,
  * and the bench's own runs in the tests are `--no-live`.
  */
-import { MEASURED_IMAGE, OTLP_SETS, benchDatabases, deployedContainer } from "../../scripts/lib/bench/deployed";
+import { BENCH_STACK_SETS, MEASURED_IMAGE, OTLP_SETS, benchDatabases, deployedContainer } from "../../scripts/lib/bench/deployed";
 import type { Component } from "../../scripts/lib/bench/sampling";
 import type { Rendered } from "../../scripts/lib/render";
 import { render } from "../support/render";
@@ -13,7 +13,7 @@ describe("the staging render holds every process the live phases measure", () =>
   /** The render the OTLP footprint measures Jaeger in: the stack file's apps send no OTLP, so Jaeger runs for the bench's app. */
   let withOtlp: Rendered;
   beforeAll(async () => {
-    staging = await render("staging");
+    staging = await render("staging", [...BENCH_STACK_SETS]);
     withOtlp = await render("staging", OTLP_SETS);
   });
 

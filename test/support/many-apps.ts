@@ -59,7 +59,12 @@ export function layOut(r: Rendered, dir: string): void {
  * evaluates each group within a test), laid out under a new directory `root`.
  */
 export async function renderManyApps(): Promise<{ rendered: Rendered; root: string }> {
-  const rendered = await renderConfig("staging", { apps: manyApps(APPS), prometheus: { evaluationInterval: "1s" } });
+  // Watching the cluster too (watch.cluster): every built-in rule group is evaluated, and node-exporter's scrape credentials mounted.
+  const rendered = await renderConfig("staging", {
+    apps: manyApps(APPS),
+    prometheus: { evaluationInterval: "1s" },
+    watch: { cluster: true },
+  });
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "scale-"));
   layOut(rendered, root);
   return { rendered, root };

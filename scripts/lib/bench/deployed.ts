@@ -13,6 +13,12 @@ import type { Rendered } from "../render";
 import type { Component } from "./sampling";
 
 /**
+ * What the bench renders the staging stack with besides its workload: alone on its machine, it
+ * watches the cluster's nodes too (monitoring:watch.cluster), so that node-exporter runs and is measured.
+ */
+export const BENCH_STACK_SETS: readonly string[] = ["watch.cluster=true"];
+
+/**
  * The image each measured process is, or undefined for one the stack does not deploy (the second
  * Prometheus of `--compare-rules`). A process added to the bench names its image here before it compiles.
  */

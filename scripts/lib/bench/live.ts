@@ -29,7 +29,7 @@ import { metricValues, sum } from "../local/text-format";
 import type { Rendered } from "../render";
 import { renderStack } from "../render-stack";
 import { alertFor, alertLatencyBound, countRules, RuleSet } from "./figures";
-import { benchDatabases } from "./deployed";
+import { BENCH_STACK_SETS, benchDatabases } from "./deployed";
 import { Component, LivePhase, Measured, dirBytes, measurePhase } from "./sampling";
 import { BENCH_NODE, BenchPod, WorkloadShape, benchApps, benchPods, kubeStateMetricsText } from "./workload";
 
@@ -143,7 +143,12 @@ class LiveBench {
   }
 
   private sets(apps: number): string[] {
-    return [...(this.plan.quick ? QUICK_TIMING : []), ...this.stack.notificationSets(), `apps=${JSON.stringify(benchApps(apps))}`];
+    return [
+      ...BENCH_STACK_SETS,
+      ...(this.plan.quick ? QUICK_TIMING : []),
+      ...this.stack.notificationSets(),
+      `apps=${JSON.stringify(benchApps(apps))}`,
+    ];
   }
 
   async run(): Promise<LiveResult> {

@@ -34,7 +34,6 @@ import { blackboxAddress } from "../../../components/blackbox-exporter";
 import { StackConfig, parseStackConfig } from "../../../config";
 import type { AppTarget } from "../../../components/prometheus/args";
 import { quantityBytes } from "../../../components/kit/units";
-import { kubeStateMetricsFlags } from "../../../components/exporters/kube-state-metrics";
 import { down as clusterDown, exitReports, up as clusterUp } from "../../../scripts/lib/cluster";
 import { LocalPostgres, LocalRedis } from "../../../scripts/lib/local/databases";
 import type { Rendered } from "../../../scripts/lib/render";
@@ -277,6 +276,8 @@ export class Lab {
     const stack = this.stack;
     await stack.allocatePorts(LAB_PORTS);
     const sets = [
+      // The lab's staging stack is alone on its cluster: it watches the cluster's nodes too (watch.cluster), for its node checks.
+      "watch.cluster=true",
       `prometheus.scrapeInterval=${LAB_TIMING.scrapeInterval}`,
       `prometheus.scrapeTimeout=${LAB_TIMING.scrapeTimeout}`,
       `prometheus.evaluationInterval=${LAB_TIMING.evaluationInterval}`,
@@ -396,7 +397,8 @@ export class Lab {
       180_000,
       2000,
     );
-    const flags = kubeStateMetricsFlags().filter((f) => !/^--(port|telemetry-port)=/.test(f));
+    // As rendered (the namespaces the stack watches among them), on the lab's own ports.
+    const flags = containerArgs(this.rendered, "Deployment", "kube-state-metrics").filter((f) => !/^--(port|telemetry-port)=/.test(f));
     this.stack.local.start("kube-state-metrics", stackBinary("kube-state-metrics"), [
       ...flags,
       `--port=${this.stack.ports.kubeStateMetrics}`,
