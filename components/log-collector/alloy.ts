@@ -91,6 +91,11 @@ function ruleBlock(rule: RelabelRule): AlloyBlock {
 export interface AlloyConfigArgs {
   /** The push URL of the stack's Loki. */
   lokiPushUrl: string;
+  /**
+   * Other stacks on the cluster this collector serves (logCollector.shareWith): the pod logs of
+   * `namespaces` go to the Loki at `lokiPushUrl` (that stack's), not to this stack's. Default none.
+   */
+  shares?: AlloyShare[];
   /** The OTLP endpoint for apps (otlpBlocks); none: Alloy only tails pod logs. */
   otlp?: AlloyOtlpArgs;
 }
@@ -100,6 +105,7 @@ export interface AlloyConfigArgs {
  * runtime's CRI lines, push to Loki with retries.
  */
 export function alloyConfig(args: AlloyConfigArgs): string {
+  const shares = args.shares ?? [];
   return alloySyntax(
     [
       {
@@ -142,7 +148,7 @@ export function alloyConfig(args: AlloyConfigArgs): string {
       {
         name: "loki.process",
         label: "pod_logs",
-        attributes: [["forward_to", [new AlloyExpr("loki.write.loki.receiver")]]],
+        attributes: [["forward_to", shares.length > 0 ? shareRouting(shares).forwardTo : [new AlloyExpr("loki.write.loki.receiver")]]],
         blocks: [
           // containerd (and k3s) write "<time> <stream> <P|F> <line>": the line, its own
           // timestamp, the `stream` label (stdout/stderr), partial lines joined back.
@@ -151,30 +157,99 @@ export function alloyConfig(args: AlloyConfigArgs): string {
           { name: "stage.label_drop", attributes: [["values", ["filename"]]] },
         ],
       },
-      {
-        name: "loki.write",
-        label: "loki",
-        blocks: [
-          {
-            name: "endpoint",
-            attributes: [
-              ["url", args.lokiPushUrl],
-              // Keep retrying for about 3.5 minutes (0.5 s doubling to 30 s, 12 tries: Loki restarting, a node drain) before dropping a batch.
-              ["min_backoff_period", "500ms"],
-              ["max_backoff_period", "30s"],
-              ["max_backoff_retries", 12],
-            ],
-          },
-        ],
-      },
+      lokiWrite("loki", args.lokiPushUrl),
+      ...(shares.length > 0 ? shareRouting(shares).blocks : []),
       ...(args.otlp ? otlpBlocks(args.otlp) : []),
     ],
     [
       "The monitoring stack's log collector (components/log-collector/alloy.ts): the pod logs of this node,",
       `from ${POD_LOGS_DIR}, labelled namespace, pod, container, app, node, job and stream, pushed to Loki.`,
+      ...shares.map(
+        (share) => `The pod logs of ${share.namespaces.join(", ")} go to the Loki of the stack in ${share.stackNamespace} instead.`,
+      ),
       ...(args.otlp ? ["Apps' OTLP: traces to the traces backend, metrics to Prometheus, logs to Loki, with the same labels."] : []),
     ],
   );
+}
+
+/** Another stack on the cluster whose namespaces' pod logs this collector sends to that stack's Loki. */
+export interface AlloyShare {
+  /** The other stack's namespace: names its writer (`loki.write "to_<namespace>"`, in Alloy's metrics' component_id). */
+  stackNamespace: string;
+  /** The push URL of that stack's Loki. */
+  lokiPushUrl: string;
+  /** The namespaces whose pods' logs go there. */
+  namespaces: string[];
+}
+
+/** A namespace list as a relabelling regex: Kubernetes names are lower-case letters, digits and '-', nothing to escape. */
+function namespacesRegex(namespaces: readonly string[]): string {
+  for (const ns of namespaces) if (!/^[a-z0-9-]+$/.test(ns)) programmingError(`not a namespace name: ${JSON.stringify(ns)}`);
+  return [...namespaces].sort().join("|");
+}
+
+/**
+ * The writer of a Loki: it keeps retrying for about 3.5 minutes (0.5 s doubling to 30 s, 12 tries:
+ * Loki restarting, a node drain) before it drops a batch.
+ */
+function lokiWrite(label: string, url: string): AlloyBlock {
+  return {
+    name: "loki.write",
+    label,
+    blocks: [
+      {
+        name: "endpoint",
+        attributes: [
+          ["url", url],
+          ["min_backoff_period", "500ms"],
+          ["max_backoff_period", "30s"],
+          ["max_backoff_retries", 12],
+        ],
+      },
+    ],
+  };
+}
+
+/**
+ * The parsed pod logs split by namespace: each other stack's namespaces to its Loki (a
+ * `loki.relabel` keeping them, then its writer), the rest to this stack's (a `loki.relabel`
+ * dropping them all). One tail of each file, whatever the number of stacks.
+ */
+function shareRouting(shares: readonly AlloyShare[]): { forwardTo: AlloyExpr[]; blocks: AlloyBlock[] } {
+  const labelOf = (share: AlloyShare) => `to_${share.stackNamespace.replace(/-/g, "_")}`;
+  const relabel = (label: string, namespaces: readonly string[], action: "keep" | "drop", to: string): AlloyBlock => ({
+    name: "loki.relabel",
+    label,
+    attributes: [["forward_to", [new AlloyExpr(`loki.write.${to}.receiver`)]]],
+    blocks: [
+      {
+        name: "rule",
+        attributes: [
+          ["source_labels", ["namespace"]],
+          ["regex", namespacesRegex(namespaces)],
+          ["action", action],
+        ],
+      },
+    ],
+  });
+  return {
+    forwardTo: [
+      new AlloyExpr("loki.relabel.own.receiver"),
+      ...shares.map((share) => new AlloyExpr(`loki.relabel.${labelOf(share)}.receiver`)),
+    ],
+    blocks: [
+      relabel(
+        "own",
+        shares.flatMap((share) => share.namespaces),
+        "drop",
+        "loki",
+      ),
+      ...shares.flatMap((share) => [
+        relabel(labelOf(share), share.namespaces, "keep", labelOf(share)),
+        lokiWrite(labelOf(share), share.lokiPushUrl),
+      ]),
+    ],
+  };
 }
 
 /** Where the OTLP pipeline sends each signal. */
