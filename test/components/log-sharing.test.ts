@@ -99,6 +99,41 @@ describe("staging served by production's collector", () => {
     );
   });
 
+  test("the two sides fit: production's egress selects staging's Loki pods, staging's Loki ingress selects production's collector pods", async () => {
+    const production = await render("production", [SHARE]);
+    const staging = await render("staging", [SERVED]);
+    const templateLabels = (rendered: typeof production, kind: string, name: string) =>
+      objectOf(rendered, kind, name) as unknown as {
+        metadata: { namespace: string };
+        spec: { template: { metadata: { labels: Record<string, string> } } };
+      };
+    const selects = (selector: Record<string, unknown>, namespace: string, labels: Record<string, string>) => {
+      const ns = (selector.namespaceSelector as { matchLabels: Record<string, string> }).matchLabels["kubernetes.io/metadata.name"];
+      const pods = (selector.podSelector as { matchLabels: Record<string, string> }).matchLabels;
+      return ns === namespace && Object.entries(pods).every(([k, v]) => labels[k] === v);
+    };
+    const collector = templateLabels(production, "DaemonSet", "alloy");
+    const loki = templateLabels(staging, "StatefulSet", "loki");
+    const egress = (objectOf(production, "NetworkPolicy", "alloy-egress") as unknown as Policy).spec.egress ?? [];
+    expect(
+      egress.some(
+        (rule) =>
+          rule.ports?.some((p) => p.port === 3100) &&
+          (rule.to ?? []).some((to) => selects(to, loki.metadata.namespace, loki.spec.template.metadata.labels)),
+      ),
+    ).toBe(true);
+    const ingress = (objectOf(staging, "NetworkPolicy", "loki") as unknown as Policy).spec.ingress ?? [];
+    expect(
+      ingress.some(
+        (rule) =>
+          rule.ports?.some((p) => p.port === 3100) &&
+          (rule.from ?? []).some(
+            (from) => "namespaceSelector" in from && selects(from, collector.metadata.namespace, collector.spec.template.metadata.labels),
+          ),
+      ),
+    ).toBe(true);
+  });
+
   test("a namespace that is not a Kubernetes name cannot reach the routing regex", () => {
     expect(() =>
       alloyConfig({ lokiPushUrl: "http://loki:3100", shares: [{ stackNamespace: "x", lokiPushUrl: "http://x", namespaces: ["a|b"] }] }),
