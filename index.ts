@@ -21,6 +21,7 @@ import { readTeamContent } from "./preflight/team-content";
 import { VOLUMES_OUTPUT, parseVolumeRecords } from "./components/stack/volumes";
 import { applyPreviousNamespace, applyPreviousVolumes } from "./preflight/volume-changes";
 import { withOidcEndpoints } from "./preflight/oidc-discovery";
+import { checkSharedLogs } from "./preflight/shared-logs";
 import { describeSignIn } from "./components/grafana/sign-in";
 
 /** The stack output naming the stack's namespace, which the next deployment compares its own with. */
@@ -144,6 +145,24 @@ async function main(): Promise<Record<string, unknown>> {
   } catch (err) {
     if (err instanceof ServicePortError) throw new pulumi.RunError(err.message);
     throw err;
+  }
+
+  // A stack whose logs another stack's collector sends: that collector must send every namespace
+  // of this stack's apps to it (preflight/shared-logs.ts), read from the cluster before any resource.
+  if (config.logCollector.sharedFrom !== undefined) {
+    if (underMocks()) {
+      pulumi.log.warn(
+        `${raw.project}:logCollector.sharedFrom: the offline render has no cluster to read what the collector of the stack in ` +
+          `${config.logCollector.sharedFrom} sends; pulumi preview and up check it.`,
+      );
+    } else {
+      try {
+        await checkSharedLogs(config, raw.project);
+      } catch (err) {
+        if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+        throw err;
+      }
+    }
   }
 
   // The stack's salt: the previous deployment's, or a fresh one on the first (preflight/stack-salt.ts).

@@ -71,7 +71,7 @@ export function resolveServicePort(service: string, ports: ServicePortSpec[] | u
 export type ServiceReader = (namespace: string, name: string, readName: string) => Promise<ServicePortSpec[] | undefined>;
 
 /** The value of an Output, once known (a read's outputs are known in previews too). */
-async function known<T>(output: pulumi.Output<T>): Promise<T | undefined> {
+export async function known<T>(output: pulumi.Output<T>): Promise<T | undefined> {
   // Output.isKnown is the SDK's own promise, not in its typings: an unknown value never reaches apply.
   const isKnown = (output as unknown as { isKnown?: Promise<boolean> }).isKnown;
   if (isKnown && !(await isKnown)) return undefined;

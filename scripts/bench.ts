@@ -44,6 +44,7 @@ import { LiveReport, buildLiveReport, liveTables } from "./lib/bench/report";
 import { deployedContainer } from "./lib/bench/deployed";
 import type { Component } from "./lib/bench/sampling";
 import { kubernetesYaml, requestedResources } from "./lib/render";
+import { expectedLogNamespaces } from "../preflight/shared-logs";
 import { renderStack } from "./lib/render-stack";
 import { ROOT } from "./lib/stackfile";
 import { manyApps } from "./lib/local/many-apps";
@@ -78,6 +79,11 @@ const TARGETS = {
   // meets them; staging's memory cannot without requesting less than its processes use.
   staging: { millicores: 300, bytes: 1.5 * 1024 * MIB },
   production: { millicores: 400, bytes: 2 * 1024 * MIB },
+  /**
+   * Both stack files on one node, production's log collector serving staging (logCollector.shareWith
+   * and sharedFrom, docs/operations.md "One collector for two stacks"): what a small VPS holds.
+   */
+  sharedNode: { staging: 1024 * MIB, production: 1.5 * 1024 * MIB },
 };
 
 /** The log collector's footprint against the limits the staging profile sets for it. */
@@ -191,6 +197,30 @@ async function measureStack(stack: "staging" | "production", runs: number): Prom
       display: formatBytes(yamlBytes),
     },
   ];
+}
+
+/**
+ * The memory both stack files request on one node when production's collector serves staging:
+ * staging sets logCollector.sharedFrom, production shares with it the namespaces of staging's apps.
+ * The default components only: without the files' databases, whose exporters (32Mi each) come
+ * with the team's databases.
+ */
+async function measureSharedNode(): Promise<Measurement[]> {
+  const staging = await renderStack({ stack: "staging", sets: ["logCollector.sharedFrom=monitoring-production", "databases=[]"] });
+  const namespaces = expectedLogNamespaces(staging.config);
+  const production = await renderStack({
+    stack: "production",
+    sets: [`logCollector.shareWith=${JSON.stringify([{ namespace: staging.config.namespace, namespaces }])}`, "databases=[]"],
+  });
+  const requested = { staging: requestedResources(staging).bytes, production: requestedResources(production).bytes };
+  return (["staging", "production"] as const).map((stack) => ({
+    name: `one node, production's collector serving staging, no databases: ${stack}'s memory requested`,
+    value: requested[stack],
+    unit: "B",
+    target: TARGETS.sharedNode[stack],
+    kind: "max" as const,
+    display: `${formatBytes(requested[stack])} (both: ${formatBytes(requested.staging + requested.production)})`,
+  }));
 }
 
 /**
@@ -372,6 +402,7 @@ async function main(): Promise<void> {
   const measurements = [
     ...(await measureStack("staging", args.runs)),
     ...(await measureStack("production", args.runs)),
+    ...(await measureSharedNode()),
     measureRenderProcess("staging", args.runs),
     measureRenderProcess("production", args.runs),
     measureQuickTests(),

@@ -78,3 +78,11 @@ export function stackPods(app: string, environment: string): Record<string, stri
 export function prometheusPodLabels(environment: string): Record<string, string> {
   return { ...stackPods("prometheus", environment), "app.kubernetes.io/part-of": PART_OF };
 }
+
+/** The suffix of a stack's agents namespace (node-exporter, the log collector): `<namespace>-agents`, Pod Security "privileged". */
+export const AGENTS_SUFFIX = "-agents";
+
+/** The agents namespace of the stack in `namespace`. */
+export function agentsNamespaceOf(namespace: string): string {
+  return `${namespace}${AGENTS_SUFFIX}`;
+}

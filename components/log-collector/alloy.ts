@@ -1,12 +1,10 @@
 /**
  * Grafana Alloy's configuration for the log collector: the streams of this node's pods
  * (a field selector on the node name), labelled by components/log-collector/relabelling.ts,
- * their CRI lines parsed, written in Alloy's own configuration syntax.
- *
- * The syntax is built from a small tree (blocks, attributes, expressions) rather than
- * from string templates, so that every value is quoted and escaped one way.
+ * their CRI lines parsed, written in Alloy's own configuration syntax (alloy-syntax.ts).
  */
-import { RelabelRule, POD_LOGS_DIR, podLogRelabelling } from "./relabelling";
+import { POD_LOGS_DIR, podLogRelabelling } from "./relabelling";
+import { AlloyBlock, AlloyExpr, AlloyValue, alloySyntax, ruleBlock } from "./alloy-syntax";
 import { OTLP_PORTS } from "../kit/services";
 import { programmingError } from "../kit/problems";
 import { validBytes } from "../kit/units";
@@ -22,75 +20,14 @@ export const ALLOY_PATHS = {
 };
 export const ALLOY_CONFIG_FILE = "config.alloy";
 
-/** An expression written as is (a component's export, a function call). */
-export class AlloyExpr {
-  constructor(readonly text: string) {}
-}
-
-type AlloyValue = string | number | boolean | AlloyExpr | AlloyValue[];
-
-/** A block: `name "label" { attributes; blocks }`. */
-export interface AlloyBlock {
-  name: string;
-  label?: string;
-  attributes?: Array<[string, AlloyValue]>;
-  blocks?: AlloyBlock[];
-}
-
-// Block and attribute names and numbers are this file's own literals, never the stack's values (strings
-// are, and are escaped): one that Alloy would not parse is a programming error, thrown as one.
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const BLOCK_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
-
-function value(v: AlloyValue): string {
-  if (v instanceof AlloyExpr) return v.text;
-  if (Array.isArray(v)) return `[${v.map(value).join(", ")}]`;
-  if (typeof v === "string") {
-    // Alloy's strings take Go's escapes; JSON's are a subset of them (\", \\, \n, \t, \uXXXX).
-    return JSON.stringify(v);
-  }
-  if (typeof v === "number" && !Number.isFinite(v)) programmingError(`Alloy has no ${v}`);
-  return String(v);
-}
-
-function blockText(block: AlloyBlock, indent: string): string {
-  if (!BLOCK_NAME.test(block.name)) programmingError(`invalid Alloy block name ${JSON.stringify(block.name)}`);
-  // Alloy's own formatter (alloy fmt) indents with tabs and separates sibling blocks by a blank line.
-  const inner = `${indent}\t`;
-  const attributes = block.attributes ?? [];
-  const width = Math.max(0, ...attributes.map(([k]) => k.length));
-  const lines = attributes.map(([k, v]) => {
-    if (!IDENTIFIER.test(k)) programmingError(`invalid Alloy attribute name ${JSON.stringify(k)}`);
-    return `${inner}${k.padEnd(width)} = ${value(v)}`;
-  });
-  const children = (block.blocks ?? []).flatMap((b, i) => [...(i > 0 ? [""] : []), blockText(b, inner)]);
-  const body = [...lines, ...(lines.length > 0 && children.length > 0 ? [""] : []), ...children];
-  const head = `${indent}${block.name}${block.label !== undefined ? ` ${JSON.stringify(block.label)}` : ""} {`;
-  return body.length === 0 ? `${head} }` : [head, ...body, `${indent}}`].join("\n");
-}
-
-/** The configuration text of a list of top-level blocks, with a comment heading it. */
-export function alloySyntax(blocks: AlloyBlock[], comment: string[] = []): string {
-  return [...comment.map((c) => `// ${c}`), ...(comment.length > 0 ? [""] : []), blocks.map((b) => blockText(b, "")).join("\n\n"), ""].join(
-    "\n",
-  );
-}
-
-/** A relabelling rule as an Alloy `rule` block (same fields and semantics as Prometheus'). */
-function ruleBlock(rule: RelabelRule): AlloyBlock {
-  const attributes: Array<[string, AlloyValue]> = [];
-  if (rule.source_labels) attributes.push(["source_labels", rule.source_labels]);
-  if (rule.separator !== undefined) attributes.push(["separator", rule.separator]);
-  if (rule.regex !== undefined) attributes.push(["regex", rule.regex]);
-  if (rule.target_label !== undefined) attributes.push(["target_label", rule.target_label]);
-  if (rule.replacement !== undefined) attributes.push(["replacement", rule.replacement]);
-  if (rule.action !== undefined) attributes.push(["action", rule.action]);
-  return { name: "rule", attributes };
-}
-
 export interface AlloyConfigArgs {
   /** The push URL of the stack's Loki. */
   lokiPushUrl: string;
+  /**
+   * Other stacks on the cluster this collector serves (logCollector.shareWith): the pod logs of
+   * `namespaces` go to the Loki at `lokiPushUrl` (that stack's), not to this stack's. Default none.
+   */
+  shares?: AlloyShare[];
   /** The OTLP endpoint for apps (otlpBlocks); none: Alloy only tails pod logs. */
   otlp?: AlloyOtlpArgs;
   /** The namespaces whose pods' logs it collects (the stack's watched ones); none: every namespace's. */
@@ -102,6 +39,7 @@ export interface AlloyConfigArgs {
  * runtime's CRI lines, push to Loki with retries.
  */
 export function alloyConfig(args: AlloyConfigArgs): string {
+  const shares = args.shares ?? [];
   return alloySyntax(
     [
       {
@@ -116,8 +54,11 @@ export function alloyConfig(args: AlloyConfigArgs): string {
         label: "pods",
         attributes: [["role", "pod"]],
         blocks: [
-          // Only the pods of the namespaces the stack watches: another stack's logs on the same node are that stack's.
-          ...(args.namespaces ? [{ name: "namespaces", attributes: [["names", [...args.namespaces]]] } satisfies AlloyBlock] : []),
+          // Only the pods of the namespaces the stack watches, and of those it sends to the other stacks it
+          // serves: another stack's logs on the same node are that stack's.
+          ...(args.namespaces
+            ? [{ name: "namespaces", attributes: [["names", discovered(args.namespaces, shares)]] } satisfies AlloyBlock]
+            : []),
           {
             name: "selectors",
             attributes: [
@@ -146,7 +87,7 @@ export function alloyConfig(args: AlloyConfigArgs): string {
       {
         name: "loki.process",
         label: "pod_logs",
-        attributes: [["forward_to", [new AlloyExpr("loki.write.loki.receiver")]]],
+        attributes: [["forward_to", shares.length > 0 ? shareRouting(shares).forwardTo : [new AlloyExpr("loki.write.loki.receiver")]]],
         blocks: [
           // containerd (and k3s) write "<time> <stream> <P|F> <line>": the line, its own
           // timestamp, the `stream` label (stdout/stderr), partial lines joined back.
@@ -155,30 +96,104 @@ export function alloyConfig(args: AlloyConfigArgs): string {
           { name: "stage.label_drop", attributes: [["values", ["filename"]]] },
         ],
       },
-      {
-        name: "loki.write",
-        label: "loki",
-        blocks: [
-          {
-            name: "endpoint",
-            attributes: [
-              ["url", args.lokiPushUrl],
-              // Keep retrying for about 3.5 minutes (0.5 s doubling to 30 s, 12 tries: Loki restarting, a node drain) before dropping a batch.
-              ["min_backoff_period", "500ms"],
-              ["max_backoff_period", "30s"],
-              ["max_backoff_retries", 12],
-            ],
-          },
-        ],
-      },
+      lokiWrite("loki", args.lokiPushUrl),
+      ...(shares.length > 0 ? shareRouting(shares).blocks : []),
       ...(args.otlp ? otlpBlocks(args.otlp) : []),
     ],
     [
       "The monitoring stack's log collector (components/log-collector/alloy.ts): the pod logs of this node,",
       `from ${POD_LOGS_DIR}, labelled namespace, pod, container, app, node, job and stream, pushed to Loki.`,
+      ...shares.map(
+        (share) => `The pod logs of ${share.namespaces.join(", ")} go to the Loki of the stack in ${share.stackNamespace} instead.`,
+      ),
       ...(args.otlp ? ["Apps' OTLP: traces to the traces backend, metrics to Prometheus, logs to Loki, with the same labels."] : []),
     ],
   );
+}
+
+/** The namespaces whose pods the collector discovers: the watched ones and the served stacks', each once, sorted. */
+function discovered(watched: readonly string[], shares: readonly AlloyShare[]): string[] {
+  return [...new Set([...watched, ...shares.flatMap((share) => share.namespaces)])].sort();
+}
+
+/** Another stack on the cluster whose namespaces' pod logs this collector sends to that stack's Loki. */
+export interface AlloyShare {
+  /** The other stack's namespace: names its writer (`loki.write "to_<namespace>"`, in Alloy's metrics' component_id). */
+  stackNamespace: string;
+  /** The push URL of that stack's Loki. */
+  lokiPushUrl: string;
+  /** The namespaces whose pods' logs go there. */
+  namespaces: string[];
+}
+
+/** A namespace list as a relabelling regex: Kubernetes names are lower-case letters, digits and '-', nothing to escape. */
+function namespacesRegex(namespaces: readonly string[]): string {
+  for (const ns of namespaces) if (!/^[a-z0-9-]+$/.test(ns)) programmingError(`not a namespace name: ${JSON.stringify(ns)}`);
+  return [...namespaces].sort().join("|");
+}
+
+/**
+ * The writer of a Loki: it keeps retrying for about 3.5 minutes (0.5 s doubling to 30 s, 12 tries:
+ * Loki restarting, a node drain) before it drops a batch.
+ */
+function lokiWrite(label: string, url: string): AlloyBlock {
+  return {
+    name: "loki.write",
+    label,
+    blocks: [
+      {
+        name: "endpoint",
+        attributes: [
+          ["url", url],
+          ["min_backoff_period", "500ms"],
+          ["max_backoff_period", "30s"],
+          ["max_backoff_retries", 12],
+        ],
+      },
+    ],
+  };
+}
+
+/**
+ * The parsed pod logs split by namespace: each other stack's namespaces to its Loki (a
+ * `loki.relabel` keeping them, then its writer), the rest to this stack's (a `loki.relabel`
+ * dropping them all). One tail of each file, whatever the number of stacks.
+ */
+function shareRouting(shares: readonly AlloyShare[]): { forwardTo: AlloyExpr[]; blocks: AlloyBlock[] } {
+  const labelOf = (share: AlloyShare) => `to_${share.stackNamespace.replace(/-/g, "_")}`;
+  const relabel = (label: string, namespaces: readonly string[], action: "keep" | "drop", to: string): AlloyBlock => ({
+    name: "loki.relabel",
+    label,
+    attributes: [["forward_to", [new AlloyExpr(`loki.write.${to}.receiver`)]]],
+    blocks: [
+      {
+        name: "rule",
+        attributes: [
+          ["source_labels", ["namespace"]],
+          ["regex", namespacesRegex(namespaces)],
+          ["action", action],
+        ],
+      },
+    ],
+  });
+  return {
+    forwardTo: [
+      new AlloyExpr("loki.relabel.own.receiver"),
+      ...shares.map((share) => new AlloyExpr(`loki.relabel.${labelOf(share)}.receiver`)),
+    ],
+    blocks: [
+      relabel(
+        "own",
+        shares.flatMap((share) => share.namespaces),
+        "drop",
+        "loki",
+      ),
+      ...shares.flatMap((share) => [
+        relabel(labelOf(share), share.namespaces, "keep", labelOf(share)),
+        lokiWrite(labelOf(share), share.lokiPushUrl),
+      ]),
+    ],
+  };
 }
 
 /** Where the OTLP pipeline sends each signal. */

@@ -35,6 +35,11 @@ export interface LogCollectorArgs {
    * (those of the apps with apps[].otlp) reach it; none, it admits no one. Default none.
    */
   otlp?: { traces: boolean; scrapeInterval: string; fromNamespaces: string[] };
+  /**
+   * Other stacks on the cluster this collector serves (config logCollector.shareWith): the pod logs
+   * of `namespaces` go to the Loki of the stack in `stackNamespace`. Default none.
+   */
+  shares?: Array<{ stackNamespace: string; namespaces: string[] }>;
 }
 
 /** What a profile sets of the log collector (config `logCollector`). */
@@ -52,3 +57,19 @@ export const LOG_COLLECTOR_DEFAULTS: Record<Profile, LogCollectorDefaults> = {
   staging: LOG_COLLECTOR_STAGING,
   production: withOverrides(LOG_COLLECTOR_STAGING, { resources: requirements("45m", "336Mi", "500m", "688Mi") }),
 };
+
+/**
+ * The ConfigMap, in the agents namespace of a stack whose collector serves others, that says which
+ * namespaces' logs it sends to which stack: `<SHARED_LOGS_KEY>` holds `{"<stack namespace>": ["<namespace>", …]}`.
+ * A stack served by it (logCollector.sharedFrom) reads it before it deploys (preflight/shared-logs.ts).
+ */
+export const SHARED_LOGS_CONFIGMAP = "shared-logs";
+export const SHARED_LOGS_KEY = "shares.json";
+
+/** The shared-logs record: each served stack's namespace to its namespaces, sorted, as JSON. */
+export function sharedLogsRecord(shares: ReadonlyArray<{ stackNamespace: string; namespaces: readonly string[] }>): string {
+  const record = Object.fromEntries(
+    [...shares].sort((a, b) => a.stackNamespace.localeCompare(b.stackNamespace)).map((s) => [s.stackNamespace, [...s.namespaces].sort()]),
+  );
+  return `${JSON.stringify(record, null, 2)}\n`;
+}

@@ -11,7 +11,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ALLOY_CONFIG_FILE, ALLOY_PATHS, ALLOY_PORT, alloyConfig, otlpMemoryLimiter } from "./alloy";
-import { LOG_COLLECTOR_AGENT, LogCollectorArgs } from "./args";
+import { LOG_COLLECTOR_AGENT, LogCollectorArgs, SHARED_LOGS_CONFIGMAP, SHARED_LOGS_KEY, sharedLogsRecord } from "./args";
 import { ScrapeTarget } from "../kit/services";
 import { WorkloadIdentity, imageOf, objectMeta, prometheusPodLabels, selectorLabels, standardLabels, stackPods } from "../kit/labels";
 import { configChecksum, httpProbe, resourcesOf, restrictedContainerSecurity } from "../kit/pods";
@@ -56,7 +56,9 @@ const ALLOY_ARGS = [
  * Where the agent connects, besides DNS: the API server (it discovers the node's pods) and
  * the stack's Loki pods on Loki's port, in the stack namespace. Usage reports are off.
  */
-export function logCollectorEgressRules(args: Pick<LogCollectorArgs, "stackNamespace" | "environment" | "egress" | "otlp">): EgressRule[] {
+export function logCollectorEgressRules(
+  args: Pick<LogCollectorArgs, "stackNamespace" | "environment" | "egress" | "otlp" | "shares">,
+): EgressRule[] {
   const egress = args.egress ?? DEFAULT_EGRESS;
   const stackPod = (app: string) => ({
     namespaces: { "kubernetes.io/metadata.name": args.stackNamespace },
@@ -69,6 +71,11 @@ export function logCollectorEgressRules(args: Pick<LogCollectorArgs, "stackNames
     // Apps' OTLP: metrics to Prometheus' receiver, spans to the traces backend.
     ...(otlp ? [{ ports: [SERVICE_PORTS.prometheus], to: [stackPod("prometheus")] }] : []),
     ...(otlp?.traces ? [{ ports: [OTLP_PORTS.grpc], to: [stackPod(TRACES_SERVICE)] }] : []),
+    // The Loki of each other stack it serves: that stack's environment is not known here, its namespace and Loki's name are.
+    ...(args.shares ?? []).map((share) => ({
+      ports: [LOKI_PORT],
+      to: [{ namespaces: { "kubernetes.io/metadata.name": share.stackNamespace }, pods: { "app.kubernetes.io/name": "loki" } }],
+    })),
     ...extraEgressRules(egress),
   ];
 }
@@ -89,9 +96,19 @@ export class LogCollector extends StackComponent {
     super("monitoring:index:LogCollector", name, opts);
     const agent = LOG_COLLECTOR_AGENT;
     const otlp = args.otlp;
+    const shares = args.shares ?? [];
     const config = alloyConfig({
       lokiPushUrl: lokiPushUrl(args.stackNamespace),
       ...(args.namespaces ? { namespaces: args.namespaces } : {}),
+      ...(shares.length > 0
+        ? {
+            shares: shares.map((share) => ({
+              stackNamespace: share.stackNamespace,
+              lokiPushUrl: lokiPushUrl(share.stackNamespace),
+              namespaces: share.namespaces,
+            })),
+          }
+        : {}),
       ...(otlp
         ? {
             otlp: {
@@ -279,6 +296,15 @@ export class LogCollector extends StackComponent {
       { metadata: objectMeta(id, ns, egressPolicyName(agent)), spec: egressPolicySpec(selectorLabels(id), logCollectorEgressRules(args)) },
       { parent: this },
     );
+
+    if (shares.length > 0) {
+      // What this collector sends for other stacks, for their deployments to check before they rely on it (preflight/shared-logs.ts).
+      new k8s.core.v1.ConfigMap(
+        `${name}-shared-logs`,
+        { metadata: objectMeta(id, ns, SHARED_LOGS_CONFIGMAP), data: { [SHARED_LOGS_KEY]: sharedLogsRecord(shares) } },
+        { parent: this },
+      );
+    }
 
     this.scrapeTargets = [{ job: agent, namespace: ns, selector: selectorLabels(id), port: "http-metrics", instance: "node" }];
     this.registerOutputs({ scrapeTargets: this.scrapeTargets });

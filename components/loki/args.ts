@@ -38,6 +38,12 @@ export interface LokiArgs {
    * workload name (the agent). Default: none, so only Grafana and Prometheus reach Loki.
    */
   logCollector?: { namespace: string; agent: string };
+  /**
+   * Another stack's collector admitted to push this stack's logs (config logCollector.sharedFrom):
+   * its agents namespace and agent. That stack's environment is not known here: its pods are
+   * picked by their name in that namespace. Default none.
+   */
+  sharedCollector?: { namespace: string; agent: string };
   /** Further destinations of its egress (config networkPolicy.extraEgress.loki). Default DEFAULT_EGRESS. */
   egress?: EgressSettings;
   /** The stack's PriorityClass for the pod. Default none. */

@@ -284,12 +284,18 @@ export class Loki extends StackComponent {
       this,
     );
 
-    // Grafana queries, Prometheus scrapes, the collector pushes: nobody else.
+    // Grafana queries, Prometheus scrapes, the collector (this stack's, or the one another stack shares) pushes: nobody else.
     const clients: IngressPeer[] = [{ pods: stackPods("grafana", args.environment) }, { pods: stackPods("prometheus", args.environment) }];
     if (args.logCollector) {
       clients.push({
         namespaces: { "kubernetes.io/metadata.name": args.logCollector.namespace },
         pods: stackPods(args.logCollector.agent, args.environment),
+      });
+    }
+    if (args.sharedCollector) {
+      clients.push({
+        namespaces: { "kubernetes.io/metadata.name": args.sharedCollector.namespace },
+        pods: { "app.kubernetes.io/name": args.sharedCollector.agent },
       });
     }
     new k8s.networking.v1.NetworkPolicy(

@@ -9,6 +9,7 @@ import { DATABASE_TYPES } from "../kit/database-exporters";
 import { EgressComponent, EgressSettings } from "../kit/network";
 import { podPriority, stackPriorityClassName } from "../kit/priority";
 import { watchedNamespaces as watchedOf } from "../kit/watch";
+import { agentsNamespaceOf } from "../kit/labels";
 import { ClusterTraefik, PrometheusArgs } from "../prometheus/args";
 import { KubeStateMetricsArgs } from "../exporters/kube-state-metrics";
 import { NodeExporterArgs } from "../exporters/node-exporter";
@@ -157,7 +158,7 @@ export function contentOff(cfg: StackConfig): ContentOff {
 
 /** The namespace of the node agents (node-exporter, the log collector): `<namespace>-agents`, Pod Security "privileged". */
 export function agentsNamespace(cfg: StackConfig): string {
-  return `${cfg.namespace}-agents`;
+  return agentsNamespaceOf(cfg.namespace);
 }
 
 /**
@@ -205,6 +206,9 @@ export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
     protectVolumes: cfg.protectVolumes,
     ...(cfg.loki.enabled ? {} : { dataOnly: true }),
     ...(cfg.logCollector.enabled ? { logCollector: collectorPeer(cfg) } : {}),
+    ...(cfg.logCollector.sharedFrom !== undefined
+      ? { sharedCollector: { namespace: agentsNamespaceOf(cfg.logCollector.sharedFrom), agent: LOG_COLLECTOR_AGENT } }
+      : {}),
     egress: egressSettings(cfg, "loki"),
     ...podPriority(stackPriorityClass(cfg)),
   };
@@ -255,6 +259,9 @@ export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
             fromNamespaces: [...new Set(cfg.apps.flatMap((a) => (a.otlp && a.otlpNamespace ? [a.otlpNamespace] : [])))].sort(),
           },
         }
+      : {}),
+    ...(cfg.logCollector.shareWith.length > 0
+      ? { shares: cfg.logCollector.shareWith.map((share) => ({ stackNamespace: share.namespace, namespaces: share.namespaces })) }
       : {}),
     egress: egressSettings(cfg, "logCollector"),
     ...podPriority(stackPriorityClass(cfg)),

@@ -37,6 +37,7 @@ const CHECKS: ReadonlyArray<(input: CheckInput) => void> = [
   sectionChecks("traefik"),
   protectedVolumeChecks,
   logCollectorChecks,
+  sectionChecks("logCollector"),
   sectionChecks("loki"),
   tracingChecks,
   sectionChecks("tracing"),

@@ -1,5 +1,6 @@
 /** Names Kubernetes would refuse, and limits below requests, refused before any resource exists. */
 import { CheckInput } from "./check";
+import { AGENTS_SUFFIX } from "../../components/kit/labels";
 import { z } from "zod";
 import { quantityValue } from "../../components/kit/units";
 import { defaultNamespace } from "../defaults";
@@ -7,7 +8,6 @@ import { resources } from "../../components/kit/fields";
 import { ResourceRequirements } from "../../components/kit/resources";
 
 /** The namespace of the node agents is `<namespace>-agents`, a DNS label of at most 63 characters. */
-const AGENTS_SUFFIX = "-agents";
 
 /** Names Kubernetes would refuse, limits below requests. */
 export function kubernetesLimits({ raw, resolved, key, problems }: CheckInput): void {

@@ -6,9 +6,13 @@ export function tracingChecks({ resolved, key, problems, warnings }: CheckInput)
   if (!resolved.logCollector.enabled) {
     resolved.apps.forEach((app, i) => {
       if (!app.otlp) return;
+      const shared = resolved.logCollector.sharedFrom;
       problems.push({
         key: key(`apps[${i}].otlp`),
-        message: `is true, but the OTLP endpoint for apps is the log collector's and logCollector.enabled is false: turn the log collector on, or scrape "${app.name}"`,
+        message: shared
+          ? `is true, but this stack runs no log collector (logCollector.sharedFrom: the collector of the stack in ${shared} sends its pod logs) ` +
+            `and the OTLP endpoint for apps is a stack's own collector: run this stack's own (remove sharedFrom), or scrape "${app.name}"`
+          : `is true, but the OTLP endpoint for apps is the log collector's and logCollector.enabled is false: turn the log collector on, or scrape "${app.name}"`,
       });
     });
     // On by an app that sends OTLP, that app's problem above says it all.

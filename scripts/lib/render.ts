@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { describeSignIn } from "../../components/grafana/sign-in";
+import { LOG_COLLECTOR_AGENT } from "../../components/log-collector/args";
 import { CLUSTER_ALERTS, alertmanagerArgs, watchedNamespaces } from "../../components/stack/args";
 import { alertmanagerConfig, receiverChannels } from "../../components/alertmanager/config-file";
 import { publicHostname } from "../../config";
@@ -316,6 +317,21 @@ export function tracingSummary(config: StackConfig): string {
     : "off, by default: no app sends OTLP (apps[].otlp); tracing.enabled not set";
 }
 
+/** Who collects the stack's pod logs: its own collector (and the other stacks it serves), another stack's, or none. */
+function podLogsSummary(config: StackConfig): string[] {
+  const collector = config.logCollector;
+  if (collector.sharedFrom !== undefined) {
+    return [`  sent by the collector of the stack in ${collector.sharedFrom} (logCollector.sharedFrom): this stack runs none`];
+  }
+  if (!collector.enabled) return ["  none collected: logCollector.enabled is false"];
+  return [
+    `  collected by this stack's ${LOG_COLLECTOR_AGENT} on every node`,
+    ...collector.shareWith.map(
+      (share) => `  for the stack in ${share.namespace}: the logs of ${share.namespaces.join(", ")} go to its Loki`,
+    ),
+  ];
+}
+
 /** What a reviewer checks first in a team's config: its apps and their metrics, where alerts go, what is public. */
 export function configSummary(config: StackConfig): string[] {
   const lines: string[] = [];
@@ -344,6 +360,7 @@ export function configSummary(config: StackConfig): string[] {
     return host ? [`  ${svc}: https://${host}`] : [];
   });
   lines.push("", "Public hostnames:", ...(hosts.length > 0 ? hosts : ["  none: nothing is published"]));
+  lines.push("", "Pod logs:", ...podLogsSummary(config));
   if (config.grafana.signIn) {
     const host = publicHostname(config, "grafana");
     const signIn = describeSignIn(config.grafana.signIn, config.grafana.adminUser, host ? `https://${host}` : undefined);

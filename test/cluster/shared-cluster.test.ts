@@ -1,10 +1,14 @@
 /**
- * Staging and production on one cluster, as small teams run them, from the stack files as
- * they are: each stack in its own namespaces (monitoring-<environment>), one node-exporter on the
- * node (production's, the stack that watches the cluster), its own cluster-scoped roles, and every workload of both Ready on
- * the one node. Then the node is drained as a k3s upgrade drains it: production on one node
- * runs each workload once, without disruption budgets, so the drain completes (and a budget
- * over two replicas on one node, as the stack had before, is shown to hang it). Real engine,
+ * Staging and production on one cluster, as small teams run them, from the stack files with the
+ * one change the docs give for one node: production's log collector serves staging
+ * (logCollector.shareWith / sharedFrom, docs/operations.md "One collector for two stacks") and
+ * only production runs node-exporter. So the node runs one set of agents: one collector and one
+ * node-exporter, production's. Each stack in its own namespaces (monitoring-<environment>), its
+ * own cluster-scoped roles, and every workload of both Ready on the one node. Staging's preview is
+ * refused until production's collector names it. Then the node is drained as a k3s upgrade drains
+ * it: production on one node runs each workload once, without disruption budgets, so the drain
+ * completes (and a budget over two replicas on one node, as the stack had before, is shown to hang
+ * it). Destroying staging leaves production's agents and workloads as they were. Real engine,
  * real API server, real provider, the real scheduler (which refuses two pods one host port).
  */
 import { createTeamWorkloads, deleteNamespace } from "./support/apps";
@@ -28,7 +32,9 @@ const STACKS = {
   },
 } as const;
 type Stack = keyof typeof STACKS;
-const NAMESPACES = (["staging", "production"] as const).flatMap((s) => [`monitoring-${s}`, `monitoring-${s}-agents`]);
+const NAMESPACES = ["monitoring-staging", "monitoring-production", "monitoring-production-agents"];
+/** Staging's namespaces (its own and its apps'), whose pods' logs production's collector sends to staging's Loki. */
+const SHARED = { namespace: "monitoring-staging", namespaces: ["monitoring-staging", STACKS.staging.team] };
 const BLOCKER_NS = "drain-blocker";
 
 const handles: Partial<Record<Stack, StackHandle>> = {};
@@ -67,8 +73,16 @@ beforeAll(async () => {
   for (const stack of Object.keys(STACKS) as Stack[]) {
     await createTeamWorkloads(STACKS[stack].team);
     const handle = await openStack(stack, { secrets: STACKS[stack].secrets });
-    // The Cloudflare provider cannot be built here (scripts/lib/tools.ts): the tunnel stays off.
-    handle.editStackFile((c) => ((c["monitoring:cloudflare"] as Record<string, unknown>).enabled = false));
+    handle.editStackFile((c) => {
+      // The Cloudflare provider cannot be built here (scripts/lib/tools.ts): the tunnel stays off.
+      (c["monitoring:cloudflare"] as Record<string, unknown>).enabled = false;
+      // One set of agents on the node: production's collector serves staging, node-exporter is production's.
+      if (stack === "production") c["monitoring:logCollector"] = { shareWith: [SHARED] };
+      else {
+        c["monitoring:logCollector"] = { sharedFrom: "monitoring-production" };
+        c["monitoring:nodeExporter"] = { ...(c["monitoring:nodeExporter"] as object), enabled: false };
+      }
+    });
     handles[stack] = handle;
   }
 });
@@ -84,8 +98,14 @@ afterAll(async () => {
 });
 
 describe("staging and production on one cluster", () => {
-  test("both stack files deploy on the one node, each in its own namespaces", async () => {
-    for (const stack of ["staging", "production"] as const) {
+  test("staging's preview is refused while production's collector does not send its logs", async () => {
+    const output = await (handles.staging as StackHandle).failing("preview");
+    expect(output).toContain("monitoring:logCollector.sharedFrom");
+    expect(output).toContain("monitoring-production-agents/shared-logs");
+  });
+
+  test("both stack files deploy on the one node, production first, each in its own namespaces", async () => {
+    for (const stack of ["production", "staging"] as const) {
       const result = await (handles[stack] as StackHandle).stack.up();
       expect(result.summary.result).toBe("succeeded");
       expect((await (handles[stack] as StackHandle).stack.outputs()).namespace.value).toBe(`monitoring-${stack}`);
@@ -93,23 +113,23 @@ describe("staging and production on one cluster", () => {
     await everyWorkloadReady();
     const kinds = (await workloads()).map((w) => `${w.metadata.namespace}/${w.kind}/${w.metadata.name}`);
     for (const ns of ["monitoring-staging", "monitoring-production"]) {
-      expect(kinds).toEqual(expect.arrayContaining([`${ns}/StatefulSet/prometheus`, `${ns}/Deployment/grafana`]));
-      expect(kinds).toEqual(expect.arrayContaining([`${ns}-agents/DaemonSet/alloy`]));
+      expect(kinds).toEqual(expect.arrayContaining([`${ns}/StatefulSet/prometheus`, `${ns}/Deployment/grafana`, `${ns}/StatefulSet/loki`]));
     }
-    // node-exporter is the cluster's: production watches the cluster (watch.cluster), staging does not.
-    expect(kinds.filter((k) => k.endsWith("/DaemonSet/node-exporter"))).toEqual(["monitoring-production-agents/DaemonSet/node-exporter"]);
   });
 
-  test("one node-exporter runs on the node, production's, on the host's network", async () => {
-    const exporters = [];
-    for (const stack of ["staging", "production"] as const) {
-      for (const pod of await list("pods", `monitoring-${stack}-agents`, "app.kubernetes.io/name=node-exporter")) {
-        const spec = pod.spec as { nodeName: string; hostNetwork: boolean; containers: Array<{ ports: Array<{ containerPort: number }> }> };
-        exporters.push({ stack, node: spec.nodeName, hostNetwork: spec.hostNetwork, port: spec.containers[0].ports[0].containerPort });
-        expect((pod.status as { phase: string }).phase).toBe("Running");
-      }
-    }
-    expect(exporters).toEqual([{ stack: "production", node, hostNetwork: true, port: 9100 }]);
+  test("the node runs one set of agents: production's collector and node-exporter, and staging has no agents namespace", async () => {
+    const agents = (await list("daemonsets", undefined, "app.kubernetes.io/part-of=monitoring-stack")).map(
+      (d) => `${d.metadata.namespace}/${d.metadata.name}`,
+    );
+    expect(agents.sort()).toEqual(["monitoring-production-agents/alloy", "monitoring-production-agents/node-exporter"]);
+    const pods = await list("pods", "monitoring-production-agents");
+    expect(pods.map((p) => (p.spec as { nodeName: string }).nodeName)).toEqual([node, node]);
+    expect((await list("namespaces")).map((n) => n.metadata.name)).not.toContain("monitoring-staging-agents");
+    // What production's collector says it sends, which staging's preview read.
+    const record = (await list("configmaps", "monitoring-production-agents")).find((c) => c.metadata.name === "shared-logs");
+    expect(JSON.parse((record as unknown as { data: Record<string, string> }).data["shares.json"])).toEqual({
+      "monitoring-staging": ["monitoring-staging", STACKS.staging.team],
+    });
   });
 
   test("cluster-scoped objects are each stack's own", async () => {
@@ -169,6 +189,9 @@ describe("staging and production on one cluster", () => {
   });
 
   test("each stack goes away on its own, the other untouched", async () => {
+    const agentsBefore = (await list("daemonsets", "monitoring-production-agents")).map(
+      (d) => `${d.metadata.name}@${d.metadata.uid}/${d.metadata.generation}`,
+    );
     const staging = handles.staging as StackHandle;
     expect((await staging.stack.destroy()).summary.result).toBe("succeeded");
     await waitFor("staging's namespaces gone", async () => {
@@ -180,7 +203,16 @@ describe("staging and production on one cluster", () => {
       waiting.push(...(await list("deployments,statefulsets,daemonsets", ns)).map(notReady).filter((x) => x !== undefined));
     }
     expect(waiting).toEqual([]);
+    // Production's agents are the same objects, not rolled: staging's destroy changed nothing of them.
+    expect(
+      (await list("daemonsets", "monitoring-production-agents")).map(
+        (d) => `${d.metadata.name}@${d.metadata.uid}/${d.metadata.generation}`,
+      ),
+    ).toEqual(agentsBefore);
     const production = handles.production as StackHandle;
+    // And production's next preview changes nothing (its one read is the program's own stack reference).
+    const changes = (await production.stack.preview()).changeSummary;
+    expect(Object.keys(changes).filter((op) => op !== "same" && op !== "read")).toEqual([]);
     await production.cli(["state", "unprotect", "--all", "--yes"]);
     expect((await production.stack.destroy()).summary.result).toBe("succeeded");
   });

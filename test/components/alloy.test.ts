@@ -4,7 +4,8 @@
  * release the stack deploys checks the rendered config.alloy in test/e2e/alloy.test.ts; the
  * run that ships logs to a real Loki is in test/e2e/logs.test.ts.
  */
-import { AlloyExpr, alloyConfig, alloySyntax } from "../../components/log-collector/alloy";
+import { alloyConfig } from "../../components/log-collector/alloy";
+import { AlloyExpr, alloySyntax } from "../../components/log-collector/alloy-syntax";
 import { podLogRelabelling } from "../../components/log-collector/relabelling";
 
 const PUSH_URL = "http://loki.monitoring.svc:3100/loki/api/v1/push";

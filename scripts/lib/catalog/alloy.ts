@@ -1,7 +1,7 @@
 /** The catalogue of grafana Alloy: the tail of the stack's pipeline on CRI-format log files, pushing to a local sink. */
 import * as fs from "fs";
 import * as path from "path";
-import { AlloyExpr, alloySyntax } from "../../../components/log-collector/alloy";
+import { AlloyExpr, alloySyntax } from "../../../components/log-collector/alloy-syntax";
 import { pinnedBinary } from "../local/binaries";
 import { alloyRunArgs } from "../local/logs";
 import { OTLP_RUN_NOTE, otlpPipelineRun } from "./otlp-pipeline";

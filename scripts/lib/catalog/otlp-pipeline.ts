@@ -8,7 +8,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { AlloyBlock, alloySyntax, otlpBlocks, otlpMemoryLimiter } from "../../../components/log-collector/alloy";
+import { otlpBlocks, otlpMemoryLimiter } from "../../../components/log-collector/alloy";
+import { AlloyBlock, alloySyntax } from "../../../components/log-collector/alloy-syntax";
 import { LOG_COLLECTOR_DEFAULTS } from "../../../components/log-collector/args";
 import { OTLP_PROMOTED_ATTRIBUTES } from "../../../components/prometheus/scrape-config";
 import { pinnedBinary } from "../local/binaries";

@@ -15,6 +15,7 @@ export interface KubeObject {
     name: string;
     namespace?: string;
     uid: string;
+    generation?: number;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
     deletionTimestamp?: string;

@@ -1,0 +1,142 @@
+/**
+ * One collector for two stacks, as the stacks render it: production's collector serving
+ * staging (logCollector.shareWith) and staging served by it (logCollector.sharedFrom). What
+ * the real Alloy does with the routing is tested in test/e2e/shared-logs.test.ts.
+ */
+import { alloyConfig } from "../../components/log-collector/alloy";
+import { configSummary } from "../../scripts/lib/render";
+import { objectOf, objectsOf, render } from "../support/render";
+import { parse } from "../config/support";
+
+jest.setTimeout(60_000);
+
+const SHARE = "logCollector.shareWith=[{namespace: monitoring-staging, namespaces: [shop-staging, data-staging]}]";
+const SERVED = "logCollector.sharedFrom=monitoring-production";
+
+interface Policy {
+  spec: {
+    ingress?: Array<{ from?: Array<Record<string, unknown>>; ports?: Array<{ port: number }> }>;
+    egress?: Array<{ to?: Array<Record<string, unknown>>; ports?: Array<{ port: number }> }>;
+  };
+}
+
+describe("production's collector serving staging", () => {
+  test("its Alloy routes the shared namespaces to staging's Loki and the rest to its own", async () => {
+    const rendered = await render("production", [SHARE]);
+    const config = rendered.files.get("log-collector/config.alloy") ?? "";
+    expect(config).toContain("forward_to = [loki.relabel.own.receiver, loki.relabel.to_monitoring_staging.receiver]");
+    expect(config).toMatch(
+      /loki\.relabel "own" \{\n\tforward_to = \[loki\.write\.loki\.receiver\]\n\n\trule \{\n[^}]*regex\s+= "data-staging\|shop-staging"\n\t\taction\s+= "drop"/,
+    );
+    expect(config).toMatch(
+      /loki\.relabel "to_monitoring_staging" \{\n\tforward_to = \[loki\.write\.to_monitoring_staging\.receiver\]\n\n\trule \{\n[^}]*regex\s+= "data-staging\|shop-staging"\n\t\taction\s+= "keep"/,
+    );
+    expect(config).toContain('url                 = "http://loki.monitoring-staging.svc:3100/loki/api/v1/push"');
+    // One tail of the files, whatever the number of stacks.
+    expect(config.match(/^loki\.source\.file /gm)).toHaveLength(1);
+  });
+
+  test("its collector may reach staging's Loki pods on Loki's port, and publishes what it sends", async () => {
+    const rendered = await render("production", [SHARE]);
+    const egress = objectOf(rendered, "NetworkPolicy", "alloy-egress") as unknown as Policy;
+    expect(egress.spec.egress).toContainEqual({
+      ports: [{ port: 3100, protocol: "TCP" }],
+      to: [
+        {
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring-staging" } },
+          podSelector: { matchLabels: { "app.kubernetes.io/name": "loki" } },
+        },
+      ],
+    });
+    const record = objectOf(rendered, "ConfigMap", "shared-logs") as unknown as {
+      metadata: { namespace: string };
+      data: Record<string, string>;
+    };
+    expect(record.metadata.namespace).toBe("monitoring-production-agents");
+    expect(JSON.parse(record.data["shares.json"])).toEqual({ "monitoring-staging": ["data-staging", "shop-staging"] });
+  });
+
+  test("without shareWith nothing of it is rendered", async () => {
+    const rendered = await render("production");
+    expect(objectsOf(rendered, "ConfigMap", "shared-logs")).toHaveLength(0);
+    expect(rendered.files.get("log-collector/config.alloy")).not.toContain("loki.relabel");
+  });
+});
+
+describe("staging served by production's collector", () => {
+  test("it runs no collector and its Loki admits production's", async () => {
+    const rendered = await render("staging", [SERVED]);
+    expect(objectsOf(rendered, "DaemonSet", "alloy")).toHaveLength(0);
+    expect(objectsOf(rendered, "ConfigMap", "alloy-config")).toHaveLength(0);
+    const loki = objectOf(rendered, "NetworkPolicy", "loki") as unknown as Policy;
+    const from = loki.spec.ingress?.flatMap((rule) => rule.from ?? []) ?? [];
+    expect(from).toContainEqual({
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring-production-agents" } },
+      podSelector: { matchLabels: { "app.kubernetes.io/name": "alloy" } },
+    });
+    expect(JSON.stringify(from)).not.toContain("monitoring-staging-agents");
+    expect(rendered.warnings).toContainEqual(
+      expect.stringMatching(/^monitoring:logCollector\.sharedFrom: the offline render has no cluster/),
+    );
+  });
+
+  test("the summary says who collects the pod logs", () => {
+    const served = parse("staging", {
+      profile: "staging",
+      environment: "staging",
+      logCollector: { sharedFrom: "monitoring-production" },
+    }).config;
+    expect(configSummary(served).join("\n")).toContain(
+      "Pod logs:\n  sent by the collector of the stack in monitoring-production (logCollector.sharedFrom): this stack runs none",
+    );
+    const serving = parse("production", {
+      profile: "production",
+      environment: "production",
+      logCollector: { shareWith: [{ namespace: "monitoring-staging", namespaces: ["shop-staging"] }] },
+    }).config;
+    expect(configSummary(serving).join("\n")).toContain(
+      "Pod logs:\n  collected by this stack's alloy on every node\n  for the stack in monitoring-staging: the logs of shop-staging go to its Loki",
+    );
+  });
+
+  test("the two sides fit: production's egress selects staging's Loki pods, staging's Loki ingress selects production's collector pods", async () => {
+    const production = await render("production", [SHARE]);
+    const staging = await render("staging", [SERVED]);
+    const templateLabels = (rendered: typeof production, kind: string, name: string) =>
+      objectOf(rendered, kind, name) as unknown as {
+        metadata: { namespace: string };
+        spec: { template: { metadata: { labels: Record<string, string> } } };
+      };
+    const selects = (selector: Record<string, unknown>, namespace: string, labels: Record<string, string>) => {
+      const ns = (selector.namespaceSelector as { matchLabels: Record<string, string> }).matchLabels["kubernetes.io/metadata.name"];
+      const pods = (selector.podSelector as { matchLabels: Record<string, string> }).matchLabels;
+      return ns === namespace && Object.entries(pods).every(([k, v]) => labels[k] === v);
+    };
+    const collector = templateLabels(production, "DaemonSet", "alloy");
+    const loki = templateLabels(staging, "StatefulSet", "loki");
+    const egress = (objectOf(production, "NetworkPolicy", "alloy-egress") as unknown as Policy).spec.egress ?? [];
+    expect(
+      egress.some(
+        (rule) =>
+          rule.ports?.some((p) => p.port === 3100) &&
+          (rule.to ?? []).some((to) => selects(to, loki.metadata.namespace, loki.spec.template.metadata.labels)),
+      ),
+    ).toBe(true);
+    const ingress = (objectOf(staging, "NetworkPolicy", "loki") as unknown as Policy).spec.ingress ?? [];
+    expect(
+      ingress.some(
+        (rule) =>
+          rule.ports?.some((p) => p.port === 3100) &&
+          (rule.from ?? []).some(
+            (from) => "namespaceSelector" in from && selects(from, collector.metadata.namespace, collector.spec.template.metadata.labels),
+          ),
+      ),
+    ).toBe(true);
+  });
+
+  test("a namespace that is not a Kubernetes name cannot reach the routing regex", () => {
+    expect(() =>
+      alloyConfig({ lokiPushUrl: "http://loki:3100", shares: [{ stackNamespace: "x", lokiPushUrl: "http://x", namespaces: ["a|b"] }] }),
+    ).toThrow(/not a namespace name/);
+  });
+});
