@@ -969,10 +969,9 @@ describe("scripted faults on the live lab", () => {
     // 10 minutes run from then, beside the faults' own waits. The recorded counts come first.
     for (const a of CONTRACT_APPS) {
       const index = lab.config.apps.findIndex((x) => x.name === a.name);
+      const says = lab.config.apps[index]?.metrics[a.key];
       faults.push({
-        fault: `app ${a.name} serves ${Object.entries(a.serves)
-          .map(([k, v]) => `${k} ${v}`)
-          .join(", ")}, its apps[] entry the default (since Prometheus started)`,
+        fault: `app ${a.name} serves its ${a.key} as ${a.serves[a.key as keyof typeof a.serves]}, its apps[] entry says ${says} (since Prometheus started)`,
         alert: a.alert,
         culprit: a.name,
         mentions: [`monitoring:apps[${index}].metrics.${a.key}`],
