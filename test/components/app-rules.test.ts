@@ -59,10 +59,10 @@ describe("appRecordingRules", () => {
 
     const own = "and on (job, namespace) app:own_targets:info";
     expect(expr(APP_SERIES.requests)).toBe(
-      `sum by (app, code, method) (label_replace(label_replace(rate(shop_http_requests_total{job="shop"}[5m]) ${own}, "code", "$1", "status_code", "(.*)"), "method", "$1", "verb", "(.*)"))`,
+      `sum by (app, code, method) (label_replace(label_replace(rate(shop_http_requests_total{job="shop"}[5m]) ${own}, "code", "$1", "status_code", "(.+)"), "method", "$1", "verb", "(.+)"))`,
     );
     expect(expr(APP_SERIES.durationBuckets)).toBe(
-      `sum by (app, le, route) (label_replace(rate(shop_http_request_duration_seconds_bucket{job="shop"}[5m]) ${own}, "route", "$1", "handler", "(.*)"))`,
+      `sum by (app, le, route) (label_replace(rate(shop_http_request_duration_seconds_bucket{job="shop"}[5m]) ${own}, "route", "$1", "handler", "(.+)"))`,
     );
     expect(expr(APP_SERIES.activeConnections)).toBe(`sum by (app) (shop_open_connections{job="shop"} ${own})`);
     expect(expr(APP_SERIES.errorRatio("1h"))).toBe(

@@ -96,6 +96,8 @@ describe("the generated rules under promtool", () => {
               values: steady(600),
             },
             { series: 'http_requests_total{app="gosvc", job="gosvc", namespace="shop", code="200", method="GET"}', values: steady(60) },
+            // A second code: with its absent `status` copied over `code` (blank), the two series would collide.
+            { series: 'http_requests_total{app="gosvc", job="gosvc", namespace="shop", code="500", method="GET"}', values: steady(60) },
             {
               series: 'http_request_duration_seconds_bucket{app="gosvc", job="gosvc", namespace="shop", endpoint="/", le="+Inf"}',
               values: steady(60),
@@ -142,6 +144,15 @@ describe("the generated rules under promtool", () => {
               ],
             },
             {
+              // A promhttp app whose config says `status`: its rate keeps its own `code` labels, one series each.
+              expr: `${APP_SERIES.requests}{app="gosvc"}`,
+              eval_time: "3d",
+              exp_samples: [
+                { labels: `${APP_SERIES.requests}{app="gosvc", code="200", method="GET"}`, value: 1 },
+                { labels: `${APP_SERIES.requests}{app="gosvc", code="500", method="GET"}`, value: 1 },
+              ],
+            },
+            {
               // An app without errors reads 0 rather than nothing; one with errors its own ratio.
               expr: `${APP_SERIES.errorRatio("5m")}{app=~"web|api"}`,
               eval_time: "3d",
@@ -166,7 +177,7 @@ describe("the generated rules under promtool", () => {
                 { labels: `${APP_SERIES.contractRequests}{app="shop"}`, value: 2 },
                 { labels: `${APP_SERIES.contractRequests}{app="web"}`, value: 1 },
                 { labels: `${APP_SERIES.contractRequests}{app="api"}`, value: 2 },
-                { labels: `${APP_SERIES.contractRequests}{app="gosvc"}`, value: 1 },
+                { labels: `${APP_SERIES.contractRequests}{app="gosvc"}`, value: 2 },
               ],
             },
             {

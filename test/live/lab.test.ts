@@ -12,6 +12,13 @@
  * - A target that explodes its series past its sample limit loses its scrapes (up 0, the sample
  *   limit its error), the other targets stay up, Prometheus' series stay bounded, and
  *   PrometheusScrapeLimitHit reaches the sink.
+ * - A pod of another namespace that carries the stopped app's `app` label, annotated for scraping
+ *   and up all along (NAMESAKE), keeps nothing of that app alive: AppDown still reaches the sink,
+ *   while `max by (app) (up)`, which an app alert reading every `app` label would take, stays 1.
+ * - The app contract checks itself: an app whose status label is not the one its apps[] entry
+ *   says, and one whose latency histogram is named otherwise (CONTRACT_APPS), have their
+ *   AppStatusLabelMissing and AppLatencyHistogramMissing (`for: 10m`, waited beside the faults)
+ *   at the warning receiver, naming the app and its config key; no other app has either.
  * - An app that speaks OpenTelemetry has its traces in Jaeger (by service and by trace id), its
  *   log lines in Loki carrying their trace ids, its series in Prometheus with the stack's labels,
  *   and the provisioned datasources' links between them answer.
@@ -30,7 +37,7 @@ import { waitFor } from "../../scripts/lib/local/processes";
 import { httpGet } from "../../scripts/lib/local/http";
 import { conditionalMetrics, loadCatalog } from "../../scripts/lib/catalog";
 import { promqlMetricNames } from "../../scripts/lib/promql";
-import { FLOOD_APP, LAB_TIMING, Lab, K3S_NODE, OTLP_APP } from "./support/lab";
+import { CONTRACT_APPS, FLOOD_APP, LAB_TIMING, Lab, K3S_NODE, NAMESAKE, OTLP_APP } from "./support/lab";
 import { appStatus, datasources, failed, jaegerServices, logLines, resourceOf, traceById, tracesOf } from "./support/otlp";
 import { LAB_BASIC_AUTH } from "./support/traefik";
 import { SECURITY_HEADERS } from "../../components/kit/web";
@@ -57,6 +64,16 @@ const ONLY_DURING: Readonly<Record<string, string>> = {
 const SLACK_SECONDS = 5;
 /** The marker a panel's description carries when it has data only in some setups. */
 export const CONDITIONAL = /\bConditional: ([^.]+)\./;
+/**
+ * What a contract app's panels lack, by the part of the contract it breaks: the queries that read
+ * the series that part feeds (the status codes, the latency buckets). Such a panel is empty for it.
+ */
+const CONTRACT_GAPS: Record<(typeof CONTRACT_APPS)[number]["key"], RegExp> = {
+  statusLabel: /app:http_requests:rate5m\{[^}]*\bcode=~/,
+  duration: /app:http_request_duration_seconds_bucket:rate5m\b/,
+};
+/** The contract alerts, as `alertname app` pairs, each of its own app. */
+const CONTRACT_ALERTS = CONTRACT_APPS.map((a) => `${a.alert} ${a.name}`).sort();
 
 interface PanelResult {
   dashboard: string;
@@ -87,6 +104,10 @@ const report: {
   otlp: Array<{ check: string; finding: string }>;
   /** The app that exploded its series: what Prometheus did with it, and what it cost. */
   scrapeLimit?: Record<string, string | number | boolean | undefined>;
+  /** The namesake of the stopped app, during the fault (issue 35). */
+  borrowed?: Record<string, string | number | boolean | undefined>;
+  /** The apps that break their contract: what fired for them, and for no other app (issue 35). */
+  contract?: Record<string, string | number | boolean | undefined>;
 } = {
   otlp: [],
   startedAt: new Date().toISOString(),
@@ -236,6 +257,14 @@ function markdownReport(): string {
     lines.push("", `## A target that explodes its series (${FLOOD_APP.name})`, "", "| finding | value |", "|---|---|");
     for (const [k, v] of Object.entries(report.scrapeLimit)) lines.push(`| ${k} | ${String(v).replace(/\|/g, "\\|")} |`);
   }
+  for (const [title, findings] of [
+    [`A namesake of app ${NAMESAKE.app} in ${NAMESAKE.namespace}, up while the app is down`, report.borrowed],
+    ["The app contract checked on live data", report.contract],
+  ] as const) {
+    if (!findings) continue;
+    lines.push("", `## ${title}`, "", "| finding | value |", "|---|---|");
+    for (const [k, v] of Object.entries(findings)) lines.push(`| ${k} | ${String(v).replace(/\|/g, "\\|")} |`);
+  }
   lines.push("", "## Scripted faults", "", "| fault | alert | receiver | delivered after | bound |", "|---|---|---|---|---|");
   for (const f of report.faults) {
     lines.push(
@@ -254,14 +283,9 @@ describe("the live lab (staging stack, exact binaries)", () => {
     const byPool = new Map<string, string[]>();
     for (const t of r.data.activeTargets)
       byPool.set(t.scrapePool, [...(byPool.get(t.scrapePool) ?? []), t.health === "up" ? "up" : `${t.health}: ${t.lastError}`]);
-    // Jobs the lab gives no target, with why; each must still be in the rendered config.
-    const noLabTarget: Record<string, string> = {
-      "kubernetes-pods": "the lab runs no pod annotated for scraping since the database exporters left the databases' pods",
-    };
-    for (const job of Object.keys(noLabTarget)) expect(config.scrape_configs.map((j) => j.job_name)).toContain(job);
+    // Every job has a target here: kubernetes-pods the namesake (NAMESAKE), the one annotated pod.
     const problems = config.scrape_configs
       .map((j) => j.job_name)
-      .filter((job) => !(job in noLabTarget && !byPool.has(job)))
       .filter((job) => !(byPool.get(job) ?? []).length || (byPool.get(job) ?? []).some((h) => h !== "up"))
       .map((job) => `${job}: ${JSON.stringify(byPool.get(job) ?? "no target")}`);
     expect(problems).toEqual([]);
@@ -394,15 +418,22 @@ describe("the live lab (staging stack, exact binaries)", () => {
           // A panel shows data when any of its queries returns some, as in Grafana.
           let series = 0;
           for (const expr of exprs) series += (await promQuery(substitute(expr, choice), { seconds: 60, step: 5 })).length;
+          // A contract app's panel that reads what its broken part feeds has nothing to show: its alert says why.
+          const broken = CONTRACT_APPS.find((a) => a.name === choice.app);
+          const gap =
+            series === 0 && broken && exprs.some((e) => CONTRACT_GAPS[broken.key].test(substitute(e, choice)))
+              ? `app ${broken.name} breaks its contract (${broken.alert})`
+              : undefined;
+          const why = conditional ?? gap;
           report.panels.push({
             dashboard: file.relPath,
             panel: where,
             expr: exprs.map((e) => substitute(e, choice)).join(" ; "),
             variables: choice,
             series,
-            ...(conditional ? { conditional } : {}),
+            ...(why ? { conditional: why } : {}),
           });
-          if (series === 0 && !conditional)
+          if (series === 0 && !why)
             empty.push(`${file.relPath} ${where} ${JSON.stringify(choice)}: ${exprs.map((e) => substitute(e, choice)).join(" ; ")}`);
         }
       }
@@ -765,11 +796,65 @@ const flood = {
   },
 };
 
+/** AppDown as it was before issue 35 (rules/apps.yml at 7b93536^): any target with the app's `app` label counted as the app's. */
+const APP_DOWN_BEFORE_ISSUE_35 = `(
+    max by (app) (up{app!=""}) == 0
+  or
+    0 * max by (app) (app:slo_availability_target:ratio) unless on (app) (up{app!=""} or target_info{app!=""})
+)
+and on (app)
+app:slo_availability_target:ratio`;
+
+/**
+ * The namesake of the app the faults stop (NAMESAKE): when the app stopped, and what Prometheus
+ * held over the fault once every fault was delivered (the app still down).
+ */
+const borrowed = {
+  stoppedAt: 0,
+  /** Seconds from the stop to the sample. */
+  window: 0,
+  /** The namesake's target (job kubernetes-pods, its namespace): its lowest `up` over the fault, and how many scrapes. */
+  namesakeUpMin: NaN,
+  namesakeScrapes: 0,
+  /** The app's own target's `up` at the sample. */
+  ownUp: [] as string[],
+  /** max by (app) (up{app="<app>"}) at its lowest over the fault: what a rule over every `app` label reads. */
+  anyUpMin: NaN,
+  /** Evaluations of the shipped AppDown expression that held for the app over the fault, and of the one before issue 35. */
+  shippedHeld: 0,
+  beforeHeld: 0,
+  appDownFiring: 0,
+  async sample(): Promise<void> {
+    if (!this.stoppedAt) return;
+    const step = durationSeconds(LAB_TIMING.evaluationInterval) ?? 2;
+    this.window = Math.floor((Date.now() - this.stoppedAt) / 1000);
+    const range = `[${this.window}s]`;
+    const namesake = `up{job="kubernetes-pods", namespace="${NAMESAKE.namespace}", app="${NAMESAKE.app}"}`;
+    this.namesakeUpMin = await scalar(`min_over_time(${namesake}${range})`);
+    this.namesakeScrapes = await scalar(`count_over_time(${namesake}${range})`);
+    this.ownUp = (await promQuery(`up{job="${NAMESAKE.app}"}`)).map((x) => x.value?.[1] ?? "");
+    this.anyUpMin = await scalar(`min_over_time((max by (app) (up{app="${NAMESAKE.app}"}))[${this.window}s:${step}s])`);
+    const rules = JSON.parse((await httpGet(`${lab.url("prometheus")}/api/v1/rules?type=alert`)).body) as PromResponse<{
+      groups: Array<{ rules: Array<{ name: string; query: string }> }>;
+    }>;
+    const shipped = rules.data.groups.flatMap((g) => g.rules).find((r) => r.name === "AppDown")?.query ?? "absent";
+    const held = async (expr: string) =>
+      (await promQuery(`count_over_time((${expr})[${this.window}s:${step}s])`)).find((x) => x.metric.app === NAMESAKE.app)?.value?.[1];
+    this.shippedHeld = Number((await held(shipped)) ?? 0);
+    this.beforeHeld = Number((await held(APP_DOWN_BEFORE_ISSUE_35)) ?? 0);
+    this.appDownFiring = (await promQuery(`ALERTS{alertname="AppDown", alertstate="firing", app="${NAMESAKE.app}"}`)).length;
+  },
+};
+
 describe("scripted faults on the live lab", () => {
-  test("on the healthy stack, no alert but the Watchdog fires", async () => {
+  test("on the healthy stack, no alert but the Watchdog fires; the contract apps' alerts are on their way, for them only", async () => {
+    const contract = (s: { metric: Record<string, string> }) => CONTRACT_ALERTS.includes(`${s.metric.alertname} ${s.metric.app}`);
     const firing = await promQuery('ALERTS{alertstate="firing", alertname!="Watchdog"}');
-    expect(firing.map((s) => `${s.metric.alertname} ${JSON.stringify(s.metric)}`)).toEqual([]);
+    expect(firing.filter((s) => !contract(s)).map((s) => `${s.metric.alertname} ${JSON.stringify(s.metric)}`)).toEqual([]);
     expect((await promQuery('ALERTS{alertstate="firing", alertname="Watchdog"}')).length).toBe(1);
+    // Every app has served requests for a while: only the apps that break their contract have its alerts, pending (or fired, on a slow run).
+    const checks = await promQuery(`ALERTS{alertname=~"${CONTRACT_APPS.map((a) => a.alert).join("|")}"}`);
+    expect(checks.map((s) => `${s.metric.alertname} ${s.metric.app}`).sort()).toEqual(CONTRACT_ALERTS);
   });
 
   test("every configured database has its exporter-missing alert, inactive, and Loki's volume alert is inactive, not even pending", async () => {
@@ -788,7 +873,7 @@ describe("scripted faults on the live lab", () => {
     expect((await promQuery('loki_ingester_wal_disk_usage_percent{job="loki"}')).length).toBe(1);
   });
 
-  test("an app down, a 5xx burst, a database lost and a filesystem filling up each reach the critical receiver, a target exploding its series the warning one, within the bound", async () => {
+  test("an app down (its namesake elsewhere up), a 5xx burst, a database lost and a filesystem filling up each reach the critical receiver; a target exploding its series and the apps breaking their contract the warning one; within the bound", async () => {
     const rules = JSON.parse((await httpGet(`${lab.url("prometheus")}/api/v1/rules?type=alert`)).body) as PromResponse<{
       groups: Array<{ interval: number; rules: RuleInfo[] }>;
     }>;
@@ -809,9 +894,10 @@ describe("scripted faults on the live lab", () => {
     const bound = (alert: string, settle = 0, severity = "critical") =>
       scrape + evaluation + forOf(alert, severity) + evaluation + groupWait + settle + SLACK_SECONDS;
 
-    const web = [...lab.apps.values()].find(({ app }) => !app.sendsContentType);
+    // web: the app whose namesake runs in another namespace (NAMESAKE).
+    const web = lab.apps.get(NAMESAKE.app);
     const api = [...lab.apps.values()].find(({ app }) => app.sendsContentType);
-    if (!web || !api) throw new Error("the lab has no two apps");
+    if (!web || !api || web === api) throw new Error("the lab has no two apps");
     const { mountPoint } = lab.mountFilesystem();
     // Let node-exporter report the new filesystem healthy before it fills.
     await waitFor(
@@ -821,16 +907,30 @@ describe("scripted faults on the live lab", () => {
       1000,
     );
 
-    /** Each fault's alert, the text its message names, and the receiver it reaches: the critical one unless it says (the warning one is the sink's `monitoring`). */
+    /**
+     * Each fault's alert, the text its message names (the culprit, and what else it must say), and
+     * the receiver it reaches: the critical one unless it says (the warning one is the sink's
+     * `monitoring`). A fault present from the start (`since`) counts its time from then.
+     */
     const faults: Array<{
       fault: string;
       alert: string;
       culprit: string;
+      mentions?: string[];
       settle?: number;
       severity?: "warning";
+      since?: number;
       start: () => Promise<void>;
     }> = [
-      { fault: `app ${web.target.name} down`, alert: "AppDown", culprit: web.target.name, start: () => web.server.stop() },
+      {
+        fault: `app ${web.target.name} down, its namesake in ${NAMESAKE.namespace} up`,
+        alert: "AppDown",
+        culprit: web.target.name,
+        start: async () => {
+          await web.server.stop();
+          borrowed.stoppedAt = Date.now();
+        },
+      },
       {
         fault: `app ${api.target.name} answers half its requests with 5xx`,
         alert: "AppErrorBudgetBurn",
@@ -865,27 +965,48 @@ describe("scripted faults on the live lab", () => {
       severity: "warning",
       start: () => flood.start([web.target.name, "postgres-exporter"]),
     });
+    // The apps that break their contract have done so since Prometheus started: their alerts'
+    // 10 minutes run from then, beside the faults' own waits. The recorded counts come first.
+    for (const a of CONTRACT_APPS) {
+      const index = lab.config.apps.findIndex((x) => x.name === a.name);
+      const says = lab.config.apps[index]?.metrics[a.key];
+      faults.push({
+        fault: `app ${a.name} serves its ${a.key} as ${a.serves[a.key as keyof typeof a.serves]}, its apps[] entry says ${says} (since Prometheus started)`,
+        alert: a.alert,
+        culprit: a.name,
+        mentions: [`monitoring:apps[${index}].metrics.${a.key}`],
+        settle: evaluation,
+        severity: "warning",
+        since: lab.prometheusReadyAt,
+        start: async () => undefined,
+      });
+    }
     const channelOf = (f: (typeof faults)[number]) => (f.severity === "warning" ? "monitoring" : "critical");
     const started = new Map<string, number>();
     for (const f of faults) {
       await f.start();
-      started.set(f.fault, Date.now());
+      started.set(f.fault, f.since ?? Date.now());
     }
-    const longest = Math.max(...faults.map((f) => bound(f.alert, f.settle, f.severity)));
+    const lastDue = Math.max(...faults.map((f) => (started.get(f.fault) ?? 0) + bound(f.alert, f.settle, f.severity) * 1000));
     const delivered = (f: (typeof faults)[number]) =>
       lab.messages.find((m) => {
         const embed = m.body.embeds?.[0];
         const text = `${embed?.title ?? ""} ${embed?.description ?? ""}`;
         return (
-          m.channel === channelOf(f) && (embed?.title ?? "").startsWith("[FIRING") && text.includes(f.alert) && text.includes(f.culprit)
+          m.channel === channelOf(f) &&
+          (embed?.title ?? "").startsWith("[FIRING") &&
+          text.includes(f.alert) &&
+          [f.culprit, ...(f.mentions ?? [])].every((t) => text.includes(t))
         );
       });
     await waitFor(
       "every fault delivered",
       async () => (faults.every((f) => delivered(f)) ? true : undefined),
-      (longest + 60) * 1000,
+      lastDue - Date.now() + 60_000,
       1000,
     ).catch(() => undefined);
+    // The namesake while web is still down: what the old rule would have read.
+    await borrowed.sample();
     for (const f of faults) {
       const message = delivered(f);
       const after = message ? (message.receivedAt - (started.get(f.fault) ?? 0)) / 1000 : undefined;
@@ -935,5 +1056,69 @@ describe("scripted faults on the live lab", () => {
     expect(flood.stored).toBe(0);
     expect(flood.headMax - flood.headBefore).toBeLessThan(FLOOD_APP.explodedSeries);
     expect(delivered?.delivered).toBe(true);
+  });
+  test("identity cannot be borrowed (issue 35): while the app is down, its namesake in another namespace is up, and AppDown still fires for the app alone", async () => {
+    if (!borrowed.stoppedAt) throw new Error("the app was not stopped: the scripted faults' test failed before it");
+    const delivered = report.faults.find((f) => f.alert === "AppDown");
+    const scrape = durationSeconds(LAB_TIMING.scrapeInterval) ?? 2;
+    report.borrowed = {
+      "the namesake": `pod ${lab.namesake.pod} in ${NAMESAKE.namespace}, labelled app: ${NAMESAKE.app}, annotated prometheus.io/scrape`,
+      "seconds since the app stopped": borrowed.window,
+      "the app's own target: up (job web)": borrowed.ownUp.join(", ") || "none",
+      "the namesake's up, lowest over the fault (job kubernetes-pods)": borrowed.namesakeUpMin,
+      "the namesake's scrapes over the fault": borrowed.namesakeScrapes,
+      [`max by (app) (up{app="${NAMESAKE.app}"}), lowest over the fault`]: borrowed.anyUpMin,
+      "evaluations where the shipped AppDown held for the app": borrowed.shippedHeld,
+      "evaluations where AppDown before issue 35 held for the app": borrowed.beforeHeld,
+      "AppDown firing for the app at the sample": borrowed.appDownFiring,
+      "AppDown delivered after (s), bound (s)": `${delivered?.firedAfterSeconds?.toFixed(1) ?? "not delivered"}, ${delivered?.boundSeconds}`,
+    };
+    expect(delivered?.delivered).toBe(true);
+    expect({ own: borrowed.ownUp, firing: borrowed.appDownFiring }).toEqual({ own: ["0"], firing: 1 });
+    // The namesake was scraped and up all along: a rule that took any target labelled app="web" for the app's
+    // (max by (app) (up)) read 1 throughout, and the rule before issue 35 never held.
+    expect(borrowed.namesakeUpMin).toBe(1);
+    expect(borrowed.namesakeScrapes).toBeGreaterThan(borrowed.window / scrape / 2);
+    expect(borrowed.anyUpMin).toBe(1);
+    expect(borrowed.beforeHeld).toBe(0);
+    expect(borrowed.shippedHeld).toBeGreaterThan(0);
+  });
+
+  test("the app contract checks itself (issue 35): each app that breaks it has its alert at the warning receiver, naming the app and its config key; no other app has either", async () => {
+    const alerts: string[] = CONTRACT_APPS.map((a) => a.alert);
+    const active = await promQuery(`ALERTS{alertname=~"${alerts.join("|")}"}`);
+    const recorded = async (record: string, app: string) => (await promQuery(`${record}{app="${app}"}`))[0]?.value?.[1] ?? "absent";
+    // The apps each message lists (its `where:` lines), by alert.
+    const messaged = new Map<string, Set<string>>();
+    for (const m of lab.messages) {
+      const embed = m.body.embeds?.[0];
+      const alert = alerts.find((a) => (embed?.title ?? "").includes(a));
+      if (!alert || !(embed?.title ?? "").startsWith("[FIRING")) continue;
+      for (const [, app] of (embed?.description ?? "").matchAll(/where: .*\bapp=([a-z0-9-]+)/g))
+        messaged.set(alert, new Set([...(messaged.get(alert) ?? []), app]));
+    }
+    report.contract = {
+      "alerts active (alertname app state)": active.map((s) => `${s.metric.alertname} ${s.metric.app} ${s.metric.alertstate}`).join("; "),
+      "apps the warning messages name": [...messaged].map(([a, apps]) => `${a}: ${[...apps].join(", ")}`).join("; "),
+    };
+    for (const a of CONTRACT_APPS) {
+      const f = report.faults.find((x) => x.alert === a.alert);
+      report.contract[`${a.alert} for ${a.name}: delivered after (s, since Prometheus started), bound (s)`] =
+        `${f?.firedAfterSeconds?.toFixed(1) ?? "not delivered"}, ${f?.boundSeconds}`;
+      report.contract[`${a.name}: series of its request metric / with its status label / buckets of its histogram`] = [
+        await recorded("app:contract_requests:count", a.name),
+        await recorded("app:contract_requests_with_status:count", a.name),
+        await recorded("app:contract_duration_buckets:count", a.name),
+      ].join(" / ");
+    }
+    expect(report.faults.filter((f) => alerts.includes(f.alert)).map((f) => `${f.alert} ${f.delivered}`)).toEqual(
+      CONTRACT_APPS.map((a) => `${a.alert} true`),
+    );
+    expect(active.map((s) => `${s.metric.alertname} ${s.metric.app} ${s.metric.alertstate}`).sort()).toEqual(
+      CONTRACT_APPS.map((a) => `${a.alert} ${a.name} firing`).sort(),
+    );
+    expect(Object.fromEntries([...messaged].map(([a, apps]) => [a, [...apps]]))).toEqual(
+      Object.fromEntries(CONTRACT_APPS.map((a) => [a.alert, [a.name]])),
+    );
   });
 });

@@ -121,7 +121,10 @@ function normalisationExprs(apps: readonly AppTarget[]): Array<{ record: string;
   const mine = (expr: string) => `${expr} and on (job, namespace) ${APP_SERIES.ownTargets}`;
   const requests = (window: string, extra = "") => mine(`rate(${m.requests}{${own}${extra}}[${window}])`);
   // label_replace copies the app's label into the contract's name; when the names are the same it changes nothing.
-  const copyLabel = (expr: string, to: string, from: string) => `label_replace(${expr}, ${quote(to)}, "$1", ${quote(from)}, "(.*)")`;
+  // "(.+)": a series without the label keeps the one it has (a promhttp app's own `code` when its
+  // statusLabel names another): copying an absent label would blank it, and series differing only
+  // by it would collide (promtool: "vector cannot contain metrics with the same labelset").
+  const copyLabel = (expr: string, to: string, from: string) => `label_replace(${expr}, ${quote(to)}, "$1", ${quote(from)}, "(.+)")`;
   return [
     {
       record: APP_SERIES.requests,

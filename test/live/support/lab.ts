@@ -26,6 +26,12 @@
  *   looks its pod up in the local control plane (scripts/lib/local/tracing.ts says how). Jaeger
  *   and the endpoint are in the render because of that app: the stack file's own apps send no
  *   OTLP, and tracing.enabled, which it does not set, follows the apps.
+ * - Two apps whose /metrics break the contract their apps[] entry states (CONTRACT_APPS, issue
+ *   35): `ledger` labels its status code `code` (a Go promhttp service) while its entry keeps the
+ *   default `status`, `mailer` names its latency histogram otherwise than its entry's `duration`.
+ * - A namesake of the app the scripted faults stop (NAMESAKE, issue 35): a pod in another
+ *   namespace, annotated for scraping and labelled `app: web`, served here and up throughout, so
+ *   that job kubernetes-pods scrapes a second `app="web"` which AppDown must not take for web.
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
@@ -43,7 +49,7 @@ import { KubeObject, apply, list } from "../../cluster/support/kube";
 import { stackBinary } from "../../../scripts/lib/local/binaries";
 import { LoopbackServer, selfSignedCertificate } from "../../../scripts/lib/local/http";
 import { LOOPBACK, ManagedProcess, freePorts, waitFor } from "../../../scripts/lib/local/processes";
-import { TargetGroup, renderedEndpoints } from "../../../scripts/lib/local/prometheus";
+import { TargetGroup, podTargets, renderedEndpoints } from "../../../scripts/lib/local/prometheus";
 import { containerArgs } from "../../../scripts/lib/local/rendered";
 import { LocalStack, appEndpoint, nodeTargets, onLoopback } from "../../../scripts/lib/local/stack";
 import { LabPod, SyntheticApp, SyntheticNode, catalogueMetricsText } from "../../../scripts/lib/local/synthetic";
@@ -72,6 +78,23 @@ export function explodedSeries(count: number): string {
   return `${lines.join("\n")}\n`;
 }
 
+/**
+ * The apps whose metrics do not match their apps[] entry: each serves the default dialect but
+ * for `serves` (what the app really exposes), and its entry keeps the defaults. `alert` is what
+ * must tell, naming the app and `key` (under its `monitoring:apps[<i>].metrics`).
+ */
+export const CONTRACT_APPS = [
+  { name: "ledger", alert: "AppStatusLabelMissing", key: "statusLabel", serves: { statusLabel: "code" } },
+  { name: "mailer", alert: "AppLatencyHistogramMissing", key: "duration", serves: { duration: "mailer_send_duration_seconds" } },
+] as const;
+
+/**
+ * A pod of another namespace that carries the `app` label of the stack file's app `web` (the
+ * one the scripted faults stop): a copy of it in a preview namespace, annotated for scraping,
+ * serving web's metrics. Job kubernetes-pods scrapes it as `app="web"` in its own namespace.
+ */
+export const NAMESAKE = { app: "web", namespace: "shop-preview" } as const;
+
 /** Intervals a user would set to see things quickly; everything else is the stack file's. */
 export const LAB_TIMING = { scrapeInterval: "2s", scrapeTimeout: "1s", evaluationInterval: "2s", groupWait: "1s", groupInterval: "2s" };
 
@@ -92,6 +115,9 @@ const LAB_PORTS = [
   "traefikMetrics",
   "traefikPing",
   "flood",
+  "ledger",
+  "mailer",
+  "namesake",
 ] as const;
 
 /** How many apps the stack file lists: the lab's OTLP app comes after them. */
@@ -141,6 +167,37 @@ function podsByNode(pods: KubeObject[]): Record<string, LabPod[]> {
   return out;
 }
 
+/** A Deployment of one pod on the k3s node, as the lab's own apps run: the lab serves what it serves. */
+function onePodDeployment(
+  namespace: string,
+  name: string,
+  image: string,
+  pod: { labels?: Record<string, string>; annotations?: Record<string, string> } = {},
+): object {
+  const labels = pod.labels ?? { "app.kubernetes.io/name": name };
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name, namespace, labels },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels, ...(pod.annotations ? { annotations: pod.annotations } : {}) },
+        spec: { nodeName: K3S_NODE, containers: [{ name, image }] },
+      },
+    },
+  };
+}
+
+/** The namesake's pod: labelled `app: <NAMESAKE.app>` (no app.kubernetes.io/name), annotated for scraping on `port` and `metricsPath`. */
+function namesakePod(port: number, metricsPath: string): { labels: Record<string, string>; annotations: Record<string, string> } {
+  return {
+    labels: { app: NAMESAKE.app },
+    annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": String(port), "prometheus.io/path": metricsPath },
+  };
+}
+
 /** A CronJob that runs every minute, a Job, an autoscaler and a quota in the team's namespace. */
 function teamExtras(namespace: string): object[] {
   const pod = (name: string) => ({
@@ -169,33 +226,11 @@ function teamExtras(namespace: string): object[] {
     },
     { apiVersion: "v1", kind: "ResourceQuota", metadata: { name: "team", namespace }, spec: { hard: { pods: "50", services: "20" } } },
     // The app that explodes its series, a pod like the others on the k3s node (the lab serves its /metrics).
-    {
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      metadata: { name: FLOOD_APP.name, namespace, labels: { "app.kubernetes.io/name": FLOOD_APP.name } },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: { "app.kubernetes.io/name": FLOOD_APP.name } },
-        template: {
-          metadata: { labels: { "app.kubernetes.io/name": FLOOD_APP.name } },
-          spec: { nodeName: K3S_NODE, containers: [{ name: FLOOD_APP.name, image: "example.com/shop/flood:1.0.0" }] },
-        },
-      },
-    },
+    onePodDeployment(namespace, FLOOD_APP.name, "example.com/shop/flood:1.0.0"),
     // The app that sends OTLP, on the node whose Alloy it sends to (the collector looks up only its own node's pods).
-    {
-      apiVersion: "apps/v1",
-      kind: "Deployment",
-      metadata: { name: OTLP_APP.name, namespace, labels: { "app.kubernetes.io/name": OTLP_APP.name } },
-      spec: {
-        replicas: 1,
-        selector: { matchLabels: { "app.kubernetes.io/name": OTLP_APP.name } },
-        template: {
-          metadata: { labels: { "app.kubernetes.io/name": OTLP_APP.name } },
-          spec: { nodeName: K3S_NODE, containers: [{ name: OTLP_APP.name, image: "example.com/shop/checkout:1.0.0" }] },
-        },
-      },
-    },
+    onePodDeployment(namespace, OTLP_APP.name, "example.com/shop/checkout:1.0.0"),
+    // The apps that break their contract.
+    ...CONTRACT_APPS.map((a) => onePodDeployment(namespace, a.name, `example.com/shop/${a.name}:1.0.0`)),
   ];
 }
 
@@ -217,6 +252,10 @@ export class Lab {
   floodSeries = 0;
   /** The cluster's Traefik, serving the stack's routes from the control plane (test/live/support/traefik.ts). */
   traefik!: LabTraefik;
+  /** The namesake of NAMESAKE.app: its metrics, its server, its pod in the cluster (the lab serves it on its annotated port). */
+  namesake!: { app: SyntheticApp; server: LoopbackServer; pod: string };
+  /** When Prometheus answered ready: the contract apps' alerts wait their `for` from then. */
+  prometheusReadyAt = 0;
   private clusterStarted = false;
 
   get tmp(): string {
@@ -278,6 +317,8 @@ export class Lab {
     const sets = [
       // The lab's staging stack is alone on its cluster: it watches the cluster's nodes too (watch.cluster), for its node checks.
       "watch.cluster=true",
+      // The namesake's namespace is watched, so that its annotated pod is scraped: a namesake the stack never sees would prove nothing.
+      `watch.namespaces=[${NAMESAKE.namespace}]`,
       `prometheus.scrapeInterval=${LAB_TIMING.scrapeInterval}`,
       `prometheus.scrapeTimeout=${LAB_TIMING.scrapeTimeout}`,
       `prometheus.evaluationInterval=${LAB_TIMING.evaluationInterval}`,
@@ -292,6 +333,11 @@ export class Lab {
       // The app that will explode its series, with a sample limit of its own (its pods' port by number).
       `apps[${stackFileApps() + 1}]={name: ${FLOOD_APP.name}, namespace: shop-staging, service: ${FLOOD_APP.name}, ` +
         `targetPort: ${stack.ports.flood}, limits: {sampleLimit: ${FLOOD_APP.sampleLimit}}}`,
+      // The apps that break their contract, their entries as a user writes them: the default metric names.
+      ...CONTRACT_APPS.map(
+        (a, i) =>
+          `apps[${stackFileApps() + 2 + i}]={name: ${a.name}, namespace: shop-staging, service: ${a.name}, targetPort: ${stack.ports[a.name]}}`,
+      ),
     ];
     const input = readStackConfig(LAB_STACK, sets);
     this.config = parseStackConfig({ project: input.project, stack: LAB_STACK, values: input.config, secretKeys: input.secretKeys }).config;
@@ -316,8 +362,10 @@ export class Lab {
       }
     });
     for (const [i, target] of scraped.entries()) {
-      // The second app sends no Content-Type, as many hand-written /metrics endpoints do.
-      const app = new SyntheticApp(target.name, target.metrics, i === 0, i + 1);
+      // The second app sends no Content-Type, as many hand-written /metrics endpoints do. A
+      // contract app serves other names than its entry says.
+      const serves = CONTRACT_APPS.find((a) => a.name === target.name)?.serves ?? {};
+      const app = new SyntheticApp(target.name, { ...target.metrics, ...serves }, i === 0, i + 1);
       const server = await stack.local
         .serve(this.appPorts[target.name], (req, res) => {
           if ((req.url ?? "").split("?")[0] === "/health") return void res.writeHead(200, { "Content-Type": "text/plain" }).end("ok\n");
@@ -330,11 +378,26 @@ export class Lab {
         });
       this.apps.set(target.name, { app, server, target });
     }
-    stack.every(200, () => this.apps.forEach(({ app }) => app.serve(10)));
+    // The namesake serves the metrics of the app whose `app` label its pod carries, with traffic of
+    // its own, and says what it serves (job kubernetes-pods has no fallback protocol, as apps' jobs do).
+    const original = this.apps.get(NAMESAKE.app)?.target;
+    if (!original) throw new Error(`the stack file has no app ${NAMESAKE.app} for the namesake to borrow the label of`);
+    const namesake = new SyntheticApp(`${NAMESAKE.app} in ${NAMESAKE.namespace}`, original.metrics, true, 99);
+    const namesakeServer = await stack.local.serve(stack.ports.namesake, (req, res) => {
+      if ((req.url ?? "").split("?")[0] !== original.path) return void res.writeHead(404).end();
+      res.writeHead(200, namesake.headers()).end(namesake.metricsText());
+    });
+    stack.every(200, () => {
+      this.apps.forEach(({ app }) => app.serve(10));
+      namesake.serve(10);
+    });
 
     // The local control plane with the stack and the team's workloads deployed: what
     // kube-state-metrics reports and what the kubelets run.
     const pods = await this.deployToCluster();
+    const namesakePodName = pods.find((p) => p.metadata.namespace === NAMESAKE.namespace)?.metadata.name;
+    if (!namesakePodName) throw new Error(`the cluster runs no pod in ${NAMESAKE.namespace}`);
+    this.namesake = { app: namesake, server: namesakeServer, pod: namesakePodName };
 
     // Kubelets, in both shapes.
     const tls = selfSignedCertificate(this.tmp, "kubelet", 1);
@@ -385,7 +448,18 @@ export class Lab {
     // What teams also run, so that kube-state-metrics reports every kind the alerts read: a
     // CronJob and a Job, an autoscaler, a quota.
     for (const obj of teamExtras(teamNamespace)) await apply(obj);
-    const namespaces = new Set([this.config.namespace, `${this.config.namespace}-agents`, teamNamespace]);
+    // The namesake: a copy of an app in a preview namespace, annotated for scraping.
+    const original = this.apps.get(NAMESAKE.app)?.target;
+    await apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESAKE.namespace } });
+    await apply(
+      onePodDeployment(
+        NAMESAKE.namespace,
+        NAMESAKE.app,
+        `example.com/shop/${NAMESAKE.app}:1.1.0-preview`,
+        namesakePod(this.stack.ports.namesake, original?.path ?? "/metrics"),
+      ),
+    );
+    const namespaces = new Set([this.config.namespace, `${this.config.namespace}-agents`, teamNamespace, NAMESAKE.namespace]);
     const pods = await waitFor(
       "every pod of the stack and the team running",
       async () => {
@@ -557,8 +631,16 @@ export class Lab {
       { name: K3S_NODE, port: this.stack.ports.k3sKubelet },
       { name: OTHER_NODE, port: this.stack.ports.otherKubelet },
     ]);
+    // The namesake, the one annotated pod (job kubernetes-pods), served on the loopback.
+    const namesake = podTargets({
+      namespace: NAMESAKE.namespace,
+      name: this.namesake.pod,
+      ip: LOOPBACK,
+      ports: [this.stack.ports.namesake],
+      ...namesakePod(this.stack.ports.namesake, this.apps.get(NAMESAKE.app)?.target.path ?? "/metrics"),
+    });
     // k3s's Traefik: the one pod of job traefik.
-    return { endpoints, pod: [this.traefik.podTarget(K3S_NODE)], node: nodes };
+    return { endpoints, pod: [this.traefik.podTarget(K3S_NODE), ...namesake], node: nodes };
   }
 
   private async startPrometheus(caCert: string): Promise<void> {
@@ -573,6 +655,7 @@ export class Lab {
       }
     });
     await this.stack.startPrometheus("prometheus", path.join(this.tmp, "prometheus.yml"), this.stack.ports.prometheus);
+    this.prometheusReadyAt = Date.now();
   }
 
   /** Stops every process and server, unmounts the lab filesystem, removes the directory. */
