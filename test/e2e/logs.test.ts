@@ -20,7 +20,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import type { Rendered } from "../../scripts/lib/render";
 import { runBinary, stackBinary } from "../../scripts/lib/local/binaries";
-import { localAlloyConfig, localLokiConfig } from "../../scripts/lib/local/logs";
+import { localAlloyConfig, localLokiConfig, writePodLogs } from "../../scripts/lib/local/logs";
 import { LOOPBACK, freePorts, waitFor } from "../../scripts/lib/local/processes";
 import { httpGet } from "../../scripts/lib/local/http";
 import { objectOf, render } from "../support/render";
@@ -56,11 +56,6 @@ const PODS = [
   },
 ];
 const NODE = "k3s-server";
-
-/** A line as containerd writes it: `<RFC 3339 nano> <stream> F <line>`. */
-function criLine(at: Date, stream: "stdout" | "stderr", line: string): string {
-  return `${at.toISOString().replace("Z", "000000Z")} ${stream} F ${line}`;
-}
 
 /** What Kubernetes pod discovery would report for the lab's pods (one target per container). */
 function discoveryTargets(): Array<{ targets: string[]; labels: Record<string, string> }> {
@@ -167,13 +162,7 @@ describe("logs end to end: the deployed Loki and Alloy with the rendered configs
 
     // The pods' log files, as the kubelet lays them out, with lines from the last minutes.
     const podLogs = path.join(tmp, "pods");
-    const now = Date.now();
-    for (const p of PODS) {
-      const dir = path.join(podLogs, `${p.namespace}_${p.pod}_${p.uid}`, p.container);
-      fs.mkdirSync(dir, { recursive: true });
-      const lines = p.lines.map((l, i) => criLine(new Date(now - (p.lines.length - i) * 1000), i % 2 ? "stderr" : "stdout", l));
-      fs.writeFileSync(path.join(dir, "0.log"), `${lines.join("\n")}\n`);
-    }
+    writePodLogs(podLogs, PODS, Date.now(), (i) => (i % 2 ? "stderr" : "stdout"));
     const targets = path.join(tmp, "targets.json");
     fs.writeFileSync(targets, JSON.stringify(discoveryTargets()));
     const alloyConfig = path.join(tmp, "config.alloy");

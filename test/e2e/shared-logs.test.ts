@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import type { Rendered } from "../../scripts/lib/render";
 import { stackBinary } from "../../scripts/lib/local/binaries";
-import { localAlloyArgs, localLokiArgs } from "../../scripts/lib/local/logs";
+import { localAlloyArgs, localLokiArgs, writePodLogs } from "../../scripts/lib/local/logs";
 import { LOOPBACK, freePorts } from "../../scripts/lib/local/processes";
 import { httpGet } from "../../scripts/lib/local/http";
 import { render } from "../support/render";
@@ -32,10 +32,6 @@ const PODS = [OWN, SHARED].map((namespace, i) => ({
   container: "api",
   lines: [1, 2, 3].map((n) => JSON.stringify({ level: "info", msg: `request served in ${namespace}`, n })),
 }));
-
-function criLine(at: Date, line: string): string {
-  return `${at.toISOString().replace("Z", "000000Z")} stdout F ${line}`;
-}
 
 interface LokiStreams {
   data: { result: Array<{ stream: Record<string, string>; values: Array<[string, string]> }> };
@@ -82,12 +78,7 @@ describe("one collector for two stacks: production's Alloy sends staging's names
     }
 
     const podLogs = path.join(tmp, "pods");
-    const now = Date.now();
-    for (const p of PODS) {
-      const dir = path.join(podLogs, `${p.namespace}_${p.pod}_${p.uid}`, p.container);
-      fs.mkdirSync(dir, { recursive: true });
-      fs.writeFileSync(path.join(dir, "0.log"), `${p.lines.map((l, i) => criLine(new Date(now - (3 - i) * 1000), l)).join("\n")}\n`);
-    }
+    writePodLogs(podLogs, PODS);
     const targetsFile = path.join(tmp, "targets.json");
     fs.writeFileSync(
       targetsFile,

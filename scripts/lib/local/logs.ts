@@ -87,3 +87,35 @@ export function localAlloyArgs(
 export function alloyRunArgs(file: string, port: number, storage: string): string[] {
   return ["run", file, `--server.http.listen-addr=${LOOPBACK}:${port}`, `--storage.path=${storage}`, "--disable-reporting"];
 }
+
+/** A container's log file as the kubelet lays it out: its namespace, pod, pod uid and container, and its lines. */
+export interface PodLogFile {
+  namespace: string;
+  pod: string;
+  uid: string;
+  container: string;
+  lines: readonly string[];
+}
+
+/** A line as containerd writes it: `<RFC 3339 nano> <stream> F <line>`. */
+export function criLine(at: Date, stream: "stdout" | "stderr", line: string): string {
+  return `${at.toISOString().replace("Z", "000000Z")} ${stream} F ${line}`;
+}
+
+/**
+ * Writes each container's `0.log` under `dir` (`<namespace>_<pod>_<uid>/<container>/`), its lines a
+ * second apart up to `now`, on the stream `streamOf` gives each (default stdout).
+ */
+export function writePodLogs(
+  dir: string,
+  files: readonly PodLogFile[],
+  now = Date.now(),
+  streamOf: (index: number) => "stdout" | "stderr" = () => "stdout",
+): void {
+  for (const f of files) {
+    const at = path.join(dir, `${f.namespace}_${f.pod}_${f.uid}`, f.container);
+    fs.mkdirSync(at, { recursive: true });
+    const lines = f.lines.map((l, i) => criLine(new Date(now - (f.lines.length - i) * 1000), streamOf(i), l));
+    fs.writeFileSync(path.join(at, "0.log"), `${lines.join("\n")}\n`);
+  }
+}
