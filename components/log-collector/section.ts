@@ -34,10 +34,7 @@ const schema = z.strictObject({
 });
 
 /** One other stack served by this stack's collector: its namespace (its Loki) and the namespaces whose logs go there. */
-export interface LogShare {
-  namespace: string;
-  namespaces: string[];
-}
+export type LogShare = z.infer<typeof shareEntry>;
 
 /** The log collector's resolved section: the profile's fields, and whom it serves or who serves it. */
 export type LogCollectorSection = LogCollectorDefaults & { shareWith: LogShare[]; sharedFrom?: string };

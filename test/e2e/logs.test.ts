@@ -20,7 +20,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import type { Rendered } from "../../scripts/lib/render";
 import { runBinary, stackBinary } from "../../scripts/lib/local/binaries";
-import { localAlloyConfig, localLokiConfig, writePodLogs } from "../../scripts/lib/local/logs";
+import { DiscoveredPod, localAlloyConfig, localLokiConfig, podDiscoveryTargets, writePodLogs } from "../../scripts/lib/local/logs";
 import { LOOPBACK, freePorts, waitFor } from "../../scripts/lib/local/processes";
 import { httpGet } from "../../scripts/lib/local/http";
 import { objectOf, render } from "../support/render";
@@ -29,7 +29,7 @@ import { localRun } from "./support/local-run";
 jest.setTimeout(240_000);
 
 /** The pods whose log files the lab writes: as discovery reports them, and what they log. */
-const PODS = [
+const PODS: Array<DiscoveredPod & { lines: string[] }> = [
   {
     namespace: "shop",
     pod: "checkout-7d9c5b6f4-x2x7z",
@@ -56,23 +56,6 @@ const PODS = [
   },
 ];
 const NODE = "k3s-server";
-
-/** What Kubernetes pod discovery would report for the lab's pods (one target per container). */
-function discoveryTargets(): Array<{ targets: string[]; labels: Record<string, string> }> {
-  return PODS.map((p) => ({
-    targets: ["10.42.0.10"],
-    labels: {
-      __meta_kubernetes_namespace: p.namespace,
-      __meta_kubernetes_pod_name: p.pod,
-      __meta_kubernetes_pod_uid: p.uid,
-      __meta_kubernetes_pod_container_name: p.container,
-      __meta_kubernetes_pod_node_name: NODE,
-      __meta_kubernetes_pod_controller_kind: p.controller[0],
-      __meta_kubernetes_pod_controller_name: p.controller[1],
-      ...Object.fromEntries(Object.entries(p.labels).map(([k, v]) => [`__meta_kubernetes_pod_label_${k}`, v])),
-    },
-  }));
-}
 
 function post(url: string, body: string, timeoutMs = 5000): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -164,7 +147,7 @@ describe("logs end to end: the deployed Loki and Alloy with the rendered configs
     const podLogs = path.join(tmp, "pods");
     writePodLogs(podLogs, PODS, Date.now(), (i) => (i % 2 ? "stderr" : "stdout"));
     const targets = path.join(tmp, "targets.json");
-    fs.writeFileSync(targets, JSON.stringify(discoveryTargets()));
+    fs.writeFileSync(targets, JSON.stringify(podDiscoveryTargets(PODS, NODE)));
     const alloyConfig = path.join(tmp, "config.alloy");
     fs.writeFileSync(
       alloyConfig,

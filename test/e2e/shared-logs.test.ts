@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import type { Rendered } from "../../scripts/lib/render";
 import { stackBinary } from "../../scripts/lib/local/binaries";
-import { localAlloyArgs, localLokiArgs, writePodLogs } from "../../scripts/lib/local/logs";
+import { localAlloyArgs, localLokiArgs, podDiscoveryTargets, writePodLogs } from "../../scripts/lib/local/logs";
 import { LOOPBACK, freePorts } from "../../scripts/lib/local/processes";
 import { httpGet } from "../../scripts/lib/local/http";
 import { render } from "../support/render";
@@ -30,6 +30,8 @@ const PODS = [OWN, SHARED].map((namespace, i) => ({
   pod: `api-7d9c5b6f4-${i}x7z`,
   uid: `0b6f1c3e-${i}${i}${i}${i}-4a4a-9c9c-00000000000${i}`,
   container: "api",
+  controller: ["ReplicaSet", "api-7d9c5b6f4"] as const,
+  labels: { pod_template_hash: "7d9c5b6f4" },
   lines: [1, 2, 3].map((n) => JSON.stringify({ level: "info", msg: `request served in ${namespace}`, n })),
 }));
 
@@ -80,24 +82,7 @@ describe("one collector for two stacks: production's Alloy sends staging's names
     const podLogs = path.join(tmp, "pods");
     writePodLogs(podLogs, PODS);
     const targetsFile = path.join(tmp, "targets.json");
-    fs.writeFileSync(
-      targetsFile,
-      JSON.stringify(
-        PODS.map((p) => ({
-          targets: ["10.42.0.10"],
-          labels: {
-            __meta_kubernetes_namespace: p.namespace,
-            __meta_kubernetes_pod_name: p.pod,
-            __meta_kubernetes_pod_uid: p.uid,
-            __meta_kubernetes_pod_container_name: p.container,
-            __meta_kubernetes_pod_node_name: NODE,
-            __meta_kubernetes_pod_controller_kind: "ReplicaSet",
-            __meta_kubernetes_pod_controller_name: "api-7d9c5b6f4",
-            __meta_kubernetes_pod_label_pod_template_hash: "7d9c5b6f4",
-          },
-        })),
-      ),
-    );
+    fs.writeFileSync(targetsFile, JSON.stringify(podDiscoveryTargets(PODS, NODE)));
     // The rendered config, made local; the other stack's Loki is the second local one.
     const config = rendered.files.get("log-collector/config.alloy") ?? "";
     const otherPush = `http://loki.${OTHER_STACK}.svc:3100/loki/api/v1/push`;

@@ -119,3 +119,29 @@ export function writePodLogs(
     fs.writeFileSync(path.join(at, "0.log"), `${lines.join("\n")}\n`);
   }
 }
+
+/** A pod as Kubernetes pod discovery reports it for one of its containers: its log file's names, its node, its owner and labels. */
+export interface DiscoveredPod extends Omit<PodLogFile, "lines"> {
+  controller: readonly [kind: string, name: string];
+  labels: Readonly<Record<string, string>>;
+}
+
+/** What Alloy's file discovery reads in place of Kubernetes pod discovery: one target per container, with the same labels. */
+export function podDiscoveryTargets(
+  pods: readonly DiscoveredPod[],
+  node: string,
+): Array<{ targets: string[]; labels: Record<string, string> }> {
+  return pods.map((p) => ({
+    targets: ["10.42.0.10"],
+    labels: {
+      __meta_kubernetes_namespace: p.namespace,
+      __meta_kubernetes_pod_name: p.pod,
+      __meta_kubernetes_pod_uid: p.uid,
+      __meta_kubernetes_pod_container_name: p.container,
+      __meta_kubernetes_pod_node_name: node,
+      __meta_kubernetes_pod_controller_kind: p.controller[0],
+      __meta_kubernetes_pod_controller_name: p.controller[1],
+      ...Object.fromEntries(Object.entries(p.labels).map(([k, v]) => [`__meta_kubernetes_pod_label_${k}`, v])),
+    },
+  }));
+}
