@@ -65,6 +65,24 @@ describe("a local cluster's detached component", () => {
     expect(err.message).toContain("fatal: data dir locked");
   });
 
+  test("that is gone while its wrapper has yet to record the status is not reported until the wrapper ends", async () => {
+    // A pid that is gone (a child that has ended), and in place of the wrapper's sh a process whose command
+    // line names the exit file, as the wrapper's script does: on a busy machine the moment between the two.
+    const state = new StateDir(path.join(scratch, ".cluster"));
+    const gone = spawn(NODE, ["-e", "0", state.root]);
+    await new Promise((r) => gone.once("exit", r));
+    const wrapper = spawn("sh", ["-c", "sleep 30", state.exitFile("etcd")]);
+    const proc = new DetachedProcess(state, "etcd", gone.pid as number, NODE);
+    try {
+      await sleep(200);
+      expect(proc.exitReport()).toBeUndefined();
+    } finally {
+      wrapper.kill("SIGKILL");
+      await new Promise((r) => wrapper.once("exit", r));
+    }
+    expect(proc.exitReport()).toBe(`etcd (${NODE}, pid ${gone.pid}) is gone; its exit status was not recorded`);
+  });
+
   test("that is killed by a signal says which", async () => {
     const proc = await detached("kwok", "console.log('kwok up'); process.kill(process.pid, 'SIGKILL')");
     await waitFor("kwok to end", () => proc.exitReport(), 10_000, 50);

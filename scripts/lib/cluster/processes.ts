@@ -128,9 +128,11 @@ export class DetachedProcess implements Watched {
     } catch {
       // Not written (yet, or the sh that writes it was killed too).
     }
-    return /^\d+$/.test(status)
-      ? describeExit(this.name, this.binary, Number(status))
-      : `${this.name} (${this.binary}, pid ${this.pid}) is gone; its exit status was not recorded`;
+    if (/^\d+$/.test(status)) return describeExit(this.name, this.binary, Number(status));
+    // The wrapper's sh writes the status once it has reaped the process: on a busy machine a moment
+    // after the pid is gone. While that sh runs, the status is still to come.
+    if (wrapperRuns(this.state.exitFile(this.name))) return undefined;
+    return `${this.name} (${this.binary}, pid ${this.pid}) is gone; its exit status was not recorded`;
   }
 
   output(lines = 30): string {
@@ -147,14 +149,28 @@ function readProc(pid: number, file: string): string | undefined {
   }
 }
 
-/** Whether `pid` runs, is not a zombie, and is one of ours (its command line names the state directory). */
-export function isOurs(pid: number, state: StateDir): boolean {
-  const cmdline = readProc(pid, "cmdline");
-  if (cmdline === undefined || !cmdline.includes(state.root)) return false;
+/** Whether the sh that startDetached left to record a status in `exitFile` still runs (its script names the file). */
+function wrapperRuns(exitFile: string): boolean {
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    if (readProc(Number(entry), "cmdline")?.includes(exitFile) && alive(Number(entry))) return true;
+  }
+  return false;
+}
+
+/** Whether the process runs and is not a zombie. */
+function alive(pid: number): boolean {
   const stat = readProc(pid, "stat");
   // Field 3 (after the parenthesised command) is the state; Z and X are dead.
   const procState = stat?.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
   return procState !== undefined && procState !== "Z" && procState !== "X";
+}
+
+/** Whether `pid` runs, is not a zombie, and is one of ours (its command line names the state directory). */
+export function isOurs(pid: number, state: StateDir): boolean {
+  const cmdline = readProc(pid, "cmdline");
+  if (cmdline === undefined || !cmdline.includes(state.root)) return false;
+  return alive(pid);
 }
 
 /** The children of `pid` (by scanning /proc: /proc/<pid>/task/<pid>/children is not always there). */
