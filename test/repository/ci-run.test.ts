@@ -101,6 +101,14 @@ test("every step of every ci job runs, and the run passes when they pass", () =>
   for (const tier of TIERS) expect(run.calls.map((c) => c.step)).toContain(`tools ${tier}`);
   expect(run.calls.map((c) => c.step)).toEqual(expect.arrayContaining(["test-cluster", "test-live"]));
   expect(run.steps).toHaveLength(12);
+  // How busy the cores were over the run, from /proc/stat: at most all of them.
+  const cpu = /CPU: (\d+) core-minutes busy of the (\d+) the run had on (\d+) cores \((\d+)%; every 10 s in out\/ci\/cpu.tsv\)/.exec(
+    run.output,
+  );
+  expect(cpu).not.toBeNull();
+  expect(Number(cpu?.[3])).toBe(os.cpus().length);
+  expect(Number(cpu?.[4])).toBeLessThanOrEqual(100);
+  expect(run.output.indexOf("CPU: ")).toBeLessThan(run.output.indexOf("done; the steps"));
   expect(run.output).toMatch(/done; the steps/);
 });
 
@@ -125,11 +133,14 @@ test("the cluster and live tiers are the npm scripts the ci jobs run, with the r
 test("the tools build in the background, niced but the cluster tier's, while the offline tier's binary-free part runs; each tier waits for its tools", () => {
   const run = runCi();
   // Ten steps nicer than the tests, which run at the niceness .ci/run was started with; but the
-  // cluster tier's tools, which its tests (the longest tier when Go's caches are warm) wait for.
+  // cluster tier's tools, which its tests (the longest tier when Go's caches are warm) wait for,
+  // and the downloads, which every build waits for. The offline tier's binary-free part waits on
+  // nothing and nothing waits on it: at the lowest priority.
   const base = run.at("npm-ci", "start").nice;
-  for (const c of run.calls.filter((c) => c.step.startsWith("test-"))) expect(c.nice).toBe(base);
+  for (const c of run.calls.filter((c) => c.step.startsWith("test-")))
+    expect({ step: c.step, nice: c.nice }).toEqual({ step: c.step, nice: c.step === "test-offline without-tools" ? 19 : base });
   // The plan too: the run waits for its line.
-  const atBase = (step: string) => step === "tools cluster" || step.endsWith(" --plan");
+  const atBase = (step: string) => step === "tools cluster" || step === "tools all --download" || step.endsWith(" --plan");
   for (const c of run.calls.filter((c) => c.step.startsWith("tools ")))
     expect({ step: c.step, nice: c.nice }).toEqual({ step: c.step, nice: atBase(c.step) ? base : Math.min(19, base + 10) });
   // Nothing before the packages and npm's install.
