@@ -61,7 +61,12 @@ function runCi(fail: string[] = [], sleep = 0.1, toolSleep = 1.5) {
   const r = spawnSync(path.join(dir, ".ci", "run"), [], {
     cwd: os.tmpdir(),
     encoding: "utf8",
-    env: { ...process.env, PATH: `${path.join(dir, "bin")}:${process.env.PATH}`, FAIL: fail.map((f) => `|${f}|`).join(" ") },
+    env: {
+      ...process.env,
+      PATH: `${path.join(dir, "bin")}:${process.env.PATH}`,
+      FAIL: fail.map((f) => `|${f}|`).join(" "),
+      CI_CPU_SAMPLE_SECONDS: "0.5",
+    },
     timeout: 60_000,
   });
   const npm = fs.existsSync(npmLog) ? fs.readFileSync(npmLog, "utf8").trim().split("\n") : [];
@@ -83,8 +88,11 @@ function runCi(fail: string[] = [], sleep = 0.1, toolSleep = 1.5) {
     .trim()
     .split("\n")
     .slice(1);
+  const cpu = fs.readFileSync(path.join(dir, "out", "ci", "cpu.tsv"), "utf8").trim().split("\n");
+  // What the run leaves in the checkout besides its stubs and out/.
+  const left = fs.readdirSync(dir).filter((f) => ![".ci", "bin", "out", "calls.log", "npm.log"].includes(f));
   fs.rmSync(dir, { recursive: true, force: true });
-  return { status: r.status, output: `${r.stdout}${r.stderr}`, calls, at, steps, npm };
+  return { status: r.status, output: `${r.stdout}${r.stderr}`, calls, at, steps, npm, cpu, left };
 }
 
 test("every step of every ci job runs, and the run passes when they pass", () => {
@@ -109,6 +117,16 @@ test("every step of every ci job runs, and the run passes when they pass", () =>
   expect(Number(cpu?.[3])).toBe(os.cpus().length);
   expect(Number(cpu?.[4])).toBeLessThanOrEqual(100);
   expect(run.output.indexOf("CPU: ")).toBeLessThan(run.output.indexOf("done; the steps"));
+  // Sampled every half second here: a header, then seconds since the start and the cores busy (at most all).
+  expect(run.cpu[0]).toBe("at_s\tcores_busy");
+  expect(run.cpu.length).toBeGreaterThan(2);
+  for (const line of run.cpu.slice(1)) {
+    const [at, busy] = line.split("\t").map(Number);
+    expect(Number.isInteger(at)).toBe(true);
+    expect(busy).toBeGreaterThanOrEqual(0);
+    expect(busy).toBeLessThanOrEqual(os.cpus().length);
+  }
+  expect(run.left).toEqual([]);
   expect(run.output).toMatch(/done; the steps/);
 });
 
