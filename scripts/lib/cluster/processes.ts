@@ -151,11 +151,15 @@ function readProc(pid: number, file: string): string | undefined {
 
 /** Whether the sh that startDetached left to record a status in `exitFile` still runs (its script names the file). */
 function wrapperRuns(exitFile: string): boolean {
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    if (readProc(Number(entry), "cmdline")?.includes(exitFile) && alive(Number(entry))) return true;
-  }
-  return false;
+  return processIds().some((pid) => readProc(pid, "cmdline")?.includes(exitFile) && alive(pid));
+}
+
+/** Every process id in /proc. */
+function processIds(): number[] {
+  return fs
+    .readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number);
 }
 
 /** Whether the process runs and is not a zombie. */
@@ -175,15 +179,11 @@ export function isOurs(pid: number, state: StateDir): boolean {
 
 /** The children of `pid` (by scanning /proc: /proc/<pid>/task/<pid>/children is not always there). */
 export function childPids(pid: number): number[] {
-  const children: number[] = [];
-  for (const entry of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = readProc(Number(entry), "stat");
-    if (!stat) continue;
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(fields[1]) === pid) children.push(Number(entry));
-  }
-  return children;
+  return processIds().filter((candidate) => {
+    const stat = readProc(candidate, "stat");
+    // Field 4 (the second after the parenthesised command) is the parent's pid.
+    return stat !== undefined && Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid;
+  });
 }
 
 /** Resident memory of a process in bytes (VmRSS), or 0 when it is gone. */
