@@ -24,6 +24,10 @@
  * - the log collector's memory and CPU (Alloy) on the binary
  *   the stack deploys, tailing 50 growing pod log files into a real Loki, against the
  *   limits the staging profile gives it (needs `npm run tools`; `--no-collectors` skips it);
+ * - kube-state-metrics once or twice on a node with both stack files (scripts/lib/bench/ksm-footprint.ts;
+ *   about 5 minutes, skipped with the live footprint): the real binary against a local control plane
+ *   holding both stacks and both teams' workloads, production's and staging's narrowed instances against
+ *   one watching both, and what the sharing costs the Prometheus that scrapes the other's;
  * - the traces backend's and the OTLP pipeline's (Jaeger's and Alloy's) at stated span rates from
  *   an app on the OpenTelemetry SDK, against the same limits, and the app's metrics through
  *   Prometheus' OTLP receiver against Alloy's remote write (scripts/lib/bench/otlp-footprint.ts;
@@ -37,6 +41,15 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { formatBytes } from "../components/kit/units";
 import { measureCollector } from "./lib/bench/collector-footprint";
+import {
+  KSM_PLAN,
+  KSM_QUICK_PLAN,
+  KsmFootprint,
+  ksmRequestBytes,
+  ksmTable,
+  measureKubeStateMetrics,
+  sharedNodeRenders,
+} from "./lib/bench/ksm-footprint";
 import { OTLP_PLAN, OTLP_QUICK_PLAN, OtlpFootprint, measureOtlp, otlpTable } from "./lib/bench/otlp-footprint";
 import { BenchArgs, RENDER_PROCESS_SECONDS, parseBenchArgs, readRuleSet } from "./lib/bench/figures";
 import { FULL_PLAN, LiveResult, QUICK_PLAN, runLive } from "./lib/bench/live";
@@ -224,6 +237,43 @@ async function measureSharedNode(): Promise<Measurement[]> {
 }
 
 /**
+ * kube-state-metrics on a node with both stack files: each narrowed instance's steady RSS within the
+ * request its stack renders, and the question of issue 35 (twice, narrowed, or once for both?) as a
+ * figure held to the answer the stack gives (docs/operations.md): one shared instance plus what the
+ * sharing costs the scraping Prometheus within the two narrowed ones.
+ */
+async function ksmMeasurements(f: KsmFootprint): Promise<Measurement[]> {
+  const renders = await sharedNodeRenders();
+  const within = (run: "production" | "staging", stack: "production" | "staging"): Measurement => {
+    const i = f.instances[run];
+    const request = ksmRequestBytes(renders[stack]);
+    return {
+      name: `kube-state-metrics (${run}'s namespaces): steady RSS within ${stack}'s request`,
+      value: i.rssBytes,
+      unit: "B",
+      target: request,
+      kind: "max",
+      display: `${formatBytes(i.rssBytes)} (request ${formatBytes(request)})`,
+    };
+  };
+  const sharingCost = f.prometheus.sharing.rssBytes - f.prometheus.own.rssBytes;
+  return [
+    within("production", "production"),
+    within("staging", "staging"),
+    {
+      name: "kube-state-metrics: one for both stacks + the sharing's cost to the scraping Prometheus, within two narrowed",
+      value: f.sharedBytes + Math.max(0, sharingCost),
+      unit: "B",
+      target: f.twoNarrowedBytes,
+      kind: "max",
+      display:
+        `${formatBytes(f.sharedBytes)} + ${formatBytes(sharingCost)} (two narrowed: ${formatBytes(f.twoNarrowedBytes)}; ` +
+        `anonymous memory ${formatBytes(f.instances.shared.anonBytes)} against ${formatBytes(f.instances.production.anonBytes + f.instances.staging.anonBytes)})`,
+    },
+  ];
+}
+
+/**
  * `npm run render` of a stack file as a whole process, median of `runs` after one run that may
  * transpile what changed since the last (scripts/lib/fast-start.js).
  */
@@ -399,6 +449,12 @@ async function main(): Promise<void> {
   }
   const otlp = args.collectors ? await measureOtlp(args.quick ? OTLP_QUICK_PLAN : OTLP_PLAN) : undefined;
   if (otlp) console.log(`\n${otlpTable(otlp)}\n`);
+  const ksm = args.live
+    ? await measureKubeStateMetrics(args.quick ? KSM_QUICK_PLAN : KSM_PLAN, (m) =>
+        console.log(`[${new Date().toISOString().slice(11, 19)}] ksm: ${m}`),
+      )
+    : undefined;
+  if (ksm) console.log(`\n${ksmTable(ksm)}\n`);
   const measurements = [
     ...(await measureStack("staging", args.runs)),
     ...(await measureStack("production", args.runs)),
@@ -411,6 +467,7 @@ async function main(): Promise<void> {
     ...alertingMeasurements(),
     ...(args.collectors ? await collectorMeasurements() : []),
     ...(otlp && !args.quick ? otlpMeasurements(otlp) : []),
+    ...(ksm && !args.quick ? await ksmMeasurements(ksm) : []),
     // A quick run's figures come from fast intervals and short phases: they size nothing and are no target.
     ...(live && !args.quick ? await liveMeasurements(live.result, live.report) : []),
   ];
@@ -429,11 +486,12 @@ async function main(): Promise<void> {
     targets: measurements.map((m) => ({ ...m, met: m.value <= m.target })),
     ...(live ? { live: { ...live.result, report: live.report } } : {}),
     ...(otlp ? { otlp } : {}),
+    ...(ksm ? { kubeStateMetrics: ksm } : {}),
   };
   fs.writeFileSync(path.join(outDir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
   fs.writeFileSync(
     path.join(outDir, "report.md"),
-    `# npm run bench, ${startedAt}\n\nMachine: ${JSON.stringify(report.machine)}\n\n${live?.tables ?? ""}\n\n${otlp ? `### Traces and OTLP\n\n${otlpTable(otlp)}\n\n` : ""}### Targets\n\n${measurements
+    `# npm run bench, ${startedAt}\n\nMachine: ${JSON.stringify(report.machine)}\n\n${live?.tables ?? ""}\n\n${otlp ? `### Traces and OTLP\n\n${otlpTable(otlp)}\n\n` : ""}${ksm ? `### kube-state-metrics once or twice\n\n${ksmTable(ksm)}\n\n` : ""}### Targets\n\n${measurements
       .map((m) => `- ${m.value <= m.target ? "ok" : "FAIL"} ${m.name}: ${m.display ?? `${m.value} ${m.unit}`}`)
       .join("\n")}\n`,
   );
