@@ -4,9 +4,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { Profile, withOverrides } from "../kit/profiles";
 import { ResourceRequirements, requirements } from "../kit/resources";
 import { ScrapeTarget } from "../kit/services";
-import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, prometheusPodLabels } from "../kit/labels";
+import { PART_OF, WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, prometheusPodLabels } from "../kit/labels";
 import { httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "../kit/pods";
 import {
+  IngressPeer,
   ingressPolicySpec,
   DEFAULT_EGRESS,
   EgressRule,
@@ -82,6 +83,16 @@ export interface KubeStateMetricsArgs {
   resources: ResourceRequirements;
   /** The namespaces whose objects it reports (config watch); the cluster-scoped ones always. Default: every namespace. */
   namespaces?: string[];
+  /**
+   * The namespaces of other stacks on the cluster whose Prometheus scrape it (config
+   * kubeStateMetrics.shareWith): its metrics port admits their Prometheus pods. Default none.
+   */
+  sharedWith?: string[];
+  /**
+   * With `sharedWith`: the namespaces this stack watches, whose series (and those of no namespace:
+   * nodes, volumes) its own Prometheus keeps of everything the shared one reports. Default: every series.
+   */
+  keepNamespaces?: string[];
   /** Where the API server is, and further destinations (config networkPolicy). Default DEFAULT_EGRESS. */
   egress?: EgressSettings;
   /** The stack's PriorityClass for the pod. Default none. */
@@ -102,6 +113,35 @@ export const KUBE_STATE_METRICS_DEFAULTS: Record<Profile, KubeStateMetricsDefaul
   staging: KUBE_STATE_METRICS_STAGING,
   production: withOverrides(KUBE_STATE_METRICS_STAGING, { resources: requirements("50m", "96Mi", "500m", "256Mi") }),
 };
+
+/** The Prometheus pods of the stack in `namespace`, which scrape a kube-state-metrics shared with it. */
+function sharingPrometheus(namespace: string): IngressPeer {
+  return {
+    namespaces: { "kubernetes.io/metadata.name": namespace },
+    pods: { "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/part-of": PART_OF },
+  };
+}
+
+/**
+ * The scrape target of a kube-state-metrics another stack runs and shares with this one (config
+ * kubeStateMetrics.sharedFrom): the one in that namespace, whatever its environment, keeping the
+ * series of this stack's namespaces (`keep`).
+ */
+export function sharedKubeStateMetricsTarget(namespace: string, keep: string[] | undefined): ScrapeTarget {
+  const selector = {
+    "app.kubernetes.io/name": "kube-state-metrics",
+    "app.kubernetes.io/component": "exporter",
+    "app.kubernetes.io/part-of": PART_OF,
+  };
+  return {
+    job: "kube-state-metrics",
+    namespace,
+    selector,
+    port: "http-metrics",
+    honorLabels: true,
+    ...(keep ? { keepNamespaces: keep } : {}),
+  };
+}
 
 /** Where kube-state-metrics connects, besides DNS: the API server, which it lists and watches. */
 export function kubeStateMetricsEgressRules(args: Pick<KubeStateMetricsArgs, "egress">): EgressRule[] {
@@ -218,6 +258,10 @@ export class KubeStateMetrics extends StackComponent {
         metadata: objectMeta(id, args.namespace, "kube-state-metrics"),
         spec: ingressPolicySpec(selectorLabels(id), [
           { ports: [KSM_METRICS_PORT, KSM_TELEMETRY_PORT], from: [{ pods: prometheusPodLabels(args.environment) }] },
+          // The stacks that scrape it instead of running their own: their Prometheus, on the metrics port.
+          ...((args.sharedWith ?? []).length > 0
+            ? [{ ports: [KSM_METRICS_PORT], from: (args.sharedWith ?? []).map((ns) => sharingPrometheus(ns)) }]
+            : []),
         ]),
       },
       { parent: this },
@@ -232,7 +276,15 @@ export class KubeStateMetrics extends StackComponent {
     );
 
     this.scrapeTargets = [
-      { job: "kube-state-metrics", namespace: args.namespace, selector: selectorLabels(id), port: "http-metrics", honorLabels: true },
+      {
+        job: "kube-state-metrics",
+        namespace: args.namespace,
+        selector: selectorLabels(id),
+        port: "http-metrics",
+        honorLabels: true,
+        // Shared, it reports other stacks' namespaces too: this stack keeps its own, and the cluster's ("").
+        ...(args.keepNamespaces && (args.sharedWith ?? []).length > 0 ? { keepNamespaces: [...args.keepNamespaces, ""] } : {}),
+      },
     ];
     this.registerOutputs({ scrapeTargets: this.scrapeTargets });
   }
