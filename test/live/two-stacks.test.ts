@@ -1,10 +1,12 @@
 /**
  * Two stacks on one node with one set of agents and no duplicate alert (issue 35), live on the
  * exact binaries (test/live/support/two-stacks.ts boots them): production and staging from the
- * shipped stack files, production's collector serving staging, as the cluster tier deploys them.
+ * shipped stack files, production's collector serving staging, as the cluster tier deploys them, and
+ * its kube-state-metrics too (the answer of npm run bench's measurement).
  *
- * - One set of agents: one Alloy and one node-exporter, production's; staging scrapes neither.
- *   Each stack's kube-state-metrics reports its own namespaces only.
+ * - One set of agents: one Alloy and one node-exporter, production's; staging scrapes neither. One
+ *   kube-state-metrics, production's, reports both teams' objects (kubeStateMetrics.shareWith):
+ *   staging's Prometheus scrapes it keeping its namespaces' series (sharedFrom), production's its own.
  * - A container killed for its memory in production's team namespace (KubeContainerOomKilled,
  *   `for: 1m`) reaches production's sink once and staging's not at all; the same in staging's
  *   namespace reaches staging's only.
@@ -142,7 +144,7 @@ afterAll(async () => {
 const faults: Record<string, { namespace: string; pod: string; startedAt: number }> = {};
 
 describe("two stacks on one node", () => {
-  test("one set of agents, production's, and each kube-state-metrics reports its own namespaces only", async () => {
+  test("one set of agents and one kube-state-metrics, production's; each Prometheus keeps its own namespaces' objects only", async () => {
     const pools = async (stack: StackName) => new Set((await targets(stack)).map((t) => t.scrapePool));
     const production = await pools("production");
     const staging = await pools("staging");
@@ -150,8 +152,12 @@ describe("two stacks on one node", () => {
     expect(["node-exporter", "alloy"].filter((p) => staging.has(p))).toEqual([]);
     const agents = Object.values(lab.stacks)
       .flatMap((s) => s.stack.local.processes.map((p) => p.name))
-      .filter((n) => /alloy|node_exporter/.test(n));
-    expect(agents.sort()).toEqual(["alloy", "node_exporter"]);
+      .filter((n) => /alloy|node_exporter|kube-state-metrics/.test(n));
+    expect(agents.sort()).toEqual(["alloy", "kube-state-metrics", "node_exporter"]);
+    // The one kube-state-metrics reports both teams' objects; staging scrapes it in production's namespace.
+    const reported = (await httpGet(`http://127.0.0.1:${lab.stacks.production.stack.ports.kubeStateMetrics}/metrics`)).body;
+    expect(lab.teams().filter((ns) => !new RegExp(`^kube_pod_info\\{[^}]*\\bnamespace="${ns}"`, "m").test(reported))).toEqual([]);
+    expect((await targets("staging")).filter((t) => t.scrapePool === "kube-state-metrics").map((t) => t.health)).toEqual(["up"]);
     const namespaces = async (stack: StackName) =>
       (await query(stack, 'count by (namespace) (kube_pod_info{job="kube-state-metrics"})')).map((s) => s.metric.namespace).sort();
     const [own, other] = lab.teams();

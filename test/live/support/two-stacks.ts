@@ -1,13 +1,17 @@
 /**
  * Two stacks on one node, live (issue 35): production and staging rendered from the shipped stack
  * files with production's log collector serving staging (logCollector.shareWith / sharedFrom, as
- * the cluster tier deploys them) and the lab's intervals and sinks (LAB_TIMING, each stack its own
+ * the cluster tier deploys them) and its kube-state-metrics too and the lab's intervals and sinks (LAB_TIMING, each stack its own
  * sink), run on the exact binaries on 127.0.0.1, every process bounded in time:
  *
  * - each stack's Prometheus (rendered config and rules; Kubernetes discovery swapped for file
- *   discovery of its own Services, served here), Alertmanager (rendered routing, to its own sink),
- *   Loki (rendered config) and kube-state-metrics (its rendered flags: its own namespaces) against
- *   one local control plane holding both stacks' objects and both teams' workloads;
+ *   discovery of its own Services, served here), Alertmanager (rendered routing, to its own sink)
+ *   and Loki (rendered config);
+ * - one kube-state-metrics, production's, shared with staging (kubeStateMetrics.shareWith /
+ *   sharedFrom, the answer of npm run bench's measurement): its rendered flags (both stacks'
+ *   namespaces) against one local control plane holding both stacks' objects and both teams'
+ *   workloads; staging's Prometheus scrapes it through production's Service, keeping its own
+ *   namespaces' series, production's keeping its own;
  * - one set of agents, production's: ONE Alloy (production's rendered config, which sends the
  *   shared namespaces' lines to staging's Loki) tailing the pod log files of both stacks' and
  *   both teams' pods, and ONE node-exporter (production's flags and web config);
@@ -42,7 +46,7 @@ export interface RunningStack {
   stack: LocalStack<"kubelet">;
   config: StackConfig;
   messages: SinkMessage[];
-  /** Its processes, by name, as started: kube-state-metrics, prometheus, alertmanager, loki (and production's alloy, node_exporter). */
+  /** Its processes, as started: prometheus, alertmanager, loki (and production's kube-state-metrics, alloy, node_exporter). */
   processes: ManagedProcess[];
 }
 
@@ -101,13 +105,25 @@ export class TwoStacks {
     // ones staging watches), staging runs none; only production watches the node (the files' default).
     const stagingRender = await renderStack({
       stack: "staging",
-      sets: [...timing, ...staging.notificationSets(), "logCollector.sharedFrom=monitoring-production"],
+      sets: [
+        ...timing,
+        ...staging.notificationSets(),
+        "logCollector.sharedFrom=monitoring-production",
+        "kubeStateMetrics.sharedFrom=monitoring-production",
+      ],
       showSecrets: true,
     });
+    // What staging watches of its own (its namespace and its apps'): production's collector sends their
+    // logs to staging's Loki, production's kube-state-metrics reports their objects for staging too.
     const share = [{ namespace: stagingRender.config.namespace, namespaces: expectedLogNamespaces(stagingRender.config) }];
     const productionRender = await renderStack({
       stack: "production",
-      sets: [...timing, ...production.notificationSets(), `logCollector.shareWith=${JSON.stringify(share)}`],
+      sets: [
+        ...timing,
+        ...production.notificationSets(),
+        `logCollector.shareWith=${JSON.stringify(share)}`,
+        `kubeStateMetrics.shareWith=${JSON.stringify(share)}`,
+      ],
       showSecrets: true,
     });
     production.rendered = productionRender;
@@ -138,9 +154,10 @@ export class TwoStacks {
 
     for (const s of Object.values(this.stacks)) {
       await s.stack.serveGrafana(() => catalogueMetricsText("grafana"), "/metrics");
-      s.processes.push(this.startKubeStateMetrics(s));
       s.processes.push(await s.stack.startLoki());
     }
+    // One kube-state-metrics, production's, shared with staging.
+    this.stacks.production.processes.push(this.startKubeStateMetrics(this.stacks.production));
     // One set of agents, production's.
     this.stacks.production.processes.push(production.startNodeExporter());
     this.startLogs();
@@ -195,7 +212,7 @@ export class TwoStacks {
     return pod;
   }
 
-  /** kube-state-metrics with the stack's rendered flags (its own namespaces), on its own ports. */
+  /** kube-state-metrics with the stack's rendered flags (its namespaces and those it reports for the other stack), on its own ports. */
   private startKubeStateMetrics(s: RunningStack): ManagedProcess {
     const flags = containerArgs(s.stack.rendered, "Deployment", "kube-state-metrics").filter((f) => !/^--(port|telemetry-port)=/.test(f));
     return s.stack.local.start("kube-state-metrics", stackBinary("kube-state-metrics"), [
@@ -246,8 +263,19 @@ export class TwoStacks {
       return { pod: pod?.metadata.name ?? `${workload}-0`, node: K3S_NODE };
     });
     // The agents (node-exporter, Alloy) are production's: staging renders no Service of theirs, so only production's Prometheus finds them.
+    // Staging scrapes production's kube-state-metrics (kubeStateMetrics.sharedFrom): its Service, in production's namespace.
+    const shared =
+      s.name === "staging"
+        ? renderedEndpoints(this.stacks.production.stack.rendered, {
+            [`${this.stacks.production.config.namespace}/kube-state-metrics/http-metrics`]: {
+              address: `${LOOPBACK}:${this.stacks.production.stack.ports.kubeStateMetrics}`,
+              pod: this.podOf("kube-state-metrics", this.stacks.production.config.namespace).metadata.name,
+              node: K3S_NODE,
+            },
+          })
+        : [];
     const fixtures = {
-      endpoints: renderedEndpoints(s.stack.rendered, local),
+      endpoints: [...renderedEndpoints(s.stack.rendered, local), ...shared],
       pod: [],
       node: nodeTargets([{ name: K3S_NODE, port: this.kubelet.port }]),
     };
