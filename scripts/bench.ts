@@ -45,11 +45,13 @@ import {
   KSM_PLAN,
   KSM_QUICK_PLAN,
   KsmFootprint,
+  KsmRun,
   ksmRequestBytes,
   ksmTable,
-  measureKubeStateMetrics,
   sharedNodeRenders,
-} from "./lib/bench/ksm-footprint";
+  sharingRenders,
+} from "./lib/bench/ksm-figures";
+import { measureKubeStateMetrics } from "./lib/bench/ksm-footprint";
 import { OTLP_PLAN, OTLP_QUICK_PLAN, OtlpFootprint, measureOtlp, otlpTable } from "./lib/bench/otlp-footprint";
 import { BenchArgs, RENDER_PROCESS_SECONDS, parseBenchArgs, readRuleSet } from "./lib/bench/figures";
 import { FULL_PLAN, LiveResult, QUICK_PLAN, runLive } from "./lib/bench/live";
@@ -230,18 +232,19 @@ async function measureSharedNode(): Promise<Measurement[]> {
 }
 
 /**
- * kube-state-metrics on a node with both stack files: each narrowed instance's steady RSS within the
- * request its stack renders, and the question of issue 35 (twice, narrowed, or once for both?) as a
+ * kube-state-metrics on a node with both stack files: each instance's steady RSS within the request
+ * its stack renders (the shared one within production's, which serves staging), and the question of issue 35 (twice, narrowed, or once for both?) as a
  * figure held to the answer the stack gives (docs/operations.md): one shared instance plus what the
  * sharing costs the scraping Prometheus within the two narrowed ones.
  */
 async function ksmMeasurements(f: KsmFootprint): Promise<Measurement[]> {
   const renders = await sharedNodeRenders();
-  const within = (run: "production" | "staging", stack: "production" | "staging"): Measurement => {
+  const sharing = await sharingRenders();
+  const within = (run: KsmRun, stack: "production" | "staging"): Measurement => {
     const i = f.instances[run];
-    const request = ksmRequestBytes(renders[stack]);
+    const request = ksmRequestBytes(run === "shared" ? sharing[stack] : renders[stack]);
     return {
-      name: `kube-state-metrics (${run}'s namespaces): steady RSS within ${stack}'s request`,
+      name: `kube-state-metrics (${run === "shared" ? "both stacks'" : `${run}'s`} namespaces): steady RSS within ${stack}'s request`,
       value: i.rssBytes,
       unit: "B",
       target: request,
@@ -253,6 +256,7 @@ async function ksmMeasurements(f: KsmFootprint): Promise<Measurement[]> {
   return [
     within("production", "production"),
     within("staging", "staging"),
+    within("shared", "production"),
     {
       name: "kube-state-metrics: one for both stacks + the sharing's cost to the scraping Prometheus, within two narrowed",
       value: f.sharedBytes + Math.max(0, sharingCost),

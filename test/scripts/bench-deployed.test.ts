@@ -5,7 +5,8 @@
  */
 import { BENCH_STACK_SETS, MEASURED_IMAGE, OTLP_SETS, benchDatabases, deployedContainer } from "../../scripts/lib/bench/deployed";
 import type { Component } from "../../scripts/lib/bench/sampling";
-import { KSM_PLAN, KsmRun, ksmRequestBytes, ksmTable } from "../../scripts/lib/bench/ksm-footprint";
+import { KSM_PLAN, KsmRun, ksmRequestBytes, ksmTable, sharingRenders } from "../../scripts/lib/bench/ksm-figures";
+import { containerArgs } from "../../scripts/lib/local/rendered";
 import { PROFILE_DEFAULTS } from "../../config";
 import { quantityBytes } from "../../components/kit/units";
 import type { Rendered } from "../../scripts/lib/render";
@@ -75,6 +76,15 @@ describe("kube-state-metrics once or twice (scripts/lib/bench/ksm-footprint.ts),
       quantityBytes(PROFILE_DEFAULTS.staging.kubeStateMetrics.resources.requests.memory),
       quantityBytes(PROFILE_DEFAULTS.production.kubeStateMetrics.resources.requests.memory),
       0,
+    ]);
+  });
+
+  test("the shared instance is measured as the stack renders it: production's reporting staging's namespaces, staging running none", async () => {
+    const { staging, production } = await sharingRenders();
+    expect(ksmRequestBytes(staging)).toBe(0);
+    const args = containerArgs(production, "Deployment", "kube-state-metrics");
+    expect(args.filter((a) => a.startsWith("--namespaces="))).toEqual([
+      "--namespaces=kube-system,monitoring-production,monitoring-production-agents,monitoring-staging,shop,shop-staging",
     ]);
   });
 

@@ -7,8 +7,7 @@
  *
  * - production's, narrowed to production's namespaces (its render's `--namespaces`);
  * - staging's, narrowed to staging's;
- * - one instance watching both stacks' namespaces (production's flags, the union of the two lists),
- *   as one shared kube-state-metrics would.
+ * - one for both, as production renders it with kubeStateMetrics.shareWith (its namespaces and staging's).
  *
  * Each is scraped every `scrapeSeconds` as Prometheus scrapes it (the scrape is part of its memory:
  * it renders its whole output each time); its resident memory is sampled every `sampleSeconds`
@@ -21,7 +20,6 @@ import * as os from "os";
 import * as path from "path";
 import { down as clusterDown, up as clusterUp } from "../cluster";
 import { residentBytes } from "../cluster/processes";
-import { expectedLogNamespaces } from "../../../preflight/shared-logs";
 import { kubectlApply, kubectlJson } from "./kubectl";
 import { httpGet } from "../local/http";
 import { stackBinary } from "../local/binaries";
@@ -29,91 +27,9 @@ import { LOOPBACK, LocalRun, freePorts, sleep } from "../local/processes";
 import { containerArgs } from "../local/rendered";
 import { metricValues } from "../local/text-format";
 import type { Rendered } from "../render";
-import { renderStack } from "../render-stack";
-import type { StackConfig } from "../../../config";
 import { ROOT } from "../stackfile";
-import { containersOf } from "./deployed";
-import { markdownTable, median } from "./figures";
-
-export interface KsmPlan {
-  /** Deployments in each team's namespace (shop, shop-staging), each with a Service. */
-  deploymentsPerTeam: number;
-  replicas: number;
-  /** Finished Jobs in each team's namespace (a CronJob's history, migrations). */
-  jobsPerTeam: number;
-  warmupSeconds: number;
-  measureSeconds: number;
-  sampleSeconds: number;
-  scrapeSeconds: number;
-}
-
-/** About the bench's live workload (some 100 pods on the node) for each team, over both stacks' own. */
-export const KSM_PLAN: KsmPlan = {
-  deploymentsPerTeam: 20,
-  replicas: 2,
-  jobsPerTeam: 6,
-  warmupSeconds: 60,
-  measureSeconds: 180,
-  sampleSeconds: 5,
-  scrapeSeconds: 15,
-};
-export const KSM_QUICK_PLAN: KsmPlan = { ...KSM_PLAN, warmupSeconds: 20, measureSeconds: 40 };
-
-export type KsmRun = "production" | "staging" | "shared";
-
-export interface KsmInstance {
-  run: KsmRun;
-  namespaces: string[];
-  /** Median and highest resident memory over the measured time. */
-  rssBytes: number;
-  peakRssBytes: number;
-  /**
-   * Median anonymous resident memory (RssAnon): its own, which no other process shares. The rest
-   * of its RSS is the binary's mapped pages, which a second instance of the same image on the node
-   * may find in the page cache, but which the container that faults them in is charged for.
-   */
-  anonBytes: number;
-  /** Median Go heap in use (its telemetry port). */
-  heapBytes: number;
-  /** Series (sample lines) and bytes of one scrape of its /metrics. */
-  series: number;
-  scrapeBytes: number;
-}
-
-export interface KsmFootprint {
-  plan: KsmPlan;
-  /** Objects in the cluster, by kind, at the measurement (every namespace). */
-  objects: Record<string, number>;
-  instances: Record<KsmRun, KsmInstance>;
-  /** production + staging, narrowed, against the shared one. */
-  twoNarrowedBytes: number;
-  sharedBytes: number;
-  /** What staging's Prometheus would parse and drop at every scrape of a shared instance: production's series. */
-  droppedSeriesPerScrape: number;
-  /**
-   * What sharing costs the stack that scrapes the other's: two Prometheus of the release the stack
-   * deploys, each with one job, `own` scraping staging's narrowed instance, `sharing` the shared one
-   * keeping staging's namespaces only (metric relabelling, as a namespace filter would): median RSS
-   * and the series each stores.
-   */
-  prometheus: Record<"own" | "sharing", { rssBytes: number; headSeries: number }>;
-}
-
-/** Both stack files as they run on one node: production's collector serving staging (docs/operations.md). */
-export async function sharedNodeRenders(): Promise<Record<"staging" | "production", Rendered & { config: StackConfig }>> {
-  const staging = await renderStack({ stack: "staging", sets: ["logCollector.sharedFrom=monitoring-production"] });
-  const namespaces = expectedLogNamespaces(staging.config);
-  const production = await renderStack({
-    stack: "production",
-    sets: [`logCollector.shareWith=${JSON.stringify([{ namespace: staging.config.namespace, namespaces }])}`],
-  });
-  return { staging, production };
-}
-
-/** The value of a flag in a list of `--name=value` flags. */
-function flag(args: string[], name: string): string | undefined {
-  return args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-}
+import { median } from "./figures";
+import { KsmFootprint, KsmInstance, KsmPlan, KsmRun, flag, keptOf, sharedNodeRenders, sharingRenders } from "./ksm-figures";
 
 const labelsOf = (name: string) => ({ "app.kubernetes.io/name": name });
 
@@ -243,8 +159,8 @@ function anonBytes(pid: number): number {
   }
 }
 
-/** A Prometheus config of one job scraping `target`, keeping the series of `keep` namespaces when given. */
-function scrapeConfig(target: string, scrapeSeconds: number, keep?: string[]): string {
+/** A Prometheus config of one job scraping `target`, with the rendered job's metric relabelling when given. */
+function scrapeConfig(target: string, scrapeSeconds: number, keep?: unknown[]): string {
   return JSON.stringify({
     global: { scrape_interval: `${scrapeSeconds}s`, scrape_timeout: `${Math.min(10, scrapeSeconds)}s` },
     scrape_configs: [
@@ -252,7 +168,7 @@ function scrapeConfig(target: string, scrapeSeconds: number, keep?: string[]): s
         job_name: "kube-state-metrics",
         honor_labels: true,
         static_configs: [{ targets: [target] }],
-        ...(keep ? { metric_relabel_configs: [{ source_labels: ["namespace"], regex: keep.join("|"), action: "keep" }] } : {}),
+        ...(keep ? { metric_relabel_configs: keep } : {}),
       },
     ],
   });
@@ -277,7 +193,13 @@ export async function measureKubeStateMetrics(plan: KsmPlan, log: (m: string) =>
     production: (flag(flags.production, "namespaces") ?? "").split(",").filter(Boolean),
     staging: (flag(flags.staging, "namespaces") ?? "").split(",").filter(Boolean),
   };
-  const shared = [...new Set([...namespaces.production, ...namespaces.staging])].sort();
+  // One for both, as the stack renders it: production's flags with staging's namespaces, staging's job keeping its own.
+  const sharing = await sharingRenders();
+  const sharedFlags = containerArgs(sharing.production, "Deployment", "kube-state-metrics");
+  const shared = (flag(sharedFlags, "namespaces") ?? "").split(",").filter(Boolean);
+  const stagingKeeps = keptOf(sharing.staging);
+  if (!stagingKeeps)
+    throw new Error("staging's render with kubeStateMetrics.sharedFrom keeps every series of the shared kube-state-metrics");
   const teams = [production.config, staging.config].flatMap((c) => c.apps.map((a) => a.service?.namespace).filter((n): n is string => !!n));
 
   const savedDir = process.env.LOCAL_CLUSTER_DIR;
@@ -308,7 +230,7 @@ export async function measureKubeStateMetrics(plan: KsmPlan, log: (m: string) =>
       { run: "staging", args: flags.staging, namespaces: namespaces.staging, port: ports[2], telemetry: ports[3] },
       {
         run: "shared",
-        args: flags.production.map((a) => (a.startsWith("--namespaces=") ? `--namespaces=${shared.join(",")}` : a)),
+        args: sharedFlags,
         namespaces: shared,
         port: ports[4],
         telemetry: ports[5],
@@ -346,7 +268,7 @@ export async function measureKubeStateMetrics(plan: KsmPlan, log: (m: string) =>
     const proms = (["own", "sharing"] as const).map((which, i) => {
       const target = `${LOOPBACK}:${(which === "own" ? runs[1] : runs[2]).port}`;
       const config = path.join(dir, `${which}.yml`);
-      fs.writeFileSync(config, scrapeConfig(target, plan.scrapeSeconds, which === "sharing" ? namespaces.staging : undefined));
+      fs.writeFileSync(config, scrapeConfig(target, plan.scrapeSeconds, which === "sharing" ? stagingKeeps : undefined));
       const proc = run.start(`prometheus (${which})`, stackBinary("prometheus"), [
         `--config.file=${config}`,
         `--storage.tsdb.path=${path.join(dir, `${which}-data`)}`,
@@ -472,28 +394,4 @@ async function countObjects(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const kind of COUNTED) out[kind] = (await kubectlJson<{ items: unknown[] }>(["get", kind, "-A", "-o", "json"])).items.length;
   return out;
-}
-
-/** The memory kube-state-metrics requests in a render (0 when the render runs none). */
-export function ksmRequestBytes(rendered: Pick<Rendered, "kubernetes">): number {
-  return containersOf(rendered, "kubeStateMetrics")[0]?.requestBytes ?? 0;
-}
-
-/** The figures as a Markdown table: one row per instance, then the Prometheus pair. */
-export function ksmTable(f: KsmFootprint): string {
-  const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
-  const objects = `${f.objects.pods ?? 0} pods, ${f.objects.deployments ?? 0} Deployments, ${f.objects.services ?? 0} Services, ${f.objects.jobs ?? 0} Jobs`;
-  const rows = (["production", "staging", "shared"] as const).map((r) => {
-    const i = f.instances[r];
-    return [r, i.namespaces.join(", "), mib(i.rssBytes), mib(i.peakRssBytes), mib(i.anonBytes), mib(i.heapBytes), String(i.series)];
-  });
-  return [
-    `Cluster: ${objects}.`,
-    "",
-    markdownTable(["kube-state-metrics", "namespaces", "RSS steady", "RSS peak", "anonymous", "Go heap", "series"], rows),
-    "",
-    `Two narrowed: ${mib(f.twoNarrowedBytes)}; one for both: ${mib(f.sharedBytes)}. A Prometheus scraping staging's own: ` +
-      `${mib(f.prometheus.own.rssBytes)} (${f.prometheus.own.headSeries} series); scraping the shared one, keeping staging's namespaces: ` +
-      `${mib(f.prometheus.sharing.rssBytes)} (${f.prometheus.sharing.headSeries} series; ${f.droppedSeriesPerScrape} series parsed and dropped a scrape).`,
-  ].join("\n");
 }
