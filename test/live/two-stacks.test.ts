@@ -15,8 +15,8 @@
  *   staging, which has no node alert, stays silent.
  * - Each namespace's pod log lines are in its own stack's Loki only.
  * - Staging then goes as a destroy takes it (its processes stopped, its namespace deleted), and
- *   production keeps scraping every target of its own and alerting: a second container killed in
- *   its namespace reaches its sink.
+ *   production keeps scraping every target of its own and alerting: a container killed in its own
+ *   namespace (Grafana's pod: a notification group of its own) reaches its sink.
  *
  * About 8 minutes, most of it KubeletDown's `for`.
  */
@@ -304,11 +304,11 @@ describe("two stacks on one node", () => {
     const pools = new Set((await targets("production")).map((t) => t.scrapePool));
     expect(["prometheus", "alertmanager", "loki", "kube-state-metrics", "node-exporter", "alloy"].filter((p) => !pools.has(p))).toEqual([]);
 
-    // And alerts: a second container killed in its namespace reaches its sink.
-    const [own] = lab.teams();
-    const pod = lab.podOf("web", own).metadata.name;
+    // And alerts: a container killed in its own namespace (a new notification group: Grafana's pod) reaches its sink.
+    const own = lab.stacks.production.config.namespace;
+    const pod = lab.podOf("grafana", own).metadata.name;
     const startedAt = Date.now();
-    await oomKill(own, pod, "web");
+    await oomKill(own, pod, "grafana");
     const rules = await alertRules("production");
     const forSeconds = Math.min(...rules.filter((r) => r.name === OOM_ALERT).map((r) => r.duration));
     await waitFor(
@@ -316,7 +316,15 @@ describe("two stacks on one node", () => {
       async () => (firing("production", "monitoring", OOM_ALERT, `${own}/${pod}`).length ? true : undefined),
       bound(forSeconds, durationSeconds(LAB_TIMING.scrapeInterval) ?? 2) * 1000 + 60_000,
       1000,
-    );
+    ).catch(async (err: Error) => {
+      // What production held of it, and what its sink received: where the chain stopped.
+      const series = await query("production", `kube_pod_container_status_restarts_total{pod="${pod}"}`).catch((e: Error) => e.message);
+      const alerts = await query("production", `ALERTS{alertname="${OOM_ALERT}"}`).catch((e: Error) => e.message);
+      const received = lab.stacks.production.messages.map((m) => `${m.channel}: ${m.body.embeds?.[0]?.title ?? m.body.text ?? ""}`);
+      throw new Error(
+        `${err.message}\nrestarts: ${JSON.stringify(series)}\nALERTS: ${JSON.stringify(alerts)}\nsink: ${received.join("; ")}\n${lab.diagnostics()}`,
+      );
+    });
     const at = firing("production", "monitoring", OOM_ALERT, `${own}/${pod}`)[0].receivedAt;
     process.stderr.write(
       `two stacks: after staging's stop, ${OOM_ALERT} for ${own}/${pod} after ${((at - startedAt) / 1000).toFixed(1)} s\n`,
