@@ -24,6 +24,10 @@
  * - the log collector's memory and CPU (Alloy) on the binary
  *   the stack deploys, tailing 50 growing pod log files into a real Loki, against the
  *   limits the staging profile gives it (needs `npm run tools`; `--no-collectors` skips it);
+ * - kube-state-metrics once or twice on a node with both stack files (scripts/lib/bench/ksm-footprint.ts;
+ *   about 5 minutes, skipped with the live footprint): the real binary against a local control plane
+ *   holding both stacks and both teams' workloads, production's and staging's narrowed instances against
+ *   one watching both, and what the sharing costs the Prometheus that scrapes the other's;
  * - the traces backend's and the OTLP pipeline's (Jaeger's and Alloy's) at stated span rates from
  *   an app on the OpenTelemetry SDK, against the same limits, and the app's metrics through
  *   Prometheus' OTLP receiver against Alloy's remote write (scripts/lib/bench/otlp-footprint.ts;
@@ -37,6 +41,17 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { formatBytes } from "../components/kit/units";
 import { measureCollector } from "./lib/bench/collector-footprint";
+import {
+  KSM_PLAN,
+  KSM_QUICK_PLAN,
+  KsmFootprint,
+  KsmRun,
+  ksmRequestBytes,
+  ksmTable,
+  sharedNodeRenders,
+  sharingRenders,
+} from "./lib/bench/ksm-figures";
+import { measureKubeStateMetrics } from "./lib/bench/ksm-footprint";
 import { OTLP_PLAN, OTLP_QUICK_PLAN, OtlpFootprint, measureOtlp, otlpTable } from "./lib/bench/otlp-footprint";
 import { BenchArgs, RENDER_PROCESS_SECONDS, parseBenchArgs, readRuleSet } from "./lib/bench/figures";
 import { FULL_PLAN, LiveResult, QUICK_PLAN, runLive } from "./lib/bench/live";
@@ -44,7 +59,6 @@ import { LiveReport, buildLiveReport, liveTables } from "./lib/bench/report";
 import { deployedContainer } from "./lib/bench/deployed";
 import type { Component } from "./lib/bench/sampling";
 import { kubernetesYaml, requestedResources } from "./lib/render";
-import { expectedLogNamespaces } from "../preflight/shared-logs";
 import { renderStack } from "./lib/render-stack";
 import { ROOT } from "./lib/stackfile";
 import { manyApps } from "./lib/local/many-apps";
@@ -73,8 +87,8 @@ const TARGETS = {
   /** Whatever the number of apps, every object stays at half the API server's limit. */
   appsLargestObjectBytes: 512 * 1024,
   // What the stack requests on one node, from the profiles npm run bench sized (docs/benchmark.md, "Footprint"):
-  // staging 220m and 1.22 GiB, production 320m and 1.52 GiB (no Jaeger: no app of the stack files sends OTLP;
-  // with it, 240m/1.41 GiB and 350m/1.77 GiB); the targets leave room above.
+  // staging 215m and 1.2 GiB, production 320m and 1.48 GiB (no Jaeger: no app of the stack files sends OTLP;
+  // with it, 20m/192Mi and 30m/256Mi more); the targets leave room above.
   // The goals were staging in 0.5 CPU and 1 GiB, production in 1.5 CPU and 3 GiB: production
   // meets them; staging's memory cannot without requesting less than its processes use.
   staging: { millicores: 300, bytes: 1.5 * 1024 * MIB },
@@ -202,25 +216,58 @@ async function measureStack(stack: "staging" | "production", runs: number): Prom
 /**
  * The memory both stack files request on one node when production's collector serves staging:
  * staging sets logCollector.sharedFrom, production shares with it the namespaces of staging's apps.
- * The default components only: without the files' databases, whose exporters (32Mi each) come
- * with the team's databases.
+ * Every component of the files, their database exporters (32Mi each) included.
  */
 async function measureSharedNode(): Promise<Measurement[]> {
-  const staging = await renderStack({ stack: "staging", sets: ["logCollector.sharedFrom=monitoring-production", "databases=[]"] });
-  const namespaces = expectedLogNamespaces(staging.config);
-  const production = await renderStack({
-    stack: "production",
-    sets: [`logCollector.shareWith=${JSON.stringify([{ namespace: staging.config.namespace, namespaces }])}`, "databases=[]"],
-  });
+  const { staging, production } = await sharedNodeRenders();
   const requested = { staging: requestedResources(staging).bytes, production: requestedResources(production).bytes };
   return (["staging", "production"] as const).map((stack) => ({
-    name: `one node, production's collector serving staging, no databases: ${stack}'s memory requested`,
+    name: `one node, production's collector serving staging, with the files' database exporters: ${stack}'s memory requested`,
     value: requested[stack],
     unit: "B",
     target: TARGETS.sharedNode[stack],
     kind: "max" as const,
     display: `${formatBytes(requested[stack])} (both: ${formatBytes(requested.staging + requested.production)})`,
   }));
+}
+
+/**
+ * kube-state-metrics on a node with both stack files: each instance's steady RSS within the request
+ * its stack renders (the shared one within production's, which serves staging), and the question of issue 35 (twice, narrowed, or once for both?) as a
+ * figure held to the answer the stack gives (docs/operations.md): one shared instance plus what the
+ * sharing costs the scraping Prometheus within the two narrowed ones.
+ */
+async function ksmMeasurements(f: KsmFootprint): Promise<Measurement[]> {
+  const renders = await sharedNodeRenders();
+  const sharing = await sharingRenders();
+  const within = (run: KsmRun, stack: "production" | "staging"): Measurement => {
+    const i = f.instances[run];
+    const request = ksmRequestBytes(run === "shared" ? sharing[stack] : renders[stack]);
+    return {
+      name: `kube-state-metrics (${run === "shared" ? "both stacks'" : `${run}'s`} namespaces): steady RSS within ${stack}'s request`,
+      value: i.rssBytes,
+      unit: "B",
+      target: request,
+      kind: "max",
+      display: `${formatBytes(i.rssBytes)} (request ${formatBytes(request)})`,
+    };
+  };
+  const sharingCost = f.prometheus.sharing.rssBytes - f.prometheus.own.rssBytes;
+  return [
+    within("production", "production"),
+    within("staging", "staging"),
+    within("shared", "production"),
+    {
+      name: "kube-state-metrics: one for both stacks + the sharing's cost to the scraping Prometheus, within two narrowed",
+      value: f.sharedBytes + Math.max(0, sharingCost),
+      unit: "B",
+      target: f.twoNarrowedBytes,
+      kind: "max",
+      display:
+        `${formatBytes(f.sharedBytes)} + ${formatBytes(sharingCost)} (two narrowed: ${formatBytes(f.twoNarrowedBytes)}; ` +
+        `anonymous memory ${formatBytes(f.instances.shared.anonBytes)} against ${formatBytes(f.instances.production.anonBytes + f.instances.staging.anonBytes)})`,
+    },
+  ];
 }
 
 /**
@@ -399,6 +446,12 @@ async function main(): Promise<void> {
   }
   const otlp = args.collectors ? await measureOtlp(args.quick ? OTLP_QUICK_PLAN : OTLP_PLAN) : undefined;
   if (otlp) console.log(`\n${otlpTable(otlp)}\n`);
+  const ksm = args.live
+    ? await measureKubeStateMetrics(args.quick ? KSM_QUICK_PLAN : KSM_PLAN, (m) =>
+        console.log(`[${new Date().toISOString().slice(11, 19)}] ksm: ${m}`),
+      )
+    : undefined;
+  if (ksm) console.log(`\n${ksmTable(ksm)}\n`);
   const measurements = [
     ...(await measureStack("staging", args.runs)),
     ...(await measureStack("production", args.runs)),
@@ -411,6 +464,7 @@ async function main(): Promise<void> {
     ...alertingMeasurements(),
     ...(args.collectors ? await collectorMeasurements() : []),
     ...(otlp && !args.quick ? otlpMeasurements(otlp) : []),
+    ...(ksm && !args.quick ? await ksmMeasurements(ksm) : []),
     // A quick run's figures come from fast intervals and short phases: they size nothing and are no target.
     ...(live && !args.quick ? await liveMeasurements(live.result, live.report) : []),
   ];
@@ -429,11 +483,12 @@ async function main(): Promise<void> {
     targets: measurements.map((m) => ({ ...m, met: m.value <= m.target })),
     ...(live ? { live: { ...live.result, report: live.report } } : {}),
     ...(otlp ? { otlp } : {}),
+    ...(ksm ? { kubeStateMetrics: ksm } : {}),
   };
   fs.writeFileSync(path.join(outDir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
   fs.writeFileSync(
     path.join(outDir, "report.md"),
-    `# npm run bench, ${startedAt}\n\nMachine: ${JSON.stringify(report.machine)}\n\n${live?.tables ?? ""}\n\n${otlp ? `### Traces and OTLP\n\n${otlpTable(otlp)}\n\n` : ""}### Targets\n\n${measurements
+    `# npm run bench, ${startedAt}\n\nMachine: ${JSON.stringify(report.machine)}\n\n${live?.tables ?? ""}\n\n${otlp ? `### Traces and OTLP\n\n${otlpTable(otlp)}\n\n` : ""}${ksm ? `### kube-state-metrics once or twice\n\n${ksmTable(ksm)}\n\n` : ""}### Targets\n\n${measurements
       .map((m) => `- ${m.value <= m.target ? "ok" : "FAIL"} ${m.name}: ${m.display ?? `${m.value} ${m.unit}`}`)
       .join("\n")}\n`,
   );

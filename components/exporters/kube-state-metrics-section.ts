@@ -1,14 +1,91 @@
 /** kube-state-metrics' section of the stack file (`kubeStateMetrics`): its fields, its defaults per profile and its resolution. */
 import { z } from "zod";
-import { bool, resources } from "../kit/fields";
+import { bool, dnsLabel, resources } from "../kit/fields";
+import { ArgsProblem } from "../kit/problems";
 import { componentSection, overDefaults } from "../kit/section";
 import { KUBE_STATE_METRICS_DEFAULTS, KubeStateMetricsDefaults } from "./kube-state-metrics";
 
-const schema = z.strictObject({ enabled: bool.optional(), resources: resources.optional() });
+const shareEntry = z.strictObject({
+  namespace: dnsLabel.describe(
+    "The namespace of the other stack on this cluster whose Prometheus scrapes this stack's kube-state-metrics (e.g. monitoring-staging).",
+  ),
+  namespaces: z
+    .array(dnsLabel)
+    .min(1, "must name at least one namespace: the ones whose objects that stack watches")
+    .describe("The namespaces whose objects this stack's kube-state-metrics reports for that stack too."),
+});
 
-/** The `kubeStateMetrics` section; it has no problems of its own. */
+const schema = z.strictObject({
+  enabled: bool.optional().describe("Run kube-state-metrics; default true, false with sharedFrom."),
+  resources: resources.optional(),
+  shareWith: z
+    .array(shareEntry)
+    .optional()
+    .describe(
+      "Other stacks on this cluster that scrape this stack's kube-state-metrics instead of running their own: it also reports each entry's namespaces and admits that stack's Prometheus (docs/operations.md, \"One kube-state-metrics for two stacks\").",
+    ),
+  sharedFrom: dnsLabel
+    .optional()
+    .describe(
+      "The namespace of the stack on this cluster whose kube-state-metrics this stack scrapes, keeping the series of the namespaces it watches (that stack's kubeStateMetrics.shareWith names them): this stack runs none of its own.",
+    ),
+});
+
+/** One other stack served by this stack's kube-state-metrics: its namespace (its Prometheus) and the namespaces reported for it. */
+export type KsmShare = z.infer<typeof shareEntry>;
+
+/** kube-state-metrics' resolved section: the profile's fields, and whom it serves or who serves it. */
+export type KubeStateMetricsSection = KubeStateMetricsDefaults & { shareWith: KsmShare[]; sharedFrom?: string };
+
+function problems(section: KubeStateMetricsSection): ArgsProblem[] {
+  const found: ArgsProblem[] = [];
+  if (section.sharedFrom !== undefined && section.enabled) {
+    found.push({
+      key: "enabled",
+      message: `is true, but sharedFrom says this stack scrapes the kube-state-metrics of the stack in ${section.sharedFrom}: remove one of them`,
+      involves: ["sharedFrom"],
+    });
+  }
+  if (section.sharedFrom !== undefined && section.shareWith.length > 0) {
+    found.push({
+      key: "shareWith",
+      message: "is set, but sharedFrom says this stack runs no kube-state-metrics: only the stack that runs it shares it",
+      involves: ["sharedFrom"],
+    });
+  }
+  if (!section.enabled && section.sharedFrom === undefined && section.shareWith.length > 0) {
+    found.push({
+      key: "shareWith",
+      message: "is set, but enabled is false: only a running kube-state-metrics can report other stacks' namespaces",
+      involves: ["enabled"],
+    });
+  }
+  const seen = new Map<string, number>();
+  section.shareWith.forEach((entry, i) => {
+    const first = seen.get(entry.namespace);
+    if (first !== undefined) {
+      found.push({
+        key: `shareWith[${i}].namespace`,
+        message: `names ${entry.namespace} again (shareWith[${first}]): give each stack one entry`,
+      });
+    } else seen.set(entry.namespace, i);
+  });
+  return found;
+}
+
+/** The `kubeStateMetrics` section. That a shared one serves other stacks, and a served stack watches no cluster, is config/checks/kube-state-metrics.ts's. */
 export const kubeStateMetricsSection = componentSection({
   schema,
-  defaults: (profile): KubeStateMetricsDefaults => KUBE_STATE_METRICS_DEFAULTS[profile],
-  resolve: (given, context) => overDefaults(KUBE_STATE_METRICS_DEFAULTS[context.profile], given, context),
+  defaults: (profile): KubeStateMetricsSection => ({ ...KUBE_STATE_METRICS_DEFAULTS[profile], shareWith: [] }),
+  resolve: (given, context): KubeStateMetricsSection => {
+    const base = overDefaults(KUBE_STATE_METRICS_DEFAULTS[context.profile], given, context);
+    return {
+      ...base,
+      // A stack that scrapes another's runs none unless it says so (which problems() refuses).
+      ...(given?.sharedFrom !== undefined && given.enabled === undefined ? { enabled: false } : {}),
+      shareWith: (given?.shareWith ?? []).map((e) => ({ namespace: e.namespace, namespaces: [...e.namespaces] })),
+      ...(given?.sharedFrom !== undefined ? { sharedFrom: given.sharedFrom } : {}),
+    };
+  },
+  problems,
 });

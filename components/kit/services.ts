@@ -30,6 +30,11 @@ export interface ScrapeTarget {
    * and `pod` of the pods it watches), so that their labels win.
    */
   honorLabels?: boolean;
+  /**
+   * Keep only the series whose `namespace` is one of these (metric relabelling): another stack's
+   * kube-state-metrics shared with this one reports that stack's namespaces too. Default: every series.
+   */
+  keepNamespaces?: readonly string[];
   /** What `instance` names: the node the pod runs on (node agents) or the pod. Default: the pod. */
   instance?: "node" | "pod";
   /**

@@ -147,6 +147,13 @@ export function targetJob(t: ScrapeTarget, jobName: string, globalTimeout: strin
       ...(t.honorLabels ? [] : ENDPOINT_TARGET_LABELS),
       ...staticLabels(t.labels ?? {}),
     ],
+    ...(t.keepNamespaces
+      ? {
+          metric_relabel_configs: [
+            { source_labels: ["namespace"], regex: t.keepNamespaces.map((ns) => literal(ns)).join("|"), action: "keep" as const },
+          ],
+        }
+      : {}),
   };
 }
 

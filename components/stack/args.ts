@@ -119,7 +119,12 @@ const CONTENT_FED_BY: ReadonlyArray<{
   { runs: (cfg) => cfg.loki.enabled, dashboards: ["logs"], ruleFiles: ["logs.yml"] },
   { runs: (cfg) => cfg.nodeExporter.enabled, dashboards: ["nodes"], ruleFiles: ["nodes.yml"] },
   { runs: (cfg) => cfg.watch.cluster, dashboards: [], ruleFiles: [], alerts: [...CLUSTER_ALERTS] },
-  { runs: (cfg) => cfg.kubeStateMetrics.enabled, dashboards: ["k8s-cluster", "workloads", "k8s-pod", "k8s-volumes"], ruleFiles: [] },
+  {
+    // Its own, or another stack's shared with it (kubeStateMetrics.sharedFrom).
+    runs: (cfg) => cfg.kubeStateMetrics.enabled || cfg.kubeStateMetrics.sharedFrom !== undefined,
+    dashboards: ["k8s-cluster", "workloads", "k8s-pod", "k8s-volumes"],
+    ruleFiles: [],
+  },
   { runs: (cfg) => cfg.traefik.metrics.enabled, dashboards: ["traefik"], ruleFiles: ["traefik.yml"] },
   { runs: (cfg) => cfg.tracing.enabled, dashboards: [], ruleFiles: [], rows: [{ dashboard: "app-overview", row: TRACES_ROW }] },
   {
@@ -418,7 +423,16 @@ function workloadArgs(cfg: StackConfig, component: EgressComponent) {
 
 /** kube-state-metrics' args. */
 export function kubeStateMetricsArgs(cfg: StackConfig): KubeStateMetricsArgs {
-  return { ...workloadArgs(cfg, "kubeStateMetrics"), resources: cfg.kubeStateMetrics.resources, ...watching(cfg, "namespaces") };
+  const shares = cfg.kubeStateMetrics.shareWith;
+  const own = watchedNamespaces(cfg);
+  // Shared with other stacks (kubeStateMetrics.shareWith): their namespaces too, and their Prometheus admitted.
+  const namespaces = own && shares.length > 0 ? [...new Set([...own, ...shares.flatMap((e) => e.namespaces)])].sort() : own;
+  return {
+    ...workloadArgs(cfg, "kubeStateMetrics"),
+    resources: cfg.kubeStateMetrics.resources,
+    ...(namespaces ? { namespaces } : {}),
+    ...(shares.length > 0 ? { sharedWith: shares.map((e) => e.namespace), ...(own ? { keepNamespaces: own } : {}) } : {}),
+  };
 }
 
 /** The database exporters' args: one exporter per entry of databases[]. */

@@ -4,7 +4,7 @@ import type { StackConfig } from "../../config";
 import type { ExposedService } from "../kit/web";
 import { BlackboxExporter } from "../blackbox-exporter";
 import { DatabaseExporters } from "../database-exporters";
-import { KubeStateMetrics } from "../exporters/kube-state-metrics";
+import { KubeStateMetrics, sharedKubeStateMetricsTarget } from "../exporters/kube-state-metrics";
 import { NodeExporter } from "../exporters/node-exporter";
 import { Loki } from "../loki";
 import { Tracing } from "../tracing";
@@ -34,6 +34,7 @@ import {
   prometheusArgs,
   stackPriorityClass,
   traefikExposureArgs,
+  watchedNamespaces,
 } from "./args";
 import { TeamContent } from "./team";
 import { VOLUME_COMPONENTS, VolumeComponent, VolumeRecords, volumeRecord } from "./volumes";
@@ -130,6 +131,9 @@ export class MonitoringStack extends StackComponent {
         new KubeStateMetrics(`${name}-kube-state-metrics`, kubeStateMetricsArgs(cfg), { parent: this, dependsOn: ready }),
       );
       scrapeTargets.push(...ksm.scrapeTargets);
+    } else if (cfg.kubeStateMetrics.sharedFrom !== undefined) {
+      // Another stack's, shared with this one: its series of this stack's namespaces.
+      scrapeTargets.push(sharedKubeStateMetricsTarget(cfg.kubeStateMetrics.sharedFrom, watchedNamespaces(cfg)));
     }
     if (cfg.databases.length > 0) {
       const databaseExporters = this.part(

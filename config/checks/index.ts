@@ -9,6 +9,7 @@ import { RawConfig, RawStackConfig } from "../schema";
 import { CheckInput } from "./check";
 import { databaseNameChecks, dsnChecks } from "./databases";
 import { exposureChecks, hostnameChecks } from "./exposure";
+import { kubeStateMetricsChecks } from "./kube-state-metrics";
 import { kubernetesLimits } from "./kubernetes";
 import { logCollectorChecks } from "./log-collector";
 import { uniqueNames } from "./names";
@@ -38,6 +39,8 @@ const CHECKS: ReadonlyArray<(input: CheckInput) => void> = [
   protectedVolumeChecks,
   logCollectorChecks,
   sectionChecks("logCollector"),
+  kubeStateMetricsChecks,
+  sectionChecks("kubeStateMetrics"),
   sectionChecks("loki"),
   tracingChecks,
   sectionChecks("tracing"),

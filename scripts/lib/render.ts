@@ -397,7 +397,22 @@ export function watchSummary(config: StackConfig): string[] {
     config.watch.cluster
       ? `  cluster: yes, this stack watches ${shared.join(", ")}; no other stack on the cluster should (watch.cluster: false there)`
       : `  cluster: no, the nodes, kube-system${config.traefik.metrics.enabled ? "" : " and the cluster's Traefik"} are left to the stack on the cluster with watch.cluster: true (set it here if none has it)${config.traefik.metrics.enabled ? "; this stack scrapes the cluster's Traefik all the same (traefik.metrics.enabled)" : ""}`,
+    ...kubeStateMetricsSharing(config),
   ];
+}
+
+/** A kube-state-metrics shared between stacks (kubeStateMetrics.shareWith / sharedFrom); nothing when it is the stack's own alone. */
+function kubeStateMetricsSharing(config: StackConfig): string[] {
+  const ksm = config.kubeStateMetrics;
+  if (ksm.sharedFrom !== undefined) {
+    return [
+      `  kube-state-metrics: the one of the stack in ${ksm.sharedFrom} (kubeStateMetrics.sharedFrom), its series of these namespaces kept`,
+    ];
+  }
+  return ksm.shareWith.map(
+    (share) =>
+      `  kube-state-metrics: also reports ${share.namespaces.join(", ")} for the stack in ${share.namespace}, whose Prometheus it admits`,
+  );
 }
 
 /**

@@ -905,13 +905,19 @@ describe("the workflows cannot leak production, and run what is tested here", ()
   });
 
   test("a timeout below the measured durations, a step without a duration, or a stale sum in the comment is refused", () => {
-    expect(checks.timeouts(broken("ci.yml", "= 101.25\n    timeout-minutes: 105", "= 101.25\n    timeout-minutes: 90"))).toEqual([
-      "ci.yml: job live: timeout-minutes 90 < 101.25",
-    ]);
+    expect(
+      checks.timeouts(
+        broken(
+          "ci.yml",
+          "test-live 20) × 1.25 = 111.25\n    timeout-minutes: 115",
+          "test-live 20) × 1.25 = 111.25\n    timeout-minutes: 90",
+        ),
+      ),
+    ).toEqual(["ci.yml: job live: timeout-minutes 90 < 111.25"]);
     const added = checks.timeouts(broken("ci.yml", "      - run: .ci/test-live", "      - run: .ci/test-live\n      - run: .ci/npm-ci"));
     expect(added).toEqual([
       expect.stringMatching(
-        /^ci\.yml: job live: no comment "# \(actions 2 \+ system-packages 3 \+ npm-ci 2 \+ tools 62 \+ test-live 12 \+ npm-ci 2\)/,
+        /^ci\.yml: job live: no comment "# \(actions 2 \+ system-packages 3 \+ npm-ci 2 \+ tools 62 \+ test-live 20 \+ npm-ci 2\)/,
       ),
     ]);
     expect(checks.timeouts(broken("ci.yml", "run: .ci/render", "run: .ci/render-all"))[0]).toBe(

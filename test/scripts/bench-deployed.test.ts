@@ -5,8 +5,14 @@
  */
 import { BENCH_STACK_SETS, MEASURED_IMAGE, OTLP_SETS, benchDatabases, deployedContainer } from "../../scripts/lib/bench/deployed";
 import type { Component } from "../../scripts/lib/bench/sampling";
+import { KSM_PLAN, KsmRun, ksmRequestBytes, ksmTable, sharingRenders } from "../../scripts/lib/bench/ksm-figures";
+import { containerArgs } from "../../scripts/lib/local/rendered";
+import { PROFILE_DEFAULTS } from "../../config";
+import { quantityBytes } from "../../components/kit/units";
 import type { Rendered } from "../../scripts/lib/render";
 import { render } from "../support/render";
+
+const MIB = 2 ** 20;
 
 describe("the staging render holds every process the live phases measure", () => {
   let staging: Rendered;
@@ -58,5 +64,57 @@ describe("the staging render holds every process the live phases measure", () =>
       /^postgres-exporter: no container of quay\.io\/prometheuscommunity\/postgres-exporter:\S+ with memory requests and limits in the render$/,
     );
     expect(benchDatabases(without)).toEqual([]);
+  });
+});
+
+describe("kube-state-metrics once or twice (scripts/lib/bench/ksm-footprint.ts), offline", () => {
+  test("the request each narrowed instance is held to is its stack's profile's, and 0 where no instance runs", async () => {
+    const staging = await render("staging");
+    const production = await render("production");
+    const none = await render("staging", ["kubeStateMetrics.enabled=false"]);
+    expect([ksmRequestBytes(staging), ksmRequestBytes(production), ksmRequestBytes(none)]).toEqual([
+      quantityBytes(PROFILE_DEFAULTS.staging.kubeStateMetrics.resources.requests.memory),
+      quantityBytes(PROFILE_DEFAULTS.production.kubeStateMetrics.resources.requests.memory),
+      0,
+    ]);
+  });
+
+  test("the shared instance is measured as the stack renders it: production's reporting staging's namespaces, staging running none", async () => {
+    const { staging, production } = await sharingRenders();
+    expect(ksmRequestBytes(staging)).toBe(0);
+    const args = containerArgs(production, "Deployment", "kube-state-metrics");
+    expect(args.filter((a) => a.startsWith("--namespaces="))).toEqual([
+      "--namespaces=kube-system,monitoring-production,monitoring-production-agents,monitoring-staging,shop,shop-staging",
+    ]);
+  });
+
+  test("the table says what each instance watched and used, and the two answers side by side", () => {
+    const instance = (run: KsmRun, namespaces: string[], mib: number, series: number) => ({
+      run,
+      namespaces,
+      rssBytes: mib * MIB,
+      peakRssBytes: (mib + 1) * MIB,
+      anonBytes: 15 * MIB,
+      heapBytes: 9 * MIB,
+      series,
+      scrapeBytes: series * 150,
+    });
+    const table = ksmTable({
+      plan: KSM_PLAN,
+      objects: { pods: 114, deployments: 50, services: 65, jobs: 12 },
+      instances: {
+        production: instance("production", ["shop"], 56, 3726),
+        staging: instance("staging", ["shop-staging"], 57, 3201),
+        shared: instance("shared", ["shop", "shop-staging"], 60, 6779),
+      },
+      twoNarrowedBytes: 113 * MIB,
+      sharedBytes: 60 * MIB,
+      droppedSeriesPerScrape: 3578,
+      prometheus: { own: { rssBytes: 87 * MIB, headSeries: 3206 }, sharing: { rssBytes: 95 * MIB, headSeries: 3064 } },
+    });
+    expect(table).toContain("Cluster: 114 pods, 50 Deployments, 65 Services, 12 Jobs.");
+    expect(table).toContain("| shared | shop, shop-staging | 60.0 MiB | 61.0 MiB | 15.0 MiB | 9.0 MiB | 6779 |");
+    expect(table).toContain("Two narrowed: 113.0 MiB; one for both: 60.0 MiB.");
+    expect(table).toContain("95.0 MiB (3064 series; 3578 series parsed and dropped a scrape)");
   });
 });

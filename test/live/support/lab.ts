@@ -133,8 +133,8 @@ function usageOf(name: string): { cpuCores: number; memoryMi: number } {
   return { cpuCores: 0.01 + (name.length % 5) / 100, memoryMi: 20 + (name.length % 7) * 10 };
 }
 
-/** The cluster's pods by node, as the synthetic kubelets report them. */
-function podsByNode(pods: KubeObject[]): Record<string, LabPod[]> {
+/** The cluster's pods by node, as the synthetic kubelets report them (the two-stacks lab's too). */
+export function podsByNode(pods: KubeObject[]): Record<string, LabPod[]> {
   const out: Record<string, LabPod[]> = { [K3S_NODE]: [], [OTHER_NODE]: [] };
   for (const pod of pods) {
     const node = String((pod.spec as { nodeName?: string } | undefined)?.nodeName ?? "");
