@@ -1,9 +1,10 @@
 /**
  * Staging and production on one cluster, as small teams run them, from the stack files with the
  * one change the docs give for one node: production's log collector serves staging
- * (logCollector.shareWith / sharedFrom, docs/operations.md "One collector for two stacks") and
- * only production runs node-exporter. So the node runs one set of agents: one collector and one
- * node-exporter, production's. Each stack in its own namespaces (monitoring-<environment>), its
+ * (logCollector.shareWith / sharedFrom, docs/operations.md "One collector for two stacks"), its
+ * kube-state-metrics serves staging too (kubeStateMetrics.shareWith / sharedFrom) and only
+ * production runs node-exporter. So the node runs one set of agents: one collector, one
+ * node-exporter and one kube-state-metrics, production's. Each stack in its own namespaces (monitoring-<environment>), its
  * own cluster-scoped roles, and every workload of both Ready on the one node. Staging's preview is
  * refused until production's collector names it. Then the node is drained as a k3s upgrade drains
  * it: production on one node runs each workload once, without disruption budgets, so the drain
@@ -77,9 +78,13 @@ beforeAll(async () => {
       // The Cloudflare provider cannot be built here (scripts/lib/tools.ts): the tunnel stays off.
       (c["monitoring:cloudflare"] as Record<string, unknown>).enabled = false;
       // One set of agents on the node: production's collector serves staging, node-exporter is production's.
-      if (stack === "production") c["monitoring:logCollector"] = { shareWith: [SHARED] };
-      else {
+      const ksm = c["monitoring:kubeStateMetrics"] as object | undefined;
+      if (stack === "production") {
+        c["monitoring:logCollector"] = { shareWith: [SHARED] };
+        c["monitoring:kubeStateMetrics"] = { ...ksm, shareWith: [SHARED] };
+      } else {
         c["monitoring:logCollector"] = { sharedFrom: "monitoring-production" };
+        c["monitoring:kubeStateMetrics"] = { ...ksm, sharedFrom: "monitoring-production" };
         c["monitoring:nodeExporter"] = { ...(c["monitoring:nodeExporter"] as object), enabled: false };
       }
     });
@@ -132,13 +137,30 @@ describe("staging and production on one cluster", () => {
     });
   });
 
+  test("one kube-state-metrics, production's, reporting staging's namespaces and admitting staging's Prometheus", async () => {
+    const deployments = (await list("deployments", undefined, "app.kubernetes.io/part-of=monitoring-stack"))
+      .filter((d) => d.metadata.name === "kube-state-metrics")
+      .map((d) => d.metadata.namespace);
+    expect(deployments).toEqual(["monitoring-production"]);
+    const ksm = (await list("deployments", "monitoring-production")).find((d) => d.metadata.name === "kube-state-metrics") as KubeObject;
+    const args = (ksm.spec as { template: { spec: { containers: { args?: string[] }[] } } }).template.spec.containers[0].args ?? [];
+    const flag = args.find((a) => a.startsWith("--namespaces="));
+    expect(flag?.slice("--namespaces=".length).split(",")).toEqual(expect.arrayContaining(SHARED.namespaces));
+    // Production's NetworkPolicy for it admits staging's Prometheus pods, from staging's namespace.
+    const policies = JSON.stringify(await list("networkpolicies", "monitoring-production"));
+    expect(policies).toContain('"kubernetes.io/metadata.name":"monitoring-staging"');
+  });
+
   test("cluster-scoped objects are each stack's own", async () => {
     const names = (await list("clusterroles,clusterrolebindings", undefined, "app.kubernetes.io/part-of=monitoring-stack"))
       .map((o) => `${o.kind}/${o.metadata.name}`)
       .sort();
     for (const ns of ["monitoring-staging", "monitoring-production"]) {
-      expect(names).toEqual(expect.arrayContaining([`ClusterRole/${ns}-prometheus`, `ClusterRoleBinding/${ns}-kube-state-metrics`]));
+      expect(names).toEqual(expect.arrayContaining([`ClusterRole/${ns}-prometheus`]));
     }
+    // kube-state-metrics' role is production's alone: staging runs none.
+    expect(names).toContain("ClusterRoleBinding/monitoring-production-kube-state-metrics");
+    expect(names).not.toContain("ClusterRoleBinding/monitoring-staging-kube-state-metrics");
     expect(new Set(names).size).toBe(names.length);
   });
 
@@ -189,9 +211,10 @@ describe("staging and production on one cluster", () => {
   });
 
   test("each stack goes away on its own, the other untouched", async () => {
-    const agentsBefore = (await list("daemonsets", "monitoring-production-agents")).map(
-      (d) => `${d.metadata.name}@${d.metadata.uid}/${d.metadata.generation}`,
-    );
+    const agentsBefore = [
+      ...(await list("daemonsets", "monitoring-production-agents")),
+      ...(await list("deployments", "monitoring-production")).filter((d) => d.metadata.name === "kube-state-metrics"),
+    ].map((d) => `${d.metadata.name}@${d.metadata.uid}/${d.metadata.generation}`);
     const staging = handles.staging as StackHandle;
     expect((await staging.stack.destroy()).summary.result).toBe("succeeded");
     await waitFor("staging's namespaces gone", async () => {
@@ -205,9 +228,10 @@ describe("staging and production on one cluster", () => {
     expect(waiting).toEqual([]);
     // Production's agents are the same objects, not rolled: staging's destroy changed nothing of them.
     expect(
-      (await list("daemonsets", "monitoring-production-agents")).map(
-        (d) => `${d.metadata.name}@${d.metadata.uid}/${d.metadata.generation}`,
-      ),
+      [
+        ...(await list("daemonsets", "monitoring-production-agents")),
+        ...(await list("deployments", "monitoring-production")).filter((d) => d.metadata.name === "kube-state-metrics"),
+      ].map((d) => `${d.metadata.name}@${d.metadata.uid}/${d.metadata.generation}`),
     ).toEqual(agentsBefore);
     const production = handles.production as StackHandle;
     // And production's next preview changes nothing (its one read is the program's own stack reference).
