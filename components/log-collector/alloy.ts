@@ -32,6 +32,11 @@ export interface AlloyConfigArgs {
   otlp?: AlloyOtlpArgs;
   /** The namespaces whose pods' logs it collects (the stack's watched ones); none: every namespace's. */
   namespaces?: readonly string[];
+  /**
+   * Ship the Kubernetes events of the same namespaces (and of the served stacks') as log lines
+   * (eventsBlocks): one collector pod of the DaemonSet's Alloy cluster watches each namespace. Default false.
+   */
+  events?: boolean;
 }
 
 /**
@@ -40,6 +45,7 @@ export interface AlloyConfigArgs {
  */
 export function alloyConfig(args: AlloyConfigArgs): string {
   const shares = args.shares ?? [];
+  const forwardTo = shares.length > 0 ? shareRouting(shares).forwardTo : [new AlloyExpr("loki.write.loki.receiver")];
   return alloySyntax(
     [
       {
@@ -87,7 +93,7 @@ export function alloyConfig(args: AlloyConfigArgs): string {
       {
         name: "loki.process",
         label: "pod_logs",
-        attributes: [["forward_to", shares.length > 0 ? shareRouting(shares).forwardTo : [new AlloyExpr("loki.write.loki.receiver")]]],
+        attributes: [["forward_to", forwardTo]],
         blocks: [
           // containerd (and k3s) write "<time> <stream> <P|F> <line>": the line, its own
           // timestamp, the `stream` label (stdout/stderr), partial lines joined back.
@@ -96,6 +102,7 @@ export function alloyConfig(args: AlloyConfigArgs): string {
           { name: "stage.label_drop", attributes: [["values", ["filename"]]] },
         ],
       },
+      ...(args.events ? eventsBlocks(args.namespaces ? discovered(args.namespaces, shares) : undefined, forwardTo) : []),
       lokiWrite("loki", args.lokiPushUrl),
       ...(shares.length > 0 ? shareRouting(shares).blocks : []),
       ...(args.otlp ? otlpBlocks(args.otlp) : []),
@@ -103,12 +110,63 @@ export function alloyConfig(args: AlloyConfigArgs): string {
     [
       "The monitoring stack's log collector (components/log-collector/alloy.ts): the pod logs of this node,",
       `from ${POD_LOGS_DIR}, labelled namespace, pod, container, app, node, job and stream, pushed to Loki.`,
+      ...(args.events
+        ? [
+            "Kubernetes events of the same namespaces, labelled namespace, kind, name, reason, type and job, each namespace",
+            "watched by one collector of the cluster (clustering), not by one per node.",
+          ]
+        : []),
       ...shares.map(
-        (share) => `The pod logs of ${share.namespaces.join(", ")} go to the Loki of the stack in ${share.stackNamespace} instead.`,
+        (share) =>
+          `The ${args.events ? "pod logs and events" : "pod logs"} of ${share.namespaces.join(", ")} go to the Loki of the stack in ${share.stackNamespace} instead.`,
       ),
       ...(args.otlp ? ["Apps' OTLP: traces to the traces backend, metrics to Prometheus, logs to Loki, with the same labels."] : []),
     ],
   );
+}
+
+/** The job label of the event streams (a pod's streams have `<namespace>/<app>`). */
+export const EVENTS_JOB = "kubernetes-events";
+
+/** The labels an event stream carries besides `job`: read from the line the source writes (logfmt). */
+export const EVENT_LABELS = ["namespace", "kind", "name", "reason", "type"] as const;
+
+/**
+ * The Kubernetes events of `namespaces` (none: every namespace's), as Alloy's
+ * loki.source.kubernetes_events writes them: one logfmt line per event (`name=<object> kind=<kind> …
+ * reason=<reason> type=<Normal|Warning> count=<n> msg="<message>"`), its stream labelled with the
+ * involved object's namespace. `clustering`: the DaemonSet's Alloys form one cluster and each
+ * namespace (or, for every namespace, the single watch of them all) is owned by exactly one of them,
+ * so that an event is shipped once whatever the number of nodes; when the owner goes, another takes
+ * it over. The kind, object name, reason and type become labels (the source's `instance`, its own
+ * component name, is dropped); the line stays whole. Then the same routing as the pod logs: a served
+ * stack's namespaces to its Loki.
+ */
+export function eventsBlocks(namespaces: readonly string[] | undefined, forwardTo: AlloyExpr[]): AlloyBlock[] {
+  const extracted = new AlloyExpr(`{${EVENT_LABELS.filter((l) => l !== "namespace").map((l) => `${l} = ""`).join(", ")}}`);
+  return [
+    {
+      name: "loki.source.kubernetes_events",
+      label: "events",
+      attributes: [
+        ["job_name", EVENTS_JOB],
+        ...(namespaces ? ([["namespaces", [...namespaces]]] as Array<[string, AlloyValue]>) : []),
+        ["log_format", "logfmt"],
+        ["forward_to", [new AlloyExpr("loki.process.events.receiver")]],
+      ],
+      blocks: [{ name: "clustering", attributes: [["enabled", true]] }],
+    },
+    {
+      name: "loki.process",
+      label: "events",
+      attributes: [["forward_to", forwardTo]],
+      blocks: [
+        { name: "stage.logfmt", attributes: [["mapping", extracted]] },
+        { name: "stage.labels", attributes: [["values", extracted]] },
+        { name: "stage.label_drop", attributes: [["values", ["instance"]]] },
+      ],
+    },
+  ];
 }
 
 /** The namespaces whose pods the collector discovers: the watched ones and the served stacks', each once, sorted. */

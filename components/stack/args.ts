@@ -263,8 +263,28 @@ export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
     ...(cfg.logCollector.shareWith.length > 0
       ? { shares: cfg.logCollector.shareWith.map((share) => ({ stackNamespace: share.namespace, namespaces: share.namespaces })) }
       : {}),
+    ...(cfg.logCollector.events ? { events: true } : {}),
     egress: egressSettings(cfg, "logCollector"),
     ...podPriority(stackPriorityClass(cfg)),
+  };
+}
+
+/**
+ * A stack served by another's collector (logCollector.sharedFrom) with events on: that collector
+ * reads this stack's events, so this stack grants it read access to events in the namespaces it
+ * watches (they exist once this stack deploys; that one may have deployed first). Its agents
+ * namespace only when the stack has one (`agentsNamespaceCreated`). Undefined otherwise;
+ * `namespaces` undefined when the stack watches every namespace.
+ */
+export function servedEventsAccess(
+  cfg: StackConfig,
+  agentsNamespaceCreated: boolean,
+): { collectorNamespace: string; namespaces: string[] | undefined } | undefined {
+  if (cfg.logCollector.sharedFrom === undefined || !cfg.logCollector.events) return undefined;
+  const watched = watchedNamespaces(cfg);
+  return {
+    collectorNamespace: agentsNamespaceOf(cfg.logCollector.sharedFrom),
+    namespaces: watched?.filter((ns) => agentsNamespaceCreated || ns !== agentsNamespace(cfg)),
   };
 }
 

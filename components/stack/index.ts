@@ -8,7 +8,7 @@ import { KubeStateMetrics } from "../exporters/kube-state-metrics";
 import { NodeExporter } from "../exporters/node-exporter";
 import { Loki } from "../loki";
 import { Tracing } from "../tracing";
-import { LogCollector } from "../log-collector";
+import { LogCollector, eventsReadAccess } from "../log-collector";
 import { LOG_COLLECTOR_AGENT } from "../log-collector/args";
 import { StackComponent } from "../kit/component";
 import { stackLabels } from "../kit/labels";
@@ -32,6 +32,7 @@ import {
   tracingArgs,
   nodeExporterArgs,
   prometheusArgs,
+  servedEventsAccess,
   stackPriorityClass,
   traefikExposureArgs,
 } from "./args";
@@ -191,6 +192,20 @@ export class MonitoringStack extends StackComponent {
         }),
       );
       scrapeTargets.push(...collector.scrapeTargets);
+    }
+    // Served by another stack's collector: it ships this stack's events too, with the read access granted here.
+    const served = servedEventsAccess(cfg, agentsNs !== undefined);
+    if (served) {
+      eventsReadAccess(
+        `${name}-served-${LOG_COLLECTOR_AGENT}`,
+        {
+          clusterRoleName: `${cfg.namespace}-served-${LOG_COLLECTOR_AGENT}-events`,
+          labels: stackLabels(cfg.environment),
+          namespaces: served.namespaces,
+          subject: { namespace: served.collectorNamespace, name: LOG_COLLECTOR_AGENT },
+        },
+        { parent: this, dependsOn: [...(agentsNs ? [agentsNs] : []), ...ready] },
+      );
     }
 
     // -- grafana --
