@@ -37,6 +37,8 @@ export interface AlloyConfigArgs {
    * (eventsBlocks): one collector pod of the DaemonSet's Alloy cluster watches each namespace. Default false.
    */
   events?: boolean;
+  /** With `events` and `namespaces`: namespaces whose events it reads beyond those (the Nodes' events are in `default`). */
+  eventsAlsoIn?: readonly string[];
 }
 
 /**
@@ -102,7 +104,9 @@ export function alloyConfig(args: AlloyConfigArgs): string {
           { name: "stage.label_drop", attributes: [["values", ["filename"]]] },
         ],
       },
-      ...(args.events ? eventsBlocks(args.namespaces ? discovered(args.namespaces, shares) : undefined, forwardTo) : []),
+      ...(args.events
+        ? eventsBlocks(args.namespaces ? discovered([...args.namespaces, ...(args.eventsAlsoIn ?? [])], shares) : undefined, forwardTo)
+        : []),
       lokiWrite("loki", args.lokiPushUrl),
       ...(shares.length > 0 ? shareRouting(shares).blocks : []),
       ...(args.otlp ? otlpBlocks(args.otlp) : []),
@@ -143,7 +147,11 @@ export const EVENT_LABELS = ["namespace", "kind", "name", "reason", "type"] as c
  * stack's namespaces to its Loki.
  */
 export function eventsBlocks(namespaces: readonly string[] | undefined, forwardTo: AlloyExpr[]): AlloyBlock[] {
-  const extracted = new AlloyExpr(`{${EVENT_LABELS.filter((l) => l !== "namespace").map((l) => `${l} = ""`).join(", ")}}`);
+  const extracted = new AlloyExpr(
+    `{${EVENT_LABELS.filter((l) => l !== "namespace")
+      .map((l) => `${l} = ""`)
+      .join(", ")}}`,
+  );
   return [
     {
       name: "loki.source.kubernetes_events",

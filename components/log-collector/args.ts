@@ -45,6 +45,11 @@ export interface LogCollectorArgs {
    * clustering makes one pod of the DaemonSet watch each namespace, with events read-only there. Default false.
    */
   events?: boolean;
+  /**
+   * With `events` and `namespaces`: namespaces whose events it reads beyond those, read-only there: `default`,
+   * where the Nodes' events are (SystemOOM, NodeNotReady), for the stack that watches the cluster. Default none.
+   */
+  eventsAlsoIn?: string[];
 }
 
 /** What a profile sets of the log collector (config `logCollector`). */

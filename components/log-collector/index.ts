@@ -161,7 +161,7 @@ export class LogCollector extends StackComponent {
     const config = alloyConfig({
       lokiPushUrl: lokiPushUrl(args.stackNamespace),
       ...(args.namespaces ? { namespaces: args.namespaces } : {}),
-      ...(args.events ? { events: true } : {}),
+      ...(args.events ? { events: true, ...(args.eventsAlsoIn ? { eventsAlsoIn: args.eventsAlsoIn } : {}) } : {}),
       ...(shares.length > 0
         ? {
             shares: shares.map((share) => ({
@@ -221,7 +221,7 @@ export class LogCollector extends StackComponent {
         {
           clusterRoleName: `${clusterName}-events`,
           labels,
-          namespaces: args.namespaces,
+          namespaces: args.namespaces ? [...new Set([...args.namespaces, ...(args.eventsAlsoIn ?? [])])].sort() : undefined,
           subject: { namespace: ns, name: serviceAccount.metadata.name },
         },
         { parent: this },

@@ -9,7 +9,7 @@ import { DATABASE_TYPES } from "../kit/database-exporters";
 import { EgressComponent, EgressSettings } from "../kit/network";
 import { podPriority, stackPriorityClassName } from "../kit/priority";
 import { watchedNamespaces as watchedOf } from "../kit/watch";
-import { agentsNamespaceOf } from "../kit/labels";
+import { agentsNamespaceOf, selectorLabels } from "../kit/labels";
 import { ClusterTraefik, PrometheusArgs } from "../prometheus/args";
 import { KubeStateMetricsArgs } from "../exporters/kube-state-metrics";
 import { NodeExporterArgs } from "../exporters/node-exporter";
@@ -21,7 +21,8 @@ import { TracingArgs } from "../tracing/args";
 import { GrafanaArgs } from "../grafana/args";
 import type { DashboardRow } from "../grafana/dashboards";
 import type { SignIn } from "../grafana/sign-in";
-import { AlertmanagerArgs } from "../alertmanager/args";
+import { AlertmanagerArgs, alertmanagerIdentity, alertmanagerPeerUrls } from "../alertmanager/args";
+import { shippedLogRuleFiles } from "../loki/rules";
 import { TraefikExposureArgs } from "../traefik";
 import { CloudflareTunnelArgs } from "../cloudflare-tunnel/args";
 
@@ -205,6 +206,12 @@ export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
     ingestion: cfg.loki.ingestion,
     protectVolumes: cfg.protectVolumes,
     ...(cfg.loki.enabled ? {} : { dataOnly: true }),
+    // The ruler: the shipped LogQL rules (the team's are added by MonitoringStack), alerts to every Alertmanager peer.
+    alertmanager: {
+      urls: alertmanagerPeerUrls(cfg.namespace, cfg.alertmanager.replicas),
+      pods: selectorLabels(alertmanagerIdentity(cfg.environment)),
+    },
+    ruleFiles: shippedLogRuleFiles(cfg.prometheus.runbookBaseUrl),
     ...(cfg.logCollector.enabled ? { logCollector: collectorPeer(cfg) } : {}),
     ...(cfg.logCollector.sharedFrom !== undefined
       ? { sharedCollector: { namespace: agentsNamespaceOf(cfg.logCollector.sharedFrom), agent: LOG_COLLECTOR_AGENT } }
@@ -263,11 +270,15 @@ export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
     ...(cfg.logCollector.shareWith.length > 0
       ? { shares: cfg.logCollector.shareWith.map((share) => ({ stackNamespace: share.namespace, namespaces: share.namespaces })) }
       : {}),
-    ...(cfg.logCollector.events ? { events: true } : {}),
+    // The Nodes' events are in the default namespace: read by the stack that watches the cluster (the nodes).
+    ...(cfg.logCollector.events ? { events: true, ...(cfg.watch.cluster ? { eventsAlsoIn: [NODE_EVENTS_NAMESPACE] } : {}) } : {}),
     egress: egressSettings(cfg, "logCollector"),
     ...podPriority(stackPriorityClass(cfg)),
   };
 }
+
+/** Where the events of cluster-scoped objects (Nodes) are recorded. */
+export const NODE_EVENTS_NAMESPACE = "default";
 
 /**
  * A stack served by another's collector (logCollector.sharedFrom) with events on: that collector
@@ -353,6 +364,8 @@ export function alertmanagerArgs(cfg: StackConfig): AlertmanagerArgs {
     ...(host ? { externalUrl: `https://${host}` } : {}),
     ingressFromTraefik: exposedBy(cfg, "alertmanager", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "alertmanager", "cloudflare"),
+    // Loki's ruler sends the alerts of the LogQL rules (lokiArgs).
+    ...(cfg.loki.enabled ? { ingressFromLoki: true } : {}),
     egress: egressSettings(cfg, "alertmanager"),
     ...podPriority(stackPriorityClass(cfg)),
   };

@@ -173,7 +173,15 @@ export class MonitoringStack extends StackComponent {
     // Loki turned off in a stack that protects its volumes keeps its data claim (lokiArgs: dataOnly).
     const lokiConfig = lokiArgs(cfg);
     if (lokiConfig) {
-      const loki = this.part(new Loki(`${name}-loki`, lokiConfig, { parent: this, dependsOn: ready }));
+      // The team's LogQL rules (<teamContent>/rules/logs/) beside the shipped ones, in the ruler's ConfigMap.
+      const teamLogRules = (args.team?.logRules ?? []).map((r): [string, string] => [r.key, r.text]);
+      const loki = this.part(
+        new Loki(
+          `${name}-loki`,
+          { ...lokiConfig, ruleFiles: [...(lokiConfig.ruleFiles ?? []), ...teamLogRules] },
+          { parent: this, dependsOn: ready },
+        ),
+      );
       claims.loki = loki.claims;
       scrapeTargets.push(...loki.scrapeTargets);
     }
