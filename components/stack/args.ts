@@ -88,6 +88,20 @@ export const CLUSTER_ALERTS = [
   "KubePersistentVolumeErrors",
 ] as const;
 
+/** The rows of the Kubernetes events (logCollector.events): the Logs dashboard's, the pod and workloads views'. */
+const EVENTS_LOGS_ROW = "Kubernetes events";
+const EVENTS_ROW = "Events";
+/** The shipped LogQL rules on the events (rules/logs/). */
+const EVENTS_RULE_FILE = "events.yml";
+
+/**
+ * Whether the stack's Loki receives the Kubernetes events of its namespaces: logCollector.events, from
+ * its own collector or from the one of the stack that serves it (sharedFrom).
+ */
+export function eventsCollected(cfg: StackConfig): boolean {
+  return cfg.loki.enabled && cfg.logCollector.events && (cfg.logCollector.enabled || cfg.logCollector.sharedFrom !== undefined);
+}
+
 /** The row of the Applications dashboard made of the span metrics (dashboards/applications/app-overview.json). */
 const TRACES_ROW = "Traces: requests, errors and duration by span";
 /** The row of Stack health on the OTLP endpoint and Jaeger (dashboards/monitoring/stack-health.json). */
@@ -118,6 +132,16 @@ const CONTENT_FED_BY: ReadonlyArray<{
   alerts?: string[];
 }> = [
   { runs: (cfg) => cfg.loki.enabled, dashboards: ["logs"], ruleFiles: ["logs.yml"] },
+  {
+    runs: eventsCollected,
+    dashboards: [],
+    ruleFiles: [],
+    rows: [
+      { dashboard: "logs", row: EVENTS_LOGS_ROW },
+      { dashboard: "k8s-pod", row: EVENTS_ROW },
+      { dashboard: "workloads", row: EVENTS_ROW },
+    ],
+  },
   { runs: (cfg) => cfg.nodeExporter.enabled, dashboards: ["nodes"], ruleFiles: ["nodes.yml"] },
   { runs: (cfg) => cfg.watch.cluster, dashboards: [], ruleFiles: [], alerts: [...CLUSTER_ALERTS] },
   { runs: (cfg) => cfg.kubeStateMetrics.enabled, dashboards: ["k8s-cluster", "workloads", "k8s-pod", "k8s-volumes"], ruleFiles: [] },
@@ -211,7 +235,8 @@ export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
       urls: alertmanagerPeerUrls(cfg.namespace, cfg.alertmanager.replicas),
       pods: selectorLabels(alertmanagerIdentity(cfg.environment)),
     },
-    ruleFiles: shippedLogRuleFiles(cfg.prometheus.runbookBaseUrl),
+    // rules/logs/events.yml reads the events: without them its alerts could never fire.
+    ruleFiles: shippedLogRuleFiles(cfg.prometheus.runbookBaseUrl).filter(([file]) => eventsCollected(cfg) || file !== EVENTS_RULE_FILE),
     ...(cfg.logCollector.enabled ? { logCollector: collectorPeer(cfg) } : {}),
     ...(cfg.logCollector.sharedFrom !== undefined
       ? { sharedCollector: { namespace: agentsNamespaceOf(cfg.logCollector.sharedFrom), agent: LOG_COLLECTOR_AGENT } }
