@@ -98,7 +98,9 @@ describe("alerts on Kubernetes events: the rendered Alloy pipeline, Loki's ruler
     // The rules ConfigMap where the StatefulSet mounts it, as the kubelet lays a ConfigMap volume out:
     // the files in a timestamped directory, `..data` pointing to it, and each key a link through `..data`.
     const spec = objectOf(rendered, "StatefulSet", "loki").spec as {
-      template: { spec: { containers: Array<{ volumeMounts: Array<{ name: string; mountPath: string }> }>; volumes: Array<Record<string, unknown>> } };
+      template: {
+        spec: { containers: Array<{ volumeMounts: Array<{ name: string; mountPath: string }> }>; volumes: Array<Record<string, unknown>> };
+      };
     };
     const mount = spec.template.spec.containers[0].volumeMounts.find((m) => m.name === "rules");
     expect(mount?.mountPath).toBe(`${LOKI_PATHS.rules}/${LOKI_TENANT}`);
