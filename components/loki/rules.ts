@@ -11,7 +11,6 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { linkRunbooks } from "../prometheus/rules/rule-files";
 
 /** The directory of the shipped LogQL rule files. */
 export const DEFAULT_LOKI_RULES_DIR = path.resolve(__dirname, "..", "..", "rules", "logs");
@@ -22,18 +21,12 @@ export const LOKI_TENANT = "fake";
 /** The ConfigMap key of a team's LogQL rule file: `team.<name>.yml`, apart from the shipped ones. */
 export const teamLogRuleKey = (file: string): string => `team.${file.replace(/\.ya?ml$/, "")}.yml`;
 
-/**
- * The shipped LogQL rule files of `dir` (file name to text, sorted), their `docs/runbooks.md#…`
- * links completed with `runbookBaseUrl` as Prometheus' are (linkRunbooks).
- */
-export function shippedLogRuleFiles(runbookBaseUrl: string | undefined, dir: string = DEFAULT_LOKI_RULES_DIR): Array<[string, string]> {
+/** The shipped LogQL rule files of `dir`: file name to text, sorted (MonitoringStack completes their runbook links). */
+export function shippedLogRuleFiles(dir: string = DEFAULT_LOKI_RULES_DIR): Array<[string, string]> {
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir)
     .filter((f) => f.endsWith(".yml"))
     .sort()
-    .map((file): [string, string] => [
-      file,
-      linkRunbooks(fs.readFileSync(path.join(dir, file), "utf8"), runbookBaseUrl, `rules/logs/${file}`),
-    ]);
+    .map((file): [string, string] => [file, fs.readFileSync(path.join(dir, file), "utf8")]);
 }

@@ -23,6 +23,7 @@ import type { DashboardRow } from "../grafana/dashboards";
 import type { SignIn } from "../grafana/sign-in";
 import { AlertmanagerArgs, alertmanagerIdentity, alertmanagerPeerUrls } from "../alertmanager/args";
 import { shippedLogRuleFiles } from "../loki/rules";
+import { linkRunbooks } from "../prometheus/rules/rule-files";
 import { TraefikExposureArgs } from "../traefik";
 import { CloudflareTunnelArgs } from "../cloudflare-tunnel/args";
 
@@ -236,7 +237,10 @@ export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
       pods: selectorLabels(alertmanagerIdentity(cfg.environment)),
     },
     // rules/logs/events.yml reads the events: without them its alerts could never fire.
-    ruleFiles: shippedLogRuleFiles(cfg.prometheus.runbookBaseUrl).filter(([file]) => eventsCollected(cfg) || file !== EVENTS_RULE_FILE),
+    // Their `docs/runbooks.md#…` links completed with prometheus.runbookBaseUrl, as Prometheus' rules' are.
+    ruleFiles: shippedLogRuleFiles()
+      .filter(([file]) => eventsCollected(cfg) || file !== EVENTS_RULE_FILE)
+      .map(([file, text]): [string, string] => [file, linkRunbooks(text, cfg.prometheus.runbookBaseUrl, `rules/logs/${file}`)]),
     ...(cfg.logCollector.enabled ? { logCollector: collectorPeer(cfg) } : {}),
     ...(cfg.logCollector.sharedFrom !== undefined
       ? { sharedCollector: { namespace: agentsNamespaceOf(cfg.logCollector.sharedFrom), agent: LOG_COLLECTOR_AGENT } }

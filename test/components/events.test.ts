@@ -6,7 +6,8 @@
  * binaries are in test/e2e/log-alerts.test.ts.
  */
 import * as YAML from "yaml";
-import { EVENTS_JOB, alloyConfig } from "../../components/log-collector/alloy";
+import { alloyConfig } from "../../components/log-collector/alloy";
+import { EVENTS_JOB } from "../../components/log-collector/events";
 import { LogCollector } from "../../components/log-collector";
 import { LogCollectorArgs } from "../../components/log-collector/args";
 import { PROFILE_DEFAULTS } from "../../config";

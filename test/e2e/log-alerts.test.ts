@@ -19,7 +19,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { LOKI_PATHS } from "../../components/loki";
 import { LOKI_TENANT } from "../../components/loki/rules";
-import { EVENTS_JOB } from "../../components/log-collector/alloy";
+import { EVENTS_JOB } from "../../components/log-collector/events";
 import { stackBinary } from "../../scripts/lib/local/binaries";
 import { alloyRunArgs, localLokiConfig, lokiReady } from "../../scripts/lib/local/logs";
 import { LOOPBACK, freePorts } from "../../scripts/lib/local/processes";
