@@ -345,7 +345,7 @@ export class LogCollector extends StackComponent {
     }
 
     // Prometheus scrapes the agent; with the OTLP endpoint, the pods of the namespaces of the apps that send OTLP may send to it.
-    // It only opens connections (to the API, Loki, and with OTLP Prometheus and the traces backend).
+    // It only opens connections (to the API, Loki, and with OTLP Prometheus and the traces backend); with events its pods gossip among themselves.
     new k8s.networking.v1.NetworkPolicy(
       `${name}-network-policy`,
       {
@@ -355,8 +355,6 @@ export class LogCollector extends StackComponent {
             ports: [ALLOY_PORT],
             from: [{ namespaces: { "kubernetes.io/metadata.name": args.stackNamespace }, pods: prometheusPodLabels(args.environment) }],
           },
-          // The cluster's gossip (events): the other nodes' collectors, on the HTTP port.
-          ...(args.events ? [{ ports: [ALLOY_PORT], from: [{ pods: selectorLabels(id) }] }] : []),
           ...(otlp && otlp.fromNamespaces.length > 0
             ? [
                 {
@@ -365,6 +363,8 @@ export class LogCollector extends StackComponent {
                 },
               ]
             : []),
+          // The cluster's gossip (events): the other nodes' collectors, on the HTTP port.
+          ...(args.events ? [{ ports: [ALLOY_PORT], from: [{ pods: selectorLabels(id) }] }] : []),
         ]),
       },
       { parent: this },
