@@ -500,7 +500,16 @@ describe("the live lab (staging stack, exact binaries)", () => {
         for (const target of Array.isArray(panel.targets) ? (panel.targets as JsonObject[]) : []) {
           const ds = isObject(target.datasource) ? String(target.datasource.uid ?? "") : "";
           if (typeof target.expr !== "string" || !ds.includes("loki")) continue;
-          const expr = substitute(target.expr, { namespace: ".+", app: ".+", pod: ".+", search: "payment" });
+          // The Kubernetes events' filters (the Logs dashboard's kind, reason and type) at "All".
+          const expr = substitute(target.expr, {
+            namespace: ".+",
+            app: ".+",
+            pod: ".+",
+            search: "payment",
+            kind: ".*",
+            reason: ".*",
+            type: ".*",
+          });
           const r = await httpGet(`${lab.url("loki")}/loki/api/v1/query_range?query=${encodeURIComponent(expr)}&since=5m&step=10`, 15_000);
           const series = (JSON.parse(r.body) as { data?: { result?: unknown[] } }).data?.result?.length ?? 0;
           report.logPanels.push({ dashboard: file.relPath, panel: where, expr, variables: {}, series });
@@ -509,6 +518,25 @@ describe("the live lab (staging stack, exact binaries)", () => {
       }
     }
     expect(empty).toEqual([]);
+  });
+});
+
+describe("Kubernetes events, from the lab's control plane through the real Alloy's rendered events source to Loki", () => {
+  test("the pods' events (Scheduled, by the real scheduler) are in Loki labelled job, namespace, kind, name, reason and type", async () => {
+    const query = encodeURIComponent('{job="kubernetes-events", kind="Pod", reason="Scheduled"}');
+    const streams = await waitFor(
+      "Scheduled events of pods in Loki",
+      async () => {
+        const r = await httpGet(`${lab.url("loki")}/loki/api/v1/query_range?query=${query}&since=30m&limit=50`, 15_000);
+        const result = (JSON.parse(r.body) as { data?: { result?: Array<{ stream: Record<string, string> }> } }).data?.result ?? [];
+        return result.length > 0 ? result.map((s) => s.stream) : undefined;
+      },
+      120_000,
+    );
+    for (const labels of streams) {
+      expect(Object.keys(labels).sort()).toEqual(["job", "kind", "name", "namespace", "reason", "type"]);
+      expect(labels).toMatchObject({ job: "kubernetes-events", kind: "Pod", reason: "Scheduled", type: "Normal" });
+    }
   });
 });
 
