@@ -15,6 +15,7 @@ import { K8sObject, Rendered, renderRun } from "../../scripts/lib/render";
 import { runProgram } from "../../scripts/lib/runner";
 import { ALONE, objectOf, objectsOf, render, renderConfig } from "../support/render";
 import { schemaProblems } from "../support/schema";
+import { localAlloyConfig } from "../../scripts/lib/local/logs";
 
 const PUSH = "http://loki.monitoring.svc:3100/loki/api/v1/push";
 
@@ -96,6 +97,18 @@ describe("config.alloy's events", () => {
     const none = alloyConfig({ lokiPushUrl: PUSH, namespaces: ["monitoring"] });
     expect(none).not.toMatch(/kubernetes_events|loki\.process "events"/);
   });
+});
+
+test("made local, the events source reads a loopback control plane's kubeconfig, or is left out without one", () => {
+  const text = alloyConfig({ lokiPushUrl: PUSH, namespaces: ["monitoring"], events: true });
+  const without = localAlloyConfig(text, "/t/targets.json", "/t/pods", "http://127.0.0.1:1/loki/api/v1/push");
+  expect(without).not.toMatch(/kubernetes_events|loki\.process "events"/);
+  expect(without).toContain('loki.process "pod_logs"');
+  const withApi = localAlloyConfig(text, "/t/targets.json", "/t/pods", "http://127.0.0.1:1/loki/api/v1/push", undefined, "/t/kubeconfig");
+  expect(block(withApi, 'loki.source.kubernetes_events "events"')).toContain(
+    '\tclient {\n\t\tkubeconfig_file = "/t/kubeconfig"\n\t}\n\n\tclustering {',
+  );
+  expect(block(withApi, 'loki.process "events"')).toBe(block(text, 'loki.process "events"'));
 });
 
 describe("the collector with events", () => {
