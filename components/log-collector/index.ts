@@ -127,11 +127,11 @@ export function logCollectorEgressRules(
   return [
     apiServerEgress(egress),
     { ports: [LOKI_PORT], to: [stackPod("loki")] },
-    // Events: the Alloy cluster's gossip with the other nodes' collectors (the pods of this DaemonSet).
-    ...(args.events ? [{ ports: [ALLOY_PORT], to: [{ pods: stackPods(LOG_COLLECTOR_AGENT, args.environment) }] }] : []),
     // Apps' OTLP: metrics to Prometheus' receiver, spans to the traces backend.
     ...(otlp ? [{ ports: [SERVICE_PORTS.prometheus], to: [stackPod("prometheus")] }] : []),
     ...(otlp?.traces ? [{ ports: [OTLP_PORTS.grpc], to: [stackPod(TRACES_SERVICE)] }] : []),
+    // Events: the Alloy cluster's gossip with the other nodes' collectors (the pods of this DaemonSet).
+    ...(args.events ? [{ ports: [ALLOY_PORT], to: [{ pods: stackPods(LOG_COLLECTOR_AGENT, args.environment) }] }] : []),
     // The Loki of each other stack it serves: that stack's environment is not known here, its namespace and Loki's name are.
     ...(args.shares ?? []).map((share) => ({
       ports: [LOKI_PORT],
