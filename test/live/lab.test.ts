@@ -500,13 +500,14 @@ describe("the live lab (staging stack, exact binaries)", () => {
         for (const target of Array.isArray(panel.targets) ? (panel.targets as JsonObject[]) : []) {
           const ds = isObject(target.datasource) ? String(target.datasource.uid ?? "") : "";
           if (typeof target.expr !== "string" || !ds.includes("loki")) continue;
-          // The Kubernetes events' filters (the Logs dashboard's kind, reason and type) at "All".
+          // The Kubernetes events' filters (the Logs dashboard's kind, object, reason and type) at "All".
           const expr = substitute(target.expr, {
             namespace: ".+",
             app: ".+",
             pod: ".+",
             search: "payment",
             kind: ".*",
+            object: ".*",
             reason: ".*",
             type: ".*",
           });
