@@ -4,6 +4,7 @@
  *
  *   <dir>/rules/*.yml               Prometheus rule files (alerting and recording rules)
  *   <dir>/rules/tests/*.yml         promtool unit tests of them (run by `npm run check`)
+ *   <dir>/rules/logs/*.yml          LogQL alerting rules for Loki's ruler (same file shape; LogQL parsed by `npm run check`)
  *   <dir>/dashboards/<folder>/*.json Grafana dashboards; each folder a Grafana folder
  *
  * The program reads it before any resource exists and refuses, naming the file, what
@@ -21,6 +22,7 @@ import { DashboardFile, readDashboards } from "../components/grafana/dashboards"
 import type { TeamContent, TeamRuleFile } from "../components/stack/team";
 import { DEFAULT_RULES_DIR } from "../components/prometheus/args";
 import { durationSeconds } from "../components/kit/units";
+import { DEFAULT_LOKI_RULES_DIR, teamLogRuleKey } from "../components/loki/rules";
 import { yamlErrors } from "../components/kit/file-errors";
 
 /** The directory read when `teamContent` is not set; absent, the stack has no content of its own. */
@@ -53,20 +55,31 @@ const isMap = (v: unknown): v is Json => typeof v === "object" && v !== null && 
 const describe = (v: unknown): string => (Array.isArray(v) ? "a list" : v === null ? "nothing" : isMap(v) ? "a map" : JSON.stringify(v));
 
 /** Every alert and recorded metric of a directory of rule files (the built-in rules/). */
-export function builtinNames(rulesDir: string = DEFAULT_RULES_DIR, dashboardsDir: string = DEFAULT_DASHBOARDS_DIR): BuiltinNames {
+export function builtinNames(
+  rulesDir: string = DEFAULT_RULES_DIR,
+  dashboardsDir: string = DEFAULT_DASHBOARDS_DIR,
+  logRulesDir: string = DEFAULT_LOKI_RULES_DIR,
+): BuiltinNames {
   const alerts = new Map<string, string>();
   const records = new Map<string, string>();
-  for (const file of fs
-    .readdirSync(rulesDir)
-    .filter((f) => /\.ya?ml$/.test(f))
-    .sort()) {
-    const doc: unknown = YAML.parse(fs.readFileSync(path.join(rulesDir, file), "utf8"));
-    const groups = isMap(doc) && Array.isArray(doc.groups) ? doc.groups : [];
-    for (const group of groups) {
-      for (const rule of isMap(group) && Array.isArray(group.rules) ? group.rules : []) {
-        if (!isMap(rule)) continue;
-        if (typeof rule.alert === "string") alerts.set(rule.alert, `rules/${file}`);
-        if (typeof rule.record === "string") records.set(rule.record, `rules/${file}`);
+  // Prometheus' rule files, then the shipped LogQL ones (rules/logs/): an alert name means one alert, whichever evaluates it.
+  for (const [dir, shown] of [
+    [rulesDir, "rules"],
+    [logRulesDir, "rules/logs"],
+  ] as const) {
+    if (!fs.existsSync(dir)) continue;
+    for (const file of fs
+      .readdirSync(dir)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort()) {
+      const doc: unknown = YAML.parse(fs.readFileSync(path.join(dir, file), "utf8"));
+      const groups = isMap(doc) && Array.isArray(doc.groups) ? doc.groups : [];
+      for (const group of groups) {
+        for (const rule of isMap(group) && Array.isArray(group.rules) ? group.rules : []) {
+          if (!isMap(rule)) continue;
+          if (typeof rule.alert === "string") alerts.set(rule.alert, `${shown}/${file}`);
+          if (typeof rule.record === "string") records.set(rule.record, `${shown}/${file}`);
+        }
       }
     }
   }
@@ -102,7 +115,11 @@ function durationProblem(where: string, value: unknown): string[] {
  * What Prometheus would refuse in a rule file, or what would clash with the built-in rules.
  * Expressions are not parsed here (promtool does it in `npm run check`).
  */
-export function teamRuleFileProblems(text: string, builtin: Pick<BuiltinNames, "alerts" | "records">): string[] {
+export function teamRuleFileProblems(
+  text: string,
+  builtin: Pick<BuiltinNames, "alerts" | "records">,
+  ruler: "prometheus" | "loki" = "prometheus",
+): string[] {
   const doc = YAML.parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) return yamlErrors(doc);
   const root: unknown = doc.toJS();
@@ -133,7 +150,11 @@ export function teamRuleFileProblems(text: string, builtin: Pick<BuiltinNames, "
       }
       problems.push(...unknownKeys(where, rule, RULE_KEYS));
       const { alert, record, expr } = rule;
-      if ((alert === undefined) === (record === undefined)) problems.push(`${where}: give exactly one of alert and record`);
+      if (ruler === "loki") {
+        // Loki's ruler writes recorded series only through a remote write, which the stack does not configure.
+        if (record !== undefined) problems.push(`${where}: a LogQL rule file takes alerting rules only (alert, not record)`);
+        else if (alert === undefined) problems.push(`${where}: alert is missing`);
+      } else if ((alert === undefined) === (record === undefined)) problems.push(`${where}: give exactly one of alert and record`);
       if (typeof expr !== "string" && typeof expr !== "number") problems.push(`${where}: expr is missing`);
       else if (String(expr).trim() === "") problems.push(`${where}: expr is empty`);
       if (alert !== undefined) {
@@ -207,7 +228,7 @@ export function readTeamContent(
 ): TeamContent {
   const directory = configured ?? TEAM_CONTENT_DEFAULT;
   const absolute = path.resolve(root, directory);
-  const empty: TeamContent = { directory, present: false, rules: [], dashboards: [], ruleTests: [] };
+  const empty: TeamContent = { directory, present: false, rules: [], logRules: [], dashboards: [], ruleTests: [] };
   const problems: ConfigProblem[] = [];
   const fail = (message: string) => problems.push({ key, message });
   if (!fs.existsSync(absolute)) {
@@ -225,6 +246,7 @@ export function readTeamContent(
   }
 
   const rules: TeamRuleFile[] = [];
+  const logRules: TeamRuleFile[] = [];
   const ruleTests: string[] = [];
   const rulesDir = path.join(absolute, "rules");
   if (fs.existsSync(rulesDir)) {
@@ -232,8 +254,10 @@ export function readTeamContent(
     for (const entry of fs.readdirSync(rulesDir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const source = `${directory}/rules/${entry.name}`;
       if (entry.isDirectory()) {
-        if (entry.name !== "tests") fail(`${source}: unknown folder; rules/ holds rule files and tests/ (their promtool unit tests)`);
-        else {
+        if (entry.name === "logs") logRules.push(...readLogRules(path.join(rulesDir, "logs"), `${directory}/rules/logs`, builtin, fail));
+        else if (entry.name !== "tests") {
+          fail(`${source}: unknown folder; rules/ holds rule files, tests/ (their promtool unit tests) and logs/ (LogQL rules for Loki)`);
+        } else {
           for (const t of fs.readdirSync(path.join(rulesDir, "tests")).sort()) {
             if (/\.ya?ml$/.test(t)) ruleTests.push(`${directory}/rules/tests/${t}`);
           }
@@ -272,5 +296,39 @@ export function readTeamContent(
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return { directory, present: true, rules, dashboards, ruleTests };
+  return { directory, present: true, rules, logRules, dashboards, ruleTests };
+}
+
+/**
+ * The LogQL rule files of a team's rules/logs/ (`shown`: that folder as messages name it): each one's
+ * shape as teamRuleFileProblems checks it for Loki's ruler (alerting rules only), its problems passed
+ * to `fail`. Its LogQL is parsed by `npm run check` (scripts/lib/team-check.ts).
+ */
+function readLogRules(dir: string, shown: string, builtin: BuiltinNames, fail: (message: string) => void): TeamRuleFile[] {
+  const out: TeamRuleFile[] = [];
+  const keys = new Map<string, string>();
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const source = `${shown}/${entry.name}`;
+    if (entry.isDirectory()) {
+      fail(`${source}: unknown folder; rules/logs/ holds LogQL rule files only`);
+      continue;
+    }
+    if (!/\.ya?ml$/.test(entry.name)) continue;
+    if (!RULE_FILE_NAME.test(entry.name)) {
+      fail(`${source}: a rule file's name may hold only letters, digits, '-', '_' and '.'`);
+      continue;
+    }
+    const key = teamLogRuleKey(entry.name);
+    const clash = keys.get(key);
+    if (clash) {
+      fail(`${source}: ${clash} has the same name but for its extension; rename one`);
+      continue;
+    }
+    keys.set(key, source);
+    const text = fs.readFileSync(path.join(dir, entry.name), "utf8");
+    const problems = teamRuleFileProblems(text, builtin, "loki");
+    for (const p of problems) fail(`${source}: ${p}`);
+    if (problems.length === 0) out.push({ key, source, text });
+  }
+  return out;
 }

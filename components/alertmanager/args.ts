@@ -86,6 +86,8 @@ export interface AlertmanagerArgs {
   ingressFromTraefik?: boolean;
   /** Admit the stack's cloudflared pods to the HTTP port, when the tunnel exposes the UI. Default false. */
   ingressFromCloudflared?: boolean;
+  /** Admit the stack's Loki pods to the HTTP port: its ruler sends the alerts of the LogQL rules. Default false. */
+  ingressFromLoki?: boolean;
   /** Further destinations of its egress (config networkPolicy.extraEgress.alertmanager). Default DEFAULT_EGRESS. */
   egress?: EgressSettings;
   /** The stack's PriorityClass for the pods. Default none. */
@@ -95,6 +97,16 @@ export interface AlertmanagerArgs {
 /** Who Alertmanager is, for labels and selectors. */
 export function alertmanagerIdentity(environment: string): WorkloadIdentity {
   return { name: "alertmanager", component: "alerting", instance: environment, image: "alertmanager" };
+}
+
+/**
+ * The URL of each Alertmanager peer of a stack, for a sender that is told them rather than
+ * discovering them (Loki's ruler): one Service URL with one peer, else each pod by its stable name
+ * under the peers' headless Service (`alertmanager-<n>.alertmanager-cluster.<namespace>.svc`).
+ */
+export function alertmanagerPeerUrls(namespace: string, replicas: number): string[] {
+  if (replicas <= 1) return [`http://alertmanager.${namespace}.svc:${ALERTMANAGER_PORT}`];
+  return Array.from({ length: replicas }, (_, i) => `http://alertmanager-${i}.alertmanager-cluster.${namespace}.svc:${ALERTMANAGER_PORT}`);
 }
 
 /** What a profile sets of Alertmanager (config `alertmanager`): every key but routing, which has no default. */

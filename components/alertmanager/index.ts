@@ -312,6 +312,7 @@ export class Alertmanager extends StackComponent {
     const clients = [peer("prometheus"), peer("grafana")];
     if (args.ingressFromTraefik) clients.push(TRAEFIK_PODS);
     if (args.ingressFromCloudflared) clients.push(peer("cloudflared"));
+    if (args.ingressFromLoki) clients.push(peer("loki"));
     const httpPolicy = ingressPolicySpec(selector, [{ ports: [ALERTMANAGER_PORT], from: clients }]);
     // Gossip runs over TCP and UDP on the same port (kit's helper writes TCP rules), between peers only.
     const meshRule: k8s.types.input.networking.v1.NetworkPolicyIngressRule = {

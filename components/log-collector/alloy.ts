@@ -5,6 +5,7 @@
  */
 import { POD_LOGS_DIR, podLogRelabelling } from "./relabelling";
 import { AlloyBlock, AlloyExpr, AlloyValue, alloySyntax, ruleBlock } from "./alloy-syntax";
+import { eventsBlocks } from "./events";
 import { OTLP_PORTS } from "../kit/services";
 import { programmingError } from "../kit/problems";
 import { validBytes } from "../kit/units";
@@ -32,6 +33,13 @@ export interface AlloyConfigArgs {
   otlp?: AlloyOtlpArgs;
   /** The namespaces whose pods' logs it collects (the stack's watched ones); none: every namespace's. */
   namespaces?: readonly string[];
+  /**
+   * Ship the Kubernetes events of the same namespaces (and of the served stacks') as log lines
+   * (eventsBlocks): one collector pod of the DaemonSet's Alloy cluster watches each namespace. Default false.
+   */
+  events?: boolean;
+  /** With `events` and `namespaces`: namespaces whose events it reads beyond those (the Nodes' events are in `default`). */
+  eventsAlsoIn?: readonly string[];
 }
 
 /**
@@ -40,6 +48,7 @@ export interface AlloyConfigArgs {
  */
 export function alloyConfig(args: AlloyConfigArgs): string {
   const shares = args.shares ?? [];
+  const forwardTo = shares.length > 0 ? shareRouting(shares).forwardTo : [new AlloyExpr("loki.write.loki.receiver")];
   return alloySyntax(
     [
       {
@@ -87,7 +96,7 @@ export function alloyConfig(args: AlloyConfigArgs): string {
       {
         name: "loki.process",
         label: "pod_logs",
-        attributes: [["forward_to", shares.length > 0 ? shareRouting(shares).forwardTo : [new AlloyExpr("loki.write.loki.receiver")]]],
+        attributes: [["forward_to", forwardTo]],
         blocks: [
           // containerd (and k3s) write "<time> <stream> <P|F> <line>": the line, its own
           // timestamp, the `stream` label (stdout/stderr), partial lines joined back.
@@ -96,6 +105,9 @@ export function alloyConfig(args: AlloyConfigArgs): string {
           { name: "stage.label_drop", attributes: [["values", ["filename"]]] },
         ],
       },
+      ...(args.events
+        ? eventsBlocks(args.namespaces ? discovered([...args.namespaces, ...(args.eventsAlsoIn ?? [])], shares) : undefined, forwardTo)
+        : []),
       lokiWrite("loki", args.lokiPushUrl),
       ...(shares.length > 0 ? shareRouting(shares).blocks : []),
       ...(args.otlp ? otlpBlocks(args.otlp) : []),
@@ -103,8 +115,15 @@ export function alloyConfig(args: AlloyConfigArgs): string {
     [
       "The monitoring stack's log collector (components/log-collector/alloy.ts): the pod logs of this node,",
       `from ${POD_LOGS_DIR}, labelled namespace, pod, container, app, node, job and stream, pushed to Loki.`,
+      ...(args.events
+        ? [
+            "Kubernetes events of the same namespaces, labelled namespace, kind, name, reason, type and job, each namespace",
+            "watched by one collector of the cluster (clustering), not by one per node.",
+          ]
+        : []),
       ...shares.map(
-        (share) => `The pod logs of ${share.namespaces.join(", ")} go to the Loki of the stack in ${share.stackNamespace} instead.`,
+        (share) =>
+          `The ${args.events ? "pod logs and events" : "pod logs"} of ${share.namespaces.join(", ")} go to the Loki of the stack in ${share.stackNamespace} instead.`,
       ),
       ...(args.otlp ? ["Apps' OTLP: traces to the traces backend, metrics to Prometheus, logs to Loki, with the same labels."] : []),
     ],

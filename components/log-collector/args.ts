@@ -40,15 +40,26 @@ export interface LogCollectorArgs {
    * of `namespaces` go to the Loki of the stack in `stackNamespace`. Default none.
    */
   shares?: Array<{ stackNamespace: string; namespaces: string[] }>;
+  /**
+   * Ship the Kubernetes events of the namespaces it collects (config logCollector.events): Alloy's
+   * clustering makes one pod of the DaemonSet watch each namespace, with events read-only there. Default false.
+   */
+  events?: boolean;
+  /**
+   * With `events` and `namespaces`: namespaces whose events it reads beyond those, read-only there: `default`,
+   * where the Nodes' events are (SystemOOM, NodeNotReady), for the stack that watches the cluster. Default none.
+   */
+  eventsAlsoIn?: string[];
 }
 
 /** What a profile sets of the log collector (config `logCollector`). */
-export type LogCollectorDefaults = Pick<LogCollectorArgs, "resources"> & { enabled: boolean };
+export type LogCollectorDefaults = Pick<LogCollectorArgs, "resources"> & { enabled: boolean; events: boolean };
 
 // Alloy, measured by npm run bench: 224 MiB resident and 29m steady, 227 MiB at
 // the peak — 42 MiB its own heap, the rest its 400 MB binary's mapped pages (× 1.25, × 2).
 const LOG_COLLECTOR_STAGING: LogCollectorDefaults = {
   enabled: true,
+  events: true,
   resources: requirements("40m", "288Mi", "200m", "464Mi"),
 };
 

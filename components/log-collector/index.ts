@@ -53,11 +53,70 @@ const ALLOY_ARGS = [
 ];
 
 /**
+ * With events, the DaemonSet's pods form one Alloy cluster (gossip over the HTTP port), so that
+ * loki.source.kubernetes_events runs its watch of each namespace on one pod only: one collector of
+ * events, not one per node, without a Deployment of its own (a second Alloy would request as much
+ * memory as the DaemonSet's pod again). Peers are found through the headless Service (ready pods; a
+ * pod that found none starts a cluster of its own and joins the others at its next rejoin, every
+ * minute by default); the cluster is named after the agents namespace, so that another stack's
+ * collectors never join it.
+ */
+export function alloyClusterArgs(agentsNamespace: string): string[] {
+  return [
+    "--cluster.enabled=true",
+    `--cluster.join-addresses=${LOG_COLLECTOR_AGENT}.${agentsNamespace}.svc:${ALLOY_PORT}`,
+    `--cluster.name=${agentsNamespace}`,
+  ];
+}
+
+/** The ClusterRole that reads events (get, list, watch: nothing else), bound where the collector watches them. */
+const EVENTS_RULES = [{ apiGroups: [""], resources: ["events"], verbs: ["get", "list", "watch"] }];
+
+/**
+ * Read access to events for a collector's service account: cluster-wide when `namespaces` is
+ * undefined (the stack watches every namespace), else a RoleBinding in each namespace given, to a
+ * ClusterRole `<clusterRoleName>` that only reads events. Each namespace must exist when it is created.
+ */
+export function eventsReadAccess(
+  name: string,
+  args: {
+    clusterRoleName: string;
+    labels: Record<string, string>;
+    namespaces: readonly string[] | undefined;
+    subject: { namespace: string; name: pulumi.Input<string> };
+  },
+  opts: pulumi.CustomResourceOptions,
+): void {
+  const role = new k8s.rbac.v1.ClusterRole(
+    `${name}-events-role`,
+    { metadata: { name: args.clusterRoleName, labels: args.labels }, rules: EVENTS_RULES },
+    opts,
+  );
+  const roleRef = { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name };
+  const subjects = [{ kind: "ServiceAccount", name: args.subject.name, namespace: args.subject.namespace }];
+  if (args.namespaces === undefined) {
+    new k8s.rbac.v1.ClusterRoleBinding(
+      `${name}-events-binding`,
+      { metadata: { name: args.clusterRoleName, labels: args.labels }, roleRef, subjects },
+      opts,
+    );
+    return;
+  }
+  for (const namespace of args.namespaces) {
+    new k8s.rbac.v1.RoleBinding(
+      `${name}-events-binding-${namespace}`,
+      { metadata: { name: args.clusterRoleName, namespace, labels: args.labels }, roleRef, subjects },
+      opts,
+    );
+  }
+}
+
+/**
  * Where the agent connects, besides DNS: the API server (it discovers the node's pods) and
  * the stack's Loki pods on Loki's port, in the stack namespace. Usage reports are off.
  */
 export function logCollectorEgressRules(
-  args: Pick<LogCollectorArgs, "stackNamespace" | "environment" | "egress" | "otlp" | "shares">,
+  args: Pick<LogCollectorArgs, "stackNamespace" | "environment" | "egress" | "otlp" | "shares" | "events">,
 ): EgressRule[] {
   const egress = args.egress ?? DEFAULT_EGRESS;
   const stackPod = (app: string) => ({
@@ -71,6 +130,8 @@ export function logCollectorEgressRules(
     // Apps' OTLP: metrics to Prometheus' receiver, spans to the traces backend.
     ...(otlp ? [{ ports: [SERVICE_PORTS.prometheus], to: [stackPod("prometheus")] }] : []),
     ...(otlp?.traces ? [{ ports: [OTLP_PORTS.grpc], to: [stackPod(TRACES_SERVICE)] }] : []),
+    // Events: the Alloy cluster's gossip with the other nodes' collectors (the pods of this DaemonSet).
+    ...(args.events ? [{ ports: [ALLOY_PORT], to: [{ pods: stackPods(LOG_COLLECTOR_AGENT, args.environment) }] }] : []),
     // The Loki of each other stack it serves: that stack's environment is not known here, its namespace and Loki's name are.
     ...(args.shares ?? []).map((share) => ({
       ports: [LOKI_PORT],
@@ -100,6 +161,7 @@ export class LogCollector extends StackComponent {
     const config = alloyConfig({
       lokiPushUrl: lokiPushUrl(args.stackNamespace),
       ...(args.namespaces ? { namespaces: args.namespaces } : {}),
+      ...(args.events ? { events: true, ...(args.eventsAlsoIn ? { eventsAlsoIn: args.eventsAlsoIn } : {}) } : {}),
       ...(shares.length > 0
         ? {
             shares: shares.map((share) => ({
@@ -151,6 +213,20 @@ export class LogCollector extends StackComponent {
       },
       { parent: this },
     );
+    if (args.events) {
+      // Events: read-only, in the namespaces the stack watches (cluster-wide when it watches every one). Those of
+      // the stacks it serves are granted by them (servedEventsAccess), since they may not exist yet when this deploys.
+      eventsReadAccess(
+        name,
+        {
+          clusterRoleName: `${clusterName}-events`,
+          labels,
+          namespaces: args.namespaces ? [...new Set([...args.namespaces, ...(args.eventsAlsoIn ?? [])])].sort() : undefined,
+          subject: { namespace: ns, name: serviceAccount.metadata.name },
+        },
+        { parent: this },
+      );
+    }
 
     const configMap = new k8s.core.v1.ConfigMap(
       `${name}-config`,
@@ -191,7 +267,7 @@ export class LogCollector extends StackComponent {
                 {
                   name: agent,
                   image: imageOf(id),
-                  args: ALLOY_ARGS,
+                  args: [...ALLOY_ARGS, ...(args.events ? alloyClusterArgs(ns) : [])],
                   // The node this pod runs on: which pods are this node's.
                   env: [{ name: "HOSTNAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
                   ports: [
@@ -269,7 +345,7 @@ export class LogCollector extends StackComponent {
     }
 
     // Prometheus scrapes the agent; with the OTLP endpoint, the pods of the namespaces of the apps that send OTLP may send to it.
-    // It only opens connections (to the API, Loki, and with OTLP Prometheus and the traces backend).
+    // It only opens connections (to the API, Loki, and with OTLP Prometheus and the traces backend); with events its pods gossip among themselves.
     new k8s.networking.v1.NetworkPolicy(
       `${name}-network-policy`,
       {
@@ -287,6 +363,8 @@ export class LogCollector extends StackComponent {
                 },
               ]
             : []),
+          // The cluster's gossip (events): the other nodes' collectors, on the HTTP port.
+          ...(args.events ? [{ ports: [ALLOY_PORT], from: [{ pods: selectorLabels(id) }] }] : []),
         ]),
       },
       { parent: this },

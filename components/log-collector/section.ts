@@ -19,6 +19,11 @@ const schema = z.strictObject({
   enabled: bool.optional().describe("Run the log collector on every node; default true, false with sharedFrom."),
   // Its one value is the default; the retired "promtail" is refused with the way over (config/parse.ts).
   agent: z.enum([LOG_COLLECTOR_AGENT]).optional().describe("The agent: alloy (Grafana Alloy), the default and the only value."),
+  events: bool
+    .optional()
+    .describe(
+      "Ship the Kubernetes events of the watched namespaces to Loki (labels namespace, kind, name, reason, type), from one collector of the cluster; default true.",
+    ),
   resources: resources.optional(),
   shareWith: z
     .array(shareEntry)

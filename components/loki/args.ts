@@ -44,6 +44,17 @@ export interface LokiArgs {
    * picked by their name in that namespace. Default none.
    */
   sharedCollector?: { namespace: string; agent: string };
+  /**
+   * Where the ruler sends the alerts of the LogQL rules: the stack's Alertmanager, each peer's URL
+   * (`http://alertmanager-<n>.alertmanager-cluster.<namespace>.svc:9093`, or the Service's with one
+   * peer), and the pods its egress opens to. Default none: the ruler evaluates and sends nowhere.
+   */
+  alertmanager?: { urls: string[]; pods: Record<string, string> };
+  /**
+   * LogQL alerting rule files, file name to text (the shipped rules/logs/*.yml and the team's
+   * `team.<name>.yml`): the ConfigMap `loki-rules`, the ruler's rules of the tenant `fake`. Default none.
+   */
+  ruleFiles?: Array<[string, string]>;
   /** Further destinations of its egress (config networkPolicy.extraEgress.loki). Default DEFAULT_EGRESS. */
   egress?: EgressSettings;
   /** The stack's PriorityClass for the pod. Default none. */

@@ -29,7 +29,8 @@ import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
 import { LOKI_DISK_FULL_THRESHOLD, LOKI_MAX_LINE_BYTES, LokiIngestionLimits, lokiIngestionLimits } from "./limits";
 import { goMemoryLimit, validBytes, validSeconds } from "../kit/units";
-import { LOKI_PORT } from "../kit/services";
+import { LOKI_PORT, SERVICE_PORTS } from "../kit/services";
+import { LOKI_TENANT } from "./rules";
 import { LokiArgs } from "./args";
 
 /** Loki's gRPC port: only the single binary's own modules talk on it, so no Service exposes it. */
@@ -46,7 +47,7 @@ export const LOKI_PATHS = {
   config: "/etc/loki/config",
   /** The volume: index, chunks, WAL, compactor state. */
   data: "/var/loki",
-  /** Log alerting rules (none shipped yet): an empty, read-only directory the ruler can list. */
+  /** The ruler's local rule storage: a directory per tenant, `fake` (LOKI_TENANT) the ConfigMap of the rule files. */
   rules: "/etc/loki/rules",
 };
 
@@ -72,6 +73,10 @@ export interface LokiConfigArgs {
   retention: string;
   /** The ingestion limits, sized to the volume (components/loki/limits.ts: lokiIngestionLimits). */
   ingestion: LokiIngestionLimits;
+  /** The Alertmanager URLs the ruler sends to (LokiArgs.alertmanager); none: it sends nowhere. */
+  alertmanagerUrls?: readonly string[];
+  /** The `environment` label of every alert the ruler sends, as Prometheus' external label. */
+  environment?: string;
 }
 
 const MIB = 1024 * 1024;
@@ -150,10 +155,15 @@ export function lokiConfig(args: LokiConfigArgs): Record<string, unknown> {
         },
       },
     },
-    // Log alerting rules would be files under LOKI_PATHS.rules; none are shipped yet.
+    // LogQL alerting rules (components/loki/rules.ts): files under LOKI_PATHS.rules/<tenant>, re-read every
+    // poll_interval (1m), so a rule change needs no restart; evaluated every minute, their alerts to
+    // every Alertmanager peer (each URL its own group: a peer that is down does not keep the others from
+    // getting them) with the stack's environment, as Prometheus' carry it.
     ruler: {
       storage: { type: "local", local: { directory: LOKI_PATHS.rules } },
       rule_path: `${data}/rules-temp`,
+      ...(args.alertmanagerUrls && args.alertmanagerUrls.length > 0 ? { alertmanager_url: args.alertmanagerUrls.join(",") } : {}),
+      ...(args.environment !== undefined ? { external_labels: { environment: args.environment } } : {}),
     },
     // cache_results defaults to false: without it the results cache below is configured but never used.
     query_range: { cache_results: true, results_cache: { cache: { embedded_cache: { enabled: true, max_size_mb: 100 } } } },
@@ -167,11 +177,14 @@ export function ingestionOf(args: Pick<LokiArgs, "storage" | "retention" | "inge
 }
 
 /**
- * Where Loki connects, besides DNS: nowhere. One process holds every ring on 127.0.0.1
- * (lokiConfig), stores on its volume, and neither reports usage nor sends alerts.
+ * Where Loki connects, besides DNS: the stack's Alertmanager pods, when the ruler sends to them.
+ * One process holds every ring on 127.0.0.1 (lokiConfig), stores on its volume, and reports no usage.
  */
-export function lokiEgressRules(args: Pick<LokiArgs, "egress">): EgressRule[] {
-  return extraEgressRules(args.egress ?? DEFAULT_EGRESS);
+export function lokiEgressRules(args: Pick<LokiArgs, "egress" | "alertmanager">): EgressRule[] {
+  return [
+    ...(args.alertmanager ? [{ ports: [SERVICE_PORTS.alertmanager], to: [{ pods: args.alertmanager.pods }] }] : []),
+    ...extraEgressRules(args.egress ?? DEFAULT_EGRESS),
+  ];
 }
 
 /** Single-binary Loki with its volume, Service, NetworkPolicy and scrape target. */
@@ -206,10 +219,24 @@ export class Loki extends StackComponent {
       return;
     }
 
-    const configYaml = YAML.stringify(lokiConfig({ retention: args.retention, ingestion: ingestionOf(args) }), {
-      lineWidth: 0,
-      aliasDuplicateObjects: false,
-    });
+    const configYaml = YAML.stringify(
+      lokiConfig({
+        retention: args.retention,
+        ingestion: ingestionOf(args),
+        environment: args.environment,
+        ...(args.alertmanager ? { alertmanagerUrls: args.alertmanager.urls } : {}),
+      }),
+      {
+        lineWidth: 0,
+        aliasDuplicateObjects: false,
+      },
+    );
+    // The LogQL rules, the tenant's directory of the ruler's local storage (read again every minute: no checksum).
+    const rules = new k8s.core.v1.ConfigMap(
+      `${name}-rules`,
+      { metadata: objectMeta(id, ns, "loki-rules"), data: Object.fromEntries(args.ruleFiles ?? []) },
+      { parent: this },
+    );
     // A stable name, so that the pod template below always mounts the same ConfigMap.
     const config = new k8s.core.v1.ConfigMap(
       `${name}-config`,
@@ -256,7 +283,7 @@ export class Loki extends StackComponent {
           securityContext: restrictedContainerSecurity(),
           volumeMounts: [
             { name: "config", mountPath: LOKI_PATHS.config, readOnly: true },
-            { name: "rules", mountPath: LOKI_PATHS.rules, readOnly: true },
+            { name: "rules", mountPath: `${LOKI_PATHS.rules}/${LOKI_TENANT}`, readOnly: true },
             // The only writable paths: the volume for everything Loki stores, /tmp for scratch.
             { name: "data", mountPath: LOKI_PATHS.data },
             { name: "tmp", mountPath: "/tmp" },
@@ -265,7 +292,7 @@ export class Loki extends StackComponent {
       ],
       volumes: [
         { name: "config", configMap: { name: config.metadata.name } },
-        { name: "rules", emptyDir: { sizeLimit: "1Mi" } },
+        { name: "rules", configMap: { name: rules.metadata.name } },
         scratchVolume("tmp"),
       ],
     };

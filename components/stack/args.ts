@@ -9,7 +9,7 @@ import { DATABASE_TYPES } from "../kit/database-exporters";
 import { EgressComponent, EgressSettings } from "../kit/network";
 import { podPriority, stackPriorityClassName } from "../kit/priority";
 import { watchedNamespaces as watchedOf } from "../kit/watch";
-import { agentsNamespaceOf } from "../kit/labels";
+import { agentsNamespaceOf, selectorLabels } from "../kit/labels";
 import { ClusterTraefik, PrometheusArgs } from "../prometheus/args";
 import { KubeStateMetricsArgs } from "../exporters/kube-state-metrics";
 import { NodeExporterArgs } from "../exporters/node-exporter";
@@ -21,7 +21,9 @@ import { TracingArgs } from "../tracing/args";
 import { GrafanaArgs } from "../grafana/args";
 import type { DashboardRow } from "../grafana/dashboards";
 import type { SignIn } from "../grafana/sign-in";
-import { AlertmanagerArgs } from "../alertmanager/args";
+import { AlertmanagerArgs, alertmanagerIdentity, alertmanagerPeerUrls } from "../alertmanager/args";
+import { shippedLogRuleFiles } from "../loki/rules";
+import { linkRunbooks } from "../prometheus/rules/rule-files";
 import { TraefikExposureArgs } from "../traefik";
 import { CloudflareTunnelArgs } from "../cloudflare-tunnel/args";
 
@@ -87,6 +89,20 @@ export const CLUSTER_ALERTS = [
   "KubePersistentVolumeErrors",
 ] as const;
 
+/** The rows of the Kubernetes events (logCollector.events): the Logs dashboard's, the pod and workloads views'. */
+const EVENTS_LOGS_ROW = "Kubernetes events";
+const EVENTS_ROW = "Events";
+/** The shipped LogQL rules on the events (rules/logs/). */
+const EVENTS_RULE_FILE = "events.yml";
+
+/**
+ * Whether the stack's Loki receives the Kubernetes events of its namespaces: logCollector.events, from
+ * its own collector or from the one of the stack that serves it (sharedFrom).
+ */
+export function eventsCollected(cfg: StackConfig): boolean {
+  return cfg.loki.enabled && cfg.logCollector.events && (cfg.logCollector.enabled || cfg.logCollector.sharedFrom !== undefined);
+}
+
 /** The row of the Applications dashboard made of the span metrics (dashboards/applications/app-overview.json). */
 const TRACES_ROW = "Traces: requests, errors and duration by span";
 /** The row of Stack health on the OTLP endpoint and Jaeger (dashboards/monitoring/stack-health.json). */
@@ -117,6 +133,16 @@ const CONTENT_FED_BY: ReadonlyArray<{
   alerts?: string[];
 }> = [
   { runs: (cfg) => cfg.loki.enabled, dashboards: ["logs"], ruleFiles: ["logs.yml"] },
+  {
+    runs: eventsCollected,
+    dashboards: [],
+    ruleFiles: [],
+    rows: [
+      { dashboard: "logs", row: EVENTS_LOGS_ROW },
+      { dashboard: "k8s-pod", row: EVENTS_ROW },
+      { dashboard: "workloads", row: EVENTS_ROW },
+    ],
+  },
   { runs: (cfg) => cfg.nodeExporter.enabled, dashboards: ["nodes"], ruleFiles: ["nodes.yml"] },
   { runs: (cfg) => cfg.watch.cluster, dashboards: [], ruleFiles: [], alerts: [...CLUSTER_ALERTS] },
   {
@@ -210,6 +236,16 @@ export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
     ingestion: cfg.loki.ingestion,
     protectVolumes: cfg.protectVolumes,
     ...(cfg.loki.enabled ? {} : { dataOnly: true }),
+    // The ruler: the shipped LogQL rules (the team's are added by MonitoringStack), alerts to every Alertmanager peer.
+    alertmanager: {
+      urls: alertmanagerPeerUrls(cfg.namespace, cfg.alertmanager.replicas),
+      pods: selectorLabels(alertmanagerIdentity(cfg.environment)),
+    },
+    // rules/logs/events.yml reads the events: without them its alerts could never fire.
+    // Their `docs/runbooks.md#…` links completed with prometheus.runbookBaseUrl, as Prometheus' rules' are.
+    ruleFiles: shippedLogRuleFiles()
+      .filter(([file]) => eventsCollected(cfg) || file !== EVENTS_RULE_FILE)
+      .map(([file, text]): [string, string] => [file, linkRunbooks(text, cfg.prometheus.runbookBaseUrl, `rules/logs/${file}`)]),
     ...(cfg.logCollector.enabled ? { logCollector: collectorPeer(cfg) } : {}),
     ...(cfg.logCollector.sharedFrom !== undefined
       ? { sharedCollector: { namespace: agentsNamespaceOf(cfg.logCollector.sharedFrom), agent: LOG_COLLECTOR_AGENT } }
@@ -268,8 +304,32 @@ export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
     ...(cfg.logCollector.shareWith.length > 0
       ? { shares: cfg.logCollector.shareWith.map((share) => ({ stackNamespace: share.namespace, namespaces: share.namespaces })) }
       : {}),
+    // The Nodes' events are in the default namespace: read by the stack that watches the cluster (the nodes).
+    ...(cfg.logCollector.events ? { events: true, ...(cfg.watch.cluster ? { eventsAlsoIn: [NODE_EVENTS_NAMESPACE] } : {}) } : {}),
     egress: egressSettings(cfg, "logCollector"),
     ...podPriority(stackPriorityClass(cfg)),
+  };
+}
+
+/** Where the events of cluster-scoped objects (Nodes) are recorded. */
+export const NODE_EVENTS_NAMESPACE = "default";
+
+/**
+ * A stack served by another's collector (logCollector.sharedFrom) with events on: that collector
+ * reads this stack's events, so this stack grants it read access to events in the namespaces it
+ * watches (they exist once this stack deploys; that one may have deployed first). Its agents
+ * namespace only when the stack has one (`agentsNamespaceCreated`). Undefined otherwise;
+ * `namespaces` undefined when the stack watches every namespace.
+ */
+export function servedEventsAccess(
+  cfg: StackConfig,
+  agentsNamespaceCreated: boolean,
+): { collectorNamespace: string; namespaces: string[] | undefined } | undefined {
+  if (cfg.logCollector.sharedFrom === undefined || !cfg.logCollector.events) return undefined;
+  const watched = watchedNamespaces(cfg);
+  return {
+    collectorNamespace: agentsNamespaceOf(cfg.logCollector.sharedFrom),
+    namespaces: watched?.filter((ns) => agentsNamespaceCreated || ns !== agentsNamespace(cfg)),
   };
 }
 
@@ -338,6 +398,8 @@ export function alertmanagerArgs(cfg: StackConfig): AlertmanagerArgs {
     ...(host ? { externalUrl: `https://${host}` } : {}),
     ingressFromTraefik: exposedBy(cfg, "alertmanager", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "alertmanager", "cloudflare"),
+    // Loki's ruler sends the alerts of the LogQL rules (lokiArgs).
+    ...(cfg.loki.enabled ? { ingressFromLoki: true } : {}),
     egress: egressSettings(cfg, "alertmanager"),
     ...podPriority(stackPriorityClass(cfg)),
   };

@@ -8,7 +8,7 @@ import { KubeStateMetrics, sharedKubeStateMetricsTarget } from "../exporters/kub
 import { NodeExporter } from "../exporters/node-exporter";
 import { Loki } from "../loki";
 import { Tracing } from "../tracing";
-import { LogCollector } from "../log-collector";
+import { LogCollector, eventsReadAccess } from "../log-collector";
 import { LOG_COLLECTOR_AGENT } from "../log-collector/args";
 import { StackComponent } from "../kit/component";
 import { stackLabels } from "../kit/labels";
@@ -32,6 +32,7 @@ import {
   tracingArgs,
   nodeExporterArgs,
   prometheusArgs,
+  servedEventsAccess,
   stackPriorityClass,
   traefikExposureArgs,
   watchedNamespaces,
@@ -176,7 +177,15 @@ export class MonitoringStack extends StackComponent {
     // Loki turned off in a stack that protects its volumes keeps its data claim (lokiArgs: dataOnly).
     const lokiConfig = lokiArgs(cfg);
     if (lokiConfig) {
-      const loki = this.part(new Loki(`${name}-loki`, lokiConfig, { parent: this, dependsOn: ready }));
+      // The team's LogQL rules (<teamContent>/rules/logs/) beside the shipped ones, in the ruler's ConfigMap.
+      const teamLogRules = (args.team?.logRules ?? []).map((r): [string, string] => [r.key, r.text]);
+      const loki = this.part(
+        new Loki(
+          `${name}-loki`,
+          { ...lokiConfig, ruleFiles: [...(lokiConfig.ruleFiles ?? []), ...teamLogRules] },
+          { parent: this, dependsOn: ready },
+        ),
+      );
       claims.loki = loki.claims;
       scrapeTargets.push(...loki.scrapeTargets);
     }
@@ -195,6 +204,20 @@ export class MonitoringStack extends StackComponent {
         }),
       );
       scrapeTargets.push(...collector.scrapeTargets);
+    }
+    // Served by another stack's collector: it ships this stack's events too, with the read access granted here.
+    const served = servedEventsAccess(cfg, agentsNs !== undefined);
+    if (served) {
+      eventsReadAccess(
+        `${name}-served-${LOG_COLLECTOR_AGENT}`,
+        {
+          clusterRoleName: `${cfg.namespace}-served-${LOG_COLLECTOR_AGENT}-events`,
+          labels: stackLabels(cfg.environment),
+          namespaces: served.namespaces,
+          subject: { namespace: served.collectorNamespace, name: LOG_COLLECTOR_AGENT },
+        },
+        { parent: this, dependsOn: [...(agentsNs ? [agentsNs] : []), ...ready] },
+      );
     }
 
     // -- grafana --

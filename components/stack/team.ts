@@ -16,6 +16,8 @@ export interface TeamContent {
   /** Whether it exists: the default directory may not. */
   present: boolean;
   rules: TeamRuleFile[];
+  /** LogQL alerting rule files (`<dir>/rules/logs/*.yml`) for Loki's ruler: key `team.<name>.yml` in its rules ConfigMap. */
+  logRules: TeamRuleFile[];
   dashboards: DashboardFile[];
   /** promtool unit test files (`<dir>/rules/tests/*.yml`), from the project's directory. */
   ruleTests: string[];

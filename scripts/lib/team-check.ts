@@ -5,6 +5,8 @@
  *
  * - each rule file with `promtool check rules` of the Prometheus release the stack deploys;
  * - each unit test file under rules/tests/ with `promtool test rules`;
+ * - each LogQL rule file under rules/logs/ (Loki's ruler): every expr with Grafana's LogQL grammar,
+ *   and a metric query (a log query returns lines, never an alert);
  * - each dashboard's datasources (the provisioned uids or a datasource variable), its PromQL and
  *   LogQL (Prometheus' and Grafana's own grammars) and its template variables.
  *
@@ -21,6 +23,8 @@ import type { TeamContent } from "../../components/stack/team";
 import { teamDashboardCheck } from "./dashboards/checks";
 import { isObject } from "./dashboards/files";
 import { promtool } from "./local/binaries";
+import { logqlProblem } from "./promql";
+import { parser as logqlParser } from "@grafana/lezer-logql";
 
 /** The severities the built-in routing sends somewhere of their own. */
 export const ROUTED_SEVERITIES = ["critical", "warning", "info"];
@@ -33,7 +37,7 @@ export interface TeamCheckResult {
   errors: string[];
   warnings: string[];
   /** What was checked: counts, for the summary line. */
-  checked: { ruleFiles: number; rules: number; testFiles: number; dashboards: number };
+  checked: { ruleFiles: number; rules: number; testFiles: number; dashboards: number; logRuleFiles: number };
 }
 
 /** promtool's complaint, without its banner lines. */
@@ -72,6 +76,37 @@ function ruleAdvice(source: string, text: string): { warnings: string[]; rules: 
   return { warnings, rules };
 }
 
+/**
+ * The LogQL of a rule file for Loki's ruler: each rule's expr parsed with Grafana's grammar, and a
+ * metric query (count_over_time, rate, … compared or not), since the ruler alerts on the series a
+ * metric query returns; a log query ({…} |= "…") returns lines, which the ruler refuses.
+ */
+export function logqlRuleProblems(text: string): string[] {
+  const doc: unknown = YAML.parse(text);
+  const problems: string[] = [];
+  const groups = isObject(doc) && Array.isArray(doc.groups) ? doc.groups : [];
+  groups.forEach((group: unknown, g: number) => {
+    const rules = isObject(group) && Array.isArray(group.rules) ? group.rules : [];
+    rules.forEach((rule: unknown, r: number) => {
+      if (!isObject(rule) || rule.expr === undefined) return;
+      const expr = String(rule.expr).trim();
+      const where = `groups[${g}].rules[${r}]${typeof rule.alert === "string" ? ` (${rule.alert})` : ""}`;
+      const problem = logqlProblem(expr);
+      if (problem) {
+        problems.push(
+          `${where}: LogQL does not parse at character ${problem.at + 1}: ${JSON.stringify(expr.slice(problem.at, problem.at + 30))}`,
+        );
+        return;
+      }
+      const kind = logqlParser.parse(expr).topNode.firstChild?.firstChild?.name;
+      if (kind !== "MetricExpr") {
+        problems.push(`${where}: is a log query, which returns lines: an alert needs a metric query such as count_over_time({…}[5m]) > 0`);
+      }
+    });
+  });
+  return problems;
+}
+
 /** Checks one team directory; `configured` as for readTeamContent (undefined: the default, which may be absent). */
 export function checkTeamContent(
   root: string,
@@ -84,7 +119,7 @@ export function checkTeamContent(
     present: false,
     errors: [],
     warnings: [],
-    checked: { ruleFiles: 0, rules: 0, testFiles: 0, dashboards: 0 },
+    checked: { ruleFiles: 0, rules: 0, testFiles: 0, dashboards: 0, logRuleFiles: 0 },
   };
   let content: TeamContent;
   try {
@@ -106,6 +141,16 @@ export function checkTeamContent(
       result.errors.push(...promtoolProblems(checked.output).map((p) => `${rule.source}: promtool: ${p.replace(`${file}: `, "")}`));
       continue;
     }
+    const advice = ruleAdvice(rule.source, rule.text);
+    result.checked.rules += advice.rules;
+    result.warnings.push(...advice.warnings);
+  }
+
+  for (const rule of content.logRules) {
+    result.checked.logRuleFiles++;
+    const problems = logqlRuleProblems(rule.text);
+    result.errors.push(...problems.map((p) => `${rule.source}: ${p}`));
+    if (problems.length > 0) continue;
     const advice = ruleAdvice(rule.source, rule.text);
     result.checked.rules += advice.rules;
     result.warnings.push(...advice.warnings);
@@ -142,7 +187,7 @@ export function formatTeamCheck(r: TeamCheckResult, label: string): string {
   const c = r.checked;
   if (!r.present && r.errors.length === 0) return `${label}: no ${r.directory}/ directory: the built-in rules and dashboards only`;
   const lines = [
-    `${label}: ${r.directory}/ — ${c.ruleFiles} rule file(s), ${c.rules} rule(s), ${c.testFiles} unit test file(s), ${c.dashboards} dashboard(s): ` +
+    `${label}: ${r.directory}/ — ${c.ruleFiles} rule file(s), ${c.logRuleFiles > 0 ? `${c.logRuleFiles} LogQL rule file(s), ` : ""}${c.rules} rule(s), ${c.testFiles} unit test file(s), ${c.dashboards} dashboard(s): ` +
       (r.errors.length === 0 ? "OK" : `${r.errors.length} error(s)`),
   ];
   for (const e of r.errors) lines.push(`  error: ${e}`);

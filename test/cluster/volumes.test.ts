@@ -6,12 +6,14 @@
  * anew with `storage.recreate`.
  */
 import { deleteNamespace } from "./support/apps";
-import { KubeObject, get, kubectl, list, notReady, waitFor } from "./support/kube";
+import { KubeObject, apply, get, kubectl, list, notReady, waitFor } from "./support/kube";
 import { StackHandle, openStack } from "./support/stack";
 
 // The staging stack file leaves the namespace to its default, monitoring-<environment>.
 const NAMESPACE = "monitoring-staging";
-const NAMESPACES = [NAMESPACE, `${NAMESPACE}-agents`];
+/** The namespace of the stack file's apps: watched, so the collector reads its events there (a RoleBinding in it). */
+const APPS_NAMESPACE = "shop-staging";
+const NAMESPACES = [NAMESPACE, `${NAMESPACE}-agents`, APPS_NAMESPACE];
 const SECRETS = {
   grafanaAdminPassword: "volumes-grafana-admin-password",
   "basicAuthPasswords.admin": "volumes-basic-auth-password",
@@ -49,6 +51,8 @@ beforeAll(async () => {
   handle = await openStack("staging", { secrets: SECRETS });
   // No team workloads here: the database exporters are staging.test.ts's story.
   handle.editStackFile((c) => delete c["monitoring:databases"]);
+  // Its apps' namespace exists, as where a team runs its apps does (without workloads: nothing here reads them).
+  await apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: APPS_NAMESPACE } });
 });
 
 afterAll(async () => {

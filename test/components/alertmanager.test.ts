@@ -151,6 +151,8 @@ describe("alertmanagerArgs", () => {
       protectVolumes: true,
       ingressFromTraefik: false,
       ingressFromCloudflared: false,
+      // Loki's ruler sends the alerts of the LogQL rules.
+      ingressFromLoki: true,
       egress: { apiServer: { cidrs: ["0.0.0.0/0", "::/0"], ports: [443, 6443] }, nodeCidrs: ["0.0.0.0/0", "::/0"], extra: [] },
       priorityClassName: "monitoring-production-priority",
     });
@@ -170,6 +172,13 @@ describe("alertmanagerArgs", () => {
     );
     expect(grafanaOnly.externalUrl).toBeUndefined();
     expect(grafanaOnly.ingressFromTraefik).toBe(false);
+  });
+
+  test("Loki's pods may send to the HTTP port while Loki runs (its ruler), not once it is off", () => {
+    expect(alertmanagerArgs(stackConfig("staging", {})).ingressFromLoki).toBe(true);
+    expect(
+      alertmanagerArgs(stackConfig("staging", { loki: { enabled: false }, logCollector: { enabled: false } })).ingressFromLoki,
+    ).toBeUndefined();
   });
 });
 

@@ -166,9 +166,10 @@ describe("Loki alone", () => {
     ({ run, rendered } = await renderLoki(BASE_ARGS));
   });
 
-  test("its objects are a ConfigMap, a Service, a StatefulSet, its claim and its NetworkPolicies, all valid and labelled", () => {
+  test("its objects are its ConfigMaps (config, rules), a Service, a StatefulSet, its claim and its NetworkPolicies, all valid and labelled", () => {
     expect(rendered.kubernetes.map((o) => `${o.object.kind}/${o.object.metadata.name}`).sort()).toEqual([
       "ConfigMap/loki-config",
+      "ConfigMap/loki-rules",
       "NetworkPolicy/loki",
       "NetworkPolicy/loki-egress",
       "PersistentVolumeClaim/data-loki-0",
@@ -239,7 +240,7 @@ describe("Loki alone", () => {
   test("the ConfigMap holds lokiConfig as YAML, rendered to files/loki/loki.yaml", () => {
     const text = rendered.files.get("loki/loki.yaml");
     expect(text).toBeDefined();
-    expect(YAML.parse(text ?? "")).toEqual(lokiConfig({ retention: "3d", ingestion: ingestionOf(BASE_ARGS) }));
+    expect(YAML.parse(text ?? "")).toEqual(lokiConfig({ retention: "3d", ingestion: ingestionOf(BASE_ARGS), environment: "staging" }));
   });
 
   test("one replica runs -target=all as uid 10001, restricted, with the volume and /tmp as its only writable paths", () => {
@@ -272,13 +273,14 @@ describe("Loki alone", () => {
     });
     expect(c.volumeMounts).toEqual([
       { name: "config", mountPath: "/etc/loki/config", readOnly: true },
-      { name: "rules", mountPath: "/etc/loki/rules", readOnly: true },
+      // The rules ConfigMap is the directory of the one tenant (auth off: "fake") of the ruler's local storage.
+      { name: "rules", mountPath: "/etc/loki/rules/fake", readOnly: true },
       { name: "data", mountPath: "/var/loki" },
       { name: "tmp", mountPath: "/tmp" },
     ]);
     expect(pod.volumes).toEqual([
       { name: "config", configMap: { name: "loki-config" } },
-      { name: "rules", emptyDir: { sizeLimit: "1Mi" } },
+      { name: "rules", configMap: { name: "loki-rules" } },
       { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
     ]);
     expect(c.resources).toEqual({ requests: { cpu: "20m", memory: "272Mi" }, limits: { cpu: "1", memory: "528Mi" } });
@@ -381,6 +383,7 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
   test("deploys Loki with the profile's retention, size and resources, GOMEMLIMIT under the memory limit, every object valid", () => {
     const mine = rendered.kubernetes.filter((o) => o.component === "loki");
     expect(mine.map((o) => o.object.kind).sort()).toEqual([
+      "ConfigMap",
       "ConfigMap",
       "NetworkPolicy",
       "NetworkPolicy",

@@ -12,6 +12,7 @@ import { databaseExporterRules } from "../../components/prometheus/rules/databas
 import { ImageName, imageVersion } from "../../components/images";
 import { CATALOG_DIR, loadCatalog } from "../../scripts/lib/catalog";
 import { promqlMetricNames, promqlProblem } from "../../scripts/lib/promql";
+import { logqlRuleProblems } from "../../scripts/lib/team-check";
 import {
   AlertRule,
   RULES_DIR,
@@ -78,6 +79,16 @@ function generatedAlerts(): AlertRule[] {
   }
 }
 const generated = generatedAlerts();
+
+/** The shipped LogQL alerting rules (rules/logs/*.yml), evaluated by Loki's ruler: same house style and runbooks. */
+const LOG_RULES_DIR = path.join(RULES_DIR, "logs");
+const logAlerts = alertRules(
+  fs
+    .readdirSync(LOG_RULES_DIR)
+    .filter((f) => f.endsWith(".yml"))
+    .sort()
+    .map((f) => loadRuleFile(path.join(LOG_RULES_DIR, f))),
+);
 
 const ruleName = (r: AlertRule): string => `${r.file}: ${r.alert}${r.labels.severity ? ` (${r.labels.severity})` : ""}`;
 
@@ -155,7 +166,7 @@ describe("alerts", () => {
 
   test("every alert has a runbook section, and every runbook section an alert", () => {
     const sections = runbookSections();
-    const names = new Set([...alerts, ...generated].map((a) => a.alert));
+    const names = new Set([...alerts, ...generated, ...logAlerts].map((a) => a.alert));
     expect({
       withoutRunbook: [...names].filter((n) => !sections.has(n)),
       withoutAlert: [...sections].filter((s) => !names.has(s)),
@@ -283,5 +294,32 @@ describe("metric catalogue", () => {
       }
     }
     expect(problems).toEqual([]);
+  });
+});
+
+describe("the LogQL alerting rules (rules/logs/, Loki's ruler)", () => {
+  test("there are some, and none is named like a Prometheus alert", () => {
+    expect(logAlerts.map((a) => a.alert).sort()).toEqual(["KubeNodeSystemOom", "KubePodBackOff"]);
+    const prometheus = new Set([...alerts, ...generated].map((a) => a.alert));
+    expect(logAlerts.filter((a) => prometheus.has(a.alert))).toEqual([]);
+  });
+
+  test("each is a LogQL metric query that Grafana's grammar parses, on the events stream the collector writes", () => {
+    for (const file of fs.readdirSync(LOG_RULES_DIR).filter((f) => f.endsWith(".yml"))) {
+      expect({ file, problems: logqlRuleProblems(fs.readFileSync(path.join(LOG_RULES_DIR, file), "utf8")) }).toEqual({
+        file,
+        problems: [],
+      });
+    }
+    for (const a of logAlerts) expect(a.expr).toContain('job="kubernetes-events"');
+  });
+
+  test("each has a PascalCase name, a routed severity, a summary, a description and its runbook section", () => {
+    for (const a of logAlerts) {
+      expect(a.alert).toMatch(PASCAL_CASE);
+      expect(SEVERITIES.has(a.labels.severity)).toBe(true);
+      for (const k of REQUIRED_ANNOTATIONS) expect(a.annotations[k]).toBeTruthy();
+      expect(a.annotations.runbook).toBe(runbookRef(a.alert));
+    }
   });
 });

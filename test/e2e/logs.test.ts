@@ -93,13 +93,17 @@ function logqlPanels(): Array<{ title: string; expr: string }> {
 
 /** Grafana's substitution of the dashboard's variables: every namespace, app and pod ("All"), a search word, the ranges. */
 function resolveVariables(expr: string): string {
-  return expr
-    .replace(/\$\{search:regex\}/g, "payment")
-    .replace(/\$namespace/g, ".+")
-    .replace(/\$app/g, ".+")
-    .replace(/\$pod/g, ".+")
-    .replace(/\$__auto/g, "5m")
-    .replace(/\$__range/g, "15m");
+  return (
+    expr
+      .replace(/\$\{search:regex\}/g, "payment")
+      .replace(/\$namespace/g, ".+")
+      .replace(/\$app/g, ".+")
+      .replace(/\$pod/g, ".+")
+      // The Kubernetes events' filters at "All".
+      .replace(/\$(kind|object|reason|type)\b/g, ".*")
+      .replace(/\$__auto/g, "5m")
+      .replace(/\$__range/g, "15m")
+  );
 }
 
 describe("logs end to end: the deployed Loki and Alloy with the rendered configs", () => {
@@ -244,6 +248,28 @@ describe("logs end to end: the deployed Loki and Alloy with the rendered configs
   test("every LogQL panel of the logs dashboard returns data", async () => {
     const panels = logqlPanels();
     expect(panels.length).toBeGreaterThanOrEqual(10);
+    // The Kubernetes events' panels read what the collector's events source ships, which needs an API server
+    // (test/e2e/log-alerts.test.ts runs its pipeline): a pod's Warning event and a node's, labelled as it labels them.
+    const event = (labels: Record<string, string>, line: string) => ({
+      stream: { job: "kubernetes-events", type: "Warning", ...labels },
+      values: [[`${Date.now()}000000`, line]],
+    });
+    const status = await post(
+      `${lokiUrl}/loki/api/v1/push`,
+      JSON.stringify({
+        streams: [
+          event(
+            { namespace: "shop", kind: "Pod", name: "worker-0", reason: "BackOff" },
+            'name=worker-0 kind=Pod reason=BackOff type=Warning count=1 msg="Back-off restarting failed container worker in pod worker-0_shop(0b6f1c3e)" ',
+          ),
+          event(
+            { kind: "Node", name: NODE, reason: "SystemOOM" },
+            `name=${NODE} kind=Node reason=SystemOOM type=Warning count=1 msg="System OOM encountered, victim process: worker, pid: 42" `,
+          ),
+        ],
+      }),
+    );
+    expect(status).toBe(204);
     const empty = await run.waitFor(
       "every panel with data",
       async () => {

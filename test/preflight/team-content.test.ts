@@ -131,6 +131,62 @@ describe("the program reads a team directory", () => {
   });
 });
 
+const LOG_RULE = `groups:
+  - name: shop-logs
+    rules:
+      - alert: ShopPaymentsDeclined
+        expr: sum(count_over_time({namespace="shop"} |= "payment declined" [5m])) > 10
+        labels: { severity: warning }
+        annotations: { summary: "Payments declined" }
+`;
+
+describe("a team's LogQL rules (rules/logs/)", () => {
+  test("become team.<name>.yml for Loki's ruler, apart from the Prometheus rules", () => {
+    const { root } = teamDir({ "rules/shop.yml": GOOD_RULES, "rules/logs/shop.yml": LOG_RULE });
+    const team = readTeamContent(root, undefined, builtin);
+    expect(team.rules.map((r) => [r.key, r.source])).toEqual([["team.shop.yml", "team/rules/shop.yml"]]);
+    expect(team.logRules.map((r) => [r.key, r.source])).toEqual([["team.shop.yml", "team/rules/logs/shop.yml"]]);
+    expect(team.logRules[0].text).toBe(LOG_RULE);
+  });
+
+  test.each([
+    [
+      "a recording rule (Loki's ruler would need a remote write)",
+      { "rules/logs/a.yml": 'groups:\n  - name: a\n    rules:\n      - record: a:b\n        expr: sum(rate({a="b"}[1m]))\n' },
+      /team\/rules\/logs\/a\.yml: groups\[0\]\.rules\[0\]: a LogQL rule file takes alerting rules only \(alert, not record\)/,
+    ],
+    [
+      "an alert named like a shipped LogQL alert",
+      { "rules/logs/a.yml": LOG_RULE.replace("ShopPaymentsDeclined", "KubePodBackOff") },
+      /team\/rules\/logs\/a\.yml: groups\[0\]\.rules\[0\]: alert KubePodBackOff is a built-in alert \(rules\/logs\/events\.yml\)/,
+    ],
+    [
+      "a Prometheus alert named like a shipped LogQL alert",
+      { "rules/a.yml": GOOD_RULES.replace("ShopOrdersStalled", "KubeNodeSystemOom") },
+      /team\/rules\/a\.yml: groups\[0\]\.rules\[0\]: alert KubeNodeSystemOom is a built-in alert \(rules\/logs\/events\.yml\)/,
+    ],
+    [
+      "a folder in it",
+      { "rules/logs/more/a.yml": LOG_RULE },
+      /team\/rules\/logs\/more: unknown folder; rules\/logs\/ holds LogQL rule files only/,
+    ],
+    ["a file of another shape", { "rules/logs/a.yml": "alerts: []\n" }, /team\/rules\/logs\/a\.yml: must be a Prometheus rule file/],
+  ])("refuses %s, naming the key and the file", (_what, files, message) => {
+    const text = refusal(files as Record<string, string>);
+    expect(text).toMatch(/monitoring:teamContent: team\//);
+    expect(text).toMatch(message);
+  });
+
+  test("the stack ships them in Loki's rules ConfigMap beside the shipped ones", async () => {
+    const rendered = await render("staging", ["teamContent=test/fixtures/team-log-rules"]);
+    const data = objectsOf(rendered, "ConfigMap", "loki-rules")[0].data as Record<string, string>;
+    expect(Object.keys(data)).toEqual(["events.yml", "team.shop.yml"]);
+    expect(data["team.shop.yml"]).toBe(
+      fs.readFileSync(path.join(__dirname, "..", "fixtures", "team-log-rules", "rules", "logs", "shop.yml"), "utf8"),
+    );
+  });
+});
+
 describe("the stack ships a team's content", () => {
   let rendered: Awaited<ReturnType<typeof render>>;
   beforeAll(async () => {

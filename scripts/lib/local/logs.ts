@@ -34,16 +34,42 @@ export function localLokiConfig(text: string, root: string, ports: { http: numbe
   return local;
 }
 
+/** The events source of config.alloy (components/log-collector/events.ts) and the pipeline after it. */
+const EVENTS_SOURCE = /^loki\.source\.kubernetes_events "events" \{\n[\s\S]*?\n\}\n\n/m;
+const EVENTS_PROCESS = /^loki\.process "events" \{\n[\s\S]*?\n\}\n\n/m;
+
+/**
+ * The rendered events blocks made local: the source reads the API server of `kubeconfig` (a
+ * control plane on the loopback) instead of the pod's in-cluster one, as one Alloy on its own
+ * (clustering on, without peers: it owns every namespace); without a kubeconfig they are left out,
+ * since the source cannot build its client without an API server.
+ */
+function localEvents(text: string, kubeconfig: string | undefined): string {
+  if (!EVENTS_SOURCE.test(text)) return text;
+  if (kubeconfig === undefined) return text.replace(EVENTS_SOURCE, "").replace(EVENTS_PROCESS, "");
+  return text.replace(EVENTS_SOURCE, (block) =>
+    block.replace("\n\tclustering {", `\n\tclient {\n\t\tkubeconfig_file = ${JSON.stringify(kubeconfig)}\n\t}\n\n\tclustering {`),
+  );
+}
+
 /**
  * The rendered config.alloy with pod discovery read from a file of the same labels, the
  * pod log directory under `podLogs`, and pushes to `pushUrl`; everything else as rendered. The
  * OTLP endpoint for apps (the blocks from `otelcol.receiver.otlp` to the end) is made local as
  * localOtlpBlocks says when `otlp` says where it listens and sends; without, the pod-log runs
- * leave it out (it listens on fixed ports, and its pod lookup needs a cluster's API).
+ * leave it out (it listens on fixed ports, and its pod lookup needs a cluster's API). The Kubernetes
+ * events read the API server of `kubeconfig`, or are left out without one (localEvents).
  */
-export function localAlloyConfig(text: string, targetsFile: string, podLogs: string, pushUrl: string, otlp?: LocalOtlp): string {
+export function localAlloyConfig(
+  text: string,
+  targetsFile: string,
+  podLogs: string,
+  pushUrl: string,
+  otlp?: LocalOtlp,
+  kubeconfig?: string,
+): string {
   const at = text.indexOf(OTLP_RECEIVER_BLOCK);
-  const podLogsOnly = at >= 0 ? text.slice(0, at) : text;
+  const podLogsOnly = localEvents(at >= 0 ? text.slice(0, at) : text, kubeconfig);
   const discovery = /^discovery\.kubernetes "pods" \{\n[\s\S]*?\n\}\n/m;
   if (!discovery.test(podLogsOnly)) throw new Error('config.alloy has no discovery.kubernetes "pods" block');
   const renderedPush = /^\t\turl\s+= "([^"]+)"$/m.exec(podLogsOnly)?.[1];
@@ -76,10 +102,10 @@ export async function lokiReady(loki: ManagedProcess, url: string, timeoutMs = 9
 export function localAlloyArgs(
   rendered: string,
   dir: string,
-  local: { targetsFile: string; podLogs: string; pushUrl: string; port: number; otlp?: LocalOtlp },
+  local: { targetsFile: string; podLogs: string; pushUrl: string; port: number; otlp?: LocalOtlp; kubeconfig?: string },
 ): string[] {
   const file = path.join(dir, "config.alloy");
-  fs.writeFileSync(file, localAlloyConfig(rendered, local.targetsFile, local.podLogs, local.pushUrl, local.otlp));
+  fs.writeFileSync(file, localAlloyConfig(rendered, local.targetsFile, local.podLogs, local.pushUrl, local.otlp, local.kubeconfig));
   return alloyRunArgs(file, local.port, path.join(dir, "alloy-data"));
 }
 

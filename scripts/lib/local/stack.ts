@@ -299,6 +299,8 @@ export class LocalStack<Extra extends string = never> {
       pushUrl: `${this.url("loki")}/loki/api/v1/push`,
       port: this.ports.alloy,
       ...(otlp ? { otlp } : {}),
+      // With the lab's control plane (lookup), the events source watches it; without, it is left out.
+      ...(lookup && process.env.KUBECONFIG ? { kubeconfig: process.env.KUBECONFIG } : {}),
     });
     return this.local.start("alloy", stackBinary("alloy"), args, { env: { HOSTNAME: node } });
   }

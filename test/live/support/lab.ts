@@ -442,9 +442,11 @@ export class Lab {
       );
     const objects = this.rendered.kubernetes.filter((o) => !o.patch).map((o) => o.object);
     const rank = (kind: string) => (kind === "Namespace" ? 0 : kind === "CustomResourceDefinition" ? 1 : 2);
-    for (const obj of [...objects].sort((a, b) => rank(a.kind) - rank(b.kind))) await apply(obj);
     const teamNamespace = this.config.apps.map((a) => a.service?.namespace).find(Boolean) ?? "shop-staging";
+    // The namespaces the stack watches exist before it, as a team's do: the collector's read access to their events is bound in them.
     await createTeamWorkloads(teamNamespace);
+    await apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESAKE.namespace } });
+    for (const obj of [...objects].sort((a, b) => rank(a.kind) - rank(b.kind))) await apply(obj);
     // What teams also run, so that kube-state-metrics reports every kind the alerts read: a
     // CronJob and a Job, an autoscaler, a quota.
     for (const obj of teamExtras(teamNamespace)) await apply(obj);
