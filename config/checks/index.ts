@@ -11,6 +11,7 @@ import { databaseNameChecks, dsnChecks } from "./databases";
 import { exposureChecks, hostnameChecks } from "./exposure";
 import { kubernetesLimits } from "./kubernetes";
 import { logCollectorChecks } from "./log-collector";
+import { monitorsChecks } from "./monitors";
 import { uniqueNames } from "./names";
 import { nodeChecks } from "./nodes";
 import { appNameChecks, prometheusRules } from "./prometheus";
@@ -39,6 +40,8 @@ const CHECKS: ReadonlyArray<(input: CheckInput) => void> = [
   logCollectorChecks,
   sectionChecks("logCollector"),
   sectionChecks("loki"),
+  sectionChecks("monitors"),
+  monitorsChecks,
   tracingChecks,
   sectionChecks("tracing"),
   kubernetesLimits,
