@@ -32,6 +32,8 @@ export interface AlloyConfigArgs {
   otlp?: AlloyOtlpArgs;
   /** The namespaces whose pods' logs it collects (the stack's watched ones); none: every namespace's. */
   namespaces?: readonly string[];
+  /** Further pipelines of their own file (monitors.ts), written after the rest, each with its line of the heading comment. Default none. */
+  extra?: { blocks: AlloyBlock[]; comment: string };
 }
 
 /**
@@ -99,6 +101,7 @@ export function alloyConfig(args: AlloyConfigArgs): string {
       lokiWrite("loki", args.lokiPushUrl),
       ...(shares.length > 0 ? shareRouting(shares).blocks : []),
       ...(args.otlp ? otlpBlocks(args.otlp) : []),
+      ...(args.extra?.blocks ?? []),
     ],
     [
       "The monitoring stack's log collector (components/log-collector/alloy.ts): the pod logs of this node,",
@@ -107,6 +110,7 @@ export function alloyConfig(args: AlloyConfigArgs): string {
         (share) => `The pod logs of ${share.namespaces.join(", ")} go to the Loki of the stack in ${share.stackNamespace} instead.`,
       ),
       ...(args.otlp ? ["Apps' OTLP: traces to the traces backend, metrics to Prometheus, logs to Loki, with the same labels."] : []),
+      ...(args.extra ? [args.extra.comment] : []),
     ],
   );
 }

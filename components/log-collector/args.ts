@@ -40,6 +40,19 @@ export interface LogCollectorArgs {
    * of `namespaces` go to the Loki of the stack in `stackNamespace`. Default none.
    */
   shares?: Array<{ stackNamespace: string; namespaces: string[] }>;
+  /**
+   * The Prometheus operator's monitors (config monitors): ServiceMonitors, PodMonitors and Probes of
+   * `namespaces` (none: every namespace) that carry `selector`'s labels, scraped by one collector of
+   * the cluster each and remote-written to the stack's Prometheus; `secrets` (`<namespace>/<name>`)
+   * the Secrets they may name, the only ones the collector may get. Default none.
+   */
+  monitors?: {
+    namespaces?: string[];
+    selector: Record<string, string>;
+    secrets: string[];
+    scrapeInterval: string;
+    scrapeTimeout: string;
+  };
 }
 
 /** What a profile sets of the log collector (config `logCollector`). */

@@ -35,9 +35,11 @@ import {
   lokiOtlpUrl,
   lokiPushUrl,
   prometheusOtlpUrl,
+  prometheusRemoteWriteUrl,
   tracesOtlpEndpoint,
 } from "../kit/services";
 import { POD_LOGS_DIR } from "./relabelling";
+import { MONITOR_COMPONENTS, clusterArgs, monitorBlocks } from "./monitors";
 
 /** The Service apps send OTLP to, in the agents namespace: `otlp.<namespace>-agents.svc`. */
 export const OTLP_SERVICE = "otlp";
@@ -57,7 +59,8 @@ const ALLOY_ARGS = [
  * the stack's Loki pods on Loki's port, in the stack namespace. Usage reports are off.
  */
 export function logCollectorEgressRules(
-  args: Pick<LogCollectorArgs, "stackNamespace" | "environment" | "egress" | "otlp" | "shares">,
+  args: Pick<LogCollectorArgs, "stackNamespace" | "environment" | "egress" | "otlp" | "shares" | "monitors">,
+  peers?: Record<string, string>,
 ): EgressRule[] {
   const egress = args.egress ?? DEFAULT_EGRESS;
   const stackPod = (app: string) => ({
@@ -69,13 +72,15 @@ export function logCollectorEgressRules(
     apiServerEgress(egress),
     { ports: [LOKI_PORT], to: [stackPod("loki")] },
     // Apps' OTLP: metrics to Prometheus' receiver, spans to the traces backend.
-    ...(otlp ? [{ ports: [SERVICE_PORTS.prometheus], to: [stackPod("prometheus")] }] : []),
+    ...(otlp || args.monitors ? [{ ports: [SERVICE_PORTS.prometheus], to: [stackPod("prometheus")] }] : []),
     ...(otlp?.traces ? [{ ports: [OTLP_PORTS.grpc], to: [stackPod(TRACES_SERVICE)] }] : []),
     // The Loki of each other stack it serves: that stack's environment is not known here, its namespace and Loki's name are.
     ...(args.shares ?? []).map((share) => ({
       ports: [LOKI_PORT],
       to: [{ namespaces: { "kubernetes.io/metadata.name": share.stackNamespace }, pods: { "app.kubernetes.io/name": "loki" } }],
     })),
+    // The monitors: the other collectors of the cluster (gossip on the HTTP port), and the targets, pods of any namespace on their own ports.
+    ...(args.monitors && peers ? [{ ports: [ALLOY_PORT], to: [{ pods: peers }] }, { to: [{ anyNamespace: true as const }] }] : []),
     ...extraEgressRules(egress),
   ];
 }
@@ -97,8 +102,23 @@ export class LogCollector extends StackComponent {
     const agent = LOG_COLLECTOR_AGENT;
     const otlp = args.otlp;
     const shares = args.shares ?? [];
+    const monitors = args.monitors;
     const config = alloyConfig({
       lokiPushUrl: lokiPushUrl(args.stackNamespace),
+      ...(monitors
+        ? {
+            extra: {
+              blocks: monitorBlocks({
+                remoteWriteUrl: prometheusRemoteWriteUrl(args.stackNamespace),
+                ...(monitors.namespaces ? { namespaces: monitors.namespaces } : {}),
+                selector: monitors.selector,
+                scrapeInterval: monitors.scrapeInterval,
+                scrapeTimeout: monitors.scrapeTimeout,
+              }),
+              comment: "The Prometheus operator's ServiceMonitors, PodMonitors and Probes: each target scraped by one collector, remote-written to Prometheus.",
+            },
+          }
+        : {}),
       ...(args.namespaces ? { namespaces: args.namespaces } : {}),
       ...(shares.length > 0
         ? {
@@ -138,7 +158,10 @@ export class LogCollector extends StackComponent {
       {
         metadata: { name: clusterName, labels },
         // Pods to discover (every namespace's logs), nodes for the node role; read-only.
-        rules: [{ apiGroups: [""], resources: ["nodes", "pods"], verbs: ["get", "list", "watch"] }],
+        rules: [
+          { apiGroups: [""], resources: ["nodes", "pods"], verbs: ["get", "list", "watch"] },
+          ...(monitors ? monitorReadRules() : []),
+        ],
       },
       { parent: this },
     );
@@ -151,6 +174,34 @@ export class LogCollector extends StackComponent {
       },
       { parent: this },
     );
+
+    // The Secrets the monitors may name: `get` of those names, in their namespace, and nothing else.
+    if (monitors) {
+      const byNamespace = new Map<string, string[]>();
+      for (const ref of monitors.secrets) {
+        const [secretNs, secret] = ref.split("/");
+        byNamespace.set(secretNs, [...(byNamespace.get(secretNs) ?? []), secret]);
+      }
+      for (const [secretNs, names] of [...byNamespace].sort(([a], [b]) => a.localeCompare(b))) {
+        const role = new k8s.rbac.v1.Role(
+          `${name}-monitor-secrets-${secretNs}`,
+          {
+            metadata: { name: `${clusterName}-monitor-secrets`, namespace: secretNs, labels },
+            rules: [{ apiGroups: [""], resources: ["secrets"], resourceNames: [...names].sort(), verbs: ["get"] }],
+          },
+          { parent: this },
+        );
+        new k8s.rbac.v1.RoleBinding(
+          `${name}-monitor-secrets-${secretNs}`,
+          {
+            metadata: { name: `${clusterName}-monitor-secrets`, namespace: secretNs, labels },
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+            subjects: [{ kind: "ServiceAccount", name: serviceAccount.metadata.name, namespace: ns }],
+          },
+          { parent: this },
+        );
+      }
+    }
 
     const configMap = new k8s.core.v1.ConfigMap(
       `${name}-config`,
@@ -191,7 +242,7 @@ export class LogCollector extends StackComponent {
                 {
                   name: agent,
                   image: imageOf(id),
-                  args: ALLOY_ARGS,
+                  args: monitors ? [...ALLOY_ARGS, ...clusterArgs(ns, agent, ALLOY_PORT, args.stackNamespace)] : ALLOY_ARGS,
                   // The node this pod runs on: which pods are this node's.
                   env: [{ name: "HOSTNAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
                   ports: [
@@ -279,6 +330,8 @@ export class LogCollector extends StackComponent {
             ports: [ALLOY_PORT],
             from: [{ namespaces: { "kubernetes.io/metadata.name": args.stackNamespace }, pods: prometheusPodLabels(args.environment) }],
           },
+          // The other collectors of the cluster (the monitors' targets shared out among them).
+          ...(monitors ? [{ ports: [ALLOY_PORT], from: [{ pods: selectorLabels(id) }] }] : []),
           ...(otlp && otlp.fromNamespaces.length > 0
             ? [
                 {
@@ -293,7 +346,10 @@ export class LogCollector extends StackComponent {
     );
     new k8s.networking.v1.NetworkPolicy(
       `${name}-egress-policy`,
-      { metadata: objectMeta(id, ns, egressPolicyName(agent)), spec: egressPolicySpec(selectorLabels(id), logCollectorEgressRules(args)) },
+      {
+        metadata: objectMeta(id, ns, egressPolicyName(agent)),
+        spec: egressPolicySpec(selectorLabels(id), logCollectorEgressRules(args, selectorLabels(id))),
+      },
       { parent: this },
     );
 
@@ -309,4 +365,18 @@ export class LogCollector extends StackComponent {
     this.scrapeTargets = [{ job: agent, namespace: ns, selector: selectorLabels(id), port: "http-metrics", instance: "node" }];
     this.registerOutputs({ scrapeTargets: this.scrapeTargets });
   }
+}
+
+/**
+ * What watching the monitors takes, read-only: the three kinds, and what their targets are
+ * discovered from (Services, Endpoints and EndpointSlices, Pods; Ingresses for a Probe's ingress
+ * targets). Secrets are not among them: each one a monitor may name has a Role of its own.
+ */
+export function monitorReadRules(): k8s.types.input.rbac.v1.PolicyRule[] {
+  return [
+    { apiGroups: ["monitoring.coreos.com"], resources: [...MONITOR_COMPONENTS], verbs: ["get", "list", "watch"] },
+    { apiGroups: [""], resources: ["services", "endpoints"], verbs: ["get", "list", "watch"] },
+    { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
+    { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: ["get", "list", "watch"] },
+  ];
 }

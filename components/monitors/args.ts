@@ -4,6 +4,7 @@
  * PrometheusRule), and the CustomResourceDefinitions it installs for them when the cluster has none.
  */
 import { images } from "../images";
+import { PART_OF } from "../kit/labels";
 
 /** The API group and version of the four kinds. */
 export const MONITORING_GROUP = "monitoring.coreos.com";
@@ -35,8 +36,8 @@ export const PROMETHEUS_OPERATOR_RELEASE = images.configReloader.replace(/^.*:/,
  * stack owns them, the annotation which one (its namespace). A CRD without the label was installed
  * by someone else (the operator's chart, another tool) and is left alone (preflight/operator-crds.ts).
  */
-export const CRD_OWNER_LABEL = "app.kubernetes.io/managed-by";
-export const CRD_OWNER_VALUE = "monitoring-stack";
+export const CRD_OWNER_LABEL = "app.kubernetes.io/part-of";
+export const CRD_OWNER_VALUE = PART_OF;
 export const CRD_OWNER_ANNOTATION = "monitoring-stack/namespace";
 export const CRD_RELEASE_ANNOTATION = "monitoring-stack/prometheus-operator-api";
 

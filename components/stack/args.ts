@@ -24,6 +24,7 @@ import type { SignIn } from "../grafana/sign-in";
 import { AlertmanagerArgs } from "../alertmanager/args";
 import { TraefikExposureArgs } from "../traefik";
 import { CloudflareTunnelArgs } from "../cloudflare-tunnel/args";
+import { prometheusRuleStateConfig } from "../monitors/state-metrics";
 
 /** Where the cluster's Traefik runs, as the stack config says (k3s's by default). */
 function clusterTraefik(cfg: StackConfig): ClusterTraefik {
@@ -64,6 +65,7 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
     ...(hostname ? { publicHostname: hostname } : {}),
     exemplars: cfg.tracing.enabled,
     ...(otlpEndpoint(cfg) ? { otlpReceiver: collectorPeer(cfg) } : {}),
+    ...(monitorsRun(cfg) ? { remoteWriteReceiver: collectorPeer(cfg) } : {}),
     ingressFromTraefik: exposedBy(cfg, "prometheus", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "prometheus", "cloudflare"),
     egress: egressSettings(cfg, "prometheus"),
@@ -263,6 +265,17 @@ export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
     ...(cfg.logCollector.shareWith.length > 0
       ? { shares: cfg.logCollector.shareWith.map((share) => ({ stackNamespace: share.namespace, namespaces: share.namespaces })) }
       : {}),
+    ...(monitorsRun(cfg)
+      ? {
+          monitors: {
+            ...monitorNamespaces(cfg),
+            selector: cfg.monitors.selector,
+            secrets: cfg.monitors.secrets,
+            scrapeInterval: cfg.prometheus.scrapeInterval,
+            scrapeTimeout: cfg.prometheus.scrapeTimeout,
+          },
+        }
+      : {}),
     egress: egressSettings(cfg, "logCollector"),
     ...podPriority(stackPriorityClass(cfg)),
   };
@@ -418,7 +431,25 @@ function workloadArgs(cfg: StackConfig, component: EgressComponent) {
 
 /** kube-state-metrics' args. */
 export function kubeStateMetricsArgs(cfg: StackConfig): KubeStateMetricsArgs {
-  return { ...workloadArgs(cfg, "kubeStateMetrics"), resources: cfg.kubeStateMetrics.resources, ...watching(cfg, "namespaces") };
+  const state = monitorsRun(cfg) && cfg.monitors.rules ? prometheusRuleStateConfig(cfg.monitors.selector) : undefined;
+  return {
+    ...workloadArgs(cfg, "kubeStateMetrics"),
+    resources: cfg.kubeStateMetrics.resources,
+    ...watching(cfg, "namespaces"),
+    ...(state ? { customResourceState: { config: state.config, reads: state.reads } } : {}),
+  };
+}
+
+/** Whether the stack honours the operator's objects (monitors.enabled), which its collector scrapes. */
+export function monitorsRun(cfg: StackConfig): boolean {
+  return cfg.monitors.enabled && cfg.logCollector.enabled;
+}
+
+/** The namespaces whose monitors and rules the stack reads (monitors.namespaces, else the watched ones), or nothing for every namespace. */
+export function monitorNamespaces(cfg: StackConfig): { namespaces?: string[] } {
+  if (cfg.monitors.namespaces) return { namespaces: [...cfg.monitors.namespaces].sort() };
+  const watched = watchedNamespaces(cfg);
+  return watched ? { namespaces: watched } : {};
 }
 
 /** The database exporters' args: one exporter per entry of databases[]. */
