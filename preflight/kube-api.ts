@@ -42,7 +42,10 @@ interface Connection {
 /** Where the kubeconfig is: the provider's config (path or content), $KUBECONFIG's first file, ~/.kube/config. */
 function kubeconfigText(providerKubeconfig: string | undefined): { text: string; dir: string } {
   if (providerKubeconfig !== undefined && providerKubeconfig.trim() !== "") {
-    if (/^\s*(apiVersion|clusters|kind|contexts|current-context|users)\s*:/m.test(providerKubeconfig) || providerKubeconfig.trim().startsWith("{")) {
+    if (
+      /^\s*(apiVersion|clusters|kind|contexts|current-context|users)\s*:/m.test(providerKubeconfig) ||
+      providerKubeconfig.trim().startsWith("{")
+    ) {
       return { text: providerKubeconfig, dir: process.cwd() };
     }
     return { text: fs.readFileSync(providerKubeconfig, "utf8"), dir: path.dirname(path.resolve(providerKubeconfig)) };
@@ -97,7 +100,9 @@ export function kubeConnection(providerKubeconfig?: string, providerContext?: st
     cert: fileOrData(user["client-certificate-data"], user["client-certificate"], dir),
     key: fileOrData(user["client-key-data"], user["client-key"], dir),
     ...(typeof user.token === "string" ? { token: user.token } : tokenFile !== undefined ? { token: tokenFile } : {}),
-    ...(typeof user.username === "string" ? { basic: Buffer.from(`${user.username}:${String(user.password ?? "")}`).toString("base64") } : {}),
+    ...(typeof user.username === "string"
+      ? { basic: Buffer.from(`${user.username}:${String(user.password ?? "")}`).toString("base64") }
+      : {}),
     ...(isMap(user.exec) ? execCredential(user.exec) : {}),
   };
 }

@@ -29,7 +29,8 @@ export function crdReader(get: KubeGet): CrdReader {
     const answer = await get(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`);
     if (answer.status === 404) return { exists: false };
     if (answer.status !== 200) throw new Error(`reading CRD ${name} answered HTTP ${answer.status}`);
-    const metadata = ((answer.body ?? {}) as { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } }).metadata;
+    const metadata = ((answer.body ?? {}) as { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> } })
+      .metadata;
     return { exists: true, labels: metadata?.labels ?? {}, annotations: metadata?.annotations ?? {} };
   };
 }
@@ -64,11 +65,15 @@ export function crdPlan(
   for (const kind of kinds) {
     const crd = found[kind];
     if (mode === "external") {
-      if (!crd.exists) warnings.push(`${key} is external, but the cluster has no CRD ${crdName(kind)}: no ${kind} can exist until its owner installs it`);
+      if (!crd.exists)
+        warnings.push(`${key} is external, but the cluster has no CRD ${crdName(kind)}: no ${kind} can exist until its owner installs it`);
       continue;
     }
     if (!crd.exists || ours(crd, namespace)) install.push(kind);
-    else warnings.push(`${key}: CRD ${crdName(kind)} was installed by ${ownerOf(crd)}; this stack leaves it alone and reads its ${kind} objects`);
+    else
+      warnings.push(
+        `${key}: CRD ${crdName(kind)} was installed by ${ownerOf(crd)}; this stack leaves it alone and reads its ${kind} objects`,
+      );
   }
   return { kinds: install, warnings };
 }

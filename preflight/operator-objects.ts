@@ -47,9 +47,13 @@ export async function readOperatorObjects(
       ruleFiles: builtin ? operatorRuleFiles([], builtin, matchers, rulesKey).files : [],
       warnings: [
         ...(cfg.monitors.crds === "auto"
-          ? [`${crdsKey}: the offline render has no cluster to read the CRDs from; it renders all four, and pulumi preview and up leave alone those another owner installed.`]
+          ? [
+              `${crdsKey}: the offline render has no cluster to read the CRDs from; it renders all four, and pulumi preview and up leave alone those another owner installed.`,
+            ]
           : []),
-        ...(builtin ? [`${rulesKey}: the offline render has no cluster to read PrometheusRules from; pulumi preview and up load them.`] : []),
+        ...(builtin
+          ? [`${rulesKey}: the offline render has no cluster to read PrometheusRules from; pulumi preview and up load them.`]
+          : []),
       ],
     };
   }

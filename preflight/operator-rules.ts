@@ -21,7 +21,10 @@ import { BuiltinNames, teamRuleFileProblems } from "./team-content";
 import { KubeGet } from "./kube-api";
 
 /** Lists the PrometheusRule objects of the namespaces given (none: every namespace) that carry the selector's labels. */
-export type RuleLister = (namespaces: readonly string[] | undefined, selector: Readonly<Record<string, string>>) => Promise<PrometheusRuleObject[]>;
+export type RuleLister = (
+  namespaces: readonly string[] | undefined,
+  selector: Readonly<Record<string, string>>,
+) => Promise<PrometheusRuleObject[]>;
 
 export function ruleLister(get: KubeGet): RuleLister {
   return async (namespaces, selector) => {
@@ -73,7 +76,9 @@ function expressionProblems(object: PrometheusRuleObject): string[] {
       const text = String(expr);
       const at = promqlErrorAt(text);
       if (at !== undefined) {
-        problems.push(`groups[${g}].rules[${r}].expr does not parse at character ${at + 1}: ${JSON.stringify(text.slice(Math.max(0, at - 20), at + 20))}`);
+        problems.push(
+          `groups[${g}].rules[${r}].expr does not parse at character ${at + 1}: ${JSON.stringify(text.slice(Math.max(0, at - 20), at + 20))}`,
+        );
       }
     });
   });

@@ -151,7 +151,11 @@ export class KubeStateMetrics extends StackComponent {
         metadata: { name: clusterName, labels },
         rules: [
           ...kubeStateMetricsRules(),
-          ...(args.customResourceState?.reads ?? []).map((r) => ({ apiGroups: [r.apiGroup], resources: [r.resource], verbs: ["list", "watch"] })),
+          ...(args.customResourceState?.reads ?? []).map((r) => ({
+            apiGroups: [r.apiGroup],
+            resources: [r.resource],
+            verbs: ["list", "watch"],
+          })),
         ],
       },
       { parent: this },

@@ -115,7 +115,8 @@ export class LogCollector extends StackComponent {
                 scrapeInterval: monitors.scrapeInterval,
                 scrapeTimeout: monitors.scrapeTimeout,
               }),
-              comment: "The Prometheus operator's ServiceMonitors, PodMonitors and Probes: each target scraped by one collector, remote-written to Prometheus.",
+              comment:
+                "The Prometheus operator's ServiceMonitors, PodMonitors and Probes: each target scraped by one collector, remote-written to Prometheus.",
             },
           }
         : {}),

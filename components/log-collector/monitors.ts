@@ -51,7 +51,9 @@ export function monitorBlocks(args: AlloyMonitorsArgs): AlloyBlock[] {
       ...(component === "servicemonitors" ? ([["kubernetes_role", "endpointslice"]] as Array<[string, string]>) : []),
     ],
     blocks: [
-      ...(Object.keys(args.selector).length > 0 ? [{ name: "selector", attributes: [["match_labels", stringObject(args.selector)]] } as AlloyBlock] : []),
+      ...(Object.keys(args.selector).length > 0
+        ? [{ name: "selector", attributes: [["match_labels", stringObject(args.selector)]] } as AlloyBlock]
+        : []),
       // Each target scraped by one peer of the collectors' cluster.
       { name: "clustering", attributes: [["enabled", true]] },
       {

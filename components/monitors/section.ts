@@ -12,7 +12,9 @@ const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const schema = z.strictObject({
   enabled: bool
     .optional()
-    .describe("Honour ServiceMonitor, PodMonitor, Probe and PrometheusRule objects (monitoring.coreos.com/v1) without the operator; default false."),
+    .describe(
+      "Honour ServiceMonitor, PodMonitor, Probe and PrometheusRule objects (monitoring.coreos.com/v1) without the operator; default false.",
+    ),
   namespaces: z
     .array(matching(NAMESPACE, "a namespace (a DNS-1123 label: lower-case letters, digits and '-', at most 63 characters)"))
     .min(1, "must name at least one namespace, or be left out for the namespaces the stack watches")
@@ -24,11 +26,15 @@ const schema = z.strictObject({
   secrets: z
     .array(matching(SECRET_REF, "a Secret as <namespace>/<name>, such as shop/metrics-auth"))
     .optional()
-    .describe("The Secrets (<namespace>/<name>) monitors may name for basicAuth, bearerTokenSecret or tlsConfig: the collector may read those and no other."),
+    .describe(
+      "The Secrets (<namespace>/<name>) monitors may name for basicAuth, bearerTokenSecret or tlsConfig: the collector may read those and no other.",
+    ),
   crds: z
     .enum(CRD_MODES, { error: `must be one of ${CRD_MODES.join(", ")}` })
     .optional()
-    .describe("The four CRDs: auto installs them unless another owner did (read at preview and up), install always, external never; default auto."),
+    .describe(
+      "The four CRDs: auto installs them unless another owner did (read at preview and up), install always, external never; default auto.",
+    ),
   rules: bool.optional().describe("Load the PrometheusRules into Prometheus (read at preview and up); default true."),
 });
 
@@ -38,12 +44,19 @@ function problems(section: MonitorsSettings): ArgsProblem[] {
     found.push({ key: `secrets[${section.secrets.lastIndexOf(name)}]`, message: `names ${name} a second time: give each Secret once` });
   }
   for (const ns of duplicates(section.namespaces ?? [])) {
-    found.push({ key: `namespaces[${(section.namespaces ?? []).lastIndexOf(ns)}]`, message: `names ${ns} a second time: give each namespace once` });
+    found.push({
+      key: `namespaces[${(section.namespaces ?? []).lastIndexOf(ns)}]`,
+      message: `names ${ns} a second time: give each namespace once`,
+    });
   }
   if (!section.enabled) {
     const set = (["namespaces", "secrets"] as const).filter((k) => (section[k] ?? []).length > 0);
     for (const key of set) {
-      found.push({ key, message: "is set, but enabled is false: nothing reads monitors (set monitors.enabled: true, or remove it)", involves: ["enabled"] });
+      found.push({
+        key,
+        message: "is set, but enabled is false: nothing reads monitors (set monitors.enabled: true, or remove it)",
+        involves: ["enabled"],
+      });
     }
   }
   if (section.enabled && section.namespaces !== undefined) {

@@ -355,8 +355,14 @@ export class Prometheus extends StackComponent {
       });
     }
     const receiver = args.remoteWriteReceiver;
-    if (receiver && !(args.otlpReceiver && args.otlpReceiver.namespace === receiver.namespace && args.otlpReceiver.agent === receiver.agent)) {
-      clients.push({ namespaces: { "kubernetes.io/metadata.name": receiver.namespace }, pods: stackPods(receiver.agent, args.environment) });
+    if (
+      receiver &&
+      !(args.otlpReceiver && args.otlpReceiver.namespace === receiver.namespace && args.otlpReceiver.agent === receiver.agent)
+    ) {
+      clients.push({
+        namespaces: { "kubernetes.io/metadata.name": receiver.namespace },
+        pods: stackPods(receiver.agent, args.environment),
+      });
     }
     new k8s.networking.v1.NetworkPolicy(
       `${name}-network-policy`,
