@@ -52,6 +52,8 @@ export interface LogCollectorArgs {
     secrets: string[];
     scrapeInterval: string;
     scrapeTimeout: string;
+    /** The Services Prometheus scrapes itself (apps[], targets[]): the monitors leave their endpoints alone. */
+    scrapedServices: Array<{ namespace: string; name: string }>;
   };
 }
 

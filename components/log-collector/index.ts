@@ -114,6 +114,8 @@ export class LogCollector extends StackComponent {
                 selector: monitors.selector,
                 scrapeInterval: monitors.scrapeInterval,
                 scrapeTimeout: monitors.scrapeTimeout,
+                environment: args.environment,
+                scrapedServices: monitors.scrapedServices,
               }),
               comment:
                 "The Prometheus operator's ServiceMonitors, PodMonitors and Probes: each target scraped by one collector, remote-written to Prometheus.",

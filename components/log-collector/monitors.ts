@@ -10,7 +10,9 @@
  * and the components' `clustering` block shares the targets out among its peers by a hash of each
  * target's labels. On one node the cluster has one peer, which scrapes everything.
  */
-import { AlloyBlock, AlloyExpr } from "./alloy-syntax";
+import { AlloyBlock, AlloyExpr, ruleBlock } from "./alloy-syntax";
+import { RelabelRule } from "./relabelling";
+import { ENVIRONMENT_LABEL } from "../kit/database-exporters";
 
 /** What the collector reads of the monitors. */
 export interface AlloyMonitorsArgs {
@@ -23,6 +25,44 @@ export interface AlloyMonitorsArgs {
   /** The scrape interval and timeout of a monitor whose endpoint gives none: the stack's. */
   scrapeInterval: string;
   scrapeTimeout: string;
+  /** The stack's environment: the annotated pods its Prometheus scrapes are those labelled with it or with no environment. */
+  environment: string;
+  /** The Services Prometheus scrapes itself (apps[] and targets[] with a service), `{namespace, name}`. */
+  scrapedServices: ReadonlyArray<{ namespace: string; name: string }>;
+}
+
+/** A Kubernetes name as a regex literal: lower-case letters, digits, '-' and '.', the dot escaped. */
+const literal = (name: string) => name.replace(/\./g, "\\.");
+
+/**
+ * What the monitors leave to Prometheus' own jobs, so that no target is scraped twice into one
+ * Prometheus: a pod annotated `prometheus.io/scrape: "true"` that the annotated-pods job takes (no
+ * environment label, or this stack's; k3s's Traefik pods are the traefik job's), and the endpoints of
+ * a Service that apps[] or targets[] scrape. The drop happens before the scrape, on the target's
+ * Kubernetes metadata (Alloy applies these rules first, before each monitor's own relabelings).
+ */
+export function duplicateRules(args: Pick<AlloyMonitorsArgs, "environment" | "scrapedServices">): RelabelRule[] {
+  const podMeta = (prefix: string, name: string) => `${prefix}${name.replace(/[^a-zA-Z0-9_]/g, "_")}`;
+  const services = [...new Set(args.scrapedServices.map((s) => `${literal(s.namespace)};${literal(s.name)}`))].sort();
+  return [
+    {
+      source_labels: [
+        podMeta("__meta_kubernetes_pod_annotation_", "prometheus.io/scrape"),
+        podMeta("__meta_kubernetes_pod_label_", ENVIRONMENT_LABEL),
+      ],
+      regex: `true;(|${literal(args.environment)})`,
+      action: "drop",
+    },
+    ...(services.length > 0
+      ? [
+          {
+            source_labels: ["__meta_kubernetes_namespace", "__meta_kubernetes_service_name"],
+            regex: services.join("|"),
+            action: "drop" as const,
+          },
+        ]
+      : []),
+  ];
 }
 
 /** The Alloy components of the three kinds, in the order written. */
@@ -51,6 +91,7 @@ export function monitorBlocks(args: AlloyMonitorsArgs): AlloyBlock[] {
       ...(component === "servicemonitors" ? ([["kubernetes_role", "endpointslice"]] as Array<[string, string]>) : []),
     ],
     blocks: [
+      ...duplicateRules(args).map(ruleBlock),
       ...(Object.keys(args.selector).length > 0
         ? [{ name: "selector", attributes: [["match_labels", stringObject(args.selector)]] } as AlloyBlock]
         : []),

@@ -273,6 +273,9 @@ export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
             secrets: cfg.monitors.secrets,
             scrapeInterval: cfg.prometheus.scrapeInterval,
             scrapeTimeout: cfg.prometheus.scrapeTimeout,
+            scrapedServices: [...cfg.apps, ...cfg.targets].flatMap((t) =>
+              t.service ? [{ namespace: t.service.namespace, name: t.service.name }] : [],
+            ),
           },
         }
       : {}),
