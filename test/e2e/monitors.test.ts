@@ -108,7 +108,7 @@ describe("charts' PrometheusRules under the deployed promtool", () => {
                 {
                   exp_labels: { severity: "warning", namespace: "shop", name: "added-after-up" },
                   exp_annotations: {
-                    summary: "PrometheusRule shop/added-after-up is not loaded into Prometheus.",
+                    summary: "A PrometheusRule exists that Prometheus has not loaded.",
                     description:
                       "The PrometheusRule shop/added-after-up exists (generation 1) but the running stack has not loaded it, or loaded an earlier generation: " +
                       "PrometheusRules are read at pulumi up. Run pulumi up; if it still fires, pulumi up's warnings name what keeps the object out.",
@@ -131,7 +131,7 @@ describe("charts' PrometheusRules under the deployed promtool", () => {
                 {
                   exp_labels: { severity: "warning", namespace: "cnpg-system", name: "cnpg-default-alerts" },
                   exp_annotations: {
-                    summary: "PrometheusRule cnpg-system/cnpg-default-alerts is not loaded into Prometheus.",
+                    summary: "A PrometheusRule exists that Prometheus has not loaded.",
                     description:
                       "The PrometheusRule cnpg-system/cnpg-default-alerts exists (generation 3) but the running stack has not loaded it, or loaded an earlier generation: " +
                       "PrometheusRules are read at pulumi up. Run pulumi up; if it still fires, pulumi up's warnings name what keeps the object out.",

@@ -74,7 +74,7 @@ export function operatorLoadedRules(loaded: readonly PrometheusRuleObject[], mat
             for: "15m",
             labels: { severity: "warning" },
             annotations: {
-              summary: "PrometheusRule {{ $labels.namespace }}/{{ $labels.name }} is not loaded into Prometheus.",
+              summary: "A PrometheusRule exists that Prometheus has not loaded.",
               description:
                 "The PrometheusRule {{ $labels.namespace }}/{{ $labels.name }} exists (generation {{ $value }}) but the running stack has not loaded it, " +
                 "or loaded an earlier generation: PrometheusRules are read at pulumi up. Run pulumi up; if it still fires, pulumi up's warnings name what keeps the object out.",
