@@ -23,6 +23,9 @@ import { alloyRunArgs } from "../../scripts/lib/local/logs";
 import { LOOPBACK, freePort } from "../../scripts/lib/local/processes";
 import { binPath } from "../../scripts/lib/tools";
 import { operatorRuleFiles } from "../../preflight/operator-rules";
+import { kubeStateMetricsFlags } from "../../components/exporters/kube-state-metrics";
+import { prometheusRuleStateConfig } from "../../components/monitors/state-metrics";
+import { OPERATOR_LOADED_KEY } from "../../components/prometheus/rules/operator-rules";
 import { builtinNames } from "../../preflight/team-content";
 import { render } from "../support/render";
 import { localRun } from "./support/local-run";
@@ -42,6 +45,7 @@ const apply = (name: string, objects: unknown[]) => {
 };
 let prometheus: string;
 let targetPort: number;
+let notLoadedExpr: string;
 const query = async (q: string) =>
   (
     await httpGetJson<{ data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } }>(
@@ -96,9 +100,31 @@ beforeAll(async () => {
   });
   for (const [key, text] of operatorRuleFiles(objects, builtinNames(), [], "monitoring:monitors.rules").files) {
     fs.writeFileSync(path.join(rules, key), text);
+    if (key === OPERATOR_LOADED_KEY) {
+      const doc = YAML.parse(text) as { groups: Array<{ rules: Array<{ alert?: string; expr: string }> }> };
+      notLoadedExpr = doc.groups[0].rules.find((r) => r.alert === "PrometheusRuleNotLoaded")?.expr ?? "";
+    }
   }
+
+  // kube-state-metrics with the custom resource state config the stack passes: the PrometheusRules there are.
+  const [ksmPort, ksmTelemetry] = [await freePort(), await freePort()];
+  run.start("kube-state-metrics", stackBinary("kube-state-metrics"), [
+    ...kubeStateMetricsFlags([NS], prometheusRuleStateConfig({}).config).map((f) =>
+      f.startsWith("--port=") ? `--port=${ksmPort}` : f.startsWith("--telemetry-port=") ? `--telemetry-port=${ksmTelemetry}` : f,
+    ),
+    `--host=${LOOPBACK}`,
+    `--telemetry-host=${LOOPBACK}`,
+    `--kubeconfig=${kubeconfig}`,
+  ]);
   const promConfig = path.join(dir, "prometheus.yml");
-  fs.writeFileSync(promConfig, YAML.stringify({ global: { evaluation_interval: "5s" }, rule_files: [`${rules}/*.yml`] }));
+  fs.writeFileSync(
+    promConfig,
+    YAML.stringify({
+      global: { evaluation_interval: "5s", scrape_interval: "5s" },
+      rule_files: [`${rules}/*.yml`],
+      scrape_configs: [{ job_name: "kube-state-metrics", honor_labels: true, static_configs: [{ targets: [`${LOOPBACK}:${ksmPort}`] }] }],
+    }),
+  );
   const promPort = await freePort();
   prometheus = `http://${LOOPBACK}:${promPort}`;
   run.start("prometheus", stackBinary("prometheus"), [
@@ -240,4 +266,35 @@ test("the charts' rules are loaded, and CloudNativePG's LongRunningTransaction f
   expect(await getOk(`${prometheus}/api/v1/query?query=monitoring_stack:prometheusrule_loaded:generation`)).toContain(
     "cnpg-default-alerts",
   );
+});
+
+test("kube-state-metrics reports each PrometheusRule; the alert's expression names only the one created after the rules were read", async () => {
+  apply("late-rule", [
+    {
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "PrometheusRule",
+      metadata: { name: "added-after-up", namespace: NS },
+      spec: { groups: [{ name: "late", rules: [{ alert: "Late", expr: "vector(1)", for: "1m", labels: { severity: "info" } }] }] },
+    },
+  ]);
+  const existing = await run.waitFor(
+    "kube-state-metrics' series of the three PrometheusRules",
+    async () => {
+      const found = await query("kube_customresource_prometheusrule_generation");
+      return found.length >= 3 ? found : undefined;
+    },
+    120_000,
+    1000,
+  );
+  expect(existing.map((r) => r.metric.name).sort()).toEqual(["added-after-up", "alertmanager-main-rules", "cnpg-default-alerts"]);
+  const notLoaded = await run.waitFor(
+    "PrometheusRuleNotLoaded's expression over the loaded record",
+    async () => {
+      const found = await query(notLoadedExpr);
+      return found.length > 0 ? found : undefined;
+    },
+    60_000,
+    1000,
+  );
+  expect(notLoaded.map((r) => r.metric)).toEqual([{ namespace: NS, name: "added-after-up" }]);
 });
