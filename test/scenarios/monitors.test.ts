@@ -8,6 +8,7 @@
 import type { Rendered } from "../../scripts/lib/render";
 import { containerArgs, objectOf, objectsOf } from "../../scripts/lib/local/rendered";
 import { render } from "../support/render";
+import { schemaProblems } from "../support/schema";
 
 let on: Rendered;
 let off: Rendered;
@@ -32,6 +33,22 @@ describe("monitors.enabled", () => {
       expect(crd.metadata.annotations).toMatchObject({ "monitoring-stack/namespace": "monitoring-staging" });
     }
     expect(on.warnings.join("\n")).toMatch(/monitoring:monitors\.crds: the offline render has no cluster to read the CRDs from/);
+  });
+
+  test("the objects monitors add or change are valid against the official schemas, the CRDs included", () => {
+    const kinds = [
+      "CustomResourceDefinition",
+      "Role",
+      "RoleBinding",
+      "ClusterRole",
+      "DaemonSet",
+      "NetworkPolicy",
+      "Deployment",
+      "StatefulSet",
+    ];
+    const objects = on.kubernetes.map((o) => o.object).filter((o) => kinds.includes(o.kind));
+    expect(objects.filter((o) => o.kind === "CustomResourceDefinition")).toHaveLength(4);
+    expect(objects.flatMap((o) => schemaProblems(o).map((p) => `${o.kind} ${o.metadata.name}: ${p}`))).toEqual([]);
   });
 
   test("the collectors form one cluster named after the stack, and admit each other", () => {
