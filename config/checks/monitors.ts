@@ -1,5 +1,6 @@
 /** The operator's objects (`monitors`): the collector scrapes the monitors, kube-state-metrics tells which rules exist. */
-import { EVERY_NAMESPACE } from "../../components/kit/watch";
+import { agentsNamespaceOf } from "../../components/kit/labels";
+import { EVERY_NAMESPACE, SYSTEM_NAMESPACE } from "../../components/kit/watch";
 import { CheckInput } from "./check";
 
 /**
@@ -21,7 +22,15 @@ export function monitorsChecks({ resolved, key, problems, warnings }: CheckInput
   }
   const watched = resolved.watch.namespaces;
   if (monitors.namespaces !== undefined && !watched.includes(EVERY_NAMESPACE)) {
-    const own = new Set([resolved.namespace, ...watched, ...resolved.apps.flatMap((a) => [a.service?.namespace ?? ""])]);
+    // What the stack watches (components/stack/args.ts' watchedNamespaces): its own, its agents', its apps' and targets', kube-system with the cluster, the ones given.
+    const own = new Set([
+      resolved.namespace,
+      agentsNamespaceOf(resolved.namespace),
+      ...(resolved.watch.cluster ? [SYSTEM_NAMESPACE] : []),
+      ...watched,
+      ...resolved.apps.flatMap((a) => [a.service?.namespace ?? "", a.otlpNamespace ?? ""]),
+      ...resolved.targets.map((t) => t.service?.namespace ?? ""),
+    ]);
     monitors.namespaces.forEach((ns, i) => {
       if (!own.has(ns)) {
         problems.push({

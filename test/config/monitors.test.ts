@@ -78,6 +78,16 @@ describe("monitors", () => {
     expect(found).toHaveLength(expected.length);
   });
 
+  test("the namespaces the stack watches without watch.namespaces: its own, its apps', kube-system with the cluster", () => {
+    const { config } = parse("production", {
+      profile: "production",
+      environment: "production",
+      apps: [{ name: "api", namespace: "shop", service: "api", port: "http" }],
+      monitors: { enabled: true, namespaces: ["monitoring-production", "shop", "kube-system"] },
+    });
+    expect(config.monitors.namespaces).toEqual(["monitoring-production", "shop", "kube-system"]);
+  });
+
   test("without kube-state-metrics, a warning that no alert tells a PrometheusRule not loaded", () => {
     const { warnings } = parse("staging", { ...base, monitors: { enabled: true }, kubeStateMetrics: { enabled: false } });
     expect(warnings).toContainEqual(expect.stringMatching(/^monitoring:monitors\.rules: kube-state-metrics is off/));
