@@ -256,12 +256,15 @@ export async function kubeStateMetrics(r: Run): Promise<Generated> {
     }),
   );
   kubectl("apply", "-f", ruleFile);
-  const state = prometheusRuleStateConfig({});
+  // The config the stack passes inline (--custom-resource-state-config), from a file here: a command line of one line.
+  const stateFile = path.join(r.tmp, "custom-resource-state.yaml");
+  fs.writeFileSync(stateFile, prometheusRuleStateConfig({}).config);
   const [crsPort, crsTelemetry] = [await r.port(), await r.port()];
   const crsCommand = {
     binary,
     args: [
-      ...kubeStateMetricsFlags(undefined, state.config).map((f) =>
+      `--custom-resource-state-config-file=${stateFile}`,
+      ...kubeStateMetricsFlags().map((f) =>
         f.startsWith("--port=") ? `--port=${crsPort}` : f.startsWith("--telemetry-port=") ? `--telemetry-port=${crsTelemetry}` : f,
       ),
       `--host=${LOOPBACK}`,
