@@ -206,6 +206,8 @@ test("a ServiceMonitor and a Probe created now are scraped live, their series in
             port: "metrics",
             path: "/metrics",
             interval: "5s",
+            // Alloy gives a monitor without a timeout the default one (10 s), even over a shorter interval, and refuses it.
+            scrapeTimeout: "4s",
             relabelings: [{ action: "replace", targetLabel: "__address__", replacement: `${LOOPBACK}:${targetPort}` }],
           },
         ],
@@ -217,6 +219,7 @@ test("a ServiceMonitor and a Probe created now are scraped live, their series in
       metadata: { name: "shop-site", namespace: NS },
       spec: {
         interval: "5s",
+        scrapeTimeout: "4s",
         prober: { url: `${LOOPBACK}:${targetPort}`, path: "/probe" },
         targets: { staticConfig: { static: ["https://shop.example.com/"] } },
       },
