@@ -23,6 +23,7 @@ import { applyPreviousNamespace, applyPreviousVolumes } from "./preflight/volume
 import { withOidcEndpoints } from "./preflight/oidc-discovery";
 import { checkSharedLogs } from "./preflight/shared-logs";
 import { describeSignIn } from "./components/grafana/sign-in";
+import { readOperatorObjects } from "./preflight/operator-objects";
 
 /** The stack output naming the stack's namespace, which the next deployment compares its own with. */
 const NAMESPACE_OUTPUT = "namespace";
@@ -169,7 +170,23 @@ async function main(): Promise<Record<string, unknown>> {
   const { salt, warning: saltWarning } = stackSaltOf(before[SALT_OUTPUT]);
   if (saltWarning) pulumi.log.warn(saltWarning);
 
-  const stack = new MonitoringStack("monitoring", { config: { ...config, apps }, team, stackSalt: salt });
+  // The operator's objects (monitors): which CRDs to install and the PrometheusRules to load, read
+  // from the cluster before any resource (preflight/operator-objects.ts); nothing is read when off.
+  let operator: Awaited<ReturnType<typeof readOperatorObjects>>;
+  try {
+    operator = await readOperatorObjects(config, raw.project, underMocks());
+  } catch (err) {
+    if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+    throw err;
+  }
+  for (const warning of operator?.warnings ?? []) pulumi.log.warn(warning);
+
+  const stack = new MonitoringStack("monitoring", {
+    config: { ...config, apps },
+    team,
+    stackSalt: salt,
+    ...(operator ? { operator: { crdKinds: operator.crdKinds, ruleFiles: operator.ruleFiles } } : {}),
+  });
   return {
     environment: config.environment,
     [NAMESPACE_OUTPUT]: stack.namespace,

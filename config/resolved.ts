@@ -62,6 +62,8 @@ export interface StackConfig {
    * watches the cluster's shared pieces; nodeExporter.enabled and traefik.metrics.enabled follow `cluster` unless given.
    */
   watch: ResolvedSections["watch"];
+  /** ServiceMonitor, PodMonitor, Probe and PrometheusRule objects honoured without the operator (components/monitors/). */
+  monitors: ResolvedSections["monitors"];
 }
 
 /** Whether Traefik (`edge` "traefik") or the Cloudflare tunnel ("cloudflare") publishes a service. */

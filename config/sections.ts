@@ -15,6 +15,7 @@ import { ComponentSection, SectionContext } from "../components/kit/section";
 import { networkPolicySection, priorityClassSection } from "../components/kit/stack-sections";
 import { logCollectorSection } from "../components/log-collector/section";
 import { lokiSection } from "../components/loki/section";
+import { monitorsSection } from "../components/monitors/section";
 import { thresholdsSection } from "../components/prometheus/rules/thresholds";
 import { prometheusSection } from "../components/prometheus/section";
 import { traefikSection } from "../components/traefik/section";
@@ -40,6 +41,7 @@ export const COMPONENT_SECTIONS = {
   priorityClass: priorityClassSection,
   thresholds: thresholdsSection,
   watch: watchSection,
+  monitors: monitorsSection,
 };
 
 export type ComponentSectionName = keyof typeof COMPONENT_SECTIONS;
@@ -91,4 +93,5 @@ export const sectionSchemas = {
   }),
   thresholds: COMPONENT_SECTIONS.thresholds.schema,
   watch: COMPONENT_SECTIONS.watch.schema,
+  monitors: COMPONENT_SECTIONS.monitors.schema,
 };

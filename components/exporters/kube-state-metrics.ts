@@ -65,12 +65,13 @@ export function kubeStateMetricsRules(): Array<{ apiGroups: string[]; resources:
  * (`--namespaces`: it lists and watches each apart). Nodes, volumes, StorageClasses and namespaces,
  * which belong to no namespace, are reported whatever it is given.
  */
-export function kubeStateMetricsFlags(namespaces?: readonly string[]): string[] {
+export function kubeStateMetricsFlags(namespaces?: readonly string[], customResourceState?: string): string[] {
   return [
     `--port=${KSM_METRICS_PORT}`,
     `--telemetry-port=${KSM_TELEMETRY_PORT}`,
     `--resources=${KSM_RESOURCES.map((r) => r.resource).join(",")}`,
     ...(namespaces ? [`--namespaces=${namespaces.join(",")}`] : []),
+    ...(customResourceState !== undefined ? [`--custom-resource-state-config=${customResourceState}`] : []),
   ];
 }
 
@@ -97,6 +98,11 @@ export interface KubeStateMetricsArgs {
   egress?: EgressSettings;
   /** The stack's PriorityClass for the pod. Default none. */
   priorityClassName?: string;
+  /**
+   * Metrics of custom resources (`--custom-resource-state-config`, inline): the config's YAML and the
+   * resources it reads (list and watch, added to the ClusterRole). Default none.
+   */
+  customResourceState?: { config: string; reads: Array<{ apiGroup: string; resource: string }> };
 }
 
 /** What a profile sets of kube-state-metrics (config `kubeStateMetrics`). */
@@ -185,7 +191,17 @@ export class KubeStateMetrics extends StackComponent {
     const clusterName = `${args.namespace}-kube-state-metrics`;
     this.clusterRole = new k8s.rbac.v1.ClusterRole(
       `${name}-cluster-role`,
-      { metadata: { name: clusterName, labels }, rules: kubeStateMetricsRules() },
+      {
+        metadata: { name: clusterName, labels },
+        rules: [
+          ...kubeStateMetricsRules(),
+          ...(args.customResourceState?.reads ?? []).map((r) => ({
+            apiGroups: [r.apiGroup],
+            resources: [r.resource],
+            verbs: ["list", "watch"],
+          })),
+        ],
+      },
       { parent: this },
     );
     new k8s.rbac.v1.ClusterRoleBinding(
@@ -218,7 +234,7 @@ export class KubeStateMetrics extends StackComponent {
                 {
                   name: "kube-state-metrics",
                   image: imageOf(id),
-                  args: kubeStateMetricsFlags(args.namespaces),
+                  args: kubeStateMetricsFlags(args.namespaces, args.customResourceState?.config),
                   ports: [
                     { name: "http-metrics", containerPort: KSM_METRICS_PORT, protocol: "TCP" },
                     { name: "telemetry", containerPort: KSM_TELEMETRY_PORT, protocol: "TCP" },

@@ -149,6 +149,18 @@ export const notAMap = (message: string) => ({ error: (issue: { code: string }) 
 const KUBE_LABEL_KEY =
   /^((?=[^/]{1,253}\/)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const KUBE_LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+/** A map of Kubernetes label keys to values, possibly empty. */
+export const kubeLabelMap = z.record(
+  matching(
+    KUBE_LABEL_KEY,
+    "a Kubernetes label key such as app.kubernetes.io/name (an optional prefix and '/', then at most 63 characters)",
+  ),
+  matching(
+    KUBE_LABEL_VALUE,
+    "a Kubernetes label value: at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit",
+  ),
+  notAMap("must be a map of Kubernetes label keys to values, such as app.kubernetes.io/name: traefik"),
+);
 /** Kubernetes labels that pick pods (all must match), such as app.kubernetes.io/name: traefik. */
 export const kubeLabels = z
   .record(

@@ -93,6 +93,11 @@ export function prometheusOtlpUrl(namespace: string): string {
   return `${serviceUrl("prometheus", namespace, SERVICE_PORTS.prometheus)}/api/v1/otlp`;
 }
 
+/** Prometheus' remote-write receiver in a stack namespace (`--web.enable-remote-write-receiver`). */
+export function prometheusRemoteWriteUrl(namespace: string): string {
+  return `${serviceUrl("prometheus", namespace, SERVICE_PORTS.prometheus)}/api/v1/write`;
+}
+
 /** Loki's OTLP base URL in `namespace` (an OTLP/HTTP exporter adds /v1/logs). */
 export function lokiOtlpUrl(namespace: string): string {
   return `${serviceUrl("loki", namespace, LOKI_PORT)}/otlp`;

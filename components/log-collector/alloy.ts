@@ -40,6 +40,8 @@ export interface AlloyConfigArgs {
   events?: boolean;
   /** With `events` and `namespaces`: namespaces whose events it reads beyond those (the Nodes' events are in `default`). */
   eventsAlsoIn?: readonly string[];
+  /** Further pipelines of their own file (monitors.ts), written after the rest, each with its line of the heading comment. Default none. */
+  extra?: { blocks: AlloyBlock[]; comment: string };
 }
 
 /**
@@ -111,6 +113,7 @@ export function alloyConfig(args: AlloyConfigArgs): string {
       lokiWrite("loki", args.lokiPushUrl),
       ...(shares.length > 0 ? shareRouting(shares).blocks : []),
       ...(args.otlp ? otlpBlocks(args.otlp) : []),
+      ...(args.extra?.blocks ?? []),
     ],
     [
       "The monitoring stack's log collector (components/log-collector/alloy.ts): the pod logs of this node,",
@@ -126,6 +129,7 @@ export function alloyConfig(args: AlloyConfigArgs): string {
           `The ${args.events ? "pod logs and events" : "pod logs"} of ${share.namespaces.join(", ")} go to the Loki of the stack in ${share.stackNamespace} instead.`,
       ),
       ...(args.otlp ? ["Apps' OTLP: traces to the traces backend, metrics to Prometheus, logs to Loki, with the same labels."] : []),
+      ...(args.extra ? [args.extra.comment] : []),
     ],
   );
 }

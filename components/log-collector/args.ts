@@ -50,6 +50,21 @@ export interface LogCollectorArgs {
    * where the Nodes' events are (SystemOOM, NodeNotReady), for the stack that watches the cluster. Default none.
    */
   eventsAlsoIn?: string[];
+  /**
+   * The Prometheus operator's monitors (config monitors): ServiceMonitors, PodMonitors and Probes of
+   * `namespaces` (none: every namespace) that carry `selector`'s labels, scraped by one collector of
+   * the cluster each and remote-written to the stack's Prometheus; `secrets` (`<namespace>/<name>`)
+   * the Secrets they may name, the only ones the collector may get. Default none.
+   */
+  monitors?: {
+    namespaces?: string[];
+    selector: Record<string, string>;
+    secrets: string[];
+    scrapeInterval: string;
+    scrapeTimeout: string;
+    /** The Services Prometheus scrapes itself (apps[], targets[]): the monitors leave their endpoints alone. */
+    scrapedServices: Array<{ namespace: string; name: string }>;
+  };
 }
 
 /** What a profile sets of the log collector (config `logCollector`). */

@@ -35,9 +35,11 @@ import {
   lokiOtlpUrl,
   lokiPushUrl,
   prometheusOtlpUrl,
+  prometheusRemoteWriteUrl,
   tracesOtlpEndpoint,
 } from "../kit/services";
 import { POD_LOGS_DIR } from "./relabelling";
+import { MONITOR_COMPONENTS, monitorBlocks } from "./monitors";
 
 /** The Service apps send OTLP to, in the agents namespace: `otlp.<namespace>-agents.svc`. */
 export const OTLP_SERVICE = "otlp";
@@ -53,9 +55,9 @@ const ALLOY_ARGS = [
 ];
 
 /**
- * With events, the DaemonSet's pods form one Alloy cluster (gossip over the HTTP port), so that
- * loki.source.kubernetes_events runs its watch of each namespace on one pod only: one collector of
- * events, not one per node, without a Deployment of its own (a second Alloy would request as much
+ * With events or monitors, the DaemonSet's pods form one Alloy cluster (gossip over the HTTP port),
+ * so that loki.source.kubernetes_events runs its watch of each namespace, and the operator's
+ * components scrape each target, on one pod only: one collector, not one per node, without a Deployment of its own (a second Alloy would request as much
  * memory as the DaemonSet's pod again). Peers are found through the headless Service (ready pods; a
  * pod that found none starts a cluster of its own and joins the others at its next rejoin, every
  * minute by default); the cluster is named after the agents namespace, so that another stack's
@@ -67,6 +69,11 @@ export function alloyClusterArgs(agentsNamespace: string): string[] {
     `--cluster.join-addresses=${LOG_COLLECTOR_AGENT}.${agentsNamespace}.svc:${ALLOY_PORT}`,
     `--cluster.name=${agentsNamespace}`,
   ];
+}
+
+/** Whether the DaemonSet's pods form an Alloy cluster: events and monitors each share their work out among them. */
+function clustered(args: Pick<LogCollectorArgs, "events" | "monitors">): boolean {
+  return Boolean(args.events || args.monitors);
 }
 
 /** The ClusterRole that reads events (get, list, watch: nothing else), bound where the collector watches them. */
@@ -116,7 +123,7 @@ export function eventsReadAccess(
  * the stack's Loki pods on Loki's port, in the stack namespace. Usage reports are off.
  */
 export function logCollectorEgressRules(
-  args: Pick<LogCollectorArgs, "stackNamespace" | "environment" | "egress" | "otlp" | "shares" | "events">,
+  args: Pick<LogCollectorArgs, "stackNamespace" | "environment" | "egress" | "otlp" | "shares" | "events" | "monitors">,
 ): EgressRule[] {
   const egress = args.egress ?? DEFAULT_EGRESS;
   const stackPod = (app: string) => ({
@@ -128,15 +135,17 @@ export function logCollectorEgressRules(
     apiServerEgress(egress),
     { ports: [LOKI_PORT], to: [stackPod("loki")] },
     // Apps' OTLP: metrics to Prometheus' receiver, spans to the traces backend.
-    ...(otlp ? [{ ports: [SERVICE_PORTS.prometheus], to: [stackPod("prometheus")] }] : []),
+    ...(otlp || args.monitors ? [{ ports: [SERVICE_PORTS.prometheus], to: [stackPod("prometheus")] }] : []),
     ...(otlp?.traces ? [{ ports: [OTLP_PORTS.grpc], to: [stackPod(TRACES_SERVICE)] }] : []),
-    // Events: the Alloy cluster's gossip with the other nodes' collectors (the pods of this DaemonSet).
-    ...(args.events ? [{ ports: [ALLOY_PORT], to: [{ pods: stackPods(LOG_COLLECTOR_AGENT, args.environment) }] }] : []),
+    // Events or monitors: the Alloy cluster's gossip with the other nodes' collectors (the pods of this DaemonSet).
+    ...(clustered(args) ? [{ ports: [ALLOY_PORT], to: [{ pods: stackPods(LOG_COLLECTOR_AGENT, args.environment) }] }] : []),
     // The Loki of each other stack it serves: that stack's environment is not known here, its namespace and Loki's name are.
     ...(args.shares ?? []).map((share) => ({
       ports: [LOKI_PORT],
       to: [{ namespaces: { "kubernetes.io/metadata.name": share.stackNamespace }, pods: { "app.kubernetes.io/name": "loki" } }],
     })),
+    // The monitors' targets: pods of any namespace, on their own ports.
+    ...(args.monitors ? [{ to: [{ anyNamespace: true as const }] }] : []),
     ...extraEgressRules(egress),
   ];
 }
@@ -158,8 +167,26 @@ export class LogCollector extends StackComponent {
     const agent = LOG_COLLECTOR_AGENT;
     const otlp = args.otlp;
     const shares = args.shares ?? [];
+    const monitors = args.monitors;
     const config = alloyConfig({
       lokiPushUrl: lokiPushUrl(args.stackNamespace),
+      ...(monitors
+        ? {
+            extra: {
+              blocks: monitorBlocks({
+                remoteWriteUrl: prometheusRemoteWriteUrl(args.stackNamespace),
+                ...(monitors.namespaces ? { namespaces: monitors.namespaces } : {}),
+                selector: monitors.selector,
+                scrapeInterval: monitors.scrapeInterval,
+                scrapeTimeout: monitors.scrapeTimeout,
+                environment: args.environment,
+                scrapedServices: monitors.scrapedServices,
+              }),
+              comment:
+                "The Prometheus operator's ServiceMonitors, PodMonitors and Probes: each target scraped by one collector, remote-written to Prometheus.",
+            },
+          }
+        : {}),
       ...(args.namespaces ? { namespaces: args.namespaces } : {}),
       ...(args.events ? { events: true, ...(args.eventsAlsoIn ? { eventsAlsoIn: args.eventsAlsoIn } : {}) } : {}),
       ...(shares.length > 0
@@ -200,7 +227,10 @@ export class LogCollector extends StackComponent {
       {
         metadata: { name: clusterName, labels },
         // Pods to discover (every namespace's logs), nodes for the node role; read-only.
-        rules: [{ apiGroups: [""], resources: ["nodes", "pods"], verbs: ["get", "list", "watch"] }],
+        rules: [
+          { apiGroups: [""], resources: ["nodes", "pods"], verbs: ["get", "list", "watch"] },
+          ...(monitors ? monitorReadRules() : []),
+        ],
       },
       { parent: this },
     );
@@ -226,6 +256,34 @@ export class LogCollector extends StackComponent {
         },
         { parent: this },
       );
+    }
+
+    // The Secrets the monitors may name: `get` of those names, in their namespace, and nothing else.
+    if (monitors) {
+      const byNamespace = new Map<string, string[]>();
+      for (const ref of monitors.secrets) {
+        const [secretNs, secret] = ref.split("/");
+        byNamespace.set(secretNs, [...(byNamespace.get(secretNs) ?? []), secret]);
+      }
+      for (const [secretNs, names] of [...byNamespace].sort(([a], [b]) => a.localeCompare(b))) {
+        const role = new k8s.rbac.v1.Role(
+          `${name}-monitor-secrets-${secretNs}`,
+          {
+            metadata: { name: `${clusterName}-monitor-secrets`, namespace: secretNs, labels },
+            rules: [{ apiGroups: [""], resources: ["secrets"], resourceNames: [...names].sort(), verbs: ["get"] }],
+          },
+          { parent: this },
+        );
+        new k8s.rbac.v1.RoleBinding(
+          `${name}-monitor-secrets-${secretNs}`,
+          {
+            metadata: { name: `${clusterName}-monitor-secrets`, namespace: secretNs, labels },
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+            subjects: [{ kind: "ServiceAccount", name: serviceAccount.metadata.name, namespace: ns }],
+          },
+          { parent: this },
+        );
+      }
     }
 
     const configMap = new k8s.core.v1.ConfigMap(
@@ -267,7 +325,7 @@ export class LogCollector extends StackComponent {
                 {
                   name: agent,
                   image: imageOf(id),
-                  args: [...ALLOY_ARGS, ...(args.events ? alloyClusterArgs(ns) : [])],
+                  args: [...ALLOY_ARGS, ...(clustered(args) ? alloyClusterArgs(ns) : [])],
                   // The node this pod runs on: which pods are this node's.
                   env: [{ name: "HOSTNAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
                   ports: [
@@ -363,15 +421,18 @@ export class LogCollector extends StackComponent {
                 },
               ]
             : []),
-          // The cluster's gossip (events): the other nodes' collectors, on the HTTP port.
-          ...(args.events ? [{ ports: [ALLOY_PORT], from: [{ pods: selectorLabels(id) }] }] : []),
+          // The cluster's gossip (events, monitors): the other nodes' collectors, on the HTTP port.
+          ...(clustered(args) ? [{ ports: [ALLOY_PORT], from: [{ pods: selectorLabels(id) }] }] : []),
         ]),
       },
       { parent: this },
     );
     new k8s.networking.v1.NetworkPolicy(
       `${name}-egress-policy`,
-      { metadata: objectMeta(id, ns, egressPolicyName(agent)), spec: egressPolicySpec(selectorLabels(id), logCollectorEgressRules(args)) },
+      {
+        metadata: objectMeta(id, ns, egressPolicyName(agent)),
+        spec: egressPolicySpec(selectorLabels(id), logCollectorEgressRules(args)),
+      },
       { parent: this },
     );
 
@@ -387,4 +448,18 @@ export class LogCollector extends StackComponent {
     this.scrapeTargets = [{ job: agent, namespace: ns, selector: selectorLabels(id), port: "http-metrics", instance: "node" }];
     this.registerOutputs({ scrapeTargets: this.scrapeTargets });
   }
+}
+
+/**
+ * What watching the monitors takes, read-only: the three kinds, and what their targets are
+ * discovered from (Services, Endpoints and EndpointSlices, Pods; Ingresses for a Probe's ingress
+ * targets). Secrets are not among them: each one a monitor may name has a Role of its own.
+ */
+export function monitorReadRules(): k8s.types.input.rbac.v1.PolicyRule[] {
+  return [
+    { apiGroups: ["monitoring.coreos.com"], resources: [...MONITOR_COMPONENTS], verbs: ["get", "list", "watch"] },
+    { apiGroups: [""], resources: ["services", "endpoints"], verbs: ["get", "list", "watch"] },
+    { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
+    { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: ["get", "list", "watch"] },
+  ];
 }

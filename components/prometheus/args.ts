@@ -299,6 +299,11 @@ export interface PrometheusArgs {
   /** The team's own rule files, by key (`team.<name>.yml`), shipped after those of `rulesDir` (preflight/team-content.ts). */
   teamRuleFiles?: Array<[string, string]>;
   /**
+   * The rule files of the cluster's PrometheusRule objects and the generated record of what was loaded
+   * (components/prometheus/rules/operator-rules.ts), by key, shipped last. Default none.
+   */
+  operatorRuleFiles?: Array<[string, string]>;
+  /**
    * Levels of the node alerts teams tune (CPU, memory, disk: components/prometheus/rules/thresholds.ts), written
    * into the rule files as they are loaded. Default: the rule files' own values.
    */
@@ -325,6 +330,12 @@ export interface PrometheusArgs {
    * Default none: no OTLP receiver.
    */
   otlpReceiver?: { namespace: string; agent: string };
+  /**
+   * Take remote writes (`--web.enable-remote-write-receiver`, /api/v1/write) from the collector in this
+   * namespace with this workload name: the samples it scrapes for the monitors (config monitors).
+   * Default none: no remote-write receiver.
+   */
+  remoteWriteReceiver?: { namespace: string; agent: string };
   /**
    * Keep exemplars (`--enable-feature=exemplar-storage`: the trace ids apps attach to samples, which
    * Grafana links to their traces), in a ring of Prometheus' default size (100000). Default false.

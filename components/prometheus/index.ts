@@ -253,6 +253,8 @@ export class Prometheus extends StackComponent {
       // Apps' OTLP metrics, forwarded by the collector: pushed in, rather than turned into remote writes by Alloy (no WAL of its own on every node).
       ...(args.otlpReceiver ? ["--web.enable-otlp-receiver"] : []),
       ...(args.exemplars ? ["--enable-feature=exemplar-storage"] : []),
+      // The monitors' samples, scraped by the collector (config monitors): remote-written in; the published routes never reach /api/v1/write.
+      ...(args.remoteWriteReceiver ? ["--web.enable-remote-write-receiver"] : []),
     ];
 
     const volumes: k8s.types.input.core.v1.Volume[] = [
@@ -350,6 +352,16 @@ export class Prometheus extends StackComponent {
       clients.push({
         namespaces: { "kubernetes.io/metadata.name": args.otlpReceiver.namespace },
         pods: stackPods(args.otlpReceiver.agent, args.environment),
+      });
+    }
+    const receiver = args.remoteWriteReceiver;
+    if (
+      receiver &&
+      !(args.otlpReceiver && args.otlpReceiver.namespace === receiver.namespace && args.otlpReceiver.agent === receiver.agent)
+    ) {
+      clients.push({
+        namespaces: { "kubernetes.io/metadata.name": receiver.namespace },
+        pods: stackPods(receiver.agent, args.environment),
       });
     }
     new k8s.networking.v1.NetworkPolicy(

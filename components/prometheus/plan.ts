@@ -77,6 +77,7 @@ export function planPrometheus(
           ] as [string, string],
         ]
       : []),
+    ...(args.operatorRuleFiles ?? []).map(([key, text]): [string, string] => [key, linkRunbooks(text, args.runbookBaseUrl, key)]),
   ];
   const planned = planConfigFiles(
     config,

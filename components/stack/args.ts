@@ -26,6 +26,7 @@ import { shippedLogRuleFiles } from "../loki/rules";
 import { linkRunbooks } from "../prometheus/rules/rule-files";
 import { TraefikExposureArgs } from "../traefik";
 import { CloudflareTunnelArgs } from "../cloudflare-tunnel/args";
+import { prometheusRuleStateConfig } from "../monitors/state-metrics";
 
 /** Where the cluster's Traefik runs, as the stack config says (k3s's by default). */
 function clusterTraefik(cfg: StackConfig): ClusterTraefik {
@@ -66,6 +67,7 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
     ...(hostname ? { publicHostname: hostname } : {}),
     exemplars: cfg.tracing.enabled,
     ...(otlpEndpoint(cfg) ? { otlpReceiver: collectorPeer(cfg) } : {}),
+    ...(monitorsRun(cfg) ? { remoteWriteReceiver: collectorPeer(cfg) } : {}),
     ingressFromTraefik: exposedBy(cfg, "prometheus", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "prometheus", "cloudflare"),
     egress: egressSettings(cfg, "prometheus"),
@@ -306,6 +308,20 @@ export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
       : {}),
     // The Nodes' events are in the default namespace: read by the stack that watches the cluster (the nodes).
     ...(cfg.logCollector.events ? { events: true, ...(cfg.watch.cluster ? { eventsAlsoIn: [NODE_EVENTS_NAMESPACE] } : {}) } : {}),
+    ...(monitorsRun(cfg)
+      ? {
+          monitors: {
+            ...monitorNamespaces(cfg),
+            selector: cfg.monitors.selector,
+            secrets: cfg.monitors.secrets,
+            scrapeInterval: cfg.prometheus.scrapeInterval,
+            scrapeTimeout: cfg.prometheus.scrapeTimeout,
+            scrapedServices: [...cfg.apps, ...cfg.targets].flatMap((t) =>
+              t.service ? [{ namespace: t.service.namespace, name: t.service.name }] : [],
+            ),
+          },
+        }
+      : {}),
     egress: egressSettings(cfg, "logCollector"),
     ...podPriority(stackPriorityClass(cfg)),
   };
@@ -489,12 +505,26 @@ export function kubeStateMetricsArgs(cfg: StackConfig): KubeStateMetricsArgs {
   const own = watchedNamespaces(cfg);
   // Shared with other stacks (kubeStateMetrics.shareWith): their namespaces too, and their Prometheus admitted.
   const namespaces = own && shares.length > 0 ? [...new Set([...own, ...shares.flatMap((e) => e.namespaces)])].sort() : own;
+  const state = monitorsRun(cfg) && cfg.monitors.rules ? prometheusRuleStateConfig(cfg.monitors.selector) : undefined;
   return {
     ...workloadArgs(cfg, "kubeStateMetrics"),
     resources: cfg.kubeStateMetrics.resources,
     ...(namespaces ? { namespaces } : {}),
     ...(shares.length > 0 ? { sharedWith: shares.map((e) => e.namespace), ...(own ? { keepNamespaces: own } : {}) } : {}),
+    ...(state ? { customResourceState: { config: state.config, reads: state.reads } } : {}),
   };
+}
+
+/** Whether the stack honours the operator's objects (monitors.enabled), which its collector scrapes. */
+export function monitorsRun(cfg: StackConfig): boolean {
+  return cfg.monitors.enabled && cfg.logCollector.enabled;
+}
+
+/** The namespaces whose monitors and rules the stack reads (monitors.namespaces, else the watched ones), or nothing for every namespace. */
+export function monitorNamespaces(cfg: StackConfig): { namespaces?: string[] } {
+  if (cfg.monitors.namespaces) return { namespaces: [...cfg.monitors.namespaces].sort() };
+  const watched = watchedNamespaces(cfg);
+  return watched ? { namespaces: watched } : {};
 }
 
 /** The database exporters' args: one exporter per entry of databases[]. */

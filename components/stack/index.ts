@@ -19,6 +19,8 @@ import { Grafana } from "../grafana";
 import { MonitoringNamespace } from "../namespace";
 import { Prometheus } from "../prometheus";
 import { TraefikExposure } from "../traefik";
+import { MonitorCrds } from "../monitors";
+import type { MonitorKind } from "../monitors/args";
 import {
   agentsNamespace,
   alertmanagerArgs,
@@ -29,6 +31,7 @@ import {
   kubeStateMetricsArgs,
   logCollectorArgs,
   lokiArgs,
+  monitorsRun,
   tracingArgs,
   nodeExporterArgs,
   prometheusArgs,
@@ -47,6 +50,11 @@ export interface MonitoringStackArgs {
   team?: TeamContent;
   /** The stack's salt (preflight/stack-salt.ts), kept from its first deployment: keys what is derived from passwords. */
   stackSalt: Buffer;
+  /**
+   * What was read of the operator's objects before any resource (preflight/operator-crds.ts and operator-rules.ts),
+   * with monitors.enabled: the kinds whose CRD this stack installs, and the rule files of the PrometheusRules. Default: none.
+   */
+  operator?: { crdKinds: MonitorKind[]; ruleFiles: Array<[string, string]> };
 }
 
 /**
@@ -196,11 +204,23 @@ export class MonitoringStack extends StackComponent {
       claims.tracing = tracing.claims;
       scrapeTargets.push(...tracing.scrapeTargets);
     }
+    // The operator's kinds, when the cluster has no CRDs of them (kept when the stack goes): before the collector that watches them.
+    const crdKinds = monitorsRun(cfg) ? (args.operator?.crdKinds ?? []) : [];
+    const crds =
+      crdKinds.length > 0
+        ? this.part(
+            new MonitorCrds(
+              `${name}-monitor-crds`,
+              { namespace: cfg.namespace, environment: cfg.environment, kinds: crdKinds },
+              { parent: this },
+            ),
+          )
+        : undefined;
     if (cfg.logCollector.enabled) {
       const collector = this.part(
         new LogCollector(`${name}-${LOG_COLLECTOR_AGENT}`, logCollectorArgs(cfg), {
           parent: this,
-          dependsOn: [...(agentsNs ? [agentsNs] : []), ...ready],
+          dependsOn: [...(agentsNs ? [agentsNs] : []), ...ready, ...(crds ? [crds] : [])],
         }),
       );
       scrapeTargets.push(...collector.scrapeTargets);
@@ -245,6 +265,7 @@ export class MonitoringStack extends StackComponent {
         {
           ...prometheusArgs(cfg),
           teamRuleFiles: (args.team?.rules ?? []).map((r): [string, string] => [r.key, r.text]),
+          ...(monitorsRun(cfg) && (args.operator?.ruleFiles ?? []).length > 0 ? { operatorRuleFiles: args.operator?.ruleFiles } : {}),
           scrapeTargets,
           ...(blackbox ? { blackboxAddress: blackbox.address } : {}),
           alertmanager: alertmanager.peers,

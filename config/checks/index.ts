@@ -12,6 +12,7 @@ import { exposureChecks, hostnameChecks } from "./exposure";
 import { kubeStateMetricsChecks } from "./kube-state-metrics";
 import { kubernetesLimits } from "./kubernetes";
 import { logCollectorChecks } from "./log-collector";
+import { monitorsChecks } from "./monitors";
 import { uniqueNames } from "./names";
 import { nodeChecks } from "./nodes";
 import { appNameChecks, prometheusRules } from "./prometheus";
@@ -42,6 +43,8 @@ const CHECKS: ReadonlyArray<(input: CheckInput) => void> = [
   kubeStateMetricsChecks,
   sectionChecks("kubeStateMetrics"),
   sectionChecks("loki"),
+  sectionChecks("monitors"),
+  monitorsChecks,
   tracingChecks,
   sectionChecks("tracing"),
   kubernetesLimits,

@@ -11,6 +11,9 @@ import { LOOPBACK, waitFor } from "../local/processes";
 import { scrapeTwice } from "../local/text-format";
 import { binPath } from "../tools";
 import { CatalogError, Generated, Run, minus } from "./run";
+import { crdSpec } from "../../../components/monitors/crds";
+import { MONITOR_KINDS, crdName } from "../../../components/monitors/args";
+import { prometheusRuleStateConfig } from "../../../components/monitors/state-metrics";
 
 /** The local cluster, when the generator starts it, stops by itself after this long. */
 const CLUSTER_TTL_SECONDS = 1200;
@@ -220,6 +223,65 @@ export async function kubeStateMetrics(r: Run): Promise<Generated> {
     [proc],
   );
   const waiting = await scrapeTwice(url);
+
+  // monitors.rules: the PrometheusRule CRD as the stack installs it, one object, and a second run with
+  // the custom resource state config the stack passes (components/monitors/state-metrics.ts).
+  const crdFile = path.join(r.tmp, "crd.yaml");
+  fs.writeFileSync(
+    crdFile,
+    YAML.stringify({
+      apiVersion: "apiextensions.k8s.io/v1",
+      kind: "CustomResourceDefinition",
+      metadata: { name: crdName("PrometheusRule") },
+      spec: crdSpec("PrometheusRule"),
+    }),
+  );
+  kubectl("apply", "-f", crdFile);
+  await waitFor(
+    "the PrometheusRule CRD established",
+    () =>
+      kubectl("get", `crd/${crdName("PrometheusRule")}`, "-o", "jsonpath={.status.conditions[?(@.type=='Established')].status}") === "True"
+        ? true
+        : undefined,
+    60_000,
+  );
+  const ruleFile = path.join(r.tmp, "rule.yaml");
+  fs.writeFileSync(
+    ruleFile,
+    YAML.stringify({
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "PrometheusRule",
+      metadata: { name: "catalog", namespace: ns },
+      spec: { groups: [{ name: "g", rules: [{ alert: "A", expr: "vector(1)" }] }] },
+    }),
+  );
+  kubectl("apply", "-f", ruleFile);
+  // The config the stack passes inline (--custom-resource-state-config), from a file here: a command line of one line.
+  const stateFile = path.join(r.tmp, "custom-resource-state.yaml");
+  fs.writeFileSync(stateFile, prometheusRuleStateConfig({}).config);
+  const [crsPort, crsTelemetry] = [await r.port(), await r.port()];
+  const crsCommand = {
+    binary,
+    args: [
+      `--custom-resource-state-config-file=${stateFile}`,
+      ...kubeStateMetricsFlags().map((f) =>
+        f.startsWith("--port=") ? `--port=${crsPort}` : f.startsWith("--telemetry-port=") ? `--telemetry-port=${crsTelemetry}` : f,
+      ),
+      `--host=${LOOPBACK}`,
+      `--telemetry-host=${LOOPBACK}`,
+      `--kubeconfig=${kubeconfig}`,
+    ],
+  };
+  const crsProc = r.start("kube-state-metrics-crs", crsCommand);
+  const crsUrl = `http://${LOOPBACK}:${crsPort}/metrics`;
+  await waitFor(
+    `kube-state-metrics reporting the ${MONITOR_KINDS.PrometheusRule.singular}`,
+    async () => ((await getOk(crsUrl)).includes(`name="catalog"`) ? true : undefined),
+    60_000,
+    250,
+    [crsProc],
+  );
+  const rules = await scrapeTwice(crsUrl);
   return {
     notes: [
       `The resources components/exporters/kube-state-metrics.ts enables (KSM_RESOURCES: ${KSM_RESOURCES.map((x) => x.resource).join(", ")}): no ConfigMaps, Secrets, Ingresses or Endpoints. Run with its flags (kubeStateMetricsFlags(); on 127.0.0.1, with a kubeconfig) against the local control plane of \`npm run cluster\` (kwok plays the kubelet), holding one object of each kind: a Deployment with an HPA and a PodDisruptionBudget, a StatefulSet with a volume claim, a DaemonSet, a Job, a CronJob, a Service, a ResourceQuota, an unbound claim.`,
@@ -232,6 +294,11 @@ export async function kubeStateMetrics(r: Run): Promise<Generated> {
         why: "a container waiting to restart after it terminated (here a pod's status set to CrashLoopBackOff after OOMKilled)",
         commands: [],
         names: minus(waiting.names, plain.names),
+      },
+      {
+        why: "monitors.rules: the custom resource state config the stack passes for PrometheusRule objects (components/monitors/state-metrics.ts), with the CRD the stack installs and one object",
+        commands: [crsCommand],
+        names: minus(rules.names, waiting.names),
       },
     ],
   };

@@ -1,0 +1,133 @@
+/**
+ * The Prometheus operator's monitors honoured by the collector (config monitors): Alloy's
+ * prometheus.operator.servicemonitors, .podmonitors and .probes watch the objects through the API
+ * (a new or changed one is scraped within a scrape interval of its creation), read the Secrets
+ * they name, scrape their targets as the operator's generated config would, and remote-write the
+ * samples to the stack's Prometheus. Kept in a file of its own, apart from the log pipeline.
+ *
+ * One collector scrapes each target: every node's Alloy joins one Alloy cluster (the agents' headless
+ * Service; `--cluster.name` is the stack's namespace, so that another stack's collectors never join it)
+ * and the components' `clustering` block shares the targets out among its peers by a hash of each
+ * target's labels. On one node the cluster has one peer, which scrapes everything.
+ */
+import { AlloyBlock, AlloyExpr, ruleBlock } from "./alloy-syntax";
+import { RelabelRule } from "./relabelling";
+import { ENVIRONMENT_LABEL } from "../kit/database-exporters";
+
+/** What the collector reads of the monitors. */
+export interface AlloyMonitorsArgs {
+  /** Prometheus' remote-write receiver (`…/api/v1/write`). */
+  remoteWriteUrl: string;
+  /** The namespaces whose monitors are read; none: every namespace's. */
+  namespaces?: readonly string[];
+  /** Labels a monitor must carry (matchLabels); empty: every monitor. */
+  selector: Readonly<Record<string, string>>;
+  /** The scrape interval and timeout of a monitor whose endpoint gives none: the stack's. */
+  scrapeInterval: string;
+  scrapeTimeout: string;
+  /** The stack's environment: the annotated pods its Prometheus scrapes are those labelled with it or with no environment. */
+  environment: string;
+  /** The Services Prometheus scrapes itself (apps[] and targets[] with a service), `{namespace, name}`. */
+  scrapedServices: ReadonlyArray<{ namespace: string; name: string }>;
+}
+
+/** A Kubernetes name as a regex literal: lower-case letters, digits, '-' and '.', the dot escaped. */
+const literal = (name: string) => name.replace(/\./g, "\\.");
+
+/**
+ * What the monitors leave to Prometheus' own jobs, so that no target is scraped twice into one
+ * Prometheus: a pod annotated `prometheus.io/scrape: "true"` that the annotated-pods job takes (no
+ * environment label, or this stack's; k3s's Traefik pods are the traefik job's), and the endpoints of
+ * a Service that apps[] or targets[] scrape. The drop happens before the scrape, on the target's
+ * Kubernetes metadata (Alloy applies these rules first, before each monitor's own relabelings).
+ */
+export function duplicateRules(args: Pick<AlloyMonitorsArgs, "environment" | "scrapedServices">): RelabelRule[] {
+  const podMeta = (prefix: string, name: string) => `${prefix}${name.replace(/[^a-zA-Z0-9_]/g, "_")}`;
+  const services = [...new Set(args.scrapedServices.map((s) => `${literal(s.namespace)};${literal(s.name)}`))].sort();
+  return [
+    {
+      source_labels: [
+        podMeta("__meta_kubernetes_pod_annotation_", "prometheus.io/scrape"),
+        podMeta("__meta_kubernetes_pod_label_", ENVIRONMENT_LABEL),
+      ],
+      regex: `true;(|${literal(args.environment)})`,
+      action: "drop",
+    },
+    ...(services.length > 0
+      ? [
+          {
+            source_labels: ["__meta_kubernetes_namespace", "__meta_kubernetes_service_name"],
+            regex: services.join("|"),
+            action: "drop" as const,
+          },
+        ]
+      : []),
+  ];
+}
+
+/** The Alloy components of the three kinds, in the order written. */
+export const MONITOR_COMPONENTS = ["servicemonitors", "podmonitors", "probes"] as const;
+
+/** The label of every block this file writes (`prometheus.operator.servicemonitors "monitors"`, …). */
+export const MONITORS_LABEL = "monitors";
+
+/** An Alloy object literal of strings: `{"key" = "value", …}`, keys and values quoted (label keys hold '/' and '.'). */
+function stringObject(map: Readonly<Record<string, string>>): AlloyExpr {
+  const entries = Object.keys(map)
+    .sort()
+    .map((k) => `${JSON.stringify(k)} = ${JSON.stringify(map[k])}`);
+  return new AlloyExpr(`{${entries.join(", ")}}`);
+}
+
+/** The three watchers and the remote writer of their samples. */
+export function monitorBlocks(args: AlloyMonitorsArgs): AlloyBlock[] {
+  const watcher = (component: (typeof MONITOR_COMPONENTS)[number]): AlloyBlock => ({
+    name: `prometheus.operator.${component}`,
+    label: MONITORS_LABEL,
+    attributes: [
+      ["forward_to", [new AlloyExpr(`prometheus.remote_write.${MONITORS_LABEL}.receiver`)]],
+      ...(args.namespaces ? ([["namespaces", [...args.namespaces]]] as Array<[string, string[]]>) : []),
+      // EndpointSlices: the Endpoints API is deprecated since Kubernetes 1.33 (k3s 1.36 serves both).
+      ...(component === "servicemonitors" ? ([["kubernetes_role", "endpointslice"]] as Array<[string, string]>) : []),
+    ],
+    blocks: [
+      ...duplicateRules(args).map(ruleBlock),
+      ...(Object.keys(args.selector).length > 0
+        ? [{ name: "selector", attributes: [["match_labels", stringObject(args.selector)]] } as AlloyBlock]
+        : []),
+      // Each target scraped by one peer of the collectors' cluster.
+      { name: "clustering", attributes: [["enabled", true]] },
+      {
+        name: "scrape",
+        attributes: [
+          ["default_scrape_interval", args.scrapeInterval],
+          ["default_scrape_timeout", args.scrapeTimeout],
+        ],
+      },
+    ],
+  });
+  return [
+    ...MONITOR_COMPONENTS.map(watcher),
+    {
+      name: "prometheus.remote_write",
+      label: MONITORS_LABEL,
+      blocks: [
+        {
+          name: "endpoint",
+          attributes: [["url", args.remoteWriteUrl]],
+          // Prometheus restarting or a node drain: the samples wait in Alloy's write-ahead log, retried with backoff.
+          blocks: [
+            {
+              name: "queue_config",
+              attributes: [
+                ["min_backoff", "500ms"],
+                ["max_backoff", "30s"],
+              ],
+            },
+          ],
+        },
+      ],
+    },
+  ];
+}
+

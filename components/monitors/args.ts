@@ -1,0 +1,73 @@
+/**
+ * The Prometheus operator's objects without the operator: what the stack reads of the
+ * monitoring.coreos.com/v1 kinds other charts publish (ServiceMonitor, PodMonitor, Probe,
+ * PrometheusRule), and the CustomResourceDefinitions it installs for them when the cluster has none.
+ */
+import { images } from "../images";
+import { PART_OF } from "../kit/labels";
+
+/** The API group and version of the four kinds. */
+export const MONITORING_GROUP = "monitoring.coreos.com";
+export const MONITORING_VERSION = "v1";
+
+/** The kinds the stack honours: each one's plural (the CRD's name is `<plural>.monitoring.coreos.com`). */
+export const MONITOR_KINDS = {
+  ServiceMonitor: { plural: "servicemonitors", singular: "servicemonitor", shortNames: ["smon"] },
+  PodMonitor: { plural: "podmonitors", singular: "podmonitor", shortNames: ["pmon"] },
+  Probe: { plural: "probes", singular: "probe", shortNames: ["prb"] },
+  PrometheusRule: { plural: "prometheusrules", singular: "prometheusrule", shortNames: ["promrule"] },
+} as const;
+
+export type MonitorKind = keyof typeof MONITOR_KINDS;
+
+/** The name of a kind's CRD: `<plural>.monitoring.coreos.com`. */
+export function crdName(kind: MonitorKind): string {
+  return `${MONITOR_KINDS[kind].plural}.${MONITORING_GROUP}`;
+}
+
+/**
+ * The prometheus-operator release whose API the CRDs follow: the release of the config reloader
+ * image the stack pins (components/images.ts), so that one bump moves both.
+ */
+export const PROMETHEUS_OPERATOR_RELEASE = images.configReloader.replace(/^.*:/, "").replace(/@.*$/, "");
+
+/**
+ * The label and annotation that mark the CRDs this stack installed: the label says a monitoring
+ * stack owns them, the annotation which one (its namespace). A CRD without the label was installed
+ * by someone else (the operator's chart, another tool) and is left alone (preflight/operator-crds.ts).
+ */
+export const CRD_OWNER_LABEL = "app.kubernetes.io/part-of";
+export const CRD_OWNER_VALUE = PART_OF;
+export const CRD_OWNER_ANNOTATION = "monitoring-stack/namespace";
+export const CRD_RELEASE_ANNOTATION = "monitoring-stack/prometheus-operator-api";
+
+/** How the stack treats the CRDs (config monitors.crds). */
+export const CRD_MODES = ["auto", "install", "external"] as const;
+export type CrdMode = (typeof CRD_MODES)[number];
+
+/** What a stack's config says of the four kinds (config `monitors`). */
+export interface MonitorsSettings {
+  /** Honour the four kinds. Default false: nothing of this feature is deployed. */
+  enabled: boolean;
+  /**
+   * The namespaces whose monitors and rules are read; undefined: the stack's watched ones (watch),
+   * every namespace when it watches every namespace.
+   */
+  namespaces?: string[];
+  /** Labels every monitor and rule object must carry (a label selector's matchLabels); empty: every object. */
+  selector: Record<string, string>;
+  /** The Secrets, `<namespace>/<name>`, the monitors may name (basicAuth, bearerTokenSecret, tlsConfig): the collector may get those and no other. */
+  secrets: string[];
+  /** auto: install the CRDs unless another owner did (read at preview and up); install: always; external: never. */
+  crds: CrdMode;
+  /** Load the PrometheusRules into Prometheus (read at preview and up). Default true. */
+  rules: boolean;
+}
+
+export const MONITORS_DEFAULTS: MonitorsSettings = {
+  enabled: false,
+  selector: {},
+  secrets: [],
+  crds: "auto",
+  rules: true,
+};

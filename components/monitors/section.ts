@@ -1,0 +1,90 @@
+/** The `monitors` section of the stack file: the Prometheus operator's objects, honoured without the operator. */
+import { z } from "zod";
+import { bool, kubeLabelMap, matching } from "../kit/fields";
+import { ArgsProblem, duplicates } from "../kit/problems";
+import { componentSection } from "../kit/section";
+import { CRD_MODES, MONITORS_DEFAULTS, MonitorsSettings } from "./args";
+
+/** `<namespace>/<name>`: a DNS-1123 label, '/', a DNS-1123 subdomain. */
+const SECRET_REF = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\/(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+const schema = z.strictObject({
+  enabled: bool
+    .optional()
+    .describe(
+      "Honour ServiceMonitor, PodMonitor, Probe and PrometheusRule objects (monitoring.coreos.com/v1) without the operator; default false.",
+    ),
+  namespaces: z
+    .array(matching(NAMESPACE, "a namespace (a DNS-1123 label: lower-case letters, digits and '-', at most 63 characters)"))
+    .min(1, "must name at least one namespace, or be left out for the namespaces the stack watches")
+    .optional()
+    .describe("The namespaces whose monitors and rules are read; default the ones the stack watches (watch)."),
+  selector: kubeLabelMap
+    .optional()
+    .describe("Labels a monitor or rule object must carry to be read (all of them); default none: every object."),
+  secrets: z
+    .array(matching(SECRET_REF, "a Secret as <namespace>/<name>, such as shop/metrics-auth"))
+    .optional()
+    .describe(
+      "The Secrets (<namespace>/<name>) monitors may name for basicAuth, bearerTokenSecret or tlsConfig: the collector may read those and no other.",
+    ),
+  crds: z
+    .enum(CRD_MODES, { error: `must be one of ${CRD_MODES.join(", ")}` })
+    .optional()
+    .describe(
+      "The four CRDs: auto installs them unless another owner did (read at preview and up), install always, external never; default auto.",
+    ),
+  rules: bool.optional().describe("Load the PrometheusRules into Prometheus (read at preview and up); default true."),
+});
+
+function problems(section: MonitorsSettings): ArgsProblem[] {
+  const found: ArgsProblem[] = [];
+  for (const name of duplicates(section.secrets)) {
+    found.push({ key: `secrets[${section.secrets.lastIndexOf(name)}]`, message: `names ${name} a second time: give each Secret once` });
+  }
+  for (const ns of duplicates(section.namespaces ?? [])) {
+    found.push({
+      key: `namespaces[${(section.namespaces ?? []).lastIndexOf(ns)}]`,
+      message: `names ${ns} a second time: give each namespace once`,
+    });
+  }
+  if (!section.enabled) {
+    const set = (["namespaces", "secrets"] as const).filter((k) => (section[k] ?? []).length > 0);
+    for (const key of set) {
+      found.push({
+        key,
+        message: "is set, but enabled is false: nothing reads monitors (set monitors.enabled: true, or remove it)",
+        involves: ["enabled"],
+      });
+    }
+  }
+  if (section.enabled && section.namespaces !== undefined) {
+    section.secrets.forEach((ref, i) => {
+      const ns = ref.split("/")[0];
+      if (!(section.namespaces ?? []).includes(ns)) {
+        found.push({
+          key: `secrets[${i}]`,
+          message: `is in namespace ${ns}, whose monitors are not read (namespaces: ${(section.namespaces ?? []).join(", ")}): a monitor reads Secrets of its own namespace only`,
+          involves: ["namespaces"],
+        });
+      }
+    });
+  }
+  return found;
+}
+
+/** The `monitors` section. That the collector runs to read them is config/checks/monitors.ts'. */
+export const monitorsSection = componentSection({
+  schema,
+  defaults: (): MonitorsSettings => MONITORS_DEFAULTS,
+  resolve: (given): MonitorsSettings => ({
+    enabled: given?.enabled ?? MONITORS_DEFAULTS.enabled,
+    ...(given?.namespaces !== undefined ? { namespaces: [...given.namespaces] } : {}),
+    selector: { ...(given?.selector ?? {}) },
+    secrets: [...(given?.secrets ?? [])],
+    crds: given?.crds ?? MONITORS_DEFAULTS.crds,
+    rules: given?.rules ?? MONITORS_DEFAULTS.rules,
+  }),
+  problems,
+});

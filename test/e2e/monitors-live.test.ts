@@ -1,0 +1,303 @@
+/**
+ * The operator's objects on the exact binaries, live: the local control plane (real kube-apiserver,
+ * kwok for the kubelet) holds the four CRDs the stack writes and charts' objects as they publish
+ * them (test/fixtures/operator-objects/, accepted by the API server's own validation against those
+ * CRDs); Alloy runs the collector's rendered monitors (a one-peer cluster, as on one node) watching
+ * it, and remote-writes to Prometheus, which loads the charts' PrometheusRules as the stack turns
+ * them into rule files. A ServiceMonitor and a Probe created after both are running are scraped
+ * (their target a server on 127.0.0.1: the ServiceMonitor's own relabeling moves the address its
+ * EndpointSlice gives there, as the API refuses loopback endpoints), their series reach Prometheus,
+ * and CloudNativePG's LongRunningTransaction fires on the fault the target reports.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { MONITOR_KINDS, MonitorKind, crdName } from "../../components/monitors/args";
+import { crdSpec } from "../../components/monitors/crds";
+import { down as clusterDown, up as clusterUp } from "../../scripts/lib/cluster";
+import { stackBinary } from "../../scripts/lib/local/binaries";
+import { runCommand } from "../../scripts/lib/local/databases";
+import { getOk, httpGetJson, isReady } from "../../scripts/lib/local/http";
+import { alloyRunArgs } from "../../scripts/lib/local/logs";
+import { LOOPBACK, freePort } from "../../scripts/lib/local/processes";
+import { binPath } from "../../scripts/lib/tools";
+import { operatorRuleFiles } from "../../preflight/operator-rules";
+import { kubeStateMetricsFlags } from "../../components/exporters/kube-state-metrics";
+import { prometheusRuleStateConfig } from "../../components/monitors/state-metrics";
+import { OPERATOR_LOADED_KEY } from "../../components/prometheus/rules/operator-rules";
+import { builtinNames } from "../../preflight/team-content";
+import { render } from "../support/render";
+import { localRun } from "./support/local-run";
+
+jest.setTimeout(600_000);
+
+const NS = "e2e-charts";
+const FIXTURES = path.join(__dirname, "..", "fixtures", "operator-objects");
+const run = localRun();
+let dir: string;
+let kubeconfig: string;
+const kubectl = (...args: string[]) => runCommand(binPath("kubectl"), [`--kubeconfig=${kubeconfig}`, ...args], { timeoutMs: 60_000 });
+const apply = (name: string, objects: unknown[]) => {
+  const file = path.join(dir, `${name}.yaml`);
+  fs.writeFileSync(file, objects.map((o) => YAML.stringify(o)).join("---\n"));
+  return kubectl("apply", "-f", file);
+};
+let prometheus: string;
+let targetPort: number;
+let notLoadedExpr: string;
+const query = async (q: string) =>
+  (
+    await httpGetJson<{ data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } }>(
+      `${prometheus}/api/v1/query?query=${encodeURIComponent(q)}`,
+    )
+  ).data.result;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "monitors-live-"));
+  const cluster = await clusterUp({ owned: true, ttlSeconds: 1200, log: (m) => console.error(`cluster: ${m}`) });
+  kubeconfig = cluster.kubeconfig;
+
+  // The CRDs as the stack installs them, then the charts' objects into a namespace of the test's.
+  apply(
+    "crds",
+    (Object.keys(MONITOR_KINDS) as MonitorKind[]).map((kind) => ({
+      apiVersion: "apiextensions.k8s.io/v1",
+      kind: "CustomResourceDefinition",
+      metadata: { name: crdName(kind) },
+      spec: crdSpec(kind),
+    })),
+  );
+  for (const kind of Object.keys(MONITOR_KINDS) as MonitorKind[])
+    kubectl("wait", "--for=condition=Established", `crd/${crdName(kind)}`, "--timeout=60s");
+  apply("namespace", [{ apiVersion: "v1", kind: "Namespace", metadata: { name: NS } }]);
+  const fixtures = fs
+    .readdirSync(FIXTURES)
+    .filter((f) => f.endsWith(".yaml"))
+    .map((f) => YAML.parse(fs.readFileSync(path.join(FIXTURES, f), "utf8")) as { metadata: Record<string, unknown> });
+  apply(
+    "fixtures",
+    fixtures.map((o) => ({ ...o, metadata: { ...o.metadata, namespace: NS } })),
+  );
+
+  // The target: what CloudNativePG's exporter reports during a long transaction, and a blackbox exporter's /probe.
+  targetPort = await freePort();
+  await run.serve(targetPort, (req, res) => {
+    res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
+    res.end(
+      req.url?.startsWith("/probe")
+        ? "probe_success 1\nprobe_duration_seconds 0.01\n"
+        : '# TYPE cnpg_backends_max_tx_duration_seconds gauge\ncnpg_backends_max_tx_duration_seconds{datname="app"} 400\n',
+    );
+  });
+
+  // Prometheus with its remote-write receiver and the charts' rules, as the stack writes them.
+  const rules = path.join(dir, "rules");
+  fs.mkdirSync(rules);
+  const objects = ["cnpg-prometheusrule.yaml", "kube-prometheus-alertmanager-prometheusrule.yaml"].map((f) => {
+    const o = YAML.parse(fs.readFileSync(path.join(FIXTURES, f), "utf8")) as { metadata: { name: string }; spec: unknown };
+    return { namespace: NS, name: o.metadata.name, generation: 1, spec: o.spec };
+  });
+  for (const [key, text] of operatorRuleFiles(objects, builtinNames(), [], "monitoring:monitors.rules").files) {
+    fs.writeFileSync(path.join(rules, key), text);
+    if (key === OPERATOR_LOADED_KEY) {
+      const doc = YAML.parse(text) as { groups: Array<{ rules: Array<{ alert?: string; expr: string }> }> };
+      notLoadedExpr = doc.groups[0].rules.find((r) => r.alert === "PrometheusRuleNotLoaded")?.expr ?? "";
+    }
+  }
+
+  // kube-state-metrics with the custom resource state config the stack passes: the PrometheusRules there are.
+  const [ksmPort, ksmTelemetry] = [await freePort(), await freePort()];
+  run.start("kube-state-metrics", stackBinary("kube-state-metrics"), [
+    ...kubeStateMetricsFlags([NS], prometheusRuleStateConfig({}).config).map((f) =>
+      f.startsWith("--port=") ? `--port=${ksmPort}` : f.startsWith("--telemetry-port=") ? `--telemetry-port=${ksmTelemetry}` : f,
+    ),
+    `--host=${LOOPBACK}`,
+    `--telemetry-host=${LOOPBACK}`,
+    `--kubeconfig=${kubeconfig}`,
+  ]);
+  const promConfig = path.join(dir, "prometheus.yml");
+  fs.writeFileSync(
+    promConfig,
+    YAML.stringify({
+      global: { evaluation_interval: "5s", scrape_interval: "5s" },
+      rule_files: [`${rules}/*.yml`],
+      scrape_configs: [{ job_name: "kube-state-metrics", honor_labels: true, static_configs: [{ targets: [`${LOOPBACK}:${ksmPort}`] }] }],
+    }),
+  );
+  const promPort = await freePort();
+  prometheus = `http://${LOOPBACK}:${promPort}`;
+  run.start("prometheus", stackBinary("prometheus"), [
+    `--config.file=${promConfig}`,
+    `--storage.tsdb.path=${path.join(dir, "tsdb")}`,
+    `--web.listen-address=${LOOPBACK}:${promPort}`,
+    "--web.enable-remote-write-receiver",
+  ]);
+  await run.waitFor("Prometheus ready", () => isReady(prometheus), 60_000, 500);
+
+  // The collector's monitors as rendered, made local: the control plane's kubeconfig, the local Prometheus.
+  const rendered = await render("staging", ["monitors.enabled=true", `watch.namespaces=["${NS}"]`, `monitors.namespaces=["${NS}"]`]);
+  const alloy = rendered.files.get("log-collector/config.alloy") ?? "";
+  const monitors = alloy
+    .slice(alloy.indexOf('prometheus.operator.servicemonitors "monitors"'))
+    .replace(/(prometheus\.operator\.\w+ "monitors" \{\n)/g, `$1\tclient {\n\t\tkubeconfig_file = ${JSON.stringify(kubeconfig)}\n\t}\n\n`)
+    .replace(/url = "http:\/\/prometheus\.[^"]+\/api\/v1\/write"/, `url = "${prometheus}/api/v1/write"`);
+  expect(monitors).toContain(`namespaces      = ["${NS}"]`);
+  const alloyFile = path.join(dir, "config.alloy");
+  fs.writeFileSync(alloyFile, monitors);
+  const alloyPort = await freePort();
+  const daemonArgs = rendered.kubernetes.find((o) => o.object.kind === "DaemonSet" && o.object.metadata.name === "alloy")?.object.spec as {
+    template: { spec: { containers: Array<{ args: string[] }> } };
+  };
+  const clusterFlags = daemonArgs.template.spec.containers[0].args.filter(
+    (a) => a.startsWith("--cluster.") && !a.startsWith("--cluster.join-addresses"),
+  );
+  expect(clusterFlags).toEqual(["--cluster.enabled=true", "--cluster.name=monitoring-staging-agents"]);
+  run.start("alloy", stackBinary("alloy"), [
+    ...alloyRunArgs(alloyFile, alloyPort, path.join(dir, "alloy-data")),
+    ...clusterFlags,
+    `--cluster.advertise-address=${LOOPBACK}:${alloyPort}`,
+  ]);
+  await run.waitFor("Alloy ready", () => isReady(`http://${LOOPBACK}:${alloyPort}`), 90_000, 500);
+}, 600_000);
+
+afterAll(async () => {
+  await clusterDown();
+  fs.rmSync(dir, { recursive: true, force: true });
+}, 120_000);
+
+test("the API server took the charts' objects under the stack's CRDs", () => {
+  const listed = kubectl("-n", NS, "get", "servicemonitors,podmonitors,probes,prometheusrules", "-o", "name").trim().split("\n").sort();
+  expect(listed).toEqual([
+    "podmonitor.monitoring.coreos.com/cnpg-controller-manager",
+    "probe.monitoring.coreos.com/website",
+    "prometheusrule.monitoring.coreos.com/alertmanager-main-rules",
+    "prometheusrule.monitoring.coreos.com/cnpg-default-alerts",
+    "servicemonitor.monitoring.coreos.com/blackbox-exporter",
+    "servicemonitor.monitoring.coreos.com/kube-state-metrics",
+  ]);
+});
+
+test("a ServiceMonitor and a Probe created now are scraped live, their series in Prometheus", async () => {
+  const created = Date.now();
+  apply("live", [
+    {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "shop-db", namespace: NS, labels: { app: "shop-db" } },
+      spec: { ports: [{ name: "metrics", port: 9187 }] },
+    },
+    {
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: { name: "shop-db-1", namespace: NS, labels: { "kubernetes.io/service-name": "shop-db" } },
+      addressType: "IPv4",
+      endpoints: [{ addresses: ["10.42.0.50"], conditions: { ready: true } }],
+      ports: [{ name: "metrics", port: 9187, protocol: "TCP" }],
+    },
+    {
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "ServiceMonitor",
+      metadata: { name: "shop-db", namespace: NS },
+      spec: {
+        selector: { matchLabels: { app: "shop-db" } },
+        endpoints: [
+          {
+            port: "metrics",
+            path: "/metrics",
+            interval: "5s",
+            // Alloy gives a monitor without a timeout the default one (10 s), even over a shorter interval, and refuses it.
+            scrapeTimeout: "4s",
+            relabelings: [{ action: "replace", targetLabel: "__address__", replacement: `${LOOPBACK}:${targetPort}` }],
+          },
+        ],
+      },
+    },
+    {
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "Probe",
+      metadata: { name: "shop-site", namespace: NS },
+      spec: {
+        interval: "5s",
+        scrapeTimeout: "4s",
+        prober: { url: `${LOOPBACK}:${targetPort}`, path: "/probe" },
+        targets: { staticConfig: { static: ["https://shop.example.com/"] } },
+      },
+    },
+  ]);
+  const series = await run.waitFor(
+    "the ServiceMonitor's series in Prometheus",
+    async () => {
+      const found = await query("cnpg_backends_max_tx_duration_seconds");
+      return found.length > 0 ? found : undefined;
+    },
+    120_000,
+    1000,
+  );
+  const seconds = (Date.now() - created) / 1000;
+  console.log(`monitors: the ServiceMonitor's first series reached Prometheus ${seconds.toFixed(1)} s after it was created`);
+  expect(seconds).toBeLessThan(60);
+  expect(series[0].metric).toMatchObject({ namespace: NS, service: "shop-db", job: "shop-db", endpoint: "metrics", datname: "app" });
+  const probe = await run.waitFor(
+    "the Probe's series in Prometheus",
+    async () => {
+      const found = await query("probe_success");
+      return found.length > 0 ? found : undefined;
+    },
+    120_000,
+    1000,
+  );
+  expect(probe[0].metric).toMatchObject({ namespace: NS, instance: "https://shop.example.com/" });
+  console.log(`monitors: the Probe's first series reached Prometheus ${((Date.now() - created) / 1000).toFixed(1)} s after it was created`);
+});
+
+test("the charts' rules are loaded, and CloudNativePG's LongRunningTransaction fires on the fault", async () => {
+  const groups = (await httpGetJson<{ data: { groups: Array<{ name: string; file: string }> } }>(`${prometheus}/api/v1/rules`)).data.groups;
+  expect(groups.map((g) => g.name)).toEqual(
+    expect.arrayContaining(["cnp-default.rules", "cnp-operator.rules", "alertmanager.rules", "operator-rules"]),
+  );
+  const firing = await run.waitFor(
+    "LongRunningTransaction firing",
+    async () => {
+      const found = await query('ALERTS{alertname="LongRunningTransaction", alertstate="firing"}');
+      return found.length > 0 ? found : undefined;
+    },
+    180_000,
+    2000,
+  );
+  expect(firing[0].metric).toMatchObject({ severity: "warning", namespace: NS, datname: "app" });
+  expect(await getOk(`${prometheus}/api/v1/query?query=monitoring_stack:prometheusrule_loaded:generation`)).toContain(
+    "cnpg-default-alerts",
+  );
+});
+
+test("kube-state-metrics reports each PrometheusRule; the alert's expression names only the one created after the rules were read", async () => {
+  apply("late-rule", [
+    {
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "PrometheusRule",
+      metadata: { name: "added-after-up", namespace: NS },
+      spec: { groups: [{ name: "late", rules: [{ alert: "Late", expr: "vector(1)", for: "1m", labels: { severity: "info" } }] }] },
+    },
+  ]);
+  const existing = await run.waitFor(
+    "kube-state-metrics' series of the three PrometheusRules",
+    async () => {
+      const found = await query("kube_customresource_prometheusrule_generation");
+      return found.length >= 3 ? found : undefined;
+    },
+    120_000,
+    1000,
+  );
+  expect(existing.map((r) => r.metric.name).sort()).toEqual(["added-after-up", "alertmanager-main-rules", "cnpg-default-alerts"]);
+  const notLoaded = await run.waitFor(
+    "PrometheusRuleNotLoaded's expression over the loaded record",
+    async () => {
+      const found = await query(notLoadedExpr);
+      return found.length > 0 ? found : undefined;
+    },
+    60_000,
+    1000,
+  );
+  expect(notLoaded.map((r) => r.metric)).toEqual([{ namespace: NS, name: "added-after-up" }]);
+});
