@@ -421,8 +421,26 @@ const SIGN_IN_TOOLS: Tool[] = [
   },
 ];
 
+/**
+ * The remote-write lab's (test/e2e/remote-write.test.ts), from tools/victoriametrics/go.mod: a test peer the stack sends
+ * series to, not deployed (no image). VictoriaMetrics' cluster binaries (vminsert, vmselect, vmstorage) live on its
+ * `cluster` branch, whose `-cluster` tags and commits the Go module proxy refuses; the single-node server of the same
+ * release is the proxy's v1.151.0 (v1.152 and later need Go 1.27). Built without cgo: its pure-Go zstd (`!cgo` files).
+ */
+const REMOTE_WRITE_TOOLS: Tool[] = [
+  {
+    binary: "victoria-metrics",
+    module: "victoriametrics",
+    upstream: "github.com/VictoriaMetrics/VictoriaMetrics",
+    pkg: "github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics",
+    release: "v1.151.0",
+    ldflags: ["-X github.com/VictoriaMetrics/VictoriaMetrics/lib/buildinfo.Version=victoria-metrics-v1.151.0"],
+    versionArgs: ["-version"],
+  },
+];
+
 /** Every tool `npm run tools` builds or installs. */
-export const TOOLS: Tool[] = [...CLUSTER_TOOLS, ...STACK_TOOLS, TRAEFIK, ...SIGN_IN_TOOLS];
+export const TOOLS: Tool[] = [...CLUSTER_TOOLS, ...STACK_TOOLS, TRAEFIK, ...SIGN_IN_TOOLS, ...REMOTE_WRITE_TOOLS];
 
 /** The tools built from a Go module under tools/ (all but the wheels). */
 export const GO_TOOLS: Tool[] = TOOLS.filter((t) => !t.wheel);
