@@ -6,6 +6,7 @@ import { databasesSection } from "../components/database-exporters/section";
 import { grafanaSecretStandIns, grafanaSecrets } from "../components/grafana/section";
 import { SecretStandIn, textStandIn } from "../components/kit/section";
 import { PROMETHEUS_SECRETS, PROMETHEUS_SECRET_STAND_INS, REMOTE_WRITE_PASSWORDS_MESSAGE } from "../components/prometheus/section";
+import { REMOTE_WRITE_CLIENT_KEYS_MESSAGE } from "../components/prometheus/remote-write";
 import { BASIC_AUTH_PASSWORDS_MESSAGE, traefikSecretStandIns, traefikSecrets } from "../components/traefik/section";
 import { z } from "zod";
 
@@ -13,6 +14,7 @@ import { z } from "zod";
 export const SECRET_MAP_MESSAGES: Record<string, string> = {
   ...databasesSection.secretMessages,
   remoteWritePasswords: REMOTE_WRITE_PASSWORDS_MESSAGE,
+  remoteWriteClientKeys: REMOTE_WRITE_CLIENT_KEYS_MESSAGE,
   basicAuthPasswords: BASIC_AUTH_PASSWORDS_MESSAGE,
   ...RECEIVER_SECRET_MAP_MESSAGES,
   targetCredentials: secretMapMessage("targetCredentials", "target name", "token or password"),

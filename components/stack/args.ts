@@ -11,6 +11,7 @@ import { podPriority, stackPriorityClassName } from "../kit/priority";
 import { watchedNamespaces as watchedOf } from "../kit/watch";
 import { agentsNamespaceOf } from "../kit/labels";
 import { ClusterTraefik, PrometheusArgs } from "../prometheus/args";
+import { remoteWriteArgsOptions } from "../prometheus/remote-write";
 import { KubeStateMetricsArgs } from "../exporters/kube-state-metrics";
 import { NodeExporterArgs } from "../exporters/node-exporter";
 import { DatabaseExportersArgs } from "../database-exporters/args";
@@ -48,14 +49,15 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
     ...(cfg.traefik.metrics.enabled ? { clusterTraefik: clusterTraefik(cfg) } : {}),
     ...watching(cfg, "watchedNamespaces"),
     databases: cfg.databases.map(({ name, type }) => ({ name, type })),
-    remoteWrite: remoteWrite.map((rw) => ({
-      name: rw.name,
-      url: rw.url,
-      ...(rw.auth && "username" in rw.auth
-        ? { auth: { type: "basic" as const, username: rw.auth.username, password: pulumi.secret(rw.auth.password) } }
-        : rw.auth
-          ? { auth: { type: "bearer" as const, token: pulumi.secret(rw.auth.bearerToken) } }
+    remoteWrite: remoteWrite.map(({ name, url, auth, ...options }) => ({
+      name,
+      url,
+      ...(auth && "username" in auth
+        ? { auth: { type: "basic" as const, username: auth.username, password: pulumi.secret(auth.password) } }
+        : auth
+          ? { auth: { type: "bearer" as const, token: pulumi.secret(auth.bearerToken) } }
           : {}),
+      ...(Object.keys(options).length > 0 ? { options: remoteWriteArgsOptions(options) } : {}),
     })),
     thresholds: cfg.thresholds,
     withoutRuleFiles: contentOff(cfg).ruleFiles,

@@ -20,6 +20,7 @@ import { KubeObject, get } from "./support/kube";
 import { StackHandle, openStack, outputCollector } from "./support/stack";
 import { SEALED_ROUTING } from "../support/sealed-routing";
 import { SEALED_SIGN_IN } from "../support/sealed-sign-in";
+import { SEALED_CLIENT_CERT, sealedClientKey } from "../support/every-secret";
 
 /** Letters and digits only, so that no encoding (JSON, YAML, URL) changes it. */
 function mark(stack: string, key: string): string {
@@ -48,6 +49,7 @@ function commonSecrets(stack: string): Record<string, string> {
     "databaseDsns.shop-postgres": `postgresql://exporter:${m("databaseDsns.shop-postgres")}@db.example.com:5432/shop`,
     "databaseDsns.cache-redis": `redis://:${m("databaseDsns.cache-redis")}@redis.example.com:6379`,
     "remoteWritePasswords.mimir": m("remoteWritePasswords.mimir"),
+    "remoteWriteClientKeys.mimir": sealedClientKey(m("remoteWriteClientKeys.mimir")),
     "basicAuthPasswords.admin": BASIC_AUTH.admin,
     "basicAuthPasswords.ops": BASIC_AUTH.ops,
     "targetCredentials.minio": m("targetCredentials.minio"),
@@ -71,7 +73,11 @@ function commonConfig(stack: string): Record<string, unknown> {
       { name: "minio", url: "https://minio.example.com:9000/minio/v2/metrics/cluster", auth: { bearerToken: true } },
       { name: "billing", namespace: "billing", service: "billing-worker", port: "metrics", auth: { username: "prometheus" } },
     ],
-    "monitoring:prometheus": { remoteWrite: [{ name: "mimir", url: "https://mimir.example.com/api/v1/push", username: "tenant-1" }] },
+    "monitoring:prometheus": {
+      remoteWrite: [
+        { name: "mimir", url: "https://mimir.example.com/api/v1/push", username: "tenant-1", tls: { clientCertData: SEALED_CLIENT_CERT } },
+      ],
+    },
     "monitoring:grafana": {
       database: { type: "postgres", host: "db.example.com:5432", name: "grafana", user: "grafana" },
       // Every sign-in provider, so that their client secrets are swept (Grafana is published by the staging file's Traefik).
