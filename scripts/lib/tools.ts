@@ -458,7 +458,8 @@ const LOCAL_CLUSTER = ["etcd", "kube-apiserver", "kube-controller-manager", "kub
  * naming the command that builds it (stackBinary, scripts/lib/local/binaries.ts).
  * - offline (`npm test`): promtool, amtool and the servers' own config checks, and the
  *   end-to-end tests on loopback (Prometheus, Alertmanager, Loki, Alloy, the
- *   blackbox and database exporters, cloudflared's ingress rules, Jaeger's `validate`).
+ *   blackbox and database exporters, cloudflared's ingress rules, Jaeger's `validate`, VictoriaMetrics as the
+ *   remote-write store).
  * - cluster (`npm run test:cluster`): the Pulumi engine and provider, the control plane, kwok.
  * - live (`npm run test:live`): the lab's servers and exporters on live data (Jaeger among them,
  *   fed by the lab's OTLP app), the control plane the lab starts for kube-state-metrics to read, and the sign-in
@@ -479,6 +480,7 @@ export const TIER_TOOLS: Record<Tier, readonly string[]> = {
     "redis_exporter",
     "mongodb_exporter",
     "cloudflared",
+    "victoria-metrics",
   ],
   cluster: ["pulumi", "pulumi-resource-kubernetes", ...LOCAL_CLUSTER],
   live: [
