@@ -32,6 +32,11 @@ export interface AlloyConfigArgs {
   otlp?: AlloyOtlpArgs;
   /** The namespaces whose pods' logs it collects (the stack's watched ones); none: every namespace's. */
   namespaces?: readonly string[];
+  /**
+   * A Loki-compatible endpoint outside the cluster that the stack's own pod logs also go to (externalLokiBlocks);
+   * with `only`, the stack runs no Loki and they go there alone. Default none.
+   */
+  external?: AlloyExternalLoki;
 }
 
 /**
@@ -40,6 +45,7 @@ export interface AlloyConfigArgs {
  */
 export function alloyConfig(args: AlloyConfigArgs): string {
   const shares = args.shares ?? [];
+  const external = args.external ? externalLokiBlocks(args.external) : undefined;
   return alloySyntax(
     [
       {
@@ -87,7 +93,14 @@ export function alloyConfig(args: AlloyConfigArgs): string {
       {
         name: "loki.process",
         label: "pod_logs",
-        attributes: [["forward_to", shares.length > 0 ? shareRouting(shares).forwardTo : [new AlloyExpr("loki.write.loki.receiver")]]],
+        attributes: [
+          [
+            "forward_to",
+            shares.length > 0
+              ? shareRouting(shares, external?.ownTo).forwardTo
+              : (external?.ownTo ?? [new AlloyExpr("loki.write.loki.receiver")]),
+          ],
+        ],
         blocks: [
           // containerd (and k3s) write "<time> <stream> <P|F> <line>": the line, its own
           // timestamp, the `stream` label (stdout/stderr), partial lines joined back.
@@ -96,8 +109,9 @@ export function alloyConfig(args: AlloyConfigArgs): string {
           { name: "stage.label_drop", attributes: [["values", ["filename"]]] },
         ],
       },
-      lokiWrite("loki", args.lokiPushUrl),
-      ...(shares.length > 0 ? shareRouting(shares).blocks : []),
+      ...(args.external?.only ? [] : [lokiWrite("loki", args.lokiPushUrl)]),
+      ...(external?.blocks ?? []),
+      ...(shares.length > 0 ? shareRouting(shares, external?.ownTo).blocks : []),
       ...(args.otlp ? otlpBlocks(args.otlp) : []),
     ],
     [
@@ -106,6 +120,7 @@ export function alloyConfig(args: AlloyConfigArgs): string {
       ...shares.map(
         (share) => `The pod logs of ${share.namespaces.join(", ")} go to the Loki of the stack in ${share.stackNamespace} instead.`,
       ),
+      ...(args.external ? [externalLokiComment(args.external)] : []),
       ...(args.otlp ? ["Apps' OTLP: traces to the traces backend, metrics to Prometheus, logs to Loki, with the same labels."] : []),
     ],
   );
@@ -159,12 +174,12 @@ function lokiWrite(label: string, url: string): AlloyBlock {
  * `loki.relabel` keeping them, then its writer), the rest to this stack's (a `loki.relabel`
  * dropping them all). One tail of each file, whatever the number of stacks.
  */
-function shareRouting(shares: readonly AlloyShare[]): { forwardTo: AlloyExpr[]; blocks: AlloyBlock[] } {
+function shareRouting(shares: readonly AlloyShare[], ownTo?: AlloyExpr[]): { forwardTo: AlloyExpr[]; blocks: AlloyBlock[] } {
   const labelOf = (share: AlloyShare) => `to_${share.stackNamespace.replace(/-/g, "_")}`;
-  const relabel = (label: string, namespaces: readonly string[], action: "keep" | "drop", to: string): AlloyBlock => ({
+  const relabel = (label: string, namespaces: readonly string[], action: "keep" | "drop", to: string | AlloyExpr[]): AlloyBlock => ({
     name: "loki.relabel",
     label,
-    attributes: [["forward_to", [new AlloyExpr(`loki.write.${to}.receiver`)]]],
+    attributes: [["forward_to", typeof to === "string" ? [new AlloyExpr(`loki.write.${to}.receiver`)] : to]],
     blocks: [
       {
         name: "rule",
@@ -186,7 +201,7 @@ function shareRouting(shares: readonly AlloyShare[]): { forwardTo: AlloyExpr[]; 
         "own",
         shares.flatMap((share) => share.namespaces),
         "drop",
-        "loki",
+        ownTo ?? "loki",
       ),
       ...shares.flatMap((share) => [
         relabel(labelOf(share), share.namespaces, "keep", labelOf(share)),
@@ -194,6 +209,54 @@ function shareRouting(shares: readonly AlloyShare[]): { forwardTo: AlloyExpr[]; 
       ]),
     ],
   };
+}
+
+/** A Loki-compatible endpoint outside the cluster (logCollector.externalLoki): the stack's own pod logs go there too. */
+export interface AlloyExternalLoki {
+  /** Its push URL (`…/loki/api/v1/push`). */
+  url: string;
+  /** The tenant (`X-Scope-OrgID`, Alloy's tenant_id); none: the endpoint's default. */
+  tenant?: string;
+  /** Basic auth: the user, and the file (a Secret's, mounted) that holds the password. */
+  basicAuth?: { username: string; passwordFile: string };
+  /** A bearer token, from this file (a Secret's, mounted). */
+  bearerTokenFile?: string;
+  /** The stack runs no Loki (loki.enabled false): the own logs go to this endpoint alone. */
+  only?: boolean;
+}
+
+/**
+ * The writer of the external endpoint, retrying as the stack's own Loki's does, and where the stack's own pod logs
+ * go: this stack's Loki and the endpoint, or the endpoint alone. Apart from alloyConfig so that other additions to
+ * the pipeline merge around it.
+ */
+export function externalLokiBlocks(external: AlloyExternalLoki): { ownTo: AlloyExpr[]; blocks: AlloyBlock[] } {
+  const writer = lokiWrite("external", external.url);
+  const endpoint = (writer.blocks ?? [])[0];
+  endpoint.attributes = [
+    ...(endpoint.attributes ?? []),
+    ...(external.tenant !== undefined ? ([["tenant_id", external.tenant]] as Array<[string, AlloyValue]>) : []),
+    ...(external.bearerTokenFile !== undefined ? ([["bearer_token_file", external.bearerTokenFile]] as Array<[string, AlloyValue]>) : []),
+  ];
+  if (external.basicAuth)
+    endpoint.blocks = [
+      {
+        name: "basic_auth",
+        attributes: [
+          ["username", external.basicAuth.username],
+          ["password_file", external.basicAuth.passwordFile],
+        ],
+      },
+    ];
+  return {
+    ownTo: [...(external.only ? [] : [new AlloyExpr("loki.write.loki.receiver")]), new AlloyExpr("loki.write.external.receiver")],
+    blocks: [writer],
+  };
+}
+
+function externalLokiComment(external: AlloyExternalLoki): string {
+  const host = new URL(external.url).host;
+  return external.only ? `The stack runs no Loki: its pod logs go to ${host} alone.` : `The stack's pod logs also go to ${host}.`;
 }
 
 /** Where the OTLP pipeline sends each signal. */

@@ -1,4 +1,5 @@
 /** The log collector's args, its agent, and its requirements. */
+import * as pulumi from "@pulumi/pulumi";
 import { EgressSettings } from "../kit/network";
 import { ResourceRequirements, requirements } from "../kit/resources";
 import { Profile, withOverrides } from "../kit/profiles";
@@ -40,6 +41,20 @@ export interface LogCollectorArgs {
    * of `namespaces` go to the Loki of the stack in `stackNamespace`. Default none.
    */
   shares?: Array<{ stackNamespace: string; namespaces: string[] }>;
+  /**
+   * A Loki-compatible endpoint outside the cluster (config logCollector.externalLoki) that the stack's own pod logs
+   * also go to, with its tenant and credential (a secret, mounted as a file); `only` when the stack runs no Loki of
+   * its own (loki.enabled false). Default none.
+   */
+  external?: LogCollectorExternal;
+}
+
+/** The external endpoint of the stack's own pod logs, as the component takes it. */
+export interface LogCollectorExternal {
+  url: string;
+  tenant?: string;
+  auth?: { type: "basic"; username: string; password: pulumi.Input<string> } | { type: "bearer"; token: pulumi.Input<string> };
+  only: boolean;
 }
 
 /** What a profile sets of the log collector (config `logCollector`). */

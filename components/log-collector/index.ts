@@ -22,7 +22,9 @@ import {
   apiServerEgress,
   egressPolicyName,
   egressPolicySpec,
+  anywhereOn,
   extraEgressRules,
+  urlPort,
 } from "../kit/network";
 import { scratchVolume } from "../kit/volumes";
 import { StackComponent } from "../kit/component";
@@ -38,6 +40,9 @@ import {
   tracesOtlpEndpoint,
 } from "../kit/services";
 import { POD_LOGS_DIR } from "./relabelling";
+
+/** Where the agent sees the external Loki endpoint's credential (logCollector.externalLoki). */
+export const EXTERNAL_LOKI_DIR = "/etc/alloy-secrets/external-loki";
 
 /** The Service apps send OTLP to, in the agents namespace: `otlp.<namespace>-agents.svc`. */
 export const OTLP_SERVICE = "otlp";
@@ -57,7 +62,7 @@ const ALLOY_ARGS = [
  * the stack's Loki pods on Loki's port, in the stack namespace. Usage reports are off.
  */
 export function logCollectorEgressRules(
-  args: Pick<LogCollectorArgs, "stackNamespace" | "environment" | "egress" | "otlp" | "shares">,
+  args: Pick<LogCollectorArgs, "stackNamespace" | "environment" | "egress" | "otlp" | "shares" | "external">,
 ): EgressRule[] {
   const egress = args.egress ?? DEFAULT_EGRESS;
   const stackPod = (app: string) => ({
@@ -76,6 +81,8 @@ export function logCollectorEgressRules(
       ports: [LOKI_PORT],
       to: [{ namespaces: { "kubernetes.io/metadata.name": share.stackNamespace }, pods: { "app.kubernetes.io/name": "loki" } }],
     })),
+    // The external endpoint's port at any address: a NetworkPolicy cannot name its host.
+    ...(args.external ? [anywhereOn([urlPort(args.external.url)])] : []),
     ...extraEgressRules(egress),
   ];
 }
@@ -97,8 +104,21 @@ export class LogCollector extends StackComponent {
     const agent = LOG_COLLECTOR_AGENT;
     const otlp = args.otlp;
     const shares = args.shares ?? [];
+    const external = args.external;
+    const credentialFile = `${EXTERNAL_LOKI_DIR}/credential`;
     const config = alloyConfig({
       lokiPushUrl: lokiPushUrl(args.stackNamespace),
+      ...(external
+        ? {
+            external: {
+              url: external.url,
+              ...(external.tenant !== undefined ? { tenant: external.tenant } : {}),
+              ...(external.auth?.type === "basic" ? { basicAuth: { username: external.auth.username, passwordFile: credentialFile } } : {}),
+              ...(external.auth?.type === "bearer" ? { bearerTokenFile: credentialFile } : {}),
+              ...(external.only ? { only: true } : {}),
+            },
+          }
+        : {}),
       ...(args.namespaces ? { namespaces: args.namespaces } : {}),
       ...(shares.length > 0
         ? {
@@ -151,6 +171,19 @@ export class LogCollector extends StackComponent {
       },
       { parent: this },
     );
+
+    // The external endpoint's password or token: a Secret of the agents namespace, read by Alloy as a file.
+    const externalSecret = external?.auth
+      ? new k8s.core.v1.Secret(
+          `${name}-external-loki`,
+          {
+            metadata: objectMeta(id, ns, `${agent}-external-loki`),
+            type: "Opaque",
+            stringData: { credential: pulumi.secret(external.auth.type === "basic" ? external.auth.password : external.auth.token) },
+          },
+          { parent: this },
+        )
+      : undefined;
 
     const configMap = new k8s.core.v1.ConfigMap(
       `${name}-config`,
@@ -213,6 +246,7 @@ export class LogCollector extends StackComponent {
                     { name: "pod-logs", mountPath: POD_LOGS_DIR, readOnly: true },
                     { name: "state", mountPath: ALLOY_PATHS.storage },
                     { name: "tmp", mountPath: "/tmp" },
+                    ...(externalSecret ? [{ name: "external-loki", mountPath: EXTERNAL_LOKI_DIR, readOnly: true }] : []),
                   ],
                 },
               ],
@@ -226,6 +260,9 @@ export class LogCollector extends StackComponent {
                 // resumes where it stopped instead of sending every file again.
                 { name: "state", hostPath: { path: `/var/lib/${agent}-${ns}`, type: "DirectoryOrCreate" } },
                 scratchVolume("tmp"),
+                ...(externalSecret
+                  ? [{ name: "external-loki", secret: { secretName: externalSecret.metadata.name, defaultMode: 0o440 } }]
+                  : []),
               ],
             },
           },

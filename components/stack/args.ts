@@ -17,7 +17,8 @@ import { NodeExporterArgs } from "../exporters/node-exporter";
 import { DatabaseExportersArgs } from "../database-exporters/args";
 import { BlackboxExporterArgs } from "../blackbox-exporter";
 import { LokiArgs } from "../loki/args";
-import { LOG_COLLECTOR_AGENT, LogCollectorArgs } from "../log-collector/args";
+import { LOG_COLLECTOR_AGENT, LogCollectorArgs, LogCollectorExternal } from "../log-collector/args";
+import type { ExternalLoki } from "../log-collector/section";
 import { TracingArgs } from "../tracing/args";
 import { GrafanaArgs } from "../grafana/args";
 import type { DashboardRow } from "../grafana/dashboards";
@@ -265,8 +266,22 @@ export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
     ...(cfg.logCollector.shareWith.length > 0
       ? { shares: cfg.logCollector.shareWith.map((share) => ({ stackNamespace: share.namespace, namespaces: share.namespaces })) }
       : {}),
+    ...(cfg.logCollector.externalLoki ? { external: externalLokiArgs(cfg.logCollector.externalLoki, !cfg.loki.enabled) } : {}),
     egress: egressSettings(cfg, "logCollector"),
     ...podPriority(stackPriorityClass(cfg)),
+  };
+}
+
+/** logCollector.externalLoki with its credential a Pulumi secret; `only` when the stack runs no Loki. */
+function externalLokiArgs(external: ExternalLoki, only: boolean): LogCollectorExternal {
+  const { auth, ...rest } = external;
+  return {
+    ...rest,
+    ...(auth && "username" in auth
+      ? { auth: { type: "basic" as const, username: auth.username, password: pulumi.secret(auth.password) } }
+      : {}),
+    ...(auth && "bearerToken" in auth ? { auth: { type: "bearer" as const, token: pulumi.secret(auth.bearerToken) } } : {}),
+    only,
   };
 }
 

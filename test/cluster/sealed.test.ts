@@ -50,6 +50,7 @@ function commonSecrets(stack: string): Record<string, string> {
     "databaseDsns.cache-redis": `redis://:${m("databaseDsns.cache-redis")}@redis.example.com:6379`,
     "remoteWritePasswords.mimir": m("remoteWritePasswords.mimir"),
     "remoteWriteClientKeys.mimir": sealedClientKey(m("remoteWriteClientKeys.mimir")),
+    externalLokiPassword: m("externalLokiPassword"),
     "basicAuthPasswords.admin": BASIC_AUTH.admin,
     "basicAuthPasswords.ops": BASIC_AUTH.ops,
     "targetCredentials.minio": m("targetCredentials.minio"),
@@ -63,7 +64,8 @@ function commonConfig(stack: string): Record<string, unknown> {
     "monitoring:namespace": stack,
     // Not about secrets, and each holds a host port or host paths: off, so that the stack is small.
     "monitoring:nodeExporter": { enabled: false },
-    "monitoring:logCollector": { enabled: false },
+    // The collector runs for the one secret it reads (externalLokiPassword): kwok's nodes run no pod of its DaemonSet.
+    "monitoring:logCollector": { externalLoki: { url: "https://logs.example.com/loki/api/v1/push", tenant: stack, username: "shipper" } },
     // DSNs from databaseDsns (the secrets swept), not the stack file's secretRefs to Secrets of the team's.
     "monitoring:databases": [
       { name: "shop-postgres", type: "postgres", mode: "standalone" },

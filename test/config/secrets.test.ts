@@ -79,6 +79,7 @@ describe("refused: secrets, in plain text or echoed", () => {
     deadMansSwitchUrl: [`${MARK}`],
     databaseDsns: [`postgresql://app:${MARK}@db:5432/app`, [MARK], { "Bad Name": MARK }, { pg: `${MARK}-not-a-dsn` }, { pg: `${MARK}\n` }],
     remoteWritePasswords: [MARK, { mimir: [MARK] }, { "Bad Name": MARK }, { mimir: `${MARK}\u0000` }],
+    externalLokiPassword: [`${MARK}\n`, "", `${MARK}\u0000`],
     remoteWriteClientKeys: [
       MARK,
       { mimir: [MARK] },

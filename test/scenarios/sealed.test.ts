@@ -68,6 +68,7 @@ const COMMON_SECRETS: Record<string, string> = {
   "remoteWritePasswords.thanos": valueFor("remoteWritePasswords.thanos", "password"),
   // base64 of a PEM key: the mark shows where the key is decoded (the Secret's file), which must stay a secret.
   "remoteWriteClientKeys.mimir": sealedClientKey(mark("remoteWriteClientKeys.mimir")),
+  externalLokiPassword: valueFor("externalLokiPassword", "password"),
   "basicAuthPasswords.admin": valueFor("basicAuthPasswords.admin", "password"),
   "basicAuthPasswords.ops": valueFor("basicAuthPasswords.ops", "password"),
   "targetCredentials.minio": valueFor("targetCredentials.minio", "password"),

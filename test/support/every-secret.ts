@@ -45,6 +45,10 @@ export const COMMON_CONFIG: Record<string, unknown> = {
       { name: "thanos", url: "https://thanos.example.com/api/v1/receive", bearerToken: true },
     ],
   },
+  // The stack's pod logs also to a Loki outside the cluster: its password is externalLokiPassword.
+  "monitoring:logCollector": {
+    externalLoki: { url: "https://logs.example.com/loki/api/v1/push", tenant: "production", username: "shipper" },
+  },
   "monitoring:traefik": {
     enabled: true,
     entryPoints: ["websecure"],
@@ -66,6 +70,7 @@ const COMMON_SECRETS = [
   "remoteWritePasswords.mimir",
   "remoteWritePasswords.thanos",
   "remoteWriteClientKeys.mimir",
+  "externalLokiPassword",
   "basicAuthPasswords.admin",
   "basicAuthPasswords.ops",
   "targetCredentials.minio",
