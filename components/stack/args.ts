@@ -326,6 +326,7 @@ export function grafanaArgs(cfg: StackConfig, stackSalt: Buffer): GrafanaArgs {
     ingressFromCloudflared: exposedBy(cfg, "grafana", "cloudflare"),
     egress: egressSettings(cfg, "grafana"),
     ...(g.signIn ? { signIn: signInWithSecrets(g.signIn) } : {}),
+    ...(g.central ? { central: g.central } : {}),
     ...podPriority(stackPriorityClass(cfg)),
   };
 }
