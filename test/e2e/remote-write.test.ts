@@ -10,6 +10,8 @@
  *   write_relabel_configs drop (go_*) never reach it.
  * - A stop and start of the store (30 s away) loses nothing: Prometheus retries (samples_retried_total climbs,
  *   samples_pending holds the backlog, samples_failed_total stays 0), then every sample of the outage is in the store.
+ * - One store, two environments: production's Prometheus (its own render, another cluster label) writes there too, and
+ *   a dashboard query as grafana.central rewrites it selects each environment's series apart, or both.
  *
  * The cluster binaries (vminsert, vmselect, vmstorage) are not here: the Go module proxy refuses the cluster branch
  * (docs/operations.md, "Beyond one node"); what a replicated cluster adds is written there, not proven here.
@@ -19,6 +21,7 @@ import * as https from "https";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
+import { withEnvironmentMatcher } from "../../components/grafana/dashboards";
 import { WEB_CONFIG_FILE } from "../../components/kit/web";
 import { stackBinary } from "../../scripts/lib/local/binaries";
 import { SelfSigned, getOk, httpGetJson, isReady, selfSignedCertificate } from "../../scripts/lib/local/http";
@@ -201,47 +204,50 @@ describe("remote write: the real Prometheus, with the rendered remote_write, to 
     return { onlyOurs, onlyTheirs, differing, external, series: theirs.size, samples, ours, duplicates, nan, inexact, worst };
   }
 
-  beforeAll(async () => {
-    [vmPort, promPort] = await freePorts(2);
-    cert = selfSignedCertificate(dir, "victoria-metrics", 1);
+  /**
+   * A stack's Prometheus on `port`: its render with the central remote write and the cluster label, the rendered
+   * global section and remote_write as they are, one scrape job of itself every second.
+   */
+  async function startPrometheus(stack: "staging" | "production", cluster: string, port: number): Promise<Rendered> {
     const remoteWrite = [
       {
         name: "central",
         url: `https://${LOOPBACK}:${vmPort}/api/v1/write`,
         username: USER,
-        headers: { "X-Scope-OrgID": "staging" },
+        headers: { "X-Scope-OrgID": stack },
         writeRelabel: [{ action: "drop", regex: "go_.*" }],
         queue: { minBackoff: "50ms", maxBackoff: "1s", batchSendDeadline: "1s" },
         tls: { caData: Buffer.from(cert.cert).toString("base64") },
       },
     ];
-    rendered = await render("staging", [
-      `prometheus.externalLabels={cluster: ${CLUSTER}}`,
+    const stackRender = await render(stack, [
+      `prometheus.externalLabels={cluster: ${cluster}}`,
       `prometheus.remoteWrite=${JSON.stringify(remoteWrite)}`,
       `remoteWritePasswords.central=${PASSWORD}`,
     ]);
-    const root = path.join(dir, "prometheus-root");
-    layOutContainer(rendered, root);
-    const config = rerooted(rendered.files.get("prometheus/prometheus.yml") ?? "", root) as unknown as Record<string, unknown>;
-    // The rendered global section (external labels) and remote_write as they are; one scrape job of Prometheus itself.
-    config.scrape_configs = [{ job_name: "prometheus", scrape_interval: "1s", static_configs: [{ targets: [`${LOOPBACK}:${promPort}`] }] }];
+    const root = path.join(dir, `${stack}-root`);
+    layOutContainer(stackRender, root);
+    const config = rerooted(stackRender.files.get("prometheus/prometheus.yml") ?? "", root) as unknown as Record<string, unknown>;
+    config.scrape_configs = [{ job_name: "prometheus", scrape_interval: "1s", static_configs: [{ targets: [`${LOOPBACK}:${port}`] }] }];
     config.rule_files = [];
     delete config.alerting;
-    const configFile = path.join(dir, "prometheus.yml");
+    const configFile = path.join(dir, `${stack}.yml`);
     fs.writeFileSync(configFile, YAML.stringify(config));
-    await startVm();
     const args = localPrometheusArgs(
-      containerArgs(rendered, "StatefulSet", "prometheus"),
-      rendered.files.get(`prometheus/${WEB_CONFIG_FILE}`),
-      {
-        config: configFile,
-        data: path.join(dir, "prometheus-data"),
-        port: promPort,
-        dir,
-      },
+      containerArgs(stackRender, "StatefulSet", "prometheus"),
+      stackRender.files.get(`prometheus/${WEB_CONFIG_FILE}`),
+      { config: configFile, data: path.join(dir, `${stack}-data`), port, dir },
     );
-    run.start("prometheus", stackBinary("prometheus"), args, { env: { POD_NAME: "prometheus-0" } });
-    await run.waitFor("Prometheus ready", () => isReady(prom()), 60_000, 500);
+    run.start(`prometheus (${stack})`, stackBinary("prometheus"), args, { env: { POD_NAME: "prometheus-0" } });
+    await run.waitFor(`Prometheus (${stack}) ready`, () => isReady(`http://${LOOPBACK}:${port}`), 60_000, 500);
+    return stackRender;
+  }
+
+  beforeAll(async () => {
+    [vmPort, promPort] = await freePorts(2);
+    cert = selfSignedCertificate(dir, "victoria-metrics", 1);
+    await startVm();
+    rendered = await startPrometheus("staging", CLUSTER, promPort);
     started = Date.now();
   });
 
@@ -320,5 +326,32 @@ describe("remote write: the real Prometheus, with the rendered remote_write, to 
       `outage ${Math.round((restartedAt - stoppedAt) / 1000)} s: retried ${away.retried - before.retried} samples, pending up to ${away.pending} (at first ${during.pending}), failed ${after.failed - before.failed}; ` +
         `${outage.series} series, ${outage.samples} samples of the outage and ${result.samples} in all equal (${result.duplicates} sent twice)`,
     );
+  });
+
+  test("one store, two environments: the dashboards' environment matcher selects each stack's series apart", async () => {
+    const [productionPort] = await freePorts(1);
+    await startPrometheus("production", "lab-2", productionPort);
+    const values = await run.waitFor(
+      "both environments in the store",
+      async () => {
+        const reply = await vmGet("/api/v1/label/environment/values");
+        const data = (JSON.parse(reply.body) as { data: string[] }).data;
+        return data.length === 2 ? data : undefined;
+      },
+      60_000,
+      1000,
+    );
+    expect(values).toEqual(["production", "staging"]);
+    // A dashboard's query as grafana.central rewrites it, with the variable set as Grafana would (one, several, All).
+    const query = withEnvironmentMatcher('count by (environment, cluster) (up{job="prometheus"})');
+    const selected = async (environment: string) => {
+      const q = encodeURIComponent(query.replace("$environment", environment));
+      const reply = await vmGet(`/api/v1/query?query=${q}&latency_offset=1ms`);
+      const result = (JSON.parse(reply.body) as { data: { result: Array<{ metric: Record<string, string> }> } }).data.result;
+      return result.map((r) => `${r.metric.environment}/${r.metric.cluster}`).sort();
+    };
+    expect(await selected("production")).toEqual(["production/lab-2"]);
+    expect(await selected("staging")).toEqual([`staging/${CLUSTER}`]);
+    expect(await selected(".*")).toEqual(["production/lab-2", `staging/${CLUSTER}`]);
   });
 });
