@@ -223,7 +223,7 @@ export function remoteWriteOptionProblems(rw: RemoteWriteGiven): ArgsProblem[] {
     else if ((RESERVED_REMOTE_WRITE_HEADERS as readonly string[]).includes(lower))
       found.push({ key: `headers.${header}`, message: "is a header Prometheus sets itself and refuses to have changed; remove it" });
   }
-  if (rw.tls && new URL(rw.url).protocol !== "https:")
+  if (rw.tls && !/^https:\/\//i.test(rw.url))
     found.push({ key: "tls", message: `applies to https:// destinations; url is ${rw.url}`, involves: ["url"] });
   if (rw.tls?.insecureSkipVerify && (rw.tls.caData !== undefined || rw.tls.serverName !== undefined))
     found.push({
