@@ -5,6 +5,7 @@
  */
 import { POD_LOGS_DIR, podLogRelabelling } from "./relabelling";
 import { AlloyBlock, AlloyExpr, AlloyValue, alloySyntax, ruleBlock } from "./alloy-syntax";
+import { AlloyExternalLoki, externalLokiBlocks, externalLokiComment } from "./external-loki";
 import { OTLP_PORTS } from "../kit/services";
 import { programmingError } from "../kit/problems";
 import { validBytes } from "../kit/units";
@@ -45,7 +46,7 @@ export interface AlloyConfigArgs {
  */
 export function alloyConfig(args: AlloyConfigArgs): string {
   const shares = args.shares ?? [];
-  const external = args.external ? externalLokiBlocks(args.external) : undefined;
+  const external = args.external ? externalLokiBlocks(args.external, lokiWrite("external", args.external.url)) : undefined;
   return alloySyntax(
     [
       {
@@ -209,54 +210,6 @@ function shareRouting(shares: readonly AlloyShare[], ownTo?: AlloyExpr[]): { for
       ]),
     ],
   };
-}
-
-/** A Loki-compatible endpoint outside the cluster (logCollector.externalLoki): the stack's own pod logs go there too. */
-export interface AlloyExternalLoki {
-  /** Its push URL (`…/loki/api/v1/push`). */
-  url: string;
-  /** The tenant (`X-Scope-OrgID`, Alloy's tenant_id); none: the endpoint's default. */
-  tenant?: string;
-  /** Basic auth: the user, and the file (a Secret's, mounted) that holds the password. */
-  basicAuth?: { username: string; passwordFile: string };
-  /** A bearer token, from this file (a Secret's, mounted). */
-  bearerTokenFile?: string;
-  /** The stack runs no Loki (loki.enabled false): the own logs go to this endpoint alone. */
-  only?: boolean;
-}
-
-/**
- * The writer of the external endpoint, retrying as the stack's own Loki's does, and where the stack's own pod logs
- * go: this stack's Loki and the endpoint, or the endpoint alone. Apart from alloyConfig so that other additions to
- * the pipeline merge around it.
- */
-export function externalLokiBlocks(external: AlloyExternalLoki): { ownTo: AlloyExpr[]; blocks: AlloyBlock[] } {
-  const writer = lokiWrite("external", external.url);
-  const endpoint = (writer.blocks ?? [])[0];
-  endpoint.attributes = [
-    ...(endpoint.attributes ?? []),
-    ...(external.tenant !== undefined ? ([["tenant_id", external.tenant]] as Array<[string, AlloyValue]>) : []),
-    ...(external.bearerTokenFile !== undefined ? ([["bearer_token_file", external.bearerTokenFile]] as Array<[string, AlloyValue]>) : []),
-  ];
-  if (external.basicAuth)
-    endpoint.blocks = [
-      {
-        name: "basic_auth",
-        attributes: [
-          ["username", external.basicAuth.username],
-          ["password_file", external.basicAuth.passwordFile],
-        ],
-      },
-    ];
-  return {
-    ownTo: [...(external.only ? [] : [new AlloyExpr("loki.write.loki.receiver")]), new AlloyExpr("loki.write.external.receiver")],
-    blocks: [writer],
-  };
-}
-
-function externalLokiComment(external: AlloyExternalLoki): string {
-  const host = new URL(external.url).host;
-  return external.only ? `The stack runs no Loki: its pod logs go to ${host} alone.` : `The stack's pod logs also go to ${host}.`;
 }
 
 /** Where the OTLP pipeline sends each signal. */

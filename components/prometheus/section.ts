@@ -151,7 +151,7 @@ export function remoteWriteWarnings(settings: Pick<PrometheusSettings, "remoteWr
 }
 
 /** The `prometheus` section: its values over the profile's, the size cap 85 % of the volume unless given. */
-export const prometheusSection = componentSection<typeof schema, PrometheusSettings, typeof PROMETHEUS_SECRETS>({
+export const prometheusSection = componentSection({
   schema,
   secrets: PROMETHEUS_SECRETS,
   defaults: (profile): PrometheusSettings => PROMETHEUS_DEFAULTS[profile],
@@ -173,6 +173,6 @@ export const prometheusSection = componentSection<typeof schema, PrometheusSetti
       resources: resolveResources(defaults.resources, given?.resources),
     };
   },
-  problems,
+  problems: (settings: PrometheusSettings) => problems(settings),
   warnings: (settings: PrometheusSettings) => remoteWriteWarnings(settings),
 });

@@ -19,6 +19,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ImageName, imageVersion } from "../../components/images";
+import { REMOTE_WRITE_TOOLS } from "./remote-write-tools";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const TOOLS_DIR = path.join(ROOT, "tools");
@@ -421,24 +422,6 @@ const SIGN_IN_TOOLS: Tool[] = [
   },
 ];
 
-/**
- * The remote-write lab's (test/e2e/remote-write.test.ts), from tools/victoriametrics/go.mod: a test peer the stack sends
- * series to, not deployed (no image). VictoriaMetrics' cluster binaries (vminsert, vmselect, vmstorage) live on its
- * `cluster` branch, whose `-cluster` tags and commits the Go module proxy refuses; the single-node server of the same
- * release is the proxy's v1.151.0 (v1.152 and later need Go 1.27). Built without cgo: its pure-Go zstd (`!cgo` files).
- */
-const REMOTE_WRITE_TOOLS: Tool[] = [
-  {
-    binary: "victoria-metrics",
-    module: "victoriametrics",
-    upstream: "github.com/VictoriaMetrics/VictoriaMetrics",
-    pkg: "github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics",
-    release: "v1.151.0",
-    ldflags: ["-X github.com/VictoriaMetrics/VictoriaMetrics/lib/buildinfo.Version=victoria-metrics-v1.151.0"],
-    versionArgs: ["-version"],
-  },
-];
-
 /** Every tool `npm run tools` builds or installs. */
 export const TOOLS: Tool[] = [...CLUSTER_TOOLS, ...STACK_TOOLS, TRAEFIK, ...SIGN_IN_TOOLS, ...REMOTE_WRITE_TOOLS];
 
@@ -453,13 +436,10 @@ export type Tier = (typeof TIERS)[number];
 const LOCAL_CLUSTER = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kwok"];
 
 /**
- * The tools each tier's tests run, so that `npm run tools -- --tier <tier>` builds only those.
- * A binary a tier's tests run that is not listed here is not built for it: the test that needs it fails,
- * naming the command that builds it (stackBinary, scripts/lib/local/binaries.ts).
- * - offline (`npm test`): promtool, amtool and the servers' own config checks, and the
- *   end-to-end tests on loopback (Prometheus, Alertmanager, Loki, Alloy, the
- *   blackbox and database exporters, cloudflared's ingress rules, Jaeger's `validate`, VictoriaMetrics as the
- *   remote-write store).
+ * The tools each tier's tests run, so that `npm run tools -- --tier <tier>` builds only those. A binary a tier's tests run
+ * that is not listed here is not built for it: the test that needs it fails, naming the command that builds it (stackBinary).
+ * - offline (`npm test`): promtool, amtool and the servers' own config checks, and the end-to-end tests on loopback (Prometheus,
+ *   Alertmanager, Loki, Alloy, the blackbox and database exporters, cloudflared's ingress rules, Jaeger's `validate`, VictoriaMetrics).
  * - cluster (`npm run test:cluster`): the Pulumi engine and provider, the control plane, kwok.
  * - live (`npm run test:live`): the lab's servers and exporters on live data (Jaeger among them,
  *   fed by the lab's OTLP app), the control plane the lab starts for kube-state-metrics to read, and the sign-in
