@@ -243,6 +243,20 @@ describe("remote write: the real Prometheus, with the rendered remote_write, to 
     return stackRender;
   }
 
+  /**
+   * compare() once the store shows what it took: VictoriaMetrics makes a write searchable within a second or two of
+   * acknowledging it, so the last samples may lag the ack; compared again for up to 15 s, then the last result.
+   */
+  async function settled(from: number, to: number): Promise<Awaited<ReturnType<typeof compare>>> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const result = await compare(from, to);
+      const same = result.onlyOurs.length === 0 && result.onlyTheirs.length === 0 && result.differing.length === 0;
+      if (same || Date.now() > deadline) return result;
+      await sleep(1000);
+    }
+  }
+
   beforeAll(async () => {
     [vmPort, promPort] = await freePorts(2);
     cert = selfSignedCertificate(dir, "victoria-metrics", 1);
@@ -272,7 +286,7 @@ describe("remote write: the real Prometheus, with the rendered remote_write, to 
     const to = Date.now() - 2_000;
     const from = started;
     await caughtUp(to);
-    const result = await compare(from, to);
+    const result = await settled(from, to);
     expect(result.external).toEqual([`environment=staging,cluster=${CLUSTER}`]);
     expect(result.series).toBeGreaterThan(50);
     expect(result.samples).toBeGreaterThan(result.series * 10);
@@ -313,14 +327,14 @@ describe("remote write: the real Prometheus, with the rendered remote_write, to 
     const after = await caughtUp(to);
     expect(after.failed).toBe(before.failed);
     expect(after.failed).toBe(0);
-    const result = await compare(started, to);
+    const result = await settled(started, to);
     expect({ onlyOurs: result.onlyOurs, onlyTheirs: result.onlyTheirs, differing: result.differing.slice(0, 5) }).toEqual({
       onlyOurs: [],
       onlyTheirs: [],
       differing: [],
     });
     // The outage's own samples are there: Prometheus' self-scrape every second, each kept by the store.
-    const outage = await compare(stoppedAt, restartedAt);
+    const outage = await settled(stoppedAt, restartedAt);
     expect(outage.samples).toBeGreaterThan(outage.series * 20);
     console.log(
       `outage ${Math.round((restartedAt - stoppedAt) / 1000)} s: retried ${away.retried - before.retried} samples, pending up to ${away.pending} (at first ${during.pending}), failed ${after.failed - before.failed}; ` +
