@@ -22,7 +22,7 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
   const apps = resolveApps(rawConfig, raw, problems);
   const databases = resolveDatabases(rawConfig, raw, problems);
   // Prometheus resolves its remote writes with its section; what only the raw values tell is reported here, at their place.
-  keyed(remoteWriteProblems(raw.prometheus?.remoteWrite, raw.remoteWritePasswords), { key: k, problems });
+  keyed(remoteWriteProblems(raw.prometheus?.remoteWrite, raw.remoteWritePasswords, raw.remoteWriteClientKeys), { key: k, problems });
   const targets = resolveTargets(rawConfig, raw, problems);
   const probes = resolveProbes(rawConfig, raw, problems);
 

@@ -6,6 +6,8 @@ import { databasesSection } from "../components/database-exporters/section";
 import { grafanaSecretStandIns, grafanaSecrets } from "../components/grafana/section";
 import { SecretStandIn, textStandIn } from "../components/kit/section";
 import { PROMETHEUS_SECRETS, PROMETHEUS_SECRET_STAND_INS, REMOTE_WRITE_PASSWORDS_MESSAGE } from "../components/prometheus/section";
+import { REMOTE_WRITE_CLIENT_KEYS_MESSAGE } from "../components/prometheus/remote-write";
+import { LOG_COLLECTOR_SECRETS } from "../components/log-collector/section";
 import { BASIC_AUTH_PASSWORDS_MESSAGE, traefikSecretStandIns, traefikSecrets } from "../components/traefik/section";
 import { z } from "zod";
 
@@ -13,6 +15,7 @@ import { z } from "zod";
 export const SECRET_MAP_MESSAGES: Record<string, string> = {
   ...databasesSection.secretMessages,
   remoteWritePasswords: REMOTE_WRITE_PASSWORDS_MESSAGE,
+  remoteWriteClientKeys: REMOTE_WRITE_CLIENT_KEYS_MESSAGE,
   basicAuthPasswords: BASIC_AUTH_PASSWORDS_MESSAGE,
   ...RECEIVER_SECRET_MAP_MESSAGES,
   targetCredentials: secretMapMessage("targetCredentials", "target name", "token or password"),
@@ -24,6 +27,7 @@ export const secretKeySchemas = {
   ...LEGACY_RECEIVER_SECRETS,
   databaseDsns: databasesSection.secrets.databaseDsns,
   ...PROMETHEUS_SECRETS,
+  ...LOG_COLLECTOR_SECRETS,
   ...traefikSecrets,
   ...ROUTING_SECRETS,
   targetCredentials: z.record(dnsLabel, nonEmpty("a token or password"), notAMap(SECRET_MAP_MESSAGES.targetCredentials)),
@@ -41,6 +45,7 @@ export const SECRET_STAND_INS: { readonly [K in keyof typeof secretKeySchemas]: 
   ...ALERTMANAGER_SECRET_STAND_INS,
   ...databasesSection.standIns,
   ...PROMETHEUS_SECRET_STAND_INS,
+  externalLokiPassword: textStandIn,
   ...traefikSecretStandIns,
   targetCredentials: textStandIn,
 };

@@ -114,6 +114,11 @@ export interface GrafanaArgs {
   traces?: boolean;
   /** Prometheus' scrape interval: the datasource's minimum step. Default "15s". */
   scrapeInterval?: string;
+  /**
+   * A Prometheus-compatible store several stacks write to (grafana.central): a `Central` datasource, and an
+   * `environment` variable on the apps' dashboards (dashboards.ts withEnvironment). Default none: neither.
+   */
+  central?: { url: string };
   /** Admit Traefik pods from kube-system to Grafana's port. Default false. */
   ingressFromTraefik?: boolean;
   /** Admit the Cloudflare tunnel's cloudflared pods to Grafana's port. Default false. */

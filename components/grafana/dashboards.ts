@@ -229,3 +229,59 @@ export function planDashboardConfigMaps(
   }
   return plans;
 }
+
+/** The dashboards that take an `environment` variable when Grafana reads a central store (grafana.central): the apps' views. */
+export const ENVIRONMENT_DASHBOARDS = ["app-overview", "app-slo", "uptime"] as const;
+
+/** The matcher every selector of those dashboards gains: every environment the variable selects (All: any, or none). */
+const ENVIRONMENT_MATCHER = 'environment=~"$environment"';
+
+/**
+ * A PromQL expression whose every selector with braces (`metric{...}`, `{...}` after a name) also matches the selected
+ * environments, and whose `label_values(metric, label)` does too. A bare metric name without braces is left as it is.
+ */
+export function withEnvironmentMatcher(expr: string): string {
+  return expr
+    .replace(/([A-Za-z_:][A-Za-z0-9_:]*)\{/g, `$1{${ENVIRONMENT_MATCHER}, `)
+    .replace(/label_values\(([A-Za-z_:][A-Za-z0-9_:]*)\s*,/g, `label_values($1{${ENVIRONMENT_MATCHER}},`)
+    .replace(/, \}/g, "}");
+}
+
+/**
+ * The dashboards with an `environment` variable (after `datasource`: the environments of the chosen datasource's `up`
+ * series, several at once, All by default) and every PromQL query of theirs, panels' and variables', filtered by it, so
+ * that a Grafana reading a store that several stacks write to (each series with its `environment` external label) shows
+ * one environment or several. Against the stack's own Prometheus, whose series carry no `environment` (Prometheus adds
+ * external labels only as series leave), All matches every series. The other dashboards are shipped byte for byte.
+ */
+export function withEnvironment(dashboards: DashboardFile[], uids: readonly string[] = ENVIRONMENT_DASHBOARDS): DashboardFile[] {
+  const variable = {
+    name: "environment",
+    label: "Environment",
+    type: "query",
+    datasource: { type: "prometheus", uid: "${datasource}" },
+    definition: "label_values(up, environment)",
+    query: { qryType: 1, query: "label_values(up, environment)", refId: "PrometheusVariableQueryEditor-VariableQuery" },
+    refresh: 2,
+    includeAll: true,
+    multi: true,
+    allValue: ".*",
+    current: { selected: true, text: ["All"], value: ["$__all"] },
+    sort: 1,
+    hide: 0,
+  };
+  const rewrite = (value: unknown, key?: string): unknown => {
+    if (Array.isArray(value)) return value.map((v) => rewrite(v));
+    if (isJson(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rewrite(v, k)]));
+    return typeof value === "string" && (key === "expr" || key === "query" || key === "definition") ? withEnvironmentMatcher(value) : value;
+  };
+  return dashboards.map((d) => {
+    const dashboard = JSON.parse(d.content) as Json & { templating?: { list?: Json[] } };
+    if (!uids.includes(String(dashboard.uid))) return d;
+    const out = rewrite(dashboard) as Json & { templating: { list: Json[] } };
+    const list = out.templating.list;
+    const at = list.findIndex((v) => v.name === "datasource");
+    list.splice(at + 1, 0, variable);
+    return { ...d, content: `${JSON.stringify(out, null, 2)}\n` };
+  });
+}

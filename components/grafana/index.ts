@@ -24,6 +24,7 @@ import {
   egressPolicyName,
   egressPolicySpec,
   extraEgressRules,
+  urlPort,
 } from "../kit/network";
 import { PART_OF, WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, stackPods } from "../kit/labels";
 import { ScrapeTarget, SERVICE_PORTS, TRACES_QUERY_PORT, TRACES_SERVICE, serviceUrl } from "../kit/services";
@@ -44,7 +45,7 @@ import { refuseProblems } from "../kit/problems";
 import { GRAFANA_PORT, GRAFANA_UID, PATHS, KEYS, GrafanaArgs, DATABASE_DEFAULT_PORTS, WRITABLE_FOLDER_DEFAULT } from "./args";
 import { iniText, GrafanaIniArgs, grafanaIni, adminPasswordDigest, adminPasswordResetCommand } from "./ini";
 import { grafanaDatasources, grafanaDashboardProviders } from "./provisioning";
-import { readDashboards, folderSlug, planDashboardConfigMaps, withoutDashboards, withoutRows } from "./dashboards";
+import { readDashboards, folderSlug, planDashboardConfigMaps, withEnvironment, withoutDashboards, withoutRows } from "./dashboards";
 import { problems } from "./problems";
 import { PROVIDER_INI, OAUTH_PROVIDERS, missingOidcEndpoints, signInEgressPorts, signInProblems } from "./sign-in";
 
@@ -56,7 +57,7 @@ import { PROVIDER_INI, OAUTH_PROVIDERS, missingOidcEndpoints, signInEgressPorts,
  * plugins come with the image.
  */
 export function grafanaEgressRules(
-  args: Pick<GrafanaArgs, "environment" | "loki" | "traces" | "database" | "egress" | "signIn">,
+  args: Pick<GrafanaArgs, "environment" | "loki" | "traces" | "database" | "egress" | "signIn" | "central">,
 ): EgressRule[] {
   const peer = (app: "prometheus" | "alertmanager" | "loki"): EgressRule => ({
     ports: [SERVICE_PORTS[app]],
@@ -73,6 +74,8 @@ export function grafanaEgressRules(
     ...(dbPort !== undefined ? [anywhereOn([dbPort])] : []),
     // The sign-in providers' HTTPS (code exchange, user info, keys) at any address.
     ...(signInPorts.length > 0 ? [anywhereOn(signInPorts)] : []),
+    // The central store (grafana.central): its port at any address.
+    ...(args.central ? [anywhereOn([urlPort(args.central.url)])] : []),
     ...extraEgressRules(args.egress ?? DEFAULT_EGRESS),
   ];
 }
@@ -134,10 +137,11 @@ export class Grafana extends StackComponent {
     refuseProblems("Grafana", name, [...problems(args), ...(args.signIn ? signInProblems(args.signIn) : [])], opts);
     const replicas = args.replicas ?? 1;
     const refuse = (message: string) => new pulumi.ResourceError(`Grafana "${name}": ${message}`, opts?.parent);
-    const builtIn = withoutRows(
+    const shipped = withoutRows(
       withoutDashboards(readDashboards(args.dashboardsDir), args.withoutDashboards ?? []),
       args.withoutRows ?? [],
     );
+    const builtIn = args.central ? withEnvironment(shipped) : shipped;
     const plans = planDashboardConfigMaps([...builtIn, ...(args.teamDashboards ?? [])]);
     const writableFolder = args.writableFolder ?? WRITABLE_FOLDER_DEFAULT;
     const missing = missingOidcEndpoints(args.signIn);
@@ -227,7 +231,13 @@ export class Grafana extends StackComponent {
         }),
       ),
       [KEYS.datasources]: YAML.stringify(
-        grafanaDatasources({ namespace: ns, loki: args.loki ?? false, traces: args.traces ?? false, scrapeInterval: args.scrapeInterval }),
+        grafanaDatasources({
+          namespace: ns,
+          loki: args.loki ?? false,
+          traces: args.traces ?? false,
+          scrapeInterval: args.scrapeInterval,
+          ...(args.central ? { central: args.central } : {}),
+        }),
       ),
       [KEYS.providers]: YAML.stringify(grafanaDashboardProviders(writableFolder)),
     });

@@ -13,6 +13,8 @@ export interface GrafanaDatasourcesArgs {
   traces?: boolean;
   /** Prometheus' scrape interval: the smallest step worth querying. Default "15s". */
   scrapeInterval?: string;
+  /** A Prometheus-compatible store that several stacks write to (grafana.central): the `central` datasource. Default none. */
+  central?: { url: string };
 }
 
 /**
@@ -74,12 +76,31 @@ export function grafanaDatasources(args: GrafanaDatasourcesArgs): Record<string,
       },
     });
   }
+  if (args.central) datasources.push(centralDatasource(args.central.url, args.scrapeInterval));
   if (args.traces) datasources.push(tracesDatasource(args));
   const deleted = [...(args.loki ? [] : ["Loki"]), ...(args.traces ? [] : [TRACES_NAME])];
   return {
     apiVersion: 1,
     ...(deleted.length > 0 ? { deleteDatasources: deleted.map((name) => ({ name, orgId: 1 })) } : {}),
     datasources,
+  };
+}
+
+/**
+ * The central store every environment's Prometheus writes to (a VictoriaMetrics cluster's vmselect at
+ * `/select/<accountID>/prometheus`, Mimir's `/prometheus`, a Prometheus): the dashboards' datasource picker offers it
+ * beside the stack's own, and their `environment` variable chooses among the environments it holds.
+ */
+function centralDatasource(url: string, scrapeInterval: string | undefined): Record<string, unknown> {
+  return {
+    name: "Central",
+    uid: "central",
+    type: "prometheus",
+    access: "proxy",
+    url,
+    isDefault: false,
+    editable: false,
+    jsonData: { httpMethod: "POST", timeInterval: scrapeInterval ?? "15s" },
   };
 }
 

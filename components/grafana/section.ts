@@ -1,6 +1,6 @@
 /** Grafana's section of the stack file (`grafana`) and its secret keys: its fields, its defaults per profile, its resolution and its problems. */
 import { z } from "zod";
-import { iniValue, matching, nonEmpty, replicas, resources, storage } from "../kit/fields";
+import { iniValue, matching, nonEmpty, plainHttpUrl, replicas, resources, storage } from "../kit/fields";
 import { SecretStandIns, componentSection, resolveResources, resolveStorage, textStandIn } from "../kit/section";
 import { GRAFANA_DEFAULTS, GrafanaDefaults, GrafanaDatabase, WRITABLE_FOLDER_DEFAULT } from "./args";
 import { problems } from "./problems";
@@ -41,6 +41,14 @@ const schema = z.strictObject({
     .describe("External database; required for more than one replica. Password: secret grafanaDatabasePassword."),
   storage: storage.optional(),
   resources: resources.optional(),
+  central: z
+    .strictObject({
+      url: plainHttpUrl.describe(
+        "Prometheus-compatible query URL of the store every environment writes to, e.g. a VictoriaMetrics cluster's http://vmselect.example.com:8481/select/0/prometheus.",
+      ),
+    })
+    .optional()
+    .describe('A Central datasource and an environment variable on the apps\' dashboards (docs/operations.md, "Beyond one node").'),
   signIn: signInSchema
     .optional()
     .describe("Sign-in with the team's own accounts (docs/sign-in.md); without it, the admin account alone signs in."),
@@ -71,6 +79,8 @@ export type GrafanaConfig = GrafanaDefaults & {
   database?: GrafanaDatabase<string>;
   /** grafana.signIn with its client secrets; absent when the stack gives none. */
   signIn?: SignIn;
+  /** grafana.central: the store several stacks write to; absent when the stack gives none. */
+  central?: { url: string };
 };
 
 /** The `grafana` section, with grafanaAdminPassword, grafanaDatabasePassword and the sign-in providers' client secrets. */
@@ -89,6 +99,7 @@ export const grafanaSection = componentSection({
       ...(given?.database ? { database: { ...given.database, ...(password !== undefined ? { password } : {}) } } : {}),
       storage: resolveStorage(defaults.storage, given?.storage, context),
       resources: resolveResources(defaults.resources, given?.resources),
+      ...(given?.central ? { central: { url: given.central.url } } : {}),
       ...(given?.signIn
         ? {
             signIn: resolveSignIn(given.signIn, {

@@ -6,6 +6,7 @@
 import { POD_LOGS_DIR, podLogRelabelling } from "./relabelling";
 import { AlloyBlock, AlloyExpr, AlloyValue, alloySyntax, ruleBlock } from "./alloy-syntax";
 import { eventsBlocks } from "./events";
+import { AlloyExternalLoki, externalLokiBlocks, externalLokiComment } from "./external-loki";
 import { OTLP_PORTS } from "../kit/services";
 import { programmingError } from "../kit/problems";
 import { validBytes } from "../kit/units";
@@ -42,6 +43,11 @@ export interface AlloyConfigArgs {
   eventsAlsoIn?: readonly string[];
   /** Further pipelines of their own file (monitors.ts), written after the rest, each with its line of the heading comment. Default none. */
   extra?: { blocks: AlloyBlock[]; comment: string };
+  /**
+   * A Loki-compatible endpoint outside the cluster that the stack's own pod logs also go to (externalLokiBlocks);
+   * with `only`, the stack runs no Loki and they go there alone. Default none.
+   */
+  external?: AlloyExternalLoki;
 }
 
 /**
@@ -50,7 +56,9 @@ export interface AlloyConfigArgs {
  */
 export function alloyConfig(args: AlloyConfigArgs): string {
   const shares = args.shares ?? [];
-  const forwardTo = shares.length > 0 ? shareRouting(shares).forwardTo : [new AlloyExpr("loki.write.loki.receiver")];
+  const external = args.external ? externalLokiBlocks(args.external, lokiWrite("external", args.external.url)) : undefined;
+  const forwardTo =
+    shares.length > 0 ? shareRouting(shares, external?.ownTo).forwardTo : (external?.ownTo ?? [new AlloyExpr("loki.write.loki.receiver")]);
   return alloySyntax(
     [
       {
@@ -110,8 +118,9 @@ export function alloyConfig(args: AlloyConfigArgs): string {
       ...(args.events
         ? eventsBlocks(args.namespaces ? discovered([...args.namespaces, ...(args.eventsAlsoIn ?? [])], shares) : undefined, forwardTo)
         : []),
-      lokiWrite("loki", args.lokiPushUrl),
-      ...(shares.length > 0 ? shareRouting(shares).blocks : []),
+      ...(args.external?.only ? [] : [lokiWrite("loki", args.lokiPushUrl)]),
+      ...(external?.blocks ?? []),
+      ...(shares.length > 0 ? shareRouting(shares, external?.ownTo).blocks : []),
       ...(args.otlp ? otlpBlocks(args.otlp) : []),
       ...(args.extra?.blocks ?? []),
     ],
@@ -128,6 +137,7 @@ export function alloyConfig(args: AlloyConfigArgs): string {
         (share) =>
           `The ${args.events ? "pod logs and events" : "pod logs"} of ${share.namespaces.join(", ")} go to the Loki of the stack in ${share.stackNamespace} instead.`,
       ),
+      ...(args.external ? [externalLokiComment(args.external)] : []),
       ...(args.otlp ? ["Apps' OTLP: traces to the traces backend, metrics to Prometheus, logs to Loki, with the same labels."] : []),
       ...(args.extra ? [args.extra.comment] : []),
     ],
@@ -182,12 +192,12 @@ function lokiWrite(label: string, url: string): AlloyBlock {
  * `loki.relabel` keeping them, then its writer), the rest to this stack's (a `loki.relabel`
  * dropping them all). One tail of each file, whatever the number of stacks.
  */
-function shareRouting(shares: readonly AlloyShare[]): { forwardTo: AlloyExpr[]; blocks: AlloyBlock[] } {
+function shareRouting(shares: readonly AlloyShare[], ownTo?: AlloyExpr[]): { forwardTo: AlloyExpr[]; blocks: AlloyBlock[] } {
   const labelOf = (share: AlloyShare) => `to_${share.stackNamespace.replace(/-/g, "_")}`;
-  const relabel = (label: string, namespaces: readonly string[], action: "keep" | "drop", to: string): AlloyBlock => ({
+  const relabel = (label: string, namespaces: readonly string[], action: "keep" | "drop", to: string | AlloyExpr[]): AlloyBlock => ({
     name: "loki.relabel",
     label,
-    attributes: [["forward_to", [new AlloyExpr(`loki.write.${to}.receiver`)]]],
+    attributes: [["forward_to", typeof to === "string" ? [new AlloyExpr(`loki.write.${to}.receiver`)] : to]],
     blocks: [
       {
         name: "rule",
@@ -209,7 +219,7 @@ function shareRouting(shares: readonly AlloyShare[]): { forwardTo: AlloyExpr[]; 
         "own",
         shares.flatMap((share) => share.namespaces),
         "drop",
-        "loki",
+        ownTo ?? "loki",
       ),
       ...shares.flatMap((share) => [
         relabel(labelOf(share), share.namespaces, "keep", labelOf(share)),

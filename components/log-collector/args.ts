@@ -1,4 +1,5 @@
 /** The log collector's args, its agent, and its requirements. */
+import * as pulumi from "@pulumi/pulumi";
 import { EgressSettings } from "../kit/network";
 import { ResourceRequirements, requirements } from "../kit/resources";
 import { Profile, withOverrides } from "../kit/profiles";
@@ -65,6 +66,20 @@ export interface LogCollectorArgs {
     /** The Services Prometheus scrapes itself (apps[], targets[]): the monitors leave their endpoints alone. */
     scrapedServices: Array<{ namespace: string; name: string }>;
   };
+  /**
+   * A Loki-compatible endpoint outside the cluster (config logCollector.externalLoki) that the stack's own pod logs
+   * also go to, with its tenant and credential (a secret, mounted as a file); `only` when the stack runs no Loki of
+   * its own (loki.enabled false). Default none.
+   */
+  external?: LogCollectorExternal;
+}
+
+/** The external endpoint of the stack's own pod logs, as the component takes it. */
+export interface LogCollectorExternal {
+  url: string;
+  tenant?: string;
+  auth?: { type: "basic"; username: string; password: pulumi.Input<string> } | { type: "bearer"; token: pulumi.Input<string> };
+  only: boolean;
 }
 
 /** What a profile sets of the log collector (config `logCollector`). */

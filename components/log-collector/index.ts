@@ -22,7 +22,9 @@ import {
   apiServerEgress,
   egressPolicyName,
   egressPolicySpec,
+  anywhereOn,
   extraEgressRules,
+  urlPort,
 } from "../kit/network";
 import { scratchVolume } from "../kit/volumes";
 import { StackComponent } from "../kit/component";
@@ -40,6 +42,9 @@ import {
 } from "../kit/services";
 import { POD_LOGS_DIR } from "./relabelling";
 import { MONITOR_COMPONENTS, monitorBlocks } from "./monitors";
+
+/** Where the agent sees the external Loki endpoint's credential (logCollector.externalLoki). */
+export const EXTERNAL_LOKI_DIR = "/etc/alloy-secrets/external-loki";
 
 /** The Service apps send OTLP to, in the agents namespace: `otlp.<namespace>-agents.svc`. */
 export const OTLP_SERVICE = "otlp";
@@ -123,7 +128,7 @@ export function eventsReadAccess(
  * the stack's Loki pods on Loki's port, in the stack namespace. Usage reports are off.
  */
 export function logCollectorEgressRules(
-  args: Pick<LogCollectorArgs, "stackNamespace" | "environment" | "egress" | "otlp" | "shares" | "events" | "monitors">,
+  args: Pick<LogCollectorArgs, "stackNamespace" | "environment" | "egress" | "otlp" | "shares" | "events" | "monitors" | "external">,
 ): EgressRule[] {
   const egress = args.egress ?? DEFAULT_EGRESS;
   const stackPod = (app: string) => ({
@@ -146,6 +151,8 @@ export function logCollectorEgressRules(
     })),
     // The monitors' targets: pods of any namespace, on their own ports.
     ...(args.monitors ? [{ to: [{ anyNamespace: true as const }] }] : []),
+    // The external endpoint's port at any address: a NetworkPolicy cannot name its host.
+    ...(args.external ? [anywhereOn([urlPort(args.external.url)])] : []),
     ...extraEgressRules(egress),
   ];
 }
@@ -167,6 +174,8 @@ export class LogCollector extends StackComponent {
     const agent = LOG_COLLECTOR_AGENT;
     const otlp = args.otlp;
     const shares = args.shares ?? [];
+    const external = args.external;
+    const credentialFile = `${EXTERNAL_LOKI_DIR}/credential`;
     const monitors = args.monitors;
     const config = alloyConfig({
       lokiPushUrl: lokiPushUrl(args.stackNamespace),
@@ -184,6 +193,17 @@ export class LogCollector extends StackComponent {
               }),
               comment:
                 "The Prometheus operator's ServiceMonitors, PodMonitors and Probes: each target scraped by one collector, remote-written to Prometheus.",
+            },
+          }
+        : {}),
+      ...(external
+        ? {
+            external: {
+              url: external.url,
+              ...(external.tenant !== undefined ? { tenant: external.tenant } : {}),
+              ...(external.auth?.type === "basic" ? { basicAuth: { username: external.auth.username, passwordFile: credentialFile } } : {}),
+              ...(external.auth?.type === "bearer" ? { bearerTokenFile: credentialFile } : {}),
+              ...(external.only ? { only: true } : {}),
             },
           }
         : {}),
@@ -286,6 +306,19 @@ export class LogCollector extends StackComponent {
       }
     }
 
+    // The external endpoint's password or token: a Secret of the agents namespace, read by Alloy as a file.
+    const externalSecret = external?.auth
+      ? new k8s.core.v1.Secret(
+          `${name}-external-loki`,
+          {
+            metadata: objectMeta(id, ns, `${agent}-external-loki`),
+            type: "Opaque",
+            stringData: { credential: pulumi.secret(external.auth.type === "basic" ? external.auth.password : external.auth.token) },
+          },
+          { parent: this },
+        )
+      : undefined;
+
     const configMap = new k8s.core.v1.ConfigMap(
       `${name}-config`,
       { metadata: objectMeta(id, ns, `${agent}-config`), data: { [ALLOY_CONFIG_FILE]: config } },
@@ -347,6 +380,7 @@ export class LogCollector extends StackComponent {
                     { name: "pod-logs", mountPath: POD_LOGS_DIR, readOnly: true },
                     { name: "state", mountPath: ALLOY_PATHS.storage },
                     { name: "tmp", mountPath: "/tmp" },
+                    ...(externalSecret ? [{ name: "external-loki", mountPath: EXTERNAL_LOKI_DIR, readOnly: true }] : []),
                   ],
                 },
               ],
@@ -360,6 +394,9 @@ export class LogCollector extends StackComponent {
                 // resumes where it stopped instead of sending every file again.
                 { name: "state", hostPath: { path: `/var/lib/${agent}-${ns}`, type: "DirectoryOrCreate" } },
                 scratchVolume("tmp"),
+                ...(externalSecret
+                  ? [{ name: "external-loki", secret: { secretName: externalSecret.metadata.name, defaultMode: 0o440 } }]
+                  : []),
               ],
             },
           },

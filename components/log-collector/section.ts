@@ -1,6 +1,6 @@
 /** The log collector's section of the stack file (`logCollector`): its fields, its defaults per profile and its resolution. */
 import { z } from "zod";
-import { bool, dnsLabel, resources } from "../kit/fields";
+import { bool, dnsLabel, matching, nonEmpty, plainHttpUrl, resources } from "../kit/fields";
 import { ArgsProblem } from "../kit/problems";
 import { componentSection, overDefaults } from "../kit/section";
 import { LOG_COLLECTOR_AGENT, LOG_COLLECTOR_DEFAULTS, LogCollectorDefaults } from "./args";
@@ -13,6 +13,15 @@ const shareEntry = z.strictObject({
     .array(dnsLabel)
     .min(1, "must name at least one namespace: the ones whose pods' logs go to that stack")
     .describe("The namespaces whose pods' logs this stack's collector sends to that stack's Loki."),
+});
+
+const externalLokiSchema = z.strictObject({
+  url: plainHttpUrl.describe("Push URL of a Loki-compatible endpoint outside the cluster, e.g. https://logs.example.com/loki/api/v1/push."),
+  tenant: matching(/^[A-Za-z0-9!._*'()-]{1,150}$/, "a Loki tenant ID: at most 150 of letters, digits and ! - _ . * ' ( )")
+    .optional()
+    .describe("The tenant (X-Scope-OrgID); default none: the endpoint's own."),
+  username: nonEmpty("a user name").optional().describe("Basic-auth user; the password is the secret externalLokiPassword."),
+  bearerToken: bool.optional().describe("Send externalLokiPassword as a bearer token instead."),
 });
 
 const schema = z.strictObject({
@@ -31,6 +40,11 @@ const schema = z.strictObject({
     .describe(
       "Other stacks on this cluster that use this stack's collector instead of running their own: each entry's namespaces' pod logs go to its Loki (docs/operations.md, \"One collector for two stacks\").",
     ),
+  externalLoki: externalLokiSchema
+    .optional()
+    .describe(
+      'Also send this stack\'s pod logs to a Loki-compatible endpoint outside the cluster (docs/operations.md, "Beyond one node"); with loki.enabled false, there alone.',
+    ),
   sharedFrom: dnsLabel
     .optional()
     .describe(
@@ -41,8 +55,20 @@ const schema = z.strictObject({
 /** One other stack served by this stack's collector: its namespace (its Loki) and the namespaces whose logs go there. */
 export type LogShare = z.infer<typeof shareEntry>;
 
-/** The log collector's resolved section: the profile's fields, and whom it serves or who serves it. */
-export type LogCollectorSection = LogCollectorDefaults & { shareWith: LogShare[]; sharedFrom?: string };
+/** The external endpoint as resolved: its credential from externalLokiPassword (plain here; the stack's args make it a secret). */
+export interface ExternalLoki {
+  url: string;
+  tenant?: string;
+  auth?: { username: string; password: string } | { bearerToken: string };
+}
+
+/** The log collector's resolved section: the profile's fields, whom it serves or who serves it, and its external endpoint. */
+export type LogCollectorSection = LogCollectorDefaults & { shareWith: LogShare[]; sharedFrom?: string; externalLoki?: ExternalLoki };
+
+/** The secret key the section reads: the external endpoint's password or token. */
+export const LOG_COLLECTOR_SECRETS = {
+  externalLokiPassword: matching(/^[^\x00-\x1f\x7f]+$/, "a password or token on one line, not empty"),
+};
 
 function problems(section: LogCollectorSection): ArgsProblem[] {
   const found: ArgsProblem[] = [];
@@ -64,6 +90,13 @@ function problems(section: LogCollectorSection): ArgsProblem[] {
     found.push({
       key: "shareWith",
       message: "is set, but enabled is false: only a running collector can send other stacks' logs",
+      involves: ["enabled"],
+    });
+  }
+  if (section.externalLoki && !section.enabled) {
+    found.push({
+      key: "externalLoki",
+      message: "is set, but this stack runs no collector (enabled is false): only a running collector sends logs there",
       involves: ["enabled"],
     });
   }
@@ -104,15 +137,47 @@ function problems(section: LogCollectorSection): ArgsProblem[] {
  */
 export const logCollectorSection = componentSection({
   schema,
+  secrets: LOG_COLLECTOR_SECRETS,
   defaults: (profile): LogCollectorSection => ({ ...LOG_COLLECTOR_DEFAULTS[profile], shareWith: [] }),
-  resolve: (given, context): LogCollectorSection => {
+  resolve: (given, context, { externalLokiPassword }): LogCollectorSection => {
+    // The defaults' fields only: externalLoki, shareWith and sharedFrom resolve below.
     const base = overDefaults(LOG_COLLECTOR_DEFAULTS[context.profile], given, context);
+    const external = given?.externalLoki;
+    // What only the raw values tell (a credential missing or without its endpoint) is reported here, keyed from the top.
+    if (external && (external.username !== undefined || external.bearerToken) && externalLokiPassword === undefined)
+      context.problems.push({
+        key: "logCollector.externalLoki",
+        message: "needs its credential: pulumi config set --secret externalLokiPassword <value>",
+        involves: ["externalLokiPassword"],
+      });
+    if (external && external.username !== undefined && external.bearerToken)
+      context.problems.push({ key: "logCollector.externalLoki", message: "choose username (basic auth) or bearerToken, not both" });
+    if (!external && externalLokiPassword !== undefined)
+      context.problems.push({
+        key: "externalLokiPassword",
+        message:
+          "is set, but logCollector.externalLoki is not: add the endpoint, or remove the password with: pulumi config rm externalLokiPassword",
+        involves: ["logCollector.externalLoki"],
+      });
     return {
       ...base,
       // A stack served by another's collector runs none unless it says so (which problems() refuses).
       ...(given?.sharedFrom !== undefined && given.enabled === undefined ? { enabled: false } : {}),
       shareWith: (given?.shareWith ?? []).map((e) => ({ namespace: e.namespace, namespaces: [...e.namespaces] })),
       ...(given?.sharedFrom !== undefined ? { sharedFrom: given.sharedFrom } : {}),
+      ...(external
+        ? {
+            externalLoki: {
+              url: external.url,
+              ...(external.tenant !== undefined ? { tenant: external.tenant } : {}),
+              ...(external.username !== undefined
+                ? { auth: { username: external.username, password: externalLokiPassword ?? "" } }
+                : external.bearerToken
+                  ? { auth: { bearerToken: externalLokiPassword ?? "" } }
+                  : {}),
+            },
+          }
+        : {}),
     };
   },
   problems,

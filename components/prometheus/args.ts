@@ -8,6 +8,7 @@ import { ResourceRequirements, StorageSpec, requirements } from "../kit/resource
 import { EgressSettings } from "../kit/network";
 import { ScrapeTarget, SERVICE_PORTS, serviceUrl } from "../kit/services";
 import { WorkloadIdentity, selectorLabels } from "../kit/labels";
+import type { RemoteWriteArgsOptions, RemoteWriteOptions } from "./remote-write";
 import { Thresholds } from "./rules/thresholds";
 
 /**
@@ -104,7 +105,8 @@ export interface ScrapeTargetSpec {
   limits?: Partial<ScrapeLimits>;
 }
 
-export interface RemoteWriteTarget {
+/** A remote write as the section resolves it: its credential and client key in plain text (the stack's args make them secrets). */
+export interface RemoteWriteTarget extends RemoteWriteOptions {
   name: string;
   url: string;
   auth?: { username: string; password: string } | { bearerToken: string };
@@ -208,6 +210,8 @@ export interface RemoteWriteArgs {
   url: string;
   /** Credentials: basic auth (username and password) or a bearer token. Default: none. */
   auth?: { type: "basic"; username: string; password: pulumi.Input<string> } | { type: "bearer"; token: pulumi.Input<string> };
+  /** Extra headers (a tenant), the series kept or dropped, the queue, TLS (the client key a secret): remote-write.ts. Default none. */
+  options?: RemoteWriteArgsOptions;
 }
 
 /** A plain scrape target; a credential given as a value reaches the pod only through a Kubernetes Secret. */

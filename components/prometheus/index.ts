@@ -45,6 +45,7 @@ import {
   prometheusInClusterUrl,
   prometheusScrapeTarget,
 } from "./args";
+import { remoteWriteTlsFiles } from "./remote-write";
 import { PrometheusConfig, remoteWriteCredentialKey, scrapedTargets, targetJobNames } from "./scrape-config";
 import { scrapeSecretFile, targetSecretFile } from "./scrape-jobs";
 import { ConfigMapPlan } from "./files";
@@ -166,6 +167,13 @@ export class Prometheus extends StackComponent {
     for (const rw of args.remoteWrite ?? []) {
       if (rw.auth)
         credentials[remoteWriteCredentialKey(rw.name)] = pulumi.secret(rw.auth.type === "basic" ? rw.auth.password : rw.auth.token);
+      // The CA and client certificate beside the credential; the client key a secret like it.
+      const tls = rw.options?.tls;
+      const key = tls?.clientKeyPem;
+      Object.assign(
+        credentials,
+        remoteWriteTlsFiles(rw.name, tls && { ...tls, ...(key !== undefined ? { clientKeyPem: pulumi.secret(key) } : {}) }),
+      );
     }
     // targets[]: credentials given as secret config values and CA certificates in a Secret of the stack;
     // credentials in existing Secrets (of the stack namespace) projected beside them, optional so that

@@ -13,6 +13,7 @@ import {
 } from "./args";
 import { keepService, targetJob, podsJob, appJob, plainTargetJob, probeJob, kubeletJob, clusterTraefikJob } from "./scrape-jobs";
 import { toYaml, configMapEntryBytes, cutByBytes } from "./files";
+import { RemoteWriteConfigOptions, remoteWriteConfigOptions, remoteWriteFile } from "./remote-write";
 
 export type RelabelConfig = {
   source_labels?: string[];
@@ -71,12 +72,14 @@ export interface PrometheusConfig {
       relabel_configs: RelabelConfig[];
     }>;
   };
-  remote_write?: Array<{
-    name: string;
-    url: string;
-    basic_auth?: { username: string; password_file: string };
-    authorization?: { type: "Bearer"; credentials_file: string };
-  }>;
+  remote_write?: Array<
+    {
+      name: string;
+      url: string;
+      basic_auth?: { username: string; password_file: string };
+      authorization?: { type: "Bearer"; credentials_file: string };
+    } & RemoteWriteConfigOptions
+  >;
   /** What the OTLP receiver makes labels of, from the resource attributes (the rest go to target_info). */
   otlp?: { promote_resource_attributes: string[] };
 }
@@ -130,7 +133,7 @@ export function targetJobNames(targets: readonly ScrapeTarget[]): string[] {
 
 /** Key of a remote-write credential in the Secret, and its file name under PROMETHEUS_PATHS.remoteWriteDir. */
 export function remoteWriteCredentialKey(name: string): string {
-  return `remote-write-${name}`;
+  return remoteWriteFile(name, "credential");
 }
 
 /**
@@ -205,6 +208,7 @@ export function prometheusConfig(args: PrometheusConfigArgs): PrometheusConfig {
         url: rw.url,
         ...(rw.auth?.type === "basic" ? { basic_auth: { username: rw.auth.username, password_file: file } } : {}),
         ...(rw.auth?.type === "bearer" ? { authorization: { type: "Bearer" as const, credentials_file: file } } : {}),
+        ...remoteWriteConfigOptions(rw.name, rw.options ?? {}, PROMETHEUS_PATHS.remoteWriteDir),
       };
     });
   }

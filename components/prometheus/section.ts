@@ -3,32 +3,21 @@
  * its fields, its defaults per profile, its resolution and its problems.
  */
 import { z } from "zod";
-import {
-  bool,
-  dnsLabel,
-  duration,
-  labelMap,
-  nonEmpty,
-  notAMap,
-  plainHttpUrl,
-  prometheusSize,
-  replicas,
-  resources,
-  storage,
-} from "../kit/fields";
+import { dnsLabel, duration, labelMap, nonEmpty, notAMap, plainHttpUrl, prometheusSize, replicas, resources, storage } from "../kit/fields";
 import { ArgsProblem } from "../kit/problems";
-import { SecretStandIns, componentSection, onNodes, resolveResources, resolveStorage, textStandIn } from "../kit/section";
+import { SecretStandIns, SectionWarning, componentSection, onNodes, resolveResources, resolveStorage, textStandIn } from "../kit/section";
 import { prometheusSizeMB, quantityBytes } from "../kit/units";
 import { PROMETHEUS_DEFAULTS, PrometheusDefaults, RemoteWriteTarget } from "./args";
 import { problems } from "./problems";
+import {
+  REMOTE_WRITE_CLIENT_KEYS,
+  clientKeyProblems,
+  clientKeyStandIn,
+  remoteWriteOptionProblems,
+  remoteWriteSchema,
+  resolveRemoteWriteOptions,
+} from "./remote-write";
 import { scrapeLimitsSchema } from "./scraped";
-
-const remoteWriteSchema = z.strictObject({
-  name: dnsLabel,
-  url: plainHttpUrl,
-  username: nonEmpty("a user name").optional().describe("Basic-auth user; the password comes from secret remoteWritePasswords.<name>."),
-  bearerToken: bool.optional().describe("Send remoteWritePasswords.<name> as a bearer token instead."),
-});
 
 const schema = z.strictObject({
   replicas: replicas.optional(),
@@ -58,13 +47,18 @@ export const REMOTE_WRITE_PASSWORDS_MESSAGE =
 /** The secret key the section reads, each remote write's password or token by its name (config/secrets.ts spreads it among the secret keys). */
 export const PROMETHEUS_SECRETS = {
   remoteWritePasswords: z.record(dnsLabel, nonEmpty("a password or token"), notAMap(REMOTE_WRITE_PASSWORDS_MESSAGE)),
+  remoteWriteClientKeys: REMOTE_WRITE_CLIENT_KEYS,
 };
 
 /** What the offline render stands in for an encrypted remote write password. */
-export const PROMETHEUS_SECRET_STAND_INS: SecretStandIns<typeof PROMETHEUS_SECRETS> = { remoteWritePasswords: textStandIn };
+export const PROMETHEUS_SECRET_STAND_INS: SecretStandIns<typeof PROMETHEUS_SECRETS> = {
+  remoteWritePasswords: textStandIn,
+  remoteWriteClientKeys: clientKeyStandIn,
+};
 
 type RemoteWriteGiven = z.infer<typeof remoteWriteSchema>;
 type Passwords = z.infer<typeof PROMETHEUS_SECRETS.remoteWritePasswords>;
+type ClientKeys = z.infer<typeof PROMETHEUS_SECRETS.remoteWriteClientKeys>;
 
 /** What the stack reads of Prometheus: a profile's defaults, and the link into published runbooks, which has none. */
 export type PrometheusSettings = PrometheusDefaults & {
@@ -72,8 +66,8 @@ export type PrometheusSettings = PrometheusDefaults & {
   runbookBaseUrl?: string;
 };
 
-/** `prometheus.remoteWrite[]`, each with its credential from remoteWritePasswords. */
-function remoteWriteTargets(given: readonly RemoteWriteGiven[], passwords: Passwords): RemoteWriteTarget[] {
+/** `prometheus.remoteWrite[]`, each with its credential from remoteWritePasswords and its client key from remoteWriteClientKeys. */
+function remoteWriteTargets(given: readonly RemoteWriteGiven[], passwords: Passwords, clientKeys: ClientKeys): RemoteWriteTarget[] {
   return given.map((rw) => {
     const password = passwords[rw.name];
     const auth =
@@ -82,7 +76,7 @@ function remoteWriteTargets(given: readonly RemoteWriteGiven[], passwords: Passw
         : rw.bearerToken
           ? { bearerToken: password ?? "" }
           : undefined;
-    return { name: rw.name, url: rw.url, ...(auth ? { auth } : {}) };
+    return { name: rw.name, url: rw.url, ...(auth ? { auth } : {}), ...resolveRemoteWriteOptions(rw, clientKeys[rw.name]) };
   });
 }
 
@@ -92,7 +86,11 @@ function remoteWriteTargets(given: readonly RemoteWriteGiven[], passwords: Passw
  * of auth, and no password without its remote write. The resolved values no longer tell these
  * apart, so config reports them as it resolves (config/resolve.ts), where the list has them.
  */
-export function remoteWriteProblems(given: readonly RemoteWriteGiven[] | undefined, passwords: Passwords | undefined): ArgsProblem[] {
+export function remoteWriteProblems(
+  given: readonly RemoteWriteGiven[] | undefined,
+  passwords: Passwords | undefined,
+  clientKeys?: ClientKeys,
+): ArgsProblem[] {
   const found: ArgsProblem[] = [];
   const remoteWrite = given ?? [];
   const credentials = passwords ?? {};
@@ -110,6 +108,12 @@ export function remoteWriteProblems(given: readonly RemoteWriteGiven[] | undefin
         message: `remote write "${rw.name}": choose username (basic auth) or bearerToken, not both`,
       });
     }
+    for (const p of remoteWriteOptionProblems(rw))
+      found.push({
+        ...p,
+        key: `prometheus.remoteWrite[${i}].${p.key}`,
+        involves: p.involves?.map((k) => `prometheus.remoteWrite[${i}].${k}`),
+      });
   });
   for (const name of Object.keys(credentials)) {
     if (!remoteWrite.some((rw) => rw.name === name)) {
@@ -120,6 +124,29 @@ export function remoteWriteProblems(given: readonly RemoteWriteGiven[] | undefin
       });
     }
   }
+  found.push(...clientKeyProblems(remoteWrite, clientKeys ?? {}));
+  return found;
+}
+
+/**
+ * What deploys but deserves attention in the remote writes: a destination whose certificate goes unverified, and
+ * series that leave for a store other clusters' stacks write to without a `cluster` label to tell them apart.
+ */
+export function remoteWriteWarnings(settings: Pick<PrometheusSettings, "remoteWrite" | "externalLabels">): SectionWarning[] {
+  const found: SectionWarning[] = [];
+  settings.remoteWrite.forEach((rw, i) => {
+    if (rw.tls?.insecureSkipVerify)
+      found.push({
+        key: `remoteWrite[${i}].tls.insecureSkipVerify`,
+        message: `is true: remote write "${rw.name}" sends series (and its credential) to whoever answers at ${rw.url}; give tls.caData instead`,
+      });
+  });
+  if (settings.remoteWrite.length > 0 && !("cluster" in settings.externalLabels))
+    found.push({
+      key: "externalLabels",
+      sentence:
+        'series leave for a remote write with an environment label but no cluster label: set prometheus.externalLabels.cluster, so that a store several clusters write to tells them apart (docs/operations.md, "Beyond one node")',
+    });
   return found;
 }
 
@@ -128,7 +155,7 @@ export const prometheusSection = componentSection({
   schema,
   secrets: PROMETHEUS_SECRETS,
   defaults: (profile): PrometheusSettings => PROMETHEUS_DEFAULTS[profile],
-  resolve: (given, context, { remoteWritePasswords }): PrometheusSettings => {
+  resolve: (given, context, { remoteWritePasswords, remoteWriteClientKeys }): PrometheusSettings => {
     const defaults = PROMETHEUS_DEFAULTS[context.profile];
     const volume = resolveStorage(defaults.storage, given?.storage, context);
     return {
@@ -140,11 +167,12 @@ export const prometheusSection = componentSection({
       evaluationInterval: given?.evaluationInterval ?? defaults.evaluationInterval,
       externalLabels: given?.externalLabels ?? {},
       scrapeLimits: { ...defaults.scrapeLimits, ...given?.scrapeLimits },
-      remoteWrite: remoteWriteTargets(given?.remoteWrite ?? [], remoteWritePasswords ?? {}),
+      remoteWrite: remoteWriteTargets(given?.remoteWrite ?? [], remoteWritePasswords ?? {}, remoteWriteClientKeys ?? {}),
       ...(given?.runbookBaseUrl !== undefined ? { runbookBaseUrl: given.runbookBaseUrl } : {}),
       storage: volume,
       resources: resolveResources(defaults.resources, given?.resources),
     };
   },
-  problems,
+  problems: (settings: PrometheusSettings) => problems(settings),
+  warnings: (settings: PrometheusSettings) => remoteWriteWarnings(settings),
 });

@@ -11,12 +11,14 @@ import { podPriority, stackPriorityClassName } from "../kit/priority";
 import { watchedNamespaces as watchedOf } from "../kit/watch";
 import { agentsNamespaceOf, selectorLabels } from "../kit/labels";
 import { ClusterTraefik, PrometheusArgs } from "../prometheus/args";
+import { remoteWriteArgsOptions } from "../prometheus/remote-write";
 import { KubeStateMetricsArgs } from "../exporters/kube-state-metrics";
 import { NodeExporterArgs } from "../exporters/node-exporter";
 import { DatabaseExportersArgs } from "../database-exporters/args";
 import { BlackboxExporterArgs } from "../blackbox-exporter";
 import { LokiArgs } from "../loki/args";
-import { LOG_COLLECTOR_AGENT, LogCollectorArgs } from "../log-collector/args";
+import { LOG_COLLECTOR_AGENT, LogCollectorArgs, LogCollectorExternal } from "../log-collector/args";
+import type { ExternalLoki } from "../log-collector/section";
 import { TracingArgs } from "../tracing/args";
 import { GrafanaArgs } from "../grafana/args";
 import type { DashboardRow } from "../grafana/dashboards";
@@ -51,14 +53,15 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
     ...(cfg.traefik.metrics.enabled ? { clusterTraefik: clusterTraefik(cfg) } : {}),
     ...watching(cfg, "watchedNamespaces"),
     databases: cfg.databases.map(({ name, type }) => ({ name, type })),
-    remoteWrite: remoteWrite.map((rw) => ({
-      name: rw.name,
-      url: rw.url,
-      ...(rw.auth && "username" in rw.auth
-        ? { auth: { type: "basic" as const, username: rw.auth.username, password: pulumi.secret(rw.auth.password) } }
-        : rw.auth
-          ? { auth: { type: "bearer" as const, token: pulumi.secret(rw.auth.bearerToken) } }
+    remoteWrite: remoteWrite.map(({ name, url, auth, ...options }) => ({
+      name,
+      url,
+      ...(auth && "username" in auth
+        ? { auth: { type: "basic" as const, username: auth.username, password: pulumi.secret(auth.password) } }
+        : auth
+          ? { auth: { type: "bearer" as const, token: pulumi.secret(auth.bearerToken) } }
           : {}),
+      ...(Object.keys(options).length > 0 ? { options: remoteWriteArgsOptions(options) } : {}),
     })),
     thresholds: cfg.thresholds,
     withoutRuleFiles: contentOff(cfg).ruleFiles,
@@ -322,6 +325,7 @@ export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
           },
         }
       : {}),
+    ...(cfg.logCollector.externalLoki ? { external: externalLokiArgs(cfg.logCollector.externalLoki, !cfg.loki.enabled) } : {}),
     egress: egressSettings(cfg, "logCollector"),
     ...podPriority(stackPriorityClass(cfg)),
   };
@@ -346,6 +350,19 @@ export function servedEventsAccess(
   return {
     collectorNamespace: agentsNamespaceOf(cfg.logCollector.sharedFrom),
     namespaces: watched?.filter((ns) => agentsNamespaceCreated || ns !== agentsNamespace(cfg)),
+  };
+}
+
+/** logCollector.externalLoki with its credential a Pulumi secret; `only` when the stack runs no Loki. */
+function externalLokiArgs(external: ExternalLoki, only: boolean): LogCollectorExternal {
+  const { auth, ...rest } = external;
+  return {
+    ...rest,
+    ...(auth && "username" in auth
+      ? { auth: { type: "basic" as const, username: auth.username, password: pulumi.secret(auth.password) } }
+      : {}),
+    ...(auth && "bearerToken" in auth ? { auth: { type: "bearer" as const, token: pulumi.secret(auth.bearerToken) } } : {}),
+    only,
   };
 }
 
@@ -390,6 +407,7 @@ export function grafanaArgs(cfg: StackConfig, stackSalt: Buffer): GrafanaArgs {
     ingressFromCloudflared: exposedBy(cfg, "grafana", "cloudflare"),
     egress: egressSettings(cfg, "grafana"),
     ...(g.signIn ? { signIn: signInWithSecrets(g.signIn) } : {}),
+    ...(g.central ? { central: g.central } : {}),
     ...podPriority(stackPriorityClass(cfg)),
   };
 }

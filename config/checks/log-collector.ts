@@ -8,11 +8,26 @@ import { CheckInput } from "./check";
  */
 export function logCollectorChecks({ resolved, key, problems }: CheckInput): void {
   const collector = resolved.logCollector;
-  if (collector.enabled && !resolved.loki.enabled) {
+  if (collector.enabled && !resolved.loki.enabled && !collector.externalLoki) {
     problems.push({
       key: key("logCollector.enabled"),
-      message: "the log collector ships to Loki, so it needs loki.enabled: true (or set logCollector.enabled: false)",
+      message:
+        "the log collector ships to Loki, so it needs loki.enabled: true, or an endpoint outside the cluster in logCollector.externalLoki (or set logCollector.enabled: false)",
       involves: [key("loki.enabled")],
+    });
+  }
+  // Apps' OTLP logs go to this stack's Loki (its OTLP ingestion): without it they would have nowhere to go.
+  if (
+    collector.enabled &&
+    !resolved.loki.enabled &&
+    collector.externalLoki &&
+    (resolved.tracing.enabled || resolved.apps.some((a) => a.otlp))
+  ) {
+    problems.push({
+      key: key("loki.enabled"),
+      message:
+        "is false, but the collector's OTLP endpoint (tracing.enabled or an app with otlp) sends the apps' OTLP logs to this stack's Loki, which logCollector.externalLoki does not take: keep Loki, or turn the OTLP endpoint off",
+      involves: [key("logCollector.externalLoki")],
     });
   }
   if (collector.sharedFrom !== undefined) {

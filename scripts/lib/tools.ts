@@ -19,6 +19,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ImageName, imageVersion } from "../../components/images";
+import { REMOTE_WRITE_TOOLS } from "./remote-write-tools";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const TOOLS_DIR = path.join(ROOT, "tools");
@@ -422,7 +423,7 @@ const SIGN_IN_TOOLS: Tool[] = [
 ];
 
 /** Every tool `npm run tools` builds or installs. */
-export const TOOLS: Tool[] = [...CLUSTER_TOOLS, ...STACK_TOOLS, TRAEFIK, ...SIGN_IN_TOOLS];
+export const TOOLS: Tool[] = [...CLUSTER_TOOLS, ...STACK_TOOLS, TRAEFIK, ...SIGN_IN_TOOLS, ...REMOTE_WRITE_TOOLS];
 
 /** The tools built from a Go module under tools/ (all but the wheels). */
 export const GO_TOOLS: Tool[] = TOOLS.filter((t) => !t.wheel);
@@ -435,12 +436,10 @@ export type Tier = (typeof TIERS)[number];
 const LOCAL_CLUSTER = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl", "kwok"];
 
 /**
- * The tools each tier's tests run, so that `npm run tools -- --tier <tier>` builds only those.
- * A binary a tier's tests run that is not listed here is not built for it: the test that needs it fails,
- * naming the command that builds it (stackBinary, scripts/lib/local/binaries.ts).
- * - offline (`npm test`): promtool, amtool and the servers' own config checks, and the
- *   end-to-end tests on loopback (Prometheus, Alertmanager, Loki, Alloy, the
- *   blackbox and database exporters, cloudflared's ingress rules, Jaeger's `validate`).
+ * The tools each tier's tests run, so that `npm run tools -- --tier <tier>` builds only those. A binary a tier's tests run
+ * that is not listed here is not built for it: the test that needs it fails, naming the command that builds it (stackBinary).
+ * - offline (`npm test`): promtool, amtool and the servers' own config checks, and the end-to-end tests on loopback (Prometheus,
+ *   Alertmanager, Loki, Alloy, the blackbox and database exporters, cloudflared's ingress rules, Jaeger's `validate`, VictoriaMetrics).
  * - cluster (`npm run test:cluster`): the Pulumi engine and provider, the control plane, kwok.
  * - live (`npm run test:live`): the lab's servers and exporters on live data (Jaeger among them,
  *   fed by the lab's OTLP app), the control plane the lab starts for kube-state-metrics to read, and the sign-in
@@ -461,6 +460,7 @@ export const TIER_TOOLS: Record<Tier, readonly string[]> = {
     "redis_exporter",
     "mongodb_exporter",
     "cloudflared",
+    "victoria-metrics",
   ],
   cluster: ["pulumi", "pulumi-resource-kubernetes", ...LOCAL_CLUSTER],
   live: [

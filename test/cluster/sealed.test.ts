@@ -20,6 +20,7 @@ import { KubeObject, get } from "./support/kube";
 import { StackHandle, openStack, outputCollector } from "./support/stack";
 import { SEALED_ROUTING } from "../support/sealed-routing";
 import { SEALED_SIGN_IN } from "../support/sealed-sign-in";
+import { SEALED_CLIENT_CERT, sealedClientKey } from "../support/every-secret";
 
 /** Letters and digits only, so that no encoding (JSON, YAML, URL) changes it. */
 function mark(stack: string, key: string): string {
@@ -48,6 +49,8 @@ function commonSecrets(stack: string): Record<string, string> {
     "databaseDsns.shop-postgres": `postgresql://exporter:${m("databaseDsns.shop-postgres")}@db.example.com:5432/shop`,
     "databaseDsns.cache-redis": `redis://:${m("databaseDsns.cache-redis")}@redis.example.com:6379`,
     "remoteWritePasswords.mimir": m("remoteWritePasswords.mimir"),
+    "remoteWriteClientKeys.mimir": sealedClientKey(m("remoteWriteClientKeys.mimir")),
+    externalLokiPassword: m("externalLokiPassword"),
     "basicAuthPasswords.admin": BASIC_AUTH.admin,
     "basicAuthPasswords.ops": BASIC_AUTH.ops,
     "targetCredentials.minio": m("targetCredentials.minio"),
@@ -61,7 +64,8 @@ function commonConfig(stack: string): Record<string, unknown> {
     "monitoring:namespace": stack,
     // Not about secrets, and each holds a host port or host paths: off, so that the stack is small.
     "monitoring:nodeExporter": { enabled: false },
-    "monitoring:logCollector": { enabled: false },
+    // The collector runs for the one secret it reads (externalLokiPassword): kwok's nodes run no pod of its DaemonSet.
+    "monitoring:logCollector": { externalLoki: { url: "https://logs.example.com/loki/api/v1/push", tenant: stack, username: "shipper" } },
     // DSNs from databaseDsns (the secrets swept), not the stack file's secretRefs to Secrets of the team's.
     "monitoring:databases": [
       { name: "shop-postgres", type: "postgres", mode: "standalone" },
@@ -71,7 +75,11 @@ function commonConfig(stack: string): Record<string, unknown> {
       { name: "minio", url: "https://minio.example.com:9000/minio/v2/metrics/cluster", auth: { bearerToken: true } },
       { name: "billing", namespace: "billing", service: "billing-worker", port: "metrics", auth: { username: "prometheus" } },
     ],
-    "monitoring:prometheus": { remoteWrite: [{ name: "mimir", url: "https://mimir.example.com/api/v1/push", username: "tenant-1" }] },
+    "monitoring:prometheus": {
+      remoteWrite: [
+        { name: "mimir", url: "https://mimir.example.com/api/v1/push", username: "tenant-1", tls: { clientCertData: SEALED_CLIENT_CERT } },
+      ],
+    },
     "monitoring:grafana": {
       database: { type: "postgres", host: "db.example.com:5432", name: "grafana", user: "grafana" },
       // Every sign-in provider, so that their client secrets are swept (Grafana is published by the staging file's Traefik).

@@ -79,6 +79,14 @@ describe("refused: secrets, in plain text or echoed", () => {
     deadMansSwitchUrl: [`${MARK}`],
     databaseDsns: [`postgresql://app:${MARK}@db:5432/app`, [MARK], { "Bad Name": MARK }, { pg: `${MARK}-not-a-dsn` }, { pg: `${MARK}\n` }],
     remoteWritePasswords: [MARK, { mimir: [MARK] }, { "Bad Name": MARK }, { mimir: `${MARK}\u0000` }],
+    externalLokiPassword: [`${MARK}\n`, "", `${MARK}\u0000`],
+    remoteWriteClientKeys: [
+      MARK,
+      { mimir: [MARK] },
+      { "Bad Name": MARK },
+      { mimir: MARK },
+      { mimir: Buffer.from(MARK).toString("base64") },
+    ],
     basicAuthPasswords: [MARK, { admin: MARK }, { admin: `${MARK}`.repeat(10) }, { "bad user": MARK }, { admin: 12345 }],
     targetCredentials: [MARK, { minio: [MARK] }, { "Bad Name": MARK }, { minio: `${MARK}\n` }, { nobody: MARK }],
   };

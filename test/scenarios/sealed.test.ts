@@ -25,7 +25,7 @@ import { offlineStackSalt, renderStack } from "../../scripts/lib/render-stack";
 import { RecordedResource } from "../../scripts/lib/runner";
 import { ROOT } from "../../scripts/lib/stackfile";
 import { SEALED_ROUTING } from "../support/sealed-routing";
-import { COMMON_CONFIG } from "../support/every-secret";
+import { COMMON_CONFIG, sealedClientKey } from "../support/every-secret";
 
 /** Provider keys that hold credentials: the program never reads them, the provider does. */
 const PROVIDER_SECRET_KEYS = ["cloudflare:apiToken"] as const;
@@ -66,6 +66,9 @@ const COMMON_SECRETS: Record<string, string> = {
   "databaseDsns.cache-redis": valueFor("databaseDsns.cache-redis", "redis"),
   "remoteWritePasswords.mimir": valueFor("remoteWritePasswords.mimir", "password"),
   "remoteWritePasswords.thanos": valueFor("remoteWritePasswords.thanos", "password"),
+  // base64 of a PEM key: the mark shows where the key is decoded (the Secret's file), which must stay a secret.
+  "remoteWriteClientKeys.mimir": sealedClientKey(mark("remoteWriteClientKeys.mimir")),
+  externalLokiPassword: valueFor("externalLokiPassword", "password"),
   "basicAuthPasswords.admin": valueFor("basicAuthPasswords.admin", "password"),
   "basicAuthPasswords.ops": valueFor("basicAuthPasswords.ops", "password"),
   "targetCredentials.minio": valueFor("targetCredentials.minio", "password"),

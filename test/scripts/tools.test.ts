@@ -100,8 +100,10 @@ describe("the tool set", () => {
     const modules = [...new Set(GO_TOOLS.map((t) => t.module))].sort();
     expect(Object.keys(COLD_BUILD_CPU_MINUTES).sort()).toEqual(modules);
     // docs/ci.md: the 23 tools compiled in 119.8 CPU-minutes, Traefik 9 of them; prometheus-config-reloader was not built,
-    // and Dex's module (the sign-in lab's) came after that run, measured alone (build-cost.ts).
-    const ciRun = modules.filter((m) => m !== "config-reloader" && m !== "dex").reduce((sum, m) => sum + COLD_BUILD_CPU_MINUTES[m], 0);
+    // and Dex's and VictoriaMetrics' modules (the sign-in and remote-write labs') came after that run, measured alone (build-cost.ts).
+    const ciRun = modules
+      .filter((m) => m !== "config-reloader" && m !== "dex" && m !== "victoriametrics")
+      .reduce((sum, m) => sum + COLD_BUILD_CPU_MINUTES[m], 0);
     expect(Math.abs(ciRun - (119.8 - 9))).toBeLessThan(0.5);
   });
 

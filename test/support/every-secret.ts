@@ -13,6 +13,16 @@ import { SEALED_ROUTING } from "./sealed-routing";
 import { SEALED_SIGN_IN } from "./sealed-sign-in";
 
 /** Plain config over the production stack file that reads the secrets below (test/scenarios/sealed.test.ts's too). */
+/** base64 of a PEM client certificate (no real one: the render only carries it), for the remote write whose key is swept. */
+export const SEALED_CLIENT_CERT = Buffer.from(
+  "-----BEGIN CERTIFICATE-----\nMIIBsealedClientCertificate\n-----END CERTIFICATE-----\n",
+).toString("base64");
+
+/** A value for remoteWriteClientKeys: base64 of a PEM-shaped private key that carries `mark` (decoded, where the Secret holds it). */
+export function sealedClientKey(mark: string): string {
+  return Buffer.from(`-----BEGIN PRIVATE KEY-----\n${mark}\n-----END PRIVATE KEY-----\n`).toString("base64");
+}
+
 export const COMMON_CONFIG: Record<string, unknown> = {
   "monitoring:databases": [
     { name: "shop-postgres", type: "postgres", mode: "standalone" },
@@ -30,9 +40,14 @@ export const COMMON_CONFIG: Record<string, unknown> = {
   },
   "monitoring:prometheus": {
     remoteWrite: [
-      { name: "mimir", url: "https://mimir.example.com/api/v1/push", username: "tenant-1" },
+      // With a client certificate: its key is remoteWriteClientKeys.mimir.
+      { name: "mimir", url: "https://mimir.example.com/api/v1/push", username: "tenant-1", tls: { clientCertData: SEALED_CLIENT_CERT } },
       { name: "thanos", url: "https://thanos.example.com/api/v1/receive", bearerToken: true },
     ],
+  },
+  // The stack's pod logs also to a Loki outside the cluster: its password is externalLokiPassword.
+  "monitoring:logCollector": {
+    externalLoki: { url: "https://logs.example.com/loki/api/v1/push", tenant: "production", username: "shipper" },
   },
   "monitoring:traefik": {
     enabled: true,
@@ -54,6 +69,8 @@ const COMMON_SECRETS = [
   "databaseDsns.cache-redis",
   "remoteWritePasswords.mimir",
   "remoteWritePasswords.thanos",
+  "remoteWriteClientKeys.mimir",
+  "externalLokiPassword",
   "basicAuthPasswords.admin",
   "basicAuthPasswords.ops",
   "targetCredentials.minio",
