@@ -80,6 +80,7 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
     traefik,
     cloudflare: sections.cloudflare,
     watch: sections.watch,
+    backup: sections.backup,
   };
 }
 

