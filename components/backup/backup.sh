@@ -23,6 +23,8 @@ RCLONE=${RCLONE:-rclone}
 SQLITE3=${SQLITE3:-sqlite3}
 WGET=${WGET:-wget}
 WAIT=${BACKUP_WAIT_SECONDS:-120}
+# The remote is in the environment (RCLONE_CONFIG_STORE_*): no config file to look for.
+export RCLONE_CONFIG="${RCLONE_CONFIG:-/dev/null}"
 
 say() { echo "backup $BACKUP_STACK/$BACKUP_COMPONENT: $*" >&2; }
 fail() {
