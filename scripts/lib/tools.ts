@@ -477,6 +477,7 @@ export const TIER_TOOLS: Record<Tier, readonly string[]> = {
     "redis_exporter",
     "mongodb_exporter",
     "cloudflared",
+    "rclone",
   ],
   cluster: ["pulumi", "pulumi-resource-kubernetes", ...LOCAL_CLUSTER],
   live: [
