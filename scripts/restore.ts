@@ -54,7 +54,11 @@ async function main(): Promise<number> {
   const namespace = cronJob.metadata.namespace;
   const workload = RESTORABLE[options.component];
   if (!options.list) {
-    const refusal = restoreRefusal(namespace, options.component, workloadState(namespace, workload.kind, workload.name, rendered.config.environment));
+    const refusal = restoreRefusal(
+      namespace,
+      options.component,
+      workloadState(namespace, workload.kind, workload.name, rendered.config.environment),
+    );
     if (refusal) {
       console.error(`refused: ${refusal}`);
       return 1;

@@ -32,7 +32,7 @@ function fieldValues(text: string, field: { name: string; min: number; max: numb
 /**
  * The longest wait between two runs of a schedule, in seconds, or why it is not one this stack
  * takes: five fields, day of month and month `*`. Runs are enumerated minute by minute over two
- * weeks (a weekly schedule repeats within one).
+ * weeks: such a schedule repeats every week, so it runs at least twice in them, at most a week apart.
  */
 export function scheduleGapSeconds(schedule: string): number | string {
   const parts = schedule.trim().split(/\s+/);
@@ -54,7 +54,6 @@ export function scheduleGapSeconds(schedule: string): number | string {
     const day = Math.floor(m / 1440) % 7;
     if (minutes.has(minute) && hours.has(hour) && days.has(day)) runs.push(m);
   }
-  if (runs.length < 2) return "matches no time of the week";
   let gap = 0;
   for (let i = 1; i < runs.length; i++) gap = Math.max(gap, runs[i] - runs[i - 1]);
   return gap * 60;
