@@ -13,6 +13,7 @@ import { Rendered } from "../../scripts/lib/render";
 import { CronJobObject, parseRestoreArgs, restoreJob, restoreRefusal } from "../../scripts/lib/restore";
 import { objectOf, objectsOf, render } from "../support/render";
 import { parse, problems } from "../config/support";
+import { schemaProblems } from "../support/schema";
 
 const ON = [
   "backup.enabled=true",
@@ -209,6 +210,23 @@ describe("the rendered backups", () => {
         .map((c) => c.metadata.name)
         .sort(),
     ).toEqual(["backup-alertmanager", "backup-prometheus"]);
+  });
+
+  test("every object of the backups, and the restore's Job, passes the official schema", () => {
+    const ours = on.kubernetes.filter((o) => o.object.metadata.labels?.["app.kubernetes.io/name"] === "backup").map((o) => o.object);
+    expect(ours.map((o) => o.kind).sort()).toEqual([
+      "ConfigMap",
+      ...Array(4).fill("CronJob"),
+      ...Array(5).fill("NetworkPolicy"),
+      "Secret",
+      ...Array(5).fill("Service"),
+    ]);
+    const job = restoreJob(
+      objectOf(on, "CronJob", "backup-loki") as unknown as CronJobObject,
+      { from: "latest", list: false, replace: false },
+      "r",
+    );
+    for (const o of [...ours, job]) expect(schemaProblems(o)).toEqual([]);
   });
 
   test("the restore's Job: the upload container running `restore`, no snapshot, no affinity, the claim written", () => {
