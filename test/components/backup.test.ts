@@ -9,7 +9,7 @@
  */
 import { scheduleGapSeconds } from "../../components/backup/schedule";
 import { images } from "../../components/images";
-import { Rendered } from "../../scripts/lib/render";
+import { K8sObject, Rendered } from "../../scripts/lib/render";
 import { CronJobObject, parseRestoreArgs, restoreJob, restoreRefusal } from "../../scripts/lib/restore";
 import { objectOf, objectsOf, render } from "../support/render";
 import { parse, problems } from "../config/support";
@@ -226,7 +226,7 @@ describe("the rendered backups", () => {
       { from: "latest", list: false, replace: false },
       "r",
     );
-    for (const o of [...ours, job]) expect(schemaProblems(o)).toEqual([]);
+    for (const o of [...ours, job as K8sObject]) expect(schemaProblems(o)).toEqual([]);
   });
 
   test("the restore's Job: the upload container running `restore`, no snapshot, no affinity, the claim written", () => {
