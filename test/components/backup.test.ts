@@ -190,6 +190,20 @@ describe("the rendered backups", () => {
     expect(on.files.get("prometheus/backup.yml")).toContain("alert: BackupTooOld");
   });
 
+  test("production's tunnel answers Prometheus' admin API 404 too, before its rule to Prometheus", async () => {
+    // Prometheus through the tunnel only: the production file publishes it on Traefik.
+    const production = await render("production", [...ON, "cloudflare.expose=[grafana, prometheus]", "traefik.expose=[alertmanager]"]);
+    const config = production.cloudflare.find((c) => c.type.endsWith("ZeroTrustTunnelCloudflaredConfig"));
+    const ingresses = (config?.inputs.config as { ingresses: Array<{ hostname?: string; path?: string; service: string }> }).ingresses;
+    const prometheus = ingresses.filter((i) => i.hostname?.startsWith("prometheus."));
+    expect(prometheus.map((i) => [i.path, i.service])).toEqual([
+      [expect.stringContaining("/api/v1/write"), "http_status:404"],
+      [expect.stringContaining("/api/v1/otlp"), "http_status:404"],
+      [expect.stringContaining("/api/v1/admin"), "http_status:404"],
+      [undefined, "http://prometheus.monitoring-production.svc:9090"],
+    ]);
+  });
+
   test("the backup pods reach DNS, their components, Prometheus and the store's port, nothing else", () => {
     const egress = objectOf(on, "NetworkPolicy", "backup-egress").spec as { egress: Array<{ ports?: Array<{ port: number }> }> };
     expect(egress.egress.map((e) => (e.ports ?? []).map((p) => p.port))).toEqual([[53, 53], [9090], [9093], [3000], [3100], [9090], [443]]);
