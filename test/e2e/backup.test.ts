@@ -305,6 +305,7 @@ describe("backups: the rendered CronJobs back up the deployed releases to a buck
     expect(dashboardBefore).toContain("saved-1|Saved from the UI|");
 
     for (const c of COMPONENTS) await backUp(c);
+    const measured: string[] = [];
 
     // Each a complete backup named <stack>-<component>-<UTC time>, with its size.
     for (const c of COMPONENTS) {
@@ -315,9 +316,14 @@ describe("backups: the rendered CronJobs back up the deployed releases to a buck
       expect(names[0]).toMatch(new RegExp(`^staging-${c}-\\d{8}T\\d{6}Z$`));
       const complete = JSON.parse(fs.readFileSync(path.join(tmp, "s3", BUCKET, "staging", c, names[0], "COMPLETE.json"), "utf8")) as {
         bytes: number;
+        started: number;
+        finished: number;
       };
       expect({ c, big: complete.bytes > 0 }).toEqual({ c, big: true });
+      measured.push(`${c} ${complete.bytes} bytes in ${complete.finished - complete.started} s`);
     }
+    // What each backup took here (docs/operations.md quotes none: it depends on the data).
+    console.info(`backups: ${measured.join(", ")}`);
     // The snapshot left nothing on Prometheus' volume.
     expect(fs.readdirSync(path.join(data.prometheus, "snapshots"))).toEqual([]);
 
