@@ -30,6 +30,11 @@ export const images = {
   blackboxExporter: "quay.io/prometheus/blackbox-exporter:v0.28.0",
   configReloader: "quay.io/prometheus-operator/prometheus-config-reloader:v0.94.1",
   cloudflared: "docker.io/cloudflare/cloudflared:2026.8.2",
+  // The backups (components/backup): rclone's own image (Alpine: busybox's sh and wget beside
+  // rclone) uploads, and takes the snapshots but Grafana's; SQLite's shell, for Grafana's online
+  // backup, from an Alpine image that builds the sqlite3 release it is tagged with.
+  rclone: "docker.io/rclone/rclone:1.75.2",
+  sqlite: "docker.io/keinos/sqlite3:3.50.4",
 } as const;
 
 export type ImageName = keyof typeof images;

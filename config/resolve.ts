@@ -81,6 +81,7 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
     cloudflare: sections.cloudflare,
     watch: sections.watch,
     monitors: sections.monitors,
+    backup: sections.backup,
   };
 }
 

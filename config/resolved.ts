@@ -64,6 +64,8 @@ export interface StackConfig {
   watch: ResolvedSections["watch"];
   /** ServiceMonitor, PodMonitor, Probe and PrometheusRule objects honoured without the operator (components/monitors/). */
   monitors: ResolvedSections["monitors"];
+  /** Scheduled backups to an S3-compatible bucket (components/backup/section.ts), with the store's access key; off by default. */
+  backup: ResolvedSections["backup"];
 }
 
 /** Whether Traefik (`edge` "traefik") or the Cloudflare tunnel ("cloudflare") publishes a service. */

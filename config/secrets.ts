@@ -2,6 +2,7 @@
 import { dnsLabel, nonEmpty, notAMap, secretMapMessage } from "../components/kit/fields";
 import { ALERTMANAGER_SECRET_STAND_INS, LEGACY_RECEIVER_SECRETS, ROUTING_SECRETS } from "../components/alertmanager/section";
 import { RECEIVER_SECRET_MAP_MESSAGES } from "../components/alertmanager/receivers";
+import { backupSecretStandIns, backupSecrets } from "../components/backup/section";
 import { databasesSection } from "../components/database-exporters/section";
 import { grafanaSecretStandIns, grafanaSecrets } from "../components/grafana/section";
 import { SecretStandIn, textStandIn } from "../components/kit/section";
@@ -31,6 +32,7 @@ export const secretKeySchemas = {
   ...traefikSecrets,
   ...ROUTING_SECRETS,
   targetCredentials: z.record(dnsLabel, nonEmpty("a token or password"), notAMap(SECRET_MAP_MESSAGES.targetCredentials)),
+  ...backupSecrets,
 };
 
 export const SECRET_KEYS = Object.keys(secretKeySchemas) as ReadonlyArray<keyof typeof secretKeySchemas>;
@@ -48,6 +50,7 @@ export const SECRET_STAND_INS: { readonly [K in keyof typeof secretKeySchemas]: 
   externalLokiPassword: textStandIn,
   ...traefikSecretStandIns,
   targetCredentials: textStandIn,
+  ...backupSecretStandIns,
 };
 
 /**

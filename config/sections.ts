@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { alertmanagerSection } from "../components/alertmanager/section";
+import { backupSection } from "../components/backup/section";
 import { cloudflareSection } from "../components/cloudflare-tunnel/section";
 import { kubeStateMetricsSection } from "../components/exporters/kube-state-metrics-section";
 import { nodeExporterSection } from "../components/exporters/node-exporter-section";
@@ -42,6 +43,7 @@ export const COMPONENT_SECTIONS = {
   thresholds: thresholdsSection,
   watch: watchSection,
   monitors: monitorsSection,
+  backup: backupSection,
 };
 
 export type ComponentSectionName = keyof typeof COMPONENT_SECTIONS;
@@ -94,4 +96,5 @@ export const sectionSchemas = {
   thresholds: COMPONENT_SECTIONS.thresholds.schema,
   watch: COMPONENT_SECTIONS.watch.schema,
   monitors: COMPONENT_SECTIONS.monitors.schema,
+  backup: COMPONENT_SECTIONS.backup.schema,
 };

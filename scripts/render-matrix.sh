@@ -39,6 +39,11 @@ ev=(
   "grafanaDatabasePassword=grafana-database-password"
   "networkPolicy.extraEgress.grafana=[{ports: [8443], cidrs: [10.0.0.0/8]}]"
   "tracing.enabled=true"
+  "backup.enabled=true"
+  "backup.bucket=monitoring-backups"
+  "backup.endpoint=https://0123456789abcdef.r2.cloudflarestorage.com"
+  "backupAccessKeyId=backup-access-key-id"
+  "backupSecretAccessKey=backup-secret-access-key"
 )
 args=(); for x in "${ev[@]}"; do args+=(--set "$x"); done
 r everything --stack production --show-secrets "${args[@]}" &

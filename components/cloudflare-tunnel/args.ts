@@ -23,6 +23,8 @@ export interface TunnelRoute {
   service: ExposedService;
   /** The public hostname, in the zone; e.g. "grafana.example.com". */
   hostname: string;
+  /** Path prefixes answered 404 beside the service's own (Prometheus' /api/v1/admin while backups use it). Default none. */
+  unpublished?: string[];
 }
 
 /** Who Cloudflare Access lets through, and for how long (config cloudflare.access, where each field is defined). */

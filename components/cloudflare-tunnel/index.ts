@@ -87,7 +87,11 @@ export function prefixPath(prefix: string): string {
 export function tunnelIngressRules(namespace: string, routes: TunnelRoute[]): TunnelIngressRule[] {
   return [
     ...routes.flatMap((r) => [
-      ...(UNPUBLISHED_PATH_PREFIXES[r.service] ?? []).map((prefix) => ({ hostname: r.hostname, path: prefixPath(prefix), ...CATCH_ALL })),
+      ...[...(UNPUBLISHED_PATH_PREFIXES[r.service] ?? []), ...(r.unpublished ?? [])].map((prefix) => ({
+        hostname: r.hostname,
+        path: prefixPath(prefix),
+        ...CATCH_ALL,
+      })),
       { hostname: r.hostname, service: serviceUrl(r.service, namespace, SERVICE_PORTS[r.service]) },
     ]),
     { ...CATCH_ALL },

@@ -341,6 +341,14 @@ export interface PrometheusArgs {
    */
   remoteWriteReceiver?: { namespace: string; agent: string };
   /**
+   * The stack's backups (components/backup): the OTLP receiver on for their outcome, pushed from the
+   * stack's namespace, and with `adminApi` the TSDB admin API (`--web.enable-admin-api`) for their
+   * snapshot. Both stay inside the stack's namespace: its ingress policy admits only the stack's pods
+   * and the exposing proxies, and Traefik and the tunnel refuse /api/v1/otlp and /api/v1/admin.
+   * Default none.
+   */
+  backups?: { adminApi: boolean };
+  /**
    * Keep exemplars (`--enable-feature=exemplar-storage`: the trace ids apps attach to samples, which
    * Grafana links to their traces), in a ring of Prometheus' default size (100000). Default false.
    */

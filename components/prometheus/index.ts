@@ -259,7 +259,9 @@ export class Prometheus extends StackComponent {
       // Read on every request: the security headers Traefik's middleware would add, for the tunnel too.
       `--web.config.file=${PROMETHEUS_PATHS.configDir}/${WEB_CONFIG_FILE}`,
       // Apps' OTLP metrics, forwarded by the collector: pushed in, rather than turned into remote writes by Alloy (no WAL of its own on every node).
-      ...(args.otlpReceiver ? ["--web.enable-otlp-receiver"] : []),
+      ...(args.otlpReceiver || args.backups ? ["--web.enable-otlp-receiver"] : []),
+      // The backups' TSDB snapshot (POST /api/v1/admin/tsdb/snapshot): reachable from the stack's pods, never published.
+      ...(args.backups?.adminApi ? ["--web.enable-admin-api"] : []),
       ...(args.exemplars ? ["--enable-feature=exemplar-storage"] : []),
       // The monitors' samples, scraped by the collector (config monitors): remote-written in; the published routes never reach /api/v1/write.
       ...(args.remoteWriteReceiver ? ["--web.enable-remote-write-receiver"] : []),

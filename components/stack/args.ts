@@ -29,6 +29,7 @@ import { linkRunbooks } from "../prometheus/rules/rule-files";
 import { TraefikExposureArgs } from "../traefik";
 import { CloudflareTunnelArgs } from "../cloudflare-tunnel/args";
 import { prometheusRuleStateConfig } from "../monitors/state-metrics";
+import { ALERTMANAGER_BACKUP_MAINTENANCE, backsUp, unpublishedOf } from "./backup";
 
 /** Where the cluster's Traefik runs, as the stack config says (k3s's by default). */
 function clusterTraefik(cfg: StackConfig): ClusterTraefik {
@@ -71,6 +72,7 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
     exemplars: cfg.tracing.enabled,
     ...(otlpEndpoint(cfg) ? { otlpReceiver: collectorPeer(cfg) } : {}),
     ...(monitorsRun(cfg) ? { remoteWriteReceiver: collectorPeer(cfg) } : {}),
+    ...(cfg.backup.enabled ? { backups: { adminApi: backsUp(cfg, "prometheus") } } : {}),
     ingressFromTraefik: exposedBy(cfg, "prometheus", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "prometheus", "cloudflare"),
     egress: egressSettings(cfg, "prometheus"),
@@ -148,6 +150,7 @@ const CONTENT_FED_BY: ReadonlyArray<{
       { dashboard: "workloads", row: EVENTS_ROW },
     ],
   },
+  { runs: (cfg) => cfg.backup.enabled, dashboards: [], ruleFiles: ["backup.yml"] },
   { runs: (cfg) => cfg.nodeExporter.enabled, dashboards: ["nodes"], ruleFiles: ["nodes.yml"] },
   { runs: (cfg) => cfg.watch.cluster, dashboards: [], ruleFiles: [], alerts: [...CLUSTER_ALERTS] },
   {
@@ -430,6 +433,7 @@ export function alertmanagerArgs(cfg: StackConfig): AlertmanagerArgs {
     protectVolumes: cfg.protectVolumes,
     // Links in messages point where users open the UI, when it is published.
     ...(host ? { externalUrl: `https://${host}` } : {}),
+    ...(backsUp(cfg, "alertmanager") ? { maintenanceInterval: ALERTMANAGER_BACKUP_MAINTENANCE } : {}),
     ingressFromTraefik: exposedBy(cfg, "alertmanager", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "alertmanager", "cloudflare"),
     // Loki's ruler sends the alerts of the LogQL rules (lokiArgs).
@@ -448,7 +452,7 @@ export function traefikExposureArgs(cfg: StackConfig, stackSalt: Buffer): Traefi
     environment: cfg.environment,
     stackSalt,
     // Config guarantees a hostname for every exposed service (config/checks/exposure.ts).
-    routes: t.expose.map((service) => ({ service, hostname: cfg.hostnames[service] ?? "" })),
+    routes: t.expose.map((service) => ({ service, hostname: cfg.hostnames[service] ?? "", ...unpublishedOf(cfg, service) })),
     entryPoints: t.entryPoints,
     ...(t.tlsSecretName ? { tlsSecretName: t.tlsSecretName } : {}),
     ...(t.certResolver ? { certResolver: t.certResolver } : {}),
@@ -474,7 +478,7 @@ export function cloudflareTunnelArgs(cfg: StackConfig): CloudflareTunnelArgs | u
     accountId: c.accountId ?? "",
     zoneId: c.zoneId ?? "",
     tunnelName: c.tunnelName,
-    routes: c.expose.map((service) => ({ service, hostname: cfg.hostnames[service] ?? "" })),
+    routes: c.expose.map((service) => ({ service, hostname: cfg.hostnames[service] ?? "", ...unpublishedOf(cfg, service) })),
     replicas: c.replicas,
     ...(withAccess ? { access } : {}),
     resources: c.resources,

@@ -41,6 +41,8 @@ import {
   watchedNamespaces,
 } from "./args";
 import { TeamContent } from "./team";
+import { Backup } from "../backup";
+import { BackupClaims, backupArgs } from "./backup";
 import { VOLUME_COMPONENTS, VolumeComponent, VolumeRecords, volumeRecord } from "./volumes";
 
 export interface MonitoringStackArgs {
@@ -277,6 +279,11 @@ export class MonitoringStack extends StackComponent {
     claims.prometheus = prometheus.claims;
     claims.grafana = this.grafana.claims;
     this.volumes = volumesOf(cfg, claims);
+
+    // -- backups --
+    // Of the claims' data, by CronJobs on the claims' nodes (config backup; off by default).
+    const backups = backupArgs(cfg, claims as BackupClaims);
+    if (backups) this.part(new Backup(`${name}-backup`, backups, { parent: this, dependsOn: ready }));
 
     if (cfg.protectVolumes) destroyGuard(`${name}-destroy-guard`, cfg, this, this.parts);
 

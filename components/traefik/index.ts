@@ -41,6 +41,8 @@ export interface TraefikRoute {
   service: ExposedService;
   /** The public hostname, e.g. "grafana.example.com". */
   hostname: string;
+  /** Path prefixes left out beside the service's own (Prometheus' /api/v1/admin while backups use it). Default none. */
+  unpublished?: string[];
 }
 
 export interface TraefikExposureArgs {
@@ -184,7 +186,9 @@ export function needsBasicAuth(service: ExposedService): boolean {
  */
 export function routeMatch(route: TraefikRoute): string {
   const excluded = [
-    ...(UNPUBLISHED_PATH_PREFIXES[route.service] ?? []).map((prefix) => ` && !PathPrefix(\`${prefix}\`)`),
+    ...[...(UNPUBLISHED_PATH_PREFIXES[route.service] ?? []), ...(route.unpublished ?? [])].map(
+      (prefix) => ` && !PathPrefix(\`${prefix}\`)`,
+    ),
     ...(UNPUBLISHED_METHODS[route.service] ?? []).map((w) => ` && !(Method(\`${w.method}\`) && PathPrefix(\`${w.pathPrefix}\`))`),
   ];
   return `Host(\`${route.hostname}\`)${excluded.join("")}`;

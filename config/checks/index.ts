@@ -47,6 +47,7 @@ const CHECKS: ReadonlyArray<(input: CheckInput) => void> = [
   monitorsChecks,
   tracingChecks,
   sectionChecks("tracing"),
+  sectionChecks("backup"),
   kubernetesLimits,
   prometheusRules,
   dsnChecks,

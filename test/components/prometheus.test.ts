@@ -949,12 +949,15 @@ describe.each(["staging", "production"] as const)("the %s stack's Prometheus", (
     rendered = await render(stack);
   });
 
-  test("the rules ConfigMap holds every file of rules/ but probes.yml and tracing.yml, the team's own (team/, if any), the generated app rules and the databases' alerts", () => {
+  test("the rules ConfigMap holds every file of rules/ but probes.yml, tracing.yml and backup.yml, the team's own (team/, if any), the generated app rules and the databases' alerts", () => {
     const team = readTeamContent(ROOT, undefined).rules.map((r) => r.key);
     // Neither stack probes anything, nor has an app that sends OTLP (so no traces backend): rules/probes.yml
-    // and rules/tracing.yml would read series nothing reports (components/stack/args.ts).
+    // and rules/tracing.yml would read series nothing reports (components/stack/args.ts); nor backs up (backup.yml).
     // Staging does not watch the cluster (watch.cluster): no node-exporter nor the cluster's Traefik, nor their rules.
-    const unfed = stack === "staging" ? ["probes.yml", "tracing.yml", "nodes.yml", "traefik.yml"] : ["probes.yml", "tracing.yml"];
+    const unfed =
+      stack === "staging"
+        ? ["probes.yml", "tracing.yml", "backup.yml", "nodes.yml", "traefik.yml"]
+        : ["probes.yml", "tracing.yml", "backup.yml"];
     const expected = [
       ...fs.readdirSync(REPO_RULES_DIR).filter((f) => f.endsWith(".yml") && !unfed.includes(f)),
       ...team,

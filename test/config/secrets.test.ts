@@ -89,6 +89,8 @@ describe("refused: secrets, in plain text or echoed", () => {
     ],
     basicAuthPasswords: [MARK, { admin: MARK }, { admin: `${MARK}`.repeat(10) }, { "bad user": MARK }, { admin: 12345 }],
     targetCredentials: [MARK, { minio: [MARK] }, { "Bad Name": MARK }, { minio: `${MARK}\n` }, { nobody: MARK }],
+    backupAccessKeyId: [`${MARK}\n`, "", `${MARK} x`],
+    backupSecretAccessKey: [`${MARK}\t`, ""],
   };
   const withDatabase = {
     databases: [{ name: "pg", type: "postgres", mode: "standalone" }],

@@ -32,7 +32,7 @@ import {
 } from "../support/rules";
 
 /** The areas this repository ships rules for: rules/<area>.yml, tested by test/rules/<area>.test.yml. */
-const AREAS = ["apps", "databases", "kubernetes", "logs", "nodes", "probes", "slo", "stack", "traefik", "tracing"];
+const AREAS = ["apps", "backup", "databases", "kubernetes", "logs", "nodes", "probes", "slo", "stack", "traefik", "tracing"];
 const SEVERITIES = new Set(["critical", "warning", "info"]);
 const REQUIRED_ANNOTATIONS = ["summary", "description", "runbook"];
 const WATCHDOG = "Watchdog";
@@ -56,7 +56,7 @@ const PINNED_CATALOGUES: Record<string, ImageName> = {
   "blackbox-exporter": "blackboxExporter",
 };
 /** The other catalogue files this suite relies on. */
-const UNPINNED_CATALOGUES = ["kubelet", "app-contract"];
+const UNPINNED_CATALOGUES = ["kubelet", "app-contract", "backup"];
 
 const ruleFiles = loadRuleFiles();
 const rules = allRules(ruleFiles);

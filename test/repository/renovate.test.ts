@@ -10,7 +10,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ImageName, images, imageVersion } from "../../components/images";
-import { GO_TOOLS, ROOT, STACK_TOOLS, TOOLS, Tool, goModRequire, wheelPin } from "../../scripts/lib/tools";
+import { GO_TOOLS, ROOT, STACK_TOOLS, TOOLS, Tool, goModRequire } from "../../scripts/lib/tools";
+import { wheelPin } from "../../scripts/lib/wheel-pin";
 
 interface Rule {
   description?: string | string[];

@@ -33,11 +33,12 @@ interface PodTemplate {
 /** Every pod template of the objects the stack owns (not the team's workloads it patches). */
 function podTemplates(rendered: Rendered): PodTemplate[] {
   return rendered.kubernetes
-    .filter((o) => !o.patch && ["Deployment", "StatefulSet", "DaemonSet"].includes(o.object.kind))
+    .filter((o) => !o.patch && ["Deployment", "StatefulSet", "DaemonSet", "CronJob"].includes(o.object.kind))
     .map((o) => {
-      const template = (
-        o.object as K8sObject & { spec: { template: { metadata: { labels: Record<string, string> }; spec: { hostNetwork?: boolean } } } }
-      ).spec.template;
+      type Template = { metadata: { labels: Record<string, string> }; spec: { hostNetwork?: boolean } };
+      const spec = (o.object as K8sObject & { spec: { template?: Template; jobTemplate?: { spec: { template: Template } } } }).spec;
+      // A CronJob's pods come from its Jobs' template (the backups).
+      const template = spec.jobTemplate?.spec.template ?? (spec.template as Template);
       return {
         id: `${o.object.kind} ${o.object.metadata.namespace}/${o.object.metadata.name}`,
         namespace: o.object.metadata.namespace ?? "",
@@ -222,6 +223,25 @@ describe("with every component on, each workload may reach exactly what it conne
         { ports: tcp(4317), to: [stackPod("jaeger")] },
         // The Alloy cluster's gossip between the collector's own pods (the events).
         { ports: tcp(12345), to: [pods("alloy")] },
+      ],
+    });
+  });
+
+  test("the backups: their components' first replicas, Prometheus' first for their outcome, the store's port anywhere", () => {
+    const first = (name: string) => ({
+      podSelector: { matchLabels: { ...pods(name).podSelector.matchLabels, "statefulset.kubernetes.io/pod-name": `${name}-0` } },
+    });
+    // Grafana is on an external database here: not backed up.
+    expect(policy("backup-egress")).toEqual({
+      podSelector: workload("backup", "backup"),
+      policyTypes: ["Egress"],
+      egress: [
+        DNS,
+        { ports: tcp(9090), to: [first("prometheus")] },
+        { ports: tcp(9093), to: [first("alertmanager")] },
+        { ports: tcp(3100), to: [first("loki")] },
+        { ports: tcp(9090), to: [first("prometheus")] },
+        { ports: tcp(443), to: ANYWHERE },
       ],
     });
   });

@@ -13,8 +13,12 @@ type Workload = K8sObject & { spec: { template: { spec: { priorityClassName?: st
 
 function workloads(rendered: Rendered, patches: boolean): Workload[] {
   return rendered.kubernetes
-    .filter((o) => o.patch === patches && ["Deployment", "StatefulSet", "DaemonSet"].includes(o.object.kind))
-    .map((o) => o.object as Workload);
+    .filter((o) => o.patch === patches && ["Deployment", "StatefulSet", "DaemonSet", "CronJob"].includes(o.object.kind))
+    .map((o) => {
+      // A CronJob's pods (the backups) come from its Jobs' template.
+      const jobTemplate = (o.object.spec as { jobTemplate?: { spec: Workload["spec"] } }).jobTemplate;
+      return (jobTemplate ? { ...o.object, spec: jobTemplate.spec } : o.object) as Workload;
+    });
 }
 
 describe.each(EVERY_STACK_SHAPE)("the %s stack", (_title, stack, sets) => {

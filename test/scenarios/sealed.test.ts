@@ -74,6 +74,8 @@ const COMMON_SECRETS: Record<string, string> = {
   "targetCredentials.minio": valueFor("targetCredentials.minio", "password"),
   "targetCredentials.billing": valueFor("targetCredentials.billing", "password"),
   deadMansSwitchUrl: valueFor("deadMansSwitchUrl", "url"),
+  backupAccessKeyId: valueFor("backupAccessKeyId", "password"),
+  backupSecretAccessKey: valueFor("backupSecretAccessKey", "password"),
   "cloudflare:apiToken": valueFor("cloudflare:apiToken", "password"),
 };
 

@@ -11,18 +11,8 @@ import { spawnSync } from "child_process";
 import { ImageName, imageVersion, images } from "../../components/images";
 import { COLD_BUILD_CPU_MINUTES, LINK_CPU_MINUTES, howToBuild } from "../../scripts/lib/build-cost";
 import { npmVersion, pinnedNpmVersion, reportsRelease } from "../../scripts/lib/tool-versions";
-import {
-  GO_TOOLS,
-  ROOT,
-  STACK_TOOLS,
-  TIERS,
-  TIER_TOOLS,
-  TOOLS,
-  TOOLS_DIR,
-  goModRequire,
-  toolsOfTier,
-  wheelPin,
-} from "../../scripts/lib/tools";
+import { GO_TOOLS, ROOT, TIERS, TIER_TOOLS, TOOLS, TOOLS_DIR, goModRequire, toolsOfTier } from "../../scripts/lib/tools";
+import { wheelPin } from "../../scripts/lib/wheel-pin";
 import { UNAVAILABLE } from "../../scripts/lib/unavailable-tools";
 
 describe("the tool set", () => {
@@ -127,13 +117,13 @@ describe("the tool set", () => {
 
 describe("the stack's binaries are the releases of its images", () => {
   test("every image has the tools that stand for it in the tests, or says why it cannot be built", () => {
-    const covered = new Set(STACK_TOOLS.map((t) => t.image));
+    const covered = new Set(TOOLS.map((t) => t.image));
     const explained = (name: string) => UNAVAILABLE.some((u) => u.what.startsWith(`${name} `));
     const missing = (Object.keys(images) as ImageName[]).filter((name) => !covered.has(name) && !explained(name));
     expect(missing).toEqual([]);
   });
 
-  test.each(STACK_TOOLS.map((t) => [t.binary, t] as const))("%s: its release is its image's tag", (_binary, tool) => {
+  test.each(TOOLS.filter((t) => t.image).map((t) => [t.binary, t] as const))("%s: its release is its image's tag", (_binary, tool) => {
     const tag = imageVersion(tool.image as ImageName);
     expect(tool.release.replace(/^v/, "")).toBe(tag.replace(/^v/, ""));
   });

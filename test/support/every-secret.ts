@@ -55,6 +55,8 @@ export const COMMON_CONFIG: Record<string, unknown> = {
     expose: ["prometheus", "alertmanager"],
     basicAuthUsers: ["admin", "ops"],
   },
+  // Backups to an R2 bucket: the key pair's two secrets.
+  "monitoring:backup": { enabled: true, bucket: "monitoring-backups", endpoint: "https://0123456789abcdef.r2.cloudflarestorage.com" },
 };
 
 /** The secrets both variants give, as `pulumi config set --path` names them (a provider's with its namespace). */
@@ -76,6 +78,8 @@ const COMMON_SECRETS = [
   "targetCredentials.minio",
   "targetCredentials.billing",
   "deadMansSwitchUrl",
+  "backupAccessKeyId",
+  "backupSecretAccessKey",
   "cloudflare:apiToken",
 ];
 

@@ -4,7 +4,7 @@
  * a team's routing (Slack, a webhook, email through a smarthost, the dead man's switch),
  * an external Grafana database, a standalone database exporter (the stack file's), the
  * tunnel and Traefik (the stack file's), tracing (on by its key: no app of the stack file sends
- * OTLP), on three nodes (clustered Alertmanager).
+ * OTLP), backups to an R2 bucket, on three nodes (clustered Alertmanager).
  */
 export const EVERYTHING_SETS = [
   "nodes=3",
@@ -22,6 +22,11 @@ export const EVERYTHING_SETS = [
   "grafanaDatabasePassword=grafana-database-password",
   "networkPolicy.extraEgress.grafana=[{ports: [8443], cidrs: [10.0.0.0/8]}]",
   "tracing.enabled=true",
+  "backup.enabled=true",
+  "backup.bucket=monitoring-backups",
+  "backup.endpoint=https://0123456789abcdef.r2.cloudflarestorage.com",
+  "backupAccessKeyId=backup-access-key-id",
+  "backupSecretAccessKey=backup-secret-access-key",
 ];
 
 /** The stacks the cross-cutting tests render: each stack file, and production with every component on. */

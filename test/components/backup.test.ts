@@ -1,0 +1,288 @@
+/**
+ * The backups (components/backup, config `backup`): the schedule's longest wait (what BackupTooOld
+ * doubles), the section's refusals by key, nothing rendered while off, and with them on: one CronJob
+ * per component the stack runs with its claim, first replica and image, the key pair from a Secret
+ * only, what the other components change (Prometheus' admin API and OTLP receiver, the admin API
+ * left out of the public routes, Alertmanager's maintenance interval), and the policies. The
+ * restore's Job made from a rendered CronJob (scripts/lib/restore.ts). test/e2e/backup.test.ts runs
+ * the rendered script on the exact binaries.
+ */
+import { scheduleGapSeconds } from "../../components/backup/schedule";
+import { images } from "../../components/images";
+import { K8sObject, Rendered } from "../../scripts/lib/render";
+import { CronJobObject, parseRestoreArgs, restoreJob, restoreRefusal } from "../../scripts/lib/restore";
+import { objectOf, objectsOf, render } from "../support/render";
+import { parse, problems } from "../config/support";
+import { schemaProblems } from "../support/schema";
+
+const ON = [
+  "backup.enabled=true",
+  "backup.bucket=monitoring-backups",
+  "backup.endpoint=https://0123456789abcdef.r2.cloudflarestorage.com",
+  "backupAccessKeyId=key-id-0123",
+  "backupSecretAccessKey=secret-key-0123456789",
+];
+
+type Container = { name: string; image: string; command: string[]; env: Array<{ name: string; value?: string; valueFrom?: unknown }> };
+type PodSpec = {
+  containers: Container[];
+  initContainers: Container[];
+  affinity: {
+    podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: Array<{ labelSelector: { matchLabels: Record<string, string> } }> };
+  };
+  volumes: Array<{ name: string; persistentVolumeClaim?: { claimName: string } }>;
+  securityContext: { runAsUser: number };
+};
+const podOf = (r: Rendered, component: string) =>
+  (objectOf(r, "CronJob", `backup-${component}`).spec as { jobTemplate: { spec: { template: { spec: PodSpec } } } }).jobTemplate.spec
+    .template.spec;
+const argsOf = (r: Rendered, kind: string, name: string) =>
+  (
+    objectOf(r, kind, name).spec as { template: { spec: { containers: Array<{ name: string; args: string[] }> } } }
+  ).template.spec.containers.find((c) => c.name === name)?.args ?? [];
+
+describe("the schedule's longest wait (components/backup/schedule.ts)", () => {
+  test.each([
+    ["17 3 * * *", 86400],
+    ["0 */6 * * *", 6 * 3600],
+    ["*/30 * * * *", 1800],
+    ["0 3 * * 1", 7 * 86400],
+    ["0 3 * * 1,4", 4 * 86400],
+    ["0 3 * * 0", 7 * 86400],
+    ["0 3 * * 7", 7 * 86400],
+    ["0 2,20 * * *", 18 * 3600],
+  ])("%s: %d s", (schedule, seconds) => {
+    expect(scheduleGapSeconds(schedule)).toBe(seconds);
+  });
+
+  test.each([
+    ["0 3 1 * *", /day of month and month as \*/],
+    ["0 3 * *", /five fields/],
+    ["0 25 * * *", /hour field "25" is outside 0-23/],
+    ["x 3 * * *", /minute field "x" is not/],
+  ])("%s refused", (schedule, message) => {
+    expect(String(scheduleGapSeconds(schedule))).toMatch(message);
+  });
+});
+
+describe("the backup section", () => {
+  test("off by default in both profiles, every component listed, a week or two kept", () => {
+    const staging = parse("staging", {}).config.backup;
+    const production = parse("production", {}).config.backup;
+    expect([staging.enabled, production.enabled]).toEqual([false, false]);
+    expect([staging.keep, production.keep]).toEqual([7, 14]);
+    expect(staging.components).toEqual(["prometheus", "alertmanager", "grafana", "loki"]);
+  });
+
+  test("on, it wants a bucket, an endpoint for R2, a schedule it can watch and the key pair, by key", () => {
+    expect(problems("staging", { backup: { enabled: true, schedule: "0 3 1 * *" } })).toEqual([
+      "monitoring:backup.bucket: is required when backup.enabled is true: the bucket the backups go to",
+      'monitoring:backup.endpoint: is required for provider "r2": its S3 endpoint, such as https://<account id>.r2.cloudflarestorage.com',
+      'monitoring:backup.schedule: must leave day of month and month as * (got "1 *"): the alert on a late backup needs a fixed longest wait; got "0 3 1 * *"',
+      "monitoring:backupAccessKeyId: is needed while backup.enabled is true: pulumi config set --secret backupAccessKeyId <key id>",
+      "monitoring:backupSecretAccessKey: is needed while backup.enabled is true: pulumi config set --secret backupSecretAccessKey <secret key>",
+    ]);
+  });
+
+  test("malformed values are refused with what is allowed", () => {
+    const found = problems("staging", { backup: { provider: "gcs", keep: 0, components: ["jaeger"], prefix: "/x/" } });
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^monitoring:backup.provider: must be one of r2, s3, b2, minio/),
+        expect.stringMatching(/^monitoring:backup.keep: must be a whole number of backups, at least 1/),
+        expect.stringMatching(/^monitoring:backup.components\[0\]: must be one of prometheus, alertmanager, grafana, loki/),
+        expect.stringMatching(/^monitoring:backup.prefix: must be a folder/),
+      ]),
+    );
+  });
+
+  test("off, the section's values are not checked, and S3 needs no endpoint", () => {
+    expect(parse("staging", { backup: { enabled: false, schedule: "0 3 1 * *" } }).config.backup.enabled).toBe(false);
+    const s3 = parse(
+      "staging",
+      { backup: { enabled: true, provider: "s3", region: "eu-central-1", bucket: "b" } },
+      {
+        backupAccessKeyId: "k",
+        backupSecretAccessKey: "s",
+      },
+    );
+    expect(s3.config.backup.endpoint).toBeUndefined();
+  });
+});
+
+describe("the rendered backups", () => {
+  let off: Rendered;
+  let on: Rendered;
+  beforeAll(async () => {
+    off = await render("staging");
+    on = await render("staging", ON);
+  });
+
+  test("off: no CronJob, no backup rule file, Prometheus without the admin API", () => {
+    expect(objectsOf(off, "CronJob")).toEqual([]);
+    expect([...off.files.keys()].filter((f) => f.startsWith("backup/") || f === "prometheus/backup.yml")).toEqual([]);
+    expect(argsOf(off, "StatefulSet", "prometheus")).not.toContain("--web.enable-admin-api");
+  });
+
+  test("on: a CronJob per component, on its first replica's node, with its claim, uid and images", () => {
+    expect(
+      objectsOf(on, "CronJob")
+        .map((c) => c.metadata.name)
+        .sort(),
+    ).toEqual(["backup-alertmanager", "backup-grafana", "backup-loki", "backup-prometheus"]);
+    const expected = {
+      prometheus: { claim: "data-prometheus-0", pod: "prometheus-0", uid: 65534 },
+      alertmanager: { claim: "data-alertmanager-0", pod: "alertmanager-0", uid: 65534 },
+      loki: { claim: "data-loki-0", pod: "loki-0", uid: 10001 },
+      grafana: { claim: "grafana", pod: undefined, uid: 472 },
+    };
+    for (const [component, want] of Object.entries(expected)) {
+      const pod = podOf(on, component);
+      const affinity = pod.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchLabels;
+      expect({
+        component,
+        claim: pod.volumes.find((v) => v.name === "data")?.persistentVolumeClaim?.claimName,
+        pod: affinity["statefulset.kubernetes.io/pod-name"],
+        uid: pod.securityContext.runAsUser,
+        snapshot: [pod.initContainers[0].image, pod.initContainers[0].command],
+        upload: [pod.containers[0].image, pod.containers[0].command],
+      }).toEqual({
+        component,
+        ...want,
+        snapshot: [component === "grafana" ? images.sqlite : images.rclone, ["/bin/sh", "/scripts/backup.sh", "snapshot"]],
+        upload: [images.rclone, ["/bin/sh", "/scripts/backup.sh", "upload"]],
+      });
+    }
+    const cron = objectOf(on, "CronJob", "backup-loki").spec as { schedule: string; concurrencyPolicy: string };
+    expect([cron.schedule, cron.concurrencyPolicy]).toEqual(["17 3 * * *", "Forbid"]);
+  });
+
+  test("the key pair reaches the upload container only, from the Secret; the snapshot gets none", () => {
+    const pod = podOf(on, "prometheus");
+    const refs = (c: Container) => c.env.filter((e) => e.valueFrom !== undefined).map((e) => e.name);
+    expect(refs(pod.containers[0])).toEqual(["RCLONE_CONFIG_STORE_ACCESS_KEY_ID", "RCLONE_CONFIG_STORE_SECRET_ACCESS_KEY"]);
+    expect(refs(pod.initContainers[0])).toEqual([]);
+    const env = Object.fromEntries(pod.containers[0].env.map((e) => [e.name, e.value]));
+    expect(env).toMatchObject({
+      BACKUP_STACK: "staging",
+      BACKUP_REMOTE: "store:monitoring-backups",
+      BACKUP_KEEP: "7",
+      BACKUP_INTERVAL_SECONDS: "86400",
+      BACKUP_URL: "http://backup-prometheus-target.monitoring-staging.svc:9090",
+      BACKUP_PUSH_URL: "http://backup-push.monitoring-staging.svc:9090/api/v1/otlp/v1/metrics",
+      RCLONE_CONFIG_STORE_PROVIDER: "Cloudflare",
+      RCLONE_CONFIG_STORE_ENDPOINT: "https://0123456789abcdef.r2.cloudflarestorage.com",
+    });
+    expect(on.files.get("backup/access-key-id")).toBe("key-id-0123");
+    expect(on.files.get("backup/backup.sh")).toContain("api/v1/admin/tsdb/snapshot");
+  });
+
+  test("Prometheus gets its admin API and OTLP receiver, which the public route leaves out; Alertmanager writes every minute", () => {
+    expect(argsOf(on, "StatefulSet", "prometheus")).toEqual(
+      expect.arrayContaining(["--web.enable-admin-api", "--web.enable-otlp-receiver"]),
+    );
+    expect(argsOf(on, "StatefulSet", "alertmanager")).toContain("--data.maintenance-interval=1m");
+    expect(argsOf(off, "StatefulSet", "alertmanager").some((a) => a.startsWith("--data.maintenance-interval"))).toBe(false);
+    const routes = (r: Rendered) =>
+      objectsOf(r, "IngressRoute").flatMap((o) => (o.spec as { routes: Array<{ match: string }> }).routes.map((x) => x.match));
+    expect(routes(on).filter((m) => m.includes("prometheus."))).toEqual([expect.stringContaining("!PathPrefix(`/api/v1/admin`)")]);
+    expect(routes(off).filter((m) => m.includes("/api/v1/admin"))).toEqual([]);
+    expect(on.files.get("prometheus/backup.yml")).toContain("alert: BackupTooOld");
+  });
+
+  test("production's tunnel answers Prometheus' admin API 404 too, before its rule to Prometheus", async () => {
+    // Prometheus through the tunnel only: the production file publishes it on Traefik.
+    const production = await render("production", [...ON, "cloudflare.expose=[grafana, prometheus]", "traefik.expose=[alertmanager]"]);
+    const config = production.cloudflare.find((c) => c.type.endsWith("ZeroTrustTunnelCloudflaredConfig"));
+    const ingresses = (config?.inputs.config as { ingresses: Array<{ hostname?: string; path?: string; service: string }> }).ingresses;
+    const prometheus = ingresses.filter((i) => i.hostname?.startsWith("prometheus."));
+    expect(prometheus.map((i) => [i.path, i.service])).toEqual([
+      [expect.stringContaining("/api/v1/write"), "http_status:404"],
+      [expect.stringContaining("/api/v1/otlp"), "http_status:404"],
+      [expect.stringContaining("/api/v1/admin"), "http_status:404"],
+      [undefined, "http://prometheus.monitoring-production.svc:9090"],
+    ]);
+  });
+
+  test("the backup pods reach DNS, their components, Prometheus and the store's port, nothing else", () => {
+    const egress = objectOf(on, "NetworkPolicy", "backup-egress").spec as { egress: Array<{ ports?: Array<{ port: number }> }> };
+    expect(egress.egress.map((e) => (e.ports ?? []).map((p) => p.port))).toEqual([[53, 53], [9090], [9093], [3000], [3100], [9090], [443]]);
+    for (const c of ["prometheus", "alertmanager", "grafana", "loki"])
+      expect(objectsOf(on, "NetworkPolicy", `backup-to-${c}`)).toHaveLength(1);
+  });
+
+  test("Grafana on an external database and Loki turned off are not backed up", async () => {
+    const r = await render("staging", [
+      ...ON,
+      "loki.enabled=false",
+      "logCollector.enabled=false",
+      "grafana.database={type: postgres, host: db.example.com, name: grafana, user: grafana}",
+      "grafanaDatabasePassword=grafana-database-password",
+    ]);
+    expect(
+      objectsOf(r, "CronJob")
+        .map((c) => c.metadata.name)
+        .sort(),
+    ).toEqual(["backup-alertmanager", "backup-prometheus"]);
+  });
+
+  test("every object of the backups, and the restore's Job, passes the official schema", () => {
+    const ours = on.kubernetes.filter((o) => o.object.metadata.labels?.["app.kubernetes.io/name"] === "backup").map((o) => o.object);
+    expect(ours.map((o) => o.kind).sort()).toEqual([
+      "ConfigMap",
+      ...Array(4).fill("CronJob"),
+      ...Array(5).fill("NetworkPolicy"),
+      "Secret",
+      ...Array(5).fill("Service"),
+    ]);
+    const job = restoreJob(
+      objectOf(on, "CronJob", "backup-loki") as unknown as CronJobObject,
+      { from: "latest", list: false, replace: false },
+      "r",
+    );
+    for (const o of [...ours, job as K8sObject]) expect(schemaProblems(o)).toEqual([]);
+  });
+
+  test("the restore's Job: the upload container running `restore`, no snapshot, no affinity, the claim written", () => {
+    const cronJob = objectOf(on, "CronJob", "backup-grafana") as unknown as CronJobObject;
+    const job = restoreJob(cronJob, { from: "latest", list: false, replace: true }, "restore-grafana-1") as {
+      metadata: { name: string; namespace: string };
+      spec: { template: { spec: PodSpec & { volumes: Array<{ name: string }> } } };
+    };
+    const spec = job.spec.template.spec;
+    expect(job.metadata).toMatchObject({ name: "restore-grafana-1", namespace: "monitoring-staging" });
+    expect([spec.initContainers, spec.affinity]).toEqual([undefined, undefined]);
+    expect(spec.containers[0].command).toEqual(["/bin/sh", "/scripts/backup.sh", "restore", "latest"]);
+    expect(spec.containers[0].env).toContainEqual({ name: "BACKUP_REPLACE", value: "1" });
+    expect((spec.containers[0] as unknown as { volumeMounts: Array<{ name: string; readOnly?: boolean }> }).volumeMounts).toContainEqual(
+      expect.objectContaining({ name: "data", readOnly: false }),
+    );
+    const list = restoreJob(cronJob, { list: true, replace: false }, "list-grafana-1") as typeof job;
+    expect(list.spec.template.spec.volumes.map((v) => v.name)).not.toContain("data");
+    expect(list.spec.template.spec.containers[0].command.slice(2)).toEqual(["list"]);
+  });
+});
+
+describe("npm run restore's arguments and refusal (scripts/lib/restore.ts)", () => {
+  test("a component, and either a backup or --list", () => {
+    expect(parseRestoreArgs(["--stack", "staging", "--component", "loki", "--from", "latest"])).toMatchObject({
+      stack: "staging",
+      component: "loki",
+      from: "latest",
+      list: false,
+    });
+    expect(parseRestoreArgs(["--stack", "staging", "--component", "loki", "--list"])).toMatchObject({ list: true });
+    expect(parseRestoreArgs(["--stack", "staging", "--component", "jaeger", "--list"])).toMatch(/--component must be one of/);
+    expect(parseRestoreArgs(["--stack", "staging", "--component", "loki"])).toMatch(/either --from <backup\|latest> or --list/);
+    expect(parseRestoreArgs(["--stack", "staging", "--component", "loki", "--from", "../x"])).toMatch(/--from must be a backup's name/);
+  });
+
+  test("refused while the workload has replicas or pods, named with the command that stops it", () => {
+    expect(restoreRefusal("monitoring-staging", "prometheus", { replicas: 1, pods: ["pod/prometheus-0"] })).toMatch(
+      /^prometheus is running: statefulset prometheus has 1 replica\(s\) \(pods still there: pod\/prometheus-0\).*kubectl -n monitoring-staging scale statefulset prometheus --replicas=0/,
+    );
+    expect(restoreRefusal("monitoring-staging", "grafana", { replicas: 0, pods: ["pod/grafana-1"] })).toMatch(/pods still there/);
+    expect(restoreRefusal("monitoring-staging", "grafana", undefined)).toMatch(/no deployment grafana in namespace monitoring-staging/);
+    expect(restoreRefusal("monitoring-staging", "loki", { replicas: 0, pods: [] })).toBeUndefined();
+  });
+});
