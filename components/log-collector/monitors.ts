@@ -130,4 +130,3 @@ export function monitorBlocks(args: AlloyMonitorsArgs): AlloyBlock[] {
     },
   ];
 }
-

@@ -55,7 +55,6 @@ describe("the monitors in config.alloy", () => {
     expect(duplicateRules({ environment: "staging", scrapedServices: [] })).toHaveLength(1);
   });
 
-
   test("a config without monitors has none of it", () => {
     const plain = alloyConfig({ lokiPushUrl: "http://loki:3100/loki/api/v1/push" });
     expect(plain).not.toContain("prometheus.operator");

@@ -29,6 +29,7 @@ import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as https from "https";
+import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { durationSeconds } from "../../components/kit/units";
@@ -37,6 +38,7 @@ import { waitFor } from "../../scripts/lib/local/processes";
 import { httpGet } from "../../scripts/lib/local/http";
 import { conditionalMetrics, loadCatalog } from "../../scripts/lib/catalog";
 import { promqlMetricNames } from "../../scripts/lib/promql";
+import { importDashboard } from "../../scripts/lib/dashboard-import";
 import { CONTRACT_APPS, FLOOD_APP, LAB_TIMING, Lab, K3S_NODE, NAMESAKE, OTLP_APP } from "./support/lab";
 import { appStatus, datasources, failed, jaegerServices, logLines, resourceOf, traceById, tracesOf } from "./support/otlp";
 import { LAB_BASIC_AUTH } from "./support/traefik";
@@ -108,6 +110,8 @@ const report: {
   borrowed?: Record<string, string | number | boolean | undefined>;
   /** The apps that break their contract: what fired for them, and for no other app (issue 35). */
   contract?: Record<string, string | number | boolean | undefined>;
+  /** Node Exporter Full, imported by npm run dashboard:import: how many of its panels show data (issue 36). */
+  imported?: Record<string, string | number>;
 } = {
   otlp: [],
   startedAt: new Date().toISOString(),
@@ -528,6 +532,55 @@ describe("the live lab (staging stack, exact binaries)", () => {
       }
     }
     expect(empty).toEqual([]);
+  });
+});
+
+describe("a community dashboard imported with npm run dashboard:import (issue 36)", () => {
+  test("Node Exporter Full, as grafana.com exports it, shows the lab's node: every panel whose metrics the node exposes has data", async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "lab-import-"));
+    const fixture = path.join(__dirname, "..", "fixtures", "community-dashboards", "node-exporter-full.json");
+    const result = await importDashboard({ file: fixture, folder: "imported", force: false, team: "team" }, root);
+    expect(result.checkProblems).toEqual([]);
+    const dashboard = JSON.parse(fs.readFileSync(path.join(root, result.file), "utf8")) as JsonObject;
+    fs.rmSync(root, { recursive: true, force: true });
+    // Its custom variable (the disk devices' pattern) at the value it is exported with, as Grafana starts it.
+    const custom: Record<string, string> = {};
+    for (const { variable, name } of templateVariables(dashboard)) {
+      const current = isObject(variable.current) ? variable.current.value : undefined;
+      if (variable.type === "custom" && typeof current === "string") custom[name] = current;
+    }
+    const choices = (await variableChoices(dashboard)).map((c) => ({ ...custom, ...c }));
+    // The rendered job scrapes the lab's node-exporter: the job and node variables offer it.
+    expect(choices.map((c) => c.job)).toContain("node-exporter");
+    const choice = choices.find((c) => c.job === "node-exporter") as Record<string, string>;
+    const exposed = new Set((await promQuery('count by (__name__) ({__name__=~"node_.+"})')).map((s) => s.metric.__name__));
+    const panels: Array<{ where: string; headline: boolean; series: number; missing: string[] }> = [];
+    for (const { panel, where, nested } of walkPanels(dashboard)) {
+      const exprs = (Array.isArray(panel.targets) ? (panel.targets as JsonObject[]) : [])
+        .filter((t) => typeof t.expr === "string" && t.expr !== "")
+        .map((t) => substitute(t.expr as string, choice));
+      if (exprs.length === 0) continue;
+      let series = 0;
+      for (const expr of exprs) series += (await promQuery(expr, { seconds: 60, step: 5 })).length;
+      // What the panel reads that this host's node-exporter does not expose (no such hardware, a collector off).
+      const missing = [...new Set(exprs.flatMap((e) => promqlMetricNames(e)))]
+        .filter((m) => m.startsWith("node_") && !exposed.has(m))
+        .sort();
+      panels.push({ where, headline: !nested, series, missing });
+    }
+    report.imported = {
+      dashboard: "node-exporter-full.json (grafana.com 1860)",
+      panels: panels.length,
+      withData: panels.filter((p) => p.series > 0).length,
+      emptyForWantOfMetrics: panels.filter((p) => p.series === 0 && p.missing.length > 0).length,
+    };
+    // The top rows (CPU, memory, disk and network at a glance) all show data, bar what the host lacks.
+    const headline = panels.filter((p) => p.headline);
+    expect(headline.length).toBeGreaterThanOrEqual(10);
+    expect(headline.filter((p) => p.series === 0 && p.missing.length === 0).map((p) => p.where)).toEqual([]);
+    expect(headline.filter((p) => p.series > 0).length).toBeGreaterThanOrEqual(headline.length - 2);
+    // Every other panel has data unless a metric it reads is not exposed here.
+    expect(panels.filter((p) => p.series === 0 && p.missing.length === 0).map((p) => p.where)).toEqual([]);
   });
 });
 
