@@ -16,7 +16,7 @@ import * as bcrypt from "bcryptjs";
 import { SECRET_KEYS } from "../../config";
 import { SALT_OUTPUT } from "../../preflight/stack-salt";
 import { deleteNamespace } from "./support/apps";
-import { KubeObject, get } from "./support/kube";
+import { KubeObject, apply, get } from "./support/kube";
 import { StackHandle, openStack, outputCollector } from "./support/stack";
 import { SEALED_ROUTING } from "../support/sealed-routing";
 import { SEALED_SIGN_IN } from "../support/sealed-sign-in";
@@ -159,7 +159,12 @@ async function grafanaDigestOf(namespace: string): Promise<string> {
   return deployment.spec.template.metadata.annotations["checksum/admin-password"];
 }
 
+/** The namespaces both stacks watch beyond their own (the stack file's apps', the billing target's): a team's, there before the stack. */
+const WATCHED = ["shop-staging", "billing"];
+
 beforeAll(async () => {
+  // The collector's read access to their events is bound in them.
+  for (const name of WATCHED) await apply({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
   for (const stack of STACKS) {
     const handle = await openStack("staging", { secrets: stack.secrets });
     handle.editStackFile((c) => {
@@ -183,6 +188,7 @@ afterAll(async () => {
       await deleteNamespace(run.stack.name);
     }
   }
+  for (const name of WATCHED) await deleteNamespace(name);
 });
 
 describe("every secret key the tier can set, swept on the real engine", () => {

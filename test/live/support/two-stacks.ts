@@ -177,11 +177,12 @@ export class TwoStacks {
     this.kubeconfig = cluster.kubeconfig;
     process.env.KUBECONFIG = cluster.kubeconfig;
     const rank = (kind: string) => (kind === "Namespace" ? 0 : kind === "CustomResourceDefinition" ? 1 : 2);
+    // The teams' namespaces exist before the stacks, as a team's do: each collector's read access to their events is bound in them.
+    for (const team of this.teams()) await createTeamWorkloads(team);
     for (const s of Object.values(this.stacks)) {
       const objects = s.stack.rendered.kubernetes.filter((o) => !o.patch).map((o) => o.object);
       for (const obj of [...objects].sort((a, b) => rank(a.kind) - rank(b.kind))) await apply(obj);
     }
-    for (const team of this.teams()) await createTeamWorkloads(team);
     const namespaces = new Set(this.namespaces());
     this.pods = await waitFor(
       "every pod of both stacks and both teams running",
