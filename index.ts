@@ -22,6 +22,7 @@ import { VOLUMES_OUTPUT, parseVolumeRecords } from "./components/stack/volumes";
 import { applyPreviousNamespace, applyPreviousVolumes } from "./preflight/volume-changes";
 import { withOidcEndpoints } from "./preflight/oidc-discovery";
 import { checkSharedLogs } from "./preflight/shared-logs";
+import { checkSharedKubeStateMetrics } from "./preflight/shared-kube-state-metrics";
 import { describeSignIn } from "./components/grafana/sign-in";
 import { readOperatorObjects } from "./preflight/operator-objects";
 
@@ -159,6 +160,24 @@ async function main(): Promise<Record<string, unknown>> {
     } else {
       try {
         await checkSharedLogs(config, raw.project);
+      } catch (err) {
+        if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+        throw err;
+      }
+    }
+  }
+
+  // A stack that scrapes another stack's kube-state-metrics: that one must report every namespace
+  // this stack watches (preflight/shared-kube-state-metrics.ts), read from the cluster before any resource.
+  if (config.kubeStateMetrics.sharedFrom !== undefined) {
+    if (underMocks()) {
+      pulumi.log.warn(
+        `${raw.project}:kubeStateMetrics.sharedFrom: the offline render has no cluster to read which namespaces the kube-state-metrics ` +
+          `of the stack in ${config.kubeStateMetrics.sharedFrom} reports; pulumi preview and up check it.`,
+      );
+    } else {
+      try {
+        await checkSharedKubeStateMetrics(config, raw.project);
       } catch (err) {
         if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
         throw err;

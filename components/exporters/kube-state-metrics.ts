@@ -20,6 +20,8 @@ import {
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
 
+/** The name of its Deployment and container (what a stack that scrapes it reads: preflight/shared-kube-state-metrics.ts). */
+export const KUBE_STATE_METRICS_NAME = "kube-state-metrics";
 export const KSM_METRICS_PORT = 8080;
 
 export const KSM_TELEMETRY_PORT = 8081;
@@ -217,7 +219,7 @@ export class KubeStateMetrics extends StackComponent {
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
-        metadata: objectMeta(id, args.namespace, "kube-state-metrics"),
+        metadata: objectMeta(id, args.namespace, KUBE_STATE_METRICS_NAME),
         spec: {
           replicas: 1,
           selector: { matchLabels: selectorLabels(id) },
@@ -232,7 +234,7 @@ export class KubeStateMetrics extends StackComponent {
               securityContext: restrictedPodSecurity(65534),
               containers: [
                 {
-                  name: "kube-state-metrics",
+                  name: KUBE_STATE_METRICS_NAME,
                   image: imageOf(id),
                   args: kubeStateMetricsFlags(args.namespaces, args.customResourceState?.config),
                   ports: [
@@ -256,7 +258,7 @@ export class KubeStateMetrics extends StackComponent {
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
       {
-        metadata: objectMeta(id, args.namespace, "kube-state-metrics"),
+        metadata: objectMeta(id, args.namespace, KUBE_STATE_METRICS_NAME),
         spec: {
           selector: selectorLabels(id),
           ports: [
@@ -271,7 +273,7 @@ export class KubeStateMetrics extends StackComponent {
     new k8s.networking.v1.NetworkPolicy(
       `${name}-network-policy`,
       {
-        metadata: objectMeta(id, args.namespace, "kube-state-metrics"),
+        metadata: objectMeta(id, args.namespace, KUBE_STATE_METRICS_NAME),
         spec: ingressPolicySpec(selectorLabels(id), [
           { ports: [KSM_METRICS_PORT, KSM_TELEMETRY_PORT], from: [{ pods: prometheusPodLabels(args.environment) }] },
           // The stacks that scrape it instead of running their own: their Prometheus, on the metrics port.
