@@ -13,7 +13,9 @@ import { StackHandle, openStack } from "./support/stack";
 const NAMESPACE = "monitoring-staging";
 /** The namespace of the stack file's apps: watched, so the collector reads its events there (a RoleBinding in it). */
 const APPS_NAMESPACE = "shop-staging";
-const NAMESPACES = [NAMESPACE, `${NAMESPACE}-agents`, APPS_NAMESPACE];
+/** The stack's own namespaces, which its destroy removes; the apps' namespace is the team's and stays. */
+const STACK_NAMESPACES = [NAMESPACE, `${NAMESPACE}-agents`];
+const NAMESPACES = [...STACK_NAMESPACES, APPS_NAMESPACE];
 const SECRETS = {
   grafanaAdminPassword: "volumes-grafana-admin-password",
   "basicAuthPasswords.admin": "volumes-basic-auth-password",
@@ -189,8 +191,11 @@ describe('the way out: claims made anew (docs/operations.md, "Changing volumes")
     expect(result.summary.result).toBe("succeeded");
     await waitFor("the stack's namespaces gone", async () => {
       const left = [];
-      for (const ns of NAMESPACES) if (await get("namespace", ns)) left.push(ns);
+      for (const ns of STACK_NAMESPACES) if (await get("namespace", ns)) left.push(ns);
       return left.length ? `left: ${left.join(", ")}` : undefined;
     });
+    // In the team's namespace, which stays, nothing of the stack is left (the collector's events RoleBinding).
+    expect(await get("namespace", APPS_NAMESPACE)).toBeTruthy();
+    expect(await list("rolebindings", APPS_NAMESPACE, "app.kubernetes.io/part-of=monitoring-stack")).toEqual([]);
   });
 });
