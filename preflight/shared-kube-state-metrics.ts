@@ -50,7 +50,12 @@ export function sharedKubeStateMetricsProblems(
   const shareKey = "monitoring:kubeStateMetrics.shareWith";
   const entry = `{namespace: ${stack.namespace}, namespaces: [${stack.namespaces.join(", ")}]}`;
   if (args === undefined) {
-    return [{ key, message: `${where} has no ${KUBE_STATE_METRICS_NAME} container: is it this project's? pulumi up the stack in ${stack.sharedFrom}` }];
+    return [
+      {
+        key,
+        message: `${where} has no ${KUBE_STATE_METRICS_NAME} container: is it this project's? pulumi up the stack in ${stack.sharedFrom}`,
+      },
+    ];
   }
   const flag = args.find((a) => a.startsWith(FLAG));
   // Without the flag it reports every namespace (a stack that watches every namespace; refused with shareWith).
@@ -82,6 +87,10 @@ export async function checkSharedKubeStateMetrics(
   if (sharedFrom === undefined) return;
   const key = `${project}:kubeStateMetrics.sharedFrom`;
   const args = await read(sharedFrom, `${key} Deployment ${sharedFrom}/${KUBE_STATE_METRICS_NAME}`);
-  const problems = sharedKubeStateMetricsProblems(args, { namespace: cfg.namespace, sharedFrom, namespaces: expectedObjectNamespaces(cfg) }, key);
+  const problems = sharedKubeStateMetricsProblems(
+    args,
+    { namespace: cfg.namespace, sharedFrom, namespaces: expectedObjectNamespaces(cfg) },
+    key,
+  );
   if (problems.length > 0) throw new ConfigError(problems);
 }

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { bool, dnsLabel, resources } from "../kit/fields";
 import { ArgsProblem } from "../kit/problems";
+import { shareEntryProblems } from "../kit/share";
 import { componentSection, overDefaults } from "../kit/section";
 import { KUBE_STATE_METRICS_DEFAULTS, KubeStateMetricsDefaults } from "./kube-state-metrics";
 
@@ -60,16 +61,7 @@ function problems(section: KubeStateMetricsSection): ArgsProblem[] {
       involves: ["enabled"],
     });
   }
-  const seen = new Map<string, number>();
-  section.shareWith.forEach((entry, i) => {
-    const first = seen.get(entry.namespace);
-    if (first !== undefined) {
-      found.push({
-        key: `shareWith[${i}].namespace`,
-        message: `names ${entry.namespace} again (shareWith[${first}]): give each stack one entry`,
-      });
-    } else seen.set(entry.namespace, i);
-  });
+  found.push(...shareEntryProblems(section.shareWith));
   return found;
 }
 

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { bool, dnsLabel, matching, nonEmpty, plainHttpUrl, resources } from "../kit/fields";
 import { ArgsProblem } from "../kit/problems";
+import { shareEntryProblems } from "../kit/share";
 import { componentSection, overDefaults } from "../kit/section";
 import { LOG_COLLECTOR_AGENT, LOG_COLLECTOR_DEFAULTS, LogCollectorDefaults } from "./args";
 
@@ -100,21 +101,7 @@ function problems(section: LogCollectorSection): ArgsProblem[] {
       involves: ["enabled"],
     });
   }
-  const seen = new Map<string, number>();
-  section.shareWith.forEach((entry, i) => {
-    const first = seen.get(entry.namespace);
-    if (first !== undefined) {
-      found.push({
-        key: `shareWith[${i}].namespace`,
-        message: `names ${entry.namespace} again (shareWith[${first}]): give each stack one entry`,
-      });
-    } else seen.set(entry.namespace, i);
-    const names = new Map<string, number>();
-    entry.namespaces.forEach((ns, j) => {
-      if (names.has(ns)) found.push({ key: `shareWith[${i}].namespaces[${j}]`, message: `names ${ns} twice` });
-      else names.set(ns, j);
-    });
-  });
+  found.push(...shareEntryProblems(section.shareWith));
   // A namespace's logs go to one other stack: two would store them twice.
   const owner = new Map<string, string>();
   section.shareWith.forEach((entry, i) =>

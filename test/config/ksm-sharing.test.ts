@@ -51,6 +51,12 @@ describe("kubeStateMetrics.shareWith and kubeStateMetrics.sharedFrom", () => {
       /^monitoring:kubeStateMetrics\.shareWith\[1\]\.namespace: names monitoring-staging again \(shareWith\[0\]\)/,
     ],
     [
+      "a namespace twice in one entry",
+      "production",
+      { kubeStateMetrics: { shareWith: [{ namespace: "monitoring-staging", namespaces: ["shop-staging", "shop-staging"] }] } },
+      /^monitoring:kubeStateMetrics\.shareWith\[0\]\.namespaces\[1\]: names shop-staging twice/,
+    ],
+    [
       "its own namespace as the other stack's",
       "production",
       { kubeStateMetrics: { shareWith: [{ namespace: "monitoring-production", namespaces: ["shop-staging"] }] } },

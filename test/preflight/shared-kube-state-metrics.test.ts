@@ -69,7 +69,9 @@ describe("the scraping stack's check of the shared kube-state-metrics", () => {
       },
     ]);
     // Production without any entry: both are missing.
-    expect(sharedKubeStateMetricsProblems(productionFlags([]), stack, KEY)[0].message).toContain("objects of monitoring-staging, shop-staging");
+    expect(sharedKubeStateMetricsProblems(productionFlags([]), stack, KEY)[0].message).toContain(
+      "objects of monitoring-staging, shop-staging",
+    );
   });
 
   test("one that reports every namespace passes; a Deployment without its container is refused", () => {
