@@ -41,16 +41,9 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { formatBytes } from "../components/kit/units";
 import { measureCollector } from "./lib/bench/collector-footprint";
-import {
-  KSM_PLAN,
-  KSM_QUICK_PLAN,
-  KsmFootprint,
-  KsmRun,
-  ksmRequestBytes,
-  ksmTable,
-  sharedNodeRenders,
-  sharingRenders,
-} from "./lib/bench/ksm-figures";
+import { KSM_PLAN, KSM_QUICK_PLAN, ksmTable } from "./lib/bench/ksm-figures";
+import { Measurement } from "./lib/bench/measurement";
+import { ksmMeasurements, measureSharedNode } from "./lib/bench/shared-node";
 import { measureKubeStateMetrics } from "./lib/bench/ksm-footprint";
 import { OTLP_PLAN, OTLP_QUICK_PLAN, OtlpFootprint, measureOtlp, otlpTable } from "./lib/bench/otlp-footprint";
 import { BenchArgs, RENDER_PROCESS_SECONDS, parseBenchArgs, readRuleSet } from "./lib/bench/figures";
@@ -62,16 +55,6 @@ import { kubernetesYaml, requestedResources } from "./lib/render";
 import { renderStack } from "./lib/render-stack";
 import { ROOT } from "./lib/stackfile";
 import { manyApps } from "./lib/local/many-apps";
-
-interface Measurement {
-  name: string;
-  value: number;
-  unit: string;
-  target: number;
-  /** "max": the value must stay at or below the target. */
-  kind: "max";
-  display?: string;
-}
 
 const MIB = 1024 * 1024;
 
@@ -209,63 +192,6 @@ async function measureStack(stack: "staging" | "production", runs: number): Prom
       target: 5 * MIB,
       kind: "max",
       display: formatBytes(yamlBytes),
-    },
-  ];
-}
-
-/**
- * The memory both stack files request on one node when production's collector serves staging:
- * staging sets logCollector.sharedFrom, production shares with it the namespaces of staging's apps.
- * Every component of the files, their database exporters (32Mi each) included.
- */
-async function measureSharedNode(): Promise<Measurement[]> {
-  const { staging, production } = await sharedNodeRenders();
-  const requested = { staging: requestedResources(staging).bytes, production: requestedResources(production).bytes };
-  return (["staging", "production"] as const).map((stack) => ({
-    name: `one node, production's collector serving staging, with the files' database exporters: ${stack}'s memory requested`,
-    value: requested[stack],
-    unit: "B",
-    target: TARGETS.sharedNode[stack],
-    kind: "max" as const,
-    display: `${formatBytes(requested[stack])} (both: ${formatBytes(requested.staging + requested.production)})`,
-  }));
-}
-
-/**
- * kube-state-metrics on a node with both stack files: each instance's steady RSS within the request
- * its stack renders (the shared one within production's, which serves staging), and the question of issue 35 (twice, narrowed, or once for both?) as a
- * figure held to the answer the stack gives (docs/operations.md): one shared instance plus what the
- * sharing costs the scraping Prometheus within the two narrowed ones.
- */
-async function ksmMeasurements(f: KsmFootprint): Promise<Measurement[]> {
-  const renders = await sharedNodeRenders();
-  const sharing = await sharingRenders();
-  const within = (run: KsmRun, stack: "production" | "staging"): Measurement => {
-    const i = f.instances[run];
-    const request = ksmRequestBytes(run === "shared" ? sharing[stack] : renders[stack]);
-    return {
-      name: `kube-state-metrics (${run === "shared" ? "both stacks'" : `${run}'s`} namespaces): steady RSS within ${stack}'s request`,
-      value: i.rssBytes,
-      unit: "B",
-      target: request,
-      kind: "max",
-      display: `${formatBytes(i.rssBytes)} (request ${formatBytes(request)})`,
-    };
-  };
-  const sharingCost = f.prometheus.sharing.rssBytes - f.prometheus.own.rssBytes;
-  return [
-    within("production", "production"),
-    within("staging", "staging"),
-    within("shared", "production"),
-    {
-      name: "kube-state-metrics: one for both stacks + the sharing's cost to the scraping Prometheus, within two narrowed",
-      value: f.sharedBytes + Math.max(0, sharingCost),
-      unit: "B",
-      target: f.twoNarrowedBytes,
-      kind: "max",
-      display:
-        `${formatBytes(f.sharedBytes)} + ${formatBytes(sharingCost)} (two narrowed: ${formatBytes(f.twoNarrowedBytes)}; ` +
-        `anonymous memory ${formatBytes(f.instances.shared.anonBytes)} against ${formatBytes(f.instances.production.anonBytes + f.instances.staging.anonBytes)})`,
     },
   ];
 }
@@ -455,7 +381,7 @@ async function main(): Promise<void> {
   const measurements = [
     ...(await measureStack("staging", args.runs)),
     ...(await measureStack("production", args.runs)),
-    ...(await measureSharedNode()),
+    ...(await measureSharedNode(TARGETS.sharedNode)),
     measureRenderProcess("staging", args.runs),
     measureRenderProcess("production", args.runs),
     measureQuickTests(),

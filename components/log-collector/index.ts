@@ -41,7 +41,8 @@ import {
   tracesOtlpEndpoint,
 } from "../kit/services";
 import { POD_LOGS_DIR } from "./relabelling";
-import { MONITOR_COMPONENTS, monitorBlocks } from "./monitors";
+import { monitorBlocks } from "./monitors";
+import { eventsReadAccess, monitorReadRules, monitorSecretsAccess } from "./access";
 
 /** Where the agent sees the external Loki endpoint's credential (logCollector.externalLoki). */
 export const EXTERNAL_LOKI_DIR = "/etc/alloy-secrets/external-loki";
@@ -79,48 +80,6 @@ export function alloyClusterArgs(agentsNamespace: string): string[] {
 /** Whether the DaemonSet's pods form an Alloy cluster: events and monitors each share their work out among them. */
 function clustered(args: Pick<LogCollectorArgs, "events" | "monitors">): boolean {
   return Boolean(args.events || args.monitors);
-}
-
-/** The ClusterRole that reads events (get, list, watch: nothing else), bound where the collector watches them. */
-const EVENTS_RULES = [{ apiGroups: [""], resources: ["events"], verbs: ["get", "list", "watch"] }];
-
-/**
- * Read access to events for a collector's service account: cluster-wide when `namespaces` is
- * undefined (the stack watches every namespace), else a RoleBinding in each namespace given, to a
- * ClusterRole `<clusterRoleName>` that only reads events. Each namespace must exist when it is created.
- */
-export function eventsReadAccess(
-  name: string,
-  args: {
-    clusterRoleName: string;
-    labels: Record<string, string>;
-    namespaces: readonly string[] | undefined;
-    subject: { namespace: string; name: pulumi.Input<string> };
-  },
-  opts: pulumi.CustomResourceOptions,
-): void {
-  const role = new k8s.rbac.v1.ClusterRole(
-    `${name}-events-role`,
-    { metadata: { name: args.clusterRoleName, labels: args.labels }, rules: EVENTS_RULES },
-    opts,
-  );
-  const roleRef = { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name };
-  const subjects = [{ kind: "ServiceAccount", name: args.subject.name, namespace: args.subject.namespace }];
-  if (args.namespaces === undefined) {
-    new k8s.rbac.v1.ClusterRoleBinding(
-      `${name}-events-binding`,
-      { metadata: { name: args.clusterRoleName, labels: args.labels }, roleRef, subjects },
-      opts,
-    );
-    return;
-  }
-  for (const namespace of args.namespaces) {
-    new k8s.rbac.v1.RoleBinding(
-      `${name}-events-binding-${namespace}`,
-      { metadata: { name: args.clusterRoleName, namespace, labels: args.labels }, roleRef, subjects },
-      opts,
-    );
-  }
 }
 
 /**
@@ -280,30 +239,16 @@ export class LogCollector extends StackComponent {
 
     // The Secrets the monitors may name: `get` of those names, in their namespace, and nothing else.
     if (monitors) {
-      const byNamespace = new Map<string, string[]>();
-      for (const ref of monitors.secrets) {
-        const [secretNs, secret] = ref.split("/");
-        byNamespace.set(secretNs, [...(byNamespace.get(secretNs) ?? []), secret]);
-      }
-      for (const [secretNs, names] of [...byNamespace].sort(([a], [b]) => a.localeCompare(b))) {
-        const role = new k8s.rbac.v1.Role(
-          `${name}-monitor-secrets-${secretNs}`,
-          {
-            metadata: { name: `${clusterName}-monitor-secrets`, namespace: secretNs, labels },
-            rules: [{ apiGroups: [""], resources: ["secrets"], resourceNames: [...names].sort(), verbs: ["get"] }],
-          },
-          { parent: this },
-        );
-        new k8s.rbac.v1.RoleBinding(
-          `${name}-monitor-secrets-${secretNs}`,
-          {
-            metadata: { name: `${clusterName}-monitor-secrets`, namespace: secretNs, labels },
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
-            subjects: [{ kind: "ServiceAccount", name: serviceAccount.metadata.name, namespace: ns }],
-          },
-          { parent: this },
-        );
-      }
+      monitorSecretsAccess(
+        name,
+        {
+          roleName: `${clusterName}-monitor-secrets`,
+          labels,
+          secrets: monitors.secrets,
+          subject: { namespace: ns, name: serviceAccount.metadata.name },
+        },
+        { parent: this },
+      );
     }
 
     // The external endpoint's password or token: a Secret of the agents namespace, read by Alloy as a file.
@@ -485,18 +430,4 @@ export class LogCollector extends StackComponent {
     this.scrapeTargets = [{ job: agent, namespace: ns, selector: selectorLabels(id), port: "http-metrics", instance: "node" }];
     this.registerOutputs({ scrapeTargets: this.scrapeTargets });
   }
-}
-
-/**
- * What watching the monitors takes, read-only: the three kinds, and what their targets are
- * discovered from (Services, Endpoints and EndpointSlices, Pods; Ingresses for a Probe's ingress
- * targets). Secrets are not among them: each one a monitor may name has a Role of its own.
- */
-export function monitorReadRules(): k8s.types.input.rbac.v1.PolicyRule[] {
-  return [
-    { apiGroups: ["monitoring.coreos.com"], resources: [...MONITOR_COMPONENTS], verbs: ["get", "list", "watch"] },
-    { apiGroups: [""], resources: ["services", "endpoints"], verbs: ["get", "list", "watch"] },
-    { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
-    { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: ["get", "list", "watch"] },
-  ];
 }

@@ -8,7 +8,8 @@ import { KubeStateMetrics, sharedKubeStateMetricsTarget } from "../exporters/kub
 import { NodeExporter } from "../exporters/node-exporter";
 import { Loki } from "../loki";
 import { Tracing } from "../tracing";
-import { LogCollector, eventsReadAccess } from "../log-collector";
+import { LogCollector } from "../log-collector";
+import { eventsReadAccess } from "../log-collector/access";
 import { LOG_COLLECTOR_AGENT } from "../log-collector/args";
 import { StackComponent } from "../kit/component";
 import { stackLabels } from "../kit/labels";

@@ -13,7 +13,7 @@ import { LOADED_RECORD, operatorLoadedRules } from "../../components/prometheus/
 import { ImageName, imageVersion } from "../../components/images";
 import { CATALOG_DIR, loadCatalog } from "../../scripts/lib/catalog";
 import { promqlMetricNames, promqlProblem } from "../../scripts/lib/promql";
-import { logqlRuleProblems } from "../../scripts/lib/team-check";
+import { logqlRuleProblems } from "../../scripts/lib/logql-rules";
 import {
   AlertRule,
   RULES_DIR,

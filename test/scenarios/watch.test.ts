@@ -8,7 +8,7 @@
 import * as YAML from "yaml";
 import type { Rendered } from "../../scripts/lib/render";
 import { watchSummary } from "../../scripts/lib/render";
-import { CLUSTER_ALERTS } from "../../components/stack/args";
+import { CLUSTER_ALERTS } from "../../components/stack/content";
 import { parseStackConfig } from "../../config";
 import { readStackConfig } from "../../scripts/lib/stackfile";
 import { containerArgs, objectsOf } from "../../scripts/lib/local/rendered";

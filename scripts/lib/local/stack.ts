@@ -36,7 +36,7 @@ import {
 } from "./prometheus";
 import { containerArgs } from "./rendered";
 import { SyntheticNode } from "./synthetic";
-import { OTLP_RECEIVER_BLOCK, startJaeger } from "./tracing";
+import { OTLP_RECEIVER_BLOCK, localJaegerConfig } from "./tracing";
 
 /** The ports of the stack's processes and servers. */
 const STACK_PORTS = [
@@ -272,7 +272,12 @@ export class LocalStack<Extra extends string = never> {
       health: p.jaegerHealth,
       queryGrpc: p.jaegerQueryGrpc,
     };
-    return startJaeger(this.local, this.rendered.files.get("tracing/jaeger.yaml") ?? "", this.tmp, ports);
+    const file = path.join(this.tmp, "jaeger.yaml");
+    const rendered = this.rendered.files.get("tracing/jaeger.yaml") ?? "";
+    fs.writeFileSync(file, YAML.stringify(localJaegerConfig(rendered, path.join(this.tmp, "jaeger"), ports)));
+    const jaeger = this.local.start("jaeger", stackBinary("jaeger"), [`--config=${file}`]);
+    await waitFor("Jaeger ready", () => isReady(`http://${LOOPBACK}:${ports.health}`, "/status"), 60_000, 500, [jaeger]);
+    return jaeger;
   }
 
   /**

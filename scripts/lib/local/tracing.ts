@@ -1,5 +1,5 @@
 /**
- * The traces side of a local run: Jaeger with its rendered config, and the collector's OTLP
+ * The traces side of a local run: Jaeger's rendered config (LocalStack.startJaeger runs it), and the collector's OTLP
  * endpoint for apps (the rendered `otelcol.*` blocks of config.alloy), made runnable on
  * 127.0.0.1. Only listen addresses, destinations, data paths and how the sending pod is found change:
  *
@@ -10,14 +10,11 @@
  *   one (the benchmark) the processor passes signals through, and the namespace and pod are the
  *   app's own resource attributes. Everything after it (the labels, the batches, the exporters) runs as rendered.
  */
-import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { JAEGER_PATHS, JAEGER_PORTS } from "../../../components/tracing/jaeger-config";
 import { OTLP_PORTS, TRACES_QUERY_PORT } from "../../../components/kit/services";
-import { isReady } from "./http";
-import { LOOPBACK, LocalRun, ManagedProcess, waitFor } from "./processes";
-import { stackBinary } from "./binaries";
+import { LOOPBACK } from "./processes";
 
 /** Jaeger's ports here: OTLP in, the query API, its own metrics and health, the query gRPC API. */
 export interface JaegerPorts {
@@ -57,15 +54,6 @@ export function localJaegerConfig(text: string, root: string, ports: JaegerPorts
   const service = config.service as { telemetry: { metrics: { readers: Array<{ pull: { exporter: { prometheus: object } } }> } } };
   for (const reader of service.telemetry.metrics.readers) reader.pull.exporter.prometheus = { host: LOOPBACK, port: ports.metrics };
   return config;
-}
-
-/** Starts Jaeger with the rendered config, made local, under `dir`; waits until its health check answers. */
-export async function startJaeger(local: LocalRun, rendered: string, dir: string, ports: JaegerPorts): Promise<ManagedProcess> {
-  const file = path.join(dir, "jaeger.yaml");
-  fs.writeFileSync(file, YAML.stringify(localJaegerConfig(rendered, path.join(dir, "jaeger"), ports)));
-  const jaeger = local.start("jaeger", stackBinary("jaeger"), [`--config=${file}`]);
-  await waitFor("Jaeger ready", () => isReady(`http://${LOOPBACK}:${ports.health}`, "/status"), 60_000, 500, [jaeger]);
-  return jaeger;
 }
 
 /** Where the collector's OTLP endpoint listens and sends, here. */

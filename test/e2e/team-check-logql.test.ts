@@ -1,11 +1,13 @@
 /**
  * `npm run check` on a team's LogQL rules (rules/logs/): each expr parsed with Grafana's LogQL
  * grammar and required to be a metric query, each problem naming its file and rule; the shipped
- * advice (severity, summary) as for Prometheus rules. No binary: LogQL rules need no promtool.
+ * advice (severity, summary) as for Prometheus rules. LogQL rules need no promtool, but npm run
+ * check and checkTeamContent are the command that runs it on the team's Prometheus rules: end to end.
  */
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { checkTeamContent, formatTeamCheck, logqlRuleProblems } from "../../scripts/lib/team-check";
+import { checkTeamContent, formatTeamCheck } from "../../scripts/lib/team-check";
+import { logqlRuleProblems } from "../../scripts/lib/logql-rules";
 import { builtinNames } from "../../preflight/team-content";
 import { teamDir } from "../support/team-content";
 
