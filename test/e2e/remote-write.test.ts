@@ -364,6 +364,13 @@ describe("remote write: the real Prometheus, with the rendered remote_write, to 
       const result = (JSON.parse(reply.body) as { data: { result: Array<{ metric: Record<string, string> }> } }).data.result;
       return result.map((r) => `${r.metric.environment}/${r.metric.cluster}`).sort();
     };
+    // The environment label may arrive before production's first self-scrape has: wait for its up series.
+    await run.waitFor(
+      "production's up series in the store",
+      async () => ((await selected(".*")).length === 2 ? true : undefined),
+      60_000,
+      1000,
+    );
     expect(await selected("production")).toEqual(["production/lab-2"]);
     expect(await selected("staging")).toEqual([`staging/${CLUSTER}`]);
     expect(await selected(".*")).toEqual(["production/lab-2", `staging/${CLUSTER}`]);
