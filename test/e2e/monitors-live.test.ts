@@ -55,6 +55,9 @@ const query = async (q: string) =>
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "monitors-live-"));
+  // A control plane of its own, in its own directory: the cluster tier may be running beside the
+  // offline tier's e2e part (.ci/run), on the checkout's .cluster/, which this file must never touch.
+  process.env.LOCAL_CLUSTER_DIR = path.join(dir, ".cluster");
   const cluster = await clusterUp({ owned: true, ttlSeconds: 1200, log: (m) => console.error(`cluster: ${m}`) });
   kubeconfig = cluster.kubeconfig;
 
@@ -162,8 +165,9 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  await clusterDown();
-  fs.rmSync(dir, { recursive: true, force: true });
+  if (dir !== undefined) await clusterDown();
+  delete process.env.LOCAL_CLUSTER_DIR;
+  if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
 }, 120_000);
 
 test("the API server took the charts' objects under the stack's CRDs", () => {

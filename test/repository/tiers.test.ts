@@ -87,6 +87,17 @@ test("every test of test/e2e reaches a binary: one that runs none belongs in a f
   expect(idle).toEqual([]);
 });
 
+test("a test outside test/cluster that starts a control plane starts its own: LOCAL_CLUSTER_DIR, never the cluster tier's .cluster/", () => {
+  // .ci/run runs the cluster tier beside the offline tier's e2e part and the live tier; a file that
+  // used the checkout's .cluster/ would find the tier's cluster, or bring it down at its end.
+  const startsOne =
+    /\bup\s+as\s+\w+\s*[,}][^;]*from\s+["'][./]+scripts\/lib\/cluster["']|\{[^}]*\bup\b[^}]*\}\s*from\s+["'][./]+scripts\/lib\/cluster["']/;
+  const shared = TEST_FILES.filter((f) => folderOf(f) !== "cluster")
+    .filter((f) => startsOne.test(fs.readFileSync(path.join(ROOT, f), "utf8")))
+    .filter((f) => !/LOCAL_CLUSTER_DIR/.test(fs.readFileSync(path.join(ROOT, f), "utf8")) && folderOf(f) !== "live");
+  expect(shared).toEqual([]);
+});
+
 test("every folder of test/ with tests is a tier's: a folder of test:quick, or one that runs binaries", () => {
   const folders = new Set(TEST_FILES.filter((f) => f.endsWith(".test.ts")).map(folderOf));
   expect([...folders].filter((f) => !QUICK_FOLDERS.includes(f) && !BINARY_FOLDERS.includes(f))).toEqual([]);
