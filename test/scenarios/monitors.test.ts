@@ -12,9 +12,12 @@ import { schemaProblems } from "../support/schema";
 
 let on: Rendered;
 let off: Rendered;
+let alone: Rendered;
 beforeAll(async () => {
   on = await render("staging", ["monitors.enabled=true", 'monitors.secrets=["shop-staging/metrics-auth", "shop-staging/other"]']);
   off = await render("staging");
+  // Neither monitors nor events: the collectors form no cluster.
+  alone = await render("staging", ["logCollector.events=false"]);
 });
 
 type Rule = { apiGroups?: string[]; resources?: string[]; resourceNames?: string[]; verbs: string[] };
@@ -103,7 +106,9 @@ describe("monitors.enabled", () => {
 
   test("off, none of it", () => {
     expect(objectsOf(off, "CustomResourceDefinition")).toEqual([]);
-    expect(containerArgs(off, "DaemonSet", "alloy").join(" ")).not.toMatch(/cluster/);
+    // The collectors' cluster stays while the events use it (logCollector.events, on by default), and goes with them.
+    expect(containerArgs(off, "DaemonSet", "alloy").join(" ")).toMatch(/--cluster\.enabled=true/);
+    expect(containerArgs(alone, "DaemonSet", "alloy").join(" ")).not.toMatch(/cluster/);
     expect(containerArgs(off, "StatefulSet", "prometheus")).not.toContain("--web.enable-remote-write-receiver");
     expect(containerArgs(off, "Deployment", "kube-state-metrics").join(" ")).not.toMatch(/custom-resource/);
     expect(off.files.has("prometheus/operator-rules-loaded.yml")).toBe(false);
