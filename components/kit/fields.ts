@@ -162,21 +162,9 @@ export const kubeLabelMap = z.record(
   notAMap("must be a map of Kubernetes label keys to values, such as app.kubernetes.io/name: traefik"),
 );
 /** Kubernetes labels that pick pods (all must match), such as app.kubernetes.io/name: traefik. */
-export const kubeLabels = z
-  .record(
-    matching(
-      KUBE_LABEL_KEY,
-      "a Kubernetes label key such as app.kubernetes.io/name (an optional prefix and '/', then at most 63 characters)",
-    ),
-    matching(
-      KUBE_LABEL_VALUE,
-      "a Kubernetes label value: at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit",
-    ),
-    notAMap("must be a map of Kubernetes label keys to values, such as app.kubernetes.io/name: traefik"),
-  )
-  .refine((m) => Object.keys(m).length > 0, {
-    message: "must name at least one label: without one every pod of the namespace would be scraped",
-  });
+export const kubeLabels = kubeLabelMap.refine((m) => Object.keys(m).length > 0, {
+  message: "must name at least one label: without one every pod of the namespace would be scraped",
+});
 export const labelMap = z.record(
   labelName,
   z.string({ error: "must be a label value (text)" }),

@@ -56,6 +56,7 @@ import { LabPod, SyntheticApp, SyntheticNode, catalogueMetricsText } from "../..
 import { startOtlpApp } from "../../../scripts/lib/local/otlp-app";
 import { render } from "../../support/render";
 import { LAB_BASIC_AUTH, LabTraefik, startLabTraefik } from "./traefik";
+import { bootOrStop } from "./booting";
 
 export const LAB_STACK = "staging";
 /** The local cluster's nodes: the server's cAdvisor has k3s's shape (no container or image labels), the agent's the usual one. */
@@ -276,14 +277,7 @@ export class Lab {
 
   static async start(): Promise<Lab> {
     const lab = new Lab();
-    try {
-      await lab.boot();
-    } catch (err) {
-      const message = `${err instanceof Error ? err.message : String(err)}\n${lab.diagnostics()}`;
-      await lab.stop();
-      throw new Error(message);
-    }
-    return lab;
+    return bootOrStop(lab, () => lab.boot());
   }
 
   url(what: "prometheus" | "alertmanager" | "loki" | "alloy" | "jaeger"): string {

@@ -37,6 +37,7 @@ import { renderStack } from "../../../scripts/lib/render-stack";
 import { createTeamWorkloads } from "../../cluster/support/apps";
 import { KubeObject, apply, kubectl, list } from "../../cluster/support/kube";
 import { K3S_NODE, LAB_TIMING, SinkMessage, podsByNode } from "./lab";
+import { bootOrStop } from "./booting";
 
 export type StackName = "production" | "staging";
 
@@ -66,14 +67,7 @@ export class TwoStacks {
 
   static async start(): Promise<TwoStacks> {
     const lab = new TwoStacks();
-    try {
-      await lab.boot();
-    } catch (err) {
-      const message = `${err instanceof Error ? err.message : String(err)}\n${lab.diagnostics()}`;
-      await lab.stop();
-      throw new Error(message);
-    }
-    return lab;
+    return bootOrStop(lab, () => lab.boot());
   }
 
   url(stack: StackName, what: "prometheus" | "alertmanager" | "loki" | "alloy"): string {
