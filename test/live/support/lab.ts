@@ -45,10 +45,10 @@ import { LocalPostgres, LocalRedis } from "../../../scripts/lib/local/databases"
 import type { Rendered } from "../../../scripts/lib/render";
 import { readStackConfig } from "../../../scripts/lib/stackfile";
 import { createTeamWorkloads } from "../../cluster/support/apps";
-import { KubeObject, apply, list } from "../../cluster/support/kube";
+import { KubeObject, apply } from "../../cluster/support/kube";
 import { stackBinary } from "../../../scripts/lib/local/binaries";
 import { LoopbackServer, selfSignedCertificate } from "../../../scripts/lib/local/http";
-import { LOOPBACK, ManagedProcess, freePorts, waitFor } from "../../../scripts/lib/local/processes";
+import { LOOPBACK, ManagedProcess, freePorts } from "../../../scripts/lib/local/processes";
 import { TargetGroup, podTargets, renderedEndpoints } from "../../../scripts/lib/local/prometheus";
 import { containerArgs } from "../../../scripts/lib/local/rendered";
 import { LocalStack, appEndpoint, nodeTargets, onLoopback } from "../../../scripts/lib/local/stack";
@@ -56,7 +56,7 @@ import { LabPod, SyntheticApp, SyntheticNode, catalogueMetricsText } from "../..
 import { startOtlpApp } from "../../../scripts/lib/local/otlp-app";
 import { render } from "../../support/render";
 import { LAB_BASIC_AUTH, LabTraefik, startLabTraefik } from "./traefik";
-import { bootOrStop } from "./booting";
+import { bootOrStop, podsRunning } from "./booting";
 
 export const LAB_STACK = "staging";
 /** The local cluster's nodes: the server's cAdvisor has k3s's shape (no container or image labels), the agent's the usual one. */
@@ -456,17 +456,7 @@ export class Lab {
       ),
     );
     const namespaces = new Set([this.config.namespace, `${this.config.namespace}-agents`, teamNamespace, NAMESAKE.namespace]);
-    const pods = await waitFor(
-      "every pod of the stack and the team running",
-      async () => {
-        const all = (await list("pods")).filter((p) => namespaces.has(p.metadata.namespace ?? ""));
-        // Running, or done (the Job's pod).
-        const pending = all.filter((p) => !["Running", "Succeeded"].includes(String((p.status as { phase?: string } | undefined)?.phase)));
-        return all.length > 0 && pending.length === 0 ? all : undefined;
-      },
-      180_000,
-      2000,
-    );
+    const pods = await podsRunning("every pod of the stack and the team running", namespaces);
     // As rendered (the namespaces the stack watches among them), on the lab's own ports.
     const flags = containerArgs(this.rendered, "Deployment", "kube-state-metrics").filter((f) => !/^--(port|telemetry-port)=/.test(f));
     this.stack.local.start("kube-state-metrics", stackBinary("kube-state-metrics"), [

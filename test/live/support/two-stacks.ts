@@ -28,16 +28,16 @@ import { expectedLogNamespaces } from "../../../preflight/shared-logs";
 import { down as clusterDown, exitReports, up as clusterUp } from "../../../scripts/lib/cluster";
 import { stackBinary } from "../../../scripts/lib/local/binaries";
 import { LoopbackServer, SelfSigned, selfSignedCertificate } from "../../../scripts/lib/local/http";
-import { LOOPBACK, ManagedProcess, waitFor } from "../../../scripts/lib/local/processes";
+import { LOOPBACK, ManagedProcess } from "../../../scripts/lib/local/processes";
 import { renderedEndpoints } from "../../../scripts/lib/local/prometheus";
 import { containerArgs } from "../../../scripts/lib/local/rendered";
 import { LocalStack, nodeTargets } from "../../../scripts/lib/local/stack";
 import { SyntheticNode, catalogueMetricsText } from "../../../scripts/lib/local/synthetic";
 import { renderStack } from "../../../scripts/lib/render-stack";
 import { createTeamWorkloads } from "../../cluster/support/apps";
-import { KubeObject, apply, kubectl, list } from "../../cluster/support/kube";
+import { KubeObject, apply, kubectl } from "../../cluster/support/kube";
 import { K3S_NODE, LAB_TIMING, SinkMessage, podsByNode } from "./lab";
-import { bootOrStop } from "./booting";
+import { bootOrStop, podsRunning } from "./booting";
 
 export type StackName = "production" | "staging";
 
@@ -178,16 +178,7 @@ export class TwoStacks {
       for (const obj of [...objects].sort((a, b) => rank(a.kind) - rank(b.kind))) await apply(obj);
     }
     const namespaces = new Set(this.namespaces());
-    this.pods = await waitFor(
-      "every pod of both stacks and both teams running",
-      async () => {
-        const all = (await list("pods")).filter((p) => namespaces.has(p.metadata.namespace ?? ""));
-        const pending = all.filter((p) => !["Running", "Succeeded"].includes(String((p.status as { phase?: string } | undefined)?.phase)));
-        return all.length > 0 && pending.length === 0 ? all : undefined;
-      },
-      180_000,
-      2000,
-    );
+    this.pods = await podsRunning("every pod of both stacks and both teams running", namespaces);
   }
 
   /** Each stack's team namespace (its apps'). */
