@@ -113,7 +113,7 @@ test("every step of every ci job runs, and the run passes when they pass", () =>
   expect(run.calls.map((c) => c.step)).toEqual(expect.arrayContaining(["test-cluster", "test-live"]));
   expect(run.steps).toHaveLength(12);
   // How busy the cores were over the run, from /proc/stat: at most all of them.
-  const cpu = /CPU: (\d+) core-minutes busy of the (\d+) the run had on (\d+) cores \((\d+)%; every 10 s in out\/ci\/cpu.tsv\)/.exec(
+  const cpu = /CPU: (\d+) core-minutes busy of the (\d+) the run had on (\d+) cores \((\d+)%; every 0.5 s in out\/ci\/cpu.tsv\)/.exec(
     run.output,
   );
   expect(cpu).not.toBeNull();
