@@ -149,39 +149,36 @@ async function main(): Promise<Record<string, unknown>> {
     throw err;
   }
 
-  // A stack whose logs another stack's collector sends: that collector must send every namespace
-  // of this stack's apps to it (preflight/shared-logs.ts), read from the cluster before any resource.
-  if (config.logCollector.sharedFrom !== undefined) {
+  // A stack served by another stack's collector or kube-state-metrics: that one must cover every
+  // namespace this stack watches (preflight/shared-logs.ts, preflight/shared-kube-state-metrics.ts),
+  // read from the cluster before any resource; the offline render has no cluster and says so.
+  const sharedReads = [
+    {
+      from: config.logCollector.sharedFrom,
+      key: "logCollector.sharedFrom",
+      reads: `what the collector of the stack in ${config.logCollector.sharedFrom} sends`,
+      check: () => checkSharedLogs(config, raw.project),
+    },
+    {
+      from: config.kubeStateMetrics.sharedFrom,
+      key: "kubeStateMetrics.sharedFrom",
+      reads: `which namespaces the kube-state-metrics of the stack in ${config.kubeStateMetrics.sharedFrom} reports`,
+      check: () => checkSharedKubeStateMetrics(config, raw.project),
+    },
+  ];
+  for (const read of sharedReads) {
+    if (read.from === undefined) continue;
     if (underMocks()) {
       pulumi.log.warn(
-        `${raw.project}:logCollector.sharedFrom: the offline render has no cluster to read what the collector of the stack in ` +
-          `${config.logCollector.sharedFrom} sends; pulumi preview and up check it.`,
+        `${raw.project}:${read.key}: the offline render has no cluster to read ${read.reads}; pulumi preview and up check it.`,
       );
-    } else {
-      try {
-        await checkSharedLogs(config, raw.project);
-      } catch (err) {
-        if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
-        throw err;
-      }
+      continue;
     }
-  }
-
-  // A stack that scrapes another stack's kube-state-metrics: that one must report every namespace
-  // this stack watches (preflight/shared-kube-state-metrics.ts), read from the cluster before any resource.
-  if (config.kubeStateMetrics.sharedFrom !== undefined) {
-    if (underMocks()) {
-      pulumi.log.warn(
-        `${raw.project}:kubeStateMetrics.sharedFrom: the offline render has no cluster to read which namespaces the kube-state-metrics ` +
-          `of the stack in ${config.kubeStateMetrics.sharedFrom} reports; pulumi preview and up check it.`,
-      );
-    } else {
-      try {
-        await checkSharedKubeStateMetrics(config, raw.project);
-      } catch (err) {
-        if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
-        throw err;
-      }
+    try {
+      await read.check();
+    } catch (err) {
+      if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+      throw err;
     }
   }
 
