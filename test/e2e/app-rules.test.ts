@@ -52,17 +52,21 @@ describe("the generated rules under promtool", () => {
     // `web`, `api` and `gosvc` name their metrics alike: one rule serves them, and keeps them apart.
     const apps = [shop, app("web"), app("api"), app("gosvc")];
     fs.writeFileSync(path.join(dir, "apps.rules.yml"), YAML.stringify(appRecordingRules(apps, "1m")));
-    const minutes = 3 * 24 * 60;
-    const day = 24 * 60;
-    const steady = (perMinute: number) => `0+${perMinute}x${minutes}`;
-    const lastDayOnly = (perMinute: number) => `0x${minutes - day - 1} 0+${perMinute}x${day}`;
+    // One sample and one evaluation every 3 minutes: still two samples in the shortest (5m) window,
+    // and a ninth of the work of a 1-minute step, which costs promtool about a minute of CPU
+    // for the day- and three-day windows.
+    const step = 3;
+    const steps = (3 * 24 * 60) / step;
+    const daySteps = (24 * 60) / step;
+    const steady = (perMinute: number) => `0+${perMinute * step}x${steps}`;
+    const lastDayOnly = (perMinute: number) => `0x${steps - daySteps - 1} 0+${perMinute * step}x${daySteps}`;
     const shopLabels = 'app="shop", job="shop", namespace="shop"';
     const tests = {
       rule_files: ["apps.rules.yml"],
-      evaluation_interval: "1m",
+      evaluation_interval: `${step}m`,
       tests: [
         {
-          interval: "1m",
+          interval: `${step}m`,
           input_series: [
             { series: `shop_http_requests_total{${shopLabels}, pod="shop-a", status_code="200", verb="GET"}`, values: steady(540) },
             { series: `shop_http_requests_total{${shopLabels}, pod="shop-a", status_code="503", verb="POST"}`, values: lastDayOnly(120) },
@@ -80,8 +84,8 @@ describe("the generated rules under promtool", () => {
               series: `shop_http_request_duration_seconds_bucket{${shopLabels}, pod="shop-a", handler="/cart", le="+Inf"}`,
               values: steady(540),
             },
-            { series: `shop_open_connections{${shopLabels}, pod="shop-a"}`, values: `3x${minutes}` },
-            { series: `shop_open_connections{${shopLabels}, pod="shop-b"}`, values: `4x${minutes}` },
+            { series: `shop_open_connections{${shopLabels}, pod="shop-a"}`, values: `3x${steps}` },
+            { series: `shop_open_connections{${shopLabels}, pod="shop-b"}`, values: `4x${steps}` },
             { series: 'http_requests_total{app="web", job="web", namespace="shop", status="200", method="GET"}', values: steady(60) },
             { series: 'http_requests_total{app="api", job="api", namespace="shop", status="200", method="GET"}', values: steady(180) },
             { series: 'http_requests_total{app="api", job="api", namespace="shop", status="502", method="GET"}', values: steady(60) },
