@@ -43,7 +43,7 @@ import {
 } from "./args";
 import { TeamContent } from "./team";
 import { Backup } from "../backup";
-import { BackupClaims, backupArgs } from "./backup";
+import { backupArgs } from "./backup";
 import { VOLUME_COMPONENTS, VolumeComponent, VolumeRecords, volumeRecord } from "./volumes";
 
 export interface MonitoringStackArgs {
@@ -283,7 +283,7 @@ export class MonitoringStack extends StackComponent {
 
     // -- backups --
     // Of the claims' data, by CronJobs on the claims' nodes (config backup; off by default).
-    const backups = backupArgs(cfg, claims as BackupClaims);
+    const backups = backupArgs(cfg, claims);
     if (backups) this.part(new Backup(`${name}-backup`, backups, { parent: this, dependsOn: ready }));
 
     if (cfg.protectVolumes) destroyGuard(`${name}-destroy-guard`, cfg, this, this.parts);
