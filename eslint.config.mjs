@@ -13,6 +13,8 @@ export default tseslint.config(
       "@pulumi/no-output-in-template-literal": "error",
       "@pulumi/no-output-instance-in-template-literal": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+      // `total += await task()` reads total before the await: tasks running side by side lose each other's sums.
+      "require-atomic-updates": ["error", { allowProperties: true }],
     },
   },
 );

@@ -329,7 +329,9 @@ export async function buildAll(
       const [module] = queue.splice(ready, 1);
       for (const item of byModule.get(module) ?? []) {
         try {
-          cpuSeconds += await build(item);
+          // Not `cpuSeconds += await build(item)`: that reads the sum before the build, and the workers' builds overlap.
+          const cpu = await build(item);
+          cpuSeconds += cpu;
         } catch (err) {
           // Build the others: one run shows every tool that fails.
           if (!(err instanceof ToolError)) throw err;

@@ -354,6 +354,8 @@ export async function runProgram(input: RunInput): Promise<RunResult> {
     };
   } finally {
     (pulumi.log as { warn: typeof pulumi.log.warn }).warn = originalWarn;
+    // A flag, not a sum: whatever was awaited since it was set, the run it guards is over.
+    // eslint-disable-next-line require-atomic-updates
     running = false;
   }
 }

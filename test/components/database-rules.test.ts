@@ -11,8 +11,6 @@ import { render } from "../support/render";
 import { problems, standalone } from "../config/support";
 import { DESCRIPTION, RuleFile, fileOf } from "../support/database-rules";
 
-jest.setTimeout(120_000);
-
 describe("databaseExporterRules", () => {
   test("one alert per database on the absence of its exporter's up series, named by the entry's name and type", () => {
     expect(

@@ -198,7 +198,7 @@ describe("the stack under mocks", () => {
   beforeAll(async () => {
     shown = await renderConfig("staging", STAGING, SECRETS);
     redacted = await renderConfig("staging", STAGING, SECRETS, false);
-  }, 120_000);
+  });
 
   test("grafana.ini reads the client secrets from the sign-in Secret's files; no ConfigMap holds one", () => {
     const ini = shown.files.get("grafana/grafana.ini") ?? "";
@@ -244,7 +244,7 @@ describe("the stack under mocks", () => {
     expect(objectsOf(plain, "Secret", "grafana-sign-in")).toEqual([]);
     expect(JSON.stringify(objectOf(plain, "NetworkPolicy", "grafana-egress").spec)).not.toContain('"port":443');
     expect(plain.outputs.grafanaSignIn).toBeUndefined();
-  }, 120_000);
+  });
 
   test("Cloudflare Access: the AUD in grafana.ini is the output of Grafana's Access application", async () => {
     const rendered = await renderConfig("production", {
@@ -268,7 +268,7 @@ describe("the stack under mocks", () => {
     expect(ini).toContain(`expect_claims = \`{"aud":"${audOf("grafana")}","iss":"https://acme.cloudflareaccess.com"}\``);
     expect(ini).not.toContain(audOf("prometheus"));
     expect(ini).toContain("header_name = Cf-Access-Jwt-Assertion");
-  }, 120_000);
+  });
 
   test("the offline render asks for the OpenID Connect endpoints it cannot discover, naming each key", async () => {
     const withoutUrls = {
@@ -278,7 +278,7 @@ describe("the stack under mocks", () => {
     await expect(renderConfig("staging", withoutUrls, SECRETS)).rejects.toThrow(
       /monitoring:grafana\.signIn\.oidc\.authUrl: is needed by the offline render[\s\S]*oidc\.tokenUrl[\s\S]*oidc\.userinfoUrl/,
     );
-  }, 120_000);
+  });
 });
 
 describe("the issuer's discovery document", () => {

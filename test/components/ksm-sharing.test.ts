@@ -8,8 +8,6 @@ import { watchSummary } from "../../scripts/lib/render";
 import { objectOf, objectsOf, render } from "../support/render";
 import { parse } from "../config/support";
 
-jest.setTimeout(120_000);
-
 const SHARE = "kubeStateMetrics.shareWith=[{namespace: monitoring-staging, namespaces: [monitoring-staging, shop-staging]}]";
 const SERVED = "kubeStateMetrics.sharedFrom=monitoring-production";
 

@@ -8,8 +8,6 @@ import { configSummary } from "../../scripts/lib/render";
 import { objectOf, objectsOf, render } from "../support/render";
 import { parse } from "../config/support";
 
-jest.setTimeout(60_000);
-
 const SHARE = "logCollector.shareWith=[{namespace: monitoring-staging, namespaces: [shop-staging, data-staging]}]";
 const SERVED = "logCollector.sharedFrom=monitoring-production";
 

@@ -20,8 +20,6 @@ import { readStackConfig } from "../../scripts/lib/stackfile";
 import { render } from "../support/render";
 import { alertRules } from "../support/rules";
 
-jest.setTimeout(180_000);
-
 const KIB = 1024;
 const MIB = 1024 * KIB;
 const GIB = 1024 * MIB;

@@ -1,17 +1,16 @@
 /**
- * The live tier: the exact binaries the stack deploys, on live data, in a lab on
- * 127.0.0.1 (test/live/support/lab.ts). Run with `npm run test:live` (in band: one lab).
+ * The live tier: the exact binaries the stack deploys, on live data, in labs on
+ * 127.0.0.1 (test/live/support/lab.ts, two-stacks.ts, sign-in.ts). Run with `npm run test:live`.
  * Needs the built tools (`npm run tools`) and Debian's postgresql and redis-server.
  *
- * The lab's local cluster lives in .lab/.cluster (scripts/lib/cluster, LOCAL_CLUSTER_DIR), not
- * in the cluster tier's .cluster/: the two tiers can run at once in one checkout, as .ci/run does.
+ * The labs run at once, a worker each: most of their time goes to waiting out alerts' `for`,
+ * so side by side the tier takes about as long as its longest lab, not the sum of all three.
+ * Each file's local cluster lives in .lab/<file>/.cluster (support/own-cluster.ts sets
+ * LOCAL_CLUSTER_DIR), never in the cluster tier's .cluster/: the tiers can run at once in
+ * one checkout, as .ci/run does, and so can the labs.
  *
  * @type {import('jest').Config}
  */
-const path = require("path");
-
-process.env.LOCAL_CLUSTER_DIR = path.join(__dirname, "..", "..", ".lab", ".cluster");
-
 module.exports = {
   rootDir: "../..",
   testEnvironment: "node",
@@ -20,6 +19,9 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   testPathIgnorePatterns: ["/node_modules/"],
   transform: { "^.+\\.ts$": ["ts-jest", {}] },
+  setupFilesAfterEnv: ["<rootDir>/test/live/support/own-cluster.ts"],
+  // One worker per lab file (three), whatever the number of cores.
+  maxWorkers: 3,
   // The lab waits for alerts whose `for` is minutes long.
   testTimeout: 900000,
 };

@@ -121,5 +121,5 @@ describe("the program", () => {
     expect(renderRun(removed, true).kubernetes.filter((o) => o.object.metadata.name?.includes("jaeger"))).toEqual([]);
     expect((removed.outputs.volumes as VolumeRecords).tracing).toBeUndefined();
     await expect(deploy("staging", [], removed.outputs)).resolves.toBeDefined();
-  }, 120_000);
+  });
 });

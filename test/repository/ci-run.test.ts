@@ -19,6 +19,8 @@ interface Call {
   event: "start" | "end";
   at: number;
   nice: number;
+  /** TEST_TIME_SCALE as the step saw it: 1 when not set. */
+  timeScale: number;
 }
 
 /**
@@ -40,9 +42,9 @@ function runCi(fail: string[] = [], sleep = 0.1, toolSleep = 1.5) {
         "#!/usr/bin/env bash",
         `name=${name}`,
         record,
-        `echo "$name|start|$(date +%s%N)|$(nice)" >> "${log}"`,
+        `echo "$name|start|$(date +%s%N)|$(nice)|\${TEST_TIME_SCALE:-1}" >> "${log}"`,
         `sleep ${seconds}`,
-        `echo "$name|end|$(date +%s%N)|$(nice)" >> "${log}"`,
+        `echo "$name|end|$(date +%s%N)|$(nice)|\${TEST_TIME_SCALE:-1}" >> "${log}"`,
         `case " $FAIL " in *"|$name|"*) echo "the last line of $name"; exit 3 ;; esac`,
         "",
       ].join("\n"),
@@ -66,6 +68,8 @@ function runCi(fail: string[] = [], sleep = 0.1, toolSleep = 1.5) {
       PATH: `${path.join(dir, "bin")}:${process.env.PATH}`,
       FAIL: fail.map((f) => `|${f}|`).join(" "),
       CI_CPU_SAMPLE_SECONDS: "0.5",
+      // As a run starts: what .ci/run sets is what its steps see (this test may itself run under the scale).
+      TEST_TIME_SCALE: undefined,
     },
     timeout: 60_000,
   });
@@ -75,8 +79,8 @@ function runCi(fail: string[] = [], sleep = 0.1, toolSleep = 1.5) {
     .trim()
     .split("\n")
     .map((line) => {
-      const [step, event, at, nice] = line.split("|");
-      return { step, event: event as Call["event"], at: Number(BigInt(at) / 1_000_000n), nice: Number(nice) };
+      const [step, event, at, nice, timeScale] = line.split("|");
+      return { step, event: event as Call["event"], at: Number(BigInt(at) / 1_000_000n), nice: Number(nice), timeScale: Number(timeScale) };
     });
   const at = (step: string, event: Call["event"]) => {
     const call = calls.find((c) => c.step === step && c.event === event);
@@ -160,6 +164,9 @@ test("the tools build in the background, niced but the cluster tier's, while the
   const base = run.at("npm-ci", "start").nice;
   for (const c of run.calls.filter((c) => c.step.startsWith("test-")))
     expect({ step: c.step, nice: c.nice }).toEqual({ step: c.step, nice: c.step === "test-offline without-tools" ? 19 : base });
+  // Starved at nice 19, the binary-free part's tests get twenty times their bound (jest.config.js); every other step its own.
+  for (const c of run.calls)
+    expect({ step: c.step, timeScale: c.timeScale }).toEqual({ step: c.step, timeScale: c.step === "test-offline without-tools" ? 20 : 1 });
   // The plan too: the run waits for its line.
   const atBase = (step: string) => step === "tools cluster" || step === "tools all --download" || step.endsWith(" --plan");
   for (const c of run.calls.filter((c) => c.step.startsWith("tools ")))

@@ -13,7 +13,7 @@
  * scripts it names to run (a "scripts/<name>.ts" string) lead to binaries.ts, or when it imports one
  * of those paths.
  */
-import { spawn } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 
@@ -98,6 +98,41 @@ test("a test outside test/cluster that starts a control plane starts its own: LO
   expect(shared).toEqual([]);
 });
 
+test("no test of test:quick sets its own time bound: jest.config.js's, scaled by TEST_TIME_SCALE, bounds every test and hook", () => {
+  // .ci/run runs test:quick at nice 19 beside the builds, with TEST_TIME_SCALE; a bound of a file's own would not scale.
+  // Its own bound: jest.setTimeout(…), or a number after a test's or hook's function (`}, 60_000)`), prettier's way or on lines of their own.
+  const ownBound = /jest\.setTimeout\(|\}\s*,\s*[\d_]+\s*,?\s*\)\s*;/;
+  const bounded = TEST_FILES.filter((f) => QUICK_FOLDERS.includes(folderOf(f))).filter((f) =>
+    ownBound.test(fs.readFileSync(path.join(ROOT, f), "utf8")),
+  );
+  expect(bounded).toEqual([]);
+  // The pattern finds both forms.
+  expect(["jest.setTimeout(60_000);", 'test("x", () => {\n}, 120_000);', "  },\n  120_000,\n);"].map((t) => ownBound.test(t))).toEqual([
+    true,
+    true,
+    true,
+  ]);
+});
+
+test("TEST_TIME_SCALE multiplies the tests' bound (3 minutes alone); anything but a number of at least 1 is refused, naming it", () => {
+  const config = (scale: string | undefined) =>
+    spawnSync(process.execPath, ["-e", `console.log(require(${JSON.stringify(path.join(ROOT, "jest.config.js"))}).testTimeout)`], {
+      encoding: "utf8",
+      env: { ...process.env, TEST_TIME_SCALE: scale },
+    });
+  expect(config(undefined).stdout.trim()).toBe("180000");
+  expect(config("").stdout.trim()).toBe("180000");
+  expect(config("1").stdout.trim()).toBe("180000");
+  expect(config("20").stdout.trim()).toBe("3600000");
+  for (const bad of ["0.5", "fast", "-3"]) {
+    const r = config(bad);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(
+      `TEST_TIME_SCALE must be a number of at least 1 (how many times longer than alone a test may take); given "${bad}"`,
+    );
+  }
+});
+
 test("every folder of test/ with tests is a tier's: a folder of test:quick, or one that runs binaries", () => {
   const folders = new Set(TEST_FILES.filter((f) => f.endsWith(".test.ts")).map(folderOf));
   expect([...folders].filter((f) => !QUICK_FOLDERS.includes(f) && !BINARY_FOLDERS.includes(f))).toEqual([]);
@@ -136,7 +171,7 @@ test("the offline tier's two parts, by folder, are every file `jest` runs, each 
   expect(all).toEqual(offline);
   expect(quick.filter((f) => !QUICK_FOLDERS.includes(folderOf(f)))).toEqual([]);
   expect(e2e.filter((f) => folderOf(f) !== "e2e")).toEqual([]);
-}, 120_000);
+});
 
 test("npm run test:quick and the offline tier's two parts run those projects, with the results files .ci/run reads", () => {
   const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };

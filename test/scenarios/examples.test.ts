@@ -65,7 +65,7 @@ describe.each(NAMES)("the %s example", (name) => {
     expect(result.stdout).toContain(`Rendered stack "production" to ${out}\n`);
     expect(result.stdout).not.toContain("placeholders");
     expect(fs.readFileSync(path.join(ROOT, out, "SUMMARY.md"), "utf8")).toContain(`# Rendered stack "production" to ${out}\n`);
-  }, 120_000);
+  });
 
   test("its own rules and dashboards ship with the stack", () => {
     const r = rendered.get(name) as Rendered;

@@ -16,7 +16,7 @@ let root: string;
 
 beforeAll(async () => {
   ({ rendered, root } = await renderManyApps());
-}, 120_000);
+});
 
 afterAll(() => {
   if (root) fs.rmSync(root, { recursive: true, force: true });

@@ -17,8 +17,6 @@ import { objectOf, objectsOf, renderConfig } from "../support/render";
 import { schemaProblems } from "../support/schema";
 import { billing, minio, renderTargetsAndProbes, shop, smtp, website } from "../support/targets-probes";
 
-jest.setTimeout(120_000);
-
 function parse(plain: Record<string, unknown>, secrets: Record<string, unknown> = {}): ParsedConfig {
   const wire = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
   const values: Record<string, string> = {};

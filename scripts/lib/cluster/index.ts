@@ -32,7 +32,7 @@
  * NetworkPolicies are accepted (built-in API) but nothing enforces them; k3s would.
  *
  * State lives in .cluster/ at the root of the checkout, or in the directory LOCAL_CLUSTER_DIR
- * names (the live lab's is .lab/.cluster, so that the lab and the cluster tier can run at once
+ * names (each live test file's is .lab/<file>/.cluster, so that the labs and the cluster tier can run at once
  * in one checkout; both git-ignored, not under .tools, which worktrees may share): kubeconfig, state.json, pki/, logs/<name>.log, pids/<name>.pid, etcd/, volumes/. Every process is detached and runs under `timeout`,
  * so it dies after `ttlSeconds` (default 3 h) even if `down` never runs.
  */
