@@ -7,36 +7,33 @@ import type { Tool } from "./tools";
 
 /**
  * What a cold build of each tools/ module costs, in CPU-minutes (compilers and linker, every binary of the module): what
- * `npm run tools -- --plan` estimates a build from. Measured in the fully cold `.ci/run` of 2026-11-23 on two shared
- * cores (docs/ci.md): Alloy 31, Prometheus 11, Loki 10, the Kubernetes provider 16, the Pulumi CLI 8, kube-apiserver 8.
- * The run measured the rest by tier only: the cluster tier's other 8 (kube-controller-manager, kube-scheduler and
- * kubectl, which mostly reuse kube-apiserver's packages, 4; etcd and kwok 2 each), the live tier's other 14 and the
- * offline tier's last 4, each shared out here by the size of the module's go.sum (as `npm run tools` orders the
- * builds); prometheus-config-reloader, which no run builds, by its go.sum too. Dex's module (dex and jmespath, the
- * sign-in lab's), added after that run, was measured alone with an empty GOCACHE on 2026-11-24: 117 and 1 CPU-seconds;
- * VictoriaMetrics' (the remote-write lab's single-node server) too, the same day: 70 CPU-seconds (58 user, 11 system).
+ * `npm run tools -- --plan` estimates a build from. Measured in the fully cold `.ci/run` of 2026-11-24 (docs/ci.md, with
+ * COMPILE_FLAGS and GOGC=400), each build's own CPU-seconds: 7,659 for the 25 binaries of 19 modules, 127.65 CPU-minutes.
+ * Four modules build at a time there, so a package two modules share at one version is compiled by the first to reach
+ * it: promtool and amtool, built last, cost their modules 12 and 6 CPU-seconds. prometheus-config-reloader, which no
+ * run builds, is the share its go.sum's size gave it in the run of 2026-11-23.
  */
 export const COLD_BUILD_CPU_MINUTES: Record<string, number> = {
-  alloy: 31,
-  "kubernetes-provider": 16,
-  "control-plane": 12,
-  prometheus: 11.3,
-  loki: 10,
-  pulumi: 8,
-  alertmanager: 6.3,
-  jaeger: 6,
-  etcd: 2,
-  kwok: 2,
-  "mongodb-exporter": 1.8,
+  alloy: 32.0,
+  "kubernetes-provider": 19.38,
+  "control-plane": 14.15,
+  prometheus: 11.85,
+  loki: 11.32,
+  pulumi: 9.37,
+  jaeger: 9.15,
+  kwok: 4.5,
+  "kube-state-metrics": 3.4,
+  "mongodb-exporter": 2.57,
+  alertmanager: 2.38,
+  etcd: 2.05,
+  dex: 2.0,
   "config-reloader": 1.7,
-  cloudflared: 1.6,
-  "kube-state-metrics": 1.1,
-  "node-exporter": 0.6,
-  "blackbox-exporter": 0.5,
-  "postgres-exporter": 0.4,
-  "redis-exporter": 0.2,
-  dex: 2,
-  victoriametrics: 1.2,
+  cloudflared: 1.17,
+  "blackbox-exporter": 0.68,
+  "node-exporter": 0.67,
+  victoriametrics: 0.55,
+  "redis-exporter": 0.25,
+  "postgres-exporter": 0.22,
 };
 
 /**
@@ -51,11 +48,12 @@ export const LINK_CPU_MINUTES = 0.25;
  * the message of a test or `npm run check` that lacks the binary.
  */
 export function howToBuild(tool: Tool): string {
+  const count = (n: number, unit: string) => `${n} ${unit}${n === 1 ? "" : "s"}`;
   if (tool.wheel)
     return `run \`npm run tools -- ${tool.binary}\` (it installs ${tool.binary} ${tool.release} alone, from tools/${tool.module}/requirements.txt)`;
   const cpu = COLD_BUILD_CPU_MINUTES[tool.module];
   const cold = cpu
-    ? `; about ${Math.max(1, Math.round(cpu))} CPU-minutes with an empty Go build cache, ${Math.max(1, Math.round(cpu / 2))} minutes or more on two cores`
+    ? `; about ${count(Math.max(1, Math.round(cpu)), "CPU-minute")} with an empty Go build cache, ${count(Math.max(1, Math.round(cpu / 2)), "minute")} or more on two cores`
     : "";
   return `run \`npm run tools -- ${tool.binary}\` (it builds ${tool.binary} ${tool.release} alone, from tools/${tool.module}/go.mod${cold}; \`npm run tools\` builds every tool)`;
 }

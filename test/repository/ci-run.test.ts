@@ -26,9 +26,10 @@ interface Call {
 /**
  * A copy of .ci/run in a temporary checkout whose .ci/ steps are stubs. FAIL names the steps
  * (`<script> <args>`) that exit 3 after printing a last line; each stub sleeps `sleep` seconds,
- * the tool builds `toolSleep`: longer, so that what overlaps them does by seconds, not by luck.
+ * the tool builds `toolSleep`: longer, so that what overlaps them does by seconds, not by luck. BURN names
+ * the steps that then compute for a few CPU-seconds (a fixed sum, 10^8 additions in awk).
  */
-function runCi(fail: string[] = [], sleep = 0.1, toolSleep = 1.5) {
+function runCi(fail: string[] = [], sleep = 0.1, toolSleep = 1.5, burn: string[] = []) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ci-run-"));
   fs.mkdirSync(path.join(dir, ".ci"));
   fs.copyFileSync(path.join(ROOT, ".ci", "run"), path.join(dir, ".ci", "run"));
@@ -44,6 +45,7 @@ function runCi(fail: string[] = [], sleep = 0.1, toolSleep = 1.5) {
         record,
         `echo "$name|start|$(date +%s%N)|$(nice)|\${TEST_TIME_SCALE:-1}" >> "${log}"`,
         `sleep ${seconds}`,
+        `case " $BURN " in *"|$name|"*) awk 'BEGIN { for (i = 0; i < 1e8; i++) s += i }' ;; esac`,
         `echo "$name|end|$(date +%s%N)|$(nice)|\${TEST_TIME_SCALE:-1}" >> "${log}"`,
         `case " $FAIL " in *"|$name|"*) echo "the last line of $name"; exit 3 ;; esac`,
         "",
@@ -67,6 +69,7 @@ function runCi(fail: string[] = [], sleep = 0.1, toolSleep = 1.5) {
       ...process.env,
       PATH: `${path.join(dir, "bin")}:${process.env.PATH}`,
       FAIL: fail.map((f) => `|${f}|`).join(" "),
+      BURN: burn.map((f) => `|${f}|`).join(" "),
       CI_CPU_SAMPLE_SECONDS: "0.5",
       // As a run starts: what .ci/run sets is what its steps see (this test may itself run under the scale).
       TEST_TIME_SCALE: undefined,
@@ -192,6 +195,22 @@ test("the tools build in the background, niced but the cluster tier's, while the
   expect(run.at("test-live", "start").at).toBeGreaterThanOrEqual(run.at("tools live", "end").at);
   // The cluster tier runs while the other tools build.
   expect(run.at("test-cluster", "start").at).toBeLessThan(run.at("tools live", "end").at);
+});
+
+test("each step's CPU-seconds, of everything it ran, are in steps.tsv and its line: a step that computes shows them, one that sleeps none", () => {
+  const run = runCi([], 0.1, 0.2, ["render"]);
+  expect(run.status).toBe(0);
+  const row = (step: string) => {
+    const cells = run.steps.find((l) => l.startsWith(`${step}\t`))?.split("\t");
+    if (!cells) throw new Error(`no row for ${step} in steps.tsv: ${run.steps.join(" / ")}`);
+    const [, started, seconds, cpu, status] = cells;
+    return { started: Number(started), seconds: Number(seconds), cpu: Number(cpu), status: Number(status) };
+  };
+  expect(row("render").cpu).toBeGreaterThanOrEqual(1);
+  expect(row("render").status).toBe(0);
+  expect(run.output).toMatch(new RegExp(`render: passed in \\d+s \\(${row("render").cpu} CPU-seconds\\)`));
+  expect(row("npm-ci").cpu).toBe(0);
+  expect(row("system-packages").cpu).toBe(0);
 });
 
 test("a failing tier is named with its last lines and fails the run, and the other tiers still run", () => {
