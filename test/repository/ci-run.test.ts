@@ -99,10 +99,17 @@ function runCi(fail: string[] = [], sleep = 0.1, toolSleep = 1.5, burn: string[]
     .readFileSync(path.join(dir, "out", "ci", "cpu.tsv"), "utf8")
     .trim()
     .split("\n");
+  // Three sampling intervals later: does anything still write there once the run has exited?
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
+  const writtenAfter =
+    fs
+      .readFileSync(path.join(dir, "out", "ci", "cpu.tsv"), "utf8")
+      .trim()
+      .split("\n").length !== cpu.length;
   // What the run leaves in the checkout besides its stubs and out/.
   const left = fs.readdirSync(dir).filter((f) => ![".ci", "bin", "out", "calls.log", "npm.log"].includes(f));
   fs.rmSync(dir, { recursive: true, force: true });
-  return { status: r.status, output: `${r.stdout}${r.stderr}`, calls, at, steps, npm, cpu, left };
+  return { status: r.status, output: `${r.stdout}${r.stderr}`, calls, at, steps, npm, cpu, writtenAfter, left };
 }
 
 test("every step of every ci job runs, and the run passes when they pass", () => {
@@ -130,6 +137,8 @@ test("every step of every ci job runs, and the run passes when they pass", () =>
   // Sampled every half second here: a header, then seconds since the start and the cores busy (at most all).
   expect(run.cpu[0]).toBe("at_s\tcores_busy");
   expect(run.cpu.length).toBeGreaterThan(2);
+  // Its sampler ends with the run: nothing writes in out/ci after .ci/run exits (a test removing it raced one).
+  expect(run.writtenAfter).toBe(false);
   for (const line of run.cpu.slice(1)) {
     const [at, busy] = line.split("\t").map(Number);
     expect(Number.isInteger(at)).toBe(true);
