@@ -14,11 +14,11 @@
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import { describeExit, sleep, tail, Watched } from "../supervision";
 import { onPath, MissingToolError, StateDir } from "./paths";
 
-export const LOOPBACK = "127.0.0.1";
+// Every server's port is chosen and reserved there.
+export { LOOPBACK, freePort, freePorts } from "./ports";
 
 /** How long a component has to exit after SIGTERM before it gets SIGKILL. */
 const STOP_GRACE_MS = 10_000;
@@ -30,29 +30,6 @@ export interface ProcessRecord {
   binary: string;
   args: string[];
   log: string;
-}
-
-/** A port nobody listens on right now on 127.0.0.1 (the kernel's choice; released before use, so bind soon). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, LOOPBACK, () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
-
-/** Distinct free ports. */
-export async function freePorts(n: number): Promise<number[]> {
-  const ports = new Set<number>();
-  for (let attempts = 0; ports.size < n; attempts++) {
-    if (attempts > n * 10) throw new Error(`could not find ${n} free ports on ${LOOPBACK}`);
-    ports.add(await freePort());
-  }
-  return [...ports];
 }
 
 /** The path of coreutils `timeout`, which bounds every component's lifetime. */
