@@ -19,6 +19,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { alive, readIfThere } from "./proc";
 
 export const LOOPBACK = "127.0.0.1";
 
@@ -102,7 +103,7 @@ function reserve(port: number, dir: string): boolean {
   const text = readIfThere(file);
   if (text === undefined) return false;
   const holder = Number(text.trim());
-  if (Number.isInteger(holder) && holder > 0 ? holder === process.pid || running(holder) : justCreated(file)) return false;
+  if (Number.isInteger(holder) && holder > 0 ? holder === process.pid || alive(holder) : justCreated(file)) return false;
   // Its process is gone: the reservation is taken over. Two processes doing so at the same instant
   // could both hold it: a window of microseconds, where the kernel's choice left seconds.
   fs.rmSync(file, { force: true });
@@ -126,22 +127,5 @@ function justCreated(file: string): boolean {
     return Date.now() - fs.statSync(file).mtimeMs < 60_000;
   } catch {
     return true;
-  }
-}
-
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-function readIfThere(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, "utf8");
-  } catch {
-    return undefined;
   }
 }

@@ -16,6 +16,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import { describeExit, sleep, tail, Watched } from "../supervision";
 import { onPath, MissingToolError, StateDir } from "./paths";
+import { alive, processIds, readProc } from "./proc";
 
 // Every server's port is chosen and reserved there.
 export { LOOPBACK, freePort, freePorts } from "./ports";
@@ -118,33 +119,9 @@ export class DetachedProcess implements Watched {
   }
 }
 
-function readProc(pid: number, file: string): string | undefined {
-  try {
-    return fs.readFileSync(`/proc/${pid}/${file}`, "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
 /** Whether the sh that startDetached left to record a status in `exitFile` still runs (its script names the file). */
 function wrapperRuns(exitFile: string): boolean {
   return processIds().some((pid) => readProc(pid, "cmdline")?.includes(exitFile) && alive(pid));
-}
-
-/** Every process id in /proc. */
-function processIds(): number[] {
-  return fs
-    .readdirSync("/proc")
-    .filter((entry) => /^\d+$/.test(entry))
-    .map(Number);
-}
-
-/** Whether the process runs and is not a zombie. */
-function alive(pid: number): boolean {
-  const stat = readProc(pid, "stat");
-  // Field 3 (after the parenthesised command) is the state; Z and X are dead.
-  const procState = stat?.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-  return procState !== undefined && procState !== "Z" && procState !== "X";
 }
 
 /** Whether `pid` runs, is not a zombie, and is one of ours (its command line names the state directory). */
