@@ -20,7 +20,7 @@ export const images = {
   alloy: "docker.io/grafana/alloy:v1.19.2",
   // The traces backend (Jaeger v2, an OpenTelemetry Collector build). 2.13.0 is the release whose
   // Go module (tagged v1.76.0 on the same commit) the module proxy serves; later v2 releases have
-  // no v1 tag, and Go takes no v2 tag of a module path without /v2 (scripts/lib/tools.ts).
+  // no v1 tag, and Go takes no v2 tag of a module path without /v2 (lab/tools/tools.ts).
   jaeger: "docker.io/jaegertracing/jaeger:2.13.0",
   nodeExporter: "quay.io/prometheus/node-exporter:v1.12.1",
   kubeStateMetrics: "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.20.0",

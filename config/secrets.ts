@@ -39,7 +39,7 @@ export const SECRET_KEYS = Object.keys(secretKeySchemas) as ReadonlyArray<keyof 
 
 /**
  * What the offline render stands in for each secret key's value when the stack file's is encrypted
- * (scripts/lib/stackfile.ts): each declared beside its key's schema, which takes it. The type asks
+ * (cli/stackfile.ts): each declared beside its key's schema, which takes it. The type asks
  * one of every key: a secret key without its stand-in does not compile.
  */
 export const SECRET_STAND_INS: { readonly [K in keyof typeof secretKeySchemas]: SecretStandIn } = {

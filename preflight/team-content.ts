@@ -302,7 +302,7 @@ export function readTeamContent(
 /**
  * The LogQL rule files of a team's rules/logs/ (`shown`: that folder as messages name it): each one's
  * shape as teamRuleFileProblems checks it for Loki's ruler (alerting rules only), its problems passed
- * to `fail`. Its LogQL is parsed by `npm run check` (scripts/lib/team-check.ts).
+ * to `fail`. Its LogQL is parsed by `npm run check` (cli/team-check.ts).
  */
 function readLogRules(dir: string, shown: string, builtin: BuiltinNames, fail: (message: string) => void): TeamRuleFile[] {
   const out: TeamRuleFile[] = [];

@@ -1,29 +1,5 @@
-/**
- * Exports a dashboard edited in Grafana's UI into a file of the repository, as the
- * provisioned dashboards are written (see scripts/lib/dashboard-export.ts):
- *
- *   GRAFANA_TOKEN=<token> npm run dashboard:export -- --url <grafana url> --uid <uid> --out dashboards/<folder>/<name>.json
- *
- * or GRAFANA_USER and GRAFANA_PASSWORD instead of GRAFANA_TOKEN.
- */
-import * as fs from "fs";
-import * as path from "path";
-import { EXPORT_USAGE, exportDashboard, parseExportArgs } from "./lib/dashboard-export";
-
-async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  if (argv.includes("--help") || argv.includes("-h")) {
-    console.log(EXPORT_USAGE);
-    return;
-  }
-  const args = parseExportArgs(argv);
-  const { file, title, warnings } = await exportDashboard(args, process.env, (out, text) => {
-    fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(out, text);
-  });
-  console.log(`wrote "${title}" to ${file}`);
-  for (const warning of warnings) console.warn(`warning: ${warning}`);
-}
+/** npm run dashboard:export: a dashboard saved in Grafana's UI into the repository (cli/commands/dashboard-export.ts). */
+import { main } from "../cli/commands/dashboard-export";
 
 main().catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : String(err));

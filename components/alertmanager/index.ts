@@ -8,7 +8,7 @@
  * The config is written for the deployed Alertmanager (images.alertmanager); the tests
  * check it with that release's amtool and run that release. Secrets (webhook URLs, the SMTP
  * password) are written into the config, which lives in a Kubernetes Secret; the offline
- * render shows it with only those values masked (scripts/lib/render.ts).
+ * render shows it with only those values masked (cli/render.ts).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";

@@ -110,7 +110,7 @@ export interface KubeStateMetricsArgs {
 /** What a profile sets of kube-state-metrics (config `kubeStateMetrics`). */
 export type KubeStateMetricsDefaults = Pick<KubeStateMetricsArgs, "resources"> & { enabled: boolean };
 
-// npm run bench (scripts/lib/bench/ksm-footprint.ts: the release the image is tagged with, against a local
+// npm run bench (lab/bench/ksm-footprint.ts: the release the image is tagged with, against a local
 // control plane with both stack files and both teams' workloads, 114 pods): 56 MiB steady and 56 MiB at the
 // peak narrowed to either stack's namespaces, 60 and 61 MiB watching both; most of it the binary's mapped
 // pages (15 MiB anonymous). Memory × 1.25 and × 2 here, × 1.5 in production (CPU not measured: as before).

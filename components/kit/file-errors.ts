@@ -3,7 +3,7 @@
  * dashboard), with where: one form for all of them, `is not valid YAML at line 3, column 5:
  * <what>`, after the file's name. The `yaml` package gives each error its line and column
  * (`linePos`, from 1); JSON.parse gives a character position, turned into them here. The
- * readers throw with them (scripts/lib/yaml-file.ts for the stack file).
+ * readers throw with them (cli/yaml-file.ts for the stack file).
  */
 import * as YAML from "yaml";
 

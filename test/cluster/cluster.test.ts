@@ -1,5 +1,5 @@
 /**
- * The local control plane (scripts/cluster.ts, scripts/lib/cluster) is the k3s node this
+ * The local control plane (scripts/cluster.ts, lab/cluster) is the k3s node this
  * tier claims it is: a Ready node with k3s's labels and size, k3s's default StorageClass
  * with volumes made when a claim's first pod is scheduled and reclaimed as the class says, Pod Security admission and
  * RBAC on, NetworkPolicies and Traefik's CRDs served, workloads (host network and ports
@@ -11,11 +11,11 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { basicAuthMiddleware, ingressRoute, routeTls, securityHeadersMiddleware } from "../../components/traefik";
-import { kubeconfigPath, status } from "../../scripts/lib/cluster";
-import { nodeNames, NODE_CAPACITY } from "../../scripts/lib/cluster/manifests";
-import { locateBinaries } from "../../scripts/lib/cluster/paths";
-import { ROOT } from "../../scripts/lib/tools";
-import { TRAEFIK_KINDS } from "../../scripts/lib/cluster/traefik-crds";
+import { kubeconfigPath, status } from "../../lab/cluster";
+import { nodeNames, NODE_CAPACITY } from "../../lab/cluster/manifests";
+import { locateBinaries } from "../../lab/cluster/paths";
+import { ROOT } from "../../lab/tools/tools";
+import { TRAEFIK_KINDS } from "../../lab/cluster/traefik-crds";
 import { waitFor } from "./support/kube";
 
 const KUBECTL = locateBinaries().kubectl;

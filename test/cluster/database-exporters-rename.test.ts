@@ -12,7 +12,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { ROOT } from "../../scripts/lib/tools";
+import { ROOT } from "../../lab/tools/tools";
 import { deleteNamespace } from "./support/apps";
 import { KubeObject, list } from "./support/kube";
 import { StackHandle, openStack } from "./support/stack";

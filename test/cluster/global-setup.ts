@@ -5,7 +5,7 @@
  * left running by the teardown. What the cluster holds now is the baseline every file
  * must leave it at (support/clean-slate.ts).
  */
-import { up } from "../../scripts/lib/cluster";
+import { up } from "../../lab/cluster";
 import { clusterWide } from "./support/clean-slate";
 
 export default async function globalSetup(): Promise<void> {

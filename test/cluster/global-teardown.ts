@@ -4,7 +4,7 @@
  * failure (`npm run cluster -- status`, logs in .cluster/logs/); it stops by itself after
  * its TTL anyway.
  */
-import { down } from "../../scripts/lib/cluster";
+import { down } from "../../lab/cluster";
 import { expectCleanSlate } from "./support/clean-slate";
 
 export default async function globalTeardown(): Promise<void> {

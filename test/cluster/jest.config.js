@@ -1,5 +1,5 @@
 /**
- * The cluster tier: tests against a local k3s-shaped control plane (scripts/lib/cluster),
+ * The cluster tier: tests against a local k3s-shaped control plane (lab/cluster),
  * started once for the whole tier by global-setup.ts and stopped by global-teardown.ts.
  * Run with `npm run test:cluster` (in band: the tests share one cluster). Needs the built
  * tools (`npm run tools`).

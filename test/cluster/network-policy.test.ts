@@ -29,7 +29,7 @@ let handle: StackHandle;
 beforeAll(async () => {
   await createTeamWorkloads(TEAM);
   handle = await openStack("staging", {
-    // Given, as the other stacks of the tier give them: the random provider cannot be built here (scripts/lib/tools.ts).
+    // Given, as the other stacks of the tier give them: the random provider cannot be built here (lab/tools/tools.ts).
     secrets: { grafanaAdminPassword: "netpol-grafana-admin-password", "basicAuthPasswords.admin": "netpol-basic-auth-password" },
   });
   handle.editStackFile((config) => {

@@ -15,7 +15,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { LocalWorkspace, PreviewResult } from "@pulumi/pulumi/automation";
-import { ROOT } from "../../scripts/lib/tools";
+import { ROOT } from "../../lab/tools/tools";
 import { createTeamWorkloads, deleteNamespace } from "./support/apps";
 import { kubectl, list } from "./support/kube";
 import { StackHandle, openStack } from "./support/stack";

@@ -43,7 +43,7 @@ beforeAll(async () => {
       "basicAuthPasswords.admin": "production-basic-auth-password",
     },
   });
-  // The Cloudflare provider cannot be built here (scripts/lib/tools.ts): the tunnel stays off.
+  // The Cloudflare provider cannot be built here (lab/tools/tools.ts): the tunnel stays off.
   handle.editStackFile((c) => ((c["monitoring:cloudflare"] as Record<string, unknown>).enabled = false));
 });
 

@@ -9,7 +9,7 @@
  * (each stack draws its own salt), and a second `up` changes nothing.
  *
  * Not set here: `cloudflare:apiToken`, whose provider cannot be built for this tier
- * (scripts/lib/tools.ts), so the tunnel stays off; the offline sweep (test/scenarios/sealed.test.ts)
+ * (lab/tools/tools.ts), so the tunnel stays off; the offline sweep (test/scenarios/sealed.test.ts)
  * covers it. The `random` provider cannot be had either: every password is given.
  */
 import * as bcrypt from "bcryptjs";

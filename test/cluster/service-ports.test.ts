@@ -55,7 +55,7 @@ beforeAll(async () => {
   );
   await apply(service("billing", [{ port: 8080, targetPort: "metrics" }]));
   handle = await openStack("staging", {
-    // Given, as the other stacks of the tier give them: the random provider cannot be built here (scripts/lib/tools.ts).
+    // Given, as the other stacks of the tier give them: the random provider cannot be built here (lab/tools/tools.ts).
     secrets: { grafanaAdminPassword: "ports-grafana-admin-password", "basicAuthPasswords.admin": "ports-basic-auth-password" },
   });
 });

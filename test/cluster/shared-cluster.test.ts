@@ -75,7 +75,7 @@ beforeAll(async () => {
     await createTeamWorkloads(STACKS[stack].team);
     const handle = await openStack(stack, { secrets: STACKS[stack].secrets });
     handle.editStackFile((c) => {
-      // The Cloudflare provider cannot be built here (scripts/lib/tools.ts): the tunnel stays off.
+      // The Cloudflare provider cannot be built here (lab/tools/tools.ts): the tunnel stays off.
       (c["monitoring:cloudflare"] as Record<string, unknown>).enabled = false;
       // One set of agents on the node: production's collector serves staging, node-exporter is production's.
       const ksm = c["monitoring:kubeStateMetrics"] as object | undefined;

@@ -17,8 +17,8 @@ import {
 import { alertmanagerArgs } from "../../components/stack/args";
 import { parseStackConfig } from "../../config";
 import { images } from "../../components/images";
-import { Rendered, renderRun, summary } from "../../scripts/lib/render";
-import { runProgram } from "../../scripts/lib/runner";
+import { Rendered, renderRun, summary } from "../../cli/render";
+import { runProgram } from "../../cli/runner";
 import { objectOf, objectsOf, render, renderStack, ALONE } from "../support/render";
 import { schemaProblems } from "../support/schema";
 import { parse, problems as configProblems } from "../config/support";

@@ -4,7 +4,7 @@
  * promtool unit test that proves the normalisation itself).
  */
 import { APP_GROUP_BUDGET, APP_SERIES, appRecordingRules } from "../../components/prometheus/rules/app-rules";
-import { promqlProblem } from "../../scripts/lib/promql";
+import { promqlProblem } from "../../cli/promql";
 import { app, shop } from "../support/apps";
 import { appNameProblems } from "../../components/prometheus/problems";
 import { problems as configProblems, problemsOfWire } from "../config/support";

@@ -4,13 +4,13 @@
  * per component the stack runs with its claim, first replica and image, the key pair from a Secret
  * only, what the other components change (Prometheus' admin API and OTLP receiver, the admin API
  * left out of the public routes, Alertmanager's maintenance interval), and the policies. The
- * restore's Job made from a rendered CronJob (scripts/lib/restore.ts). test/e2e/backup.test.ts runs
+ * restore's Job made from a rendered CronJob (cli/restore.ts). test/e2e/backup.test.ts runs
  * the rendered script on the exact binaries.
  */
 import { scheduleGapSeconds } from "../../components/backup/schedule";
 import { images } from "../../components/images";
-import { K8sObject, Rendered } from "../../scripts/lib/render";
-import { CronJobObject, parseRestoreArgs, restoreJob, restoreRefusal } from "../../scripts/lib/restore";
+import { K8sObject, Rendered } from "../../cli/render";
+import { CronJobObject, parseRestoreArgs, restoreJob, restoreRefusal } from "../../cli/restore";
 import { objectOf, objectsOf, render } from "../support/render";
 import { parse, problems } from "../config/support";
 import { schemaProblems } from "../support/schema";
@@ -263,7 +263,7 @@ describe("the rendered backups", () => {
   });
 });
 
-describe("npm run restore's arguments and refusal (scripts/lib/restore.ts)", () => {
+describe("npm run restore's arguments and refusal (cli/restore.ts)", () => {
   test("a component, and either a backup or --list", () => {
     expect(parseRestoreArgs(["--stack", "staging", "--component", "loki", "--from", "latest"])).toMatchObject({
       stack: "staging",

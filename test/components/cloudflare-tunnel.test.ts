@@ -9,8 +9,8 @@ import { CloudflareTunnel, accessIncludes, goDuration, tunnelIngressRules, tunne
 import { CloudflareTunnelArgs } from "../../components/cloudflare-tunnel/args";
 import { problems } from "../../components/cloudflare-tunnel/problems";
 import { cloudflareTunnelArgs } from "../../components/stack/args";
-import { Rendered, renderRun } from "../../scripts/lib/render";
-import { RunResult, SecretValue, runProgram } from "../../scripts/lib/runner";
+import { Rendered, renderRun } from "../../cli/render";
+import { RunResult, SecretValue, runProgram } from "../../cli/runner";
 import { objectOf, objectsOf, render, renderStack, ALONE } from "../support/render";
 import { schemaProblems } from "../support/schema";
 import { parse, problems as configProblems } from "../config/support";

@@ -11,8 +11,8 @@ import { DATABASE_TYPES, exporterJob } from "../../components/kit/database-expor
 import type { ResourceRequirements } from "../../components/kit/resources";
 import { DatabaseExporters, exporterContainer } from "../../components/database-exporters";
 import { images } from "../../components/images";
-import { K8sObject, Rendered, kubernetesYaml, renderRun, reveal } from "../../scripts/lib/render";
-import { RunResult, runProgram } from "../../scripts/lib/runner";
+import { K8sObject, Rendered, kubernetesYaml, renderRun, reveal } from "../../cli/render";
+import { RunResult, runProgram } from "../../cli/runner";
 import { objectOf, objectsOf, render, ALONE } from "../support/render";
 import { schemaProblems } from "../support/schema";
 import { problems as configProblems, standalone } from "../config/support";

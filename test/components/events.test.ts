@@ -11,11 +11,11 @@ import { EVENTS_JOB } from "../../components/log-collector/events";
 import { LogCollector } from "../../components/log-collector";
 import { LogCollectorArgs } from "../../components/log-collector/args";
 import { PROFILE_DEFAULTS } from "../../config";
-import { K8sObject, Rendered, renderRun } from "../../scripts/lib/render";
-import { runProgram } from "../../scripts/lib/runner";
+import { K8sObject, Rendered, renderRun } from "../../cli/render";
+import { runProgram } from "../../cli/runner";
 import { ALONE, objectOf, objectsOf, render, renderConfig } from "../support/render";
 import { schemaProblems } from "../support/schema";
-import { localAlloyConfig } from "../../scripts/lib/local/logs";
+import { localAlloyConfig } from "../../lab/local/logs";
 
 const PUSH = "http://loki.monitoring.svc:3100/loki/api/v1/push";
 

@@ -18,8 +18,8 @@ import {
   nodeExporterFlags,
 } from "../../components/exporters/node-exporter";
 import { images } from "../../components/images";
-import { K8sObject, Rendered, renderRun } from "../../scripts/lib/render";
-import { RunResult, SecretValue, runProgram } from "../../scripts/lib/runner";
+import { K8sObject, Rendered, renderRun } from "../../cli/render";
+import { RunResult, SecretValue, runProgram } from "../../cli/runner";
 import { objectOf, objectsOf, render, renderConfig, ALONE } from "../support/render";
 import { schemaProblems } from "../support/schema";
 import { problems as configProblems } from "../config/support";

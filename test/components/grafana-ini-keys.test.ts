@@ -5,7 +5,7 @@
  */
 import { GrafanaIniArgs, grafanaIni } from "../../components/grafana/ini";
 import { resolveSignIn } from "../../components/grafana/sign-in";
-import { DEFAULT_SECTION, parseIniKeys, readGrafanaIniCatalogue } from "../../scripts/lib/grafana-ini-keys";
+import { DEFAULT_SECTION, parseIniKeys, readGrafanaIniCatalogue } from "../../lab/catalog/grafana-ini-keys";
 
 const catalogue = readGrafanaIniCatalogue();
 

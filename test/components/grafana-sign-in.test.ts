@@ -9,8 +9,8 @@ import { grafanaIni } from "../../components/grafana/ini";
 import { SignIn, claimExpression, describeSignIn, resolveSignIn, roleAttributePath, signInIni } from "../../components/grafana/sign-in";
 import { ConfigError, StackConfig } from "../../config";
 import { Fetch, withOidcEndpoints } from "../../preflight/oidc-discovery";
-import { Rendered } from "../../scripts/lib/render";
-import { mockAccessAudience } from "../../scripts/lib/runner";
+import { Rendered } from "../../cli/render";
+import { mockAccessAudience } from "../../cli/runner";
 import { objectOf, objectsOf, renderConfig } from "../support/render";
 import { parse } from "../config/support";
 

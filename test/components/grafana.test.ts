@@ -23,9 +23,9 @@ import { adminPasswordDigest, adminPasswordResetCommand, grafanaIni, iniText } f
 import { grafanaDashboardProviders, grafanaDatasources } from "../../components/grafana/provisioning";
 import { images, imageVersion } from "../../components/images";
 import { readTeamContent } from "../../preflight/team-content";
-import { ROOT } from "../../scripts/lib/stackfile";
-import { K8sObject, Rendered, kubernetesYaml, renderRun } from "../../scripts/lib/render";
-import { RunResult, SecretValue, runProgram } from "../../scripts/lib/runner";
+import { ROOT } from "../../cli/stackfile";
+import { K8sObject, Rendered, kubernetesYaml, renderRun } from "../../cli/render";
+import { RunResult, SecretValue, runProgram } from "../../cli/runner";
 import { objectOf, objectsOf, render, renderStack, ALONE } from "../support/render";
 import { schemaProblems } from "../support/schema";
 import { problems as configProblems } from "../config/support";

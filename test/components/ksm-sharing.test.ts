@@ -4,7 +4,7 @@
  * enough is measured by npm run bench (docs/benchmark.md, "kube-state-metrics once or twice").
  */
 import * as YAML from "yaml";
-import { watchSummary } from "../../scripts/lib/render";
+import { watchSummary } from "../../cli/render";
 import { objectOf, objectsOf, render } from "../support/render";
 import { parse } from "../config/support";
 

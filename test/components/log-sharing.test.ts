@@ -4,7 +4,7 @@
  * the real Alloy does with the routing is tested in test/e2e/shared-logs.test.ts.
  */
 import { alloyConfig } from "../../components/log-collector/alloy";
-import { configSummary } from "../../scripts/lib/render";
+import { configSummary } from "../../cli/render";
 import { objectOf, objectsOf, render } from "../support/render";
 import { parse } from "../config/support";
 

@@ -16,7 +16,7 @@ import {
   lokiIngestionLimits,
   windowBytes,
 } from "../../components/loki/limits";
-import { readStackConfig } from "../../scripts/lib/stackfile";
+import { readStackConfig } from "../../cli/stackfile";
 import { render } from "../support/render";
 import { alertRules } from "../support/rules";
 

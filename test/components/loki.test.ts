@@ -11,8 +11,8 @@ import { LOKI_PATHS, LOKI_SCHEMA_FROM, Loki, ingestionOf, lokiConfig } from "../
 import type { LokiArgs } from "../../components/loki/args";
 import { problems } from "../../components/loki/problems";
 import { quantityBytes } from "../../components/kit/units";
-import { K8sObject, Rendered, renderRun } from "../../scripts/lib/render";
-import { RunResult, runProgram } from "../../scripts/lib/runner";
+import { K8sObject, Rendered, renderRun } from "../../cli/render";
+import { RunResult, runProgram } from "../../cli/runner";
 import { objectOf, objectsOf, render, renderConfig, ALONE } from "../support/render";
 import { schemaProblems } from "../support/schema";
 import { problems as configProblems } from "../config/support";

@@ -1,6 +1,6 @@
 import { MonitoringNamespace } from "../../components/namespace";
-import { renderRun } from "../../scripts/lib/render";
-import { runProgram } from "../../scripts/lib/runner";
+import { renderRun } from "../../cli/render";
+import { runProgram } from "../../cli/runner";
 import { objectOf, ALONE } from "../support/render";
 import { schemaProblems } from "../support/schema";
 

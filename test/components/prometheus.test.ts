@@ -20,11 +20,11 @@ import { PrometheusConfigArgs, prometheusConfig } from "../../components/prometh
 import { linkRunbooks, loadRuleFiles } from "../../components/prometheus/rules/rule-files";
 import { defaultThresholds } from "../../components/prometheus/rules/thresholds";
 import { prometheusArgs } from "../../components/stack/args";
-import { K8sObject, Rendered, renderRun } from "../../scripts/lib/render";
-import { runProgram } from "../../scripts/lib/runner";
-import { ROOT, readStackConfig } from "../../scripts/lib/stackfile";
+import { K8sObject, Rendered, renderRun } from "../../cli/render";
+import { runProgram } from "../../cli/runner";
+import { ROOT, readStackConfig } from "../../cli/stackfile";
 import { objectOf, objectsOf, render, ALONE } from "../support/render";
-import { StatefulSetSpec, layOutContainer } from "../../scripts/lib/local/prometheus";
+import { StatefulSetSpec, layOutContainer } from "../../lab/local/prometheus";
 import { schemaProblems } from "../support/schema";
 import { api, problems as configProblems } from "../config/support";
 

@@ -10,8 +10,8 @@ import { Prometheus } from "../../components/prometheus";
 import { PrometheusArgs } from "../../components/prometheus/args";
 import { re2Problem } from "../../components/prometheus/remote-write";
 import { prometheusArgs } from "../../components/stack/args";
-import { Rendered, renderRun } from "../../scripts/lib/render";
-import { runProgram } from "../../scripts/lib/runner";
+import { Rendered, renderRun } from "../../cli/render";
+import { runProgram } from "../../cli/runner";
 import { ALONE, objectOf } from "../support/render";
 import { parse, problems } from "../config/support";
 

@@ -6,8 +6,8 @@
 import * as crypto from "crypto";
 import * as bcrypt from "bcryptjs";
 import * as YAML from "yaml";
-import { K8sObject, Rendered, renderRun } from "../../scripts/lib/render";
-import { RunResult, SecretValue, runProgram } from "../../scripts/lib/runner";
+import { K8sObject, Rendered, renderRun } from "../../cli/render";
+import { RunResult, SecretValue, runProgram } from "../../cli/runner";
 import {
   BASIC_AUTH_SALT_LABEL,
   HTPASSWD_KEY,
@@ -23,7 +23,7 @@ import {
   securityHeadersMiddleware,
 } from "../../components/traefik";
 import { SALT_OUTPUT } from "../../preflight/stack-salt";
-import { readStackConfig } from "../../scripts/lib/stackfile";
+import { readStackConfig } from "../../cli/stackfile";
 import { objectOf, objectsOf, render, renderStack, ALONE } from "../support/render";
 import { schemaProblems } from "../support/schema";
 import { parse, problems as configProblems } from "../config/support";

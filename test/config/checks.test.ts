@@ -4,8 +4,8 @@ import { componentScrapeJobs, parseStackConfig } from "../../config";
 import { BUILTIN_SCRAPE_JOBS } from "../../components/prometheus/args";
 import { DATABASE_KINDS } from "../../components/database-exporters/kinds";
 import { PROMETHEUS_MAX_DURATION_MS } from "../../components/kit/units";
-import { renderRun } from "../../scripts/lib/render";
-import { runProgram } from "../../scripts/lib/runner";
+import { renderRun } from "../../cli/render";
+import { runProgram } from "../../cli/runner";
 import { parse, problems, api, RefusedCase, expectRefused, standalone } from "./support";
 
 // ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import { SECRET_KEYS, SECRET_STAND_INS } from "../../config";
 import { secretKeySchemas } from "../../config/secrets";
 import { DATABASE_TYPES } from "../../components/kit/database-exporters";
 import { DATABASE_KINDS } from "../../components/database-exporters/kinds";
-import { standInFor } from "../../scripts/lib/stackfile";
+import { standInFor } from "../../cli/stackfile";
 import { parse } from "./support";
 
 const ENTRY = "some-entry";

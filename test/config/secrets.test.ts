@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { SECRET_KEYS, parseStackConfig, plainEntriesOfSecretKeys } from "../../config";
-import { runProgram } from "../../scripts/lib/runner";
+import { runProgram } from "../../cli/runner";
 import { problems, api, problemsOfWire, RefusedCase, expectRefused, standalone } from "./support";
 
 describe("refused: line breaks and control characters in text", () => {

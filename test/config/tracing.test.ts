@@ -5,7 +5,7 @@
 import { PROFILE_DEFAULTS } from "../../config";
 import { componentsWithClaims } from "../../components/stack/volumes";
 import { tracingArgs } from "../../components/stack/args";
-import { tracingSummary } from "../../scripts/lib/render";
+import { tracingSummary } from "../../cli/render";
 import { api, parse } from "./support";
 
 /** A dead man's switch, which a production stack expects (a warning without one). */

@@ -6,8 +6,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { loadCatalog } from "../../scripts/lib/catalog";
-import { AnchorAlert, anchorApplies, loadAnchorAlerts } from "../../scripts/lib/anchor-alerts";
+import { loadCatalog } from "../../cli/catalog";
+import { AnchorAlert, anchorApplies, loadAnchorAlerts } from "../../lab/catalog/anchor-alerts";
 import { alertRules } from "../support/rules";
 
 const ALERTS_DOC = path.join(__dirname, "..", "..", "docs", "alerts.md");

@@ -12,7 +12,7 @@ import {
   walkPanels,
   type DashboardFile,
   type JsonObject,
-} from "../../scripts/lib/dashboards/files";
+} from "../../cli/dashboards/files";
 import {
   dashboardProblems,
   dashboardSetProblems,
@@ -22,8 +22,8 @@ import {
   queryProblems,
   structureProblems,
   variableProblems,
-} from "../../scripts/lib/dashboards/checks";
-import { dashboardQueries, substituteVariables } from "../../scripts/lib/dashboards/queries";
+} from "../../cli/dashboards/checks";
+import { dashboardQueries, substituteVariables } from "../../cli/dashboards/queries";
 
 const FILES = loadDashboards();
 const KNOWN = knownMetrics();

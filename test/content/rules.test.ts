@@ -11,9 +11,9 @@ import * as YAML from "yaml";
 import { databaseExporterRules } from "../../components/prometheus/rules/database-rules";
 import { LOADED_RECORD, operatorLoadedRules } from "../../components/prometheus/rules/operator-rules";
 import { ImageName, imageVersion } from "../../components/images";
-import { CATALOG_DIR, loadCatalog } from "../../scripts/lib/catalog";
-import { promqlMetricNames, promqlProblem } from "../../scripts/lib/promql";
-import { logqlRuleProblems } from "../../scripts/lib/logql-rules";
+import { CATALOG_DIR, loadCatalog } from "../../cli/catalog";
+import { promqlMetricNames, promqlProblem } from "../../cli/promql";
+import { logqlRuleProblems } from "../../cli/logql-rules";
 import {
   AlertRule,
   RULES_DIR,

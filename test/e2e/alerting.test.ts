@@ -20,11 +20,11 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { durationSeconds } from "../../components/kit/units";
-import type { Rendered } from "../../scripts/lib/render";
-import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../scripts/lib/local/alertmanager";
-import { LOOPBACK, ManagedProcess, freePorts, sleep, waitFor } from "../../scripts/lib/local/processes";
-import { LoopbackServer, httpGet, httpGetJson } from "../../scripts/lib/local/http";
-import { stackBinary } from "../../scripts/lib/local/binaries";
+import type { Rendered } from "../../cli/render";
+import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../lab/local/alertmanager";
+import { LOOPBACK, ManagedProcess, freePorts, sleep, waitFor } from "../../lab/local/processes";
+import { LoopbackServer, httpGet, httpGetJson } from "../../lab/local/http";
+import { stackBinary } from "../../lab/local/binaries";
 import { objectOf, render } from "../support/render";
 import { localRun } from "./support/local-run";
 

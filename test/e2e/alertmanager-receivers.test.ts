@@ -8,7 +8,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { alertmanagerConfig, alertmanagerTemplates } from "../../components/alertmanager/config-file";
 import { alertmanagerArgs } from "../../components/stack/args";
-import { checkConfig } from "../../scripts/lib/local/alertmanager";
+import { checkConfig } from "../../lab/local/alertmanager";
 import { parse } from "../config/support";
 import { KIND_NAMES, stackWith } from "../support/receiver-kinds";
 

@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { alertmanagerTemplates } from "../../components/alertmanager/config-file";
-import { checkConfig, renderTemplate, routeOf, writeAlertmanagerFiles } from "../../scripts/lib/local/alertmanager";
+import { checkConfig, renderTemplate, routeOf, writeAlertmanagerFiles } from "../../lab/local/alertmanager";
 import { render, renderStack } from "../support/render";
 import { ALL_RECEIVER_SETS, SEED_001_SETS } from "../support/alertmanager";
 

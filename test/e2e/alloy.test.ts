@@ -10,9 +10,9 @@ import * as os from "os";
 import * as path from "path";
 import { LOG_COLLECTOR_DEFAULTS } from "../../components/log-collector/args";
 import { otlpMemoryLimiter } from "../../components/log-collector/alloy";
-import { runBinary } from "../../scripts/lib/local/binaries";
-import { alloyRunArgs } from "../../scripts/lib/local/logs";
-import { freePort } from "../../scripts/lib/local/processes";
+import { runBinary } from "../../lab/local/binaries";
+import { alloyRunArgs } from "../../lab/local/logs";
+import { freePort } from "../../lab/local/processes";
 import { render } from "../support/render";
 
 /** An app that sends OTLP: the collector's OTLP endpoint, and Jaeger behind it, run because of it. */

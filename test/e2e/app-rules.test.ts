@@ -9,8 +9,8 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { APP_SERIES, SLO_WINDOWS, appRecordingRules } from "../../components/prometheus/rules/app-rules";
 import { parseStackConfig } from "../../config";
-import { readStackConfig } from "../../scripts/lib/stackfile";
-import { promtool } from "../../scripts/lib/local/binaries";
+import { readStackConfig } from "../../cli/stackfile";
+import { promtool } from "../../lab/local/binaries";
 import { app, shop } from "../support/apps";
 
 function tempDir(): string {

@@ -13,9 +13,9 @@ import * as path from "path";
 import { blackboxConfigYaml } from "../../components/blackbox-exporter";
 import type { ProbeSpec } from "../../components/kit/probes";
 import { probeModule } from "../../components/kit/probes";
-import { runBinary, stackBinary } from "../../scripts/lib/local/binaries";
-import { LOOPBACK, freePorts } from "../../scripts/lib/local/processes";
-import { httpGet, selfSignedCertificate } from "../../scripts/lib/local/http";
+import { runBinary, stackBinary } from "../../lab/local/binaries";
+import { LOOPBACK, freePorts } from "../../lab/local/processes";
+import { httpGet, selfSignedCertificate } from "../../lab/local/http";
 import { localRun } from "./support/local-run";
 
 jest.setTimeout(60_000);

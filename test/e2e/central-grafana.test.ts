@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ENVIRONMENT_DASHBOARDS, readDashboards, withEnvironment } from "../../components/grafana/dashboards";
-import { promtool } from "../../scripts/lib/local/binaries";
+import { promtool } from "../../lab/local/binaries";
 
 /** A dashboard query as PromQL: label_values(selector, label) as its selector, Grafana's variables given values. */
 function promql(query: string): string {

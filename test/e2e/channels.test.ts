@@ -13,9 +13,9 @@
  */
 import * as http from "http";
 import * as YAML from "yaml";
-import { LOOPBACK, freePorts, sleep, waitFor } from "../../scripts/lib/local/processes";
+import { LOOPBACK, freePorts, sleep, waitFor } from "../../lab/local/processes";
 import { render } from "../support/render";
-import { SmtpSink, mailHeader, mailText } from "../../scripts/lib/local/smtp";
+import { SmtpSink, mailHeader, mailText } from "../../lab/local/smtp";
 import { localRun } from "./support/local-run";
 import { RunningAlertmanager, renderedAlertmanager } from "./support/alertmanager";
 

@@ -9,8 +9,8 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { tunnelIngressRules } from "../../components/cloudflare-tunnel";
-import type { Rendered } from "../../scripts/lib/render";
-import { runBinary } from "../../scripts/lib/local/binaries";
+import type { Rendered } from "../../cli/render";
+import { runBinary } from "../../lab/local/binaries";
 import { render } from "../support/render";
 
 /** The tunnel's remote config, as the Cloudflare provider takes it. */

@@ -19,9 +19,9 @@ import type * as k8s from "@pulumi/kubernetes";
 import { DATABASE_TYPES, DatabaseType } from "../../components/kit/database-exporters";
 import { DATABASE_KINDS } from "../../components/database-exporters/kinds";
 import { exporterContainer } from "../../components/database-exporters";
-import { preparePostgres, prepareRedis } from "../../scripts/lib/local/databases";
-import { LOOPBACK, freePort, sleep } from "../../scripts/lib/local/processes";
-import { StackBinary, stackBinary } from "../../scripts/lib/local/binaries";
+import { preparePostgres, prepareRedis } from "../../lab/local/databases";
+import { LOOPBACK, freePort, sleep } from "../../lab/local/processes";
+import { StackBinary, stackBinary } from "../../lab/local/binaries";
 import { localRun } from "./support/local-run";
 
 const BINARIES: Record<DatabaseType, StackBinary> = {

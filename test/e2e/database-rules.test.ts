@@ -11,7 +11,7 @@ import * as YAML from "yaml";
 import { DATABASE_EXPORTER_MISSING, DATABASE_EXPORTER_MISSING_FOR } from "../../components/prometheus/rules/database-rules";
 import { DATABASE_RULES_KEY } from "../../components/prometheus/args";
 import { durationSeconds } from "../../components/kit/units";
-import { promtool } from "../../scripts/lib/local/binaries";
+import { promtool } from "../../lab/local/binaries";
 import { render } from "../support/render";
 import { DESCRIPTION, RuleFile, fileOf } from "../support/database-rules";
 

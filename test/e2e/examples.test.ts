@@ -8,11 +8,11 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Rendered } from "../../scripts/lib/render";
-import { checkConfig, routeOf, writeAlertmanagerFiles } from "../../scripts/lib/local/alertmanager";
-import { promtool } from "../../scripts/lib/local/binaries";
-import { ROOT } from "../../scripts/lib/stackfile";
-import { checkTeamContent } from "../../scripts/lib/team-check";
+import { Rendered } from "../../cli/render";
+import { checkConfig, routeOf, writeAlertmanagerFiles } from "../../lab/local/alertmanager";
+import { promtool } from "../../lab/local/binaries";
+import { ROOT } from "../../cli/stackfile";
+import { checkTeamContent } from "../../cli/team-check";
 import { NAMES, renderExamples } from "../support/examples";
 
 let rendered = new Map<string, Rendered>();
@@ -23,7 +23,7 @@ beforeAll(async () => {
 
 describe.each(NAMES)("the %s example", (name) => {
   test("its own rules and dashboards pass npm run check", () => {
-    expect(checkTeamContent(ROOT, `examples/${name}/team`).errors).toEqual([]);
+    expect(checkTeamContent(promtool, ROOT, `examples/${name}/team`).errors).toEqual([]);
   });
 
   test("every rendered rule file passes the deployed promtool", () => {

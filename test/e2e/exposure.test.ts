@@ -18,11 +18,11 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { WEB_CONFIG_FILE } from "../../components/kit/web";
-import type { Rendered } from "../../scripts/lib/render";
-import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../scripts/lib/local/alertmanager";
-import { promtool, stackBinary } from "../../scripts/lib/local/binaries";
-import { LOOPBACK, freePorts, waitFor } from "../../scripts/lib/local/processes";
-import { httpGetJson } from "../../scripts/lib/local/http";
+import type { Rendered } from "../../cli/render";
+import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../lab/local/alertmanager";
+import { promtool, stackBinary } from "../../lab/local/binaries";
+import { LOOPBACK, freePorts, waitFor } from "../../lab/local/processes";
+import { httpGetJson } from "../../lab/local/http";
 import { objectOf, render } from "../support/render";
 import { localRun } from "./support/local-run";
 

@@ -12,10 +12,10 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { EXTERNAL_LOKI_DIR } from "../../components/log-collector";
-import { stackBinary } from "../../scripts/lib/local/binaries";
-import { httpGet, httpRequest } from "../../scripts/lib/local/http";
-import { localAlloyArgs, localLokiArgs, podDiscoveryTargets, writePodLogs } from "../../scripts/lib/local/logs";
-import { LOOPBACK, freePorts } from "../../scripts/lib/local/processes";
+import { stackBinary } from "../../lab/local/binaries";
+import { httpGet, httpRequest } from "../../lab/local/http";
+import { localAlloyArgs, localLokiArgs, podDiscoveryTargets, writePodLogs } from "../../lab/local/logs";
+import { LOOPBACK, freePorts } from "../../lab/local/processes";
 import { objectOf, render } from "../support/render";
 import { localRun } from "./support/local-run";
 

@@ -1,5 +1,5 @@
 /**
- * The traces side of the local runs (scripts/lib/local/tracing.ts), on the staging stack's render
+ * The traces side of the local runs (lab/local/tracing.ts), on the staging stack's render
  * with an app that sends OTLP (the bench's, OTLP_SETS):
  * Jaeger's config and Alloy's OTLP endpoint made local change only addresses, paths and how the
  * sending pod is found, and Alloy accepts what comes out (`alloy fmt` parses it); the benchmark's
@@ -9,12 +9,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import type { Rendered } from "../../scripts/lib/render";
-import { runBinary } from "../../scripts/lib/local/binaries";
-import { localAlloyConfig } from "../../scripts/lib/local/logs";
-import { LocalOtlp, localJaegerConfig } from "../../scripts/lib/local/tracing";
-import { remoteWriteVariant } from "../../scripts/lib/bench/otlp-footprint";
-import { OTLP_SETS } from "../../scripts/lib/bench/deployed";
+import type { Rendered } from "../../cli/render";
+import { runBinary } from "../../lab/local/binaries";
+import { localAlloyConfig } from "../../lab/local/logs";
+import { LocalOtlp, localJaegerConfig } from "../../lab/local/tracing";
+import { remoteWriteVariant } from "../../lab/bench/otlp-footprint";
+import { OTLP_SETS } from "../../lab/bench/deployed";
 import { render } from "../support/render";
 
 let rendered: Rendered;

@@ -18,11 +18,11 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import type { Rendered } from "../../scripts/lib/render";
-import { runBinary, stackBinary } from "../../scripts/lib/local/binaries";
-import { DiscoveredPod, localAlloyConfig, localLokiConfig, podDiscoveryTargets, writePodLogs } from "../../scripts/lib/local/logs";
-import { LOOPBACK, freePorts, waitFor } from "../../scripts/lib/local/processes";
-import { httpGet } from "../../scripts/lib/local/http";
+import type { Rendered } from "../../cli/render";
+import { runBinary, stackBinary } from "../../lab/local/binaries";
+import { DiscoveredPod, localAlloyConfig, localLokiConfig, podDiscoveryTargets, writePodLogs } from "../../lab/local/logs";
+import { LOOPBACK, freePorts, waitFor } from "../../lab/local/processes";
+import { httpGet } from "../../lab/local/http";
 import { objectOf, render } from "../support/render";
 import { localRun } from "./support/local-run";
 

@@ -7,10 +7,10 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { stackBinary } from "../../scripts/lib/local/binaries";
-import { localLokiArgs, lokiReady } from "../../scripts/lib/local/logs";
-import { LOOPBACK, freePorts } from "../../scripts/lib/local/processes";
-import { httpGet } from "../../scripts/lib/local/http";
+import { stackBinary } from "../../lab/local/binaries";
+import { localLokiArgs, lokiReady } from "../../lab/local/logs";
+import { LOOPBACK, freePorts } from "../../lab/local/processes";
+import { httpGet } from "../../lab/local/http";
 import { render } from "../support/render";
 import { localRun } from "./support/local-run";
 

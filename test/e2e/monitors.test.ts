@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { EXISTING_METRIC, PrometheusRuleObject } from "../../components/prometheus/rules/operator-rules";
-import { runBinary, promtool } from "../../scripts/lib/local/binaries";
+import { runBinary, promtool } from "../../lab/local/binaries";
 import { operatorRuleFiles } from "../../preflight/operator-rules";
 import { builtinNames } from "../../preflight/team-content";
 import { render } from "../support/render";

@@ -15,25 +15,13 @@ import * as YAML from "yaml";
 import { NODE_EXPORTER_USER } from "../../components/exporters/node-exporter";
 import { PROMETHEUS_PATHS } from "../../components/prometheus/args";
 import { WEB_CONFIG_FILE } from "../../components/kit/web";
-import type { Rendered } from "../../scripts/lib/render";
-import { stackBinary } from "../../scripts/lib/local/binaries";
-import { httpGetJson, isReady } from "../../scripts/lib/local/http";
-import {
-  localNodeExporterArgs,
-  nodeExporterGet,
-  renderedNodeExporterWeb,
-  renderedScrapePassword,
-} from "../../scripts/lib/local/node-exporter";
-import { LOOPBACK, freePorts } from "../../scripts/lib/local/processes";
-import {
-  CheckableJob,
-  fileDiscovery,
-  layOutContainer,
-  localPrometheusArgs,
-  renderedEndpoints,
-  rerooted,
-} from "../../scripts/lib/local/prometheus";
-import { containerArgs } from "../../scripts/lib/local/rendered";
+import type { Rendered } from "../../cli/render";
+import { stackBinary } from "../../lab/local/binaries";
+import { httpGetJson, isReady } from "../../lab/local/http";
+import { localNodeExporterArgs, nodeExporterGet, renderedNodeExporterWeb, renderedScrapePassword } from "../../lab/local/node-exporter";
+import { LOOPBACK, freePorts } from "../../lab/local/processes";
+import { CheckableJob, fileDiscovery, layOutContainer, localPrometheusArgs, renderedEndpoints, rerooted } from "../../lab/local/prometheus";
+import { containerArgs } from "../../lab/local/rendered";
 import { render } from "../support/render";
 import { localRun } from "./support/local-run";
 

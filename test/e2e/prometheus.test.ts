@@ -18,9 +18,9 @@ import { promisify } from "util";
 import * as YAML from "yaml";
 import { StackConfig, parseStackConfig } from "../../config";
 import { APP_RULES_KEY, PROMETHEUS_PATHS } from "../../components/prometheus/args";
-import type { Rendered } from "../../scripts/lib/render";
-import { readStackConfig } from "../../scripts/lib/stackfile";
-import { promtool, stackBinary } from "../../scripts/lib/local/binaries";
+import type { Rendered } from "../../cli/render";
+import { readStackConfig } from "../../cli/stackfile";
+import { promtool, stackBinary } from "../../lab/local/binaries";
 import {
   KubernetesSd,
   Role,
@@ -31,7 +31,7 @@ import {
   endpointsOf,
   layOutContainer,
   podTargets,
-} from "../../scripts/lib/local/prometheus";
+} from "../../lab/local/prometheus";
 import { objectsOf, render, renderConfig } from "../support/render";
 
 /** Temporary directories of this file, removed when it ends. */

@@ -9,9 +9,9 @@
  * within group_wait and a margin; one muted during `another-day` delivers; one active only during
  * `another-day` delivers nothing; one muted during `either` delivers nothing (its second set holds).
  */
-import { checkConfig } from "../../scripts/lib/local/alertmanager";
-import { LOOPBACK, freePorts, sleep, waitFor } from "../../scripts/lib/local/processes";
-import { httpGetJson } from "../../scripts/lib/local/http";
+import { checkConfig } from "../../lab/local/alertmanager";
+import { LOOPBACK, freePorts, sleep, waitFor } from "../../lab/local/processes";
+import { httpGetJson } from "../../lab/local/http";
 import { render } from "../support/render";
 import { localRun } from "./support/local-run";
 import { RunningAlertmanager, renderedAlertmanager } from "./support/alertmanager";

@@ -11,8 +11,8 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { SECRET_KEYS } from "../../config";
-import { binPath } from "../../scripts/lib/tools";
-import { ROOT } from "../../scripts/lib/stackfile";
+import { binPath } from "../../lab/tools/tools";
+import { ROOT } from "../../cli/stackfile";
 import { SECRET_VARIANTS, SecretVariant, plainConfig, topKey } from "../support/every-secret";
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "render-secrets-"));

@@ -4,7 +4,7 @@
  * runbooks and PromQL are checked without a binary in test/content/rules.test.ts).
  */
 import * as path from "path";
-import { promtool } from "../../scripts/lib/local/binaries";
+import { promtool } from "../../lab/local/binaries";
 import { ruleFilePaths, ruleTestFilePaths } from "../support/rules";
 
 function expectSuccess(args: string[]): void {

@@ -10,9 +10,9 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { APP_SERIES } from "../../components/prometheus/rules/app-rules";
 import { PROMETHEUS_PATHS } from "../../components/prometheus/args";
-import { promtool, stackBinary } from "../../scripts/lib/local/binaries";
-import { LOOPBACK, freePort } from "../../scripts/lib/local/processes";
-import { manyApps } from "../../scripts/lib/local/many-apps";
+import { promtool, stackBinary } from "../../lab/local/binaries";
+import { LOOPBACK, freePort } from "../../lab/local/processes";
+import { manyApps } from "../../lab/local/many-apps";
 import { APPS, renderManyApps } from "../support/many-apps";
 import { localRun } from "./support/local-run";
 

@@ -13,10 +13,10 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import type { ScrapeConfig } from "../../components/prometheus/scrape-config";
-import { promtool, stackBinary } from "../../scripts/lib/local/binaries";
-import { httpGetJson, isReady, metricsHandler } from "../../scripts/lib/local/http";
-import { LOOPBACK, freePorts } from "../../scripts/lib/local/processes";
-import type { Rendered } from "../../scripts/lib/render";
+import { promtool, stackBinary } from "../../lab/local/binaries";
+import { httpGetJson, isReady, metricsHandler } from "../../lab/local/http";
+import { LOOPBACK, freePorts } from "../../lab/local/processes";
+import type { Rendered } from "../../cli/render";
 import { localRun } from "./support/local-run";
 import { render } from "../support/render";
 

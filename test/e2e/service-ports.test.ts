@@ -8,9 +8,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import { renderRun } from "../../scripts/lib/render";
-import { stackBinary } from "../../scripts/lib/local/binaries";
-import { TargetGroup, discoverableConfig, endpointsOf, layOutContainer } from "../../scripts/lib/local/prometheus";
+import { renderRun } from "../../cli/render";
+import { stackBinary } from "../../lab/local/binaries";
+import { TargetGroup, discoverableConfig, endpointsOf, layOutContainer } from "../../lab/local/prometheus";
 import { SERVICES, app, run } from "../support/service-ports";
 
 describe("the program under mocks, against a stand-in cluster", () => {

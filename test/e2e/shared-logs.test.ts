@@ -9,11 +9,11 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { Rendered } from "../../scripts/lib/render";
-import { stackBinary } from "../../scripts/lib/local/binaries";
-import { localAlloyArgs, localLokiArgs, podDiscoveryTargets, writePodLogs } from "../../scripts/lib/local/logs";
-import { LOOPBACK, freePorts } from "../../scripts/lib/local/processes";
-import { httpGet } from "../../scripts/lib/local/http";
+import type { Rendered } from "../../cli/render";
+import { stackBinary } from "../../lab/local/binaries";
+import { localAlloyArgs, localLokiArgs, podDiscoveryTargets, writePodLogs } from "../../lab/local/logs";
+import { LOOPBACK, freePorts } from "../../lab/local/processes";
+import { httpGet } from "../../lab/local/http";
 import { render } from "../support/render";
 import { localRun } from "./support/local-run";
 

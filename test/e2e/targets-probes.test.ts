@@ -10,9 +10,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
-import type { Rendered } from "../../scripts/lib/render";
-import { promtool, stackBinary } from "../../scripts/lib/local/binaries";
-import { containerConfig, discoverableConfig, endpointsOf, layOutContainer } from "../../scripts/lib/local/prometheus";
+import type { Rendered } from "../../cli/render";
+import { promtool, stackBinary } from "../../lab/local/binaries";
+import { containerConfig, discoverableConfig, endpointsOf, layOutContainer } from "../../lab/local/prometheus";
 import { renderTargetsAndProbes } from "../support/targets-probes";
 
 jest.setTimeout(120_000);

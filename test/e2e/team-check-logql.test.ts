@@ -6,8 +6,9 @@
  */
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { checkTeamContent, formatTeamCheck } from "../../scripts/lib/team-check";
-import { logqlRuleProblems } from "../../scripts/lib/logql-rules";
+import { checkTeamContent, formatTeamCheck } from "../../cli/team-check";
+import { promtool } from "../../lab/local/binaries";
+import { logqlRuleProblems } from "../../cli/logql-rules";
 import { builtinNames } from "../../preflight/team-content";
 import { teamDir } from "../support/team-content";
 
@@ -32,7 +33,7 @@ test("checkTeamContent reports each file's LogQL problems and the advice of the 
     "rules/logs/bad.yml": rule('sum(count_over_time({namespace="shop"} |= [5m]))'),
     "rules/logs/good.yml": rule('sum(count_over_time({namespace="shop"}[5m])) > 0', ""),
   });
-  const result = checkTeamContent(root, undefined, builtin);
+  const result = checkTeamContent(promtool, root, undefined, builtin);
   expect(result.checked).toEqual({ ruleFiles: 0, rules: 1, testFiles: 0, dashboards: 0, logRuleFiles: 2 });
   expect(result.errors).toEqual([
     expect.stringMatching(/^team\/rules\/logs\/bad\.yml: groups\[0\]\.rules\[0\] \(ShopPaymentsDeclined\): LogQL does not parse/),

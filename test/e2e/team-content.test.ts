@@ -1,5 +1,5 @@
 /**
- * `npm run check` on a team's own rules and dashboards (scripts/lib/team-check.ts,
+ * `npm run check` on a team's own rules and dashboards (cli/team-check.ts,
  * scripts/check.ts): promtool's checks and unit tests of the Prometheus release the stack
  * deploys, and the query grammars, on the examples and on team directories made here (what the
  * program itself refuses is in test/preflight/team-content.test.ts).
@@ -7,8 +7,9 @@
 import { spawnSync } from "child_process";
 import * as path from "path";
 import { builtinNames } from "../../preflight/team-content";
-import { ROOT } from "../../scripts/lib/stackfile";
-import { checkTeamContent } from "../../scripts/lib/team-check";
+import { ROOT } from "../../cli/stackfile";
+import { checkTeamContent } from "../../cli/team-check";
+import { promtool } from "../../lab/local/binaries";
 import { GOOD_RULES, dashboardJson, quietShopTest, teamDir } from "../support/team-content";
 
 const EXAMPLES = ["tumulte", "deployment-system", "gauzian"];
@@ -17,7 +18,7 @@ const aBuiltinAlert = [...builtin.alerts.keys()][0];
 
 describe("npm run check", () => {
   test.each(EXAMPLES)("the %s example passes: promtool check and unit tests, dashboards' datasources and queries", (example) => {
-    const result = checkTeamContent(ROOT, `examples/${example}/team`, builtin);
+    const result = checkTeamContent(promtool, ROOT, `examples/${example}/team`, builtin);
     expect(result.errors).toEqual([]);
     expect(result.warnings).toEqual([]);
     expect(result.checked.ruleFiles).toBeGreaterThan(0);
@@ -27,7 +28,7 @@ describe("npm run check", () => {
 
   test("promtool's parse error names the file and the rule", () => {
     const { root } = teamDir({ "rules/shop.yml": GOOD_RULES.replace("[15m]))", "[15m])") });
-    const result = checkTeamContent(root, "team", builtin);
+    const result = checkTeamContent(promtool, root, "team", builtin);
     expect(result.errors.join("\n")).toMatch(/^team\/rules\/shop.yml: promtool: .*ShopOrdersStalled.*could not parse expression/m);
   });
 
@@ -37,7 +38,7 @@ describe("npm run check", () => {
       // Orders stop: the alert fires, and the test that says it does not fails.
       "rules/tests/shop.test.yml": quietShopTest("5x40"),
     });
-    const result = checkTeamContent(root, "team", builtin);
+    const result = checkTeamContent(promtool, root, "team", builtin);
     expect(result.checked.testFiles).toBe(1);
     expect(result.errors.join("\n")).toMatch(/team\/rules\/tests\/shop.test.yml: promtool test rules failed:[\s\S]*ShopOrdersStalled/);
   });
@@ -47,7 +48,7 @@ describe("npm run check", () => {
       "rules/shop.yml": GOOD_RULES,
       "rules/tests/shop.test.yml": quietShopTest("0+1x40"),
     });
-    expect(checkTeamContent(root, "team", builtin).errors).toEqual([]);
+    expect(checkTeamContent(promtool, root, "team", builtin).errors).toEqual([]);
   });
 
   test("a dashboard query that does not parse, or an unknown datasource, is an error naming the panel", () => {
@@ -55,14 +56,14 @@ describe("npm run check", () => {
       "dashboards/shop/orders.json": dashboardJson({}, "sum(rate(shop_orders_total[5m])"),
       "dashboards/shop/stock.json": dashboardJson({ uid: "shop-stock", title: "Stock" }).replace(/\$\{datasource\}/g, "${DS_PROMETHEUS}"),
     });
-    const errors = checkTeamContent(root, "team", builtin).errors.join("\n");
+    const errors = checkTeamContent(promtool, root, "team", builtin).errors.join("\n");
     expect(errors).toMatch(/team\/dashboards\/shop\/orders.json: .*Orders.*PromQL does not parse/);
     expect(errors).toMatch(/team\/dashboards\/shop\/stock.json: .*datasource uid \$\{DS_PROMETHEUS\}/);
   });
 
   test("an alert without severity or summary is a warning, not an error", () => {
     const { root } = teamDir({ "rules/shop.yml": GOOD_RULES.replace("severity: warning, ", "").replace(/annotations: .*\n/, "") });
-    const result = checkTeamContent(root, "team", builtin);
+    const result = checkTeamContent(promtool, root, "team", builtin);
     expect(result.errors).toEqual([]);
     expect(result.warnings.join("\n")).toMatch(/ShopOrdersStalled has no severity label: it reaches only the default receiver/);
     expect(result.warnings.join("\n")).toMatch(/ShopOrdersStalled has neither summary nor description/);

@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { promtool } from "../../scripts/lib/local/binaries";
+import { promtool } from "../../lab/local/binaries";
 import { render } from "../support/render";
 import { RULES_DIR } from "../support/rules";
 import { tempDirs } from "../support/temp";

@@ -7,7 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { jaegerConfig } from "../../components/tracing/jaeger-config";
-import { runBinary } from "../../scripts/lib/local/binaries";
+import { runBinary } from "../../lab/local/binaries";
 
 describe("Jaeger's config", () => {
   let dir: string;

@@ -14,12 +14,12 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { basicAuthHash, htpasswd } from "../../components/traefik";
-import type { Rendered } from "../../scripts/lib/render";
-import { traefikArgs } from "../../scripts/lib/catalog/traefik";
-import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../scripts/lib/local/alertmanager";
-import { stackBinary } from "../../scripts/lib/local/binaries";
-import { getOk, httpRequest, selfSignedCertificate } from "../../scripts/lib/local/http";
-import { LOOPBACK, freePorts } from "../../scripts/lib/local/processes";
+import type { Rendered } from "../../cli/render";
+import { traefikArgs } from "../../lab/catalog/traefik";
+import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../lab/local/alertmanager";
+import { stackBinary } from "../../lab/local/binaries";
+import { getOk, httpRequest, selfSignedCertificate } from "../../lab/local/http";
+import { LOOPBACK, freePorts } from "../../lab/local/processes";
 import { objectOf, render } from "../support/render";
 import { localRun } from "./support/local-run";
 

@@ -13,12 +13,12 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { WEB_CONFIG_FILE } from "../../components/kit/web";
-import type { Rendered } from "../../scripts/lib/render";
-import { stackBinary } from "../../scripts/lib/local/binaries";
-import { httpGetJson, isReady, metricsHandler } from "../../scripts/lib/local/http";
-import { LOOPBACK, freePorts } from "../../scripts/lib/local/processes";
-import { CheckableJob, fileDiscovery, localPrometheusArgs, rerooted } from "../../scripts/lib/local/prometheus";
-import { containerArgs } from "../../scripts/lib/local/rendered";
+import type { Rendered } from "../../cli/render";
+import { stackBinary } from "../../lab/local/binaries";
+import { httpGetJson, isReady, metricsHandler } from "../../lab/local/http";
+import { LOOPBACK, freePorts } from "../../lab/local/processes";
+import { CheckableJob, fileDiscovery, localPrometheusArgs, rerooted } from "../../lab/local/prometheus";
+import { containerArgs } from "../../lab/local/rendered";
 import { render } from "../support/render";
 import { localRun } from "./support/local-run";
 

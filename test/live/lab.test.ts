@@ -33,18 +33,18 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { durationSeconds } from "../../components/kit/units";
-import { DashboardFile, JsonObject, isObject, loadDashboards, templateVariables, walkPanels } from "../../scripts/lib/dashboards/files";
-import { waitFor } from "../../scripts/lib/local/processes";
-import { httpGet } from "../../scripts/lib/local/http";
-import { conditionalMetrics, loadCatalog } from "../../scripts/lib/catalog";
-import { promqlMetricNames } from "../../scripts/lib/promql";
-import { importDashboard } from "../../scripts/lib/dashboard-import";
+import { DashboardFile, JsonObject, isObject, loadDashboards, templateVariables, walkPanels } from "../../cli/dashboards/files";
+import { waitFor } from "../../lab/local/processes";
+import { httpGet } from "../../lab/local/http";
+import { conditionalMetrics, loadCatalog } from "../../cli/catalog";
+import { promqlMetricNames } from "../../cli/promql";
+import { importDashboard } from "../../cli/dashboard-import";
 import { CONTRACT_APPS, FLOOD_APP, LAB_TIMING, Lab, K3S_NODE, NAMESAKE, OTLP_APP } from "./support/lab";
 import { appStatus, datasources, failed, jaegerServices, logLines, resourceOf, traceById, tracesOf } from "./support/otlp";
 import { LAB_BASIC_AUTH } from "./support/traefik";
 import { SECURITY_HEADERS } from "../../components/kit/web";
 import { NODE_EXPORTER_USER } from "../../components/exporters/node-exporter";
-import { renderedNodeExporterWeb } from "../../scripts/lib/local/node-exporter";
+import { renderedNodeExporterWeb } from "../../lab/local/node-exporter";
 
 const REPORT_DIR = path.join(__dirname, "..", "..", "out", "live");
 /**

@@ -1,7 +1,7 @@
 /**
  * The sign-in lab (issue 34, "Proof"): Grafana's sign-in settings against a real OpenID Connect provider and against
  * Cloudflare Access's tokens, on 127.0.0.1, every process bounded in time. Grafana's server does not build here, so
- * the lab plays its part (scripts/lib/local/grafana-sign-in.ts), with the JMESPath library Grafana evaluates the role
+ * the lab plays its part (lab/local/grafana-sign-in.ts), with the JMESPath library Grafana evaluates the role
  * mapping with (the jmespath tool) on the claims of real, verified tokens:
  *
  * - Dex (the dex tool, release v2.45.1) with in-memory storage, its password database holding a team in groups, and
@@ -23,8 +23,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { accessClaims, accessToken, serveAccessCerts } from "../../scripts/lib/local/cloudflare-access";
-import { DexUser, startDex } from "../../scripts/lib/local/dex";
+import { accessClaims, accessToken, serveAccessCerts } from "../../lab/local/cloudflare-access";
+import { DexUser, startDex } from "../../lab/local/dex";
 import {
   GenericOAuthSettings,
   Ini,
@@ -35,12 +35,12 @@ import {
   jwtSettings,
   jwtVerdict,
   parseIni,
-} from "../../scripts/lib/local/grafana-sign-in";
-import { jmespathSearch } from "../../scripts/lib/local/jmespath";
-import { Claims, newSigningKey } from "../../scripts/lib/local/jwt";
-import { FlowRefused, authorizationCodeFlow, discover, keySet } from "../../scripts/lib/local/oidc-flow";
-import { LocalRun } from "../../scripts/lib/local/processes";
-import { ROOT } from "../../scripts/lib/stackfile";
+} from "../../lab/local/grafana-sign-in";
+import { jmespathSearch } from "../../lab/local/jmespath";
+import { Claims, newSigningKey } from "../../lab/local/jwt";
+import { FlowRefused, authorizationCodeFlow, discover, keySet } from "../../lab/local/oidc-flow";
+import { LocalRun } from "../../lab/local/processes";
+import { ROOT } from "../../cli/stackfile";
 import { LAB_CLIENT_SECRET, RenderedSignIn, TEAM, handWrittenIni, handWrittenRead, renderedSignIn } from "./support/sign-in";
 
 jest.setTimeout(180_000);

@@ -21,8 +21,8 @@
  * About 8 minutes, most of it KubeletDown's `for`.
  */
 import { durationSeconds } from "../../components/kit/units";
-import { httpGet } from "../../scripts/lib/local/http";
-import { waitFor } from "../../scripts/lib/local/processes";
+import { httpGet } from "../../lab/local/http";
+import { waitFor } from "../../lab/local/processes";
 import { kubectl } from "../cluster/support/kube";
 import { K3S_NODE, LAB_TIMING, SinkMessage } from "./support/lab";
 import { StackName, TwoStacks } from "./support/two-stacks";

@@ -4,8 +4,8 @@
  */
 import { ConfigError, RawConfig } from "../../config";
 import { checkCloudflareCredentials, cloudflareCredentialProblem, hasCloudflareCredentials } from "../../preflight/cloudflare-credentials";
-import { runProgram } from "../../scripts/lib/runner";
-import { readStackConfig } from "../../scripts/lib/stackfile";
+import { runProgram } from "../../cli/runner";
+import { readStackConfig } from "../../cli/stackfile";
 
 const raw = (values: Record<string, string> = {}): RawConfig => ({ project: "monitoring", stack: "production", values, secretKeys: [] });
 

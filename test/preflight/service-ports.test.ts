@@ -8,10 +8,10 @@
 import * as YAML from "yaml";
 import { parseStackConfig } from "../../config";
 import { ServicePortError, ServicePortSpec, resolveAppServicePorts, resolveServicePort } from "../../preflight/service-ports";
-import { renderRun } from "../../scripts/lib/render";
-import { runProgram } from "../../scripts/lib/runner";
-import { servicesOf } from "../../scripts/lib/render-stack";
-import { readStackConfig } from "../../scripts/lib/stackfile";
+import { renderRun } from "../../cli/render";
+import { runProgram } from "../../cli/runner";
+import { servicesOf } from "../../cli/render-stack";
+import { readStackConfig } from "../../cli/stackfile";
 import { SERVICES, TEAM, app, run } from "../support/service-ports";
 
 /** The job of an app in a rendered prometheus.yml. */

@@ -4,10 +4,10 @@
  * StackReference to itself (RunInput.previousOutputs), and what it keys: the basic-auth
  * bcrypt salts and the Grafana admin password's digest. And the offline render's stand-in.
  */
-import { Rendered, renderRun } from "../../scripts/lib/render";
-import { offlineStackSalt, renderStack } from "../../scripts/lib/render-stack";
-import { RunResult, SecretValue, runProgram } from "../../scripts/lib/runner";
-import { readStackConfig } from "../../scripts/lib/stackfile";
+import { Rendered, renderRun } from "../../cli/render";
+import { offlineStackSalt, renderStack } from "../../cli/render-stack";
+import { RunResult, SecretValue, runProgram } from "../../cli/runner";
+import { readStackConfig } from "../../cli/stackfile";
 import { SALT_BYTES, SALT_OUTPUT, parseStackSalt, stackSaltOf } from "../../preflight/stack-salt";
 import { HTPASSWD_KEY, basicAuthHash } from "../../components/traefik";
 import { adminPasswordDigest } from "../../components/grafana/ini";

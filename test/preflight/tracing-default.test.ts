@@ -8,10 +8,10 @@ import { parseStackConfig } from "../../config";
 import { VolumeRecords } from "../../components/stack/volumes";
 import { tracingDefaultProblems } from "../../preflight/tracing-default";
 import { applyPreviousVolumes } from "../../preflight/volume-changes";
-import { kubernetesYaml, renderRun } from "../../scripts/lib/render";
-import { withOfflineSalt } from "../../scripts/lib/render-stack";
-import { RecordedResource, RunResult, runProgram } from "../../scripts/lib/runner";
-import { readStackConfig } from "../../scripts/lib/stackfile";
+import { kubernetesYaml, renderRun } from "../../cli/render";
+import { withOfflineSalt } from "../../cli/render-stack";
+import { RecordedResource, RunResult, runProgram } from "../../cli/runner";
+import { readStackConfig } from "../../cli/stackfile";
 
 type Stack = "staging" | "production";
 

@@ -145,7 +145,7 @@ interface SourceFile {
   imports: Array<{ target: string; typeOnly: boolean }>;
 }
 
-const SOURCE_ROOTS = ["index.ts", "config", "components", "preflight", "scripts", "test"];
+const SOURCE_ROOTS = ["index.ts", "config", "components", "preflight", "cli", "lab", "scripts", "test"];
 
 /** Every file under an entry of the repository (itself when it is a file), as repository paths. */
 function filesUnder(entry: string): string[] {
@@ -204,7 +204,7 @@ test("components import only the kit, images and their own folder: nothing sidew
       imports
         .filter(({ target }) => {
           if (!target.startsWith("components/"))
-            return target.startsWith("config/") || target.startsWith("preflight/") || target.startsWith("scripts/");
+            return ["config/", "preflight/", "cli/", "lab/", "scripts/"].some((root) => target.startsWith(root));
           const owner = componentOf(target) as string;
           return owner !== componentOf(file) && !SHARED_COMPONENT_PARTS.has(owner);
         })
@@ -222,9 +222,9 @@ test("the kit depends on nothing of the stack: it is what every component shares
   expect(kit).toEqual([]);
 });
 
-test("scripts never import tests: what both use lives in scripts/lib", () => {
-  const back = SOURCES.filter(({ file }) => file.startsWith("scripts/")).flatMap(({ file, imports }) =>
-    imports.filter(({ target }) => target.startsWith("test/")).map(({ target }) => `${file} -> ${target}`),
+test("the commands and the lab never import tests: what both use lives in cli/ or lab/", () => {
+  const back = SOURCES.filter(({ file }) => ["cli/", "lab/", "scripts/"].some((root) => file.startsWith(root))).flatMap(
+    ({ file, imports }) => imports.filter(({ target }) => target.startsWith("test/")).map(({ target }) => `${file} -> ${target}`),
   );
   expect(back).toEqual([]);
 });
@@ -284,7 +284,7 @@ function unitOf(file: string): string {
  * alone (config ↔ components, the stack ↔ preflight). Type-only imports count: they tie the
  * folders as much.
  */
-test("no cycle between folders: config, preflight, scripts, each component's folder, the stack and the kit", () => {
+test("no cycle between folders: config, preflight, cli, lab, scripts, each component's folder, the stack and the kit", () => {
   const edges = new Map<string, Set<string>>();
   for (const { file, imports } of SOURCES.filter(({ file }) => !file.startsWith("test/"))) {
     const from = unitOf(file);
@@ -313,7 +313,7 @@ test("no cycle between folders: config, preflight, scripts, each component's fol
 });
 
 /** A path of the repository's code named in prose: a comment, a rendered header, a catalogue note, a doc. */
-const NAMED_PATH = /(?<![\w./-])(?:components|config|preflight|scripts)\/[\w./-]*\w\.(?:ts|js)\b/g;
+const NAMED_PATH = /(?<![\w./-])(?:components|config|preflight|cli|lab|scripts)\/[\w./-]*\w\.(?:ts|js)\b/g;
 const PROSE_ROOTS = [...SOURCE_ROOTS, "rules", "catalog", "dashboards", "docs", "README.md", ".ci", ".github"];
 
 test("every path of the code that a comment, a rendered header or a doc names exists: moves take their mentions along", () => {

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { ROOT, TIERS } from "../../scripts/lib/tools";
+import { ROOT, TIERS } from "../../lab/tools/tools";
 
 const STEPS = ["system-packages", "npm-ci", "render", "tools", "check-renovate", "test-offline", "jest-summary"];
 

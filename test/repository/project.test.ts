@@ -3,7 +3,7 @@
  * program runs (`ValidateStackConfigAndApplyProjectConfig`): a declared key without a
  * default is required by every stack, a declared default lands in the stack's config,
  * and a typed key's stack value must have that type. The offline render applies the
- * same rules (scripts/lib/project-config.ts), so it runs what `pulumi up` would run.
+ * same rules (cli/project-config.ts), so it runs what `pulumi up` would run.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -18,8 +18,8 @@ import {
   projectConfigProblems,
   readProjectFile,
   validateConfigValue,
-} from "../../scripts/lib/project-config";
-import { ROOT, readStackConfig } from "../../scripts/lib/stackfile";
+} from "../../cli/project-config";
+import { ROOT, readStackConfig } from "../../cli/stackfile";
 
 const STACKS = ["staging", "production"] as const;
 const PROJECT = readProjectFile(ROOT);

@@ -121,7 +121,7 @@ test("every relative link and #anchor of the README, docs/ and examples/README.m
 });
 
 /** The program's folders, whose messages and comments point into the docs. */
-const PROGRAM_ROOTS = ["index.ts", "config", "components", "preflight", "scripts"];
+const PROGRAM_ROOTS = ["index.ts", "config", "components", "preflight", "cli", "lab", "scripts"];
 
 /** Every .ts and .js file under an entry of the repository (itself when it is a file). */
 function programFiles(entry: string): string[] {

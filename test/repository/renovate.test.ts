@@ -1,7 +1,7 @@
 /**
  * Renovate's configuration (renovate.json), checked offline against the real tables: its image
  * manager finds every image of components/images.ts, each image moves in one pull request with
- * the tool module built from the same release (scripts/lib/tools.ts), the Pulumi npm packages
+ * the tool module built from the same release (lab/tools/tools.ts), the Pulumi npm packages
  * with their Go modules, and Prometheus stays on its long-term-support line. The packageRules
  * are applied here the way Renovate applies them, for the matchers this config uses: in order,
  * a rule applies when all of its matchers match, and a later rule wins. `npm run check:renovate`
@@ -10,8 +10,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ImageName, images, imageVersion } from "../../components/images";
-import { GO_TOOLS, ROOT, STACK_TOOLS, TOOLS, Tool, goModRequire } from "../../scripts/lib/tools";
-import { wheelPin } from "../../scripts/lib/wheel-pin";
+import { GO_TOOLS, ROOT, STACK_TOOLS, TOOLS, Tool, goModRequire } from "../../lab/tools/tools";
+import { wheelPin } from "../../lab/tools/wheel-pin";
 
 interface Rule {
   description?: string | string[];

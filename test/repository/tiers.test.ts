@@ -7,8 +7,8 @@
  * the folder of what it runs, and that the two parts are the offline tier, each file once.
  *
  * What reaches a binary, read simply: every stack binary of .tools/bin is reached through
- * scripts/lib/local/binaries.ts (stackBinary, promtool, runBinary), and the engine, plugins and
- * control plane through their paths (binPath, BIN_DIR, locateBinaries of scripts/lib/). A file
+ * lab/local/binaries.ts (stackBinary, promtool, runBinary), and the engine, plugins and
+ * control plane through their paths (binPath, BIN_DIR, locateBinaries of lab/). A file
  * reaches a binary when its relative imports, followed through the repository's files, and the
  * scripts it names to run (a "scripts/<name>.ts" string) lead to binaries.ts, or when it imports one
  * of those paths.
@@ -18,7 +18,7 @@ import * as fs from "fs";
 import * as path from "path";
 
 const ROOT = path.join(__dirname, "..", "..");
-const GATEWAY = "scripts/lib/local/binaries.ts";
+const GATEWAY = "lab/local/binaries.ts";
 const BINARY_PATHS = ["binPath", "BIN_DIR", "locateBinaries"];
 /** The folders of test/ whose tests run binaries: the offline tier's e2e part, and the cluster and live tiers. */
 const BINARY_FOLDERS = ["e2e", "cluster", "live"];
@@ -90,8 +90,7 @@ test("every test of test/e2e reaches a binary: one that runs none belongs in a f
 test("a test outside test/cluster that starts a control plane starts its own: LOCAL_CLUSTER_DIR, never the cluster tier's .cluster/", () => {
   // .ci/run runs the cluster tier beside the offline tier's e2e part and the live tier; a file that
   // used the checkout's .cluster/ would find the tier's cluster, or bring it down at its end.
-  const startsOne =
-    /\bup\s+as\s+\w+\s*[,}][^;]*from\s+["'][./]+scripts\/lib\/cluster["']|\{[^}]*\bup\b[^}]*\}\s*from\s+["'][./]+scripts\/lib\/cluster["']/;
+  const startsOne = /\bup\s+as\s+\w+\s*[,}][^;]*from\s+["'][./]+lab\/cluster["']|\{[^}]*\bup\b[^}]*\}\s*from\s+["'][./]+lab\/cluster["']/;
   const shared = TEST_FILES.filter((f) => folderOf(f) !== "cluster")
     .filter((f) => startsOne.test(fs.readFileSync(path.join(ROOT, f), "utf8")))
     .filter((f) => !/LOCAL_CLUSTER_DIR/.test(fs.readFileSync(path.join(ROOT, f), "utf8")) && folderOf(f) !== "live");

@@ -9,8 +9,8 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { validateWorkflow } from "@action-validator/core";
-import { goVersion, pinnedNpmVersion } from "../../scripts/lib/tool-versions";
-import { ROOT, TIERS, TOOLS, goModRequire } from "../../scripts/lib/tools";
+import { goVersion, pinnedNpmVersion } from "../../lab/tools/tool-versions";
+import { ROOT, TIERS, TOOLS, goModRequire } from "../../lab/tools/tools";
 
 const DIR = path.join(ROOT, ".github", "workflows");
 const files = fs.readdirSync(DIR).filter((f) => f.endsWith(".yml"));
@@ -103,7 +103,7 @@ test("every job that builds the tools sets up Go from a tool module's go.mod, an
       expect({ where, paths: paths(restore) }).toEqual({ where, paths: [".tools/bin", "~/.cache/go-build", "~/go/pkg/mod"] });
       expect({ where, paths: paths(save) }).toEqual({ where, paths: paths(restore) });
       const key = String(restore?.with?.key);
-      for (const pin of ["tools/**/go.mod", "tools/**/go.sum", "scripts/lib/tools.ts", "components/images.ts"]) {
+      for (const pin of ["tools/**/go.mod", "tools/**/go.sum", "lab/tools/tools.ts", "components/images.ts"]) {
         expect({ where, key, has: key.includes(`'${pin}'`) }).toEqual({ where, key, has: true });
       }
       const tier = scriptOf(job.steps[build].run)?.args[0];
@@ -313,7 +313,7 @@ const LAYOUT = layoutOf(fs.readFileSync(path.join(ROOT, "docs", "deployment.md")
  * which a preview cannot read the stack's config. It opens neither the cluster nor the backend.
  */
 const STACK_PASSPHRASE = "PULUMI_CONFIG_PASSPHRASE";
-/** The Pulumi CLI the tools build (scripts/lib/tools.ts), which the workflows install too. */
+/** The Pulumi CLI the tools build (lab/tools/tools.ts), which the workflows install too. */
 const PULUMI_CLI = (TOOLS.find((t) => t.binary === "pulumi")?.release ?? "").replace(/^v/, "");
 
 type Context = Record<string, unknown>;

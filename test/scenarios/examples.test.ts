@@ -9,9 +9,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { Rendered } from "../../scripts/lib/render";
-import { renderStack } from "../../scripts/lib/render-stack";
-import { ROOT } from "../../scripts/lib/stackfile";
+import { Rendered } from "../../cli/render";
+import { renderStack } from "../../cli/render-stack";
+import { ROOT } from "../../cli/stackfile";
 import { objectsOf } from "../support/render";
 import { EXAMPLES, Example, NAMES, headerOf, renderExamples, shellWords, stackFile } from "../support/examples";
 

@@ -5,8 +5,8 @@
  * receiver open to the collector, kube-state-metrics' report of the PrometheusRules, the record
  * of what was loaded; and nothing of it when the key is off.
  */
-import type { Rendered } from "../../scripts/lib/render";
-import { containerArgs, objectOf, objectsOf } from "../../scripts/lib/local/rendered";
+import type { Rendered } from "../../cli/render";
+import { containerArgs, objectOf, objectsOf } from "../../lab/local/rendered";
 import { render } from "../support/render";
 import { schemaProblems } from "../support/schema";
 

@@ -3,7 +3,7 @@
  * to, nothing else (each namespace denies the rest). Checked on the rendered stacks: both
  * stack files and the production file with every component and kind of destination on.
  */
-import type { K8sObject } from "../../scripts/lib/render";
+import type { K8sObject } from "../../cli/render";
 import { blackboxEgressRules } from "../../components/blackbox-exporter";
 import { receiverPorts } from "../../components/alertmanager/config-file";
 import { grafanaEgressRules } from "../../components/grafana";

@@ -3,7 +3,7 @@
  * so that staging and production share a cluster), and named by every pod template the stack
  * creates; the stack patches none of the team's workloads, so none of theirs gets it.
  */
-import type { K8sObject } from "../../scripts/lib/render";
+import type { K8sObject } from "../../cli/render";
 import { EVERY_STACK_SHAPE } from "../support/everything";
 import { objectsOf, render } from "../support/render";
 import { schemaProblems } from "../support/schema";

@@ -6,7 +6,7 @@
  * replica, while each replica names itself in the `replica` label receivers deduplicate on.
  */
 import * as YAML from "yaml";
-import type { K8sObject, Rendered } from "../../scripts/lib/render";
+import type { K8sObject, Rendered } from "../../cli/render";
 import { objectOf, objectsOf, render } from "../support/render";
 
 interface PodTemplate {

@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { OBJECT_BUDGET_BYTES, PROMETHEUS_PATHS } from "../../components/prometheus/args";
-import type { Rendered } from "../../scripts/lib/render";
+import type { Rendered } from "../../cli/render";
 import { APPS, renderManyApps } from "../support/many-apps";
 
 let rendered: Rendered;

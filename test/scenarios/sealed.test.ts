@@ -20,10 +20,10 @@ import * as YAML from "yaml";
 import { SECRET_KEYS } from "../../config";
 import { SALT_OUTPUT } from "../../preflight/stack-salt";
 import { nodeExporterCredentials } from "../../components/exporters/node-exporter";
-import { Rendered, reveal, summary, writeRender } from "../../scripts/lib/render";
-import { offlineStackSalt, renderStack } from "../../scripts/lib/render-stack";
-import { RecordedResource } from "../../scripts/lib/runner";
-import { ROOT } from "../../scripts/lib/stackfile";
+import { Rendered, reveal, summary, writeRender } from "../../cli/render";
+import { offlineStackSalt, renderStack } from "../../cli/render-stack";
+import { RecordedResource } from "../../cli/runner";
+import { ROOT } from "../../cli/stackfile";
 import { SEALED_ROUTING } from "../support/sealed-routing";
 import { COMMON_CONFIG, sealedClientKey } from "../support/every-secret";
 

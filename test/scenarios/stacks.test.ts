@@ -6,10 +6,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { images } from "../../components/images";
-import { Rendered, kubernetesYaml, renderRun, writeRender } from "../../scripts/lib/render";
-import { RunResult, runProgram } from "../../scripts/lib/runner";
+import { Rendered, kubernetesYaml, renderRun, writeRender } from "../../cli/render";
+import { RunResult, runProgram } from "../../cli/runner";
 import { DESTROY_GUARD_NAME } from "../../components/stack";
-import { readStackConfig } from "../../scripts/lib/stackfile";
+import { readStackConfig } from "../../cli/stackfile";
 import { objectOf, objectsOf, renderStack } from "../support/render";
 import { schemaProblems } from "../support/schema";
 

@@ -6,7 +6,7 @@
  * test/cluster/shared-cluster.test.ts deploys both on one node.
  */
 import * as YAML from "yaml";
-import type { Rendered } from "../../scripts/lib/render";
+import type { Rendered } from "../../cli/render";
 import { ENVIRONMENT_LABEL } from "../../components/kit/database-exporters";
 import { objectOf, objectsOf, render } from "../support/render";
 

@@ -6,12 +6,12 @@
  * rendered cAdvisor job in the real Prometheus.
  */
 import * as YAML from "yaml";
-import type { Rendered } from "../../scripts/lib/render";
-import { watchSummary } from "../../scripts/lib/render";
+import type { Rendered } from "../../cli/render";
+import { watchSummary } from "../../cli/render";
 import { CLUSTER_ALERTS } from "../../components/stack/content";
 import { parseStackConfig } from "../../config";
-import { readStackConfig } from "../../scripts/lib/stackfile";
-import { containerArgs, objectsOf } from "../../scripts/lib/local/rendered";
+import { readStackConfig } from "../../cli/stackfile";
+import { containerArgs, objectsOf } from "../../lab/local/rendered";
 import { render } from "../support/render";
 
 type Job = {

@@ -1,5 +1,5 @@
 /**
- * npm run alert:test (scripts/alert-test.ts, its logic in scripts/lib/alert-test.ts and alert-routing.ts), offline: its
+ * npm run alert:test (scripts/alert-test.ts, its logic in cli/alert-test.ts and alert-routing.ts), offline: its
  * arguments, the labels it gives a test alert to reach a receiver of the rendered routing tree,
  * what it reads of Alertmanager's notification counters and log, and its report.
  * test/e2e/alert-test.test.ts runs it against the real Alertmanager.
@@ -15,8 +15,8 @@ import {
   readCounters,
   runAlertTest,
   testAlert,
-} from "../../scripts/lib/alert-test";
-import { TEST_ALERTNAME, labelsFor, readRouting, routeAlert, targetsOf, uninhibitedLabels } from "../../scripts/lib/alert-routing";
+} from "../../cli/alert-test";
+import { TEST_ALERTNAME, labelsFor, readRouting, routeAlert, targetsOf, uninhibitedLabels } from "../../cli/alert-routing";
 
 describe("arguments", () => {
   test("--stack is required; the rest is optional, repeated --set kept in order", () => {

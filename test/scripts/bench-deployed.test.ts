@@ -1,15 +1,15 @@
 /**
- * What the bench's live phases look up in the staging render (scripts/lib/bench/deployed.ts), held
+ * What the bench's live phases look up in the staging render (lab/bench/deployed.ts), held
  * to the render without running them: the full bench reads it only after 27 minutes of measuring,
  * and the bench's own runs in the tests are `--no-live`.
  */
-import { BENCH_STACK_SETS, MEASURED_IMAGE, OTLP_SETS, benchDatabases, deployedContainer } from "../../scripts/lib/bench/deployed";
-import type { Component } from "../../scripts/lib/bench/sampling";
-import { KSM_PLAN, KsmRun, ksmRequestBytes, ksmTable, sharingRenders } from "../../scripts/lib/bench/ksm-figures";
-import { containerArgs } from "../../scripts/lib/local/rendered";
+import { BENCH_STACK_SETS, MEASURED_IMAGE, OTLP_SETS, benchDatabases, deployedContainer } from "../../lab/bench/deployed";
+import type { Component } from "../../lab/bench/sampling";
+import { KSM_PLAN, KsmRun, ksmRequestBytes, ksmTable, sharingRenders } from "../../lab/bench/ksm-figures";
+import { containerArgs } from "../../lab/local/rendered";
 import { PROFILE_DEFAULTS } from "../../config";
 import { quantityBytes } from "../../components/kit/units";
-import type { Rendered } from "../../scripts/lib/render";
+import type { Rendered } from "../../cli/render";
 import { render } from "../support/render";
 
 const MIB = 2 ** 20;
@@ -67,7 +67,7 @@ describe("the staging render holds every process the live phases measure", () =>
   });
 });
 
-describe("kube-state-metrics once or twice (scripts/lib/bench/ksm-footprint.ts), offline", () => {
+describe("kube-state-metrics once or twice (lab/bench/ksm-footprint.ts), offline", () => {
   test("the request each narrowed instance is held to is its stack's profile's, and 0 where no instance runs", async () => {
     const staging = await render("staging");
     const production = await render("production");

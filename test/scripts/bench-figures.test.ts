@@ -1,5 +1,5 @@
 /**
- * The benchmark's arithmetic, offline (scripts/lib/bench/figures.ts, report.ts, workload.ts):
+ * The benchmark's arithmetic, offline (lab/bench/figures.ts, report.ts, workload.ts):
  * what turns samples into figures, figures into requests and limits, two runs into a ratio,
  * a config into an alert-latency bound, a directory into a rule set. The binaries run only
  * under `npm run bench`.
@@ -21,11 +21,11 @@ import {
   slope,
   readRuleSet,
   sizeFrom,
-} from "../../scripts/lib/bench/figures";
-import type { LiveResult } from "../../scripts/lib/bench/live";
-import { metricValues } from "../../scripts/lib/local/text-format";
-import { GO_HEAP_GROWTH, LOKI_MAX_CHUNK_AGE_SECONDS, buildLiveReport, liveTables, lokiAllowance } from "../../scripts/lib/bench/report";
-import { benchApps, benchPods, kubeStateMetricsText } from "../../scripts/lib/bench/workload";
+} from "../../lab/bench/figures";
+import type { LiveResult } from "../../lab/bench/live";
+import { metricValues } from "../../lab/local/text-format";
+import { GO_HEAP_GROWTH, LOKI_MAX_CHUNK_AGE_SECONDS, buildLiveReport, liveTables, lokiAllowance } from "../../lab/bench/report";
+import { benchApps, benchPods, kubeStateMetricsText } from "../../lab/bench/workload";
 import { PROFILE_DEFAULTS } from "../../config";
 import { EXPORTER_RESOURCES } from "../../components/database-exporters/kinds";
 import type { ResourceRequirements } from "../../components/kit/resources";

@@ -6,8 +6,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { down, kubeconfigPath, status } from "../../scripts/lib/cluster";
-import { ROOT } from "../../scripts/lib/tools";
+import { down, kubeconfigPath, status } from "../../lab/cluster";
+import { ROOT } from "../../lab/tools/tools";
 
 const saved = process.env.LOCAL_CLUSTER_DIR;
 afterEach(() => {

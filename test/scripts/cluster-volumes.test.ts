@@ -1,9 +1,9 @@
 /**
  * The local cluster's volumes, offline: what the provisioner makes for a claim and when
- * (scripts/lib/cluster/provisioner.ts), and the orders the cluster tier can run its files in
+ * (lab/cluster/provisioner.ts), and the orders the cluster tier can run its files in
  * (test/cluster/sequencer.js). The cluster tier runs them against the real API server.
  */
-import { Claim, Volume, pendingOn, servedClasses, toDelete, volumeFor } from "../../scripts/lib/cluster/provisioner";
+import { Claim, Volume, pendingOn, servedClasses, toDelete, volumeFor } from "../../lab/cluster/provisioner";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { ordered } = require("../cluster/sequencer.js") as { ordered: (paths: string[], order?: string) => string[] | undefined };

@@ -14,11 +14,11 @@ import {
   exportDashboard,
   folderOf,
   parseExportArgs,
-} from "../../scripts/lib/dashboard-export";
-import { freePort } from "../../scripts/lib/local/processes";
-import { LoopbackServer } from "../../scripts/lib/local/http";
-import { DASHBOARDS_DIR, JsonObject } from "../../scripts/lib/dashboards/files";
-import { structureProblems, variableProblems } from "../../scripts/lib/dashboards/checks";
+} from "../../cli/dashboard-export";
+import { freePort } from "../../lab/local/processes";
+import { LoopbackServer } from "../../lab/local/http";
+import { DASHBOARDS_DIR, JsonObject } from "../../cli/dashboards/files";
+import { structureProblems, variableProblems } from "../../cli/dashboards/checks";
 import { tempDirs } from "../support/temp";
 
 /** A dashboard as Grafana 13's API returns it after a user built it in the writable folder: instance ids, a chosen datasource, a string reference. */

@@ -17,8 +17,8 @@ import {
   importDashboard,
   parseImportArgs,
   slugOf,
-} from "../../scripts/lib/dashboard-import";
-import { STACK_PROVIDES, dashboardOf, mapCommunityDashboard } from "../../scripts/lib/dashboards/community";
+} from "../../cli/dashboard-import";
+import { STACK_PROVIDES, dashboardOf, mapCommunityDashboard } from "../../cli/dashboards/community";
 import {
   JsonObject,
   PROVISIONED_DATASOURCES,
@@ -26,13 +26,13 @@ import {
   isObject,
   templateVariables,
   variableNameOfUid,
-} from "../../scripts/lib/dashboards/files";
-import { datasourceProblems, queryProblems, teamDashboardCheck } from "../../scripts/lib/dashboards/checks";
+} from "../../cli/dashboards/files";
+import { datasourceProblems, queryProblems, teamDashboardCheck } from "../../cli/dashboards/checks";
 import { builtinNames, readTeamContent } from "../../preflight/team-content";
 import { ConfigError } from "../../config";
 import { planDashboardConfigMaps, readDashboards } from "../../components/grafana/dashboards";
-import { freePort } from "../../scripts/lib/local/processes";
-import { LoopbackServer } from "../../scripts/lib/local/http";
+import { freePort } from "../../lab/local/processes";
+import { LoopbackServer } from "../../lab/local/http";
 import { tempDirs } from "../support/temp";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -44,7 +44,7 @@ const builtin = builtinNames();
 const fixture = (name: string): JsonObject => JSON.parse(fs.readFileSync(path.join(FIXTURES, `${name}.json`), "utf8")) as JsonObject;
 /**
  * `npm run check` of a team directory's dashboards, by its own parts: what the program refuses at
- * preview (readTeamContent), then each dashboard's check (teamDashboardCheck, as scripts/lib/team-check.ts
+ * preview (readTeamContent), then each dashboard's check (teamDashboardCheck, as cli/team-check.ts
  * runs it; the rest of that file runs promtool, which a quick test does not reach).
  */
 function check(root: string): { errors: string[]; warnings: string[]; dashboards: number } {

@@ -1,9 +1,9 @@
 /**
- * npm run jaeger-size (scripts/jaeger-size.ts, its pure parts in scripts/lib/jaeger-size.ts): its arguments, what it
+ * npm run jaeger-size (scripts/jaeger-size.ts, its pure parts in lab/bench/jaeger-size.ts): its arguments, what it
  * reads of Jaeger's metrics, the span count a request makes, and the summary of its samples.
  */
 import * as path from "path";
-import { SPANS_PER_REQUEST, SizeSample, badgerSeries, parseArgs, summarize } from "../../scripts/lib/jaeger-size";
+import { SPANS_PER_REQUEST, SizeSample, badgerSeries, parseArgs, summarize } from "../../lab/bench/jaeger-size";
 
 test("only Jaeger's Badger series are kept, by name and labels, comments and other series left out", () => {
   const text = [

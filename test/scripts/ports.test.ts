@@ -1,5 +1,5 @@
 /**
- * Servers' ports (scripts/lib/cluster/ports.ts): outside the kernel's ephemeral range, free when
+ * Servers' ports (lab/ports.ts): outside the kernel's ephemeral range, free when
  * chosen, and reserved across processes, so that two processes starting servers at once (the live
  * labs side by side, the cluster tier beside them) are never handed the same port. Real listens,
  * real processes, reservations in a scratch directory.
@@ -9,9 +9,9 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { LOOPBACK, PortRange, RESERVATIONS_DIR, ephemeralRange, freePort, freePorts, listenRange } from "../../scripts/lib/cluster/ports";
+import { LOOPBACK, PortRange, RESERVATIONS_DIR, ephemeralRange, freePort, freePorts, listenRange } from "../../lab/ports";
 
-const PORTS_MODULE = path.resolve(__dirname, "../../scripts/lib/cluster/ports");
+const PORTS_MODULE = path.resolve(__dirname, "../../lab/cluster/ports");
 let scratch: string;
 let children: ChildProcess[] = [];
 

@@ -1,7 +1,7 @@
 /**
  * A process that ends early is named, with how it ended and its last lines, whoever started it:
- * the local run's children (scripts/lib/local/processes.ts) and the local cluster's detached
- * components (scripts/lib/cluster/processes.ts) share one wait (scripts/lib/supervision.ts). And a
+ * the local run's children (lab/local/processes.ts) and the local cluster's detached
+ * components (lab/cluster/processes.ts) share one wait (lab/supervision.ts). And a
  * lock left by an aborted run is cleared when its holder has ended, refused with the command that
  * clears it while its holder still runs. Real short-lived processes, no cluster.
  */
@@ -9,10 +9,10 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { DetachedProcess, identityOf, ownerState, startDetached, withLock } from "../../scripts/lib/cluster/processes";
-import { StateDir } from "../../scripts/lib/cluster/paths";
-import { ManagedProcess } from "../../scripts/lib/local/processes";
-import { describeExit, sleep, waitFor } from "../../scripts/lib/supervision";
+import { DetachedProcess, identityOf, ownerState, startDetached, withLock } from "../../lab/cluster/processes";
+import { StateDir } from "../../lab/cluster/paths";
+import { ManagedProcess } from "../../lab/local/processes";
+import { describeExit, sleep, waitFor } from "../../lab/supervision";
 
 const NODE = process.execPath;
 const never = () => undefined;

@@ -5,8 +5,8 @@ import * as os from "os";
 import * as path from "path";
 import { parseStackConfig } from "../../config";
 import * as YAML from "yaml";
-import { SUMMARY_FILE, maskSecrets, secretConfigValues, summaryMarkdown } from "../../scripts/lib/render";
-import { placeholderFor, readStackConfig } from "../../scripts/lib/stackfile";
+import { SUMMARY_FILE, maskSecrets, secretConfigValues, summaryMarkdown } from "../../cli/render";
+import { placeholderFor, readStackConfig } from "../../cli/stackfile";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -181,9 +181,9 @@ describe("npm run render", () => {
   });
 });
 
-describe("the fast start of npm run render (scripts/lib/fast-start.js)", () => {
+describe("the fast start of npm run render (cli/fast-start.js)", () => {
   const node = (code: string) =>
-    spawnSync(process.execPath, ["-r", "./scripts/lib/fast-start.js", "-e", code], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+    spawnSync(process.execPath, ["-r", "./cli/fast-start.js", "-e", code], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
 
   test("a TypeScript file runs from the cache until it changes, then as changed", () => {
     const dir = tempDir("fast-start-");

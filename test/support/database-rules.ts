@@ -1,6 +1,6 @@
 /** The generated databases rule file as a render ships it, for its tests (test/components and test/e2e database-rules). */
 import { DATABASE_RULES_KEY } from "../../components/prometheus/args";
-import type { Rendered } from "../../scripts/lib/render";
+import type { Rendered } from "../../cli/render";
 
 /** DatabaseExporterMissing's description, for an exporter's job and a database. */
 export const DESCRIPTION = (job: string, database: string) =>

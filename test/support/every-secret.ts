@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { ROOT } from "../../scripts/lib/stackfile";
+import { ROOT } from "../../cli/stackfile";
 import { SEALED_ROUTING } from "./sealed-routing";
 import { SEALED_SIGN_IN } from "./sealed-sign-in";
 

@@ -5,9 +5,9 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { Rendered } from "../../scripts/lib/render";
-import { renderStack } from "../../scripts/lib/render-stack";
-import { ROOT } from "../../scripts/lib/stackfile";
+import { Rendered } from "../../cli/render";
+import { renderStack } from "../../cli/render-stack";
+import { ROOT } from "../../cli/stackfile";
 
 export const NAMES = ["tumulte", "deployment-system", "gauzian"];
 

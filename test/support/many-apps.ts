@@ -7,8 +7,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PROMETHEUS_PATHS } from "../../components/prometheus/args";
-import type { Rendered } from "../../scripts/lib/render";
-import { manyApps } from "../../scripts/lib/local/many-apps";
+import type { Rendered } from "../../cli/render";
+import { manyApps } from "../../lab/local/many-apps";
 import { objectOf, renderConfig } from "./render";
 
 export const APPS = 1000;

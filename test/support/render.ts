@@ -1,12 +1,12 @@
 /** Test helpers around the shared mocks runner and renderer. */
-import { Rendered, renderRun } from "../../scripts/lib/render";
-import { renderStack, withOfflineSalt } from "../../scripts/lib/render-stack";
-import { applyProjectConfig, readProjectFile } from "../../scripts/lib/project-config";
-import { RunInput, runProgram } from "../../scripts/lib/runner";
-import { ROOT } from "../../scripts/lib/stackfile";
+import { Rendered, renderRun } from "../../cli/render";
+import { renderStack, withOfflineSalt } from "../../cli/render-stack";
+import { applyProjectConfig, readProjectFile } from "../../cli/project-config";
+import { RunInput, runProgram } from "../../cli/runner";
+import { ROOT } from "../../cli/stackfile";
 
 export { renderStack };
-export { objectOf, objectsOf } from "../../scripts/lib/local/rendered";
+export { objectOf, objectsOf } from "../../lab/local/rendered";
 
 /** Renders a real stack file with overrides, secrets shown (tests read config files). */
 export function render(stack: string, sets: string[] = []): Promise<Rendered> {

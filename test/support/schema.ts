@@ -2,7 +2,7 @@
  * Validates rendered Kubernetes objects against the official OpenAPI schemas
  * (kubernetes-models) and custom resources against their CRD models.
  */
-import type { K8sObject } from "../../scripts/lib/render";
+import type { K8sObject } from "../../cli/render";
 
 interface Validatable {
   validate(): void;

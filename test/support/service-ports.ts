@@ -1,7 +1,7 @@
 /** A stand-in cluster of Services, and the staging stack run against it, for the tests of apps[].port as a number. */
 import type { ServicePortSpec } from "../../preflight/service-ports";
-import { RunInput, runProgram } from "../../scripts/lib/runner";
-import { readStackConfig } from "../../scripts/lib/stackfile";
+import { RunInput, runProgram } from "../../cli/runner";
+import { readStackConfig } from "../../cli/stackfile";
 
 export const TEAM = "shop";
 

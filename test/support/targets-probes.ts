@@ -1,5 +1,5 @@
 /** The targets (`targets[]`) and probes (`apps[].probe`, `probes[]`) the tests of test/scenarios/targets-probes.test.ts and test/e2e/targets-probes.test.ts give a stack. */
-import type { Rendered } from "../../scripts/lib/render";
+import type { Rendered } from "../../cli/render";
 import { renderConfig } from "./render";
 
 export const CA = Buffer.from("-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n").toString("base64");

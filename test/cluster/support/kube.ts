@@ -4,7 +4,7 @@
  */
 import { execFile } from "child_process";
 import { promisify } from "util";
-import { binPath } from "../../../scripts/lib/tools";
+import { binPath } from "../../../lab/tools/tools";
 
 const execFileAsync = promisify(execFile);
 

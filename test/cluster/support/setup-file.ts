@@ -5,7 +5,7 @@
  * lines), rather than the "connection refused" every later test would meet.
  */
 import * as path from "path";
-import { exitReports } from "../../../scripts/lib/cluster";
+import { exitReports } from "../../../lab/cluster";
 import { expectCleanSlate } from "./clean-slate";
 
 beforeAll(async () => {

@@ -9,7 +9,7 @@
  *
  * The program runs through the Automation API's inline mode: the CLI talks to a language
  * host inside this process (`--client`), because the Node.js language host plugin cannot be
- * built here (scripts/lib/unavailable-tools.ts). Everything else is what `pulumi up -s
+ * built here (lab/tools/unavailable-tools.ts). Everything else is what `pulumi up -s
  * <stack>` runs: the CLI reads Pulumi.yaml and the stack file, validates and decrypts the
  * config, runs the engine and the provider.
  */
@@ -20,7 +20,7 @@ import * as path from "path";
 import { promisify } from "util";
 import * as YAML from "yaml";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
-import { BIN_DIR, PULUMI_HOME, ROOT, binPath } from "../../../scripts/lib/tools";
+import { BIN_DIR, PULUMI_HOME, ROOT, binPath } from "../../../lab/tools/tools";
 
 const execFileAsync = promisify(execFile);
 

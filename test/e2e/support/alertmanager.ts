@@ -9,11 +9,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import type { Rendered } from "../../../scripts/lib/render";
-import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../../scripts/lib/local/alertmanager";
-import { stackBinary } from "../../../scripts/lib/local/binaries";
-import { httpGetJson, postJson } from "../../../scripts/lib/local/http";
-import { LOOPBACK, LocalRun, ManagedProcess, freePort } from "../../../scripts/lib/local/processes";
+import type { Rendered } from "../../../cli/render";
+import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../../lab/local/alertmanager";
+import { stackBinary } from "../../../lab/local/binaries";
+import { httpGetJson, postJson } from "../../../lab/local/http";
+import { LOOPBACK, LocalRun, ManagedProcess, freePort } from "../../../lab/local/processes";
 import { objectOf } from "../../support/render";
 
 /** alertmanager.yml as YAML parses it: the test may change it before Alertmanager reads it. */

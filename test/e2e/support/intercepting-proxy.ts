@@ -8,8 +8,8 @@
 import * as http from "http";
 import * as https from "https";
 import * as net from "net";
-import { closeNow, listenOnLoopback } from "../../../scripts/lib/local/http";
-import type { RunServer } from "../../../scripts/lib/local/processes";
+import { closeNow, listenOnLoopback } from "../../../lab/local/http";
+import type { RunServer } from "../../../lab/local/processes";
 
 export class InterceptingProxy implements RunServer {
   /** Each CONNECT's target (`api.pushover.net:443`), in order. */

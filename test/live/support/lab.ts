@@ -23,7 +23,7 @@
  * - Jaeger with the rendered config, Alloy's rendered OTLP endpoint for apps, and an app that
  *   speaks OpenTelemetry (apps[] entry `checkout`, `otlp: true`, with a pod in the team's
  *   namespace on the k3s node): the official SDK sending traces, metrics and logs to Alloy, which
- *   looks its pod up in the local control plane (scripts/lib/local/tracing.ts says how). Jaeger
+ *   looks its pod up in the local control plane (lab/local/tracing.ts says how). Jaeger
  *   and the endpoint are in the render because of that app: the stack file's own apps send no
  *   OTLP, and tracing.enabled, which it does not set, follows the apps.
  * - Two apps whose /metrics break the contract their apps[] entry states (CONTRACT_APPS, issue
@@ -40,20 +40,20 @@ import { blackboxAddress } from "../../../components/blackbox-exporter";
 import { StackConfig, parseStackConfig } from "../../../config";
 import type { AppTarget } from "../../../components/prometheus/args";
 import { quantityBytes } from "../../../components/kit/units";
-import { down as clusterDown, exitReports, up as clusterUp } from "../../../scripts/lib/cluster";
-import { LocalPostgres, LocalRedis } from "../../../scripts/lib/local/databases";
-import type { Rendered } from "../../../scripts/lib/render";
-import { readStackConfig } from "../../../scripts/lib/stackfile";
+import { down as clusterDown, exitReports, up as clusterUp } from "../../../lab/cluster";
+import { LocalPostgres, LocalRedis } from "../../../lab/local/databases";
+import type { Rendered } from "../../../cli/render";
+import { readStackConfig } from "../../../cli/stackfile";
 import { createTeamWorkloads } from "../../cluster/support/apps";
 import { KubeObject, apply } from "../../cluster/support/kube";
-import { stackBinary } from "../../../scripts/lib/local/binaries";
-import { LoopbackServer, selfSignedCertificate } from "../../../scripts/lib/local/http";
-import { LOOPBACK, ManagedProcess, freePorts } from "../../../scripts/lib/local/processes";
-import { TargetGroup, podTargets, renderedEndpoints } from "../../../scripts/lib/local/prometheus";
-import { containerArgs } from "../../../scripts/lib/local/rendered";
-import { LocalStack, appEndpoint, nodeTargets, onLoopback } from "../../../scripts/lib/local/stack";
-import { LabPod, SyntheticApp, SyntheticNode, catalogueMetricsText } from "../../../scripts/lib/local/synthetic";
-import { startOtlpApp } from "../../../scripts/lib/local/otlp-app";
+import { stackBinary } from "../../../lab/local/binaries";
+import { LoopbackServer, selfSignedCertificate } from "../../../lab/local/http";
+import { LOOPBACK, ManagedProcess, freePorts } from "../../../lab/local/processes";
+import { TargetGroup, podTargets, renderedEndpoints } from "../../../lab/local/prometheus";
+import { containerArgs } from "../../../lab/local/rendered";
+import { LocalStack, appEndpoint, nodeTargets, onLoopback } from "../../../lab/local/stack";
+import { LabPod, SyntheticApp, SyntheticNode, catalogueMetricsText } from "../../../lab/local/synthetic";
+import { startOtlpApp } from "../../../lab/local/otlp-app";
 import { render } from "../../support/render";
 import { LAB_BASIC_AUTH, LabTraefik, startLabTraefik } from "./traefik";
 import { bootOrStop, podsRunning } from "./booting";
@@ -247,7 +247,7 @@ export class Lab {
   appPorts: Record<string, number> = {};
   /** A small filesystem node-exporter watches, for the filesystem-filling fault. */
   filesystem: { mountPoint: string; image: string } | undefined;
-  /** The app that speaks OpenTelemetry: its pod in the cluster, its process, its status file (scripts/lib/local/otlp-app.ts). */
+  /** The app that speaks OpenTelemetry: its pod in the cluster, its process, its status file (lab/local/otlp-app.ts). */
   otlpApp!: { name: string; namespace: string; pod: string; uid: string; proc: ManagedProcess; statusFile: string };
   /** How many series FLOOD_APP adds to its healthy /metrics: 0 until a test makes it explode. */
   floodSeries = 0;

@@ -5,8 +5,8 @@
  * datasources make between them, run as Grafana would run them.
  */
 import * as YAML from "yaml";
-import { httpGet, httpRequest } from "../../../scripts/lib/local/http";
-import { OtlpAppStatus, readOtlpAppStatus } from "../../../scripts/lib/local/otlp-app";
+import { httpGet, httpRequest } from "../../../lab/local/http";
+import { OtlpAppStatus, readOtlpAppStatus } from "../../../lab/local/otlp-app";
 import type { Lab } from "./lab";
 
 interface JaegerSpan {

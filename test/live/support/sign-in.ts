@@ -5,9 +5,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { renderStack } from "../../../scripts/lib/render-stack";
-import { Ini, expandValue, genericOAuthSettings, parseIni } from "../../../scripts/lib/local/grafana-sign-in";
-import type { DexUser } from "../../../scripts/lib/local/dex";
+import { renderStack } from "../../../cli/render-stack";
+import { Ini, expandValue, genericOAuthSettings, parseIni } from "../../../lab/local/grafana-sign-in";
+import type { DexUser } from "../../../lab/local/dex";
 
 /** Grafana's secrets volume, where `$__file{}` values point (components/grafana/args.ts, PATHS.secrets). */
 const SECRETS_DIR = "/etc/grafana-secrets";

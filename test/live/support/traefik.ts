@@ -14,11 +14,11 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { TRAEFIK_NAMES, HTPASSWD_KEY, basicAuthHash, htpasswd } from "../../../components/traefik";
 import { K3S_TRAEFIK } from "../../../components/traefik/section";
-import { TraefikPorts, traefikArgs } from "../../../scripts/lib/catalog/traefik";
-import { stackBinary } from "../../../scripts/lib/local/binaries";
-import { getOk, selfSignedCertificate } from "../../../scripts/lib/local/http";
-import { LOOPBACK, LocalRun, waitFor } from "../../../scripts/lib/local/processes";
-import type { TargetGroup } from "../../../scripts/lib/local/prometheus";
+import { TraefikPorts, traefikArgs } from "../../../lab/catalog/traefik";
+import { stackBinary } from "../../../lab/local/binaries";
+import { getOk, selfSignedCertificate } from "../../../lab/local/http";
+import { LOOPBACK, LocalRun, waitFor } from "../../../lab/local/processes";
+import type { TargetGroup } from "../../../lab/local/prometheus";
 import { KubeObject, apply, get, kubectl, list } from "../../cluster/support/kube";
 
 /** The lab's basic-auth user: its Secret is written here, hashed as the stack hashes it. */

@@ -1,0 +1,95 @@
+/**
+ * Restores a component's backup into its volume, or lists its backups (cli/restore.ts):
+ *
+ *   npm run restore -- --stack <name> --component <prometheus|alertmanager|grafana|loki> --list
+ *   npm run restore -- --stack <name> --component <component> --from <backup|latest> [--replace]
+ *
+ * Renders the stack (as `npm run render` does) for its CronJob backup-<component>, checks with
+ * kubectl (the current context) that the component's workload is scaled to 0, then runs the Job
+ * made from the CronJob and prints its log. Exits 1 when refused or when the Job fails.
+ */
+import { spawnSync } from "child_process";
+import { renderStack } from "../render-stack";
+import { CronJobObject, RESTORABLE, WorkloadState, parseRestoreArgs, restoreJob, restoreRefusal } from "../restore";
+
+const KUBECTL = process.env.KUBECTL ?? "kubectl";
+
+function kubectl(args: string[], input?: string): { ok: boolean; out: string; err: string } {
+  const r = spawnSync(KUBECTL, args, { encoding: "utf8", input, timeout: 120_000 });
+  if (r.error) throw new Error(`cannot run ${KUBECTL}: ${r.error.message}`);
+  return { ok: r.status === 0, out: r.stdout, err: r.stderr };
+}
+
+function workloadState(namespace: string, kind: string, name: string, environment: string): WorkloadState | undefined {
+  const replicas = kubectl(["-n", namespace, "get", kind, name, "-o", "jsonpath={.spec.replicas}"]);
+  if (!replicas.ok) return undefined;
+  const pods = kubectl([
+    "-n",
+    namespace,
+    "get",
+    "pods",
+    "-l",
+    `app.kubernetes.io/name=${name},app.kubernetes.io/instance=${environment}`,
+    "-o",
+    "name",
+  ]);
+  return { replicas: Number(replicas.out || "0"), pods: pods.out.split("\n").filter((l) => l.trim() !== "") };
+}
+
+export async function main(): Promise<number> {
+  const options = parseRestoreArgs(process.argv.slice(2));
+  if (typeof options === "string") {
+    console.error(options);
+    return 2;
+  }
+  const rendered = await renderStack({ stack: options.stack, sets: options.sets });
+  const cronJob = rendered.kubernetes.find((o) => o.object.kind === "CronJob" && o.object.metadata.name === `backup-${options.component}`)
+    ?.object as unknown as CronJobObject | undefined;
+  if (!cronJob) {
+    console.error(
+      `stack ${options.stack} does not back up ${options.component}: backup.enabled, backup.components (and, for Grafana, its SQLite database; for Loki, loki.enabled)`,
+    );
+    return 1;
+  }
+  const namespace = cronJob.metadata.namespace;
+  const workload = RESTORABLE[options.component];
+  if (!options.list) {
+    const refusal = restoreRefusal(
+      namespace,
+      options.component,
+      workloadState(namespace, workload.kind, workload.name, rendered.config.environment),
+    );
+    if (refusal) {
+      console.error(`refused: ${refusal}`);
+      return 1;
+    }
+  }
+  const jobName = `${options.list ? "list" : "restore"}-${options.component}-${Math.floor(Date.now() / 1000)}`;
+  const created = kubectl(["create", "-f", "-"], JSON.stringify(restoreJob(cronJob, options, jobName)));
+  if (!created.ok) {
+    console.error(`kubectl could not create job ${jobName}: ${created.err.trim()}`);
+    return 1;
+  }
+  console.log(`job ${jobName} created in ${namespace}; waiting for it (at most 3 hours) ...`);
+  let outcome = "";
+  for (;;) {
+    const status = kubectl(["-n", namespace, "get", "job", jobName, "-o", "jsonpath={.status.succeeded},{.status.failed}"]);
+    const [succeeded, failed] = status.out.split(",");
+    if (succeeded === "1") outcome = "succeeded";
+    else if (failed && failed !== "0") outcome = "failed";
+    if (outcome) break;
+    await new Promise((r) => setTimeout(r, 5000));
+  }
+  const logs = kubectl(["-n", namespace, "logs", `job/${jobName}`]);
+  process.stdout.write(logs.out);
+  process.stderr.write(logs.err);
+  if (outcome !== "succeeded") {
+    console.error(`job ${jobName} failed: its log is above (kubectl -n ${namespace} describe job ${jobName})`);
+    return 1;
+  }
+  if (!options.list)
+    console.log(
+      `restored. Start ${options.component} again: pulumi up -s ${options.stack} (or kubectl -n ${namespace} scale ${workload.kind} ${workload.name} --replicas=<its replicas>).`,
+    );
+  return 0;
+}

@@ -1,0 +1,324 @@
+/**
+ * The benchmark's arithmetic, apart from the binaries it runs (tested offline by
+ * test/scripts/bench-figures.test.ts): samples to steady and peak figures, CPU-seconds to
+ * millicores, requests and limits from measurements with stated headroom, the ratio of two
+ * Prometheus runs, the bound on alert latency a config sets, the rule files of another
+ * stack (--compare-rules), the render target, and the report's readable table.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { durationSeconds, formatBytes } from "../../components/kit/units";
+
+const MIB = 1024 * 1024;
+
+// ---------------------------------------------------------------------------
+// Samples
+
+/** One sample of one process: resident memory, Go heap in use, CPU-seconds used so far, bytes written so far. */
+export interface Sample {
+  at: number;
+  rssBytes: number;
+  heapBytes?: number;
+  cpuSeconds: number;
+  writtenBytes: number;
+}
+
+/** What a phase of the run says of one process. */
+export interface PhaseFigures {
+  seconds: number;
+  /** Median over the phase. */
+  rssBytes: number;
+  heapBytes?: number;
+  /** Highest over the phase. */
+  peakRssBytes: number;
+  peakHeapBytes?: number;
+  /** CPU-seconds used over the phase per second of wall time, in millicores: contention on the machine changes it little. */
+  millicores: number;
+  /** The highest CPU between two consecutive samples, in millicores (a compaction, a reload, an evaluation of many rules). */
+  peakMillicores: number;
+  /** Bytes written to storage over the phase, per day at that rate. */
+  writtenBytesPerDay: number;
+  /** How fast the Go heap grew over the phase (least-squares slope), in bytes per second: what a longer run would add. */
+  heapSlopeBytesPerSecond?: number;
+}
+
+/** Least-squares slope of y over x; 0 for fewer than two distinct x. */
+export function slope(points: Array<[number, number]>): number {
+  const n = points.length;
+  if (n < 2) return 0;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  if (sxx === 0) return 0;
+  return points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / sxx;
+}
+
+export function median(values: number[]): number {
+  if (values.length === 0) throw new Error("median of no values");
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Figures of a phase from its samples, in time order (at least two: CPU and writes are differences). */
+export function phaseFigures(samples: Sample[]): PhaseFigures {
+  if (samples.length < 2) throw new Error(`a phase needs at least 2 samples, got ${samples.length}`);
+  const first = samples[0];
+  const last = samples[samples.length - 1];
+  const seconds = (last.at - first.at) / 1000;
+  if (seconds <= 0) throw new Error("the samples of a phase must span some time");
+  const heaps = samples.map((s) => s.heapBytes).filter((h): h is number => h !== undefined);
+  return {
+    seconds,
+    rssBytes: median(samples.map((s) => s.rssBytes)),
+    peakRssBytes: Math.max(...samples.map((s) => s.rssBytes)),
+    ...(heaps.length
+      ? {
+          heapBytes: median(heaps),
+          peakHeapBytes: Math.max(...heaps),
+          heapSlopeBytesPerSecond: slope(samples.filter((s) => s.heapBytes !== undefined).map((s) => [s.at / 1000, s.heapBytes as number])),
+        }
+      : {}),
+    millicores: ((last.cpuSeconds - first.cpuSeconds) / seconds) * 1000,
+    peakMillicores: Math.max(
+      ...samples.slice(1).map((s, i) => ((s.cpuSeconds - samples[i].cpuSeconds) / Math.max(0.001, (s.at - samples[i].at) / 1000)) * 1000),
+    ),
+    writtenBytesPerDay: ((last.writtenBytes - first.writtenBytes) / seconds) * 86_400,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Requests and limits
+
+/** Requests come from the steady figures, memory limits from the peaks, each times its headroom. */
+export interface Headroom {
+  /** Steady CPU × this = CPU request. */
+  cpuRequest: number;
+  /** Steady resident memory × this = memory request. */
+  memoryRequest: number;
+  /**
+   * Peak resident memory × this = memory limit. The workload has no dashboard queries: a
+   * query over days of samples loads them into memory, which this factor leaves room for.
+   */
+  memoryLimit: number;
+}
+
+/**
+ * Staging: requests a quarter over what it uses steadily, memory limits twice the worst
+ * seen. Production: half again on requests and three times the worst seen, as an incident
+ * there, and the queries it brings, matter more. CPU limits are not sized here: they
+ * reserve nothing on the node and only throttle, and the bench has none of what makes CPU
+ * burst (queries, a restart's WAL replay), so the profiles keep theirs.
+ */
+export const HEADROOM: Record<"staging" | "production", Headroom> = {
+  staging: { cpuRequest: 1.25, memoryRequest: 1.25, memoryLimit: 2 },
+  production: { cpuRequest: 1.5, memoryRequest: 1.5, memoryLimit: 3 },
+};
+
+/** The smallest requests and limits the stack ever sets: below them, a quantity means nothing to the scheduler. */
+const FLOOR = { millicores: 5, bytes: 16 * MIB };
+
+export interface Sizing {
+  cpuRequestMillicores: number;
+  memoryRequestBytes: number;
+  memoryLimitBytes: number;
+}
+
+/** Up to the next multiple of `step`. */
+const roundUp = (value: number, step: number) => Math.ceil(value / step) * step;
+
+/**
+ * Requests and the memory limit for a component from what it used: CPU in steps of 5m,
+ * memory in steps of 16 MiB, never under the floor, and a limit never under its request.
+ */
+export function sizeFrom(measured: { steadyMillicores: number; steadyRssBytes: number; peakRssBytes: number }, headroom: Headroom): Sizing {
+  const memoryRequest = Math.max(FLOOR.bytes, roundUp(measured.steadyRssBytes * headroom.memoryRequest, 16 * MIB));
+  return {
+    cpuRequestMillicores: Math.max(FLOOR.millicores, roundUp(measured.steadyMillicores * headroom.cpuRequest, 5)),
+    memoryRequestBytes: memoryRequest,
+    memoryLimitBytes: Math.max(memoryRequest, roundUp(measured.peakRssBytes * headroom.memoryLimit, 16 * MIB)),
+  };
+}
+
+/** A Kubernetes quantity of a sizing's figure: "35m", "192Mi". */
+export const millicoresQuantity = (m: number) => `${m}m`;
+export const mebibytesQuantity = (bytes: number) => `${Math.round(bytes / MIB)}Mi`;
+
+// ---------------------------------------------------------------------------
+// Two stacks side by side
+
+/** Each figure of `theirs` divided by ours: above 1, theirs costs more. Figures either lacks, or zero in ours, are left out. */
+export function ratios(ours: Record<string, number | undefined>, theirs: Record<string, number | undefined>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, mine] of Object.entries(ours)) {
+    const other = theirs[key];
+    if (mine === undefined || other === undefined || mine === 0) continue;
+    out[key] = other / mine;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Alert latency
+
+/** Seconds of a Prometheus/Alertmanager duration the stack rendered; anything else is a bug worth stopping on. */
+function seconds(text: string, what: string): number {
+  const s = durationSeconds(text);
+  if (s === undefined) throw new Error(`${what}: not a duration: ${JSON.stringify(text)}`);
+  return s;
+}
+
+/**
+ * The longest a target going down may take to reach a receiver, from the config: the failed
+ * scrape comes within a scrape interval; the next evaluation sees it, the alert stays pending
+ * for its `for` and fires at the evaluation after; Alertmanager waits group_wait before the
+ * first notification of a group. `slackSeconds` is what no config bounds (scheduling, HTTP).
+ */
+export function alertLatencyBound(c: {
+  scrapeInterval: string;
+  evaluationInterval: string;
+  for: string;
+  groupWait: string;
+  slackSeconds: number;
+}): number {
+  const scrape = seconds(c.scrapeInterval, "scrape interval");
+  const evaluation = seconds(c.evaluationInterval, "evaluation interval");
+  return scrape + evaluation + seconds(c.for, "for") + evaluation + seconds(c.groupWait, "group_wait") + c.slackSeconds;
+}
+
+/** The `for` of an alert in Prometheus rule files' text ("0s" when it has none); an error when no file has it. */
+export function alertFor(ruleFiles: string[], alert: string): string {
+  for (const text of ruleFiles) {
+    const doc = YAML.parse(text) as { groups?: Array<{ rules?: Array<{ alert?: string; for?: string }> }> } | null;
+    for (const group of doc?.groups ?? []) for (const rule of group.rules ?? []) if (rule.alert === alert) return rule.for ?? "0s";
+  }
+  throw new Error(`no rule file has the alert ${alert}`);
+}
+
+// ---------------------------------------------------------------------------
+// --compare-rules
+
+export interface RuleSet {
+  dir: string;
+  /** Absolute paths of the rule files, sorted. */
+  files: string[];
+  groups: number;
+  alerts: number;
+  records: number;
+}
+
+/**
+ * The Prometheus rule files of a directory (*.yml, *.yaml, not recursive): each must hold
+ * `groups:` of rules, each rule an `alert` or a `record` with an `expr`. Errors name the file
+ * and the group.
+ */
+export function readRuleSet(dir: string): RuleSet {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`--compare-rules: ${dir} is not a directory`);
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => path.resolve(dir, f));
+  if (files.length === 0) throw new Error(`--compare-rules: ${dir} has no .yml or .yaml rule files`);
+  const counts = { groups: 0, alerts: 0, records: 0 };
+  for (const file of files) {
+    let doc: unknown;
+    try {
+      doc = YAML.parse(fs.readFileSync(file, "utf8"));
+    } catch (err) {
+      throw new Error(`--compare-rules: ${file} is not YAML: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    try {
+      countRuleDoc(doc, file, counts);
+    } catch (err) {
+      throw new Error(`--compare-rules: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return { dir: path.resolve(dir), files, ...counts };
+}
+
+/** Groups, alerts and recording rules of rule files' texts. */
+export function countRules(texts: string[]): { groups: number; alerts: number; records: number } {
+  const counts = { groups: 0, alerts: 0, records: 0 };
+  texts.forEach((t, i) => countRuleDoc(YAML.parse(t), `rule file #${i + 1}`, counts));
+  return counts;
+}
+
+function countRuleDoc(doc: unknown, file: string, counts: { groups: number; alerts: number; records: number }): void {
+  const list = (doc as { groups?: unknown } | null)?.groups;
+  if (!Array.isArray(list)) throw new Error(`${file} has no groups: list (not a Prometheus rule file)`);
+  for (const [i, group] of list.entries()) {
+    const g = group as { name?: unknown; rules?: unknown };
+    const where = `${file}, group ${typeof g.name === "string" ? g.name : `#${i}`}`;
+    if (!Array.isArray(g.rules)) throw new Error(`${where} has no rules: list`);
+    counts.groups++;
+    for (const rule of g.rules as Array<{ alert?: unknown; record?: unknown; expr?: unknown }>) {
+      if (typeof rule.expr !== "string" && typeof rule.expr !== "number") throw new Error(`${where}: a rule has no expr`);
+      if (typeof rule.alert === "string") counts.alerts++;
+      else if (typeof rule.record === "string") counts.records++;
+      else throw new Error(`${where}: a rule is neither an alert nor a record`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Targets
+
+/**
+ * The render target: `npm run render -- --stack <name>` as a whole process, what a person waits
+ * for in the edit–render loop (npm's and Node's start, loading the program and the SDK,
+ * rendering, writing), median of the bench's runs. docs/benchmark.md states it.
+ */
+export const RENDER_PROCESS_SECONDS = 3;
+
+// ---------------------------------------------------------------------------
+// Command line
+
+export interface BenchArgs {
+  runs: number;
+  json?: string;
+  collectors: boolean;
+  /** Run the stack's binaries on the workload (the footprint); off with --no-live. */
+  live: boolean;
+  /** Short phases and the live lab's fast intervals: checks the harness, its figures size nothing. */
+  quick: boolean;
+  compareRules?: string;
+}
+
+export const USAGE = "usage: npm run bench [-- --quick] [--compare-rules <dir>] [--runs <n>] [--json <file>] [--no-collectors] [--no-live]";
+
+export function parseBenchArgs(argv: string[]): BenchArgs {
+  const args: BenchArgs = { runs: 3, collectors: true, live: true, quick: false };
+  const value = (i: number, flag: string) => {
+    const v = argv[i];
+    if (v === undefined || v.startsWith("--")) throw new Error(`${flag} needs a value; ${USAGE}`);
+    return v;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--runs") args.runs = Number(value(++i, a));
+    else if (a === "--json") args.json = value(++i, a);
+    else if (a === "--compare-rules") args.compareRules = value(++i, a);
+    else if (a === "--no-collectors") args.collectors = false;
+    else if (a === "--no-live") args.live = false;
+    else if (a === "--quick") args.quick = true;
+    else throw new Error(`unknown argument "${a}"; ${USAGE}`);
+  }
+  if (!Number.isInteger(args.runs) || args.runs < 1) throw new Error(`--runs takes a whole number of at least 1, got ${args.runs}`);
+  if (args.compareRules && !args.live) throw new Error("--compare-rules runs a second Prometheus on the live workload: drop --no-live");
+  return args;
+}
+
+// ---------------------------------------------------------------------------
+// Readable table
+
+/** A Markdown table; every cell already a string. */
+export function markdownTable(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+export const bytesCell = (b: number | undefined) => (b === undefined ? "–" : formatBytes(b));
+export const millicoresCell = (m: number | undefined) => (m === undefined ? "–" : `${m.toFixed(m < 10 ? 1 : 0)}m`);
+export const ratioCell = (r: number | undefined) => (r === undefined ? "–" : `${r.toFixed(2)}×`);

@@ -1,0 +1,259 @@
+/**
+ * Real processes on 127.0.0.1 for the tests, the live lab, the benchmark and the catalogue:
+ * child processes that are always stopped (afterAll, at the end of a run, or at exit if a
+ * runner dies first) and bounded in time, free ports, and bounded waits that report a
+ * process's early exit (binary, exit code or signal) with its last output
+ * (lab/supervision.ts, shared with the local cluster). Loopback only: nothing here
+ * listens elsewhere.
+ */
+import { ChildProcess, spawn } from "child_process";
+import * as http from "http";
+import { Watched, describeExit, sleep, waitFor } from "../supervision";
+import { LoopbackServer } from "./http";
+
+// One implementation of loopback ports, waits and exit reports for every process a test, the lab or the local cluster starts.
+export { LOOPBACK, freePort, freePorts } from "../cluster/processes";
+export { sleep, waitFor };
+
+const running = new Set<ManagedProcess>();
+process.once("exit", () => {
+  // Last resort when a run is torn down without its cleanup: never leave servers behind.
+  for (const proc of running) proc.signal("SIGKILL");
+});
+
+/** How long a test's server may run at most (longer than any test file's own timeout). */
+const DEFAULT_LIFETIME_MS = 20 * 60_000;
+
+export interface User {
+  uid: number;
+  gid: number;
+}
+
+export interface ProcessOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  /** false: the process gets `env` alone, nothing of this process's environment (what a kubelet would give a container). */
+  inheritEnv?: boolean;
+  lifetimeMs?: number;
+  user?: User;
+  /**
+   * Runs the binary under coreutils `timeout` in its own process group, killed after this many
+   * seconds even if this Node process is killed outright (the catalogue's generator); signals
+   * go to the whole group (`timeout`, the binary and whatever it forked).
+   */
+  groupTtlSeconds?: number;
+  /** Lines of output kept for failure messages. */
+  keepLines?: number;
+}
+
+/** A child process with its recent output kept for failure messages, killed at the latest after its lifetime. */
+export class ManagedProcess implements Watched {
+  private readonly child: ChildProcess;
+  private readonly lines: string[] = [];
+  private readonly group: boolean;
+  private exited: Promise<void>;
+  public exitCode: number | null = null;
+  public exitSignal: NodeJS.Signals | null = null;
+  /** Set when `stop` (or its lifetime) ends it: its exit is then no failure of its own. */
+  private stopping = false;
+  private spawnError: string | undefined;
+
+  constructor(
+    public readonly name: string,
+    private readonly command: string,
+    args: string[],
+    options: ProcessOptions = {},
+  ) {
+    this.group = options.groupTtlSeconds !== undefined;
+    const [file, argv] = this.group ? ["timeout", ["--kill-after=5s", `${options.groupTtlSeconds}s`, command, ...args]] : [command, args];
+    this.child = spawn(file, argv, {
+      cwd: options.cwd,
+      env: options.inheritEnv === false ? { ...options.env } : { ...process.env, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: this.group,
+      uid: options.user?.uid,
+      gid: options.user?.gid,
+    });
+    running.add(this);
+    // Bounded in time whatever happens to the test: a server never outlives its lifetime.
+    const lifetime = setTimeout(() => {
+      this.lines.push(`(killed: its lifetime of ${options.lifetimeMs ?? DEFAULT_LIFETIME_MS} ms passed)`);
+      this.signal("SIGKILL");
+    }, options.lifetimeMs ?? DEFAULT_LIFETIME_MS);
+    lifetime.unref();
+    const keepLines = options.keepLines ?? 200;
+    const keep = (chunk: Buffer) => {
+      this.lines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+      if (this.lines.length > keepLines) this.lines.splice(0, this.lines.length - keepLines);
+    };
+    this.child.stdout?.on("data", keep);
+    this.child.stderr?.on("data", keep);
+    this.exited = new Promise((resolve) => {
+      this.child.once("exit", (code, signal) => {
+        this.exitCode = code;
+        this.exitSignal = signal;
+        clearTimeout(lifetime);
+        // Its last lines may still be in the pipes: gone once they are read (or 200 ms on, if a child of its own holds them).
+        const gone = () => {
+          running.delete(this);
+          resolve();
+        };
+        const late = setTimeout(gone, 200);
+        this.child.once("close", () => {
+          clearTimeout(late);
+          gone();
+        });
+      });
+      this.child.once("error", (err) => {
+        this.lines.push(`spawn error: ${err.message}`);
+        this.spawnError = err.message;
+        running.delete(this);
+        resolve();
+      });
+    });
+  }
+
+  /** The process id, while it runs. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get alive(): boolean {
+    return running.has(this);
+  }
+
+  /** How it ended, once it has; undefined while it runs. */
+  ended(): string | undefined {
+    if (this.alive) return undefined;
+    if (this.spawnError !== undefined) return `${this.name} (${this.command}) could not start: ${this.spawnError}`;
+    return describeExit(this.name, this.command, this.exitCode, this.exitSignal);
+  }
+
+  /** How it ended when it exited by itself (not stopped); undefined while it runs. */
+  exitReport(): string | undefined {
+    return this.stopping ? undefined : this.ended();
+  }
+
+  /** The last lines it printed, headed by how it ended if it has, for a failure message. */
+  output(last = 40): string {
+    const ended = this.ended();
+    return `--- ${this.name}${ended ? `: ${ended}` : ""} (last ${last} lines) ---\n${this.lines.slice(-last).join("\n")}`;
+  }
+
+  /** Signals the process, or its whole process group when it runs in one. */
+  signal(signal: NodeJS.Signals): void {
+    if (!this.alive || this.child.pid === undefined) return;
+    if (!this.group) {
+      this.child.kill(signal);
+      return;
+    }
+    try {
+      process.kill(-this.child.pid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within `graceMs` (Alertmanager may take 10 s to leave its cluster). */
+  async stop(graceMs = 15_000): Promise<void> {
+    if (!this.alive) return;
+    this.stopping = true;
+    this.signal("SIGTERM");
+    const timer = setTimeout(() => this.signal("SIGKILL"), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  /** SIGKILL at once, as a crash or the OOM killer would end it (no failure of its own); resolves once it has exited. */
+  async kill(): Promise<void> {
+    if (!this.alive) return;
+    this.stopping = true;
+    this.signal("SIGKILL");
+    await this.exited;
+  }
+}
+
+/** Stops every process, concurrently. */
+export async function stopAll(processes: ManagedProcess[]): Promise<void> {
+  await Promise.all(processes.map((p) => p.stop()));
+}
+
+/** A server a run starts and stops with its processes: a loopback server, the SMTP sink. */
+export interface RunServer {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The processes and servers of one local run (the live lab, the benchmark, a catalogue source,
+ * an end-to-end test), started and stopped together: each process is bounded in time, a wait
+ * fails at once when one of them exits, and a failure shows what each printed.
+ */
+export class LocalRun {
+  readonly processes: ManagedProcess[] = [];
+  readonly servers: RunServer[] = [];
+
+  /** `lifetimeMs`: how long any process may live, whatever happens to the run; `process`: options every process gets. */
+  constructor(
+    private readonly lifetimeMs: number,
+    private readonly process: Pick<ProcessOptions, "groupTtlSeconds" | "keepLines"> = {},
+  ) {}
+
+  start(
+    name: string,
+    binary: string,
+    args: string[],
+    opts: Pick<ProcessOptions, "env" | "inheritEnv" | "user" | "cwd"> = {},
+  ): ManagedProcess {
+    const proc = new ManagedProcess(name, binary, args, { ...this.process, ...opts, lifetimeMs: this.lifetimeMs });
+    this.processes.push(proc);
+    return proc;
+  }
+
+  async serve(port: number, handler: http.RequestListener, tls?: { key: string; cert: string }): Promise<LoopbackServer> {
+    return this.own(new LoopbackServer(port, handler, tls));
+  }
+
+  /** Starts a server of another kind (the SMTP sink), stopped with the run. */
+  async own<S extends RunServer>(server: S): Promise<S> {
+    await server.start();
+    this.servers.push(server);
+    return server;
+  }
+
+  /** Which processes exited by themselves and how, then the last lines of every process's output, to explain a failure. */
+  diagnostics(lines: number): string {
+    const early = this.processes.map((p) => p.exitReport()).filter((r): r is string => r !== undefined);
+    const head = early.length > 0 ? `exited early: ${early.join("; ")}\n` : "";
+    return head + this.processes.map((p) => p.output(lines)).join("\n");
+  }
+
+  /** `step`, or its failure with what every process printed and `extra` (the caller's own state: what a sink received). */
+  async explain<T>(step: Promise<T>, extra?: () => string, lines = 40): Promise<T> {
+    try {
+      return await step;
+    } catch (err) {
+      const more = extra ? `\n${extra()}` : "";
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${this.diagnostics(lines)}${more}`);
+    }
+  }
+
+  /**
+   * waitFor (lab/supervision.ts) watching every process of the run: it fails at once when
+   * one exits by itself, and its failure shows what every process printed and `extra`.
+   */
+  waitFor<T>(
+    what: string,
+    check: () => Promise<T | undefined> | T | undefined,
+    timeoutMs: number,
+    everyMs?: number,
+    extra?: () => string,
+  ): Promise<T> {
+    return this.explain(waitFor(what, check, timeoutMs, everyMs, this.processes), extra);
+  }
+
+  async stop(graceMs?: number): Promise<void> {
+    await Promise.all(this.processes.map((p) => p.stop(graceMs)));
+    await Promise.all(this.servers.map((s) => s.stop()));
+  }
+}
