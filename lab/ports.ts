@@ -19,7 +19,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { alive, readIfThere } from "./proc";
+import { alive, readIfThere } from "./processes/proc";
 
 export const LOOPBACK = "127.0.0.1";
 

@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { cpuMillicores, quantityBytes } from "../../components/kit/units";
-import { residentBytes } from "../cluster/processes";
+import { residentBytes } from "../processes/proc";
 
 /** Anonymous resident memory of a process (RssAnon), in bytes. */
 function anonymousBytes(pid: number): number {
@@ -16,7 +16,9 @@ function anonymousBytes(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 import { localAlloyConfig, localLokiConfig } from "../local/logs";
-import { LOOPBACK, ManagedProcess, freePorts, sleep, stopAll, waitFor } from "../local/processes";
+import { LOOPBACK, freePorts } from "../ports";
+import { ManagedProcess, stopAll } from "../processes/children";
+import { sleep, waitFor } from "../processes/supervision";
 import { httpGet } from "../local/http";
 import { renderStack } from "../../cli/render-stack";
 import { cpuSeconds } from "./sampling";

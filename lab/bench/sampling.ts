@@ -5,9 +5,10 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { residentBytes } from "../cluster/processes";
+import { residentBytes } from "../processes/proc";
 import { httpGet } from "../local/http";
-import { ManagedProcess, sleep } from "../local/processes";
+import { ManagedProcess } from "../processes/children";
+import { sleep } from "../processes/supervision";
 import { metricValues, sum } from "../local/text-format";
 import { PhaseFigures, Sample, median, phaseFigures } from "./figures";
 

@@ -4,7 +4,9 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { getOk, postJson } from "../local/http";
 import { pinnedBinary } from "../local/binaries";
-import { LOOPBACK, ManagedProcess, waitFor } from "../local/processes";
+import { LOOPBACK } from "../ports";
+import { ManagedProcess } from "../processes/children";
+import { waitFor } from "../processes/supervision";
 import { scrapeTwice } from "../local/text-format";
 import { CatalogError, Generated, Run, minus } from "./run";
 

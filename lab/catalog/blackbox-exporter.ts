@@ -6,7 +6,8 @@ import { BLACKBOX_PORT, blackboxConfig } from "../../components/blackbox-exporte
 import type * as http from "http";
 import { pinnedBinary } from "../local/binaries";
 import { getOk, selfSignedCertificate } from "../local/http";
-import { LOOPBACK, waitFor } from "../local/processes";
+import { LOOPBACK } from "../ports";
+import { waitFor } from "../processes/supervision";
 import { scrape, scrapeTwice } from "../local/text-format";
 import { CatalogError, Generated, Run, minus } from "./run";
 

@@ -7,7 +7,8 @@ import { down as clusterDown, kubeconfigPath, status as clusterStatus, up as clu
 import { getOk } from "../local/http";
 import { pinnedBinary } from "../local/binaries";
 import { runCommand } from "../local/databases";
-import { LOOPBACK, waitFor } from "../local/processes";
+import { LOOPBACK } from "../ports";
+import { waitFor } from "../processes/supervision";
 import { scrapeTwice } from "../local/text-format";
 import { binPath } from "../tools/tools";
 import { CatalogError, Generated, Run, minus } from "./run";

@@ -4,7 +4,7 @@ import { LOKI_PATHS, ingestionOf, lokiConfig } from "../../components/loki";
 import { getOk, postJson } from "../local/http";
 import { pinnedBinary } from "../local/binaries";
 import { localLokiArgs, lokiReady } from "../local/logs";
-import { LOOPBACK } from "../local/processes";
+import { LOOPBACK } from "../ports";
 import { scrapeTwice } from "../local/text-format";
 import { CatalogError, Generated, Run, minus } from "./run";
 

@@ -2,7 +2,8 @@
 import { DATABASE_KINDS } from "../../components/database-exporters/kinds";
 import { getOk } from "../local/http";
 import { pinnedBinary } from "../local/binaries";
-import { LOOPBACK, waitFor } from "../local/processes";
+import { LOOPBACK } from "../ports";
+import { waitFor } from "../processes/supervision";
 import { onLoopback } from "../local/stack";
 import { scrapeTwice } from "../local/text-format";
 import { Generated, Run } from "./run";

@@ -3,7 +3,8 @@ import * as os from "os";
 import { HOST_ROOT, nodeExporterFlags } from "../../components/exporters/node-exporter";
 import { getOk } from "../local/http";
 import { pinnedBinary } from "../local/binaries";
-import { LOOPBACK, waitFor } from "../local/processes";
+import { LOOPBACK } from "../ports";
+import { waitFor } from "../processes/supervision";
 import { scrapeTwice } from "../local/text-format";
 import { Generated, Run } from "./run";
 

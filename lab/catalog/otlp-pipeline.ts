@@ -15,7 +15,8 @@ import { OTLP_PROMOTED_ATTRIBUTES } from "../../components/prometheus/scrape-con
 import { pinnedBinary } from "../local/binaries";
 import { getOk, httpGetJson } from "../local/http";
 import { alloyRunArgs } from "../local/logs";
-import { LOOPBACK, sleep, waitFor } from "../local/processes";
+import { LOOPBACK } from "../ports";
+import { sleep, waitFor } from "../processes/supervision";
 import { scrapeTwice } from "../local/text-format";
 import { startJaeger, storedService } from "./jaeger";
 import { sendOtlp } from "./otlp";

@@ -4,7 +4,8 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { getOk } from "../local/http";
 import { pinnedBinary } from "../local/binaries";
-import { LOOPBACK, waitFor } from "../local/processes";
+import { LOOPBACK } from "../ports";
+import { waitFor } from "../processes/supervision";
 import { scrapeTwice } from "../local/text-format";
 import { Command, Generated, Run, minus } from "./run";
 

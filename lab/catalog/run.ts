@@ -10,7 +10,9 @@ import * as os from "os";
 import * as path from "path";
 import type { ImageName } from "../../components/images";
 import { sinkHandler } from "../local/http";
-import { LOOPBACK, LocalRun, ManagedProcess, User, freePorts, sleep, waitFor } from "../local/processes";
+import { LOOPBACK, freePorts } from "../ports";
+import { LocalRun, ManagedProcess, User } from "../processes/children";
+import { sleep, waitFor } from "../processes/supervision";
 import { Scrape, scrapeTwice } from "../local/text-format";
 import { ROOT } from "../tools/tools";
 

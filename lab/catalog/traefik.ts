@@ -11,7 +11,8 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { pinnedBinary } from "../local/binaries";
 import { getOk, httpGet, selfSignedCertificate } from "../local/http";
-import { LOOPBACK, sleep, waitFor } from "../local/processes";
+import { LOOPBACK } from "../ports";
+import { sleep, waitFor } from "../processes/supervision";
 import { scrapeTwice } from "../local/text-format";
 import { Command, Generated, Run, minus } from "./run";
 

@@ -11,7 +11,7 @@ import { httpsRequest } from "./kube";
 import { CLUSTER_CIDR, KWOK_NODE_SELECTOR, SERVICE_CIDR } from "./manifests";
 import { Binary, StateDir } from "./paths";
 import { Credentials } from "./pki";
-import { LOOPBACK } from "./processes";
+import { LOOPBACK } from "../ports";
 
 /** The ports of one cluster, chosen free at `up`. */
 export interface Ports {

@@ -44,25 +44,11 @@ import { kwokConfigYaml } from "./kwok-stages";
 import { nodeNames, nodeObject, SimulatedNode, storageClassObject } from "./manifests";
 import { locateBinaries, StateDir } from "./paths";
 import { generateCredentials, IDENTITIES, writeKubeconfig } from "./pki";
-import { waitFor } from "../supervision";
-import {
-  childPids,
-  clearCommand,
-  DetachedProcess,
-  freePorts,
-  identityOf,
-  isOurs,
-  LOOPBACK,
-  ProcessIdentity,
-  ProcessRecord,
-  readPidFiles,
-  ownerState,
-  residentBytes,
-  startDetached,
-  stopProcess,
-  timeoutCommand,
-  withLock,
-} from "./processes";
+import { timeoutCommand, waitFor } from "../processes/supervision";
+import { childPids, identityOf, ProcessIdentity, ownerState, residentBytes } from "../processes/proc";
+import { clearCommand, withLock } from "../processes/lock";
+import { DetachedProcess, isOurs, ProcessRecord, readPidFiles, startDetached, stopProcess } from "../processes/detached";
+import { freePorts, LOOPBACK } from "../ports";
 import { traefikCrds, TRAEFIK_KINDS } from "./traefik-crds";
 
 export { MissingToolError } from "./paths";

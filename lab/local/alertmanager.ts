@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import type { Rendered } from "../../cli/render";
 import { stackBinary } from "./binaries";
-import { LOOPBACK } from "./processes";
+import { LOOPBACK } from "../ports";
 
 /** Writes the files of the rendered `alertmanager` component to a new temporary directory; returns the config path. */
 export function writeAlertmanagerFiles(rendered: Rendered, prefix = "am-"): { dir: string; config: string } {

@@ -9,7 +9,8 @@
 import * as crypto from "crypto";
 import type * as http from "http";
 import { Claims, SigningKey, signJwt } from "./jwt";
-import { LOOPBACK, LocalRun, freePort } from "./processes";
+import { LOOPBACK, freePort } from "../ports";
+import { LocalRun } from "../processes/children";
 
 export const ACCESS_CERTS_PATH = "/cdn-cgi/access/certs";
 

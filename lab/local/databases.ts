@@ -7,8 +7,8 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { LOOPBACK } from "../cluster/processes";
-import type { User } from "./processes";
+import { LOOPBACK } from "../ports";
+import type { User } from "../processes/children";
 
 export class LocalServerError extends Error {}
 

@@ -14,7 +14,8 @@ import * as bcrypt from "bcryptjs";
 import * as YAML from "yaml";
 import { stackBinary } from "./binaries";
 import { httpGet } from "./http";
-import { LOOPBACK, LocalRun, ManagedProcess, freePort } from "./processes";
+import { LOOPBACK, freePort } from "../ports";
+import { LocalRun, ManagedProcess } from "../processes/children";
 
 export interface DexUser {
   email: string;

@@ -9,7 +9,7 @@ import * as http from "http";
 import * as https from "https";
 import * as net from "net";
 import * as path from "path";
-import { LOOPBACK } from "../cluster/processes";
+import { LOOPBACK } from "../ports";
 
 export interface Reply {
   status: number;

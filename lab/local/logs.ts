@@ -7,7 +7,9 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { LOKI_PATHS } from "../../components/loki";
 import { POD_LOGS_DIR } from "../../components/log-collector/relabelling";
-import { LOOPBACK, ManagedProcess, waitFor } from "./processes";
+import { LOOPBACK } from "../ports";
+import { ManagedProcess } from "../processes/children";
+import { waitFor } from "../processes/supervision";
 import { isReady } from "./http";
 import { LocalOtlp, OTLP_RECEIVER_BLOCK, localOtlpBlocks } from "./tracing";
 

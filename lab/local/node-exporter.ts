@@ -11,7 +11,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { NODE_EXPORTER_USER, NODE_EXPORTER_WEB } from "../../components/exporters/node-exporter";
 import type { Rendered } from "../../cli/render";
-import { LOOPBACK } from "../cluster/processes";
+import { LOOPBACK } from "../ports";
 import { containerArgs, objectOf } from "./rendered";
 
 /** The files of node-exporter's rendered Secret (`node-exporter-web`): its web config, certificate and key. */

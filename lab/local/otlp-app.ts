@@ -22,7 +22,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import type { LocalRun, ManagedProcess } from "./processes";
+import type { LocalRun, ManagedProcess } from "../processes/children";
 
 /** What the lab asks of the app. */
 export interface OtlpAppSpec {

@@ -10,7 +10,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { PROMETHEUS_PATHS } from "../../components/prometheus/args";
 import type { Rendered } from "../../cli/render";
-import { LOOPBACK } from "../cluster/processes";
+import { LOOPBACK } from "../ports";
 import { objectOf } from "./rendered";
 
 export interface Container {

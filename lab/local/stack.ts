@@ -23,7 +23,9 @@ import { stackBinary } from "./binaries";
 import { LocalPostgres, LocalRedis, preparePostgres, prepareRedis } from "./databases";
 import { LoopbackServer, SelfSigned, isReady, metricsHandler, sinkHandler, SinkRequest } from "./http";
 import { localAlloyArgs, localLokiArgs, lokiReady } from "./logs";
-import { LOOPBACK, LocalRun, ManagedProcess, freePorts, waitFor } from "./processes";
+import { LOOPBACK, freePorts } from "../ports";
+import { LocalRun, ManagedProcess } from "../processes/children";
+import { waitFor } from "../processes/supervision";
 import {
   LocalEndpoint,
   ParsedConfig,

@@ -3,7 +3,7 @@
  * page exposes (as rules and dashboards name them) and the values of one metric.
  */
 import { httpRequest } from "./http";
-import { sleep } from "./processes";
+import { sleep } from "../processes/supervision";
 
 /** Series names per family type, as the catalogue lists them (the family's own name where it is a series). */
 const SERIES_SUFFIXES: Record<string, string[]> = {

@@ -14,7 +14,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { JAEGER_PATHS, JAEGER_PORTS } from "../../components/tracing/jaeger-config";
 import { OTLP_PORTS, TRACES_QUERY_PORT } from "../../components/kit/services";
-import { LOOPBACK } from "./processes";
+import { LOOPBACK } from "../ports";
 
 /** Jaeger's ports here: OTLP in, the query API, its own metrics and health, the query gRPC API. */
 export interface JaegerPorts {

@@ -12,7 +12,7 @@ import { LOG_COLLECTOR_DEFAULTS } from "../../components/log-collector/args";
 import { otlpMemoryLimiter } from "../../components/log-collector/alloy";
 import { runBinary } from "../../lab/local/binaries";
 import { alloyRunArgs } from "../../lab/local/logs";
-import { freePort } from "../../lab/local/processes";
+import { freePort } from "../../lab/ports";
 import { render } from "../support/render";
 
 /** An app that sends OTLP: the collector's OTLP endpoint, and Jaeger behind it, run because of it. */

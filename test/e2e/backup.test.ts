@@ -29,7 +29,8 @@ import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../lab/local/a
 import { stackBinary } from "../../lab/local/binaries";
 import { httpGet, httpGetJson, postJson } from "../../lab/local/http";
 import { localLokiConfig } from "../../lab/local/logs";
-import { LOOPBACK, ManagedProcess, freePorts } from "../../lab/local/processes";
+import { LOOPBACK, freePorts } from "../../lab/ports";
+import { ManagedProcess } from "../../lab/processes/children";
 import { objectOf, render } from "../support/render";
 import { localRun } from "./support/local-run";
 

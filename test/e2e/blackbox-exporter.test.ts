@@ -14,7 +14,7 @@ import { blackboxConfigYaml } from "../../components/blackbox-exporter";
 import type { ProbeSpec } from "../../components/kit/probes";
 import { probeModule } from "../../components/kit/probes";
 import { runBinary, stackBinary } from "../../lab/local/binaries";
-import { LOOPBACK, freePorts } from "../../lab/local/processes";
+import { LOOPBACK, freePorts } from "../../lab/ports";
 import { httpGet, selfSignedCertificate } from "../../lab/local/http";
 import { localRun } from "./support/local-run";
 

@@ -13,7 +13,8 @@
  */
 import * as http from "http";
 import * as YAML from "yaml";
-import { LOOPBACK, freePorts, sleep, waitFor } from "../../lab/local/processes";
+import { LOOPBACK, freePorts } from "../../lab/ports";
+import { sleep, waitFor } from "../../lab/processes/supervision";
 import { render } from "../support/render";
 import { SmtpSink, mailHeader, mailText } from "../../lab/local/smtp";
 import { localRun } from "./support/local-run";

@@ -20,7 +20,8 @@ import { DATABASE_TYPES, DatabaseType } from "../../components/kit/database-expo
 import { DATABASE_KINDS } from "../../components/database-exporters/kinds";
 import { exporterContainer } from "../../components/database-exporters";
 import { preparePostgres, prepareRedis } from "../../lab/local/databases";
-import { LOOPBACK, freePort, sleep } from "../../lab/local/processes";
+import { LOOPBACK, freePort } from "../../lab/ports";
+import { sleep } from "../../lab/processes/supervision";
 import { StackBinary, stackBinary } from "../../lab/local/binaries";
 import { localRun } from "./support/local-run";
 

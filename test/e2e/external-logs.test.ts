@@ -15,7 +15,7 @@ import { EXTERNAL_LOKI_DIR } from "../../components/log-collector";
 import { stackBinary } from "../../lab/local/binaries";
 import { httpGet, httpRequest } from "../../lab/local/http";
 import { localAlloyArgs, localLokiArgs, podDiscoveryTargets, writePodLogs } from "../../lab/local/logs";
-import { LOOPBACK, freePorts } from "../../lab/local/processes";
+import { LOOPBACK, freePorts } from "../../lab/ports";
 import { objectOf, render } from "../support/render";
 import { localRun } from "./support/local-run";
 

@@ -22,7 +22,7 @@ import { LOKI_TENANT } from "../../components/loki/rules";
 import { EVENTS_JOB } from "../../components/log-collector/events";
 import { stackBinary } from "../../lab/local/binaries";
 import { alloyRunArgs, localLokiConfig, lokiReady } from "../../lab/local/logs";
-import { LOOPBACK, freePorts } from "../../lab/local/processes";
+import { LOOPBACK, freePorts } from "../../lab/ports";
 import { httpGetJson, isReady, postJson, sinkHandler } from "../../lab/local/http";
 import { objectOf, render } from "../support/render";
 import { localRun } from "./support/local-run";

@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { stackBinary } from "../../lab/local/binaries";
 import { localLokiArgs, lokiReady } from "../../lab/local/logs";
-import { LOOPBACK, freePorts } from "../../lab/local/processes";
+import { LOOPBACK, freePorts } from "../../lab/ports";
 import { httpGet } from "../../lab/local/http";
 import { render } from "../support/render";
 import { localRun } from "./support/local-run";

@@ -20,7 +20,7 @@ import { stackBinary } from "../../lab/local/binaries";
 import { runCommand } from "../../lab/local/databases";
 import { getOk, httpGetJson, isReady } from "../../lab/local/http";
 import { alloyRunArgs } from "../../lab/local/logs";
-import { LOOPBACK, freePort } from "../../lab/local/processes";
+import { LOOPBACK, freePort } from "../../lab/ports";
 import { binPath } from "../../lab/tools/tools";
 import { operatorRuleFiles } from "../../preflight/operator-rules";
 import { kubeStateMetricsFlags } from "../../components/exporters/kube-state-metrics";

@@ -19,7 +19,7 @@ import type { Rendered } from "../../cli/render";
 import { stackBinary } from "../../lab/local/binaries";
 import { httpGetJson, isReady } from "../../lab/local/http";
 import { localNodeExporterArgs, nodeExporterGet, renderedNodeExporterWeb, renderedScrapePassword } from "../../lab/local/node-exporter";
-import { LOOPBACK, freePorts } from "../../lab/local/processes";
+import { LOOPBACK, freePorts } from "../../lab/ports";
 import { CheckableJob, fileDiscovery, layOutContainer, localPrometheusArgs, renderedEndpoints, rerooted } from "../../lab/local/prometheus";
 import { containerArgs } from "../../lab/local/rendered";
 import { render } from "../support/render";

@@ -10,7 +10,8 @@
  * `another-day` delivers nothing; one muted during `either` delivers nothing (its second set holds).
  */
 import { checkConfig } from "../../lab/local/alertmanager";
-import { LOOPBACK, freePorts, sleep, waitFor } from "../../lab/local/processes";
+import { LOOPBACK, freePorts } from "../../lab/ports";
+import { sleep, waitFor } from "../../lab/processes/supervision";
 import { httpGetJson } from "../../lab/local/http";
 import { render } from "../support/render";
 import { localRun } from "./support/local-run";

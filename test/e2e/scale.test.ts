@@ -11,7 +11,7 @@ import * as YAML from "yaml";
 import { APP_SERIES } from "../../components/prometheus/rules/app-rules";
 import { PROMETHEUS_PATHS } from "../../components/prometheus/args";
 import { promtool, stackBinary } from "../../lab/local/binaries";
-import { LOOPBACK, freePort } from "../../lab/local/processes";
+import { LOOPBACK, freePort } from "../../lab/ports";
 import { manyApps } from "../../lab/local/many-apps";
 import { APPS, renderManyApps } from "../support/many-apps";
 import { localRun } from "./support/local-run";

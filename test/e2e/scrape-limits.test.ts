@@ -15,7 +15,7 @@ import * as YAML from "yaml";
 import type { ScrapeConfig } from "../../components/prometheus/scrape-config";
 import { promtool, stackBinary } from "../../lab/local/binaries";
 import { httpGetJson, isReady, metricsHandler } from "../../lab/local/http";
-import { LOOPBACK, freePorts } from "../../lab/local/processes";
+import { LOOPBACK, freePorts } from "../../lab/ports";
 import type { Rendered } from "../../cli/render";
 import { localRun } from "./support/local-run";
 import { render } from "../support/render";

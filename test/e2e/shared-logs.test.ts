@@ -12,7 +12,7 @@ import * as path from "path";
 import type { Rendered } from "../../cli/render";
 import { stackBinary } from "../../lab/local/binaries";
 import { localAlloyArgs, localLokiArgs, podDiscoveryTargets, writePodLogs } from "../../lab/local/logs";
-import { LOOPBACK, freePorts } from "../../lab/local/processes";
+import { LOOPBACK, freePorts } from "../../lab/ports";
 import { httpGet } from "../../lab/local/http";
 import { render } from "../support/render";
 import { localRun } from "./support/local-run";

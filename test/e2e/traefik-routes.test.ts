@@ -19,7 +19,7 @@ import { traefikArgs } from "../../lab/catalog/traefik";
 import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../lab/local/alertmanager";
 import { stackBinary } from "../../lab/local/binaries";
 import { getOk, httpRequest, selfSignedCertificate } from "../../lab/local/http";
-import { LOOPBACK, freePorts } from "../../lab/local/processes";
+import { LOOPBACK, freePorts } from "../../lab/ports";
 import { objectOf, render } from "../support/render";
 import { localRun } from "./support/local-run";
 

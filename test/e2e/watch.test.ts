@@ -16,7 +16,7 @@ import { WEB_CONFIG_FILE } from "../../components/kit/web";
 import type { Rendered } from "../../cli/render";
 import { stackBinary } from "../../lab/local/binaries";
 import { httpGetJson, isReady, metricsHandler } from "../../lab/local/http";
-import { LOOPBACK, freePorts } from "../../lab/local/processes";
+import { LOOPBACK, freePorts } from "../../lab/ports";
 import { CheckableJob, fileDiscovery, localPrometheusArgs, rerooted } from "../../lab/local/prometheus";
 import { containerArgs } from "../../lab/local/rendered";
 import { render } from "../support/render";

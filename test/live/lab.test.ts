@@ -34,7 +34,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { durationSeconds } from "../../components/kit/units";
 import { DashboardFile, JsonObject, isObject, loadDashboards, templateVariables, walkPanels } from "../../cli/dashboards/files";
-import { waitFor } from "../../lab/local/processes";
+import { waitFor } from "../../lab/processes/supervision";
 import { httpGet } from "../../lab/local/http";
 import { conditionalMetrics, loadCatalog } from "../../cli/catalog";
 import { promqlMetricNames } from "../../cli/promql";

@@ -39,7 +39,7 @@ import {
 import { jmespathSearch } from "../../lab/local/jmespath";
 import { Claims, newSigningKey } from "../../lab/local/jwt";
 import { FlowRefused, authorizationCodeFlow, discover, keySet } from "../../lab/local/oidc-flow";
-import { LocalRun } from "../../lab/local/processes";
+import { LocalRun } from "../../lab/processes/children";
 import { ROOT } from "../../cli/stackfile";
 import { LAB_CLIENT_SECRET, RenderedSignIn, TEAM, handWrittenIni, handWrittenRead, renderedSignIn } from "./support/sign-in";
 

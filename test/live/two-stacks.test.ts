@@ -22,7 +22,7 @@
  */
 import { durationSeconds } from "../../components/kit/units";
 import { httpGet } from "../../lab/local/http";
-import { waitFor } from "../../lab/local/processes";
+import { waitFor } from "../../lab/processes/supervision";
 import { kubectl } from "../cluster/support/kube";
 import { K3S_NODE, LAB_TIMING, SinkMessage } from "./support/lab";
 import { StackName, TwoStacks } from "./support/two-stacks";

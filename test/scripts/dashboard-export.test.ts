@@ -15,7 +15,7 @@ import {
   folderOf,
   parseExportArgs,
 } from "../../cli/dashboard-export";
-import { freePort } from "../../lab/local/processes";
+import { freePort } from "../../lab/ports";
 import { LoopbackServer } from "../../lab/local/http";
 import { DASHBOARDS_DIR, JsonObject } from "../../cli/dashboards/files";
 import { structureProblems, variableProblems } from "../../cli/dashboards/checks";

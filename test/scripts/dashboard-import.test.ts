@@ -31,7 +31,7 @@ import { datasourceProblems, queryProblems, teamDashboardCheck } from "../../cli
 import { builtinNames, readTeamContent } from "../../preflight/team-content";
 import { ConfigError } from "../../config";
 import { planDashboardConfigMaps, readDashboards } from "../../components/grafana/dashboards";
-import { freePort } from "../../lab/local/processes";
+import { freePort } from "../../lab/ports";
 import { LoopbackServer } from "../../lab/local/http";
 import { tempDirs } from "../support/temp";
 

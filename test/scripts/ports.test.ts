@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { LOOPBACK, PortRange, RESERVATIONS_DIR, ephemeralRange, freePort, freePorts, listenRange } from "../../lab/ports";
 
-const PORTS_MODULE = path.resolve(__dirname, "../../lab/cluster/ports");
+const PORTS_MODULE = path.resolve(__dirname, "../../lab/ports");
 let scratch: string;
 let children: ChildProcess[] = [];
 

@@ -1,7 +1,7 @@
 /**
  * A process that ends early is named, with how it ended and its last lines, whoever started it:
- * the local run's children (lab/local/processes.ts) and the local cluster's detached
- * components (lab/cluster/processes.ts) share one wait (lab/supervision.ts). And a
+ * the local run's children (lab/processes/children.ts) and the local cluster's detached
+ * components (lab/processes/detached.ts) share one wait (lab/processes/supervision.ts). And a
  * lock left by an aborted run is cleared when its holder has ended, refused with the command that
  * clears it while its holder still runs. Real short-lived processes, no cluster.
  */
@@ -9,10 +9,12 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { DetachedProcess, identityOf, ownerState, startDetached, withLock } from "../../lab/cluster/processes";
+import { DetachedProcess, startDetached } from "../../lab/processes/detached";
+import { identityOf, ownerState } from "../../lab/processes/proc";
+import { withLock } from "../../lab/processes/lock";
 import { StateDir } from "../../lab/cluster/paths";
-import { ManagedProcess } from "../../lab/local/processes";
-import { describeExit, sleep, waitFor } from "../../lab/supervision";
+import { ManagedProcess } from "../../lab/processes/children";
+import { describeExit, sleep, waitFor } from "../../lab/processes/supervision";
 
 const NODE = process.execPath;
 const never = () => undefined;

@@ -147,7 +147,7 @@ describe("each test tier builds its tools", () => {
   test("npm test checks first that the offline tier's tools are built, and names the command that builds them", () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
     expect(manifest.scripts.test.startsWith("npm run tools -- --tier offline --check && ")).toBe(true);
-    const source = fs.readFileSync(path.join(ROOT, "scripts", "tools.ts"), "utf8");
+    const source = fs.readFileSync(path.join(ROOT, "lab", "commands", "tools.ts"), "utf8");
     expect(source).toContain("`npm run tools -- --tier ${tier}`");
   });
 

@@ -13,7 +13,8 @@ import type { Rendered } from "../../../cli/render";
 import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../../lab/local/alertmanager";
 import { stackBinary } from "../../../lab/local/binaries";
 import { httpGetJson, postJson } from "../../../lab/local/http";
-import { LOOPBACK, LocalRun, ManagedProcess, freePort } from "../../../lab/local/processes";
+import { LOOPBACK, freePort } from "../../../lab/ports";
+import { LocalRun, ManagedProcess } from "../../../lab/processes/children";
 import { objectOf } from "../../support/render";
 
 /** alertmanager.yml as YAML parses it: the test may change it before Alertmanager reads it. */

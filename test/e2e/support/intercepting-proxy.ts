@@ -9,7 +9,7 @@ import * as http from "http";
 import * as https from "https";
 import * as net from "net";
 import { closeNow, listenOnLoopback } from "../../../lab/local/http";
-import type { RunServer } from "../../../lab/local/processes";
+import type { RunServer } from "../../../lab/processes/children";
 
 export class InterceptingProxy implements RunServer {
   /** Each CONNECT's target (`api.pushover.net:443`), in order. */

@@ -1,6 +1,6 @@
 /** What both live labs do as they start (support/lab.ts, support/two-stacks.ts). */
 import { KubeObject, list } from "../../cluster/support/kube";
-import { waitFor } from "../../../lab/local/processes";
+import { waitFor } from "../../../lab/processes/supervision";
 
 /** Boots a lab; when that fails, stops what it started and throws what failed with the lab's diagnostics. */
 export async function bootOrStop<T extends { diagnostics(): string; stop(): Promise<void> }>(

@@ -17,7 +17,9 @@ import { K3S_TRAEFIK } from "../../../components/traefik/section";
 import { TraefikPorts, traefikArgs } from "../../../lab/catalog/traefik";
 import { stackBinary } from "../../../lab/local/binaries";
 import { getOk, selfSignedCertificate } from "../../../lab/local/http";
-import { LOOPBACK, LocalRun, waitFor } from "../../../lab/local/processes";
+import { LOOPBACK } from "../../../lab/ports";
+import { LocalRun } from "../../../lab/processes/children";
+import { waitFor } from "../../../lab/processes/supervision";
 import type { TargetGroup } from "../../../lab/local/prometheus";
 import { KubeObject, apply, get, kubectl, list } from "../../cluster/support/kube";
 

@@ -1,7 +1,9 @@
 /**
- * Process supervision for the local cluster: detached children that outlive the
- * command that started them but not their time limit, with their output in a log
- * file and their pid in a pid file, found again and stopped by another process.
+ * The lab's processes that outlive the command that started them (the local cluster's
+ * components): detached, bounded by their time limit, with their output in a log file and
+ * their pid in a pid file, found again and stopped by another process. The children of one
+ * run are children.ts; what both share (the bound, the signals, the exit reports, the waits)
+ * is supervision.ts.
  *
  * Every child runs under coreutils `timeout`: after the cluster's TTL it gets
  * SIGTERM, and SIGKILL 10 s later, even if nobody ever runs `down`. The pid on record
@@ -14,12 +16,9 @@
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
-import { describeExit, sleep, tail, Watched } from "../supervision";
-import { onPath, MissingToolError, StateDir } from "./paths";
-import { alive, processIds, readProc } from "../proc";
-
-// Every server's port is chosen and reserved there.
-export { LOOPBACK, freePort, freePorts } from "../ports";
+import type { StateDir } from "../cluster/paths";
+import { alive, processIds, readProc } from "./proc";
+import { bounded, describeExit, signalProcess, sleep, tail, Watched } from "./supervision";
 
 /** How long a component has to exit after SIGTERM before it gets SIGKILL. */
 const STOP_GRACE_MS = 10_000;
@@ -31,13 +30,6 @@ export interface ProcessRecord {
   binary: string;
   args: string[];
   log: string;
-}
-
-/** The path of coreutils `timeout`, which bounds every component's lifetime. */
-export function timeoutCommand(): string {
-  const found = onPath("timeout");
-  if (!found) throw new MissingToolError("`timeout` not found: install coreutils (apt-get install coreutils)");
-  return found;
 }
 
 /** A path as one word of a POSIX shell script. */
@@ -67,8 +59,8 @@ export async function startDetached(
   const script = `"$@" & echo $! > ${shellQuote(`${pidFile}.new`)} && mv ${shellQuote(`${pidFile}.new`)} ${shellQuote(pidFile)}; wait $!; echo $? > ${shellQuote(state.exitFile(name))}`;
   const fd = fs.openSync(log, "a");
   try {
-    const ttl = `${Math.max(1, Math.floor(opts.ttlSeconds))}s`;
-    const child = spawn("sh", ["-c", script, name, timeoutCommand(), "--kill-after=10s", ttl, binary, ...args], {
+    const [timeout, bounds] = bounded(opts.ttlSeconds, binary, args, STOP_GRACE_MS / 1000);
+    const child = spawn("sh", ["-c", script, name, timeout, ...bounds], {
       cwd: state.root,
       detached: true,
       stdio: ["ignore", fd, fd],
@@ -131,21 +123,6 @@ export function isOurs(pid: number, state: StateDir): boolean {
   return alive(pid);
 }
 
-/** The children of `pid` (by scanning /proc: /proc/<pid>/task/<pid>/children is not always there). */
-export function childPids(pid: number): number[] {
-  return processIds().filter((candidate) => {
-    const stat = readProc(candidate, "stat");
-    // Field 4 (the second after the parenthesised command) is the parent's pid.
-    return stat !== undefined && Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid;
-  });
-}
-
-/** Resident memory of a process in bytes (VmRSS), or 0 when it is gone. */
-export function residentBytes(pid: number): number {
-  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readProc(pid, "status") ?? "");
-  return match ? Number(match[1]) * 1024 : 0;
-}
-
 /** The pid files in the state directory, by component name. */
 export function readPidFiles(state: StateDir): Array<{ name: string; pid: number }> {
   let files: string[];
@@ -160,26 +137,18 @@ export function readPidFiles(state: StateDir): Array<{ name: string; pid: number
     .filter((p) => Number.isInteger(p.pid) && p.pid > 0);
 }
 
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // already gone
-  }
-}
-
 /**
  * Stops one component: SIGTERM to the `timeout` wrapper (it passes it on), then, if it
  * has not exited after the grace period, SIGKILL to its whole process group.
  */
 export async function stopProcess(pid: number, state: StateDir, graceMs = STOP_GRACE_MS): Promise<void> {
   if (!isOurs(pid, state)) return;
-  signal(pid, "SIGTERM");
+  signalProcess(pid, "SIGTERM");
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline && isOurs(pid, state)) await sleep(50);
   if (isOurs(pid, state)) {
-    signal(-pid, "SIGKILL");
-    signal(pid, "SIGKILL");
+    signalProcess(pid, "SIGKILL", { group: true });
+    signalProcess(pid, "SIGKILL");
     while (isOurs(pid, state)) await sleep(50);
   }
   // The sh that waited for it writes its status next; let it, before anyone removes the directory.
@@ -190,107 +159,4 @@ export async function stopProcess(pid: number, state: StateDir, graceMs = STOP_G
 function exitRecorded(state: StateDir, pid: number): boolean {
   const entry = readPidFiles(state).find((p) => p.pid === pid);
   return entry === undefined || fs.existsSync(state.exitFile(entry.name));
-}
-
-/** A process as /proc knows it: a reused pid has another start time, so it is never taken for this one. */
-export interface ProcessIdentity {
-  pid: number;
-  /** Field 22 of /proc/<pid>/stat: clock ticks after boot. */
-  startTime: string;
-  /** Its command line, to name it in a message. */
-  command: string;
-}
-
-function startTimeOf(pid: number): string | undefined {
-  const stat = readProc(pid, "stat");
-  if (stat === undefined) return undefined;
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // fields[0] is field 3 (the state): a zombie has ended.
-  return fields[0] === "Z" || fields[0] === "X" ? undefined : fields[19];
-}
-
-/** This process (or `pid`) as a ProcessIdentity. */
-export function identityOf(pid: number = process.pid): ProcessIdentity {
-  const command = (readProc(pid, "cmdline") ?? "").split("\0").filter(Boolean).join(" ");
-  return { pid, startTime: startTimeOf(pid) ?? "", command: command.length > 200 ? `${command.slice(0, 200)}...` : command };
-}
-
-/** Whether the process still runs (same pid, same start time). */
-export function stillRunning(id: ProcessIdentity): boolean {
-  const startTime = startTimeOf(id.pid);
-  return startTime !== undefined && (id.startTime === "" || startTime === id.startTime);
-}
-
-/** Whose a thing is (a cluster's owner): nobody's, this process's, a process that still runs, or one that has ended. */
-export function ownerState(owner: ProcessIdentity | undefined): "none" | "self" | "running" | "ended" {
-  if (owner === undefined) return "none";
-  if (owner.pid === process.pid && stillRunning(owner)) return "self";
-  return stillRunning(owner) ? "running" : "ended";
-}
-
-/** Who holds a lock file, when it says (a bare pid from an older version counts too). */
-function lockHolder(lockFile: string): ProcessIdentity | undefined {
-  let text: string;
-  try {
-    text = fs.readFileSync(lockFile, "utf8").trim();
-  } catch {
-    return undefined;
-  }
-  if (/^\d+$/.test(text)) return { pid: Number(text), startTime: "", command: "" };
-  try {
-    const id = JSON.parse(text) as ProcessIdentity;
-    return Number.isInteger(id.pid) && id.pid > 0 ? id : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The command that clears what a stuck holder left: stop it, then the cluster. */
-export function clearCommand(pid: number): string {
-  return `kill ${pid} && npm run cluster -- down`;
-}
-
-/**
- * Runs `fn` holding an exclusive lock file, so that two `up`s (two test runs, say) do not
- * race. A lock whose holder has ended (an aborted run) is removed, and `log` says so; one whose
- * holder still runs is waited for, up to `timeoutMs`, then refused with the command that clears it.
- */
-export async function withLock<T>(
-  lockFile: string,
-  fn: () => Promise<T>,
-  opts: { timeoutMs?: number; log?: (message: string) => void } = {},
-): Promise<T> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 300_000);
-  for (;;) {
-    try {
-      const fd = fs.openSync(lockFile, "wx");
-      fs.writeSync(fd, `${JSON.stringify(identityOf())}\n`);
-      fs.closeSync(fd);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      const holder = lockHolder(lockFile);
-      // A lock being written has no holder yet for a moment; one without a holder for longer is stale too.
-      const age = Date.now() - (fs.statSync(lockFile, { throwIfNoEntry: false })?.mtimeMs ?? 0);
-      if ((holder === undefined && age > 2000) || (holder !== undefined && !stillRunning(holder))) {
-        fs.rmSync(lockFile, { force: true });
-        const who = holder ? `pid ${holder.pid}${holder.command ? ` (${holder.command})` : ""}` : "a process that did not say";
-        opts.log?.(`removed the stale lock ${lockFile}: ${who} no longer runs (an aborted run)`);
-        continue;
-      }
-      if (Date.now() > deadline) {
-        const who = holder ? `pid ${holder.pid}${holder.command ? ` (${holder.command})` : ""}` : "another process";
-        throw new Error(
-          `${lockFile} is held by ${who}, still running: another cluster command or test run of this checkout. ` +
-            `Wait for it to end; if it is stuck, clear it with: ${holder ? clearCommand(holder.pid) : "npm run cluster -- down"}`,
-        );
-      }
-      await sleep(200);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    fs.rmSync(lockFile, { force: true });
-  }
 }

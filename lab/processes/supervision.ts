@@ -1,14 +1,42 @@
 /**
- * What every process the scripts start shares, whoever started it (the local run's children in
- * local/processes.ts, the cluster's detached components in cluster/processes.ts): how an exit is
- * told (the binary, its exit code or signal), the last lines of its output, and one bounded wait
- * that fails at once, naming the process, when one it depends on exits early, instead of a
- * "connection refused" or a timeout later.
+ * What every process the lab starts shares, whoever started it (a run's children in
+ * children.ts, the cluster's detached components in detached.ts): the time limit coreutils
+ * `timeout` holds it to even when its starter is killed outright, how it is signalled (alone or
+ * with its process group), how an exit is told (the binary, its exit code or signal), the last
+ * lines of its output, and one bounded wait that fails at once, naming the process, when one it
+ * depends on exits early, instead of a "connection refused" or a timeout later.
  */
 import * as fs from "fs";
 import * as os from "os";
+import { MissingToolError, onPath } from "../cluster/paths";
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The path of coreutils `timeout`, which bounds a process's lifetime. */
+export function timeoutCommand(): string {
+  const found = onPath("timeout");
+  if (!found) throw new MissingToolError("`timeout` not found: install coreutils (apt-get install coreutils)");
+  return found;
+}
+
+/**
+ * `binary args` under coreutils `timeout`, as a command and its arguments: SIGTERM after
+ * `ttlSeconds`, SIGKILL `killAfterSeconds` later. `timeout` makes its own process group, which
+ * signalProcess(pid, sig, { group: true }) reaches whole (`timeout`, the binary and its forks).
+ */
+export function bounded(ttlSeconds: number, binary: string, args: string[], killAfterSeconds: number): [string, string[]] {
+  const ttl = `${Math.max(1, Math.floor(ttlSeconds))}s`;
+  return [timeoutCommand(), [`--kill-after=${killAfterSeconds}s`, ttl, binary, ...args]];
+}
+
+/** Signals a process, or with `group` the process group it leads; one already gone is no error. */
+export function signalProcess(pid: number, signal: NodeJS.Signals, opts: { group?: boolean } = {}): void {
+  try {
+    process.kill(opts.group ? -pid : pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
 
 /** A process a wait depends on. */
 export interface Watched {

@@ -1,19 +1,14 @@
 /**
- * Real processes on 127.0.0.1 for the tests, the live lab, the benchmark and the catalogue:
- * child processes that are always stopped (afterAll, at the end of a run, or at exit if a
- * runner dies first) and bounded in time, free ports, and bounded waits that report a
- * process's early exit (binary, exit code or signal) with its last output
- * (lab/supervision.ts, shared with the local cluster). Loopback only: nothing here
- * listens elsewhere.
+ * The children of one run (the tests, the live lab, the benchmark and the catalogue): processes
+ * that are always stopped (afterAll, at the end of a run, or at exit if a runner dies first)
+ * and bounded in time, with their last output kept for a failure message. What they share with
+ * the cluster's detached processes (detached.ts) is supervision.ts; their ports come from
+ * lab/ports.ts. Loopback only: nothing here listens elsewhere.
  */
 import { ChildProcess, spawn } from "child_process";
 import * as http from "http";
-import { Watched, describeExit, sleep, waitFor } from "../supervision";
-import { LoopbackServer } from "./http";
-
-// One implementation of loopback ports, waits and exit reports for every process a test, the lab or the local cluster starts.
-export { LOOPBACK, freePort, freePorts } from "../cluster/processes";
-export { sleep, waitFor };
+import { LoopbackServer } from "../local/http";
+import { Watched, bounded, describeExit, signalProcess, waitFor } from "./supervision";
 
 const running = new Set<ManagedProcess>();
 process.once("exit", () => {
@@ -65,7 +60,7 @@ export class ManagedProcess implements Watched {
     options: ProcessOptions = {},
   ) {
     this.group = options.groupTtlSeconds !== undefined;
-    const [file, argv] = this.group ? ["timeout", ["--kill-after=5s", `${options.groupTtlSeconds}s`, command, ...args]] : [command, args];
+    const [file, argv] = options.groupTtlSeconds !== undefined ? bounded(options.groupTtlSeconds, command, args, 5) : [command, args];
     this.child = spawn(file, argv, {
       cwd: options.cwd,
       env: options.inheritEnv === false ? { ...options.env } : { ...process.env, ...options.env },
@@ -143,15 +138,8 @@ export class ManagedProcess implements Watched {
   /** Signals the process, or its whole process group when it runs in one. */
   signal(signal: NodeJS.Signals): void {
     if (!this.alive || this.child.pid === undefined) return;
-    if (!this.group) {
-      this.child.kill(signal);
-      return;
-    }
-    try {
-      process.kill(-this.child.pid, signal);
-    } catch {
-      // Already gone.
-    }
+    if (this.group) signalProcess(this.child.pid, signal, { group: true });
+    else this.child.kill(signal);
   }
 
   /** SIGTERM, then SIGKILL if it has not exited within `graceMs` (Alertmanager may take 10 s to leave its cluster). */
@@ -239,7 +227,7 @@ export class LocalRun {
   }
 
   /**
-   * waitFor (lab/supervision.ts) watching every process of the run: it fails at once when
+   * waitFor (supervision.ts) watching every process of the run: it fails at once when
    * one exits by itself, and its failure shows what every process printed and `extra`.
    */
   waitFor<T>(
