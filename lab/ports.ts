@@ -65,6 +65,9 @@ export function listenRange(ephemeral: PortRange = ephemeralRange()): PortRange 
   return wider;
 }
 
+/** The ports freePort has reserved for this process: the only ones its servers listen on (listenOnLoopback). */
+const reservedHere = new Set<number>();
+
 /** A port on 127.0.0.1 that nothing listens on and that no live process has reserved, now reserved by this one. */
 export async function freePort(range: PortRange = listenRange(), dir: string = RESERVATIONS_DIR): Promise<number> {
   fs.mkdirSync(dir, { recursive: true });
@@ -72,7 +75,10 @@ export async function freePort(range: PortRange = listenRange(), dir: string = R
   const start = Math.floor(Math.random() * size);
   for (let i = 0; i < Math.min(size, TRIES); i++) {
     const port = range.low + ((start + i) % size);
-    if ((await canListen(port)) && reserve(port, dir)) return port;
+    if ((await canListen(port)) && reserve(port, dir)) {
+      reservedHere.add(port);
+      return port;
+    }
   }
   throw new Error(
     `no free port on ${LOOPBACK} from ${range.low} to ${range.high - 1} after ${Math.min(size, TRIES)} tries ` +
@@ -85,6 +91,22 @@ export async function freePorts(n: number): Promise<number[]> {
   const ports: number[] = [];
   while (ports.length < n) ports.push(await freePort());
   return ports;
+}
+
+/**
+ * Starts `server` (HTTP, HTTPS, the SMTP sink: every server the lab runs in its own process) on
+ * 127.0.0.1:`port`, a port freePort reserved for this process; any other (a fixed number, the
+ * kernel's choice of port 0) is refused before the bind, for nothing would keep another process
+ * off it meanwhile. Rejects when the bind fails (the port taken).
+ */
+export function listenOnLoopback(server: net.Server, port: number): Promise<void> {
+  if (!reservedHere.has(port)) {
+    return Promise.reject(new Error(`port ${port} was not reserved by this process: a server's port comes from freePort (lab/ports.ts)`));
+  }
+  return new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, LOOPBACK, () => resolve());
+  });
 }
 
 function canListen(port: number): Promise<boolean> {

@@ -9,7 +9,7 @@ import * as http from "http";
 import * as https from "https";
 import * as net from "net";
 import * as path from "path";
-import { LOOPBACK } from "../ports";
+import { LOOPBACK, listenOnLoopback } from "../ports";
 
 export interface Reply {
   status: number;
@@ -93,14 +93,6 @@ export class LoopbackServer {
     this.server = undefined;
     await closeNow(server, this.sockets);
   }
-}
-
-/** Starts `server` listening on 127.0.0.1:`port`; rejects when it cannot (the port taken). */
-export function listenOnLoopback(server: net.Server, port: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, LOOPBACK, () => resolve());
-  });
 }
 
 /** Closes a server and drops its open connections (`sockets`, kept by the caller): to a client it is down at once. */

@@ -6,7 +6,8 @@
  * lifetime, like every server a test starts.
  */
 import * as net from "net";
-import { closeNow, listenOnLoopback } from "./http";
+import { listenOnLoopback } from "../ports";
+import { closeNow } from "./http";
 
 export interface ReceivedMail {
   /** The user that logged in (AUTH PLAIN), if any. */

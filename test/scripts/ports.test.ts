@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { LOOPBACK, PortRange, RESERVATIONS_DIR, ephemeralRange, freePort, freePorts, listenRange } from "../../lab/ports";
+import { LOOPBACK, PortRange, RESERVATIONS_DIR, ephemeralRange, freePort, freePorts, listenOnLoopback, listenRange } from "../../lab/ports";
 
 const PORTS_MODULE = path.resolve(__dirname, "../../lab/ports");
 let scratch: string;
@@ -138,4 +138,19 @@ test("processes reserving at once in one small range are never handed the same p
   const handed = (await Promise.all(runs)).flat();
   expect(handed).toHaveLength(480);
   expect(new Set(handed).size).toBe(480);
+});
+
+test("a server listens only on a port this process reserved: any other is refused before the bind", async () => {
+  const reserved = await freePort(listenRange(), scratch);
+  // Below the listen range: never handed out, so never reserved.
+  const unreserved = listenRange().low - 1;
+  const server = net.createServer();
+  await expect(listenOnLoopback(server, unreserved)).rejects.toThrow(
+    `port ${unreserved} was not reserved by this process: a server's port comes from freePort (lab/ports.ts)`,
+  );
+  await expect(listenOnLoopback(server, 0)).rejects.toThrow(/port 0 was not reserved/);
+  expect(server.listening).toBe(false);
+  await listenOnLoopback(server, reserved);
+  expect(server.address()).toEqual(expect.objectContaining({ address: LOOPBACK, port: reserved }));
+  await new Promise<void>((resolve) => server.close(() => resolve()));
 });

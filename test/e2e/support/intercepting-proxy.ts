@@ -8,7 +8,8 @@
 import * as http from "http";
 import * as https from "https";
 import * as net from "net";
-import { closeNow, listenOnLoopback } from "../../../lab/local/http";
+import { listenOnLoopback } from "../../../lab/ports";
+import { closeNow } from "../../../lab/local/http";
 import type { RunServer } from "../../../lab/processes/children";
 
 export class InterceptingProxy implements RunServer {
