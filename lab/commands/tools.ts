@@ -35,7 +35,8 @@ import {
   versionOutput,
 } from "../tools/go-build";
 import { planLine, plan } from "../tools/tools-plan";
-import { BIN_DIR, PULUMI_HOME, TIERS, TOOLS, Tier, Tool, binPath, goModRequire, toolsOfTier } from "../tools/tools";
+import { BIN_DIR, PULUMI_HOME, TIERS, TOOLS, Tier, binPath, goModRequire, toolsOfTier } from "../tools/tools";
+import type { Tool } from "../tools/tool";
 import { UNAVAILABLE } from "../tools/unavailable-tools";
 import { downloadWheel, installWheels, wheelStaleness } from "../tools/wheels";
 

@@ -3,7 +3,7 @@
  * cold build and of a link from a warm Go build cache, which `npm run tools -- --plan` (lab/tools/tools-plan.ts)
  * estimates from, and the message that tells a test or `npm run check` lacking a binary how to build it.
  */
-import type { Tool } from "./tools";
+import type { Tool } from "./tool";
 
 /**
  * What a cold build of each tools/ module costs, in CPU-minutes (compilers and linker, every binary of the module): what

@@ -11,7 +11,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
 import { goVersion, reportsRelease } from "./tool-versions";
-import { PULUMI_HOME, ROOT, TOOLS_DIR, Tool, binPath, goModRequire } from "./tools";
+import { PULUMI_HOME, ROOT, TOOLS_DIR, binPath, goModRequire } from "./tools";
+import type { Tool } from "./tool";
 
 /** Where modules with generated files are copied and their Go workspaces written (git-ignored). */
 const SRC_DIR = path.join(ROOT, ".tools", "src");

@@ -1,5 +1,5 @@
-/** The remote-write test's store, a tool of lab/tools/tools.ts's table kept apart (that file is full). */
-import type { Tool } from "./tools";
+/** The remote-write test's store, a tool of lab/tools/tools.ts's table kept apart (that file is full); the type of a row is tool.ts, which both read. */
+import type { Tool } from "./tool";
 
 /**
  * The remote-write test's (test/e2e/remote-write.test.ts), from tools/victoriametrics/go.mod: a test peer the stack sends

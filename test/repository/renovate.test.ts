@@ -10,7 +10,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ImageName, images, imageVersion } from "../../components/images";
-import { GO_TOOLS, ROOT, STACK_TOOLS, TOOLS, Tool, goModRequire } from "../../lab/tools/tools";
+import { GO_TOOLS, ROOT, STACK_TOOLS, TOOLS, goModRequire } from "../../lab/tools/tools";
+import type { Tool } from "../../lab/tools/tool";
 import { wheelPin } from "../../lab/tools/wheel-pin";
 
 interface Rule {
