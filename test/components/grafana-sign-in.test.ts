@@ -29,7 +29,8 @@ const ROLES = [
   { role: "Editor" as const, groups: ["dev"] },
 ];
 
-const signIn = (given: Parameters<typeof resolveSignIn>[0]): SignIn => resolveSignIn(given, { github: "g", google: "G", oidc: "o" });
+const signIn = (given: Parameters<typeof resolveSignIn>[0]): SignIn =>
+  resolveSignIn(given, { grafanaGithubClientSecret: "g", grafanaGoogleClientSecret: "G", grafanaOidcClientSecret: "o" });
 
 describe("the role mapping (role_attribute_path)", () => {
   test("OpenID Connect: groups and emails in rule order, the default role last", () => {

@@ -40,7 +40,6 @@ describe("grafana.signIn", () => {
         domains: [],
         clientSecret: "oidc-secret",
       },
-      cloudflareAccess: false,
       roles: [],
       defaultRole: "Viewer",
       strict: false,
