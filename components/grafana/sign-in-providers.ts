@@ -56,6 +56,20 @@ const member = (list: string, value: string) => `contains(${list}[*] || '', ${ra
 /** One of these addresses, in the claim at `claim`. */
 const emailIn = (emails: string[], claim: string) => `contains([${emails.map(raw).join(", ")}], ${claim})`;
 
+/**
+ * The OpenID Connect provider says it verified the address (`email_verified`, a boolean, or the
+ * string "true" some providers send): an address a user may edit (Keycloak's profile, Entra ID's
+ * `email`) is otherwise anyone's to claim. `to_string` gives "true" for both; no JMESPath literal
+ * (backquoted), which grafana.ini's backquoted value could not hold.
+ */
+const verified = (claim: string) => `to_string(${claim}) == 'true'`;
+
+/**
+ * A list setting written so that Grafana cannot split a name: Grafana splits a list on commas and
+ * spaces, unless it is a JSON array. Names without either stay comma-joined.
+ */
+export const iniList = (names: string[]) => (names.some((n) => /[\s,]/.test(n)) ? JSON.stringify(names) : names.join(","));
+
 type IniSection = Record<string, string | number | boolean>;
 
 /** The Cloudflare Access team and the AUD tag of the Access application in front of Grafana. */
@@ -92,6 +106,12 @@ interface ProviderRow<Given, Resolved> {
    * answer before the teams are looked at (the default is then [users] auto_assign_org_role's).
    */
   noFallback?: boolean;
+  /**
+   * A condition every user of the provider must meet that Grafana's own settings cannot hold (the
+   * e-mail address verified, where the settings restrict by address): the role mapping is
+   * `<guard> && (<rules and default role>)` and strict, so that a user failing it gets no role and is refused.
+   */
+  guard?: (provider: Resolved) => string | undefined;
   /** Whether its own settings let in only whom the stack names (an allow-list); strict roles are the table's reader's. */
   allowList: (provider: Resolved) => boolean;
   /** Its grafana.ini section's name and keys, without the role mapping's (added last); undefined when it cannot be written. */
@@ -148,7 +168,13 @@ export function cloudflareAccessCertsUrl(team: string): string {
 }
 
 export const OIDC_DEFAULT_SCOPES = ["openid", "email", "profile", "groups"];
-export const OIDC_DEFAULT_CLAIMS = { login: "preferred_username", email: "email", name: "name", groups: "groups" };
+export const OIDC_DEFAULT_CLAIMS = {
+  login: "preferred_username",
+  email: "email",
+  emailVerified: "email_verified",
+  name: "name",
+  groups: "groups",
+};
 export const OIDC_DEFAULT_NAME = "OpenID Connect";
 
 /** The claims of the OpenID Connect provider, resolved. */
@@ -181,6 +207,9 @@ const googleSchema = z.strictObject({
 const claims = z.strictObject({
   login: claimPath("a claim").optional().describe('Claim holding the login; default "preferred_username".'),
   email: claimPath("a claim").optional().describe('Claim holding the email address; default "email".'),
+  emailVerified: claimPath("a claim")
+    .optional()
+    .describe('Claim saying the provider verified the address (true or "true"); default "email_verified".'),
   name: claimPath("a claim").optional().describe('Claim holding the display name; default "name".'),
   groups: claimPath("a claim").optional().describe('Claim holding the list of groups; default "groups".'),
 });
@@ -317,8 +346,13 @@ export const SIGN_IN_PROVIDERS = {
     }),
     tests: {
       groups: (groups, o) => groups.map((g) => member(claimExpression(o.claims.groups), g)),
-      emails: (emails, o) => [emailIn(emails, claimExpression(o.claims.email))],
+      // Only on an address the provider verified.
+      emails: (emails, o) => [
+        `(${verified(claimExpression(o.claims.emailVerified))} && ${emailIn(emails, claimExpression(o.claims.email))})`,
+      ],
     },
+    // allowed_domains checks the address whether or not the provider verified it: a verified one is required too.
+    guard: (o) => (o.domains.length > 0 ? verified(claimExpression(o.claims.emailVerified)) : undefined),
     allowList: (o) => o.groups.length > 0 || o.domains.length > 0,
     ini: (o, { oauth }) => ({
       section: "auth.generic_oauth",
@@ -334,7 +368,7 @@ export const SIGN_IN_PROVIDERS = {
         email_attribute_path: claimExpression(o.claims.email),
         name_attribute_path: claimExpression(o.claims.name),
         groups_attribute_path: claimExpression(o.claims.groups),
-        ...(o.groups.length > 0 ? { allowed_groups: o.groups.join(",") } : {}),
+        ...(o.groups.length > 0 ? { allowed_groups: iniList(o.groups) } : {}),
         ...(o.domains.length > 0 ? { allowed_domains: o.domains.join(",") } : {}),
         use_pkce: true,
       },

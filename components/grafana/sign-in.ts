@@ -53,6 +53,23 @@ export function signInProblems(signIn: SignIn<unknown>): ArgsProblem[] {
         "names no provider: give signIn.github, signIn.google, signIn.oidc or signIn.cloudflareAccess: true (or leave signIn out to keep the admin account alone)",
     });
   }
+  // A proxy's identity comes with every request it lets through, whatever session an OAuth sign-in
+  // made: two identities for one person, and which Grafana takes is its order of authentication,
+  // not the stack's. Refused: the proxy alone, or the OAuth providers (the proxy still guarding the way in).
+  for (const [p, row] of SIGN_IN_PROVIDER_ROWS) {
+    const others = providers.filter((o) => o !== p);
+    if (row.kind === "proxy" && signIn[p] !== undefined && others.length > 0) {
+      found.push({
+        key: `signIn.${p}`,
+        message:
+          `signs in whom ${row.label} let through on every request, and ${others.map((o) => `signIn.${o}`).join(", ")} ` +
+          `${others.length > 1 ? "sign" : "signs"} in the same people through a login page: Grafana would hold two identities for one person, ` +
+          `with the role of whichever it checks first. Keep ${row.label} as the identity alone, or remove signIn.${p} and keep ` +
+          `${others.length > 1 ? "the others" : `signIn.${others[0]}`} (${row.label} can still guard the way in)`,
+        involves: others.map((o) => `signIn.${o}`),
+      });
+    }
+  }
   signIn.roles.forEach((r, i) => {
     const at = `signIn.roles[${i}]`;
     const kinds = CONDITION_KINDS.filter((k) => (r[k] ?? []).length > 0);
@@ -133,10 +150,12 @@ export function roleAttributePath(signIn: SignIn<unknown>, provider: SignInProvi
     const tests = CONDITION_KINDS.flatMap((k) => (conditions[k] ? row.tests[k]!(conditions[k], resolved) : []));
     return `${tests.length > 1 ? `(${tests.join(" || ")})` : tests[0]} && ${raw(role)}`;
   });
-  if (rules.length === 0) return undefined;
   // Without a fallback (strict, or a provider whose row has none), a user no rule places gets [users]
   // auto_assign_org_role's role, as for every provider, or is refused with strict roles.
   const fallback = signIn.strict || row.noFallback ? [] : [raw(signIn.defaultRole)];
+  const guard = row.guard?.(resolved);
+  if (guard !== undefined) return rules.length + fallback.length > 0 ? `${guard} && (${[...rules, ...fallback].join(" || ")})` : undefined;
+  if (rules.length === 0) return undefined;
   return [...rules, ...fallback].join(" || ");
 }
 
@@ -165,9 +184,12 @@ type IniSection = Record<string, string | number | boolean>;
 /** The role mapping's keys of a section: the expression and the strict mode, when a rule applies. */
 function roleKeys(signIn: SignIn<unknown>, provider: SignInProvider): IniSection {
   const path = roleAttributePath(signIn, provider);
+  const resolved = signIn[provider];
+  // A guard holds only under strict roles: without them, a user it refuses a role gets the default one.
+  const guarded = resolved !== undefined && rowOf(provider).guard?.(resolved) !== undefined;
   return {
     ...(path !== undefined ? { role_attribute_path: path } : {}),
-    role_attribute_strict: signIn.strict,
+    role_attribute_strict: signIn.strict || guarded,
   };
 }
 
