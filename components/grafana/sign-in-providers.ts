@@ -378,7 +378,7 @@ export const SIGN_IN_PROVIDERS = {
     who: (o) => {
       const allow = [
         ...(o.groups.length > 0 ? [`members of ${o.groups.join(", ")}`] : []),
-        ...(o.domains.length > 0 ? [`addresses of ${o.domains.join(", ")}`] : []),
+        ...(o.domains.length > 0 ? [`verified addresses of ${o.domains.join(", ")}`] : []),
       ];
       return `${o.name} (${o.issuer}): ${allow.length > 0 ? allow.join(" with ") : "EVERY account of the provider"}`;
     },
