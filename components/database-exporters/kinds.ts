@@ -4,8 +4,12 @@
  * components/kit/database-exporters.ts), the exporter's container and its egress, what a DSN of
  * the kind looks like and which hosts it names, the example host of the messages, and the
  * dashboard and alerts the kind brings (test/components/database-exporters.test.ts holds them to
- * dashboards/ and rules/). A new kind is its name in the kit and its entry here, its image pinned in
- * components/images.ts, its dashboard and its alerts.
+ * dashboards/ and rules/), and, from its `upstream`, the lab's build of the exporter's binary
+ * (lab/tools/tools.ts), its catalogue's source (lab/catalog/sources.ts) and the Renovate
+ * group that moves the image and the module together (test/repository/renovate.test.ts holds
+ * renovate.json to it). A new kind is its name in the kit and its entry here, its image pinned in
+ * components/images.ts, its dashboard and its alerts; the lab adds its go.mod, the measured cost
+ * of its build and the catalogue's generator.
  */
 import { ImageName } from "../images";
 import { DatabaseType } from "../kit/database-exporters";
@@ -21,12 +25,29 @@ export const EXPORTER_RESOURCES = requirements("5m", "32Mi", "100m", "64Mi");
 /** What a DSN connects to: its hosts (an empty one, or a path, is a Unix socket or libpq's default), or a Unix socket it names. */
 export type DsnTarget = { hosts: string[] } | { socket: true };
 
+/** Where an exporter's binary reads its release from: Prometheus' common version package, or variables of its main package. */
+export type VersionStamp = "prometheus" | { version: string; unknown: string[] };
+
+/**
+ * The exporter's upstream project, which the image is the release of: the Go module and main package
+ * its binary is built from (tools/<type>-exporter/go.mod pins the module at the image's release),
+ * the binary's name, where the binary reads its release from, and the project's name.
+ */
+export interface ExporterUpstream {
+  title: string;
+  binary: string;
+  module: string;
+  pkg: string;
+  version: VersionStamp;
+}
+
 /** What differs between the kinds. */
 export interface DatabaseKind {
   /** The port the database listens on by default: the exporter's egress policy opens it, and the messages' example hosts name it. */
   databasePort: number;
   /** The exporter's image, as components/images.ts pins it. */
   image: ImageName;
+  upstream: ExporterUpstream;
   /** The port the exporter serves /metrics on (its upstream default). */
   port: number;
   /** Container port name: unique in a pod that already has its own ports (at most 15 characters). */
@@ -80,6 +101,13 @@ export const DATABASE_KINDS: { readonly [T in DatabaseType]: DatabaseKind } = {
   postgres: {
     databasePort: 5432,
     image: "postgresExporter",
+    upstream: {
+      title: "postgres-exporter",
+      binary: "postgres_exporter",
+      module: "github.com/prometheus-community/postgres_exporter",
+      pkg: "github.com/prometheus-community/postgres_exporter/cmd/postgres_exporter",
+      version: "prometheus",
+    },
     port: 9187,
     portName: "pg-metrics",
     dsnEnv: "DATA_SOURCE_NAME",
@@ -101,6 +129,13 @@ export const DATABASE_KINDS: { readonly [T in DatabaseType]: DatabaseKind } = {
   redis: {
     databasePort: 6379,
     image: "redisExporter",
+    upstream: {
+      title: "redis_exporter",
+      binary: "redis_exporter",
+      module: "github.com/oliver006/redis_exporter",
+      pkg: "github.com/oliver006/redis_exporter",
+      version: { version: "main.BuildVersion", unknown: ["main.BuildCommitSha", "main.BuildDate"] },
+    },
     port: 9121,
     portName: "redis-metrics",
     // REDIS_ADDR may carry the password: redis://:password@host:6379.
@@ -117,6 +152,13 @@ export const DATABASE_KINDS: { readonly [T in DatabaseType]: DatabaseKind } = {
   mongodb: {
     databasePort: 27017,
     image: "mongodbExporter",
+    upstream: {
+      title: "mongodb_exporter",
+      binary: "mongodb_exporter",
+      module: "github.com/percona/mongodb_exporter",
+      pkg: "github.com/percona/mongodb_exporter",
+      version: { version: "main.version", unknown: ["main.commit", "main.buildDate"] },
+    },
     port: 9216,
     portName: "mongo-metrics",
     dsnEnv: "MONGODB_URI",

@@ -47,7 +47,7 @@ import { iniText, GrafanaIniArgs, grafanaIni, adminPasswordDigest, adminPassword
 import { grafanaDatasources, grafanaDashboardProviders } from "./provisioning";
 import { readDashboards, folderSlug, planDashboardConfigMaps, withEnvironment, withoutDashboards, withoutRows } from "./dashboards";
 import { problems } from "./problems";
-import { PROVIDER_INI, OAUTH_PROVIDERS, missingOidcEndpoints, signInEgressPorts, signInProblems } from "./sign-in";
+import { missingOidcEndpoints, signInClientSecrets, signInEgressPorts, signInProblems } from "./sign-in";
 
 /**
  * Where Grafana connects, besides DNS: its datasources' pods (Prometheus, Alertmanager, and
@@ -200,10 +200,7 @@ export class Grafana extends StackComponent {
       : undefined;
 
     const signIn = args.signIn;
-    const clientSecrets = OAUTH_PROVIDERS.flatMap((p) => {
-      const secret = signIn?.[p]?.clientSecret;
-      return secret !== undefined ? [[PROVIDER_INI[p].file, pulumi.secret(secret)] as const] : [];
-    });
+    const clientSecrets = signInClientSecrets(signIn).map(([file, secret]) => [file, pulumi.secret(secret)] as const);
     const signInSecret =
       clientSecrets.length > 0
         ? new k8s.core.v1.Secret(

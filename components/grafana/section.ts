@@ -4,7 +4,7 @@ import { iniValue, matching, nonEmpty, plainHttpUrl, replicas, resources, storag
 import { SecretStandIns, componentSection, resolveResources, resolveStorage, textStandIn } from "../kit/section";
 import { GRAFANA_DEFAULTS, GrafanaDefaults, GrafanaDatabase, WRITABLE_FOLDER_DEFAULT } from "./args";
 import { problems } from "./problems";
-import { SignIn, resolveSignIn, signInProblems, signInSchema } from "./sign-in";
+import { SIGN_IN_SECRETS, SIGN_IN_SECRET_STAND_INS, SignIn, resolveSignIn, signInProblems, signInSchema } from "./sign-in";
 
 /** An external database for Grafana's own state, as the stack gives it; the password is a secret key of its own. */
 const database = z.strictObject({
@@ -58,18 +58,14 @@ const schema = z.strictObject({
 export const grafanaSecrets = {
   grafanaAdminPassword: z.string({ error: "must be a password" }).min(12, "must be at least 12 characters"),
   grafanaDatabasePassword: nonEmpty("a password"),
-  grafanaGithubClientSecret: nonEmpty("the GitHub OAuth app's client secret"),
-  grafanaGoogleClientSecret: nonEmpty("the Google OAuth client's secret"),
-  grafanaOidcClientSecret: nonEmpty("the OpenID Connect client's secret"),
+  ...SIGN_IN_SECRETS,
 };
 
 /** What the offline render stands in for each, when the stack file's value is encrypted: 19 characters or more. */
 export const grafanaSecretStandIns: SecretStandIns<typeof grafanaSecrets> = {
   grafanaAdminPassword: textStandIn,
   grafanaDatabasePassword: textStandIn,
-  grafanaGithubClientSecret: textStandIn,
-  grafanaGoogleClientSecret: textStandIn,
-  grafanaOidcClientSecret: textStandIn,
+  ...SIGN_IN_SECRET_STAND_INS,
 };
 
 /** Grafana as config resolves it: the profile's defaults under what the stack gives, and the values of its secret keys. */
@@ -100,15 +96,7 @@ export const grafanaSection = componentSection({
       storage: resolveStorage(defaults.storage, given?.storage, context),
       resources: resolveResources(defaults.resources, given?.resources),
       ...(given?.central ? { central: { url: given.central.url } } : {}),
-      ...(given?.signIn
-        ? {
-            signIn: resolveSignIn(given.signIn, {
-              github: secrets.grafanaGithubClientSecret,
-              google: secrets.grafanaGoogleClientSecret,
-              oidc: secrets.grafanaOidcClientSecret,
-            }),
-          }
-        : {}),
+      ...(given?.signIn ? { signIn: resolveSignIn(given.signIn, secrets) } : {}),
     };
   },
   problems: (grafana) => [...problems(grafana), ...(grafana.signIn ? signInProblems(grafana.signIn) : [])],

@@ -20,7 +20,6 @@ import { LOG_COLLECTOR_AGENT, LogCollectorArgs, LogCollectorExternal } from "../
 import type { ExternalLoki } from "../log-collector/section";
 import { TracingArgs } from "../tracing/args";
 import { GrafanaArgs } from "../grafana/args";
-import type { SignIn } from "../grafana/sign-in";
 import { AlertmanagerArgs, alertmanagerIdentity, alertmanagerPeerUrls } from "../alertmanager/args";
 import { shippedLogRuleFiles } from "../loki/rules";
 import { linkRunbooks } from "../prometheus/rules/rule-files";
@@ -245,19 +244,6 @@ function externalLokiArgs(external: ExternalLoki, only: boolean): LogCollectorEx
   };
 }
 
-/** grafana.signIn with each client secret a Pulumi secret. */
-function signInWithSecrets(signIn: SignIn): SignIn<pulumi.Input<string>> {
-  const wrap = <T extends { clientSecret?: string }>(p: T | undefined) =>
-    p && p.clientSecret !== undefined ? { ...p, clientSecret: pulumi.secret(p.clientSecret) } : p;
-  const { github, google, oidc, ...rest } = signIn;
-  return {
-    ...rest,
-    ...(github ? { github: wrap(github) } : {}),
-    ...(google ? { google: wrap(google) } : {}),
-    ...(oidc ? { oidc: wrap(oidc) } : {}),
-  } as SignIn<pulumi.Input<string>>;
-}
-
 /** The Grafana component's args for a validated stack config (the AUD tag of Cloudflare Access comes from the tunnel: MonitoringStack). */
 export function grafanaArgs(cfg: StackConfig, stackSalt: Buffer): GrafanaArgs {
   const g = cfg.grafana;
@@ -285,7 +271,8 @@ export function grafanaArgs(cfg: StackConfig, stackSalt: Buffer): GrafanaArgs {
     ingressFromTraefik: exposedBy(cfg, "grafana", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "grafana", "cloudflare"),
     egress: egressSettings(cfg, "grafana"),
-    ...(g.signIn ? { signIn: signInWithSecrets(g.signIn) } : {}),
+    // The client secrets stay plain: the component wraps them as it writes its sign-in Secret.
+    ...(g.signIn ? { signIn: g.signIn } : {}),
     ...(g.central ? { central: g.central } : {}),
     ...podPriority(stackPriorityClass(cfg)),
   };

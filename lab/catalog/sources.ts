@@ -7,13 +7,27 @@ import { alloy } from "./alloy";
 import { jaeger } from "./jaeger";
 import { spanMetrics } from "./span-metrics";
 import { kubeStateMetrics } from "./kube-state-metrics";
-import { postgresExporter } from "./postgres-exporter";
-import { redisExporter } from "./redis-exporter";
 import { blackboxExporter } from "./blackbox-exporter";
-import { mongodbExporter } from "./mongodb-exporter";
 import { traefik } from "./traefik";
 import { TOOLS } from "../tools/tools";
 import type { Source } from "./run";
+import { DATABASE_KINDS } from "../../components/database-exporters/kinds";
+import { DATABASE_TYPES, DatabaseType, exporterJob } from "../../components/kit/database-exporters";
+import { postgresExporter } from "./postgres-exporter";
+import { redisExporter } from "./redis-exporter";
+import { mongodbExporter } from "./mongodb-exporter";
+
+/**
+ * How each database kind's exporter is catalogued: the generator that runs it (against a server
+ * started here, where one can be had); the rest of its source (name, title, image, job, binary)
+ * comes from the kind's entry (components/database-exporters/kinds.ts).
+ */
+const DATABASE_CATALOGUES: { [T in DatabaseType]: Pick<Source, "generate" | "handWritten"> } = {
+  postgres: { generate: postgresExporter },
+  redis: { generate: redisExporter },
+  // No MongoDB server can be installed here: what it emits without one, after a hand-written part.
+  mongodb: { generate: mongodbExporter, handWritten: true },
+};
 
 export const SOURCES: Source[] = [
   {
@@ -88,24 +102,19 @@ export const SOURCES: Source[] = [
     timeoutMs: 420_000,
     generate: kubeStateMetrics,
   },
-  {
-    name: "postgres-exporter",
-    title: "postgres-exporter",
-    image: "postgresExporter",
-    job: 'job "postgres-exporter"',
-    binary: "postgres_exporter",
-    timeoutMs: 120_000,
-    generate: postgresExporter,
-  },
-  {
-    name: "redis-exporter",
-    title: "redis_exporter",
-    image: "redisExporter",
-    job: 'job "redis-exporter"',
-    binary: "redis_exporter",
-    timeoutMs: 120_000,
-    generate: redisExporter,
-  },
+  ...DATABASE_TYPES.map((type): Source => {
+    const { image, upstream } = DATABASE_KINDS[type];
+    const job = exporterJob(type);
+    return {
+      name: job,
+      title: upstream.title,
+      image,
+      job: `job "${job}"`,
+      binary: upstream.binary,
+      timeoutMs: 120_000,
+      ...DATABASE_CATALOGUES[type],
+    };
+  }),
   {
     name: "blackbox-exporter",
     title: "blackbox_exporter",
@@ -114,16 +123,6 @@ export const SOURCES: Source[] = [
     binary: "blackbox_exporter",
     timeoutMs: 60_000,
     generate: blackboxExporter,
-  },
-  {
-    name: "mongodb-exporter",
-    title: "mongodb_exporter",
-    image: "mongodbExporter",
-    job: 'job "mongodb-exporter"',
-    binary: "mongodb_exporter",
-    timeoutMs: 120_000,
-    generate: mongodbExporter,
-    handWritten: true,
   },
   {
     name: "traefik",

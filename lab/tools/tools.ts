@@ -18,7 +18,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { DATABASE_KINDS } from "../../components/database-exporters/kinds";
 import { ImageName, imageVersion } from "../../components/images";
+import { DATABASE_TYPES, DatabaseType, exporterJob } from "../../components/kit/database-exporters";
 import { REMOTE_WRITE_TOOLS } from "./remote-write-tools";
 import type { Tool } from "./tool";
 import { wheelPin } from "./wheel-pin";
@@ -115,6 +117,27 @@ const promVersion = (release: string): string[] => [
  */
 export function imageRelease(image: ImageName): string {
   return `v${imageVersion(image).replace(/^v/, "")}`;
+}
+
+/**
+ * A database kind's exporter (components/database-exporters/kinds.ts), built from its upstream module
+ * at its image's release, in tools/<type>-exporter.
+ */
+function databaseExporterTool(type: DatabaseType): Tool {
+  const { image, upstream } = DATABASE_KINDS[type];
+  const release = imageRelease(image);
+  const stamp = upstream.version;
+  return {
+    binary: upstream.binary,
+    module: exporterJob(type),
+    upstream: upstream.module,
+    pkg: upstream.pkg,
+    release,
+    ldflags:
+      stamp === "prometheus" ? promVersion(release) : [`-X ${stamp.version}=${release}`, ...stamp.unknown.map((v) => `-X ${v}=unknown`)],
+    versionArgs: ["--version"],
+    image,
+  };
 }
 
 const PROMETHEUS_RELEASE = imageRelease("prometheus");
@@ -236,36 +259,7 @@ export const STACK_TOOLS: Tool[] = [
     versionArgs: ["version"],
     image: "kubeStateMetrics",
   },
-  {
-    binary: "postgres_exporter",
-    module: "postgres-exporter",
-    upstream: "github.com/prometheus-community/postgres_exporter",
-    pkg: "github.com/prometheus-community/postgres_exporter/cmd/postgres_exporter",
-    release: imageRelease("postgresExporter"),
-    ldflags: promVersion(imageRelease("postgresExporter")),
-    versionArgs: ["--version"],
-    image: "postgresExporter",
-  },
-  {
-    binary: "redis_exporter",
-    module: "redis-exporter",
-    upstream: "github.com/oliver006/redis_exporter",
-    pkg: "github.com/oliver006/redis_exporter",
-    release: imageRelease("redisExporter"),
-    ldflags: [`-X main.BuildVersion=${imageRelease("redisExporter")}`, "-X main.BuildCommitSha=unknown", "-X main.BuildDate=unknown"],
-    versionArgs: ["--version"],
-    image: "redisExporter",
-  },
-  {
-    binary: "mongodb_exporter",
-    module: "mongodb-exporter",
-    upstream: "github.com/percona/mongodb_exporter",
-    pkg: "github.com/percona/mongodb_exporter",
-    release: imageRelease("mongodbExporter"),
-    ldflags: [`-X main.version=${imageRelease("mongodbExporter")}`, "-X main.commit=unknown", "-X main.buildDate=unknown"],
-    versionArgs: ["--version"],
-    image: "mongodbExporter",
-  },
+  ...DATABASE_TYPES.map(databaseExporterTool),
   {
     binary: "blackbox_exporter",
     module: "blackbox-exporter",
@@ -400,9 +394,7 @@ export const TIER_TOOLS: Record<Tier, readonly string[]> = {
     "alloy",
     "jaeger",
     "blackbox_exporter",
-    "postgres_exporter",
-    "redis_exporter",
-    "mongodb_exporter",
+    ...DATABASE_TYPES.map((type) => DATABASE_KINDS[type].upstream.binary),
     "cloudflared",
     "victoria-metrics",
     "rclone",

@@ -18,8 +18,8 @@ import { SALT_OUTPUT } from "../../preflight/stack-salt";
 import { deleteNamespace } from "./support/apps";
 import { KubeObject, apply, get } from "./support/kube";
 import { StackHandle, openStack, outputCollector } from "./support/stack";
-import { SEALED_ROUTING } from "../support/sealed-routing";
-import { SEALED_SIGN_IN } from "../support/sealed-sign-in";
+import { SEALED_ROUTING, SEALED_ROUTING_SECRETS, sweptValue } from "../support/sealed-routing";
+import { SEALED_SIGN_IN, SEALED_SIGN_IN_SECRETS } from "../support/sealed-sign-in";
 import { SEALED_CLIENT_CERT, sealedClientKey } from "../support/every-secret";
 
 /** Letters and digits only, so that no encoding (JSON, YAML, URL) changes it. */
@@ -43,9 +43,7 @@ function commonSecrets(stack: string): Record<string, string> {
   return {
     grafanaAdminPassword: GRAFANA_PASSWORD,
     grafanaDatabasePassword: m("grafanaDatabasePassword"),
-    grafanaGithubClientSecret: m("grafanaGithubClientSecret"),
-    grafanaGoogleClientSecret: m("grafanaGoogleClientSecret"),
-    grafanaOidcClientSecret: m("grafanaOidcClientSecret"),
+    ...Object.fromEntries(SEALED_SIGN_IN_SECRETS.map((secret) => [secret.path, sweptValue(secret, m(secret.path))])),
     "databaseDsns.shop-postgres": `postgresql://exporter:${m("databaseDsns.shop-postgres")}@db.example.com:5432/shop`,
     "databaseDsns.cache-redis": `redis://:${m("databaseDsns.cache-redis")}@redis.example.com:6379`,
     "remoteWritePasswords.mimir": m("remoteWritePasswords.mimir"),
@@ -107,17 +105,7 @@ const STACKS: SealedStack[] = [
     name: "sealed-routing",
     secrets: {
       ...commonSecrets("sealed-routing"),
-      "slackWebhookUrls.ops-slack": `https://hooks.slack.example.com/services/${mark("sealed-routing", "slackWebhookUrls.ops-slack")}`,
-      "discordWebhookUrls.ops-discord": `https://discord.example.com/api/webhooks/${mark("sealed-routing", "discordWebhookUrls.ops-discord")}`,
-      "webhookUrls.ops-webhook": `https://alerts.example.com/${mark("sealed-routing", "webhookUrls.ops-webhook")}`,
-      "pagerdutyRoutingKeys.ops-pagerduty": mark("sealed-routing", "pagerdutyRoutingKeys.ops-pagerduty"),
-      "opsgenieApiKeys.ops-opsgenie": mark("sealed-routing", "opsgenieApiKeys.ops-opsgenie"),
-      "teamsWebhookUrls.ops-teams": `https://alerts.example.com/${mark("sealed-routing", "teamsWebhookUrls.ops-teams")}`,
-      "telegramBotTokens.ops-telegram": `123456789:${mark("sealed-routing", "telegramBotTokens.ops-telegram")}`,
-      "pushoverUserKeys.ops-pushover": mark("sealed-routing", "pushoverUserKeys.ops-pushover"),
-      "pushoverAppTokens.ops-pushover": mark("sealed-routing", "pushoverAppTokens.ops-pushover"),
-      "jiraApiTokens.ops-jira": mark("sealed-routing", "jiraApiTokens.ops-jira"),
-      smtpPassword: mark("sealed-routing", "smtpPassword"),
+      ...Object.fromEntries(SEALED_ROUTING_SECRETS.map((secret) => [secret.path, sweptValue(secret, mark("sealed-routing", secret.path))])),
     },
     config: {
       "monitoring:alertmanager": SEALED_ROUTING,

@@ -48,7 +48,7 @@ const everyProvider = (strict: boolean) =>
       roles: ROLES,
       strict,
     },
-    { github: "s", google: "s", oidc: "s" },
+    { grafanaGithubClientSecret: "s", grafanaGoogleClientSecret: "s", grafanaOidcClientSecret: "s" },
   );
 
 const SHAPES: Array<[string, GrafanaIniArgs]> = [

@@ -5,7 +5,7 @@
  * the OpenID Connect endpoints from the issuer's discovery document.
  */
 import { grafanaEgressRules } from "../../components/grafana";
-import { grafanaIni } from "../../components/grafana/ini";
+import { grafanaIni, iniText } from "../../components/grafana/ini";
 import { SignIn, claimExpression, describeSignIn, resolveSignIn, roleAttributePath, signInIni } from "../../components/grafana/sign-in";
 import { ConfigError, StackConfig } from "../../config";
 import { Fetch, withOidcEndpoints } from "../../preflight/oidc-discovery";
@@ -29,19 +29,24 @@ const ROLES = [
   { role: "Editor" as const, groups: ["dev"] },
 ];
 
-const signIn = (given: Parameters<typeof resolveSignIn>[0]): SignIn => resolveSignIn(given, { github: "g", google: "G", oidc: "o" });
+const signIn = (given: Parameters<typeof resolveSignIn>[0]): SignIn =>
+  resolveSignIn(given, { grafanaGithubClientSecret: "g", grafanaGoogleClientSecret: "G", grafanaOidcClientSecret: "o" });
+
+/** The address verified, as the OpenID Connect role mapping requires it of an emails rule. */
+const VERIFIED = "to_string(email_verified) == 'true'";
 
 describe("the role mapping (role_attribute_path)", () => {
   test("OpenID Connect: groups and emails in rule order, the default role last", () => {
     expect(roleAttributePath(signIn({ oidc: OIDC, roles: ROLES }), "oidc")).toBe(
-      "(contains(groups[*] || '', 'sre') || contains(['alice@acme.com'], email)) && 'Admin' || " +
+      `(contains(groups[*] || '', 'sre') || (${VERIFIED} && contains(['alice@acme.com'], email))) && 'Admin' || ` +
         "contains(groups[*] || '', 'dev') && 'Editor' || 'Viewer'",
     );
   });
 
   test("strict: no fallback, so a user no rule places gets no role and is refused", () => {
     expect(roleAttributePath(signIn({ oidc: OIDC, roles: ROLES, strict: true, defaultRole: "Editor" }), "oidc")).toBe(
-      "(contains(groups[*] || '', 'sre') || contains(['alice@acme.com'], email)) && 'Admin' || contains(groups[*] || '', 'dev') && 'Editor'",
+      `(contains(groups[*] || '', 'sre') || (${VERIFIED} && contains(['alice@acme.com'], email))) && 'Admin' || ` +
+        "contains(groups[*] || '', 'dev') && 'Editor'",
     );
   });
 
@@ -63,11 +68,58 @@ describe("the role mapping (role_attribute_path)", () => {
     expect(claimExpression("groups")).toBe("groups");
     expect(claimExpression("cognito:groups")).toBe('"cognito:groups"');
     expect(claimExpression("realm_access.roles")).toBe("realm_access.roles");
-    const s = signIn({ oidc: { ...OIDC, claims: { groups: "realm_access.roles", email: "upn" } }, roles: ROLES });
+    const s = signIn({
+      oidc: { ...OIDC, claims: { groups: "realm_access.roles", email: "upn", emailVerified: "xms_edov" } },
+      roles: ROLES,
+    });
     expect(roleAttributePath(s, "oidc")).toBe(
-      "(contains(realm_access.roles[*] || '', 'sre') || contains(['alice@acme.com'], upn)) && 'Admin' || " +
+      "(contains(realm_access.roles[*] || '', 'sre') || (to_string(xms_edov) == 'true' && contains(['alice@acme.com'], upn))) && 'Admin' || " +
         "contains(realm_access.roles[*] || '', 'dev') && 'Editor' || 'Viewer'",
     );
+  });
+});
+
+describe("identity: what an OpenID Connect user can claim", () => {
+  const oidcIni = (given: Parameters<typeof resolveSignIn>[0]) => signInIni(signIn(given), { secretFile })["auth.generic_oauth"];
+
+  test("an emails rule matches only an address the provider verified (email_verified, or the claim named)", () => {
+    const rules = [{ role: "Admin" as const, emails: ["alice@acme.com"] }];
+    expect(roleAttributePath(signIn({ oidc: OIDC, roles: rules }), "oidc")).toBe(
+      `(${VERIFIED} && contains(['alice@acme.com'], email)) && 'Admin' || 'Viewer'`,
+    );
+    // Google and Cloudflare Access vouch for the address themselves: their rules are unchanged.
+    expect(roleAttributePath(signIn({ google: GOOGLE, roles: rules }), "google")).toBe(
+      "contains(['alice@acme.com'], email) && 'Admin' || 'Viewer'",
+    );
+  });
+
+  test("domains: allowed_domains, and an unverified address gets no role under strict, so it is refused", () => {
+    const ini = oidcIni({ oidc: { ...OIDC, domains: ["acme.com"] }, roles: [{ role: "Admin", groups: ["sre"] }] });
+    expect(ini).toMatchObject({
+      allowed_domains: "acme.com",
+      role_attribute_path: `${VERIFIED} && (contains(groups[*] || '', 'sre') && 'Admin' || 'Viewer')`,
+      role_attribute_strict: true,
+    });
+    // No rule: the guard and the default role; strict roles keep no fallback.
+    expect(oidcIni({ oidc: { ...OIDC, domains: ["acme.com"] }, defaultRole: "None" }).role_attribute_path).toBe(`${VERIFIED} && ('None')`);
+    expect(
+      oidcIni({ oidc: { ...OIDC, domains: ["acme.com"] }, roles: [{ role: "Admin", groups: ["sre"] }], strict: true }).role_attribute_path,
+    ).toBe(`${VERIFIED} && (contains(groups[*] || '', 'sre') && 'Admin')`);
+    // Without domains, nothing is guarded and strict stays the stack's.
+    expect(oidcIni({ oidc: OIDC }).role_attribute_strict).toBe(false);
+    expect(oidcIni({ oidc: OIDC }).role_attribute_path).toBeUndefined();
+  });
+
+  test("allowed_groups: a name with a space or a comma as a JSON array, which Grafana does not split; others comma-joined", () => {
+    expect(oidcIni({ oidc: { ...OIDC, groups: ["Monitoring Team", "ops,oncall", "sre"] } }).allowed_groups).toBe(
+      '["Monitoring Team","ops,oncall","sre"]',
+    );
+    expect(oidcIni({ oidc: { ...OIDC, groups: ["monitoring", "sre"] } }).allowed_groups).toBe("monitoring,sre");
+    // As grafana.ini carries it: backquoted, so that its quotes are the JSON's.
+    const text = iniText(
+      grafanaIni({ rootUrl: "https://g.example.com", signIn: signIn({ oidc: { ...OIDC, groups: ["Monitoring Team"] } }) }),
+    );
+    expect(text).toContain('allowed_groups = `["Monitoring Team"]`');
   });
 });
 

@@ -36,11 +36,10 @@ describe("grafana.signIn", () => {
       oidc: {
         ...OIDC,
         scopes: ["openid", "email", "profile", "groups"],
-        claims: { login: "preferred_username", email: "email", name: "name", groups: "groups" },
+        claims: { login: "preferred_username", email: "email", emailVerified: "email_verified", name: "name", groups: "groups" },
         domains: [],
         clientSecret: "oidc-secret",
       },
-      cloudflareAccess: false,
       roles: [],
       defaultRole: "Viewer",
       strict: false,
@@ -149,6 +148,36 @@ describe("grafana.signIn", () => {
       "monitoring:grafana.signIn.cloudflareAccess: signs in whom Cloudflare Access let through to Grafana, so it needs the tunnel's Access in front of Grafana: " +
         "set cloudflare.enabled: true, cloudflare.access.enabled: true, cloudflare.access.team (your <team>.cloudflareaccess.com)",
     ]);
+  });
+
+  test("Cloudflare Access beside another provider is refused: one identity per person, not Grafana's order of authentication", () => {
+    const tunnel = {
+      cloudflare: {
+        enabled: true,
+        accountId: "0".repeat(32),
+        zoneId: "f".repeat(32),
+        expose: ["grafana"],
+        access: { enabled: true, team: "acme", emails: ["a@acme.com"] },
+      },
+    };
+    expect(signInProblems("production", { oidc: OIDC, cloudflareAccess: true }, { grafanaOidcClientSecret: "o" }, tunnel)).toEqual([
+      "monitoring:grafana.signIn.cloudflareAccess: signs in whom Cloudflare Access let through on every request, and signIn.oidc signs in " +
+        "the same people through a login page: Grafana would hold two identities for one person, with the role of whichever it checks first. " +
+        "Keep Cloudflare Access as the identity alone, or remove signIn.cloudflareAccess and keep signIn.oidc (Cloudflare Access can still guard the way in)",
+    ]);
+    expect(
+      signInProblems(
+        "production",
+        { github: GITHUB, oidc: OIDC, cloudflareAccess: true },
+        { grafanaGithubClientSecret: "g", grafanaOidcClientSecret: "o" },
+        tunnel,
+      ),
+    ).toEqual([expect.stringContaining("and signIn.github, signIn.oidc sign in the same people through a login page")]);
+    // Each alone is taken.
+    const alone = (signIn: object, secrets = {}) =>
+      parse("production", { ...published("production"), ...tunnel, grafana: { signIn } }, secrets);
+    expect(alone({ cloudflareAccess: true }).config.grafana.signIn?.cloudflareAccess).toBe(true);
+    expect(alone({ oidc: OIDC }, { grafanaOidcClientSecret: "o" }).config.grafana.signIn?.oidc?.clientId).toBe(OIDC.clientId);
   });
 
   test("an OAuth provider needs Grafana published: its callback is under root_url", () => {

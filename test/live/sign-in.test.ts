@@ -41,7 +41,7 @@ import { Claims, newSigningKey } from "../../lab/local/jwt";
 import { FlowRefused, authorizationCodeFlow, discover, keySet } from "../../lab/local/oidc-flow";
 import { LocalRun } from "../../lab/processes/children";
 import { ROOT } from "../../cli/stackfile";
-import { LAB_CLIENT_SECRET, RenderedSignIn, TEAM, handWrittenIni, handWrittenRead, renderedSignIn } from "./support/sign-in";
+import { LAB_CLIENT_SECRET, RenderedSignIn, SPLIT_TEAM, TEAM, handWrittenIni, handWrittenRead, renderedSignIn } from "./support/sign-in";
 
 jest.setTimeout(180_000);
 
@@ -222,28 +222,34 @@ proveSignIn("sign-in lab on a hand-written grafana.ini", async () =>
 
 /**
  * The staging stack file with grafana.signIn as the contract of issue 34 gives it: Dex at LAB_ISSUER, the allowed
- * group, roles by group (OpenID Connect) and by address (Cloudflare Access), and Cloudflare Access in front.
+ * group, roles by group (OpenID Connect) and by address (OpenID Connect, Cloudflare Access), and Cloudflare Access in
+ * front. Cloudflare Access as the identity is refused beside another provider, so each is a stack of its own: `oidc`
+ * (with `oidc` over the contract's, e.g. domains or groups) or `cloudflareAccess`.
  */
-function signInStack(): string {
+function signInStack(provider: "oidc" | "cloudflareAccess", oidc: Record<string, unknown> = {}): string {
   const doc = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8")) as { config: Record<string, unknown> };
   doc.config["monitoring:grafana"] = {
     ...(doc.config["monitoring:grafana"] as object | undefined),
     signIn: {
-      oidc: {
-        name: "Dex",
-        clientId: "grafana",
-        issuer: LAB_ISSUER,
-        authUrl: `${LAB_ISSUER}/auth`,
-        tokenUrl: `${LAB_ISSUER}/token`,
-        userinfoUrl: `${LAB_ISSUER}/userinfo`,
-        scopes: ["openid", "email", "profile", "groups"],
-        claims: { login: "preferred_username", email: "email", name: "name", groups: "groups" },
-        groups: ["monitoring"],
-      },
-      cloudflareAccess: true,
+      ...(provider === "oidc"
+        ? {
+            oidc: {
+              name: "Dex",
+              clientId: "grafana",
+              issuer: LAB_ISSUER,
+              authUrl: `${LAB_ISSUER}/auth`,
+              tokenUrl: `${LAB_ISSUER}/token`,
+              userinfoUrl: `${LAB_ISSUER}/userinfo`,
+              scopes: ["openid", "email", "profile", "groups"],
+              claims: { login: "preferred_username", email: "email", name: "name", groups: "groups" },
+              groups: ["monitoring"],
+              ...oidc,
+            },
+          }
+        : { cloudflareAccess: true }),
       roles: [
-        { role: "Admin", groups: ["sre"], emails: [TEAM.alice.email] },
-        { role: "Editor", groups: ["dev"], emails: [TEAM.dave.email] },
+        { role: "Admin", ...(provider === "oidc" ? { groups: ["sre"] } : {}), emails: [TEAM.alice.email] },
+        { role: "Editor", ...(provider === "oidc" ? { groups: ["dev"] } : {}), emails: [TEAM.dave.email] },
       ],
       defaultRole: "Viewer",
       strict: false,
@@ -258,8 +264,59 @@ function signInStack(): string {
   return YAML.stringify(doc);
 }
 
+/** The grafana.ini of the OpenID Connect stack (`oidc` over the contract's), with [auth.jwt] of the Cloudflare Access stack's. */
+async function renderedLabIni(oidc: Record<string, unknown> = {}): Promise<RenderedSignIn> {
+  const rendered = await renderedSignIn(signInStack("oidc", oidc), {
+    grafanaOidcClientSecret: LAB_CLIENT_SECRET,
+    "cloudflare:apiToken": "lab-token",
+  });
+  const access = await renderedSignIn(signInStack("cloudflareAccess"), { "cloudflare:apiToken": "lab-token" });
+  return { ...rendered, ini: { ...rendered.ini, "auth.jwt": access.ini["auth.jwt"] } };
+}
+
 proveSignIn("sign-in lab on the grafana.ini the stack renders for grafana.signIn", async () => {
-  const rendered = await renderedSignIn(signInStack(), { grafanaOidcClientSecret: LAB_CLIENT_SECRET, "cloudflare:apiToken": "lab-token" });
+  const rendered = await renderedLabIni();
   expect(rendered.clientSecret).toBe(LAB_CLIENT_SECRET);
   return signInLab(rendered.ini, rendered.read, Object.values(TEAM));
+});
+
+/**
+ * Identity (issue 45) on the grafana.ini the stack renders, with the JMESPath library Grafana evaluates the role
+ * mapping with. Dex verifies every address it holds, so an unverified one is a token's claims given to Grafana's
+ * verdict directly (the same claims verified make the Admin, so the check can fail); the group names go through Dex.
+ */
+describe("identity on the rendered grafana.ini", () => {
+  const claims = (emailVerified: unknown) => ({
+    sub: "eve",
+    email: TEAM.alice.email,
+    ...(emailVerified !== undefined ? { email_verified: emailVerified } : {}),
+    preferred_username: "eve",
+    name: "Eve",
+    groups: ["monitoring"],
+  });
+  const verdict = (oauth: GenericOAuthSettings, emailVerified: unknown) =>
+    roleOf(genericOAuthVerdict(oauth, [{ source: "token", data: claims(emailVerified) }], jmespathSearch));
+
+  test("a user whose unverified address matches an Admin rule is not Admin", async () => {
+    const rendered = await renderedLabIni();
+    const oauth = genericOAuthSettings(rendered.ini, rendered.read);
+    expect([verdict(oauth, false), verdict(oauth, undefined), verdict(oauth, "false")]).toEqual(["Viewer", "Viewer", "Viewer"]);
+    expect([verdict(oauth, true), verdict(oauth, "true")]).toEqual(["Admin", "Admin"]);
+  });
+
+  test("with domains, an unverified address is refused (strict), a verified one signs in", async () => {
+    const rendered = await renderedLabIni({ domains: ["example.com"] });
+    const oauth = genericOAuthSettings(rendered.ini, rendered.read);
+    expect(oauth.roleAttributeStrict).toBe(true);
+    expect(verdict(oauth, false)).toMatch(/^refused: role_attribute_strict/);
+    expect(verdict(oauth, true)).toBe("Admin");
+  });
+
+  test('a member of "Team" is not let in by "Monitoring Team"; a member of "Monitoring Team" is', async () => {
+    const rendered = await renderedLabIni({ groups: ["Monitoring Team"] });
+    const lab = await signInLab(rendered.ini, rendered.read, Object.values(SPLIT_TEAM));
+    expect(lab.oauth.allowedGroups).toEqual(["Monitoring Team"]);
+    expect(roleOf((await lab.signIn(SPLIT_TEAM.mona)).verdict)).toBe("Viewer");
+    expect(roleOf((await lab.signIn(SPLIT_TEAM.tess)).verdict)).toMatch(/^refused: not a member of allowed_groups/);
+  });
 });

@@ -10,8 +10,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ImageName, images, imageVersion } from "../../components/images";
-import { GO_TOOLS, ROOT, STACK_TOOLS, TOOLS, goModRequire } from "../../lab/tools/tools";
+import { GO_TOOLS, ROOT, STACK_TOOLS, TOOLS, goModRequire, imageRelease } from "../../lab/tools/tools";
 import type { Tool } from "../../lab/tools/tool";
+import { DATABASE_KINDS } from "../../components/database-exporters/kinds";
+import { DATABASE_TYPES } from "../../components/kit/database-exporters";
 import { wheelPin } from "../../lab/tools/wheel-pin";
 
 interface Rule {
@@ -172,6 +174,19 @@ describe("Renovate", () => {
       expect(mod.enabled).toBe(true);
     }
   });
+
+  test.each(DATABASE_TYPES.map((type) => [type] as const))(
+    "database kind %s: its exporter's image and upstream module (DATABASE_KINDS) are a tool, a go.mod at the image's release and one group",
+    (type) => {
+      const kind = DATABASE_KINDS[type];
+      const tool = TOOLS.find((t) => t.binary === kind.upstream.binary);
+      expect(tool).toMatchObject({ upstream: kind.upstream.module, pkg: kind.upstream.pkg, image: kind.image });
+      expect(goModRequire((tool as Tool).module, kind.upstream.module)).toBe(imageRelease(kind.image));
+      const group = resolve(imageDep(kind.image)).groupName;
+      expect(group).toBeDefined();
+      expect(resolve(moduleDep(tool as Tool)).groupName).toBe(group);
+    },
+  );
 
   test("every image and every GitHub Action is pinned by digest", () => {
     const unpinned = Object.keys(images).filter((image) => resolve(imageDep(image as ImageName)).pinDigests !== true);

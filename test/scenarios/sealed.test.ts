@@ -24,7 +24,8 @@ import { Rendered, reveal, summary, writeRender } from "../../cli/render";
 import { offlineStackSalt, renderStack } from "../../cli/render-stack";
 import { RecordedResource } from "../../cli/runner";
 import { ROOT } from "../../cli/stackfile";
-import { SEALED_ROUTING } from "../support/sealed-routing";
+import { SEALED_ROUTING, SEALED_ROUTING_SECRETS, sweptValue } from "../support/sealed-routing";
+import { SEALED_SIGN_IN_SECRETS } from "../support/sealed-sign-in";
 import { COMMON_CONFIG, sealedClientKey } from "../support/every-secret";
 
 /** Provider keys that hold credentials: the program never reads them, the provider does. */
@@ -36,13 +37,11 @@ function mark(key: string): string {
 }
 
 /** A value for a secret key (`key` or `key.entry`), shaped as the key takes it, carrying its mark. */
-function valueFor(key: string, shape: "url" | "password" | "telegram" | "postgres" | "mongodb" | "redis"): string {
+function valueFor(key: string, shape: "url" | "password" | "postgres" | "mongodb" | "redis"): string {
   const m = mark(key);
   switch (shape) {
     case "url":
       return `https://hooks.example.com/${m}`;
-    case "telegram":
-      return `123456789:${m}`;
     case "postgres":
       return `postgresql://exporter:${m}@db.example.com:5432/shop?sslmode=require`;
     case "mongodb":
@@ -58,9 +57,7 @@ function valueFor(key: string, shape: "url" | "password" | "telegram" | "postgre
 const COMMON_SECRETS: Record<string, string> = {
   grafanaAdminPassword: valueFor("grafanaAdminPassword", "password"),
   grafanaDatabasePassword: valueFor("grafanaDatabasePassword", "password"),
-  grafanaGithubClientSecret: valueFor("grafanaGithubClientSecret", "password"),
-  grafanaGoogleClientSecret: valueFor("grafanaGoogleClientSecret", "password"),
-  grafanaOidcClientSecret: valueFor("grafanaOidcClientSecret", "password"),
+  ...Object.fromEntries(SEALED_SIGN_IN_SECRETS.map((secret) => [secret.path, sweptValue(secret, mark(secret.path))])),
   "databaseDsns.shop-postgres": valueFor("databaseDsns.shop-postgres", "postgres"),
   "databaseDsns.events-mongodb": valueFor("databaseDsns.events-mongodb", "mongodb"),
   "databaseDsns.cache-redis": valueFor("databaseDsns.cache-redis", "redis"),
@@ -107,17 +104,7 @@ const VARIANTS: Variant[] = [
     },
     secrets: {
       ...COMMON_SECRETS,
-      "slackWebhookUrls.ops-slack": valueFor("slackWebhookUrls.ops-slack", "url"),
-      "discordWebhookUrls.ops-discord": valueFor("discordWebhookUrls.ops-discord", "url"),
-      "webhookUrls.ops-webhook": valueFor("webhookUrls.ops-webhook", "url"),
-      "pagerdutyRoutingKeys.ops-pagerduty": valueFor("pagerdutyRoutingKeys.ops-pagerduty", "password"),
-      "opsgenieApiKeys.ops-opsgenie": valueFor("opsgenieApiKeys.ops-opsgenie", "password"),
-      "teamsWebhookUrls.ops-teams": valueFor("teamsWebhookUrls.ops-teams", "url"),
-      "telegramBotTokens.ops-telegram": valueFor("telegramBotTokens.ops-telegram", "telegram"),
-      "pushoverUserKeys.ops-pushover": valueFor("pushoverUserKeys.ops-pushover", "password"),
-      "pushoverAppTokens.ops-pushover": valueFor("pushoverAppTokens.ops-pushover", "password"),
-      "jiraApiTokens.ops-jira": valueFor("jiraApiTokens.ops-jira", "password"),
-      smtpPassword: valueFor("smtpPassword", "password"),
+      ...Object.fromEntries(SEALED_ROUTING_SECRETS.map((secret) => [secret.path, sweptValue(secret, mark(secret.path))])),
     },
   },
 ];

@@ -3,6 +3,8 @@
  * grafana.ini read as go-ini and Grafana read it, tokens signed and verified with Node's crypto, expect_claims
  * checked as Grafana's JWT service checks them, and Grafana's verdicts from the search results an evaluator gives.
  */
+import { grafanaIni, iniText } from "../../components/grafana/ini";
+import { resolveSignIn } from "../../components/grafana/sign-in";
 import { accessClaims } from "../../lab/local/cloudflare-access";
 import {
   GenericOAuthSettings,
@@ -191,5 +193,84 @@ describe("Grafana's verdicts", () => {
       signedIn: false,
       refused: expect.stringMatching(/signature/),
     });
+  });
+});
+
+/**
+ * The grafana.ini the stack renders for OpenID Connect group names with a separator, read as Grafana reads it
+ * (go-ini, then Grafana's list splitting): the allowed group stays whole, so a member of "Team" alone is refused.
+ * The evaluator answers only the attribute paths (no role mapping is rendered without rules); the live lab signs the
+ * same users in through Dex (test/live/sign-in.test.ts).
+ */
+describe("a group name with a separator, as the stack renders it", () => {
+  const rendered = iniText(
+    grafanaIni({
+      rootUrl: "https://grafana.example.com",
+      signIn: resolveSignIn(
+        {
+          oidc: {
+            clientId: "grafana",
+            issuer: ISSUER,
+            authUrl: `${ISSUER}/auth`,
+            tokenUrl: `${ISSUER}/token`,
+            userinfoUrl: `${ISSUER}/userinfo`,
+            groups: ["Monitoring Team", "ops,oncall"],
+          },
+        },
+        { grafanaOidcClientSecret: LAB_CLIENT_SECRET },
+      ),
+    }),
+  );
+  const oauth = genericOAuthSettings(parseIni(rendered), () => LAB_CLIENT_SECRET);
+  const search = stubSearch({
+    preferred_username: (d) => d.preferred_username,
+    email: (d) => d.email,
+    name: (d) => d.name,
+    groups: (d) => d.groups,
+  });
+  const member = (groups: string[]) =>
+    genericOAuthVerdict(
+      oauth,
+      [{ source: "token", data: { sub: "s", email: "u@example.com", preferred_username: "u", name: "U", groups } }],
+      search,
+    );
+
+  test("allowed_groups holds each name whole", () => {
+    expect(oauth.allowedGroups).toEqual(["Monitoring Team", "ops,oncall"]);
+  });
+
+  test('a member of "Team", "Monitoring" or "ops" alone is refused; of "Monitoring Team" or "ops,oncall" signed in', () => {
+    for (const groups of [["Team"], ["Monitoring"], ["ops"], ["oncall"]]) {
+      expect(member(groups)).toMatchObject({ signedIn: false, refused: expect.stringMatching(/allowed_groups/) });
+    }
+    expect(member(["Monitoring Team"])).toMatchObject({ signedIn: true });
+    expect(member(["ops,oncall"])).toMatchObject({ signedIn: true });
+  });
+});
+
+describe("the verified-address guard, as grafana.ini carries it", () => {
+  test("the role mapping reads back whole as go-ini reads it (no backquote inside the backquoted value)", () => {
+    const signIn = resolveSignIn(
+      {
+        oidc: {
+          clientId: "grafana",
+          issuer: ISSUER,
+          authUrl: `${ISSUER}/auth`,
+          tokenUrl: `${ISSUER}/token`,
+          userinfoUrl: `${ISSUER}/userinfo`,
+          domains: ["example.com"],
+        },
+        roles: [{ role: "Admin", emails: ["alice@example.com"] }],
+      },
+      { grafanaOidcClientSecret: LAB_CLIENT_SECRET },
+    );
+    const oauth = genericOAuthSettings(
+      parseIni(iniText(grafanaIni({ rootUrl: "https://grafana.example.com", signIn }))),
+      () => LAB_CLIENT_SECRET,
+    );
+    expect(oauth.roleAttributePath).toBe(
+      "to_string(email_verified) == 'true' && ((to_string(email_verified) == 'true' && contains(['alice@example.com'], email)) && 'Admin' || 'Viewer')",
+    );
+    expect(oauth.roleAttributeStrict).toBe(true);
   });
 });

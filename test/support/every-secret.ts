@@ -9,8 +9,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ROOT } from "../../cli/stackfile";
-import { SEALED_ROUTING } from "./sealed-routing";
-import { SEALED_SIGN_IN } from "./sealed-sign-in";
+import { SEALED_ROUTING, SEALED_ROUTING_SECRETS } from "./sealed-routing";
+import { SEALED_SIGN_IN, SEALED_SIGN_IN_SECRETS } from "./sealed-sign-in";
 
 /** Plain config over the production stack file that reads the secrets below (test/scenarios/sealed.test.ts's too). */
 /** base64 of a PEM client certificate (no real one: the render only carries it), for the remote write whose key is swept. */
@@ -63,9 +63,7 @@ export const COMMON_CONFIG: Record<string, unknown> = {
 const COMMON_SECRETS = [
   "grafanaAdminPassword",
   "grafanaDatabasePassword",
-  "grafanaGithubClientSecret",
-  "grafanaGoogleClientSecret",
-  "grafanaOidcClientSecret",
+  ...SEALED_SIGN_IN_SECRETS.map((secret) => secret.path),
   "databaseDsns.shop-postgres",
   "databaseDsns.events-mongodb",
   "databaseDsns.cache-redis",
@@ -100,20 +98,7 @@ export const SECRET_VARIANTS: SecretVariant[] = [
   {
     name: "routing",
     config: { ...COMMON_CONFIG, "monitoring:alertmanager": SEALED_ROUTING },
-    secrets: [
-      ...COMMON_SECRETS,
-      "slackWebhookUrls.ops-slack",
-      "discordWebhookUrls.ops-discord",
-      "webhookUrls.ops-webhook",
-      "pagerdutyRoutingKeys.ops-pagerduty",
-      "opsgenieApiKeys.ops-opsgenie",
-      "teamsWebhookUrls.ops-teams",
-      "telegramBotTokens.ops-telegram",
-      "pushoverUserKeys.ops-pushover",
-      "pushoverAppTokens.ops-pushover",
-      "jiraApiTokens.ops-jira",
-      "smtpPassword",
-    ],
+    secrets: [...COMMON_SECRETS, ...SEALED_ROUTING_SECRETS.map((secret) => secret.path)],
   },
 ];
 

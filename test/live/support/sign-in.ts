@@ -16,8 +16,8 @@ const SECRETS_DIR = "/etc/grafana-secrets";
 export interface RenderedSignIn {
   ini: Ini;
   read: (kind: "file" | "env", name: string) => string;
-  /** [auth.generic_oauth]'s client_secret, as Grafana reads it from the mounted Secret. */
-  clientSecret: string;
+  /** [auth.generic_oauth]'s client_secret, as Grafana reads it from the mounted Secret; none without the section. */
+  clientSecret?: string;
 }
 
 /**
@@ -43,7 +43,7 @@ export async function renderedSignIn(stackYaml: string, secrets: Record<string, 
       if (content === undefined) throw new Error(`$__file{${name}}: no key ${path.posix.basename(name)} in Grafana's rendered Secrets`);
       return content;
     };
-    return { ini, read, clientSecret: genericOAuthSettings(ini, read).clientSecret };
+    return { ini, read, ...(ini["auth.generic_oauth"] ? { clientSecret: genericOAuthSettings(ini, read).clientSecret } : {}) };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -52,7 +52,7 @@ export async function renderedSignIn(stackYaml: string, secrets: Record<string, 
 /** The client secret the lab's Dex and the hand-written ini share. */
 export const LAB_CLIENT_SECRET = "lab-client-secret-9c1f0e7a";
 
-/** A hand-written grafana.ini in the shape the stack renders for grafana.signIn (oidc, cloudflareAccess, roles). */
+/** A hand-written grafana.ini in the shape the stack renders for grafana.signIn (oidc and roles; cloudflareAccess, which a stack renders alone, beside it). */
 export function handWrittenIni(opts: { issuer: string; team: string; aud: string; strict?: boolean; allowedGroups?: string[] }): string {
   const strict = opts.strict ?? false;
   const member = (g: string) => `contains(groups[*] || '', '${g}')`;
@@ -99,6 +99,31 @@ auto_sign_up = true
 export const handWrittenRead = (kind: "file" | "env", name: string): string => {
   if (kind === "file" && name === `${SECRETS_DIR}/oidc-client-secret`) return `${LAB_CLIENT_SECRET}\n`;
   throw new Error(`the hand-written ini has no ${kind} ${name}`);
+};
+
+/**
+ * Two members of groups whose names Grafana would split (allowed_groups [Monitoring Team]): one of "Monitoring Team",
+ * one of "Team" alone, whom a split list would let in.
+ */
+export const SPLIT_TEAM: Record<"mona" | "tess", DexUser> = {
+  mona: {
+    email: "mona@example.com",
+    password: "mona-pass-0",
+    username: "mona",
+    preferredUsername: "mona",
+    name: "Mona Monitoring",
+    groups: ["Monitoring Team"],
+    userID: "0a1b2c3d-0005",
+  },
+  tess: {
+    email: "tess@example.com",
+    password: "tess-pass-0",
+    username: "tess",
+    preferredUsername: "tess",
+    name: "Tess Team",
+    groups: ["Team"],
+    userID: "0a1b2c3d-0006",
+  },
 };
 
 /** The team at Dex: an SRE (Admin), a developer (Editor), a reader in the allowed group only (Viewer), an outsider. */
