@@ -293,19 +293,14 @@ export function grafanaArgs(cfg: StackConfig, stackSalt: Buffer): GrafanaArgs {
 
 /** The Alertmanager component's args for a validated stack config. */
 export function alertmanagerArgs(cfg: StackConfig): AlertmanagerArgs {
-  const am = cfg.alertmanager;
+  // The section's values are the component's args as they are, but whether the stack expects a dead man's switch (a warning).
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { deadMansSwitch, ...settings } = cfg.alertmanager;
   const host = publicHostname(cfg, "alertmanager");
   return {
     namespace: cfg.namespace,
     environment: cfg.environment,
-    replicas: am.replicas,
-    groupWait: am.groupWait,
-    groupInterval: am.groupInterval,
-    repeatInterval: am.repeatInterval,
-    receivers: am.receivers,
-    ...(am.routing ? { routing: am.routing } : {}),
-    storage: am.storage,
-    resources: am.resources,
+    ...settings,
     protectVolumes: cfg.protectVolumes,
     // Links in messages point where users open the UI, when it is published.
     ...(host ? { externalUrl: `https://${host}` } : {}),

@@ -107,7 +107,9 @@ test("every component's problems() is collected into the one list: by its sectio
       const imported = new RegExp(`import \\{[^}]*\\bproblems\\b[^}]*\\} from "(\\./)?${spec.replace(/[.]/g, "\\.")}";`).test(text);
       const name = /export const (\w+Section) = componentSection\(/.exec(text)?.[1];
       const used = /\bproblems\(/.test(text) || /^\s*problems,\s*$/m.test(text);
-      return imported && used && name !== undefined && registry.includes(name);
+      // Or the section file's own problems(), which its section names.
+      const own = file === `${module}.ts` && /^\s*problems: \(/m.test(text);
+      return (imported || own) && used && name !== undefined && registry.includes(name);
     });
   // Or imported as `problems as <alias>` from the component's module by config/checks/, and the alias called.
   const byChecks = (module: string) => {
