@@ -118,16 +118,15 @@ function collectorPeer(cfg: StackConfig): { namespace: string; agent: typeof LOG
  * nothing of it is kept; `dataOnly` when it is off in a stack that protects its volumes.
  */
 export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
-  if (!cfg.loki.enabled && !cfg.protectVolumes) return undefined;
+  const { enabled, ...settings } = cfg.loki;
+  if (!enabled && !cfg.protectVolumes) return undefined;
   return {
     namespace: cfg.namespace,
     environment: cfg.environment,
-    retention: cfg.loki.retention,
-    storage: cfg.loki.storage,
-    resources: cfg.loki.resources,
-    ingestion: cfg.loki.ingestion,
+    // The section's values are the component's args as they are, but `enabled`: off, only the claim stays (dataOnly).
+    ...settings,
     protectVolumes: cfg.protectVolumes,
-    ...(cfg.loki.enabled ? {} : { dataOnly: true }),
+    ...(enabled ? {} : { dataOnly: true }),
     // The ruler: the shipped LogQL rules (the team's are added by MonitoringStack), alerts to every Alertmanager peer.
     alertmanager: {
       urls: alertmanagerPeerUrls(cfg.namespace, cfg.alertmanager.replicas),
