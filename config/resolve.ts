@@ -8,11 +8,11 @@ import { remoteWriteProblems } from "../components/prometheus/section";
 import { keyed } from "./checks/databases";
 import { DEFAULT_NODES, PROFILE_DEFAULTS, defaultNamespace } from "./defaults";
 import { CrossProblem } from "./problems";
-import { StackConfig } from "./resolved";
-import { resolveSections } from "./sections";
+import { StackConfig } from "../components/stack/config";
+import { resolveSections } from "../components/stack/sections";
 import { RawConfig, RawStackConfig } from "./schema";
 import { resolveApps, resolveProbes, resolveTargets } from "./targets";
-import { resolveTracing } from "./tracing";
+import { resolveTracing } from "../components/stack/tracing";
 
 /** The stack's values over its profile's defaults; the problems of what only resolving finds go to `problems`. */
 export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Profile, problems: CrossProblem[]): StackConfig {

@@ -2,7 +2,7 @@
  * A component's section of the stack file (`loki`, `grafana`, …), owned by the component: the
  * schema that defines each of its fields once (with its doc text), the secret keys it reads,
  * `resolve` from what the stack gives to the component's resolved values over its profile's
- * defaults, and the problems and warnings of its own values. config/sections.ts collects the
+ * defaults, and the problems and warnings of its own values. components/stack/sections.ts collects the
  * sections into the stack's schema, its defaults, its resolution, its problems and the key
  * reference, in one loop; what spans sections stays in config/.
  */

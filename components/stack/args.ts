@@ -3,7 +3,7 @@
  * kube-prometheus `main` shape): no component sees the whole config.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig, exposedBy, publicHostname } from "../../config";
+import { StackConfig, exposedBy, publicHostname } from "./config";
 import { EXPORTER_RESOURCES } from "../database-exporters/kinds";
 import { EgressComponent, EgressSettings } from "../kit/network";
 import { podPriority, stackPriorityClassName } from "../kit/priority";
@@ -24,7 +24,7 @@ import type { SignIn } from "../grafana/sign-in";
 import { AlertmanagerArgs, alertmanagerIdentity, alertmanagerPeerUrls } from "../alertmanager/args";
 import { shippedLogRuleFiles } from "../loki/rules";
 import { linkRunbooks } from "../prometheus/rules/rule-files";
-import { TraefikExposureArgs } from "../traefik";
+import { TraefikExposureArgs } from "../traefik/args";
 import { CloudflareTunnelArgs } from "../cloudflare-tunnel/args";
 import { prometheusRuleStateConfig } from "../monitors/state-metrics";
 import { ALERTMANAGER_BACKUP_MAINTENANCE, backsUp, unpublishedOf } from "./backup";
@@ -259,22 +259,19 @@ function signInWithSecrets(signIn: SignIn): SignIn<pulumi.Input<string>> {
 
 /** The Grafana component's args for a validated stack config (the AUD tag of Cloudflare Access comes from the tunnel: MonitoringStack). */
 export function grafanaArgs(cfg: StackConfig, stackSalt: Buffer): GrafanaArgs {
-  const g = cfg.grafana;
+  // The section's values are the component's args as they are, but its secrets (Pulumi secrets here).
+  const { adminPassword, database, signIn, ...settings } = cfg.grafana;
   const hostname = publicHostname(cfg, "grafana");
   return {
     namespace: cfg.namespace,
     environment: cfg.environment,
     stackSalt,
-    replicas: g.replicas,
-    adminUser: g.adminUser,
-    writableFolder: g.writableFolder,
-    ...(g.adminPassword !== undefined ? { adminPassword: pulumi.secret(g.adminPassword) } : {}),
-    ...(g.database
-      ? { database: { ...g.database, ...(g.database.password !== undefined ? { password: pulumi.secret(g.database.password) } : {}) } }
+    ...settings,
+    ...(adminPassword !== undefined ? { adminPassword: pulumi.secret(adminPassword) } : {}),
+    ...(database
+      ? { database: { ...database, ...(database.password !== undefined ? { password: pulumi.secret(database.password) } : {}) } }
       : {}),
-    storage: g.storage,
     protectVolume: cfg.protectVolumes,
-    resources: g.resources,
     ...(hostname ? { publicHostname: hostname } : {}),
     loki: cfg.loki.enabled,
     traces: cfg.tracing.enabled,
@@ -284,8 +281,7 @@ export function grafanaArgs(cfg: StackConfig, stackSalt: Buffer): GrafanaArgs {
     ingressFromTraefik: exposedBy(cfg, "grafana", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "grafana", "cloudflare"),
     egress: egressSettings(cfg, "grafana"),
-    ...(g.signIn ? { signIn: signInWithSecrets(g.signIn) } : {}),
-    ...(g.central ? { central: g.central } : {}),
+    ...(signIn ? { signIn: signInWithSecrets(signIn) } : {}),
     ...podPriority(stackPriorityClass(cfg)),
   };
 }

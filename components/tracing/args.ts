@@ -34,7 +34,7 @@ export interface TracingArgs {
 
 /**
  * What a profile sets of the traces backend (config `tracing`). `enabled` is off in both: whether
- * Jaeger runs follows the apps (on when one sends OTLP), which config/ resolves (config/tracing.ts).
+ * Jaeger runs follows the apps (on when one sends OTLP), which config/ resolves (components/stack/tracing.ts).
  */
 export type TracingDefaults = Required<Pick<TracingArgs, "retention" | "storage" | "resources">> & { enabled: boolean };
 
@@ -47,7 +47,7 @@ export type TracingDefaults = Required<Pick<TracingArgs, "retention" | "storage"
 // larger default would be refused on a class that cannot expand (k3s's local-path).
 // Off unless something sends it spans: without an app that sends OTLP (apps[].otlp) Jaeger would
 // hold a claim and memory for nothing. config/ turns it on for such an app, and the stack's own
-// tracing.enabled wins either way (config/tracing.ts); only an explicit false in a stack that
+// tracing.enabled wins either way (components/stack/tracing.ts); only an explicit false in a stack that
 // protects its volumes keeps the claim (dataOnly).
 const TRACING_STAGING: TracingDefaults = {
   enabled: false,

@@ -4,24 +4,24 @@
  * itself (`hostnames`, which spans the edges).
  */
 import { z } from "zod";
-import { alertmanagerSection } from "../components/alertmanager/section";
-import { backupSection } from "../components/backup/section";
-import { cloudflareSection } from "../components/cloudflare-tunnel/section";
-import { kubeStateMetricsSection } from "../components/exporters/kube-state-metrics-section";
-import { nodeExporterSection } from "../components/exporters/node-exporter-section";
-import { grafanaSection } from "../components/grafana/section";
-import { hostname } from "../components/kit/fields";
-import { Profile } from "../components/kit/profiles";
-import { ComponentSection, SectionContext } from "../components/kit/section";
-import { networkPolicySection, priorityClassSection } from "../components/kit/stack-sections";
-import { logCollectorSection } from "../components/log-collector/section";
-import { lokiSection } from "../components/loki/section";
-import { monitorsSection } from "../components/monitors/section";
-import { thresholdsSection } from "../components/prometheus/rules/thresholds";
-import { prometheusSection } from "../components/prometheus/section";
-import { traefikSection } from "../components/traefik/section";
-import { watchSection } from "../components/kit/watch";
-import { tracingSection } from "../components/tracing/section";
+import { alertmanagerSection } from "../alertmanager/section";
+import { backupSection } from "../backup/section";
+import { cloudflareSection } from "../cloudflare-tunnel/section";
+import { kubeStateMetricsSection } from "../exporters/kube-state-metrics-section";
+import { nodeExporterSection } from "../exporters/node-exporter-section";
+import { grafanaSection } from "../grafana/section";
+import { hostname } from "../kit/fields";
+import { Profile } from "../kit/profiles";
+import { ComponentSection, SectionContext } from "../kit/section";
+import { networkPolicySection, priorityClassSection } from "../kit/stack-sections";
+import { logCollectorSection } from "../log-collector/section";
+import { lokiSection } from "../loki/section";
+import { monitorsSection } from "../monitors/section";
+import { thresholdsSection } from "../prometheus/rules/thresholds";
+import { prometheusSection } from "../prometheus/section";
+import { traefikSection } from "../traefik/section";
+import { watchSection } from "../kit/watch";
+import { tracingSection } from "../tracing/section";
 
 /**
  * The sections the components own (components/<component>/section.ts), in the stack file's order:

@@ -2,13 +2,13 @@
  * The resolved configuration (StackConfig): every key with its value or its profile's default.
  * Each component's section is the defaults type it owns, with the keys that have no default.
  */
-import type { databasesSection } from "../components/database-exporters/section";
-import type { ProbeSpec } from "../components/kit/probes";
-import type { Profile } from "../components/kit/profiles";
-import type { ExposedService } from "../components/kit/web";
+import type { databasesSection } from "../database-exporters/section";
+import type { ProbeSpec } from "../kit/probes";
+import type { Profile } from "../kit/profiles";
+import type { ExposedService } from "../kit/web";
 import type { ResolvedSections } from "./sections";
 import type { ResolvedTracing } from "./tracing";
-import type { AppTarget, ScrapeTargetSpec } from "../components/prometheus/args";
+import type { AppTarget, ScrapeTargetSpec } from "../prometheus/args";
 
 export interface StackConfig {
   project: string;
@@ -45,7 +45,7 @@ export interface StackConfig {
   logCollector: ResolvedSections["logCollector"];
   /**
    * The traces backend (Jaeger with its Badger store): `enabled` as the stack sets it, or on
-   * exactly when an app sends OTLP, and `enabledBy` which of the two (config/tracing.ts).
+   * exactly when an app sends OTLP, and `enabledBy` which of the two (components/stack/tracing.ts).
    */
   tracing: ResolvedTracing;
   /** `port`: where it listens on each node's own address (host network); each stack of a cluster has its own. */
