@@ -61,27 +61,15 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
     protectVolumes: raw.protectVolumes ?? defaults.protectVolumes,
     ...(raw.teamContent !== undefined ? { teamContent: raw.teamContent.replace(/\/$/, "") } : {}),
     hostnames: resolveHostnames(raw),
-    thresholds: sections.thresholds,
     apps,
     databases,
     targets,
     probes,
-    prometheus: sections.prometheus,
-    alertmanager: sections.alertmanager,
-    grafana: sections.grafana,
-    loki: sections.loki,
-    logCollector: sections.logCollector,
+    ...sections,
     // On by the apps unless the stack says (apps are not the tracing section's).
     tracing: resolveTracing(sections.tracing, raw.tracing?.enabled, apps),
     nodeExporter,
-    kubeStateMetrics: sections.kubeStateMetrics,
-    networkPolicy: sections.networkPolicy,
-    priorityClass: sections.priorityClass,
     traefik,
-    cloudflare: sections.cloudflare,
-    watch: sections.watch,
-    monitors: sections.monitors,
-    backup: sections.backup,
   };
 }
 

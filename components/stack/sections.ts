@@ -74,27 +74,20 @@ export function sectionDefaults(profile: Profile): ResolvedSections {
   ) as ResolvedSections;
 }
 
-/** The schema of each section, in the stack file's order: the components', and `hostnames`. */
-export const sectionSchemas = {
-  prometheus: COMPONENT_SECTIONS.prometheus.schema,
-  alertmanager: COMPONENT_SECTIONS.alertmanager.schema,
-  grafana: COMPONENT_SECTIONS.grafana.schema,
-  loki: COMPONENT_SECTIONS.loki.schema,
-  logCollector: COMPONENT_SECTIONS.logCollector.schema,
-  tracing: COMPONENT_SECTIONS.tracing.schema,
-  nodeExporter: COMPONENT_SECTIONS.nodeExporter.schema,
-  kubeStateMetrics: COMPONENT_SECTIONS.kubeStateMetrics.schema,
-  traefik: COMPONENT_SECTIONS.traefik.schema,
-  cloudflare: COMPONENT_SECTIONS.cloudflare.schema,
-  networkPolicy: COMPONENT_SECTIONS.networkPolicy.schema,
-  priorityClass: COMPONENT_SECTIONS.priorityClass.schema,
-  hostnames: z.strictObject({
-    grafana: hostname.optional(),
-    prometheus: hostname.optional(),
-    alertmanager: hostname.optional(),
-  }),
-  thresholds: COMPONENT_SECTIONS.thresholds.schema,
-  watch: COMPONENT_SECTIONS.watch.schema,
-  monitors: COMPONENT_SECTIONS.monitors.schema,
-  backup: COMPONENT_SECTIONS.backup.schema,
-};
+/** `hostnames`, the section config keeps itself: it spans the edges (Traefik's and the tunnel's). */
+const hostnamesSchema = z.strictObject({
+  grafana: hostname.optional(),
+  prometheus: hostname.optional(),
+  alertmanager: hostname.optional(),
+});
+
+/** Where `hostnames` sits in the stack file (and the key reference): after the edges' priorityClass. */
+const HOSTNAMES_AFTER: ComponentSectionName = "priorityClass";
+
+/** The schema of each section, in the stack file's order: the components' from the registry, and `hostnames`. */
+export const sectionSchemas = Object.fromEntries(
+  Object.entries(COMPONENT_SECTIONS).flatMap(([name, section]: [string, AnySection]) => [
+    [name, section.schema],
+    ...(name === HOSTNAMES_AFTER ? [["hostnames", hostnamesSchema]] : []),
+  ]),
+) as { [K in ComponentSectionName]: (typeof COMPONENT_SECTIONS)[K]["schema"] } & { hostnames: typeof hostnamesSchema };
