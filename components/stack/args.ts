@@ -153,15 +153,15 @@ export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
  * whose last deployment had one is refused before (preflight/tracing-default.ts).
  */
 export function tracingArgs(cfg: StackConfig): TracingArgs | undefined {
-  if (!cfg.tracing.enabled && !(cfg.protectVolumes && cfg.tracing.enabledBy === "set")) return undefined;
+  const { enabled, enabledBy, ...settings } = cfg.tracing;
+  if (!enabled && !(cfg.protectVolumes && enabledBy === "set")) return undefined;
   return {
     namespace: cfg.namespace,
     environment: cfg.environment,
-    retention: cfg.tracing.retention,
-    storage: cfg.tracing.storage,
-    resources: cfg.tracing.resources,
+    // The section's values are the component's args as they are, but `enabled`: off, only the claim stays (dataOnly).
+    ...settings,
     protectVolumes: cfg.protectVolumes,
-    ...(cfg.tracing.enabled ? {} : { dataOnly: true }),
+    ...(enabled ? {} : { dataOnly: true }),
     ...(cfg.logCollector.enabled ? { collector: collectorPeer(cfg) } : {}),
     ...podPriority(stackPriorityClass(cfg)),
   };
