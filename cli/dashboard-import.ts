@@ -10,8 +10,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { CONFIGMAP_DATA_BUDGET, DEFAULT_DASHBOARDS_DIR } from "../components/grafana/args";
 import {
+  CONFIGMAP_DATA_BUDGET,
+  DEFAULT_DASHBOARDS_DIR,
   DashboardFile,
   dashboardEntryBytes,
   dashboardFolderProblem,

@@ -1,8 +1,8 @@
 /** Defaults: per profile, assembled from each component's own, and of the stack's namespace and nodes. */
 import { Profile } from "../components/kit/profiles";
-import { StackConfig } from "./resolved";
-import { sectionDefaults } from "./sections";
-import { resolveTracing } from "./tracing";
+import { StackConfig } from "../components/stack/config";
+import { sectionDefaults } from "../components/stack/sections";
+import { resolveTracing } from "../components/stack/tracing";
 
 export type ProfileDefaults = Omit<
   StackConfig,
@@ -36,7 +36,7 @@ function profileDefaults(profile: Profile): ProfileDefaults {
     // Production protects its volumes: the stored metrics, silences, dashboards and logs.
     protectVolumes: profile === "production",
     ...sections,
-    // No app sends OTLP in the defaults: tracing off, as it follows the apps (config/tracing.ts).
+    // No app sends OTLP in the defaults: tracing off, as it follows the apps (components/stack/tracing.ts).
     tracing: resolveTracing(sections.tracing, undefined, []),
   };
 }

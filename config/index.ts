@@ -9,12 +9,13 @@
  * This file is the public API; the rest of the program imports from here only. Each component owns
  * its section of the stack file (components/<component>/section.ts: schema, secret keys, defaults,
  * resolve, problems; the field types are components/kit/fields.ts). What is here spans sections:
- * - sections.ts: the registry of the components' sections (COMPONENT_SECTIONS), the loops over
- *   them (schemas, defaults, resolution), and `hostnames`, which spans the edges;
+ * - components/stack/sections.ts (beside StackConfig, components/stack/config.ts): the registry of
+ *   the components' sections (COMPONENT_SECTIONS), the loops over them (schemas, defaults,
+ *   resolution), and `hostnames`, which spans the edges; they live with the stack, which reads
+ *   them, so that no component imports config/;
  * - schema.ts: the top-level keys and lists, the raw schema (RawStackConfig) and RawConfig, the input;
  * - secrets.ts: the secret keys in their order, each group from the section that reads it, and the
  *   stack file's plain entries beside secret ones;
- * - resolved.ts: the resolved configuration, StackConfig, composed of what the sections resolve to;
  * - defaults.ts: the profiles' defaults, and the stack's namespace and nodes;
  * - problems.ts: ConfigProblem, ConfigError, the wording of the schema's problems, did-you-mean;
  * - decode.ts: the values as Pulumi hands them over, and what is wrong there already;
@@ -32,8 +33,8 @@
 export { NODE_RESERVED_PORTS, USER_PRIORITY_MAX, parseMatcher } from "../components/kit/fields";
 export { SECRET_KEYS, SECRET_STAND_INS, plainEntriesOfSecretKeys } from "./secrets";
 export type { RawConfig } from "./schema";
-export { exposedBy, publicHostname } from "./resolved";
-export type { StackConfig } from "./resolved";
+export { exposedBy, publicHostname } from "../components/stack/config";
+export type { StackConfig } from "../components/stack/config";
 export { DEFAULT_NODES, PROFILE_DEFAULTS, defaultNamespace } from "./defaults";
 export { ConfigError } from "./problems";
 export type { ConfigProblem } from "./problems";

@@ -8,7 +8,7 @@ import { crossChecks } from "./checks";
 import { controlCharacterProblems, decodeValues, secretnessProblems } from "./decode";
 import { ConfigError, ConfigProblem, CrossProblem, keyOf, zodProblems } from "./problems";
 import { resolve } from "./resolve";
-import { StackConfig } from "./resolved";
+import { StackConfig } from "../components/stack/config";
 import { RawConfig, RawStackConfig, rawSchema } from "./schema";
 
 export interface ParsedConfig {

@@ -8,11 +8,11 @@ import { remoteWriteProblems } from "../components/prometheus/section";
 import { keyed } from "./checks/databases";
 import { DEFAULT_NODES, PROFILE_DEFAULTS, defaultNamespace } from "./defaults";
 import { CrossProblem } from "./problems";
-import { StackConfig } from "./resolved";
-import { resolveSections } from "./sections";
+import { StackConfig } from "../components/stack/config";
+import { resolveSections } from "../components/stack/sections";
 import { RawConfig, RawStackConfig } from "./schema";
 import { resolveApps, resolveProbes, resolveTargets } from "./targets";
-import { resolveTracing } from "./tracing";
+import { resolveTracing } from "../components/stack/tracing";
 
 /** The stack's values over its profile's defaults; the problems of what only resolving finds go to `problems`. */
 export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Profile, problems: CrossProblem[]): StackConfig {
@@ -61,27 +61,15 @@ export function resolve(rawConfig: RawConfig, raw: RawStackConfig, profile: Prof
     protectVolumes: raw.protectVolumes ?? defaults.protectVolumes,
     ...(raw.teamContent !== undefined ? { teamContent: raw.teamContent.replace(/\/$/, "") } : {}),
     hostnames: resolveHostnames(raw),
-    thresholds: sections.thresholds,
     apps,
     databases,
     targets,
     probes,
-    prometheus: sections.prometheus,
-    alertmanager: sections.alertmanager,
-    grafana: sections.grafana,
-    loki: sections.loki,
-    logCollector: sections.logCollector,
+    ...sections,
     // On by the apps unless the stack says (apps are not the tracing section's).
     tracing: resolveTracing(sections.tracing, raw.tracing?.enabled, apps),
     nodeExporter,
-    kubeStateMetrics: sections.kubeStateMetrics,
-    networkPolicy: sections.networkPolicy,
-    priorityClass: sections.priorityClass,
     traefik,
-    cloudflare: sections.cloudflare,
-    watch: sections.watch,
-    monitors: sections.monitors,
-    backup: sections.backup,
   };
 }
 

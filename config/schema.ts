@@ -10,7 +10,7 @@ import { appSchema, probeSchema, scrapeTargetSchema } from "../components/promet
 import { bool, dnsLabel, dnsSubdomain, hostname, nodeCount, projectDirectory } from "../components/kit/fields";
 import { databasesSection } from "../components/database-exporters/section";
 import { secretKeySchemas } from "./secrets";
-import { sectionSchemas } from "./sections";
+import { sectionSchemas } from "../components/stack/sections";
 
 /** Plain (non-secret) keys, with the type Pulumi hands them in. */
 export const plainKeySchemas = {

@@ -1,6 +1,6 @@
 /** The keys whose values must be Pulumi secrets, and the stack file's plain entries beside secret ones. */
 import { dnsLabel, nonEmpty, notAMap, secretMapMessage } from "../components/kit/fields";
-import { ALERTMANAGER_SECRET_STAND_INS, LEGACY_RECEIVER_SECRETS, ROUTING_SECRETS } from "../components/alertmanager/section";
+import { ALERTMANAGER_SECRET_STAND_INS, LEGACY_RECEIVER_SECRETS, ROUTING_SECRETS } from "../components/alertmanager/routing";
 import { RECEIVER_SECRET_MAP_MESSAGES } from "../components/alertmanager/receivers";
 import { backupSecretStandIns, backupSecrets } from "../components/backup/section";
 import { databasesSection } from "../components/database-exporters/section";

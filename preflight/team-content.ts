@@ -17,7 +17,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ConfigError, ConfigProblem } from "../config";
-import { DEFAULT_DASHBOARDS_DIR } from "../components/grafana/args";
+import { DEFAULT_DASHBOARDS_DIR } from "../components/grafana/dashboards";
 import { DashboardFile, readDashboards } from "../components/grafana/dashboards";
 import type { TeamContent, TeamRuleFile } from "../components/stack/team";
 import { DEFAULT_RULES_DIR } from "../components/prometheus/args";

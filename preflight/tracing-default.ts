@@ -1,6 +1,6 @@
 /**
  * Tracing now runs only when an app sends OTLP (`apps[].otlp`), unless `tracing.enabled` says
- * otherwise (config/tracing.ts); it used to run in every stack. A stack that ran Jaeger and does
+ * otherwise (components/stack/tracing.ts); it used to run in every stack. A stack that ran Jaeger and does
  * not set the key would lose Jaeger, and its claim with the spans on it (or, in a stack that
  * protects its volumes, Pulumi would stop mid-update at that claim), only because the default
  * changed. The previous deployment's `volumes` output shows Jaeger's claim: such a stack is

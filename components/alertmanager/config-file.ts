@@ -1,7 +1,7 @@
 /** alertmanager.yml and its notification templates: the routing tree, the receivers and what reaches a human. */
-import type { AlertRouting } from "./args";
 import { addressPort, uniquePorts, urlPort } from "../kit/network";
-import { AlertReceivers } from "./args";
+import type { AlertmanagerArgs } from "./args";
+import type { AlertReceivers, AlertRouting } from "./routing";
 import { AlertReceiver, Endpoint, RECEIVER_KINDS, RECEIVER_KIND_ROWS } from "./receivers";
 import { timeIntervalsConfig } from "./time-intervals";
 
@@ -39,20 +39,15 @@ const WATCHDOG_TIMING = { group_wait: "0s", group_interval: "1m", repeat_interva
 /** At most this many alerts are listed in one message, to stay within Discord's 4096 characters. */
 const MAX_LISTED_ALERTS = 5;
 
-export interface AlertmanagerConfigArgs {
-  /** The stack's environment; named in every message when the alert lacks the `environment` label. */
-  environment: string;
-  /** Where notifications go in the default tree (and the dead man's switch in both); none at all routes everything to the `null` receiver. */
-  receivers: AlertReceivers;
-  /** The team's own receivers and routes; they replace the default critical/warning split. Default none. */
-  routing?: AlertRouting;
-  /** How long a new group waits for more alerts before its first message, e.g. "30s". */
-  groupWait: string;
-  /** How long a group waits before a message about alerts added to it, e.g. "5m". */
-  groupInterval: string;
-  /** How often a still-firing group is sent again, e.g. "4h". */
-  repeatInterval: string;
-}
+/**
+ * What alertmanager.yml is made of: the environment (named in every message when the alert lacks
+ * the `environment` label), the legacy keys' receivers (the default tree; none at all routes
+ * everything to the `null` receiver), the team's routing, and the root route's grouping.
+ */
+export type AlertmanagerConfigArgs = Pick<
+  AlertmanagerArgs,
+  "environment" | "receivers" | "routing" | "groupWait" | "groupInterval" | "repeatInterval"
+>;
 
 /** Whether any receiver reaches a human (the dead man's switch does not). */
 export function hasHumanReceiver(receivers: AlertReceivers, routing?: AlertRouting): boolean {

@@ -43,7 +43,7 @@ import { WEB_CONFIG_FILE, webConfig } from "../kit/web";
 import { images } from "../images";
 import { ALERTMANAGER_PORT, MESH_PORT, AlertmanagerPeers, AlertmanagerArgs, alertmanagerIdentity } from "./args";
 import { hasHumanReceiver, alertmanagerConfig, alertmanagerTemplates, receiverPorts } from "./config-file";
-import { problems } from "./problems";
+import { problems } from "./section";
 
 const RELOADER_PORT = 8080;
 
@@ -118,17 +118,7 @@ export class Alertmanager extends StackComponent {
     const meshServiceName = "alertmanager-cluster";
     const inClusterUrl = serviceUrl(serviceName, ns, ALERTMANAGER_PORT);
 
-    const configYaml = YAML.stringify(
-      alertmanagerConfig({
-        environment: args.environment,
-        receivers: args.receivers,
-        ...(args.routing ? { routing: args.routing } : {}),
-        groupWait: args.groupWait,
-        groupInterval: args.groupInterval,
-        repeatInterval: args.repeatInterval,
-      }),
-      { lineWidth: 0, aliasDuplicateObjects: false },
-    );
+    const configYaml = YAML.stringify(alertmanagerConfig(args), { lineWidth: 0, aliasDuplicateObjects: false });
     // The config holds webhook URLs: a Secret, and a Pulumi secret in the state.
     const config = new k8s.core.v1.Secret(
       `${name}-config`,

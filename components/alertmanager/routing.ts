@@ -5,13 +5,151 @@
  * no receiver has). Those problems are keyed from the top of the stack file, since the receivers'
  * secrets are top-level keys (`slackWebhookUrls.<receiver>`, `smtpPassword`).
  */
-import { parseMatcher } from "../kit/fields";
+import { z } from "zod";
+import { bool, dnsLabel, duration, email, httpUrl, labelName, matcher, nonEmpty, parseMatcher, smarthost } from "../kit/fields";
 import { ALERT_SEVERITIES } from "../kit/severities";
 import { ArgsProblem, duplicates } from "../kit/problems";
-import type { AlertRoute, AlertRouting } from "./args";
-import { AlertReceiver, RECEIVER_KINDS, RECEIVER_KIND_LIST, RECEIVER_KIND_ROWS, RECEIVER_SECRETS, ReceiverKindName } from "./receivers";
-import type { AlertmanagerGiven, AlertmanagerSecrets } from "./section";
-import { timeIntervalProblems } from "./time-intervals";
+import { SecretStandIns, SecretValues, textStandIn, urlStandIn } from "../kit/section";
+import {
+  AlertReceiver,
+  MailServer,
+  RECEIVER_KINDS,
+  RECEIVER_KIND_LIST,
+  RECEIVER_KIND_ROWS,
+  RECEIVER_SECRETS,
+  RECEIVER_SECRET_MAPS,
+  RECEIVER_SECRET_STAND_INS,
+  ReceiverKindName,
+} from "./receivers";
+import { AlertTimeInterval, timeIntervalProblems, timeIntervalSchema } from "./time-intervals";
+
+type KindFields = { [K in ReceiverKindName]: z.ZodOptional<(typeof RECEIVER_KINDS)[K]["schema"]> };
+
+const alertReceiverSchema = z.strictObject({
+  name: dnsLabel.describe("Unique receiver name, which routes and defaultReceiver name; its secrets are keyed by it."),
+  ...(Object.fromEntries(
+    Object.entries(RECEIVER_KINDS).map(([kind, row]) => [kind, row.schema.optional().describe(row.docs)]),
+  ) as KindFields),
+  sendResolved: bool.optional().describe("Also notify when the alerts resolve; default true."),
+});
+
+const alertRouteSchema = z.strictObject({
+  receiver: dnsLabel.describe("The receiver of the alerts this route takes."),
+  matchers: z
+    .array(matcher, { error: "must be a list of matchers" })
+    .optional()
+    .describe("All must match, e.g. ['app=~\"deployment-api|port-manager\"', 'severity!=\"info\"']; none matches every alert."),
+  continue: bool.optional().describe("Also try the routes after this one; default false: the first route that matches takes the alert."),
+  groupBy: z.array(labelName, { error: "must be a list of label names" }).optional().describe("Default: alertname, job, namespace."),
+  groupWait: duration.optional().describe("Default: alertmanager.groupWait."),
+  groupInterval: duration.optional().describe("Default: alertmanager.groupInterval."),
+  repeatInterval: duration.optional().describe("Default: alertmanager.repeatInterval."),
+  muteTimeIntervals: z
+    .array(dnsLabel, { error: "must be a list of interval names" })
+    .optional()
+    .describe("Names of alertmanager.timeIntervals during which the route sends nothing (its alerts wait, and are sent after)."),
+  activeTimeIntervals: z
+    .array(dnsLabel, { error: "must be a list of interval names" })
+    .optional()
+    .describe("Names of alertmanager.timeIntervals outside which the route sends nothing."),
+});
+
+/** The routing's fields of the `alertmanager` section (section.ts places them among its own). */
+export const ROUTING_FIELDS = {
+  receivers: z
+    .array(alertReceiverSchema, { error: "must be a list of receivers" })
+    .min(1, "must list at least one receiver")
+    .optional()
+    .describe(
+      "Named receivers, each with one or more integrations; with them, routing is yours (routes, defaultReceiver). Default: the critical/warning split of the legacy keys.",
+    ),
+  routes: z
+    .array(alertRouteSchema, { error: "must be a list of routes" })
+    .optional()
+    .describe("Routes tried in order after the Watchdog's; the first that matches takes the alert unless it says `continue`."),
+  timeIntervals: z
+    .array(timeIntervalSchema, { error: "must be a list of time intervals" })
+    .optional()
+    .describe("Named quiet or working hours, which routes name in muteTimeIntervals or activeTimeIntervals."),
+  defaultReceiver: dnsLabel.optional().describe("Receiver of the alerts no route takes; required with receivers."),
+  smtp: z
+    .strictObject({
+      smarthost: smarthost.describe("SMTP server as host:port, e.g. smtp.example.com:587 (the port is required)."),
+      from: email.describe("Sender address of the emails."),
+      username: nonEmpty("a user name").optional().describe("SMTP user; the password is the secret smtpPassword."),
+      requireTls: bool.optional().describe("Require STARTTLS before sending; default true."),
+    })
+    .optional()
+    .describe("The mail server email receivers send through."),
+};
+
+/** The routing's fields as the stack gives them. */
+export type RoutingGiven = { [K in keyof typeof ROUTING_FIELDS]?: z.infer<(typeof ROUTING_FIELDS)[K]> };
+
+/** One route below the Watchdog's, in order: as given, its matchers normalised (`label="value"`, empty matches every alert). */
+export type AlertRoute = Omit<z.infer<typeof alertRouteSchema>, "matchers" | "continue"> & { matchers: string[]; continue: boolean };
+
+/** The team's routing, resolved with its secrets. */
+export interface AlertRouting {
+  receivers: AlertReceiver[];
+  routes: AlertRoute[];
+  /** The root route's receiver: what no route takes. */
+  defaultReceiver: string;
+  smtp?: MailServer;
+  /** Named intervals the routes mute or activate by (alertmanager.yml's time_intervals). Default none. */
+  timeIntervals?: AlertTimeInterval[];
+}
+
+/**
+ * The receivers the legacy keys configure: for the default tree (critical and warning split), and
+ * the dead man's switch in both trees.
+ */
+export interface AlertReceivers {
+  discord?: { webhookUrl?: string; criticalWebhookUrl?: string };
+  webhook?: { url: string };
+  deadMansSwitch?: { url: string };
+}
+
+/** The legacy receiver keys, which feed the default critical/warning tree, and the dead man's switch, read in both trees. */
+export const LEGACY_RECEIVER_SECRETS = {
+  discordWebhookUrl: httpUrl,
+  discordCriticalWebhookUrl: httpUrl,
+  webhookUrl: httpUrl,
+  deadMansSwitchUrl: httpUrl,
+};
+
+/** The named receivers' secrets: each kind's map by receiver name (receivers.ts), then the mail server's password. */
+export const ROUTING_SECRETS = {
+  ...RECEIVER_SECRET_MAPS,
+  smtpPassword: nonEmpty("a password"),
+};
+
+/** What the offline render stands in for each secret key when the stack file's value is encrypted: a URL where the key is one. */
+export const ALERTMANAGER_SECRET_STAND_INS: SecretStandIns<typeof LEGACY_RECEIVER_SECRETS & typeof ROUTING_SECRETS> = {
+  discordWebhookUrl: urlStandIn,
+  discordCriticalWebhookUrl: urlStandIn,
+  webhookUrl: urlStandIn,
+  deadMansSwitchUrl: urlStandIn,
+  ...RECEIVER_SECRET_STAND_INS,
+  smtpPassword: textStandIn,
+};
+
+/** The values of the section's secret keys, as the stack gives them. */
+export type AlertmanagerSecrets = SecretValues<typeof LEGACY_RECEIVER_SECRETS & typeof ROUTING_SECRETS>;
+
+/** The legacy keys' receivers, for the default tree, and the dead man's switch in both trees. */
+export function legacyReceivers(given: AlertmanagerSecrets): AlertReceivers {
+  const receivers: AlertReceivers = {};
+  if (given.discordWebhookUrl !== undefined || given.discordCriticalWebhookUrl !== undefined) {
+    receivers.discord = {
+      ...(given.discordWebhookUrl !== undefined ? { webhookUrl: given.discordWebhookUrl } : {}),
+      ...(given.discordCriticalWebhookUrl !== undefined ? { criticalWebhookUrl: given.discordCriticalWebhookUrl } : {}),
+    };
+  }
+  if (given.webhookUrl !== undefined) receivers.webhook = { url: given.webhookUrl };
+  if (given.deadMansSwitchUrl !== undefined) receivers.deadMansSwitch = { url: given.deadMansSwitchUrl };
+  return receivers;
+}
 
 /** The legacy receiver keys, which feed the default tree only, and the kind that takes each one's address now. */
 const LEGACY_RECEIVER_KEYS = {
@@ -54,7 +192,7 @@ function neverMatchingSeverity(matcher: string): string | undefined {
  * receivers' secrets; undefined without receivers (the default tree). Its problems go to `problems`,
  * in order, keyed from the top of the stack file.
  */
-export function resolveRouting(am: AlertmanagerGiven, secrets: AlertmanagerSecrets, problems: ArgsProblem[]): AlertRouting | undefined {
+export function resolveRouting(am: RoutingGiven, secrets: AlertmanagerSecrets, problems: ArgsProblem[]): AlertRouting | undefined {
   const rawReceivers = am.receivers;
   const maps = secretMaps(secrets);
   const smtp = am.smtp;
@@ -203,9 +341,10 @@ export function resolveRouting(am: AlertmanagerGiven, secrets: AlertmanagerSecre
         involves: nameKeys,
       });
     }
+    const { matchers, muteTimeIntervals, activeTimeIntervals, ...rest } = r;
     return {
-      receiver: r.receiver,
-      matchers: (r.matchers ?? []).map((m, j) => {
+      ...rest,
+      matchers: (matchers ?? []).map((m, j) => {
         const parsed = parseMatcher(m);
         if (!("matcher" in parsed)) return m;
         const never = neverMatchingSeverity(parsed.matcher);
@@ -213,12 +352,8 @@ export function resolveRouting(am: AlertmanagerGiven, secrets: AlertmanagerSecre
         return parsed.matcher;
       }),
       continue: r.continue ?? false,
-      ...(r.groupBy ? { groupBy: r.groupBy } : {}),
-      ...(r.groupWait ? { groupWait: r.groupWait } : {}),
-      ...(r.groupInterval ? { groupInterval: r.groupInterval } : {}),
-      ...(r.repeatInterval ? { repeatInterval: r.repeatInterval } : {}),
-      ...(r.muteTimeIntervals?.length ? { muteTimeIntervals: r.muteTimeIntervals } : {}),
-      ...(r.activeTimeIntervals?.length ? { activeTimeIntervals: r.activeTimeIntervals } : {}),
+      ...(muteTimeIntervals?.length ? { muteTimeIntervals } : {}),
+      ...(activeTimeIntervals?.length ? { activeTimeIntervals } : {}),
     };
   });
   const timeIntervals = am.timeIntervals ?? [];

@@ -1,101 +1,32 @@
 /**
- * Alertmanager's section of the stack file (`alertmanager`): its fields (the receivers' kinds are
- * receivers.ts' table), its secret keys, its defaults per profile, its resolution with the team's
- * routing (routing.ts) and its problems and warnings.
+ * Alertmanager's section of the stack file (`alertmanager`): its fields (the routing's are
+ * routing.ts', the receivers' kinds receivers.ts' table), its secret keys, its defaults per profile,
+ * its resolution, its problems (the grouping intervals in order) and its warnings (receivers no route reaches). The fields are declared here once: the resolved
+ * values, the defaults and the component's args are typed from this schema.
  */
 import { z } from "zod";
+import { bool, duration, replicas, resources, storage } from "../kit/fields";
+import { ArgsProblem } from "../kit/problems";
+import { FieldsOf, SectionWarning, componentSection, onNodes, overDefaults } from "../kit/section";
+import { durationSeconds } from "../kit/units";
+import { Profile, withOverrides } from "../kit/profiles";
+import { requirements } from "../kit/resources";
 import {
-  bool,
-  dnsLabel,
-  duration,
-  email,
-  httpUrl,
-  labelName,
-  matcher,
-  nonEmpty,
-  replicas,
-  resources,
-  smarthost,
-  storage,
-} from "../kit/fields";
-import {
-  SecretStandIns,
-  SecretValues,
-  componentSection,
-  onNodes,
-  resolveResources,
-  resolveStorage,
-  textStandIn,
-  urlStandIn,
-} from "../kit/section";
-import type { Profile } from "../kit/profiles";
-import { ALERTMANAGER_DEFAULTS, AlertReceivers, AlertmanagerArgs, AlertmanagerDefaults } from "./args";
-import { problems, warnings } from "./problems";
-import { RECEIVER_KINDS, RECEIVER_SECRET_MAPS, RECEIVER_SECRET_STAND_INS, ReceiverKindName } from "./receivers";
-import { resolveRouting } from "./routing";
-import { timeIntervalSchema } from "./time-intervals";
-
-type KindFields = { [K in ReceiverKindName]: z.ZodOptional<(typeof RECEIVER_KINDS)[K]["schema"]> };
-
-const alertReceiverSchema = z.strictObject({
-  name: dnsLabel.describe("Unique receiver name, which routes and defaultReceiver name; its secrets are keyed by it."),
-  ...(Object.fromEntries(
-    Object.entries(RECEIVER_KINDS).map(([kind, row]) => [kind, row.schema.optional().describe(row.docs)]),
-  ) as KindFields),
-  sendResolved: bool.optional().describe("Also notify when the alerts resolve; default true."),
-});
-
-const alertRouteSchema = z.strictObject({
-  receiver: dnsLabel.describe("The receiver of the alerts this route takes."),
-  matchers: z
-    .array(matcher, { error: "must be a list of matchers" })
-    .optional()
-    .describe("All must match, e.g. ['app=~\"deployment-api|port-manager\"', 'severity!=\"info\"']; none matches every alert."),
-  continue: bool.optional().describe("Also try the routes after this one; default false: the first route that matches takes the alert."),
-  groupBy: z.array(labelName, { error: "must be a list of label names" }).optional().describe("Default: alertname, job, namespace."),
-  groupWait: duration.optional().describe("Default: alertmanager.groupWait."),
-  groupInterval: duration.optional().describe("Default: alertmanager.groupInterval."),
-  repeatInterval: duration.optional().describe("Default: alertmanager.repeatInterval."),
-  muteTimeIntervals: z
-    .array(dnsLabel, { error: "must be a list of interval names" })
-    .optional()
-    .describe("Names of alertmanager.timeIntervals during which the route sends nothing (its alerts wait, and are sent after)."),
-  activeTimeIntervals: z
-    .array(dnsLabel, { error: "must be a list of interval names" })
-    .optional()
-    .describe("Names of alertmanager.timeIntervals outside which the route sends nothing."),
-});
+  AlertReceivers,
+  AlertRouting,
+  LEGACY_RECEIVER_SECRETS,
+  ROUTING_FIELDS,
+  ROUTING_SECRETS,
+  legacyReceivers,
+  resolveRouting,
+} from "./routing";
 
 const schema = z.strictObject({
   replicas: replicas.optional(),
   groupWait: duration.optional(),
   groupInterval: duration.optional(),
   repeatInterval: duration.optional(),
-  receivers: z
-    .array(alertReceiverSchema, { error: "must be a list of receivers" })
-    .min(1, "must list at least one receiver")
-    .optional()
-    .describe(
-      "Named receivers, each with one or more integrations; with them, routing is yours (routes, defaultReceiver). Default: the critical/warning split of the legacy keys.",
-    ),
-  routes: z
-    .array(alertRouteSchema, { error: "must be a list of routes" })
-    .optional()
-    .describe("Routes tried in order after the Watchdog's; the first that matches takes the alert unless it says `continue`."),
-  timeIntervals: z
-    .array(timeIntervalSchema, { error: "must be a list of time intervals" })
-    .optional()
-    .describe("Named quiet or working hours, which routes name in muteTimeIntervals or activeTimeIntervals."),
-  defaultReceiver: dnsLabel.optional().describe("Receiver of the alerts no route takes; required with receivers."),
-  smtp: z
-    .strictObject({
-      smarthost: smarthost.describe("SMTP server as host:port, e.g. smtp.example.com:587 (the port is required)."),
-      from: email.describe("Sender address of the emails."),
-      username: nonEmpty("a user name").optional().describe("SMTP user; the password is the secret smtpPassword."),
-      requireTls: bool.optional().describe("Require STARTTLS before sending; default true."),
-    })
-    .optional()
-    .describe("The mail server email receivers send through."),
+  ...ROUTING_FIELDS,
   deadMansSwitch: bool
     .optional()
     .describe(
@@ -105,81 +36,122 @@ const schema = z.strictObject({
   resources: resources.optional(),
 });
 
-/** The `alertmanager` section as the stack gives it. */
-export type AlertmanagerGiven = z.infer<typeof schema>;
+/** What a profile sets of Alertmanager: every field of the section but the routing's, which has no default. */
+export type AlertmanagerDefaults = Omit<FieldsOf<typeof schema>, keyof typeof ROUTING_FIELDS>;
 
-/** The legacy receiver keys, which feed the default critical/warning tree, and the dead man's switch, read in both trees. */
-export const LEGACY_RECEIVER_SECRETS = {
-  discordWebhookUrl: httpUrl,
-  discordCriticalWebhookUrl: httpUrl,
-  webhookUrl: httpUrl,
-  deadMansSwitchUrl: httpUrl,
+/**
+ * What the stack's config holds of Alertmanager: its defaults' keys, the legacy keys' receivers, and
+ * the team's routing when it gives one. `deadMansSwitch` is whether the stack expects one (a warning without one).
+ */
+export type AlertmanagerSettings = AlertmanagerDefaults & { receivers: AlertReceivers; routing?: AlertRouting };
+
+const ALERTMANAGER_STAGING: AlertmanagerDefaults = {
+  replicas: 1,
+  groupWait: "30s",
+  groupInterval: "5m",
+  repeatInterval: "12h",
+  deadMansSwitch: false,
+  storage: { size: "1Gi" },
+  // npm run bench: 42 MiB and 1m steady, 43 MiB at the peak (× 1.25, × 2).
+  resources: requirements("5m", "64Mi", "200m", "96Mi"),
 };
 
-/** The named receivers' secrets: each kind's map by receiver name (receivers.ts), then the mail server's password. */
-export const ROUTING_SECRETS = {
-  ...RECEIVER_SECRET_MAPS,
-  smtpPassword: nonEmpty("a password"),
-};
-
-/** What the offline render stands in for each secret key when the stack file's value is encrypted: a URL where the key is one. */
-export const ALERTMANAGER_SECRET_STAND_INS: SecretStandIns<typeof LEGACY_RECEIVER_SECRETS & typeof ROUTING_SECRETS> = {
-  discordWebhookUrl: urlStandIn,
-  discordCriticalWebhookUrl: urlStandIn,
-  webhookUrl: urlStandIn,
-  deadMansSwitchUrl: urlStandIn,
-  ...RECEIVER_SECRET_STAND_INS,
-  smtpPassword: textStandIn,
+/**
+ * Alertmanager's defaults in each profile: production runs three peers, repeats every 4 hours and
+ * expects a dead man's switch, so that the death of the node or of Prometheus is told (kit/profiles.ts: the headroom).
+ */
+const ALERTMANAGER_DEFAULTS: Record<Profile, AlertmanagerDefaults> = {
+  staging: ALERTMANAGER_STAGING,
+  production: withOverrides(ALERTMANAGER_STAGING, {
+    replicas: 3,
+    repeatInterval: "4h",
+    deadMansSwitch: true,
+    resources: requirements("5m", "64Mi", "200m", "144Mi"),
+  }),
 };
 
 const secrets = { ...LEGACY_RECEIVER_SECRETS, ...ROUTING_SECRETS };
-
-/** The values of the section's secret keys, as the stack gives them. */
-export type AlertmanagerSecrets = SecretValues<typeof secrets>;
-
-/** The legacy keys' receivers, for the default tree, and the dead man's switch in both trees. */
-function legacyReceivers(given: AlertmanagerSecrets): AlertReceivers {
-  const receivers: AlertReceivers = {};
-  if (given.discordWebhookUrl !== undefined || given.discordCriticalWebhookUrl !== undefined) {
-    receivers.discord = {
-      ...(given.discordWebhookUrl !== undefined ? { webhookUrl: given.discordWebhookUrl } : {}),
-      ...(given.discordCriticalWebhookUrl !== undefined ? { criticalWebhookUrl: given.discordCriticalWebhookUrl } : {}),
-    };
-  }
-  if (given.webhookUrl !== undefined) receivers.webhook = { url: given.webhookUrl };
-  if (given.deadMansSwitchUrl !== undefined) receivers.deadMansSwitch = { url: given.deadMansSwitchUrl };
-  return receivers;
-}
-
-/**
- * What the stack's config holds of Alertmanager: its defaults' keys, the team's routing when it gives
- * one, and whether the stack expects a dead man's switch (a warning without one, not an arg).
- */
-export type AlertmanagerSettings = AlertmanagerDefaults & Pick<AlertmanagerArgs, "routing"> & { deadMansSwitch: boolean };
-
-/** Whether a profile expects a dead man's switch: production does, so that the death of the node or of Prometheus is told. */
-const EXPECTS_DEAD_MANS_SWITCH: Record<Profile, boolean> = { staging: false, production: true };
 
 /** The `alertmanager` section; what resolving the routing finds goes to the context's problems. */
 export const alertmanagerSection = componentSection({
   schema,
   secrets,
-  defaults: (profile): AlertmanagerSettings => ({ ...ALERTMANAGER_DEFAULTS[profile], deadMansSwitch: EXPECTS_DEAD_MANS_SWITCH[profile] }),
+  defaults: (profile): AlertmanagerSettings => ({ ...ALERTMANAGER_DEFAULTS[profile], receivers: {} }),
   resolve: (given, context, secretValues): AlertmanagerSettings => {
     const defaults = ALERTMANAGER_DEFAULTS[context.profile];
-    const routing = resolveRouting(given ?? {}, secretValues, context.problems);
+    const { receivers, routes, timeIntervals, defaultReceiver, smtp, ...plain } = given ?? {};
+    const routing = resolveRouting({ receivers, routes, timeIntervals, defaultReceiver, smtp }, secretValues, context.problems);
     return {
-      replicas: given?.replicas ?? onNodes(context, defaults.replicas),
-      groupWait: given?.groupWait ?? defaults.groupWait,
-      groupInterval: given?.groupInterval ?? defaults.groupInterval,
-      repeatInterval: given?.repeatInterval ?? defaults.repeatInterval,
+      ...overDefaults({ ...defaults, replicas: onNodes(context, defaults.replicas) }, plain, context),
       receivers: legacyReceivers(secretValues),
       ...(routing ? { routing } : {}),
-      storage: resolveStorage(defaults.storage, given?.storage, context),
-      resources: resolveResources(defaults.resources, given?.resources),
-      deadMansSwitch: given?.deadMansSwitch ?? EXPECTS_DEAD_MANS_SWITCH[context.profile],
     };
   },
   problems: (am) => problems(am),
   warnings: (am) => warnings(am),
 });
+
+/** The grouping intervals, each at least the one before. */
+export function problems(args: Pick<AlertmanagerSettings, "groupWait" | "groupInterval" | "repeatInterval">): ArgsProblem[] {
+  const found: ArgsProblem[] = [];
+  const seconds = (d: string) => durationSeconds(d) ?? 0;
+  if (seconds(args.groupInterval) < seconds(args.groupWait)) {
+    found.push({
+      key: "groupInterval",
+      message: `must be at least alertmanager.groupWait (${args.groupWait}); got ${args.groupInterval}`,
+      involves: ["groupWait"],
+    });
+  }
+  if (seconds(args.repeatInterval) < seconds(args.groupInterval)) {
+    found.push({
+      key: "repeatInterval",
+      message: `must be at least alertmanager.groupInterval (${args.groupInterval}); got ${args.repeatInterval}`,
+      involves: ["groupInterval"],
+    });
+  }
+  return found;
+}
+
+/**
+ * Receivers that get no alert (no route names them, and none is the default receiver), time
+ * intervals no route names (they mute nothing and activate nothing), and a stack
+ * that expects a dead man's switch (production) without one: the Watchdog then reaches nobody.
+ */
+export function warnings(args: Pick<AlertmanagerSettings, "routing" | "receivers" | "deadMansSwitch">): SectionWarning[] {
+  const routing = args.routing;
+  const found: SectionWarning[] = [];
+  if (args.deadMansSwitch && !args.receivers.deadMansSwitch) {
+    found.push({
+      key: "deadMansSwitch",
+      sentence:
+        "no dead man's switch: the Watchdog alert reaches nobody, so when the node or Prometheus dies, nobody is told. " +
+        "Give it one that alarms when the pings stop (healthchecks.io, Dead Man's Snitch): pulumi config set --secret deadMansSwitchUrl <url>; " +
+        "or go without, knowingly: pulumi config set --path alertmanager.deadMansSwitch false.",
+    });
+  }
+  return [
+    ...found,
+    ...(routing?.receivers ?? []).flatMap((r, i) =>
+      routing?.defaultReceiver !== r.name && !routing?.routes.some((route) => route.receiver === r.name)
+        ? [
+            {
+              key: `receivers[${i}]`,
+              sentence: `receiver "${r.name}" gets no alert: no route names it, and it is not the defaultReceiver.`,
+            },
+          ]
+        : [],
+    ),
+    ...(routing?.timeIntervals ?? []).flatMap((t, i) =>
+      routing?.routes.some((route) => route.muteTimeIntervals?.includes(t.name) || route.activeTimeIntervals?.includes(t.name))
+        ? []
+        : [
+            {
+              key: `timeIntervals[${i}]`,
+              sentence:
+                `interval "${t.name}" mutes and activates nothing: no route names it in muteTimeIntervals or activeTimeIntervals. ` +
+                "Name it on a route, or remove it.",
+            },
+          ],
+    ),
+  ];
+}

@@ -1,9 +1,8 @@
 /** The Cloudflare tunnel component's args, and the fixed names and ports others read. */
 import { EgressSettings } from "../kit/network";
-import { Profile, withOverrides } from "../kit/profiles";
-import { ResourceRequirements, requirements } from "../kit/resources";
+import { ResourceRequirements } from "../kit/resources";
 import type { ExposedService } from "../kit/web";
-import type { CloudflareFields, TunnelAccessFields } from "./section";
+import type { TunnelAccess } from "./section";
 
 /** cloudflared's metrics server: /metrics, /ready (connected to the edge) and /healthcheck. */
 export const CLOUDFLARED_METRICS_PORT = 2000;
@@ -26,9 +25,6 @@ export interface TunnelRoute {
   /** Path prefixes answered 404 beside the service's own (Prometheus' /api/v1/admin while backups use it). Default none. */
   unpublished?: string[];
 }
-
-/** Who Cloudflare Access lets through, and for how long (config cloudflare.access, where each field is defined). */
-export type TunnelAccess = Required<Omit<TunnelAccessFields, "enabled" | "team">>;
 
 export interface CloudflareTunnelArgs {
   /** Namespace of the stack: the cloudflared pods run there and reach the Services there. */
@@ -62,25 +58,3 @@ export interface CloudflareTunnelArgs {
  * runs but logs errors every time.
  */
 export const CLOUDFLARE_EDGE_PORTS = { tunnel: 7844, api: 443 } as const;
-
-/** What a profile sets of the tunnel (config `cloudflare`): every key but the account and the zone, which have no default. */
-export type CloudflareTunnelDefaults = Required<Pick<CloudflareTunnelArgs, "tunnelName" | "replicas" | "resources">> &
-  Required<Pick<CloudflareFields, "enabled" | "expose">> & {
-    access: Required<Omit<TunnelAccessFields, "team">> & Pick<TunnelAccessFields, "team">;
-  };
-
-const CLOUDFLARE_TUNNEL_STAGING: CloudflareTunnelDefaults = {
-  enabled: false,
-  // Derived from the project and environment when not given (see section.ts's resolve).
-  tunnelName: "",
-  replicas: 1,
-  expose: ["grafana"],
-  access: { enabled: false, emails: [], emailDomains: [], sessionDuration: "24h" },
-  resources: requirements("20m", "64Mi", "200m", "128Mi"),
-};
-
-/** The tunnel's defaults in each profile: two connectors in production (kit/profiles.ts: the headroom). */
-export const CLOUDFLARE_TUNNEL_DEFAULTS: Record<Profile, CloudflareTunnelDefaults> = {
-  staging: CLOUDFLARE_TUNNEL_STAGING,
-  production: withOverrides(CLOUDFLARE_TUNNEL_STAGING, { replicas: 2, resources: requirements("50m", "64Mi", "500m", "256Mi") }),
-};

@@ -39,11 +39,10 @@ import {
   TOKEN_SECRET,
   CATCH_ALL,
   TunnelRoute,
-  TunnelAccess,
   CloudflareTunnelArgs,
   CLOUDFLARE_EDGE_PORTS,
 } from "./args";
-import { problems } from "./problems";
+import { TunnelAccess, problems } from "./section";
 
 /**
  * Where cloudflared connects, besides DNS: Cloudflare at any address (a NetworkPolicy cannot

@@ -1,11 +1,16 @@
-/** The Cloudflare tunnel's section of the stack file (`cloudflare`): its fields, its defaults per profile, its resolution and its problems. */
+/**
+ * The Cloudflare tunnel's section of the stack file (`cloudflare`): its fields, declared here once
+ * (the defaults and resolved values are typed from the schema), its defaults per profile, its
+ * resolution and its problems: the account and the zone, Access in front of what has no login, each route once.
+ */
 import { z } from "zod";
 import { HEX32, bool, dnsLabel, durationWith, email, hostname, matching, replicas, resources } from "../kit/fields";
-import { componentSection, onNodes, resolveResources } from "../kit/section";
-import { EXPOSED_SERVICES } from "../kit/web";
-import { CLOUDFLARE_TUNNEL_DEFAULTS, CloudflareTunnelArgs, CloudflareTunnelDefaults } from "./args";
+import { ArgsProblem, duplicates } from "../kit/problems";
+import { Profile, withOverrides } from "../kit/profiles";
+import { requirements } from "../kit/resources";
+import { FieldsOf, componentSection, onNodes, resolveResources } from "../kit/section";
+import { EXPOSED_SERVICES, ExposedService } from "../kit/web";
 import { publicMailDomains } from "./mail-domains";
-import { problems } from "./problems";
 
 /** Cloudflare Access in front of every hostname of the tunnel. */
 const access = z.strictObject({
@@ -33,18 +38,37 @@ const schema = z.strictObject({
   resources: resources.optional(),
 });
 
-/** cloudflare's fields as the stack gives them, and those of cloudflare.access. */
-export type CloudflareFields = z.infer<typeof schema>;
-export type TunnelAccessFields = z.infer<typeof access>;
+/** cloudflare.access resolved: the team's name only when given. */
+type AccessSettings = Omit<FieldsOf<typeof access>, "team"> & { team?: string };
 
-/** The tunnel as config resolves it: the profile's defaults under what the stack gives; the account and the zone have none. */
-export type CloudflareConfig = CloudflareTunnelDefaults & Partial<Pick<CloudflareTunnelArgs, "accountId" | "zoneId">>;
+/** Who Cloudflare Access lets through, and for how long (config cloudflare.access, where each field is defined). */
+export type TunnelAccess = Omit<AccessSettings, "enabled" | "team">;
+
+/** The tunnel as config resolves it: each field of the section; the account and the zone have no default. */
+export type CloudflareSettings = Omit<FieldsOf<typeof schema>, "accountId" | "zoneId" | "access"> &
+  Partial<Pick<FieldsOf<typeof schema>, "accountId" | "zoneId">> & { access: AccessSettings };
+
+const CLOUDFLARE_TUNNEL_STAGING: CloudflareSettings = {
+  enabled: false,
+  // Derived from the project and environment when not given (see the resolution below).
+  tunnelName: "",
+  replicas: 1,
+  expose: ["grafana"],
+  access: { enabled: false, emails: [], emailDomains: [], sessionDuration: "24h" },
+  resources: requirements("20m", "64Mi", "200m", "128Mi"),
+};
+
+/** The tunnel's defaults in each profile: two connectors in production (kit/profiles.ts: the headroom). */
+const CLOUDFLARE_TUNNEL_DEFAULTS: Record<Profile, CloudflareSettings> = {
+  staging: CLOUDFLARE_TUNNEL_STAGING,
+  production: withOverrides(CLOUDFLARE_TUNNEL_STAGING, { replicas: 2, resources: requirements("50m", "64Mi", "500m", "256Mi") }),
+};
 
 /** The `cloudflare` section (the API token is the provider's own key, cloudflare:apiToken). */
 export const cloudflareSection = componentSection({
   schema,
-  defaults: (profile): CloudflareConfig => CLOUDFLARE_TUNNEL_DEFAULTS[profile],
-  resolve: (given, context): CloudflareConfig => {
+  defaults: (profile): CloudflareSettings => CLOUDFLARE_TUNNEL_DEFAULTS[profile],
+  resolve: (given, context): CloudflareSettings => {
     const defaults = CLOUDFLARE_TUNNEL_DEFAULTS[context.profile];
     return {
       enabled: given?.enabled ?? defaults.enabled,
@@ -88,3 +112,38 @@ export const cloudflareSection = componentSection({
     ];
   },
 });
+
+/**
+ * The account and the zone given; Prometheus and Alertmanager (no login of their own) published
+ * only behind Cloudflare Access; each published service listed once; Access, when on, with
+ * someone to let in.
+ */
+export function problems(
+  args: Partial<Pick<CloudflareSettings, "accountId" | "zoneId">> & {
+    access?: TunnelAccess;
+    routes: ReadonlyArray<{ service: ExposedService }>;
+  },
+): ArgsProblem[] {
+  const found: ArgsProblem[] = [];
+  if (!args.accountId) {
+    found.push({ key: "accountId", message: "is required when cloudflare.enabled is true (the 32-character hex account id)" });
+  }
+  if (!args.zoneId) {
+    found.push({ key: "zoneId", message: "is required when cloudflare.enabled is true (the 32-character hex zone id of the domain)" });
+  }
+  for (const { service } of args.routes) {
+    if (service !== "grafana" && !args.access) {
+      found.push({
+        key: "expose",
+        message: `exposing ${service} on the internet needs cloudflare.access.enabled (it has no login of its own)`,
+      });
+    }
+  }
+  for (const service of duplicates(args.routes.map((r) => r.service))) {
+    found.push({ key: "expose", message: `lists ${service} more than once` });
+  }
+  if (args.access && args.access.emails.length === 0 && args.access.emailDomains.length === 0) {
+    found.push({ key: "access", message: "is enabled but allows nobody: give emails or emailDomains" });
+  }
+  return found;
+}

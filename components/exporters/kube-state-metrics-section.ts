@@ -70,13 +70,14 @@ export const kubeStateMetricsSection = componentSection({
   schema,
   defaults: (profile): KubeStateMetricsSection => ({ ...KUBE_STATE_METRICS_DEFAULTS[profile], shareWith: [] }),
   resolve: (given, context): KubeStateMetricsSection => {
-    const base = overDefaults(KUBE_STATE_METRICS_DEFAULTS[context.profile], given, context);
+    const { shareWith, sharedFrom, ...plain } = given ?? {};
+    const base = overDefaults(KUBE_STATE_METRICS_DEFAULTS[context.profile], plain, context);
     return {
       ...base,
       // A stack that scrapes another's runs none unless it says so (which problems() refuses).
-      ...(given?.sharedFrom !== undefined && given.enabled === undefined ? { enabled: false } : {}),
-      shareWith: (given?.shareWith ?? []).map((e) => ({ namespace: e.namespace, namespaces: [...e.namespaces] })),
-      ...(given?.sharedFrom !== undefined ? { sharedFrom: given.sharedFrom } : {}),
+      ...(sharedFrom !== undefined && plain.enabled === undefined ? { enabled: false } : {}),
+      shareWith: (shareWith ?? []).map((e) => ({ namespace: e.namespace, namespaces: [...e.namespaces] })),
+      ...(sharedFrom !== undefined ? { sharedFrom } : {}),
     };
   },
   problems,

@@ -1,16 +1,10 @@
 /** The Grafana component's args, and its fixed names and paths. */
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { EgressSettings } from "../kit/network";
-import { Profile, withOverrides } from "../kit/profiles";
-import { ResourceRequirements, StorageSpec, requirements } from "../kit/resources";
 import { SERVICE_PORTS } from "../kit/services";
 import type { DashboardFile, DashboardRow } from "./dashboards";
-import type { GrafanaDatabaseFields } from "./section";
+import type { GrafanaDatabase, GrafanaSettings } from "./section";
 import type { CloudflareAccessIdentity, SignIn } from "./sign-in";
-
-/** The Grafana folder users may save into from the UI, unless the stack names it otherwise. */
-export const WRITABLE_FOLDER_DEFAULT = "Team dashboards";
 
 /** Grafana's HTTP port (UI, API, /metrics). */
 export const GRAFANA_PORT = SERVICE_PORTS.grafana;
@@ -42,36 +36,15 @@ export const KEYS = {
   databasePassword: "database-password",
 };
 
-/** Kubernetes refuses objects over 1 MiB (etcd's request limit, enforced on ConfigMap data). */
-export const CONFIGMAP_MAX_BYTES = 1024 * 1024;
-
-/** Room left for the rest of a dashboards ConfigMap: metadata, labels, the managed-fields entry of each key. */
-export const CONFIGMAP_METADATA_MARGIN = 64 * 1024;
-
-/** What the data of one dashboards ConfigMap may weigh, serialised. */
-export const CONFIGMAP_DATA_BUDGET = CONFIGMAP_MAX_BYTES - CONFIGMAP_METADATA_MARGIN;
-
-/** The repository's dashboards, read when the program runs. */
-export const DEFAULT_DASHBOARDS_DIR = path.resolve(__dirname, "..", "..", "dashboards");
-
 /**
- * Grafana's external database: its fields as config grafana.database defines them, and the
- * password, given as a secret (`Input`) to the component, or its value as config resolves it.
+ * The component's args: the section's values (section.ts: replicas, adminUser, writableFolder,
+ * storage, resources, central), its secrets as Pulumi secrets (`Input`), and what the stack wires in.
  */
-export type GrafanaDatabase<Password = pulumi.Input<string>> = GrafanaDatabaseFields & {
-  /** The user's password (a secret); required. Reaches the pod only through a Kubernetes Secret. */
-  password?: Password;
-};
-
-export interface GrafanaArgs {
+export interface GrafanaArgs extends Omit<GrafanaSettings, "adminPassword" | "database" | "signIn"> {
   /** Namespace of the stack; in-cluster URLs (datasources, internalUrl) are built from it. */
   namespace: string;
   /** The stack's environment: the app.kubernetes.io/instance label. */
   environment: string;
-  /** Number of Grafana pods. Default 1; more than one needs `database` (SQLite cannot be shared). */
-  replicas?: number;
-  /** Login of the admin user. Default "admin". */
-  adminUser?: string;
   /**
    * Password of the admin user, as a secret. Default: a random 32-character password
    * generated once and kept in the stack's state. Grafana itself applies it only when it
@@ -85,14 +58,8 @@ export interface GrafanaArgs {
    * template, so that the same password gives another digest in every stack.
    */
   stackSalt: Buffer;
-  /** External database for Grafana's own state. Default: SQLite on the volume. */
+  /** External database for Grafana's own state, its password a secret. Default: SQLite on the volume. */
   database?: GrafanaDatabase;
-  /**
-   * Volume for SQLite and plugins (size and StorageClass), claim `grafana`. With `database`
-   * and more than one replica the pods share no volume: the claim is then not created, or,
-   * with `protectVolume`, kept but not mounted.
-   */
-  storage: StorageSpec;
   /**
    * Protect the claim (SQLite: users, dashboards saved in the UI, alerts) from deletion and
    * replacement, and keep it in the cluster when it leaves the stack (`protect` +
@@ -101,8 +68,6 @@ export interface GrafanaArgs {
    * protected resource. Default false: the claim goes with the stack or when unused.
    */
   protectVolume?: boolean;
-  /** Requests and limits of the Grafana container. */
-  resources: ResourceRequirements;
   /**
    * Hostname at which Traefik or the Cloudflare tunnel serves Grafana over HTTPS.
    * Default: none, Grafana is reached in-cluster only and its root URL is internalUrl.
@@ -114,11 +79,6 @@ export interface GrafanaArgs {
   traces?: boolean;
   /** Prometheus' scrape interval: the datasource's minimum step. Default "15s". */
   scrapeInterval?: string;
-  /**
-   * A Prometheus-compatible store several stacks write to (grafana.central): a `Central` datasource, and an
-   * `environment` variable on the apps' dashboards (dashboards.ts withEnvironment). Default none: neither.
-   */
-  central?: { url: string };
   /** Admit Traefik pods from kube-system to Grafana's port. Default false. */
   ingressFromTraefik?: boolean;
   /** Admit the Cloudflare tunnel's cloudflared pods to Grafana's port. Default false. */
@@ -143,11 +103,6 @@ export interface GrafanaArgs {
   /** The team's own dashboards (preflight/team-content.ts), shipped beside those of `dashboardsDir`. */
   teamDashboards?: DashboardFile[];
   /**
-   * Title of the one folder users may save dashboards into from the UI (see
-   * grafanaDashboardProviders); not the name of a folder of `dashboardsDir`. Default "Team dashboards".
-   */
-  writableFolder?: string;
-  /**
    * Sign-in with the team's own accounts (config grafana.signIn), each client secret a secret
    * (`Input`) that reaches the pod only through the `grafana-sign-in` Secret; the OpenID Connect
    * endpoints given or discovered. Default none: the admin account alone signs in.
@@ -162,20 +117,3 @@ export interface GrafanaArgs {
 
 /** The port each database engine listens on unless its `host` says another. */
 export const DATABASE_DEFAULT_PORTS: Readonly<Record<GrafanaDatabase["type"], number>> = { postgres: 5432, mysql: 3306 };
-
-/** What a profile sets of Grafana (config `grafana`): every key but the admin password and the database, which have no default. */
-export type GrafanaDefaults = Required<Pick<GrafanaArgs, "replicas" | "adminUser" | "writableFolder" | "storage" | "resources">>;
-
-const GRAFANA_STAGING: GrafanaDefaults = {
-  replicas: 1,
-  adminUser: "admin",
-  writableFolder: WRITABLE_FOLDER_DEFAULT,
-  storage: { size: "2Gi" },
-  resources: requirements("100m", "256Mi", "500m", "512Mi"),
-};
-
-/** Grafana's defaults in each profile (kit/profiles.ts: the headroom). */
-export const GRAFANA_DEFAULTS: Record<Profile, GrafanaDefaults> = {
-  staging: GRAFANA_STAGING,
-  production: withOverrides(GRAFANA_STAGING, { storage: { size: "5Gi" }, resources: requirements("100m", "256Mi", "1", "512Mi") }),
-};

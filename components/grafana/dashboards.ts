@@ -2,7 +2,18 @@
 import * as fs from "fs";
 import * as path from "path";
 import { jsonError } from "../kit/file-errors";
-import { CONFIGMAP_DATA_BUDGET, DEFAULT_DASHBOARDS_DIR } from "./args";
+
+/** Kubernetes refuses objects over 1 MiB (etcd's request limit, enforced on ConfigMap data). */
+export const CONFIGMAP_MAX_BYTES = 1024 * 1024;
+
+/** Room left for the rest of a dashboards ConfigMap: metadata, labels, the managed-fields entry of each key. */
+export const CONFIGMAP_METADATA_MARGIN = 64 * 1024;
+
+/** What the data of one dashboards ConfigMap may weigh, serialised. */
+export const CONFIGMAP_DATA_BUDGET = CONFIGMAP_MAX_BYTES - CONFIGMAP_METADATA_MARGIN;
+
+/** The repository's dashboards, read when the program runs. */
+export const DEFAULT_DASHBOARDS_DIR = path.resolve(__dirname, "..", "..", "dashboards");
 
 /** One dashboard file. */
 export interface DashboardFile {

@@ -42,11 +42,11 @@ import { scratchVolume, volumeOptions, DATA_CLAIM_ANNOTATIONS } from "../kit/vol
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
 import { refuseProblems } from "../kit/problems";
-import { GRAFANA_PORT, GRAFANA_UID, PATHS, KEYS, GrafanaArgs, DATABASE_DEFAULT_PORTS, WRITABLE_FOLDER_DEFAULT } from "./args";
+import { GRAFANA_PORT, GRAFANA_UID, PATHS, KEYS, GrafanaArgs, DATABASE_DEFAULT_PORTS } from "./args";
 import { iniText, GrafanaIniArgs, grafanaIni, adminPasswordDigest, adminPasswordResetCommand } from "./ini";
 import { grafanaDatasources, grafanaDashboardProviders } from "./provisioning";
 import { readDashboards, folderSlug, planDashboardConfigMaps, withEnvironment, withoutDashboards, withoutRows } from "./dashboards";
-import { problems } from "./problems";
+import { problems } from "./section";
 import { missingOidcEndpoints, signInClientSecrets, signInEgressPorts, signInProblems } from "./sign-in";
 
 /**
@@ -99,7 +99,7 @@ function grafanaIdentity(environment: string): WorkloadIdentity {
 
 /** Several pods on an external database: they share no volume. */
 function sharesNoVolume(args: Pick<GrafanaArgs, "database" | "replicas">): boolean {
-  return args.database !== undefined && (args.replicas ?? 1) > 1;
+  return args.database !== undefined && args.replicas > 1;
 }
 
 /**
@@ -135,7 +135,7 @@ export class Grafana extends StackComponent {
     // Refused before anything is registered, so that nothing half-built is left behind: what its
     // problems() finds (config has run it on a stack's values), and what the dashboards hold.
     refuseProblems("Grafana", name, [...problems(args), ...(args.signIn ? signInProblems(args.signIn) : [])], opts);
-    const replicas = args.replicas ?? 1;
+    const replicas = args.replicas;
     const refuse = (message: string) => new pulumi.ResourceError(`Grafana "${name}": ${message}`, opts?.parent);
     const shipped = withoutRows(
       withoutDashboards(readDashboards(args.dashboardsDir), args.withoutDashboards ?? []),
@@ -143,7 +143,7 @@ export class Grafana extends StackComponent {
     );
     const builtIn = args.central ? withEnvironment(shipped) : shipped;
     const plans = planDashboardConfigMaps([...builtIn, ...(args.teamDashboards ?? [])]);
-    const writableFolder = args.writableFolder ?? WRITABLE_FOLDER_DEFAULT;
+    const writableFolder = args.writableFolder;
     const missing = missingOidcEndpoints(args.signIn);
     if (missing.length > 0) {
       throw refuse(
@@ -171,7 +171,7 @@ export class Grafana extends StackComponent {
     this.scrapeTargets = grafanaScrapeTargets(args);
 
     // Credentials: only ever in Secrets, read by Grafana from files.
-    const adminUser = args.adminUser ?? "admin";
+    const adminUser = args.adminUser;
     const password =
       args.adminPassword !== undefined
         ? pulumi.secret(args.adminPassword)

@@ -2,7 +2,8 @@
 import * as crypto from "crypto";
 import { saltFor } from "../kit/salt";
 import { HSTS_MAX_AGE_SECONDS, SECURITY_HEADERS } from "../kit/web";
-import { GRAFANA_PORT, PATHS, KEYS, GrafanaDatabase } from "./args";
+import { GRAFANA_PORT, PATHS, KEYS } from "./args";
+import type { GrafanaDatabase } from "./section";
 import { CloudflareAccessIdentity, SignIn, signInIni, signInUsers } from "./sign-in";
 
 /** An INI document: sections in order, each a map of keys to values. */

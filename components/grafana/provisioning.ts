@@ -1,7 +1,8 @@
 /** What Grafana provisions at start: the datasources and the dashboard providers. */
 import { imageVersion } from "../images";
 import { SERVICE_PORTS, TRACES_QUERY_PORT, TRACES_SERVICE, serviceUrl } from "../kit/services";
-import { PATHS, WRITABLE_FOLDER_DEFAULT } from "./args";
+import { PATHS } from "./args";
+import { WRITABLE_FOLDER_DEFAULT } from "./section";
 
 /** What the datasources depend on. */
 export interface GrafanaDatasourcesArgs {

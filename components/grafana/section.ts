@@ -1,10 +1,19 @@
-/** Grafana's section of the stack file (`grafana`) and its secret keys: its fields, its defaults per profile, its resolution and its problems. */
+/**
+ * Grafana's section of the stack file (`grafana`) and its secret keys: its fields, declared here once
+ * (the defaults, the resolved values and the component's args are typed from the schema), its
+ * defaults per profile, its resolution and its problems.
+ */
+import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { iniValue, matching, nonEmpty, plainHttpUrl, replicas, resources, storage } from "../kit/fields";
-import { SecretStandIns, componentSection, resolveResources, resolveStorage, textStandIn } from "../kit/section";
-import { GRAFANA_DEFAULTS, GrafanaDefaults, GrafanaDatabase, WRITABLE_FOLDER_DEFAULT } from "./args";
-import { problems } from "./problems";
+import { ArgsProblem } from "../kit/problems";
+import { Profile, withOverrides } from "../kit/profiles";
+import { requirements } from "../kit/resources";
+import { FieldsOf, SecretStandIns, componentSection, overDefaults, textStandIn } from "../kit/section";
 import { SIGN_IN_SECRETS, SIGN_IN_SECRET_STAND_INS, SignIn, resolveSignIn, signInProblems, signInSchema } from "./sign-in";
+
+/** The Grafana folder users may save into from the UI, unless the stack names it otherwise. */
+export const WRITABLE_FOLDER_DEFAULT = "Team dashboards";
 
 /** An external database for Grafana's own state, as the stack gives it; the password is a secret key of its own. */
 const database = z.strictObject({
@@ -23,8 +32,14 @@ const database = z.strictObject({
   sslMode: z.enum(["disable", "require", "verify-full"]).optional(),
 });
 
-/** grafana.database's fields, the password aside (GrafanaDatabase adds it). */
-export type GrafanaDatabaseFields = z.infer<typeof database>;
+/**
+ * Grafana's external database: its fields as grafana.database defines them, and the password,
+ * given as a secret (`Input`) to the component, or its value as config resolves it.
+ */
+export type GrafanaDatabase<Password = pulumi.Input<string>> = z.infer<typeof database> & {
+  /** The user's password (a secret); required. Reaches the pod only through a Kubernetes Secret. */
+  password?: Password;
+};
 
 const schema = z.strictObject({
   replicas: replicas.optional(),
@@ -68,36 +83,75 @@ export const grafanaSecretStandIns: SecretStandIns<typeof grafanaSecrets> = {
   ...SIGN_IN_SECRET_STAND_INS,
 };
 
+type Fields = FieldsOf<typeof schema>;
+
+/** What a profile sets of Grafana: every field but the database, the central store and the sign-in, which have no default. */
+type GrafanaDefaults = Omit<Fields, "database" | "central" | "signIn">;
+
 /** Grafana as config resolves it: the profile's defaults under what the stack gives, and the values of its secret keys. */
-export type GrafanaConfig = GrafanaDefaults & {
+export type GrafanaSettings = GrafanaDefaults & {
   /** Given as a secret; otherwise the Grafana component generates one. */
   adminPassword?: string;
   database?: GrafanaDatabase<string>;
   /** grafana.signIn with its client secrets; absent when the stack gives none. */
   signIn?: SignIn;
   /** grafana.central: the store several stacks write to; absent when the stack gives none. */
-  central?: { url: string };
+  central?: Fields["central"];
+};
+
+const GRAFANA_STAGING: GrafanaDefaults = {
+  replicas: 1,
+  adminUser: "admin",
+  writableFolder: WRITABLE_FOLDER_DEFAULT,
+  storage: { size: "2Gi" },
+  resources: requirements("100m", "256Mi", "500m", "512Mi"),
+};
+
+/** Grafana's defaults in each profile (kit/profiles.ts: the headroom). */
+const GRAFANA_DEFAULTS: Record<Profile, GrafanaDefaults> = {
+  staging: GRAFANA_STAGING,
+  production: withOverrides(GRAFANA_STAGING, { storage: { size: "5Gi" }, resources: requirements("100m", "256Mi", "1", "512Mi") }),
 };
 
 /** The `grafana` section, with grafanaAdminPassword, grafanaDatabasePassword and the sign-in providers' client secrets. */
 export const grafanaSection = componentSection({
   schema,
   secrets: grafanaSecrets,
-  defaults: (profile): GrafanaConfig => GRAFANA_DEFAULTS[profile],
-  resolve: (given, context, secrets): GrafanaConfig => {
-    const defaults = GRAFANA_DEFAULTS[context.profile];
+  defaults: (profile): GrafanaSettings => GRAFANA_DEFAULTS[profile],
+  resolve: (given, context, secrets): GrafanaSettings => {
+    const { database, central, signIn, ...plain } = given ?? {};
     const password = secrets.grafanaDatabasePassword;
     return {
-      replicas: given?.replicas ?? defaults.replicas,
-      adminUser: given?.adminUser ?? defaults.adminUser,
-      writableFolder: given?.writableFolder ?? defaults.writableFolder,
+      ...overDefaults(GRAFANA_DEFAULTS[context.profile], plain, context),
       ...(secrets.grafanaAdminPassword !== undefined ? { adminPassword: secrets.grafanaAdminPassword } : {}),
-      ...(given?.database ? { database: { ...given.database, ...(password !== undefined ? { password } : {}) } } : {}),
-      storage: resolveStorage(defaults.storage, given?.storage, context),
-      resources: resolveResources(defaults.resources, given?.resources),
-      ...(given?.central ? { central: { url: given.central.url } } : {}),
-      ...(given?.signIn ? { signIn: resolveSignIn(given.signIn, secrets) } : {}),
+      ...(database ? { database: { ...database, ...(password !== undefined ? { password } : {}) } } : {}),
+      ...(central ? { central: { url: central.url } } : {}),
+      ...(signIn ? { signIn: resolveSignIn(signIn, secrets) } : {}),
     };
   },
   problems: (grafana) => [...problems(grafana), ...(grafana.signIn ? signInProblems(grafana.signIn) : [])],
 });
+
+/**
+ * More than one replica needs the external database: SQLite cannot be shared between pods. The
+ * external database needs its password, the secret key grafanaDatabasePassword.
+ */
+export function problems(args: Partial<Pick<GrafanaSettings, "replicas">> & { database?: GrafanaDatabase<unknown> }): ArgsProblem[] {
+  const found: ArgsProblem[] = [];
+  const replicas = args.replicas ?? 1;
+  if (replicas > 1 && !args.database) {
+    found.push({
+      key: "replicas",
+      message: `more than one Grafana replica needs an external database (grafana.database); got ${replicas} replicas with the built-in SQLite`,
+      involves: ["database"],
+    });
+  }
+  if (args.database && args.database.password === undefined) {
+    found.push({
+      key: "grafanaDatabasePassword",
+      message: "grafana.database is set, so the password is needed: pulumi config set --secret grafanaDatabasePassword <value>",
+      involves: ["database"],
+    });
+  }
+  return found;
+}

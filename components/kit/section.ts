@@ -2,7 +2,7 @@
  * A component's section of the stack file (`loki`, `grafana`, …), owned by the component: the
  * schema that defines each of its fields once (with its doc text), the secret keys it reads,
  * `resolve` from what the stack gives to the component's resolved values over its profile's
- * defaults, and the problems and warnings of its own values. config/sections.ts collects the
+ * defaults, and the problems and warnings of its own values. components/stack/sections.ts collects the
  * sections into the stack's schema, its defaults, its resolution, its problems and the key
  * reference, in one loop; what spans sections stays in config/.
  */
@@ -115,6 +115,16 @@ export function resolveStorage(
   };
 }
 
+/** A field's resolved value: the schema's, never missing; `resources` and `storage` as resolveResources and resolveStorage make them. */
+export type ResolvedField<K, V> = K extends "resources" ? ResourceRequirements : K extends "storage" ? StorageSpec : Exclude<V, undefined>;
+
+/**
+ * A section's fields resolved, typed from its schema: every field, each with its value or its
+ * default. The defaults of a section of plain fields are of this type, so that a field the schema
+ * declares and the defaults miss does not compile.
+ */
+export type FieldsOf<Schema extends z.ZodType> = { [K in keyof z.output<Schema>]-?: ResolvedField<K, z.output<Schema>[K]> };
+
 /** What a section of plain fields gives: each field its default's type, `resources` and `storage` as their schemas read them. */
 export type GivenOver<Defaults> = {
   [K in keyof Defaults]?: K extends "resources" ? z.infer<typeof resources> : K extends "storage" ? z.infer<typeof storage> : Defaults[K];
@@ -124,11 +134,13 @@ export type GivenOver<Defaults> = {
  * A section's resolution when each of its fields is a plain value over its profile's default: a field
  * given replaces its default, `resources` merge by request and limit (resolveResources), `storage` as
  * resolveStorage does; the defaults' keys, in their order, are the result's. A section with a field
- * of its own making (a derived name, a unit to convert) resolves that one beside it.
+ * of its own making (a derived name, a unit to convert) resolves that one beside it, and leaves it
+ * out of `given`: a field given that the defaults do not have does not compile (`never`), so that no
+ * field is dropped unseen.
  */
-export function overDefaults<Defaults extends object>(
+export function overDefaults<Defaults extends object, Given extends GivenOver<Defaults>>(
   defaults: Defaults,
-  given: GivenOver<Defaults> | undefined,
+  given: (Given & { [K in Exclude<keyof Given, keyof Defaults>]: never }) | undefined,
   context: Pick<SectionContext, "storageClass">,
 ): Defaults {
   const resolved: Record<string, unknown> = {};

@@ -127,9 +127,10 @@ export const logCollectorSection = componentSection({
   secrets: LOG_COLLECTOR_SECRETS,
   defaults: (profile): LogCollectorSection => ({ ...LOG_COLLECTOR_DEFAULTS[profile], shareWith: [] }),
   resolve: (given, context, { externalLokiPassword }): LogCollectorSection => {
-    // The defaults' fields only: externalLoki, shareWith and sharedFrom resolve below.
-    const base = overDefaults(LOG_COLLECTOR_DEFAULTS[context.profile], given, context);
-    const external = given?.externalLoki;
+    // The defaults' fields only: externalLoki, shareWith and sharedFrom resolve below; `agent` has one value, Alloy, which the component is.
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    const { externalLoki: external, shareWith, sharedFrom, agent, ...plain } = given ?? {};
+    const base = overDefaults(LOG_COLLECTOR_DEFAULTS[context.profile], plain, context);
     // What only the raw values tell (a credential missing or without its endpoint) is reported here, keyed from the top.
     if (external && (external.username !== undefined || external.bearerToken) && externalLokiPassword === undefined)
       context.problems.push({
@@ -149,9 +150,9 @@ export const logCollectorSection = componentSection({
     return {
       ...base,
       // A stack served by another's collector runs none unless it says so (which problems() refuses).
-      ...(given?.sharedFrom !== undefined && given.enabled === undefined ? { enabled: false } : {}),
-      shareWith: (given?.shareWith ?? []).map((e) => ({ namespace: e.namespace, namespaces: [...e.namespaces] })),
-      ...(given?.sharedFrom !== undefined ? { sharedFrom: given.sharedFrom } : {}),
+      ...(sharedFrom !== undefined && plain.enabled === undefined ? { enabled: false } : {}),
+      shareWith: (shareWith ?? []).map((e) => ({ namespace: e.namespace, namespaces: [...e.namespaces] })),
+      ...(sharedFrom !== undefined ? { sharedFrom } : {}),
       ...(external
         ? {
             externalLoki: {

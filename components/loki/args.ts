@@ -1,25 +1,13 @@
-/** The Loki component's args and its defaults in each profile. */
+/** The Loki component's args: its section's values (section.ts) and what the stack wires in. */
 import { EgressSettings } from "../kit/network";
-import { Profile, withOverrides } from "../kit/profiles";
-import { ResourceRequirements, StorageSpec, requirements } from "../kit/resources";
-import { LokiIngestionOverrides } from "./limits";
+import type { LokiSettings } from "./section";
 
-export interface LokiArgs {
+/** The section's values (retention, storage, resources, the ingestion limits the stack sets), and the wiring. */
+export interface LokiArgs extends Omit<LokiSettings, "enabled"> {
   /** The stack namespace. It must exist first: pass its MonitoringNamespace in `opts.dependsOn`. */
   namespace: string;
   /** The stack's environment: app.kubernetes.io/instance and the instance label of the pods admitted. */
   environment: string;
-  /** How long logs are kept (config loki.retention: staging 3d, production 7d): whole days, at least one. */
-  retention: string;
-  /** The volume of the StatefulSet, claim `data-loki-0` (config loki.storage: staging 10Gi, production 30Gi). */
-  storage: StorageSpec;
-  /** Requests and limits of the Loki container (config loki.resources). */
-  resources: ResourceRequirements;
-  /**
-   * Ingestion limits the stack sets itself (config loki.ingestion), in bytes; the others are
-   * derived from the volume's size and the retention (components/loki/limits.ts). Default none.
-   */
-  ingestion?: LokiIngestionOverrides;
   /**
    * Protect the claim (the stored logs) from deletion and replacement, and keep it in the
    * cluster when it leaves the stack (`protect` + `retainOnDelete`; config protectVolumes).
@@ -60,27 +48,3 @@ export interface LokiArgs {
   /** The stack's PriorityClass for the pod. Default none. */
   priorityClassName?: string;
 }
-
-/** What a profile sets of Loki (config `loki`). */
-export type LokiDefaults = Required<Pick<LokiArgs, "retention" | "storage" | "resources" | "ingestion">> & { enabled: boolean };
-
-// npm run bench: 182 MiB and 13m steady, 235 MiB at the peak, plus 24 MiB for the two hours of
-// chunks its ingester holds (× 1.25, × 2).
-// Ingestion limits: derived from the volume and the retention unless given (components/loki/limits.ts).
-const LOKI_STAGING: LokiDefaults = {
-  enabled: true,
-  retention: "3d",
-  storage: { size: "10Gi" },
-  resources: requirements("20m", "272Mi", "1", "528Mi"),
-  ingestion: {},
-};
-
-/** Loki's defaults in each profile: three days of logs in staging, seven in production (kit/profiles.ts: the headroom). */
-export const LOKI_DEFAULTS: Record<Profile, LokiDefaults> = {
-  staging: LOKI_STAGING,
-  production: withOverrides(LOKI_STAGING, {
-    retention: "7d",
-    storage: { size: "30Gi" },
-    resources: requirements("20m", "320Mi", "2", "784Mi"),
-  }),
-};

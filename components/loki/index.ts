@@ -68,9 +68,8 @@ function retentionHours(duration: string): string {
   return `${validSeconds(duration) / 3600}h`;
 }
 
-export interface LokiConfigArgs {
-  /** How long logs are kept (config loki.retention), e.g. "7d": whole days, at least one. */
-  retention: string;
+/** What loki.yaml is made of: the retention (whole days, at least one), and what the stack wires in. */
+export interface LokiConfigArgs extends Pick<LokiArgs, "retention"> {
   /** The ingestion limits, sized to the volume (components/loki/limits.ts: lokiIngestionLimits). */
   ingestion: LokiIngestionLimits;
   /** The Alertmanager URLs the ruler sends to (LokiArgs.alertmanager); none: it sends nowhere. */
@@ -172,7 +171,7 @@ export function lokiConfig(args: LokiConfigArgs): Record<string, unknown> {
 }
 
 /** The limits of a Loki with these args: the overrides, the rest derived from its volume and retention. */
-export function ingestionOf(args: Pick<LokiArgs, "storage" | "retention" | "ingestion">): LokiIngestionLimits {
+export function ingestionOf(args: Pick<LokiArgs, "storage" | "retention"> & Partial<Pick<LokiArgs, "ingestion">>): LokiIngestionLimits {
   return lokiIngestionLimits(validBytes(args.storage.size), args.retention, args.ingestion);
 }
 

@@ -14,42 +14,7 @@ import {
 import { keepService, targetJob, podsJob, appJob, plainTargetJob, probeJob, kubeletJob, clusterTraefikJob } from "./scrape-jobs";
 import { toYaml, configMapEntryBytes, cutByBytes } from "./files";
 import { RemoteWriteConfigOptions, remoteWriteConfigOptions, remoteWriteFile } from "./remote-write";
-
-export type RelabelConfig = {
-  source_labels?: string[];
-  separator?: string;
-  regex?: string;
-  target_label?: string;
-  replacement?: string;
-  action?: "replace" | "keep" | "drop" | "labeldrop" | "labelkeep" | "labelmap";
-};
-
-export interface ScrapeConfig {
-  job_name: string;
-  scrape_interval?: string;
-  scrape_timeout?: string;
-  metrics_path?: string;
-  params?: Record<string, string[]>;
-  scheme?: "http" | "https";
-  /** Prometheus 3: the format assumed when a target's Content-Type is missing or unknown. */
-  fallback_scrape_protocol?:
-    "PrometheusProto" | "OpenMetricsText0.0.1" | "OpenMetricsText1.0.0" | "PrometheusText0.0.4" | "PrometheusText1.0.0";
-  honor_labels?: boolean;
-  /** Prometheus' scrape limits (scrape-jobs.ts limitsOf): a scrape over one of them fails, a job over target_limit loses every target. */
-  sample_limit?: number;
-  label_limit?: number;
-  label_name_length_limit?: number;
-  label_value_length_limit?: number;
-  target_limit?: number;
-  authorization?: { type?: string; credentials_file: string };
-  basic_auth?: { username: string; password_file: string };
-  tls_config?: { ca_file?: string; server_name?: string; insecure_skip_verify?: boolean };
-  kubernetes_sd_configs?: Array<{ role: "endpoints" | "pod" | "node"; namespaces?: { names: string[] } }>;
-  static_configs?: Array<{ targets: string[]; labels?: Record<string, string> }>;
-  relabel_configs?: RelabelConfig[];
-  /** Rules applied to every scraped series before it is stored (keep, drop). */
-  metric_relabel_configs?: RelabelConfig[];
-}
+import type { RelabelConfig, ScrapeConfig } from "./scrape-types";
 
 /** The prometheus.yml object; YAML is made from it by the `yaml` package. */
 export interface PrometheusConfig {

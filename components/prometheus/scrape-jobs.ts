@@ -3,7 +3,7 @@ import { DATABASE_LABEL, DATABASE_TYPES, ENVIRONMENT_LABEL, EXPORTER_LABEL } fro
 import { ScrapeTarget } from "../kit/services";
 import { durationSeconds } from "../kit/units";
 import { APP_DEFAULTS, AppTarget, ClusterTraefik, PROMETHEUS_PATHS, ScrapeLimits, TargetArgs } from "./args";
-import type { RelabelConfig, ScrapeConfig } from "./scrape-config";
+import type { RelabelConfig, ScrapeConfig } from "./scrape-types";
 import { PROBE_JOB, ProbeSpec, probeModule } from "../kit/probes";
 
 /** A relabel regex that matches exactly this text (relabel regexes are anchored RE2). */

@@ -3,7 +3,7 @@
  * kube-prometheus `main` shape): no component sees the whole config.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { StackConfig, exposedBy, publicHostname } from "../../config";
+import { StackConfig, exposedBy, publicHostname } from "./config";
 import { EXPORTER_RESOURCES } from "../database-exporters/kinds";
 import { EgressComponent, EgressSettings } from "../kit/network";
 import { podPriority, stackPriorityClassName } from "../kit/priority";
@@ -23,7 +23,7 @@ import { GrafanaArgs } from "../grafana/args";
 import { AlertmanagerArgs, alertmanagerIdentity, alertmanagerPeerUrls } from "../alertmanager/args";
 import { shippedLogRuleFiles } from "../loki/rules";
 import { linkRunbooks } from "../prometheus/rules/rule-files";
-import { TraefikExposureArgs } from "../traefik";
+import { TraefikExposureArgs } from "../traefik/args";
 import { CloudflareTunnelArgs } from "../cloudflare-tunnel/args";
 import { prometheusRuleStateConfig } from "../monitors/state-metrics";
 import { ALERTMANAGER_BACKUP_MAINTENANCE, backsUp, unpublishedOf } from "./backup";
@@ -117,16 +117,15 @@ function collectorPeer(cfg: StackConfig): { namespace: string; agent: typeof LOG
  * nothing of it is kept; `dataOnly` when it is off in a stack that protects its volumes.
  */
 export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
-  if (!cfg.loki.enabled && !cfg.protectVolumes) return undefined;
+  const { enabled, ...settings } = cfg.loki;
+  if (!enabled && !cfg.protectVolumes) return undefined;
   return {
     namespace: cfg.namespace,
     environment: cfg.environment,
-    retention: cfg.loki.retention,
-    storage: cfg.loki.storage,
-    resources: cfg.loki.resources,
-    ingestion: cfg.loki.ingestion,
+    // The section's values are the component's args as they are, but `enabled`: off, only the claim stays (dataOnly).
+    ...settings,
     protectVolumes: cfg.protectVolumes,
-    ...(cfg.loki.enabled ? {} : { dataOnly: true }),
+    ...(enabled ? {} : { dataOnly: true }),
     // The ruler: the shipped LogQL rules (the team's are added by MonitoringStack), alerts to every Alertmanager peer.
     alertmanager: {
       urls: alertmanagerPeerUrls(cfg.namespace, cfg.alertmanager.replicas),
@@ -153,15 +152,15 @@ export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
  * whose last deployment had one is refused before (preflight/tracing-default.ts).
  */
 export function tracingArgs(cfg: StackConfig): TracingArgs | undefined {
-  if (!cfg.tracing.enabled && !(cfg.protectVolumes && cfg.tracing.enabledBy === "set")) return undefined;
+  const { enabled, enabledBy, ...settings } = cfg.tracing;
+  if (!enabled && !(cfg.protectVolumes && enabledBy === "set")) return undefined;
   return {
     namespace: cfg.namespace,
     environment: cfg.environment,
-    retention: cfg.tracing.retention,
-    storage: cfg.tracing.storage,
-    resources: cfg.tracing.resources,
+    // The section's values are the component's args as they are, but `enabled`: off, only the claim stays (dataOnly).
+    ...settings,
     protectVolumes: cfg.protectVolumes,
-    ...(cfg.tracing.enabled ? {} : { dataOnly: true }),
+    ...(enabled ? {} : { dataOnly: true }),
     ...(cfg.logCollector.enabled ? { collector: collectorPeer(cfg) } : {}),
     ...podPriority(stackPriorityClass(cfg)),
   };
@@ -246,22 +245,19 @@ function externalLokiArgs(external: ExternalLoki, only: boolean): LogCollectorEx
 
 /** The Grafana component's args for a validated stack config (the AUD tag of Cloudflare Access comes from the tunnel: MonitoringStack). */
 export function grafanaArgs(cfg: StackConfig, stackSalt: Buffer): GrafanaArgs {
-  const g = cfg.grafana;
+  // The section's values are the component's args as they are, but its secrets (Pulumi secrets here).
+  const { adminPassword, database, signIn, ...settings } = cfg.grafana;
   const hostname = publicHostname(cfg, "grafana");
   return {
     namespace: cfg.namespace,
     environment: cfg.environment,
     stackSalt,
-    replicas: g.replicas,
-    adminUser: g.adminUser,
-    writableFolder: g.writableFolder,
-    ...(g.adminPassword !== undefined ? { adminPassword: pulumi.secret(g.adminPassword) } : {}),
-    ...(g.database
-      ? { database: { ...g.database, ...(g.database.password !== undefined ? { password: pulumi.secret(g.database.password) } : {}) } }
+    ...settings,
+    ...(adminPassword !== undefined ? { adminPassword: pulumi.secret(adminPassword) } : {}),
+    ...(database
+      ? { database: { ...database, ...(database.password !== undefined ? { password: pulumi.secret(database.password) } : {}) } }
       : {}),
-    storage: g.storage,
     protectVolume: cfg.protectVolumes,
-    resources: g.resources,
     ...(hostname ? { publicHostname: hostname } : {}),
     loki: cfg.loki.enabled,
     traces: cfg.tracing.enabled,
@@ -272,27 +268,21 @@ export function grafanaArgs(cfg: StackConfig, stackSalt: Buffer): GrafanaArgs {
     ingressFromCloudflared: exposedBy(cfg, "grafana", "cloudflare"),
     egress: egressSettings(cfg, "grafana"),
     // The client secrets stay plain: the component wraps them as it writes its sign-in Secret.
-    ...(g.signIn ? { signIn: g.signIn } : {}),
-    ...(g.central ? { central: g.central } : {}),
+    ...(signIn ? { signIn } : {}),
     ...podPriority(stackPriorityClass(cfg)),
   };
 }
 
 /** The Alertmanager component's args for a validated stack config. */
 export function alertmanagerArgs(cfg: StackConfig): AlertmanagerArgs {
-  const am = cfg.alertmanager;
+  // The section's values are the component's args as they are, but whether the stack expects a dead man's switch (a warning).
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { deadMansSwitch, ...settings } = cfg.alertmanager;
   const host = publicHostname(cfg, "alertmanager");
   return {
     namespace: cfg.namespace,
     environment: cfg.environment,
-    replicas: am.replicas,
-    groupWait: am.groupWait,
-    groupInterval: am.groupInterval,
-    repeatInterval: am.repeatInterval,
-    receivers: am.receivers,
-    ...(am.routing ? { routing: am.routing } : {}),
-    storage: am.storage,
-    resources: am.resources,
+    ...settings,
     protectVolumes: cfg.protectVolumes,
     // Links in messages point where users open the UI, when it is published.
     ...(host ? { externalUrl: `https://${host}` } : {}),

@@ -5,7 +5,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../../config";
+import type { StackConfig } from "./config";
 import { ALERTMANAGER_PORT } from "../alertmanager/args";
 import { BackupComponent } from "../backup/args";
 import { BackupArgs, BackupTarget } from "../backup";

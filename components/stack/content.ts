@@ -2,7 +2,7 @@
  * What of the built-in content (dashboards, their rows, rule files, alerts) ships with what the
  * stack runs: a component off takes the content only it feeds with it (contentOff).
  */
-import { StackConfig } from "../../config";
+import { StackConfig } from "./config";
 import { DATABASE_KINDS } from "../database-exporters/kinds";
 import { DATABASE_TYPES } from "../kit/database-exporters";
 import type { DashboardRow } from "../grafana/dashboards";

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { StackConfig } from "../../config";
+import type { StackConfig } from "./config";
 import type { ExposedService } from "../kit/web";
 import { BlackboxExporter } from "../blackbox-exporter";
 import { DatabaseExporters } from "../database-exporters";

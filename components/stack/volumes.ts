@@ -3,7 +3,7 @@
  * the stack output `volumes` writes them, so that the next deployment compares its config with
  * them before anything changes (preflight/volume-changes.ts).
  */
-import type { StackConfig } from "../../config";
+import type { StackConfig } from "./config";
 import type { StorageSpec } from "../kit/resources";
 import { quantityBytes } from "../kit/units";
 import { grafanaHasClaim } from "../grafana";

@@ -22,7 +22,7 @@ import { refuseProblems } from "../kit/problems";
 import { goMemoryLimit } from "../kit/units";
 import { TracingArgs } from "./args";
 import { JAEGER_PATHS, JAEGER_PORTS, jaegerConfig } from "./jaeger-config";
-import { problems } from "./problems";
+import { problems } from "./section";
 
 /** The uid of the official image's user. */
 const JAEGER_UID = 10001;

@@ -23,7 +23,7 @@ export const STORE_FIXED_BYTES = 512 * 1024 * 1024;
 /** The share of the claim a levelled-off store may take: room below JaegerStorageAlmostFull's 85 % for a busier day. */
 export const STORE_CLAIM_SHARE = 0.7;
 
-/** The span rate each profile's default claim holds for its default retention (components/tracing/args.ts). */
+/** The span rate each profile's default claim holds for its default retention (components/tracing/section.ts). */
 export const SIZED_FOR_SPANS_PER_SECOND: Record<Profile, number> = { staging: 25, production: 50 };
 
 /** The store's size at `spansPerSecond` for `retentionSeconds`, once it has levelled off. */

@@ -1,6 +1,6 @@
 /** What Traefik refuses in its own args: one certificate source, each route and each user once, a password only for a user. */
 import { ArgsProblem, duplicates } from "../kit/problems";
-import type { TraefikExposureArgs, TraefikRoute } from "./index";
+import type { TraefikExposureArgs, TraefikRoute } from "./args";
 
 /**
  * The certificate's source chosen once; each published service and each basic-auth user listed

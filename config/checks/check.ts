@@ -1,7 +1,7 @@
 /** What a rule over several keys reads, and where it reports. */
 import { ArgsProblem } from "../../components/kit/problems";
 import { CrossProblem } from "../problems";
-import { StackConfig } from "../resolved";
+import { StackConfig } from "../../components/stack/config";
 import { RawConfig, RawStackConfig } from "../schema";
 
 export interface CheckInput {

@@ -6,7 +6,7 @@
  */
 import { ExposedService } from "../../components/kit/web";
 import { describeInput } from "../problems";
-import { publicHostname } from "../resolved";
+import { publicHostname } from "../../components/stack/config";
 import { CheckInput } from "./check";
 
 /** Each service the tunnel or Traefik publishes with a hostname; Traefik's routes with a certificate source, by profile. */

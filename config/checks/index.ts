@@ -4,7 +4,7 @@
  * file checks one component or concern; they run in this order, which is the order of the list.
  */
 import { CrossProblem } from "../problems";
-import { StackConfig } from "../resolved";
+import { StackConfig } from "../../components/stack/config";
 import { RawConfig, RawStackConfig } from "../schema";
 import { CheckInput } from "./check";
 import { databaseNameChecks, dsnChecks } from "./databases";

@@ -11,7 +11,7 @@ import { BUILTIN_SCRAPE_JOBS } from "../../components/prometheus/args";
 import { LOG_COLLECTOR_AGENT } from "../../components/log-collector/args";
 import { appNameProblems, extraLabelProblems, takenJobProblems } from "../../components/prometheus/problems";
 import { CheckInput } from "./check";
-import { StackConfig } from "../resolved";
+import { StackConfig } from "../../components/stack/config";
 
 /** The jobs of the scrape targets the stack's own components add for a config (a test holds this to the render). */
 export function componentScrapeJobs(resolved: StackConfig): string[] {

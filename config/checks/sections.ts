@@ -1,5 +1,5 @@
 /** The components' own problems and warnings (each section's `problems` and `warnings`), in the one list. */
-import { AnySection, COMPONENT_SECTIONS, ComponentSectionName } from "../sections";
+import { AnySection, COMPONENT_SECTIONS, ComponentSectionName } from "../../components/stack/sections";
 import { CheckInput, sectionProblems } from "./check";
 
 /** The check of one component's section: its problems keyed under the section, its warnings as sentences. */

@@ -5,7 +5,7 @@
  * refused in a production stack and warned of in staging. The section's own rules are its problems.
  */
 import { OAUTH_PROVIDERS, UNRESTRICTED, restricts } from "../../components/grafana/sign-in";
-import { publicHostname } from "../resolved";
+import { publicHostname } from "../../components/stack/config";
 import { CheckInput } from "./check";
 
 export function signInChecks({ resolved, key, problems, warnings }: CheckInput): void {

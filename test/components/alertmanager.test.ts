@@ -5,8 +5,9 @@
  */
 import * as YAML from "yaml";
 import { Alertmanager } from "../../components/alertmanager";
-import { AlertmanagerArgs, AlertReceivers } from "../../components/alertmanager/args";
-import { problems } from "../../components/alertmanager/problems";
+import { AlertmanagerArgs } from "../../components/alertmanager/args";
+import { AlertReceivers } from "../../components/alertmanager/routing";
+import { problems } from "../../components/alertmanager/section";
 import {
   GROUP_BY,
   INHIBIT_EQUAL,

@@ -7,7 +7,7 @@
 import { images } from "../../components/images";
 import { CloudflareTunnel, accessIncludes, goDuration, tunnelIngressRules, tunnelToken } from "../../components/cloudflare-tunnel";
 import { CloudflareTunnelArgs } from "../../components/cloudflare-tunnel/args";
-import { problems } from "../../components/cloudflare-tunnel/problems";
+import { problems } from "../../components/cloudflare-tunnel/section";
 import { cloudflareTunnelArgs } from "../../components/stack/args";
 import { Rendered, renderRun } from "../../cli/render";
 import { RunResult, SecretValue, runProgram } from "../../cli/runner";

@@ -8,7 +8,8 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { CONFIGMAP_DATA_BUDGET, CONFIGMAP_MAX_BYTES, DEFAULT_DASHBOARDS_DIR, GrafanaArgs } from "../../components/grafana/args";
+import { GrafanaArgs } from "../../components/grafana/args";
+import { CONFIGMAP_DATA_BUDGET, CONFIGMAP_MAX_BYTES, DEFAULT_DASHBOARDS_DIR } from "../../components/grafana/dashboards";
 import {
   DashboardFile,
   dashboardEntryBytes,
@@ -18,7 +19,7 @@ import {
   withoutRows,
 } from "../../components/grafana/dashboards";
 import { Grafana } from "../../components/grafana";
-import { problems } from "../../components/grafana/problems";
+import { problems } from "../../components/grafana/section";
 import { adminPasswordDigest, adminPasswordResetCommand, grafanaIni, iniText } from "../../components/grafana/ini";
 import { grafanaDashboardProviders, grafanaDatasources } from "../../components/grafana/provisioning";
 import { images, imageVersion } from "../../components/images";
@@ -69,6 +70,9 @@ const BASE: GrafanaArgs = {
   namespace: "monitoring",
   environment: "test",
   stackSalt: STACK_SALT,
+  replicas: 1,
+  adminUser: "admin",
+  writableFolder: "Team dashboards",
   storage: { size: "2Gi", storageClass: "local-path" },
   resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
   scrapeInterval: "15s",

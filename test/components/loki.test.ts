@@ -9,7 +9,7 @@ import { PROFILE_DEFAULTS } from "../../config";
 import { imageVersion, images } from "../../components/images";
 import { LOKI_PATHS, LOKI_SCHEMA_FROM, Loki, ingestionOf, lokiConfig } from "../../components/loki";
 import type { LokiArgs } from "../../components/loki/args";
-import { problems } from "../../components/loki/problems";
+import { problems } from "../../components/loki/section";
 import { quantityBytes } from "../../components/kit/units";
 import { K8sObject, Rendered, renderRun } from "../../cli/render";
 import { RunResult, runProgram } from "../../cli/runner";
@@ -30,6 +30,7 @@ const BASE_ARGS: LokiArgs = {
   retention: "3d",
   storage: { size: "10Gi" },
   resources: PROFILE_DEFAULTS.staging.loki.resources,
+  ingestion: {},
   logCollector: { namespace: "monitoring-agents", agent: "alloy" },
 };
 

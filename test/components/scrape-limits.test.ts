@@ -5,7 +5,8 @@
  */
 import { ParsedConfig } from "../../config";
 import { DEFAULT_SCRAPE_LIMITS } from "../../components/prometheus/args";
-import { prometheusConfig, ScrapeConfig } from "../../components/prometheus/scrape-config";
+import { prometheusConfig } from "../../components/prometheus/scrape-config";
+import type { ScrapeConfig } from "../../components/prometheus/scrape-types";
 import { BUILTIN_JOB_LIMITS } from "../../components/prometheus/scrape-jobs";
 import { prometheusArgs } from "../../components/stack/args";
 import * as YAML from "yaml";

@@ -11,7 +11,7 @@ import { Tracing } from "../../components/tracing";
 import type { TracingArgs } from "../../components/tracing/args";
 import { badgerTtl } from "../../components/tracing/jaeger-config";
 import { SIZED_FOR_SPANS_PER_SECOND, spansPerSecondHeld, storeBytes } from "../../components/tracing/sizing";
-import { TRACING_DEFAULTS } from "../../components/tracing/args";
+import { TRACING_DEFAULTS } from "../../components/tracing/section";
 import { durationSeconds, quantityBytes } from "../../components/kit/units";
 import { runProgram } from "../../cli/runner";
 import { Rendered } from "../../cli/render";

@@ -12,7 +12,6 @@ import {
   BASIC_AUTH_SALT_LABEL,
   HTPASSWD_KEY,
   TraefikExposure,
-  TraefikExposureArgs,
   basicAuthHash,
   basicAuthMiddleware,
   htpasswd,
@@ -22,6 +21,7 @@ import {
   routeTls,
   securityHeadersMiddleware,
 } from "../../components/traefik";
+import type { TraefikExposureArgs } from "../../components/traefik/args";
 import { SALT_OUTPUT } from "../../preflight/stack-salt";
 import { readStackConfig } from "../../cli/stackfile";
 import { objectOf, objectsOf, render, renderStack, ALONE } from "../support/render";

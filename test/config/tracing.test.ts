@@ -1,6 +1,6 @@
 /**
  * Whether the traces backend runs: `tracing.enabled` as the stack sets it, or, not set, exactly
- * when an app sends OTLP (config/tracing.ts); and what follows from which of the two it is.
+ * when an app sends OTLP (components/stack/tracing.ts); and what follows from which of the two it is.
  */
 import { PROFILE_DEFAULTS } from "../../config";
 import { componentsWithClaims } from "../../components/stack/volumes";

@@ -12,7 +12,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import type { ScrapeConfig } from "../../components/prometheus/scrape-config";
+import type { ScrapeConfig } from "../../components/prometheus/scrape-types";
 import { promtool, stackBinary } from "../../lab/local/binaries";
 import { httpGetJson, isReady, metricsHandler } from "../../lab/local/http";
 import { LOOPBACK, freePorts } from "../../lab/ports";

@@ -94,7 +94,7 @@ test("every component's problems() is collected into the one list: by its sectio
       .map((f) => fs.readFileSync(path.join(ROOT, dir, f), "utf8"))
       .join("\n");
   const checks = read(path.join("config", "checks"));
-  const registry = fs.readFileSync(path.join(ROOT, "config", "sections.ts"), "utf8");
+  const registry = fs.readFileSync(path.join(ROOT, "components", "stack", "sections.ts"), "utf8");
   const sections = componentFiles.filter(({ file }) => /\/section\.ts$/.test(file));
   const owners = componentFiles
     .filter(({ text }) => /^export function problems\(/m.test(text))
@@ -107,7 +107,9 @@ test("every component's problems() is collected into the one list: by its sectio
       const imported = new RegExp(`import \\{[^}]*\\bproblems\\b[^}]*\\} from "(\\./)?${spec.replace(/[.]/g, "\\.")}";`).test(text);
       const name = /export const (\w+Section) = componentSection\(/.exec(text)?.[1];
       const used = /\bproblems\(/.test(text) || /^\s*problems,\s*$/m.test(text);
-      return imported && used && name !== undefined && registry.includes(name);
+      // Or the section file's own problems(), which its section names.
+      const own = file === `${module}.ts` && /^\s*problems: \(/m.test(text);
+      return (imported || own) && used && name !== undefined && registry.includes(name);
     });
   // Or imported as `problems as <alias>` from the component's module by config/checks/, and the alias called.
   const byChecks = (module: string) => {
@@ -249,24 +251,74 @@ test("no file only re-exports another (a shim): import from where the code lives
   expect(shims).toEqual([]);
 });
 
-test("no import cycle among the program's files (imports that exist at run time)", () => {
-  const program = SOURCES.filter(({ file }) => !file.startsWith("test/"));
-  const edges = new Map(program.map(({ file, imports }) => [file, imports.filter((i) => !i.typeOnly).map((i) => i.target)]));
-  const cycles: string[] = [];
-  const state = new Map<string, "open" | "done">();
+/** The program: what deploys (index.ts, config, components, preflight), apart from the lab. */
+const PROGRAM_ROOTS = ["index.ts", "config/", "components/", "preflight/"];
+const inProgram = (file: string) => PROGRAM_ROOTS.some((root) => file === root || file.startsWith(root));
+
+/** Each circle of a graph once: its strongly connected components of more than one node (Tarjan's), each sorted. */
+function circles(edges: ReadonlyMap<string, readonly string[]>): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
   const stack: string[] = [];
-  const visit = (file: string) => {
-    state.set(file, "open");
-    stack.push(file);
-    for (const next of edges.get(file) ?? []) {
-      if (state.get(next) === "open") cycles.push([...stack.slice(stack.indexOf(next)), next].join(" -> "));
-      else if (!state.has(next)) visit(next);
+  const onStack = new Set<string>();
+  const found: string[][] = [];
+  const visit = (node: string) => {
+    index.set(node, index.size);
+    low.set(node, index.get(node) as number);
+    stack.push(node);
+    onStack.add(node);
+    for (const next of edges.get(node) ?? []) {
+      if (!index.has(next)) {
+        visit(next);
+        low.set(node, Math.min(low.get(node) as number, low.get(next) as number));
+      } else if (onStack.has(next)) low.set(node, Math.min(low.get(node) as number, index.get(next) as number));
     }
-    stack.pop();
-    state.set(file, "done");
+    if (low.get(node) === index.get(node)) {
+      const circle: string[] = [];
+      let top: string;
+      do {
+        top = stack.pop() as string;
+        onStack.delete(top);
+        circle.push(top);
+      } while (top !== node);
+      if (circle.length > 1) found.push(circle.sort());
+    }
   };
-  for (const file of edges.keys()) if (!state.has(file)) visit(file);
-  expect(cycles).toEqual([]);
+  for (const node of edges.keys()) if (!index.has(node)) visit(node);
+  return found;
+}
+
+/**
+ * No circle of files in the program, type-only imports included: a circle ties its files so that
+ * none can be read or moved alone (a section and its problems, a component's args and its section).
+ * The lab's scripts are held to the imports that exist at run time.
+ */
+test("no circle of files: the program's imports of any kind, the scripts' at run time", () => {
+  const edges = new Map(
+    SOURCES.filter(({ file }) => !file.startsWith("test/")).map(({ file, imports }) => [
+      file,
+      imports.filter((i) => (inProgram(file) ? inProgram(i.target) : !i.typeOnly)).map((i) => i.target),
+    ]),
+  );
+  expect(circles(edges).map((circle) => circle.join(" <-> "))).toEqual([]);
+});
+
+/**
+ * No circle of folders in the program: index.ts, preflight/, config/ and components/ lean one way
+ * (index.ts → preflight → config → components), type-only imports included. The stack's config,
+ * its registry of sections and StackConfig, live in components/stack/, which config/ reads.
+ */
+test("no circle of the program's folders: index.ts, preflight/, config/, components/", () => {
+  const folderOf = (file: string) => file.split("/")[0];
+  const edges = new Map<string, string[]>();
+  for (const { file, imports } of SOURCES.filter(({ file }) => inProgram(file))) {
+    const from = folderOf(file);
+    for (const { target } of imports.filter((i) => inProgram(i.target))) {
+      const to = folderOf(target);
+      if (to !== from) edges.set(from, [...new Set([...(edges.get(from) ?? []), to])]);
+    }
+  }
+  expect(circles(edges).map((circle) => circle.join(" <-> "))).toEqual([]);
 });
 
 /** The unit of the layering a file belongs to: a component's folder (or file), the stack, the kit, or a top-level folder or file. */

@@ -3,7 +3,7 @@
  * when an app sends OTLP (`apps[].otlp`). The apps are not the tracing section's, so the default
  * is resolved here, where config composes the sections, over what the section resolved.
  */
-import type { AppTarget } from "../components/prometheus/args";
+import type { AppTarget } from "../prometheus/args";
 import type { ResolvedSections } from "./sections";
 
 /** Why tracing is on or off: `set`, tracing.enabled given in the stack; `apps`, not given, so on exactly when an app sends OTLP. */

@@ -4,24 +4,24 @@
  * itself (`hostnames`, which spans the edges).
  */
 import { z } from "zod";
-import { alertmanagerSection } from "../components/alertmanager/section";
-import { backupSection } from "../components/backup/section";
-import { cloudflareSection } from "../components/cloudflare-tunnel/section";
-import { kubeStateMetricsSection } from "../components/exporters/kube-state-metrics-section";
-import { nodeExporterSection } from "../components/exporters/node-exporter-section";
-import { grafanaSection } from "../components/grafana/section";
-import { hostname } from "../components/kit/fields";
-import { Profile } from "../components/kit/profiles";
-import { ComponentSection, SectionContext } from "../components/kit/section";
-import { networkPolicySection, priorityClassSection } from "../components/kit/stack-sections";
-import { logCollectorSection } from "../components/log-collector/section";
-import { lokiSection } from "../components/loki/section";
-import { monitorsSection } from "../components/monitors/section";
-import { thresholdsSection } from "../components/prometheus/rules/thresholds";
-import { prometheusSection } from "../components/prometheus/section";
-import { traefikSection } from "../components/traefik/section";
-import { watchSection } from "../components/kit/watch";
-import { tracingSection } from "../components/tracing/section";
+import { alertmanagerSection } from "../alertmanager/section";
+import { backupSection } from "../backup/section";
+import { cloudflareSection } from "../cloudflare-tunnel/section";
+import { kubeStateMetricsSection } from "../exporters/kube-state-metrics-section";
+import { nodeExporterSection } from "../exporters/node-exporter-section";
+import { grafanaSection } from "../grafana/section";
+import { hostname } from "../kit/fields";
+import { Profile } from "../kit/profiles";
+import { ComponentSection, SectionContext } from "../kit/section";
+import { networkPolicySection, priorityClassSection } from "../kit/stack-sections";
+import { logCollectorSection } from "../log-collector/section";
+import { lokiSection } from "../loki/section";
+import { monitorsSection } from "../monitors/section";
+import { thresholdsSection } from "../prometheus/rules/thresholds";
+import { prometheusSection } from "../prometheus/section";
+import { traefikSection } from "../traefik/section";
+import { watchSection } from "../kit/watch";
+import { tracingSection } from "../tracing/section";
 
 /**
  * The sections the components own (components/<component>/section.ts), in the stack file's order:
@@ -74,27 +74,20 @@ export function sectionDefaults(profile: Profile): ResolvedSections {
   ) as ResolvedSections;
 }
 
-/** The schema of each section, in the stack file's order: the components', and `hostnames`. */
-export const sectionSchemas = {
-  prometheus: COMPONENT_SECTIONS.prometheus.schema,
-  alertmanager: COMPONENT_SECTIONS.alertmanager.schema,
-  grafana: COMPONENT_SECTIONS.grafana.schema,
-  loki: COMPONENT_SECTIONS.loki.schema,
-  logCollector: COMPONENT_SECTIONS.logCollector.schema,
-  tracing: COMPONENT_SECTIONS.tracing.schema,
-  nodeExporter: COMPONENT_SECTIONS.nodeExporter.schema,
-  kubeStateMetrics: COMPONENT_SECTIONS.kubeStateMetrics.schema,
-  traefik: COMPONENT_SECTIONS.traefik.schema,
-  cloudflare: COMPONENT_SECTIONS.cloudflare.schema,
-  networkPolicy: COMPONENT_SECTIONS.networkPolicy.schema,
-  priorityClass: COMPONENT_SECTIONS.priorityClass.schema,
-  hostnames: z.strictObject({
-    grafana: hostname.optional(),
-    prometheus: hostname.optional(),
-    alertmanager: hostname.optional(),
-  }),
-  thresholds: COMPONENT_SECTIONS.thresholds.schema,
-  watch: COMPONENT_SECTIONS.watch.schema,
-  monitors: COMPONENT_SECTIONS.monitors.schema,
-  backup: COMPONENT_SECTIONS.backup.schema,
-};
+/** `hostnames`, the section config keeps itself: it spans the edges (Traefik's and the tunnel's). */
+const hostnamesSchema = z.strictObject({
+  grafana: hostname.optional(),
+  prometheus: hostname.optional(),
+  alertmanager: hostname.optional(),
+});
+
+/** Where `hostnames` sits in the stack file (and the key reference): after the edges' priorityClass. */
+const HOSTNAMES_AFTER: ComponentSectionName = "priorityClass";
+
+/** The schema of each section, in the stack file's order: the components' from the registry, and `hostnames`. */
+export const sectionSchemas = Object.fromEntries(
+  Object.entries(COMPONENT_SECTIONS).flatMap(([name, section]: [string, AnySection]) => [
+    [name, section.schema],
+    ...(name === HOSTNAMES_AFTER ? [["hostnames", hostnamesSchema]] : []),
+  ]),
+) as { [K in ComponentSectionName]: (typeof COMPONENT_SECTIONS)[K]["schema"] } & { hostnames: typeof hostnamesSchema };
