@@ -132,6 +132,22 @@ describe("a stack file of 0.1.0's shape", () => {
     );
   });
 
+  test("no tracing section at all, over a deployment that ran Jaeger: one is added at the end of config, and it renders", async () => {
+    const before = RELEASED.replace(/ {2}# Traces \(Jaeger[^]*?storage: \{ size: 20Gi \}\n\n/, "");
+    expect(before).not.toContain("monitoring:tracing");
+    const { code, text } = migrate(before, [], RAN_JAEGER);
+    expect(code).toBe(0);
+    expect(text).toBe(`${before}  monitoring:tracing:\n    enabled: true\n`);
+    const stackFile = path.join(tempDir(), "Pulumi.production.yaml");
+    fs.writeFileSync(stackFile, before);
+    await expect(renderStack({ stack: "production", stackFile, previousOutputs: RAN_JAEGER })).rejects.toThrow(
+      /monitoring:tracing\.enabled: is not set, .*npm run migrate -- --stack <stack> --previous/,
+    );
+    fs.writeFileSync(stackFile, text);
+    const rendered = await renderStack({ stack: "production", stackFile, previousOutputs: RAN_JAEGER });
+    expect(rendered.kubernetes.map((o) => `${o.object.kind}/${o.object.metadata.name}`)).toContain("StatefulSet/jaeger");
+  });
+
   test("without --previous, tracing is left as it is and the note says how to decide", () => {
     const { code, text, out } = migrate(previousShape());
     expect(code).toBe(0);
