@@ -78,7 +78,7 @@ function retiredAgentMessage(resourcesSet: boolean): string {
   return (
     `is "${RETIRED_AGENT}", which is no longer supported: Promtail reached its end of life in March 2026 (2026-03-02) and is not ` +
     `part of Loki 3.7 and later. Grafana Alloy replaces it and is the default: run ` +
-    `pulumi config rm --path logCollector.agent (or set logCollector.agent: alloy), then pulumi up. Alloy produces the same ` +
+    `npm run migrate -- --stack <stack>, which takes the key out (or pulumi config rm --path logCollector.agent), then pulumi up. Alloy produces the same ` +
     `streams and labels, so Loki and the dashboards keep working; it first reads the pods' current log files again from ` +
     `their first line, and Loki drops or merges the lines it already has (docs/operations.md, "From Promtail to Alloy")` +
     (resourcesSet

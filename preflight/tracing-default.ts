@@ -34,7 +34,8 @@ export function tracingDefaultProblems(raw: RawConfig, cfg: StackConfig, previou
         `is not set, and tracing now runs only when an app sends OTLP (apps[].otlp), which none of this stack's apps does; ` +
         `but this stack ran Jaeger: ${one ? "its claim" : "its claims"} ${claims.join(", ")} ${one ? "holds" : "hold"} spans. Say which you want: ` +
         `pulumi config set --path 'tracing.enabled' true keeps Jaeger and its spans; ` +
-        `pulumi config set --path 'tracing.enabled' false ${off} (see ${UPGRADE_NOTE}) (got nothing)`,
+        `pulumi config set --path 'tracing.enabled' false ${off}; npm run migrate -- --stack <stack> --previous <pulumi stack output --json> sets true ` +
+        `(see ${UPGRADE_NOTE}) (got nothing)`,
     },
   ];
 }

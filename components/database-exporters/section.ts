@@ -74,7 +74,7 @@ function resolve(
         message:
           `"sidecar" is no longer supported: an exporter container in the database's pod makes the pod NotReady, and takes the database ` +
           `out of its Service, whenever it is OOM-killed, crash-loops or its image cannot be pulled. Set mode: standalone and drop ` +
-          `target: the exporter then runs in its own pod in the stack's namespace and reaches "${db.name}" through its DSN, which must ` +
+          `target (npm run migrate -- --stack <stack> does both): the exporter then runs in its own pod in the stack's namespace and reaches "${db.name}" through its DSN, which must ` +
           `name the database's Service (for instance ${exporterHostExample(db.type, db.target?.name, db.target?.namespace)}), not localhost; a secretRef must be a Secret in the stack's ` +
           `namespace, or use pulumi config set --secret --path 'databaseDsns.${db.name}' <dsn>. The next pulumi up removes the ` +
           `sidecar: one rollout of the database's pods; run it when a restart of the database is acceptable (docs/configuration.md, "Databases: \`databases[]\`")`,
@@ -83,7 +83,7 @@ function resolve(
     } else if (db.target) {
       problems.push({
         key: `databases[${i}].target`,
-        message: `database "${db.name}": "target" was for sidecars, which are no longer supported; drop it (the exporter reaches the database through its DSN)`,
+        message: `database "${db.name}": "target" was for sidecars, which are no longer supported; drop it (npm run migrate -- --stack <stack> does; the exporter reaches the database through its DSN)`,
       });
     }
     if (db.secretRef && dsns[db.name] !== undefined) {

@@ -335,7 +335,9 @@ describe("Promtail, retired: a stack file that still selects it", () => {
     // The replacement, and the default.
     expect(message).toContain("Grafana Alloy replaces it and is the default");
     // The fix: the key and the value, as commands.
-    expect(message).toContain("run pulumi config rm --path logCollector.agent (or set logCollector.agent: alloy), then pulumi up");
+    expect(message).toContain(
+      "run npm run migrate -- --stack <stack>, which takes the key out (or pulumi config rm --path logCollector.agent), then pulumi up",
+    );
     // What the switch does, and where it is explained.
     expect(message).toContain('docs/operations.md, "From Promtail to Alloy"');
     expect(message).not.toContain("logCollector.resources");

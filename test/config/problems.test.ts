@@ -269,7 +269,7 @@ describe("stack config: bad input is refused with the key, what is allowed and w
       },
       {},
       [
-        /^monitoring:databases\[0\]\.mode: "sidecar" is no longer supported: an exporter container in the database's pod makes the pod NotReady, and takes the database out of its Service, whenever it is OOM-killed, crash-loops or its image cannot be pulled\. Set mode: standalone and drop target: .*name the database's Service \(for instance postgres\.shop\.svc:5432\), not localhost; a secretRef must be a Secret in the stack's namespace, or use pulumi config set --secret --path 'databaseDsns\.pg' <dsn>\. The next pulumi up removes the sidecar: one rollout of the database's pods/,
+        /^monitoring:databases\[0\]\.mode: "sidecar" is no longer supported: an exporter container in the database's pod makes the pod NotReady, and takes the database out of its Service, whenever it is OOM-killed, crash-loops or its image cannot be pulled\. Set mode: standalone and drop target \(npm run migrate -- --stack <stack> does both\): .*name the database's Service \(for instance postgres\.shop\.svc:5432\), not localhost; a secretRef must be a Secret in the stack's namespace, or use pulumi config set --secret --path 'databaseDsns\.pg' <dsn>\. The next pulumi up removes the sidecar: one rollout of the database's pods/,
         /^monitoring:databases\[1\]\.mode: "sidecar" is no longer supported: .*for instance redis\.shop\.svc:6379/,
       ],
     ],

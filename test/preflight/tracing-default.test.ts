@@ -51,7 +51,8 @@ describe("the problem, from the previous record and the config", () => {
           "is not set, and tracing now runs only when an app sends OTLP (apps[].otlp), which none of this stack's apps does; " +
           "but this stack ran Jaeger: its claim data-jaeger-0 holds spans. Say which you want: " +
           "pulumi config set --path 'tracing.enabled' true keeps Jaeger and its spans; " +
-          "pulumi config set --path 'tracing.enabled' false removes Jaeger and its claim with the spans " +
+          "pulumi config set --path 'tracing.enabled' false removes Jaeger and its claim with the spans; " +
+          "npm run migrate -- --stack <stack> --previous <pulumi stack output --json> sets true " +
           '(see docs/operations.md, "Tracing follows the apps") (got nothing)',
       },
     ]);

@@ -12,7 +12,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { ROOT, TIERS } from "../../lab/tools/tools";
 
-const STEPS = ["system-packages", "npm-ci", "render", "tools", "check-renovate", "test-offline", "jest-summary"];
+const STEPS = ["system-packages", "npm-ci", "check-changelog", "render", "tools", "check-renovate", "test-offline", "jest-summary"];
 
 interface Call {
   step: string;
@@ -125,7 +125,7 @@ test("every step of every ci job runs, and the run passes when they pass", () =>
   expect(inJobs.filter((s) => !called.has(s))).toEqual([]);
   for (const tier of TIERS) expect(run.calls.map((c) => c.step)).toContain(`tools ${tier}`);
   expect(run.calls.map((c) => c.step)).toEqual(expect.arrayContaining(["test-cluster", "test-live"]));
-  expect(run.steps).toHaveLength(12);
+  expect(run.steps).toHaveLength(13);
   // How busy the cores were over the run, from /proc/stat: at most all of them.
   const cpu = /CPU: (\d+) core-minutes busy of the (\d+) the run had on (\d+) cores \((\d+)%; every 0.5 s in out\/ci\/cpu.tsv\)/.exec(
     run.output,

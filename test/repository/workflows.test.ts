@@ -1142,6 +1142,14 @@ describe("the steps' scripts, run here", () => {
     expect({ status: r.status, calls: r.calls }).toEqual({ status: 0, calls: [command] });
   });
 
+  test(".ci/check-changelog compares with the pull request's target, else CHANGELOG_BASE, else the commit before HEAD (npm stubbed)", () => {
+    const calls = (env: Record<string, string>) => step("check-changelog", [], { env, stubs: { npm: "" } });
+    const check = "npm run --silent changelog:check -- --base";
+    expect(calls({ GITHUB_BASE_REF: "main", CHANGELOG_BASE: "" })).toEqual({ status: 0, output: "", calls: [`${check} origin/main`] });
+    expect(calls({ GITHUB_BASE_REF: "", CHANGELOG_BASE: "v1" }).calls).toEqual([`${check} v1`]);
+    expect(calls({ GITHUB_BASE_REF: "", CHANGELOG_BASE: "" }).calls).toEqual([`${check} HEAD^`]);
+  });
+
   test(".ci/require-ci-success passes a commit ci succeeded on, and refuses any other (gh stubbed)", () => {
     const env = { GITHUB_REPOSITORY: "team/monitoring", DEPLOY_SHA: "a".repeat(40) };
     const passed = step("require-ci-success", [], { env, stubs: { gh: "echo 1" } });
