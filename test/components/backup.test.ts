@@ -10,7 +10,7 @@
 import { scheduleGapSeconds } from "../../components/backup/schedule";
 import { images } from "../../components/images";
 import { K8sObject, Rendered } from "../../scripts/lib/render";
-import { CronJobObject, parseRestoreArgs, restoreJob, restoreRefusal } from "../../scripts/lib/restore";
+import { CronJobObject, kubeContextProblem, parseRestoreArgs, restoreJob, restoreRefusal } from "../../scripts/lib/restore";
 import { objectOf, objectsOf, render } from "../support/render";
 import { parse, problems } from "../config/support";
 import { schemaProblems } from "../support/schema";
@@ -335,5 +335,32 @@ describe("npm run restore's arguments and refusal (scripts/lib/restore.ts)", () 
     expect(restoreRefusal("monitoring-staging", "grafana", { replicas: 0, pods: ["pod/grafana-1"] })).toMatch(/pods still there/);
     expect(restoreRefusal("monitoring-staging", "grafana", undefined)).toMatch(/no deployment grafana in namespace monitoring-staging/);
     expect(restoreRefusal("monitoring-staging", "loki", { replicas: 0, pods: [] })).toBeUndefined();
+  });
+
+  test("kubectl's context, wrong or missing, said in one line (kubectl's own answers)", () => {
+    const none = { ok: false, out: "", err: "error: current-context is not set\n" };
+    const lab = { ok: true, out: "lab\n", err: "" };
+    const refused = {
+      ok: false,
+      out: "",
+      err:
+        'E1125 03:21:39.041535     367 memcache.go:265] "Unhandled Error" err="couldn\'t get current server API group list: Get \\"https://127.0.0.1:1/api?timeout=32s\\": dial tcp 127.0.0.1:1: connect: connection refused"\n' +
+        "The connection to the server 127.0.0.1:1 was refused - did you specify the right host or port?\n",
+    };
+    const missing = { ok: false, out: "", err: 'Error from server (NotFound): namespaces "monitoring-staging" not found\n' };
+    const said = [
+      kubeContextProblem("staging", "", none),
+      kubeContextProblem("staging", "monitoring-staging", lab, refused),
+      kubeContextProblem("staging", "monitoring-staging", lab, missing),
+    ];
+    expect(said).toEqual([
+      "no kube context: kubectl has none set (KUBECONFIG or ~/.kube/config), so it cannot reach the cluster of stack staging: kubectl config use-context <its context>, then run this again",
+      'kube context "lab" does not answer: The connection to the server 127.0.0.1:1 was refused - did you specify the right host or port? (kubectl config use-context <the cluster of stack staging>)',
+      'kube context "lab" has no namespace monitoring-staging: it is not the cluster stack staging is deployed to (kubectl config use-context <its context>)',
+    ]);
+    expect(said.every((line) => !line?.includes("\n"))).toBe(true);
+    expect(
+      kubeContextProblem("staging", "monitoring-staging", lab, { ok: true, out: "namespace/monitoring-staging", err: "" }),
+    ).toBeUndefined();
   });
 });
