@@ -285,11 +285,11 @@ describe("backups fail safe: the store stopped mid-upload, a listing refused, a 
     const outcomes: string[] = [];
     const said: Array<{ n: number; status: number | null; made: number; why: string }> = [];
     /** A run with listing `n` (of the folder `prefix`, or any) refused. */
-    async function refused(n: number, prefix?: string): Promise<void> {
+    async function refused(n: number, prefix?: string, afterManifest = false): Promise<void> {
       const before = bucket("grafana").complete;
       await pause(1100);
       expect((await phase("grafana", ["snapshot"], keep)).status).toBe(0);
-      proxy.arm({ kind: "deny-listing", listing: n, ...(prefix ? { prefix } : {}) });
+      proxy.arm({ kind: "deny-listing", listing: n, afterManifest, ...(prefix ? { prefix } : {}) });
       const r = await phase("grafana", ["upload"], keep);
       const after = bucket("grafana").complete;
       // No complete backup deleted, whichever listing was refused.
@@ -301,7 +301,9 @@ describe("backups fail safe: the store stopped mid-upload, a listing refused, a 
         .filter((l) => !l.includes("could not push"));
       const why = (lines.pop() ?? "").replace(/^backup staging\/grafana: /, "");
       said.push({ n, status: r.status, made: after.length - before.length, why });
-      outcomes.push(`${prefix ? "of the oldest backup's folder " : ""}${n}: ${r.status === 0 ? "done" : `failed (${why.split(" (")[0]})`}`);
+      outcomes.push(
+        `${prefix ? "of the oldest backup's folder " : afterManifest ? "after the manifest " : ""}${n}: ${r.status === 0 ? "done" : `failed (${why.split(" (")[0]})`}`,
+      );
     }
     // The listings of one folder, the oldest complete backup's, each refused in turn: the one that checks it is complete among them.
     const oldest = `staging/grafana/${bucket("grafana").complete[0]}/`;
@@ -311,6 +313,12 @@ describe("backups fail safe: the store stopped mid-upload, a listing refused, a 
     expect(ofFolder).toBeGreaterThan(0);
     for (let n = 1; n <= ofFolder; n++) await refused(n, oldest);
     for (let n = 1; n <= listings; n++) await refused(n);
+    // Those after the new backup's manifest went up (retention's), each refused in turn: counted from there, so that none shifts out of reach.
+    proxy.arm({ kind: "deny-listing", listing: 0, afterManifest: true });
+    await backUp("grafana", keep);
+    const afterManifest = proxy.listings;
+    expect(afterManifest).toBeGreaterThan(0);
+    for (let n = 1; n <= afterManifest; n++) await refused(n, undefined, true);
 
     // A run that could not list failed with the script's reason (exit 1); one that went on made a complete backup.
     for (const o of said) {
@@ -323,7 +331,7 @@ describe("backups fail safe: the store stopped mid-upload, a listing refused, a 
       });
     }
     figures.push(
-      `a listing refused at each of the ${ofFolder} listings of the oldest backup's folder in a run, then at each of the ${listings} listings of a run: ` +
+      `a listing refused at each of the ${ofFolder} listings of the oldest backup's folder in a run, at each of the ${listings} listings of a run, then at each of the ${afterManifest} after its manifest: ` +
         `${outcomes.join(", ")}; 0 complete backups deleted`,
     );
 

@@ -17,9 +17,10 @@ export type StoreFault =
   | { kind: "none" }
   /**
    * The listing of this number (1 for the next one) answered 403 AccessDenied; the others pass.
-   * With `prefix`, only the listings of that folder (their prefix starts with it) are counted.
+   * With `prefix`, only the listings of that folder (their prefix starts with it) are counted; with
+   * `afterManifest`, only those after a manifest (a PUT of a COMPLETE.json) went up.
    */
-  | { kind: "deny-listing"; listing: number; prefix?: string }
+  | { kind: "deny-listing"; listing: number; prefix?: string; afterManifest?: boolean }
   /** The store stops once this many bytes of request bodies (uploads) went through. */
   | { kind: "stop-after-upload"; bytes: number }
   /** The store stops once this many bytes of object bodies (downloads) came back. */
@@ -37,6 +38,8 @@ export class StoreProxy implements RunServer {
   uploaded = 0;
   downloaded = 0;
   stopped = false;
+  /** Whether a manifest (COMPLETE.json) was uploaded since the last `arm`. */
+  manifest = false;
   private server: http.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly upstreams = new Set<http.ClientRequest>();
@@ -55,6 +58,7 @@ export class StoreProxy implements RunServer {
     this.listings = 0;
     this.uploaded = 0;
     this.downloaded = 0;
+    this.manifest = false;
   }
 
   async start(): Promise<void> {
@@ -86,7 +90,10 @@ export class StoreProxy implements RunServer {
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? "/", `http://${LOOPBACK}`);
     const fault = this.fault;
-    const counted = fault.kind !== "deny-listing" || (url.searchParams.get("prefix") ?? "").startsWith(fault.prefix ?? "");
+    if (req.method === "PUT" && url.pathname.endsWith("/COMPLETE.json")) this.manifest = true;
+    const counted =
+      fault.kind !== "deny-listing" ||
+      ((url.searchParams.get("prefix") ?? "").startsWith(fault.prefix ?? "") && (!fault.afterManifest || this.manifest));
     if (isListing(req.method ?? "", url) && counted) {
       this.listings += 1;
       if (fault.kind === "deny-listing" && fault.listing === this.listings) {
