@@ -19,6 +19,7 @@
  *
  * `BACKUP_SCRIPT=<file>` runs another copy of the script (main's, to show these failing on it).
  */
+import { spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -239,11 +240,14 @@ describe("backups fail safe: the store stopped mid-upload, a listing refused, a 
       });
       // Prometheus' volume holds no snapshot; the partial upload is there, not complete.
       expect(fs.readdirSync(path.join(data.prometheus, "snapshots"))).toEqual([]);
-      expect(bucket("prometheus")).toEqual({ complete: good, incomplete: [expect.stringMatching(/^staging-prometheus-/)] });
-      const partial = bucket("prometheus").incomplete[0];
+      // The files done before the cut are in a folder of their own, without a manifest (none, if none was done).
+      const cutBucket = bucket("prometheus");
+      expect(cutBucket.complete).toEqual(good);
+      expect(cutBucket.incomplete.length).toBeLessThanOrEqual(1);
+      const partial = cutBucket.incomplete[0] ?? "";
       figures.push(
         `store stopped after ${proxy.uploaded} bytes uploaded (of a ${size}-file backup): the upload failed in ${cut.seconds.toFixed(1)} s, ` +
-          `0 snapshots left, ${Object.keys(digest(path.join(folder("prometheus"), partial))).length} files of an incomplete folder left until the next run`,
+          `0 snapshots left, ${partial ? Object.keys(digest(path.join(folder("prometheus"), partial))).length : 0} files of an incomplete folder left until the next run`,
       );
       // The failure is pushed, and BackupFailed's expression (as rendered) holds for it.
       const failed = await query('monitoring_backup_last_failure_timestamp_seconds{job="backup", component="prometheus"}');
@@ -271,6 +275,21 @@ describe("backups fail safe: the store stopped mid-upload, a listing refused, a 
       expect(after.incomplete).toEqual([]);
       expect(after.complete).toEqual([good[0], expect.stringMatching(/^staging-prometheus-/)]);
       expect(after.complete[1] > partial).toBe(true);
+
+      // The Job's deadline (SIGTERM) mid-upload, the store holding the upload: the trap stops rclone and removes the snapshot.
+      expect((await phase("prometheus", ["snapshot"])).status).toBe(0);
+      proxy.arm({ kind: "hold-uploads" });
+      const upload = spawn("sh", [script, "upload"], { env: env("prometheus", "upload", {}), stdio: "ignore" });
+      const ended = new Promise<number | string | null>((resolve) => upload.once("exit", (code, signal) => resolve(code ?? signal)));
+      await run.waitFor("an upload held by the store", () => (proxy.held > 0 ? true : undefined), 30_000, 50);
+      const termAt = Date.now();
+      upload.kill("SIGTERM");
+      expect(await ended).toBe(143);
+      expect(fs.readdirSync(path.join(data.prometheus, "snapshots"))).toEqual([]);
+      figures.push(`SIGTERM mid-upload (the Job's deadline): the run ended in ${Date.now() - termAt} ms, exit 143, 0 snapshots left`);
+      await proxy.stop();
+      await proxy.start();
+      proxy.arm({ kind: "none" });
     });
   });
 

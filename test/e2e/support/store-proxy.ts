@@ -24,7 +24,9 @@ export type StoreFault =
   /** The store stops once this many bytes of request bodies (uploads) went through. */
   | { kind: "stop-after-upload"; bytes: number }
   /** The store stops once this many bytes of object bodies (downloads) came back. */
-  | { kind: "stop-after-download"; bytes: number };
+  | { kind: "stop-after-download"; bytes: number }
+  /** The store takes uploads' requests but never reads their bodies: an upload that hangs. */
+  | { kind: "hold-uploads" };
 
 /** A listing: a GET of the bucket with a listing's query (ListObjects, ListObjectsV2). */
 export function isListing(method: string, url: URL): boolean {
@@ -40,6 +42,8 @@ export class StoreProxy implements RunServer {
   stopped = false;
   /** Whether a manifest (COMPLETE.json) was uploaded since the last `arm`. */
   manifest = false;
+  /** Uploads held (`hold-uploads`) since the last `arm`. */
+  held = 0;
   private server: http.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly upstreams = new Set<http.ClientRequest>();
@@ -59,6 +63,7 @@ export class StoreProxy implements RunServer {
     this.uploaded = 0;
     this.downloaded = 0;
     this.manifest = false;
+    this.held = 0;
   }
 
   async start(): Promise<void> {
@@ -104,6 +109,11 @@ export class StoreProxy implements RunServer {
         );
         return;
       }
+    }
+    if (fault.kind === "hold-uploads" && (req.method === "PUT" || req.method === "POST")) {
+      req.pause();
+      this.held += 1;
+      return;
     }
     const up = http.request(
       { host: LOOPBACK, port: this.upstreamPort, method: req.method, path: req.url, headers: req.headers, agent: false },
