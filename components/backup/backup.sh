@@ -49,7 +49,7 @@ need() { for v in "$@"; do eval "[ -n \"\${$v:-}\" ]" || fail "$v is not set"; d
 push() {
   [ -n "${BACKUP_PUSH_URL:-}" ] || return 0
   now=$(date +%s)
-  attrs="{\"key\":\"stack\",\"value\":{\"stringValue\":\"$BACKUP_STACK\"}},{\"key\":\"component\",\"value\":{\"stringValue\":\"$BACKUP_COMPONENT\"}}"
+  attrs="{\"key\":\"stack\",\"value\":{\"stringValue\":\"${BACKUP_STACK:-}\"}},{\"key\":\"component\",\"value\":{\"stringValue\":\"${BACKUP_COMPONENT:-}\"}}"
   metrics=""
   for pair in "$@"; do
     set -- $pair
