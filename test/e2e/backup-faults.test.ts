@@ -234,12 +234,12 @@ describe("backups fail safe: the store stopped mid-upload, a listing refused, a 
       proxy.arm({ kind: "stop-after-upload", bytes: 64 * 1024 });
       const cut = await phase("prometheus", ["upload"]);
       expect(proxy.stopped).toBe(true);
+      // Prometheus' volume holds no snapshot; the partial upload is there, not complete.
+      expect(fs.readdirSync(path.join(data.prometheus, "snapshots"))).toEqual([]);
       expect({ status: cut.status, stderr: cut.stderr }).toEqual({
         status: 1,
         stderr: expect.stringContaining("the upload of staging-prometheus-"),
       });
-      // Prometheus' volume holds no snapshot; the partial upload is there, not complete.
-      expect(fs.readdirSync(path.join(data.prometheus, "snapshots"))).toEqual([]);
       // The files done before the cut are in a folder of their own, without a manifest (none, if none was done).
       const cutBucket = bucket("prometheus");
       expect(cutBucket.complete).toEqual(good);
