@@ -140,3 +140,26 @@ export function restoreJob(cronJob: CronJobObject, opts: Pick<RestoreOptions, "f
     },
   };
 }
+
+/** What kubectl answered: `config current-context`, then `get namespace <namespace>` in it. */
+export interface KubeAnswer {
+  ok: boolean;
+  out: string;
+  err: string;
+}
+
+/**
+ * Why kubectl's current context cannot restore this stack, in one line, or undefined: none set
+ * (kubectl would try localhost:8080), a cluster it cannot reach, or one without the stack's namespace.
+ */
+export function kubeContextProblem(stack: string, namespace: string, current: KubeAnswer, probe?: KubeAnswer): string | undefined {
+  const context = current.out.trim();
+  if (!current.ok || context === "")
+    return `no kube context: kubectl has none set (KUBECONFIG or ~/.kube/config), so it cannot reach the cluster of stack ${stack}: kubectl config use-context <its context>, then run this again`;
+  if (!probe || probe.ok) return undefined;
+  // kubectl's last line says it (the lines before are its client's retries).
+  const said = probe.err.trim().split("\n").pop() ?? "";
+  if (/NotFound|not found/i.test(said))
+    return `kube context "${context}" has no namespace ${namespace}: it is not the cluster stack ${stack} is deployed to (kubectl config use-context <its context>)`;
+  return `kube context "${context}" does not answer: ${said.replace(/^error: /, "")} (kubectl config use-context <the cluster of stack ${stack}>)`;
+}

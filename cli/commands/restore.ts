@@ -5,12 +5,13 @@
  *   npm run restore -- --stack <name> --component <component> --from <backup|latest> [--replace]
  *
  * Renders the stack (as `npm run render` does) for its CronJob backup-<component>, checks with
- * kubectl (the current context) that the component's workload is scaled to 0, then runs the Job
+ * kubectl (the current context: none set, unreachable, or without the stack's namespace is said in
+ * one line) that the component's workload is scaled to 0, then runs the Job
  * made from the CronJob and prints its log. Exits 1 when refused or when the Job fails.
  */
 import { spawnSync } from "child_process";
 import { renderStack } from "../render-stack";
-import { CronJobObject, RESTORABLE, WorkloadState, parseRestoreArgs, restoreJob, restoreRefusal } from "../restore";
+import { CronJobObject, RESTORABLE, WorkloadState, kubeContextProblem, parseRestoreArgs, restoreJob, restoreRefusal } from "../restore";
 
 const KUBECTL = process.env.KUBECTL ?? "kubectl";
 
@@ -42,6 +43,13 @@ export async function main(): Promise<number> {
     console.error(options);
     return 2;
   }
+  // kubectl's context first, in one line: none set (kubectl's own error names localhost:8080), unreachable, another cluster.
+  const current = kubectl(["config", "current-context"]);
+  const none = kubeContextProblem(options.stack, "", current);
+  if (none) {
+    console.error(none);
+    return 1;
+  }
   const rendered = await renderStack({ stack: options.stack, sets: options.sets });
   const cronJob = rendered.kubernetes.find((o) => o.object.kind === "CronJob" && o.object.metadata.name === `backup-${options.component}`)
     ?.object as unknown as CronJobObject | undefined;
@@ -52,6 +60,11 @@ export async function main(): Promise<number> {
     return 1;
   }
   const namespace = cronJob.metadata.namespace;
+  const elsewhere = kubeContextProblem(options.stack, namespace, current, kubectl(["get", "namespace", namespace, "-o", "name"]));
+  if (elsewhere) {
+    console.error(elsewhere);
+    return 1;
+  }
   const workload = RESTORABLE[options.component];
   if (!options.list) {
     const refusal = restoreRefusal(

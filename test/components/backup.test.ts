@@ -10,7 +10,7 @@
 import { scheduleGapSeconds } from "../../components/backup/schedule";
 import { images } from "../../components/images";
 import { K8sObject, Rendered } from "../../cli/render";
-import { CronJobObject, parseRestoreArgs, restoreJob, restoreRefusal } from "../../cli/restore";
+import { CronJobObject, kubeContextProblem, parseRestoreArgs, restoreJob, restoreRefusal } from "../../cli/restore";
 import { objectOf, objectsOf, render } from "../support/render";
 import { parse, problems } from "../config/support";
 import { schemaProblems } from "../support/schema";
@@ -96,11 +96,62 @@ describe("the backup section", () => {
     );
   });
 
+  test("a bucket name the store refuses, and an endpoint with a path, are refused with the rule and the fix", () => {
+    const on = { enabled: true, endpoint: "https://0123456789abcdef.r2.cloudflarestorage.com" };
+    const keys = { backupAccessKeyId: "k", backupSecretAccessKey: "s" };
+    const of = (backup: Record<string, unknown>) => problems("staging", { backup: { ...on, ...backup } }, keys);
+    expect(of({ bucket: "Acme_Monitoring_Backups" })).toEqual([
+      'monitoring:backup.bucket: must be a bucket name the store takes: R2 takes 3 to 63 lowercase letters, digits and hyphens, beginning and ending with a letter or digit; got "Acme_Monitoring_Backups"',
+    ]);
+    expect(
+      of({ bucket: "acme-monitoring-backups", endpoint: "https://0123456789abcdef.r2.cloudflarestorage.com/acme-monitoring-backups" }),
+    ).toEqual([
+      'monitoring:backup.endpoint: must be the store\'s address alone, without a path, query or fragment: set it to https://0123456789abcdef.r2.cloudflarestorage.com; got "https://0123456789abcdef.r2.cloudflarestorage.com/acme-monitoring-backups"',
+    ]);
+    expect(of({ bucket: "acme-backups", endpoint: "https://0123456789abcdef.r2.cloudflarestorage.com/other-bucket/" })).toEqual([
+      expect.stringContaining(
+        'set it to https://0123456789abcdef.r2.cloudflarestorage.com (its path names "other-bucket": the bucket goes in backup.bucket)',
+      ),
+    ]);
+    // Each store's own rule: R2 takes no dot, S3 and MinIO do (not two in a row), B2 takes capitals but no fewer than 6.
+    const refused = (provider: string, bucket: string) => {
+      const backup = { ...on, provider, bucket, region: "eu-central-1", endpoint: "https://store.example.com" };
+      return (() => {
+        try {
+          parse("staging", { backup }, keys);
+          return false;
+        } catch {
+          return of(backup).some((p) => p.startsWith("monitoring:backup.bucket:"));
+        }
+      })();
+    };
+    const cases: Array<[string, string, boolean]> = [
+      ["r2", "acme-backups", false],
+      ["r2", "acme.backups", true],
+      ["r2", "ab", true],
+      ["r2", "-acme", true],
+      ["r2", "a".repeat(63), false],
+      ["r2", "a".repeat(64), true],
+      ["s3", "acme.backups", false],
+      ["s3", "acme..backups", true],
+      ["s3", "192.168.5.4", true],
+      ["s3", "xn--acme", true],
+      ["s3", "acme-s3alias", true],
+      ["s3", "Acme", true],
+      ["minio", "acme_backups", true],
+      ["minio", "acme-backups", false],
+      ["b2", "Acme-Backups", false],
+      ["b2", "acme", true],
+      ["b2", "b2-acme-backups", true],
+    ];
+    expect(cases.map(([provider, bucket]) => [provider, bucket, refused(provider, bucket)])).toEqual(cases);
+  });
+
   test("off, the section's values are not checked, and S3 needs no endpoint", () => {
     expect(parse("staging", { backup: { enabled: false, schedule: "0 3 1 * *" } }).config.backup.enabled).toBe(false);
     const s3 = parse(
       "staging",
-      { backup: { enabled: true, provider: "s3", region: "eu-central-1", bucket: "b" } },
+      { backup: { enabled: true, provider: "s3", region: "eu-central-1", bucket: "acme-monitoring-backups" } },
       {
         backupAccessKeyId: "k",
         backupSecretAccessKey: "s",
@@ -284,5 +335,32 @@ describe("npm run restore's arguments and refusal (cli/restore.ts)", () => {
     expect(restoreRefusal("monitoring-staging", "grafana", { replicas: 0, pods: ["pod/grafana-1"] })).toMatch(/pods still there/);
     expect(restoreRefusal("monitoring-staging", "grafana", undefined)).toMatch(/no deployment grafana in namespace monitoring-staging/);
     expect(restoreRefusal("monitoring-staging", "loki", { replicas: 0, pods: [] })).toBeUndefined();
+  });
+
+  test("kubectl's context, wrong or missing, said in one line (kubectl's own answers)", () => {
+    const none = { ok: false, out: "", err: "error: current-context is not set\n" };
+    const lab = { ok: true, out: "lab\n", err: "" };
+    const refused = {
+      ok: false,
+      out: "",
+      err:
+        'E1125 03:21:39.041535     367 memcache.go:265] "Unhandled Error" err="couldn\'t get current server API group list: Get \\"https://127.0.0.1:1/api?timeout=32s\\": dial tcp 127.0.0.1:1: connect: connection refused"\n' +
+        "The connection to the server 127.0.0.1:1 was refused - did you specify the right host or port?\n",
+    };
+    const missing = { ok: false, out: "", err: 'Error from server (NotFound): namespaces "monitoring-staging" not found\n' };
+    const said = [
+      kubeContextProblem("staging", "", none),
+      kubeContextProblem("staging", "monitoring-staging", lab, refused),
+      kubeContextProblem("staging", "monitoring-staging", lab, missing),
+    ];
+    expect(said).toEqual([
+      "no kube context: kubectl has none set (KUBECONFIG or ~/.kube/config), so it cannot reach the cluster of stack staging: kubectl config use-context <its context>, then run this again",
+      'kube context "lab" does not answer: The connection to the server 127.0.0.1:1 was refused - did you specify the right host or port? (kubectl config use-context <the cluster of stack staging>)',
+      'kube context "lab" has no namespace monitoring-staging: it is not the cluster stack staging is deployed to (kubectl config use-context <its context>)',
+    ]);
+    expect(said.every((line) => !line?.includes("\n"))).toBe(true);
+    expect(
+      kubeContextProblem("staging", "monitoring-staging", lab, { ok: true, out: "namespace/monitoring-staging", err: "" }),
+    ).toBeUndefined();
   });
 });
