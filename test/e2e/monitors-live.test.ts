@@ -26,7 +26,8 @@ import { operatorRuleFiles } from "../../preflight/operator-rules";
 import { kubeStateMetricsFlags } from "../../components/exporters/kube-state-metrics";
 import { prometheusRuleStateConfig } from "../../components/monitors/state-metrics";
 import { OPERATOR_LOADED_KEY } from "../../components/prometheus/rules/operator-rules";
-import { builtinNames } from "../../preflight/team-content";
+import { tenantRulePolicy } from "../../preflight/tenant-policy";
+import { parse } from "../config/support";
 import { render } from "../support/render";
 import { localRun } from "./support/local-run";
 
@@ -101,7 +102,12 @@ beforeAll(async () => {
     const o = YAML.parse(fs.readFileSync(path.join(FIXTURES, f), "utf8")) as { metadata: { name: string }; spec: unknown };
     return { namespace: NS, name: o.metadata.name, generation: 1, spec: o.spec };
   });
-  for (const [key, text] of operatorRuleFiles(objects, builtinNames(), [], "monitoring:monitors.rules").files) {
+  for (const [key, text] of operatorRuleFiles(
+    objects,
+    tenantRulePolicy(parse("staging", { profile: "staging", environment: "staging", monitors: { enabled: true } }).config),
+    [],
+    "monitoring:monitors.rules",
+  ).files) {
     fs.writeFileSync(path.join(rules, key), text);
     if (key === OPERATOR_LOADED_KEY) {
       const doc = YAML.parse(text) as { groups: Array<{ rules: Array<{ alert?: string; expr: string }> }> };

@@ -13,7 +13,8 @@ import * as YAML from "yaml";
 import { EXISTING_METRIC, PrometheusRuleObject } from "../../components/prometheus/rules/operator-rules";
 import { runBinary, promtool } from "../../scripts/lib/local/binaries";
 import { operatorRuleFiles } from "../../preflight/operator-rules";
-import { builtinNames } from "../../preflight/team-content";
+import { tenantRulePolicy } from "../../preflight/tenant-policy";
+import { parse } from "../config/support";
 import { render } from "../support/render";
 
 const FIXTURES = path.join(__dirname, "..", "fixtures", "operator-objects");
@@ -61,7 +62,12 @@ describe("charts' PrometheusRules under the deployed promtool", () => {
   ];
   let files: Array<[string, string]>;
   beforeAll(() => {
-    files = operatorRuleFiles(objects, builtinNames(), [], "monitoring:monitors.rules").files;
+    files = operatorRuleFiles(
+      objects,
+      tenantRulePolicy(parse("staging", { profile: "staging", environment: "staging", monitors: { enabled: true } }).config),
+      [],
+      "monitoring:monitors.rules",
+    ).files;
     for (const [key, text] of files) fs.writeFileSync(path.join(dir, key), text);
   });
 
