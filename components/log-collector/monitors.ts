@@ -23,6 +23,7 @@
 import { AlloyBlock, AlloyExpr, ruleBlock } from "./alloy-syntax";
 import { RelabelRule } from "./relabelling";
 import { ENVIRONMENT_LABEL } from "../kit/database-exporters";
+import { programmingError } from "../kit/problems";
 
 /** What the collector reads of the monitors. */
 export interface AlloyMonitorsArgs {
@@ -110,12 +111,13 @@ export function monitorJobsRegex(namespace: string, names: readonly string[]): s
  * The watchers and the remote writer of their samples: per namespace read, the three watchers
  * (theirs to `monitors_<ns>`, which sets the namespace, or straight to the writer when
  * monitors.honorLabels names the namespace), and for the objects it names by `<ns>/<name>` a second
- * set that keeps only their targets (the first then drops them). Throws without the namespaces:
- * the collector cannot hold a monitor of a namespace it does not know to it.
+ * set that keeps only their targets (the first then drops them). The namespaces are needed: the
+ * collector cannot hold a monitor of a namespace it does not know to it (config refuses their absence).
  */
 export function monitorBlocks(args: AlloyMonitorsArgs): AlloyBlock[] {
   if (args.namespaces === undefined || args.namespaces.length === 0) {
-    throw new Error("monitors: the namespaces whose monitors are read must be given, so that each one's series are held to it");
+    // config/checks/monitors.ts refuses monitors without them (every namespace watched needs monitors.namespaces).
+    programmingError("monitors: the namespaces whose monitors are read must be given, so that each one's series are held to it");
   }
   const writer = new AlloyExpr(`prometheus.remote_write.${MONITORS_LABEL}.receiver`);
   const honoured = args.honorLabels ?? [];
