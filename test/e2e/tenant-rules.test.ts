@@ -50,7 +50,9 @@ const unitTest = (ruleFile: string) => ({
         { series: 'up{namespace="shop", job="api", instance="10.0.0.1:80"}', values: "0x10" },
         { series: 'up{namespace="billing", job="api", instance="10.0.0.2:80"}', values: "1x10" },
       ],
-      promql_expr_test: [{ expr: "billing:up:count", eval_time: "5m", exp_samples: [{ labels: 'billing:up:count{namespace="billing"}', value: 1 }] }],
+      promql_expr_test: [
+        { expr: "billing:up:count", eval_time: "5m", exp_samples: [{ labels: 'billing:up:count{namespace="billing"}', value: 1 }] },
+      ],
       alert_rule_test: [
         { eval_time: "5m", alertname: "ShopApiDown", exp_alerts: [] },
         { eval_time: "5m", alertname: "Sneaky", exp_alerts: [{ exp_labels: { severity: "warning", namespace: "billing" } }] },
