@@ -19,8 +19,6 @@ import { render } from "../support/render";
 import { localRun } from "./support/local-run";
 import { RunningAlertmanager, renderedAlertmanager } from "./support/alertmanager";
 
-jest.setTimeout(180_000);
-
 interface Delivered {
   channel: string;
   labels: Record<string, string>;
