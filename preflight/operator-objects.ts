@@ -13,7 +13,7 @@ import { monitorNamespaces, monitorsRun } from "../components/stack/args";
 import { KubeGet, kubeConnection, kubeGetter } from "./kube-api";
 import { crdReader, readCrdPlan } from "./operator-crds";
 import { operatorRuleFiles, ruleLister } from "./operator-rules";
-import { builtinNames } from "./team-content";
+import { tenantRulePolicy } from "./tenant-policy";
 
 export interface OperatorObjects {
   crdKinds: MonitorKind[];
@@ -38,7 +38,7 @@ export async function readOperatorObjects(
   const crdsKey = `${project}:monitors.crds`;
   const rulesKey = `${project}:monitors.rules`;
   const matchers = prometheusRuleStateConfig(cfg.monitors.selector).matchers;
-  const builtin = cfg.monitors.rules ? builtinNames() : undefined;
+  const builtin = cfg.monitors.rules ? tenantRulePolicy(cfg) : undefined;
   if (offline) {
     const all = Object.keys(MONITOR_KINDS) as MonitorKind[];
     const crdKinds = cfg.monitors.crds === "external" ? [] : all;

@@ -2,10 +2,14 @@
  * The cluster's PrometheusRule objects (monitors.rules), read before any resource at preview and
  * up, and turned into Prometheus rule files (components/prometheus/rules/operator-rules.ts). Each
  * object is checked as the team's own rule files are (preflight/team-content.ts: the fields
- * Prometheus takes, durations, names, a recording rule not named like a built-in one) and every
- * expression parsed with Prometheus' own grammar (@prometheus-io/lezer-promql). Prometheus refuses
- * every rule file when one does not load, so an object with a problem is left out, with a warning
- * naming it and the problem, and the others are loaded. PrometheusRuleNotLoaded then fires for it.
+ * Prometheus takes, durations, names, no rule named like a built-in alert or record), against what
+ * a tenant may not do (preflight/tenant-policy.ts: record a series the built-in rules read, set a
+ * label the stack routes on, a severity outside the known set, another namespace), and every
+ * expression parsed with Prometheus' own grammar (@prometheus-io/lezer-promql), before and after
+ * it is held to the object's namespace. Prometheus refuses every rule file when one does not load,
+ * and a rule the policy refuses could fake or mute another namespace's alert, so an object with a
+ * problem is left out whole, with a warning naming it and the problem, and the others are loaded.
+ * PrometheusRuleNotLoaded then fires for it.
  */
 import { parser as promqlParser } from "@prometheus-io/lezer-promql";
 import { MONITORING_GROUP, MONITORING_VERSION, MONITOR_KINDS } from "../components/monitors/args";
@@ -14,10 +18,13 @@ import {
   PrometheusRuleObject,
   SelectorMatcher,
   operatorLoadedRules,
+  objectRuleFileText,
   operatorRuleFileText,
   operatorRuleKey,
 } from "../components/prometheus/rules/operator-rules";
-import { BuiltinNames, teamRuleFileProblems } from "./team-content";
+import { namespacedExpr } from "../components/prometheus/rules/tenant-rules";
+import { teamRuleFileProblems } from "./team-content";
+import { TenantRulePolicy, tenantRuleProblems } from "./tenant-policy";
 import { KubeGet } from "./kube-api";
 
 /** Lists the PrometheusRule objects of the namespaces given (none: every namespace) that carry the selector's labels. */
@@ -64,7 +71,7 @@ export function promqlErrorAt(expr: string): number | undefined {
   return at;
 }
 
-/** The expressions of an object's rules that do not parse, as problems. */
+/** The expressions of an object's rules that do not parse, as written or held to its namespace, as problems. */
 function expressionProblems(object: PrometheusRuleObject): string[] {
   const groups = (object.spec as { groups?: unknown } | undefined)?.groups;
   const problems: string[] = [];
@@ -79,41 +86,48 @@ function expressionProblems(object: PrometheusRuleObject): string[] {
         problems.push(
           `groups[${g}].rules[${r}].expr does not parse at character ${at + 1}: ${JSON.stringify(text.slice(Math.max(0, at - 20), at + 20))}`,
         );
+        return;
+      }
+      const held = namespacedExpr(text, object.namespace);
+      const heldAt = promqlErrorAt(held);
+      if (heldAt !== undefined) {
+        problems.push(`groups[${g}].rules[${r}].expr no longer parses once held to namespace ${object.namespace}: ${JSON.stringify(held)}`);
       }
     });
   });
   return problems;
 }
 
-/** The problems that would keep an object's rule file from loading. */
-export function prometheusRuleProblems(object: PrometheusRuleObject, builtin: Pick<BuiltinNames, "records">): string[] {
-  // A chart's alert may share a built-in alert's name (Prometheus keeps both); a recorded series may not.
-  const structural = teamRuleFileProblems(operatorRuleFileText(object), { alerts: new Map(), records: builtin.records });
-  return structural.length > 0 ? structural : expressionProblems(object);
+/** The problems that keep an object's rule file out: those Prometheus would refuse, and those the tenant policy refuses. */
+export function prometheusRuleProblems(object: PrometheusRuleObject, policy: TenantRulePolicy): string[] {
+  const structural = teamRuleFileProblems(objectRuleFileText(object), { alerts: policy.alerts, records: policy.records });
+  const refused = [...structural, ...tenantRuleProblems(object, policy)];
+  return refused.length > 0 ? refused : expressionProblems(object);
 }
 
 /**
- * The rule files of the objects that load (each `operator.<namespace>.<name>.yml`), then the record of
- * what was loaded and its alert; a warning for each object left out.
+ * The rule files of the objects that load (each `operator.<namespace>.<name>.yml`, held to its
+ * namespace), then the record of what was loaded and its alert; a warning for each object left out.
  */
 export function operatorRuleFiles(
   objects: readonly PrometheusRuleObject[],
-  builtin: Pick<BuiltinNames, "records">,
+  policy: TenantRulePolicy,
   matchers: readonly SelectorMatcher[],
   key: string,
 ): { files: Array<[string, string]>; warnings: string[] } {
   const files: Array<[string, string]> = [];
   const warnings: string[] = [];
   const loaded: PrometheusRuleObject[] = [];
+  const routing = [...policy.routingLabels.keys()].sort();
   for (const object of objects) {
-    const problems = prometheusRuleProblems(object, builtin);
+    const problems = prometheusRuleProblems(object, policy);
     if (problems.length > 0) {
       warnings.push(
         `${key}: PrometheusRule ${object.namespace}/${object.name} is not loaded (the others are): ${problems.join("; ")}. Fix the object (its chart), then pulumi up.`,
       );
       continue;
     }
-    files.push([operatorRuleKey(object), operatorRuleFileText(object)]);
+    files.push([operatorRuleKey(object), operatorRuleFileText(object, routing)]);
     loaded.push(object);
   }
   files.push([OPERATOR_LOADED_KEY, operatorLoadedRules(loaded, matchers)]);

@@ -65,6 +65,10 @@ export interface LogCollectorArgs {
     scrapeTimeout: string;
     /** The Services Prometheus scrapes itself (apps[], targets[]): the monitors leave their endpoints alone. */
     scrapedServices: Array<{ namespace: string; name: string }>;
+    /** The monitors whose series keep the namespace they give (namespaces, or `<namespace>/<name>`); every other one's get its own. */
+    honorLabels: string[];
+    /** Samples in one scrape of a monitor that sets no sampleLimit. */
+    sampleLimit: number;
   };
   /**
    * A Loki-compatible endpoint outside the cluster (config logCollector.externalLoki) that the stack's own pod logs

@@ -149,6 +149,8 @@ export class LogCollector extends StackComponent {
                 scrapeTimeout: monitors.scrapeTimeout,
                 environment: args.environment,
                 scrapedServices: monitors.scrapedServices,
+                honorLabels: monitors.honorLabels,
+                sampleLimit: monitors.sampleLimit,
               }),
               comment:
                 "The Prometheus operator's ServiceMonitors, PodMonitors and Probes: each target scraped by one collector, remote-written to Prometheus.",

@@ -9,10 +9,21 @@
  * Service; `--cluster.name` is the stack's namespace, so that another stack's collectors never join it)
  * and the components' `clustering` block shares the targets out among its peers by a hash of each
  * target's labels. On one node the cluster has one peer, which scrapes everything.
+ *
+ * A monitor keeps its namespace: Alloy (v1.19.2) runs a monitor's own relabelings after the
+ * component's `rule` blocks and honours its honorLabels, with no setting to change either
+ * (configgen: `namespacelabeler.New("", nil, false)`, `cfg.HonorLabels = ep.HonorLabels`), so the
+ * stack holds the namespace after the scrape instead: one set of watchers per namespace, whose
+ * samples pass a `prometheus.relabel` that sets `namespace` to that namespace on every sample,
+ * whatever the monitor's relabelings, metric relabelings or honorLabels made of it. Only the
+ * monitors monitors.honorLabels names (a namespace, or `<namespace>/<name>`) skip it: those keep the
+ * namespace labels they give (an exporter that reports other namespaces' objects). A monitor that
+ * sets no sampleLimit gets the stack's (monitors.limits.samples; `scrape.default_sample_limit`).
  */
 import { AlloyBlock, AlloyExpr, ruleBlock } from "./alloy-syntax";
 import { RelabelRule } from "./relabelling";
 import { ENVIRONMENT_LABEL } from "../kit/database-exporters";
+import { programmingError } from "../kit/problems";
 
 /** What the collector reads of the monitors. */
 export interface AlloyMonitorsArgs {
@@ -29,6 +40,10 @@ export interface AlloyMonitorsArgs {
   environment: string;
   /** The Services Prometheus scrapes itself (apps[] and targets[] with a service), `{namespace, name}`. */
   scrapedServices: ReadonlyArray<{ namespace: string; name: string }>;
+  /** The monitors whose series keep the namespace they give (monitors.honorLabels): namespaces, or `<namespace>/<name>`. */
+  honorLabels?: readonly string[];
+  /** The samples one scrape of a monitor may return when the monitor sets no sampleLimit (monitors.limits.samples). */
+  sampleLimit: number;
 }
 
 /** A Kubernetes name as a regex literal: lower-case letters, digits, '-' and '.', the dot escaped. */
@@ -79,19 +94,50 @@ function stringObject(map: Readonly<Record<string, string>>): AlloyExpr {
   return new AlloyExpr(`{${entries.join(", ")}}`);
 }
 
-/** The three watchers and the remote writer of their samples. */
+/** An Alloy component label for a namespace: its '-' as '_' (a namespace has no '_', so no two meet). */
+export const namespaceLabel = (namespace: string): string => `${MONITORS_LABEL}_${namespace.replace(/-/g, "_")}`;
+
+/**
+ * The scrape jobs' names of a namespace's named ServiceMonitors and PodMonitors, as Alloy gives them
+ * before the monitor's relabelings (`job` then holds the job's name, Kubernetes discovery giving no
+ * `job` of its own): `serviceMonitor/<ns>/<name>/<i>`, `podMonitor/<ns>/<name>/<i>`. A Probe has no
+ * honorLabels, and its static targets may carry any `job`: probes are always held.
+ */
+export function monitorJobsRegex(namespace: string, names: readonly string[]): string {
+  return `(serviceMonitor|podMonitor)/${literal(namespace)}/(${names.map(literal).join("|")})/[0-9]+`;
+}
+
+/**
+ * The watchers and the remote writer of their samples: per namespace read, the three watchers
+ * (theirs to `monitors_<ns>`, which sets the namespace, or straight to the writer when
+ * monitors.honorLabels names the namespace), and for the objects it names by `<ns>/<name>` a second
+ * set that keeps only their targets (the first then drops them). The namespaces are needed: the
+ * collector cannot hold a monitor of a namespace it does not know to it (config refuses their absence).
+ */
 export function monitorBlocks(args: AlloyMonitorsArgs): AlloyBlock[] {
-  const watcher = (component: (typeof MONITOR_COMPONENTS)[number]): AlloyBlock => ({
+  if (args.namespaces === undefined || args.namespaces.length === 0) {
+    // config/checks/monitors.ts refuses monitors without them (every namespace watched needs monitors.namespaces).
+    programmingError("monitors: the namespaces whose monitors are read must be given, so that each one's series are held to it");
+  }
+  const writer = new AlloyExpr(`prometheus.remote_write.${MONITORS_LABEL}.receiver`);
+  const honoured = args.honorLabels ?? [];
+  const watcher = (
+    component: (typeof MONITOR_COMPONENTS)[number],
+    label: string,
+    namespace: string,
+    to: AlloyExpr,
+    only: RelabelRule[],
+  ): AlloyBlock => ({
     name: `prometheus.operator.${component}`,
-    label: MONITORS_LABEL,
+    label,
     attributes: [
-      ["forward_to", [new AlloyExpr(`prometheus.remote_write.${MONITORS_LABEL}.receiver`)]],
-      ...(args.namespaces ? ([["namespaces", [...args.namespaces]]] as Array<[string, string[]]>) : []),
+      ["forward_to", [to]],
+      ["namespaces", [namespace]],
       // EndpointSlices: the Endpoints API is deprecated since Kubernetes 1.33 (k3s 1.36 serves both).
       ...(component === "servicemonitors" ? ([["kubernetes_role", "endpointslice"]] as Array<[string, string]>) : []),
     ],
     blocks: [
-      ...duplicateRules(args).map(ruleBlock),
+      ...[...duplicateRules(args), ...only].map(ruleBlock),
       ...(Object.keys(args.selector).length > 0
         ? [{ name: "selector", attributes: [["match_labels", stringObject(args.selector)]] } as AlloyBlock]
         : []),
@@ -102,12 +148,40 @@ export function monitorBlocks(args: AlloyMonitorsArgs): AlloyBlock[] {
         attributes: [
           ["default_scrape_interval", args.scrapeInterval],
           ["default_scrape_timeout", args.scrapeTimeout],
+          ["default_sample_limit", args.sampleLimit],
         ],
       },
     ],
   });
+  const blocks: AlloyBlock[] = [];
+  for (const namespace of args.namespaces) {
+    const label = namespaceLabel(namespace);
+    if (honoured.includes(namespace)) {
+      blocks.push(...MONITOR_COMPONENTS.map((c) => watcher(c, label, namespace, writer, [])));
+      continue;
+    }
+    const named = honoured.filter((h) => h.startsWith(`${namespace}/`)).map((h) => h.slice(namespace.length + 1));
+    const jobs = named.length > 0 ? monitorJobsRegex(namespace, named) : undefined;
+    const held = new AlloyExpr(`prometheus.relabel.${label}.receiver`);
+    blocks.push(
+      ...MONITOR_COMPONENTS.map((c) =>
+        watcher(c, label, namespace, held, jobs && c !== "probes" ? [{ source_labels: ["job"], regex: jobs, action: "drop" }] : []),
+      ),
+      {
+        name: "prometheus.relabel",
+        label,
+        attributes: [["forward_to", [writer]]],
+        // Last, after every relabeling and honorLabels of the monitor: the namespace is the monitor's.
+        blocks: [ruleBlock({ target_label: "namespace", replacement: namespace, action: "replace" })],
+      },
+    );
+    if (jobs) {
+      const keep: RelabelRule[] = [{ source_labels: ["job"], regex: jobs, action: "keep" }];
+      blocks.push(...(["servicemonitors", "podmonitors"] as const).map((c) => watcher(c, `${label}_honoured`, namespace, writer, keep)));
+    }
+  }
   return [
-    ...MONITOR_COMPONENTS.map(watcher),
+    ...blocks,
     {
       name: "prometheus.remote_write",
       label: MONITORS_LABEL,

@@ -62,7 +62,18 @@ export interface MonitorsSettings {
   crds: CrdMode;
   /** Load the PrometheusRules into Prometheus (read at preview and up). Default true. */
   rules: boolean;
+  /**
+   * The monitors whose series keep the namespace labels they give (their honorLabels honoured across
+   * namespaces): a namespace, or one object as `<namespace>/<name>`. Every other monitor's series get
+   * its own namespace, whatever its relabelings or honorLabels say. Default none.
+   */
+  honorLabels: string[];
+  /** What one monitor may take in: `samples` in one scrape when the monitor sets no sampleLimit. */
+  limits: { samples: number };
 }
+
+/** The samples one scrape of a monitor may return by default: the limit of an app's job (DEFAULT_SCRAPE_LIMITS). */
+export const MONITOR_SAMPLE_LIMIT = 10_000;
 
 export const MONITORS_DEFAULTS: MonitorsSettings = {
   enabled: false,
@@ -70,4 +81,6 @@ export const MONITORS_DEFAULTS: MonitorsSettings = {
   secrets: [],
   crds: "auto",
   rules: true,
+  honorLabels: [],
+  limits: { samples: MONITOR_SAMPLE_LIMIT },
 };

@@ -1,9 +1,9 @@
 /** The `monitors` section of the stack file: the Prometheus operator's objects, honoured without the operator. */
 import { z } from "zod";
-import { bool, kubeLabelMap, matching } from "../kit/fields";
+import { bool, kubeLabelMap, matching, positiveCount } from "../kit/fields";
 import { ArgsProblem, duplicates } from "../kit/problems";
 import { componentSection } from "../kit/section";
-import { CRD_MODES, MONITORS_DEFAULTS, MonitorsSettings } from "./args";
+import { CRD_MODES, MONITORS_DEFAULTS, MONITOR_SAMPLE_LIMIT, MonitorsSettings } from "./args";
 
 /** `<namespace>/<name>`: a DNS-1123 label, '/', a DNS-1123 subdomain. */
 const SECRET_REF = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\/(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -36,6 +36,26 @@ const schema = z.strictObject({
       "The four CRDs: auto installs them unless another owner did (read at preview and up), install always, external never; default auto.",
     ),
   rules: bool.optional().describe("Load the PrometheusRules into Prometheus (read at preview and up); default true."),
+  honorLabels: z
+    .array(
+      z.union([matching(NAMESPACE, "a namespace"), matching(SECRET_REF, "a monitor as <namespace>/<name>")], {
+        error: "must be a namespace (such as kube-system) or a monitor as <namespace>/<name> (such as monitoring/kube-state-metrics)",
+      }),
+    )
+    .optional()
+    .describe(
+      "The monitors whose series keep the namespace labels they give (honorLabels across namespaces): a namespace, or <namespace>/<name>; every other monitor's series get its own namespace. Default none.",
+    ),
+  limits: z
+    .strictObject({
+      samples: positiveCount("samples")
+        .optional()
+        .describe(
+          `Samples one scrape of a monitor may return when the monitor sets no sampleLimit; more fail the scrape. Default ${MONITOR_SAMPLE_LIMIT}.`,
+        ),
+    })
+    .optional()
+    .describe("What one monitor may take in."),
 });
 
 function problems(section: MonitorsSettings): ArgsProblem[] {
@@ -49,8 +69,27 @@ function problems(section: MonitorsSettings): ArgsProblem[] {
       message: `names ${ns} a second time: give each namespace once`,
     });
   }
+  for (const entry of duplicates(section.honorLabels)) {
+    found.push({ key: `honorLabels[${section.honorLabels.lastIndexOf(entry)}]`, message: `names ${entry} a second time: give each once` });
+  }
+  section.honorLabels.forEach((entry, i) => {
+    const [ns, name] = entry.split("/");
+    if (name !== undefined && section.honorLabels.includes(ns)) {
+      found.push({
+        key: `honorLabels[${i}]`,
+        message: `is in namespace ${ns}, which honorLabels names whole: give the namespace or its monitors, not both`,
+      });
+    }
+    if (section.namespaces !== undefined && !section.namespaces.includes(ns)) {
+      found.push({
+        key: `honorLabels[${i}]`,
+        message: `is in namespace ${ns}, whose monitors are not read (namespaces: ${section.namespaces.join(", ")})`,
+        involves: ["namespaces"],
+      });
+    }
+  });
   if (!section.enabled) {
-    const set = (["namespaces", "secrets"] as const).filter((k) => (section[k] ?? []).length > 0);
+    const set = (["namespaces", "secrets", "honorLabels"] as const).filter((k) => (section[k] ?? []).length > 0);
     for (const key of set) {
       found.push({
         key,
@@ -85,6 +124,8 @@ export const monitorsSection = componentSection({
     secrets: [...(given?.secrets ?? [])],
     crds: given?.crds ?? MONITORS_DEFAULTS.crds,
     rules: given?.rules ?? MONITORS_DEFAULTS.rules,
+    honorLabels: [...(given?.honorLabels ?? [])],
+    limits: { samples: given?.limits?.samples ?? MONITOR_SAMPLE_LIMIT },
   }),
   problems,
 });

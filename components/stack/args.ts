@@ -199,6 +199,8 @@ export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
             scrapedServices: [...cfg.apps, ...cfg.targets].flatMap((t) =>
               t.service ? [{ namespace: t.service.namespace, name: t.service.name }] : [],
             ),
+            honorLabels: cfg.monitors.honorLabels,
+            sampleLimit: cfg.monitors.limits.samples,
           },
         }
       : {}),

@@ -5,7 +5,8 @@ import { CheckInput } from "./check";
 
 /**
  * Monitors are scraped by the stack's own collector (Alloy), so it must run here; monitors read in
- * namespaces the stack does not watch would scrape what its alerts never look at. Without
+ * namespaces the stack does not watch would scrape what its alerts never look at; with every
+ * namespace watched, the namespaces to read are named (each one's series are held to it). Without
  * kube-state-metrics the stack cannot tell a PrometheusRule it has not loaded: a warning.
  */
 export function monitorsChecks({ resolved, key, problems, warnings }: CheckInput): void {
@@ -21,6 +22,16 @@ export function monitorsChecks({ resolved, key, problems, warnings }: CheckInput
     });
   }
   const watched = resolved.watch.namespaces;
+  if (monitors.namespaces === undefined && watched.includes(EVERY_NAMESPACE)) {
+    // The collector holds each monitor's series to its namespace with one set of watchers per namespace (components/log-collector/monitors.ts).
+    problems.push({
+      key: key("monitors.namespaces"),
+      message:
+        'is needed when the stack watches every namespace (watch.namespaces: ["*"]): each monitor\'s series are held to its own namespace, ' +
+        "which takes the list of namespaces whose monitors are read; give them",
+      involves: [key("watch.namespaces")],
+    });
+  }
   if (monitors.namespaces !== undefined && !watched.includes(EVERY_NAMESPACE)) {
     // What the stack watches (components/stack/args.ts' watchedNamespaces): its own, its agents', its apps' and targets', kube-system with the cluster, the ones given.
     const own = new Set([

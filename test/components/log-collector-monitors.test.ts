@@ -5,7 +5,7 @@
  */
 import { alloyConfig } from "../../components/log-collector/alloy";
 import { alloySyntax } from "../../components/log-collector/alloy-syntax";
-import { duplicateRules, monitorBlocks } from "../../components/log-collector/monitors";
+import { duplicateRules, monitorBlocks, monitorJobsRegex } from "../../components/log-collector/monitors";
 
 const args = {
   remoteWriteUrl: "http://prometheus.monitoring-staging.svc:9090/api/v1/write",
@@ -18,26 +18,57 @@ const args = {
     { namespace: "shop", name: "api" },
     { namespace: "shop", name: "api.v2" },
   ],
+  sampleLimit: 10_000,
 };
 
 describe("the monitors in config.alloy", () => {
   const text = alloySyntax(monitorBlocks(args));
 
-  test("the three watchers, each sharing its targets out among the collectors, in the namespaces read, with the selector", () => {
+  test("three watchers per namespace, each sharing its targets out among the collectors, with the selector and the sample limit", () => {
     for (const kind of ["servicemonitors", "podmonitors", "probes"]) {
-      expect(text).toContain(`prometheus.operator.${kind} "monitors" {`);
+      expect(text).toContain(`prometheus.operator.${kind} "monitors_monitoring_staging" {`);
+      expect(text).toContain(`prometheus.operator.${kind} "monitors_shop" {`);
     }
-    expect(text.match(/clustering \{\n\t\tenabled = true\n\t\}/g)).toHaveLength(3);
-    expect(text.match(/namespaces += \["monitoring-staging", "shop"\]/g)).toHaveLength(3);
+    expect(text.match(/clustering \{\n\t\tenabled = true\n\t\}/g)).toHaveLength(6);
+    expect(text.match(/namespaces += \["shop"\]/g)).toHaveLength(3);
+    expect(text.match(/namespaces += \["monitoring-staging"\]/g)).toHaveLength(3);
+    expect(text.match(/default_sample_limit += 10000/g)).toHaveLength(6);
     expect(text).toContain('match_labels = {"app.kubernetes.io/part-of" = "shop", "release" = "a\\"b"}');
     expect(text).toContain('kubernetes_role = "endpointslice"');
     expect(text).toContain('url = "http://prometheus.monitoring-staging.svc:9090/api/v1/write"');
   });
 
-  test("every namespace when none is given, every monitor without a selector", () => {
-    const all = alloySyntax(monitorBlocks({ ...args, namespaces: undefined, selector: {} }));
-    expect(all).not.toContain("namespaces");
-    expect(all).not.toContain("selector");
+  test("each namespace's samples pass a relabel that sets the namespace, after everything the monitor does", () => {
+    expect(text).toContain(
+      'prometheus.relabel "monitors_shop" {\n\tforward_to = [prometheus.remote_write.monitors.receiver]\n\n\trule {\n\t\ttarget_label = "namespace"\n\t\treplacement  = "shop"\n\t\taction       = "replace"\n\t}\n}',
+    );
+    expect(text.match(/forward_to += \[prometheus\.relabel\.monitors_shop\.receiver\]/g)).toHaveLength(3);
+    expect(text).not.toMatch(/prometheus\.operator\.\w+ "[^"]+" \{\n\tforward_to += \[prometheus\.remote_write/);
+  });
+
+  test("monitors.honorLabels: a whole namespace writes straight through; named objects get watchers of their own, the others' drop them", () => {
+    const whole = alloySyntax(monitorBlocks({ ...args, honorLabels: ["shop"] }));
+    expect(whole).not.toContain('prometheus.relabel "monitors_shop"');
+    expect(whole).toContain('prometheus.relabel "monitors_monitoring_staging"');
+    expect(
+      whole.match(/prometheus\.operator\.\w+ "monitors_shop" \{\n\tforward_to += \[prometheus\.remote_write\.monitors\.receiver\]/g),
+    ).toHaveLength(3);
+    const named = alloySyntax(monitorBlocks({ ...args, honorLabels: ["shop/kube-state-metrics"] }));
+    expect(monitorJobsRegex("shop", ["kube-state-metrics", "a.b"])).toBe(
+      "(serviceMonitor|podMonitor)/shop/(kube-state-metrics|a\\.b)/[0-9]+",
+    );
+    const regex = JSON.stringify(monitorJobsRegex("shop", ["kube-state-metrics"]));
+    expect(named.split(`regex         = ${regex}`).length - 1).toBe(4);
+    expect(named).toContain('prometheus.operator.servicemonitors "monitors_shop_honoured"');
+    expect(named).toContain('prometheus.operator.podmonitors "monitors_shop_honoured"');
+    expect(named).not.toContain('prometheus.operator.probes "monitors_shop_honoured"');
+    expect(named).toContain('prometheus.relabel "monitors_shop"');
+  });
+
+  test("no namespaces: refused, nothing can hold a monitor to a namespace it does not know", () => {
+    expect(() => monitorBlocks({ ...args, namespaces: undefined, selector: {} })).toThrow(
+      /namespaces whose monitors are read must be given/,
+    );
   });
 
   test("the annotated pods the stack's Prometheus scrapes, and the Services of apps[] and targets[], are left to Prometheus", () => {

@@ -9,7 +9,15 @@ const base = { profile: "staging", environment: "staging" };
 describe("monitors", () => {
   test("off by default, CRDs auto, rules loaded once on", () => {
     const { config } = parse("staging", base);
-    expect(config.monitors).toEqual({ enabled: false, selector: {}, secrets: [], crds: "auto", rules: true });
+    expect(config.monitors).toEqual({
+      enabled: false,
+      selector: {},
+      secrets: [],
+      crds: "auto",
+      rules: true,
+      honorLabels: [],
+      limits: { samples: 10_000 },
+    });
   });
 
   test("the keys given are kept", () => {
@@ -22,6 +30,8 @@ describe("monitors", () => {
         selector: { release: "shop" },
         secrets: ["cnpg-system/metrics"],
         crds: "external",
+        honorLabels: ["cnpg-system/kube-state-metrics"],
+        limits: { samples: 50_000 },
       },
     });
     expect(config.monitors).toEqual({
@@ -31,6 +41,8 @@ describe("monitors", () => {
       secrets: ["cnpg-system/metrics"],
       crds: "external",
       rules: true,
+      honorLabels: ["cnpg-system/kube-state-metrics"],
+      limits: { samples: 50_000 },
     });
   });
 
@@ -66,6 +78,37 @@ describe("monitors", () => {
       "a Secret not written <namespace>/<name>",
       { monitors: { enabled: true, secrets: ["auth"] } },
       [/^monitoring:monitors\.secrets\[0\]: must be a Secret as <namespace>\/<name>, such as shop\/metrics-auth/],
+    ],
+    [
+      "every namespace watched and no monitors.namespaces",
+      { watch: { namespaces: ["*"] }, monitors: { enabled: true } },
+      [
+        /^monitoring:monitors\.namespaces: is needed when the stack watches every namespace \(watch\.namespaces: \["\*"\]\): each monitor's series are held to its own namespace/,
+      ],
+    ],
+    [
+      "honorLabels naming something that is neither a namespace nor <namespace>/<name>",
+      { monitors: { enabled: true, honorLabels: ["Shop/API"] } },
+      [/^monitoring:monitors\.honorLabels\[0\]: must be a namespace \(such as kube-system\) or a monitor as <namespace>\/<name>/],
+    ],
+    [
+      "honorLabels naming a namespace and one of its monitors, or twice",
+      { monitors: { enabled: true, honorLabels: ["shop", "shop/ksm", "shop"] } },
+      [
+        /^monitoring:monitors\.honorLabels\[1\]: is in namespace shop, which honorLabels names whole/,
+        /^monitoring:monitors\.honorLabels\[2\]: names shop a second time/,
+      ],
+    ],
+    [
+      "honorLabels outside the namespaces read",
+      { watch: { namespaces: ["cnpg-system"] }, monitors: { enabled: true, namespaces: ["cnpg-system"], honorLabels: ["shop/ksm"] } },
+      [/^monitoring:monitors\.honorLabels\[0\]: is in namespace shop, whose monitors are not read \(namespaces: cnpg-system\)/],
+    ],
+    ["honorLabels while off", { monitors: { honorLabels: ["shop"] } }, [/^monitoring:monitors\.honorLabels: is set, but enabled is false/]],
+    [
+      "a sample limit of 0",
+      { monitors: { enabled: true, limits: { samples: 0 } } },
+      [/^monitoring:monitors\.limits\.samples: must be a whole number of samples, at least 1 \(0 would mean no limit\)/],
     ],
     [
       "another CRD mode",

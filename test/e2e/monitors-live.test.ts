@@ -8,6 +8,13 @@
  * (their target a server on 127.0.0.1: the ServiceMonitor's own relabeling moves the address its
  * EndpointSlice gives there, as the API refuses loopback endpoints), their series reach Prometheus,
  * and CloudNativePG's LongRunningTransaction fires on the fault the target reports.
+ *
+ * A hostile namespace (HOSTILE, read like the other): its PrometheusRules, through the API server
+ * and the stack's own lister, that take a built-in name, record `up`, route to the dead man's
+ * switch or give `severity: Critical` are refused by name; the one that loads reads and
+ * writes its own namespace only; its ServiceMonitor relabelled into the victim's identity with
+ * honorLabels lands in its own namespace, the victim's `up` untouched; its sample bomb is cut at
+ * the default limit while its other target is scraped.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -22,17 +29,31 @@ import { getOk, httpGetJson, isReady } from "../../lab/local/http";
 import { alloyRunArgs } from "../../lab/local/logs";
 import { LOOPBACK, freePort } from "../../lab/ports";
 import { binPath } from "../../lab/tools/tools";
-import { operatorRuleFiles } from "../../preflight/operator-rules";
+import { operatorRuleFiles, ruleLister } from "../../preflight/operator-rules";
+import { kubeConnection, kubeGetter } from "../../preflight/kube-api";
 import { kubeStateMetricsFlags } from "../../components/exporters/kube-state-metrics";
 import { prometheusRuleStateConfig } from "../../components/monitors/state-metrics";
 import { OPERATOR_LOADED_KEY } from "../../components/prometheus/rules/operator-rules";
-import { builtinNames } from "../../preflight/team-content";
+import { tenantRulePolicy } from "../../preflight/tenant-policy";
+import { parse } from "../config/support";
 import { render } from "../support/render";
 import { localRun } from "./support/local-run";
 
 jest.setTimeout(600_000);
 
 const NS = "e2e-charts";
+const HOSTILE = "e2e-hostile";
+/** The hostile namespace's PrometheusRules: three refused, one loaded (held to its namespace). */
+const HOSTILE_RULES = [
+  { name: "fake-up", rules: [{ record: "up", expr: "vector(1)", labels: { job: "shop-db", namespace: NS } }] },
+  {
+    name: "mute",
+    rules: [{ alert: "KubePodCrashLooping", expr: "vector(1)", labels: { severity: "critical", watchdog: "true", namespace: NS } }],
+  },
+  { name: "fake-warning", rules: [{ alert: "ShopWarning", expr: "vector(1)", labels: { severity: "Critical" } }] },
+  { name: "reader", rules: [{ record: "hostile:tx_seconds:max", expr: `max(cnpg_backends_max_tx_duration_seconds{namespace="${NS}"})` }] },
+].map((o) => ({ namespace: HOSTILE, name: o.name, generation: 1, spec: { groups: [{ name: o.name, rules: o.rules }] } }));
+let ruleWarnings: string[] = [];
 const FIXTURES = path.join(__dirname, "..", "fixtures", "operator-objects");
 const run = localRun();
 let dir: string;
@@ -97,11 +118,30 @@ beforeAll(async () => {
   // Prometheus with its remote-write receiver and the charts' rules, as the stack writes them.
   const rules = path.join(dir, "rules");
   fs.mkdirSync(rules);
-  const objects = ["cnpg-prometheusrule.yaml", "kube-prometheus-alertmanager-prometheusrule.yaml"].map((f) => {
-    const o = YAML.parse(fs.readFileSync(path.join(FIXTURES, f), "utf8")) as { metadata: { name: string }; spec: unknown };
-    return { namespace: NS, name: o.metadata.name, generation: 1, spec: o.spec };
-  });
-  for (const [key, text] of operatorRuleFiles(objects, builtinNames(), [], "monitoring:monitors.rules").files) {
+  // The hostile namespace's PrometheusRules through the API server, then every object as pulumi up lists them.
+  apply("hostile-rules", [
+    { apiVersion: "v1", kind: "Namespace", metadata: { name: HOSTILE } },
+    ...HOSTILE_RULES.map((o) => ({
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "PrometheusRule",
+      metadata: { name: o.name, namespace: o.namespace },
+      spec: o.spec,
+    })),
+  ]);
+  const objects = await ruleLister(kubeGetter(kubeConnection(kubeconfig)))([NS, HOSTILE], {});
+  expect(objects.map((o) => `${o.namespace}/${o.name}`)).toEqual([
+    `${NS}/alertmanager-main-rules`,
+    `${NS}/cnpg-default-alerts`,
+    ...HOSTILE_RULES.map((o) => `${HOSTILE}/${o.name}`).sort(),
+  ]);
+  const loadedRules = operatorRuleFiles(
+    objects,
+    tenantRulePolicy(parse("staging", { profile: "staging", environment: "staging", monitors: { enabled: true } }).config),
+    [],
+    "monitoring:monitors.rules",
+  );
+  ruleWarnings = loadedRules.warnings;
+  for (const [key, text] of loadedRules.files) {
     fs.writeFileSync(path.join(rules, key), text);
     if (key === OPERATOR_LOADED_KEY) {
       const doc = YAML.parse(text) as { groups: Array<{ rules: Array<{ alert?: string; expr: string }> }> };
@@ -139,11 +179,18 @@ beforeAll(async () => {
   await run.waitFor("Prometheus ready", () => isReady(prometheus), 60_000, 500);
 
   // The collector's monitors as rendered, made local: the control plane's kubeconfig, the local Prometheus.
-  const rendered = await render("staging", ["monitors.enabled=true", `watch.namespaces=["${NS}"]`, `monitors.namespaces=["${NS}"]`]);
+  const rendered = await render("staging", [
+    "monitors.enabled=true",
+    `watch.namespaces=["${NS}", "${HOSTILE}"]`,
+    `monitors.namespaces=["${NS}", "${HOSTILE}"]`,
+  ]);
   const alloy = rendered.files.get("log-collector/config.alloy") ?? "";
   const monitors = alloy
-    .slice(alloy.indexOf('prometheus.operator.servicemonitors "monitors"'))
-    .replace(/(prometheus\.operator\.\w+ "monitors" \{\n)/g, `$1\tclient {\n\t\tkubeconfig_file = ${JSON.stringify(kubeconfig)}\n\t}\n\n`)
+    .slice(alloy.indexOf("prometheus.operator."))
+    .replace(
+      /(prometheus\.operator\.\w+ "monitors_\w+" \{\n)/g,
+      `$1\tclient {\n\t\tkubeconfig_file = ${JSON.stringify(kubeconfig)}\n\t}\n\n`,
+    )
     .replace(/url = "http:\/\/prometheus\.[^"]+\/api\/v1\/write"/, `url = "${prometheus}/api/v1/write"`);
   expect(monitors).toContain(`namespaces      = ["${NS}"]`);
   const alloyFile = path.join(dir, "config.alloy");
@@ -257,9 +304,9 @@ test("a ServiceMonitor and a Probe created now are scraped live, their series in
 
 test("the charts' rules are loaded, and CloudNativePG's LongRunningTransaction fires on the fault", async () => {
   const groups = (await httpGetJson<{ data: { groups: Array<{ name: string; file: string }> } }>(`${prometheus}/api/v1/rules`)).data.groups;
-  expect(groups.map((g) => g.name)).toEqual(
-    expect.arrayContaining(["cnp-default.rules", "cnp-operator.rules", "alertmanager.rules", "operator-rules"]),
-  );
+  expect(groups.map((g) => g.name)).toEqual(expect.arrayContaining(["cnp-default.rules", "cnp-operator.rules", "operator-rules"]));
+  // kube-prometheus' Alertmanager rules name an alert like a built-in one: refused, not loaded.
+  expect(groups.map((g) => g.name)).not.toContain("alertmanager.rules");
   const firing = await run.waitFor(
     "LongRunningTransaction firing",
     async () => {
@@ -303,5 +350,114 @@ test("kube-state-metrics reports each PrometheusRule; the alert's expression nam
     60_000,
     1000,
   );
-  expect(notLoaded.map((r) => r.metric)).toEqual([{ namespace: NS, name: "added-after-up" }]);
+  expect(notLoaded.map((r) => r.metric).sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+    { namespace: NS, name: "added-after-up" },
+    { namespace: NS, name: "alertmanager-main-rules" },
+  ]);
+});
+
+test("a hostile monitor wearing the victim's identity lands in its own namespace; its sample bomb is cut, its other target kept", async () => {
+  const [impostorPort, bombPort] = [await freePort(), await freePort()];
+  // Claims the victim's namespace and job in its exposition, for honorLabels to keep.
+  await run.serve(impostorPort, (_req, res) => {
+    res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
+    res.end(`cnpg_backends_max_tx_duration_seconds{datname="impostor",namespace="${NS}",job="shop-db"} 7\n`);
+  });
+  const bomb = Array.from({ length: 10_050 }, (_, i) => `bomb_series{i="${i}"} 1`).join("\n") + "\n";
+  await run.serve(bombPort, (_req, res) => {
+    res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
+    res.end(bomb);
+  });
+  const target = (name: string, address: string, port: number, endpoint: Record<string, unknown>) => [
+    {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name, namespace: HOSTILE, labels: { app: name } },
+      spec: { ports: [{ name: "metrics", port: 9187 }] },
+    },
+    {
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: { name: `${name}-1`, namespace: HOSTILE, labels: { "kubernetes.io/service-name": name } },
+      addressType: "IPv4",
+      endpoints: [{ addresses: [address], conditions: { ready: true } }],
+      ports: [{ name: "metrics", port: 9187, protocol: "TCP" }],
+    },
+    {
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "ServiceMonitor",
+      metadata: { name, namespace: HOSTILE },
+      spec: {
+        selector: { matchLabels: { app: name } },
+        endpoints: [
+          {
+            port: "metrics",
+            interval: "5s",
+            scrapeTimeout: "4s",
+            ...endpoint,
+            relabelings: [
+              { action: "replace", targetLabel: "__address__", replacement: `${LOOPBACK}:${port}` },
+              ...((endpoint.relabelings as unknown[] | undefined) ?? []),
+            ],
+          },
+        ],
+      },
+    },
+  ];
+  apply("hostile", [
+    ...target("impostor", "10.42.0.51", impostorPort, {
+      honorLabels: true,
+      relabelings: [
+        { action: "replace", targetLabel: "namespace", replacement: NS },
+        { action: "replace", targetLabel: "job", replacement: "shop-db" },
+        { action: "replace", targetLabel: "service", replacement: "shop-db" },
+      ],
+      metricRelabelings: [{ action: "replace", targetLabel: "namespace", replacement: NS }],
+    }),
+    ...target("bomb", "10.42.0.52", bombPort, {}),
+  ]);
+  const impostor = await run.waitFor(
+    "the impostor's series",
+    async () => {
+      const found = await query('cnpg_backends_max_tx_duration_seconds{datname="impostor"}');
+      return found.length > 0 ? found : undefined;
+    },
+    120_000,
+    1000,
+  );
+  expect(impostor.map((r) => r.metric.namespace)).toEqual([HOSTILE]);
+  expect(impostor[0].metric).toMatchObject({ job: "shop-db" });
+  const bombUp = await run.waitFor(
+    "the bomb's up",
+    async () => {
+      const found = await query(`up{namespace="${HOSTILE}", job="bomb"}`);
+      return found.length > 0 ? found : undefined;
+    },
+    120_000,
+    1000,
+  );
+  expect(bombUp.map((r) => r.value[1])).toEqual(["0"]);
+  expect(await query("bomb_series")).toEqual([]);
+  // The victim's one target, and the hostile one, both up in their own namespaces.
+  expect((await query(`up{namespace="${NS}", job="shop-db"}`)).map((r) => r.value[1])).toEqual(["1"]);
+  expect((await query(`up{namespace="${HOSTILE}", job="shop-db"}`)).map((r) => r.value[1])).toEqual(["1"]);
+});
+
+test("a hostile namespace's rules: the refused ones named, the loaded one reading and writing its own namespace only", async () => {
+  const refused = ruleWarnings.map((w) => /PrometheusRule ([\w-]+\/[\w-]+) is not loaded/.exec(w)?.[1]).sort();
+  expect(refused).toEqual([`${HOSTILE}/fake-up`, `${HOSTILE}/fake-warning`, `${HOSTILE}/mute`, `${NS}/alertmanager-main-rules`]);
+  expect(ruleWarnings.join("\n")).toMatch(/fake-up .*records up, a series the built-in rules read/);
+  expect(ruleWarnings.join("\n")).toMatch(/mute .*alert KubePodCrashLooping is a built-in alert.*watchdog routes alerts/);
+  expect(ruleWarnings.join("\n")).toMatch(/fake-warning .*severity is "Critical"/);
+  // The victim's transaction (400 s) is in NS; the hostile reader sees its own namespace's series only (the impostor's 7 s, below).
+  const read = await run.waitFor(
+    "the hostile reader's record",
+    async () => {
+      const found = await query("hostile:tx_seconds:max");
+      return found.length > 0 ? found : undefined;
+    },
+    180_000,
+    2000,
+  );
+  expect(read.map((r) => [r.metric, r.value[1]])).toEqual([[{ __name__: "hostile:tx_seconds:max", namespace: HOSTILE }, "7"]]);
 });

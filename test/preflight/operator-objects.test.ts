@@ -12,7 +12,7 @@ import { CrdFound, crdPlan, crdReader } from "../../preflight/operator-crds";
 import { operatorRuleFiles, ruleLister } from "../../preflight/operator-rules";
 import { readOperatorObjects } from "../../preflight/operator-objects";
 import { KubeGet } from "../../preflight/kube-api";
-import { builtinNames } from "../../preflight/team-content";
+import { tenantRulePolicy } from "../../preflight/tenant-policy";
 import { parse } from "../config/support";
 
 const FIXTURES = path.join(__dirname, "..", "fixtures", "operator-objects");
@@ -84,18 +84,30 @@ describe("the CRDs a stack installs (monitors.crds)", () => {
 });
 
 describe("the PrometheusRules a stack loads (monitors.rules)", () => {
-  const builtin = builtinNames();
+  const builtin = tenantRulePolicy(parse("staging", { profile: "staging", environment: "staging", monitors: { enabled: true } }).config);
 
-  test("charts' objects load as rule files, each recorded with its generation", () => {
+  test("charts' objects load as rule files, each recorded with its generation; one named like a built-in alert does not", () => {
     const objects = [
       fixture("cnpg-prometheusrule.yaml", "cnpg-system", 3),
       fixture("kube-prometheus-alertmanager-prometheusrule.yaml", "monitoring", 1),
+      fixture("kube-prometheus-alertmanager-prometheusrule.yaml", "monitoring", 1),
     ];
+    // kube-prometheus' Alertmanager rules without the alert the stack ships under the same name.
+    const spec = objects[2].spec as { groups: Array<{ rules: Array<{ alert?: string }> }> };
+    objects[2] = {
+      ...objects[2],
+      name: "alertmanager-own-rules",
+      spec: { groups: spec.groups.map((g) => ({ ...g, rules: g.rules.filter((r) => r.alert !== "AlertmanagerConfigInconsistent") })) },
+    };
     const { files, warnings } = operatorRuleFiles(objects, builtin, [], "monitoring:monitors.rules");
-    expect(warnings).toEqual([]);
+    expect(warnings).toEqual([
+      "monitoring:monitors.rules: PrometheusRule monitoring/alertmanager-main-rules is not loaded (the others are): groups[0].rules[5]: " +
+        "alert AlertmanagerConfigInconsistent is a built-in alert (rules/stack.yml); name yours differently (thresholds of the built-in node alerts are config keys). " +
+        "Fix the object (its chart), then pulumi up.",
+    ]);
     expect(files.map(([k]) => k)).toEqual([
       "operator.cnpg-system.cnpg-default-alerts.yml",
-      "operator.monitoring.alertmanager-main-rules.yml",
+      "operator.monitoring.alertmanager-own-rules.yml",
       OPERATOR_LOADED_KEY,
     ]);
     const cnpg = YAML.parse(files[0][1]) as { groups: Array<{ name: string; rules: unknown[] }> };
@@ -110,7 +122,7 @@ describe("the PrometheusRules a stack loads (monitors.rules)", () => {
       {
         record: "monitoring_stack:prometheusrule_loaded:generation",
         expr: "vector(1)",
-        labels: { namespace: "monitoring", name: "alertmanager-main-rules" },
+        labels: { namespace: "monitoring", name: "alertmanager-own-rules" },
       },
     ]);
   });

@@ -1,10 +1,11 @@
 /**
  * PrometheusRule objects (monitoring.coreos.com/v1) as Prometheus rule files: one file per object,
  * its groups as the operator would write them (Thanos' partial_response_strategy left out, which
- * Prometheus refuses), and a generated file that records which objects, at which generation, the
+ * Prometheus refuses) and held to the object's namespace (tenant-rules.ts), and a generated file that records which objects, at which generation, the
  * running Prometheus has loaded, with the alert that fires when kube-state-metrics sees one it has not.
  */
 import * as YAML from "yaml";
+import { GROUP_FIELDS_PROMETHEUS_TAKES, enforcedGroups } from "./tenant-rules";
 
 /** A PrometheusRule object as read from the cluster: where it is, its generation, its spec. */
 export interface PrometheusRuleObject {
@@ -26,10 +27,8 @@ export const LOADED_RECORD = "monitoring_stack:prometheusrule_loaded:generation"
 /** kube-state-metrics' series of each PrometheusRule, its value the object's generation (its custom resource state config). */
 export const EXISTING_METRIC = "kube_customresource_prometheusrule_generation";
 
-const GROUP_FIELDS_PROMETHEUS_TAKES = ["name", "interval", "query_offset", "limit", "rules", "labels"];
-
-/** The rule file text of an object's spec: its groups, each with the fields Prometheus takes. */
-export function operatorRuleFileText(object: PrometheusRuleObject): string {
+/** The object's groups as written, each with the fields Prometheus takes: what the checks read (preflight/operator-rules.ts). */
+export function objectRuleFileText(object: PrometheusRuleObject): string {
   const spec = (object.spec ?? {}) as { groups?: unknown };
   const groups = Array.isArray(spec.groups)
     ? spec.groups.map((g: unknown) =>
@@ -38,7 +37,19 @@ export function operatorRuleFileText(object: PrometheusRuleObject): string {
           : g,
       )
     : spec.groups;
-  const header = `# PrometheusRule ${object.namespace}/${object.name} (generation ${object.generation}), read at pulumi up.\n`;
+  return YAML.stringify({ groups }, { lineWidth: 0 });
+}
+
+/**
+ * The rule file Prometheus loads for an object: its groups held to its namespace (every selector
+ * and every output), its alerts unable to take `routingLabels` or a severity from their expression.
+ */
+export function operatorRuleFileText(object: PrometheusRuleObject, routingLabels: readonly string[]): string {
+  const spec = (object.spec ?? {}) as { groups?: unknown };
+  const groups = enforcedGroups(spec.groups, object.namespace, routingLabels);
+  const header =
+    `# PrometheusRule ${object.namespace}/${object.name} (generation ${object.generation}), read at pulumi up; ` +
+    `held to namespace ${object.namespace}.\n`;
   return header + YAML.stringify({ groups }, { lineWidth: 0 });
 }
 
