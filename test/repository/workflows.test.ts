@@ -198,9 +198,13 @@ test("docs/deployment.md keeps what deploys in environments that admit main alon
     ),
   };
   expect(table).toEqual({
-    repository: ["KUBECONFIG_STAGING_PREVIEW", "PULUMI_ACCESS_TOKEN_PREVIEW", "PULUMI_CONFIG_PASSPHRASE"],
+    repository: [],
     environments: {
-      staging: { mainOnly: true, secrets: ["KUBECONFIG_STAGING", "PULUMI_ACCESS_TOKEN"] },
+      staging: { mainOnly: true, secrets: ["KUBECONFIG_STAGING", "PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"] },
+      "staging-preview": {
+        mainOnly: false,
+        secrets: ["KUBECONFIG_STAGING_PREVIEW", "PULUMI_ACCESS_TOKEN_PREVIEW", "PULUMI_CONFIG_PASSPHRASE"],
+      },
       production: { mainOnly: true, secrets: ["KUBECONFIG_PRODUCTION", "PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"] },
       "production-preview": {
         mainOnly: false,
@@ -285,7 +289,7 @@ const jobsOf = (texts: Record<string, string>) =>
  */
 interface Layout {
   repository: Set<string>;
-  environments: Map<string, { mainOnly: boolean; secrets: Set<string> }>;
+  environments: Map<string, { mainOnly: boolean; reviewed: boolean; secrets: Set<string> }>;
 }
 function layoutOf(markdown: string): Layout {
   const lines = markdown.split("\n");
@@ -294,14 +298,15 @@ function layoutOf(markdown: string): Layout {
   const layout: Layout = { repository: new Set(), environments: new Map() };
   for (const line of lines.slice(header + 2)) {
     if (!line.startsWith("|")) break;
-    const [scope, branches, , secrets] = line
+    const [scope, branches, reviewers, secrets] = line
       .split("|")
       .slice(1, -1)
       .map((c) => c.trim());
     const names = new Set([...secrets.matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1]));
     const environment = /^environment `([\w.-]+)`$/.exec(scope)?.[1];
     if (scope === "repository") layout.repository = names;
-    else if (environment) layout.environments.set(environment, { mainOnly: branches === "`main`", secrets: names });
+    else if (environment)
+      layout.environments.set(environment, { mainOnly: branches === "`main`", reviewed: reviewers.startsWith("yes"), secrets: names });
     else throw new Error(`docs/deployment.md: ${scope} is neither the repository nor an environment`);
   }
   return layout;
@@ -310,9 +315,15 @@ const LAYOUT = layoutOf(fs.readFileSync(path.join(ROOT, "docs", "deployment.md")
 
 /**
  * The one secret a preview and a deploy of the same stack share: the stack's passphrase, without
- * which a preview cannot read the stack's config. It opens neither the cluster nor the backend.
+ * which a preview cannot read the stack's config. It opens neither the cluster nor the backend,
+ * but it decrypts every secret of the stack's config and state (DECRYPTING below).
  */
 const STACK_PASSPHRASE = "PULUMI_CONFIG_PASSPHRASE";
+/**
+ * The credentials that decrypt a deployed stack's secrets: its passphrase, and the backend
+ * tokens (with Pulumi Cloud's own secrets provider a token that reads the stack decrypts it).
+ */
+const DECRYPTING = (name: string) => name === STACK_PASSPHRASE || name.startsWith("PULUMI_ACCESS_TOKEN");
 /** The Pulumi CLI the tools build (scripts/lib/tools.ts), which the workflows install too. */
 const PULUMI_CLI = (TOOLS.find((t) => t.binary === "pulumi")?.release ?? "").replace(/^v/, "");
 
@@ -540,9 +551,12 @@ function readable(run: Run, layout: Layout): Set<string> {
 /** The secrets a run reads as GitHub evaluates its expressions (an unset secret is ''); every name in an expression not read here. */
 function secretsRead(run: Run, layout: Layout): Set<string> {
   const read = new Set<string>();
+  // Twice: with the secrets set where the table puts them, and with every one unset, as in an
+  // environment someone forgot to fill: `a && secrets.X || secrets.Y` reads Y then.
+  let unset = false;
   const secret = (name: string) => {
     read.add(name);
-    return scopeOf(layout, name, run.environment) ? "***" : "";
+    return !unset && scopeOf(layout, name, run.environment) ? "***" : "";
   };
   const visit = (value: unknown, key?: string) => {
     if (typeof value === "string") {
@@ -562,8 +576,19 @@ function secretsRead(run: Run, layout: Layout): Set<string> {
       }
     }
   };
-  visit(run.wf.env);
-  visit(run.job);
+  // A step whose `if` is false in this run reads nothing (deploy.yml's kubeconfig of the other stack).
+  const runsHere = (step: Step) => {
+    try {
+      return step.if === undefined || truthy(evaluate(bare(String(step.if)), run.context));
+    } catch {
+      return true;
+    }
+  };
+  for (unset of [false, true]) {
+    visit(run.wf.env);
+    visit({ ...run.job, steps: undefined });
+    for (const step of run.job.steps.filter(runsHere)) visit(step);
+  }
   return spelledOut(read, run, layout);
 }
 /** A job that changes a stack: pulumi/actions with any command but preview, or a script that runs `pulumi up` and the like. */
@@ -808,6 +833,22 @@ const checks = {
       }),
     );
   },
+  /**
+   * No job that runs a branch's code can read a credential that decrypts a deployed stack
+   * (DECRYPTING) before a reviewer approves: only in an environment with required reviewers
+   * (docs/deployment.md's table), which holds it; never from the repository.
+   */
+  decryptingAfterReview(texts: Record<string, string>, layout: Layout = LAYOUT): string[] {
+    const bad = [...layout.repository].filter(DECRYPTING).map((n) => `${n} is a repository secret: every branch's code reads it`);
+    for (const run of runsOf(texts).filter((r) => r.branchCode)) {
+      const scope = layout.environments.get(run.environment ?? "");
+      for (const name of [...readable(run, layout), ...secretsRead(run, layout)].filter(DECRYPTING)) {
+        if (!scope?.reviewed || !scope.secrets.has(name))
+          bad.push(`${run.where} (${run.label}) can read ${name} without a reviewer's approval (environment ${run.environment ?? "none"})`);
+      }
+    }
+    return [...new Set(bad)];
+  },
   /** Every action that installs the Pulumi CLI installs one release, the one the tools build: no range, no newest. */
   pulumiCliPinned(texts: Record<string, string>): string[] {
     return jobsOf(texts).flatMap(({ job, where }) =>
@@ -866,9 +907,10 @@ describe("the workflows cannot leak production, and run what is tested here", ()
     expect(checks.productionGated(onMain)).toEqual([]);
   });
 
-  test("production's kubeconfig read by the staging job, which has no environment, is refused", () => {
+  test("production's kubeconfig read by the staging job without an environment is refused", () => {
     const t = broken("preview.yml", "secrets.KUBECONFIG_STAGING_PREVIEW", "secrets.KUBECONFIG_PRODUCTION");
-    expect(checks.productionGated(t)).toEqual(["preview.yml: job staging"]);
+    const without = { ...t, "preview.yml": t["preview.yml"].replace(/^ {4}environment: staging-preview\n/m, "") };
+    expect(checks.productionGated(without)).toEqual(["preview.yml: job staging"]);
   });
 
   test("a secret in a workflow's env is refused", () => {
@@ -951,7 +993,7 @@ describe("the workflows cannot leak production, and run what is tested here", ()
     ]);
     expect(checks.secretsWhereDocsPutThem(kubeconfig)).toEqual([
       "preview.yml: job staging (pull_request) reads KUBECONFIG_STAGING, which docs/deployment.md sets neither in its environment nor in the repository",
-      "docs/deployment.md sets repository: KUBECONFIG_STAGING_PREVIEW, which no job reads",
+      "docs/deployment.md sets environment staging-preview: KUBECONFIG_STAGING_PREVIEW, which no job reads",
     ]);
     expect(checks.previewsReadPreviewCredentials(kubeconfig)).toEqual([
       "preview.yml: job staging (pull_request) can read KUBECONFIG_STAGING, no preview credential",
@@ -959,6 +1001,38 @@ describe("the workflows cannot leak production, and run what is tested here", ()
     const token = broken("preview.yml", "secrets.PULUMI_ACCESS_TOKEN_PREVIEW", "secrets.PULUMI_ACCESS_TOKEN");
     expect(checks.pullRequestsReadNoDeploySecret(token)).toEqual([
       "preview.yml: job staging (pull_request) can read PULUMI_ACCESS_TOKEN, which deploy.yml: job up deploys with",
+    ]);
+  });
+
+  test("a pull-request job that can read the stack's passphrase without a reviewed environment is refused: staging's preview as before", () => {
+    const before = broken("preview.yml", /^ {4}environment: staging-preview\n/m, "");
+    const beforeLayout = layoutWith((l) => {
+      l.environments.delete("staging-preview");
+      for (const n of ["KUBECONFIG_STAGING_PREVIEW", "PULUMI_ACCESS_TOKEN_PREVIEW", "PULUMI_CONFIG_PASSPHRASE"]) l.repository.add(n);
+    });
+    expect(checks.decryptingAfterReview(before, beforeLayout)).toEqual([
+      "PULUMI_ACCESS_TOKEN_PREVIEW is a repository secret: every branch's code reads it",
+      "PULUMI_CONFIG_PASSPHRASE is a repository secret: every branch's code reads it",
+      "preview.yml: job staging (pull_request) can read PULUMI_ACCESS_TOKEN_PREVIEW without a reviewer's approval (environment none)",
+      "preview.yml: job staging (pull_request) can read PULUMI_CONFIG_PASSPHRASE without a reviewer's approval (environment none)",
+    ]);
+    // An environment without required reviewers does not do either: any branch's run gets its secrets at once.
+    const unreviewed = layoutWith((l) => {
+      const env = l.environments.get("staging-preview");
+      if (env) env.reviewed = false;
+    });
+    expect(checks.decryptingAfterReview(TEXTS, unreviewed)).toEqual([
+      "preview.yml: job staging (pull_request) can read PULUMI_ACCESS_TOKEN_PREVIEW without a reviewer's approval (environment staging-preview)",
+      "preview.yml: job staging (pull_request) can read PULUMI_CONFIG_PASSPHRASE without a reviewer's approval (environment staging-preview)",
+    ]);
+  });
+
+  test("a deploy that falls back to another environment's kubeconfig, as before, is refused", () => {
+    const steps = /( {6}# Each stack's kubeconfig[\s\S]*?KUBECONFIG_PRODUCTION \}\}\n)/;
+    const fallback =
+      "      - run: .ci/kubeconfig-write\n        env:\n          KUBECONFIG_DATA: ${{ (github.event_name == 'workflow_dispatch' && inputs.stack == 'production') && secrets.KUBECONFIG_PRODUCTION || secrets.KUBECONFIG_STAGING }}\n";
+    expect(checks.deployCredentialsInMainOnlyEnvironments(broken("deploy.yml", steps, fallback))).toEqual([
+      "deploy.yml: job up (workflow_dispatch stack=production) reads KUBECONFIG_STAGING outside an environment that holds it and admits main alone",
     ]);
   });
 
