@@ -169,24 +169,32 @@ test("each preview job asks for what it uses and no more", () => {
   }
 });
 
-test("deploy updates staging once ci has passed on main, production only by hand, through its environment", () => {
+test("deploy updates staging once ci has passed on a push to main, production only by hand, each in its stack's environment", () => {
+  // Every way deploy.yml starts, as GitHub evaluates its jobs' if and environment: who deploys what, where.
+  const deployed = runsOf(TEXTS)
+    .filter((r) => deploys(r.job))
+    .map((r) => {
+      const pulumi = r.job.steps.find((s) => s.uses?.startsWith("pulumi/actions@"));
+      return { label: r.label, environment: r.environment, stack: interpolate(String(pulumi?.with?.["stack-name"]), r.context) };
+    });
+  expect(deployed).toEqual([
+    { label: "workflow_run", environment: "staging", stack: "staging" },
+    { label: "workflow_dispatch stack=staging", environment: "staging", stack: "staging" },
+    { label: "workflow_dispatch stack=production", environment: "production", stack: "production" },
+  ]);
+  // A failed ci run, a pull request's and a fork's start deploy.yml too, and deploy nothing.
   const wf = workflow("deploy.yml");
-  expect(Object.keys(wf.on).sort()).toEqual(["workflow_dispatch", "workflow_run"]);
-  expect(wf.on.workflow_run).toEqual({ workflows: ["ci"], types: ["completed"], branches: ["main"] });
+  expect(scenariosOf(wf).map((s) => s.label)).toEqual(
+    expect.arrayContaining(["workflow_run that failed", "workflow_run of a pull request", "workflow_run from a fork"]),
+  );
+  // The commit ci tested, not main's latest, and by hand only a commit ci passed on, checked before anything runs with a credential.
   const up = wf.jobs.up;
-  expect(up.environment).toContain("inputs.stack");
-  expect(up.environment).toContain("'staging'");
-  expect(up.if).toMatch(/github\.event\.workflow_run\.conclusion == 'success'/);
-  expect(up.if).toMatch(/github\.event\.workflow_run\.event == 'push'/);
-  expect(up.if).toMatch(/github\.event\.workflow_run\.head_repository\.full_name == github\.repository/);
-  // The commit ci tested, not main's latest, and by hand only a commit ci passed on.
-  expect(up.env?.DEPLOY_SHA).toBe("${{ github.event.workflow_run.head_sha || github.sha }}");
-  expect(up.steps.find((s) => s.uses?.startsWith("actions/checkout@"))?.with?.ref).toBe("${{ env.DEPLOY_SHA }}");
+  const run = runsOf(TEXTS).find((r) => r.where === "deploy.yml: job up" && r.label === "workflow_run") as Run;
+  expect(interpolate(String(up.steps.find((s) => s.uses?.startsWith("actions/checkout@"))?.with?.ref), run.context)).toBe("a".repeat(40));
   const gate = up.steps.findIndex((s) => s.run === ".ci/require-ci-success");
-  const pulumi = up.steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@"));
+  const firstSecret = up.steps.findIndex((s) => secretNames(s).size > 0);
   expect(gate).toBeGreaterThan(-1);
-  expect(gate).toBeLessThan(pulumi);
-  expect(up.steps[pulumi].with).toMatchObject({ command: "up" });
+  expect(gate).toBeLessThan(firstSecret);
   expect(checks.deployRunsNoTests(TEXTS)).toEqual([]);
 });
 
@@ -274,7 +282,6 @@ const DURATIONS = YAML.parse(fs.readFileSync(path.join(ROOT, ".ci", "durations.y
  * (empty when none do), so that the tests below can show each check failing on a workflow that
  * breaks it. `texts` maps a file name to its YAML.
  */
-const DEFAULT_BRANCH_ONLY = /^github\.ref\s*==\s*'refs\/heads\/main'$/;
 const environmentOf = (job: Job) => (typeof job.environment === "object" ? job.environment.name : job.environment);
 const jobsOf = (texts: Record<string, string>) =>
   Object.entries(texts).flatMap(([file, t]) =>
@@ -475,8 +482,31 @@ function scenariosOf(wf: Workflow): Scenario[] {
             : [{ label: "push to a branch", branchCode: true, context: github(event, "refs/heads/a-branch") }]),
         ];
       case "workflow_run": {
-        const run = { conclusion: "success", event: "push", head_repository: { full_name: REPOSITORY }, head_sha: "a".repeat(40) };
-        return [{ label: event, branchCode: false, context: github(event, "refs/heads/main", { workflow_run: run }) }];
+        // The run that finished: ci on a push to main, and the ones that must not deploy. One from a pull request
+        // (or a fork's branch named main) carries that branch's commit as head_sha: a job that checks it out runs its code.
+        const run = (over: Context) => ({
+          workflow_run: {
+            conclusion: "success",
+            event: "push",
+            head_repository: { full_name: REPOSITORY },
+            head_sha: "a".repeat(40),
+            ...over,
+          },
+        });
+        return [
+          { label: event, branchCode: false, context: github(event, "refs/heads/main", run({})) },
+          { label: `${event} that failed`, branchCode: false, context: github(event, "refs/heads/main", run({ conclusion: "failure" })) },
+          {
+            label: `${event} of a pull request`,
+            branchCode: true,
+            context: github(event, "refs/heads/main", run({ event: "pull_request" })),
+          },
+          {
+            label: `${event} from a fork`,
+            branchCode: true,
+            context: github(event, "refs/heads/main", run({ head_repository: { full_name: "someone/fork" } })),
+          },
+        ];
       }
       case "workflow_dispatch": {
         // Run by hand on main; from another branch, the environment's branch rule decides (checked below).
@@ -623,24 +653,6 @@ const checks = {
       }
     }
     return bad;
-  },
-  /** No job that can read production's secrets runs without a GitHub environment, or off the default branch. */
-  productionGated(texts: Record<string, string>): string[] {
-    return jobsOf(texts)
-      .filter(({ job }) => /\bproduction\b|KUBECONFIG_PRODUCTION/.test(YAML.stringify(job)))
-      .filter(({ job }) => {
-        const usesSecrets = /secrets\./.test(YAML.stringify(job));
-        return usesSecrets && !environmentOf(job) && !DEFAULT_BRANCH_ONLY.test(job.if ?? "");
-      })
-      .map(({ where }) => where);
-  },
-  /** The production preview in particular: its job runs in an environment of its own (not the deploy's). */
-  productionPreviewGated(texts: Record<string, string>): string[] {
-    const previews = jobsOf({ "preview.yml": texts["preview.yml"] }).filter(({ job }) =>
-      job.steps.some((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.["stack-name"] === "production"),
-    );
-    if (previews.length === 0) return ["preview.yml: no production preview"];
-    return previews.filter(({ job }) => environmentOf(job) !== "production-preview").map(({ where }) => where);
   },
   /** Workflow-wide env is inherited by every job: a secret there reaches jobs without an environment. */
   noWorkflowSecrets(texts: Record<string, string>): string[] {
@@ -892,25 +904,14 @@ describe("the workflows cannot leak production, and run what is tested here", ()
     expect(found.filter((p) => !p.startsWith("actions/checkout: "))).toEqual([]);
   });
 
-  test("the production preview without its environment is refused, and so is one in the deploy's environment", () => {
+  test("the production preview without its environment, or in the deploy's, is refused", () => {
     const without = broken("preview.yml", /^ {4}environment: production-preview\n/m, "");
-    expect(checks.productionPreviewGated(without)).toEqual(["preview.yml: job production"]);
-    expect(checks.productionGated(without)).toEqual(["preview.yml: job production"]);
-    const deploys = broken("preview.yml", /environment: production-preview/, "environment: production");
-    expect(checks.productionPreviewGated(deploys)).toEqual(["preview.yml: job production"]);
-    // Only on the default branch would do instead of an environment (the check reads the job's if).
-    const mainOnly = broken("preview.yml", /^ {4}environment: production-preview\n/m, "");
-    const onMain = {
-      ...mainOnly,
-      "preview.yml": mainOnly["preview.yml"].replace(/(production:\n {4}if: ).*/, "$1github.ref == 'refs/heads/main'"),
-    };
-    expect(checks.productionGated(onMain)).toEqual([]);
-  });
-
-  test("production's kubeconfig read by the staging job without an environment is refused", () => {
-    const t = broken("preview.yml", "secrets.KUBECONFIG_STAGING_PREVIEW", "secrets.KUBECONFIG_PRODUCTION");
-    const without = { ...t, "preview.yml": t["preview.yml"].replace(/^ {4}environment: staging-preview\n/m, "") };
-    expect(checks.productionGated(without)).toEqual(["preview.yml: job staging"]);
+    expect(checks.decryptingAfterReview(without)).toEqual([
+      "preview.yml: job production (pull_request) can read PULUMI_ACCESS_TOKEN_PREVIEW without a reviewer's approval (environment none)",
+      "preview.yml: job production (pull_request) can read PULUMI_CONFIG_PASSPHRASE without a reviewer's approval (environment none)",
+    ]);
+    const deploys = broken("preview.yml", "environment: production-preview", "environment: production");
+    expect(checks.pullRequestsReadNoDeploySecret(deploys).length).toBeGreaterThan(0);
   });
 
   test("a secret in a workflow's env is refused", () => {
