@@ -54,7 +54,6 @@ function runText(step: Step): string {
   const file = called && path.join(ROOT, ".ci", called.script);
   return `${step.run ?? ""}\n${file && fs.existsSync(file) ? fs.readFileSync(file, "utf8") : ""}`;
 }
-const runs = (job: Job) => job.steps.map((s) => scriptOf(s.run)).filter((r) => r !== undefined);
 
 test("every workflow is valid against GitHub's workflow schema", () => {
   expect(files.sort()).toEqual(["ci.yml", "deploy.yml", "preview.yml"]);
@@ -63,22 +62,6 @@ test("every workflow is valid against GitHub's workflow schema", () => {
 
 test("the schema check rejects a broken workflow", () => {
   expect(validateWorkflow("on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    stepz: []\n").errors.length).toBeGreaterThan(0);
-});
-
-test("ci runs each tier in a job of its own, which builds that tier's tools, and keeps the render", () => {
-  const wf = workflow("ci.yml");
-  expect(Object.keys(wf.on).sort()).toEqual(["pull_request", "push"]);
-  expect(Object.keys(wf.jobs)).toEqual([...TIERS]);
-  for (const tier of TIERS) {
-    const called = runs(wf.jobs[tier]).map((r) => [r.script, ...r.args].join(" "));
-    expect(called).toContain(`tools ${tier}`);
-    expect(called).toContain(`test-${tier}`);
-    expect(called.filter((c) => c.startsWith("tools ") || c.startsWith("test-"))).toEqual([`tools ${tier}`, `test-${tier}`]);
-  }
-  const offline = wf.jobs.offline.steps;
-  const render = offline.findIndex((s) => s.run === ".ci/render");
-  expect(offline[render + 1].uses).toMatch(/^actions\/upload-artifact@/);
-  expect(offline[render + 1].with).toMatchObject({ name: "render", path: "out/" });
 });
 
 test("every job that builds the tools sets up Go from a tool module's go.mod, and caches Go and .tools/bin keyed on the pins", () => {
@@ -147,18 +130,6 @@ test("the workflows run one Node LTS, which package.json's engines and @pulumi/p
   expect(major).toBeGreaterThanOrEqual(ours);
 });
 
-test("preview runs pulumi preview of each stack on pull requests from the repository and comments on them", () => {
-  const wf = workflow("preview.yml");
-  expect(Object.keys(wf.on)).toEqual(["pull_request"]);
-  expect(Object.keys(wf.jobs).sort()).toEqual(["production", "staging"]);
-  for (const [stack, job] of Object.entries(wf.jobs)) {
-    // Forks get no secrets; the ci workflow's render is their preview.
-    expect(job.if).toBe("github.event.pull_request.head.repo.full_name == github.repository");
-    const pulumi = job.steps.find((s) => s.uses?.startsWith("pulumi/actions@"));
-    expect(pulumi?.with).toMatchObject({ command: "preview", "stack-name": stack, "comment-on-pr": true });
-  }
-});
-
 test("each preview job asks for what it uses and no more", () => {
   const wf = workflow("preview.yml");
   expect(wf.permissions).toEqual({});
@@ -167,78 +138,6 @@ test("each preview job asks for what it uses and no more", () => {
   for (const job of Object.values(wf.jobs)) {
     expect(job.steps.find((s) => s.uses?.startsWith("actions/checkout@"))?.with).toMatchObject({ "persist-credentials": false });
   }
-});
-
-test("deploy updates staging once ci has passed on a push to main, production only by hand, each in its stack's environment", () => {
-  // Every way deploy.yml starts, as GitHub evaluates its jobs' if and environment: who deploys what, where.
-  const deployed = runsOf(TEXTS)
-    .filter((r) => deploys(r.job))
-    .map((r) => {
-      const pulumi = r.job.steps.find((s) => s.uses?.startsWith("pulumi/actions@"));
-      return { label: r.label, environment: r.environment, stack: interpolate(String(pulumi?.with?.["stack-name"]), r.context) };
-    });
-  expect(deployed).toEqual([
-    { label: "workflow_run", environment: "staging", stack: "staging" },
-    { label: "workflow_dispatch stack=staging", environment: "staging", stack: "staging" },
-    { label: "workflow_dispatch stack=production", environment: "production", stack: "production" },
-  ]);
-  // A failed ci run, a pull request's and a fork's start deploy.yml too, and deploy nothing.
-  const wf = workflow("deploy.yml");
-  expect(scenariosOf(wf).map((s) => s.label)).toEqual(
-    expect.arrayContaining(["workflow_run that failed", "workflow_run of a pull request", "workflow_run from a fork"]),
-  );
-  // The commit ci tested, not main's latest, and by hand only a commit ci passed on, checked before anything runs with a credential.
-  const up = wf.jobs.up;
-  const run = runsOf(TEXTS).find((r) => r.where === "deploy.yml: job up" && r.label === "workflow_run") as Run;
-  expect(interpolate(String(up.steps.find((s) => s.uses?.startsWith("actions/checkout@"))?.with?.ref), run.context)).toBe("a".repeat(40));
-  const gate = up.steps.findIndex((s) => s.run === ".ci/require-ci-success");
-  const firstSecret = up.steps.findIndex((s) => secretNames(s).size > 0);
-  expect(gate).toBeGreaterThan(-1);
-  expect(gate).toBeLessThan(firstSecret);
-  expect(checks.deployRunsNoTests(TEXTS)).toEqual([]);
-});
-
-test("docs/deployment.md keeps what deploys in environments that admit main alone, and the previews' read-only credentials apart", () => {
-  const table = {
-    repository: [...LAYOUT.repository].sort(),
-    environments: Object.fromEntries(
-      [...LAYOUT.environments].map(([e, s]) => [e, { mainOnly: s.mainOnly, secrets: [...s.secrets].sort() }]),
-    ),
-  };
-  expect(table).toEqual({
-    repository: [],
-    environments: {
-      staging: { mainOnly: true, secrets: ["KUBECONFIG_STAGING", "PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"] },
-      "staging-preview": {
-        mainOnly: false,
-        secrets: ["KUBECONFIG_STAGING_PREVIEW", "PULUMI_ACCESS_TOKEN_PREVIEW", "PULUMI_CONFIG_PASSPHRASE"],
-      },
-      production: { mainOnly: true, secrets: ["KUBECONFIG_PRODUCTION", "PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"] },
-      "production-preview": {
-        mainOnly: false,
-        secrets: ["KUBECONFIG_PRODUCTION_PREVIEW", "PULUMI_ACCESS_TOKEN_PREVIEW", "PULUMI_CONFIG_PASSPHRASE"],
-      },
-    },
-  });
-});
-
-test("the staging deploy runs in the environment staging and takes its kubeconfig from there; nothing else reads that secret", () => {
-  const deployRuns = runsOf(TEXTS).filter((r) => deploys(r.job));
-  const kubeconfigs = (r: Run) =>
-    [...secretsRead(r, LAYOUT)].filter((n) => n.startsWith("KUBECONFIG")).map((n) => `${scopeOf(LAYOUT, n, r.environment)}: ${n}`);
-  expect(deployRuns.map((r) => ({ label: r.label, environment: r.environment, kubeconfigs: kubeconfigs(r) }))).toEqual([
-    { label: "workflow_run", environment: "staging", kubeconfigs: ["environment staging: KUBECONFIG_STAGING"] },
-    { label: "workflow_dispatch stack=staging", environment: "staging", kubeconfigs: ["environment staging: KUBECONFIG_STAGING"] },
-    {
-      label: "workflow_dispatch stack=production",
-      environment: "production",
-      kubeconfigs: ["environment production: KUBECONFIG_PRODUCTION"],
-    },
-  ]);
-  // Not a repository secret, and named by no job outside that environment.
-  expect(LAYOUT.repository.has("KUBECONFIG_STAGING")).toBe(false);
-  const elsewhere = runsOf(TEXTS).filter((r) => secretsRead(r, LAYOUT).has("KUBECONFIG_STAGING") && r.environment !== "staging");
-  expect(elsewhere.map((r) => `${r.where} (${r.label})`)).toEqual([]);
 });
 
 test("the Pulumi CLI the workflows install is one exact release: the one tools/pulumi builds and @pulumi/pulumi is", () => {
@@ -269,6 +168,71 @@ test("the expression reader short-circuits as GitHub does, and refuses what it d
   expect(secretNames({ env: { ALL: "${{ toJSON(secrets) }}" }, with: { x: "${{ secrets['Some_Name'] }}" } })).toEqual(
     new Set(["*", "SOME_NAME"]),
   );
+});
+
+/** What one run of a job does: its scripts and pulumi commands, in order, as GitHub would run its steps in that start. */
+function doneBy(run: Run): string[] {
+  return run.job.steps
+    .filter((step) => {
+      try {
+        return step.if === undefined || step.if === "always()" || truthy(evaluate(bare(String(step.if)), run.context));
+      } catch {
+        return true;
+      }
+    })
+    .flatMap((step) => {
+      const script = scriptOf(step.run);
+      if (script) return [[script.script, ...script.args].join(" ")];
+      if (step.uses?.startsWith("pulumi/actions@"))
+        return [`pulumi ${String(step.with?.command)} ${interpolate(String(step.with?.["stack-name"]), run.context)}`];
+      return [];
+    });
+}
+
+test("what runs, where and with which secrets, in every way each workflow starts", () => {
+  // A row per job and start, as GitHub evaluates the jobs' if and environment and the steps' if: [run, environment, steps, secrets read].
+  const table = runsOf(TEXTS).map((r) => [
+    `${r.where} (${r.label})`,
+    r.environment ?? "-",
+    doneBy(r).join(", "),
+    [...secretsRead(r, LAYOUT)].sort().join(", "),
+  ]);
+  const ci = (job: string, steps: string) =>
+    [`ci.yml: job ${job} (push to main)`, `ci.yml: job ${job} (pull_request)`].map((run) => [run, "-", steps, ""]);
+  const preview = (stack: string, upper: string) => [
+    `preview.yml: job ${stack} (pull_request)`,
+    `${stack}-preview`,
+    `npm-ci, kubeconfig-write, pulumi preview ${stack}, kubeconfig-remove`,
+    `KUBECONFIG_${upper}_PREVIEW, PULUMI_ACCESS_TOKEN_PREVIEW, PULUMI_CONFIG_PASSPHRASE`,
+  ];
+  const up = (label: string, stack: string, upper: string) => [
+    `deploy.yml: job up (${label})`,
+    stack,
+    `require-ci-success, npm-ci, kubeconfig-write, pulumi up ${stack}, kubeconfig-remove`,
+    `KUBECONFIG_${upper}, PULUMI_ACCESS_TOKEN, PULUMI_CONFIG_PASSPHRASE`,
+  ];
+  expect(table).toEqual([
+    ...ci("offline", "system-packages offline, npm-ci, render, tools offline, check-renovate, test-offline"),
+    ...ci("cluster", "npm-ci, tools cluster, test-cluster"),
+    ...ci("live", "system-packages live, npm-ci, tools live, test-live"),
+    up("workflow_run", "staging", "STAGING"),
+    up("workflow_dispatch stack=staging", "staging", "STAGING"),
+    up("workflow_dispatch stack=production", "production", "PRODUCTION"),
+    preview("staging", "STAGING"),
+    preview("production", "PRODUCTION"),
+  ]);
+  // Every test tier the tools know has its ci job (a tier added there without one fails here).
+  expect(TIERS.filter((t) => !table.some((row) => row[0] === `ci.yml: job ${t} (pull_request)`))).toEqual([]);
+  // deploy.yml also starts on a failed ci run, a pull request's and a fork's, which run nothing above.
+  expect(scenariosOf(workflow("deploy.yml")).map((s) => s.label)).toEqual(
+    expect.arrayContaining(["workflow_run that failed", "workflow_run of a pull request", "workflow_run from a fork"]),
+  );
+  // The deploy checks out the commit ci tested (the workflow_run's head_sha), not main's latest.
+  const staging = runsOf(TEXTS).find((r) => r.where === "deploy.yml: job up" && r.label === "workflow_run") as Run;
+  expect(interpolate(String(staging.job.steps.find((s) => s.uses?.startsWith("actions/checkout@"))?.with?.ref), staging.context)).toBe(
+    "a".repeat(40),
+  );
+  expect(checks.deployRunsNoTests(TEXTS)).toEqual([]);
 });
 
 /** The measured durations of the workflows' steps (minutes), from which their timeouts are set. */
