@@ -131,7 +131,7 @@ describe.each(SECRET_VARIANTS.map((v, i) => [v.name, v, i] as const))("each secr
   beforeAll(async () => {
     first = await renderRound(variant, () => "One", dir);
     for (const k of keys) rounds.set(k, await renderRound(variant, (p) => (topKey(p) === k ? "Two" : "One"), dir));
-  }, 600_000);
+  });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test("each pod that reads a changed Secret rolls, unless it reads it anew by itself", () => {
