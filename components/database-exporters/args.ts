@@ -28,4 +28,10 @@ export interface DatabaseExportersArgs {
   egress?: EgressSettings;
   /** The stack's PriorityClass for the standalone exporters' pods (never the patched workloads': they are the team's). Default none. */
   priorityClassName?: string;
+  /**
+   * The stack's salt (preflight/stack-salt.ts): keys the digest of each DSN given in config on its
+   * exporter's pod template (`checksum/dsn`), so that a new DSN restarts the exporter, which reads it
+   * from its environment at start. (A DSN in a Secret of yours, secretRef, is not the stack's to read.)
+   */
+  stackSalt: Buffer;
 }

@@ -45,6 +45,10 @@ import { DatabaseType, exporterJob } from "../kit/database-exporters";
 import type { ResourceRequirements } from "../kit/resources";
 import { DatabaseExporter, DatabaseExportersArgs } from "./args";
 import { DATABASE_KINDS } from "./kinds";
+import { secretDigest } from "../kit/secret-digest";
+
+/** The use of the stack's salt that keys the digest of an exporter's DSN (checksum/dsn). */
+const DSN_DIGEST_LABEL = "monitoring-stack/database-dsn/v1";
 
 /** A database exporter as a container needs it. */
 export interface ExporterDatabase {
@@ -157,6 +161,11 @@ export class DatabaseExporters extends StackComponent {
     const kind = DATABASE_KINDS[db.type];
     const id: WorkloadIdentity = { name: `${db.name}-exporter`, component: "exporter", instance: args.environment, image: kind.image };
     const { ref, secret } = this.dsnSecret(name, db, args.namespace, id);
+    // The DSN reaches the exporter as an env var, read at start: a new one in config rolls the pod (a salted, slow digest).
+    const dsnChecksum =
+      "value" in db.dsn
+        ? pulumi.unsecret(pulumi.output(db.dsn.value).apply((v) => secretDigest({ dsn: v }, args.stackSalt, DSN_DIGEST_LABEL)))
+        : undefined;
     const container = exporterContainer({ name: db.name, type: db.type, dsnSecret: ref, resources: db.resources });
     // A Secret of the user's (secretRef) in the stack's namespace cannot exist before the stack
     // made the namespace: on a first deployment the pod waits for it, and Pulumi must not wait
@@ -174,7 +183,7 @@ export class DatabaseExporters extends StackComponent {
           replicas: 1,
           selector: { matchLabels: selectorLabels(id) },
           template: {
-            metadata: { labels: standardLabels(id) },
+            metadata: { labels: standardLabels(id), ...(dsnChecksum ? { annotations: { "checksum/dsn": dsnChecksum } } : {}) },
             spec: {
               automountServiceAccountToken: false,
               ...podPriority(args.priorityClassName),

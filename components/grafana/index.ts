@@ -48,6 +48,10 @@ import { grafanaDatasources, grafanaDashboardProviders } from "./provisioning";
 import { readDashboards, folderSlug, planDashboardConfigMaps, withEnvironment, withoutDashboards, withoutRows } from "./dashboards";
 import { problems } from "./section";
 import { missingOidcEndpoints, signInClientSecrets, signInEgressPorts, signInProblems } from "./sign-in";
+import { secretDigest } from "../kit/secret-digest";
+
+/** The use of the stack's salt that keys the digest of the Secrets Grafana reads at start besides the admin password. */
+const GRAFANA_SECRETS_DIGEST_LABEL = "monitoring-stack/grafana-start-secrets/v1";
 
 /**
  * Where Grafana connects, besides DNS: its datasources' pods (Prometheus, Alertmanager, and
@@ -246,6 +250,16 @@ export class Grafana extends StackComponent {
     const checksum = pulumi.output(files).apply((f) => configChecksum(JSON.stringify(f)));
     // A new password rolls the pods, whose init container applies it. Not a secret: a slow digest.
     const passwordChecksum = pulumi.unsecret(pulumi.output(password).apply((p) => adminPasswordDigest(p, args.stackSalt)));
+    // The other Secrets Grafana reads once at start (the database password, the sign-in client secrets): a new value rolls
+    // the pods too. Absent when there are none.
+    const startSecrets: Record<string, pulumi.Input<string>> = Object.fromEntries([
+      ...(args.database ? [[KEYS.databasePassword, args.database.password as pulumi.Input<string>] as const] : []),
+      ...clientSecrets,
+    ]);
+    const secretsChecksum =
+      Object.keys(startSecrets).length > 0
+        ? pulumi.unsecret(pulumi.all(startSecrets).apply((v) => secretDigest(v, args.stackSalt, GRAFANA_SECRETS_DIGEST_LABEL)))
+        : undefined;
 
     // Dashboards: ConfigMaps with stable names, mounted without subPath, so the
     // kubelet refreshes the files in place and Grafana picks up edits by itself.
@@ -340,7 +354,11 @@ export class Grafana extends StackComponent {
           template: {
             metadata: {
               labels: standardLabels(id),
-              annotations: { "checksum/config": checksum, "checksum/admin-password": passwordChecksum },
+              annotations: {
+                "checksum/config": checksum,
+                "checksum/admin-password": passwordChecksum,
+                ...(secretsChecksum ? { "checksum/secrets": secretsChecksum } : {}),
+              },
             },
             spec: {
               automountServiceAccountToken: false,

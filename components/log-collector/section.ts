@@ -4,6 +4,7 @@ import { bool, dnsLabel, matching, nonEmpty, plainHttpUrl, resources } from "../
 import { ArgsProblem } from "../kit/problems";
 import { shareEntryProblems } from "../kit/share";
 import { componentSection, overDefaults } from "../kit/section";
+import { plainHttpCredentialProblem } from "../kit/plain-http";
 import { LOG_COLLECTOR_AGENT, LOG_COLLECTOR_DEFAULTS, LogCollectorDefaults } from "./args";
 
 const shareEntry = z.strictObject({
@@ -23,6 +24,11 @@ const externalLokiSchema = z.strictObject({
     .describe("The tenant (X-Scope-OrgID); default none: the endpoint's own."),
   username: nonEmpty("a user name").optional().describe("Basic-auth user; the password is the secret externalLokiPassword."),
   bearerToken: bool.optional().describe("Send externalLokiPassword as a bearer token instead."),
+  allowPlainHttp: bool
+    .optional()
+    .describe(
+      "Send the password or token over an http:// url outside the cluster (*.svc, *.svc.cluster.local and loopback need not); default false: refused.",
+    ),
 });
 
 const schema = z.strictObject({
@@ -138,6 +144,20 @@ export const logCollectorSection = componentSection({
         message: "needs its credential: pulumi config set --secret externalLokiPassword <value>",
         involves: ["externalLokiPassword"],
       });
+    if (external) {
+      const credential =
+        external.username !== undefined
+          ? "externalLokiPassword (basic auth)"
+          : external.bearerToken
+            ? "the bearer token externalLokiPassword"
+            : undefined;
+      for (const p of plainHttpCredentialProblem(external.url, credential, external.allowPlainHttp))
+        context.problems.push({
+          ...p,
+          key: `logCollector.externalLoki.${p.key}`,
+          involves: p.involves?.map((k) => `logCollector.externalLoki.${k}`),
+        });
+    }
     if (external && external.username !== undefined && external.bearerToken)
       context.problems.push({ key: "logCollector.externalLoki", message: "choose username (basic auth) or bearerToken, not both" });
     if (!external && externalLokiPassword !== undefined)

@@ -354,8 +354,11 @@ export class Prometheus extends StackComponent {
       oneAtATimeDisruptionBudget(`${name}-pdb`, id, ns, "prometheus", { parent: this });
     }
 
-    // Grafana, the other replica and any pod of the stack query or scrape Prometheus; the exposing proxies reach the UI.
-    const clients: IngressPeer[] = [{ pods: {} }];
+    // Named clients only: Grafana queries, the replicas scrape themselves and each other; the exposing proxies reach
+    // the UI, the collector the receivers, the backup jobs the admin API (their own policy, components/backup). A
+    // NetworkPolicy admits a port, not a path: every client let in reaches every path, the admin API included while
+    // backups turn it on, so no other pod of the namespace is (an exporter given extra egress reaches nothing here).
+    const clients: IngressPeer[] = [{ pods: stackPods("grafana", args.environment) }, { pods: stackPods("prometheus", args.environment) }];
     if (args.ingressFromTraefik) clients.push(TRAEFIK_PODS);
     if (args.ingressFromCloudflared) clients.push({ pods: stackPods("cloudflared", args.environment) });
     if (args.otlpReceiver) {

@@ -22,6 +22,7 @@ import {
 import { ArgsProblem } from "../kit/problems";
 import { SecretStandIn } from "../kit/section";
 import { durationSeconds } from "../kit/units";
+import { plainHttpCredentialProblem } from "../kit/plain-http";
 
 /**
  * Headers Prometheus sets itself or refuses to have changed (its config's reserved headers, and Authorization, which
@@ -124,6 +125,11 @@ export const remoteWriteSchema = z.strictObject({
     .describe("Which series go to this destination, in order (Prometheus' write_relabel_configs); default all."),
   queue: queueSchema.optional().describe("The sending queue (Prometheus' queue_config); each field defaults to Prometheus' own."),
   tls: tlsSchema.optional().describe("TLS to an https:// destination."),
+  allowPlainHttp: bool
+    .optional()
+    .describe(
+      "Send username's password or the bearer token over an http:// url outside the cluster (*.svc, *.svc.cluster.local and loopback need not); default false: refused.",
+    ),
 });
 
 type RemoteWriteGiven = z.infer<typeof remoteWriteSchema>;
@@ -223,6 +229,8 @@ export function remoteWriteOptionProblems(rw: RemoteWriteGiven): ArgsProblem[] {
     else if ((RESERVED_REMOTE_WRITE_HEADERS as readonly string[]).includes(lower))
       found.push({ key: `headers.${header}`, message: "is a header Prometheus sets itself and refuses to have changed; remove it" });
   }
+  const credential = rw.username !== undefined ? "username's password (basic auth)" : rw.bearerToken ? "the bearer token" : undefined;
+  found.push(...plainHttpCredentialProblem(rw.url, credential, rw.allowPlainHttp));
   if (rw.tls && !/^https:\/\//i.test(rw.url))
     found.push({ key: "tls", message: `applies to https:// destinations; url is ${rw.url}`, involves: ["url"] });
   if (rw.tls?.insecureSkipVerify && (rw.tls.caData !== undefined || rw.tls.serverName !== undefined))

@@ -405,8 +405,8 @@ export function monitorNamespaces(cfg: StackConfig): { namespaces?: string[] } {
 }
 
 /** The database exporters' args: one exporter per entry of databases[]. */
-export function databaseExportersArgs(cfg: StackConfig): DatabaseExportersArgs {
-  return { ...workloadArgs(cfg, "databaseExporters"), databases: cfg.databases };
+export function databaseExportersArgs(cfg: StackConfig, stackSalt: Buffer): DatabaseExportersArgs {
+  return { ...workloadArgs(cfg, "databaseExporters"), databases: cfg.databases, stackSalt };
 }
 
 /** The blackbox exporter's args: the probes of apps[].probe and probes[]. */

@@ -149,7 +149,10 @@ export class MonitoringStack extends StackComponent {
     }
     if (cfg.databases.length > 0) {
       const databaseExporters = this.part(
-        new DatabaseExporters(`${name}-database-exporters`, databaseExportersArgs(cfg), { parent: this, dependsOn: ready }),
+        new DatabaseExporters(`${name}-database-exporters`, databaseExportersArgs(cfg, args.stackSalt), {
+          parent: this,
+          dependsOn: ready,
+        }),
       );
       scrapeTargets.push(...databaseExporters.scrapeTargets);
     }

@@ -1,7 +1,8 @@
 /**
- * node-exporter as the stack runs it, made local: the rendered container's flags, and its web
- * config (TLS and basic auth) with the certificate and key of its rendered Secret written into a
- * directory of the run, listening on 127.0.0.1. The render must show its secrets (render with
+ * node-exporter as the stack runs it, made local: the rendered container's flags as rendered (only
+ * the listen address, the host paths and the files' root made local), and its rendered Secret (web
+ * config, certificate, key) laid out under a directory of the run as the container mounts it,
+ * listening on 127.0.0.1. The render must show its secrets (render with
  * showSecrets): the Secret's values are what the exporter reads.
  */
 import * as crypto from "crypto";
@@ -25,32 +26,65 @@ export function renderedNodeExporterWeb(rendered: Rendered): Record<string, stri
 }
 
 /**
- * The Secret's files written into `dir` (the key readable by its owner only), the web config's
- * cert_file and key_file pointed at them. Returns the web config's path.
+ * The rendered node-exporter container's Secret mounts laid out under `root` as the container sees
+ * them (`<root><mountPath>/<key>`, the key file readable by its owner only), the web config's
+ * cert_file and key_file rerooted the same way. Returns nothing: the args below point at `root`.
  */
-export function writeNodeExporterWeb(rendered: Rendered, dir: string): string {
-  const data = renderedNodeExporterWeb(rendered);
-  fs.mkdirSync(dir, { recursive: true });
-  const web = YAML.parse(data[NODE_EXPORTER_WEB.config]) as { tls_server_config: { cert_file: string; key_file: string } };
-  for (const field of ["cert_file", "key_file"] as const) {
-    const name = path.basename(web.tls_server_config[field]);
-    fs.writeFileSync(path.join(dir, name), data[name], { mode: 0o600 });
-    web.tls_server_config[field] = path.join(dir, name);
+export function layOutNodeExporter(rendered: Rendered, root: string): void {
+  const pod = (objectOf(rendered, "DaemonSet", "node-exporter").spec as { template: { spec: NodeExporterPod } }).template.spec;
+  const container = pod.containers.find((c) => c.name === "node-exporter");
+  if (!container) throw new Error("the rendered node-exporter DaemonSet has no node-exporter container");
+  for (const mount of container.volumeMounts ?? []) {
+    const secretName = pod.volumes?.find((v) => v.name === mount.name)?.secret?.secretName;
+    if (!secretName) continue;
+    const data = secretName === "node-exporter-web" ? renderedNodeExporterWeb(rendered) : {};
+    const dir = path.join(root, mount.mountPath);
+    fs.mkdirSync(dir, { recursive: true });
+    for (const [key, content] of Object.entries(data)) {
+      const text = key === NODE_EXPORTER_WEB.config ? rerootedWebConfig(content, root) : content;
+      fs.writeFileSync(path.join(dir, key), text, { mode: 0o600 });
+    }
   }
-  const file = path.join(dir, NODE_EXPORTER_WEB.config);
-  fs.writeFileSync(file, YAML.stringify(web), { mode: 0o600 });
-  return file;
+}
+
+interface NodeExporterPod {
+  containers: Array<{ name: string; args?: string[]; volumeMounts?: Array<{ name: string; mountPath: string }> }>;
+  volumes?: Array<{ name: string; secret?: { secretName: string } }>;
+}
+
+/** A web config with its absolute `*_file` paths under `root`. */
+function rerootedWebConfig(text: string, root: string): string {
+  const web = YAML.parse(text) as Record<string, unknown>;
+  const walk = (node: unknown): void => {
+    if (typeof node !== "object" || node === null) return;
+    for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
+      if (k.endsWith("_file") && typeof v === "string" && path.isAbsolute(v)) (node as Record<string, unknown>)[k] = path.join(root, v);
+      else walk(v);
+    }
+  };
+  walk(web);
+  return YAML.stringify(web);
 }
 
 /**
- * The rendered node-exporter container's args, made local: on 127.0.0.1:`port`, with its web config
- * written under `dir`, and this machine's own host paths (no /host/root mount here).
+ * The rendered node-exporter container's args as rendered, made local and nothing added: its
+ * listen address on 127.0.0.1:`port`, the paths of its files (the web config) under `root`, where
+ * layOutNodeExporter wrote the rendered Secret, and the host paths (--path.rootfs, --path.udev.data)
+ * left out, for this machine's own. A flag the render lacks stays absent: without its
+ * --web.config.file the exporter serves plain HTTP without a password, and the tests see it.
  */
-export function localNodeExporterArgs(rendered: Rendered, dir: string, port: number): string[] {
-  const kept = containerArgs(rendered, "DaemonSet", "node-exporter").filter(
-    (f) => !/^--(path\.rootfs|path\.udev\.data|web\.listen-address|web\.config\.file)=/.test(f),
-  );
-  return [...kept, `--web.listen-address=${LOOPBACK}:${port}`, `--web.config.file=${writeNodeExporterWeb(rendered, dir)}`];
+export function localNodeExporterArgs(rendered: Rendered, root: string, port: number): string[] {
+  const args = containerArgs(rendered, "DaemonSet", "node-exporter");
+  if (!args.some((f) => f.startsWith("--web.listen-address=")))
+    throw new Error("the rendered node-exporter has no --web.listen-address: it would listen on every interface");
+  layOutNodeExporter(rendered, root);
+  return args
+    .filter((f) => !/^--(path\.rootfs|path\.udev\.data)=/.test(f))
+    .map((f) => {
+      if (f.startsWith("--web.listen-address=")) return `--web.listen-address=${LOOPBACK}:${port}`;
+      const file = /^(--web\.config\.file=)(\/.*)$/.exec(f);
+      return file ? `${file[1]}${path.join(root, file[2])}` : f;
+    });
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The credentials of the CI preview (docs/deployment.md: GitHub workflows), on the real engine, provider and
- * API server: the ServiceAccount and read-only ClusterRole of .github/preview-rbac.yaml, a token
- * minted for it with `kubectl create token`, a kubeconfig that holds only that token.
+ * API server: the ServiceAccount and read-only roles of .github/preview-rbac.yaml (the namespaced ones
+ * bound in the stack's and the app's namespaces, as the docs bind them), a token minted for it with
+ * `kubectl create token`, a kubeconfig that holds only that token.
  *
  * The provider's preview sends each create and update to the API server as a server-side apply
  * with dryRun=All, and Kubernetes authorizes a dry-run like the write it simulates. With the
@@ -98,6 +99,19 @@ afterAll(async () => {
   if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
 });
 
+/** The RoleBinding docs/deployment.md has an admin create in `namespace`, to one of the file's namespaced roles. */
+async function bind(namespace: string, clusterRole: string): Promise<void> {
+  await kubectl([
+    "-n",
+    namespace,
+    "create",
+    "rolebinding",
+    "monitoring-preview",
+    `--clusterrole=${clusterRole}`,
+    "--serviceaccount=kube-system:monitoring-preview",
+  ]);
+}
+
 describe("the CI preview's read-only credentials", () => {
   test("the stack is deployed with an admin's credentials", async () => {
     expect((await handle.stack.up()).summary.result).toBe("succeeded");
@@ -105,6 +119,9 @@ describe("the CI preview's read-only credentials", () => {
 
   test("the documented ServiceAccount gets a token and a kubeconfig of its own, which can read and not write", async () => {
     await kubectl(["apply", "-f", RBAC]);
+    // As docs/deployment.md binds them: the stack's objects in its namespace, the Services in the app's.
+    await bind(NAMESPACE, "monitoring-preview-stack");
+    await bind(TEAM, "monitoring-preview-services");
     const token = (await kubectl(["-n", "kube-system", "create", "token", "monitoring-preview", "--duration=1h"])).trim();
     // The admin kubeconfig's cluster (server and CA) with the token as its only credential.
     const admin = YAML.parse(fs.readFileSync(handle.env.KUBECONFIG, "utf8")) as {
@@ -129,6 +146,8 @@ describe("the CI preview's read-only credentials", () => {
     expect({
       "get statefulsets": await can("get", "statefulsets.apps"),
       "get services (the team's)": await can("get", "services", TEAM),
+      "get configmaps (the team's)": await can("get", "configmaps", TEAM),
+      "list configmaps (kube-system's)": await can("list", "configmaps", "kube-system"),
       "get clusterroles": await can("get", "clusterroles.rbac.authorization.k8s.io"),
       "get secrets": await can("get", "secrets"),
       "patch statefulsets": await can("patch", "statefulsets.apps"),
@@ -137,6 +156,8 @@ describe("the CI preview's read-only credentials", () => {
     }).toEqual({
       "get statefulsets": "yes",
       "get services (the team's)": "yes",
+      "get configmaps (the team's)": "no",
+      "list configmaps (kube-system's)": "no",
       "get clusterroles": "yes",
       "get secrets": "no",
       "patch statefulsets": "no",
@@ -174,11 +195,8 @@ describe("the CI preview's read-only credentials", () => {
   });
 
   test("without get on the team's Services, the preview of an app scraped by port number fails, naming the read", async () => {
-    // The role minus services: the one read the program itself makes.
-    const docs = YAML.parseAllDocuments(fs.readFileSync(RBAC, "utf8")).map((d) => d.toJS() as Record<string, unknown>);
-    const role = docs.find((d) => d.kind === "ClusterRole") as { rules: Array<{ resources: string[] }> };
-    for (const rule of role.rules) rule.resources = rule.resources.filter((r) => r !== "services");
-    await kubectl(["apply", "-f", "-"], JSON.stringify(role));
+    // Without the team namespace's binding: the one read the program itself makes.
+    await kubectl(["-n", TEAM, "delete", "rolebinding", "monitoring-preview"]);
     const own = handle.env.KUBECONFIG;
     handle.env.KUBECONFIG = previewKubeconfig;
     try {
@@ -186,7 +204,7 @@ describe("the CI preview's read-only credentials", () => {
       expect(await handle.failing("preview")).toMatch(/services "api" is forbidden/);
     } finally {
       handle.env.KUBECONFIG = own;
-      await kubectl(["apply", "-f", RBAC]);
+      await bind(TEAM, "monitoring-preview-services");
     }
   });
 });

@@ -246,6 +246,10 @@ describe("a route on severity that can never match is refused, naming the severi
     ['severity="page"', 'severity="page" never matches'],
     ["severity=page", 'severity="page" never matches'],
     ['severity=""', 'severity="" never matches'],
+    // Alertmanager compares label values as they are: the stack's alerts say "critical", never "Critical".
+    ['severity="Critical"', 'severity="Critical" never matches'],
+    ['severity="WARNING"', 'severity="WARNING" never matches'],
+    ['severity=~"Critical|Info"', 'severity=~"Critical|Info" matches none of them'],
     ['severity=~"crit"', 'severity=~"crit" matches none of them'],
     ['severity=~"P1|P2"', 'severity=~"P1|P2" matches none of them'],
   ])("%s", (m, why) => {

@@ -53,7 +53,7 @@ const RESTRICTED_CONTAINER = {
 const EXPORTER_LIMITS = { requests: { cpu: "5m", memory: "32Mi" }, limits: { cpu: "100m", memory: "64Mi" } };
 
 function exporters(databases: DatabaseExporter[], environment = "staging"): DatabaseExportersArgs {
-  return { databases, namespace: "monitoring", environment };
+  return { databases, namespace: "monitoring", environment, stackSalt: Buffer.alloc(32, 7) };
 }
 
 async function renderExporters(args: DatabaseExportersArgs, showSecrets = true): Promise<{ run: RunResult; rendered: Rendered }> {

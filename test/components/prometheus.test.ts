@@ -897,21 +897,40 @@ describe("Prometheus component", () => {
     ).resolves.toBeDefined();
   });
 
-  test("the NetworkPolicy admits the stack's pods, and the proxies only when they expose Prometheus", async () => {
+  test("the NetworkPolicy admits Grafana and Prometheus' own pods by name, and the proxies only when they expose Prometheus", async () => {
     const policyOf = async (traefik: boolean, cloudflared: boolean, otlpReceiver?: PrometheusArgs["otlpReceiver"]) => {
       const { rendered } = await renderPrometheus(
         stagingArgs({ ingressFromTraefik: traefik, ingressFromCloudflared: cloudflared, otlpReceiver }),
       );
       return objectOf(rendered, "NetworkPolicy", "prometheus").spec as {
         podSelector: unknown;
-        ingress: Array<{ ports: unknown; from: unknown[] }>;
+        ingress: Array<{
+          ports: unknown;
+          from: Array<{ podSelector?: { matchLabels: Record<string, string> }; namespaceSelector?: unknown }>;
+        }>;
       };
     };
+    const own = [
+      { podSelector: { matchLabels: { "app.kubernetes.io/name": "grafana", "app.kubernetes.io/instance": "staging" } } },
+      { podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": "staging" } } },
+    ];
     const closed = await policyOf(false, false);
     expect(closed.podSelector).toEqual({ matchLabels: expect.objectContaining({ "app.kubernetes.io/name": "prometheus" }) });
-    expect(closed.ingress).toEqual([{ ports: [{ protocol: "TCP", port: 9090 }], from: [{ podSelector: { matchLabels: {} } }] }]);
+    expect(closed.ingress).toEqual([{ ports: [{ protocol: "TCP", port: 9090 }], from: own }]);
+    // No peer admits every pod of the namespace: an exporter's, the blackbox exporter's or Alertmanager's pod is none of them.
+    const admits = (labels: Record<string, string>) =>
+      closed.ingress[0].from.some(
+        (p) => p.namespaceSelector === undefined && Object.entries(p.podSelector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v),
+      );
+    for (const name of ["postgres-exporter", "blackbox-exporter", "alertmanager", "kube-state-metrics", "loki"])
+      expect({ name, admitted: admits({ "app.kubernetes.io/name": name, "app.kubernetes.io/instance": "staging" }) }).toEqual({
+        name,
+        admitted: false,
+      });
+    expect(admits({ "app.kubernetes.io/name": "grafana", "app.kubernetes.io/instance": "staging" })).toBe(true);
+    expect(admits({ "app.kubernetes.io/name": "grafana", "app.kubernetes.io/instance": "production" })).toBe(false);
     expect((await policyOf(true, true)).ingress[0].from).toEqual([
-      { podSelector: { matchLabels: {} } },
+      ...own,
       {
         namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
         podSelector: { matchLabels: { "app.kubernetes.io/name": "traefik" } },
@@ -920,7 +939,7 @@ describe("Prometheus component", () => {
     ]);
     // The collector that forwards apps' OTLP metrics, from the agents namespace.
     expect((await policyOf(false, false, { namespace: "monitoring-agents", agent: "alloy" })).ingress[0].from).toEqual([
-      { podSelector: { matchLabels: {} } },
+      ...own,
       {
         namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring-agents" } },
         podSelector: { matchLabels: { "app.kubernetes.io/name": "alloy", "app.kubernetes.io/instance": "staging" } },

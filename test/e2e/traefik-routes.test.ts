@@ -1,11 +1,12 @@
 /**
  * The basic-auth routes as Traefik runs them, the release k3s bundles, on 127.0.0.1: the
- * rendered IngressRoutes and Middlewares of the staging stack, given to Traefik's file provider
- * as its Kubernetes provider would read them (the htpasswd Secret's lines inline), in front of
- * the real Prometheus (its OTLP and remote-write receivers on, so that a write that got through
- * would land) and the real Alertmanager with its rendered args. Reads and silences go through;
- * Prometheus' receivers and Alertmanager's POST /api/v2/alerts get Traefik's 404, however the
- * path is spelt, while the same requests to the processes themselves are taken. A client
+ * rendered IngressRoutes and Middlewares of the staging stack with backups on, given to Traefik's
+ * file provider as its Kubernetes provider would read them (the htpasswd Secret's lines inline),
+ * in front of the real Prometheus (its OTLP and remote-write receivers on, so that a write that
+ * got through would land, and its admin API as the backups render it) and the real Alertmanager
+ * with its rendered args. Reads and silences go through; Prometheus' receivers and admin API and
+ * Alertmanager's POST /api/v2/alerts get Traefik's 404, however the path is spelt, while the same
+ * requests to the processes themselves are taken. A client
  * address past its burst gets 429, whatever header it sends, and another address does not.
  */
 import * as fs from "fs";
@@ -20,11 +21,20 @@ import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../lab/local/a
 import { stackBinary } from "../../lab/local/binaries";
 import { getOk, httpRequest, selfSignedCertificate } from "../../lab/local/http";
 import { LOOPBACK, freePorts } from "../../lab/ports";
+import { containerArgs } from "../../lab/local/rendered";
 import { objectOf, render } from "../support/render";
 import { localRun } from "./support/local-run";
 
 const USER = { user: "e2e-admin", password: "e2e-password-0123" };
 const SALT = Buffer.alloc(32, 9);
+/** Backups on (their admin API on Prometheus, left out of its public route), as test/components/backup.test.ts renders them. */
+const BACKUPS = [
+  "backup.enabled=true",
+  "backup.bucket=monitoring-backups",
+  "backup.endpoint=https://0123456789abcdef.r2.cloudflarestorage.com",
+  "backupAccessKeyId=key-id-0123",
+  "backupSecretAccessKey=secret-key-0123456789",
+];
 
 interface Reply {
   status: number;
@@ -142,8 +152,8 @@ describe("the basic-auth routes under Traefik (the release k3s bundles, on 127.0
 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "traefik-routes-e2e-"));
-    // The staging stack as it is, and the same with a rate limit small enough to spend in a test.
-    staging = await render("staging");
+    // The staging stack with backups on, and the same with a rate limit small enough to spend in a test.
+    staging = await render("staging", BACKUPS);
     const tight = await render("staging", ["traefik.rateLimit={average: 1, period: 1m, burst: 5}"]);
     let traefikPort = 0;
     let metrics = 0;
@@ -151,7 +161,9 @@ describe("the basic-auth routes under Traefik (the release k3s bundles, on 127.0
     let mesh = 0;
     [websecure, web, metrics, traefikPort, prometheusPort, alertmanagerPort, mesh] = await freePorts(7);
 
-    // Prometheus with both receivers on: a write that reached it would be taken.
+    // Prometheus with both receivers on: a write that reached it would be taken; its admin API as rendered.
+    const adminApi = containerArgs(staging, "StatefulSet", "prometheus").filter((a) => a === "--web.enable-admin-api");
+    expect(adminApi).toEqual(["--web.enable-admin-api"]);
     const promConfig = path.join(tmp, "prometheus.yml");
     fs.writeFileSync(promConfig, "scrape_configs: []\n");
     run.start("prometheus", stackBinary("prometheus"), [
@@ -160,6 +172,7 @@ describe("the basic-auth routes under Traefik (the release k3s bundles, on 127.0
       `--web.listen-address=${LOOPBACK}:${prometheusPort}`,
       "--web.enable-otlp-receiver",
       "--web.enable-remote-write-receiver",
+      ...adminApi,
     ]);
     // Alertmanager with the staging stack's rendered args and files.
     const files = writeAlertmanagerFiles(staging, "traefik-routes-e2e-am-");
@@ -272,6 +285,27 @@ describe("the basic-auth routes under Traefik (the release k3s bundles, on 127.0
       // Traefik's own 404: no route took it, so no Middleware ran (no security headers), and Prometheus never saw it.
       expect([p, reply.status, reply.headers["strict-transport-security"]]).toEqual([p, 404, undefined]);
     }
+  });
+
+  test("Prometheus' admin API (on for the backups) answers the process itself, and Traefik's 404 on the public route", async () => {
+    // Reached directly (the backup job inside the cluster), the snapshot is taken.
+    const inside = await direct(prometheusPort, "POST", "/api/v1/admin/tsdb/snapshot", "");
+    expect([inside.status, JSON.parse(inside.body).status]).toEqual([200, "success"]);
+    const spellings = [
+      "/api/v1/admin/tsdb/snapshot",
+      "/api/v1/admin/tsdb/delete_series?match[]=up",
+      "/api/v1/admin/tsdb/clean_tombstones",
+      "/api/v1/%61dmin/tsdb/snapshot",
+      "/api//v1/admin/tsdb/snapshot",
+      "/api/v1/./admin/tsdb/snapshot",
+      "/api/v1/x/../admin/tsdb/snapshot",
+    ];
+    for (const p of spellings) {
+      const reply = await through(HOSTS.prometheus, "POST", p, { body: "", headers: { "Content-Length": "0" } });
+      expect([p, reply.status, reply.headers["strict-transport-security"]]).toEqual([p, 404, undefined]);
+    }
+    // The rest of the route still answers (the rule leaves out the admin API, not the host).
+    expect((await through(HOSTS.prometheus, "GET", "/api/v1/status/buildinfo")).status).toBe(200);
   });
 
   test("Alertmanager: alerts are listed and silences set through the route; alerts are posted only from inside", async () => {

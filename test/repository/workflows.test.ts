@@ -54,7 +54,6 @@ function runText(step: Step): string {
   const file = called && path.join(ROOT, ".ci", called.script);
   return `${step.run ?? ""}\n${file && fs.existsSync(file) ? fs.readFileSync(file, "utf8") : ""}`;
 }
-const runs = (job: Job) => job.steps.map((s) => scriptOf(s.run)).filter((r) => r !== undefined);
 
 test("every workflow is valid against GitHub's workflow schema", () => {
   expect(files.sort()).toEqual(["ci.yml", "deploy.yml", "preview.yml"]);
@@ -63,22 +62,6 @@ test("every workflow is valid against GitHub's workflow schema", () => {
 
 test("the schema check rejects a broken workflow", () => {
   expect(validateWorkflow("on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    stepz: []\n").errors.length).toBeGreaterThan(0);
-});
-
-test("ci runs each tier in a job of its own, which builds that tier's tools, and keeps the render", () => {
-  const wf = workflow("ci.yml");
-  expect(Object.keys(wf.on).sort()).toEqual(["pull_request", "push"]);
-  expect(Object.keys(wf.jobs)).toEqual([...TIERS]);
-  for (const tier of TIERS) {
-    const called = runs(wf.jobs[tier]).map((r) => [r.script, ...r.args].join(" "));
-    expect(called).toContain(`tools ${tier}`);
-    expect(called).toContain(`test-${tier}`);
-    expect(called.filter((c) => c.startsWith("tools ") || c.startsWith("test-"))).toEqual([`tools ${tier}`, `test-${tier}`]);
-  }
-  const offline = wf.jobs.offline.steps;
-  const render = offline.findIndex((s) => s.run === ".ci/render");
-  expect(offline[render + 1].uses).toMatch(/^actions\/upload-artifact@/);
-  expect(offline[render + 1].with).toMatchObject({ name: "render", path: "out/" });
 });
 
 test("every job that builds the tools sets up Go from a tool module's go.mod, and caches Go and .tools/bin keyed on the pins", () => {
@@ -147,18 +130,6 @@ test("the workflows run one Node LTS, which package.json's engines and @pulumi/p
   expect(major).toBeGreaterThanOrEqual(ours);
 });
 
-test("preview runs pulumi preview of each stack on pull requests from the repository and comments on them", () => {
-  const wf = workflow("preview.yml");
-  expect(Object.keys(wf.on)).toEqual(["pull_request"]);
-  expect(Object.keys(wf.jobs).sort()).toEqual(["production", "staging"]);
-  for (const [stack, job] of Object.entries(wf.jobs)) {
-    // Forks get no secrets; the ci workflow's render is their preview.
-    expect(job.if).toBe("github.event.pull_request.head.repo.full_name == github.repository");
-    const pulumi = job.steps.find((s) => s.uses?.startsWith("pulumi/actions@"));
-    expect(pulumi?.with).toMatchObject({ command: "preview", "stack-name": stack, "comment-on-pr": true });
-  }
-});
-
 test("each preview job asks for what it uses and no more", () => {
   const wf = workflow("preview.yml");
   expect(wf.permissions).toEqual({});
@@ -167,66 +138,6 @@ test("each preview job asks for what it uses and no more", () => {
   for (const job of Object.values(wf.jobs)) {
     expect(job.steps.find((s) => s.uses?.startsWith("actions/checkout@"))?.with).toMatchObject({ "persist-credentials": false });
   }
-});
-
-test("deploy updates staging once ci has passed on main, production only by hand, through its environment", () => {
-  const wf = workflow("deploy.yml");
-  expect(Object.keys(wf.on).sort()).toEqual(["workflow_dispatch", "workflow_run"]);
-  expect(wf.on.workflow_run).toEqual({ workflows: ["ci"], types: ["completed"], branches: ["main"] });
-  const up = wf.jobs.up;
-  expect(up.environment).toContain("inputs.stack");
-  expect(up.environment).toContain("'staging'");
-  expect(up.if).toMatch(/github\.event\.workflow_run\.conclusion == 'success'/);
-  expect(up.if).toMatch(/github\.event\.workflow_run\.event == 'push'/);
-  expect(up.if).toMatch(/github\.event\.workflow_run\.head_repository\.full_name == github\.repository/);
-  // The commit ci tested, not main's latest, and by hand only a commit ci passed on.
-  expect(up.env?.DEPLOY_SHA).toBe("${{ github.event.workflow_run.head_sha || github.sha }}");
-  expect(up.steps.find((s) => s.uses?.startsWith("actions/checkout@"))?.with?.ref).toBe("${{ env.DEPLOY_SHA }}");
-  const gate = up.steps.findIndex((s) => s.run === ".ci/require-ci-success");
-  const pulumi = up.steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@"));
-  expect(gate).toBeGreaterThan(-1);
-  expect(gate).toBeLessThan(pulumi);
-  expect(up.steps[pulumi].with).toMatchObject({ command: "up" });
-  expect(checks.deployRunsNoTests(TEXTS)).toEqual([]);
-});
-
-test("docs/deployment.md keeps what deploys in environments that admit main alone, and the previews' read-only credentials apart", () => {
-  const table = {
-    repository: [...LAYOUT.repository].sort(),
-    environments: Object.fromEntries(
-      [...LAYOUT.environments].map(([e, s]) => [e, { mainOnly: s.mainOnly, secrets: [...s.secrets].sort() }]),
-    ),
-  };
-  expect(table).toEqual({
-    repository: ["KUBECONFIG_STAGING_PREVIEW", "PULUMI_ACCESS_TOKEN_PREVIEW", "PULUMI_CONFIG_PASSPHRASE"],
-    environments: {
-      staging: { mainOnly: true, secrets: ["KUBECONFIG_STAGING", "PULUMI_ACCESS_TOKEN"] },
-      production: { mainOnly: true, secrets: ["KUBECONFIG_PRODUCTION", "PULUMI_ACCESS_TOKEN", "PULUMI_CONFIG_PASSPHRASE"] },
-      "production-preview": {
-        mainOnly: false,
-        secrets: ["KUBECONFIG_PRODUCTION_PREVIEW", "PULUMI_ACCESS_TOKEN_PREVIEW", "PULUMI_CONFIG_PASSPHRASE"],
-      },
-    },
-  });
-});
-
-test("the staging deploy runs in the environment staging and takes its kubeconfig from there; nothing else reads that secret", () => {
-  const deployRuns = runsOf(TEXTS).filter((r) => deploys(r.job));
-  const kubeconfigs = (r: Run) =>
-    [...secretsRead(r, LAYOUT)].filter((n) => n.startsWith("KUBECONFIG")).map((n) => `${scopeOf(LAYOUT, n, r.environment)}: ${n}`);
-  expect(deployRuns.map((r) => ({ label: r.label, environment: r.environment, kubeconfigs: kubeconfigs(r) }))).toEqual([
-    { label: "workflow_run", environment: "staging", kubeconfigs: ["environment staging: KUBECONFIG_STAGING"] },
-    { label: "workflow_dispatch stack=staging", environment: "staging", kubeconfigs: ["environment staging: KUBECONFIG_STAGING"] },
-    {
-      label: "workflow_dispatch stack=production",
-      environment: "production",
-      kubeconfigs: ["environment production: KUBECONFIG_PRODUCTION"],
-    },
-  ]);
-  // Not a repository secret, and named by no job outside that environment.
-  expect(LAYOUT.repository.has("KUBECONFIG_STAGING")).toBe(false);
-  const elsewhere = runsOf(TEXTS).filter((r) => secretsRead(r, LAYOUT).has("KUBECONFIG_STAGING") && r.environment !== "staging");
-  expect(elsewhere.map((r) => `${r.where} (${r.label})`)).toEqual([]);
 });
 
 test("the Pulumi CLI the workflows install is one exact release: the one tools/pulumi builds and @pulumi/pulumi is", () => {
@@ -259,6 +170,71 @@ test("the expression reader short-circuits as GitHub does, and refuses what it d
   );
 });
 
+/** What one run of a job does: its scripts and pulumi commands, in order, as GitHub would run its steps in that start. */
+function doneBy(run: Run): string[] {
+  return run.job.steps
+    .filter((step) => {
+      try {
+        return step.if === undefined || step.if === "always()" || truthy(evaluate(bare(String(step.if)), run.context));
+      } catch {
+        return true;
+      }
+    })
+    .flatMap((step) => {
+      const script = scriptOf(step.run);
+      if (script) return [[script.script, ...script.args].join(" ")];
+      if (step.uses?.startsWith("pulumi/actions@"))
+        return [`pulumi ${String(step.with?.command)} ${interpolate(String(step.with?.["stack-name"]), run.context)}`];
+      return [];
+    });
+}
+
+test("what runs, where and with which secrets, in every way each workflow starts", () => {
+  // A row per job and start, as GitHub evaluates the jobs' if and environment and the steps' if: [run, environment, steps, secrets read].
+  const table = runsOf(TEXTS).map((r) => [
+    `${r.where} (${r.label})`,
+    r.environment ?? "-",
+    doneBy(r).join(", "),
+    [...secretsRead(r, LAYOUT)].sort().join(", "),
+  ]);
+  const ci = (job: string, steps: string) =>
+    [`ci.yml: job ${job} (push to main)`, `ci.yml: job ${job} (pull_request)`].map((run) => [run, "-", steps, ""]);
+  const preview = (stack: string, upper: string) => [
+    `preview.yml: job ${stack} (pull_request)`,
+    `${stack}-preview`,
+    `npm-ci, kubeconfig-write, pulumi preview ${stack}, kubeconfig-remove`,
+    `KUBECONFIG_${upper}_PREVIEW, PULUMI_ACCESS_TOKEN_PREVIEW, PULUMI_CONFIG_PASSPHRASE`,
+  ];
+  const up = (label: string, stack: string, upper: string) => [
+    `deploy.yml: job up (${label})`,
+    stack,
+    `require-ci-success, npm-ci, kubeconfig-write, pulumi up ${stack}, kubeconfig-remove`,
+    `KUBECONFIG_${upper}, PULUMI_ACCESS_TOKEN, PULUMI_CONFIG_PASSPHRASE`,
+  ];
+  expect(table).toEqual([
+    ...ci("offline", "system-packages offline, npm-ci, render, tools offline, check-renovate, test-offline"),
+    ...ci("cluster", "npm-ci, tools cluster, test-cluster"),
+    ...ci("live", "system-packages live, npm-ci, tools live, test-live"),
+    up("workflow_run", "staging", "STAGING"),
+    up("workflow_dispatch stack=staging", "staging", "STAGING"),
+    up("workflow_dispatch stack=production", "production", "PRODUCTION"),
+    preview("staging", "STAGING"),
+    preview("production", "PRODUCTION"),
+  ]);
+  // Every test tier the tools know has its ci job (a tier added there without one fails here).
+  expect(TIERS.filter((t) => !table.some((row) => row[0] === `ci.yml: job ${t} (pull_request)`))).toEqual([]);
+  // deploy.yml also starts on a failed ci run, a pull request's and a fork's, which run nothing above.
+  expect(scenariosOf(workflow("deploy.yml")).map((s) => s.label)).toEqual(
+    expect.arrayContaining(["workflow_run that failed", "workflow_run of a pull request", "workflow_run from a fork"]),
+  );
+  // The deploy checks out the commit ci tested (the workflow_run's head_sha), not main's latest.
+  const staging = runsOf(TEXTS).find((r) => r.where === "deploy.yml: job up" && r.label === "workflow_run") as Run;
+  expect(interpolate(String(staging.job.steps.find((s) => s.uses?.startsWith("actions/checkout@"))?.with?.ref), staging.context)).toBe(
+    "a".repeat(40),
+  );
+  expect(checks.deployRunsNoTests(TEXTS)).toEqual([]);
+});
+
 /** The measured durations of the workflows' steps (minutes), from which their timeouts are set. */
 const DURATIONS = YAML.parse(fs.readFileSync(path.join(ROOT, ".ci", "durations.yml"), "utf8")) as {
   margin: number;
@@ -270,7 +246,6 @@ const DURATIONS = YAML.parse(fs.readFileSync(path.join(ROOT, ".ci", "durations.y
  * (empty when none do), so that the tests below can show each check failing on a workflow that
  * breaks it. `texts` maps a file name to its YAML.
  */
-const DEFAULT_BRANCH_ONLY = /^github\.ref\s*==\s*'refs\/heads\/main'$/;
 const environmentOf = (job: Job) => (typeof job.environment === "object" ? job.environment.name : job.environment);
 const jobsOf = (texts: Record<string, string>) =>
   Object.entries(texts).flatMap(([file, t]) =>
@@ -285,7 +260,7 @@ const jobsOf = (texts: Record<string, string>) =>
  */
 interface Layout {
   repository: Set<string>;
-  environments: Map<string, { mainOnly: boolean; secrets: Set<string> }>;
+  environments: Map<string, { mainOnly: boolean; reviewed: boolean; secrets: Set<string> }>;
 }
 function layoutOf(markdown: string): Layout {
   const lines = markdown.split("\n");
@@ -294,14 +269,15 @@ function layoutOf(markdown: string): Layout {
   const layout: Layout = { repository: new Set(), environments: new Map() };
   for (const line of lines.slice(header + 2)) {
     if (!line.startsWith("|")) break;
-    const [scope, branches, , secrets] = line
+    const [scope, branches, reviewers, secrets] = line
       .split("|")
       .slice(1, -1)
       .map((c) => c.trim());
     const names = new Set([...secrets.matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1]));
     const environment = /^environment `([\w.-]+)`$/.exec(scope)?.[1];
     if (scope === "repository") layout.repository = names;
-    else if (environment) layout.environments.set(environment, { mainOnly: branches === "`main`", secrets: names });
+    else if (environment)
+      layout.environments.set(environment, { mainOnly: branches === "`main`", reviewed: reviewers.startsWith("yes"), secrets: names });
     else throw new Error(`docs/deployment.md: ${scope} is neither the repository nor an environment`);
   }
   return layout;
@@ -310,9 +286,15 @@ const LAYOUT = layoutOf(fs.readFileSync(path.join(ROOT, "docs", "deployment.md")
 
 /**
  * The one secret a preview and a deploy of the same stack share: the stack's passphrase, without
- * which a preview cannot read the stack's config. It opens neither the cluster nor the backend.
+ * which a preview cannot read the stack's config. It opens neither the cluster nor the backend,
+ * but it decrypts every secret of the stack's config and state (DECRYPTING below).
  */
 const STACK_PASSPHRASE = "PULUMI_CONFIG_PASSPHRASE";
+/**
+ * The credentials that decrypt a deployed stack's secrets: its passphrase, and the backend
+ * tokens (with Pulumi Cloud's own secrets provider a token that reads the stack decrypts it).
+ */
+const DECRYPTING = (name: string) => name === STACK_PASSPHRASE || name.startsWith("PULUMI_ACCESS_TOKEN");
 /** The Pulumi CLI the tools build (lab/tools/tools.ts), which the workflows install too. */
 const PULUMI_CLI = (TOOLS.find((t) => t.binary === "pulumi")?.release ?? "").replace(/^v/, "");
 
@@ -464,8 +446,31 @@ function scenariosOf(wf: Workflow): Scenario[] {
             : [{ label: "push to a branch", branchCode: true, context: github(event, "refs/heads/a-branch") }]),
         ];
       case "workflow_run": {
-        const run = { conclusion: "success", event: "push", head_repository: { full_name: REPOSITORY }, head_sha: "a".repeat(40) };
-        return [{ label: event, branchCode: false, context: github(event, "refs/heads/main", { workflow_run: run }) }];
+        // The run that finished: ci on a push to main, and the ones that must not deploy. One from a pull request
+        // (or a fork's branch named main) carries that branch's commit as head_sha: a job that checks it out runs its code.
+        const run = (over: Context) => ({
+          workflow_run: {
+            conclusion: "success",
+            event: "push",
+            head_repository: { full_name: REPOSITORY },
+            head_sha: "a".repeat(40),
+            ...over,
+          },
+        });
+        return [
+          { label: event, branchCode: false, context: github(event, "refs/heads/main", run({})) },
+          { label: `${event} that failed`, branchCode: false, context: github(event, "refs/heads/main", run({ conclusion: "failure" })) },
+          {
+            label: `${event} of a pull request`,
+            branchCode: true,
+            context: github(event, "refs/heads/main", run({ event: "pull_request" })),
+          },
+          {
+            label: `${event} from a fork`,
+            branchCode: true,
+            context: github(event, "refs/heads/main", run({ head_repository: { full_name: "someone/fork" } })),
+          },
+        ];
       }
       case "workflow_dispatch": {
         // Run by hand on main; from another branch, the environment's branch rule decides (checked below).
@@ -540,9 +545,12 @@ function readable(run: Run, layout: Layout): Set<string> {
 /** The secrets a run reads as GitHub evaluates its expressions (an unset secret is ''); every name in an expression not read here. */
 function secretsRead(run: Run, layout: Layout): Set<string> {
   const read = new Set<string>();
+  // Twice: with the secrets set where the table puts them, and with every one unset, as in an
+  // environment someone forgot to fill: `a && secrets.X || secrets.Y` reads Y then.
+  let unset = false;
   const secret = (name: string) => {
     read.add(name);
-    return scopeOf(layout, name, run.environment) ? "***" : "";
+    return !unset && scopeOf(layout, name, run.environment) ? "***" : "";
   };
   const visit = (value: unknown, key?: string) => {
     if (typeof value === "string") {
@@ -562,8 +570,19 @@ function secretsRead(run: Run, layout: Layout): Set<string> {
       }
     }
   };
-  visit(run.wf.env);
-  visit(run.job);
+  // A step whose `if` is false in this run reads nothing (deploy.yml's kubeconfig of the other stack).
+  const runsHere = (step: Step) => {
+    try {
+      return step.if === undefined || truthy(evaluate(bare(String(step.if)), run.context));
+    } catch {
+      return true;
+    }
+  };
+  for (unset of [false, true]) {
+    visit(run.wf.env);
+    visit({ ...run.job, steps: undefined });
+    for (const step of run.job.steps.filter(runsHere)) visit(step);
+  }
   return spelledOut(read, run, layout);
 }
 /** A job that changes a stack: pulumi/actions with any command but preview, or a script that runs `pulumi up` and the like. */
@@ -598,24 +617,6 @@ const checks = {
       }
     }
     return bad;
-  },
-  /** No job that can read production's secrets runs without a GitHub environment, or off the default branch. */
-  productionGated(texts: Record<string, string>): string[] {
-    return jobsOf(texts)
-      .filter(({ job }) => /\bproduction\b|KUBECONFIG_PRODUCTION/.test(YAML.stringify(job)))
-      .filter(({ job }) => {
-        const usesSecrets = /secrets\./.test(YAML.stringify(job));
-        return usesSecrets && !environmentOf(job) && !DEFAULT_BRANCH_ONLY.test(job.if ?? "");
-      })
-      .map(({ where }) => where);
-  },
-  /** The production preview in particular: its job runs in an environment of its own (not the deploy's). */
-  productionPreviewGated(texts: Record<string, string>): string[] {
-    const previews = jobsOf({ "preview.yml": texts["preview.yml"] }).filter(({ job }) =>
-      job.steps.some((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.["stack-name"] === "production"),
-    );
-    if (previews.length === 0) return ["preview.yml: no production preview"];
-    return previews.filter(({ job }) => environmentOf(job) !== "production-preview").map(({ where }) => where);
   },
   /** Workflow-wide env is inherited by every job: a secret there reaches jobs without an environment. */
   noWorkflowSecrets(texts: Record<string, string>): string[] {
@@ -808,6 +809,22 @@ const checks = {
       }),
     );
   },
+  /**
+   * No job that runs a branch's code can read a credential that decrypts a deployed stack
+   * (DECRYPTING) before a reviewer approves: only in an environment with required reviewers
+   * (docs/deployment.md's table), which holds it; never from the repository.
+   */
+  decryptingAfterReview(texts: Record<string, string>, layout: Layout = LAYOUT): string[] {
+    const bad = [...layout.repository].filter(DECRYPTING).map((n) => `${n} is a repository secret: every branch's code reads it`);
+    for (const run of runsOf(texts).filter((r) => r.branchCode)) {
+      const scope = layout.environments.get(run.environment ?? "");
+      for (const name of [...readable(run, layout), ...secretsRead(run, layout)].filter(DECRYPTING)) {
+        if (!scope?.reviewed || !scope.secrets.has(name))
+          bad.push(`${run.where} (${run.label}) can read ${name} without a reviewer's approval (environment ${run.environment ?? "none"})`);
+      }
+    }
+    return [...new Set(bad)];
+  },
   /** Every action that installs the Pulumi CLI installs one release, the one the tools build: no range, no newest. */
   pulumiCliPinned(texts: Record<string, string>): string[] {
     return jobsOf(texts).flatMap(({ job, where }) =>
@@ -851,24 +868,14 @@ describe("the workflows cannot leak production, and run what is tested here", ()
     expect(found.filter((p) => !p.startsWith("actions/checkout: "))).toEqual([]);
   });
 
-  test("the production preview without its environment is refused, and so is one in the deploy's environment", () => {
+  test("the production preview without its environment, or in the deploy's, is refused", () => {
     const without = broken("preview.yml", /^ {4}environment: production-preview\n/m, "");
-    expect(checks.productionPreviewGated(without)).toEqual(["preview.yml: job production"]);
-    expect(checks.productionGated(without)).toEqual(["preview.yml: job production"]);
-    const deploys = broken("preview.yml", /environment: production-preview/, "environment: production");
-    expect(checks.productionPreviewGated(deploys)).toEqual(["preview.yml: job production"]);
-    // Only on the default branch would do instead of an environment (the check reads the job's if).
-    const mainOnly = broken("preview.yml", /^ {4}environment: production-preview\n/m, "");
-    const onMain = {
-      ...mainOnly,
-      "preview.yml": mainOnly["preview.yml"].replace(/(production:\n {4}if: ).*/, "$1github.ref == 'refs/heads/main'"),
-    };
-    expect(checks.productionGated(onMain)).toEqual([]);
-  });
-
-  test("production's kubeconfig read by the staging job, which has no environment, is refused", () => {
-    const t = broken("preview.yml", "secrets.KUBECONFIG_STAGING_PREVIEW", "secrets.KUBECONFIG_PRODUCTION");
-    expect(checks.productionGated(t)).toEqual(["preview.yml: job staging"]);
+    expect(checks.decryptingAfterReview(without)).toEqual([
+      "preview.yml: job production (pull_request) can read PULUMI_ACCESS_TOKEN_PREVIEW without a reviewer's approval (environment none)",
+      "preview.yml: job production (pull_request) can read PULUMI_CONFIG_PASSPHRASE without a reviewer's approval (environment none)",
+    ]);
+    const deploys = broken("preview.yml", "environment: production-preview", "environment: production");
+    expect(checks.pullRequestsReadNoDeploySecret(deploys).length).toBeGreaterThan(0);
   });
 
   test("a secret in a workflow's env is refused", () => {
@@ -951,7 +958,7 @@ describe("the workflows cannot leak production, and run what is tested here", ()
     ]);
     expect(checks.secretsWhereDocsPutThem(kubeconfig)).toEqual([
       "preview.yml: job staging (pull_request) reads KUBECONFIG_STAGING, which docs/deployment.md sets neither in its environment nor in the repository",
-      "docs/deployment.md sets repository: KUBECONFIG_STAGING_PREVIEW, which no job reads",
+      "docs/deployment.md sets environment staging-preview: KUBECONFIG_STAGING_PREVIEW, which no job reads",
     ]);
     expect(checks.previewsReadPreviewCredentials(kubeconfig)).toEqual([
       "preview.yml: job staging (pull_request) can read KUBECONFIG_STAGING, no preview credential",
@@ -959,6 +966,38 @@ describe("the workflows cannot leak production, and run what is tested here", ()
     const token = broken("preview.yml", "secrets.PULUMI_ACCESS_TOKEN_PREVIEW", "secrets.PULUMI_ACCESS_TOKEN");
     expect(checks.pullRequestsReadNoDeploySecret(token)).toEqual([
       "preview.yml: job staging (pull_request) can read PULUMI_ACCESS_TOKEN, which deploy.yml: job up deploys with",
+    ]);
+  });
+
+  test("a pull-request job that can read the stack's passphrase without a reviewed environment is refused: staging's preview as before", () => {
+    const before = broken("preview.yml", /^ {4}environment: staging-preview\n/m, "");
+    const beforeLayout = layoutWith((l) => {
+      l.environments.delete("staging-preview");
+      for (const n of ["KUBECONFIG_STAGING_PREVIEW", "PULUMI_ACCESS_TOKEN_PREVIEW", "PULUMI_CONFIG_PASSPHRASE"]) l.repository.add(n);
+    });
+    expect(checks.decryptingAfterReview(before, beforeLayout)).toEqual([
+      "PULUMI_ACCESS_TOKEN_PREVIEW is a repository secret: every branch's code reads it",
+      "PULUMI_CONFIG_PASSPHRASE is a repository secret: every branch's code reads it",
+      "preview.yml: job staging (pull_request) can read PULUMI_ACCESS_TOKEN_PREVIEW without a reviewer's approval (environment none)",
+      "preview.yml: job staging (pull_request) can read PULUMI_CONFIG_PASSPHRASE without a reviewer's approval (environment none)",
+    ]);
+    // An environment without required reviewers does not do either: any branch's run gets its secrets at once.
+    const unreviewed = layoutWith((l) => {
+      const env = l.environments.get("staging-preview");
+      if (env) env.reviewed = false;
+    });
+    expect(checks.decryptingAfterReview(TEXTS, unreviewed)).toEqual([
+      "preview.yml: job staging (pull_request) can read PULUMI_ACCESS_TOKEN_PREVIEW without a reviewer's approval (environment staging-preview)",
+      "preview.yml: job staging (pull_request) can read PULUMI_CONFIG_PASSPHRASE without a reviewer's approval (environment staging-preview)",
+    ]);
+  });
+
+  test("a deploy that falls back to another environment's kubeconfig, as before, is refused", () => {
+    const steps = /( {6}# Each stack's kubeconfig[\s\S]*?KUBECONFIG_PRODUCTION \}\}\n)/;
+    const fallback =
+      "      - run: .ci/kubeconfig-write\n        env:\n          KUBECONFIG_DATA: ${{ (github.event_name == 'workflow_dispatch' && inputs.stack == 'production') && secrets.KUBECONFIG_PRODUCTION || secrets.KUBECONFIG_STAGING }}\n";
+    expect(checks.deployCredentialsInMainOnlyEnvironments(broken("deploy.yml", steps, fallback))).toEqual([
+      "deploy.yml: job up (workflow_dispatch stack=production) reads KUBECONFIG_STAGING outside an environment that holds it and admits main alone",
     ]);
   });
 

@@ -6,7 +6,9 @@
  * (components, custom resources, reads, and providers: the journal keeps what the runner's
  * result filters out, though the program registers none itself, its providers being the
  * engine's defaults), every component's registered outputs, the stack outputs, the warnings,
- * the summary and every file the offline render writes.
+ * the summary and every file the offline render writes. Then, secrets shown, it reads every
+ * ConfigMap and every container's command, args and env values for every secret's value: what a
+ * pod spec or a ConfigMap holds is readable by whoever may read them, wrapped as a secret or not.
  *
  * The legacy receiver keys and named receivers exclude each other, so the sweep renders two
  * stacks: one with the default tree, one with a team's routing. A secret key added to the
@@ -193,6 +195,50 @@ async function sweep(variant: Variant): Promise<Sweep> {
   }
 }
 
+interface PodSpecLike {
+  containers?: ContainerLike[];
+  initContainers?: ContainerLike[];
+}
+interface ContainerLike {
+  name: string;
+  command?: string[];
+  args?: string[];
+  env?: Array<{ name: string; value?: string }>;
+}
+
+/**
+ * With secrets shown: every ConfigMap's data, and every container's command, args and env values
+ * of every pod template the program registers (Deployments, StatefulSets, DaemonSets, CronJobs).
+ */
+function plainPlaces(journal: RecordedResource[]): Array<{ where: string; text: string }> {
+  const places: Array<{ where: string; text: string }> = [];
+  for (const r of journal) {
+    const inputs = reveal(r.inputs, true) as Record<string, unknown>;
+    const kind = r.type.split(":").pop() ?? r.type;
+    const name = (inputs.metadata as { name?: string } | undefined)?.name ?? r.urn;
+    if (kind === "ConfigMap") {
+      places.push({ where: `ConfigMap ${name}`, text: JSON.stringify([inputs.data ?? {}, inputs.binaryData ?? {}]) });
+    }
+    const pods: PodSpecLike[] = [];
+    const walk = (node: unknown): void => {
+      if (Array.isArray(node)) node.forEach(walk);
+      else if (typeof node === "object" && node !== null) {
+        if (Array.isArray((node as PodSpecLike).containers)) pods.push(node as PodSpecLike);
+        else Object.values(node).forEach(walk);
+      }
+    };
+    walk(inputs.spec);
+    for (const pod of pods) {
+      for (const c of [...(pod.containers ?? []), ...(pod.initContainers ?? [])]) {
+        const at = `${kind} ${name}/${c.name}`;
+        places.push({ where: `command and args of ${at}`, text: JSON.stringify([c.command ?? [], c.args ?? []]) });
+        for (const e of c.env ?? []) if (e.value !== undefined) places.push({ where: `${at} env ${e.name}`, text: e.value });
+      }
+    }
+  }
+  return places;
+}
+
 let sweeps: Sweep[] = [];
 beforeAll(async () => {
   sweeps = [];
@@ -228,6 +274,25 @@ describe.each(VARIANTS.map((v) => [v.name]))("no secret value in plain text: %s"
       for (const form of forms(key, value)) {
         for (const place of s.places) if (place.text.includes(form)) leaks.push(`${key} in ${place.where}`);
       }
+    }
+    expect([...new Set(leaks)]).toEqual([]);
+  });
+
+  test("nor in any ConfigMap, container command, argument or environment value, wrapped as a secret or not", () => {
+    // What a pod spec or a ConfigMap holds is plain to whoever may read them, whether the program wrapped it as a Pulumi secret or not.
+    const s = current();
+    const plain = plainPlaces(s.journal);
+    expect(plain.filter((p) => p.where.startsWith("ConfigMap ")).length).toBeGreaterThanOrEqual(5);
+    expect(plain.filter((p) => p.where.includes(" args of ")).length).toBeGreaterThanOrEqual(10);
+    expect(plain.filter((p) => p.where.includes(" env ")).length).toBeGreaterThanOrEqual(5);
+    const { password, hash } = nodeExporterCredentials(offlineStackSalt("monitoring", "production"), "any");
+    const values: Array<[string, string[]]> = [
+      ...Object.entries(s.variant.secrets).map(([key, value]): [string, string[]] => [key, forms(key, value)]),
+      ["node-exporter's password and hash", [password, hash]],
+    ];
+    const leaks: string[] = [];
+    for (const [key, found] of values) {
+      for (const form of found) for (const place of plain) if (place.text.includes(form)) leaks.push(`${key} in ${place.where}`);
     }
     expect([...new Set(leaks)]).toEqual([]);
   });
