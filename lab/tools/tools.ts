@@ -21,6 +21,7 @@ import * as path from "path";
 import { DATABASE_KINDS } from "../../components/database-exporters/kinds";
 import { ImageName, imageVersion } from "../../components/images";
 import { DATABASE_TYPES, DatabaseType, exporterJob } from "../../components/kit/database-exporters";
+import { POLICY_TOOLS } from "./policy-tools";
 import { REMOTE_WRITE_TOOLS } from "./remote-write-tools";
 import type { Tool } from "./tool";
 import { wheelPin } from "./wheel-pin";
@@ -361,7 +362,7 @@ const SIGN_IN_TOOLS: Tool[] = [
 ];
 
 /** Every tool `npm run tools` builds or installs. */
-export const TOOLS: Tool[] = [...CLUSTER_TOOLS, ...STACK_TOOLS, TRAEFIK, RCLONE, ...SIGN_IN_TOOLS, ...REMOTE_WRITE_TOOLS];
+export const TOOLS: Tool[] = [...CLUSTER_TOOLS, ...STACK_TOOLS, TRAEFIK, RCLONE, ...SIGN_IN_TOOLS, ...REMOTE_WRITE_TOOLS, ...POLICY_TOOLS];
 
 /** The tools built from a Go module under tools/ (all but the wheels). */
 export const GO_TOOLS: Tool[] = TOOLS.filter((t) => !t.wheel);
@@ -377,7 +378,7 @@ const LOCAL_CLUSTER = ["etcd", "kube-apiserver", "kube-controller-manager", "kub
  * The tools each tier's tests run, so that `npm run tools -- --tier <tier>` builds only those. A binary a tier's tests run
  * that is not listed here is not built for it: the test that needs it fails, naming the command that builds it (stackBinary).
  * - offline (`npm test`): promtool, amtool and the servers' own config checks, and the end-to-end tests on loopback (Prometheus,
- *   Alertmanager, Loki, Alloy, the blackbox and database exporters, cloudflared's ingress rules, Jaeger's `validate`, VictoriaMetrics).
+ *   Alertmanager, Loki, Alloy, the blackbox and database exporters, cloudflared's ingress rules, Jaeger's `validate`, VictoriaMetrics, cyclonus's policy engine).
  * - cluster (`npm run test:cluster`): the Pulumi engine and provider, the control plane, kwok.
  * - live (`npm run test:live`): the lab's servers and exporters on live data (Jaeger among them,
  *   fed by the lab's OTLP app), the control plane the lab starts for kube-state-metrics to read, and the sign-in
@@ -398,6 +399,7 @@ export const TIER_TOOLS: Record<Tier, readonly string[]> = {
     "cloudflared",
     "victoria-metrics",
     "rclone",
+    "cyclonus-matcher",
   ],
   cluster: ["pulumi", "pulumi-resource-kubernetes", ...LOCAL_CLUSTER],
   live: [

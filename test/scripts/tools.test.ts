@@ -90,8 +90,8 @@ describe("the tool set", () => {
     const modules = [...new Set(GO_TOOLS.map((t) => t.module))].sort();
     expect(Object.keys(COLD_BUILD_CPU_MINUTES).sort()).toEqual(modules);
     // docs/ci.md: the cold run of 2026-11-24 compiled the 25 binaries of every module but prometheus-config-reloader's
-    // in 7,659 CPU-seconds.
-    const ciRun = modules.filter((m) => m !== "config-reloader").reduce((sum, m) => sum + COLD_BUILD_CPU_MINUTES[m], 0);
+    // in 7,659 CPU-seconds; cyclonus's module came after it.
+    const ciRun = modules.filter((m) => m !== "config-reloader" && m !== "cyclonus").reduce((sum, m) => sum + COLD_BUILD_CPU_MINUTES[m], 0);
     expect(Math.abs(ciRun - 7659 / 60)).toBeLessThan(0.05);
   });
 
