@@ -29,6 +29,7 @@ import { sleep } from "../processes/supervision";
 import { containerArgs } from "../local/rendered";
 import { metricValues } from "../local/text-format";
 import type { Rendered } from "../../cli/render";
+import type { StackConfig } from "../../config";
 import { ROOT } from "../../cli/stackfile";
 import { median } from "./figures";
 import { KsmFootprint, KsmInstance, KsmPlan, KsmRun, flag, keptOf, sharedNodeRenders, sharingRenders } from "./ksm-figures";
@@ -151,6 +152,20 @@ function renderedObjects(rendered: Rendered): object[] {
     .sort((a, b) => rank(a.kind) - rank(b.kind));
 }
 
+/** The teams' namespaces the run creates: every namespace the stacks' apps run in. */
+export function teamNamespaces(configs: Array<Pick<StackConfig, "apps">>): string[] {
+  return [...new Set(configs.flatMap((c) => c.apps.map((a) => a.service?.namespace).filter((n): n is string => !!n)))];
+}
+
+/**
+ * What the run applies, batch by batch: the teams' namespaces and workloads first, then k3s's own,
+ * then each stack's objects. A stack creates objects in the team namespaces it watches (the events'
+ * RoleBindings), which the API server refuses before their namespace exists.
+ */
+export function applyBatches(stacks: Rendered[], teams: string[], plan: KsmPlan): object[][] {
+  return [...[...new Set(teams)].map((t) => teamObjects(t, plan)), k3sObjects(), ...stacks.map(renderedObjects)];
+}
+
 /** Anonymous resident memory of a process (RssAnon), 0 when it is gone. */
 function anonBytes(pid: number): number {
   try {
@@ -202,7 +217,7 @@ export async function measureKubeStateMetrics(plan: KsmPlan, log: (m: string) =>
   const stagingKeeps = keptOf(sharing.staging);
   if (!stagingKeeps)
     throw new Error("staging's render with kubeStateMetrics.sharedFrom keeps every series of the shared kube-state-metrics");
-  const teams = [production.config, staging.config].flatMap((c) => c.apps.map((a) => a.service?.namespace).filter((n): n is string => !!n));
+  const teams = teamNamespaces([production.config, staging.config]);
 
   const savedDir = process.env.LOCAL_CLUSTER_DIR;
   const savedKubeconfig = process.env.KUBECONFIG;
@@ -215,12 +230,7 @@ export async function measureKubeStateMetrics(plan: KsmPlan, log: (m: string) =>
     started = !cluster.alreadyRunning;
     process.env.KUBECONFIG = cluster.kubeconfig;
     log("applying both stacks' objects, both teams' workloads and k3s's own");
-    for (const objects of [
-      renderedObjects(production),
-      renderedObjects(staging),
-      k3sObjects(),
-      ...[...new Set(teams)].map((t) => teamObjects(t, plan)),
-    ]) {
+    for (const objects of applyBatches([production, staging], teams, plan)) {
       await kubectlApply(objects);
     }
     const expectedPods = 2 * plan.deploymentsPerTeam * plan.replicas;
