@@ -9,17 +9,7 @@
 import { spawnSync } from "child_process";
 import type { K8sObject } from "../../cli/render";
 import { stackBinary } from "../../lab/local/binaries";
-import {
-  Answer,
-  Matrix,
-  RenderedPods,
-  Row,
-  connections,
-  mismatch,
-  readMatrix,
-  rowStacks,
-  trafficQuery,
-} from "../../lab/reachability";
+import { Answer, Matrix, RenderedPods, Row, connections, mismatch, readMatrix, rowStacks, trafficQuery } from "../../lab/reachability";
 import { render } from "../support/render";
 
 /** Asks the engine about each query against the policies. */
