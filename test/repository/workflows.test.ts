@@ -212,7 +212,7 @@ test("what runs, where and with which secrets, in every way each workflow starts
     `KUBECONFIG_${upper}, PULUMI_ACCESS_TOKEN, PULUMI_CONFIG_PASSPHRASE`,
   ];
   expect(table).toEqual([
-    ...ci("offline", "system-packages offline, npm-ci, render, tools offline, check-renovate, test-offline"),
+    ...ci("offline", "system-packages offline, npm-ci, check-changelog, render, tools offline, check-renovate, test-offline"),
     ...ci("cluster", "npm-ci, tools cluster, test-cluster"),
     ...ci("live", "system-packages live, npm-ci, tools live, test-live"),
     up("workflow_run", "staging", "STAGING"),

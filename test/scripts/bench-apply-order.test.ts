@@ -1,12 +1,12 @@
 /**
- * The bench's kube-state-metrics phase (lab/bench/ksm-footprint.ts) applies both stacks' rendered
+ * The bench's kube-state-metrics phase (lab/bench/ksm-footprint.ts, lab/bench/ksm-objects.ts) applies both stacks' rendered
  * objects to a real API server, which refuses an object whose namespace does not exist yet
  * (`Error from server (NotFound): namespaces "shop" not found` failed the whole bench). Every
  * namespaced object of the batches, in the order the run applies them, names a namespace a
  * cluster starts with or one an earlier object created.
  */
 import { KSM_QUICK_PLAN, sharedNodeRenders } from "../../lab/bench/ksm-figures";
-import { applyBatches, teamNamespaces } from "../../lab/bench/ksm-footprint";
+import { applyBatches, teamNamespaces } from "../../lab/bench/ksm-objects";
 
 /** The namespaces a new cluster has. */
 const BUILT_IN = ["default", "kube-system", "kube-public", "kube-node-lease"];
