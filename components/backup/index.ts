@@ -271,6 +271,19 @@ export class Backup extends StackComponent {
       );
     }
 
+    // Every job pushes its outcome to Prometheus' OTLP endpoint, whichever component it backs up: admitted there too
+    // (Prometheus' own policy names its clients, not every pod of the namespace).
+    if (push) {
+      new k8s.networking.v1.NetworkPolicy(
+        `${name}-push-ingress`,
+        {
+          metadata: objectMeta(id, ns, "backup-push"),
+          spec: ingressPolicySpec(push.pods, [{ ports: [push.port], from: [{ pods: selectorLabels(id) }] }]),
+        },
+        child,
+      );
+    }
+
     // DNS, the components' ports, Prometheus' OTLP endpoint and the store's port at any address (a host a policy cannot name).
     const storePort = args.settings.endpoint ? urlPort(args.settings.endpoint) : 443;
     new k8s.networking.v1.NetworkPolicy(

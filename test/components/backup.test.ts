@@ -282,7 +282,7 @@ describe("the rendered backups", () => {
     expect(ours.map((o) => o.kind).sort()).toEqual([
       "ConfigMap",
       ...Array(4).fill("CronJob"),
-      ...Array(5).fill("NetworkPolicy"),
+      ...Array(6).fill("NetworkPolicy"),
       "Secret",
       ...Array(5).fill("Service"),
     ]);
