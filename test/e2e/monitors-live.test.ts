@@ -445,7 +445,7 @@ test("a hostile monitor wearing the victim's identity lands in its own namespace
 
 test("a hostile namespace's rules: the refused ones named, the loaded one reading and writing its own namespace only", async () => {
   const refused = ruleWarnings.map((w) => /PrometheusRule ([\w-]+\/[\w-]+) is not loaded/.exec(w)?.[1]).sort();
-  expect(refused).toEqual([`${HOSTILE}/fake-up`, `${HOSTILE}/fake-warning`, `${HOSTILE}/mute`, `${NS}/alertmanager-main-rules`]);
+  expect(refused).toEqual([`${HOSTILE}/fake-up`, `${HOSTILE}/fake-warning`, `${HOSTILE}/mute`, `${NS}/alertmanager-main-rules`].sort());
   expect(ruleWarnings.join("\n")).toMatch(/fake-up .*records up, a series the built-in rules read/);
   expect(ruleWarnings.join("\n")).toMatch(/mute .*alert KubePodCrashLooping is a built-in alert.*watchdog routes alerts/);
   expect(ruleWarnings.join("\n")).toMatch(/fake-warning .*severity is "Critical"/);

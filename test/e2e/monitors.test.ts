@@ -39,7 +39,10 @@ describe("the collector's config with the monitors, under the deployed Alloy", (
 
   test("alloy validate accepts it, and alloy fmt leaves it as it is", () => {
     const text = fs.readFileSync(file, "utf8");
-    for (const kind of ["servicemonitors", "podmonitors", "probes"]) expect(text).toContain(`prometheus.operator.${kind} "monitors"`);
+    // One set of watchers per namespace read, each forwarding through the relabelling that holds its namespace.
+    for (const kind of ["servicemonitors", "podmonitors", "probes"])
+      expect(text).toMatch(new RegExp(`prometheus\\.operator\\.${kind} "monitors_\\w+"`));
+    expect(text).toMatch(/prometheus\.relabel "monitors_\w+"/);
     const validated = runBinary("alloy", ["validate", file]);
     expect(validated.output).toBe("");
     expect(validated.ok).toBe(true);
