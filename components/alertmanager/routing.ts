@@ -6,7 +6,7 @@
  * secrets are top-level keys (`slackWebhookUrls.<receiver>`, `smtpPassword`).
  */
 import { z } from "zod";
-import { bool, dnsLabel, duration, email, httpUrl, labelName, matcher, nonEmpty, parseMatcher, smarthost } from "../kit/fields";
+import { bool, dnsLabel, duration, email, httpUrl, labelName, matcher, nonEmpty, parseMatcher, smarthost, userName } from "../kit/fields";
 import { ALERT_SEVERITIES } from "../kit/severities";
 import { ArgsProblem, duplicates } from "../kit/problems";
 import { SecretStandIns, SecretValues, textStandIn, urlStandIn } from "../kit/section";
@@ -76,7 +76,7 @@ export const ROUTING_FIELDS = {
     .strictObject({
       smarthost: smarthost.describe("SMTP server as host:port, e.g. smtp.example.com:587 (the port is required)."),
       from: email.describe("Sender address of the emails."),
-      username: nonEmpty("a user name").optional().describe("SMTP user; the password is the secret smtpPassword."),
+      username: userName().optional().describe("SMTP user; the password is the secret smtpPassword."),
       requireTls: bool.optional().describe("Require STARTTLS before sending; default true."),
     })
     .optional()
