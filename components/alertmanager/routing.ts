@@ -193,6 +193,7 @@ function neverMatchingSeverity(matcher: string): string | undefined {
  * in order, keyed from the top of the stack file.
  */
 export function resolveRouting(am: RoutingGiven, secrets: AlertmanagerSecrets, problems: ArgsProblem[]): AlertRouting | undefined {
+  const reported = problems;
   const rawReceivers = am.receivers;
   const maps = secretMaps(secrets);
   const smtp = am.smtp;
@@ -258,6 +259,9 @@ export function resolveRouting(am: RoutingGiven, secrets: AlertmanagerSecrets, p
   }
   const receivers: AlertReceiver[] = rawReceivers.map((r, i) => {
     const at = `alertmanager.receivers[${i}]`;
+    // A receiver whose name came before: its name is the problem, and advice on its own fields
+    // (a secret to set under that name) would only follow from it.
+    const problems: ArgsProblem[] = names.indexOf(r.name) < i ? [] : reported;
     if (r.name === "deadmans-switch" || r.name === "null") {
       problems.push({
         key: `${at}.name`,
