@@ -7,12 +7,10 @@
  * The module exports a function so that Pulumi runs it for `pulumi up` and the
  * offline renderer (scripts/render.ts) can run it again under mocks.
  */
-import * as fs from "fs";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
-import * as YAML from "yaml";
-import { ConfigError, RawConfig, parseStackConfig, plainEntriesOfSecretKeys } from "./config";
+import { ConfigError, RawConfig, parseStackConfig } from "./config";
+import { plainPaths } from "./preflight/stack-file";
 import { checkCloudflareCredentials } from "./preflight/cloudflare-credentials";
 import { ServicePortError, resolveAppServicePorts } from "./preflight/service-ports";
 import { MonitoringStack } from "./components/stack";
@@ -39,20 +37,6 @@ function isSecretKey(fullKey: string): boolean {
 }
 
 /**
- * Entries written in plain text beside secret ones in the stack file (read from the project's
- * directory). Pulumi reports a structured key as secret as a whole when any
- * entry is, so only the file tells a plain `databaseDsns.<name>` beside a secret one. Read-only;
- * none when the stack's config lives elsewhere.
- */
-function plainPaths(root: string, stack: string): string[] {
-  const project = (YAML.parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) ?? {}) as { stackConfigDir?: string };
-  const file = path.join(root, project.stackConfigDir ?? ".", `Pulumi.${stack}.yaml`);
-  if (!fs.existsSync(file)) return [];
-  const doc = (YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
-  return plainEntriesOfSecretKeys(doc.config ?? {});
-}
-
-/**
  * Whether the program runs under Pulumi's mocks (the offline render, the tests) rather than the
  * engine: nothing it registers then reaches a provider.
  */
@@ -71,7 +55,7 @@ function readRawConfig(): RawConfig {
     stack,
     values,
     secretKeys: Object.keys(values).filter(isSecretKey),
-    plainPaths: fs.existsSync(path.join(root, "Pulumi.yaml")) ? plainPaths(root, stack) : [],
+    plainPaths: plainPaths(root, stack),
   };
 }
 

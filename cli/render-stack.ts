@@ -68,6 +68,7 @@ export async function renderStack(opts: RenderStackOptions): Promise<Rendered & 
     previousOutputs: withOfflineSalt(input.project, input.stack, opts.previousOutputs),
     ...(opts.services ? { services: opts.services } : {}),
     ...(opts.journal ? { journal: opts.journal } : {}),
+    ...(opts.stackFile !== undefined ? { stackFile: opts.stackFile } : {}),
   });
   const secrets = secretConfigValues(input.project, input.config, input.secretKeys);
   // The program accepted this config: parsing it again cannot fail, and gives the summary its words.

@@ -17,6 +17,11 @@ import { readTeamContent } from "../preflight/team-content";
 import { cpuMillicores, formatBytes, quantityBytes } from "../components/kit/units";
 import { RecordedResource, RunResult, SecretValue } from "./runner";
 import { ROOT } from "./stackfile";
+import { MASKED_FILE_KEYS, MASKED_SECRET_FILES, maskSecrets, yamlOptions } from "./secret-mask";
+import type { SecretConfigValue } from "./secret-mask";
+
+export { ALERTMANAGER_SECRET_KEYS, MASKED_SECRET_FILES, maskFor, maskSecrets, secretConfigValues } from "./secret-mask";
+export type { SecretConfigValue } from "./secret-mask";
 
 export type K8sObject = Record<string, unknown> & {
   apiVersion: string;
@@ -84,65 +89,6 @@ const KIND_ORDER = [
 function kindRank(kind: string): number {
   const i = KIND_ORDER.indexOf(kind);
   return i < 0 ? KIND_ORDER.length : i;
-}
-
-/**
- * Config files kept in a Secret that a reviewer most wants to diff, rendered with each secret
- * value masked instead of redacted whole. Only files whose every secret is a config value
- * qualify: a generated one (a random password) would not be masked.
- */
-export const MASKED_SECRET_FILES = ["alertmanager/alertmanager.yml"];
-
-/** A secret config value and the key it comes from (`slackWebhookUrls.deployment`, `smtpPassword`). */
-export interface SecretConfigValue {
-  key: string;
-  value: string;
-}
-
-/** What stands for a secret value in a masked file: a URL where the value is one, so that the file still checks. */
-export function maskFor(secret: SecretConfigValue): string {
-  return /^https?:\/\//.test(secret.value) ? `https://masked.invalid/secret/${secret.key}` : `<secret: ${secret.key}>`;
-}
-
-/**
- * A YAML file with every scalar that is a secret config value replaced by its mask; undefined
- * when a secret value would still show (inside a longer text), so that the caller redacts it whole.
- */
-export function maskSecrets(content: string, secrets: readonly SecretConfigValue[]): string | undefined {
-  const doc = YAML.parseDocument(content);
-  YAML.visit(doc, {
-    Scalar(_key, node) {
-      const secret = secrets.find((s) => s.value === node.value);
-      if (secret) node.value = maskFor(secret);
-    },
-  });
-  const masked = doc.toString(yamlOptions);
-  return secrets.some((s) => s.value !== "" && masked.includes(s.value)) ? undefined : masked;
-}
-
-/** The secret values of a stack's config, entries of secret maps one by one, keyed as `pulumi config set --path` names them. */
-export function secretConfigValues(project: string, config: Record<string, string>, secretKeys: readonly string[]): SecretConfigValue[] {
-  const out: SecretConfigValue[] = [];
-  for (const fullKey of secretKeys) {
-    const text = config[fullKey];
-    if (text === undefined) continue;
-    const key = fullKey.startsWith(`${project}:`) ? fullKey.slice(project.length + 1) : fullKey;
-    let parsed: unknown = undefined;
-    if (text.startsWith("{")) {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        parsed = undefined;
-      }
-    }
-    if (typeof parsed === "object" && parsed !== null) {
-      for (const [name, value] of Object.entries(parsed)) if (typeof value === "string") out.push({ key: `${key}.${name}`, value });
-    } else {
-      out.push({ key, value: text });
-    }
-  }
-  // The longest first: a value inside a longer one is masked within it, never the other way round.
-  return out.sort((a, b) => b.value.length - a.value.length);
 }
 
 /** Replaces SecretValue by its value or by the redaction marker. */
@@ -233,7 +179,8 @@ export function renderRun(run: RunResult, showSecrets: boolean, secrets?: readon
         throw new Error(`two config files render to files/${file}: keys of one component's ConfigMaps and Secrets must be unique`);
       }
       const revealed = revealedFiles.get(file);
-      const masked = content === REDACTED && revealed !== undefined && secrets ? maskSecrets(revealed, secrets) : undefined;
+      const masked =
+        content === REDACTED && revealed !== undefined && secrets ? maskSecrets(revealed, secrets, MASKED_FILE_KEYS[file]) : undefined;
       files.set(file, masked ?? (content === REDACTED ? `${REDACTED} (render with --show-secrets to see it)\n` : content));
     }
   }
@@ -246,8 +193,6 @@ export function renderRun(run: RunResult, showSecrets: boolean, secrets?: readon
     warnings: run.warnings,
   };
 }
-
-const yamlOptions: YAML.ToStringOptions = { lineWidth: 0, aliasDuplicateObjects: false } as YAML.ToStringOptions;
 
 export function kubernetesYaml(rendered: Rendered): string {
   return rendered.kubernetes

@@ -7,6 +7,7 @@ import * as crypto from "crypto";
 import * as bcrypt from "bcryptjs";
 import * as pulumi from "@pulumi/pulumi";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
+import { readingStackFile } from "../preflight/stack-file";
 
 /** The SDK's settings store: internal to @pulumi/pulumi (no typings), where setMocks leaves the root directory unset. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -81,6 +82,11 @@ export interface RunInput {
    * the engine's read of a missing object. Default: none.
    */
   services?: Array<{ metadata: { namespace?: string; name: string }; spec?: unknown }>;
+  /**
+   * The stack file the config came from when it is not the project's Pulumi.<stack>.yaml (the
+   * render's --stack-file): the program reads its plain entries beside secret ones there.
+   */
+  stackFile?: string;
 }
 
 /** The organization a DIY backend (file, bucket) gives every stack, as pulumi.getOrganization() answers it. */
@@ -227,6 +233,7 @@ export async function runProgram(input: RunInput): Promise<RunResult> {
   const duplicateUrns: string[] = [];
   let inFlight = 0;
   const originalWarn = pulumi.log.warn;
+  const stackFileRead = input.stackFile !== undefined ? readingStackFile(input.stackFile) : undefined;
   try {
     pulumi.runtime.setAllConfig(input.config, input.secretKeys);
     await pulumi.runtime.setMocks(
@@ -354,6 +361,7 @@ export async function runProgram(input: RunInput): Promise<RunResult> {
     };
   } finally {
     (pulumi.log as { warn: typeof pulumi.log.warn }).warn = originalWarn;
+    stackFileRead?.();
     // A flag, not a sum: whatever was awaited since it was set, the run it guards is over.
     // eslint-disable-next-line require-atomic-updates
     running = false;

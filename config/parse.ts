@@ -100,9 +100,11 @@ export function parseStackConfig(rawConfig: RawConfig): ParsedConfig {
   problems.push(...textProblems);
   let parsed = rawSchema.safeParse(decoded, { reportInput: true });
   const dropped: string[] = [];
+  // The keys a misspelt key's "did you mean" names: what the stack gave there is missing from them.
+  const meant: string[] = [];
   if (!parsed.success) {
     // A value with a line break is refused for that; what else its schema says would only repeat it.
-    problems.push(...zodProblems(rawConfig.project, parsed.error).filter((p) => !textProblems.some((t) => t.key === p.key)));
+    problems.push(...zodProblems(rawConfig.project, parsed.error, meant).filter((p) => !textProblems.some((t) => t.key === p.key)));
     // Check the rest too, so that one message lists every problem: drop what is malformed
     // (falling back to defaults) and parse again.
     const rest = withoutMalformed(decoded, parsed.error);
@@ -118,8 +120,9 @@ export function parseStackConfig(rawConfig: RawConfig): ParsedConfig {
     const resolved = resolve(rawConfig, raw, profile, checked);
     crossChecks(rawConfig, raw, resolved, checked, warnings);
     // A rule over keys one of which was refused would only repeat the problem, or report one
-    // that follows from it (a malformed domain is not "no domain").
-    const refused = [...problems.map((p) => p.key), ...dropped];
+    // that follows from it (a malformed domain is not "no domain"; a secret for a receiver of a
+    // misspelt alertmanager section is not a secret for no receiver).
+    const refused = [...problems.map((p) => p.key), ...dropped, ...meant];
     const overlaps = (a: string, b: string) => a === b || b.startsWith(`${a}.`) || b.startsWith(`${a}[`);
     const follows = (problem: CrossProblem) =>
       [problem.key, ...(problem.involves ?? [])].some((key) => refused.some((r) => overlaps(key, r) || overlaps(r, key)));

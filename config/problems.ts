@@ -205,7 +205,12 @@ function quotedNumberHint(issue: z.core.$ZodIssue): string {
 /** The library's own wording, which no message may show: each check above says what it allows. */
 const LIBRARY_WORDING = /^(Invalid|Too (small|big))/;
 
-export function zodProblems(project: string, error: z.ZodError): ConfigProblem[] {
+/**
+ * The problems of the schema's issues. `meant` receives the full keys an unknown key's "did you
+ * mean" names: what was given there is missing from them, so what follows from that (a secret
+ * for a receiver of a misspelt section) is no problem of its own.
+ */
+export function zodProblems(project: string, error: z.ZodError, meant: string[] = []): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   for (const issue of error.issues) {
     if (issue.code === "unrecognized_keys") {
@@ -213,7 +218,9 @@ export function zodProblems(project: string, error: z.ZodError): ConfigProblem[]
       for (const k of issue.keys) {
         const hint = closest(k, known);
         const elsewhere = hint ? undefined : issue.path.length === 0 ? sectionHint(k) : misplacedHint(issue.path, k);
-        const key = issue.path.length === 0 ? `${project}:${k}` : `${keyOf(project, issue.path)}.${k}`;
+        const at = (name: string) => (issue.path.length === 0 ? `${project}:${name}` : `${keyOf(project, issue.path)}.${name}`);
+        const key = at(k);
+        if (hint) meant.push(at(hint));
         problems.push({
           key,
           message: `unknown key${hint ? ` (did you mean "${hint}"?)` : elsewhere ? ` (${elsewhere})` : ""}; allowed here: ${known.join(", ")}`,

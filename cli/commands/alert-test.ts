@@ -21,7 +21,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import { publicHostname } from "../../config";
 import { renderStack } from "../render-stack";
-import { AlertmanagerClient, PASSWORD_ENV, formatReport, parseArgs, runAlertTest } from "../alert-test";
+import { AlertmanagerClient, PASSWORD_ENV, formatReport, parseArgs, runAlertTest, USAGE } from "../alert-test";
 import { readRouting, targetsOf } from "../alert-routing";
 
 /** Reads a line from the terminal without echoing it. */
@@ -76,7 +76,12 @@ function client(base: string, auth?: { user: string; password: string }): Alertm
 }
 
 export async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(USAGE);
+    return;
+  }
+  const args = parseArgs(argv);
   const rendered = await renderStack({ stack: args.stack, sets: args.sets, showSecrets: true });
   const file = rendered.files.get("alertmanager/alertmanager.yml");
   if (file === undefined) throw new Error(`stack ${args.stack} renders no Alertmanager`);

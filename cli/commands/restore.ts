@@ -11,7 +11,16 @@
  */
 import { spawnSync } from "child_process";
 import { renderStack } from "../render-stack";
-import { CronJobObject, RESTORABLE, WorkloadState, kubeContextProblem, parseRestoreArgs, restoreJob, restoreRefusal } from "../restore";
+import {
+  CronJobObject,
+  RESTORABLE,
+  WorkloadState,
+  kubeContextProblem,
+  parseRestoreArgs,
+  RESTORE_USAGE,
+  restoreJob,
+  restoreRefusal,
+} from "../restore";
 
 const KUBECTL = process.env.KUBECTL ?? "kubectl";
 
@@ -38,7 +47,12 @@ function workloadState(namespace: string, kind: string, name: string, environmen
 }
 
 export async function main(): Promise<number> {
-  const options = parseRestoreArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(RESTORE_USAGE);
+    return 0;
+  }
+  const options = parseRestoreArgs(argv);
   if (typeof options === "string") {
     console.error(options);
     return 2;

@@ -6,8 +6,8 @@
  * secrets are top-level keys (`slackWebhookUrls.<receiver>`, `smtpPassword`).
  */
 import { z } from "zod";
-import { bool, dnsLabel, duration, email, httpUrl, labelName, matcher, nonEmpty, parseMatcher, smarthost } from "../kit/fields";
-import { ALERT_SEVERITIES } from "../kit/severities";
+import { bool, dnsLabel, duration, email, httpUrl, labelName, matcher, nonEmpty, parseMatcher, smarthost, userName } from "../kit/fields";
+import { ALERT_SEVERITIES, AlertSeverity } from "../kit/severities";
 import { ArgsProblem, duplicates } from "../kit/problems";
 import { SecretStandIns, SecretValues, textStandIn, urlStandIn } from "../kit/section";
 import {
@@ -76,7 +76,7 @@ export const ROUTING_FIELDS = {
     .strictObject({
       smarthost: smarthost.describe("SMTP server as host:port, e.g. smtp.example.com:587 (the port is required)."),
       from: email.describe("Sender address of the emails."),
-      username: nonEmpty("a user name").optional().describe("SMTP user; the password is the secret smtpPassword."),
+      username: userName().optional().describe("SMTP user; the password is the secret smtpPassword."),
       requireTls: bool.optional().describe("Require STARTTLS before sending; default true."),
     })
     .optional()
@@ -164,27 +164,53 @@ function secretMaps(secrets: AlertmanagerSecrets): Partial<Record<string, Record
   return Object.fromEntries(RECEIVER_SECRETS.map((secret) => [secret.key, values[secret.key] ?? {}]));
 }
 
+/** The stack's severities a matcher on `severity` lets through; undefined for a matcher on another label. */
+function severitiesOf(matcher: string): AlertSeverity[] | undefined {
+  const m = /^severity(=~|!~|!=|=)(".*")$/.exec(matcher);
+  if (!m) return undefined;
+  const [, op, quoted] = m;
+  const value = JSON.parse(quoted) as string;
+  let matches: (s: string) => boolean;
+  if (op === "=" || op === "!=") {
+    matches = (s) => s === value;
+  } else {
+    // RE2's flag groups, (?i) and (?i:...), which JavaScript writes otherwise (as parseMatcher reads them).
+    const flags = /\(\?[imsU]*i[imsU]*[):]/.test(value) ? "i" : "";
+    const pattern = new RegExp(`^(?:${value.replace(/\(\?[imsU]+\)/g, "").replace(/\(\?[imsU]+:/g, "(?:")})$`, flags);
+    matches = (s) => pattern.test(s);
+  }
+  const negated = op.startsWith("!");
+  return ALERT_SEVERITIES.filter((s) => matches(s) !== negated);
+}
+
 /**
  * Why a matcher on `severity` can never match an alert of the stack, whose rules give only
  * critical, warning and info: `severity="page"`, or a regular expression none of them matches.
  */
 function neverMatchingSeverity(matcher: string): string | undefined {
   const m = /^severity(=~|=)(".*")$/.exec(matcher);
-  if (!m) return undefined;
+  if (!m || (severitiesOf(matcher) ?? []).length > 0) return undefined;
   const [, op, quoted] = m;
   const value = JSON.parse(quoted) as string;
   const allowed = ALERT_SEVERITIES.join(", ");
-  if (op === "=") {
-    return (ALERT_SEVERITIES as readonly string[]).includes(value)
-      ? undefined
-      : `matches no alert: the stack's alerts have the severity ${allowed}, so severity="${value}" never matches; use one of them`;
-  }
-  // RE2's flag groups, (?i) and (?i:...), which JavaScript writes otherwise (as parseMatcher reads them).
-  const flags = /\(\?[imsU]*i[imsU]*[):]/.test(value) ? "i" : "";
-  const pattern = new RegExp(`^(?:${value.replace(/\(\?[imsU]+\)/g, "").replace(/\(\?[imsU]+:/g, "(?:")})$`, flags);
-  return ALERT_SEVERITIES.some((s) => pattern.test(s))
-    ? undefined
+  return op === "="
+    ? `matches no alert: the stack's alerts have the severity ${allowed}, so severity="${value}" never matches; use one of them`
     : `matches no alert: the stack's alerts have the severity ${allowed}, and severity=~"${value}" matches none of them`;
+}
+
+/**
+ * Why a route's severity matchers, each matching some alert, match none together
+ * (severity="critical" and severity="warning": an alert has one severity).
+ */
+function contradictorySeverities(matchers: string[]): string | undefined {
+  const given = matchers.map((m) => ({ m, allowed: severitiesOf(m) })).filter((g) => g.allowed !== undefined);
+  if (given.length < 2 || given.some((g) => g.allowed?.length === 0)) return undefined;
+  const together = ALERT_SEVERITIES.filter((s) => given.every((g) => g.allowed?.includes(s)));
+  if (together.length > 0) return undefined;
+  return (
+    `match no alert together: an alert has one severity, of ${ALERT_SEVERITIES.join(", ")}, and none meets all of ` +
+    `${given.map((g) => g.m).join(", ")}; keep the one you mean, or one severity=~"a|b" for several`
+  );
 }
 
 /**
@@ -193,6 +219,7 @@ function neverMatchingSeverity(matcher: string): string | undefined {
  * in order, keyed from the top of the stack file.
  */
 export function resolveRouting(am: RoutingGiven, secrets: AlertmanagerSecrets, problems: ArgsProblem[]): AlertRouting | undefined {
+  const reported = problems;
   const rawReceivers = am.receivers;
   const maps = secretMaps(secrets);
   const smtp = am.smtp;
@@ -258,6 +285,9 @@ export function resolveRouting(am: RoutingGiven, secrets: AlertmanagerSecrets, p
   }
   const receivers: AlertReceiver[] = rawReceivers.map((r, i) => {
     const at = `alertmanager.receivers[${i}]`;
+    // A receiver whose name came before: its name is the problem, and advice on its own fields
+    // (a secret to set under that name) would only follow from it.
+    const problems: ArgsProblem[] = names.indexOf(r.name) < i ? [] : reported;
     if (r.name === "deadmans-switch" || r.name === "null") {
       problems.push({
         key: `${at}.name`,
@@ -342,15 +372,18 @@ export function resolveRouting(am: RoutingGiven, secrets: AlertmanagerSecrets, p
       });
     }
     const { matchers, muteTimeIntervals, activeTimeIntervals, ...rest } = r;
+    const written = (matchers ?? []).map((m, j) => {
+      const parsed = parseMatcher(m);
+      if (!("matcher" in parsed)) return m;
+      const never = neverMatchingSeverity(parsed.matcher);
+      if (never) problems.push({ key: `alertmanager.routes[${i}].matchers[${j}]`, message: `${never} (got ${JSON.stringify(m)})` });
+      return parsed.matcher;
+    });
+    const contradiction = contradictorySeverities(written);
+    if (contradiction) problems.push({ key: `alertmanager.routes[${i}].matchers`, message: contradiction });
     return {
       ...rest,
-      matchers: (matchers ?? []).map((m, j) => {
-        const parsed = parseMatcher(m);
-        if (!("matcher" in parsed)) return m;
-        const never = neverMatchingSeverity(parsed.matcher);
-        if (never) problems.push({ key: `alertmanager.routes[${i}].matchers[${j}]`, message: `${never} (got ${JSON.stringify(m)})` });
-        return parsed.matcher;
-      }),
+      matchers: written,
       continue: r.continue ?? false,
       ...(muteTimeIntervals?.length ? { muteTimeIntervals } : {}),
       ...(activeTimeIntervals?.length ? { activeTimeIntervals } : {}),

@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { iniValue, matching, nonEmpty, plainHttpUrl, replicas, resources, storage } from "../kit/fields";
+import { iniValue, matching, nonEmpty, plainHttpUrl, replicas, resources, storage, userName } from "../kit/fields";
 import { ArgsProblem } from "../kit/problems";
 import { Profile, withOverrides } from "../kit/profiles";
 import { requirements } from "../kit/resources";
@@ -27,7 +27,7 @@ const database = z.strictObject({
   /** Database name. */
   name: iniValue("a database name"),
   /** Database user. */
-  user: iniValue("a user name"),
+  user: userName("a user name", iniValue("a user name")),
   /** TLS to the database: disable, require (encrypted, unverified) or verify-full. Default "require". */
   sslMode: z.enum(["disable", "require", "verify-full"]).optional(),
 });

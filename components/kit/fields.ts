@@ -37,6 +37,20 @@ const INT32_MAX = 2 ** 31 - 1;
 export const matching = (pattern: RegExp, what: string) => z.string({ error: `must be ${what}` }).regex(pattern, `must be ${what}`);
 export const nonEmpty = (what: string) => z.string({ error: `must be ${what}` }).min(1, `must be ${what}, not empty`);
 export const bool = z.boolean({ error: "must be true or false" });
+/**
+ * A user name. One written as a YAML number (Grafana Cloud's user is its numeric instance ID:
+ * `username: 123456`) is the text of that number; any other number is refused, saying to quote it.
+ */
+export const userName = (what = "a user name", text: z.ZodType<string> = nonEmpty(what)) =>
+  z.preprocess(
+    (v) => (typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? String(v) : v),
+    z
+      .unknown()
+      .superRefine((v, ctx) => {
+        if (typeof v === "number") ctx.addIssue({ code: "custom", message: `must be ${what}; quote it: write "${v}"` });
+      })
+      .pipe(text),
+  );
 
 export const dnsLabel = matching(DNS_LABEL, "a DNS-1123 label: lower-case letters, digits and '-', at most 63 characters");
 export const dnsSubdomain = (what: string) =>

@@ -1,6 +1,6 @@
 /** The log collector's section of the stack file (`logCollector`): its fields, its defaults per profile and its resolution. */
 import { z } from "zod";
-import { bool, dnsLabel, matching, nonEmpty, plainHttpUrl, resources } from "../kit/fields";
+import { bool, dnsLabel, matching, plainHttpUrl, resources, userName } from "../kit/fields";
 import { ArgsProblem } from "../kit/problems";
 import { shareEntryProblems } from "../kit/share";
 import { componentSection, overDefaults } from "../kit/section";
@@ -22,7 +22,7 @@ const externalLokiSchema = z.strictObject({
   tenant: matching(/^[A-Za-z0-9!._*'()-]{1,150}$/, "a Loki tenant ID: at most 150 of letters, digits and ! - _ . * ' ( )")
     .optional()
     .describe("The tenant (X-Scope-OrgID); default none: the endpoint's own."),
-  username: nonEmpty("a user name").optional().describe("Basic-auth user; the password is the secret externalLokiPassword."),
+  username: userName().optional().describe("Basic-auth user; the password is the secret externalLokiPassword."),
   bearerToken: bool.optional().describe("Send externalLokiPassword as a bearer token instead."),
   allowPlainHttp: bool
     .optional()

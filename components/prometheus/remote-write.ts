@@ -13,11 +13,11 @@ import {
   duration,
   labelName,
   matching,
-  nonEmpty,
   notAMap,
   pemCertificates,
   plainHttpUrl,
   positiveCount,
+  userName,
 } from "../kit/fields";
 import { ArgsProblem } from "../kit/problems";
 import { SecretStandIn } from "../kit/section";
@@ -113,7 +113,7 @@ const tlsSchema = z.strictObject({
 export const remoteWriteSchema = z.strictObject({
   name: dnsLabel,
   url: plainHttpUrl,
-  username: nonEmpty("a user name").optional().describe("Basic-auth user; the password comes from secret remoteWritePasswords.<name>."),
+  username: userName().optional().describe("Basic-auth user; the password comes from secret remoteWritePasswords.<name>."),
   bearerToken: bool.optional().describe("Send remoteWritePasswords.<name> as a bearer token instead."),
   headers: z
     .record(headerName, headerValue)

@@ -17,7 +17,6 @@ import {
   latencySeconds,
   matching,
   metricName,
-  nonEmpty,
   pemCertificates,
   percent,
   plainHttpUrl,
@@ -27,6 +26,7 @@ import {
   positiveNumber,
   statusCodes,
   urlPath,
+  userName,
 } from "../kit/fields";
 
 /**
@@ -154,7 +154,7 @@ export const scrapeTargetSchema = z.strictObject({
   auth: z
     .strictObject({
       bearerToken: bool.optional().describe("Send the credential as a bearer token."),
-      username: nonEmpty("a user name").optional().describe("Basic-auth user; the credential is the password."),
+      username: userName().optional().describe("Basic-auth user; the credential is the password."),
       secretRef: existingSecretKey
         .optional()
         .describe("Existing Secret in the stack namespace holding the credential; otherwise secret targetCredentials.<name>."),

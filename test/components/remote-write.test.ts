@@ -116,6 +116,15 @@ describe("prometheus.remoteWrite[]: headers, write relabelling, queue and TLS", 
     expect(JSON.stringify(objectOf(rendered, "ConfigMap", "prometheus-config"))).not.toContain("MIIEkeyFake");
   });
 
+  test('Grafana Cloud\'s numeric user (username: 123456, a YAML number) renders as the text "123456"', async () => {
+    const cloud = { name: "cloud", url: "https://prometheus.example.grafana.net/api/prom/push", username: 123456 };
+    const cfg = config({ prometheus: { remoteWrite: [cloud] } }, { remoteWritePasswords: { cloud: "glc-token" } });
+    const { rendered } = await renderPrometheus(prometheusArgs(cfg));
+    const text = rendered.files.get("prometheus/prometheus.yml") as string;
+    const yml = YAML.parse(text) as { remote_write: { basic_auth: { username: unknown } }[] };
+    expect(yml.remote_write[0]?.basic_auth.username).toBe("123456");
+  });
+
   test("a bad option is refused before anything is created, naming its key, what is allowed and what was given", () => {
     const rw = (extra: Record<string, unknown>) => ({
       prometheus: { remoteWrite: [{ name: "c", url: "https://vm.example.com/api/v1/write", ...extra }] },

@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseStackConfig } from "../../config";
 import * as YAML from "yaml";
-import { SUMMARY_FILE, maskSecrets, secretConfigValues, summaryMarkdown } from "../../cli/render";
+import { ALERTMANAGER_SECRET_KEYS, SUMMARY_FILE, maskSecrets, secretConfigValues, summaryMarkdown } from "../../cli/render";
 import { placeholderFor, readStackConfig } from "../../cli/stackfile";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -249,6 +249,46 @@ describe("masking the secret values of a file a reviewer diffs", () => {
           name: "deployment",
           slack_configs: [{ api_url: "https://masked.invalid/secret/slackWebhookUrls.deployment", channel: "#deployment" }],
         },
+      ],
+    });
+  });
+
+  test("two secrets with the same value: each is masked by its own key (its receiver's, the file's own)", () => {
+    const same = secretConfigValues(
+      "monitoring",
+      {
+        "monitoring:backupAccessKeyId": "same-value-0123456789abcdef",
+        "monitoring:pagerdutyRoutingKeys": JSON.stringify({ oncall: "same-value-0123456789abcdef" }),
+        "monitoring:slackWebhookUrls": JSON.stringify({
+          a: "https://hooks.slack.com/services/T/B/one",
+          b: "https://hooks.slack.com/services/T/B/one",
+        }),
+        "monitoring:backupSecretAccessKey": "shared-password-0123",
+        "monitoring:smtpPassword": "shared-password-0123",
+      },
+      [
+        "monitoring:backupAccessKeyId",
+        "monitoring:pagerdutyRoutingKeys",
+        "monitoring:slackWebhookUrls",
+        "monitoring:backupSecretAccessKey",
+        "monitoring:smtpPassword",
+      ],
+    );
+    const slack = (name: string) => ({ name, slack_configs: [{ api_url: "https://hooks.slack.com/services/T/B/one" }] });
+    const file = YAML.stringify({
+      global: { smtp_auth_password: "shared-password-0123" },
+      receivers: [slack("b"), { name: "oncall", pagerduty_configs: [{ routing_key: "same-value-0123456789abcdef" }] }, slack("a")],
+    });
+    const maskedSlack = (name: string) => ({
+      name,
+      slack_configs: [{ api_url: `https://masked.invalid/secret/slackWebhookUrls.${name}` }],
+    });
+    expect(YAML.parse(maskSecrets(file, same, ALERTMANAGER_SECRET_KEYS) ?? "")).toEqual({
+      global: { smtp_auth_password: "<secret: smtpPassword>" },
+      receivers: [
+        maskedSlack("b"),
+        { name: "oncall", pagerduty_configs: [{ routing_key: "<secret: pagerdutyRoutingKeys.oncall>" }] },
+        maskedSlack("a"),
       ],
     });
   });
