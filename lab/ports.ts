@@ -86,6 +86,20 @@ export async function freePort(range: PortRange = listenRange(), dir: string = R
   );
 }
 
+/**
+ * Reserves a given port for this process, as freePort reserves the ones it chooses: for a server
+ * whose port the render fixes (an app's Service targetPort, which the rendered job scrapes by
+ * address). Throws, naming the port, when it is in use or a live process holds its reservation.
+ */
+export async function reservePort(port: number, dir: string = RESERVATIONS_DIR): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true });
+  if (reservedHere.has(port)) return;
+  if (!(await canListen(port)) || !reserve(port, dir)) {
+    throw new Error(`port ${port} on ${LOOPBACK} is in use, or reserved in ${dir} by a process that still runs`);
+  }
+  reservedHere.add(port);
+}
+
 /** Distinct free ports, each reserved. */
 export async function freePorts(n: number): Promise<number[]> {
   const ports: number[] = [];

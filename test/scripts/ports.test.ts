@@ -9,7 +9,17 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { LOOPBACK, PortRange, RESERVATIONS_DIR, ephemeralRange, freePort, freePorts, listenOnLoopback, listenRange } from "../../lab/ports";
+import {
+  LOOPBACK,
+  PortRange,
+  RESERVATIONS_DIR,
+  ephemeralRange,
+  freePort,
+  freePorts,
+  listenOnLoopback,
+  listenRange,
+  reservePort,
+} from "../../lab/ports";
 
 const PORTS_MODULE = path.resolve(__dirname, "../../lab/ports");
 let scratch: string;
@@ -152,5 +162,22 @@ test("a server listens only on a port this process reserved: any other is refuse
   expect(server.listening).toBe(false);
   await listenOnLoopback(server, reserved);
   expect(server.address()).toEqual(expect.objectContaining({ address: LOOPBACK, port: reserved }));
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+test("a port the render fixes (an app's targetPort) is reserved by number: then served, and refused while in use", async () => {
+  // Below the listen range, as a fixed port such as 3000 is: freePort never hands it out.
+  const fixed = listenRange().low - 2;
+  const server = net.createServer();
+  await expect(listenOnLoopback(server, fixed)).rejects.toThrow(/was not reserved by this process/);
+  await reservePort(fixed, scratch);
+  await listenOnLoopback(server, fixed);
+  expect(server.address()).toEqual(expect.objectContaining({ address: LOOPBACK, port: fixed }));
+  // Another port in use (a listener outside the allocator): its reservation is refused, naming it.
+  const taken = listenRange().low - 3;
+  const other = net.createServer();
+  await new Promise<void>((resolve) => other.listen(taken, LOOPBACK, () => resolve()));
+  await expect(reservePort(taken, scratch)).rejects.toThrow(`port ${taken} on ${LOOPBACK} is in use`);
+  await new Promise<void>((resolve) => other.close(() => resolve()));
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });

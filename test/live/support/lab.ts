@@ -48,7 +48,7 @@ import { createTeamWorkloads } from "../../cluster/support/apps";
 import { KubeObject, apply } from "../../cluster/support/kube";
 import { stackBinary } from "../../../lab/local/binaries";
 import { LoopbackServer, selfSignedCertificate } from "../../../lab/local/http";
-import { LOOPBACK, freePorts } from "../../../lab/ports";
+import { LOOPBACK, freePorts, reservePort } from "../../../lab/ports";
 import { ManagedProcess } from "../../../lab/processes/children";
 import { TargetGroup, podTargets, renderedEndpoints } from "../../../lab/local/prometheus";
 import { containerArgs } from "../../../lab/local/rendered";
@@ -344,9 +344,12 @@ export class Lab {
     // The apps that are scraped: the OTLP one is not.
     const scraped = this.config.apps.filter((a) => a.service || a.url);
     const appFree = await freePorts(scraped.length);
-    scraped.forEach((a, i) => {
-      this.appPorts[a.name] = a.service?.targetPort ?? appFree[i];
-    });
+    for (const [i, a] of scraped.entries()) {
+      const fixed = a.service?.targetPort;
+      // A fixed port is reserved like the chosen ones: the allocator lets a server listen on no other.
+      if (fixed !== undefined) await reservePort(fixed);
+      this.appPorts[a.name] = fixed ?? appFree[i];
+    }
     // The lab's sink: records every notification, answers as Discord does.
     await stack.serveSink((req) => {
       try {
