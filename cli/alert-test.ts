@@ -37,13 +37,17 @@ export interface AlertTestArgs {
   marginSeconds: number;
   /** Where Alertmanager's log is read for the last error: a file, or `kubectl` (the stack's pod). */
   logs?: string;
-  /** `--set key=value` overrides of the stack file, as `npm run render` takes them. */
+  /** `--set key=value` overrides of the stack file, as `npm run render` takes them (a key marked secret refused). */
   sets: string[];
+  /** A YAML map of secret values by config path, as `npm run render` takes it. */
+  secretsFile?: string;
+  /** The OpenID Connect issuer's discovery document saved to a file, as `npm run render` takes it. */
+  oidcDiscovery?: string;
 }
 
 export const USAGE =
   "usage: npm run alert:test -- --stack <name> [--receiver <name>] [--url <alertmanager base URL>] [--user <basic-auth user>] " +
-  "[--margin <seconds>] [--logs kubectl|<file>] [--set <key>=<value>]...";
+  "[--margin <seconds>] [--logs kubectl|<file>] [--set <key>=<value>]... [--secrets-file <file>] [--oidc-discovery <file>]";
 
 /** The command line; throws with the usage on anything it does not take. */
 export function parseArgs(argv: string[]): AlertTestArgs {
@@ -70,6 +74,8 @@ export function parseArgs(argv: string[]): AlertTestArgs {
       out.marginSeconds = n;
     } else if (flag === "--logs") out.logs = value();
     else if (flag === "--set") out.sets.push(value());
+    else if (flag === "--secrets-file") out.secretsFile = value();
+    else if (flag === "--oidc-discovery") out.oidcDiscovery = value();
     else if (flag === "--password") {
       throw new Error(`--password is not taken: a password in the command line shows in ps and in npm's echo; set ${PASSWORD_ENV} instead`);
     } else throw new Error(`unknown argument ${flag}\n${USAGE}`);
