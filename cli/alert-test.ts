@@ -310,6 +310,8 @@ export interface RunOptions {
   pollMs?: number;
   /** For messages: where Alertmanager is. */
   where: string;
+  /** The stack's namespace, for the port-forward a message names; `<namespace>` when unknown. */
+  namespace?: string;
   /** The moment the routes' time intervals are read at; default now. */
   now?: Date;
   log?: (line: string) => void;
@@ -352,7 +354,7 @@ export async function runAlertTest(opts: RunOptions): Promise<{ results: Receive
     if (posted.status === 404)
       throw new Error(
         `POST ${opts.where}/api/v2/alerts: HTTP 404. The stack's public Traefik route does not take alerts (docs/security.md, "Published routes"); ` +
-          `reach the Service instead: kubectl -n <namespace> port-forward svc/alertmanager 9093, then --url http://127.0.0.1:9093`,
+          `reach the Service instead: kubectl -n ${opts.namespace ?? "<namespace>"} port-forward svc/alertmanager 9093, then --url http://127.0.0.1:9093`,
       );
     if (posted.status !== 200) throw new Error(`POST ${opts.where}/api/v2/alerts: HTTP ${posted.status} ${posted.body.slice(0, 300)}`);
   }

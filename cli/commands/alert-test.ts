@@ -166,6 +166,7 @@ export async function main(): Promise<void> {
     client: client(base, namespace, args.url !== undefined, auth),
     marginSeconds: args.marginSeconds,
     where: base,
+    namespace,
     ...(readLog ? { readLog } : {}),
     log: (line) => process.stderr.write(`alert:test: ${line}\n`),
   });

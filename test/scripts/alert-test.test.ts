@@ -278,7 +278,12 @@ describe("the run, before anything is delivered", () => {
    * A client whose GET of /metrics answers `metrics` and whose POST of alerts answers `alerts`; the run
    * against the stack with `where` as its address, to the receiver ops. `posted`: the paths it posted to.
    */
-  function runAgainst(where: string, metrics: { status: number; body: string }, alerts: { status: number; body: string }) {
+  function runAgainst(
+    where: string,
+    metrics: { status: number; body: string },
+    alerts: { status: number; body: string },
+    namespace?: string,
+  ) {
     const posted: string[] = [];
     const client = {
       get: async () => metrics,
@@ -287,9 +292,29 @@ describe("the run, before anything is delivered", () => {
         return alerts;
       },
     };
-    const run = runAlertTest({ stack: "prod", routing: readRouting(TREE), targets: ["ops"], client, marginSeconds: 1, where });
+    const run = runAlertTest({
+      stack: "prod",
+      routing: readRouting(TREE),
+      targets: ["ops"],
+      client,
+      marginSeconds: 1,
+      where,
+      ...(namespace ? { namespace } : {}),
+    });
     return { run, posted };
   }
+
+  test("the 404's port-forward names the stack's namespace when the command knows it", async () => {
+    const { run } = runAgainst(
+      "https://alertmanager.example.com",
+      { status: 200, body: 'alertmanager_notifications_total{integration="webhook",receiver_name="ops"} 0\n' },
+      { status: 404, body: "404 page not found" },
+      "monitoring-production",
+    );
+    await expect(run).rejects.toThrow(
+      "kubectl -n monitoring-production port-forward svc/alertmanager 9093, then --url http://127.0.0.1:9093",
+    );
+  });
 
   test("the stack's public Traefik route answers POST /api/v2/alerts with 404: the run stops there and names the port-forward", async () => {
     const { run, posted } = runAgainst(
