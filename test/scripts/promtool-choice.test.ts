@@ -83,4 +83,4 @@ test("npm run check runs PATH's promtool of the deployed release on a team's rul
   expect(calls).toContainEqual(expect.stringMatching(/^check rules .*gauzian/));
   expect(calls).toContainEqual(expect.stringMatching(/^test rules /));
   expect(result.status).toBe(0);
-}, 180_000);
+});

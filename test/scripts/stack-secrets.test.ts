@@ -17,8 +17,6 @@ import { ROOT, readStackConfig, secretsFileLine, secretsFileWarning } from "../.
 import { runCommand } from "../support/command-run";
 import { tempDirs } from "../support/temp";
 
-jest.setTimeout(120_000);
-
 const VALUE = "Hunter2SecretQ7x";
 
 const tempDir = tempDirs("stack-secrets");

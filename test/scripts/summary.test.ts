@@ -8,8 +8,6 @@ import { Rendered, requestedResources, summary } from "../../cli/render";
 import { renderStack } from "../../cli/render-stack";
 import { EVERYTHING_SETS } from "../support/everything";
 
-jest.setTimeout(180_000);
-
 type Render = Rendered & Awaited<ReturnType<typeof renderStack>>;
 const summaryOf = (r: Render, stack: string) => summary(r, stack, "out", r.config, r.placeholders);
 /** The lines of a titled list of the summary. */
