@@ -84,7 +84,7 @@ function remoteWriteTargets(given: readonly RemoteWriteGiven[], passwords: Passw
  * What is wrong between `prometheus.remoteWrite[]` and remoteWritePasswords, keyed by the stack's
  * keys (the section's and its secret's): a credential each remote write with auth needs, one kind
  * of auth, and no password without its remote write. The resolved values no longer tell these
- * apart, so config reports them as it resolves (config/resolve.ts), where the list has them.
+ * apart, so the section reports them as it resolves.
  */
 export function remoteWriteProblems(
   given: readonly RemoteWriteGiven[] | undefined,
@@ -158,6 +158,7 @@ export const prometheusSection = componentSection({
   resolve: (given, context, { remoteWritePasswords, remoteWriteClientKeys }): PrometheusSettings => {
     const defaults = PROMETHEUS_DEFAULTS[context.profile];
     const volume = resolveStorage(defaults.storage, given?.storage, context);
+    context.problems.push(...remoteWriteProblems(given?.remoteWrite, remoteWritePasswords, remoteWriteClientKeys));
     return {
       replicas: given?.replicas ?? onNodes(context, defaults.replicas),
       retention: given?.retention ?? defaults.retention,
