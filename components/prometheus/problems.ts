@@ -3,7 +3,7 @@
  * check: its constructor runs it on its args (components/prometheus/plan.ts). Those of the section's
  * own values are the section's `problems` (section.ts), which config's loop runs. The rules on the
  * entries of apps[], targets[] and probes[] are exported one by one too: config reports them at
- * their own place in the one list, keyed by the stack's keys (config/checks/prometheus.ts).
+ * their own place in the one list, keyed by the stack's keys (stack-problems.ts).
  */
 import { ArgsProblem, duplicates } from "../kit/problems";
 import { PROBE_JOB } from "../kit/probes";

@@ -1,7 +1,7 @@
 /**
  * The entries of the lists Prometheus scrapes: apps[] (with their probe), targets[] and probes[]
  * (which it scrapes through the blackbox exporter). config/schema.ts lists them among the stack's
- * keys; config/targets.ts resolves them, and config/checks/names.ts keeps their names apart.
+ * keys through the registry; lists.ts resolves them, and config/checks/names.ts keeps their names apart.
  */
 import { z } from "zod";
 import {

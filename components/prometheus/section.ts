@@ -152,7 +152,7 @@ function remoteWriteTargets(given: readonly RemoteWriteGiven[], passwords: Passw
  * What is wrong between `prometheus.remoteWrite[]` and remoteWritePasswords, keyed by the stack's
  * keys (the section's and its secret's): a credential each remote write with auth needs, one kind
  * of auth, and no password without its remote write. The resolved values no longer tell these
- * apart, so config reports them as it resolves (config/resolve.ts), where the list has them.
+ * apart, so the section reports them as it resolves.
  */
 export function remoteWriteProblems(
   given: readonly RemoteWriteGiven[] | undefined,
@@ -227,6 +227,7 @@ export const prometheusSection = componentSection({
     const defaults = PROMETHEUS_DEFAULTS[context.profile];
     const { replicas, retentionSize, scrapeLimits, remoteWrite, runbookBaseUrl, ...plain } = given ?? {};
     const settings = overDefaults(defaults, plain, context);
+    context.problems.push(...remoteWriteProblems(given?.remoteWrite, remoteWritePasswords, remoteWriteClientKeys));
     return {
       ...settings,
       replicas: replicas ?? onNodes(context, defaults.replicas),
