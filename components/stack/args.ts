@@ -300,21 +300,20 @@ export function alertmanagerArgs(cfg: StackConfig): AlertmanagerArgs {
 
 /** The TraefikExposure args for a validated stack config; undefined when Traefik publishes nothing. */
 export function traefikExposureArgs(cfg: StackConfig, stackSalt: Buffer): TraefikExposureArgs | undefined {
-  const t = cfg.traefik;
-  if (!t.enabled || t.expose.length === 0) return undefined;
+  // The section's values are the component's args as they are, but what the stack decides: on, the routes (from
+  // the services exposed), the passwords (Pulumi secrets here), and the scrape of the cluster's Traefik (Prometheus').
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { enabled, expose, metrics, basicAuthPasswords, ...settings } = cfg.traefik;
+  if (!enabled || expose.length === 0) return undefined;
   return {
     namespace: cfg.namespace,
     environment: cfg.environment,
     stackSalt,
     // Config guarantees a hostname for every exposed service (config/checks/exposure.ts).
-    routes: t.expose.map((service) => ({ service, hostname: cfg.hostnames[service] ?? "", ...unpublishedOf(cfg, service) })),
-    entryPoints: t.entryPoints,
-    ...(t.tlsSecretName ? { tlsSecretName: t.tlsSecretName } : {}),
-    ...(t.certResolver ? { certResolver: t.certResolver } : {}),
-    basicAuthUsers: t.basicAuthUsers,
-    ...(t.rateLimit.enabled ? { rateLimit: { average: t.rateLimit.average, burst: t.rateLimit.burst, period: t.rateLimit.period } } : {}),
-    ...(Object.keys(t.basicAuthPasswords).length > 0
-      ? { basicAuthPasswords: Object.fromEntries(Object.entries(t.basicAuthPasswords).map(([user, p]) => [user, pulumi.secret(p)])) }
+    routes: expose.map((service) => ({ service, hostname: cfg.hostnames[service] ?? "", ...unpublishedOf(cfg, service) })),
+    ...settings,
+    ...(Object.keys(basicAuthPasswords).length > 0
+      ? { basicAuthPasswords: Object.fromEntries(Object.entries(basicAuthPasswords).map(([user, p]) => [user, pulumi.secret(p)])) }
       : {}),
   };
 }
