@@ -56,6 +56,7 @@ export const backupSecretStandIns: SecretStandIns<typeof backupSecrets> = {
 export const backupSection = componentSection({
   schema,
   secrets: backupSecrets,
+  standIns: backupSecretStandIns,
   defaults: (profile): BackupSettings => BACKUP_DEFAULTS[profile],
   resolve: (given, context, secrets): BackupSettings => {
     const defaults = BACKUP_DEFAULTS[context.profile];

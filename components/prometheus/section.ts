@@ -11,6 +11,7 @@ import { PROMETHEUS_DEFAULTS, PrometheusDefaults, RemoteWriteTarget } from "./ar
 import { problems } from "./problems";
 import {
   REMOTE_WRITE_CLIENT_KEYS,
+  REMOTE_WRITE_CLIENT_KEYS_MESSAGE,
   clientKeyProblems,
   clientKeyStandIn,
   remoteWriteOptionProblems,
@@ -154,6 +155,8 @@ export function remoteWriteWarnings(settings: Pick<PrometheusSettings, "remoteWr
 export const prometheusSection = componentSection({
   schema,
   secrets: PROMETHEUS_SECRETS,
+  standIns: PROMETHEUS_SECRET_STAND_INS,
+  secretMessages: { remoteWritePasswords: REMOTE_WRITE_PASSWORDS_MESSAGE, remoteWriteClientKeys: REMOTE_WRITE_CLIENT_KEYS_MESSAGE },
   defaults: (profile): PrometheusSettings => PROMETHEUS_DEFAULTS[profile],
   resolve: (given, context, { remoteWritePasswords, remoteWriteClientKeys }): PrometheusSettings => {
     const defaults = PROMETHEUS_DEFAULTS[context.profile];
