@@ -148,11 +148,22 @@ export function resolveStorage(
 export type ResolvedField<K, V> = K extends "resources" ? ResourceRequirements : K extends "storage" ? StorageSpec : Exclude<V, undefined>;
 
 /**
- * A section's fields resolved, typed from its schema: every field, each with its value or its
- * default. The defaults of a section of plain fields are of this type, so that a field the schema
+ * What a profile sets of a section, typed from its schema: every field but those that have no default
+ * (`NoDefault`), each with its value. The defaults are of this type, so that a field the schema
  * declares and the defaults miss does not compile.
  */
-export type FieldsOf<Schema extends z.ZodType> = { [K in keyof z.output<Schema>]-?: ResolvedField<K, z.output<Schema>[K]> };
+export type DefaultsOf<Schema extends z.ZodType, NoDefault extends keyof z.output<Schema> = never> = {
+  [K in Exclude<keyof z.output<Schema>, NoDefault>]-?: ResolvedField<K, z.output<Schema>[K]>;
+};
+
+/**
+ * A section's fields resolved, typed from its schema: every field, each with its value or its
+ * default; a field without a default (`NoDefault`, such as a link the stack may give or not) there
+ * when given.
+ */
+export type FieldsOf<Schema extends z.ZodType, NoDefault extends keyof z.output<Schema> = never> = DefaultsOf<Schema, NoDefault> & {
+  [K in NoDefault]?: Exclude<z.output<Schema>[K], undefined>;
+};
 
 /** What a section of plain fields gives: each field its default's type, `resources` and `storage` as their schemas read them. */
 export type GivenOver<Defaults> = {

@@ -2,7 +2,8 @@
 import { DATABASE_LABEL, DATABASE_TYPES, ENVIRONMENT_LABEL, EXPORTER_LABEL } from "../kit/database-exporters";
 import { ScrapeTarget } from "../kit/services";
 import { durationSeconds } from "../kit/units";
-import { APP_DEFAULTS, AppTarget, ClusterTraefik, PROMETHEUS_PATHS, ScrapeLimits, TargetArgs } from "./args";
+import { APP_DEFAULTS, AppTarget, ClusterTraefik, PROMETHEUS_PATHS, TargetArgs } from "./args";
+import type { ScrapeLimits } from "./scraped";
 import type { RelabelConfig, ScrapeConfig } from "./scrape-types";
 import { PROBE_JOB, ProbeSpec, probeModule } from "../kit/probes";
 
