@@ -98,6 +98,7 @@ export const backupSecretStandIns: SecretStandIns<typeof backupSecrets> = {
 export const backupSection = componentSection({
   schema,
   secrets: backupSecrets,
+  standIns: backupSecretStandIns,
   defaults: (profile): BackupSettings => BACKUP_DEFAULTS[profile],
   resolve: (given, context, secrets): BackupSettings => {
     const { endpoint, bucket, prefix, ...plain } = given ?? {};

@@ -86,7 +86,10 @@ export interface ComponentSection<
   standIns?: SecretStandIns<Secrets>;
   /** How each of its secret maps is given, for a value given whole (config/decode.ts). */
   secretMessages?: { readonly [K in keyof Secrets]?: string };
-  /** The other sections it reads (`tracing` reads `apps`): the registry resolves them first. */
+  /**
+   * The other sections it reads (`tracing` reads `apps`), or must follow so that the problems its
+   * resolve finds come after theirs: the registry resolves them first.
+   */
   needs?: readonly string[];
   /** What a profile sets when the stack says nothing. */
   defaults: (profile: Profile) => Resolved;
@@ -102,9 +105,13 @@ export interface ComponentSection<
   warnings?: (resolved: Resolved) => SectionWarning[];
 }
 
-/** A section, checked against the contract with its types inferred. */
+/**
+ * A section, checked against the contract with its types inferred: one that reads secret keys
+ * declares a stand-in for each, so that a secret key without its stand-in does not compile.
+ */
 export function componentSection<Schema extends z.ZodType, Resolved, Secrets extends Record<string, z.ZodType> = Record<never, z.ZodType>>(
-  section: ComponentSection<Schema, Resolved, Secrets>,
+  section: ComponentSection<Schema, Resolved, Secrets> &
+    ([keyof Secrets] extends [never] ? unknown : { standIns: SecretStandIns<Secrets> }),
 ): ComponentSection<Schema, Resolved, Secrets> {
   return section;
 }

@@ -322,9 +322,10 @@ const targetSecrets = {
 const targetStandIns: SecretStandIns<typeof targetSecrets> = { targetCredentials: textStandIn };
 
 /**
- * `targets[]`, with the secret key targetCredentials. A target is scraped at prometheus.scrapeInterval
- * unless it says, and its timeout is held within that (components/prometheus/stack-problems.ts): it
- * reads Prometheus' section, so the registry resolves that first.
+ * `targets[]`, with the secret key targetCredentials. It resolves after Prometheus' section (`needs`),
+ * though it reads nothing of it yet, only so that the problems only resolving finds keep their order
+ * in the list: Prometheus' remote writes before the targets'. (Its timeout is held within
+ * prometheus.scrapeInterval by stack-problems.ts.)
  */
 export const targetsSection = componentSection({
   schema: z.array(scrapeTargetSchema, { error: "must be a list of scrape targets" }).describe("Plain scrape targets (no HTTP contract)."),

@@ -13,6 +13,7 @@ import { DefaultsOf, FieldsOf, SecretStandIns, SectionWarning, componentSection,
 import { durationSeconds, prometheusSizeMB, quantityBytes } from "../kit/units";
 import {
   REMOTE_WRITE_CLIENT_KEYS,
+  REMOTE_WRITE_CLIENT_KEYS_MESSAGE,
   RemoteWriteTarget,
   clientKeyProblems,
   clientKeyStandIn,
@@ -222,6 +223,8 @@ export function remoteWriteWarnings(settings: Pick<PrometheusSettings, "remoteWr
 export const prometheusSection = componentSection({
   schema,
   secrets: PROMETHEUS_SECRETS,
+  standIns: PROMETHEUS_SECRET_STAND_INS,
+  secretMessages: { remoteWritePasswords: REMOTE_WRITE_PASSWORDS_MESSAGE, remoteWriteClientKeys: REMOTE_WRITE_CLIENT_KEYS_MESSAGE },
   defaults: (profile): PrometheusSettings => PROMETHEUS_DEFAULTS[profile],
   resolve: (given, context, { remoteWritePasswords, remoteWriteClientKeys }): PrometheusSettings => {
     const defaults = PROMETHEUS_DEFAULTS[context.profile];

@@ -41,12 +41,13 @@ function reading<Schema extends z.ZodType, Resolved, Secrets extends Record<stri
   over: (resolved: Resolved, given: z.infer<Schema> | undefined, needed: Reads) => Out,
   defaults: (resolved: Resolved) => Out,
 ): ComponentSection<Schema, Out, Secrets> {
-  return componentSection<Schema, Out, Secrets>({
+  const read: ComponentSection<Schema, Out, Secrets> = {
     ...section,
     needs,
     defaults: (profile) => defaults(section.defaults(profile)),
     resolve: (given, context, secrets, needed) => over(section.resolve(given, context, secrets, needed), given, needed as Reads),
-  });
+  };
+  return read;
 }
 
 /** What the cluster's shared pieces read: they run and are scraped, unless the stack says otherwise, by the stack that watches the cluster. */

@@ -161,6 +161,8 @@ function traefikDefaults(profile: Profile): TraefikConfig {
 export const traefikSection = componentSection({
   schema,
   secrets: traefikSecrets,
+  standIns: traefikSecretStandIns,
+  secretMessages: { basicAuthPasswords: BASIC_AUTH_PASSWORDS_MESSAGE },
   defaults: traefikDefaults,
   resolve: (given, context, secrets): TraefikConfig => {
     const defaults = traefikDefaults(context.profile);
