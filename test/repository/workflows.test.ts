@@ -696,7 +696,7 @@ const layoutWith = (change: (layout: Layout) => void) => {
   change(layout);
   return layout;
 };
-const REPOSITORY_KUBECONFIG = layoutWith((l) => l.repository.add("KUBECONFIG_STAGING"));
+const IN_REPOSITORY = layoutWith((l) => l.repository.add("KUBECONFIG_STAGING"));
 const NO_STAGING = layoutWith((l) => l.environments.delete("staging"));
 const OPEN_STAGING = layoutWith((l) => Object.assign(l.environments.get("staging") ?? {}, { mainOnly: false }));
 const UNREVIEWED = layoutWith((l) => Object.assign(l.environments.get("staging-preview") ?? {}, { reviewed: false }));
@@ -716,224 +716,110 @@ const READ_STAGING = "$1\n        env:\n          DATA: ${{ secrets['KUBECONFIG_
 const ON_MAIN = /( {2}offline:\n)([\s\S]*?- run: \.ci\/check-renovate)/;
 const ON_MAIN_READ_STAGING = "$1    if: github.event_name == 'push'\n$2\n        env:\n          DATA: ${{ secrets.KUBECONFIG_STAGING }}";
 
-// Each check on a copy of the workflows (or of docs/deployment.md's table) that breaks it: [check, file, from, to, a problem it names].
-test.each<[string, string, string | RegExp, string, string, Layout?]>([
-  ["schema", "ci.yml", /^ {4}steps:/m, "    stepz:", "ci.yml: "],
-  ["scriptsOnly", "ci.yml", "run: .ci/npm-ci", "run: npm ci", "job offline: npm ci"],
-  ["scriptsOnly", "ci.yml", "run: .ci/test-live", "run: .ci/test-lab", "job live: .ci/test-lab"],
-  ["scriptsOnly", "ci.yml", "run: .ci/render", "run: .ci/render; curl x", "job offline: .ci/render; curl x"],
-  ["pinned", "ci.yml", /upload-artifact@[0-9a-f]{40} # v4\.6\.2/, "upload-artifact@v4", "uses: actions/upload-artifact@v4"],
-  ["pinned", "deploy.yml", " # v6.6.1", "", "uses: pulumi/actions@8582a9e8cc630786854029b4e09281acd6794b58"],
-  ["pinned", "ci.yml", "- uses: actions/upload-artifact@", '- "uses": actions/upload-artifact@', "ci.yml: 16 uses, 15 uses: lines"],
-  ["pinned", "deploy.yml", /(checkout@)[0-9a-f]{40}/, `$1${"0".repeat(40)}`, `and ${"0".repeat(40)} # v4.4.0`],
-  ["pulumiCliPinned", "deploy.yml", /pulumi-version: .*/, "pulumi-version: ^3", `installs pulumi-version ^3, not ${PULUMI_CLI}`],
-  ["pulumiCliPinned", "deploy.yml", /^ {10}pulumi-version: .*\n/m, "", "installs pulumi-version (unset: the newest)"],
-  ["timeouts", "ci.yml", "timeout-minutes: 115", "timeout-minutes: 90", "job cluster: timeout-minutes 90 < 113.75"],
-  ["timeouts", "ci.yml", "run: .ci/render", "run: .ci/render-all", "job offline: no duration for render-all"],
-  ["timeouts", "ci.yml", "      - run: .ci/test-live", "      - run: .ci/test-live\n      - run: .ci/npm-ci", "job live: no comment"],
-  ["toolCache", "ci.yml", "cache: false", "cache: true", "job offline: setup-go reads no tool's go.mod or keeps its own cache"],
-  ["toolCache", "ci.yml", ", 'components/images.ts'", "", "job offline: the key is not the tier's and every pin's"],
-  [
-    "toolCache",
-    "ci.yml",
-    /( {6}- run: \.ci\/tools live\n)([\s\S]*?primary-key \}\}\n)/,
-    "$2$1",
-    "job live: the step after the build does not",
+/**
+ * Each check on copies of the workflows (or of docs/deployment.md's table) that break it: [file,
+ * from, to, a problem the check names, the table], each copy the workflows with `from` replaced.
+ */
+const BROKEN: Record<string, Array<[string, string | RegExp, string, string, Layout?]>> = {
+  schema: [["ci.yml", /^ {4}steps:/m, "    stepz:", "ci.yml: "]],
+  scriptsOnly: [
+    ["ci.yml", "run: .ci/npm-ci", "run: npm ci", "job offline: npm ci"],
+    ["ci.yml", "run: .ci/test-live", "run: .ci/test-lab", "job live: .ci/test-lab"],
+    ["ci.yml", "run: .ci/render", "run: .ci/render; curl x", "job offline: .ci/render; curl x"],
   ],
-  ["goVersion", "ci.yml", "tools/alloy/go.mod", "tools/kwok/go.mod", "job offline: tools/kwok/go.mod is not"],
-  ["node", "preview.yml", "node-version: 22", "node-version: 23", "node-version 22, 23: not one even major"],
-  [
-    "everyTierTested",
-    "ci.yml",
-    "      - run: .ci/test-cluster\n",
-    "",
-    "no job builds the cluster tools and then runs test-cluster on a pull_request",
+  pinned: [
+    ["ci.yml", /(upload-artifact@)[0-9a-f]{40} # v4\.6\.2/, "$1v4", "uses: actions/upload-artifact@v4"],
+    ["deploy.yml", " # v6.6.1", "", "uses: pulumi/actions@8582a9e8cc630786854029b4e09281acd6794b58"],
+    ["ci.yml", "- uses: actions/upload-artifact@", '- "uses": actions/upload-artifact@', "ci.yml: 16 uses, 15 uses: lines"],
+    ["deploy.yml", /(checkout@)[0-9a-f]{40}/, `$1${"0".repeat(40)}`, `and ${"0".repeat(40)} # v4.4.0`],
   ],
-  ["renderFirst", "ci.yml", /( {6}- run: \.ci\/render\n)/, "      - run: .ci/test-offline\n$1", "job offline: the render is not uploaded"],
-  ["deploysOnlyWhatCiPassed", "deploy.yml", /\S+conclusion == 'success' &&/, "", "job up (workflow_run that failed): pulumi up staging"],
-  [
-    "deploysOnlyWhatCiPassed",
-    "deploy.yml",
-    "ref: ${{ env.DEPLOY_SHA }}",
-    "ref: main",
-    "(workflow_run): checks out main, not the commit ci tested",
+  pulumiCliPinned: [
+    ["deploy.yml", /pulumi-version: .*/, "pulumi-version: ^3", `installs pulumi-version ^3, not ${PULUMI_CLI}`],
+    ["deploy.yml", /^ {10}pulumi-version: .*\n/m, "", "installs pulumi-version (unset: the newest)"],
   ],
-  [
-    "deploysOnlyWhatCiPassed",
-    "deploy.yml",
-    /\n {6}- run: \.ci\/require-ci-success/,
-    "",
-    "stack=production): does not first require ci's success",
+  timeouts: [
+    ["ci.yml", "timeout-minutes: 115", "timeout-minutes: 90", "job cluster: timeout-minutes 90 < 113.75"],
+    ["ci.yml", "run: .ci/render", "run: .ci/render-all", "job offline: no duration for render-all"],
+    ["ci.yml", "      - run: .ci/test-live", "      - run: .ci/test-live\n      - run: .ci/npm-ci", "job live: no comment"],
   ],
-  [
-    "deployInItsStacksEnvironment",
-    "deploy.yml",
-    "'staging' }}\n    # Never",
-    "'production' }}\n    # Never",
-    "updates staging in environment production",
+  toolCache: [
+    ["ci.yml", "cache: false", "cache: true", "job offline: setup-go reads no tool's go.mod or keeps its own cache"],
+    ["ci.yml", ", 'components/images.ts'", "", "job offline: the key is not the tier's and every pin's"],
+    ["ci.yml", /( {6}- run: \.ci\/tools live\n)([\s\S]*?primary-key \}\}\n)/, "$2$1", "job live: the step after the build"],
   ],
-  ["deployRunsNoTests", "deploy.yml", "run: .ci/npm-ci", "run: .ci/tools live", "job up (workflow_run): .ci/tools live"],
-  [
-    "pullRequestsPreviewEveryStack",
-    "preview.yml",
-    "stack-name: production",
-    "stack-name: staging",
-    "no pull-request job runs pulumi preview production",
+  goVersion: [["ci.yml", "tools/alloy/go.mod", "tools/kwok/go.mod", "job offline: tools/kwok/go.mod is not"]],
+  node: [["preview.yml", "node-version: 22", "node-version: 23", "node-version 22, 23: not one even major"]],
+  everyTierTested: [
+    ["ci.yml", "      - run: .ci/test-cluster\n", "", "builds the cluster tools and then runs test-cluster on a pull_request"],
   ],
-  [
-    "leastPermissions",
-    "preview.yml",
-    "persist-credentials: false",
-    "persist-credentials: true",
-    "staging (pull_request): the checkout keeps its token",
+  renderFirst: [["ci.yml", /( {6}- run: \.ci\/render\n)/, "      - run: .ci/test-offline\n$1", "job offline: the render is not uploaded"]],
+  deploysOnlyWhatCiPassed: [
+    ["deploy.yml", /\S+conclusion == 'success' &&/, "", "job up (workflow_run that failed): pulumi up staging"],
+    ["deploy.yml", "ref: ${{ env.DEPLOY_SHA }}", "ref: main", "(workflow_run): checks out main, not the commit ci tested"],
+    ["deploy.yml", /\n {6}- run: \.ci\/require-ci-success/, "", "stack=production): does not first require ci's success"],
   ],
-  [
-    "leastPermissions",
-    "preview.yml",
-    "pull-requests: write",
-    "pull-requests: write\n      actions: write",
-    "job staging (pull_request): actions: write",
+  deployInItsStacksEnvironment: [
+    ["deploy.yml", "'staging' }}\n    # Never", "'production' }}\n    # Never", "updates staging in environment production"],
   ],
-  ["noWorkflowSecrets", "ci.yml", /^permissions:/m, "env:\n  X: ${{ secrets.KUBECONFIG_PRODUCTION }}\npermissions:", "ci.yml"],
-  ["noPullRequestTarget", "preview.yml", /^ {2}pull_request:$/m, "  pull_request_target:", "preview.yml"],
-  [
-    "credentialsCleaned",
-    "deploy.yml",
-    "run: .ci/kubeconfig-write",
-    `run: printf '%s' "$KUBECONFIG_DATA" > "$KUBECONFIG"`,
-    "job up: written without umask 077",
+  deployRunsNoTests: [["deploy.yml", "run: .ci/npm-ci", "run: .ci/tools live", "job up (workflow_run): .ci/tools live"]],
+  pullRequestsPreviewEveryStack: [
+    ["preview.yml", "stack-name: production", "stack-name: staging", "no pull-request job runs pulumi preview production"],
   ],
-  [
-    "credentialsCleaned",
-    "preview.yml",
-    /- if: always\(\)\n *run: \.ci\/kubeconfig-remove/,
-    "- run: .ci/kubeconfig-remove",
-    "job staging: no always() step removes it",
+  leastPermissions: [
+    ["preview.yml", "credentials: false", "credentials: true", "staging (pull_request): the checkout keeps its token"],
+    ["preview.yml", "pull-requests: write", "pull-requests: write\n      actions: write", "staging (pull_request): actions: write"],
   ],
-  [
-    "noSecretBeforeInstall",
-    "preview.yml",
-    /^ {4}env:\n/m,
-    "    env:\n      PULUMI_ACCESS_TOKEN: ${{ secrets.PULUMI_ACCESS_TOKEN }}\n",
-    "preview.yml: job staging",
+  noWorkflowSecrets: [["ci.yml", /^permissions:/m, "env:\n  X: ${{ secrets.KUBECONFIG_PRODUCTION }}\npermissions:", "ci.yml"]],
+  noPullRequestTarget: [["preview.yml", /^ {2}pull_request:$/m, "  pull_request_target:", "preview.yml"]],
+  credentialsCleaned: [
+    ["deploy.yml", "run: .ci/kubeconfig-write", `run: printf '%s' "$KUBECONFIG_DATA" > "$KUBECONFIG"`, "job up: written without umask"],
+    ["preview.yml", /- if: always\(\)\n *run: \.ci\/kubeconfig-remove/, "- run: .ci/kubeconfig-remove", "staging: no always() step"],
   ],
-  [
-    "pullRequestsReadNoDeploySecret",
-    "preview.yml",
-    "TOKEN_PREVIEW }}",
-    "TOKEN }}",
-    "(pull_request) can read PULUMI_ACCESS_TOKEN, which deploy.yml: job up deploys",
+  noSecretBeforeInstall: [
+    ["preview.yml", /^ {4}env:\n/m, "    env:\n      TOKEN: ${{ secrets.PULUMI_ACCESS_TOKEN }}\n", "preview.yml: job staging"],
   ],
-  // In the deploy's environment a preview can read its secrets though it names none of them.
-  [
-    "pullRequestsReadNoDeploySecret",
-    "preview.yml",
-    "environment: production-preview",
-    "environment: production",
-    "can read KUBECONFIG_PRODUCTION, which",
+  pullRequestsReadNoDeploySecret: [
+    ["preview.yml", "TOKEN_PREVIEW }}", "TOKEN }}", "(pull_request) can read PULUMI_ACCESS_TOKEN, which deploy.yml: job up"],
+    // In the deploy's environment a preview can read its secrets though it names none of them.
+    ["preview.yml", "environment: production-preview", "environment: production", "can read KUBECONFIG_PRODUCTION, which"],
+    ["ci.yml", RENOVATE, READ_STAGING, "job offline (pull_request) can read KUBECONFIG_STAGING, which deploy.yml"],
   ],
-  [
-    "pullRequestsReadNoDeploySecret",
-    "ci.yml",
-    RENOVATE,
-    READ_STAGING,
-    "job offline (pull_request) can read KUBECONFIG_STAGING, which deploy.yml",
+  deployCredentialsInMainOnlyEnvironments: [
+    ["deploy.yml", KUBECONFIG_STEPS, FALLBACK, "stack=production) reads KUBECONFIG_STAGING outside an environment"],
+    ["preview.yml", "STAGING_PREVIEW }}", "STAGING }}", "(pull_request) reads KUBECONFIG_STAGING outside an environment"],
+    ["ci.yml", ON_MAIN, ON_MAIN_READ_STAGING, "(push to main) reads KUBECONFIG_STAGING outside an environment"],
+    ["deploy.yml", /^ {4}environment: .*\n/m, "", "(workflow_run) deploys without an environment"],
+    ["deploy.yml", "", "", "KUBECONFIG_STAGING, which deploy.yml: job up deploys with, is a repository secret", IN_REPOSITORY],
+    ["deploy.yml", "", "", "deploys in environment staging, which docs/deployment.md does not set up", NO_STAGING],
+    ["deploy.yml", "", "", "deploys in environment staging, which admits branches besides main", OPEN_STAGING],
   ],
-  [
-    "deployCredentialsInMainOnlyEnvironments",
-    "deploy.yml",
-    KUBECONFIG_STEPS,
-    FALLBACK,
-    "stack=production) reads KUBECONFIG_STAGING outside an environment",
+  secretsWhereDocsPutThem: [
+    ["preview.yml", "STAGING_PREVIEW }}", "STAGING }}", "reads KUBECONFIG_STAGING, which docs/deployment.md sets neither"],
+    ["preview.yml", "environment: production-preview", "environment: preview", "runs in environment preview, which docs"],
+    ["deploy.yml", "", "", "sets repository: KUBECONFIG_STAGING, which no job reads", IN_REPOSITORY],
   ],
-  [
-    "deployCredentialsInMainOnlyEnvironments",
-    "preview.yml",
-    "STAGING_PREVIEW }}",
-    "STAGING }}",
-    "(pull_request) reads KUBECONFIG_STAGING outside an environment",
+  previewsReadPreviewCredentials: [
+    ["preview.yml", "STAGING_PREVIEW }}", "STAGING }}", "can read KUBECONFIG_STAGING, no preview credential"],
+    ["deploy.yml", "KUBECONFIG_STAGING }}", "KUBECONFIG_STAGING_PREVIEW }}", "deploys with KUBECONFIG_STAGING_PREVIEW"],
   ],
-  [
-    "deployCredentialsInMainOnlyEnvironments",
-    "ci.yml",
-    ON_MAIN,
-    ON_MAIN_READ_STAGING,
-    "(push to main) reads KUBECONFIG_STAGING outside an environment",
+  decryptingAfterReview: [
+    ["preview.yml", "    environment: production-preview\n", "", "read PULUMI_CONFIG_PASSPHRASE without a reviewer's approval"],
+    ["preview.yml", "    environment: staging-preview\n", "", "PULUMI_CONFIG_PASSPHRASE is a repository secret", BEFORE],
+    ["preview.yml", "", "", "TOKEN_PREVIEW without a reviewer's approval (environment staging-preview)", UNREVIEWED],
   ],
-  ["deployCredentialsInMainOnlyEnvironments", "deploy.yml", /^ {4}environment: .*\n/m, "", "(workflow_run) deploys without an environment"],
-  [
-    "deployCredentialsInMainOnlyEnvironments",
-    "deploy.yml",
-    "",
-    "",
-    "KUBECONFIG_STAGING, which deploy.yml: job up deploys with, is a repository secret",
-    REPOSITORY_KUBECONFIG,
-  ],
-  [
-    "deployCredentialsInMainOnlyEnvironments",
-    "deploy.yml",
-    "",
-    "",
-    "deploys in environment staging, which docs/deployment.md does not set up",
-    NO_STAGING,
-  ],
-  [
-    "deployCredentialsInMainOnlyEnvironments",
-    "deploy.yml",
-    "",
-    "",
-    "deploys in environment staging, which admits branches besides main",
-    OPEN_STAGING,
-  ],
-  [
-    "secretsWhereDocsPutThem",
-    "preview.yml",
-    "STAGING_PREVIEW }}",
-    "STAGING }}",
-    "reads KUBECONFIG_STAGING, which docs/deployment.md sets neither",
-  ],
-  [
-    "secretsWhereDocsPutThem",
-    "preview.yml",
-    "environment: production-preview",
-    "environment: preview",
-    "runs in environment preview, which docs",
-  ],
-  ["secretsWhereDocsPutThem", "deploy.yml", "", "", "sets repository: KUBECONFIG_STAGING, which no job reads", REPOSITORY_KUBECONFIG],
-  [
-    "previewsReadPreviewCredentials",
-    "preview.yml",
-    "STAGING_PREVIEW }}",
-    "STAGING }}",
-    "can read KUBECONFIG_STAGING, no preview credential",
-  ],
-  [
-    "previewsReadPreviewCredentials",
-    "deploy.yml",
-    "KUBECONFIG_STAGING }}",
-    "KUBECONFIG_STAGING_PREVIEW }}",
-    "deploys with KUBECONFIG_STAGING_PREVIEW",
-  ],
-  [
-    "decryptingAfterReview",
-    "preview.yml",
-    "    environment: production-preview\n",
-    "",
-    "read PULUMI_CONFIG_PASSPHRASE without a reviewer's approval",
-  ],
-  [
-    "decryptingAfterReview",
-    "preview.yml",
-    "    environment: staging-preview\n",
-    "",
-    "PULUMI_CONFIG_PASSPHRASE is a repository secret",
-    BEFORE,
-  ],
-  ["decryptingAfterReview", "preview.yml", "", "", "TOKEN_PREVIEW without a reviewer's approval (environment staging-preview)", UNREVIEWED],
-])("%s refuses a copy of %s that breaks it (%#)", (check, file, from, to, problem, layout = LAYOUT) => {
-  expect(TEXTS[file]).toMatch(from);
-  expect(checks[check]({ ...TEXTS, [file]: TEXTS[file].replace(from, to) }, layout).join("\n")).toContain(problem);
+};
+
+test("every check is shown failing on a copy that breaks it", () => {
+  expect(Object.keys(BROKEN).sort()).toEqual(Object.keys(checks).sort());
 });
+
+test.each(Object.entries(BROKEN).flatMap(([check, copies]) => copies.map((copy) => [check, ...copy] as const)))(
+  "%s refuses a copy of %s that breaks it",
+  (check, file, from, to, problem, layout = LAYOUT) => {
+    expect(TEXTS[file]).toMatch(from);
+    expect(checks[check]({ ...TEXTS, [file]: TEXTS[file].replace(from, to) }, layout).join("\n")).toContain(problem);
+  },
+);
 
 test("the Pulumi CLI the workflows install is the release tools/pulumi builds and @pulumi/pulumi is", () => {
   expect(PULUMI_CLI).toMatch(/^\d+\.\d+\.\d+$/);
