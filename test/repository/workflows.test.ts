@@ -59,6 +59,8 @@ const PULUMI_CLI = (TOOLS.find((t) => t.binary === "pulumi")?.release ?? "").rep
 const TOOL_PINS = [
   "tools/**/go.mod",
   "tools/**/go.sum",
+  "tools/**/*.go",
+  "tools/**/requirements.txt",
   "lab/tools/*.ts",
   "components/images.ts",
   "components/database-exporters/kinds.ts",
