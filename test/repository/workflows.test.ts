@@ -815,13 +815,13 @@ test("every check is shown failing on a copy that breaks it", () => {
   expect(Object.keys(BROKEN).sort()).toEqual(Object.keys(checks).sort());
 });
 
-test.each(Object.entries(BROKEN).flatMap(([check, copies]) => copies.map((copy) => [check, ...copy] as const)))(
-  "%s refuses a copy of %s that breaks it",
-  (check, file, from, to, problem, layout = LAYOUT) => {
-    expect(TEXTS[file]).toMatch(from);
-    expect(checks[check]({ ...TEXTS, [file]: TEXTS[file].replace(from, to) }, layout).join("\n")).toContain(problem);
-  },
+const COPIES = Object.entries(BROKEN).flatMap(([check, copies]) =>
+  copies.map(([file, from, to, problem, layout = LAYOUT]) => ({ check, file, from, to, problem, layout })),
 );
+test.each(COPIES)("$check refuses a copy of $file that breaks it", ({ check, file, from, to, problem, layout }) => {
+  expect(TEXTS[file]).toMatch(from);
+  expect(checks[check]({ ...TEXTS, [file]: TEXTS[file].replace(from, to) }, layout).join("\n")).toContain(problem);
+});
 
 test("the Pulumi CLI the workflows install is the release tools/pulumi builds and @pulumi/pulumi is", () => {
   expect(PULUMI_CLI).toMatch(/^\d+\.\d+\.\d+$/);
