@@ -732,6 +732,7 @@ const BROKEN: Record<string, Array<[string, string | RegExp, string, string, Lay
   pinned: [
     ["ci.yml", /(upload-artifact@)[0-9a-f]{40} # v4\.6\.2/, "$1v4", "uses: actions/upload-artifact@v4"],
     ["deploy.yml", " # v6.6.1", "", "uses: pulumi/actions@8582a9e8cc630786854029b4e09281acd6794b58"],
+    ["preview.yml", /(checkout@[0-9a-f]{12})[0-9a-f]{28}/, "$1", "uses: actions/checkout@11d5960a3267 # v4.4.0"],
     ["ci.yml", "- uses: actions/upload-artifact@", '- "uses": actions/upload-artifact@', "ci.yml: 16 uses, 15 uses: lines"],
     ["deploy.yml", /(checkout@)[0-9a-f]{40}/, `$1${"0".repeat(40)}`, `and ${"0".repeat(40)} # v4.4.0`],
   ],
