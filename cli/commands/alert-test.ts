@@ -25,6 +25,7 @@ import { renderStack } from "../render-stack";
 import { readSecretsFile, secretsFileWarning } from "../stackfile";
 import { AlertmanagerClient, PASSWORD_ENV, formatReport, parseArgs, runAlertTest, USAGE } from "../alert-test";
 import { readRouting, targetsOf } from "../alert-routing";
+import { helpAsked } from "./help";
 
 /** Reads a line from the terminal without echoing it. */
 function askPassword(prompt: string): Promise<string> {
@@ -106,10 +107,7 @@ function client(base: string, namespace: string, viaUrl: boolean, auth?: { user:
 
 export async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  if (argv.includes("--help") || argv.includes("-h")) {
-    console.log(USAGE);
-    return;
-  }
+  if (helpAsked(argv, USAGE)) return;
   const args = parseArgs(argv);
   const warning = args.secretsFile !== undefined ? secretsFileWarning(args.secretsFile) : undefined;
   if (warning) process.stderr.write(`alert:test: warning: ${warning}\n`);
