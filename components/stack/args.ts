@@ -354,13 +354,15 @@ export function stackPriorityClass(cfg: Pick<StackConfig, "namespace" | "priorit
 
 /** The node exporter's args: a DaemonSet in the agents namespace (host network and host paths), scraped from the stack's namespace. */
 export function nodeExporterArgs(cfg: StackConfig, agentsNamespace: string, stackSalt: Buffer): NodeExporterArgs {
+  // The section's values are the component's args as they are, but `enabled`: MonitoringStack decides on it.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { enabled, ...settings } = cfg.nodeExporter;
   return {
     stackSalt,
     namespace: agentsNamespace,
     prometheusNamespace: cfg.namespace,
     environment: cfg.environment,
-    port: cfg.nodeExporter.port,
-    resources: cfg.nodeExporter.resources,
+    ...settings,
     ...podPriority(stackPriorityClass(cfg)),
   };
 }
