@@ -167,3 +167,19 @@ export const hostnamesSchema = z.strictObject({
   prometheus: hostname.optional(),
   alertmanager: hostname.optional(),
 });
+
+/** The sections that resolve a field `F` of their own (`resources`, `replicas`), by type. */
+export type SectionsWith<F extends string> = {
+  [K in ComponentSectionName]: ResolvedSections[K] extends Readonly<Record<F, unknown>> ? K : never;
+}[ComponentSectionName];
+
+/**
+ * The sections whose schema has a field `field` at its top, in the registry's order: a check of
+ * every `resources` or `replicas` loops over these, so that a section that has one is checked with
+ * no list to keep.
+ */
+export function sectionsWith<F extends string>(field: F): ReadonlyArray<SectionsWith<F>> {
+  return SECTION_ENTRIES.filter(([, section]) => section.schema instanceof z.ZodObject && field in section.schema.shape).map(
+    ([name]) => name as SectionsWith<F>,
+  );
+}
