@@ -81,4 +81,5 @@ export const kubeStateMetricsSection = componentSection({
     };
   },
   problems,
+  scrapeJobs: (ksm) => (ksm.enabled ? ["kube-state-metrics"] : []),
 });

@@ -17,4 +17,5 @@ export const nodeExporterSection = componentSection({
   schema,
   defaults: (profile): NodeExporterDefaults => NODE_EXPORTER_DEFAULTS[profile],
   resolve: (given, context) => overDefaults(NODE_EXPORTER_DEFAULTS[context.profile], given, context),
+  scrapeJobs: (nodeExporter) => (nodeExporter.enabled ? ["node-exporter"] : []),
 });

@@ -12,6 +12,7 @@ import { databasesSection } from "../database-exporters/section";
 import { kubeStateMetricsSection } from "../exporters/kube-state-metrics-section";
 import { nodeExporterSection } from "../exporters/node-exporter-section";
 import { grafanaSection } from "../grafana/section";
+import { exporterJob } from "../kit/database-exporters";
 import { hostname } from "../kit/fields";
 import { programmingError } from "../kit/problems";
 import { Profile } from "../kit/profiles";
@@ -66,6 +67,7 @@ const databasesListSection = componentSection({
     return databases;
   },
   problems: (databases) => databasesSection.problems(databases),
+  scrapeJobs: (databases) => [...new Set(databases.map((db) => exporterJob(db.type)))],
 });
 
 /**
