@@ -102,4 +102,5 @@ export const kubeStateMetricsSection = componentSection({
     };
   },
   problems,
+  scrapeJobs: (ksm) => (ksm.enabled ? ["kube-state-metrics"] : []),
 });

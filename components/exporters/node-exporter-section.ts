@@ -47,4 +47,5 @@ export const nodeExporterSection = componentSection({
   schema,
   defaults: (profile): NodeExporterSettings => NODE_EXPORTER_DEFAULTS[profile],
   resolve: (given, context): NodeExporterSettings => overDefaults(NODE_EXPORTER_DEFAULTS[context.profile], given, context),
+  scrapeJobs: (nodeExporter) => (nodeExporter.enabled ? ["node-exporter"] : []),
 });

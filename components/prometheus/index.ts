@@ -25,15 +25,8 @@ import {
 } from "../kit/network";
 import { ScrapeTarget } from "../kit/services";
 import { imageOf, objectMeta, selectorLabels, standardLabels, stackPods } from "../kit/labels";
-import {
-  httpProbe,
-  resourcesOf,
-  restrictedContainerSecurity,
-  restrictedPodSecurity,
-  spreadAcrossNodes,
-  oneAtATimeDisruptionBudget,
-} from "../kit/pods";
-import { scratchVolume, claimRetentionPolicy, statefulSetClaims, volumeClaimTemplate } from "../kit/volumes";
+import { httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity, spreadAcrossNodes } from "../kit/pods";
+import { replicatedStore, scratchVolume } from "../kit/volumes";
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
 import { WEB_CONFIG_FILE } from "../kit/web";
@@ -286,73 +279,42 @@ export class Prometheus extends StackComponent {
       ...(scrapeSecret ? [{ name: "scrape-credentials", mountPath: PROMETHEUS_PATHS.scrapeSecretsDir, readOnly: true }] : []),
     ];
 
-    // Each replica's metrics live on its claim, made here so that Pulumi owns (and, in a
-    // stack that keeps its data, protects) it; the StatefulSet's controller adopts it.
-    this.claims = statefulSetClaims(
-      `${name}-data`,
-      {
-        id,
-        namespace: ns,
-        statefulSet: STATEFULSET_NAME,
-        replicas: args.replicas,
-        storage: args.storage,
-        protect: args.protectVolumes ?? false,
-      },
+    const podSpec: k8s.types.input.core.v1.PodSpec = {
+      serviceAccountName: serviceAccount.metadata.name,
+      ...podPriority(args.priorityClassName),
+      // Prometheus talks to the API server: Kubernetes service discovery, and the token authenticates it to the kubelets.
+      automountServiceAccountToken: true,
+      enableServiceLinks: false,
+      securityContext: restrictedPodSecurity(65534),
+      ...(ha ? { affinity: spreadAcrossNodes(id) } : {}),
+      // Time to flush the head block's WAL cleanly on shutdown.
+      terminationGracePeriodSeconds: 120,
+      containers: [
+        {
+          name: "prometheus",
+          image: imageOf(id),
+          args: podArgs,
+          env: [{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
+          ports: [{ name: "http", containerPort: PROMETHEUS_PORT, protocol: "TCP" }],
+          readinessProbe: httpProbe("/-/ready", "http", { periodSeconds: 5, failureThreshold: 3 }),
+          // /-/healthy answers while the WAL replays after a restart, so a long replay is not killed.
+          livenessProbe: httpProbe("/-/healthy", "http", { periodSeconds: 15, failureThreshold: 6 }),
+          resources: resourcesOf(args.resources),
+          securityContext: restrictedContainerSecurity(),
+          volumeMounts,
+        },
+      ],
+      volumes,
+    };
+    // Each replica's metrics live on its claim; replicas are independent copies, started and replaced in parallel.
+    const store = replicatedStore(
+      name,
+      { id, namespace: ns, statefulSet: STATEFULSET_NAME, serviceName: service.metadata.name, podSpec },
+      args,
       this,
     );
-    this.statefulSet = new k8s.apps.v1.StatefulSet(
-      `${name}-statefulset`,
-      {
-        metadata: objectMeta(id, ns, STATEFULSET_NAME),
-        spec: {
-          serviceName: service.metadata.name,
-          replicas: args.replicas,
-          // Replicas are independent copies: start and replace them in parallel.
-          podManagementPolicy: "Parallel",
-          selector: { matchLabels: selector },
-          // Deleting, replacing or scaling down the StatefulSet never deletes a replica's stored metrics.
-          persistentVolumeClaimRetentionPolicy: claimRetentionPolicy(),
-          template: {
-            metadata: { labels: objectMeta(id, ns, "prometheus").labels },
-            spec: {
-              serviceAccountName: serviceAccount.metadata.name,
-              ...podPriority(args.priorityClassName),
-              // Prometheus talks to the API server: Kubernetes service discovery, and the token authenticates it to the kubelets.
-              automountServiceAccountToken: true,
-              enableServiceLinks: false,
-              securityContext: restrictedPodSecurity(65534),
-              ...(ha ? { affinity: spreadAcrossNodes(id) } : {}),
-              // Time to flush the head block's WAL cleanly on shutdown.
-              terminationGracePeriodSeconds: 120,
-              containers: [
-                {
-                  name: "prometheus",
-                  image: imageOf(id),
-                  args: podArgs,
-                  env: [{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
-                  ports: [{ name: "http", containerPort: PROMETHEUS_PORT, protocol: "TCP" }],
-                  readinessProbe: httpProbe("/-/ready", "http", { periodSeconds: 5, failureThreshold: 3 }),
-                  // /-/healthy answers while the WAL replays after a restart, so a long replay is not killed.
-                  livenessProbe: httpProbe("/-/healthy", "http", { periodSeconds: 15, failureThreshold: 6 }),
-                  resources: resourcesOf(args.resources),
-                  securityContext: restrictedContainerSecurity(),
-                  volumeMounts,
-                },
-              ],
-              volumes,
-            },
-          },
-          volumeClaimTemplates: [volumeClaimTemplate(id, "data", args.storage)],
-        },
-      },
-      // Not protected: it holds no data (its claims do), and a change of its immutable
-      // fields must be able to replace it.
-      { parent: this, dependsOn: this.claims },
-    );
-
-    if (ha) {
-      oneAtATimeDisruptionBudget(`${name}-pdb`, id, ns, "prometheus", { parent: this });
-    }
+    this.claims = store.claims;
+    this.statefulSet = store.statefulSet;
 
     // Named clients only: Grafana queries, the replicas scrape themselves and each other; the exposing proxies reach
     // the UI, the collector the receivers, the backup jobs the admin API (their own policy, components/backup). A
