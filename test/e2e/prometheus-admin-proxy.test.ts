@@ -15,10 +15,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { Rendered } from "../../cli/render";
-import { PROMETHEUS_PATHS } from "../../components/prometheus/args";
 import { stackBinary } from "../../lab/local/binaries";
-import { discoverableConfig, layOutContainer } from "../../lab/local/prometheus";
 import { POD_ADDRESS, PodNetwork, PodReply } from "../../lab/local/pod-network";
+import { prometheusPodSpec, startPrometheusPod } from "../../lab/local/prometheus-pod";
 import { objectOf, render } from "../support/render";
 import { localRun } from "./support/local-run";
 
@@ -32,37 +31,6 @@ const BACKUPS = [
   "backupSecretAccessKey=secret-key-0123456789",
 ];
 
-interface Probe {
-  httpGet?: { path: string; port: number | string };
-  exec?: { command: string[] };
-}
-interface Container {
-  name: string;
-  args: string[];
-  ports?: Array<{ name: string; containerPort: number }>;
-  readinessProbe: Probe;
-  livenessProbe: Probe;
-  volumeMounts: Array<{ name: string; mountPath: string }>;
-}
-interface PodSpec {
-  containers: Container[];
-  volumes: Array<{ name: string; configMap?: { name: string } }>;
-}
-
-const podSpec = (rendered: Rendered) =>
-  (objectOf(rendered, "StatefulSet", "prometheus").spec as { template: { spec: PodSpec } }).template.spec;
-const container = (rendered: Rendered, name: string): Container => {
-  const found = podSpec(rendered).containers.find((c) => c.name === name);
-  if (!found) throw new Error(`no container ${name} in the rendered Prometheus pod`);
-  return found;
-};
-
-/** A flag whose value is an absolute path: the same path under `root` (where its files were laid out). */
-const localPath = (arg: string, root: string): string => {
-  const m = /^(--[\w.-]+)=(\/.*)$/.exec(arg);
-  return m ? `${m[1]}=${path.join(root, m[2])}` : arg;
-};
-
 const status = (r: PodReply) => ("status" in r ? r.status : r.error);
 
 describe("Prometheus' admin API behind the proxy, as rendered (the exact Prometheus and Traefik, in a pod's network)", () => {
@@ -70,48 +38,17 @@ describe("Prometheus' admin API behind the proxy, as rendered (the exact Prometh
   let rendered: Rendered;
   let root = "";
   let pod: PodNetwork;
-  const dataDir = () => path.join(root, PROMETHEUS_PATHS.data);
+  let data = "";
+  const dataDir = () => data;
   const snapshots = () => (fs.existsSync(path.join(dataDir(), "snapshots")) ? fs.readdirSync(path.join(dataDir(), "snapshots")) : []);
   const at = (port: number, p: string) => `http://${POD_ADDRESS}:${port}${p}`;
 
   beforeAll(async () => {
     rendered = await render("staging", BACKUPS);
     root = fs.mkdtempSync(path.join(os.tmpdir(), "admin-proxy-e2e-"));
-    pod = new PodNetwork(run, "prometheus-0");
-    await pod.ready();
-
-    // Prometheus: its mounts under root, its rendered args with their paths there (the config: the discoverable copy).
-    layOutContainer(rendered, root);
-    const config = discoverableConfig(rendered.files.get("prometheus/prometheus.yml") ?? "", root, { endpoints: [], pod: [], node: [] });
-    const promArgs = container(rendered, "prometheus").args.map((a) =>
-      a.startsWith("--config.file=") ? `--config.file=${config.file}` : localPath(a, root),
-    );
-    fs.mkdirSync(dataDir(), { recursive: true });
-    pod.start("prometheus", stackBinary("prometheus"), promArgs);
-
-    // The proxy: the files of its mounts (the routes ConfigMap) under root, its rendered args with their paths there.
-    const proxy = container(rendered, "proxy");
-    for (const mount of proxy.volumeMounts) {
-      const volume = podSpec(rendered).volumes.find((v) => v.name === mount.name);
-      if (!volume?.configMap) throw new Error(`the proxy's mount ${mount.name} is no ConfigMap`);
-      const data = objectOf(rendered, "ConfigMap", volume.configMap.name).data as Record<string, string>;
-      fs.mkdirSync(path.join(root, mount.mountPath), { recursive: true });
-      for (const [key, text] of Object.entries(data)) fs.writeFileSync(path.join(root, mount.mountPath, key), text);
-    }
-    pod.start(
-      "proxy",
-      stackBinary("traefik"),
-      proxy.args.map((a) => localPath(a, root)),
-    );
-    await run.waitFor(
-      "Prometheus ready through the proxy",
-      async () => {
-        const r = await pod.request("GET", at(9090, "/-/ready"));
-        return status(r) === 200 ? true : undefined;
-      },
-      90_000,
-      500,
-    );
+    const started = await startPrometheusPod(run, rendered, root);
+    pod = started.pod;
+    data = started.data;
   });
 
   afterAll(() => {
@@ -181,7 +118,7 @@ describe("Prometheus' admin API behind the proxy, as rendered (the exact Prometh
   });
 
   test("the rendered probes answer: the proxy's /ping, Prometheus' readiness through it and its liveness on the loopback", async () => {
-    for (const c of podSpec(rendered).containers) {
+    for (const c of prometheusPodSpec(rendered).containers) {
       for (const probe of [c.readinessProbe, c.livenessProbe]) {
         if (probe.httpGet) {
           const { port, path: p } = probe.httpGet;
