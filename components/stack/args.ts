@@ -320,7 +320,7 @@ export function traefikExposureArgs(cfg: StackConfig, stackSalt: Buffer): Traefi
 }
 
 /** The CloudflareTunnel args for a validated stack config; undefined when the tunnel is off or publishes nothing. */
-export function cloudflareTunnelArgs(cfg: StackConfig): CloudflareTunnelArgs | undefined {
+export function cloudflareTunnelArgs(cfg: StackConfig, stackSalt: Buffer): CloudflareTunnelArgs | undefined {
   const c = cfg.cloudflare;
   if (!c.enabled || c.expose.length === 0) return undefined;
   // The team (access.team) names the Access login Grafana's sign-in trusts (grafanaArgs); the tunnel has no use for it.
@@ -339,6 +339,7 @@ export function cloudflareTunnelArgs(cfg: StackConfig): CloudflareTunnelArgs | u
     resources: c.resources,
     egress: egressSettings(cfg, "cloudflared"),
     ...podPriority(stackPriorityClass(cfg)),
+    stackSalt,
   };
 }
 
