@@ -12,6 +12,14 @@
  *   nothing else.
  *
  * Without the admin API nothing changes: Prometheus listens on 9090 itself, no sidecar.
+ *
+ * Weighed against it: Prometheus' own web config (basic auth, client certificates) covers every path alike, so each
+ * client would hold the backups' credential; copying the TSDB's directory from the backup pod instead of a snapshot is
+ * not consistent while Prometheus compacts blocks and truncates its WAL; and since Prometheus serves every path on
+ * one listener, nothing can take the admin API off the pod's address but a proxy in front of every path, queries
+ * included (what that costs: docs/benchmark.md, "The admin API's proxy"). Traefik rather than a smaller proxy
+ * (nginx, Caddy): its release binary is the lab's already (the same release as the image), and its rule language is
+ * the one the stack's public routes use; a smaller one would be a new image and a new pinned tool to test it with.
  */
 import * as YAML from "yaml";
 import { ResourceRequirements, requirements } from "../kit/resources";
