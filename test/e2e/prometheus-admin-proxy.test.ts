@@ -129,7 +129,8 @@ describe("Prometheus' admin API behind the proxy, as rendered (the exact Prometh
           const [binary, ...args] = probe.exec.command;
           expect(binary).toBe("/bin/promtool");
           const r = await pod.exec(stackBinary("promtool"), args);
-          expect([c.name, probe.exec.command.join(" "), r.status, r.stderr]).toEqual([c.name, probe.exec.command.join(" "), 0, ""]);
+          const said = r.status === 0 ? "" : `${r.stdout}${r.stderr}`;
+          expect([c.name, probe.exec.command.join(" "), r.status, said]).toEqual([c.name, probe.exec.command.join(" "), 0, ""]);
         } else throw new Error(`${c.name}: a probe of neither kind`);
       }
     }
