@@ -84,8 +84,7 @@ const TARGETS = {
   sharedNode: { staging: 1024 * MIB, production: 1.5 * 1024 * MIB },
   /**
    * What the proxy in front of Prometheus (while backups turn its admin API on) adds to one query's median, in ms:
-   * docs/benchmark.md, "The admin API's proxy", measured about a third of a millisecond; the bound leaves room for a
-   * busier machine, and a proxy that buffered or reconnected per request would pass it.
+   * docs/benchmark.md, "The admin API's proxy", measured 0.6 ms; the bound leaves room for a busier machine.
    */
   adminProxyAddedMs: 2,
 };
