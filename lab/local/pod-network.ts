@@ -20,7 +20,8 @@ export const POD_ADDRESS = "10.42.0.5";
 export type PodReply = { status: number; body: string } | { error: string };
 
 /** The client the requests run: one request, its answer as JSON on stdout. */
-const CLIENT = `
+// String.raw: the regular expression's backslashes reach the client as written.
+const CLIENT = String.raw`
 const http = require("http");
 const [method, url, body] = process.argv.slice(1);
 // Host, port and path taken apart by hand: a URL parser would resolve the path's dot segments.
