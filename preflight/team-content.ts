@@ -36,12 +36,24 @@ import { yamlErrors } from "../components/kit/file-errors";
 export const TEAM_CONTENT_DEFAULT = "team";
 /**
  * The project's tests set this to the project's directory (jest.config.js): there the program
- * leaves the default directory (`team/`, read when `teamContent` is not set or names it) unread, so
- * that the tests run on the shipped content and a team's own never makes them fail. A render,
+ * leaves a team's directory (`team/`, or the one `teamContent` names) unread, but for the
+ * project's own (under test/ and examples/), so that the tests run on the shipped content and a
+ * team's own never makes them fail. A render,
  * `pulumi preview`/`up` and `npm run check`, which do not set it, read it and hold it to the same
  * budgets as the shipped content (teamDashboardProblems).
  */
 export const SHIPPED_CONTENT_ONLY_ENV = "MONITORING_SHIPPED_CONTENT_ONLY";
+/** The folders of the project whose team directories are its own content (the tests' fixtures, the examples), read under its tests all the same. */
+const PROJECT_TEAM_FOLDERS = ["test", "examples"];
+
+/** Whether `dir` is a team's own directory of the project whose tests are running (SHIPPED_CONTENT_ONLY_ENV), which they leave unread. */
+function leftUnreadByTests(root: string, dir: string): boolean {
+  const project = process.env[SHIPPED_CONTENT_ONLY_ENV];
+  if (!project || path.resolve(project) !== path.resolve(root)) return false;
+  const relative = path.relative(path.resolve(root), dir);
+  return !PROJECT_TEAM_FOLDERS.some((folder) => relative === folder || relative.startsWith(`${folder}${path.sep}`));
+}
+
 /** What a team directory may hold. */
 export const TEAM_CONTENT_PARTS = ["rules", "dashboards"] as const;
 /** The ConfigMap key of a team rule file: `team.<name>.yml`, apart from the built-in and generated ones. */
@@ -255,10 +267,6 @@ export function readTeamContent(
   const directory = configured ?? TEAM_CONTENT_DEFAULT;
   const absolute = path.resolve(root, directory);
   const empty: TeamContent = { directory, present: false, rules: [], logRules: [], dashboards: [], ruleTests: [] };
-  const shippedOnly = process.env[SHIPPED_CONTENT_ONLY_ENV];
-  if (shippedOnly && path.resolve(shippedOnly) === path.resolve(root) && absolute === path.resolve(root, TEAM_CONTENT_DEFAULT)) {
-    return empty;
-  }
   const problems: ConfigProblem[] = [];
   const fail = (message: string) => problems.push({ key, message });
   if (!fs.existsSync(absolute)) {
@@ -266,6 +274,7 @@ export function readTeamContent(
     throw new ConfigError([{ key, message: `the directory ${directory} does not exist (relative to ${root})` }]);
   }
   if (!fs.statSync(absolute).isDirectory()) throw new ConfigError([{ key, message: `${directory} is a file, not a directory` }]);
+  if (leftUnreadByTests(root, absolute)) return empty;
   // Read only when there is team content to check: parsing the built-in rules costs 0.3 s of a render.
   const builtin = given ?? builtinNames();
 

@@ -75,8 +75,8 @@ async function projectWithImports(...panels: number[]): Promise<{ root: string; 
 }
 
 /** Renders the staging stack with CONFIG as the tests do (test/support/render.ts), the program's project directory `root`. */
-async function renderAt(root: string, journal?: RecordedResource[]): Promise<Rendered> {
-  const given = Object.fromEntries(Object.entries(CONFIG).map(([k, v]) => [`monitoring:${k}`, v]));
+async function renderAt(root: string, journal?: RecordedResource[], extra: Record<string, unknown> = {}): Promise<Rendered> {
+  const given = Object.fromEntries(Object.entries({ ...CONFIG, ...extra }).map(([k, v]) => [`monitoring:${k}`, v]));
   const applied = applyProjectConfig(readProjectFile(ROOT), "staging", given, new Set());
   if (applied.error) throw new Error(applied.error);
   const config = Object.fromEntries(Object.entries(applied.values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
@@ -134,6 +134,19 @@ describe("two dashboards that each fit a ConfigMap, but not together", () => {
     expect(infrastructureFiles(underTests).filter((f) => f.includes("big-board"))).toEqual([]);
     expect(sizes(underTests).filter((s) => s.bytes >= OBJECT_BUDGET_BYTES)).toEqual([]);
     expect([...underTests.files.keys()].sort()).toEqual([...shipped.files.keys()].sort());
+  });
+
+  test("so do they a team directory a stack file names (teamContent), the project's own (test/, examples/) apart", async () => {
+    fs.cpSync(path.join(project.root, "team"), path.join(project.root, "teams", "shop"), { recursive: true });
+    const underTests = await withShippedOnly(project.root, () => renderAt(project.root, undefined, { teamContent: "teams/shop" }));
+    expect([...underTests.files.keys()].sort()).toEqual([...shipped.files.keys()].sort());
+    // Under examples/, a team directory is the project's own: read under its tests too (its budgets hold it).
+    fs.cpSync(path.join(project.root, "team"), path.join(project.root, "examples", "shop", "team"), { recursive: true });
+    const example = await withShippedOnly(project.root, () => renderAt(project.root, undefined, { teamContent: "examples/shop/team" }));
+    expect(infrastructureFiles(example).filter((f) => f.includes("big-board"))).toEqual([
+      "grafana/infrastructure__big-board-1.json",
+      "grafana/infrastructure__big-board-2.json",
+    ]);
   });
 
   test("a render reads it, and splits the folder across two ConfigMaps, each under Kubernetes' limit, both mounted in the folder", async () => {
