@@ -246,7 +246,7 @@ export class CloudflareTunnel extends StackComponent {
     const token = pulumi.secret(
       pulumi.all([tunnel.id, tunnelSecret]).apply(([tunnelId, secret]) => tunnelToken(args.accountId, tunnelId, secret)),
     );
-    const tokenChecksum = pulumi.unsecret(token.apply((t) => secretDigest({ token: t }, a.stackSalt, TOKEN_DIGEST_LABEL)));
+    const tokenChecksum = pulumi.unsecret(token.apply((t) => secretDigest({ token: t }, args.stackSalt, TOKEN_DIGEST_LABEL)));
     const tokenSecret = new k8s.core.v1.Secret(
       `${name}-token`,
       { metadata: objectMeta(id, ns, TOKEN_SECRET.name), type: "Opaque", stringData: { [TOKEN_SECRET.key]: token } },
