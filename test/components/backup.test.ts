@@ -14,14 +14,9 @@ import { CronJobObject, kubeContextProblem, parseRestoreArgs, restoreJob, restor
 import { objectOf, objectsOf, render } from "../support/render";
 import { parse, problems } from "../config/support";
 import { schemaProblems } from "../support/schema";
+import { BACKUPS_ON } from "../support/backups";
 
-const ON = [
-  "backup.enabled=true",
-  "backup.bucket=monitoring-backups",
-  "backup.endpoint=https://0123456789abcdef.r2.cloudflarestorage.com",
-  "backupAccessKeyId=key-id-0123",
-  "backupSecretAccessKey=secret-key-0123456789",
-];
+const ON = BACKUPS_ON;
 
 type Container = { name: string; image: string; command: string[]; env: Array<{ name: string; value?: string; valueFrom?: unknown }> };
 type PodSpec = {

@@ -20,16 +20,11 @@ import { POD_ADDRESS, PodNetwork, PodReply } from "../../lab/local/pod-network";
 import { prometheusPodSpec, startPrometheusPod } from "../../lab/local/prometheus-pod";
 import { objectOf, render } from "../support/render";
 import { localRun } from "./support/local-run";
+import { BACKUPS_ON } from "../support/backups";
 
 jest.setTimeout(240_000);
 
-const BACKUPS = [
-  "backup.enabled=true",
-  "backup.bucket=monitoring-backups",
-  "backup.endpoint=https://0123456789abcdef.r2.cloudflarestorage.com",
-  "backupAccessKeyId=key-id-0123",
-  "backupSecretAccessKey=secret-key-0123456789",
-];
+const BACKUPS = BACKUPS_ON;
 
 const status = (r: PodReply) => ("status" in r ? r.status : r.error);
 
