@@ -37,7 +37,7 @@ export const TEAM_CONTENT_DEFAULT = "team";
 /**
  * The project's tests set this to the project's directory (jest.config.js): there the program
  * leaves a team's directory (`team/`, or the one `teamContent` names) unread, but for the
- * project's own (under test/ and examples/), so that the tests run on the shipped content and a
+ * project's own (under test/ and examples/, or outside the project: a test's scratch directory), so that the tests run on the shipped content and a
  * team's own never makes them fail. A render,
  * `pulumi preview`/`up` and `npm run check`, which do not set it, read it and hold it to the same
  * budgets as the shipped content (teamDashboardProblems).
@@ -51,6 +51,8 @@ function leftUnreadByTests(root: string, dir: string): boolean {
   const project = process.env[SHIPPED_CONTENT_ONLY_ENV];
   if (!project || path.resolve(project) !== path.resolve(root)) return false;
   const relative = path.relative(path.resolve(root), dir);
+  // A directory outside the project (a test's scratch directory) is the test's own content.
+  if (relative.startsWith("..") || path.isAbsolute(relative)) return false;
   return !PROJECT_TEAM_FOLDERS.some((folder) => relative === folder || relative.startsWith(`${folder}${path.sep}`));
 }
 

@@ -21,7 +21,7 @@ import { RecordedResource, runProgram } from "../../cli/runner";
 import { ROOT } from "../../cli/stackfile";
 import { CONFIGMAP_DATA_BUDGET, CONFIGMAP_MAX_BYTES, dashboardEntryBytes } from "../../components/grafana/dashboards";
 import { OBJECT_BUDGET_BYTES } from "../../components/prometheus/args";
-import { SHIPPED_CONTENT_ONLY_ENV } from "../../preflight/team-content";
+import { readTeamContent, SHIPPED_CONTENT_ONLY_ENV } from "../../preflight/team-content";
 import { objectOf } from "../support/render";
 import { tempDirs } from "../support/temp";
 
@@ -136,7 +136,7 @@ describe("two dashboards that each fit a ConfigMap, but not together", () => {
     expect([...underTests.files.keys()].sort()).toEqual([...shipped.files.keys()].sort());
   });
 
-  test("so do they a team directory a stack file names (teamContent), the project's own (test/, examples/) apart", async () => {
+  test("so do they a team directory a stack file names (teamContent), the project's own (test/, examples/) and one outside the project apart", async () => {
     fs.cpSync(path.join(project.root, "team"), path.join(project.root, "teams", "shop"), { recursive: true });
     const underTests = await withShippedOnly(project.root, () => renderAt(project.root, undefined, { teamContent: "teams/shop" }));
     expect([...underTests.files.keys()].sort()).toEqual([...shipped.files.keys()].sort());
@@ -147,6 +147,11 @@ describe("two dashboards that each fit a ConfigMap, but not together", () => {
       "grafana/infrastructure__big-board-1.json",
       "grafana/infrastructure__big-board-2.json",
     ]);
+    // Outside the project (a test's scratch directory, which the e2e tests give `npm run check --dir`), it is the test's own: read.
+    const outside = path.join(tempDir(), "team");
+    fs.cpSync(path.join(project.root, "team"), outside, { recursive: true });
+    const scratch = await withShippedOnly(project.root, async () => readTeamContent(project.root, outside));
+    expect(scratch.dashboards.map((d) => d.file).sort()).toEqual(["big-board-1.json", "big-board-2.json"]);
   });
 
   test("a render reads it, and splits the folder across two ConfigMaps, each under Kubernetes' limit, both mounted in the folder", async () => {
