@@ -42,7 +42,7 @@ export interface AlloyConfigArgs {
   /** With `events` and `namespaces`: namespaces whose events it reads beyond those (the Nodes' events are in `default`). */
   eventsAlsoIn?: readonly string[];
   /** Further pipelines of their own file (monitors.ts), written after the rest, each with its line of the heading comment. Default none. */
-  extra?: { blocks: AlloyBlock[]; comment: string };
+  extra?: { blocks: AlloyBlock[]; comment: string | string[] };
   /**
    * A Loki-compatible endpoint outside the cluster that the stack's own pod logs also go to (externalLokiBlocks);
    * with `only`, the stack runs no Loki and they go there alone. Default none.
@@ -139,7 +139,7 @@ export function alloyConfig(args: AlloyConfigArgs): string {
       ),
       ...(args.external ? [externalLokiComment(args.external)] : []),
       ...(args.otlp ? ["Apps' OTLP: traces to the traces backend, metrics to Prometheus, logs to Loki, with the same labels."] : []),
-      ...(args.extra ? [args.extra.comment] : []),
+      ...(args.extra ? [args.extra.comment].flat() : []),
     ],
   );
 }
