@@ -160,7 +160,7 @@ export function describeUpgrade(c: UpgradeCase): void {
       before = await kept();
     });
 
-    test("npm run migrate --previous rewrites the stack file, and a second run finds nothing to do", async () => {
+    test("npm run migrate --previous makes the stack file one HEAD takes (it prints what it rewrote), and a second run finds nothing to do", async () => {
       const outputs = path.join(path.dirname(handle.workDir), "outputs.json");
       fs.writeFileSync(outputs, (await handle.cli(["stack", "output", "--json"])).stdout);
       const migrate = () =>
