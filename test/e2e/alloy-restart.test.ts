@@ -1,0 +1,118 @@
+/**
+ * Alloy restarted mid-file, on the exact binaries with the staging stack's rendered configs and args
+ * (test/e2e/support/log-pipeline.ts): a generator writes numbered lines to a pod's log file all along;
+ * Alloy is killed (SIGKILL: the container restarted in its pod, as after an OOM kill) and later
+ * stopped (SIGTERM: its pod replaced, as a rollout does), each time started again on its state as
+ * the DaemonSet mounts it. Its positions hold: every line written is in Loki, 0 lost, and what it
+ * reads again is bounded by how often it records them.
+ *
+ * Why lines are read again: loki.source.file records how far it has read every 10 s (Alloy's fixed
+ * sync period, in memory then in positions.yml under --storage.path), so a kill loses up to two
+ * periods of progress and the lines since are read and sent again; a SIGTERM records the offset of
+ * the last line it handed on as it stops, and loki.write sends what it holds before exiting. Loki
+ * keeps one copy of an entry sent twice with the same timestamp and line to the same stream (the
+ * CRI timestamp is the file's, so a line read again is the same entry): the entries stored twice are
+ * counted from Loki's answer.
+ *
+ * Figures: lines written, lost, read again at each restart, stored twice; Alloy's restart times: in
+ * out/live/faults/ (lab/fault-report.ts) and docs/operations.md's Faults section.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import type { Rendered } from "../../cli/render";
+import { FaultFigure, writeFaultFigures } from "../../lab/fault-report";
+import { render } from "../support/render";
+import { LogPipeline, Stored } from "./support/log-pipeline";
+import { localRun } from "./support/local-run";
+
+const RATE = 20;
+/** How often loki.source.file records its offset and writes positions.yml (Alloy's, fixed). */
+const POSITIONS_SYNC_SECONDS = 10;
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** How many lines from the first Loki holds without a gap. */
+function prefix(s: Stored): number {
+  let n = 0;
+  while (s.distinct.has(n + 1)) n++;
+  return n;
+}
+
+describe("Alloy restarted mid-file: SIGKILL, then SIGTERM", () => {
+  const run = localRun();
+  let rendered: Rendered;
+  let tmp: string;
+  const figures: FaultFigure[] = [];
+
+  beforeAll(async () => {
+    rendered = await render("staging");
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "alloy-restart-"));
+  });
+
+  afterAll(() => {
+    writeFaultFigures(__filename, figures);
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test("its positions hold: every line written is in Loki, 0 lost; what it reads again is counted", async () => {
+    const logs = await LogPipeline.create(run, rendered, tmp);
+    await logs.startLoki();
+    const firstStart = await logs.startAlloy();
+    const since = Date.now();
+    logs.startWriting(RATE);
+
+    // Shipping, and its position recorded on its volume at least once.
+    await run.waitFor(
+      "Alloy's positions recorded",
+      async () => (logs.savedPosition().lines >= RATE && prefix(await logs.stored(since)) >= RATE ? true : undefined),
+      90_000,
+      500,
+    );
+    // Mid-way between two records: the worst case for the kill is just before the next one.
+    await pause((POSITIONS_SYNC_SECONDS / 2) * 1000);
+
+    /** Stops Alloy as `how` says, then reads what it recorded and what Loki holds: what the next start reads again, or skips. */
+    async function restart(
+      how: "SIGKILL" | "SIGTERM",
+    ): Promise<{ held: number; resumesAt: number; reRead: number; start: number; stop: number }> {
+      const stopping = Date.now();
+      if (how === "SIGKILL") await logs.alloy?.kill();
+      else await logs.alloy?.stop(30_000);
+      const stop = (Date.now() - stopping) / 1000;
+      // Nothing pushes any more: Loki's holding is final until the restart.
+      const held = prefix(await logs.stored(since));
+      const resumesAt = logs.savedPosition().lines;
+      const start = await logs.startAlloy(how === "SIGTERM");
+      return { held, resumesAt, reRead: held - resumesAt, start, stop };
+    }
+
+    const killed = await restart("SIGKILL");
+    await pause(POSITIONS_SYNC_SECONDS * 1000 + 5000);
+    const terminated = await restart("SIGTERM");
+    await pause(3000);
+    logs.stopWriting();
+    const { stored, seconds } = await logs.allStored(since, 120_000);
+
+    // 0 lost: every line written is in Loki, each restart resumed at or before the last line Loki held.
+    expect(logs.missing(stored)).toEqual([]);
+    expect({ killed: killed.reRead >= 0, terminated: terminated.reRead >= 0 }).toEqual({ killed: true, terminated: true });
+    // The positions held: after the kill, at most two sync periods of lines read again (not the file from its start);
+    // after SIGTERM, where it stopped.
+    expect({ killedReRead: killed.reRead <= 2 * POSITIONS_SYNC_SECONDS * RATE, killedResumesAt: killed.resumesAt > 0 }).toEqual({
+      killedReRead: true,
+      killedResumesAt: true,
+    });
+    expect({ terminatedReRead: terminated.reRead }).toEqual({ terminatedReRead: 0 });
+
+    const restarts = (r: typeof killed) =>
+      `stopped in ${r.stop.toFixed(1)} s, started again in ${r.start.toFixed(1)} s; Loki held ${r.held} lines, the positions resumed at ${r.resumesAt}: ${r.reRead} read again`;
+    figures.push({
+      fault: "Alloy restarted mid-file: SIGKILL (its container restarted), then SIGTERM (its pod replaced)",
+      tried: `${logs.written} numbered lines written at ${RATE}/s to a pod's log file all along; Alloy's state (--storage.path) on its rendered volume (${logs.alloyState})`,
+      lost: `0 of ${logs.written} lines`,
+      measured:
+        `SIGKILL: ${restarts(killed)}; SIGTERM: ${restarts(terminated)}; ${stored.duplicates} entries stored twice (of ${stored.entries}); ` +
+        `every line in Loki ${seconds.toFixed(1)} s after the writing stopped; Alloy's first start ${firstStart.toFixed(1)} s`,
+    });
+  });
+});

@@ -1,0 +1,285 @@
+/**
+ * A full volume, on the exact binaries: Prometheus' and Loki's data each on a filesystem of its own,
+ * a loop-mounted ext4 image in a mount namespace the test makes (test/e2e/support/mount-namespace.ts),
+ * filled and then freed while the stack's rendered Prometheus (its args, the rendered rule files
+ * stack.yml and logs.yml) scrapes, and the rendered Alloy ships numbered lines to the rendered Loki
+ * (test/e2e/support/log-pipeline.ts). It shows:
+ *
+ * - each volume's disk alert as rendered goes pending (its expression true: it fires after its
+ *   `for`, 15 and 5 minutes, if the volume stays so) before the volume is full: Loki's
+ *   LokiVolumeAlmostFull (from Loki's own statfs of its WAL's filesystem) at 87 % used while Loki
+ *   still takes lines, its critical once Loki refuses them; Prometheus' PrometheusStorageAlmostFull
+ *   (from the kubelet's volume stats: here a stand-in serving the statfs of Prometheus' volume, as
+ *   the kubelet reads it) at 92 % and 97 % used, while Prometheus still stores;
+ * - queries keep answering while each volume is full (what was stored before is there);
+ * - ingestion resumes once space is freed: Prometheus stores new samples, Loki takes the lines Alloy
+ *   kept retrying: 0 lines lost; the samples Prometheus could not store while full are counted;
+ * - the TSDB is sound afterwards: `promtool tsdb analyze` reads the block Prometheus compacts once
+ *   space is back.
+ *
+ * One flag is added to the rendered args: `--storage.tsdb.min-block-duration=30s` (a Prometheus flag
+ * for tests; the stack keeps its 2 h), so that the head is cut into blocks within the test, as it is
+ * every 2 hours in the stack: what is tested is a compaction after a full disk. The images are 8 GiB
+ * and sparse (a few MiB on the host's disk; filled with allocated, unwritten files), so that at the
+ * warning's level the room left (hundreds of MiB) is what a real claim has, and Prometheus' compaction
+ * (which preallocates its chunk files, 512 MiB) fails only when the volume is full.
+ *
+ * Skipped, with the reason, only where the machine refuses a mount namespace with a loop mount (neither
+ * root nor passwordless sudo). Figures: in out/live/faults/ (lab/fault-report.ts) and
+ * docs/operations.md's Faults section.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import type { Rendered } from "../../cli/render";
+import { FaultFigure, writeFaultFigures } from "../../lab/fault-report";
+import { stackBinary } from "../../lab/local/binaries";
+import { httpGet, httpRequest, isReady, metricsHandler } from "../../lab/local/http";
+import { localPrometheusArgs } from "../../lab/local/prometheus";
+import { containerArgs, objectOf } from "../../lab/local/rendered";
+import { LOOPBACK, freePorts } from "../../lab/ports";
+import { render } from "../support/render";
+import { LogPipeline } from "./support/log-pipeline";
+import { localRun } from "./support/local-run";
+import { MountNamespace, mountNamespaceSupport } from "./support/mount-namespace";
+
+const SUPPORT = mountNamespaceSupport();
+const RATE = 20;
+const IMAGE_BYTES = 8 * 2 ** 30;
+/** The flag added to Prometheus' rendered args (see above). */
+const BLOCK_FLAG = "--storage.tsdb.min-block-duration=30s";
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface ActiveAlert {
+  labels: Record<string, string>;
+  state: string;
+}
+
+(SUPPORT.ok ? describe : describe.skip)(
+  `a full volume under Prometheus and Loki${SUPPORT.ok ? "" : ` (skipped: ${SUPPORT.reason})`}`,
+  () => {
+    const run = localRun();
+    let rendered: Rendered;
+    let tmp: string;
+    const figures: FaultFigure[] = [];
+
+    beforeAll(async () => {
+      rendered = await render("staging");
+      tmp = fs.mkdtempSync(path.join(os.tmpdir(), "full-volume-"));
+    });
+
+    afterAll(() => {
+      writeFaultFigures(__filename, figures);
+      if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    });
+
+    test("the disk alerts go pending before the fill, queries answer while full, ingestion resumes once freed, the TSDB is sound", async () => {
+      if (!SUPPORT.ok) return;
+      const ns = await MountNamespace.create(run, SUPPORT.prefix, 900);
+      const inNs = (name: string, binary: string, args: string[]) => ns.start(name, binary, args);
+      const logs = await LogPipeline.create(run, rendered, tmp, inNs);
+      ns.mountImage(path.join(tmp, "loki.img"), logs.lokiData, IMAGE_BYTES);
+      const promData = path.join(tmp, "prometheus-data");
+      ns.mountImage(path.join(tmp, "prometheus.img"), promData, IMAGE_BYTES);
+
+      // Prometheus: its rendered args made local, the rule files as rendered, the three jobs the alerts read.
+      const [promPort, kubeletPort] = await freePorts(2);
+      const promUrl = `http://${LOOPBACK}:${promPort}`;
+      const sts = objectOf(rendered, "StatefulSet", "prometheus") as unknown as {
+        metadata: { namespace: string };
+        spec: { volumeClaimTemplates: Array<{ metadata: { name: string } }> };
+      };
+      const claim = `${sts.spec.volumeClaimTemplates[0].metadata.name}-prometheus-0`;
+      // The kubelet's volume stats of Prometheus' claim, read as the kubelet reads them (statfs of the volume).
+      await run.serve(
+        kubeletPort,
+        metricsHandler(() => {
+          const v = ns.statfs(promData);
+          const labels = `namespace="${sts.metadata.namespace}",persistentvolumeclaim="${claim}"`;
+          return [
+            `kubelet_volume_stats_capacity_bytes{${labels}} ${v.capacity}`,
+            `kubelet_volume_stats_available_bytes{${labels}} ${v.available}`,
+            `kubelet_volume_stats_used_bytes{${labels}} ${v.used}`,
+            "",
+          ].join("\n");
+        }),
+      );
+      const rules = path.join(tmp, "rules");
+      fs.mkdirSync(rules);
+      for (const file of ["stack.yml", "logs.yml"])
+        fs.writeFileSync(path.join(rules, file), rendered.files.get(`prometheus/${file}`) ?? "");
+      const config = path.join(tmp, "prometheus.yml");
+      const job = (name: string, port: number) => ({ job_name: name, static_configs: [{ targets: [`${LOOPBACK}:${port}`] }] });
+      fs.writeFileSync(
+        config,
+        YAML.stringify({
+          global: { scrape_interval: "1s", evaluation_interval: "1s" },
+          rule_files: [path.join(rules, "*.yml")],
+          scrape_configs: [job("prometheus", promPort), job("kubelet", kubeletPort), job("loki", Number(new URL(logs.lokiUrl).port))],
+        }),
+      );
+      const promArgs = [
+        ...localPrometheusArgs(containerArgs(rendered, "StatefulSet", "prometheus"), rendered.files.get("prometheus/web-config.yaml"), {
+          config,
+          data: promData,
+          port: promPort,
+          dir: tmp,
+        }),
+        BLOCK_FLAG,
+      ];
+      const startProm = () => ns.start("prometheus", stackBinary("prometheus"), promArgs);
+      let prom = startProm();
+      await run.waitFor("Prometheus ready", () => isReady(promUrl), 90_000, 250);
+      await logs.startLoki();
+      await logs.startAlloy();
+      const since = Date.now();
+      logs.startWriting(RATE);
+
+      const query = async (q: string) => {
+        const r = await httpGet(`${promUrl}/api/v1/query?${new URLSearchParams({ query: q }).toString()}`, 10_000);
+        return {
+          status: r.status,
+          result:
+            r.status === 200
+              ? (JSON.parse(r.body) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } }).data.result
+              : [],
+        };
+      };
+      const own = async (name: string): Promise<number> => {
+        const r = await httpGet(`${promUrl}/metrics`, 5000);
+        let sum = 0;
+        for (const m of r.body.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "gm"))) sum += Number(m[1]);
+        return sum;
+      };
+      /** The active alerts of that name and severity (from the rule manager, not the TSDB: a full disk cannot hide them). */
+      const alert = async (name: string, severity: string): Promise<string | undefined> => {
+        const r = await httpGet(`${promUrl}/api/v1/alerts`, 5000);
+        const alerts = (JSON.parse(r.body) as { data: { alerts: ActiveAlert[] } }).data.alerts;
+        return alerts.find((a) => a.labels.alertname === name && a.labels.severity === severity)?.state;
+      };
+      const waitAlert = (name: string, severity: string) =>
+        run.waitFor(`${name} (${severity}) active`, () => alert(name, severity), 60_000, 500);
+      const lokiPush = async (): Promise<{ status: number; body: string }> =>
+        httpRequest("POST", `${logs.lokiUrl}/loki/api/v1/push`, {
+          body: JSON.stringify({ streams: [{ stream: { namespace: "faults-probe" }, values: [[`${Date.now()}000000`, "a probe"]] }] }),
+          headers: { "Content-Type": "application/json" },
+          timeoutMs: 5000,
+        });
+
+      // Every job up, Loki holding lines.
+      await run.waitFor("the three jobs up", async () => ((await query("up == 1")).result.length === 3 ? true : undefined), 60_000, 500);
+      await run.waitFor(
+        "Loki holding lines",
+        async () => ((await logs.stored(since)).distinct.size >= RATE ? true : undefined),
+        60_000,
+        500,
+      );
+
+      // Loki: its warning while it still takes lines, then full.
+      ns.fill(logs.lokiData, 0.87);
+      const lokiWarn = { at: Date.now(), state: await waitAlert("LokiVolumeAlmostFull", "warning"), after: 0, stillTakes: 0 };
+      lokiWarn.after = (Date.now() - lokiWarn.at) / 1000;
+      lokiWarn.stillTakes = (await lokiPush()).status;
+      expect(lokiWarn.stillTakes).toBe(204);
+      const heldBeforeFull = (await logs.stored(since)).distinct.size;
+      ns.fill(logs.lokiData, 1);
+      const lokiFullAt = Date.now();
+      const lokiCrit = await waitAlert("LokiVolumeAlmostFull", "critical");
+      const refused = await lokiPush();
+      expect(refused.status).not.toBe(204);
+      // Its queries answer, with what it held.
+      const whileFull = await logs.stored(since);
+      expect(whileFull.distinct.size).toBeGreaterThanOrEqual(heldBeforeFull);
+
+      // Prometheus: its warning, then its critical, while it still stores; then full.
+      const storedSamples = async () => Number((await query('count_over_time(up{job="kubelet"}[10m])')).result[0]?.value[1] ?? 0);
+      ns.fill(promData, 0.92);
+      const promWarnAt = Date.now();
+      const promWarn = await waitAlert("PrometheusStorageAlmostFull", "warning");
+      const promWarnAfter = (Date.now() - promWarnAt) / 1000;
+      ns.fill(promData, 0.97);
+      const promCrit = await waitAlert("PrometheusStorageAlmostFull", "critical");
+      const samplesBeforeFull = await storedSamples();
+      const failedWritesBefore = await own("prometheus_tsdb_wal_writes_failed_total");
+      ns.fill(promData, 1);
+      const promFullAt = Date.now();
+      await pause(15_000);
+      // Full: it runs, answers queries with what it stored, and stores nothing new.
+      expect(prom.ended()).toBeUndefined();
+      const during = await query('count_over_time(up{job="kubelet"}[10m])');
+      expect(during.status).toBe(200);
+      expect(Number(during.result[0]?.value[1] ?? 0)).toBeGreaterThanOrEqual(samplesBeforeFull);
+      const failedWrites = (await own("prometheus_tsdb_wal_writes_failed_total")) - failedWritesBefore;
+      const compactionsFailed = await own("prometheus_tsdb_compactions_failed_total");
+
+      // Freed: both take data again.
+      ns.free(promData);
+      ns.free(logs.lokiData);
+      const freedAt = Date.now();
+      const resumed = await run.waitFor(
+        "Prometheus storing again",
+        async () => {
+          const r = await query('timestamp(up{job="kubelet"})');
+          const t = Number(r.result[0]?.value[1] ?? 0) * 1000;
+          return t > freedAt ? (t - freedAt) / 1000 : undefined;
+        },
+        60_000,
+        500,
+      );
+      // The scrapes it could not store while full (one a second): counted over the kubelet job's range.
+      const range = await httpGet(
+        `${promUrl}/api/v1/query_range?${new URLSearchParams({ query: 'up{job="kubelet"}', start: String((promFullAt - 5000) / 1000), end: String(freedAt / 1000 + 10), step: "1" }).toString()}`,
+        10_000,
+      );
+      const points = (JSON.parse(range.body) as { data: { result: Array<{ values: unknown[] }> } }).data.result[0]?.values.length ?? 0;
+      const seconds = Math.round((freedAt - promFullAt) / 1000) + 15;
+      const lokiBack = await run.waitFor(
+        "Loki taking lines again",
+        async () => ((await lokiPush()).status === 204 ? (Date.now() - freedAt) / 1000 : undefined),
+        60_000,
+        500,
+      );
+      logs.stopWriting();
+      const all = await logs.allStored(since, 120_000);
+      expect(logs.missing(all.stored)).toEqual([]);
+
+      // A compaction once space is back, then the TSDB as promtool reads it.
+      const blocks = await run.waitFor(
+        "a block compacted",
+        async () => ((await own("prometheus_tsdb_blocks_loaded")) >= 1 ? own("prometheus_tsdb_blocks_loaded") : undefined),
+        120_000,
+        1000,
+      );
+      await prom.stop();
+      const analyze = ns.exec([stackBinary("promtool"), "tsdb", "analyze", promData]);
+      expect(analyze).toMatch(/Block ID: /);
+      expect(analyze).toMatch(/Total Series: [1-9]/);
+      // And Prometheus starts again on it.
+      prom = startProm();
+      await run.waitFor("Prometheus ready on its data", () => isReady(promUrl), 90_000, 250);
+      expect(await own("prometheus_tsdb_wal_corruptions_total")).toBe(0);
+
+      figures.push(
+        {
+          fault: "Loki's volume full (a loop-mounted ext4 image, filled by a file of its own)",
+          tried: `${logs.written} numbered lines written at ${RATE}/s, shipped by the rendered Alloy; the volume 87 % used, then to its last block, then freed after ${((freedAt - lokiFullAt) / 1000).toFixed(0)} s`,
+          lost: `0 of ${logs.written} lines (Alloy retried what Loki refused)`,
+          measured:
+            `LokiVolumeAlmostFull warning ${lokiWarn.state} ${lokiWarn.after.toFixed(1)} s after 87 % (Loki still took lines: HTTP ${lokiWarn.stillTakes}); ` +
+            `critical ${lokiCrit} once full, Loki refusing pushes (HTTP ${refused.status}: ${refused.body.trim().slice(0, 80)}); its queries answered all along (${whileFull.distinct.size} lines while full); ` +
+            `took lines again ${lokiBack.toFixed(1)} s after the freeing, every line in ${all.seconds.toFixed(1)} s; ${all.stored.duplicates} stored twice`,
+        },
+        {
+          fault: "Prometheus' volume full (a loop-mounted ext4 image, filled by a file of its own)",
+          tried: `scraping 3 jobs every 1 s, the rendered rules evaluated every 1 s; the volume 92 %, 97 %, then to its last block for ${seconds} s, then freed`,
+          lost: `the scrapes of the ${seconds} s it was full (its 1 s job kubelet: ${points} points stored over ${seconds + 15} s around it); nothing stored before`,
+          measured:
+            `PrometheusStorageAlmostFull warning ${promWarn} ${promWarnAfter.toFixed(1)} s after 92 %, critical ${promCrit} at 97 %, both while it stored; ` +
+            `full: it ran and answered queries (${samplesBeforeFull} samples of the job before), ${failedWrites} WAL writes failed, ${compactionsFailed} compactions failed; ` +
+            `stored again ${resumed.toFixed(1)} s after the freeing; ${blocks} block(s) compacted after, \`promtool tsdb analyze\` read them, the restart on its data found 0 WAL corruptions`,
+        },
+      );
+    });
+  },
+);
