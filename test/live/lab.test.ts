@@ -23,8 +23,7 @@
  *   log lines in Loki carrying their trace ids, its series in Prometheus with the stack's labels,
  *   and the provisioned datasources' links between them answer.
  *
- * The report goes to out/live/report.json and out/live/report.md, with the figures the fault tests of
- * test/e2e left in out/live/faults/ (lab/fault-report.ts) in its Faults section.
+ * The report goes to out/live/report.json and out/live/report.md.
  */
 import { execFileSync } from "child_process";
 import * as crypto from "crypto";
@@ -46,7 +45,6 @@ import { LAB_BASIC_AUTH } from "./support/traefik";
 import { SECURITY_HEADERS } from "../../components/kit/web";
 import { NODE_EXPORTER_USER } from "../../components/exporters/node-exporter";
 import { renderedNodeExporterWeb } from "../../lab/local/node-exporter";
-import { faultsSection, readFaultFiles } from "../../lab/fault-report";
 
 const REPORT_DIR = path.join(__dirname, "..", "..", "out", "live");
 /**
@@ -215,8 +213,7 @@ afterEach(() => {
 
 afterAll(async () => {
   fs.mkdirSync(REPORT_DIR, { recursive: true });
-  // The faults' figures that the fault tests of test/e2e wrote beside it (lab/fault-report.ts), in their own section.
-  fs.writeFileSync(path.join(REPORT_DIR, "report.json"), `${JSON.stringify({ ...report, faultsSurvived: readFaultFiles() }, null, 2)}\n`);
+  fs.writeFileSync(path.join(REPORT_DIR, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
   fs.writeFileSync(path.join(REPORT_DIR, "report.md"), markdownReport());
   await lab?.stop();
 });
@@ -272,8 +269,6 @@ function markdownReport(): string {
     lines.push("", `## ${title}`, "", "| finding | value |", "|---|---|");
     for (const [k, v] of Object.entries(findings)) lines.push(`| ${k} | ${String(v).replace(/\|/g, "\\|")} |`);
   }
-  const survived = readFaultFiles();
-  if (survived.length > 0) lines.push("", "## Faults", "", ...faultsSection(survived));
   lines.push("", "## Scripted faults", "", "| fault | alert | receiver | delivered after | bound |", "|---|---|---|---|---|");
   for (const f of report.faults) {
     lines.push(
