@@ -21,7 +21,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { Rendered } from "../../cli/render";
-import { FaultFigure, writeFaultFigures } from "../../lab/fault-report";
+import { FaultRecord, recordFault } from "../support/fault-report";
 import { render } from "../support/render";
 import { LogPipeline, Stored } from "./support/log-pipeline";
 import { localRun } from "./support/local-run";
@@ -42,7 +42,7 @@ describe("Alloy restarted mid-file: SIGKILL, then SIGTERM", () => {
   const run = localRun();
   let rendered: Rendered;
   let tmp: string;
-  const figures: FaultFigure[] = [];
+  let record: Omit<FaultRecord, "measuredAt"> | undefined;
 
   beforeAll(async () => {
     rendered = await render("staging");
@@ -50,7 +50,7 @@ describe("Alloy restarted mid-file: SIGKILL, then SIGTERM", () => {
   });
 
   afterAll(() => {
-    writeFaultFigures(__filename, figures);
+    if (record) recordFault(record);
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -105,14 +105,20 @@ describe("Alloy restarted mid-file: SIGKILL, then SIGTERM", () => {
     expect({ terminatedReRead: terminated.reRead }).toEqual({ terminatedReRead: 0 });
 
     const restarts = (r: typeof killed) =>
-      `stopped in ${r.stop.toFixed(1)} s, started again in ${r.start.toFixed(1)} s; Loki held ${r.held} lines, the positions resumed at ${r.resumesAt}: ${r.reRead} read again`;
-    figures.push({
-      fault: "Alloy restarted mid-file: SIGKILL (its container restarted), then SIGTERM (its pod replaced)",
-      tried: `${logs.written} numbered lines written at ${RATE}/s to a pod's log file all along; Alloy's state (--storage.path) on its rendered volume (${logs.alloyState})`,
-      lost: `0 of ${logs.written} lines`,
-      measured:
-        `SIGKILL: ${restarts(killed)}; SIGTERM: ${restarts(terminated)}; ${stored.duplicates} entries stored twice (of ${stored.entries}); ` +
-        `every line in Loki ${seconds.toFixed(1)} s after the writing stopped; Alloy's first start ${firstStart.toFixed(1)} s`,
-    });
+      `stopped in ${r.stop.toFixed(1)} s, ready again in ${r.start.toFixed(1)} s; Loki held ${r.held} lines, the positions resumed at ${r.resumesAt}: ${r.reRead} read again`;
+    record = {
+      fault: "4. Alloy restarted mid-file: SIGKILL (its container restarted), then SIGTERM (its pod replaced)",
+      test: "test/e2e/alloy-restart.test.ts",
+      lost: { lines: logs.missing(stored).length },
+      figures: {
+        "lines written": logs.written,
+        "Alloy's state (--storage.path) on": logs.alloyState,
+        SIGKILL: restarts(killed),
+        SIGTERM: restarts(terminated),
+        "entries stored twice": stored.duplicates,
+        "every line in Loki, after the writing stopped (s)": seconds.toFixed(1),
+        "Alloy's first start (s)": firstStart.toFixed(1),
+      },
+    };
   });
 });

@@ -33,12 +33,12 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import type { Rendered } from "../../cli/render";
-import { FaultFigure, writeFaultFigures } from "../../lab/fault-report";
 import { stackBinary } from "../../lab/local/binaries";
 import { httpGet, httpRequest, isReady, metricsHandler } from "../../lab/local/http";
 import { localPrometheusArgs } from "../../lab/local/prometheus";
 import { containerArgs, objectOf } from "../../lab/local/rendered";
 import { LOOPBACK, freePorts } from "../../lab/ports";
+import { FaultRecord, recordFault } from "../support/fault-report";
 import { render } from "../support/render";
 import { LogPipeline } from "./support/log-pipeline";
 import { localRun } from "./support/local-run";
@@ -62,7 +62,7 @@ interface ActiveAlert {
     const run = localRun();
     let rendered: Rendered;
     let tmp: string;
-    const figures: FaultFigure[] = [];
+    let record: Omit<FaultRecord, "measuredAt"> | undefined;
 
     beforeAll(async () => {
       rendered = await render("staging");
@@ -70,7 +70,7 @@ interface ActiveAlert {
     });
 
     afterAll(() => {
-      writeFaultFigures(__filename, figures);
+      if (record) recordFault(record);
       if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
     });
 
@@ -260,26 +260,28 @@ interface ActiveAlert {
       await run.waitFor("Prometheus ready on its data", () => isReady(promUrl), 90_000, 250);
       expect(await own("prometheus_tsdb_wal_corruptions_total")).toBe(0);
 
-      figures.push(
-        {
-          fault: "Loki's volume full (a loop-mounted ext4 image, filled by a file of its own)",
-          tried: `${logs.written} numbered lines written at ${RATE}/s, shipped by the rendered Alloy; the volume 87 % used, then to its last block, then freed after ${((freedAt - lokiFullAt) / 1000).toFixed(0)} s`,
-          lost: `0 of ${logs.written} lines (Alloy retried what Loki refused)`,
-          measured:
-            `LokiVolumeAlmostFull warning ${lokiWarn.state} ${lokiWarn.after.toFixed(1)} s after 87 % (Loki still took lines: HTTP ${lokiWarn.stillTakes}); ` +
-            `critical ${lokiCrit} once full, Loki refusing pushes (HTTP ${refused.status}: ${refused.body.trim().slice(0, 80)}); its queries answered all along (${whileFull.distinct.size} lines while full); ` +
-            `took lines again ${lokiBack.toFixed(1)} s after the freeing, every line in ${all.seconds.toFixed(1)} s; ${all.stored.duplicates} stored twice`,
+      record = {
+        fault: "6. A full volume under Loki and under Prometheus (loop-mounted ext4 images, filled then freed)",
+        test: "test/e2e/full-volume.test.ts",
+        lost: { lines: logs.missing(all.stored).length, "samples stored before the fill": 0 },
+        figures: {
+          "lines written": logs.written,
+          "Loki: LokiVolumeAlmostFull warning at 87 % used": `${lokiWarn.state} after ${lokiWarn.after.toFixed(1)} s, Loki still taking lines (HTTP ${lokiWarn.stillTakes})`,
+          "Loki: full": `LokiVolumeAlmostFull critical ${lokiCrit}, pushes refused (HTTP ${refused.status}: ${refused.body.trim().slice(0, 60)}), queries answered (${whileFull.distinct.size} lines)`,
+          "Loki: full for (s)": ((freedAt - lokiFullAt) / 1000).toFixed(0),
+          "Loki: taking lines again after the freeing (s)": lokiBack.toFixed(1),
+          "Loki: every line stored, after the writing stopped (s)": all.seconds.toFixed(1),
+          "entries stored twice": all.stored.duplicates,
+          "Prometheus: PrometheusStorageAlmostFull at 92 % / 97 % used, still storing": `warning ${promWarn} after ${promWarnAfter.toFixed(1)} s / critical ${promCrit}`,
+          "Prometheus: full for (s)": seconds,
+          "Prometheus: full, it ran and answered queries (samples of job kubelet before)": samplesBeforeFull,
+          "Prometheus: WAL writes failed, compactions failed while full": `${failedWrites}, ${compactionsFailed}`,
+          "Prometheus: points of job kubelet (1 s) stored around the full time": `${points} over ${seconds + 15} s`,
+          "Prometheus: storing again after the freeing (s)": resumed.toFixed(1),
+          "Prometheus: blocks compacted after, read by promtool tsdb analyze": blocks,
+          "Prometheus: WAL corruptions at its restart": 0,
         },
-        {
-          fault: "Prometheus' volume full (a loop-mounted ext4 image, filled by a file of its own)",
-          tried: `scraping 3 jobs every 1 s, the rendered rules evaluated every 1 s; the volume 92 %, 97 %, then to its last block for ${seconds} s, then freed`,
-          lost: `the scrapes of the ${seconds} s it was full (its 1 s job kubelet: ${points} points stored over ${seconds + 15} s around it); nothing stored before`,
-          measured:
-            `PrometheusStorageAlmostFull warning ${promWarn} ${promWarnAfter.toFixed(1)} s after 92 %, critical ${promCrit} at 97 %, both while it stored; ` +
-            `full: it ran and answered queries (${samplesBeforeFull} samples of the job before), ${failedWrites} WAL writes failed, ${compactionsFailed} compactions failed; ` +
-            `stored again ${resumed.toFixed(1)} s after the freeing; ${blocks} block(s) compacted after, \`promtool tsdb analyze\` read them, the restart on its data found 0 WAL corruptions`,
-        },
-      );
+      };
     });
   },
 );

@@ -15,8 +15,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { Rendered } from "../../cli/render";
-import { FaultFigure, writeFaultFigures } from "../../lab/fault-report";
 import { httpGet } from "../../lab/local/http";
+import { FaultRecord, recordFault } from "../support/fault-report";
 import { render } from "../support/render";
 import { LogPipeline } from "./support/log-pipeline";
 import { localRun } from "./support/local-run";
@@ -36,7 +36,7 @@ describe("Loki killed while Alloy pushes, started again on its data", () => {
   const run = localRun();
   let rendered: Rendered;
   let tmp: string;
-  const figures: FaultFigure[] = [];
+  let record: Omit<FaultRecord, "measuredAt"> | undefined;
 
   beforeAll(async () => {
     rendered = await render("staging");
@@ -44,7 +44,7 @@ describe("Loki killed while Alloy pushes, started again on its data", () => {
   });
 
   afterAll(() => {
-    writeFaultFigures(__filename, figures);
+    if (record) recordFault(record);
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -56,7 +56,7 @@ describe("Loki killed while Alloy pushes, started again on its data", () => {
     logs.startWriting(RATE);
 
     // Alloy shipping: Loki holds lines, and more keep coming.
-    const before = await run.waitFor(
+    await run.waitFor(
       "Loki holding 100 lines",
       async () => {
         const s = await logs.stored(since);
@@ -96,14 +96,22 @@ describe("Loki killed while Alloy pushes, started again on its data", () => {
     expect(stored.distinct.size).toBe(logs.written);
     expect(dropped).toBe(0);
 
-    figures.push({
-      fault: "Loki killed (SIGKILL) while Alloy pushes, started again on its data",
-      tried: `${logs.written} numbered lines written at ${RATE}/s to a pod's log file, shipped by the rendered Alloy; Loki killed after it held ${before.distinct.size} (${writtenAtKill} written), down ${downSeconds.toFixed(1)} s`,
-      lost: `0 of ${logs.written} lines (${heldAtKill.size} held at the kill all back from its WAL before any retry; Alloy dropped ${dropped})`,
-      measured:
-        `${stored.duplicates} entries stored twice (of ${stored.entries}); Alloy sent ${sent} entries, ${retries} batches retried; ` +
-        `Loki's start ${firstStart.toFixed(1)} s fresh, ${restart.toFixed(1)} s on its data (WAL replay ${replay === undefined ? "not reported" : `${replay.toFixed(3)} s`}); ` +
-        `every line in Loki ${recovered.toFixed(1)} s after the restart began (${seconds.toFixed(1)} s after the writing stopped)`,
-    });
+    record = {
+      fault: "3. Loki killed (SIGKILL) while Alloy pushes, started again on its data",
+      test: "test/e2e/loki-kill.test.ts",
+      lost: { lines: logs.missing(stored).length },
+      figures: {
+        "lines written": logs.written,
+        "lines written when Loki was killed": writtenAtKill,
+        "lines stored": stored.distinct.size,
+        "held by Loki at the kill, back from its WAL before any retry": heldAtKill.size,
+        "entries stored twice": stored.duplicates,
+        "Alloy: entries sent, batches retried, entries dropped": `${sent}, ${retries}, ${dropped}`,
+        "Loki down (s)": downSeconds.toFixed(1),
+        "Loki's start fresh / on its data (s)": `${firstStart.toFixed(1)} / ${restart.toFixed(1)}`,
+        "its WAL replay, as Loki measures it (s)": replay === undefined ? "not reported" : replay.toFixed(3),
+        "every line in Loki, after the restart began / after the writing stopped (s)": `${recovered.toFixed(1)} / ${seconds.toFixed(1)}`,
+      },
+    };
   });
 });
