@@ -15,7 +15,7 @@
  * counted from Loki's answer.
  *
  * Figures: lines written, lost, read again at each restart, stored twice; Alloy's restart times: in
- * out/live/faults/ (lab/fault-report.ts) and docs/operations.md's Faults section.
+ * out/live/faults/ (test/support/fault-report.ts).
  */
 import * as fs from "fs";
 import * as os from "os";

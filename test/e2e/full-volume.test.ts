@@ -25,8 +25,7 @@
  * (which preallocates its chunk files, 512 MiB) fails only when the volume is full.
  *
  * Skipped, with the reason, only where the machine refuses a mount namespace with a loop mount (neither
- * root nor passwordless sudo). Figures: in out/live/faults/ (lab/fault-report.ts) and
- * docs/operations.md's Faults section.
+ * root nor passwordless sudo). Figures: in out/live/faults/ (test/support/fault-report.ts).
  */
 import * as fs from "fs";
 import * as os from "os";

@@ -9,7 +9,7 @@
  *
  * Figures: lines written, stored, lost, stored twice; how long Loki was down, its start on its data
  * (the WAL replay, as Loki measures it), and how long after it Loki held every line: in
- * out/live/faults/ (lab/fault-report.ts) and docs/operations.md's Faults section.
+ * out/live/faults/ (test/support/fault-report.ts).
  */
 import * as fs from "fs";
 import * as os from "os";
