@@ -5,7 +5,10 @@
  * rendered Alloy ships them; every line written is in Loki once it is back: 0 lost. What holds them:
  * a line Loki acknowledged is in its write-ahead log (ingester.wal, on its claim), replayed at start;
  * a push the kill cut is retried by Alloy (loki.write's backoff, as rendered) until Loki answers.
- * Entries stored twice are counted (a push Loki wrote before the kill cut its answer, sent again).
+ * Entries stored twice are counted from Loki's answer: a push Loki wrote before the kill cut its
+ * answer is sent again, and Loki drops an entry identical (timestamp and line) to one its stream
+ * holds in memory; Alloy's count of entries sent (each batch counted once it is acknowledged) against
+ * the lines written says whether any was sent twice.
  *
  * Figures: lines written, stored, lost, stored twice; how long Loki was down, its start on its data
  * (the WAL replay, as Loki measures it), and how long after it Loki held every line: in
@@ -37,6 +40,8 @@ describe("Loki killed while Alloy pushes, started again on its data", () => {
   let rendered: Rendered;
   let tmp: string;
   let record: Omit<FaultRecord, "measuredAt"> | undefined;
+  /** The pipeline, for afterAll to stop its generator whatever the test reached. */
+  let pipeline: LogPipeline | undefined;
 
   beforeAll(async () => {
     rendered = await render("staging");
@@ -44,12 +49,14 @@ describe("Loki killed while Alloy pushes, started again on its data", () => {
   });
 
   afterAll(() => {
+    pipeline?.stopWriting();
     if (record) recordFault(record);
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
   test("every line written is in Loki after the kill and the restart: 0 lost, duplicates counted", async () => {
     const logs = await LogPipeline.create(run, rendered, tmp);
+    pipeline = logs;
     const firstStart = await logs.startLoki();
     await logs.startAlloy();
     const since = Date.now();
@@ -77,8 +84,9 @@ describe("Loki killed while Alloy pushes, started again on its data", () => {
     const restart = await logs.startLoki();
     const downSeconds = (Date.now() - killedAt) / 1000;
     const replay = await lokiMetric(logs.lokiUrl, "loki_ingester_wal_replay_duration_seconds");
+    const recovered = await lokiMetric(logs.lokiUrl, "loki_ingester_wal_recovered_entries_total");
 
-    // What Loki held before the kill, it holds again from its own data, before anything else is pushed to it.
+    // What Loki held before the kill (acknowledged, but for a push the kill cut: Alloy does not send it again), it holds again: from its WAL.
     const afterRestart = await logs.stored(since);
     const lostAtKill = [...heldAtKill].filter((n) => !afterRestart.distinct.has(n));
     expect({ heldBeforeKill: heldAtKill.size, lostFromIt: lostAtKill }).toEqual({ heldBeforeKill: heldAtKill.size, lostFromIt: [] });
@@ -86,7 +94,7 @@ describe("Loki killed while Alloy pushes, started again on its data", () => {
     await pause(5000);
     logs.stopWriting();
     const { stored, seconds } = await logs.allStored(since, 120_000);
-    const recovered = (Date.now() - restartedAt) / 1000;
+    const recoveredAfter = (Date.now() - restartedAt) / 1000;
     const retries = await logs.alloyCounter("loki_write_batch_retries_total");
     const sent = await logs.alloyCounter("loki_write_sent_entries_total");
     const dropped = await logs.alloyCounter("loki_write_dropped_entries_total");
@@ -104,13 +112,14 @@ describe("Loki killed while Alloy pushes, started again on its data", () => {
         "lines written": logs.written,
         "lines written when Loki was killed": writtenAtKill,
         "lines stored": stored.distinct.size,
-        "held by Loki at the kill, back from its WAL before any retry": heldAtKill.size,
+        "held by Loki at the kill (queried), held again after its restart": heldAtKill.size,
+        "entries Loki replayed from its WAL": recovered ?? "not reported",
         "entries stored twice": stored.duplicates,
         "Alloy: entries sent, batches retried, entries dropped": `${sent}, ${retries}, ${dropped}`,
         "Loki down (s)": downSeconds.toFixed(1),
         "Loki's start fresh / on its data (s)": `${firstStart.toFixed(1)} / ${restart.toFixed(1)}`,
         "its WAL replay, as Loki measures it (s)": replay === undefined ? "not reported" : replay.toFixed(3),
-        "every line in Loki, after the restart began / after the writing stopped (s)": `${recovered.toFixed(1)} / ${seconds.toFixed(1)}`,
+        "every line in Loki, after the restart began / after the writing stopped (s)": `${recoveredAfter.toFixed(1)} / ${seconds.toFixed(1)}`,
       },
     };
   });

@@ -150,10 +150,17 @@ export class LogPipeline {
     return path.join(this.alloyStorage, "loki.source.file.pod_logs", "positions.yml");
   }
 
-  /** Starts Alloy (its rendered args, the local config), in a new pod when `newPod`; resolves once it is ready. */
-  async startAlloy(newPod = false): Promise<number> {
+  /**
+   * Alloy's pod replaced (a rollout): the next start is in a new pod, with a new emptyDir (its
+   * positions gone) or the node's hostPath (its positions kept), as the DaemonSet mounts its state.
+   */
+  newAlloyPod(): void {
+    this.alloyPod++;
+  }
+
+  /** Starts Alloy (its rendered args, the local config) in its current pod; resolves once it is ready. */
+  async startAlloy(): Promise<number> {
     const started = Date.now();
-    if (newPod) this.alloyPod++;
     fs.mkdirSync(this.alloyStorage, { recursive: true });
     const local: Record<string, string> = {
       "--server.http.listen-addr": `${LOOPBACK}:${this.ports.alloy}`,
@@ -253,6 +260,15 @@ export class LogPipeline {
         throw new Error(`${err.message}\nlines missing (${lacking.length}): ${lacking.slice(0, 50).join(", ")}`);
       });
     return { stored, seconds: (Date.now() - started) / 1000 };
+  }
+
+  /**
+   * The line Alloy's running process started reading at, as Alloy counts it: once it has read every
+   * line written (the writing paused and Loki holding them all), the lines written less those this
+   * process read (loki.source.file's read_lines_total, counted from its start).
+   */
+  async alloyStartedAt(): Promise<number> {
+    return this.written - (await this.alloyCounter("loki_source_file_read_lines_total"));
   }
 
   /** A counter of Alloy's own metrics, summed over its series (0 when Alloy does not list it). */
