@@ -3,9 +3,9 @@
  * binaries: the configuration is read from that page's blocks and run as written there (only hosts, ports and paths are
  * this test's), so that the page cannot drift from what is proven.
  *
- * The real Prometheus (production's render: two replicas' `replica` external label, its prometheus.yml's global section
- * and the page's `remote_write` as rendered; its scrape jobs replaced by one of itself every second, so that no API
- * server is needed) writes to the real vmagent, which writes to two real VictoriaMetrics (vm-a, vm-b; v1.151.0, the
+ * The real Prometheus, two replicas (production's render on two nodes: each its `replica` external label, its
+ * prometheus.yml's global section and the page's `remote_write` as rendered; its scrape jobs replaced by one of
+ * prometheus-0 every second, the same series from both, so that no API server is needed) writes to the real vmagent, which writes to two real VictoriaMetrics (vm-a, vm-b; v1.151.0, the
  * single-node server) with one on-disk queue each; the real vmauth reads them `first_available`.
  *
  * - vm-a, vmauth's first, is stopped for OUTAGE_MS (150 s: longer than two minutes and than the 63 s vmagent's retry
@@ -14,7 +14,8 @@
  *   (SIGTERM): it starts again with its queue for vm-a from disk.
  * - vm-a started again: vmagent's queue for it drains (its pending bytes back to 0) and vm-a then holds the same
  *   samples as vm-b and as Prometheus, the outage's among them: none lost.
- * - The store's series carry no `replica` (vmagent's relabelling of the page) and keep environment and cluster.
+ * - The store's series carry no `replica` (vmagent's relabelling of the page) and keep environment and cluster; each
+ *   holds the two replicas' samples deduplicated as `-dedup.minScrapeInterval` documents: one per interval.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -125,12 +126,14 @@ describe("the replicated store of docs/operations.md: Prometheus, vmagent, two V
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   const page = pageConfiguration();
-  let ports: { a: number; b: number; agent: number; auth: number; prom: number };
+  let ports: { a: number; b: number; agent: number; auth: number; prom: number; prom1: number };
   const vms: Partial<Record<"a" | "b", ManagedProcess>> = {};
   let started = 0;
   let dedupRemoved = 0;
+  let replicaSamples: number[] = [];
   const url = (port: number) => `http://${LOOPBACK}:${port}`;
-  const prom = () => url(ports.prom);
+  /** The two Prometheus replicas (prometheus-0, prometheus-1), both scraping prometheus-0 every second. */
+  const proms = () => [url(ports.prom), url(ports.prom1)];
 
   /** The page's hosts, ports and paths, each with this test's: every one must be in the page's arguments of its program. */
   function substitutions(binary: keyof PageConfiguration["args"] | "auth", instance?: "a" | "b"): Array<[string, string]> {
@@ -213,9 +216,9 @@ describe("the replicated store of docs/operations.md: Prometheus, vmagent, two V
     };
   }
 
-  /** Prometheus' remote-write queue, from its own /metrics. */
-  async function promQueue(): Promise<{ failed: number; pending: number; highestSent: number }> {
-    const text = await getOk(`${prom()}/metrics`);
+  /** A Prometheus replica's remote-write queue, from its own /metrics. */
+  async function promQueue(base: string): Promise<{ failed: number; pending: number; highestSent: number }> {
+    const text = await getOk(`${base}/metrics`);
     const one = (name: string) => sum(metricValues(text, name));
     return {
       failed: one("prometheus_remote_storage_samples_failed_total"),
@@ -224,22 +227,36 @@ describe("the replicated store of docs/operations.md: Prometheus, vmagent, two V
     };
   }
 
-  /** Prometheus' own raw samples of job "prometheus" in (from, to], by series, deduplicated as the store's flag does. */
+  /**
+   * The two replicas' own raw samples of job "prometheus" in (from, to], by series: the same series from each (both
+   * scrape prometheus-0), put together and deduplicated as the store's flag does. What the store must hold.
+   */
   async function prometheusSamples(from: number, to: number): Promise<SeriesSamples> {
     const query = encodeURIComponent(`{job="prometheus"}[${Math.ceil((to - from) / 1000)}s]`);
-    const reply = JSON.parse(await getOk(`${prom()}/api/v1/query?query=${query}&time=${to / 1000}`, 30_000)) as {
-      data: { result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> };
-    };
+    const union: SeriesSamples = new Map();
+    replicaSamples = [];
+    for (const base of proms()) {
+      const reply = JSON.parse(await getOk(`${base}/api/v1/query?query=${query}&time=${to / 1000}`, 30_000)) as {
+        data: { result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> };
+      };
+      let count = 0;
+      for (const r of reply.data.result) {
+        // VictoriaMetrics keeps no NaN sample (a summary's quantile before any observation): not compared.
+        const raw = r.values
+          .map(([t, v]): [number, number] => [Math.round(t * 1000), Number(v)])
+          .filter(([t, v]) => t > from && t <= to && !Number.isNaN(v));
+        count += raw.length;
+        const key = labelKey(r.metric);
+        if (raw.length > 0) union.set(key, [...(union.get(key) ?? []), ...raw]);
+      }
+      replicaSamples.push(count);
+    }
     const out: SeriesSamples = new Map();
     dedupRemoved = 0;
-    for (const r of reply.data.result) {
-      // VictoriaMetrics keeps no NaN sample (a summary's quantile before any observation): not compared.
-      const raw = r.values
-        .map(([t, v]): [number, number] => [Math.round(t * 1000), Number(v)])
-        .filter(([t, v]) => t > from && t <= to && !Number.isNaN(v));
+    for (const [key, raw] of union) {
       const samples = deduplicated(raw, SCRAPE_INTERVAL_MS);
       dedupRemoved += raw.length - samples.length;
-      if (samples.length > 0) out.set(labelKey(r.metric), samples);
+      out.set(key, samples);
     }
     return out;
   }
@@ -294,7 +311,11 @@ describe("the replicated store of docs/operations.md: Prometheus, vmagent, two V
   }
 
   /** difference() once the store shows what it took (a write is searchable within a second or two): tried for up to 20 s. */
-  async function settled(base: string, from: number, to: number, against?: string) {
+  async function settled(base: string, fromMs: number, toMs: number, against?: string) {
+    // Both ends on a deduplication interval's end: an interval cut by the range would keep, in the store, a sample
+    // outside it (the later one) and, in Prometheus' samples, the earlier one inside it.
+    const from = fromMs - (fromMs % SCRAPE_INTERVAL_MS);
+    const to = toMs - (toMs % SCRAPE_INTERVAL_MS);
     const deadline = Date.now() + 20_000;
     for (;;) {
       const ours = against ? (await storeSamples(against, from, to)).series : await prometheusSamples(from, to);
@@ -320,18 +341,18 @@ describe("the replicated store of docs/operations.md: Prometheus, vmagent, two V
    */
   const promCaughtUp = (until: number) =>
     run.waitFor(
-      `Prometheus' remote write caught up to ${new Date(until).toISOString()}`,
+      `both replicas' remote write caught up to ${new Date(until).toISOString()}`,
       async () => {
-        const q = await promQueue();
-        return q.highestSent * 1000 >= until ? q : undefined;
+        const qs = await Promise.all(proms().map(promQueue));
+        return qs.every((q) => q.highestSent * 1000 >= until) ? { failed: sum(qs.map((q) => q.failed)) } : undefined;
       },
       90_000,
       500,
     );
 
   beforeAll(async () => {
-    const [a, b, agent, auth, promPort] = await freePorts(5);
-    ports = { a, b, agent, auth, prom: promPort };
+    const [a, b, agent, auth, promPort, prom1Port] = await freePorts(6);
+    ports = { a, b, agent, auth, prom: promPort, prom1: prom1Port };
     fs.writeFileSync(path.join(dir, "relabel.yml"), page.relabel);
     fs.writeFileSync(path.join(dir, "auth.yml"), localizedText("auth"));
     await Promise.all([startVm("a"), startVm("b")]);
@@ -373,18 +394,19 @@ describe("the replicated store of docs/operations.md: Prometheus, vmagent, two V
     delete config.alerting;
     const configFile = path.join(dir, "prometheus.yml");
     fs.writeFileSync(configFile, YAML.stringify(config));
-    const args = localPrometheusArgs(
-      containerArgs(rendered, "StatefulSet", "prometheus"),
-      rendered.files.get(`prometheus/${WEB_CONFIG_FILE}`),
-      {
-        config: configFile,
-        data: path.join(dir, "prometheus-data"),
-        port: ports.prom,
-        dir,
-      },
+    // Both replicas with the same rendered args and config, each its own port and data, named by POD_NAME as the
+    // downward API names them: the same series (prometheus-0's) from each, with its own `replica`.
+    await Promise.all(
+      (["prom", "prom1"] as const).map(async (which, i) => {
+        const args = localPrometheusArgs(
+          containerArgs(rendered, "StatefulSet", "prometheus"),
+          rendered.files.get(`prometheus/${WEB_CONFIG_FILE}`),
+          { config: configFile, data: path.join(dir, `prometheus-${i}-data`), port: ports[which], dir },
+        );
+        run.start(`prometheus-${i}`, stackBinary("prometheus"), args, { env: { POD_NAME: `prometheus-${i}` } });
+        await run.waitFor(`prometheus-${i} ready`, () => isReady(url(ports[which])), 60_000, 500);
+      }),
     );
-    run.start("prometheus", stackBinary("prometheus"), args, { env: { POD_NAME: "prometheus-0" } });
-    await run.waitFor("Prometheus ready", () => isReady(prom()), 60_000, 500);
     started = Date.now();
   });
 
@@ -491,7 +513,7 @@ describe("the replicated store of docs/operations.md: Prometheus, vmagent, two V
         `reads through vmauth during the outage: ${reads.join(", ")}; between the return and the drain ${windowReads.length} reads through vmauth, ${gapReads.length} with a gap ` +
         `(from ${((gapReads[0]?.at ?? 0) / 1000).toFixed(1)} s to ${((gapReads[gapReads.length - 1]?.at ?? 0) / 1000).toFixed(1)} s, at least ` +
         `${Math.min(...windowReads.map((r) => r.samples))} of the outage's ${outage.written} samples); ` +
-        `${dedupRemoved} of Prometheus' samples two in one dedup interval`,
+        `the replicas' own samples ${replicaSamples.join(" and ")}, ${dedupRemoved} of them a second one in a dedup interval`,
     );
   });
 });
