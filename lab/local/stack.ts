@@ -165,7 +165,7 @@ export class LocalStack<Extra extends string = never> {
     await this.local.serve(this.ports.grafana, metricsHandler(text, metricsPath));
   }
 
-  /** PostgreSQL with a database `shop` that has a table, Redis with a few keys, and their exporters with the stack's flags. */
+  /** PostgreSQL with a database `shop` that has a table, Redis with a few keys, and their exporters with the stack's flags (startDatabaseExporters). */
   async startDatabases(): Promise<{ postgresExporter: ManagedProcess; redisExporter: ManagedProcess }> {
     const pg = preparePostgres(path.join(this.tmp, "postgres"), this.ports.postgres);
     const pgProc = this.local.start("postgres", pg.command.binary, pg.command.args, { user: pg.command.user });
@@ -176,25 +176,30 @@ export class LocalStack<Extra extends string = never> {
       "CREATE TABLE orders (id serial PRIMARY KEY, total numeric); INSERT INTO orders (total) SELECT g FROM generate_series(1, 500) g;",
       "shop",
     );
-    const postgresExporter = this.local.start(
-      "postgres_exporter",
-      stackBinary("postgres_exporter"),
-      onLoopback(DATABASE_KINDS.postgres.args, this.ports.postgresExporter),
-      {
-        env: { DATA_SOURCE_NAME: pg.dsn("shop") },
-      },
-    );
 
     const redis = prepareRedis(path.join(this.tmp, "redis"), this.ports.redis);
     this.redis = { local: redis, proc: this.local.start("redis", redis.command.binary, redis.command.args) };
     await waitFor("Redis answering", async () => (redis.cli("PING").trim() === "PONG" ? true : undefined), 30_000, 300);
     for (let i = 0; i < 50; i++) redis.cli("SET", `cart:${i}`, String(i));
+    return this.startDatabaseExporters();
+  }
+
+  /** postgres-exporter and redis_exporter with the stack's flags, on the databases startDatabases started (again after a restart). */
+  startDatabaseExporters(): { postgresExporter: ManagedProcess; redisExporter: ManagedProcess } {
+    const postgresExporter = this.local.start(
+      "postgres_exporter",
+      stackBinary("postgres_exporter"),
+      onLoopback(DATABASE_KINDS.postgres.args, this.ports.postgresExporter),
+      {
+        env: { DATA_SOURCE_NAME: this.postgres.local.dsn("shop") },
+      },
+    );
     const redisExporter = this.local.start(
       "redis_exporter",
       stackBinary("redis_exporter"),
       onLoopback(DATABASE_KINDS.redis.args, this.ports.redisExporter),
       {
-        env: { REDIS_ADDR: redis.address },
+        env: { REDIS_ADDR: this.redis.local.address },
       },
     );
     return { postgresExporter, redisExporter };
