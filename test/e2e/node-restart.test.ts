@@ -256,9 +256,14 @@ describe("the node restarts: every process of the stack stopped at once and star
 
     const samplesAfter = await samplesOf(url, '{__name__=~".+"}', "1h", queriedAt);
     const lostSamples = missing(samplesBefore, samplesAfter);
+    // The lines written while the node was down, shipped; what Loki held before is compared below.
+    const whileDown = Array.from({ length: LINES_DOWN }, (_, i) => writtenBeforeStart - i);
     await stack.local.waitFor(
       "the lines written while the node was down, shipped",
-      async () => ((await lines()).size >= writtenBeforeStart ? true : undefined),
+      async () => {
+        const now = await lines();
+        return whileDown.every((seq) => now.has(seq)) ? true : undefined;
+      },
       60_000,
       500,
       explain,
@@ -321,7 +326,7 @@ describe("the node restarts: every process of the stack stopped at once and star
 
     expect({ count: lostSamples.length, first: lostSamples.slice(0, 3) }).toEqual({ count: 0, first: [] });
     expect(seriesCount(samplesBefore)).toBeGreaterThan(1000);
-    expect(lostLines).toEqual([]);
+    expect({ count: lostLines.length, first: lostLines.slice(0, 3) }).toEqual({ count: 0, first: [] });
     expect(linesBefore.size).toBe(writtenBeforeStart - LINES_DOWN);
     expect([...linesAfter.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: writtenBeforeStart }, (_, i) => i + 1));
     expect(lost(snapshotted)).toBe(0);
