@@ -17,8 +17,9 @@
  *   up is measured and reported (not asserted);
  * - nothing older than the stop is lost: every sample a query returned before the stop reads back
  *   (counted, over every stop so far); every log line Loki returned before the stop is there, and
- *   the lines the pod wrote while the node was down are shipped from Alloy's positions
- *   (duplicates counted); the Watchdog, notified before, is not notified again as new.
+ *   the lines the pod wrote while the node was down are shipped from Alloy's positions (what it
+ *   read again counted: none after a clean stop, which saves them; duplicates in Loki's answers
+ *   counted); the Watchdog, notified before, is not notified again as new.
  * - Silences: Alertmanager writes them to disk every `--data.maintenance-interval` (15 min; the
  *   stack does not set it) and when it stops cleanly, not when one is set. After the clean reboot
  *   every silence is active; after the power cut every silence set before Alertmanager's last
@@ -111,6 +112,12 @@ describe("the node restarts: every process of the stack stopped at once and star
     const r = await httpGetJson<{ data: { activeTargets: Target[] } }>(`${url}/api/v1/targets?state=active`);
     lastTargets = r.data.activeTargets;
     return lastTargets;
+  }
+  /** The lines Alloy's file source read since it started (loki.source.file's read_lines_total, every file). */
+  async function alloyReadLines(): Promise<number> {
+    const res = await httpGet(`${stack.url("alloy")}/metrics`, 10_000);
+    if (res.status !== 200) throw new Error(`Alloy's metrics: HTTP ${res.status}`);
+    return [...res.body.matchAll(/^loki_source_file_read_lines_total(?:\{[^}]*\})? (\S+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
   }
   const explain = () => `${stack.diagnostics(30)}\ntargets: ${JSON.stringify(lastTargets)}`;
 
@@ -269,6 +276,8 @@ describe("the node restarts: every process of the stack stopped at once and star
       explain,
     );
     const linesAfter = await lines();
+    // What Alloy read again: it read the lines written while down (and no more were written); beyond those, lines it had shipped.
+    const readAgain = (await alloyReadLines()) - LINES_DOWN;
     const lostLines = [...linesBefore.keys()].filter((seq) => !linesAfter.has(seq));
     const duplicates = [...linesAfter.values()].reduce((n, c) => n + c - 1, 0);
     const active = await httpGetJson<Array<{ id: string; status: { state: string } }>>(`${stack.url("alertmanager")}/api/v2/silences`);
@@ -311,7 +320,7 @@ describe("the node restarts: every process of the stack stopped at once and star
           .map(([pool, s]) => `${pool} ${seconds(s)}`)
           .join(", ")})`,
         "samples read back": `${samplesBefore.size} in ${seriesCount(samplesBefore)} series`,
-        "log lines": `${linesBefore.size} in Loki before the stop, ${writtenBeforeStart - linesBefore.size} written while down, ${linesAfter.size} there after; ${duplicates} duplicates`,
+        "log lines": `${linesBefore.size} in Loki before the stop, ${writtenBeforeStart - linesBefore.size} written while down, ${linesAfter.size} there after; ${duplicates} duplicates in Loki's answers; ${readAgain} read again by Alloy`,
         silences: `${silences.length - lost(silences)} of ${silences.length} active (${sinceSnapshot.length} set since Alertmanager's last snapshot)`,
         "Watchdog messages": `${watchdogBefore} before the stop, ${watchdogMessages} after the restart`,
       },
@@ -329,6 +338,9 @@ describe("the node restarts: every process of the stack stopped at once and star
     expect({ count: lostLines.length, first: lostLines.slice(0, 3) }).toEqual({ count: 0, first: [] });
     expect(linesBefore.size).toBe(writtenBeforeStart - LINES_DOWN);
     expect([...linesAfter.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: writtenBeforeStart }, (_, i) => i + 1));
+    // Alloy resumes from its positions: a clean stop saves them; a kill loses what it read since their last save (read again, counted).
+    if (stop === "SIGTERM") expect(readAgain).toBe(0);
+    expect(readAgain).toBeGreaterThanOrEqual(0);
     expect(lost(snapshotted)).toBe(0);
     // A clean stop keeps every silence; a kill, every one but those set since the last snapshot (see the header).
     expect(lost(sinceSnapshot)).toBe(stop === "SIGTERM" ? 0 : sinceSnapshot.length);
