@@ -95,6 +95,8 @@ export class LocalStack<Extra extends string = never> {
   /** The pod log files Alloy tails, by pod uid and container. */
   logFiles = new Map<string, LogFile>();
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Directories of the run outside `tmp` (Alertmanager's config files, one per start), removed at `stop`. */
+  private readonly outside: string[] = [];
 
   /** `prefix`: of the run's temporary directory; `lifetimeMs`: how long any process may live. */
   constructor(
@@ -320,6 +322,7 @@ export class LocalStack<Extra extends string = never> {
   /** Alertmanager with the rendered files and args, made local (one replica); waits until it is ready. */
   async startAlertmanager(): Promise<ManagedProcess> {
     const files = writeAlertmanagerFiles(this.rendered, `${this.prefix}am-`);
+    this.outside.push(files.dir);
     const storage = path.join(this.tmp, "alertmanager");
     fs.mkdirSync(storage, { recursive: true });
     const args = localAlertmanagerArgs(containerArgs(this.rendered, "StatefulSet", "alertmanager"), {
@@ -412,7 +415,7 @@ export class LocalStack<Extra extends string = never> {
     this.timers.forEach(clearInterval);
     await this.local.stop();
     await after();
-    fs.rmSync(this.tmp, { recursive: true, force: true });
+    for (const dir of [this.tmp, ...this.outside]) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
