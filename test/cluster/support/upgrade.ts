@@ -72,19 +72,66 @@ interface Identity {
   uid: string;
 }
 
-export function describeUpgrade(c: UpgradeCase): void {
-  const NAMESPACES = [`monitoring-${c.stackName}`, `monitoring-${c.stackName}-agents`];
-  let handle: StackHandle;
-  let release: Release;
-  let stackFile: string;
-  let before: Record<string, Identity>;
-  let claims: Array<{ name: string; uid: string; dir: string }>;
-  let destroyed = false;
+/**
+ * One stack of an upgrade: its scratch project and state (support/stack.ts), the release's stack
+ * file in place of HEAD's, what it holds in the cluster, and the markers on its claims. The
+ * single-stack test below and the two-stacks test (upgrade-two-stacks.test.ts) both drive it.
+ */
+export class UpgradeStack {
+  readonly namespaces: string[];
+  handle!: StackHandle;
+  stackFile = "";
+  claims: Array<{ name: string; uid: string; dir: string }> = [];
+  before: Record<string, Identity> = {};
+  destroyed = false;
+
+  constructor(readonly c: UpgradeCase) {
+    this.namespaces = [`monitoring-${c.stackName}`, `monitoring-${c.stackName}-agents`];
+  }
+
+  /** The team's workloads, the stack (HEAD's scratch project), the release's stack file and the secrets. */
+  async open(release?: Release): Promise<Release> {
+    const c = this.c;
+    await createTeamWorkloads(c.team);
+    this.handle = await openStack(c.stackName);
+    this.stackFile = path.join(this.handle.workDir, `Pulumi.${c.stackName}.yaml`);
+    if (!release) {
+      release = checkOutRelease(c.version, path.dirname(this.handle.workDir));
+      process.stderr.write(
+        `release ${c.version} (${release.commit}) checked out in ${release.seconds} s, dependencies: ${release.dependencies}\n`,
+      );
+    }
+    // The release's stack file in place of HEAD's, keeping the stack's encryption salt; then its secrets.
+    const text = c.stackFile.startsWith("git:")
+      ? fs.readFileSync(path.join(release.dir, c.stackFile.slice(4)), "utf8")
+      : fs.readFileSync(path.join(ROOT, c.stackFile), "utf8");
+    const salt = (YAML.parse(fs.readFileSync(this.stackFile, "utf8")) as { encryptionsalt?: string }).encryptionsalt;
+    fs.writeFileSync(this.stackFile, `${salt ? `encryptionsalt: ${salt}\n` : ""}${text}`);
+    // The Cloudflare provider cannot be built here (lab/tools/tools.ts): the tunnel stays off.
+    this.handle.editStackFile((config) => {
+      const cloudflare = config["monitoring:cloudflare"] as Record<string, unknown> | undefined;
+      if (cloudflare) cloudflare.enabled = false;
+    });
+    for (const [key, value] of Object.entries(c.secrets)) {
+      await this.handle.stack.setConfig(`monitoring:${key}`, { value, secret: true }, key.includes("."));
+    }
+    return release;
+  }
+
+  /** Destroys what is left (unprotected first) and deletes the stack's and the team's namespaces. */
+  async close(): Promise<void> {
+    if (this.handle && !this.destroyed) {
+      await this.handle.cli(["state", "unprotect", "--all", "--yes"]).catch(() => undefined);
+      await this.handle.stack.destroy().catch(() => undefined);
+    }
+    this.handle?.dispose();
+    for (const ns of [...this.namespaces, this.c.team]) await deleteNamespace(ns);
+  }
 
   /** The stack's kept objects in the cluster: kind/namespace/name and uid. */
-  async function kept(): Promise<Record<string, Identity>> {
+  async kept(): Promise<Record<string, Identity>> {
     const found: Record<string, Identity> = {};
-    for (const ns of NAMESPACES) {
+    for (const ns of this.namespaces) {
       const namespace = await get("namespace", ns);
       if (namespace) found[`Namespace/${ns}`] = { kind: "Namespace", uid: namespace.metadata.uid };
       for (const o of await list("persistentvolumeclaims,statefulsets,secrets", ns)) {
@@ -94,134 +141,146 @@ export function describeUpgrade(c: UpgradeCase): void {
     return found;
   }
 
-  async function workloadsReady(): Promise<void> {
-    await waitFor(
-      "every workload Ready",
-      async () => {
-        const all: KubeObject[] = [];
-        for (const ns of NAMESPACES) all.push(...(await list("deployments,statefulsets,daemonsets", ns)));
-        const waiting = all.map(notReady).filter((x) => x !== undefined);
-        return all.length === 0 ? "no workload" : waiting.length ? waiting.join("; ") : undefined;
-      },
-      300,
-    );
+  /** The kept objects recorded after the release's deploy that are now replaced (another uid) or gone. */
+  async lost(): Promise<string[]> {
+    const after = await this.kept();
+    return Object.entries(this.before)
+      .filter(([key, id]) => after[key]?.uid !== id.uid)
+      .map(([key]) => `${key} ${after[key] ? "replaced" : "deleted"}`);
   }
 
-  beforeAll(async () => {
-    await createTeamWorkloads(c.team);
-    handle = await openStack(c.stackName);
-    stackFile = path.join(handle.workDir, `Pulumi.${c.stackName}.yaml`);
-    release = checkOutRelease(c.version, path.dirname(handle.workDir));
-    process.stderr.write(
-      `release ${c.version} (${release.commit}) checked out in ${release.seconds} s, dependencies: ${release.dependencies}\n`,
-    );
-    // The release's stack file in place of HEAD's, keeping the stack's encryption salt; then its secrets.
-    const text = c.stackFile.startsWith("git:")
-      ? fs.readFileSync(path.join(release.dir, c.stackFile.slice(4)), "utf8")
-      : fs.readFileSync(path.join(ROOT, c.stackFile), "utf8");
-    const salt = (YAML.parse(fs.readFileSync(stackFile, "utf8")) as { encryptionsalt?: string }).encryptionsalt;
-    fs.writeFileSync(stackFile, `${salt ? `encryptionsalt: ${salt}\n` : ""}${text}`);
-    // The Cloudflare provider cannot be built here (lab/tools/tools.ts): the tunnel stays off.
-    handle.editStackFile((config) => {
-      const cloudflare = config["monitoring:cloudflare"] as Record<string, unknown> | undefined;
-      if (cloudflare) cloudflare.enabled = false;
-    });
-    for (const [key, value] of Object.entries(c.secrets)) {
-      await handle.stack.setConfig(`monitoring:${key}`, { value, secret: true }, key.includes("."));
+  /** `up` with the release's own program. */
+  async deployWithRelease(release: Release): Promise<void> {
+    const summary = await upWithRelease(release, this.c.stackName, this.stackFile, this.handle.env);
+    expect(summary.result).toBe("succeeded");
+  }
+
+  /** A marker (the claim's uid) on every claim's volume, and the kept objects recorded. */
+  async writeMarkers(): Promise<void> {
+    this.claims = [];
+    for (const pvc of await list("persistentvolumeclaims", this.namespaces[0])) {
+      const volume = String((pvc.spec as { volumeName?: string }).volumeName);
+      const pv = (await get("persistentvolume", volume)) as KubeObject;
+      const dir = (pv.spec as { hostPath: { path: string } }).hostPath.path;
+      fs.writeFileSync(path.join(dir, MARKER), pvc.metadata.uid);
+      this.claims.push({ name: pvc.metadata.name, uid: pvc.metadata.uid, dir });
     }
+    // Prometheus, Alertmanager, Loki, Grafana at least (Jaeger too where the file turns tracing on).
+    expect(this.claims.map((x) => x.name)).toEqual(
+      expect.arrayContaining(["data-alertmanager-0", "data-loki-0", "data-prometheus-0", "grafana"]),
+    );
+    this.before = await this.kept();
+  }
+
+  /** `npm run migrate --previous` twice: what the first rewrote is printed, the second must find nothing to do. */
+  async migrate(): Promise<void> {
+    const c = this.c;
+    const outputs = path.join(path.dirname(this.handle.workDir), "outputs.json");
+    fs.writeFileSync(outputs, (await this.handle.cli(["stack", "output", "--json"])).stdout);
+    const migrate = () =>
+      execFileAsync(
+        "npm",
+        ["run", "--silent", "migrate", "--", "--stack", c.stackName, "--stack-file", this.stackFile, "--previous", outputs],
+        {
+          cwd: ROOT,
+        },
+      );
+    const first = await migrate();
+    process.stderr.write(`npm run migrate (${c.stackName}):\n${first.stdout}${first.stderr}\n`);
+    const second = await migrate();
+    expect(second.stdout).toMatch(/nothing to (do|migrate)/i);
+  }
+
+  /** Every claim is the claim the release made, and its marker reads back. */
+  async expectMarkers(): Promise<void> {
+    for (const claim of this.claims) {
+      const pvc = (await get("persistentvolumeclaim", claim.name, this.namespaces[0])) as KubeObject;
+      expect({ claim: claim.name, uid: pvc.metadata.uid }).toEqual({ claim: claim.name, uid: claim.uid });
+      expect(fs.readFileSync(path.join(claim.dir, MARKER), "utf8")).toBe(claim.uid);
+    }
+  }
+}
+
+/** Every Deployment, StatefulSet and DaemonSet of these namespaces Ready (and at least one there). */
+export async function workloadsReady(namespaces: string[]): Promise<void> {
+  await waitFor(
+    "every workload Ready",
+    async () => {
+      const all: KubeObject[] = [];
+      for (const ns of namespaces) all.push(...(await list("deployments,statefulsets,daemonsets", ns)));
+      const waiting = all.map(notReady).filter((x) => x !== undefined);
+      return all.length === 0 ? "no workload" : waiting.length ? waiting.join("; ") : undefined;
+    },
+    300,
+  );
+}
+
+/** The steps of HEAD's preview and `up`, each checked for losses of a kept kind; the up's ops counted on stderr. */
+export async function upgradeWithHead(handle: StackHandle, label: string): Promise<Step[]> {
+  const preview = stepCollector();
+  await handle.stack.preview({ onEvent: preview.onEvent });
+  expect(losses(preview.steps)).toEqual([]);
+  const up = stepCollector();
+  const result = await handle.stack.up({ onEvent: up.onEvent });
+  expect(result.summary.result).toBe("succeeded");
+  expect(losses(up.steps)).toEqual([]);
+  // The steps the engine took, for the report: counts by op.
+  const ops: Record<string, number> = {};
+  for (const s of up.steps) ops[s.op] = (ops[s.op] ?? 0) + 1;
+  process.stderr.write(`${label} to HEAD, steps: ${JSON.stringify(ops)}\n`);
+  return up.steps;
+}
+
+export function describeUpgrade(c: UpgradeCase): void {
+  const s = new UpgradeStack(c);
+  let release: Release;
+
+  beforeAll(async () => {
+    release = await s.open();
   });
 
   afterAll(async () => {
-    if (handle && !destroyed) {
-      await handle.cli(["state", "unprotect", "--all", "--yes"]).catch(() => undefined);
-      await handle.stack.destroy().catch(() => undefined);
-    }
-    handle?.dispose();
-    for (const ns of [...NAMESPACES, c.team]) await deleteNamespace(ns);
+    await s.close();
   });
 
   describe(`${c.stackName}: release ${c.version} upgraded to HEAD on the same state`, () => {
     test(`release ${c.version}'s own program deploys its ${c.stackName} stack file, and data is written on every claim`, async () => {
-      const summary = await upWithRelease(release, c.stackName, stackFile, handle.env);
-      expect(summary.result).toBe("succeeded");
-      await workloadsReady();
-      claims = [];
-      for (const pvc of await list("persistentvolumeclaims", NAMESPACES[0])) {
-        const volume = String((pvc.spec as { volumeName?: string }).volumeName);
-        const pv = (await get("persistentvolume", volume)) as KubeObject;
-        const dir = (pv.spec as { hostPath: { path: string } }).hostPath.path;
-        fs.writeFileSync(path.join(dir, MARKER), pvc.metadata.uid);
-        claims.push({ name: pvc.metadata.name, uid: pvc.metadata.uid, dir });
-      }
-      // Prometheus, Alertmanager, Loki, Grafana at least (Jaeger too where the file turns tracing on).
-      expect(claims.map((x) => x.name)).toEqual(
-        expect.arrayContaining(["data-alertmanager-0", "data-loki-0", "data-prometheus-0", "grafana"]),
-      );
-      before = await kept();
+      await s.deployWithRelease(release);
+      await workloadsReady(s.namespaces);
+      await s.writeMarkers();
     });
 
     test("npm run migrate --previous makes the stack file one HEAD takes (it prints what it rewrote), and a second run finds nothing to do", async () => {
-      const outputs = path.join(path.dirname(handle.workDir), "outputs.json");
-      fs.writeFileSync(outputs, (await handle.cli(["stack", "output", "--json"])).stdout);
-      const migrate = () =>
-        execFileAsync(
-          "npm",
-          ["run", "--silent", "migrate", "--", "--stack", c.stackName, "--stack-file", stackFile, "--previous", outputs],
-          {
-            cwd: ROOT,
-          },
-        );
-      const first = await migrate();
-      process.stderr.write(`npm run migrate (${c.stackName}):\n${first.stdout}${first.stderr}\n`);
-      const second = await migrate();
-      expect(second.stdout).toMatch(/nothing to (do|migrate)/i);
+      await s.migrate();
     });
 
     test("pulumi up with HEAD's program replaces or deletes no claim, StatefulSet, namespace or Secret, by the engine's own steps", async () => {
-      const preview = stepCollector();
-      await handle.stack.preview({ onEvent: preview.onEvent });
-      expect(losses(preview.steps)).toEqual([]);
-      const up = stepCollector();
-      const result = await handle.stack.up({ onEvent: up.onEvent });
-      expect(result.summary.result).toBe("succeeded");
-      expect(losses(up.steps)).toEqual([]);
-      // The steps the engine took, for the report: counts by op.
-      const ops: Record<string, number> = {};
-      for (const s of up.steps) ops[s.op] = (ops[s.op] ?? 0) + 1;
-      process.stderr.write(`${c.stackName} upgrade ${c.version} to HEAD, steps: ${JSON.stringify(ops)}\n`);
+      await upgradeWithHead(s.handle, `${c.stackName} upgrade ${c.version}`);
       // The cluster agrees: every kept object the release made is the same object.
-      const after = await kept();
-      const gone = Object.entries(before)
-        .filter(([key, id]) => after[key]?.uid !== id.uid)
-        .map(([key]) => `${key} ${after[key] ? "replaced" : "deleted"}`);
-      expect(gone).toEqual([]);
+      expect(await s.lost()).toEqual([]);
     });
 
     test("every workload is Ready and what was written on the claims is still there", async () => {
-      await workloadsReady();
-      for (const claim of claims) {
-        const pvc = (await get("persistentvolumeclaim", claim.name, NAMESPACES[0])) as KubeObject;
-        expect({ claim: claim.name, uid: pvc.metadata.uid }).toEqual({ claim: claim.name, uid: claim.uid });
-        expect(fs.readFileSync(path.join(claim.dir, MARKER), "utf8")).toBe(claim.uid);
-      }
+      await workloadsReady(s.namespaces);
+      await s.expectMarkers();
     });
 
     test("the next preview changes nothing", async () => {
-      await handle.stack.preview({ expectNoChanges: true });
+      await s.handle.stack.preview({ expectNoChanges: true });
     });
 
     if (c.protectedVolumes) {
       test("destroy still stops at the protected data and deletes nothing", async () => {
-        const whole = await kept();
-        await expect(handle.cli(["destroy", "--yes"])).rejects.toThrow(/protected/);
-        expect(await kept()).toEqual(whole);
+        const whole = await s.kept();
+        await expect(s.handle.cli(["destroy", "--yes"])).rejects.toThrow(/protected/);
+        expect(await s.kept()).toEqual(whole);
       });
     }
 
     test("after the documented unprotect, destroy removes the stack", async () => {
-      if (c.protectedVolumes) await handle.cli(["state", "unprotect", "--all", "--yes"]);
-      const result = await handle.stack.destroy();
-      destroyed = true;
+      if (c.protectedVolumes) await s.handle.cli(["state", "unprotect", "--all", "--yes"]);
+      const result = await s.handle.stack.destroy();
+      s.destroyed = true;
       expect(result.summary.result).toBe("succeeded");
     });
   });
