@@ -95,14 +95,25 @@ export function staleness(tool: Tool, moduleVersion: string): string | undefined
   const built = new RegExp(`^\\s*(?:mod|dep)\\s+${escaped}\\s+(\\S+)`, "m").exec(info.stdout);
   if (!built) return `built from another module than ${tool.upstream}`;
   if (built[1] !== moduleVersion) return `built from ${built[1]}, pinned ${moduleVersion}`;
-  const setting = (key: string) => new RegExp(`^\\s*build\\s+${key}=(\\S*)$`, "m").exec(info.stdout)?.[1] ?? "";
+  const settings = buildSettingsStaleness(tool, info.stdout);
+  if (settings) return settings;
+  if (tool.versionArgs && !reportsRelease(versionOutput(tool), tool.release)) {
+    return `reports another version than ${tool.release}`;
+  }
+  return undefined;
+}
+
+/**
+ * Why a binary's build settings (`go version -m`'s `build` lines) are not the table's, or undefined: cgo on for a tool
+ * with Tool.cgo and off for every other, and the tags exactly Tool.tags. A binary built before a tag or cgo was added
+ * to its row is stale, though its module is the pinned one.
+ */
+export function buildSettingsStaleness(tool: Tool, buildInfo: string): string | undefined {
+  const setting = (key: string) => new RegExp(`^\\s*build\\s+${key}=(\\S*)$`, "m").exec(buildInfo)?.[1] ?? "";
   const cgo = tool.cgo ? "1" : "0";
   if (setting("CGO_ENABLED") !== cgo) return `built with CGO_ENABLED=${setting("CGO_ENABLED") || "unknown"}, pinned ${cgo}`;
   const tags = (tool.tags ?? []).join(",");
   if (setting("-tags") !== tags) return `built with tags "${setting("-tags")}", pinned "${tags}"`;
-  if (tool.versionArgs && !reportsRelease(versionOutput(tool), tool.release)) {
-    return `reports another version than ${tool.release}`;
-  }
   return undefined;
 }
 
