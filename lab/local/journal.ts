@@ -58,10 +58,21 @@ export function writeJournal(
   return file;
 }
 
-/** The rendered journal source (components/log-collector/journal.ts), which reads the host's journal, reading `dir` instead. */
-export function localJournal(text: string, dir: string): string {
-  const source = /^loki\.source\.journal "node" \{\n/m;
-  if (!source.test(text)) throw new Error('config.alloy has no loki.source.journal "node" block');
+/** The journal's blocks of config.alloy (components/log-collector/journal.ts): its rules and its source. */
+const JOURNAL_RULES = /^loki\.relabel "journal" \{\n[\s\S]*?\n\}\n\n/m;
+const JOURNAL_SOURCE = /^loki\.source\.journal "node" \{\n/m;
+const JOURNAL_SOURCE_BLOCK = /^loki\.source\.journal "node" \{\n[\s\S]*?\n\}\n\n/m;
+
+/**
+ * The rendered journal source, which reads the host's journal, reading `dir` instead; without a directory the journal
+ * blocks are left out, so that a test of the pod logs never ships the journal of the machine it runs on.
+ */
+export function localJournal(text: string, dir: string | undefined): string {
+  if (!JOURNAL_SOURCE.test(text)) {
+    if (dir !== undefined) throw new Error('config.alloy has no loki.source.journal "node" block');
+    return text;
+  }
+  if (dir === undefined) return text.replace(JOURNAL_SOURCE_BLOCK, "").replace(JOURNAL_RULES, "");
   if (/^loki\.source\.journal "node" \{\n(?:\t.*\n|\n)*?\tpath\s/m.test(text)) throw new Error("the journal source already names a path");
-  return text.replace(source, (head) => `${head}\tpath = ${JSON.stringify(dir)}\n`);
+  return text.replace(JOURNAL_SOURCE, (head) => `${head}\tpath = ${JSON.stringify(dir)}\n`);
 }

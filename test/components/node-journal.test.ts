@@ -13,6 +13,7 @@ import { Rendered, renderRun } from "../../cli/render";
 import { runProgram } from "../../cli/runner";
 import { ALONE, objectOf, render } from "../support/render";
 import { schemaProblems } from "../support/schema";
+import { localJournal } from "../../lab/local/journal";
 
 const PUSH = "http://loki.monitoring.svc:3100/loki/api/v1/push";
 
@@ -182,4 +183,20 @@ describe("in the stacks", () => {
     expect(titles(off)).not.toContain("Node journal");
     expect(JSON.stringify(podOf(off))).not.toContain("journal");
   });
+});
+
+test("made local, the journal source reads a test's directory, or is left out without one (the machine's own journal is never read)", () => {
+  const text = alloyConfig({ lokiPushUrl: PUSH, journal: true });
+  const withDir = localJournal(text, "/tmp/journal-dir");
+  expect(block(withDir, 'loki.source.journal "node"')).toBe(
+    (block(text, 'loki.source.journal "node"') ?? "").replace(
+      'loki.source.journal "node" {\n',
+      'loki.source.journal "node" {\n\tpath = "/tmp/journal-dir"\n',
+    ),
+  );
+  expect(withDir.replace('\tpath = "/tmp/journal-dir"\n', "")).toBe(text);
+  const without = localJournal(text, undefined);
+  // The heading comment (what the render says it does) stays; every block is the config's without the journal.
+  expect(without.replace(/^\/\/ The node's journal: .*\n/m, "")).toBe(alloyConfig({ lokiPushUrl: PUSH }));
+  expect(() => localJournal(alloyConfig({ lokiPushUrl: PUSH }), "/tmp/journal-dir")).toThrow(/no loki\.source\.journal "node" block/);
 });

@@ -19,7 +19,7 @@ import { LOKI_PATHS } from "../../components/loki";
 import { LOKI_TENANT } from "../../components/loki/rules";
 import { JOURNAL_JOB } from "../../components/log-collector/journal";
 import { stackBinary } from "../../lab/local/binaries";
-import { JournalEntry, localJournal, writeJournal } from "../../lab/local/journal";
+import { JournalEntry, writeJournal } from "../../lab/local/journal";
 import { localAlloyArgs, localLokiConfig, lokiReady } from "../../lab/local/logs";
 import { LOOPBACK, freePorts } from "../../lab/ports";
 import { httpGetJson, isReady } from "../../lab/local/http";
@@ -108,7 +108,8 @@ describe("the nodes' journal: the rendered Alloy reads a journal file into the r
     fs.mkdirSync(path.join(alloyDir, "pods"), { recursive: true });
     const targetsFile = path.join(alloyDir, "targets.json");
     fs.writeFileSync(targetsFile, "[]");
-    const text = localJournal(rendered.files.get("log-collector/config.alloy") ?? "", journalDir);
+    const text = rendered.files.get("log-collector/config.alloy") ?? "";
+    expect(text).toMatch(/^loki\.source\.journal "node" \{$/m);
     await lokiReady(loki, lokiUrl);
     run.start(
       "alloy",
@@ -118,6 +119,7 @@ describe("the nodes' journal: the rendered Alloy reads a journal file into the r
         podLogs: path.join(alloyDir, "pods"),
         pushUrl: `${lokiUrl}/loki/api/v1/push`,
         port: alloyPort,
+        journal: journalDir,
       }),
       { env: { HOSTNAME: NODE } },
     );
