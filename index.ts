@@ -23,6 +23,7 @@ import { checkSharedLogs } from "./preflight/shared-logs";
 import { checkSharedKubeStateMetrics } from "./preflight/shared-kube-state-metrics";
 import { describeSignIn } from "./components/grafana/sign-in";
 import { readOperatorObjects } from "./preflight/operator-objects";
+import { checkAppliedMonitors, readServedMonitors } from "./preflight/served-monitors";
 
 /** The stack output naming the stack's namespace, which the next deployment compares its own with. */
 const NAMESPACE_OUTPUT = "namespace";
@@ -181,11 +182,33 @@ async function main(): Promise<Record<string, unknown>> {
   }
   for (const warning of operator?.warnings ?? []) pulumi.log.warn(warning);
 
+  // One collector for two stacks, with monitors (preflight/served-monitors.ts): the serving stack reads how each
+  // served stack reads its monitors; the served stack checks that the serving collector scrapes them.
+  let servedMonitors: Awaited<ReturnType<typeof readServedMonitors>>;
+  try {
+    servedMonitors = await readServedMonitors(config, raw.project, underMocks());
+    if (config.logCollector.sharedFrom !== undefined && config.monitors.enabled) {
+      if (underMocks()) {
+        pulumi.log.warn(
+          `${raw.project}:monitors.enabled: the offline render has no cluster to read whether the collector of the stack in ${config.logCollector.sharedFrom} scrapes this stack's monitors; pulumi preview and up check it.`,
+        );
+      } else {
+        const agentsCreated = config.nodeExporter.enabled || config.logCollector.enabled;
+        servedMonitors.warnings.push(...(await checkAppliedMonitors(config, raw.project, agentsCreated)));
+      }
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+    throw err;
+  }
+  for (const warning of servedMonitors.warnings) pulumi.log.warn(warning);
+
   const stack = new MonitoringStack("monitoring", {
     config: { ...config, apps },
     team,
     stackSalt: salt,
     ...(operator ? { operator: { crdKinds: operator.crdKinds, ruleFiles: operator.ruleFiles } } : {}),
+    ...(Object.keys(servedMonitors.settings).length > 0 ? { servedMonitors: servedMonitors.settings } : {}),
   });
   return {
     environment: config.environment,

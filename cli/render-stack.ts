@@ -33,6 +33,8 @@ export interface RenderStackOptions {
   refuseSecretSets?: boolean;
   /** The OpenID Connect issuer's discovery document, saved to a file (RunInput.oidcDiscovery). */
   oidcDiscovery?: string;
+  /** The served stacks' `served-monitors` ConfigMaps (RunInput.servedMonitors). */
+  servedMonitors?: RunInput["servedMonitors"];
 }
 
 /**
@@ -76,6 +78,7 @@ export async function renderStack(opts: RenderStackOptions): Promise<Rendered & 
     ...(opts.journal ? { journal: opts.journal } : {}),
     ...(opts.stackFile !== undefined ? { stackFile: opts.stackFile } : {}),
     ...(opts.oidcDiscovery !== undefined ? { oidcDiscovery: opts.oidcDiscovery } : {}),
+    ...(opts.servedMonitors !== undefined ? { servedMonitors: opts.servedMonitors } : {}),
   });
   const secrets = secretConfigValues(input.project, input.config, input.secretKeys);
   // The program accepted this config: parsing it again cannot fail, and gives the summary its words.

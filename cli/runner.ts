@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import { readingStackFile } from "../preflight/stack-file";
 import { readingDiscoveryDocument } from "../preflight/oidc-discovery";
+import { GivenConfigMap, readingServedMonitors } from "../preflight/served-monitors";
 
 /** The SDK's settings store: internal to @pulumi/pulumi (no typings), where setMocks leaves the root directory unset. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -93,6 +94,11 @@ export interface RunInput {
    * the endpoints grafana.signIn.oidc does not give are read there, as preview reads them from the issuer.
    */
   oidcDiscovery?: string;
+  /**
+   * The served stacks' `served-monitors` ConfigMaps (the render's --served-monitors), as the serving stack's preview
+   * reads them from the cluster (preflight/served-monitors.ts). Default: none, and the render says it read none.
+   */
+  servedMonitors?: GivenConfigMap[];
 }
 
 /** The organization a DIY backend (file, bucket) gives every stack, as pulumi.getOrganization() answers it. */
@@ -241,6 +247,7 @@ export async function runProgram(input: RunInput): Promise<RunResult> {
   const originalWarn = pulumi.log.warn;
   const stackFileRead = input.stackFile !== undefined ? readingStackFile(input.stackFile) : undefined;
   const discoveryRead = input.oidcDiscovery !== undefined ? readingDiscoveryDocument(input.oidcDiscovery) : undefined;
+  const servedMonitorsRead = input.servedMonitors !== undefined ? readingServedMonitors(input.servedMonitors) : undefined;
   try {
     pulumi.runtime.setAllConfig(input.config, input.secretKeys);
     await pulumi.runtime.setMocks(
@@ -370,6 +377,7 @@ export async function runProgram(input: RunInput): Promise<RunResult> {
     (pulumi.log as { warn: typeof pulumi.log.warn }).warn = originalWarn;
     stackFileRead?.();
     discoveryRead?.();
+    servedMonitorsRead?.();
     // A flag, not a sum: whatever was awaited since it was set, the run it guards is over.
     // eslint-disable-next-line require-atomic-updates
     running = false;

@@ -4,6 +4,7 @@
  *
  *   npm run render -- --stack <name> [--stack-file <file>] [--out <dir>] [--set <key>=<value>]... [--secrets-file <file>]
  *                     [--oidc-discovery <file>] [--show-secrets] [--previous <outputs.json>] [--services <services.yaml>]
+ *                     [--served-monitors <file>]
  *
  * `--secrets-file` gives secret values apart from the command line, which npm prints: `--set` of a
  * key marked secret is refused, naming the line to put there instead.
@@ -14,9 +15,10 @@ import { summary, writeRender } from "../render";
 import { renderStack, servicesOf } from "../render-stack";
 import { readSecretsFile, secretsFileWarning } from "../stackfile";
 import { helpAsked } from "./help";
+import { configMapsOf } from "../../preflight/served-monitors";
 
 const USAGE =
-  "usage: npm run render -- --stack <name> [--stack-file <file>] [--out <dir>] [--set <key>=<value>]... [--secrets-file <file>] [--oidc-discovery <file>] [--show-secrets] [--previous <outputs.json>] [--services <services.yaml>]";
+  "usage: npm run render -- --stack <name> [--stack-file <file>] [--out <dir>] [--set <key>=<value>]... [--secrets-file <file>] [--oidc-discovery <file>] [--show-secrets] [--previous <outputs.json>] [--services <services.yaml>] [--served-monitors <file>]";
 
 interface Args {
   stack: string;
@@ -33,6 +35,8 @@ interface Args {
   previous?: string;
   /** The apps' Services, as `kubectl get service -o yaml` prints them: read where an app gives its Service's port by number. */
   services?: string;
+  /** The served stacks' `served-monitors` ConfigMaps (their render's kubernetes.yaml, or `kubectl get configmap -o yaml`). */
+  servedMonitors?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -45,6 +49,7 @@ function parseArgs(argv: string[]): Args {
   let services: string | undefined;
   let secretsFile: string | undefined;
   let oidcDiscovery: string | undefined;
+  let servedMonitors: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -61,6 +66,7 @@ function parseArgs(argv: string[]): Args {
     else if (arg === "--show-secrets") showSecrets = true;
     else if (arg === "--previous") previous = value();
     else if (arg === "--services") services = value();
+    else if (arg === "--served-monitors") servedMonitors = value();
     else throw new Error(`unknown argument "${arg}"\n${USAGE}`);
   }
   if (!stack) throw new Error(`--stack is required\n${USAGE}`);
@@ -74,6 +80,7 @@ function parseArgs(argv: string[]): Args {
     ...(services ? { services } : {}),
     ...(secretsFile ? { secretsFile } : {}),
     ...(oidcDiscovery ? { oidcDiscovery } : {}),
+    ...(servedMonitors ? { servedMonitors } : {}),
   };
 }
 
@@ -95,6 +102,7 @@ export async function main(): Promise<void> {
     showSecrets: args.showSecrets,
     ...(previousOutputs ? { previousOutputs } : {}),
     ...(args.services ? { services: servicesOf(fs.readFileSync(args.services, "utf8")) } : {}),
+    ...(args.servedMonitors ? { servedMonitors: configMapsOf(fs.readFileSync(args.servedMonitors, "utf8")) } : {}),
   });
   const text = summary(rendered, args.stack, args.out, rendered.config, rendered.placeholders);
   writeRender(rendered, args.out, text);

@@ -48,7 +48,7 @@ export interface AlloyConfigArgs {
    */
   journal?: boolean;
   /** Further pipelines of their own file (monitors.ts), written after the rest, each with its line of the heading comment. Default none. */
-  extra?: { blocks: AlloyBlock[]; comment: string };
+  extra?: { blocks: AlloyBlock[]; comment: string | string[] };
   /**
    * A Loki-compatible endpoint outside the cluster that the stack's own pod logs also go to (externalLokiBlocks);
    * with `only`, the stack runs no Loki and they go there alone. Default none.
@@ -147,7 +147,7 @@ export function alloyConfig(args: AlloyConfigArgs): string {
       ...(args.journal ? [JOURNAL_COMMENT] : []),
       ...(args.external ? [externalLokiComment(args.external)] : []),
       ...(args.otlp ? ["Apps' OTLP: traces to the traces backend, metrics to Prometheus, logs to Loki, with the same labels."] : []),
-      ...(args.extra ? [args.extra.comment] : []),
+      ...(args.extra ? [args.extra.comment].flat() : []),
     ],
   );
 }

@@ -4,6 +4,7 @@ import { EgressSettings } from "../kit/network";
 import { ResourceRequirements, requirements } from "../kit/resources";
 import { Profile, withOverrides } from "../kit/profiles";
 import { WATCH_DEFAULTS } from "../kit/watch";
+import type { ServedMonitors } from "./served-monitors";
 
 /**
  * The agent on every node: Grafana Alloy. Its name is the workload's, the scrape job's and the
@@ -82,6 +83,11 @@ export interface LogCollectorArgs {
    * its own (loki.enabled false). Default none.
    */
   external?: LogCollectorExternal;
+  /**
+   * The served stacks (of `shares`) whose monitors this collector scrapes (logCollector.shareWith[].monitors), each with
+   * the settings it published (served-monitors.ts; none when not read yet): their samples go to that stack's Prometheus. Default none.
+   */
+  servedMonitors?: ServedMonitors[];
 }
 
 /** The external endpoint of the stack's own pod logs, as the component takes it. */

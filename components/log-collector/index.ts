@@ -34,6 +34,8 @@ import { POD_LOGS_DIR } from "./relabelling";
 import { monitorBlocks } from "./monitors";
 import { journalMounts, journalVolumes } from "./journal";
 import { eventsReadAccess, monitorReadRules, monitorSecretsAccess } from "./access";
+import { AlloyBlock } from "./alloy-syntax";
+import { APPLIED_MONITORS_KEY, ServedMonitors, appliedMonitorsRecord, servedMonitorBlocks, servedMonitorsComment } from "./served-monitors";
 
 /** Where the agent sees the external Loki endpoint's credential (logCollector.externalLoki). */
 export const EXTERNAL_LOKI_DIR = "/etc/alloy-secrets/external-loki";
@@ -68,9 +70,19 @@ export function alloyClusterArgs(agentsNamespace: string): string[] {
   ];
 }
 
-/** Whether the DaemonSet's pods form an Alloy cluster: events and monitors each share their work out among them. */
-function clustered(args: Pick<LogCollectorArgs, "events" | "monitors">): boolean {
-  return Boolean(args.events || args.monitors);
+/** Whether the DaemonSet's pods form an Alloy cluster: events and monitors (its own, a served stack's) each share their work out among them. */
+function clustered(args: Pick<LogCollectorArgs, "events" | "monitors" | "servedMonitors">): boolean {
+  return Boolean(args.events || args.monitors || (args.servedMonitors ?? []).some((s) => s.settings));
+}
+
+/** The own monitors' blocks (if any) followed by the served stacks' (if any), with their heading lines; undefined when neither. */
+function withServedMonitors(
+  own: { blocks: AlloyBlock[]; comment: string } | undefined,
+  served: readonly ServedMonitors[],
+): { blocks: AlloyBlock[]; comment: string | string[] } | undefined {
+  const blocks = served.flatMap(servedMonitorBlocks);
+  if (blocks.length === 0) return own;
+  return { blocks: [...(own?.blocks ?? []), ...blocks], comment: [...(own ? [own.comment] : []), ...servedMonitorsComment(served)] };
 }
 
 /**
@@ -78,7 +90,10 @@ function clustered(args: Pick<LogCollectorArgs, "events" | "monitors">): boolean
  * the stack's Loki pods on Loki's port, in the stack namespace. Usage reports are off.
  */
 export function logCollectorEgressRules(
-  args: Pick<LogCollectorArgs, "stackNamespace" | "environment" | "egress" | "otlp" | "shares" | "events" | "monitors" | "external">,
+  args: Pick<
+    LogCollectorArgs,
+    "stackNamespace" | "environment" | "egress" | "otlp" | "shares" | "events" | "monitors" | "external" | "servedMonitors"
+  >,
 ): EgressRule[] {
   const egress = args.egress ?? DEFAULT_EGRESS;
   const stackPod = (app: string) => ({
@@ -99,8 +114,13 @@ export function logCollectorEgressRules(
       ports: [LOKI_PORT],
       to: [{ namespaces: { "kubernetes.io/metadata.name": share.stackNamespace }, pods: { "app.kubernetes.io/name": "loki" } }],
     })),
+    // The Prometheus of each served stack whose monitors it scrapes (its write receiver), picked by name as its Loki is.
+    ...(args.servedMonitors ?? []).map((served) => ({
+      ports: [SERVICE_PORTS.prometheus],
+      to: [{ namespaces: { "kubernetes.io/metadata.name": served.stackNamespace }, pods: { "app.kubernetes.io/name": "prometheus" } }],
+    })),
     // The monitors' targets: pods of any namespace, on their own ports.
-    ...(args.monitors ? [{ to: [{ anyNamespace: true as const }] }] : []),
+    ...(args.monitors || (args.servedMonitors ?? []).length > 0 ? [{ to: [{ anyNamespace: true as const }] }] : []),
     // The external endpoint's port at any address: a NetworkPolicy cannot name its host.
     ...(args.external ? [anywhereOn([urlPort(args.external.url)])] : []),
     ...extraEgressRules(egress),
@@ -127,27 +147,27 @@ export class LogCollector extends StackComponent {
     const external = args.external;
     const credentialFile = `${EXTERNAL_LOKI_DIR}/credential`;
     const monitors = args.monitors;
+    const ownMonitors = monitors
+      ? {
+          blocks: monitorBlocks({
+            remoteWriteUrl: prometheusRemoteWriteUrl(args.stackNamespace),
+            ...(monitors.namespaces ? { namespaces: monitors.namespaces } : {}),
+            selector: monitors.selector,
+            scrapeInterval: monitors.scrapeInterval,
+            scrapeTimeout: monitors.scrapeTimeout,
+            environment: args.environment,
+            scrapedServices: monitors.scrapedServices,
+            honorLabels: monitors.honorLabels,
+            sampleLimit: monitors.sampleLimit,
+          }),
+          comment:
+            "The Prometheus operator's ServiceMonitors, PodMonitors and Probes: each target scraped by one collector, remote-written to Prometheus.",
+        }
+      : undefined;
+    const extra = withServedMonitors(ownMonitors, args.servedMonitors ?? []);
     const config = alloyConfig({
       lokiPushUrl: lokiPushUrl(args.stackNamespace),
-      ...(monitors
-        ? {
-            extra: {
-              blocks: monitorBlocks({
-                remoteWriteUrl: prometheusRemoteWriteUrl(args.stackNamespace),
-                ...(monitors.namespaces ? { namespaces: monitors.namespaces } : {}),
-                selector: monitors.selector,
-                scrapeInterval: monitors.scrapeInterval,
-                scrapeTimeout: monitors.scrapeTimeout,
-                environment: args.environment,
-                scrapedServices: monitors.scrapedServices,
-                honorLabels: monitors.honorLabels,
-                sampleLimit: monitors.sampleLimit,
-              }),
-              comment:
-                "The Prometheus operator's ServiceMonitors, PodMonitors and Probes: each target scraped by one collector, remote-written to Prometheus.",
-            },
-          }
-        : {}),
+      ...(extra ? { extra } : {}),
       ...(external
         ? {
             external: {
@@ -411,7 +431,16 @@ export class LogCollector extends StackComponent {
       // What this collector sends for other stacks, for their deployments to check before they rely on it (preflight/shared-logs.ts).
       new k8s.core.v1.ConfigMap(
         `${name}-shared-logs`,
-        { metadata: objectMeta(id, ns, SHARED_LOGS_CONFIGMAP), data: { [SHARED_LOGS_KEY]: sharedLogsRecord(shares) } },
+        {
+          metadata: objectMeta(id, ns, SHARED_LOGS_CONFIGMAP),
+          data: {
+            [SHARED_LOGS_KEY]: sharedLogsRecord(shares),
+            // The monitors' settings applied for each served stack, for its deployment to compare with its own.
+            ...(args.servedMonitors && args.servedMonitors.length > 0
+              ? { [APPLIED_MONITORS_KEY]: appliedMonitorsRecord(args.servedMonitors) }
+              : {}),
+          },
+        },
         { parent: this },
       );
     }

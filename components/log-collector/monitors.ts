@@ -44,6 +44,11 @@ export interface AlloyMonitorsArgs {
   honorLabels?: readonly string[];
   /** The samples one scrape of a monitor may return when the monitor sets no sampleLimit (monitors.limits.samples). */
   sampleLimit: number;
+  /**
+   * The label of the writer and the prefix of the watchers' labels: MONITORS_LABEL for the stack's own monitors,
+   * another for a served stack's (served-monitors.ts), so that both sets live in one file. Default MONITORS_LABEL.
+   */
+  label?: string;
 }
 
 /** A Kubernetes name as a regex literal: lower-case letters, digits, '-' and '.', the dot escaped. */
@@ -95,7 +100,7 @@ function stringObject(map: Readonly<Record<string, string>>): AlloyExpr {
 }
 
 /** An Alloy component label for a namespace: its '-' as '_' (a namespace has no '_', so no two meet). */
-export const namespaceLabel = (namespace: string): string => `${MONITORS_LABEL}_${namespace.replace(/-/g, "_")}`;
+export const namespaceLabel = (namespace: string, prefix: string = MONITORS_LABEL): string => `${prefix}_${namespace.replace(/-/g, "_")}`;
 
 /**
  * The scrape jobs' names of a namespace's named ServiceMonitors and PodMonitors, as Alloy gives them
@@ -119,7 +124,8 @@ export function monitorBlocks(args: AlloyMonitorsArgs): AlloyBlock[] {
     // config/checks/monitors.ts refuses monitors without them (every namespace watched needs monitors.namespaces).
     programmingError("monitors: the namespaces whose monitors are read must be given, so that each one's series are held to it");
   }
-  const writer = new AlloyExpr(`prometheus.remote_write.${MONITORS_LABEL}.receiver`);
+  const writerLabel = args.label ?? MONITORS_LABEL;
+  const writer = new AlloyExpr(`prometheus.remote_write.${writerLabel}.receiver`);
   const honoured = args.honorLabels ?? [];
   const watcher = (
     component: (typeof MONITOR_COMPONENTS)[number],
@@ -155,7 +161,7 @@ export function monitorBlocks(args: AlloyMonitorsArgs): AlloyBlock[] {
   });
   const blocks: AlloyBlock[] = [];
   for (const namespace of args.namespaces) {
-    const label = namespaceLabel(namespace);
+    const label = namespaceLabel(namespace, writerLabel);
     if (honoured.includes(namespace)) {
       blocks.push(...MONITOR_COMPONENTS.map((c) => watcher(c, label, namespace, writer, [])));
       continue;
@@ -184,7 +190,7 @@ export function monitorBlocks(args: AlloyMonitorsArgs): AlloyBlock[] {
     ...blocks,
     {
       name: "prometheus.remote_write",
-      label: MONITORS_LABEL,
+      label: writerLabel,
       blocks: [
         {
           name: "endpoint",

@@ -15,6 +15,11 @@ const shareEntry = z.strictObject({
     .array(dnsLabel)
     .min(1, "must name at least one namespace: the ones whose pods' logs go to that stack")
     .describe("The namespaces whose pods' logs this stack's collector sends to that stack's Loki."),
+  monitors: bool
+    .optional()
+    .describe(
+      "Also scrape that stack's ServiceMonitors, PodMonitors and Probes in these namespaces, as its own monitors settings say (read from the cluster at preview and up), and remote-write their samples to its Prometheus; default false.",
+    ),
 });
 
 const externalLokiSchema = z.strictObject({
@@ -177,7 +182,11 @@ export const logCollectorSection = componentSection({
       ...base,
       // A stack served by another's collector runs none unless it says so (which problems() refuses).
       ...(sharedFrom !== undefined && plain.enabled === undefined ? { enabled: false } : {}),
-      shareWith: (shareWith ?? []).map((e) => ({ namespace: e.namespace, namespaces: [...e.namespaces] })),
+      shareWith: (shareWith ?? []).map((e) => ({
+        namespace: e.namespace,
+        namespaces: [...e.namespaces],
+        ...(e.monitors ? { monitors: true } : {}),
+      })),
       ...(sharedFrom !== undefined ? { sharedFrom } : {}),
       ...(external
         ? {

@@ -275,6 +275,11 @@ export interface PrometheusArgs extends Omit<PrometheusSettings, "remoteWrite"> 
    */
   remoteWriteReceiver?: { namespace: string; agent: string };
   /**
+   * The remote-write receiver on for another stack's collector, the one that serves this stack (logCollector.sharedFrom)
+   * and scrapes its monitors: its pods (`agent`, whatever their environment) in `namespace` may write. Default none.
+   */
+  sharedRemoteWriter?: { namespace: string; agent: string };
+  /**
    * The stack's backups (components/backup): the OTLP receiver on for their outcome, pushed from the
    * stack's namespace, and with `adminApi` the TSDB admin API (`--web.enable-admin-api`) for their
    * snapshot. Both stay inside the stack's namespace: its ingress policy admits only the stack's pods

@@ -277,7 +277,7 @@ export class Prometheus extends StackComponent {
       ...(adminApi ? ["--web.enable-admin-api"] : []),
       ...(args.exemplars ? ["--enable-feature=exemplar-storage"] : []),
       // The monitors' samples, scraped by the collector (config monitors): remote-written in; the published routes never reach /api/v1/write.
-      ...(args.remoteWriteReceiver ? ["--web.enable-remote-write-receiver"] : []),
+      ...(args.remoteWriteReceiver || args.sharedRemoteWriter ? ["--web.enable-remote-write-receiver"] : []),
     ];
 
     const volumes: k8s.types.input.core.v1.Volume[] = [
@@ -390,6 +390,13 @@ export class Prometheus extends StackComponent {
       clients.push({
         namespaces: { "kubernetes.io/metadata.name": receiver.namespace },
         pods: stackPods(receiver.agent, args.environment),
+      });
+    }
+    if (args.sharedRemoteWriter) {
+      // The serving stack's collector: its environment is not known here, its namespace and the agent's name are.
+      clients.push({
+        namespaces: { "kubernetes.io/metadata.name": args.sharedRemoteWriter.namespace },
+        pods: { "app.kubernetes.io/name": args.sharedRemoteWriter.agent },
       });
     }
     workloadPolicies(

@@ -18,6 +18,8 @@ import { BlackboxExporterArgs } from "../blackbox-exporter";
 import { LokiArgs } from "../loki/args";
 import { LOG_COLLECTOR_AGENT, LogCollectorArgs, LogCollectorExternal } from "../log-collector/args";
 import type { ExternalLoki } from "../log-collector/section";
+import type { ServedMonitorsSettings } from "../log-collector/served-monitors";
+import { prometheusRemoteWriteUrl } from "../kit/services";
 import { TracingArgs } from "../tracing/args";
 import { GrafanaArgs } from "../grafana/args";
 import { AlertmanagerArgs, alertmanagerIdentity, alertmanagerPeerUrls } from "../alertmanager/args";
@@ -69,7 +71,10 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
     ...(hostname ? { publicHostname: hostname } : {}),
     exemplars: cfg.tracing.enabled,
     ...(otlpEndpoint(cfg) ? { otlpReceiver: collectorPeer(cfg) } : {}),
-    ...(monitorsRun(cfg) ? { remoteWriteReceiver: collectorPeer(cfg) } : {}),
+    ...(monitorsRun(cfg) && cfg.logCollector.enabled ? { remoteWriteReceiver: collectorPeer(cfg) } : {}),
+    ...(monitorsRun(cfg) && cfg.logCollector.sharedFrom !== undefined
+      ? { sharedRemoteWriter: { namespace: agentsNamespaceOf(cfg.logCollector.sharedFrom), agent: LOG_COLLECTOR_AGENT } }
+      : {}),
     ...(cfg.backup.enabled ? { backups: { adminApi: backsUp(cfg, "prometheus") } } : {}),
     ingressFromTraefik: exposedBy(cfg, "prometheus", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "prometheus", "cloudflare"),
@@ -167,8 +172,21 @@ export function tracingArgs(cfg: StackConfig): TracingArgs | undefined {
   };
 }
 
-/** The log collector's args for a validated stack config. */
-export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
+/**
+ * The log collector's args for a validated stack config. `served`: the settings each served stack with
+ * monitors (logCollector.shareWith[].monitors) published, by its namespace, as read at preview and up
+ * (preflight/served-monitors.ts); a stack not in it is served no monitors until they are read.
+ */
+export function logCollectorArgs(cfg: StackConfig, served: Readonly<Record<string, ServedMonitorsSettings>> = {}): LogCollectorArgs {
+  const servedMonitors = cfg.logCollector.shareWith
+    .filter((share) => share.monitors)
+    .map((share) => ({
+      stackNamespace: share.namespace,
+      remoteWriteUrl: prometheusRemoteWriteUrl(share.namespace),
+      ...(served[share.namespace] ? { settings: served[share.namespace] } : {}),
+    }));
+  // A namespace whose monitors go to a served stack is that stack's: this stack's own watchers leave it alone.
+  const servedNamespaces = new Set(servedMonitors.flatMap((s) => s.settings?.namespaces ?? []));
   return {
     namespace: agentsNamespace(cfg),
     stackNamespace: cfg.namespace,
@@ -193,7 +211,7 @@ export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
     ...(monitorsRun(cfg)
       ? {
           monitors: {
-            ...monitorNamespaces(cfg),
+            ...withoutNamespaces(monitorNamespaces(cfg), servedNamespaces),
             selector: cfg.monitors.selector,
             secrets: cfg.monitors.secrets,
             scrapeInterval: cfg.prometheus.scrapeInterval,
@@ -207,6 +225,7 @@ export function logCollectorArgs(cfg: StackConfig): LogCollectorArgs {
         }
       : {}),
     ...(cfg.logCollector.externalLoki ? { external: externalLokiArgs(cfg.logCollector.externalLoki, !cfg.loki.enabled) } : {}),
+    ...(servedMonitors.length > 0 ? { servedMonitors } : {}),
     egress: egressSettings(cfg, "logCollector"),
     ...podPriority(stackPriorityClass(cfg)),
   };
@@ -396,9 +415,41 @@ export function kubeStateMetricsArgs(cfg: StackConfig): KubeStateMetricsArgs {
   };
 }
 
-/** Whether the stack honours the operator's objects (monitors.enabled), which its collector scrapes. */
+/**
+ * Whether the stack honours the operator's objects (monitors.enabled): its collector scrapes the monitors, or the
+ * collector of the stack that serves it (logCollector.sharedFrom) does; its Prometheus loads the rules either way.
+ */
 export function monitorsRun(cfg: StackConfig): boolean {
-  return cfg.monitors.enabled && cfg.logCollector.enabled;
+  return cfg.monitors.enabled && (cfg.logCollector.enabled || cfg.logCollector.sharedFrom !== undefined);
+}
+
+/** The namespaces of `monitorNamespaces` without those given (a served stack's): unchanged when none of them is there. */
+function withoutNamespaces(given: { namespaces?: string[] }, left: ReadonlySet<string>): { namespaces?: string[] } {
+  if (given.namespaces === undefined || !given.namespaces.some((ns) => left.has(ns))) return given;
+  return { namespaces: given.namespaces.filter((ns) => !left.has(ns)) };
+}
+
+/**
+ * What a stack served by another's collector (logCollector.sharedFrom) with monitors.enabled publishes for that
+ * collector (components/log-collector/served-monitors.ts): what its own collector would read its monitors with, in
+ * the namespaces it watches that exist (its agents namespace only when it has one). Undefined otherwise.
+ */
+export function servedMonitorsSettings(cfg: StackConfig, agentsNamespaceCreated: boolean): ServedMonitorsSettings | undefined {
+  if (!monitorsRun(cfg) || cfg.logCollector.sharedFrom === undefined) return undefined;
+  const namespaces = (monitorNamespaces(cfg).namespaces ?? []).filter((ns) => agentsNamespaceCreated || ns !== agentsNamespace(cfg));
+  return {
+    environment: cfg.environment,
+    namespaces,
+    selector: cfg.monitors.selector,
+    secrets: cfg.monitors.secrets,
+    scrapeInterval: cfg.prometheus.scrapeInterval,
+    scrapeTimeout: cfg.prometheus.scrapeTimeout,
+    scrapedServices: [...cfg.apps, ...cfg.targets].flatMap((t) =>
+      t.service ? [{ namespace: t.service.namespace, name: t.service.name }] : [],
+    ),
+    honorLabels: cfg.monitors.honorLabels,
+    sampleLimit: cfg.monitors.limits.samples,
+  };
 }
 
 /** The namespaces whose monitors and rules the stack reads (monitors.namespaces, else the watched ones), or nothing for every namespace. */

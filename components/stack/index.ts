@@ -10,9 +10,10 @@ import { Loki } from "../loki";
 import { Tracing } from "../tracing";
 import { LogCollector } from "../log-collector";
 import { eventsReadAccess } from "../log-collector/access";
+import { ServedMonitorsSettings, servedMonitorsAccess } from "../log-collector/served-monitors";
 import { LOG_COLLECTOR_AGENT } from "../log-collector/args";
 import { StackComponent } from "../kit/component";
-import { stackLabels } from "../kit/labels";
+import { agentsNamespaceOf, stackLabels } from "../kit/labels";
 import { type ScrapeTarget } from "../kit/services";
 import { Alertmanager } from "../alertmanager";
 import { CloudflareTunnel } from "../cloudflare-tunnel";
@@ -37,6 +38,7 @@ import {
   nodeExporterArgs,
   prometheusArgs,
   servedEventsAccess,
+  servedMonitorsSettings,
   stackPriorityClass,
   traefikExposureArgs,
   watchedNamespaces,
@@ -58,6 +60,11 @@ export interface MonitoringStackArgs {
    * with monitors.enabled: the kinds whose CRD this stack installs, and the rule files of the PrometheusRules. Default: none.
    */
   operator?: { crdKinds: MonitorKind[]; ruleFiles: Array<[string, string]> };
+  /**
+   * The monitors' settings each stack this one's collector serves with monitors (logCollector.shareWith[].monitors)
+   * published, by its namespace, read before any resource (preflight/served-monitors.ts). Default: none read.
+   */
+  servedMonitors?: Record<string, ServedMonitorsSettings>;
 }
 
 /**
@@ -224,7 +231,7 @@ export class MonitoringStack extends StackComponent {
         : undefined;
     if (cfg.logCollector.enabled) {
       const collector = this.part(
-        new LogCollector(`${name}-${LOG_COLLECTOR_AGENT}`, logCollectorArgs(cfg), {
+        new LogCollector(`${name}-${LOG_COLLECTOR_AGENT}`, logCollectorArgs(cfg, args.servedMonitors), {
           parent: this,
           dependsOn: [...(agentsNs ? [agentsNs] : []), ...ready, ...(crds ? [crds] : [])],
         }),
@@ -243,6 +250,21 @@ export class MonitoringStack extends StackComponent {
           subject: { namespace: served.collectorNamespace, name: LOG_COLLECTOR_AGENT },
         },
         { parent: this, dependsOn: [...(agentsNs ? [agentsNs] : []), ...ready] },
+      );
+    }
+    // Served with monitors: the serving collector scrapes this stack's monitors with the settings published here, and the access granted here.
+    const servedMonitors = servedMonitorsSettings(cfg, agentsNs !== undefined);
+    if (servedMonitors && cfg.logCollector.sharedFrom !== undefined) {
+      servedMonitorsAccess(
+        `${name}-served-${LOG_COLLECTOR_AGENT}`,
+        {
+          stackNamespace: cfg.namespace,
+          collectorNamespace: agentsNamespaceOf(cfg.logCollector.sharedFrom),
+          agent: LOG_COLLECTOR_AGENT,
+          labels: stackLabels(cfg.environment),
+          settings: servedMonitors,
+        },
+        { parent: this, dependsOn: [...(agentsNs ? [agentsNs] : []), ...ready, ...(crds ? [crds] : [])] },
       );
     }
 

@@ -4,7 +4,7 @@ import { EVERY_NAMESPACE, SYSTEM_NAMESPACE } from "../../components/kit/watch";
 import { CheckInput } from "./check";
 
 /**
- * Monitors are scraped by the stack's own collector (Alloy), so it must run here; monitors read in
+ * Monitors are scraped by the stack's own collector (Alloy), or by the collector that serves it (sharedFrom); monitors read in
  * namespaces the stack does not watch would scrape what its alerts never look at; with every
  * namespace watched, the namespaces to read are named (each one's series are held to it). Without
  * kube-state-metrics the stack cannot tell a PrometheusRule it has not loaded: a warning.
@@ -12,12 +12,13 @@ import { CheckInput } from "./check";
 export function monitorsChecks({ resolved, key, problems, warnings }: CheckInput): void {
   const monitors = resolved.monitors;
   if (!monitors.enabled) return;
-  if (!resolved.logCollector.enabled) {
+  // Served by another stack's collector (logCollector.sharedFrom), that one scrapes them: its deployment is checked at preview and up (preflight/served-monitors.ts).
+  if (!resolved.logCollector.enabled && resolved.logCollector.sharedFrom === undefined) {
     problems.push({
       key: key("monitors.enabled"),
       message:
         "the monitors are scraped by this stack's collector (Alloy), which does not run here (logCollector.enabled is false): " +
-        "turn the collector on, or set monitors.enabled: false",
+        "turn the collector on, let another stack's collector scrape them (logCollector.sharedFrom), or set monitors.enabled: false",
       involves: [key("logCollector.enabled")],
     });
   }

@@ -9,11 +9,12 @@
  * refused until production's collector names it. Then the node is drained as a k3s upgrade drains
  * it: production on one node runs each workload once, without disruption budgets, so the drain
  * completes (and a budget over two replicas on one node, as the stack had before, is shown to hang
- * it). Destroying staging leaves production's agents and workloads as they were. Real engine,
+ * it). Staging's charts' monitors (monitors.enabled, no collector of its own) are scraped by production's collector
+ * into staging's Prometheus, with staging's settings, once production's next up reads them. Destroying staging leaves production's agents and workloads as they were. Real engine,
  * real API server, real provider, the real scheduler (which refuses two pods one host port).
  */
 import { createTeamWorkloads, deleteNamespace } from "./support/apps";
-import { KubeObject, apply, kubectl, list, notReady, waitFor } from "./support/kube";
+import { KubeObject, apply, get, kubectl, list, notReady, waitFor } from "./support/kube";
 import { StackHandle, openStack } from "./support/stack";
 
 const STACKS = {
@@ -37,6 +38,8 @@ const NAMESPACES = ["monitoring-staging", "monitoring-production", "monitoring-p
 /** Staging's namespaces (its own and its apps'), whose pods' logs production's collector sends to staging's Loki. */
 const SHARED = { namespace: "monitoring-staging", namespaces: ["monitoring-staging", STACKS.staging.team] };
 const BLOCKER_NS = "drain-blocker";
+/** Staging's own limit on a monitor's samples (monitors.limits.samples), which production's collector keeps for staging's monitors. */
+const STAGING_SAMPLE_LIMIT = 3000;
 
 const handles: Partial<Record<Stack, StackHandle>> = {};
 let node = "";
@@ -80,12 +83,15 @@ beforeAll(async () => {
       // One set of agents on the node: production's collector serves staging, node-exporter is production's.
       const ksm = c["monitoring:kubeStateMetrics"] as object | undefined;
       if (stack === "production") {
-        c["monitoring:logCollector"] = { shareWith: [SHARED] };
+        // And scrapes staging's monitors, with staging's settings, into staging's Prometheus.
+        c["monitoring:logCollector"] = { shareWith: [{ ...SHARED, monitors: true }] };
         c["monitoring:kubeStateMetrics"] = { ...ksm, shareWith: [SHARED] };
       } else {
         c["monitoring:logCollector"] = { sharedFrom: "monitoring-production" };
         c["monitoring:kubeStateMetrics"] = { ...ksm, sharedFrom: "monitoring-production" };
         c["monitoring:nodeExporter"] = { ...(c["monitoring:nodeExporter"] as object), enabled: false };
+        // The charts' monitors, without a collector of its own: production's scrapes them.
+        c["monitoring:monitors"] = { enabled: true, limits: { samples: STAGING_SAMPLE_LIMIT } };
       }
     });
     handles[stack] = handle;
@@ -135,6 +141,61 @@ describe("staging and production on one cluster", () => {
     expect(JSON.parse((record as unknown as { data: Record<string, string> }).data["shares.json"])).toEqual({
       "monitoring-staging": ["monitoring-staging", STACKS.staging.team],
     });
+  });
+
+  test("staging's ServiceMonitor is scraped by production's collector into staging's Prometheus, none of it in production's", async () => {
+    // A chart's ServiceMonitor in staging's team namespace (the CRDs are staging's: it installed them).
+    await apply({
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "ServiceMonitor",
+      metadata: { name: "shop-exporter", namespace: STACKS.staging.team },
+      spec: { selector: { matchLabels: { app: "exporter" } }, endpoints: [{ port: "metrics" }] },
+    });
+    // Staging published how its monitors are read; production reads it at its next up (it deployed before staging).
+    const published = (await get("configmap", "served-monitors", "monitoring-staging")) as unknown as { data: Record<string, string> };
+    const settings = JSON.parse(published.data["monitors.json"]);
+    expect(settings).toMatchObject({ namespaces: ["monitoring-staging", STACKS.staging.team], sampleLimit: STAGING_SAMPLE_LIMIT });
+    const before = (await get("configmap", "alloy-config", "monitoring-production-agents")) as unknown as { data: Record<string, string> };
+    expect(before.data["config.alloy"]).not.toContain("prometheus.operator");
+    expect((await (handles.production as StackHandle).stack.up()).summary.result).toBe("succeeded");
+    const text = ((await get("configmap", "alloy-config", "monitoring-production-agents")) as unknown as { data: Record<string, string> })
+      .data["config.alloy"];
+    // The watcher of the team namespace's ServiceMonitors, with staging's limit, to staging's Prometheus' receiver.
+    const watcher = text.slice(text.indexOf('prometheus.operator.servicemonitors "to_monitoring_staging_shop_staging" {'));
+    expect(watcher).toMatch(
+      /^prometheus\.operator\.servicemonitors "to_monitoring_staging_shop_staging" \{\n\tforward_to\s+= \[prometheus\.relabel\.to_monitoring_staging_shop_staging\.receiver\]\n\tnamespaces\s+= \["shop-staging"\]/,
+    );
+    expect(watcher.slice(0, watcher.indexOf("\n}\n"))).toContain(`default_sample_limit    = ${STAGING_SAMPLE_LIMIT}`);
+    expect(text).toContain('url = "http://prometheus.monitoring-staging.svc:9090/api/v1/write"');
+    // None of it in production's own pipeline: it has no monitors' writer, and nothing writes to its Prometheus.
+    expect(text).not.toContain('prometheus.remote_write "monitors"');
+    expect(text).not.toContain("prometheus.monitoring-production.svc:9090/api/v1/write");
+    // What production applied, which staging's preview compares with its own.
+    const record = (await get("configmap", "shared-logs", "monitoring-production-agents")) as unknown as { data: Record<string, string> };
+    expect(JSON.parse(record.data["monitors.json"])).toEqual({ "monitoring-staging": settings });
+    // The API server lets production's collector read the ServiceMonitor staging granted, and nothing of production's team.
+    const as = ["--as=system:serviceaccount:monitoring-production-agents:alloy"];
+    expect(
+      (await kubectl(["auth", "can-i", "list", "servicemonitors.monitoring.coreos.com", "-n", STACKS.staging.team, ...as])).trim(),
+    ).toBe("yes");
+    const denied = await kubectl([
+      "auth",
+      "can-i",
+      "list",
+      "servicemonitors.monitoring.coreos.com",
+      "-n",
+      STACKS.production.team,
+      ...as,
+    ]).catch((err: { stdout?: string }) => String(err.stdout ?? ""));
+    expect(denied.trim()).toBe("no");
+    // Staging's Prometheus takes the writes from production's collector pods, and only from the agents namespace.
+    const policy = JSON.stringify(await get("networkpolicy", "prometheus", "monitoring-staging"));
+    expect(policy).toContain('"kubernetes.io/metadata.name":"monitoring-production-agents"');
+    const prometheus = (await get("statefulset", "prometheus", "monitoring-staging")) as unknown as {
+      spec: { template: { spec: { containers: Array<{ args: string[] }> } } };
+    };
+    expect(prometheus.spec.template.spec.containers[0].args).toContain("--web.enable-remote-write-receiver");
+    await everyWorkloadReady();
   });
 
   test("one kube-state-metrics, production's, reporting staging's namespaces and admitting staging's Prometheus", async () => {
@@ -234,9 +295,11 @@ describe("staging and production on one cluster", () => {
       ].map((d) => `${d.metadata.name}@${d.metadata.uid}/${d.metadata.generation}`),
     ).toEqual(agentsBefore);
     const production = handles.production as StackHandle;
-    // And production's next preview changes nothing (its one read is the program's own stack reference).
+    // And production's next preview changes nothing but its collector's reading of staging's monitors, which are gone: the
+    // config (its watchers), the record of what it applied and the roll of its pods (its reads: its own stack reference).
     const changes = (await production.stack.preview()).changeSummary;
-    expect(Object.keys(changes).filter((op) => op !== "same" && op !== "read")).toEqual([]);
+    expect(Object.keys(changes).filter((op) => op !== "same" && op !== "read" && op !== "update")).toEqual([]);
+    expect(changes.update).toBe(3);
     await production.cli(["state", "unprotect", "--all", "--yes"]);
     expect((await production.stack.destroy()).summary.result).toBe("succeeded");
   });

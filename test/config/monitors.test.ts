@@ -136,4 +136,15 @@ describe("monitors", () => {
     expect(warnings).toContainEqual(expect.stringMatching(/^monitoring:monitors\.rules: kube-state-metrics is off/));
     expect(parse("staging", { ...base, monitors: { enabled: true } }).warnings.join("\n")).not.toMatch(/monitors\.rules/);
   });
+
+  test("served by another stack's collector (logCollector.sharedFrom) it is accepted: that collector scrapes them (checked at preview and up)", () => {
+    const served = { ...base, logCollector: { sharedFrom: "monitoring-production" }, monitors: { enabled: true } };
+    expect(parse("staging", served).config.monitors.enabled).toBe(true);
+    // Neither its own collector nor a serving one: refused, naming both ways out.
+    expect(problems("staging", { ...base, logCollector: { enabled: false }, monitors: { enabled: true } })).toEqual([
+      expect.stringMatching(
+        /^monitoring:monitors\.enabled: .*turn the collector on, let another stack's collector scrape them \(logCollector\.sharedFrom\)/,
+      ),
+    ]);
+  });
 });

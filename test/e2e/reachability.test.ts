@@ -1,7 +1,7 @@
 /**
  * Who can reach what (docs/reachability.yml) on the rendered NetworkPolicies, answered by cyclonus's policy engine
  * (github.com/mattfenwick/cyclonus's pkg/matcher, built by `npm run tools -- cyclonus-matcher` into
- * tools/cyclonus's command): every row on each stack of the matrix (staging as its file is, production with every
+ * tools/cyclonus's command): every row on each stack of the matrix (staging served by production's collector, as one box runs it, production with every
  * feature that opens a port), then both stacks on one cluster, their policies together, where every row holds again on
  * each and the other stack's pods are refused. The pods are the render's: each workload's pod labels in its namespace.
  * A control takes the policies away and sees every denied row fail, so the denials are the policies' doing.
@@ -119,7 +119,8 @@ test("the admin API's rows name the port the rendered backups take their snapsho
 describe.each(["staging", "production"])("the %s stack alone", (stack) => {
   test("every row holds on its rendered policies", () => {
     const cases = casesOf(matrix, stack, pods);
-    expect(cases.length).toBeGreaterThan(40);
+    // Staging as one box runs it has no collector of its own: its Alloy rows are production's (and the cross rows).
+    expect(cases.length).toBeGreaterThan(stack === "staging" ? 35 : 40);
     expect(failures(cases, (pods.get(stack) as RenderedPods).policies())).toEqual([]);
   });
 });
