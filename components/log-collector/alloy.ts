@@ -6,6 +6,7 @@
 import { POD_LOGS_DIR, podLogRelabelling } from "./relabelling";
 import { AlloyBlock, AlloyExpr, AlloyValue, alloySyntax, ruleBlock } from "./alloy-syntax";
 import { eventsBlocks } from "./events";
+import { JOURNAL_COMMENT, journalBlocks } from "./journal";
 import { AlloyExternalLoki, externalLokiBlocks, externalLokiComment } from "./external-loki";
 import { OTLP_PORTS } from "../kit/services";
 import { programmingError } from "../kit/problems";
@@ -41,6 +42,11 @@ export interface AlloyConfigArgs {
   events?: boolean;
   /** With `events` and `namespaces`: namespaces whose events it reads beyond those (the Nodes' events are in `default`). */
   eventsAlsoIn?: readonly string[];
+  /**
+   * Read the node's journal (journal.ts): k3s's, containerd's, the kubelet's and the kernel's entries, to this stack's
+   * Loki (or its external endpoint), never a served stack's. Default false.
+   */
+  journal?: boolean;
   /** Further pipelines of their own file (monitors.ts), written after the rest, each with its line of the heading comment. Default none. */
   extra?: { blocks: AlloyBlock[]; comment: string | string[] };
   /**
@@ -118,6 +124,7 @@ export function alloyConfig(args: AlloyConfigArgs): string {
       ...(args.events
         ? eventsBlocks(args.namespaces ? discovered([...args.namespaces, ...(args.eventsAlsoIn ?? [])], shares) : undefined, forwardTo)
         : []),
+      ...(args.journal ? journalBlocks(external?.ownTo ?? [new AlloyExpr("loki.write.loki.receiver")]) : []),
       ...(args.external?.only ? [] : [lokiWrite("loki", args.lokiPushUrl)]),
       ...(external?.blocks ?? []),
       ...(shares.length > 0 ? shareRouting(shares, external?.ownTo).blocks : []),
@@ -137,6 +144,7 @@ export function alloyConfig(args: AlloyConfigArgs): string {
         (share) =>
           `The ${args.events ? "pod logs and events" : "pod logs"} of ${share.namespaces.join(", ")} go to the Loki of the stack in ${share.stackNamespace} instead.`,
       ),
+      ...(args.journal ? [JOURNAL_COMMENT] : []),
       ...(args.external ? [externalLokiComment(args.external)] : []),
       ...(args.otlp ? ["Apps' OTLP: traces to the traces backend, metrics to Prometheus, logs to Loki, with the same labels."] : []),
       ...(args.extra ? [args.extra.comment].flat() : []),

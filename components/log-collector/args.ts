@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { EgressSettings } from "../kit/network";
 import { ResourceRequirements, requirements } from "../kit/resources";
 import { Profile, withOverrides } from "../kit/profiles";
+import { WATCH_DEFAULTS } from "../kit/watch";
 import type { ServedMonitors } from "./served-monitors";
 
 /**
@@ -53,6 +54,11 @@ export interface LogCollectorArgs {
    */
   eventsAlsoIn?: string[];
   /**
+   * Read the node's journal (config logCollector.journal; components/log-collector/journal.ts): the host's
+   * /var/log/journal, /run/log/journal and /etc/machine-id mounted read-only. Default false.
+   */
+  journal?: boolean;
+  /**
    * The Prometheus operator's monitors (config monitors): ServiceMonitors, PodMonitors and Probes of
    * `namespaces` (none: every namespace) that carry `selector`'s labels, scraped by one collector of
    * the cluster each and remote-written to the stack's Prometheus; `secrets` (`<namespace>/<name>`)
@@ -93,20 +99,26 @@ export interface LogCollectorExternal {
 }
 
 /** What a profile sets of the log collector (config `logCollector`). */
-export type LogCollectorDefaults = Pick<LogCollectorArgs, "resources"> & { enabled: boolean; events: boolean };
+export type LogCollectorDefaults = Pick<LogCollectorArgs, "resources"> & { enabled: boolean; events: boolean; journal: boolean };
 
 // Alloy, measured by npm run bench: 224 MiB resident and 29m steady, 227 MiB at
 // the peak — 42 MiB its own heap, the rest its 400 MB binary's mapped pages (× 1.25, × 2).
+// The journal is the node's: read by the stack that watches the cluster (watch.cluster, production by default), which
+// config resolves it with (components/stack/sections.ts), so that two stacks on one node do not store it twice.
 const LOG_COLLECTOR_STAGING: LogCollectorDefaults = {
   enabled: true,
   events: true,
+  journal: WATCH_DEFAULTS.staging.cluster,
   resources: requirements("40m", "288Mi", "200m", "464Mi"),
 };
 
 /** The log collector's defaults in each profile (kit/profiles.ts: the headroom). */
 export const LOG_COLLECTOR_DEFAULTS: Record<Profile, LogCollectorDefaults> = {
   staging: LOG_COLLECTOR_STAGING,
-  production: withOverrides(LOG_COLLECTOR_STAGING, { resources: requirements("45m", "336Mi", "500m", "688Mi") }),
+  production: withOverrides(LOG_COLLECTOR_STAGING, {
+    journal: WATCH_DEFAULTS.production.cluster,
+    resources: requirements("45m", "336Mi", "500m", "688Mi"),
+  }),
 };
 
 /**

@@ -32,6 +32,7 @@ import {
 } from "../kit/services";
 import { POD_LOGS_DIR } from "./relabelling";
 import { monitorBlocks } from "./monitors";
+import { journalMounts, journalVolumes } from "./journal";
 import { eventsReadAccess, monitorReadRules, monitorSecretsAccess } from "./access";
 import { AlloyBlock } from "./alloy-syntax";
 import { APPLIED_MONITORS_KEY, ServedMonitors, appliedMonitorsRecord, servedMonitorBlocks, servedMonitorsComment } from "./served-monitors";
@@ -179,6 +180,7 @@ export class LogCollector extends StackComponent {
           }
         : {}),
       ...(args.namespaces ? { namespaces: args.namespaces } : {}),
+      ...(args.journal ? { journal: true } : {}),
       ...(args.events ? { events: true, ...(args.eventsAlsoIn ? { eventsAlsoIn: args.eventsAlsoIn } : {}) } : {}),
       ...(shares.length > 0
         ? {
@@ -338,6 +340,7 @@ export class LogCollector extends StackComponent {
                     { name: "state", mountPath: ALLOY_PATHS.storage },
                     { name: "tmp", mountPath: "/tmp" },
                     ...(externalSecret ? [{ name: "external-loki", mountPath: EXTERNAL_LOKI_DIR, readOnly: true }] : []),
+                    ...(args.journal ? journalMounts() : []),
                   ],
                 },
               ],
@@ -354,6 +357,7 @@ export class LogCollector extends StackComponent {
                 ...(externalSecret
                   ? [{ name: "external-loki", secret: { secretName: externalSecret.metadata.name, defaultMode: 0o440 } }]
                   : []),
+                ...(args.journal ? journalVolumes() : []),
               ],
             },
           },

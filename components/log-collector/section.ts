@@ -45,6 +45,11 @@ const schema = z.strictObject({
     .describe(
       "Ship the Kubernetes events of the watched namespaces to Loki (labels namespace, kind, name, reason, type), from one collector of the cluster; default true.",
     ),
+  journal: bool
+    .optional()
+    .describe(
+      "Ship the node's journal to Loki: k3s's, containerd's and the kubelet's units and the kernel's messages (labels unit, node, priority); default watch.cluster (the node is the cluster's, read by one stack).",
+    ),
   resources: resources.optional(),
   shareWith: z
     .array(shareEntry)

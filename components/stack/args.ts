@@ -29,7 +29,7 @@ import { TraefikExposureArgs } from "../traefik/args";
 import { CloudflareTunnelArgs } from "../cloudflare-tunnel/args";
 import { prometheusRuleStateConfig } from "../monitors/state-metrics";
 import { ALERTMANAGER_BACKUP_MAINTENANCE, backsUp, unpublishedOf } from "./backup";
-import { EVENTS_RULE_FILE, contentOff, eventsCollected, otlpEndpoint } from "./content";
+import { EVENTS_RULE_FILE, JOURNAL_RULE_FILE, contentOff, eventsCollected, journalCollected, otlpEndpoint } from "./content";
 
 /** Where the cluster's Traefik runs, as the stack config says (k3s's by default). */
 function clusterTraefik(cfg: StackConfig): ClusterTraefik {
@@ -136,10 +136,11 @@ export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
       urls: alertmanagerPeerUrls(cfg.namespace, cfg.alertmanager.replicas),
       pods: selectorLabels(alertmanagerIdentity(cfg.environment)),
     },
-    // rules/logs/events.yml reads the events: without them its alerts could never fire.
+    // rules/logs/events.yml reads the events, node-journal.yml the nodes' journal: without them their alerts could never fire.
     // Their `docs/runbooks.md#…` links completed with prometheus.runbookBaseUrl, as Prometheus' rules' are.
     ruleFiles: shippedLogRuleFiles()
       .filter(([file]) => eventsCollected(cfg) || file !== EVENTS_RULE_FILE)
+      .filter(([file]) => journalCollected(cfg) || file !== JOURNAL_RULE_FILE)
       .map(([file, text]): [string, string] => [file, linkRunbooks(text, cfg.prometheus.runbookBaseUrl, `rules/logs/${file}`)]),
     ...(cfg.logCollector.enabled ? { logCollector: collectorPeer(cfg) } : {}),
     ...(cfg.logCollector.sharedFrom !== undefined
@@ -206,6 +207,7 @@ export function logCollectorArgs(cfg: StackConfig, served: Readonly<Record<strin
       : {}),
     // The Nodes' events are in the default namespace: read by the stack that watches the cluster (the nodes).
     ...(cfg.logCollector.events ? { events: true, ...(cfg.watch.cluster ? { eventsAlsoIn: [NODE_EVENTS_NAMESPACE] } : {}) } : {}),
+    ...(cfg.logCollector.journal ? { journal: true } : {}),
     ...(monitorsRun(cfg)
       ? {
           monitors: {

@@ -45,6 +45,19 @@ export function eventsCollected(cfg: StackConfig): boolean {
   return cfg.loki.enabled && cfg.logCollector.events && (cfg.logCollector.enabled || cfg.logCollector.sharedFrom !== undefined);
 }
 
+/** The Logs dashboard's row of the nodes' journal (logCollector.journal). */
+const JOURNAL_LOGS_ROW = "Node journal";
+/** The shipped LogQL rules on the nodes' journal (rules/logs/). */
+export const JOURNAL_RULE_FILE = "node-journal.yml";
+
+/**
+ * Whether the stack's Loki receives the nodes' journal: logCollector.journal, from its own collector only (a serving
+ * collector sends the node's journal to its own stack's Loki, never to a served stack's).
+ */
+export function journalCollected(cfg: StackConfig): boolean {
+  return cfg.loki.enabled && cfg.logCollector.enabled && cfg.logCollector.journal;
+}
+
 /** The row of the Applications dashboard made of the span metrics (dashboards/applications/app-overview.json). */
 const TRACES_ROW = "Traces: requests, errors and duration by span";
 /** The row of Stack health on the OTLP endpoint and Jaeger (dashboards/monitoring/stack-health.json). */
@@ -85,6 +98,7 @@ const CONTENT_FED_BY: ReadonlyArray<{
       { dashboard: "workloads", row: EVENTS_ROW },
     ],
   },
+  { runs: journalCollected, dashboards: [], ruleFiles: [], rows: [{ dashboard: "logs", row: JOURNAL_LOGS_ROW }] },
   { runs: (cfg) => cfg.backup.enabled, dashboards: [], ruleFiles: ["backup.yml"] },
   { runs: (cfg) => cfg.nodeExporter.enabled, dashboards: ["nodes"], ruleFiles: ["nodes.yml"] },
   { runs: (cfg) => cfg.watch.cluster, dashboards: [], ruleFiles: [], alerts: [...CLUSTER_ALERTS] },

@@ -83,7 +83,13 @@ export const COMPONENT_SECTIONS = {
   alertmanager: alertmanagerSection,
   grafana: grafanaSection,
   loki: lokiSection,
-  logCollector: logCollectorSection,
+  // The node's journal follows `watch.cluster` unless the stack says.
+  logCollector: reading(
+    logCollectorSection,
+    ["watch"],
+    (logCollector, given, { resolved: { watch } }: ReadsWatch) => ({ ...logCollector, journal: given?.journal ?? watch.cluster }),
+    (logCollector) => logCollector,
+  ),
   // On by the apps unless the stack says: `enabled` given, or an app that sends OTLP.
   tracing: reading(
     tracingSection,

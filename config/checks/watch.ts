@@ -1,4 +1,4 @@
-/** What the stack watches against the agents it runs: node-exporter belongs to the stack that watches the cluster. */
+/** What the stack watches against the agents it runs: node-exporter and the nodes' journal belong to the stack that watches the cluster. */
 import { CheckInput } from "./check";
 
 /**
@@ -14,6 +14,23 @@ export function watchChecks({ raw, resolved, key, problems }: CheckInput): void 
         `(watch.cluster is false${raw.watch?.cluster === undefined ? `, the ${resolved.profile} default` : ""}): ` +
         `set watch.cluster: true in the one stack that owns the nodes' alerts, or leave nodeExporter.enabled out (got true)`,
       involves: [key("watch.cluster")],
+    });
+  }
+  // The node's journal, as node-exporter: the cluster's, shipped by one stack (two would store it twice).
+  if (raw.logCollector?.journal === true && !resolved.watch.cluster) {
+    problems.push({
+      key: key("logCollector.journal"),
+      message:
+        `the nodes' journal is the cluster's, shipped by one stack per cluster, and this stack does not watch the cluster ` +
+        `(watch.cluster is false${raw.watch?.cluster === undefined ? `, the ${resolved.profile} default` : ""}): ` +
+        `set watch.cluster: true in the one stack that ships it, or leave logCollector.journal out (got true)`,
+      involves: [key("watch.cluster")],
+    });
+  } else if (raw.logCollector?.journal === true && !resolved.logCollector.enabled) {
+    problems.push({
+      key: key("logCollector.journal"),
+      message: "is true, but this stack runs no collector (logCollector.enabled is false): only a running collector reads the journal",
+      involves: [key("logCollector.enabled")],
     });
   }
 }

@@ -12,6 +12,7 @@ import { ManagedProcess } from "../processes/children";
 import { waitFor } from "../processes/supervision";
 import { isReady } from "./http";
 import { LocalOtlp, OTLP_RECEIVER_BLOCK, localOtlpBlocks } from "./tracing";
+import { localJournal } from "./journal";
 
 /** Moves every absolute path under Loki's data and rules directories to `root`. */
 export function localLokiConfig(text: string, root: string, ports: { http: number; grpc: number }): Record<string, unknown> {
@@ -60,7 +61,8 @@ function localEvents(text: string, kubeconfig: string | undefined): string {
  * OTLP endpoint for apps (the blocks from `otelcol.receiver.otlp` to the end) is made local as
  * localOtlpBlocks says when `otlp` says where it listens and sends; without, the pod-log runs
  * leave it out (it listens on fixed ports, and its pod lookup needs a cluster's API). The Kubernetes
- * events read the API server of `kubeconfig`, or are left out without one (localEvents).
+ * events read the API server of `kubeconfig`, or are left out without one (localEvents); the node's journal the
+ * journal files of the directory `journal`, or is left out without one (localJournal).
  */
 export function localAlloyConfig(
   text: string,
@@ -69,9 +71,10 @@ export function localAlloyConfig(
   pushUrl: string,
   otlp?: LocalOtlp,
   kubeconfig?: string,
+  journal?: string,
 ): string {
   const at = text.indexOf(OTLP_RECEIVER_BLOCK);
-  const podLogsOnly = localEvents(at >= 0 ? text.slice(0, at) : text, kubeconfig);
+  const podLogsOnly = localJournal(localEvents(at >= 0 ? text.slice(0, at) : text, kubeconfig), journal);
   const discovery = /^discovery\.kubernetes "pods" \{\n[\s\S]*?\n\}\n/m;
   if (!discovery.test(podLogsOnly)) throw new Error('config.alloy has no discovery.kubernetes "pods" block');
   const renderedPush = /^\t\turl\s+= "([^"]+)"$/m.exec(podLogsOnly)?.[1];
@@ -104,10 +107,13 @@ export async function lokiReady(loki: ManagedProcess, url: string, timeoutMs = 9
 export function localAlloyArgs(
   rendered: string,
   dir: string,
-  local: { targetsFile: string; podLogs: string; pushUrl: string; port: number; otlp?: LocalOtlp; kubeconfig?: string },
+  local: { targetsFile: string; podLogs: string; pushUrl: string; port: number; otlp?: LocalOtlp; kubeconfig?: string; journal?: string },
 ): string[] {
   const file = path.join(dir, "config.alloy");
-  fs.writeFileSync(file, localAlloyConfig(rendered, local.targetsFile, local.podLogs, local.pushUrl, local.otlp, local.kubeconfig));
+  fs.writeFileSync(
+    file,
+    localAlloyConfig(rendered, local.targetsFile, local.podLogs, local.pushUrl, local.otlp, local.kubeconfig, local.journal),
+  );
   return alloyRunArgs(file, local.port, path.join(dir, "alloy-data"));
 }
 

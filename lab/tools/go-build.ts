@@ -34,15 +34,16 @@ export const COMPILE_FLAGS = "all=-dwarf=false";
 /**
  * Go's environment for the builds: the pinned go.sum is the only source of truth. GOGC=400
  * (unless set) lets the compiler collect its garbage a quarter as often: less CPU for a little
- * more memory (see COMPILE_FLAGS), the same binaries.
+ * more memory (see COMPILE_FLAGS), the same binaries. Cgo is off but for a tool that says
+ * otherwise (Tool.cgo).
  */
-export function goEnv(): NodeJS.ProcessEnv {
+export function goEnv(tool?: Tool): NodeJS.ProcessEnv {
   return {
     GOGC: "400",
     ...process.env,
     GOFLAGS: "-mod=readonly -trimpath",
     GOTOOLCHAIN: "local",
-    CGO_ENABLED: "0",
+    CGO_ENABLED: tool?.cgo ? "1" : "0",
     // --plan downloads nothing: a module that is not in Go's module cache makes its tool a cold build.
     ...(offlineGo ? { GOPROXY: "off" } : {}),
   };
@@ -94,9 +95,25 @@ export function staleness(tool: Tool, moduleVersion: string): string | undefined
   const built = new RegExp(`^\\s*(?:mod|dep)\\s+${escaped}\\s+(\\S+)`, "m").exec(info.stdout);
   if (!built) return `built from another module than ${tool.upstream}`;
   if (built[1] !== moduleVersion) return `built from ${built[1]}, pinned ${moduleVersion}`;
+  const settings = buildSettingsStaleness(tool, info.stdout);
+  if (settings) return settings;
   if (tool.versionArgs && !reportsRelease(versionOutput(tool), tool.release)) {
     return `reports another version than ${tool.release}`;
   }
+  return undefined;
+}
+
+/**
+ * Why a binary's build settings (`go version -m`'s `build` lines) are not the table's, or undefined: cgo on for a tool
+ * with Tool.cgo and off for every other, and the tags exactly Tool.tags. A binary built before a tag or cgo was added
+ * to its row is stale, though its module is the pinned one.
+ */
+export function buildSettingsStaleness(tool: Tool, buildInfo: string): string | undefined {
+  const setting = (key: string) => new RegExp(`^\\s*build\\s+${key}=(\\S*)$`, "m").exec(buildInfo)?.[1] ?? "";
+  const cgo = tool.cgo ? "1" : "0";
+  if (setting("CGO_ENABLED") !== cgo) return `built with CGO_ENABLED=${setting("CGO_ENABLED") || "unknown"}, pinned ${cgo}`;
+  const tags = (tool.tags ?? []).join(",");
+  if (setting("-tags") !== tags) return `built with tags "${setting("-tags")}", pinned "${tags}"`;
   return undefined;
 }
 
@@ -180,7 +197,7 @@ interface GoRun {
 async function runGo(tool: Tool, work: string | undefined, args: string[], env: NodeJS.ProcessEnv = {}): Promise<GoRun> {
   const child = spawn("bash", ["-c", 'go "$@"; status=$?; times >&2; exit $status', "bash", ...args], {
     cwd: path.join(TOOLS_DIR, tool.module),
-    env: { ...goEnv(), GOWORK: work ?? "off", ...env },
+    env: { ...goEnv(tool), GOWORK: work ?? "off", ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
@@ -233,6 +250,7 @@ async function build({ tool, work }: Prepared): Promise<number> {
   const tmp = `${out}.partial`;
   const started = Date.now();
   console.log(`  building ${tool.binary} (${tool.release}) ...`);
+  requireHeaders(tool);
   const result = await runGo(tool, work, ["build", ...buildFlagsOf(tool), "-o", tmp, tool.pkg]);
   if (result.status !== 0) {
     fs.rmSync(tmp, { force: true });
@@ -243,6 +261,24 @@ async function build({ tool, work }: Prepared): Promise<number> {
   const cpu = result.cpuSeconds;
   console.log(`  built ${tool.binary} in ${((Date.now() - started) / 1000).toFixed(0)} s (${cpu.toFixed(0)} CPU-seconds)`);
   return cpu;
+}
+
+/**
+ * A cgo tool's C headers (Tool.cgo), asked of the C compiler Go would use (`$CC`, else cc): a missing one is a
+ * ToolError naming the Debian package to install, before Go starts compiling.
+ */
+export function requireHeaders(tool: Tool): void {
+  for (const { header, debianPackage } of tool.cgo?.headers ?? []) {
+    const cc = process.env.CC || "cc";
+    const result = spawnSync(cc, ["-E", "-x", "c", "-o", "/dev/null", "-"], { input: `#include <${header}>\n`, encoding: "utf8" });
+    if (result.error || result.status !== 0) {
+      const why = result.error ? `${cc}: ${result.error.message}` : result.stderr.trim().split("\n")[0];
+      throw new ToolError(
+        `${tool.binary} is built with cgo and needs <${header}> (${why}): install a C compiler and ${debianPackage} ` +
+          `(apt-get install gcc ${debianPackage}), then run \`npm run tools -- ${tool.binary}\` again.`,
+      );
+    }
+  }
 }
 
 /** How many modules download at once: one connection to the module proxy gives a fraction of its bandwidth. */

@@ -42,6 +42,12 @@ export interface Tool {
   /** Go build tags upstream's release build sets (e.g. `netgo`). */
   tags?: string[];
   /**
+   * Built with cgo (CGO_ENABLED=1), as upstream's release build is, where a component the stack uses exists only so
+   * (Alloy's `loki.source.journal`): the C headers the build includes, each with the Debian package that installs it.
+   * Every other tool builds with cgo off.
+   */
+  cgo?: { headers: Array<{ header: string; debianPackage: string }> };
+  /**
    * The container image this binary stands for in the tests: its `--version` must report
    * that image's tag (`npm run tools` refuses it otherwise), so the tests check what the stack deploys.
    */

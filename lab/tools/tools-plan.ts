@@ -26,7 +26,7 @@ async function toCompile(items: Prepared[], all: boolean): Promise<Set<string> |
   const result = await runCommand(
     "go",
     ["build", "-n", ...(all ? ["-a"] : []), ...buildFlagsOf(tool), "-o", `${os.tmpdir()}${path.sep}`, ...items.map((i) => i.tool.pkg)],
-    { cwd: path.join(TOOLS_DIR, tool.module), env: { ...goEnv(), GOWORK: work ?? "off" } },
+    { cwd: path.join(TOOLS_DIR, tool.module), env: { ...goEnv(tool), GOWORK: work ?? "off" } },
   );
   if (result.status !== 0) return undefined;
   // -n prints the commands on stderr: one compile per package that Go's build cache does not hold.

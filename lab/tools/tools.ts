@@ -224,7 +224,11 @@ export const STACK_TOOLS: Tool[] = [
       "-X github.com/grafana/alloy/internal/build.Branch=HEAD",
       `-X github.com/grafana/alloy/internal/build.Revision=${imageRelease("alloy")}`,
     ],
-    tags: ["netgo", "gore2regex"],
+    // Upstream's image is built with cgo and `promtail_journal_enabled` (its Dockerfile); without them
+    // `loki.source.journal`, which reads the node's journal (logCollector.journal), is a stub that reads nothing.
+    // The build needs libsystemd's headers only: the component opens libsystemd at run time (dlopen).
+    tags: ["netgo", "gore2regex", "promtail_journal_enabled"],
+    cgo: { headers: [{ header: "systemd/sd-journal.h", debianPackage: "libsystemd-dev" }] },
     versionArgs: ["--version"],
     image: "alloy",
   },

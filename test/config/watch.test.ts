@@ -22,6 +22,14 @@ describe("watch: defaults by profile", () => {
     expect(parse("production", { nodeExporter: { enabled: false } }, WATCHED).config.nodeExporter.enabled).toBe(false);
     expect(parse("staging", { watch: { cluster: true }, nodeExporter: { enabled: true } }).config.nodeExporter.enabled).toBe(true);
   });
+
+  test("logCollector.journal follows watch.cluster unless given", () => {
+    expect(parse("staging", {}).config.logCollector.journal).toBe(false);
+    expect(parse("production", {}, WATCHED).config.logCollector.journal).toBe(true);
+    expect(parse("staging", { watch: { cluster: true } }).config.logCollector.journal).toBe(true);
+    expect(parse("production", { watch: { cluster: false } }, WATCHED).config.logCollector.journal).toBe(false);
+    expect(parse("production", { logCollector: { journal: false } }, WATCHED).config.logCollector.journal).toBe(false);
+  });
 });
 
 describe("watch: the namespaces watched", () => {
@@ -74,6 +82,19 @@ describe("watch: refused", () => {
     expect(problems("production", { watch: { cluster: false }, nodeExporter: { enabled: true } }, WATCHED)).toEqual([
       "monitoring:nodeExporter.enabled: node-exporter is the cluster's, watched by one stack per cluster, and this stack does not watch the cluster " +
         "(watch.cluster is false): set watch.cluster: true in the one stack that owns the nodes' alerts, or leave nodeExporter.enabled out (got true)",
+    ]);
+  });
+
+  test("the nodes' journal turned on in a stack that does not watch the cluster, or without a collector, naming both keys", () => {
+    expect(problems("staging", { logCollector: { journal: true } })).toEqual([
+      "monitoring:logCollector.journal: the nodes' journal is the cluster's, shipped by one stack per cluster, and this stack does not watch the cluster " +
+        "(watch.cluster is false, the staging default): set watch.cluster: true in the one stack that ships it, or leave logCollector.journal out (got true)",
+    ]);
+    expect(problems("production", { logCollector: { enabled: false, journal: true } }, WATCHED)).toEqual([
+      "monitoring:logCollector.journal: is true, but this stack runs no collector (logCollector.enabled is false): only a running collector reads the journal",
+    ]);
+    expect(problems("production", { logCollector: { journal: "yes" } }, WATCHED)).toEqual([
+      'monitoring:logCollector.journal: must be true or false (got "yes")',
     ]);
   });
 });

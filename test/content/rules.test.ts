@@ -14,6 +14,8 @@ import { ImageName, imageVersion } from "../../components/images";
 import { CATALOG_DIR, loadCatalog } from "../../cli/catalog";
 import { promqlMetricNames, promqlProblem } from "../../cli/promql";
 import { logqlRuleProblems } from "../../cli/logql-rules";
+import { EVENTS_JOB } from "../../components/log-collector/events";
+import { JOURNAL_JOB } from "../../components/log-collector/journal";
 import {
   AlertRule,
   RULES_DIR,
@@ -304,19 +306,21 @@ describe("metric catalogue", () => {
 
 describe("the LogQL alerting rules (rules/logs/, Loki's ruler)", () => {
   test("there are some, and none is named like a Prometheus alert", () => {
-    expect(logAlerts.map((a) => a.alert).sort()).toEqual(["KubeNodeSystemOom", "KubePodBackOff"]);
+    expect(logAlerts.map((a) => a.alert).sort()).toEqual(["KubeNodeSystemOom", "KubePodBackOff", "NodeServiceRestartLoop"]);
     const prometheus = new Set([...alerts, ...generated].map((a) => a.alert));
     expect(logAlerts.filter((a) => prometheus.has(a.alert))).toEqual([]);
   });
 
-  test("each is a LogQL metric query that Grafana's grammar parses, on the events stream the collector writes", () => {
+  test("each is a LogQL metric query that Grafana's grammar parses, on the stream the collector writes for its file (events, the nodes' journal)", () => {
     for (const file of fs.readdirSync(LOG_RULES_DIR).filter((f) => f.endsWith(".yml"))) {
       expect({ file, problems: logqlRuleProblems(fs.readFileSync(path.join(LOG_RULES_DIR, file), "utf8")) }).toEqual({
         file,
         problems: [],
       });
     }
-    for (const a of logAlerts) expect(a.expr).toContain('job="kubernetes-events"');
+    const jobOf: Record<string, string> = { "events.yml": EVENTS_JOB, "node-journal.yml": JOURNAL_JOB };
+    for (const a of logAlerts)
+      expect({ alert: a.alert, job: a.expr.includes(`job="${jobOf[path.basename(a.file)]}"`) }).toEqual({ alert: a.alert, job: true });
   });
 
   test("each has a PascalCase name, a routed severity, a summary, a description and its runbook section", () => {

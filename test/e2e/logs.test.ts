@@ -21,6 +21,7 @@ import * as YAML from "yaml";
 import type { Rendered } from "../../cli/render";
 import { runBinary, stackBinary } from "../../lab/local/binaries";
 import { DiscoveredPod, localAlloyConfig, localLokiConfig, podDiscoveryTargets, writePodLogs } from "../../lab/local/logs";
+import { JOURNAL_JOB } from "../../components/log-collector/journal";
 import { LOOPBACK, freePorts } from "../../lab/ports";
 import { waitFor } from "../../lab/processes/supervision";
 import { httpGet } from "../../lab/local/http";
@@ -102,6 +103,8 @@ function resolveVariables(expr: string): string {
       .replace(/\$pod/g, ".+")
       // The Kubernetes events' filters at "All".
       .replace(/\$(kind|object|reason|type)\b/g, ".*")
+      // The nodes' journal's filters at "All".
+      .replace(/\$(journal_node|journal_unit|priority)\b/g, ".*")
       .replace(/\$__auto/g, "5m")
       .replace(/\$__range/g, "15m")
   );
@@ -267,6 +270,17 @@ describe("logs end to end: the deployed Loki and Alloy with the rendered configs
             { kind: "Node", name: NODE, reason: "SystemOOM" },
             `name=${NODE} kind=Node reason=SystemOOM type=Warning count=1 msg="System OOM encountered, victim process: worker, pid: 42" `,
           ),
+          // The nodes' journal's panels read what the collector's journal source ships (test/e2e/node-logs.test.ts runs
+          // its pipeline on a journal file): a k3s error line, labelled as it labels them.
+          {
+            stream: { job: JOURNAL_JOB, node: NODE, unit: "k3s.service", priority: "error" },
+            values: [
+              [
+                `${Date.now()}000000`,
+                'E1125 pod_workers.go:1301] "Error syncing pod" pod="shop/payment-api-0" err="context deadline exceeded"',
+              ],
+            ],
+          },
         ],
       }),
     );

@@ -14,6 +14,8 @@ import { npmVersion, pinnedNpmVersion, reportsRelease } from "../../lab/tools/to
 import { GO_TOOLS, ROOT, TIERS, TIER_TOOLS, TOOLS, TOOLS_DIR, goModRequire, toolsOfTier } from "../../lab/tools/tools";
 import { wheelPin } from "../../lab/tools/wheel-pin";
 import { UNAVAILABLE } from "../../lab/tools/unavailable-tools";
+import { buildSettingsStaleness, requireHeaders } from "../../lab/tools/go-build";
+import type { Tool } from "../../lab/tools/tool";
 
 describe("the tool set", () => {
   test.each(TOOLS.filter((t) => t.npmPackage).map((t) => [t.binary, t] as const))(
@@ -292,5 +294,42 @@ describe("a missing binary", () => {
     expect(howToBuild(tool("traefik"))).toBe(
       `run \`npm run tools -- traefik\` (it installs traefik ${tool("traefik").release} alone, from tools/traefik/requirements.txt)`,
     );
+  });
+});
+
+describe("a build's settings are part of the pin", () => {
+  const alloy = TOOLS.find((t) => t.binary === "alloy") as Tool;
+  const info = (cgo: string, tags: string) =>
+    [
+      "alloy: go1.26.8",
+      "\tpath\tgithub.com/monitoring-stack/tools/alloy",
+      `\tdep\tgithub.com/grafana/alloy\t${goModRequire("alloy", "github.com/grafana/alloy")}`,
+      `\tbuild\t-tags=${tags}`,
+      `\tbuild\tCGO_ENABLED=${cgo}`,
+    ].join("\n");
+
+  test("Alloy is built with cgo and the journal's tag, as upstream's image: a build without either is stale", () => {
+    expect(alloy.tags).toEqual(["netgo", "gore2regex", "promtail_journal_enabled"]);
+    expect(alloy.cgo).toEqual({ headers: [{ header: "systemd/sd-journal.h", debianPackage: "libsystemd-dev" }] });
+    expect(buildSettingsStaleness(alloy, info("1", "netgo,gore2regex,promtail_journal_enabled"))).toBeUndefined();
+    expect(buildSettingsStaleness(alloy, info("0", "netgo,gore2regex,promtail_journal_enabled"))).toBe(
+      "built with CGO_ENABLED=0, pinned 1",
+    );
+    expect(buildSettingsStaleness(alloy, info("1", "netgo,gore2regex"))).toBe(
+      'built with tags "netgo,gore2regex", pinned "netgo,gore2regex,promtail_journal_enabled"',
+    );
+    // Every other tool: cgo off, its own tags (Prometheus none: no -tags line).
+    const prometheus = TOOLS.find((t) => t.binary === "prometheus") as Tool;
+    const plain = (cgo: string) => `prometheus: go1.26.8\n\tbuild\t-trimpath=true\n\tbuild\tCGO_ENABLED=${cgo}`;
+    expect(buildSettingsStaleness(prometheus, plain("0"))).toBeUndefined();
+    expect(buildSettingsStaleness(prometheus, plain("1"))).toBe("built with CGO_ENABLED=1, pinned 0");
+  });
+
+  test("a cgo tool whose headers the C compiler cannot find is refused before the build, naming the package", () => {
+    const missing: Tool = { ...alloy, cgo: { headers: [{ header: "no/such-header.h", debianPackage: "libnosuch-dev" }] } };
+    expect(() => requireHeaders(missing)).toThrow(
+      /alloy is built with cgo and needs <no\/such-header\.h> \(.*\): install a C compiler and libnosuch-dev \(apt-get install gcc libnosuch-dev\)/,
+    );
+    expect(() => requireHeaders(alloy)).not.toThrow();
   });
 });

@@ -1,0 +1,78 @@
+/**
+ * A node's journal for the tests that run the real Alloy on it: journal files written by systemd's own tool
+ * (systemd-journal-remote, from the journal's export format), and the rendered journal source made to read them.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+
+/** One journal entry: its fields as journald records them (MESSAGE, PRIORITY, _SYSTEMD_UNIT, _TRANSPORT, _PID, UNIT …). */
+export interface JournalEntry {
+  at: Date;
+  fields: Readonly<Record<string, string>>;
+}
+
+/** Where Debian and Ubuntu install systemd-journal-remote (it is not on PATH: a daemon's binary). */
+const JOURNAL_REMOTE = ["/lib/systemd/systemd-journal-remote", "/usr/lib/systemd/systemd-journal-remote"];
+
+/** systemd-journal-remote, or an error naming the package that installs it. */
+export function journalRemoteBinary(): string {
+  const found = JOURNAL_REMOTE.find((f) => fs.existsSync(f));
+  if (!found) throw new Error(`systemd-journal-remote is missing (${JOURNAL_REMOTE.join(" or ")}): apt-get install systemd-journal-remote`);
+  return found;
+}
+
+/**
+ * The entries in the journal's export format (systemd's "Journal Export Format"): each field a `NAME=value` line, an
+ * entry ended by an empty line; the time of each its __REALTIME_TIMESTAMP (µs), one boot, one machine.
+ */
+export function exportFormat(entries: readonly JournalEntry[], machine: { bootId: string; machineId: string; hostname: string }): string {
+  return entries
+    .map((e, i) => {
+      const fields: Record<string, string> = {
+        __REALTIME_TIMESTAMP: String(e.at.getTime() * 1000),
+        __MONOTONIC_TIMESTAMP: String((i + 1) * 1_000_000),
+        _BOOT_ID: machine.bootId,
+        _MACHINE_ID: machine.machineId,
+        _HOSTNAME: machine.hostname,
+        ...e.fields,
+      };
+      for (const [k, v] of Object.entries(fields)) if (v.includes("\n")) throw new Error(`${k}: a multi-line value needs the binary form`);
+      return `${Object.entries(fields)
+        .map(([k, v]) => `${k}=${v}`)
+        .join("\n")}\n\n`;
+    })
+    .join("");
+}
+
+/** Writes `entries` to `<dir>/<name>.journal` with systemd-journal-remote (export format on its stdin); returns the file. */
+export function writeJournal(
+  dir: string,
+  name: string,
+  entries: readonly JournalEntry[],
+  machine: { bootId: string; machineId: string; hostname: string },
+): string {
+  const file = path.join(dir, `${name}.journal`);
+  const result = spawnSync(journalRemoteBinary(), ["-o", file, "-"], { input: exportFormat(entries, machine), encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`systemd-journal-remote failed (${result.status}): ${result.stderr}`);
+  return file;
+}
+
+/** The journal's blocks of config.alloy (components/log-collector/journal.ts): its rules and its source. */
+const JOURNAL_RULES = /^loki\.relabel "journal" \{\n[\s\S]*?\n\}\n\n/m;
+const JOURNAL_SOURCE = /^loki\.source\.journal "node" \{\n/m;
+const JOURNAL_SOURCE_BLOCK = /^loki\.source\.journal "node" \{\n[\s\S]*?\n\}\n\n/m;
+
+/**
+ * The rendered journal source, which reads the host's journal, reading `dir` instead; without a directory the journal
+ * blocks are left out, so that a test of the pod logs never ships the journal of the machine it runs on.
+ */
+export function localJournal(text: string, dir: string | undefined): string {
+  if (!JOURNAL_SOURCE.test(text)) {
+    if (dir !== undefined) throw new Error('config.alloy has no loki.source.journal "node" block');
+    return text;
+  }
+  if (dir === undefined) return text.replace(JOURNAL_SOURCE_BLOCK, "").replace(JOURNAL_RULES, "");
+  if (/^loki\.source\.journal "node" \{\n(?:\t.*\n|\n)*?\tpath\s/m.test(text)) throw new Error("the journal source already names a path");
+  return text.replace(JOURNAL_SOURCE, (head) => `${head}\tpath = ${JSON.stringify(dir)}\n`);
+}
