@@ -283,13 +283,19 @@ export interface BenchArgs {
   live: boolean;
   /** Short phases and the live lab's fast intervals: checks the harness, its figures size nothing. */
   quick: boolean;
+  /**
+   * CI's short form: --quick with one render each, without `npm run test:quick` (CI runs it
+   * already), every phase run and timed, no target held: it fails only when a phase fails.
+   */
+  smoke: boolean;
   compareRules?: string;
 }
 
-export const USAGE = "usage: npm run bench [-- --quick] [--compare-rules <dir>] [--runs <n>] [--json <file>] [--no-collectors] [--no-live]";
+export const USAGE =
+  "usage: npm run bench [-- --quick | --smoke] [--compare-rules <dir>] [--runs <n>] [--json <file>] [--no-collectors] [--no-live]";
 
 export function parseBenchArgs(argv: string[]): BenchArgs {
-  const args: BenchArgs = { runs: 3, collectors: true, live: true, quick: false };
+  const args: BenchArgs = { runs: 3, collectors: true, live: true, quick: false, smoke: false };
   const value = (i: number, flag: string) => {
     const v = argv[i];
     if (v === undefined || v.startsWith("--")) throw new Error(`${flag} needs a value; ${USAGE}`);
@@ -303,7 +309,11 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     else if (a === "--no-collectors") args.collectors = false;
     else if (a === "--no-live") args.live = false;
     else if (a === "--quick") args.quick = true;
-    else throw new Error(`unknown argument "${a}"; ${USAGE}`);
+    else if (a === "--smoke") {
+      args.smoke = true;
+      args.quick = true;
+      if (!argv.includes("--runs")) args.runs = 1;
+    } else throw new Error(`unknown argument "${a}"; ${USAGE}`);
   }
   if (!Number.isInteger(args.runs) || args.runs < 1) throw new Error(`--runs takes a whole number of at least 1, got ${args.runs}`);
   if (args.compareRules && !args.live) throw new Error("--compare-rules runs a second Prometheus on the live workload: drop --no-live");

@@ -31,6 +31,15 @@ import { metricValues, sum } from "../local/text-format";
 import type { Rendered } from "../../cli/render";
 import { renderStack } from "../../cli/render-stack";
 import { alertFor, alertLatencyBound, countRules, RuleSet } from "./figures";
+import {
+  DashboardRun,
+  GRAFANA_DEFAULT_SCRAPE_INTERVAL_MS,
+  anchorDashboards,
+  anchorDashboardsDir,
+  renderedDashboards,
+  timeDashboard,
+} from "./dashboard-timing";
+import type { JsonObject } from "../../cli/dashboards/files";
 import { BENCH_STACK_SETS, benchDatabases } from "./deployed";
 import { Component, LivePhase, Measured, dirBytes, measurePhase } from "./sampling";
 import { BENCH_NODE, BenchPod, WorkloadShape, benchApps, benchPods, kubeStateMetricsText } from "./workload";
@@ -95,6 +104,13 @@ export interface LiveResult {
    */
   lokiFlush?: { receivedBytes: number; chunkBytes: number };
   compareRules?: RuleSet;
+  /**
+   * Every panel query of our dashboards (and, with --compare-rules, of kube-prometheus' views
+   * against their Prometheus) timed at steady state and at the growth phase's 100 apps and 500 pods
+   * (lab/bench/dashboard-timing.ts); the anchor dashboards' folder they were read from.
+   */
+  dashboards: DashboardRun[];
+  anchorDashboards?: string;
   ourRules: { groups: number; alerts: number; records: number };
   blockDuration: string;
 }
@@ -123,6 +139,9 @@ class LiveBench {
   private kubeletCa = "";
   private linesPerSecond: number;
   private lineCounter = 0;
+  private readonly dashboardRuns: DashboardRun[] = [];
+  /** kube-prometheus' dashboards beside the compared rules, read before anything starts. */
+  private readonly anchors: { dir: string; dashboards: Map<string, JsonObject> } | undefined;
 
   constructor(
     private readonly plan: LivePlan,
@@ -130,6 +149,8 @@ class LiveBench {
     private readonly log: (m: string) => void,
   ) {
     this.linesPerSecond = plan.linesPerSecond;
+    const dir = compare ? anchorDashboardsDir(compare.dir) : undefined;
+    this.anchors = dir ? { dir, dashboards: anchorDashboards(dir) } : undefined;
   }
 
   diagnostics(): string {
@@ -187,6 +208,7 @@ class LiveBench {
     const ourRules = this.ruleCount();
     const phases: LivePhase[] = [];
     phases.push(await this.phase("steady", this.plan.steadySeconds));
+    await this.timeDashboards("steady");
 
     // The burst: pods replaced 5 times over the phase, 5× the log lines.
     this.linesPerSecond = this.plan.linesPerSecond * 5;
@@ -212,6 +234,7 @@ class LiveBench {
       await this.grow(change);
       phases.push(await this.phase(name, this.plan.growthSeconds));
     }
+    await this.timeDashboards("apps-100-pods-500");
     const delivered = await waitFor(
       "the AppDown notification",
       async () => this.sinkMessages.find((m) => m.at >= downAt && m.text.includes("AppDown") && m.text.includes(downApp)),
@@ -233,6 +256,8 @@ class LiveBench {
         boundSeconds: bound,
       },
       ...(this.compare ? { compareRules: this.compare } : {}),
+      dashboards: this.dashboardRuns,
+      ...(this.anchors ? { anchorDashboards: this.anchors.dir } : {}),
       ourRules,
       blockDuration: BENCH_BLOCK_DURATION,
     };
@@ -352,7 +377,7 @@ class LiveBench {
     if (!this.compare) return { ours };
     // The same scrapes with the other stack's rules, and no Alertmanager: their alerts are evaluated, not delivered.
     const theirs = path.join(this.stack.tmp, "prometheus-compare.yml");
-    const other: Record<string, unknown> = { ...config, rule_files: this.compare.files };
+    const other: Record<string, unknown> = { ...config, rule_files: this.compare.files, scrape_configs: anchorJobLabels(config) };
     delete other.alerting;
     fs.writeFileSync(theirs, YAML.stringify(other));
     return { ours, theirs };
@@ -431,6 +456,48 @@ class LiveBench {
     return chunkBytes > 0 ? { receivedBytes, chunkBytes } : undefined;
   }
 
+  /**
+   * Our rendered dashboards against our Prometheus and, when comparing, kube-prometheus' views against
+   * theirs: between two phases, so that the queries' CPU is counted in neither.
+   */
+  private async timeDashboards(phase: string): Promise<void> {
+    const began = Date.now();
+    const pod = this.pods.find((p) => p.owner.name === "app-1")?.pod;
+    const opts = { now: Date.now(), preferred: ["team-1", "app-1", ...(pod ? [pod] : []), BENCH_NODE], repeats: this.plan.quick ? 1 : 3 };
+    const ours = [];
+    for (const [name, dashboard] of renderedDashboards(this.rendered.files))
+      ours.push(
+        await timeDashboard({ url: this.stack.url("prometheus"), scrapeIntervalMs: this.scrapeIntervalMs() }, name, dashboard, opts),
+      );
+    const theirs = [];
+    if (this.anchors) {
+      const url = `http://${LOOPBACK}:${this.stack.ports.compare}`;
+      for (const [name, dashboard] of this.anchors.dashboards)
+        theirs.push(await timeDashboard({ url, scrapeIntervalMs: GRAFANA_DEFAULT_SCRAPE_INTERVAL_MS }, name, dashboard, opts));
+    }
+    this.dashboardRuns.push({
+      phase,
+      apps: this.shape.apps,
+      pods: this.shape.pods,
+      ours,
+      ...(this.anchors ? { theirs } : {}),
+    });
+    const total = (list: Array<{ seconds: number }>) => list.reduce((a, d) => a + d.seconds, 0).toFixed(2);
+    this.log(
+      `dashboards at ${phase}: ours ${ours.length} in ${total(ours)} s of queries${this.anchors ? `, kube-prometheus' ${theirs.length} in ${total(theirs)} s` : ""} (${((Date.now() - began) / 1000).toFixed(0)} s)`,
+    );
+  }
+
+  /** The scrape interval our rendered Grafana gives its Prometheus data source (jsonData.timeInterval), in ms. */
+  private scrapeIntervalMs(): number {
+    const doc = YAML.parse(this.rendered.files.get("grafana/datasources.yaml") ?? "") as {
+      datasources?: Array<{ type?: string; jsonData?: { timeInterval?: string } }>;
+    } | null;
+    const setting = doc?.datasources?.find((d) => d.type === "prometheus")?.jsonData?.timeInterval;
+    const seconds = setting ? durationSeconds(setting) : undefined;
+    return seconds === undefined ? GRAFANA_DEFAULT_SCRAPE_INTERVAL_MS : seconds * 1000;
+  }
+
   private async phase(name: string, seconds: number): Promise<LivePhase> {
     this.log(
       `phase ${name}: ${seconds} s (${this.shape.apps} apps, ${this.shape.pods} pods, ${this.linesPerSecond} lines/s per container)`,
@@ -447,6 +514,30 @@ class LiveBench {
         .map(([, t]) => t),
     );
   }
+}
+
+/**
+ * The compared stack's scrapes carry the labels its rules and dashboards select on: kube-prometheus
+ * scrapes cAdvisor as job "kubelet" with a `metrics_path` label of /metrics/cadvisor, and the kubelet's
+ * own metrics with /metrics; our render's jobs are "cadvisor" and "kubelet". Without them, their
+ * cAdvisor rules and panels would read nothing and cost nothing. Every other job keeps its name
+ * (kube-state-metrics, node-exporter: the same in both).
+ */
+export function anchorJobLabels(config: object): unknown[] {
+  const { scrape_configs: list } = config as { scrape_configs?: unknown };
+  const jobs = Array.isArray(list) ? (list as Array<Record<string, unknown>>) : [];
+  const added: Record<string, Array<Record<string, string>>> = {
+    cadvisor: [
+      { target_label: "job", replacement: "kubelet" },
+      { target_label: "metrics_path", replacement: "/metrics/cadvisor" },
+    ],
+    kubelet: [{ target_label: "metrics_path", replacement: "/metrics" }],
+  };
+  return jobs.map((job) => {
+    const extra = added[String(job.job_name)];
+    if (!extra) return job;
+    return { ...job, relabel_configs: [...((job.relabel_configs as unknown[] | undefined) ?? []), ...extra] };
+  });
 }
 
 interface Route {
