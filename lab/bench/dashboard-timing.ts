@@ -23,6 +23,7 @@ import {
   panelQueries,
   parseVariableQuery,
   interpolate,
+  isPrometheus,
   targetRequests,
   variableOptions,
 } from "./panel-queries";
@@ -84,6 +85,8 @@ export interface DashboardTiming {
   /** Panels whose every query returned no series (on the bench's workload). */
   emptyPanels: number;
   errors: number;
+  /** What failed: a variable Prometheus did not resolve, a query it refused ("<panel>: <error>"). */
+  errorMessages?: string[];
   variables: Record<string, string>;
   slowPanels: PanelTiming[];
 }
@@ -94,18 +97,22 @@ interface PromAnswer {
   data?: { result?: unknown[]; stats?: { samples?: { totalQueryableSamples?: number } } } | string[];
 }
 
+/**
+ * One request to Prometheus: queries by POST with a form (Grafana's Prometheus data source's default
+ * method), label values by GET (the only method that endpoint takes).
+ */
 async function ask(
   base: string,
   path_: string,
   params: Record<string, string | string[]>,
 ): Promise<{ seconds: number; answer: PromAnswer }> {
-  const body = Object.entries(params)
+  const form = Object.entries(params)
     .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${encodeURIComponent(k)}=${encodeURIComponent(x)}`))
     .join("&");
+  const get = path_.startsWith("/api/v1/label/");
   const start = process.hrtime.bigint();
-  const reply = await httpRequest("POST", `${base}${path_}`, {
-    body,
-    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+  const reply = await httpRequest(get ? "GET" : "POST", get ? `${base}${path_}?${form}` : `${base}${path_}`, {
+    ...(get ? {} : { body: form, headers: { "Content-Type": "application/x-www-form-urlencoded" } }),
     timeoutMs: 120_000,
   });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
@@ -161,7 +168,8 @@ async function resolveVariables(
   const values = new Map<string, VariableValue>();
   for (const { variable, name } of templateVariables(dashboard)) {
     const type = asString(variable.type);
-    if (type === "datasource") continue;
+    // Data source variables name no value in a query; Loki's variables serve Loki's panels, which are not timed here.
+    if (type === "datasource" || (type === "query" && !isPrometheus(dashboard, variable.datasource))) continue;
     let options: string[];
     if (type === "query") {
       options = variableOptions(
@@ -196,9 +204,12 @@ export async function timeDashboard(
   opts: { now: number; preferred: readonly string[]; repeats: number },
 ): Promise<DashboardTiming> {
   const range = dashboardRange(dashboard.time, opts.now);
-  const variables = await resolveVariables(prometheus.url, dashboard, range, opts.preferred);
+  const messages: string[] = [];
+  const variables = await resolveVariables(prometheus.url, dashboard, range, opts.preferred).catch((err: unknown) => {
+    messages.push(`variables: ${err instanceof Error ? err.message : String(err)}`);
+    return new Map<string, VariableValue>();
+  });
   const panels: PanelTiming[] = [];
-  let errors = 0;
   for (const panel of panelQueries(dashboard)) {
     const timings: QueryTiming[] = [];
     for (const target of panel.targets) {
@@ -206,8 +217,9 @@ export async function timeDashboard(
       try {
         requests = targetRequests(panel, target, range, prometheus.scrapeIntervalMs, variables);
       } catch (err) {
-        errors++;
-        timings.push({ refId: target.refId, path: "", query: target.expr, seconds: 0, series: 0, error: String(err) });
+        const error = err instanceof Error ? err.message : String(err);
+        messages.push(`${panel.id} ${target.refId}: ${error}`);
+        timings.push({ refId: target.refId, path: "", query: target.expr, seconds: 0, series: 0, error });
         continue;
       }
       for (const r of requests) {
@@ -219,7 +231,7 @@ export async function timeDashboard(
           last = answer;
         }
         const stats = !last.data || Array.isArray(last.data) ? undefined : last.data.stats?.samples?.totalQueryableSamples;
-        if (last.status !== "success") errors++;
+        if (last.status !== "success") messages.push(`${panel.id} ${target.refId}: ${last.error ?? "failed"}`);
         timings.push({
           refId: target.refId,
           path: r.path,
@@ -251,7 +263,8 @@ export async function timeDashboard(
     seconds: panels.reduce((a, p) => a + p.seconds, 0),
     ...(slowest ? { slowest: { panel: slowest.panel, seconds: slowest.seconds } } : {}),
     emptyPanels: panels.filter((p) => p.series === 0).length,
-    errors,
+    errors: messages.length,
+    ...(messages.length ? { errorMessages: messages } : {}),
     variables: Object.fromEntries(shown),
     slowPanels: panels.filter((p) => p.detail),
   };

@@ -329,7 +329,7 @@ export interface PanelQueries {
 }
 
 /** Whether a data source reference means Prometheus: its type, or a datasource variable of type prometheus, or none (the dashboard's default). */
-function isPrometheus(dashboard: JsonObject, ref: unknown): boolean {
+export function isPrometheus(dashboard: JsonObject, ref: unknown): boolean {
   const variableType = (name: string) => {
     const v = templateVariables(dashboard).find((x) => x.name === name)?.variable;
     return v?.type === "datasource" ? asString(v.query) : undefined;

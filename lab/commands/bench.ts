@@ -396,6 +396,14 @@ export async function main(): Promise<void> {
       return { result, report, tables: liveTables(result, report) };
     });
     if (live) console.log(`\n${live.tables}\n`);
+    // A dashboard whose variable or query Prometheus refused fails the run as a phase of its own.
+    const refused = (live?.result.dashboards ?? []).flatMap((run) =>
+      [...run.ours, ...(run.theirs ?? [])].flatMap((d) => (d.errorMessages ?? []).map((m) => `${run.phase} ${d.dashboard}: ${m}`)),
+    );
+    if (refused.length > 0) {
+      phases.push({ name: "dashboards", seconds: 0, error: refused.join("\n") });
+      console.error(`phase dashboards: FAILED: ${refused.length} queries or variables refused:\n${refused.join("\n")}`);
+    }
   }
   const otlp = args.collectors ? await phase("traces and OTLP", () => measureOtlp(args.quick ? OTLP_QUICK_PLAN : OTLP_PLAN)) : undefined;
   if (otlp) console.log(`\n${otlpTable(otlp)}\n`);
