@@ -160,6 +160,33 @@ export function ratios(ours: Record<string, number | undefined>, theirs: Record<
 }
 
 // ---------------------------------------------------------------------------
+// Rule groups
+
+/**
+ * Each rule group's last evaluation time from a Prometheus /metrics text
+ * (`prometheus_rule_group_last_duration_seconds`), keyed `<rule file's name>;<group>` (the file's
+ * directory left out: it is the run's temporary one).
+ */
+export function ruleGroupDurations(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^prometheus_rule_group_last_duration_seconds\{([^}]*)\}\s+(\S+)/gm)) {
+    const group = /(?:^|,)rule_group="([^"]*)"/.exec(m[1])?.[1];
+    if (group === undefined) continue;
+    const [file, name] = group.includes(";")
+      ? [group.slice(0, group.lastIndexOf(";")), group.slice(group.lastIndexOf(";") + 1)]
+      : ["", group];
+    out[`${path.basename(file)};${name}`] = Number(m[2]);
+  }
+  return out;
+}
+
+/** The median of each key over samples (a key missing from a sample is left out of that sample). */
+export function medianByKey(samples: Array<Record<string, number>>): Record<string, number> {
+  const keys = new Set(samples.flatMap((s) => Object.keys(s)));
+  return Object.fromEntries([...keys].map((k) => [k, median(samples.flatMap((s) => (s[k] === undefined ? [] : [s[k]])))]));
+}
+
+// ---------------------------------------------------------------------------
 // Alert latency
 
 /** Seconds of a Prometheus/Alertmanager duration the stack rendered; anything else is a bug worth stopping on. */

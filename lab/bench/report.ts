@@ -311,6 +311,7 @@ export function liveTables(result: LiveResult, report: LiveReport): string {
       ),
     );
   }
+  out.push("", ruleGroupTable(result));
   for (const run of result.dashboards ?? []) out.push("", dashboardTables(run, result.anchorDashboards));
   return out.join("\n");
 }
@@ -367,4 +368,35 @@ export function dashboardTables(run: DashboardRun, anchorDir?: string): string {
       out.push(`  - ${ms(q.seconds)}, ${q.series} series, ${q.samples ?? "?"} samples (${q.path.replace("/api/v1/", "")}): \`${q.query}\``);
   }
   return out.join("\n");
+}
+
+/** Where one rule-evaluation cycle goes, steady and in the burst: the costliest groups of each Prometheus (median of each group's last evaluation). */
+export function ruleGroupTable(result: LiveResult, top = 8): string {
+  const steady = phase(result, "steady").prometheus;
+  const burst = phase(result, "burst").prometheus;
+  const rows: string[][] = [];
+  for (const [c, side] of [
+    ["prometheus", "ours"],
+    ["prometheus-compare", "kube-prometheus"],
+  ] as const) {
+    const inBurst = burst[c]?.ruleGroupSeconds;
+    if (!inBurst) continue;
+    const total = Object.values(inBurst).reduce((a, b) => a + b, 0);
+    for (const [group, seconds] of Object.entries(inBurst)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top))
+      rows.push([
+        side,
+        group,
+        secondsCell(steady[c]?.ruleGroupSeconds?.[group]),
+        secondsCell(seconds),
+        `${((100 * seconds) / (total || 1)).toFixed(0)} %`,
+      ]);
+  }
+  if (rows.length === 0) return "";
+  return [
+    `### Rule groups: the ${top} costliest in the burst (median of each group's last evaluation)`,
+    "",
+    markdownTable(["side", "file;group", "steady", "burst", "share of the burst's cycle"], rows),
+  ].join("\n");
 }

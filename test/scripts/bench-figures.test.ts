@@ -15,7 +15,9 @@ import {
   alertFor,
   alertLatencyBound,
   median,
+  medianByKey,
   parseBenchArgs,
+  ruleGroupDurations,
   phaseFigures,
   ratios,
   slope,
@@ -135,6 +137,22 @@ describe("two stacks side by side", () => {
       rss: 2.5,
       cpu: 0.5,
     });
+  });
+});
+
+describe("rule groups", () => {
+  test("each group's last evaluation from /metrics, keyed by its file's name and its name", () => {
+    const text = [
+      "# TYPE prometheus_rule_group_last_duration_seconds gauge",
+      'prometheus_rule_group_last_duration_seconds{rule_group="/tmp/run-1/rules/apps.yml;apps"} 0.004',
+      'prometheus_rule_group_last_duration_seconds{rule_group="/tmp/run-1/rules/stack.yml;stack"} 2.5e-3',
+      'prometheus_rule_group_last_evaluation_samples{rule_group="/tmp/run-1/rules/apps.yml;apps"} 99',
+    ].join("\n");
+    expect(ruleGroupDurations(text)).toEqual({ "apps.yml;apps": 0.004, "stack.yml;stack": 0.0025 });
+  });
+
+  test("the median of each group over the samples, a group missing from a sample left out of it", () => {
+    expect(medianByKey([{ a: 1, b: 10 }, { a: 3 }, { a: 2, b: 30 }])).toEqual({ a: 2, b: 20 });
   });
 });
 
@@ -307,6 +325,7 @@ describe("the report", () => {
       headSeries: series * k,
       seriesCreated: 0,
       ruleEvaluationSeconds: seconds * k,
+      ruleGroupSeconds: { "apps.yml;apps": seconds * k * 0.75, "stack.yml;stack": seconds * k * 0.25 },
       rules,
       ruleGroups: 3,
       compactions: 1,
@@ -412,6 +431,9 @@ describe("the report", () => {
     expect(tables).toMatch(/139 alerts, 95 recording rules/);
     expect(tables).toMatch(/\| rules \| 120 \| 234 \| 1\.95× \|/);
     expect(tables).toMatch(/AppDown delivered after 80\.0 s \(bound from the config: 140 s\)/);
+    // Where the burst's cycle goes, per group, for each Prometheus: the burst's phase is twice the steady one's here.
+    expect(tables).toMatch(/\| ours \| apps\.yml;apps \| 37\.5 ms \| 75\.0 ms \| 75 % \|/);
+    expect(tables).toMatch(/\| kube-prometheus \| stack\.yml;stack \| 100\.0 ms \| 200\.0 ms \| 25 % \|/);
   });
 
   test("dashboards: each view's dashboards summed, ours against kube-prometheus', and the panels over 500 ms with their queries", () => {
