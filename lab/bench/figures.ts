@@ -160,6 +160,30 @@ export function ratios(ours: Record<string, number | undefined>, theirs: Record<
 }
 
 // ---------------------------------------------------------------------------
+// The workload, checked after the warm-up
+
+/**
+ * What is wrong with a run whose workload is not measured: a Prometheus that discovered no target
+ * or scrapes none (file discovery that could not watch its files discovers nothing, silently, until
+ * a reload), and Loki that received no line. Empty when the workload is there.
+ */
+export function workloadProblems(
+  prometheus: Array<{ name: string; targets: Array<{ health: string }> }>,
+  lokiLinesReceived: number,
+): string[] {
+  const out: string[] = [];
+  for (const p of prometheus) {
+    const up = p.targets.filter((t) => t.health === "up").length;
+    if (up === 0)
+      out.push(
+        `${p.name}: ${p.targets.length} targets discovered, none up: the workload is not scraped (file discovery needs an inotify instance: fs.inotify.max_user_instances; its log says why)`,
+      );
+  }
+  if (lokiLinesReceived === 0) out.push("loki: no log line received: the collector does not ship the pods' logs");
+  return out;
+}
+
+// ---------------------------------------------------------------------------
 // Rule groups
 
 /**

@@ -30,7 +30,7 @@ import { SyntheticApp, SyntheticNode, catalogueMetricsText } from "../local/synt
 import { metricValues, sum } from "../local/text-format";
 import type { Rendered } from "../../cli/render";
 import { renderStack } from "../../cli/render-stack";
-import { alertFor, alertLatencyBound, countRules, RuleSet } from "./figures";
+import { alertFor, alertLatencyBound, countRules, RuleSet, workloadProblems } from "./figures";
 import {
   DashboardRun,
   GRAFANA_DEFAULT_SCRAPE_INTERVAL_MS,
@@ -204,6 +204,7 @@ class LiveBench {
     await this.startPrometheus();
     this.log(`all up; warm-up ${this.plan.warmupSeconds} s`);
     await sleep(this.plan.warmupSeconds * 1000);
+    await this.checkWorkload();
 
     const ourRules = this.ruleCount();
     const phases: LivePhase[] = [];
@@ -454,6 +455,28 @@ class LiveBench {
     ).catch(() => undefined);
     const chunkBytes = dirBytes(path.join(this.stack.tmp, "loki"), (dir) => path.basename(dir) === "chunks");
     return chunkBytes > 0 ? { receivedBytes, chunkBytes } : undefined;
+  }
+
+  /** After the warm-up: every Prometheus scrapes the workload and Loki receives its lines, or the run stops here, saying why. */
+  private async checkWorkload(): Promise<void> {
+    const urls: Array<[string, string]> = [["prometheus", this.stack.url("prometheus")]];
+    if (this.compare) urls.push(["prometheus-compare", `http://${LOOPBACK}:${this.stack.ports.compare}`]);
+    const prometheus = await Promise.all(
+      urls.map(async ([name, url]) => {
+        const reply = JSON.parse((await httpGet(`${url}/api/v1/targets?state=active`, 10_000)).body) as {
+          data?: { activeTargets?: Array<{ health: string }> };
+        };
+        return { name, targets: reply.data?.activeTargets ?? [] };
+      }),
+    );
+    const lines = sum(
+      metricValues((await httpGet(`${this.stack.url("loki")}/metrics`, 5000)).body, "loki_distributor_lines_received_total"),
+    );
+    const problems = workloadProblems(prometheus, lines);
+    if (problems.length > 0) throw new Error(`the workload is not measured after the warm-up:\n${problems.join("\n")}`);
+    this.log(
+      `workload: ${prometheus.map((p) => `${p.name} ${p.targets.filter((t) => t.health === "up").length}/${p.targets.length} targets up`).join(", ")}, Loki ${lines} lines`,
+    );
   }
 
   /**

@@ -18,6 +18,7 @@ import {
   medianByKey,
   parseBenchArgs,
   ruleGroupDurations,
+  workloadProblems,
   phaseFigures,
   ratios,
   slope,
@@ -137,6 +138,25 @@ describe("two stacks side by side", () => {
       rss: 2.5,
       cpu: 0.5,
     });
+  });
+});
+
+describe("the workload after the warm-up", () => {
+  test("a Prometheus without a target up, or Loki without a line, is named; a measured workload has no problem", () => {
+    const up = { health: "up" };
+    const down = { health: "down" };
+    expect(workloadProblems([{ name: "prometheus", targets: [up, down] }], 10)).toEqual([]);
+    const problems = workloadProblems(
+      [
+        { name: "prometheus", targets: [down] },
+        { name: "prometheus-compare", targets: [] },
+      ],
+      0,
+    );
+    expect(problems).toHaveLength(3);
+    expect(problems[0]).toMatch(/^prometheus: 1 targets discovered, none up: the workload is not scraped/);
+    expect(problems[1]).toMatch(/^prometheus-compare: 0 targets discovered, none up/);
+    expect(problems[2]).toMatch(/^loki: no log line received/);
   });
 });
 
