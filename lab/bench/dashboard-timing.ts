@@ -12,6 +12,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import * as YAML from "yaml";
+import { durationSeconds } from "../../components/kit/units";
 import { JsonObject, asString, isObject, templateVariables } from "../../cli/dashboards/files";
 import { httpRequest } from "../local/http";
 import { median } from "./figures";
@@ -332,4 +334,46 @@ export function viewFigures(run: DashboardRun): Array<{
     const theirs = sum(run.theirs, v.theirs);
     return [{ view: v.view, ours, ...(theirs ? { theirs, ratio: ours.seconds > 0 ? theirs.seconds / ours.seconds : undefined } : {}) }];
   });
+}
+
+/** The scrape interval a rendered Grafana gives its Prometheus data source (jsonData.timeInterval), in ms; Grafana's default when it sets none. */
+export function renderedScrapeIntervalMs(files: ReadonlyMap<string, string>): number {
+  const doc = YAML.parse(files.get("grafana/datasources.yaml") ?? "") as {
+    datasources?: Array<{ type?: string; jsonData?: { timeInterval?: string } }>;
+  } | null;
+  const setting = doc?.datasources?.find((d) => d.type === "prometheus")?.jsonData?.timeInterval;
+  const seconds = setting ? durationSeconds(setting) : undefined;
+  return seconds === undefined ? GRAFANA_DEFAULT_SCRAPE_INTERVAL_MS : seconds * 1000;
+}
+
+/**
+ * Our rendered dashboards against our Prometheus and, when comparing, kube-prometheus' views against
+ * theirs (the live bench calls it between two phases, so that the queries' CPU is counted in neither).
+ */
+export async function timeStackDashboards(a: {
+  phase: string;
+  apps: number;
+  pods: number;
+  files: ReadonlyMap<string, string>;
+  ours: string;
+  theirs?: { url: string; dashboards: Map<string, JsonObject> };
+  preferred: readonly string[];
+  repeats: number;
+  log: (m: string) => void;
+}): Promise<DashboardRun> {
+  const began = Date.now();
+  const opts = { now: Date.now(), preferred: a.preferred, repeats: a.repeats };
+  const ours: DashboardTiming[] = [];
+  for (const [name, dashboard] of renderedDashboards(a.files))
+    ours.push(await timeDashboard({ url: a.ours, scrapeIntervalMs: renderedScrapeIntervalMs(a.files) }, name, dashboard, opts));
+  const theirs: DashboardTiming[] = [];
+  for (const [name, dashboard] of a.theirs?.dashboards ?? [])
+    theirs.push(
+      await timeDashboard({ url: a.theirs?.url ?? "", scrapeIntervalMs: GRAFANA_DEFAULT_SCRAPE_INTERVAL_MS }, name, dashboard, opts),
+    );
+  const total = (list: Array<{ seconds: number }>) => list.reduce((x, d) => x + d.seconds, 0).toFixed(2);
+  a.log(
+    `dashboards at ${a.phase}: ours ${ours.length} in ${total(ours)} s of queries${a.theirs ? `, kube-prometheus' ${theirs.length} in ${total(theirs)} s` : ""} (${((Date.now() - began) / 1000).toFixed(0)} s)`,
+  );
+  return { phase: a.phase, apps: a.apps, pods: a.pods, ours, ...(a.theirs ? { theirs } : {}) };
 }

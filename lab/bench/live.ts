@@ -30,18 +30,12 @@ import { SyntheticApp, SyntheticNode, catalogueMetricsText } from "../local/synt
 import { metricValues, sum } from "../local/text-format";
 import type { Rendered } from "../../cli/render";
 import { renderStack } from "../../cli/render-stack";
-import { alertFor, alertLatencyBound, countRules, RuleSet, workloadProblems } from "./figures";
-import {
-  DashboardRun,
-  GRAFANA_DEFAULT_SCRAPE_INTERVAL_MS,
-  anchorDashboards,
-  anchorDashboardsDir,
-  renderedDashboards,
-  timeDashboard,
-} from "./dashboard-timing";
+import { alertFor, alertLatencyBound, countRules, RuleSet } from "./figures";
+import { DashboardRun, anchorDashboards, anchorDashboardsDir, timeStackDashboards } from "./dashboard-timing";
+import { anchorJobLabels } from "./anchor-scrapes";
 import type { JsonObject } from "../../cli/dashboards/files";
 import { BENCH_STACK_SETS, benchDatabases } from "./deployed";
-import { Component, LivePhase, Measured, dirBytes, measurePhase } from "./sampling";
+import { Component, LivePhase, Measured, checkWorkload, dirBytes, measurePhase } from "./sampling";
 import { BENCH_NODE, BenchPod, WorkloadShape, benchApps, benchPods, kubeStateMetricsText } from "./workload";
 
 const STACK = "staging";
@@ -104,11 +98,7 @@ export interface LiveResult {
    */
   lokiFlush?: { receivedBytes: number; chunkBytes: number };
   compareRules?: RuleSet;
-  /**
-   * Every panel query of our dashboards (and, with --compare-rules, of kube-prometheus' views
-   * against their Prometheus) timed at steady state and at the growth phase's 100 apps and 500 pods
-   * (lab/bench/dashboard-timing.ts); the anchor dashboards' folder they were read from.
-   */
+  /** Our dashboards' (with --compare-rules, kube-prometheus' views') panel queries timed (lab/bench/dashboard-timing.ts). */
   dashboards: DashboardRun[];
   anchorDashboards?: string;
   ourRules: { groups: number; alerts: number; records: number };
@@ -204,7 +194,10 @@ class LiveBench {
     await this.startPrometheus();
     this.log(`all up; warm-up ${this.plan.warmupSeconds} s`);
     await sleep(this.plan.warmupSeconds * 1000);
-    await this.checkWorkload();
+    // Every Prometheus scrapes the workload and Loki receives its lines, or the run stops here, saying why.
+    const proms: Array<[string, string]> = [["prometheus", stack.url("prometheus")]];
+    if (this.compare) proms.push(["prometheus-compare", `http://${LOOPBACK}:${stack.ports.compare}`]);
+    this.log(`workload: ${await checkWorkload(proms, stack.url("loki"))}`);
 
     const ourRules = this.ruleCount();
     const phases: LivePhase[] = [];
@@ -235,8 +228,7 @@ class LiveBench {
       await this.grow(change);
       phases.push(await this.phase(name, this.plan.growthSeconds));
     }
-    // Not in a quick run: at its 2-second evaluation, 100 apps' rules keep Prometheus' cores busy, and
-    // the dashboards would time the queue, for minutes (the smoke's live phase took 802 s with them).
+    // Not in a quick run: at its 2-second evaluation 100 apps' rules keep the cores busy; the queries would time the queue.
     if (!this.plan.quick) await this.timeDashboards("apps-100-pods-500");
     const delivered = await waitFor(
       "the AppDown notification",
@@ -421,9 +413,7 @@ class LiveBench {
       global: { scrape_interval: string; evaluation_interval: string };
     };
     const am = YAML.parse(this.rendered.files.get("alertmanager/alertmanager.yml") ?? "") as { route: Route };
-    const rules = [...this.rendered.files]
-      .filter(([f]) => f.startsWith("prometheus/") && f.endsWith(".yml") && f !== "prometheus/prometheus.yml")
-      .map(([, t]) => t);
+    const rules = this.ruleFiles();
     // The longest group_wait of any route: a bound whichever route the alert takes.
     const waits: string[] = [];
     const walk = (r: Route) => {
@@ -459,68 +449,24 @@ class LiveBench {
     return chunkBytes > 0 ? { receivedBytes, chunkBytes } : undefined;
   }
 
-  /** After the warm-up: every Prometheus scrapes the workload and Loki receives its lines, or the run stops here, saying why. */
-  private async checkWorkload(): Promise<void> {
-    const urls: Array<[string, string]> = [["prometheus", this.stack.url("prometheus")]];
-    if (this.compare) urls.push(["prometheus-compare", `http://${LOOPBACK}:${this.stack.ports.compare}`]);
-    const prometheus = await Promise.all(
-      urls.map(async ([name, url]) => {
-        const reply = JSON.parse((await httpGet(`${url}/api/v1/targets?state=active`, 10_000)).body) as {
-          data?: { activeTargets?: Array<{ health: string }> };
-        };
-        return { name, targets: reply.data?.activeTargets ?? [] };
-      }),
-    );
-    const lines = sum(
-      metricValues((await httpGet(`${this.stack.url("loki")}/metrics`, 5000)).body, "loki_distributor_lines_received_total"),
-    );
-    const problems = workloadProblems(prometheus, lines);
-    if (problems.length > 0) throw new Error(`the workload is not measured after the warm-up:\n${problems.join("\n")}`);
-    this.log(
-      `workload: ${prometheus.map((p) => `${p.name} ${p.targets.filter((t) => t.health === "up").length}/${p.targets.length} targets up`).join(", ")}, Loki ${lines} lines`,
-    );
-  }
-
   /**
    * Our rendered dashboards against our Prometheus and, when comparing, kube-prometheus' views against
    * theirs: between two phases, so that the queries' CPU is counted in neither.
    */
   private async timeDashboards(phase: string): Promise<void> {
-    const began = Date.now();
     const pod = this.pods.find((p) => p.owner.name === "app-1")?.pod;
-    const opts = { now: Date.now(), preferred: ["team-1", "app-1", ...(pod ? [pod] : []), BENCH_NODE], repeats: this.plan.quick ? 1 : 3 };
-    const ours = [];
-    for (const [name, dashboard] of renderedDashboards(this.rendered.files))
-      ours.push(
-        await timeDashboard({ url: this.stack.url("prometheus"), scrapeIntervalMs: this.scrapeIntervalMs() }, name, dashboard, opts),
-      );
-    const theirs = [];
-    if (this.anchors) {
-      const url = `http://${LOOPBACK}:${this.stack.ports.compare}`;
-      for (const [name, dashboard] of this.anchors.dashboards)
-        theirs.push(await timeDashboard({ url, scrapeIntervalMs: GRAFANA_DEFAULT_SCRAPE_INTERVAL_MS }, name, dashboard, opts));
-    }
-    this.dashboardRuns.push({
+    const run = await timeStackDashboards({
       phase,
       apps: this.shape.apps,
       pods: this.shape.pods,
-      ours,
-      ...(this.anchors ? { theirs } : {}),
+      files: this.rendered.files,
+      ours: this.stack.url("prometheus"),
+      ...(this.anchors ? { theirs: { url: `http://${LOOPBACK}:${this.stack.ports.compare}`, dashboards: this.anchors.dashboards } } : {}),
+      preferred: ["team-1", "app-1", ...(pod ? [pod] : []), BENCH_NODE],
+      repeats: this.plan.quick ? 1 : 3,
+      log: this.log,
     });
-    const total = (list: Array<{ seconds: number }>) => list.reduce((a, d) => a + d.seconds, 0).toFixed(2);
-    this.log(
-      `dashboards at ${phase}: ours ${ours.length} in ${total(ours)} s of queries${this.anchors ? `, kube-prometheus' ${theirs.length} in ${total(theirs)} s` : ""} (${((Date.now() - began) / 1000).toFixed(0)} s)`,
-    );
-  }
-
-  /** The scrape interval our rendered Grafana gives its Prometheus data source (jsonData.timeInterval), in ms. */
-  private scrapeIntervalMs(): number {
-    const doc = YAML.parse(this.rendered.files.get("grafana/datasources.yaml") ?? "") as {
-      datasources?: Array<{ type?: string; jsonData?: { timeInterval?: string } }>;
-    } | null;
-    const setting = doc?.datasources?.find((d) => d.type === "prometheus")?.jsonData?.timeInterval;
-    const seconds = setting ? durationSeconds(setting) : undefined;
-    return seconds === undefined ? GRAFANA_DEFAULT_SCRAPE_INTERVAL_MS : seconds * 1000;
+    this.dashboardRuns.push(run);
   }
 
   private async phase(name: string, seconds: number): Promise<LivePhase> {
@@ -533,36 +479,14 @@ class LiveBench {
 
   /** Our rule files as rendered for the steady workload. */
   private ruleCount(): LiveResult["ourRules"] {
-    return countRules(
-      [...this.rendered.files]
-        .filter(([f]) => f.startsWith("prometheus/") && f.endsWith(".yml") && f !== "prometheus/prometheus.yml")
-        .map(([, t]) => t),
-    );
+    return countRules(this.ruleFiles());
   }
-}
 
-/**
- * The compared stack's scrapes carry the labels its rules and dashboards select on: kube-prometheus
- * scrapes cAdvisor as job "kubelet" with a `metrics_path` label of /metrics/cadvisor, and the kubelet's
- * own metrics with /metrics; our render's jobs are "cadvisor" and "kubelet". Without them, their
- * cAdvisor rules and panels would read nothing and cost nothing. Every other job keeps its name
- * (kube-state-metrics, node-exporter: the same in both).
- */
-export function anchorJobLabels(config: object): unknown[] {
-  const { scrape_configs: list } = config as { scrape_configs?: unknown };
-  const jobs = Array.isArray(list) ? (list as Array<Record<string, unknown>>) : [];
-  const added: Record<string, Array<Record<string, string>>> = {
-    cadvisor: [
-      { target_label: "job", replacement: "kubelet" },
-      { target_label: "metrics_path", replacement: "/metrics/cadvisor" },
-    ],
-    kubelet: [{ target_label: "metrics_path", replacement: "/metrics" }],
-  };
-  return jobs.map((job) => {
-    const extra = added[String(job.job_name)];
-    if (!extra) return job;
-    return { ...job, relabel_configs: [...((job.relabel_configs as unknown[] | undefined) ?? []), ...extra] };
-  });
+  private ruleFiles(): string[] {
+    return [...this.rendered.files]
+      .filter(([f]) => f.startsWith("prometheus/") && f.endsWith(".yml") && f !== "prometheus/prometheus.yml")
+      .map(([, t]) => t);
+  }
 }
 
 interface Route {

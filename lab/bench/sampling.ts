@@ -10,7 +10,7 @@ import { httpGet } from "../local/http";
 import { ManagedProcess } from "../processes/children";
 import { sleep } from "../processes/supervision";
 import { metricValues, sum } from "../local/text-format";
-import { PhaseFigures, Sample, median, medianByKey, phaseFigures, ruleGroupDurations } from "./figures";
+import { PhaseFigures, Sample, median, medianByKey, phaseFigures, ruleGroupDurations, workloadProblems } from "./figures";
 
 /** The processes measured, as the report names them. */
 export type Component =
@@ -157,4 +157,23 @@ export function dirBytes(root: string, pick: (dir: string) => boolean, picked = 
     else if (picked && entry.isFile()) total += fs.statSync(full).size;
   }
   return total;
+}
+
+/**
+ * After the warm-up: each Prometheus (name, URL) has a target up and Loki has received lines, or an
+ * error names what is wrong; else a line of what was found.
+ */
+export async function checkWorkload(prometheus: Array<[string, string]>, lokiUrl: string): Promise<string> {
+  const found = await Promise.all(
+    prometheus.map(async ([name, url]) => {
+      const reply = JSON.parse((await httpGet(`${url}/api/v1/targets?state=active`, 10_000)).body) as {
+        data?: { activeTargets?: Array<{ health: string }> };
+      };
+      return { name, targets: reply.data?.activeTargets ?? [] };
+    }),
+  );
+  const lines = sum(metricValues((await httpGet(`${lokiUrl}/metrics`, 5000)).body, "loki_distributor_lines_received_total"));
+  const problems = workloadProblems(found, lines);
+  if (problems.length > 0) throw new Error(`the workload is not measured after the warm-up:\n${problems.join("\n")}`);
+  return `${found.map((p) => `${p.name} ${p.targets.filter((t) => t.health === "up").length}/${p.targets.length} targets up`).join(", ")}, Loki ${lines} lines`;
 }
