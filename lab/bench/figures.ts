@@ -160,6 +160,57 @@ export function ratios(ours: Record<string, number | undefined>, theirs: Record<
 }
 
 // ---------------------------------------------------------------------------
+// The workload, checked after the warm-up
+
+/**
+ * What is wrong with a run whose workload is not measured: a Prometheus that discovered no target
+ * or scrapes none (file discovery that could not watch its files discovers nothing, silently, until
+ * a reload), and Loki that received no line. Empty when the workload is there.
+ */
+export function workloadProblems(
+  prometheus: Array<{ name: string; targets: Array<{ health: string }> }>,
+  lokiLinesReceived: number,
+): string[] {
+  const out: string[] = [];
+  for (const p of prometheus) {
+    const up = p.targets.filter((t) => t.health === "up").length;
+    if (up === 0)
+      out.push(
+        `${p.name}: ${p.targets.length} targets discovered, none up: the workload is not scraped (file discovery needs an inotify instance: fs.inotify.max_user_instances; its log says why)`,
+      );
+  }
+  if (lokiLinesReceived === 0) out.push("loki: no log line received: the collector does not ship the pods' logs");
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Rule groups
+
+/**
+ * Each rule group's last evaluation time from a Prometheus /metrics text
+ * (`prometheus_rule_group_last_duration_seconds`), keyed `<rule file's name>;<group>` (the file's
+ * directory left out: it is the run's temporary one).
+ */
+export function ruleGroupDurations(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^prometheus_rule_group_last_duration_seconds\{([^}]*)\}\s+(\S+)/gm)) {
+    const group = /(?:^|,)rule_group="([^"]*)"/.exec(m[1])?.[1];
+    if (group === undefined) continue;
+    const [file, name] = group.includes(";")
+      ? [group.slice(0, group.lastIndexOf(";")), group.slice(group.lastIndexOf(";") + 1)]
+      : ["", group];
+    out[`${path.basename(file)};${name}`] = Number(m[2]);
+  }
+  return out;
+}
+
+/** The median of each key over samples (a key missing from a sample is left out of that sample). */
+export function medianByKey(samples: Array<Record<string, number>>): Record<string, number> {
+  const keys = new Set(samples.flatMap((s) => Object.keys(s)));
+  return Object.fromEntries([...keys].map((k) => [k, median(samples.flatMap((s) => (s[k] === undefined ? [] : [s[k]])))]));
+}
+
+// ---------------------------------------------------------------------------
 // Alert latency
 
 /** Seconds of a Prometheus/Alertmanager duration the stack rendered; anything else is a bug worth stopping on. */
@@ -283,13 +334,19 @@ export interface BenchArgs {
   live: boolean;
   /** Short phases and the live lab's fast intervals: checks the harness, its figures size nothing. */
   quick: boolean;
+  /**
+   * CI's short form: --quick with one render each, without `npm run test:quick` (CI runs it
+   * already), every phase run and timed, no target held: it fails only when a phase fails.
+   */
+  smoke: boolean;
   compareRules?: string;
 }
 
-export const USAGE = "usage: npm run bench [-- --quick] [--compare-rules <dir>] [--runs <n>] [--json <file>] [--no-collectors] [--no-live]";
+export const USAGE =
+  "usage: npm run bench [-- --quick | --smoke] [--compare-rules <dir>] [--runs <n>] [--json <file>] [--no-collectors] [--no-live]";
 
 export function parseBenchArgs(argv: string[]): BenchArgs {
-  const args: BenchArgs = { runs: 3, collectors: true, live: true, quick: false };
+  const args: BenchArgs = { runs: 3, collectors: true, live: true, quick: false, smoke: false };
   const value = (i: number, flag: string) => {
     const v = argv[i];
     if (v === undefined || v.startsWith("--")) throw new Error(`${flag} needs a value; ${USAGE}`);
@@ -303,7 +360,11 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     else if (a === "--no-collectors") args.collectors = false;
     else if (a === "--no-live") args.live = false;
     else if (a === "--quick") args.quick = true;
-    else throw new Error(`unknown argument "${a}"; ${USAGE}`);
+    else if (a === "--smoke") {
+      args.smoke = true;
+      args.quick = true;
+      if (!argv.includes("--runs")) args.runs = 1;
+    } else throw new Error(`unknown argument "${a}"; ${USAGE}`);
   }
   if (!Number.isInteger(args.runs) || args.runs < 1) throw new Error(`--runs takes a whole number of at least 1, got ${args.runs}`);
   if (args.compareRules && !args.live) throw new Error("--compare-rules runs a second Prometheus on the live workload: drop --no-live");

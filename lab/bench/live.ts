@@ -31,8 +31,11 @@ import { metricValues, sum } from "../local/text-format";
 import type { Rendered } from "../../cli/render";
 import { renderStack } from "../../cli/render-stack";
 import { alertFor, alertLatencyBound, countRules, RuleSet } from "./figures";
+import { DashboardRun, anchorDashboards, anchorDashboardsDir, timeStackDashboards } from "./dashboard-timing";
+import { anchorJobLabels } from "./anchor-scrapes";
+import type { JsonObject } from "../../cli/dashboards/files";
 import { BENCH_STACK_SETS, benchDatabases } from "./deployed";
-import { Component, LivePhase, Measured, dirBytes, measurePhase } from "./sampling";
+import { Component, LivePhase, Measured, checkWorkload, dirBytes, measurePhase } from "./sampling";
 import { BENCH_NODE, BenchPod, WorkloadShape, benchApps, benchPods, kubeStateMetricsText } from "./workload";
 
 const STACK = "staging";
@@ -95,6 +98,9 @@ export interface LiveResult {
    */
   lokiFlush?: { receivedBytes: number; chunkBytes: number };
   compareRules?: RuleSet;
+  /** Our dashboards' (with --compare-rules, kube-prometheus' views') panel queries timed (lab/bench/dashboard-timing.ts). */
+  dashboards: DashboardRun[];
+  anchorDashboards?: string;
   ourRules: { groups: number; alerts: number; records: number };
   blockDuration: string;
 }
@@ -123,6 +129,9 @@ class LiveBench {
   private kubeletCa = "";
   private linesPerSecond: number;
   private lineCounter = 0;
+  private readonly dashboardRuns: DashboardRun[] = [];
+  /** kube-prometheus' dashboards beside the compared rules, read before anything starts. */
+  private readonly anchors: { dir: string; dashboards: Map<string, JsonObject> } | undefined;
 
   constructor(
     private readonly plan: LivePlan,
@@ -130,6 +139,8 @@ class LiveBench {
     private readonly log: (m: string) => void,
   ) {
     this.linesPerSecond = plan.linesPerSecond;
+    const dir = compare ? anchorDashboardsDir(compare.dir) : undefined;
+    this.anchors = dir ? { dir, dashboards: anchorDashboards(dir) } : undefined;
   }
 
   diagnostics(): string {
@@ -183,10 +194,15 @@ class LiveBench {
     await this.startPrometheus();
     this.log(`all up; warm-up ${this.plan.warmupSeconds} s`);
     await sleep(this.plan.warmupSeconds * 1000);
+    // Every Prometheus scrapes the workload and Loki receives its lines, or the run stops here, saying why.
+    const proms: Array<[string, string]> = [["prometheus", stack.url("prometheus")]];
+    if (this.compare) proms.push(["prometheus-compare", `http://${LOOPBACK}:${stack.ports.compare}`]);
+    this.log(`workload: ${await checkWorkload(proms, stack.url("loki"))}`);
 
     const ourRules = this.ruleCount();
     const phases: LivePhase[] = [];
     phases.push(await this.phase("steady", this.plan.steadySeconds));
+    await this.timeDashboards("steady");
 
     // The burst: pods replaced 5 times over the phase, 5× the log lines.
     this.linesPerSecond = this.plan.linesPerSecond * 5;
@@ -212,6 +228,8 @@ class LiveBench {
       await this.grow(change);
       phases.push(await this.phase(name, this.plan.growthSeconds));
     }
+    // Not in a quick run: at its 2-second evaluation 100 apps' rules keep the cores busy; the queries would time the queue.
+    if (!this.plan.quick) await this.timeDashboards("apps-100-pods-500");
     const delivered = await waitFor(
       "the AppDown notification",
       async () => this.sinkMessages.find((m) => m.at >= downAt && m.text.includes("AppDown") && m.text.includes(downApp)),
@@ -233,6 +251,8 @@ class LiveBench {
         boundSeconds: bound,
       },
       ...(this.compare ? { compareRules: this.compare } : {}),
+      dashboards: this.dashboardRuns,
+      ...(this.anchors ? { anchorDashboards: this.anchors.dir } : {}),
       ourRules,
       blockDuration: BENCH_BLOCK_DURATION,
     };
@@ -352,7 +372,7 @@ class LiveBench {
     if (!this.compare) return { ours };
     // The same scrapes with the other stack's rules, and no Alertmanager: their alerts are evaluated, not delivered.
     const theirs = path.join(this.stack.tmp, "prometheus-compare.yml");
-    const other: Record<string, unknown> = { ...config, rule_files: this.compare.files };
+    const other: Record<string, unknown> = { ...config, rule_files: this.compare.files, scrape_configs: anchorJobLabels(config) };
     delete other.alerting;
     fs.writeFileSync(theirs, YAML.stringify(other));
     return { ours, theirs };
@@ -393,9 +413,7 @@ class LiveBench {
       global: { scrape_interval: string; evaluation_interval: string };
     };
     const am = YAML.parse(this.rendered.files.get("alertmanager/alertmanager.yml") ?? "") as { route: Route };
-    const rules = [...this.rendered.files]
-      .filter(([f]) => f.startsWith("prometheus/") && f.endsWith(".yml") && f !== "prometheus/prometheus.yml")
-      .map(([, t]) => t);
+    const rules = this.ruleFiles();
     // The longest group_wait of any route: a bound whichever route the alert takes.
     const waits: string[] = [];
     const walk = (r: Route) => {
@@ -431,6 +449,26 @@ class LiveBench {
     return chunkBytes > 0 ? { receivedBytes, chunkBytes } : undefined;
   }
 
+  /**
+   * Our rendered dashboards against our Prometheus and, when comparing, kube-prometheus' views against
+   * theirs: between two phases, so that the queries' CPU is counted in neither.
+   */
+  private async timeDashboards(phase: string): Promise<void> {
+    const pod = this.pods.find((p) => p.owner.name === "app-1")?.pod;
+    const run = await timeStackDashboards({
+      phase,
+      apps: this.shape.apps,
+      pods: this.shape.pods,
+      files: this.rendered.files,
+      ours: this.stack.url("prometheus"),
+      ...(this.anchors ? { theirs: { url: `http://${LOOPBACK}:${this.stack.ports.compare}`, dashboards: this.anchors.dashboards } } : {}),
+      preferred: ["team-1", "app-1", ...(pod ? [pod] : []), BENCH_NODE],
+      repeats: this.plan.quick ? 1 : 3,
+      log: this.log,
+    });
+    this.dashboardRuns.push(run);
+  }
+
   private async phase(name: string, seconds: number): Promise<LivePhase> {
     this.log(
       `phase ${name}: ${seconds} s (${this.shape.apps} apps, ${this.shape.pods} pods, ${this.linesPerSecond} lines/s per container)`,
@@ -441,11 +479,13 @@ class LiveBench {
 
   /** Our rule files as rendered for the steady workload. */
   private ruleCount(): LiveResult["ourRules"] {
-    return countRules(
-      [...this.rendered.files]
-        .filter(([f]) => f.startsWith("prometheus/") && f.endsWith(".yml") && f !== "prometheus/prometheus.yml")
-        .map(([, t]) => t),
-    );
+    return countRules(this.ruleFiles());
+  }
+
+  private ruleFiles(): string[] {
+    return [...this.rendered.files]
+      .filter(([f]) => f.startsWith("prometheus/") && f.endsWith(".yml") && f !== "prometheus/prometheus.yml")
+      .map(([, t]) => t);
   }
 }
 

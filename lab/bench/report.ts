@@ -4,6 +4,7 @@
  * tables. Pure: it reads a LiveResult, runs nothing (tested offline).
  */
 import type { LiveResult } from "./live";
+import { DashboardRun, SLOW_PANEL_SECONDS, viewFigures } from "./dashboard-timing";
 import type { Component, PrometheusFigures } from "./sampling";
 import {
   HEADROOM,
@@ -108,6 +109,8 @@ export interface LiveReport {
     prometheusMillicores?: number;
     lokiLinesPerSecond: number;
   }>;
+  /** Per timing of the dashboards (steady, and at 100 apps and 500 pods): each view, ours and kube-prometheus'. */
+  dashboardViews: Array<{ phase: string; apps: number; pods: number; views: ReturnType<typeof viewFigures> }>;
   comparison?: {
     ours: Record<string, number | undefined>;
     theirs: Record<string, number | undefined>;
@@ -189,7 +192,13 @@ export function buildLiveReport(result: LiveResult): LiveReport {
     prometheusMillicores: p.components.prometheus?.millicores,
     lokiLinesPerSecond: p.loki.linesPerSecond,
   }));
-  const report: LiveReport = { components, sizing, growth };
+  const dashboardViews = (result.dashboards ?? []).map((run) => ({
+    phase: run.phase,
+    apps: run.apps,
+    pods: run.pods,
+    views: viewFigures(run),
+  }));
+  const report: LiveReport = { components, sizing, growth, dashboardViews };
   if (components["prometheus-compare"]) {
     const ours = prometheusFigures(components.prometheus, steady.prometheus.prometheus, burst.prometheus.prometheus);
     const theirs = prometheusFigures(
@@ -302,5 +311,92 @@ export function liveTables(result: LiveResult, report: LiveReport): string {
       ),
     );
   }
+  out.push("", ruleGroupTable(result));
+  for (const run of result.dashboards ?? []) out.push("", dashboardTables(run, result.anchorDashboards));
   return out.join("\n");
+}
+
+/** One timing of the dashboards: every dashboard, the views side by side, and the panels over the bound with their queries. */
+export function dashboardTables(run: DashboardRun, anchorDir?: string): string {
+  const ms = (s: number) => `${(s * 1000).toFixed(0)} ms`;
+  const rows = [...run.ours.map((d) => ["ours", d] as const), ...(run.theirs ?? []).map((d) => ["kube-prometheus", d] as const)];
+  const out = [
+    `### Dashboards at ${run.phase} (${run.apps} apps, ${run.pods} pods): every panel's queries as Grafana sends them, one at a time`,
+    "",
+    markdownTable(
+      ["side", "dashboard", "panels", "queries", "panels without data", "errors", "total", "slowest panel"],
+      rows.map(([side, d]) => [
+        side,
+        d.dashboard,
+        String(d.panels),
+        String(d.queries),
+        String(d.emptyPanels),
+        String(d.errors),
+        ms(d.seconds),
+        d.slowest ? `${ms(d.slowest.seconds)} (${d.slowest.panel})` : "–",
+      ]),
+    ),
+  ];
+  const views = viewFigures(run);
+  if (run.theirs) {
+    out.push(
+      "",
+      `Views side by side (ours against our rules, kube-prometheus' against theirs${anchorDir ? `, from ${anchorDir}` : ""}):`,
+      "",
+      markdownTable(
+        ["view", "ours", "panels", "total", "slowest panel", "kube-prometheus", "panels", "total", "slowest panel", "theirs / ours"],
+        views.map((v) => [
+          v.view,
+          v.ours.dashboards.join(", "),
+          String(v.ours.panels),
+          ms(v.ours.seconds),
+          ms(v.ours.slowestSeconds),
+          v.theirs?.dashboards.join(", ") ?? "–",
+          v.theirs ? String(v.theirs.panels) : "–",
+          v.theirs ? ms(v.theirs.seconds) : "–",
+          v.theirs ? ms(v.theirs.slowestSeconds) : "–",
+          ratioCell(v.ratio),
+        ]),
+      ),
+    );
+  }
+  const slow = rows.flatMap(([side, d]) => d.slowPanels.filter((p) => p.seconds > SLOW_PANEL_SECONDS).map((p) => ({ side, d, p })));
+  out.push("", `Panels over ${ms(SLOW_PANEL_SECONDS)}: ${slow.length === 0 ? "none" : ""}`);
+  for (const { side, d, p } of slow) {
+    out.push(`- ${side} ${d.dashboard}, ${p.panel}: ${ms(p.seconds)}`);
+    for (const q of p.detail ?? [])
+      out.push(`  - ${ms(q.seconds)}, ${q.series} series, ${q.samples ?? "?"} samples (${q.path.replace("/api/v1/", "")}): \`${q.query}\``);
+  }
+  return out.join("\n");
+}
+
+/** Where one rule-evaluation cycle goes, steady and in the burst: the costliest groups of each Prometheus (median of each group's last evaluation). */
+export function ruleGroupTable(result: LiveResult, top = 8): string {
+  const steady = phase(result, "steady").prometheus;
+  const burst = phase(result, "burst").prometheus;
+  const rows: string[][] = [];
+  for (const [c, side] of [
+    ["prometheus", "ours"],
+    ["prometheus-compare", "kube-prometheus"],
+  ] as const) {
+    const inBurst = burst[c]?.ruleGroupSeconds;
+    if (!inBurst) continue;
+    const total = Object.values(inBurst).reduce((a, b) => a + b, 0);
+    for (const [group, seconds] of Object.entries(inBurst)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top))
+      rows.push([
+        side,
+        group,
+        secondsCell(steady[c]?.ruleGroupSeconds?.[group]),
+        secondsCell(seconds),
+        `${((100 * seconds) / (total || 1)).toFixed(0)} %`,
+      ]);
+  }
+  if (rows.length === 0) return "";
+  return [
+    `### Rule groups: the ${top} costliest in the burst (median of each group's last evaluation)`,
+    "",
+    markdownTable(["side", "file;group", "steady", "burst", "share of the burst's cycle"], rows),
+  ].join("\n");
 }

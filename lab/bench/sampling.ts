@@ -10,7 +10,7 @@ import { httpGet } from "../local/http";
 import { ManagedProcess } from "../processes/children";
 import { sleep } from "../processes/supervision";
 import { metricValues, sum } from "../local/text-format";
-import { PhaseFigures, Sample, median, phaseFigures } from "./figures";
+import { PhaseFigures, Sample, median, medianByKey, phaseFigures, ruleGroupDurations, workloadProblems } from "./figures";
 
 /** The processes measured, as the report names them. */
 export type Component =
@@ -31,6 +31,8 @@ export interface PrometheusFigures {
   seriesCreated: number;
   /** Median over the phase of the sum of every rule group's last evaluation time: one evaluation cycle. */
   ruleEvaluationSeconds: number;
+  /** Median over the phase of each group's last evaluation time (`<file>;<group>`): where the cycle goes. */
+  ruleGroupSeconds?: Record<string, number>;
   rules: number;
   ruleGroups: number;
   /** Head compactions over the phase. */
@@ -99,6 +101,7 @@ export async function measurePhase(
 ): Promise<Pick<LivePhase, "components" | "prometheus" | "loki">> {
   const series = new Map<Component, Sample[]>();
   const ruleTimes = new Map<Component, number[]>();
+  const groupTimes = new Map<Component, Array<Record<string, number>>>();
   const firstTexts: Map<Component, string>[] = [];
   let lastTexts = new Map<Component, string>();
   const started = Date.now();
@@ -110,6 +113,7 @@ export async function measurePhase(
     for (const c of ["prometheus", "prometheus-compare"] as const) {
       const t = texts.get(c);
       if (t) ruleTimes.set(c, [...(ruleTimes.get(c) ?? []), sum(metricValues(t, "prometheus_rule_group_last_duration_seconds"))]);
+      if (t) groupTimes.set(c, [...(groupTimes.get(c) ?? []), ruleGroupDurations(t)]);
     }
     if (Date.now() - started >= seconds * 1000) break;
     await sleep(sampleSeconds * 1000);
@@ -127,6 +131,7 @@ export async function measurePhase(
       headSeries: sum(metricValues(t, "prometheus_tsdb_head_series")),
       seriesCreated: delta(c, "prometheus_tsdb_head_series_created_total"),
       ruleEvaluationSeconds: median(ruleTimes.get(c) ?? [0]),
+      ruleGroupSeconds: medianByKey(groupTimes.get(c) ?? []),
       rules: sum(metricValues(t, "prometheus_rule_group_rules")),
       ruleGroups: metricValues(t, "prometheus_rule_group_rules").length,
       compactions: delta(c, "prometheus_tsdb_compactions_total"),
@@ -152,4 +157,23 @@ export function dirBytes(root: string, pick: (dir: string) => boolean, picked = 
     else if (picked && entry.isFile()) total += fs.statSync(full).size;
   }
   return total;
+}
+
+/**
+ * After the warm-up: each Prometheus (name, URL) has a target up and Loki has received lines, or an
+ * error names what is wrong; else a line of what was found.
+ */
+export async function checkWorkload(prometheus: Array<[string, string]>, lokiUrl: string): Promise<string> {
+  const found = await Promise.all(
+    prometheus.map(async ([name, url]) => {
+      const reply = JSON.parse((await httpGet(`${url}/api/v1/targets?state=active`, 10_000)).body) as {
+        data?: { activeTargets?: Array<{ health: string }> };
+      };
+      return { name, targets: reply.data?.activeTargets ?? [] };
+    }),
+  );
+  const lines = sum(metricValues((await httpGet(`${lokiUrl}/metrics`, 5000)).body, "loki_distributor_lines_received_total"));
+  const problems = workloadProblems(found, lines);
+  if (problems.length > 0) throw new Error(`the workload is not measured after the warm-up:\n${problems.join("\n")}`);
+  return `${found.map((p) => `${p.name} ${p.targets.filter((t) => t.health === "up").length}/${p.targets.length} targets up`).join(", ")}, Loki ${lines} lines`;
 }

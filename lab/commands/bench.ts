@@ -2,7 +2,10 @@
  * Benchmark: measures what users feel and checks it against the project's targets.
  * Speed, size and latency are checked here, never by timed assertions in tests.
  *
- *   npm run bench [-- --quick] [--compare-rules <dir>] [--runs <n>] [--json <file>] [--no-collectors] [--no-live]
+ *   npm run bench [-- --quick | --smoke] [--compare-rules <dir>] [--runs <n>] [--json <file>] [--no-collectors] [--no-live]
+ *
+ * --smoke is CI's short form (.ci/bench-smoke): --quick with one render each and without
+ * `npm run test:quick`, every phase run and timed, no target held; it fails when a phase fails.
  *
  * - the footprint of the stack's exact binaries on a small cluster's workload (lab/bench/live.ts:
  *   about 18 minutes; --quick: 4 minutes at the live lab's fast intervals, which checks the harness and
@@ -352,6 +355,13 @@ function machine(): Record<string, unknown> {
   };
 }
 
+/** A phase of the run: its name, how long it took, and why it failed when it did. */
+export interface BenchPhase {
+  name: string;
+  seconds: number;
+  error?: string;
+}
+
 export async function main(): Promise<void> {
   const args: BenchArgs = parseBenchArgs(process.argv.slice(2));
   const compare = args.compareRules ? readRuleSet(args.compareRules) : undefined;
@@ -359,53 +369,90 @@ export async function main(): Promise<void> {
   const machineAtStart = machine();
   const outDir = path.join(__dirname, "..", "..", "out", "bench");
   fs.mkdirSync(outDir, { recursive: true });
+  // Each phase is timed; one that fails is named with its error, and the run goes on to the others
+  // (one run shows every broken phase), then exits non-zero.
+  const phases: BenchPhase[] = [];
+  const phase = async <T>(name: string, run: () => Promise<T> | T): Promise<T | undefined> => {
+    const t0 = Date.now();
+    const stamp = () => `[${new Date().toISOString().slice(11, 19)}] phase ${name}`;
+    try {
+      const value = await run();
+      phases.push({ name, seconds: (Date.now() - t0) / 1000 });
+      console.log(`${stamp()}: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      return value;
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      phases.push({ name, seconds: (Date.now() - t0) / 1000, error });
+      console.error(`${stamp()}: FAILED after ${((Date.now() - t0) / 1000).toFixed(0)} s: ${error}`);
+      return undefined;
+    }
+  };
   let live: { result: LiveResult; report: LiveReport; tables: string } | undefined;
   if (args.live) {
     const plan = args.quick ? QUICK_PLAN : FULL_PLAN;
-    const result = await runLive(plan, compare, (m) => console.log(`[${new Date().toISOString().slice(11, 19)}] live: ${m}`));
-    const report = buildLiveReport(result);
-    live = { result, report, tables: liveTables(result, report) };
-    console.log(`\n${live.tables}\n`);
+    live = await phase("live footprint", async () => {
+      const result = await runLive(plan, compare, (m) => console.log(`[${new Date().toISOString().slice(11, 19)}] live: ${m}`));
+      const report = buildLiveReport(result);
+      return { result, report, tables: liveTables(result, report) };
+    });
+    if (live) console.log(`\n${live.tables}\n`);
+    // A dashboard whose variable or query Prometheus refused fails the run as a phase of its own.
+    const refused = (live?.result.dashboards ?? []).flatMap((run) =>
+      [...run.ours, ...(run.theirs ?? [])].flatMap((d) => (d.errorMessages ?? []).map((m) => `${run.phase} ${d.dashboard}: ${m}`)),
+    );
+    if (refused.length > 0) {
+      phases.push({ name: "dashboards", seconds: 0, error: refused.join("\n") });
+      console.error(`phase dashboards: FAILED: ${refused.length} queries or variables refused:\n${refused.join("\n")}`);
+    }
   }
-  const otlp = args.collectors ? await measureOtlp(args.quick ? OTLP_QUICK_PLAN : OTLP_PLAN) : undefined;
+  const otlp = args.collectors ? await phase("traces and OTLP", () => measureOtlp(args.quick ? OTLP_QUICK_PLAN : OTLP_PLAN)) : undefined;
   if (otlp) console.log(`\n${otlpTable(otlp)}\n`);
   const ksm = args.live
-    ? await measureKubeStateMetrics(args.quick ? KSM_QUICK_PLAN : KSM_PLAN, (m) =>
-        console.log(`[${new Date().toISOString().slice(11, 19)}] ksm: ${m}`),
+    ? await phase("kube-state-metrics once or twice", () =>
+        measureKubeStateMetrics(args.quick ? KSM_QUICK_PLAN : KSM_PLAN, (m) =>
+          console.log(`[${new Date().toISOString().slice(11, 19)}] ksm: ${m}`),
+        ),
       )
     : undefined;
   if (ksm) console.log(`\n${ksmTable(ksm)}\n`);
-  const adminProxy = args.collectors ? await measureAdminProxy(args.quick ? 200 : 2000) : undefined;
+  const adminProxy = args.collectors ? await phase("the admin API's proxy", () => measureAdminProxy(args.quick ? 200 : 2000)) : undefined;
   if (adminProxy) console.log(`\n${adminProxyTable(adminProxy)}\n`);
+  const measured = async (name: string, run: () => Promise<Measurement[]> | Measurement[]) => (await phase(name, run)) ?? [];
   const measurements = [
-    ...(await measureStack("staging", args.runs)),
-    ...(await measureStack("production", args.runs)),
-    ...(await measureSharedNode(TARGETS.sharedNode)),
-    measureRenderProcess("staging", args.runs),
-    measureRenderProcess("production", args.runs),
-    measureQuickTests(),
-    ...(await measureApps(1, args.runs)),
-    ...(await measureApps(1000, args.runs)),
+    ...(await measured("staging render", () => measureStack("staging", args.runs))),
+    ...(await measured("production render", () => measureStack("production", args.runs))),
+    ...(await measured("two stacks on one node", () => measureSharedNode(TARGETS.sharedNode))),
+    ...(await measured("npm run render, whole process", () => [
+      measureRenderProcess("staging", args.runs),
+      measureRenderProcess("production", args.runs),
+    ])),
+    // CI runs npm run test:quick itself: its smoke run does not run it again.
+    ...(args.smoke ? [] : await measured("npm run test:quick, whole process", () => [measureQuickTests()])),
+    ...(await measured("1 app", () => measureApps(1, args.runs))),
+    ...(await measured("1,000 apps", () => measureApps(1000, args.runs))),
     ...alertingMeasurements(),
-    ...(args.collectors ? await collectorMeasurements() : []),
+    ...(args.collectors ? await measured("the log collector", () => collectorMeasurements()) : []),
     ...(otlp && !args.quick ? otlpMeasurements(otlp) : []),
     ...(adminProxy && !args.quick ? adminProxyMeasurements(adminProxy, TARGETS.adminProxyAddedMs) : []),
-    ...(ksm && !args.quick ? await ksmMeasurements(ksm) : []),
+    ...(ksm && !args.quick ? await measured("kube-state-metrics figures", () => ksmMeasurements(ksm)) : []),
     // A quick run's figures come from fast intervals and short phases: they size nothing and are no target.
-    ...(live && !args.quick ? await liveMeasurements(live.result, live.report) : []),
+    ...(live && !args.quick ? await measured("live figures", () => liveMeasurements(live.result, live.report)) : []),
   ];
-  const width = Math.max(...measurements.map((m) => m.name.length));
+  const width = Math.max(0, ...measurements.map((m) => m.name.length));
   let failed = 0;
   for (const m of measurements) {
     const ok = m.value <= m.target;
     if (!ok) failed += 1;
     console.log(`${ok ? "ok  " : "FAIL"}  ${m.name.padEnd(width)}  ${m.display ?? `${m.value} ${m.unit}`}`);
   }
+  const broken = phases.filter((p) => p.error);
   const report = {
     startedAt,
     finishedAt: new Date().toISOString(),
     machine: { atStart: machineAtStart, atEnd: machine() },
     quick: args.quick,
+    smoke: args.smoke,
+    phases,
     targets: measurements.map((m) => ({ ...m, met: m.value <= m.target })),
     ...(live ? { live: { ...live.result, report: live.report } } : {}),
     ...(otlp ? { otlp } : {}),
@@ -415,11 +462,24 @@ export async function main(): Promise<void> {
   fs.writeFileSync(path.join(outDir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
   fs.writeFileSync(
     path.join(outDir, "report.md"),
-    `# npm run bench, ${startedAt}\n\nMachine: ${JSON.stringify(report.machine)}\n\n${live?.tables ?? ""}\n\n${otlp ? `### Traces and OTLP\n\n${otlpTable(otlp)}\n\n` : ""}${ksm ? `### kube-state-metrics once or twice\n\n${ksmTable(ksm)}\n\n` : ""}${adminProxy ? `### The admin API's proxy\n\n${adminProxyTable(adminProxy)}\n\n` : ""}### Targets\n\n${measurements
+    `# npm run bench, ${startedAt}\n\nMachine: ${JSON.stringify(report.machine)}\n\n### Phases\n\n${phases
+      .map((p) => `- ${p.error ? "FAILED" : "ok"} ${p.name}: ${p.seconds.toFixed(0)} s${p.error ? ` (${p.error.split("\n")[0]})` : ""}`)
+      .join(
+        "\n",
+      )}\n\n${live?.tables ?? ""}\n\n${otlp ? `### Traces and OTLP\n\n${otlpTable(otlp)}\n\n` : ""}${ksm ? `### kube-state-metrics once or twice\n\n${ksmTable(ksm)}\n\n` : ""}${adminProxy ? `### The admin API's proxy\n\n${adminProxyTable(adminProxy)}\n\n` : ""}### Targets${args.smoke ? " (a smoke run holds none)" : ""}\n\n${measurements
       .map((m) => `- ${m.value <= m.target ? "ok" : "FAIL"} ${m.name}: ${m.display ?? `${m.value} ${m.unit}`}`)
       .join("\n")}\n`,
   );
   if (args.json) fs.writeFileSync(args.json, `${JSON.stringify(measurements, null, 2)}\n`);
+  console.log(`\nphases: ${phases.map((p) => `${p.name} ${p.seconds.toFixed(0)} s${p.error ? " FAILED" : ""}`).join(", ")}`);
+  if (broken.length > 0) console.log(`${broken.length} of ${phases.length} phases failed: ${broken.map((p) => p.name).join(", ")}`);
+  if (args.smoke) {
+    console.log(
+      `smoke run: ${phases.length - broken.length} of ${phases.length} phases ran; targets not held (${failed} of ${measurements.length} missed)`,
+    );
+    if (broken.length > 0) process.exit(1);
+    return;
+  }
   console.log(failed === 0 ? `\nall ${measurements.length} targets met` : `\n${failed} of ${measurements.length} targets missed`);
-  if (failed > 0) process.exit(1);
+  if (failed > 0 || broken.length > 0) process.exit(1);
 }

@@ -12,7 +12,17 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { ROOT, TIERS } from "../../lab/tools/tools";
 
-const STEPS = ["system-packages", "npm-ci", "check-changelog", "render", "tools", "check-renovate", "test-offline", "jest-summary"];
+const STEPS = [
+  "system-packages",
+  "npm-ci",
+  "check-changelog",
+  "render",
+  "tools",
+  "check-renovate",
+  "test-offline",
+  "bench-smoke",
+  "jest-summary",
+];
 
 interface Call {
   step: string;
@@ -125,7 +135,7 @@ test("every step of every ci job runs, and the run passes when they pass", () =>
   expect(inJobs.filter((s) => !called.has(s))).toEqual([]);
   for (const tier of TIERS) expect(run.calls.map((c) => c.step)).toContain(`tools ${tier}`);
   expect(run.calls.map((c) => c.step)).toEqual(expect.arrayContaining(["test-cluster", "test-live"]));
-  expect(run.steps).toHaveLength(13);
+  expect(run.steps).toHaveLength(14);
   // How busy the cores were over the run, from /proc/stat: at most all of them.
   const cpu = /CPU: (\d+) core-minutes busy of the (\d+) the run had on (\d+) cores \((\d+)%; every 0.5 s in out\/ci\/cpu.tsv\)/.exec(
     run.output,
@@ -229,6 +239,22 @@ test("a failing tier is named with its last lines and fails the run, and the oth
   expect(run.output).toContain("    the last line of test-cluster");
   for (const step of ["test-live", "test-offline with-tools"]) expect(run.calls.map((c) => c.step)).toContain(step);
   expect(run.calls.some((c) => c.step.startsWith("jest-summary "))).toBe(true);
+});
+
+test("the bench's short form runs on the live tier's tools once the labs are done, whether they passed or not, and fails the run when it fails", () => {
+  const run = runCi([], 0.1, 0.2);
+  expect(run.status).toBe(0);
+  expect(run.at("bench-smoke", "start").at).toBeGreaterThanOrEqual(run.at("tools live", "end").at);
+  expect(run.at("bench-smoke", "start").at).toBeGreaterThanOrEqual(run.at("test-live", "end").at);
+  // At the tests' priority, with its own bounds.
+  expect(run.at("bench-smoke", "start")).toMatchObject({ nice: run.at("npm-ci", "start").nice, timeScale: 1 });
+  const labsFailed = runCi(["test-live"], 0.1, 0.2);
+  expect(labsFailed.calls.map((c) => c.step)).toContain("bench-smoke");
+  const broken = runCi(["bench-smoke"], 0.1, 0.2);
+  expect(broken.status).not.toBe(0);
+  expect(broken.output).toMatch(/bench-smoke: FAILED with exit status 3 after \d+s/);
+  expect(broken.output).toContain("    the last line of bench-smoke");
+  for (const step of ["test-cluster", "test-live", "test-offline with-tools"]) expect(broken.calls.map((c) => c.step)).toContain(step);
 });
 
 test("a background step that fails fails the run, read from its exit file, while everything else still runs", () => {

@@ -961,6 +961,7 @@ describe("the steps' scripts, run here", () => {
     ["test-offline", [], "npm test -- --json --outputFile=out/jest-results.json"],
     ["test-cluster", [], "npm run test:cluster -- --json --outputFile=out/jest-cluster-results.json"],
     ["test-live", [], "npm run test:live -- --json --outputFile=out/jest-live-results.json"],
+    ["bench-smoke", [], "npm run bench -- --smoke"],
   ])(".ci/%s runs its npm command (npm stubbed)", (script, args, command) => {
     expect(step(script, args, { stubs: { npm: "" } })).toMatchObject({ status: 0, calls: [command] });
   });

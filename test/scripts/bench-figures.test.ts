@@ -15,7 +15,10 @@ import {
   alertFor,
   alertLatencyBound,
   median,
+  medianByKey,
   parseBenchArgs,
+  ruleGroupDurations,
+  workloadProblems,
   phaseFigures,
   ratios,
   slope,
@@ -23,6 +26,7 @@ import {
   sizeFrom,
 } from "../../lab/bench/figures";
 import type { LiveResult } from "../../lab/bench/live";
+import type { DashboardRun, DashboardTiming, QueryTiming } from "../../lab/bench/dashboard-timing";
 import { metricValues } from "../../lab/local/text-format";
 import { GO_HEAP_GROWTH, LOKI_MAX_CHUNK_AGE_SECONDS, buildLiveReport, liveTables, lokiAllowance } from "../../lab/bench/report";
 import { benchApps, benchPods, kubeStateMetricsText } from "../../lab/bench/workload";
@@ -137,6 +141,41 @@ describe("two stacks side by side", () => {
   });
 });
 
+describe("the workload after the warm-up", () => {
+  test("a Prometheus without a target up, or Loki without a line, is named; a measured workload has no problem", () => {
+    const up = { health: "up" };
+    const down = { health: "down" };
+    expect(workloadProblems([{ name: "prometheus", targets: [up, down] }], 10)).toEqual([]);
+    const problems = workloadProblems(
+      [
+        { name: "prometheus", targets: [down] },
+        { name: "prometheus-compare", targets: [] },
+      ],
+      0,
+    );
+    expect(problems).toHaveLength(3);
+    expect(problems[0]).toMatch(/^prometheus: 1 targets discovered, none up: the workload is not scraped/);
+    expect(problems[1]).toMatch(/^prometheus-compare: 0 targets discovered, none up/);
+    expect(problems[2]).toMatch(/^loki: no log line received/);
+  });
+});
+
+describe("rule groups", () => {
+  test("each group's last evaluation from /metrics, keyed by its file's name and its name", () => {
+    const text = [
+      "# TYPE prometheus_rule_group_last_duration_seconds gauge",
+      'prometheus_rule_group_last_duration_seconds{rule_group="/tmp/run-1/rules/apps.yml;apps"} 0.004',
+      'prometheus_rule_group_last_duration_seconds{rule_group="/tmp/run-1/rules/stack.yml;stack"} 2.5e-3',
+      'prometheus_rule_group_last_evaluation_samples{rule_group="/tmp/run-1/rules/apps.yml;apps"} 99',
+    ].join("\n");
+    expect(ruleGroupDurations(text)).toEqual({ "apps.yml;apps": 0.004, "stack.yml;stack": 0.0025 });
+  });
+
+  test("the median of each group over the samples, a group missing from a sample left out of it", () => {
+    expect(medianByKey([{ a: 1, b: 10 }, { a: 3 }, { a: 2, b: 30 }])).toEqual({ a: 2, b: 20 });
+  });
+});
+
 describe("alert latency bound", () => {
   test("scrape + evaluation + for + evaluation + group_wait + slack, from the config's durations", () => {
     expect(alertLatencyBound({ scrapeInterval: "15s", evaluationInterval: "15s", for: "1m", groupWait: "30s", slackSeconds: 5 })).toBe(140);
@@ -213,13 +252,18 @@ describe("--compare-rules", () => {
       collectors: true,
       live: true,
       quick: true,
+      smoke: false,
       compareRules: dir,
     });
+    // CI's smoke run: quick, one render each unless --runs says otherwise.
+    expect(parseBenchArgs(["--smoke"])).toEqual({ runs: 1, collectors: true, live: true, quick: true, smoke: true });
+    expect(parseBenchArgs(["--smoke", "--runs", "2"]).runs).toBe(2);
     expect(parseBenchArgs(["--runs", "1", "--no-collectors", "--no-live"])).toEqual({
       runs: 1,
       collectors: false,
       live: false,
       quick: false,
+      smoke: false,
     });
     expect(() => parseBenchArgs(["--compare-rules"])).toThrow(/needs a value/);
     expect(() => parseBenchArgs(["--compare-rules", dir, "--no-live"])).toThrow(/drop --no-live/);
@@ -301,6 +345,7 @@ describe("the report", () => {
       headSeries: series * k,
       seriesCreated: 0,
       ruleEvaluationSeconds: seconds * k,
+      ruleGroupSeconds: { "apps.yml;apps": seconds * k * 0.75, "stack.yml;stack": seconds * k * 0.25 },
       rules,
       ruleGroups: 3,
       compactions: 1,
@@ -319,6 +364,42 @@ describe("the report", () => {
       loki: { linesPerSecond: 250 * k, bytesPerSecond: 25_000 * k },
     };
   };
+  const timing = (dashboard: string, panels: number[], slow?: QueryTiming[]): DashboardTiming => ({
+    dashboard,
+    title: dashboard,
+    panels: panels.length,
+    queries: panels.length,
+    seconds: panels.reduce((a, b) => a + b, 0),
+    slowest: { panel: "panel 1", seconds: Math.max(...panels) },
+    emptyPanels: 0,
+    errors: 0,
+    variables: {},
+    slowPanels: slow
+      ? [{ panel: "panel 1", seconds: Math.max(...panels), queries: slow.length, series: 3, samples: 90, detail: slow }]
+      : [],
+  });
+  const dashboardRun = (compare: boolean): DashboardRun => ({
+    phase: "steady",
+    apps: 5,
+    pods: 100,
+    ours: [
+      timing("infrastructure/cluster", [0.01, 0.02]),
+      timing("infrastructure/networking", [0.01]),
+      timing("infrastructure/kubelet", [0.05]),
+    ],
+    ...(compare
+      ? {
+          theirs: [
+            timing(
+              "k8s-resources-cluster",
+              [0.02, 0.6],
+              [{ refId: "A", path: "/api/v1/query_range", query: "sum(x)", seconds: 0.6, series: 3, samples: 90 }],
+            ),
+            timing("cluster-total", [0.06]),
+          ],
+        }
+      : {}),
+  });
   const result = (compare: boolean): LiveResult => ({
     plan: {
       quick: false,
@@ -337,6 +418,7 @@ describe("the report", () => {
     ...(compare ? { compareRules: { dir: "/rules", files: ["/rules/a.yml"], groups: 30, alerts: 139, records: 95 } } : {}),
     ourRules: { groups: 20, alerts: 70, records: 50 },
     blockDuration: "5m",
+    dashboards: [dashboardRun(compare)],
   });
 
   test("steady figures from the steady phase, peaks over steady and burst; requests and limits per profile key", () => {
@@ -369,6 +451,39 @@ describe("the report", () => {
     expect(tables).toMatch(/139 alerts, 95 recording rules/);
     expect(tables).toMatch(/\| rules \| 120 \| 234 \| 1\.95× \|/);
     expect(tables).toMatch(/AppDown delivered after 80\.0 s \(bound from the config: 140 s\)/);
+    // Where the burst's cycle goes, per group, for each Prometheus: the burst's phase is twice the steady one's here.
+    expect(tables).toMatch(/\| ours \| apps\.yml;apps \| 37\.5 ms \| 75\.0 ms \| 75 % \|/);
+    expect(tables).toMatch(/\| kube-prometheus \| stack\.yml;stack \| 100\.0 ms \| 200\.0 ms \| 25 % \|/);
+  });
+
+  test("dashboards: each view's dashboards summed, ours against kube-prometheus', and the panels over 500 ms with their queries", () => {
+    const r = result(true);
+    const report = buildLiveReport(r);
+    const views = report.dashboardViews[0].views;
+    // The cluster view: our cluster and networking dashboards (40 ms) against theirs (680 ms).
+    const cluster = views.find((v) => v.view === "cluster");
+    expect(cluster?.ours).toEqual({
+      dashboards: ["infrastructure/cluster", "infrastructure/networking"],
+      panels: 3,
+      seconds: 0.04,
+      slowestSeconds: 0.02,
+    });
+    expect(cluster?.theirs?.seconds).toBeCloseTo(0.68, 9);
+    expect(cluster?.ratio).toBeCloseTo(17, 6);
+    // A view whose anchor dashboards were not timed has no side and no ratio.
+    expect(views.find((v) => v.view === "kubelet")).toEqual({
+      view: "kubelet",
+      ours: { dashboards: ["infrastructure/kubelet"], panels: 1, seconds: 0.05, slowestSeconds: 0.05 },
+    });
+    const tables = liveTables(r, report);
+    expect(tables).toMatch(
+      /\| cluster \| infrastructure\/cluster, infrastructure\/networking \| 3 \| 40 ms \| 20 ms \| k8s-resources-cluster, cluster-total \| 3 \| 680 ms \| 600 ms \| 17\.00× \|/,
+    );
+    expect(tables).toMatch(
+      /- kube-prometheus k8s-resources-cluster, panel 1: 600 ms\n {2}- 600 ms, 3 series, 90 samples \(query_range\): `sum\(x\)`/,
+    );
+    // Without --compare-rules: ours alone, no side by side.
+    expect(liveTables(result(false), buildLiveReport(result(false)))).not.toMatch(/Views side by side/);
   });
 
   test("a run without a steady or burst phase is refused", () => {
