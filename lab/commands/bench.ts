@@ -53,7 +53,7 @@ import { OTLP_PLAN, OTLP_QUICK_PLAN, OtlpFootprint, measureOtlp, otlpTable } fro
 import { BenchArgs, RENDER_PROCESS_SECONDS, parseBenchArgs, readRuleSet } from "../bench/figures";
 import { FULL_PLAN, LiveResult, QUICK_PLAN, runLive } from "../bench/live";
 import { LiveReport, buildLiveReport, liveTables } from "../bench/report";
-import { deployedContainer } from "../bench/deployed";
+import { BENCH_STACK_SETS, deployedContainer } from "../bench/deployed";
 import type { Component } from "../bench/sampling";
 import { kubernetesYaml, requestedResources } from "../../cli/render";
 import { renderStack } from "../../cli/render-stack";
@@ -315,7 +315,8 @@ function alertingMeasurements(): Measurement[] {
 
 /** The live run against the staging profile: what each process used steadily within its request, its peak within its limit, alert latency within its bound. */
 async function liveMeasurements(result: LiveResult, report: LiveReport): Promise<Measurement[]> {
-  const rendered = await renderStack({ stack: "staging" });
+  // The staging stack as the live phase ran it (BENCH_STACK_SETS: with node-exporter, whose container is compared too).
+  const rendered = await renderStack({ stack: "staging", sets: [...BENCH_STACK_SETS] });
   const out: Measurement[] = [];
   for (const [component, s] of Object.entries(report.components)) {
     // Where it runs in the staging render, found by its image (lab/bench/deployed.ts); not the compared Prometheus.
