@@ -68,12 +68,35 @@ export interface MonitorsSettings {
    * its own namespace, whatever its relabelings or honorLabels say. Default none.
    */
   honorLabels: string[];
-  /** What one monitor may take in: `samples` in one scrape when the monitor sets no sampleLimit. */
-  limits: { samples: number };
+  /**
+   * What one monitor may take in, whatever it sets itself (the lower wins): `samples` in one scrape
+   * (sampleLimit), `targets` of one endpoint's scrape (targetLimit), `labels` on one series (labelLimit).
+   */
+  limits: MonitorLimits;
+}
+
+/** The limits every monitor is held to (config monitors.limits). */
+export interface MonitorLimits {
+  samples: number;
+  targets: number;
+  labels: number;
 }
 
 /** The samples one scrape of a monitor may return by default: the limit of an app's job (DEFAULT_SCRAPE_LIMITS). */
 export const MONITOR_SAMPLE_LIMIT = 10_000;
+
+/**
+ * The limits of a monitor by default: an app's job's (DEFAULT_SCRAPE_LIMITS: 10,000 samples, 100
+ * targets, 30 labels on a series, its name and the target labels included).
+ */
+export const MONITOR_LIMITS: MonitorLimits = { samples: MONITOR_SAMPLE_LIMIT, targets: 100, labels: 30 };
+
+/** The fields of a ServiceMonitor's, PodMonitor's and Probe's spec each limit is held on. */
+export const MONITOR_LIMIT_FIELDS: Record<keyof MonitorLimits, string> = {
+  samples: "sampleLimit",
+  targets: "targetLimit",
+  labels: "labelLimit",
+};
 
 export const MONITORS_DEFAULTS: MonitorsSettings = {
   enabled: false,
@@ -82,5 +105,5 @@ export const MONITORS_DEFAULTS: MonitorsSettings = {
   crds: "auto",
   rules: true,
   honorLabels: [],
-  limits: { samples: MONITOR_SAMPLE_LIMIT },
+  limits: { ...MONITOR_LIMITS },
 };

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { bool, kubeLabelMap, matching, positiveCount } from "../kit/fields";
 import { ArgsProblem, duplicates } from "../kit/problems";
 import { componentSection } from "../kit/section";
-import { CRD_MODES, MONITORS_DEFAULTS, MONITOR_SAMPLE_LIMIT, MonitorsSettings } from "./args";
+import { CRD_MODES, MONITORS_DEFAULTS, MONITOR_LIMITS, MonitorsSettings } from "./args";
 
 /** `<namespace>/<name>`: a DNS-1123 label, '/', a DNS-1123 subdomain. */
 const SECRET_REF = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\/(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -51,11 +51,21 @@ const schema = z.strictObject({
       samples: positiveCount("samples")
         .optional()
         .describe(
-          `Samples one scrape of a monitor may return when the monitor sets no sampleLimit; more fail the scrape. Default ${MONITOR_SAMPLE_LIMIT}.`,
+          `Samples one scrape of a monitor may return, whatever its own sampleLimit (the lower wins); more fail the scrape. Default ${MONITOR_LIMITS.samples}.`,
+        ),
+      targets: positiveCount("targets")
+        .optional()
+        .describe(
+          `Targets one endpoint of a monitor may have, whatever its own targetLimit (the lower wins); more fail every target of it. Default ${MONITOR_LIMITS.targets}.`,
+        ),
+      labels: positiveCount("labels")
+        .optional()
+        .describe(
+          `Labels one series of a monitor may carry (its name and the target labels included), whatever its own labelLimit (the lower wins); more fail the scrape. Default ${MONITOR_LIMITS.labels}.`,
         ),
     })
     .optional()
-    .describe("What one monitor may take in."),
+    .describe("What one monitor may take in, held on every monitor of the namespaces read."),
 });
 
 function problems(section: MonitorsSettings): ArgsProblem[] {
@@ -125,7 +135,11 @@ export const monitorsSection = componentSection({
     crds: given?.crds ?? MONITORS_DEFAULTS.crds,
     rules: given?.rules ?? MONITORS_DEFAULTS.rules,
     honorLabels: [...(given?.honorLabels ?? [])],
-    limits: { samples: given?.limits?.samples ?? MONITOR_SAMPLE_LIMIT },
+    limits: {
+      samples: given?.limits?.samples ?? MONITOR_LIMITS.samples,
+      targets: given?.limits?.targets ?? MONITOR_LIMITS.targets,
+      labels: given?.limits?.labels ?? MONITOR_LIMITS.labels,
+    },
   }),
   problems,
 });
