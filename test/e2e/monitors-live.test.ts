@@ -14,13 +14,18 @@
  * switch or give `severity: Critical` are refused by name; the one that loads reads and
  * writes its own namespace only; its ServiceMonitor relabelled into the victim's identity with
  * honorLabels lands in its own namespace, the victim's `up` untouched; its sample bomb is cut at
- * the default limit while its other target is scraped.
+ * the stack's limit while its other target is scraped.
+ *
+ * The limits (monitors.limits) are the rendered MutatingAdmissionPolicy's, applied as rendered: a
+ * monitor's own larger sampleLimit, targetLimit or labelLimit is lowered to the stack's by the API
+ * server when written, a lower one kept; the crowd of targets and the series with too many labels
+ * fail their scrapes at the stack's limits though each monitor asked for more.
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { MONITOR_KINDS, MonitorKind, crdName } from "../../components/monitors/args";
+import { MONITOR_KINDS, MONITOR_LIMITS, MonitorKind, crdName } from "../../components/monitors/args";
 import { crdSpec } from "../../components/monitors/crds";
 import { down as clusterDown, up as clusterUp } from "../../lab/cluster";
 import { stackBinary } from "../../lab/local/binaries";
@@ -193,6 +198,31 @@ beforeAll(async () => {
     )
     .replace(/url = "http:\/\/prometheus\.[^"]+\/api\/v1\/write"/, `url = "${prometheus}/api/v1/write"`);
   expect(monitors).toContain(`namespaces      = ["${NS}"]`);
+  // The monitors' limits as rendered (the policy and its binding), then a server-side dry run until the API server holds them.
+  const limitObjects = rendered.kubernetes
+    .filter((o) => ["MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding"].includes(o.object.kind))
+    .map((o) => o.object);
+  expect(limitObjects.map((o) => o.kind).sort()).toEqual(["MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding"]);
+  apply("monitor-limits", limitObjects);
+  const probeFile = path.join(dir, "limits-probe.yaml");
+  fs.writeFileSync(
+    probeFile,
+    YAML.stringify({
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "ServiceMonitor",
+      metadata: { name: "limits-probe", namespace: HOSTILE },
+      spec: { selector: { matchLabels: { app: "none" } }, endpoints: [{ port: "metrics" }], sampleLimit: 1_000_000 },
+    }),
+  );
+  await run.waitFor(
+    "the monitor limits policy in force",
+    async () => {
+      const out = kubectl("apply", "--dry-run=server", "-o", "jsonpath={.spec.sampleLimit}", "-f", probeFile);
+      return out.trim() === String(MONITOR_LIMITS.samples) ? true : undefined;
+    },
+    60_000,
+    1000,
+  );
   const alloyFile = path.join(dir, "config.alloy");
   fs.writeFileSync(alloyFile, monitors);
   const alloyPort = await freePort();
@@ -356,7 +386,57 @@ test("kube-state-metrics reports each PrometheusRule; the alert's expression nam
   ]);
 });
 
-test("a hostile monitor wearing the victim's identity lands in its own namespace; its sample bomb is cut, its other target kept", async () => {
+/**
+ * A ServiceMonitor in HOSTILE, its Service and EndpointSlice (at `addresses`), every target moved to 127.0.0.1:<port>
+ * by the monitor's own relabeling; `before`: relabelings run ahead of that move, `spec`: the monitor's own spec fields.
+ */
+const hostileTarget = (
+  name: string,
+  addresses: string[],
+  port: number,
+  endpoint: Record<string, unknown>,
+  spec: Record<string, unknown> = {},
+  before: unknown[] = [],
+) => [
+  {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name, namespace: HOSTILE, labels: { app: name } },
+    spec: { ports: [{ name: "metrics", port: 9187 }] },
+  },
+  {
+    apiVersion: "discovery.k8s.io/v1",
+    kind: "EndpointSlice",
+    metadata: { name: `${name}-1`, namespace: HOSTILE, labels: { "kubernetes.io/service-name": name } },
+    addressType: "IPv4",
+    endpoints: addresses.map((a) => ({ addresses: [a], conditions: { ready: true } })),
+    ports: [{ name: "metrics", port: 9187, protocol: "TCP" }],
+  },
+  {
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "ServiceMonitor",
+    metadata: { name, namespace: HOSTILE },
+    spec: {
+      selector: { matchLabels: { app: name } },
+      ...spec,
+      endpoints: [
+        {
+          port: "metrics",
+          interval: "5s",
+          scrapeTimeout: "4s",
+          ...endpoint,
+          relabelings: [
+            ...before,
+            { action: "replace", targetLabel: "__address__", replacement: `${LOOPBACK}:${port}` },
+            ...((endpoint.relabelings as unknown[] | undefined) ?? []),
+          ],
+        },
+      ],
+    },
+  },
+];
+
+test("a hostile monitor wearing the victim's identity lands in its own namespace; its sample bomb is cut at the stack's limit though it asks for a million, its other target kept", async () => {
   const [impostorPort, bombPort] = [await freePort(), await freePort()];
   // Claims the victim's namespace and job in its exposition, for honorLabels to keep.
   await run.serve(impostorPort, (_req, res) => {
@@ -368,53 +448,23 @@ test("a hostile monitor wearing the victim's identity lands in its own namespace
     res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
     res.end(bomb);
   });
-  const target = (name: string, address: string, port: number, endpoint: Record<string, unknown>) => [
-    {
-      apiVersion: "v1",
-      kind: "Service",
-      metadata: { name, namespace: HOSTILE, labels: { app: name } },
-      spec: { ports: [{ name: "metrics", port: 9187 }] },
-    },
-    {
-      apiVersion: "discovery.k8s.io/v1",
-      kind: "EndpointSlice",
-      metadata: { name: `${name}-1`, namespace: HOSTILE, labels: { "kubernetes.io/service-name": name } },
-      addressType: "IPv4",
-      endpoints: [{ addresses: [address], conditions: { ready: true } }],
-      ports: [{ name: "metrics", port: 9187, protocol: "TCP" }],
-    },
-    {
-      apiVersion: "monitoring.coreos.com/v1",
-      kind: "ServiceMonitor",
-      metadata: { name, namespace: HOSTILE },
-      spec: {
-        selector: { matchLabels: { app: name } },
-        endpoints: [
-          {
-            port: "metrics",
-            interval: "5s",
-            scrapeTimeout: "4s",
-            ...endpoint,
-            relabelings: [
-              { action: "replace", targetLabel: "__address__", replacement: `${LOOPBACK}:${port}` },
-              ...((endpoint.relabelings as unknown[] | undefined) ?? []),
-            ],
-          },
-        ],
-      },
-    },
-  ];
   apply("hostile", [
-    ...target("impostor", "10.42.0.51", impostorPort, {
-      honorLabels: true,
-      relabelings: [
-        { action: "replace", targetLabel: "namespace", replacement: NS },
-        { action: "replace", targetLabel: "job", replacement: "shop-db" },
-        { action: "replace", targetLabel: "service", replacement: "shop-db" },
-      ],
-      metricRelabelings: [{ action: "replace", targetLabel: "namespace", replacement: NS }],
-    }),
-    ...target("bomb", "10.42.0.52", bombPort, {}),
+    ...hostileTarget(
+      "impostor",
+      ["10.42.0.51"],
+      impostorPort,
+      {
+        honorLabels: true,
+        relabelings: [
+          { action: "replace", targetLabel: "namespace", replacement: NS },
+          { action: "replace", targetLabel: "job", replacement: "shop-db" },
+          { action: "replace", targetLabel: "service", replacement: "shop-db" },
+        ],
+        metricRelabelings: [{ action: "replace", targetLabel: "namespace", replacement: NS }],
+      },
+      { sampleLimit: 500 },
+    ),
+    ...hostileTarget("bomb", ["10.42.0.52"], bombPort, {}, { sampleLimit: 1_000_000, labelLimit: 0 }),
   ]);
   const impostor = await run.waitFor(
     "the impostor's series",
@@ -440,6 +490,78 @@ test("a hostile monitor wearing the victim's identity lands in its own namespace
   expect(await query("bomb_series")).toEqual([]);
   // The victim's one target, and the hostile one, both up in their own namespaces.
   expect((await query(`up{namespace="${NS}", job="shop-db"}`)).map((r) => r.value[1])).toEqual(["1"]);
+  expect((await query(`up{namespace="${HOSTILE}", job="shop-db"}`)).map((r) => r.value[1])).toEqual(["1"]);
+});
+
+/** A monitor's limits as the API server stored them: sampleLimit, targetLimit, labelLimit. */
+const storedLimits = (name: string) =>
+  kubectl("-n", HOSTILE, "get", "servicemonitor", name, "-o", "jsonpath={.spec.sampleLimit},{.spec.targetLimit},{.spec.labelLimit}");
+
+test("the monitors' own limits as stored: a larger one, 0 or none lowered to the stack's, a lower one kept", () => {
+  const { samples, targets, labels } = MONITOR_LIMITS;
+  // bomb asked for a million samples and 0 labels (no limit), the impostor for 500 samples.
+  expect(storedLimits("bomb")).toBe(`${samples},${targets},${labels}`);
+  expect(storedLimits("impostor")).toBe(`500,${targets},${labels}`);
+  // An update is held as a creation is.
+  kubectl(
+    "-n",
+    HOSTILE,
+    "patch",
+    "servicemonitor",
+    "impostor",
+    "--type=merge",
+    "-p",
+    JSON.stringify({ spec: { targetLimit: 100_000, labelLimit: 25 } }),
+  );
+  expect(storedLimits("impostor")).toBe(`500,${targets},25`);
+});
+
+test("a crowd of targets and a series with too many labels fail at the stack's limits though their monitors ask for more", async () => {
+  const { targets, labels } = MONITOR_LIMITS;
+  const [crowdPort, widePort] = [await freePort(), await freePort()];
+  await run.serve(crowdPort, (_req, res) => {
+    res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
+    res.end("crowd_series 1\n");
+  });
+  // One series of more labels than the limit (its name and the target labels come on top).
+  const wideLabels = Array.from({ length: labels }, (_, i) => `l${i}="v"`).join(",");
+  await run.serve(widePort, (_req, res) => {
+    res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
+    res.end(`wide_series{${wideLabels}} 1\nnarrow_series 1\n`);
+  });
+  // One target more than the limit, each its own instance (its address before the move to 127.0.0.1).
+  const crowd = Array.from({ length: targets + 1 }, (_, i) => `10.42.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`);
+  apply("limits", [
+    ...hostileTarget("crowd", crowd, crowdPort, {}, { targetLimit: 500 }, [
+      { action: "replace", sourceLabels: ["__address__"], targetLabel: "instance" },
+    ]),
+    ...hostileTarget("wide", ["10.42.0.53"], widePort, {}, { labelLimit: 1000 }),
+  ]);
+  expect(storedLimits("crowd").split(",")[1]).toBe(String(targets));
+  expect(storedLimits("wide").split(",")[2]).toBe(String(labels));
+  const crowdUp = await run.waitFor(
+    "the crowd's up",
+    async () => {
+      const found = await query(`up{namespace="${HOSTILE}", job="crowd"}`);
+      return found.length === targets + 1 ? found : undefined;
+    },
+    120_000,
+    1000,
+  );
+  expect([...new Set(crowdUp.map((r) => r.value[1]))]).toEqual(["0"]);
+  const wideUp = await run.waitFor(
+    "the wide target's up",
+    async () => {
+      const found = await query(`up{namespace="${HOSTILE}", job="wide"}`);
+      return found.length > 0 ? found : undefined;
+    },
+    120_000,
+    1000,
+  );
+  expect(wideUp.map((r) => r.value[1])).toEqual(["0"]);
+  expect(await query("crowd_series")).toEqual([]);
+  expect(await query("narrow_series")).toEqual([]);
+  // The other monitors of the namespace untouched.
   expect((await query(`up{namespace="${HOSTILE}", job="shop-db"}`)).map((r) => r.value[1])).toEqual(["1"]);
 });
 
