@@ -31,7 +31,7 @@ describe("monitors", () => {
         secrets: ["cnpg-system/metrics"],
         crds: "external",
         honorLabels: ["cnpg-system/kube-state-metrics"],
-        limits: { samples: 50_000, labels: 40 },
+        limits: { samples: 50_000, targets: 20, labels: 40 },
       },
     });
     expect(config.monitors).toEqual({
@@ -42,7 +42,7 @@ describe("monitors", () => {
       crds: "external",
       rules: true,
       honorLabels: ["cnpg-system/kube-state-metrics"],
-      limits: { samples: 50_000, targets: 100, labels: 40 },
+      limits: { samples: 50_000, targets: 20, labels: 40 },
     });
   });
 
