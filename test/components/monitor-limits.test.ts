@@ -6,8 +6,6 @@
  */
 import { render, objectsOf } from "../support/render";
 
-jest.setTimeout(120_000);
-
 const sets = ['watch.namespaces=["shop", "billing"]', "monitors.enabled=true"];
 
 describe("the monitor limits policy in the render", () => {
