@@ -2,7 +2,6 @@
 import { Profile } from "../components/kit/profiles";
 import { StackConfig } from "../components/stack/config";
 import { sectionDefaults } from "../components/stack/sections";
-import { resolveTracing } from "../components/stack/tracing";
 
 export type ProfileDefaults = Omit<
   StackConfig,
@@ -31,14 +30,14 @@ export const DEFAULT_NODES = 1;
 
 /** A profile's defaults, from each component's own (kit/profiles.ts says how the profiles differ). */
 function profileDefaults(profile: Profile): ProfileDefaults {
-  const sections = sectionDefaults(profile);
+  // The lists (apps, targets, …) are empty in every profile, so they are no profile's default; with no
+  // app that sends OTLP, tracing is off, as it follows the apps (components/stack/tracing.ts).
+  const sections = Object.fromEntries(Object.entries(sectionDefaults(profile)).filter(([, value]) => !Array.isArray(value)));
   return {
     // Production protects its volumes: the stored metrics, silences, dashboards and logs.
     protectVolumes: profile === "production",
     ...sections,
-    // No app sends OTLP in the defaults: tracing off, as it follows the apps (components/stack/tracing.ts).
-    tracing: resolveTracing(sections.tracing, undefined, []),
-  };
+  } as ProfileDefaults;
 }
 
 /** The defaults of each profile: what a key is when the stack does not set it. */

@@ -1,19 +1,16 @@
 /**
  * The schema of a stack's raw values: the plain keys with the sections, the secret keys, and
- * RawConfig, the input as Pulumi hands it over. The list entries are their owners': apps, targets
- * and probes Prometheus' (components/prometheus/scraped.ts), databases the database exporters'
- * (components/database-exporters/section.ts).
+ * RawConfig, the input as Pulumi hands it over. The sections are the registry's
+ * (components/stack/sections.ts), the lists Prometheus scrapes and the databases' among them.
  */
 import { z } from "zod";
 import { PROFILES } from "../components/kit/profiles";
-import { appSchema, probeSchema, scrapeTargetSchema } from "../components/prometheus/scraped";
 import { bool, dnsLabel, dnsSubdomain, hostname, nodeCount, projectDirectory } from "../components/kit/fields";
-import { databasesSection } from "../components/database-exporters/section";
 import { secretKeySchemas } from "./secrets";
-import { sectionSchemas } from "../components/stack/sections";
+import { COMPONENT_SECTIONS, ComponentSectionName, SECTION_ENTRIES, hostnamesSchema } from "../components/stack/sections";
 
-/** Plain (non-secret) keys, with the type Pulumi hands them in. */
-export const plainKeySchemas = {
+/** The stack's own keys that come first in the stack file (and the key reference), with the type Pulumi hands them in. */
+const stackKeySchemas = {
   profile: z.enum(PROFILES).describe("staging (small) or production (HA); default: the stack name."),
   environment: dnsLabel.describe("Environment label on every alert and series; default: the stack name."),
   namespace: dnsLabel.describe("Namespace of the stack; default monitoring-<environment>."),
@@ -23,13 +20,32 @@ export const plainKeySchemas = {
   domain: hostname.describe("Base domain; hostnames default to <service>.<domain>."),
   storageClass: dnsSubdomain("a StorageClass name").describe("Default StorageClass of every volume."),
   protectVolumes: bool.describe("Protect volumes from deletion by update or destroy."),
-  apps: z.array(appSchema, { error: "must be a list of apps" }).describe("Apps to scrape."),
-  databases: databasesSection.schema,
-  teamContent: projectDirectory.describe("Directory of the team's own rules and dashboards; default team (when it exists)."),
-  targets: z.array(scrapeTargetSchema, { error: "must be a list of scrape targets" }).describe("Plain scrape targets (no HTTP contract)."),
-  probes: z.array(probeSchema, { error: "must be a list of probes" }).describe("URLs probed by the blackbox exporter."),
-  ...sectionSchemas,
 };
+
+/** The stack's own keys that sit among the sections: each after the section it follows. */
+const keysAfter = {
+  databases: { teamContent: projectDirectory.describe("Directory of the team's own rules and dashboards; default team (when it exists).") },
+  // `hostnames` spans the edges (Traefik's and the tunnel's): after the edges' priorityClass.
+  priorityClass: { hostnames: hostnamesSchema },
+} satisfies Partial<Record<ComponentSectionName, Record<string, z.ZodType>>>;
+
+/** The keys of keysAfter, each with its schema. */
+type KeysAfter = (
+  (typeof keysAfter)[keyof typeof keysAfter] extends infer K ? (K extends unknown ? (keys: K) => void : never) : never
+) extends (keys: infer All) => void
+  ? All
+  : never;
+
+/** Plain (non-secret) keys, with the type Pulumi hands them in: the stack's own, and the registry's sections among them. */
+export const plainKeySchemas = {
+  ...stackKeySchemas,
+  ...Object.fromEntries(
+    SECTION_ENTRIES.flatMap(([name, section]) => [
+      [name, section.schema],
+      ...Object.entries((keysAfter as Partial<Record<ComponentSectionName, Record<string, z.ZodType>>>)[name] ?? {}),
+    ]),
+  ),
+} as typeof stackKeySchemas & { [K in ComponentSectionName]: (typeof COMPONENT_SECTIONS)[K]["schema"] } & KeysAfter;
 
 /** Keys Pulumi hands over as JSON (objects, lists, booleans) rather than as plain strings. */
 export const STRUCTURED_KEYS = new Set<string>(

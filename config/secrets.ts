@@ -1,57 +1,74 @@
-/** The keys whose values must be Pulumi secrets, and the stack file's plain entries beside secret ones. */
-import { dnsLabel, nonEmpty, notAMap, secretMapMessage } from "../components/kit/fields";
-import { ALERTMANAGER_SECRET_STAND_INS, LEGACY_RECEIVER_SECRETS, ROUTING_SECRETS } from "../components/alertmanager/routing";
-import { RECEIVER_SECRET_MAP_MESSAGES } from "../components/alertmanager/receivers";
-import { backupSecretStandIns, backupSecrets } from "../components/backup/section";
-import { databasesSection } from "../components/database-exporters/section";
-import { grafanaSecretStandIns, grafanaSecrets } from "../components/grafana/section";
-import { SecretStandIn, textStandIn } from "../components/kit/section";
-import { PROMETHEUS_SECRETS, PROMETHEUS_SECRET_STAND_INS, REMOTE_WRITE_PASSWORDS_MESSAGE } from "../components/prometheus/section";
-import { REMOTE_WRITE_CLIENT_KEYS_MESSAGE } from "../components/prometheus/remote-write";
-import { LOG_COLLECTOR_SECRETS } from "../components/log-collector/section";
-import { BASIC_AUTH_PASSWORDS_MESSAGE, traefikSecretStandIns, traefikSecrets } from "../components/traefik/section";
+/**
+ * The keys whose values must be Pulumi secrets, each declared by the section that reads it (its
+ * `secrets`, with its `standIns` and `secretMessages`), gathered from the registry; and the stack
+ * file's plain entries beside secret ones.
+ */
 import { z } from "zod";
+import { LEGACY_RECEIVER_SECRETS } from "../components/alertmanager/routing";
+import { SecretStandIn } from "../components/kit/section";
+import { AnySection, COMPONENT_SECTIONS, ComponentSectionName, SECTION_ENTRIES } from "../components/stack/sections";
 
-/** What a secret map takes, and how to give it: entry by entry, by path (each component's maps say their own). */
-export const SECRET_MAP_MESSAGES: Record<string, string> = {
-  ...databasesSection.secretMessages,
-  remoteWritePasswords: REMOTE_WRITE_PASSWORDS_MESSAGE,
-  remoteWriteClientKeys: REMOTE_WRITE_CLIENT_KEYS_MESSAGE,
-  basicAuthPasswords: BASIC_AUTH_PASSWORDS_MESSAGE,
-  ...RECEIVER_SECRET_MAP_MESSAGES,
-  targetCredentials: secretMapMessage("targetCredentials", "target name", "token or password"),
-};
+/** One type of a union's members together. */
+type Together<U> = (U extends unknown ? (member: U) => void : never) extends (all: infer All) => void ? All : never;
 
-/** Keys whose values must be Pulumi secrets: the components' sections' own, and config's, in this order. */
-export const secretKeySchemas = {
-  ...grafanaSecrets,
-  ...LEGACY_RECEIVER_SECRETS,
-  databaseDsns: databasesSection.secrets.databaseDsns,
-  ...PROMETHEUS_SECRETS,
-  ...LOG_COLLECTOR_SECRETS,
-  ...traefikSecrets,
-  ...ROUTING_SECRETS,
-  targetCredentials: z.record(dnsLabel, nonEmpty("a token or password"), notAMap(SECRET_MAP_MESSAGES.targetCredentials)),
-  ...backupSecrets,
-};
+/** Every section's secret keys, with their schemas. */
+type SecretKeySchemas = Together<
+  { [K in ComponentSectionName]: NonNullable<(typeof COMPONENT_SECTIONS)[K]["secrets"]> }[ComponentSectionName]
+>;
 
-export const SECRET_KEYS = Object.keys(secretKeySchemas) as ReadonlyArray<keyof typeof secretKeySchemas>;
+/**
+ * Where each section's secret keys sit among the stack's secret keys (the key reference's order, and
+ * the schema's): by owner, Alertmanager's single keys of earlier releases before the other sections'
+ * maps. A section not named here has its keys after these, in the registry's order.
+ */
+const SECRET_KEY_PLACES: ReadonlyArray<ComponentSectionName | readonly string[]> = [
+  "grafana",
+  Object.keys(LEGACY_RECEIVER_SECRETS),
+  "databases",
+  "prometheus",
+  "logCollector",
+  "traefik",
+  "alertmanager",
+  "targets",
+  "backup",
+];
+
+/** Each secret key with the section that reads it, in SECRET_KEY_PLACES' order. */
+const OWNERS: ReadonlyArray<[string, AnySection]> = (() => {
+  const owners = new Map<string, AnySection>();
+  const ownerOf = (key: string) => SECTION_ENTRIES.find(([, section]) => key in (section.secrets ?? {}))?.[1] as AnySection;
+  const keysOf = (name: ComponentSectionName) => Object.keys((COMPONENT_SECTIONS[name] as AnySection).secrets ?? {});
+  const placed = [
+    ...SECRET_KEY_PLACES.flatMap((place) => (typeof place === "string" ? keysOf(place) : place)),
+    ...SECTION_ENTRIES.flatMap(([name]) => keysOf(name)),
+  ];
+  for (const key of placed) if (!owners.has(key)) owners.set(key, ownerOf(key));
+  return [...owners.entries()];
+})();
+
+/** Keys whose values must be Pulumi secrets, with their schemas: the sections' own, in their places. */
+export const secretKeySchemas = Object.fromEntries(
+  OWNERS.map(([key, section]) => [key, (section.secrets as Record<string, z.ZodType>)[key]]),
+) as SecretKeySchemas;
+
+export const SECRET_KEYS = Object.keys(secretKeySchemas) as ReadonlyArray<keyof SecretKeySchemas>;
 
 /**
  * What the offline render stands in for each secret key's value when the stack file's is encrypted
- * (cli/stackfile.ts): each declared beside its key's schema, which takes it. The type asks
- * one of every key: a secret key without its stand-in does not compile.
+ * (cli/stackfile.ts): each declared by its section beside its key's schema, which takes it. A section
+ * that reads a secret key without its stand-in does not compile (components/kit/section.ts).
  */
-export const SECRET_STAND_INS: { readonly [K in keyof typeof secretKeySchemas]: SecretStandIn } = {
-  ...grafanaSecretStandIns,
-  ...ALERTMANAGER_SECRET_STAND_INS,
-  ...databasesSection.standIns,
-  ...PROMETHEUS_SECRET_STAND_INS,
-  externalLokiPassword: textStandIn,
-  ...traefikSecretStandIns,
-  targetCredentials: textStandIn,
-  ...backupSecretStandIns,
-};
+export const SECRET_STAND_INS = Object.fromEntries(
+  OWNERS.map(([key, section]) => [key, (section.standIns as Record<string, SecretStandIn>)[key]]),
+) as { readonly [K in keyof SecretKeySchemas]: SecretStandIn };
+
+/** What a secret map takes, and how to give it: entry by entry, by path (each section's maps say their own). */
+export const SECRET_MAP_MESSAGES: Readonly<Record<string, string>> = Object.fromEntries(
+  OWNERS.flatMap(([key, section]) => {
+    const message = (section.secretMessages as Partial<Record<string, string>> | undefined)?.[key];
+    return message !== undefined ? [[key, message]] : [];
+  }),
+);
 
 /**
  * Entries of structured keys that a stack file's `config:` block holds in plain text

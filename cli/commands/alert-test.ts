@@ -23,6 +23,7 @@ import { publicHostname } from "../../config";
 import { renderStack } from "../render-stack";
 import { AlertmanagerClient, PASSWORD_ENV, formatReport, parseArgs, runAlertTest, USAGE } from "../alert-test";
 import { readRouting, targetsOf } from "../alert-routing";
+import { helpAsked } from "./help";
 
 /** Reads a line from the terminal without echoing it. */
 function askPassword(prompt: string): Promise<string> {
@@ -77,10 +78,7 @@ function client(base: string, auth?: { user: string; password: string }): Alertm
 
 export async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  if (argv.includes("--help") || argv.includes("-h")) {
-    console.log(USAGE);
-    return;
-  }
+  if (helpAsked(argv, USAGE)) return;
   const args = parseArgs(argv);
   const rendered = await renderStack({ stack: args.stack, sets: args.sets, showSecrets: true });
   const file = rendered.files.get("alertmanager/alertmanager.yml");

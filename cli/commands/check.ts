@@ -10,6 +10,7 @@ import * as fs from "fs";
 import { builtinNames } from "../../preflight/team-content";
 import { ROOT, readProjectName } from "../stackfile";
 import { Promtool, checkTeamContent, formatTeamCheck, stackTeamContent } from "../team-check";
+import { helpAsked } from "./help";
 
 const USAGE = "usage: npm run check [-- --stack <name>]... [--dir <directory>]...";
 
@@ -19,10 +20,6 @@ function parseArgs(argv: string[]): { stacks: string[]; dirs: string[] } {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = argv[i + 1];
-    if (arg === "--help" || arg === "-h") {
-      console.log(USAGE);
-      process.exit(0);
-    }
     if ((arg === "--stack" || arg === "-s" || arg === "--dir") && value !== undefined && !value.startsWith("-")) {
       (arg === "--dir" ? dirs : stacks).push(value);
       i++;
@@ -35,6 +32,7 @@ function parseArgs(argv: string[]): { stacks: string[]; dirs: string[] } {
 }
 
 export function main(promtool: Promtool): number {
+  if (helpAsked(process.argv.slice(2), USAGE)) return 0;
   const { stacks, dirs } = parseArgs(process.argv.slice(2));
   const project = readProjectName(ROOT);
   const named =

@@ -9,13 +9,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import { EXPORT_USAGE, exportDashboard, parseExportArgs } from "../dashboard-export";
+import { helpAsked } from "./help";
 
 export async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  if (argv.includes("--help") || argv.includes("-h")) {
-    console.log(EXPORT_USAGE);
-    return;
-  }
+  if (helpAsked(argv, EXPORT_USAGE)) return;
   const args = parseExportArgs(argv);
   const { file, title, warnings } = await exportDashboard(args, process.env, (out, text) => {
     fs.mkdirSync(path.dirname(out), { recursive: true });

@@ -10,13 +10,11 @@
 import * as path from "path";
 import { IMPORT_USAGE, formatImport, importDashboard, parseImportArgs } from "../dashboard-import";
 import { ROOT } from "../stackfile";
+import { helpAsked } from "./help";
 
 export async function main(): Promise<number> {
   const argv = process.argv.slice(2);
-  if (argv.includes("--help") || argv.includes("-h")) {
-    console.log(IMPORT_USAGE);
-    return 0;
-  }
+  if (helpAsked(argv, IMPORT_USAGE)) return 0;
   const args = parseImportArgs(argv);
   // npm runs the script in the project's directory; a file is named from where the command was typed.
   if (args.file !== undefined) args.file = path.resolve(process.env.INIT_CWD ?? process.cwd(), args.file);

@@ -12,6 +12,7 @@ import * as path from "path";
 import { summary, writeRender } from "../render";
 import { renderStack, servicesOf } from "../render-stack";
 import { readSecretsFile } from "../stackfile";
+import { helpAsked } from "./help";
 
 const USAGE =
   "usage: npm run render -- --stack <name> [--stack-file <file>] [--out <dir>] [--set <key>=<value>]... [--secrets-file <file>] [--show-secrets] [--previous <outputs.json>] [--services <services.yaml>]";
@@ -55,10 +56,7 @@ function parseArgs(argv: string[]): Args {
     else if (arg === "--show-secrets") showSecrets = true;
     else if (arg === "--previous") previous = value();
     else if (arg === "--services") services = value();
-    else if (arg === "--help" || arg === "-h") {
-      console.log(USAGE);
-      process.exit(0);
-    } else throw new Error(`unknown argument "${arg}"\n${USAGE}`);
+    else throw new Error(`unknown argument "${arg}"\n${USAGE}`);
   }
   if (!stack) throw new Error(`--stack is required\n${USAGE}`);
   return {
@@ -74,6 +72,7 @@ function parseArgs(argv: string[]): Args {
 }
 
 export async function main(): Promise<void> {
+  if (helpAsked(process.argv.slice(2), USAGE)) return;
   const args = parseArgs(process.argv.slice(2));
   const previousOutputs = args.previous ? (JSON.parse(fs.readFileSync(args.previous, "utf8")) as Record<string, unknown>) : undefined;
   const rendered = await renderStack({

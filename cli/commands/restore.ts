@@ -11,6 +11,7 @@
  */
 import { spawnSync } from "child_process";
 import { renderStack } from "../render-stack";
+import { helpAsked } from "./help";
 import {
   CronJobObject,
   RESTORABLE,
@@ -48,10 +49,7 @@ function workloadState(namespace: string, kind: string, name: string, environmen
 
 export async function main(): Promise<number> {
   const argv = process.argv.slice(2);
-  if (argv.includes("--help") || argv.includes("-h")) {
-    console.log(RESTORE_USAGE);
-    return 0;
-  }
+  if (helpAsked(argv, RESTORE_USAGE)) return 0;
   const options = parseRestoreArgs(argv);
   if (typeof options === "string") {
     console.error(options);

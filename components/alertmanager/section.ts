@@ -11,7 +11,9 @@ import { FieldsOf, SectionWarning, componentSection, onNodes, overDefaults } fro
 import { durationSeconds } from "../kit/units";
 import { Profile, withOverrides } from "../kit/profiles";
 import { requirements } from "../kit/resources";
+import { RECEIVER_SECRET_MAP_MESSAGES } from "./receivers";
 import {
+  ALERTMANAGER_SECRET_STAND_INS,
   AlertReceivers,
   AlertRouting,
   LEGACY_RECEIVER_SECRETS,
@@ -76,6 +78,8 @@ const secrets = { ...LEGACY_RECEIVER_SECRETS, ...ROUTING_SECRETS };
 export const alertmanagerSection = componentSection({
   schema,
   secrets,
+  standIns: ALERTMANAGER_SECRET_STAND_INS,
+  secretMessages: RECEIVER_SECRET_MAP_MESSAGES,
   defaults: (profile): AlertmanagerSettings => ({ ...ALERTMANAGER_DEFAULTS[profile], receivers: {} }),
   resolve: (given, context, secretValues): AlertmanagerSettings => {
     const defaults = ALERTMANAGER_DEFAULTS[context.profile];

@@ -23,10 +23,9 @@ import { IngressPeer, anywhereOn, egressPolicyName, egressPolicySpec, ingressPol
 import { resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "../kit/pods";
 import { podPriority } from "../kit/priority";
 import { refuseProblems } from "../kit/problems";
-import { ResourceRequirements } from "../kit/resources";
 import { scratchVolume } from "../kit/volumes";
-import { BACKUP_PROVIDERS, BackupComponent, BackupSettings } from "./args";
-import { problems } from "./problems";
+import { BACKUP_PROVIDERS, BackupComponent } from "./args";
+import { BackupSettings, problems } from "./section";
 import { scheduleGapSeconds } from "./schedule";
 
 /** The script every backup pod runs, as the ConfigMap `backup-script` holds it. */
@@ -58,7 +57,7 @@ export interface BackupArgs {
   /** The Pulumi stack's name: the first part of each backup's name and folder. */
   stack: string;
   /** The section's settings (config backup), enabled; the key pair as Pulumi secrets. */
-  settings: Omit<BackupSettings, "credentials" | "enabled" | "components" | "resources"> & { resources: ResourceRequirements };
+  settings: Omit<BackupSettings, "credentials" | "enabled" | "components">;
   credentials: { accessKeyId: pulumi.Input<string>; secretAccessKey: pulumi.Input<string> };
   /** What is backed up. */
   targets: BackupTarget[];

@@ -1,9 +1,17 @@
-/** The scheduled backups' section of the stack file (`backup`), with the store's two secret keys. */
+/**
+ * The scheduled backups' section of the stack file (`backup`), with the store's two secret keys: its
+ * fields, declared here once (the defaults, the resolved values and the component's settings are
+ * typed from the schema), its defaults per profile, its resolution, and what it refuses once turned
+ * on: no bucket, a bucket name the store refuses, no endpoint or one with a path, a schedule, no credentials.
+ */
 import { z } from "zod";
 import { bool, matching, nonEmpty, positiveCount, resources } from "../kit/fields";
-import { SecretStandIns, componentSection, resolveResources, textStandIn } from "../kit/section";
-import { BACKUP_COMPONENTS, BACKUP_DEFAULTS, BACKUP_PROVIDERS, BackupSettings } from "./args";
-import { problems } from "./problems";
+import { ArgsProblem } from "../kit/problems";
+import { Profile, withOverrides } from "../kit/profiles";
+import { requirements } from "../kit/resources";
+import { DefaultsOf, FieldsOf, SecretStandIns, componentSection, overDefaults, textStandIn } from "../kit/section";
+import { BACKUP_COMPONENTS, BACKUP_PROVIDERS, BackupProvider } from "./args";
+import { scheduleGapSeconds } from "./schedule";
 
 const schema = z.strictObject({
   enabled: bool.optional().describe("Back up what cannot be rebuilt from git to an S3-compatible bucket, on `schedule`; default false."),
@@ -17,18 +25,23 @@ const schema = z.strictObject({
     .min(1, "must name at least one component (turn backups off with backup.enabled: false)")
     .optional()
     .describe(`What is backed up, of ${BACKUP_COMPONENTS.join(", ")}; default all of them (those the stack runs).`),
+  /** The S3-compatible store, its `provider` for rclone's s3 backend. */
   provider: z
     .enum(Object.keys(BACKUP_PROVIDERS) as [keyof typeof BACKUP_PROVIDERS], {
       error: `must be one of ${Object.keys(BACKUP_PROVIDERS).join(", ")}`,
     })
     .optional()
     .describe("The S3-compatible store: r2 (Cloudflare R2, the default), s3, b2 (Backblaze B2) or minio."),
+  /** The store's S3 endpoint; AWS S3 finds it from the region. No default. */
   endpoint: z
     .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
     .optional()
     .describe("The store's S3 endpoint, such as https://<account id>.r2.cloudflarestorage.com; required but for s3."),
+  /** `auto` for R2. */
   region: nonEmpty("a region").optional().describe("The bucket's region; default auto (R2)."),
+  /** No default: required when backups are on (problems, below). */
   bucket: nonEmpty("a bucket name").optional().describe("The bucket the backups go to (required when enabled)."),
+  /** No default: the bucket's root. */
   prefix: z
     .string()
     .regex(
@@ -39,6 +52,35 @@ const schema = z.strictObject({
     .describe("A folder of the bucket the backups go under; default its root."),
   resources: resources.optional(),
 });
+
+/** The fields that have no default: the store's address, the bucket and the folder in it. */
+type NoDefault = "endpoint" | "bucket" | "prefix";
+
+/** What the section resolves to (config `backup`): its fields, and the store's access key (its secret keys). */
+export type BackupSettings = FieldsOf<typeof schema, NoDefault> & {
+  /** The store's access key (Pulumi secrets backupAccessKeyId, backupSecretAccessKey). */
+  credentials?: { accessKeyId?: string; secretAccessKey?: string };
+};
+
+// rclone holds a few chunks of each file in memory while it uploads (--s3-chunk-size 8Mi x 4 streams):
+// 256Mi covers it with room; the CPU limit keeps a night's upload from starving the stack.
+const BACKUP_STAGING: DefaultsOf<typeof schema, NoDefault> = {
+  enabled: false,
+  // Five cron fields, the cluster's time zone: UTC on k3s.
+  schedule: "17 3 * * *",
+  // Older ones are deleted after a new one is complete.
+  keep: 7,
+  components: [...BACKUP_COMPONENTS],
+  provider: "r2",
+  region: "auto",
+  resources: requirements("10m", "64Mi", "500m", "256Mi"),
+};
+
+/** A profile's defaults: off; when on, every component every night, a week (staging) or two (production) kept. */
+const BACKUP_DEFAULTS: Record<Profile, DefaultsOf<typeof schema, NoDefault>> = {
+  staging: BACKUP_STAGING,
+  production: withOverrides(BACKUP_STAGING, { keep: 14 }),
+};
 
 /** The store's access key: two secret keys of their own. */
 export const backupSecrets = {
@@ -56,18 +98,16 @@ export const backupSecretStandIns: SecretStandIns<typeof backupSecrets> = {
 export const backupSection = componentSection({
   schema,
   secrets: backupSecrets,
+  standIns: backupSecretStandIns,
   defaults: (profile): BackupSettings => BACKUP_DEFAULTS[profile],
   resolve: (given, context, secrets): BackupSettings => {
-    const defaults = BACKUP_DEFAULTS[context.profile];
-    const { endpoint, bucket, prefix, resources: givenResources, ...plain } = given ?? {};
+    const { endpoint, bucket, prefix, ...plain } = given ?? {};
     const credentials = {
       ...(secrets.backupAccessKeyId !== undefined ? { accessKeyId: secrets.backupAccessKeyId } : {}),
       ...(secrets.backupSecretAccessKey !== undefined ? { secretAccessKey: secrets.backupSecretAccessKey } : {}),
     };
     return {
-      ...defaults,
-      ...plain,
-      resources: resolveResources(defaults.resources, givenResources),
+      ...overDefaults(BACKUP_DEFAULTS[context.profile], plain, context),
       ...(endpoint !== undefined ? { endpoint } : {}),
       ...(bucket !== undefined ? { bucket } : {}),
       ...(prefix !== undefined ? { prefix } : {}),
@@ -76,3 +116,91 @@ export const backupSection = componentSection({
   },
   problems: (backup) => (backup.enabled ? problems(backup) : []),
 });
+
+/** A bucket, an endpoint where the provider has none of its own, a schedule of five fields at most a week apart, both keys. */
+export function problems(backup: BackupSettings): ArgsProblem[] {
+  const found: ArgsProblem[] = [];
+  if (!backup.bucket) found.push({ key: "bucket", message: "is required when backup.enabled is true: the bucket the backups go to" });
+  found.push(...storeProblems(backup));
+  const provider = BACKUP_PROVIDERS[backup.provider];
+  if (provider.needsEndpoint && !backup.endpoint)
+    found.push({
+      key: "endpoint",
+      message: `is required for provider "${backup.provider}": its S3 endpoint, such as ${provider.example}`,
+      involves: ["provider"],
+    });
+  // Day of month and month `*`: every schedule it takes runs at least weekly, within BackupTooOld's 30 days.
+  const gap = scheduleGapSeconds(backup.schedule);
+  if (typeof gap === "string") found.push({ key: "schedule", message: `${gap}; got "${backup.schedule}"` });
+  if (backup.credentials?.accessKeyId === undefined)
+    found.push({
+      key: "backupAccessKeyId",
+      message: "is needed while backup.enabled is true: pulumi config set --secret backupAccessKeyId <key id>",
+    });
+  if (backup.credentials?.secretAccessKey === undefined)
+    found.push({
+      key: "backupSecretAccessKey",
+      message: "is needed while backup.enabled is true: pulumi config set --secret backupSecretAccessKey <secret key>",
+    });
+  return found;
+}
+
+const S3_RULE =
+  "S3 takes 3 to 63 lowercase letters, digits, dots and hyphens, beginning and ending with a letter or digit, " +
+  "no two dots in a row, not an IP address, not beginning with xn--, sthree- or amzn-s3-demo-, " +
+  "not ending with -s3alias, --ol-s3, .mrap, --x-s3 or --table-s3";
+
+/** Each store's rule for a bucket's name (what its API refuses to create or address), by provider. */
+const BUCKET_RULES: Record<BackupProvider, { rule: string; refuses: (name: string) => boolean }> = {
+  // Cloudflare R2: 3 to 63 of a-z, 0-9 and -, a letter or digit at each end.
+  r2: {
+    rule: "R2 takes 3 to 63 lowercase letters, digits and hyphens, beginning and ending with a letter or digit",
+    refuses: (name) => !/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(name),
+  },
+  // AWS S3 (general purpose buckets), which MinIO follows.
+  s3: { rule: S3_RULE, refuses: s3Refuses },
+  minio: { rule: S3_RULE, refuses: s3Refuses },
+  // Backblaze B2: 6 to 63 letters, digits and hyphens, not beginning with b2-.
+  b2: {
+    rule: "B2 takes 6 to 63 letters, digits and hyphens, not beginning with b2-",
+    refuses: (name) => !/^[A-Za-z0-9-]{6,63}$/.test(name) || /^b2-/i.test(name),
+  },
+};
+
+function s3Refuses(name: string): boolean {
+  return (
+    !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) ||
+    name.includes("..") ||
+    /^\d+\.\d+\.\d+\.\d+$/.test(name) ||
+    /^(xn--|sthree-|amzn-s3-demo-)/.test(name) ||
+    /(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/.test(name)
+  );
+}
+/**
+ * The bucket's name by the store's rule, and the endpoint as an address alone: rclone puts the bucket
+ * in each request's path itself, so a path in the endpoint (the bucket, as Cloudflare's dashboard
+ * shows the S3 API's URL) sends every request to the wrong place.
+ */
+export function storeProblems(backup: Pick<BackupSettings, "provider" | "bucket" | "endpoint">): ArgsProblem[] {
+  const found: ArgsProblem[] = [];
+  const bucket = BUCKET_RULES[backup.provider];
+  if (backup.bucket && bucket.refuses(backup.bucket))
+    found.push({
+      key: "bucket",
+      message: `must be a bucket name the store takes: ${bucket.rule}; got "${backup.bucket}"`,
+      involves: ["provider"],
+    });
+  const url = backup.endpoint && URL.canParse(backup.endpoint) ? new URL(backup.endpoint) : undefined;
+  if (url) {
+    const pathPart = url.pathname.replace(/\/+$/, "");
+    if (pathPart !== "" || url.search !== "" || url.hash !== "") {
+      const named = pathPart.replace(/^\//, "").split("/")[0];
+      const also = named && named !== backup.bucket ? ` (its path names "${named}": the bucket goes in backup.bucket)` : "";
+      found.push({
+        key: "endpoint",
+        message: `must be the store's address alone, without a path, query or fragment: set it to ${url.origin}${also}; got "${backup.endpoint}"`,
+      });
+    }
+  }
+  return found;
+}

@@ -1,8 +1,7 @@
 /** The Cloudflare tunnel component's args, and the fixed names and ports others read. */
 import { EgressSettings } from "../kit/network";
-import { ResourceRequirements } from "../kit/resources";
 import type { ExposedService } from "../kit/web";
-import type { TunnelAccess } from "./section";
+import type { CloudflareSettings, TunnelAccess } from "./section";
 
 /** cloudflared's metrics server: /metrics, /ready (connected to the edge) and /healthcheck. */
 export const CLOUDFLARED_METRICS_PORT = 2000;
@@ -26,25 +25,21 @@ export interface TunnelRoute {
   unpublished?: string[];
 }
 
-export interface CloudflareTunnelArgs {
+/**
+ * The section's resolved values (section.ts: the account and the zone, which the section's problems
+ * require of a tunnel that runs, the tunnel's name, replicas, resources), and what the stack wires in:
+ * the routes (the services the section exposes, with their hostnames), and Access when it is on.
+ */
+export interface CloudflareTunnelArgs
+  extends Required<Pick<CloudflareSettings, "accountId" | "zoneId">>, Pick<CloudflareSettings, "tunnelName" | "replicas" | "resources"> {
   /** Namespace of the stack: the cloudflared pods run there and reach the Services there. */
   namespace: string;
   /** The stack's environment; the app.kubernetes.io/instance label. */
   environment: string;
-  /** Cloudflare account id (32 hex characters). */
-  accountId: string;
-  /** Cloudflare zone id of the hostnames' domain (32 hex characters). */
-  zoneId: string;
-  /** Name of the tunnel in the Zero Trust dashboard, e.g. "monitoring-production". */
-  tunnelName: string;
   /** The services to publish and their hostnames; at least one, each service and hostname once. */
   routes: TunnelRoute[];
-  /** cloudflared replicas; more than one adds a PodDisruptionBudget and spreads them across nodes. Default 1. */
-  replicas?: number;
   /** Cloudflare Access in front of every hostname. Default: none (the services' own logins only). */
   access?: TunnelAccess;
-  /** Requests and limits of the cloudflared container. */
-  resources: ResourceRequirements;
   /** Further destinations of its egress (config networkPolicy.extraEgress.cloudflared). Default DEFAULT_EGRESS. */
   egress?: EgressSettings;
   /** The stack's PriorityClass for the pods. Default none. */

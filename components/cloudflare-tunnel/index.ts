@@ -165,12 +165,11 @@ export class CloudflareTunnel extends StackComponent {
   constructor(name: string, args: CloudflareTunnelArgs, opts?: pulumi.ComponentResourceOptions) {
     // What config's schema refuses is trusted; what its problems() finds is refused before any resource.
     refuseProblems("CloudflareTunnel", name, problems(args), opts);
-    const a = { ...args, replicas: args.replicas ?? 1 };
     super("monitoring:index:CloudflareTunnel", name, opts);
     const child = { parent: this };
-    const ns = a.namespace;
-    this.urls = Object.fromEntries(a.routes.map((r) => [r.service, `https://${r.hostname}`]));
-    this.scrapeTargets = cloudflaredScrapeTargets(a);
+    const ns = args.namespace;
+    this.urls = Object.fromEntries(args.routes.map((r) => [r.service, `https://${r.hostname}`]));
+    this.scrapeTargets = cloudflaredScrapeTargets(args);
 
     // -- Cloudflare: the tunnel, its routes, DNS and Access --
     const secretBytes = new random.RandomBytes(`${name}-secret`, { length: 32 }, child);
@@ -178,7 +177,7 @@ export class CloudflareTunnel extends StackComponent {
     const tunnel = new cloudflare.ZeroTrustTunnelCloudflared(
       `${name}-tunnel`,
       // "cloudflare": the ingress rules live in Cloudflare (below), cloudflared needs only its token.
-      { accountId: a.accountId, name: a.tunnelName, configSrc: "cloudflare", tunnelSecret },
+      { accountId: args.accountId, name: args.tunnelName, configSrc: "cloudflare", tunnelSecret },
       child,
     );
     this.tunnelId = tunnel.id;
@@ -186,40 +185,46 @@ export class CloudflareTunnel extends StackComponent {
 
     new cloudflare.ZeroTrustTunnelCloudflaredConfig(
       `${name}-config`,
-      { accountId: a.accountId, tunnelId: tunnel.id, config: { ingresses: tunnelIngressRules(ns, a.routes) } },
+      { accountId: args.accountId, tunnelId: tunnel.id, config: { ingresses: tunnelIngressRules(ns, args.routes) } },
       child,
     );
 
-    for (const route of a.routes) {
+    for (const route of args.routes) {
       new cloudflare.DnsRecord(
         `${name}-dns-${route.service}`,
         {
-          zoneId: a.zoneId,
+          zoneId: args.zoneId,
           name: route.hostname,
           type: "CNAME",
           content: this.tunnelTarget,
           proxied: true,
           // 1: automatic, the only TTL a proxied record has.
           ttl: 1,
-          comment: `${route.service} of the ${a.environment} monitoring stack, through tunnel ${a.tunnelName}`,
+          comment: `${route.service} of the ${args.environment} monitoring stack, through tunnel ${args.tunnelName}`,
         },
         child,
       );
     }
 
-    if (a.access) {
-      const sessionDuration = goDuration(a.access.sessionDuration);
+    if (args.access) {
+      const sessionDuration = goDuration(args.access.sessionDuration);
       const policy = new cloudflare.ZeroTrustAccessPolicy(
         `${name}-access-policy`,
-        { accountId: a.accountId, name: `${a.tunnelName} allow`, decision: "allow", includes: accessIncludes(a.access), sessionDuration },
+        {
+          accountId: args.accountId,
+          name: `${args.tunnelName} allow`,
+          decision: "allow",
+          includes: accessIncludes(args.access),
+          sessionDuration,
+        },
         child,
       );
-      for (const route of a.routes) {
+      for (const route of args.routes) {
         const application = new cloudflare.ZeroTrustAccessApplication(
           `${name}-access-${route.service}`,
           {
-            accountId: a.accountId,
-            name: `${route.service} (${a.environment})`,
+            accountId: args.accountId,
+            name: `${route.service} (${args.environment})`,
             type: "self_hosted",
             domain: route.hostname,
             sessionDuration,
@@ -232,10 +237,10 @@ export class CloudflareTunnel extends StackComponent {
     }
 
     // -- Kubernetes: the connectors --
-    const id = cloudflaredIdentity(a.environment);
+    const id = cloudflaredIdentity(args.environment);
     const selector = selectorLabels(id);
     const token = pulumi.secret(
-      pulumi.all([tunnel.id, tunnelSecret]).apply(([tunnelId, secret]) => tunnelToken(a.accountId, tunnelId, secret)),
+      pulumi.all([tunnel.id, tunnelSecret]).apply(([tunnelId, secret]) => tunnelToken(args.accountId, tunnelId, secret)),
     );
     const tokenSecret = new k8s.core.v1.Secret(
       `${name}-token`,
@@ -248,19 +253,19 @@ export class CloudflareTunnel extends StackComponent {
       {
         metadata: objectMeta(id, ns, "cloudflared"),
         spec: {
-          replicas: a.replicas,
+          replicas: args.replicas,
           selector: { matchLabels: selector },
           // Connectors are stateless: a lone one is replaced new-first, so the tunnel keeps a connection; of
           // several (one per node), one at a time, the others keeping it.
-          strategy: rolloutStrategy(a.replicas),
+          strategy: rolloutStrategy(args.replicas),
           template: {
             // The token is read at start: a new tunnel (a new id, a new token) rolls the connectors.
             metadata: { labels: standardLabels(id), annotations: { "monitoring/tunnel-id": tunnel.id } },
             spec: {
               automountServiceAccountToken: false,
-              ...podPriority(a.priorityClassName),
+              ...podPriority(args.priorityClassName),
               securityContext: restrictedPodSecurity(CLOUDFLARED_UID),
-              ...(a.replicas > 1 ? { affinity: spreadAcrossNodes(id) } : {}),
+              ...(args.replicas > 1 ? { affinity: spreadAcrossNodes(id) } : {}),
               containers: [
                 {
                   name: "cloudflared",
@@ -271,7 +276,7 @@ export class CloudflareTunnel extends StackComponent {
                   // Ready once connected to Cloudflare's edge; alive as long as the process answers.
                   readinessProbe: httpProbe("/ready", "metrics", { periodSeconds: 10, failureThreshold: 3 }),
                   livenessProbe: httpProbe("/healthcheck", "metrics", { initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 }),
-                  resources: resourcesOf(a.resources),
+                  resources: resourcesOf(args.resources),
                   securityContext: restrictedContainerSecurity(),
                 },
               ],
@@ -303,7 +308,7 @@ export class CloudflareTunnel extends StackComponent {
         spec: ingressPolicySpec(selector, [
           {
             ports: [CLOUDFLARED_METRICS_PORT],
-            from: [{ pods: { "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": a.environment } }],
+            from: [{ pods: { "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": args.environment } }],
           },
         ]),
       },
@@ -311,12 +316,12 @@ export class CloudflareTunnel extends StackComponent {
     );
     new k8s.networking.v1.NetworkPolicy(
       `${name}-egress-policy`,
-      { metadata: objectMeta(id, ns, egressPolicyName("cloudflared")), spec: egressPolicySpec(selector, cloudflaredEgressRules(a)) },
+      { metadata: objectMeta(id, ns, egressPolicyName("cloudflared")), spec: egressPolicySpec(selector, cloudflaredEgressRules(args)) },
       child,
     );
 
     // A budget only means something with a second connector to fall back on; on one it would block every drain.
-    if (a.replicas > 1) {
+    if (args.replicas > 1) {
       oneAtATimeDisruptionBudget(`${name}-pdb`, id, ns, "cloudflared", child);
     }
 

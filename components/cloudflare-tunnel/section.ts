@@ -29,9 +29,13 @@ const access = z.strictObject({
 
 const schema = z.strictObject({
   enabled: bool.optional(),
+  /** Cloudflare account id (32 hex characters). */
   accountId: matching(HEX32, "the 32-character hex Cloudflare account id").optional(),
+  /** Cloudflare zone id of the hostnames' domain (32 hex characters). */
   zoneId: matching(HEX32, "the 32-character hex Cloudflare zone id").optional(),
+  /** Name of the tunnel in the Zero Trust dashboard, e.g. "monitoring-production". */
   tunnelName: dnsLabel.optional(),
+  /** cloudflared replicas; more than one adds a PodDisruptionBudget and spreads them across nodes. */
   replicas: replicas.optional(),
   expose: z.array(z.enum(EXPOSED_SERVICES)).optional(),
   access: access.optional(),

@@ -1,18 +1,6 @@
 /** The database exporters' args: one exporter per configured database (config `databases[]`, section.ts). */
-import type { DatabaseType } from "../kit/database-exporters";
 import type { EgressSettings } from "../kit/network";
-import type { ResourceRequirements } from "../kit/resources";
-
-/** A configured database, as its exporter needs it. */
-export interface DatabaseExporter {
-  name: string;
-  type: DatabaseType;
-  /** Always its own Deployment in the stack namespace: sidecars are refused (see index.ts). */
-  mode: "standalone";
-  /** Where the DSN comes from: an existing Secret in the stack's namespace, or the (secret) config value. */
-  dsn: { secretRef: { name: string; key: string } } | { value: string };
-  resources: ResourceRequirements;
-}
+import type { DatabaseExporter } from "./section";
 
 export interface DatabaseExportersArgs {
   /** The database exporters (config databases), keyed by name; may be empty. */

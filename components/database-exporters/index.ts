@@ -43,7 +43,8 @@ import { databasesSection } from "./section";
 import { podPriority } from "../kit/priority";
 import { DatabaseType, exporterJob } from "../kit/database-exporters";
 import type { ResourceRequirements } from "../kit/resources";
-import { DatabaseExporter, DatabaseExportersArgs } from "./args";
+import { DatabaseExportersArgs } from "./args";
+import type { DatabaseExporter } from "./section";
 import { DATABASE_KINDS } from "./kinds";
 import { secretDigest } from "../kit/secret-digest";
 

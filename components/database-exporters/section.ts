@@ -11,8 +11,8 @@ import { z } from "zod";
 import { DATABASE_TYPES, DatabaseType } from "../kit/database-exporters";
 import { dnsLabel, existingSecretKey, nonEmpty, notAMap, resources, secretMapMessage } from "../kit/fields";
 import { ArgsProblem, HIDDEN, duplicates } from "../kit/problems";
+import { ResourceRequirements } from "../kit/resources";
 import { SecretStandIns, SectionContext, resolveResources } from "../kit/section";
-import { DatabaseExporter } from "./args";
 import { DATABASE_KINDS, exporterHostExample } from "./kinds";
 
 const entry = z.strictObject({
@@ -55,6 +55,16 @@ const standIns: SecretStandIns<typeof secrets> = {
 };
 
 type Entry = z.infer<typeof entry>;
+
+/** A configured database, as its exporter needs it: the entry's name and type, its DSN's source, its resources. */
+export type DatabaseExporter = Pick<Entry, "name" | "type"> & {
+  /** Always its own Deployment in the stack namespace: sidecars are refused (see index.ts). */
+  mode: "standalone";
+  /** Where the DSN comes from: an existing Secret in the stack's namespace (the entry's secretRef), or the (secret) config value. */
+  dsn: { secretRef: NonNullable<Entry["secretRef"]> } | { value: string };
+  /** The entry's over its kind's (kinds.ts). */
+  resources: ResourceRequirements;
+};
 type Dsns = { databaseDsns?: z.infer<(typeof secrets)["databaseDsns"]> };
 
 /** `databases[]`: each exporter with where its DSN comes from (a secret value or an existing Secret). */

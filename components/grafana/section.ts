@@ -117,6 +117,7 @@ const GRAFANA_DEFAULTS: Record<Profile, GrafanaDefaults> = {
 export const grafanaSection = componentSection({
   schema,
   secrets: grafanaSecrets,
+  standIns: grafanaSecretStandIns,
   defaults: (profile): GrafanaSettings => GRAFANA_DEFAULTS[profile],
   resolve: (given, context, secrets): GrafanaSettings => {
     const { database, central, signIn, ...plain } = given ?? {};

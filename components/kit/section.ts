@@ -60,6 +60,18 @@ export const textStandIn: SecretStandIn = ({ key }) => `PLACEHOLDER-secret-${key
  */
 export type SectionWarning = ArgsProblem | { key: string; sentence: string };
 
+/**
+ * What a section reads of the other sections as it resolves, by their names in the registry: their
+ * resolved values (`resolved`) and what the stack gave there (`given`). The section names the type
+ * of what it reads, and declares the sections in `needs`; the registry resolves those first
+ * (components/stack/sections.ts).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each section names the type of what it reads
+export interface Needed<Resolved = any, Given = any> {
+  resolved: Resolved;
+  given: Given;
+}
+
 /** A component's section: see the file's comment. `Resolved` is what the component reads of the stack's config. */
 export interface ComponentSection<
   Schema extends z.ZodType,
@@ -68,21 +80,38 @@ export interface ComponentSection<
 > {
   /** The section's fields, each optional: what is not given comes from the profile's defaults. */
   schema: Schema;
-  /** The top-level secret keys the section reads, with their schemas (config/secrets.ts orders them). */
+  /** The top-level secret keys the section reads, with their schemas (config/secrets.ts gathers them). */
   secrets?: Secrets;
+  /** What the offline render stands in for each of its secret keys' values (config/secrets.ts gathers them). */
+  standIns?: SecretStandIns<Secrets>;
+  /** How each of its secret maps is given, for a value given whole (config/decode.ts). */
+  secretMessages?: { readonly [K in keyof Secrets]?: string };
+  /**
+   * The other sections it reads (`tracing` reads `apps`), or must follow so that the problems its
+   * resolve finds come after theirs: the registry resolves them first.
+   */
+  needs?: readonly string[];
   /** What a profile sets when the stack says nothing. */
   defaults: (profile: Profile) => Resolved;
-  /** The stack's values over the profile's defaults. */
-  resolve: (given: z.infer<Schema> | undefined, context: SectionContext, secrets: SecretValues<Secrets>) => Resolved;
-  /** What the section's resolved values must keep together, keyed inside the section (the component's problems.ts). */
-  problems?: (resolved: Resolved) => ArgsProblem[];
+  /** The stack's values over the profile's defaults, with what it reads of the sections it needs. */
+  resolve: (given: z.infer<Schema> | undefined, context: SectionContext, secrets: SecretValues<Secrets>, needed: Needed) => Resolved;
+  /**
+   * What the section's values must keep together (the component's problems.ts), keyed inside the
+   * section (a list's from the top: `apps[1].name`), with what the stack gave there and the stack's
+   * resolved sections, of which it reads those it needs.
+   */
+  problems?: (resolved: Resolved, given: z.infer<Schema> | undefined, stack: Needed["resolved"]) => ArgsProblem[];
   /** What deploys but deserves attention, keyed inside the section. */
   warnings?: (resolved: Resolved) => SectionWarning[];
 }
 
-/** A section, checked against the contract with its types inferred. */
+/**
+ * A section, checked against the contract with its types inferred: one that reads secret keys
+ * declares a stand-in for each, so that a secret key without its stand-in does not compile.
+ */
 export function componentSection<Schema extends z.ZodType, Resolved, Secrets extends Record<string, z.ZodType> = Record<never, z.ZodType>>(
-  section: ComponentSection<Schema, Resolved, Secrets>,
+  section: ComponentSection<Schema, Resolved, Secrets> &
+    ([keyof Secrets] extends [never] ? unknown : { standIns: SecretStandIns<Secrets> }),
 ): ComponentSection<Schema, Resolved, Secrets> {
   return section;
 }
@@ -119,11 +148,22 @@ export function resolveStorage(
 export type ResolvedField<K, V> = K extends "resources" ? ResourceRequirements : K extends "storage" ? StorageSpec : Exclude<V, undefined>;
 
 /**
- * A section's fields resolved, typed from its schema: every field, each with its value or its
- * default. The defaults of a section of plain fields are of this type, so that a field the schema
+ * What a profile sets of a section, typed from its schema: every field but those that have no default
+ * (`NoDefault`), each with its value. The defaults are of this type, so that a field the schema
  * declares and the defaults miss does not compile.
  */
-export type FieldsOf<Schema extends z.ZodType> = { [K in keyof z.output<Schema>]-?: ResolvedField<K, z.output<Schema>[K]> };
+export type DefaultsOf<Schema extends z.ZodType, NoDefault extends keyof z.output<Schema> = never> = {
+  [K in Exclude<keyof z.output<Schema>, NoDefault>]-?: ResolvedField<K, z.output<Schema>[K]>;
+};
+
+/**
+ * A section's fields resolved, typed from its schema: every field, each with its value or its
+ * default; a field without a default (`NoDefault`, such as a link the stack may give or not) there
+ * when given.
+ */
+export type FieldsOf<Schema extends z.ZodType, NoDefault extends keyof z.output<Schema> = never> = DefaultsOf<Schema, NoDefault> & {
+  [K in NoDefault]?: Exclude<z.output<Schema>[K], undefined>;
+};
 
 /** What a section of plain fields gives: each field its default's type, `resources` and `storage` as their schemas read them. */
 export type GivenOver<Defaults> = {

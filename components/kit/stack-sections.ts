@@ -1,12 +1,13 @@
 /**
  * The sections of the stack file that the kit owns because every workload shares them: where the
  * egress policies reach (`networkPolicy`, network.ts) and the stack's PriorityClass (`priorityClass`,
- * priority.ts). The same in every profile.
+ * priority.ts). The same in every profile. Their fields are declared here once: the defaults and
+ * the resolved values are typed from the schemas.
  */
 import { z } from "zod";
 import { USER_PRIORITY_MAX, bool, cidrList, extraEgressList, portList } from "./fields";
-import { ANYWHERE, API_SERVER_PORTS, EGRESS_COMPONENTS, EgressComponent, ExtraEgress } from "./network";
-import { componentSection } from "./section";
+import { ANYWHERE, API_SERVER_PORTS, EGRESS_COMPONENTS, EgressComponent } from "./network";
+import { FieldsOf, componentSection, overDefaults } from "./section";
 
 type ExtraEgressShape = { [K in EgressComponent]: z.ZodOptional<typeof extraEgressList> };
 
@@ -21,36 +22,29 @@ const networkPolicySchema = z.strictObject({
     .optional(),
 });
 
-/** What the egress policies take from the cluster's layout, and what teams add (each workload's EgressSettings). */
-export interface NetworkPolicySettings {
-  apiServerCidrs: string[];
-  apiServerPorts: number[];
-  nodeCidrs: string[];
-  extraEgress: Record<EgressComponent, ExtraEgress[]>;
-}
+/** What the egress policies take from the cluster's layout, and what teams add (each workload's EgressSettings): every workload's list. */
+export type NetworkPolicySettings = Omit<FieldsOf<typeof networkPolicySchema>, "extraEgress"> & {
+  extraEgress: Required<FieldsOf<typeof networkPolicySchema>["extraEgress"]>;
+};
 
 const NETWORK_POLICY_DEFAULTS: NetworkPolicySettings = {
   apiServerCidrs: [...ANYWHERE],
   apiServerPorts: [...API_SERVER_PORTS],
   nodeCidrs: [...ANYWHERE],
-  extraEgress: Object.fromEntries(EGRESS_COMPONENTS.map((component) => [component, []])) as unknown as Record<
-    EgressComponent,
-    ExtraEgress[]
-  >,
+  extraEgress: Object.fromEntries(EGRESS_COMPONENTS.map((component) => [component, []])) as unknown as NetworkPolicySettings["extraEgress"],
 };
 
 /** The `networkPolicy` section: each key given over the default, each workload's extra destinations apart. */
 export const networkPolicySection = componentSection({
   schema: networkPolicySchema,
   defaults: (): NetworkPolicySettings => NETWORK_POLICY_DEFAULTS,
-  resolve: (given): NetworkPolicySettings => ({
-    apiServerCidrs: given?.apiServerCidrs ?? NETWORK_POLICY_DEFAULTS.apiServerCidrs,
-    apiServerPorts: given?.apiServerPorts ?? NETWORK_POLICY_DEFAULTS.apiServerPorts,
-    nodeCidrs: given?.nodeCidrs ?? NETWORK_POLICY_DEFAULTS.nodeCidrs,
-    extraEgress: Object.fromEntries(
-      EGRESS_COMPONENTS.map((component) => [component, given?.extraEgress?.[component] ?? NETWORK_POLICY_DEFAULTS.extraEgress[component]]),
-    ) as Record<EgressComponent, ExtraEgress[]>,
-  }),
+  resolve: (given, context): NetworkPolicySettings => {
+    const { extraEgress, ...plain } = given ?? {};
+    return {
+      ...overDefaults(NETWORK_POLICY_DEFAULTS, plain, context),
+      extraEgress: overDefaults(NETWORK_POLICY_DEFAULTS.extraEgress, extraEgress, context),
+    };
+  },
 });
 
 const priorityClassSchema = z.strictObject({
@@ -65,10 +59,7 @@ const priorityClassSchema = z.strictObject({
 });
 
 /** The stack's PriorityClass: whether there is one, and its priority. */
-export interface PriorityClassSettings {
-  enabled: boolean;
-  value: number;
-}
+export type PriorityClassSettings = FieldsOf<typeof priorityClassSchema>;
 
 // Above every pod without a class (0), far below the system's own classes (2000000000 and up).
 const PRIORITY_CLASS_DEFAULTS: PriorityClassSettings = { enabled: true, value: 1_000_000 };
@@ -77,8 +68,5 @@ const PRIORITY_CLASS_DEFAULTS: PriorityClassSettings = { enabled: true, value: 1
 export const priorityClassSection = componentSection({
   schema: priorityClassSchema,
   defaults: (): PriorityClassSettings => PRIORITY_CLASS_DEFAULTS,
-  resolve: (given): PriorityClassSettings => ({
-    enabled: given?.enabled ?? PRIORITY_CLASS_DEFAULTS.enabled,
-    value: given?.value ?? PRIORITY_CLASS_DEFAULTS.value,
-  }),
+  resolve: (given, context): PriorityClassSettings => overDefaults(PRIORITY_CLASS_DEFAULTS, given, context),
 });

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { bool, matching } from "./fields";
 import { ArgsProblem, duplicates } from "./problems";
 import { Profile } from "./profiles";
-import { componentSection } from "./section";
+import { FieldsOf, componentSection, overDefaults } from "./section";
 
 /** `watch.namespaces: ["*"]`: every namespace of the cluster, as before the stack watched its own. */
 export const EVERY_NAMESPACE = "*";
@@ -20,6 +20,7 @@ export const SYSTEM_NAMESPACE = "kube-system";
 const NAMESPACE_OR_EVERY = /^(\*|[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)$/;
 
 const schema = z.strictObject({
+  /** The namespaces given beyond the ones the stack always watches, or [EVERY_NAMESPACE]. */
   namespaces: z
     .array(
       matching(NAMESPACE_OR_EVERY, `a namespace (a DNS-1123 label: lower-case letters, digits and '-', at most 63 characters) or "*"`),
@@ -29,6 +30,7 @@ const schema = z.strictObject({
     .describe(
       'Namespaces the stack watches beyond its own, its agents\', and those of its apps and targets; ["*"] for every namespace; default none.',
     ),
+  /** Whether the stack watches the cluster's shared pieces: nodes, kube-system, the cluster's Traefik. */
   cluster: bool
     .optional()
     .describe(
@@ -37,12 +39,7 @@ const schema = z.strictObject({
 });
 
 /** What the stack watches, as the section resolves it. */
-export interface WatchSettings {
-  /** The namespaces given beyond the ones the stack always watches, or [EVERY_NAMESPACE]. */
-  namespaces: string[];
-  /** Whether the stack watches the cluster's shared pieces: nodes, kube-system, the cluster's Traefik. */
-  cluster: boolean;
-}
+export type WatchSettings = FieldsOf<typeof schema>;
 
 /** One stack per cluster owns the shared pieces: production by default, which pages for them. */
 export const WATCH_DEFAULTS: Record<Profile, WatchSettings> = {
@@ -90,9 +87,6 @@ function watchProblems(watch: WatchSettings): ArgsProblem[] {
 export const watchSection = componentSection({
   schema,
   defaults: (profile): WatchSettings => WATCH_DEFAULTS[profile],
-  resolve: (given, context): WatchSettings => ({
-    namespaces: given?.namespaces ?? WATCH_DEFAULTS[context.profile].namespaces,
-    cluster: given?.cluster ?? WATCH_DEFAULTS[context.profile].cluster,
-  }),
+  resolve: (given, context): WatchSettings => overDefaults(WATCH_DEFAULTS[context.profile], given, context),
   problems: watchProblems,
 });

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { bool, dnsLabel, matching, plainHttpUrl, resources, userName } from "../kit/fields";
 import { ArgsProblem } from "../kit/problems";
 import { shareEntryProblems } from "../kit/share";
-import { componentSection, overDefaults } from "../kit/section";
+import { componentSection, overDefaults, textStandIn } from "../kit/section";
 import { plainHttpCredentialProblem } from "../kit/plain-http";
 import { LOG_COLLECTOR_AGENT, LOG_COLLECTOR_DEFAULTS, LogCollectorDefaults } from "./args";
 
@@ -131,6 +131,7 @@ function problems(section: LogCollectorSection): ArgsProblem[] {
 export const logCollectorSection = componentSection({
   schema,
   secrets: LOG_COLLECTOR_SECRETS,
+  standIns: { externalLokiPassword: textStandIn },
   defaults: (profile): LogCollectorSection => ({ ...LOG_COLLECTOR_DEFAULTS[profile], shareWith: [] }),
   resolve: (given, context, { externalLokiPassword }): LogCollectorSection => {
     // The defaults' fields only: externalLoki, shareWith and sharedFrom resolve below; `agent` has one value, Alloy, which the component is.

@@ -45,36 +45,6 @@ export const CRD_RELEASE_ANNOTATION = "monitoring-stack/prometheus-operator-api"
 export const CRD_MODES = ["auto", "install", "external"] as const;
 export type CrdMode = (typeof CRD_MODES)[number];
 
-/** What a stack's config says of the four kinds (config `monitors`). */
-export interface MonitorsSettings {
-  /** Honour the four kinds. Default false: nothing of this feature is deployed. */
-  enabled: boolean;
-  /**
-   * The namespaces whose monitors and rules are read; undefined: the stack's watched ones (watch),
-   * every namespace when it watches every namespace.
-   */
-  namespaces?: string[];
-  /** Labels every monitor and rule object must carry (a label selector's matchLabels); empty: every object. */
-  selector: Record<string, string>;
-  /** The Secrets, `<namespace>/<name>`, the monitors may name (basicAuth, bearerTokenSecret, tlsConfig): the collector may get those and no other. */
-  secrets: string[];
-  /** auto: install the CRDs unless another owner did (read at preview and up); install: always; external: never. */
-  crds: CrdMode;
-  /** Load the PrometheusRules into Prometheus (read at preview and up). Default true. */
-  rules: boolean;
-  /**
-   * The monitors whose series keep the namespace labels they give (their honorLabels honoured across
-   * namespaces): a namespace, or one object as `<namespace>/<name>`. Every other monitor's series get
-   * its own namespace, whatever its relabelings or honorLabels say. Default none.
-   */
-  honorLabels: string[];
-  /**
-   * What one monitor may take in, whatever it sets itself (the lower wins): `samples` in one scrape
-   * (sampleLimit), `targets` of one endpoint's scrape (targetLimit), `labels` on one series (labelLimit).
-   */
-  limits: MonitorLimits;
-}
-
 /** The limits every monitor is held to (config monitors.limits). */
 export interface MonitorLimits {
   samples: number;
@@ -82,28 +52,15 @@ export interface MonitorLimits {
   labels: number;
 }
 
-/** The samples one scrape of a monitor may return by default: the limit of an app's job (DEFAULT_SCRAPE_LIMITS). */
-export const MONITOR_SAMPLE_LIMIT = 10_000;
-
 /**
- * The limits of a monitor by default: an app's job's (DEFAULT_SCRAPE_LIMITS: 10,000 samples, 100
- * targets, 30 labels on a series, its name and the target labels included).
+ * The limits of a monitor by default: an app's job's (prometheus' DEFAULT_SCRAPE_LIMITS: 10,000
+ * samples, 100 targets, 30 labels on a series, its name and the target labels included).
  */
-export const MONITOR_LIMITS: MonitorLimits = { samples: MONITOR_SAMPLE_LIMIT, targets: 100, labels: 30 };
+export const MONITOR_LIMITS: MonitorLimits = { samples: 10_000, targets: 100, labels: 30 };
 
 /** The fields of a ServiceMonitor's, PodMonitor's and Probe's spec each limit is held on. */
 export const MONITOR_LIMIT_FIELDS: Record<keyof MonitorLimits, string> = {
   samples: "sampleLimit",
   targets: "targetLimit",
   labels: "labelLimit",
-};
-
-export const MONITORS_DEFAULTS: MonitorsSettings = {
-  enabled: false,
-  selector: {},
-  secrets: [],
-  crds: "auto",
-  rules: true,
-  honorLabels: [],
-  limits: { ...MONITOR_LIMITS },
 };

@@ -1,25 +1,34 @@
-/** The `monitors` section of the stack file: the Prometheus operator's objects, honoured without the operator. */
+/**
+ * The `monitors` section of the stack file: the Prometheus operator's objects, honoured without the
+ * operator. Its fields are declared here once: its defaults and resolved values are typed from the schema.
+ */
 import { z } from "zod";
 import { bool, kubeLabelMap, matching, positiveCount } from "../kit/fields";
 import { ArgsProblem, duplicates } from "../kit/problems";
-import { componentSection } from "../kit/section";
-import { CRD_MODES, MONITORS_DEFAULTS, MONITOR_LIMITS, MonitorsSettings } from "./args";
+import { DefaultsOf, FieldsOf, componentSection, overDefaults } from "../kit/section";
+import { CRD_MODES, MONITOR_LIMITS } from "./args";
 
 /** `<namespace>/<name>`: a DNS-1123 label, '/', a DNS-1123 subdomain. */
 const SECRET_REF = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\/(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
+/** The samples one scrape of a monitor may return by default: the limit of an app's job (prometheus' DEFAULT_SCRAPE_LIMITS). */
+export const MONITOR_SAMPLE_LIMIT = MONITOR_LIMITS.samples;
+
 const schema = z.strictObject({
+  /** Default false: nothing of this feature is deployed. */
   enabled: bool
     .optional()
     .describe(
       "Honour ServiceMonitor, PodMonitor, Probe and PrometheusRule objects (monitoring.coreos.com/v1) without the operator; default false.",
     ),
+  /** No default: the stack's watched ones (watch), every namespace when it watches every namespace. */
   namespaces: z
     .array(matching(NAMESPACE, "a namespace (a DNS-1123 label: lower-case letters, digits and '-', at most 63 characters)"))
     .min(1, "must name at least one namespace, or be left out for the namespaces the stack watches")
     .optional()
     .describe("The namespaces whose monitors and rules are read; default the ones the stack watches (watch)."),
+  /** A label selector's matchLabels; empty: every object. */
   selector: kubeLabelMap
     .optional()
     .describe("Labels a monitor or rule object must carry to be read (all of them); default none: every object."),
@@ -36,6 +45,7 @@ const schema = z.strictObject({
       "The four CRDs: auto installs them unless another owner did (read at preview and up), install always, external never; default auto.",
     ),
   rules: bool.optional().describe("Load the PrometheusRules into Prometheus (read at preview and up); default true."),
+  /** Every other monitor's series get its own namespace, whatever its relabelings or honorLabels say. */
   honorLabels: z
     .array(
       z.union([matching(NAMESPACE, "a namespace"), matching(SECRET_REF, "a monitor as <namespace>/<name>")], {
@@ -67,6 +77,21 @@ const schema = z.strictObject({
     .optional()
     .describe("What one monitor may take in, held on every monitor of the namespaces read."),
 });
+
+/** What a stack's config says of the four kinds (config `monitors`): each field, `limits` each set; `namespaces` when given. */
+export type MonitorsSettings = Omit<FieldsOf<typeof schema, "namespaces">, "limits"> & {
+  limits: Required<FieldsOf<typeof schema>["limits"]>;
+};
+
+const MONITORS_DEFAULTS: DefaultsOf<typeof schema, "namespaces"> & Pick<MonitorsSettings, "limits"> = {
+  enabled: false,
+  selector: {},
+  secrets: [],
+  crds: "auto",
+  rules: true,
+  honorLabels: [],
+  limits: { ...MONITOR_LIMITS },
+};
 
 function problems(section: MonitorsSettings): ArgsProblem[] {
   const found: ArgsProblem[] = [];
@@ -127,19 +152,17 @@ function problems(section: MonitorsSettings): ArgsProblem[] {
 export const monitorsSection = componentSection({
   schema,
   defaults: (): MonitorsSettings => MONITORS_DEFAULTS,
-  resolve: (given): MonitorsSettings => ({
-    enabled: given?.enabled ?? MONITORS_DEFAULTS.enabled,
-    ...(given?.namespaces !== undefined ? { namespaces: [...given.namespaces] } : {}),
-    selector: { ...(given?.selector ?? {}) },
-    secrets: [...(given?.secrets ?? [])],
-    crds: given?.crds ?? MONITORS_DEFAULTS.crds,
-    rules: given?.rules ?? MONITORS_DEFAULTS.rules,
-    honorLabels: [...(given?.honorLabels ?? [])],
-    limits: {
-      samples: given?.limits?.samples ?? MONITOR_LIMITS.samples,
-      targets: given?.limits?.targets ?? MONITOR_LIMITS.targets,
-      labels: given?.limits?.labels ?? MONITOR_LIMITS.labels,
-    },
-  }),
+  resolve: (given, context): MonitorsSettings => {
+    const { namespaces, limits, ...plain } = given ?? {};
+    return {
+      ...overDefaults(MONITORS_DEFAULTS, plain, context),
+      ...(namespaces !== undefined ? { namespaces } : {}),
+      limits: {
+        samples: limits?.samples ?? MONITORS_DEFAULTS.limits.samples,
+        targets: limits?.targets ?? MONITORS_DEFAULTS.limits.targets,
+        labels: limits?.labels ?? MONITORS_DEFAULTS.limits.labels,
+      },
+    };
+  },
   problems,
 });

@@ -3,49 +3,13 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import type { DatabaseRef } from "../kit/database-exporters";
 import type { ProbeSpec } from "../kit/probes";
-import { Profile, withOverrides } from "../kit/profiles";
-import { ResourceRequirements, StorageSpec, requirements } from "../kit/resources";
 import { EgressSettings } from "../kit/network";
 import { ScrapeTarget, SERVICE_PORTS, serviceUrl } from "../kit/services";
 import { WorkloadIdentity, selectorLabels } from "../kit/labels";
-import type { RemoteWriteArgsOptions, RemoteWriteOptions } from "./remote-write";
+import type { RemoteWriteArgsOptions } from "./remote-write";
 import { Thresholds } from "./rules/thresholds";
-
-/**
- * What one scrape job may take in (Prometheus' scrape_config limits): more samples in one scrape,
- * more labels on one series or a longer label name or value fail the whole scrape (`up` 0, nothing
- * of it stored); more targets than `targetLimit` drop every target of the job.
- */
-export interface ScrapeLimits {
-  /** `sample_limit`: samples in one scrape, after metric relabelling. */
-  sampleLimit: number;
-  /** `label_limit`: labels on one series, its name and the target labels included. */
-  labelLimit: number;
-  /** `label_name_length_limit`: characters of a label name. */
-  labelNameLengthLimit: number;
-  /** `label_value_length_limit`: characters of a label value. */
-  labelValueLengthLimit: number;
-  /** `target_limit`: targets of the job after relabelling. */
-  targetLimit: number;
-}
-
-/**
- * The limits of every app's and target's job and of the annotated pods (config prometheus.scrapeLimits),
- * each overridable per app (apps[].limits) and per target (targets[].limits). Sized against the
- * footprint: the bench's whole steady head is 12,603 series (5 apps, 100 pods, docs/benchmark.md), and
- * Prometheus' limit of 400Mi/592Mi holds a few tens of thousands more; one job of 10,000 series is
- * the size of the whole stack's, so a job above it is the incident the limit is for. 30 labels: a
- * scraped app's series carries 6 target labels (job, instance, namespace, pod, service, app), its
- * name and its own few (method, route, status, le); 1024 characters of a value hold any route or
- * image reference, not a request body or a query.
- */
-export const DEFAULT_SCRAPE_LIMITS: ScrapeLimits = {
-  sampleLimit: 10_000,
-  labelLimit: 30,
-  labelNameLengthLimit: 128,
-  labelValueLengthLimit: 1024,
-  targetLimit: 100,
-};
+import type { ScrapeLimits } from "./scraped";
+import type { PrometheusSettings } from "./section";
 
 export interface AppTarget {
   name: string;
@@ -103,13 +67,6 @@ export interface ScrapeTargetSpec {
   credential?: { secretRef: { name: string; key: string } } | { value: string };
   /** This target's job's limits, over prometheus.scrapeLimits. Default: those. */
   limits?: Partial<ScrapeLimits>;
-}
-
-/** A remote write as the section resolves it: its credential and client key in plain text (the stack's args make them secrets). */
-export interface RemoteWriteTarget extends RemoteWriteOptions {
-  name: string;
-  url: string;
-  auth?: { username: string; password: string } | { bearerToken: string };
 }
 
 /** Defaults of one app entry's optional fields. */
@@ -229,30 +186,17 @@ export interface ClusterTraefik {
   port: number;
 }
 
-export interface PrometheusArgs {
+/**
+ * The component's args: the section's resolved values (section.ts: replicas, retention and its size
+ * cap, the scrape and evaluation intervals, the external labels, the scrape limits, the link into
+ * published runbooks, storage, resources), the remote writes with their credentials as Pulumi
+ * secrets, and what the stack wires in.
+ */
+export interface PrometheusArgs extends Omit<PrometheusSettings, "remoteWrite"> {
   /** Namespace of the stack. It must exist first: pass its MonitoringNamespace in `opts.dependsOn`. */
   namespace: string;
   /** The stack's environment: the `environment` external label and app.kubernetes.io/instance. */
   environment: string;
-  /** Number of replicas. Each scrapes everything and carries its own `replica` external label; more than one adds a PodDisruptionBudget and anti-affinity. */
-  replicas: number;
-  /** How long samples are kept (`--storage.tsdb.retention.time`), e.g. "30d". */
-  retention: string;
-  /** Size cap of the TSDB (`--storage.tsdb.retention.size`), e.g. "45GB"; keep it under the volume's size. */
-  retentionSize: string;
-  /** Default scrape interval, e.g. "15s". */
-  scrapeInterval: string;
-  /** Default scrape timeout; at most scrapeInterval. */
-  scrapeTimeout: string;
-  /** Rule evaluation interval, e.g. "15s". */
-  evaluationInterval: string;
-  /**
-   * The limits of every app's and target's job and of the annotated pods' (each app and target may
-   * override them); the stack's own jobs have theirs (scrape-jobs.ts BUILTIN_JOB_LIMITS). Default DEFAULT_SCRAPE_LIMITS.
-   */
-  scrapeLimits?: ScrapeLimits;
-  /** Extra external labels, added to `environment` on every series and alert leaving Prometheus. Default none. */
-  externalLabels?: Record<string, string>;
   /** Apps to scrape, each as job `<name>` with label `app="<name>"`, and to normalise with recording rules. Default none. */
   apps?: AppTarget[];
   /** Plain scrape targets, each as job `<name>`, without the app contract. Default none. */
@@ -280,12 +224,6 @@ export interface PrometheusArgs {
   alertmanager?: AlertmanagerTarget;
   /** Remote-write destinations (Mimir, Thanos, VictoriaMetrics). Default none. */
   remoteWrite?: RemoteWriteArgs[];
-  /**
-   * URL of a published copy of docs/runbooks.md (a fork's): every alert whose `runbook`
-   * annotation is `docs/runbooks.md#<anchor>` also gets `runbook_url: <runbookBaseUrl>#<anchor>`.
-   * Default none: alerts name their runbook section without linking anywhere.
-   */
-  runbookBaseUrl?: string;
   /** Directory of the alert rule files (every `*.yml` in it). Default: the repository's rules/. */
   rulesDir?: string;
   /**
@@ -312,10 +250,6 @@ export interface PrometheusArgs {
    * into the rule files as they are loaded. Default: the rule files' own values.
    */
   thresholds?: Thresholds;
-  /** The volume of each replica: a claim `data-prometheus-<ordinal>` per replica. */
-  storage: StorageSpec;
-  /** Requests and limits of the Prometheus container. */
-  resources: ResourceRequirements;
   /**
    * Protect each replica's claim (the stored metrics) from deletion and replacement, and keep
    * it in the cluster when it leaves the stack (`protect` + `retainOnDelete`). Default false:
@@ -373,48 +307,3 @@ export function prometheusInClusterUrl(namespace: string): string {
 export function prometheusScrapeTarget(namespace: string, environment: string): ScrapeTarget {
   return { job: "prometheus", namespace, selector: selectorLabels(prometheusIdentity(environment)), port: "http" };
 }
-
-/** What a profile sets of Prometheus (config `prometheus`): every key but runbookBaseUrl, which has no default. */
-export type PrometheusDefaults = Required<
-  Pick<
-    PrometheusArgs,
-    | "replicas"
-    | "retention"
-    | "retentionSize"
-    | "scrapeInterval"
-    | "scrapeTimeout"
-    | "evaluationInterval"
-    | "externalLabels"
-    | "scrapeLimits"
-    | "storage"
-    | "resources"
-  >
-> & { remoteWrite: RemoteWriteTarget[] };
-
-const PROMETHEUS_STAGING: PrometheusDefaults = {
-  replicas: 1,
-  retention: "7d",
-  // Derived from the volume size when not given (see config's resolve).
-  retentionSize: "",
-  scrapeInterval: "15s",
-  scrapeTimeout: "10s",
-  evaluationInterval: "15s",
-  externalLabels: {},
-  scrapeLimits: DEFAULT_SCRAPE_LIMITS,
-  remoteWrite: [],
-  storage: { size: "10Gi" },
-  // Measured by npm run bench (2026-11-22, docs/benchmark.md, "Footprint"): 145 MiB resident and 11m steady,
-  // 196 MiB at the incident's peak. Requests steady × 1.25, memory limit peak × 2.
-  resources: requirements("15m", "192Mi", "1", "400Mi"),
-};
-
-/** Prometheus' defaults in each profile: production keeps 30 days on two replicas (kit/profiles.ts: the headroom). */
-export const PROMETHEUS_DEFAULTS: Record<Profile, PrometheusDefaults> = {
-  staging: PROMETHEUS_STAGING,
-  production: withOverrides(PROMETHEUS_STAGING, {
-    replicas: 2,
-    retention: "30d",
-    storage: { size: "50Gi" },
-    resources: requirements("20m", "224Mi", "2", "592Mi"),
-  }),
-};

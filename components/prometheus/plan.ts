@@ -15,14 +15,15 @@ import {
 import { PrometheusConfig, prometheusConfig, planConfigFiles } from "./scrape-config";
 import { probeRules, linkRunbooks, loadRuleFiles, PROBE_RULES_HEADER, DATABASE_RULES_HEADER, appRuleFiles } from "./rules/rule-files";
 import { toYaml, ConfigMapPlan, oversizedFiles, packConfigMaps } from "./files";
-import { problems } from "./problems";
+import { argsProblems } from "./problems";
 
 const WEB_CONFIG_HEADER = "Prometheus' web server (--web.config.file): the security headers of every response (components/kit/web.ts).";
 
 /**
  * Everything that can refuse the args or what they point at, computed before the component
- * registers so that a refusal leaves nothing half-created: the args' problems (problems.ts, which
- * config reports first for a stack's config), then the rule files and the files it packs.
+ * registers so that a refusal leaves nothing half-created: the args' problems (problems.ts: the
+ * section's own, which config reports first for a stack's config, and the wiring's), then the rule
+ * files and the files it packs.
  */
 export function planPrometheus(
   name: string,
@@ -36,7 +37,7 @@ export function planPrometheus(
   ruleMaps: ConfigMapPlan[];
 } {
   const fail = (message: string) => new pulumi.ResourceError(`Prometheus ${name}: ${message}`, parent);
-  const found = problems(args);
+  const found = argsProblems(args);
   if (found.length > 0) {
     throw fail(
       `${found.length} problem${found.length === 1 ? "" : "s"} in its args:\n${found.map((p) => `  - ${p.key}: ${p.message}`).join("\n")}`,

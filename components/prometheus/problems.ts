@@ -1,16 +1,16 @@
 /**
- * What Prometheus refuses in its own args, each rule once. `problems(args)` is the component's
- * check: its constructor runs it on its args (components/prometheus/plan.ts) and config's loop runs
- * it on the `prometheus` section's values (components/prometheus/section.ts). The rules on the
+ * What Prometheus refuses in its own args, each rule once. `argsProblems(args)` is the component's
+ * check: its constructor runs it on its args (components/prometheus/plan.ts). Those of the section's
+ * own values are the section's `problems` (section.ts), which config's loop runs. The rules on the
  * entries of apps[], targets[] and probes[] are exported one by one too: config reports them at
- * their own place in the one list, keyed by the stack's keys (config/checks/prometheus.ts).
+ * their own place in the one list, keyed by the stack's keys (stack-problems.ts).
  */
 import { ArgsProblem, duplicates } from "../kit/problems";
 import { PROBE_JOB } from "../kit/probes";
-import { durationSeconds } from "../kit/units";
 import { BUILTIN_SCRAPE_JOBS, PrometheusArgs, RESERVED_TARGET_LABELS } from "./args";
 import { targetJobNames, scrapedTargets } from "./scrape-config";
 import { thresholdProblems } from "./rules/thresholds";
+import { problems as settingsProblems } from "./section";
 
 /** What the check reads: the section's values (config), or the whole args (the constructor). */
 export type PrometheusProblemArgs = Pick<PrometheusArgs, "retention" | "scrapeInterval" | "scrapeTimeout"> &
@@ -21,38 +21,16 @@ export type PrometheusProblemArgs = Pick<PrometheusArgs, "retention" | "scrapeIn
     >
   > & { remoteWrite?: ReadonlyArray<{ name: string }> };
 
-/** Everything Prometheus refuses in its args, keyed by the args' paths (`retention`, `apps[0].labels.job`, …). */
-export function problems(args: PrometheusProblemArgs): ArgsProblem[] {
+/**
+ * Everything Prometheus refuses in its args, keyed by the args' paths (`retention`, `apps[0].labels.job`, …):
+ * the section's own problems, and those of what the stack wires in (the entries, the components' targets, the thresholds).
+ */
+export function argsProblems(args: PrometheusProblemArgs): ArgsProblem[] {
   return [
     ...settingsProblems(args),
     ...scrapedProblems(args),
     ...prefixed("thresholds", args.thresholds ? thresholdProblems(args.thresholds) : []),
   ];
-}
-
-/** Remote writes each with its own name; the retention and the scrape timeout against the scrape interval. */
-function settingsProblems(args: PrometheusProblemArgs): ArgsProblem[] {
-  const found: ArgsProblem[] = [];
-  for (const name of duplicates((args.remoteWrite ?? []).map((r) => r.name))) {
-    found.push({ key: "remoteWrite", message: `remote write name "${name}" is used more than once` });
-  }
-  const seconds = (d: string) => durationSeconds(d) ?? 0;
-  if (seconds(args.retention) < seconds(args.scrapeInterval)) {
-    found.push({
-      key: "retention",
-      message: `must be longer than prometheus.scrapeInterval (${args.scrapeInterval}); got ${args.retention}`,
-      involves: ["scrapeInterval"],
-    });
-  }
-  if (seconds(args.scrapeTimeout) > seconds(args.scrapeInterval)) {
-    found.push({
-      key: "scrapeTimeout",
-      message: `must not exceed prometheus.scrapeInterval (${args.scrapeInterval}); got ${args.scrapeTimeout}`,
-      involves: ["scrapeInterval"],
-    });
-  }
-  // An app's interval may be shorter than the global scrapeTimeout: its job's timeout is then its interval (components/prometheus/scrape-jobs.ts).
-  return found;
 }
 
 /**

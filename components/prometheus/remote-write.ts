@@ -183,6 +183,13 @@ export interface RemoteWriteOptions<Secret = string> {
   tls?: RemoteWriteTls<Secret>;
 }
 
+/** A remote write as the section resolves it: its credential and client key in plain text (the stack's args make them secrets). */
+export interface RemoteWriteTarget extends RemoteWriteOptions {
+  name: string;
+  url: string;
+  auth?: { username: string; password: string } | { bearerToken: string };
+}
+
 /** The options of a remote write as the stack gives them, the TLS texts decoded, the client key from its secret. */
 export function resolveRemoteWriteOptions(rw: RemoteWriteGiven, clientKey: string | undefined): RemoteWriteOptions {
   const decode = (base64: string) => Buffer.from(base64, "base64").toString("utf8");

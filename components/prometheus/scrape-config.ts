@@ -2,7 +2,6 @@
 import * as crypto from "crypto";
 import { ScrapeTarget } from "../kit/services";
 import {
-  DEFAULT_SCRAPE_LIMITS,
   PROMETHEUS_PATHS,
   CONFIG_KEY,
   APP_SCRAPE_KEY,
@@ -108,14 +107,14 @@ export function remoteWriteCredentialKey(name: string): string {
  * Kubernetes discovery, and knows no fallback protocol: the tests check both apart.
  */
 export function prometheusConfig(args: PrometheusConfigArgs): PrometheusConfig {
-  const extra = args.externalLabels ?? {};
+  const extra = args.externalLabels;
   const ha = args.replicas > 1;
   const targets = scrapedTargets(args);
   const apps = args.apps ?? [];
   const plain = args.targets ?? [];
   const probes = args.probes ?? [];
   const names = targetJobNames(targets);
-  const limits = args.scrapeLimits ?? DEFAULT_SCRAPE_LIMITS;
+  const limits = args.scrapeLimits;
   // What the args must keep together (names, labels, the blackbox exporter's address with probes)
   // is problems.ts': the constructor refuses args with problems before it renders anything.
 

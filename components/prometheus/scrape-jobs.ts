@@ -2,7 +2,8 @@
 import { DATABASE_LABEL, DATABASE_TYPES, ENVIRONMENT_LABEL, EXPORTER_LABEL } from "../kit/database-exporters";
 import { ScrapeTarget } from "../kit/services";
 import { durationSeconds } from "../kit/units";
-import { APP_DEFAULTS, AppTarget, ClusterTraefik, PROMETHEUS_PATHS, ScrapeLimits, TargetArgs } from "./args";
+import { APP_DEFAULTS, AppTarget, ClusterTraefik, PROMETHEUS_PATHS, TargetArgs } from "./args";
+import type { ScrapeLimits } from "./scraped";
 import type { RelabelConfig, ScrapeConfig } from "./scrape-types";
 import { PROBE_JOB, ProbeSpec, probeModule } from "../kit/probes";
 
@@ -266,7 +267,7 @@ export function appJob(app: AppTarget, globalTimeout: string, limits: ScrapeLimi
     // pods' container port, never the Service's port number: a number given as the Service's
     // port (servicePort) is resolved into one of these first (preflight/service-ports.ts; problems.ts
     // refuses an app whose port is not). Exactly one of them: config refuses both port and targetPort,
-    // and neither (config/targets.ts resolveApps), and its schema a targetPort outside 1-65535.
+    // and neither (lists.ts resolveApps), and its schema a targetPort outside 1-65535.
     const keepPort: RelabelConfig =
       port !== undefined
         ? { source_labels: ["__meta_kubernetes_endpoint_port_name"], regex: literal(port), action: "keep" }
@@ -351,7 +352,7 @@ export function plainTargetJob(t: TargetArgs, globalTimeout: string, limits: Scr
   };
   if (t.service) {
     const { namespace, name, port, targetPort } = t.service;
-    // Exactly one of them: config refuses both and neither (config/targets.ts resolveTargets), and its schema a targetPort outside 1-65535.
+    // Exactly one of them: config refuses both and neither (lists.ts resolveTargets), and its schema a targetPort outside 1-65535.
     const keepPort: RelabelConfig =
       port !== undefined
         ? { source_labels: ["__meta_kubernetes_endpoint_port_name"], regex: literal(port), action: "keep" }
@@ -370,7 +371,7 @@ export function plainTargetJob(t: TargetArgs, globalTimeout: string, limits: Scr
       ],
     };
   }
-  // Without a Service, by its URL: config refuses a target with neither or both (config/targets.ts resolveTargets).
+  // Without a Service, by its URL: config refuses a target with neither or both (lists.ts resolveTargets).
   const { host, ...where } = staticUrl(t.url ?? "");
   return {
     ...common,

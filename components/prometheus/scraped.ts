@@ -1,7 +1,7 @@
 /**
  * The entries of the lists Prometheus scrapes: apps[] (with their probe), targets[] and probes[]
  * (which it scrapes through the blackbox exporter). config/schema.ts lists them among the stack's
- * keys; config/targets.ts resolves them, and config/checks/names.ts keeps their names apart.
+ * keys through the registry; lists.ts resolves them, and config/checks/names.ts keeps their names apart.
  */
 import { z } from "zod";
 import {
@@ -50,6 +50,14 @@ export const scrapeLimitsSchema = z.strictObject({
     .optional()
     .describe("Targets the job may have after relabelling (target_limit); more drop every target of the job."),
 });
+
+/**
+ * What one scrape job may take in, each limit set: `prometheus.scrapeLimits` over its defaults
+ * (section.ts), an app's or target's `limits` over those. More samples in one scrape, more labels on
+ * one series or a longer label name or value fail the whole scrape (`up` 0, nothing of it stored);
+ * more targets than `targetLimit` drop every target of the job.
+ */
+export type ScrapeLimits = Required<z.output<typeof scrapeLimitsSchema>>;
 
 /** `apps[].probe`: the app's health endpoint, probed by the blackbox exporter. */
 const appProbeSchema = z.strictObject({

@@ -300,43 +300,42 @@ export function alertmanagerArgs(cfg: StackConfig): AlertmanagerArgs {
 
 /** The TraefikExposure args for a validated stack config; undefined when Traefik publishes nothing. */
 export function traefikExposureArgs(cfg: StackConfig, stackSalt: Buffer): TraefikExposureArgs | undefined {
-  const t = cfg.traefik;
-  if (!t.enabled || t.expose.length === 0) return undefined;
+  // The section's values are the component's args as they are, but what the stack decides: on, the routes (from
+  // the services exposed), the passwords (Pulumi secrets here), and the scrape of the cluster's Traefik (Prometheus').
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { enabled, expose, metrics, basicAuthPasswords, ...settings } = cfg.traefik;
+  if (!enabled || expose.length === 0) return undefined;
   return {
     namespace: cfg.namespace,
     environment: cfg.environment,
     stackSalt,
     // Config guarantees a hostname for every exposed service (config/checks/exposure.ts).
-    routes: t.expose.map((service) => ({ service, hostname: cfg.hostnames[service] ?? "", ...unpublishedOf(cfg, service) })),
-    entryPoints: t.entryPoints,
-    ...(t.tlsSecretName ? { tlsSecretName: t.tlsSecretName } : {}),
-    ...(t.certResolver ? { certResolver: t.certResolver } : {}),
-    basicAuthUsers: t.basicAuthUsers,
-    ...(t.rateLimit.enabled ? { rateLimit: { average: t.rateLimit.average, burst: t.rateLimit.burst, period: t.rateLimit.period } } : {}),
-    ...(Object.keys(t.basicAuthPasswords).length > 0
-      ? { basicAuthPasswords: Object.fromEntries(Object.entries(t.basicAuthPasswords).map(([user, p]) => [user, pulumi.secret(p)])) }
+    routes: expose.map((service) => ({ service, hostname: cfg.hostnames[service] ?? "", ...unpublishedOf(cfg, service) })),
+    ...settings,
+    ...(Object.keys(basicAuthPasswords).length > 0
+      ? { basicAuthPasswords: Object.fromEntries(Object.entries(basicAuthPasswords).map(([user, p]) => [user, pulumi.secret(p)])) }
       : {}),
   };
 }
 
 /** The CloudflareTunnel args for a validated stack config; undefined when the tunnel is off or publishes nothing. */
 export function cloudflareTunnelArgs(cfg: StackConfig): CloudflareTunnelArgs | undefined {
-  const c = cfg.cloudflare;
-  if (!c.enabled || c.expose.length === 0) return undefined;
+  // The section's values are the component's args as they are, but what the stack decides: on, the routes (from the
+  // services exposed), and Access when it is on.
+  const { enabled, expose, accountId, zoneId, access: accessSettings, ...settings } = cfg.cloudflare;
+  if (!enabled || expose.length === 0) return undefined;
   // The team (access.team) names the Access login Grafana's sign-in trusts (grafanaArgs); the tunnel has no use for it.
-  const { enabled: withAccess, emails, emailDomains, sessionDuration } = c.access;
-  const access = { emails, emailDomains, sessionDuration };
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { enabled: withAccess, team, ...access } = accessSettings;
   return {
     namespace: cfg.namespace,
     environment: cfg.environment,
     // Config guarantees the ids (the tunnel's problems()) and the hostnames (config/checks/exposure.ts).
-    accountId: c.accountId ?? "",
-    zoneId: c.zoneId ?? "",
-    tunnelName: c.tunnelName,
-    routes: c.expose.map((service) => ({ service, hostname: cfg.hostnames[service] ?? "", ...unpublishedOf(cfg, service) })),
-    replicas: c.replicas,
+    accountId: accountId ?? "",
+    zoneId: zoneId ?? "",
+    routes: expose.map((service) => ({ service, hostname: cfg.hostnames[service] ?? "", ...unpublishedOf(cfg, service) })),
+    ...settings,
     ...(withAccess ? { access } : {}),
-    resources: c.resources,
     egress: egressSettings(cfg, "cloudflared"),
     ...podPriority(stackPriorityClass(cfg)),
   };

@@ -53,8 +53,9 @@ export type BackupClaims = Partial<Record<BackupComponent, k8s.core.v1.Persisten
 
 /** The Backup args, or undefined when backups are off (or nothing they list runs). */
 export function backupArgs(cfg: StackConfig, claims: BackupClaims): BackupArgs | undefined {
-  const b = cfg.backup;
-  if (!b.enabled || !b.credentials?.accessKeyId || !b.credentials.secretAccessKey || !b.bucket) return undefined;
+  // The section's values are the backups' settings as they are, but what the stack decides here: on, what, and the key pair.
+  const { enabled, components, credentials, ...settings } = cfg.backup;
+  if (!enabled || !credentials?.accessKeyId || !credentials.secretAccessKey || !settings.bucket) return undefined;
   const env = cfg.environment;
   const rows: Record<BackupComponent, Omit<BackupTarget, "claim" | "component">> = {
     prometheus: { pod: firstPod("prometheus", env, true), port: PROMETHEUS_PORT, uid: NOBODY },
@@ -62,7 +63,7 @@ export function backupArgs(cfg: StackConfig, claims: BackupClaims): BackupArgs |
     grafana: { pod: firstPod("grafana", env, false), port: GRAFANA_PORT, uid: GRAFANA_UID },
     loki: { pod: firstPod("loki", env, true), port: LOKI_PORT, uid: LOKI_UID },
   };
-  const targets: BackupTarget[] = b.components
+  const targets: BackupTarget[] = components
     .filter((c) => backsUp(cfg, c) && (claims[c] ?? []).length > 0)
     .map((c) => ({ component: c, claim: (claims[c] ?? [])[0].metadata.name as pulumi.Input<string>, ...rows[c] }));
   if (targets.length === 0) return undefined;
@@ -71,17 +72,8 @@ export function backupArgs(cfg: StackConfig, claims: BackupClaims): BackupArgs |
     namespace: cfg.namespace,
     environment: env,
     stack: cfg.stack,
-    settings: {
-      schedule: b.schedule,
-      keep: b.keep,
-      provider: b.provider,
-      ...(b.endpoint ? { endpoint: b.endpoint } : {}),
-      region: b.region,
-      bucket: b.bucket,
-      ...(b.prefix ? { prefix: b.prefix } : {}),
-      resources: b.resources,
-    },
-    credentials: { accessKeyId: pulumi.secret(b.credentials.accessKeyId), secretAccessKey: pulumi.secret(b.credentials.secretAccessKey) },
+    settings,
+    credentials: { accessKeyId: pulumi.secret(credentials.accessKeyId), secretAccessKey: pulumi.secret(credentials.secretAccessKey) },
     targets,
     push: { pods: firstPod("prometheus", env, true), port: PROMETHEUS_PORT },
     ...(priorityClassName ? { priorityClassName } : {}),

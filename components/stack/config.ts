@@ -1,16 +1,13 @@
 /**
- * The resolved configuration (StackConfig): every key with its value or its profile's default.
- * Each component's section is the defaults type it owns, with the keys that have no default.
+ * The resolved configuration (StackConfig): every key with its value or its profile's default: the
+ * stack's own keys, and each section of the registry (sections.ts) as it resolves.
  */
-import type { databasesSection } from "../database-exporters/section";
-import type { ProbeSpec } from "../kit/probes";
 import type { Profile } from "../kit/profiles";
 import type { ExposedService } from "../kit/web";
 import type { ResolvedSections } from "./sections";
-import type { ResolvedTracing } from "./tracing";
-import type { AppTarget, ScrapeTargetSpec } from "../prometheus/args";
+import { LOG_COLLECTOR_AGENT } from "../log-collector/args";
 
-/** The stack's own keys, beside its sections: who it is, where it runs, and the lists Prometheus scrapes. */
+/** The stack's own keys, beside its sections: who it is, where it runs. */
 interface StackKeys {
   project: string;
   stack: string;
@@ -30,21 +27,15 @@ interface StackKeys {
   /** The team's own rules and dashboards (preflight/team-content.ts): the directory given, or none for the default `team/`. */
   teamContent?: string;
   hostnames: Partial<Record<ExposedService, string>>;
-  apps: AppTarget[];
-  /** The database exporters (`databases[]`, with their DSNs), as components/database-exporters/section.ts resolves them. */
-  databases: ReturnType<(typeof databasesSection)["resolve"]>["databases"];
-  /** Plain scrape targets (`targets[]`). */
-  targets: ScrapeTargetSpec[];
-  /** Every probe: the apps' (`apps[].probe`), then `probes[]`. The blackbox exporter runs only when there is one. */
-  probes: ProbeSpec[];
 }
 
 /**
- * The resolved configuration: the stack's keys, and each section of the registry as it resolves
- * (components/stack/sections.ts), but the traces backend's, whose `enabled` follows the apps unless
- * the stack sets it, with `enabledBy` which of the two (components/stack/tracing.ts).
+ * The resolved configuration: the stack's keys, and each section of the registry as its resolve
+ * returns it (the lists Prometheus scrapes, `apps`, `targets` and `probes`, every probe the apps'
+ * first; the blackbox exporter runs only when there is one; `databases` with their DSNs; the traces
+ * backend's `enabled` following the apps unless the stack sets it, with `enabledBy` which of the two).
  */
-export type StackConfig = StackKeys & Omit<ResolvedSections, "tracing"> & { tracing: ResolvedTracing };
+export type StackConfig = StackKeys & ResolvedSections;
 
 /** Whether Traefik (`edge` "traefik") or the Cloudflare tunnel ("cloudflare") publishes a service. */
 export function exposedBy(
@@ -61,4 +52,24 @@ export function publicHostname(
   service: ExposedService,
 ): string | undefined {
   return exposedBy(cfg, service, "traefik") || exposedBy(cfg, service, "cloudflare") ? cfg.hostnames[service] : undefined;
+}
+
+/** The jobs of the scrape targets the stack's own components add for a config (a test holds this to the render). */
+export function componentScrapeJobs(resolved: StackConfig): string[] {
+  return [
+    "prometheus",
+    "alertmanager",
+    "grafana",
+    ...(resolved.loki.enabled ? ["loki"] : []),
+    ...(resolved.tracing.enabled ? ["jaeger"] : []),
+    ...(resolved.logCollector.enabled ? [LOG_COLLECTOR_AGENT] : []),
+    ...(resolved.nodeExporter.enabled ? ["node-exporter"] : []),
+    ...(resolved.kubeStateMetrics.enabled ? ["kube-state-metrics"] : []),
+    ...(resolved.cloudflare.enabled ? ["cloudflared"] : []),
+    // The cluster's Traefik (scrape-jobs.ts clusterTraefikJob), when it is scraped.
+    ...(resolved.traefik.metrics.enabled ? ["traefik"] : []),
+    ...new Set(resolved.databases.map((db) => `${db.type}-exporter`)),
+    // The exporter's own metrics, and the job of every probe it runs.
+    ...(resolved.probes.length > 0 ? ["blackbox-exporter", "blackbox"] : []),
+  ];
 }

@@ -13,9 +13,8 @@ import { ExposedService, HSTS_MAX_AGE_SECONDS, SECURITY_HEADERS, UNPUBLISHED_MET
 import { SERVICE_PORTS } from "../kit/services";
 import { refuseProblems } from "../kit/problems";
 import { bcryptHashFor, bcryptSaltFor } from "../kit/basic-auth";
-import { problems } from "./problems";
 import type { RateLimit, TraefikExposureArgs, TraefikRoute } from "./args";
-import { TRAEFIK_DEFAULTS } from "./section";
+import { problems } from "./section";
 
 /**
  * Services that have no login of their own: anyone who reaches them can read every
@@ -215,28 +214,23 @@ export class TraefikExposure extends StackComponent {
 
   constructor(name: string, args: TraefikExposureArgs, opts?: pulumi.ComponentResourceOptions) {
     // What config's schema refuses is trusted; what its problems() finds is refused before any resource.
-    const a = {
-      ...args,
-      entryPoints: args.entryPoints ?? TRAEFIK_DEFAULTS.entryPoints,
-      basicAuthUsers: args.basicAuthUsers ?? TRAEFIK_DEFAULTS.basicAuthUsers,
-    };
-    refuseProblems("TraefikExposure", name, problems(a), opts);
+    refuseProblems("TraefikExposure", name, problems(args), opts);
     super("monitoring:index:TraefikExposure", name, opts);
     const child = { parent: this };
-    const ns = a.namespace;
+    const ns = args.namespace;
 
-    this.urls = Object.fromEntries(a.routes.map((r) => [r.service, `https://${r.hostname}`]));
+    this.urls = Object.fromEntries(args.routes.map((r) => [r.service, `https://${r.hostname}`]));
 
-    const withBasicAuth = a.routes.some((r) => needsBasicAuth(r.service));
-    this.basicAuthUsers = withBasicAuth ? [...a.basicAuthUsers] : [];
+    const withBasicAuth = args.routes.some((r) => needsBasicAuth(r.service));
+    this.basicAuthUsers = withBasicAuth ? [...args.basicAuthUsers] : [];
     // A given password is hashed here; any other user gets a RandomPassword, keyed by user
     // name, so that reordering the list never regenerates a password.
-    const given = a.basicAuthPasswords ?? {};
+    const given = args.basicAuthPasswords ?? {};
     const passwords = this.basicAuthUsers.map((user) => {
       const password = given[user];
       if (password !== undefined) {
         const secret = pulumi.secret(password);
-        return { user, password: secret, hash: secret.apply((p) => basicAuthHash(user, p, a.stackSalt)) };
+        return { user, password: secret, hash: secret.apply((p) => basicAuthHash(user, p, args.stackSalt)) };
       }
       const generated = new random.RandomPassword(`${name}-password-${user}`, { length: 32, special: false }, child);
       return { user, password: generated.result, hash: generated.bcryptHash };
@@ -246,12 +240,12 @@ export class TraefikExposure extends StackComponent {
     );
 
     const middlewares: k8s.apiextensions.CustomResource[] = [
-      new k8s.apiextensions.CustomResource(`${name}-security-headers`, securityHeadersMiddleware(ns, a.environment), child),
+      new k8s.apiextensions.CustomResource(`${name}-security-headers`, securityHeadersMiddleware(ns, args.environment), child),
     ];
-    const rateLimited = withBasicAuth && a.rateLimit !== undefined;
-    if (rateLimited && a.rateLimit) {
+    const rateLimited = withBasicAuth && args.rateLimit.enabled;
+    if (rateLimited) {
       middlewares.push(
-        new k8s.apiextensions.CustomResource(`${name}-rate-limit`, rateLimitMiddleware(ns, a.environment, a.rateLimit), child),
+        new k8s.apiextensions.CustomResource(`${name}-rate-limit`, rateLimitMiddleware(ns, args.environment, args.rateLimit), child),
       );
     }
     if (withBasicAuth) {
@@ -261,25 +255,25 @@ export class TraefikExposure extends StackComponent {
       const secret = new k8s.core.v1.Secret(
         `${name}-basic-auth-users`,
         {
-          metadata: { name: TRAEFIK_NAMES.basicAuthSecret, namespace: ns, labels: exposureLabels(a.environment) },
+          metadata: { name: TRAEFIK_NAMES.basicAuthSecret, namespace: ns, labels: exposureLabels(args.environment) },
           type: "Opaque",
           stringData: { [HTPASSWD_KEY]: pulumi.secret(lines) },
         },
         child,
       );
       middlewares.push(
-        new k8s.apiextensions.CustomResource(`${name}-basic-auth`, basicAuthMiddleware(ns, a.environment), {
+        new k8s.apiextensions.CustomResource(`${name}-basic-auth`, basicAuthMiddleware(ns, args.environment), {
           parent: this,
           dependsOn: [secret],
         }),
       );
     }
 
-    const tls = routeTls(a);
-    for (const route of a.routes) {
+    const tls = routeTls(args);
+    for (const route of args.routes) {
       new k8s.apiextensions.CustomResource(
         `${name}-${route.service}`,
-        ingressRoute({ namespace: ns, environment: a.environment, route, entryPoints: a.entryPoints, tls, rateLimited }),
+        ingressRoute({ namespace: ns, environment: args.environment, route, entryPoints: args.entryPoints, tls, rateLimited }),
         { parent: this, dependsOn: middlewares },
       );
     }

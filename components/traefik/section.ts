@@ -1,7 +1,10 @@
 /**
  * Traefik's section of the stack file (`traefik`) and its secret key basicAuthPasswords: the
  * routes TraefikExposure publishes, and the scrape of the Traefik the cluster runs (k3s's own,
- * whether or not it publishes anything); its defaults, its resolution and its problems.
+ * whether or not it publishes anything). Its fields are declared here once (the defaults, the
+ * resolved values and TraefikExposure's args are typed from the schema); its defaults, its
+ * resolution, and its problems: one certificate source, each route and each user once, a password
+ * only for a user.
  */
 import { z } from "zod";
 import {
@@ -16,11 +19,11 @@ import {
   portNumber,
   secretMapMessage,
 } from "../kit/fields";
-import { SecretStandIns, componentSection, textStandIn } from "../kit/section";
-import { EXPOSED_SERVICES } from "../kit/web";
+import { ArgsProblem, duplicates } from "../kit/problems";
+import { FieldsOf, SecretStandIns, componentSection, overDefaults, textStandIn } from "../kit/section";
+import { EXPOSED_SERVICES, ExposedService } from "../kit/web";
 import { Profile } from "../kit/profiles";
 import { WATCH_DEFAULTS } from "../kit/watch";
-import { problems } from "./problems";
 
 /** A count of requests of the rate limit: Traefik reads a 64-bit integer, JavaScript holds 2^53 exactly. */
 const requestCount = z
@@ -35,19 +38,24 @@ const RATE_PERIOD_MESSAGE = "a period in whole seconds, minutes or hours, such a
 
 const schema = z.strictObject({
   enabled: bool.optional(),
+  /** Traefik entry points the routes bind to (k3s' HTTPS entry point, websecure, by default). */
   entryPoints: z.array(nonEmpty("an entry point name")).min(1, "must list at least one entry point").optional(),
+  /** The routes' certificate: a TLS Secret, exclusive with certResolver. No default. */
   tlsSecretName: dnsLabel
     .optional()
     .describe("TLS Secret (in the stack's namespace) for the routes, or certResolver; production refuses neither, staging warns."),
+  /** The routes' certificate from a resolver (an ACME one), exclusive with tlsSecretName. No default. */
   certResolver: nonEmpty("a certificate resolver name")
     .optional()
     .describe("Certificate resolver of Traefik's static config, or tlsSecretName."),
   expose: z.array(z.enum(EXPOSED_SERVICES)).optional(),
+  /** Users of the basic-auth middleware in front of Prometheus and Alertmanager; unused when neither is published. */
   basicAuthUsers: z
     .array(matching(BASIC_AUTH_USER, BASIC_AUTH_USER_MESSAGE))
     .min(1, "must list at least one user")
     .optional()
     .describe("Basic-auth users; each password is the secret basicAuthPasswords.<user>, or a random one."),
+  /** Per client address: Traefik answers 429 to an address past its burst, until its average per period lets it in again. */
   rateLimit: z
     .strictObject({
       enabled: bool.optional().describe("Rate-limit the basic-auth routes (Prometheus, Alertmanager), per client address; default true."),
@@ -113,25 +121,23 @@ export const K3S_TRAEFIK: Omit<ClusterTraefikScrape, "enabled"> = {
   port: 9100,
 };
 
-/** The rate limit of the basic-auth routes: every key given or defaulted. */
-export type RateLimitConfig = Required<NonNullable<Given["rateLimit"]>>;
+/** Traefik as config resolves it: every key given or defaulted (the certificate's source has no default), and the passwords given. */
+export type TraefikConfig = Omit<FieldsOf<typeof schema, "tlsSecretName" | "certResolver">, "rateLimit" | "metrics"> & {
+  /** The rate limit in front of basic auth, every key given or defaulted. */
+  rateLimit: Required<Fields["rateLimit"]>;
+  /** Basic-auth passwords given as secrets, by user; the other users get random ones. */
+  basicAuthPasswords: z.infer<typeof traefikSecrets.basicAuthPasswords>;
+  /** The scrape of the cluster's own Traefik (job traefik), apart from the routes the stack gives it. */
+  metrics: ClusterTraefikScrape;
+};
 
-/** Traefik as config resolves it: every key given or defaulted (the certificate's source has no default). */
-export type TraefikConfig = Required<Omit<Given, "tlsSecretName" | "certResolver" | "metrics" | "rateLimit">> &
-  Pick<Given, "tlsSecretName" | "certResolver"> & {
-    /** The rate limit in front of basic auth. */
-    rateLimit: RateLimitConfig;
-    /** Basic-auth passwords given as secrets, by user; the other users get random ones. */
-    basicAuthPasswords: z.infer<typeof traefikSecrets.basicAuthPasswords>;
-    /** The scrape of the cluster's own Traefik (job traefik), apart from the routes the stack gives it. */
-    metrics: ClusterTraefikScrape;
-  };
+type Fields = FieldsOf<typeof schema>;
 
 /**
  * What the stack sets of Traefik unless told otherwise, the same in every profile: no routes, and
  * the Traefik k3s runs scraped wherever the stack runs (k3s always installs it unless told not to).
  */
-export const TRAEFIK_DEFAULTS: TraefikConfig = {
+const TRAEFIK_DEFAULTS: TraefikConfig = {
   enabled: false,
   entryPoints: ["websecure"],
   expose: [...EXPOSED_SERVICES],
@@ -155,29 +161,19 @@ function traefikDefaults(profile: Profile): TraefikConfig {
 export const traefikSection = componentSection({
   schema,
   secrets: traefikSecrets,
+  standIns: traefikSecretStandIns,
+  secretMessages: { basicAuthPasswords: BASIC_AUTH_PASSWORDS_MESSAGE },
   defaults: traefikDefaults,
   resolve: (given, context, secrets): TraefikConfig => {
     const defaults = traefikDefaults(context.profile);
+    const { tlsSecretName, certResolver, rateLimit, metrics, ...plain } = given ?? {};
     return {
-      enabled: given?.enabled ?? defaults.enabled,
-      entryPoints: given?.entryPoints ?? defaults.entryPoints,
-      ...(given?.tlsSecretName ? { tlsSecretName: given.tlsSecretName } : {}),
-      ...(given?.certResolver ? { certResolver: given.certResolver } : {}),
-      expose: given?.expose ?? defaults.expose,
-      basicAuthUsers: given?.basicAuthUsers ?? defaults.basicAuthUsers,
+      ...overDefaults(defaults, plain, context),
+      ...(tlsSecretName ? { tlsSecretName } : {}),
+      ...(certResolver ? { certResolver } : {}),
       basicAuthPasswords: secrets.basicAuthPasswords ?? {},
-      rateLimit: {
-        enabled: given?.rateLimit?.enabled ?? defaults.rateLimit.enabled,
-        average: given?.rateLimit?.average ?? defaults.rateLimit.average,
-        burst: given?.rateLimit?.burst ?? defaults.rateLimit.burst,
-        period: given?.rateLimit?.period ?? defaults.rateLimit.period,
-      },
-      metrics: {
-        enabled: given?.metrics?.enabled ?? defaults.metrics.enabled,
-        namespace: given?.metrics?.namespace ?? defaults.metrics.namespace,
-        podLabels: given?.metrics?.podLabels ?? defaults.metrics.podLabels,
-        port: given?.metrics?.port ?? defaults.metrics.port,
-      },
+      rateLimit: overDefaults(defaults.rateLimit, rateLimit, context),
+      metrics: overDefaults(defaults.metrics, metrics, context),
     };
   },
   // A Traefik that is off publishes nothing and needs no certificate; its users and their passwords are checked all the same.
@@ -194,3 +190,36 @@ export const traefikSection = componentSection({
       basicAuthPasswords: traefik.basicAuthPasswords,
     }),
 });
+
+/**
+ * The certificate's source chosen once; each published service and each basic-auth user listed
+ * once; each given basic-auth password (the secret key basicAuthPasswords) for one of the users.
+ */
+export function problems(
+  args: Pick<TraefikConfig, "tlsSecretName" | "certResolver" | "basicAuthUsers"> &
+    Partial<Record<"basicAuthPasswords", Record<string, unknown>>> & {
+      routes: ReadonlyArray<{ service: ExposedService }>;
+    },
+): ArgsProblem[] {
+  const found: ArgsProblem[] = [];
+  if (args.tlsSecretName && args.certResolver) {
+    found.push({ key: "certResolver", message: "choose tlsSecretName or certResolver, not both" });
+  }
+  for (const service of duplicates(args.routes.map((r) => r.service))) {
+    found.push({ key: "expose", message: `lists ${service} more than once` });
+  }
+  for (const name of duplicates(args.basicAuthUsers)) {
+    found.push({ key: "basicAuthUsers", message: `user "${name}" is listed more than once` });
+  }
+  // The user is the key of the secret map, never the password: only the name is echoed.
+  for (const user of Object.keys(args.basicAuthPasswords ?? {})) {
+    if (!args.basicAuthUsers.includes(user)) {
+      found.push({
+        key: `basicAuthPasswords.${user}`,
+        message: `no user "${user}" in traefik.basicAuthUsers (${args.basicAuthUsers.join(", ")}): add the user there, or remove the password with: pulumi config rm --path 'basicAuthPasswords.${user}'`,
+        involves: ["basicAuthUsers"],
+      });
+    }
+  }
+  return found;
+}

@@ -20,7 +20,7 @@ export interface CheckInput {
 
 /**
  * A component's problems (components/<component>/problems.ts) in the one list, their keys under the
- * component's section; a key at one of the section's secret keys (`basicAuthPasswords.<user>`) is a
+ * component's section (checks/index.ts); a key at one of the section's secret keys (`basicAuthPasswords.<user>`) is a
  * key of its own.
  */
 export function sectionProblems(
@@ -37,4 +37,9 @@ export function sectionProblems(
       ...(p.involves ? { involves: p.involves.map(full) } : {}),
     });
   }
+}
+
+/** Problems keyed from the top of the stack file (`databases[0].mode`, `smtpPassword`), in the one list. */
+export function keyed(found: readonly ArgsProblem[], { key, problems }: Pick<CheckInput, "key" | "problems">): void {
+  for (const p of found) problems.push({ key: key(p.key), message: p.message, ...(p.involves ? { involves: p.involves.map(key) } : {}) });
 }

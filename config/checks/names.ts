@@ -1,6 +1,7 @@
 /** Names that tell apart what the stack scrapes, probes and writes to: each its own. */
+import { databasesSection } from "../../components/database-exporters/section";
 import { duplicates } from "../../components/kit/problems";
-import { CheckInput } from "./check";
+import { CheckInput, keyed } from "./check";
 
 /**
  * Apps, targets and probes told apart: each name used once. Apps among themselves and remote writes
@@ -22,4 +23,9 @@ export function uniqueNames({ raw, resolved, key, problems }: CheckInput): void 
       message: `"${name}" is also the name of ${where.slice(0, -1).join(" and ")}; apps, targets and probes need names of their own`,
     });
   }
+}
+
+/** A database name used more than once (components/database-exporters/section.ts), listed with the other names' problems. */
+export function databaseNameChecks(input: CheckInput): void {
+  keyed(databasesSection.nameProblems(input.resolved.databases), input);
 }

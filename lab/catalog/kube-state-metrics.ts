@@ -165,6 +165,15 @@ export async function kubeStateMetrics(r: Run): Promise<Generated> {
   const ns = `catalog-${process.pid}`;
   const kubeconfig = kubeconfigPath();
   const kubectl = (...args: string[]) => runCommand(kubectlBin, [`--kubeconfig=${kubeconfig}`, ...args]);
+  // kube-state-metrics' flags as components/ give them, on the loopback at these ports, against the local control plane.
+  const flagsAt = (port: number, telemetry: number) => [
+    ...kubeStateMetricsFlags().map((f) =>
+      f.startsWith("--port=") ? `--port=${port}` : f.startsWith("--telemetry-port=") ? `--telemetry-port=${telemetry}` : f,
+    ),
+    `--host=${LOOPBACK}`,
+    `--telemetry-host=${LOOPBACK}`,
+    `--kubeconfig=${kubeconfig}`,
+  ];
   r.defer(async () => {
     if (ours) await clusterDown();
     else kubectl("delete", "namespace", ns, "--wait=false", "--ignore-not-found");
@@ -191,14 +200,7 @@ export async function kubeStateMetrics(r: Run): Promise<Generated> {
   const [port, telemetry] = [await r.port(), await r.port()];
   const command = {
     binary,
-    args: [
-      ...kubeStateMetricsFlags().map((f) =>
-        f.startsWith("--port=") ? `--port=${port}` : f.startsWith("--telemetry-port=") ? `--telemetry-port=${telemetry}` : f,
-      ),
-      `--host=${LOOPBACK}`,
-      `--telemetry-host=${LOOPBACK}`,
-      `--kubeconfig=${kubeconfig}`,
-    ],
+    args: flagsAt(port, telemetry),
   };
   const proc = r.start("kube-state-metrics", command);
   const url = `http://${LOOPBACK}:${port}/metrics`;
@@ -263,15 +265,7 @@ export async function kubeStateMetrics(r: Run): Promise<Generated> {
   const [crsPort, crsTelemetry] = [await r.port(), await r.port()];
   const crsCommand = {
     binary,
-    args: [
-      `--custom-resource-state-config-file=${stateFile}`,
-      ...kubeStateMetricsFlags().map((f) =>
-        f.startsWith("--port=") ? `--port=${crsPort}` : f.startsWith("--telemetry-port=") ? `--telemetry-port=${crsTelemetry}` : f,
-      ),
-      `--host=${LOOPBACK}`,
-      `--telemetry-host=${LOOPBACK}`,
-      `--kubeconfig=${kubeconfig}`,
-    ],
+    args: [`--custom-resource-state-config-file=${stateFile}`, ...flagsAt(crsPort, crsTelemetry)],
   };
   const crsProc = r.start("kube-state-metrics-crs", crsCommand);
   const crsUrl = `http://${LOOPBACK}:${crsPort}/metrics`;

@@ -312,24 +312,15 @@ async function liveMeasurements(result: LiveResult, report: LiveReport): Promise
     // Where it runs in the staging render, found by its image (lab/bench/deployed.ts); not the compared Prometheus.
     const r = s ? deployedContainer(rendered, component as Component) : undefined;
     if (!r || !s) continue;
-    out.push(
-      {
-        name: `staging ${component}: steady RSS within its request`,
-        value: s.steadyRssBytes,
-        unit: "B",
-        target: r.requestBytes,
-        kind: "max",
-        display: `${formatBytes(s.steadyRssBytes)} (request ${formatBytes(r.requestBytes)})`,
-      },
-      {
-        name: `staging ${component}: peak RSS within its limit`,
-        value: s.peakRssBytes,
-        unit: "B",
-        target: r.limitBytes,
-        kind: "max",
-        display: `${formatBytes(s.peakRssBytes)} (limit ${formatBytes(r.limitBytes)})`,
-      },
-    );
+    const within = (rss: string, value: number, bound: string, target: number): Measurement => ({
+      name: `staging ${component}: ${rss} RSS within its ${bound}`,
+      value,
+      unit: "B",
+      target,
+      kind: "max",
+      display: `${formatBytes(value)} (${bound} ${formatBytes(target)})`,
+    });
+    out.push(within("steady", s.steadyRssBytes, "request", r.requestBytes), within("peak", s.peakRssBytes, "limit", r.limitBytes));
   }
   const a = result.alertLatency;
   if (a)

@@ -181,33 +181,17 @@ export function genericOAuthVerdict(
   const user = { id: "", login: "", email: "", name: "", role: "", grafanaAdmin: false, groups: [] as string[] };
   for (const { source, data } of sources) {
     if (user.id === "") user.id = str(data.sub);
-    if (user.name === "") {
-      let name = "";
-      if (settings.nameAttributePath) {
-        const found = stringAttr(search, settings.nameAttributePath, data);
-        if (found.error) warnings.push(`${source}: name_attribute_path: ${found.error}`);
-        name = found.value;
-      }
-      user.name = name || str(data.name) || str(data.display_name);
-    }
-    if (user.login === "") {
-      let login = str(data.login);
-      if (login === "" && settings.loginAttributePath) {
-        const found = stringAttr(search, settings.loginAttributePath, data);
-        if (found.error) warnings.push(`${source}: login_attribute_path: ${found.error}`);
-        login = found.value;
-      }
-      user.login = login || str(data.username);
-    }
-    if (user.email === "") {
-      let email = str(data.email);
-      if (email === "" && settings.emailAttributePath) {
-        const found = stringAttr(search, settings.emailAttributePath, data);
-        if (found.error) warnings.push(`${source}: email_attribute_path: ${found.error}`);
-        email = found.value;
-      }
-      user.email = email;
-    }
+    // A setting's JMESPath over this source (its key names it in a warning): "" when unset, failing or not a string.
+    const byPath = (expression: string | undefined, key: string) => {
+      if (!expression) return "";
+      const found = stringAttr(search, expression, data);
+      if (found.error) warnings.push(`${source}: ${key}: ${found.error}`);
+      return found.value;
+    };
+    if (user.name === "") user.name = byPath(settings.nameAttributePath, "name_attribute_path") || str(data.name) || str(data.display_name);
+    if (user.login === "")
+      user.login = str(data.login) || byPath(settings.loginAttributePath, "login_attribute_path") || str(data.username);
+    if (user.email === "") user.email = str(data.email) || byPath(settings.emailAttributePath, "email_attribute_path");
     if (user.role === "") {
       const role = roleOf(settings, data, search);
       if (role.error) warnings.push(`${source}: ${role.error}`);

@@ -72,13 +72,18 @@ export class LoopbackServer {
 
   constructor(
     public readonly port: number,
-    private readonly handler: http.RequestListener,
+    protected readonly handler: http.RequestListener,
     private readonly tls?: { key: string; cert: string },
   ) {}
 
+  /** The server that listens: HTTP, or HTTPS given a key and certificate (a subclass may make another). */
+  protected create(): http.Server {
+    return this.tls ? https.createServer(this.tls, this.handler) : http.createServer(this.handler);
+  }
+
   async start(): Promise<void> {
     if (this.server) return;
-    const server = this.tls ? https.createServer(this.tls, this.handler) : http.createServer(this.handler);
+    const server = this.create();
     server.on("connection", (socket) => {
       this.sockets.add(socket);
       socket.once("close", () => this.sockets.delete(socket));

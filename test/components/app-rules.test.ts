@@ -149,7 +149,7 @@ describe("appRecordingRules", () => {
     expect(appNameProblems([app("web"), app("api"), app("web")])).toEqual([
       { key: "apps", message: 'app name "web" is used more than once; names must be unique' },
     ]);
-    // Config reports it (config/checks/prometheus.ts appNameChecks), and the component's constructor refuses it (plan.ts).
+    // Config reports it (the apps section, components/prometheus/lists.ts), and the component's constructor refuses it (plan.ts).
     const web = (host: string) => ({ name: "web", url: `http://${host}/metrics` });
     expect(configProblems("staging", { apps: [web("a.example.com"), web("b.example.com")] })).toEqual([
       'monitoring:apps: app name "web" is used more than once; names must be unique',

@@ -33,6 +33,7 @@ const BASE: CloudflareTunnelArgs = {
   accountId: ACCOUNT,
   zoneId: ZONE,
   tunnelName: "monitoring-staging",
+  replicas: 1,
   routes: [
     { service: "grafana", hostname: "grafana.example.com" },
     { service: "prometheus", hostname: "prometheus.example.com" },

@@ -5,7 +5,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import type { DatabaseExporter, DatabaseExportersArgs } from "../../components/database-exporters/args";
+import type { DatabaseExportersArgs } from "../../components/database-exporters/args";
+import type { DatabaseExporter } from "../../components/database-exporters/section";
 import { DATABASE_KINDS, EXPORTER_RESOURCES } from "../../components/database-exporters/kinds";
 import { DATABASE_TYPES, exporterJob } from "../../components/kit/database-exporters";
 import type { ResourceRequirements } from "../../components/kit/resources";

@@ -23,7 +23,7 @@ import { RunResult, SecretValue, runProgram } from "../../cli/runner";
 import { objectOf, objectsOf, render, renderConfig, ALONE } from "../support/render";
 import { schemaProblems } from "../support/schema";
 import { problems as configProblems } from "../config/support";
-import { exceptionComments, restrictedExceptions } from "../support/security";
+import { SecurityPodSpec, exceptionComments, restrictedExceptions } from "../support/security";
 
 const RESOURCES = PROFILE_DEFAULTS.staging.nodeExporter.resources;
 const STACK_SALT = Buffer.alloc(32, 5);
@@ -45,31 +45,18 @@ const PROMETHEUS_PODS = {
   "app.kubernetes.io/part-of": "monitoring-stack",
 };
 
-interface PodSpec {
-  hostNetwork?: boolean;
-  hostPID?: boolean;
-  hostIPC?: boolean;
-  automountServiceAccountToken?: boolean;
-  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; seccompProfile?: { type: string } };
-  volumes?: Array<{ name: string; hostPath?: { path: string } }>;
-  containers: Array<{
-    name: string;
-    args?: string[];
-    ports?: Array<{ name?: string; containerPort: number; hostPort?: number }>;
-    securityContext?: {
-      privileged?: boolean;
-      allowPrivilegeEscalation?: boolean;
-      readOnlyRootFilesystem?: boolean;
-      runAsNonRoot?: boolean;
-      runAsUser?: number;
-      capabilities?: { add?: string[]; drop?: string[] };
-      seccompProfile?: { type: string };
-    };
-    volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean; mountPropagation?: string }>;
-    readinessProbe?: unknown;
-    livenessProbe?: unknown;
-    resources?: unknown;
-  }>;
+/** A pod spec as the restricted-baseline check reads it, with what these tests read besides. */
+interface PodSpec extends Omit<SecurityPodSpec, "containers"> {
+  containers: Array<
+    Omit<SecurityPodSpec["containers"][number], "ports"> & {
+      args?: string[];
+      ports?: Array<{ name?: string; containerPort: number; hostPort?: number }>;
+      volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean; mountPropagation?: string }>;
+      readinessProbe?: unknown;
+      livenessProbe?: unknown;
+      resources?: unknown;
+    }
+  >;
 }
 const podSpecOf = (o: K8sObject) => (o.spec as { template: { spec: PodSpec } }).template.spec;
 

@@ -15,8 +15,9 @@ import { ConfigError, StackConfig, parseStackConfig } from "../../config";
 import { RUNBOOK_PATH } from "../../components/prometheus/rules/rule-files";
 import { APP_RULES_KEY, DATABASE_RULES_KEY, CONFIGMAP_MAX_BYTES, PrometheusArgs } from "../../components/prometheus/args";
 import { Prometheus } from "../../components/prometheus";
-import { problems } from "../../components/prometheus/problems";
+import { argsProblems } from "../../components/prometheus/problems";
 import { PrometheusConfigArgs, prometheusConfig } from "../../components/prometheus/scrape-config";
+import { DEFAULT_SCRAPE_LIMITS } from "../../components/prometheus/section";
 import { linkRunbooks, loadRuleFiles } from "../../components/prometheus/rules/rule-files";
 import { defaultThresholds } from "../../components/prometheus/rules/thresholds";
 import { prometheusArgs } from "../../components/stack/args";
@@ -135,6 +136,8 @@ describe("prometheusConfig", () => {
     scrapeInterval: "15s",
     scrapeTimeout: "10s",
     evaluationInterval: "15s",
+    externalLabels: {},
+    scrapeLimits: DEFAULT_SCRAPE_LIMITS,
   };
   /** What problems() reads of these args: the base and a retention. */
   const checked = { ...base, retention: "7d" };
@@ -279,8 +282,8 @@ describe("prometheusConfig", () => {
     for (const job of jobs) expect(job.relabel_configs).toContainEqual({ target_label: "job", replacement: "postgres-exporter" });
 
     // The component's problems(), which its constructor runs first, refuse an exact duplicate.
-    expect(problems({ ...checked, scrapeTargets: [exporter("a"), exporter("b")] })).toEqual([]);
-    expect(problems({ ...checked, scrapeTargets: [exporter("a"), exporter("a")] })).toEqual([
+    expect(argsProblems({ ...checked, scrapeTargets: [exporter("a"), exporter("b")] })).toEqual([]);
+    expect(argsProblems({ ...checked, scrapeTargets: [exporter("a"), exporter("a")] })).toEqual([
       { key: "scrapeTargets", message: "two targets of job postgres-exporter scrape the same Service port; drop one" },
     ]);
   });
@@ -300,21 +303,21 @@ describe("prometheusConfig", () => {
     expect(configProblems("staging", { apps: [{ ...api, labels: { namespace: "x" } }] })).toEqual([
       `monitoring:apps[0].labels.namespace: ${reserved}`,
     ]);
-    expect(problems({ ...checked, apps: [{ ...app, labels: { namespace: "x", __tmp: "y" } }] })).toEqual([
+    expect(argsProblems({ ...checked, apps: [{ ...app, labels: { namespace: "x", __tmp: "y" } }] })).toEqual([
       { key: "apps[0].labels.namespace", message: reserved },
       {
         key: "apps[0].labels.__tmp",
         message: "starts with __, which Prometheus keeps for itself and drops after relabelling; choose another name",
       },
     ]);
-    expect(problems({ ...checked, scrapeTargets: [{ job: "cadvisor", namespace: "monitoring", selector: {}, port: "m" }] })).toEqual([
+    expect(argsProblems({ ...checked, scrapeTargets: [{ job: "cadvisor", namespace: "monitoring", selector: {}, port: "m" }] })).toEqual([
       {
         key: "scrapeTargets[0].job",
         message:
           "is the job of one of the stack's own scrape jobs, whose series the scrape target's would mix with; rename the scrape target (taken: kubernetes-pods, kubelet, cadvisor) (got \"cadvisor\")",
       },
     ]);
-    expect(problems({ ...checked, apps: [{ ...app, name: "prometheus" }] })).toEqual([
+    expect(argsProblems({ ...checked, apps: [{ ...app, name: "prometheus" }] })).toEqual([
       {
         key: "apps[0].name",
         message:
@@ -380,14 +383,14 @@ describe("prometheusConfig", () => {
     ]);
     // A number given as the Service's port: preflight/service-ports.ts resolves it before the component runs.
     const unresolved = { ...app, service: { namespace: "shop", name: "api", servicePort: 80 } };
-    expect(problems({ ...checked, apps: [unresolved] })).toEqual([
+    expect(argsProblems({ ...checked, apps: [unresolved] })).toEqual([
       {
         key: "apps[0].service",
         message: "the Service's port 80 is not resolved yet; resolveAppServicePorts (preflight/service-ports.ts) reads it from the Service",
       },
     ]);
     expect(
-      problems({ ...checked, apps: [{ ...app, service: { namespace: "shop", name: "api", servicePort: 80, targetPort: 8080 } }] }),
+      argsProblems({ ...checked, apps: [{ ...app, service: { namespace: "shop", name: "api", servicePort: 80, targetPort: 8080 } }] }),
     ).toEqual([]);
   });
 
@@ -859,7 +862,7 @@ describe("Prometheus component", () => {
     expect(configProblems("staging", { prometheus: { replicas: 0 } })).toEqual([
       expect.stringMatching(/^monitoring:prometheus\.replicas: must be /),
     ]);
-    expect(problems({ ...stagingArgs(), scrapeTimeout: "30s" })).toEqual([
+    expect(argsProblems({ ...stagingArgs(), scrapeTimeout: "30s" })).toEqual([
       { key: "scrapeTimeout", message: "must not exceed prometheus.scrapeInterval (15s); got 30s", involves: ["scrapeInterval"] },
     ]);
     expect(configProblems("staging", { prometheus: { retention: "a week" } })).toEqual([
@@ -869,26 +872,26 @@ describe("Prometheus component", () => {
       { name: "m", url: "https://a.example.com" },
       { name: "m", url: "https://b.example.com" },
     ];
-    expect(problems({ ...stagingArgs(), remoteWrite })).toEqual([
+    expect(argsProblems({ ...stagingArgs(), remoteWrite })).toEqual([
       { key: "remoteWrite", message: 'remote write name "m" is used more than once' },
     ]);
     // Its thresholds too: config reports them in the thresholds section, the constructor in its args.
     const thresholds = defaultThresholds();
     thresholds.nodeCpu.warning.percent = 96;
-    expect(problems({ ...stagingArgs(), thresholds })).toEqual([
+    expect(argsProblems({ ...stagingArgs(), thresholds })).toEqual([
       {
         key: "thresholds.nodeCpu.warning.percent",
         message: expect.stringMatching(/^must be below nodeCpu\.critical\.percent \(95\)/),
         involves: ["thresholds.nodeCpu.critical.percent"],
       },
     ]);
-    expect(problems(stagingArgs())).toEqual([]);
+    expect(argsProblems(stagingArgs())).toEqual([]);
   });
 
   test("the constructor runs problems() on its args and refuses them all at once, naming each, before any resource", async () => {
     const probe = { name: "site", module: "http_2xx" as const, target: { url: "https://www.example.com/" }, labels: {}, latencySeconds: 1 };
     const args = stagingArgs({ scrapeTimeout: "30s", probes: [probe], blackboxAddress: undefined });
-    expect(problems(args).map((p) => p.key)).toEqual(["scrapeTimeout", "blackboxAddress"]);
+    expect(argsProblems(args).map((p) => p.key)).toEqual(["scrapeTimeout", "blackboxAddress"]);
     await expect(renderPrometheus(args)).rejects.toThrow(
       /Prometheus prometheus: 2 problems in its args:\n {2}- scrapeTimeout: must not exceed prometheus\.scrapeInterval \(15s\); got 30s\n {2}- blackboxAddress: is needed with probes/,
     );

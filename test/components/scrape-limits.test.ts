@@ -4,7 +4,7 @@
  * have theirs; a limit that is not a whole number from 1 is refused, naming its key.
  */
 import { ParsedConfig } from "../../config";
-import { DEFAULT_SCRAPE_LIMITS } from "../../components/prometheus/args";
+import { DEFAULT_SCRAPE_LIMITS } from "../../components/prometheus/section";
 import { prometheusConfig } from "../../components/prometheus/scrape-config";
 import type { ScrapeConfig } from "../../components/prometheus/scrape-types";
 import { BUILTIN_JOB_LIMITS } from "../../components/prometheus/scrape-jobs";

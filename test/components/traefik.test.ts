@@ -27,7 +27,7 @@ import { readStackConfig } from "../../cli/stackfile";
 import { objectOf, objectsOf, render, renderStack, ALONE } from "../support/render";
 import { schemaProblems } from "../support/schema";
 import { parse, problems as configProblems } from "../config/support";
-import { problems } from "../../components/traefik/problems";
+import { problems } from "../../components/traefik/section";
 import { traefikExposureArgs } from "../../components/stack/args";
 import { parseTraefikRule, ruleMatches } from "../support/traefik-rule";
 
@@ -51,7 +51,9 @@ const BASE: TraefikExposureArgs = {
   namespace: "monitoring",
   environment: "staging",
   routes: ALL_ROUTES,
+  entryPoints: ["websecure"],
   basicAuthUsers: ["admin", "ops"],
+  rateLimit: { enabled: false, average: 10, burst: 50, period: "1s" },
   stackSalt: STACK_SALT,
 };
 
@@ -283,7 +285,7 @@ describe("TraefikExposure component", () => {
   });
 
   test("with a rate limit, a rate-limit Middleware comes before basic auth on the routes without a login, not on Grafana's", async () => {
-    const limited = await renderTraefik({ ...BASE, rateLimit: { average: 3, burst: 7, period: "1m" } });
+    const limited = await renderTraefik({ ...BASE, rateLimit: { enabled: true, average: 3, burst: 7, period: "1m" } });
     const mw = objectOf(limited.shown, "Middleware", "rate-limit");
     expect(mw).toEqual(rateLimitMiddleware("monitoring", "staging", { average: 3, burst: 7, period: "1m" }));
     expect(mw.spec).toEqual({ rateLimit: { average: 3, burst: 7, period: "1m" } });
@@ -297,7 +299,11 @@ describe("TraefikExposure component", () => {
     expect(names("grafana")).toEqual(["security-headers"]);
     // Without one (BASE), no Middleware; with Grafana alone, nothing to limit.
     expect(objectsOf(all.shown, "Middleware").map((m) => m.metadata.name)).not.toContain("rate-limit");
-    const grafanaOnly = await renderTraefik({ ...BASE, routes: [ALL_ROUTES[0]], rateLimit: { average: 3, burst: 7, period: "1m" } });
+    const grafanaOnly = await renderTraefik({
+      ...BASE,
+      routes: [ALL_ROUTES[0]],
+      rateLimit: { enabled: true, average: 3, burst: 7, period: "1m" },
+    });
     expect(objectsOf(grafanaOnly.shown, "Middleware").map((m) => m.metadata.name)).toEqual(["security-headers"]);
   });
 

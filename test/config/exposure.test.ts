@@ -110,12 +110,12 @@ describe("stack config: the rate limit of Traefik's basic-auth routes", () => {
     for (const profile of ["staging", "production"]) {
       expect(parse(profile, published).config.traefik.rateLimit).toEqual({ enabled: true, average: 10, burst: 50, period: "1s" });
     }
-    expect(args({})?.rateLimit).toEqual({ average: 10, burst: 50, period: "1s" });
-    expect(args({ rateLimit: { average: 30, period: "1m" } })?.rateLimit).toEqual({ average: 30, burst: 50, period: "1m" });
-    // Off, the routes have none.
+    expect(args({})?.rateLimit).toEqual({ enabled: true, average: 10, burst: 50, period: "1s" });
+    expect(args({ rateLimit: { average: 30, period: "1m" } })?.rateLimit).toEqual({ enabled: true, average: 30, burst: 50, period: "1m" });
+    // Off, the routes have none (TraefikExposure makes no rate-limit Middleware: test/components/traefik.test.ts).
     const off = args({ rateLimit: { enabled: false } });
     expect(off?.routes).toEqual([{ service: "prometheus", hostname: "prometheus.example.com" }]);
-    expect(off).not.toHaveProperty("rateLimit");
+    expect(off?.rateLimit.enabled).toBe(false);
   });
 
   test("what is not a count or a period Traefik and Prometheus read alike is refused, naming the key", () => {

@@ -13,7 +13,7 @@ import * as YAML from "yaml";
 import { SECRET_KEYS } from "../../config";
 import { binPath } from "../../lab/tools/tools";
 import { ROOT } from "../../cli/stackfile";
-import { SECRET_VARIANTS, SecretVariant, plainConfig, topKey } from "../support/every-secret";
+import { SEALED_DATABASES, SECRET_VARIANTS, SecretVariant, plainConfig, sealedValue, topKey } from "../support/every-secret";
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "render-secrets-"));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -39,12 +39,7 @@ function pulumi(dir: string, args: string[]): void {
 }
 
 /** A value of the shape its key takes (encrypted, the render never sees it). */
-function valueFor(secretPath: string): string {
-  if (secretPath.startsWith("databaseDsns.cache-redis")) return "redis://:s3cret@redis.example.com:6379";
-  if (secretPath.startsWith("databaseDsns.events-mongodb")) return "mongodb://exporter:s3cret@mongo.example.com:27017/admin";
-  if (secretPath.startsWith("databaseDsns.")) return "postgresql://exporter:s3cret@db.example.com:5432/shop";
-  return /url/i.test(topKey(secretPath)) ? "https://hooks.example.com/s3cret" : "a-real-secret-of-20-chars";
-}
+const valueFor = (secretPath: string) => sealedValue(secretPath, "aRealSecretOf20Chars");
 
 /** A project directory (Pulumi.yaml) with the variant's stack file: plain config, then each secret set by the CLI. */
 function encryptedStack(variant: SecretVariant): string {
@@ -108,13 +103,15 @@ describe.each(SECRET_VARIANTS.map((v) => [v.name, v] as const))("a stack file wh
 });
 
 describe("--secrets-file", () => {
-  const dsn = "postgresql://exporter:Hunter2DsnQ7x@db.example.com:5432/shop?sslmode=require";
+  // One database's DSN from the file; another's, not given, is stood in.
+  const [given, other] = SEALED_DATABASES.map(({ name }) => `databaseDsns.${name}`);
+  const dsn = sealedValue(given, "Hunter2DsnQ7x");
   // npm masks a URL's password in its echo; a password on its own it prints as it is.
   const smtpPassword = "Hunter2SmtpPasswordQ7x";
 
   test("gives secrets that npm run render prints nowhere, and the render uses them", () => {
     const secrets = path.join(work, "secrets.yaml");
-    fs.writeFileSync(secrets, `databaseDsns.shop-postgres: "${dsn}"\nsmtpPassword: ${smtpPassword}\n`, { mode: 0o600 });
+    fs.writeFileSync(secrets, `${given}: "${dsn}"\nsmtpPassword: ${smtpPassword}\n`, { mode: 0o600 });
     const out = path.join(work, "out-secrets-file");
     const file = files.get("routing") as string;
     const result = render(["--stack", "production", "--stack-file", file, "--secrets-file", secrets, "--show-secrets", "--out", out]);
@@ -127,9 +124,9 @@ describe("--secrets-file", () => {
     expect(fs.readFileSync(path.join(out, "kubernetes.yaml"), "utf8")).toContain(dsn);
     expect(fs.readFileSync(path.join(out, "files", "alertmanager", "alertmanager.yml"), "utf8")).toContain(smtpPassword);
     const named = (/^Secret values stood in \([^)]*\): (.*)$/m.exec(result.stdout)?.[1] ?? "").split(", ");
-    expect(named).not.toContain("monitoring:databaseDsns.shop-postgres");
+    expect(named).not.toContain(`monitoring:${given}`);
     expect(named).not.toContain("monitoring:smtpPassword");
-    expect(named).toContain("monitoring:databaseDsns.cache-redis");
+    expect(named).toContain(`monitoring:${other}`);
   });
 
   test("where --set prints the secret with the command line", () => {

@@ -12,7 +12,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import type { K8sObject, Rendered } from "../../cli/render";
 import { renderStack } from "../../cli/render-stack";
-import { SECRET_VARIANTS, SecretVariant, plainConfig, topKey, sealedClientKey } from "../support/every-secret";
+import { SECRET_VARIANTS, SecretVariant, encryptedConfig, sealedValue, topKey } from "../support/every-secret";
 
 /**
  * Secrets whose readers take a new value without a restart, by workload: files the process reads
@@ -35,22 +35,11 @@ const READ_ANEW: Record<string, Record<string, string>> = {
 };
 
 function valueFor(secretPath: string, round: string): string {
-  const mark = `${secretPath.replace(/[^A-Za-z0-9]/g, "")}${round}`;
-  if (secretPath.startsWith("databaseDsns.cache-redis")) return `redis://:${mark}@redis.example.com:6379`;
-  if (secretPath.startsWith("databaseDsns.events-mongodb")) return `mongodb://exporter:${mark}@mongo.example.com:27017/admin`;
-  if (secretPath.startsWith("databaseDsns.")) return `postgresql://exporter:${mark}@db.example.com:5432/shop?sslmode=require`;
-  if (secretPath.startsWith("remoteWriteClientKeys.")) return sealedClientKey(mark);
-  if (secretPath.startsWith("telegramBotTokens.")) return `123456789:${mark}`;
-  return /url/i.test(topKey(secretPath)) ? `https://hooks.example.com/${mark}` : `${mark}Rotated`;
+  return sealedValue(secretPath, `${secretPath.replace(/[^A-Za-z0-9]/g, "")}${round}Rotated`);
 }
 
 async function renderRound(variant: SecretVariant, round: (secretPath: string) => string, dir: string): Promise<Rendered> {
-  const config = plainConfig(variant);
-  for (const p of variant.secrets) {
-    const [first, ...rest] = p.includes(":") ? [p] : [`monitoring:${topKey(p)}`, ...p.split(".").slice(1)];
-    const secure = { secure: "v1:ciphertext-the-render-cannot-decrypt" };
-    config[first] = rest.length === 0 ? secure : { ...(config[first] as Record<string, unknown>), [rest.join(".")]: secure };
-  }
+  const config = encryptedConfig(variant);
   const file = path.join(dir, "Pulumi.production.yaml");
   fs.writeFileSync(file, YAML.stringify({ config }));
   const sets = variant.secrets.map((p) => `${p}=${JSON.stringify(valueFor(p, round(p)))}`);

@@ -25,10 +25,7 @@ import { nodeExporterCredentials } from "../../components/exporters/node-exporte
 import { Rendered, reveal, summary, writeRender } from "../../cli/render";
 import { offlineStackSalt, renderStack } from "../../cli/render-stack";
 import { RecordedResource } from "../../cli/runner";
-import { ROOT } from "../../cli/stackfile";
-import { SEALED_ROUTING, SEALED_ROUTING_SECRETS, sweptValue } from "../support/sealed-routing";
-import { SEALED_SIGN_IN_SECRETS } from "../support/sealed-sign-in";
-import { COMMON_CONFIG, sealedClientKey } from "../support/every-secret";
+import { SECRET_VARIANTS, SecretVariant, encryptedConfig, sealedValue, topKey } from "../support/every-secret";
 
 /** Provider keys that hold credentials: the program never reads them, the provider does. */
 const PROVIDER_SECRET_KEYS = ["cloudflare:apiToken"] as const;
@@ -38,101 +35,20 @@ function mark(key: string): string {
   return `Sealed${key.replace(/[^A-Za-z0-9]/g, "")}Q7x`;
 }
 
-/** A value for a secret key (`key` or `key.entry`), shaped as the key takes it, carrying its mark. */
-function valueFor(key: string, shape: "url" | "password" | "postgres" | "mongodb" | "redis"): string {
-  const m = mark(key);
-  switch (shape) {
-    case "url":
-      return `https://hooks.example.com/${m}`;
-    case "postgres":
-      return `postgresql://exporter:${m}@db.example.com:5432/shop?sslmode=require`;
-    case "mongodb":
-      return `mongodb://exporter:${m}@mongo.example.com:27017/admin`;
-    case "redis":
-      return `redis://:${m}@redis.example.com:6379`;
-    default:
-      return m;
-  }
+interface Variant extends SecretVariant {
+  /** Secret values by path as `pulumi config set --path` names them (full key for a provider's), each carrying its mark. */
+  values: Record<string, string>;
 }
-
-/** Secrets shared by both variants: every key that is not a receiver's. */
-const COMMON_SECRETS: Record<string, string> = {
-  grafanaAdminPassword: valueFor("grafanaAdminPassword", "password"),
-  grafanaDatabasePassword: valueFor("grafanaDatabasePassword", "password"),
-  ...Object.fromEntries(SEALED_SIGN_IN_SECRETS.map((secret) => [secret.path, sweptValue(secret, mark(secret.path))])),
-  "databaseDsns.shop-postgres": valueFor("databaseDsns.shop-postgres", "postgres"),
-  "databaseDsns.events-mongodb": valueFor("databaseDsns.events-mongodb", "mongodb"),
-  "databaseDsns.cache-redis": valueFor("databaseDsns.cache-redis", "redis"),
-  "remoteWritePasswords.mimir": valueFor("remoteWritePasswords.mimir", "password"),
-  "remoteWritePasswords.thanos": valueFor("remoteWritePasswords.thanos", "password"),
-  // base64 of a PEM key: the mark shows where the key is decoded (the Secret's file), which must stay a secret.
-  "remoteWriteClientKeys.mimir": sealedClientKey(mark("remoteWriteClientKeys.mimir")),
-  externalLokiPassword: valueFor("externalLokiPassword", "password"),
-  "basicAuthPasswords.admin": valueFor("basicAuthPasswords.admin", "password"),
-  "basicAuthPasswords.ops": valueFor("basicAuthPasswords.ops", "password"),
-  "targetCredentials.minio": valueFor("targetCredentials.minio", "password"),
-  "targetCredentials.billing": valueFor("targetCredentials.billing", "password"),
-  deadMansSwitchUrl: valueFor("deadMansSwitchUrl", "url"),
-  backupAccessKeyId: valueFor("backupAccessKeyId", "password"),
-  backupSecretAccessKey: valueFor("backupSecretAccessKey", "password"),
-  "cloudflare:apiToken": valueFor("cloudflare:apiToken", "password"),
-};
-
-// COMMON_CONFIG (test/support/every-secret.ts): the plain config over the production stack file that makes the common secrets used.
-
-interface Variant {
-  name: string;
-  /** Plain config over the production stack file and COMMON_CONFIG. */
-  config: Record<string, unknown>;
-  /** Secret values by key as `pulumi config set --path` names them (full key for a provider's). */
-  secrets: Record<string, string>;
-}
-
-const VARIANTS: Variant[] = [
-  {
-    name: "the default tree (legacy receiver keys)",
-    config: {},
-    secrets: {
-      ...COMMON_SECRETS,
-      discordWebhookUrl: valueFor("discordWebhookUrl", "url"),
-      discordCriticalWebhookUrl: valueFor("discordCriticalWebhookUrl", "url"),
-      webhookUrl: valueFor("webhookUrl", "url"),
-    },
-  },
-  {
-    name: "a team's routing (named receivers of every kind, email through SMTP)",
-    config: {
-      "monitoring:alertmanager": SEALED_ROUTING,
-    },
-    secrets: {
-      ...COMMON_SECRETS,
-      ...Object.fromEntries(SEALED_ROUTING_SECRETS.map((secret) => [secret.path, sweptValue(secret, mark(secret.path))])),
-    },
-  },
-];
-
-/** The top-level key a secret belongs to: `databaseDsns.shop-postgres` -> `databaseDsns`; a provider's stays whole. */
-function topKey(key: string): string {
-  return key.includes(":") ? key : key.split(".")[0];
-}
+/** The default tree (legacy receiver keys) and a team's routing (named receivers of every kind, email through SMTP). */
+const VARIANTS: Variant[] = SECRET_VARIANTS.map((v) => ({
+  ...v,
+  values: Object.fromEntries(v.secrets.map((p) => [p, sealedValue(p, mark(p))])),
+}));
 
 /** A stack file as a user writes one: the production file, the variant's plain config, and each secret as a `secure:` value. */
 function stackFile(variant: Variant, dir: string): string {
-  const doc = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.production.yaml"), "utf8")) as { config: Record<string, unknown> };
-  const config: Record<string, unknown> = { ...doc.config };
-  // Over the file's own sections: `monitoring:prometheus` keeps its retention and gains remote writes.
-  for (const [key, value] of Object.entries({ ...COMMON_CONFIG, ...variant.config })) {
-    const own = config[key];
-    const isMap = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
-    config[key] = isMap(own) && isMap(value) ? { ...(own as object), ...(value as object) } : value;
-  }
-  for (const key of Object.keys(variant.secrets)) {
-    const [first, ...rest] = key.includes(":") ? [key] : [`monitoring:${topKey(key)}`, ...key.split(".").slice(1)];
-    const secure = { secure: "v1:ciphertext-the-render-cannot-decrypt" };
-    config[first] = rest.length === 0 ? secure : { ...(config[first] as Record<string, unknown>), [rest.join(".")]: secure };
-  }
   const file = path.join(dir, "Pulumi.production.yaml");
-  fs.writeFileSync(file, YAML.stringify({ config }));
+  fs.writeFileSync(file, YAML.stringify({ config: encryptedConfig(variant) }));
   return file;
 }
 
@@ -170,7 +86,7 @@ async function sweep(variant: Variant): Promise<Sweep> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sealed-"));
   try {
     const journal: RecordedResource[] = [];
-    const sets = Object.entries(variant.secrets).map(([key, value]) => `${key}=${JSON.stringify(value)}`);
+    const sets = Object.entries(variant.values).map(([key, value]) => `${key}=${JSON.stringify(value)}`);
     const file = stackFile(variant, dir);
     const redacted = await renderStack({ stack: "production", stackFile: file, sets, journal });
     const label = (r: RecordedResource) => `${r.custom ? "" : "component "}${r.urn}`;
@@ -247,10 +163,10 @@ beforeAll(async () => {
 
 describe("every secret key is swept", () => {
   test.each([...SECRET_KEYS, ...PROVIDER_SECRET_KEYS])("%s is set to a recognisable value by a variant whose config uses it", (key) => {
-    const setting = sweeps.filter((s) => Object.keys(s.variant.secrets).some((k) => topKey(k) === key));
+    const setting = sweeps.filter((s) => s.variant.secrets.some((k) => topKey(k) === key));
     expect({ key, setBy: setting.length > 0 }).toEqual({ key, setBy: true });
     for (const s of setting) {
-      for (const k of Object.keys(s.variant.secrets).filter((k) => topKey(k) === key)) {
+      for (const k of s.variant.secrets.filter((k) => topKey(k) === key)) {
         if (key.startsWith("cloudflare:")) {
           // The provider reads it, not the program: used when the stack has Cloudflare resources to manage.
           expect({ key: k, cloudflare: s.journal.some((r) => r.type.startsWith("cloudflare:")) }).toEqual({ key: k, cloudflare: true });
@@ -270,7 +186,7 @@ describe.each(VARIANTS.map((v) => [v.name]))("no secret value in plain text: %s"
     const s = current();
     expect(s.places.length).toBeGreaterThan(s.journal.length);
     const leaks: string[] = [];
-    for (const [key, value] of Object.entries(s.variant.secrets)) {
+    for (const [key, value] of Object.entries(s.variant.values)) {
       for (const form of forms(key, value)) {
         for (const place of s.places) if (place.text.includes(form)) leaks.push(`${key} in ${place.where}`);
       }
@@ -287,7 +203,7 @@ describe.each(VARIANTS.map((v) => [v.name]))("no secret value in plain text: %s"
     expect(plain.filter((p) => p.where.includes(" env ")).length).toBeGreaterThanOrEqual(5);
     const { password, hash } = nodeExporterCredentials(offlineStackSalt("monitoring", "production"), "any");
     const values: Array<[string, string[]]> = [
-      ...Object.entries(s.variant.secrets).map(([key, value]): [string, string[]] => [key, forms(key, value)]),
+      ...Object.entries(s.variant.values).map(([key, value]): [string, string[]] => [key, forms(key, value)]),
       ["node-exporter's password and hash", [password, hash]],
     ];
     const leaks: string[] = [];

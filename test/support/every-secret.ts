@@ -9,10 +9,11 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ROOT } from "../../cli/stackfile";
-import { SEALED_ROUTING, SEALED_ROUTING_SECRETS } from "./sealed-routing";
+import { DATABASE_TYPES } from "../../components/kit/database-exporters";
+import { DATABASE_KINDS } from "../../components/database-exporters/kinds";
+import { SEALED_ROUTING, SEALED_ROUTING_SECRETS, sweptValue } from "./sealed-routing";
 import { SEALED_SIGN_IN, SEALED_SIGN_IN_SECRETS } from "./sealed-sign-in";
 
-/** Plain config over the production stack file that reads the secrets below (test/scenarios/sealed.test.ts's too). */
 /** base64 of a PEM client certificate (no real one: the render only carries it), for the remote write whose key is swept. */
 export const SEALED_CLIENT_CERT = Buffer.from(
   "-----BEGIN CERTIFICATE-----\nMIIBsealedClientCertificate\n-----END CERTIFICATE-----\n",
@@ -23,12 +24,12 @@ export function sealedClientKey(mark: string): string {
   return Buffer.from(`-----BEGIN PRIVATE KEY-----\n${mark}\n-----END PRIVATE KEY-----\n`).toString("base64");
 }
 
+/** A database of each kind (DATABASE_KINDS), its DSN given as the secret databaseDsns.<name>: a new kind is swept with no change here. */
+export const SEALED_DATABASES = DATABASE_TYPES.map((type) => ({ name: `sealed-${type}`, type, mode: "standalone" as const }));
+
+/** Plain config over the production stack file that reads the secrets below (test/scenarios/sealed.test.ts's too). */
 export const COMMON_CONFIG: Record<string, unknown> = {
-  "monitoring:databases": [
-    { name: "shop-postgres", type: "postgres", mode: "standalone" },
-    { name: "events-mongodb", type: "mongodb", mode: "standalone" },
-    { name: "cache-redis", type: "redis", mode: "standalone" },
-  ],
+  "monitoring:databases": SEALED_DATABASES,
   "monitoring:targets": [
     { name: "minio", url: "https://minio.example.com:9000/minio/v2/metrics/cluster", auth: { bearerToken: true } },
     { name: "billing", namespace: "billing", service: "billing-worker", port: "metrics", auth: { username: "prometheus" } },
@@ -64,9 +65,7 @@ const COMMON_SECRETS = [
   "grafanaAdminPassword",
   "grafanaDatabasePassword",
   ...SEALED_SIGN_IN_SECRETS.map((secret) => secret.path),
-  "databaseDsns.shop-postgres",
-  "databaseDsns.events-mongodb",
-  "databaseDsns.cache-redis",
+  ...SEALED_DATABASES.map((db) => `databaseDsns.${db.name}`),
   "remoteWritePasswords.mimir",
   "remoteWritePasswords.thanos",
   "remoteWriteClientKeys.mimir",
@@ -107,6 +106,26 @@ export function topKey(secretPath: string): string {
   return secretPath.includes(":") ? secretPath : secretPath.split(".")[0];
 }
 
+/**
+ * A value for a secret path that carries `mark` (letters and digits) whole, of the form its key
+ * takes: a DSN of its database's kind (the kind's dsnExample, on an example host, `mark` its
+ * password), a PEM key for a remote write's client key, a receiver's or a sign-in provider's
+ * secret as its schema takes it, a URL for a *Url key, else the mark itself.
+ */
+export function sealedValue(secretPath: string, mark: string): string {
+  const db = SEALED_DATABASES.find((d) => secretPath === `databaseDsns.${d.name}`);
+  if (db) {
+    const kind = DATABASE_KINDS[db.type];
+    const dsn = kind.dsnExample.replace(/\bhost\b/, "db.example.com").replace("password", mark);
+    if (!dsn.includes(mark) || !kind.dsnPattern.test(dsn)) throw new Error(`${kind.dsnExample}: no password to stand the mark in for`);
+    return dsn;
+  }
+  if (secretPath.startsWith("remoteWriteClientKeys.")) return sealedClientKey(mark);
+  const swept = [...SEALED_ROUTING_SECRETS, ...SEALED_SIGN_IN_SECRETS].find((secret) => secret.path === secretPath);
+  if (swept) return sweptValue(swept, mark);
+  return /url/i.test(topKey(secretPath)) ? `https://hooks.example.com/${mark}` : mark;
+}
+
 /** The production stack file's config with a variant's plain config over it (sections merged key by key). */
 export function plainConfig(variant: SecretVariant): Record<string, unknown> {
   const doc = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.production.yaml"), "utf8")) as { config: Record<string, unknown> };
@@ -115,6 +134,17 @@ export function plainConfig(variant: SecretVariant): Record<string, unknown> {
   for (const [key, value] of Object.entries(variant.config)) {
     const own = config[key];
     config[key] = isMap(own) && isMap(value) ? { ...(own as object), ...(value as object) } : value;
+  }
+  return config;
+}
+
+/** plainConfig with each of the variant's secrets as a `secure:` value that the offline render cannot decrypt (it stands one in). */
+export function encryptedConfig(variant: SecretVariant): Record<string, unknown> {
+  const config = plainConfig(variant);
+  for (const p of variant.secrets) {
+    const [first, ...rest] = p.includes(":") ? [p] : [`monitoring:${topKey(p)}`, ...p.split(".").slice(1)];
+    const secure = { secure: "v1:ciphertext-the-render-cannot-decrypt" };
+    config[first] = rest.length === 0 ? secure : { ...(config[first] as Record<string, unknown>), [rest.join(".")]: secure };
   }
   return config;
 }

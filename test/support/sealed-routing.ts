@@ -1,5 +1,6 @@
 /**
- * A team's routing that uses a receiver of every kind and email through SMTP: the config the
+ * A team's routing that uses a receiver of every kind (the receiver kinds' table, each as
+ * test/support/receiver-kinds.ts gives it) and email through SMTP: the config the
  * secret sweeps (test/scenarios/sealed.test.ts offline, test/cluster/sealed.test.ts on the real engine)
  * give so that every receiver secret is read. Its secrets (SEALED_ROUTING_SECRETS) are derived from
  * the receiver kinds' table: each receiver's kind's secret maps at the receiver's name
@@ -7,36 +8,15 @@
  */
 import { z } from "zod";
 import { RECEIVER_KIND_ROWS } from "../../components/alertmanager/receivers";
+import { KINDS, SMTP } from "./receiver-kinds";
 
+const KIND_NAMES = RECEIVER_KIND_ROWS.map(([kind]) => kind);
+/** A receiver of each kind as test/support/receiver-kinds.ts gives it (`ops-<kind>`), each routed by a team, the first the default. */
 export const SEALED_ROUTING = {
-  receivers: [
-    { name: "ops-slack", slack: { channel: "#ops" } },
-    { name: "ops-discord", discord: {} },
-    { name: "ops-webhook", webhook: {} },
-    { name: "ops-email", email: { to: ["ops@example.com"] } },
-    { name: "ops-pagerduty", pagerduty: {} },
-    { name: "ops-opsgenie", opsgenie: { region: "eu" } },
-    { name: "ops-teams", teams: {} },
-    { name: "ops-telegram", telegram: { chatId: -1001234567890 } },
-    { name: "ops-pushover", pushover: {} },
-    {
-      name: "ops-jira",
-      jira: { apiUrl: "https://example.atlassian.net/rest/api/2", project: "OPS", issueType: "Bug", user: "alerts@example.com" },
-    },
-  ],
-  routes: [
-    { matchers: ['severity="critical"'], receiver: "ops-discord", continue: true },
-    { matchers: ['team="web"'], receiver: "ops-webhook" },
-    { matchers: ['team="mail"'], receiver: "ops-email" },
-    { matchers: ['team="oncall"'], receiver: "ops-pagerduty" },
-    { matchers: ['team="opsgenie"'], receiver: "ops-opsgenie" },
-    { matchers: ['team="teams"'], receiver: "ops-teams" },
-    { matchers: ['team="telegram"'], receiver: "ops-telegram" },
-    { matchers: ['team="pushover"'], receiver: "ops-pushover" },
-    { matchers: ['team="jira"'], receiver: "ops-jira" },
-  ],
-  defaultReceiver: "ops-slack",
-  smtp: { smarthost: "smtp.example.com:587", from: "alerts@example.com", username: "alerts@example.com" },
+  receivers: KIND_NAMES.map((kind) => ({ name: `ops-${kind}`, [kind]: KINDS[kind].given })),
+  routes: KIND_NAMES.slice(1).map((kind) => ({ matchers: [`team="${kind}"`], receiver: `ops-${kind}` })),
+  defaultReceiver: `ops-${KIND_NAMES[0]}`,
+  smtp: { ...SMTP, username: "alerts@example.com" },
 };
 
 /** A secret path a sweep sets (`pulumi config set --path` names it), with the schema its value must pass. */

@@ -10,21 +10,16 @@
 import { z } from "zod";
 import { bool, duration } from "../../kit/fields";
 import { ArgsProblem } from "../../kit/problems";
-import { componentSection } from "../../kit/section";
-import { ALERT_SEVERITIES, AlertSeverity } from "../../kit/severities";
+import { FieldsOf, componentSection, overDefaults } from "../../kit/section";
+import { ALERT_SEVERITIES } from "../../kit/severities";
 
 export const THRESHOLD_NAMES = ["nodeCpu", "nodeMemory", "nodeDisk"] as const;
 export type ThresholdName = (typeof THRESHOLD_NAMES)[number];
 export const THRESHOLD_LEVELS = ["warning", "critical"] as const;
 export type ThresholdLevelName = (typeof THRESHOLD_LEVELS)[number];
 
-/** One level of an alert: fires when the measure passes `percent` for `for`, with this severity. */
-export interface ThresholdLevel {
-  enabled: boolean;
-  percent: number;
-  for: string;
-  severity: AlertSeverity;
-}
+/** One level of an alert, as its schema (levelSchema) declares it: fires when the measure passes `percent` for `for`, with this severity. */
+export type ThresholdLevel = FieldsOf<ReturnType<typeof levelSchema>>;
 export type AlertThresholds = Record<ThresholdLevelName, ThresholdLevel>;
 export type Thresholds = Record<ThresholdName, AlertThresholds>;
 
@@ -188,20 +183,10 @@ const schema = z.strictObject({
 export const thresholdsSection = componentSection({
   schema,
   defaults: (): Thresholds => defaultThresholds(),
-  resolve: (given): Thresholds => {
+  resolve: (given, context): Thresholds => {
     const out = defaultThresholds();
     for (const name of THRESHOLD_NAMES) {
-      for (const level of THRESHOLD_LEVELS) {
-        const set = given?.[name]?.[level];
-        if (set === undefined) continue;
-        const byDefault = out[name][level];
-        out[name][level] = {
-          enabled: set.enabled ?? byDefault.enabled,
-          percent: set.percent ?? byDefault.percent,
-          for: set.for ?? byDefault.for,
-          severity: set.severity ?? byDefault.severity,
-        };
-      }
+      for (const level of THRESHOLD_LEVELS) out[name][level] = overDefaults(out[name][level], given?.[name]?.[level], context);
     }
     return out;
   },

@@ -8,29 +8,23 @@
 import * as http from "http";
 import * as https from "https";
 import * as net from "net";
-import { listenOnLoopback } from "../../../lab/ports";
-import { closeNow } from "../../../lab/local/http";
-import type { RunServer } from "../../../lab/processes/children";
+import { LoopbackServer } from "../../../lab/local/http";
 
-export class InterceptingProxy implements RunServer {
+export class InterceptingProxy extends LoopbackServer {
   /** Each CONNECT's target (`api.pushover.net:443`), in order. */
   readonly tunnels: string[] = [];
-  private server: http.Server | undefined;
-  private readonly sockets = new Set<net.Socket>();
 
   constructor(
-    public readonly port: number,
-    private readonly tls: { key: string; cert: string },
-    private readonly handler: http.RequestListener,
-  ) {}
+    port: number,
+    private readonly certificate: { key: string; cert: string },
+    handler: http.RequestListener,
+  ) {
+    super(port, handler);
+  }
 
-  async start(): Promise<void> {
-    const inner = https.createServer(this.tls, this.handler);
+  protected create(): http.Server {
+    const inner = https.createServer(this.certificate, this.handler);
     const server = http.createServer((_req, res) => res.writeHead(405).end("CONNECT only"));
-    server.on("connection", (socket: net.Socket) => {
-      this.sockets.add(socket);
-      socket.once("close", () => this.sockets.delete(socket));
-    });
     server.on("connect", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
       this.tunnels.push(req.url ?? "");
       socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
@@ -38,13 +32,6 @@ export class InterceptingProxy implements RunServer {
       // The TLS server takes the tunnel as one more connection of its own: the handshake, then the requests.
       inner.emit("connection", socket);
     });
-    await listenOnLoopback(server, this.port);
-    this.server = server;
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    await closeNow(server, this.sockets);
+    return server;
   }
 }
