@@ -36,6 +36,14 @@ function timeScale(given = process.env.TEST_TIME_SCALE) {
   return scale;
 }
 
+/**
+ * The project's tests run on the shipped content: the program leaves a team's own directory
+ * (`team/`) unread in this project (preflight/team-content.ts, SHIPPED_CONTENT_ONLY_ENV), so that
+ * what a team adds there never makes `npm test` fail. Set here, before the workers start, so
+ * that every test file and every command a test runs (a render in a child process) inherits it.
+ */
+process.env.MONITORING_SHIPPED_CONTENT_ONLY = __dirname;
+
 /** A test's or a hook's bound, alone: three minutes (a file that renders both stacks several times takes one). */
 const TEST_TIMEOUT_MS = 180000;
 

@@ -5,6 +5,7 @@
  * receiver, and the labels that keep test alerts from inhibiting each other.
  */
 import * as YAML from "yaml";
+import { Muting, RouteTimes, TimeIntervals, mutingAt, openFrom, readTimeIntervals } from "./time-intervals";
 
 /** The test alert's name, and the label that marks every test alert. */
 export const TEST_ALERTNAME = "StackTestAlert";
@@ -25,6 +26,8 @@ export interface RouteNode {
   matchers: Matcher[];
   continue: boolean;
   groupWait?: string;
+  /** The intervals that mute it or are its only times (mute_time_intervals, active_time_intervals), a parent's when it names none. */
+  times?: RouteTimes;
   routes: RouteNode[];
 }
 
@@ -59,10 +62,15 @@ interface RawRoute {
   match_re?: Record<string, string>;
   continue?: boolean;
   group_wait?: string;
+  mute_time_intervals?: string[];
+  active_time_intervals?: string[];
   routes?: RawRoute[];
 }
 
-function routeNode(raw: RawRoute): RouteNode {
+function routeNode(raw: RawRoute, parent?: RouteTimes): RouteNode {
+  const mute = raw.mute_time_intervals?.length ? raw.mute_time_intervals : parent?.mute;
+  const active = raw.active_time_intervals?.length ? raw.active_time_intervals : parent?.active;
+  const times = mute || active ? { ...(mute ? { mute } : {}), ...(active ? { active } : {}) } : undefined;
   return {
     ...(raw.receiver !== undefined ? { receiver: raw.receiver } : {}),
     matchers: [
@@ -72,7 +80,8 @@ function routeNode(raw: RawRoute): RouteNode {
     ],
     continue: raw.continue ?? false,
     ...(raw.group_wait !== undefined ? { groupWait: raw.group_wait } : {}),
-    routes: (raw.routes ?? []).map(routeNode),
+    ...(times ? { times } : {}),
+    routes: (raw.routes ?? []).map((r) => routeNode(r, times)),
   };
 }
 
@@ -82,6 +91,8 @@ export interface AlertmanagerRouting {
   receivers: Map<string, string[]>;
   /** The `equal` labels of each inhibit rule. */
   inhibitEqual: string[][];
+  /** The named time intervals routes mute by or are active in. */
+  intervals: TimeIntervals;
 }
 
 export function readRouting(alertmanagerYml: string): AlertmanagerRouting {
@@ -89,7 +100,7 @@ export function readRouting(alertmanagerYml: string): AlertmanagerRouting {
     route: RawRoute;
     receivers?: Array<Record<string, unknown> & { name: string }>;
     inhibit_rules?: Array<{ equal?: string[] }>;
-  };
+  } & Parameters<typeof readTimeIntervals>[0];
   const receivers = new Map<string, string[]>();
   for (const r of config.receivers ?? []) {
     const integrations = Object.keys(r)
@@ -97,7 +108,12 @@ export function readRouting(alertmanagerYml: string): AlertmanagerRouting {
       .map((k) => k.slice(0, -"_configs".length));
     receivers.set(r.name, integrations);
   }
-  return { root: routeNode(config.route), receivers, inhibitEqual: (config.inhibit_rules ?? []).map((r) => r.equal ?? []) };
+  return {
+    root: routeNode(config.route),
+    receivers,
+    inhibitEqual: (config.inhibit_rules ?? []).map((r) => r.equal ?? []),
+    intervals: readTimeIntervals(config),
+  };
 }
 
 /**
@@ -126,12 +142,18 @@ export function uninhibitedLabels(routing: AlertmanagerRouting): { labels: strin
 export interface Reached {
   receiver: string;
   groupWait: string;
+  /** The time intervals of the route that sends it there, when it names any. */
+  times?: RouteTimes;
 }
 
 /** The receivers an alert with these labels reaches, as Alertmanager's dispatcher walks the tree (dispatch/route.go's Match). */
 export function routeAlert(root: RouteNode, labels: Record<string, string>): Reached[] {
   const walk = (node: RouteNode, parent: Reached): Reached[] => {
-    const self = { receiver: node.receiver ?? parent.receiver, groupWait: node.groupWait ?? parent.groupWait };
+    const self: Reached = {
+      receiver: node.receiver ?? parent.receiver,
+      groupWait: node.groupWait ?? parent.groupWait,
+      ...(node.times ? { times: node.times } : {}),
+    };
     const out: Reached[] = [];
     for (const child of node.routes) {
       if (!child.matchers.every((m) => matches(m, labels))) continue;
@@ -165,16 +187,25 @@ function allMatchers(node: RouteNode): Matcher[] {
 /** At most this many label sets are tried for one receiver (the product of every label's candidates). */
 const MAX_TRIES = 50_000;
 
+/** Why a receiver's test alert would notify no one now: what mutes its route, and the first minute it lets one through. */
+export type MutedNow = Muting & {
+  /** Undefined when no minute of the next 400 days lets it through. */
+  until?: Date;
+};
+
 /**
  * Labels (besides alertname and the test's mark) that route an alert to `receiver`: the set whose
- * alert reaches it and as few other receivers as can be, with as few labels as can be; undefined
- * when none of the values the tree names reaches it. The severity is the mildest that reaches it.
+ * alert reaches it through a route its time intervals let through at `at`, and as few other
+ * receivers as can be, with as few labels as can be; undefined when none of the values the tree
+ * names reaches it. The severity is the mildest that reaches it. When every set that reaches it
+ * does so through a route muted at `at`, `muted` says by which intervals and until when.
  */
 export function labelsFor(
   routing: AlertmanagerRouting,
   receiver: string,
   severities: readonly string[] = ["info", "warning", "critical"],
-): { labels: Record<string, string>; reaches: Reached[] } | undefined {
+  at: Date = new Date(),
+): { labels: Record<string, string>; reaches: Reached[]; muted?: MutedNow } | undefined {
   const ms = allMatchers(routing.root).filter((m) => m.name !== "alertname" && m.name !== TEST_LABEL);
   const names = [...new Set(["severity", ...ms.map((m) => m.name)])];
   const values = names.map((n) =>
@@ -184,7 +215,15 @@ export function labelsFor(
       severities,
     ),
   );
-  let best: { labels: Record<string, string>; reaches: Reached[]; score: number } | undefined;
+  // Each route's muting at `at`, worked out once per route (its times object).
+  const mutings = new Map<RouteTimes, Muting | undefined>();
+  const mutingOf = (r: Reached) => {
+    if (!r.times) return undefined;
+    if (!mutings.has(r.times)) mutings.set(r.times, mutingAt(r.times, routing.intervals, at));
+    return mutings.get(r.times);
+  };
+  let best:
+    { labels: Record<string, string>; reaches: Reached[]; score: number; muted?: { route: RouteTimes; muting: Muting } } | undefined;
   const index = names.map(() => 0);
   for (let tries = 0; tries < MAX_TRIES; tries++) {
     const labels: Record<string, string> = { alertname: TEST_ALERTNAME, [TEST_LABEL]: "true" };
@@ -192,10 +231,16 @@ export function labelsFor(
       if (values[i][index[i]] !== "") labels[n] = values[i][index[i]];
     });
     const reaches = routeAlert(routing.root, labels);
-    if (reaches.some((r) => r.receiver === receiver)) {
+    const own = reaches.filter((r) => r.receiver === receiver);
+    if (own.length > 0) {
+      const open = own.find((r) => mutingOf(r) === undefined);
       const others = new Set(reaches.map((r) => r.receiver).filter((r) => r !== receiver)).size;
-      const score = others * 1000 + Object.keys(labels).length;
-      if (!best || score < best.score) best = { labels, reaches, score };
+      // A route muted now notifies no one: any set that reaches the receiver through an open route comes first.
+      const score = (open ? 0 : 1_000_000) + others * 1000 + Object.keys(labels).length;
+      if (!best || score < best.score) {
+        const muted = open ? undefined : { route: own[0].times as RouteTimes, muting: mutingOf(own[0]) as Muting };
+        best = { labels, reaches, score, ...(muted ? { muted } : {}) };
+      }
     }
     // The next combination (odometer, the first label fastest).
     let i = 0;
@@ -204,7 +249,9 @@ export function labelsFor(
   }
   if (!best) return undefined;
   const labels = Object.fromEntries(Object.entries(best.labels).filter(([k]) => k !== "alertname" && k !== TEST_LABEL));
-  return { labels, reaches: best.reaches };
+  if (!best.muted) return { labels, reaches: best.reaches };
+  const until = openFrom(best.muted.route, routing.intervals, at);
+  return { labels, reaches: best.reaches, muted: { ...best.muted.muting, ...(until ? { until } : {}) } };
 }
 
 /** The receivers `npm run alert:test` tests without --receiver: those with an integration, but the null one and the dead man's switch. */

@@ -17,7 +17,7 @@
  *   are a failure, final once the notification is given up (its reason is then known).
  */
 import * as os from "os";
-import { AlertmanagerRouting, TEST_ALERTNAME, TEST_LABEL, labelsFor, uninhibitedLabels } from "./alert-routing";
+import { AlertmanagerRouting, MutedNow, TEST_ALERTNAME, TEST_LABEL, labelsFor, uninhibitedLabels } from "./alert-routing";
 
 /** How long after the group's wait the outcome is awaited, by default. */
 export const DEFAULT_MARGIN_SECONDS = 30;
@@ -37,13 +37,17 @@ export interface AlertTestArgs {
   marginSeconds: number;
   /** Where Alertmanager's log is read for the last error: a file, or `kubectl` (the stack's pod). */
   logs?: string;
-  /** `--set key=value` overrides of the stack file, as `npm run render` takes them. */
+  /** `--set key=value` overrides of the stack file, as `npm run render` takes them (a key marked secret refused). */
   sets: string[];
+  /** A YAML map of secret values by config path, as `npm run render` takes it. */
+  secretsFile?: string;
+  /** The OpenID Connect issuer's discovery document saved to a file, as `npm run render` takes it. */
+  oidcDiscovery?: string;
 }
 
 export const USAGE =
   "usage: npm run alert:test -- --stack <name> [--receiver <name>] [--url <alertmanager base URL>] [--user <basic-auth user>] " +
-  "[--margin <seconds>] [--logs kubectl|<file>] [--set <key>=<value>]...";
+  "[--margin <seconds>] [--logs kubectl|<file>] [--set <key>=<value>]... [--secrets-file <file>] [--oidc-discovery <file>]";
 
 /** The command line; throws with the usage on anything it does not take. */
 export function parseArgs(argv: string[]): AlertTestArgs {
@@ -70,6 +74,8 @@ export function parseArgs(argv: string[]): AlertTestArgs {
       out.marginSeconds = n;
     } else if (flag === "--logs") out.logs = value();
     else if (flag === "--set") out.sets.push(value());
+    else if (flag === "--secrets-file") out.secretsFile = value();
+    else if (flag === "--oidc-discovery") out.oidcDiscovery = value();
     else if (flag === "--password") {
       throw new Error(`--password is not taken: a password in the command line shows in ps and in npm's echo; set ${PASSWORD_ENV} instead`);
     } else throw new Error(`unknown argument ${flag}\n${USAGE}`);
@@ -186,6 +192,8 @@ export interface ReceiverResult {
   labels?: Record<string, string>;
   /** Other receivers the same alert reached (routes with continue). */
   alsoReached: string[];
+  /** Set when every label set that reaches it goes through a route its time intervals mute now: no alert was sent to it. */
+  muted?: MutedNow;
   integrations: Array<{ integration: string; outcome: Outcome }>;
 }
 
@@ -202,6 +210,20 @@ function outcomeText(o: Outcome): string {
   return `FAILED (${o.failedRequests} failed request${o.failedRequests === 1 ? "" : "s"}, none succeeded; Alertmanager still retries, and gives its reason when it gives up)${error}`;
 }
 
+/** A minute as the report gives it: `2026-11-25 08:00 UTC`. */
+const minuteText = (d: Date) => `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+
+/** Why a receiver's route notifies no one now, and until when. */
+export function mutedText(m: MutedNow): string {
+  const names = m.intervals.map((n) => `"${n}"`).join(", ");
+  const why =
+    m.kind === "mute"
+      ? `its route is muted during time interval ${names} (muteTimeIntervals), which holds now`
+      : `its route is active only during time interval ${names} (activeTimeIntervals), which does not hold now`;
+  const until = m.until ? `until ${minuteText(m.until)}` : "for the next 400 days at least";
+  return `MUTED: ${why}, so Alertmanager notifies no one through it ${until}; no test alert was sent to it: run the test again then`;
+}
+
 /** The report, one line per receiver and one per integration, and whether everything targeted was delivered. */
 export function formatReport(results: ReceiverResult[], header: string): { text: string; ok: boolean } {
   const lines = [header];
@@ -210,6 +232,11 @@ export function formatReport(results: ReceiverResult[], header: string): { text:
     if (!r.labels) {
       ok = false;
       lines.push(`${r.receiver}: NOT REACHABLE: no labels the routing tree names send an alert to it`);
+      continue;
+    }
+    if (r.muted) {
+      ok = false;
+      lines.push(`${r.receiver} (labels ${labelText(r.labels)}): ${mutedText(r.muted)}`);
       continue;
     }
     lines.push(`${r.receiver} (labels ${labelText(r.labels)}${r.alsoReached.length ? `; also reaches ${r.alsoReached.join(", ")}` : ""}):`);
@@ -283,6 +310,10 @@ export interface RunOptions {
   pollMs?: number;
   /** For messages: where Alertmanager is. */
   where: string;
+  /** The stack's namespace, for the port-forward a message names; `<namespace>` when unknown. */
+  namespace?: string;
+  /** The moment the routes' time intervals are read at; default now. */
+  now?: Date;
   log?: (line: string) => void;
 }
 
@@ -296,10 +327,13 @@ export async function runAlertTest(opts: RunOptions): Promise<{ results: Receive
       `note: ${guard.unguarded} inhibit rule(s) compare only labels the routes name: a critical test alert may mute the others; test one --receiver at a time`,
     );
   const planned = opts.targets.map((receiver) => {
-    const found = labelsFor(opts.routing, receiver);
+    const found = labelsFor(opts.routing, receiver, undefined, opts.now ?? new Date());
     const own = Object.fromEntries(guard.labels.map((l) => [l, `alert-test-${receiver}`]));
     return { receiver, found: found && { ...found, labels: { ...found.labels, ...own } } };
   });
+  // A receiver whose route is muted now gets no alert: Alertmanager would notify no one, and the test would only wait.
+  const sent = planned.filter(({ found }) => found !== undefined && found.muted === undefined);
+  for (const { receiver, found } of planned) if (found?.muted) log(`${receiver}: not sent: ${mutedText(found.muted)}`);
 
   const readPage = async (): Promise<NotificationCounters> => {
     const res = await opts.client.get("/metrics");
@@ -314,13 +348,13 @@ export async function runAlertTest(opts: RunOptions): Promise<{ results: Receive
   const keyOf = (page: NotificationCounters, receiver: string, integration: string) =>
     integrationKey(page.byReceiver ? receiver : "*", integration);
 
-  const alerts = planned.flatMap(({ receiver, found }) => (found ? [testAlert(receiver, found.labels, run)] : []));
+  const alerts = sent.flatMap(({ receiver, found }) => (found ? [testAlert(receiver, found.labels, run)] : []));
   if (alerts.length > 0) {
     const posted = await opts.client.post("/api/v2/alerts", alerts);
     if (posted.status === 404)
       throw new Error(
         `POST ${opts.where}/api/v2/alerts: HTTP 404. The stack's public Traefik route does not take alerts (docs/security.md, "Published routes"); ` +
-          `reach the Service instead: kubectl -n <namespace> port-forward svc/alertmanager 9093, then --url http://127.0.0.1:9093`,
+          `reach the Service instead: kubectl -n ${opts.namespace ?? "<namespace>"} port-forward svc/alertmanager 9093, then --url http://127.0.0.1:9093`,
       );
     if (posted.status !== 200) throw new Error(`POST ${opts.where}/api/v2/alerts: HTTP ${posted.status} ${posted.body.slice(0, 300)}`);
   }
@@ -330,16 +364,18 @@ export async function runAlertTest(opts: RunOptions): Promise<{ results: Receive
     planned.map(({ receiver, found }) => ({
       receiver,
       ...(found ? { labels: found.labels } : {}),
+      ...(found?.muted ? { muted: found.muted } : {}),
       alsoReached: [...new Set((found?.reaches ?? []).map((r) => r.receiver).filter((r) => r !== receiver))],
       integrations: (opts.routing.receivers.get(receiver) ?? []).map((integration) => ({
         integration,
-        outcome: found
-          ? outcomeOf(before.counters.get(keyOf(before, receiver, integration)), page.counters.get(keyOf(page, receiver, integration)))
-          : ({ state: "not reached" } as Outcome),
+        outcome:
+          found && !found.muted
+            ? outcomeOf(before.counters.get(keyOf(before, receiver, integration)), page.counters.get(keyOf(page, receiver, integration)))
+            : ({ state: "not reached" } as Outcome),
       })),
     }));
   try {
-    const waits = planned.flatMap(({ receiver, found }) =>
+    const waits = sent.flatMap(({ receiver, found }) =>
       (found?.reaches ?? []).filter((r) => r.receiver === receiver).map((r) => durationSeconds(r.groupWait)),
     );
     const boundMs = (Math.max(0, ...waits) + opts.marginSeconds) * 1000;
@@ -347,13 +383,13 @@ export async function runAlertTest(opts: RunOptions): Promise<{ results: Receive
     for (;;) {
       after = await readPage();
       const results = resultsOf(after);
-      const pending = results.flatMap((r) => (r.labels ? r.integrations.filter((i) => !settled(i.outcome)) : []));
+      const pending = results.flatMap((r) => (r.labels && !r.muted ? r.integrations.filter((i) => !settled(i.outcome)) : []));
       if (pending.length === 0 || Date.now() - started >= boundMs) break;
       await new Promise((r) => setTimeout(r, opts.pollMs ?? 1000));
     }
   } finally {
     if (alerts.length > 0) {
-      const resolved = planned.flatMap(({ receiver, found }) => (found ? [testAlert(receiver, found.labels, run, true)] : []));
+      const resolved = sent.flatMap(({ receiver, found }) => (found ? [testAlert(receiver, found.labels, run, true)] : []));
       const res = await opts.client.post("/api/v2/alerts", resolved).catch((err: Error) => ({ status: 0, body: err.message }));
       if (res.status !== 200)
         log(

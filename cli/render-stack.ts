@@ -29,6 +29,10 @@ export interface RenderStackOptions {
   services?: RunInput["services"];
   /** Receives every registration and read of the run, providers included (RunInput.journal). */
   journal?: RunInput["journal"];
+  /** Refuse a `--set` of a key marked secret (the commands; StackConfigOptions). */
+  refuseSecretSets?: boolean;
+  /** The OpenID Connect issuer's discovery document, saved to a file (RunInput.oidcDiscovery). */
+  oidcDiscovery?: string;
 }
 
 /**
@@ -59,7 +63,9 @@ export function withOfflineSalt(project: string, stack: string, previous: Record
  * where each is masked by the name of its key.
  */
 export async function renderStack(opts: RenderStackOptions): Promise<Rendered & { placeholders: string[]; config: StackConfig }> {
-  const input = readStackConfig(opts.stack, opts.sets ?? [], opts.root, opts.stackFile, opts.secrets ?? []);
+  const input = readStackConfig(opts.stack, opts.sets ?? [], opts.root, opts.stackFile, opts.secrets ?? [], {
+    refuseSecretSets: opts.refuseSecretSets ?? false,
+  });
   const run = await runProgram({
     project: input.project,
     stack: input.stack,
@@ -69,6 +75,7 @@ export async function renderStack(opts: RenderStackOptions): Promise<Rendered & 
     ...(opts.services ? { services: opts.services } : {}),
     ...(opts.journal ? { journal: opts.journal } : {}),
     ...(opts.stackFile !== undefined ? { stackFile: opts.stackFile } : {}),
+    ...(opts.oidcDiscovery !== undefined ? { oidcDiscovery: opts.oidcDiscovery } : {}),
   });
   const secrets = secretConfigValues(input.project, input.config, input.secretKeys);
   // The program accepted this config: parsing it again cannot fail, and gives the summary its words.

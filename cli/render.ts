@@ -8,7 +8,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { describeSignIn } from "../components/grafana/sign-in";
 import { LOG_COLLECTOR_AGENT } from "../components/log-collector/args";
-import { alertmanagerArgs, watchedNamespaces } from "../components/stack/args";
+import { agentsNamespace, alertmanagerArgs, watchedNamespaces } from "../components/stack/args";
 import { CLUSTER_ALERTS } from "../components/stack/content";
 import { alertmanagerConfig, receiverChannels } from "../components/alertmanager/config-file";
 import { publicHostname } from "../config";
@@ -18,10 +18,13 @@ import { cpuMillicores, formatBytes, quantityBytes } from "../components/kit/uni
 import { RecordedResource, RunResult, SecretValue } from "./runner";
 import { ROOT } from "./stackfile";
 import { MASKED_FILE_KEYS, MASKED_SECRET_FILES, maskSecrets, yamlOptions } from "./secret-mask";
+import { RenderFacts, destinationsSummary, rangeSetText, renderFacts, requestedByComponent } from "./summary-parts";
 import type { SecretConfigValue } from "./secret-mask";
 
 export { ALERTMANAGER_SECRET_KEYS, MASKED_SECRET_FILES, maskFor, maskSecrets, secretConfigValues } from "./secret-mask";
 export type { SecretConfigValue } from "./secret-mask";
+export { destinationsSummary, renderFacts } from "./summary-parts";
+export type { RenderFacts } from "./summary-parts";
 
 export type K8sObject = Record<string, unknown> & {
   apiVersion: string;
@@ -233,21 +236,32 @@ interface PodTemplateOwner {
   template?: { spec?: { containers?: Array<{ resources?: { requests?: { cpu?: string; memory?: string } } }> } };
 }
 
-/** What the stack asks of the cluster: CPU and memory requests of every pod (DaemonSets counted for one node). */
-export function requestedResources(rendered: Rendered): { millicores: number; bytes: number } {
+/** What the stack asks of the cluster: CPU and memory requests of every pod (DaemonSets counted for one node), in all and by component. */
+export function requestedResources(rendered: Rendered): {
+  millicores: number;
+  bytes: number;
+  byComponent: Map<string, { millicores: number; bytes: number }>;
+} {
   let millicores = 0;
   let bytes = 0;
-  for (const { object, patch } of rendered.kubernetes) {
+  const byComponent = new Map<string, { millicores: number; bytes: number }>();
+  for (const { object, patch, component } of rendered.kubernetes) {
     if (!["Deployment", "StatefulSet", "DaemonSet"].includes(object.kind)) continue;
     const spec = (object.spec ?? {}) as PodTemplateOwner;
     // A patch adds its containers to a workload that runs replicas we do not know of: count one.
     const replicas = object.kind === "DaemonSet" || patch ? 1 : (spec.replicas ?? 1);
+    const own = byComponent.get(component) ?? { millicores: 0, bytes: 0 };
     for (const c of spec.template?.spec?.containers ?? []) {
-      millicores += replicas * (cpuMillicores(c.resources?.requests?.cpu ?? "0") ?? 0);
-      bytes += replicas * (quantityBytes(c.resources?.requests?.memory ?? "0") ?? 0);
+      const cpu = replicas * (cpuMillicores(c.resources?.requests?.cpu ?? "0") ?? 0);
+      const memory = replicas * (quantityBytes(c.resources?.requests?.memory ?? "0") ?? 0);
+      millicores += cpu;
+      bytes += memory;
+      own.millicores += cpu;
+      own.bytes += memory;
     }
+    byComponent.set(component, own);
   }
-  return { millicores, bytes };
+  return { millicores, bytes, byComponent };
 }
 
 /** Whether Jaeger runs, and why: tracing.enabled as set, or by default from the apps that send OTLP. */
@@ -279,34 +293,53 @@ function podLogsSummary(config: StackConfig): string[] {
 }
 
 /** What a reviewer checks first in a team's config: its apps and their metrics, where alerts go, what is public. */
-export function configSummary(config: StackConfig): string[] {
+export function configSummary(config: StackConfig, rendered?: RenderFacts): string[] {
   const lines: string[] = [];
   if (config.apps.length > 0) {
     lines.push("", "Apps (requests, latency histogram, status label):");
     for (const a of config.apps) lines.push(`  ${a.name}: ${a.metrics.requests}, ${a.metrics.duration}, ${a.metrics.statusLabel}`);
   }
-  lines.push("", ...watchSummary(config));
+  lines.push("", ...watchSummary(config, rendered?.namespaces));
   lines.push("", `Traces: ${tracingSummary(config)}`);
   const am = config.alertmanager;
   lines.push("", "Alert receivers:");
   const receivers = receiverChannels(am.receivers, am.routing);
   if (receivers.length === 0) lines.push('  none: every alert goes to the "null" receiver');
   for (const r of receivers) lines.push(`  ${r.name}: ${r.channels.join("; ")}`);
-  const route = alertmanagerConfig(alertmanagerArgs(config)).route as {
+  const amConfig = alertmanagerConfig(alertmanagerArgs(config));
+  const route = amConfig.route as {
     receiver: string;
-    routes: Array<{ receiver: string; matchers?: string[]; continue?: boolean }>;
+    routes: Array<{
+      receiver: string;
+      matchers?: string[];
+      continue?: boolean;
+      mute_time_intervals?: string[];
+      active_time_intervals?: string[];
+    }>;
   };
   lines.push("", "Alert routes (first match wins unless it continues):");
   for (const r of route.routes) {
-    lines.push(`  ${(r.matchers ?? ["every alert"]).join(", ")} -> ${r.receiver}${r.continue ? " (continue)" : ""}`);
+    const quiet = [
+      ...(r.active_time_intervals ? [`active only during ${r.active_time_intervals.join(", ")}`] : []),
+      ...(r.mute_time_intervals ? [`muted during ${r.mute_time_intervals.join(", ")}`] : []),
+    ];
+    lines.push(
+      `  ${(r.matchers ?? ["every alert"]).join(", ")} -> ${r.receiver}${r.continue ? " (continue)" : ""}${quiet.length > 0 ? `; ${quiet.join("; ")}` : ""}`,
+    );
   }
   lines.push(`  anything else -> ${route.receiver}`);
+  const intervals = (amConfig.time_intervals ?? []) as Array<{ name: string; time_intervals: Array<Record<string, unknown>> }>;
+  if (intervals.length > 0) {
+    lines.push("", "Quiet hours (alertmanager.timeIntervals, read in each one's location):");
+    for (const t of intervals) lines.push(`  ${t.name}: ${t.time_intervals.map(rangeSetText).join("; or ")}`);
+  }
   const hosts = (["grafana", "prometheus", "alertmanager"] as const).flatMap((svc) => {
     const host = publicHostname(config, svc);
     return host ? [`  ${svc}: https://${host}`] : [];
   });
   lines.push("", "Public hostnames:", ...(hosts.length > 0 ? hosts : ["  none: nothing is published"]));
   lines.push("", "Pod logs:", ...podLogsSummary(config));
+  lines.push("", "Data leaving the cluster (besides alert notifications):", ...destinationsSummary(config, rendered));
   if (config.grafana.signIn) {
     const host = publicHostname(config, "grafana");
     const signIn = describeSignIn(config.grafana.signIn, config.grafana.adminUser, host ? `https://${host}` : undefined);
@@ -328,9 +361,14 @@ export function configSummary(config: StackConfig): string[] {
   return lines;
 }
 
-/** What the stack watches (watch): its namespaces, and whether it owns the cluster's shared pieces and pages for them. */
-export function watchSummary(config: StackConfig): string[] {
-  const namespaces = watchedNamespaces(config);
+/**
+ * What the stack watches (watch): its namespaces, and whether it owns the cluster's shared pieces
+ * and pages for them. Given the namespaces the render creates, the stack's own that it does not
+ * create (its agents namespace, without node-exporter or a collector) are left out: they do not exist.
+ */
+export function watchSummary(config: StackConfig, created?: ReadonlySet<string>): string[] {
+  const own = new Set([config.namespace, agentsNamespace(config)]);
+  const namespaces = watchedNamespaces(config)?.filter((ns) => created === undefined || !own.has(ns) || created.has(ns));
   const shared = [
     `the node alerts (${[...CLUSTER_ALERTS].join(", ")}${config.nodeExporter.enabled ? ", rules/nodes.yml" : ""})`,
     ...(config.nodeExporter.enabled ? ["node-exporter"] : []),
@@ -376,7 +414,7 @@ export function summary(
   for (const o of rendered.kubernetes) counts.set(o.component, (counts.get(o.component) ?? 0) + 1);
   for (const c of rendered.cloudflare) counts.set(c.component, (counts.get(c.component) ?? 0) + 1);
   const width = Math.max(...[...counts.keys()].map((k) => k.length), 9);
-  const { millicores, bytes } = requestedResources(rendered);
+  const { millicores, bytes, byComponent } = requestedResources(rendered);
   const lines = [`Rendered stack "${stack}" to ${dir}`, "", "Objects per component:"];
   for (const [component, n] of [...counts.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     lines.push(`  ${component.padEnd(width)}  ${n}`);
@@ -389,8 +427,9 @@ export function summary(
     lines.push("", "URLs:");
     for (const [k, v] of urls) lines.push(`  ${k}: ${String(v)}`);
   }
-  if (config) lines.push(...configSummary(config));
+  if (config) lines.push(...configSummary(config, renderFacts(rendered)));
   lines.push("", `Requested: ${millicores}m CPU, ${formatBytes(bytes)} memory (DaemonSets counted for one node)`);
+  lines.push("", "Requested by component (memory, CPU):", ...requestedByComponent(byComponent), "");
   lines.push(`Files: ${rendered.files.size} config files under ${path.join(dir, "files")}`);
   if (rendered.warnings.length > 0) {
     lines.push("", "Warnings:");

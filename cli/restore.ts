@@ -22,12 +22,16 @@ export interface RestoreOptions {
   from?: string;
   list: boolean;
   replace: boolean;
-  /** Extra `--set` values for the render the Job is made from (as `npm run render` takes them). */
+  /** Extra `--set` values for the render the Job is made from (as `npm run render` takes them; a key marked secret refused). */
   sets: string[];
+  /** A YAML map of secret values by config path, as `npm run render` takes it. */
+  secretsFile?: string;
+  /** The OpenID Connect issuer's discovery document saved to a file, as `npm run render` takes it. */
+  oidcDiscovery?: string;
 }
 
 export const RESTORE_USAGE =
-  "usage: npm run restore -- --stack <name> --component <prometheus|alertmanager|grafana|loki> (--from <backup|latest> [--replace] | --list) [--set key=value]...";
+  "usage: npm run restore -- --stack <name> --component <prometheus|alertmanager|grafana|loki> (--from <backup|latest> [--replace] | --list) [--set key=value]... [--secrets-file <file>] [--oidc-discovery <file>]";
 
 /** The command line, or why it is not one. */
 export function parseRestoreArgs(argv: string[]): RestoreOptions | string {
@@ -37,6 +41,8 @@ export function parseRestoreArgs(argv: string[]): RestoreOptions | string {
   let list = false;
   let replace = false;
   const sets: string[] = [];
+  let secretsFile: string | undefined;
+  let oidcDiscovery: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = argv[i + 1];
@@ -47,7 +53,12 @@ export function parseRestoreArgs(argv: string[]): RestoreOptions | string {
     else if (arg === "--component") component = takes() ?? "";
     else if (arg === "--from") from = takes() ?? "";
     else if (arg === "--set") sets.push(takes() ?? "");
-    else return `unknown argument "${arg}"\n${RESTORE_USAGE}`;
+    else if (arg === "--secrets-file" || arg === "--oidc-discovery") {
+      const file = takes();
+      if (file === undefined) return `${arg} needs a file\n${RESTORE_USAGE}`;
+      if (arg === "--secrets-file") secretsFile = file;
+      else oidcDiscovery = file;
+    } else return `unknown argument "${arg}"\n${RESTORE_USAGE}`;
   }
   if (!stack) return `--stack is required\n${RESTORE_USAGE}`;
   if (!component || !(component in RESTORABLE))
@@ -56,7 +67,16 @@ export function parseRestoreArgs(argv: string[]): RestoreOptions | string {
   if (from !== undefined && !/^(latest|[A-Za-z0-9._-]+-\d{8}T\d{6}Z)$/.test(from))
     return `--from must be a backup's name such as ${stack}-${component}-20261124T031700Z (npm run restore -- --list ...) or latest; got "${from}"`;
   if (sets.some((s) => !s.includes("="))) return `--set takes key=value\n${RESTORE_USAGE}`;
-  return { stack, component: component as Restorable, ...(from !== undefined ? { from } : {}), list, replace, sets };
+  return {
+    stack,
+    component: component as Restorable,
+    ...(from !== undefined ? { from } : {}),
+    list,
+    replace,
+    sets,
+    ...(secretsFile !== undefined ? { secretsFile } : {}),
+    ...(oidcDiscovery !== undefined ? { oidcDiscovery } : {}),
+  };
 }
 
 /** What kubectl reports of the component's workload: its replicas and the pods it still has. */

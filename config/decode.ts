@@ -9,7 +9,7 @@ import { SECRET_KEYS, SECRET_MAP_MESSAGES } from "./secrets";
 /** Provider namespaces the program uses: their keys are the providers' business, not typos of the project's. */
 const PROVIDER_NAMESPACES = ["kubernetes", "cloudflare", "random", "pulumi"];
 /** Provider keys that hold credentials, refused in plain text like the project's secret keys. */
-const PROVIDER_SECRET_KEYS = ["cloudflare:apiToken", "cloudflare:apiKey", "cloudflare:apiUserServiceKey"];
+export const PROVIDER_SECRET_KEYS = ["cloudflare:apiToken", "cloudflare:apiKey", "cloudflare:apiUserServiceKey"];
 
 export function decodeValues(rawConfig: RawConfig, problems: ConfigProblem[]): Record<string, unknown> {
   const prefix = `${rawConfig.project}:`;

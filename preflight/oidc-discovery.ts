@@ -1,9 +1,12 @@
 /**
  * The OpenID Connect provider's endpoints (grafana.signIn.oidc): those the stack does not give are
  * read from the issuer's discovery document (`<issuer>/.well-known/openid-configuration`) at
- * `pulumi preview` and `up`, before any resource exists (index.ts). The offline render reads
- * nothing from the network: it is refused, naming each key to give instead.
+ * `pulumi preview` and `up`, before any resource exists (index.ts). The offline commands (render,
+ * alert:test, restore) read nothing from the network: they read the same document from a file
+ * (`--oidc-discovery <file>`, saved with curl), or are refused, naming each key and that option.
  */
+import * as fs from "fs";
+import * as path from "path";
 import { ConfigError, ConfigProblem, StackConfig } from "../config";
 import { missingOidcEndpoints } from "../components/grafana/sign-in";
 
@@ -12,6 +15,20 @@ export const DISCOVERY_TIMEOUT_MS = 10_000;
 
 /** The discovery document's name for each endpoint the stack may give. */
 const DOCUMENT_FIELDS = { authUrl: "authorization_endpoint", tokenUrl: "token_endpoint", userinfoUrl: "userinfo_endpoint" } as const;
+
+/** The discovery document the offline commands were given (--oidc-discovery), while the program runs. */
+let givenDocument: string | undefined;
+
+/**
+ * Has the program read the issuer's discovery document from `file` under the mocks, until the
+ * returned function is called: the offline commands' `--oidc-discovery`.
+ */
+export function readingDiscoveryDocument(file: string): () => void {
+  givenDocument = path.resolve(file);
+  return () => {
+    givenDocument = undefined;
+  };
+}
 
 /** Where an issuer publishes its discovery document (OpenID Connect Discovery 1.0, section 4). */
 export function discoveryUrl(issuer: string): string {
@@ -31,7 +48,8 @@ export type Fetch = (
 /**
  * The config with every endpoint of signIn.oidc filled in: as given, or from the discovery
  * document. Refused (ConfigError) when the document cannot be read, names another issuer, or
- * lacks an endpoint; under the offline render (`offline`), refused for each endpoint not given.
+ * lacks an endpoint; under the offline commands (`offline`), read from the file they were given
+ * (readingDiscoveryDocument) with the same checks, and refused for each endpoint not given without one.
  */
 export async function withOidcEndpoints(
   config: StackConfig,
@@ -44,15 +62,18 @@ export async function withOidcEndpoints(
   if (!signIn?.oidc || missing.length === 0) return config;
   const oidc = signIn.oidc;
   const key = (k: string) => `${project}:grafana.signIn.oidc.${k}`;
-  if (offline) {
+  const url = discoveryUrl(oidc.issuer);
+  if (offline && givenDocument === undefined) {
     throw new ConfigError(
       missing.map((k): ConfigProblem => ({
         key: key(k),
-        message: `is needed by the offline render, which reads no discovery document (${discoveryUrl(oidc.issuer)}): give the provider's ${DOCUMENT_FIELDS[k]} (got nothing)`,
+        message:
+          `is needed by the offline commands, which read no network: give the provider's ${DOCUMENT_FIELDS[k]}, or its discovery document ` +
+          `saved to a file (curl -fsS ${url} -o discovery.json, then --oidc-discovery discovery.json) (got nothing)`,
       })),
     );
   }
-  const url = discoveryUrl(oidc.issuer);
+  const source = offline ? `--oidc-discovery ${path.relative(process.cwd(), givenDocument ?? "") || givenDocument} (${url})` : url;
   const refuse = (why: string): never => {
     throw new ConfigError([
       {
@@ -62,26 +83,36 @@ export async function withOidcEndpoints(
     ]);
   };
   let document: unknown;
-  try {
-    const response = await fetchImpl(url, { signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS), headers: { accept: "application/json" } });
-    if (!response.ok) refuse(`its discovery document ${url} answered HTTP ${response.status}`);
-    document = await response.json();
-  } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    refuse(`its discovery document ${url} could not be read (${err instanceof Error ? err.message : String(err)})`);
+  if (offline) {
+    const file = givenDocument ?? "";
+    if (!fs.existsSync(file)) refuse(`its discovery document ${source} does not exist`);
+    try {
+      document = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (err) {
+      refuse(`its discovery document ${source} is not JSON (${err instanceof Error ? err.message : String(err)})`);
+    }
+  } else {
+    try {
+      const response = await fetchImpl(url, { signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS), headers: { accept: "application/json" } });
+      if (!response.ok) refuse(`its discovery document ${url} answered HTTP ${response.status}`);
+      document = await response.json();
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      refuse(`its discovery document ${url} could not be read (${err instanceof Error ? err.message : String(err)})`);
+    }
   }
   const doc = (typeof document === "object" && document !== null ? document : {}) as Record<string, unknown>;
   const trim = (u: unknown) => (typeof u === "string" ? u.replace(/\/+$/, "") : u);
   if (trim(doc.issuer) !== trim(oidc.issuer)) {
     refuse(
-      `its discovery document ${url} names another issuer (${JSON.stringify(doc.issuer)}): the issuer must be the one the tokens carry`,
+      `its discovery document ${source} names another issuer (${JSON.stringify(doc.issuer)}): the issuer must be the one the tokens carry`,
     );
   }
   const found: Partial<Record<keyof typeof DOCUMENT_FIELDS, string>> = {};
   for (const k of missing) {
     const value = doc[DOCUMENT_FIELDS[k]];
     if (typeof value !== "string" || !value.startsWith("https://") || value.includes("`")) {
-      refuse(`its discovery document ${url} has no https ${DOCUMENT_FIELDS[k]} (got ${JSON.stringify(value) ?? "nothing"})`);
+      refuse(`its discovery document ${source} has no https ${DOCUMENT_FIELDS[k]} (got ${JSON.stringify(value) ?? "nothing"})`);
     }
     found[k] = value as string;
   }

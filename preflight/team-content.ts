@@ -17,8 +17,15 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ConfigError, ConfigProblem } from "../config";
-import { DEFAULT_DASHBOARDS_DIR } from "../components/grafana/dashboards";
-import { DashboardFile, readDashboards } from "../components/grafana/dashboards";
+import {
+  CONFIGMAP_DATA_BUDGET,
+  CONFIGMAP_MAX_BYTES,
+  DEFAULT_DASHBOARDS_DIR,
+  DashboardFile,
+  dashboardEntryBytes,
+  dashboardKey,
+  readDashboards,
+} from "../components/grafana/dashboards";
 import type { TeamContent, TeamRuleFile } from "../components/stack/team";
 import { DEFAULT_RULES_DIR } from "../components/prometheus/args";
 import { durationSeconds } from "../components/kit/units";
@@ -27,6 +34,28 @@ import { yamlErrors } from "../components/kit/file-errors";
 
 /** The directory read when `teamContent` is not set; absent, the stack has no content of its own. */
 export const TEAM_CONTENT_DEFAULT = "team";
+/**
+ * The project's tests set this to the project's directory (jest.config.js): there the program
+ * leaves a team's directory (`team/`, or the one `teamContent` names) unread, but for the
+ * project's own (under test/ and examples/, or outside the project: a test's scratch directory), so that the tests run on the shipped content and a
+ * team's own never makes them fail. A render,
+ * `pulumi preview`/`up` and `npm run check`, which do not set it, read it and hold it to the same
+ * budgets as the shipped content (teamDashboardProblems).
+ */
+export const SHIPPED_CONTENT_ONLY_ENV = "MONITORING_SHIPPED_CONTENT_ONLY";
+/** The folders of the project whose team directories are its own content (the tests' fixtures, the examples), read under its tests all the same. */
+const PROJECT_TEAM_FOLDERS = ["test", "examples"];
+
+/** Whether `dir` is a team's own directory of the project whose tests are running (SHIPPED_CONTENT_ONLY_ENV), which they leave unread. */
+function leftUnreadByTests(root: string, dir: string): boolean {
+  const project = process.env[SHIPPED_CONTENT_ONLY_ENV];
+  if (!project || path.resolve(project) !== path.resolve(root)) return false;
+  const relative = path.relative(path.resolve(root), dir);
+  // A directory outside the project (a test's scratch directory) is the test's own content.
+  if (relative.startsWith("..") || path.isAbsolute(relative)) return false;
+  return !PROJECT_TEAM_FOLDERS.some((folder) => relative === folder || relative.startsWith(`${folder}${path.sep}`));
+}
+
 /** What a team directory may hold. */
 export const TEAM_CONTENT_PARTS = ["rules", "dashboards"] as const;
 /** The ConfigMap key of a team rule file: `team.<name>.yml`, apart from the built-in and generated ones. */
@@ -195,6 +224,17 @@ export function teamDashboardProblems(dashboard: DashboardFile, others: readonly
   if (typeof uid !== "string" || uid === "") problems.push("uid is missing: give it a stable one, which its links and the export keep");
   else if (!DASHBOARD_UID.test(uid)) problems.push(`uid "${uid}" must be 1-40 letters, digits, _ and -`);
   if (typeof parsed.title !== "string" || parsed.title.trim() === "") problems.push("title is missing");
+  // The folder's dashboards are packed into as many ConfigMaps as they need (components/grafana/dashboards.ts),
+  // so a folder of any size fits; one dashboard must fit one ConfigMap on its own.
+  const bytes = dashboardEntryBytes(dashboardKey(dashboard), dashboard.content);
+  if (bytes > CONFIGMAP_DATA_BUDGET) {
+    problems.push(
+      `weighs ${bytes} bytes in a ConfigMap of folder ${dashboard.folder}, more than one ConfigMap carries ` +
+        `(${CONFIGMAP_DATA_BUDGET} bytes of data, under Kubernetes' ${CONFIGMAP_MAX_BYTES}-byte limit on an object; ` +
+        `the folder's other dashboards go into ConfigMaps of their own): shrink the dashboard (fewer panels, a repeated panel ` +
+        `or row instead of copies) or split it into two dashboards`,
+    );
+  }
   if ("__inputs" in parsed || "__requires" in parsed) {
     problems.push(
       'is an export "for sharing externally" (__inputs): its datasources are ${DS_…} placeholders that nothing fills in; ' +
@@ -236,6 +276,7 @@ export function readTeamContent(
     throw new ConfigError([{ key, message: `the directory ${directory} does not exist (relative to ${root})` }]);
   }
   if (!fs.statSync(absolute).isDirectory()) throw new ConfigError([{ key, message: `${directory} is a file, not a directory` }]);
+  if (leftUnreadByTests(root, absolute)) return empty;
   // Read only when there is team content to check: parsing the built-in rules costs 0.3 s of a render.
   const builtin = given ?? builtinNames();
 

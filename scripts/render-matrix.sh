@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The render matrix: both stack files, the three examples (with the secrets their headers name),
+# The render matrix: both stack files, the three examples (with the stand-in secrets their headers give),
 # production with every component on (test/support/everything.ts's sets), and three refused
 # configs (their problem lists, order included), each rendered by the `npm run render` of the
 # checkout given, into <out>/<case>/ with the command's output in <out>/<case>.stdout.
@@ -18,10 +18,9 @@ r staging --stack staging &
 r production --stack production &
 r production-shown --stack production --show-secrets &
 wait
-r example-tumulte --stack production --stack-file examples/tumulte/Pulumi.production.yaml --set "discordWebhookUrls.monitoring=https://discord.com/api/webhooks/1/a" --set "discordWebhookUrls.alertes-critiques=https://discord.com/api/webhooks/2/b" &
-ds=(); for x in alerts-critical deployment applications infrastructure; do ds+=(--set "slackWebhookUrls.$x=https://hooks.slack.com/services/T0/B0/$x"); done
-r example-deployment-system --stack production --stack-file examples/deployment-system/Pulumi.production.yaml "${ds[@]}" &
-r example-gauzian --stack production --stack-file examples/gauzian/Pulumi.production.yaml --set "targetCredentials.minio=minio-token-0123456789" --set "smtpPassword=smtp-password-0123" &
+for x in tumulte deployment-system gauzian; do
+  r "example-$x" --stack production --stack-file "examples/$x/Pulumi.production.yaml" --secrets-file "examples/$x/secrets.example.yaml" &
+done
 wait
 ev=(
   "nodes=3"
@@ -32,21 +31,25 @@ ev=(
   'alertmanager.receivers=[{name: team, slack: {channel: "#alerts"}, email: {to: ["ops@example.com"]}}, {name: pager, webhook: {}}]'
   "alertmanager.defaultReceiver=team"
   'alertmanager.smtp={smarthost: "smtp.example.com:587", from: "alerts@example.com"}'
-  "slackWebhookUrls.team=https://hooks.slack.com/services/T0/B0/token"
-  "webhookUrls.pager=http://pager.tools.svc:8080/hook"
-  "deadMansSwitchUrl=https://hc-ping.com/uuid"
   "grafana.database={type: postgres, host: db.example.com, name: grafana, user: grafana}"
-  "grafanaDatabasePassword=grafana-database-password"
   "networkPolicy.extraEgress.grafana=[{ports: [8443], cidrs: [10.0.0.0/8]}]"
   "tracing.enabled=true"
   "backup.enabled=true"
   "backup.bucket=monitoring-backups"
   "backup.endpoint=https://0123456789abcdef.r2.cloudflarestorage.com"
-  "backupAccessKeyId=backup-access-key-id"
-  "backupSecretAccessKey=backup-secret-access-key"
 )
 args=(); for x in "${ev[@]}"; do args+=(--set "$x"); done
-r everything --stack production --show-secrets "${args[@]}" &
+# Its secrets in a file of their own (a --set of a secret key is refused), yours alone, outside <out>.
+secrets=$(mktemp); chmod 600 "$secrets"; trap 'rm -f "$secrets"' EXIT
+cat > "$secrets" <<'EOF'
+slackWebhookUrls.team: https://hooks.slack.com/services/T0/B0/token
+webhookUrls.pager: http://pager.tools.svc:8080/hook
+deadMansSwitchUrl: https://hc-ping.com/uuid
+grafanaDatabasePassword: grafana-database-password
+backupAccessKeyId: backup-access-key-id
+backupSecretAccessKey: backup-secret-access-key
+EOF
+r everything --stack production --show-secrets "${args[@]}" --secrets-file "$secrets" &
 r staging-loki-off --stack staging --set "loki.enabled=false" &
 wait
 r bad-many --stack production --set "prometheus.retention=banana" --set "grafana.replicas=-1" --set "prometheuss.x=1" --set "apps[0].port=http2" --set "alertmanager.receivers=[{name: x, slack: {}}]" --set "nodes=0" &

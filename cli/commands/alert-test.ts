@@ -8,6 +8,7 @@
  * integration delivered.
  *
  *   npm run alert:test -- --stack <name> [--receiver <name>] [--url <alertmanager base URL>] [--user <user>] [--margin <s>] [--logs kubectl|<file>]
+ *                         [--set <key>=<value>]... [--secrets-file <file>] [--oidc-discovery <file>]
  *
  * Without --url it goes to the stack's public Alertmanager route (https://<hostnames.alertmanager>)
  * with basic auth: the user is the first of traefik.basicAuthUsers (or --user), the password is
@@ -21,6 +22,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import { publicHostname } from "../../config";
 import { renderStack } from "../render-stack";
+import { readSecretsFile, secretsFileWarning } from "../stackfile";
 import { AlertmanagerClient, PASSWORD_ENV, formatReport, parseArgs, runAlertTest, USAGE } from "../alert-test";
 import { readRouting, targetsOf } from "../alert-routing";
 import { helpAsked } from "./help";
@@ -60,18 +62,45 @@ function askPassword(prompt: string): Promise<string> {
   });
 }
 
-function client(base: string, auth?: { user: string; password: string }): AlertmanagerClient {
+/** The port-forward that reaches the stack's Alertmanager from here, and the --url it gives. */
+export const portForwardHint = (namespace: string): string =>
+  `kubectl -n ${namespace} port-forward svc/alertmanager 9093, then --url http://127.0.0.1:9093`;
+
+/**
+ * Why a request to Alertmanager got no answer, naming the URL tried and what to run: fetch's own
+ * error says only "fetch failed" (its cause holds the system's code: ECONNREFUSED, ENOTFOUND, ...).
+ */
+export function unreachable(url: string, err: unknown, namespace: string, viaUrl: boolean): Error {
+  // Read by shape: an error of another realm (fetch's own, under a test runner) is not an instanceof Error here.
+  const e = (typeof err === "object" && err !== null ? err : {}) as {
+    name?: string;
+    message?: string;
+    cause?: { code?: string; message?: string };
+  };
+  const timedOut = e.name === "TimeoutError" || e.name === "AbortError";
+  const why = timedOut ? "no answer within 15 s" : (e.cause?.code ?? e.cause?.message ?? e.message ?? String(err));
+  const fix = viaUrl
+    ? `is the port-forward running? ${portForwardHint(namespace)}`
+    : `reach the Service instead: ${portForwardHint(namespace)}`;
+  return new Error(`cannot reach Alertmanager at ${url} (${why}): ${fix}`);
+}
+
+function client(base: string, namespace: string, viaUrl: boolean, auth?: { user: string; password: string }): AlertmanagerClient {
   const headers: Record<string, string> = auth
     ? { Authorization: `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString("base64")}` }
     : {};
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { ...headers, ...(body !== undefined ? { "Content-Type": "application/json" } : {}) },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(15_000),
-    });
-    return { status: res.status, body: await res.text() };
+    try {
+      const res = await fetch(`${base}${path}`, {
+        method,
+        headers: { ...headers, ...(body !== undefined ? { "Content-Type": "application/json" } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        signal: AbortSignal.timeout(15_000),
+      });
+      return { status: res.status, body: await res.text() };
+    } catch (err) {
+      throw unreachable(`${base}${path}`, err, namespace, viaUrl);
+    }
   };
   return { get: (path) => call("GET", path), post: (path, body) => call("POST", path, body) };
 }
@@ -80,7 +109,16 @@ export async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (helpAsked(argv, USAGE)) return;
   const args = parseArgs(argv);
-  const rendered = await renderStack({ stack: args.stack, sets: args.sets, showSecrets: true });
+  const warning = args.secretsFile !== undefined ? secretsFileWarning(args.secretsFile) : undefined;
+  if (warning) process.stderr.write(`alert:test: warning: ${warning}\n`);
+  const rendered = await renderStack({
+    stack: args.stack,
+    sets: args.sets,
+    ...(args.secretsFile !== undefined ? { secrets: readSecretsFile(args.secretsFile) } : {}),
+    ...(args.oidcDiscovery !== undefined ? { oidcDiscovery: args.oidcDiscovery } : {}),
+    refuseSecretSets: true,
+    showSecrets: true,
+  });
   const file = rendered.files.get("alertmanager/alertmanager.yml");
   if (file === undefined) throw new Error(`stack ${args.stack} renders no Alertmanager`);
   const routing = readRouting(file);
@@ -94,7 +132,7 @@ export async function main(): Promise<void> {
     if (!host)
       throw new Error(
         `stack ${args.stack} does not publish Alertmanager (monitoring:hostnames.alertmanager or monitoring:domain, and traefik.expose or the tunnel): ` +
-          `kubectl -n ${namespace} port-forward svc/alertmanager 9093, then --url http://127.0.0.1:9093`,
+          portForwardHint(namespace),
       );
     base = `https://${host}`;
     const user = args.user ?? rendered.config.traefik.basicAuthUsers[0];
@@ -123,9 +161,10 @@ export async function main(): Promise<void> {
     stack: args.stack,
     routing,
     targets,
-    client: client(base, auth),
+    client: client(base, namespace, args.url !== undefined, auth),
     marginSeconds: args.marginSeconds,
     where: base,
+    namespace,
     ...(readLog ? { readLog } : {}),
     log: (line) => process.stderr.write(`alert:test: ${line}\n`),
   });

@@ -3,19 +3,20 @@
  * cloud account) and writes what `pulumi up` would create, with the summary it prints (SUMMARY.md).
  *
  *   npm run render -- --stack <name> [--stack-file <file>] [--out <dir>] [--set <key>=<value>]... [--secrets-file <file>]
- *                     [--show-secrets] [--previous <outputs.json>] [--services <services.yaml>]
+ *                     [--oidc-discovery <file>] [--show-secrets] [--previous <outputs.json>] [--services <services.yaml>]
  *
- * `--secrets-file` gives secret values apart from the command line, which npm prints.
+ * `--secrets-file` gives secret values apart from the command line, which npm prints: `--set` of a
+ * key marked secret is refused, naming the line to put there instead.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { summary, writeRender } from "../render";
 import { renderStack, servicesOf } from "../render-stack";
-import { readSecretsFile } from "../stackfile";
+import { readSecretsFile, secretsFileWarning } from "../stackfile";
 import { helpAsked } from "./help";
 
 const USAGE =
-  "usage: npm run render -- --stack <name> [--stack-file <file>] [--out <dir>] [--set <key>=<value>]... [--secrets-file <file>] [--show-secrets] [--previous <outputs.json>] [--services <services.yaml>]";
+  "usage: npm run render -- --stack <name> [--stack-file <file>] [--out <dir>] [--set <key>=<value>]... [--secrets-file <file>] [--oidc-discovery <file>] [--show-secrets] [--previous <outputs.json>] [--services <services.yaml>]";
 
 interface Args {
   stack: string;
@@ -25,6 +26,8 @@ interface Args {
   sets: string[];
   /** A YAML file of secret values by config path (`databaseDsns.orders: postgresql://…`): secrets that npm's echo of the command line does not print. */
   secretsFile?: string;
+  /** The OpenID Connect issuer's discovery document, saved to a file (grafana.signIn.oidc's endpoints offline). */
+  oidcDiscovery?: string;
   showSecrets: boolean;
   /** A file of the previous deployment's stack outputs (a render's outputs.json, or `pulumi stack output --json`). */
   previous?: string;
@@ -41,6 +44,7 @@ function parseArgs(argv: string[]): Args {
   let stackFile: string | undefined;
   let services: string | undefined;
   let secretsFile: string | undefined;
+  let oidcDiscovery: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -53,6 +57,7 @@ function parseArgs(argv: string[]): Args {
     else if (arg === "--stack-file") stackFile = value();
     else if (arg === "--set") sets.push(value());
     else if (arg === "--secrets-file") secretsFile = value();
+    else if (arg === "--oidc-discovery") oidcDiscovery = value();
     else if (arg === "--show-secrets") showSecrets = true;
     else if (arg === "--previous") previous = value();
     else if (arg === "--services") services = value();
@@ -68,6 +73,7 @@ function parseArgs(argv: string[]): Args {
     ...(stackFile ? { stackFile } : {}),
     ...(services ? { services } : {}),
     ...(secretsFile ? { secretsFile } : {}),
+    ...(oidcDiscovery ? { oidcDiscovery } : {}),
   };
 }
 
@@ -75,11 +81,17 @@ export async function main(): Promise<void> {
   if (helpAsked(process.argv.slice(2), USAGE)) return;
   const args = parseArgs(process.argv.slice(2));
   const previousOutputs = args.previous ? (JSON.parse(fs.readFileSync(args.previous, "utf8")) as Record<string, unknown>) : undefined;
+  if (args.secretsFile) {
+    const warning = secretsFileWarning(args.secretsFile);
+    if (warning) console.error(`warning: ${warning}`);
+  }
   const rendered = await renderStack({
     stack: args.stack,
     ...(args.stackFile ? { stackFile: args.stackFile } : {}),
     sets: args.sets,
     ...(args.secretsFile ? { secrets: readSecretsFile(args.secretsFile) } : {}),
+    ...(args.oidcDiscovery ? { oidcDiscovery: args.oidcDiscovery } : {}),
+    refuseSecretSets: true,
     showSecrets: args.showSecrets,
     ...(previousOutputs ? { previousOutputs } : {}),
     ...(args.services ? { services: servicesOf(fs.readFileSync(args.services, "utf8")) } : {}),

@@ -3,6 +3,7 @@
  *
  *   npm run restore -- --stack <name> --component <prometheus|alertmanager|grafana|loki> --list
  *   npm run restore -- --stack <name> --component <component> --from <backup|latest> [--replace]
+ *   (either with [--set <key>=<value>]... [--secrets-file <file>] [--oidc-discovery <file>], as npm run render takes them)
  *
  * Renders the stack (as `npm run render` does) for its CronJob backup-<component>, checks with
  * kubectl (the current context: none set, unreachable, or without the stack's namespace is said in
@@ -11,6 +12,7 @@
  */
 import { spawnSync } from "child_process";
 import { renderStack } from "../render-stack";
+import { readSecretsFile, secretsFileWarning } from "../stackfile";
 import { helpAsked } from "./help";
 import {
   CronJobObject,
@@ -23,11 +25,10 @@ import {
   restoreRefusal,
 } from "../restore";
 
-const KUBECTL = process.env.KUBECTL ?? "kubectl";
-
 function kubectl(args: string[], input?: string): { ok: boolean; out: string; err: string } {
-  const r = spawnSync(KUBECTL, args, { encoding: "utf8", input, timeout: 120_000 });
-  if (r.error) throw new Error(`cannot run ${KUBECTL}: ${r.error.message}`);
+  const bin = process.env.KUBECTL ?? "kubectl";
+  const r = spawnSync(bin, args, { encoding: "utf8", input, timeout: 120_000 });
+  if (r.error) throw new Error(`cannot run ${bin}: ${r.error.message}`);
   return { ok: r.status === 0, out: r.stdout, err: r.stderr };
 }
 
@@ -62,7 +63,15 @@ export async function main(): Promise<number> {
     console.error(none);
     return 1;
   }
-  const rendered = await renderStack({ stack: options.stack, sets: options.sets });
+  const warning = options.secretsFile !== undefined ? secretsFileWarning(options.secretsFile) : undefined;
+  if (warning) console.error(`warning: ${warning}`);
+  const rendered = await renderStack({
+    stack: options.stack,
+    sets: options.sets,
+    ...(options.secretsFile !== undefined ? { secrets: readSecretsFile(options.secretsFile) } : {}),
+    ...(options.oidcDiscovery !== undefined ? { oidcDiscovery: options.oidcDiscovery } : {}),
+    refuseSecretSets: true,
+  });
   const cronJob = rendered.kubernetes.find((o) => o.object.kind === "CronJob" && o.object.metadata.name === `backup-${options.component}`)
     ?.object as unknown as CronJobObject | undefined;
   if (!cronJob) {

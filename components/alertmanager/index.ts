@@ -27,15 +27,8 @@ import {
 } from "../kit/network";
 import { ScrapeTarget, serviceUrl } from "../kit/services";
 import { imageOf, objectMeta, selectorLabels, stackPods } from "../kit/labels";
-import {
-  httpProbe,
-  resourcesOf,
-  restrictedContainerSecurity,
-  restrictedPodSecurity,
-  spreadAcrossNodes,
-  oneAtATimeDisruptionBudget,
-} from "../kit/pods";
-import { claimRetentionPolicy, statefulSetClaims, volumeClaimTemplate } from "../kit/volumes";
+import { httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity, spreadAcrossNodes } from "../kit/pods";
+import { replicatedStore } from "../kit/volumes";
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
 import { refuseProblems } from "../kit/problems";
@@ -259,45 +252,17 @@ export class Alertmanager extends StackComponent {
       ],
     };
 
-    // Each peer's silences and notification log live on its claim, made here so that Pulumi
-    // owns (and, in a stack that keeps its data, protects) it; the controller adopts it.
-    this.claims = statefulSetClaims(
-      `${name}-data`,
-      {
-        id,
-        namespace: ns,
-        statefulSet: statefulSetName,
-        replicas: args.replicas,
-        storage: args.storage,
-        protect: args.protectVolumes ?? false,
-      },
+    // Each peer's silences and notification log live on its claim. No checksum annotation on the
+    // pod template: a config change must reload, not restart. Peers do not need each other to
+    // start; starting them together forms the cluster sooner.
+    const store = replicatedStore(
+      name,
+      { id, namespace: ns, statefulSet: statefulSetName, serviceName: meshService.metadata.name, podSpec },
+      args,
       this,
     );
-    // No checksum annotation on the pod template: a config change must reload, not restart.
-    this.statefulSet = new k8s.apps.v1.StatefulSet(
-      `${name}-statefulset`,
-      {
-        metadata: objectMeta(id, ns, statefulSetName),
-        spec: {
-          serviceName: meshService.metadata.name,
-          replicas: args.replicas,
-          // Peers do not need each other to start; starting them together forms the cluster sooner.
-          podManagementPolicy: "Parallel",
-          selector: { matchLabels: selector },
-          // Deleting, replacing or scaling down the StatefulSet never deletes a peer's silences.
-          persistentVolumeClaimRetentionPolicy: claimRetentionPolicy(),
-          template: { metadata: { labels: objectMeta(id, ns, statefulSetName).labels }, spec: podSpec },
-          volumeClaimTemplates: [volumeClaimTemplate(id, "data", args.storage)],
-        },
-      },
-      // Not protected: it holds no data (its claims do), and a change of its immutable
-      // fields must be able to replace it.
-      { parent: this, dependsOn: this.claims },
-    );
-
-    if (clustered) {
-      oneAtATimeDisruptionBudget(`${name}-pdb`, id, ns, "alertmanager", { parent: this });
-    }
+    this.claims = store.claims;
+    this.statefulSet = store.statefulSet;
 
     const peer = (app: string): IngressPeer => ({ pods: stackPods(app, args.environment) });
     const clients = [peer("prometheus"), peer("grafana")];

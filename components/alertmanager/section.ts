@@ -93,6 +93,7 @@ export const alertmanagerSection = componentSection({
   },
   problems: (am) => problems(am),
   warnings: (am) => warnings(am),
+  scrapeJobs: () => ["alertmanager"],
 });
 
 /** The grouping intervals, each at least the one before. */

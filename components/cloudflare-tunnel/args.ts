@@ -44,6 +44,8 @@ export interface CloudflareTunnelArgs
   egress?: EgressSettings;
   /** The stack's PriorityClass for the pods. Default none. */
   priorityClassName?: string;
+  /** The stack's salt (preflight/stack-salt.ts): keys the digest of the connector token in the pods' checksum/token. */
+  stackSalt: Buffer;
 }
 
 /**

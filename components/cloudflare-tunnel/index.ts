@@ -31,6 +31,7 @@ import {
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
 import { refuseProblems } from "../kit/problems";
+import { secretDigest } from "../kit/secret-digest";
 import { ExposedService, UNPUBLISHED_PATH_PREFIXES } from "../kit/web";
 import { durationSeconds } from "../kit/units";
 import {
@@ -43,6 +44,9 @@ import {
   CLOUDFLARE_EDGE_PORTS,
 } from "./args";
 import { TunnelAccess, problems } from "./section";
+
+/** The use of the stack's salt that keys the digest of the connector token (checksum/token). */
+const TOKEN_DIGEST_LABEL = "monitoring-stack/cloudflared-token/v1";
 
 /**
  * Where cloudflared connects, besides DNS: Cloudflare at any address (a NetworkPolicy cannot
@@ -242,6 +246,7 @@ export class CloudflareTunnel extends StackComponent {
     const token = pulumi.secret(
       pulumi.all([tunnel.id, tunnelSecret]).apply(([tunnelId, secret]) => tunnelToken(args.accountId, tunnelId, secret)),
     );
+    const tokenChecksum = pulumi.unsecret(token.apply((t) => secretDigest({ token: t }, args.stackSalt, TOKEN_DIGEST_LABEL)));
     const tokenSecret = new k8s.core.v1.Secret(
       `${name}-token`,
       { metadata: objectMeta(id, ns, TOKEN_SECRET.name), type: "Opaque", stringData: { [TOKEN_SECRET.key]: token } },
@@ -259,8 +264,12 @@ export class CloudflareTunnel extends StackComponent {
           // several (one per node), one at a time, the others keeping it.
           strategy: rolloutStrategy(args.replicas),
           template: {
-            // The token is read at start: a new tunnel (a new id, a new token) rolls the connectors.
-            metadata: { labels: standardLabels(id), annotations: { "monitoring/tunnel-id": tunnel.id } },
+            // The token is read at start (an env var): a new tunnel (a new id) or a new secret of the same tunnel (a
+            // new token) rolls the connectors; the token's digest is salted and slow, as every secret's checksum.
+            metadata: {
+              labels: standardLabels(id),
+              annotations: { "monitoring/tunnel-id": tunnel.id, "checksum/token": tokenChecksum },
+            },
             spec: {
               automountServiceAccountToken: false,
               ...podPriority(args.priorityClassName),

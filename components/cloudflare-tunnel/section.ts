@@ -115,6 +115,7 @@ export const cloudflareSection = componentSection({
       },
     ];
   },
+  scrapeJobs: (cloudflare) => (cloudflare.enabled ? ["cloudflared"] : []),
 });
 
 /**

@@ -1,8 +1,6 @@
 /** kube-state-metrics: one Deployment with read-only RBAC on exactly the objects it reports. */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { Profile, withOverrides } from "../kit/profiles";
-import { ResourceRequirements, requirements } from "../kit/resources";
 import { ScrapeTarget } from "../kit/services";
 import { PART_OF, WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, prometheusPodLabels } from "../kit/labels";
 import { httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "../kit/pods";
@@ -19,6 +17,7 @@ import {
 } from "../kit/network";
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
+import type { KubeStateMetricsSection } from "./kube-state-metrics-section";
 
 /** The name of its Deployment and container (what a stack that scrapes it reads: preflight/shared-kube-state-metrics.ts). */
 export const KUBE_STATE_METRICS_NAME = "kube-state-metrics";
@@ -77,13 +76,12 @@ export function kubeStateMetricsFlags(namespaces?: readonly string[], customReso
   ];
 }
 
-export interface KubeStateMetricsArgs {
+/** The section's resources (kube-state-metrics-section.ts), and what the stack wires in: what it reports, for whom. */
+export interface KubeStateMetricsArgs extends Pick<KubeStateMetricsSection, "resources"> {
   /** The stack namespace. It must exist first: pass its MonitoringNamespace in `opts.dependsOn`. */
   namespace: string;
   /** The stack's environment: app.kubernetes.io/instance and the Prometheus pods' instance label. */
   environment: string;
-  /** Requests and limits of the container (config kubeStateMetrics.resources). */
-  resources: ResourceRequirements;
   /** The namespaces whose objects it reports (config watch); the cluster-scoped ones always. Default: every namespace. */
   namespaces?: string[];
   /**
@@ -106,21 +104,6 @@ export interface KubeStateMetricsArgs {
    */
   customResourceState?: { config: string; reads: Array<{ apiGroup: string; resource: string }> };
 }
-
-/** What a profile sets of kube-state-metrics (config `kubeStateMetrics`). */
-export type KubeStateMetricsDefaults = Pick<KubeStateMetricsArgs, "resources"> & { enabled: boolean };
-
-// npm run bench (lab/bench/ksm-footprint.ts: the release the image is tagged with, against a local
-// control plane with both stack files and both teams' workloads, 114 pods): 56 MiB steady and 56 MiB at the
-// peak narrowed to either stack's namespaces, 60 and 61 MiB watching both; most of it the binary's mapped
-// pages (15 MiB anonymous). Memory × 1.25 and × 2 here, × 1.5 in production (CPU not measured: as before).
-const KUBE_STATE_METRICS_STAGING: KubeStateMetricsDefaults = { enabled: true, resources: requirements("20m", "80Mi", "200m", "128Mi") };
-
-/** kube-state-metrics' defaults in each profile (kit/profiles.ts: the headroom). */
-export const KUBE_STATE_METRICS_DEFAULTS: Record<Profile, KubeStateMetricsDefaults> = {
-  staging: KUBE_STATE_METRICS_STAGING,
-  production: withOverrides(KUBE_STATE_METRICS_STAGING, { resources: requirements("50m", "96Mi", "500m", "256Mi") }),
-};
 
 /** The Prometheus pods of the stack in `namespace`, which scrape a kube-state-metrics shared with it. */
 function sharingPrometheus(namespace: string): IngressPeer {

@@ -6,15 +6,13 @@ import { bcryptHashFor } from "../kit/basic-auth";
 import { saltFor } from "../kit/salt";
 import { NO_EXPIRY, selfSignedEd25519 } from "../kit/self-signed";
 import { WEB_CONFIG_FILE } from "../kit/web";
-import { Profile, withOverrides } from "../kit/profiles";
-import { WATCH_DEFAULTS } from "../kit/watch";
-import { ResourceRequirements, requirements } from "../kit/resources";
 import { ScrapeTarget } from "../kit/services";
 import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, prometheusPodLabels } from "../kit/labels";
 import { resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "../kit/pods";
 import { ingressPolicySpec, egressPolicyName } from "../kit/network";
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
+import type { NodeExporterSettings } from "./node-exporter-section";
 
 /** node-exporter's own default port; each stack of a cluster listens on its own (config nodeExporter.port). */
 export const NODE_EXPORTER_PORT = 9100;
@@ -152,7 +150,11 @@ export function nodeExporterFlags(port: number = NODE_EXPORTER_PORT): string[] {
   ];
 }
 
-export interface NodeExporterArgs {
+/**
+ * The section's resolved values (node-exporter-section.ts: the port it listens on, on each node's own
+ * address, and its resources), and what the stack wires in.
+ */
+export interface NodeExporterArgs extends Omit<NodeExporterSettings, "enabled"> {
   /**
    * Namespace of the DaemonSet: the stack's agents namespace (`<namespace>-agents`,
    * Pod Security "privileged"). It must exist first: pass its MonitoringNamespace in
@@ -163,40 +165,11 @@ export interface NodeExporterArgs {
   prometheusNamespace: string;
   /** The stack's environment: app.kubernetes.io/instance and the Prometheus pods' instance label. */
   environment: string;
-  /**
-   * The port it listens on, on each node's own address: on the host's network, so two stacks
-   * on one cluster each need their own (config nodeExporter.port). Default NODE_EXPORTER_PORT.
-   */
-  port?: number;
-  /** Requests and limits of the exporter container (config nodeExporter.resources). */
-  resources: ResourceRequirements;
   /** The stack's PriorityClass for the pods. Default none. */
   priorityClassName?: string;
   /** The stack's salt (preflight/stack-salt.ts): the password, its hash and the TLS key are derived from it (nodeExporterCredentials). */
   stackSalt: Buffer;
 }
-
-/** What a profile sets of node-exporter (config `nodeExporter`). */
-export type NodeExporterDefaults = Required<Pick<NodeExporterArgs, "port" | "resources">> & { enabled: boolean };
-
-// Not node-exporter's usual 9100, which the production profile takes: a staging stack next to a production one on the same nodes.
-// npm run bench: 21 MiB and 3m steady, 22 MiB at the peak (× 1.25, × 2).
-// It runs where the stack watches the cluster's nodes (watch.cluster, production by default), which config resolves it with.
-const NODE_EXPORTER_STAGING: NodeExporterDefaults = {
-  enabled: WATCH_DEFAULTS.staging.cluster,
-  port: 9101,
-  resources: requirements("5m", "32Mi", "200m", "48Mi"),
-};
-
-/** node-exporter's defaults in each profile (kit/profiles.ts: the headroom). */
-export const NODE_EXPORTER_DEFAULTS: Record<Profile, NodeExporterDefaults> = {
-  staging: NODE_EXPORTER_STAGING,
-  production: withOverrides(NODE_EXPORTER_STAGING, {
-    enabled: WATCH_DEFAULTS.production.cluster,
-    port: 9100,
-    resources: requirements("10m", "48Mi", "200m", "80Mi"),
-  }),
-};
 
 /** A TCP probe of the metrics port, as often and as patient as the kit's HTTP probes. */
 function tcpProbe(): k8s.types.input.core.v1.Probe {
@@ -219,7 +192,7 @@ export class NodeExporter extends StackComponent {
     super("monitoring:index:NodeExporter", name, opts);
     const id: WorkloadIdentity = { name: "node-exporter", component: "exporter", instance: args.environment, image: "nodeExporter" };
     const labels = standardLabels(id);
-    const port = args.port ?? NODE_EXPORTER_PORT;
+    const port = args.port;
     const credentials = nodeExporterCredentials(args.stackSalt, args.namespace);
 
     // The web config, the certificate and the key, in one Secret: the key and the hash never in a ConfigMap, all of it a Pulumi secret.

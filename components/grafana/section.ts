@@ -131,6 +131,7 @@ export const grafanaSection = componentSection({
     };
   },
   problems: (grafana) => [...problems(grafana), ...(grafana.signIn ? signInProblems(grafana.signIn) : [])],
+  scrapeJobs: () => ["grafana"],
 });
 
 /**

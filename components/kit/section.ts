@@ -103,6 +103,11 @@ export interface ComponentSection<
   problems?: (resolved: Resolved, given: z.infer<Schema> | undefined, stack: Needed["resolved"]) => ArgsProblem[];
   /** What deploys but deserves attention, keyed inside the section. */
   warnings?: (resolved: Resolved) => SectionWarning[];
+  /**
+   * The jobs of the scrape targets the component adds for these values: config reserves them (an
+   * app or a target may not take one), and a test holds them to the render.
+   */
+  scrapeJobs?: (resolved: Resolved) => readonly string[];
 }
 
 /**

@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { StorageSpec } from "./resources";
 import { WorkloadIdentity, objectMeta, selectorLabels, standardLabels } from "./labels";
+import { oneAtATimeDisruptionBudget } from "./pods";
 
 /** A data claim's spec: one pod at a time, the storage's class, the given size. */
 function claimSpec(storage: StorageSpec, size: string): k8s.types.input.core.v1.PersistentVolumeClaimSpec {
@@ -111,6 +112,50 @@ export function scratchVolume(name = "tmp", sizeLimit = "64Mi"): k8s.types.input
  */
 export function volumeOptions(protect: boolean): pulumi.CustomResourceOptions {
   return protect ? { protect: true, retainOnDelete: true } : {};
+}
+
+/**
+ * A replicated store (Prometheus, Alertmanager): each replica's claim (statefulSetClaims,
+ * `<name>-data-<ordinal>`), made first so that Pulumi owns (and, when `protect`, protects) it and
+ * the StatefulSet's controller adopts it, then the StatefulSet (`<name>-statefulset`), its replicas
+ * independent, started and replaced in parallel, and with more than one replica a disruption budget
+ * that lets one go at a time (`<name>-pdb`). The StatefulSet is never protected: it holds no
+ * data (its claims do), and a change of its immutable fields must be able to replace it; deleting,
+ * replacing or scaling it down never deletes a claim (claimRetentionPolicy).
+ */
+export function replicatedStore(
+  name: string,
+  args: {
+    id: WorkloadIdentity;
+    namespace: pulumi.Input<string>;
+    statefulSet: string;
+    serviceName: pulumi.Input<string>;
+    podSpec: k8s.types.input.core.v1.PodSpec;
+  },
+  { replicas, storage, protectVolumes }: { replicas: number; storage: StorageSpec; protectVolumes?: boolean },
+  parent: pulumi.Resource,
+): { claims: k8s.core.v1.PersistentVolumeClaim[]; statefulSet: k8s.apps.v1.StatefulSet } {
+  const { id, namespace, statefulSet: statefulSetName } = args;
+  const protect = protectVolumes ?? false;
+  const claims = statefulSetClaims(`${name}-data`, { id, namespace, statefulSet: statefulSetName, replicas, storage, protect }, parent);
+  const statefulSet = new k8s.apps.v1.StatefulSet(
+    `${name}-statefulset`,
+    {
+      metadata: objectMeta(id, namespace, statefulSetName),
+      spec: {
+        serviceName: args.serviceName,
+        replicas,
+        podManagementPolicy: "Parallel",
+        selector: { matchLabels: selectorLabels(id) },
+        persistentVolumeClaimRetentionPolicy: claimRetentionPolicy(),
+        template: { metadata: { labels: standardLabels(id) }, spec: args.podSpec },
+        volumeClaimTemplates: [volumeClaimTemplate(id, "data", storage)],
+      },
+    },
+    { parent, dependsOn: claims },
+  );
+  if (replicas > 1) oneAtATimeDisruptionBudget(`${name}-pdb`, id, namespace, statefulSetName, { parent });
+  return { claims, statefulSet };
 }
 
 /**

@@ -190,4 +190,5 @@ export const logCollectorSection = componentSection({
     };
   },
   problems,
+  scrapeJobs: (collector) => (collector.enabled ? [LOG_COLLECTOR_AGENT] : []),
 });

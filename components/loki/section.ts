@@ -78,6 +78,7 @@ export const lokiSection = componentSection({
   },
   problems: (loki) => (loki.enabled ? problems(loki) : []),
   warnings: (loki) => (loki.enabled ? warnings(loki) : []),
+  scrapeJobs: (loki) => (loki.enabled ? ["loki"] : []),
 });
 
 type IngestionArgs = Pick<LokiSettings, "storage" | "retention"> & Partial<Pick<LokiSettings, "ingestion">>;

@@ -25,15 +25,8 @@ import {
 } from "../kit/network";
 import { ScrapeTarget } from "../kit/services";
 import { imageOf, objectMeta, selectorLabels, standardLabels, stackPods } from "../kit/labels";
-import {
-  httpProbe,
-  resourcesOf,
-  restrictedContainerSecurity,
-  restrictedPodSecurity,
-  spreadAcrossNodes,
-  oneAtATimeDisruptionBudget,
-} from "../kit/pods";
-import { scratchVolume, claimRetentionPolicy, statefulSetClaims, volumeClaimTemplate } from "../kit/volumes";
+import { httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity, spreadAcrossNodes } from "../kit/pods";
+import { replicatedStore, scratchVolume } from "../kit/volumes";
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
 import { WEB_CONFIG_FILE } from "../kit/web";
@@ -45,6 +38,18 @@ import {
   prometheusInClusterUrl,
   prometheusScrapeTarget,
 } from "./args";
+import {
+  PROMETHEUS_ADMIN_PORT,
+  PROMETHEUS_LOOPBACK,
+  PROXY_CONFIG_DIR,
+  PROXY_CONFIG_MAP,
+  PROXY_CONTAINER,
+  PROXY_RESOURCES,
+  PROXY_ROUTES_KEY,
+  proxyArgs,
+  proxyRoutes,
+} from "./admin-proxy";
+import { images } from "../images";
 import { remoteWriteTlsFiles } from "./remote-write";
 import { PrometheusConfig, remoteWriteCredentialKey, scrapedTargets, targetJobNames } from "./scrape-config";
 import { scrapeSecretFile, targetSecretFile } from "./scrape-jobs";
@@ -245,6 +250,16 @@ export class Prometheus extends StackComponent {
       { parent: this },
     );
 
+    // The admin API on (backups): Prometheus on the loopback, the proxy on the pod's ports (admin-proxy.ts).
+    const adminApi = args.backups?.adminApi ?? false;
+    const proxyConfig = adminApi
+      ? new k8s.core.v1.ConfigMap(
+          `${name}-proxy`,
+          { metadata: objectMeta(id, ns, PROXY_CONFIG_MAP), data: { [PROXY_ROUTES_KEY]: proxyRoutes() } },
+          { parent: this },
+        )
+      : undefined;
+
     const externalUrl = args.publicHostname ? `https://${args.publicHostname}` : inClusterUrl;
     const podArgs = [
       `--config.file=${PROMETHEUS_PATHS.configFile}`,
@@ -254,14 +269,14 @@ export class Prometheus extends StackComponent {
       `--storage.tsdb.path=${PROMETHEUS_PATHS.data}`,
       `--storage.tsdb.retention.time=${args.retention}`,
       `--storage.tsdb.retention.size=${args.retentionSize}`,
-      `--web.listen-address=:${PROMETHEUS_PORT}`,
+      adminApi ? `--web.listen-address=${PROMETHEUS_LOOPBACK}` : `--web.listen-address=:${PROMETHEUS_PORT}`,
       `--web.external-url=${externalUrl}`,
       // Read on every request: the security headers Traefik's middleware would add, for the tunnel too.
       `--web.config.file=${PROMETHEUS_PATHS.configDir}/${WEB_CONFIG_FILE}`,
       // Apps' OTLP metrics, forwarded by the collector: pushed in, rather than turned into remote writes by Alloy (no WAL of its own on every node).
       ...(args.otlpReceiver || args.backups ? ["--web.enable-otlp-receiver"] : []),
-      // The backups' TSDB snapshot (POST /api/v1/admin/tsdb/snapshot): reachable from the stack's pods, never published.
-      ...(args.backups?.adminApi ? ["--web.enable-admin-api"] : []),
+      // The backups' TSDB snapshot (POST /api/v1/admin/tsdb/snapshot): on the loopback, the proxy's admin port the only way in.
+      ...(adminApi ? ["--web.enable-admin-api"] : []),
       ...(args.exemplars ? ["--enable-feature=exemplar-storage"] : []),
       // The monitors' samples, scraped by the collector (config monitors): remote-written in; the published routes never reach /api/v1/write.
       ...(args.remoteWriteReceiver ? ["--web.enable-remote-write-receiver"] : []),
@@ -275,6 +290,7 @@ export class Prometheus extends StackComponent {
       ...(remoteWriteSecret ? [{ name: "remote-write", secret: { secretName: remoteWriteSecret.metadata.name, defaultMode: 0o440 } }] : []),
       ...(targetSources.length > 0 ? [{ name: "targets", projected: { sources: targetSources, defaultMode: 0o440 } }] : []),
       ...(scrapeSecret ? [{ name: "scrape-credentials", secret: { secretName: scrapeSecret.metadata.name, defaultMode: 0o440 } }] : []),
+      ...(proxyConfig ? [{ name: "proxy", configMap: { name: proxyConfig.metadata.name } }] : []),
     ];
     const volumeMounts: k8s.types.input.core.v1.VolumeMount[] = [
       { name: "config", mountPath: PROMETHEUS_PATHS.configDir, readOnly: true },
@@ -286,73 +302,74 @@ export class Prometheus extends StackComponent {
       ...(scrapeSecret ? [{ name: "scrape-credentials", mountPath: PROMETHEUS_PATHS.scrapeSecretsDir, readOnly: true }] : []),
     ];
 
-    // Each replica's metrics live on its claim, made here so that Pulumi owns (and, in a
-    // stack that keeps its data, protects) it; the StatefulSet's controller adopts it.
-    this.claims = statefulSetClaims(
-      `${name}-data`,
-      {
-        id,
-        namespace: ns,
-        statefulSet: STATEFULSET_NAME,
-        replicas: args.replicas,
-        storage: args.storage,
-        protect: args.protectVolumes ?? false,
-      },
+    const podSpec: k8s.types.input.core.v1.PodSpec = {
+      serviceAccountName: serviceAccount.metadata.name,
+      ...podPriority(args.priorityClassName),
+      // Prometheus talks to the API server: Kubernetes service discovery, and the token authenticates it to the kubelets.
+      automountServiceAccountToken: true,
+      enableServiceLinks: false,
+      securityContext: restrictedPodSecurity(65534),
+      ...(ha ? { affinity: spreadAcrossNodes(id) } : {}),
+      // Time to flush the head block's WAL cleanly on shutdown.
+      terminationGracePeriodSeconds: 120,
+      containers: [
+        {
+          name: "prometheus",
+          image: imageOf(id),
+          args: podArgs,
+          env: [{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
+          // Behind the proxy Prometheus has no port of the pod: ready when it answers through the proxy (what
+          // clients see), alive when it answers on the loopback (promtool, in its image), whatever the proxy does.
+          ...(adminApi
+            ? {
+                readinessProbe: httpProbe("/-/ready", PROMETHEUS_PORT, { periodSeconds: 5, failureThreshold: 3 }),
+                livenessProbe: {
+                  exec: { command: ["/bin/promtool", "check", "healthy", `--url=http://${PROMETHEUS_LOOPBACK}`] },
+                  periodSeconds: 15,
+                  timeoutSeconds: 5,
+                  failureThreshold: 6,
+                },
+              }
+            : {
+                ports: [{ name: "http", containerPort: PROMETHEUS_PORT, protocol: "TCP" }],
+                readinessProbe: httpProbe("/-/ready", "http", { periodSeconds: 5, failureThreshold: 3 }),
+                // /-/healthy answers while the WAL replays after a restart, so a long replay is not killed.
+                livenessProbe: httpProbe("/-/healthy", "http", { periodSeconds: 15, failureThreshold: 6 }),
+              }),
+          resources: resourcesOf(args.resources),
+          securityContext: restrictedContainerSecurity(),
+          volumeMounts,
+        },
+        ...(adminApi
+          ? [
+              {
+                name: PROXY_CONTAINER,
+                image: images.traefik,
+                args: proxyArgs(),
+                ports: [
+                  { name: "http", containerPort: PROMETHEUS_PORT, protocol: "TCP" },
+                  { name: "admin", containerPort: PROMETHEUS_ADMIN_PORT, protocol: "TCP" },
+                ],
+                readinessProbe: httpProbe("/ping", "http", { periodSeconds: 5, failureThreshold: 3 }),
+                livenessProbe: httpProbe("/ping", "http", { periodSeconds: 15, failureThreshold: 4 }),
+                resources: resourcesOf(PROXY_RESOURCES),
+                securityContext: restrictedContainerSecurity(),
+                volumeMounts: [{ name: "proxy", mountPath: PROXY_CONFIG_DIR, readOnly: true }],
+              },
+            ]
+          : []),
+      ],
+      volumes,
+    };
+    // Each replica's metrics live on its claim; replicas are independent copies, started and replaced in parallel.
+    const store = replicatedStore(
+      name,
+      { id, namespace: ns, statefulSet: STATEFULSET_NAME, serviceName: service.metadata.name, podSpec },
+      args,
       this,
     );
-    this.statefulSet = new k8s.apps.v1.StatefulSet(
-      `${name}-statefulset`,
-      {
-        metadata: objectMeta(id, ns, STATEFULSET_NAME),
-        spec: {
-          serviceName: service.metadata.name,
-          replicas: args.replicas,
-          // Replicas are independent copies: start and replace them in parallel.
-          podManagementPolicy: "Parallel",
-          selector: { matchLabels: selector },
-          // Deleting, replacing or scaling down the StatefulSet never deletes a replica's stored metrics.
-          persistentVolumeClaimRetentionPolicy: claimRetentionPolicy(),
-          template: {
-            metadata: { labels: objectMeta(id, ns, "prometheus").labels },
-            spec: {
-              serviceAccountName: serviceAccount.metadata.name,
-              ...podPriority(args.priorityClassName),
-              // Prometheus talks to the API server: Kubernetes service discovery, and the token authenticates it to the kubelets.
-              automountServiceAccountToken: true,
-              enableServiceLinks: false,
-              securityContext: restrictedPodSecurity(65534),
-              ...(ha ? { affinity: spreadAcrossNodes(id) } : {}),
-              // Time to flush the head block's WAL cleanly on shutdown.
-              terminationGracePeriodSeconds: 120,
-              containers: [
-                {
-                  name: "prometheus",
-                  image: imageOf(id),
-                  args: podArgs,
-                  env: [{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
-                  ports: [{ name: "http", containerPort: PROMETHEUS_PORT, protocol: "TCP" }],
-                  readinessProbe: httpProbe("/-/ready", "http", { periodSeconds: 5, failureThreshold: 3 }),
-                  // /-/healthy answers while the WAL replays after a restart, so a long replay is not killed.
-                  livenessProbe: httpProbe("/-/healthy", "http", { periodSeconds: 15, failureThreshold: 6 }),
-                  resources: resourcesOf(args.resources),
-                  securityContext: restrictedContainerSecurity(),
-                  volumeMounts,
-                },
-              ],
-              volumes,
-            },
-          },
-          volumeClaimTemplates: [volumeClaimTemplate(id, "data", args.storage)],
-        },
-      },
-      // Not protected: it holds no data (its claims do), and a change of its immutable
-      // fields must be able to replace it.
-      { parent: this, dependsOn: this.claims },
-    );
-
-    if (ha) {
-      oneAtATimeDisruptionBudget(`${name}-pdb`, id, ns, "prometheus", { parent: this });
-    }
+    this.claims = store.claims;
+    this.statefulSet = store.statefulSet;
 
     // Named clients only: Grafana queries, the replicas scrape themselves and each other; the exposing proxies reach
     // the UI, the collector the receivers, the backup jobs the admin API (their own policy, components/backup). A

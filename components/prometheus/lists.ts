@@ -345,4 +345,6 @@ export const probesSection = componentSection({
   defaults: (): ProbeSpec[] => [],
   resolve: (given, context, _secrets, { given: { apps } }: Needed<{ apps: readonly AppTarget[] }, { apps?: readonly AppGiven[] }>) =>
     resolveProbes(given ?? [], apps ?? [], context.problems),
+  // The exporter's own metrics, and the job of every probe it runs.
+  scrapeJobs: (probes) => (probes.length > 0 ? ["blackbox-exporter", "blackbox"] : []),
 });

@@ -258,23 +258,42 @@ export function clusterTraefikJob(traefik: ClusterTraefik): ScrapeConfig {
  */
 export const APP_SCRAPE_PROTOCOL = { fallback_scrape_protocol: "PrometheusText0.0.4" } as const;
 
+/**
+ * The endpoints of a Service (an app's or a plain target's), each pod an `instance`, by the Service
+ * port's name, the pods' container port name or their port number: what endpoints discovery reports,
+ * never the Service's port number. Exactly one of them: config refuses both port and targetPort, and
+ * neither (lists.ts), and its schema a targetPort outside 1-65535.
+ */
+function serviceEndpoints(
+  service: { namespace: string; name: string; port?: string; targetPort?: number; targetPortName?: string },
+  labels: Record<string, string>,
+): Pick<ScrapeConfig, "kubernetes_sd_configs" | "relabel_configs"> {
+  const { namespace, name, port, targetPort, targetPortName } = service;
+  const keepPort: RelabelConfig =
+    port !== undefined
+      ? { source_labels: ["__meta_kubernetes_endpoint_port_name"], regex: literal(port), action: "keep" }
+      : targetPortName !== undefined
+        ? // An unnamed Service port (the Service's only one) whose targetPort names the pods' container port.
+          { source_labels: ["__meta_kubernetes_pod_container_port_name"], regex: literal(targetPortName), action: "keep" }
+        : { source_labels: ["__address__"], regex: `.+:${targetPort}`, action: "keep" };
+  return {
+    kubernetes_sd_configs: [{ role: "endpoints", namespaces: { names: [namespace] } }],
+    relabel_configs: [
+      { source_labels: ["__meta_kubernetes_service_name"], regex: literal(name), action: "keep" },
+      keepPort,
+      { source_labels: ["__meta_kubernetes_pod_name"], regex: "(.+)", target_label: "instance" },
+      ...ENDPOINT_TARGET_LABELS,
+      ...staticLabels(labels),
+    ],
+  };
+}
+
 /** A configured app: the endpoints of its Service, or its static URL. */
 export function appJob(app: AppTarget, globalTimeout: string, limits: ScrapeLimits): ScrapeConfig {
   const identity = { app: app.name, ...app.labels };
   if (app.service) {
-    const { namespace, name, port, targetPort, targetPortName } = app.service;
-    // Endpoints discovery reports the Service port's name, the pods' port (the address) and the
-    // pods' container port, never the Service's port number: a number given as the Service's
-    // port (servicePort) is resolved into one of these first (preflight/service-ports.ts; problems.ts
-    // refuses an app whose port is not). Exactly one of them: config refuses both port and targetPort,
-    // and neither (lists.ts resolveApps), and its schema a targetPort outside 1-65535.
-    const keepPort: RelabelConfig =
-      port !== undefined
-        ? { source_labels: ["__meta_kubernetes_endpoint_port_name"], regex: literal(port), action: "keep" }
-        : targetPortName !== undefined
-          ? // An unnamed Service port (the Service's only one) whose targetPort names the pods' container port.
-            { source_labels: ["__meta_kubernetes_pod_container_port_name"], regex: literal(targetPortName), action: "keep" }
-          : { source_labels: ["__address__"], regex: `.+:${targetPort}`, action: "keep" };
+    // A number given as the Service's port (servicePort) is resolved into one of these first
+    // (preflight/service-ports.ts; problems.ts refuses an app whose port is not).
     return {
       job_name: app.name,
       ...intervalOf(app.interval, globalTimeout),
@@ -282,14 +301,7 @@ export function appJob(app: AppTarget, globalTimeout: string, limits: ScrapeLimi
       scheme: app.scheme,
       ...APP_SCRAPE_PROTOCOL,
       ...limitsOf(limits),
-      kubernetes_sd_configs: [{ role: "endpoints", namespaces: { names: [namespace] } }],
-      relabel_configs: [
-        { source_labels: ["__meta_kubernetes_service_name"], regex: literal(name), action: "keep" },
-        keepPort,
-        { source_labels: ["__meta_kubernetes_pod_name"], regex: "(.+)", target_label: "instance" },
-        ...ENDPOINT_TARGET_LABELS,
-        ...staticLabels(identity),
-      ],
+      ...serviceEndpoints(app.service, identity),
     };
   }
   // Scraped, without a Service: by its URL (an app with neither only sends OTLP, and has no job).
@@ -351,25 +363,7 @@ export function plainTargetJob(t: TargetArgs, globalTimeout: string, limits: Scr
       : {}),
   };
   if (t.service) {
-    const { namespace, name, port, targetPort } = t.service;
-    // Exactly one of them: config refuses both and neither (lists.ts resolveTargets), and its schema a targetPort outside 1-65535.
-    const keepPort: RelabelConfig =
-      port !== undefined
-        ? { source_labels: ["__meta_kubernetes_endpoint_port_name"], regex: literal(port), action: "keep" }
-        : { source_labels: ["__address__"], regex: `.+:${targetPort}`, action: "keep" };
-    return {
-      ...common,
-      metrics_path: t.path,
-      scheme: t.scheme,
-      kubernetes_sd_configs: [{ role: "endpoints", namespaces: { names: [namespace] } }],
-      relabel_configs: [
-        { source_labels: ["__meta_kubernetes_service_name"], regex: literal(name), action: "keep" },
-        keepPort,
-        { source_labels: ["__meta_kubernetes_pod_name"], regex: "(.+)", target_label: "instance" },
-        ...ENDPOINT_TARGET_LABELS,
-        ...staticLabels(t.labels),
-      ],
-    };
+    return { ...common, metrics_path: t.path, scheme: t.scheme, ...serviceEndpoints(t.service, t.labels) };
   }
   // Without a Service, by its URL: config refuses a target with neither or both (lists.ts resolveTargets).
   const { host, ...where } = staticUrl(t.url ?? "");

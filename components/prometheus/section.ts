@@ -242,6 +242,7 @@ export const prometheusSection = componentSection({
   },
   problems: (settings) => problems(settings),
   warnings: (settings) => remoteWriteWarnings(settings),
+  scrapeJobs: () => ["prometheus"],
 });
 
 /**

@@ -319,7 +319,7 @@ export function traefikExposureArgs(cfg: StackConfig, stackSalt: Buffer): Traefi
 }
 
 /** The CloudflareTunnel args for a validated stack config; undefined when the tunnel is off or publishes nothing. */
-export function cloudflareTunnelArgs(cfg: StackConfig): CloudflareTunnelArgs | undefined {
+export function cloudflareTunnelArgs(cfg: StackConfig, stackSalt: Buffer): CloudflareTunnelArgs | undefined {
   // The section's values are the component's args as they are, but what the stack decides: on, the routes (from the
   // services exposed), and Access when it is on.
   const { enabled, expose, accountId, zoneId, access: accessSettings, ...settings } = cfg.cloudflare;
@@ -338,6 +338,7 @@ export function cloudflareTunnelArgs(cfg: StackConfig): CloudflareTunnelArgs | u
     ...(withAccess ? { access } : {}),
     egress: egressSettings(cfg, "cloudflared"),
     ...podPriority(stackPriorityClass(cfg)),
+    stackSalt,
   };
 }
 
@@ -354,13 +355,15 @@ export function stackPriorityClass(cfg: Pick<StackConfig, "namespace" | "priorit
 
 /** The node exporter's args: a DaemonSet in the agents namespace (host network and host paths), scraped from the stack's namespace. */
 export function nodeExporterArgs(cfg: StackConfig, agentsNamespace: string, stackSalt: Buffer): NodeExporterArgs {
+  // The section's values are the component's args as they are, but `enabled`: MonitoringStack decides on it.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { enabled, ...settings } = cfg.nodeExporter;
   return {
     stackSalt,
     namespace: agentsNamespace,
     prometheusNamespace: cfg.namespace,
     environment: cfg.environment,
-    port: cfg.nodeExporter.port,
-    resources: cfg.nodeExporter.resources,
+    ...settings,
     ...podPriority(stackPriorityClass(cfg)),
   };
 }

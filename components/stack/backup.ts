@@ -14,6 +14,7 @@ import { stackPods } from "../kit/labels";
 import { stackPriorityClassName } from "../kit/priority";
 import { LOKI_PORT } from "../kit/services";
 import { ExposedService } from "../kit/web";
+import { PROMETHEUS_ADMIN_PORT } from "../prometheus/admin-proxy";
 import { PROMETHEUS_PORT } from "../prometheus/args";
 
 /** Prometheus' admin API: refused on the public routes while the backups use it. */
@@ -58,7 +59,8 @@ export function backupArgs(cfg: StackConfig, claims: BackupClaims): BackupArgs |
   if (!enabled || !credentials?.accessKeyId || !credentials.secretAccessKey || !settings.bucket) return undefined;
   const env = cfg.environment;
   const rows: Record<BackupComponent, Omit<BackupTarget, "claim" | "component">> = {
-    prometheus: { pod: firstPod("prometheus", env, true), port: PROMETHEUS_PORT, uid: NOBODY },
+    // The proxy's admin port: the snapshot, which no other client reaches (components/prometheus/admin-proxy.ts).
+    prometheus: { pod: firstPod("prometheus", env, true), port: PROMETHEUS_ADMIN_PORT, uid: NOBODY },
     alertmanager: { pod: firstPod("alertmanager", env, true), port: ALERTMANAGER_PORT, uid: NOBODY },
     grafana: { pod: firstPod("grafana", env, false), port: GRAFANA_PORT, uid: GRAFANA_UID },
     loki: { pod: firstPod("loki", env, true), port: LOKI_PORT, uid: LOKI_UID },

@@ -4,8 +4,7 @@
  */
 import type { Profile } from "../kit/profiles";
 import type { ExposedService } from "../kit/web";
-import type { ResolvedSections } from "./sections";
-import { LOG_COLLECTOR_AGENT } from "../log-collector/args";
+import { type ResolvedSections, SECTION_ENTRIES } from "./sections";
 
 /** The stack's own keys, beside its sections: who it is, where it runs. */
 interface StackKeys {
@@ -54,22 +53,7 @@ export function publicHostname(
   return exposedBy(cfg, service, "traefik") || exposedBy(cfg, service, "cloudflare") ? cfg.hostnames[service] : undefined;
 }
 
-/** The jobs of the scrape targets the stack's own components add for a config (a test holds this to the render). */
+/** The jobs of the scrape targets the stack's own components add for a config: each section's (its `scrapeJobs`), in the registry's order. */
 export function componentScrapeJobs(resolved: StackConfig): string[] {
-  return [
-    "prometheus",
-    "alertmanager",
-    "grafana",
-    ...(resolved.loki.enabled ? ["loki"] : []),
-    ...(resolved.tracing.enabled ? ["jaeger"] : []),
-    ...(resolved.logCollector.enabled ? [LOG_COLLECTOR_AGENT] : []),
-    ...(resolved.nodeExporter.enabled ? ["node-exporter"] : []),
-    ...(resolved.kubeStateMetrics.enabled ? ["kube-state-metrics"] : []),
-    ...(resolved.cloudflare.enabled ? ["cloudflared"] : []),
-    // The cluster's Traefik (scrape-jobs.ts clusterTraefikJob), when it is scraped.
-    ...(resolved.traefik.metrics.enabled ? ["traefik"] : []),
-    ...new Set(resolved.databases.map((db) => `${db.type}-exporter`)),
-    // The exporter's own metrics, and the job of every probe it runs.
-    ...(resolved.probes.length > 0 ? ["blackbox-exporter", "blackbox"] : []),
-  ];
+  return SECTION_ENTRIES.flatMap(([name, section]) => section.scrapeJobs?.(resolved[name]) ?? []);
 }

@@ -180,7 +180,7 @@ export class MonitoringStack extends StackComponent {
       Object.assign(this.publicUrls, traefik.urls);
       if (traefik.basicAuthUsers.length > 0) this.basicAuthCredentials = traefik.basicAuthPasswords;
     }
-    const tunnelArgs = cloudflareTunnelArgs(cfg);
+    const tunnelArgs = cloudflareTunnelArgs(cfg, args.stackSalt);
     let grafanaAudience: pulumi.Output<string> | undefined;
     if (tunnelArgs) {
       const tunnel = this.part(new CloudflareTunnel(`${name}-cloudflare-tunnel`, tunnelArgs, { parent: this, dependsOn: ready }));

@@ -12,6 +12,7 @@ import { databasesSection } from "../database-exporters/section";
 import { kubeStateMetricsSection } from "../exporters/kube-state-metrics-section";
 import { nodeExporterSection } from "../exporters/node-exporter-section";
 import { grafanaSection } from "../grafana/section";
+import { exporterJob } from "../kit/database-exporters";
 import { hostname } from "../kit/fields";
 import { programmingError } from "../kit/problems";
 import { Profile } from "../kit/profiles";
@@ -66,6 +67,7 @@ const databasesListSection = componentSection({
     return databases;
   },
   problems: (databases) => databasesSection.problems(databases),
+  scrapeJobs: (databases) => [...new Set(databases.map((db) => exporterJob(db.type)))],
 });
 
 /**
@@ -167,3 +169,19 @@ export const hostnamesSchema = z.strictObject({
   prometheus: hostname.optional(),
   alertmanager: hostname.optional(),
 });
+
+/** The sections that resolve a field `F` of their own (`resources`, `replicas`), by type. */
+export type SectionsWith<F extends string> = {
+  [K in ComponentSectionName]: ResolvedSections[K] extends Readonly<Record<F, unknown>> ? K : never;
+}[ComponentSectionName];
+
+/**
+ * The sections whose schema has a field `field` at its top, in the registry's order: a check of
+ * every `resources` or `replicas` loops over these, so that a section that has one is checked with
+ * no list to keep.
+ */
+export function sectionsWith<F extends string>(field: F): ReadonlyArray<SectionsWith<F>> {
+  return SECTION_ENTRIES.filter(([, section]) => section.schema instanceof z.ZodObject && field in section.schema.shape).map(
+    ([name]) => name as SectionsWith<F>,
+  );
+}

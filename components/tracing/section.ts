@@ -66,6 +66,7 @@ export const tracingSection = componentSection({
   defaults: (profile): TracingSettings => TRACING_DEFAULTS[profile],
   resolve: (given, context) => overDefaults(TRACING_DEFAULTS[context.profile], given, context),
   problems: (tracing) => (tracing.enabled ? problems(tracing) : []),
+  scrapeJobs: (tracing) => (tracing.enabled ? ["jaeger"] : []),
 });
 
 /** The shortest retention: spans kept less than an hour are gone before an alert's trace can be followed. */

@@ -189,6 +189,8 @@ export const traefikSection = componentSection({
       basicAuthUsers: traefik.basicAuthUsers,
       basicAuthPasswords: traefik.basicAuthPasswords,
     }),
+  // The cluster's Traefik (scrape-jobs.ts clusterTraefikJob), when it is scraped.
+  scrapeJobs: (traefik) => (traefik.metrics.enabled ? ["traefik"] : []),
 });
 
 /**

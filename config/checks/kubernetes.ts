@@ -6,6 +6,7 @@ import { quantityValue } from "../../components/kit/units";
 import { defaultNamespace } from "../defaults";
 import { resources } from "../../components/kit/fields";
 import { ResourceRequirements } from "../../components/kit/resources";
+import { sectionsWith } from "../../components/stack/sections";
 
 /** The namespace of the node agents is `<namespace>-agents`, a DNS label of at most 63 characters. */
 
@@ -13,18 +14,8 @@ import { ResourceRequirements } from "../../components/kit/resources";
 export function kubernetesLimits({ raw, resolved, key, problems }: CheckInput): void {
   // A limit below its request: the API server refuses the workload.
   type Sized = { path: string; raw?: z.infer<typeof resources>; resolved: ResourceRequirements };
-  const sections = [
-    "prometheus",
-    "alertmanager",
-    "grafana",
-    "loki",
-    "logCollector",
-    "nodeExporter",
-    "kubeStateMetrics",
-    "cloudflare",
-  ] as const;
   const sized: Sized[] = [
-    ...sections.map((s) => ({ path: `${s}.resources`, raw: raw[s]?.resources, resolved: resolved[s].resources })),
+    ...sectionsWith("resources").map((s) => ({ path: `${s}.resources`, raw: raw[s]?.resources, resolved: resolved[s].resources })),
     ...resolved.databases.map((db, i) => ({
       path: `databases[${i}].resources`,
       raw: raw.databases?.[i]?.resources,

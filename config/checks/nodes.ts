@@ -1,19 +1,15 @@
 /** Replicas against the nodes they run on, one per node. */
 import { CheckInput } from "./check";
+import { sectionsWith } from "../../components/stack/sections";
 
 /** Replicas that the nodes cannot hold, and a production stack on several nodes that would not survive losing one. */
 export function nodeChecks({ raw, resolved, key, problems, warnings }: CheckInput): void {
   // Each replica runs on a node of its own (required anti-affinity): one more than there are
   // nodes would stay Pending, and on one node a second replica gains no availability, doubles
   // the memory, and its disruption budget would hang `kubectl drain` (k3s upgrades drain).
-  const replicated = [
-    ["prometheus", resolved.prometheus.replicas, raw.prometheus?.replicas],
-    ["alertmanager", resolved.alertmanager.replicas, raw.alertmanager?.replicas],
-    ["grafana", resolved.grafana.replicas, raw.grafana?.replicas],
-    ["cloudflare", resolved.cloudflare.replicas, raw.cloudflare?.replicas],
-  ] as const;
-  for (const [section, count, explicit] of replicated) {
-    if (explicit === undefined || count <= resolved.nodes) continue;
+  for (const section of sectionsWith("replicas")) {
+    const count = resolved[section].replicas;
+    if (raw[section]?.replicas === undefined || count <= resolved.nodes) continue;
     problems.push({
       key: key(`${section}.replicas`),
       message:

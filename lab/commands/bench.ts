@@ -40,6 +40,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { formatBytes } from "../../components/kit/units";
+import { adminProxyMeasurements, adminProxyTable, measureAdminProxy } from "../bench/admin-proxy";
 import { measureCollector } from "../bench/collector-footprint";
 import { KSM_PLAN, KSM_QUICK_PLAN, ksmTable } from "../bench/ksm-figures";
 import { Measurement } from "../bench/measurement";
@@ -81,6 +82,11 @@ const TARGETS = {
    * and sharedFrom, docs/operations.md "One collector for two stacks"): what a small VPS holds.
    */
   sharedNode: { staging: 1024 * MIB, production: 1.5 * 1024 * MIB },
+  /**
+   * What the proxy in front of Prometheus (while backups turn its admin API on) adds to one query's median, in ms:
+   * docs/benchmark.md, "The admin API's proxy", measured 0.6 ms; the bound leaves room for a busier machine.
+   */
+  adminProxyAddedMs: 2,
 };
 
 /** The log collector's footprint against the limits the staging profile sets for it. */
@@ -369,6 +375,8 @@ export async function main(): Promise<void> {
       )
     : undefined;
   if (ksm) console.log(`\n${ksmTable(ksm)}\n`);
+  const adminProxy = args.collectors ? await measureAdminProxy(args.quick ? 200 : 2000) : undefined;
+  if (adminProxy) console.log(`\n${adminProxyTable(adminProxy)}\n`);
   const measurements = [
     ...(await measureStack("staging", args.runs)),
     ...(await measureStack("production", args.runs)),
@@ -381,6 +389,7 @@ export async function main(): Promise<void> {
     ...alertingMeasurements(),
     ...(args.collectors ? await collectorMeasurements() : []),
     ...(otlp && !args.quick ? otlpMeasurements(otlp) : []),
+    ...(adminProxy && !args.quick ? adminProxyMeasurements(adminProxy, TARGETS.adminProxyAddedMs) : []),
     ...(ksm && !args.quick ? await ksmMeasurements(ksm) : []),
     // A quick run's figures come from fast intervals and short phases: they size nothing and are no target.
     ...(live && !args.quick ? await liveMeasurements(live.result, live.report) : []),
@@ -401,11 +410,12 @@ export async function main(): Promise<void> {
     ...(live ? { live: { ...live.result, report: live.report } } : {}),
     ...(otlp ? { otlp } : {}),
     ...(ksm ? { kubeStateMetrics: ksm } : {}),
+    ...(adminProxy ? { adminProxy } : {}),
   };
   fs.writeFileSync(path.join(outDir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
   fs.writeFileSync(
     path.join(outDir, "report.md"),
-    `# npm run bench, ${startedAt}\n\nMachine: ${JSON.stringify(report.machine)}\n\n${live?.tables ?? ""}\n\n${otlp ? `### Traces and OTLP\n\n${otlpTable(otlp)}\n\n` : ""}${ksm ? `### kube-state-metrics once or twice\n\n${ksmTable(ksm)}\n\n` : ""}### Targets\n\n${measurements
+    `# npm run bench, ${startedAt}\n\nMachine: ${JSON.stringify(report.machine)}\n\n${live?.tables ?? ""}\n\n${otlp ? `### Traces and OTLP\n\n${otlpTable(otlp)}\n\n` : ""}${ksm ? `### kube-state-metrics once or twice\n\n${ksmTable(ksm)}\n\n` : ""}${adminProxy ? `### The admin API's proxy\n\n${adminProxyTable(adminProxy)}\n\n` : ""}### Targets\n\n${measurements
       .map((m) => `- ${m.value <= m.target ? "ok" : "FAIL"} ${m.name}: ${m.display ?? `${m.value} ${m.unit}`}`)
       .join("\n")}\n`,
   );

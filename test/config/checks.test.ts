@@ -5,6 +5,7 @@ import { BUILTIN_SCRAPE_JOBS } from "../../components/prometheus/args";
 import { DATABASE_KINDS } from "../../components/database-exporters/kinds";
 import { PROMETHEUS_MAX_DURATION_MS } from "../../components/kit/units";
 import { renderRun } from "../../cli/render";
+import { sectionDefaults } from "../../components/stack/sections";
 import { runProgram } from "../../cli/runner";
 import { parse, problems, api, RefusedCase, expectRefused, standalone } from "./support";
 
@@ -47,6 +48,24 @@ describe("refused: values Kubernetes would refuse", () => {
       { databases: [{ ...standalone("pg"), resources: { requests: { memory: "1Gi" }, limits: { memory: "1e9" } } }] },
       {},
       [/^monitoring:databases\[0\]\.resources\.limits\.memory: must be at least the request, 1Gi/],
+    ],
+    [
+      "the traces backend's memory limit below its request",
+      "staging",
+      { tracing: { resources: { requests: { memory: "1Gi" }, limits: { memory: "512Mi" } } } },
+      {},
+      [
+        /^monitoring:tracing\.resources\.limits\.memory: must be at least the request, 1Gi: Kubernetes refuses a limit below its request \(got "512Mi"\)$/,
+      ],
+    ],
+    [
+      "the backup job's CPU limit below the default request",
+      "staging",
+      { backup: { resources: { limits: { cpu: "5m" } } } },
+      {},
+      [
+        /^monitoring:backup\.resources\.limits\.cpu: must be at least the request, 10m \(the default backup\.resources\.requests\.cpu\): Kubernetes refuses a limit below its request \(got "5m"\)$/,
+      ],
     ],
     [
       "replicas beyond int32",
@@ -109,6 +128,38 @@ describe("refused: values Kubernetes would refuse", () => {
     ],
   ];
   test.each(cases)("%s", (...c) => expectRefused(c));
+
+  // Found from what each section resolves to, not from the list the checks loop over.
+  const having = (field: string) =>
+    Object.entries(sectionDefaults("staging"))
+      .filter(([, value]) => !Array.isArray(value) && field in value)
+      .map(([name]) => name);
+
+  test("every section with resources has its limits checked against its requests", () => {
+    expect(having("resources")).toEqual(expect.arrayContaining(["prometheus", "tracing", "backup"]));
+    for (const name of having("resources")) {
+      const found = problems("staging", { [name]: { resources: { requests: { memory: "1Gi" }, limits: { memory: "512Mi" } } } });
+      expect({ name, found }).toEqual({
+        name,
+        found: expect.arrayContaining([
+          `monitoring:${name}.resources.limits.memory: must be at least the request, 1Gi: Kubernetes refuses a limit below its request (got "512Mi")`,
+        ]),
+      });
+    }
+  });
+
+  test("every section with replicas has them checked against the nodes", () => {
+    expect(having("replicas")).toEqual(expect.arrayContaining(["prometheus", "cloudflare"]));
+    for (const name of having("replicas")) {
+      const found = problems("staging", { [name]: { replicas: 2 } });
+      expect({ name, found }).toEqual({
+        name,
+        found: expect.arrayContaining([
+          expect.stringMatching(new RegExp(`^monitoring:${name}\\.replicas: must be at most nodes \\(1, the default\\)`)),
+        ]),
+      });
+    }
+  });
 
   test("the limits are where Kubernetes draws them", () => {
     expect(() => parse("staging", { namespace: "n".repeat(56) })).not.toThrow();

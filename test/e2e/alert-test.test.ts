@@ -56,6 +56,8 @@ describe("npm run alert:test on the real Alertmanager with the rendered routing 
   const broken: Received[] = [];
   let alertmanager: ManagedProcess;
   let sets: string[] = [];
+  /** The command line of the stack: its plain keys with --set, the webhooks' URLs (secrets) in a --secrets-file. */
+  let stackArgs: string[] = [];
   let amUrl = "";
   let tmp = "";
   let logFile = "";
@@ -84,6 +86,19 @@ describe("npm run alert:test on the real Alertmanager with the rendered routing 
       `webhookUrls.payments=http://${LOOPBACK}:${brokenPort}/payments`,
     ];
     const rendered = await render(STACK, sets);
+    const secrets = path.join(tmp, "secrets.yaml");
+    const secret = (s: string) => s.startsWith("webhookUrls.");
+    fs.writeFileSync(
+      secrets,
+      sets
+        .filter(secret)
+        .map((s) => `${s.slice(0, s.indexOf("="))}: ${s.slice(s.indexOf("=") + 1)}\n`)
+        .join(""),
+      {
+        mode: 0o600,
+      },
+    );
+    stackArgs = [...sets.filter((s) => !secret(s)).flatMap((s) => ["--set", s]), "--secrets-file", secrets];
     expect(containerArgs(rendered, "StatefulSet", "alertmanager")).toContain("--enable-feature=receiver-name-in-metrics");
     const running = await am.start(rendered, { extra: () => JSON.stringify({ good, broken }, null, 1) });
     ({ config, url: amUrl, process: alertmanager } = running);
@@ -115,9 +130,7 @@ describe("npm run alert:test on the real Alertmanager with the rendered routing 
   });
 
   test("every receiver: ops and pager delivered, payments (its sink answers 500) failed with Alertmanager's reason and the last error; exit 1; the alerts resolved", async () => {
-    const out = await explain(
-      alertTest(["--stack", STACK, "--url", amUrl, "--margin", "40", "--logs", logFile, ...sets.flatMap((s) => ["--set", s])]),
-    );
+    const out = await explain(alertTest(["--stack", STACK, "--url", amUrl, "--margin", "40", "--logs", logFile, ...stackArgs]));
     const lines = out.stdout.split("\n");
     expect({ code: out.code, stdout: out.stdout, stderr: out.stderr }).toMatchObject({ code: 1 });
     // Each alert has an instance of its own: the stack's inhibit rules would let the critical one mute the others.
@@ -160,7 +173,7 @@ describe("npm run alert:test on the real Alertmanager with the rendered routing 
   test("--receiver ops tests that one alone: delivered, exit 0, nothing more to the failing sink", async () => {
     const brokenBefore = broken.length;
     const goodBefore = good.length;
-    const out = await explain(alertTest(["--stack", STACK, "--url", amUrl, "--receiver", "ops", ...sets.flatMap((s) => ["--set", s])]));
+    const out = await explain(alertTest(["--stack", STACK, "--url", amUrl, "--receiver", "ops", ...stackArgs]));
     expect({ code: out.code, stdout: out.stdout, stderr: out.stderr }).toMatchObject({ code: 0 });
     expect(out.stdout.split("\n").filter((l) => /^\S/.test(l) && !l.startsWith("alert:test"))).toEqual([
       'ops (labels {severity="info", instance="alert-test-ops"}):',
@@ -184,7 +197,7 @@ describe("npm run alert:test on the real Alertmanager with the rendered routing 
 
   test("an unknown receiver is refused with the stack's receivers, an unknown stack with the stacks there, before anything is sent", async () => {
     const runsBefore = new Set([...good, ...broken].flatMap((r) => (r.body.alerts ?? []).map((a) => a.labels.alert_test_run)));
-    const receiver = await alertTest(["--stack", STACK, "--url", amUrl, "--receiver", "opps", ...sets.flatMap((s) => ["--set", s])]);
+    const receiver = await alertTest(["--stack", STACK, "--url", amUrl, "--receiver", "opps", ...stackArgs]);
     expect(receiver.code).toBe(2);
     expect(receiver.stderr).toContain(
       'alert:test: stack staging has no receiver "opps"; its receivers are: ops, pager, payments, null (those that send: ops, pager, payments)',

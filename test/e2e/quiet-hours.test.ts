@@ -8,7 +8,12 @@
  * to 24:00, so only its second set covers now. A route muted during `always` delivers nothing
  * within group_wait and a margin; one muted during `another-day` delivers; one active only during
  * `another-day` delivers nothing; one muted during `either` delivers nothing (its second set holds).
+ * npm run alert:test's reading of the same file (cli/time-intervals.ts) says each route open or
+ * muted now as Alertmanager sent or held its alert.
  */
+import * as fs from "fs";
+import { readRouting, routeAlert } from "../../cli/alert-routing";
+import { mutingAt } from "../../cli/time-intervals";
 import { checkConfig } from "../../lab/local/alertmanager";
 import { LOOPBACK, freePorts } from "../../lab/ports";
 import { sleep, waitFor } from "../../lab/processes/supervision";
@@ -100,5 +105,14 @@ describe("quiet hours on the real Alertmanager: muted and active routes by time 
     // Alertmanager holds the muted alerts as active, not silenced: they are there, only not sent.
     const alerts = (await httpGetJson<Array<{ labels: Record<string, string> }>>(`${am.url}/api/v2/alerts`)) ?? [];
     expect(alerts.map((a) => a.labels.alertname).sort()).toEqual(["QuietEither", "QuietInactive", "QuietMuted", "QuietOpen"]);
+    // npm run alert:test reads the same file as Alertmanager did: each alert's route is open now where it was sent, muted where not.
+    const routing = readRouting(fs.readFileSync(am.config, "utf8"));
+    const now = new Date();
+    const openNow = (alertname: string) =>
+      routeAlert(routing.root, alert(alertname).labels).every((r) => !r.times || mutingAt(r.times, routing.intervals, now) === undefined);
+    const sent = delivered.flatMap((d) => d.alertnames);
+    expect(["QuietMuted", "QuietOpen", "QuietInactive", "QuietEither"].map((a) => [a, openNow(a)])).toEqual(
+      ["QuietMuted", "QuietOpen", "QuietInactive", "QuietEither"].map((a) => [a, sent.includes(a)]),
+    );
   }, 60_000);
 });

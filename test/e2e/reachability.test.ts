@@ -98,6 +98,24 @@ test("the matrix has two stacks and rows for every destination the docs name", (
     expect([...destinations]).toContain(what);
 });
 
+test("the admin API's rows name the port the rendered backups take their snapshot on, and no other", () => {
+  // A NetworkPolicy admits a port: the rows hold the admin API only if it is served on that port alone (the proxy's
+  // admin port, test/e2e/prometheus-admin-proxy.test.ts); on Prometheus' own port 9090, where every client is let in,
+  // a row denying Grafana the admin API would be false.
+  const withBackups = stacks.filter((s) =>
+    (pods.get(s) as RenderedPods).rendered.kubernetes.some((o) => o.object.metadata.name === "backup-prometheus"),
+  );
+  expect(withBackups).toEqual(["production"]);
+  const target = (pods.get("production") as RenderedPods).rendered.kubernetes.find(
+    (o) => o.object.kind === "Service" && o.object.metadata.name === "backup-prometheus-target",
+  )?.object.spec as { ports: Array<{ targetPort: number }> };
+  const adminPorts = [...new Set(target.ports.map((p) => p.targetPort))];
+  const rows = matrix.rows.filter((r) => r.what === "Prometheus' admin API");
+  expect(rows.filter((r) => r.expect === "denied").map((r) => r.from)).toEqual(expect.arrayContaining(["grafana", "traefik", "alloy"]));
+  expect([...new Set(rows.map((r) => r.port))]).toEqual(adminPorts);
+  expect(adminPorts).not.toContain(9090);
+});
+
 describe.each(["staging", "production"])("the %s stack alone", (stack) => {
   test("every row holds on its rendered policies", () => {
     const cases = casesOf(matrix, stack, pods);

@@ -55,9 +55,9 @@ function encryptedStack(variant: SecretVariant): string {
 }
 
 /** `npm run render -- <args>` as a person runs it (npm's echo of the command line included), and what it printed. */
-function render(args: string[]): { status: number | null; logs: string; stdout: string } {
+function render(args: string[]): { status: number | null; logs: string; stdout: string; stderr: string } {
   const result = spawnSync("npm", ["run", "render", "--", ...args], { cwd: ROOT, encoding: "utf8", timeout: 180_000 });
-  return { status: result.status, logs: `${result.stdout}${result.stderr}`, stdout: result.stdout };
+  return { status: result.status, logs: `${result.stdout}${result.stderr}`, stdout: result.stdout, stderr: result.stderr };
 }
 
 const files = new Map<string, string>();
@@ -129,11 +129,16 @@ describe("--secrets-file", () => {
     expect(named).toContain(`monitoring:${other}`);
   });
 
-  test("where --set prints the secret with the command line", () => {
+  test("where --set, which npm prints with the command line, is refused for a secret, naming the line to put in the file", () => {
     const out = path.join(work, "out-set");
     const file = files.get("routing") as string;
     const result = render(["--stack", "production", "--stack-file", file, "--set", `smtpPassword=${smtpPassword}`, "--out", out]);
-    expect(result.status).toBe(0);
+    expect(result.status).toBe(1);
+    // npm echoed it before the render could refuse: why it is refused.
     expect(result.logs).toContain(smtpPassword);
+    expect(result.stderr).toContain("--set smtpPassword: monitoring:smtpPassword is a secret");
+    expect(result.stderr).toContain("\n  smtpPassword: <value>\n");
+    expect(result.stderr).not.toContain(smtpPassword);
+    expect(fs.existsSync(out)).toBe(false);
   });
 });

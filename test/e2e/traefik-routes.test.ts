@@ -24,17 +24,11 @@ import { LOOPBACK, freePorts } from "../../lab/ports";
 import { containerArgs } from "../../lab/local/rendered";
 import { objectOf, render } from "../support/render";
 import { localRun } from "./support/local-run";
+import { BACKUPS_ON } from "../support/backups";
 
 const USER = { user: "e2e-admin", password: "e2e-password-0123" };
 const SALT = Buffer.alloc(32, 9);
-/** Backups on (their admin API on Prometheus, left out of its public route), as test/components/backup.test.ts renders them. */
-const BACKUPS = [
-  "backup.enabled=true",
-  "backup.bucket=monitoring-backups",
-  "backup.endpoint=https://0123456789abcdef.r2.cloudflarestorage.com",
-  "backupAccessKeyId=key-id-0123",
-  "backupSecretAccessKey=secret-key-0123456789",
-];
+const BACKUPS = BACKUPS_ON;
 
 interface Reply {
   status: number;

@@ -23,7 +23,8 @@
  *   log lines in Loki carrying their trace ids, its series in Prometheus with the stack's labels,
  *   and the provisioned datasources' links between them answer.
  *
- * The report goes to out/live/report.json and out/live/report.md.
+ * The report goes to out/live/report.json and out/live/report.md, with the reliability suite's faults
+ * (test/support/fault-report.ts: what the fault tests of test/e2e recorded under out/live/faults/).
  */
 import { execFileSync } from "child_process";
 import * as crypto from "crypto";
@@ -45,6 +46,7 @@ import { LAB_BASIC_AUTH } from "./support/traefik";
 import { SECURITY_HEADERS } from "../../components/kit/web";
 import { NODE_EXPORTER_USER } from "../../components/exporters/node-exporter";
 import { renderedNodeExporterWeb } from "../../lab/local/node-exporter";
+import { FaultRecord, faultsMarkdown, readFaults } from "../support/fault-report";
 
 const REPORT_DIR = path.join(__dirname, "..", "..", "out", "live");
 /**
@@ -112,6 +114,8 @@ const report: {
   contract?: Record<string, string | number | boolean | undefined>;
   /** Node Exporter Full, imported by npm run dashboard:import: how many of its panels show data (issue 36). */
   imported?: Record<string, string | number>;
+  /** The reliability suite's faults (issue 46), as the fault tests recorded them under out/live/faults/. */
+  reliability?: FaultRecord[];
 } = {
   otlp: [],
   startedAt: new Date().toISOString(),
@@ -213,6 +217,7 @@ afterEach(() => {
 
 afterAll(async () => {
   fs.mkdirSync(REPORT_DIR, { recursive: true });
+  report.reliability = readFaults();
   fs.writeFileSync(path.join(REPORT_DIR, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
   fs.writeFileSync(path.join(REPORT_DIR, "report.md"), markdownReport());
   await lab?.stop();
@@ -275,6 +280,7 @@ function markdownReport(): string {
       `| ${f.fault} | ${f.alert} | ${f.receiver} | ${f.firedAfterSeconds === undefined ? "not delivered" : `${f.firedAfterSeconds.toFixed(1)} s`} | ${f.boundSeconds} s |`,
     );
   }
+  lines.push("", ...faultsMarkdown(report.reliability ?? []));
   return `${lines.join("\n")}\n`;
 }
 

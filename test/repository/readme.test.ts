@@ -188,3 +188,25 @@ test("every page-and-heading pointer of a message or a comment names a page of t
   );
   expect(old).toEqual([]);
 });
+
+test("what npm ci prints is explained: the engines it warns about are @pulumi/pulumi's, and every install script is approved", () => {
+  const pkg = JSON.parse(read("package.json")) as { engines: { node: string }; allowScripts?: Record<string, boolean> };
+  const lock = JSON.parse(read("package-lock.json")) as {
+    packages: Record<string, { version?: string; engines?: { node?: string }; hasInstallScript?: boolean }>;
+  };
+  // EBADENGINE: this package asks what @pulumi/pulumi asks, and the README says so.
+  expect(pkg.engines.node).toBe(lock.packages["node_modules/@pulumi/pulumi"].engines?.node);
+  expect(README).toContain(
+    `\`@pulumi/pulumi\` ${lock.packages["node_modules/@pulumi/pulumi"].version?.replace(/\.\d+$/, "")} declares Node \`${pkg.engines.node}\``,
+  );
+  // install-scripts: every dependency with an install script is approved by name, and named in the README.
+  const withScripts = Object.entries(lock.packages)
+    .filter(([, p]) => p.hasInstallScript)
+    .map(([at]) => at.slice(at.lastIndexOf("node_modules/") + "node_modules/".length));
+  expect(withScripts.length).toBeGreaterThan(0);
+  for (const name of withScripts) {
+    expect(pkg.allowScripts?.[name]).toBe(true);
+    expect(README).toContain(`\`${name}\``);
+  }
+  expect(Object.keys(pkg.allowScripts ?? {}).sort()).toEqual([...new Set(withScripts)].sort());
+});

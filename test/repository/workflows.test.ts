@@ -932,6 +932,27 @@ describe("the steps' scripts, run here", () => {
     expect(live.output).toMatch(/missing openssl after install/);
   });
 
+  test(".ci/system-packages lets unprivileged users make user namespaces where the host keeps them from it, for the test tiers", () => {
+    // unshare fails until the sysctl ran (Ubuntu 24.04's default), then works.
+    const stubs = {
+      unshare: '[ -f "${0%/*}/unshare.ok" ] || exit 1',
+      sysctl: ': > "${0%/*}/unshare.ok"',
+      sudo: 'exec "$@"',
+      "apt-get": "",
+    };
+    const offline = step("system-packages", ["offline"], { onlyStubs: true, stubs });
+    // (sudo, stubbed, runs it when the tests do not run as root)
+    expect(offline.calls.filter((c) => !c.startsWith("sudo ")).slice(0, 3)).toEqual([
+      "unshare -rn true",
+      "sysctl -q -w kernel.apparmor_restrict_unprivileged_userns=0",
+      "unshare -rn true",
+    ]);
+    // Where they can already, and for the cluster tier, nothing is changed.
+    const allowed = step("system-packages", ["offline"], { onlyStubs: true, stubs: { ...stubs, unshare: "" } });
+    expect(allowed.calls.filter((c) => c.includes("sysctl"))).toEqual([]);
+    expect(step("system-packages", ["cluster"], { onlyStubs: true, stubs }).calls).toEqual([]);
+  });
+
   test.each([
     ["npm-ci", [], "npm ci --no-audit --no-fund"],
     ["tools", ["offline"], "npm run tools -- --tier offline"],

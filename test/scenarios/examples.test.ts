@@ -1,7 +1,7 @@
 /**
  * examples/: three seed teams' stack files (Tumulte, the deployment system, Gauzian), each with
  * its own rules, dashboards, thresholds, targets, probes and channels. Each renders as it is
- * written, by the render command its header gives (its secrets given with --set, as `pulumi
+ * written, by the render command its header gives (its stand-in secrets given with --secrets-file, as `pulumi
  * config set --secret` would), and what makes it the team's own reaches the rendered files
  * (test/e2e/examples.test.ts checks them with the exact promtool and amtool).
  */
@@ -47,8 +47,7 @@ describe.each(NAMES)("the %s example", (name) => {
     const header = headerOf(name);
     const secrets = EXAMPLES.find((e) => e.name === name)?.secrets ?? [];
     expect(secrets.length).toBeGreaterThan(0);
-    for (const secret of secrets) {
-      const key = secret.slice(0, secret.indexOf("="));
+    for (const [key] of secrets) {
       expect(header).toContain(`pulumi config set --secret ${key.includes(".") ? `--path '${key}'` : key}`);
     }
     await expect(renderStack({ stack: "production", stackFile: stackFile(name) })).rejects.toThrow(/Invalid stack configuration/);

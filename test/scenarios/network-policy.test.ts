@@ -237,7 +237,8 @@ describe("with every component on, each workload may reach exactly what it conne
       policyTypes: ["Egress"],
       egress: [
         DNS,
-        { ports: tcp(9090), to: [first("prometheus")] },
+        // Prometheus' admin port (the snapshot, behind its proxy), then its own port for every job's outcome.
+        { ports: tcp(9092), to: [first("prometheus")] },
         { ports: tcp(9093), to: [first("alertmanager")] },
         { ports: tcp(3100), to: [first("loki")] },
         { ports: tcp(9090), to: [first("prometheus")] },

@@ -16,7 +16,9 @@ import {
   runAlertTest,
   testAlert,
 } from "../../cli/alert-test";
+import type { AlertmanagerClient } from "../../cli/alert-test";
 import { TEST_ALERTNAME, labelsFor, readRouting, routeAlert, targetsOf, uninhibitedLabels } from "../../cli/alert-routing";
+import { setHolds } from "../../cli/time-intervals";
 
 describe("arguments", () => {
   test("--stack is required; the rest is optional, repeated --set kept in order", () => {
@@ -276,7 +278,12 @@ describe("the run, before anything is delivered", () => {
    * A client whose GET of /metrics answers `metrics` and whose POST of alerts answers `alerts`; the run
    * against the stack with `where` as its address, to the receiver ops. `posted`: the paths it posted to.
    */
-  function runAgainst(where: string, metrics: { status: number; body: string }, alerts: { status: number; body: string }) {
+  function runAgainst(
+    where: string,
+    metrics: { status: number; body: string },
+    alerts: { status: number; body: string },
+    namespace?: string,
+  ) {
     const posted: string[] = [];
     const client = {
       get: async () => metrics,
@@ -285,9 +292,29 @@ describe("the run, before anything is delivered", () => {
         return alerts;
       },
     };
-    const run = runAlertTest({ stack: "prod", routing: readRouting(TREE), targets: ["ops"], client, marginSeconds: 1, where });
+    const run = runAlertTest({
+      stack: "prod",
+      routing: readRouting(TREE),
+      targets: ["ops"],
+      client,
+      marginSeconds: 1,
+      where,
+      ...(namespace ? { namespace } : {}),
+    });
     return { run, posted };
   }
+
+  test("the 404's port-forward names the stack's namespace when the command knows it", async () => {
+    const { run } = runAgainst(
+      "https://alertmanager.example.com",
+      { status: 200, body: 'alertmanager_notifications_total{integration="webhook",receiver_name="ops"} 0\n' },
+      { status: 404, body: "404 page not found" },
+      "monitoring-production",
+    );
+    await expect(run).rejects.toThrow(
+      "kubectl -n monitoring-production port-forward svc/alertmanager 9093, then --url http://127.0.0.1:9093",
+    );
+  });
 
   test("the stack's public Traefik route answers POST /api/v2/alerts with 404: the run stops there and names the port-forward", async () => {
     const { run, posted } = runAgainst(
@@ -306,5 +333,114 @@ describe("the run, before anything is delivered", () => {
     const { run, posted } = runAgainst("https://am.example.com", { status: 401, body: "Unauthorized" }, { status: 200, body: "" });
     await expect(run).rejects.toThrow("GET https://am.example.com/metrics: HTTP 401 Unauthorized");
     expect(posted).toEqual([]);
+  });
+});
+
+/**
+ * Quiet hours: a receiver reached by a route active only in working hours (Paris) for warnings,
+ * and by an open route for critical alerts; another reached only by the working-hours route; a
+ * third muted at night (UTC). The moments are fixed: Wednesday 2026-11-25 10:00 Paris (09:00 UTC),
+ * Saturday 2026-11-28 12:00 UTC, Wednesday 2026-11-25 23:30 UTC.
+ */
+const QUIET = `
+route:
+  receiver: ops
+  group_wait: 30s
+  routes:
+    - receiver: office
+      matchers: ['severity="warning"']
+      active_time_intervals: [working-hours]
+    - receiver: office
+      matchers: ['severity="critical"', 'team="office"']
+    - receiver: daytime
+      matchers: ['team="daytime"']
+      active_time_intervals: [working-hours]
+    - receiver: sleepy
+      matchers: ['team="sleepy"']
+      mute_time_intervals: [nights]
+time_intervals:
+  - name: working-hours
+    time_intervals:
+      - weekdays: ['monday:friday']
+        times: [{start_time: "09:00", end_time: "18:00"}]
+        location: Europe/Paris
+  - name: nights
+    time_intervals:
+      - times: [{start_time: "22:00", end_time: "24:00"}, {start_time: "00:00", end_time: "07:00"}]
+receivers:
+  - name: ops
+    webhook_configs: [{url: "http://x"}]
+  - name: office
+    webhook_configs: [{url: "http://o"}]
+  - name: daytime
+    webhook_configs: [{url: "http://d"}]
+  - name: sleepy
+    webhook_configs: [{url: "http://s"}]
+`;
+
+describe("time intervals: the label set a route lets through now, or which interval mutes it and until when", () => {
+  const routing = readRouting(QUIET);
+  const wednesdayParis10 = new Date("2026-11-25T09:00:00Z");
+  const saturday = new Date("2026-11-28T12:00:00Z");
+  const wednesdayNight = new Date("2026-11-25T23:30:00Z");
+
+  test("Alertmanager's reading of a set: the location's clock, [start, end) times, inclusive ranges, days from the month's end", () => {
+    const paris = { weekdays: ["monday:friday"], times: [{ start_time: "09:00", end_time: "18:00" }], location: "Europe/Paris" };
+    expect(setHolds(paris, new Date("2026-11-25T08:00:00Z"))).toBe(true); // 09:00 in Paris
+    expect(setHolds(paris, new Date("2026-11-25T07:59:00Z"))).toBe(false);
+    expect(setHolds(paris, new Date("2026-11-25T17:00:00Z"))).toBe(false); // 18:00: the end is excluded
+    expect(setHolds(paris, saturday)).toBe(false);
+    expect(setHolds({ days_of_month: ["-1"] }, new Date("2026-02-28T12:00:00Z"))).toBe(true);
+    expect(setHolds({ days_of_month: ["-1"] }, new Date("2026-11-29T12:00:00Z"))).toBe(false);
+    expect(setHolds({ months: ["november:december"], years: ["2026"] }, saturday)).toBe(true);
+    expect(setHolds({ months: ["1:10"] }, saturday)).toBe(false);
+  });
+
+  test("in working hours the mildest label set is taken; on a Saturday the one through the open route", () => {
+    expect(labelsFor(routing, "office", undefined, wednesdayParis10)?.labels).toEqual({ severity: "warning" });
+    const weekend = labelsFor(routing, "office", undefined, saturday);
+    expect(weekend?.labels).toEqual({ severity: "critical", team: "office" });
+    expect(weekend?.muted).toBeUndefined();
+  });
+
+  test("a receiver only a muted route reaches: the interval, and the first minute it lets a notification through", () => {
+    expect(labelsFor(routing, "daytime", undefined, saturday)).toMatchObject({
+      labels: { severity: "info", team: "daytime" },
+      muted: { kind: "active", intervals: ["working-hours"], until: new Date("2026-11-30T08:00:00Z") },
+    });
+    expect(labelsFor(routing, "sleepy", undefined, wednesdayNight)).toMatchObject({
+      muted: { kind: "mute", intervals: ["nights"], until: new Date("2026-11-26T07:00:00Z") },
+    });
+    expect(labelsFor(routing, "sleepy", undefined, wednesdayParis10)?.muted).toBeUndefined();
+  });
+
+  test("the run sends nothing to a muted receiver and reports why, until when, and not ok", async () => {
+    const posted: unknown[] = [];
+    const client: AlertmanagerClient = {
+      get: async () => ({ status: 200, body: 'alertmanager_notifications_total{integration="webhook",receiver_name="daytime"} 0\n' }),
+      post: async (_path, body) => {
+        posted.push(body);
+        return { status: 200, body: "" };
+      },
+    };
+    const lines: string[] = [];
+    const { results } = await runAlertTest({
+      stack: "prod",
+      routing,
+      targets: ["daytime"],
+      client,
+      marginSeconds: 1,
+      where: "http://127.0.0.1:9093",
+      now: saturday,
+      log: (l) => lines.push(l),
+    });
+    expect(posted).toEqual([]);
+    const report = formatReport(results, "header");
+    expect(report.ok).toBe(false);
+    expect(report.text).toContain(
+      'daytime (labels {severity="info", team="daytime"}): MUTED: its route is active only during time interval "working-hours" (activeTimeIntervals), ' +
+        "which does not hold now, so Alertmanager notifies no one through it until 2026-11-30 08:00 UTC; no test alert was sent to it: run the test again then",
+    );
+    expect(lines[0]).toMatch(/^daytime: not sent: MUTED/);
   });
 });

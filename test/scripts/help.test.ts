@@ -10,38 +10,7 @@ import { main as dashboardImport } from "../../cli/commands/dashboard-import";
 import { main as render } from "../../cli/commands/render";
 import { main as restore } from "../../cli/commands/restore";
 import { runMigrate } from "../../cli/migrate";
-
-class Exited extends Error {
-  constructor(readonly code: number | undefined) {
-    super(`process.exit(${code})`);
-  }
-}
-
-/** What a command's body prints and the exit code its entry gives, run with `argv`. */
-async function run(body: () => unknown, argv: string[]): Promise<{ out: string; err: string; code: number }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const saved = process.argv;
-  process.argv = ["node", "entry", ...argv];
-  const log = jest.spyOn(console, "log").mockImplementation((...a: unknown[]) => void out.push(a.join(" ")));
-  const error = jest.spyOn(console, "error").mockImplementation((...a: unknown[]) => void err.push(a.join(" ")));
-  const exit = jest.spyOn(process, "exit").mockImplementation((code?: string | number | null) => {
-    throw new Exited(typeof code === "number" ? code : 0);
-  });
-  try {
-    const result = await body();
-    // An entry that gets no number back leaves the exit code at 0.
-    return { out: out.join("\n"), err: err.join("\n"), code: typeof result === "number" ? result : 0 };
-  } catch (e) {
-    if (e instanceof Exited) return { out: out.join("\n"), err: err.join("\n"), code: e.code ?? 0 };
-    return { out: out.join("\n"), err: `${err.join("\n")}\n${e instanceof Error ? e.message : String(e)}`, code: 1 };
-  } finally {
-    process.argv = saved;
-    log.mockRestore();
-    error.mockRestore();
-    exit.mockRestore();
-  }
-}
+import { runCommand as run } from "../support/command-run";
 
 const neverCalled = () => {
   throw new Error("promtool must not run for --help");

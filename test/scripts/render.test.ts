@@ -69,16 +69,18 @@ describe("npm run render", () => {
   test("its SUMMARY.md says what the terminal says, secrets as hidden, placeholders named", () => {
     const dir = tempDir("render-cli-summary-");
     const out = path.join(dir, "out");
-    // A stack whose file holds a secure value the render cannot decrypt, and a secret given on the command line.
+    // A stack whose file holds a secure value the render cannot decrypt, and a secret given in a secrets file.
     const stack = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8")) as { config: Record<string, unknown> };
     stack.config["monitoring:deadMansSwitchUrl"] = { secure: "v1:ciphertext-the-render-cannot-decrypt" };
     const file = path.join(dir, "Pulumi.staging.yaml");
     fs.writeFileSync(file, YAML.stringify(stack));
     const webhook = "https://hooks.slack.com/services/T0/B0/summary-s3cret";
+    const secrets = path.join(dir, "secrets.yaml");
+    fs.writeFileSync(secrets, `slackWebhookUrls.team: ${webhook}\n`, { mode: 0o600 });
     const result = renderCli([
       ...["--stack", "staging", "--stack-file", file, "--out", out],
       ...["--set", "alertmanager.receivers=[{name: team, slack: {channel: '#alerts'}}]", "--set", "alertmanager.defaultReceiver=team"],
-      ...["--set", `slackWebhookUrls.team=${webhook}`],
+      ...["--secrets-file", secrets],
     ]);
     expect(result.status).toBe(0);
     const markdown = fs.readFileSync(path.join(out, SUMMARY_FILE), "utf8");
@@ -142,10 +144,8 @@ describe("npm run render", () => {
       file,
       "--out",
       out,
-      "--set",
-      "targetCredentials.minio=t0ken-value",
-      "--set",
-      "smtpPassword=pa55word",
+      "--secrets-file",
+      path.join("examples", "gauzian", "secrets.example.yaml"),
     ]);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(
@@ -155,7 +155,8 @@ describe("npm run render", () => {
     expect(markdown).toContain(
       "## Team content (examples/gauzian/team/)\n\n```text\nrules: team.gauzian.yml\ndashboards: gauzian/files.json\n```\n",
     );
-    for (const text of [result.stdout, markdown]) for (const secret of ["t0ken-value", "pa55word"]) expect(text).not.toContain(secret);
+    for (const text of [result.stdout, markdown])
+      for (const secret of ["minio-token-0123456789", "smtp-password-0123"]) expect(text).not.toContain(secret);
     fs.rmSync(out, { recursive: true, force: true });
   });
 

@@ -1,13 +1,13 @@
 /**
  * examples/: the seed teams' stack files, each rendered by the render command its header gives
- * (its secrets given with --set), for test/scenarios/examples.test.ts and test/e2e/examples.test.ts.
+ * (its stand-in secrets given with --secrets-file), for test/scenarios/examples.test.ts and test/e2e/examples.test.ts.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Rendered } from "../../cli/render";
 import { renderStack } from "../../cli/render-stack";
-import { ROOT } from "../../cli/stackfile";
+import { ROOT, readSecretsFile } from "../../cli/stackfile";
 
 export const NAMES = ["tumulte", "deployment-system", "gauzian"];
 
@@ -40,21 +40,22 @@ export interface Example {
   name: string;
   /** The render command of its header. */
   command: string;
-  /** The secrets that command gives (`--set key=value`). */
-  secrets: string[];
+  /** The secrets that command gives, by config path (its `--secrets-file`). */
+  secrets: Array<[string, unknown]>;
 }
 
 export const EXAMPLES: Example[] = NAMES.map((name) => {
   const command = renderCommand(name);
   const words = shellWords(command);
-  return { name, command, secrets: words.flatMap((w, i) => (words[i - 1] === "--set" ? [w] : [])) };
+  const files = words.flatMap((w, i) => (words[i - 1] === "--secrets-file" ? [path.join(ROOT, w)] : []));
+  return { name, command, secrets: files.flatMap(readSecretsFile) };
 });
 
 /** Every example rendered by its header's command (secrets shown), by name. */
 export async function renderExamples(): Promise<Map<string, Rendered>> {
   const rendered = new Map<string, Rendered>();
   for (const e of EXAMPLES) {
-    rendered.set(e.name, await renderStack({ stack: "production", stackFile: stackFile(e.name), sets: e.secrets, showSecrets: true }));
+    rendered.set(e.name, await renderStack({ stack: "production", stackFile: stackFile(e.name), secrets: e.secrets, showSecrets: true }));
   }
   return rendered;
 }

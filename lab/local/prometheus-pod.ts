@@ -1,0 +1,101 @@
+/**
+ * The rendered Prometheus pod with its admin API behind the proxy (components/prometheus/admin-proxy.ts), run in a
+ * pod's network of its own (./pod-network.ts) on the exact binaries: Prometheus with its rendered args, the proxy
+ * (Traefik, the release of its image) with its rendered args and its mounted files (the routes ConfigMap), only their
+ * paths made local: the mounts laid out under a directory, and prometheus.yml's Kubernetes discovery, which needs an
+ * API server, swapped for file discovery of nothing. Addresses and ports stay as rendered. The end-to-end test and the
+ * bench both run it.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import type { Rendered } from "../../cli/render";
+import { PROMETHEUS_PATHS } from "../../components/prometheus/args";
+import type { LocalRun, ManagedProcess } from "../processes/children";
+import { stackBinary } from "./binaries";
+import { POD_ADDRESS, PodNetwork } from "./pod-network";
+import { discoverableConfig, layOutContainer } from "./prometheus";
+import { objectOf } from "./rendered";
+
+export interface Probe {
+  httpGet?: { path: string; port: number | string };
+  exec?: { command: string[] };
+}
+export interface PodContainer {
+  name: string;
+  args: string[];
+  ports?: Array<{ name: string; containerPort: number }>;
+  readinessProbe: Probe;
+  livenessProbe: Probe;
+  volumeMounts: Array<{ name: string; mountPath: string }>;
+}
+interface PodSpec {
+  containers: PodContainer[];
+  volumes: Array<{ name: string; configMap?: { name: string } }>;
+}
+
+/** The rendered Prometheus pod's spec. */
+export function prometheusPodSpec(rendered: Rendered): PodSpec {
+  return (objectOf(rendered, "StatefulSet", "prometheus").spec as { template: { spec: PodSpec } }).template.spec;
+}
+
+/** One container of the rendered Prometheus pod. */
+export function prometheusPodContainer(rendered: Rendered, name: string): PodContainer {
+  const found = prometheusPodSpec(rendered).containers.find((c) => c.name === name);
+  if (!found) throw new Error(`no container ${name} in the rendered Prometheus pod`);
+  return found;
+}
+
+/** A flag whose value is an absolute path: the same path under `root` (where its files were laid out). */
+export function localPath(arg: string, root: string): string {
+  const m = /^(--[\w.-]+)=(\/.*)$/.exec(arg);
+  return m ? `${m[1]}=${path.join(root, m[2])}` : arg;
+}
+
+export interface PrometheusPod {
+  pod: PodNetwork;
+  prometheus: ManagedProcess;
+  proxy: ManagedProcess;
+  /** Prometheus' data directory (its claim), under root. */
+  data: string;
+}
+
+/** Starts the rendered pod under `root` (a directory of the caller's), and waits for Prometheus to answer through the proxy. */
+export async function startPrometheusPod(run: LocalRun, rendered: Rendered, root: string): Promise<PrometheusPod> {
+  const pod = new PodNetwork(run, "prometheus-0");
+  await pod.ready();
+
+  layOutContainer(rendered, root);
+  const config = discoverableConfig(rendered.files.get("prometheus/prometheus.yml") ?? "", root, { endpoints: [], pod: [], node: [] });
+  const promArgs = prometheusPodContainer(rendered, "prometheus").args.map((a) =>
+    a.startsWith("--config.file=") ? `--config.file=${config.file}` : localPath(a, root),
+  );
+  const data = path.join(root, PROMETHEUS_PATHS.data);
+  fs.mkdirSync(data, { recursive: true });
+  const prometheus = pod.start("prometheus", stackBinary("prometheus"), promArgs);
+
+  const proxyContainer = prometheusPodContainer(rendered, "proxy");
+  for (const mount of proxyContainer.volumeMounts) {
+    const volume = prometheusPodSpec(rendered).volumes.find((v) => v.name === mount.name);
+    if (!volume?.configMap) throw new Error(`the proxy's mount ${mount.name} is no ConfigMap`);
+    const files = objectOf(rendered, "ConfigMap", volume.configMap.name).data as Record<string, string>;
+    fs.mkdirSync(path.join(root, mount.mountPath), { recursive: true });
+    for (const [key, text] of Object.entries(files)) fs.writeFileSync(path.join(root, mount.mountPath, key), text);
+  }
+  const proxy = pod.start(
+    "proxy",
+    stackBinary("traefik"),
+    proxyContainer.args.map((a) => localPath(a, root)),
+  );
+  const http = proxyContainer.ports?.find((p) => p.name === "http")?.containerPort;
+  if (http === undefined) throw new Error("the rendered proxy has no port named http");
+  await run.waitFor(
+    "Prometheus ready through the proxy",
+    async () => {
+      const r = await pod.request("GET", `http://${POD_ADDRESS}:${http}/-/ready`);
+      return "status" in r && r.status === 200 ? true : undefined;
+    },
+    90_000,
+    500,
+  );
+  return { pod, prometheus, proxy, data };
+}
