@@ -12,17 +12,15 @@ import { ScrapeTarget } from "./kit/services";
 import { WorkloadIdentity, imageOf, objectMeta, prometheusPodLabels, selectorLabels, standardLabels } from "./kit/labels";
 import { configChecksum, httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "./kit/pods";
 import {
-  ingressPolicySpec,
+  addressPort,
+  anywhereOn,
   DEFAULT_EGRESS,
   EgressRule,
   EgressSettings,
-  addressPort,
-  anywhereOn,
-  egressPolicyName,
-  egressPolicySpec,
   extraEgressRules,
   uniquePorts,
   urlPort,
+  workloadPolicies,
 } from "./kit/network";
 import { StackComponent } from "./kit/component";
 import { podPriority } from "./kit/priority";
@@ -208,20 +206,10 @@ export class BlackboxExporter extends StackComponent {
     );
 
     // Only Prometheus asks it to probe: anyone else could make it connect wherever they like.
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-network-policy`,
-      {
-        metadata: objectMeta(id, ns, "blackbox-exporter"),
-        spec: ingressPolicySpec(selectorLabels(id), [{ ports: [BLACKBOX_PORT], from: [{ pods: prometheusPodLabels(args.environment) }] }]),
-      },
-      { parent: this },
-    );
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-egress-policy`,
-      {
-        metadata: objectMeta(id, ns, egressPolicyName("blackbox-exporter")),
-        spec: egressPolicySpec(selectorLabels(id), blackboxEgressRules(args)),
-      },
+    workloadPolicies(
+      name,
+      { id, namespace: ns, name: "blackbox-exporter" },
+      { ingress: [{ ports: [BLACKBOX_PORT], from: [{ pods: prometheusPodLabels(args.environment) }] }], egress: blackboxEgressRules(args) },
       { parent: this },
     );
 

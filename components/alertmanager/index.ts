@@ -15,15 +15,14 @@ import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import type { ResourceRequirements } from "../kit/resources";
 import {
+  anywhereOn,
+  DEFAULT_EGRESS,
+  EgressRule,
+  extraEgressRules,
   IngressPeer,
   ingressPolicySpec,
   TRAEFIK_PODS,
-  DEFAULT_EGRESS,
-  EgressRule,
-  anywhereOn,
-  egressPolicyName,
-  egressPolicySpec,
-  extraEgressRules,
+  workloadPolicies,
 } from "../kit/network";
 import { ScrapeTarget, serviceUrl } from "../kit/services";
 import { imageOf, objectMeta, selectorLabels, stackPods } from "../kit/labels";
@@ -285,14 +284,10 @@ export class Alertmanager extends StackComponent {
         ...(clustered ? [meshRule] : []),
       ],
     };
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-network-policy`,
-      { metadata: objectMeta(id, ns, "alertmanager"), spec: policy },
-      { parent: this },
-    );
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-egress-policy`,
-      { metadata: objectMeta(id, ns, egressPolicyName("alertmanager")), spec: egressPolicySpec(selector, alertmanagerEgressRules(args)) },
+    workloadPolicies(
+      name,
+      { id, namespace: ns, name: "alertmanager" },
+      { ingress: policy, egress: alertmanagerEgressRules(args) },
       { parent: this },
     );
 

@@ -19,15 +19,7 @@ import {
   rolloutStrategy,
   oneAtATimeDisruptionBudget,
 } from "../kit/pods";
-import {
-  ingressPolicySpec,
-  ANYWHERE,
-  DEFAULT_EGRESS,
-  EgressRule,
-  egressPolicyName,
-  egressPolicySpec,
-  extraEgressRules,
-} from "../kit/network";
+import { ANYWHERE, DEFAULT_EGRESS, EgressRule, extraEgressRules, workloadPolicies } from "../kit/network";
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
 import { refuseProblems } from "../kit/problems";
@@ -310,22 +302,18 @@ export class CloudflareTunnel extends StackComponent {
     );
 
     // Nothing connects to cloudflared but Prometheus: its traffic to the services goes out, not in.
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-network-policy`,
+    workloadPolicies(
+      name,
+      { id, namespace: ns, name: "cloudflared" },
       {
-        metadata: objectMeta(id, ns, "cloudflared"),
-        spec: ingressPolicySpec(selector, [
+        ingress: [
           {
             ports: [CLOUDFLARED_METRICS_PORT],
             from: [{ pods: { "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": args.environment } }],
           },
-        ]),
+        ],
+        egress: cloudflaredEgressRules(args),
       },
-      child,
-    );
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-egress-policy`,
-      { metadata: objectMeta(id, ns, egressPolicyName("cloudflared")), spec: egressPolicySpec(selector, cloudflaredEgressRules(args)) },
       child,
     );
 

@@ -8,7 +8,7 @@ import { HEX32, bool, dnsLabel, durationWith, email, hostname, matching, replica
 import { ArgsProblem, duplicates } from "../kit/problems";
 import { Profile, withOverrides } from "../kit/profiles";
 import { requirements } from "../kit/resources";
-import { FieldsOf, componentSection, onNodes, resolveResources } from "../kit/section";
+import { FieldsOf, componentSection, onNodes, overDefaults } from "../kit/section";
 import { EXPOSED_SERVICES, ExposedService } from "../kit/web";
 import { publicMailDomains } from "./mail-domains";
 
@@ -74,21 +74,18 @@ export const cloudflareSection = componentSection({
   defaults: (profile): CloudflareSettings => CLOUDFLARE_TUNNEL_DEFAULTS[profile],
   resolve: (given, context): CloudflareSettings => {
     const defaults = CLOUDFLARE_TUNNEL_DEFAULTS[context.profile];
+    const { accountId, zoneId, access, ...fields } = given ?? {};
+    const { team, ...accessFields } = access ?? {};
     return {
-      enabled: given?.enabled ?? defaults.enabled,
-      ...(given?.accountId ? { accountId: given.accountId } : {}),
-      ...(given?.zoneId ? { zoneId: given.zoneId } : {}),
-      tunnelName: given?.tunnelName ?? `${context.project}-${context.environment}`,
-      replicas: given?.replicas ?? onNodes(context, defaults.replicas),
-      expose: given?.expose ?? defaults.expose,
-      access: {
-        enabled: given?.access?.enabled ?? defaults.access.enabled,
-        emails: given?.access?.emails ?? [],
-        emailDomains: given?.access?.emailDomains ?? [],
-        sessionDuration: given?.access?.sessionDuration ?? defaults.access.sessionDuration,
-        ...(given?.access?.team ? { team: given.access.team } : {}),
-      },
-      resources: resolveResources(defaults.resources, given?.resources),
+      // The tunnel's name is derived from the project and environment, its connectors no more than the nodes.
+      ...overDefaults(
+        { ...defaults, tunnelName: `${context.project}-${context.environment}`, replicas: onNodes(context, defaults.replicas) },
+        fields,
+        context,
+      ),
+      ...(accountId ? { accountId } : {}),
+      ...(zoneId ? { zoneId } : {}),
+      access: { ...overDefaults(defaults.access, accessFields, context), ...(team ? { team } : {}) },
     };
   },
   // Only a tunnel that runs needs its account, its zone and a way in.

@@ -26,16 +26,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { images } from "../images";
 import { ScrapeTarget } from "../kit/services";
 import { WorkloadIdentity, objectMeta, selectorLabels, standardLabels, prometheusPodLabels } from "../kit/labels";
-import {
-  ingressPolicySpec,
-  DEFAULT_EGRESS,
-  EgressRule,
-  EgressSettings,
-  anywhereOn,
-  egressPolicyName,
-  egressPolicySpec,
-  extraEgressRules,
-} from "../kit/network";
+import { anywhereOn, DEFAULT_EGRESS, EgressRule, EgressSettings, extraEgressRules, workloadPolicies } from "../kit/network";
 import { resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "../kit/pods";
 import { StackComponent } from "../kit/component";
 import { refuseProblems } from "../kit/problems";
@@ -209,19 +200,12 @@ export class DatabaseExporters extends StackComponent {
       { parent: this },
     );
 
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-${db.name}-network-policy`,
+    workloadPolicies(
+      `${name}-${db.name}`,
+      { id, namespace: args.namespace, name: id.name },
       {
-        metadata: objectMeta(id, args.namespace, id.name),
-        spec: ingressPolicySpec(selectorLabels(id), [{ ports: [kind.port], from: [{ pods: prometheusPodLabels(args.environment) }] }]),
-      },
-      { parent: this },
-    );
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-${db.name}-egress-policy`,
-      {
-        metadata: objectMeta(id, args.namespace, egressPolicyName(id.name)),
-        spec: egressPolicySpec(selectorLabels(id), standaloneExporterEgressRules(db.type, args.egress)),
+        ingress: [{ ports: [kind.port], from: [{ pods: prometheusPodLabels(args.environment) }] }],
+        egress: standaloneExporterEgressRules(db.type, args.egress),
       },
       { parent: this },
     );

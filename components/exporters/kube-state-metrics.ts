@@ -5,15 +5,13 @@ import { ScrapeTarget } from "../kit/services";
 import { PART_OF, WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, prometheusPodLabels } from "../kit/labels";
 import { httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "../kit/pods";
 import {
-  IngressPeer,
-  ingressPolicySpec,
+  apiServerEgress,
   DEFAULT_EGRESS,
   EgressRule,
   EgressSettings,
-  apiServerEgress,
-  egressPolicyName,
-  egressPolicySpec,
   extraEgressRules,
+  IngressPeer,
+  workloadPolicies,
 } from "../kit/network";
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
@@ -253,25 +251,18 @@ export class KubeStateMetrics extends StackComponent {
       { parent: this },
     );
 
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-network-policy`,
+    workloadPolicies(
+      name,
+      { id, namespace: args.namespace, name: KUBE_STATE_METRICS_NAME },
       {
-        metadata: objectMeta(id, args.namespace, KUBE_STATE_METRICS_NAME),
-        spec: ingressPolicySpec(selectorLabels(id), [
+        ingress: [
           { ports: [KSM_METRICS_PORT, KSM_TELEMETRY_PORT], from: [{ pods: prometheusPodLabels(args.environment) }] },
           // The stacks that scrape it instead of running their own: their Prometheus, on the metrics port.
           ...((args.sharedWith ?? []).length > 0
             ? [{ ports: [KSM_METRICS_PORT], from: (args.sharedWith ?? []).map((ns) => sharingPrometheus(ns)) }]
             : []),
-        ]),
-      },
-      { parent: this },
-    );
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-egress-policy`,
-      {
-        metadata: objectMeta(id, args.namespace, egressPolicyName("kube-state-metrics")),
-        spec: egressPolicySpec(selectorLabels(id), kubeStateMetricsEgressRules(args)),
+        ],
+        egress: kubeStateMetricsEgressRules(args),
       },
       { parent: this },
     );

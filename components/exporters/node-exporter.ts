@@ -9,7 +9,7 @@ import { WEB_CONFIG_FILE } from "../kit/web";
 import { ScrapeTarget } from "../kit/services";
 import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, prometheusPodLabels } from "../kit/labels";
 import { resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "../kit/pods";
-import { ingressPolicySpec, egressPolicyName } from "../kit/network";
+import { workloadPolicies } from "../kit/network";
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
 import type { NodeExporterSettings } from "./node-exporter-section";
@@ -283,28 +283,22 @@ export class NodeExporter extends StackComponent {
 
     // Host-network pods sit outside what most CNIs enforce; the policy still says who
     // may connect, and holds wherever the CNI does apply it to host-network pods.
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-network-policy`,
+    // It connects to nothing (not even DNS: a spec of its own, not egressPolicySpec's). Like its
+    // ingress, this holds only where the CNI applies policies to host-network pods; it says so for
+    // the record and for those that do.
+    workloadPolicies(
+      name,
+      { id, namespace: args.namespace, name: "node-exporter" },
       {
-        metadata: objectMeta(id, args.namespace, "node-exporter"),
-        spec: ingressPolicySpec(selectorLabels(id), [
+        ingress: [
           {
             ports: [port],
             from: [
               { namespaces: { "kubernetes.io/metadata.name": args.prometheusNamespace }, pods: prometheusPodLabels(args.environment) },
             ],
           },
-        ]),
-      },
-      { parent: this },
-    );
-    // It connects to nothing (not even DNS). Like its ingress, this holds only where the CNI applies
-    // policies to host-network pods; it says so for the record and for those that do.
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-egress-policy`,
-      {
-        metadata: objectMeta(id, args.namespace, egressPolicyName("node-exporter")),
-        spec: { podSelector: { matchLabels: selectorLabels(id) }, policyTypes: ["Egress"], egress: [] },
+        ],
+        egress: { podSelector: { matchLabels: selectorLabels(id) }, policyTypes: ["Egress"], egress: [] },
       },
       { parent: this },
     );

@@ -14,17 +14,15 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as YAML from "yaml";
 import {
-  IngressPeer,
-  ingressPolicySpec,
-  TRAEFIK_PODS,
-  DEFAULT_EGRESS,
-  EgressRule,
   addressPort,
   anywhereOn,
-  egressPolicyName,
-  egressPolicySpec,
+  DEFAULT_EGRESS,
+  EgressRule,
   extraEgressRules,
+  IngressPeer,
+  TRAEFIK_PODS,
   urlPort,
+  workloadPolicies,
 } from "../kit/network";
 import { PART_OF, WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, stackPods } from "../kit/labels";
 import { ScrapeTarget, SERVICE_PORTS, TRACES_QUERY_PORT, TRACES_SERVICE, serviceUrl } from "../kit/services";
@@ -415,14 +413,10 @@ export class Grafana extends StackComponent {
     ];
     if (args.ingressFromTraefik) peers.push(TRAEFIK_PODS);
     if (args.ingressFromCloudflared) peers.push({ pods: stackPods("cloudflared", args.environment) });
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-network-policy`,
-      { metadata: objectMeta(id, ns, "grafana"), spec: ingressPolicySpec(selector, [{ ports: [GRAFANA_PORT], from: peers }]) },
-      child,
-    );
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-egress-policy`,
-      { metadata: objectMeta(id, ns, egressPolicyName("grafana")), spec: egressPolicySpec(selector, grafanaEgressRules(args)) },
+    workloadPolicies(
+      name,
+      { id, namespace: ns, name: "grafana" },
+      { ingress: [{ ports: [GRAFANA_PORT], from: peers }], egress: grafanaEgressRules(args) },
       child,
     );
 

@@ -1,5 +1,7 @@
 /** NetworkPolicies: who may open connections to a workload (ingress), and where its pods may connect to (egress). */
 import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { WorkloadIdentity, objectMeta, selectorLabels } from "./labels";
 import { programmingError } from "./problems";
 
 /** The workloads whose egress a team may widen (networkPolicy.extraEgress.<component>). */
@@ -40,13 +42,19 @@ export interface ExtraEgress {
 export type IngressPeer =
   { pods: Record<string, string> } | { namespaces: Record<string, string>; pods?: Record<string, string> } | { anyNamespace: true };
 
+/** Peers admitted to ports of a workload's pods. */
+export interface IngressRule {
+  ports: Array<number | string>;
+  from: IngressPeer[];
+}
+
 /**
  * A NetworkPolicy that admits the given peers to the given ports of a workload's
  * pods; the namespace denies everything else by default (MonitoringNamespace).
  */
 export function ingressPolicySpec(
   podSelector: Record<string, string>,
-  rules: Array<{ ports: Array<number | string>; from: IngressPeer[] }>,
+  rules: IngressRule[],
 ): k8s.types.input.networking.v1.NetworkPolicySpec {
   return {
     podSelector: { matchLabels: podSelector },
@@ -201,4 +209,39 @@ export function egressPolicySpec(
 /** The name of a workload's egress policy: `<workload>-egress`, beside its ingress policy `<workload>`. */
 export function egressPolicyName(workload: string): string {
   return `${workload}-egress`;
+}
+
+type PolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
+
+/**
+ * The pair of NetworkPolicies every workload of the stack has: who may open connections to its pods
+ * (named `<workload>`, Pulumi name `<resource>-network-policy`) and where they may connect (named
+ * `egressPolicyName(<workload>)`, Pulumi name `<resource>-egress-policy`), both selecting the
+ * workload's pods. Each side takes rules (ingressPolicySpec, egressPolicySpec: DNS always allowed)
+ * or, where a workload needs another shape, a whole spec.
+ */
+export function workloadPolicies(
+  resource: string,
+  workload: { id: WorkloadIdentity; namespace: pulumi.Input<string>; name: string },
+  sides: { ingress: IngressRule[] | PolicySpec; egress: EgressRule[] | PolicySpec },
+  opts: pulumi.CustomResourceOptions,
+): void {
+  const { id, namespace, name } = workload;
+  const selector = selectorLabels(id);
+  new k8s.networking.v1.NetworkPolicy(
+    `${resource}-network-policy`,
+    {
+      metadata: objectMeta(id, namespace, name),
+      spec: Array.isArray(sides.ingress) ? ingressPolicySpec(selector, sides.ingress) : sides.ingress,
+    },
+    opts,
+  );
+  new k8s.networking.v1.NetworkPolicy(
+    `${resource}-egress-policy`,
+    {
+      metadata: objectMeta(id, namespace, egressPolicyName(name)),
+      spec: Array.isArray(sides.egress) ? egressPolicySpec(selector, sides.egress) : sides.egress,
+    },
+    opts,
+  );
 }

@@ -15,17 +15,7 @@ import { LOG_COLLECTOR_AGENT, LogCollectorArgs, SHARED_LOGS_CONFIGMAP, SHARED_LO
 import { ScrapeTarget } from "../kit/services";
 import { WorkloadIdentity, imageOf, objectMeta, prometheusPodLabels, selectorLabels, standardLabels, stackPods } from "../kit/labels";
 import { configChecksum, httpProbe, resourcesOf, restrictedContainerSecurity } from "../kit/pods";
-import {
-  ingressPolicySpec,
-  DEFAULT_EGRESS,
-  EgressRule,
-  apiServerEgress,
-  egressPolicyName,
-  egressPolicySpec,
-  anywhereOn,
-  extraEgressRules,
-  urlPort,
-} from "../kit/network";
+import { anywhereOn, apiServerEgress, DEFAULT_EGRESS, EgressRule, extraEgressRules, urlPort, workloadPolicies } from "../kit/network";
 import { scratchVolume } from "../kit/volumes";
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
@@ -388,11 +378,11 @@ export class LogCollector extends StackComponent {
 
     // Prometheus scrapes the agent; with the OTLP endpoint, the pods of the namespaces of the apps that send OTLP may send to it.
     // It only opens connections (to the API, Loki, and with OTLP Prometheus and the traces backend); with events its pods gossip among themselves.
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-network-policy`,
+    workloadPolicies(
+      name,
+      { id, namespace: ns, name: agent },
       {
-        metadata: objectMeta(id, ns, agent),
-        spec: ingressPolicySpec(selectorLabels(id), [
+        ingress: [
           {
             ports: [ALLOY_PORT],
             from: [{ namespaces: { "kubernetes.io/metadata.name": args.stackNamespace }, pods: prometheusPodLabels(args.environment) }],
@@ -407,15 +397,8 @@ export class LogCollector extends StackComponent {
             : []),
           // The cluster's gossip (events, monitors): the other nodes' collectors, on the HTTP port.
           ...(clustered(args) ? [{ ports: [ALLOY_PORT], from: [{ pods: selectorLabels(id) }] }] : []),
-        ]),
-      },
-      { parent: this },
-    );
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-egress-policy`,
-      {
-        metadata: objectMeta(id, ns, egressPolicyName(agent)),
-        spec: egressPolicySpec(selectorLabels(id), logCollectorEgressRules(args)),
+        ],
+        egress: logCollectorEgressRules(args),
       },
       { parent: this },
     );

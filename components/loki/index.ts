@@ -12,15 +12,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import {
-  IngressPeer,
-  ingressPolicySpec,
-  DEFAULT_EGRESS,
-  EgressRule,
-  egressPolicyName,
-  egressPolicySpec,
-  extraEgressRules,
-} from "../kit/network";
+import { DEFAULT_EGRESS, EgressRule, extraEgressRules, IngressPeer, workloadPolicies } from "../kit/network";
 import { ScrapeTarget } from "../kit/services";
 import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, stackPods } from "../kit/labels";
 import { configChecksum, httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "../kit/pods";
@@ -324,14 +316,10 @@ export class Loki extends StackComponent {
         pods: { "app.kubernetes.io/name": args.sharedCollector.agent },
       });
     }
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-network-policy`,
-      { metadata: objectMeta(id, ns, "loki"), spec: ingressPolicySpec(selector, [{ ports: [LOKI_PORT], from: clients }]) },
-      { parent: this },
-    );
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-egress-policy`,
-      { metadata: objectMeta(id, ns, egressPolicyName("loki")), spec: egressPolicySpec(selector, lokiEgressRules(args)) },
+    workloadPolicies(
+      name,
+      { id, namespace: ns, name: "loki" },
+      { ingress: [{ ports: [LOKI_PORT], from: clients }], egress: lokiEgressRules(args) },
       { parent: this },
     );
 

@@ -9,19 +9,17 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
-  IngressPeer,
-  ingressPolicySpec,
-  TRAEFIK_PODS,
-  DEFAULT_EGRESS,
-  EgressRule,
-  KUBELET_PORT,
   anywhereOn,
   apiServerEgress,
-  egressPolicyName,
-  egressPolicySpec,
+  DEFAULT_EGRESS,
+  EgressRule,
   extraEgressRules,
+  IngressPeer,
+  KUBELET_PORT,
+  TRAEFIK_PODS,
   uniquePorts,
   urlPort,
+  workloadPolicies,
 } from "../kit/network";
 import { ScrapeTarget } from "../kit/services";
 import { imageOf, objectMeta, selectorLabels, standardLabels, stackPods } from "../kit/labels";
@@ -394,14 +392,10 @@ export class Prometheus extends StackComponent {
         pods: stackPods(receiver.agent, args.environment),
       });
     }
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-network-policy`,
-      { metadata: objectMeta(id, ns, "prometheus"), spec: ingressPolicySpec(selector, [{ ports: [PROMETHEUS_PORT], from: clients }]) },
-      { parent: this },
-    );
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-egress-policy`,
-      { metadata: objectMeta(id, ns, egressPolicyName("prometheus")), spec: egressPolicySpec(selector, prometheusEgressRules(args)) },
+    workloadPolicies(
+      name,
+      { id, namespace: ns, name: "prometheus" },
+      { ingress: [{ ports: [PROMETHEUS_PORT], from: clients }], egress: prometheusEgressRules(args) },
       { parent: this },
     );
 

@@ -11,7 +11,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { IngressPeer, egressPolicyName, egressPolicySpec, ingressPolicySpec } from "../kit/network";
+import { IngressPeer, workloadPolicies } from "../kit/network";
 import { OTLP_PORTS, ScrapeTarget, TRACES_QUERY_PORT, TRACES_SERVICE, serviceUrl } from "../kit/services";
 import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, stackPods } from "../kit/labels";
 import { configChecksum, httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "../kit/pods";
@@ -156,17 +156,8 @@ export class Tracing extends StackComponent {
         ],
       });
     }
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-network-policy`,
-      { metadata: objectMeta(id, ns, JAEGER_NAME), spec: ingressPolicySpec(selector, rules) },
-      { parent: this },
-    );
     // It connects nowhere but DNS: it stores on its volume and sends nothing.
-    new k8s.networking.v1.NetworkPolicy(
-      `${name}-egress-policy`,
-      { metadata: objectMeta(id, ns, egressPolicyName(JAEGER_NAME)), spec: egressPolicySpec(selector, []) },
-      { parent: this },
-    );
+    workloadPolicies(name, { id, namespace: ns, name: JAEGER_NAME }, { ingress: rules, egress: [] }, { parent: this });
 
     this.url = pulumi.interpolate`${serviceUrl(JAEGER_NAME, ns, TRACES_QUERY_PORT)}`;
     this.scrapeTargets = [{ job: "jaeger", namespace: ns, selector, port: "metrics" }];
