@@ -95,6 +95,8 @@ export class LocalStack<Extra extends string = never> {
   /** The pod log files Alloy tails, by pod uid and container. */
   logFiles = new Map<string, LogFile>();
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Directories of the run outside `tmp` (Alertmanager's config files, one per start), removed at `stop`. */
+  private readonly outside: string[] = [];
 
   /** `prefix`: of the run's temporary directory; `lifetimeMs`: how long any process may live. */
   constructor(
@@ -165,7 +167,7 @@ export class LocalStack<Extra extends string = never> {
     await this.local.serve(this.ports.grafana, metricsHandler(text, metricsPath));
   }
 
-  /** PostgreSQL with a database `shop` that has a table, Redis with a few keys, and their exporters with the stack's flags. */
+  /** PostgreSQL with a database `shop` that has a table, Redis with a few keys, and their exporters with the stack's flags (startDatabaseExporters). */
   async startDatabases(): Promise<{ postgresExporter: ManagedProcess; redisExporter: ManagedProcess }> {
     const pg = preparePostgres(path.join(this.tmp, "postgres"), this.ports.postgres);
     const pgProc = this.local.start("postgres", pg.command.binary, pg.command.args, { user: pg.command.user });
@@ -176,25 +178,30 @@ export class LocalStack<Extra extends string = never> {
       "CREATE TABLE orders (id serial PRIMARY KEY, total numeric); INSERT INTO orders (total) SELECT g FROM generate_series(1, 500) g;",
       "shop",
     );
-    const postgresExporter = this.local.start(
-      "postgres_exporter",
-      stackBinary("postgres_exporter"),
-      onLoopback(DATABASE_KINDS.postgres.args, this.ports.postgresExporter),
-      {
-        env: { DATA_SOURCE_NAME: pg.dsn("shop") },
-      },
-    );
 
     const redis = prepareRedis(path.join(this.tmp, "redis"), this.ports.redis);
     this.redis = { local: redis, proc: this.local.start("redis", redis.command.binary, redis.command.args) };
     await waitFor("Redis answering", async () => (redis.cli("PING").trim() === "PONG" ? true : undefined), 30_000, 300);
     for (let i = 0; i < 50; i++) redis.cli("SET", `cart:${i}`, String(i));
+    return this.startDatabaseExporters();
+  }
+
+  /** postgres-exporter and redis_exporter with the stack's flags, on the databases startDatabases started (again after a restart). */
+  startDatabaseExporters(): { postgresExporter: ManagedProcess; redisExporter: ManagedProcess } {
+    const postgresExporter = this.local.start(
+      "postgres_exporter",
+      stackBinary("postgres_exporter"),
+      onLoopback(DATABASE_KINDS.postgres.args, this.ports.postgresExporter),
+      {
+        env: { DATA_SOURCE_NAME: this.postgres.local.dsn("shop") },
+      },
+    );
     const redisExporter = this.local.start(
       "redis_exporter",
       stackBinary("redis_exporter"),
       onLoopback(DATABASE_KINDS.redis.args, this.ports.redisExporter),
       {
-        env: { REDIS_ADDR: redis.address },
+        env: { REDIS_ADDR: this.redis.local.address },
       },
     );
     return { postgresExporter, redisExporter };
@@ -315,6 +322,7 @@ export class LocalStack<Extra extends string = never> {
   /** Alertmanager with the rendered files and args, made local (one replica); waits until it is ready. */
   async startAlertmanager(): Promise<ManagedProcess> {
     const files = writeAlertmanagerFiles(this.rendered, `${this.prefix}am-`);
+    this.outside.push(files.dir);
     const storage = path.join(this.tmp, "alertmanager");
     fs.mkdirSync(storage, { recursive: true });
     const args = localAlertmanagerArgs(containerArgs(this.rendered, "StatefulSet", "alertmanager"), {
@@ -407,7 +415,7 @@ export class LocalStack<Extra extends string = never> {
     this.timers.forEach(clearInterval);
     await this.local.stop();
     await after();
-    fs.rmSync(this.tmp, { recursive: true, force: true });
+    for (const dir of [this.tmp, ...this.outside]) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -376,7 +376,7 @@ const LOCAL_CLUSTER = ["etcd", "kube-apiserver", "kube-controller-manager", "kub
  * The tools each tier's tests run, so that `npm run tools -- --tier <tier>` builds only those. A binary a tier's tests run
  * that is not listed here is not built for it: the test that needs it fails, naming the command that builds it (stackBinary).
  * - offline (`npm test`): promtool, amtool and the servers' own config checks, and the end-to-end tests on loopback (Prometheus,
- *   Alertmanager, Loki, Alloy, the blackbox and database exporters, cloudflared's ingress rules, Jaeger's `validate`, VictoriaMetrics, cyclonus's policy engine).
+ *   Alertmanager, Loki, Alloy, the blackbox and database exporters, cloudflared's ingress rules, Jaeger's `validate`, VictoriaMetrics with vmagent and vmauth, cyclonus's policy engine).
  * - cluster (`npm run test:cluster`): the Pulumi engine and provider, the control plane, kwok.
  * - live (`npm run test:live`): the lab's servers and exporters on live data (Jaeger among them,
  *   fed by the lab's OTLP app), the control plane the lab starts for kube-state-metrics to read, and the sign-in
@@ -396,6 +396,8 @@ export const TIER_TOOLS: Record<Tier, readonly string[]> = {
     ...DATABASE_TYPES.map((type) => DATABASE_KINDS[type].upstream.binary),
     "cloudflared",
     "victoria-metrics",
+    "vmagent",
+    "vmauth",
     "rclone",
     "cyclonus-matcher",
   ],

@@ -13,8 +13,9 @@
  * - One store, two environments: production's Prometheus (its own render, another cluster label) writes there too, and
  *   a dashboard query as grafana.central rewrites it selects each environment's series apart, or both.
  *
- * The cluster binaries (vminsert, vmselect, vmstorage) are not here: the Go module proxy refuses the cluster branch
- * (docs/operations.md, "Beyond one node"); what a replicated cluster adds is written there, not proven here.
+ * The cluster binaries (vminsert, vmselect, vmstorage) are not here: the Go module proxy refuses VictoriaMetrics'
+ * `-cluster` tags (403). Two single-node instances replicated by vmagent and read through vmauth, the store
+ * docs/operations.md gives instead, are test/e2e/replicated-store.test.ts.
  */
 import * as fs from "fs";
 import * as https from "https";

@@ -2,7 +2,11 @@ module github.com/monitoring-stack/tools/victoriametrics
 
 go 1.26.6
 
-tool github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics
+tool (
+	github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics
+	github.com/VictoriaMetrics/VictoriaMetrics/app/vmagent
+	github.com/VictoriaMetrics/VictoriaMetrics/app/vmauth
+)
 
 require (
 	cloud.google.com/go/compute/metadata v0.9.0 // indirect
