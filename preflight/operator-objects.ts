@@ -2,7 +2,8 @@
  * What a stack that honours the operator's objects (monitors.enabled) reads before any resource:
  * which of the four CRDs it installs (preflight/operator-crds.ts) and the PrometheusRules it loads
  * (preflight/operator-rules.ts), from the cluster the Kubernetes provider deploys to
- * (preflight/kube-api.ts). The offline render has no cluster: it installs the CRDs `auto` would
+ * (preflight/kube-api.ts), and names the monitors written before the stack's limit policy held them
+ * (preflight/monitor-limits.ts). The offline render has no cluster: it installs the CRDs `auto` would
  * install on an empty cluster, loads no PrometheusRule, and says so.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -13,6 +14,7 @@ import { monitorNamespaces, monitorsRun } from "../components/stack/args";
 import { KubeGet, kubeConnection, kubeGetter } from "./kube-api";
 import { crdReader, readCrdPlan } from "./operator-crds";
 import { operatorRuleFiles, ruleLister } from "./operator-rules";
+import { unheldMonitors, unheldWarning } from "./monitor-limits";
 import { tenantRulePolicy } from "./tenant-policy";
 
 export interface OperatorObjects {
@@ -68,12 +70,21 @@ export async function readOperatorObjects(
       },
     ]);
   }
+  // The monitors written before the limit policy held them (preflight/monitor-limits.ts): a warning, never a refusal.
+  const limitsKey = `${project}:monitors.limits`;
+  const limitWarnings = async (): Promise<string[]> => {
+    try {
+      return unheldWarning(await unheldMonitors(reader, monitorNamespaces(cfg).namespaces ?? [], cfg.monitors.limits), limitsKey);
+    } catch (err) {
+      return [`${limitsKey}: could not list the monitors to find those the limit policy has not held yet (${(err as Error).message})`];
+    }
+  };
   try {
     const plan = await readCrdPlan(cfg.monitors.crds, cfg.namespace, crdReader(reader), crdsKey);
     const rules = builtin
       ? operatorRuleFiles(await ruleLister(reader)(monitorNamespaces(cfg).namespaces, cfg.monitors.selector), builtin, matchers, rulesKey)
       : { files: [], warnings: [] };
-    return { crdKinds: plan.kinds, ruleFiles: rules.files, warnings: [...plan.warnings, ...rules.warnings] };
+    return { crdKinds: plan.kinds, ruleFiles: rules.files, warnings: [...plan.warnings, ...rules.warnings, ...(await limitWarnings())] };
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     throw new ConfigError([

@@ -18,7 +18,9 @@
  * whatever the monitor's relabelings, metric relabelings or honorLabels made of it. Only the
  * monitors monitors.honorLabels names (a namespace, or `<namespace>/<name>`) skip it: those keep the
  * namespace labels they give (an exporter that reports other namespaces' objects). A monitor that
- * sets no sampleLimit gets the stack's (monitors.limits.samples; `scrape.default_sample_limit`).
+ * sets no sampleLimit gets the stack's (monitors.limits.samples; `scrape.default_sample_limit`); one
+ * that sets more, or a larger targetLimit or labelLimit, is lowered by the API server when written
+ * (components/monitors/limits.ts): Alloy takes the object's own limits as they are.
  */
 import { AlloyBlock, AlloyExpr, ruleBlock } from "./alloy-syntax";
 import { RelabelRule } from "./relabelling";

@@ -44,3 +44,23 @@ export const CRD_RELEASE_ANNOTATION = "monitoring-stack/prometheus-operator-api"
 /** How the stack treats the CRDs (config monitors.crds). */
 export const CRD_MODES = ["auto", "install", "external"] as const;
 export type CrdMode = (typeof CRD_MODES)[number];
+
+/** The limits every monitor is held to (config monitors.limits). */
+export interface MonitorLimits {
+  samples: number;
+  targets: number;
+  labels: number;
+}
+
+/**
+ * The limits of a monitor by default: an app's job's (prometheus' DEFAULT_SCRAPE_LIMITS: 10,000
+ * samples, 100 targets, 30 labels on a series, its name and the target labels included).
+ */
+export const MONITOR_LIMITS: MonitorLimits = { samples: 10_000, targets: 100, labels: 30 };
+
+/** The fields of a ServiceMonitor's, PodMonitor's and Probe's spec each limit is held on. */
+export const MONITOR_LIMIT_FIELDS: Record<keyof MonitorLimits, string> = {
+  samples: "sampleLimit",
+  targets: "targetLimit",
+  labels: "labelLimit",
+};

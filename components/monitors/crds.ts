@@ -1,7 +1,8 @@
 /**
  * The CustomResourceDefinitions of the four kinds, written here (never copied): a structural
  * schema that types the fields the stack reads (selector, namespaceSelector, each endpoint's
- * port, path, interval, scheme, TLS, basic auth, bearer token Secret and relabelling, a Probe's
+ * port, path, interval, scheme, TLS, basic auth, bearer token Secret and relabelling, the sample,
+ * target and label limits (components/monitors/limits.ts compares them), a Probe's
  * prober and targets, a PrometheusRule's groups and rules) and keeps every other field as given
  * (`x-kubernetes-preserve-unknown-fields`), so that objects written for a later operator release
  * are stored whole and the fields the stack reads are checked by the API server.
@@ -112,6 +113,7 @@ const monitorFields: Record<string, CrdSchema> = {
   namespaceSelector,
   sampleLimit: { type: "integer", format: "int64" },
   targetLimit: { type: "integer", format: "int64" },
+  labelLimit: { type: "integer", format: "int64" },
 };
 
 const SPECS: Record<MonitorKind, CrdSchema> = {
@@ -145,6 +147,8 @@ const SPECS: Record<MonitorKind, CrdSchema> = {
     bearerTokenSecret: keySelector,
     metricRelabelings: relabelling,
     sampleLimit: { type: "integer", format: "int64" },
+    targetLimit: { type: "integer", format: "int64" },
+    labelLimit: { type: "integer", format: "int64" },
   }),
   PrometheusRule: open({
     groups: {

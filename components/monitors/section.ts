@@ -6,14 +6,14 @@ import { z } from "zod";
 import { bool, kubeLabelMap, matching, positiveCount } from "../kit/fields";
 import { ArgsProblem, duplicates } from "../kit/problems";
 import { DefaultsOf, FieldsOf, componentSection, overDefaults } from "../kit/section";
-import { CRD_MODES } from "./args";
+import { CRD_MODES, MONITOR_LIMITS } from "./args";
 
 /** `<namespace>/<name>`: a DNS-1123 label, '/', a DNS-1123 subdomain. */
 const SECRET_REF = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\/(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** The samples one scrape of a monitor may return by default: the limit of an app's job (prometheus' DEFAULT_SCRAPE_LIMITS). */
-export const MONITOR_SAMPLE_LIMIT = 10_000;
+export const MONITOR_SAMPLE_LIMIT = MONITOR_LIMITS.samples;
 
 const schema = z.strictObject({
   /** Default false: nothing of this feature is deployed. */
@@ -61,11 +61,21 @@ const schema = z.strictObject({
       samples: positiveCount("samples")
         .optional()
         .describe(
-          `Samples one scrape of a monitor may return when the monitor sets no sampleLimit; more fail the scrape. Default ${MONITOR_SAMPLE_LIMIT}.`,
+          `Samples one scrape of a monitor may return, whatever its own sampleLimit (the lower wins); more fail the scrape. Default ${MONITOR_LIMITS.samples}.`,
+        ),
+      targets: positiveCount("targets")
+        .optional()
+        .describe(
+          `Targets one endpoint of a monitor may have, whatever its own targetLimit (the lower wins); more fail every target of it. Default ${MONITOR_LIMITS.targets}.`,
+        ),
+      labels: positiveCount("labels")
+        .optional()
+        .describe(
+          `Labels one series of a monitor may carry (its name and the target labels included), whatever its own labelLimit (the lower wins); more fail the scrape. Default ${MONITOR_LIMITS.labels}.`,
         ),
     })
     .optional()
-    .describe("What one monitor may take in."),
+    .describe("What one monitor may take in, held on every monitor of the namespaces read."),
 });
 
 /** What a stack's config says of the four kinds (config `monitors`): each field, `limits` each set; `namespaces` when given. */
@@ -80,7 +90,7 @@ const MONITORS_DEFAULTS: DefaultsOf<typeof schema, "namespaces"> & Pick<Monitors
   crds: "auto",
   rules: true,
   honorLabels: [],
-  limits: { samples: MONITOR_SAMPLE_LIMIT },
+  limits: { ...MONITOR_LIMITS },
 };
 
 function problems(section: MonitorsSettings): ArgsProblem[] {
@@ -147,7 +157,11 @@ export const monitorsSection = componentSection({
     return {
       ...overDefaults(MONITORS_DEFAULTS, plain, context),
       ...(namespaces !== undefined ? { namespaces } : {}),
-      limits: { samples: limits?.samples ?? MONITORS_DEFAULTS.limits.samples },
+      limits: {
+        samples: limits?.samples ?? MONITORS_DEFAULTS.limits.samples,
+        targets: limits?.targets ?? MONITORS_DEFAULTS.limits.targets,
+        labels: limits?.labels ?? MONITORS_DEFAULTS.limits.labels,
+      },
     };
   },
   problems,

@@ -22,6 +22,8 @@ import { MonitoringNamespace } from "../namespace";
 import { Prometheus } from "../prometheus";
 import { TraefikExposure } from "../traefik";
 import { MonitorCrds } from "../monitors";
+import { MonitorLimitsPolicy } from "../monitors/limits";
+import { programmingError } from "../kit/problems";
 import type { MonitorKind } from "../monitors/args";
 import {
   agentsNamespace,
@@ -33,6 +35,7 @@ import {
   kubeStateMetricsArgs,
   logCollectorArgs,
   lokiArgs,
+  monitorNamespaces,
   monitorsRun,
   tracingArgs,
   nodeExporterArgs,
@@ -229,6 +232,22 @@ export class MonitoringStack extends StackComponent {
             ),
           )
         : undefined;
+    // Every monitor of the namespaces read held to monitors.limits, its own lower values kept (the API server's mutation).
+    if (monitorsRun(cfg)) {
+      this.part(
+        new MonitorLimitsPolicy(
+          `${name}-monitor-limits`,
+          {
+            stackNamespace: cfg.namespace,
+            environment: cfg.environment,
+            namespaces:
+              monitorNamespaces(cfg).namespaces ?? programmingError("monitors: the namespaces read are given (config/checks/monitors.ts)"),
+            limits: cfg.monitors.limits,
+          },
+          { parent: this },
+        ),
+      );
+    }
     if (cfg.logCollector.enabled) {
       const collector = this.part(
         new LogCollector(`${name}-${LOG_COLLECTOR_AGENT}`, logCollectorArgs(cfg, args.servedMonitors), {

@@ -281,8 +281,8 @@ export interface JwtSettings {
 
 /** [auth.jwt] of a grafana.ini (secrets expanded by `read`), with Grafana's defaults for unset keys. */
 export function jwtSettings(ini: Ini, read: (kind: "file" | "env", name: string) => string): JwtSettings {
-  const s = ini["auth.jwt"];
-  if (!s) throw new Error("grafana.ini has no [auth.jwt] section");
+  // No section: Grafana's defaults, [auth.jwt] off.
+  const s = ini["auth.jwt"] ?? {};
   if ((s.jwk_set_file ?? "") !== "" || (s.key_file ?? "") !== "")
     throw new Error("[auth.jwt] reads keys from a file: the sign-in lab serves a jwk_set_url");
   if (grafanaBool(s.skip_org_role_sync, false)) throw new Error("[auth.jwt] skip_org_role_sync: the sign-in lab does not evaluate it");
@@ -354,6 +354,8 @@ export function checkExpectedClaims(claims: Claims, expect: Record<string, unkno
  */
 export function jwtVerdict(settings: JwtSettings, headers: Record<string, string>, keys: JwkSet, search: JmesSearch): SignInVerdict {
   const warnings: string[] = [];
+  // Off (Grafana's default, as with no [auth.jwt] section): no header is read, whatever it carries.
+  if (!settings.enabled) return { signedIn: false, refused: "[auth.jwt] is not enabled", warnings };
   const header = Object.entries(headers).find(([k]) => k.toLowerCase() === settings.headerName.toLowerCase())?.[1];
   if (!header) return { signedIn: false, refused: `no ${settings.headerName} header`, warnings };
   let claims: Claims;

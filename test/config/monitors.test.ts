@@ -16,7 +16,7 @@ describe("monitors", () => {
       crds: "auto",
       rules: true,
       honorLabels: [],
-      limits: { samples: 10_000 },
+      limits: { samples: 10_000, targets: 100, labels: 30 },
     });
   });
 
@@ -31,7 +31,7 @@ describe("monitors", () => {
         secrets: ["cnpg-system/metrics"],
         crds: "external",
         honorLabels: ["cnpg-system/kube-state-metrics"],
-        limits: { samples: 50_000 },
+        limits: { samples: 50_000, targets: 20, labels: 40 },
       },
     });
     expect(config.monitors).toEqual({
@@ -42,7 +42,7 @@ describe("monitors", () => {
       crds: "external",
       rules: true,
       honorLabels: ["cnpg-system/kube-state-metrics"],
-      limits: { samples: 50_000 },
+      limits: { samples: 50_000, targets: 20, labels: 40 },
     });
   });
 
@@ -109,6 +109,14 @@ describe("monitors", () => {
       "a sample limit of 0",
       { monitors: { enabled: true, limits: { samples: 0 } } },
       [/^monitoring:monitors\.limits\.samples: must be a whole number of samples, at least 1 \(0 would mean no limit\)/],
+    ],
+    [
+      "a target or label limit of 0",
+      { monitors: { enabled: true, limits: { targets: 0, labels: 2.5 } } },
+      [
+        /^monitoring:monitors\.limits\.targets: must be a whole number of targets, at least 1 \(0 would mean no limit\)/,
+        /^monitoring:monitors\.limits\.labels: must be a whole number of labels, at least 1/,
+      ],
     ],
     [
       "another CRD mode",

@@ -14,20 +14,30 @@
  * switch or give `severity: Critical` are refused by name; the one that loads reads and
  * writes its own namespace only; its ServiceMonitor relabelled into the victim's identity with
  * honorLabels lands in its own namespace, the victim's `up` untouched; its sample bomb is cut at
- * the default limit while its other target is scraped.
+ * the stack's limit while its other target is scraped. The victim is also an app of the stack
+ * (VICTIM_APP, scraped by Prometheus as rendered, with the rendered rules and the rendered
+ * Alertmanager sending to local sinks): with a hostile monitor wearing that app's identity
+ * (its job and app, its namespace label dropped, honorLabels), the app goes down and its AppDown
+ * still reaches the critical sink within the bound its config gives.
+ *
+ * The limits (monitors.limits) are the rendered MutatingAdmissionPolicy's, applied as rendered: a
+ * monitor's own larger sampleLimit, targetLimit or labelLimit is lowered to the stack's by the API
+ * server when written, a lower one kept; the crowd of targets and the series with too many labels
+ * fail their scrapes at the stack's limits though each monitor asked for more.
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { MONITOR_KINDS, MonitorKind, crdName } from "../../components/monitors/args";
+import { MONITOR_KINDS, MONITOR_LIMITS, MonitorKind, crdName } from "../../components/monitors/args";
 import { crdSpec } from "../../components/monitors/crds";
 import { down as clusterDown, up as clusterUp } from "../../lab/cluster";
 import { stackBinary } from "../../lab/local/binaries";
 import { runCommand } from "../../lab/local/databases";
-import { getOk, httpGetJson, isReady } from "../../lab/local/http";
+import { LoopbackServer, getOk, httpGetJson, isReady, sinkHandler } from "../../lab/local/http";
 import { alloyRunArgs } from "../../lab/local/logs";
 import { LOOPBACK, freePort } from "../../lab/ports";
+import { durationSeconds } from "../../components/kit/units";
 import { binPath } from "../../lab/tools/tools";
 import { operatorRuleFiles, ruleLister } from "../../preflight/operator-rules";
 import { kubeConnection, kubeGetter } from "../../preflight/kube-api";
@@ -38,6 +48,7 @@ import { tenantRulePolicy } from "../../preflight/tenant-policy";
 import { parse } from "../config/support";
 import { render } from "../support/render";
 import { localRun } from "./support/local-run";
+import { renderedAlertmanager } from "./support/alertmanager";
 
 jest.setTimeout(600_000);
 
@@ -54,8 +65,18 @@ const HOSTILE_RULES = [
   { name: "reader", rules: [{ record: "hostile:tx_seconds:max", expr: `max(cnpg_backends_max_tx_duration_seconds{namespace="${NS}"})` }] },
 ].map((o) => ({ namespace: HOSTILE, name: o.name, generation: 1, spec: { groups: [{ name: o.name, rules: o.rules }] } }));
 let ruleWarnings: string[] = [];
+/** An app of the stack (apps[], scraped at a URL), the victim whose identity a hostile monitor wears. */
+const VICTIM_APP = "checkout";
+/** What the config does not bound (process scheduling, the HTTP calls Prometheus -> Alertmanager -> sink). */
+const SLACK_SECONDS = 5;
+/** Alerts the rendered Alertmanager delivered to the sinks: channel (critical, warning, deadmans-switch), labels, when. */
+const delivered: Array<{ channel: string; labels: Record<string, string>; at: number }> = [];
+let victim: LoopbackServer;
+/** AppDown's bound from the app going down: a scrape, an evaluation, `for`, the evaluation that fires, group_wait, slack. */
+let appDownBoundSeconds = 0;
 const FIXTURES = path.join(__dirname, "..", "fixtures", "operator-objects");
 const run = localRun();
+const alertmanagerOf = renderedAlertmanager(run, "monitors-live");
 let dir: string;
 let kubeconfig: string;
 const kubectl = (...args: string[]) => runCommand(binPath("kubectl"), [`--kubeconfig=${kubeconfig}`, ...args], { timeoutMs: 60_000 });
@@ -115,9 +136,77 @@ beforeAll(async () => {
     );
   });
 
-  // Prometheus with its remote-write receiver and the charts' rules, as the stack writes them.
+  // The victim app's metrics endpoint (down later), and the sinks of the rendered Alertmanager.
+  const [victimPort, sinkPort] = [await freePort(), await freePort()];
+  victim = await run.serve(victimPort, (_req, res) => {
+    res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
+    res.end('http_requests_total{method="GET",status="200"} 42\n');
+  });
+  await run.serve(
+    sinkPort,
+    sinkHandler((req) => {
+      const body = JSON.parse(req.body) as { alerts?: Array<{ labels: Record<string, string>; status: string }> };
+      for (const a of body.alerts ?? [])
+        if (a.status === "firing") delivered.push({ channel: req.path.slice(1), labels: a.labels, at: req.receivedAt });
+      return { status: 200 };
+    }),
+  );
+  const sink = (channel: string) => `http://${LOOPBACK}:${sinkPort}/${channel}`;
+  const receivers = [
+    { name: "pager", webhook: {} },
+    { name: "chat", webhook: {} },
+  ];
+  const TIMING = { scrape: "5s", evaluation: "5s", groupWait: "1s" };
+  const rendered = await render("staging", [
+    "monitors.enabled=true",
+    `watch.namespaces=["${NS}", "${HOSTILE}"]`,
+    `monitors.namespaces=["${NS}", "${HOSTILE}"]`,
+    `apps=[{name: ${VICTIM_APP}, url: "http://${LOOPBACK}:${victimPort}/metrics"}]`,
+    `prometheus.scrapeInterval=${TIMING.scrape}`,
+    "prometheus.scrapeTimeout=4s",
+    `prometheus.evaluationInterval=${TIMING.evaluation}`,
+    `alertmanager.groupWait=${TIMING.groupWait}`,
+    "alertmanager.groupInterval=2s",
+    `alertmanager.receivers=${JSON.stringify(receivers)}`,
+    `alertmanager.routes=${JSON.stringify([
+      { receiver: "pager", matchers: ['severity="critical"'] },
+      { receiver: "chat", matchers: ['severity=~"warning|info"'] },
+    ])}`,
+    "alertmanager.defaultReceiver=chat",
+    `webhookUrls.pager=${sink("critical")}`,
+    `webhookUrls.chat=${sink("warning")}`,
+    `deadMansSwitchUrl=${sink("deadmans-switch")}`,
+  ]);
+  const am = await alertmanagerOf.start(rendered, { extra: () => `sink received: ${JSON.stringify(delivered)}` });
+
+  // Prometheus with its remote-write receiver, the stack's rules and app job as rendered, and the charts' rules as the stack writes them.
   const rules = path.join(dir, "rules");
   fs.mkdirSync(rules);
+  const stackRules = path.join(dir, "stack-rules");
+  fs.mkdirSync(stackRules);
+  let appDown: { for?: string } | undefined;
+  for (const [file, content] of rendered.files) {
+    const doc = file.startsWith("prometheus/") && file.endsWith(".yml") ? (YAML.parse(content) as { groups?: unknown } | null) : null;
+    // The operators' loaded-rules file is the test's own (below, from the objects listed live).
+    if (!doc || !Array.isArray(doc.groups) || path.basename(file) === OPERATOR_LOADED_KEY) continue;
+    fs.writeFileSync(path.join(stackRules, path.basename(file)), content);
+    for (const g of doc.groups as Array<{ interval?: string; rules: Array<{ alert?: string; for?: string }> }>) {
+      const rule = g.rules.find((r) => r.alert === "AppDown");
+      if (rule) {
+        expect(g.interval ?? TIMING.evaluation).toBe(TIMING.evaluation);
+        appDown = rule;
+      }
+    }
+  }
+  const secondsOf = (d: string | undefined) => durationSeconds(d ?? "0s") ?? NaN;
+  if (!appDown) throw new Error("no AppDown in the rendered rules");
+  appDownBoundSeconds =
+    secondsOf(TIMING.scrape) + 2 * secondsOf(TIMING.evaluation) + secondsOf(appDown.for) + secondsOf(TIMING.groupWait) + SLACK_SECONDS;
+  const renderedProm = YAML.parse(rendered.files.get("prometheus/prometheus.yml") ?? "") as {
+    scrape_configs: Array<{ job_name: string; static_configs?: Array<{ targets: string[] }> }>;
+  };
+  const appJobs = renderedProm.scrape_configs.filter((j) => j.static_configs?.some((c) => c.targets.includes(`${LOOPBACK}:${victimPort}`)));
+  expect(appJobs.map((j) => j.job_name)).toEqual([VICTIM_APP]);
   // The hostile namespace's PrometheusRules through the API server, then every object as pulumi up lists them.
   apply("hostile-rules", [
     { apiVersion: "v1", kind: "Namespace", metadata: { name: HOSTILE } },
@@ -163,9 +252,13 @@ beforeAll(async () => {
   fs.writeFileSync(
     promConfig,
     YAML.stringify({
-      global: { evaluation_interval: "5s", scrape_interval: "5s" },
-      rule_files: [`${rules}/*.yml`],
-      scrape_configs: [{ job_name: "kube-state-metrics", honor_labels: true, static_configs: [{ targets: [`${LOOPBACK}:${ksmPort}`] }] }],
+      global: { evaluation_interval: TIMING.evaluation, scrape_interval: TIMING.scrape },
+      rule_files: [`${rules}/*.yml`, `${stackRules}/*.yml`],
+      scrape_configs: [
+        { job_name: "kube-state-metrics", honor_labels: true, static_configs: [{ targets: [`${LOOPBACK}:${ksmPort}`] }] },
+        ...appJobs,
+      ],
+      alerting: { alertmanagers: [{ api_version: "v2", static_configs: [{ targets: [am.url.replace(/^http:\/\//, "")] }] }] },
     }),
   );
   const promPort = await freePort();
@@ -179,11 +272,6 @@ beforeAll(async () => {
   await run.waitFor("Prometheus ready", () => isReady(prometheus), 60_000, 500);
 
   // The collector's monitors as rendered, made local: the control plane's kubeconfig, the local Prometheus.
-  const rendered = await render("staging", [
-    "monitors.enabled=true",
-    `watch.namespaces=["${NS}", "${HOSTILE}"]`,
-    `monitors.namespaces=["${NS}", "${HOSTILE}"]`,
-  ]);
   const alloy = rendered.files.get("log-collector/config.alloy") ?? "";
   const monitors = alloy
     .slice(alloy.indexOf("prometheus.operator."))
@@ -193,6 +281,31 @@ beforeAll(async () => {
     )
     .replace(/url = "http:\/\/prometheus\.[^"]+\/api\/v1\/write"/, `url = "${prometheus}/api/v1/write"`);
   expect(monitors).toContain(`namespaces      = ["${NS}"]`);
+  // The monitors' limits as rendered (the policy and its binding), then a server-side dry run until the API server sets them on a monitor that gives none.
+  const limitObjects = rendered.kubernetes
+    .filter((o) => ["MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding"].includes(o.object.kind))
+    .map((o) => o.object);
+  expect(limitObjects.map((o) => o.kind).sort()).toEqual(["MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding"]);
+  apply("monitor-limits", limitObjects);
+  const probeFile = path.join(dir, "limits-probe.yaml");
+  fs.writeFileSync(
+    probeFile,
+    YAML.stringify({
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "ServiceMonitor",
+      metadata: { name: "limits-probe", namespace: HOSTILE },
+      spec: { selector: { matchLabels: { app: "none" } }, endpoints: [{ port: "metrics" }] },
+    }),
+  );
+  await run.waitFor(
+    "the monitor limits policy in force",
+    async () => {
+      const out = kubectl("apply", "--dry-run=server", "-o", "jsonpath={.spec.sampleLimit}", "-f", probeFile);
+      return out.trim() === String(MONITOR_LIMITS.samples) ? true : undefined;
+    },
+    60_000,
+    1000,
+  );
   const alloyFile = path.join(dir, "config.alloy");
   fs.writeFileSync(alloyFile, monitors);
   const alloyPort = await freePort();
@@ -356,77 +469,129 @@ test("kube-state-metrics reports each PrometheusRule; the alert's expression nam
   ]);
 });
 
-test("a hostile monitor wearing the victim's identity lands in its own namespace; its sample bomb is cut, its other target kept", async () => {
+/**
+ * A ServiceMonitor in HOSTILE, its Service and EndpointSlice (at `addresses`), every target moved to 127.0.0.1:<port>
+ * by the monitor's own relabeling; `before`: relabelings run ahead of that move, `spec`: the monitor's own spec fields.
+ */
+const hostileTarget = (
+  name: string,
+  addresses: string[],
+  port: number,
+  endpoint: Record<string, unknown>,
+  spec: Record<string, unknown> = {},
+  before: unknown[] = [],
+) => [
+  {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name, namespace: HOSTILE, labels: { app: name } },
+    spec: { ports: [{ name: "metrics", port: 9187 }] },
+  },
+  {
+    apiVersion: "discovery.k8s.io/v1",
+    kind: "EndpointSlice",
+    metadata: { name: `${name}-1`, namespace: HOSTILE, labels: { "kubernetes.io/service-name": name } },
+    addressType: "IPv4",
+    endpoints: addresses.map((a) => ({ addresses: [a], conditions: { ready: true } })),
+    ports: [{ name: "metrics", port: 9187, protocol: "TCP" }],
+  },
+  {
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "ServiceMonitor",
+    metadata: { name, namespace: HOSTILE },
+    spec: {
+      selector: { matchLabels: { app: name } },
+      ...spec,
+      endpoints: [
+        {
+          port: "metrics",
+          interval: "5s",
+          scrapeTimeout: "4s",
+          ...endpoint,
+          relabelings: [
+            ...before,
+            { action: "replace", targetLabel: "__address__", replacement: `${LOOPBACK}:${port}` },
+            ...((endpoint.relabelings as unknown[] | undefined) ?? []),
+          ],
+        },
+      ],
+    },
+  },
+];
+
+test("a hostile monitor wearing the victim app's identity lands in its own namespace and the app's AppDown still reaches the critical sink within its bound; its sample bomb is cut at the stack's limit though it asks for a million, its other target kept", async () => {
   const [impostorPort, bombPort] = [await freePort(), await freePort()];
-  // Claims the victim's namespace and job in its exposition, for honorLabels to keep.
+  // Claims the victim's namespace, job and app in its exposition, for honorLabels to keep.
   await run.serve(impostorPort, (_req, res) => {
     res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
-    res.end(`cnpg_backends_max_tx_duration_seconds{datname="impostor",namespace="${NS}",job="shop-db"} 7\n`);
+    res.end(`cnpg_backends_max_tx_duration_seconds{datname="impostor",namespace="${NS}",job="${VICTIM_APP}",app="${VICTIM_APP}"} 7\n`);
   });
   const bomb = Array.from({ length: 10_050 }, (_, i) => `bomb_series{i="${i}"} 1`).join("\n") + "\n";
   await run.serve(bombPort, (_req, res) => {
     res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
     res.end(bomb);
   });
-  const target = (name: string, address: string, port: number, endpoint: Record<string, unknown>) => [
-    {
-      apiVersion: "v1",
-      kind: "Service",
-      metadata: { name, namespace: HOSTILE, labels: { app: name } },
-      spec: { ports: [{ name: "metrics", port: 9187 }] },
-    },
-    {
-      apiVersion: "discovery.k8s.io/v1",
-      kind: "EndpointSlice",
-      metadata: { name: `${name}-1`, namespace: HOSTILE, labels: { "kubernetes.io/service-name": name } },
-      addressType: "IPv4",
-      endpoints: [{ addresses: [address], conditions: { ready: true } }],
-      ports: [{ name: "metrics", port: 9187, protocol: "TCP" }],
-    },
-    {
-      apiVersion: "monitoring.coreos.com/v1",
-      kind: "ServiceMonitor",
-      metadata: { name, namespace: HOSTILE },
-      spec: {
-        selector: { matchLabels: { app: name } },
-        endpoints: [
-          {
-            port: "metrics",
-            interval: "5s",
-            scrapeTimeout: "4s",
-            ...endpoint,
-            relabelings: [
-              { action: "replace", targetLabel: "__address__", replacement: `${LOOPBACK}:${port}` },
-              ...((endpoint.relabelings as unknown[] | undefined) ?? []),
-            ],
-          },
-        ],
-      },
-    },
-  ];
+  // The victim app is up, scraped by the stack's own job.
+  const victimUp = `up{job="${VICTIM_APP}", instance="${LOOPBACK}:${victim.port}"}`;
+  await run.waitFor("the victim app up", async () => ((await query(`${victimUp} == 1`)).length === 1 ? true : undefined), 60_000, 1000);
   apply("hostile", [
-    ...target("impostor", "10.42.0.51", impostorPort, {
-      honorLabels: true,
-      relabelings: [
-        { action: "replace", targetLabel: "namespace", replacement: NS },
-        { action: "replace", targetLabel: "job", replacement: "shop-db" },
-        { action: "replace", targetLabel: "service", replacement: "shop-db" },
-      ],
-      metricRelabelings: [{ action: "replace", targetLabel: "namespace", replacement: NS }],
-    }),
-    ...target("bomb", "10.42.0.52", bombPort, {}),
+    ...hostileTarget(
+      "impostor",
+      ["10.42.0.51"],
+      impostorPort,
+      {
+        honorLabels: true,
+        // The app's identity: its job and app, and no namespace (an app scraped at a URL has none).
+        relabelings: [
+          { action: "replace", targetLabel: "job", replacement: VICTIM_APP },
+          { action: "replace", targetLabel: "app", replacement: VICTIM_APP },
+          { action: "replace", targetLabel: "service", replacement: VICTIM_APP },
+          { action: "labeldrop", regex: "namespace" },
+        ],
+        metricRelabelings: [{ action: "labeldrop", regex: "namespace" }],
+      },
+      { sampleLimit: 500 },
+    ),
+    ...hostileTarget("bomb", ["10.42.0.52"], bombPort, {}, { sampleLimit: 1_000_000, labelLimit: 0 }),
   ]);
-  const impostor = await run.waitFor(
-    "the impostor's series",
-    async () => {
-      const found = await query('cnpg_backends_max_tx_duration_seconds{datname="impostor"}');
-      return found.length > 0 ? found : undefined;
-    },
+  // The impostor answering in the app's job, beside the app's own target, before the app goes down.
+  await run.waitFor(
+    "the impostor's up in the app's job",
+    async () =>
+      (await query(`up{job="${VICTIM_APP}", app="${VICTIM_APP}", instance!="${LOOPBACK}:${victim.port}"} == 1`)).length > 0
+        ? true
+        : undefined,
     120_000,
     1000,
   );
+  await victim.stop();
+  const down = Date.now();
+  const pages = await run.waitFor(
+    `AppDown of ${VICTIM_APP} at the critical sink`,
+    async () => {
+      const found = delivered.filter((d) => d.channel === "critical" && d.labels.alertname === "AppDown" && d.at >= down);
+      return found.length > 0 ? found : undefined;
+    },
+    (appDownBoundSeconds + 60) * 1000,
+    500,
+    () => `sink received: ${JSON.stringify(delivered)}`,
+  );
+  const seconds = (pages[0].at - down) / 1000;
+  console.log(
+    `monitors: AppDown of ${VICTIM_APP} reached the critical sink ${seconds.toFixed(1)} s after it went down (bound ${appDownBoundSeconds} s), its impostor up`,
+  );
+  expect(pages[0].labels).toMatchObject({ alertname: "AppDown", app: VICTIM_APP, severity: "critical" });
+  expect(seconds).toBeLessThanOrEqual(appDownBoundSeconds);
+  // The impostor was up throughout, in its own namespace.
+  expect(
+    (await query(`up{job="${VICTIM_APP}", app="${VICTIM_APP}", instance!="${LOOPBACK}:${victim.port}"}`)).map((r) => [
+      r.metric.namespace,
+      r.value[1],
+    ]),
+  ).toEqual([[HOSTILE, "1"]]);
+  const impostor = await query('cnpg_backends_max_tx_duration_seconds{datname="impostor"}');
   expect(impostor.map((r) => r.metric.namespace)).toEqual([HOSTILE]);
-  expect(impostor[0].metric).toMatchObject({ job: "shop-db" });
+  expect(impostor[0].metric).toMatchObject({ job: VICTIM_APP, app: VICTIM_APP });
   const bombUp = await run.waitFor(
     "the bomb's up",
     async () => {
@@ -438,9 +603,81 @@ test("a hostile monitor wearing the victim's identity lands in its own namespace
   );
   expect(bombUp.map((r) => r.value[1])).toEqual(["0"]);
   expect(await query("bomb_series")).toEqual([]);
-  // The victim's one target, and the hostile one, both up in their own namespaces.
+  // The charts' target, and the hostile one, both up in their own namespaces.
   expect((await query(`up{namespace="${NS}", job="shop-db"}`)).map((r) => r.value[1])).toEqual(["1"]);
-  expect((await query(`up{namespace="${HOSTILE}", job="shop-db"}`)).map((r) => r.value[1])).toEqual(["1"]);
+  expect((await query(`up{namespace="${HOSTILE}", job="${VICTIM_APP}"}`)).map((r) => r.value[1])).toEqual(["1"]);
+});
+
+/** A monitor's limits as the API server stored them: sampleLimit, targetLimit, labelLimit. */
+const storedLimits = (name: string) =>
+  kubectl("-n", HOSTILE, "get", "servicemonitor", name, "-o", "jsonpath={.spec.sampleLimit},{.spec.targetLimit},{.spec.labelLimit}");
+
+test("the monitors' own limits as stored: a larger one, 0 or none lowered to the stack's, a lower one kept", () => {
+  const { samples, targets, labels } = MONITOR_LIMITS;
+  // bomb asked for a million samples and 0 labels (no limit), the impostor for 500 samples.
+  expect(storedLimits("bomb")).toBe(`${samples},${targets},${labels}`);
+  expect(storedLimits("impostor")).toBe(`500,${targets},${labels}`);
+  // An update is held as a creation is.
+  kubectl(
+    "-n",
+    HOSTILE,
+    "patch",
+    "servicemonitor",
+    "impostor",
+    "--type=merge",
+    "-p",
+    JSON.stringify({ spec: { targetLimit: 100_000, labelLimit: 25 } }),
+  );
+  expect(storedLimits("impostor")).toBe(`500,${targets},25`);
+});
+
+test("a crowd of targets and a series with too many labels fail at the stack's limits though their monitors ask for more", async () => {
+  const { targets, labels } = MONITOR_LIMITS;
+  const [crowdPort, widePort] = [await freePort(), await freePort()];
+  await run.serve(crowdPort, (_req, res) => {
+    res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
+    res.end("crowd_series 1\n");
+  });
+  // One series of more labels than the limit (its name and the target labels come on top).
+  const wideLabels = Array.from({ length: labels }, (_, i) => `l${i}="v"`).join(",");
+  await run.serve(widePort, (_req, res) => {
+    res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
+    res.end(`wide_series{${wideLabels}} 1\nnarrow_series 1\n`);
+  });
+  // One target more than the limit, each its own instance (its address before the move to 127.0.0.1).
+  const crowd = Array.from({ length: targets + 1 }, (_, i) => `10.42.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`);
+  apply("limits", [
+    ...hostileTarget("crowd", crowd, crowdPort, {}, { targetLimit: 500 }, [
+      { action: "replace", sourceLabels: ["__address__"], targetLabel: "instance" },
+    ]),
+    ...hostileTarget("wide", ["10.42.0.53"], widePort, {}, { labelLimit: 1000 }),
+  ]);
+  expect(storedLimits("crowd").split(",")[1]).toBe(String(targets));
+  expect(storedLimits("wide").split(",")[2]).toBe(String(labels));
+  const crowdUp = await run.waitFor(
+    "the crowd's up",
+    async () => {
+      const found = await query(`up{namespace="${HOSTILE}", job="crowd"}`);
+      return found.length === targets + 1 ? found : undefined;
+    },
+    120_000,
+    1000,
+  );
+  expect([...new Set(crowdUp.map((r) => r.value[1]))]).toEqual(["0"]);
+  const wideUp = await run.waitFor(
+    "the wide target's up",
+    async () => {
+      const found = await query(`up{namespace="${HOSTILE}", job="wide"}`);
+      return found.length > 0 ? found : undefined;
+    },
+    120_000,
+    1000,
+  );
+  expect(wideUp.map((r) => r.value[1])).toEqual(["0"]);
+  expect(await query("crowd_series")).toEqual([]);
+  expect(await query("narrow_series")).toEqual([]);
+  // The other monitors of the namespace untouched.
+  expect((await query(`up{namespace="${HOSTILE}", job="${VICTIM_APP}"}`)).map((r) => r.value[1])).toEqual(["1"]);
 });
 
 test("a hostile namespace's rules: the refused ones named, the loaded one reading and writing its own namespace only", async () => {

@@ -226,13 +226,14 @@ proveSignIn("sign-in lab on a hand-written grafana.ini", async () =>
  * front. Cloudflare Access as the identity is refused beside another provider, so each is a stack of its own: `oidc`
  * (with `oidc` over the contract's, e.g. domains or groups) or `cloudflareAccess`.
  */
-function signInStack(provider: "oidc" | "cloudflareAccess", oidc: Record<string, unknown> = {}): string {
+function signInStack(provider: "oidc" | "cloudflareAccess" | "both", oidc: Record<string, unknown> = {}): string {
   const doc = YAML.parse(fs.readFileSync(path.join(ROOT, "Pulumi.staging.yaml"), "utf8")) as { config: Record<string, unknown> };
   doc.config["monitoring:grafana"] = {
     ...(doc.config["monitoring:grafana"] as object | undefined),
     signIn: {
-      ...(provider === "oidc"
+      ...(provider !== "cloudflareAccess"
         ? {
+            ...(provider === "both" ? { cloudflareAccess: true } : {}),
             oidc: {
               name: "Dex",
               clientId: "grafana",
@@ -248,8 +249,8 @@ function signInStack(provider: "oidc" | "cloudflareAccess", oidc: Record<string,
           }
         : { cloudflareAccess: true }),
       roles: [
-        { role: "Admin", ...(provider === "oidc" ? { groups: ["sre"] } : {}), emails: [TEAM.alice.email] },
-        { role: "Editor", ...(provider === "oidc" ? { groups: ["dev"] } : {}), emails: [TEAM.dave.email] },
+        { role: "Admin", ...(provider !== "cloudflareAccess" ? { groups: ["sre"] } : {}), emails: [TEAM.alice.email] },
+        { role: "Editor", ...(provider !== "cloudflareAccess" ? { groups: ["dev"] } : {}), emails: [TEAM.dave.email] },
       ],
       defaultRole: "Viewer",
       strict: false,
@@ -318,5 +319,28 @@ describe("identity on the rendered grafana.ini", () => {
     expect(lab.oauth.allowedGroups).toEqual(["Monitoring Team"]);
     expect(roleOf((await lab.signIn(SPLIT_TEAM.mona)).verdict)).toBe("Viewer");
     expect(roleOf((await lab.signIn(SPLIT_TEAM.tess)).verdict)).toMatch(/^refused: not a member of allowed_groups/);
+  });
+
+  test("Cloudflare Access beside OpenID Connect: as a second identity refused by name; as the gate, Grafana reads no Access token and Dex's identity gives the role", async () => {
+    const secrets = { grafanaOidcClientSecret: LAB_CLIENT_SECRET, "cloudflare:apiToken": "lab-token" };
+    await expect(renderedSignIn(signInStack("both"), secrets)).rejects.toThrow(
+      /monitoring:grafana\.signIn\.cloudflareAccess: signs in whom Cloudflare Access let through on every request, and signIn\.oidc/,
+    );
+    // The OpenID Connect stack keeps Access in front of Grafana (the gate), with no [auth.jwt] of its own.
+    const gate = await renderedSignIn(signInStack("oidc"), secrets);
+    expect(gate.ini["auth.jwt"]).toBeUndefined();
+    // The lab's Dex and Access team; the same Access token signs alice in as Admin where Access is the identity.
+    const both = await renderedLabIni();
+    const lab = await signInLab(both.ini, both.read, Object.values(TEAM));
+    const aliceAtAccess = accessClaims({ team: lab.team, aud: lab.aud, email: TEAM.alice.email });
+    expect(roleOf(await lab.throughAccess(aliceAtAccess))).toBe("Admin");
+    const gateJwt = jwtSettings(gate.ini, gate.read);
+    expect(
+      roleOf(
+        jwtVerdict(gateJwt, { "Cf-Access-Jwt-Assertion": accessToken(aliceAtAccess, newSigningKey("any")) }, { keys: [] }, jmespathSearch),
+      ),
+    ).toBe("refused: [auth.jwt] is not enabled");
+    // Through the gate, a person is who Dex says: dave is Editor, whatever Access token his requests carry.
+    expect(roleOf((await lab.signIn(TEAM.dave, genericOAuthSettings(gate.ini, gate.read))).verdict)).toBe("Editor");
   });
 });

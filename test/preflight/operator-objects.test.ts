@@ -11,6 +11,7 @@ import { OPERATOR_LOADED_KEY, PrometheusRuleObject, operatorRuleKey } from "../.
 import { CrdFound, crdPlan, crdReader } from "../../preflight/operator-crds";
 import { operatorRuleFiles, ruleLister } from "../../preflight/operator-rules";
 import { readOperatorObjects } from "../../preflight/operator-objects";
+import { overLimits, unheldMonitors, unheldWarning } from "../../preflight/monitor-limits";
 import { KubeGet } from "../../preflight/kube-api";
 import { tenantRulePolicy } from "../../preflight/tenant-policy";
 import { parse } from "../config/support";
@@ -203,5 +204,76 @@ describe("readOperatorObjects", () => {
     await expect(readOperatorObjects(config, "monitoring", false, get)).rejects.toThrow(
       /monitoring:monitors\.crds: reading the cluster's CRDs and PrometheusRules failed \(connect ECONNREFUSED 127\.0\.0\.1:6443\): set monitors\.crds to install or external and monitors\.rules: false/,
     );
+  });
+});
+
+describe("the monitors the limit policy has not held yet (written before it)", () => {
+  const limits = { samples: 10_000, targets: 100, labels: 30 };
+  const listing =
+    (objects: Record<string, unknown[]>): KubeGet =>
+    async (p) => {
+      const plural = /\/([a-z]+)$/.exec(p)?.[1] ?? "";
+      const ns = /namespaces\/([^/]+)\//.exec(p)?.[1] ?? "";
+      return objects[plural] === undefined
+        ? { status: 404, body: {} }
+        : {
+            status: 200,
+            body: { items: objects[plural].filter((o) => (o as { metadata: { namespace: string } }).metadata.namespace === ns) },
+          };
+    };
+  const monitor = (namespace: string, name: string, spec: Record<string, unknown>) => ({ metadata: { namespace, name }, spec });
+
+  test("each field over the limit, 0, not a number or left out is named; one at or under the limit is not", () => {
+    expect(overLimits({ sampleLimit: 10_000, targetLimit: 1, labelLimit: 30 }, limits)).toEqual([]);
+    expect(overLimits({ sampleLimit: 10_001, targetLimit: 0, labelLimit: "30" }, limits)).toEqual([
+      "sampleLimit 10001",
+      "targetLimit 0",
+      'labelLimit "30"',
+    ]);
+    expect(overLimits(undefined, limits)).toEqual(["no sampleLimit", "no targetLimit", "no labelLimit"]);
+  });
+
+  test("the monitors of the namespaces read are listed, by kind, and named in one warning with the way to have them held", async () => {
+    const get = listing({
+      servicemonitors: [
+        monitor("billing", "bomb", { sampleLimit: 1_000_000, targetLimit: 100, labelLimit: 30 }),
+        monitor("billing", "held", { sampleLimit: 500, targetLimit: 100, labelLimit: 30 }),
+        monitor("elsewhere", "bomb", {}),
+      ],
+      probes: [monitor("billing", "site", { sampleLimit: 100 })],
+    });
+    const found = await unheldMonitors(get, ["billing", "shop"], limits);
+    expect(found).toEqual([
+      { kind: "Probe", namespace: "billing", name: "site", over: ["no targetLimit", "no labelLimit"] },
+      { kind: "ServiceMonitor", namespace: "billing", name: "bomb", over: ["sampleLimit 1000000"] },
+    ]);
+    expect(unheldWarning(found, "monitoring:monitors.limits")).toEqual([
+      "monitoring:monitors.limits: 2 monitors keep limits above the stack's or none, written before its limit policy held them: " +
+        "Probe billing/site (no targetLimit, no labelLimit); ServiceMonitor billing/bomb (sampleLimit 1000000). " +
+        "The policy holds an object when it is next written: write each again, e.g. " +
+        "kubectl annotate probe site -n billing monitoring-stack/limits=held --overwrite (or its chart's next upgrade).",
+    ]);
+    expect(unheldWarning([], "monitoring:monitors.limits")).toEqual([]);
+  });
+
+  test("readOperatorObjects warns of them; a listing that fails is a warning, not a refusal", async () => {
+    const { config } = parse("staging", {
+      profile: "staging",
+      environment: "staging",
+      watch: { namespaces: ["billing"] },
+      monitors: { enabled: true, namespaces: ["billing"], crds: "external", rules: false },
+    });
+    const get = listing({ servicemonitors: [monitor("billing", "bomb", { sampleLimit: 1_000_000 })] });
+    const read = await readOperatorObjects(config, "monitoring", false, get);
+    const limitsOnly = (w: string[] | undefined) => (w ?? []).filter((x) => x.startsWith("monitoring:monitors.limits"));
+    expect(limitsOnly(read?.warnings)).toEqual([
+      expect.stringMatching(
+        /^monitoring:monitors\.limits: a monitor keeps .*ServiceMonitor billing\/bomb \(sampleLimit 1000000, no targetLimit, no labelLimit\)/,
+      ),
+    ]);
+    const failing: KubeGet = async (p) => (p.includes("/namespaces/billing/servicemonitors") ? { status: 403, body: {} } : get(p));
+    expect(limitsOnly((await readOperatorObjects(config, "monitoring", false, failing))?.warnings)).toEqual([
+      expect.stringMatching(/^monitoring:monitors\.limits: could not list the monitors .*HTTP 403/),
+    ]);
   });
 });

@@ -189,6 +189,12 @@ describe("Grafana's verdicts", () => {
       signedIn: false,
       refused: "no Cf-Access-Jwt-Assertion header",
     });
+    // Off (no [auth.jwt] section, Grafana's default): the same good token signs in no one.
+    expect(jwtSettings({}, handWrittenRead).enabled).toBe(false);
+    expect(jwtVerdict({ ...jwt, enabled: false }, header(), { keys: [key.jwk] }, emailRole)).toMatchObject({
+      signedIn: false,
+      refused: "[auth.jwt] is not enabled",
+    });
     expect(jwtVerdict(jwt, header(newSigningKey("k")), { keys: [key.jwk] }, emailRole)).toMatchObject({
       signedIn: false,
       refused: expect.stringMatching(/signature/),

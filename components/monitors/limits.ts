@@ -1,0 +1,115 @@
+/**
+ * The limits every monitor is held to (config monitors.limits), the way prometheus-operator's
+ * enforcedSampleLimit, enforcedTargetLimit and enforcedLabelLimit hold them: the lower of the
+ * monitor's own and the stack's wins.
+ *
+ * The collector cannot do it: Alloy (v1.19.2, `internal/component/prometheus/operator/configgen`)
+ * takes sampleLimit, targetLimit and labelLimit from the object as they are, its `scrape` block
+ * offering only `default_sample_limit` (for a monitor that sets none: a larger one of its own
+ * replaces it) and no default for the other two. So the API server holds them, on the objects
+ * themselves: a MutatingAdmissionPolicy (admissionregistration.k8s.io/v1, on by default since
+ * Kubernetes 1.36) sets each of the three fields of every ServiceMonitor, PodMonitor and Probe
+ * written in a namespace the stack reads to the stack's value when the object leaves it out, gives
+ * 0 (Prometheus' "no limit"), or gives more; a lower value of its own is kept. A value CEL cannot
+ * compare (a string in a field the CRD leaves open) fails the policy, and the write is refused
+ * (failurePolicy Fail). The policy runs again when another mutation changes the object after it
+ * (reinvocationPolicy IfNeeded).
+ *
+ * An object written before the policy existed keeps what it holds until it is next written: its
+ * scrape then has the collector's `default_sample_limit` if it sets no sampleLimit of its own.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { StackComponent } from "../kit/component";
+import { stackLabels } from "../kit/labels";
+import { programmingError } from "../kit/problems";
+import { MONITORING_GROUP, MONITORING_VERSION, MONITOR_KINDS, MONITOR_LIMIT_FIELDS, MonitorLimits } from "./args";
+
+/** The API of the policy and its binding: GA in Kubernetes 1.36, the release the stack is tested on. */
+export const ADMISSION_POLICY_API = "admissionregistration.k8s.io/v1";
+
+/** The kinds whose objects are held to the limits: those with a scrape of their own. */
+export const LIMITED_KINDS = ["ServiceMonitor", "PodMonitor", "Probe"] as const;
+
+/** The name of a stack's policy and binding: its namespace's, so that two stacks on one cluster hold theirs apart. */
+export const monitorLimitsName = (stackNamespace: string): string => `${stackNamespace}-monitor-limits`;
+
+/**
+ * The CEL expression of the JSON patch: for each limit, nothing when the object gives a value in
+ * 1..limit, else an `add` (which replaces a member that is there) of the stack's value.
+ */
+export function monitorLimitsPatch(limits: MonitorLimits): string {
+  return (Object.keys(MONITOR_LIMIT_FIELDS) as Array<keyof MonitorLimits>)
+    .map((key) => {
+      const field = MONITOR_LIMIT_FIELDS[key];
+      const limit = limits[key];
+      if (!Number.isInteger(limit) || limit < 1)
+        programmingError(`monitors.limits.${key} must be a whole number of at least 1, not ${limit}`);
+      const own = `object.spec.${field}`;
+      return `((has(${own}) && ${own} > 0 && ${own} <= ${limit}) ? [] : [JSONPatch{op: "add", path: "/spec/${field}", value: ${limit}}])`;
+    })
+    .join(" +\n");
+}
+
+export interface MonitorLimitsArgs {
+  /** The stack's namespace: the policy's name. */
+  stackNamespace: string;
+  /** The stack's environment (app.kubernetes.io/instance). */
+  environment: string;
+  /** The namespaces whose monitors the stack reads (monitors.namespaces, else the watched ones). */
+  namespaces: readonly string[];
+  limits: MonitorLimits;
+}
+
+/** The policy and its binding, as the API server takes them. */
+export function monitorLimitsObjects(args: MonitorLimitsArgs): {
+  policy: { apiVersion: string; kind: string; metadata: Record<string, unknown>; spec: Record<string, unknown> };
+  binding: { apiVersion: string; kind: string; metadata: Record<string, unknown>; spec: Record<string, unknown> };
+} {
+  if (args.namespaces.length === 0) programmingError("monitors: the namespaces whose monitors are limited must be given");
+  const name = monitorLimitsName(args.stackNamespace);
+  const metadata = { name, labels: stackLabels(args.environment) };
+  return {
+    policy: {
+      apiVersion: ADMISSION_POLICY_API,
+      kind: "MutatingAdmissionPolicy",
+      metadata,
+      spec: {
+        matchConstraints: {
+          resourceRules: [
+            {
+              apiGroups: [MONITORING_GROUP],
+              apiVersions: [MONITORING_VERSION],
+              operations: ["CREATE", "UPDATE"],
+              resources: LIMITED_KINDS.map((k) => MONITOR_KINDS[k].plural),
+            },
+          ],
+          namespaceSelector: {
+            matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: [...args.namespaces].sort() }],
+          },
+        },
+        failurePolicy: "Fail",
+        reinvocationPolicy: "IfNeeded",
+        mutations: [{ patchType: "JSONPatch", jsonPatch: { expression: monitorLimitsPatch(args.limits) } }],
+      },
+    },
+    binding: {
+      apiVersion: ADMISSION_POLICY_API,
+      kind: "MutatingAdmissionPolicyBinding",
+      metadata,
+      spec: { policyName: name },
+    },
+  };
+}
+
+/** The policy and its binding in the cluster. */
+export class MonitorLimitsPolicy extends StackComponent {
+  constructor(name: string, args: MonitorLimitsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("monitoring:index:MonitorLimitsPolicy", name, opts);
+    const { policy, binding } = monitorLimitsObjects(args);
+    // @pulumi/kubernetes has no class of the v1 kinds (only v1alpha1, off by default): the generic resource.
+    const created = new k8s.apiextensions.CustomResource(`${name}-policy`, policy, { parent: this });
+    new k8s.apiextensions.CustomResource(`${name}-binding`, binding, { parent: this, dependsOn: [created] });
+    this.registerOutputs({});
+  }
+}

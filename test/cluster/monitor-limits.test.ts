@@ -1,0 +1,100 @@
+/**
+ * The monitors' limits policy (components/monitors/limits.ts) through the real engine and the real
+ * Kubernetes provider, on the local control plane: @pulumi/kubernetes has no class of the v1
+ * MutatingAdmissionPolicy, so the component writes it as a generic resource, and this is where
+ * that is shown to work: `pulumi up` creates the policy and its binding, the API server then
+ * lowers a ServiceMonitor's own larger limits to the stack's and keeps a lower one, a second
+ * preview finds nothing to change (no field the API server defaults shows as a difference), and
+ * after `pulumi destroy` a monitor keeps the limits it gives.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { MONITOR_KINDS, MonitorKind, crdName } from "../../components/monitors/args";
+import { crdSpec } from "../../components/monitors/crds";
+import { MonitorLimitsPolicy, monitorLimitsName } from "../../components/monitors/limits";
+import { deleteNamespace } from "./support/apps";
+import { apply, get, kubectl, waitFor } from "./support/kube";
+import { StackHandle, openStack } from "./support/stack";
+
+jest.setTimeout(600_000);
+
+const WATCHED = "limits-team";
+const STACK_NAMESPACE = "monitoring-limits";
+const LIMITS = { samples: 2_000, targets: 7, labels: 25 };
+let handle: StackHandle;
+
+const monitor = (name: string, spec: Record<string, unknown>) => ({
+  apiVersion: "monitoring.coreos.com/v1",
+  kind: "ServiceMonitor",
+  metadata: { name, namespace: WATCHED },
+  spec: { selector: { matchLabels: { app: name } }, endpoints: [{ port: "metrics" }], ...spec },
+});
+const stored = async (name: string) => {
+  const obj = await get("servicemonitor", name, WATCHED);
+  const spec = (obj?.spec ?? {}) as Record<string, unknown>;
+  return [spec.sampleLimit, spec.targetLimit, spec.labelLimit];
+};
+
+beforeAll(async () => {
+  for (const kind of Object.keys(MONITOR_KINDS) as MonitorKind[]) {
+    await apply({
+      apiVersion: "apiextensions.k8s.io/v1",
+      kind: "CustomResourceDefinition",
+      metadata: { name: crdName(kind) },
+      spec: crdSpec(kind),
+    });
+    await kubectl(["wait", "--for=condition=Established", `crd/${crdName(kind)}`, "--timeout=60s"]);
+  }
+  await apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: WATCHED } });
+  handle = await openStack("staging");
+  handle.stack.workspace.program = async () => {
+    new MonitorLimitsPolicy("limits", { stackNamespace: STACK_NAMESPACE, environment: "staging", namespaces: [WATCHED], limits: LIMITS });
+    return { policy: pulumi.output(monitorLimitsName(STACK_NAMESPACE)) };
+  };
+});
+
+afterAll(async () => {
+  if (handle) {
+    await handle.stack.destroy().catch(() => undefined);
+    handle.dispose();
+  }
+  await deleteNamespace(WATCHED);
+  for (const kind of Object.keys(MONITOR_KINDS) as MonitorKind[]) await kubectl(["delete", "crd", crdName(kind), "--ignore-not-found"]);
+});
+
+describe("the monitor limits policy through Pulumi", () => {
+  test("pulumi up creates the policy and its binding", async () => {
+    const result = await handle.stack.up();
+    expect(result.summary.result).toBe("succeeded");
+    const name = monitorLimitsName(STACK_NAMESPACE);
+    expect((await get("mutatingadmissionpolicy", name))?.metadata.name).toBe(name);
+    expect((await get("mutatingadmissionpolicybinding", name))?.spec).toMatchObject({ policyName: name });
+  });
+
+  test("the API server lowers a monitor's larger limits, sets those it leaves out, and keeps a lower one", async () => {
+    // The policy is read by the API server's informer: a dry run until it acts.
+    await waitFor(
+      "the policy acting",
+      async () => {
+        const probe = JSON.stringify(monitor("probe", { sampleLimit: 1_000_000 }));
+        const out = await kubectl(["apply", "--dry-run=server", "-o", "jsonpath={.spec.sampleLimit}", "-f", "-"], probe);
+        return out.trim() === String(LIMITS.samples) ? undefined : `sampleLimit ${out}`;
+      },
+      60,
+    );
+    await apply(monitor("greedy", { sampleLimit: 1_000_000, targetLimit: 0 }));
+    await apply(monitor("modest", { sampleLimit: 100, labelLimit: 10 }));
+    expect(await stored("greedy")).toEqual([LIMITS.samples, LIMITS.targets, LIMITS.labels]);
+    expect(await stored("modest")).toEqual([100, LIMITS.targets, 10]);
+  });
+
+  test("a second preview finds nothing to change", async () => {
+    await handle.stack.preview({ expectNoChanges: true });
+  });
+
+  test("after pulumi destroy, a monitor keeps the limits it gives", async () => {
+    await handle.stack.destroy();
+    expect(await get("mutatingadmissionpolicy", monitorLimitsName(STACK_NAMESPACE))).toBeUndefined();
+    await apply(monitor("after", { sampleLimit: 1_000_000 }));
+    expect((await stored("after"))[0]).toBe(1_000_000);
+  });
+});
