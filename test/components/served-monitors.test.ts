@@ -38,7 +38,7 @@ beforeAll(async () => {
   const published = configMapsOf(YAML.stringify(objectOf(staging, "ConfigMap", "served-monitors")));
   production = await renderStack({ stack: "production", sets: [SHARE], showSecrets: true, servedMonitors: published });
   alloy = production.files.get("log-collector/config.alloy") ?? "";
-}, 300_000);
+});
 
 describe("staging, served with monitors", () => {
   test("publishes its own monitors' settings: its namespaces, selector, interval, honorLabels and sample limit", () => {
