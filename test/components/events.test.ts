@@ -8,36 +8,14 @@
 import * as YAML from "yaml";
 import { alloyConfig } from "../../components/log-collector/alloy";
 import { EVENTS_JOB } from "../../components/log-collector/events";
-import { LogCollector } from "../../components/log-collector";
 import { LogCollectorArgs } from "../../components/log-collector/args";
-import { PROFILE_DEFAULTS } from "../../config";
-import { K8sObject, Rendered, renderRun } from "../../cli/render";
-import { runProgram } from "../../cli/runner";
-import { ALONE, objectOf, objectsOf, render, renderConfig } from "../support/render";
+import { K8sObject, Rendered } from "../../cli/render";
+import { objectOf, objectsOf, render, renderConfig } from "../support/render";
 import { schemaProblems } from "../support/schema";
+import { PUSH, block, collectorArgs, renderCollector } from "../support/log-collector";
 import { localAlloyConfig } from "../../lab/local/logs";
 
-const PUSH = "http://loki.monitoring.svc:3100/loki/api/v1/push";
-
-/** The text of one top-level block of config.alloy, or undefined. */
-function block(text: string, head: string): string | undefined {
-  const at = text.indexOf(`\n${head} {\n`);
-  if (at < 0) return undefined;
-  return text.slice(at + 1, text.indexOf("\n}\n", at) + 2);
-}
-
-const baseArgs = (over: Partial<LogCollectorArgs> = {}): LogCollectorArgs => ({
-  namespace: "monitoring-agents",
-  stackNamespace: "monitoring",
-  environment: "staging",
-  resources: PROFILE_DEFAULTS.staging.logCollector.resources,
-  ...over,
-});
-
-async function renderCollector(args: LogCollectorArgs): Promise<Rendered> {
-  const run = await runProgram({ ...ALONE, program: async () => ({ scrapeTargets: new LogCollector("alloy", args).scrapeTargets }) });
-  return renderRun(run, true);
-}
+const baseArgs = (over: Partial<LogCollectorArgs> = {}): LogCollectorArgs => collectorArgs("staging", over);
 
 type Policy = { ingress?: Array<{ from: unknown[]; ports: unknown[] }>; egress?: Array<{ to?: unknown[]; ports?: unknown[] }> };
 const policyOf = (r: Rendered, name: string) => objectOf(r, "NetworkPolicy", name).spec as Policy;

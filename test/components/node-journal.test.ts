@@ -6,36 +6,14 @@
  */
 import { alloyConfig } from "../../components/log-collector/alloy";
 import { JOURNAL_JOB } from "../../components/log-collector/journal";
-import { LogCollector } from "../../components/log-collector";
 import { LogCollectorArgs } from "../../components/log-collector/args";
-import { PROFILE_DEFAULTS } from "../../config";
-import { Rendered, renderRun } from "../../cli/render";
-import { runProgram } from "../../cli/runner";
-import { ALONE, objectOf, render } from "../support/render";
+import { Rendered } from "../../cli/render";
+import { objectOf, render } from "../support/render";
 import { schemaProblems } from "../support/schema";
+import { PUSH, block, collectorArgs, renderCollector } from "../support/log-collector";
 import { localJournal } from "../../lab/local/journal";
 
-const PUSH = "http://loki.monitoring.svc:3100/loki/api/v1/push";
-
-/** The text of one top-level block of config.alloy, or undefined. */
-function block(text: string, head: string): string | undefined {
-  const at = text.indexOf(`\n${head} {\n`);
-  if (at < 0) return undefined;
-  return text.slice(at + 1, text.indexOf("\n}\n", at) + 2);
-}
-
-const baseArgs = (over: Partial<LogCollectorArgs> = {}): LogCollectorArgs => ({
-  namespace: "monitoring-agents",
-  stackNamespace: "monitoring",
-  environment: "production",
-  resources: PROFILE_DEFAULTS.production.logCollector.resources,
-  ...over,
-});
-
-async function renderCollector(args: LogCollectorArgs): Promise<Rendered> {
-  const run = await runProgram({ ...ALONE, program: async () => ({ scrapeTargets: new LogCollector("alloy", args).scrapeTargets }) });
-  return renderRun(run, true);
-}
+const baseArgs = (over: Partial<LogCollectorArgs> = {}): LogCollectorArgs => collectorArgs("production", over);
 
 interface PodSpec {
   securityContext: unknown;
