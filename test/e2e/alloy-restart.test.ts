@@ -19,14 +19,8 @@
  * Figures: lines written, lost, read again at each restart, stored twice; Alloy's restart times: in
  * out/live/faults/ (test/support/fault-report.ts).
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import type { Rendered } from "../../cli/render";
-import { FaultRecord, recordFault } from "../support/fault-report";
-import { render } from "../support/render";
 import { LogPipeline, Stored } from "./support/log-pipeline";
-import { localRun } from "./support/local-run";
+import { logFault } from "./support/log-fault";
 
 const RATE = 20;
 /** How often loki.source.file records its offset and writes positions.yml (Alloy's, fixed). */
@@ -41,27 +35,13 @@ function prefix(s: Stored): number {
 }
 
 describe("Alloy restarted mid-file: SIGKILL, then SIGTERM", () => {
-  const run = localRun();
-  let rendered: Rendered;
-  let tmp: string;
-  let record: Omit<FaultRecord, "measuredAt"> | undefined;
-  /** The pipeline, for afterAll to stop its generator whatever the test reached. */
-  let pipeline: LogPipeline | undefined;
-
-  beforeAll(async () => {
-    rendered = await render("staging");
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "alloy-restart-"));
-  });
-
-  afterAll(() => {
-    pipeline?.stopWriting();
-    if (record) recordFault(record);
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  });
+  const fault = logFault("alloy-restart-");
+  const run = fault.run;
 
   test("its positions hold: every line written is in Loki, 0 lost; what it reads again is counted", async () => {
+    const { rendered, tmp } = fault;
     const logs = await LogPipeline.create(run, rendered, tmp);
-    pipeline = logs;
+    fault.pipeline = logs;
     await logs.startLoki();
     const firstStart = await logs.startAlloy();
     const since = Date.now();
@@ -125,7 +105,7 @@ describe("Alloy restarted mid-file: SIGKILL, then SIGTERM", () => {
 
     const restarts = (r: typeof killed) =>
       `stopped in ${r.stop.toFixed(1)} s, ready again in ${r.start.toFixed(1)} s; Loki held lines 1 to ${r.held}, its positions named line ${r.saved}, it read again from line ${r.resumedAt + 1}: ${r.reRead} lines read again`;
-    record = {
+    fault.record = {
       fault: "4. Alloy restarted mid-file: SIGKILL (its container restarted), then SIGTERM (its pod replaced)",
       test: "test/e2e/alloy-restart.test.ts",
       lost: { lines: logs.missing(stored).length },

@@ -34,19 +34,15 @@
  * root nor passwordless sudo). Figures: in out/live/faults/ (test/support/fault-report.ts).
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import type { Rendered } from "../../cli/render";
 import { stackBinary } from "../../lab/local/binaries";
 import { httpGet, httpRequest, isReady, metricsHandler } from "../../lab/local/http";
 import { localPrometheusArgs } from "../../lab/local/prometheus";
 import { containerArgs, objectOf } from "../../lab/local/rendered";
 import { LOOPBACK, freePorts } from "../../lab/ports";
-import { FaultRecord, recordFault } from "../support/fault-report";
-import { render } from "../support/render";
 import { LogPipeline } from "./support/log-pipeline";
-import { localRun } from "./support/local-run";
+import { logFault } from "./support/log-fault";
 import { MountNamespace, mountNamespaceSupport } from "./support/mount-namespace";
 
 const SUPPORT = mountNamespaceSupport();
@@ -64,30 +60,16 @@ interface ActiveAlert {
 (SUPPORT.ok ? describe : describe.skip)(
   `a full volume under Prometheus and Loki${SUPPORT.ok ? "" : ` (skipped: ${SUPPORT.reason})`}`,
   () => {
-    const run = localRun();
-    let rendered: Rendered;
-    let tmp: string;
-    let record: Omit<FaultRecord, "measuredAt"> | undefined;
-    /** The pipeline, for afterAll to stop its generator whatever the test reached. */
-    let pipeline: LogPipeline | undefined;
-
-    beforeAll(async () => {
-      rendered = await render("staging");
-      tmp = fs.mkdtempSync(path.join(os.tmpdir(), "full-volume-"));
-    });
-
-    afterAll(() => {
-      pipeline?.stopWriting();
-      if (record) recordFault(record);
-      if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-    });
+    const fault = logFault("full-volume-");
+    const run = fault.run;
 
     test("the disk alerts go pending before the fill, queries answer while full, ingestion resumes once freed, the TSDB is sound", async () => {
+      const { rendered, tmp } = fault;
       if (!SUPPORT.ok) return;
       const ns = await MountNamespace.create(run, SUPPORT.prefix, 900);
       const inNs = (name: string, binary: string, args: string[]) => ns.start(name, binary, args);
       const logs = await LogPipeline.create(run, rendered, tmp, inNs);
-      pipeline = logs;
+      fault.pipeline = logs;
       ns.mountImage(path.join(tmp, "loki.img"), logs.lokiData, IMAGE_BYTES);
       const promData = path.join(tmp, "prometheus-data");
       ns.mountImage(path.join(tmp, "prometheus.img"), promData, IMAGE_BYTES);
@@ -344,7 +326,7 @@ interface ActiveAlert {
       // What it held before the fill is there after it; what it stored after the freeing is counted (see the header).
       expect({ lostToFill: lostToFill.slice(0, 10) }).toEqual({ lostToFill: [] });
 
-      record = {
+      fault.record = {
         fault: "6. A full volume under Loki and under Prometheus (loop-mounted ext4 images, filled then freed)",
         test: "test/e2e/full-volume.test.ts",
         lost: {

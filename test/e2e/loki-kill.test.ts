@@ -14,15 +14,9 @@
  * (the WAL replay, as Loki measures it), and how long after it Loki held every line: in
  * out/live/faults/ (test/support/fault-report.ts).
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import type { Rendered } from "../../cli/render";
 import { httpGet } from "../../lab/local/http";
-import { FaultRecord, recordFault } from "../support/fault-report";
-import { render } from "../support/render";
 import { LogPipeline } from "./support/log-pipeline";
-import { localRun } from "./support/local-run";
+import { logFault } from "./support/log-fault";
 
 /** Lines a second the generator writes: a push of Alloy's a second (its batch_wait) holds about as many. */
 const RATE = 20;
@@ -36,27 +30,13 @@ async function lokiMetric(url: string, name: string): Promise<number | undefined
 }
 
 describe("Loki killed while Alloy pushes, started again on its data", () => {
-  const run = localRun();
-  let rendered: Rendered;
-  let tmp: string;
-  let record: Omit<FaultRecord, "measuredAt"> | undefined;
-  /** The pipeline, for afterAll to stop its generator whatever the test reached. */
-  let pipeline: LogPipeline | undefined;
-
-  beforeAll(async () => {
-    rendered = await render("staging");
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "loki-kill-"));
-  });
-
-  afterAll(() => {
-    pipeline?.stopWriting();
-    if (record) recordFault(record);
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  });
+  const fault = logFault("loki-kill-");
+  const run = fault.run;
 
   test("every line written is in Loki after the kill and the restart: 0 lost, duplicates counted", async () => {
+    const { rendered, tmp } = fault;
     const logs = await LogPipeline.create(run, rendered, tmp);
-    pipeline = logs;
+    fault.pipeline = logs;
     const firstStart = await logs.startLoki();
     await logs.startAlloy();
     const since = Date.now();
@@ -104,7 +84,7 @@ describe("Loki killed while Alloy pushes, started again on its data", () => {
     expect(stored.distinct.size).toBe(logs.written);
     expect(dropped).toBe(0);
 
-    record = {
+    fault.record = {
       fault: "3. Loki killed (SIGKILL) while Alloy pushes, started again on its data",
       test: "test/e2e/loki-kill.test.ts",
       lost: { lines: logs.missing(stored).length },
