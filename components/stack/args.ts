@@ -212,15 +212,7 @@ export function logCollectorArgs(cfg: StackConfig, served: Readonly<Record<strin
       ? {
           monitors: {
             ...withoutNamespaces(monitorNamespaces(cfg), servedNamespaces),
-            selector: cfg.monitors.selector,
-            secrets: cfg.monitors.secrets,
-            scrapeInterval: cfg.prometheus.scrapeInterval,
-            scrapeTimeout: cfg.prometheus.scrapeTimeout,
-            scrapedServices: [...cfg.apps, ...cfg.targets].flatMap((t) =>
-              t.service ? [{ namespace: t.service.namespace, name: t.service.name }] : [],
-            ),
-            honorLabels: cfg.monitors.honorLabels,
-            sampleLimit: cfg.monitors.limits.samples,
+            ...monitorReading(cfg),
           },
         }
       : {}),
@@ -440,6 +432,17 @@ export function servedMonitorsSettings(cfg: StackConfig, agentsNamespaceCreated:
   return {
     environment: cfg.environment,
     namespaces,
+    ...monitorReading(cfg),
+  };
+}
+
+/**
+ * How a stack's monitors are read, whichever collector reads them (its own, or the one that serves it):
+ * the selector, the Secrets they may name, the interval and timeout, the Services the stack scrapes
+ * itself, honorLabels and the sample limit.
+ */
+function monitorReading(cfg: StackConfig) {
+  return {
     selector: cfg.monitors.selector,
     secrets: cfg.monitors.secrets,
     scrapeInterval: cfg.prometheus.scrapeInterval,
