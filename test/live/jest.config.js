@@ -18,7 +18,8 @@ module.exports = {
   roots: ["<rootDir>/test/live"],
   testMatch: ["**/*.test.ts"],
   testPathIgnorePatterns: ["/node_modules/"],
-  transform: { "^.+\\.ts$": ["ts-jest", {}] },
+  // Type-checking is tsc's job; SWC only transpiles (test/transform.js).
+  transform: require("../transform"),
   setupFilesAfterEnv: ["<rootDir>/test/live/support/own-cluster.ts"],
   // One worker per lab file (three), whatever the number of cores.
   maxWorkers: 3,
