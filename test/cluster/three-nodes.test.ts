@@ -1,12 +1,14 @@
 /**
- * Production on three nodes, then one of them drained: the tier's cluster gets two more kwok
- * nodes (k3s-agent-1 and -2, as `npm run cluster -- up --nodes 3` makes them; removed at the end),
- * and the production stack file, with `nodes: 3`, is deployed by the real engine. Read from the
- * API server:
+ * Production on three nodes, then one of them drained: the tier's cluster gets three more kwok
+ * nodes (k3s-agent-1 to -3, as `npm run cluster -- up --nodes 4` makes them; removed at the end),
+ * the last tainted as k3s documents for a server kept to the control plane, which the stack's
+ * workloads do not tolerate; and the production stack file, with `nodes: 3`, is deployed by the
+ * real engine. Read from the API server:
  *
  * - placement: the two Prometheus replicas on two nodes, the three Alertmanager peers on three,
- *   node-exporter and the log collector once on every node, each claim's volume (local-path,
- *   WaitForFirstConsumer) on the node of the pod that mounts it;
+ *   none of the stack's workloads on the tainted node, node-exporter and the log collector once
+ *   on every node, the tainted one too; each claim's volume (local-path, WaitForFirstConsumer) on
+ *   the node of the pod that mounts it;
  * - `kubectl drain` of the node of a Prometheus replica (eviction, so the budgets count): it
  *   completes; the budgets then allow no second eviction (an eviction of the other replica, or of a
  *   peer elsewhere, is refused); the other replica and the two peers elsewhere stay Ready, and are
@@ -29,8 +31,15 @@ import { StackHandle, openStack } from "./support/stack";
 const TEAM = "shop";
 const NAMESPACE = "monitoring-production";
 const AGENTS = "monitoring-production-agents";
-/** The nodes the test adds beside the tier's k3s-server. */
-const ADDED = nodeNames(3).slice(1);
+/** The nodes the test adds beside the tier's k3s-server: two like it, and a third that only the agents may use. */
+const ADDED = nodeNames(4).slice(1);
+/**
+ * The third added node is tainted as k3s documents for servers kept to the control plane
+ * (`--node-taint CriticalAddonsOnly=true:NoExecute`): the stack's workloads do not tolerate it,
+ * its DaemonSets must (a node's metrics and logs are wanted from every node).
+ */
+const TAINTED = ADDED[2].name;
+const TAINT = { key: "CriticalAddonsOnly", value: "true", effect: "NoExecute" };
 
 interface Pod {
   name: string;
@@ -266,7 +275,11 @@ let handle: StackHandle;
 let placed: Snapshot;
 
 beforeAll(async () => {
-  for (const node of ADDED) await kubectl(["create", "-f", "-"], JSON.stringify(nodeObject(node)));
+  for (const node of ADDED) {
+    const object = nodeObject(node);
+    if (node.name === TAINTED) object.spec = { taints: [TAINT] };
+    await kubectl(["create", "-f", "-"], JSON.stringify(object));
+  }
   await waitFor("the added nodes Ready (kwok)", async () => {
     const nodes = await list("nodes");
     const ready = nodes.filter((n) =>
@@ -274,7 +287,7 @@ beforeAll(async () => {
         (c) => c.type === "Ready" && c.status === "True",
       ),
     );
-    return ready.length === 3 ? undefined : `${ready.length} of ${nodes.length} Ready`;
+    return ready.length === 4 ? undefined : `${ready.length} of ${nodes.length} Ready`;
   });
   await createTeamWorkloads(TEAM);
   handle = await openStack("production", {
@@ -304,12 +317,14 @@ afterAll(async () => {
 });
 
 describe("production on three nodes, one drained", () => {
-  test("pulumi up with nodes: 3 on three nodes: replicas and peers apart, the agents on every node, claims on their pod's node", async () => {
+  test("pulumi up with nodes: 3 on three nodes (and a tainted fourth): replicas and peers apart, the agents on every node, claims on their pod's node", async () => {
     const result = await handle.stack.up();
     expect(result.summary.result).toBe("succeeded");
     await everyWorkloadReady();
     placed = await snapshot();
-    expect(placed.nodes).toEqual(["k3s-agent-1", "k3s-agent-2", "k3s-server"]);
+    expect(placed.nodes).toEqual(["k3s-agent-1", "k3s-agent-2", "k3s-agent-3", "k3s-server"]);
+    // The stack's own pods on the three untainted nodes only; the agents on all four.
+    expect(placed.pods.filter((p) => p.node === TAINTED && !p.owner.startsWith("DaemonSet/")).map((p) => p.name)).toEqual([]);
     expect(placementProblems(placed)).toEqual([]);
     // Every claim of the stack is bound, on one node.
     const claims = (await list("persistentvolumeclaims", NAMESPACE)).map((c) => c.metadata.name).sort();
