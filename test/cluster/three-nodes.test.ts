@@ -6,9 +6,11 @@
  * real engine. Read from the API server:
  *
  * - placement: the two Prometheus replicas on two nodes, the three Alertmanager peers on three,
- *   none of the stack's workloads on the tainted node, node-exporter and the log collector once
- *   on every node, the tainted one too; each claim's volume (local-path, WaitForFirstConsumer) on
- *   the node of the pod that mounts it;
+ *   each pod bound apart by its own required anti-affinity (kube-scheduler's default spreading
+ *   alone keeps them apart on a quiet cluster, as seen with the constraint removed: the nodes
+ *   they landed on cannot tell); none of the stack's workloads on the tainted node;
+ *   node-exporter and the log collector once on every node, the tainted one too; each claim's
+ *   volume (local-path, WaitForFirstConsumer) on the node of the pod that mounts it;
  * - `kubectl drain` of the node of a Prometheus replica (eviction, so the budgets count): it
  *   completes; the budgets then allow no second eviction (an eviction of the other replica, or of a
  *   peer elsewhere, is refused); the other replica and the two peers elsewhere stay Ready, and are
@@ -53,6 +55,11 @@ interface Pod {
   /** The scheduler's message when it could not place the pod. */
   unschedulable?: string;
   claims: string[];
+  /**
+   * The pod's own spec binds the scheduler to keep it off a node that runs a pod with its labels:
+   * a required pod anti-affinity term over kubernetes.io/hostname whose selector its own labels match.
+   */
+  keptApart: boolean;
 }
 
 interface Snapshot {
@@ -64,7 +71,18 @@ interface Snapshot {
 
 type RawPod = KubeObject & {
   metadata: { ownerReferences?: Array<{ kind: string; name: string }> };
-  spec: { nodeName?: string; volumes?: Array<{ persistentVolumeClaim?: { claimName: string } }> };
+  spec: {
+    nodeName?: string;
+    volumes?: Array<{ persistentVolumeClaim?: { claimName: string } }>;
+    affinity?: {
+      podAntiAffinity?: {
+        requiredDuringSchedulingIgnoredDuringExecution?: Array<{
+          topologyKey: string;
+          labelSelector?: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] };
+        }>;
+      };
+    };
+  };
   status: { phase: string; conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> };
 };
 
@@ -87,6 +105,13 @@ function podOf(p: RawPod): Pod {
     ready: condition("Ready")?.status === "True",
     unschedulable: scheduled?.status === "False" ? `${scheduled.reason}: ${scheduled.message}` : undefined,
     claims: (p.spec.volumes ?? []).flatMap((v) => (v.persistentVolumeClaim ? [v.persistentVolumeClaim.claimName] : [])),
+    keptApart: (p.spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).some(
+      (t) =>
+        t.topologyKey === "kubernetes.io/hostname" &&
+        !t.labelSelector?.matchExpressions?.length &&
+        Object.keys(t.labelSelector?.matchLabels ?? {}).length > 0 &&
+        Object.entries(t.labelSelector?.matchLabels ?? {}).every(([k, v]) => p.metadata.labels?.[k] === v),
+    ),
   };
 }
 
@@ -127,6 +152,9 @@ function placementProblems(s: Snapshot): string[] {
       problems.push(
         `${owner}: ${pods.map((p) => `${p.name}@${p.node}${p.ready ? "" : " (not Ready)"}`).join(", ")}, want ${count} on ${count} nodes`,
       );
+    // Apart by the constraint, not by chance: kube-scheduler's default spreading alone put them
+    // apart on this quiet cluster with the constraint removed from the render.
+    for (const p of pods.filter((p) => !p.keptApart)) problems.push(`${p.name}: no required anti-affinity over kubernetes.io/hostname`);
   }
   const daemonSets = [...new Set(s.pods.filter((p) => p.owner.startsWith("DaemonSet/")).map((p) => p.owner))].sort();
   if (JSON.stringify(daemonSets) !== JSON.stringify(["DaemonSet/alloy", "DaemonSet/node-exporter"]))
@@ -338,16 +366,27 @@ describe("production on three nodes, one drained", () => {
       "data-prometheus-1",
       "grafana",
     ]);
+    // Two replicas, three peers; every other workload once (Grafana, Loki, kube-state-metrics, the exporters).
+    const replicas = Object.fromEntries(
+      (await list("deployments,statefulsets", NAMESPACE)).map((w) => [w.metadata.name, (w.spec as { replicas: number }).replicas]),
+    );
+    expect(Object.entries(replicas).filter(([, n]) => n !== 1)).toEqual([
+      ["alertmanager", 3],
+      ["prometheus", 2],
+    ]);
+    expect(replicas).toMatchObject({ grafana: 1, loki: 1, "kube-state-metrics": 1 });
     const budgets = (await list("poddisruptionbudgets", NAMESPACE)).map(
       (b) => `${b.metadata.name}:${(b.spec as { maxUnavailable: number }).maxUnavailable}`,
     );
     expect(budgets.sort()).toEqual(["alertmanager:1", "prometheus:1"]);
   });
 
-  test("the placement check can fail: replicas sharing a node, an agent missing on a node, a volume on another node", () => {
+  test("the placement check can fail: replicas sharing a node, a peer not bound apart, an agent missing on a node, a volume on another node", () => {
     const broken = structuredClone(placed);
     const [first, second] = of(broken, "StatefulSet/prometheus");
     second.node = first.node;
+    const peer = of(broken, "StatefulSet/alertmanager")[0];
+    peer.keptApart = false;
     const collector = of(broken, "DaemonSet/alloy");
     broken.pods = broken.pods.filter((p) => p !== collector[0]);
     const claim = first.claims[0];
@@ -362,7 +401,8 @@ describe("production on three nodes, one drained", () => {
         expect.stringContaining(`${second.name} on ${first.node}: claim ${second.claims[0]}'s volume on`),
       ]),
     );
-    expect(problems).toHaveLength(4);
+    expect(problems).toContain(`${peer.name}: no required anti-affinity over kubernetes.io/hostname`);
+    expect(problems).toHaveLength(5);
   });
 
   test("kubectl drain of a Prometheus replica's node completes; one eviction at a time; the rest stay Ready and keep receiving", async () => {
