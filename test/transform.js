@@ -1,8 +1,8 @@
 // @ts-check
 /**
- * How jest turns a test tier's TypeScript into JavaScript, for the three jest configs (the offline
- * tier's jest.config.js, test/cluster/ and test/live/): SWC (@swc/jest), which only transpiles, as
- * ts-jest did with the tsconfig's isolatedModules. Type-checking is `npm run typecheck` (tsc --noEmit),
+ * How jest turns the offline tier's TypeScript into JavaScript (jest.config.js: the quick and e2e
+ * projects): SWC (@swc/jest), which only transpiles, as ts-jest did with the tsconfig's isolatedModules
+ * (the cluster and live tiers' configs keep ts-jest until their tiers have run on this one). Type-checking is `npm run typecheck` (tsc --noEmit),
  * which `npm test` and CI run before the tests. Transpiling every .ts file of the repository takes
  * about 1 CPU-second with SWC against 17 with TypeScript's transpileModule, what ts-jest ran: the cost
  * of a run whose transform cache is cold (a fresh clone, CI, a changed config), and of every edited

@@ -14,8 +14,8 @@ module.exports = {
   roots: ["<rootDir>/test/cluster"],
   testMatch: ["**/*.test.ts"],
   testPathIgnorePatterns: ["/node_modules/"],
-  // Type-checking is tsc's job; SWC only transpiles (test/transform.js).
-  transform: require("../transform"),
+  // Type-checking is tsc's job; ts-jest only transpiles (isolatedModules in tsconfig).
+  transform: { "^.+\\.ts$": ["ts-jest", {}] },
   globalSetup: "<rootDir>/test/cluster/global-setup.ts",
   globalTeardown: "<rootDir>/test/cluster/global-teardown.ts",
   // Each file starts on the cluster as the tier found it (support/clean-slate.ts).

@@ -18,8 +18,7 @@ module.exports = {
   roots: ["<rootDir>/test/live"],
   testMatch: ["**/*.test.ts"],
   testPathIgnorePatterns: ["/node_modules/"],
-  // Type-checking is tsc's job; SWC only transpiles (test/transform.js).
-  transform: require("../transform"),
+  transform: { "^.+\\.ts$": ["ts-jest", {}] },
   setupFilesAfterEnv: ["<rootDir>/test/live/support/own-cluster.ts"],
   // One worker per lab file (three), whatever the number of cores.
   maxWorkers: 3,
