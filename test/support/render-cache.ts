@@ -9,7 +9,9 @@
  * The text lives beside the worker's core modules (a core module is the one object every test file
  * of a worker shares: jest gives each file its own module registry and globals), and only text
  * crosses between files: what a file parses is made of its own realm's objects and Maps, as a
- * render in that file would be. It goes with the worker. test/repository/render-cache.test.ts
+ * render in that file would be. It goes with the worker. A file that changes the program's own modules
+ * in-process (test/repository/image-digests.test.ts rewrites the images) renders with cli/render-stack's
+ * renderStack, never kept: no key sees such a change. test/repository/render-cache.test.ts
  * holds that a copy equals a fresh render, to the prototype.
  */
 import * as crypto from "crypto";
