@@ -219,7 +219,7 @@ export class Loki extends StackComponent {
   public readonly scrapeTargets: ScrapeTarget[];
   /** The StatefulSet; undefined with `dataOnly`. */
   public readonly statefulSet: k8s.apps.v1.StatefulSet | undefined;
-  /** The data claim (`data-loki-0`): the only object that holds logs. */
+  /** The data claim (`data-loki-0`): the logs, or with a bucket (objectStore) the WAL, the index being written and its cache. */
   public readonly claims: k8s.core.v1.PersistentVolumeClaim[];
 
   constructor(name: string, args: LokiArgs, opts?: pulumi.ComponentResourceOptions) {

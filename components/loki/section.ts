@@ -10,8 +10,7 @@ import { Profile, withOverrides } from "../kit/profiles";
 import { requirements } from "../kit/resources";
 import { FieldsOf, SecretStandIns, componentSection, overDefaults, textStandIn } from "../kit/section";
 import { durationSeconds, quantityBytes } from "../kit/units";
-import { BACKUP_PROVIDERS, BackupProvider } from "../backup/args";
-import { storeProblems } from "../backup/section";
+import { STORE_PROVIDERS, StoreProvider, storeProblems } from "../kit/object-store";
 import { INGESTION_KEYS, LokiIngestionOverrides, ingestionProblems } from "./limits";
 
 /**
@@ -24,7 +23,7 @@ export const LOKI_SCHEMA_FROM = "2024-04-01";
 const objectStore = z
   .strictObject({
     provider: z
-      .enum(Object.keys(BACKUP_PROVIDERS) as [BackupProvider], { error: `must be one of ${Object.keys(BACKUP_PROVIDERS).join(", ")}` })
+      .enum(Object.keys(STORE_PROVIDERS) as [StoreProvider], { error: `must be one of ${Object.keys(STORE_PROVIDERS).join(", ")}` })
       .optional()
       .describe("The S3-compatible store: r2 (Cloudflare R2, the default), s3, b2 (Backblaze B2) or minio."),
     endpoint: z
@@ -76,7 +75,7 @@ export type LokiSettings = Omit<FieldsOf<typeof schema, "objectStore">, "ingesti
 
 /** loki.objectStore resolved: the provider and region defaulted (r2, auto), the key pair as given. */
 export interface LokiObjectStore {
-  provider: BackupProvider;
+  provider: StoreProvider;
   endpoint?: string;
   region: string;
   bucket?: string;
@@ -182,7 +181,7 @@ export function warnings(args: IngestionArgs): ArgsProblem[] {
 
 /**
  * The bucket's problems, keyed under the section: a bucket by the store's naming rule, an endpoint
- * where the provider has none of its own and without a path (backup/section.ts: storeProblems), the
+ * where the provider has none of its own and without a path (kit/object-store.ts, as backup's), the
  * first day as a real day after LOKI_SCHEMA_FROM, and both keys.
  */
 export function objectStoreProblems(store: LokiObjectStore | undefined): ArgsProblem[] {
@@ -194,13 +193,8 @@ export function objectStoreProblems(store: LokiObjectStore | undefined): ArgsPro
   });
   const found: ArgsProblem[] = [];
   if (!store.bucket) found.push({ key: "bucket", message: "is required with loki.objectStore: the bucket Loki's chunks and index go to" });
-  found.push(
-    ...storeProblems(store).map((p) => ({
-      ...p,
-      message: p.message.replace("the bucket goes in backup.bucket", "the bucket goes in loki.objectStore.bucket"),
-    })),
-  );
-  const provider = BACKUP_PROVIDERS[store.provider];
+  found.push(...storeProblems(store, "loki.objectStore.bucket"));
+  const provider = STORE_PROVIDERS[store.provider];
   if (provider.needsEndpoint && !store.endpoint)
     found.push({
       key: "endpoint",
