@@ -7,9 +7,11 @@
  * Loki against `rclone serve s3`.
  */
 import * as YAML from "yaml";
-import { LOKI_SCHEMA_FROM } from "../../components/loki";
+import { LOKI_SCHEMA_FROM, Loki } from "../../components/loki";
+import { PROFILE_DEFAULTS } from "../../config";
+import { runProgram } from "../../cli/runner";
 import type { Rendered } from "../../cli/render";
-import { objectOf, objectsOf, render } from "../support/render";
+import { ALONE, objectOf, objectsOf, render } from "../support/render";
 import { problems } from "../config/support";
 
 const KEY_ID = "loki-key-id-0123";
@@ -69,6 +71,32 @@ describe("loki.objectStore: what it refuses, by key", () => {
     ).toEqual([
       "monitoring:lokiSecretAccessKey: must be a secret access key: printable characters, no space (got a value that is hidden because it is a secret)",
     ]);
+  });
+});
+
+describe("the component alone (components/loki)", () => {
+  test("a bucket without its name or key pair is refused, naming the keys, before any resource", async () => {
+    let made = 0;
+    const run = runProgram({
+      ...ALONE,
+      program: async () => {
+        made++;
+        new Loki("loki", {
+          namespace: "monitoring",
+          environment: "staging",
+          retention: "3d",
+          storage: { size: "10Gi" },
+          resources: PROFILE_DEFAULTS.staging.loki.resources,
+          ingestion: {},
+          objectStore: { provider: "r2", region: "auto", endpoint: GOOD.endpoint, from: GOOD.from },
+        });
+        return {};
+      },
+    });
+    await expect(run).rejects.toThrow(
+      /Loki "loki": objectStore\.bucket: is required with loki\.objectStore.*; lokiAccessKeyId: is needed .*; lokiSecretAccessKey: is needed/,
+    );
+    expect(made).toBe(1);
   });
 });
 
