@@ -146,6 +146,7 @@ describe("alertmanagerArgs", () => {
       groupWait: "10s",
       groupInterval: "5m",
       repeatInterval: "4h",
+      maintenanceInterval: "1m",
       receivers: { discord: { webhookUrl: URLS.discord } },
       storage: cfg.alertmanager.storage,
       resources: cfg.alertmanager.resources,
