@@ -406,6 +406,22 @@ export async function main(): Promise<void> {
       console.error(`phase dashboards: FAILED: ${refused.length} queries or variables refused:\n${refused.join("\n")}`);
     }
   }
+  if (args.liveOnly) {
+    // The live phase alone: its report, no other phase and no target.
+    const report = {
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      machine: { atStart: machineAtStart, atEnd: machine() },
+      liveOnly: true,
+      phases,
+      ...(live ? { live: { ...live.result, report: live.report } } : {}),
+    };
+    fs.writeFileSync(path.join(outDir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
+    fs.writeFileSync(path.join(outDir, "report.md"), `# npm run bench -- --live-only, ${startedAt}\n\n${live?.tables ?? ""}\n`);
+    console.log(`\nphases: ${phases.map((p) => `${p.name} ${p.seconds.toFixed(0)} s${p.error ? " FAILED" : ""}`).join(", ")}`);
+    if (phases.some((p) => p.error)) process.exit(1);
+    return;
+  }
   const otlp = args.collectors ? await phase("traces and OTLP", () => measureOtlp(args.quick ? OTLP_QUICK_PLAN : OTLP_PLAN)) : undefined;
   if (otlp) console.log(`\n${otlpTable(otlp)}\n`);
   const ksm = args.live
