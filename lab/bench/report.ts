@@ -394,9 +394,29 @@ export function ruleGroupTable(result: LiveResult, top = 8): string {
       ]);
   }
   if (rows.length === 0) return "";
+  const ruleRows: string[][] = [];
+  for (const [c, side] of [
+    ["prometheus", "ours"],
+    ["prometheus-compare", "kube-prometheus"],
+  ] as const) {
+    const inBurst = burst[c]?.ruleSeconds;
+    if (!inBurst) continue;
+    for (const [rule, seconds] of Object.entries(inBurst)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top))
+      ruleRows.push([side, rule, secondsCell(steady[c]?.ruleSeconds?.[rule]), secondsCell(seconds)]);
+  }
   return [
     `### Rule groups: the ${top} costliest in the burst (median of each group's last evaluation)`,
     "",
     markdownTable(["side", "file;group", "steady", "burst", "share of the burst's cycle"], rows),
+    ...(ruleRows.length > 0
+      ? [
+          "",
+          `### Rules: the ${top} costliest in the burst (median of each rule's last evaluation)`,
+          "",
+          markdownTable(["side", "group: rule", "steady", "burst"], ruleRows),
+        ]
+      : []),
   ].join("\n");
 }

@@ -346,6 +346,7 @@ describe("the report", () => {
       seriesCreated: 0,
       ruleEvaluationSeconds: seconds * k,
       ruleGroupSeconds: { "apps.yml;apps": seconds * k * 0.75, "stack.yml;stack": seconds * k * 0.25 },
+      ruleSeconds: { "apps: AppDown": seconds * k * 0.5, "apps: app:x:rate5m": seconds * k * 0.25, "stack: StackDown": seconds * k * 0.25 },
       rules,
       ruleGroups: 3,
       compactions: 1,
@@ -454,6 +455,10 @@ describe("the report", () => {
     // Where the burst's cycle goes, per group, for each Prometheus: the burst's phase is twice the steady one's here.
     expect(tables).toMatch(/\| ours \| apps\.yml;apps \| 37\.5 ms \| 75\.0 ms \| 75 % \|/);
     expect(tables).toMatch(/\| kube-prometheus \| stack\.yml;stack \| 100\.0 ms \| 200\.0 ms \| 25 % \|/);
+    // ...and per rule, costliest first.
+    expect(tables).toMatch(
+      /costliest in the burst \(median of each rule's last evaluation\)\n\n\| side[^\n]*\n[^\n]*\n\| ours \| apps: AppDown \| 25\.0 ms \| 50\.0 ms \|/,
+    );
   });
 
   test("dashboards: each view's dashboards summed, ours against kube-prometheus', and the panels over 500 ms with their queries", () => {
