@@ -269,6 +269,16 @@ describe("--compare-rules", () => {
     expect(() => parseBenchArgs(["--compare-rules", dir, "--no-live"])).toThrow(/drop --no-live/);
     expect(() => parseBenchArgs(["--runs", "0"])).toThrow(/at least 1/);
     expect(() => parseBenchArgs(["--fast"])).toThrow(/unknown argument "--fast"/);
+    // The live phase alone: what a change to the rules or dashboards is measured with.
+    expect(parseBenchArgs(["--live-only", "--no-collectors"])).toEqual({
+      runs: 3,
+      collectors: false,
+      live: true,
+      quick: false,
+      smoke: false,
+      liveOnly: true,
+    });
+    expect(() => parseBenchArgs(["--live-only", "--no-live"])).toThrow(/drop --no-live/);
   });
 });
 
