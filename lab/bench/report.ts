@@ -1,3 +1,5 @@
+import * as fs from "fs";
+import * as path from "path";
 /**
  * The live run's report: per component its steady and peak figures, the requests and
  * limits they call for in each profile, the comparison of two rule sets, and readable
@@ -419,4 +421,25 @@ export function ruleGroupTable(result: LiveResult, top = 8): string {
         ]
       : []),
   ].join("\n");
+}
+
+/** `npm run bench -- --live-only`: the live phase's report alone (out/bench/report.json and report.md), no other phase, no target. */
+export function writeLiveOnlyReport(
+  outDir: string,
+  run: {
+    startedAt: string;
+    machine: unknown;
+    phases: Array<{ name: string; seconds: number; error?: string }>;
+    live?: { result: LiveResult; report: LiveReport; tables: string };
+  },
+): void {
+  const { live, ...rest } = run;
+  const report = {
+    ...rest,
+    finishedAt: new Date().toISOString(),
+    liveOnly: true,
+    ...(live ? { live: { ...live.result, report: live.report } } : {}),
+  };
+  fs.writeFileSync(path.join(outDir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
+  fs.writeFileSync(path.join(outDir, "report.md"), `# npm run bench -- --live-only, ${run.startedAt}\n\n${live?.tables ?? ""}\n`);
 }

@@ -52,7 +52,7 @@ import { measureKubeStateMetrics } from "../bench/ksm-footprint";
 import { OTLP_PLAN, OTLP_QUICK_PLAN, OtlpFootprint, measureOtlp, otlpTable } from "../bench/otlp-footprint";
 import { BenchArgs, RENDER_PROCESS_SECONDS, parseBenchArgs, readRuleSet } from "../bench/figures";
 import { FULL_PLAN, LiveResult, QUICK_PLAN, runLive } from "../bench/live";
-import { LiveReport, buildLiveReport, liveTables } from "../bench/report";
+import { LiveReport, buildLiveReport, liveTables, writeLiveOnlyReport } from "../bench/report";
 import { BENCH_STACK_SETS, deployedContainer } from "../bench/deployed";
 import type { Component } from "../bench/sampling";
 import { kubernetesYaml, requestedResources } from "../../cli/render";
@@ -408,16 +408,7 @@ export async function main(): Promise<void> {
   }
   if (args.liveOnly) {
     // The live phase alone: its report, no other phase and no target.
-    const report = {
-      startedAt,
-      finishedAt: new Date().toISOString(),
-      machine: { atStart: machineAtStart, atEnd: machine() },
-      liveOnly: true,
-      phases,
-      ...(live ? { live: { ...live.result, report: live.report } } : {}),
-    };
-    fs.writeFileSync(path.join(outDir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
-    fs.writeFileSync(path.join(outDir, "report.md"), `# npm run bench -- --live-only, ${startedAt}\n\n${live?.tables ?? ""}\n`);
+    writeLiveOnlyReport(outDir, { startedAt, machine: { atStart: machineAtStart, atEnd: machine() }, phases, live });
     console.log(`\nphases: ${phases.map((p) => `${p.name} ${p.seconds.toFixed(0)} s${p.error ? " FAILED" : ""}`).join(", ")}`);
     if (phases.some((p) => p.error)) process.exit(1);
     return;
