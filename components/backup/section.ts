@@ -5,12 +5,12 @@
  * on: no bucket, a bucket name the store refuses, no endpoint or one with a path, a schedule, no credentials.
  */
 import { z } from "zod";
-import { bool, matching, nonEmpty, positiveCount, resources } from "../kit/fields";
+import { bool, matching, positiveCount, resources } from "../kit/fields";
 import { ArgsProblem } from "../kit/problems";
 import { Profile, withOverrides } from "../kit/profiles";
 import { requirements } from "../kit/resources";
 import { DefaultsOf, FieldsOf, SecretStandIns, componentSection, overDefaults, textStandIn } from "../kit/section";
-import { storeProblems as bucketProblems } from "../kit/object-store";
+import { storeFields, storeProblems as bucketProblems } from "../kit/object-store";
 import { BACKUP_COMPONENTS, BACKUP_PROVIDERS } from "./args";
 import { scheduleGapSeconds } from "./schedule";
 
@@ -26,22 +26,7 @@ const schema = z.strictObject({
     .min(1, "must name at least one component (turn backups off with backup.enabled: false)")
     .optional()
     .describe(`What is backed up, of ${BACKUP_COMPONENTS.join(", ")}; default all of them (those the stack runs).`),
-  /** The S3-compatible store, its `provider` for rclone's s3 backend. */
-  provider: z
-    .enum(Object.keys(BACKUP_PROVIDERS) as [keyof typeof BACKUP_PROVIDERS], {
-      error: `must be one of ${Object.keys(BACKUP_PROVIDERS).join(", ")}`,
-    })
-    .optional()
-    .describe("The S3-compatible store: r2 (Cloudflare R2, the default), s3, b2 (Backblaze B2) or minio."),
-  /** The store's S3 endpoint; AWS S3 finds it from the region. No default. */
-  endpoint: z
-    .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
-    .optional()
-    .describe("The store's S3 endpoint, such as https://<account id>.r2.cloudflarestorage.com; required but for s3."),
-  /** `auto` for R2. */
-  region: nonEmpty("a region").optional().describe("The bucket's region; default auto (R2)."),
-  /** No default: required when backups are on (problems, below). */
-  bucket: nonEmpty("a bucket name").optional().describe("The bucket the backups go to (required when enabled)."),
+  ...storeFields("The bucket the backups go to (required when enabled)."),
   /** No default: the bucket's root. */
   prefix: z
     .string()

@@ -3,6 +3,8 @@
  * one give it (backup, loki.objectStore): its providers, and what each refuses of a bucket's name and
  * of an endpoint.
  */
+import { z } from "zod";
+import { nonEmpty } from "./fields";
 import { ArgsProblem } from "./problems";
 
 /** The S3-compatible stores, Cloudflare R2 first: rclone's s3 backend's `provider` for each, whether it needs an endpoint. */
@@ -13,6 +15,29 @@ export const STORE_PROVIDERS = {
   minio: { rclone: "Minio", needsEndpoint: true, example: "https://minio.example.com" },
 } as const;
 export type StoreProvider = keyof typeof STORE_PROVIDERS;
+
+/**
+ * The store's fields of a section that writes to one (backup, loki.objectStore): its provider, S3 endpoint and
+ * region, and the bucket, described by what goes to it.
+ */
+export function storeFields(bucketDescription: string) {
+  return {
+    /** The S3-compatible store, its `provider` for rclone's s3 backend. */
+    provider: z
+      .enum(Object.keys(STORE_PROVIDERS) as [StoreProvider], { error: `must be one of ${Object.keys(STORE_PROVIDERS).join(", ")}` })
+      .optional()
+      .describe("The S3-compatible store: r2 (Cloudflare R2, the default), s3, b2 (Backblaze B2) or minio."),
+    /** The store's S3 endpoint; AWS S3 finds it from the region. No default. */
+    endpoint: z
+      .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
+      .optional()
+      .describe("The store's S3 endpoint, such as https://<account id>.r2.cloudflarestorage.com; required but for s3."),
+    /** `auto` for R2. */
+    region: nonEmpty("a region").optional().describe("The bucket's region; default auto (R2)."),
+    /** No default. */
+    bucket: nonEmpty("a bucket name").optional().describe(bucketDescription),
+  };
+}
 
 const S3_RULE =
   "S3 takes 3 to 63 lowercase letters, digits, dots and hyphens, beginning and ending with a letter or digit, " +

@@ -4,13 +4,13 @@
  * its resolution, and its problems and warnings: the ingestion limits against the volume (limits.ts).
  */
 import { z } from "zod";
-import { bool, bytesQuantity, durationWith, matching, nonEmpty, resources, storage } from "../kit/fields";
+import { bool, bytesQuantity, durationWith, matching, resources, storage } from "../kit/fields";
 import { ArgsProblem } from "../kit/problems";
 import { Profile, withOverrides } from "../kit/profiles";
 import { requirements } from "../kit/resources";
 import { FieldsOf, SecretStandIns, componentSection, overDefaults, textStandIn } from "../kit/section";
 import { durationSeconds, quantityBytes } from "../kit/units";
-import { STORE_PROVIDERS, StoreProvider, storeProblems } from "../kit/object-store";
+import { STORE_PROVIDERS, StoreProvider, storeFields, storeProblems } from "../kit/object-store";
 import { INGESTION_KEYS, LokiIngestionOverrides, ingestionProblems } from "./limits";
 
 /**
@@ -22,16 +22,7 @@ export const LOKI_SCHEMA_FROM = "2024-04-01";
 /** Loki's chunks and index in an S3-compatible bucket: the backup section's store fields, and the day it starts. */
 const objectStore = z
   .strictObject({
-    provider: z
-      .enum(Object.keys(STORE_PROVIDERS) as [StoreProvider], { error: `must be one of ${Object.keys(STORE_PROVIDERS).join(", ")}` })
-      .optional()
-      .describe("The S3-compatible store: r2 (Cloudflare R2, the default), s3, b2 (Backblaze B2) or minio."),
-    endpoint: z
-      .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
-      .optional()
-      .describe("The store's S3 endpoint, such as https://<account id>.r2.cloudflarestorage.com; required but for s3."),
-    region: nonEmpty("a region").optional().describe("The bucket's region; default auto (R2)."),
-    bucket: nonEmpty("a bucket name").optional().describe("The bucket Loki's chunks and index go to (required), a bucket of its own."),
+    ...storeFields("The bucket Loki's chunks and index go to (required), a bucket of its own."),
     from: z
       .string({ error: "must be a day such as 2026-12-01" })
       .optional()
