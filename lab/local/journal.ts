@@ -12,6 +12,19 @@ export interface JournalEntry {
   fields: Readonly<Record<string, string>>;
 }
 
+/**
+ * The machine a journal's entries come from: its boot, machine ID and host name. With `bootedAt` (ms since the epoch),
+ * an entry's monotonic time is the time since then, so that entries written later to the same file go on from the
+ * earlier ones (systemd-journal-remote refuses an entry whose monotonic time goes back on the same boot, and starts a
+ * new file); without, the entries of one write count from 1 s.
+ */
+export interface JournalMachine {
+  bootId: string;
+  machineId: string;
+  hostname: string;
+  bootedAt?: number;
+}
+
 /** Where Debian and Ubuntu install systemd-journal-remote (it is not on PATH: a daemon's binary). */
 const JOURNAL_REMOTE = ["/lib/systemd/systemd-journal-remote", "/usr/lib/systemd/systemd-journal-remote"];
 
@@ -26,12 +39,14 @@ export function journalRemoteBinary(): string {
  * The entries in the journal's export format (systemd's "Journal Export Format"): each field a `NAME=value` line, an
  * entry ended by an empty line; the time of each its __REALTIME_TIMESTAMP (µs), one boot, one machine.
  */
-export function exportFormat(entries: readonly JournalEntry[], machine: { bootId: string; machineId: string; hostname: string }): string {
+export function exportFormat(entries: readonly JournalEntry[], machine: JournalMachine): string {
   return entries
     .map((e, i) => {
+      const since = machine.bootedAt === undefined ? (i + 1) * 1000 : e.at.getTime() - machine.bootedAt;
+      if (since <= 0) throw new Error(`a journal entry at ${e.at.toISOString()} before the machine's boot`);
       const fields: Record<string, string> = {
         __REALTIME_TIMESTAMP: String(e.at.getTime() * 1000),
-        __MONOTONIC_TIMESTAMP: String((i + 1) * 1_000_000),
+        __MONOTONIC_TIMESTAMP: String(since * 1000),
         _BOOT_ID: machine.bootId,
         _MACHINE_ID: machine.machineId,
         _HOSTNAME: machine.hostname,
@@ -45,13 +60,12 @@ export function exportFormat(entries: readonly JournalEntry[], machine: { bootId
     .join("");
 }
 
-/** Writes `entries` to `<dir>/<name>.journal` with systemd-journal-remote (export format on its stdin); returns the file. */
-export function writeJournal(
-  dir: string,
-  name: string,
-  entries: readonly JournalEntry[],
-  machine: { bootId: string; machineId: string; hostname: string },
-): string {
+/**
+ * Writes `entries` to `<dir>/<name>.journal` with systemd-journal-remote (export format on its stdin); returns the file.
+ * An existing file is appended to, as journald appends to its own: the entries then follow its last ones in time
+ * (a machine with `bootedAt`).
+ */
+export function writeJournal(dir: string, name: string, entries: readonly JournalEntry[], machine: JournalMachine): string {
   const file = path.join(dir, `${name}.journal`);
   const result = spawnSync(journalRemoteBinary(), ["-o", file, "-"], { input: exportFormat(entries, machine), encoding: "utf8" });
   if (result.status !== 0) throw new Error(`systemd-journal-remote failed (${result.status}): ${result.stderr}`);
