@@ -63,12 +63,17 @@ export function exportFormat(entries: readonly JournalEntry[], machine: JournalM
 /**
  * Writes `entries` to `<dir>/<name>.journal` with systemd-journal-remote (export format on its stdin); returns the file.
  * An existing file is appended to, as journald appends to its own: the entries then follow its last ones in time
- * (a machine with `bootedAt`).
+ * (a machine with `bootedAt`), and that last one is not in the future. Otherwise the tool puts the file aside and starts
+ * another (a new file each write, 8 MiB each): refused here, naming why.
  */
 export function writeJournal(dir: string, name: string, entries: readonly JournalEntry[], machine: JournalMachine): string {
   const file = path.join(dir, `${name}.journal`);
   const result = spawnSync(journalRemoteBinary(), ["-o", file, "-"], { input: exportFormat(entries, machine), encoding: "utf8" });
   if (result.status !== 0) throw new Error(`systemd-journal-remote failed (${result.status}): ${result.stderr}`);
+  if (/renaming and replacing/.test(result.stderr))
+    throw new Error(
+      `systemd-journal-remote started a new ${file}: its last entry is in the future, or these go back in time (${result.stderr.trim()})`,
+    );
   return file;
 }
 

@@ -24,7 +24,10 @@ export const JOURNAL_SEARCH = "connection refused";
 
 const PRIORITY = { error: "3", warning: "4", notice: "5", info: "6" } as const;
 
-/** Round `n`'s entries, a millisecond apart from `at`: every round k3s and the kubelet, every other containerd, and so on. */
+/**
+ * Round `n`'s entries, a millisecond apart, the last at `at` (never after it: systemd-journal-remote appends to no file
+ * whose last entry is in the future): every round k3s and the kubelet, every other containerd, and so on.
+ */
 export function journalRound(n: number, at: number): JournalEntry[] {
   const fields: Array<Record<string, string>> = [];
   const unit = (name: string, pid: string, priority: keyof typeof PRIORITY, message: string) =>
@@ -57,7 +60,7 @@ export function journalRound(n: number, at: number): JournalEntry[] {
     );
   if (n % 8 === 0)
     unit("kubelet.service", "1104", "warning", `"Nameserver limits exceeded" err="some nameservers have been omitted" round=${n}`);
-  return fields.map((f, i) => ({ at: new Date(at + i), fields: f }));
+  return fields.map((f, i) => ({ at: new Date(at - (fields.length - 1 - i)), fields: f }));
 }
 
 /**
