@@ -2,7 +2,7 @@
  * A node's journal for the tests that run the real Alloy on it: journal files written by systemd's own tool
  * (systemd-journal-remote, from the journal's export format), and the rendered journal source made to read them.
  */
-import { spawnSync } from "child_process";
+import { execFile, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 
@@ -69,10 +69,34 @@ export function exportFormat(entries: readonly JournalEntry[], machine: JournalM
 export function writeJournal(dir: string, name: string, entries: readonly JournalEntry[], machine: JournalMachine): string {
   const file = path.join(dir, `${name}.journal`);
   const result = spawnSync(journalRemoteBinary(), ["-o", file, "-"], { input: exportFormat(entries, machine), encoding: "utf8" });
-  if (result.status !== 0) throw new Error(`systemd-journal-remote failed (${result.status}): ${result.stderr}`);
-  if (/renaming and replacing/.test(result.stderr))
+  return written(file, result.status, result.stderr);
+}
+
+/**
+ * writeJournal without blocking the process (the tool takes 0.1–0.5 s, most of it syncing the file as it closes it): for
+ * a journal written while servers of the same process answer. Bounded: the tool is stopped after 30 s.
+ */
+export function appendJournal(dir: string, name: string, entries: readonly JournalEntry[], machine: JournalMachine): Promise<string> {
+  const file = path.join(dir, `${name}.journal`);
+  const input = exportFormat(entries, machine);
+  return new Promise((resolve, reject) => {
+    const child = execFile(journalRemoteBinary(), ["-o", file, "-"], { encoding: "utf8", timeout: 30_000 }, (err, _stdout, stderr) => {
+      try {
+        resolve(written(file, err ? (typeof err.code === "number" ? err.code : null) : 0, stderr));
+      } catch (failed) {
+        reject(failed as Error);
+      }
+    });
+    child.stdin?.end(input);
+  });
+}
+
+/** The journal file systemd-journal-remote wrote, or why it did not append to it. */
+function written(file: string, status: number | null, stderr: string): string {
+  if (status !== 0) throw new Error(`systemd-journal-remote failed (${status ?? "killed"}): ${stderr}`);
+  if (/renaming and replacing/.test(stderr))
     throw new Error(
-      `systemd-journal-remote started a new ${file}: its last entry is in the future, or these go back in time (${result.stderr.trim()})`,
+      `systemd-journal-remote started a new ${file}: its last entry is in the future, or these go back in time (${stderr.trim()})`,
     );
   return file;
 }

@@ -7,7 +7,7 @@
  * fire on (the lab's Loki evaluates no rules).
  */
 import * as fs from "fs";
-import { JournalEntry, JournalMachine, writeJournal } from "../../../lab/local/journal";
+import { JournalEntry, JournalMachine, appendJournal, writeJournal } from "../../../lab/local/journal";
 
 /** How often the node writes a round of entries; how far back the first write goes (the panels read the last 5 minutes). */
 export const JOURNAL_ROUND_MS = 5000;
@@ -65,8 +65,9 @@ export function journalRound(n: number, at: number): JournalEntry[] {
 
 /**
  * Starts the node's journal in `dir`: the last two minutes' rounds written at once, then a round every JOURNAL_ROUND_MS
- * by `every` (the lab's timer, which stops with it). A failed later write is kept in `failure`, for the check that reads
- * the journal to name (a timer has no caller to throw to); the first write throws.
+ * by `every` (the lab's timer, which stops with it), appended one after the other without blocking the lab's servers.
+ * A failed later write is kept in `failure`, for the check that reads the journal to name (a timer has no caller to
+ * throw to); the first write throws.
  */
 export function startNodeJournal(
   dir: string,
@@ -81,12 +82,14 @@ export function startNodeJournal(
   writeJournal(dir, "system", backfill, node);
   const journal: { dir: string; failure?: string } = { dir };
   let n = BACKFILL_ROUNDS;
+  let writing: Promise<unknown> = Promise.resolve();
   every(JOURNAL_ROUND_MS, () => {
-    try {
-      writeJournal(dir, "system", journalRound(n++, Date.now()), node);
-    } catch (err) {
-      journal.failure ??= (err as Error).message;
-    }
+    const entries = journalRound(n++, Date.now());
+    writing = writing
+      .then(() => appendJournal(dir, "system", entries, node))
+      .catch((err: Error) => {
+        journal.failure ??= err.message;
+      });
   });
   return journal;
 }
