@@ -28,7 +28,7 @@ import { linkRunbooks } from "../prometheus/rules/rule-files";
 import { TraefikExposureArgs } from "../traefik/args";
 import { CloudflareTunnelArgs } from "../cloudflare-tunnel/args";
 import { prometheusRuleStateConfig } from "../monitors/state-metrics";
-import { ALERTMANAGER_BACKUP_MAINTENANCE, backsUp, unpublishedOf } from "./backup";
+import { backsUp, unpublishedOf } from "./backup";
 import { EVENTS_RULE_FILE, JOURNAL_RULE_FILE, contentOff, eventsCollected, journalCollected, otlpEndpoint } from "./content";
 
 /** Where the cluster's Traefik runs, as the stack config says (k3s's by default). */
@@ -301,7 +301,6 @@ export function alertmanagerArgs(cfg: StackConfig): AlertmanagerArgs {
     protectVolumes: cfg.protectVolumes,
     // Links in messages point where users open the UI, when it is published.
     ...(host ? { externalUrl: `https://${host}` } : {}),
-    ...(backsUp(cfg, "alertmanager") ? { maintenanceInterval: ALERTMANAGER_BACKUP_MAINTENANCE } : {}),
     ingressFromTraefik: exposedBy(cfg, "alertmanager", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "alertmanager", "cloudflare"),
     // Loki's ruler sends the alerts of the LogQL rules (lokiArgs).

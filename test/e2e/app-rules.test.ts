@@ -130,12 +130,26 @@ describe("the generated rules under promtool", () => {
               eval_time: "3d",
               exp_samples: [{ labels: `${APP_SERIES.activeConnections}{app="shop"}`, value: 7 }],
             },
-            // Errors happened during the last day only: every window up to 1d sees 2 of 11 requests
-            // failing, the 3-day window a third of that rate (2/3 of 9 2/3).
-            ...SLO_WINDOWS.map((window) => ({
-              expr: `round(${APP_SERIES.errorRatio(window)}{app="shop"}, 0.0001)`,
+            {
+              // The SLO's two rates: shop's requests and its 5xx (by its own status label); web has requests
+              // and no 5xx at all, and 0 errors rather than none.
+              expr: `{__name__=~"${APP_SERIES.sloRequests}|${APP_SERIES.sloErrors}", app=~"shop|web"}`,
               eval_time: "3d",
-              exp_samples: [{ labels: '{app="shop"}', value: window === "3d" ? 0.069 : 0.1818 }],
+              exp_samples: [
+                { labels: `${APP_SERIES.sloRequests}{app="shop"}`, value: 11 },
+                { labels: `${APP_SERIES.sloRequests}{app="web"}`, value: 1 },
+                { labels: `${APP_SERIES.sloErrors}{app="shop"}`, value: 2 },
+                { labels: `${APP_SERIES.sloErrors}{app="web"}`, value: 0 },
+              ],
+            },
+            // Errors happened during the last day only: every window up to 1d sees 2 of 11 requests
+            // failing, the 3-day window a third of that rate (2/3 of 9 2/3). To a thousandth: a window
+            // over 5m sums the recorded 5m rates, and the first of them after the errors start sees
+            // one step of them (1.2/s of the 2/s), which the 1d and 3d windows keep (0.1817, 0.0689).
+            ...SLO_WINDOWS.map((window) => ({
+              expr: `round(${APP_SERIES.errorRatio(window)}{app="shop"}, 0.001)`,
+              eval_time: "3d",
+              exp_samples: [{ labels: '{app="shop"}', value: window === "3d" ? 0.069 : 0.182 }],
             })),
             {
               // The apps named alike, each under its own app label, from its own job only.
