@@ -27,6 +27,7 @@ import { LOKI_TENANT } from "./rules";
 import { LokiArgs } from "./args";
 import { LOKI_SCHEMA_FROM, LokiObjectStore, objectStoreProblems } from "./section";
 import { refuseProblems } from "../kit/problems";
+import { secretDigest } from "../kit/secret-digest";
 
 /** Loki's gRPC port: only the single binary's own modules talk on it, so no Service exposes it. */
 export const LOKI_GRPC_PORT = 9095;
@@ -56,6 +57,8 @@ export { LOKI_SCHEMA_FROM };
 
 /** The Secret of the bucket's key pair (loki.objectStore), read by Loki's S3 client from its environment. */
 export const LOKI_OBJECT_STORE_SECRET = "loki-object-store";
+/** The use of the stack's salt that keys the digest of the bucket's key pair (checksum/object-store). */
+const OBJECT_STORE_DIGEST_LABEL = "loki-object-store";
 
 /**
  * A retention in hours (`7d` -> `168h`). Whole days, at least one, as loki.retention's schema
@@ -290,6 +293,17 @@ export class Loki extends StackComponent {
           )
         : undefined;
 
+    const storeDigest =
+      keys?.accessKeyId !== undefined && keys.secretAccessKey !== undefined && credentials && args.stackSalt
+        ? pulumi.output(
+            secretDigest(
+              { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey },
+              args.stackSalt,
+              OBJECT_STORE_DIGEST_LABEL,
+            ),
+          )
+        : undefined;
+
     const service = new k8s.core.v1.Service(
       `${name}-service`,
       {
@@ -361,6 +375,8 @@ export class Loki extends StackComponent {
         serviceName: service.metadata.name,
         storage: args.storage,
         configChecksum: checksum,
+        // Loki reads the key pair from its environment, at start: a new pair rolls the pod (a salted, slow digest).
+        ...(storeDigest ? { checksums: { "object-store": storeDigest } } : {}),
         podSpec,
         claims: this.claims,
       },

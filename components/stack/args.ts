@@ -121,7 +121,7 @@ function collectorPeer(cfg: StackConfig): { namespace: string; agent: typeof LOG
  * The Loki component's args for a validated stack config: undefined when Loki is off and
  * nothing of it is kept; `dataOnly` when it is off in a stack that protects its volumes.
  */
-export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
+export function lokiArgs(cfg: StackConfig, stackSalt?: Buffer): LokiArgs | undefined {
   const { enabled, ...settings } = cfg.loki;
   if (!enabled && !cfg.protectVolumes) return undefined;
   return {
@@ -130,6 +130,7 @@ export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
     // The section's values are the component's args as they are, but `enabled`: off, only the claim stays (dataOnly).
     ...settings,
     protectVolumes: cfg.protectVolumes,
+    ...(stackSalt ? { stackSalt } : {}),
     ...(enabled ? {} : { dataOnly: true }),
     // The ruler: the shipped LogQL rules (the team's are added by MonitoringStack), alerts to every Alertmanager peer.
     alertmanager: {
