@@ -135,6 +135,7 @@ export const lokiSection = componentSection({
         ? {
             objectStore: {
               ...store,
+              ...(store.from !== undefined ? { from: dayOf(store.from) } : {}),
               provider: store.provider ?? "r2",
               region: store.region ?? "auto",
               ...(Object.keys(credentials).length > 0 ? { credentials } : {}),
@@ -219,6 +220,15 @@ export function objectStoreProblems(store: LokiObjectStore | undefined): ArgsPro
 }
 
 /** YYYY-MM-DD of a day that is in the calendar. */
+/**
+ * A day as the stack file gave it: `from: 2026-12-01` unquoted is a YAML timestamp, which the Pulumi CLI passes on
+ * as Go prints a time (`2026-12-01 00:00:00 +0000 UTC`); midnight UTC in either form is that day, anything else
+ * is left as given for the check to name.
+ */
+export function dayOf(text: string): string {
+  return /^(\d{4}-\d{2}-\d{2})(?:[ T]00:00:00(?:Z| \+0000 UTC)?)?$/.exec(text)?.[1] ?? text;
+}
+
 function isDay(text: string): boolean {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
   const d = new Date(`${text}T00:00:00Z`);

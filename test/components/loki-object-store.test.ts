@@ -8,11 +8,12 @@
  */
 import * as YAML from "yaml";
 import { LOKI_SCHEMA_FROM, Loki } from "../../components/loki";
+import { dayOf } from "../../components/loki/section";
 import { PROFILE_DEFAULTS } from "../../config";
 import { runProgram } from "../../cli/runner";
 import type { Rendered } from "../../cli/render";
 import { ALONE, objectOf, objectsOf, render } from "../support/render";
-import { problems } from "../config/support";
+import { parse, problems } from "../config/support";
 
 const KEY_ID = "loki-key-id-0123";
 const SECRET_KEY = "loki-secret-key-0123456789";
@@ -59,6 +60,16 @@ describe("loki.objectStore: what it refuses, by key", () => {
     const found = problems("staging", { loki: { objectStore: { ...GOOD, ...change } } }, KEYS);
     expect(found).toHaveLength(1);
     expect(found[0]).toMatch(message);
+  });
+
+  test("`from: 2026-12-01` unquoted, as the Pulumi CLI passes a YAML timestamp on (Go's form of midnight UTC), is that day; another time is refused", () => {
+    const parsed = parse("staging", { loki: { objectStore: { ...GOOD, from: "2026-12-01 00:00:00 +0000 UTC" } } }, KEYS);
+    expect(parsed.config.loki.objectStore?.from).toBe("2026-12-01");
+    expect(dayOf("2026-12-01 00:00:00 +0000 UTC")).toBe("2026-12-01");
+    expect(dayOf("2026-12-01T00:00:00Z")).toBe("2026-12-01");
+    expect(problems("staging", { loki: { objectStore: { ...GOOD, from: "2026-12-01 13:00:00 +0000 UTC" } } }, KEYS)).toEqual([
+      `monitoring:loki.objectStore.from: must be a day (YYYY-MM-DD) after 2024-04-01, the volume's schema period; got "2026-12-01 13:00:00 +0000 UTC"`,
+    ]);
   });
 
   test("s3 needs no endpoint (AWS finds it from the region); a key pair with a space is refused", () => {
