@@ -24,6 +24,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import type { Rendered } from "../../cli/render";
 import { stackBinary } from "../../lab/local/binaries";
+import { startS3Store } from "../../lab/local/s3-store";
 import { httpGet, httpRequest, isReady, postJson } from "../../lab/local/http";
 import { localLokiConfig } from "../../lab/local/logs";
 import { LOOPBACK, freePorts } from "../../lab/ports";
@@ -104,17 +105,13 @@ describe("Loki on a bucket: a lost volume loses only what was not flushed, a kep
     const [s3, http, grpc] = await freePorts(3);
     ports = { http, grpc };
     lokiUrl = `http://${LOOPBACK}:${http}`;
-    s3Url = `http://${LOOPBACK}:${s3}`;
-    fs.mkdirSync(path.join(tmp, "s3", BUCKET), { recursive: true });
-    run.start("rclone-s3", stackBinary("rclone"), [
-      "serve",
-      "s3",
-      "--addr",
-      `${LOOPBACK}:${s3}`,
-      "--auth-key",
-      `${KEY_ID},${SECRET_KEY}`,
-      path.join(tmp, "s3"),
-    ]);
+    s3Url = startS3Store(run, {
+      root: path.join(tmp, "s3"),
+      port: s3,
+      bucket: BUCKET,
+      accessKeyId: KEY_ID,
+      secretAccessKey: SECRET_KEY,
+    }).url;
   });
   afterAll(() => {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
