@@ -5,13 +5,13 @@
  * on: no bucket, a bucket name the store refuses, no endpoint or one with a path, a schedule, no credentials.
  */
 import { z } from "zod";
-import { bool, matching, positiveCount, resources } from "../kit/fields";
+import { bool, positiveCount, resources } from "../kit/fields";
 import { ArgsProblem } from "../kit/problems";
 import { Profile, withOverrides } from "../kit/profiles";
 import { requirements } from "../kit/resources";
 import { DefaultsOf, FieldsOf, SecretStandIns, componentSection, overDefaults, textStandIn } from "../kit/section";
-import { storeFields, storeProblems as bucketProblems } from "../kit/object-store";
-import { BACKUP_COMPONENTS, BACKUP_PROVIDERS } from "./args";
+import { STORE_ACCESS_KEY_ID, STORE_SECRET_ACCESS_KEY, storeFields, storeProblems } from "../kit/object-store";
+import { BACKUP_COMPONENTS } from "./args";
 import { scheduleGapSeconds } from "./schedule";
 
 const schema = z.strictObject({
@@ -70,8 +70,8 @@ const BACKUP_DEFAULTS: Record<Profile, DefaultsOf<typeof schema, NoDefault>> = {
 
 /** The store's access key: two secret keys of their own. */
 export const backupSecrets = {
-  backupAccessKeyId: matching(/^[\x21-\x7e]+$/, "an access key id: printable characters, no space"),
-  backupSecretAccessKey: matching(/^[\x21-\x7e]+$/, "a secret access key: printable characters, no space"),
+  backupAccessKeyId: STORE_ACCESS_KEY_ID,
+  backupSecretAccessKey: STORE_SECRET_ACCESS_KEY,
 };
 
 /** The offline render's stand-ins for the store's keys. */
@@ -107,14 +107,7 @@ export const backupSection = componentSection({
 export function problems(backup: BackupSettings): ArgsProblem[] {
   const found: ArgsProblem[] = [];
   if (!backup.bucket) found.push({ key: "bucket", message: "is required when backup.enabled is true: the bucket the backups go to" });
-  found.push(...storeProblems(backup));
-  const provider = BACKUP_PROVIDERS[backup.provider];
-  if (provider.needsEndpoint && !backup.endpoint)
-    found.push({
-      key: "endpoint",
-      message: `is required for provider "${backup.provider}": its S3 endpoint, such as ${provider.example}`,
-      involves: ["provider"],
-    });
+  found.push(...storeProblems(backup, "backup.bucket"));
   // Day of month and month `*`: every schedule it takes runs at least weekly, within BackupTooOld's 30 days.
   const gap = scheduleGapSeconds(backup.schedule);
   if (typeof gap === "string") found.push({ key: "schedule", message: `${gap}; got "${backup.schedule}"` });
@@ -129,9 +122,4 @@ export function problems(backup: BackupSettings): ArgsProblem[] {
       message: "is needed while backup.enabled is true: pulumi config set --secret backupSecretAccessKey <secret key>",
     });
   return found;
-}
-
-/** The bucket's name by the store's rule, and the endpoint as an address alone (kit/object-store.ts), for backup.bucket. */
-export function storeProblems(backup: Pick<BackupSettings, "provider" | "bucket" | "endpoint">): ArgsProblem[] {
-  return bucketProblems(backup, "backup.bucket");
 }

@@ -4,7 +4,7 @@
  * of an endpoint.
  */
 import { z } from "zod";
-import { nonEmpty } from "./fields";
+import { matching, nonEmpty } from "./fields";
 import { ArgsProblem } from "./problems";
 
 /** The S3-compatible stores, Cloudflare R2 first: rclone's s3 backend's `provider` for each, whether it needs an endpoint. */
@@ -70,8 +70,12 @@ function s3Refuses(name: string): boolean {
     /(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/.test(name)
   );
 }
+/** The validators of a store's key pair, each a secret key of the section's own (backupAccessKeyId, lokiAccessKeyId …). */
+export const STORE_ACCESS_KEY_ID = matching(/^[\x21-\x7e]+$/, "an access key id: printable characters, no space");
+export const STORE_SECRET_ACCESS_KEY = matching(/^[\x21-\x7e]+$/, "a secret access key: printable characters, no space");
+
 /**
- * The bucket's name by the store's rule, and the endpoint as an address alone: rclone puts the bucket
+ * The bucket's name by the store's rule, the endpoint as an address alone, and an endpoint where the provider has none of its own: rclone puts the bucket
  * in each request's path itself, so a path in the endpoint (the bucket, as Cloudflare's dashboard
  * shows the S3 API's URL) sends every request to the wrong place.
  */
@@ -96,5 +100,12 @@ export function storeProblems(backup: { provider: StoreProvider; bucket?: string
       });
     }
   }
+  const provider = STORE_PROVIDERS[backup.provider];
+  if (provider.needsEndpoint && !backup.endpoint)
+    found.push({
+      key: "endpoint",
+      message: `is required for provider "${backup.provider}": its S3 endpoint, such as ${provider.example}`,
+      involves: ["provider"],
+    });
   return found;
 }

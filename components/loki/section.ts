@@ -4,13 +4,13 @@
  * its resolution, and its problems and warnings: the ingestion limits against the volume (limits.ts).
  */
 import { z } from "zod";
-import { bool, bytesQuantity, durationWith, matching, resources, storage } from "../kit/fields";
+import { bool, bytesQuantity, durationWith, resources, storage } from "../kit/fields";
 import { ArgsProblem } from "../kit/problems";
 import { Profile, withOverrides } from "../kit/profiles";
 import { requirements } from "../kit/resources";
 import { FieldsOf, SecretStandIns, componentSection, overDefaults, textStandIn } from "../kit/section";
 import { durationSeconds, quantityBytes } from "../kit/units";
-import { STORE_PROVIDERS, StoreProvider, storeFields, storeProblems } from "../kit/object-store";
+import { STORE_ACCESS_KEY_ID, STORE_SECRET_ACCESS_KEY, StoreProvider, storeFields, storeProblems } from "../kit/object-store";
 import { INGESTION_KEYS, LokiIngestionOverrides, ingestionProblems } from "./limits";
 
 /**
@@ -76,8 +76,8 @@ export interface LokiObjectStore {
 
 /** The bucket's key pair: two secret keys of their own (a key for this bucket alone, not the backups'). */
 export const lokiSecrets = {
-  lokiAccessKeyId: matching(/^[\x21-\x7e]+$/, "an access key id: printable characters, no space"),
-  lokiSecretAccessKey: matching(/^[\x21-\x7e]+$/, "a secret access key: printable characters, no space"),
+  lokiAccessKeyId: STORE_ACCESS_KEY_ID,
+  lokiSecretAccessKey: STORE_SECRET_ACCESS_KEY,
 };
 
 /** The offline render's stand-ins for the bucket's keys. */
@@ -186,13 +186,6 @@ export function objectStoreProblems(store: LokiObjectStore | undefined): ArgsPro
   const found: ArgsProblem[] = [];
   if (!store.bucket) found.push({ key: "bucket", message: "is required with loki.objectStore: the bucket Loki's chunks and index go to" });
   found.push(...storeProblems(store, "loki.objectStore.bucket"));
-  const provider = STORE_PROVIDERS[store.provider];
-  if (provider.needsEndpoint && !store.endpoint)
-    found.push({
-      key: "endpoint",
-      message: `is required for provider "${store.provider}": its S3 endpoint, such as ${provider.example}`,
-      involves: ["provider"],
-    });
   if (store.from === undefined)
     found.push({
       key: "from",
