@@ -18,10 +18,13 @@
  *   over 5 minutes (0 errors, not none, for an app with requests and no 5xx);
  * - app:slo_errors_per_request:ratio_rate<window>: share of 5xx responses, for every
  *   window of the multi-window burn-rate alerts (SLO_WINDOWS). The 5m ratio divides the two
- *   series above; a longer window divides their sums over it (sum_over_time: the average of the
- *   5m rates over the window, the window's rate, each 5 minutes weighted by its traffic), so that
- *   no window reads the raw counters again: one series per app instead of every series of the
- *   app's request metric over up to 3 days, which churns with its pods;
+ *   series above. The windows of the paging alerts (up to 6h) divide the raw counters' rates
+ *   over the window. The day and three-day windows (SUMMED_WINDOWS) divide the sums of the two
+ *   series above over the window instead (sum_over_time: each 5 minutes weighted by its
+ *   traffic), one series per app instead of every series of the app's request metric over up to
+ *   3 days, which churns with its pods. An average of 5m rates runs 2.5 minutes behind the
+ *   window's own rate, so a burst reaches it later: minutes late on a 1h window whose alert
+ *   fires 2 minutes after, a rounding error on the warnings' day windows and their 1h and 3h `for`;
  * - app:slo_availability_target:ratio, app:slo_latency_target_seconds,
  *   app:slo_min_throughput:rps (only when configured),
  *   app:alert_threshold_latency_p95_seconds, app:alert_threshold_error_ratio: the
@@ -65,6 +68,12 @@ export interface RecordingRuleFile {
 
 /** The windows of the error ratio: those of the multi-window, multi-burn-rate SLO alerts. */
 export const SLO_WINDOWS = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"] as const;
+
+/**
+ * The windows whose ratio sums the recorded 5m rates rather than reading the raw counters: those of
+ * the warnings only (3x over 1d, 1x over 3d), where their 2.5-minute lag is nothing beside the `for`.
+ */
+export const SUMMED_WINDOWS: ReadonlySet<(typeof SLO_WINDOWS)[number]> = new Set(["1d", "3d"]);
 
 /** Names of the normalised series, for the rules and dashboards that read them. */
 export const APP_SERIES = {
@@ -160,7 +169,11 @@ function normalisationExprs(apps: readonly AppTarget[]): Array<{ record: string;
       expr:
         window === "5m"
           ? `${APP_SERIES.sloErrors}{${recordedApps}} / ${APP_SERIES.sloRequests}{${recordedApps}}`
-          : `sum_over_time(${APP_SERIES.sloErrors}{${recordedApps}}[${window}]) / sum_over_time(${APP_SERIES.sloRequests}{${recordedApps}}[${window}])`,
+          : SUMMED_WINDOWS.has(window)
+            ? `sum_over_time(${APP_SERIES.sloErrors}{${recordedApps}}[${window}]) / sum_over_time(${APP_SERIES.sloRequests}{${recordedApps}}[${window}])`
+            : // `or 0 * ...`: as the 5m errors above, 0 for an app with requests and no 5xx.
+              `(sum by (app) (${requests(window, `, ${m.statusLabel}=~${quote(SERVER_ERROR)}`)}) or 0 * sum by (app) (${requests(window)}))\n` +
+              `/\nsum by (app) (${requests(window)})`,
     })),
     // The contract checked on the app's own series: a request metric without the status label
     // (a Go promhttp service's is `code`) leaves the error ratio at 0 for ever, a histogram of
