@@ -51,6 +51,10 @@ backupSecretAccessKey: backup-secret-access-key
 EOF
 r everything --stack production --show-secrets "${args[@]}" --secrets-file "$secrets" &
 r staging-loki-off --stack staging --set "loki.enabled=false" &
+# Loki on a bucket (loki.objectStore), its key pair in a secrets file of its own.
+lokiSecrets=$(mktemp); chmod 600 "$lokiSecrets"; trap 'rm -f "$secrets" "$lokiSecrets"' EXIT
+printf 'lokiAccessKeyId: loki-access-key-id\nlokiSecretAccessKey: loki-secret-access-key\n' > "$lokiSecrets"
+r staging-loki-bucket --stack staging --show-secrets --set "loki.objectStore={bucket: monitoring-logs, endpoint: https://0123456789abcdef.r2.cloudflarestorage.com, from: '2026-12-01'}" --secrets-file "$lokiSecrets" &
 wait
 r bad-many --stack production --set "prometheus.retention=banana" --set "grafana.replicas=-1" --set "prometheuss.x=1" --set "apps[0].port=http2" --set "alertmanager.receivers=[{name: x, slack: {}}]" --set "nodes=0" &
 r bad-cross --stack staging --set "prometheus.retention=1d" --set "prometheus.retentionSize=100TB" --set "loki.retention=1h" &

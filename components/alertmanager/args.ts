@@ -32,12 +32,6 @@ export interface AlertmanagerArgs extends Omit<AlertmanagerSettings, "deadMansSw
   protectVolumes?: boolean;
   /** The URL users reach Alertmanager at, used in links of messages. Default: the in-cluster Service URL. */
   externalUrl?: string;
-  /**
-   * How often silences and the notification log are written to the volume and expired ones dropped
-   * (`--data.maintenance-interval`): shorter while backups copy those files, so that a backup waits
-   * less for a write that holds every silence. Default Alertmanager's (15m).
-   */
-  maintenanceInterval?: string;
   /** Admit Traefik's pods (kube-system) to the HTTP port, when Traefik exposes the UI. Default false. */
   ingressFromTraefik?: boolean;
   /** Admit the stack's cloudflared pods to the HTTP port, when the tunnel exposes the UI. Default false. */

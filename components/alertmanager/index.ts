@@ -191,7 +191,7 @@ export class Alertmanager extends StackComponent {
             `--web.listen-address=:${ALERTMANAGER_PORT}`,
             `--web.external-url=${args.externalUrl ?? inClusterUrl}`,
             `--web.config.file=${CONFIG_DIR}/${WEB_CONFIG_FILE}`,
-            ...(args.maintenanceInterval ? [`--data.maintenance-interval=${args.maintenanceInterval}`] : []),
+            `--data.maintenance-interval=${args.maintenanceInterval}`,
             // The notification counters by receiver too (receiver_name), not only by integration:
             // `npm run alert:test` tells which receiver delivered and which failed from them.
             "--enable-feature=receiver-name-in-metrics",

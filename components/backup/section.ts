@@ -5,12 +5,13 @@
  * on: no bucket, a bucket name the store refuses, no endpoint or one with a path, a schedule, no credentials.
  */
 import { z } from "zod";
-import { bool, matching, nonEmpty, positiveCount, resources } from "../kit/fields";
+import { bool, positiveCount, resources } from "../kit/fields";
 import { ArgsProblem } from "../kit/problems";
 import { Profile, withOverrides } from "../kit/profiles";
 import { requirements } from "../kit/resources";
 import { DefaultsOf, FieldsOf, SecretStandIns, componentSection, overDefaults, textStandIn } from "../kit/section";
-import { BACKUP_COMPONENTS, BACKUP_PROVIDERS, BackupProvider } from "./args";
+import { STORE_ACCESS_KEY_ID, STORE_SECRET_ACCESS_KEY, storeFields, storeProblems } from "../kit/object-store";
+import { BACKUP_COMPONENTS } from "./args";
 import { scheduleGapSeconds } from "./schedule";
 
 const schema = z.strictObject({
@@ -25,22 +26,7 @@ const schema = z.strictObject({
     .min(1, "must name at least one component (turn backups off with backup.enabled: false)")
     .optional()
     .describe(`What is backed up, of ${BACKUP_COMPONENTS.join(", ")}; default all of them (those the stack runs).`),
-  /** The S3-compatible store, its `provider` for rclone's s3 backend. */
-  provider: z
-    .enum(Object.keys(BACKUP_PROVIDERS) as [keyof typeof BACKUP_PROVIDERS], {
-      error: `must be one of ${Object.keys(BACKUP_PROVIDERS).join(", ")}`,
-    })
-    .optional()
-    .describe("The S3-compatible store: r2 (Cloudflare R2, the default), s3, b2 (Backblaze B2) or minio."),
-  /** The store's S3 endpoint; AWS S3 finds it from the region. No default. */
-  endpoint: z
-    .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
-    .optional()
-    .describe("The store's S3 endpoint, such as https://<account id>.r2.cloudflarestorage.com; required but for s3."),
-  /** `auto` for R2. */
-  region: nonEmpty("a region").optional().describe("The bucket's region; default auto (R2)."),
-  /** No default: required when backups are on (problems, below). */
-  bucket: nonEmpty("a bucket name").optional().describe("The bucket the backups go to (required when enabled)."),
+  ...storeFields("The bucket the backups go to (required when enabled)."),
   /** No default: the bucket's root. */
   prefix: z
     .string()
@@ -84,8 +70,8 @@ const BACKUP_DEFAULTS: Record<Profile, DefaultsOf<typeof schema, NoDefault>> = {
 
 /** The store's access key: two secret keys of their own. */
 export const backupSecrets = {
-  backupAccessKeyId: matching(/^[\x21-\x7e]+$/, "an access key id: printable characters, no space"),
-  backupSecretAccessKey: matching(/^[\x21-\x7e]+$/, "a secret access key: printable characters, no space"),
+  backupAccessKeyId: STORE_ACCESS_KEY_ID,
+  backupSecretAccessKey: STORE_SECRET_ACCESS_KEY,
 };
 
 /** The offline render's stand-ins for the store's keys. */
@@ -121,14 +107,7 @@ export const backupSection = componentSection({
 export function problems(backup: BackupSettings): ArgsProblem[] {
   const found: ArgsProblem[] = [];
   if (!backup.bucket) found.push({ key: "bucket", message: "is required when backup.enabled is true: the bucket the backups go to" });
-  found.push(...storeProblems(backup));
-  const provider = BACKUP_PROVIDERS[backup.provider];
-  if (provider.needsEndpoint && !backup.endpoint)
-    found.push({
-      key: "endpoint",
-      message: `is required for provider "${backup.provider}": its S3 endpoint, such as ${provider.example}`,
-      involves: ["provider"],
-    });
+  found.push(...storeProblems(backup, "backup.bucket"));
   // Day of month and month `*`: every schedule it takes runs at least weekly, within BackupTooOld's 30 days.
   const gap = scheduleGapSeconds(backup.schedule);
   if (typeof gap === "string") found.push({ key: "schedule", message: `${gap}; got "${backup.schedule}"` });
@@ -142,65 +121,5 @@ export function problems(backup: BackupSettings): ArgsProblem[] {
       key: "backupSecretAccessKey",
       message: "is needed while backup.enabled is true: pulumi config set --secret backupSecretAccessKey <secret key>",
     });
-  return found;
-}
-
-const S3_RULE =
-  "S3 takes 3 to 63 lowercase letters, digits, dots and hyphens, beginning and ending with a letter or digit, " +
-  "no two dots in a row, not an IP address, not beginning with xn--, sthree- or amzn-s3-demo-, " +
-  "not ending with -s3alias, --ol-s3, .mrap, --x-s3 or --table-s3";
-
-/** Each store's rule for a bucket's name (what its API refuses to create or address), by provider. */
-const BUCKET_RULES: Record<BackupProvider, { rule: string; refuses: (name: string) => boolean }> = {
-  // Cloudflare R2: 3 to 63 of a-z, 0-9 and -, a letter or digit at each end.
-  r2: {
-    rule: "R2 takes 3 to 63 lowercase letters, digits and hyphens, beginning and ending with a letter or digit",
-    refuses: (name) => !/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(name),
-  },
-  // AWS S3 (general purpose buckets), which MinIO follows.
-  s3: { rule: S3_RULE, refuses: s3Refuses },
-  minio: { rule: S3_RULE, refuses: s3Refuses },
-  // Backblaze B2: 6 to 63 letters, digits and hyphens, not beginning with b2-.
-  b2: {
-    rule: "B2 takes 6 to 63 letters, digits and hyphens, not beginning with b2-",
-    refuses: (name) => !/^[A-Za-z0-9-]{6,63}$/.test(name) || /^b2-/i.test(name),
-  },
-};
-
-function s3Refuses(name: string): boolean {
-  return (
-    !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) ||
-    name.includes("..") ||
-    /^\d+\.\d+\.\d+\.\d+$/.test(name) ||
-    /^(xn--|sthree-|amzn-s3-demo-)/.test(name) ||
-    /(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$/.test(name)
-  );
-}
-/**
- * The bucket's name by the store's rule, and the endpoint as an address alone: rclone puts the bucket
- * in each request's path itself, so a path in the endpoint (the bucket, as Cloudflare's dashboard
- * shows the S3 API's URL) sends every request to the wrong place.
- */
-export function storeProblems(backup: Pick<BackupSettings, "provider" | "bucket" | "endpoint">): ArgsProblem[] {
-  const found: ArgsProblem[] = [];
-  const bucket = BUCKET_RULES[backup.provider];
-  if (backup.bucket && bucket.refuses(backup.bucket))
-    found.push({
-      key: "bucket",
-      message: `must be a bucket name the store takes: ${bucket.rule}; got "${backup.bucket}"`,
-      involves: ["provider"],
-    });
-  const url = backup.endpoint && URL.canParse(backup.endpoint) ? new URL(backup.endpoint) : undefined;
-  if (url) {
-    const pathPart = url.pathname.replace(/\/+$/, "");
-    if (pathPart !== "" || url.search !== "" || url.hash !== "") {
-      const named = pathPart.replace(/^\//, "").split("/")[0];
-      const also = named && named !== backup.bucket ? ` (its path names "${named}": the bucket goes in backup.bucket)` : "";
-      found.push({
-        key: "endpoint",
-        message: `must be the store's address alone, without a path, query or fragment: set it to ${url.origin}${also}; got "${backup.endpoint}"`,
-      });
-    }
-  }
   return found;
 }

@@ -173,7 +173,8 @@ export function oneReplicaStoreClaims(
 /**
  * The StatefulSet of a one-replica store (Loki, the traces backend): its pod on the claim
  * `data-<name>-0` (oneReplicaStoreClaims, passed as `claims`), the config's checksum on the pod
- * template so that a config change rolls the pod. Never protected: it holds no data (its claim
+ * template so that a config change rolls the pod, and the digests of what else it reads once at start
+ * (`checksums`: a Secret's values in its environment). Never protected: it holds no data (its claim
  * does), and a change of its immutable fields must be able to replace it; deleting or replacing
  * it never deletes the claim (claimRetentionPolicy).
  */
@@ -185,6 +186,8 @@ export function oneReplicaStore(
     serviceName: pulumi.Input<string>;
     storage: StorageSpec;
     configChecksum: string;
+    /** Further `checksum/<name>` annotations by name. Default none. */
+    checksums?: Record<string, pulumi.Input<string>>;
     podSpec: k8s.types.input.core.v1.PodSpec;
     claims: k8s.core.v1.PersistentVolumeClaim[];
   },
@@ -200,7 +203,13 @@ export function oneReplicaStore(
         selector: { matchLabels: selectorLabels(args.id) },
         persistentVolumeClaimRetentionPolicy: claimRetentionPolicy(),
         template: {
-          metadata: { labels: standardLabels(args.id), annotations: { "checksum/config": args.configChecksum } },
+          metadata: {
+            labels: standardLabels(args.id),
+            annotations: {
+              "checksum/config": args.configChecksum,
+              ...Object.fromEntries(Object.entries(args.checksums ?? {}).map(([k, v]) => [`checksum/${k}`, v])),
+            },
+          },
           spec: args.podSpec,
         },
         volumeClaimTemplates: [volumeClaimTemplate(args.id, "data", args.storage)],

@@ -15,6 +15,11 @@ export interface LokiArgs extends Omit<LokiSettings, "enabled"> {
    */
   protectVolumes?: boolean;
   /**
+   * The stack's salt: keys the digest of the bucket's key pair on the pod template (checksum/object-store), so that a
+   * new pair rolls the pod (kit/secret-digest.ts). Without it, a new pair waits for the pod's next start.
+   */
+  stackSalt?: Buffer;
+  /**
    * Only the data claim, no workload: Loki is turned off (config loki.enabled false) in a
    * stack that protects its volumes. The claim stays, still protected, with the logs on
    * it, so that turning Loki off never makes Pulumi delete a protected resource, and

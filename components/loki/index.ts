@@ -1,6 +1,7 @@
 /**
  * Loki: the stack's log store. One single-binary Loki 3 (`-target=all`) with a tsdb
- * index (schema v13) and chunks on its own volume, retention applied by the
+ * index (schema v13) and chunks on its own volume, or from a given day on in an S3-compatible
+ * bucket (loki.objectStore: the volume keeps the WAL and the index cache), retention applied by the
  * compactor, a Service for Grafana and the log collector, its NetworkPolicy and its
  * scrape target.
  *
@@ -12,7 +13,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { DEFAULT_EGRESS, EgressRule, extraEgressRules, IngressPeer, workloadPolicies } from "../kit/network";
+import { DEFAULT_EGRESS, EgressRule, anywhereOn, extraEgressRules, IngressPeer, urlPort, workloadPolicies } from "../kit/network";
 import { ScrapeTarget } from "../kit/services";
 import { WorkloadIdentity, imageOf, objectMeta, selectorLabels, stackPods } from "../kit/labels";
 import { configChecksum, httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from "../kit/pods";
@@ -24,6 +25,9 @@ import { goMemoryLimit, validBytes, validSeconds } from "../kit/units";
 import { LOKI_PORT, SERVICE_PORTS } from "../kit/services";
 import { LOKI_TENANT } from "./rules";
 import { LokiArgs } from "./args";
+import { LOKI_SCHEMA_FROM, LokiObjectStore, objectStoreProblems } from "./section";
+import { refuseProblems } from "../kit/problems";
+import { secretDigest } from "../kit/secret-digest";
 
 /** Loki's gRPC port: only the single binary's own modules talk on it, so no Service exposes it. */
 export const LOKI_GRPC_PORT = 9095;
@@ -46,10 +50,15 @@ export const LOKI_PATHS = {
 const CONFIG_FILE = "loki.yaml";
 
 /**
- * The day the schema below starts. Never edit it once logs are stored: a later
- * schema is a new entry with a future `from`, and Loki reads each period with its own.
+ * The day the schema below starts (section.ts). Never edit it once logs are stored: a later
+ * schema is a new entry with a future `from` (loki.objectStore's), and Loki reads each period with its own.
  */
-export const LOKI_SCHEMA_FROM = "2024-04-01";
+export { LOKI_SCHEMA_FROM };
+
+/** The Secret of the bucket's key pair (loki.objectStore), read by Loki's S3 client from its environment. */
+export const LOKI_OBJECT_STORE_SECRET = "loki-object-store";
+/** The use of the stack's salt that keys the digest of the bucket's key pair (checksum/object-store). */
+const OBJECT_STORE_DIGEST_LABEL = "loki-object-store";
 
 /**
  * A retention in hours (`7d` -> `168h`). Whole days, at least one, as loki.retention's schema
@@ -62,6 +71,8 @@ function retentionHours(duration: string): string {
 
 /** What loki.yaml is made of: the retention (whole days, at least one), and what the stack wires in. */
 export interface LokiConfigArgs extends Pick<LokiArgs, "retention"> {
+  /** The bucket of the chunks and index from its first day on (loki.objectStore); none: all on the volume. */
+  objectStore?: Pick<LokiObjectStore, "provider" | "endpoint" | "region" | "bucket" | "from">;
   /** The ingestion limits, sized to the volume (components/loki/limits.ts: lokiIngestionLimits). */
   ingestion: LokiIngestionLimits;
   /** The Alertmanager URLs the ruler sends to (LokiArgs.alertmanager); none: it sends nowhere. */
@@ -79,6 +90,7 @@ const MIB = 1024 * 1024;
 export function lokiConfig(args: LokiConfigArgs): Record<string, unknown> {
   const retention = retentionHours(args.retention);
   const data = LOKI_PATHS.data;
+  const store = args.objectStore;
   return {
     // One tenant ("fake"): the stack has one audience, and the collector sends no X-Scope-OrgID.
     auth_enabled: false,
@@ -101,10 +113,17 @@ export function lokiConfig(args: LokiConfigArgs): Record<string, unknown> {
           // Retention deletes whole index tables: 24h tables are what the compactor requires.
           index: { prefix: "index_", period: "24h" },
         },
+        // The bucket, from its first day: the days before stay on the volume, read with their own period until retention deletes them.
+        ...(store
+          ? [{ from: store.from, store: "tsdb", object_store: "s3", schema: "v13", index: { prefix: "index_", period: "24h" } }]
+          : []),
       ],
     },
     storage_config: {
+      // On the volume either way: the index being written (shipped to the bucket every 15 minutes) and a cache of the shipped one.
       tsdb_shipper: { active_index_directory: `${data}/tsdb-index`, cache_location: `${data}/tsdb-cache` },
+      // The key pair is not here: Loki's S3 client reads AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from its environment (the Secret).
+      ...(store ? { aws: s3Storage(store) } : {}),
     },
     // At this use of the filesystem under the WAL (the volume's, or on local-path the node's),
     // the ingester refuses every push; rules/logs.yml's LokiVolumeAlmostFull reads the same use.
@@ -115,7 +134,8 @@ export function lokiConfig(args: LokiConfigArgs): Record<string, unknown> {
       retention_enabled: true,
       // Time to change one's mind about a delete request before chunks are really removed.
       retention_delete_delay: "2h",
-      delete_request_store: "filesystem",
+      // With a bucket, delete requests are kept there too: a lost volume does not forget them.
+      delete_request_store: store ? "s3" : "filesystem",
     },
     limits_config: {
       retention_period: retention,
@@ -162,18 +182,34 @@ export function lokiConfig(args: LokiConfigArgs): Record<string, unknown> {
   };
 }
 
+/**
+ * Loki's S3 client for the bucket: its endpoint (AWS S3's from the region when none is given), the
+ * bucket addressed in the path for every store but AWS S3 (R2, B2 and MinIO take it; a MinIO has
+ * no DNS name per bucket).
+ */
+function s3Storage(store: NonNullable<LokiConfigArgs["objectStore"]>): Record<string, unknown> {
+  return {
+    bucketnames: store.bucket,
+    ...(store.endpoint ? { endpoint: store.endpoint.replace(/\/+$/, "") } : {}),
+    region: store.region,
+    s3forcepathstyle: store.provider !== "s3",
+  };
+}
+
 /** The limits of a Loki with these args: the overrides, the rest derived from its volume and retention. */
 export function ingestionOf(args: Pick<LokiArgs, "storage" | "retention"> & Partial<Pick<LokiArgs, "ingestion">>): LokiIngestionLimits {
   return lokiIngestionLimits(validBytes(args.storage.size), args.retention, args.ingestion);
 }
 
 /**
- * Where Loki connects, besides DNS: the stack's Alertmanager pods, when the ruler sends to them.
- * One process holds every ring on 127.0.0.1 (lokiConfig), stores on its volume, and reports no usage.
+ * Where Loki connects, besides DNS: the stack's Alertmanager pods, when the ruler sends to them, and
+ * the bucket's port (loki.objectStore). One process holds every ring on 127.0.0.1 (lokiConfig), and reports no usage.
  */
-export function lokiEgressRules(args: Pick<LokiArgs, "egress" | "alertmanager">): EgressRule[] {
+export function lokiEgressRules(args: Pick<LokiArgs, "egress" | "alertmanager" | "objectStore">): EgressRule[] {
   return [
     ...(args.alertmanager ? [{ ports: [SERVICE_PORTS.alertmanager], to: [{ pods: args.alertmanager.pods }] }] : []),
+    // The bucket's port at any address: the store is a host outside the cluster, which a policy cannot name.
+    ...(args.objectStore ? [anywhereOn([args.objectStore.endpoint ? urlPort(args.objectStore.endpoint) : 443])] : []),
     ...extraEgressRules(args.egress ?? DEFAULT_EGRESS),
   ];
 }
@@ -186,10 +222,12 @@ export class Loki extends StackComponent {
   public readonly scrapeTargets: ScrapeTarget[];
   /** The StatefulSet; undefined with `dataOnly`. */
   public readonly statefulSet: k8s.apps.v1.StatefulSet | undefined;
-  /** The data claim (`data-loki-0`): the only object that holds logs. */
+  /** The data claim (`data-loki-0`): the logs, or with a bucket (objectStore) the WAL, the index being written and its cache. */
   public readonly claims: k8s.core.v1.PersistentVolumeClaim[];
 
   constructor(name: string, args: LokiArgs, opts?: pulumi.ComponentResourceOptions) {
+    // A bucket without its name, endpoint, first day or key pair: refused before any resource.
+    refuseProblems("Loki", name, args.dataOnly ? [] : objectStoreProblems(args.objectStore), opts);
     super("monitoring:index:Loki", name, opts);
     const id: WorkloadIdentity = { name: "loki", component: "log-store", instance: args.environment, image: "loki" };
     const selector = selectorLabels(id);
@@ -213,6 +251,7 @@ export class Loki extends StackComponent {
     const configYaml = YAML.stringify(
       lokiConfig({
         retention: args.retention,
+        ...(args.objectStore ? { objectStore: args.objectStore } : {}),
         ingestion: ingestionOf(args),
         environment: args.environment,
         ...(args.alertmanager ? { alertmanagerUrls: args.alertmanager.urls } : {}),
@@ -239,6 +278,32 @@ export class Loki extends StackComponent {
     // ConfigMap would change on disk and Loki would go on with the old settings.
     const checksum = configChecksum(configYaml);
 
+    // The bucket's key pair (Pulumi secrets lokiAccessKeyId, lokiSecretAccessKey).
+    const keys = args.objectStore?.credentials;
+    const credentials =
+      args.objectStore && keys?.accessKeyId !== undefined && keys.secretAccessKey !== undefined
+        ? new k8s.core.v1.Secret(
+            `${name}-object-store`,
+            {
+              metadata: objectMeta(id, ns, LOKI_OBJECT_STORE_SECRET),
+              type: "Opaque",
+              stringData: { "access-key-id": pulumi.secret(keys.accessKeyId), "secret-access-key": pulumi.secret(keys.secretAccessKey) },
+            },
+            { parent: this },
+          )
+        : undefined;
+
+    const storeDigest =
+      keys?.accessKeyId !== undefined && keys.secretAccessKey !== undefined && credentials && args.stackSalt
+        ? pulumi.output(
+            secretDigest(
+              { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey },
+              args.stackSalt,
+              OBJECT_STORE_DIGEST_LABEL,
+            ),
+          )
+        : undefined;
+
     const service = new k8s.core.v1.Service(
       `${name}-service`,
       {
@@ -261,7 +326,21 @@ export class Loki extends StackComponent {
           args: [`-config.file=${LOKI_PATHS.config}/${CONFIG_FILE}`, "-target=all"],
           // The Go runtime collects harder as it nears GOMEMLIMIT; kept under the container's limit
           // (memory outside the Go heap counts too), so that it pushes back before the kernel OOM-kills it.
-          env: [{ name: "GOMEMLIMIT", value: goMemoryLimit(args.resources.limits.memory) }],
+          env: [
+            { name: "GOMEMLIMIT", value: goMemoryLimit(args.resources.limits.memory) },
+            // The bucket's key pair, from its Secret: never in the ConfigMap.
+            ...(credentials
+              ? ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"].map((name) => ({
+                  name,
+                  valueFrom: {
+                    secretKeyRef: {
+                      name: credentials.metadata.name,
+                      key: name === "AWS_ACCESS_KEY_ID" ? "access-key-id" : "secret-access-key",
+                    },
+                  },
+                }))
+              : []),
+          ],
           ports: [
             { name: "http", containerPort: LOKI_PORT, protocol: "TCP" },
             { name: "grpc", containerPort: LOKI_GRPC_PORT, protocol: "TCP" },
@@ -296,6 +375,8 @@ export class Loki extends StackComponent {
         serviceName: service.metadata.name,
         storage: args.storage,
         configChecksum: checksum,
+        // Loki reads the key pair from its environment, at start: a new pair rolls the pod (a salted, slow digest).
+        ...(storeDigest ? { checksums: { "object-store": storeDigest } } : {}),
         podSpec,
         claims: this.claims,
       },

@@ -29,7 +29,7 @@ const schema = z.strictObject({
   /** `--storage.tsdb.retention.time`. */
   retention: duration.optional().describe("How long samples are kept."),
   /** `--storage.tsdb.retention.size`: keep it under the volume's size. */
-  retentionSize: prometheusSize.optional().describe("Size cap of the TSDB; default 85 % of the volume."),
+  retentionSize: prometheusSize.optional().describe("Size cap of the TSDB; default 85 % of the volume, leaving at least 640MB free."),
   scrapeInterval: duration.optional(),
   /** At most scrapeInterval. */
   scrapeTimeout: duration.optional(),
@@ -234,7 +234,7 @@ export const prometheusSection = componentSection({
     return {
       ...settings,
       replicas: replicas ?? onNodes(context, defaults.replicas),
-      retentionSize: retentionSize ?? prometheusSizeMB((quantityBytes(settings.storage.size) ?? 0) * 0.85),
+      retentionSize: retentionSize ?? defaultRetentionSize(quantityBytes(settings.storage.size) ?? 0),
       scrapeLimits: { ...defaults.scrapeLimits, ...scrapeLimits },
       remoteWrite: remoteWriteTargets(remoteWrite ?? [], remoteWritePasswords ?? {}, remoteWriteClientKeys ?? {}),
       ...(runbookBaseUrl !== undefined ? { runbookBaseUrl } : {}),
@@ -244,6 +244,21 @@ export const prometheusSection = componentSection({
   warnings: (settings) => remoteWriteWarnings(settings),
   scrapeJobs: () => ["prometheus"],
 });
+
+/**
+ * What Prometheus writes beyond its size cap, which retention by size does not count: a compaction's
+ * chunk file, preallocated at 512 MiB before the new block is written, beside the head it is cut
+ * from, and the rest of that block. With less free, every compaction fails and the volume fills
+ * (test/e2e/prometheus-retention-size.test.ts measures it on the exact binary).
+ */
+export const PROMETHEUS_BEYOND_CAP_BYTES = 640 * 2 ** 20;
+/** The smallest volume Prometheus' default cap leaves room on (a cap of 384 MiB). */
+export const PROMETHEUS_MIN_VOLUME = "1Gi";
+
+/** The default size cap on a volume of `volumeBytes`: 85 % of it, leaving at least PROMETHEUS_BEYOND_CAP_BYTES free. */
+export function defaultRetentionSize(volumeBytes: number): string {
+  return prometheusSizeMB(Math.max(0, Math.min(volumeBytes * 0.85, volumeBytes - PROMETHEUS_BEYOND_CAP_BYTES)));
+}
 
 /**
  * What the section's own values must keep together: remote writes each with its own name; the

@@ -12,7 +12,7 @@ import { ArgsProblem } from "../kit/problems";
 import { AppTarget, BUILTIN_SCRAPE_JOBS, ScrapeTargetSpec } from "./args";
 import { extraLabelProblems, takenJobProblems } from "./problems";
 import { appSchema, probeSchema } from "./scraped";
-import { PrometheusSettings, prometheusSection } from "./section";
+import { PROMETHEUS_BEYOND_CAP_BYTES, PROMETHEUS_MIN_VOLUME, PrometheusSettings, defaultRetentionSize, prometheusSection } from "./section";
 
 /** What the rules read of the stack: its resolved values, and what it gave of Prometheus and the lists. */
 export interface PrometheusStack {
@@ -41,15 +41,24 @@ export function prometheusStackProblems(stack: PrometheusStack): ArgsProblem[] {
   const { prometheus, given } = stack;
   const problems: ArgsProblem[] = [];
 
-  // A size cap at or over the volume never applies: the disk fills first.
+  // A compaction writes beyond the cap (a chunk file preallocated at 512 MiB): a cap that leaves less free never applies, the disk fills first.
   const volume = quantityBytes(prometheus.storage.size) ?? 0;
   const cap = prometheusSizeBytes(prometheus.retentionSize) ?? 0;
-  if (given.prometheus?.retentionSize !== undefined && cap >= volume) {
+  const beyond = prometheusSizeMB(PROMETHEUS_BEYOND_CAP_BYTES);
+  if (volume < (quantityBytes(PROMETHEUS_MIN_VOLUME) ?? 0)) {
+    problems.push({
+      key: "prometheus.storage.size",
+      message:
+        `must be at least ${PROMETHEUS_MIN_VOLUME}: beyond its data Prometheus needs ${beyond} free for a compaction (its chunk file is preallocated at 512 MiB), ` +
+        `or every compaction fails and the volume fills (got ${JSON.stringify(prometheus.storage.size)})`,
+    });
+  } else if (given.prometheus?.retentionSize !== undefined && cap > volume - PROMETHEUS_BEYOND_CAP_BYTES) {
     problems.push({
       key: "prometheus.retentionSize",
       message:
-        `must be smaller than the volume it lives on (prometheus.storage.size ${prometheus.storage.size}, ${prometheusSizeMB(volume)}), with room for the ` +
-        `write-ahead log and compaction; the default is 85 % (${prometheusSizeMB(volume * 0.85)}) (got ${JSON.stringify(prometheus.retentionSize)})`,
+        `must leave ${beyond} of the volume free (prometheus.storage.size ${prometheus.storage.size}, ${prometheusSizeMB(volume)}): a compaction writes ` +
+        `beyond the cap (its chunk file is preallocated at 512 MiB), and fails without room, and then the volume fills. At most ` +
+        `${prometheusSizeMB(volume - PROMETHEUS_BEYOND_CAP_BYTES)}; the default is ${defaultRetentionSize(volume)} (got ${JSON.stringify(prometheus.retentionSize)})`,
       involves: ["prometheus.storage.size"],
     });
   }

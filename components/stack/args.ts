@@ -28,7 +28,7 @@ import { linkRunbooks } from "../prometheus/rules/rule-files";
 import { TraefikExposureArgs } from "../traefik/args";
 import { CloudflareTunnelArgs } from "../cloudflare-tunnel/args";
 import { prometheusRuleStateConfig } from "../monitors/state-metrics";
-import { ALERTMANAGER_BACKUP_MAINTENANCE, backsUp, unpublishedOf } from "./backup";
+import { backsUp, unpublishedOf } from "./backup";
 import { EVENTS_RULE_FILE, JOURNAL_RULE_FILE, contentOff, eventsCollected, journalCollected, otlpEndpoint } from "./content";
 
 /** Where the cluster's Traefik runs, as the stack config says (k3s's by default). */
@@ -121,7 +121,7 @@ function collectorPeer(cfg: StackConfig): { namespace: string; agent: typeof LOG
  * The Loki component's args for a validated stack config: undefined when Loki is off and
  * nothing of it is kept; `dataOnly` when it is off in a stack that protects its volumes.
  */
-export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
+export function lokiArgs(cfg: StackConfig, stackSalt?: Buffer): LokiArgs | undefined {
   const { enabled, ...settings } = cfg.loki;
   if (!enabled && !cfg.protectVolumes) return undefined;
   return {
@@ -130,6 +130,7 @@ export function lokiArgs(cfg: StackConfig): LokiArgs | undefined {
     // The section's values are the component's args as they are, but `enabled`: off, only the claim stays (dataOnly).
     ...settings,
     protectVolumes: cfg.protectVolumes,
+    ...(stackSalt ? { stackSalt } : {}),
     ...(enabled ? {} : { dataOnly: true }),
     // The ruler: the shipped LogQL rules (the team's are added by MonitoringStack), alerts to every Alertmanager peer.
     alertmanager: {
@@ -301,7 +302,6 @@ export function alertmanagerArgs(cfg: StackConfig): AlertmanagerArgs {
     protectVolumes: cfg.protectVolumes,
     // Links in messages point where users open the UI, when it is published.
     ...(host ? { externalUrl: `https://${host}` } : {}),
-    ...(backsUp(cfg, "alertmanager") ? { maintenanceInterval: ALERTMANAGER_BACKUP_MAINTENANCE } : {}),
     ingressFromTraefik: exposedBy(cfg, "alertmanager", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "alertmanager", "cloudflare"),
     // Loki's ruler sends the alerts of the LogQL rules (lokiArgs).

@@ -21,8 +21,9 @@ import { PROMETHEUS_PORT } from "../prometheus/args";
 export const PROMETHEUS_ADMIN_PREFIX = "/api/v1/admin";
 
 /**
- * Alertmanager writes its silences and notification log every minute while they are backed up: a
- * backup waits for the next write (backup.sh), which then holds every silence made before it.
+ * The longest `alertmanager.maintenanceInterval` while Alertmanager is backed up: a backup waits for
+ * its next write of the silences and the notification log (backup.sh, at most BACKUP_WAIT_SECONDS,
+ * 120 s), which then holds every silence made before the backup began.
  */
 export const ALERTMANAGER_BACKUP_MAINTENANCE = "1m";
 

@@ -199,7 +199,7 @@ export class MonitoringStack extends StackComponent {
     // -- logs --
     // Loki in the stack namespace; the log collector (Alloy) on every node, in the agents namespace (host log access).
     // Loki turned off in a stack that protects its volumes keeps its data claim (lokiArgs: dataOnly).
-    const lokiConfig = lokiArgs(cfg);
+    const lokiConfig = lokiArgs(cfg, args.stackSalt);
     if (lokiConfig) {
       // The team's LogQL rules (<teamContent>/rules/logs/) beside the shipped ones, in the ruler's ConfigMap.
       const teamLogRules = (args.team?.logRules ?? []).map((r): [string, string] => [r.key, r.text]);

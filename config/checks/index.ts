@@ -10,6 +10,7 @@ import { StackConfig, componentScrapeJobs } from "../../components/stack/config"
 import { AnySection, COMPONENT_SECTIONS, ComponentSectionName, SECTION_ENTRIES } from "../../components/stack/sections";
 import { CrossProblem } from "../problems";
 import { RawConfig, RawStackConfig } from "../schema";
+import { backupChecks } from "./backup";
 import { CheckInput, keyed, sectionProblems } from "./check";
 import { exposureChecks, hostnameChecks } from "./exposure";
 import { kubeStateMetricsChecks } from "./kube-state-metrics";
@@ -68,6 +69,7 @@ const CHECK_ORDER: ReadonlyArray<ComponentSectionName | ((input: CheckInput) => 
   tracingChecks,
   "tracing",
   "backup",
+  backupChecks,
   kubernetesLimits,
   prometheusRules,
   "databases",

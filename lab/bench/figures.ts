@@ -340,10 +340,15 @@ export interface BenchArgs {
    */
   smoke: boolean;
   compareRules?: string;
+  /**
+   * Only the live phase (`--live-only`): the rule-evaluation cycle, per group, and the dashboards'
+   * queries, without the other phases; what a change to the rules or dashboards is measured with.
+   */
+  liveOnly?: true;
 }
 
 export const USAGE =
-  "usage: npm run bench [-- --quick | --smoke] [--compare-rules <dir>] [--runs <n>] [--json <file>] [--no-collectors] [--no-live]";
+  "usage: npm run bench [-- --quick | --smoke] [--compare-rules <dir>] [--runs <n>] [--json <file>] [--no-collectors] [--no-live | --live-only]";
 
 export function parseBenchArgs(argv: string[]): BenchArgs {
   const args: BenchArgs = { runs: 3, collectors: true, live: true, quick: false, smoke: false };
@@ -359,6 +364,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     else if (a === "--compare-rules") args.compareRules = value(++i, a);
     else if (a === "--no-collectors") args.collectors = false;
     else if (a === "--no-live") args.live = false;
+    else if (a === "--live-only") args.liveOnly = true;
     else if (a === "--quick") args.quick = true;
     else if (a === "--smoke") {
       args.smoke = true;
@@ -367,6 +373,7 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     } else throw new Error(`unknown argument "${a}"; ${USAGE}`);
   }
   if (!Number.isInteger(args.runs) || args.runs < 1) throw new Error(`--runs takes a whole number of at least 1, got ${args.runs}`);
+  if (args.liveOnly && !args.live) throw new Error("--live-only runs the live phase alone: drop --no-live");
   if (args.compareRules && !args.live) throw new Error("--compare-rules runs a second Prometheus on the live workload: drop --no-live");
   return args;
 }

@@ -1,3 +1,5 @@
+import * as fs from "fs";
+import * as path from "path";
 /**
  * The live run's report: per component its steady and peak figures, the requests and
  * limits they call for in each profile, the comparison of two rule sets, and readable
@@ -394,9 +396,50 @@ export function ruleGroupTable(result: LiveResult, top = 8): string {
       ]);
   }
   if (rows.length === 0) return "";
+  const ruleRows: string[][] = [];
+  for (const [c, side] of [
+    ["prometheus", "ours"],
+    ["prometheus-compare", "kube-prometheus"],
+  ] as const) {
+    const inBurst = burst[c]?.ruleSeconds;
+    if (!inBurst) continue;
+    for (const [rule, seconds] of Object.entries(inBurst)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top))
+      ruleRows.push([side, rule, secondsCell(steady[c]?.ruleSeconds?.[rule]), secondsCell(seconds)]);
+  }
   return [
     `### Rule groups: the ${top} costliest in the burst (median of each group's last evaluation)`,
     "",
     markdownTable(["side", "file;group", "steady", "burst", "share of the burst's cycle"], rows),
+    ...(ruleRows.length > 0
+      ? [
+          "",
+          `### Rules: the ${top} costliest in the burst (median of each rule's last evaluation)`,
+          "",
+          markdownTable(["side", "group: rule", "steady", "burst"], ruleRows),
+        ]
+      : []),
   ].join("\n");
+}
+
+/** `npm run bench -- --live-only`: the live phase's report alone (out/bench/report.json and report.md), no other phase, no target. */
+export function writeLiveOnlyReport(
+  outDir: string,
+  run: {
+    startedAt: string;
+    machine: unknown;
+    phases: Array<{ name: string; seconds: number; error?: string }>;
+    live?: { result: LiveResult; report: LiveReport; tables: string };
+  },
+): void {
+  const { live, ...rest } = run;
+  const report = {
+    ...rest,
+    finishedAt: new Date().toISOString(),
+    liveOnly: true,
+    ...(live ? { live: { ...live.result, report: live.report } } : {}),
+  };
+  fs.writeFileSync(path.join(outDir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
+  fs.writeFileSync(path.join(outDir, "report.md"), `# npm run bench -- --live-only, ${run.startedAt}\n\n${live?.tables ?? ""}\n`);
 }

@@ -33,6 +33,11 @@ export interface PrometheusFigures {
   ruleEvaluationSeconds: number;
   /** Median over the phase of each group's last evaluation time (`<file>;<group>`): where the cycle goes. */
   ruleGroupSeconds?: Record<string, number>;
+  /**
+   * Median over the phase of each rule's last evaluation time (`<group>: <record or alert>`, from
+   * /api/v1/rules; rules of one name in one group summed): where a costly group's time goes.
+   */
+  ruleSeconds?: Record<string, number>;
   rules: number;
   ruleGroups: number;
   /** Head compactions over the phase. */
@@ -102,6 +107,7 @@ export async function measurePhase(
   const series = new Map<Component, Sample[]>();
   const ruleTimes = new Map<Component, number[]>();
   const groupTimes = new Map<Component, Array<Record<string, number>>>();
+  const ruleEvaluations = new Map<Component, Array<Record<string, number>>>();
   const firstTexts: Map<Component, string>[] = [];
   let lastTexts = new Map<Component, string>();
   const started = Date.now();
@@ -114,6 +120,9 @@ export async function measurePhase(
       const t = texts.get(c);
       if (t) ruleTimes.set(c, [...(ruleTimes.get(c) ?? []), sum(metricValues(t, "prometheus_rule_group_last_duration_seconds"))]);
       if (t) groupTimes.set(c, [...(groupTimes.get(c) ?? []), ruleGroupDurations(t)]);
+      const m = measured.find((x) => x.name === c);
+      const rules = m ? await ruleDurations(m.metricsUrl.replace(/\/metrics$/, "/api/v1/rules")) : undefined;
+      if (rules) ruleEvaluations.set(c, [...(ruleEvaluations.get(c) ?? []), rules]);
     }
     if (Date.now() - started >= seconds * 1000) break;
     await sleep(sampleSeconds * 1000);
@@ -132,6 +141,7 @@ export async function measurePhase(
       seriesCreated: delta(c, "prometheus_tsdb_head_series_created_total"),
       ruleEvaluationSeconds: median(ruleTimes.get(c) ?? [0]),
       ruleGroupSeconds: medianByKey(groupTimes.get(c) ?? []),
+      ruleSeconds: medianByKey(ruleEvaluations.get(c) ?? []),
       rules: sum(metricValues(t, "prometheus_rule_group_rules")),
       ruleGroups: metricValues(t, "prometheus_rule_group_rules").length,
       compactions: delta(c, "prometheus_tsdb_compactions_total"),
@@ -146,6 +156,21 @@ export async function measurePhase(
       bytesPerSecond: delta("loki", "loki_distributor_bytes_received_total") / elapsed,
     },
   };
+}
+
+/** Each rule's last evaluation time (`<group>: <name>`, rules of one name in one group summed), or undefined when Prometheus does not answer. */
+async function ruleDurations(url: string): Promise<Record<string, number> | undefined> {
+  const body = await httpGet(url, 5000)
+    .then((r) => r.body)
+    .catch(() => undefined);
+  if (!body) return undefined;
+  const reply = JSON.parse(body) as {
+    data?: { groups?: Array<{ name: string; rules: Array<{ name: string; evaluationTime?: number }> }> };
+  };
+  const out: Record<string, number> = {};
+  for (const g of reply.data?.groups ?? [])
+    for (const r of g.rules) out[`${g.name}: ${r.name}`] = (out[`${g.name}: ${r.name}`] ?? 0) + (r.evaluationTime ?? 0);
+  return out;
 }
 
 /** Bytes of the files under the directories of `root` that `pick` selects (and their subdirectories). */

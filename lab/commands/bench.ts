@@ -52,7 +52,7 @@ import { measureKubeStateMetrics } from "../bench/ksm-footprint";
 import { OTLP_PLAN, OTLP_QUICK_PLAN, OtlpFootprint, measureOtlp, otlpTable } from "../bench/otlp-footprint";
 import { BenchArgs, RENDER_PROCESS_SECONDS, cpuSecondsOfTimes, parseBenchArgs, readRuleSet } from "../bench/figures";
 import { FULL_PLAN, LiveResult, QUICK_PLAN, runLive } from "../bench/live";
-import { LiveReport, buildLiveReport, liveTables } from "../bench/report";
+import { LiveReport, buildLiveReport, liveTables, writeLiveOnlyReport } from "../bench/report";
 import { BENCH_STACK_SETS, deployedContainer } from "../bench/deployed";
 import type { Component } from "../bench/sampling";
 import { kubernetesYaml, requestedResources } from "../../cli/render";
@@ -413,6 +413,13 @@ export async function main(): Promise<void> {
       phases.push({ name: "dashboards", seconds: 0, error: refused.join("\n") });
       console.error(`phase dashboards: FAILED: ${refused.length} queries or variables refused:\n${refused.join("\n")}`);
     }
+  }
+  if (args.liveOnly) {
+    // The live phase alone: its report, no other phase and no target.
+    writeLiveOnlyReport(outDir, { startedAt, machine: { atStart: machineAtStart, atEnd: machine() }, phases, live });
+    console.log(`\nphases: ${phases.map((p) => `${p.name} ${p.seconds.toFixed(0)} s${p.error ? " FAILED" : ""}`).join(", ")}`);
+    if (phases.some((p) => p.error)) process.exit(1);
+    return;
   }
   const otlp = args.collectors ? await phase("traces and OTLP", () => measureOtlp(args.quick ? OTLP_QUICK_PLAN : OTLP_PLAN)) : undefined;
   if (otlp) console.log(`\n${otlpTable(otlp)}\n`);

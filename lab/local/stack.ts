@@ -293,9 +293,11 @@ export class LocalStack<Extra extends string = never> {
    * Alloy with the rendered config, made local, on `node`: it tails the pod log files and pushes
    * to the local Loki; with the OTLP endpoint for apps rendered, it receives OTLP on `url("otlp")`
    * and sends on to the local Jaeger, Prometheus and Loki. `lookup`: a local control plane runs,
-   * which the pod lookup asks (lab/local/tracing.ts says how the pod is found here).
+   * which the pod lookup asks (lab/local/tracing.ts says how the pod is found here). `journal`: a directory of journal
+   * files the rendered journal source reads as the node's journal (lab/local/journal.ts); without, the journal blocks
+   * are left out, so that this machine's own journal is never shipped.
    */
-  startAlloy(node: string, lookup = false): ManagedProcess {
+  startAlloy(node: string, lookup = false, journal?: string): ManagedProcess {
     const config = this.rendered.files.get("log-collector/config.alloy") ?? "";
     const otlp = config.includes(OTLP_RECEIVER_BLOCK)
       ? {
@@ -315,6 +317,7 @@ export class LocalStack<Extra extends string = never> {
       ...(otlp ? { otlp } : {}),
       // With the lab's control plane (lookup), the events source watches it; without, it is left out.
       ...(lookup && process.env.KUBECONFIG ? { kubeconfig: process.env.KUBECONFIG } : {}),
+      ...(journal === undefined ? {} : { journal }),
     });
     return this.local.start("alloy", stackBinary("alloy"), args, { env: { HOSTNAME: node } });
   }

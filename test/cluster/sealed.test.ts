@@ -55,6 +55,8 @@ function commonSecrets(stack: string): Record<string, string> {
     deadMansSwitchUrl: `https://hc-ping.example.com/${m("deadMansSwitchUrl")}`,
     backupAccessKeyId: m("backupAccessKeyId"),
     backupSecretAccessKey: m("backupSecretAccessKey"),
+    lokiAccessKeyId: m("lokiAccessKeyId"),
+    lokiSecretAccessKey: m("lokiSecretAccessKey"),
   };
 }
 
@@ -78,6 +80,10 @@ function commonConfig(stack: string): Record<string, unknown> {
     },
     // Backups to an R2 bucket: the key pair's Secret, read by the CronJobs' upload containers.
     "monitoring:backup": { enabled: true, bucket: "monitoring-backups", endpoint: "https://0123456789abcdef.r2.cloudflarestorage.com" },
+    // Loki's chunks and index in an R2 bucket: the key pair's Secret, read from Loki's environment.
+    "monitoring:loki": {
+      objectStore: { bucket: "monitoring-logs", endpoint: "https://0123456789abcdef.r2.cloudflarestorage.com", from: "2027-01-01" },
+    },
     "monitoring:grafana": {
       database: { type: "postgres", host: "db.example.com:5432", name: "grafana", user: "grafana" },
       // Every sign-in provider, so that their client secrets are swept (Grafana is published by the staging file's Traefik).

@@ -146,6 +146,7 @@ describe("alertmanagerArgs", () => {
       groupWait: "10s",
       groupInterval: "5m",
       repeatInterval: "4h",
+      maintenanceInterval: "1m",
       receivers: { discord: { webhookUrl: URLS.discord } },
       storage: cfg.alertmanager.storage,
       resources: cfg.alertmanager.resources,
@@ -191,6 +192,7 @@ const BASE_ARGS: AlertmanagerArgs = {
   environment: "staging",
   replicas: 1,
   ...timing,
+  maintenanceInterval: "1m",
   receivers: {},
   storage: { size: "1Gi", storageClass: "local-path" },
   resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } },
@@ -430,6 +432,20 @@ describe("Alertmanager component", () => {
     expect(problems(BASE_ARGS)).toEqual([]);
   });
 
+  test("alertmanager.maintenanceInterval: a duration Alertmanager's flag takes, from 1s to 1h, else refused naming the key", () => {
+    const refused = (value: unknown) => configProblems("staging", { alertmanager: { maintenanceInterval: value } });
+    const units = "must be a duration of hours, minutes and seconds such as 30s, 1m or 1h30m (Alertmanager's flag takes no days)";
+    expect(refused("1d")).toEqual([`monitoring:alertmanager.maintenanceInterval: ${units} (got "1d")`]);
+    expect(refused("90")).toEqual([`monitoring:alertmanager.maintenanceInterval: ${units} (got "90")`]);
+    expect(refused("500ms")).toEqual([`monitoring:alertmanager.maintenanceInterval: ${units} (got "500ms")`]);
+    expect(refused("2h")).toEqual(['monitoring:alertmanager.maintenanceInterval: must be between 1s and 1h (got "2h")']);
+    expect(refused(60)).toEqual([
+      expect.stringMatching(/^monitoring:alertmanager\.maintenanceInterval: must be a duration such as 30s, 1m or 5m/),
+    ]);
+    for (const ok of ["1s", "30s", "1m", "1m30s", "59m59s", "1h"])
+      expect(parse("staging", { alertmanager: { maintenanceInterval: ok } }).config.alertmanager.maintenanceInterval).toBe(ok);
+  });
+
   test("args with a problem are refused by its own problems(), each named as config names it, before any of its objects", async () => {
     const bad = { ...BASE_ARGS, groupWait: "10m", groupInterval: "1m", repeatInterval: "30s" };
     expect(problems(bad)).toHaveLength(2);
@@ -490,6 +506,17 @@ describe.each(STACKS)("the %s stack's Alertmanager", (stack) => {
     expect(sts.replicas).toBe(1);
     expect(objectsOf(full, "PodDisruptionBudget", "alertmanager")).toHaveLength(0);
     expect(full.outputs.alertmanagerUrl).toBe(`http://alertmanager.monitoring-${stack}.svc:9093`);
+  });
+
+  test("the silences are written every minute by default (a power cut loses at most that), or as alertmanager.maintenanceInterval says", async () => {
+    const args = (r: Rendered) =>
+      (
+        (
+          objectOf(r, "StatefulSet", "alertmanager").spec as { template: { spec: { containers: Array<{ name: string; args: string[] }> } } }
+        ).template.spec.containers.find((c) => c.name === "alertmanager")?.args ?? []
+      ).filter((a) => a.startsWith("--data.maintenance-interval"));
+    expect(args(bare)).toEqual(["--data.maintenance-interval=1m"]);
+    expect(args(await render(stack, ["alertmanager.maintenanceInterval=10s"]))).toEqual(["--data.maintenance-interval=10s"]);
   });
 
   test("every Alertmanager object passes the official schema", () => {

@@ -14,6 +14,8 @@ describe("appRecordingRules", () => {
     "app:http_requests:rate5m",
     "app:http_request_duration_seconds_bucket:rate5m",
     "app:http_connections_active:sum",
+    "app:slo_requests:rate5m",
+    "app:slo_errors:rate5m",
     "app:slo_errors_per_request:ratio_rate5m",
     "app:slo_errors_per_request:ratio_rate30m",
     "app:slo_errors_per_request:ratio_rate1h",
@@ -65,9 +67,28 @@ describe("appRecordingRules", () => {
       `sum by (app, le, route) (label_replace(rate(shop_http_request_duration_seconds_bucket{job="shop"}[5m]) ${own}, "route", "$1", "handler", "(.+)"))`,
     );
     expect(expr(APP_SERIES.activeConnections)).toBe(`sum by (app) (shop_open_connections{job="shop"} ${own})`);
-    expect(expr(APP_SERIES.errorRatio("1h"))).toBe(
-      `(sum by (app) (rate(shop_http_requests_total{job="shop", status_code=~"5.."}[1h]) ${own}) or 0 * sum by (app) (rate(shop_http_requests_total{job="shop"}[1h]) ${own}))\n/\nsum by (app) (rate(shop_http_requests_total{job="shop"}[1h]) ${own})`,
+    // The SLO's rates once, from the recorded requests and the raw 5xx series; the warnings' day windows from those alone,
+    // the pages' windows (up to 6h) from the raw counters, with no 2.5-minute lag.
+    expect(expr(APP_SERIES.sloRequests)).toBe('sum by (app) (app:http_requests:rate5m{app="shop"})');
+    expect(expr(APP_SERIES.sloErrors)).toBe(
+      `sum by (app) (rate(shop_http_requests_total{job="shop", status_code=~"5.."}[5m]) ${own}) or 0 * app:slo_requests:rate5m{app="shop"}`,
     );
+    expect(expr(APP_SERIES.errorRatio("5m"))).toBe('app:slo_errors:rate5m{app="shop"} / app:slo_requests:rate5m{app="shop"}');
+    expect(expr(APP_SERIES.errorRatio("1h"))).toBe(
+      `(sum by (app) (rate(shop_http_requests_total{job="shop", status_code=~"5.."}[1h]) ${own}) or 0 * sum by (app) (rate(shop_http_requests_total{job="shop"}[1h]) ${own}))\n` +
+        `/\nsum by (app) (rate(shop_http_requests_total{job="shop"}[1h]) ${own})`,
+    );
+    expect(expr(APP_SERIES.errorRatio("1d"))).toBe(
+      'sum_over_time(app:slo_errors:rate5m{app="shop"}[1d]) / sum_over_time(app:slo_requests:rate5m{app="shop"}[1d])',
+    );
+    const raw = rules.filter((r) => r.expr.includes("shop_http_requests_total{")).map((r) => r.record);
+    expect(raw).toEqual([
+      APP_SERIES.requests,
+      APP_SERIES.sloErrors,
+      ...["30m", "1h", "2h", "6h"].map((w) => APP_SERIES.errorRatio(w as "1h")),
+      APP_SERIES.contractRequests,
+      APP_SERIES.contractRequestsWithStatus,
+    ]);
     expect(expr(APP_SERIES.contractRequests)).toBe(`count by (app) (shop_http_requests_total{job="shop"} ${own})`);
     expect(expr(APP_SERIES.contractRequestsWithStatus)).toBe(
       `count by (app) (shop_http_requests_total{job="shop", status_code!=""} ${own})`,
@@ -136,7 +157,7 @@ describe("appRecordingRules", () => {
     expect(groups.map((g) => g.name)).toEqual(groups.map((_, i) => (i === 0 ? "app-contract" : `app-contract-${i + 1}`)));
     for (const group of groups) {
       expect(Buffer.byteLength(JSON.stringify(group))).toBeLessThanOrEqual(APP_GROUP_BUDGET);
-      // Two naming schemes: thirteen normalising rules per group, whatever its number of apps.
+      // Two naming schemes: fifteen normalising rules per group, whatever its number of apps.
       expect(group.rules.filter((r) => !r.labels).map((r) => r.record)).toEqual(normalised);
     }
     // Every app once, in config order.

@@ -142,6 +142,20 @@ describe("the backup section", () => {
     expect(cases.map(([provider, bucket]) => [provider, bucket, refused(provider, bucket)])).toEqual(cases);
   });
 
+  test("Alertmanager backed up writes its silences within the 120 s a backup waits: alertmanager.maintenanceInterval at most 1m", () => {
+    const on = { enabled: true, bucket: "acme-backups", endpoint: "https://0123456789abcdef.r2.cloudflarestorage.com" };
+    const keys = { backupAccessKeyId: "k", backupSecretAccessKey: "s" };
+    const of = (plain: Record<string, unknown>) => problems("staging", plain, keys);
+    expect(of({ backup: on, alertmanager: { maintenanceInterval: "2m" } })).toEqual([
+      "monitoring:alertmanager.maintenanceInterval: must be at most 1m while Alertmanager is backed up (backup.components): a backup waits at most 120 s for Alertmanager's next write of its silences; got 2m",
+    ]);
+    const accepted = (plain: Record<string, unknown>) => parse("staging", plain, keys).config.alertmanager.maintenanceInterval;
+    expect(accepted({ backup: on, alertmanager: { maintenanceInterval: "1m" } })).toBe("1m");
+    // Not backed up (off, or not among the components): a longer interval is the team's choice.
+    expect(accepted({ backup: { ...on, components: ["prometheus"] }, alertmanager: { maintenanceInterval: "15m" } })).toBe("15m");
+    expect(accepted({ alertmanager: { maintenanceInterval: "15m" } })).toBe("15m");
+  });
+
   test("off, the section's values are not checked, and S3 needs no endpoint", () => {
     expect(parse("staging", { backup: { enabled: false, schedule: "0 3 1 * *" } }).config.backup.enabled).toBe(false);
     const s3 = parse(
@@ -247,12 +261,12 @@ describe("the rendered backups", () => {
     expect(on.files.get("backup/backup.sh")).toContain("api/v1/admin/tsdb/snapshot");
   });
 
-  test("Prometheus gets its admin API and OTLP receiver, which the public route leaves out; Alertmanager writes every minute", () => {
+  test("Prometheus gets its admin API and OTLP receiver, which the public route leaves out; Alertmanager writes every minute (its default, backed up or not)", () => {
     expect(argsOf(on, "StatefulSet", "prometheus")).toEqual(
       expect.arrayContaining(["--web.enable-admin-api", "--web.enable-otlp-receiver"]),
     );
     expect(argsOf(on, "StatefulSet", "alertmanager")).toContain("--data.maintenance-interval=1m");
-    expect(argsOf(off, "StatefulSet", "alertmanager").some((a) => a.startsWith("--data.maintenance-interval"))).toBe(false);
+    expect(argsOf(off, "StatefulSet", "alertmanager")).toContain("--data.maintenance-interval=1m");
     const routes = (r: Rendered) =>
       objectsOf(r, "IngressRoute").flatMap((o) => (o.spec as { routes: Array<{ match: string }> }).routes.map((x) => x.match));
     expect(routes(on).filter((m) => m.includes("prometheus."))).toEqual([expect.stringContaining("!PathPrefix(`/api/v1/admin`)")]);

@@ -11,7 +11,7 @@ import { Rendered } from "../../cli/render";
 import { objectOf, render } from "../support/render";
 import { schemaProblems } from "../support/schema";
 import { PUSH, block, collectorArgs, renderCollector } from "../support/log-collector";
-import { localJournal } from "../../lab/local/journal";
+import { exportFormat, localJournal } from "../../lab/local/journal";
 
 const baseArgs = (over: Partial<LogCollectorArgs> = {}): LogCollectorArgs => collectorArgs("production", over);
 
@@ -177,4 +177,16 @@ test("made local, the journal source reads a test's directory, or is left out wi
   // The heading comment (what the render says it does) stays; every block is the config's without the journal.
   expect(without.replace(/^\/\/ The node's journal: .*\n/m, "")).toBe(alloyConfig({ lokiPushUrl: PUSH }));
   expect(() => localJournal(alloyConfig({ lokiPushUrl: PUSH }), "/tmp/journal-dir")).toThrow(/no loki\.source\.journal "node" block/);
+});
+
+test("a journal written in several rounds (a machine with its boot time): each entry's monotonic time is the time since the boot, so later rounds go on from earlier ones", () => {
+  const machine = { bootId: "0".repeat(32), machineId: "1".repeat(32), hostname: "node" };
+  const entry = (at: number) => ({ at: new Date(at), fields: { MESSAGE: "m" } });
+  const monotonic = (text: string) => [...text.matchAll(/^__MONOTONIC_TIMESTAMP=(\d+)$/gm)].map((m) => Number(m[1]));
+  // Without a boot time, each write counts from 1 s: a second write would go back.
+  expect(monotonic(exportFormat([entry(5_000), entry(9_000)], machine))).toEqual([1_000_000, 2_000_000]);
+  const booted = { ...machine, bootedAt: 1_000 };
+  expect(monotonic(exportFormat([entry(5_000), entry(9_000)], booted))).toEqual([4_000_000, 8_000_000]);
+  expect(monotonic(exportFormat([entry(12_000)], booted))).toEqual([11_000_000]);
+  expect(() => exportFormat([entry(1_000)], booted)).toThrow(/before the machine's boot/);
 });

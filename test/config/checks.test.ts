@@ -203,7 +203,7 @@ describe("refused: values Prometheus would refuse or get wrong", () => {
       { prometheus: { retentionSize: "45GB", storage: { size: "10Gi" } } },
       {},
       [
-        /^monitoring:prometheus\.retentionSize: must be smaller than the volume it lives on \(prometheus\.storage\.size 10Gi, 10240MB\), .*the default is 85 % \(8704MB\) \(got "45GB"\)$/,
+        /^monitoring:prometheus\.retentionSize: must leave 640MB of the volume free \(prometheus\.storage\.size 10Gi, 10240MB\): a compaction writes beyond the cap .* At most 9600MB; the default is 8704MB \(got "45GB"\)$/,
       ],
     ],
     [
@@ -211,7 +211,25 @@ describe("refused: values Prometheus would refuse or get wrong", () => {
       "production",
       { prometheus: { retentionSize: "50GB" } },
       {},
-      [/^monitoring:prometheus\.retentionSize: must be smaller than the volume it lives on \(prometheus\.storage\.size 50Gi/],
+      [/^monitoring:prometheus\.retentionSize: must leave 640MB of the volume free \(prometheus\.storage\.size 50Gi/],
+    ],
+    [
+      "a retentionSize that leaves a compaction less than 640MB (85 % of a 2Gi volume)",
+      "staging",
+      { prometheus: { retentionSize: "1740MB", storage: { size: "2Gi" } } },
+      {},
+      [
+        /^monitoring:prometheus\.retentionSize: must leave 640MB of the volume free .* At most 1408MB; the default is 1408MB \(got "1740MB"\)$/,
+      ],
+    ],
+    [
+      "a Prometheus volume smaller than 1Gi",
+      "staging",
+      { prometheus: { storage: { size: "512Mi" } } },
+      {},
+      [
+        /^monitoring:prometheus\.storage\.size: must be at least 1Gi: beyond its data Prometheus needs 640MB free for a compaction .* \(got "512Mi"\)$/,
+      ],
     ],
     [
       "a metrics path with a query, which Prometheus would escape",

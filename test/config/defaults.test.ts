@@ -23,9 +23,12 @@ describe("stack config: defaults", () => {
     expect(staging.protectVolumes).toBe(false);
   });
 
-  test("the retention size defaults to 85 % of the Prometheus volume", () => {
+  test("the retention size defaults to 85 % of the Prometheus volume, leaving at least 640MB free", () => {
     const { config } = parse("staging", { prometheus: { storage: { size: "10Gi" } } });
     expect(config.prometheus.retentionSize).toBe(`${Math.floor(10 * 1024 * 0.85)}MB`);
+    // On a small volume, 85 % would leave a compaction less than the 640MB it writes beyond the cap (prometheus-retention-size).
+    const cap = (size: string) => parse("staging", { prometheus: { storage: { size } } }).config.prometheus.retentionSize;
+    expect([cap("1Gi"), cap("2Gi"), cap("4Gi"), cap("5Gi")]).toEqual(["384MB", "1408MB", "3456MB", `${Math.floor(5 * 1024 * 0.85)}MB`]);
   });
 
   test("hostnames derive from the domain unless given", () => {

@@ -613,7 +613,7 @@ describe("refused, and the message helps", () => {
       "staging",
       { "monitoring:loki": "yes" },
       {},
-      [/^monitoring:loki: must be a map of keys \(enabled, retention, storage, resources, ingestion\) \(got "yes"\)$/],
+      [/^monitoring:loki: must be a map of keys \(enabled, retention, storage, objectStore, resources, ingestion\) \(got "yes"\)$/],
     ],
     [
       "an empty list of entry points",

@@ -91,6 +91,8 @@ describe("refused: secrets, in plain text or echoed", () => {
     targetCredentials: [MARK, { minio: [MARK] }, { "Bad Name": MARK }, { minio: `${MARK}\n` }, { nobody: MARK }],
     backupAccessKeyId: [`${MARK}\n`, "", `${MARK} x`],
     backupSecretAccessKey: [`${MARK}\t`, ""],
+    lokiAccessKeyId: [`${MARK}\n`, "", `${MARK} x`],
+    lokiSecretAccessKey: [`${MARK}\t`, ""],
   };
   const withDatabase = {
     databases: [{ name: "pg", type: "postgres", mode: "standalone" }],

@@ -14,6 +14,11 @@
  *    on a side.
  * 3. A silence set on the lone side during the split holds only there (the split is real); once
  *    healed it holds on every peer, and nobody notifies again.
+ * 4. A silence set on one peer, then another peer's power cut (SIGKILL) before it wrote its
+ *    silences to disk (its file checked: the silence is not in it), started again on its data: it
+ *    holds the silence again, from the others (gossip's full state exchange as it joins). The peers
+ *    write every `alertmanager.maintenanceInterval`, set to 1h here so that no write of the killed
+ *    peer can hold the silence: what it holds after the restart came from its peers.
  *
  * What is measured (the figures for docs/operations.md's Faults section and the report): the
  * messages by phase and side, duplicates (0), how long the others took to notify after the kill,
@@ -155,6 +160,8 @@ describe("Alertmanager peers: one killed, then split and healed (fault 5)", () =
       `discordWebhookUrl=${sinkUrl("monitoring")}`,
       `discordCriticalWebhookUrl=${sinkUrl("critical")}`,
       `deadMansSwitchUrl=${sinkUrl("deadmans-switch")}`,
+      // No write of a peer's silences within the test (the default is 1m): step 4's silence can only come back by gossip.
+      "alertmanager.maintenanceInterval=1h",
     ]);
     const sts = objectOf(rendered, "StatefulSet", "alertmanager").spec as { replicas: number };
     expect(sts.replicas).toBe(3);
@@ -207,7 +214,7 @@ describe("Alertmanager peers: one killed, then split and healed (fault 5)", () =
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  test("one peer killed, then the peers split and healed: once per repeat_interval on each side, the silence holds on both", async () => {
+  test("one peer killed, then the peers split and healed: once per repeat_interval on each side, the silence holds on both; a silence outlives a peer's power cut", async () => {
     const started = Date.now();
     postAlert();
     poster = setInterval(postAlert, 1_000);
@@ -286,6 +293,43 @@ describe("Alertmanager peers: one killed, then split and healed (fault 5)", () =
     const afterSilence = firing(everywhere);
     const loneAfterSilence = firing(silencedAt, lone);
 
+    // 4. A silence set on one peer; another peer's power cut before it wrote it; back on its data, it holds it again.
+    const [setOn, cut] = peers.filter((p) => p !== killed);
+    const second = await postJson(`${url(setOn)}/api/v2/silences`, {
+      matchers: [{ name: "alertname", value: `${ALERT}PowerCut`, isRegex: false, isEqual: true }],
+      startsAt: new Date().toISOString(),
+      endsAt: new Date(Date.now() + 60 * 60_000).toISOString(),
+      createdBy: "lab",
+      comment: "set before another peer's power cut",
+    });
+    expect(second.status).toBe(200);
+    const secondId = (JSON.parse(second.body) as { silenceID: string }).silenceID;
+    const holdsSecond = async (p: Peer) =>
+      (await httpGetJson<Silence[]>(`${url(p)}/api/v2/silences`)).some((s) => s.id === secondId && s.status.state === "active");
+    await run.waitFor(
+      "the second silence on every peer",
+      async () => ((await Promise.all(peers.map(holdsSecond))).every(Boolean) ? true : undefined),
+      30_000,
+      250,
+      state,
+    );
+    await cut.proc?.kill();
+    const silencesFile = path.join(cut.storage, "silences");
+    const onDisk = fs.existsSync(silencesFile) && fs.readFileSync(silencesFile).includes(secondId);
+    const cutRestartAt = Date.now();
+    startPeer(cut);
+    await members("the peer cut off to rejoin", () => peers.map((p) => p.name));
+    const cutHolds = await run
+      .waitFor(
+        "the second silence on the restarted peer",
+        async () => ((await holdsSecond(cut).catch(() => false)) ? true : undefined),
+        30_000,
+        250,
+        state,
+      )
+      .catch(() => false);
+    const cutBack = (Date.now() - cutRestartAt) / 1000;
+
     const counts = {
       phase1: phase1.length,
       phase1Duplicates,
@@ -302,6 +346,7 @@ describe("Alertmanager peers: one killed, then split and healed (fault 5)", () =
       lost: {
         "duplicate notifications": phase1Duplicates + counts.loneDuplicates + counts.otherDuplicates,
         "peers without the silence after the heal": withoutSilence,
+        "silences lost by a peer's power cut": cutHolds ? 0 : 1,
       },
       figures: {
         peers: 3,
@@ -312,10 +357,13 @@ describe("Alertmanager peers: one killed, then split and healed (fault 5)", () =
         "messages while split": `${split.lone.length} from the lone peer, ${split.others.length} from the other two, in ${split.seconds.toFixed(1)} s`,
         "silence on the other side after the heal": `${propagated.toFixed(1)} s`,
         "messages once the silence held everywhere": afterSilence.length,
+        "a peer's power cut": `a silence set on ${setOn.name}, ${cut.name} killed (the silence ${onDisk ? "in" : "not in"} its file), started again on its data: the silence ${cutHolds ? "held again" : "lost"}, ${cutBack.toFixed(1)} s from its start`,
         "gossip through the proxies": `${mesh.counts.udpForwarded} packets and ${mesh.counts.tcpForwarded} streams forwarded, ${mesh.counts.udpDropped} packets and ${mesh.counts.tcpRefused + mesh.counts.tcpCut} streams cut`,
       },
     });
 
+    // The killed peer's disk did not hold the silence (no write within 1h): it came back from its peers.
+    expect({ onDisk, cutHolds }).toEqual({ onDisk: false, cutHolds: true });
     // Every message on the route's channel, each from a peer the sink could name.
     expect({ channels: [...new Set(messages.map((m) => m.channel))], unnamed: messages.filter((m) => !m.peer).length, rejected }).toEqual({
       channels: ["critical"],

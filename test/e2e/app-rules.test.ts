@@ -11,6 +11,7 @@ import { APP_SERIES, SLO_WINDOWS, appRecordingRules } from "../../components/pro
 import { parseStackConfig } from "../../config";
 import { readStackConfig } from "../../cli/stackfile";
 import { promtool } from "../../lab/local/binaries";
+import { ROOT } from "../../lab/tools/tools";
 import { app, shop } from "../support/apps";
 
 function tempDir(): string {
@@ -130,12 +131,26 @@ describe("the generated rules under promtool", () => {
               eval_time: "3d",
               exp_samples: [{ labels: `${APP_SERIES.activeConnections}{app="shop"}`, value: 7 }],
             },
-            // Errors happened during the last day only: every window up to 1d sees 2 of 11 requests
-            // failing, the 3-day window a third of that rate (2/3 of 9 2/3).
-            ...SLO_WINDOWS.map((window) => ({
-              expr: `round(${APP_SERIES.errorRatio(window)}{app="shop"}, 0.0001)`,
+            {
+              // The SLO's two rates: shop's requests and its 5xx (by its own status label); web has requests
+              // and no 5xx at all, and 0 errors rather than none.
+              expr: `{__name__=~"${APP_SERIES.sloRequests}|${APP_SERIES.sloErrors}", app=~"shop|web"}`,
               eval_time: "3d",
-              exp_samples: [{ labels: '{app="shop"}', value: window === "3d" ? 0.069 : 0.1818 }],
+              exp_samples: [
+                { labels: `${APP_SERIES.sloRequests}{app="shop"}`, value: 11 },
+                { labels: `${APP_SERIES.sloRequests}{app="web"}`, value: 1 },
+                { labels: `${APP_SERIES.sloErrors}{app="shop"}`, value: 2 },
+                { labels: `${APP_SERIES.sloErrors}{app="web"}`, value: 0 },
+              ],
+            },
+            // Errors happened during the last day only: every window up to 1d sees 2 of 11 requests
+            // failing, the 3-day window a third of that rate (2/3 of 9 2/3). To a thousandth: a window
+            // over 5m sums the recorded 5m rates, and the first of them after the errors start sees
+            // one step of them (1.2/s of the 2/s), which the 1d and 3d windows keep (0.1817, 0.0689).
+            ...SLO_WINDOWS.map((window) => ({
+              expr: `round(${APP_SERIES.errorRatio(window)}{app="shop"}, 0.001)`,
+              eval_time: "3d",
+              exp_samples: [{ labels: '{app="shop"}', value: window === "3d" ? 0.069 : 0.182 }],
             })),
             {
               // The apps named alike, each under its own app label, from its own job only.
@@ -237,6 +252,55 @@ describe("the generated rules under promtool", () => {
 
     const result = promtool(["test", "rules", "apps.test.yml"], dir);
 
+    expect(result.output).toContain("SUCCESS");
+    expect(result.ok).toBe(true);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("a burst of 5xx pages as soon as the raw counters' 1h and 5m windows say so: the 14.4x burn fires 4 minutes after it starts, not later", () => {
+    // web serves 1 request/s with no error for 2 hours; from 2h, half its requests fail (30 of
+    // its 60 a minute). Over the raw counters, the 1h window's ratio passes 1.44 % (14.4 times a
+    // 0.1 % budget) once 0.5 t / 3600 s does: t > 104 s, the evaluation at 2h2m; the 5m one
+    // long before. Pending from 2h2m, `for: 2m`: firing at 2h4m. A 1h window that averaged the
+    // recorded 5m rates instead would lag them by 2.5 minutes and page 3 minutes later. At 2h4m the
+    // hour holds 4 minutes of the new 5xx series, extrapolated to its zero point: 3.737 %.
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, "apps.rules.yml"), YAML.stringify(appRecordingRules([app("web")], "1m")));
+    fs.copyFileSync(path.join(ROOT, "rules", "slo.yml"), path.join(dir, "slo.yml"));
+    const labels = 'app="web", job="web", namespace="shop", method="GET"';
+    const tests = {
+      rule_files: ["apps.rules.yml", "slo.yml"],
+      evaluation_interval: "1m",
+      tests: [
+        {
+          interval: "1m",
+          input_series: [
+            { series: `http_requests_total{${labels}, status="200"}`, values: "0+60x120 7230+30x10" },
+            { series: `http_requests_total{${labels}, status="500"}`, values: "_x120 30+30x10" },
+          ],
+          alert_rule_test: [
+            { eval_time: "123m", alertname: "AppErrorBudgetBurn", exp_alerts: [] },
+            {
+              eval_time: "124m",
+              alertname: "AppErrorBudgetBurn",
+              exp_alerts: [
+                {
+                  exp_labels: { severity: "critical", long_window: "1h", short_window: "5m", app: "web" },
+                  exp_annotations: {
+                    summary: "An app is burning its error budget 14.4 times too fast.",
+                    description:
+                      "App web failed 3.737% of its requests over the last hour and still fails them over the last 5 minutes: more than 14.4 times its error budget of 0.1%. At this rate the 30-day budget is gone in about 2 days.",
+                    runbook: "docs/runbooks.md#apperrorbudgetburn",
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    fs.writeFileSync(path.join(dir, "burst.test.yml"), YAML.stringify(tests));
+    const result = promtool(["test", "rules", "burst.test.yml"], dir);
     expect(result.output).toContain("SUCCESS");
     expect(result.ok).toBe(true);
     fs.rmSync(dir, { recursive: true, force: true });

@@ -28,6 +28,7 @@ import * as YAML from "yaml";
 import { runCommand, type Ran } from "../../lab/tools/go-build";
 import type { Rendered } from "../../cli/render";
 import { stackBinary } from "../../lab/local/binaries";
+import { startS3Store } from "../../lab/local/s3-store";
 import { httpGet, httpGetJson, postJson } from "../../lab/local/http";
 import { LOOPBACK, freePorts } from "../../lab/ports";
 import { recordFault } from "../support/fault-report";
@@ -151,16 +152,7 @@ describe("backups fail safe: the store stopped mid-upload, a listing refused, a 
     for (const c of ["prometheus", "grafana"] as const) fs.mkdirSync((data[c] = path.join(tmp, `data-${c}`)));
     const [s3, front, prom] = await freePorts(3);
     promUrl = `http://${LOOPBACK}:${prom}`;
-    fs.mkdirSync(path.join(tmp, "s3", BUCKET), { recursive: true });
-    run.start("rclone-s3", stackBinary("rclone"), [
-      "serve",
-      "s3",
-      "--addr",
-      `${LOOPBACK}:${s3}`,
-      "--auth-key",
-      `${KEY_ID},${SECRET_KEY}`,
-      path.join(tmp, "s3"),
-    ]);
+    startS3Store(run, { root: path.join(tmp, "s3"), port: s3, bucket: BUCKET, accessKeyId: KEY_ID, secretAccessKey: SECRET_KEY });
     proxy = await run.own(new StoreProxy(front, s3));
 
     // Grafana's database: a table of 1 MiB, so that a download can be cut in its middle.

@@ -27,6 +27,7 @@ import { runCommand } from "../../lab/tools/go-build";
 import type { Rendered } from "../../cli/render";
 import { localAlertmanagerArgs, writeAlertmanagerFiles } from "../../lab/local/alertmanager";
 import { stackBinary } from "../../lab/local/binaries";
+import { startS3Store } from "../../lab/local/s3-store";
 import { httpGet, httpGetJson, postJson } from "../../lab/local/http";
 import { localLokiConfig } from "../../lab/local/logs";
 import { LOOPBACK, freePorts } from "../../lab/ports";
@@ -188,16 +189,7 @@ describe("backups: the rendered CronJobs back up the deployed releases to a buck
     urls.grafana = `http://${LOOPBACK}:${grafana}`;
 
     // The bucket.
-    fs.mkdirSync(path.join(tmp, "s3", BUCKET), { recursive: true });
-    run.start("rclone-s3", stackBinary("rclone"), [
-      "serve",
-      "s3",
-      "--addr",
-      `${LOOPBACK}:${s3Port}`,
-      "--auth-key",
-      `${KEY_ID},${SECRET_KEY}`,
-      path.join(tmp, "s3"),
-    ]);
+    startS3Store(run, { root: path.join(tmp, "s3"), port: s3Port, bucket: BUCKET, accessKeyId: KEY_ID, secretAccessKey: SECRET_KEY });
 
     // Prometheus: the rendered args, its config and addresses made local (no scrape job: only the pushed samples).
     const promArgs = statefulSetArgs(rendered, "prometheus");

@@ -20,12 +20,16 @@
  *   the lines the pod wrote while the node was down are shipped from Alloy's positions (what it
  *   read again counted: none after a clean stop, which saves them; duplicates in Loki's answers
  *   counted); the Watchdog, notified before, is not notified again as new.
- * - Silences: Alertmanager writes them to disk every `--data.maintenance-interval` (15 min; the
- *   stack does not set it) and when it stops cleanly, not when one is set. After the clean reboot
- *   every silence is active; after the power cut every silence set before Alertmanager's last
- *   snapshot is, and the one set since (seconds before the cut) is lost and counted: what a single
- *   replica (staging's) loses. The test fails if that changes either way, so that
- *   docs/operations.md's Faults row stays true.
+ * - Silences: Alertmanager writes them to disk every `--data.maintenance-interval` (the render's
+ *   `alertmanager.maintenanceInterval`, 1m by default; set to 10s here, so that the test waits one
+ *   interval in seconds rather than a minute) and when it stops cleanly, not when one is set. After
+ *   the clean reboot every silence is active. Before the power cut, one silence is set more than one
+ *   interval before it, and another just after a write (Alertmanager's
+ *   alertmanager_silences_maintenance_total counts them): after the cut the first is active (the
+ *   bound: a power cut loses at most one interval), and the second is lost when no write came
+ *   between it and the cut (counted; active had one come). What a single replica (staging's)
+ *   loses; with peers, the others hold it (fault 5). The test fails if that changes either way,
+ *   so that docs/operations.md's Faults row stays true.
  *
  * Left out, and why: kube-state-metrics (it lists and watches an API server: only the cluster
  * tier runs one here, and a node's restart leaves the API server, elsewhere, up); Grafana (no
@@ -33,13 +37,14 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { objectOf } from "../../lab/local/rendered";
+import { containerArgs, objectOf } from "../../lab/local/rendered";
+import { durationMilliseconds } from "../../components/kit/units";
 import { httpGet, httpGetJson, metricsHandler, postJson } from "../../lab/local/http";
 import { LOOPBACK } from "../../lab/ports";
 import type { ManagedProcess } from "../../lab/processes/children";
 import { renderedEndpoints } from "../../lab/local/prometheus";
 import { LocalStack } from "../../lab/local/stack";
-import { sleep } from "../../lab/processes/supervision";
+import { sleep, waitFor } from "../../lab/processes/supervision";
 import { benchDatabases } from "../../lab/bench/deployed";
 import { recordFault } from "../support/fault-report";
 import { render } from "../support/render";
@@ -48,6 +53,8 @@ import { missing, samplesOf, seriesCount } from "./support/samples";
 const APP = "checkout";
 const NODE = "node-a";
 const POD = { namespace: "shop-staging", pod: "checkout-0", uid: "7b1d2c3e-0000-4000-8000-000000000007", node: NODE, app: APP };
+/** How often Alertmanager writes its silences here (alertmanager.maintenanceInterval; the default is 1m). */
+const MAINTENANCE_INTERVAL = "10s";
 /** Lines the pod writes before each stop, and while the node is down. */
 const LINES_UP = 200;
 const LINES_DOWN = 100;
@@ -71,10 +78,13 @@ describe("the node restarts: every process of the stack stopped at once and star
   let configFile = "";
   /** The scrape pools every restart must bring up: the stack's processes and the app. */
   let pools: string[] = [];
-  /** The silences set so far, each before a stop, and when. */
-  const silences: Array<{ id: string; at: number }> = [];
-  /** When Alertmanager last wrote its silences to disk: its last clean stop (the test is shorter than its 15 min interval). */
-  let snapshotAt = 0;
+  /**
+   * The silences set so far, each before a stop, and when; `unwritten`: set within the last interval
+   * before a power cut with no write of Alertmanager's between it and the cut (it cannot survive).
+   */
+  const silences: Array<{ id: string; at: number; unwritten?: boolean }> = [];
+  /** Alertmanager's interval between writes of its silences, as rendered (milliseconds). */
+  let intervalMs = 0;
   /** The Watchdog's messages at the dead man's switch. */
   let watchdogMessages = 0;
   /** What each restart lost and measured, by how the node went down. */
@@ -120,6 +130,26 @@ describe("the node restarts: every process of the stack stopped at once and star
     return [...res.body.matchAll(/^loki_source_file_read_lines_total(?:\{[^}]*\})? (\S+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
   }
   const explain = () => `${stack.diagnostics(30)}\ntargets: ${JSON.stringify(lastTargets)}`;
+  /** How many times Alertmanager has written its silences since it started (GC and snapshot: alertmanager_silences_maintenance_total). */
+  async function silenceWrites(): Promise<number> {
+    const res = await httpGet(`${stack.url("alertmanager")}/metrics`, 10_000);
+    if (res.status !== 200) throw new Error(`Alertmanager's metrics: HTTP ${res.status}`);
+    const m = /^alertmanager_silences_maintenance_total (\S+)$/m.exec(res.body);
+    if (!m) throw new Error("Alertmanager's metrics have no alertmanager_silences_maintenance_total");
+    return Number(m[1]);
+  }
+  /** Sets a silence on a name of its own; returns its id. */
+  async function silence(name: string, comment: string): Promise<string> {
+    const res = await postJson(`${stack.url("alertmanager")}/api/v2/silences`, {
+      matchers: [{ name: "alertname", value: name, isRegex: false, isEqual: true }],
+      startsAt: new Date().toISOString(),
+      endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+      createdBy: "lab",
+      comment,
+    });
+    expect(res.status).toBe(200);
+    return (JSON.parse(res.body) as { silenceID: string }).silenceID;
+  }
 
   /**
    * Every pool's first scrape that came back up after `since` (ms), polled (Prometheus may not
@@ -178,8 +208,12 @@ describe("the node restarts: every process of the stack stopped at once and star
       "prometheus.scrapeTimeout=2s",
       "prometheus.evaluationInterval=2s",
       `apps=[{name: ${APP}, url: "http://${LOOPBACK}:${stack.ports.app}/metrics"}]`,
+      `alertmanager.maintenanceInterval=${MAINTENANCE_INTERVAL}`,
       ...stack.notificationSets(),
     ]);
+    const flag = containerArgs(stack.rendered, "StatefulSet", "alertmanager").find((a) => a.startsWith("--data.maintenance-interval="));
+    intervalMs = durationMilliseconds(flag?.split("=")[1] ?? "") ?? 0;
+    expect(intervalMs).toBe(durationMilliseconds(MAINTENANCE_INTERVAL));
     url = stack.url("prometheus");
     await stack.serveSink((req) => {
       if (req.path === "/deadmans-switch") watchdogMessages++;
@@ -222,6 +256,9 @@ describe("the node restarts: every process of the stack stopped at once and star
 
   /** Data written, the node stopped (`stop`) and started again: what was lost and how long it took. */
   async function restart(stop: Stop): Promise<void> {
+    // A silence set now: more than one interval before the stop (waited for below, before the stop).
+    const olderAt = Date.now();
+    silences.push({ id: await silence(`LabNodeRestart${stop}`, `set before the node restarts (${stop})`), at: olderAt });
     log(LINES_UP);
     await stack.local.waitFor(
       "the pod's lines in Loki",
@@ -230,25 +267,34 @@ describe("the node restarts: every process of the stack stopped at once and star
       500,
       explain,
     );
-    const silence = await postJson(`${stack.url("alertmanager")}/api/v2/silences`, {
-      matchers: [{ name: "alertname", value: `LabNodeRestart${stop}`, isRegex: false, isEqual: true }],
-      startsAt: new Date().toISOString(),
-      endsAt: new Date(Date.now() + 3_600_000).toISOString(),
-      createdBy: "lab",
-      comment: `set before the node restarts (${stop})`,
-    });
-    expect(silence.status).toBe(200);
-    silences.push({ id: (JSON.parse(silence.body) as { silenceID: string }).silenceID, at: Date.now() });
     const watchdogBefore = watchdogMessages;
     // What the stack acknowledged: Loki's lines, every sample a query returns (since the first start).
     const linesBefore = await lines();
     const queriedAt = Date.now() / 1000;
     const samplesBefore = await samplesOf(url, '{__name__=~".+"}', "1h", queriedAt);
 
+    // The first silence now more than one interval old: Alertmanager has written it since.
+    await sleep(Math.max(0, olderAt + intervalMs + 1_000 - Date.now()));
+    // Another just after a write of Alertmanager's (within the next interval, or none seen: set anyway),
+    // then the stop at once; whether a write came between them is read just before it.
+    const writes = await silenceWrites();
+    await waitFor(
+      "Alertmanager's next write of its silences",
+      async () => ((await silenceWrites()) > writes ? true : undefined),
+      intervalMs + 5_000,
+      100,
+    ).catch(() => undefined);
+    const recent = {
+      id: await silence(`LabNodeRestartRecent${stop}`, `set within the last interval before the stop (${stop})`),
+      at: Date.now(),
+    };
+    const writesAtSet = await silenceWrites();
+    const writesAtStop = await silenceWrites();
+    // A clean stop writes the silences to disk (Alertmanager's shutdown snapshot); a kill does not.
+    silences.push({ ...recent, unwritten: stop === "SIGKILL" && writesAtStop === writesAtSet });
+
     // The node goes down: every process stopped at once. The pod logs on meanwhile (it is not this stack's).
     const stopAt = Date.now();
-    // A clean stop writes the silences to disk (Alertmanager's shutdown snapshot); a kill does not.
-    if (stop === "SIGTERM") snapshotAt = stopAt;
     await Promise.all(processes.map((p) => (stop === "SIGKILL" ? p.kill() : p.stop())));
     const stopSeconds = (Date.now() - stopAt) / 1000;
     log(LINES_DOWN);
@@ -282,8 +328,10 @@ describe("the node restarts: every process of the stack stopped at once and star
     const duplicates = [...linesAfter.values()].reduce((n, c) => n + c - 1, 0);
     const active = await httpGetJson<Array<{ id: string; status: { state: string } }>>(`${stack.url("alertmanager")}/api/v2/silences`);
     const lost = (set: typeof silences) => set.filter((x) => !active.some((s) => s.id === x.id && s.status.state === "active")).length;
-    const snapshotted = silences.filter((x) => x.at < snapshotAt);
-    const sinceSnapshot = silences.filter((x) => x.at >= snapshotAt);
+    // Set more than one interval before the stop (every silence of an earlier stop, this stop's first), and within it.
+    const older = silences.filter((x) => x.at + intervalMs < stopAt);
+    const within = silences.filter((x) => x.at + intervalMs >= stopAt);
+    const unwritten = silences.filter((x) => x.unwritten);
     // The Watchdog, sent again by the new Prometheus (its route waits 0 s): a new message would be out by now.
     await stack.local.waitFor(
       "the Watchdog sent to Alertmanager by the restarted Prometheus",
@@ -306,8 +354,8 @@ describe("the node restarts: every process of the stack stopped at once and star
       lost: {
         samples: lostSamples.length,
         "log lines": lostLines.length,
-        "silences set before Alertmanager's last snapshot": lost(snapshotted),
-        "silences set since": lost(sinceSnapshot),
+        "silences set more than one interval before the stop": lost(older),
+        "silences set within the last interval": lost(within),
         "duplicate notifications": duplicateNotifications,
       },
       figures: {
@@ -321,7 +369,7 @@ describe("the node restarts: every process of the stack stopped at once and star
           .join(", ")})`,
         "samples read back": `${samplesBefore.size} in ${seriesCount(samplesBefore)} series`,
         "log lines": `${linesBefore.size} in Loki before the stop, ${writtenBeforeStart - linesBefore.size} written while down, ${linesAfter.size} there after; ${duplicates} duplicates in Loki's answers; ${readAgain} read again by Alloy`,
-        silences: `${silences.length - lost(silences)} of ${silences.length} active (${sinceSnapshot.length} set since Alertmanager's last snapshot)`,
+        silences: `${silences.length - lost(silences)} of ${silences.length} active (written every ${MAINTENANCE_INTERVAL}; ${within.length} set within the last interval, ${(stopAt - recent.at) / 1000} s before the stop, ${writesAtStop === writesAtSet ? "no" : "a"} write between)`,
         "Watchdog messages": `${watchdogBefore} before the stop, ${watchdogMessages} after the restart`,
       },
     });
@@ -341,10 +389,12 @@ describe("the node restarts: every process of the stack stopped at once and star
     // Alloy resumes from its positions: a clean stop saves them; a kill loses what it read since their last save (read again, counted).
     if (stop === "SIGTERM") expect(readAgain).toBe(0);
     expect(readAgain).toBeGreaterThanOrEqual(0);
-    expect(lost(snapshotted)).toBe(0);
-    // A clean stop keeps every silence; a kill, every one but those set since the last snapshot (see the header).
-    expect(lost(sinceSnapshot)).toBe(stop === "SIGTERM" ? 0 : sinceSnapshot.length);
-    expect(stop === "SIGTERM" ? silences.length : snapshotted.length).toBeGreaterThan(0);
+    // The bound: every silence set more than one interval before the stop holds, clean or not.
+    expect({ lost: lost(older), set: older.length > 0 }).toEqual({ lost: 0, set: true });
+    // Within the last interval: a clean stop keeps them; a kill, those a write came after (see the header).
+    expect({ lost: lost(within), set: within.length > 0 }).toEqual({ lost: stop === "SIGTERM" ? 0 : unwritten.length, set: true });
+    expect(lost(unwritten)).toBe(unwritten.length);
+    if (stop === "SIGKILL") expect(unwritten).toHaveLength(1);
     expect(duplicateNotifications).toBe(0);
     expect(fs.existsSync(path.join(stack.tmp, "prometheus-data", "wal"))).toBe(true);
   }
@@ -353,6 +403,6 @@ describe("the node restarts: every process of the stack stopped at once and star
     restart("SIGTERM"));
 
   // After the clean reboot, in this order: its shutdown snapshot is what the power cut must keep.
-  test("a power cut (SIGKILL to every process at once): all targets up again, no sample or line older than either stop lost, only the silence set since Alertmanager's last snapshot", () =>
+  test("a power cut (SIGKILL to every process at once): all targets up again, no sample or line older than either stop lost, no silence older than one interval, only one set since Alertmanager's last write", () =>
     restart("SIGKILL"));
 });

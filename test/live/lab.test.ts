@@ -41,6 +41,8 @@ import { conditionalMetrics, loadCatalog } from "../../cli/catalog";
 import { promqlMetricNames } from "../../cli/promql";
 import { importDashboard } from "../../cli/dashboard-import";
 import { CONTRACT_APPS, FLOOD_APP, LAB_TIMING, Lab, K3S_NODE, NAMESAKE, OTLP_APP } from "./support/lab";
+import { JOURNAL_SEARCH, NODE_JOURNAL_PRIORITIES, NODE_JOURNAL_UNITS } from "./support/node-journal";
+import { JOURNAL_JOB } from "../../components/log-collector/journal";
 import { appStatus, datasources, failed, jaegerServices, logLines, resourceOf, traceById, tracesOf } from "./support/otlp";
 import { LAB_BASIC_AUTH } from "./support/traefik";
 import { SECURITY_HEADERS } from "../../components/kit/web";
@@ -183,6 +185,34 @@ async function variableChoices(dashboard: JsonObject): Promise<Array<Record<stri
     choices = next;
   }
   return choices;
+}
+
+/** The variables of a dashboard that offer All, at their allValue: what Grafana starts them at. */
+function allValues(dashboard: JsonObject): Record<string, string> {
+  const all: Record<string, string> = {};
+  for (const { variable, name } of templateVariables(dashboard))
+    if (variable.includeAll === true && typeof variable.allValue === "string") all[name] = variable.allValue;
+  return all;
+}
+
+/** The LogQL targets of a dashboard's panels, each with where it is, the panel's condition if it says one, and its expression. */
+function logqlTargets(dashboard: JsonObject): Array<{ where: string; conditional?: string; expr: string }> {
+  const out: Array<{ where: string; conditional?: string; expr: string }> = [];
+  for (const { panel, where } of walkPanels(dashboard)) {
+    const conditional = CONDITIONAL.exec(String(panel.description ?? ""))?.[1];
+    for (const target of Array.isArray(panel.targets) ? (panel.targets as JsonObject[]) : []) {
+      const ds = isObject(target.datasource) ? String(target.datasource.uid ?? "") : "";
+      if (typeof target.expr === "string" && ds.includes("loki"))
+        out.push({ where, expr: target.expr, ...(conditional ? { conditional } : {}) });
+    }
+  }
+  return out;
+}
+
+/** How many series (or streams) a LogQL query finds over the last 5 minutes, and the HTTP status. */
+async function logqlSeries(expr: string): Promise<{ series: number; status: number }> {
+  const r = await httpGet(`${lab.url("loki")}/loki/api/v1/query_range?query=${encodeURIComponent(expr)}&since=5m&step=10`, 15_000);
+  return { series: (JSON.parse(r.body) as { data?: { result?: unknown[] } }).data?.result?.length ?? 0, status: r.status };
 }
 
 function prometheusDashboards(): Array<DashboardFile & { dashboard: JsonObject }> {
@@ -506,38 +536,64 @@ describe("the live lab (staging stack, exact binaries)", () => {
   test("every LogQL panel has data, or says when it can", async () => {
     const empty: string[] = [];
     for (const file of prometheusDashboards()) {
-      for (const { panel, where } of walkPanels(file.dashboard)) {
-        // A panel of events that may not occur here (a Warning event, a node's) says so in its description.
-        const conditional = CONDITIONAL.exec(String(panel.description ?? ""))?.[1];
-        for (const target of Array.isArray(panel.targets) ? (panel.targets as JsonObject[]) : []) {
-          const ds = isObject(target.datasource) ? String(target.datasource.uid ?? "") : "";
-          if (typeof target.expr !== "string" || !ds.includes("loki")) continue;
-          // The Kubernetes events' filters (the Logs dashboard's kind, object, reason and type) at "All".
-          const expr = substitute(target.expr, {
-            namespace: ".+",
-            app: ".+",
-            pod: ".+",
-            search: "payment",
-            kind: ".*",
-            object: ".*",
-            reason: ".*",
-            type: ".*",
-          });
-          const r = await httpGet(`${lab.url("loki")}/loki/api/v1/query_range?query=${encodeURIComponent(expr)}&since=5m&step=10`, 15_000);
-          const series = (JSON.parse(r.body) as { data?: { result?: unknown[] } }).data?.result?.length ?? 0;
-          report.logPanels.push({
-            dashboard: file.relPath,
-            panel: where,
-            expr,
-            variables: {},
-            series,
-            ...(conditional ? { conditional } : {}),
-          });
-          if (series === 0 && !conditional) empty.push(`${file.relPath} ${where}: ${expr} (HTTP ${r.status})`);
-        }
+      // A panel of events that may not occur here (a Warning event, a node's) says so in its description.
+      for (const { where, conditional, expr: query } of logqlTargets(file.dashboard)) {
+        // Every filter at "All" (the Kubernetes events' kind, object, reason and type, the journal's node, unit and priority).
+        const expr = substitute(query, {
+          ...allValues(file.dashboard),
+          namespace: ".+",
+          app: ".+",
+          pod: ".+",
+          search: "payment",
+          kind: ".*",
+          object: ".*",
+          reason: ".*",
+          type: ".*",
+        });
+        const { series, status } = await logqlSeries(expr);
+        report.logPanels.push({
+          dashboard: file.relPath,
+          panel: where,
+          expr,
+          variables: {},
+          series,
+          ...(conditional ? { conditional } : {}),
+        });
+        if (series === 0 && !conditional) empty.push(`${file.relPath} ${where}: ${expr} (HTTP ${status})`);
       }
     }
     expect(empty).toEqual([]);
+  });
+});
+
+describe("the k3s node's journal, written by systemd-journal-remote and read by the rendered journal source", () => {
+  test("its units and priorities are in Loki, and the Logs dashboard's three Node journal panels have data (the Journal searched for text its lines hold)", async () => {
+    expect(lab.journal.failure).toBeUndefined();
+    // What the node wrote arrives as the collector labels it: every unit, every priority, the node's name.
+    const r = await httpGet(
+      `${lab.url("loki")}/loki/api/v1/series?match[]=${encodeURIComponent(`{job="${JOURNAL_JOB}"}`)}&start=${(Date.now() - 300_000) * 1e6}`,
+      15_000,
+    );
+    const series = (JSON.parse(r.body) as { data?: Array<Record<string, string>> }).data ?? [];
+    expect({
+      nodes: [...new Set(series.map((s) => s.node))].sort(),
+      units: [...new Set(series.map((s) => s.unit))].sort(),
+      priorities: [...new Set(series.map((s) => s.priority))].sort(),
+    }).toEqual({ nodes: [K3S_NODE], units: [...NODE_JOURNAL_UNITS], priorities: [...NODE_JOURNAL_PRIORITIES] });
+
+    const logs = prometheusDashboards().find((d) => d.relPath === "logs/logs.json");
+    if (!logs) throw new Error("no Logs dashboard (logs/logs.json)");
+    const panels: Array<{ panel: string; series: number }> = [];
+    for (const { where, expr: query } of logqlTargets(logs.dashboard).filter((t) => t.expr.includes(`job="${JOURNAL_JOB}"`))) {
+      const expr = substitute(query, { ...allValues(logs.dashboard), search: JOURNAL_SEARCH });
+      panels.push({ panel: where, series: (await logqlSeries(expr)).series });
+    }
+    expect(panels.map((p) => p.panel.replace(/^.*"(.*)"$/, "$1"))).toEqual([
+      "Journal lines by unit",
+      "Journal errors by node and unit",
+      "Journal",
+    ]);
+    expect(panels.filter((p) => p.series === 0)).toEqual([]);
   });
 });
 

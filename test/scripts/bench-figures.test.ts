@@ -29,7 +29,14 @@ import {
 import type { LiveResult } from "../../lab/bench/live";
 import type { DashboardRun, DashboardTiming, QueryTiming } from "../../lab/bench/dashboard-timing";
 import { metricValues } from "../../lab/local/text-format";
-import { GO_HEAP_GROWTH, LOKI_MAX_CHUNK_AGE_SECONDS, buildLiveReport, liveTables, lokiAllowance } from "../../lab/bench/report";
+import {
+  GO_HEAP_GROWTH,
+  LOKI_MAX_CHUNK_AGE_SECONDS,
+  buildLiveReport,
+  liveTables,
+  lokiAllowance,
+  writeLiveOnlyReport,
+} from "../../lab/bench/report";
 import { benchApps, benchPods, kubeStateMetricsText } from "../../lab/bench/workload";
 import { PROFILE_DEFAULTS } from "../../config";
 import { EXPORTER_RESOURCES } from "../../components/database-exporters/kinds";
@@ -270,6 +277,16 @@ describe("--compare-rules", () => {
     expect(() => parseBenchArgs(["--compare-rules", dir, "--no-live"])).toThrow(/drop --no-live/);
     expect(() => parseBenchArgs(["--runs", "0"])).toThrow(/at least 1/);
     expect(() => parseBenchArgs(["--fast"])).toThrow(/unknown argument "--fast"/);
+    // The live phase alone: what a change to the rules or dashboards is measured with.
+    expect(parseBenchArgs(["--live-only", "--no-collectors"])).toEqual({
+      runs: 3,
+      collectors: false,
+      live: true,
+      quick: false,
+      smoke: false,
+      liveOnly: true,
+    });
+    expect(() => parseBenchArgs(["--live-only", "--no-live"])).toThrow(/drop --no-live/);
   });
 });
 
@@ -347,6 +364,7 @@ describe("the report", () => {
       seriesCreated: 0,
       ruleEvaluationSeconds: seconds * k,
       ruleGroupSeconds: { "apps.yml;apps": seconds * k * 0.75, "stack.yml;stack": seconds * k * 0.25 },
+      ruleSeconds: { "apps: AppDown": seconds * k * 0.5, "apps: app:x:rate5m": seconds * k * 0.25, "stack: StackDown": seconds * k * 0.25 },
       rules,
       ruleGroups: 3,
       compactions: 1,
@@ -455,6 +473,28 @@ describe("the report", () => {
     // Where the burst's cycle goes, per group, for each Prometheus: the burst's phase is twice the steady one's here.
     expect(tables).toMatch(/\| ours \| apps\.yml;apps \| 37\.5 ms \| 75\.0 ms \| 75 % \|/);
     expect(tables).toMatch(/\| kube-prometheus \| stack\.yml;stack \| 100\.0 ms \| 200\.0 ms \| 25 % \|/);
+    // ...and per rule, costliest first.
+    expect(tables).toMatch(
+      /costliest in the burst \(median of each rule's last evaluation\)\n\n\| side[^\n]*\n[^\n]*\n\| ours \| apps: AppDown \| 25\.0 ms \| 50\.0 ms \|/,
+    );
+  });
+
+  test("--live-only writes the live phase's report alone: its figures and tables, no target", () => {
+    const r = result(true);
+    const report = buildLiveReport(r);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-live-only-"));
+    const tables = liveTables(r, report);
+    writeLiveOnlyReport(dir, {
+      startedAt: "2026-11-25T14:10:00Z",
+      machine: {},
+      phases: [{ name: "live footprint", seconds: 1 }],
+      live: { result: r, report, tables },
+    });
+    const json = JSON.parse(fs.readFileSync(path.join(dir, "report.json"), "utf8")) as Record<string, unknown>;
+    expect(json).toMatchObject({ liveOnly: true, phases: [{ name: "live footprint", seconds: 1 }], live: { ourRules: r.ourRules } });
+    expect(json.targets).toBeUndefined();
+    expect(fs.readFileSync(path.join(dir, "report.md"), "utf8")).toContain(tables);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   test("dashboards: each view's dashboards summed, ours against kube-prometheus', and the panels over 500 ms with their queries", () => {

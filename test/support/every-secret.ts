@@ -58,6 +58,10 @@ export const COMMON_CONFIG: Record<string, unknown> = {
   },
   // Backups to an R2 bucket: the key pair's two secrets.
   "monitoring:backup": { enabled: true, bucket: "monitoring-backups", endpoint: "https://0123456789abcdef.r2.cloudflarestorage.com" },
+  // Loki's chunks and index in an R2 bucket: its key pair's two secrets.
+  "monitoring:loki": {
+    objectStore: { bucket: "monitoring-logs", endpoint: "https://0123456789abcdef.r2.cloudflarestorage.com", from: "2027-01-01" },
+  },
 };
 
 /** The secrets both variants give, as `pulumi config set --path` names them (a provider's with its namespace). */
@@ -77,6 +81,8 @@ const COMMON_SECRETS = [
   "deadMansSwitchUrl",
   "backupAccessKeyId",
   "backupSecretAccessKey",
+  "lokiAccessKeyId",
+  "lokiSecretAccessKey",
   "cloudflare:apiToken",
 ];
 

@@ -14,8 +14,17 @@
  * - app:http_requests:rate5m{code, method}: request rate by status code and method;
  * - app:http_request_duration_seconds_bucket:rate5m{le, route}: latency histogram;
  * - app:http_connections_active:sum: open connections;
+ * - app:slo_requests:rate5m, app:slo_errors:rate5m: requests and 5xx responses per second
+ *   over 5 minutes (0 errors, not none, for an app with requests and no 5xx);
  * - app:slo_errors_per_request:ratio_rate<window>: share of 5xx responses, for every
- *   window of the multi-window burn-rate alerts (SLO_WINDOWS);
+ *   window of the multi-window burn-rate alerts (SLO_WINDOWS). The 5m ratio divides the two
+ *   series above. The windows of the paging alerts (up to 6h) divide the raw counters' rates
+ *   over the window. The day and three-day windows (SUMMED_WINDOWS) divide the sums of the two
+ *   series above over the window instead (sum_over_time: each 5 minutes weighted by its
+ *   traffic), one series per app instead of every series of the app's request metric over up to
+ *   3 days, which churns with its pods. An average of 5m rates runs 2.5 minutes behind the
+ *   window's own rate, so a burst reaches it later: minutes late on a 1h window whose alert
+ *   fires 2 minutes after, a rounding error on the warnings' day windows and their 1h and 3h `for`;
  * - app:slo_availability_target:ratio, app:slo_latency_target_seconds,
  *   app:slo_min_throughput:rps (only when configured),
  *   app:alert_threshold_latency_p95_seconds, app:alert_threshold_error_ratio: the
@@ -60,11 +69,19 @@ export interface RecordingRuleFile {
 /** The windows of the error ratio: those of the multi-window, multi-burn-rate SLO alerts. */
 export const SLO_WINDOWS = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"] as const;
 
+/**
+ * The windows whose ratio sums the recorded 5m rates rather than reading the raw counters: those of
+ * the warnings only (3x over 1d, 1x over 3d), where their 2.5-minute lag is nothing beside the `for`.
+ */
+export const SUMMED_WINDOWS: ReadonlySet<(typeof SLO_WINDOWS)[number]> = new Set(["1d", "3d"]);
+
 /** Names of the normalised series, for the rules and dashboards that read them. */
 export const APP_SERIES = {
   requests: "app:http_requests:rate5m",
   durationBuckets: "app:http_request_duration_seconds_bucket:rate5m",
   activeConnections: "app:http_connections_active:sum",
+  sloRequests: "app:slo_requests:rate5m",
+  sloErrors: "app:slo_errors:rate5m",
   errorRatio: (window: (typeof SLO_WINDOWS)[number]) => `app:slo_errors_per_request:ratio_rate${window}`,
   availabilityTarget: "app:slo_availability_target:ratio",
   latencyTarget: "app:slo_latency_target_seconds",
@@ -117,6 +134,8 @@ function normalisationExprs(apps: readonly AppTarget[]): Array<{ record: string;
   // job keeps out a second copy of an app's series scraped by another job (e.g. a pod
   // that is also annotated for scraping), which carries the same `app`.
   const own = apps.length === 1 ? `job=${quote(apps[0].name)}` : `job=~${quote(apps.map((a) => a.name).join("|"))}`;
+  // The same apps among the series already recorded (by `app`: no other group records them).
+  const recordedApps = apps.length === 1 ? `app=${quote(apps[0].name)}` : `app=~${quote(apps.map((a) => a.name).join("|"))}`;
   // ...and of those, only the series of the app's own origins (OWN_TARGETS): its job in its namespace.
   const mine = (expr: string) => `${expr} and on (job, namespace) ${APP_SERIES.ownTargets}`;
   const requests = (window: string, extra = "") => mine(`rate(${m.requests}{${own}${extra}}[${window}])`);
@@ -135,13 +154,26 @@ function normalisationExprs(apps: readonly AppTarget[]): Array<{ record: string;
       expr: `sum by (app, le, route) (${copyLabel(mine(`rate(${m.duration}_bucket{${own}}[5m])`), "route", m.routeLabel)})`,
     },
     { record: APP_SERIES.activeConnections, expr: `sum by (app) (${mine(`${m.activeConnections}{${own}}`)})` },
+    // The SLO's two rates, once per evaluation: the requests from the rate just recorded (the same
+    // series summed by app), the errors from the raw counter's 5xx series only (by the app's own
+    // status label, as its config names it).
+    { record: APP_SERIES.sloRequests, expr: `sum by (app) (${APP_SERIES.requests}{${recordedApps}})` },
+    {
+      record: APP_SERIES.sloErrors,
+      // `or 0 * ...`: an app with requests but no 5xx at all has 0 errors, not a missing
+      // series (its ratios read 0 %, not "No data"); an app without requests has none.
+      expr: `sum by (app) (${requests("5m", `, ${m.statusLabel}=~${quote(SERVER_ERROR)}`)}) or 0 * ${APP_SERIES.sloRequests}{${recordedApps}}`,
+    },
     ...SLO_WINDOWS.map((window) => ({
       record: APP_SERIES.errorRatio(window),
-      // `or 0 * ...`: an app with requests but no 5xx at all has a ratio of 0, not a missing
-      // series (dashboards show 0 %, not "No data"); an app without requests has none.
       expr:
-        `(sum by (app) (${requests(window, `, ${m.statusLabel}=~${quote(SERVER_ERROR)}`)}) or 0 * sum by (app) (${requests(window)}))\n` +
-        `/\nsum by (app) (${requests(window)})`,
+        window === "5m"
+          ? `${APP_SERIES.sloErrors}{${recordedApps}} / ${APP_SERIES.sloRequests}{${recordedApps}}`
+          : SUMMED_WINDOWS.has(window)
+            ? `sum_over_time(${APP_SERIES.sloErrors}{${recordedApps}}[${window}]) / sum_over_time(${APP_SERIES.sloRequests}{${recordedApps}}[${window}])`
+            : // `or 0 * ...`: as the 5m errors above, 0 for an app with requests and no 5xx.
+              `(sum by (app) (${requests(window, `, ${m.statusLabel}=~${quote(SERVER_ERROR)}`)}) or 0 * sum by (app) (${requests(window)}))\n` +
+              `/\nsum by (app) (${requests(window)})`,
     })),
     // The contract checked on the app's own series: a request metric without the status label
     // (a Go promhttp service's is `code`) leaves the error ratio at 0 for ever, a histogram of

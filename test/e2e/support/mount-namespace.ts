@@ -107,10 +107,10 @@ export class MountNamespace {
     this.exec(["mount", "-o", "loop", image, dir]);
   }
 
-  /** The filesystem at `dir` as statfs sees it (what the kubelet reports of a volume): its size, free and available bytes. */
-  statfs(dir: string): { capacity: number; available: number; used: number } {
+  /** The filesystem at `dir` as statfs sees it (what the kubelet reports of a volume): its size, free and available bytes, its block size. */
+  statfs(dir: string): { capacity: number; available: number; used: number; blockSize: number } {
     const [size, blocks, free, avail] = this.exec(["stat", "-f", "-c", "%S %b %f %a", dir]).trim().split(" ").map(Number);
-    return { capacity: blocks * size, available: avail * size, used: (blocks - free) * size };
+    return { capacity: blocks * size, available: avail * size, used: (blocks - free) * size, blockSize: size };
   }
 
   /**

@@ -12,7 +12,9 @@
  *   redis_exporter with Redis (Debian packages), each with the flags the stack passes.
  * - Synthetic apps in both dialects of the staging stack file's apps[] with traffic,
  *   synthetic kubelets and cAdvisors in both shapes k3s emits, Grafana's metrics.
- * - Loki and Alloy with the rendered configs, fed pod log files that keep growing.
+ * - Loki and Alloy with the rendered configs, fed pod log files that keep growing, and the k3s
+ *   node's journal (a journal file written by systemd-journal-remote, growing too: support/node-journal.ts),
+ *   which the rendered journal source reads in place of this machine's.
  * - Alertmanager with the rendered routing, delivering to a local sink.
  * - The blackbox exporter with the rendered config, probing the first app's health endpoint
  *   (apps[0].probe) and an HTTPS site served here (probes[]), whose certificate it trusts as a
@@ -58,11 +60,14 @@ import { startOtlpApp } from "../../../lab/local/otlp-app";
 import { render } from "../../support/render";
 import { LAB_BASIC_AUTH, LabTraefik, startLabTraefik } from "./traefik";
 import { bootOrStop, podsRunning } from "./booting";
+import { startNodeJournal } from "./node-journal";
 
 export const LAB_STACK = "staging";
 /** The local cluster's nodes: the server's cAdvisor has k3s's shape (no container or image labels), the agent's the usual one. */
 export const K3S_NODE = "k3s-server";
 export const OTHER_NODE = "k3s-agent-1";
+/** The k3s node as its journal names it: its boot, its machine ID, its host name. */
+const NODE_MACHINE = { bootId: "5c3a1e0f9b2d4c6e8a7b1d3f5e9c2a4b", machineId: "0f1e2d3c4b5a69788796a5b4c3d2e1f0", hostname: K3S_NODE };
 /** The app that speaks OpenTelemetry: its apps[] name, its requests a second, how often it pushes its metrics. */
 export const OTLP_APP = { name: "checkout", rate: 5, metricIntervalMs: 2000 } as const;
 /**
@@ -256,6 +261,8 @@ export class Lab {
   traefik!: LabTraefik;
   /** The namesake of NAMESAKE.app: its metrics, its server, its pod in the cluster (the lab serves it on its annotated port). */
   namesake!: { app: SyntheticApp; server: LoopbackServer; pod: string };
+  /** The k3s node's journal: its directory, and the first write that failed, if one did (support/node-journal.ts). */
+  journal!: { dir: string; failure?: string };
   /** When Prometheus answered ready: the contract apps' alerts wait their `for` from then. */
   prometheusReadyAt = 0;
   private clusterStarted = false;
@@ -540,8 +547,10 @@ export class Lab {
     };
     writeLines();
     this.stack.every(1000, writeLines);
+    // The k3s node's journal, growing too: the rendered journal source (watch.cluster turns it on) reads it.
+    this.journal = startNodeJournal(path.join(this.tmp, "journal"), NODE_MACHINE, (ms, run) => this.stack.every(ms, run));
     await this.stack.startJaeger();
-    this.stack.startAlloy(K3S_NODE, true);
+    this.stack.startAlloy(K3S_NODE, true, this.journal.dir);
     this.startOtlpApp();
   }
 
