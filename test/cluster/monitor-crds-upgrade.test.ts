@@ -31,7 +31,7 @@ import { goEnv } from "../../lab/tools/go-build";
 import { TOOLS_DIR, ROOT } from "../../lab/tools/tools";
 import { kubeConnection, kubeGetter } from "../../preflight/kube-api";
 import { ruleLister } from "../../preflight/operator-rules";
-import { deleteNamespace } from "./support/apps";
+import { deleteMonitorCrds, deleteNamespace } from "./support/apps";
 import { KubeObject, get, kubectl, list } from "./support/kube";
 import { StackHandle, openStack } from "./support/stack";
 
@@ -90,7 +90,7 @@ afterAll(async () => {
   // The CRDs are kept when the stack goes (retainOnDelete): the test removes them, and its objects with them.
   if (handle) await handle.stack.destroy().catch(() => undefined);
   handle?.dispose();
-  for (const kind of KINDS) await kubectl(["delete", "crd", crdName(kind), "--ignore-not-found", "--wait=true"]);
+  await deleteMonitorCrds();
   await deleteNamespace(NS);
 });
 

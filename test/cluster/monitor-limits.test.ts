@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MONITOR_KINDS, MonitorKind, crdName } from "../../components/monitors/args";
 import { crdSpec } from "../../components/monitors/crds";
 import { MonitorLimitsPolicy, monitorLimitsName } from "../../components/monitors/limits";
-import { deleteNamespace } from "./support/apps";
+import { deleteMonitorCrds, deleteNamespace } from "./support/apps";
 import { apply, get, kubectl, waitFor } from "./support/kube";
 import { StackHandle, openStack } from "./support/stack";
 
@@ -58,7 +58,7 @@ afterAll(async () => {
     handle.dispose();
   }
   await deleteNamespace(WATCHED);
-  for (const kind of Object.keys(MONITOR_KINDS) as MonitorKind[]) await kubectl(["delete", "crd", crdName(kind), "--ignore-not-found"]);
+  await deleteMonitorCrds();
 });
 
 describe("the monitor limits policy through Pulumi", () => {

@@ -13,7 +13,7 @@
  * into staging's Prometheus, with staging's settings, once production's next up reads them. Destroying staging leaves production's agents and workloads as they were. Real engine,
  * real API server, real provider, the real scheduler (which refuses two pods one host port).
  */
-import { createTeamWorkloads, deleteNamespace } from "./support/apps";
+import { createTeamWorkloads, deleteMonitorCrds, deleteNamespace } from "./support/apps";
 import { KubeObject, apply, get, kubectl, list, notReady, waitFor } from "./support/kube";
 import { StackHandle, openStack } from "./support/stack";
 
@@ -106,6 +106,8 @@ afterAll(async () => {
     handle?.dispose();
   }
   for (const ns of [...NAMESPACES, BLOCKER_NS, STACKS.staging.team, STACKS.production.team]) await deleteNamespace(ns);
+  // Staging installed the operator's CRDs (monitors.enabled) and kept them when it went.
+  await deleteMonitorCrds();
 });
 
 describe("staging and production on one cluster", () => {

@@ -66,6 +66,8 @@ const ONLY_DURING: Readonly<Record<string, string>> = {
   kube_poddisruptionbudget_status_current_healthy: PDB_ONLY,
   kube_poddisruptionbudget_status_desired_healthy: PDB_ONLY,
 };
+/** The share of its requests the app of the 5xx burst fails. */
+const BURST_ERROR_RATIO = 0.5;
 /** Allowance for what the config does not bound: process scheduling, the HTTP calls to the sink. */
 const SLACK_SECONDS = 5;
 /** The marker a panel's description carries when it has data only in some setups. */
@@ -904,6 +906,7 @@ describe("an app that speaks OpenTelemetry, through Alloy's OTLP endpoint to Jae
 
 interface RuleInfo {
   name: string;
+  query: string;
   duration: number;
   labels: Record<string, string>;
 }
@@ -1051,6 +1054,31 @@ describe("scripted faults on the live lab", () => {
     // also needs its window to turn: `settle` seconds the fault itself takes to show.
     const bound = (alert: string, settle = 0, severity = "critical") =>
       scrape + evaluation + forOf(alert, severity) + evaluation + groupWait + settle + SLACK_SECONDS;
+    /**
+     * How long a burst of errors takes to show in both windows of the page it raises (the critical
+     * AppErrorBudgetBurn: its labels name the windows, its query the burn factor). An error ratio
+     * over a window of w seconds is the raw counters' rate over it, which holds min(w, history)
+     * seconds of the app's requests: a burst at ratio r passes the threshold k (the factor times
+     * the app's error budget) once r t / (min(w, history) + t) > k, t = min(w, history) k / (r - k).
+     * Then one scrape and one evaluation to be seen. `history` runs from Prometheus' start.
+     */
+    const burstSettle = (appName: string) => {
+      const page = rules.data.groups
+        .flatMap((g) => g.rules)
+        .find((r) => r.name === "AppErrorBudgetBurn" && r.labels.severity === "critical" && r.labels.long_window === "1h");
+      const factor = Number(/\(([\d.]+) \* \(1 - app:slo_availability_target:ratio\)\)/.exec(page?.query ?? "")?.[1]);
+      const objective = lab.config.apps.find((a) => a.name === appName)?.slo.availabilityRatio;
+      if (!page || !Number.isFinite(factor) || objective === undefined)
+        throw new Error(`no 14.4x page for ${appName}: rule ${page?.query ?? "absent"}, objective ${objective}`);
+      const k = factor * (1 - objective);
+      const history = (Date.now() - lab.prometheusReadyAt) / 1000;
+      const crossing = (window: string) => (Math.min(durationSeconds(window) ?? 0, history) * k) / (BURST_ERROR_RATIO - k);
+      const [short, long] = [crossing(page.labels.short_window), crossing(page.labels.long_window)];
+      process.stderr.write(
+        `5xx burst on ${appName}: threshold ${(k * 100).toFixed(3)} %, ${history.toFixed(0)} s of history; crossing the ${page.labels.short_window} and ${page.labels.long_window} windows after ${short.toFixed(1)} and ${long.toFixed(1)} s\n`,
+      );
+      return Math.ceil(Math.max(short, long) + scrape + evaluation);
+    };
 
     // web: the app whose namesake runs in another namespace (NAMESAKE).
     const web = lab.apps.get(NAMESAKE.app);
@@ -1090,12 +1118,12 @@ describe("scripted faults on the live lab", () => {
         },
       },
       {
-        fault: `app ${api.target.name} answers half its requests with 5xx`,
+        fault: `app ${api.target.name} answers ${BURST_ERROR_RATIO * 100} % of its requests with 5xx`,
         alert: "AppErrorBudgetBurn",
         culprit: api.target.name,
-        settle: 4 * scrape + evaluation,
+        settle: burstSettle(api.target.name),
         start: async () => {
-          api.app.errorRatio = 0.5;
+          api.app.errorRatio = BURST_ERROR_RATIO;
         },
       },
       {

@@ -6,6 +6,7 @@
  * before the stack, as they would be.
  */
 import { KubeObject, apply, get, waitFor, notReady, kubectl } from "./kube";
+import { MONITOR_KINDS, MonitorKind, crdName } from "../../../components/monitors/args";
 
 const labels = (name: string) => ({ "app.kubernetes.io/name": name });
 const container = (name: string, image: string, port: number) => ({
@@ -88,4 +89,14 @@ export async function workloadShape(
 
 export async function deleteNamespace(namespace: string): Promise<void> {
   await kubectl(["delete", "namespace", namespace, "--ignore-not-found", "--wait=true", "--timeout=120s"]);
+}
+
+/**
+ * Removes the operator's four CRDs (and every object of their kinds) that a stack installed: the
+ * stack keeps them when it goes (retainOnDelete, components/monitors), so a file whose stack
+ * installed them removes them itself, as the tier's clean slate requires.
+ */
+export async function deleteMonitorCrds(): Promise<void> {
+  for (const kind of Object.keys(MONITOR_KINDS) as MonitorKind[])
+    await kubectl(["delete", "crd", crdName(kind), "--ignore-not-found", "--wait=true", "--timeout=120s"]);
 }

@@ -8,8 +8,11 @@
  */
 import { list } from "./kube";
 
-/** What a file could leave behind cluster-wide (its own namespaces hold the rest): the nodes too, which three-nodes.test.ts adds. */
-const KINDS = "nodes,namespaces,persistentvolumes,storageclasses,clusterroles,clusterrolebindings";
+/**
+ * What a file could leave behind cluster-wide (its own namespaces hold the rest): the nodes too,
+ * which three-nodes.test.ts adds, and the CRDs, which a stack keeps when it goes (the operator's).
+ */
+const KINDS = "nodes,namespaces,persistentvolumes,storageclasses,clusterroles,clusterrolebindings,customresourcedefinitions";
 
 /** The cluster-wide objects, as `Kind/name` (the API server's own system: roles aside). */
 export async function clusterWide(): Promise<string[]> {
