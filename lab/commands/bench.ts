@@ -50,7 +50,8 @@ import { Measurement } from "../bench/measurement";
 import { ksmMeasurements, measureSharedNode } from "../bench/shared-node";
 import { measureKubeStateMetrics } from "../bench/ksm-footprint";
 import { OTLP_PLAN, OTLP_QUICK_PLAN, OtlpFootprint, measureOtlp, otlpTable } from "../bench/otlp-footprint";
-import { BenchArgs, RENDER_PROCESS_SECONDS, cpuSecondsOfTimes, parseBenchArgs, readRuleSet } from "../bench/figures";
+import { BenchArgs, RENDER_PROCESS_SECONDS, parseBenchArgs, readRuleSet } from "../bench/figures";
+import { measureQuickTests } from "../bench/quick-tier";
 import { FULL_PLAN, LiveResult, QUICK_PLAN, runLive } from "../bench/live";
 import { LiveReport, buildLiveReport, liveTables, writeLiveOnlyReport } from "../bench/report";
 import { BENCH_STACK_SETS, deployedContainer } from "../bench/deployed";
@@ -231,31 +232,6 @@ function measureRenderProcess(stack: "staging" | "production", runs: number): Me
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }
-}
-
-/**
- * `npm run test:quick` as a whole process, once: jest's start, the transforms its cache lacks, the files,
- * on as many workers as the machine has cores. Its CPU-seconds beside (those of every process it ran, from
- * bash's `times`, as .ci/run counts a step's): on a loaded machine the wall time says how busy it was, the
- * CPU what the tier costs.
- */
-function measureQuickTests(): Measurement {
-  const start = process.hrtime.bigint();
-  // `times` on stderr, last (in the shell itself: a subshell counts no child): its second line is the children's user and system time, "1m2.345s 0m0.678s".
-  const script = 'npm run --silent test:quick; code=$?; times >&2; exit "$code"';
-  const result = spawnSync("bash", ["-c", script], { cwd: ROOT, encoding: "utf8" });
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  if (result.status !== 0) throw new Error(`npm run test:quick failed:\n${result.stderr.slice(-4000)}`);
-  const tests = /Tests:\s+(\d+) passed/.exec(result.stderr)?.[1] ?? "?";
-  const cpu = cpuSecondsOfTimes(result.stderr.trimEnd().split("\n").at(-1) ?? "");
-  return {
-    name: "npm run test:quick, whole process",
-    value: seconds,
-    unit: "s",
-    target: TARGETS.quickTestsSeconds,
-    kind: "max",
-    display: `${seconds.toFixed(0)} s (${tests} tests, ${cpu === undefined ? "?" : cpu.toFixed(0)} CPU-seconds)`,
-  };
 }
 
 /** Render time and the largest object (any kind) of the staging stack with `count` apps. */
@@ -443,7 +419,7 @@ export async function main(): Promise<void> {
       measureRenderProcess("production", args.runs),
     ])),
     // CI runs npm run test:quick itself: its smoke run does not run it again.
-    ...(args.smoke ? [] : await measured("npm run test:quick, whole process", () => [measureQuickTests()])),
+    ...(args.smoke ? [] : await measured("npm run test:quick, whole process", () => [measureQuickTests(TARGETS.quickTestsSeconds)])),
     ...(await measured("1 app", () => measureApps(1, args.runs))),
     ...(await measured("1,000 apps", () => measureApps(1000, args.runs))),
     ...alertingMeasurements(),
