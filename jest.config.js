@@ -5,6 +5,8 @@
  * - e2e: test/e2e, whose tests run the exact binaries of .tools/bin (`jest --selectProjects e2e`).
  * The cluster and live tiers run on their own (npm run test:cluster, npm run test:live).
  */
+const TRANSFORM = require("./test/transform");
+
 const QUICK_FOLDERS = ["components", "config", "content", "preflight", "repository", "scenarios", "scripts"];
 
 /** A project of the tier: its name and the folders of test/ it runs. */
@@ -16,8 +18,8 @@ const project = (displayName, folders) => ({
   testEnvironmentOptions: { globalsCleanup: "off" },
   roots: folders.map((folder) => `<rootDir>/test/${folder}`),
   testMatch: ["**/*.test.ts"],
-  // Type-checking is tsc's job (npm test runs it first); ts-jest only transpiles (isolatedModules in tsconfig).
-  transform: { "^.+\\.ts$": ["ts-jest", {}] },
+  // Type-checking is tsc's job (npm test runs it first); SWC only transpiles (test/transform.js).
+  transform: TRANSFORM,
 });
 
 /**

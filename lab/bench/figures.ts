@@ -390,3 +390,11 @@ export function markdownTable(header: string[], rows: string[][]): string {
 export const bytesCell = (b: number | undefined) => (b === undefined ? "–" : formatBytes(b));
 export const millicoresCell = (m: number | undefined) => (m === undefined ? "–" : `${m.toFixed(m < 10 ? 1 : 0)}m`);
 export const ratioCell = (r: number | undefined) => (r === undefined ? "–" : `${r.toFixed(2)}×`);
+
+/** The CPU-seconds of a line of bash's `times` ("1m2.345s 0m0.678s": user, system); undefined for another line. */
+export function cpuSecondsOfTimes(line: string): number | undefined {
+  const parts = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/.exec(line.trim());
+  if (!parts) return undefined;
+  const [, um, us, sm, ss] = parts.map(Number);
+  return um * 60 + us + sm * 60 + ss;
+}

@@ -5,7 +5,8 @@
  */
 import * as crypto from "crypto";
 import { ImageName, images, imageVersion, parseImageRef } from "../../components/images";
-import { renderStack } from "../support/render";
+// The program's images changed in-process, which no render-cache key sees (test/support/render-cache.ts): cli's render, never kept.
+import { renderStack } from "../../cli/render-stack";
 
 interface PodTemplateHolder {
   metadata?: { labels?: Record<string, string> };

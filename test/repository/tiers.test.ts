@@ -171,7 +171,7 @@ test("the offline tier's two parts, by folder, are every file `jest` runs, each 
 
 test("npm run test:quick and the offline tier's two parts run those projects, with the results files .ci/run reads", () => {
   const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
-  expect(manifest.scripts["test:quick"]).toBe("jest --selectProjects quick");
+  expect(manifest.scripts["test:quick"]).toBe("jest --selectProjects quick --maxWorkers=100%");
   const parts = fs.readFileSync(path.join(ROOT, ".ci", "test-offline"), "utf8");
   const part = (name: string) => new RegExp(`^  ${name}\\)\\n([\\s\\S]*?)\\n    ;;$`, "m").exec(parts)?.[1] ?? "";
   expect(part("without-tools")).toMatch(/^\s+npm run test:quick -- --json --outputFile=out\/jest-results\.json$/m);

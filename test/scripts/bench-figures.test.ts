@@ -14,6 +14,7 @@ import {
   Sample,
   alertFor,
   alertLatencyBound,
+  cpuSecondsOfTimes,
   median,
   medianByKey,
   parseBenchArgs,
@@ -575,4 +576,12 @@ describe("the render target", () => {
     );
     expect(Number(/`npm run bench` times it against ([\d.]+) s/.exec(doc("deployment.md"))?.[1])).toBe(RENDER_PROCESS_SECONDS);
   });
+});
+
+test("the quick tier's CPU-seconds are read from bash's `times` line of the children, user plus system", () => {
+  expect(cpuSecondsOfTimes("1m2.345s 0m0.655s")).toBeCloseTo(63, 6);
+  expect(cpuSecondsOfTimes("0m0.229s 0m0.039s\n")).toBeCloseTo(0.268, 6);
+  // Anything else (jest's summary, an empty stderr) gives no figure rather than a wrong one.
+  expect(cpuSecondsOfTimes("Tests:       2076 passed, 2076 total")).toBeUndefined();
+  expect(cpuSecondsOfTimes("")).toBeUndefined();
 });
