@@ -11,6 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ROOT, TIERS } from "../../lab/tools/tools";
+import { scaledMs } from "../support/time-scale";
 
 const STEPS = [
   "system-packages",
@@ -84,7 +85,9 @@ function runCi(fail: string[] = [], sleep = 0.1, toolSleep = 1.5, burn: string[]
       // As a run starts: what .ci/run sets is what its steps see (this test may itself run under the scale).
       TEST_TIME_SCALE: undefined,
     },
-    timeout: 60_000,
+    // A minute alone: at nice 19 beside the builds the stubs' few CPU-seconds of awk waited past a fixed
+    // 60 s in a CI run (status null).
+    timeout: scaledMs(60_000),
   });
   const npm = fs.existsSync(npmLog) ? fs.readFileSync(npmLog, "utf8").trim().split("\n") : [];
   const calls: Call[] = fs

@@ -110,6 +110,18 @@ test("no test of test:quick sets its own time bound: jest.config.js's, scaled by
   expect(samples.map((t) => ownBound.test(t))).toEqual([true, true, true]);
 });
 
+test("no test of test:quick bounds a child process of its own by a fixed time: scaledMs scales it as the tests' bound", () => {
+  // A CI run killed .ci/run's stub under ci-run.test.ts at a fixed 60 s (spawnSync's status null) at nice 19.
+  const fixedBound = /\btimeout:\s*[\d_]+\s*[,}]/;
+  const fixed = TEST_FILES.filter((f) => QUICK_FOLDERS.includes(folderOf(f))).filter((f) =>
+    fixedBound.test(fs.readFileSync(path.join(ROOT, f), "utf8")),
+  );
+  expect(fixed).toEqual([]);
+  expect(
+    ["{ timeout: " + "120_000 }", "timeout: " + "60000,", 'timeout: "20s",', "timeout: scaledMs(120_000),"].map((t) => fixedBound.test(t)),
+  ).toEqual([true, true, false, false]);
+});
+
 test("TEST_TIME_SCALE multiplies the tests' bound (3 minutes alone); anything but a number of at least 1 is refused, naming it", () => {
   const config = (scale: string | undefined) =>
     spawnSync(process.execPath, ["-e", `console.log(require(${JSON.stringify(path.join(ROOT, "jest.config.js"))}).testTimeout)`], {

@@ -13,6 +13,7 @@ import * as YAML from "yaml";
 import { validateWorkflow } from "@action-validator/core";
 import { goVersion, pinnedNpmVersion } from "../../lab/tools/tool-versions";
 import { ROOT, TIERS, TOOLS, goModRequire } from "../../lab/tools/tools";
+import { scaledMs } from "../support/time-scale";
 
 interface Step {
   id?: string;
@@ -875,7 +876,7 @@ describe("the steps' scripts, run here", () => {
       cwd: os.tmpdir(),
       env: { ...process.env, ...opts.env, PATH },
       encoding: "utf8",
-      timeout: 120_000,
+      timeout: scaledMs(120_000),
     });
     const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
     return { status: r.status, output: `${r.stdout}${r.stderr}`, calls };

@@ -14,6 +14,7 @@ import { renderStack } from "../../cli/render-stack";
 import { ROOT } from "../../cli/stackfile";
 import { objectsOf } from "../support/render";
 import { EXAMPLES, Example, NAMES, headerOf, renderExamples, shellWords, stackFile } from "../support/examples";
+import { scaledMs } from "../support/time-scale";
 
 function rulesOf(rendered: Rendered): Record<string, unknown> {
   const rules: Record<string, unknown> = {};
@@ -58,7 +59,7 @@ describe.each(NAMES)("the %s example", (name) => {
     const out = path.join("out", "examples", name);
     // Its own directory, never out/production: rendering an example leaves the render of one's own stack alone.
     expect(shellWords(command)).toEqual(expect.arrayContaining(["--out", out]));
-    const result = spawnSync("sh", ["-c", command], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+    const result = spawnSync("sh", ["-c", command], { cwd: ROOT, encoding: "utf8", timeout: scaledMs(120_000) });
     expect(result.stderr).not.toMatch(/Error|Invalid/);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(`Rendered stack "production" to ${out}\n`);

@@ -11,6 +11,7 @@ import { choosePromtool, promtoolVersion } from "../../cli/promtool-choice";
 import { ROOT } from "../../cli/stackfile";
 import { TOOLS } from "../../lab/tools/tools";
 import { tempDirs } from "../support/temp";
+import { scaledMs } from "../support/time-scale";
 
 const tempDir = tempDirs("promtool-choice");
 const RELEASE = (TOOLS.find((t) => t.binary === "promtool")?.release ?? "").replace(/^v/, "");
@@ -75,7 +76,12 @@ test("npm run check runs PATH's promtool of the deployed release on a team's rul
   const result = spawnSync(
     path.join(ROOT, "node_modules", ".bin", "ts-node"),
     ["--transpile-only", "scripts/check.ts", "--dir", "examples/gauzian/team"],
-    { cwd: ROOT, encoding: "utf8", timeout: 120_000, env: { ...process.env, PATH: `${dir}${path.delimiter}${process.env.PATH ?? ""}` } },
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: scaledMs(120_000),
+      env: { ...process.env, PATH: `${dir}${path.delimiter}${process.env.PATH ?? ""}` },
+    },
   );
   expect(result.stderr).toContain(`promtool: ${dir}/promtool (${RELEASE}, the release the stack deploys)`);
   const calls = fs.readFileSync(log, "utf8").split("\n");

@@ -7,12 +7,13 @@ import { parseStackConfig } from "../../config";
 import * as YAML from "yaml";
 import { ALERTMANAGER_SECRET_KEYS, SUMMARY_FILE, maskSecrets, secretConfigValues, summaryMarkdown } from "../../cli/render";
 import { placeholderFor, readStackConfig } from "../../cli/stackfile";
+import { scaledMs } from "../support/time-scale";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
 /** `npm run render -- <args>`, as a person types it. */
 function renderCli(args: string[]) {
-  return spawnSync("npm", ["run", "--silent", "render", "--", ...args], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+  return spawnSync("npm", ["run", "--silent", "render", "--", ...args], { cwd: ROOT, encoding: "utf8", timeout: scaledMs(120_000) });
 }
 
 /** The lines of a summary, printed or in SUMMARY.md, without what only sets them out (indents, Markdown marks, a title's colon). */
@@ -184,7 +185,7 @@ describe("npm run render", () => {
 
 describe("the fast start of npm run render (cli/fast-start.js)", () => {
   const node = (code: string) =>
-    spawnSync(process.execPath, ["-r", "./cli/fast-start.js", "-e", code], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+    spawnSync(process.execPath, ["-r", "./cli/fast-start.js", "-e", code], { cwd: ROOT, encoding: "utf8", timeout: scaledMs(120_000) });
 
   test("a TypeScript file runs from the cache until it changes, then as changed", () => {
     const dir = tempDir("fast-start-");
