@@ -23,20 +23,10 @@ const project = (displayName, folders) => ({
 });
 
 /**
- * How many times longer than alone a test may take: TEST_TIME_SCALE, 1 unless given. .ci/run sets it for
- * `npm run test:quick`, which it runs at nice 19 beside the tool builds: there a render that takes seconds
- * alone waits minutes for a core, and no test is stuck. The one bound of every test and hook (no test file
- * sets its own: test/repository/tiers.test.ts), so that the scale reaches them all.
+ * How many times longer than alone a test may take (test/time-scale.js): the one bound of every test and
+ * hook (no test file sets its own: test/repository/tiers.test.ts), so that the scale reaches them all.
  */
-function timeScale(given = process.env.TEST_TIME_SCALE) {
-  if (given === undefined || given === "") return 1;
-  const scale = Number(given);
-  if (!Number.isFinite(scale) || scale < 1)
-    throw new Error(
-      `TEST_TIME_SCALE must be a number of at least 1 (how many times longer than alone a test may take); given ${JSON.stringify(given)}`,
-    );
-  return scale;
-}
+const { timeScale } = require("./test/time-scale");
 
 /**
  * The project's tests run on the shipped content: the program leaves a team's own directory
