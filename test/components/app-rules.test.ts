@@ -17,9 +17,13 @@ describe("appRecordingRules", () => {
     "app:slo_requests:rate5m",
     "app:slo_errors:rate5m",
     "app:slo_errors_per_request:ratio_rate5m",
+    "app:slo_requests:rate30m",
     "app:slo_errors_per_request:ratio_rate30m",
+    "app:slo_requests:rate1h",
     "app:slo_errors_per_request:ratio_rate1h",
+    "app:slo_requests:rate2h",
     "app:slo_errors_per_request:ratio_rate2h",
+    "app:slo_requests:rate6h",
     "app:slo_errors_per_request:ratio_rate6h",
     "app:slo_errors_per_request:ratio_rate1d",
     "app:slo_errors_per_request:ratio_rate3d",
@@ -68,15 +72,17 @@ describe("appRecordingRules", () => {
     );
     expect(expr(APP_SERIES.activeConnections)).toBe(`sum by (app) (shop_open_connections{job="shop"} ${own})`);
     // The SLO's rates once, from the recorded requests and the raw 5xx series; the warnings' day windows from those alone,
-    // the pages' windows (up to 6h) from the raw counters, with no 2.5-minute lag.
+    // the pages' windows (up to 6h) from the raw counters, with no 2.5-minute lag: the window's requests recorded
+    // just before its ratio, which reads them twice and the raw 5xx series once.
     expect(expr(APP_SERIES.sloRequests)).toBe('sum by (app) (app:http_requests:rate5m{app="shop"})');
     expect(expr(APP_SERIES.sloErrors)).toBe(
       `sum by (app) (rate(shop_http_requests_total{job="shop", status_code=~"5.."}[5m]) ${own}) or 0 * app:slo_requests:rate5m{app="shop"}`,
     );
     expect(expr(APP_SERIES.errorRatio("5m"))).toBe('app:slo_errors:rate5m{app="shop"} / app:slo_requests:rate5m{app="shop"}');
+    expect(expr(APP_SERIES.windowRequests("1h"))).toBe(`sum by (app) (rate(shop_http_requests_total{job="shop"}[1h]) ${own})`);
     expect(expr(APP_SERIES.errorRatio("1h"))).toBe(
-      `(sum by (app) (rate(shop_http_requests_total{job="shop", status_code=~"5.."}[1h]) ${own}) or 0 * sum by (app) (rate(shop_http_requests_total{job="shop"}[1h]) ${own}))\n` +
-        `/\nsum by (app) (rate(shop_http_requests_total{job="shop"}[1h]) ${own})`,
+      `(sum by (app) (rate(shop_http_requests_total{job="shop", status_code=~"5.."}[1h]) ${own}) or 0 * app:slo_requests:rate1h{app="shop"})\n` +
+        `/\napp:slo_requests:rate1h{app="shop"}`,
     );
     expect(expr(APP_SERIES.errorRatio("1d"))).toBe(
       'sum_over_time(app:slo_errors:rate5m{app="shop"}[1d]) / sum_over_time(app:slo_requests:rate5m{app="shop"}[1d])',
@@ -85,7 +91,7 @@ describe("appRecordingRules", () => {
     expect(raw).toEqual([
       APP_SERIES.requests,
       APP_SERIES.sloErrors,
-      ...["30m", "1h", "2h", "6h"].map((w) => APP_SERIES.errorRatio(w as "1h")),
+      ...["30m", "1h", "2h", "6h"].flatMap((w) => [APP_SERIES.windowRequests(w as "1h"), APP_SERIES.errorRatio(w as "1h")]),
       APP_SERIES.contractRequests,
       APP_SERIES.contractRequestsWithStatus,
     ]);

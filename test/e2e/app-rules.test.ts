@@ -171,15 +171,25 @@ describe("the generated rules under promtool", () => {
                 { labels: `${APP_SERIES.requests}{app="gosvc", code="500", method="GET"}`, value: 1 },
               ],
             },
-            {
-              // An app without errors reads 0 rather than nothing; one with errors its own ratio.
-              expr: `${APP_SERIES.errorRatio("5m")}{app=~"web|api"}`,
+            // An app without errors reads 0 rather than nothing, over every window; one with errors its own ratio.
+            ...SLO_WINDOWS.map((window) => ({
+              expr: `round(${APP_SERIES.errorRatio(window)}{app=~"web|api"}, 0.001)`,
               eval_time: "3d",
               exp_samples: [
-                { labels: `${APP_SERIES.errorRatio("5m")}{app="api"}`, value: 0.25 },
-                { labels: `${APP_SERIES.errorRatio("5m")}{app="web"}`, value: 0 },
+                { labels: '{app="api"}', value: 0.25 },
+                { labels: '{app="web"}', value: 0 },
               ],
-            },
+            })),
+            // A paging window's requests, recorded for its ratio: each app's own, from the raw counter.
+            ...["30m", "1h", "2h", "6h"].map((window) => ({
+              expr: `round(${APP_SERIES.windowRequests(window as "1h")}{app=~"shop|web|api"}, 0.001)`,
+              eval_time: "3d",
+              exp_samples: [
+                { labels: '{app="api"}', value: 4 },
+                { labels: '{app="shop"}', value: 11 },
+                { labels: '{app="web"}', value: 1 },
+              ],
+            })),
             {
               // Only api's own namespace feeds its latency, not its namesake's in staging.
               expr: `${APP_SERIES.durationBuckets}{app="api"}`,

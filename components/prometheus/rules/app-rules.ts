@@ -19,7 +19,8 @@
  * - app:slo_errors_per_request:ratio_rate<window>: share of 5xx responses, for every
  *   window of the multi-window burn-rate alerts (SLO_WINDOWS). The 5m ratio divides the two
  *   series above. The windows of the paging alerts (up to 6h) divide the raw counters' rates
- *   over the window. The day and three-day windows (SUMMED_WINDOWS) divide the sums of the two
+ *   over the window, the requests recorded first as app:slo_requests:rate<window> (30m, 1h, 2h,
+ *   6h), which the ratio reads twice. The day and three-day windows (SUMMED_WINDOWS) divide the sums of the two
  *   series above over the window instead (sum_over_time: each 5 minutes weighted by its
  *   traffic), one series per app instead of every series of the app's request metric over up to
  *   3 days, which churns with its pods. An average of 5m rates runs 2.5 minutes behind the
@@ -83,6 +84,7 @@ export const APP_SERIES = {
   sloRequests: "app:slo_requests:rate5m",
   sloErrors: "app:slo_errors:rate5m",
   errorRatio: (window: (typeof SLO_WINDOWS)[number]) => `app:slo_errors_per_request:ratio_rate${window}`,
+  windowRequests: (window: (typeof SLO_WINDOWS)[number]) => `app:slo_requests:rate${window}`,
   availabilityTarget: "app:slo_availability_target:ratio",
   latencyTarget: "app:slo_latency_target_seconds",
   minThroughput: "app:slo_min_throughput:rps",
@@ -164,17 +166,28 @@ function normalisationExprs(apps: readonly AppTarget[]): Array<{ record: string;
       // series (its ratios read 0 %, not "No data"); an app without requests has none.
       expr: `sum by (app) (${requests("5m", `, ${m.statusLabel}=~${quote(SERVER_ERROR)}`)}) or 0 * ${APP_SERIES.sloRequests}{${recordedApps}}`,
     },
-    ...SLO_WINDOWS.map((window) => ({
-      record: APP_SERIES.errorRatio(window),
-      expr:
-        window === "5m"
-          ? `${APP_SERIES.sloErrors}{${recordedApps}} / ${APP_SERIES.sloRequests}{${recordedApps}}`
-          : SUMMED_WINDOWS.has(window)
-            ? `sum_over_time(${APP_SERIES.sloErrors}{${recordedApps}}[${window}]) / sum_over_time(${APP_SERIES.sloRequests}{${recordedApps}}[${window}])`
-            : // `or 0 * ...`: as the 5m errors above, 0 for an app with requests and no 5xx.
-              `(sum by (app) (${requests(window, `, ${m.statusLabel}=~${quote(SERVER_ERROR)}`)}) or 0 * sum by (app) (${requests(window)}))\n` +
-              `/\nsum by (app) (${requests(window)})`,
-    })),
+    ...SLO_WINDOWS.flatMap((window) => {
+      if (window === "5m")
+        return [{ record: APP_SERIES.errorRatio(window), expr: `${APP_SERIES.sloErrors}{${recordedApps}} / ${APP_SERIES.sloRequests}{${recordedApps}}` }];
+      if (SUMMED_WINDOWS.has(window))
+        return [
+          {
+            record: APP_SERIES.errorRatio(window),
+            expr: `sum_over_time(${APP_SERIES.sloErrors}{${recordedApps}}[${window}]) / sum_over_time(${APP_SERIES.sloRequests}{${recordedApps}}[${window}])`,
+          },
+        ];
+      // A paging window: the raw counters' rates over the window, the requests recorded first, so that
+      // the ratio reads every series of the request metric over the window once (the 5xx ones a second time).
+      const windowRequests = `${APP_SERIES.windowRequests(window)}{${recordedApps}}`;
+      return [
+        { record: APP_SERIES.windowRequests(window), expr: `sum by (app) (${requests(window)})` },
+        {
+          record: APP_SERIES.errorRatio(window),
+          // `or 0 * ...`: as the 5m errors above, 0 for an app with requests and no 5xx.
+          expr: `(sum by (app) (${requests(window, `, ${m.statusLabel}=~${quote(SERVER_ERROR)}`)}) or 0 * ${windowRequests})\n/\n${windowRequests}`,
+        },
+      ];
+    }),
     // The contract checked on the app's own series: a request metric without the status label
     // (a Go promhttp service's is `code`) leaves the error ratio at 0 for ever, a histogram of
     // another name leaves the latency alerts without data.
