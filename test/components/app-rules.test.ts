@@ -29,7 +29,7 @@ describe("appRecordingRules", () => {
     "app:slo_errors_per_request:ratio_rate3d",
     "app:contract_requests:count",
     "app:contract_requests_with_status:count",
-    "app:contract_duration_buckets:count",
+    "app:contract_duration_histograms:count",
   ];
 
   test("each app's origins, then one rule per normalised series serves every app, then each app's objectives, in one group", () => {
@@ -99,7 +99,9 @@ describe("appRecordingRules", () => {
     expect(expr(APP_SERIES.contractRequestsWithStatus)).toBe(
       `count by (app) (shop_http_requests_total{job="shop", status_code!=""} ${own})`,
     );
-    expect(expr(APP_SERIES.contractDurationBuckets)).toBe(`count by (app) (shop_http_request_duration_seconds_bucket{job="shop"} ${own})`);
+    expect(expr(APP_SERIES.contractDurationHistograms)).toBe(
+      `count by (app) (shop_http_request_duration_seconds_bucket{job="shop", le="+Inf"} ${own})`,
+    );
     expect(rules.filter((r) => r.record === APP_SERIES.ownTargets)).toEqual([
       { record: APP_SERIES.ownTargets, expr: "vector(1)", labels: { app: "shop", job: "shop", namespace: "shop" } },
     ]);

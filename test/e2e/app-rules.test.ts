@@ -219,12 +219,13 @@ describe("the generated rules under promtool", () => {
               ],
             },
             {
-              expr: `${APP_SERIES.contractDurationBuckets}`,
+              // Histogram series, by their +Inf bucket: shop-a's (shop-b exposes a bucket without one, no histogram).
+              expr: `${APP_SERIES.contractDurationHistograms}`,
               eval_time: "3d",
               exp_samples: [
-                { labels: `${APP_SERIES.contractDurationBuckets}{app="shop"}`, value: 3 },
-                { labels: `${APP_SERIES.contractDurationBuckets}{app="api"}`, value: 1 },
-                { labels: `${APP_SERIES.contractDurationBuckets}{app="gosvc"}`, value: 1 },
+                { labels: `${APP_SERIES.contractDurationHistograms}{app="shop"}`, value: 1 },
+                { labels: `${APP_SERIES.contractDurationHistograms}{app="api"}`, value: 1 },
+                { labels: `${APP_SERIES.contractDurationHistograms}{app="gosvc"}`, value: 1 },
               ],
             },
             {

@@ -1291,10 +1291,10 @@ describe("scripted faults on the live lab", () => {
       const f = report.faults.find((x) => x.alert === a.alert);
       report.contract[`${a.alert} for ${a.name}: delivered after (s, since Prometheus started), bound (s)`] =
         `${f?.firedAfterSeconds?.toFixed(1) ?? "not delivered"}, ${f?.boundSeconds}`;
-      report.contract[`${a.name}: series of its request metric / with its status label / buckets of its histogram`] = [
+      report.contract[`${a.name}: series of its request metric / with its status label / of its histogram`] = [
         await recorded("app:contract_requests:count", a.name),
         await recorded("app:contract_requests_with_status:count", a.name),
-        await recorded("app:contract_duration_buckets:count", a.name),
+        await recorded("app:contract_duration_histograms:count", a.name),
       ].join(" / ");
     }
     expect(report.faults.filter((f) => alerts.includes(f.alert)).map((f) => `${f.alert} ${f.delivered}`)).toEqual(

@@ -32,9 +32,10 @@
  *   app's objectives and thresholds as series, so one alert rule compares every
  *   app with its own numbers;
  * - app:contract_requests:count, app:contract_requests_with_status:count,
- *   app:contract_duration_buckets:count: how many series of the app's request metric it
- *   exposes, how many of them carry its status label, and how many buckets its latency
- *   histogram has; with app:contract:info{requests, duration, status_label, config} (the
+ *   app:contract_duration_histograms:count: how many series of the app's request metric it
+ *   exposes, how many of them carry its status label, and how many series its latency
+ *   histogram has (counted by their `+Inf` bucket, which every classic histogram series
+ *   exposes: one series read per histogram, not one per bucket); with app:contract:info{requests, duration, status_label, config} (the
  *   app's metric names and its config key), AppStatusLabelMissing and
  *   AppLatencyHistogramMissing (rules/apps.yml) tell when the config does not match the app.
  *
@@ -94,7 +95,7 @@ export const APP_SERIES = {
   contractInfo: "app:contract:info",
   contractRequests: "app:contract_requests:count",
   contractRequestsWithStatus: "app:contract_requests_with_status:count",
-  contractDurationBuckets: "app:contract_duration_buckets:count",
+  contractDurationHistograms: "app:contract_duration_histograms:count",
 } as const;
 
 /** Status codes that count as errors against the availability objective. */
@@ -196,7 +197,7 @@ function normalisationExprs(apps: readonly AppTarget[]): Array<{ record: string;
       record: APP_SERIES.contractRequestsWithStatus,
       expr: `count by (app) (${mine(`${m.requests}{${own}, ${m.statusLabel}!=""}`)})`,
     },
-    { record: APP_SERIES.contractDurationBuckets, expr: `count by (app) (${mine(`${m.duration}_bucket{${own}}`)})` },
+    { record: APP_SERIES.contractDurationHistograms, expr: `count by (app) (${mine(`${m.duration}_bucket{${own}, le="+Inf"}`)})` },
   ];
 }
 
