@@ -148,8 +148,16 @@ function runCi(fail: string[] = [], sleep = 0.1, toolSleep = 1.5, burn: string[]
       .split("\n").length !== cpu.length;
   // What the run leaves in the checkout besides its stubs and out/.
   const left = fs.readdirSync(dir).filter((f) => ![".ci", "bin", "out", "calls.log", "npm.log"].includes(f));
+  // Where a run that did not end got to: the steps' exit files and the sampler's stop and done files.
+  const state = fs.existsSync(path.join(dir, "out", "ci"))
+    ? fs
+        .readdirSync(path.join(dir, "out", "ci"))
+        .filter((f) => !f.endsWith(".log") && !f.endsWith(".times"))
+        .sort()
+        .join(" ")
+    : "no out/ci";
   fs.rmSync(dir, { recursive: true, force: true });
-  return { status: r.status, output: `${r.stdout}${r.stderr}`, calls, at, steps, npm, cpu, writtenAfter, left };
+  return { status: r.status, output: `${r.stdout}${r.stderr}\nout/ci: ${state}`, calls, at, steps, npm, cpu, writtenAfter, left };
 }
 
 test("every step of every ci job runs, and the run passes when they pass", () => {
