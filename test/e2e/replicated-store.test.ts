@@ -31,7 +31,7 @@ import { containerArgs } from "../../lab/local/rendered";
 import { WEB_CONFIG_FILE } from "../../components/kit/web";
 import { metricValues, sum } from "../../lab/local/text-format";
 import { render } from "../support/render";
-import { scaledMs } from "../support/time-scale";
+import { timeScale } from "../time-scale";
 import { localRun } from "./support/local-run";
 
 /** How long vm-a is away: more than two minutes, and more than vmagent's retry delay takes to reach its cap (63 s). */
@@ -41,7 +41,7 @@ const SCRAPE_INTERVAL_MS = 1000;
 const CLUSTER = "lab-1";
 
 // Startup (about 30 s), 20 s of writes, the outage, the drain (vmagent's next retry: at most a minute), the comparisons.
-jest.setTimeout(scaledMs(OUTAGE_MS + 300_000));
+jest.setTimeout((OUTAGE_MS + 300_000) * timeScale());
 
 const ROOT = path.join(__dirname, "..", "..");
 const SECTION_START = "**A replicated store without cluster binaries.**";

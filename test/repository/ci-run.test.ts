@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
+import { onPath } from "../../lab/cluster/paths";
 import { ROOT, TIERS } from "../../lab/tools/tools";
 import { scaledMs } from "../support/time-scale";
 
@@ -24,16 +25,6 @@ const STEPS = [
   "bench-smoke",
   "jest-summary",
 ];
-
-/** Where PATH finds a command, before the test's stubs are put in front of it. */
-function execPath(command: string): string {
-  const found = (process.env.PATH ?? "")
-    .split(":")
-    .map((d) => path.join(d, command))
-    .find((f) => fs.existsSync(f));
-  if (!found) throw new Error(`${command} is not on PATH`);
-  return found;
-}
 
 /** The run's exit status, with its output's last lines when it is not the one expected: what a failure in CI shows. */
 function expectStatus(run: { status: number | null; output: string }, status: number) {
@@ -97,7 +88,7 @@ function runCi(fail: string[] = [], sleep = 0.1, toolSleep = 1.5, burn: string[]
   if (slowStop)
     fs.writeFileSync(
       path.join(dir, "bin", "touch"),
-      `#!/usr/bin/env bash\n${JSON.stringify(execPath("touch"))} "$@"\ncase "$*" in *cpu.stop*) sleep 1 ;; esac\n`,
+      `#!/usr/bin/env bash\n${JSON.stringify(onPath("touch") ?? "touch is not on PATH")} "$@"\ncase "$*" in *cpu.stop*) sleep 1 ;; esac\n`,
       { mode: 0o755 },
     );
   const r = spawnSync(path.join(dir, ".ci", "run"), [], {

@@ -19,13 +19,14 @@
  * - app:slo_errors_per_request:ratio_rate<window>: share of 5xx responses, for every
  *   window of the multi-window burn-rate alerts (SLO_WINDOWS). The 5m ratio divides the two
  *   series above. The windows of the paging alerts (up to 6h) divide the raw counters' rates
- *   over the window, the requests recorded first as app:slo_requests:rate<window> (30m, 1h, 2h,
- *   6h), which the ratio reads twice. The day and three-day windows (SUMMED_WINDOWS) divide the sums of the two
- *   series above over the window instead (sum_over_time: each 5 minutes weighted by its
- *   traffic), one series per app instead of every series of the app's request metric over up to
- *   3 days, which churns with its pods. An average of 5m rates runs 2.5 minutes behind the
- *   window's own rate, so a burst reaches it later: minutes late on a 1h window whose alert
- *   fires 2 minutes after, a rounding error on the warnings' day windows and their 1h and 3h `for`;
+ *   over the window, the requests recorded first as app:slo_requests:rate<window> (30m, 1h,
+ *   2h, 6h), which the ratio reads twice. The day and three-day windows (SUMMED_WINDOWS)
+ *   divide the sums of the two series above over the window instead (sum_over_time: each 5
+ *   minutes weighted by its traffic), one series per app instead of every series of the app's
+ *   request metric over up to 3 days, which churns with its pods. An average of 5m rates runs
+ *   2.5 minutes behind the window's own rate, so a burst reaches it later: minutes late on a 1h
+ *   window whose alert fires 2 minutes after, a rounding error on the warnings' day windows and
+ *   their 1h and 3h `for`;
  * - app:slo_availability_target:ratio, app:slo_latency_target_seconds,
  *   app:slo_min_throughput:rps (only when configured),
  *   app:alert_threshold_latency_p95_seconds, app:alert_threshold_error_ratio: the
@@ -35,7 +36,8 @@
  *   app:contract_duration_histograms:count: how many series of the app's request metric it
  *   exposes, how many of them carry its status label, and how many series its latency
  *   histogram has (counted by their `+Inf` bucket, which every classic histogram series
- *   exposes: one series read per histogram, not one per bucket); with app:contract:info{requests, duration, status_label, config} (the
+ *   exposes: one series read per histogram, not one per bucket); with
+ *   app:contract:info{requests, duration, status_label, config} (the
  *   app's metric names and its config key), AppStatusLabelMissing and
  *   AppLatencyHistogramMissing (rules/apps.yml) tell when the config does not match the app.
  *
