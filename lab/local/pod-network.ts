@@ -6,6 +6,10 @@
  * it with nsenter; the test's requests are made from inside it by a Node client of its own, as
  * a client reaches the pod's address, or as another container of the pod reaches the loopback.
  *
+ * A network may hold several pods' addresses (pods of a cluster run side by side, each bound to its own
+ * address), and a hosts file of its own (a mount namespace too, with the file bound over /etc/hosts), for the
+ * names the cluster's DNS would answer.
+ *
  * Needs unprivileged user namespaces (Ubuntu 24.04 restricts them by default:
  * .ci/system-packages lifts kernel.apparmor_restrict_unprivileged_userns for the test tiers).
  */
@@ -47,37 +51,56 @@ export function podNetworkUnavailable(): string | undefined {
   );
 }
 
+export interface PodNetworkOptions {
+  /** The addresses on its loopback: the pod's (POD_ADDRESS) unless given. */
+  addresses?: string[];
+  /** A hosts file (path) bound over /etc/hosts in a mount namespace of the network's own. */
+  hostsFile?: string;
+}
+
 export class PodNetwork {
   private readonly holder: ManagedProcess;
+  readonly addresses: string[];
+  private readonly mounts: boolean;
 
   /** Starts the namespace (a `sleep` holds it for the run's lifetime); `ready` waits for its addresses. */
   constructor(
     private readonly run: LocalRun,
     name: string,
+    options: PodNetworkOptions = {},
   ) {
     const why = podNetworkUnavailable();
     if (why) throw new Error(why);
+    this.addresses = options.addresses ?? [POD_ADDRESS];
+    for (const a of this.addresses)
+      if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(a)) throw new Error(`a pod network's address must be IPv4, not ${a}`);
+    this.mounts = options.hostsFile !== undefined;
+    // The hosts file reaches the script as its $1, never spliced into it.
+    const hosts = this.mounts ? ['mount --bind "$1" /etc/hosts'] : [];
+    const setup = [...hosts, "ip link set lo up", ...this.addresses.map((a) => `ip addr add ${a}/32 dev lo`), "echo up", "exec sleep 3600"];
     this.holder = run.start(`${name}-network`, "unshare", [
-      "-rn",
+      this.mounts ? "-rnm" : "-rn",
       "sh",
       "-c",
-      `ip link set lo up && ip addr add ${POD_ADDRESS}/32 dev lo && echo up && exec sleep 3600`,
+      setup.join(" && "),
+      "sh",
+      ...(options.hostsFile === undefined ? [] : [options.hostsFile]),
     ]);
   }
 
   private get enter(): string[] {
     const pid = this.holder.pid;
     if (pid === undefined) throw new Error("the pod network's process has no pid");
-    return ["-t", String(pid), "-U", "-n", "--preserve-credentials"];
+    return ["-t", String(pid), "-U", "-n", ...(this.mounts ? ["-m"] : []), "--preserve-credentials"];
   }
 
-  /** Waits until the namespace has its loopback and the pod's address. */
+  /** Waits until the namespace has its loopback and its addresses. */
   async ready(): Promise<void> {
     await this.run.waitFor(
       "the pod's network namespace",
       async () => {
         const r = await runCommand("nsenter", [...this.enter, "ip", "-o", "addr", "show", "dev", "lo"]);
-        return r.status === 0 && r.stdout.includes(`${POD_ADDRESS}/32`) ? true : undefined;
+        return r.status === 0 && this.addresses.every((a) => r.stdout.includes(`inet ${a}/32 `)) ? true : undefined;
       },
       15_000,
       200,

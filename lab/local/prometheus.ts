@@ -184,6 +184,24 @@ export function rerooted(text: string, root: string): ParsedConfig {
   return config;
 }
 
+/**
+ * prometheus.yml as a pod of the cluster tier runs it (./cluster-pods.ts): its paths under `root`, and each Kubernetes
+ * discovery (scrape jobs and Alertmanagers) given `kubeconfig` (the API server through the pod network's bridge, with
+ * the pod's service-account token) in place of the in-cluster config it would read in a pod. Everything else, the
+ * relabelling and the namespaces it watches among them, is as rendered. Written beside the rendered file; returns its path.
+ */
+export function clusterPodConfig(file: string, root: string, kubeconfig: string): string {
+  const config = rerooted(fs.readFileSync(file, "utf8"), root);
+  const sds = [...config.scrape_configs, ...(config.alerting?.alertmanagers ?? [])].flatMap((job) => job.kubernetes_sd_configs ?? []);
+  for (const sd of sds) {
+    if ("api_server" in sd) throw new Error("a rendered Kubernetes discovery names an api_server: the runner would replace it");
+    (sd as KubernetesSd & { kubeconfig_file?: string }).kubeconfig_file = kubeconfig;
+  }
+  const out = path.join(path.dirname(file), "prometheus.cluster-pod.yml");
+  fs.writeFileSync(out, YAML.stringify(config));
+  return out;
+}
+
 /** prometheus.yml as the container reads it, paths under `root`: what `promtool check config` checks. */
 export function containerConfig(text: string, root: string): string {
   const file = path.join(root, PROMETHEUS_PATHS.configDir, "prometheus.rerooted.yml");

@@ -381,7 +381,8 @@ const LOCAL_CLUSTER = ["etcd", "kube-apiserver", "kube-controller-manager", "kub
  * that is not listed here is not built for it: the test that needs it fails, naming the command that builds it (stackBinary).
  * - offline (`npm test`): promtool, amtool and the servers' own config checks, and the end-to-end tests on loopback (Prometheus,
  *   Alertmanager, Loki, Alloy, the blackbox and database exporters, cloudflared's ingress rules, Jaeger's `validate`, VictoriaMetrics with vmagent and vmauth, cyclonus's policy engine).
- * - cluster (`npm run test:cluster`): the Pulumi engine and provider, the control plane, kwok.
+ * - cluster (`npm run test:cluster`): the Pulumi engine and provider, the control plane, kwok, and Prometheus and Alertmanager
+ *   (the pods a drain leaves Running, run on their binaries: test/cluster/three-nodes.test.ts).
  * - live (`npm run test:live`): the lab's servers and exporters on live data (Jaeger among them,
  *   fed by the lab's OTLP app), the control plane the lab starts for kube-state-metrics to read, and the sign-in
  *   lab's OpenID Connect provider (Dex) and JMESPath evaluator.
@@ -405,7 +406,7 @@ export const TIER_TOOLS: Record<Tier, readonly string[]> = {
     "rclone",
     "cyclonus-matcher",
   ],
-  cluster: ["pulumi", "pulumi-resource-kubernetes", ...LOCAL_CLUSTER],
+  cluster: ["pulumi", "pulumi-resource-kubernetes", ...LOCAL_CLUSTER, "prometheus", "alertmanager"],
   live: [
     ...LOCAL_CLUSTER,
     "prometheus",

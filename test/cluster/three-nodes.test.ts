@@ -17,15 +17,28 @@
  *   what Prometheus' Alertmanager discovery (its rendered relabels over the Endpoints) and the
  *   Prometheus Service point at; a drained pod with a claim waits, Pending, for its claim's node
  *   (local-path volumes never move), one without comes back on another node;
+ * - drained, the alerts still reach the sink: kwok runs no process, so the test runs the pods left
+ *   Running — the other Prometheus replica and the two peers elsewhere — on the exact binaries, from
+ *   what the API server holds (their specs, ConfigMaps, Secrets, a token of Prometheus' service
+ *   account), each on its pod's address in one network namespace whose hosts file answers as the
+ *   cluster's DNS (lab/local/cluster-pods.ts). Prometheus' own Kubernetes discovery, through the API
+ *   server with its RBAC, finds the two peers and no other; they gossip as one cluster; the Watchdog
+ *   reaches the dead man's switch (the stack file's receiver, a sink on an address of that network)
+ *   once, without the `replica` label;
  * - uncordoned, the waiting pods go back to their node and every workload is Ready.
  *
- * kwok runs no process: what the API server says (scheduling, budgets, readiness as kwok reports
- * it, endpoints) is proven here; that alerts reach the sink with one Prometheus and two of the
- * three peers is proven on the binaries by test/e2e/alerting.test.ts ("with a peer stopped") and
- * test/e2e/alertmanager-split.test.ts. Real engine, real API server, real provider, real scheduler.
+ * Real engine, real API server, real provider, real scheduler, real Prometheus and Alertmanager.
  */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as YAML from "yaml";
 import { nodeNames, nodeObject } from "../../lab/cluster/manifests";
+import { stackBinary } from "../../lab/local/binaries";
+import { ApiServerBridge, ClusterPod, DataObject, SERVICE_ACCOUNT_DIR, headlessHosts, layOutContainer } from "../../lab/local/cluster-pods";
+import { PodNetwork } from "../../lab/local/pod-network";
+import { clusterPodConfig } from "../../lab/local/prometheus";
+import { LocalRun } from "../../lab/processes/children";
 import { createTeamWorkloads, deleteNamespace } from "./support/apps";
 import { KubeObject, get, kubectl, list, notReady, waitFor } from "./support/kube";
 import { StackHandle, openStack } from "./support/stack";
@@ -42,6 +55,11 @@ const ADDED = nodeNames(4).slice(1);
  */
 const TAINTED = ADDED[2].name;
 const TAINT = { key: "CriticalAddonsOnly", value: "true", effect: "NoExecute" };
+/**
+ * The receivers' sink: an address of the pods' network outside the cluster's pod and service
+ * ranges (RFC 5737), where the stack file's Discord webhook and dead man's switch point.
+ */
+const SINK = { address: "198.51.100.7", port: 8080 };
 
 interface Pod {
   name: string;
@@ -242,43 +260,6 @@ async function evict(pod: Pod): Promise<string> {
   }
 }
 
-/**
- * The pods Prometheus sends alerts to: the ready addresses of the Endpoints its rendered
- * `alerting.alertmanagers` discovery keeps (role endpoints, its `keep` relabels on the Service's
- * labels and the port's name), read from the deployed config, not restated here.
- */
-async function alertmanagerTargets(): Promise<string[]> {
-  const configMaps = await list("configmaps", NAMESPACE);
-  const text = configMaps.map((c) => (c as KubeObject & { data?: Record<string, string> }).data?.["prometheus.yml"]).find(Boolean);
-  if (!text) throw new Error(`no ConfigMap in ${NAMESPACE} holds prometheus.yml`);
-  const config = YAML.parse(text) as {
-    alerting: { alertmanagers: Array<{ relabel_configs: Array<{ source_labels: string[]; regex: string; action: string }> }> };
-  };
-  const keeps = config.alerting.alertmanagers.flatMap((a) => a.relabel_configs).filter((r) => r.action === "keep");
-  const services = await list("services", NAMESPACE);
-  const targets: string[] = [];
-  for (const ep of await list("endpoints", NAMESPACE)) {
-    const labels = services.find((s) => s.metadata.name === ep.metadata.name)?.metadata.labels ?? {};
-    const subsets =
-      (ep as KubeObject & { subsets?: Array<{ addresses?: Array<{ targetRef?: { name: string } }>; ports?: Array<{ name?: string }> }> })
-        .subsets ?? [];
-    for (const subset of subsets) {
-      for (const port of subset.ports ?? []) {
-        // Prometheus' meta label of a Service label: its name with every character outside [a-zA-Z0-9_] made "_".
-        const meta = (label: string) =>
-          label === "__meta_kubernetes_endpoint_port_name"
-            ? (port.name ?? "")
-            : (Object.entries(labels).find(([k]) => `__meta_kubernetes_service_label_${k.replace(/[^a-zA-Z0-9_]/g, "_")}` === label)?.[1] ??
-              "");
-        if (keeps.every((k) => new RegExp(`^(?:${k.regex})$`).test(k.source_labels.map(meta).join(";"))))
-          targets.push(...(subset.addresses ?? []).map((a) => a.targetRef?.name ?? "?"));
-      }
-    }
-  }
-  return targets.sort();
-}
-
-/** The ready addresses' pods behind a Service. */
 async function serviceTargets(name: string): Promise<string[]> {
   const ep = (await get("endpoints", name, NAMESPACE)) as KubeObject & {
     subsets?: Array<{ addresses?: Array<{ targetRef?: { name: string } }> }>;
@@ -297,6 +278,130 @@ async function everyWorkloadReady(seconds = 240): Promise<void> {
     },
     seconds,
   );
+}
+
+/** The sink in the pods' network: each request it receives, a JSON line in `file`; it answers as Discord does (204). */
+const SINK_SERVER = `
+const fs = require("fs");
+const http = require("http");
+const [address, port, file] = process.argv.slice(1);
+http.createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    fs.appendFileSync(file, JSON.stringify({ path: req.url, at: Date.now(), body: Buffer.concat(chunks).toString("utf8") }) + "\\n");
+    res.writeHead(204).end();
+  });
+}).listen(Number(port), address, () => console.log("sink on " + address + ":" + port));
+`;
+
+interface Ping {
+  status: string;
+  labels: Record<string, string>;
+}
+
+/**
+ * The pods left Running after the drain, run on the exact binaries (lab/local/cluster-pods.ts) in one network with
+ * the sink, until the Watchdog has reached the sink and a peer's turn to send it again has passed: what Prometheus
+ * discovered, how each peer sees its cluster, and the dead man's switch's pings.
+ */
+async function runDrainedPods(
+  prometheus: ClusterPod,
+  peers: ClusterPod[],
+): Promise<{ alertmanagers: string[]; peerStatus: Array<{ status: string; peers: number }>; pings: Ping[]; firstPingSeconds: number }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "three-nodes-pods-"));
+  const run = new LocalRun(10 * 60_000);
+  let bridge: ApiServerBridge | undefined;
+  try {
+    const kubeconfig = YAML.parse(fs.readFileSync(process.env.KUBECONFIG as string, "utf8")) as {
+      clusters: Array<{ cluster: { server: string } }>;
+    };
+    const { server } = kubeconfig.clusters[0].cluster;
+    const objects = [...(await list("configmaps", NAMESPACE)), ...(await list("secrets", NAMESPACE))] as unknown as DataObject[];
+    const account = prometheus.spec.serviceAccountName ?? "default";
+    const token = (await kubectl(["create", "token", account, "-n", NAMESPACE, "--duration=1h"])).trim();
+    const context = { objects, serviceAccountToken: token };
+
+    const hostsFile = path.join(dir, "hosts");
+    fs.writeFileSync(hostsFile, headlessHosts(await list("endpoints", NAMESPACE)));
+    const pods = [prometheus, ...peers];
+    const network = new PodNetwork(run, "drained-pods", {
+      addresses: [...pods.map((p) => p.status?.podIP as string), SINK.address],
+      hostsFile,
+    });
+    await network.ready();
+    bridge = await ApiServerBridge.open(server, dir);
+    await bridge.into(run, network);
+    const pingsFile = path.join(dir, "sink.jsonl");
+    network.start("sink", process.execPath, ["-e", SINK_SERVER, SINK.address, String(SINK.port), pingsFile]);
+
+    for (const peer of peers) {
+      const root = path.join(dir, peer.metadata.name);
+      const { args, env } = layOutContainer(peer, "alertmanager", context, root);
+      network.start(peer.metadata.name, stackBinary("alertmanager"), args, { env });
+    }
+    const root = path.join(dir, prometheus.metadata.name);
+    const laidOut = layOutContainer(prometheus, "prometheus", context, root);
+    const clientConfig = path.join(dir, "prometheus.kubeconfig");
+    fs.writeFileSync(
+      clientConfig,
+      YAML.stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: "cluster", cluster: { server, "certificate-authority": path.join(root, SERVICE_ACCOUNT_DIR, "ca.crt") } }],
+        users: [{ name: account, user: { tokenFile: path.join(root, SERVICE_ACCOUNT_DIR, "token") } }],
+        contexts: [{ name: "pod", context: { cluster: "cluster", user: account } }],
+        "current-context": "pod",
+      }),
+    );
+    const args = laidOut.args.map((a) =>
+      a.startsWith("--config.file=") ? `--config.file=${clusterPodConfig(a.slice("--config.file=".length), root, clientConfig)}` : a,
+    );
+    const started = Date.now();
+    network.start(prometheus.metadata.name, stackBinary("prometheus"), args, { env: laidOut.env });
+
+    const promUrl = `http://${prometheus.status?.podIP}:9090`;
+    const getJson = async <T>(url: string): Promise<T | undefined> => {
+      const r = await network.request("GET", url);
+      return "status" in r && r.status === 200 ? (JSON.parse(r.body) as T) : undefined;
+    };
+    const alertmanagers = await run.waitFor(
+      "Prometheus' discovery of the Alertmanagers",
+      async () => {
+        const body = await getJson<{ data: { activeAlertmanagers: Array<{ url: string }> } }>(`${promUrl}/api/v1/alertmanagers`);
+        const urls = (body?.data.activeAlertmanagers ?? []).map((a) => a.url).sort();
+        return urls.length >= peers.length ? urls : undefined;
+      },
+      60_000,
+      500,
+    );
+    const readPings = (): Ping[] =>
+      (fs.existsSync(pingsFile) ? fs.readFileSync(pingsFile, "utf8").split("\n").filter(Boolean) : [])
+        .map((line) => JSON.parse(line) as { path: string; body: string })
+        .filter((r) => r.path === "/ping")
+        .flatMap((r) => (JSON.parse(r.body) as { alerts: Ping[] }).alerts);
+    await run.waitFor(
+      "the Watchdog at the dead man's switch",
+      () => (readPings().length > 0 ? true : undefined),
+      120_000,
+      500,
+      () => (fs.existsSync(pingsFile) ? fs.readFileSync(pingsFile, "utf8") : "the sink received nothing"),
+    );
+    const firstPingSeconds = (Date.now() - started) / 1000;
+    // The second peer in the cluster's order sends after its peer timeout (15 s) unless the first's notification
+    // reached it by gossip; wait past that turn, then count.
+    await new Promise((resolve) => setTimeout(resolve, 25_000));
+    const peerStatus: Array<{ status: string; peers: number }> = [];
+    for (const peer of peers) {
+      const status = await getJson<{ cluster: { status: string; peers: unknown[] } }>(`http://${peer.status?.podIP}:9093/api/v2/status`);
+      peerStatus.push({ status: status?.cluster.status ?? "no answer", peers: status?.cluster.peers.length ?? 0 });
+    }
+    return { alertmanagers, peerStatus, pings: readPings(), firstPingSeconds };
+  } finally {
+    await run.stop();
+    await bridge?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 let handle: StackHandle;
@@ -321,7 +426,8 @@ beforeAll(async () => {
   handle = await openStack("production", {
     secrets: {
       grafanaAdminPassword: "three-nodes-grafana-admin-password",
-      discordWebhookUrl: "https://discord.com/api/webhooks/0/three-nodes",
+      discordWebhookUrl: `http://${SINK.address}:${SINK.port}/discord`,
+      deadMansSwitchUrl: `http://${SINK.address}:${SINK.port}/ping`,
       "basicAuthPasswords.admin": "three-nodes-basic-auth-password",
     },
   });
@@ -437,9 +543,34 @@ describe("production on three nodes, one drained", () => {
     const waiting = after.pods.filter((p) => p.phase === "Pending").map((p) => `${p.name}: ${p.unschedulable}`);
     process.stderr.write(`three nodes: waiting for ${drained}: ${waiting.join(" | ")}\n`);
     expect(waiting).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^${victim.name}: Unschedulable`))]));
-    // Prometheus' Alertmanager discovery finds the two peers elsewhere; the Prometheus Service the survivor.
-    expect(await alertmanagerTargets()).toEqual(peersElsewhere.map((p) => p.name).sort());
+    // The Prometheus Service points at the survivor; what Prometheus' own discovery finds, the next test reads from it.
     expect(await serviceTargets("prometheus")).toEqual([survivor.name]);
+  });
+
+  test("drained, the surviving replica and the two peers elsewhere, run on their binaries from the API server's objects, page the sink", async () => {
+    const [victim, survivor] = of(placed, "StatefulSet/prometheus");
+    const drained = victim.node as string;
+    const raw = (await list("pods", NAMESPACE)) as unknown as Array<ClusterPod & RawPod>;
+    const prometheus = raw.find((p) => p.metadata.name === survivor.name) as ClusterPod;
+    const peers = raw.filter((p) => podOf(p).owner === "StatefulSet/alertmanager" && podOf(p).ready && p.spec.nodeName !== drained);
+    expect(peers.map((p) => p.metadata.name).sort()).toEqual(
+      of(placed, "StatefulSet/alertmanager")
+        .filter((p) => p.node !== drained)
+        .map((p) => p.name)
+        .sort(),
+    );
+    const outcome = await runDrainedPods(prometheus, peers);
+    process.stderr.write(
+      `three nodes: drained, the Watchdog reached the sink ${outcome.firstPingSeconds.toFixed(1)} s after Prometheus started\n`,
+    );
+    // Prometheus' own discovery (the rendered relabels over the Endpoints, with its service account's RBAC): the two peers.
+    expect(outcome.alertmanagers).toEqual(peers.map((p) => `http://${p.status?.podIP}:9093/api/v2/alerts`).sort());
+    // The peers found each other by the names the cluster's DNS gives them, and settled as one cluster of two.
+    for (const status of outcome.peerStatus) expect(status).toEqual({ status: "ready", peers: 2 });
+    // One ping for the group, not one per peer, although both received the alert; no replica label on it.
+    expect(outcome.pings).toHaveLength(1);
+    expect(outcome.pings[0]).toMatchObject({ status: "firing", labels: { alertname: "Watchdog", environment: "production" } });
+    expect(outcome.pings[0].labels).not.toHaveProperty("replica");
   });
 
   test("the drain check can fail: a pod still on the drained node, one elsewhere gone, a claimed pod placed elsewhere", () => {
