@@ -286,14 +286,18 @@ export function variableOptions(raw: string[], regex: string | undefined, sort: 
  * The value a variable opens with: the saved current value when it is still an option (or "All"),
  * else the first of `preferred` among the options when the variable takes one value (the bench's
  * workload: its team namespace, its largest workload, one of its pods, its node), else "All" when the
- * variable has it, else the first option ("" when there is none).
+ * variable has it, else the first option ("" when there is none). A `scoped` variable (one a view
+ * is about: the namespaces view's namespace) takes the first of `preferred` among its options before
+ * anything else, as a person picks it.
  */
-export function chooseValue(variable: JsonObject, options: string[], preferred: readonly string[] = []): VariableValue {
+export function chooseValue(variable: JsonObject, options: string[], preferred: readonly string[] = [], scoped = false): VariableValue {
   const multi = variable.multi === true;
   const includeAll = variable.includeAll === true;
   const allValue = asString(variable.allValue) || undefined;
   const base = { multi, includeAll, ...(allValue !== undefined ? { allValue } : {}) };
   const all: VariableValue = { ...base, values: options, all: true };
+  const wanted = preferred.find((p) => options.includes(p));
+  if (scoped && wanted !== undefined) return { ...base, values: [wanted], all: false };
   const current = isObject(variable.current) ? variable.current.value : undefined;
   const saved = (Array.isArray(current) ? current : current === undefined || current === "" ? [] : [current]).map(String);
   if (saved.length > 0) {
@@ -301,7 +305,6 @@ export function chooseValue(variable: JsonObject, options: string[], preferred: 
     const kept = saved.filter((s) => options.includes(s));
     if (kept.length === saved.length) return { ...base, values: kept, all: false };
   }
-  const wanted = preferred.find((p) => options.includes(p));
   if (wanted !== undefined && !includeAll) return { ...base, values: [wanted], all: false };
   if (includeAll) return all;
   return { ...base, values: options.length ? [options[0]] : [""], all: false };

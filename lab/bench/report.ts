@@ -329,7 +329,11 @@ export function dashboardTables(run: DashboardRun, anchorDir?: string): string {
       ["side", "dashboard", "panels", "queries", "panels without data", "errors", "total", "slowest panel"],
       rows.map(([side, d]) => [
         side,
-        d.dashboard,
+        d.view
+          ? `${d.dashboard}, for the ${d.view} view (${Object.entries(d.variables)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(", ")})`
+          : d.dashboard,
         String(d.panels),
         String(d.queries),
         String(d.emptyPanels),

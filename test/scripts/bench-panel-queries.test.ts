@@ -25,6 +25,7 @@ import {
   variableOptions,
   VariableValue,
 } from "../../lab/bench/panel-queries";
+import { DashboardTiming, viewFigures } from "../../lab/bench/dashboard-timing";
 
 const S = 1000;
 const M = 60 * S;
@@ -172,6 +173,12 @@ describe("template variables", () => {
     expect(chooseValue({ current: { value: ["$__all"] }, includeAll: true }, ["a"])).toMatchObject({ all: true });
     expect(chooseValue({}, []).values).toEqual([""]);
   });
+
+  test("a variable the view is about takes the workload's value, over All and over a saved value; else as unscoped", () => {
+    expect(chooseValue({ includeAll: true, multi: true }, ["a", "b"], ["b"], true)).toMatchObject({ all: false, values: ["b"] });
+    expect(chooseValue({ current: { value: "a" } }, ["a", "b"], ["b"], true).values).toEqual(["b"]);
+    expect(chooseValue({ includeAll: true }, ["a"], ["b"], true)).toMatchObject({ all: true });
+  });
 });
 
 describe("a dashboard's panels", () => {
@@ -237,4 +244,36 @@ describe("a dashboard's panels", () => {
       ["/api/v1/query", undefined],
     ]);
   });
+});
+
+test("a view sums its dashboards as timed for it (their scope on the workload), else as they open", () => {
+  const timing = (dashboard: string, seconds: number, view?: string): DashboardTiming => ({
+    dashboard,
+    title: dashboard,
+    panels: 1,
+    queries: 1,
+    seconds,
+    emptyPanels: 0,
+    errors: 0,
+    variables: {},
+    slowPanels: [],
+    ...(view ? { view } : {}),
+  });
+  const views = viewFigures({
+    phase: "steady",
+    apps: 5,
+    pods: 100,
+    ours: [
+      timing("infrastructure/cluster", 0.2),
+      timing("infrastructure/networking", 1),
+      timing("infrastructure/workloads", 0.5),
+      timing("infrastructure/networking", 0.1, "namespaces"),
+      timing("infrastructure/workloads", 0.05, "namespaces"),
+    ],
+  });
+  const seconds = (view: string) => views.find((v) => v.view === view)?.ours.seconds;
+  expect(seconds("cluster")).toBeCloseTo(1.2);
+  expect(seconds("namespaces")).toBeCloseTo(0.15);
+  // Timed for another view, or as it opens: the workloads view has none of its own here.
+  expect(seconds("workloads")).toBeCloseTo(1.5);
 });
