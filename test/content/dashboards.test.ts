@@ -6,7 +6,9 @@
 import {
   DASHBOARD_FOLDERS,
   SHARED_TAG,
+  asArray,
   canonicalDashboardText,
+  isObject,
   datasourceRefs,
   loadDashboards,
   walkPanels,
@@ -24,6 +26,7 @@ import {
   variableProblems,
 } from "../../cli/dashboards/checks";
 import { dashboardQueries, substituteVariables } from "../../cli/dashboards/queries";
+import { durationSeconds } from "../../components/kit/units";
 
 const FILES = loadDashboards();
 const KNOWN = knownMetrics();
@@ -101,7 +104,28 @@ describe.each(FILES.map((f) => [f.relPath, f] as const))("%s", (_relPath, file) 
     expect(dashboardQueries(d).queries.length).toBeGreaterThan(0);
     expect(queryProblems(d, { knownMetric })).toEqual([]);
   });
+
+  test("a time series of 5-minute recorded rates steps by a minute at least (its min interval), not by the scrape interval", () => {
+    expect(fineSteppedRatePanels(parsed(file))).toEqual([]);
+  });
 });
+
+/**
+ * Time series panels whose queries read series recorded as 5-minute rates (`…:rate5m`), none its own rate over
+ * `$__rate_interval`, without a min interval of a minute or more: a 5-minute rate holds any burst for five minutes,
+ * so a step of a minute shows it, and a step of the scrape interval only makes Prometheus evaluate four times over.
+ */
+function fineSteppedRatePanels(dashboard: JsonObject): string[] {
+  return walkPanels(dashboard).flatMap(({ panel, where }) => {
+    if (panel.type !== "timeseries") return [];
+    const exprs = asArray(panel.targets)
+      .filter((t): t is JsonObject => isObject(t) && typeof t.expr === "string" && t.instant !== true)
+      .map((t) => t.expr as string);
+    if (!exprs.some((e) => /:rate5m\b/.test(e)) || exprs.some((e) => /\$__(rate_interval|interval|auto)\b/.test(e))) return [];
+    const interval = typeof panel.interval === "string" ? durationSeconds(panel.interval) : undefined;
+    return interval !== undefined && interval >= 60 ? [] : [`${where}: min interval ${String(panel.interval ?? "none")}`];
+  });
+}
 
 describe("the checker itself", () => {
   const PROM = { type: "prometheus", uid: "${datasource}" };
