@@ -213,7 +213,8 @@ export function layOutContainer(
     const dir = path.join(root, mount.mountPath);
     fs.mkdirSync(dir, { recursive: true });
     const volume = (pod.spec.volumes ?? []).find((v) => v.name === mount.name);
-    // A claim of the StatefulSet's template is no volume of the pod spec's list until it is bound: it starts empty here.
+    // No volume of that name: a claim of a StatefulSet's template (a rendered template lists it there, not among its
+    // volumes; the API server's pod lists it as a persistentVolumeClaim). Either way it starts empty here.
     const files = volume ? volumeFiles(pod, volume, context) : undefined;
     for (const [file, content] of Object.entries(files ?? {})) {
       fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
