@@ -268,54 +268,65 @@ describe("the generated rules under promtool", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  test("a burst of 5xx pages as soon as the raw counters' 1h and 5m windows say so: the 14.4x burn fires 4 minutes after it starts, not later", () => {
-    // web serves 1 request/s with no error for 2 hours; from 2h, half its requests fail (30 of
-    // its 60 a minute). Over the raw counters, the 1h window's ratio passes 1.44 % (14.4 times a
-    // 0.1 % budget) once 0.5 t / 3600 s does: t > 104 s, the evaluation at 2h2m; the 5m one
-    // long before. Pending from 2h2m, `for: 2m`: firing at 2h4m. A 1h window that averaged the
-    // recorded 5m rates instead would lag them by 2.5 minutes and page 3 minutes later. At 2h4m the
-    // hour holds 4 minutes of the new 5xx series, extrapolated to its zero point: 3.737 %.
-    const dir = tempDir();
-    fs.writeFileSync(path.join(dir, "apps.rules.yml"), YAML.stringify(appRecordingRules([app("web")], "1m")));
-    fs.copyFileSync(path.join(ROOT, "rules", "slo.yml"), path.join(dir, "slo.yml"));
-    const labels = 'app="web", job="web", namespace="shop", method="GET"';
-    const tests = {
-      rule_files: ["apps.rules.yml", "slo.yml"],
-      evaluation_interval: "1m",
-      tests: [
-        {
-          interval: "1m",
-          input_series: [
-            { series: `http_requests_total{${labels}, status="200"}`, values: "0+60x120 7230+30x10" },
-            { series: `http_requests_total{${labels}, status="500"}`, values: "_x120 30+30x10" },
-          ],
-          alert_rule_test: [
-            { eval_time: "123m", alertname: "AppErrorBudgetBurn", exp_alerts: [] },
-            {
-              eval_time: "124m",
-              alertname: "AppErrorBudgetBurn",
-              exp_alerts: [
-                {
-                  exp_labels: { severity: "critical", long_window: "1h", short_window: "5m", app: "web" },
-                  exp_annotations: {
-                    summary: "An app is burning its error budget 14.4 times too fast.",
-                    description:
-                      "App web failed 3.737% of its requests over the last hour and still fails them over the last 5 minutes: more than 14.4 times its error budget of 0.1%. At this rate the 30-day budget is gone in about 2 days.",
-                    runbook: "docs/runbooks.md#apperrorbudgetburn",
+  // Prometheus evaluates each group on its own schedule, so at a given moment the alert's group (slo) may read what
+  // the recordings' group (app-contract) recorded at this evaluation or at the one before: both orders, pinned with
+  // promtool's group_eval_order (without it promtool takes them in a random order).
+  test.each([
+    { order: ["app-contract", "slo"], fires: 124, after: 4, why: "the recordings' group first" },
+    { order: ["slo", "app-contract"], fires: 125, after: 5, why: "the alert's group first: one evaluation behind" },
+  ])(
+    "a burst of 5xx pages as soon as the raw counters' 1h and 5m windows say so: the 14.4x burn fires $after minutes after it starts, not later ($why)",
+    ({ order, fires }) => {
+      // web serves 1 request/s with no error for 2 hours; from 2h, half its requests fail (30 of
+      // its 60 a minute). Over the raw counters, the 1h window's ratio passes 1.44 % (14.4 times a
+      // 0.1 % budget) once 0.5 t / 3600 s does: t > 104 s, the evaluation at 2h2m; the 5m one
+      // long before. Pending from 2h2m, `for: 2m`: firing at 2h4m (a minute later when the alert's group reads the
+      // recordings of the evaluation before). A 1h window that averaged the
+      // recorded 5m rates instead would lag them by 2.5 minutes and page 3 minutes later. At 2h4m the
+      // hour holds 4 minutes of the new 5xx series, extrapolated to its zero point: 3.737 %.
+      const dir = tempDir();
+      fs.writeFileSync(path.join(dir, "apps.rules.yml"), YAML.stringify(appRecordingRules([app("web")], "1m")));
+      fs.copyFileSync(path.join(ROOT, "rules", "slo.yml"), path.join(dir, "slo.yml"));
+      const labels = 'app="web", job="web", namespace="shop", method="GET"';
+      const tests = {
+        rule_files: ["apps.rules.yml", "slo.yml"],
+        evaluation_interval: "1m",
+        group_eval_order: order,
+        tests: [
+          {
+            interval: "1m",
+            input_series: [
+              { series: `http_requests_total{${labels}, status="200"}`, values: "0+60x120 7230+30x10" },
+              { series: `http_requests_total{${labels}, status="500"}`, values: "_x120 30+30x10" },
+            ],
+            alert_rule_test: [
+              { eval_time: `${fires - 1}m`, alertname: "AppErrorBudgetBurn", exp_alerts: [] },
+              {
+                eval_time: `${fires}m`,
+                alertname: "AppErrorBudgetBurn",
+                exp_alerts: [
+                  {
+                    exp_labels: { severity: "critical", long_window: "1h", short_window: "5m", app: "web" },
+                    exp_annotations: {
+                      summary: "An app is burning its error budget 14.4 times too fast.",
+                      description:
+                        "App web failed 3.737% of its requests over the last hour and still fails them over the last 5 minutes: more than 14.4 times its error budget of 0.1%. At this rate the 30-day budget is gone in about 2 days.",
+                      runbook: "docs/runbooks.md#apperrorbudgetburn",
+                    },
                   },
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    };
-    fs.writeFileSync(path.join(dir, "burst.test.yml"), YAML.stringify(tests));
-    const result = promtool(["test", "rules", "burst.test.yml"], dir);
-    expect(result.output).toContain("SUCCESS");
-    expect(result.ok).toBe(true);
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+                ],
+              },
+            ],
+          },
+        ],
+      };
+      fs.writeFileSync(path.join(dir, "burst.test.yml"), YAML.stringify(tests));
+      const result = promtool(["test", "rules", "burst.test.yml"], dir);
+      expect(result.output).toContain("SUCCESS");
+      expect(result.ok).toBe(true);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  );
 
   test("the unit test above can fail: a wrong expected value is reported", () => {
     const dir = tempDir();
