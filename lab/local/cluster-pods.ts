@@ -21,6 +21,7 @@ import * as path from "path";
 import type { LocalRun } from "../processes/children";
 import { LOOPBACK } from "../ports";
 import type { PodNetwork } from "./pod-network";
+import { localPath } from "./prometheus-pod";
 
 /** The parts of a pod this reads (the API server's object). */
 export interface ClusterPod {
@@ -82,9 +83,6 @@ export interface PodContext {
   /** A token of the pod's service account (the TokenRequest API's), for a pod that mounts one. */
   serviceAccountToken?: string;
 }
-
-/** Where the kubelet mounts a service account's token, CA and namespace. */
-export const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 function dataOf(context: PodContext, kind: "ConfigMap" | "Secret", name: string, pod: string): Record<string, string> {
   const found = context.objects.find((o) => o.kind === kind && o.metadata.name === name);
@@ -184,12 +182,6 @@ export function expand(text: string, env: Record<string, string>): string {
   );
 }
 
-/** A flag whose value is an absolute path: the same path under `root`. */
-function localPathArg(arg: string, root: string): string {
-  const m = /^(--?[\w.-]+)=(\/.*)$/.exec(arg);
-  return m ? `${m[1]}=${path.join(root, m[2])}` : arg;
-}
-
 /** A listen flag for every address (`:P`, `0.0.0.0:P`, `[::]:P`): the pod's address, same port. */
 function podListenArg(arg: string, address: string): string {
   const m = /^(--?[\w.-]*listen-address)=(?:|0\.0\.0\.0|\[::\]):(\d+)$/.exec(arg);
@@ -222,7 +214,7 @@ export function layOutContainer(
     }
   }
   const env = containerEnv(pod, container);
-  const args = (container.args ?? []).map((a) => podListenArg(localPathArg(expand(a, env), root), address));
+  const args = (container.args ?? []).map((a) => podListenArg(localPath(expand(a, env), root), address));
   return { args, env };
 }
 

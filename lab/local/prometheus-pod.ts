@@ -45,9 +45,9 @@ export function prometheusPodContainer(rendered: Rendered, name: string): PodCon
   return found;
 }
 
-/** A flag whose value is an absolute path: the same path under `root` (where its files were laid out). */
+/** A flag (`--flag` or `-flag`) whose value is an absolute path: the same path under `root` (where its files were laid out). */
 export function localPath(arg: string, root: string): string {
-  const m = /^(--[\w.-]+)=(\/.*)$/.exec(arg);
+  const m = /^(--?[\w.-]+)=(\/.*)$/.exec(arg);
   return m ? `${m[1]}=${path.join(root, m[2])}` : arg;
 }
 

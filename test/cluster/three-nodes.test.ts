@@ -33,9 +33,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
+import { PROMETHEUS_PATHS } from "../../components/prometheus/args";
 import { nodeNames, nodeObject } from "../../lab/cluster/manifests";
 import { stackBinary } from "../../lab/local/binaries";
-import { ApiServerBridge, ClusterPod, DataObject, SERVICE_ACCOUNT_DIR, headlessHosts, layOutContainer } from "../../lab/local/cluster-pods";
+import { ApiServerBridge, ClusterPod, DataObject, headlessHosts, layOutContainer } from "../../lab/local/cluster-pods";
 import { PodNetwork } from "../../lab/local/pod-network";
 import { clusterPodConfig } from "../../lab/local/prometheus";
 import { LocalRun } from "../../lab/processes/children";
@@ -348,8 +349,10 @@ async function runDrainedPods(
       YAML.stringify({
         apiVersion: "v1",
         kind: "Config",
-        clusters: [{ name: "cluster", cluster: { server, "certificate-authority": path.join(root, SERVICE_ACCOUNT_DIR, "ca.crt") } }],
-        users: [{ name: account, user: { tokenFile: path.join(root, SERVICE_ACCOUNT_DIR, "token") } }],
+        clusters: [
+          { name: "cluster", cluster: { server, "certificate-authority": path.join(root, PROMETHEUS_PATHS.serviceAccountDir, "ca.crt") } },
+        ],
+        users: [{ name: account, user: { tokenFile: path.join(root, PROMETHEUS_PATHS.serviceAccountDir, "token") } }],
         contexts: [{ name: "pod", context: { cluster: "cluster", user: account } }],
         "current-context": "pod",
       }),
