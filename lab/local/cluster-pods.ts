@@ -21,7 +21,12 @@ import * as path from "path";
 import type { LocalRun } from "../processes/children";
 import { LOOPBACK } from "../ports";
 import type { PodNetwork } from "./pod-network";
-import { localPath } from "./prometheus-pod";
+
+/** A flag (`--flag` or `-flag`) whose value is an absolute path: the same path under `root` (where its files were laid out). */
+export function localPath(arg: string, root: string): string {
+  const m = /^(--?[\w.-]+)=(\/.*)$/.exec(arg);
+  return m ? `${m[1]}=${path.join(root, m[2])}` : arg;
+}
 
 /** The parts of a pod this reads (the API server's object). */
 export interface ClusterPod {

@@ -12,6 +12,7 @@ import type { Rendered } from "../../cli/render";
 import { PROMETHEUS_PATHS } from "../../components/prometheus/args";
 import type { LocalRun, ManagedProcess } from "../processes/children";
 import { stackBinary } from "./binaries";
+import { localPath } from "./cluster-pods";
 import { POD_ADDRESS, PodNetwork } from "./pod-network";
 import { discoverableConfig, layOutContainer } from "./prometheus";
 import { objectOf } from "./rendered";
@@ -43,12 +44,6 @@ export function prometheusPodContainer(rendered: Rendered, name: string): PodCon
   const found = prometheusPodSpec(rendered).containers.find((c) => c.name === name);
   if (!found) throw new Error(`no container ${name} in the rendered Prometheus pod`);
   return found;
-}
-
-/** A flag (`--flag` or `-flag`) whose value is an absolute path: the same path under `root` (where its files were laid out). */
-export function localPath(arg: string, root: string): string {
-  const m = /^(--?[\w.-]+)=(\/.*)$/.exec(arg);
-  return m ? `${m[1]}=${path.join(root, m[2])}` : arg;
 }
 
 export interface PrometheusPod {
