@@ -48,6 +48,8 @@ export interface WorkloadShape {
 /** A pod with what kube-state-metrics knows of it beyond the kubelet. */
 export interface BenchPod extends LabPod {
   owner: { kind: "Deployment" | "StatefulSet" | "DaemonSet"; name: string };
+  /** A Deployment's pod's controller, as the cluster names it: the Deployment's name and its template's hash. */
+  replicaSet?: string;
 }
 
 /** Every pod of the node for a shape. */
@@ -61,6 +63,8 @@ export function benchPods(shape: WorkloadShape): BenchPod[] {
       pod,
       uid: uid(n, churns ? shape.generation : 0),
       owner,
+      // A Deployment's pod is named after its ReplicaSet and a random suffix.
+      ...(owner.kind === "Deployment" ? { replicaSet: pod.slice(0, pod.lastIndexOf("-")) } : {}),
       containers: containers.map((name) => ({ name, image: `registry.example/${name}:1.0`, ...usage(kind, n) })),
       claims:
         kind === "prometheus" || kind === "database"
@@ -121,9 +125,10 @@ const labels = (l: Record<string, string>) =>
 
 /**
  * What kube-state-metrics reports for these pods and their owners on one node: the pod,
- * container, deployment, statefulset, daemonset, namespace and node families the stack's
- * rules and dashboards read, one series per object (and per phase, condition, resource as
- * kube-state-metrics splits them). Names of its catalogue not generated here get one
+ * container, deployment, replicaset, statefulset, daemonset, namespace and node families the
+ * stack's rules and dashboards (and kube-prometheus') read, one series per object (and per phase,
+ * condition, resource as kube-state-metrics splits them). As in a cluster, a Deployment's pods
+ * are owned by its ReplicaSet, and the ReplicaSet by the Deployment. Names of its catalogue not generated here get one
  * series each, so that every name exists.
  */
 export function kubeStateMetricsText(pods: BenchPod[], node: string, catalogFile?: string): string {
@@ -135,6 +140,7 @@ export function kubeStateMetricsText(pods: BenchPod[], node: string, catalogFile
   };
   const started = Math.floor(Date.now() / 1000) - 3600;
   const owners = new Map<string, { kind: string; namespace: string; name: string; replicas: number }>();
+  const replicaSets = new Map<string, { namespace: string; name: string; deployment: string; replicas: number }>();
   const namespaces = new Set<string>();
   for (const p of pods) {
     namespaces.add(p.namespace);
@@ -142,6 +148,14 @@ export function kubeStateMetricsText(pods: BenchPod[], node: string, catalogFile
     const o = owners.get(key) ?? { kind: p.owner.kind, namespace: p.namespace, name: p.owner.name, replicas: 0 };
     o.replicas++;
     owners.set(key, o);
+    // The pod's own controller: its ReplicaSet for a Deployment's pod.
+    const controller = p.replicaSet ? { kind: "ReplicaSet", name: p.replicaSet } : p.owner;
+    if (p.replicaSet) {
+      const rsKey = `${p.namespace}/${p.replicaSet}`;
+      const rs = replicaSets.get(rsKey) ?? { namespace: p.namespace, name: p.replicaSet, deployment: p.owner.name, replicas: 0 };
+      rs.replicas++;
+      replicaSets.set(rsKey, rs);
+    }
     const pl = { namespace: p.namespace, pod: p.pod, uid: p.uid };
     add(
       "kube_pod_info",
@@ -151,8 +165,8 @@ export function kubeStateMetricsText(pods: BenchPod[], node: string, catalogFile
         node,
         host_ip: "10.0.0.10",
         pod_ip: "10.42.0.10",
-        created_by_kind: p.owner.kind,
-        created_by_name: p.owner.name,
+        created_by_kind: controller.kind,
+        created_by_name: controller.name,
         priority_class: "",
         host_network: "false",
       },
@@ -163,8 +177,8 @@ export function kubeStateMetricsText(pods: BenchPod[], node: string, catalogFile
       "gauge",
       {
         ...pl,
-        owner_kind: p.owner.kind === "Deployment" ? "ReplicaSet" : p.owner.kind,
-        owner_name: p.owner.name,
+        owner_kind: controller.kind,
+        owner_name: controller.name,
         owner_is_controller: "true",
       },
       1,
@@ -241,6 +255,20 @@ export function kubeStateMetricsText(pods: BenchPod[], node: string, catalogFile
       ] as const)
         add(name, "gauge", l, v);
     }
+  }
+  for (const rs of replicaSets.values()) {
+    const l = { namespace: rs.namespace, replicaset: rs.name };
+    add("kube_replicaset_owner", "gauge", { ...l, owner_kind: "Deployment", owner_name: rs.deployment, owner_is_controller: "true" }, 1);
+    for (const [name, v] of [
+      ["kube_replicaset_spec_replicas", rs.replicas],
+      ["kube_replicaset_status_replicas", rs.replicas],
+      ["kube_replicaset_status_ready_replicas", rs.replicas],
+      ["kube_replicaset_status_fully_labeled_replicas", rs.replicas],
+      ["kube_replicaset_status_observed_generation", 1],
+      ["kube_replicaset_metadata_generation", 1],
+      ["kube_replicaset_created", started],
+    ] as const)
+      add(name, "gauge", l, v);
   }
   for (const namespace of namespaces) {
     for (const phase of ["Active", "Terminating"])

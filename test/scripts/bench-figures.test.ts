@@ -342,7 +342,39 @@ describe("the workload", () => {
     for (const line of text.split("\n").filter((l) => l && !l.startsWith("#")))
       expect(line).toMatch(/^[a-z_:][a-z0-9_:]*(\{.*\})? -?[0-9.e+]+$/i);
   });
+
+  test("kube-state-metrics' owners are a cluster's: a Deployment's pod is owned by its ReplicaSet, the ReplicaSet by the Deployment", () => {
+    const pods = benchPods(shape);
+    const text = kubeStateMetricsText(pods, "node-a");
+    const owned = series(text, "kube_pod_owner");
+    const replicaSets = series(text, "kube_replicaset_owner");
+    const deployments = new Set(series(text, "kube_deployment_spec_replicas").map((l) => `${l.namespace}/${l.deployment}`));
+    expect(owned.filter((l) => l.owner_kind === "Deployment")).toEqual([]);
+    const ownedByReplicaSets = owned.filter((l) => l.owner_kind === "ReplicaSet");
+    // Every pod the node runs for a Deployment: the apps, the workers, the stack's Deployments.
+    expect(ownedByReplicaSets).toHaveLength(pods.filter((p) => p.owner.kind === "Deployment").length);
+    for (const pod of ownedByReplicaSets) {
+      // The cluster names a ReplicaSet's pod after it, with a random suffix.
+      expect(pod.pod.startsWith(`${pod.owner_name}-`)).toBe(true);
+      const rs = replicaSets.filter((l) => l.namespace === pod.namespace && l.replicaset === pod.owner_name);
+      expect(rs).toHaveLength(1);
+      expect(rs[0]).toMatchObject({ owner_kind: "Deployment", owner_is_controller: "true" });
+      expect(deployments.has(`${rs[0].namespace}/${rs[0].owner_name}`)).toBe(true);
+    }
+    const info = series(text, "kube_pod_info").find((l) => l.pod === ownedByReplicaSets[0].pod);
+    expect(info).toMatchObject({ created_by_kind: "ReplicaSet", created_by_name: ownedByReplicaSets[0].owner_name });
+    // A StatefulSet's and a DaemonSet's pods are their own.
+    expect(owned.find((l) => l.pod === "prometheus-0")).toMatchObject({ owner_kind: "StatefulSet", owner_name: "prometheus" });
+  });
 });
+
+/** The label sets of one family's samples in a text exposition. */
+function series(text: string, name: string): Array<Record<string, string>> {
+  return text
+    .split("\n")
+    .filter((line) => line.startsWith(`${name}{`))
+    .map((line) => Object.fromEntries([...line.slice(name.length).matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]])));
+}
 
 const sumOf = (v: number[]) => v.reduce((a, b) => a + b, 0);
 
