@@ -49,6 +49,7 @@ import { SECURITY_HEADERS } from "../../components/kit/web";
 import { NODE_EXPORTER_USER } from "../../components/exporters/node-exporter";
 import { renderedNodeExporterWeb } from "../../lab/local/node-exporter";
 import { FaultRecord, faultsMarkdown, readFaults } from "../support/fault-report";
+import { KubeObject, list } from "../cluster/support/kube";
 
 const REPORT_DIR = path.join(__dirname, "..", "..", "out", "live");
 /**
@@ -138,6 +139,26 @@ interface PromResponse<T> {
 type Vector = Array<{ metric: Record<string, string>; value?: [number, string]; values?: Array<[number, string]> }>;
 
 let lab: Lab;
+
+/**
+ * Each pod's workload (`namespace/pod` → kind and name), from the API server's objects: the
+ * pod's controller, or for a ReplicaSet that a Deployment controls, the Deployment; "<none>" for a bare pod.
+ */
+async function workloadsOfPods(): Promise<Map<string, { kind: string; name: string }>> {
+  type Owned = KubeObject & { metadata: { ownerReferences?: Array<{ kind: string; name: string; controller?: boolean }> } };
+  const controller = (o: Owned) => o.metadata.ownerReferences?.find((r) => r.controller);
+  const replicaSets = new Map(
+    ((await list("replicasets")) as Owned[]).map((rs) => [`${rs.metadata.namespace}/${rs.metadata.name}`, controller(rs)]),
+  );
+  const workloads = new Map<string, { kind: string; name: string }>();
+  for (const pod of (await list("pods")) as Owned[]) {
+    const owner = controller(pod);
+    const above = owner?.kind === "ReplicaSet" ? replicaSets.get(`${pod.metadata.namespace}/${owner.name}`) : undefined;
+    const w = above?.kind === "Deployment" ? above : owner;
+    workloads.set(`${pod.metadata.namespace}/${pod.metadata.name}`, { kind: w?.kind ?? "<none>", name: w?.name ?? "<none>" });
+  }
+  return workloads;
+}
 
 async function promQuery(expr: string, range?: { seconds: number; step: number }): Promise<Vector> {
   const now = Date.now() / 1000;
@@ -486,11 +507,9 @@ describe("the live lab (staging stack, exact binaries)", () => {
   test("workload panels show the pods (and workloads) of a k3s node, whose cAdvisor series carry no container or image label", async () => {
     const k3sPods = lab.nodes.find((n) => n.name === K3S_NODE)?.pods.map((p) => p.pod) ?? [];
     // Per-workload panels: the workloads whose pods all run on the k3s node.
-    const owners = await promQuery("kube_pod_owner");
-    const elsewhere = new Set(owners.filter((s) => !k3sPods.includes(s.metric.pod)).map((s) => s.metric.owner_name));
-    const k3sOwners = new Set(
-      owners.filter((s) => k3sPods.includes(s.metric.pod) && !elsewhere.has(s.metric.owner_name)).map((s) => s.metric.owner_name),
-    );
+    const owners = [...(await workloadsOfPods()).entries()].map(([key, w]) => ({ pod: key.split("/")[1], workload: w.name }));
+    const elsewhere = new Set(owners.filter((o) => !k3sPods.includes(o.pod)).map((o) => o.workload));
+    const k3sOwners = new Set(owners.filter((o) => k3sPods.includes(o.pod) && !elsewhere.has(o.workload)).map((o) => o.workload));
     expect(k3sOwners.size).toBeGreaterThan(0);
     const workloads = report.panels.filter((p) => p.dashboard === "infrastructure/workloads.json" && /container_(cpu|memory)/.test(p.expr));
     expect(workloads.length).toBeGreaterThan(0);
@@ -505,6 +524,29 @@ describe("the live lab (staging stack, exact binaries)", () => {
         });
       }
     }
+  });
+
+  test("the Workloads view lists each pod's workload as the API server owns it: a Deployment's pods by the Deployment, through their ReplicaSet", async () => {
+    // The namespaces kube-state-metrics watches; a Job's pods (the team's CronJob runs every minute) left out, as they come and go.
+    const watched = new Set((await promQuery("kube_pod_owner")).map((s) => s.metric.namespace));
+    const expected = new Map([...(await workloadsOfPods())].filter(([key, w]) => watched.has(key.split("/")[0]) && w.kind !== "Job"));
+    const deployments = [...expected.values()].filter((w) => w.kind === "Deployment");
+    expect(deployments.length).toBeGreaterThan(0);
+    // The Workloads table's pod count per workload, as the dashboard queries it for every namespace.
+    const table = prometheusDashboards().find((f) => f.relPath === "infrastructure/workloads.json");
+    const counts = [...walkPanels(table?.dashboard ?? {})]
+      .flatMap(({ panel }) => (Array.isArray(panel.targets) ? (panel.targets as JsonObject[]) : []))
+      .map((t) => String(t.expr ?? ""))
+      .find((e) => e.startsWith("count by (namespace, owner_kind, owner_name)"));
+    expect(counts).toBeDefined();
+    const rows = (await promQuery(substitute(counts ?? "", { namespace: ".*" }))).filter((r) => r.metric.owner_kind !== "Job");
+    const shown = new Map(rows.map((r) => [`${r.metric.namespace}/${r.metric.owner_kind}/${r.metric.owner_name}`, Number(r.value?.[1])]));
+    const wanted = new Map<string, number>();
+    for (const [key, w] of expected) {
+      const id = `${key.split("/")[0]}/${w.kind}/${w.name}`;
+      wanted.set(id, (wanted.get(id) ?? 0) + 1);
+    }
+    expect(Object.fromEntries(shown)).toEqual(Object.fromEntries(wanted));
   });
 
   test("the pod dashboard shows a k3s pod as a whole and a labelled node's pod per container", async () => {
