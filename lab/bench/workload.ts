@@ -128,8 +128,8 @@ const labels = (l: Record<string, string>) =>
  * container, deployment, replicaset, statefulset, daemonset, namespace and node families the
  * stack's rules and dashboards (and kube-prometheus') read, one series per object (and per phase,
  * condition, resource as kube-state-metrics splits them). As in a cluster, a Deployment's pods
- * are owned by its ReplicaSet, and the ReplicaSet by the Deployment. Names of its catalogue not generated here get one
- * series each, so that every name exists.
+ * are owned by its ReplicaSet, and the ReplicaSet by the Deployment. Names of its catalogue not
+ * generated here get one series each, so that every name exists.
  */
 export function kubeStateMetricsText(pods: BenchPod[], node: string, catalogFile?: string): string {
   const families = new Map<string, { type: string; lines: string[] }>();

@@ -89,7 +89,6 @@ interface Snapshot {
 }
 
 type RawPod = KubeObject & {
-  metadata: { ownerReferences?: Array<{ kind: string; name: string }> };
   spec: {
     nodeName?: string;
     volumes?: Array<{ persistentVolumeClaim?: { claimName: string } }>;

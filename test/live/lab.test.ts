@@ -145,13 +145,10 @@ let lab: Lab;
  * pod's controller, or for a ReplicaSet that a Deployment controls, the Deployment; "<none>" for a bare pod.
  */
 async function workloadsOfPods(): Promise<Map<string, { kind: string; name: string }>> {
-  type Owned = KubeObject & { metadata: { ownerReferences?: Array<{ kind: string; name: string; controller?: boolean }> } };
-  const controller = (o: Owned) => o.metadata.ownerReferences?.find((r) => r.controller);
-  const replicaSets = new Map(
-    ((await list("replicasets")) as Owned[]).map((rs) => [`${rs.metadata.namespace}/${rs.metadata.name}`, controller(rs)]),
-  );
+  const controller = (o: KubeObject) => o.metadata.ownerReferences?.find((r) => r.controller);
+  const replicaSets = new Map((await list("replicasets")).map((rs) => [`${rs.metadata.namespace}/${rs.metadata.name}`, controller(rs)]));
   const workloads = new Map<string, { kind: string; name: string }>();
-  for (const pod of (await list("pods")) as Owned[]) {
+  for (const pod of await list("pods")) {
     const owner = controller(pod);
     const above = owner?.kind === "ReplicaSet" ? replicaSets.get(`${pod.metadata.namespace}/${owner.name}`) : undefined;
     const w = above?.kind === "Deployment" ? above : owner;

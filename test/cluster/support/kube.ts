@@ -19,6 +19,8 @@ export interface KubeObject {
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
     deletionTimestamp?: string;
+    /** The objects that own this one; `controller` marks the one that manages it. */
+    ownerReferences?: Array<{ kind: string; name: string; controller?: boolean }>;
   };
   spec?: Record<string, unknown> & { [key: string]: unknown };
   status?: Record<string, unknown> & { [key: string]: unknown };
