@@ -94,6 +94,17 @@ describe("the monitor limits policy through Pulumi", () => {
   test("after pulumi destroy, a monitor keeps the limits it gives", async () => {
     await handle.stack.destroy();
     expect(await get("mutatingadmissionpolicy", monitorLimitsName(STACK_NAMESPACE))).toBeUndefined();
+    // The API server's informer drops the deleted policy as it learnt it: a moment later (a CI run
+    // once applied within that moment and had the stack's limit).
+    await waitFor(
+      "the policy no longer acting",
+      async () => {
+        const probe = JSON.stringify(monitor("probe", { sampleLimit: 1_000_000 }));
+        const out = await kubectl(["apply", "--dry-run=server", "-o", "jsonpath={.spec.sampleLimit}", "-f", "-"], probe);
+        return out.trim() === "1000000" ? undefined : `sampleLimit ${out}`;
+      },
+      60,
+    );
     await apply(monitor("after", { sampleLimit: 1_000_000 }));
     expect((await stored("after"))[0]).toBe(1_000_000);
   });
