@@ -21,9 +21,7 @@ describe("appRecordingRules", () => {
     "app:slo_errors_per_request:ratio_rate30m",
     "app:slo_requests:rate1h",
     "app:slo_errors_per_request:ratio_rate1h",
-    "app:slo_requests:rate2h",
     "app:slo_errors_per_request:ratio_rate2h",
-    "app:slo_requests:rate6h",
     "app:slo_errors_per_request:ratio_rate6h",
     "app:slo_errors_per_request:ratio_rate1d",
     "app:slo_errors_per_request:ratio_rate3d",
@@ -64,34 +62,41 @@ describe("appRecordingRules", () => {
     const expr = (record: string) => rules.find((r) => r.record === record)?.expr;
 
     const own = "and on (job, namespace) app:own_targets:info";
+    // The raw series summed by app, job and namespace (and the labels kept or copied) before the join
+    // and the copies, which then see one series per app and label values, not one per pod.
+    const rate = (selector: string, window: string, by = "app, job, namespace") => `sum by (${by}) (rate(${selector}[${window}]))`;
     expect(expr(APP_SERIES.requests)).toBe(
-      `sum by (app, code, method) (label_replace(label_replace(rate(shop_http_requests_total{job="shop"}[5m]) ${own}, "code", "$1", "status_code", "(.+)"), "method", "$1", "verb", "(.+)"))`,
+      `sum by (app, code, method) (label_replace(label_replace(${rate('shop_http_requests_total{job="shop"}', "5m", "app, job, namespace, code, status_code, method, verb")} ${own}, "code", "$1", "status_code", "(.+)"), "method", "$1", "verb", "(.+)"))`,
     );
     expect(expr(APP_SERIES.durationBuckets)).toBe(
-      `sum by (app, le, route) (label_replace(rate(shop_http_request_duration_seconds_bucket{job="shop"}[5m]) ${own}, "route", "$1", "handler", "(.+)"))`,
+      `sum by (app, le, route) (label_replace(${rate('shop_http_request_duration_seconds_bucket{job="shop"}', "5m", "app, job, namespace, le, route, handler")} ${own}, "route", "$1", "handler", "(.+)"))`,
     );
-    expect(expr(APP_SERIES.activeConnections)).toBe(`sum by (app) (shop_open_connections{job="shop"} ${own})`);
-    // The SLO's rates once, from the recorded requests and the raw 5xx series; the warnings' day windows from those alone,
-    // the pages' windows (up to 6h) from the raw counters, with no 2.5-minute lag: the window's requests recorded
-    // just before its ratio, which reads them twice and the raw 5xx series once.
+    expect(expr(APP_SERIES.activeConnections)).toBe(
+      `sum by (app) (sum by (app, job, namespace) (shop_open_connections{job="shop"}) ${own})`,
+    );
+    // The SLO's rates once, from the recorded requests and the raw 5xx series; the windows of hours and days from
+    // those alone, the 30m and 1h windows from the raw counters, with no 2.5-minute lag: the window's requests
+    // recorded just before its ratio, which reads them twice and the raw 5xx series once.
     expect(expr(APP_SERIES.sloRequests)).toBe('sum by (app) (app:http_requests:rate5m{app="shop"})');
     expect(expr(APP_SERIES.sloErrors)).toBe(
-      `sum by (app) (rate(shop_http_requests_total{job="shop", status_code=~"5.."}[5m]) ${own}) or 0 * app:slo_requests:rate5m{app="shop"}`,
+      `sum by (app) (${rate('shop_http_requests_total{job="shop", status_code=~"5.."}', "5m")} ${own}) or 0 * app:slo_requests:rate5m{app="shop"}`,
     );
     expect(expr(APP_SERIES.errorRatio("5m"))).toBe('app:slo_errors:rate5m{app="shop"} / app:slo_requests:rate5m{app="shop"}');
-    expect(expr(APP_SERIES.windowRequests("1h"))).toBe(`sum by (app) (rate(shop_http_requests_total{job="shop"}[1h]) ${own})`);
+    expect(expr(APP_SERIES.windowRequests("1h"))).toBe(`sum by (app) (${rate('shop_http_requests_total{job="shop"}', "1h")} ${own})`);
     expect(expr(APP_SERIES.errorRatio("1h"))).toBe(
-      `(sum by (app) (rate(shop_http_requests_total{job="shop", status_code=~"5.."}[1h]) ${own}) or 0 * app:slo_requests:rate1h{app="shop"})\n` +
+      `(sum by (app) (${rate('shop_http_requests_total{job="shop", status_code=~"5.."}', "1h")} ${own}) or 0 * app:slo_requests:rate1h{app="shop"})\n` +
         `/\napp:slo_requests:rate1h{app="shop"}`,
     );
-    expect(expr(APP_SERIES.errorRatio("1d"))).toBe(
-      'sum_over_time(app:slo_errors:rate5m{app="shop"}[1d]) / sum_over_time(app:slo_requests:rate5m{app="shop"}[1d])',
-    );
+    for (const window of ["2h", "6h", "1d", "3d"] as const) {
+      expect(expr(APP_SERIES.errorRatio(window))).toBe(
+        `sum_over_time(app:slo_errors:rate5m{app="shop"}[${window}]) / sum_over_time(app:slo_requests:rate5m{app="shop"}[${window}])`,
+      );
+    }
     const raw = rules.filter((r) => r.expr.includes("shop_http_requests_total{")).map((r) => r.record);
     expect(raw).toEqual([
       APP_SERIES.requests,
       APP_SERIES.sloErrors,
-      ...["30m", "1h", "2h", "6h"].flatMap((w) => [APP_SERIES.windowRequests(w as "1h"), APP_SERIES.errorRatio(w as "1h")]),
+      ...["30m", "1h"].flatMap((w) => [APP_SERIES.windowRequests(w as "1h"), APP_SERIES.errorRatio(w as "1h")]),
       APP_SERIES.contractRequests,
       APP_SERIES.contractRequestsWithStatus,
     ]);
@@ -123,7 +128,7 @@ describe("appRecordingRules", () => {
   test("apps named alike share a selector; apps named otherwise join the same rule with `or`", () => {
     const [{ rules }] = appRecordingRules([app("web"), shop, app("api")], "15s").groups;
     expect(rules.find((r) => r.record === APP_SERIES.activeConnections)?.expr).toBe(
-      '(\nsum by (app) (http_connections_active{job=~"web|api"} and on (job, namespace) app:own_targets:info)\n)\nor\n(\nsum by (app) (shop_open_connections{job="shop"} and on (job, namespace) app:own_targets:info)\n)',
+      '(\nsum by (app) (sum by (app, job, namespace) (http_connections_active{job=~"web|api"}) and on (job, namespace) app:own_targets:info)\n)\nor\n(\nsum by (app) (sum by (app, job, namespace) (shop_open_connections{job="shop"}) and on (job, namespace) app:own_targets:info)\n)',
     );
   });
 

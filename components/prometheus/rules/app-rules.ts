@@ -18,15 +18,14 @@
  *   over 5 minutes (0 errors, not none, for an app with requests and no 5xx);
  * - app:slo_errors_per_request:ratio_rate<window>: share of 5xx responses, for every
  *   window of the multi-window burn-rate alerts (SLO_WINDOWS). The 5m ratio divides the two
- *   series above. The windows of the paging alerts (up to 6h) divide the raw counters' rates
- *   over the window, the requests recorded first as app:slo_requests:rate<window> (30m, 1h,
- *   2h, 6h), which the ratio reads twice. The day and three-day windows (SUMMED_WINDOWS)
- *   divide the sums of the two series above over the window instead (sum_over_time: each 5
- *   minutes weighted by its traffic), one series per app instead of every series of the app's
- *   request metric over up to 3 days, which churns with its pods. An average of 5m rates runs
- *   2.5 minutes behind the window's own rate, so a burst reaches it later: minutes late on a 1h
- *   window whose alert fires 2 minutes after, a rounding error on the warnings' day windows and
- *   their 1h and 3h `for`;
+ *   series above. The windows a page reads first (30m and 1h: RAW_WINDOWS) divide the raw
+ *   counters' rates over the window, the requests recorded first as app:slo_requests:rate<window>,
+ *   which the ratio reads twice. The others (2h, 6h, 1d, 3d) divide the sums of the two 5m series
+ *   above over the window instead (sum_over_time: each 5 minutes weighted by its traffic), one
+ *   series per app instead of every series of the app's request metric over up to 3 days, which
+ *   churns with its pods. An average of 5m rates runs 2.5 minutes behind the window's own rate, so
+ *   a burst reaches it later: minutes late on the 1h window of a page that fires 2 minutes after,
+ *   a rounding error on a window of hours that a burn needs hours to fill (see RAW_WINDOWS);
  * - app:slo_availability_target:ratio, app:slo_latency_target_seconds,
  *   app:slo_min_throughput:rps (only when configured),
  *   app:alert_threshold_latency_p95_seconds, app:alert_threshold_error_ratio: the
@@ -74,10 +73,16 @@ export interface RecordingRuleFile {
 export const SLO_WINDOWS = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"] as const;
 
 /**
- * The windows whose ratio sums the recorded 5m rates rather than reading the raw counters: those of
- * the warnings only (3x over 1d, 1x over 3d), where their 2.5-minute lag is nothing beside the `for`.
+ * The windows whose ratio reads the raw counters: the 1h window of the 14.4x page (`for: 2m`),
+ * where the 2.5-minute lag of summed 5m rates would page 3 minutes later, and the 30m window, the
+ * short one of the 6x page, which says when a burn has stopped. The others sum the recorded 5m
+ * rates: 2h, the short window of a warning with `for: 1h`; 6h, the long window of the 6x page,
+ * which a burn between 6 and 14.4 times the budget (a faster one pages on the 1h window first)
+ * takes 2.5 to 6 hours to fill, and the short one of a warning with `for: 3h`; 1d and 3d, the
+ * warnings'. What a raw window costs grows with its length and with every series the app's pods
+ * leave behind; a summed one reads one series per app.
  */
-export const SUMMED_WINDOWS: ReadonlySet<(typeof SLO_WINDOWS)[number]> = new Set(["1d", "3d"]);
+export const RAW_WINDOWS: ReadonlySet<(typeof SLO_WINDOWS)[number]> = new Set(["30m", "1h"]);
 
 /** Names of the normalised series, for the rules and dashboards that read them. */
 export const APP_SERIES = {
@@ -143,7 +148,12 @@ function normalisationExprs(apps: readonly AppTarget[]): Array<{ record: string;
   const recordedApps = apps.length === 1 ? `app=${quote(apps[0].name)}` : `app=~${quote(apps.map((a) => a.name).join("|"))}`;
   // ...and of those, only the series of the app's own origins (OWN_TARGETS): its job in its namespace.
   const mine = (expr: string) => `${expr} and on (job, namespace) ${APP_SERIES.ownTargets}`;
-  const requests = (window: string, extra = "") => mine(`rate(${m.requests}{${own}${extra}}[${window}])`);
+  // The app's series summed first by what the join and the label copies read (`app`, `job` and
+  // `namespace`, and the labels named), so that they see one series per app and label values
+  // rather than one per pod: a sum of those sums is the sum of the series, the value unchanged.
+  const summed = (expr: string, ...labels: string[]) => `sum by (${[...new Set(["app", "job", "namespace", ...labels])].join(", ")}) (${expr})`;
+  const requests = (window: string, extra = "", ...labels: string[]) =>
+    mine(summed(`rate(${m.requests}{${own}${extra}}[${window}])`, ...labels));
   // label_replace copies the app's label into the contract's name; when the names are the same it changes nothing.
   // "(.+)": a series without the label keeps the one it has (a promhttp app's own `code` when its
   // statusLabel names another): copying an absent label would blank it, and series differing only
@@ -152,13 +162,17 @@ function normalisationExprs(apps: readonly AppTarget[]): Array<{ record: string;
   return [
     {
       record: APP_SERIES.requests,
-      expr: `sum by (app, code, method) (${copyLabel(copyLabel(requests("5m"), "code", m.statusLabel), "method", m.methodLabel)})`,
+      expr: `sum by (app, code, method) (${copyLabel(
+        copyLabel(requests("5m", "", "code", m.statusLabel, "method", m.methodLabel), "code", m.statusLabel),
+        "method",
+        m.methodLabel,
+      )})`,
     },
     {
       record: APP_SERIES.durationBuckets,
-      expr: `sum by (app, le, route) (${copyLabel(mine(`rate(${m.duration}_bucket{${own}}[5m])`), "route", m.routeLabel)})`,
+      expr: `sum by (app, le, route) (${copyLabel(mine(summed(`rate(${m.duration}_bucket{${own}}[5m])`, "le", "route", m.routeLabel)), "route", m.routeLabel)})`,
     },
-    { record: APP_SERIES.activeConnections, expr: `sum by (app) (${mine(`${m.activeConnections}{${own}}`)})` },
+    { record: APP_SERIES.activeConnections, expr: `sum by (app) (${mine(summed(`${m.activeConnections}{${own}}`))})` },
     // The SLO's two rates, once per evaluation: the requests from the rate just recorded (the same
     // series summed by app), the errors from the raw counter's 5xx series only (by the app's own
     // status label, as its config names it).
@@ -172,14 +186,14 @@ function normalisationExprs(apps: readonly AppTarget[]): Array<{ record: string;
     ...SLO_WINDOWS.flatMap((window) => {
       if (window === "5m")
         return [{ record: APP_SERIES.errorRatio(window), expr: `${APP_SERIES.sloErrors}{${recordedApps}} / ${APP_SERIES.sloRequests}{${recordedApps}}` }];
-      if (SUMMED_WINDOWS.has(window))
+      if (!RAW_WINDOWS.has(window))
         return [
           {
             record: APP_SERIES.errorRatio(window),
             expr: `sum_over_time(${APP_SERIES.sloErrors}{${recordedApps}}[${window}]) / sum_over_time(${APP_SERIES.sloRequests}{${recordedApps}}[${window}])`,
           },
         ];
-      // A paging window: the raw counters' rates over the window, the requests recorded first, so that
+      // A raw window: the counters' rates over the window, the requests recorded first, so that
       // the ratio reads every series of the request metric over the window once (the 5xx ones a second time).
       const windowRequests = `${APP_SERIES.windowRequests(window)}{${recordedApps}}`;
       return [
