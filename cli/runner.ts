@@ -4,7 +4,7 @@
  * the offline renderer (scripts/render.ts) and the tests.
  */
 import * as crypto from "crypto";
-import * as bcrypt from "bcryptjs";
+import { bcryptHash } from "../components/kit/kdf";
 import * as pulumi from "@pulumi/pulumi";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import { readingStackFile } from "../preflight/stack-file";
@@ -145,7 +145,7 @@ function computedState(
     // A real bcrypt hash of the result, as the random provider computes it, with a salt derived from the URN.
     const bcryptAlphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     const salt = Array.from(digest.subarray(0, 22), (b) => bcryptAlphabet[b % 64]).join("");
-    return { ...inputs, result, bcryptHash: bcrypt.hashSync(result, `$2a$10$${salt}`) };
+    return { ...inputs, result, bcryptHash: bcryptHash(result, `$2a$10$${salt}`) };
   }
   if (type === "random:index/randomBytes:RandomBytes" || type === "random:index/randomId:RandomId") {
     const bytes = digest.subarray(0, Number(inputs.length ?? inputs.byteLength ?? 32));

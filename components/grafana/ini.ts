@@ -1,5 +1,5 @@
 /** grafana.ini, and the admin password's digest and reset that keep the password the config gives. */
-import * as crypto from "crypto";
+import { scryptHex } from "../kit/kdf";
 import { saltFor } from "../kit/salt";
 import { HSTS_MAX_AGE_SECONDS, SECURITY_HEADERS } from "../kit/web";
 import { GRAFANA_PORT, PATHS, KEYS } from "./args";
@@ -129,15 +129,7 @@ export const ADMIN_PASSWORD_DIGEST_LABEL = "monitoring-stack/grafana-admin-passw
  * 0.5 s of one core, once per deployment, on Node's thread pool while the program goes on.
  */
 export function adminPasswordDigest(password: string, stackSalt: Buffer): Promise<string> {
-  return new Promise((resolve, reject) =>
-    crypto.scrypt(
-      password,
-      saltFor(stackSalt, ADMIN_PASSWORD_DIGEST_LABEL),
-      16,
-      { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 },
-      (err, key) => (err ? reject(err) : resolve(key.toString("hex"))),
-    ),
-  );
+  return scryptHex(password, saltFor(stackSalt, ADMIN_PASSWORD_DIGEST_LABEL));
 }
 
 /**

@@ -1,5 +1,6 @@
 /** Basic-auth passwords as the servers check them: bcrypt, with a salt derived from the stack's salt (Traefik's routes, node-exporter's web config). */
 import * as bcrypt from "bcryptjs";
+import { bcryptHash } from "./kdf";
 import { saltFor } from "./salt";
 
 /** bcrypt's cost, as the random provider's bcryptHash (Go's bcrypt.DefaultCost): the servers check it on every new login. */
@@ -18,5 +19,5 @@ export function bcryptSaltFor(stackSalt: Buffer, use: string): Buffer {
 
 /** The bcrypt hash (`$2a$`, BCRYPT_COST) of a password under bcryptSaltFor(stackSalt, use): a new password, a new hash. */
 export function bcryptHashFor(password: string, stackSalt: Buffer, use: string): string {
-  return bcrypt.hashSync(password, `$2a$${BCRYPT_COST}$${bcrypt.encodeBase64(bcryptSaltFor(stackSalt, use), 16)}`);
+  return bcryptHash(password, `$2a$${BCRYPT_COST}$${bcrypt.encodeBase64(bcryptSaltFor(stackSalt, use), 16)}`);
 }

@@ -6,15 +6,11 @@
  * (components/grafana/ini.ts): without the salt no guess can be checked against it, and with it a
  * guess costs as much as a bcrypt hash. The same on every `up` (no rollout when nothing changed).
  */
-import * as crypto from "crypto";
+import { scryptHex } from "./kdf";
 import { saltFor } from "./salt";
 
 /** The digest of `values` (by name; order-independent) under the stack's salt and `label`, hex. */
 export function secretDigest(values: Record<string, string>, stackSalt: Buffer, label: string): Promise<string> {
   const text = JSON.stringify(Object.entries(values).sort(([a], [b]) => a.localeCompare(b)));
-  return new Promise((resolve, reject) =>
-    crypto.scrypt(text, saltFor(stackSalt, label), 16, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }, (err, key) =>
-      err ? reject(err) : resolve(key.toString("hex")),
-    ),
-  );
+  return scryptHex(text, saltFor(stackSalt, label));
 }
