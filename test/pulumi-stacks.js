@@ -1,0 +1,28 @@
+// @ts-check
+/**
+ * The Pulumi SDK takes a stack trace of every promise it makes (runtime/debuggable.js, kept for its
+ * leak report) and of every resource it registers (Resource.callsites, with no frame limit), and reads
+ * each as text. Under jest, that text goes through the source-map support jest installs for the test's
+ * failures, which maps every frame through the SDK's own source maps: about 40 % of a stack render's
+ * CPU in a test (a profile of test/scenarios/rotation.test.ts, docs/benchmark.md "The quick tier").
+ * This file, run after jest's install (the projects' setupFilesAfterEnv), leaves those two traces as
+ * V8 writes them, as `pulumi up` outside jest does; every other trace, a failing test's among them,
+ * is still mapped. Nothing the program renders reads them (the engine's mocks ignore source positions).
+ */
+const path = require("path");
+
+/** The SDK's files whose traces are left unmapped: the frame that takes the trace is theirs. */
+const SDK = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
+const TAKEN_IN = [path.join(SDK, "runtime", "debuggable.js"), path.join(SDK, "resource.js")];
+
+const mapped = Error.prepareStackTrace;
+if (typeof mapped === "function") {
+  /** @type {(error: Error, frames: NodeJS.CallSite[]) => string} */
+  const prepare = (error, frames) => {
+    const first = frames[0]?.getFileName();
+    if (first === undefined || !TAKEN_IN.includes(first)) return mapped(error, frames);
+    // V8's own form of a trace: the error's line, then a line per frame.
+    return [Error.prototype.toString.call(error), ...frames.map((frame) => `    at ${frame}`)].join("\n");
+  };
+  Error.prepareStackTrace = prepare;
+}

@@ -1,0 +1,37 @@
+/**
+ * test/pulumi-stacks.js: the Pulumi SDK's own stack traces are left as V8 writes them, and every
+ * other trace in a test is still mapped, through the SDK's source maps too (which name its .ts files).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as debuggable from "@pulumi/pulumi/runtime/debuggable";
+
+/** The SDK's wrapper of its promises (internal: its declarations leave it out). */
+const { debuggablePromise } = debuggable as unknown as { debuggablePromise<T>(p: Promise<T>, ctx: unknown): Promise<T> };
+
+/** The frames of a trace in the SDK's own files (mapped, they name node_modules/@pulumi/<file>.ts, its maps' sources). */
+const sdkFrames = (trace: string) => trace.split("\n").filter((l) => /node_modules[\\/]@pulumi[\\/]/.test(l));
+
+test("any other trace is mapped: an error the SDK throws names the SDK's TypeScript", () => {
+  let trace = "";
+  try {
+    new pulumi.Config("pulumi-stacks-test").require("missing");
+  } catch (e) {
+    trace = (e as Error).stack ?? "";
+  }
+  expect(trace.split("\n")[0]).toMatch(/^Error: Missing required configuration variable 'pulumi-stacks-test:missing'/);
+  expect(trace).toContain(__filename);
+  expect(sdkFrames(trace).length).toBeGreaterThan(0);
+  for (const frame of sdkFrames(trace)) expect(frame).toMatch(/\.ts:\d+:\d+\)?$/);
+});
+
+test("the trace the SDK takes of a promise is V8's own: its frames in the SDK name its JavaScript", async () => {
+  // What the SDK does with every promise of a resource's registration, of its outputs and invokes.
+  const taken = Promise.resolve(1);
+  const promise = debuggablePromise(taken, "a test's");
+  const trace = (taken as unknown as { _debugStackTrace?: string })._debugStackTrace ?? "";
+  expect(trace.split("\n")[0]).toBe("Error");
+  expect(trace.split("\n")[1]).toMatch(/^ {4}at debuggablePromise \(.*@pulumi[\\/]pulumi[\\/]runtime[\\/]debuggable\.js:\d+:\d+\)$/);
+  expect(trace).toContain(__filename);
+  for (const frame of sdkFrames(trace)) expect(frame).toMatch(/\.js:\d+:\d+\)?$/);
+  await promise;
+});
