@@ -5,7 +5,7 @@
  * each as text. Under jest, that text goes through the source-map support jest installs for the test's
  * failures, which maps every frame through the SDK's own source maps: about 40 % of a stack render's
  * CPU in a test (a profile of test/scenarios/rotation.test.ts, docs/benchmark.md "The quick tier").
- * This file, run after jest's install (the projects' setupFilesAfterEnv), leaves those two traces as
+ * This file, run after jest's install (every tier's setupFilesAfterEnv), leaves those two traces as
  * V8 writes them, as `pulumi up` outside jest does; every other trace, a failing test's among them,
  * is still mapped. Nothing the program renders reads them (the engine's mocks ignore source positions).
  */

@@ -19,7 +19,7 @@ module.exports = {
   globalSetup: "<rootDir>/test/cluster/global-setup.ts",
   globalTeardown: "<rootDir>/test/cluster/global-teardown.ts",
   // Each file starts on the cluster as the tier found it (support/clean-slate.ts).
-  setupFilesAfterEnv: ["<rootDir>/test/cluster/support/setup-file.ts"],
+  setupFilesAfterEnv: ["<rootDir>/test/pulumi-stacks.js", "<rootDir>/test/cluster/support/setup-file.ts"],
   // TIER_ORDER=name|reverse|shuffle:<seed> runs the files in that order (sequencer.js).
   testSequencer: "<rootDir>/test/cluster/sequencer.js",
   // A Pulumi up or destroy against the cluster takes minutes, not seconds.

@@ -19,7 +19,7 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   testPathIgnorePatterns: ["/node_modules/"],
   transform: { "^.+\\.ts$": ["ts-jest", {}] },
-  setupFilesAfterEnv: ["<rootDir>/test/live/support/own-cluster.ts"],
+  setupFilesAfterEnv: ["<rootDir>/test/pulumi-stacks.js", "<rootDir>/test/live/support/own-cluster.ts"],
   // One worker per lab file (three), whatever the number of cores.
   maxWorkers: 3,
   // The lab waits for alerts whose `for` is minutes long.

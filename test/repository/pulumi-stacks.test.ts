@@ -35,3 +35,18 @@ test("the trace the SDK takes of a promise is V8's own: its frames in the SDK na
   for (const frame of sdkFrames(trace)) expect(frame).toMatch(/\.js:\d+:\d+\)?$/);
   await promise;
 });
+
+test("every tier loads it: the offline tier's projects, the cluster tier and the live tier", () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the configs are CommonJS modules jest itself requires
+  const offline = require("../../jest.config.js") as { projects: Array<{ displayName: string; setupFilesAfterEnv?: string[] }> };
+  const tiers = [
+    ...offline.projects.map((p) => [p.displayName, p.setupFilesAfterEnv] as const),
+    ...["cluster", "live"].map((tier) => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above
+      const config = require(`../${tier}/jest.config.js`) as { setupFilesAfterEnv?: string[] };
+      return [tier, config.setupFilesAfterEnv] as const;
+    }),
+  ];
+  expect(tiers.map(([name]) => name)).toEqual(["quick", "e2e", "cluster", "live"]);
+  for (const [name, files] of tiers) expect([name, files?.[0]]).toEqual([name, "<rootDir>/test/pulumi-stacks.js"]);
+});
