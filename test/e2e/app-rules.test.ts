@@ -18,6 +18,41 @@ function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "app-rules-"));
 }
 
+/**
+ * promtool, on the app contract of one app (web) and rules/slo.yml,
+ * evaluated every minute in `order`: with its 200 and 500 counters' `values` (promtool's notation, a
+ * sample a minute), AppErrorBudgetBurn is quiet at minute `fires - 1` and is `alert` alone at `fires`.
+ */
+function burnPages(order: string[], [ok, failed]: [string, string], fires: number, alert: object): void {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, "apps.rules.yml"), YAML.stringify(appRecordingRules([app("web")], "1m")));
+  fs.copyFileSync(path.join(ROOT, "rules", "slo.yml"), path.join(dir, "slo.yml"));
+  const labels = 'app="web", job="web", namespace="shop", method="GET"';
+  const tests = {
+    rule_files: ["apps.rules.yml", "slo.yml"],
+    evaluation_interval: "1m",
+    group_eval_order: order,
+    tests: [
+      {
+        interval: "1m",
+        input_series: [
+          { series: `http_requests_total{${labels}, status="200"}`, values: ok },
+          { series: `http_requests_total{${labels}, status="500"}`, values: failed },
+        ],
+        alert_rule_test: [
+          { eval_time: `${fires - 1}m`, alertname: "AppErrorBudgetBurn", exp_alerts: [] },
+          { eval_time: `${fires}m`, alertname: "AppErrorBudgetBurn", exp_alerts: [alert] },
+        ],
+      },
+    ],
+  };
+  fs.writeFileSync(path.join(dir, "burn.test.yml"), YAML.stringify(tests));
+  const result = promtool(["test", "rules", "burn.test.yml"], dir);
+  expect(result.output).toContain("SUCCESS");
+  expect(result.ok).toBe(true);
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
 describe("the generated rules under promtool", () => {
   test("promtool check rules accepts the rules of both stacks' apps and of an app with custom names", () => {
     const dir = tempDir();
@@ -284,47 +319,15 @@ describe("the generated rules under promtool", () => {
       // recordings of the evaluation before). A 1h window that averaged the
       // recorded 5m rates instead would lag them by 2.5 minutes and page 3 minutes later. At 2h4m the
       // hour holds 4 minutes of the new 5xx series, extrapolated to its zero point: 3.737 %.
-      const dir = tempDir();
-      fs.writeFileSync(path.join(dir, "apps.rules.yml"), YAML.stringify(appRecordingRules([app("web")], "1m")));
-      fs.copyFileSync(path.join(ROOT, "rules", "slo.yml"), path.join(dir, "slo.yml"));
-      const labels = 'app="web", job="web", namespace="shop", method="GET"';
-      const tests = {
-        rule_files: ["apps.rules.yml", "slo.yml"],
-        evaluation_interval: "1m",
-        group_eval_order: order,
-        tests: [
-          {
-            interval: "1m",
-            input_series: [
-              { series: `http_requests_total{${labels}, status="200"}`, values: "0+60x120 7230+30x10" },
-              { series: `http_requests_total{${labels}, status="500"}`, values: "_x120 30+30x10" },
-            ],
-            alert_rule_test: [
-              { eval_time: `${fires - 1}m`, alertname: "AppErrorBudgetBurn", exp_alerts: [] },
-              {
-                eval_time: `${fires}m`,
-                alertname: "AppErrorBudgetBurn",
-                exp_alerts: [
-                  {
-                    exp_labels: { severity: "critical", long_window: "1h", short_window: "5m", app: "web" },
-                    exp_annotations: {
-                      summary: "An app is burning its error budget 14.4 times too fast.",
-                      description:
-                        "App web failed 3.737% of its requests over the last hour and still fails them over the last 5 minutes: more than 14.4 times its error budget of 0.1%. At this rate the 30-day budget is gone in about 2 days.",
-                      runbook: "docs/runbooks.md#apperrorbudgetburn",
-                    },
-                  },
-                ],
-              },
-            ],
-          },
-        ],
-      };
-      fs.writeFileSync(path.join(dir, "burst.test.yml"), YAML.stringify(tests));
-      const result = promtool(["test", "rules", "burst.test.yml"], dir);
-      expect(result.output).toContain("SUCCESS");
-      expect(result.ok).toBe(true);
-      fs.rmSync(dir, { recursive: true, force: true });
+      burnPages(order, ["0+60x120 7230+30x10", "_x120 30+30x10"], fires, {
+        exp_labels: { severity: "critical", long_window: "1h", short_window: "5m", app: "web" },
+        exp_annotations: {
+          summary: "An app is burning its error budget 14.4 times too fast.",
+          description:
+            "App web failed 3.737% of its requests over the last hour and still fails them over the last 5 minutes: more than 14.4 times its error budget of 0.1%. At this rate the 30-day budget is gone in about 2 days.",
+          runbook: "docs/runbooks.md#apperrorbudgetburn",
+        },
+      });
     },
   );
 
@@ -342,47 +345,15 @@ describe("the generated rules under promtool", () => {
     // the errors only in part, pass it at 817 and fire at 832. The 30m window passed long before.
     // The warnings stay quiet: the 3-day window (10 hours of data) passes 0.1 % at about minute 670
     // and its alert waits 3 hours; the day window never passes 0.3 % here.
-    const dir = tempDir();
-    fs.writeFileSync(path.join(dir, "apps.rules.yml"), YAML.stringify(appRecordingRules([app("web")], "1m")));
-    fs.copyFileSync(path.join(ROOT, "rules", "slo.yml"), path.join(dir, "slo.yml"));
-    const labels = 'app="web", job="web", namespace="shop", method="GET"';
-    const tests = {
-      rule_files: ["apps.rules.yml", "slo.yml"],
-      evaluation_interval: "1m",
-      group_eval_order: order,
-      tests: [
-        {
-          interval: "1m",
-          input_series: [
-            { series: `http_requests_total{${labels}, status="200"}`, values: "0+60x600 36000+59.4x300" },
-            { series: `http_requests_total{${labels}, status="500"}`, values: "_x600 0.6+0.6x300" },
-          ],
-          alert_rule_test: [
-            { eval_time: `${fires - 1}m`, alertname: "AppErrorBudgetBurn", exp_alerts: [] },
-            {
-              eval_time: `${fires}m`,
-              alertname: "AppErrorBudgetBurn",
-              exp_alerts: [
-                {
-                  exp_labels: { severity: "critical", long_window: "6h", short_window: "30m", app: "web" },
-                  exp_annotations: {
-                    summary: "An app is burning its error budget 6 times too fast.",
-                    description:
-                      "App web failed 0.642% of its requests over the last 6 hours and still fails them over the last 30 minutes: more than 6 times its error budget of 0.1%. At this rate the 30-day budget is gone in 5 days.",
-                    runbook: "docs/runbooks.md#apperrorbudgetburn",
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    };
-    fs.writeFileSync(path.join(dir, "slow-burn.test.yml"), YAML.stringify(tests));
-    const result = promtool(["test", "rules", "slow-burn.test.yml"], dir);
-    expect(result.output).toContain("SUCCESS");
-    expect(result.ok).toBe(true);
-    fs.rmSync(dir, { recursive: true, force: true });
+    burnPages(order, ["0+60x600 36000+59.4x300", "_x600 0.6+0.6x300"], fires, {
+      exp_labels: { severity: "critical", long_window: "6h", short_window: "30m", app: "web" },
+      exp_annotations: {
+        summary: "An app is burning its error budget 6 times too fast.",
+        description:
+          "App web failed 0.642% of its requests over the last 6 hours and still fails them over the last 30 minutes: more than 6 times its error budget of 0.1%. At this rate the 30-day budget is gone in 5 days.",
+        runbook: "docs/runbooks.md#apperrorbudgetburn",
+      },
+    });
   });
 
   test("the unit test above can fail: a wrong expected value is reported", () => {
