@@ -380,7 +380,9 @@ const LOCAL_CLUSTER = ["etcd", "kube-apiserver", "kube-controller-manager", "kub
  * The tools each tier's tests run, so that `npm run tools -- --tier <tier>` builds only those. A binary a tier's tests run
  * that is not listed here is not built for it: the test that needs it fails, naming the command that builds it (stackBinary).
  * - offline (`npm test`): promtool, amtool and the servers' own config checks, and the end-to-end tests on loopback (Prometheus,
- *   Alertmanager, Loki, Alloy, the blackbox and database exporters, cloudflared's ingress rules, Jaeger's `validate`, VictoriaMetrics with vmagent and vmauth, cyclonus's policy engine).
+ *   Alertmanager, Loki, Alloy, node_exporter, the blackbox and database exporters, cloudflared's ingress rules, Jaeger's `validate`,
+ *   VictoriaMetrics with vmagent and vmauth, cyclonus's policy engine, Traefik's routes), the Pulumi CLI's secrets
+ *   (test/e2e/render-secrets.test.ts), and the control plane with kube-state-metrics that test/e2e/monitors-live.test.ts starts.
  * - cluster (`npm run test:cluster`): the Pulumi engine and provider, the control plane, kwok, and Prometheus and Alertmanager
  *   (the pods a drain leaves Running, run on their binaries: test/cluster/three-nodes.test.ts).
  * - live (`npm run test:live`): the lab's servers and exporters on live data (Jaeger among them,
@@ -405,6 +407,11 @@ export const TIER_TOOLS: Record<Tier, readonly string[]> = {
     "vmauth",
     "rclone",
     "cyclonus-matcher",
+    "node_exporter",
+    "traefik",
+    "pulumi",
+    ...LOCAL_CLUSTER,
+    "kube-state-metrics",
   ],
   cluster: ["pulumi", "pulumi-resource-kubernetes", ...LOCAL_CLUSTER, "prometheus", "alertmanager"],
   live: [

@@ -12,6 +12,7 @@ import { ImageName, imageVersion, images } from "../../components/images";
 import { COLD_BUILD_CPU_MINUTES, LINK_CPU_MINUTES, howToBuild } from "../../lab/tools/build-cost";
 import { npmVersion, pinnedNpmVersion, reportsRelease } from "../../lab/tools/tool-versions";
 import { GO_TOOLS, ROOT, TIERS, TIER_TOOLS, TOOLS, TOOLS_DIR, goModRequire, toolsOfTier } from "../../lab/tools/tools";
+import { BINARIES as CLUSTER_BINARIES } from "../../lab/cluster/paths";
 import { wheelPin } from "../../lab/tools/wheel-pin";
 import { UNAVAILABLE } from "../../lab/tools/unavailable-tools";
 import { buildSettingsStaleness, requireHeaders } from "../../lab/tools/go-build";
@@ -144,6 +145,33 @@ describe("each test tier builds its tools", () => {
     for (const tier of TIERS) expect(TIER_TOOLS[tier].filter((b) => !names.includes(b))).toEqual([]);
     expect(toolsOfTier("all")).toEqual(TOOLS);
     expect(toolsOfTier("cluster").map((t) => t.binary)).toEqual(TOOLS.map((t) => t.binary).filter((b) => TIER_TOOLS.cluster.includes(b)));
+  });
+
+  test("the offline tier builds every binary a file of test/e2e reaches, through its imports (npm test runs them all)", () => {
+    // What a file names: stackBinary("x") or binPath("x"), or the local control plane (lab/cluster's locateBinaries).
+    const named = (text: string) => [
+      ...[...text.matchAll(/(?:stackBinary|binPath)\("([a-z_-]+)"\)/g)].map((m) => m[1]),
+      ...(/\blocateBinaries\(/.test(text) ? CLUSTER_BINARIES : []),
+    ];
+    const importsOf = (file: string) =>
+      [...fs.readFileSync(file, "utf8").matchAll(/^import (?!type )[^;]*? from "(\.[^"]+)"/gm)]
+        .map((m) => path.resolve(path.dirname(file), m[1]))
+        .flatMap((p) => [`${p}.ts`, path.join(p, "index.ts")].filter((c) => fs.existsSync(c)).slice(0, 1));
+    const reached = new Map<string, string>();
+    const e2e = path.join(ROOT, "test", "e2e");
+    for (const test of fs.readdirSync(e2e).filter((f) => f.endsWith(".test.ts"))) {
+      const seen = new Set<string>();
+      const queue = [path.join(e2e, test)];
+      while (queue.length > 0) {
+        const file = queue.pop() as string;
+        if (seen.has(file)) continue;
+        seen.add(file);
+        for (const binary of named(fs.readFileSync(file, "utf8"))) if (!reached.has(binary)) reached.set(binary, `test/e2e/${test}`);
+        queue.push(...importsOf(file));
+      }
+    }
+    expect(reached.size).toBeGreaterThan(10);
+    expect([...reached].filter(([binary]) => !TIER_TOOLS.offline.includes(binary)).map(([b, test]) => `${b} (${test})`)).toEqual([]);
   });
 
   test("npm test checks first that the offline tier's tools are built, and names the command that builds them", () => {
