@@ -6,8 +6,10 @@
  * failures, which maps every frame through the SDK's own source maps: about 40 % of a stack render's
  * CPU in a test (a profile of test/scenarios/rotation.test.ts, docs/benchmark.md "The quick tier").
  * This file, run after jest's install (every tier's setupFilesAfterEnv), leaves those two traces as
- * V8 writes them, as `pulumi up` outside jest does; every other trace, a failing test's among them,
- * is still mapped. Nothing the program renders reads them (the engine's mocks ignore source positions).
+ * V8 writes them; every other trace, a failing test's among them, is still mapped. What they feed is
+ * the source position the SDK sends with each resource: the offline tier's mocks ignore it, and in
+ * the cluster and live tiers the engine records a JavaScript line instead of a TypeScript one, which
+ * no test reads.
  */
 const path = require("path");
 

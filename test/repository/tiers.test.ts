@@ -16,6 +16,7 @@
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { filesReachedAtOnce } from "../support/imports";
 
 const ROOT = path.join(__dirname, "..", "..");
 const GATEWAY = "lab/local/binaries.ts";
@@ -24,25 +25,7 @@ const BINARY_PATHS = ["binPath", "BIN_DIR", "locateBinaries"];
 const BINARY_FOLDERS = ["e2e", "cluster", "live"];
 const QUICK_FOLDERS = ["components", "config", "content", "preflight", "repository", "scenarios", "scripts"];
 
-const IMPORT = /^\s*(?:import|export)\s+(type\s+)?(?:[^;]*?\s+from\s+)?["'](\.{1,2}\/[^"']+)["']/gm;
-/** A script run as a program: scripts/<name>.ts. */
-const RUNS_SCRIPT = /["'](scripts\/[\w-]+\.ts)["']/g;
 const NAMED_IMPORTS = /^\s*import\s+\{([^}]*)\}\s+from\s+["']\.{1,2}\//gm;
-
-/** The repository files a file reaches at once: its relative imports (not type-only ones) and the scripts it names. */
-function next(file: string): string[] {
-  const text = fs.readFileSync(path.join(ROOT, file), "utf8");
-  const imported = [...text.matchAll(IMPORT)]
-    .filter((m) => m[1] === undefined)
-    .map((m) => {
-      const base = path.posix.normalize(path.posix.join(path.posix.dirname(file), m[2]));
-      return [`${base}.ts`, `${base}/index.ts`, base].find(
-        (f) => fs.existsSync(path.join(ROOT, f)) && fs.statSync(path.join(ROOT, f)).isFile(),
-      );
-    });
-  const scripts = [...text.matchAll(RUNS_SCRIPT)].map((m) => m[1]).filter((f) => fs.existsSync(path.join(ROOT, f)));
-  return [...imported, ...scripts].filter((f): f is string => f !== undefined);
-}
 
 /** How a file reaches a binary (the chain of files to the gateway, or the path it imports), or undefined. */
 function reachesBinary(file: string): string | undefined {
@@ -54,7 +37,7 @@ function reachesBinary(file: string): string | undefined {
   const from = new Map<string, string>([[file, ""]]);
   for (const queue = [file]; queue.length > 0;) {
     const current = queue.shift() as string;
-    for (const target of next(current)) {
+    for (const target of filesReachedAtOnce(current)) {
       if (from.has(target)) continue;
       from.set(target, current);
       if (target === GATEWAY) {

@@ -13,6 +13,7 @@ import { COLD_BUILD_CPU_MINUTES, LINK_CPU_MINUTES, howToBuild } from "../../lab/
 import { npmVersion, pinnedNpmVersion, reportsRelease } from "../../lab/tools/tool-versions";
 import { GO_TOOLS, ROOT, TIERS, TIER_TOOLS, TOOLS, TOOLS_DIR, goModRequire, toolsOfTier } from "../../lab/tools/tools";
 import { BINARIES as CLUSTER_BINARIES } from "../../lab/cluster/paths";
+import { filesReached } from "../support/imports";
 import { wheelPin } from "../../lab/tools/wheel-pin";
 import { UNAVAILABLE } from "../../lab/tools/unavailable-tools";
 import { buildSettingsStaleness, requireHeaders } from "../../lab/tools/go-build";
@@ -153,21 +154,11 @@ describe("each test tier builds its tools", () => {
       ...[...text.matchAll(/(?:stackBinary|binPath)\("([a-z_-]+)"\)/g)].map((m) => m[1]),
       ...(/\blocateBinaries\(/.test(text) ? CLUSTER_BINARIES : []),
     ];
-    const importsOf = (file: string) =>
-      [...fs.readFileSync(file, "utf8").matchAll(/^import (?!type )[^;]*? from "(\.[^"]+)"/gm)]
-        .map((m) => path.resolve(path.dirname(file), m[1]))
-        .flatMap((p) => [`${p}.ts`, path.join(p, "index.ts")].filter((c) => fs.existsSync(c)).slice(0, 1));
     const reached = new Map<string, string>();
-    const e2e = path.join(ROOT, "test", "e2e");
-    for (const test of fs.readdirSync(e2e).filter((f) => f.endsWith(".test.ts"))) {
-      const seen = new Set<string>();
-      const queue = [path.join(e2e, test)];
-      while (queue.length > 0) {
-        const file = queue.pop() as string;
-        if (seen.has(file)) continue;
-        seen.add(file);
-        for (const binary of named(fs.readFileSync(file, "utf8"))) if (!reached.has(binary)) reached.set(binary, `test/e2e/${test}`);
-        queue.push(...importsOf(file));
+    for (const test of fs.readdirSync(path.join(ROOT, "test", "e2e")).filter((f) => f.endsWith(".test.ts"))) {
+      for (const file of filesReached(`test/e2e/${test}`)) {
+        for (const binary of named(fs.readFileSync(path.join(ROOT, file), "utf8")))
+          if (!reached.has(binary)) reached.set(binary, `test/e2e/${test}`);
       }
     }
     expect(reached.size).toBeGreaterThan(10);
