@@ -8,6 +8,7 @@
 import { ChildProcess, spawn } from "child_process";
 import * as http from "http";
 import { LoopbackServer } from "../local/http";
+import { inotifyInstances } from "./proc";
 import { Watched, bounded, describeExit, signalProcess, waitFor } from "./supervision";
 
 const running = new Set<ManagedProcess>();
@@ -52,6 +53,8 @@ export class ManagedProcess implements Watched {
   /** Set when `stop` (or its lifetime) ends it: its exit is then no failure of its own. */
   private stopping = false;
   private spawnError: string | undefined;
+  /** Its first line that says it ran out of a system resource (kept however much it prints after). */
+  private starvedLine: string | undefined;
 
   constructor(
     public readonly name: string,
@@ -78,7 +81,9 @@ export class ManagedProcess implements Watched {
     lifetime.unref();
     const keepLines = options.keepLines ?? 200;
     const keep = (chunk: Buffer) => {
-      this.lines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+      const fresh = chunk.toString("utf8").split("\n").filter(Boolean);
+      this.starvedLine ??= fresh.find((line) => exhausted(line) !== undefined);
+      this.lines.push(...fresh);
       if (this.lines.length > keepLines) this.lines.splice(0, this.lines.length - keepLines);
     };
     this.child.stdout?.on("data", keep);
@@ -129,6 +134,11 @@ export class ManagedProcess implements Watched {
     return this.stopping ? undefined : this.ended();
   }
 
+  /** Its first line that says it ran out of a system resource, if one has. */
+  starved(): string | undefined {
+    return this.starvedLine;
+  }
+
   /** The last lines it printed, headed by how it ended if it has, for a failure message. */
   output(last = 40): string {
     const ended = this.ended();
@@ -159,6 +169,16 @@ export class ManagedProcess implements Watched {
     this.signal("SIGKILL");
     await this.exited;
   }
+}
+
+/**
+ * What a line of output says its process ran out of: an inotify instance (Go's fsnotify, which
+ * Prometheus' file discovery, Loki and Alloy use, says "too many open files" when the user's
+ * fs.inotify.max_user_instances are all held, with descriptors to spare), or file descriptors.
+ */
+export function exhausted(line: string): "inotify" | "descriptors" | undefined {
+  if (!/too many open files/i.test(line)) return undefined;
+  return /inotify|file watcher/i.test(line) ? "inotify" : "descriptors";
 }
 
 /** Stops every process, concurrently. */
@@ -209,10 +229,26 @@ export class LocalRun {
     return server;
   }
 
-  /** Which processes exited by themselves and how, then the last lines of every process's output, to explain a failure. */
+  /**
+   * Which processes exited by themselves and how, which ran out of a system resource (a limit of
+   * the machine's, not a fault of the stack's: its first such line, however long ago), then the
+   * last lines of every process's output, to explain a failure.
+   */
   diagnostics(lines: number): string {
     const early = this.processes.map((p) => p.exitReport()).filter((r): r is string => r !== undefined);
-    const head = early.length > 0 ? `exited early: ${early.join("; ")}\n` : "";
+    const starved = this.processes.flatMap((p) => {
+      const line = p.starved();
+      return line === undefined ? [] : [{ name: p.name, line }];
+    });
+    let head = early.length > 0 ? `exited early: ${early.join("; ")}\n` : "";
+    if (starved.length > 0) head += `out of a system resource: ${starved.map((s) => `${s.name}: ${s.line}`).join("; ")}\n`;
+    if (starved.some((s) => exhausted(s.line) === "inotify")) {
+      const { held, limit } = inotifyInstances();
+      head +=
+        `inotify: this machine's processes hold ${held} instances, each user may hold ${limit ?? "(unknown)"} ` +
+        `(fs.inotify.max_user_instances); a process refused one watches nothing (Prometheus' file discovery finds no target): ` +
+        `raise it (sysctl -w fs.inotify.max_user_instances=1024, as .ci/system-packages does)\n`;
+    }
     return head + this.processes.map((p) => p.output(lines)).join("\n");
   }
 

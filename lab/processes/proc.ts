@@ -85,3 +85,33 @@ export function ownerState(owner: ProcessIdentity | undefined): "none" | "self" 
   if (owner.pid === process.pid && stillRunning(owner)) return "self";
   return stillRunning(owner) ? "running" : "ended";
 }
+
+/**
+ * The inotify instances this machine's processes hold (file descriptors that are one), and the
+ * limit each user has (fs.inotify.max_user_instances; undefined where /proc does not say): a
+ * process that cannot get one logs "too many open files" while it has descriptors to spare.
+ */
+export function inotifyInstances(): { held: number; limit: number | undefined } {
+  const held = processIds().reduce((n, pid) => n + inotifyHeldBy(pid), 0);
+  const limit = Number(readIfThere("/proc/sys/fs/inotify/max_user_instances")?.trim());
+  return { held, limit: Number.isFinite(limit) && limit > 0 ? limit : undefined };
+}
+
+/** The inotify instances one process holds (0 when it is gone or its descriptors cannot be read). */
+export function inotifyHeldBy(pid: number): number {
+  let fds: string[];
+  try {
+    fds = fs.readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return 0;
+  }
+  let held = 0;
+  for (const fd of fds) {
+    try {
+      if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === "anon_inode:inotify") held++;
+    } catch {
+      // Closed meanwhile.
+    }
+  }
+  return held;
+}

@@ -938,26 +938,47 @@ describe("the steps' scripts, run here", () => {
     // unshare fails until the sysctl ran (Ubuntu 24.04's default), then works.
     const stubs = {
       unshare: '[ -f "${0%/*}/unshare.ok" ] || exit 1',
-      sysctl: ': > "${0%/*}/unshare.ok"',
+      sysctl: 'case "$*" in *apparmor*) : > "${0%/*}/unshare.ok" ;; esac',
       sudo: 'exec "$@"',
       "apt-get": "",
     };
     const offline = step("system-packages", ["offline"], { onlyStubs: true, stubs });
-    // (sudo, stubbed, runs it when the tests do not run as root)
-    expect(offline.calls.filter((c) => !c.startsWith("sudo ")).slice(0, 3)).toEqual([
+    // (sudo, stubbed, runs it when the tests do not run as root; the inotify limit's read is the next test's)
+    const namespaces = (calls: string[]) => calls.filter((c) => !c.startsWith("sudo ") && !c.includes("inotify"));
+    expect(namespaces(offline.calls).slice(0, 3)).toEqual([
       "unshare -rn true",
       "sysctl -q -w kernel.apparmor_restrict_unprivileged_userns=0",
       "unshare -rn true",
     ]);
     // The cluster tier too (its three-nodes test runs the drained cluster's pods in one), installing nothing.
-    expect(step("system-packages", ["cluster"], { onlyStubs: true, stubs }).calls.filter((c) => !c.startsWith("sudo "))).toEqual([
+    expect(namespaces(step("system-packages", ["cluster"], { onlyStubs: true, stubs }).calls)).toEqual([
       "unshare -rn true",
       "sysctl -q -w kernel.apparmor_restrict_unprivileged_userns=0",
       "unshare -rn true",
     ]);
     // Where they can already, nothing is changed.
     const allowed = step("system-packages", ["offline"], { onlyStubs: true, stubs: { ...stubs, unshare: "" } });
-    expect(allowed.calls.filter((c) => c.includes("sysctl"))).toEqual([]);
+    expect(allowed.calls.filter((c) => c.includes("apparmor"))).toEqual([]);
+  });
+
+  test(".ci/system-packages raises the inotify instances a user may hold to 1024 where fewer are allowed, and says so where it cannot", () => {
+    // sysctl stubbed: -n prints the limit (the kernel's default 128, or more), -w succeeds or fails as told.
+    const run = (limit: number, write = "") =>
+      step("system-packages", ["cluster"], {
+        onlyStubs: true,
+        stubs: { unshare: "", "apt-get": "", sudo: 'exec "$@"', sysctl: `case "$1" in -n) echo ${limit} ;; -q) ${write || ":"} ;; esac` },
+      });
+    const low = run(128);
+    expect(low.status).toBe(0);
+    expect(low.calls.filter((c) => c.startsWith("sysctl"))).toEqual([
+      "sysctl -n fs.inotify.max_user_instances",
+      "sysctl -q -w fs.inotify.max_user_instances=1024",
+    ]);
+    expect(run(8192).calls.filter((c) => c.startsWith("sysctl"))).toEqual(["sysctl -n fs.inotify.max_user_instances"]);
+    // A container's read-only /proc/sys: the run goes on, and the output says what stays.
+    const refused = run(128, "exit 1");
+    expect(refused.status).toBe(0);
+    expect(refused.output).toContain("fs.inotify.max_user_instances stays 128 (could not raise it to 1024)");
   });
 
   test.each([

@@ -10,10 +10,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { DetachedProcess, startDetached } from "../../lab/processes/detached";
-import { identityOf, ownerState } from "../../lab/processes/proc";
+import { identityOf, inotifyHeldBy, inotifyInstances, ownerState } from "../../lab/processes/proc";
 import { withLock } from "../../lab/processes/lock";
 import { StateDir } from "../../lab/cluster/paths";
-import { ManagedProcess } from "../../lab/processes/children";
+import { LocalRun, ManagedProcess, exhausted } from "../../lab/processes/children";
 import { describeExit, sleep, waitFor } from "../../lab/processes/supervision";
 
 const NODE = process.execPath;
@@ -49,6 +49,56 @@ describe("a local run's process", () => {
     await proc.stop(2000);
     expect(proc.exitReport()).toBeUndefined();
     expect(proc.ended()).toContain("was killed by SIGTERM");
+  });
+});
+
+describe("a process out of a system resource", () => {
+  // Prometheus 3's file discovery when every inotify instance of the user is held (a CI run's
+  // node-restart test, 2026-11-26: five scrape pools never discovered, the wait timed out).
+  const refused =
+    'time=2026-11-26T12:25:09.296Z level=ERROR source=file.go:242 msg="Error adding file watcher" component="discovery manager scrape" discovery=file config=prometheus err="couldn\'t initialize inotify: too many open files"';
+
+  test("is told apart: an inotify instance refused, descriptors run out, or neither", () => {
+    expect(exhausted(refused)).toBe("inotify");
+    expect(exhausted('level=error msg="accept tcp 127.0.0.1:9090: accept4: too many open files"')).toBe("descriptors");
+    expect(exhausted('level=error msg="open /data/chunks: no such file or directory"')).toBeUndefined();
+  });
+
+  test("is named at the head of the run's diagnostics, with the limit, however much it printed after", async () => {
+    const run = new LocalRun(60_000);
+    const script = `console.error(${JSON.stringify(refused)}); for (let i = 0; i < 500; i++) console.log("scrape " + i); setInterval(() => {}, 1000)`;
+    const proc = run.start("prometheus", NODE, ["-e", script]);
+    try {
+      await waitFor("its 500 lines", () => (proc.output(1).includes("scrape 499") ? true : undefined), 30_000, 20);
+      const text = run.diagnostics(5);
+      expect(proc.output(200)).not.toContain("inotify");
+      const { limit } = inotifyInstances();
+      expect(text.split("\n")[0]).toBe(`out of a system resource: prometheus: ${refused}`);
+      expect(text).toMatch(
+        new RegExp(
+          `^inotify: this machine's processes hold \\d+ instances, each user may hold ${limit ?? "\\(unknown\\)"} \\(fs\\.inotify\\.max_user_instances\\)`,
+          "m",
+        ),
+      );
+    } finally {
+      await run.stop(2000);
+    }
+  });
+
+  test("the inotify instances a process holds are counted: a child's watchers share one", async () => {
+    const script = `const fs = require("fs"); fs.watch(${JSON.stringify(scratch)}); fs.watch(${JSON.stringify(os.tmpdir())}); console.log("watching"); setInterval(() => {}, 1000)`;
+    const idle = new ManagedProcess("idle", NODE, ["-e", "console.log('idle'); setInterval(() => {}, 1000)"]);
+    const watching = new ManagedProcess("watching", NODE, ["-e", script]);
+    try {
+      // Each one's last line, below the header that names it.
+      const said = (p: ManagedProcess) => p.output(1).split("\n")[1];
+      await waitFor("both started", () => (said(idle) === "idle" && said(watching) === "watching" ? true : undefined), 30_000, 20);
+      expect(inotifyHeldBy(idle.pid ?? 0)).toBe(0);
+      expect(inotifyHeldBy(watching.pid ?? 0)).toBe(1);
+      expect(inotifyInstances().held).toBeGreaterThanOrEqual(1);
+    } finally {
+      await Promise.all([idle.stop(2000), watching.stop(2000)]);
+    }
   });
 });
 
