@@ -111,6 +111,34 @@ describe.each(FILES.map((f) => [f.relPath, f] as const))("%s", (_relPath, file) 
 });
 
 /**
+ * The views of every pod of the cluster or of a namespace: at hundreds of pods a step of the scrape interval makes
+ * Prometheus evaluate four times over what a line a minute shows (`npm run bench`'s dashboards at 500 pods). The
+ * pod's own dashboard keeps the scrape interval's step: one pod is cheap.
+ */
+const MANY_POD_VIEWS = ["infrastructure/cluster.json", "infrastructure/networking.json", "infrastructure/workloads.json"];
+
+describe.each(FILES.filter((f) => MANY_POD_VIEWS.includes(f.relPath)).map((f) => [f.relPath, f] as const))(
+  "%s, a view of many pods",
+  (_relPath, file) => {
+    test("steps every Prometheus time series by a minute at least (its min interval)", () => {
+      const series = walkPanels(parsed(file)).filter(
+        ({ panel }) => panel.type === "timeseries" && !JSON.stringify(panel.datasource ?? "").includes("loki"),
+      );
+      expect(series.length).toBeGreaterThan(3);
+      const fine = series.flatMap(({ panel, where }) => {
+        const interval = typeof panel.interval === "string" ? durationSeconds(panel.interval) : undefined;
+        return interval !== undefined && interval >= 60 ? [] : [`${where}: min interval ${String(panel.interval ?? "none")}`];
+      });
+      expect(fine).toEqual([]);
+    });
+  },
+);
+
+test("the views of many pods are all there", () => {
+  expect(MANY_POD_VIEWS.filter((v) => !FILES.some((f) => f.relPath === v))).toEqual([]);
+});
+
+/**
  * Time series panels whose queries read series recorded as 5-minute rates (`…:rate5m`), none its own rate over
  * `$__rate_interval`, without a min interval of a minute or more: a 5-minute rate holds any burst for five minutes,
  * so a step of a minute shows it, and a step of the scrape interval only makes Prometheus evaluate four times over.
