@@ -16,6 +16,7 @@
  * One thing is added to the rendered environment: rclone's retries cut to one (RCLONE_RETRIES,
  * RCLONE_LOW_LEVEL_RETRIES), so that a store that is gone fails a command in a second rather than
  * in the 8 minutes rclone's retries take by default: what is tested is what happens once it gives up.
+ * The healthy runs around a fault (backUpHealthy) set them back to rclone's defaults, 3 and 10.
  *
  * `BACKUP_SCRIPT=<file>` runs another copy of the script (main's, to show these failing on it).
  */
@@ -132,8 +133,8 @@ describe("backups fail safe: the store stopped mid-upload, a listing refused, a 
     }
   }
   /**
-   * A good run against a store that nothing breaks (the proxy passes everything), with rclone's own
-   * retries, as the CronJob runs it: `rclone serve s3` once answered one PutObject of a healthy run
+   * A good run against a store that nothing breaks (the proxy passes everything), with rclone's default
+   * retries (--retries 3, --low-level-retries 10), as the CronJob runs it: `rclone serve s3` once answered one PutObject of a healthy run
    * 500 (a CI run, 2026-11-26), which the one try the faults are tested with made a failed run.
    */
   const backUpHealthy = (c: Component, extra: Record<string, string> = {}) =>
