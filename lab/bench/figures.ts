@@ -188,12 +188,12 @@ export function workloadProblems(
 
 /**
  * Each rule group's last evaluation time from a Prometheus /metrics text
- * (`prometheus_rule_group_last_duration_seconds`), keyed `<rule file's name>;<group>` (the file's
- * directory left out: it is the run's temporary one).
+ * (`prometheus_rule_group_last_duration_seconds`, or another per-group `metric`), keyed
+ * `<rule file's name>;<group>` (the file's directory left out: it is the run's temporary one).
  */
-export function ruleGroupDurations(text: string): Record<string, number> {
+export function ruleGroupDurations(text: string, metric = "prometheus_rule_group_last_duration_seconds"): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^prometheus_rule_group_last_duration_seconds\{([^}]*)\}\s+(\S+)/gm)) {
+  for (const m of text.matchAll(new RegExp(`^${metric}\\{([^}]*)\\}\\s+(\\S+)`, "gm"))) {
     const group = /(?:^|,)rule_group="([^"]*)"/.exec(m[1])?.[1];
     if (group === undefined) continue;
     const [file, name] = group.includes(";")
@@ -202,6 +202,25 @@ export function ruleGroupDurations(text: string): Record<string, number> {
     out[`${path.basename(file)};${name}`] = Number(m[2]);
   }
   return out;
+}
+
+/** Each rule group's evaluation interval (`prometheus_rule_group_interval_seconds`), keyed as ruleGroupDurations keys it. */
+export function ruleGroupIntervals(text: string): Record<string, number> {
+  return ruleGroupDurations(text, "prometheus_rule_group_interval_seconds");
+}
+
+/**
+ * What one cycle of `cycleSeconds` (the global evaluation interval) costs in rule evaluation: each group's last
+ * evaluation time, a group evaluated every `interval` counting `cycleSeconds / interval` of it (a group run once a
+ * minute costs a quarter of its time in each 15-second cycle). With every group at the global interval, the sum of
+ * their last evaluations. A group whose interval is not in the text counts whole.
+ */
+export function ruleCycleSeconds(text: string, cycleSeconds: number): number {
+  const intervals = ruleGroupIntervals(text);
+  return Object.entries(ruleGroupDurations(text)).reduce(
+    (total, [group, seconds]) => total + seconds * Math.min(1, cycleSeconds / (intervals[group] || cycleSeconds)),
+    0,
+  );
 }
 
 /** The median of each key over samples (a key missing from a sample is left out of that sample). */

@@ -199,7 +199,7 @@ class LiveBench {
     if (this.compare) proms.push(["prometheus-compare", `http://${LOOPBACK}:${stack.ports.compare}`]);
     this.log(`workload: ${await checkWorkload(proms, stack.url("loki"))}`);
 
-    const ourRules = this.ruleCount();
+    const ourRules = countRules(this.ruleFiles());
     const phases: LivePhase[] = [];
     phases.push(await this.phase("steady", this.plan.steadySeconds));
     await this.timeDashboards("steady");
@@ -408,10 +408,14 @@ class LiveBench {
     for (const m of this.measured.filter((x) => x.name.startsWith("prometheus"))) if (m.proc.pid) process.kill(m.proc.pid, "SIGHUP");
   }
 
+  /** The rendered Prometheus' global intervals (evaluation_interval: what one rule-evaluation cycle stands for). */
+  private promGlobal(): { scrape_interval: string; evaluation_interval: string } {
+    return (YAML.parse(this.rendered.files.get("prometheus/prometheus.yml") ?? "") as { global: ReturnType<LiveBench["promGlobal"]> })
+      .global;
+  }
+
   private alertBound(alert: string): number {
-    const prom = YAML.parse(this.rendered.files.get("prometheus/prometheus.yml") ?? "") as {
-      global: { scrape_interval: string; evaluation_interval: string };
-    };
+    const prom = { global: this.promGlobal() };
     const am = YAML.parse(this.rendered.files.get("alertmanager/alertmanager.yml") ?? "") as { route: Route };
     const rules = this.ruleFiles();
     // The longest group_wait of any route: a bound whichever route the alert takes.
@@ -474,15 +478,11 @@ class LiveBench {
     this.log(
       `phase ${name}: ${seconds} s (${this.shape.apps} apps, ${this.shape.pods} pods, ${this.linesPerSecond} lines/s per container)`,
     );
-    const figures = await measurePhase(this.measured, seconds, this.plan.sampleSeconds);
+    const figures = await measurePhase(this.measured, seconds, this.plan.sampleSeconds, toSeconds(this.promGlobal().evaluation_interval));
     return { name, shape: { apps: this.shape.apps, pods: this.shape.pods, linesPerSecond: this.linesPerSecond }, ...figures };
   }
 
-  /** Our rule files as rendered for the steady workload. */
-  private ruleCount(): LiveResult["ourRules"] {
-    return countRules(this.ruleFiles());
-  }
-
+  /** Our rule files as rendered (for the steady workload, when counted before the growth). */
   private ruleFiles(): string[] {
     return [...this.rendered.files]
       .filter(([f]) => f.startsWith("prometheus/") && f.endsWith(".yml") && f !== "prometheus/prometheus.yml")

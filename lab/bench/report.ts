@@ -387,15 +387,19 @@ export function ruleGroupTable(result: LiveResult, top = 8): string {
   ] as const) {
     const inBurst = burst[c]?.ruleGroupSeconds;
     if (!inBurst) continue;
-    const total = Object.values(inBurst).reduce((a, b) => a + b, 0);
-    for (const [group, seconds] of Object.entries(inBurst)
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, top))
+    // Each group's share of a cycle: a group evaluated less often than the global interval counts its part of it.
+    const intervals = burst[c]?.ruleGroupIntervalSeconds ?? {};
+    const cycle = burst[c]?.cycleSeconds;
+    const weight = (group: string) => (cycle && intervals[group] ? Math.min(1, cycle / intervals[group]) : 1);
+    const perCycle = Object.entries(inBurst).map(([group, seconds]): [string, number] => [group, seconds * weight(group)]);
+    const total = perCycle.reduce((a, [, b]) => a + b, 0);
+    for (const [group, seconds] of perCycle.sort((a, b) => b[1] - a[1]).slice(0, top))
       rows.push([
         side,
         group,
+        intervals[group] ? `${intervals[group]} s` : "–",
         secondsCell(steady[c]?.ruleGroupSeconds?.[group]),
-        secondsCell(seconds),
+        secondsCell(inBurst[group]),
         `${((100 * seconds) / (total || 1)).toFixed(0)} %`,
       ]);
   }
@@ -413,9 +417,9 @@ export function ruleGroupTable(result: LiveResult, top = 8): string {
       ruleRows.push([side, rule, secondsCell(steady[c]?.ruleSeconds?.[rule]), secondsCell(seconds)]);
   }
   return [
-    `### Rule groups: the ${top} costliest in the burst (median of each group's last evaluation)`,
+    `### Rule groups: the ${top} costliest per cycle in the burst (median of each group's last evaluation; a group evaluated every minute counts a quarter of it in a 15 s cycle)`,
     "",
-    markdownTable(["side", "file;group", "steady", "burst", "share of the burst's cycle"], rows),
+    markdownTable(["side", "file;group", "every", "steady", "burst", "share of the burst's cycle"], rows),
     ...(ruleRows.length > 0
       ? [
           "",

@@ -10,7 +10,17 @@ import { httpGet } from "../local/http";
 import { ManagedProcess } from "../processes/children";
 import { sleep } from "../processes/supervision";
 import { metricValues, sum } from "../local/text-format";
-import { PhaseFigures, Sample, median, medianByKey, phaseFigures, ruleGroupDurations, workloadProblems } from "./figures";
+import {
+  PhaseFigures,
+  Sample,
+  median,
+  medianByKey,
+  phaseFigures,
+  ruleCycleSeconds,
+  ruleGroupDurations,
+  ruleGroupIntervals,
+  workloadProblems,
+} from "./figures";
 
 /** The processes measured, as the report names them. */
 export type Component =
@@ -29,10 +39,17 @@ export interface PrometheusFigures {
   headSeries: number;
   /** Series created over the phase (churn). */
   seriesCreated: number;
-  /** Median over the phase of the sum of every rule group's last evaluation time: one evaluation cycle. */
+  /**
+   * Median over the phase of one evaluation cycle: every rule group's last evaluation time, a group evaluated
+   * less often than the global evaluation interval counting its share of a cycle (figures.ts ruleCycleSeconds).
+   */
   ruleEvaluationSeconds: number;
   /** Median over the phase of each group's last evaluation time (`<file>;<group>`): where the cycle goes. */
   ruleGroupSeconds?: Record<string, number>;
+  /** Each group's evaluation interval in seconds, at the end of the phase. */
+  ruleGroupIntervalSeconds?: Record<string, number>;
+  /** The global evaluation interval a cycle stands for, in seconds. */
+  cycleSeconds?: number;
   /**
    * Median over the phase of each rule's last evaluation time (`<group>: <record or alert>`, from
    * /api/v1/rules; rules of one name in one group summed): where a costly group's time goes.
@@ -103,6 +120,8 @@ export async function measurePhase(
   measured: Measured[],
   seconds: number,
   sampleSeconds: number,
+  /** Prometheus' global evaluation interval in seconds: one cycle (without it, every group counts whole). */
+  cycleSeconds?: number,
 ): Promise<Pick<LivePhase, "components" | "prometheus" | "loki">> {
   const series = new Map<Component, Sample[]>();
   const ruleTimes = new Map<Component, number[]>();
@@ -118,7 +137,11 @@ export async function measurePhase(
     for (const [c, s] of samples) series.set(c, [...(series.get(c) ?? []), s]);
     for (const c of ["prometheus", "prometheus-compare"] as const) {
       const t = texts.get(c);
-      if (t) ruleTimes.set(c, [...(ruleTimes.get(c) ?? []), sum(metricValues(t, "prometheus_rule_group_last_duration_seconds"))]);
+      if (t)
+        ruleTimes.set(c, [
+          ...(ruleTimes.get(c) ?? []),
+          cycleSeconds ? ruleCycleSeconds(t, cycleSeconds) : sum(metricValues(t, "prometheus_rule_group_last_duration_seconds")),
+        ]);
       if (t) groupTimes.set(c, [...(groupTimes.get(c) ?? []), ruleGroupDurations(t)]);
       const m = measured.find((x) => x.name === c);
       const rules = m ? await ruleDurations(m.metricsUrl.replace(/\/metrics$/, "/api/v1/rules")) : undefined;
@@ -141,6 +164,8 @@ export async function measurePhase(
       seriesCreated: delta(c, "prometheus_tsdb_head_series_created_total"),
       ruleEvaluationSeconds: median(ruleTimes.get(c) ?? [0]),
       ruleGroupSeconds: medianByKey(groupTimes.get(c) ?? []),
+      ruleGroupIntervalSeconds: ruleGroupIntervals(t),
+      ...(cycleSeconds ? { cycleSeconds } : {}),
       ruleSeconds: medianByKey(ruleEvaluations.get(c) ?? []),
       rules: sum(metricValues(t, "prometheus_rule_group_rules")),
       ruleGroups: metricValues(t, "prometheus_rule_group_rules").length,

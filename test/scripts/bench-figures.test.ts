@@ -18,6 +18,7 @@ import {
   median,
   medianByKey,
   parseBenchArgs,
+  ruleCycleSeconds,
   ruleGroupDurations,
   workloadProblems,
   phaseFigures,
@@ -177,6 +178,20 @@ describe("rule groups", () => {
       'prometheus_rule_group_last_evaluation_samples{rule_group="/tmp/run-1/rules/apps.yml;apps"} 99',
     ].join("\n");
     expect(ruleGroupDurations(text)).toEqual({ "apps.yml;apps": 0.004, "stack.yml;stack": 0.0025 });
+  });
+
+  test("one cycle of the global interval: a group evaluated every minute counts a quarter of its time in a 15 s cycle", () => {
+    const text = [
+      'prometheus_rule_group_interval_seconds{rule_group="/tmp/r/apps.yml;apps"} 15',
+      'prometheus_rule_group_interval_seconds{rule_group="/tmp/r/kubernetes.yml;kubernetes-usage"} 60',
+      'prometheus_rule_group_last_duration_seconds{rule_group="/tmp/r/apps.yml;apps"} 0.004',
+      'prometheus_rule_group_last_duration_seconds{rule_group="/tmp/r/kubernetes.yml;kubernetes-usage"} 0.008',
+      // A group whose interval is not in the text counts whole.
+      'prometheus_rule_group_last_duration_seconds{rule_group="/tmp/r/stack.yml;stack"} 0.001',
+    ].join("\n");
+    expect(ruleCycleSeconds(text, 15)).toBeCloseTo(0.004 + 0.008 / 4 + 0.001, 9);
+    // A cycle as long as the slow group's interval counts every group whole.
+    expect(ruleCycleSeconds(text, 60)).toBeCloseTo(0.013, 9);
   });
 
   test("the median of each group over the samples, a group missing from a sample left out of it", () => {
@@ -396,6 +411,9 @@ describe("the report", () => {
       seriesCreated: 0,
       ruleEvaluationSeconds: seconds * k,
       ruleGroupSeconds: { "apps.yml;apps": seconds * k * 0.75, "stack.yml;stack": seconds * k * 0.25 },
+      // The stack's group every minute: a quarter of it in each 15 s cycle.
+      ruleGroupIntervalSeconds: { "apps.yml;apps": 15, "stack.yml;stack": 60 },
+      cycleSeconds: 15,
       ruleSeconds: { "apps: AppDown": seconds * k * 0.5, "apps: app:x:rate5m": seconds * k * 0.25, "stack: StackDown": seconds * k * 0.25 },
       rules,
       ruleGroups: 3,
@@ -502,9 +520,10 @@ describe("the report", () => {
     expect(tables).toMatch(/139 alerts, 95 recording rules/);
     expect(tables).toMatch(/\| rules \| 120 \| 234 \| 1\.95× \|/);
     expect(tables).toMatch(/AppDown delivered after 80\.0 s \(bound from the config: 140 s\)/);
-    // Where the burst's cycle goes, per group, for each Prometheus: the burst's phase is twice the steady one's here.
-    expect(tables).toMatch(/\| ours \| apps\.yml;apps \| 37\.5 ms \| 75\.0 ms \| 75 % \|/);
-    expect(tables).toMatch(/\| kube-prometheus \| stack\.yml;stack \| 100\.0 ms \| 200\.0 ms \| 25 % \|/);
+    // Where the burst's cycle goes, per group, for each Prometheus: the burst's phase is twice the steady one's here;
+    // the stack's group, evaluated every minute, counts a quarter of its time in a 15 s cycle (0.75 against 0.0625).
+    expect(tables).toMatch(/\| ours \| apps\.yml;apps \| 15 s \| 37\.5 ms \| 75\.0 ms \| 92 % \|/);
+    expect(tables).toMatch(/\| kube-prometheus \| stack\.yml;stack \| 60 s \| 100\.0 ms \| 200\.0 ms \| 8 % \|/);
     // ...and per rule, costliest first.
     expect(tables).toMatch(
       /costliest in the burst \(median of each rule's last evaluation\)\n\n\| side[^\n]*\n[^\n]*\n\| ours \| apps: AppDown \| 25\.0 ms \| 50\.0 ms \|/,
