@@ -15,6 +15,8 @@ import { CATALOG_DIR, loadCatalog } from "../../cli/catalog";
 import { promqlMetricNames, promqlProblem } from "../../cli/promql";
 import { logqlRuleProblems } from "../../cli/logql-rules";
 import { EVENTS_JOB } from "../../components/log-collector/events";
+import { loadDashboards, walkPanels, type JsonObject } from "../../cli/dashboards/files";
+import { durationSeconds } from "../../components/kit/units";
 import { JOURNAL_JOB } from "../../components/log-collector/journal";
 import {
   AlertRule,
@@ -260,6 +262,82 @@ describe("PromQL", () => {
       }
     }
     expect(problems).toEqual([]);
+  });
+});
+
+/**
+ * What is wrong with the groups of `files` that set an interval of their own (evaluated less often than the
+ * stack's evaluation interval): such a group may hold only recordings that no rule reads (an alert or a
+ * recording there would wait for it), and every dashboard panel whose range queries read one of them must
+ * step by the group's interval at least (its min interval), or it draws the same value several times over.
+ */
+function ownIntervalProblems(files: typeof ruleFiles, dashboards: Array<{ relPath: string; dashboard?: JsonObject }>): string[] {
+  const problems: string[] = [];
+  const readers = allRules(files);
+  for (const file of files) {
+    for (const group of file.groups.filter((g) => g.interval !== undefined)) {
+      const where = `${file.file}: ${group.name} (interval ${group.interval})`;
+      const every = durationSeconds(group.interval ?? "") ?? 0;
+      const records = new Set(group.rules.flatMap((r) => (r.kind === "record" ? [r.record] : [])));
+      for (const r of group.rules) if (r.kind === "alert") problems.push(`${where}: holds the alert ${r.alert}`);
+      for (const r of readers) {
+        const read = promqlMetricNames(r.expr).filter((m) => records.has(m));
+        if (read.length > 0) problems.push(`${where}: ${r.kind === "alert" ? r.alert : r.record} reads ${read.join(", ")}`);
+      }
+      for (const { relPath, dashboard } of dashboards) {
+        for (const { panel, where: at } of dashboard ? walkPanels(dashboard) : []) {
+          // Range queries only: an instant query reads the last value recorded, however old the step.
+          const exprs = (Array.isArray(panel.targets) ? (panel.targets as JsonObject[]) : [])
+            .filter((t) => t.instant !== true)
+            .map((t) => String(t.expr ?? ""));
+          const read = [...records].filter((m) => exprs.some((e) => new RegExp(`(^|[^:\\w])${m}([^:\\w]|$)`).test(e)));
+          if (read.length === 0) continue;
+          const step = typeof panel.interval === "string" ? (durationSeconds(panel.interval) ?? 0) : 0;
+          if (step < every)
+            problems.push(`${relPath}: ${at} reads ${read.join(", ")} with min interval ${String(panel.interval ?? "none")}`);
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+describe("groups evaluated less often than the stack's evaluation interval", () => {
+  const dashboards = loadDashboards();
+
+  test("there is one at least, and each holds only recordings no rule reads, drawn by panels that step by its interval", () => {
+    expect(ruleFiles.some((f) => f.groups.some((g) => g.interval !== undefined))).toBe(true);
+    expect(ownIntervalProblems(ruleFiles, dashboards)).toEqual([]);
+  });
+
+  test("the check fails on an alert in such a group, on a rule reading its recordings, and on a panel stepping faster", () => {
+    const file = ruleFiles.find((f) => f.groups.some((g) => g.interval !== undefined));
+    if (!file) throw new Error("no group with an interval of its own");
+    const group = file.groups.find((g) => g.interval !== undefined);
+    const recorded = group?.rules.find((r) => r.kind === "record");
+    if (!group || !recorded || recorded.kind !== "record") throw new Error("no recording in the group");
+    const alert = alerts[0];
+    // An alert moved into the group, and one of another group reading the group's first recording.
+    const mutated = [
+      { ...file, groups: [{ ...group, rules: [...group.rules, alert] }] },
+      { ...file, file: "other.yml", groups: [{ name: "other", rules: [{ ...alert, expr: `${recorded.record} > 0` }] }] },
+    ] as typeof ruleFiles;
+    const problems = ownIntervalProblems(mutated, []);
+    expect(problems).toEqual([
+      expect.stringContaining(`holds the alert ${alert.alert}`),
+      expect.stringContaining(`${alert.alert} reads ${recorded.record}`),
+    ]);
+    // A panel reading the recording at the default step, and one stepping by the group's interval.
+    const panel = (interval?: string) => ({
+      title: "p",
+      type: "timeseries",
+      ...(interval ? { interval } : {}),
+      targets: [{ expr: `sum(${recorded.record})` }],
+    });
+    const board = { relPath: "x.json", dashboard: { panels: [panel(), panel(group.interval)] } as JsonObject };
+    expect(ownIntervalProblems([{ ...file, groups: [group] }], [board])).toEqual([
+      expect.stringContaining(`reads ${recorded.record} with min interval none`),
+    ]);
   });
 });
 
