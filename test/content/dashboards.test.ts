@@ -108,7 +108,32 @@ describe.each(FILES.map((f) => [f.relPath, f] as const))("%s", (_relPath, file) 
   test("a time series of 5-minute recorded rates steps by a minute at least (its min interval), not by the scrape interval", () => {
     expect(fineSteppedRatePanels(parsed(file))).toEqual([]);
   });
+
+  test("a stat or gauge that shows its last value and no sparkline asks Prometheus for that value only (an instant query)", () => {
+    expect(rangeForOneValue(parsed(file))).toEqual([]);
+  });
 });
+
+/**
+ * Stat, gauge and bar gauge panels that show each series' last value only (`lastNotNull`), with no sparkline
+ * (a stat's graphMode "none"; gauges draw none), yet send a Prometheus range query: Prometheus then evaluates
+ * the query at every step of the dashboard's range (240 times over an hour at 15 s) for the one value shown.
+ */
+function rangeForOneValue(dashboard: JsonObject): string[] {
+  return walkPanels(dashboard).flatMap(({ panel, where }) => {
+    if (!["stat", "gauge", "bargauge"].includes(String(panel.type))) return [];
+    const options = isObject(panel.options) ? panel.options : {};
+    if (panel.type === "stat" && (options.graphMode ?? "area") !== "none") return [];
+    const reduce = isObject(options.reduceOptions) ? options.reduceOptions : {};
+    if (JSON.stringify(reduce.calcs ?? []) !== '["lastNotNull"]') return [];
+    return asArray(panel.targets)
+      .filter(
+        (t): t is JsonObject =>
+          isObject(t) && t.instant !== true && !JSON.stringify(t.datasource ?? panel.datasource ?? "").includes("loki"),
+      )
+      .map((t) => `${where}: query ${String(t.refId ?? "?")} is a range query`);
+  });
+}
 
 /**
  * The views of every pod of the cluster or of a namespace: at hundreds of pods a step of the scrape interval makes
@@ -260,6 +285,22 @@ describe("the checker itself", () => {
     ]) {
       expect(problems).toMatch(expected);
     }
+  });
+
+  test("tells a stat or gauge sending a range query for its last value from one that needs the range", () => {
+    const target = { refId: "A", datasource: PROM, expr: "sum(up)" };
+    const panel = (type: string, options: JsonObject, targets: JsonObject[]) => ({ id: 9, type, title: "One", options, targets });
+    const last = { reduceOptions: { calcs: ["lastNotNull"] } };
+    const dashboard = {
+      panels: [
+        panel("stat", { ...last, graphMode: "none" }, [target]),
+        panel("gauge", last, [target]),
+        panel("stat", { ...last, graphMode: "area" }, [target]),
+        panel("stat", { reduceOptions: { calcs: ["mean"] }, graphMode: "none" }, [target]),
+        panel("stat", { ...last, graphMode: "none" }, [{ ...target, instant: true, range: false }]),
+      ],
+    };
+    expect(rangeForOneValue(dashboard)).toEqual(['panel 9 "One": query A is a range query', 'panel 9 "One": query A is a range query']);
   });
 
   test("reports missing or mistyped datasource variables", () => {

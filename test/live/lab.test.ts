@@ -469,15 +469,19 @@ describe("the live lab (staging stack, exact binaries)", () => {
       // A dashboard about one kind of source (MongoDB) says so for all its panels.
       const dashboardConditional = CONDITIONAL.exec(String(file.dashboard.description ?? ""))?.[1];
       for (const { panel, where } of walkPanels(file.dashboard)) {
-        const exprs = (Array.isArray(panel.targets) ? (panel.targets as JsonObject[]) : [])
-          .filter((t) => typeof t.expr === "string" && !(isObject(t.datasource) && String(t.datasource.uid ?? "").includes("loki")))
-          .map((t) => t.expr as string);
+        const targets = (Array.isArray(panel.targets) ? (panel.targets as JsonObject[]) : []).filter(
+          (t) => typeof t.expr === "string" && !(isObject(t.datasource) && String(t.datasource.uid ?? "").includes("loki")),
+        );
+        const exprs = targets.map((t) => t.expr as string);
         if (exprs.length === 0) continue;
         const conditional = CONDITIONAL.exec(String(panel.description ?? ""))?.[1] ?? dashboardConditional;
         for (const choice of choices) {
           // A panel shows data when any of its queries returns some, as in Grafana.
           let series = 0;
-          for (const expr of exprs) series += (await promQuery(substitute(expr, choice), { seconds: 60, step: 5 })).length;
+          // An instant target (a stat's or gauge's one value) asks for the value now, as Grafana does; the others the last minute.
+          for (const t of targets)
+            series += (await promQuery(substitute(t.expr as string, choice), t.instant === true ? undefined : { seconds: 60, step: 5 }))
+              .length;
           // A contract app's panel that reads what its broken part feeds has nothing to show: its alert says why.
           const broken = CONTRACT_APPS.find((a) => a.name === choice.app);
           const gap =
