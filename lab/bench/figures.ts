@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { durationSeconds, formatBytes } from "../../components/kit/units";
+import { metricValues, sum } from "../local/text-format";
 
 const MIB = 1024 * 1024;
 
@@ -221,6 +222,16 @@ export function ruleCycleSeconds(text: string, cycleSeconds: number): number {
     (total, [group, seconds]) => total + seconds * Math.min(1, cycleSeconds / (intervals[group] || cycleSeconds)),
     0,
   );
+}
+
+/**
+ * One cycle of `cycleSeconds` as the mean of every evaluation between two /metrics texts `seconds` apart: the
+ * seconds spent evaluating rule groups (`prometheus_rule_group_duration_seconds_sum`, a summary over every group's
+ * every evaluation) per second, times the cycle.
+ */
+export function meanRuleCycleSeconds(before: string, after: string, seconds: number, cycleSeconds: number): number {
+  const spent = (text: string) => sum(metricValues(text, "prometheus_rule_group_duration_seconds_sum"));
+  return ((spent(after) - spent(before)) / seconds) * cycleSeconds;
 }
 
 /** The median of each key over samples (a key missing from a sample is left out of that sample). */

@@ -107,6 +107,7 @@ export interface LiveReport {
     pods: number;
     headSeries?: number;
     ruleEvaluationSeconds?: number;
+    meanRuleEvaluationSeconds?: number;
     prometheusRssBytes?: number;
     prometheusMillicores?: number;
     lokiLinesPerSecond: number;
@@ -138,6 +139,8 @@ function prometheusFigures(s: ComponentSummary | undefined, steady?: PrometheusF
     burstHeadSeries: burst?.headSeries,
     ruleEvaluationSeconds: steady?.ruleEvaluationSeconds,
     burstRuleEvaluationSeconds: burst?.ruleEvaluationSeconds,
+    meanRuleEvaluationSeconds: steady?.meanRuleEvaluationSeconds,
+    burstMeanRuleEvaluationSeconds: burst?.meanRuleEvaluationSeconds,
     rules: steady?.rules,
     writtenBytesPerDay: s?.writtenBytesPerDay,
   };
@@ -190,6 +193,7 @@ export function buildLiveReport(result: LiveResult): LiveReport {
     pods: p.shape.pods,
     headSeries: p.prometheus.prometheus?.headSeries,
     ruleEvaluationSeconds: p.prometheus.prometheus?.ruleEvaluationSeconds,
+    meanRuleEvaluationSeconds: p.prometheus.prometheus?.meanRuleEvaluationSeconds,
     prometheusRssBytes: p.components.prometheus?.rssBytes,
     prometheusMillicores: p.components.prometheus?.millicores,
     lokiLinesPerSecond: p.loki.linesPerSecond,
@@ -267,13 +271,14 @@ export function liveTables(result: LiveResult, report: LiveReport): string {
     "### Growth",
     "",
     markdownTable(
-      ["phase", "apps", "pods", "head series", "rule evaluation / cycle", "Prometheus RSS", "Prometheus CPU", "log lines/s"],
+      ["phase", "apps", "pods", "head series", "rule evaluation / cycle", "(mean)", "Prometheus RSS", "Prometheus CPU", "log lines/s"],
       report.growth.map((g) => [
         g.phase,
         String(g.apps),
         String(g.pods),
         countCell(g.headSeries),
         secondsCell(g.ruleEvaluationSeconds),
+        secondsCell(g.meanRuleEvaluationSeconds),
         bytesCell(g.prometheusRssBytes),
         millicoresCell(g.prometheusMillicores),
         g.lokiLinesPerSecond.toFixed(0),
@@ -301,6 +306,8 @@ export function liveTables(result: LiveResult, report: LiveReport): string {
       ["head series after burst", "burstHeadSeries", countCell],
       ["rule evaluation / cycle, steady", "ruleEvaluationSeconds", secondsCell],
       ["rule evaluation / cycle, burst", "burstRuleEvaluationSeconds", secondsCell],
+      ["rule evaluation / cycle, mean of every evaluation, steady", "meanRuleEvaluationSeconds", secondsCell],
+      ["rule evaluation / cycle, mean of every evaluation, burst", "burstMeanRuleEvaluationSeconds", secondsCell],
       ["written/day", "writtenBytesPerDay", bytesCell],
     ];
     out.push(

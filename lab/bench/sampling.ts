@@ -14,6 +14,7 @@ import {
   PhaseFigures,
   Sample,
   median,
+  meanRuleCycleSeconds,
   medianByKey,
   phaseFigures,
   ruleCycleSeconds,
@@ -46,6 +47,13 @@ export interface PrometheusFigures {
   ruleEvaluationSeconds: number;
   /** Median over the phase of each group's last evaluation time (`<file>;<group>`): where the cycle goes. */
   ruleGroupSeconds?: Record<string, number>;
+  /**
+   * One cycle as the mean of every evaluation over the phase: the seconds Prometheus spent evaluating rule groups
+   * (`prometheus_rule_group_duration_seconds_sum`, every group's every evaluation) per second, times the cycle.
+   * Unlike the median, an evaluation stalled by the machine counts, and a group evaluated once a minute counts
+   * each time it runs.
+   */
+  meanRuleEvaluationSeconds?: number;
   /** Each group's evaluation interval in seconds, at the end of the phase. */
   ruleGroupIntervalSeconds?: Record<string, number>;
   /** The global evaluation interval a cycle stands for, in seconds. */
@@ -130,10 +138,11 @@ export async function measurePhase(
   const firstTexts: Map<Component, string>[] = [];
   let lastTexts = new Map<Component, string>();
   const started = Date.now();
+  let [firstAt, lastAt] = [started, started];
   for (;;) {
     const { samples, texts } = await sampleAll(measured);
-    if (firstTexts.length === 0) firstTexts.push(texts);
-    lastTexts = texts;
+    if (firstTexts.length === 0) [firstTexts[0], firstAt] = [texts, Date.now()];
+    [lastTexts, lastAt] = [texts, Date.now()];
     for (const [c, s] of samples) series.set(c, [...(series.get(c) ?? []), s]);
     for (const c of ["prometheus", "prometheus-compare"] as const) {
       const t = texts.get(c);
@@ -166,6 +175,11 @@ export async function measurePhase(
       ruleGroupSeconds: medianByKey(groupTimes.get(c) ?? []),
       ruleGroupIntervalSeconds: ruleGroupIntervals(t),
       ...(cycleSeconds ? { cycleSeconds } : {}),
+      ...(cycleSeconds && lastAt > firstAt
+        ? {
+            meanRuleEvaluationSeconds: meanRuleCycleSeconds(first.get(c) ?? "", t, (lastAt - firstAt) / 1000, cycleSeconds),
+          }
+        : {}),
       ruleSeconds: medianByKey(ruleEvaluations.get(c) ?? []),
       rules: sum(metricValues(t, "prometheus_rule_group_rules")),
       ruleGroups: metricValues(t, "prometheus_rule_group_rules").length,

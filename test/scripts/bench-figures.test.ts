@@ -18,6 +18,7 @@ import {
   median,
   medianByKey,
   parseBenchArgs,
+  meanRuleCycleSeconds,
   ruleCycleSeconds,
   ruleGroupDurations,
   workloadProblems,
@@ -192,6 +193,18 @@ describe("rule groups", () => {
     expect(ruleCycleSeconds(text, 15)).toBeCloseTo(0.004 + 0.008 / 4 + 0.001, 9);
     // A cycle as long as the slow group's interval counts every group whole.
     expect(ruleCycleSeconds(text, 60)).toBeCloseTo(0.013, 9);
+  });
+
+  test("one cycle as the mean of every evaluation: the seconds spent evaluating groups per second, times the cycle", () => {
+    const text = (spent: number, count: number) =>
+      [
+        "# TYPE prometheus_rule_group_duration_seconds summary",
+        'prometheus_rule_group_duration_seconds{quantile="0.99"} 0.5',
+        `prometheus_rule_group_duration_seconds_sum ${spent}`,
+        `prometheus_rule_group_duration_seconds_count ${count}`,
+      ].join("\n");
+    // 3 s spent over 60 s: 50 ms a second, 750 ms in each 15 s cycle; the quantile and the count count for nothing.
+    expect(meanRuleCycleSeconds(text(10, 100), text(13, 400), 60, 15)).toBeCloseTo(0.75, 9);
   });
 
   test("the median of each group over the samples, a group missing from a sample left out of it", () => {
