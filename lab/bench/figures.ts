@@ -211,15 +211,23 @@ export function ruleGroupIntervals(text: string): Record<string, number> {
 }
 
 /**
+ * The share of a group's evaluation that one cycle of `cycleSeconds` (the global evaluation interval) holds: a
+ * group run every `intervalSeconds` counts `cycleSeconds / intervalSeconds` of it (a quarter of a group run once a
+ * minute in a 15-second cycle). Without a cycle or an interval, the whole of it.
+ */
+export function cycleShare(cycleSeconds: number | undefined, intervalSeconds: number | undefined): number {
+  return cycleSeconds && intervalSeconds ? Math.min(1, cycleSeconds / intervalSeconds) : 1;
+}
+
+/**
  * What one cycle of `cycleSeconds` (the global evaluation interval) costs in rule evaluation: each group's last
- * evaluation time, a group evaluated every `interval` counting `cycleSeconds / interval` of it (a group run once a
- * minute costs a quarter of its time in each 15-second cycle). With every group at the global interval, the sum of
+ * evaluation time times its cycleShare. With every group at the global interval, or without a cycle, the sum of
  * their last evaluations. A group whose interval is not in the text counts whole.
  */
-export function ruleCycleSeconds(text: string, cycleSeconds: number): number {
+export function ruleCycleSeconds(text: string, cycleSeconds?: number): number {
   const intervals = ruleGroupIntervals(text);
   return Object.entries(ruleGroupDurations(text)).reduce(
-    (total, [group, seconds]) => total + seconds * Math.min(1, cycleSeconds / (intervals[group] || cycleSeconds)),
+    (total, [group, seconds]) => total + seconds * cycleShare(cycleSeconds, intervals[group]),
     0,
   );
 }

@@ -409,13 +409,12 @@ class LiveBench {
   }
 
   /** The rendered Prometheus' global intervals (evaluation_interval: what one rule-evaluation cycle stands for). */
-  private promGlobal(): { scrape_interval: string; evaluation_interval: string } {
-    return (YAML.parse(this.rendered.files.get("prometheus/prometheus.yml") ?? "") as { global: ReturnType<LiveBench["promGlobal"]> })
-      .global;
+  private promGlobal(): PromGlobal {
+    return (YAML.parse(this.rendered.files.get("prometheus/prometheus.yml") ?? "") as { global: PromGlobal }).global;
   }
 
   private alertBound(alert: string): number {
-    const prom = { global: this.promGlobal() };
+    const global = this.promGlobal();
     const am = YAML.parse(this.rendered.files.get("alertmanager/alertmanager.yml") ?? "") as { route: Route };
     const rules = this.ruleFiles();
     // The longest group_wait of any route: a bound whichever route the alert takes.
@@ -427,8 +426,8 @@ class LiveBench {
     walk(am.route);
     const longest = waits.reduce((a, b) => (toSeconds(b) > toSeconds(a) ? b : a), "0s");
     return alertLatencyBound({
-      scrapeInterval: prom.global.scrape_interval,
-      evaluationInterval: prom.global.evaluation_interval,
+      scrapeInterval: global.scrape_interval,
+      evaluationInterval: global.evaluation_interval,
       for: alertFor(rules, alert),
       groupWait: longest,
       slackSeconds: 5,
@@ -489,6 +488,8 @@ class LiveBench {
       .map(([, t]) => t);
   }
 }
+
+type PromGlobal = { scrape_interval: string; evaluation_interval: string };
 
 interface Route {
   group_wait?: string;

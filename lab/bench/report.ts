@@ -13,6 +13,7 @@ import {
   PhaseFigures,
   Sizing,
   bytesCell,
+  cycleShare,
   markdownTable,
   mebibytesQuantity,
   millicoresCell,
@@ -396,9 +397,10 @@ export function ruleGroupTable(result: LiveResult, top = 8): string {
     if (!inBurst) continue;
     // Each group's share of a cycle: a group evaluated less often than the global interval counts its part of it.
     const intervals = burst[c]?.ruleGroupIntervalSeconds ?? {};
-    const cycle = burst[c]?.cycleSeconds;
-    const weight = (group: string) => (cycle && intervals[group] ? Math.min(1, cycle / intervals[group]) : 1);
-    const perCycle = Object.entries(inBurst).map(([group, seconds]): [string, number] => [group, seconds * weight(group)]);
+    const perCycle = Object.entries(inBurst).map(([group, seconds]): [string, number] => [
+      group,
+      seconds * cycleShare(burst[c]?.cycleSeconds, intervals[group]),
+    ]);
     const total = perCycle.reduce((a, [, b]) => a + b, 0);
     for (const [group, seconds] of perCycle.sort((a, b) => b[1] - a[1]).slice(0, top))
       rows.push([

@@ -146,11 +146,7 @@ export async function measurePhase(
     for (const [c, s] of samples) series.set(c, [...(series.get(c) ?? []), s]);
     for (const c of ["prometheus", "prometheus-compare"] as const) {
       const t = texts.get(c);
-      if (t)
-        ruleTimes.set(c, [
-          ...(ruleTimes.get(c) ?? []),
-          cycleSeconds ? ruleCycleSeconds(t, cycleSeconds) : sum(metricValues(t, "prometheus_rule_group_last_duration_seconds")),
-        ]);
+      if (t) ruleTimes.set(c, [...(ruleTimes.get(c) ?? []), ruleCycleSeconds(t, cycleSeconds)]);
       if (t) groupTimes.set(c, [...(groupTimes.get(c) ?? []), ruleGroupDurations(t)]);
       const m = measured.find((x) => x.name === c);
       const rules = m ? await ruleDurations(m.metricsUrl.replace(/\/metrics$/, "/api/v1/rules")) : undefined;

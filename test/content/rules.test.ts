@@ -16,6 +16,7 @@ import { promqlMetricNames, promqlProblem } from "../../cli/promql";
 import { logqlRuleProblems } from "../../cli/logql-rules";
 import { EVENTS_JOB } from "../../components/log-collector/events";
 import { loadDashboards, walkPanels, type JsonObject } from "../../cli/dashboards/files";
+import { substituteVariables } from "../../cli/dashboards/queries";
 import { durationSeconds } from "../../components/kit/units";
 import { JOURNAL_JOB } from "../../components/log-collector/journal";
 import {
@@ -290,7 +291,9 @@ function ownIntervalProblems(files: typeof ruleFiles, dashboards: Array<{ relPat
           const exprs = (Array.isArray(panel.targets) ? (panel.targets as JsonObject[]) : [])
             .filter((t) => t.instant !== true)
             .map((t) => String(t.expr ?? ""));
-          const read = [...records].filter((m) => exprs.some((e) => new RegExp(`(^|[^:\\w])${m}([^:\\w]|$)`).test(e)));
+          // The metrics each reads, by Prometheus' grammar, its Grafana variables stood in for (as the dashboards' checks do).
+          const names = new Set(exprs.flatMap((e) => promqlMetricNames(substituteVariables(e).expr)));
+          const read = [...records].filter((m) => names.has(m));
           if (read.length === 0) continue;
           const step = typeof panel.interval === "string" ? (durationSeconds(panel.interval) ?? 0) : 0;
           if (step < every)
