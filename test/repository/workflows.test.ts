@@ -924,11 +924,19 @@ describe("the steps' scripts, run here", () => {
   test(".ci/system-packages installs what a tier lacks, and nothing for the cluster tier", () => {
     expect(step("system-packages", ["cluster"], { onlyStubs: true, stubs: { "apt-get": "" } })).toMatchObject({ status: 0, calls: [] });
     expect(step("system-packages", ["nightly"]).status).toBe(2);
+    // --help (and -h): the usage and what each tier installs, on stdout, exit 0, and nothing run or changed.
+    for (const flag of ["--help", "-h"]) {
+      const help = step("system-packages", [flag], { stubs: { "apt-get": "", sysctl: "", unshare: "", sudo: "" } });
+      expect(help).toMatchObject({ status: 0, calls: [] });
+      expect(help.output).toMatch(/^usage: bash \.ci\/system-packages offline\|cluster\|live\|all\n/);
+      expect(help.output).toMatch(/^ {2}live {5}the same, and e2fsprogs/m);
+    }
     // On a PATH without openssl, redis, sqlite3, wget, gcc or mkfs.ext4 (apt-get stubbed: it installs nothing, which the script then says).
     const live = step("system-packages", ["live"], { onlyStubs: true, stubs: { "apt-get": "", sudo: 'exec "$@"' } });
     expect(live.calls.find((c) => c.startsWith("apt-get install"))).toMatch(
-      // libsystemd-dev is found by its header, not on PATH: missing or not as the host has it.
-      /--no-install-recommends .*openssl redis-server redis-tools sqlite3 wget gcc (libsystemd-dev )?e2fsprogs$/,
+      // libsystemd-dev is found by its header and systemd-journal-remote under /lib/systemd, not on PATH:
+      // missing or not as the host has them (a fresh machine has neither).
+      /--no-install-recommends .*openssl redis-server redis-tools sqlite3 wget gcc (libsystemd-dev )?(systemd-journal-remote )?e2fsprogs$/,
     );
     expect(live.status).toBe(1);
     expect(live.output).toMatch(/missing openssl after install/);

@@ -345,10 +345,35 @@ describe("a build's settings are part of the pin", () => {
   });
 
   test("a cgo tool whose headers the C compiler cannot find is refused before the build, naming the package", () => {
-    const missing: Tool = { ...alloy, cgo: { headers: [{ header: "no/such-header.h", debianPackage: "libnosuch-dev" }] } };
-    expect(() => requireHeaders(missing)).toThrow(
-      /alloy is built with cgo and needs <no\/such-header\.h> \(.*\): install a C compiler and libnosuch-dev \(apt-get install gcc libnosuch-dev\)/,
+    // The C compiler is $CC, here a stand-in that preprocesses its standard input as `cc -E -x c -o /dev/null -` does and
+    // knows one header: the check reads the compiler's answer, not the host's packages (a fresh machine has no
+    // libsystemd-dev until .ci/system-packages installs it).
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-"));
+    const cc = path.join(dir, "cc");
+    fs.writeFileSync(
+      cc,
+      '#!/bin/sh\n[ "$*" = "-E -x c -o /dev/null -" ] || exit 3\n' +
+        'grep -q "^#include <systemd/sd-journal.h>$" && exit 0\n' +
+        'echo "<stdin>:1:10: fatal error: header not found" >&2; exit 1\n',
+      { mode: 0o755 },
     );
-    expect(() => requireHeaders(alloy)).not.toThrow();
+    const saved = process.env.CC;
+    process.env.CC = cc;
+    try {
+      const missing: Tool = { ...alloy, cgo: { headers: [{ header: "no/such-header.h", debianPackage: "libnosuch-dev" }] } };
+      expect(() => requireHeaders(missing)).toThrow(
+        /alloy is built with cgo and needs <no\/such-header\.h> \(<stdin>:1:10: fatal error: header not found\): install a C compiler and libnosuch-dev \(apt-get install gcc libnosuch-dev\)/,
+      );
+      expect(() => requireHeaders(alloy)).not.toThrow();
+      // No C compiler at all: named too.
+      process.env.CC = path.join(dir, "no-such-cc");
+      expect(() => requireHeaders(alloy)).toThrow(
+        /needs <systemd\/sd-journal\.h> \(.*no-such-cc: spawnSync .*ENOENT\): install a C compiler and libsystemd-dev/,
+      );
+    } finally {
+      if (saved === undefined) delete process.env.CC;
+      else process.env.CC = saved;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
