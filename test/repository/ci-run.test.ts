@@ -346,3 +346,23 @@ test("a plan that fails says so in its line, and the run goes on", () => {
   expect(run.output).not.toMatch(/tools to build:/);
   expect(run.calls.map((c) => c.step)).toEqual(expect.arrayContaining(["tools cluster", "tools live", "tools offline", "test-cluster"]));
 });
+
+test("--help (and -h) says what the run does and runs nothing; an argument it does not take is refused before anything runs", () => {
+  // A copy of .ci/run in a checkout without its steps: anything it started would fail on a missing script, and leave out/ci.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ci-run-help-"));
+  fs.mkdirSync(path.join(dir, ".ci"));
+  fs.copyFileSync(path.join(ROOT, ".ci", "run"), path.join(dir, ".ci", "run"));
+  const run = (args: string[]) =>
+    spawnSync("bash", [path.join(dir, ".ci", "run"), ...args], { cwd: dir, encoding: "utf8", timeout: scaledMs(10_000) });
+  for (const flag of ["--help", "-h"]) {
+    const help = run([flag]);
+    expect({ status: help.status, stderr: help.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(help.stdout).toMatch(/^usage: bash \.ci\/run /);
+    expect(help.stdout).toMatch(/^The developers' full check on a fresh clone, every tier, on one machine/m);
+  }
+  const wrong = run(["--tier", "live"]);
+  expect(wrong.status).toBe(2);
+  expect(wrong.stderr).toMatch(/takes no arguments, was given: --tier live/);
+  expect(fs.existsSync(path.join(dir, "out"))).toBe(false);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
