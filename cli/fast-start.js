@@ -11,7 +11,8 @@
  *   the repository's files through `__dirname` (rules/, dashboards/, the stack files) finds them
  *   as under ts-node, which a build into another directory would not.
  * - The modules the Pulumi SDK loads to serialize closures (TypeScript, npm's arborist), which a
- *   program that registers no function-valued resource never calls, load when first used.
+ *   program that registers no function-valued resource never calls, load when first used
+ *   (cli/on-first-use.js).
  *
  * Each of the two saves at least 0.3 s of a whole-process render (docs/benchmark.md gives the
  * figures and how they were measured). No type check: `npm run typecheck` does that.
@@ -84,20 +85,8 @@ require.extensions[".ts"] = (module, filename) => {
   );
 };
 
-/**
- * Modules loaded on first use rather than when required, by the SDK file that requires them:
- * those of closure serialization. Requiring @pulumi/pulumi and @pulumi/kubernetes loads 892
- * modules without these deferrals and 422 with them. `esModule`: what the stand-in answers to
- * `__esModule`, so that TypeScript's import helpers keep it rather than list its keys (which
- * would load it): `import * as` of a CommonJS module (true), `import x from` of a function
- * (false). test/scripts/render.test.ts uses them through their stand-ins.
- * @type {Array<{ request: string; from: string; esModule: boolean }>}
- */
-const ON_FIRST_USE = [
-  { request: "typescript", from: "@pulumi/pulumi/typescript-shim.js", esModule: false },
-  { request: "@npmcli/arborist", from: "@pulumi/pulumi/runtime/closure/codePaths.js", esModule: true },
-  { request: "normalize-package-data", from: "@pulumi/pulumi/runtime/closure/codePaths.js", esModule: false },
-];
+/** The SDK's closure-serialization modules, loaded on first use (cli/on-first-use.js). */
+const { ON_FIRST_USE, standIn } = require("./on-first-use");
 
 const moduleWithLoad =
   /** @type {typeof Module & { _load(request: string, parent: NodeJS.Module | undefined, isMain: boolean): unknown }} */ (
@@ -108,14 +97,5 @@ const load = moduleWithLoad._load;
 moduleWithLoad._load = function (request, parent, isMain) {
   const lazy = parent && ON_FIRST_USE.find((l) => l.request === request && parent.filename.endsWith(path.join("node_modules", l.from)));
   if (!lazy) return load.call(this, request, parent, isMain);
-  /** @type {any} */
-  let real;
-  const loaded = () => (real ??= load.call(moduleWithLoad, request, parent, isMain));
-  // A function, so that the stand-in can be called and constructed as the module's export may be.
-  return new Proxy(function () {}, {
-    get: (_target, key) => (key === "__esModule" ? lazy.esModule : Reflect.get(loaded(), key)),
-    has: (_target, key) => Reflect.has(loaded(), key),
-    apply: (_target, self, args) => Reflect.apply(loaded(), self, args),
-    construct: (_target, args) => Reflect.construct(loaded(), args),
-  });
+  return standIn(() => load.call(moduleWithLoad, request, parent, isMain), lazy.esModule);
 };
