@@ -21,8 +21,9 @@ const project = (displayName, folders) => ({
   // Type-checking is tsc's job (npm test runs it first); SWC only transpiles (test/transform.js).
   transform: TRANSFORM,
   // The Pulumi SDK's own stack traces, left unmapped (test/pulumi-stacks.js); its closure-serialization
-  // modules loaded on first use (test/sdk-on-first-use.js).
-  setupFilesAfterEnv: ["<rootDir>/test/pulumi-stacks.js", "<rootDir>/test/sdk-on-first-use.js"],
+  // modules loaded on first use (test/sdk-on-first-use.js); bcrypt's hashes under derived salts kept for the
+  // worker (test/bcrypt-kept.js).
+  setupFilesAfterEnv: ["<rootDir>/test/pulumi-stacks.js", "<rootDir>/test/sdk-on-first-use.js", "<rootDir>/test/bcrypt-kept.js"],
 });
 
 /**
