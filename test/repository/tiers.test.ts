@@ -166,7 +166,11 @@ test("the offline tier's two parts, by folder, are every file `jest` runs, each 
 
 test("npm run test:quick and the offline tier's two parts run those projects, with the results files .ci/run reads", () => {
   const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
-  expect(manifest.scripts["test:quick"]).toBe("jest --selectProjects quick --maxWorkers=100%");
+  // Three workers on two cores (one file, ci-run.test.ts, waits most of its minute) and a young generation of 64 MiB
+  // for each, the user's NODE_OPTIONS kept (docs/benchmark.md, "The quick tier").
+  expect(manifest.scripts["test:quick"]).toBe(
+    'NODE_OPTIONS="$NODE_OPTIONS --max-semi-space-size=64" jest --selectProjects quick --maxWorkers=150%',
+  );
   const parts = fs.readFileSync(path.join(ROOT, ".ci", "test-offline"), "utf8");
   const part = (name: string) => new RegExp(`^  ${name}\\)\\n([\\s\\S]*?)\\n    ;;$`, "m").exec(parts)?.[1] ?? "";
   expect(part("without-tools")).toMatch(/^\s+npm run test:quick -- --json --outputFile=out\/jest-results\.json$/m);
