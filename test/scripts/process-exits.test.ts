@@ -15,6 +15,7 @@ import { withLock } from "../../lab/processes/lock";
 import { StateDir } from "../../lab/cluster/paths";
 import { LocalRun, ManagedProcess, exhausted } from "../../lab/processes/children";
 import { describeExit, sleep, waitFor } from "../../lab/processes/supervision";
+import { scaledMs } from "../support/time-scale";
 
 const NODE = process.execPath;
 const never = () => undefined;
@@ -28,9 +29,10 @@ afterEach(() => fs.rmSync(scratch, { recursive: true, force: true }));
 describe("a local run's process", () => {
   test("that exits with a code fails the wait at once, naming binary, code and last lines", async () => {
     const proc = new ManagedProcess("exporter", NODE, ["-e", "console.log('listening'); console.error('bad flag --x'); process.exit(3)"]);
-    const began = Date.now();
-    const err = (await waitFor("exporter to answer", never, 30_000, 50, [proc]).catch((e: Error) => e)) as Error;
-    expect(Date.now() - began).toBeLessThan(10_000);
+    // At once: the wait ends with the exit's error, not its deadline's ("timed out after …"), however long the
+    // machine takes to start the process (a CI run's starved quick tier took 13.6 s, against a fixed 10 s bound here).
+    const err = (await waitFor("exporter to answer", never, scaledMs(30_000), 50, [proc]).catch((e: Error) => e)) as Error;
+    expect(err.message).not.toMatch(/timed out/);
     expect(err.message).toContain(`exporter (${NODE}) exited with code 3 while waiting for exporter to answer`);
     expect(err.message).toContain("listening");
     expect(err.message).toContain("bad flag --x");
@@ -38,7 +40,7 @@ describe("a local run's process", () => {
 
   test("that is killed by a signal says which", async () => {
     const proc = new ManagedProcess("loki", NODE, ["-e", "console.log('started'); process.kill(process.pid, 'SIGKILL')"]);
-    await expect(waitFor("loki /ready", never, 30_000, 50, [proc])).rejects.toThrow(
+    await expect(waitFor("loki /ready", never, scaledMs(30_000), 50, [proc])).rejects.toThrow(
       `loki (${NODE}) was killed by SIGKILL while waiting for loki /ready`,
     );
     expect(proc.output()).toMatch(/^--- loki: loki \(.*\) was killed by SIGKILL \(last 40 lines\) ---\nstarted$/);
