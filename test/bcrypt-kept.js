@@ -5,20 +5,18 @@
  * files hash the same passwords under the same salts again and again, at the servers' cost (2^10 rounds, about
  * 70 ms each in bcryptjs). components/kit/kdf.ts keeps each result for its module's life, which under jest is
  * one test file: every file has a module registry of its own. A hash is a function of the two strings, so the
- * worker keeps it, by the SHA-256 of both, on a core module (the one object a worker's files share, as
- * test/support/render-cache.ts keeps renders); a hash with a random salt (a number of rounds) is computed
+ * worker keeps it, by the SHA-256 of both (test/worker-store.js, as test/support/render-cache.ts keeps
+ * renders); a hash with a random salt (a number of rounds) is computed
  * every time. The offline tier's projects load this file first (jest.config.js); test/repository/bcrypt-kept.test.ts
  * holds it to bcryptjs' own results.
  */
 const crypto = require("crypto");
-const v8 = require("v8");
-
-const STORE = Symbol.for("monitoring-stack/test-bcrypt-kept");
+const { STORES, workerStore } = require("./worker-store");
 
 jest.mock("bcryptjs", () => {
   const real = jest.requireActual("bcryptjs");
-  const holder = /** @type {Record<symbol, Map<string, string> | undefined>} */ (/** @type {unknown} */ (v8));
-  const kept = (holder[STORE] ??= new Map());
+  /** @type {Map<string, string>} */
+  const kept = workerStore(STORES.bcryptHashes, () => new Map());
   /** @type {(password: string, salt: string | number) => string} */
   const hashSync = (password, salt) => {
     if (typeof password !== "string" || typeof salt !== "string") return real.hashSync(password, salt);

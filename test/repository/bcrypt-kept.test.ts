@@ -3,13 +3,11 @@
  * own hash, computed once per jest worker; under a number of rounds (a random salt), every call computes.
  */
 import * as bcrypt from "bcryptjs";
-// The module object itself, which every file of the worker shares: `import * as` would copy it per file.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import v8 = require("v8");
+import { STORES, workerStore } from "../worker-store";
 
 const real = jest.requireActual<typeof import("bcryptjs")>("bcryptjs");
-/** The worker's store, as the setup file holds it. */
-const kept = () => (v8 as unknown as Record<symbol, Map<string, string> | undefined>)[Symbol.for("monitoring-stack/test-bcrypt-kept")];
+/** The worker's store, as the setup file holds it (none yet: an empty one, which the setup file would then use). */
+const kept = () => workerStore(STORES.bcryptHashes, () => new Map<string, string>());
 
 test("a hash under a given salt is bcryptjs' own, kept for the worker: asked again, it is not computed again", () => {
   const salt = real.genSaltSync(4);

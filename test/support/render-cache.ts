@@ -17,11 +17,7 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-// The module object itself, which every file of the worker shares: `import * as` would copy it per file.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import v8 = require("v8");
-
-const STORE = Symbol.for("monitoring-stack/test-render-cache");
+import { STORES, workerStore } from "../worker-store";
 
 /** What the worker keeps: rendered text by key, and how often it was asked (for render-cache.test.ts). */
 interface Store {
@@ -30,10 +26,9 @@ interface Store {
   misses: number;
 }
 
-/** The worker's store: on a core module, the one object the worker's test files share. */
+/** The worker's store (test/worker-store.js). */
 export function renderStore(): Store {
-  const holder = v8 as unknown as Record<symbol, Store | undefined>;
-  return (holder[STORE] ??= { texts: new Map(), hits: 0, misses: 0 });
+  return workerStore<Store>(STORES.renders, () => ({ texts: new Map(), hits: 0, misses: 0 }));
 }
 
 /** The tag of an encoded Map, an undefined and a Buffer in the JSON text: a key no render writes. */
