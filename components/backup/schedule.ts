@@ -31,8 +31,8 @@ function fieldValues(text: string, field: { name: string; min: number; max: numb
 
 /**
  * The longest wait between two runs of a schedule, in seconds, or why it is not one this stack
- * takes: five fields, day of month and month `*`. Runs are enumerated minute by minute over two
- * weeks: such a schedule repeats every week, so it runs at least twice in them, at most a week apart.
+ * takes: five fields, day of month and month `*`. Its runs over two weeks are listed in order: such a
+ * schedule repeats every week, so it runs at least twice in them, at most a week apart.
  */
 export function scheduleGapSeconds(schedule: string): number | string {
   const parts = schedule.trim().split(/\s+/);
@@ -46,13 +46,13 @@ export function scheduleGapSeconds(schedule: string): number | string {
   if (parts[2] !== "*" || parts[3] !== "*")
     return `must leave day of month and month as * (got "${parts[2]} ${parts[3]}"): the alert on a late backup needs a fixed longest wait`;
   const [minutes, hours, , , days] = sets;
+  const ascending = (values: Set<number>) => [...values].sort((a, b) => a - b);
+  const [minuteList, hourList] = [ascending(minutes), ascending(hours)];
   const runs: number[] = [];
-  const week = 7 * 24 * 60;
-  for (let m = 0; m < 2 * week; m++) {
-    const minute = m % 60;
-    const hour = Math.floor(m / 60) % 24;
-    const day = Math.floor(m / 1440) % 7;
-    if (minutes.has(minute) && hours.has(hour) && days.has(day)) runs.push(m);
+  // Only the minutes it runs, in order: a day it runs, each of its hours, each of its minutes.
+  for (let day = 0; day < 14; day++) {
+    if (!days.has(day % 7)) continue;
+    for (const hour of hourList) for (const minute of minuteList) runs.push((day * 24 + hour) * 60 + minute);
   }
   let gap = 0;
   for (let i = 1; i < runs.length; i++) gap = Math.max(gap, runs[i] - runs[i - 1]);

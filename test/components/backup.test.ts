@@ -46,6 +46,11 @@ describe("the schedule's longest wait (components/backup/schedule.ts)", () => {
     ["0 3 * * 0", 7 * 86400],
     ["0 3 * * 7", 7 * 86400],
     ["0 2,20 * * *", 18 * 3600],
+    ["* * * * *", 60],
+    ["0 3 * * 1-5", 3 * 86400],
+    ["30 23 * * 6,0", 6 * 86400],
+    ["45 1,22 * * *", 21 * 3600],
+    ["50,5 9 * * *", 86400 - 45 * 60],
   ])("%s: %d s", (schedule, seconds) => {
     expect(scheduleGapSeconds(schedule)).toBe(seconds);
   });
