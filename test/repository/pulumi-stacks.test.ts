@@ -24,16 +24,35 @@ test("any other trace is mapped: an error the SDK throws names the SDK's TypeScr
   for (const frame of sdkFrames(trace)) expect(frame).toMatch(/\.ts:\d+:\d+\)?$/);
 });
 
-test("the trace the SDK takes of a promise is V8's own: its frames in the SDK name its JavaScript", async () => {
+/** The SDK's switch for its leak report's detail (PULUMI_DEBUG_PROMISE_LEAKS, read when the module loads). */
+const leakDebugging = debuggable as unknown as { debugPromiseLeaks: boolean };
+
+test("the SDK takes no trace of a promise unless its leak debugging asks for one", async () => {
   // What the SDK does with every promise of a resource's registration, of its outputs and invokes.
+  expect(leakDebugging.debugPromiseLeaks).toBe(false);
   const taken = Promise.resolve(1);
   const promise = debuggablePromise(taken, "a test's");
-  const trace = (taken as unknown as { _debugStackTrace?: string })._debugStackTrace ?? "";
-  expect(trace.split("\n")[0]).toBe("Error");
-  expect(trace.split("\n")[1]).toMatch(/^ {4}at debuggablePromise \(.*@pulumi[\\/]pulumi[\\/]runtime[\\/]debuggable\.js:\d+:\d+\)$/);
-  expect(trace).toContain(__filename);
-  for (const frame of sdkFrames(trace)) expect(frame).toMatch(/\.js:\d+:\d+\)?$/);
+  expect((taken as unknown as { _debugStackTrace?: string })._debugStackTrace).toBe("Error");
+  expect((taken as unknown as { _debugCtx?: string })._debugCtx).toBe("a test's");
+  // The limit is the caller's again once the promise is wrapped.
+  expect(new Error().stack?.split("\n").length).toBeGreaterThan(1);
   await promise;
+});
+
+test("with the leak debugging on, the trace the SDK takes of a promise is V8's own: its frames in the SDK name its JavaScript", async () => {
+  leakDebugging.debugPromiseLeaks = true;
+  try {
+    const taken = Promise.resolve(1);
+    const promise = debuggablePromise(taken, "a test's");
+    const trace = (taken as unknown as { _debugStackTrace?: string })._debugStackTrace ?? "";
+    expect(trace.split("\n")[0]).toBe("Error");
+    expect(trace.split("\n")[1]).toMatch(/^ {4}at debuggablePromise \(.*@pulumi[\\/]pulumi[\\/]runtime[\\/]debuggable\.js:\d+:\d+\)$/);
+    expect(trace).toContain(__filename);
+    for (const frame of sdkFrames(trace)) expect(frame).toMatch(/\.js:\d+:\d+\)?$/);
+    await promise;
+  } finally {
+    leakDebugging.debugPromiseLeaks = false;
+  }
 });
 
 test("every tier loads it: the offline tier's projects, the cluster tier and the live tier", () => {
