@@ -44,12 +44,23 @@ interface Call {
 }
 
 /**
- * A copy of .ci/run in a temporary checkout whose .ci/ steps are stubs. FAIL names the steps
- * (`<script> <args>`) that exit 3 after printing a last line; each stub sleeps `sleep` seconds,
- * the tool builds `toolSleep`: longer, so that what overlaps them does by seconds, not by luck. BURN names
- * the steps that then compute for a few CPU-seconds (a fixed sum, 10^8 additions in awk).
+ * How a stubbed run goes: FAIL names the steps (`<script> <args>`) that exit 3 after printing a last
+ * line; each stub sleeps a tenth of a second, the tool builds TOOL_SLEEP seconds (longer, so that what
+ * overlaps them does by seconds, not by luck). BURN names the steps that then compute for a few
+ * CPU-seconds (a fixed sum, 10^8 additions in awk). SLOW_STOP: see below. WATCH_AFTER: the run's out/ci
+ * is read again three sampling intervals after it exits, to see whether anything still writes there.
  */
-function runCi(fail: string[] = [], sleep = 0.1, toolSleep = 1.5, burn: string[] = [], slowStop = false) {
+interface RunOptions {
+  fail?: string[];
+  toolSleep?: number;
+  burn?: string[];
+  slowStop?: boolean;
+  watchAfter?: boolean;
+}
+
+/** A copy of .ci/run in a temporary checkout whose .ci/ steps are stubs, run as OPTIONS say. */
+function runCi({ fail = [], toolSleep = 1.5, burn = [], slowStop = false, watchAfter = false }: RunOptions = {}) {
+  const sleep = 0.1;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ci-run-"));
   fs.mkdirSync(path.join(dir, ".ci"));
   fs.copyFileSync(path.join(ROOT, ".ci", "run"), path.join(dir, ".ci", "run"));
@@ -130,13 +141,15 @@ function runCi(fail: string[] = [], sleep = 0.1, toolSleep = 1.5, burn: string[]
     .readFileSync(path.join(dir, "out", "ci", "cpu.tsv"), "utf8")
     .trim()
     .split("\n");
-  // Three sampling intervals later: does anything still write there once the run has exited?
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
-  const writtenAfter =
-    fs
-      .readFileSync(path.join(dir, "out", "ci", "cpu.tsv"), "utf8")
-      .trim()
-      .split("\n").length !== cpu.length;
+  // Three sampling intervals later: does anything still write there once the run has exited? (Asked by
+  // the tests that read it: the wait was a sixth of this file's time.)
+  if (watchAfter) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
+  const writtenAfter = watchAfter
+    ? fs
+        .readFileSync(path.join(dir, "out", "ci", "cpu.tsv"), "utf8")
+        .trim()
+        .split("\n").length !== cpu.length
+    : undefined;
   // What the run leaves in the checkout besides its stubs and out/.
   const left = fs.readdirSync(dir).filter((f) => ![".ci", "bin", "out", "calls.log", "npm.log"].includes(f));
   // Where a run that did not end got to: the steps' exit files and the sampler's stop and done files.
@@ -151,8 +164,12 @@ function runCi(fail: string[] = [], sleep = 0.1, toolSleep = 1.5, burn: string[]
   return { status: r.status, output: `${r.stdout}${r.stderr}\nout/ci: ${state}`, calls, at, steps, npm, cpu, writtenAfter, left };
 }
 
+/** A run in which every step passes, its tools quick: made once, for the tests that only read it. */
+let passing: ReturnType<typeof runCi> | undefined;
+const passingRun = () => (passing ??= runCi({ toolSleep: 0.2, watchAfter: true }));
+
 test("every step of every ci job runs, and the run passes when they pass", () => {
-  const run = runCi([], 0.1, 0.2);
+  const run = passingRun();
   expectStatus(run, 0);
   const ci = YAML.parse(fs.readFileSync(path.join(ROOT, ".github", "workflows", "ci.yml"), "utf8")) as {
     jobs: Record<string, { steps: Array<{ run?: string }> }>;
@@ -189,7 +206,7 @@ test("every step of every ci job runs, and the run passes when they pass", () =>
 });
 
 test("a sampler that ends on its own, seeing the stop file before the run stops it, is no failure: the run passes and says its summary", () => {
-  const run = runCi([], 0.1, 0.2, [], true);
+  const run = runCi({ toolSleep: 0.2, slowStop: true, watchAfter: true });
   expectStatus(run, 0);
   expect(run.output).toMatch(/CPU: \d+ core-minutes busy/);
   expect(run.output).toMatch(/done; the steps/);
@@ -197,7 +214,7 @@ test("a sampler that ends on its own, seeing the stop file before the run stops 
 });
 
 test("the cluster and live tiers are the npm scripts the ci jobs run, with the result files the summary reads", () => {
-  const run = runCi([], 0.1, 0.2);
+  const run = passingRun();
   expectStatus(run, 0);
   const summary =
     run.calls
@@ -254,7 +271,7 @@ test("the tools build in the background, niced but the cluster tier's, while the
 });
 
 test("each step's CPU-seconds, of everything it ran, are in steps.tsv and its line: a step that computes shows them, one that sleeps none", () => {
-  const run = runCi([], 0.1, 0.2, ["render"]);
+  const run = runCi({ toolSleep: 0.2, burn: ["render"] });
   expectStatus(run, 0);
   const row = (step: string) => {
     const cells = run.steps.find((l) => l.startsWith(`${step}\t`))?.split("\t");
@@ -270,7 +287,7 @@ test("each step's CPU-seconds, of everything it ran, are in steps.tsv and its li
 });
 
 test("a failing tier is named with its last lines and fails the run, and the other tiers still run", () => {
-  const run = runCi(["test-cluster"], 0.1, 0.2);
+  const run = runCi({ fail: ["test-cluster"], toolSleep: 0.2 });
   expect(run.status).not.toBe(0);
   expect(run.output).toMatch(/test-cluster: FAILED with exit status 3 after \d+s/);
   expect(run.output).toContain("    the last line of test-cluster");
@@ -279,15 +296,15 @@ test("a failing tier is named with its last lines and fails the run, and the oth
 });
 
 test("the bench's short form runs on the live tier's tools once the labs are done, whether they passed or not, and fails the run when it fails", () => {
-  const run = runCi([], 0.1, 0.2);
+  const run = passingRun();
   expectStatus(run, 0);
   expect(run.at("bench-smoke", "start").at).toBeGreaterThanOrEqual(run.at("tools live", "end").at);
   expect(run.at("bench-smoke", "start").at).toBeGreaterThanOrEqual(run.at("test-live", "end").at);
   // At the tests' priority, with its own bounds.
   expect(run.at("bench-smoke", "start")).toMatchObject({ nice: run.at("npm-ci", "start").nice, timeScale: 1 });
-  const labsFailed = runCi(["test-live"], 0.1, 0.2);
+  const labsFailed = runCi({ fail: ["test-live"], toolSleep: 0.2 });
   expect(labsFailed.calls.map((c) => c.step)).toContain("bench-smoke");
-  const broken = runCi(["bench-smoke"], 0.1, 0.2);
+  const broken = runCi({ fail: ["bench-smoke"], toolSleep: 0.2 });
   expect(broken.status).not.toBe(0);
   expect(broken.output).toMatch(/bench-smoke: FAILED with exit status 3 after \d+s/);
   expect(broken.output).toContain("    the last line of bench-smoke");
@@ -295,7 +312,7 @@ test("the bench's short form runs on the live tier's tools once the labs are don
 });
 
 test("a background step that fails fails the run, read from its exit file, while everything else still runs", () => {
-  const run = runCi(["check-renovate"], 0.1, 0.2);
+  const run = runCi({ fail: ["check-renovate"], toolSleep: 0.2 });
   expect(run.status).not.toBe(0);
   expect(run.output).toMatch(/check-renovate: FAILED with exit status 3 after \d+s/);
   expect(run.output).not.toMatch(/is not a child of this shell/);
@@ -303,7 +320,7 @@ test("a background step that fails fails the run, read from its exit file, while
 });
 
 test("a tier whose tools do not build is not run, says why, and fails the run; the others still run", () => {
-  const run = runCi(["tools cluster"], 0.1, 0.2);
+  const run = runCi({ fail: ["tools cluster"], toolSleep: 0.2 });
   expect(run.status).not.toBe(0);
   expect(run.output).toMatch(/test-cluster: not run: its tools did not build/);
   expect(run.calls.map((c) => c.step)).not.toContain("test-cluster");
@@ -312,13 +329,13 @@ test("a tier whose tools do not build is not run, says why, and fails the run; t
 });
 
 test("without the packages or npm's install nothing else runs", () => {
-  const run = runCi(["npm-ci"], 0.1, 0.2);
+  const run = runCi({ fail: ["npm-ci"], toolSleep: 0.2 });
   expectStatus(run, 3);
   expect(run.calls.map((c) => c.step)).toEqual(["system-packages all", "system-packages all", "npm-ci", "npm-ci"]);
 });
 
 test("the run says first, in one line, which tools it builds and the estimate, before anything long starts", () => {
-  const run = runCi([], 0.1, 0.2);
+  const run = passingRun();
   expectStatus(run, 0);
   const plan = run.at("tools cluster,live,offline --plan", "start");
   // After the packages and npm's install (the plan runs TypeScript), before everything else.
@@ -340,7 +357,7 @@ test("the run says first, in one line, which tools it builds and the estimate, b
 });
 
 test("a plan that fails says so in its line, and the run goes on", () => {
-  const run = runCi(["tools cluster,live,offline --plan"], 0.1, 0.2);
+  const run = runCi({ fail: ["tools cluster,live,offline --plan"], toolSleep: 0.2 });
   expectStatus(run, 0);
   expect(run.output).toMatch(/^\[ci \d+s\] tools: no estimate \(\.ci\/tools --plan failed; out\/ci\/tools-plan\.log says why\)$/m);
   expect(run.output).not.toMatch(/tools to build:/);
