@@ -5,7 +5,7 @@
  * and niced, the offline tier starts before them, each tier starts once its tools are built,
  * and a failure anywhere is named and fails the run without stopping the other tiers.
  */
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -44,6 +44,26 @@ interface Call {
 }
 
 /**
+ * A command's exit status and output once it has exited, as spawnSync gives them, without holding the
+ * worker meanwhile; killed (status null) after TIMEOUT milliseconds.
+ */
+function exited(command: string, options: { cwd: string; env: NodeJS.ProcessEnv; timeout: number }) {
+  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(command, [], { cwd: options.cwd, env: options.env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGTERM"), options.timeout);
+    child.on("error", reject);
+    child.on("close", (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+/**
  * How a stubbed run goes: FAIL names the steps (`<script> <args>`) that exit 3 after printing a last
  * line; each stub sleeps a tenth of a second, the tool builds TOOL_SLEEP seconds (longer, so that what
  * overlaps them does by seconds, not by luck). BURN names the steps that then compute for a few
@@ -58,8 +78,11 @@ interface RunOptions {
   watchAfter?: boolean;
 }
 
-/** A copy of .ci/run in a temporary checkout whose .ci/ steps are stubs, run as OPTIONS say. */
-function runCi({ fail = [], toolSleep = 1.5, burn = [], slowStop = false, watchAfter = false }: RunOptions = {}) {
+/**
+ * A copy of .ci/run in a temporary checkout whose .ci/ steps are stubs, run as OPTIONS say. The runs
+ * mostly sleep: RUNS below start them all at once, each in its own checkout.
+ */
+async function runCi({ fail = [], toolSleep = 1.5, burn = [], slowStop = false, watchAfter = false }: RunOptions = {}) {
   const sleep = 0.1;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ci-run-"));
   fs.mkdirSync(path.join(dir, ".ci"));
@@ -102,9 +125,8 @@ function runCi({ fail = [], toolSleep = 1.5, burn = [], slowStop = false, watchA
       `#!/usr/bin/env bash\n${JSON.stringify(onPath("touch") ?? "touch is not on PATH")} "$@"\ncase "$*" in *cpu.stop*) sleep 1 ;; esac\n`,
       { mode: 0o755 },
     );
-  const r = spawnSync(path.join(dir, ".ci", "run"), [], {
+  const r = await exited(path.join(dir, ".ci", "run"), {
     cwd: os.tmpdir(),
-    encoding: "utf8",
     env: {
       ...process.env,
       PATH: `${path.join(dir, "bin")}:${process.env.PATH}`,
@@ -143,7 +165,7 @@ function runCi({ fail = [], toolSleep = 1.5, burn = [], slowStop = false, watchA
     .split("\n");
   // Three sampling intervals later: does anything still write there once the run has exited? (Asked by
   // the tests that read it: the wait was a sixth of this file's time.)
-  if (watchAfter) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
+  if (watchAfter) await new Promise((resolve) => setTimeout(resolve, 1500));
   const writtenAfter = watchAfter
     ? fs
         .readFileSync(path.join(dir, "out", "ci", "cpu.tsv"), "utf8")
@@ -164,12 +186,44 @@ function runCi({ fail = [], toolSleep = 1.5, burn = [], slowStop = false, watchA
   return { status: r.status, output: `${r.stdout}${r.stderr}\nout/ci: ${state}`, calls, at, steps, npm, cpu, writtenAfter, left };
 }
 
-/** A run in which every step passes, its tools quick: made once, for the tests that only read it. */
-let passing: ReturnType<typeof runCi> | undefined;
-const passingRun = () => (passing ??= runCi({ toolSleep: 0.2, watchAfter: true }));
+/**
+ * The runs the tests read, by name: all started at once when a test first asks for one (each mostly
+ * sleeps, and the file's runs one after the other took half a minute, the quick tier's longest file).
+ */
+const RUNS = {
+  /** Every step passes, the tools quick; read by the tests that only read a passing run. */
+  passing: { toolSleep: 0.2, watchAfter: true },
+  slowStop: { toolSleep: 0.2, slowStop: true, watchAfter: true },
+  /** The tools take seconds: what runs beside them does by seconds. */
+  schedule: {},
+  burn: { toolSleep: 0.2, burn: ["render"] },
+  clusterFails: { fail: ["test-cluster"], toolSleep: 0.2 },
+  liveFails: { fail: ["test-live"], toolSleep: 0.2 },
+  benchFails: { fail: ["bench-smoke"], toolSleep: 0.2 },
+  renovateFails: { fail: ["check-renovate"], toolSleep: 0.2 },
+  clusterToolsFail: { fail: ["tools cluster"], toolSleep: 0.2 },
+  npmFails: { fail: ["npm-ci"], toolSleep: 0.2 },
+  planFails: { fail: ["tools cluster,live,offline --plan"], toolSleep: 0.2 },
+} satisfies Record<string, RunOptions>;
 
-test("every step of every ci job runs, and the run passes when they pass", () => {
-  const run = passingRun();
+type Run = Awaited<ReturnType<typeof runCi>>;
+let started: Record<keyof typeof RUNS, Promise<Run>> | undefined;
+
+/** The named run, once it has ended. */
+function ciRun(name: keyof typeof RUNS): Promise<Run> {
+  started ??= Object.fromEntries(
+    Object.entries(RUNS).map(([key, options]) => {
+      const run = runCi(options);
+      // A run no test of this invocation reads (jest -t) may fail unread: not an unhandled rejection.
+      run.catch(() => undefined);
+      return [key, run];
+    }),
+  ) as Record<keyof typeof RUNS, Promise<Run>>;
+  return started[name];
+}
+
+test("every step of every ci job runs, and the run passes when they pass", async () => {
+  const run = await ciRun("passing");
   expectStatus(run, 0);
   const ci = YAML.parse(fs.readFileSync(path.join(ROOT, ".github", "workflows", "ci.yml"), "utf8")) as {
     jobs: Record<string, { steps: Array<{ run?: string }> }>;
@@ -205,16 +259,16 @@ test("every step of every ci job runs, and the run passes when they pass", () =>
   expect(run.output).toMatch(/done; the steps/);
 });
 
-test("a sampler that ends on its own, seeing the stop file before the run stops it, is no failure: the run passes and says its summary", () => {
-  const run = runCi({ toolSleep: 0.2, slowStop: true, watchAfter: true });
+test("a sampler that ends on its own, seeing the stop file before the run stops it, is no failure: the run passes and says its summary", async () => {
+  const run = await ciRun("slowStop");
   expectStatus(run, 0);
   expect(run.output).toMatch(/CPU: \d+ core-minutes busy/);
   expect(run.output).toMatch(/done; the steps/);
   expect(run.writtenAfter).toBe(false);
 });
 
-test("the cluster and live tiers are the npm scripts the ci jobs run, with the result files the summary reads", () => {
-  const run = passingRun();
+test("the cluster and live tiers are the npm scripts the ci jobs run, with the result files the summary reads", async () => {
+  const run = await ciRun("passing");
   expectStatus(run, 0);
   const summary =
     run.calls
@@ -231,8 +285,8 @@ test("the cluster and live tiers are the npm scripts the ci jobs run, with the r
   }
 });
 
-test("the tools build in the background, niced but the cluster tier's, while the offline tier's binary-free part runs; each tier waits for its tools", () => {
-  const run = runCi();
+test("the tools build in the background, niced but the cluster tier's, while the offline tier's binary-free part runs; each tier waits for its tools", async () => {
+  const run = await ciRun("schedule");
   // Ten steps nicer than the tests, which run at the niceness .ci/run was started with; but the
   // cluster tier's tools, which its tests (the longest tier when Go's caches are warm) wait for,
   // and the downloads, which every build waits for. The offline tier's binary-free part waits on
@@ -270,8 +324,8 @@ test("the tools build in the background, niced but the cluster tier's, while the
   expect(run.at("test-cluster", "start").at).toBeLessThan(run.at("tools live", "end").at);
 });
 
-test("each step's CPU-seconds, of everything it ran, are in steps.tsv and its line: a step that computes shows them, one that sleeps none", () => {
-  const run = runCi({ toolSleep: 0.2, burn: ["render"] });
+test("each step's CPU-seconds, of everything it ran, are in steps.tsv and its line: a step that computes shows them, one that sleeps none", async () => {
+  const run = await ciRun("burn");
   expectStatus(run, 0);
   const row = (step: string) => {
     const cells = run.steps.find((l) => l.startsWith(`${step}\t`))?.split("\t");
@@ -286,8 +340,8 @@ test("each step's CPU-seconds, of everything it ran, are in steps.tsv and its li
   expect(row("system-packages").cpu).toBe(0);
 });
 
-test("a failing tier is named with its last lines and fails the run, and the other tiers still run", () => {
-  const run = runCi({ fail: ["test-cluster"], toolSleep: 0.2 });
+test("a failing tier is named with its last lines and fails the run, and the other tiers still run", async () => {
+  const run = await ciRun("clusterFails");
   expect(run.status).not.toBe(0);
   expect(run.output).toMatch(/test-cluster: FAILED with exit status 3 after \d+s/);
   expect(run.output).toContain("    the last line of test-cluster");
@@ -295,32 +349,32 @@ test("a failing tier is named with its last lines and fails the run, and the oth
   expect(run.calls.some((c) => c.step.startsWith("jest-summary "))).toBe(true);
 });
 
-test("the bench's short form runs on the live tier's tools once the labs are done, whether they passed or not, and fails the run when it fails", () => {
-  const run = passingRun();
+test("the bench's short form runs on the live tier's tools once the labs are done, whether they passed or not, and fails the run when it fails", async () => {
+  const run = await ciRun("passing");
   expectStatus(run, 0);
   expect(run.at("bench-smoke", "start").at).toBeGreaterThanOrEqual(run.at("tools live", "end").at);
   expect(run.at("bench-smoke", "start").at).toBeGreaterThanOrEqual(run.at("test-live", "end").at);
   // At the tests' priority, with its own bounds.
   expect(run.at("bench-smoke", "start")).toMatchObject({ nice: run.at("npm-ci", "start").nice, timeScale: 1 });
-  const labsFailed = runCi({ fail: ["test-live"], toolSleep: 0.2 });
+  const labsFailed = await ciRun("liveFails");
   expect(labsFailed.calls.map((c) => c.step)).toContain("bench-smoke");
-  const broken = runCi({ fail: ["bench-smoke"], toolSleep: 0.2 });
+  const broken = await ciRun("benchFails");
   expect(broken.status).not.toBe(0);
   expect(broken.output).toMatch(/bench-smoke: FAILED with exit status 3 after \d+s/);
   expect(broken.output).toContain("    the last line of bench-smoke");
   for (const step of ["test-cluster", "test-live", "test-offline with-tools"]) expect(broken.calls.map((c) => c.step)).toContain(step);
 });
 
-test("a background step that fails fails the run, read from its exit file, while everything else still runs", () => {
-  const run = runCi({ fail: ["check-renovate"], toolSleep: 0.2 });
+test("a background step that fails fails the run, read from its exit file, while everything else still runs", async () => {
+  const run = await ciRun("renovateFails");
   expect(run.status).not.toBe(0);
   expect(run.output).toMatch(/check-renovate: FAILED with exit status 3 after \d+s/);
   expect(run.output).not.toMatch(/is not a child of this shell/);
   for (const step of ["test-cluster", "test-live", "test-offline with-tools"]) expect(run.calls.map((c) => c.step)).toContain(step);
 });
 
-test("a tier whose tools do not build is not run, says why, and fails the run; the others still run", () => {
-  const run = runCi({ fail: ["tools cluster"], toolSleep: 0.2 });
+test("a tier whose tools do not build is not run, says why, and fails the run; the others still run", async () => {
+  const run = await ciRun("clusterToolsFail");
   expect(run.status).not.toBe(0);
   expect(run.output).toMatch(/test-cluster: not run: its tools did not build/);
   expect(run.calls.map((c) => c.step)).not.toContain("test-cluster");
@@ -328,14 +382,14 @@ test("a tier whose tools do not build is not run, says why, and fails the run; t
     expect(run.calls.map((c) => c.step)).toContain(step);
 });
 
-test("without the packages or npm's install nothing else runs", () => {
-  const run = runCi({ fail: ["npm-ci"], toolSleep: 0.2 });
+test("without the packages or npm's install nothing else runs", async () => {
+  const run = await ciRun("npmFails");
   expectStatus(run, 3);
   expect(run.calls.map((c) => c.step)).toEqual(["system-packages all", "system-packages all", "npm-ci", "npm-ci"]);
 });
 
-test("the run says first, in one line, which tools it builds and the estimate, before anything long starts", () => {
-  const run = passingRun();
+test("the run says first, in one line, which tools it builds and the estimate, before anything long starts", async () => {
+  const run = await ciRun("passing");
   expectStatus(run, 0);
   const plan = run.at("tools cluster,live,offline --plan", "start");
   // After the packages and npm's install (the plan runs TypeScript), before everything else.
@@ -356,8 +410,8 @@ test("the run says first, in one line, which tools it builds and the estimate, b
   expect(lines.filter((l) => l.includes("tools to build:"))).toHaveLength(1);
 });
 
-test("a plan that fails says so in its line, and the run goes on", () => {
-  const run = runCi({ fail: ["tools cluster,live,offline --plan"], toolSleep: 0.2 });
+test("a plan that fails says so in its line, and the run goes on", async () => {
+  const run = await ciRun("planFails");
   expectStatus(run, 0);
   expect(run.output).toMatch(/^\[ci \d+s\] tools: no estimate \(\.ci\/tools --plan failed; out\/ci\/tools-plan\.log says why\)$/m);
   expect(run.output).not.toMatch(/tools to build:/);
