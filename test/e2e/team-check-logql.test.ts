@@ -11,6 +11,7 @@ import { promtool } from "../../lab/local/binaries";
 import { logqlRuleProblems } from "../../cli/logql-rules";
 import { builtinNames } from "../../preflight/team-content";
 import { teamDir } from "../support/team-content";
+import { scriptArguments } from "../support/npm-script";
 
 const ROOT = path.join(__dirname, "..", "..");
 const builtin = builtinNames();
@@ -49,15 +50,11 @@ test("checkTeamContent reports each file's LogQL problems and the advice of the 
 
 test("npm run check exits 1 on a LogQL rule that does not parse, naming its file", () => {
   const { root } = teamDir({ "rules/logs/broken.yml": rule('count_over_time({namespace="shop"}[5m]) >') });
-  const run = spawnSync(
-    process.execPath,
-    [require.resolve("ts-node/dist/bin"), "--transpile-only", "scripts/check.ts", "--dir", path.join(root, "team")],
-    {
-      cwd: ROOT,
-      encoding: "utf8",
-      timeout: 120_000,
-    },
-  );
+  const run = spawnSync(process.execPath, [...scriptArguments("check"), "--dir", path.join(root, "team")], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 120_000,
+  });
   expect({ status: run.status, out: run.stdout }).toEqual({
     status: 1,
     out: expect.stringMatching(

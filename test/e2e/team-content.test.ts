@@ -11,6 +11,7 @@ import { ROOT } from "../../cli/stackfile";
 import { checkTeamContent } from "../../cli/team-check";
 import { promtool } from "../../lab/local/binaries";
 import { GOOD_RULES, dashboardJson, quietShopTest, teamDir } from "../support/team-content";
+import { scriptArguments } from "../support/npm-script";
 
 const EXAMPLES = ["tumulte", "deployment-system", "gauzian"];
 const builtin = builtinNames();
@@ -72,7 +73,7 @@ describe("npm run check", () => {
 
 describe("the npm run check command", () => {
   const check = (args: string[]) =>
-    spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/check.ts", ...args], {
+    spawnSync(process.execPath, [...scriptArguments("check"), ...args], {
       cwd: ROOT,
       encoding: "utf8",
       timeout: 120_000,

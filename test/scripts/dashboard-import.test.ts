@@ -34,6 +34,7 @@ import { planDashboardConfigMaps, readDashboards } from "../../components/grafan
 import { freePort } from "../../lab/ports";
 import { LoopbackServer } from "../../lab/local/http";
 import { tempDirs } from "../support/temp";
+import { scriptArguments } from "../support/npm-script";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const FIXTURES = path.join(ROOT, "test", "fixtures", "community-dashboards");
@@ -427,7 +428,7 @@ describe("--id: grafana.com's download, stood in for on the loopback", () => {
 
 describe("npm run dashboard:import's exit codes", () => {
   const run = (...argv: string[]) =>
-    spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/dashboard-import.ts", ...argv], {
+    spawnSync(process.execPath, [...scriptArguments("dashboard:import"), ...argv], {
       cwd: ROOT,
       encoding: "utf8",
       env: { ...process.env, INIT_CWD: ROOT },

@@ -207,6 +207,15 @@ describe("the fast start of npm run render (cli/fast-start.js)", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  test("every command that runs a file of scripts/ starts through it: each file is transpiled once, not on every run", () => {
+    const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+    const commands = Object.entries(scripts).filter(([, line]) => /\bscripts\/[a-z-]+\.ts\b/.test(line));
+    // render, bench, tools, check, migrate, restore and the others (render-matrix.sh is no npm script).
+    expect(commands.length).toBeGreaterThanOrEqual(15);
+    for (const [name, line] of commands)
+      expect({ name, line }).toEqual({ name, line: expect.stringMatching(/^node -r \.\/cli\/fast-start\.js scripts\/[a-z-]+\.ts$/) });
+  });
+
   test("the SDK modules it loads on first use still work when used: a closure serializes, a package's code paths resolve", () => {
     const result = node(`
       const pulumi = require("@pulumi/pulumi");

@@ -18,6 +18,7 @@ import { wheelPin } from "../../lab/tools/wheel-pin";
 import { UNAVAILABLE } from "../../lab/tools/unavailable-tools";
 import { buildSettingsStaleness, requireHeaders } from "../../lab/tools/go-build";
 import type { Tool } from "../../lab/tools/tool";
+import { scriptArguments } from "../support/npm-script";
 
 describe("the tool set", () => {
   test.each(TOOLS.filter((t) => t.npmPackage).map((t) => [t.binary, t] as const))(
@@ -174,7 +175,7 @@ describe("each test tier builds its tools", () => {
 
   test("npm run tools refuses an unknown tier, and a tier with binaries, with its usage", () => {
     const run = (...args: string[]) =>
-      spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/tools.ts", ...args], {
+      spawnSync(process.execPath, [...scriptArguments("tools"), ...args], {
         cwd: ROOT,
         encoding: "utf8",
       });
@@ -198,11 +199,11 @@ describe("each test tier builds its tools", () => {
       ].join("\n"),
       { mode: 0o755 },
     );
-    const result = spawnSync(
-      process.execPath,
-      [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/tools.ts", "--download", "prometheus", "promtool", "loki"],
-      { cwd: ROOT, encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } },
-    );
+    const result = spawnSync(process.execPath, [...scriptArguments("tools"), "--download", "prometheus", "promtool", "loki"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+    });
     const calls = fs.readFileSync(log, "utf8").trim().split("\n");
     fs.rmSync(dir, { recursive: true, force: true });
     expect(result.stderr).toBe("");
@@ -253,11 +254,11 @@ describe("--plan: what a build would do, in one line, before it starts", () => {
       ].join("\n"),
       { mode: 0o755 },
     );
-    const result = spawnSync(
-      process.execPath,
-      [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/tools.ts", "--plan", "prometheus", "promtool", "loki"],
-      { cwd: ROOT, encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } },
-    );
+    const result = spawnSync(process.execPath, [...scriptArguments("tools"), "--plan", "prometheus", "promtool", "loki"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+    });
     const calls = fs.readFileSync(log, "utf8").trim().split("\n");
     fs.rmSync(dir, { recursive: true, force: true });
     return { ...result, calls };
