@@ -14,7 +14,7 @@
  * The promises' traces are not taken at all unless the SDK's leak debugging asks for them
  * (PULUMI_DEBUG_PROMISE_LEAKS, read into the module's `debugPromiseLeaks`): only that report prints
  * them, and taking one for each of the tens of thousands of promises a render makes was still a
- * quarter of its CPU in a test, V8's own text and all (the same profile, sixth session). Without the
+ * quarter of its CPU in a test, V8's own text and all (a later profile of the same file). Without the
  * variable, a leak report still names each leaked promise's context, not where it was made.
  */
 const path = require("path");
