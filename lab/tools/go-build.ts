@@ -392,8 +392,15 @@ export interface Ran {
   stderr: string;
 }
 
-/** Runs a command to its end, its output kept (the last 256 KiB of each stream). */
-export function runCommand(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Ran> {
+/**
+ * Runs a command to its end, its output kept (the last 256 KiB of each stream); with TIMEOUT_MS, killed
+ * (SIGTERM, status null) when it has not ended by then.
+ */
+export function runCommand(
+  command: string,
+  args: string[],
+  { timeoutMs, ...options }: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<Ran> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
     const out = { stdout: "", stderr: "" };
@@ -402,8 +409,13 @@ export function runCommand(command: string, args: string[], options: { cwd?: str
         out[name] = (out[name] + chunk.toString("utf8")).slice(-256 * 1024);
       });
     }
-    child.once("error", (err) => resolve({ status: null, ...out, stderr: `${out.stderr}${String(err)}` }));
-    child.once("close", (code) => resolve({ status: code, ...out }));
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => child.kill("SIGTERM"), timeoutMs);
+    const end = (ran: Ran) => {
+      clearTimeout(timer);
+      resolve(ran);
+    };
+    child.once("error", (err) => end({ status: null, ...out, stderr: `${out.stderr}${String(err)}` }));
+    child.once("close", (code) => end({ status: code, ...out }));
   });
 }
 

@@ -5,12 +5,13 @@
  * and niced, the offline tier starts before them, each tier starts once its tools are built,
  * and a failure anywhere is named and fails the run without stopping the other tiers.
  */
-import { spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { onPath } from "../../lab/cluster/paths";
+import { runCommand } from "../../lab/tools/go-build";
 import { ROOT, TIERS } from "../../lab/tools/tools";
 import { scaledMs } from "../support/time-scale";
 
@@ -41,26 +42,6 @@ interface Call {
   nice: number;
   /** TEST_TIME_SCALE as the step saw it: 1 when not set. */
   timeScale: number;
-}
-
-/**
- * A command's exit status and output once it has exited, as spawnSync gives them, without holding the
- * worker meanwhile; killed (status null) after TIMEOUT milliseconds.
- */
-function exited(command: string, options: { cwd: string; env: NodeJS.ProcessEnv; timeout: number }) {
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(command, [], { cwd: options.cwd, env: options.env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGTERM"), options.timeout);
-    child.on("error", reject);
-    child.on("close", (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
 }
 
 /**
@@ -125,7 +106,7 @@ async function runCi({ fail = [], toolSleep = 1.5, burn = [], slowStop = false, 
       `#!/usr/bin/env bash\n${JSON.stringify(onPath("touch") ?? "touch is not on PATH")} "$@"\ncase "$*" in *cpu.stop*) sleep 1 ;; esac\n`,
       { mode: 0o755 },
     );
-  const r = await exited(path.join(dir, ".ci", "run"), {
+  const r = await runCommand(path.join(dir, ".ci", "run"), [], {
     cwd: os.tmpdir(),
     env: {
       ...process.env,
@@ -138,7 +119,7 @@ async function runCi({ fail = [], toolSleep = 1.5, burn = [], slowStop = false, 
     },
     // A minute alone: at nice 19 beside the builds the stubs' few CPU-seconds of awk waited past a fixed
     // 60 s in a CI run (status null).
-    timeout: scaledMs(60_000),
+    timeoutMs: scaledMs(60_000),
   });
   const npm = fs.existsSync(npmLog) ? fs.readFileSync(npmLog, "utf8").trim().split("\n") : [];
   const calls: Call[] = fs
@@ -188,7 +169,7 @@ async function runCi({ fail = [], toolSleep = 1.5, burn = [], slowStop = false, 
 
 /**
  * The runs the tests read, by name: all started at once when a test first asks for one (each mostly
- * sleeps, and the file's runs one after the other took half a minute, the quick tier's longest file).
+ * sleeps, and the file's runs one after the other took most of a minute, the quick tier's longest file).
  */
 const RUNS = {
   /** Every step passes, the tools quick; read by the tests that only read a passing run. */

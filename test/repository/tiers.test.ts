@@ -17,6 +17,7 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { filesReachedAtOnce } from "../support/imports";
+import { packageScripts } from "../support/npm-script";
 
 const ROOT = path.join(__dirname, "..", "..");
 const GATEWAY = "lab/local/binaries.ts";
@@ -165,10 +166,9 @@ test("the offline tier's two parts, by folder, are every file `jest` runs, each 
 });
 
 test("npm run test:quick and the offline tier's two parts run those projects, with the results files .ci/run reads", () => {
-  const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
   // A worker per core (jest reads a percentage only up to 100 %: "150%" is 150 workers) and a young generation of
   // 64 MiB for each, the user's NODE_OPTIONS kept (docs/benchmark.md, "The quick tier").
-  expect(manifest.scripts["test:quick"]).toBe(
+  expect(packageScripts()["test:quick"]).toBe(
     'NODE_OPTIONS="$NODE_OPTIONS --max-semi-space-size=64" jest --selectProjects quick --maxWorkers=100%',
   );
   const parts = fs.readFileSync(path.join(ROOT, ".ci", "test-offline"), "utf8");

@@ -8,6 +8,7 @@ import * as YAML from "yaml";
 import { ALERTMANAGER_SECRET_KEYS, SUMMARY_FILE, maskSecrets, secretConfigValues, summaryMarkdown } from "../../cli/render";
 import { placeholderFor, readStackConfig } from "../../cli/stackfile";
 import { scaledMs } from "../support/time-scale";
+import { packageScripts } from "../support/npm-script";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -208,8 +209,7 @@ describe("the fast start of npm run render (cli/fast-start.js)", () => {
   });
 
   test("every command that runs a file of scripts/ starts through it: each file is transpiled once, not on every run", () => {
-    const scripts = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
-    const commands = Object.entries(scripts).filter(([, line]) => /\bscripts\/[a-z-]+\.ts\b/.test(line));
+    const commands = Object.entries(packageScripts()).filter(([, line]) => /\bscripts\/[a-z-]+\.ts\b/.test(line));
     // render, bench, tools, check, migrate, restore and the others (render-matrix.sh is no npm script).
     expect(commands.length).toBeGreaterThanOrEqual(15);
     for (const [name, line] of commands)

@@ -16,9 +16,10 @@ import { BINARIES as CLUSTER_BINARIES } from "../../lab/cluster/paths";
 import { filesReached } from "../support/imports";
 import { wheelPin } from "../../lab/tools/wheel-pin";
 import { UNAVAILABLE } from "../../lab/tools/unavailable-tools";
-import { buildSettingsStaleness, requireHeaders } from "../../lab/tools/go-build";
+import { buildSettingsStaleness, requireHeaders, runCommand } from "../../lab/tools/go-build";
 import type { Tool } from "../../lab/tools/tool";
-import { scriptArguments } from "../support/npm-script";
+import { packageScripts, scriptArguments } from "../support/npm-script";
+import { scaledMs } from "../support/time-scale";
 
 describe("the tool set", () => {
   test.each(TOOLS.filter((t) => t.npmPackage).map((t) => [t.binary, t] as const))(
@@ -167,8 +168,7 @@ describe("each test tier builds its tools", () => {
   });
 
   test("npm test checks first that the offline tier's tools are built, and names the command that builds them", () => {
-    const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
-    expect(manifest.scripts.test.startsWith("npm run tools -- --tier offline --check && ")).toBe(true);
+    expect(packageScripts().test.startsWith("npm run tools -- --tier offline --check && ")).toBe(true);
     const source = fs.readFileSync(path.join(ROOT, "lab", "commands", "tools.ts"), "utf8");
     expect(source).toContain("`npm run tools -- --tier ${tier}`");
   });
@@ -376,5 +376,20 @@ describe("a build's settings are part of the pin", () => {
       else process.env.CC = saved;
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("a command run to its end (runCommand)", () => {
+  test("gives its status and output; with a timeout, one that outlives it is killed (status null), one that ends sooner is not", async () => {
+    expect(await runCommand("sh", ["-c", "echo out; echo err >&2; exit 3"])).toEqual({ status: 3, stdout: "out\n", stderr: "err\n" });
+    const began = Date.now();
+    const killed = await runCommand("sleep", ["30"], { timeoutMs: 200 });
+    expect(killed.status).toBeNull();
+    expect(Date.now() - began).toBeLessThan(scaledMs(20_000));
+    expect(await runCommand("sh", ["-c", "echo done"], { timeoutMs: scaledMs(20_000) })).toEqual({
+      status: 0,
+      stdout: "done\n",
+      stderr: "",
+    });
   });
 });
