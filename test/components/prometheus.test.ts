@@ -536,6 +536,25 @@ describe("rule files", () => {
     expect(loadRuleFiles(dir, undefined, undefined, [], ["Z"])).toEqual(all);
   });
 
+  test("a later load in the same process reads each file as it now is, with the settings it is given", () => {
+    const rule = (expr: string) =>
+      `groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: ${expr}\n        annotations:\n          runbook: ${RUNBOOK_PATH}#a\n`;
+    const dir = rulesDir({ "a.yml": rule("up == 0") });
+    const first = loadRuleFiles(dir, undefined);
+    expect(loadRuleFiles(dir, undefined)).toEqual(first);
+    // The settings it is given: a base URL, then none again, then the alert left out.
+    expect(loadRuleFiles(dir, "https://wiki.example.com/r")["a.yml"]).toContain("runbook_url: https://wiki.example.com/r#a");
+    expect(loadRuleFiles(dir, undefined)).toEqual(first);
+    expect(loadRuleFiles(dir, undefined, undefined, [], ["A"])).toEqual({});
+    // The file as it now is: its new text, edited as the old was.
+    fs.writeFileSync(path.join(dir, "a.yml"), rule("up < 1"));
+    expect(loadRuleFiles(dir, undefined)).toEqual({ "a.yml": rule("up < 1") });
+    expect(loadRuleFiles(dir, "https://wiki.example.com/r")["a.yml"]).toContain("expr: up < 1");
+    // A file the memory no longer matches is refused as a fresh one would be.
+    fs.writeFileSync(path.join(dir, "a.yml"), "groups: [\n");
+    expect(() => loadRuleFiles(dir, undefined)).toThrow(/a\.yml is not valid YAML/);
+  });
+
   test("a file that is not a rule file is refused, naming it", () => {
     const dir = rulesDir({ "broken.yml": "groups: [\n", "plain.yml": "foo: bar\n" });
     expect(() => loadRuleFiles(dir, undefined)).toThrow(/broken\.yml is not valid YAML at line 2, column 1: /);

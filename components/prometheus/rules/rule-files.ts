@@ -217,7 +217,7 @@ export function withoutAlertsInto(doc: YAML.Document, alerts: readonly string[])
  * and without the rules of the `withoutAlerts` alerts (a file they leave with no group is left out).
  * Thresholds that change an alert none of the files holds are an error: the stack would believe it
  * tuned something. A file or alert left out still counts: its alert exists, it is off with its component.
- * Each file is parsed once (parsing is most of a render's time spent on rules).
+ * Each file is parsed once (parsing is most of a render's time spent on rules), and its edit kept for the next render (editedRuleFile).
  */
 export function loadRuleFiles(
   dir: string,
@@ -235,15 +235,9 @@ export function loadRuleFiles(
     .filter((f) => f.endsWith(".yml"))
     .sort()) {
     const where = path.join(dir, file);
-    const text = fs.readFileSync(where, "utf8");
-    const doc = parsedRuleFile(text, where);
-    const alerts = alertNames(doc);
-    const tuned = thresholdsInto(doc, levels, where);
-    const linked = runbookLinksInto(doc, runbookBaseUrl);
-    const pruned = withoutAlertsInto(doc, withoutAlerts);
-    const emptied = pruned && (doc.get("groups") as YAML.YAMLSeq).items.length === 0;
-    if (!without.includes(file) && !emptied) files[file] = tuned || linked || pruned ? doc.toString(YAML_OPTIONS) : text;
-    for (const name of THRESHOLD_NAMES) if (alerts.has(THRESHOLD_SPECS[name].alert)) seen.add(name);
+    const edited = editedRuleFile(where, fs.readFileSync(where, "utf8"), levels, runbookBaseUrl, withoutAlerts);
+    if (!without.includes(file) && edited.text !== undefined) files[file] = edited.text;
+    for (const name of THRESHOLD_NAMES) if (edited.alerts.includes(THRESHOLD_SPECS[name].alert)) seen.add(name);
   }
   const defaults = defaultThresholds();
   for (const name of THRESHOLD_NAMES.filter((n) => !seen.has(n))) {
@@ -251,6 +245,49 @@ export function loadRuleFiles(
     if (level) throw new Error(`thresholds.${name}.${level}: no rule file of ${dir} has the alert ${THRESHOLD_SPECS[name].alert}`);
   }
   return files;
+}
+
+/** A rule file as loadRuleFiles ships it: its text edited (undefined when no group is left), and the alerts it held. */
+interface EditedRuleFile {
+  readonly text: string | undefined;
+  readonly alerts: readonly string[];
+}
+
+/**
+ * The last edits of each rule file this process made, by file: its text, and the edit by what it depends on
+ * (thresholds, runbook base URL, alerts left out). A render parses and edits every rule file, and a process that
+ * renders again (both stacks in `npm run render`, a test's renders) gets the same files with the same settings:
+ * an edit is a function of the text and those settings, and its result is text, so it is kept rather than done
+ * again. A file whose text changed starts afresh; a file keeps its last EDITS_KEPT edits.
+ */
+const editedFiles = new Map<string, { text: string; edits: Map<string, EditedRuleFile> }>();
+const EDITS_KEPT = 8;
+
+function editedRuleFile(
+  where: string,
+  text: string,
+  levels: Thresholds,
+  runbookBaseUrl: string | undefined,
+  withoutAlerts: readonly string[],
+): EditedRuleFile {
+  let file = editedFiles.get(where);
+  if (file?.text !== text) {
+    file = { text, edits: new Map() };
+    editedFiles.set(where, file);
+  }
+  const settings = JSON.stringify([levels, runbookBaseUrl ?? null, withoutAlerts]);
+  const kept = file.edits.get(settings);
+  if (kept) return kept;
+  const doc = parsedRuleFile(text, where);
+  const alerts = [...alertNames(doc)];
+  const tuned = thresholdsInto(doc, levels, where);
+  const linked = runbookLinksInto(doc, runbookBaseUrl);
+  const pruned = withoutAlertsInto(doc, withoutAlerts);
+  const emptied = pruned && (doc.get("groups") as YAML.YAMLSeq).items.length === 0;
+  const edited: EditedRuleFile = { text: emptied ? undefined : tuned || linked || pruned ? doc.toString(YAML_OPTIONS) : text, alerts };
+  if (file.edits.size >= EDITS_KEPT) file.edits.delete(file.edits.keys().next().value as string);
+  file.edits.set(settings, edited);
+  return edited;
 }
 
 /** The alert names of a parsed rule file. */
