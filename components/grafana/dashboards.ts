@@ -104,13 +104,22 @@ export function withoutDashboards(dashboards: DashboardFile[], uids: readonly st
     }
     return out;
   };
-  return dashboards
-    .filter((d) => !uids.includes(String((JSON.parse(d.content) as Json).uid)))
-    .map((d) => {
-      removed = 0;
-      const pruned = prune(JSON.parse(d.content));
-      return removed === 0 ? d : { ...d, content: `${JSON.stringify(pruned, null, 2)}\n` };
-    });
+  return dashboards.flatMap((d) => {
+    const dashboard = JSON.parse(d.content) as Json;
+    if (uids.includes(String(dashboard.uid))) return [];
+    if (!mayName(d.content, uids)) return [d];
+    removed = 0;
+    const pruned = prune(dashboard);
+    return [removed === 0 ? d : { ...d, content: `${JSON.stringify(pruned, null, 2)}\n` }];
+  });
+}
+
+/**
+ * Whether a dashboard's JSON text may name one of these uids: it holds one as it is, or holds an escape
+ * (`\u0061`, `\/`) that could spell one otherwise. A text that cannot name any is left unparsed.
+ */
+function mayName(content: string, uids: readonly string[]): boolean {
+  return /\\[u/]/.test(content) || uids.some((uid) => content.includes(uid));
 }
 
 /** A row of a dashboard, by the dashboard's uid and the row's title. */
@@ -128,7 +137,9 @@ type Panel = Json & { type?: string; title?: string; gridPos?: { x: number; y: n
  */
 export function withoutRows(dashboards: DashboardFile[], rows: readonly DashboardRow[]): DashboardFile[] {
   if (rows.length === 0) return dashboards;
+  const uids = [...new Set(rows.map((r) => r.dashboard))];
   return dashboards.map((d) => {
+    if (!mayName(d.content, uids)) return d;
     const dashboard = JSON.parse(d.content) as Json & { panels?: Panel[] };
     const titles = rows.filter((r) => r.dashboard === dashboard.uid).map((r) => r.row);
     const panels = dashboard.panels ?? [];

@@ -593,6 +593,23 @@ describe("withoutDashboards", () => {
     expect(kept[1]).toBe(untouched);
     expect(withoutDashboards([pod], [])).toEqual([pod]);
   });
+
+  test("a link or a uid its JSON text spells with escapes (\\/, \\u) is found as the parsed dashboard reads it", () => {
+    // Valid JSON: slashes escaped, and "logs" spelled `\u006cogs` where the text never holds it as it is.
+    const escaped = (uid: string, url: string): DashboardFile => ({
+      folder: "infra",
+      file: `${uid.replace(/\\u006c/, "l")}.json`,
+      source: `dashboards/infra/${uid}.json`,
+      content: `{"uid": "${uid}", "links": [{"title": "Logs", "url": "${url}"}, {"title": "Pods", "url": "/d/k8s-pod"}]}\n`,
+    });
+    const slashes = escaped("pods", "\\/d\\/logs?var-pod=x");
+    const unicode = escaped("nodes", "/d/\\u006cogs");
+    const logs = escaped("\\u006cogs", "/d/pods");
+    expect([unicode, logs].map((d) => d.content.includes("logs"))).toEqual([false, false]);
+    const kept = withoutDashboards([slashes, unicode, logs], ["logs"]);
+    expect(kept.map((d) => d.file)).toEqual(["pods.json", "nodes.json"]);
+    for (const d of kept) expect(JSON.parse(d.content).links).toEqual([{ title: "Pods", url: "/d/k8s-pod" }]);
+  });
 });
 
 describe("withoutRows", () => {
@@ -624,6 +641,17 @@ describe("withoutRows", () => {
     // Another dashboard's row of the same title, and a dashboard without the row, ship byte for byte.
     expect(untouched).toBe(other);
     expect(withoutRows([health], [])).toEqual([health]);
+  });
+
+  test("a row of a dashboard whose JSON text spells its uid with an escape is found", () => {
+    const health = board("health", [panel(1, "stat", 0, 4), panel(2, "row", 4, 1, "Traces"), panel(3, "timeseries", 5, 8)]);
+    const spelled = {
+      ...health,
+      content: health.content.replace('"uid": "health"', '"uid": "\\u0068ealth"').replace('"title": "health"', '"title": "Health"'),
+    };
+    expect(spelled.content).not.toContain('"health"');
+    const [kept] = withoutRows([spelled], [{ dashboard: "health", row: "Traces" }]);
+    expect(JSON.parse(kept.content).panels).toEqual([panel(1, "stat", 0, 4)]);
   });
 
   test("a last row goes with every panel after it", () => {
