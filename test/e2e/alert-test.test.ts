@@ -3,8 +3,8 @@
  * started with the rendered alertmanager.yml and args (receiver-name-in-metrics among them) of
  * the staging stack with three receivers, each a webhook to a sink on 127.0.0.1: `ops` (the
  * default) and `pager` (severity="critical") at a sink that answers 200, `payments`
- * (team="payments") at one that answers 500. The command runs as a user runs it (ts-node, the
- * same `--set`s, `--url` as a port-forward gives it) and is judged by what it prints, its exit
+ * (team="payments") at one that answers 500. The command runs as a user runs it (its package.json
+ * script, test/support/npm-script.ts; the same `--set`s, `--url` as a port-forward gives it) and is judged by what it prints, its exit
  * status and what the sinks received; the labels it picks for each receiver are checked against
  * `amtool config routes test` on the same file.
  */
@@ -13,6 +13,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { routeOf } from "../../lab/local/alertmanager";
+import { scriptArguments } from "../support/npm-script";
 import { LOOPBACK, freePorts } from "../../lab/ports";
 import { ManagedProcess } from "../../lab/processes/children";
 import { waitFor } from "../../lab/processes/supervision";
@@ -41,8 +42,8 @@ interface Received {
 function alertTest(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
-      path.join(ROOT, "node_modules", ".bin", "ts-node"),
-      ["--transpile-only", path.join(ROOT, "scripts", "alert-test.ts"), ...args],
+      process.execPath,
+      [...scriptArguments("alert:test"), ...args],
       { cwd: ROOT, timeout: 180_000, env: { ...process.env, ALERT_TEST_PASSWORD: "" } },
       (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout, stderr }),
     );

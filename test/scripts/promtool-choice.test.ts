@@ -10,6 +10,7 @@ import * as path from "path";
 import { choosePromtool, promtoolVersion } from "../../cli/promtool-choice";
 import { ROOT } from "../../cli/stackfile";
 import { TOOLS } from "../../lab/tools/tools";
+import { scriptArguments } from "../support/npm-script";
 import { tempDirs } from "../support/temp";
 import { scaledMs } from "../support/time-scale";
 
@@ -73,16 +74,12 @@ test("a promtool that is not executable is not one; with none built either, the 
 
 test("npm run check runs PATH's promtool of the deployed release on a team's rules, and says it", () => {
   const { dir, log } = fakePromtool(RELEASE);
-  const result = spawnSync(
-    path.join(ROOT, "node_modules", ".bin", "ts-node"),
-    ["--transpile-only", "scripts/check.ts", "--dir", "examples/gauzian/team"],
-    {
-      cwd: ROOT,
-      encoding: "utf8",
-      timeout: scaledMs(120_000),
-      env: { ...process.env, PATH: `${dir}${path.delimiter}${process.env.PATH ?? ""}` },
-    },
-  );
+  const result = spawnSync(process.execPath, [...scriptArguments("check"), "--dir", "examples/gauzian/team"], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: scaledMs(120_000),
+    env: { ...process.env, PATH: `${dir}${path.delimiter}${process.env.PATH ?? ""}` },
+  });
   expect(result.stderr).toContain(`promtool: ${dir}/promtool (${RELEASE}, the release the stack deploys)`);
   const calls = fs.readFileSync(log, "utf8").split("\n");
   expect(calls[0]).toBe("--version");
