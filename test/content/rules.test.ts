@@ -18,6 +18,7 @@ import { EVENTS_JOB } from "../../components/log-collector/events";
 import { loadDashboards, walkPanels, type JsonObject } from "../../cli/dashboards/files";
 import { substituteVariables } from "../../cli/dashboards/queries";
 import { durationSeconds } from "../../components/kit/units";
+import { THRESHOLD_NAMES, THRESHOLD_SPECS } from "../../components/prometheus/rules/thresholds";
 import { JOURNAL_JOB } from "../../components/log-collector/journal";
 import {
   AlertRule,
@@ -268,9 +269,12 @@ describe("PromQL", () => {
 
 /**
  * What is wrong with the groups of `files` that set an interval of their own (evaluated less often than the
- * stack's evaluation interval): such a group may hold only recordings that no rule reads (an alert or a
- * recording there would wait for it), and every dashboard panel whose range queries read one of them must
- * step by the group's interval at least (its min interval), or it draws the same value several times over.
+ * stack's evaluation interval). Such a group holds recordings or alerts, never both:
+ * - recordings that no rule reads (an alert or a recording there would wait for it), and every dashboard panel
+ *   whose range queries read one of them steps by the group's interval at least (its min interval), or it draws
+ *   the same value several times over;
+ * - alerts that may fire an interval late (WAITS_FOR_AN_INTERVAL): warnings and infos whose `for` is 15 intervals
+ *   at least, and whose `for` and severity no stack setting changes (components/prometheus/rules/thresholds.ts).
  */
 function ownIntervalProblems(files: typeof ruleFiles, dashboards: Array<{ relPath: string; dashboard?: JsonObject }>): string[] {
   const problems: string[] = [];
@@ -280,7 +284,12 @@ function ownIntervalProblems(files: typeof ruleFiles, dashboards: Array<{ relPat
       const where = `${file.file}: ${group.name} (interval ${group.interval})`;
       const every = durationSeconds(group.interval ?? "") ?? 0;
       const records = new Set(group.rules.flatMap((r) => (r.kind === "record" ? [r.record] : [])));
-      for (const r of group.rules) if (r.kind === "alert") problems.push(`${where}: holds the alert ${r.alert}`);
+      const groupAlerts = group.rules.flatMap((r) => (r.kind === "alert" ? [r] : []));
+      if (records.size > 0) for (const r of groupAlerts) problems.push(`${where}: holds the alert ${r.alert} beside recordings`);
+      for (const r of records.size > 0 ? [] : groupAlerts) {
+        const why = lateAlertProblem(r, every);
+        if (why) problems.push(`${where}: holds the alert ${r.alert}, ${why}`);
+      }
       for (const r of readers) {
         const read = promqlMetricNames(r.expr).filter((m) => records.has(m));
         if (read.length > 0) problems.push(`${where}: ${r.kind === "alert" ? r.alert : r.record} reads ${read.join(", ")}`);
@@ -305,18 +314,59 @@ function ownIntervalProblems(files: typeof ruleFiles, dashboards: Array<{ relPat
   return problems;
 }
 
+/** How many intervals an alert evaluated every interval waits at least (`for`): it then fires at most an interval late, a fifteenth of its wait. */
+const WAITS_FOR_AN_INTERVAL = 15;
+
+/** The alerts whose `for` and severity a stack's thresholds may change: they stay at the stack's evaluation interval. */
+const TUNABLE_ALERTS = new Set(THRESHOLD_NAMES.map((n) => THRESHOLD_SPECS[n].alert));
+
+/** Why an alert may not be evaluated every `every` seconds; undefined when it may. */
+function lateAlertProblem(rule: AlertRule, every: number): string | undefined {
+  const severity = rule.labels.severity;
+  if (severity !== "warning" && severity !== "info") return `a ${severity} (criticals keep the evaluation interval)`;
+  if (TUNABLE_ALERTS.has(rule.alert)) return "whose threshold, for and severity a stack may change (thresholds.ts)";
+  const waits = rule.for === undefined ? 0 : (durationSeconds(rule.for) ?? 0);
+  if (waits < WAITS_FOR_AN_INTERVAL * every) return `which waits ${rule.for ?? "nothing"}, under ${WAITS_FOR_AN_INTERVAL} intervals`;
+  return undefined;
+}
+
+/**
+ * The alerts of `files` that may wait a minute and sit in a group evaluated at the stack's interval, but those
+ * that read a recording of their own group: they stay with it, to read this evaluation's value.
+ */
+function alertsNotEveryMinute(files: typeof ruleFiles): string[] {
+  return files.flatMap((file) =>
+    file.groups
+      .filter((g) => g.interval === undefined)
+      .flatMap((g) => {
+        const records = new Set(g.rules.flatMap((r) => (r.kind === "record" ? [r.record] : [])));
+        return g.rules.flatMap((r) =>
+          r.kind === "alert" && lateAlertProblem(r, 60) === undefined && !promqlMetricNames(r.expr).some((m) => records.has(m))
+            ? [`${file.file}: ${g.name}: ${r.alert} (for ${r.for})`]
+            : [],
+        );
+      }),
+  );
+}
+
 describe("groups evaluated less often than the stack's evaluation interval", () => {
   const dashboards = loadDashboards();
 
-  test("there is one at least, and each holds only recordings no rule reads, drawn by panels that step by its interval", () => {
-    expect(ruleFiles.some((f) => f.groups.some((g) => g.interval !== undefined))).toBe(true);
+  test("there are some, each holding recordings no rule reads, drawn by panels that step by its interval, or alerts that may wait for it", () => {
+    const intervals = ruleFiles.flatMap((f) => f.groups.filter((g) => g.interval !== undefined));
+    expect(intervals.some((g) => g.rules.every((r) => r.kind === "record"))).toBe(true);
+    expect(intervals.some((g) => g.rules.every((r) => r.kind === "alert"))).toBe(true);
     expect(ownIntervalProblems(ruleFiles, dashboards)).toEqual([]);
   });
 
-  test("the check fails on an alert in such a group, on a rule reading its recordings, and on a panel stepping faster", () => {
-    const file = ruleFiles.find((f) => f.groups.some((g) => g.interval !== undefined));
-    if (!file) throw new Error("no group with an interval of its own");
-    const group = file.groups.find((g) => g.interval !== undefined);
+  test("every warning and info that waits 15 minutes or more, that no threshold tunes and that reads no recording of its group, is evaluated once a minute", () => {
+    expect(alertsNotEveryMinute(ruleFiles)).toEqual([]);
+  });
+
+  test("the check fails on an alert beside recordings, on a rule reading them, and on a panel stepping faster", () => {
+    const file = ruleFiles.find((f) => f.groups.some((g) => g.interval !== undefined && g.rules.some((r) => r.kind === "record")));
+    if (!file) throw new Error("no group of recordings with an interval of its own");
+    const group = file.groups.find((g) => g.interval !== undefined && g.rules.some((r) => r.kind === "record"));
     const recorded = group?.rules.find((r) => r.kind === "record");
     if (!group || !recorded || recorded.kind !== "record") throw new Error("no recording in the group");
     const alert = alerts[0];
@@ -327,7 +377,7 @@ describe("groups evaluated less often than the stack's evaluation interval", () 
     ] as typeof ruleFiles;
     const problems = ownIntervalProblems(mutated, []);
     expect(problems).toEqual([
-      expect.stringContaining(`holds the alert ${alert.alert}`),
+      expect.stringContaining(`holds the alert ${alert.alert} beside recordings`),
       expect.stringContaining(`${alert.alert} reads ${recorded.record}`),
     ]);
     // A panel reading the recording at the default step, and one stepping by the group's interval.
@@ -340,6 +390,32 @@ describe("groups evaluated less often than the stack's evaluation interval", () 
     const board = { relPath: "x.json", dashboard: { panels: [panel(), panel(group.interval)] } as JsonObject };
     expect(ownIntervalProblems([{ ...file, groups: [group] }], [board])).toEqual([
       expect.stringContaining(`reads ${recorded.record} with min interval none`),
+    ]);
+  });
+
+  test("the check fails on a critical, a tuned alert or a short wait in a group of alerts evaluated every minute, and on a waiting alert left out", () => {
+    const file = ruleFiles.find((f) => f.groups.some((g) => g.interval === "1m" && g.rules.every((r) => r.kind === "alert")));
+    const group = file?.groups.find((g) => g.interval === "1m" && g.rules.every((r) => r.kind === "alert"));
+    const waiting = group?.rules.find((r): r is AlertRule => r.kind === "alert");
+    if (!file || !group || !waiting) throw new Error("no group of alerts evaluated every minute");
+    const tuned = alerts.find((a) => TUNABLE_ALERTS.has(a.alert) && a.labels.severity === "warning");
+    if (!tuned) throw new Error("no tunable warning");
+    const inGroup = (...rules: AlertRule[]) => [{ ...file, groups: [{ ...group, rules }] }] as typeof ruleFiles;
+    expect(ownIntervalProblems(inGroup(waiting), [])).toEqual([]);
+    expect(ownIntervalProblems(inGroup({ ...waiting, labels: { ...waiting.labels, severity: "critical" } }), [])).toEqual([
+      expect.stringContaining(`holds the alert ${waiting.alert}, a critical`),
+    ]);
+    expect(ownIntervalProblems(inGroup({ ...waiting, for: "10m" }), [])).toEqual([
+      expect.stringContaining(`holds the alert ${waiting.alert}, which waits 10m, under 15 intervals`),
+    ]);
+    expect(ownIntervalProblems(inGroup({ ...tuned, for: "1h" }), [])).toEqual([
+      expect.stringContaining(`holds the alert ${tuned.alert}, whose threshold`),
+    ]);
+    // The same alert in a group at the stack's interval: it should have been in one evaluated every minute.
+    const { interval: _dropped, ...atStackInterval } = group;
+    void _dropped;
+    expect(alertsNotEveryMinute([{ ...file, groups: [{ ...atStackInterval, rules: [waiting] }] }] as typeof ruleFiles)).toEqual([
+      expect.stringContaining(`${waiting.alert} (for ${waiting.for})`),
     ]);
   });
 });
