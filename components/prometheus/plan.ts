@@ -49,7 +49,14 @@ export function planPrometheus(
   const rulesDir = args.rulesDir ?? DEFAULT_RULES_DIR;
   let ruleFiles: Record<string, string>;
   try {
-    ruleFiles = loadRuleFiles(rulesDir, args.runbookBaseUrl, args.thresholds, args.withoutRuleFiles, args.withoutAlerts);
+    ruleFiles = loadRuleFiles(
+      rulesDir,
+      args.runbookBaseUrl,
+      args.thresholds,
+      args.withoutRuleFiles,
+      args.withoutAlerts,
+      args.evaluationInterval,
+    );
   } catch (err) {
     throw fail((err as Error).message);
   }

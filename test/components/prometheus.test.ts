@@ -502,6 +502,25 @@ describe("rule files", () => {
     expect(without["kubernetes.yml"]).toBe(all["kubernetes.yml"]);
   });
 
+  test("a group's own interval shorter than the stack's evaluation interval takes the stack's; others ship as they are", () => {
+    const intervals = (files: Record<string, string>) =>
+      Object.entries(files).flatMap(([file, text]) =>
+        (YAML.parse(text) as { groups: Array<{ name: string; interval?: string }> }).groups.map(
+          (g) => `${file}: ${g.name} ${g.interval ?? "-"}`,
+        ),
+      );
+    const shipped = loadRuleFiles(REPO_RULES_DIR, undefined);
+    const own = intervals(shipped).filter((g) => !g.endsWith(" -"));
+    expect(own.length).toBeGreaterThan(1);
+    expect(own.every((g) => g.endsWith(" 1m"))).toBe(true);
+    // At 15 s (the default) and at one minute nothing changes: the files ship byte for byte.
+    expect(loadRuleFiles(REPO_RULES_DIR, undefined, undefined, [], [], "15s")).toEqual(shipped);
+    expect(loadRuleFiles(REPO_RULES_DIR, undefined, undefined, [], [], "1m")).toEqual(shipped);
+    // At two minutes the groups of one minute take two; groups without an interval of their own keep none.
+    const slower = loadRuleFiles(REPO_RULES_DIR, undefined, undefined, [], [], "2m");
+    expect(intervals(slower)).toEqual(intervals(shipped).map((g) => g.replace(/ 1m$/, " 2m")));
+  });
+
   test("alerts left out lose their rules, a group they empty goes, and a file they empty does not ship", () => {
     const dir = rulesDir({
       "kinds.yml": [

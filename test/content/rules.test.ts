@@ -363,6 +363,15 @@ describe("groups evaluated less often than the stack's evaluation interval", () 
     expect(alertsNotEveryMinute(ruleFiles)).toEqual([]);
   });
 
+  test("docs/alerts.md names each group of alerts evaluated once a minute, and the alerts that stay at the evaluation interval", () => {
+    const doc = fs.readFileSync(path.join(__dirname, "../../docs/alerts.md"), "utf8");
+    const section = /### Evaluated once a minute\n([\s\S]*?)\n###? /.exec(doc)?.[1] ?? "";
+    const named = [...section.matchAll(/`([a-z]+(?:-[a-z]+)*-every-minute)`/g)].map((m) => m[1]);
+    const groups = ruleFiles.flatMap((f) => f.groups.filter((g) => g.interval !== undefined && g.rules.every((r) => r.kind === "alert")));
+    expect([...new Set(named)].sort()).toEqual(groups.map((g) => g.name).sort());
+    for (const alert of [...TUNABLE_ALERTS, "AppLatencySloBreach"]) expect(section).toContain(`\`${alert}\``);
+  });
+
   test("the check fails on an alert beside recordings, on a rule reading them, and on a panel stepping faster", () => {
     const file = ruleFiles.find((f) => f.groups.some((g) => g.interval !== undefined && g.rules.some((r) => r.kind === "record")));
     if (!file) throw new Error("no group of recordings with an interval of its own");

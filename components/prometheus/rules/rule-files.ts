@@ -212,9 +212,31 @@ export function withoutAlertsInto(doc: YAML.Document, alerts: readonly string[])
 }
 
 /**
+ * A parsed rule file whose groups set an interval of their own shorter than the stack's evaluation interval, edited
+ * in place: those take the stack's. The shipped groups evaluated once a minute (docs/alerts.md) would otherwise run
+ * more often than the rest in a stack that evaluates every two minutes. Returns whether anything changed.
+ */
+export function intervalsAtLeastInto(doc: YAML.Document, evaluationInterval: string): boolean {
+  const least = durationSeconds(evaluationInterval);
+  const groups = doc.get("groups");
+  if (least === undefined || !YAML.isSeq(groups)) return false;
+  let changed = false;
+  for (const group of groups.items) {
+    const own = YAML.isMap(group) ? group.get("interval") : undefined;
+    const seconds = typeof own === "string" ? durationSeconds(own) : undefined;
+    if (YAML.isMap(group) && seconds !== undefined && seconds < least) {
+      group.set("interval", evaluationInterval);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+/**
  * Every `*.yml` of a directory but those `without` names, by file name, with the stack's thresholds
  * (components/prometheus/rules/thresholds.ts) and runbook links into `runbookBaseUrl` when it is given,
- * and without the rules of the `withoutAlerts` alerts (a file they leave with no group is left out).
+ * and without the rules of the `withoutAlerts` alerts (a file they leave with no group is left out); a group's own
+ * interval shorter than `evaluationInterval` becomes it (intervalsAtLeastInto).
  * Thresholds that change an alert none of the files holds are an error: the stack would believe it
  * tuned something. A file or alert left out still counts: its alert exists, it is off with its component.
  * Each file is parsed once (parsing is most of a render's time spent on rules), and its edit kept for the next render (editedRuleFile).
@@ -225,6 +247,7 @@ export function loadRuleFiles(
   thresholds?: Thresholds,
   without: readonly string[] = [],
   withoutAlerts: readonly string[] = [],
+  evaluationInterval?: string,
 ): Record<string, string> {
   if (!fs.existsSync(dir)) throw new Error(`rulesDir: ${dir} does not exist`);
   const files: Record<string, string> = {};
@@ -235,7 +258,7 @@ export function loadRuleFiles(
     .filter((f) => f.endsWith(".yml"))
     .sort()) {
     const where = path.join(dir, file);
-    const edited = editedRuleFile(where, fs.readFileSync(where, "utf8"), levels, runbookBaseUrl, withoutAlerts);
+    const edited = editedRuleFile(where, fs.readFileSync(where, "utf8"), levels, runbookBaseUrl, withoutAlerts, evaluationInterval);
     if (!without.includes(file) && edited.text !== undefined) files[file] = edited.text;
     for (const name of THRESHOLD_NAMES) if (edited.alerts.includes(THRESHOLD_SPECS[name].alert)) seen.add(name);
   }
@@ -255,7 +278,7 @@ interface EditedRuleFile {
 
 /**
  * The last edits of each rule file this process made, by file: its text, and the edit by what it depends on
- * (thresholds, runbook base URL, alerts left out). A render parses and edits every rule file, and a process that
+ * (thresholds, runbook base URL, alerts left out, evaluation interval). A render parses and edits every rule file, and a process that
  * renders again (both stacks in `npm run render`, a test's renders) gets the same files with the same settings:
  * an edit is a function of the text and those settings, and its result is text, so it is kept rather than done
  * again. A file whose text changed starts afresh; a file keeps its last EDITS_KEPT edits.
@@ -269,13 +292,14 @@ function editedRuleFile(
   levels: Thresholds,
   runbookBaseUrl: string | undefined,
   withoutAlerts: readonly string[],
+  evaluationInterval: string | undefined,
 ): EditedRuleFile {
   let file = editedFiles.get(where);
   if (file?.text !== text) {
     file = { text, edits: new Map() };
     editedFiles.set(where, file);
   }
-  const settings = JSON.stringify([levels, runbookBaseUrl ?? null, withoutAlerts]);
+  const settings = JSON.stringify([levels, runbookBaseUrl ?? null, withoutAlerts, evaluationInterval ?? null]);
   const kept = file.edits.get(settings);
   if (kept) return kept;
   const doc = parsedRuleFile(text, where);
@@ -283,8 +307,9 @@ function editedRuleFile(
   const tuned = thresholdsInto(doc, levels, where);
   const linked = runbookLinksInto(doc, runbookBaseUrl);
   const pruned = withoutAlertsInto(doc, withoutAlerts);
+  const lifted = evaluationInterval !== undefined && intervalsAtLeastInto(doc, evaluationInterval);
   const emptied = pruned && (doc.get("groups") as YAML.YAMLSeq).items.length === 0;
-  const edited: EditedRuleFile = { text: emptied ? undefined : tuned || linked || pruned ? doc.toString(YAML_OPTIONS) : text, alerts };
+  const edited: EditedRuleFile = { text: emptied ? undefined : tuned || linked || pruned || lifted ? doc.toString(YAML_OPTIONS) : text, alerts };
   if (file.edits.size >= EDITS_KEPT) file.edits.delete(file.edits.keys().next().value as string);
   file.edits.set(settings, edited);
   return edited;
