@@ -21,19 +21,29 @@ describe("appRecordingRules", () => {
     "app:slo_errors_per_request:ratio_rate30m",
     "app:slo_requests:rate1h",
     "app:slo_errors_per_request:ratio_rate1h",
-    "app:slo_errors_per_request:ratio_rate2h",
     "app:slo_errors_per_request:ratio_rate6h",
-    "app:slo_errors_per_request:ratio_rate1d",
-    "app:slo_errors_per_request:ratio_rate3d",
     "app:contract_requests:count",
     "app:contract_requests_with_status:count",
     "app:contract_duration_histograms:count",
   ];
+  /** The ratios over the windows only warnings evaluated once a minute read, in the group that follows. */
+  const everyMinute = [
+    "app:slo_errors_per_request:ratio_rate2h",
+    "app:slo_errors_per_request:ratio_rate1d",
+    "app:slo_errors_per_request:ratio_rate3d",
+  ];
 
-  test("each app's origins, then one rule per normalised series serves every app, then each app's objectives, in one group", () => {
+  test("each app's origins, then one rule per normalised series serves every app, then each app's objectives, in one group; the ratios of hours and days read once a minute in a second", () => {
     const file = appRecordingRules([shop, app("web"), app("api")], "30s");
 
-    expect(file.groups.map((g) => [g.name, g.interval])).toEqual([["app-contract", "30s"]]);
+    expect(file.groups.map((g) => [g.name, g.interval])).toEqual([
+      ["app-contract", "30s"],
+      ["app-contract-every-minute", "1m"],
+    ]);
+    expect(file.groups[1].rules.map((r) => r.record)).toEqual(everyMinute);
+    for (const rule of file.groups[1].rules) expect(promqlProblem(rule.expr)).toBeUndefined();
+    // A stack that evaluates less often than once a minute evaluates that group as seldom as the rest, not more often.
+    expect(appRecordingRules([shop], "2m").groups.map((g) => g.interval)).toEqual(["2m", "2m"]);
     const [{ rules }] = file.groups;
     expect(rules.map((r) => (r.labels ? `${r.record}{app=${r.labels.app}}` : r.record))).toEqual([
       "app:own_targets:info{app=shop}",
@@ -58,7 +68,7 @@ describe("appRecordingRules", () => {
   });
 
   test("selects the apps' own series by their jobs, under their own metric and label names, summed by app", () => {
-    const [{ rules }] = appRecordingRules([shop], "15s").groups;
+    const rules = appRecordingRules([shop], "15s").groups.flatMap((g) => g.rules);
     const expr = (record: string) => rules.find((r) => r.record === record)?.expr;
 
     const own = "and on (job, namespace) app:own_targets:info";
@@ -167,11 +177,14 @@ describe("appRecordingRules", () => {
     const many = Array.from({ length: 3000 }, (_, i) => app(`app-${i}`, i % 2 ? { metrics: shop.metrics } : {}));
     const { groups } = appRecordingRules(many, "15s");
     expect(groups.length).toBeGreaterThan(1);
-    expect(groups.map((g) => g.name)).toEqual(groups.map((_, i) => (i === 0 ? "app-contract" : `app-contract-${i + 1}`)));
-    for (const group of groups) {
+    // Each run of apps in a group and its group evaluated once a minute.
+    expect(groups.map((g) => g.name)).toEqual(
+      groups.map((_, i) => `${i < 2 ? "app-contract" : `app-contract-${(i >> 1) + 1}`}${i % 2 ? "-every-minute" : ""}`),
+    );
+    for (const [i, group] of groups.entries()) {
       expect(Buffer.byteLength(JSON.stringify(group))).toBeLessThanOrEqual(APP_GROUP_BUDGET);
-      // Two naming schemes: fifteen normalising rules per group, whatever its number of apps.
-      expect(group.rules.filter((r) => !r.labels).map((r) => r.record)).toEqual(normalised);
+      // Two naming schemes: the same normalising rules per group, whatever its number of apps.
+      expect(group.rules.filter((r) => !r.labels).map((r) => r.record)).toEqual(i % 2 ? everyMinute : normalised);
     }
     // Every app once, in config order.
     const apps = groups.flatMap((g) => g.rules.filter((r) => r.record === APP_SERIES.availabilityTarget).map((r) => r.labels?.app));

@@ -877,7 +877,7 @@ describe("Prometheus component", () => {
     expect(data[DATABASE_RULES_KEY]).toContain("runbook_url: https://git.example.com/ops/runbooks.md#databaseexportermissing");
     expect(data["nodes.yml"]).toContain(`runbook: ${RUNBOOK_PATH}#sampledown`);
     const generated = YAML.parse(data[APP_RULES_KEY]) as { groups: Array<{ name: string; rules: Array<{ record: string }> }> };
-    expect(generated.groups.map((g) => g.name)).toEqual(["app-contract"]);
+    expect(generated.groups.map((g) => g.name)).toEqual(["app-contract", "app-contract-every-minute"]);
     expect(generated.groups[0].rules[0].record).toBe(APP_SERIES.ownTargets);
     expect(generated.groups[0].rules.map((r) => r.record)).toContain(APP_SERIES.requests);
   });

@@ -19,10 +19,14 @@ import { loadDashboards, walkPanels, type JsonObject } from "../../cli/dashboard
 import { substituteVariables } from "../../cli/dashboards/queries";
 import { durationSeconds } from "../../components/kit/units";
 import { THRESHOLD_NAMES, THRESHOLD_SPECS } from "../../components/prometheus/rules/thresholds";
+import { appRuleFiles } from "../../components/prometheus/rules/rule-files";
+import { appRecordingRules } from "../../components/prometheus/rules/app-rules";
+import { app, shop } from "../support/apps";
 import { JOURNAL_JOB } from "../../components/log-collector/journal";
 import {
   AlertRule,
   RULES_DIR,
+  RuleGroup,
   allRules,
   alertRules,
   expectedAlertMatchesRule,
@@ -269,18 +273,21 @@ describe("PromQL", () => {
 
 /**
  * What is wrong with the groups of `files` that set an interval of their own (evaluated less often than the
- * stack's evaluation interval). Such a group holds recordings or alerts, never both:
- * - recordings that no rule reads (an alert or a recording there would wait for it), and every dashboard panel
- *   whose range queries read one of them steps by the group's interval at least (its min interval), or it draws
- *   the same value several times over;
+ * stack's evaluation interval, 15 s). Such a group holds recordings or alerts, never both:
+ * - recordings that no rule reads but alerts of groups evaluated as seldom (an alert or a recording evaluated more
+ *   often would wait for them), and every dashboard panel whose range queries read one of them steps by the group's
+ *   interval at least (its min interval), or it draws the same value several times over;
  * - alerts that may fire an interval late (WAITS_FOR_AN_INTERVAL): warnings and infos whose `for` is 15 intervals
  *   at least, and whose `for` and severity no stack setting changes (components/prometheus/rules/thresholds.ts).
  */
 function ownIntervalProblems(files: typeof ruleFiles, dashboards: Array<{ relPath: string; dashboard?: JsonObject }>): string[] {
   const problems: string[] = [];
   const readers = allRules(files);
+  const seconds = (g: { interval?: string }) => durationSeconds(g.interval ?? "") ?? EVALUATION_SECONDS;
+  const intervals = new Map(files.flatMap((f) => f.groups.map((g) => [`${f.file}\u0000${g.name}`, seconds(g)])));
+  const everyOf = (r: (typeof readers)[number]) => intervals.get(`${r.file}\u0000${r.group}`) ?? EVALUATION_SECONDS;
   for (const file of files) {
-    for (const group of file.groups.filter((g) => g.interval !== undefined)) {
+    for (const group of file.groups.filter((g) => seconds(g) > EVALUATION_SECONDS)) {
       const where = `${file.file}: ${group.name} (interval ${group.interval})`;
       const every = durationSeconds(group.interval ?? "") ?? 0;
       const records = new Set(group.rules.flatMap((r) => (r.kind === "record" ? [r.record] : [])));
@@ -292,6 +299,7 @@ function ownIntervalProblems(files: typeof ruleFiles, dashboards: Array<{ relPat
       }
       for (const r of readers) {
         const read = promqlMetricNames(r.expr).filter((m) => records.has(m));
+        if (r.kind === "alert" && everyOf(r) >= every) continue;
         if (read.length > 0) problems.push(`${where}: ${r.kind === "alert" ? r.alert : r.record} reads ${read.join(", ")}`);
       }
       for (const { relPath, dashboard } of dashboards) {
@@ -313,6 +321,9 @@ function ownIntervalProblems(files: typeof ruleFiles, dashboards: Array<{ relPat
   }
   return problems;
 }
+
+/** The stack's evaluation interval in the shipped stack files (prometheus.evaluationInterval's default). */
+const EVALUATION_SECONDS = 15;
 
 /** How many intervals an alert evaluated every interval waits at least (`for`): it then fires at most an interval late, a fifteenth of its wait. */
 const WAITS_FOR_AN_INTERVAL = 15;
@@ -352,11 +363,19 @@ function alertsNotEveryMinute(files: typeof ruleFiles): string[] {
 describe("groups evaluated less often than the stack's evaluation interval", () => {
   const dashboards = loadDashboards();
 
-  test("there are some, each holding recordings no rule reads, drawn by panels that step by its interval, or alerts that may wait for it", () => {
-    const intervals = ruleFiles.flatMap((f) => f.groups.filter((g) => g.interval !== undefined));
+  test("there are some, each holding recordings read only by alerts as seldom and panels that step by its interval, or alerts that may wait for it", () => {
+    // The shipped files and the app contract's, generated for two apps named two ways.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "app-rules-"));
+    const generated = appRuleFiles([shop, app("web")], "15s").map(([file, text]) => {
+      fs.writeFileSync(path.join(dir, file), text);
+      return loadRuleFile(path.join(dir, file));
+    });
+    const files = [...ruleFiles, ...generated];
+    const intervals = files.flatMap((f) => f.groups.filter((g) => g.interval !== undefined && g.interval !== "15s"));
     expect(intervals.some((g) => g.rules.every((r) => r.kind === "record"))).toBe(true);
     expect(intervals.some((g) => g.rules.every((r) => r.kind === "alert"))).toBe(true);
-    expect(ownIntervalProblems(ruleFiles, dashboards)).toEqual([]);
+    expect(generated.some((f) => f.groups.some((g) => g.interval === "1m"))).toBe(true);
+    expect(ownIntervalProblems(files, dashboards)).toEqual([]);
   });
 
   test("every warning and info that waits 15 minutes or more, that no threshold tunes and that reads no recording of its group, is evaluated once a minute", () => {
@@ -368,7 +387,8 @@ describe("groups evaluated less often than the stack's evaluation interval", () 
     const section = /### Evaluated once a minute\n([\s\S]*?)\n###? /.exec(doc)?.[1] ?? "";
     const named = [...section.matchAll(/`([a-z]+(?:-[a-z]+)*-every-minute)`/g)].map((m) => m[1]);
     const groups = ruleFiles.flatMap((f) => f.groups.filter((g) => g.interval !== undefined && g.rules.every((r) => r.kind === "alert")));
-    expect([...new Set(named)].sort()).toEqual(groups.map((g) => g.name).sort());
+    const generated = appRecordingRules([shop], "15s").groups.filter((g) => g.interval === "1m");
+    expect([...new Set(named)].sort()).toEqual([...groups, ...generated].map((g) => g.name).sort());
     for (const alert of [...TUNABLE_ALERTS, "AppLatencySloBreach"]) expect(section).toContain(`\`${alert}\``);
   });
 
@@ -419,6 +439,16 @@ describe("groups evaluated less often than the stack's evaluation interval", () 
     ]);
     expect(ownIntervalProblems(inGroup({ ...tuned, for: "1h" }), [])).toEqual([
       expect.stringContaining(`holds the alert ${tuned.alert}, whose threshold`),
+    ]);
+    // A recording evaluated every minute, read by that alert in its group: allowed; by the same alert at the stack's interval: not.
+    const recordings = ruleFiles.flatMap((f) => f.groups).find((g) => g.interval === "1m" && g.rules.every((r) => r.kind === "record"));
+    const recorded = recordings?.rules[0];
+    if (!recordings || recorded?.kind !== "record") throw new Error("no group of recordings evaluated every minute");
+    const reading = { ...waiting, expr: `${recorded.record} > 0`, file: file.file, group: group.name };
+    const withRecordings = (readerGroup: RuleGroup) => [{ ...file, groups: [recordings, readerGroup] }] as typeof ruleFiles;
+    expect(ownIntervalProblems(withRecordings({ ...group, rules: [reading] }), [])).toEqual([]);
+    expect(ownIntervalProblems(withRecordings({ name: group.name, rules: [reading] }), [])).toEqual([
+      expect.stringContaining(`${waiting.alert} reads ${recorded.record}`),
     ]);
     // The same alert in a group at the stack's interval: it should have been in one evaluated every minute.
     const { interval: _dropped, ...atStackInterval } = group;

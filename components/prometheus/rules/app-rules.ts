@@ -25,7 +25,9 @@
  *   series per app instead of every series of the app's request metric over up to 3 days, which
  *   churns with its pods. An average of 5m rates runs 2.5 minutes behind the window's own rate, so
  *   a burst reaches it later: minutes late on the 1h window of a page that fires 2 minutes after,
- *   a rounding error on a window of hours that a burn needs hours to fill (see RAW_WINDOWS);
+ *   a rounding error on a window of hours that a burn needs hours to fill (see RAW_WINDOWS). The
+ *   2h, 1d and 3d ratios, which only warnings evaluated once a minute read, are recorded once a
+ *   minute (MINUTE_WINDOWS, group `app-contract-every-minute`);
  * - app:slo_availability_target:ratio, app:slo_latency_target_seconds,
  *   app:slo_min_throughput:rps (only when configured),
  *   app:alert_threshold_latency_p95_seconds, app:alert_threshold_error_ratio: the
@@ -49,6 +51,7 @@
  * duplicate-rule check) and no file or ConfigMap grows without bound, whatever the number of apps.
  */
 import type { AppTarget } from "../args";
+import { durationSeconds } from "../../kit/units";
 
 /** A recording rule as Prometheus reads it. */
 export interface RecordingRule {
@@ -83,6 +86,22 @@ export const SLO_WINDOWS = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"] as const;
  * leave behind; a summed one reads one series per app.
  */
 export const RAW_WINDOWS: ReadonlySet<(typeof SLO_WINDOWS)[number]> = new Set(["30m", "1h"]);
+
+/**
+ * The windows whose ratio only warnings evaluated once a minute read (rules/slo.yml's `slo-every-minute`: the 3x
+ * burn on 1d and 2h, the 1x on 3d and 6h; 6h is also the 6x page's, which stays at the evaluation interval): recorded
+ * once a minute too, in a group of their own (`app-contract-every-minute`). Each reads hours or days of its two 5m
+ * series, whose sum over a day moves by a rounding error in a minute.
+ */
+export const MINUTE_WINDOWS: ReadonlySet<(typeof SLO_WINDOWS)[number]> = new Set(["2h", "1d", "3d"]);
+
+/** The name of a group evaluated once a minute is its area's with this suffix (docs/alerts.md, "Evaluated once a minute"). */
+export const MINUTE_SUFFIX = "-every-minute";
+
+/** The interval of the groups evaluated once a minute: a minute, or the stack's evaluation interval when it is longer. */
+export function everyMinute(evaluationInterval: string): string {
+  return (durationSeconds(evaluationInterval) ?? 0) > 60 ? evaluationInterval : "1m";
+}
 
 /** Names of the normalised series, for the rules and dashboards that read them. */
 export const APP_SERIES = {
@@ -284,9 +303,13 @@ interface Indexed {
   index: number;
 }
 
+/** Whether a normalised series is a ratio over one of MINUTE_WINDOWS. */
+const minuteWindowRecord = (record: string) => [...MINUTE_WINDOWS].some((w) => record === APP_SERIES.errorRatio(w));
+
 /**
  * The group of `apps`: where each one's series come from (first: the normalisation reads it in
- * the same evaluation), their normalisation, then each one's objectives.
+ * the same evaluation), their normalisation, then each one's objectives; the ratios over
+ * MINUTE_WINDOWS are left to minuteGroupOf.
  */
 function groupOf(name: string, apps: readonly Indexed[], evaluationInterval: string): RecordingRuleGroup {
   return {
@@ -294,9 +317,18 @@ function groupOf(name: string, apps: readonly Indexed[], evaluationInterval: str
     interval: evaluationInterval,
     rules: [
       ...apps.flatMap(({ app }) => ownTargetRules(app)),
-      ...normalisationRules(apps.map(({ app }) => app)),
+      ...normalisationRules(apps.map(({ app }) => app)).filter((r) => !minuteWindowRecord(r.record)),
       ...apps.flatMap(({ app, index }) => objectiveRules(app, index)),
     ],
+  };
+}
+
+/** The ratios over MINUTE_WINDOWS of `apps`, evaluated once a minute: they read the 5m series groupOf records. */
+function minuteGroupOf(name: string, apps: readonly Indexed[], evaluationInterval: string): RecordingRuleGroup {
+  return {
+    name: `${name}${MINUTE_SUFFIX}`,
+    interval: everyMinute(evaluationInterval),
+    rules: normalisationRules(apps.map(({ app }) => app)).filter((r) => minuteWindowRecord(r.record)),
   };
 }
 
@@ -340,7 +372,8 @@ function runsOf(apps: readonly Indexed[], evaluationInterval: string): Indexed[]
  * The recording rules of the app contract: groups `app-contract`, `app-contract-2`, ... (as
  * many as the apps need, see APP_GROUP_BUDGET), each evaluated every `evaluationInterval`,
  * with each app's origins, one rule per normalised series for its apps, then each app's
- * objectives, in config order. No apps: no groups, still a valid rule file. The apps have names of their own
+ * objectives, in config order; each followed by its `…-every-minute` group, the ratios over
+ * MINUTE_WINDOWS of the same apps. No apps: no groups, still a valid rule file. The apps have names of their own
  * (problems.ts appNameProblems, which config and the component run first).
  */
 export function appRecordingRules(apps: readonly AppTarget[], evaluationInterval: string): RecordingRuleFile {
@@ -349,8 +382,9 @@ export function appRecordingRules(apps: readonly AppTarget[], evaluationInterval
     groups: runsOf(
       apps.map((app, index) => ({ app, index })),
       evaluationInterval,
-    ).map((run, i) =>
-      groupOf(i === 0 ? "app-contract" : `app-contract-${i + 1}`, run, evaluationInterval),
-    ),
+    ).flatMap((run, i) => {
+      const name = i === 0 ? "app-contract" : `app-contract-${i + 1}`;
+      return [groupOf(name, run, evaluationInterval), minuteGroupOf(name, run, evaluationInterval)];
+    }),
   };
 }

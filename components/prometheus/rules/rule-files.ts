@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { appRecordingRules } from "./app-rules";
+import { MINUTE_SUFFIX, appRecordingRules } from "./app-rules";
 import type { ProbeSpec } from "../../kit/probes";
 import { durationSeconds } from "../../kit/units";
 import { yamlErrors } from "../../kit/file-errors";
@@ -336,12 +336,15 @@ export const PROBE_RULES_HEADER = "The probes' thresholds: generated from apps[]
 export const DATABASE_RULES_HEADER = "Alerts on a database exporter that vanished: generated from databases[] by components/prometheus/rules/database-rules.ts.";
 
 /**
- * The generated app rules, one file per group (each bounded: components/prometheus/rules/app-rules.ts), so that
- * no file holds a rule twice: apps.rules.yml, then apps-2.rules.yml, ... No apps: apps.rules.yml
- * with no groups.
+ * The generated app rules, one file per run of apps (its group and the group's `…-every-minute`, each bounded:
+ * components/prometheus/rules/app-rules.ts), so that no file holds a rule twice: apps.rules.yml, then
+ * apps-2.rules.yml, ... No apps: apps.rules.yml with no groups.
  */
 export function appRuleFiles(apps: AppTarget[], evaluationInterval: string): Array<[string, string]> {
   const { groups } = appRecordingRules(apps, evaluationInterval);
-  const runs = groups.length === 0 ? [[]] : groups.map((g) => [g]);
+  const runs =
+    groups.length === 0
+      ? [[]]
+      : groups.filter((g) => !g.name.endsWith(MINUTE_SUFFIX)).map((g) => groups.filter((x) => x.name === g.name || x.name === `${g.name}${MINUTE_SUFFIX}`));
   return runs.map((run, i) => [numberedKey(APP_RULES_KEY, i), toYaml({ groups: run }, APP_RULES_HEADER)]);
 }
