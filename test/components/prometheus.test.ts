@@ -863,6 +863,19 @@ describe("Prometheus component", () => {
     expect(fs.readFileSync(path.join(root, "etc/prometheus/secrets/remote-write/remote-write-mimir"), "utf8")).toBe("basic-password-123");
   });
 
+  test("a stack that evaluates every two minutes evaluates its groups of one minute, shipped and generated, every two minutes too", async () => {
+    const { rendered } = await renderPrometheus(stagingArgs({ evaluationInterval: "2m", rulesDir: REPO_RULES_DIR }));
+    const data = objectOf(rendered, "ConfigMap", "prometheus-rules").data as Record<string, string>;
+    const intervals = Object.entries(data).flatMap(([file, text]) =>
+      ((YAML.parse(text) as { groups?: Array<{ name: string; interval?: string }> }).groups ?? []).map(
+        (g) => `${file}: ${g.name} ${g.interval ?? "-"}`,
+      ),
+    );
+    expect(intervals).toContain("kubernetes.yml: kubernetes-every-minute 2m");
+    expect(intervals).toContain(`${APP_RULES_KEY}: app-contract-every-minute 2m`);
+    expect(intervals.filter((g) => /\b(1m|[0-9]+s)$/.test(g))).toEqual([]);
+  });
+
   test("the rules ConfigMap holds every rule file with runbook links into runbookBaseUrl, plus the generated app and database rules", async () => {
     const dir = rulesDir({
       "nodes.yml": SAMPLE_RULES.replace("SampleDown", "NodeDown"),
