@@ -28,6 +28,17 @@ export function durationSeconds(text: string): number | undefined {
   return total;
 }
 
+/**
+ * The longer of two Prometheus durations, as written: `floor` when it is strictly longer than `duration`, else
+ * `duration` (kept too when either is not a duration). Rule groups use it: a group's own interval is never shorter
+ * than the stack's evaluation interval.
+ */
+export function atLeastDuration(duration: string, floor: string): string {
+  const own = durationSeconds(duration);
+  const least = durationSeconds(floor);
+  return own !== undefined && least !== undefined && least > own ? floor : duration;
+}
+
 /** Whole milliseconds in a Prometheus duration (its resolution), or undefined when the text is not one. */
 export function durationMilliseconds(text: string): number | undefined {
   const m = DURATION_PATTERN.exec(text);

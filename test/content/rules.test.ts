@@ -289,7 +289,7 @@ function ownIntervalProblems(files: typeof ruleFiles, dashboards: Array<{ relPat
   for (const file of files) {
     for (const group of file.groups.filter((g) => seconds(g) > EVALUATION_SECONDS)) {
       const where = `${file.file}: ${group.name} (interval ${group.interval})`;
-      const every = durationSeconds(group.interval ?? "") ?? 0;
+      const every = seconds(group);
       const records = new Set(group.rules.flatMap((r) => (r.kind === "record" ? [r.record] : [])));
       const groupAlerts = group.rules.flatMap((r) => (r.kind === "alert" ? [r] : []));
       if (records.size > 0) for (const r of groupAlerts) problems.push(`${where}: holds the alert ${r.alert} beside recordings`);

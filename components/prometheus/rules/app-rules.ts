@@ -51,7 +51,7 @@
  * duplicate-rule check) and no file or ConfigMap grows without bound, whatever the number of apps.
  */
 import type { AppTarget } from "../args";
-import { durationSeconds } from "../../kit/units";
+import { atLeastDuration } from "../../kit/units";
 
 /** A recording rule as Prometheus reads it. */
 export interface RecordingRule {
@@ -100,7 +100,7 @@ export const MINUTE_SUFFIX = "-every-minute";
 
 /** The interval of the groups evaluated once a minute: a minute, or the stack's evaluation interval when it is longer. */
 export function everyMinute(evaluationInterval: string): string {
-  return (durationSeconds(evaluationInterval) ?? 0) > 60 ? evaluationInterval : "1m";
+  return atLeastDuration("1m", evaluationInterval);
 }
 
 /** Names of the normalised series, for the rules and dashboards that read them. */
@@ -307,29 +307,25 @@ interface Indexed {
 const minuteWindowRecord = (record: string) => [...MINUTE_WINDOWS].some((w) => record === APP_SERIES.errorRatio(w));
 
 /**
- * The group of `apps`: where each one's series come from (first: the normalisation reads it in
- * the same evaluation), their normalisation, then each one's objectives; the ratios over
- * MINUTE_WINDOWS are left to minuteGroupOf.
+ * The two groups of `apps`, their normalisation written once for both:
+ * - `name`, every `evaluationInterval`: where each one's series come from (first: the normalisation reads it in the
+ *   same evaluation), their normalisation but the ratios over MINUTE_WINDOWS, then each one's objectives;
+ * - `name` + MINUTE_SUFFIX, once a minute: the ratios over MINUTE_WINDOWS, which read the 5m series of the first.
  */
-function groupOf(name: string, apps: readonly Indexed[], evaluationInterval: string): RecordingRuleGroup {
-  return {
-    name,
-    interval: evaluationInterval,
-    rules: [
-      ...apps.flatMap(({ app }) => ownTargetRules(app)),
-      ...normalisationRules(apps.map(({ app }) => app)).filter((r) => !minuteWindowRecord(r.record)),
-      ...apps.flatMap(({ app, index }) => objectiveRules(app, index)),
-    ],
-  };
-}
-
-/** The ratios over MINUTE_WINDOWS of `apps`, evaluated once a minute: they read the 5m series groupOf records. */
-function minuteGroupOf(name: string, apps: readonly Indexed[], evaluationInterval: string): RecordingRuleGroup {
-  return {
-    name: `${name}${MINUTE_SUFFIX}`,
-    interval: everyMinute(evaluationInterval),
-    rules: normalisationRules(apps.map(({ app }) => app)).filter((r) => minuteWindowRecord(r.record)),
-  };
+function groupsOf(name: string, apps: readonly Indexed[], evaluationInterval: string): [RecordingRuleGroup, RecordingRuleGroup] {
+  const normalised = normalisationRules(apps.map(({ app }) => app));
+  return [
+    {
+      name,
+      interval: evaluationInterval,
+      rules: [
+        ...apps.flatMap(({ app }) => ownTargetRules(app)),
+        ...normalised.filter((r) => !minuteWindowRecord(r.record)),
+        ...apps.flatMap(({ app, index }) => objectiveRules(app, index)),
+      ],
+    },
+    { name: `${name}${MINUTE_SUFFIX}`, interval: everyMinute(evaluationInterval), rules: normalised.filter((r) => minuteWindowRecord(r.record)) },
+  ];
 }
 
 /**
@@ -362,7 +358,7 @@ function runsOf(apps: readonly Indexed[], evaluationInterval: string): Indexed[]
     namings.add(namingOf(app));
   }
   if (run.length > 0) runs.push(run);
-  const fits = (r: Indexed[]) => r.length === 1 || jsonBytes(groupOf("", r, evaluationInterval)) <= APP_GROUP_BUDGET;
+  const fits = (r: Indexed[]) => r.length === 1 || jsonBytes(groupsOf("", r, evaluationInterval)[0]) <= APP_GROUP_BUDGET;
   const split = (r: Indexed[]): Indexed[][] =>
     fits(r) ? [r] : [...split(r.slice(0, r.length >> 1)), ...split(r.slice(r.length >> 1))];
   return runs.flatMap(split);
@@ -377,14 +373,14 @@ function runsOf(apps: readonly Indexed[], evaluationInterval: string): Indexed[]
  * (problems.ts appNameProblems, which config and the component run first).
  */
 export function appRecordingRules(apps: readonly AppTarget[], evaluationInterval: string): RecordingRuleFile {
-  if (apps.length === 0) return { groups: [] };
-  return {
-    groups: runsOf(
-      apps.map((app, index) => ({ app, index })),
-      evaluationInterval,
-    ).flatMap((run, i) => {
-      const name = i === 0 ? "app-contract" : `app-contract-${i + 1}`;
-      return [groupOf(name, run, evaluationInterval), minuteGroupOf(name, run, evaluationInterval)];
-    }),
-  };
+  return { groups: appRuleRuns(apps, evaluationInterval).flat() };
+}
+
+/** appRecordingRules' groups by run of apps: each run's two groups (groupsOf), which components/prometheus/rules/rule-files.ts writes to a file of their own. */
+export function appRuleRuns(apps: readonly AppTarget[], evaluationInterval: string): RecordingRuleGroup[][] {
+  if (apps.length === 0) return [];
+  return runsOf(
+    apps.map((app, index) => ({ app, index })),
+    evaluationInterval,
+  ).map((run, i) => groupsOf(i === 0 ? "app-contract" : `app-contract-${i + 1}`, run, evaluationInterval));
 }

@@ -6,9 +6,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { MINUTE_SUFFIX, appRecordingRules } from "./app-rules";
+import { appRuleRuns } from "./app-rules";
 import type { ProbeSpec } from "../../kit/probes";
-import { durationSeconds } from "../../kit/units";
+import { atLeastDuration, durationSeconds } from "../../kit/units";
 import { yamlErrors } from "../../kit/file-errors";
 import {
   Measure,
@@ -217,17 +217,13 @@ export function withoutAlertsInto(doc: YAML.Document, alerts: readonly string[])
  * more often than the rest in a stack that evaluates every two minutes. Returns whether anything changed.
  */
 export function intervalsAtLeastInto(doc: YAML.Document, evaluationInterval: string): boolean {
-  const least = durationSeconds(evaluationInterval);
   const groups = doc.get("groups");
-  if (least === undefined || !YAML.isSeq(groups)) return false;
   let changed = false;
-  for (const group of groups.items) {
+  for (const group of YAML.isSeq(groups) ? groups.items : []) {
     const own = YAML.isMap(group) ? group.get("interval") : undefined;
-    const seconds = typeof own === "string" ? durationSeconds(own) : undefined;
-    if (YAML.isMap(group) && seconds !== undefined && seconds < least) {
-      group.set("interval", evaluationInterval);
-      changed = true;
-    }
+    if (!YAML.isMap(group) || typeof own !== "string" || atLeastDuration(own, evaluationInterval) === own) continue;
+    group.set("interval", evaluationInterval);
+    changed = true;
   }
   return changed;
 }
@@ -341,10 +337,7 @@ export const DATABASE_RULES_HEADER = "Alerts on a database exporter that vanishe
  * apps-2.rules.yml, ... No apps: apps.rules.yml with no groups.
  */
 export function appRuleFiles(apps: AppTarget[], evaluationInterval: string): Array<[string, string]> {
-  const { groups } = appRecordingRules(apps, evaluationInterval);
-  const runs =
-    groups.length === 0
-      ? [[]]
-      : groups.filter((g) => !g.name.endsWith(MINUTE_SUFFIX)).map((g) => groups.filter((x) => x.name === g.name || x.name === `${g.name}${MINUTE_SUFFIX}`));
+  const runs = appRuleRuns(apps, evaluationInterval);
+  if (runs.length === 0) runs.push([]);
   return runs.map((run, i) => [numberedKey(APP_RULES_KEY, i), toYaml({ groups: run }, APP_RULES_HEADER)]);
 }
