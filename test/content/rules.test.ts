@@ -387,6 +387,10 @@ describe("groups evaluated less often than the stack's evaluation interval", () 
     const generated = appRecordingRules([shop], "15s").groups.filter((g) => g.interval === "1m");
     expect([...new Set(named)].sort()).toEqual([...groups, ...generated].map((g) => g.name).sort());
     for (const alert of TUNABLE_ALERTS) expect(section).toContain(`\`${alert}\``);
+    // What such a group records for its alerts, named too (the p95 over an hour in slo-every-minute).
+    const recordedThere = groups.flatMap((g) => g.rules.flatMap((r) => (r.kind === "record" ? [r.record] : [])));
+    expect(recordedThere.length).toBeGreaterThan(0);
+    expect(recordedThere.filter((r) => !section.includes(`\`${r}\``))).toEqual([]);
   });
 
   test("the check fails on a critical beside recordings, on a rule reading them, and on a panel stepping faster", () => {
