@@ -338,6 +338,5 @@ export const DATABASE_RULES_HEADER = "Alerts on a database exporter that vanishe
  */
 export function appRuleFiles(apps: AppTarget[], evaluationInterval: string): Array<[string, string]> {
   const runs = appRuleRuns(apps, evaluationInterval);
-  if (runs.length === 0) runs.push([]);
-  return runs.map((run, i) => [numberedKey(APP_RULES_KEY, i), toYaml({ groups: run }, APP_RULES_HEADER)]);
+  return (runs.length > 0 ? runs : [[]]).map((run, i) => [numberedKey(APP_RULES_KEY, i), toYaml({ groups: run }, APP_RULES_HEADER)]);
 }
