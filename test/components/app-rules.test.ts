@@ -5,6 +5,7 @@
  */
 import { APP_GROUP_BUDGET, APP_SERIES, appRecordingRules } from "../../components/prometheus/rules/app-rules";
 import { promqlProblem } from "../../cli/promql";
+import { loadCatalog } from "../../cli/catalog";
 import { app, shop } from "../support/apps";
 import { appNameProblems } from "../../components/prometheus/problems";
 import { problems as configProblems, problemsOfWire } from "../config/support";
@@ -17,7 +18,6 @@ describe("appRecordingRules", () => {
     "app:slo_requests:rate5m",
     "app:slo_errors:rate5m",
     "app:slo_errors_per_request:ratio_rate5m",
-    "app:slo_requests:rate30m",
     "app:slo_errors_per_request:ratio_rate30m",
     "app:slo_requests:rate1h",
     "app:slo_errors_per_request:ratio_rate1h",
@@ -32,6 +32,16 @@ describe("appRecordingRules", () => {
     "app:slo_errors_per_request:ratio_rate1d",
     "app:slo_errors_per_request:ratio_rate3d",
   ];
+
+  test("catalog/app-contract.txt lists every app:* series the rules record, and no other", () => {
+    // shop sets a minimum throughput, the one objective recorded only when configured.
+    const recorded = new Set(appRecordingRules([shop, app("web")], "15s").groups.flatMap((g) => g.rules.map((r) => r.record)));
+    const listed = [...loadCatalog()]
+      .filter(([name, source]) => source === "app-contract" && name.startsWith("app:"))
+      .map(([name]) => name);
+    expect(recorded.has(APP_SERIES.minThroughput)).toBe(true);
+    expect(listed.sort()).toEqual([...recorded].sort());
+  });
 
   test("each app's origins, then one rule per normalised series serves every app, then each app's objectives, in one group; the ratios of hours and days read once a minute in a second", () => {
     const file = appRecordingRules([shop, app("web"), app("api")], "30s");
@@ -84,9 +94,9 @@ describe("appRecordingRules", () => {
     expect(expr(APP_SERIES.activeConnections)).toBe(
       `sum by (app) (sum by (app, job, namespace) (shop_open_connections{job="shop"}) ${own})`,
     );
-    // The SLO's rates once, from the recorded requests and the raw 5xx series; the windows of hours and days from
-    // those alone, the 30m and 1h windows from the raw counters, with no 2.5-minute lag: the window's requests
-    // recorded just before its ratio, which reads them twice and the raw 5xx series once.
+    // The SLO's rates once, from the recorded requests and the raw 5xx series; the 30m window and those of hours and
+    // days from those alone, the 1h window (the 14.4x page's) from the raw counters, with no 2.5-minute lag: the
+    // window's requests recorded just before its ratio, which reads them twice and the raw 5xx series once.
     expect(expr(APP_SERIES.sloRequests)).toBe('sum by (app) (app:http_requests:rate5m{app="shop"})');
     expect(expr(APP_SERIES.sloErrors)).toBe(
       `sum by (app) (${rate('shop_http_requests_total{job="shop", status_code=~"5.."}', "5m")} ${own}) or 0 * app:slo_requests:rate5m{app="shop"}`,
@@ -97,7 +107,7 @@ describe("appRecordingRules", () => {
       `(sum by (app) (${rate('shop_http_requests_total{job="shop", status_code=~"5.."}', "1h")} ${own}) or 0 * app:slo_requests:rate1h{app="shop"})\n` +
         `/\napp:slo_requests:rate1h{app="shop"}`,
     );
-    for (const window of ["2h", "6h", "1d", "3d"] as const) {
+    for (const window of ["30m", "2h", "6h", "1d", "3d"] as const) {
       expect(expr(APP_SERIES.errorRatio(window))).toBe(
         `sum_over_time(app:slo_errors:rate5m{app="shop"}[${window}]) / sum_over_time(app:slo_requests:rate5m{app="shop"}[${window}])`,
       );
@@ -106,7 +116,8 @@ describe("appRecordingRules", () => {
     expect(raw).toEqual([
       APP_SERIES.requests,
       APP_SERIES.sloErrors,
-      ...["30m", "1h"].flatMap((w) => [APP_SERIES.windowRequests(w as "1h"), APP_SERIES.errorRatio(w as "1h")]),
+      APP_SERIES.windowRequests("1h"),
+      APP_SERIES.errorRatio("1h"),
       APP_SERIES.contractRequests,
       APP_SERIES.contractRequestsWithStatus,
     ]);

@@ -23,7 +23,13 @@ function tempDir(): string {
  * evaluated every minute in `order`: with its 200 and 500 counters' `values` (promtool's notation, a
  * sample a minute), AppErrorBudgetBurn is quiet at minute `fires - 1` and is `alert` alone at `fires`.
  */
-function burnPages(order: string[], [ok, failed]: [string, string], fires: number, alert: object): void {
+function burnPages(
+  order: string[],
+  [ok, failed]: [string, string],
+  fires: number,
+  alert: object,
+  resolved?: { at: number; labels: string },
+): void {
   const dir = tempDir();
   fs.writeFileSync(path.join(dir, "apps.rules.yml"), YAML.stringify(appRecordingRules([app("web")], "1m")));
   fs.copyFileSync(path.join(ROOT, "rules", "slo.yml"), path.join(dir, "slo.yml"));
@@ -43,6 +49,18 @@ function burnPages(order: string[], [ok, failed]: [string, string], fires: numbe
           { eval_time: `${fires - 1}m`, alertname: "AppErrorBudgetBurn", exp_alerts: [] },
           { eval_time: `${fires}m`, alertname: "AppErrorBudgetBurn", exp_alerts: [alert] },
         ],
+        // When it resolves: its ALERTS series, firing at the evaluation before and gone at that one (the warnings
+        // a long burn fires meanwhile are left out).
+        promql_expr_test: resolved
+          ? [
+              {
+                expr: `ALERTS${resolved.labels}`,
+                eval_time: `${resolved.at - 1}m`,
+                exp_samples: [{ labels: `ALERTS${resolved.labels}`, value: 1 }],
+              },
+              { expr: `ALERTS${resolved.labels}`, eval_time: `${resolved.at}m`, exp_samples: [] },
+            ]
+          : [],
       },
     ],
   };
@@ -179,8 +197,8 @@ describe("the generated rules under promtool", () => {
               ],
             },
             // Errors happened during the last day only: every window up to 1d sees 2 of 11 requests
-            // failing, the 3-day window a third of that rate (2/3 of 9 2/3). To a thousandth: the windows
-            // of 2h and more sum the recorded 5m rates, and the first of them after the errors start sees
+            // failing, the 3-day window a third of that rate (2/3 of 9 2/3). To a thousandth: the 30m window
+            // and those of 2h and more sum the recorded 5m rates, and the first of them after the errors start sees
             // one step of them (1.2/s of the 2/s), which the 1d and 3d windows keep (0.1817, 0.0689).
             ...SLO_WINDOWS.map((window) => ({
               expr: `round(${APP_SERIES.errorRatio(window)}{app="shop"}, 0.001)`,
@@ -215,16 +233,16 @@ describe("the generated rules under promtool", () => {
                 { labels: '{app="web"}', value: 0 },
               ],
             })),
-            // A raw window's requests, recorded for its ratio: each app's own, from the raw counter.
-            ...["30m", "1h"].map((window) => ({
-              expr: `round(${APP_SERIES.windowRequests(window as "1h")}{app=~"shop|web|api"}, 0.001)`,
+            // The raw window's requests (the 14.4x page's hour), recorded for its ratio: each app's own, from the raw counter.
+            {
+              expr: `round(${APP_SERIES.windowRequests("1h")}{app=~"shop|web|api"}, 0.001)`,
               eval_time: "3d",
               exp_samples: [
                 { labels: '{app="api"}', value: 4 },
                 { labels: '{app="shop"}', value: 11 },
                 { labels: '{app="web"}', value: 1 },
               ],
-            })),
+            },
             {
               // Only api's own namespace feeds its latency, not its namesake's in staging.
               expr: `${APP_SERIES.durationBuckets}{app="api"}`,
@@ -331,8 +349,8 @@ describe("the generated rules under promtool", () => {
     },
   );
 
-  // The 6x page's long window sums the recorded 5m rates (RAW_WINDOWS): behind the raw counters' own 6h rate by
-  // about 2.5 minutes, on a window that a burn under 14.4x (a faster one pages on the 1h window) takes hours to fill.
+  // The 6x page's windows sum the recorded 5m rates (RAW_WINDOWS): behind the raw counters' own rates by about 2.5
+  // minutes, on a long window that a burn under 14.4x (a faster one pages on the 1h window) takes hours to fill.
   test.each([
     { order: ["app-contract", "slo"], fires: 832, why: "the recordings' group first" },
     { order: ["slo", "app-contract"], fires: 833, why: "the alert's group first: one evaluation behind" },
@@ -355,6 +373,40 @@ describe("the generated rules under promtool", () => {
       },
     });
   });
+
+  // When the errors stop, the 6x page resolves on its short window, the 30m one, which sums the recorded 5m rates too:
+  // a sum of 5m rates still holds the last errors after the counters' own 30m rate has let them go.
+  test.each([
+    { order: ["app-contract", "slo"], fires: 832, resolves: 914, why: "the recordings' group first" },
+    { order: ["slo", "app-contract"], fires: 833, resolves: 915, why: "the alert's group first: one evaluation behind" },
+  ])(
+    "once a 10x burn stops at minute 900, the 6x page resolves at minute $resolves, 2 minutes after the raw counters would ($why)",
+    ({ order, fires, resolves }) => {
+      // The burn of the test above, stopped after 5 hours: from minute 900, web fails none of its 60 requests a minute. The
+      // 6h window stays above 0.6 % until about minute 1044; the 30m one drops under it once fewer than 18 of its 30
+      // minutes hold errors. Over the raw counters (rate extrapolating to the window's edges) the page's last evaluation
+      // firing is minute 911; a sum of 5m rates, whose last 5 minutes of errors fade over 5 more minutes, keeps it 2 more.
+      burnPages(
+        order,
+        ["0+60x600 36000+59.4x300 53880+60x300", "_x600 0.6+0.6x300 180.6+0x300"],
+        fires,
+        {
+          exp_labels: { severity: "critical", long_window: "6h", short_window: "30m", app: "web" },
+          exp_annotations: {
+            summary: "An app is burning its error budget 6 times too fast.",
+            description:
+              "App web failed 0.642% of its requests over the last 6 hours and still fails them over the last 30 minutes: more than 6 times its error budget of 0.1%. At this rate the 30-day budget is gone in 5 days.",
+            runbook: "docs/runbooks.md#apperrorbudgetburn",
+          },
+        },
+        {
+          at: resolves,
+          labels:
+            '{alertname="AppErrorBudgetBurn", alertstate="firing", app="web", long_window="6h", severity="critical", short_window="30m"}',
+        },
+      );
+    },
+  );
 
   test("the unit test above can fail: a wrong expected value is reported", () => {
     const dir = tempDir();

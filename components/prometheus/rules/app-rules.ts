@@ -18,14 +18,15 @@
  *   over 5 minutes (0 errors, not none, for an app with requests and no 5xx);
  * - app:slo_errors_per_request:ratio_rate<window>: share of 5xx responses, for every
  *   window of the multi-window burn-rate alerts (SLO_WINDOWS). The 5m ratio divides the two
- *   series above. The windows a page reads first (30m and 1h: RAW_WINDOWS) divide the raw
- *   counters' rates over the window, the requests recorded first as app:slo_requests:rate<window>,
- *   which the ratio reads twice. The others (2h, 6h, 1d, 3d) divide the sums of the two 5m series
- *   above over the window instead (sum_over_time: each 5 minutes weighted by its traffic), one
- *   series per app instead of every series of the app's request metric over up to 3 days, which
- *   churns with its pods. An average of 5m rates runs 2.5 minutes behind the window's own rate, so
- *   a burst reaches it later: minutes late on the 1h window of a page that fires 2 minutes after,
- *   a rounding error on a window of hours that a burn needs hours to fill (see RAW_WINDOWS). The
+ *   series above. The window a page fires on first (1h: RAW_WINDOWS) divides the raw
+ *   counters' rates over the window, the requests recorded first as app:slo_requests:rate1h,
+ *   which the ratio reads twice. The others (30m, 2h, 6h, 1d, 3d) divide the sums of the two 5m
+ *   series above over the window instead (sum_over_time: each 5 minutes weighted by its traffic),
+ *   one series per app instead of every series of the app's request metric over up to 3 days,
+ *   which churns with its pods. An average of 5m rates runs 2.5 minutes behind the window's own
+ *   rate, so a burst reaches it later: minutes late on the 1h window of a page that fires 2
+ *   minutes after, a rounding error on a window of hours that a burn needs hours to fill, and on
+ *   a short window that only says a burn goes on (see RAW_WINDOWS). The
  *   2h, 1d and 3d ratios, which only warnings evaluated once a minute read, are recorded once a
  *   minute (MINUTE_WINDOWS, group `app-contract-every-minute`);
  * - app:slo_availability_target:ratio, app:slo_latency_target_seconds,
@@ -76,16 +77,16 @@ export interface RecordingRuleFile {
 export const SLO_WINDOWS = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"] as const;
 
 /**
- * The windows whose ratio reads the raw counters: the 1h window of the 14.4x page (`for: 2m`),
- * where the 2.5-minute lag of summed 5m rates would page 3 minutes later, and the 30m window, the
- * short one of the 6x page, which says when a burn has stopped. The others sum the recorded 5m
- * rates: 2h, the short window of a warning with `for: 1h`; 6h, the long window of the 6x page,
- * which a burn between 6 and 14.4 times the budget (a faster one pages on the 1h window first)
- * takes 2.5 to 6 hours to fill, and the short one of a warning with `for: 3h`; 1d and 3d, the
- * warnings'. What a raw window costs grows with its length and with every series the app's pods
- * leave behind; a summed one reads one series per app.
+ * The windows whose ratio reads the raw counters: the 1h window of the 14.4x page (`for: 2m`), where the
+ * 2.5-minute lag of summed 5m rates would page 3 minutes later. The others sum the recorded 5m rates:
+ * 30m, the short window of the 6x page, which says a burn goes on and never fires it first (the page's 6h
+ * window, which a burn between 6 and 14.4 times the budget takes 2.5 to 6 hours to fill, passes its
+ * threshold hours after the 30m one), so that the page resolves about 2 minutes later once the errors stop
+ * and fires no later; 2h, the short window of a warning with `for: 1h`; 6h, the long window of the 6x page and
+ * the short one of a warning with `for: 3h`; 1d and 3d, the warnings'. What a raw window costs grows with
+ * its length and with every series the app's pods leave behind; a summed one reads one series per app.
  */
-export const RAW_WINDOWS: ReadonlySet<(typeof SLO_WINDOWS)[number]> = new Set(["30m", "1h"]);
+export const RAW_WINDOWS: ReadonlySet<(typeof SLO_WINDOWS)[number]> = new Set(["1h"]);
 
 /**
  * The windows whose ratio only warnings evaluated once a minute read (rules/slo.yml's `slo-every-minute`: the 3x
