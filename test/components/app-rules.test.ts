@@ -121,13 +121,11 @@ describe("appRecordingRules", () => {
       APP_SERIES.contractRequests,
       APP_SERIES.contractRequestsWithStatus,
     ]);
-    expect(expr(APP_SERIES.contractRequests)).toBe(`count by (app) (shop_http_requests_total{job="shop"} ${own})`);
-    expect(expr(APP_SERIES.contractRequestsWithStatus)).toBe(
-      `count by (app) (shop_http_requests_total{job="shop", status_code!=""} ${own})`,
-    );
-    expect(expr(APP_SERIES.contractDurationHistograms)).toBe(
-      `count by (app) (shop_http_request_duration_seconds_bucket{job="shop", le="+Inf"} ${own})`,
-    );
+    // Counted per origin before the join (one series per app, job and namespace), then summed by app.
+    const counted = (selector: string) => `sum by (app) (count by (app, job, namespace) (${selector}) ${own})`;
+    expect(expr(APP_SERIES.contractRequests)).toBe(counted('shop_http_requests_total{job="shop"}'));
+    expect(expr(APP_SERIES.contractRequestsWithStatus)).toBe(counted('shop_http_requests_total{job="shop", status_code!=""}'));
+    expect(expr(APP_SERIES.contractDurationHistograms)).toBe(counted('shop_http_request_duration_seconds_bucket{job="shop", le="+Inf"}'));
     expect(rules.filter((r) => r.record === APP_SERIES.ownTargets)).toEqual([
       { record: APP_SERIES.ownTargets, expr: "vector(1)", labels: { app: "shop", job: "shop", namespace: "shop" } },
     ]);

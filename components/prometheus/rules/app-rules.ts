@@ -172,6 +172,7 @@ function normalisationExprs(apps: readonly AppTarget[]): Array<{ record: string;
   // `namespace`, and the labels named), so that they see one series per app and label values
   // rather than one per pod: a sum of those sums is the sum of the series, the value unchanged.
   const summed = (expr: string, ...labels: string[]) => `sum by (${[...new Set(["app", "job", "namespace", ...labels])].join(", ")}) (${expr})`;
+  const counted = (selector: string) => `sum by (app) (${mine(`count by (app, job, namespace) (${selector})`)})`;
   const requests = (window: string, extra = "", ...labels: string[]) =>
     mine(summed(`rate(${m.requests}{${own}${extra}}[${window}])`, ...labels));
   // label_replace copies the app's label into the contract's name; when the names are the same it changes nothing.
@@ -227,13 +228,12 @@ function normalisationExprs(apps: readonly AppTarget[]): Array<{ record: string;
     }),
     // The contract checked on the app's own series: a request metric without the status label
     // (a Go promhttp service's is `code`) leaves the error ratio at 0 for ever, a histogram of
-    // another name leaves the latency alerts without data.
-    { record: APP_SERIES.contractRequests, expr: `count by (app) (${mine(`${m.requests}{${own}}`)})` },
-    {
-      record: APP_SERIES.contractRequestsWithStatus,
-      expr: `count by (app) (${mine(`${m.requests}{${own}, ${m.statusLabel}!=""}`)})`,
-    },
-    { record: APP_SERIES.contractDurationHistograms, expr: `count by (app) (${mine(`${m.duration}_bucket{${own}, le="+Inf"}`)})` },
+    // another name leaves the latency alerts without data. Counted by app, job and namespace
+    // before the join, as the rates are summed: the join sees one series per origin, not one
+    // per pod, and a sum of the origins' counts is the count of their series.
+    { record: APP_SERIES.contractRequests, expr: counted(`${m.requests}{${own}}`) },
+    { record: APP_SERIES.contractRequestsWithStatus, expr: counted(`${m.requests}{${own}, ${m.statusLabel}!=""}`) },
+    { record: APP_SERIES.contractDurationHistograms, expr: counted(`${m.duration}_bucket{${own}, le="+Inf"}`) },
   ];
 }
 
