@@ -147,6 +147,9 @@ function number(value: number): string {
  */
 export const APP_GROUP_BUDGET = 128 * 1024;
 
+/** The labels that name where an app's own series come from: app:own_targets:info carries these. */
+const ORIGIN_LABELS = ["job", "namespace"] as const;
+
 /** What an app's normalisation depends on: apps whose metrics are named alike share their rules. */
 function namingOf(app: AppTarget): string {
   const m = app.metrics;
@@ -167,12 +170,14 @@ function normalisationExprs(apps: readonly AppTarget[]): Array<{ record: string;
   // The same apps among the series already recorded (by `app`: no other group records them).
   const recordedApps = apps.length === 1 ? `app=${quote(apps[0].name)}` : `app=~${quote(apps.map((a) => a.name).join("|"))}`;
   // ...and of those, only the series of the app's own origins (OWN_TARGETS): its job in its namespace.
-  const mine = (expr: string) => `${expr} and on (job, namespace) ${APP_SERIES.ownTargets}`;
+  // An origin is a job in a namespace: the labels the join matches on, and those every sum keeps for it.
+  const origin = ORIGIN_LABELS.join(", ");
+  const mine = (expr: string) => `${expr} and on (${origin}) ${APP_SERIES.ownTargets}`;
   // The app's series summed first by what the join and the label copies read (`app`, `job` and
   // `namespace`, and the labels named), so that they see one series per app and label values
   // rather than one per pod: a sum of those sums is the sum of the series, the value unchanged.
-  const summed = (expr: string, ...labels: string[]) => `sum by (${[...new Set(["app", "job", "namespace", ...labels])].join(", ")}) (${expr})`;
-  const counted = (selector: string) => `sum by (app) (${mine(`count by (app, job, namespace) (${selector})`)})`;
+  const summed = (expr: string, ...labels: string[]) => `sum by (${[...new Set(["app", ...ORIGIN_LABELS, ...labels])].join(", ")}) (${expr})`;
+  const counted = (selector: string) => `sum by (app) (${mine(`count by (app, ${origin}) (${selector})`)})`;
   const requests = (window: string, extra = "", ...labels: string[]) =>
     mine(summed(`rate(${m.requests}{${own}${extra}}[${window}])`, ...labels));
   // label_replace copies the app's label into the contract's name; when the names are the same it changes nothing.
