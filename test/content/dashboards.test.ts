@@ -170,6 +170,21 @@ test("the views drawn a line a minute are all there", () => {
 });
 
 /**
+ * The pod view opens on the last hour: a pod's name lasts from one rollout to the next, and the question is the
+ * incident at hand (docs/dashboards.md). Its time series keep the scrape interval's step (no min interval), so that
+ * the hour is drawn at the grain a person zooms in on.
+ */
+test("the pod view opens on the last hour, at the scrape interval's step", () => {
+  const pod = FILES.find((f) => f.relPath === "infrastructure/pod.json");
+  if (!pod) throw new Error("infrastructure/pod.json is not among the dashboards");
+  const dashboard = parsed(pod);
+  expect(dashboard.time).toEqual({ from: "now-1h", to: "now" });
+  const series = walkPanels(dashboard).filter(({ panel }) => panel.type === "timeseries");
+  expect(series.length).toBeGreaterThan(3);
+  expect(series.filter(({ panel }) => panel.interval !== undefined).map(({ where }) => where)).toEqual([]);
+});
+
+/**
  * Time series panels whose queries read series recorded as 5-minute rates (`…:rate5m`), none its own rate over
  * `$__rate_interval`, without a min interval of a minute or more: a 5-minute rate holds any burst for five minutes,
  * so a step of a minute shows it, and a step of the scrape interval only makes Prometheus evaluate four times over.
