@@ -169,6 +169,26 @@ test("the views drawn a line a minute are all there", () => {
   expect(MINUTE_VIEWS.filter((v) => !FILES.some((f) => f.relPath === v))).toEqual([]);
 });
 
+/** Every link of a dashboard (in `links`, a panel's links, a field's data links) to a dashboard (`/d/<uid>`), with where it is. */
+function dashboardLinks(value: unknown, where: string): Array<{ where: string; link: JsonObject }> {
+  if (Array.isArray(value)) return value.flatMap((v, i) => dashboardLinks(v, `${where}[${i}]`));
+  if (!isObject(value)) return [];
+  const own = typeof value.url === "string" && value.url.startsWith("/d/") ? [{ where, link: value }] : [];
+  return [...own, ...Object.entries(value).flatMap(([k, v]) => dashboardLinks(v, `${where}.${k}`))];
+}
+
+/**
+ * Drill-down keeps the time range (docs/dashboards.md: "Links are `/d/<uid>?var-<variable>=…` with the time range
+ * kept"): a data link carries `${__url_time_range}`, a dashboard link `keepTime`. So the pod view opened from
+ * another view shows that view's range, not its own default hour.
+ */
+test("every link to a dashboard keeps the time range", () => {
+  const links = FILES.flatMap((f) => dashboardLinks(parsed(f), f.relPath));
+  expect(links.length).toBeGreaterThan(20);
+  const lost = links.filter(({ link }) => !String(link.url).includes("${__url_time_range}") && link.keepTime !== true);
+  expect(lost.map(({ where, link }) => `${where}: ${String(link.url)}`)).toEqual([]);
+});
+
 /**
  * The pod view opens on the last hour: a pod's name lasts from one rollout to the next, and the question is the
  * incident at hand (docs/dashboards.md). Its time series keep the scrape interval's step (no min interval), so that
