@@ -169,11 +169,16 @@ test("the views drawn a line a minute are all there", () => {
   expect(MINUTE_VIEWS.filter((v) => !FILES.some((f) => f.relPath === v))).toEqual([]);
 });
 
-/** Every link of a dashboard (in `links`, a panel's links, a field's data links) to a dashboard (`/d/<uid>`), with where it is. */
+/**
+ * Every link of a dashboard to a dashboard, with where it is: one by address (`/d/<uid>`, in `links`, a panel's links,
+ * a field's data links) and one by tag (a header link of type `dashboards`, no address).
+ */
 function dashboardLinks(value: unknown, where: string): Array<{ where: string; link: JsonObject }> {
   if (Array.isArray(value)) return value.flatMap((v, i) => dashboardLinks(v, `${where}[${i}]`));
   if (!isObject(value)) return [];
-  const own = typeof value.url === "string" && value.url.startsWith("/d/") ? [{ where, link: value }] : [];
+  const byAddress = typeof value.url === "string" && value.url.startsWith("/d/");
+  const byTag = value.type === "dashboards";
+  const own = byAddress || byTag ? [{ where, link: value }] : [];
   return [...own, ...Object.entries(value).flatMap(([k, v]) => dashboardLinks(v, `${where}.${k}`))];
 }
 
@@ -185,8 +190,9 @@ function dashboardLinks(value: unknown, where: string): Array<{ where: string; l
 test("every link to a dashboard keeps the time range", () => {
   const links = FILES.flatMap((f) => dashboardLinks(parsed(f), f.relPath));
   expect(links.length).toBeGreaterThan(20);
+  expect(links.filter(({ link }) => link.type === "dashboards").length).toBeGreaterThan(10);
   const lost = links.filter(({ link }) => !String(link.url).includes("${__url_time_range}") && link.keepTime !== true);
-  expect(lost.map(({ where, link }) => `${where}: ${String(link.url)}`)).toEqual([]);
+  expect(lost.map(({ where, link }) => `${where}: ${String(link.url || link.tags)}`)).toEqual([]);
 });
 
 /**
@@ -201,7 +207,13 @@ test("the pod view opens on the last hour, at the scrape interval's step", () =>
   expect(dashboard.time).toEqual({ from: "now-1h", to: "now" });
   const series = walkPanels(dashboard).filter(({ panel }) => panel.type === "timeseries");
   expect(series.length).toBeGreaterThan(3);
-  expect(series.filter(({ panel }) => panel.interval !== undefined).map(({ where }) => where)).toEqual([]);
+  const stepped = series.flatMap(({ panel, where }) => [
+    ...(panel.interval !== undefined ? [`${where}: interval ${String(panel.interval)}`] : []),
+    ...asArray(panel.targets)
+      .filter((t) => isObject(t) && t.interval !== undefined && t.interval !== "")
+      .map((t) => `${where}: target ${String((t as JsonObject).refId)} interval ${String((t as JsonObject).interval)}`),
+  ]);
+  expect(stepped).toEqual([]);
 });
 
 /**
