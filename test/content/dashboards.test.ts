@@ -217,6 +217,21 @@ test("the pod view opens on the last hour, at the scrape interval's step", () =>
 });
 
 /**
+ * The pod view selects one pod's series by namespace and pod and keeps the pod's own cgroup afterwards
+ * (docs/dashboards.md, "Both cAdvisor shapes"): no matcher on `id`, which Prometheus would test against the `id`
+ * of every cgroup of the node, merging every pod's series, before it intersects them with the pod's.
+ */
+test("the pod view never selects by cgroup id", () => {
+  const pod = FILES.find((f) => f.relPath === "infrastructure/pod.json");
+  if (!pod) throw new Error("infrastructure/pod.json is not among the dashboards");
+  const exprs = walkPanels(parsed(pod)).flatMap(({ panel, where }) =>
+    asArray(panel.targets).flatMap((t) => (isObject(t) && typeof t.expr === "string" ? [{ where, expr: t.expr }] : [])),
+  );
+  expect(exprs.filter(({ expr }) => expr.includes("whole pod")).length).toBe(3);
+  expect(exprs.filter(({ expr }) => /[{,]\s*id\s*(=|!=|=~|!~)\s*"/.test(expr)).map(({ where }) => where)).toEqual([]);
+});
+
+/**
  * Time series panels whose queries read series recorded as 5-minute rates (`…:rate5m`), none its own rate over
  * `$__rate_interval`, without a min interval of a minute or more: a 5-minute rate holds any burst for five minutes,
  * so a step of a minute shows it, and a step of the scrape interval only makes Prometheus evaluate four times over.
