@@ -195,15 +195,20 @@ test("every link to a dashboard keeps the time range", () => {
   expect(lost.map(({ where, link }) => `${where}: ${String(link.url || link.tags)}`)).toEqual([]);
 });
 
+/** The pod view, parsed. */
+function podView(): JsonObject {
+  const pod = FILES.find((f) => f.relPath === "infrastructure/pod.json");
+  if (!pod) throw new Error("infrastructure/pod.json is not among the dashboards");
+  return parsed(pod);
+}
+
 /**
  * The pod view opens on the last hour: a pod's name lasts from one rollout to the next, and the question is the
  * incident at hand (docs/dashboards.md). Its time series keep the scrape interval's step (no min interval), so that
  * the hour is drawn at the grain a person zooms in on.
  */
 test("the pod view opens on the last hour, at the scrape interval's step", () => {
-  const pod = FILES.find((f) => f.relPath === "infrastructure/pod.json");
-  if (!pod) throw new Error("infrastructure/pod.json is not among the dashboards");
-  const dashboard = parsed(pod);
+  const dashboard = podView();
   expect(dashboard.time).toEqual({ from: "now-1h", to: "now" });
   const series = walkPanels(dashboard).filter(({ panel }) => panel.type === "timeseries");
   expect(series.length).toBeGreaterThan(3);
@@ -222,11 +227,7 @@ test("the pod view opens on the last hour, at the scrape interval's step", () =>
  * of every cgroup of the node, merging every pod's series, before it intersects them with the pod's.
  */
 test("the pod view never selects by cgroup id", () => {
-  const pod = FILES.find((f) => f.relPath === "infrastructure/pod.json");
-  if (!pod) throw new Error("infrastructure/pod.json is not among the dashboards");
-  const exprs = walkPanels(parsed(pod)).flatMap(({ panel, where }) =>
-    asArray(panel.targets).flatMap((t) => (isObject(t) && typeof t.expr === "string" ? [{ where, expr: t.expr }] : [])),
-  );
+  const exprs = dashboardQueries(podView()).queries.filter((q) => q.language === "promql");
   expect(exprs.filter(({ expr }) => expr.includes("whole pod")).length).toBe(3);
   expect(exprs.filter(({ expr }) => /[{,]\s*id\s*(=|!=|=~|!~)\s*"/.test(expr)).map(({ where }) => where)).toEqual([]);
 });

@@ -7,21 +7,25 @@
  * dashboards/infrastructure/pod.json and expanded as Grafana expands them.
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
+import { type JsonObject, loadDashboards } from "../../cli/dashboards/files";
 import { interpolate, panelQueries, type VariableValue } from "../../lab/bench/panel-queries";
 import { promtool } from "../../lab/local/binaries";
-import { ROOT } from "../../lab/tools/tools";
+import { tempDirs } from "../support/temp";
 
-const POD_VIEW = JSON.parse(fs.readFileSync(path.join(ROOT, "dashboards", "infrastructure", "pod.json"), "utf8")) as Record<
-  string,
-  unknown
->;
+const tempDir = tempDirs("pod-view");
+
+/** dashboards/infrastructure/pod.json, parsed. */
+function podView(): JsonObject {
+  const dashboard = loadDashboards().find((f) => f.relPath === "infrastructure/pod.json")?.dashboard;
+  if (!dashboard) throw new Error("infrastructure/pod.json is not among the dashboards, or is not a JSON object");
+  return dashboard;
+}
 
 /** The view's query reading `metric` from cAdvisor (the one target of its panel that does). */
 function cadvisorQuery(metric: string): string {
-  const found = panelQueries(POD_VIEW)
+  const found = panelQueries(podView())
     .flatMap((p) => p.targets.map((t) => t.expr))
     .filter((e) => e.includes(`${metric}{job="cadvisor"`) && e.includes("whole pod"));
   if (found.length !== 1) throw new Error(`the pod view has ${found.length} cAdvisor queries of ${metric} with a whole-pod fallback`);
@@ -105,7 +109,7 @@ function inputSeries(): Array<{ series: string; values: string }> {
 
 /** promtool's answer to each expression at minute 5: passes, or fails naming what it got. */
 function expectAt5m(cases: Array<{ expr: string; exp_samples: Array<{ labels: string; value: number }> }>): void {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pod-view-"));
+  const dir = tempDir();
   const tests = {
     rule_files: [],
     evaluation_interval: "1m",
@@ -113,7 +117,6 @@ function expectAt5m(cases: Array<{ expr: string; exp_samples: Array<{ labels: st
   };
   fs.writeFileSync(path.join(dir, "pod-view.test.yml"), YAML.stringify(tests));
   const result = promtool(["test", "rules", "pod-view.test.yml"], dir);
-  fs.rmSync(dir, { recursive: true, force: true });
   expect(result.output).toContain("SUCCESS");
   expect(result.ok).toBe(true);
 }
