@@ -239,6 +239,13 @@ export function discoverableConfig(
  * Replaces every Kubernetes discovery of `config` (scrape jobs and Alertmanagers) by file
  * discovery of the fixtures it would select, written under `sdDir` (each file replaced whole,
  * so that a running Prometheus never reads half of one); `seen` gets each block replaced.
+ *
+ * Each file sits in a directory of its own, and a file whose text is unchanged is not written again:
+ * Prometheus' file discovery watches the directory of each of its files and, on any event there,
+ * reads all its files again (discovery/file/file.go, Run). With every job's file in one directory, a
+ * rewrite of N files woke each of the N discoveries several times per file: with the bench's 100 apps
+ * and 500 pods, a CPU profile of each Prometheus put 77 % of its CPU in file discovery's readFile
+ * (18.9 of 24.6 CPU-seconds over 31 s), and its rule groups then took seconds (docs/benchmark.md).
  */
 export function fileDiscovery(
   config: ParsedConfig,
@@ -252,9 +259,14 @@ export function fileDiscovery(
     holder.file_sd_configs = holder.kubernetes_sd_configs.map((sd, i) => {
       seen(sd);
       const groups = fixtures[sd.role].filter((g) => !sd.namespaces || sd.namespaces.names.includes(g.labels.__meta_kubernetes_namespace));
-      const file = path.join(sdDir, `${id.replace(/[^a-z0-9-]/gi, "_")}-${i}.json`);
-      fs.writeFileSync(`${file}.tmp`, JSON.stringify(groups));
-      fs.renameSync(`${file}.tmp`, file);
+      const dir = path.join(sdDir, `${id.replace(/[^a-z0-9-]/gi, "_")}-${i}`);
+      const file = path.join(dir, "targets.json");
+      const text = JSON.stringify(groups);
+      if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== text) {
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(`${file}.tmp`, text);
+        fs.renameSync(`${file}.tmp`, file);
+      }
       return { files: [file] };
     });
     delete holder.kubernetes_sd_configs;
