@@ -13,6 +13,7 @@ import { stackBinary } from "../../lab/local/binaries";
 import { httpGet, httpGetJson, isReady } from "../../lab/local/http";
 import { LOOPBACK, freePorts } from "../../lab/ports";
 import { ParsedConfig, TargetGroup, fileDiscovery } from "../../lab/local/prometheus";
+import { metricValues, sum } from "../../lab/local/text-format";
 import { tempDirs } from "../support/temp";
 import { localRun } from "./support/local-run";
 
@@ -46,19 +47,20 @@ describe("file discovery of the labs' targets", () => {
       labels: { __meta_kubernetes_namespace: `ns-${i}` },
     }));
 
-  /** Scans of every file discovery so far, once no scan has come for two seconds. */
+  /** Scans of every file discovery so far, once no scan has come for two seconds (a minute at most). */
   const settledScans = async (): Promise<number> => {
-    const scans = async () => {
-      const text = (await httpGet(`${base}/metrics`)).body;
-      return Number(/^prometheus_sd_file_scan_duration_seconds_count (\S+)$/m.exec(text)?.[1] ?? NaN);
-    };
-    let last = await scans();
-    for (;;) {
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-      const now = await scans();
-      if (now === last) return now;
-      last = now;
-    }
+    let last = NaN;
+    return run.waitFor(
+      "file discovery's scans to settle",
+      async () => {
+        const now = sum(metricValues((await httpGet(`${base}/metrics`)).body, "prometheus_sd_file_scan_duration_seconds_count"));
+        const settled = now === last;
+        last = now;
+        return settled ? now : undefined;
+      },
+      60_000,
+      2000,
+    );
   };
 
   beforeAll(async () => {
