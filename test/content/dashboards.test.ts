@@ -27,6 +27,7 @@ import {
 } from "../../cli/dashboards/checks";
 import { dashboardQueries, substituteVariables } from "../../cli/dashboards/queries";
 import { durationSeconds } from "../../components/kit/units";
+import { shippedDashboard } from "../support/dashboards";
 
 const FILES = loadDashboards();
 const KNOWN = knownMetrics();
@@ -196,11 +197,7 @@ test("every link to a dashboard keeps the time range", () => {
 });
 
 /** The pod view, parsed. */
-function podView(): JsonObject {
-  const pod = FILES.find((f) => f.relPath === "infrastructure/pod.json");
-  if (!pod) throw new Error("infrastructure/pod.json is not among the dashboards");
-  return parsed(pod);
-}
+const podView = (): JsonObject => shippedDashboard("infrastructure/pod.json", FILES);
 
 /**
  * The pod view opens on the last hour: a pod's name lasts from one rollout to the next, and the question is the

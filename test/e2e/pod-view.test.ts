@@ -9,19 +9,16 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { type JsonObject, loadDashboards } from "../../cli/dashboards/files";
+import type { JsonObject } from "../../cli/dashboards/files";
 import { interpolate, panelQueries, type VariableValue } from "../../lab/bench/panel-queries";
 import { promtool } from "../../lab/local/binaries";
+import { shippedDashboard } from "../support/dashboards";
 import { tempDirs } from "../support/temp";
 
 const tempDir = tempDirs("pod-view");
 
 /** dashboards/infrastructure/pod.json, parsed. */
-function podView(): JsonObject {
-  const dashboard = loadDashboards().find((f) => f.relPath === "infrastructure/pod.json")?.dashboard;
-  if (!dashboard) throw new Error("infrastructure/pod.json is not among the dashboards, or is not a JSON object");
-  return dashboard;
-}
+const podView = (): JsonObject => shippedDashboard("infrastructure/pod.json");
 
 /** The view's query reading `metric` from cAdvisor (the one target of its panel that does). */
 function cadvisorQuery(metric: string): string {
