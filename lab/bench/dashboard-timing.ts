@@ -331,14 +331,23 @@ export interface DashboardRun {
   theirs?: DashboardTiming[];
 }
 
+/** One side of a view: its dashboards, their panels (and those of them that answered no series), total and slowest panel's time. */
+export interface ViewSide {
+  dashboards: string[];
+  panels: number;
+  emptyPanels: number;
+  seconds: number;
+  slowestSeconds: number;
+}
+
 /** Per view: our dashboards' time and theirs, and theirs / ours (above 1, theirs take longer). */
 export function viewFigures(run: DashboardRun): Array<{
   view: string;
-  ours: { dashboards: string[]; panels: number; seconds: number; slowestSeconds: number };
-  theirs?: { dashboards: string[]; panels: number; seconds: number; slowestSeconds: number };
+  ours: ViewSide;
+  theirs?: ViewSide;
   ratio?: number;
 }> {
-  const sum = (list: DashboardTiming[] | undefined, names: string[], view: string) => {
+  const sum = (list: DashboardTiming[] | undefined, names: string[], view: string): ViewSide | undefined => {
     // The view's own timing of a dashboard where it made one, else the dashboard as it opens.
     const found = names.flatMap((name) => {
       const timings = (list ?? []).filter((d) => d.dashboard === name);
@@ -349,6 +358,7 @@ export function viewFigures(run: DashboardRun): Array<{
     return {
       dashboards: found.map((d) => d.dashboard),
       panels: found.reduce((a, d) => a + d.panels, 0),
+      emptyPanels: found.reduce((a, d) => a + d.emptyPanels, 0),
       seconds: found.reduce((a, d) => a + d.seconds, 0),
       slowestSeconds: Math.max(0, ...found.map((d) => d.slowest?.seconds ?? 0)),
     };

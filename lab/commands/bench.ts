@@ -53,7 +53,7 @@ import { OTLP_PLAN, OTLP_QUICK_PLAN, OtlpFootprint, measureOtlp, otlpTable } fro
 import { BenchArgs, RENDER_PROCESS_SECONDS, parseBenchArgs, readRuleSet } from "../bench/figures";
 import { measureQuickTests } from "../bench/quick-tier";
 import { FULL_PLAN, LiveResult, QUICK_PLAN, runLive } from "../bench/live";
-import { LiveReport, buildLiveReport, liveTables, writeLiveOnlyReport } from "../bench/report";
+import { LiveReport, buildLiveReport, liveTables, waitTargets, writeLiveOnlyReport } from "../bench/report";
 import { BENCH_STACK_SETS, deployedContainer } from "../bench/deployed";
 import type { Component } from "../bench/sampling";
 import { kubernetesYaml, requestedResources } from "../../cli/render";
@@ -316,6 +316,8 @@ async function liveMeasurements(result: LiveResult, report: LiveReport): Promise
     });
     out.push(within("steady", s.steadyRssBytes, "request", r.requestBytes), within("peak", s.peakRssBytes, "limit", r.limitBytes));
   }
+  // What a person waits for: the rule cycle and the views against kube-prometheus' (with --compare-rules), our slowest panel.
+  out.push(...waitTargets(result, report));
   const a = result.alertLatency;
   if (a)
     out.push({

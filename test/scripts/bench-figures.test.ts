@@ -29,14 +29,16 @@ import {
   sizeFrom,
 } from "../../lab/bench/figures";
 import type { LiveResult } from "../../lab/bench/live";
-import type { DashboardRun, DashboardTiming, QueryTiming } from "../../lab/bench/dashboard-timing";
+import { type DashboardRun, type DashboardTiming, type QueryTiming, SLOW_PANEL_SECONDS } from "../../lab/bench/dashboard-timing";
 import { metricValues } from "../../lab/local/text-format";
 import {
   GO_HEAP_GROWTH,
   LOKI_MAX_CHUNK_AGE_SECONDS,
+  COMPARED_SHARE,
   buildLiveReport,
   liveTables,
   lokiAllowance,
+  waitTargets,
   writeLiveOnlyReport,
 } from "../../lab/bench/report";
 import { benchApps, benchPods, kubeStateMetricsText } from "../../lab/bench/workload";
@@ -570,6 +572,7 @@ describe("the report", () => {
     expect(cluster?.ours).toEqual({
       dashboards: ["infrastructure/cluster", "infrastructure/networking"],
       panels: 3,
+      emptyPanels: 0,
       seconds: 0.04,
       slowestSeconds: 0.02,
     });
@@ -578,7 +581,7 @@ describe("the report", () => {
     // A view whose anchor dashboards were not timed has no side and no ratio.
     expect(views.find((v) => v.view === "kubelet")).toEqual({
       view: "kubelet",
-      ours: { dashboards: ["infrastructure/kubelet"], panels: 1, seconds: 0.05, slowestSeconds: 0.05 },
+      ours: { dashboards: ["infrastructure/kubelet"], panels: 1, emptyPanels: 0, seconds: 0.05, slowestSeconds: 0.05 },
     });
     const tables = liveTables(r, report);
     expect(tables).toMatch(
@@ -589,6 +592,52 @@ describe("the report", () => {
     );
     // Without --compare-rules: ours alone, no side by side.
     expect(liveTables(result(false), buildLiveReport(result(false)))).not.toMatch(/Views side by side/);
+  });
+
+  test("what a person waits for, held: the rule cycle and each view at most half kube-prometheus', at the timing with the most pods, and no panel over the bound", () => {
+    const r = result(true);
+    const target = (list: ReturnType<typeof waitTargets>, name: RegExp) => list.filter((m) => name.test(m.name));
+    // Ours 0.05 s a cycle against theirs 0.4 s, the burst twice both: 0.125x, under the share.
+    const steady = waitTargets(r, buildLiveReport(r));
+    expect(target(steady, /rule-evaluation cycle, steady/)).toEqual([
+      expect.objectContaining({ value: 0.125, target: COMPARED_SHARE, display: "0.13× (50.0 ms against 400.0 ms; at most 0.5×)" }),
+    ]);
+    expect(target(steady, /rule-evaluation cycle, burst/)).toEqual([expect.objectContaining({ value: 0.125 })]);
+    // The only timing, steady: the cluster view, 40 ms against 680 ms; the kubelet view has no side and no target.
+    expect(target(steady, /view/).map((m) => m.name)).toEqual(["the cluster view at 5 apps and 100 pods: ours ÷ kube-prometheus'"]);
+    expect(target(steady, /cluster view/)[0].value).toBeCloseTo(0.04 / 0.68, 9);
+    expect(target(steady, /slowest panel/)).toEqual([
+      expect.objectContaining({ value: 0.05, target: SLOW_PANEL_SECONDS, display: "50.0 ms (infrastructure/kubelet, panel 1)" }),
+    ]);
+
+    // A second timing with more pods is the one held: there ours take longer than half theirs, one of their
+    // dashboards answered no series for two panels, and a panel of ours took 600 ms.
+    const slow: DashboardRun = {
+      ...dashboardRun(true),
+      phase: "apps-100-pods-500",
+      apps: 100,
+      pods: 500,
+      ours: [timing("infrastructure/cluster", [0.6, 0.1]), timing("infrastructure/networking", [0.1])],
+      theirs: [{ ...timing("k8s-resources-cluster", [0.3, 0.3]), emptyPanels: 2 }, timing("cluster-total", [0.4])],
+    };
+    const grown = { ...r, dashboards: [dashboardRun(true), slow] };
+    const held = waitTargets(grown, buildLiveReport(grown));
+    const views = target(held, /view/);
+    expect(views.map((m) => m.name)).toEqual(["the cluster view at 100 apps and 500 pods: ours ÷ kube-prometheus'"]);
+    expect(views[0].value).toBeCloseTo(0.8 / 1.0, 9);
+    expect(views[0].value).toBeGreaterThan(views[0].target);
+    expect(views[0].display).toBe("0.80× (800.0 ms, against 1000.0 ms, 2 of 3 panels without data; at most 0.5×)");
+    expect(target(held, /slowest panel/)).toEqual([
+      expect.objectContaining({ name: "our slowest panel at 100 apps and 500 pods", value: 0.6 }),
+    ]);
+    // The side by side says it too.
+    expect(liveTables(grown, buildLiveReport(grown))).toMatch(
+      /\| k8s-resources-cluster, cluster-total \| 3 \(2 without data\) \| 1000 ms \|/,
+    );
+
+    // Without --compare-rules: no cycle and no view held, our slowest panel still.
+    const alone = waitTargets(result(false), buildLiveReport(result(false)));
+    expect(alone.map((m) => m.name)).toEqual(["our slowest panel at 5 apps and 100 pods"]);
   });
 
   test("a run without a steady or burst phase is refused", () => {
