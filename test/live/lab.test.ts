@@ -1339,7 +1339,20 @@ describe("scripted faults on the live lab", () => {
         await recorded("app:contract_requests_with_status:count", a.name),
         await recorded("app:contract_duration_histograms:count", a.name),
       ].join(" / ");
+      // What resets a `for` of 10 minutes: a scrape of the app that failed (its series stale, the count absent at one
+      // evaluation) or an evaluation of the contract's group missed. The alert's pending state gives when it last began.
+      const since = `${Math.max(1, Math.ceil((Date.now() - lab.prometheusReadyAt) / 1000))}s`;
+      const value = async (expr: string) => (await promQuery(expr))[0]?.value?.[1] ?? "absent";
+      const activeAt = Number(await value(`ALERTS_FOR_STATE{alertname="${a.alert}", app="${a.name}"}`));
+      report.contract[`${a.name}: scrapes failed / of, slowest scrape (s), ${a.alert} active since (s after Prometheus started)`] = [
+        `${await value(`count_over_time(up{job="${a.name}"}[${since}]) - sum_over_time(up{job="${a.name}"}[${since}])`)} / ${await value(`count_over_time(up{job="${a.name}"}[${since}])`)}`,
+        await value(`max_over_time(scrape_duration_seconds{job="${a.name}"}[${since}])`),
+        Number.isFinite(activeAt) ? (activeAt - lab.prometheusReadyAt / 1000).toFixed(1) : "absent",
+      ].join(", ");
     }
+    report.contract["evaluations of the app contract's groups missed"] = await (async () =>
+      (await promQuery(`sum(prometheus_rule_group_iterations_missed_total{rule_group=~".*;app-contract.*"})`))[0]?.value?.[1] ??
+      "absent")();
     expect(report.faults.filter((f) => alerts.includes(f.alert)).map((f) => `${f.alert} ${f.delivered}`)).toEqual(
       CONTRACT_APPS.map((a) => `${a.alert} true`),
     );
