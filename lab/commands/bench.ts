@@ -53,7 +53,8 @@ import { OTLP_PLAN, OTLP_QUICK_PLAN, OtlpFootprint, measureOtlp, otlpTable } fro
 import { BenchArgs, RENDER_PROCESS_SECONDS, parseBenchArgs, readRuleSet } from "../bench/figures";
 import { measureQuickTests } from "../bench/quick-tier";
 import { FULL_PLAN, LiveResult, QUICK_PLAN, runLive } from "../bench/live";
-import { LiveReport, buildLiveReport, liveTables, waitTargets, writeLiveOnlyReport } from "../bench/report";
+import { LiveReport, buildLiveReport, liveTables, writeLiveOnlyReport } from "../bench/report";
+import { waitTargets } from "../bench/wait-targets";
 import { BENCH_STACK_SETS, deployedContainer } from "../bench/deployed";
 import type { Component } from "../bench/sampling";
 import { kubernetesYaml, requestedResources } from "../../cli/render";

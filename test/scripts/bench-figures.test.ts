@@ -34,13 +34,12 @@ import { metricValues } from "../../lab/local/text-format";
 import {
   GO_HEAP_GROWTH,
   LOKI_MAX_CHUNK_AGE_SECONDS,
-  COMPARED_SHARE,
   buildLiveReport,
   liveTables,
   lokiAllowance,
-  waitTargets,
   writeLiveOnlyReport,
 } from "../../lab/bench/report";
+import { COMPARED_SHARE, waitTargets } from "../../lab/bench/wait-targets";
 import { benchApps, benchPods, kubeStateMetricsText } from "../../lab/bench/workload";
 import { PROFILE_DEFAULTS } from "../../config";
 import { EXPORTER_RESOURCES } from "../../components/database-exporters/kinds";
