@@ -29,7 +29,7 @@ export function waitTargets(result: LiveResult, report: LiveReport): Measurement
     ["steady", "ruleEvaluationSeconds"],
     ["burst", "burstRuleEvaluationSeconds"],
   ] as const;
-  for (const [phaseName, key] of c ? cycles : []) {
+  for (const [phaseName, key] of cycles) {
     const [ours, theirs] = [c?.ours[key], c?.theirs[key]];
     if (ours === undefined || theirs === undefined || theirs <= 0) continue;
     out.push({

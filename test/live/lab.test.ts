@@ -1316,7 +1316,9 @@ describe("scripted faults on the live lab", () => {
   test("the app contract checks itself (issue 35): each app that breaks it has its alert at the warning receiver, naming the app and its config key; no other app has either", async () => {
     const alerts: string[] = CONTRACT_APPS.map((a) => a.alert);
     const active = await promQuery(`ALERTS{alertname=~"${alerts.join("|")}"}`);
-    const recorded = async (record: string, app: string) => (await promQuery(`${record}{app="${app}"}`))[0]?.value?.[1] ?? "absent";
+    /** The first value of `expr` now, "absent" when it has none. */
+    const value = async (expr: string) => (await promQuery(expr))[0]?.value?.[1] ?? "absent";
+    const recorded = (record: string, app: string) => value(`${record}{app="${app}"}`);
     // The apps each message lists (its `where:` lines), by alert.
     const messaged = new Map<string, Set<string>>();
     for (const m of lab.messages) {
@@ -1342,7 +1344,6 @@ describe("scripted faults on the live lab", () => {
       // What resets a `for` of 10 minutes: a scrape of the app that failed (its series stale, the count absent at one
       // evaluation) or an evaluation of the contract's group missed. The alert's pending state gives when it last began.
       const since = `${Math.max(1, Math.ceil((Date.now() - lab.prometheusReadyAt) / 1000))}s`;
-      const value = async (expr: string) => (await promQuery(expr))[0]?.value?.[1] ?? "absent";
       const activeAt = Number(await value(`ALERTS_FOR_STATE{alertname="${a.alert}", app="${a.name}"}`));
       report.contract[`${a.name}: scrapes failed / of, slowest scrape (s), ${a.alert} active since (s after Prometheus started)`] = [
         `${await value(`count_over_time(up{job="${a.name}"}[${since}]) - sum_over_time(up{job="${a.name}"}[${since}])`)} / ${await value(`count_over_time(up{job="${a.name}"}[${since}])`)}`,
@@ -1350,9 +1351,9 @@ describe("scripted faults on the live lab", () => {
         Number.isFinite(activeAt) ? (activeAt - lab.prometheusReadyAt / 1000).toFixed(1) : "absent",
       ].join(", ");
     }
-    report.contract["evaluations of the app contract's groups missed"] = await (async () =>
-      (await promQuery(`sum(prometheus_rule_group_iterations_missed_total{rule_group=~".*;app-contract.*"})`))[0]?.value?.[1] ??
-      "absent")();
+    report.contract["evaluations of the app contract's groups missed"] = await value(
+      `sum(prometheus_rule_group_iterations_missed_total{rule_group=~".*;app-contract.*"})`,
+    );
     expect(report.faults.filter((f) => alerts.includes(f.alert)).map((f) => `${f.alert} ${f.delivered}`)).toEqual(
       CONTRACT_APPS.map((a) => `${a.alert} true`),
     );
