@@ -203,6 +203,34 @@ export class SyntheticNode {
         add("container_start_time_seconds", "gauge", labels, Math.floor(this.startedAt / 1000));
       }
     }
+    // The node's own cgroups, above and beside the pods': the root (the whole node, its network among them), the
+    // kubepods and QoS class cgroups, and a system service. cAdvisor gives them no namespace, pod or container.
+    const podsCpu = this.pods.reduce((n, p) => n + p.containers.reduce((m, c) => m + c.cpuCores, 0), 0);
+    const podsMemory = this.pods.reduce((n, p) => n + p.containers.reduce((m, c) => m + c.memoryBytes, 0), 0);
+    const system = { cpuCores: 0.15, memoryBytes: 600 * 2 ** 20 };
+    const nodeCgroups: Array<[string, number, number]> = [
+      ["/", podsCpu + system.cpuCores, podsMemory + system.memoryBytes],
+      ["/kubepods", podsCpu, podsMemory],
+      ["/kubepods/burstable", podsCpu, podsMemory],
+      ["/system.slice/k3s.service", system.cpuCores, system.memoryBytes],
+    ];
+    for (const [id, cpu, memory] of nodeCgroups) {
+      const labels = { container: "", image: "", name: "", namespace: "", pod: "", id };
+      add("container_cpu_usage_seconds_total", "counter", { ...labels, cpu: "total" }, cpu * t);
+      add("container_memory_working_set_bytes", "gauge", labels, memory);
+    }
+    add(
+      "container_network_receive_bytes_total",
+      "counter",
+      { container: "", image: "", name: "", namespace: "", pod: "", id: "/", interface: "eth0" },
+      20_000 * this.pods.length * t,
+    );
+    add(
+      "container_network_transmit_bytes_total",
+      "counter",
+      { container: "", image: "", name: "", namespace: "", pod: "", id: "/", interface: "eth0" },
+      12_000 * this.pods.length * t,
+    );
     add("machine_cpu_cores", "gauge", {}, 4);
     add("machine_memory_bytes", "gauge", {}, 8 * 2 ** 30);
     const out: string[] = [];
