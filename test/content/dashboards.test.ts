@@ -11,6 +11,7 @@ import {
   isObject,
   datasourceRefs,
   loadDashboards,
+  templateVariables,
   walkPanels,
   type DashboardFile,
   type JsonObject,
@@ -113,7 +114,47 @@ describe.each(FILES.map((f) => [f.relPath, f] as const))("%s", (_relPath, file) 
   test("a stat or gauge that shows its last value and no sparkline asks Prometheus for that value only (an instant query)", () => {
     expect(rangeForOneValue(parsed(file))).toEqual([]);
   });
+
+  test("a Prometheus variable's All is .*, read only by regex matchers, and a LogQL selector reading it still requires the label", () => {
+    expect(allValueProblems(parsed(file))).toEqual([]);
+  });
 });
+
+/**
+ * What "All" costs Prometheus (docs/dashboards.md, "All, without merging every value"). A Prometheus query variable
+ * that offers All matches with `.*`, which Prometheus leaves out of a selector, not `.+`, for which it merges the
+ * series of every value of the label (every pod's, every namespace's, every target's `instance`) before it keeps the
+ * metric's. The two select alike where every series a panel selects carries the label, as the label of each `=~`
+ * below does (the live lab compares them panel by panel); a `!~` or `=` would not. A LogQL selector reading such a
+ * variable adds `<label>!=""`: Loki keeps a stream without the label at `.*` (a Node's events have no namespace).
+ */
+function allValueProblems(dashboard: JsonObject): string[] {
+  const problems: string[] = [];
+  const matchAll = new Set<string>();
+  for (const { variable, name, where } of templateVariables(dashboard)) {
+    const type = isObject(variable.datasource) ? variable.datasource.type : undefined;
+    if (variable.type !== "query" || variable.includeAll !== true || type !== "prometheus") continue;
+    if (variable.allValue === ".*") matchAll.add(name);
+    else problems.push(`${where}: All is ${JSON.stringify(variable.allValue)}, not ".*"`);
+  }
+  for (const { panel, where } of walkPanels(dashboard)) {
+    for (const target of asArray(panel.targets)) {
+      if (!isObject(target) || typeof target.expr !== "string") continue;
+      const loki = JSON.stringify(target.datasource ?? panel.datasource ?? "").includes("loki");
+      // `${name}` and `${name:format}` as `$name`, so that a selector's braces are its own.
+      const expr = target.expr.replace(/\$\{([A-Za-z_]\w*)(?::[^}]*)?\}/g, "$$$1");
+      for (const selector of expr.match(/\{[^{}]*\}/g) ?? []) {
+        for (const [, label, op, name] of selector.matchAll(/([A-Za-z_]\w*)\s*(=~|!~|!=|=)\s*"\$([A-Za-z_]\w*)"/g)) {
+          if (!matchAll.has(name)) continue;
+          if (op !== "=~") problems.push(`${where}: ${label}${op}"$${name}": All (.*) selects as .+ does only in a regex matcher`);
+          else if (loki && !new RegExp(`[{,]\\s*${label}\\s*!=\\s*""`).test(selector))
+            problems.push(`${where}: ${selector} keeps streams without ${label} at All`);
+        }
+      }
+    }
+  }
+  return problems;
+}
 
 /**
  * Stat, gauge and bar gauge panels that show each series' last value only (`lastNotNull`), with no sparkline
@@ -414,6 +455,24 @@ describe("the checker itself", () => {
     expect(problems).toMatch(/title "Same" is already used/);
     expect(problems).toMatch(/folder "elsewhere" is not one of/);
     expect(problems).toMatch(/C.json: file name is not kebab-case/);
+  });
+
+  test("tells a Prometheus variable's All of .+, a matcher other than a regex reading .*, and a LogQL selector without the label", () => {
+    const workloads = parsed(FILES.find((f) => f.relPath === "infrastructure/workloads.json") as DashboardFile);
+    expect(allValueProblems(workloads)).toEqual([]);
+    const text = JSON.stringify(workloads);
+    const mutated = (from: string, to: string) => {
+      if (!text.includes(from)) throw new Error(`the Workloads dashboard has no ${from}`);
+      return allValueProblems(JSON.parse(text.split(from).join(to)) as JsonObject);
+    };
+    expect(mutated('"allValue":".*"', '"allValue":".+"')).toEqual(['variable namespace: All is ".+", not ".*"']);
+    expect(mutated(', namespace!=\\"\\"', "")).toEqual([
+      expect.stringMatching(/keeps streams without namespace at All$/),
+      expect.stringMatching(/keeps streams without namespace at All$/),
+    ]);
+    expect(mutated('kube_pod_info{namespace=~\\"$namespace\\"', 'kube_pod_info{namespace!~\\"$namespace\\"')).toEqual([
+      expect.stringContaining('namespace!~"$namespace": All (.*) selects as .+ does only in a regex matcher'),
+    ]);
   });
 
   test("substitutes Grafana variables with stand-ins the grammars accept", () => {

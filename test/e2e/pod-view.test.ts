@@ -30,11 +30,14 @@ function cadvisorQuery(metric: string): string {
 }
 
 const one = (value: string): VariableValue => ({ values: [value], all: false, multi: false, includeAll: false });
-/** The Container variable at All (its allValue), or one container. */
-const containerVar = (value?: string): VariableValue =>
-  value === undefined
-    ? { values: [], all: true, multi: true, includeAll: true, allValue: ".+" }
-    : { values: [value], all: false, multi: true, includeAll: true };
+/** The Container variable at All (the view's own allValue), or one container. */
+const containerVar = (value?: string): VariableValue => {
+  if (value !== undefined) return { values: [value], all: false, multi: true, includeAll: true };
+  const list = (podView().templating as { list?: Array<{ name?: string; allValue?: string }> } | undefined)?.list ?? [];
+  const allValue = list.find((v) => v.name === "container")?.allValue;
+  if (allValue === undefined) throw new Error("the pod view's container variable has no allValue");
+  return { values: [], all: true, multi: true, includeAll: true, allValue };
+};
 
 /** A query of the view for one pod of namespace shop, `$__rate_interval` at 2m (one sample a minute). */
 function expand(expr: string, pod: string, container?: string): string {

@@ -117,6 +117,8 @@ const report: {
   borrowed?: Record<string, string | number | boolean | undefined>;
   /** The apps that break their contract: what fired for them, and for no other app (issue 35). */
   contract?: Record<string, string | number | boolean | undefined>;
+  /** Queries of the panels and variables reading a Prometheus variable at All, compared at `.*` and `.+`, and how many answered series. */
+  allValue?: { compared: number; withSeries: number };
   /** Node Exporter Full, imported by npm run dashboard:import: how many of its panels show data (issue 36). */
   imported?: Record<string, string | number>;
   /** The reliability suite's faults (issue 46), as the fault tests recorded them under out/live/faults/. */
@@ -319,6 +321,7 @@ function markdownReport(): string {
   for (const [title, findings] of [
     [`A namesake of app ${NAMESAKE.app} in ${NAMESAKE.namespace}, up while the app is down`, report.borrowed],
     ["The app contract checked on live data", report.contract],
+    ["Variables at All, as .* and as .+ (the same series)", report.allValue],
   ] as const) {
     if (!findings) continue;
     lines.push("", `## ${title}`, "", "| finding | value |", "|---|---|");
@@ -503,6 +506,72 @@ describe("the live lab (staging stack, exact binaries)", () => {
       }
     }
     expect(empty).toEqual([]);
+  });
+
+  test("a variable's All (.*) selects what .+ would: every panel and variable reading one, at All, the same series both ways", async () => {
+    // docs/dashboards.md, "All, without merging every value": `.*` and `.+` differ only on a series without the label.
+    const at = Date.now() / 1000 - 10;
+    /** The label sets a query answers at `at` (PromQL), or the streams of the last 5 minutes (LogQL), sorted. */
+    const labelSets = async (expr: string, loki: boolean) => {
+      const url = loki
+        ? `${lab.url("loki")}/loki/api/v1/query_range?query=${encodeURIComponent(expr)}&since=5m&step=10`
+        : `${lab.url("prometheus")}/api/v1/query?query=${encodeURIComponent(expr)}&time=${at}`;
+      const body = JSON.parse((await httpGet(url, 15_000)).body) as PromResponse<{
+        result: Array<{ metric?: Record<string, string>; stream?: Record<string, string> }>;
+      }>;
+      if (body.status !== "success") throw new Error(`${expr}: ${body.error ?? "failed"}`);
+      return body.data.result.map((s) => JSON.stringify(Object.entries(s.metric ?? s.stream ?? {}).sort())).sort();
+    };
+    const differ: string[] = [];
+    let compared = 0;
+    let withSeries = 0;
+    /** `expr`'s label sets at `.*` and at `.+`; for a variable (`listed`), the values of its label, as Grafana lists them. */
+    const compare = async (
+      what: string,
+      expr: string,
+      choice: Record<string, string>,
+      strict: Record<string, string>,
+      loki: boolean,
+      listed?: string,
+    ) => {
+      const answer = async (values: Record<string, string>) => {
+        const sets = await labelSets(substitute(listed ? `count by (${listed}) (${expr})` : expr, values), loki);
+        return listed ? sets.filter((s) => s !== "[]") : sets;
+      };
+      const [all, plus] = [await answer(choice), await answer({ ...choice, ...strict })];
+      compared++;
+      if (plus.length > 0) withSeries++;
+      if (JSON.stringify(all) !== JSON.stringify(plus))
+        differ.push(`${what}: ${substitute(expr, choice)}: ${all.length} series at .*, ${plus.length} at .+`);
+    };
+    for (const file of prometheusDashboards()) {
+      // Prometheus' variables (the Logs dashboard's are Loki's, where `.*` keeps streams without the label on purpose).
+      const matchAll = templateVariables(file.dashboard)
+        .filter(({ variable }) => variable.allValue === ".*" && isObject(variable.datasource) && variable.datasource.type === "prometheus")
+        .map(({ name }) => name);
+      if (matchAll.length === 0) continue;
+      const reads = new RegExp(`\\$\\{?(${matchAll.join("|")})\\b`);
+      const strict = Object.fromEntries(matchAll.map((name) => [name, ".+"]));
+      for (const choice of await variableChoices(file.dashboard)) {
+        // A variable listing its values under another's All (the Networking view's pods under its namespaces).
+        for (const { variable, name } of templateVariables(file.dashboard)) {
+          const q = isObject(variable.query) ? String(variable.query.query ?? "") : String(variable.query ?? "");
+          const m = /^label_values\(\s*(.+)\s*,\s*([a-zA-Z_]\w*)\s*\)$/s.exec(q.trim());
+          if (m && reads.test(m[1])) await compare(`${file.relPath} variable ${name}`, m[1], choice, strict, false, m[2]);
+        }
+        for (const { panel, where } of walkPanels(file.dashboard)) {
+          for (const t of Array.isArray(panel.targets) ? (panel.targets as JsonObject[]) : []) {
+            if (typeof t.expr !== "string" || !reads.test(t.expr)) continue;
+            const loki = isObject(t.datasource) && String(t.datasource.uid ?? "").includes("loki");
+            await compare(`${file.relPath} ${where}`, t.expr, choice, strict, loki);
+          }
+        }
+      }
+    }
+    report.allValue = { compared, withSeries };
+    expect(differ).toEqual([]);
+    expect(compared).toBeGreaterThan(100);
+    expect(withSeries).toBeGreaterThan(50);
   });
 
   test("workload panels show the pods (and workloads) of a k3s node, whose cAdvisor series carry no container or image label", async () => {
