@@ -7,6 +7,7 @@ import * as crypto from "crypto";
 import { bcryptHash } from "../components/kit/kdf";
 import * as pulumi from "@pulumi/pulumi";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
+import { RegisterResourceResponse } from "@pulumi/pulumi/proto/resource_pb";
 import { readingStackFile } from "../preflight/stack-file";
 import { readingDiscoveryDocument } from "../preflight/oidc-discovery";
 import { GivenConfigMap, readingServedMonitors } from "../preflight/served-monitors";
@@ -203,13 +204,20 @@ interface RegisterRequest {
   getType(): string;
   getName(): string;
   getCustom(): boolean;
-  getObject(): Parameters<typeof rpc.deserializeProperties>[0];
+  getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+  getProvider(): string;
+  getImportid(): string;
   getProtect(): boolean;
   getRetainondelete(): boolean;
   getDeletebeforereplace(): boolean;
   getIgnorechangesList(): string[];
   getDependenciesList(): string[];
 }
+/** The SDK's protobuf Struct as rpc.deserializeProperties reads it: only its toJavaScript. */
+type WireStruct = Parameters<typeof rpc.deserializeProperties>[0];
+/** A plain object of the wire form, read as a Struct holding it would be. */
+const plainStruct = (value: Record<string, unknown>): WireStruct => ({ toJavaScript: () => value }) as unknown as WireStruct;
+
 interface ReadRequest {
   getParent(): string;
   getType(): string;
@@ -250,52 +258,53 @@ export async function runProgram(input: RunInput): Promise<RunResult> {
   const servedMonitorsRead = input.servedMonitors !== undefined ? readingServedMonitors(input.servedMonitors) : undefined;
   try {
     pulumi.runtime.setAllConfig(input.config, input.secretKeys);
-    await pulumi.runtime.setMocks(
-      {
-        newResource: (args) => {
-          if (args.id !== undefined && args.type === SERVICE) {
-            // A read of a Service in the cluster: what the stand-in cluster holds, or nothing.
-            const found = (input.services ?? []).find((s) => `${s.metadata.namespace ?? "default"}/${s.metadata.name}` === args.id);
-            return found ? { id: args.id, state: found as Record<string, unknown> } : { id: undefined, state: {} };
-          }
-          const urn = `${args.type}::${args.name}`;
-          const state = computedState(args.type, urn, args.inputs as Record<string, unknown>, input.previousOutputs);
-          // A Cloudflare tunnel's id is its UUID, which other resources (DNS targets, the connector token) embed.
-          return { id: args.type === CLOUDFLARE_TUNNEL ? String(state.id) : `${args.name}-id`, state };
-        },
-        call: (args) => {
-          throw new Error(`the program made a provider call (${args.token}) that the offline render cannot answer`);
-        },
+    const mocks: pulumi.runtime.Mocks = {
+      newResource: (args) => {
+        if (args.id !== undefined && args.type === SERVICE) {
+          // A read of a Service in the cluster: what the stand-in cluster holds, or nothing.
+          const found = (input.services ?? []).find((s) => `${s.metadata.namespace ?? "default"}/${s.metadata.name}` === args.id);
+          return found ? { id: args.id, state: found as Record<string, unknown> } : { id: undefined, state: {} };
+        }
+        const urn = `${args.type}::${args.name}`;
+        const state = computedState(args.type, urn, args.inputs as Record<string, unknown>, input.previousOutputs);
+        // A Cloudflare tunnel's id is its UUID, which other resources (DNS targets, the connector token) embed.
+        return { id: args.type === CLOUDFLARE_TUNNEL ? String(state.id) : `${args.name}-id`, state };
       },
-      input.project,
-      input.stack,
-      false,
-      ORGANIZATION,
-    );
+      call: (args) => {
+        throw new Error(`the program made a provider call (${args.token}) that the offline render cannot answer`);
+      },
+    };
+    await pulumi.runtime.setMocks(mocks, input.project, input.stack, false, ORGANIZATION);
     // Where Pulumi would run the program: the project's directory (setMocks leaves a placeholder).
     getStore().settings.options.rootDirectory = input.rootDirectory ?? process.cwd();
 
     const monitor = pulumi.runtime.getMonitor() as unknown as MockMonitorInternals;
-    const register = monitor.registerResource.bind(monitor);
     const parentTypes = new Map<string, string[]>();
+    const recordedByUrn = new Map<string, RecordedResource>();
+    // What MockMonitor.registerResource does (ask the mocks for the state, keep it, answer the URN, id and
+    // state), with the inputs read out of the request's protobuf Struct once, for the record and the mocks
+    // alike, and the state answered as the plain object the SDK reads out of a Struct (rpc.deserializeProperties
+    // calls its toJavaScript): the mock monitor read the inputs twice and made a Struct of the state for the
+    // SDK to read back, three walks of every resource's whole object that gave the same values.
     monitor.registerResource = async (req, callback) => {
       inFlight += 1;
       try {
         const urn = monitor.newUrn(req.getParent(), req.getType(), req.getName());
-        if (monitor.resources.has(urn) || recorded.some((r) => r.urn === urn)) {
+        if (monitor.resources.has(urn) || recordedByUrn.has(urn)) {
           // Reported when the run ends: failing the registration here would surface as an unhandled rejection.
           duplicateUrns.push(urn);
         }
         const parent = req.getParent();
         const parents = parent ? [...(parentTypes.get(parent) ?? []), parent.split("::")[2].split("$").pop() ?? ""] : [];
         parentTypes.set(urn, parents);
+        const inputs = rpc.deserializeProperties(plainStruct(req.getObject()?.toJavaScript() ?? {}));
         const record: RecordedResource = {
           urn,
           type: req.getType(),
           name: req.getName(),
           custom: req.getCustom(),
           parents: parents.filter((t) => t !== "pulumi:pulumi:Stack"),
-          inputs: wrapSecrets(rpc.deserializeProperties(req.getObject())) as Record<string, unknown>,
+          inputs: wrapSecrets(inputs) as Record<string, unknown>,
           options: {
             protect: req.getProtect(),
             retainOnDelete: req.getRetainondelete(),
@@ -305,8 +314,25 @@ export async function runProgram(input: RunInput): Promise<RunResult> {
           dependencies: [...req.getDependenciesList()].sort(),
         };
         recorded.push(record);
+        recordedByUrn.set(urn, record);
         input.journal?.push(record);
-        await register(req, callback);
+        const result = await mocks.newResource({
+          type: req.getType(),
+          name: req.getName(),
+          inputs,
+          provider: req.getProvider(),
+          custom: req.getCustom(),
+          id: req.getImportid(),
+        });
+        const state = (await rpc.serializeProperties("", result.state)) as Record<string, unknown>;
+        monitor.resources.set(urn, { urn, id: result.id ?? null, state });
+        const response = new RegisterResourceResponse();
+        response.setUrn(urn);
+        response.setId(result.id || "");
+        response.getObject = () => plainStruct(state);
+        callback(null, response);
+      } catch (err) {
+        callback(err, undefined);
       } finally {
         inFlight -= 1;
       }
@@ -336,7 +362,7 @@ export async function runProgram(input: RunInput): Promise<RunResult> {
     // A component's registered outputs go into the state beside its inputs: kept on its record.
     const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
     monitor.registerResourceOutputs = (req, callback) => {
-      const record = recorded.find((r) => r.urn === req.getUrn());
+      const record = recordedByUrn.get(req.getUrn());
       if (record) record.registeredOutputs = wrapSecrets(rpc.deserializeProperties(req.getOutputs())) as Record<string, unknown>;
       registerOutputs(req, callback);
     };
