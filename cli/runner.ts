@@ -204,7 +204,7 @@ interface RegisterRequest {
   getType(): string;
   getName(): string;
   getCustom(): boolean;
-  getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+  getObject(): WireStruct | undefined;
   getProvider(): string;
   getImportid(): string;
   getProtect(): boolean;
@@ -297,7 +297,7 @@ export async function runProgram(input: RunInput): Promise<RunResult> {
         const parent = req.getParent();
         const parents = parent ? [...(parentTypes.get(parent) ?? []), parent.split("::")[2].split("$").pop() ?? ""] : [];
         parentTypes.set(urn, parents);
-        const inputs = rpc.deserializeProperties(plainStruct(req.getObject()?.toJavaScript() ?? {}));
+        const inputs = rpc.deserializeProperties(req.getObject() ?? plainStruct({}));
         const record: RecordedResource = {
           urn,
           type: req.getType(),
