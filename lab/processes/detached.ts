@@ -92,16 +92,18 @@ export class DetachedProcess implements Watched {
 
   exitReport(): string | undefined {
     if (isOurs(this.pid, this.state)) return undefined;
+    // The wrapper's sh writes the status once it has reaped the process: on a busy machine a moment
+    // after the pid is gone. While that sh runs, the status is still to come (its file may exist, still
+    // empty: the shell opens it before `echo` writes). Asked first: once the sh has ended, what it wrote
+    // is all it writes, where a status read before asking could be read empty and the sh gone by then.
+    if (wrapperRuns(this.state.exitFile(this.name))) return undefined;
     let status = "";
     try {
       status = fs.readFileSync(this.state.exitFile(this.name), "utf8").trim();
     } catch {
-      // Not written (yet, or the sh that writes it was killed too).
+      // Not written (the sh that writes it was killed too).
     }
     if (/^\d+$/.test(status)) return describeExit(this.name, this.binary, Number(status));
-    // The wrapper's sh writes the status once it has reaped the process: on a busy machine a moment
-    // after the pid is gone. While that sh runs, the status is still to come.
-    if (wrapperRuns(this.state.exitFile(this.name))) return undefined;
     return `${this.name} (${this.binary}, pid ${this.pid}) is gone; its exit status was not recorded`;
   }
 
