@@ -11,6 +11,11 @@ import { RegisterResourceResponse } from "@pulumi/pulumi/proto/resource_pb";
 import { readingStackFile } from "../preflight/stack-file";
 import { readingDiscoveryDocument } from "../preflight/oidc-discovery";
 import { GivenConfigMap, readingServedMonitors } from "../preflight/served-monitors";
+import { DebuggableModule, untracedPromises } from "./sdk-promises";
+
+// The SDK's promises, untraced unless its leak debugging asks (cli/sdk-promises.ts).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+untracedPromises(require("@pulumi/pulumi/runtime/debuggable") as DebuggableModule);
 
 /** The SDK's settings store: internal to @pulumi/pulumi (no typings), where setMocks leaves the root directory unset. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -15,7 +15,9 @@
  * (PULUMI_DEBUG_PROMISE_LEAKS, read into the module's `debugPromiseLeaks`): only that report prints
  * them, and taking one for each of the tens of thousands of promises a render makes was still a
  * quarter of its CPU in a test, V8's own text and all (a later profile of the same file). Without the
- * variable, a leak report still names each leaked promise's context, not where it was made.
+ * variable, a leak report still names each leaked promise's context, not where it was made. The
+ * offline render's runner does the same outside jest (cli/sdk-promises.ts, which both call); here it
+ * also reaches what runs the SDK without the runner (the cluster and live tiers' inline programs).
  */
 const path = require("path");
 
@@ -36,20 +38,9 @@ if (typeof mapped === "function") {
   Error.prepareStackTrace = prepare;
 }
 
-/** The SDK's promise wrapper, taking no trace unless its leak debugging is on when the promise is made. */
+/** The SDK's promise wrapper, taking no trace unless its leak debugging is on when the promise is made (cli/sdk-promises.ts). */
 jest.mock("@pulumi/pulumi/runtime/debuggable", () => {
   const debuggable = jest.requireActual("@pulumi/pulumi/runtime/debuggable");
-  const traced = debuggable.debuggablePromise;
-  /** @type {(p: Promise<unknown>, ctx: unknown) => Promise<unknown>} */
-  debuggable.debuggablePromise = (p, ctx) => {
-    if (debuggable.debugPromiseLeaks) return traced(p, ctx);
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-      return traced(p, ctx);
-    } finally {
-      Error.stackTraceLimit = limit;
-    }
-  };
+  require("../cli/sdk-promises").untracedPromises(debuggable);
   return debuggable;
 });

@@ -2,6 +2,8 @@
  * test/pulumi-stacks.js: the Pulumi SDK's own stack traces are left as V8 writes them, and every
  * other trace in a test is still mapped, through the SDK's source maps too (which name its .ts files).
  */
+import { execFileSync } from "child_process";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as debuggable from "@pulumi/pulumi/runtime/debuggable";
 
@@ -53,6 +55,28 @@ test("with the leak debugging on, the trace the SDK takes of a promise is V8's o
   } finally {
     leakDebugging.debugPromiseLeaks = false;
   }
+});
+
+test("outside jest, the offline render's runner leaves the SDK's promises untraced too, unless the leak debugging asks (cli/sdk-promises.ts)", () => {
+  // A process as `npm run render` starts one: the runner loaded, then a promise wrapped as the SDK wraps its own.
+  const script = [
+    'require("./cli/runner");',
+    'const d = require("@pulumi/pulumi/runtime/debuggable");',
+    "const p = Promise.resolve(1);",
+    'd.debuggablePromise(p, "a test\'s").then(() => process.stdout.write(JSON.stringify(p._debugStackTrace)));',
+  ].join(" ");
+  const trace = (leaks: string) =>
+    JSON.parse(
+      execFileSync(process.execPath, ["-r", "./cli/fast-start.js", "-e", script], {
+        cwd: path.resolve(__dirname, "..", ".."),
+        env: { ...process.env, PULUMI_DEBUG_PROMISE_LEAKS: leaks },
+        encoding: "utf8",
+      }),
+    ) as string;
+  expect(trace("")).toBe("Error");
+  const debugging = trace("1").split("\n");
+  expect(debugging[0]).toBe("Error");
+  expect(debugging[1]).toMatch(/^ {4}at debuggablePromise \(.*@pulumi[\\/]pulumi[\\/]runtime[\\/]debuggable\.js:\d+:\d+\)$/);
 });
 
 test("every tier loads it: the offline tier's projects, the cluster tier and the live tier", () => {
