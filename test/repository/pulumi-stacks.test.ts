@@ -6,9 +6,14 @@ import { execFileSync } from "child_process";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as debuggable from "@pulumi/pulumi/runtime/debuggable";
+import type { DebuggableModule } from "../../cli/sdk-promises";
 
-/** The SDK's wrapper of its promises (internal: its declarations leave it out). */
-const { debuggablePromise } = debuggable as unknown as { debuggablePromise<T>(p: Promise<T>, ctx: unknown): Promise<T> };
+/** The SDK's wrapper of its promises and its switch for its leak report's detail (internal: its declarations leave both out). */
+const leakDebugging = debuggable as unknown as DebuggableModule;
+const { debuggablePromise } = leakDebugging;
+
+/** The first frame of a trace the SDK takes of a promise, as V8 writes it: in the SDK's JavaScript. */
+const SDK_PROMISE_FRAME = /^ {4}at debuggablePromise \(.*@pulumi[\\/]pulumi[\\/]runtime[\\/]debuggable\.js:\d+:\d+\)$/;
 
 /** The frames of a trace in the SDK's own files (mapped, they name node_modules/@pulumi/<file>.ts, its maps' sources). */
 const sdkFrames = (trace: string) => trace.split("\n").filter((l) => /node_modules[\\/]@pulumi[\\/]/.test(l));
@@ -25,9 +30,6 @@ test("any other trace is mapped: an error the SDK throws names the SDK's TypeScr
   expect(sdkFrames(trace).length).toBeGreaterThan(0);
   for (const frame of sdkFrames(trace)) expect(frame).toMatch(/\.ts:\d+:\d+\)?$/);
 });
-
-/** The SDK's switch for its leak report's detail (PULUMI_DEBUG_PROMISE_LEAKS, read when the module loads). */
-const leakDebugging = debuggable as unknown as { debugPromiseLeaks: boolean };
 
 test("the SDK takes no trace of a promise unless its leak debugging asks for one", async () => {
   // What the SDK does with every promise of a resource's registration, of its outputs and invokes.
@@ -48,7 +50,7 @@ test("with the leak debugging on, the trace the SDK takes of a promise is V8's o
     const promise = debuggablePromise(taken, "a test's");
     const trace = (taken as unknown as { _debugStackTrace?: string })._debugStackTrace ?? "";
     expect(trace.split("\n")[0]).toBe("Error");
-    expect(trace.split("\n")[1]).toMatch(/^ {4}at debuggablePromise \(.*@pulumi[\\/]pulumi[\\/]runtime[\\/]debuggable\.js:\d+:\d+\)$/);
+    expect(trace.split("\n")[1]).toMatch(SDK_PROMISE_FRAME);
     expect(trace).toContain(__filename);
     for (const frame of sdkFrames(trace)) expect(frame).toMatch(/\.js:\d+:\d+\)?$/);
     await promise;
@@ -76,7 +78,7 @@ test("outside jest, the offline render's runner leaves the SDK's promises untrac
   expect(trace("")).toBe("Error");
   const debugging = trace("1").split("\n");
   expect(debugging[0]).toBe("Error");
-  expect(debugging[1]).toMatch(/^ {4}at debuggablePromise \(.*@pulumi[\\/]pulumi[\\/]runtime[\\/]debuggable\.js:\d+:\d+\)$/);
+  expect(debugging[1]).toMatch(SDK_PROMISE_FRAME);
 });
 
 test("every tier loads it: the offline tier's projects, the cluster tier and the live tier", () => {
