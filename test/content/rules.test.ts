@@ -274,9 +274,10 @@ describe("PromQL", () => {
 /**
  * What is wrong with the groups of `files` that set an interval of their own (evaluated less often than the
  * stack's evaluation interval, 15 s). Such a group holds recordings, alerts, or both (the recordings first, as in any group):
- * - recordings that no rule reads but alerts evaluated as seldom, its own or another group's (an alert or a recording
- *   evaluated more often would wait for them), and every dashboard panel whose range queries read one of them steps by
- *   the group's interval at least (its min interval), or it draws the same value several times over;
+ * - recordings that no rule reads but rules evaluated as seldom, its own or another group's (an alert or a recording
+ *   evaluated more often would wait for them; a recording as seldom is itself such a recording, its readers held in
+ *   turn), and every dashboard panel whose range queries read one of them steps by the group's interval at least (its
+ *   min interval), or it draws the same value several times over;
  * - alerts that may fire an interval late (WAITS_FOR_AN_INTERVAL): warnings and infos whose `for` is 15 intervals
  *   at least, and whose `for` and severity no stack setting changes (components/prometheus/rules/thresholds.ts).
  */
@@ -298,7 +299,7 @@ function ownIntervalProblems(files: typeof ruleFiles, dashboards: Array<{ relPat
       }
       for (const r of readers) {
         const read = promqlMetricNames(r.expr).filter((m) => records.has(m));
-        if (r.kind === "alert" && everyOf(r) >= every) continue;
+        if (everyOf(r) >= every) continue;
         if (read.length > 0) problems.push(`${where}: ${r.kind === "alert" ? r.alert : r.record} reads ${read.join(", ")}`);
       }
       for (const { relPath, dashboard } of dashboards) {
@@ -411,6 +412,15 @@ describe("groups evaluated less often than the stack's evaluation interval", () 
       expect.stringContaining(`holds the alert ${alert.alert}, a critical`),
       expect.stringContaining(`${alert.alert} reads ${recorded.record}`),
     ]);
+    // A recording reading it: in a group at the stack's interval, refused; after it in its own group, allowed.
+    const reader = { ...recorded, record: "test:reader:sum", expr: `sum(${recorded.record})` };
+    expect(
+      ownIntervalProblems(
+        [{ ...file, groups: [group, { name: "other", rules: [{ ...reader, group: "other" }] }] }] as typeof ruleFiles,
+        [],
+      ),
+    ).toEqual([expect.stringContaining(`test:reader:sum reads ${recorded.record}`)]);
+    expect(ownIntervalProblems([{ ...file, groups: [{ ...group, rules: [...group.rules, reader] }] }] as typeof ruleFiles, [])).toEqual([]);
     // A panel reading the recording at the default step, and one stepping by the group's interval.
     const panel = (interval?: string) => ({
       title: "p",
