@@ -270,6 +270,48 @@ test("the pod view never selects by cgroup id", () => {
   expect(exprs.filter(({ expr }) => /[{,]\s*id\s*(=|!=|=~|!~)\s*"/.test(expr)).map(({ where }) => where)).toEqual([]);
 });
 
+/** What a panel's description says when the `pod` variable does not narrow it (docs/dashboards.md, the Networking view). */
+const EVERY_POD_COUNTS = "Every pod of the namespace counts, whichever pods are picked";
+
+/**
+ * The panels that say every pod of the namespace counts, and those of them whose queries read the `pod` variable
+ * anyway ("<where>: <refId> reads $pod"): a panel that said so and filtered by `$pod` would show a part of the
+ * namespace as the whole.
+ */
+function everyPodPanels(dashboard: JsonObject): { said: string[]; filtered: string[] } {
+  const said = walkPanels(dashboard).filter(({ panel }) => String(panel.description ?? "").includes(EVERY_POD_COUNTS));
+  return {
+    said: said.map(({ where }) => where),
+    filtered: said.flatMap(({ panel, where }) =>
+      asArray(panel.targets)
+        .filter((t): t is JsonObject => isObject(t) && /\$\{?pod\b/.test(String(t.expr ?? "")))
+        .map((t) => `${where}: ${String(t.refId)} reads $pod`),
+    ),
+  };
+}
+
+/**
+ * The Networking view's panels per namespace count every pod of the namespace, whichever pods the `pod` variable picks
+ * (they read the recordings per namespace, docs/dashboards.md): each says so, and none reads `$pod`.
+ */
+test("the Networking view's panels per namespace say every pod counts, and read no pod filter", () => {
+  const networking = shippedDashboard("infrastructure/networking.json", FILES);
+  const { said, filtered } = everyPodPanels(networking);
+  const perNamespace = walkPanels(networking).filter(({ panel }) => / per namespace$/.test(String(panel.title)));
+  expect(perNamespace.length).toBe(3);
+  expect(said).toEqual(perNamespace.map(({ where }) => where));
+  expect(filtered).toEqual([]);
+  expect(FILES.flatMap((f) => everyPodPanels(parsed(f)).filtered)).toEqual([]);
+  // A copy whose bytes per namespace are narrowed by the pod variable is caught.
+  const narrowed = JSON.parse(
+    JSON.stringify(networking).replace(
+      /(namespace:container_network_receive_bytes:rate5m\{namespace=~\\"\$namespace\\")/,
+      '$1, pod=~\\"$pod\\"',
+    ),
+  ) as JsonObject;
+  expect(everyPodPanels(narrowed).filtered).toEqual([expect.stringMatching(/ reads \$pod$/)]);
+});
+
 /**
  * Time series panels whose queries read series recorded as 5-minute rates (`…:rate5m`), none its own rate over
  * `$__rate_interval`, without a min interval of a minute or more: a 5-minute rate holds any burst for five minutes,
