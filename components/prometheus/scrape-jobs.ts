@@ -436,13 +436,45 @@ export function probeJob(probe: ProbeSpec, blackboxAddress: string, globalTimeou
 }
 
 /**
+ * The `id` of a pod's own cgroup, as cAdvisor reports it: `…/pod<uid>` (the cgroupfs driver) or
+ * `…/kubepods-<qos>-pod<uid>.slice` (systemd), never a container's cgroup beneath it (docs/dashboards.md,
+ * "Both cAdvisor shapes"). An anchored RE2 regex, as relabelling and PromQL read it.
+ */
+export const POD_CGROUP_ID = ".*[/-]pod[^/]+";
+
+/**
+ * The label, and its value, that the cadvisor job gives the series of a pod's own cgroup: no container, a pod,
+ * and an `id` of POD_CGROUP_ID. The pod recordings of rules/kubernetes.yml's `kubernetes-usage` select it instead
+ * of matching POD_CGROUP_ID against the `id` of every cgroup in Prometheus' head at each evaluation: relabelling
+ * runs once per new series (Prometheus keeps a scraped series' labels from one scrape to the next), and
+ * `cgroup="pod"` is one posting list. (The pod view, which selects one pod's series first, keeps its pod's cgroup
+ * by `id` after the selection, and so reads the hour before an upgrade that brought the label.)
+ */
+export const POD_CGROUP_LABEL = { name: "cgroup", value: "pod" } as const;
+
+/**
  * The kubelet's own metrics or its embedded cAdvisor, on every node, with the
  * service account's token (RBAC: get nodes/metrics). With the namespaces the stack watches, only
  * the series of those namespaces are stored, and those of no namespace (the node's and the
  * kubelet's own): another stack's containers and volumes on the same node are that stack's.
+ * cAdvisor's series of a pod's own cgroup are labelled POD_CGROUP_LABEL.
  */
-export function kubeletJob(jobName: string, metricsPath: string, namespaces?: readonly string[]): ScrapeConfig {
+export function kubeletJob(jobName: "kubelet" | "cadvisor", metricsPath: string, namespaces?: readonly string[]): ScrapeConfig {
   const sa = PROMETHEUS_PATHS.serviceAccountDir;
+  const metricRelabel: RelabelConfig[] = [
+    ...(namespaces ? [{ source_labels: ["namespace"], regex: ["", ...namespaces].map(literal).join("|"), action: "keep" as const }] : []),
+    ...(jobName === "cadvisor"
+      ? [
+          {
+            // container, pod and id joined by ";" (the default separator): no container, a pod, the pod's cgroup.
+            source_labels: ["container", "pod", "id"],
+            regex: `;[^;]+;${POD_CGROUP_ID}`,
+            target_label: POD_CGROUP_LABEL.name,
+            replacement: POD_CGROUP_LABEL.value,
+          },
+        ]
+      : []),
+  ];
   return {
     job_name: jobName,
     scheme: "https",
@@ -461,12 +493,6 @@ export function kubeletJob(jobName: string, metricsPath: string, namespaces?: re
       { source_labels: ["__meta_kubernetes_node_name"], target_label: "instance" },
       { source_labels: ["__meta_kubernetes_node_name"], target_label: "node" },
     ],
-    ...(namespaces
-      ? {
-          metric_relabel_configs: [
-            { source_labels: ["namespace"], regex: ["", ...namespaces].map(literal).join("|"), action: "keep" as const },
-          ],
-        }
-      : {}),
+    ...(metricRelabel.length > 0 ? { metric_relabel_configs: metricRelabel } : {}),
   };
 }

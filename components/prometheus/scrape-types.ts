@@ -31,6 +31,6 @@ export interface ScrapeConfig {
   kubernetes_sd_configs?: Array<{ role: "endpoints" | "pod" | "node"; namespaces?: { names: string[] } }>;
   static_configs?: Array<{ targets: string[]; labels?: Record<string, string> }>;
   relabel_configs?: RelabelConfig[];
-  /** Rules applied to every scraped series before it is stored (keep, drop). */
+  /** Rules applied to every new scraped series before it is stored (keep, drop, a label set). */
   metric_relabel_configs?: RelabelConfig[];
 }

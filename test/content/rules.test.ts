@@ -22,6 +22,7 @@ import { THRESHOLD_NAMES, THRESHOLD_SPECS } from "../../components/prometheus/ru
 import { appRuleFiles } from "../../components/prometheus/rules/rule-files";
 import { appRecordingRules } from "../../components/prometheus/rules/app-rules";
 import { app, shop } from "../support/apps";
+import { POD_CGROUP_LABEL, kubeletJob } from "../../components/prometheus/scrape-jobs";
 import { JOURNAL_JOB } from "../../components/log-collector/journal";
 import {
   AlertRule,
@@ -247,6 +248,38 @@ describe("PromQL", () => {
         .map((m) => `${r.file}: ${r.kind === "alert" ? r.alert : r.record}: ${m}`),
     );
     expect(unknown).toEqual([]);
+  });
+
+  /**
+   * A pod's own cgroup is selected by the label the cadvisor job gives it as Prometheus stores the series
+   * (components/prometheus/scrape-jobs.ts, POD_CGROUP_LABEL; test/e2e/cadvisor-cgroup.test.ts runs the job), never
+   * by a matcher on `id`, which Prometheus tests against the `id` of every cgroup in its head at each evaluation.
+   */
+  test("a rule reading a pod's own cgroup selects the label the cadvisor job sets, and none matches on id", () => {
+    const label = `${POD_CGROUP_LABEL.name}="${POD_CGROUP_LABEL.value}"`;
+    const relabel = kubeletJob("cadvisor", "/metrics/cadvisor").metric_relabel_configs ?? [];
+    expect(relabel.filter((c) => c.target_label === POD_CGROUP_LABEL.name && c.replacement === POD_CGROUP_LABEL.value)).toHaveLength(1);
+    expect(kubeletJob("kubelet", "/metrics").metric_relabel_configs).toBeUndefined();
+    const named = (r: (typeof rules)[number]) => `${r.file}: ${r.kind === "alert" ? r.alert : r.record}`;
+    const cgroupMatchers = (expr: string) => [
+      ...expr.matchAll(new RegExp(`[{,]\\s*${POD_CGROUP_LABEL.name}\\s*(=~|!~|!=|=)\\s*"([^"]*)"`, "g")),
+    ];
+    const readers = rules.filter((r) => cgroupMatchers(r.expr).length > 0);
+    expect(readers.map(named)).toEqual([
+      "kubernetes.yml: node_namespace_pod:container_cpu_usage_seconds:rate5m",
+      "kubernetes.yml: node_namespace_pod:container_memory_working_set_bytes:sum",
+      "kubernetes.yml: namespace_pod:container_cpu_cfs_throttled_periods:rate5m",
+      "kubernetes.yml: namespace_pod:container_cpu_cfs_periods:rate5m",
+    ]);
+    expect(
+      readers.flatMap((r) => cgroupMatchers(r.expr).map((m) => `${m[1]}"${m[2]}"`)).filter((m) => m !== `="${POD_CGROUP_LABEL.value}"`),
+    ).toEqual([]);
+    expect(readers.filter((r) => !r.expr.includes(label)).map(named)).toEqual([]);
+    const onId = (expr: string) => /[{,]\s*id\s*(=~|!~|!=|=)\s*"/.test(expr);
+    expect([...rules, ...generated].filter((r) => onId(r.expr)).map(named)).toEqual([]);
+    // The check sees a matcher on id, and a cgroup matcher other than the label's.
+    expect(onId('rate(container_cpu_usage_seconds_total{job="cadvisor", id=~".*[/-]pod[^/]+"}[5m])')).toBe(true);
+    expect(cgroupMatchers('x{job="cadvisor", cgroup!=""}').map((m) => m[1])).toEqual(["!="]);
   });
 
   test("a rule reading a recorded series comes after its recording rule, in the same group", () => {

@@ -109,7 +109,8 @@ describe('watch.namespaces: ["*"] watches every namespace, as before', () => {
   test("no namespace filter anywhere, and kube-system's series with the rest", () => {
     expect(ksmNamespaces(everything())).toEqual([]);
     expect(job(everything(), "kubelet")?.metric_relabel_configs).toBeUndefined();
-    expect(job(everything(), "cadvisor")?.metric_relabel_configs).toBeUndefined();
+    // cAdvisor's job keeps every series: its one metric relabelling labels the pods' own cgroups (test/e2e/cadvisor-cgroup.test.ts).
+    expect(job(everything(), "cadvisor")?.metric_relabel_configs?.map((c) => c.action ?? "replace")).toEqual(["replace"]);
     expect(job(everything(), "kubernetes-pods")?.kubernetes_sd_configs).toEqual([{ role: "pod" }]);
     expect(everything().files.get("log-collector/config.alloy")).not.toContain("namespaces {");
     // watch.cluster: true in a staging stack brings its node-exporter back, on staging's port.
