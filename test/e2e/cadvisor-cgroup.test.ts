@@ -1,23 +1,19 @@
 /**
  * The cadvisor job labels a pod's own cgroup `cgroup="pod"` as it stores the series (its metric relabelling,
  * components/prometheus/scrape-jobs.ts POD_CGROUP_LABEL), on the deployed release of Prometheus: the rendered
- * staging stack's cadvisor job, its discovery pointed at a kubelet stand-in on 127.0.0.1 over plain HTTP (no
- * token, no kubelet certificate; the rest as rendered), scraping cAdvisor's series in both shapes k3s emits
+ * staging stack's cadvisor job, made local and pointed at a kubelet stand-in (support/kubelet-stand-in.ts),
+ * scraping cAdvisor's series in both shapes k3s emits
  * (docs/dashboards.md, "Both cAdvisor shapes") under both cgroup drivers. rules/kubernetes.yml's
  * `kubernetes-usage` selects that label; test/rules/kubernetes.test.yml feeds the rules series as stored here.
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as YAML from "yaml";
 import { POD_CGROUP_LABEL } from "../../components/prometheus/scrape-jobs";
-import { WEB_CONFIG_FILE } from "../../components/kit/web";
-import { stackBinary } from "../../lab/local/binaries";
-import { httpGetJson, isReady, metricsHandler } from "../../lab/local/http";
-import { LOOPBACK, freePorts } from "../../lab/ports";
-import { CheckableJob, fileDiscovery, localPrometheusArgs, rerooted } from "../../lab/local/prometheus";
-import { containerArgs } from "../../lab/local/rendered";
+import { httpGetJson, metricsHandler } from "../../lab/local/http";
+import { freePorts } from "../../lab/ports";
 import { render } from "../support/render";
+import { localKubeletJob, prometheusOnStandIn } from "./support/kubelet-stand-in";
 import { localRun } from "./support/local-run";
 
 /** A cgroup as cAdvisor reports it: its `id`, the labels the kubelet gives it, and whether it is a pod's own. */
@@ -107,36 +103,9 @@ describe("the cadvisor job labels a pod's own cgroup, in both shapes and under b
 
   beforeAll(async () => {
     const staging = await render("staging");
-    const [kubeletPort, prometheusPort] = await freePorts(2);
-    await run.serve(kubeletPort, metricsHandler(cadvisorMetrics, "/metrics/cadvisor"));
-    const config = rerooted(staging.files.get("prometheus/prometheus.yml") ?? "", dir);
-    const job = config.scrape_configs.find((j) => j.job_name === "cadvisor");
-    if (!job) throw new Error("no cadvisor job in the render");
-    // The job as rendered, made local: plain HTTP to the stand-in, without the kubelet's certificate and token.
-    const local: CheckableJob = { ...job, scheme: "http", scrape_interval: "1s", scrape_timeout: "1s" };
-    delete local.authorization;
-    delete local.tls_config;
-    config.scrape_configs = [local];
-    delete config.alerting;
-    delete (config as { remote_write?: unknown }).remote_write;
-    config.rule_files = [];
-    const node = [{ targets: [`${LOOPBACK}:${kubeletPort}`], labels: { __meta_kubernetes_node_name: "node-1" } }];
-    fileDiscovery(config, path.join(dir, "discovery"), { endpoints: [], pod: [], node });
-    const configFile = path.join(dir, "prometheus.yml");
-    fs.writeFileSync(configFile, YAML.stringify(config));
-    const args = localPrometheusArgs(
-      containerArgs(staging, "StatefulSet", "prometheus"),
-      staging.files.get(`prometheus/${WEB_CONFIG_FILE}`),
-      {
-        config: configFile,
-        data: path.join(dir, "data"),
-        port: prometheusPort,
-        dir,
-      },
-    );
-    run.start("prometheus", stackBinary("prometheus"), args, { env: { POD_NAME: "prometheus-0" } });
-    base = `http://${LOOPBACK}:${prometheusPort}`;
-    await run.waitFor("Prometheus ready", () => isReady(base), 60_000, 500);
+    const [kubelet, prometheus] = await freePorts(2);
+    await run.serve(kubelet, metricsHandler(cadvisorMetrics, "/metrics/cadvisor"));
+    base = await prometheusOnStandIn(run, staging, [localKubeletJob(staging, "cadvisor", dir)], { kubelet, prometheus }, dir);
   });
 
   type Series = { metric: Record<string, string> };

@@ -11,19 +11,17 @@ import * as fs from "fs";
 import * as https from "https";
 import * as os from "os";
 import * as path from "path";
-import * as YAML from "yaml";
 import { NODE_EXPORTER_USER } from "../../components/exporters/node-exporter";
 import { PROMETHEUS_PATHS } from "../../components/prometheus/args";
-import { WEB_CONFIG_FILE } from "../../components/kit/web";
 import type { Rendered } from "../../cli/render";
 import { stackBinary } from "../../lab/local/binaries";
-import { httpGetJson, isReady } from "../../lab/local/http";
+import { httpGetJson } from "../../lab/local/http";
 import { localNodeExporterArgs, nodeExporterGet, renderedNodeExporterWeb, renderedScrapePassword } from "../../lab/local/node-exporter";
 import { LOOPBACK, freePorts } from "../../lab/ports";
-import { CheckableJob, fileDiscovery, layOutContainer, localPrometheusArgs, renderedEndpoints, rerooted } from "../../lab/local/prometheus";
-import { containerArgs } from "../../lab/local/rendered";
+import { CheckableJob, fileDiscovery, layOutContainer, renderedEndpoints, rerooted } from "../../lab/local/prometheus";
 import { render } from "../support/render";
 import { localRun } from "./support/local-run";
+import { startRenderedPrometheus } from "./support/rendered-prometheus";
 
 jest.setTimeout(240_000);
 
@@ -134,21 +132,7 @@ describe("node-exporter with the rendered web config", () => {
     config.rule_files = [];
     const local = { [`${AGENTS}/node-exporter/metrics`]: { address: `${LOOPBACK}:${port}`, pod: "node-exporter-abcde", node: "node-1" } };
     fileDiscovery(config, path.join(dir, "discovery"), { endpoints: renderedEndpoints(rendered, local), pod: [], node: [] });
-    const configFile = path.join(dir, "prometheus.yml");
-    fs.writeFileSync(configFile, YAML.stringify(config));
-    const args = localPrometheusArgs(
-      containerArgs(rendered, "StatefulSet", "prometheus"),
-      rendered.files.get(`prometheus/${WEB_CONFIG_FILE}`),
-      {
-        config: configFile,
-        data: path.join(dir, "data"),
-        port: prometheusPort,
-        dir,
-      },
-    );
-    run.start("prometheus", stackBinary("prometheus"), args, { env: { POD_NAME: "prometheus-0" } });
-    const base = `http://${LOOPBACK}:${prometheusPort}`;
-    await run.waitFor("Prometheus ready", () => isReady(base), 60_000, 500);
+    const base = await startRenderedPrometheus(run, rendered, config, prometheusPort, dir);
 
     type Target = { scrapePool: string; health: string; lastError: string; labels: Record<string, string>; scrapeUrl: string };
     const targets = await run.waitFor(

@@ -11,15 +11,10 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import * as YAML from "yaml";
-import { WEB_CONFIG_FILE } from "../../components/kit/web";
-import type { Rendered } from "../../cli/render";
-import { stackBinary } from "../../lab/local/binaries";
-import { httpGetJson, isReady, metricsHandler } from "../../lab/local/http";
-import { LOOPBACK, freePorts } from "../../lab/ports";
-import { CheckableJob, fileDiscovery, localPrometheusArgs, rerooted } from "../../lab/local/prometheus";
-import { containerArgs } from "../../lab/local/rendered";
+import { httpGetJson, metricsHandler } from "../../lab/local/http";
+import { freePorts } from "../../lab/ports";
 import { render } from "../support/render";
+import { localKubeletJob, prometheusOnStandIn } from "./support/kubelet-stand-in";
 import { localRun } from "./support/local-run";
 
 jest.setTimeout(240_000);
@@ -64,52 +59,15 @@ describe("the kubelet's and cAdvisor's series of the namespaces a stack does not
   beforeAll(async () => {
     const staging = await render("staging");
     const everything = await render("staging", ['watch.namespaces=["*"]']);
-    const [kubeletPort, prometheusPort] = await freePorts(2);
-    await run.serve(kubeletPort, kubeletStandIn);
-
-    const fast = { scrape_interval: "1s", scrape_timeout: "1s" };
-    // A job as rendered, made local: plain HTTP to the stand-in (no kubelet certificate, no token), the rest as rendered.
-    const local = (r: Rendered, name: string, mark?: string): CheckableJob => {
-      const job = rerooted(r.files.get("prometheus/prometheus.yml") ?? "", dir).scrape_configs.find((j) => j.job_name === name);
-      if (!job) throw new Error(`no ${name} job in the render`);
-      const rest: CheckableJob = { ...job };
-      delete rest.authorization;
-      delete rest.tls_config;
-      return {
-        ...rest,
-        ...fast,
-        scheme: "http",
-        // Its own job name (and so its `job` label): two jobs of one name are refused.
-        ...(mark ? { job_name: `${name}-${mark}` } : {}),
-      };
-    };
-    const config = rerooted(staging.files.get("prometheus/prometheus.yml") ?? "", dir);
-    config.scrape_configs = [
-      local(staging, "cadvisor"),
-      local(staging, "kubelet"),
-      local(everything, "cadvisor", "every-namespace"),
-      local(everything, "kubelet", "every-namespace"),
+    const [kubelet, prometheus] = await freePorts(2);
+    await run.serve(kubelet, kubeletStandIn);
+    const jobs = [
+      localKubeletJob(staging, "cadvisor", dir),
+      localKubeletJob(staging, "kubelet", dir),
+      localKubeletJob(everything, "cadvisor", dir, "every-namespace"),
+      localKubeletJob(everything, "kubelet", dir, "every-namespace"),
     ];
-    delete config.alerting;
-    delete (config as { remote_write?: unknown }).remote_write;
-    config.rule_files = [];
-    const node = [{ targets: [`${LOOPBACK}:${kubeletPort}`], labels: { __meta_kubernetes_node_name: "node-1" } }];
-    fileDiscovery(config, path.join(dir, "discovery"), { endpoints: [], pod: [], node });
-    const configFile = path.join(dir, "prometheus.yml");
-    fs.writeFileSync(configFile, YAML.stringify(config));
-    const args = localPrometheusArgs(
-      containerArgs(staging, "StatefulSet", "prometheus"),
-      staging.files.get(`prometheus/${WEB_CONFIG_FILE}`),
-      {
-        config: configFile,
-        data: path.join(dir, "data"),
-        port: prometheusPort,
-        dir,
-      },
-    );
-    run.start("prometheus", stackBinary("prometheus"), args, { env: { POD_NAME: "prometheus-0" } });
-    base = `http://${LOOPBACK}:${prometheusPort}`;
-    await run.waitFor("Prometheus ready", () => isReady(base), 60_000, 500);
+    base = await prometheusOnStandIn(run, staging, jobs, { kubelet, prometheus }, dir);
   });
 
   type Series = { metric: Record<string, string>; value: [number, string] };
