@@ -79,8 +79,10 @@ const NODE: Cgroup[] = [
   cgroup(at("web-labelled", "app", `${LABELLED}/aaa`), 0.75, 1, 10, 300 * MI),
   cgroup(at("web-labelled", "sidecar", `${LABELLED}/bbb`), 0.25, 0, 10, 100 * MI),
   cgroup(at("web-labelled", "POD", `${LABELLED}/pause`), 0, 0, 0, 1 * MI),
-  // A k3s pod: its containers' cgroups carry neither container nor image.
-  cgroup(at("web-k3s", "", K3S), 0.6, 2, 10, 500 * MI),
+  // A k3s pod: its containers' cgroups carry neither container nor image. Its own cgroup as the cadvisor job stores it
+  // (cgroup="pod": test/e2e/cadvisor-cgroup.test.ts); the other pods' as they were stored before that label, as the
+  // hour before an upgrade holds them: the view reads both alike.
+  cgroup(`${at("web-k3s", "", K3S)}, cgroup="pod"`, 0.6, 2, 10, 500 * MI),
   cgroup(at("web-k3s", "", `${K3S}/ccc`), 0.4, 5, 10, 300 * MI),
   cgroup(at("web-k3s", "", `${K3S}/ddd`), 0.2, 5, 10, 200 * MI),
   // A k3s pod on the systemd cgroup driver.
