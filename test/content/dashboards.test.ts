@@ -181,8 +181,10 @@ function rangeForOneValue(dashboard: JsonObject): string[] {
  * The views that draw a line a minute: those of every pod of the cluster or of a namespace, where at hundreds of
  * pods a step of the scrape interval makes Prometheus evaluate four times over what a line a minute shows (`npm run
  * bench`'s dashboards at 500 pods); and those of the nodes, the kubelets, the volumes and the stack itself, which open
- * on 3 or 6 hours (720 or 1,080 steps at 15 s, for panels 960 pixels wide). The pod's, the apps' and the databases'
- * dashboards keep the scrape interval's step: one thing is cheap to draw, and a person zooms in on it in an incident.
+ * on 3 or 6 hours (720 or 1,080 steps at 15 s, for panels 960 pixels wide). Their stats' sparklines too: a stat
+ * with a sparkline sends a range query over the whole range, and shows its last point, which a view refreshed once a
+ * minute shows a minute old at most anyway. The pod's, the apps' and the databases' dashboards keep the scrape
+ * interval's step: one thing is cheap to draw, and a person zooms in on it in an incident.
  */
 const MINUTE_VIEWS = [
   "infrastructure/cluster.json",
@@ -194,18 +196,39 @@ const MINUTE_VIEWS = [
   "monitoring/stack-health.json",
 ];
 
+/** The panels of `dashboard` that send Prometheus a range query (a time series, a stat's sparkline), with where they are. */
+function prometheusRangePanels(dashboard: JsonObject): ReturnType<typeof walkPanels> {
+  return walkPanels(dashboard).filter(
+    ({ panel }) =>
+      !JSON.stringify(panel.datasource ?? "").includes("loki") &&
+      asArray(panel.targets).some((t) => isObject(t) && typeof t.expr === "string" && t.instant !== true),
+  );
+}
+
 describe.each(FILES.filter((f) => MINUTE_VIEWS.includes(f.relPath)).map((f) => [f.relPath, f] as const))(
   "%s, a view drawn a line a minute",
   (_relPath, file) => {
-    test("steps every Prometheus time series by a minute at least (its min interval)", () => {
-      const series = walkPanels(parsed(file)).filter(
-        ({ panel }) => panel.type === "timeseries" && !JSON.stringify(panel.datasource ?? "").includes("loki"),
-      );
-      expect(series.length).toBeGreaterThan(3);
-      expect(series.flatMap(({ panel, where }) => underAMinute(panel, where))).toEqual([]);
+    test("steps every Prometheus range query by a minute at least (its panel's min interval), a stat's sparkline too", () => {
+      const panels = prometheusRangePanels(parsed(file));
+      expect(panels.filter(({ panel }) => panel.type === "timeseries").length).toBeGreaterThan(3);
+      expect(panels.flatMap(({ panel, where }) => underAMinute(panel, where))).toEqual([]);
     });
   },
 );
+
+test("the minute views' check sees a stat's sparkline at the scrape interval's step", () => {
+  const workloads = shippedDashboard("infrastructure/workloads.json", FILES);
+  const stats = prometheusRangePanels(workloads).filter(({ panel }) => panel.type === "stat");
+  expect(stats.length).toBeGreaterThan(3);
+  // A copy whose first sparkline lost its min interval is caught, and only that one.
+  const copy = JSON.parse(JSON.stringify(workloads)) as JsonObject;
+  const first = prometheusRangePanels(copy).find(({ panel }) => panel.type === "stat");
+  if (!first) throw new Error("no stat with a sparkline");
+  delete first.panel.interval;
+  expect(prometheusRangePanels(copy).flatMap(({ panel, where }) => underAMinute(panel, where))).toEqual([
+    `${first.where}: min interval none`,
+  ]);
+});
 
 test("the views drawn a line a minute are all there", () => {
   expect(MINUTE_VIEWS.filter((v) => !FILES.some((f) => f.relPath === v))).toEqual([]);
