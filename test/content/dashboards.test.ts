@@ -27,6 +27,7 @@ import {
   variableProblems,
 } from "../../cli/dashboards/checks";
 import { dashboardQueries, substituteVariables } from "../../cli/dashboards/queries";
+import { POD_CGROUP_ID, POD_CGROUP_LABEL } from "../../components/prometheus/scrape-jobs";
 import { durationSeconds } from "../../components/kit/units";
 import { shippedDashboard } from "../support/dashboards";
 
@@ -291,6 +292,37 @@ test("the pod view never selects by cgroup id", () => {
   const exprs = dashboardQueries(podView()).queries.filter((q) => q.language === "promql");
   expect(exprs.filter(({ expr }) => expr.includes("whole pod")).length).toBe(3);
   expect(exprs.filter(({ expr }) => /[{,]\s*id\s*(=|!=|=~|!~)\s*"/.test(expr)).map(({ where }) => where)).toEqual([]);
+});
+
+/**
+ * How each whole-pod query of `dashboard` keeps the pod's own cgroup: every `label_replace` that writes a label from
+ * `id`, as written (`"<label>", "<value>", "id", "<regex>"`), and the number of its selectors of a pod's cgroups
+ * (`container=""`).
+ */
+function podCgroupKeeps(dashboard: JsonObject): { keeps: string[]; wholePod: number } {
+  const exprs = dashboardQueries(dashboard).queries.filter((q) => q.language === "promql");
+  return {
+    keeps: exprs.flatMap(({ expr }) =>
+      [...expr.matchAll(/label_replace\([^()]*(?:\([^()]*\)[^()]*)*?,\s*("[^"]*",\s*"[^"]*",\s*"id",\s*"[^"]*")\)/g)].map((m) => m[1]),
+    ),
+    wholePod: exprs.reduce((n, { expr }) => n + (expr.match(/container=""/g) ?? []).length, 0),
+  };
+}
+
+/**
+ * The pod view keeps its pod's own cgroup by the `id` the cadvisor job recognises (POD_CGROUP_ID) and under the label
+ * the job gives it (POD_CGROUP_LABEL): the view and the `kubernetes-usage` recordings then count the same cgroup as
+ * the pod's, and the view reads the hours before an upgrade that brought the label the same way.
+ */
+test("the pod view keeps the pod's own cgroup as the cadvisor job labels it", () => {
+  const keep = `"${POD_CGROUP_LABEL.name}", "${POD_CGROUP_LABEL.value}", "id", "${POD_CGROUP_ID}"`;
+  const { keeps, wholePod } = podCgroupKeeps(podView());
+  expect(keeps.length).toBe(4);
+  expect(keeps.length).toBe(wholePod);
+  expect([...new Set(keeps)]).toEqual([keep]);
+  // A copy whose regex lost the systemd driver's shape (`-pod`) is caught.
+  const narrowed = JSON.parse(JSON.stringify(podView()).split("[/-]pod").join("/pod")) as JsonObject;
+  expect(new Set(podCgroupKeeps(narrowed).keeps)).not.toContain(keep);
 });
 
 /** What a panel's description says when the `pod` variable does not narrow it (docs/dashboards.md, the Networking view). */
