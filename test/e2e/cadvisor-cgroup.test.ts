@@ -10,10 +10,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { POD_CGROUP_LABEL } from "../../components/prometheus/scrape-jobs";
-import { httpGetJson, metricsHandler } from "../../lab/local/http";
+import { metricsHandler } from "../../lab/local/http";
 import { freePorts } from "../../lab/ports";
 import { render } from "../support/render";
-import { localKubeletJob, prometheusOnStandIn } from "./support/kubelet-stand-in";
+import { localKubeletJob, prometheusOnStandIn, StandInSeries, storedOnStandIn } from "./support/kubelet-stand-in";
 import { localRun } from "./support/local-run";
 
 /** A cgroup as cAdvisor reports it: its `id`, the labels the kubelet gives it, and whether it is a pod's own. */
@@ -99,29 +99,20 @@ describe("the cadvisor job labels a pod's own cgroup, in both shapes and under b
   const run = localRun();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cadvisor-cgroup-"));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-  let base = "";
+  let stored: (promql: string) => Promise<StandInSeries[]>;
 
   beforeAll(async () => {
     const staging = await render("staging");
     const [kubelet, prometheus] = await freePorts(2);
     await run.serve(kubelet, metricsHandler(cadvisorMetrics, "/metrics/cadvisor"));
-    base = await prometheusOnStandIn(run, staging, [localKubeletJob(staging, "cadvisor", dir)], { kubelet, prometheus }, dir);
+    stored = storedOnStandIn(
+      run,
+      await prometheusOnStandIn(run, staging, [localKubeletJob(staging, "cadvisor", dir)], { kubelet, prometheus }, dir),
+      1,
+    );
   });
 
-  type Series = { metric: Record<string, string> };
-  const query = async (promql: string) =>
-    (await httpGetJson<{ data: { result: Series[] } }>(`${base}/api/v1/query?query=${encodeURIComponent(promql)}`)).data.result;
-  /** The series of a query once the job has stored a scrape. */
-  const stored = async (promql: string) => {
-    await run.waitFor(
-      "the cadvisor job scraped",
-      async () => ((await query('up{job="cadvisor"} == 1')).length === 1 ? true : undefined),
-      60_000,
-      500,
-    );
-    return query(promql);
-  };
-  const ids = (series: Series[]) => series.map((s) => s.metric.id).sort();
+  const ids = (series: StandInSeries[]) => series.map((s) => s.metric.id).sort();
   const selector = `${POD_CGROUP_LABEL.name}="${POD_CGROUP_LABEL.value}"`;
 
   test.each(["container_cpu_usage_seconds_total", "container_memory_working_set_bytes"])(

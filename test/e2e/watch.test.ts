@@ -11,10 +11,10 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { httpGetJson, metricsHandler } from "../../lab/local/http";
+import { metricsHandler } from "../../lab/local/http";
 import { freePorts } from "../../lab/ports";
 import { render } from "../support/render";
-import { localKubeletJob, prometheusOnStandIn } from "./support/kubelet-stand-in";
+import { localKubeletJob, prometheusOnStandIn, StandInSeries, storedOnStandIn } from "./support/kubelet-stand-in";
 import { localRun } from "./support/local-run";
 
 jest.setTimeout(240_000);
@@ -54,7 +54,7 @@ describe("the kubelet's and cAdvisor's series of the namespaces a stack does not
   const run = localRun();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "watch-"));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-  let base = "";
+  let stored: (promql: string) => Promise<StandInSeries[]>;
 
   beforeAll(async () => {
     const staging = await render("staging");
@@ -67,23 +67,10 @@ describe("the kubelet's and cAdvisor's series of the namespaces a stack does not
       localKubeletJob(everything, "cadvisor", dir, "every-namespace"),
       localKubeletJob(everything, "kubelet", dir, "every-namespace"),
     ];
-    base = await prometheusOnStandIn(run, staging, jobs, { kubelet, prometheus }, dir);
+    stored = storedOnStandIn(run, await prometheusOnStandIn(run, staging, jobs, { kubelet, prometheus }, dir), jobs.length);
   });
 
-  type Series = { metric: Record<string, string>; value: [number, string] };
-  const query = async (promql: string) =>
-    (await httpGetJson<{ data: { result: Series[] } }>(`${base}/api/v1/query?query=${encodeURIComponent(promql)}`)).data.result;
-  /** The series of a query once every one of the four jobs has stored its scrape. */
-  const stored = async (promql: string) => {
-    await run.waitFor(
-      "every job scraped",
-      async () => ((await query("scrape_samples_scraped")).length === 4 ? true : undefined),
-      60_000,
-      500,
-    );
-    return query(promql);
-  };
-  const namespaces = (series: Series[]) => series.map((s) => s.metric.namespace ?? "").sort();
+  const namespaces = (series: StandInSeries[]) => series.map((s) => s.metric.namespace ?? "").sort();
 
   test("cAdvisor: staging's namespaces and the node's own series are stored, production's and kube-system's dropped", async () => {
     expect(namespaces(await stored('container_cpu_usage_seconds_total{job="cadvisor"}'))).toEqual([

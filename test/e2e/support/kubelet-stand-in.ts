@@ -7,6 +7,7 @@
  */
 import * as path from "path";
 import type { Rendered } from "../../../cli/render";
+import { httpGetJson } from "../../../lab/local/http";
 import { LOOPBACK } from "../../../lab/ports";
 import { CheckableJob, fileDiscovery, rerooted } from "../../../lab/local/prometheus";
 import type { LocalRun } from "../../../lab/processes/children";
@@ -47,4 +48,28 @@ export async function prometheusOnStandIn(
   const node = [{ targets: [`${LOOPBACK}:${ports.kubelet}`], labels: { __meta_kubernetes_node_name: "node-1" } }];
   fileDiscovery(config, path.join(dir, "discovery"), { endpoints: [], pod: [], node });
   return startRenderedPrometheus(run, rendered, config, ports.prometheus, dir);
+}
+
+/** A series of an instant query's answer. */
+export interface StandInSeries {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+
+/**
+ * prometheusOnStandIn's Prometheus at `base`, read: the answer to an instant query once each of its `jobs` jobs has
+ * scraped the stand-in successfully (an `up` of 1 each), so that every series of the scrape is stored.
+ */
+export function storedOnStandIn(run: LocalRun, base: string, jobs: number): (promql: string) => Promise<StandInSeries[]> {
+  const query = async (promql: string) =>
+    (await httpGetJson<{ data: { result: StandInSeries[] } }>(`${base}/api/v1/query?query=${encodeURIComponent(promql)}`)).data.result;
+  return async (promql) => {
+    await run.waitFor(
+      `each of the ${jobs} jobs scraped the stand-in`,
+      async () => ((await query("up == 1")).length === jobs ? true : undefined),
+      60_000,
+      500,
+    );
+    return query(promql);
+  };
 }
