@@ -91,8 +91,8 @@ function bound(forSeconds: number, settle = 0): number {
 
 /**
  * The kubelet's record of a container killed for its memory and restarted: what kube-state-metrics
- * reads as a restart (its count up by one) whose last termination was OOMKilled. kwok leaves a
- * running pod's status alone, so the patch stays.
+ * reads as a last termination, OOMKilled, that finished now (and a restart, its count up by one). kwok
+ * leaves a running pod's status alone, so the patch stays.
  */
 async function oomKill(namespace: string, pod: string, container: string): Promise<void> {
   const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
