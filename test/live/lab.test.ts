@@ -63,6 +63,7 @@ const PDB_ONLY =
 const ONLY_DURING: Readonly<Record<string, string>> = {
   kube_pod_container_status_waiting_reason: "kube-state-metrics lists it only while a container waits",
   kube_pod_container_status_last_terminated_reason: "kube-state-metrics lists it only once a container has terminated",
+  kube_pod_container_status_last_terminated_timestamp: "kube-state-metrics lists it only once a container has terminated",
   kube_job_failed: "kube-state-metrics lists it only for a Job that failed",
   kube_poddisruptionbudget_status_current_healthy: PDB_ONLY,
   kube_poddisruptionbudget_status_desired_healthy: PDB_ONLY,
