@@ -219,9 +219,9 @@ describe.each(FILES.filter((f) => MINUTE_VIEWS.includes(f.relPath)).map((f) => [
   "%s, a view drawn a line a minute",
   (_relPath, file) => {
     test("steps every Prometheus range query by a minute at least (its panel's min interval), a stat's sparkline too", () => {
-      const panels = prometheusRangePanels(parsed(file));
-      expect(panels.filter(({ panel }) => panel.type === "timeseries").length).toBeGreaterThan(3);
-      expect(underAMinuteRangePanels(parsed(file))).toEqual([]);
+      const dashboard = parsed(file);
+      expect(prometheusRangePanels(dashboard).filter(({ panel }) => panel.type === "timeseries").length).toBeGreaterThan(3);
+      expect(underAMinuteRangePanels(dashboard)).toEqual([]);
     });
   },
 );

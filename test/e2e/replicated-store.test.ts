@@ -39,6 +39,12 @@ const OUTAGE_MS = 150_000;
 /** Prometheus' self-scrape interval here, and so the page's `-dedup.minScrapeInterval` (the scrape interval). */
 const SCRAPE_INTERVAL_MS = 1000;
 const CLUSTER = "lab-1";
+/**
+ * How far a stored value may be from the one written, relative to it: the store keeps a value as a decimal of at most
+ * 64 bits, converted to within 1e-12 of it (VictoriaMetrics' lib/decimal, conversionPrecision), and gives it back as a
+ * float64, rounded once more. Its own conversion of 1.6 million growing sums came back up to 1.0003e-12 away.
+ */
+const STORE_PRECISION = 2e-12;
 
 // Startup (about 30 s), 20 s of writes, the outage, the drain (vmagent's next retry: at most a minute), the comparisons.
 jest.setTimeout((OUTAGE_MS + 300_000) * timeScale());
@@ -300,11 +306,9 @@ describe("the replicated store of docs/operations.md: Prometheus, vmagent, two V
       const stored = new Map((theirs.get(key) ?? []).map(([t, v]) => [t, v]));
       const missing = mine.filter(([t]) => !stored.has(t));
       lost += missing.length;
-      // Values equal to 12 significant digits, and the rounding of reading one back: the store keeps a value as a decimal
-      // of at most 64 bits, converted to within 1e-12 of it (VictoriaMetrics' lib/decimal, conversionPrecision), and
-      // gives it back as a float64. Its own conversion of growing sums, run on 1.6 million values, landed up to
-      // 1.0003e-12 away, 42 of them over 1e-12: the bound this compared with until a CI run failed on one such sample.
-      const unequal = mine.filter(([t, v]) => stored.has(t) && Math.abs(v - (stored.get(t) ?? NaN)) > 2e-12 * Math.max(Math.abs(v), 1));
+      const unequal = mine.filter(
+        ([t, v]) => stored.has(t) && Math.abs(v - (stored.get(t) ?? NaN)) > STORE_PRECISION * Math.max(Math.abs(v), 1),
+      );
       const more = (theirs.get(key)?.length ?? 0) - (mine.length - missing.length);
       if (missing.length > 0 || unequal.length > 0 || more !== 0)
         differing.push(
