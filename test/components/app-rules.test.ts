@@ -22,15 +22,18 @@ describe("appRecordingRules", () => {
     "app:slo_requests:rate1h",
     "app:slo_errors_per_request:ratio_rate1h",
     "app:slo_errors_per_request:ratio_rate6h",
-    "app:contract_requests:count",
-    "app:contract_requests_with_status:count",
-    "app:contract_duration_histograms:count",
   ];
-  /** The ratios over the windows only warnings evaluated once a minute read, in the group that follows. */
+  /**
+   * What only warnings evaluated once a minute read, in the group that follows: the ratios over hours and days, and
+   * the contract's counts (AppStatusLabelMissing and AppLatencyHistogramMissing, rules/apps.yml's apps-every-minute).
+   */
   const everyMinute = [
     "app:slo_errors_per_request:ratio_rate2h",
     "app:slo_errors_per_request:ratio_rate1d",
     "app:slo_errors_per_request:ratio_rate3d",
+    "app:contract_requests:count",
+    "app:contract_requests_with_status:count",
+    "app:contract_duration_histograms:count",
   ];
 
   test("catalog/app-contract.txt lists every app:* series the rules record, and no other", () => {
@@ -43,7 +46,7 @@ describe("appRecordingRules", () => {
     expect(listed.sort()).toEqual([...recorded].sort());
   });
 
-  test("each app's origins, then one rule per normalised series serves every app, then each app's objectives, in one group; the ratios of hours and days read once a minute in a second", () => {
+  test("each app's origins, then one rule per normalised series serves every app, then each app's objectives, in one group; the ratios of hours and days and the contract's counts read once a minute in a second", () => {
     const file = appRecordingRules([shop, app("web"), app("api")], "30s");
 
     expect(file.groups.map((g) => [g.name, g.interval])).toEqual([

@@ -489,12 +489,13 @@ describe("groups evaluated less often than the stack's evaluation interval", () 
     const recordings = ruleFiles.flatMap((f) => f.groups).find((g) => g.interval === "1m" && g.rules.every((r) => r.kind === "record"));
     const recorded = recordings?.rules[0];
     if (!recordings || recorded?.kind !== "record") throw new Error("no group of recordings evaluated every minute");
-    const reading = { ...waiting, expr: `${recorded.record} > 0`, file: file.file, group: group.name };
-    const withRecordings = (readerGroup: RuleGroup) => [{ ...file, groups: [recordings, readerGroup] }] as typeof ruleFiles;
-    expect(ownIntervalProblems(withRecordings({ ...group, rules: [reading] }), [])).toEqual([]);
-    // ...and after it, in its group: allowed too.
+    // In the recordings' own file, where their rules read each other as they are.
     const recordingsFile = ruleFiles.find((f) => f.groups.includes(recordings));
     if (!recordingsFile) throw new Error("no file holds the recordings");
+    const reading = { ...waiting, expr: `${recorded.record} > 0`, file: recordingsFile.file, group: group.name };
+    const withRecordings = (readerGroup: RuleGroup) => [{ ...recordingsFile, groups: [recordings, readerGroup] }] as typeof ruleFiles;
+    expect(ownIntervalProblems(withRecordings({ ...group, rules: [reading] }), [])).toEqual([]);
+    // ...and after it, in its group: allowed too.
     const after = { ...reading, file: recordingsFile.file, group: recordings.name };
     expect(
       ownIntervalProblems(

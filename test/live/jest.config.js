@@ -22,6 +22,7 @@ module.exports = {
   setupFilesAfterEnv: ["<rootDir>/test/pulumi-stacks.js", "<rootDir>/test/live/support/own-cluster.ts"],
   // One worker per lab file (three), whatever the number of cores.
   maxWorkers: 3,
-  // The lab waits for alerts whose `for` is minutes long.
-  testTimeout: 900000,
+  // The lab waits for alerts whose `for` is minutes long: the longest, the app contract's (15 minutes, evaluated
+  // once a minute, from Prometheus' start), is delivered up to about 19 minutes after Prometheus starts.
+  testTimeout: 1500000,
 };

@@ -17,7 +17,7 @@
  *   while `max by (app) (up)`, which an app alert reading every `app` label would take, stays 1.
  * - The app contract checks itself: an app whose status label is not the one its apps[] entry
  *   says, and one whose latency histogram is named otherwise (CONTRACT_APPS), have their
- *   AppStatusLabelMissing and AppLatencyHistogramMissing (`for: 10m`, waited beside the faults)
+ *   AppStatusLabelMissing and AppLatencyHistogramMissing (`for: 15m`, waited beside the faults)
  *   at the warning receiver, naming the app and its config key; no other app has either.
  * - An app that speaks OpenTelemetry has its traces in Jaeger (by service and by trace id), its
  *   log lines in Loki carrying their trace ids, its series in Prometheus with the stack's labels,
@@ -1162,11 +1162,17 @@ describe("scripted faults on the live lab", () => {
           .filter((r) => r.name === alert && r.labels.severity === severity)
           .map((r) => r.duration),
       );
-    // Next scrape sees the fault; the next evaluation makes the alert pending; `for` later the
+    /** The longest interval of the groups that evaluate the rules of that name and severity (a group once a minute: 60). */
+    const everyOf = (alert: string, severity = "critical") =>
+      Math.max(
+        evaluation,
+        ...rules.data.groups.filter((g) => g.rules.some((r) => r.name === alert && r.labels.severity === severity)).map((g) => g.interval),
+      );
+    // Next scrape sees the fault; the next evaluation of the alert's group makes it pending; `for` later the
     // evaluation that fires; Alertmanager holds a new group for group_wait. A rate-based signal
     // also needs its window to turn: `settle` seconds the fault itself takes to show.
     const bound = (alert: string, settle = 0, severity = "critical") =>
-      scrape + evaluation + forOf(alert, severity) + evaluation + groupWait + settle + SLACK_SECONDS;
+      scrape + everyOf(alert, severity) + forOf(alert, severity) + everyOf(alert, severity) + groupWait + settle + SLACK_SECONDS;
     /**
      * How long a burst of errors takes to show in both windows of the page it raises (the critical
      * AppErrorBudgetBurn: its labels name the windows, its query the burn factor). An error ratio
@@ -1265,7 +1271,8 @@ describe("scripted faults on the live lab", () => {
       start: () => flood.start([web.target.name, "postgres-exporter"]),
     });
     // The apps that break their contract have done so since Prometheus started: their alerts'
-    // 10 minutes run from then, beside the faults' own waits. The recorded counts come first.
+    // 15 minutes run from then, beside the faults' own waits. The recorded counts come first, once a
+    // minute as the alerts (app-contract-every-minute beside apps-every-minute: the same interval).
     for (const a of CONTRACT_APPS) {
       const index = lab.config.apps.findIndex((x) => x.name === a.name);
       const says = lab.config.apps[index]?.metrics[a.key];
@@ -1274,7 +1281,7 @@ describe("scripted faults on the live lab", () => {
         alert: a.alert,
         culprit: a.name,
         mentions: [`monitoring:apps[${index}].metrics.${a.key}`],
-        settle: evaluation,
+        settle: everyOf(a.alert, "warning"),
         severity: "warning",
         since: lab.prometheusReadyAt,
         start: async () => undefined,
@@ -1411,7 +1418,7 @@ describe("scripted faults on the live lab", () => {
         await recorded("app:contract_requests_with_status:count", a.name),
         await recorded("app:contract_duration_histograms:count", a.name),
       ].join(" / ");
-      // What resets a `for` of 10 minutes: a scrape of the app that failed (its series stale, the count absent at one
+      // What resets a `for` of 15 minutes: a scrape of the app that failed (its series stale, the count absent at one
       // evaluation) or an evaluation of the contract's group missed. The alert's pending state gives when it last began.
       const since = `${Math.max(1, Math.ceil((Date.now() - lab.prometheusReadyAt) / 1000))}s`;
       const activeAt = Number(await value(`ALERTS_FOR_STATE{alertname="${a.alert}", app="${a.name}"}`));

@@ -42,6 +42,8 @@
  *   app:contract:info{requests, duration, status_label, config} (the
  *   app's metric names and its config key), AppStatusLabelMissing and
  *   AppLatencyHistogramMissing (rules/apps.yml) tell when the config does not match the app.
+ *   The counts are recorded once a minute (group `app-contract-every-minute`): those warnings
+ *   wait 10 minutes, and fire at most a minute later for it.
  *
  * Apps that name their metrics alike share their rules: one rule per series selects all of
  * them by `job` and keeps them apart by `app`, so the rules grow with the number of naming
@@ -309,14 +311,26 @@ interface Indexed {
   index: number;
 }
 
-/** Whether a normalised series is a ratio over one of MINUTE_WINDOWS. */
-const minuteWindowRecord = (record: string) => [...MINUTE_WINDOWS].some((w) => record === APP_SERIES.errorRatio(w));
+/**
+ * The contract's counts (app:contract_*:count): only AppStatusLabelMissing and AppLatencyHistogramMissing read them,
+ * which wait 10 minutes for a config that does not match the app, and each reads every series of the app's request
+ * metric or histogram, which churn with its pods.
+ */
+const CONTRACT_COUNTS: ReadonlySet<string> = new Set([
+  APP_SERIES.contractRequests,
+  APP_SERIES.contractRequestsWithStatus,
+  APP_SERIES.contractDurationHistograms,
+]);
+
+/** Whether a normalised series is recorded once a minute: a ratio over one of MINUTE_WINDOWS, or a contract count. */
+const minuteRecord = (record: string) => CONTRACT_COUNTS.has(record) || [...MINUTE_WINDOWS].some((w) => record === APP_SERIES.errorRatio(w));
 
 /**
  * The two groups of `apps`, their normalisation written once for both:
  * - `name`, every `evaluationInterval`: where each one's series come from (first: the normalisation reads it in the
- *   same evaluation), their normalisation but the ratios over MINUTE_WINDOWS, then each one's objectives;
- * - `name` + MINUTE_SUFFIX, once a minute: the ratios over MINUTE_WINDOWS, which read the 5m series of the first.
+ *   same evaluation), their normalisation but what minuteRecord keeps for the other, then each one's objectives;
+ * - `name` + MINUTE_SUFFIX, once a minute: the ratios over MINUTE_WINDOWS, which read the 5m series of the first,
+ *   and the contract's counts (CONTRACT_COUNTS), which read the origins the first records.
  */
 function groupsOf(name: string, apps: readonly Indexed[], evaluationInterval: string): [RecordingRuleGroup, RecordingRuleGroup] {
   const normalised = normalisationRules(apps.map(({ app }) => app));
@@ -326,11 +340,11 @@ function groupsOf(name: string, apps: readonly Indexed[], evaluationInterval: st
       interval: evaluationInterval,
       rules: [
         ...apps.flatMap(({ app }) => ownTargetRules(app)),
-        ...normalised.filter((r) => !minuteWindowRecord(r.record)),
+        ...normalised.filter((r) => !minuteRecord(r.record)),
         ...apps.flatMap(({ app, index }) => objectiveRules(app, index)),
       ],
     },
-    { name: `${name}${MINUTE_SUFFIX}`, interval: everyMinute(evaluationInterval), rules: normalised.filter((r) => minuteWindowRecord(r.record)) },
+    { name: `${name}${MINUTE_SUFFIX}`, interval: everyMinute(evaluationInterval), rules: normalised.filter((r) => minuteRecord(r.record)) },
   ];
 }
 
@@ -375,7 +389,7 @@ function runsOf(apps: readonly Indexed[], evaluationInterval: string): Indexed[]
  * many as the apps need, see APP_GROUP_BUDGET), each evaluated every `evaluationInterval`,
  * with each app's origins, one rule per normalised series for its apps, then each app's
  * objectives, in config order; each followed by its `…-every-minute` group, the ratios over
- * MINUTE_WINDOWS of the same apps. No apps: no groups, still a valid rule file. The apps have names of their own
+ * MINUTE_WINDOWS and the contract's counts of the same apps. No apps: no groups, still a valid rule file. The apps have names of their own
  * (problems.ts appNameProblems, which config and the component run first).
  */
 export function appRecordingRules(apps: readonly AppTarget[], evaluationInterval: string): RecordingRuleFile {
