@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { HIDDEN } from "../components/kit/problems";
+import { isCredentialParameter } from "../components/kit/fields";
 import { SECRET_KEYS } from "./secrets";
 import { plainKeySchemas, rawSchema, unwrap } from "./schema";
 
@@ -26,11 +27,15 @@ export class ConfigError extends Error {
 
 export { HIDDEN };
 
-/** What was given, for a message: JSON, shortened, with any password in a URL masked. */
+/** What was given, for a message: JSON, shortened, with any password in a URL and any credential in its query masked. */
 export function describeInput(value: unknown): string {
   if (value === undefined) return "nothing";
   if (typeof value === "number" && !Number.isFinite(value)) return String(value);
-  const text = JSON.stringify(value).replace(/(\/\/[^/:@\s"]*):[^/@\s"]*@/g, "$1:***@");
+  const text = JSON.stringify(value)
+    .replace(/(\/\/[^/:@\s"]*):[^/@\s"]*@/g, "$1:***@")
+    .replace(/([?&])([^=&#\s"]+)=[^&#\s"]*/g, (all: string, sep: string, name: string) =>
+      isCredentialParameter(name) ? `${sep}${name}=***` : all,
+    );
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 

@@ -106,8 +106,17 @@ export const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// 
  * credentials. The one check of it: the components that write such URLs (Prometheus' scrape jobs
  * and probes, its remote writes) rely on it.
  */
-export const plainHttpUrl = httpUrl.refine((u) => !hasCredentials(u), {
-  message: "must not hold credentials (user:password@): it is not a secret, and would be stored in plain text in a ConfigMap",
+export const plainHttpUrl = httpUrl.superRefine((u, ctx) => {
+  const why = "it is not a secret, and would be stored in plain text in a ConfigMap";
+  if (hasCredentials(u)) ctx.addIssue({ code: "custom", message: `must not hold credentials (user:password@): ${why}` });
+  const named = credentialParameters(u);
+  if (named.length > 0)
+    ctx.addIssue({
+      code: "custom",
+      message:
+        `must not hold credentials (the query parameter${named.length === 1 ? "" : "s"} ${named.map((n) => `${n}=`).join(", ")}): ${why}; ` +
+        "give the endpoint's credentials in the keys made for them, or reach it through a proxy that adds them",
+    });
 });
 export const email = z.email({ error: "must be an email address" });
 const PROJECT_DIRECTORY_MESSAGE =
@@ -205,6 +214,37 @@ export const storage = z.strictObject({
 });
 
 /** Whether a URL carries a user or password. */
+/**
+ * Whether a URL query parameter's name says it carries a credential: once lower-cased and stripped of `-`, `_` and
+ * `.`, it is one of CREDENTIAL_PARAMETERS, or ends with one of CREDENTIAL_SUFFIXES (`X-Amz-Signature`,
+ * `client_secret`, `x-api-key`, `access_token`).
+ */
+export function isCredentialParameter(name: string): boolean {
+  const n = name.toLowerCase().replace(/[-_.]/g, "");
+  return CREDENTIAL_PARAMETERS.has(n) || CREDENTIAL_SUFFIXES.some((suffix) => n.endsWith(suffix));
+}
+const CREDENTIAL_PARAMETERS: ReadonlySet<string> = new Set([
+  "key",
+  "sig",
+  "auth",
+  "authorization",
+  "pwd",
+  "passwd",
+  "credential",
+  "credentials",
+  "pass",
+]);
+const CREDENTIAL_SUFFIXES = ["token", "secret", "password", "apikey", "accesskey", "signature", "privatekey"];
+
+/** The names of the query parameters of `url` that carry a credential (isCredentialParameter), in order, once each. */
+export function credentialParameters(url: string): string[] {
+  try {
+    return [...new Set([...new URL(url).searchParams.keys()].filter(isCredentialParameter))];
+  } catch {
+    return [];
+  }
+}
+
 function hasCredentials(url: string): boolean {
   try {
     const u = new URL(url);

@@ -305,6 +305,19 @@ describe("refused: what the components refused, now found by config in the same 
       [/^monitoring:prometheus\.remoteWrite\[0\]\.url: must not hold credentials/],
     ],
     [
+      "credentials in a URL's query (an API key, a presigned URL's signature), named and not echoed",
+      "staging",
+      {
+        prometheus: { remoteWrite: [{ name: "vm", url: "https://vm.example.com/w?a=1&apikey=S3CRET" }] },
+        probes: [{ name: "status", url: "https://s.io/h?X-Amz-Signature=abc&client_secret=xyz" }],
+      },
+      {},
+      [
+        /^monitoring:probes\[0\]\.url: must not hold credentials \(the query parameters X-Amz-Signature=, client_secret=\): [^"]* \(got "https:\/\/s\.io\/h\?X-Amz-Signature=\*\*\*&client_secret=\*\*\*"\)$/,
+        /^monitoring:prometheus\.remoteWrite\[0\]\.url: must not hold credentials \(the query parameter apikey=\): [^"]* \(got "https:\/\/vm\.example\.com\/w\?a=1&apikey=\*\*\*"\)$/,
+      ],
+    ],
+    [
       "a grafana.ini value it cannot quote",
       "staging",
       { grafana: { database: { type: "mysql", host: "db:3306", name: "graf`ana", user: "grafana" } } },
