@@ -23,6 +23,20 @@ export function exposureChecks(input: CheckInput): void {
     }
   };
   if (resolved.cloudflare.enabled) withoutHostname("cloudflare");
+  // One hostname, one way in: the tunnel's DNS record (a proxied CNAME to the tunnel) is the hostname's, so a Traefik
+  // route on it is reached only by whoever sends that Host to the node directly, past Cloudflare (and its Access).
+  if (resolved.cloudflare.enabled && resolved.traefik.enabled) {
+    const both = resolved.traefik.expose.filter((svc) => resolved.cloudflare.expose.includes(svc) && resolved.hostnames[svc]);
+    if (both.length > 0)
+      problems.push({
+        key: key("traefik.expose"),
+        message:
+          `publishes ${both.join(", ")}, which the Cloudflare tunnel publishes too (cloudflare.expose), on the same hostname (${both.map((svc) => resolved.hostnames[svc]).join(", ")}): ` +
+          `its DNS record points at the tunnel, so Traefik's route would serve only whoever reaches the node directly, past Cloudflare; ` +
+          `publish each service one way: drop ${both.join(", ")} from traefik.expose or from cloudflare.expose (got traefik.expose ${describeInput(resolved.traefik.expose)}, cloudflare.expose ${describeInput(resolved.cloudflare.expose)})`,
+        involves: [key("cloudflare.expose")],
+      });
+  }
   if (resolved.traefik.enabled) {
     withoutHostname("traefik");
     // Without a certificate source Traefik serves its self-signed default certificate: browsers

@@ -1,6 +1,6 @@
 /**
- * What Traefik publishes: the certificate source of its routes (config/checks/exposure.ts); whom
- * Cloudflare Access lets in (the cloudflare section's warnings).
+ * What Traefik publishes: the certificate source of its routes, and no service the tunnel publishes too
+ * (config/checks/exposure.ts); whom Cloudflare Access lets in (the cloudflare section's warnings).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -53,6 +53,37 @@ describe("stack config: the certificate of Traefik's routes", () => {
       expect(traefik.enabled).toBe(true);
       expect(Boolean(traefik.certResolver) !== Boolean(traefik.tlsSecretName)).toBe(true);
     }
+  });
+});
+
+describe("stack config: a service published one way", () => {
+  const both = (traefikExpose: string[], cloudflareExpose: string[]) => ({
+    domain: "example.com",
+    traefik: { enabled: true, expose: traefikExpose, certResolver: "letsencrypt" },
+    cloudflare: {
+      enabled: true,
+      accountId: "0".repeat(32),
+      zoneId: "f".repeat(32),
+      expose: cloudflareExpose,
+      access: { enabled: true, team: "acme", emails: ["ops@example.com"] },
+    },
+  });
+
+  test("by Traefik and the tunnel on the same hostname: refused, naming the services, both lists and what to drop", () => {
+    expect(problems("staging", both(["grafana", "prometheus", "alertmanager"], ["grafana", "alertmanager"]))).toEqual([
+      "monitoring:traefik.expose: publishes grafana, alertmanager, which the Cloudflare tunnel publishes too (cloudflare.expose), on the " +
+        "same hostname (grafana.example.com, alertmanager.example.com): its DNS record points at the tunnel, so Traefik's route would serve " +
+        "only whoever reaches the node directly, past Cloudflare; publish each service one way: drop grafana, alertmanager from " +
+        'traefik.expose or from cloudflare.expose (got traefik.expose ["grafana","prometheus","alertmanager"], cloudflare.expose ["grafana","alertmanager"])',
+    ]);
+  });
+
+  test("each service one way, or either edge off: accepted", () => {
+    const accepted = (config: Record<string, unknown>) => expect(() => parse("staging", config)).not.toThrow();
+    accepted(both(["prometheus", "alertmanager"], ["grafana"]));
+    const off = both(["grafana"], ["grafana"]);
+    accepted({ ...off, cloudflare: { ...off.cloudflare, enabled: false } });
+    accepted({ ...off, traefik: { ...off.traefik, enabled: false } });
   });
 });
 

@@ -131,6 +131,8 @@ describe("grafana.signIn", () => {
         expose: ["grafana"],
         access: { enabled: true, team: "acme", emails: ["a@acme.com"] },
       },
+      // Grafana is published one way: through the tunnel (config/checks/exposure.ts).
+      traefik: { enabled: true, expose: ["prometheus", "alertmanager"], certResolver: "letsencrypt" },
     };
     expect(signInProblems("staging", { cloudflareAccess: true, autoLogin: true }, {}, tunnel)).toEqual([
       expect.stringMatching(/^monitoring:grafana\.signIn\.autoLogin: needs one OAuth provider/),
@@ -159,6 +161,8 @@ describe("grafana.signIn", () => {
         expose: ["grafana"],
         access: { enabled: true, team: "acme", emails: ["a@acme.com"] },
       },
+      // Grafana is published one way: through the tunnel (config/checks/exposure.ts).
+      traefik: { enabled: true, expose: ["prometheus", "alertmanager"], certResolver: "letsencrypt" },
     };
     expect(signInProblems("production", { oidc: OIDC, cloudflareAccess: true }, { grafanaOidcClientSecret: "o" }, tunnel)).toEqual([
       "monitoring:grafana.signIn.cloudflareAccess: signs in whom Cloudflare Access let through on every request, and signIn.oidc signs in " +
