@@ -116,7 +116,45 @@ export function tenantRulePolicy(cfg: StackConfig, builtin: Pick<BuiltinNames, "
   };
 }
 
-const QUERY_TEMPLATE = /\{\{[^}]*\bquery\b/;
+const isSpace = (c: string | undefined) => c === " " || c === "\t" || c === "\r" || c === "\n";
+const isAlphaNumeric = (c: string | undefined) => c !== undefined && /^[\p{L}\p{Nd}_]$/u.test(c);
+
+/**
+ * Whether a Go text/template (as Prometheus expands a rule's labels and annotations) calls the
+ * function `query`, as text/template's lexer reads it: an action runs from `{{` (or `{{- `) to the
+ * first `}}` outside a string (`"…"` with backslash escapes, `` `…` `` raw, `'…'` a character), a
+ * comment `{{/* … *\/}}` is none; inside an action an identifier `query` is a call (alone, in a
+ * pipeline, in parentheses), `.query` a field and `$query` a variable. A template text/template
+ * would not parse runs nothing; read past its error, it may still be refused.
+ */
+export function templateCallsQuery(text: string): boolean {
+  let i = 0;
+  while ((i = text.indexOf("{{", i)) >= 0) {
+    i += 2;
+    const afterTrim = text[i] === "-" && isSpace(text[i + 1]) ? i + 2 : i;
+    if (text.startsWith("/*", afterTrim)) {
+      const close = text.indexOf("*/", afterTrim + 2);
+      if (close < 0) return false;
+      i = close + 2;
+      continue;
+    }
+    for (; i < text.length && !text.startsWith("}}", i); i++) {
+      const c = text[i];
+      if (c === '"' || c === "'") {
+        for (i++; i < text.length && text[i] !== c && text[i] !== "\n"; i++) if (text[i] === "\\") i++;
+      } else if (c === "`") {
+        i = text.indexOf("`", i + 1);
+        if (i < 0) return false;
+      } else if (isAlphaNumeric(c)) {
+        const start = i;
+        while (isAlphaNumeric(text[i + 1])) i++;
+        const before = text[start - 1];
+        if (text.slice(start, i + 1) === "query" && before !== "." && before !== "$") return true;
+      }
+    }
+  }
+  return false;
+}
 
 /** What the policy refuses in an object, each problem naming the field (the object is named by the caller). */
 export function tenantRuleProblems(object: PrometheusRuleObject, policy: Pick<TenantRulePolicy, "reads" | "routingLabels">): string[] {
@@ -135,7 +173,7 @@ export function tenantRuleProblems(object: PrometheusRuleObject, policy: Pick<Te
       if (label === NAMESPACE_LABEL && value !== object.namespace) {
         problems.push(`${at}.namespace is ${JSON.stringify(value)}: the rules of namespace ${object.namespace} write its series only`);
       }
-      if (typeof value === "string" && QUERY_TEMPLATE.test(value)) {
+      if (typeof value === "string" && templateCallsQuery(value)) {
         problems.push(`${at}.${label} queries series from its template (query), which reads every namespace; a PrometheusRule may not`);
       }
     }
@@ -154,7 +192,7 @@ export function tenantRuleProblems(object: PrometheusRuleObject, policy: Pick<Te
       labelProblems(`${at}.labels`, rule.labels);
       if (isMap(rule.annotations)) {
         for (const [name, value] of Object.entries(rule.annotations)) {
-          if (typeof value === "string" && QUERY_TEMPLATE.test(value)) {
+          if (typeof value === "string" && templateCallsQuery(value)) {
             problems.push(
               `${at}.annotations.${name} queries series from its template (query), which reads every namespace; a PrometheusRule may not`,
             );

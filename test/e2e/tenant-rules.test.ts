@@ -15,6 +15,7 @@ import { promtool } from "../../lab/local/binaries";
 import { operatorRuleFiles } from "../../preflight/operator-rules";
 import { tenantRulePolicy } from "../../preflight/tenant-policy";
 import { parse } from "../config/support";
+import { ALERT_EXPR, QUERY_TEMPLATES, QueryTemplate, SHOP_SERIES, SHOP_VALUE } from "../support/query-templates";
 
 const hostile: PrometheusRuleObject = {
   namespace: "billing",
@@ -86,4 +87,36 @@ test("the object as written fails the same test: it reads shop's series, counts 
   expect(result.output).toMatch(/billing:up:count/);
   expect(result.output).toMatch(/ShopApiDown/);
   expect(result.output).toMatch(/watchdog="true"/);
+});
+
+test("what a template calling query reads, under promtool: shop's series for each form the stack refuses, none for each it loads", () => {
+  const rules = QUERY_TEMPLATES.map((t, i) => ({ alert: `Template${i}`, expr: ALERT_EXPR, annotations: { d: t.template } }));
+  fs.writeFileSync(path.join(dir, "templates.yml"), YAML.stringify({ groups: [{ name: "templates", rules }] }));
+  const checked = promtool(["check", "rules", path.join(dir, "templates.yml")]);
+  expect(checked.output).toMatch(new RegExp(`SUCCESS: ${rules.length} rules found`));
+  const tests = (expansion: (t: QueryTemplate) => string) => ({
+    rule_files: ["templates.yml"],
+    evaluation_interval: "1m",
+    tests: [
+      {
+        interval: "1m",
+        input_series: [{ series: SHOP_SERIES, values: `${SHOP_VALUE}x10` }],
+        alert_rule_test: QUERY_TEMPLATES.map((t, i) => ({
+          eval_time: "5m",
+          alertname: `Template${i}`,
+          exp_alerts: [{ exp_labels: { query: "fielded" }, exp_annotations: { d: expansion(t) } }],
+        })),
+      },
+    ],
+  });
+  fs.writeFileSync(path.join(dir, "templates.test.yml"), YAML.stringify(tests((t) => t.expansion)));
+  const expanded = promtool(["test", "rules", "templates.test.yml"], dir);
+  expect(expanded.output).toMatch(/SUCCESS/);
+  expect(expanded.ok).toBe(true);
+  // The same test with shop's value taken out of every expansion fails on each template that calls query, and only on those.
+  fs.writeFileSync(path.join(dir, "blind.test.yml"), YAML.stringify(tests((t) => t.expansion.replace(String(SHOP_VALUE), ""))));
+  const blind = promtool(["test", "rules", "blind.test.yml"], dir);
+  expect(blind.ok).toBe(false);
+  const failing = QUERY_TEMPLATES.map((t, i) => ({ t, failed: new RegExp(`alertname: Template${i}\\b`).test(blind.output) }));
+  expect(failing.filter((f) => f.failed).map((f) => f.t.name)).toEqual(QUERY_TEMPLATES.filter((t) => t.calls).map((t) => t.name));
 });

@@ -14,6 +14,7 @@ import { operatorRuleFiles } from "../../preflight/operator-rules";
 import { builtinReads, routingLabels, tenantRulePolicy } from "../../preflight/tenant-policy";
 import { stackWith } from "../support/receiver-kinds";
 import { parse } from "../config/support";
+import { ALERT_EXPR, QUERY_TEMPLATES, SHOP_VALUE } from "../support/query-templates";
 
 const KEY = "monitoring:monitors.rules";
 const base = { profile: "staging", environment: "staging", monitors: { enabled: true } };
@@ -157,6 +158,33 @@ describe("a hostile namespace's rules are refused, the object named", () => {
     ]);
     expect(warnings[0]).toContain("groups[0].labels.watchdog: watchdog routes alerts");
     expect(warnings[4]).toContain("annotations.d queries series from its template (query)");
+  });
+});
+
+describe("a template that calls query is refused, the word elsewhere is not (each form's expansion under promtool: test/e2e/tenant-rules.test.ts)", () => {
+  test.each(QUERY_TEMPLATES.map((t) => [t.name, t] as const))("%s", (_, t) => {
+    expect(t.expansion.includes(String(SHOP_VALUE))).toBe(t.calls);
+    const asAnnotation = object("peek", [
+      { alert: "Peek", expr: ALERT_EXPR, labels: { severity: "info" }, annotations: { d: t.template } },
+    ]);
+    const asLabel = object("peek", [{ alert: "Peek", expr: ALERT_EXPR, labels: { severity: "info", d: t.template } }]);
+    for (const [o, field] of [
+      [asAnnotation, "annotations.d"],
+      [asLabel, "labels.d"],
+    ] as const) {
+      const { files, warnings } = load([o]);
+      if (t.calls) {
+        expect(files.map(([k]) => k)).toEqual(["operator-rules-loaded.yml"]);
+        expect(warnings).toEqual([
+          expect.stringContaining(
+            `groups[0].rules[0].${field} queries series from its template (query), which reads every namespace; a PrometheusRule may not`,
+          ),
+        ]);
+      } else {
+        expect(warnings).toEqual([]);
+        expect(files.map(([k]) => k)).toEqual(["operator.billing.peek.yml", "operator-rules-loaded.yml"]);
+      }
+    }
   });
 });
 
