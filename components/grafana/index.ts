@@ -24,7 +24,7 @@ import {
   urlPort,
   workloadPolicies,
 } from "../kit/network";
-import { PART_OF, WorkloadIdentity, imageOf, objectMeta, selectorLabels, standardLabels, stackPods } from "../kit/labels";
+import { WorkloadIdentity, imageOf, objectMeta, prometheusPodLabels, selectorLabels, standardLabels, stackPods } from "../kit/labels";
 import { ScrapeTarget, SERVICE_PORTS, TRACES_QUERY_PORT, TRACES_SERVICE, serviceUrl } from "../kit/services";
 import {
   configChecksum,
@@ -407,10 +407,8 @@ export class Grafana extends StackComponent {
       child,
     );
 
-    const peers: IngressPeer[] = [
-      // Every pod of the stack: Prometheus scrapes /metrics.
-      { pods: { "app.kubernetes.io/part-of": PART_OF, "app.kubernetes.io/instance": args.environment } },
-    ];
+    // The stack's Prometheus scrapes /metrics; no other pod of the stack is a client (backups add their own policy).
+    const peers: IngressPeer[] = [{ pods: prometheusPodLabels(args.environment) }];
     if (args.ingressFromTraefik) peers.push(TRAEFIK_PODS);
     if (args.ingressFromCloudflared) peers.push({ pods: stackPods("cloudflared", args.environment) });
     workloadPolicies(

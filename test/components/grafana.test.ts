@@ -1050,7 +1050,15 @@ describe("Grafana: workload", () => {
         {
           ports: [{ protocol: "TCP", port: 3000 }],
           from: [
-            { podSelector: { matchLabels: { "app.kubernetes.io/part-of": "monitoring-stack", "app.kubernetes.io/instance": "test" } } },
+            {
+              podSelector: {
+                matchLabels: {
+                  "app.kubernetes.io/name": "prometheus",
+                  "app.kubernetes.io/instance": "test",
+                  "app.kubernetes.io/part-of": "monitoring-stack",
+                },
+              },
+            },
             {
               namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
               podSelector: { matchLabels: { "app.kubernetes.io/name": "traefik" } },
@@ -1063,11 +1071,19 @@ describe("Grafana: workload", () => {
     for (const o of rendered.kubernetes) expect(schemaProblems(o.object)).toEqual([]);
   });
 
-  test("without Traefik or the tunnel only the stack's own pods are admitted", async () => {
+  test("without Traefik or the tunnel only the stack's Prometheus is admitted", async () => {
     const { rendered } = await renderGrafana();
     const spec = objectOf(rendered, "NetworkPolicy", "grafana").spec as { ingress: Array<{ from: unknown[] }> };
     expect(spec.ingress[0].from).toEqual([
-      { podSelector: { matchLabels: { "app.kubernetes.io/part-of": "monitoring-stack", "app.kubernetes.io/instance": "test" } } },
+      {
+        podSelector: {
+          matchLabels: {
+            "app.kubernetes.io/name": "prometheus",
+            "app.kubernetes.io/instance": "test",
+            "app.kubernetes.io/part-of": "monitoring-stack",
+          },
+        },
+      },
     ]);
   });
 
