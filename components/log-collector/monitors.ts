@@ -87,6 +87,23 @@ export function duplicateRules(args: Pick<AlloyMonitorsArgs, "environment" | "sc
   ];
 }
 
+/**
+ * The first rule of a watcher: keep only the targets discovered in the namespace it watches. Alloy
+ * (v1.19.2, configgen) honours a monitor's `namespaceSelector` (`any: true`, `matchNames`), which
+ * would scrape other namespaces' Services and pods into the writer's series; it runs the component's
+ * rules before anything of the monitor's own, on the discovery's labels, where
+ * `__meta_kubernetes_namespace` is the namespace of the Service, pod or Ingress found (the
+ * monitor's relabelings cannot have changed it yet). A Probe's static targets carry none (they are
+ * parameters handed to the prober, not addresses the collector connects to): kept.
+ */
+export function ownNamespaceRule(component: (typeof MONITOR_COMPONENTS)[number], namespace: string): RelabelRule {
+  return {
+    source_labels: ["__meta_kubernetes_namespace"],
+    regex: component === "probes" ? `(|${literal(namespace)})` : literal(namespace),
+    action: "keep",
+  };
+}
+
 /** The Alloy components of the three kinds, in the order written. */
 export const MONITOR_COMPONENTS = ["servicemonitors", "podmonitors", "probes"] as const;
 
@@ -145,7 +162,7 @@ export function monitorBlocks(args: AlloyMonitorsArgs): AlloyBlock[] {
       ...(component === "servicemonitors" ? ([["kubernetes_role", "endpointslice"]] as Array<[string, string]>) : []),
     ],
     blocks: [
-      ...[...duplicateRules(args), ...only].map(ruleBlock),
+      ...[ownNamespaceRule(component, namespace), ...duplicateRules(args), ...only].map(ruleBlock),
       ...(Object.keys(args.selector).length > 0
         ? [{ name: "selector", attributes: [["match_labels", stringObject(args.selector)]] } as AlloyBlock]
         : []),

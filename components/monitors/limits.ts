@@ -21,7 +21,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { StackComponent } from "../kit/component";
-import { stackLabels } from "../kit/labels";
+import { agentsNamespaceOf, stackLabels } from "../kit/labels";
 import { programmingError } from "../kit/problems";
 import { MONITORING_GROUP, MONITORING_VERSION, MONITOR_KINDS, MONITOR_LIMIT_FIELDS, MonitorLimits } from "./args";
 
@@ -102,6 +102,132 @@ export function monitorLimitsObjects(args: MonitorLimitsArgs): {
   };
 }
 
+/** The name of a stack's policy on where monitors send the collector: its namespace's, as the limits'. */
+export const monitorTargetsName = (stackNamespace: string): string => `${stackNamespace}-monitor-targets`;
+
+/** The namespaces a Probe's prober may not be in: the stack's and its agents' (where the collector runs). */
+export const stackNamespacesOf = (stackNamespace: string): string[] => [stackNamespace, agentsNamespaceOf(stackNamespace)];
+
+/** A CEL namespace selector check: none, or the object's own namespace only (`any` false, `matchNames` empty or its own). */
+const ownNamespaceOnly = (selector: string) =>
+  `(!has(${selector}.any) || !${selector}.any) && (!has(${selector}.matchNames) || ${selector}.matchNames.all(n, n == request.namespace))`;
+
+/**
+ * The policy's variables for a Probe's prober field (`url`, `proxyUrl`): the host the collector
+ * connects to, as the scrape reads it — lower case (DNS is not case-sensitive), without scheme,
+ * path, user or port, a final dot removed — and its dot-separated labels. Empty for other kinds.
+ */
+function proberHostVariables(field: "url" | "proxyUrl"): Array<{ name: string; expression: string }> {
+  const v = (name: string) => `variables.${field}${name}`;
+  return [
+    {
+      name: `${field}Given`,
+      expression: `object.kind == "Probe" && has(object.spec.prober) && has(object.spec.prober.${field}) ? object.spec.prober.${field}.lowerAscii() : ""`,
+    },
+    {
+      name: `${field}Authority`,
+      expression: `(${v("Given")}.indexOf("://") >= 0 ? ${v("Given")}.substring(${v("Given")}.indexOf("://") + 3) : ${v("Given")}).split("/")[0].split("@")`,
+    },
+    { name: `${field}HostPort`, expression: `${v("Authority")}[${v("Authority")}.size() - 1]` },
+    {
+      name: `${field}Host`,
+      expression: `${v("HostPort")}.startsWith("[") ? ${v("HostPort")}.substring(0, ${v("HostPort")}.indexOf("]") + 1) : ${v("HostPort")}.split(":")[0]`,
+    },
+    { name: `${field}Name`, expression: `${v("Host")}.endsWith(".") ? ${v("Host")}.substring(0, ${v("Host")}.size() - 1) : ${v("Host")}` },
+    { name: `${field}Labels`, expression: `${v("Name")}.split(".")` },
+  ];
+}
+
+/**
+ * The CEL refusal of a prober field: a name with a label that is one of the stack's namespaces
+ * (`loki.<ns>.svc`, `<pod>.<service>.<ns>.svc.cluster.local`), a name without a dot (it resolves in
+ * the collector's own namespace, the agents'; `localhost`), or a loopback address (the collector's
+ * own pod).
+ */
+function proberHostAllowed(field: "url" | "proxyUrl", stackNamespace: string): string {
+  const v = (name: string) => `variables.${field}${name}`;
+  const namespaces = JSON.stringify(stackNamespacesOf(stackNamespace));
+  return (
+    `${v("Given")} == "" || !(${v("Labels")}.size() == 1 || ${v("Labels")}.exists(l, l in ${namespaces}) || ` +
+    `${v("Name")}.startsWith("127.") || ${v("Name")} in ["[::1]", "0.0.0.0"])`
+  );
+}
+
+/**
+ * The policy that keeps a monitor's requests out of the stack (config monitors): Alloy (v1.19.2,
+ * configgen) honours a monitor's `namespaceSelector` (`any: true`, other namespaces' `matchNames`)
+ * and sends a Probe's scrape to its `prober.url` (through `prober.proxyUrl` when given), whatever
+ * they name: a Probe whose prober is `loki.<stack namespace>.svc:3100` with path
+ * `/ingester/shutdown` makes the collector stop Loki. A ValidatingAdmissionPolicy refuses, on
+ * writing, a namespaceSelector other than none or the object's own namespace, and a prober URL or
+ * proxy into the stack's namespaces, without a dot, or on loopback. The collector drops other
+ * namespaces' targets too (components/log-collector/monitors.ts), for objects written before.
+ */
+export function monitorTargetsObjects(args: Omit<MonitorLimitsArgs, "limits">): {
+  policy: { apiVersion: string; kind: string; metadata: Record<string, unknown>; spec: Record<string, unknown> };
+  binding: { apiVersion: string; kind: string; metadata: Record<string, unknown>; spec: Record<string, unknown> };
+} {
+  if (args.namespaces.length === 0) programmingError("monitors: the namespaces whose monitors are checked must be given");
+  const name = monitorTargetsName(args.stackNamespace);
+  const metadata = { name, labels: stackLabels(args.environment) };
+  const stack = stackNamespacesOf(args.stackNamespace).join(", ");
+  const proberMessage = (field: "url" | "proxyUrl") =>
+    `"spec.prober.${field} is " + object.spec.prober.${field} + ": a Probe's prober may not be in the stack's namespaces (${stack}), ` +
+    `a name without a dot (it resolves in the collector's namespace) or loopback (the collector's pod)"`;
+  return {
+    policy: {
+      apiVersion: ADMISSION_POLICY_API,
+      kind: "ValidatingAdmissionPolicy",
+      metadata,
+      spec: {
+        matchConstraints: {
+          resourceRules: [
+            {
+              apiGroups: [MONITORING_GROUP],
+              apiVersions: [MONITORING_VERSION],
+              operations: ["CREATE", "UPDATE"],
+              resources: LIMITED_KINDS.map((k) => MONITOR_KINDS[k].plural),
+            },
+          ],
+          namespaceSelector: {
+            matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: [...args.namespaces].sort() }],
+          },
+        },
+        failurePolicy: "Fail",
+        variables: [...proberHostVariables("url"), ...proberHostVariables("proxyUrl")],
+        validations: [
+          {
+            expression: `object.kind == "Probe" || !has(object.spec.namespaceSelector) || (${ownNamespaceOnly("object.spec.namespaceSelector")})`,
+            messageExpression:
+              '"spec.namespaceSelector may select namespace " + request.namespace + " only (any: false, matchNames empty or [" + request.namespace + "]): the collector scrapes a monitor\'s targets into its own namespace\'s series"',
+            reason: "Forbidden",
+          },
+          {
+            expression:
+              `object.kind != "Probe" || !has(object.spec.targets) || !has(object.spec.targets.ingress) || ` +
+              `!has(object.spec.targets.ingress.namespaceSelector) || (${ownNamespaceOnly("object.spec.targets.ingress.namespaceSelector")})`,
+            messageExpression:
+              '"spec.targets.ingress.namespaceSelector may select namespace " + request.namespace + " only (any: false, matchNames empty or [" + request.namespace + "])"',
+            reason: "Forbidden",
+          },
+          { expression: proberHostAllowed("url", args.stackNamespace), messageExpression: proberMessage("url"), reason: "Forbidden" },
+          {
+            expression: proberHostAllowed("proxyUrl", args.stackNamespace),
+            messageExpression: proberMessage("proxyUrl"),
+            reason: "Forbidden",
+          },
+        ],
+      },
+    },
+    binding: {
+      apiVersion: ADMISSION_POLICY_API,
+      kind: "ValidatingAdmissionPolicyBinding",
+      metadata,
+      spec: { policyName: name, validationActions: ["Deny"] },
+    },
+  };
+}
+
 /** The policy and its binding in the cluster. */
 export class MonitorLimitsPolicy extends StackComponent {
   constructor(name: string, args: MonitorLimitsArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -110,6 +236,10 @@ export class MonitorLimitsPolicy extends StackComponent {
     // @pulumi/kubernetes has no class of the v1 kinds (only v1alpha1, off by default): the generic resource.
     const created = new k8s.apiextensions.CustomResource(`${name}-policy`, policy, { parent: this });
     new k8s.apiextensions.CustomResource(`${name}-binding`, binding, { parent: this, dependsOn: [created] });
+    // Where a monitor may send the collector: the same namespaces, refused on writing.
+    const targets = monitorTargetsObjects(args);
+    const validating = new k8s.apiextensions.CustomResource(`${name}-targets-policy`, targets.policy, { parent: this });
+    new k8s.apiextensions.CustomResource(`${name}-targets-binding`, targets.binding, { parent: this, dependsOn: [validating] });
     this.registerOutputs({});
   }
 }

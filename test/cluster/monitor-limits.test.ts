@@ -5,12 +5,14 @@
  * that is shown to work: `pulumi up` creates the policy and its binding, the API server then
  * lowers a ServiceMonitor's own larger limits to the stack's and keeps a lower one, a second
  * preview finds nothing to change (no field the API server defaults shows as a difference), and
- * after `pulumi destroy` a monitor keeps the limits it gives.
+ * after `pulumi destroy` a monitor keeps the limits it gives. The ValidatingAdmissionPolicy on
+ * monitors' targets comes with it: created by the same `up`, it refuses a namespaceSelector
+ * beyond the monitor's namespace and a Probe's prober in the stack's namespaces.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { MONITOR_KINDS, MonitorKind, crdName } from "../../components/monitors/args";
 import { crdSpec } from "../../components/monitors/crds";
-import { MonitorLimitsPolicy, monitorLimitsName } from "../../components/monitors/limits";
+import { MonitorLimitsPolicy, monitorLimitsName, monitorTargetsName } from "../../components/monitors/limits";
 import { deleteMonitorCrds, deleteNamespace } from "./support/apps";
 import { apply, get, kubectl, waitFor } from "./support/kube";
 import { StackHandle, openStack } from "./support/stack";
@@ -85,6 +87,42 @@ describe("the monitor limits policy through Pulumi", () => {
     await apply(monitor("modest", { sampleLimit: 100, labelLimit: 10 }));
     expect(await stored("greedy")).toEqual([LIMITS.samples, LIMITS.targets, LIMITS.labels]);
     expect(await stored("modest")).toEqual([100, LIMITS.targets, 10]);
+  });
+
+  test("pulumi up creates the targets policy beside it, and the API server refuses a namespaceSelector beyond the monitor's namespace and a prober in the stack's", async () => {
+    const name = monitorTargetsName(STACK_NAMESPACE);
+    expect((await get("validatingadmissionpolicy", name))?.metadata.name).toBe(name);
+    expect((await get("validatingadmissionpolicybinding", name))?.spec).toMatchObject({ policyName: name, validationActions: ["Deny"] });
+    const refusal = async (object: unknown) => {
+      try {
+        await kubectl(["apply", "--dry-run=server", "-f", "-"], JSON.stringify(object));
+        return "accepted";
+      } catch (err) {
+        return String((err as { stderr?: string }).stderr ?? err);
+      }
+    };
+    await waitFor(
+      "the targets policy acting",
+      async () => ((await refusal(monitor("probe", { namespaceSelector: { any: true } }))) === "accepted" ? "accepted" : undefined),
+      60,
+    );
+    expect(await refusal(monitor("any", { namespaceSelector: { any: true } }))).toContain(
+      `spec.namespaceSelector may select namespace ${WATCHED} only`,
+    );
+    expect(await refusal(monitor("other", { namespaceSelector: { matchNames: ["kube-system"] } }))).toContain(
+      `spec.namespaceSelector may select namespace ${WATCHED} only`,
+    );
+    expect(await refusal(monitor("own", { namespaceSelector: { matchNames: [WATCHED] } }))).toBe("accepted");
+    const probe = (url: string) => ({
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "Probe",
+      metadata: { name: "prober", namespace: WATCHED },
+      spec: { prober: { url, path: "/ingester/shutdown" }, targets: { staticConfig: { static: ["x"] } } },
+    });
+    expect(await refusal(probe(`loki.${STACK_NAMESPACE}.svc:3100`))).toContain(
+      `spec.prober.url is loki.${STACK_NAMESPACE}.svc:3100: a Probe's prober may not be in the stack's namespaces (${STACK_NAMESPACE}, ${STACK_NAMESPACE}-agents)`,
+    );
+    expect(await refusal(probe(`blackbox.${WATCHED}.svc:9115`))).toBe("accepted");
   });
 
   test("a second preview finds nothing to change", async () => {

@@ -65,6 +65,20 @@ describe("the monitors in config.alloy", () => {
     expect(named).toContain('prometheus.relabel "monitors_shop"');
   });
 
+  test("every watcher's first rule keeps the targets discovered in its own namespace (a Probe's static targets, with none, too)", () => {
+    const named = alloySyntax(monitorBlocks({ ...args, honorLabels: ["shop/kube-state-metrics"] }));
+    const watchers = [...named.matchAll(/prometheus\.operator\.(\w+) "(\w+)" \{[^]*?\n\trule \{\n([^}]*)\}/g)];
+    expect(watchers).toHaveLength(8);
+    for (const [, kind, label, rule] of watchers) {
+      const namespace = label.startsWith("monitors_shop") ? "shop" : "monitoring-staging";
+      const regex = kind === "probes" ? `(|${namespace})` : namespace;
+      expect([label, rule.replace(/\s+/g, " ").trim()]).toEqual([
+        label,
+        `source_labels = ["__meta_kubernetes_namespace"] regex = ${JSON.stringify(regex)} action = "keep"`,
+      ]);
+    }
+  });
+
   test("no namespaces: refused, nothing can hold a monitor to a namespace it does not know", () => {
     expect(() => monitorBlocks({ ...args, namespaces: undefined, selector: {} })).toThrow(
       /namespaces whose monitors are read must be given/,

@@ -79,5 +79,34 @@ describe("the monitor limits policy in the render", () => {
     const rendered = await render("staging", ['watch.namespaces=["shop"]']);
     expect(objectsOf(rendered, "MutatingAdmissionPolicy")).toEqual([]);
     expect(objectsOf(rendered, "MutatingAdmissionPolicyBinding")).toEqual([]);
+    expect(objectsOf(rendered, "ValidatingAdmissionPolicy")).toEqual([]);
+    expect(objectsOf(rendered, "ValidatingAdmissionPolicyBinding")).toEqual([]);
+  });
+
+  test("beside it, one ValidatingAdmissionPolicy denying on the same kinds and namespaces: the selector, the ingress selector, the prober's URL and proxy", async () => {
+    const rendered = await render("staging", [...sets, 'monitors.namespaces=["billing"]']);
+    const [mutating] = objectsOf(rendered, "MutatingAdmissionPolicy");
+    const policies = objectsOf(rendered, "ValidatingAdmissionPolicy");
+    expect(policies).toHaveLength(1);
+    const [policy] = policies;
+    expect(policy.apiVersion).toBe("admissionregistration.k8s.io/v1");
+    expect(policy.metadata.name).toBe("monitoring-staging-monitor-targets");
+    expect(objectsOf(rendered, "ValidatingAdmissionPolicyBinding").map((b) => b.spec)).toEqual([
+      { policyName: "monitoring-staging-monitor-targets", validationActions: ["Deny"] },
+    ]);
+    const spec = policy.spec as {
+      matchConstraints: unknown;
+      failurePolicy: string;
+      validations: Array<{ expression: string; messageExpression: string; reason: string }>;
+    };
+    expect(spec.matchConstraints).toEqual((mutating.spec as { matchConstraints: unknown }).matchConstraints);
+    expect(spec.failurePolicy).toBe("Fail");
+    expect(spec.validations.map((v) => /spec\.[a-zA-Z.]+/.exec(v.messageExpression)?.[0])).toEqual([
+      "spec.namespaceSelector",
+      "spec.targets.ingress.namespaceSelector",
+      "spec.prober.url",
+      "spec.prober.proxyUrl",
+    ]);
+    for (const v of spec.validations.slice(2)) expect(v.expression).toContain('l in ["monitoring-staging","monitoring-staging-agents"]');
   });
 });

@@ -24,6 +24,11 @@
  * monitor's own larger sampleLimit, targetLimit or labelLimit is lowered to the stack's by the API
  * server when written, a lower one kept; the crowd of targets and the series with too many labels
  * fail their scrapes at the stack's limits though each monitor asked for more.
+ *
+ * Where a monitor may send the collector: a hostile ServiceMonitor selecting another namespace's
+ * Service (`namespaceSelector` any, or by name) gets no request from Alloy while the same monitor on
+ * its own namespace is scraped; the rendered ValidatingAdmissionPolicy, applied after that, refuses
+ * such selectors and a Probe's prober in the stack's namespaces, naming the field.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -88,6 +93,8 @@ const apply = (name: string, objects: unknown[]) => {
 let prometheus: string;
 let targetPort: number;
 let notLoadedExpr: string;
+/** The rendered ValidatingAdmissionPolicy on monitors' targets and its binding, applied by the test that shows them. */
+let targetPolicy: unknown[] = [];
 const query = async (q: string) =>
   (
     await httpGetJson<{ data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } }>(
@@ -287,6 +294,9 @@ beforeAll(async () => {
     .map((o) => o.object);
   expect(limitObjects.map((o) => o.kind).sort()).toEqual(["MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding"]);
   apply("monitor-limits", limitObjects);
+  targetPolicy = rendered.kubernetes
+    .filter((o) => ["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"].includes(o.object.kind))
+    .map((o) => o.object);
   const probeFile = path.join(dir, "limits-probe.yaml");
   fs.writeFileSync(
     probeFile,
@@ -606,6 +616,116 @@ test("a hostile monitor wearing the victim app's identity lands in its own names
   // The charts' target, and the hostile one, both up in their own namespaces.
   expect((await query(`up{namespace="${NS}", job="shop-db"}`)).map((r) => r.value[1])).toEqual(["1"]);
   expect((await query(`up{namespace="${HOSTILE}", job="${VICTIM_APP}"}`)).map((r) => r.value[1])).toEqual(["1"]);
+});
+
+test("a monitor's namespaceSelector reaches no other namespace: the collector never connects to the target it selects there, while the same monitor on its own namespace is scraped", async () => {
+  const [ownPort, peekPort] = [await freePort(), await freePort()];
+  const hits = { own: 0, peek: 0 };
+  for (const [port, which] of [
+    [ownPort, "own"],
+    [peekPort, "peek"],
+  ] as const) {
+    await run.serve(port, (_req, res) => {
+      hits[which] += 1;
+      res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
+      res.end(`selector_${which} 1\n`);
+    });
+  }
+  // The peek: a ServiceMonitor in HOSTILE selecting a Service of NS (matchNames), or of any namespace (any).
+  const peekTarget = hostileTarget("peek", ["10.42.0.61"], peekPort, {}, { namespaceSelector: { any: true } });
+  const inVictim = (o: Record<string, unknown>) => ({ ...o, metadata: { ...(o.metadata as object), namespace: NS } });
+  apply("selectors", [
+    inVictim(peekTarget[0]),
+    inVictim(peekTarget[1]),
+    peekTarget[2],
+    ...hostileTarget(
+      "peek-by-name",
+      [],
+      peekPort,
+      {},
+      { selector: { matchLabels: { app: "peek" } }, namespaceSelector: { matchNames: [NS] } },
+    ).slice(2),
+    ...hostileTarget("own", ["10.42.0.62"], ownPort, {}, { namespaceSelector: { matchNames: [HOSTILE] } }),
+  ]);
+  await run.waitFor(
+    "the own-namespace monitor scraped",
+    async () => ((await query(`selector_own{namespace="${HOSTILE}"}`)).length > 0 ? true : undefined),
+    120_000,
+    1000,
+  );
+  // Three more scrape intervals (5s) of the peek's, had it a target.
+  const after = hits.own;
+  await run.waitFor("three more scrapes of the own target", async () => (hits.own >= after + 3 ? true : undefined), 60_000, 500);
+  expect(hits.peek).toBe(0);
+  expect(await query("selector_peek")).toEqual([]);
+  expect(await query('up{job=~"peek.*"}')).toEqual([]);
+});
+
+test("the rendered policy refuses, on writing, a namespaceSelector beyond the object's namespace and a prober in the stack's namespaces, naming the field", async () => {
+  expect(targetPolicy.map((o) => (o as { kind: string }).kind).sort()).toEqual([
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+  ]);
+  apply("monitor-targets", targetPolicy);
+  const dryRun = (name: string, object: Record<string, unknown>) => {
+    const file = path.join(dir, `${name}.yaml`);
+    fs.writeFileSync(file, YAML.stringify(object));
+    try {
+      kubectl("apply", "--dry-run=server", "-f", file);
+      return "accepted";
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  const monitor = (kind: string, spec: Record<string, unknown>) => ({
+    apiVersion: "monitoring.coreos.com/v1",
+    kind,
+    metadata: { name: "policy-check", namespace: HOSTILE },
+    spec,
+  });
+  const serviceMonitor = (namespaceSelector?: unknown) =>
+    monitor("ServiceMonitor", { selector: {}, endpoints: [{ port: "metrics" }], ...(namespaceSelector ? { namespaceSelector } : {}) });
+  const podMonitor = (namespaceSelector: unknown) =>
+    monitor("PodMonitor", { selector: {}, podMetricsEndpoints: [{ port: "m" }], namespaceSelector });
+  const probe = (prober: Record<string, unknown>, targets: unknown = { staticConfig: { static: ["https://example.com"] } }) =>
+    monitor("Probe", { prober: { path: "/probe", ...prober }, module: "http_2xx", targets });
+  await run.waitFor(
+    "the monitor targets policy in force",
+    async () => (dryRun("any", serviceMonitor({ any: true })) !== "accepted" ? true : undefined),
+    60_000,
+    1000,
+  );
+  const selectorRefusal = `spec.namespaceSelector may select namespace ${HOSTILE} only`;
+  expect(dryRun("sm-any", serviceMonitor({ any: true }))).toContain(selectorRefusal);
+  expect(dryRun("sm-other", serviceMonitor({ matchNames: [NS] }))).toContain(selectorRefusal);
+  expect(dryRun("sm-both", serviceMonitor({ matchNames: [HOSTILE, NS] }))).toContain(selectorRefusal);
+  expect(dryRun("pm-any", podMonitor({ any: true }))).toContain(selectorRefusal);
+  expect(dryRun("sm-none", serviceMonitor())).toBe("accepted");
+  expect(dryRun("sm-own", serviceMonitor({ matchNames: [HOSTILE] }))).toBe("accepted");
+  expect(dryRun("pm-own", podMonitor({ any: false, matchNames: [] }))).toBe("accepted");
+  expect(
+    dryRun("probe-ingress", probe({ url: "blackbox.e2e-hostile.svc:9115" }, { ingress: { namespaceSelector: { any: true } } })),
+  ).toContain(`spec.targets.ingress.namespaceSelector may select namespace ${HOSTILE} only`);
+  const proberRefusal = (field: string, url: string) =>
+    `spec.prober.${field} is ${url}: a Probe's prober may not be in the stack's namespaces (monitoring-staging, monitoring-staging-agents)`;
+  for (const url of [
+    "loki.monitoring-staging.svc:3100",
+    "LOKI.Monitoring-Staging.svc.cluster.local.:3100",
+    "loki-0.loki-headless.monitoring-staging.svc:3100",
+    "http://loki.monitoring-staging:3100",
+    "alloy-0.alloy.monitoring-staging-agents.svc:12345",
+    "alloy:12345",
+    "localhost:12345",
+    "127.0.0.1:12345",
+  ]) {
+    expect(dryRun("probe-url", probe({ url }))).toContain(proberRefusal("url", url));
+  }
+  expect(
+    dryRun("probe-proxy", probe({ url: "blackbox.e2e-hostile.svc:9115", proxyUrl: "http://loki.monitoring-staging.svc:3100" })),
+  ).toContain(proberRefusal("proxyUrl", "http://loki.monitoring-staging.svc:3100"));
+  for (const url of ["blackbox.e2e-hostile.svc:9115", "blackbox-exporter.probes.svc.cluster.local:9115", "prober.example.com:443"]) {
+    expect(dryRun("probe-ok", probe({ url }))).toBe("accepted");
+  }
 });
 
 /** A monitor's limits as the API server stored them: sampleLimit, targetLimit, labelLimit. */
