@@ -51,12 +51,13 @@ function readRawConfig(): RawConfig {
   const stack = pulumi.getStack();
   // The project's directory, as Pulumi tells it (also when the Automation API runs the program in-process).
   const root = pulumi.getRootDirectory();
+  const project = pulumi.getProject();
   return {
-    project: pulumi.getProject(),
+    project,
     stack,
     values,
     secretKeys: Object.keys(values).filter(isSecretKey),
-    plainPaths: plainPaths(root, stack),
+    plainPaths: plainPaths(root, stack, project),
   };
 }
 

@@ -1,6 +1,6 @@
 /**
  * Reads a stack's config the way the Pulumi CLI hands it to the program: from
- * Pulumi.<stack>.yaml, with `--set` overrides, then Pulumi.yaml's declared defaults
+ * Pulumi.<stack>.yaml (a key without a namespace the project's, as the CLI reads it), with `--set` overrides, then Pulumi.yaml's declared defaults
  * applied and its declarations enforced as the CLI does (./project-config.ts).
  * Secure values cannot be decrypted offline; unless `--set` or a secrets file gives them, each
  * is stood in by a value its key's own checks take (config's SECRET_STAND_INS), and named.
@@ -11,6 +11,7 @@ import * as YAML from "yaml";
 import { SECRET_KEYS, SECRET_STAND_INS } from "../config";
 import { PROVIDER_SECRET_KEYS } from "../config/decode";
 import { parseYamlFile } from "./yaml-file";
+import { namespacedStackConfig } from "../preflight/stack-file";
 import { applyProjectConfig, readProjectFile } from "./project-config";
 
 export interface StackConfigInput {
@@ -246,7 +247,16 @@ export function readStackConfig(
   let secure: Array<Array<string | number>> = [];
   const values: Record<string, unknown> = {};
   const secret = new Set<string>();
-  for (const [key, raw] of Object.entries(doc.config ?? {})) {
+  // A key without a namespace is the project's, as the Pulumi CLI reads it (namespacedStackConfig).
+  const { config: stackConfig, twice } = namespacedStackConfig(project, doc.config ?? {});
+  if (twice.length > 0) {
+    const bare = (k: string) => k.slice(project.length + 1);
+    throw new Error(
+      `${shown}: ${twice.map((k) => `${k} is written twice, as ${bare(k)} and as ${k}`).join("; ")}: ` +
+        `the Pulumi CLI reads one or the other from run to run; keep one`,
+    );
+  }
+  for (const [key, raw] of Object.entries(stackConfig)) {
     const r = findSecure(raw, [key], secure);
     values[key] = r.value;
     if (r.secret) secret.add(key);

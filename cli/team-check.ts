@@ -17,6 +17,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ConfigError } from "../config";
+import { namespacedStackConfig } from "../preflight/stack-file";
 import { parseYamlFile } from "./yaml-file";
 import { BuiltinNames, TEAM_CONTENT_DEFAULT, builtinNames, readTeamContent } from "../preflight/team-content";
 import type { TeamContent } from "../components/stack/team";
@@ -153,7 +154,7 @@ export function stackTeamContent(root: string, stack: string, project: string): 
   const doc = (parseYamlFile(fs.readFileSync(file, "utf8"), path.relative(process.cwd(), file) || file) ?? {}) as {
     config?: Record<string, unknown>;
   };
-  const value = doc.config?.[`${project}:teamContent`];
+  const value = namespacedStackConfig(project, doc.config ?? {}).config[`${project}:teamContent`];
   return typeof value === "string" ? value.replace(/\/$/, "") : undefined;
 }
 

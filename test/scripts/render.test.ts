@@ -367,6 +367,32 @@ describe("reading a stack file", () => {
     expect(input.placeholders).not.toContain("monitoring:discordWebhookUrl");
   });
 
+  test("a key without the project prefix is the project's, as the Pulumi CLI reads it: it takes effect, and an unknown one is refused", () => {
+    const stackFile = path.join(root, "Pulumi.demo.yaml");
+    // `storage` is a dedent slip of prometheus.storage; test/e2e/stack-file-keys.test.ts holds the CLI's own reading.
+    fs.writeFileSync(stackFile, "config:\n  monitoring:profile: staging\n  protectVolumes: true\n");
+    const input = readStackConfig("demo", [], root);
+    expect(input.config["monitoring:protectVolumes"]).toBe("true");
+    expect(input.config).not.toHaveProperty("protectVolumes");
+    const parsed = parseStackConfig({ project: input.project, stack: "demo", values: input.config, secretKeys: input.secretKeys });
+    expect(parsed.config.protectVolumes).toBe(true);
+
+    fs.writeFileSync(stackFile, "config:\n  monitoring:profile: staging\n  storage: { size: 40Gi }\n");
+    const slip = readStackConfig("demo", [], root);
+    expect(() => parseStackConfig({ project: slip.project, stack: "demo", values: slip.config, secretKeys: slip.secretKeys })).toThrow(
+      /^Invalid stack configuration \(1 problem\):\n {2}- monitoring:storage: unknown key \(did you mean "prometheus\.storage"/,
+    );
+  });
+
+  test("a key written both with and without the project prefix is refused: the Pulumi CLI reads either", () => {
+    const stackFile = path.join(root, "Pulumi.demo.yaml");
+    fs.writeFileSync(stackFile, "config:\n  monitoring:profile: staging\n  profile: production\n");
+    expect(() => readStackConfig("demo", [], root)).toThrow(
+      `${path.relative(process.cwd(), stackFile)}: monitoring:profile is written twice, as profile and as monitoring:profile: ` +
+        "the Pulumi CLI reads one or the other from run to run; keep one",
+    );
+  });
+
   test("a missing stack file and a malformed --set are reported", () => {
     expect(() => readStackConfig("nope", [], root)).toThrow(/no stack file .*Pulumi\.nope\.yaml/);
     expect(() => readStackConfig("demo", ["novalue"], root)).toThrow('--set needs key=value, got "novalue"');
