@@ -34,6 +34,7 @@ import {
   staleness,
   versionOutput,
 } from "../tools/go-build";
+import { helpAsked } from "../../cli/commands/help";
 import { planLine, plan } from "../tools/tools-plan";
 import { BIN_DIR, PULUMI_HOME, TIERS, TOOLS, Tier, binPath, goModRequire, toolsOfTier } from "../tools/tools";
 import type { Tool } from "../tools/tool";
@@ -114,6 +115,8 @@ function parseArgs(argv: string[]): Args {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Before anything is read or built: the usage alone.
+  if (helpAsked(argv, USAGE)) return 0;
   const { mode, tiers, only } = parseArgs(argv);
   const check = mode === "check";
   const inTiers = new Set(tiers.flatMap((t) => toolsOfTier(t).map((tool) => tool.binary)));
