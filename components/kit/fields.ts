@@ -158,11 +158,29 @@ export const positiveCount = (what: string) =>
     .min(1, `must be a whole number of ${what}, at least 1 (0 would mean no limit)`)
     .max(INT32_MAX, `must be at most ${INT32_MAX}`);
 export const positiveNumber = z.number({ error: "must be a number such as 0.5" }).positive("must be greater than 0");
-export const percent = (what: string) =>
-  z
-    .number({ error: `must be a number (${what})` })
-    .gt(0, "must be greater than 0")
-    .lt(100, "must be less than 100");
+/** A number as a hint writes it: without binary fractions showing (0.999 × 100 is 99.9, not 99.89999999999999). */
+const hintNumber = (n: number) => Number(n.toPrecision(10));
+/**
+ * An objective in percent that is plausible, from `min` to below 100: a value under `min` is most
+ * likely a ratio written where a percent is asked (0.999 for 99.9 %), which would quietly change
+ * what pages (an availability objective of 0.999 % never burns its budget).
+ */
+export const plausiblePercent = (what: string, min: number) =>
+  z.number({ error: `must be a number (${what})` }).refine((v) => v >= min && v < 100, {
+    error: (issue) => {
+      const given = issue.input as number;
+      const meant = hintNumber(given * 100);
+      const ratio = given < 1 && meant >= min && meant < 100;
+      return `must be a percent from ${min} to below 100 (${what})${ratio ? `, not a ratio: did you mean ${meant}?` : ""}`;
+    },
+  });
+/** The longest latency an objective or an alert threshold may give: beyond it, a figure in milliseconds is the likely mistake. */
+export const LATENCY_MAX_SECONDS = 60;
+/** A latency in seconds, greater than 0 and at most LATENCY_MAX_SECONDS. */
+export const latencyInSeconds = positiveNumber.refine((v) => v <= LATENCY_MAX_SECONDS, {
+  error: (issue) =>
+    `must be at most ${LATENCY_MAX_SECONDS}: it is in seconds, not milliseconds: did you mean ${hintNumber((issue.input as number) / 1000)}?`,
+});
 /** What a secret map takes, and how to give it: entry by entry, by path (`key.<name>`). */
 export const secretMapMessage = (key: string, name: string, value: string) =>
   `must be a map of ${name} to ${value}, set one entry at a time: pulumi config set --secret --path '${key}.<${name.replace(/ /g, "-")}>' <value>`;
@@ -289,7 +307,7 @@ export const pemCertificates = z
       message: "must be base64 of PEM certificates (-----BEGIN CERTIFICATE----- ...), one line: base64 -w0 ca.crt",
     },
   );
-export const latencySeconds = positiveNumber.describe(
+export const latencySeconds = latencyInSeconds.describe(
   "ProbeSlow fires when probes take longer than this on average over 5 minutes; default 1.",
 );
 

@@ -18,7 +18,8 @@ import {
   matching,
   metricName,
   pemCertificates,
-  percent,
+  latencyInSeconds,
+  plausiblePercent,
   plainHttpUrl,
   portName,
   portNumber,
@@ -119,15 +120,15 @@ export const appSchema = z.strictObject({
     .optional(),
   slo: z
     .strictObject({
-      availability: percent("e.g. 99.9").optional().describe("Availability objective in percent; default 99.9."),
-      latencyP95Seconds: positiveNumber.optional().describe("p95 latency objective; default 0.5."),
+      availability: plausiblePercent("such as 99.9", 50).optional().describe("Availability objective in percent; default 99.9."),
+      latencyP95Seconds: latencyInSeconds.optional().describe("p95 latency objective; default 0.5."),
       minRequestsPerSecond: positiveNumber.optional().describe("Alert when throughput falls below."),
     })
     .optional(),
   alerts: z
     .strictObject({
-      latencyP95Seconds: positiveNumber.optional().describe("p95 latency alert threshold; default 1."),
-      errorRatePercent: percent("e.g. 5").optional().describe("5xx ratio alert threshold; default 5."),
+      latencyP95Seconds: latencyInSeconds.optional().describe("p95 latency alert threshold; default 1."),
+      errorRatePercent: plausiblePercent("such as 5", 0.1).optional().describe("5xx ratio alert threshold; default 5."),
     })
     .optional(),
   probe: appProbeSchema.optional().describe("Probe the app's health endpoint (blackbox exporter): availability, latency and TLS alerts."),

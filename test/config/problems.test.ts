@@ -677,3 +677,67 @@ describe("refused before, valid", () => {
     expect(config.apps[0].interval).toBe("5s");
   });
 });
+
+describe("refused: a percent written as a ratio, a latency in milliseconds", () => {
+  const probe = { name: "site", url: "https://shop.example.com/health" };
+  test.each<[string, Record<string, unknown>, string]>([
+    [
+      "an availability objective as a ratio (0.999 for 99.9 %), whose burn-rate alerts could never fire",
+      { apps: [{ ...api, slo: { availability: 0.999 } }] },
+      "monitoring:apps[0].slo.availability: must be a percent from 50 to below 100 (such as 99.9), not a ratio: did you mean 99.9? (got 0.999)",
+    ],
+    [
+      "an availability objective below 50 %",
+      { apps: [{ ...api, slo: { availability: 20 } }] },
+      "monitoring:apps[0].slo.availability: must be a percent from 50 to below 100 (such as 99.9) (got 20)",
+    ],
+    [
+      "an availability objective of 100 %, which leaves no error budget",
+      { apps: [{ ...api, slo: { availability: 100 } }] },
+      "monitoring:apps[0].slo.availability: must be a percent from 50 to below 100 (such as 99.9) (got 100)",
+    ],
+    [
+      "an error-rate threshold as a ratio (0.05 for 5 %)",
+      { apps: [{ ...api, alerts: { errorRatePercent: 0.05 } }] },
+      "monitoring:apps[0].alerts.errorRatePercent: must be a percent from 0.1 to below 100 (such as 5), not a ratio: did you mean 5? (got 0.05)",
+    ],
+    [
+      "a latency alert threshold in milliseconds",
+      { apps: [{ ...api, alerts: { latencyP95Seconds: 500 } }] },
+      "monitoring:apps[0].alerts.latencyP95Seconds: must be at most 60: it is in seconds, not milliseconds: did you mean 0.5? (got 500)",
+    ],
+    [
+      "a latency objective in milliseconds",
+      { apps: [{ ...api, slo: { latencyP95Seconds: 250 } }] },
+      "monitoring:apps[0].slo.latencyP95Seconds: must be at most 60: it is in seconds, not milliseconds: did you mean 0.25? (got 250)",
+    ],
+    [
+      "an app probe's latency in milliseconds",
+      { apps: [{ ...api, probe: { latencySeconds: 1500 } }] },
+      "monitoring:apps[0].probe.latencySeconds: must be at most 60: it is in seconds, not milliseconds: did you mean 1.5? (got 1500)",
+    ],
+    [
+      "a probe's latency in milliseconds",
+      { probes: [{ ...probe, latencySeconds: 2000 }] },
+      "monitoring:probes[0].latencySeconds: must be at most 60: it is in seconds, not milliseconds: did you mean 2? (got 2000)",
+    ],
+  ])("%s", (_name, plain, expected) => {
+    expect(problems("staging", plain)).toEqual([expected]);
+  });
+
+  test("the bounds themselves are taken", () => {
+    const { config } = parse("staging", {
+      apps: [
+        { ...api, slo: { availability: 50, latencyP95Seconds: 60 }, alerts: { errorRatePercent: 0.1, latencyP95Seconds: 60 } },
+        { ...api, name: "web", slo: { availability: 99.999 }, alerts: { errorRatePercent: 99.9 }, probe: { latencySeconds: 60 } },
+      ],
+      probes: [{ ...probe, latencySeconds: 0.05 }],
+    });
+    expect(
+      config.apps.map((a) => [a.slo.availabilityRatio, a.slo.latencyP95Seconds, a.alerts.errorRatio, a.alerts.latencyP95Seconds]),
+    ).toEqual([
+      [0.5, 60, 0.001, 60],
+      [0.99999, 0.5, 0.999, 1],
+    ]);
+  });
+});
