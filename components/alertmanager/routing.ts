@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { bool, dnsLabel, duration, email, httpUrl, labelName, matcher, nonEmpty, parseMatcher, smarthost, userName } from "../kit/fields";
 import { ALERT_SEVERITIES, AlertSeverity } from "../kit/severities";
-import { ArgsProblem, duplicates } from "../kit/problems";
+import { ArgsProblem, duplicateNameProblems } from "../kit/problems";
 import { SecretStandIns, SecretValues, textStandIn, urlStandIn } from "../kit/section";
 import {
   AlertReceiver,
@@ -280,9 +280,7 @@ export function resolveRouting(am: RoutingGiven, secrets: AlertmanagerSecrets, p
   const names = rawReceivers.map((r) => r.name);
   // What a name check reads: the names alone, so that a refused address elsewhere in a receiver does not hide it.
   const nameKeys = rawReceivers.map((_, i) => `alertmanager.receivers[${i}].name`);
-  for (const name of duplicates(names)) {
-    problems.push({ key: "alertmanager.receivers", message: `receiver name "${name}" is used more than once; names must be unique` });
-  }
+  problems.push(...duplicateNameProblems("alertmanager.receivers", names, "receiver"));
   const receivers: AlertReceiver[] = rawReceivers.map((r, i) => {
     const at = `alertmanager.receivers[${i}]`;
     // A receiver whose name came before: its name is the problem, and advice on its own fields

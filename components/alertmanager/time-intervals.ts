@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { dnsLabel } from "../kit/fields";
-import { ArgsProblem, duplicates } from "../kit/problems";
+import { ArgsProblem, duplicateNameProblems } from "../kit/problems";
 
 const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"] as const;
 const MONTHS = [
@@ -184,9 +184,7 @@ export function timeIntervalProblems(
 ): ArgsProblem[] {
   const found: ArgsProblem[] = [];
   const names = intervals.map((t) => t.name);
-  for (const name of duplicates(names)) {
-    found.push({ key: "alertmanager.timeIntervals", message: `interval name "${name}" is used more than once; names must be unique` });
-  }
+  found.push(...duplicateNameProblems("alertmanager.timeIntervals", names, "interval"));
   intervals.forEach((t, i) => {
     const given = RANGE_SET_FIELDS.filter((f) => t[f] !== undefined);
     if (t.anyOf !== undefined && given.length > 0) {

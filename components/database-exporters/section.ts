@@ -10,7 +10,7 @@
 import { z } from "zod";
 import { DATABASE_TYPES, DatabaseType } from "../kit/database-exporters";
 import { dnsLabel, existingSecretKey, nonEmpty, notAMap, resources, secretMapMessage } from "../kit/fields";
-import { ArgsProblem, HIDDEN, duplicates } from "../kit/problems";
+import { ArgsProblem, HIDDEN, duplicateNameProblems } from "../kit/problems";
 import { ResourceRequirements } from "../kit/resources";
 import { SecretStandIns, SectionContext, resolveResources } from "../kit/section";
 import { DATABASE_KINDS, exporterHostExample } from "./kinds";
@@ -132,10 +132,11 @@ function resolve(
 
 /** Each name used once: it is the `database` label that tells their series, alerts and dashboards apart. */
 function nameProblems(databases: ReadonlyArray<Pick<DatabaseExporter, "name">>): ArgsProblem[] {
-  return duplicates(databases.map((db) => db.name)).map((name) => ({
-    key: "databases",
-    message: `database name "${name}" is used more than once; names must be unique`,
-  }));
+  return duplicateNameProblems(
+    "databases",
+    databases.map((db) => db.name),
+    "database",
+  );
 }
 
 /** Loopback names and addresses: in a pod, the pod itself. */

@@ -27,6 +27,23 @@ export function duplicates(names: string[]): string[] {
 }
 
 /**
+ * Each entry of a list whose name an earlier entry has already, as a problem at its own name
+ * (`apps[1].name`) that names the first: `noun name "x" is used more than once (first at apps[0]); …`.
+ */
+export function duplicateNameProblems(list: string, names: readonly string[], noun: string): ArgsProblem[] {
+  return names.flatMap((name, i) => {
+    const first = names.indexOf(name);
+    if (first === i) return [];
+    return [
+      {
+        key: `${list}[${i}].name`,
+        message: `${noun} name "${name}" is used more than once (first at ${list}[${first}]); names must be unique`,
+      },
+    ];
+  });
+}
+
+/**
  * A constructor's refusal of its args: the problems its component's `problems(args)` finds, all
  * in one error, thrown before any resource is registered. Config has already refused them in a
  * stack; this catches args built some other way.

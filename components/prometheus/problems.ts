@@ -5,7 +5,7 @@
  * entries of apps[], targets[] and probes[] are exported one by one too: config reports them at
  * their own place in the one list, keyed by the stack's keys (stack-problems.ts).
  */
-import { ArgsProblem, duplicates } from "../kit/problems";
+import { ArgsProblem, duplicateNameProblems, duplicates } from "../kit/problems";
 import { PROBE_JOB } from "../kit/probes";
 import { BUILTIN_SCRAPE_JOBS, PrometheusArgs, RESERVED_TARGET_LABELS } from "./args";
 import { targetJobNames, scrapedTargets } from "./scrape-config";
@@ -95,10 +95,11 @@ function scrapedProblems(args: PrometheusProblemArgs): ArgsProblem[] {
 
 /** Apps each with its own name: one scrape job, one set of contract series and one rule group entry per app. */
 export function appNameProblems(apps: ReadonlyArray<{ name: string }>): ArgsProblem[] {
-  return duplicates(apps.map((a) => a.name)).map((name) => ({
-    key: "apps",
-    message: `app name "${name}" is used more than once; names must be unique`,
-  }));
+  return duplicateNameProblems(
+    "apps",
+    apps.map((a) => a.name),
+    "app",
+  );
 }
 
 /** An app's or target's job (its name) against the jobs already scraped (`taken`), whose series its own would mix with; keyed `name`. */

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { dnsLabel, duration, labelMap, nonEmpty, notAMap, plainHttpUrl, prometheusSize, replicas, resources, storage } from "../kit/fields";
-import { ArgsProblem, duplicates } from "../kit/problems";
+import { ArgsProblem, duplicateNameProblems } from "../kit/problems";
 import { Profile, withOverrides } from "../kit/profiles";
 import { requirements } from "../kit/resources";
 import { DefaultsOf, FieldsOf, SecretStandIns, SectionWarning, componentSection, onNodes, overDefaults, textStandIn } from "../kit/section";
@@ -269,9 +269,13 @@ export function problems(
   args: Pick<PrometheusSettings, "retention" | "scrapeInterval" | "scrapeTimeout"> & { remoteWrite?: ReadonlyArray<{ name: string }> },
 ): ArgsProblem[] {
   const found: ArgsProblem[] = [];
-  for (const name of duplicates((args.remoteWrite ?? []).map((r) => r.name))) {
-    found.push({ key: "remoteWrite", message: `remote write name "${name}" is used more than once` });
-  }
+  found.push(
+    ...duplicateNameProblems(
+      "remoteWrite",
+      (args.remoteWrite ?? []).map((r) => r.name),
+      "remote write",
+    ),
+  );
   const seconds = (d: string) => durationSeconds(d) ?? 0;
   if (seconds(args.retention) < seconds(args.scrapeInterval)) {
     found.push({

@@ -206,12 +206,12 @@ describe("appRecordingRules", () => {
   test("no apps is an empty, valid rule file; a repeated app name is refused once, by Prometheus' problems(), before any rule", () => {
     expect(appRecordingRules([], "15s")).toEqual({ groups: [] });
     expect(appNameProblems([app("web"), app("api"), app("web")])).toEqual([
-      { key: "apps", message: 'app name "web" is used more than once; names must be unique' },
+      { key: "apps[2].name", message: 'app name "web" is used more than once (first at apps[0]); names must be unique' },
     ]);
     // Config reports it (the apps section, components/prometheus/lists.ts), and the component's constructor refuses it (plan.ts).
     const web = (host: string) => ({ name: "web", url: `http://${host}/metrics` });
     expect(configProblems("staging", { apps: [web("a.example.com"), web("b.example.com")] })).toEqual([
-      'monitoring:apps: app name "web" is used more than once; names must be unique',
+      'monitoring:apps[1].name: app name "web" is used more than once (first at apps[0]); names must be unique',
     ]);
   });
 

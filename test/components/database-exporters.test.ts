@@ -258,7 +258,7 @@ test("the component refuses what config refuses, with the same rules (section.ts
   });
   const fine = "postgresql://u:p@db.shop.svc:5432/shop";
   await expect(renderExporters(exporters([pg("orders", fine), pg("orders", fine)]))).rejects.toThrow(
-    'DatabaseExporters "db": databases: database name "orders" is used more than once; names must be unique',
+    'DatabaseExporters "db": databases[1].name: database name "orders" is used more than once (first at databases[0]); names must be unique',
   );
   await expect(renderExporters(exporters([pg("orders", "redis://db:6379")]))).rejects.toThrow(
     /DatabaseExporters "db": databaseDsns\.orders: is not a postgres DSN/,
@@ -276,7 +276,7 @@ describe("conflicting inputs are refused by config, with the key named, before a
     [
       "a name used twice",
       [standalone("events-mongodb", "mongodb"), standalone("events-mongodb", "redis")],
-      /^monitoring:databases: database name "events-mongodb" is used more than once/,
+      /^monitoring:databases\[\d+\]\.name: database name "events-mongodb" is used more than once \(first at databases\[\d+\]\)/,
     ],
     [
       // A stack file of an earlier release that still asks for a sidecar.

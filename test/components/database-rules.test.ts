@@ -50,7 +50,7 @@ describe("databaseExporterRules", () => {
     expect(databaseExporterRules([], "15s")).toEqual({ groups: [] });
     // Two rules of one name and labels would be duplicates to promtool: the check is the section's (one place).
     expect(problems("staging", { databases: [standalone("db"), standalone("db", "redis")] })).toEqual([
-      'monitoring:databases: database name "db" is used more than once; names must be unique',
+      'monitoring:databases[1].name: database name "db" is used more than once (first at databases[0]); names must be unique',
     ]);
   });
 });

@@ -923,7 +923,10 @@ describe("Prometheus component", () => {
       { name: "m", url: "https://b.example.com" },
     ];
     expect(argsProblems({ ...stagingArgs(), remoteWrite })).toEqual([
-      { key: "remoteWrite", message: 'remote write name "m" is used more than once' },
+      {
+        key: "remoteWrite[1].name",
+        message: 'remote write name "m" is used more than once (first at remoteWrite[0]); names must be unique',
+      },
     ]);
     // Its thresholds too: config reports them in the thresholds section, the constructor in its args.
     const thresholds = defaultThresholds();

@@ -39,7 +39,7 @@ describe("no cascade", () => {
   test("a receiver name given twice: one problem, no advice to set a secret for the second", () => {
     const twice = { ...alertmanager, receivers: [...receivers, { name: "team", pagerduty: {} }] };
     expect(problems("staging", { alertmanager: twice }, secrets)).toEqual([
-      'monitoring:alertmanager.receivers: receiver name "team" is used more than once; names must be unique',
+      'monitoring:alertmanager.receivers[5].name: receiver name "team" is used more than once (first at alertmanager.receivers[1]); names must be unique',
     ]);
   });
 

@@ -62,9 +62,9 @@ test("the sections' problems and the rules over several sections come in the che
     // Resolving the databases.
     "monitoring:databases[1].secretRef",
     // The apps' section, then the names across the lists, the databases' among them.
-    "monitoring:apps",
+    "monitoring:apps[1].name",
     "monitoring:targets[0].name",
-    "monitoring:databases",
+    "monitoring:databases[1].name",
     // Prometheus' section, the replicas against the nodes, Grafana's section.
     "monitoring:prometheus.scrapeTimeout",
     "monitoring:grafana.replicas",

@@ -193,7 +193,7 @@ describe("stack config: bad input is refused with the key, what is allowed and w
       "staging",
       { apps: [api, { ...api, service: "api2" }] },
       {},
-      [/^monitoring:apps: app name "api" is used more than once/],
+      [/^monitoring:apps\[1\]\.name: app name "api" is used more than once \(first at apps\[0\]\); names must be unique$/],
     ],
     [
       "duplicate database names",
@@ -205,7 +205,7 @@ describe("stack config: bad input is refused with the key, what is allowed and w
         ],
       },
       {},
-      [/^monitoring:databases: database name "db" is used more than once/],
+      [/^monitoring:databases\[1\]\.name: database name "db" is used more than once \(first at databases\[0\]\)/],
     ],
     [
       "app with both a Service and a URL",
@@ -458,7 +458,7 @@ test("schema problems and cross-key problems are reported together", () => {
   });
   expect(found).toEqual([
     expect.stringMatching(/^monitoring:prometheus\.retention: must be a positive Prometheus duration/),
-    expect.stringMatching(/^monitoring:apps: app name "api" is used more than once/),
+    expect.stringMatching(/^monitoring:apps\[1\]\.name: app name "api" is used more than once/),
     expect.stringMatching(/^monitoring:alertmanager\.replicas: a production stack on 3 nodes needs at least 2/),
   ]);
 });

@@ -195,7 +195,9 @@ describe("quiet hours: named time intervals, muted and active routes", () => {
         ),
         SECRETS,
       ),
-    ).toEqual(['monitoring:alertmanager.timeIntervals: interval name "q" is used more than once; names must be unique']);
+    ).toEqual([
+      'monitoring:alertmanager.timeIntervals[1].name: interval name "q" is used more than once (first at alertmanager.timeIntervals[0]); names must be unique',
+    ]);
     expect(problems("staging", { alertmanager: { timeIntervals: [{ name: "q", weekdays: ["sunday"] }] } })).toEqual([
       "monitoring:alertmanager.timeIntervals: needs alertmanager.receivers: time intervals mute or activate the routes of named receivers",
     ]);
