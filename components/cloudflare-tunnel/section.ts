@@ -4,7 +4,7 @@
  * resolution and its problems: the account and the zone, Access in front of what has no login, each route once.
  */
 import { z } from "zod";
-import { HEX32, bool, dnsLabel, durationWith, email, hostname, matching, replicas, resources } from "../kit/fields";
+import { HEX32, bool, dnsLabel, durationWith, email, hostname, replicas, resources } from "../kit/fields";
 import { ArgsProblem, duplicates } from "../kit/problems";
 import { Profile, withOverrides } from "../kit/profiles";
 import { requirements } from "../kit/resources";
@@ -27,12 +27,27 @@ const access = z.strictObject({
     .describe("The Zero Trust team's name (<team>.cloudflareaccess.com); needed by grafana.signIn.cloudflareAccess."),
 });
 
+/**
+ * A Cloudflare id: 32 hex characters in lower case, as Cloudflare's dashboard and API write it. One
+ * given in upper case is refused with its lower-case form, which the provider would otherwise
+ * compare against the API's own spelling.
+ */
+const cloudflareId = (what: string) =>
+  z.string({ error: `must be the 32-character hex Cloudflare ${what}` }).refine((v) => HEX32.test(v), {
+    error: (issue) => {
+      const given = issue.input as string;
+      return /^[0-9a-fA-F]{32}$/.test(given)
+        ? `must be the 32-character hex Cloudflare ${what} in lower case, as the dashboard shows it: did you mean "${given.toLowerCase()}"?`
+        : `must be the 32-character hex Cloudflare ${what}`;
+    },
+  });
+
 const schema = z.strictObject({
   enabled: bool.optional(),
   /** Cloudflare account id (32 hex characters). */
-  accountId: matching(HEX32, "the 32-character hex Cloudflare account id").optional(),
+  accountId: cloudflareId("account id").optional(),
   /** Cloudflare zone id of the hostnames' domain (32 hex characters). */
-  zoneId: matching(HEX32, "the 32-character hex Cloudflare zone id").optional(),
+  zoneId: cloudflareId("zone id").optional(),
   /** Name of the tunnel in the Zero Trust dashboard, e.g. "monitoring-production". */
   tunnelName: dnsLabel.optional(),
   /** cloudflared replicas; more than one adds a PodDisruptionBudget and spreads them across nodes. */

@@ -350,6 +350,15 @@ describe("CloudflareTunnel component", () => {
   test.each([
     [{ cloudflare: { ...ids, accountId: "nope" } }, /^monitoring:cloudflare\.accountId: must be the 32-character hex/],
     [{ cloudflare: { ...ids, zoneId: "" } }, /^monitoring:cloudflare\.zoneId: must be the 32-character hex/],
+    // 32 hex characters in upper case: the message says lower case, and gives it.
+    [
+      { cloudflare: { ...ids, accountId: "5A6B7C8D9E0F1A2B3C4D5E6F7A8B9C0D" } },
+      /^monitoring:cloudflare\.accountId: must be the 32-character hex Cloudflare account id in lower case, as the dashboard shows it: did you mean "5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d"\? \(got "5A6B7C8D9E0F1A2B3C4D5E6F7A8B9C0D"\)$/,
+    ],
+    [
+      { cloudflare: { ...ids, zoneId: "0D9C8B7A6F5E4D3C2B1A0F9E8D7C6B5A" } },
+      /^monitoring:cloudflare\.zoneId: must be the 32-character hex Cloudflare zone id in lower case, as the dashboard shows it: did you mean "0d9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a"\?/,
+    ],
     [{ cloudflare: { ...ids, tunnelName: "" } }, /^monitoring:cloudflare\.tunnelName: /],
     [{ domain: "example.com", hostnames: { grafana: "" }, cloudflare: ids }, /^monitoring:hostnames\.grafana: /],
     [
