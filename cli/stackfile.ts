@@ -200,6 +200,25 @@ export function secretsFileLine(rawKey: string): string {
   return `${key}: <value>`;
 }
 
+/**
+ * The offline render's way to give the secrets a refusal asks for: each secret its messages say to
+ * set with `pulumi config set --secret`, as the line of a secrets file that gives it (secretsFileLine),
+ * after the file's own instructions; undefined when they ask for none. A value refused for being in
+ * plain text ("must be a secret") is left out: its fix is in the stack file.
+ */
+export function secretsFileHint(text: string): string | undefined {
+  const keys = new Set<string>();
+  for (const line of text.split("\n")) {
+    if (/: must be a secret/.test(line)) continue;
+    for (const m of line.matchAll(/pulumi config set --secret (?:--path '([^']+)'|([A-Za-z][\w:.-]*))/g)) keys.add(m[1] ?? m[2]);
+  }
+  if (keys.size === 0) return undefined;
+  return (
+    "Or, for the offline render alone, give them in a file only you can read (chmod 600 <file>) with --secrets-file <file>, " +
+    `holding the lines:\n${[...keys].map((key) => `  ${secretsFileLine(key)}`).join("\n")}`
+  );
+}
+
 /** What readStackConfig does with the assignments it is given. */
 export interface StackConfigOptions {
   /**

@@ -176,6 +176,34 @@ describe("npm run render", () => {
     fs.rmSync(out, { recursive: true, force: true });
   });
 
+  test("a refusal for missing secrets also says how the render takes them: the lines of a secrets file, which then render", () => {
+    const out = tempDir("render-cli-secrets-");
+    const sets = [
+      "--set",
+      "alertmanager.receivers=[{name: oncall, slack: {channel: '#oncall'}}, {name: mail, email: {to: [ops@example.com]}}]",
+      "--set",
+      "alertmanager.defaultReceiver=mail",
+      "--set",
+      "alertmanager.smtp={smarthost: 'smtp.example.com:587', from: alerts@example.com, username: alerts@example.com}",
+    ];
+    const refused = renderCli(["--stack", "staging", "--out", out, ...sets]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain("pulumi config set --secret smtpPassword <value>");
+    expect(refused.stderr).toContain("pulumi config set --secret --path 'slackWebhookUrls.oncall' <url>");
+    const hint =
+      "Or, for the offline render alone, give them in a file only you can read (chmod 600 <file>) with --secrets-file <file>, holding the lines:\n" +
+      "  smtpPassword: <value>\n  slackWebhookUrls.oncall: <value>\n";
+    expect(refused.stderr.endsWith(hint)).toBe(true);
+    // The lines it gives, each with a value, are what the render takes.
+    const secrets = path.join(out, "secrets.yaml");
+    fs.writeFileSync(secrets, "smtpPassword: a-password-of-20-chars\nslackWebhookUrls.oncall: https://hooks.slack.com/services/T0/B0/x\n", {
+      mode: 0o600,
+    });
+    const rendered = renderCli(["--stack", "staging", "--out", path.join(out, "render"), ...sets, "--secrets-file", secrets]);
+    expect({ status: rendered.status, stderr: rendered.stderr }).toEqual({ status: 0, stderr: "" });
+    fs.rmSync(out, { recursive: true, force: true });
+  });
+
   test("rejects unknown arguments with the usage", () => {
     const result = renderCli(["--stack", "staging", "--bogus"]);
     expect(result.status).toBe(1);

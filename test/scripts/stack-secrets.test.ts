@@ -13,7 +13,7 @@ import { main as render } from "../../cli/commands/render";
 import { main as restore } from "../../cli/commands/restore";
 import { parseArgs as parseAlertTestArgs } from "../../cli/alert-test";
 import { parseRestoreArgs } from "../../cli/restore";
-import { ROOT, readStackConfig, secretsFileLine, secretsFileWarning } from "../../cli/stackfile";
+import { ROOT, readStackConfig, secretsFileHint, secretsFileLine, secretsFileWarning } from "../../cli/stackfile";
 import { runCommand } from "../support/command-run";
 import { tempDirs } from "../support/temp";
 
@@ -231,4 +231,15 @@ describe("--oidc-discovery: the issuer's discovery document from a file, offline
       /monitoring:grafana\.signIn\.oidc\.issuer: its discovery document --oidc-discovery \S*other\.json \(.*\) names another issuer/,
     );
   });
+});
+
+test("a refusal's secrets, as the lines of a secrets file: each asked-for secret once, none for a value refused for being in plain text", () => {
+  const refusal = [
+    "Invalid stack configuration (3 problems):",
+    "  - monitoring:alertmanager.smtp.username: is set, so the password is needed: pulumi config set --secret smtpPassword <value>",
+    "  - monitoring:databases[0]: needs its DSN: pulumi config set --secret --path 'databaseDsns.orders' <dsn>",
+    "  - monitoring:grafanaAdminPassword: must be a secret; set it with: pulumi config set --secret grafanaAdminPassword <value>",
+  ].join("\n");
+  expect(secretsFileHint(refusal)?.split("\n").slice(1)).toEqual(["  smtpPassword: <value>", "  databaseDsns.orders: <value>"]);
+  expect(secretsFileHint("Invalid stack configuration (1 problem):\n  - monitoring:nodes: must be at least 1 (got 0)")).toBeUndefined();
 });
