@@ -342,7 +342,8 @@ export function resolveRouting(am: RoutingGiven, secrets: AlertmanagerSecrets, p
     problems.push({
       key: "alertmanager.smtp",
       message: "is set, but no receiver sends email: give one an `email: {to: [...]}`, or remove alertmanager.smtp",
-      involves: nameKeys,
+      // Any receiver refused in part (a malformed `email`, dropped before this check) may be the one that sends email.
+      involves: ["alertmanager.receivers"],
     });
   }
 

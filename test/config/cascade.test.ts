@@ -1,7 +1,7 @@
 /**
  * One mistake, one problem: a typo in a section's name gives its "did you mean" and none of the
  * follow-on problems of the section it meant (each of which said to remove a valid secret); a
- * receiver name given twice is refused once, without advice for the second receiver's secrets.
+ * receiver name given twice is refused once, without advice for the second receiver's secrets; a receiver refused in part is not also "no receiver sends email".
  */
 import { problems } from "./support";
 
@@ -40,6 +40,19 @@ describe("no cascade", () => {
     const twice = { ...alertmanager, receivers: [...receivers, { name: "team", pagerduty: {} }] };
     expect(problems("staging", { alertmanager: twice }, secrets)).toEqual([
       'monitoring:alertmanager.receivers[5].name: receiver name "team" is used more than once (first at alertmanager.receivers[1]); names must be unique',
+    ]);
+  });
+
+  test('a malformed receiver: its own problem alone, not the SMTP settings\' "no receiver sends email"', () => {
+    const smtp = { smarthost: "smtp.example.com:587", from: "alerts@example.com", username: "alerts@example.com" };
+    const mail = (to: unknown) => ({ ...alertmanager, receivers: [...receivers, { name: "mail", email: { to } }], smtp });
+    const withPassword = { ...secrets, smtpPassword: "an-smtp-password" };
+    expect(problems("staging", { alertmanager: mail("ops@example.com") }, withPassword)).toEqual([
+      'monitoring:alertmanager.receivers[5].email.to: must be a list of email addresses (got "ops@example.com")',
+    ]);
+    // Without a receiver that sends email, the settings are still refused.
+    expect(problems("staging", { alertmanager: { ...alertmanager, smtp } }, withPassword)).toEqual([
+      "monitoring:alertmanager.smtp: is set, but no receiver sends email: give one an `email: {to: [...]}`, or remove alertmanager.smtp",
     ]);
   });
 
