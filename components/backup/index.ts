@@ -63,7 +63,7 @@ export interface BackupArgs {
   targets: BackupTarget[];
   /**
    * The Prometheus pod the outcome is pushed to (its OTLP endpoint), through a Service of its own:
-   * the first replica, whose series BackupTooOld reads (a replica that never gets one stays silent).
+   * the first replica, whose series BackupFailed reads (BackupTooOld reads the CronJobs from kube-state-metrics).
    */
   push?: { pods: Record<string, string>; port: number };
   priorityClassName?: string;

@@ -108,7 +108,8 @@ export function problems(backup: BackupSettings): ArgsProblem[] {
   const found: ArgsProblem[] = [];
   if (!backup.bucket) found.push({ key: "bucket", message: "is required when backup.enabled is true: the bucket the backups go to" });
   found.push(...storeProblems(backup, "backup.bucket"));
-  // Day of month and month `*`: every schedule it takes runs at least weekly, within BackupTooOld's 30 days.
+  // Day of month and month `*`: a fixed longest wait, at most a week. BackupTooOld reads the CronJob's present series
+  // (kube-state-metrics), not a look back: Prometheus' retention bounds no schedule it takes.
   const gap = scheduleGapSeconds(backup.schedule);
   if (typeof gap === "string") found.push({ key: "schedule", message: `${gap}; got "${backup.schedule}"` });
   if (backup.credentials?.accessKeyId === undefined)

@@ -136,10 +136,13 @@ export function numberedKey(first: string, index: number): string {
 }
 
 /** Names of generated files, which rule files of rulesDir may not take. */
-export const GENERATED_KEY = /^(apps(-\d+)?\.(rules|scrape)|probes\.rules|databases\.rules)\.yml$/;
+export const GENERATED_KEY = /^(apps(-\d+)?\.(rules|scrape)|probes\.rules|databases\.rules|backups\.rules)\.yml$/;
 
 /** The probes' thresholds (components/blackbox-exporter.ts): one recorded series per probe. */
 export const PROBE_RULES_KEY = "probes.rules.yml";
+
+/** The backups' schedule (components/backup): its longest wait, recorded for BackupTooOld (rules/backup.yml). */
+export const BACKUP_RULES_KEY = "backups.rules.yml";
 
 /** The configured databases' alerts on a vanished exporter (components/prometheus/rules/database-rules.ts). */
 export const DATABASE_RULES_KEY = "databases.rules.yml";
@@ -284,9 +287,10 @@ export interface PrometheusArgs extends Omit<PrometheusSettings, "remoteWrite"> 
    * stack's namespace, and with `adminApi` the TSDB admin API (`--web.enable-admin-api`) for their
    * snapshot. Both stay inside the stack's namespace: its ingress policy admits only the stack's pods
    * and the exposing proxies, and Traefik and the tunnel refuse /api/v1/otlp and /api/v1/admin.
-   * Default none.
+   * `stack` and `longestWaitSeconds` (the schedule's longest wait between two runs) are recorded in
+   * backups.rules.yml, the bound BackupTooOld doubles. Default none.
    */
-  backups?: { adminApi: boolean };
+  backups?: { adminApi: boolean; stack: string; longestWaitSeconds: number };
   /**
    * Keep exemplars (`--enable-feature=exemplar-storage`: the trace ids apps attach to samples, which
    * Grafana links to their traces), in a ring of Prometheus' default size (100000). Default false.

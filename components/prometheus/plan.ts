@@ -8,12 +8,22 @@ import {
   CONFIGMAP_DATA_BUDGET,
   GENERATED_KEY,
   PROBE_RULES_KEY,
+  BACKUP_RULES_KEY,
   DATABASE_RULES_KEY,
   DEFAULT_RULES_DIR,
   PrometheusArgs,
 } from "./args";
 import { PrometheusConfig, prometheusConfig, planConfigFiles } from "./scrape-config";
-import { probeRules, linkRunbooks, loadRuleFiles, PROBE_RULES_HEADER, DATABASE_RULES_HEADER, appRuleFiles } from "./rules/rule-files";
+import {
+  probeRules,
+  backupRules,
+  linkRunbooks,
+  loadRuleFiles,
+  PROBE_RULES_HEADER,
+  BACKUP_RULES_HEADER,
+  DATABASE_RULES_HEADER,
+  appRuleFiles,
+} from "./rules/rule-files";
 import { toYaml, ConfigMapPlan, oversizedFiles, packConfigMaps } from "./files";
 import { argsProblems } from "./problems";
 
@@ -72,6 +82,17 @@ export function planPrometheus(
     ...appRuleFiles(args.apps ?? [], args.evaluationInterval),
     ...((args.probes ?? []).length > 0
       ? [[PROBE_RULES_KEY, toYaml(probeRules(args.probes ?? [], args.evaluationInterval), PROBE_RULES_HEADER)] as [string, string]]
+      : []),
+    ...(args.backups
+      ? [
+          [
+            BACKUP_RULES_KEY,
+            toYaml(
+              backupRules(args.namespace, args.backups.stack, args.backups.longestWaitSeconds, args.evaluationInterval),
+              BACKUP_RULES_HEADER,
+            ),
+          ] as [string, string],
+        ]
       : []),
     ...((args.databases ?? []).length > 0
       ? [

@@ -29,6 +29,7 @@ import { TraefikExposureArgs } from "../traefik/args";
 import { CloudflareTunnelArgs } from "../cloudflare-tunnel/args";
 import { prometheusRuleStateConfig } from "../monitors/state-metrics";
 import { backsUp, unpublishedOf } from "./backup";
+import { scheduleGapSeconds } from "../backup/schedule";
 import { EVENTS_RULE_FILE, JOURNAL_RULE_FILE, contentOff, eventsCollected, journalCollected, otlpEndpoint } from "./content";
 
 /** Where the cluster's Traefik runs, as the stack config says (k3s's by default). */
@@ -75,7 +76,16 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
     ...(monitorsRun(cfg) && cfg.logCollector.sharedFrom !== undefined
       ? { sharedRemoteWriter: { namespace: agentsNamespaceOf(cfg.logCollector.sharedFrom), agent: LOG_COLLECTOR_AGENT } }
       : {}),
-    ...(cfg.backup.enabled ? { backups: { adminApi: backsUp(cfg, "prometheus") } } : {}),
+    ...(cfg.backup.enabled
+      ? {
+          backups: {
+            adminApi: backsUp(cfg, "prometheus"),
+            stack: cfg.stack,
+            // A schedule that does not parse is refused by the section's problems first.
+            longestWaitSeconds: Number(scheduleGapSeconds(cfg.backup.schedule)),
+          },
+        }
+      : {}),
     ingressFromTraefik: exposedBy(cfg, "prometheus", "traefik"),
     ingressFromCloudflared: exposedBy(cfg, "prometheus", "cloudflare"),
     egress: egressSettings(cfg, "prometheus"),

@@ -7,6 +7,7 @@
  * restore's Job made from a rendered CronJob (cli/restore.ts). test/e2e/backup.test.ts runs
  * the rendered script on the exact binaries.
  */
+import * as YAML from "yaml";
 import { scheduleGapSeconds } from "../../components/backup/schedule";
 import { images } from "../../components/images";
 import { K8sObject, Rendered } from "../../cli/render";
@@ -161,6 +162,17 @@ describe("the backup section", () => {
     expect(accepted({ alertmanager: { maintenanceInterval: "15m" } })).toBe("15m");
   });
 
+  test("on without kube-state-metrics (its own off, none shared), a warning: BackupTooOld reads the CronJobs from it", () => {
+    const on = { enabled: true, bucket: "acme-backups", endpoint: "https://0123456789abcdef.r2.cloudflarestorage.com" };
+    const keys = { backupAccessKeyId: "k", backupSecretAccessKey: "s" };
+    const warned = (plain: Record<string, unknown>) => parse("staging", plain, keys).warnings.filter((w) => w.includes("BackupTooOld"));
+    expect(warned({ backup: on, kubeStateMetrics: { enabled: false } })).toEqual([
+      "monitoring:backup.enabled: kube-state-metrics is off (kubeStateMetrics.enabled) and none is shared with this stack (kubeStateMetrics.sharedFrom), so BackupTooOld, which reads the backup CronJobs' last success from it, never fires: a backup that stops coming goes unnoticed.",
+    ]);
+    expect(warned({ backup: on })).toEqual([]);
+    expect(warned({ kubeStateMetrics: { enabled: false } })).toEqual([]);
+  });
+
   test("off, the section's values are not checked, and S3 needs no endpoint", () => {
     expect(parse("staging", { backup: { enabled: false, schedule: "0 3 1 * *" } }).config.backup.enabled).toBe(false);
     const s3 = parse(
@@ -185,8 +197,24 @@ describe("the rendered backups", () => {
 
   test("off: no CronJob, no backup rule file, Prometheus without the admin API", () => {
     expect(objectsOf(off, "CronJob")).toEqual([]);
-    expect([...off.files.keys()].filter((f) => f.startsWith("backup/") || f === "prometheus/backup.yml")).toEqual([]);
+    expect(
+      [...off.files.keys()].filter((f) => f.startsWith("backup/") || f === "prometheus/backup.yml" || f === "prometheus/backups.rules.yml"),
+    ).toEqual([]);
     expect(argsOf(off, "StatefulSet", "prometheus")).not.toContain("--web.enable-admin-api");
+  });
+
+  test("BackupTooOld's bound: the schedule's longest wait recorded for the stack's namespace (a weekly schedule: 604800 s)", async () => {
+    const recorded = (r: Rendered) =>
+      (YAML.parse(r.files.get("prometheus/backups.rules.yml") ?? "") as { groups: Array<{ rules: unknown[] }> }).groups.flatMap(
+        (g) => g.rules,
+      );
+    expect(recorded(on)).toEqual([
+      { record: "backup:schedule_longest_wait_seconds", expr: "86400", labels: { namespace: "monitoring-staging", stack: "staging" } },
+    ]);
+    const weekly = await render("staging", [...ON, "backup.schedule=17 3 * * 0"]);
+    expect(recorded(weekly)).toEqual([
+      { record: "backup:schedule_longest_wait_seconds", expr: "604800", labels: { namespace: "monitoring-staging", stack: "staging" } },
+    ]);
   });
 
   test("the admin API behind the proxy: Prometheus on the loopback, the pod's ports the proxy's; without backups neither", () => {

@@ -50,6 +50,26 @@ export function probeRules(probes: ProbeSpec[], evaluationInterval: string): { g
   };
 }
 
+/** The series BackupTooOld (rules/backup.yml) doubles: the backups' longest wait, in seconds, for the stack's namespace. */
+export const BACKUP_WAIT_SERIES = "backup:schedule_longest_wait_seconds";
+
+/**
+ * The backups' schedule as a series, for BackupTooOld (rules/backup.yml): its longest wait between two
+ * runs, labelled with the namespace of the CronJobs and the stack. Recorded at each evaluation, so the
+ * alert never looks back further than the present sample, whatever Prometheus' retention.
+ */
+export function backupRules(namespace: string, stack: string, longestWaitSeconds: number, evaluationInterval: string): { groups: unknown[] } {
+  return {
+    groups: [
+      {
+        name: "backup-schedule",
+        interval: evaluationInterval,
+        rules: [{ record: BACKUP_WAIT_SERIES, expr: String(longestWaitSeconds), labels: { namespace, stack } }],
+      },
+    ],
+  };
+}
+
 /**
  * A rule file's text with a `runbook_url` link added beside every `runbook` annotation
  * that names a section of this repository's runbooks (`docs/runbooks.md#<anchor>` becomes
@@ -328,6 +348,8 @@ function alertNames(doc: YAML.Document): Set<string> {
 const APP_RULES_HEADER = "The app contract: generated from the apps of the stack config by components/prometheus/rules/app-rules.ts.";
 
 export const PROBE_RULES_HEADER = "The probes' thresholds: generated from apps[].probe and probes[] by components/prometheus/rules/rule-files.ts.";
+
+export const BACKUP_RULES_HEADER = "The backups' longest wait between two runs: generated from backup.schedule by components/prometheus/rules/rule-files.ts.";
 
 export const DATABASE_RULES_HEADER = "Alerts on a database exporter that vanished: generated from databases[] by components/prometheus/rules/database-rules.ts.";
 
