@@ -7,7 +7,8 @@
 #
 # Failing safe: a backup is complete once COMPLETE.json, its manifest (every file with its size and
 # MD5, as the bucket holds them, checked against the snapshot), is in its folder: it is written
-# last. A listing that fails ends the job before anything is chosen or deleted (never read as "no
+# last. Only folders named <stack>-<component>-<UTC time>, not dated in the future, are backups. A
+# listing that fails ends the job before anything is chosen or deleted (never read as "no
 # backup"); retention deletes only what a listing that succeeded showed to be past `keep`, or
 # incomplete and older than the newest complete backup. Prometheus' snapshot is removed however the
 # run ends (a trap), and one a killed run left is removed before the next is taken. A restore
@@ -168,15 +169,36 @@ snapshot() {
   say "snapshot ready in $(cat "$BACKUP_WORK/source")"
 }
 
-# The complete backups of the component, oldest first: the folders holding COMPLETE.json. A listing
-# that fails ends the run (exit 1): it is never read as "no backup". rclone's exit 3 is a folder
-# not there yet (the first backup): none.
+# How far ahead of this clock a backup's name may be dated and still count (another node's clock).
+SKEW_SECONDS=600
+
+# The names, one a line on stdin, that are ours: <stack>-<component>-<UTC time>, as upload names a
+# backup. Any other folder (one kept by hand, another tool's) is never listed, restored or deleted.
+ours() {
+  awk -v p="$BACKUP_STACK-$BACKUP_COMPONENT-" \
+    'substr($0, 1, length(p)) == p && substr($0, length(p) + 1) ~ /^[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z$/'
+}
+
+# The UTC time in a backup's name, beyond which a name is dated in the future (SKEW_SECONDS from now).
+future_after() { date -u -d "@$(($(date +%s) + SKEW_SECONDS))" +%Y%m%dT%H%M%SZ; }
+
+# The complete backups of the component, oldest first: the folders named as ours holding COMPLETE.json.
+# One dated in the future is left alone and said, never taken for the newest (nor restored as latest,
+# nor deleted). A listing that fails ends the run (exit 1): it is never read as "no backup". rclone's
+# exit 3 is a folder not there yet (the first backup): none.
 complete() {
   found=$("$RCLONE" lsf -R --files-only --include "/*/COMPLETE.json" "$FOLDER") || {
     listed=$?
     [ "$listed" = 3 ] || fail "cannot list the backups in $FOLDER (rclone exited $listed, its error above): nothing is chosen or deleted"
   }
-  printf '%s\n' "$found" | sed -n 's|/COMPLETE.json$||p' | sort
+  limit=$(future_after)
+  for n in $(printf '%s\n' "$found" | sed -n 's|/COMPLETE.json$||p' | ours | sort); do
+    if [ "${n##*-}" \> "$limit" ]; then
+      say "$n is dated in the future (after $limit, this clock's time and ${SKEW_SECONDS}s): left alone, not counted as a backup"
+      continue
+    fi
+    echo "$n"
+  done
 }
 
 # Every file under a path (a local directory or a folder of the bucket) as "<md5>;<size>;<path>",
@@ -240,7 +262,8 @@ upload() {
 }
 
 # After a complete backup: the complete ones past the newest BACKUP_KEEP go, and incomplete folders
-# (uploads that failed) older than the newest complete one. Only what listings that succeeded show.
+# (uploads that failed) older than the newest complete one. Only what listings that succeeded show,
+# and only folders named as ours (ours): a folder kept by hand is never counted nor deleted.
 retention() {
   all=$(complete) || exit 1
   newest=$(printf '%s\n' "$all" | tail -n 1)
@@ -253,9 +276,8 @@ retention() {
     run "$RCLONE" purge "$FOLDER/$old" || fail "could not delete $old"
     say "deleted $old (keep $BACKUP_KEEP)"
   done
-  for dir in $(printf '%s\n' "$folders" | sed 's|/$||'); do
+  for dir in $(printf '%s\n' "$folders" | sed 's|/$||' | ours); do
     # Ours alone (<stack>-<component>-<UTC time>), older than the newest complete, and not complete.
-    case "$dir" in "$BACKUP_STACK-$BACKUP_COMPONENT-"[0-9]*Z) ;; *) continue ;; esac
     [ "$dir" \< "$newest" ] || continue
     ! printf '%s\n' "$all" | grep -qx "$dir" || continue
     run "$RCLONE" purge "$FOLDER/$dir" || fail "could not delete the incomplete $dir"

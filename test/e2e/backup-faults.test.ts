@@ -12,6 +12,8 @@
  * 3. A download cut mid-restore, and a backup whose file no longer matches its manifest: the
  *    volume restored over (`--replace`) is as it was, byte for byte, with no leftover; once the
  *    store is back, it is the backup's files exactly.
+ * 4. Folders not ours beside the backups (one kept by hand, one dated 2030, each with a manifest):
+ *    runs complete and keep both, `list` and `restore latest` see the newest of ours alone.
  *
  * One thing is added to the rendered environment: rclone's retries cut to one (RCLONE_RETRIES,
  * RCLONE_LOW_LEVEL_RETRIES), so that a store that is gone fails a command in a second rather than
@@ -433,5 +435,51 @@ describe("backups fail safe: the store stopped mid-upload, a listing refused, a 
       `a file changed in the bucket: the restore refused against the manifest, the volume byte-identical; the backup before it restored in ${restored.seconds.toFixed(1)} s`,
     );
     passed++;
+  });
+
+  test("only folders named as ours count: one kept by hand is never counted nor deleted; one dated in the future is left alone, never the newest", async () => {
+    proxy.arm({ kind: "none" });
+    await backUpHealthy("grafana");
+    const real = bucket("grafana").complete.filter((b) => /^staging-grafana-\d{8}T\d{6}Z$/.test(b));
+    const newest = real[real.length - 1];
+    // Two folders with a manifest, copied by hand from the newest backup: one kept before an upgrade, one dated 2030.
+    const kept = "keep-before-upgrade";
+    const future = "staging-grafana-20300101T000000Z";
+    for (const name of [kept, future]) {
+      const copied = await runCommand(
+        stackBinary("rclone"),
+        ["copy", `store:${BUCKET}/staging/grafana/${newest}`, `store:${BUCKET}/staging/grafana/${name}`],
+        { env: { ...env("grafana", "upload", {}), RCLONE_CONFIG: "/dev/null" } },
+      );
+      expect(copied.status).toBe(0);
+    }
+    expect(bucket("grafana").complete).toEqual(expect.arrayContaining([kept, future]));
+
+    // A run keeping one backup: it completes, deletes the older backups of ours, and neither folder.
+    await pause(1100);
+    expect((await phase("grafana", ["snapshot"])).status).toBe(0);
+    const run1 = await phase("grafana", ["upload"], { BACKUP_KEEP: "1", RCLONE_RETRIES: "3", RCLONE_LOW_LEVEL_RETRIES: "10" });
+    expect({ status: run1.status, future: run1.stderr.includes(`${future} is dated in the future`) }).toEqual({ status: 0, future: true });
+    const after = bucket("grafana").complete;
+    const made = after.filter((b) => b !== kept && b !== future);
+    expect(made).toHaveLength(1);
+    expect(made[0] > newest).toBe(true);
+    expect(after).toEqual([kept, made[0], future]);
+    // The next run too (the folder dated 2030 is never "the newest" it must be).
+    await pause(1100);
+    expect((await phase("grafana", ["snapshot"])).status).toBe(0);
+    const run2 = await phase("grafana", ["upload"], { BACKUP_KEEP: "1", RCLONE_RETRIES: "3", RCLONE_LOW_LEVEL_RETRIES: "10" });
+    expect(run2.status).toBe(0);
+    const last = bucket("grafana").complete.filter((b) => b !== kept && b !== future);
+    expect(last).toHaveLength(1);
+
+    // list shows ours alone; restore latest takes the newest of ours, not the one dated 2030.
+    expect((await phase("grafana", ["list"])).stdout.trim().split("\n")).toEqual(last);
+    const restored = await phase("grafana", ["restore", "latest"], { BACKUP_REPLACE: "1" });
+    expect({ status: restored.status, restored: restored.stderr.includes(`restored ${last[0]} `) }).toEqual({ status: 0, restored: true });
+    expect(digest(data.grafana)).toEqual(backupFiles("grafana", last[0]));
+    figures.push(
+      `a folder kept by hand and one dated 2030, both with a manifest: two runs with keep 1 completed, both folders kept, restore latest took ${last[0]}`,
+    );
   });
 });
