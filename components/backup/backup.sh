@@ -10,10 +10,11 @@
 # last. Only folders named <stack>-<component>-<UTC time>, not dated in the future, are backups. A
 # listing that fails ends the job before anything is chosen or deleted (never read as "no
 # backup"); retention deletes only what a listing that succeeded showed to be past `keep`, or
-# incomplete and older than the newest complete backup. Prometheus' snapshot is removed however the
-# run ends (a trap), and one a killed run left is removed before the next is taken. A restore
-# downloads beside the data (<data>/.restore-<name>), checks it against the manifest, and only then
-# swaps it in: until the swap the data is as it was. Each failed backup pushes its time
+# incomplete, older than the newest complete backup and than a run's deadline (another run may be
+# uploading). Prometheus' snapshot is removed however the run ends (a trap), and one a killed run
+# left is removed before the next is taken. A restore downloads beside the data
+# (<data>/.restore-<name>), checks it against the manifest, and only then swaps it in: until the
+# swap the data is as it was. Each failed backup pushes its time
 # (monitoring_backup_last_failure_timestamp_seconds: BackupFailed in rules/backup.yml).
 #
 # Environment:
@@ -26,6 +27,8 @@
 #   BACKUP_KEEP                      complete backups kept per component (upload)
 #   BACKUP_PUSH_URL                  optional: Prometheus' OTLP metrics endpoint the outcome is pushed to
 #   BACKUP_INTERVAL_SECONDS          the schedule's longest wait between two runs (pushed with the outcome)
+#   BACKUP_DEADLINE_SECONDS          the longest a run lasts (its Job's activeDeadlineSeconds): an incomplete
+#                                    folder younger than it may be a run still uploading, never deleted
 #   BACKUP_WAIT_SECONDS              how long a snapshot waits for the component (default 120)
 #   BACKUP_REPLACE=1                 restore over a data directory that holds files (default: refused)
 #   RCLONE, SQLITE3, WGET            the commands, default rclone, sqlite3, wget
@@ -222,7 +225,7 @@ differences() {
 
 # The snapshot into the bucket as <stack>-<component>-<UTC time>/; COMPLETE.json, its manifest, last.
 upload() {
-  need BACKUP_WORK BACKUP_KEEP
+  need BACKUP_WORK BACKUP_KEEP BACKUP_DEADLINE_SECONDS
   [ -f "$BACKUP_WORK/source" ] || fail "no snapshot in $BACKUP_WORK (the snapshot step did not finish)"
   source=$(cat "$BACKUP_WORK/source")
   started=$(cat "$BACKUP_WORK/started")
@@ -262,7 +265,9 @@ upload() {
 }
 
 # After a complete backup: the complete ones past the newest BACKUP_KEEP go, and incomplete folders
-# (uploads that failed) older than the newest complete one. Only what listings that succeeded show,
+# (uploads that failed) older than the newest complete one and, by their name, than BACKUP_DEADLINE_SECONDS
+# (and SKEW_SECONDS): a younger one may be another run still uploading (a manual Job beside the
+# schedule's), whose Job ends within its deadline. Only what listings that succeeded show,
 # and only folders named as ours (ours): a folder kept by hand is never counted nor deleted.
 retention() {
   all=$(complete) || exit 1
@@ -271,6 +276,7 @@ retention() {
   surplus=$(($(printf '%s\n' "$all" | grep -c .) - BACKUP_KEEP))
   [ "$surplus" -gt 0 ] || surplus=0
   folders=$("$RCLONE" lsf --dirs-only "$FOLDER") || fail "cannot list the folders of $FOLDER (rclone exited $?): nothing deleted"
+  settled=$(date -u -d "@$(($(date +%s) - BACKUP_DEADLINE_SECONDS - SKEW_SECONDS))" +%Y%m%dT%H%M%SZ)
   for old in $(printf '%s\n' "$all" | head -n "$surplus"); do
     [ "$old" \< "$newest" ] || continue
     run "$RCLONE" purge "$FOLDER/$old" || fail "could not delete $old"
@@ -280,6 +286,10 @@ retention() {
     # Ours alone (<stack>-<component>-<UTC time>), older than the newest complete, and not complete.
     [ "$dir" \< "$newest" ] || continue
     ! printf '%s\n' "$all" | grep -qx "$dir" || continue
+    if [ ! "${dir##*-}" \< "$settled" ]; then
+      say "kept incomplete $dir: younger than ${BACKUP_DEADLINE_SECONDS}s, it may be another run still uploading"
+      continue
+    fi
     run "$RCLONE" purge "$FOLDER/$dir" || fail "could not delete the incomplete $dir"
     say "deleted incomplete $dir"
   done

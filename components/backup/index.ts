@@ -34,6 +34,13 @@ export const BACKUP_SCRIPT = fs.readFileSync(path.join(__dirname, "backup.sh"), 
 /** Where the backup pods mount the script, the component's data and their scratch space. */
 export const BACKUP_PATHS = { scripts: "/scripts", data: "/data", work: "/work" } as const;
 
+/**
+ * The longest a backup Job runs (its activeDeadlineSeconds): a hung upload ends. An incomplete folder
+ * younger than this (by its name) may be a run still uploading, a manual one beside the schedule's
+ * (`kubectl create job --from=cronjob/...`, which concurrencyPolicy does not hold): never deleted.
+ */
+export const BACKUP_DEADLINE_SECONDS = 3 * 3600;
+
 /** The name rclone's remote has in the environment (RCLONE_CONFIG_STORE_*). */
 export const REMOTE_NAME = "store";
 
@@ -181,6 +188,7 @@ export class Backup extends StackComponent {
         { name: "BACKUP_WORK", value: BACKUP_PATHS.work },
         { name: "BACKUP_KEEP", value: String(args.settings.keep) },
         { name: "BACKUP_INTERVAL_SECONDS", value: String(gap) },
+        { name: "BACKUP_DEADLINE_SECONDS", value: String(BACKUP_DEADLINE_SECONDS) },
         ...(pushUrl ? [{ name: "BACKUP_PUSH_URL", value: pushUrl }] : []),
         // rclone looks for a config file under HOME: none there, the remote is in the environment.
         { name: "HOME", value: BACKUP_PATHS.work },
@@ -224,7 +232,7 @@ export class Backup extends StackComponent {
               spec: {
                 backoffLimit: 1,
                 // A hung upload ends: at most 3 hours a run.
-                activeDeadlineSeconds: 3 * 3600,
+                activeDeadlineSeconds: BACKUP_DEADLINE_SECONDS,
                 ttlSecondsAfterFinished: 7 * 24 * 3600,
                 template: {
                   metadata: { labels: podLabels },

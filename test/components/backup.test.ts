@@ -285,6 +285,11 @@ describe("the rendered backups", () => {
       BACKUP_REMOTE: "store:monitoring-backups",
       BACKUP_KEEP: "7",
       BACKUP_INTERVAL_SECONDS: "86400",
+      // The Job's own deadline: an incomplete folder younger than it may be a run still uploading.
+      BACKUP_DEADLINE_SECONDS: String(
+        (objectOf(on, "CronJob", "backup-prometheus").spec as { jobTemplate: { spec: { activeDeadlineSeconds: number } } }).jobTemplate.spec
+          .activeDeadlineSeconds,
+      ),
       BACKUP_URL: "http://backup-prometheus-target.monitoring-staging.svc:9092",
       BACKUP_PUSH_URL: "http://backup-push.monitoring-staging.svc:9090/api/v1/otlp/v1/metrics",
       RCLONE_CONFIG_STORE_PROVIDER: "Cloudflare",

@@ -282,9 +282,10 @@ describe("backups fail safe: the store stopped mid-upload, a listing refused, a 
       expect(fs.readdirSync(path.join(data.prometheus, "snapshots"))).toHaveLength(1);
       await backUpHealthy("prometheus");
       expect(fs.readdirSync(path.join(data.prometheus, "snapshots"))).toEqual([]);
-      // The next good run deletes the partial upload, older than it, and keeps the complete one.
+      // The next good run keeps the complete one, and the partial upload: younger than the Job's deadline
+      // (BACKUP_DEADLINE_SECONDS), it could be a run still uploading.
       const after = bucket("prometheus");
-      expect(after.incomplete).toEqual([]);
+      expect(after.incomplete).toEqual(partial ? [partial] : []);
       expect(after.complete).toEqual([good[0], expect.stringMatching(/^staging-prometheus-/)]);
       expect(after.complete[1] > partial).toBe(true);
 
@@ -367,19 +368,20 @@ describe("backups fail safe: the store stopped mid-upload, a listing refused, a 
         `${outcomes.join(", ")}; 0 complete backups deleted`,
     );
 
-    // Retention, once listings answer: the newest two complete backups stay, older ones and the incomplete go.
+    // Retention, once listings answer: the newest two complete backups stay, older ones go; the incomplete
+    // ones, younger than the Job's deadline, stay (test "an upload still running" below).
     proxy.arm({ kind: "none" });
-    const complete = bucket("grafana").complete;
+    const { complete, incomplete } = bucket("grafana");
     await backUpHealthy("grafana", { BACKUP_KEEP: "2" });
     const now = bucket("grafana");
-    expect(now.incomplete).toEqual([]);
+    expect(now.incomplete).toEqual(incomplete);
     expect(now.complete).toHaveLength(2);
     expect(now.complete[0]).toBe(complete[complete.length - 1]);
     passed++;
   });
 
   test("an incomplete upload is never listed nor restored; a cut download or a changed file leaves the volume as it was", async () => {
-    const good = bucket("grafana").complete;
+    const { complete: good, incomplete: earlier } = bucket("grafana");
     // An upload the store stopped in: the newest folder, its database in, incomplete.
     await pause(1100);
     expect((await phase("grafana", ["snapshot"])).status).toBe(0);
@@ -388,7 +390,7 @@ describe("backups fail safe: the store stopped mid-upload, a listing refused, a 
     expect((await phase("grafana", ["upload"])).status).not.toBe(0);
     await proxy.start();
     proxy.arm({ kind: "none" });
-    const partial = bucket("grafana").incomplete;
+    const partial = bucket("grafana").incomplete.filter((d) => !earlier.includes(d));
     expect(partial).toHaveLength(1);
     expect(partial[0] > good[good.length - 1]).toBe(true);
     expect((await phase("grafana", ["list"])).stdout.trim().split("\n")).toEqual(good);
@@ -480,6 +482,43 @@ describe("backups fail safe: the store stopped mid-upload, a listing refused, a 
     expect(digest(data.grafana)).toEqual(backupFiles("grafana", last[0]));
     figures.push(
       `a folder kept by hand and one dated 2030, both with a manifest: two runs with keep 1 completed, both folders kept, restore latest took ${last[0]}`,
+    );
+  });
+
+  test("an upload still running beside a run (a manual Job): its folder is kept; an incomplete one older than the Job's deadline goes", async () => {
+    proxy.arm({ kind: "none" });
+    await backUpHealthy("grafana");
+    const deadline = Number(env("grafana", "upload", {}).BACKUP_DEADLINE_SECONDS);
+    expect(deadline).toBe(3 * 3600);
+    const stamp = (at: number) =>
+      new Date(at * 1000)
+        .toISOString()
+        .replace(/[-:]/g, "")
+        .replace(/\.\d+Z$/, "Z");
+    const now = Math.floor(Date.now() / 1000);
+    // Another run's folder as the bucket holds it mid-upload: named as it started (now), half its files, no manifest;
+    // and one a run left 4 hours ago, past the deadline that ended it.
+    const running = `staging-grafana-${stamp(now - 5)}`;
+    const left = `staging-grafana-${stamp(now - deadline - 3600)}`;
+    const half = path.join(tmp, "half");
+    fs.mkdirSync(half, { recursive: true });
+    for (let i = 0; i < 20; i++) fs.writeFileSync(path.join(half, `part-${i}`), crypto.randomBytes(1024));
+    for (const name of [running, left]) {
+      const copied = await runCommand(stackBinary("rclone"), ["copy", half, `store:${BUCKET}/staging/grafana/${name}`], {
+        env: { ...env("grafana", "upload", {}), RCLONE_CONFIG: "/dev/null" },
+      });
+      expect(copied.status).toBe(0);
+    }
+    expect(bucket("grafana").incomplete).toEqual(expect.arrayContaining([running, left]));
+    await pause(1100);
+    expect((await phase("grafana", ["snapshot"])).status).toBe(0);
+    const r = await phase("grafana", ["upload"], { RCLONE_RETRIES: "3", RCLONE_LOW_LEVEL_RETRIES: "10" });
+    expect({ status: r.status, kept: r.stderr.includes(`kept incomplete ${running}`) }).toEqual({ status: 0, kept: true });
+    const after = bucket("grafana").incomplete;
+    expect({ running: after.includes(running), left: after.includes(left) }).toEqual({ running: true, left: false });
+    expect(Object.keys(digest(path.join(folder("grafana"), running)))).toHaveLength(20);
+    figures.push(
+      `an upload still running (20 files, named 5 s ago) kept by a run beside it; an incomplete folder named ${deadline + 3600} s ago deleted`,
     );
   });
 });
