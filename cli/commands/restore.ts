@@ -8,7 +8,9 @@
  * Renders the stack (as `npm run render` does) for its CronJob backup-<component>, checks with
  * kubectl (the current context: none set, unreachable, or without the stack's namespace is said in
  * one line) that the component's workload is scaled to 0, then runs the Job
- * made from the CronJob and prints its log. Exits 1 when refused or when the Job fails.
+ * made from the CronJob and prints its log. Exits 1 when refused or when the Job fails. Interrupted
+ * (SIGINT, SIGTERM) while it waits, it deletes the Job first, so that no restore goes on unwatched:
+ * its pod stops, and the script's trap removes its download (exit 130 or 143).
  */
 import { spawnSync } from "child_process";
 import { renderStack } from "../render-stack";
@@ -105,15 +107,40 @@ export async function main(): Promise<number> {
     return 1;
   }
   console.log(`job ${jobName} created in ${namespace}; waiting for it (at most 3 hours) ...`);
+  let interrupted: NodeJS.Signals | undefined;
+  let wake: (() => void) | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = signal;
+    const deleted = kubectl(["-n", namespace, "delete", "job", jobName, "--cascade=foreground", "--wait=false"]);
+    console.error(
+      deleted.ok
+        ? `${signal}: job ${jobName} deleted: its pod stops, and a download not swapped in is removed (${workload.kind} ${workload.name} stays at 0)`
+        : `${signal}: kubectl could not delete job ${jobName} (${deleted.err.trim()}): delete it yourself, kubectl -n ${namespace} delete job ${jobName}`,
+    );
+    wake?.();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   let outcome = "";
-  for (;;) {
-    const status = kubectl(["-n", namespace, "get", "job", jobName, "-o", "jsonpath={.status.succeeded},{.status.failed}"]);
-    const [succeeded, failed] = status.out.split(",");
-    if (succeeded === "1") outcome = "succeeded";
-    else if (failed && failed !== "0") outcome = "failed";
-    if (outcome) break;
-    await new Promise((r) => setTimeout(r, 5000));
+  try {
+    for (;;) {
+      const status = kubectl(["-n", namespace, "get", "job", jobName, "-o", "jsonpath={.status.succeeded},{.status.failed}"]);
+      const [succeeded, failed] = status.out.split(",");
+      if (succeeded === "1") outcome = "succeeded";
+      else if (failed && failed !== "0") outcome = "failed";
+      if (outcome || interrupted) break;
+      await new Promise<void>((r) => {
+        wake = r;
+        setTimeout(r, 5000);
+      });
+      if (interrupted) break;
+    }
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
   }
+  if (interrupted) return interrupted === "SIGINT" ? 130 : 143;
   const logs = kubectl(["-n", namespace, "logs", `job/${jobName}`]);
   process.stdout.write(logs.out);
   process.stderr.write(logs.err);

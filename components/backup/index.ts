@@ -170,11 +170,18 @@ export class Backup extends StackComponent {
     for (const target of args.targets) {
       const jobName = `backup-${target.component}`;
       // The first replica alone: a snapshot taken through the workload's Service could land on another replica's volume.
+      // Its pod is reached while not ready too: a restore's check that the component is stopped (backup.sh `stopped`) must
+      // see one starting (Prometheus replaying its WAL, Loki before its readiness delay), and a snapshot of a pod not
+      // ready fails on the component's own answer rather than on an address missing.
       const service = new k8s.core.v1.Service(
         `${name}-${target.component}-target`,
         {
           metadata: objectMeta(id, ns, targetServiceName(target.component)),
-          spec: { selector: target.pod, ports: [{ name: "http", port: target.port, targetPort: target.port, protocol: "TCP" }] },
+          spec: {
+            selector: target.pod,
+            publishNotReadyAddresses: true,
+            ports: [{ name: "http", port: target.port, targetPort: target.port, protocol: "TCP" }],
+          },
         },
         child,
       );

@@ -7,7 +7,12 @@
  * restore's Job made from a rendered CronJob (cli/restore.ts). test/e2e/backup.test.ts runs
  * the rendered script on the exact binaries.
  */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as YAML from "yaml";
+import { main as restoreMain } from "../../cli/commands/restore";
+import { runCommand } from "../support/command-run";
 import { scheduleGapSeconds } from "../../components/backup/schedule";
 import { images } from "../../components/images";
 import { K8sObject, Rendered } from "../../cli/render";
@@ -274,6 +279,17 @@ describe("the rendered backups", () => {
     expect([cron.schedule, cron.concurrencyPolicy]).toEqual(["17 3 * * *", "Forbid"]);
   });
 
+  test("each component's target Service reaches its first replica while not ready too: the restore's running check sees it starting", () => {
+    for (const c of ["prometheus", "alertmanager", "grafana", "loki"]) {
+      const service = objectOf(on, "Service", `backup-${c}-target`).spec as { publishNotReadyAddresses?: boolean };
+      expect([c, service.publishNotReadyAddresses]).toEqual([c, true]);
+      // The one address the snapshot and the restore's check use (BACKUP_URL), in both containers.
+      const pod = podOf(on, c);
+      for (const container of [pod.initContainers[0], pod.containers[0]])
+        expect(container.env.find((e) => e.name === "BACKUP_URL")?.value).toMatch(new RegExp(`^http://backup-${c}-target\\.`));
+    }
+  });
+
   test("the key pair reaches the upload container only, from the Secret; the snapshot gets none", () => {
     const pod = podOf(on, "prometheus");
     const refs = (c: Container) => c.env.filter((e) => e.valueFrom !== undefined).map((e) => e.name);
@@ -386,6 +402,73 @@ describe("the rendered backups", () => {
 });
 
 describe("npm run restore's arguments and refusal (cli/restore.ts)", () => {
+  test("interrupted while its Job runs (SIGTERM, SIGINT), it deletes the Job before it exits", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "restore-signal-"));
+    const calls = path.join(dir, "calls");
+    const kubectl = path.join(dir, "kubectl");
+    // A cluster where loki is scaled to 0 and the Job never finishes.
+    fs.writeFileSync(
+      kubectl,
+      [
+        "#!/bin/sh",
+        `echo "$*" >> ${calls}`,
+        'case "$*" in',
+        '  "config current-context") echo lab ;;',
+        '  "get namespace monitoring-staging -o name") echo namespace/monitoring-staging ;;',
+        '  *" get statefulset loki "*) echo 0 ;;',
+        '  *" get pods "*) ;;',
+        '  "create -f -") cat > /dev/null ;;',
+        '  *" get job "*) printf , ;;',
+        '  *" delete job "*) echo deleted ;;',
+        "  *) exit 1 ;;",
+        "esac",
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    const saved = process.env.KUBECTL;
+    process.env.KUBECTL = kubectl;
+    const before = { SIGINT: process.listeners("SIGINT"), SIGTERM: process.listeners("SIGTERM") };
+    try {
+      // The key pair from a secrets file only this user reads, as the command wants secrets.
+      const secrets = path.join(dir, "secrets.yaml");
+      fs.writeFileSync(secrets, "backupAccessKeyId: key-id-0123\nbackupSecretAccessKey: secret-key-0123456789\n", { mode: 0o600 });
+      const sets = [
+        ...[...ON.filter((s) => s.startsWith("backup.")), "backup.components=[loki]"].flatMap((s) => ["--set", s]),
+        "--secrets-file",
+        secrets,
+      ];
+      for (const [signal, code] of [
+        ["SIGTERM", 143],
+        ["SIGINT", 130],
+      ] as const) {
+        fs.rmSync(calls, { force: true });
+        const ran = runCommand(() => restoreMain(), ["--stack", "staging", "--component", "loki", "--from", "latest", ...sets]);
+        // Once it waits for its Job: its own handler of the signal, called as Node would.
+        let added: Array<(...a: unknown[]) => void> = [];
+        for (let i = 0; i < 400 && added.length === 0; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          added = process.listeners(signal).filter((l) => !before[signal].includes(l)) as typeof added;
+        }
+        expect(added).toHaveLength(1);
+        added[0](signal);
+        const { code: exited, err } = await ran;
+        const made = fs.readFileSync(calls, "utf8").split("\n");
+        const job = /restore-loki-\d+/.exec(made.find((c) => c.includes(" get job ")) ?? "")?.[0];
+        expect({ exited, deleted: made.filter((c) => c.includes(" delete job ")) }).toEqual({
+          exited: code,
+          deleted: [`-n monitoring-staging delete job ${job} --cascade=foreground --wait=false`],
+        });
+        expect(err).toContain(`${signal}: job ${job} deleted`);
+        expect(process.listeners(signal)).toEqual(before[signal]);
+      }
+    } finally {
+      if (saved === undefined) delete process.env.KUBECTL;
+      else process.env.KUBECTL = saved;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("a component, and either a backup or --list", () => {
     expect(parseRestoreArgs(["--stack", "staging", "--component", "loki", "--from", "latest"])).toMatchObject({
       stack: "staging",
