@@ -233,16 +233,31 @@ upload() {
   # The store must answer before anything is written.
   complete >/dev/null || exit 1
   name="$BACKUP_STACK-$BACKUP_COMPONENT-$(date -u +%Y%m%dT%H%M%SZ)"
+  # What is meant to be uploaded: Loki's files as listed before the copy (by path: their contents change
+  # while read), checked against the bucket after it.
+  if [ "$BACKUP_COMPONENT" = loki ]; then
+    meant=$("$RCLONE" lsf -R --files-only "$source") || fail "cannot list the files of $source (rclone exited $?)"
+  fi
   # Loki's write-ahead logs grow while they are read: taken as they are, and Loki replays what it can.
   run "$RCLONE" copy --local-no-check-updated "$source" "$FOLDER/$name" ||
     fail "the upload of $name failed (rclone's error above): it stays incomplete, and a later run deletes it"
-  # The manifest: what the bucket holds, each file's size and MD5 (checked by rclone as it uploaded);
-  # but for Loki's files, which change while read, the same as the snapshot's.
+  # The manifest: what the bucket holds, each file's size and MD5 (checked by rclone as it uploaded),
+  # the same as the snapshot's; for Loki's files, which change while read, the same paths as listed
+  # before the copy (but those Loki deleted meanwhile).
   uploaded=$(files_of "$FOLDER/$name") || exit 1
   [ -n "$uploaded" ] || fail "$name holds no file in the bucket after the upload"
   if [ "$BACKUP_COMPONENT" != loki ]; then
     taken=$(files_of "$source") || exit 1
     [ "$uploaded" = "$taken" ] || fail "$name in the bucket differs from the snapshot: $(differences "$taken" "$uploaded")"
+  else
+    # Each file listed before the copy is in the bucket, or Loki deleted it meanwhile (a WAL segment checkpointed).
+    printf '%s\n' "$uploaded" | awk -F';' '{ print substr($0, length($1) + length($2) + 3) }' >"$BACKUP_WORK/got"
+    lost=""
+    for p in $(printf '%s\n' "$meant" | sed '/^$/d' | awk 'NR == FNR { got[$0]; next } !($0 in got)' "$BACKUP_WORK/got" -); do
+      [ ! -e "$source/$p" ] || lost="$lost $p"
+    done
+    [ -z "$lost" ] ||
+      fail "$name lacks $(echo $lost | wc -w) files listed before the upload and still in $source ($(echo $lost | tr ' ' '\n' | head -n 5 | tr '\n' ' ')): it stays incomplete"
   fi
   case "$uploaded" in *'"'* | *'\'*) fail "a file name holds a quote or a backslash: $name stays incomplete" ;; esac
   bytes=$(printf '%s\n' "$uploaded" | awk -F';' '{ s += $2 } END { print s + 0 }')

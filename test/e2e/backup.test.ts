@@ -18,6 +18,8 @@
  * and the same answers come back from the restarted binaries: the same samples over the range,
  * the same lines, the silence active, the dashboard. A restore into a running component, or over
  * files, is refused; the upload keeps `keep` backups and pushes its outcome, which Prometheus stores.
+ * Loki's upload that loses a file it listed before the copy (rclone's copy told to leave it out)
+ * stays incomplete.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -373,5 +375,39 @@ describe("backups: the rendered CronJobs back up the deployed releases to a buck
     const list = await runScript("grafana", ["list"]);
     expect(list.stdout.trim().split("\n")).toHaveLength(2);
     expect(fs.readdirSync(path.join(tmp, "s3", BUCKET, "staging", "grafana"))).toHaveLength(2);
+  });
+
+  test("Loki's upload is checked against its files listed before the copy: one missing from the bucket, still on the volume, leaves it incomplete", async () => {
+    // After the first test: Loki, restored and running, holds its flushed chunks and index beside its WAL.
+    const folder = path.join(tmp, "s3", BUCKET, "staging", "loki");
+    const listed = (await runScript("loki", ["list"])).stdout.trim().split("\n");
+    fs.mkdirSync(path.join(tmp, "work-loki"), { recursive: true });
+    expect((await runContainer("loki", "snapshot")).status).toBe(0);
+    // A file the bucket loses during the copy (as when another run deleted part of the folder under it): rclone's
+    // copy, through a wrapper, leaves it out; every other command is rclone's own.
+    const files = fs
+      .readdirSync(data.loki, { recursive: true, encoding: "utf8" })
+      .filter((f) => !f.includes("wal") && fs.statSync(path.join(data.loki, f)).isFile())
+      .sort();
+    expect(files.length).toBeGreaterThan(1);
+    const lost = files[0];
+    const wrapper = path.join(tmp, "rclone-losing-a-file");
+    fs.writeFileSync(
+      wrapper,
+      `#!/bin/sh\nif [ "$1" = copy ]; then shift; exec ${stackBinary("rclone")} copy --exclude "/${lost}" "$@"; fi\nexec ${stackBinary("rclone")} "$@"\n`,
+      { mode: 0o755 },
+    );
+    const before = new Set(fs.readdirSync(folder));
+    const r = await runContainer("loki", "upload", { RCLONE: wrapper });
+    expect({ status: r.status, said: r.stderr.includes(`files listed before the upload and still in`) && r.stderr.includes(lost) }).toEqual(
+      {
+        status: 1,
+        said: true,
+      },
+    );
+    const made = fs.readdirSync(folder).filter((d) => !before.has(d));
+    expect(made).toHaveLength(1);
+    expect(fs.existsSync(path.join(folder, made[0], "COMPLETE.json"))).toBe(false);
+    expect((await runScript("loki", ["list"])).stdout.trim().split("\n")).toEqual(listed);
   });
 });
