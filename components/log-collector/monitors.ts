@@ -17,7 +17,8 @@
  * samples pass a `prometheus.relabel` that sets `namespace` to that namespace on every sample,
  * whatever the monitor's relabelings, metric relabelings or honorLabels made of it. Only the
  * monitors monitors.honorLabels names (a namespace, or `<namespace>/<name>`) skip it: those keep the
- * namespace labels they give (an exporter that reports other namespaces' objects). A monitor that
+ * namespace labels they give (an exporter that reports other namespaces' objects). Whether held or
+ * not, a monitor's series never carries a `job` of the stack's own (tenantJobRename). A monitor that
  * sets no sampleLimit gets the stack's (monitors.limits.samples; `scrape.default_sample_limit`); one
  * that sets more, or a larger targetLimit or labelLimit, is lowered by the API server when written
  * (components/monitors/limits.ts): Alloy takes the object's own limits as they are.
@@ -26,6 +27,7 @@ import { AlloyBlock, AlloyExpr, ruleBlock } from "./alloy-syntax";
 import { RelabelRule } from "./relabelling";
 import { ENVIRONMENT_LABEL } from "../kit/database-exporters";
 import { programmingError } from "../kit/problems";
+import { stackJobsRegex } from "../kit/stack-jobs";
 
 /** What the collector reads of the monitors. */
 export interface AlloyMonitorsArgs {
@@ -132,11 +134,31 @@ export function monitorJobsRegex(namespace: string, names: readonly string[]): s
 }
 
 /**
+ * The last rule of every sample of a namespace's monitors: a `job` that is one of the stack's own
+ * (STACK_JOBS: `node-exporter`, `kube-state-metrics`, …) becomes `<namespace>/<job>`, the namespace
+ * being the monitor's, whatever label it gives. The built-in rules read those jobs as the stack's
+ * and aggregate `namespace` away, so a monitor's series wearing one (its job named after its
+ * Service, a relabeling, honorLabels) would be counted with the stack's own and could hide a
+ * node's load or a job's outage; with the namespace in it, no job of a monitor is one of them.
+ */
+export function tenantJobRename(namespace: string): RelabelRule {
+  return {
+    source_labels: ["job"],
+    regex: `(${stackJobsRegex()})`,
+    target_label: "job",
+    replacement: `${namespace}/\${1}`,
+    action: "replace",
+  };
+}
+
+/**
  * The watchers and the remote writer of their samples: per namespace read, the three watchers
- * (theirs to `monitors_<ns>`, which sets the namespace, or straight to the writer when
+ * (theirs to `monitors_<ns>`, which sets the namespace, or to `monitors_<ns>_honoured` when
  * monitors.honorLabels names the namespace), and for the objects it names by `<ns>/<name>` a second
- * set that keeps only their targets (the first then drops them). The namespaces are needed: the
- * collector cannot hold a monitor of a namespace it does not know to it (config refuses their absence).
+ * set that keeps only their targets (the first then drops them) and writes to `monitors_<ns>_honoured`.
+ * Both relabels end with tenantJobRename: honoured or not, no monitor's series carries a job of the
+ * stack's. The namespaces are needed: the collector cannot hold a monitor of a namespace it does not
+ * know to it (config refuses their absence).
  */
 export function monitorBlocks(args: AlloyMonitorsArgs): AlloyBlock[] {
   if (args.namespaces === undefined || args.namespaces.length === 0) {
@@ -179,10 +201,19 @@ export function monitorBlocks(args: AlloyMonitorsArgs): AlloyBlock[] {
     ],
   });
   const blocks: AlloyBlock[] = [];
+  const relabel = (label: string, rules: RelabelRule[]): AlloyBlock => ({
+    name: "prometheus.relabel",
+    label,
+    attributes: [["forward_to", [writer]]],
+    blocks: rules.map(ruleBlock),
+  });
   for (const namespace of args.namespaces) {
     const label = namespaceLabel(namespace, writerLabel);
+    const honouredLabel = `${label}_honoured`;
+    const rename = tenantJobRename(namespace);
     if (honoured.includes(namespace)) {
-      blocks.push(...MONITOR_COMPONENTS.map((c) => watcher(c, label, namespace, writer, [])));
+      const to = new AlloyExpr(`prometheus.relabel.${honouredLabel}.receiver`);
+      blocks.push(...MONITOR_COMPONENTS.map((c) => watcher(c, label, namespace, to, [])), relabel(honouredLabel, [rename]));
       continue;
     }
     const named = honoured.filter((h) => h.startsWith(`${namespace}/`)).map((h) => h.slice(namespace.length + 1));
@@ -192,17 +223,16 @@ export function monitorBlocks(args: AlloyMonitorsArgs): AlloyBlock[] {
       ...MONITOR_COMPONENTS.map((c) =>
         watcher(c, label, namespace, held, jobs && c !== "probes" ? [{ source_labels: ["job"], regex: jobs, action: "drop" }] : []),
       ),
-      {
-        name: "prometheus.relabel",
-        label,
-        attributes: [["forward_to", [writer]]],
-        // Last, after every relabeling and honorLabels of the monitor: the namespace is the monitor's.
-        blocks: [ruleBlock({ target_label: "namespace", replacement: namespace, action: "replace" })],
-      },
+      // Last, after every relabeling and honorLabels of the monitor: the namespace is the monitor's, and the job none of the stack's.
+      relabel(label, [{ target_label: "namespace", replacement: namespace, action: "replace" }, rename]),
     );
     if (jobs) {
       const keep: RelabelRule[] = [{ source_labels: ["job"], regex: jobs, action: "keep" }];
-      blocks.push(...(["servicemonitors", "podmonitors"] as const).map((c) => watcher(c, `${label}_honoured`, namespace, writer, keep)));
+      const to = new AlloyExpr(`prometheus.relabel.${honouredLabel}.receiver`);
+      blocks.push(
+        ...(["servicemonitors", "podmonitors"] as const).map((c) => watcher(c, honouredLabel, namespace, to, keep)),
+        relabel(honouredLabel, [rename]),
+      );
     }
   }
   return [

@@ -99,7 +99,7 @@ export function planPrometheus(
           [
             DATABASE_RULES_KEY,
             linkRunbooks(
-              toYaml(databaseExporterRules(args.databases ?? [], args.evaluationInterval), DATABASE_RULES_HEADER),
+              toYaml(databaseExporterRules(args.databases ?? [], args.evaluationInterval, args.namespace), DATABASE_RULES_HEADER),
               args.runbookBaseUrl,
               DATABASE_RULES_KEY,
             ),

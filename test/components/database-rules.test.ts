@@ -20,6 +20,7 @@ describe("databaseExporterRules", () => {
           { name: "events", type: "mongodb" },
         ],
         "15s",
+        "monitoring-staging",
       ),
     ).toEqual({
       groups: [
@@ -29,7 +30,7 @@ describe("databaseExporterRules", () => {
           rules: [
             {
               alert: "DatabaseExporterMissing",
-              expr: 'absent(up{job="postgres-exporter", database="shop-postgres"})',
+              expr: 'absent(up{job="postgres-exporter", database="shop-postgres", namespace="monitoring-staging"})',
               for: "10m",
               labels: { severity: "warning", database: "shop-postgres" },
               annotations: {
@@ -38,7 +39,7 @@ describe("databaseExporterRules", () => {
                 runbook: "docs/runbooks.md#databaseexportermissing",
               },
             },
-            expect.objectContaining({ expr: 'absent(up{job="mongodb-exporter", database="events"})' }),
+            expect.objectContaining({ expr: 'absent(up{job="mongodb-exporter", database="events", namespace="monitoring-staging"})' }),
           ],
         },
       ],
@@ -47,7 +48,7 @@ describe("databaseExporterRules", () => {
   });
 
   test("no databases: a valid file with no groups; a name twice never reaches it: config refuses it, once", () => {
-    expect(databaseExporterRules([], "15s")).toEqual({ groups: [] });
+    expect(databaseExporterRules([], "15s", "monitoring-staging")).toEqual({ groups: [] });
     // Two rules of one name and labels would be duplicates to promtool: the check is the section's (one place).
     expect(problems("staging", { databases: [standalone("db"), standalone("db", "redis")] })).toEqual([
       'monitoring:databases[1].name: database name "db" is used more than once (first at databases[0]); names must be unique',
@@ -60,13 +61,13 @@ describe("in the rendered stacks", () => {
     const exprs = async (stack: string) =>
       (YAML.parse(fileOf(await render(stack)) ?? "") as RuleFile).groups.flatMap((g) => g.rules.map((r) => r.expr));
     expect(await exprs("staging")).toEqual([
-      'absent(up{job="postgres-exporter", database="shop-postgres"})',
-      'absent(up{job="redis-exporter", database="shop-redis"})',
+      'absent(up{job="postgres-exporter", database="shop-postgres", namespace="monitoring-staging"})',
+      'absent(up{job="redis-exporter", database="shop-redis", namespace="monitoring-staging"})',
     ]);
     expect(await exprs("production")).toEqual([
-      'absent(up{job="postgres-exporter", database="shop-postgres"})',
-      'absent(up{job="redis-exporter", database="shop-redis"})',
-      'absent(up{job="mongodb-exporter", database="events-mongodb"})',
+      'absent(up{job="postgres-exporter", database="shop-postgres", namespace="monitoring-production"})',
+      'absent(up{job="redis-exporter", database="shop-redis", namespace="monitoring-production"})',
+      'absent(up{job="mongodb-exporter", database="events-mongodb", namespace="monitoring-production"})',
     ]);
   });
 

@@ -4,8 +4,9 @@
  * Prometheus' own jobs, and the remote write; nothing of it in a stack without monitors.
  */
 import { alloyConfig } from "../../components/log-collector/alloy";
-import { alloySyntax } from "../../components/log-collector/alloy-syntax";
-import { duplicateRules, monitorBlocks, monitorJobsRegex } from "../../components/log-collector/monitors";
+import { AlloyBlock, AlloyExpr, alloySyntax, ruleBlock } from "../../components/log-collector/alloy-syntax";
+import { duplicateRules, monitorBlocks, monitorJobsRegex, tenantJobRename } from "../../components/log-collector/monitors";
+import { STACK_JOBS } from "../../components/kit/stack-jobs";
 
 const args = {
   remoteWriteUrl: "http://prometheus.monitoring-staging.svc:9090/api/v1/write",
@@ -38,21 +39,34 @@ describe("the monitors in config.alloy", () => {
     expect(text).toContain('url = "http://prometheus.monitoring-staging.svc:9090/api/v1/write"');
   });
 
-  test("each namespace's samples pass a relabel that sets the namespace, after everything the monitor does", () => {
+  test("each namespace's samples pass a relabel that sets the namespace, then takes any job of the stack's off, after everything the monitor does", () => {
     expect(text).toContain(
-      'prometheus.relabel "monitors_shop" {\n\tforward_to = [prometheus.remote_write.monitors.receiver]\n\n\trule {\n\t\ttarget_label = "namespace"\n\t\treplacement  = "shop"\n\t\taction       = "replace"\n\t}\n}',
+      'prometheus.relabel "monitors_shop" {\n\tforward_to = [prometheus.remote_write.monitors.receiver]\n\n\trule {\n\t\ttarget_label = "namespace"\n\t\treplacement  = "shop"\n\t\taction       = "replace"\n\t}\n\n' +
+        alloySyntax([ruleBlock(tenantJobRename("shop"))])
+          .replace(/^/gm, "\t")
+          .trimEnd() +
+        "\n}",
     );
     expect(text.match(/forward_to += \[prometheus\.relabel\.monitors_shop\.receiver\]/g)).toHaveLength(3);
     expect(text).not.toMatch(/prometheus\.operator\.\w+ "[^"]+" \{\n\tforward_to += \[prometheus\.remote_write/);
   });
 
-  test("monitors.honorLabels: a whole namespace writes straight through; named objects get watchers of their own, the others' drop them", () => {
+  test("monitors.honorLabels: a whole namespace keeps its namespace labels; named objects get watchers of their own, the others' drop them", () => {
     const whole = alloySyntax(monitorBlocks({ ...args, honorLabels: ["shop"] }));
-    expect(whole).not.toContain('prometheus.relabel "monitors_shop"');
+    expect(whole).not.toContain('prometheus.relabel "monitors_shop" {');
     expect(whole).toContain('prometheus.relabel "monitors_monitoring_staging"');
     expect(
-      whole.match(/prometheus\.operator\.\w+ "monitors_shop" \{\n\tforward_to += \[prometheus\.remote_write\.monitors\.receiver\]/g),
+      whole.match(
+        /prometheus\.operator\.\w+ "monitors_shop" \{\n\tforward_to += \[prometheus\.relabel\.monitors_shop_honoured\.receiver\]/g,
+      ),
     ).toHaveLength(3);
+    expect(whole).toContain(
+      'prometheus.relabel "monitors_shop_honoured" {\n\tforward_to = [prometheus.remote_write.monitors.receiver]\n\n' +
+        alloySyntax([ruleBlock(tenantJobRename("shop"))])
+          .replace(/^/gm, "\t")
+          .trimEnd() +
+        "\n}",
+    );
     const named = alloySyntax(monitorBlocks({ ...args, honorLabels: ["shop/kube-state-metrics"] }));
     expect(monitorJobsRegex("shop", ["kube-state-metrics", "a.b"])).toBe(
       "(serviceMonitor|podMonitor)/shop/(kube-state-metrics|a\\.b)/[0-9]+",
@@ -76,6 +90,39 @@ describe("the monitors in config.alloy", () => {
         label,
         `source_labels = ["__meta_kubernetes_namespace"] regex = ${JSON.stringify(regex)} action = "keep"`,
       ]);
+    }
+  });
+
+  test("whatever monitors.honorLabels says, every watcher's samples reach the writer through a relabel whose last rule takes the stack's jobs off", () => {
+    for (const honorLabels of [[], ["shop"], ["shop/kube-state-metrics"], ["shop", "monitoring-staging/a"]]) {
+      const blocks = monitorBlocks({ ...args, honorLabels });
+      const byRef = new Map(blocks.map((b) => [`${b.name}.${b.label}.receiver`, b]));
+      const forwardTo = (b: AlloyBlock) => ((b.attributes ?? []).find(([k]) => k === "forward_to")?.[1] as AlloyExpr[]).map((e) => e.text);
+      const watchers = blocks.filter((b) => b.name.startsWith("prometheus.operator."));
+      expect(watchers.length).toBeGreaterThanOrEqual(6);
+      for (const watcher of watchers) {
+        const namespace = ((watcher.attributes ?? []).find(([k]) => k === "namespaces")?.[1] as string[])[0];
+        const [to] = forwardTo(watcher);
+        const relabel = byRef.get(to);
+        expect(relabel?.name).toBe("prometheus.relabel");
+        expect(forwardTo(relabel as AlloyBlock)).toEqual(["prometheus.remote_write.monitors.receiver"]);
+        expect(relabel?.blocks?.at(-1)).toEqual(ruleBlock(tenantJobRename(namespace)));
+      }
+    }
+  });
+
+  test("the rename: each of the stack's jobs, and it alone, becomes <namespace>/<job>, as Prometheus' relabelling reads the rule", () => {
+    const rule = tenantJobRename("shop");
+    expect(rule).toMatchObject({ source_labels: ["job"], target_label: "job", action: "replace", replacement: "shop/${1}" });
+    // Prometheus and Alloy anchor the regex (^(?:…)$); ${1} is the whole job.
+    const renamed = (job: string) => {
+      const m = new RegExp(`^(?:${rule.regex})$`).exec(job);
+      return m ? (rule.replacement ?? "").replace("${1}", m[1]) : job;
+    };
+    for (const job of STACK_JOBS) expect(renamed(job)).toBe(`shop/${job}`);
+    expect(STACK_JOBS).toEqual(expect.arrayContaining(["node-exporter", "kube-state-metrics", "postgres-exporter", "backup", "blackbox"]));
+    for (const job of ["api", "web", "node-exporter-2", "my-kube-state-metrics", "shop/node-exporter", "", "Node-Exporter"]) {
+      expect(renamed(job)).toBe(job);
     }
   });
 

@@ -91,9 +91,13 @@ describe("production's collector serving staging's monitors", () => {
     }
     const [writer] = blocks(alloy, /^prometheus\.remote_write "to_monitoring_staging"/);
     expect(writer).toContain('url = "http://prometheus.monitoring-staging.svc:9090/api/v1/write"');
-    // The honoured monitor keeps its namespace: its watchers write straight to staging's writer.
+    // The honoured monitor keeps its namespace: its watchers write through a relabel that only keeps the stack's jobs off, to staging's writer.
     const honoured = blocks(alloy, /^prometheus\.operator\.servicemonitors "to_monitoring_staging_shop_staging_honoured"/);
-    expect(honoured[0]).toContain("forward_to      = [prometheus.remote_write.to_monitoring_staging.receiver]");
+    expect(honoured[0]).toContain("forward_to      = [prometheus.relabel.to_monitoring_staging_shop_staging_honoured.receiver]");
+    const [relabel] = blocks(alloy, /^prometheus\.relabel "to_monitoring_staging_shop_staging_honoured"/);
+    expect(relabel).toContain("forward_to = [prometheus.remote_write.to_monitoring_staging.receiver]");
+    expect(relabel).toContain('replacement   = "shop-staging/${1}"');
+    expect(relabel).not.toContain('target_label = "namespace"');
   });
 
   test("none of it in production's own pipeline: every watcher of staging's namespaces ends at staging's writer", () => {

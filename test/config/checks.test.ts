@@ -1,7 +1,10 @@
 /** The rules over several keys (config/checks/): what Kubernetes, Prometheus and the components would refuse later. */
+import * as fs from "fs";
+import * as path from "path";
 import * as YAML from "yaml";
 import { componentScrapeJobs, parseStackConfig } from "../../config";
-import { BUILTIN_SCRAPE_JOBS } from "../../components/prometheus/args";
+import { BUILTIN_SCRAPE_JOBS, DEFAULT_RULES_DIR as RULES_DIR } from "../../components/prometheus/args";
+import { STACK_JOBS } from "../../components/kit/stack-jobs";
 import { DATABASE_KINDS } from "../../components/database-exporters/kinds";
 import { PROMETHEUS_MAX_DURATION_MS } from "../../components/kit/units";
 import { renderRun } from "../../cli/render";
@@ -424,6 +427,9 @@ describe("refused: what the components refused, now found by config in the same 
       apps: [api],
       databases: [standalone("pg"), standalone("cache", "redis"), standalone("docs", "mongodb")],
       cloudflare: { enabled: true, accountId: "a".repeat(32), zoneId: "b".repeat(32) },
+      tracing: { enabled: true },
+      probes: [{ name: "website", url: "https://www.example.com/" }],
+      watch: { cluster: true },
     };
     const values: Record<string, string> = { "cloudflare:apiToken": "token", "monitoring:grafanaAdminPassword": "a-long-password" };
     for (const [k, v] of Object.entries(plain)) values[`monitoring:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
@@ -435,5 +441,20 @@ describe("refused: what the components refused, now found by config in the same 
     };
     const jobs = new Set(prometheusYml.scrape_configs.map((j) => j.job_name.replace(/\/.*$/, "")));
     expect(jobs).toEqual(new Set([...BUILTIN_SCRAPE_JOBS, ...componentScrapeJobs(config), "api"]));
+    // Each of them but the app's is one the collector keeps off a tenant's series (components/kit/stack-jobs.ts).
+    expect([...jobs].filter((job) => !STACK_JOBS.includes(job))).toEqual(["api"]);
+  });
+
+  test("every job the shipped rules select on, and the one the backups push as, is one the collector keeps off a tenant's series", () => {
+    const selected = new Set<string>();
+    for (const file of fs.readdirSync(RULES_DIR).filter((f) => f.endsWith(".yml"))) {
+      for (const m of fs.readFileSync(path.join(RULES_DIR, file), "utf8").matchAll(/\bjob\s*=\s*"([^"]*)"/g)) selected.add(m[1]);
+    }
+    expect(selected.size).toBeGreaterThan(10);
+    expect([...selected].filter((job) => !STACK_JOBS.includes(job))).toEqual([]);
+    const backup = fs.readFileSync(path.join(__dirname, "..", "..", "components", "backup", "backup.sh"), "utf8");
+    const pushedAs = /\\"key\\":\\"service\.name\\",\\"value\\":\{\\"stringValue\\":\\"([^\\]+)\\"/.exec(backup)?.[1];
+    expect(pushedAs).toBe("backup");
+    expect(STACK_JOBS).toContain(pushedAs);
   });
 });

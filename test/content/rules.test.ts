@@ -85,7 +85,7 @@ function generatedAlerts(): AlertRule[] {
   try {
     const file = path.join(dir, "databases.rules.yml");
     const databases = (["postgres", "redis", "mongodb"] as const).map((type) => ({ name: `shop-${type}`, type }));
-    fs.writeFileSync(file, YAML.stringify(databaseExporterRules(databases, "15s")));
+    fs.writeFileSync(file, YAML.stringify(databaseExporterRules(databases, "15s", "monitoring")));
     // The record of the PrometheusRules loaded (monitors), with one object: its alert, PrometheusRuleNotLoaded.
     const operator = path.join(dir, "operator-rules-loaded.yml");
     fs.writeFileSync(operator, operatorLoadedRules([{ namespace: "shop", name: "r", generation: 1, spec: {} }]));

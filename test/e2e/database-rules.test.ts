@@ -2,7 +2,9 @@
  * The alerts generated from databases[] (components/prometheus/rules/database-rules.ts),
  * unit-tested with the deployed release's promtool on the file as the staging stack renders
  * it: silent while the exporter is scraped, pending when its series vanish, firing exactly at
- * the `for` boundary, for that database only.
+ * the `for` boundary, for that database only; a team's annotated pod in a watched namespace that
+ * wears the exporter's job and the database's name (Prometheus' pod job gives it both) does not
+ * keep it from firing.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -17,6 +19,9 @@ import { DESCRIPTION, RuleFile, fileOf } from "../support/database-rules";
 
 jest.setTimeout(120_000);
 
+/** The staging stack's namespace, where its database exporters run. */
+const STACK_NAMESPACE = "monitoring-staging";
+
 describe("under promtool, as the staging stack renders it", () => {
   let dir: string;
   beforeAll(async () => {
@@ -30,7 +35,7 @@ describe("under promtool, as the staging stack renders it", () => {
 
   function unitTest(firesAt: string, beforeFiring: string): Record<string, unknown> {
     const expected = {
-      exp_labels: { severity: "warning", job: "postgres-exporter", database: "shop-postgres" },
+      exp_labels: { severity: "warning", job: "postgres-exporter", database: "shop-postgres", namespace: STACK_NAMESPACE },
       exp_annotations: {
         summary: "A configured database has no exporter left to watch it.",
         description: DESCRIPTION("postgres-exporter", "shop-postgres"),
@@ -46,11 +51,29 @@ describe("under promtool, as the staging stack renders it", () => {
           input_series: [
             // Given: shop-postgres' sidecar is scraped for 30 minutes, then its target is gone
             // (Prometheus writes a stale marker at once); shop-redis' exporter stays.
-            { series: 'up{job="postgres-exporter", database="shop-postgres", instance="postgres-0"}', values: "1x29 stale" },
-            { series: 'up{job="redis-exporter", database="shop-redis", instance="redis-7d9c5b6f4-x2x7z"}', values: "1x80" },
-            // Neither another database of the same type nor another type's exporter named alike stands in for it.
-            { series: 'up{job="postgres-exporter", database="billing", instance="billing-0"}', values: "1x80" },
-            { series: 'up{job="redis-exporter", database="shop-postgres", instance="cache-0"}', values: "1x80" },
+            {
+              series: `up{job="postgres-exporter", database="shop-postgres", namespace="${STACK_NAMESPACE}", instance="shop-postgres-exporter-5d8f9-x1"}`,
+              values: "1x29 stale",
+            },
+            {
+              series: `up{job="redis-exporter", database="shop-redis", namespace="${STACK_NAMESPACE}", instance="redis-7d9c5b6f4-x2x7z"}`,
+              values: "1x80",
+            },
+            // Neither another database of the same type nor another type's exporter named alike stands in for it,
+            {
+              series: `up{job="postgres-exporter", database="billing", namespace="${STACK_NAMESPACE}", instance="billing-0"}`,
+              values: "1x80",
+            },
+            {
+              series: `up{job="redis-exporter", database="shop-postgres", namespace="${STACK_NAMESPACE}", instance="cache-0"}`,
+              values: "1x80",
+            },
+            // nor a pod of a watched namespace labelled monitoring-stack/exporter: postgres and monitoring-stack/database:
+            // shop-postgres with the scrape annotation, which Prometheus' pod job gives that job and database.
+            {
+              series: 'up{job="postgres-exporter", database="shop-postgres", namespace="shop-staging", instance="10.42.0.9:9187"}',
+              values: "1x80",
+            },
           ],
           alert_rule_test: [
             // Then: silent while it is scraped; pending, not firing, one evaluation before the

@@ -18,7 +18,9 @@
  * (VICTIM_APP, scraped by Prometheus as rendered, with the rendered rules and the rendered
  * Alertmanager sending to local sinks): with a hostile monitor wearing that app's identity
  * (its job and app, its namespace label dropped, honorLabels), the app goes down and its AppDown
- * still reaches the critical sink within the bound its config gives.
+ * still reaches the critical sink within the bound its config gives. Hostile monitors that wear the
+ * stack's own jobs (a Service named node-exporter, a relabeling and honorLabels into
+ * kube-state-metrics and node-exporter) land as `<namespace>/<job>`: no series of theirs carries one.
  *
  * The limits (monitors.limits) are the rendered MutatingAdmissionPolicy's, applied as rendered: a
  * monitor's own larger sampleLimit, targetLimit or labelLimit is lowered to the stack's by the API
@@ -43,6 +45,7 @@ import { LoopbackServer, getOk, httpGetJson, isReady, sinkHandler } from "../../
 import { alloyRunArgs } from "../../lab/local/logs";
 import { LOOPBACK, freePort } from "../../lab/ports";
 import { durationSeconds } from "../../components/kit/units";
+import { stackJobsRegex } from "../../components/kit/stack-jobs";
 import { binPath } from "../../lab/tools/tools";
 import { operatorRuleFiles, ruleLister } from "../../preflight/operator-rules";
 import { kubeConnection, kubeGetter } from "../../preflight/kube-api";
@@ -726,6 +729,59 @@ test("the rendered policy refuses, on writing, a namespaceSelector beyond the ob
   for (const url of ["blackbox.e2e-hostile.svc:9115", "blackbox-exporter.probes.svc.cluster.local:9115", "prober.example.com:443"]) {
     expect(dryRun("probe-ok", probe({ url }))).toBe("accepted");
   }
+});
+
+test("hostile monitors wearing the stack's own jobs (a Service named node-exporter; a relabeling and honorLabels into kube-state-metrics and node-exporter) land as <namespace>/<job>, never as the stack's", async () => {
+  const [namedPort, spoofPort] = [await freePort(), await freePort()];
+  // What an idle node reports, and kube-state-metrics' up, claimed in the exposition for honorLabels to keep.
+  await run.serve(namedPort, (_req, res) => {
+    res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
+    res.end('node_cpu_seconds_total{cpu="f1",mode="idle"} 1\n');
+  });
+  await run.serve(spoofPort, (_req, res) => {
+    res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
+    res.end(
+      'node_memory_MemAvailable_bytes{job="node-exporter",instance="node1"} 1e12\n' +
+        'node_filesystem_readonly{job="node-exporter",instance="node1",mountpoint="/"} 1\n',
+    );
+  });
+  apply("stack-jobs", [
+    // The job a ServiceMonitor gives by default is its Service's name.
+    ...hostileTarget("node-exporter", ["10.42.0.61"], namedPort, {}),
+    ...hostileTarget("spoof", ["10.42.0.62"], spoofPort, {
+      honorLabels: true,
+      relabelings: [
+        { action: "replace", targetLabel: "job", replacement: "kube-state-metrics" },
+        { action: "replace", targetLabel: "instance", replacement: "node1" },
+      ],
+    }),
+  ]);
+  const reserved = `job=~"${stackJobsRegex()}"`;
+  const found = await run.waitFor(
+    "both hostile targets' series",
+    async () => {
+      const series = await query(`{namespace="${HOSTILE}", job=~"${HOSTILE}/.+", __name__=~"up|node_.+"}`);
+      return series.length >= 5 ? series : undefined;
+    },
+    120_000,
+    1000,
+  );
+  const seen = found.map((r) => `${r.metric.__name__}{job="${r.metric.job}"}`).sort();
+  expect(seen).toEqual([
+    `node_cpu_seconds_total{job="${HOSTILE}/node-exporter"}`,
+    `node_filesystem_readonly{job="${HOSTILE}/node-exporter"}`,
+    `node_memory_MemAvailable_bytes{job="${HOSTILE}/node-exporter"}`,
+    `up{job="${HOSTILE}/kube-state-metrics"}`,
+    `up{job="${HOSTILE}/node-exporter"}`,
+  ]);
+  // The spoof's instance is the node's, as it asked: only the job gives it away.
+  expect(found.filter((r) => r.metric.job === `${HOSTILE}/kube-state-metrics`).map((r) => r.metric.instance)).toEqual(["node1"]);
+  // The stack's own kube-state-metrics is the one target of its job (it reports the hostile namespace's objects
+  // under that namespace, as it should): no other series of the hostile namespace carries a job of the stack's, and none at all node-exporter's.
+  const ksm = (await query('up{job="kube-state-metrics"}')).map((r) => r.metric.instance);
+  expect(ksm).toEqual([expect.stringMatching(/^127\.0\.0\.1:[0-9]+$/)]);
+  expect(await query(`{namespace="${HOSTILE}", ${reserved}, instance!="${ksm[0]}"}`)).toEqual([]);
+  expect(await query('{job="node-exporter"}')).toEqual([]);
 });
 
 /** A monitor's limits as the API server stored them: sampleLimit, targetLimit, labelLimit. */

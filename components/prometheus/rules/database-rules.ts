@@ -7,8 +7,12 @@
  * sidecar, a standalone exporter Deployment deleted, a pod label edited away), there is no
  * series left for those rules to compare, and nothing fires. Only the stack knows which
  * databases should be watched, so the absence is written per database, from its entry's
- * name and type alone: however the exporter runs (sidecar or standalone), its series are
- * `up{job="<type>-exporter", database="<name>"}`.
+ * name and type alone: its exporter runs in the stack's namespace (components/database-exporters/,
+ * never a sidecar), so its series are `up{job="<type>-exporter", database="<name>", namespace="<the
+ * stack's>"}`. The namespace counts: Prometheus' pod job gives any annotated pod of a watched
+ * namespace labelled `monitoring-stack/exporter` and `monitoring-stack/database` (a team's own
+ * exporter) that same job and database, and without it a team's pod labelled with a configured
+ * database's name would keep the alert from ever firing while the stack's exporter is gone.
  */
 import { DatabaseRef, exporterJob } from "../../kit/database-exporters";
 import { RUNBOOK_PATH } from "./rule-files";
@@ -47,14 +51,16 @@ const quote = (value: string) => JSON.stringify(value);
 
 /**
  * The generated rule file: group `database-exporters` with one DatabaseExporterMissing per
- * database, in config order. `absent()` returns the equality matchers as labels, so each
- * alert carries `job` and `database`, as the alerts of rules/databases.yml do. No databases:
+ * database, in config order, each reading the targets in `namespace` (the stack's) only. `absent()`
+ * returns the equality matchers as labels, so each alert carries `job`, `database` and `namespace`,
+ * as the alerts of rules/databases.yml do. No databases:
  * no groups, still a valid rule file. Each name once: config refuses a name used twice
  * (components/database-exporters/section.ts), whose two rules promtool would call duplicates.
  */
 export function databaseExporterRules(
   databases: readonly DatabaseRef[],
   evaluationInterval: string,
+  namespace: string,
 ): { groups: Array<{ name: string; interval: string; rules: AlertRule[] }> } {
   if (databases.length === 0) return { groups: [] };
   const minutes = (durationSeconds(DATABASE_EXPORTER_MISSING_FOR) ?? 0) / 60;
@@ -65,7 +71,7 @@ export function databaseExporterRules(
         interval: evaluationInterval,
         rules: databases.map((db) => ({
           alert: DATABASE_EXPORTER_MISSING,
-          expr: `absent(up{job=${quote(exporterJob(db.type))}, database=${quote(db.name)}})`,
+          expr: `absent(up{job=${quote(exporterJob(db.type))}, database=${quote(db.name)}, namespace=${quote(namespace)}})`,
           for: DATABASE_EXPORTER_MISSING_FOR,
           // The database as a label of the rule too (absent() gives it to the alert anyway): rules
           // of one name with the same labels are duplicates to promtool's check.
