@@ -37,7 +37,7 @@ export interface LogCollectorArgs {
    * metrics derived from the spans every `scrapeInterval` (Prometheus'). Only pods of `fromNamespaces`
    * (those of the apps with apps[].otlp) reach it; none, it admits no one. Default none.
    */
-  otlp?: { traces: boolean; scrapeInterval: string; fromNamespaces: string[] };
+  otlp?: { traces: boolean; scrapeInterval: string; fromNamespaces: string[]; apps?: Array<{ namespace: string; name: string }> };
   /**
    * Other stacks on the cluster this collector serves (config logCollector.shareWith): the pod logs
    * of `namespaces` go to the Loki of the stack in `stackNamespace`. Default none.

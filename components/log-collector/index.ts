@@ -199,6 +199,7 @@ export class LogCollector extends StackComponent {
               lokiOtlpUrl: lokiOtlpUrl(args.stackNamespace),
               spanMetricsInterval: otlp.scrapeInterval,
               memoryLimiter: otlpMemoryLimiter(args.resources.limits.memory),
+              ...(otlp.apps ? { apps: otlp.apps } : {}),
             },
           }
         : {}),

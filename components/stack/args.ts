@@ -210,6 +210,7 @@ export function logCollectorArgs(cfg: StackConfig, served: Readonly<Record<strin
             traces: cfg.tracing.enabled,
             scrapeInterval: cfg.prometheus.scrapeInterval,
             fromNamespaces: [...new Set(cfg.apps.flatMap((a) => (a.otlp && a.otlpNamespace ? [a.otlpNamespace] : [])))].sort(),
+            apps: cfg.apps.flatMap((a) => (a.otlp && a.otlpNamespace ? [{ namespace: a.otlpNamespace, name: a.name }] : [])),
           },
         }
       : {}),

@@ -5,9 +5,12 @@
  *
  * - `OTEL_EXPORTER_OTLP_ENDPOINT`: the collector's OTLP/HTTP endpoint (the SDK adds /v1/traces, …);
  * - `OTEL_SERVICE_NAME`: its apps[] name;
- * - `OTEL_RESOURCE_ATTRIBUTES`: `k8s.namespace.name`, `k8s.pod.name` and `k8s.pod.uid`, what a
- *   pod's Downward API gives it. In the cluster the collector finds the pod by the address the
- *   connection came from; every connection here comes from 127.0.0.1, so the pod is named by the app.
+ * - `OTEL_RESOURCE_ATTRIBUTES`: its pod in `lab.pod.*` attributes (lab/local/tracing.ts,
+ *   LAB_POD_ATTRIBUTES). In the cluster the collector finds the pod by the address the connection
+ *   came from, and deletes whatever `k8s.*` the app claims; every connection here comes from
+ *   127.0.0.1, so the lab's collector reads the pod from these instead, and only they. The app also
+ *   claims another namespace, `k8s.namespace.name=claimed-by-the-app`, as a sender could: the
+ *   collector must never take it.
  *
  * What it sends, at `rate` requests a second: per request a server span with nested children
  * (its handler, a database query, a call to a payment service that fails and is retried in 5 %
@@ -23,6 +26,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import type { LocalRun, ManagedProcess } from "../processes/children";
+import { LAB_POD_ATTRIBUTES } from "./tracing";
 
 /** What the lab asks of the app. */
 export interface OtlpAppSpec {
@@ -71,7 +75,12 @@ export function startOtlpApp(local: LocalRun, spec: OtlpAppSpec): ManagedProcess
       OTEL_EXPORTER_OTLP_ENDPOINT: spec.endpoint,
       OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
       OTEL_SERVICE_NAME: spec.service,
-      OTEL_RESOURCE_ATTRIBUTES: `k8s.namespace.name=${spec.namespace},k8s.pod.name=${spec.pod},k8s.pod.uid=${spec.podUid}`,
+      OTEL_RESOURCE_ATTRIBUTES: [
+        `${LAB_POD_ATTRIBUTES.uid}=${spec.podUid}`,
+        `${LAB_POD_ATTRIBUTES.namespace}=${spec.namespace}`,
+        `${LAB_POD_ATTRIBUTES.name}=${spec.pod}`,
+        "k8s.namespace.name=claimed-by-the-app",
+      ].join(","),
       OTEL_METRIC_EXPORT_INTERVAL: String(spec.metricIntervalMs),
       OTLP_APP_RATE: String(spec.rate),
       OTLP_APP_SECONDS: String(spec.seconds),

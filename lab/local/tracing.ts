@@ -3,12 +3,15 @@
  * endpoint for apps (the rendered `otelcol.*` blocks of config.alloy), made runnable on
  * 127.0.0.1. Only listen addresses, destinations, data paths and how the sending pod is found change:
  *
- * - In the cluster the collector finds the pod that sent by the connection's address. Every
- *   connection here comes from 127.0.0.1, which no pod has: with a local control plane (the live
- *   lab) the lookup runs against it (auth_type kubeConfig), first by the pod uid the app states in
- *   its resource (`k8s.pod.uid`, from the Downward API), so the node still comes from the API; without
- *   one (the benchmark) the processor passes signals through, and the namespace and pod are the
- *   app's own resource attributes. Everything after it (the labels, the batches, the exporters) runs as rendered.
+ * - In the cluster the collector deletes what the sender says of its pod (every `k8s.*` attribute),
+ *   then finds the pod by the connection's address. Every connection here comes from 127.0.0.1,
+ *   which no pod has, so the app states its pod in `lab.pod.*` attributes (LAB_POD_ATTRIBUTES),
+ *   which the rendered deletion leaves, and the lab's last statements of `client_claims` stand in for
+ *   the address: with a local control plane (the live lab) they give the pod uid alone, and the
+ *   lookup runs against it (auth_type kubeConfig, first by that uid), so the namespace, pod and node
+ *   come from the API; without one (the benchmark) the processor passes signals through and they give
+ *   the namespace and pod the API would. Everything else (the deletion, the drop of what no pod
+ *   sent, the labels, the batches, the exporters) runs as rendered.
  */
 import * as path from "path";
 import * as YAML from "yaml";
@@ -69,6 +72,9 @@ export interface LocalOtlp {
   lookup: boolean;
 }
 
+/** The resource attributes the lab's app states its pod in, in place of the connection's address (see the header). */
+export const LAB_POD_ATTRIBUTES = { uid: "lab.pod.uid", namespace: "lab.pod.namespace", name: "lab.pod.name" } as const;
+
 /** The first block of config.alloy's OTLP endpoint: everything from it to the end is the apps' OTLP pipeline. */
 export const OTLP_RECEIVER_BLOCK = '\notelcol.receiver.otlp "apps" {';
 
@@ -94,6 +100,25 @@ export function localOtlpBlocks(otlp: string, local: LocalOtlp): string {
   const processor = 'otelcol.processor.k8sattributes "apps" {\n';
   if (!text.includes(processor)) throw new Error("config.alloy's OTLP pipeline has no k8sattributes processor");
   const byUid = '\tpod_association {\n\t\tsource {\n\t\t\tfrom = "resource_attribute"\n\t\t\tname = "k8s.pod.uid"\n\t\t}\n\t}\n\n';
+  // After the rendered deletion of the sender's claims, in each resource's statements of client_claims (they end with its `job`).
+  const claims = text.indexOf('otelcol.processor.transform "client_claims" {');
+  const claimsEnd = text.indexOf("\n}\n", claims);
+  const last = '"delete_key(attributes, \\"job\\")"]';
+  if (claims < 0 || !text.slice(claims, claimsEnd).includes(last))
+    throw new Error("config.alloy's OTLP pipeline deletes no claims of the sender");
+  const from = (key: string, attribute: string) => JSON.stringify(`set(attributes["${key}"], attributes["${attribute}"])`);
+  const standIn = (
+    local.lookup
+      ? [from("k8s.pod.uid", LAB_POD_ATTRIBUTES.uid)]
+      : [from("k8s.namespace.name", LAB_POD_ATTRIBUTES.namespace), from("k8s.pod.name", LAB_POD_ATTRIBUTES.name)]
+  ).concat(JSON.stringify('delete_matching_keys(attributes, "^lab[.]")'));
+  text =
+    text.slice(0, claims) +
+    text
+      .slice(claims, claimsEnd)
+      .split(last)
+      .join(`${last.slice(0, -1)}, ${standIn.join(", ")}]`) +
+    text.slice(claimsEnd);
   return local.lookup
     ? text
         .replace(processor, `${processor}\tauth_type = "kubeConfig"\n\n`)

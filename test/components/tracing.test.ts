@@ -18,6 +18,12 @@ import { Rendered } from "../../cli/render";
 import { ALONE, objectOf, objectsOf, render } from "../support/render";
 import { schemaProblems } from "../support/schema";
 import { api, parse, problems } from "../config/support";
+import {
+  CLIENT_CLAIMS_STATEMENTS,
+  DATAPOINT_CLAIMS_STATEMENTS,
+  UNKNOWN_POD_CONDITION,
+  otlpJobStatements,
+} from "../../components/log-collector/alloy";
 
 describe("Jaeger's config", () => {
   test("the retention is Badger's TTL, in hours when whole", () => {
@@ -165,6 +171,54 @@ describe("the traces content, with and without a traces backend", () => {
     expect([...rendered.files.keys()].filter((f) => f.startsWith("prometheus/") && f.endsWith(".yml"))).toEqual(
       [...on.files.keys()].filter((f) => f.startsWith("prometheus/") && f.endsWith(".yml") && f !== "prometheus/tracing.yml"),
     );
+  });
+
+  test("every signal passes the deletion of the sender's claims, the pod lookup, the drop of what no pod sent and the labels, in that order", async () => {
+    const rendered = await render("staging", ["tracing.enabled=true", "apps[2]={name: traefik, namespace: shop-staging, otlp: true}"]);
+    const alloy = rendered.files.get("log-collector/config.alloy") ?? "";
+    const block = (head: string) => {
+      const at = alloy.indexOf(`${head} {\n`);
+      expect(at).toBeGreaterThanOrEqual(0);
+      return alloy.slice(at, alloy.indexOf("\n}\n", at));
+    };
+    const chain = [
+      'otelcol.receiver.otlp "apps"',
+      'otelcol.processor.memory_limiter "apps"',
+      'otelcol.processor.transform "client_claims"',
+      'otelcol.processor.k8sattributes "apps"',
+      'otelcol.processor.filter "unknown_pods"',
+      'otelcol.processor.transform "apps"',
+      'otelcol.processor.batch "apps"',
+    ];
+    for (let i = 0; i + 1 < chain.length; i++) {
+      const next = chain[i + 1].replace(/ "(\w+)"$/, ".$1").concat(".input");
+      for (const signal of ["metrics", "logs", "traces"])
+        expect(block(chain[i])).toMatch(new RegExp(`\\n\\t\\t${signal} += \\[${next.replace(/\./g, "\\.")}`));
+    }
+    const claims = block('otelcol.processor.transform "client_claims"');
+    for (const signal of ["trace", "metric", "log"]) {
+      expect(claims).toContain(
+        `${signal}_statements {\n\t\tcontext    = "resource"\n\t\tstatements = ${JSON.stringify(CLIENT_CLAIMS_STATEMENTS).replace(/","/g, '", "')}`,
+      );
+    }
+    expect(claims).toContain(
+      `context    = "datapoint"\n\t\tstatements = ${JSON.stringify(DATAPOINT_CLAIMS_STATEMENTS).replace(/","/g, '", "')}`,
+    );
+    expect(CLIENT_CLAIMS_STATEMENTS[0]).toBe('delete_matching_keys(attributes, "^k8s[.]")');
+    const filter = block('otelcol.processor.filter "unknown_pods"');
+    for (const [signal, what] of [
+      ["traces", "span"],
+      ["metrics", "metric"],
+      ["logs", "log_record"],
+    ]) {
+      expect(filter).toContain(`${signal} {\n\t\t${what} = [${JSON.stringify(UNKNOWN_POD_CONDITION)}]`);
+    }
+    // The job rename on traces (their span metrics) and metrics, an app named like a stack's job kept in its own namespace.
+    const apps = block('otelcol.processor.transform "apps"');
+    const [rename] = otlpJobStatements([{ namespace: "shop-staging", name: "traefik" }]);
+    expect(rename).toContain('and not (attributes["namespace"] == "shop-staging" and attributes["service.name"] == "traefik")');
+    expect(apps.split(JSON.stringify(rename)).length - 1).toBe(2);
+    expect(otlpJobStatements([{ namespace: "shop", name: "web" }])[0]).not.toContain(" not ");
   });
 
   test("off, with an app that sends OTLP: the endpoint's health row and rules stay, the span metrics go", async () => {

@@ -2,7 +2,7 @@
  * The traces side of the local runs (lab/local/tracing.ts), on the staging stack's render
  * with an app that sends OTLP (the bench's, OTLP_SETS):
  * Jaeger's config and Alloy's OTLP endpoint made local change only addresses, paths and how the
- * sending pod is found, and Alloy accepts what comes out (`alloy fmt` parses it); the benchmark's
+ * sending pod is found (after the rendered deletion of what the sender claims), and Alloy accepts what comes out (`alloy fmt` parses it); the benchmark's
  * remote-write variant moves only the metrics.
  */
 import * as fs from "fs";
@@ -74,10 +74,26 @@ test("Alloy's OTLP endpoint, made local: listens on 127.0.0.1, sends to the loca
   for (const where of ["127.0.0.1:40001", "127.0.0.1:40002", LOCAL.tracesEndpoint, LOCAL.prometheusOtlpUrl, LOCAL.lokiOtlpUrl])
     expect(text).toContain(`"${where}"`);
   expect(text).toMatch(/otelcol\.processor\.k8sattributes "apps" \{\n\tpassthrough = true\n/);
-  // What decides the labels runs as rendered.
-  const transform = (t: string) => t.slice(t.indexOf('otelcol.processor.transform "apps"'), t.indexOf('otelcol.processor.batch "apps"'));
+  // What decides the labels runs as rendered: the drop of what no pod sent, the labels.
+  const transform = (t: string) =>
+    t.slice(t.indexOf('otelcol.processor.filter "unknown_pods"'), t.indexOf('otelcol.processor.batch "apps"'));
   expect(transform(text)).toBe(transform(alloyText()));
+  // The sender's claims are deleted as rendered; only then does the lab give the namespace and pod the API would, from its lab.pod.* stand-ins.
+  expect(claimStatements(text)).toEqual(
+    claimStatements(alloyText()).map((s) =>
+      s.replace(
+        /"delete_key\(attributes, \\"job\\"\)"$/,
+        `$&, ${JSON.stringify('set(attributes["k8s.namespace.name"], attributes["lab.pod.namespace"])')}, ${JSON.stringify('set(attributes["k8s.pod.name"], attributes["lab.pod.name"])')}, ${JSON.stringify('delete_matching_keys(attributes, "^lab[.]")')}`,
+      ),
+    ),
+  );
 });
+
+/** The statement lists of the client_claims transform, each as written. */
+const claimStatements = (t: string) => {
+  const at = t.indexOf('otelcol.processor.transform "client_claims" {');
+  return [...t.slice(at, t.indexOf("\n}\n", at)).matchAll(/statements = \[(.*)\]\n/g)].map((m) => m[1]);
+};
 
 test("with a local control plane the pod is looked up in it, first by the uid the app states (the connection's address names no pod here)", () => {
   const text = local({ ...LOCAL, lookup: true });
@@ -85,6 +101,16 @@ test("with a local control plane the pod is looked up in it, first by the uid th
   expect(text).toMatch(/otelcol\.processor\.k8sattributes "apps" \{\n\tauth_type = "kubeConfig"\n/);
   // The uid first: the processor uses the first association that yields a value, and the connection's always does.
   expect(text).toMatch(/from = "resource_attribute"\n\t\t\tname = "k8s\.pod\.uid"[\s\S]*from = "connection"/);
+  // The uid alone stands in for the connection's address, after the sender's claims are deleted: the namespace and pod come from the API.
+  // Each resource's statements (every list but the data points', which deletes an `instance`).
+  const resources = claimStatements(text).filter((list) => !list.includes('\\"instance\\"'));
+  expect(resources.length).toBeGreaterThanOrEqual(2);
+  for (const list of resources) {
+    expect(list).toMatch(
+      /delete_key\(attributes, \\"job\\"\)", "set\(attributes\[\\"k8s\.pod\.uid\\"\], attributes\[\\"lab\.pod\.uid\\"\]\)", "delete_matching_keys\(attributes, \\"\^lab\[\.\]\\"\)"$/,
+    );
+    expect(list).not.toContain("lab.pod.namespace");
+  }
 });
 
 test("the benchmark's remote-write variant moves only the metrics", () => {
