@@ -34,6 +34,23 @@ export const LIMITED_KINDS = ["ServiceMonitor", "PodMonitor", "Probe"] as const;
 /** The name of a stack's policy and binding: its namespace's, so that two stacks on one cluster hold theirs apart. */
 export const monitorLimitsName = (stackNamespace: string): string => `${stackNamespace}-monitor-limits`;
 
+/** What both policies apply to: the monitor kinds written (created or updated) in the namespaces the stack reads. */
+function monitorMatchConstraints(namespaces: readonly string[]) {
+  return {
+    resourceRules: [
+      {
+        apiGroups: [MONITORING_GROUP],
+        apiVersions: [MONITORING_VERSION],
+        operations: ["CREATE", "UPDATE"],
+        resources: LIMITED_KINDS.map((k) => MONITOR_KINDS[k].plural),
+      },
+    ],
+    namespaceSelector: {
+      matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: [...namespaces].sort() }],
+    },
+  };
+}
+
 /**
  * The CEL expression of the JSON patch: for each limit, nothing when the object gives a value in
  * 1..limit, else an `add` (which replaces a member that is there) of the stack's value.
@@ -75,19 +92,7 @@ export function monitorLimitsObjects(args: MonitorLimitsArgs): {
       kind: "MutatingAdmissionPolicy",
       metadata,
       spec: {
-        matchConstraints: {
-          resourceRules: [
-            {
-              apiGroups: [MONITORING_GROUP],
-              apiVersions: [MONITORING_VERSION],
-              operations: ["CREATE", "UPDATE"],
-              resources: LIMITED_KINDS.map((k) => MONITOR_KINDS[k].plural),
-            },
-          ],
-          namespaceSelector: {
-            matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: [...args.namespaces].sort() }],
-          },
-        },
+        matchConstraints: monitorMatchConstraints(args.namespaces),
         failurePolicy: "Fail",
         reinvocationPolicy: "IfNeeded",
         mutations: [{ patchType: "JSONPatch", jsonPatch: { expression: monitorLimitsPatch(args.limits) } }],
@@ -180,19 +185,7 @@ export function monitorTargetsObjects(args: Omit<MonitorLimitsArgs, "limits">): 
       kind: "ValidatingAdmissionPolicy",
       metadata,
       spec: {
-        matchConstraints: {
-          resourceRules: [
-            {
-              apiGroups: [MONITORING_GROUP],
-              apiVersions: [MONITORING_VERSION],
-              operations: ["CREATE", "UPDATE"],
-              resources: LIMITED_KINDS.map((k) => MONITOR_KINDS[k].plural),
-            },
-          ],
-          namespaceSelector: {
-            matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: [...args.namespaces].sort() }],
-          },
-        },
+        matchConstraints: monitorMatchConstraints(args.namespaces),
         failurePolicy: "Fail",
         variables: [...proberHostVariables("url"), ...proberHostVariables("proxyUrl")],
         validations: [
