@@ -262,6 +262,9 @@ function signInStack(provider: "oidc" | "cloudflareAccess" | "both", oidc: Recor
     enabled: true,
     access: { enabled: true, team: LAB_TEAM, emails: [TEAM.alice.email, TEAM.dave.email, TEAM.val.email] },
   };
+  // The tunnel on, Grafana is published through it alone, as staging's stack file says (config/checks/exposure.ts).
+  const traefik = doc.config["monitoring:traefik"] as { expose: string[] };
+  doc.config["monitoring:traefik"] = { ...traefik, expose: traefik.expose.filter((service) => service !== "grafana") };
   return YAML.stringify(doc);
 }
 
