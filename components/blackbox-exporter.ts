@@ -25,6 +25,7 @@ import {
 import { StackComponent } from "./kit/component";
 import { podPriority } from "./kit/priority";
 import { ProbeSpec, probeModule } from "./kit/probes";
+import { JOB } from "./kit/stack-jobs";
 
 /** The exporter's port (its own default). */
 export const BLACKBOX_PORT = 9115;
@@ -213,7 +214,7 @@ export class BlackboxExporter extends StackComponent {
       { parent: this },
     );
 
-    this.scrapeTargets = [{ job: "blackbox-exporter", namespace: ns, selector: selectorLabels(id), port: "http" }];
+    this.scrapeTargets = [{ job: JOB.blackboxExporter, namespace: ns, selector: selectorLabels(id), port: "http" }];
     this.registerOutputs({ scrapeTargets: this.scrapeTargets, address: this.address });
   }
 }

@@ -36,6 +36,7 @@ import { images } from "../images";
 import { ALERTMANAGER_PORT, MESH_PORT, AlertmanagerPeers, AlertmanagerArgs, alertmanagerIdentity } from "./args";
 import { hasHumanReceiver, alertmanagerConfig, alertmanagerTemplates, receiverPorts } from "./config-file";
 import { problems } from "./section";
+import { JOB } from "../kit/stack-jobs";
 
 const RELOADER_PORT = 8080;
 
@@ -293,7 +294,7 @@ export class Alertmanager extends StackComponent {
 
     this.url = pulumi.interpolate`http://${service.metadata.name}.${service.metadata.namespace}.svc:${ALERTMANAGER_PORT}`;
     this.peers = { namespace: ns, selector, port: "http" };
-    this.scrapeTargets = [{ job: "alertmanager", namespace: ns, selector, port: "http" }];
+    this.scrapeTargets = [{ job: JOB.alertmanager, namespace: ns, selector, port: "http" }];
     this.registerOutputs({ url: this.url });
   }
 }

@@ -36,6 +36,7 @@ import {
   CLOUDFLARE_EDGE_PORTS,
 } from "./args";
 import { TunnelAccess, problems } from "./section";
+import { JOB } from "../kit/stack-jobs";
 
 /** The use of the stack's salt that keys the digest of the connector token (checksum/token). */
 const TOKEN_DIGEST_LABEL = "monitoring-stack/cloudflared-token/v1";
@@ -134,7 +135,7 @@ export function cloudflaredIdentity(environment: string): WorkloadIdentity {
 /** cloudflared's metrics, scraped from the `cloudflared` Service. */
 export function cloudflaredScrapeTargets(args: Pick<CloudflareTunnelArgs, "namespace" | "environment">): ScrapeTarget[] {
   return [
-    { job: "cloudflared", namespace: args.namespace, selector: selectorLabels(cloudflaredIdentity(args.environment)), port: "metrics" },
+    { job: JOB.cloudflared, namespace: args.namespace, selector: selectorLabels(cloudflaredIdentity(args.environment)), port: "metrics" },
   ];
 }
 

@@ -16,6 +16,7 @@ import {
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
 import type { KubeStateMetricsSection } from "./kube-state-metrics-section";
+import { JOB } from "../kit/stack-jobs";
 
 /** The name of its Deployment and container (what a stack that scrapes it reads: preflight/shared-kube-state-metrics.ts). */
 export const KUBE_STATE_METRICS_NAME = "kube-state-metrics";
@@ -123,7 +124,7 @@ export function sharedKubeStateMetricsTarget(namespace: string, keep: string[] |
     "app.kubernetes.io/part-of": PART_OF,
   };
   return {
-    job: "kube-state-metrics",
+    job: JOB.kubeStateMetrics,
     namespace,
     selector,
     port: "http-metrics",
@@ -269,7 +270,7 @@ export class KubeStateMetrics extends StackComponent {
 
     this.scrapeTargets = [
       {
-        job: "kube-state-metrics",
+        job: JOB.kubeStateMetrics,
         namespace: args.namespace,
         selector: selectorLabels(id),
         port: "http-metrics",

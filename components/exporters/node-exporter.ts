@@ -13,6 +13,7 @@ import { workloadPolicies } from "../kit/network";
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
 import type { NodeExporterSettings } from "./node-exporter-section";
+import { JOB } from "../kit/stack-jobs";
 
 /** node-exporter's own default port; each stack of a cluster listens on its own (config nodeExporter.port). */
 export const NODE_EXPORTER_PORT = 9100;
@@ -305,7 +306,7 @@ export class NodeExporter extends StackComponent {
 
     this.scrapeTargets = [
       {
-        job: "node-exporter",
+        job: JOB.nodeExporter,
         namespace: args.namespace,
         selector: selectorLabels(id),
         port: "metrics",

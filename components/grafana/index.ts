@@ -47,6 +47,7 @@ import { readDashboards, folderSlug, planDashboardConfigMaps, withEnvironment, w
 import { problems } from "./section";
 import { missingOidcEndpoints, signInClientSecrets, signInEgressPorts, signInProblems } from "./sign-in";
 import { secretDigest } from "../kit/secret-digest";
+import { JOB } from "../kit/stack-jobs";
 
 /** The use of the stack's salt that keys the digest of the Secrets Grafana reads at start besides the admin password. */
 const GRAFANA_SECRETS_DIGEST_LABEL = "monitoring-stack/grafana-start-secrets/v1";
@@ -86,7 +87,7 @@ export function grafanaEgressRules(
 function grafanaScrapeTargets(args: Pick<GrafanaArgs, "namespace" | "environment">): ScrapeTarget[] {
   return [
     {
-      job: "grafana",
+      job: JOB.grafana,
       namespace: args.namespace,
       selector: selectorLabels(grafanaIdentity(args.environment)),
       port: "http",

@@ -18,26 +18,34 @@ import { DATABASE_TYPES, exporterJob } from "./database-exporters";
 import { PROBE_JOB } from "./probes";
 import { programmingError } from "./problems";
 
-export const STACK_JOBS: readonly string[] = [
-  "prometheus",
-  "alertmanager",
-  "grafana",
-  "loki",
-  "alloy",
-  "jaeger",
-  "cloudflared",
-  "traefik",
-  "node-exporter",
-  "kube-state-metrics",
-  "kubelet",
-  "cadvisor",
-  "kubernetes-pods",
-  "blackbox-exporter",
-  PROBE_JOB,
-  ...DATABASE_TYPES.map(exporterJob),
-  // The backup Jobs push their outcome to Prometheus' OTLP receiver as service "backup" (components/backup/backup.sh).
-  "backup",
-];
+/**
+ * Each of the stack's own jobs, named once: the components' scrape targets, Prometheus' built-in
+ * jobs (scrape-jobs.ts) and the backups' pushes read their `job` from here.
+ */
+export const JOB = {
+  prometheus: "prometheus",
+  alertmanager: "alertmanager",
+  grafana: "grafana",
+  loki: "loki",
+  alloy: "alloy",
+  jaeger: "jaeger",
+  cloudflared: "cloudflared",
+  /** The cluster's Traefik, scraped by Prometheus when `traefik.metrics.enabled` (scrape-jobs.ts clusterTraefikJob). */
+  traefik: "traefik",
+  nodeExporter: "node-exporter",
+  kubeStateMetrics: "kube-state-metrics",
+  kubelet: "kubelet",
+  cadvisor: "cadvisor",
+  /** Pods annotated for scraping (scrape-jobs.ts). */
+  pods: "kubernetes-pods",
+  blackboxExporter: "blackbox-exporter",
+  /** The probes' results, every probe's job (kit/probes.ts). */
+  probe: PROBE_JOB,
+  /** The backup Jobs push their outcome to Prometheus' OTLP receiver as service "backup" (components/backup/backup.sh). */
+  backup: "backup",
+} as const;
+
+export const STACK_JOBS: readonly string[] = [...Object.values(JOB), ...DATABASE_TYPES.map(exporterJob)];
 
 /** STACK_JOBS as one alternation, sorted (anchored by Prometheus, Alloy and OTTL's IsMatch with ^…$); job names need no escaping. */
 export function stackJobsRegex(): string {

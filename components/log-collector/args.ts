@@ -5,12 +5,13 @@ import { ResourceRequirements, requirements } from "../kit/resources";
 import { Profile, withOverrides } from "../kit/profiles";
 import { WATCH_DEFAULTS } from "../kit/watch";
 import type { ServedMonitors } from "./served-monitors";
+import { JOB } from "../kit/stack-jobs";
 
 /**
  * The agent on every node: Grafana Alloy. Its name is the workload's, the scrape job's and the
  * image's, and the one value logCollector.agent takes.
  */
-export const LOG_COLLECTOR_AGENT = "alloy";
+export const LOG_COLLECTOR_AGENT = JOB.alloy;
 
 export interface LogCollectorArgs {
   /**

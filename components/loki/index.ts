@@ -28,6 +28,7 @@ import { LokiArgs } from "./args";
 import { LOKI_SCHEMA_FROM, LokiObjectStore, objectStoreProblems } from "./section";
 import { refuseProblems } from "../kit/problems";
 import { secretDigest } from "../kit/secret-digest";
+import { JOB } from "../kit/stack-jobs";
 
 /** Loki's gRPC port: only the single binary's own modules talk on it, so no Service exposes it. */
 export const LOKI_GRPC_PORT = 9095;
@@ -405,7 +406,7 @@ export class Loki extends StackComponent {
     );
 
     this.url = pulumi.interpolate`http://${service.metadata.name}.${service.metadata.namespace}.svc:${LOKI_PORT}`;
-    this.scrapeTargets = [{ job: "loki", namespace: ns, selector, port: "http" }];
+    this.scrapeTargets = [{ job: JOB.loki, namespace: ns, selector, port: "http" }];
     this.registerOutputs({ url: this.url, scrapeTargets: this.scrapeTargets });
   }
 }

@@ -10,6 +10,7 @@ import type { RemoteWriteArgsOptions } from "./remote-write";
 import { Thresholds } from "./rules/thresholds";
 import type { ScrapeLimits } from "./scraped";
 import type { PrometheusSettings } from "./section";
+import { JOB } from "../kit/stack-jobs";
 
 export interface AppTarget {
   name: string;
@@ -100,7 +101,7 @@ export const OTLP_APP_METRICS: AppTarget["metrics"] = {
 };
 
 /** Jobs of Prometheus' own scrape configs (scrape-jobs.ts); apps and scrape targets may not take their names. */
-export const BUILTIN_SCRAPE_JOBS: readonly string[] = ["kubernetes-pods", "kubelet", "cadvisor"];
+export const BUILTIN_SCRAPE_JOBS: readonly string[] = [JOB.pods, JOB.kubelet, JOB.cadvisor];
 /** Labels the scrape config sets on targets itself; extra target labels may not take their names. */
 export const RESERVED_TARGET_LABELS: readonly string[] = ["app", "job", "instance", "namespace", "pod", "service", "node"];
 
@@ -314,5 +315,5 @@ export function prometheusInClusterUrl(namespace: string): string {
 
 /** Prometheus' own metrics, scraped by every replica. */
 export function prometheusScrapeTarget(namespace: string, environment: string): ScrapeTarget {
-  return { job: "prometheus", namespace, selector: selectorLabels(prometheusIdentity(environment)), port: "http" };
+  return { job: JOB.prometheus, namespace, selector: selectorLabels(prometheusIdentity(environment)), port: "http" };
 }

@@ -6,11 +6,11 @@
  * their own place in the one list, keyed by the stack's keys (stack-problems.ts).
  */
 import { ArgsProblem, duplicateNameProblems, duplicates } from "../kit/problems";
-import { PROBE_JOB } from "../kit/probes";
 import { BUILTIN_SCRAPE_JOBS, PrometheusArgs, RESERVED_TARGET_LABELS } from "./args";
 import { targetJobNames, scrapedTargets } from "./scrape-config";
 import { thresholdProblems } from "./rules/thresholds";
 import { problems as settingsProblems } from "./section";
+import { JOB } from "../kit/stack-jobs";
 
 /** What the check reads: the section's values (config), or the whole args (the constructor). */
 export type PrometheusProblemArgs = Pick<PrometheusArgs, "retention" | "scrapeInterval" | "scrapeTimeout"> &
@@ -60,8 +60,8 @@ function scrapedProblems(args: PrometheusProblemArgs): ArgsProblem[] {
   const taken = [
     ...BUILTIN_SCRAPE_JOBS,
     ...new Set(own.map((t) => t.job)),
-    ...(args.clusterTraefik ? ["traefik"] : []),
-    ...(probes.length > 0 ? [PROBE_JOB] : []),
+    ...(args.clusterTraefik ? [JOB.traefik] : []),
+    ...(probes.length > 0 ? [JOB.probe] : []),
   ];
   found.push(...appNameProblems(apps));
   apps.forEach((app, i) => {

@@ -14,6 +14,7 @@ import { keepService, targetJob, podsJob, appJob, plainTargetJob, probeJob, kube
 import { toYaml, configMapEntryBytes, cutByBytes } from "./files";
 import { RemoteWriteConfigOptions, remoteWriteConfigOptions, remoteWriteFile } from "./remote-write";
 import type { RelabelConfig, ScrapeConfig } from "./scrape-types";
+import { JOB } from "../kit/stack-jobs";
 
 /** The prometheus.yml object; YAML is made from it by the `yaml` package. */
 export interface PrometheusConfig {
@@ -141,8 +142,8 @@ export function prometheusConfig(args: PrometheusConfigArgs): PrometheusConfig {
       ...apps.filter((a) => a.service || a.url).map((a) => appJob(a, args.scrapeTimeout, { ...limits, ...a.limits })),
       ...plain.map((t) => plainTargetJob(t, args.scrapeTimeout, { ...limits, ...t.limits })),
       ...probes.map((pr) => probeJob(pr, args.blackboxAddress ?? "", args.scrapeTimeout)),
-      kubeletJob("kubelet", "/metrics", args.watchedNamespaces),
-      kubeletJob("cadvisor", "/metrics/cadvisor", args.watchedNamespaces),
+      kubeletJob(JOB.kubelet, "/metrics", args.watchedNamespaces),
+      kubeletJob(JOB.cadvisor, "/metrics/cadvisor", args.watchedNamespaces),
     ],
   };
   if (args.alertmanager) {

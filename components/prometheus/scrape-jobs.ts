@@ -4,8 +4,10 @@ import { ScrapeTarget } from "../kit/services";
 import { durationSeconds } from "../kit/units";
 import { APP_DEFAULTS, AppTarget, ClusterTraefik, PROMETHEUS_PATHS, TargetArgs } from "./args";
 import type { ScrapeLimits } from "./scraped";
+import { BUILTIN_JOB_LIMITS, builtinJobLimits, limitsOf } from "./scrape-limits";
 import type { RelabelConfig, ScrapeConfig } from "./scrape-types";
-import { PROBE_JOB, ProbeSpec, probeModule } from "../kit/probes";
+import { ProbeSpec, probeModule } from "../kit/probes";
+import { JOB } from "../kit/stack-jobs";
 
 /** A relabel regex that matches exactly this text (relabel regexes are anchored RE2). */
 function literal(text: string): string {
@@ -45,72 +47,6 @@ const ENDPOINT_TARGET_LABELS: RelabelConfig[] = [
   { source_labels: ["__meta_kubernetes_pod_name"], regex: "(.+)", target_label: "pod" },
   { source_labels: ["__meta_kubernetes_service_name"], target_label: "service" },
 ];
-
-/**
- * The limits of the stack's own components' jobs (Prometheus, Alertmanager, Loki, Alloy, Jaeger,
- * Grafana, the database exporters, node-exporter, the cluster's Traefik). Sized from the real
- * binaries' /metrics on 127.0.0.1 (2026-11-23): Prometheus 1,002 samples, node-exporter 532 (its
- * default collectors on a small host), at most 12 labels exposed on a series (node-exporter's) and
- * label values of at most 77 characters (kube-state-metrics' container_id). 20,000 samples is 20
- * times Prometheus' own; 40 labels leave room for the 5 target labels and every exposed one twice;
- * 2048 characters hold the longest cgroup path or image reference. 100 targets: a component runs
- * at most 3 replicas.
- */
-const COMPONENT_JOB_LIMITS: ScrapeLimits = {
-  sampleLimit: 20_000,
-  labelLimit: 40,
-  labelNameLengthLimit: 128,
-  labelValueLengthLimit: 2048,
-  targetLimit: 100,
-};
-
-/** A job with one target a node (its agents, the kubelets): a cluster of up to 500 nodes. */
-const PER_NODE_TARGETS = 500;
-
-/**
- * What the jobs that grow with the cluster take over COMPONENT_JOB_LIMITS, sized for a busy node:
- * k3s's kubelet runs at most 110 pods (its default max-pods), and the sizes below hold them twice.
- * - kube-state-metrics: measured against the local control plane (kwok's node holding 110 pods of 2
- *   containers, with requests, limits and a Service each, 10 Deployments) with the stack's --resources:
- *   5,871 samples, 53 a pod. One kube-state-metrics describes the whole cluster: 60,000 holds about
- *   1,100 such pods (ten full nodes).
- * - cadvisor: no kubelet runs here; counted from cAdvisor v0.56's collectors the kubelet enables
- *   (CPU, memory, load, disk I/O and usage, network, processes, OOM: about 55 series a cgroup):
- *   110 pods with 2 containers, the pause container and the pod's cgroup are 440 cgroups, about
- *   24,000 samples a node. 60,000 is that, 2.5 times.
- * - kubelet: its own metrics (request and operation histograms, one set of volume series a claim),
- *   a few thousand: the component limit, with a target a node.
- * - kubernetes-pods: every annotated pod of the cluster is a target; each scrape is an app's
- *   (prometheus.scrapeLimits), the job takes up to 1,000 of them.
- * - blackbox: one probe's result, a few dozen samples.
- */
-export const BUILTIN_JOB_LIMITS: Readonly<Record<string, Partial<ScrapeLimits>>> = {
-  "kube-state-metrics": { sampleLimit: 60_000 },
-  cadvisor: { sampleLimit: 60_000, targetLimit: PER_NODE_TARGETS },
-  kubelet: { targetLimit: PER_NODE_TARGETS },
-  "node-exporter": { targetLimit: PER_NODE_TARGETS },
-  alloy: { targetLimit: PER_NODE_TARGETS },
-  "kubernetes-pods": { targetLimit: 1_000 },
-  [PROBE_JOB]: { sampleLimit: 1_000 },
-};
-
-/** The limits of one of the stack's own jobs (by its `job` label). */
-export function builtinJobLimits(job: string): ScrapeLimits {
-  return { ...COMPONENT_JOB_LIMITS, ...BUILTIN_JOB_LIMITS[job] };
-}
-
-/** A job's limits as Prometheus' scrape_config fields. */
-export function limitsOf(
-  limits: ScrapeLimits,
-): Pick<ScrapeConfig, "sample_limit" | "label_limit" | "label_name_length_limit" | "label_value_length_limit" | "target_limit"> {
-  return {
-    sample_limit: limits.sampleLimit,
-    label_limit: limits.labelLimit,
-    label_name_length_limit: limits.labelNameLengthLimit,
-    label_value_length_limit: limits.labelValueLengthLimit,
-    target_limit: limits.targetLimit,
-  };
-}
 
 /** A per-job interval, with a timeout that never exceeds it (Prometheus refuses timeout > interval). */
 function intervalOf(interval: string | undefined, globalTimeout: string): Pick<ScrapeConfig, "scrape_interval" | "scrape_timeout"> {
@@ -173,8 +109,8 @@ export function podsJob(
   const annotation = (name: string) => metaLabel("__meta_kubernetes_pod_annotation_", `prometheus.io/${name}`);
   const podLabel = (name: string) => metaLabel("__meta_kubernetes_pod_label_", name);
   return {
-    job_name: "kubernetes-pods",
-    ...limitsOf({ ...limits, ...BUILTIN_JOB_LIMITS["kubernetes-pods"] }),
+    job_name: JOB.pods,
+    ...limitsOf({ ...limits, ...BUILTIN_JOB_LIMITS[JOB.pods] }),
     kubernetes_sd_configs: [{ role: "pod", ...(namespaces ? { namespaces: { names: [...namespaces] } } : {}) }],
     relabel_configs: [
       { source_labels: [annotation("scrape")], regex: "true", action: "keep" },
@@ -232,8 +168,8 @@ export function podsJob(
 export function clusterTraefikJob(traefik: ClusterTraefik): ScrapeConfig {
   const podLabel = (name: string) => metaLabel("__meta_kubernetes_pod_label_", name);
   return {
-    job_name: "traefik",
-    ...limitsOf(builtinJobLimits("traefik")),
+    job_name: JOB.traefik,
+    ...limitsOf(builtinJobLimits(JOB.traefik)),
     kubernetes_sd_configs: [{ role: "pod", namespaces: { names: [traefik.namespace] } }],
     relabel_configs: [
       ...Object.entries(traefik.podLabels).map(([label, value]) => ({
@@ -384,16 +320,16 @@ export function probeJob(probe: ProbeSpec, blackboxAddress: string, globalTimeou
   const labels = { ...probe.labels, probe: probe.name };
   const toExporter: RelabelConfig[] = [
     { target_label: "__address__", replacement: literalReplacement(blackboxAddress) },
-    { target_label: "job", replacement: PROBE_JOB },
+    { target_label: "job", replacement: JOB.probe },
   ];
   const common = {
     // One job per probe (its own interval); the job label is the same for all.
-    job_name: `${PROBE_JOB}/${probe.name}`,
+    job_name: `${JOB.probe}/${probe.name}`,
     ...intervalOf(probe.interval, globalTimeout),
     metrics_path: "/probe",
     params: { module: [probeModule(probe)] },
     scheme: "http" as const,
-    ...limitsOf(builtinJobLimits(PROBE_JOB)),
+    ...limitsOf(builtinJobLimits(JOB.probe)),
   };
   const target = probe.target;
   if ("service" in target) {
@@ -459,11 +395,15 @@ export const POD_CGROUP_LABEL = { name: "cgroup", value: "pod" } as const;
  * kubelet's own): another stack's containers and volumes on the same node are that stack's.
  * cAdvisor's series of a pod's own cgroup are labelled POD_CGROUP_LABEL.
  */
-export function kubeletJob(jobName: "kubelet" | "cadvisor", metricsPath: string, namespaces?: readonly string[]): ScrapeConfig {
+export function kubeletJob(
+  jobName: typeof JOB.kubelet | typeof JOB.cadvisor,
+  metricsPath: string,
+  namespaces?: readonly string[],
+): ScrapeConfig {
   const sa = PROMETHEUS_PATHS.serviceAccountDir;
   const metricRelabel: RelabelConfig[] = [
     ...(namespaces ? [{ source_labels: ["namespace"], regex: ["", ...namespaces].map(literal).join("|"), action: "keep" as const }] : []),
-    ...(jobName === "cadvisor"
+    ...(jobName === JOB.cadvisor
       ? [
           {
             // container, pod and id joined by ";" (the default separator): no container, a pod, the pod's cgroup.

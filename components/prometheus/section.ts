@@ -36,7 +36,7 @@ const schema = z.strictObject({
   evaluationInterval: duration.optional(),
   /** Added to `environment` on every series and alert leaving Prometheus. */
   externalLabels: labelMap.optional(),
-  /** The stack's own jobs have their own limits (scrape-jobs.ts BUILTIN_JOB_LIMITS). */
+  /** The stack's own jobs have their own limits (scrape-limits.ts BUILTIN_JOB_LIMITS). */
   scrapeLimits: scrapeLimitsSchema
     .optional()
     .describe(

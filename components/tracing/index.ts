@@ -23,6 +23,7 @@ import { goMemoryLimit } from "../kit/units";
 import { TracingArgs } from "./args";
 import { JAEGER_PATHS, JAEGER_PORTS, jaegerConfig } from "./jaeger-config";
 import { problems } from "./section";
+import { JOB } from "../kit/stack-jobs";
 
 /** The uid of the official image's user. */
 const JAEGER_UID = 10001;
@@ -160,7 +161,7 @@ export class Tracing extends StackComponent {
     workloadPolicies(name, { id, namespace: ns, name: JAEGER_NAME }, { ingress: rules, egress: [] }, { parent: this });
 
     this.url = pulumi.interpolate`${serviceUrl(JAEGER_NAME, ns, TRACES_QUERY_PORT)}`;
-    this.scrapeTargets = [{ job: "jaeger", namespace: ns, selector, port: "metrics" }];
+    this.scrapeTargets = [{ job: JOB.jaeger, namespace: ns, selector, port: "metrics" }];
     this.registerOutputs({ url: this.url, scrapeTargets: this.scrapeTargets });
   }
 }

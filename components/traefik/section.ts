@@ -24,6 +24,7 @@ import { FieldsOf, SecretStandIns, componentSection, overDefaults, textStandIn }
 import { EXPOSED_SERVICES, ExposedService } from "../kit/web";
 import { Profile } from "../kit/profiles";
 import { WATCH_DEFAULTS } from "../kit/watch";
+import { JOB } from "../kit/stack-jobs";
 
 /** A count of requests of the rate limit: Traefik reads a 64-bit integer, JavaScript holds 2^53 exactly. */
 const requestCount = z
@@ -190,7 +191,7 @@ export const traefikSection = componentSection({
       basicAuthPasswords: traefik.basicAuthPasswords,
     }),
   // The cluster's Traefik (scrape-jobs.ts clusterTraefikJob), when it is scraped.
-  scrapeJobs: (traefik) => (traefik.metrics.enabled ? ["traefik"] : []),
+  scrapeJobs: (traefik) => (traefik.metrics.enabled ? [JOB.traefik] : []),
 });
 
 /**

@@ -7,7 +7,7 @@ import { ParsedConfig } from "../../config";
 import { DEFAULT_SCRAPE_LIMITS } from "../../components/prometheus/section";
 import { prometheusConfig } from "../../components/prometheus/scrape-config";
 import type { ScrapeConfig } from "../../components/prometheus/scrape-types";
-import { BUILTIN_JOB_LIMITS } from "../../components/prometheus/scrape-jobs";
+import { BUILTIN_JOB_LIMITS } from "../../components/prometheus/scrape-limits";
 import { prometheusArgs } from "../../components/stack/args";
 import * as YAML from "yaml";
 import { api, parse, problems } from "../config/support";
