@@ -1,18 +1,21 @@
 /**
  * What Traefik and the Cloudflare tunnel publish, against the rest of the stack: a hostname for
- * each published service, and a certificate for Traefik's routes in a production stack. Their
+ * each published service, one way in to each hostname, and a certificate for Traefik's routes in
+ * a production stack. Their
  * own rules (the tunnel's account, zone and Access, Traefik's certificate source and users) are
  * their sections' problems.
  */
-import { ExposedService } from "../../components/kit/web";
+import { EXPOSED_SERVICES, ExposedService } from "../../components/kit/web";
 import { describeInput } from "../problems";
-import { publicHostname } from "../../components/stack/config";
+import { exposedBy } from "../../components/stack/config";
 import { CheckInput } from "./check";
+
+const EDGES = ["traefik", "cloudflare"] as const;
 
 /** Each service the tunnel or Traefik publishes with a hostname; Traefik's routes with a certificate source, by profile. */
 export function exposureChecks(input: CheckInput): void {
   const { rawConfig, resolved, key, problems, warnings } = input;
-  const withoutHostname = (edge: "cloudflare" | "traefik") => {
+  const withoutHostname = (edge: (typeof EDGES)[number]) => {
     for (const svc of resolved[edge].expose) {
       if (!resolved.hostnames[svc])
         problems.push({
@@ -23,20 +26,6 @@ export function exposureChecks(input: CheckInput): void {
     }
   };
   if (resolved.cloudflare.enabled) withoutHostname("cloudflare");
-  // One hostname, one way in: the tunnel's DNS record (a proxied CNAME to the tunnel) is the hostname's, so a Traefik
-  // route on it is reached only by whoever sends that Host to the node directly, past Cloudflare (and its Access).
-  if (resolved.cloudflare.enabled && resolved.traefik.enabled) {
-    const both = resolved.traefik.expose.filter((svc) => resolved.cloudflare.expose.includes(svc) && resolved.hostnames[svc]);
-    if (both.length > 0)
-      problems.push({
-        key: key("traefik.expose"),
-        message:
-          `publishes ${both.join(", ")}, which the Cloudflare tunnel publishes too (cloudflare.expose), on the same hostname (${both.map((svc) => resolved.hostnames[svc]).join(", ")}): ` +
-          `its DNS record points at the tunnel, so Traefik's route would serve only whoever reaches the node directly, past Cloudflare; ` +
-          `publish each service one way: drop ${both.join(", ")} from traefik.expose or from cloudflare.expose (got traefik.expose ${describeInput(resolved.traefik.expose)}, cloudflare.expose ${describeInput(resolved.cloudflare.expose)})`,
-        involves: [key("cloudflare.expose")],
-      });
-  }
   if (resolved.traefik.enabled) {
     withoutHostname("traefik");
     // Without a certificate source Traefik serves its self-signed default certificate: browsers
@@ -60,11 +49,30 @@ export function exposureChecks(input: CheckInput): void {
   }
 }
 
-/** Hostnames of the published services: their own, and long enough to be one. */
+/**
+ * Hostnames of the published services: their own, long enough to be one, and one way in. Each
+ * (edge, service) pair that publishes is a way in to the service's hostname; a hostname has one:
+ * - two services on one hostname: one of them is never reached;
+ * - one service published by Traefik and by the tunnel: the tunnel's DNS record (a proxied CNAME to
+ *   the tunnel) is the hostname's, so Traefik's route is reached only by whoever sends that Host to
+ *   the node directly, past Cloudflare (and its Access).
+ */
 export function hostnameChecks({ raw, resolved, key, problems }: CheckInput): void {
-  const exposed = (["grafana", "prometheus", "alertmanager"] as const).filter((svc) => publicHostname(resolved, svc) !== undefined);
+  const edgesOf = (svc: ExposedService) => EDGES.filter((edge) => exposedBy(resolved, svc, edge));
+  // A published service without a hostname is exposureChecks' problem.
+  const published = EXPOSED_SERVICES.filter((svc) => edgesOf(svc).length > 0 && resolved.hostnames[svc]);
+  const byBothEdges = published.filter((svc) => edgesOf(svc).length > 1);
+  if (byBothEdges.length > 0)
+    problems.push({
+      key: key("traefik.expose"),
+      message:
+        `publishes ${byBothEdges.join(", ")}, which the Cloudflare tunnel publishes too (cloudflare.expose), on the same hostname (${byBothEdges.map((svc) => resolved.hostnames[svc]).join(", ")}): ` +
+        `its DNS record points at the tunnel, so Traefik's route would serve only whoever reaches the node directly, past Cloudflare; ` +
+        `publish each service one way: drop ${byBothEdges.join(", ")} from traefik.expose or from cloudflare.expose (got traefik.expose ${describeInput(resolved.traefik.expose)}, cloudflare.expose ${describeInput(resolved.cloudflare.expose)})`,
+      involves: [key("cloudflare.expose")],
+    });
   const seen = new Map<string, ExposedService>();
-  for (const svc of exposed) {
+  for (const svc of published) {
     const host = resolved.hostnames[svc] as string;
     const explicit = raw.hostnames?.[svc] !== undefined;
     if (!explicit && host.length > 253) {
