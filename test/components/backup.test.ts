@@ -12,7 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { main as restoreMain } from "../../cli/commands/restore";
-import { runCommand } from "../support/command-run";
+import { runCommand, withKubectl } from "../support/command-run";
 import { scheduleGapSeconds } from "../../components/backup/schedule";
 import { images } from "../../components/images";
 import { K8sObject, Rendered } from "../../cli/render";
@@ -405,31 +405,22 @@ describe("npm run restore's arguments and refusal (cli/restore.ts)", () => {
   test("interrupted while its Job runs (SIGTERM, SIGINT), it deletes the Job before it exits", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "restore-signal-"));
     const calls = path.join(dir, "calls");
-    const kubectl = path.join(dir, "kubectl");
     // A cluster where loki is scaled to 0 and the Job never finishes.
-    fs.writeFileSync(
-      kubectl,
-      [
-        "#!/bin/sh",
-        `echo "$*" >> ${calls}`,
-        'case "$*" in',
-        '  "config current-context") echo lab ;;',
-        '  "get namespace monitoring-staging -o name") echo namespace/monitoring-staging ;;',
-        '  *" get statefulset loki "*) echo 0 ;;',
-        '  *" get pods "*) ;;',
-        '  "create -f -") cat > /dev/null ;;',
-        '  *" get job "*) printf , ;;',
-        '  *" delete job "*) echo deleted ;;',
-        "  *) exit 1 ;;",
-        "esac",
-        "",
-      ].join("\n"),
-      { mode: 0o755 },
-    );
-    const saved = process.env.KUBECTL;
-    process.env.KUBECTL = kubectl;
+    const kubectl = {
+      subject: '"$*"',
+      calls,
+      answers: [
+        ['"config current-context"', "echo lab"],
+        ['"get namespace monitoring-staging -o name"', "echo namespace/monitoring-staging"],
+        ['*" get statefulset loki "*', "echo 0"],
+        ['*" get pods "*', ""],
+        ['"create -f -"', "cat > /dev/null"],
+        ['*" get job "*', "printf ,"],
+        ['*" delete job "*', "echo deleted"],
+      ],
+    } as const;
     const before = { SIGINT: process.listeners("SIGINT"), SIGTERM: process.listeners("SIGTERM") };
-    try {
+    await withKubectl(dir, kubectl, async () => {
       // The key pair from a secrets file only this user reads, as the command wants secrets.
       const secrets = path.join(dir, "secrets.yaml");
       fs.writeFileSync(secrets, "backupAccessKeyId: key-id-0123\nbackupSecretAccessKey: secret-key-0123456789\n", { mode: 0o600 });
@@ -462,11 +453,7 @@ describe("npm run restore's arguments and refusal (cli/restore.ts)", () => {
         expect(err).toContain(`${signal}: job ${job} deleted`);
         expect(process.listeners(signal)).toEqual(before[signal]);
       }
-    } finally {
-      if (saved === undefined) delete process.env.KUBECTL;
-      else process.env.KUBECTL = saved;
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    }).finally(() => fs.rmSync(dir, { recursive: true, force: true }));
   });
 
   test("a component, and either a backup or --list", () => {

@@ -14,7 +14,7 @@ import { main as restore } from "../../cli/commands/restore";
 import { parseArgs as parseAlertTestArgs } from "../../cli/alert-test";
 import { parseRestoreArgs } from "../../cli/restore";
 import { ROOT, readStackConfig, secretsFileHint, secretsFileLine, secretsFileWarning } from "../../cli/stackfile";
-import { runCommand } from "../support/command-run";
+import { runCommand, withKubectl } from "../support/command-run";
 import { tempDirs } from "../support/temp";
 
 const VALUE = "Hunter2SecretQ7x";
@@ -137,25 +137,16 @@ describe("every command that reads a stack takes --secrets-file and --oidc-disco
   });
 
   test("restore renders with the secrets file (the backup's keys), then asks kubectl for the Job", async () => {
-    const kubectl = path.join(dir, "kubectl");
     const job = path.join(dir, "job.json");
-    fs.writeFileSync(
-      kubectl,
-      [
-        "#!/bin/sh",
-        'case "$1 $2" in',
-        '  "config current-context") echo lab ;;',
-        '  "get namespace") echo namespace/monitoring-staging ;;',
-        `  "create -f") cat > ${job}; echo "refused by the test's kubectl" >&2; exit 1 ;;`,
-        "  *) exit 1 ;;",
-        "esac",
-        "",
-      ].join("\n"),
-      { mode: 0o755 },
-    );
-    const saved = process.env.KUBECTL;
-    process.env.KUBECTL = kubectl;
-    try {
+    const kubectl = {
+      subject: '"$1 $2"',
+      answers: [
+        ['"config current-context"', "echo lab"],
+        ['"get namespace"', "echo namespace/monitoring-staging"],
+        ['"create -f"', `cat > ${job}; echo "refused by the test's kubectl" >&2; exit 1`],
+      ],
+    } as const;
+    await withKubectl(dir, kubectl, async () => {
       const backup = [
         "backup.enabled=true",
         "backup.bucket=monitoring-backups",
@@ -173,10 +164,7 @@ describe("every command that reads a stack takes --secrets-file and --oidc-disco
       });
       expect(JSON.parse(fs.readFileSync(job, "utf8"))).toMatchObject({ kind: "Job", metadata: { namespace: "monitoring-staging" } });
       expect(fs.readFileSync(job, "utf8")).not.toContain(VALUE);
-    } finally {
-      if (saved === undefined) delete process.env.KUBECTL;
-      else process.env.KUBECTL = saved;
-    }
+    });
   });
 });
 

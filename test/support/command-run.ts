@@ -2,6 +2,9 @@
  * A user command's body (cli/commands/) run in this process as its entry in scripts/ runs it: with
  * a command line, what it prints on the console and the exit code its entry would give.
  */
+import * as fs from "fs";
+import * as path from "path";
+
 class Exited extends Error {
   constructor(readonly code: number | undefined) {
     super(`process.exit(${code})`);
@@ -41,5 +44,37 @@ export async function runCommand(body: () => unknown, argv: string[]): Promise<{
     stdout.mockRestore();
     stderr.mockRestore();
     process.exitCode = exitCode;
+  }
+}
+
+/**
+ * Runs `body` with a stand-in `kubectl` (KUBECTL, as cli/commands/restore.ts reads it): a shell script in
+ * `dir` that answers each call by a `case` on `subject` (a shell word such as `"$*"`), each of
+ * `answers` a case pattern and what it does; any other call fails. With `calls`, each call's
+ * arguments are appended to that file first. KUBECTL is restored after.
+ */
+export async function withKubectl<T>(
+  dir: string,
+  stand: { subject: string; answers: ReadonlyArray<readonly [pattern: string, action: string]>; calls?: string },
+  body: () => Promise<T>,
+): Promise<T> {
+  const kubectl = path.join(dir, "kubectl");
+  const script = [
+    "#!/bin/sh",
+    ...(stand.calls ? [`echo "$*" >> ${stand.calls}`] : []),
+    `case ${stand.subject} in`,
+    ...stand.answers.map(([pattern, action]) => `  ${pattern}) ${action} ;;`),
+    "  *) exit 1 ;;",
+    "esac",
+    "",
+  ];
+  fs.writeFileSync(kubectl, script.join("\n"), { mode: 0o755 });
+  const saved = process.env.KUBECTL;
+  process.env.KUBECTL = kubectl;
+  try {
+    return await body();
+  } finally {
+    if (saved === undefined) delete process.env.KUBECTL;
+    else process.env.KUBECTL = saved;
   }
 }
