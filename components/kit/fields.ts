@@ -241,7 +241,7 @@ export function isCredentialParameter(name: string): boolean {
   const n = name.toLowerCase().replace(/[-_.]/g, "");
   return CREDENTIAL_PARAMETERS.has(n) || CREDENTIAL_SUFFIXES.some((suffix) => n.endsWith(suffix));
 }
-const CREDENTIAL_PARAMETERS: ReadonlySet<string> = new Set([
+export const CREDENTIAL_PARAMETERS: ReadonlySet<string> = new Set([
   "key",
   "sig",
   "auth",
@@ -252,7 +252,7 @@ const CREDENTIAL_PARAMETERS: ReadonlySet<string> = new Set([
   "credentials",
   "pass",
 ]);
-const CREDENTIAL_SUFFIXES = ["token", "secret", "password", "apikey", "accesskey", "signature", "privatekey"];
+export const CREDENTIAL_SUFFIXES = ["token", "secret", "password", "apikey", "accesskey", "signature", "privatekey"];
 
 /** The names of the query parameters of `url` that carry a credential (isCredentialParameter), in order, once each. */
 export function credentialParameters(url: string): string[] {

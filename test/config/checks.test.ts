@@ -7,6 +7,7 @@ import { BUILTIN_SCRAPE_JOBS, DEFAULT_RULES_DIR as RULES_DIR } from "../../compo
 import { STACK_JOBS } from "../../components/kit/stack-jobs";
 import { DATABASE_KINDS } from "../../components/database-exporters/kinds";
 import { PROMETHEUS_MAX_DURATION_MS } from "../../components/kit/units";
+import { CREDENTIAL_PARAMETERS, CREDENTIAL_SUFFIXES } from "../../components/kit/fields";
 import { renderRun } from "../../cli/render";
 import { sectionDefaults } from "../../components/stack/sections";
 import { runProgram } from "../../cli/runner";
@@ -456,5 +457,46 @@ describe("refused: what the components refused, now found by config in the same 
     const pushedAs = /\\"key\\":\\"service\.name\\",\\"value\\":\{\\"stringValue\\":\\"([^\\]+)\\"/.exec(backup)?.[1];
     expect(pushedAs).toBe("backup");
     expect(STACK_JOBS).toContain(pushedAs);
+  });
+});
+
+describe("a plain URL's credential query parameters, as docs/configuration.md lists them", () => {
+  const docs = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "configuration.md"), "utf8").replace(/\s+/g, " ");
+  const listed = /or a query parameter named as one: (.*?), or a name ending in (.*?); in any case, `-`, `_` and `\.` aside\)/.exec(docs);
+  const names = (text: string) => [...text.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+  const exact = names(listed?.[1] ?? "");
+  const suffixes = names(listed?.[2] ?? "");
+  /** The problems of a probe on `url`, as the stack's checks give them. */
+  const refusals = (url: string) => problems("staging", { probes: [{ name: "status", url }] });
+
+  test("the list is where the docs say, and holds the names and endings the code refuses", () => {
+    expect({ exact: [...exact].sort(), suffixes: [...suffixes].sort() }).toEqual({
+      exact: [...CREDENTIAL_PARAMETERS].sort(),
+      suffixes: [...CREDENTIAL_SUFFIXES].sort(),
+    });
+  });
+
+  test.each([...exact.map((name) => ["named", name]), ...suffixes.map((suffix) => ["ending in", suffix])])(
+    "a parameter %s %s is refused, in any case and with -, _ or . inside, and named",
+    (how, name) => {
+      const spelt = how === "named" ? name : `my_${name}`;
+      // The same name with a separator inside and in upper case, as the docs say it is read.
+      const variant = `${spelt.slice(0, 1)}-${spelt.slice(1)}`.toUpperCase();
+      for (const param of [spelt, variant]) {
+        expect(refusals(`https://status.example.com/health?page=1&${param}=S3CRET`)).toEqual([
+          expect.stringMatching(
+            new RegExp(
+              `^monitoring:probes\\[0\\]\\.url: must not hold credentials \\(the query parameter ${param.replace(/[.]/g, "\\.")}=\\)`,
+            ),
+          ),
+        ]);
+      }
+    },
+  );
+
+  test("a parameter merely holding one of the names, or an exact name with more around it, is taken", () => {
+    for (const param of ["keyword", "passage", "tokens", "author", "signatures", "monkey"]) {
+      expect(() => parse("staging", { probes: [{ name: "status", url: `https://status.example.com/health?${param}=1` }] })).not.toThrow();
+    }
   });
 });
