@@ -11,32 +11,16 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { SECRET_KEYS } from "../../config";
-import { binPath } from "../../lab/tools/tools";
 import { ROOT } from "../../cli/stackfile";
+import { pulumiCli } from "./support/pulumi-cli";
 import { SEALED_DATABASES, SECRET_VARIANTS, SecretVariant, plainConfig, sealedValue, topKey } from "../support/every-secret";
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "render-secrets-"));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-/** The Pulumi CLI in a project directory, its state, home and passphrase in the temporary directory. */
-function pulumi(dir: string, args: string[]): void {
-  // A backend of the project's own: each variant's stack is `production`.
-  fs.mkdirSync(path.join(dir, ".state"), { recursive: true });
-  const result = spawnSync(binPath("pulumi"), [...args, "--non-interactive"], {
-    cwd: dir,
-    encoding: "utf8",
-    timeout: 120_000,
-    env: {
-      ...process.env,
-      PULUMI_HOME: path.join(work, "pulumi-home"),
-      PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`,
-      PULUMI_CONFIG_PASSPHRASE: "render-secrets-test-passphrase",
-      PULUMI_SKIP_UPDATE_CHECK: "true",
-      PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: "true",
-    },
-  });
-  if (result.status !== 0) throw new Error(`pulumi ${args.join(" ")} failed (${result.status}): ${result.stderr}${result.error ?? ""}`);
-}
+/** The Pulumi CLI in a project directory (a backend of the project's own: each variant's stack is `production`), its home and passphrase in the temporary directory. */
+const pulumi = (dir: string, args: string[]) =>
+  void pulumiCli(dir, args, { home: path.join(work, "pulumi-home"), passphrase: "render-secrets-test-passphrase" });
 
 /** A value of the shape its key takes (encrypted, the render never sees it). */
 const valueFor = (secretPath: string) => sealedValue(secretPath, "aRealSecretOf20Chars");

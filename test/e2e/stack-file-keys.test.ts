@@ -4,35 +4,18 @@
  * (readStackConfig): a key without the project prefix is the project's in both
  * (stackConfigNamespacedWithProject, sdk/go/common/workspace/loaders.go).
  */
-import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { binPath } from "../../lab/tools/tools";
 import { ROOT, readStackConfig } from "../../cli/stackfile";
+import { pulumiCli } from "./support/pulumi-cli";
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "stack-file-keys-"));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 /** The Pulumi CLI in the project directory, its state, home and passphrase in the temporary directory; what it printed. */
-function pulumi(args: string[]): string {
-  fs.mkdirSync(path.join(work, ".state"), { recursive: true });
-  const result = spawnSync(binPath("pulumi"), [...args, "--non-interactive"], {
-    cwd: work,
-    encoding: "utf8",
-    timeout: 120_000,
-    env: {
-      ...process.env,
-      PULUMI_HOME: path.join(work, "pulumi-home"),
-      PULUMI_BACKEND_URL: `file://${path.join(work, ".state")}`,
-      PULUMI_CONFIG_PASSPHRASE: "stack-file-keys-test-passphrase",
-      PULUMI_SKIP_UPDATE_CHECK: "true",
-      PULUMI_DIY_BACKEND_NO_LEGACY_WARNING: "true",
-    },
-  });
-  if (result.status !== 0) throw new Error(`pulumi ${args.join(" ")} failed (${result.status}): ${result.stderr}${result.error ?? ""}`);
-  return result.stdout;
-}
+const pulumi = (args: string[]) =>
+  pulumiCli(work, args, { home: path.join(work, "pulumi-home"), passphrase: "stack-file-keys-test-passphrase" });
 
 /** A value as the CLI's `--json` gives it and as the program receives it: a structured value compared as parsed JSON. */
 const comparable = (value: string) => (/^[[{]/.test(value) ? (JSON.parse(value) as unknown) : value);
