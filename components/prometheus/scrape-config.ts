@@ -102,6 +102,17 @@ export function remoteWriteCredentialKey(name: string): string {
 }
 
 /**
+ * Every job with `follow_redirects: false` (Prometheus follows a target's redirects by default). A target
+ * answers where Prometheus sent it, or its scrape fails ("server returned HTTP status 302"): an app's pod, or a
+ * pod annotated for scraping (its `prometheus.io/path`), could otherwise redirect Prometheus' GET to any address
+ * Prometheus' egress reaches — Loki's `/ingester/shutdown` or `/flush` on 3100, which Loki's ingress admits
+ * Prometheus to for its scrape — and a job's credential (its bearer token or basic auth) would go along.
+ */
+function noRedirects(jobs: ScrapeConfig[]): ScrapeConfig[] {
+  return jobs.map((job) => ({ ...job, follow_redirects: false }));
+}
+
+/**
  * The whole prometheus.yml as an object. Pure. It uses only fields that both
  * Prometheus 2.42 (Debian's promtool, which tests check it with) and 3.x (the image)
  * know, except the apps' `fallback_scrape_protocol` (3.0+); Debian's build lacks
@@ -134,7 +145,7 @@ export function prometheusConfig(args: PrometheusConfigArgs): PrometheusConfig {
     },
     // An absolute glob: auto-reload watches the files it matches (fixed for absolute paths in Prometheus 3.4).
     rule_files: [`${PROMETHEUS_PATHS.rulesDir}/*.yml`],
-    scrape_configs: [
+    scrape_configs: noRedirects([
       ...targets.map((t, i) => targetJob(t, names[i], args.scrapeTimeout)),
       podsJob(args.environment, args.clusterTraefik, limits, args.watchedNamespaces),
       ...(args.clusterTraefik ? [clusterTraefikJob(args.clusterTraefik)] : []),
@@ -144,7 +155,7 @@ export function prometheusConfig(args: PrometheusConfigArgs): PrometheusConfig {
       ...probes.map((pr) => probeJob(pr, args.blackboxAddress ?? "", args.scrapeTimeout)),
       kubeletJob(JOB.kubelet, "/metrics", args.watchedNamespaces),
       kubeletJob(JOB.cadvisor, "/metrics/cadvisor", args.watchedNamespaces),
-    ],
+    ]),
   };
   if (args.alertmanager) {
     const am = args.alertmanager;

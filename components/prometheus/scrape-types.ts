@@ -19,6 +19,8 @@ export interface ScrapeConfig {
   fallback_scrape_protocol?:
     "PrometheusProto" | "OpenMetricsText0.0.1" | "OpenMetricsText1.0.0" | "PrometheusText0.0.4" | "PrometheusText1.0.0";
   honor_labels?: boolean;
+  /** false on every job of the stack (scrape-config.ts): a target's redirect is a failed scrape, never a request elsewhere. */
+  follow_redirects?: boolean;
   /** Prometheus' scrape limits (scrape-limits.ts limitsOf): a scrape over one of them fails, a job over target_limit loses every target. */
   sample_limit?: number;
   label_limit?: number;

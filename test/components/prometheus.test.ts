@@ -210,6 +210,7 @@ describe("prometheusConfig", () => {
       scrape_timeout: "5s",
       metrics_path: "/metrics",
       scheme: "http",
+      follow_redirects: false,
       // A component's limits, with a target per node.
       sample_limit: 20000,
       label_limit: 40,
@@ -347,6 +348,7 @@ describe("prometheusConfig", () => {
       metrics_path: "/status/metrics",
       params: { format: ["prometheus"] },
       scheme: "https",
+      follow_redirects: false,
       fallback_scrape_protocol: "PrometheusText0.0.4",
       // prometheus.scrapeLimits' defaults.
       sample_limit: 10000,
