@@ -59,6 +59,11 @@ interface Context {
 
 const isKey = (pair: Pair, name: string) => isScalar(pair.key) && pair.key.value === name;
 const pairOf = (map: YAMLMap, name: string) => map.items.find((p) => isKey(p, name));
+/**
+ * The project's key `name` of the stack file's config map, written `<project>:<name>` or, as the Pulumi CLI reads a
+ * key without a namespace, `<name>` (cli/stackfile.ts refuses a key written both ways).
+ */
+const projectPair = (config: YAMLMap, project: string, name: string) => pairOf(config, `${project}:${name}`) ?? pairOf(config, name);
 const keyStart = (pair: Pair) => (pair.key as Scalar).range?.[0] ?? 0;
 const valueEnd = (pair: Pair) => ((pair.value as Scalar | null)?.range ?? (pair.key as Scalar).range)?.[1] ?? 0;
 
@@ -129,7 +134,7 @@ function appendSection(ctx: Context, config: YAMLMap, key: string, name: string,
 /** `logCollector.agent: promtail`, refused since Promtail's retirement: the key goes (Alloy is the default and only collector). */
 function promtail(ctx: Context, config: YAMLMap): void {
   const key = `${ctx.project}:logCollector`;
-  const section = pairOf(config, key);
+  const section = projectPair(config, ctx.project, "logCollector");
   if (!section || !isMap(section.value)) return;
   const agent = pairOf(section.value, "agent");
   if (!agent || !isScalar(agent.value) || agent.value.value !== "promtail") return;
@@ -153,7 +158,7 @@ function promtail(ctx: Context, config: YAMLMap): void {
 /** `databases[].mode: sidecar` and its `target`, refused since exporters run in pods of their own: `standalone`, without `target`. */
 function sidecars(ctx: Context, config: YAMLMap): void {
   const key = `${ctx.project}:databases`;
-  const list = pairOf(config, key)?.value;
+  const list = projectPair(config, ctx.project, "databases")?.value;
   if (!isSeq(list)) return;
   (list as YAMLSeq).items.forEach((entry, i) => {
     if (!isMap(entry)) return;
@@ -191,16 +196,16 @@ function slack(ctx: Context, config: YAMLMap): void {
     "alertmanager.routes, alertmanager.defaultReceiver, and pulumi config set --secret --path 'slackWebhookUrls.<receiver>' <url> " +
     'per receiver: docs/alerts.md, "Channels: a team\'s own routing"); a Slack webhook posts only to the channel it was made for, ' +
     "so migrate cannot tell which channel the one webhook belongs to, nor make the other's";
-  if (pairOf(config, `${ctx.project}:slackWebhookUrl`))
+  if (projectPair(config, ctx.project, "slackWebhookUrl"))
     ctx.refusals.push({ key: `${ctx.project}:slackWebhookUrl`, message: `is no longer read: ${way}` });
-  const am = pairOf(config, `${ctx.project}:alertmanager`)?.value;
+  const am = projectPair(config, ctx.project, "alertmanager")?.value;
   if (isMap(am) && pairOf(am, "slack"))
     ctx.refusals.push({ key: `${ctx.project}:alertmanager.slack`, message: `is no longer read: ${way}` });
 }
 
 /** The apps that send OTLP (`otlp: true`) by their index, and those of them without `namespace`. */
 function otlpApps(config: YAMLMap, project: string): { sending: number; withoutNamespace: number[] } {
-  const list = pairOf(config, `${project}:apps`)?.value;
+  const list = projectPair(config, project, "apps")?.value;
   const apps = isSeq(list) ? (list as YAMLSeq).items : [];
   const sending = apps.flatMap((app, i) => (isMap(app) && (pairOf(app, "otlp")?.value as Scalar | undefined)?.value === true ? [i] : []));
   return { sending: sending.length, withoutNamespace: sending.filter((i) => !pairOf(apps[i] as YAMLMap, "namespace")) };
@@ -225,7 +230,7 @@ function otlpNamespaces(ctx: Context, config: YAMLMap): void {
  */
 function tracingDefault(ctx: Context, config: YAMLMap): void {
   const key = `${ctx.project}:tracing`;
-  const section = pairOf(config, key);
+  const section = projectPair(config, ctx.project, "tracing");
   if (section && isMap(section.value) && pairOf(section.value, "enabled")) return;
   if (otlpApps(config, ctx.project).sending > 0) return;
   if (!ctx.previous) {

@@ -148,6 +148,24 @@ describe("a stack file of 0.1.0's shape", () => {
     expect(rendered.kubernetes.map((o) => `${o.object.kind}/${o.object.metadata.name}`)).toContain("StatefulSet/jaeger");
   });
 
+  test("its keys written without the project prefix (as the Pulumi CLI reads them): migrated alike, and it renders", async () => {
+    const bare = previousShape().replace(/^ {2}monitoring:/gm, "  ");
+    expect(bare).not.toMatch(/^ {2}monitoring:/m);
+    const { code, err, text } = migrate(bare, [], RAN_JAEGER);
+    expect({ code, err }).toEqual({ code: 0, err: "" });
+    // The same edits as on the prefixed file, each under its key as written.
+    const prefixed = migrate(previousShape(), [], RAN_JAEGER).text;
+    expect(text).toBe(prefixed.replace(/^ {2}monitoring:/gm, "  "));
+    expect(text).toContain("  tracing:\n    enabled: true\n");
+    expect(text).not.toContain("promtail");
+    const stackFile = path.join(tempDir(), "Pulumi.production.yaml");
+    fs.writeFileSync(stackFile, text);
+    const rendered = await renderStack({ stack: "production", stackFile, previousOutputs: RAN_JAEGER });
+    expect(rendered.kubernetes.map((o) => `${o.object.kind}/${o.object.metadata.name}`)).toEqual(
+      expect.arrayContaining(["StatefulSet/jaeger", "Deployment/shop-redis-exporter", "DaemonSet/alloy"]),
+    );
+  });
+
   test("without --previous, tracing is left as it is and the note says how to decide", () => {
     const { code, text, out } = migrate(previousShape());
     expect(code).toBe(0);
