@@ -13,11 +13,12 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import type { ScrapeConfig } from "../../components/prometheus/scrape-types";
-import { promtool, stackBinary } from "../../lab/local/binaries";
-import { httpGetJson, isReady, metricsHandler } from "../../lab/local/http";
+import { promtool } from "../../lab/local/binaries";
+import { httpGetJson, metricsHandler } from "../../lab/local/http";
 import { LOOPBACK, freePorts } from "../../lab/ports";
 import type { Rendered } from "../../cli/render";
 import { localRun } from "./support/local-run";
+import { InstantResult, startScrapingPrometheus } from "./support/rendered-prometheus";
 import { render } from "../support/render";
 
 jest.setTimeout(180_000);
@@ -33,10 +34,6 @@ function series(name: string, count: number): string {
   return `${lines.join("\n")}\n`;
 }
 
-interface QueryResult {
-  data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
-}
-
 describe("a target over its sample limit, under the deployed Prometheus", () => {
   const run = localRun();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "scrape-limits-"));
@@ -44,8 +41,7 @@ describe("a target over its sample limit, under the deployed Prometheus", () => 
   let rendered: Rendered;
   let jobs: Map<string, ScrapeConfig>;
   let base: string;
-  const query = async (expr: string) =>
-    (await httpGetJson<QueryResult>(`${base}/api/v1/query?query=${encodeURIComponent(expr)}`)).data.result;
+  let query: (expr: string) => Promise<InstantResult>;
 
   beforeAll(async () => {
     const [explodingPort, steadyPort, prometheusPort] = await freePorts(3);
@@ -64,22 +60,13 @@ describe("a target over its sample limit, under the deployed Prometheus", () => 
     );
     // The rendered apps' jobs as they are, scraped every second; Prometheus' own metrics as job
     // "prometheus" (the alert reads them there), from a static target instead of Kubernetes discovery.
-    const local = {
-      global: { scrape_interval: "1s", scrape_timeout: "1s", evaluation_interval: "1s" },
-      scrape_configs: [
-        ...["exploding", "steady"].map((name) => jobs.get(name)),
-        { job_name: "prometheus", static_configs: [{ targets: [`${LOOPBACK}:${prometheusPort}`] }] },
-      ],
-    };
-    const file = path.join(root, "prometheus.yml");
-    fs.writeFileSync(file, YAML.stringify(local));
-    run.start("prometheus", stackBinary("prometheus"), [
-      `--config.file=${file}`,
-      `--storage.tsdb.path=${path.join(root, "data")}`,
-      `--web.listen-address=${LOOPBACK}:${prometheusPort}`,
-    ]);
-    base = `http://${LOOPBACK}:${prometheusPort}`;
-    await run.waitFor("Prometheus ready", () => isReady(base), 60_000, 500);
+    const ownJob = { job_name: "prometheus", static_configs: [{ targets: [`${LOOPBACK}:${prometheusPort}`] }] };
+    ({ base, query } = await startScrapingPrometheus(
+      run,
+      [...["exploding", "steady"].map((name) => jobs.get(name)), ownJob],
+      prometheusPort,
+      root,
+    ));
   });
 
   test("the rendered jobs carry the app's own sample limit and the defaults, and promtool accepts them", () => {

@@ -12,15 +12,11 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import type { ScrapeConfig } from "../../components/prometheus/scrape-types";
-import { stackBinary } from "../../lab/local/binaries";
-import { SinkRequest, httpGetJson, isReady, sinkHandler } from "../../lab/local/http";
+import { SinkRequest, httpGetJson, sinkHandler } from "../../lab/local/http";
 import { LOOPBACK, freePorts } from "../../lab/ports";
 import { localRun } from "./support/local-run";
+import { InstantResult, startScrapingPrometheus } from "./support/rendered-prometheus";
 import { render } from "../support/render";
-
-interface QueryResult {
-  data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
-}
 
 describe("a target that redirects its scrape, under the deployed Prometheus", () => {
   const run = localRun();
@@ -28,9 +24,8 @@ describe("a target that redirects its scrape, under the deployed Prometheus", ()
   afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
   let jobs: Map<string, ScrapeConfig>;
   let base: string;
+  let query: (expr: string) => Promise<InstantResult>;
   const asked: SinkRequest[] = [];
-  const query = async (expr: string) =>
-    (await httpGetJson<QueryResult>(`${base}/api/v1/query?query=${encodeURIComponent(expr)}`)).data.result;
 
   beforeAll(async () => {
     const [appPort, targetPort, controlPort, lokiPort, prometheusPort] = await freePorts(5);
@@ -61,19 +56,7 @@ describe("a target that redirects its scrape, under the deployed Prometheus", ()
       static_configs: (app.static_configs ?? []).map((c) => ({ ...c, targets: [`${LOOPBACK}:${controlPort}`] })),
     };
     delete following.follow_redirects;
-    const local = {
-      global: { scrape_interval: "1s", scrape_timeout: "1s", evaluation_interval: "1s" },
-      scrape_configs: [jobs.get("redirecting"), jobs.get("moved"), following],
-    };
-    const file = path.join(root, "prometheus.yml");
-    fs.writeFileSync(file, YAML.stringify(local));
-    run.start("prometheus", stackBinary("prometheus"), [
-      `--config.file=${file}`,
-      `--storage.tsdb.path=${path.join(root, "data")}`,
-      `--web.listen-address=${LOOPBACK}:${prometheusPort}`,
-    ]);
-    base = `http://${LOOPBACK}:${prometheusPort}`;
-    await run.waitFor("Prometheus ready", () => isReady(base), 60_000, 500);
+    ({ base, query } = await startScrapingPrometheus(run, [jobs.get("redirecting"), jobs.get("moved"), following], prometheusPort, root));
   });
 
   test("every rendered job says so: no job follows a redirect", () => {
