@@ -1,9 +1,8 @@
 /**
  * What Traefik and the Cloudflare tunnel publish, against the rest of the stack: a hostname for
  * each published service, one way in to each hostname, and a certificate for Traefik's routes in
- * a production stack. Their
- * own rules (the tunnel's account, zone and Access, Traefik's certificate source and users) are
- * their sections' problems.
+ * a production stack. Their own rules (the tunnel's account, zone and Access, Traefik's certificate
+ * source and users) are their sections' problems.
  */
 import { EXPOSED_SERVICES, ExposedService } from "../../components/kit/web";
 import { describeInput } from "../problems";
