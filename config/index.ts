@@ -35,7 +35,7 @@
 export { NODE_RESERVED_PORTS, USER_PRIORITY_MAX, parseMatcher } from "../components/kit/fields";
 export { SECRET_KEYS, SECRET_STAND_INS, plainEntriesOfSecretKeys } from "./secrets";
 export type { RawConfig } from "./schema";
-export { componentScrapeJobs, exposedBy, publicHostname } from "../components/stack/config";
+export { componentJobs, exposedBy, publicHostname } from "../components/stack/config";
 export type { StackConfig } from "../components/stack/config";
 export { DEFAULT_NODES, PROFILE_DEFAULTS, defaultNamespace } from "./defaults";
 export { ConfigError } from "./problems";

@@ -22,6 +22,7 @@ import {
   legacyReceivers,
   resolveRouting,
 } from "./routing";
+import { JOB } from "../kit/stack-jobs";
 
 /**
  * The bounds of `maintenanceInterval`. Each write costs a snapshot of every silence (lab/bench/silence-snapshot.ts on
@@ -119,7 +120,7 @@ export const alertmanagerSection = componentSection({
   },
   problems: (am) => problems(am),
   warnings: (am) => warnings(am),
-  scrapeJobs: () => ["alertmanager"],
+  jobs: () => [JOB.alertmanager],
 });
 
 /** The grouping intervals, each at least the one before. */

@@ -13,6 +13,7 @@ import { DefaultsOf, FieldsOf, SecretStandIns, componentSection, overDefaults, t
 import { STORE_ACCESS_KEY_ID, STORE_SECRET_ACCESS_KEY, storeFields, storeProblems } from "../kit/object-store";
 import { BACKUP_COMPONENTS } from "./args";
 import { scheduleGapSeconds } from "./schedule";
+import { JOB } from "../kit/stack-jobs";
 
 const schema = z.strictObject({
   enabled: bool.optional().describe("Back up what cannot be rebuilt from git to an S3-compatible bucket, on `schedule`; default false."),
@@ -101,6 +102,8 @@ export const backupSection = componentSection({
     };
   },
   problems: (backup) => (backup.enabled ? problems(backup) : []),
+  // The Jobs push their outcome as job "backup" (backup.sh): BackupFailed reads it, an app may not take it.
+  jobs: (backup) => (backup.enabled ? [JOB.backup] : []),
 });
 
 /** A bucket, an endpoint where the provider has none of its own, a schedule of five fields at most a week apart, both keys. */

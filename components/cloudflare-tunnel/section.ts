@@ -11,6 +11,7 @@ import { requirements } from "../kit/resources";
 import { FieldsOf, componentSection, onNodes, overDefaults } from "../kit/section";
 import { EXPOSED_SERVICES, ExposedService } from "../kit/web";
 import { publicMailDomains } from "./mail-domains";
+import { JOB } from "../kit/stack-jobs";
 
 /** Cloudflare Access in front of every hostname of the tunnel. */
 const access = z.strictObject({
@@ -127,7 +128,7 @@ export const cloudflareSection = componentSection({
       },
     ];
   },
-  scrapeJobs: (cloudflare) => (cloudflare.enabled ? ["cloudflared"] : []),
+  jobs: (cloudflare) => (cloudflare.enabled ? [JOB.cloudflared] : []),
 });
 
 /**

@@ -10,6 +10,7 @@ import { Profile, withOverrides } from "../kit/profiles";
 import { requirements } from "../kit/resources";
 import { shareEntryProblems } from "../kit/share";
 import { DefaultsOf, FieldsOf, componentSection, overDefaults } from "../kit/section";
+import { JOB } from "../kit/stack-jobs";
 
 const shareEntry = z.strictObject({
   namespace: dnsLabel.describe(
@@ -102,5 +103,5 @@ export const kubeStateMetricsSection = componentSection({
     };
   },
   problems,
-  scrapeJobs: (ksm) => (ksm.enabled ? ["kube-state-metrics"] : []),
+  jobs: (ksm) => (ksm.enabled ? [JOB.kubeStateMetrics] : []),
 });

@@ -9,6 +9,7 @@ import { Profile, withOverrides } from "../kit/profiles";
 import { requirements } from "../kit/resources";
 import { FieldsOf, componentSection, overDefaults } from "../kit/section";
 import { WATCH_DEFAULTS } from "../kit/watch";
+import { JOB } from "../kit/stack-jobs";
 
 const schema = z.strictObject({
   enabled: bool.optional(),
@@ -47,5 +48,5 @@ export const nodeExporterSection = componentSection({
   schema,
   defaults: (profile): NodeExporterSettings => NODE_EXPORTER_DEFAULTS[profile],
   resolve: (given, context): NodeExporterSettings => overDefaults(NODE_EXPORTER_DEFAULTS[context.profile], given, context),
-  scrapeJobs: (nodeExporter) => (nodeExporter.enabled ? ["node-exporter"] : []),
+  jobs: (nodeExporter) => (nodeExporter.enabled ? [JOB.nodeExporter] : []),
 });

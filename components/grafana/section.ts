@@ -11,6 +11,7 @@ import { Profile, withOverrides } from "../kit/profiles";
 import { requirements } from "../kit/resources";
 import { FieldsOf, SecretStandIns, componentSection, overDefaults, textStandIn } from "../kit/section";
 import { SIGN_IN_SECRETS, SIGN_IN_SECRET_STAND_INS, SignIn, resolveSignIn, signInProblems, signInSchema } from "./sign-in";
+import { JOB } from "../kit/stack-jobs";
 
 /** The Grafana folder users may save into from the UI, unless the stack names it otherwise. */
 export const WRITABLE_FOLDER_DEFAULT = "Team dashboards";
@@ -131,7 +132,7 @@ export const grafanaSection = componentSection({
     };
   },
   problems: (grafana) => [...problems(grafana), ...(grafana.signIn ? signInProblems(grafana.signIn) : [])],
-  scrapeJobs: () => ["grafana"],
+  jobs: () => [JOB.grafana],
 });
 
 /**

@@ -23,9 +23,6 @@ export interface ProbeSpec {
 /** Defaults of probes (`probes[]`, `apps[].probe`). */
 export const PROBE_DEFAULTS = { path: "/health", module: "http_2xx" as const, latencySeconds: 1 };
 
-/** The job label of every probe's series. */
-export const PROBE_JOB = "blackbox";
-
 /** The blackbox module of a probe: its own for a set of expected status codes (components/blackbox-exporter.ts defines them). */
 export function probeModule(probe: Pick<ProbeSpec, "module" | "expectStatus">): string {
   return probe.module === "http_2xx" && probe.expectStatus ? `http_status_${probe.expectStatus.join("_")}` : probe.module;

@@ -104,10 +104,11 @@ export interface ComponentSection<
   /** What deploys but deserves attention, keyed inside the section. */
   warnings?: (resolved: Resolved) => SectionWarning[];
   /**
-   * The jobs of the scrape targets the component adds for these values: config reserves them (an
-   * app or a target may not take one), and a test holds them to the render.
+   * The `job`s of the series the component gives Prometheus for these values (its scrape targets',
+   * or what it pushes: the backups'), each of components/kit/stack-jobs.ts' JOB: config reserves
+   * them (an app or a target may not take one), and a test holds them to the render.
    */
-  scrapeJobs?: (resolved: Resolved) => readonly string[];
+  jobs?: (resolved: Resolved) => readonly string[];
 }
 
 /**

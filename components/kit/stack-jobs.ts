@@ -15,12 +15,12 @@
  * rules select on.
  */
 import { DATABASE_TYPES, exporterJob } from "./database-exporters";
-import { PROBE_JOB } from "./probes";
 import { programmingError } from "./problems";
 
 /**
  * Each of the stack's own jobs, named once: the components' scrape targets, Prometheus' built-in
- * jobs (scrape-jobs.ts) and the backups' pushes read their `job` from here.
+ * jobs (scrape-jobs.ts) and the sections' `jobs` (what config reserves) read their `job` from here;
+ * backup.sh, a shell script, pushes as JOB.backup (test/config/checks.test.ts holds it to this).
  */
 export const JOB = {
   prometheus: "prometheus",
@@ -39,8 +39,8 @@ export const JOB = {
   /** Pods annotated for scraping (scrape-jobs.ts). */
   pods: "kubernetes-pods",
   blackboxExporter: "blackbox-exporter",
-  /** The probes' results, every probe's job (kit/probes.ts). */
-  probe: PROBE_JOB,
+  /** The probes' results, every probe's job (scrape-jobs.ts probeJob). */
+  probe: "blackbox",
   /** The backup Jobs push their outcome to Prometheus' OTLP receiver as service "backup" (components/backup/backup.sh). */
   backup: "backup",
 } as const;

@@ -6,6 +6,7 @@ import { shareEntryProblems } from "../kit/share";
 import { componentSection, overDefaults, textStandIn } from "../kit/section";
 import { plainHttpCredentialProblem } from "../kit/plain-http";
 import { LOG_COLLECTOR_AGENT, LOG_COLLECTOR_DEFAULTS, LogCollectorDefaults } from "./args";
+import { JOB } from "../kit/stack-jobs";
 
 const shareEntry = z.strictObject({
   namespace: dnsLabel.describe(
@@ -204,5 +205,5 @@ export const logCollectorSection = componentSection({
     };
   },
   problems,
-  scrapeJobs: (collector) => (collector.enabled ? [LOG_COLLECTOR_AGENT] : []),
+  jobs: (collector) => (collector.enabled ? [JOB.alloy] : []),
 });

@@ -12,6 +12,7 @@ import { FieldsOf, SecretStandIns, componentSection, overDefaults, textStandIn }
 import { durationSeconds, quantityBytes } from "../kit/units";
 import { STORE_ACCESS_KEY_ID, STORE_SECRET_ACCESS_KEY, StoreProvider, storeFields, storeProblems } from "../kit/object-store";
 import { INGESTION_KEYS, LokiIngestionOverrides, ingestionProblems } from "./limits";
+import { JOB } from "../kit/stack-jobs";
 
 /**
  * The day Loki's first schema period starts (tsdb on the filesystem): never edited once logs are
@@ -147,7 +148,7 @@ export const lokiSection = componentSection({
   },
   problems: (loki) => (loki.enabled ? [...objectStoreProblems(loki.objectStore), ...problems(loki)] : []),
   warnings: (loki) => (loki.enabled ? warnings(loki) : []),
-  scrapeJobs: (loki) => (loki.enabled ? ["loki"] : []),
+  jobs: (loki) => (loki.enabled ? [JOB.loki] : []),
 });
 
 type IngestionArgs = Pick<LokiSettings, "storage" | "retention"> & Partial<Pick<LokiSettings, "ingestion">>;

@@ -13,6 +13,7 @@ import { Needed, SecretStandIns, componentSection, textStandIn } from "../kit/se
 import { APP_DEFAULTS, AppTarget, OTLP_APP_METRICS, ScrapeTargetSpec } from "./args";
 import { appNameProblems } from "./problems";
 import { appSchema, probeSchema, scrapeTargetSchema } from "./scraped";
+import { JOB } from "../kit/stack-jobs";
 
 type AppGiven = z.infer<typeof appSchema>;
 type TargetGiven = z.infer<typeof scrapeTargetSchema>;
@@ -346,5 +347,5 @@ export const probesSection = componentSection({
   resolve: (given, context, _secrets, { given: { apps } }: Needed<{ apps: readonly AppTarget[] }, { apps?: readonly AppGiven[] }>) =>
     resolveProbes(given ?? [], apps ?? [], context.problems),
   // The exporter's own metrics, and the job of every probe it runs.
-  scrapeJobs: (probes) => (probes.length > 0 ? ["blackbox-exporter", "blackbox"] : []),
+  jobs: (probes) => (probes.length > 0 ? [JOB.blackboxExporter, JOB.probe] : []),
 });

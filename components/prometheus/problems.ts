@@ -17,7 +17,16 @@ export type PrometheusProblemArgs = Pick<PrometheusArgs, "retention" | "scrapeIn
   Partial<
     Pick<
       PrometheusArgs,
-      "namespace" | "environment" | "apps" | "targets" | "probes" | "blackboxAddress" | "scrapeTargets" | "clusterTraefik" | "thresholds"
+      | "namespace"
+      | "environment"
+      | "apps"
+      | "targets"
+      | "probes"
+      | "blackboxAddress"
+      | "scrapeTargets"
+      | "clusterTraefik"
+      | "thresholds"
+      | "backups"
     >
   > & { remoteWrite?: ReadonlyArray<{ name: string }> };
 
@@ -62,6 +71,8 @@ function scrapedProblems(args: PrometheusProblemArgs): ArgsProblem[] {
     ...new Set(own.map((t) => t.job)),
     ...(args.clusterTraefik ? [JOB.traefik] : []),
     ...(probes.length > 0 ? [JOB.probe] : []),
+    // The backups push their outcome under this job, with no namespace, as a URL app's or a target's series has none (BackupFailed).
+    ...(args.backups ? [JOB.backup] : []),
   ];
   found.push(...appNameProblems(apps));
   apps.forEach((app, i) => {
@@ -108,7 +119,7 @@ export function takenJobProblems(name: string, taken: readonly string[], kind: s
   return [
     {
       key: "name",
-      message: `is the job of one of the stack's own scrape jobs, whose series the ${kind}'s would mix with; rename the ${kind} (taken: ${taken.join(", ")}) (got ${JSON.stringify(name)})`,
+      message: `is one of the jobs of the stack's own series, which the ${kind}'s would mix with; rename the ${kind} (taken: ${taken.join(", ")}) (got ${JSON.stringify(name)})`,
     },
   ];
 }

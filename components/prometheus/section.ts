@@ -22,6 +22,7 @@ import {
   resolveRemoteWriteOptions,
 } from "./remote-write";
 import { ScrapeLimits, scrapeLimitsSchema } from "./scraped";
+import { JOB } from "../kit/stack-jobs";
 
 const schema = z.strictObject({
   /** Each replica scrapes everything and carries its own `replica` external label; more than one adds a PodDisruptionBudget and anti-affinity. */
@@ -242,7 +243,7 @@ export const prometheusSection = componentSection({
   },
   problems: (settings) => problems(settings),
   warnings: (settings) => remoteWriteWarnings(settings),
-  scrapeJobs: () => ["prometheus"],
+  jobs: () => [JOB.prometheus],
 });
 
 /**

@@ -27,7 +27,7 @@ export interface PrometheusStack {
     apps?: ReadonlyArray<z.infer<typeof appSchema>>;
     probes?: ReadonlyArray<z.infer<typeof probeSchema>>;
   };
-  /** The jobs of the scrape targets the stack's own components add (components/stack/config.ts componentScrapeJobs). */
+  /** The jobs of the series the stack's own components give Prometheus, scraped or pushed (components/stack/config.ts componentJobs). */
   componentJobs: readonly string[];
 }
 

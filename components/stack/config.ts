@@ -53,7 +53,7 @@ export function publicHostname(
   return exposedBy(cfg, service, "traefik") || exposedBy(cfg, service, "cloudflare") ? cfg.hostnames[service] : undefined;
 }
 
-/** The jobs of the scrape targets the stack's own components add for a config: each section's (its `scrapeJobs`), in the registry's order. */
-export function componentScrapeJobs(resolved: StackConfig): string[] {
-  return SECTION_ENTRIES.flatMap(([name, section]) => section.scrapeJobs?.(resolved[name]) ?? []);
+/** The jobs of the series the stack's own components give Prometheus for a config: each section's (its `jobs`), in the registry's order. */
+export function componentJobs(resolved: StackConfig): string[] {
+  return SECTION_ENTRIES.flatMap(([name, section]) => section.jobs?.(resolved[name]) ?? []);
 }

@@ -67,7 +67,7 @@ const databasesListSection = componentSection({
     return databases;
   },
   problems: (databases) => databasesSection.problems(databases),
-  scrapeJobs: (databases) => [...new Set(databases.map((db) => exporterJob(db.type)))],
+  jobs: (databases) => [...new Set(databases.map((db) => exporterJob(db.type)))],
 });
 
 /**

@@ -10,6 +10,7 @@ import { Profile, withOverrides } from "../kit/profiles";
 import { requirements } from "../kit/resources";
 import { FieldsOf, componentSection, overDefaults } from "../kit/section";
 import { durationSeconds } from "../kit/units";
+import { JOB } from "../kit/stack-jobs";
 
 const schema = z.strictObject({
   enabled: bool
@@ -66,7 +67,7 @@ export const tracingSection = componentSection({
   defaults: (profile): TracingSettings => TRACING_DEFAULTS[profile],
   resolve: (given, context) => overDefaults(TRACING_DEFAULTS[context.profile], given, context),
   problems: (tracing) => (tracing.enabled ? problems(tracing) : []),
-  scrapeJobs: (tracing) => (tracing.enabled ? ["jaeger"] : []),
+  jobs: (tracing) => (tracing.enabled ? [JOB.jaeger] : []),
 });
 
 /** The shortest retention: spans kept less than an hour are gone before an alert's trace can be followed. */

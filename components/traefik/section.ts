@@ -191,7 +191,7 @@ export const traefikSection = componentSection({
       basicAuthPasswords: traefik.basicAuthPasswords,
     }),
   // The cluster's Traefik (scrape-jobs.ts clusterTraefikJob), when it is scraped.
-  scrapeJobs: (traefik) => (traefik.metrics.enabled ? [JOB.traefik] : []),
+  jobs: (traefik) => (traefik.metrics.enabled ? [JOB.traefik] : []),
 });
 
 /**

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { prometheusStackProblems } from "../../components/prometheus/stack-problems";
-import { StackConfig, componentScrapeJobs } from "../../components/stack/config";
+import { StackConfig, componentJobs } from "../../components/stack/config";
 import { AnySection, COMPONENT_SECTIONS, ComponentSectionName, SECTION_ENTRIES } from "../../components/stack/sections";
 import { CrossProblem } from "../problems";
 import { RawConfig, RawStackConfig } from "../schema";
@@ -32,7 +32,7 @@ function prometheusRules(input: CheckInput): void {
       ...resolved,
       project: rawConfig.project,
       given: { prometheus: raw.prometheus, apps: raw.apps, probes: raw.probes },
-      componentJobs: componentScrapeJobs(resolved),
+      componentJobs: componentJobs(resolved),
     }),
     input,
   );

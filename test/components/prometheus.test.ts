@@ -294,7 +294,7 @@ describe("prometheusConfig", () => {
     for (const name of ["kubelet", "prometheus"]) {
       expect(configProblems("staging", { apps: [{ ...api, name }] })).toEqual([
         expect.stringMatching(
-          new RegExp(`^monitoring:apps\\[0\\]\\.name: is the job of one of the stack's own scrape jobs.*\\(got "${name}"\\)$`),
+          new RegExp(`^monitoring:apps\\[0\\]\\.name: is one of the jobs of the stack's own series.*\\(got "${name}"\\)$`),
         ),
       ]);
     }
@@ -314,14 +314,24 @@ describe("prometheusConfig", () => {
       {
         key: "scrapeTargets[0].job",
         message:
-          "is the job of one of the stack's own scrape jobs, whose series the scrape target's would mix with; rename the scrape target (taken: kubernetes-pods, kubelet, cadvisor) (got \"cadvisor\")",
+          "is one of the jobs of the stack's own series, which the scrape target's would mix with; rename the scrape target (taken: kubernetes-pods, kubelet, cadvisor) (got \"cadvisor\")",
       },
     ]);
     expect(argsProblems({ ...checked, apps: [{ ...app, name: "prometheus" }] })).toEqual([
       {
         key: "apps[0].name",
         message:
-          "is the job of one of the stack's own scrape jobs, whose series the app's would mix with; rename the app (taken: kubernetes-pods, kubelet, cadvisor, prometheus) (got \"prometheus\")",
+          "is one of the jobs of the stack's own series, which the app's would mix with; rename the app (taken: kubernetes-pods, kubelet, cadvisor, prometheus) (got \"prometheus\")",
+      },
+    ]);
+    // The component refuses it too, given the stack's backups (they push as job backup, BackupFailed's).
+    const backups = { adminApi: true, stack: "monitoring-staging", longestWaitSeconds: 86_400 };
+    expect(argsProblems({ ...checked, apps: [{ ...app, name: "backup" }] })).toEqual([]);
+    expect(argsProblems({ ...checked, backups, apps: [{ ...app, name: "backup" }] })).toEqual([
+      {
+        key: "apps[0].name",
+        message:
+          "is one of the jobs of the stack's own series, which the app's would mix with; rename the app (taken: kubernetes-pods, kubelet, cadvisor, prometheus, backup) (got \"backup\")",
       },
     ]);
   });

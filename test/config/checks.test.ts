@@ -2,9 +2,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { componentScrapeJobs, parseStackConfig } from "../../config";
+import { componentJobs, parseStackConfig } from "../../config";
 import { BUILTIN_SCRAPE_JOBS, DEFAULT_RULES_DIR as RULES_DIR } from "../../components/prometheus/args";
-import { STACK_JOBS } from "../../components/kit/stack-jobs";
+import { JOB, STACK_JOBS } from "../../components/kit/stack-jobs";
 import { DATABASE_KINDS } from "../../components/database-exporters/kinds";
 import { PROMETHEUS_MAX_DURATION_MS } from "../../components/kit/units";
 import { CREDENTIAL_PARAMETERS, CREDENTIAL_SUFFIXES } from "../../components/kit/fields";
@@ -278,9 +278,30 @@ describe("refused: what the components refused, now found by config in the same 
       },
       {},
       [
-        /^monitoring:apps\[0\]\.name: is the job of one of the stack's own scrape jobs, .*rename the app \(taken: kubernetes-pods, kubelet, cadvisor, prometheus, .*\) \(got "kubelet"\)$/,
-        /^monitoring:apps\[1\]\.name: is the job of one of the stack's own scrape jobs.*\(got "loki"\)$/,
+        /^monitoring:apps\[0\]\.name: is one of the jobs of the stack's own series, .*rename the app \(taken: kubernetes-pods, kubelet, cadvisor, prometheus, .*\) \(got "kubelet"\)$/,
+        /^monitoring:apps\[1\]\.name: is one of the jobs of the stack's own series.*\(got "loki"\)$/,
       ],
+    ],
+    [
+      // The backups push their outcome as job backup with no namespace, as a URL app's series has none (BackupFailed).
+      "an app named backup while the backups run",
+      "staging",
+      {
+        apps: [{ name: "backup", url: "http://backup.example.com:9100/metrics" }],
+        backup: { enabled: true, bucket: "monitoring-backups", endpoint: "https://0123456789abcdef.r2.cloudflarestorage.com" },
+      },
+      { backupAccessKeyId: "key-id-0123", backupSecretAccessKey: "secret-key-0123456789" },
+      [/^monitoring:apps\[0\]\.name: is one of the jobs of the stack's own series, .*\(taken: .*, backup\) \(got "backup"\)$/],
+    ],
+    [
+      "a target named backup while the backups run",
+      "staging",
+      {
+        targets: [{ name: "backup", url: "http://10.0.0.5:9100/metrics" }],
+        backup: { enabled: true, bucket: "monitoring-backups", endpoint: "https://0123456789abcdef.r2.cloudflarestorage.com" },
+      },
+      { backupAccessKeyId: "key-id-0123", backupSecretAccessKey: "secret-key-0123456789" },
+      [/^monitoring:targets\[0\]\.name: is one of the jobs of the stack's own series, .*\(taken: .*, backup\) \(got "backup"\)$/],
     ],
     [
       "reserved target labels",
@@ -404,7 +425,7 @@ describe("refused: what the components refused, now found by config in the same 
       expect.arrayContaining([
         expect.stringMatching(/^monitoring:prometheus\.retention: must be a positive Prometheus duration/),
         expect.stringMatching(/^monitoring:apps\[0\]\.url: must not hold credentials/),
-        expect.stringMatching(/^monitoring:apps\[0\]\.name: is the job of one of the stack's own scrape jobs/),
+        expect.stringMatching(/^monitoring:apps\[0\]\.name: is one of the jobs of the stack's own series/),
         expect.stringMatching(/^monitoring:apps\[0\]\.labels\.instance: is a label the scrape config sets itself/),
       ]),
     );
@@ -441,9 +462,14 @@ describe("refused: what the components refused, now found by config in the same 
       scrape_configs: Array<{ job_name: string }>;
     };
     const jobs = new Set(prometheusYml.scrape_configs.map((j) => j.job_name.replace(/\/.*$/, "")));
-    expect(jobs).toEqual(new Set([...BUILTIN_SCRAPE_JOBS, ...componentScrapeJobs(config), "api"]));
+    expect(jobs).toEqual(new Set([...BUILTIN_SCRAPE_JOBS, ...componentJobs(config), "api"]));
     // Each of them but the app's is one the collector keeps off a tenant's series (components/kit/stack-jobs.ts).
     expect([...jobs].filter((job) => !STACK_JOBS.includes(job))).toEqual(["api"]);
+  });
+
+  test("an app or a target may be named backup while the backups are off", () => {
+    expect(() => parse("staging", { apps: [{ name: "backup", url: "http://backup.example.com:9100/metrics" }] })).not.toThrow();
+    expect(() => parse("staging", { targets: [{ name: "backup", url: "http://10.0.0.5:9100/metrics" }] })).not.toThrow();
   });
 
   test("every job the shipped rules select on, and the one the backups push as, is one the collector keeps off a tenant's series", () => {
@@ -455,7 +481,7 @@ describe("refused: what the components refused, now found by config in the same 
     expect([...selected].filter((job) => !STACK_JOBS.includes(job))).toEqual([]);
     const backup = fs.readFileSync(path.join(__dirname, "..", "..", "components", "backup", "backup.sh"), "utf8");
     const pushedAs = /\\"key\\":\\"service\.name\\",\\"value\\":\{\\"stringValue\\":\\"([^\\]+)\\"/.exec(backup)?.[1];
-    expect(pushedAs).toBe("backup");
+    expect(pushedAs).toBe(JOB.backup);
     expect(STACK_JOBS).toContain(pushedAs);
   });
 });

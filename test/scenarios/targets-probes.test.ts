@@ -145,7 +145,7 @@ describe("config", () => {
       "a target named like a job of the stack",
       { targets: [{ name: "prometheus", url: "http://x:1/m" }] },
       {},
-      /^monitoring:targets\[0\]\.name: is the job of one of the stack's own scrape jobs/,
+      /^monitoring:targets\[0\]\.name: is one of the jobs of the stack's own series/,
     ],
     [
       "a reserved target label",
