@@ -12,6 +12,7 @@ import { problems as configProblems, problemsOfWire } from "../config/support";
 
 describe("appRecordingRules", () => {
   const normalised = [
+    "app:http_requests_by_status:rate5m",
     "app:http_requests:rate5m",
     "app:http_request_duration_seconds_bucket:rate5m",
     "app:http_connections_active:sum",
@@ -19,6 +20,7 @@ describe("appRecordingRules", () => {
     "app:slo_errors:rate5m",
     "app:slo_errors_per_request:ratio_rate5m",
     "app:slo_errors_per_request:ratio_rate30m",
+    "app:http_requests_by_status:rate1h",
     "app:slo_requests:rate1h",
     "app:slo_errors_per_request:ratio_rate1h",
     "app:slo_errors_per_request:ratio_rate6h",
@@ -88,8 +90,12 @@ describe("appRecordingRules", () => {
     // The raw series summed by app, job and namespace (and the labels kept or copied) before the join
     // and the copies, which then see one series per app and label values, not one per pod.
     const rate = (selector: string, window: string, by = "app, job, namespace") => `sum by (${by}) (rate(${selector}[${window}]))`;
+    // The request counter read once per window, by the app's own status label (and for 5m the labels the contract copies).
+    expect(expr(APP_SERIES.requestsByStatus("5m"))).toBe(
+      `sum by (app, status_code, code, method, verb) (${rate('shop_http_requests_total{job="shop"}', "5m", "app, job, namespace, code, status_code, method, verb")} ${own})`,
+    );
     expect(expr(APP_SERIES.requests)).toBe(
-      `sum by (app, code, method) (label_replace(label_replace(${rate('shop_http_requests_total{job="shop"}', "5m", "app, job, namespace, code, status_code, method, verb")} ${own}, "code", "$1", "status_code", "(.+)"), "method", "$1", "verb", "(.+)"))`,
+      `sum by (app, code, method) (label_replace(label_replace(app:http_requests_by_status:rate5m{app="shop"}, "code", "$1", "status_code", "(.+)"), "method", "$1", "verb", "(.+)"))`,
     );
     expect(expr(APP_SERIES.durationBuckets)).toBe(
       `sum by (app, le, route) (label_replace(${rate('shop_http_request_duration_seconds_bucket{job="shop"}', "5m", "app, job, namespace, le, route, handler")} ${own}, "route", "$1", "handler", "(.+)"))`,
@@ -97,18 +103,21 @@ describe("appRecordingRules", () => {
     expect(expr(APP_SERIES.activeConnections)).toBe(
       `sum by (app) (sum by (app, job, namespace) (shop_open_connections{job="shop"}) ${own})`,
     );
-    // The SLO's rates once, from the recorded requests and the raw 5xx series; the 30m window and those of hours and
-    // days from those alone, the 1h window (the 14.4x page's) from the raw counters, with no 2.5-minute lag: the
-    // window's requests recorded just before its ratio, which reads them twice and the raw 5xx series once.
+    // The SLO's rates once, from the recorded requests and their 5xx series; the 30m window and those of hours and
+    // days from those alone, the 1h window (the 14.4x page's) from the raw counter read once over the hour, with no
+    // 2.5-minute lag: by status, recorded just before the window's requests and its ratio, which read it.
     expect(expr(APP_SERIES.sloRequests)).toBe('sum by (app) (app:http_requests:rate5m{app="shop"})');
     expect(expr(APP_SERIES.sloErrors)).toBe(
-      `sum by (app) (${rate('shop_http_requests_total{job="shop", status_code=~"5.."}', "5m")} ${own}) or 0 * app:slo_requests:rate5m{app="shop"}`,
+      'sum by (app) (app:http_requests_by_status:rate5m{app="shop", status_code=~"5.."}) or 0 * app:slo_requests:rate5m{app="shop"}',
     );
     expect(expr(APP_SERIES.errorRatio("5m"))).toBe('app:slo_errors:rate5m{app="shop"} / app:slo_requests:rate5m{app="shop"}');
-    expect(expr(APP_SERIES.windowRequests("1h"))).toBe(`sum by (app) (${rate('shop_http_requests_total{job="shop"}', "1h")} ${own})`);
+    expect(expr(APP_SERIES.requestsByStatus("1h"))).toBe(
+      `sum by (app, status_code) (${rate('shop_http_requests_total{job="shop"}', "1h", "app, job, namespace, status_code")} ${own})`,
+    );
+    expect(expr(APP_SERIES.windowRequests("1h"))).toBe('sum by (app) (app:http_requests_by_status:rate1h{app="shop"})');
     expect(expr(APP_SERIES.errorRatio("1h"))).toBe(
-      `(sum by (app) (${rate('shop_http_requests_total{job="shop", status_code=~"5.."}', "1h")} ${own}) or 0 * app:slo_requests:rate1h{app="shop"})\n` +
-        `/\napp:slo_requests:rate1h{app="shop"}`,
+      '(sum by (app) (app:http_requests_by_status:rate1h{app="shop", status_code=~"5.."}) or 0 * app:slo_requests:rate1h{app="shop"})\n' +
+        '/\napp:slo_requests:rate1h{app="shop"}',
     );
     for (const window of ["30m", "2h", "6h", "1d", "3d"] as const) {
       expect(expr(APP_SERIES.errorRatio(window))).toBe(
@@ -116,11 +125,10 @@ describe("appRecordingRules", () => {
       );
     }
     const raw = rules.filter((r) => r.expr.includes("shop_http_requests_total{")).map((r) => r.record);
+    // Once per window, and for the contract's counts (once a minute).
     expect(raw).toEqual([
-      APP_SERIES.requests,
-      APP_SERIES.sloErrors,
-      APP_SERIES.windowRequests("1h"),
-      APP_SERIES.errorRatio("1h"),
+      APP_SERIES.requestsByStatus("5m"),
+      APP_SERIES.requestsByStatus("1h"),
       APP_SERIES.contractRequests,
       APP_SERIES.contractRequestsWithStatus,
     ]);

@@ -11,6 +11,10 @@
  *   other series reads the app's metrics only through it (`and on (job, namespace)`), and
  *   AppDown its `up` and `target_info`: a pod of another namespace or job that carries the same
  *   `app` label, or sends OTLP under the same service name, changes none of them;
+ * - app:http_requests_by_status:rate5m{<status label>, code, method, <method label>} and
+ *   app:http_requests_by_status:rate1h{<status label>}: the app's request counter read once per
+ *   window (5m, and the raw window 1h), by its own status label: the request rates and the 5xx
+ *   below are sums of these, so no rule reads the raw series twice;
  * - app:http_requests:rate5m{code, method}: request rate by status code and method;
  * - app:http_request_duration_seconds_bucket:rate5m{le, route}: latency histogram;
  * - app:http_connections_active:sum: open connections;
@@ -19,8 +23,8 @@
  * - app:slo_errors_per_request:ratio_rate<window>: share of 5xx responses, for every
  *   window of the multi-window burn-rate alerts (SLO_WINDOWS). The 5m ratio divides the two
  *   series above. The window a page fires on first (1h: RAW_WINDOWS) divides the raw
- *   counters' rates over the window, the requests recorded first as app:slo_requests:rate1h,
- *   which the ratio reads twice. The others (30m, 2h, 6h, 1d, 3d) divide the sums of the two 5m
+ *   counter's 5xx rate over the window by its requests (recorded first as app:slo_requests:rate1h,
+ *   which the ratio reads twice), both from app:http_requests_by_status:rate1h. The others (30m, 2h, 6h, 1d, 3d) divide the sums of the two 5m
  *   series above over the window instead (sum_over_time: each 5 minutes weighted by its traffic),
  *   one series per app instead of every series of the app's request metric over up to 3 days,
  *   which churns with its pods. An average of 5m rates runs 2.5 minutes behind the window's own
@@ -88,7 +92,9 @@ export const SLO_WINDOWS = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"] as const;
  * the short one of a warning with `for: 3h`; 1d and 3d, the warnings'. What a raw window costs grows with
  * its length and with every series the app's pods leave behind; a summed one reads one series per app.
  */
-export const RAW_WINDOWS: ReadonlySet<(typeof SLO_WINDOWS)[number]> = new Set(["1h"]);
+export const RAW_WINDOWS: ReadonlySet<RawWindow> = new Set(["1h"]);
+type RawWindow = "1h";
+const isRaw = (window: (typeof SLO_WINDOWS)[number]): window is RawWindow => (RAW_WINDOWS as ReadonlySet<string>).has(window);
 
 /**
  * The windows whose ratio only warnings evaluated once a minute read (rules/slo.yml's `slo-every-minute`: the 3x
@@ -108,6 +114,7 @@ export function everyMinute(evaluationInterval: string): string {
 
 /** Names of the normalised series, for the rules and dashboards that read them. */
 export const APP_SERIES = {
+  requestsByStatus: (window: "5m" | RawWindow) => `app:http_requests_by_status:rate${window}`,
   requests: "app:http_requests:rate5m",
   durationBuckets: "app:http_request_duration_seconds_bucket:rate5m",
   activeConnections: "app:http_connections_active:sum",
@@ -187,14 +194,22 @@ function normalisationExprs(apps: readonly AppTarget[]): Array<{ record: string;
   // statusLabel names another): copying an absent label would blank it, and series differing only
   // by it would collide (promtool: "vector cannot contain metrics with the same labelset").
   const copyLabel = (expr: string, to: string, from: string) => `label_replace(${expr}, ${quote(to)}, "$1", ${quote(from)}, "(.+)")`;
+  // The labels a requestsByStatus series keeps: the app's, its status label's and those named.
+  const byStatus = (...labels: string[]) => [...new Set(["app", m.statusLabel, ...labels])].join(", ");
+  // The 5xx series of a window's requestsByStatus, by the app's own status label.
+  const serverErrors = (window: "5m" | RawWindow) =>
+    `${APP_SERIES.requestsByStatus(window)}{${recordedApps}, ${m.statusLabel}=~${quote(SERVER_ERROR)}}`;
   return [
+    // The raw counter read once per window: by the app's own status label (as its config names it),
+    // so that the requests and the 5xx among them are both sums of what is recorded (the 5m also by
+    // the labels the contract's code and method copy), with no second pass over its series.
+    {
+      record: APP_SERIES.requestsByStatus("5m"),
+      expr: `sum by (${byStatus("code", m.statusLabel, "method", m.methodLabel)}) (${requests("5m", "", "code", m.statusLabel, "method", m.methodLabel)})`,
+    },
     {
       record: APP_SERIES.requests,
-      expr: `sum by (app, code, method) (${copyLabel(
-        copyLabel(requests("5m", "", "code", m.statusLabel, "method", m.methodLabel), "code", m.statusLabel),
-        "method",
-        m.methodLabel,
-      )})`,
+      expr: `sum by (app, code, method) (${copyLabel(copyLabel(`${APP_SERIES.requestsByStatus("5m")}{${recordedApps}}`, "code", m.statusLabel), "method", m.methodLabel)})`,
     },
     {
       record: APP_SERIES.durationBuckets,
@@ -202,34 +217,34 @@ function normalisationExprs(apps: readonly AppTarget[]): Array<{ record: string;
     },
     { record: APP_SERIES.activeConnections, expr: `sum by (app) (${mine(summed(`${m.activeConnections}{${own}}`))})` },
     // The SLO's two rates, once per evaluation: the requests from the rate just recorded (the same
-    // series summed by app), the errors from the raw counter's 5xx series only (by the app's own
-    // status label, as its config names it).
+    // series summed by app), the errors from its 5xx series (by the app's own status label).
     { record: APP_SERIES.sloRequests, expr: `sum by (app) (${APP_SERIES.requests}{${recordedApps}})` },
     {
       record: APP_SERIES.sloErrors,
       // `or 0 * ...`: an app with requests but no 5xx at all has 0 errors, not a missing
       // series (its ratios read 0 %, not "No data"); an app without requests has none.
-      expr: `sum by (app) (${requests("5m", `, ${m.statusLabel}=~${quote(SERVER_ERROR)}`)}) or 0 * ${APP_SERIES.sloRequests}{${recordedApps}}`,
+      expr: `sum by (app) (${serverErrors("5m")}) or 0 * ${APP_SERIES.sloRequests}{${recordedApps}}`,
     },
     ...SLO_WINDOWS.flatMap((window) => {
       if (window === "5m")
         return [{ record: APP_SERIES.errorRatio(window), expr: `${APP_SERIES.sloErrors}{${recordedApps}} / ${APP_SERIES.sloRequests}{${recordedApps}}` }];
-      if (!RAW_WINDOWS.has(window))
+      if (!isRaw(window))
         return [
           {
             record: APP_SERIES.errorRatio(window),
             expr: `sum_over_time(${APP_SERIES.sloErrors}{${recordedApps}}[${window}]) / sum_over_time(${APP_SERIES.sloRequests}{${recordedApps}}[${window}])`,
           },
         ];
-      // A raw window: the counters' rates over the window, the requests recorded first, so that
-      // the ratio reads every series of the request metric over the window once (the 5xx ones a second time).
+      // A raw window: the counter's rates over the window by status, recorded first, so that the
+      // ratio reads every series of the request metric over the window once.
       const windowRequests = `${APP_SERIES.windowRequests(window)}{${recordedApps}}`;
       return [
-        { record: APP_SERIES.windowRequests(window), expr: `sum by (app) (${requests(window)})` },
+        { record: APP_SERIES.requestsByStatus(window), expr: `sum by (${byStatus()}) (${requests(window, "", m.statusLabel)})` },
+        { record: APP_SERIES.windowRequests(window), expr: `sum by (app) (${APP_SERIES.requestsByStatus(window)}{${recordedApps}})` },
         {
           record: APP_SERIES.errorRatio(window),
           // `or 0 * ...`: as the 5m errors above, 0 for an app with requests and no 5xx.
-          expr: `(sum by (app) (${requests(window, `, ${m.statusLabel}=~${quote(SERVER_ERROR)}`)}) or 0 * ${windowRequests})\n/\n${windowRequests}`,
+          expr: `(sum by (app) (${serverErrors(window)}) or 0 * ${windowRequests})\n/\n${windowRequests}`,
         },
       ];
     }),
