@@ -23,6 +23,7 @@ import { checkSharedLogs } from "./preflight/shared-logs";
 import { checkSharedKubeStateMetrics } from "./preflight/shared-kube-state-metrics";
 import { describeSignIn } from "./components/grafana/sign-in";
 import { readOperatorObjects } from "./preflight/operator-objects";
+import { checkRouteAlertnames } from "./preflight/route-alertnames";
 import { checkAppliedMonitors, readServedMonitors } from "./preflight/served-monitors";
 
 /** The stack output naming the stack's namespace, which the next deployment compares its own with. */
@@ -182,6 +183,8 @@ async function main(): Promise<Record<string, unknown>> {
     throw err;
   }
   for (const warning of operator?.warnings ?? []) pulumi.log.warn(warning);
+  // A route naming an alert no rule defines never takes it (preflight/route-alertnames.ts).
+  for (const warning of checkRouteAlertnames(config, team, operator?.ruleFiles, raw.project, underMocks())) pulumi.log.warn(warning);
 
   // One collector for two stacks, with monitors (preflight/served-monitors.ts): the serving stack reads how each
   // served stack reads its monitors; the served stack checks that the serving collector scrapes them.

@@ -21,6 +21,9 @@ export const operatorRuleKey = (o: Pick<PrometheusRuleObject, "namespace" | "nam
 /** The generated file of what was loaded, and the alert on what was not. */
 export const OPERATOR_LOADED_KEY = "operator-rules-loaded.yml";
 
+/** The alert of an object kube-state-metrics reports that the running Prometheus has not loaded. */
+export const PROMETHEUS_RULE_NOT_LOADED = "PrometheusRuleNotLoaded";
+
 /** The series that says an object was loaded, its value the object's generation. */
 export const LOADED_RECORD = "monitoring_stack:prometheusrule_loaded:generation";
 
@@ -80,7 +83,7 @@ export function operatorLoadedRules(loaded: readonly PrometheusRuleObject[], mat
             labels: { namespace: o.namespace, name: o.name },
           })),
           {
-            alert: "PrometheusRuleNotLoaded",
+            alert: PROMETHEUS_RULE_NOT_LOADED,
             expr: `(${existing} unless on (namespace, name) ${recorded})\nor\n(${existing} != on (namespace, name) ${recorded})\n`,
             for: "15m",
             labels: { severity: "warning" },
