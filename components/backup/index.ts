@@ -24,6 +24,7 @@ import { resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from 
 import { podPriority } from "../kit/priority";
 import { refuseProblems } from "../kit/problems";
 import { scratchVolume } from "../kit/volumes";
+import { durationMilliseconds } from "../kit/units";
 import { BACKUP_PROVIDERS, BackupComponent } from "./args";
 import { BackupSettings, problems } from "./section";
 import { scheduleGapSeconds } from "./schedule";
@@ -33,13 +34,6 @@ export const BACKUP_SCRIPT = fs.readFileSync(path.join(__dirname, "backup.sh"), 
 
 /** Where the backup pods mount the script, the component's data and their scratch space. */
 export const BACKUP_PATHS = { scripts: "/scripts", data: "/data", work: "/work" } as const;
-
-/**
- * The longest a backup Job runs (its activeDeadlineSeconds): a hung upload ends. An incomplete folder
- * younger than this (by its name) may be a run still uploading, a manual one beside the schedule's
- * (`kubectl create job --from=cronjob/...`, which concurrencyPolicy does not hold): never deleted.
- */
-export const BACKUP_DEADLINE_SECONDS = 3 * 3600;
 
 /** The name rclone's remote has in the environment (RCLONE_CONFIG_STORE_*). */
 export const REMOTE_NAME = "store";
@@ -134,6 +128,8 @@ export class Backup extends StackComponent {
     const ns = args.namespace;
     const child = { parent: this };
     const gap = scheduleGapSeconds(args.settings.schedule) as number;
+    // The longest a run lasts: its Job's deadline, and how young an incomplete folder backup.sh leaves alone.
+    const deadline = Math.round((durationMilliseconds(args.settings.timeout) as number) / 1000);
 
     const script = new k8s.core.v1.ConfigMap(
       `${name}-script`,
@@ -195,7 +191,7 @@ export class Backup extends StackComponent {
         { name: "BACKUP_WORK", value: BACKUP_PATHS.work },
         { name: "BACKUP_KEEP", value: String(args.settings.keep) },
         { name: "BACKUP_INTERVAL_SECONDS", value: String(gap) },
-        { name: "BACKUP_DEADLINE_SECONDS", value: String(BACKUP_DEADLINE_SECONDS) },
+        { name: "BACKUP_DEADLINE_SECONDS", value: String(deadline) },
         ...(pushUrl ? [{ name: "BACKUP_PUSH_URL", value: pushUrl }] : []),
         // rclone looks for a config file under HOME: none there, the remote is in the environment.
         { name: "HOME", value: BACKUP_PATHS.work },
@@ -238,8 +234,10 @@ export class Backup extends StackComponent {
               metadata: { labels: podLabels },
               spec: {
                 backoffLimit: 1,
-                // A hung upload ends: at most 3 hours a run.
-                activeDeadlineSeconds: BACKUP_DEADLINE_SECONDS,
+                // A hung upload ends (backup.timeout). An incomplete folder younger than this (by its name) may
+                // be a run still uploading, a manual one beside the schedule's (`kubectl create job
+                // --from=cronjob/...`, which concurrencyPolicy does not hold): backup.sh never deletes it.
+                activeDeadlineSeconds: deadline,
                 ttlSecondsAfterFinished: 7 * 24 * 3600,
                 template: {
                   metadata: { labels: podLabels },

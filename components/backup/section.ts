@@ -5,7 +5,7 @@
  * on: no bucket, a bucket name the store refuses, no endpoint or one with a path, a schedule, no credentials.
  */
 import { z } from "zod";
-import { bool, positiveCount, resources } from "../kit/fields";
+import { bool, durationWith, positiveCount, resources } from "../kit/fields";
 import { ArgsProblem } from "../kit/problems";
 import { Profile, withOverrides } from "../kit/profiles";
 import { requirements } from "../kit/resources";
@@ -13,7 +13,11 @@ import { DefaultsOf, FieldsOf, SecretStandIns, componentSection, overDefaults, t
 import { STORE_ACCESS_KEY_ID, STORE_SECRET_ACCESS_KEY, storeFields, storeProblems } from "../kit/object-store";
 import { BACKUP_COMPONENTS } from "./args";
 import { scheduleGapSeconds } from "./schedule";
+import { durationMilliseconds } from "../kit/units";
 import { JOB } from "../kit/stack-jobs";
+
+/** A run's timeout: long enough for a snapshot and an upload, short enough that a hung one ends within a day. */
+const BACKUP_TIMEOUT_BOUNDS_MS = { min: 10 * 60_000, max: 24 * 3600_000 };
 
 const schema = z.strictObject({
   enabled: bool.optional().describe("Back up what cannot be rebuilt from git to an S3-compatible bucket, on `schedule`; default false."),
@@ -22,6 +26,13 @@ const schema = z.strictObject({
     .optional()
     .describe("When the backups run: five cron fields in the cluster's time zone, day of month and month `*`, at least once a week."),
   keep: positiveCount("backups").optional().describe("How many complete backups of each component are kept; older ones are deleted."),
+  timeout: durationWith((ms) =>
+    ms < BACKUP_TIMEOUT_BOUNDS_MS.min || ms > BACKUP_TIMEOUT_BOUNDS_MS.max
+      ? "must be between 10m and 24h: the longest a backup run lasts before its Job ends it"
+      : undefined,
+  )
+    .optional()
+    .describe("The longest a backup run lasts (its Job's activeDeadlineSeconds), 10m to 24h; default 3h."),
   components: z
     .array(z.enum(BACKUP_COMPONENTS, { error: `must be one of ${BACKUP_COMPONENTS.join(", ")}` }))
     .min(1, "must name at least one component (turn backups off with backup.enabled: false)")
@@ -57,6 +68,8 @@ const BACKUP_STAGING: DefaultsOf<typeof schema, NoDefault> = {
   schedule: "17 3 * * *",
   // Older ones are deleted after a new one is complete.
   keep: 7,
+  // A hung upload ends; an incomplete backup younger than this may be another run still uploading.
+  timeout: "3h",
   components: [...BACKUP_COMPONENTS],
   provider: "r2",
   region: "auto",
@@ -115,6 +128,14 @@ export function problems(backup: BackupSettings): ArgsProblem[] {
   // (kube-state-metrics), not a look back: Prometheus' retention bounds no schedule it takes.
   const gap = scheduleGapSeconds(backup.schedule);
   if (typeof gap === "string") found.push({ key: "schedule", message: `${gap}; got "${backup.schedule}"` });
+  // The schema's bound, for args built without it (the component's own check).
+  const timeout = durationMilliseconds(backup.timeout);
+  if (timeout === undefined || timeout < BACKUP_TIMEOUT_BOUNDS_MS.min || timeout > BACKUP_TIMEOUT_BOUNDS_MS.max) {
+    found.push({
+      key: "timeout",
+      message: `must be between 10m and 24h: the longest a backup run lasts before its Job ends it (got ${JSON.stringify(backup.timeout)})`,
+    });
+  }
   if (backup.credentials?.accessKeyId === undefined)
     found.push({
       key: "backupAccessKeyId",

@@ -100,6 +100,15 @@ describe("the backup section", () => {
         expect.stringMatching(/^monitoring:backup.prefix: must be a folder/),
       ]),
     );
+    // A run's timeout: 10 minutes to a day, a duration.
+    for (const timeout of ["5m", "25h"]) {
+      expect(problems("staging", { backup: { timeout } })).toEqual([
+        `monitoring:backup.timeout: must be between 10m and 24h: the longest a backup run lasts before its Job ends it (got "${timeout}")`,
+      ]);
+    }
+    expect(problems("staging", { backup: { timeout: "soon" } })).toEqual([
+      expect.stringMatching(/^monitoring:backup\.timeout: must be a positive Prometheus duration/),
+    ]);
   });
 
   test("a bucket name the store refuses, and an endpoint with a path, are refused with the rule and the fix", () => {
@@ -313,6 +322,20 @@ describe("the rendered backups", () => {
     });
     expect(on.files.get("backup/access-key-id")).toBe("key-id-0123");
     expect(on.files.get("backup/backup.sh")).toContain("api/v1/admin/tsdb/snapshot");
+  });
+
+  test("backup.timeout is every Job's deadline and what backup.sh reads as one: 3 hours by default", async () => {
+    const deadlines = (r: Rendered) =>
+      objectsOf(r, "CronJob").map((c) => {
+        const job = (c.spec as { jobTemplate: { spec: { activeDeadlineSeconds: number; template: { spec: PodSpec } } } }).jobTemplate.spec;
+        const envs = [...job.template.spec.containers, ...job.template.spec.initContainers].map(
+          (ctr) => ctr.env.find((e) => e.name === "BACKUP_DEADLINE_SECONDS")?.value,
+        );
+        return [job.activeDeadlineSeconds, ...envs];
+      });
+    expect(deadlines(on)).toEqual(Array(4).fill([10_800, "10800", "10800"]));
+    const longer = await render("staging", [...ON, "backup.timeout=7h30m"]);
+    expect(deadlines(longer)).toEqual(Array(4).fill([27_000, "27000", "27000"]));
   });
 
   test("Prometheus gets its admin API and OTLP receiver, which the public route leaves out; Alertmanager writes every minute (its default, backed up or not)", () => {
