@@ -92,7 +92,7 @@ describe("appRecordingRules", () => {
     const rate = (selector: string, window: string, by = "app, job, namespace") => `sum by (${by}) (rate(${selector}[${window}]))`;
     // The request counter read once per window, by the app's own status label (and for 5m the labels the contract copies).
     expect(expr(APP_SERIES.requestsByStatus("5m"))).toBe(
-      `sum by (app, status_code, code, method, verb) (${rate('shop_http_requests_total{job="shop"}', "5m", "app, job, namespace, code, status_code, method, verb")} ${own})`,
+      `sum by (app, status_code, code, method, verb) (${rate('shop_http_requests_total{job="shop"}', "5m", "app, job, namespace, status_code, code, method, verb")} ${own})`,
     );
     expect(expr(APP_SERIES.requests)).toBe(
       `sum by (app, code, method) (label_replace(label_replace(app:http_requests_by_status:rate5m{app="shop"}, "code", "$1", "status_code", "(.+)"), "method", "$1", "verb", "(.+)"))`,

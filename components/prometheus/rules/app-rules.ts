@@ -187,15 +187,15 @@ function normalisationExprs(apps: readonly AppTarget[]): Array<{ record: string;
   // rather than one per pod: a sum of those sums is the sum of the series, the value unchanged.
   const summed = (expr: string, ...labels: string[]) => `sum by (${[...new Set(["app", ...ORIGIN_LABELS, ...labels])].join(", ")}) (${expr})`;
   const counted = (selector: string) => `sum by (app) (${mine(`count by (app, ${origin}) (${selector})`)})`;
-  const requests = (window: string, extra = "", ...labels: string[]) =>
-    mine(summed(`rate(${m.requests}{${own}${extra}}[${window}])`, ...labels));
   // label_replace copies the app's label into the contract's name; when the names are the same it changes nothing.
   // "(.+)": a series without the label keeps the one it has (a promhttp app's own `code` when its
   // statusLabel names another): copying an absent label would blank it, and series differing only
   // by it would collide (promtool: "vector cannot contain metrics with the same labelset").
   const copyLabel = (expr: string, to: string, from: string) => `label_replace(${expr}, ${quote(to)}, "$1", ${quote(from)}, "(.+)")`;
-  // The labels a requestsByStatus series keeps: the app's, its status label's and those named.
-  const byStatus = (...labels: string[]) => [...new Set(["app", m.statusLabel, ...labels])].join(", ");
+  // The request counter's rate over a window, of the app's own series, by its status label and `labels`: what
+  // requestsByStatus records, the app's only read of the counter in a window.
+  const byStatus = (window: string, ...labels: string[]) =>
+    `sum by (${[...new Set(["app", m.statusLabel, ...labels])].join(", ")}) (${mine(summed(`rate(${m.requests}{${own}}[${window}])`, m.statusLabel, ...labels))})`;
   // The 5xx series of a window's requestsByStatus, by the app's own status label.
   const serverErrors = (window: "5m" | RawWindow) =>
     `${APP_SERIES.requestsByStatus(window)}{${recordedApps}, ${m.statusLabel}=~${quote(SERVER_ERROR)}}`;
@@ -205,7 +205,7 @@ function normalisationExprs(apps: readonly AppTarget[]): Array<{ record: string;
     // the labels the contract's code and method copy), with no second pass over its series.
     {
       record: APP_SERIES.requestsByStatus("5m"),
-      expr: `sum by (${byStatus("code", m.statusLabel, "method", m.methodLabel)}) (${requests("5m", "", "code", m.statusLabel, "method", m.methodLabel)})`,
+      expr: byStatus("5m", "code", "method", m.methodLabel),
     },
     {
       record: APP_SERIES.requests,
@@ -239,7 +239,7 @@ function normalisationExprs(apps: readonly AppTarget[]): Array<{ record: string;
       // ratio reads every series of the request metric over the window once.
       const windowRequests = `${APP_SERIES.windowRequests(window)}{${recordedApps}}`;
       return [
-        { record: APP_SERIES.requestsByStatus(window), expr: `sum by (${byStatus()}) (${requests(window, "", m.statusLabel)})` },
+        { record: APP_SERIES.requestsByStatus(window), expr: byStatus(window) },
         { record: APP_SERIES.windowRequests(window), expr: `sum by (app) (${APP_SERIES.requestsByStatus(window)}{${recordedApps}})` },
         {
           record: APP_SERIES.errorRatio(window),
