@@ -117,9 +117,19 @@ snapshot() {
   date +%s >"$BACKUP_WORK/started"
   case "$BACKUP_COMPONENT" in
     prometheus)
-      # A snapshot left by a run that was killed (no trap ran) pins old blocks: removed first.
+      # A snapshot left by a run that was killed (no trap ran) pins old blocks: removed first, once
+      # older (by the UTC time Prometheus names it with) than a run's deadline. A younger one may be
+      # another run's, still uploading (a manual Job beside the schedule's): left to that run.
+      need BACKUP_DEADLINE_SECONDS
+      settled=$(date -u -d "@$(($(date +%s) - BACKUP_DEADLINE_SECONDS - SKEW_SECONDS))" +%Y%m%dT%H%M%SZ)
       for left in "$BACKUP_DATA"/snapshots/*; do
         [ -e "$left" ] || continue
+        taken=${left##*/}
+        taken=${taken%%-*}
+        if printf '%s\n' "$taken" | grep -q '^[0-9]\{8\}T[0-9]\{6\}Z$' && [ ! "$taken" \< "$settled" ]; then
+          say "left the snapshot ${left##*/} alone: younger than ${BACKUP_DEADLINE_SECONDS}s, it may be another run's still uploading"
+          continue
+        fi
         rm -rf "$left"
         say "removed the snapshot ${left##*/}, left by a run that did not finish"
       done

@@ -377,6 +377,44 @@ describe("backups: the rendered CronJobs back up the deployed releases to a buck
     expect(fs.readdirSync(path.join(tmp, "s3", BUCKET, "staging", "grafana"))).toHaveLength(2);
   });
 
+  test("two runs of Prometheus' backup at once (a manual Job beside the schedule's) both complete; a snapshot older than a run's deadline goes", async () => {
+    // After the first test: Prometheus, restored, runs with its admin API.
+    const snapshots = path.join(data.prometheus, "snapshots");
+    fs.mkdirSync(path.join(snapshots, "20000101T000000Z-00000000000000aa"), { recursive: true });
+    fs.mkdirSync(path.join(snapshots, "not-a-snapshot"), { recursive: true });
+    const complete = async () => (await runScript("prometheus", ["list"])).stdout.split("\n").filter(Boolean);
+    const listed = await complete();
+    const work = (run: string) => {
+      const dir = path.join(tmp, `work-prometheus-${run}`);
+      fs.mkdirSync(dir, { recursive: true });
+      return { BACKUP_WORK: dir, HOME: dir };
+    };
+    // The first run takes its snapshot; the second runs whole meanwhile; then the first uploads its own.
+    const first = work("first");
+    const firstSnapshot = await runContainer("prometheus", "snapshot", first);
+    expect(firstSnapshot.stderr).toContain("removed the snapshot 20000101T000000Z-00000000000000aa");
+    expect(firstSnapshot.stderr).toContain("removed the snapshot not-a-snapshot");
+    expect(firstSnapshot.status).toBe(0);
+    const taken = fs.readdirSync(snapshots);
+    expect(taken).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 1100));
+    const second = work("second");
+    const said: string[] = [];
+    for (const container of ["snapshot", "upload"] as const) {
+      const r = await runContainer("prometheus", container, second);
+      expect({ container, status: r.status }).toEqual({ container, status: 0 });
+      said.push(r.stderr);
+    }
+    await new Promise((r) => setTimeout(r, 1100));
+    const upload = await runContainer("prometheus", "upload", first);
+    expect({ status: upload.status, stderr: upload.status === 0 ? "" : upload.stderr }).toEqual({ status: 0, stderr: "" });
+    // The second run left the first's snapshot to it, saying so.
+    expect(said[0]).toContain(`left the snapshot ${taken[0]} alone`);
+    // Two more complete backups, and each run removed its own snapshot.
+    expect(await complete()).toHaveLength(listed.length + 2);
+    expect(fs.readdirSync(snapshots)).toEqual([]);
+  });
+
   test("Loki's upload is checked against its files listed before the copy: one missing from the bucket, still on the volume, leaves it incomplete", async () => {
     // After the first test: Loki, restored and running, holds its flushed chunks and index beside its WAL.
     const folder = path.join(tmp, "s3", BUCKET, "staging", "loki");
