@@ -9,28 +9,23 @@
  */
 import * as YAML from "yaml";
 import type { StackConfig } from "../config";
+import { editDistance } from "../config/problems";
 import type { AlertRoute } from "../components/alertmanager/routing";
 import type { TeamContent } from "../components/stack/team";
 import { DATABASE_EXPORTER_MISSING } from "../components/prometheus/rules/database-rules";
 import { PROMETHEUS_RULE_NOT_LOADED } from "../components/prometheus/rules/operator-rules";
-import { BuiltinNames, builtinNames } from "./team-content";
+import { BuiltinNames, builtinNames, ruleNamesOf } from "./team-content";
 
 /** The alerts the program generates, whatever the rules directory holds. */
 export const GENERATED_ALERTS: readonly string[] = [DATABASE_EXPORTER_MISSING, PROMETHEUS_RULE_NOT_LOADED];
 
 /** The alert names a rule file defines (groups[].rules[].alert); none for a text that is not one. */
 export function alertNamesOf(text: string): string[] {
-  let doc: unknown;
   try {
-    doc = YAML.parse(text);
+    return ruleNamesOf(YAML.parse(text)).alerts;
   } catch {
     return [];
   }
-  const groups = (doc as { groups?: unknown } | null)?.groups;
-  if (!Array.isArray(groups)) return [];
-  return groups.flatMap((g: { rules?: unknown }) =>
-    Array.isArray(g?.rules) ? g.rules.flatMap((r: { alert?: unknown }) => (typeof r?.alert === "string" ? [r.alert] : [])) : [],
-  );
 }
 
 /**
@@ -45,22 +40,11 @@ export function namedAlerts(matcher: string): string[] | undefined {
   return /^[A-Za-z0-9_:]+(\|[A-Za-z0-9_:]+)*$/.test(value) ? value.split("|") : undefined;
 }
 
-/** Levenshtein distance, for the nearest known name. */
-function distance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) next.push(Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)));
-    row = next;
-  }
-  return row[b.length];
-}
-
 /** The known name nearest to `name`, when it is close enough to be a misspelling: the same but for case, or 2 edits at most. */
 export function nearestName(name: string, known: Iterable<string>): string | undefined {
   let best: { name: string; d: number } | undefined;
   for (const candidate of known) {
-    const d = candidate.toLowerCase() === name.toLowerCase() ? 0 : distance(name, candidate);
+    const d = editDistance(name, candidate);
     if (d <= 2 && (best === undefined || d < best.d)) best = { name: candidate, d };
   }
   return best?.name;

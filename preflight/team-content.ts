@@ -83,6 +83,19 @@ type Json = Record<string, unknown>;
 const isMap = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 const describe = (v: unknown): string => (Array.isArray(v) ? "a list" : v === null ? "nothing" : isMap(v) ? "a map" : JSON.stringify(v));
 
+/** The alerts and recorded metrics a parsed rule file names (groups[].rules[].alert and .record), in order. */
+export function ruleNamesOf(doc: unknown): { alerts: string[]; records: string[] } {
+  const names = { alerts: [] as string[], records: [] as string[] };
+  for (const group of isMap(doc) && Array.isArray(doc.groups) ? doc.groups : []) {
+    for (const rule of isMap(group) && Array.isArray(group.rules) ? group.rules : []) {
+      if (!isMap(rule)) continue;
+      if (typeof rule.alert === "string") names.alerts.push(rule.alert);
+      if (typeof rule.record === "string") names.records.push(rule.record);
+    }
+  }
+  return names;
+}
+
 /** Every alert and recorded metric of a directory of rule files (the built-in rules/). */
 export function builtinNames(
   rulesDir: string = DEFAULT_RULES_DIR,
@@ -101,15 +114,9 @@ export function builtinNames(
       .readdirSync(dir)
       .filter((f) => /\.ya?ml$/.test(f))
       .sort()) {
-      const doc: unknown = YAML.parse(fs.readFileSync(path.join(dir, file), "utf8"));
-      const groups = isMap(doc) && Array.isArray(doc.groups) ? doc.groups : [];
-      for (const group of groups) {
-        for (const rule of isMap(group) && Array.isArray(group.rules) ? group.rules : []) {
-          if (!isMap(rule)) continue;
-          if (typeof rule.alert === "string") alerts.set(rule.alert, `${shown}/${file}`);
-          if (typeof rule.record === "string") records.set(rule.record, `${shown}/${file}`);
-        }
-      }
+      const names = ruleNamesOf(YAML.parse(fs.readFileSync(path.join(dir, file), "utf8")));
+      for (const alert of names.alerts) alerts.set(alert, `${shown}/${file}`);
+      for (const record of names.records) records.set(record, `${shown}/${file}`);
     }
   }
   return { alerts, records, dashboards: readDashboards(dashboardsDir) };

@@ -24,7 +24,7 @@ import { resourcesOf, restrictedContainerSecurity, restrictedPodSecurity } from 
 import { podPriority } from "../kit/priority";
 import { refuseProblems } from "../kit/problems";
 import { scratchVolume } from "../kit/volumes";
-import { durationMilliseconds } from "../kit/units";
+import { durationSeconds } from "../kit/units";
 import { BACKUP_PROVIDERS, BackupComponent } from "./args";
 import { BackupSettings, problems } from "./section";
 import { scheduleGapSeconds } from "./schedule";
@@ -129,7 +129,7 @@ export class Backup extends StackComponent {
     const child = { parent: this };
     const gap = scheduleGapSeconds(args.settings.schedule) as number;
     // The longest a run lasts: its Job's deadline, and how young an incomplete folder backup.sh leaves alone.
-    const deadline = Math.round((durationMilliseconds(args.settings.timeout) as number) / 1000);
+    const deadline = Math.round(durationSeconds(args.settings.timeout) as number);
 
     const script = new k8s.core.v1.ConfigMap(
       `${name}-script`,

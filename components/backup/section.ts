@@ -16,8 +16,13 @@ import { scheduleGapSeconds } from "./schedule";
 import { durationMilliseconds } from "../kit/units";
 import { JOB } from "../kit/stack-jobs";
 
-/** A run's timeout: long enough for a snapshot and an upload, short enough that a hung one ends within a day. */
+/** A run's timeout, in ms: long enough for a snapshot and an upload, short enough that a hung one ends within a day. */
 const BACKUP_TIMEOUT_BOUNDS_MS = { min: 10 * 60_000, max: 24 * 3600_000 };
+/** What is wrong with a timeout of `ms` (undefined: not a duration), for the schema and the component's own check. */
+const timeoutProblem = (ms: number | undefined) =>
+  ms === undefined || ms < BACKUP_TIMEOUT_BOUNDS_MS.min || ms > BACKUP_TIMEOUT_BOUNDS_MS.max
+    ? "must be between 10m and 24h: the longest a backup run lasts before its Job ends it"
+    : undefined;
 
 const schema = z.strictObject({
   enabled: bool.optional().describe("Back up what cannot be rebuilt from git to an S3-compatible bucket, on `schedule`; default false."),
@@ -26,11 +31,7 @@ const schema = z.strictObject({
     .optional()
     .describe("When the backups run: five cron fields in the cluster's time zone, day of month and month `*`, at least once a week."),
   keep: positiveCount("backups").optional().describe("How many complete backups of each component are kept; older ones are deleted."),
-  timeout: durationWith((ms) =>
-    ms < BACKUP_TIMEOUT_BOUNDS_MS.min || ms > BACKUP_TIMEOUT_BOUNDS_MS.max
-      ? "must be between 10m and 24h: the longest a backup run lasts before its Job ends it"
-      : undefined,
-  )
+  timeout: durationWith(timeoutProblem)
     .optional()
     .describe("The longest a backup run lasts (its Job's activeDeadlineSeconds), 10m to 24h; default 3h."),
   components: z
@@ -129,13 +130,8 @@ export function problems(backup: BackupSettings): ArgsProblem[] {
   const gap = scheduleGapSeconds(backup.schedule);
   if (typeof gap === "string") found.push({ key: "schedule", message: `${gap}; got "${backup.schedule}"` });
   // The schema's bound, for args built without it (the component's own check).
-  const timeout = durationMilliseconds(backup.timeout);
-  if (timeout === undefined || timeout < BACKUP_TIMEOUT_BOUNDS_MS.min || timeout > BACKUP_TIMEOUT_BOUNDS_MS.max) {
-    found.push({
-      key: "timeout",
-      message: `must be between 10m and 24h: the longest a backup run lasts before its Job ends it (got ${JSON.stringify(backup.timeout)})`,
-    });
-  }
+  const timeout = timeoutProblem(durationMilliseconds(backup.timeout));
+  if (timeout) found.push({ key: "timeout", message: `${timeout} (got ${JSON.stringify(backup.timeout)})` });
   if (backup.credentials?.accessKeyId === undefined)
     found.push({
       key: "backupAccessKeyId",
