@@ -36,18 +36,8 @@ import {
   prometheusInClusterUrl,
   prometheusScrapeTarget,
 } from "./args";
-import {
-  PROMETHEUS_ADMIN_PORT,
-  PROMETHEUS_LOOPBACK,
-  PROXY_CONFIG_DIR,
-  PROXY_CONFIG_MAP,
-  PROXY_CONTAINER,
-  PROXY_RESOURCES,
-  PROXY_ROUTES_KEY,
-  proxyArgs,
-  proxyRoutes,
-} from "./admin-proxy";
-import { images } from "../images";
+import { PROMETHEUS_LOOPBACK, PROXY_CONFIG_DIR, PROXY_CONFIG_MAP, PROXY_ENTRY_POINTS, proxyRoutes } from "./admin-proxy";
+import { PROXY_ROUTES_KEY, pathProxyContainer } from "../kit/path-proxy";
 import { remoteWriteTlsFiles } from "./remote-write";
 import { PrometheusConfig, remoteWriteCredentialKey, scrapedTargets, targetJobNames } from "./scrape-config";
 import { scrapeSecretFile, targetSecretFile } from "./scrape-jobs";
@@ -338,24 +328,7 @@ export class Prometheus extends StackComponent {
           securityContext: restrictedContainerSecurity(),
           volumeMounts,
         },
-        ...(adminApi
-          ? [
-              {
-                name: PROXY_CONTAINER,
-                image: images.traefik,
-                args: proxyArgs(),
-                ports: [
-                  { name: "http", containerPort: PROMETHEUS_PORT, protocol: "TCP" },
-                  { name: "admin", containerPort: PROMETHEUS_ADMIN_PORT, protocol: "TCP" },
-                ],
-                readinessProbe: httpProbe("/ping", "http", { periodSeconds: 5, failureThreshold: 3 }),
-                livenessProbe: httpProbe("/ping", "http", { periodSeconds: 15, failureThreshold: 4 }),
-                resources: resourcesOf(PROXY_RESOURCES),
-                securityContext: restrictedContainerSecurity(),
-                volumeMounts: [{ name: "proxy", mountPath: PROXY_CONFIG_DIR, readOnly: true }],
-              },
-            ]
-          : []),
+        ...(adminApi ? [pathProxyContainer(PROXY_ENTRY_POINTS, "http", "proxy", PROXY_CONFIG_DIR)] : []),
       ],
       volumes,
     };

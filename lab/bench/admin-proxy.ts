@@ -11,7 +11,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { renderStack } from "../../cli/render-stack";
-import { PROXY_RESOURCES } from "../../components/prometheus/admin-proxy";
+import { PROXY_RESOURCES } from "../../components/kit/path-proxy";
 import { formatBytes, quantityBytes } from "../../components/kit/units";
 import { LocalRun } from "../processes/children";
 import { POD_ADDRESS } from "../local/pod-network";
