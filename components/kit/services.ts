@@ -66,9 +66,15 @@ export function serviceUrl(service: string, namespace: string, port: number): st
 
 export const LOKI_PORT = SERVICE_PORTS.loki;
 
-/** Where log collectors push to the Loki of the stack in `namespace`. */
-export function lokiPushUrl(namespace: string): string {
-  return `${serviceUrl("loki", namespace, LOKI_PORT)}/loki/api/v1/push`;
+/**
+ * Loki's push port (Service port `push`) while a collector that scrapes the operator's monitors pushes to it: a proxy
+ * that lets through the pushes alone (components/loki/push-proxy.ts). Otherwise the collectors push on LOKI_PORT.
+ */
+export const LOKI_PUSH_PORT = 3101;
+
+/** Where log collectors push to the Loki of the stack in `namespace`, on `port` (LOKI_PORT or LOKI_PUSH_PORT). */
+export function lokiPushUrl(namespace: string, port: number): string {
+  return `${serviceUrl("loki", namespace, port)}/loki/api/v1/push`;
 }
 
 /**
@@ -98,7 +104,7 @@ export function prometheusRemoteWriteUrl(namespace: string): string {
   return `${serviceUrl("prometheus", namespace, SERVICE_PORTS.prometheus)}/api/v1/write`;
 }
 
-/** Loki's OTLP base URL in `namespace` (an OTLP/HTTP exporter adds /v1/logs). */
-export function lokiOtlpUrl(namespace: string): string {
-  return `${serviceUrl("loki", namespace, LOKI_PORT)}/otlp`;
+/** Loki's OTLP base URL in `namespace`, on `port` as lokiPushUrl's (an OTLP/HTTP exporter adds /v1/logs). */
+export function lokiOtlpUrl(namespace: string, port: number): string {
+  return `${serviceUrl("loki", namespace, port)}/otlp`;
 }

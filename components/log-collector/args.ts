@@ -6,6 +6,7 @@ import { Profile, withOverrides } from "../kit/profiles";
 import { WATCH_DEFAULTS } from "../kit/watch";
 import type { ServedMonitors } from "./served-monitors";
 import { JOB } from "../kit/stack-jobs";
+import { LOKI_PORT, LOKI_PUSH_PORT } from "../kit/services";
 
 /**
  * The agent on every node: Grafana Alloy. Its name is the workload's, the scrape job's and the
@@ -89,6 +90,25 @@ export interface LogCollectorArgs {
    * the settings it published (served-monitors.ts; none when not read yet): their samples go to that stack's Prometheus. Default none.
    */
   servedMonitors?: ServedMonitors[];
+}
+
+/**
+ * Whether the collector scrapes the operator's monitors, its own stack's or a served stack's (configured, read or not):
+ * then it sends a GET wherever a tenant's monitor points it, and pushes to Loki's push port, which lets the pushes
+ * through and nothing else (components/loki/push-proxy.ts), never to Loki's own. The stack gives its Loki the proxy
+ * by this (components/stack/args.ts).
+ */
+export function scrapesMonitors(args: Pick<LogCollectorArgs, "monitors" | "servedMonitors">): boolean {
+  return args.monitors !== undefined || (args.servedMonitors ?? []).length > 0;
+}
+
+/**
+ * The port the collector pushes to on its own stack's Loki: the push port while it scrapes monitors, Loki's own
+ * otherwise. A served stack's Loki (`shares`) always has the push port: it admits a collector it cannot tell the
+ * config of (components/stack/args.ts).
+ */
+export function lokiPushPortOf(args: Pick<LogCollectorArgs, "monitors" | "servedMonitors">): number {
+  return scrapesMonitors(args) ? LOKI_PUSH_PORT : LOKI_PORT;
 }
 
 /** The external endpoint of the stack's own pod logs, as the component takes it. */

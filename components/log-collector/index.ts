@@ -11,7 +11,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ALLOY_CONFIG_FILE, ALLOY_PATHS, ALLOY_PORT, alloyConfig, otlpMemoryLimiter } from "./alloy";
-import { LOG_COLLECTOR_AGENT, LogCollectorArgs, SHARED_LOGS_CONFIGMAP, SHARED_LOGS_KEY, sharedLogsRecord } from "./args";
+import { LOG_COLLECTOR_AGENT, LogCollectorArgs, SHARED_LOGS_CONFIGMAP, SHARED_LOGS_KEY, lokiPushPortOf, sharedLogsRecord } from "./args";
 import { ScrapeTarget } from "../kit/services";
 import { WorkloadIdentity, imageOf, objectMeta, prometheusPodLabels, selectorLabels, standardLabels, stackPods } from "../kit/labels";
 import { configChecksum, httpProbe, resourcesOf, restrictedContainerSecurity } from "../kit/pods";
@@ -20,7 +20,7 @@ import { scratchVolume } from "../kit/volumes";
 import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
 import {
-  LOKI_PORT,
+  LOKI_PUSH_PORT,
   OTLP_PORTS,
   SERVICE_PORTS,
   TRACES_SERVICE,
@@ -87,7 +87,8 @@ function withServedMonitors(
 
 /**
  * Where the agent connects, besides DNS: the API server (it discovers the node's pods) and
- * the stack's Loki pods on Loki's port, in the stack namespace. Usage reports are off.
+ * the stack's Loki pods, on Loki's push port while it scrapes monitors (lokiPushPortOf), Loki's own port otherwise;
+ * and what its features add, each below. Usage reports are off.
  */
 export function logCollectorEgressRules(
   args: Pick<
@@ -103,15 +104,17 @@ export function logCollectorEgressRules(
   const otlp = args.otlp;
   return [
     apiServerEgress(egress),
-    { ports: [LOKI_PORT], to: [stackPod("loki")] },
+    // Loki's push port while the collector scrapes monitors (args.ts, lokiPushPortOf), Loki's own otherwise.
+    { ports: [lokiPushPortOf(args)], to: [stackPod("loki")] },
     // Apps' OTLP: metrics to Prometheus' receiver, spans to the traces backend.
     ...(otlp || args.monitors ? [{ ports: [SERVICE_PORTS.prometheus], to: [stackPod("prometheus")] }] : []),
     ...(otlp?.traces ? [{ ports: [OTLP_PORTS.grpc], to: [stackPod(TRACES_SERVICE)] }] : []),
     // Events or monitors: the Alloy cluster's gossip with the other nodes' collectors (the pods of this DaemonSet).
     ...(clustered(args) ? [{ ports: [ALLOY_PORT], to: [{ pods: stackPods(LOG_COLLECTOR_AGENT, args.environment) }] }] : []),
-    // The Loki of each other stack it serves: that stack's environment is not known here, its namespace and Loki's name are.
+    // The Loki of each other stack it serves, on its push port: that stack's environment is not known here, its namespace
+    // and Loki's name are.
     ...(args.shares ?? []).map((share) => ({
-      ports: [LOKI_PORT],
+      ports: [LOKI_PUSH_PORT],
       to: [{ namespaces: { "kubernetes.io/metadata.name": share.stackNamespace }, pods: { "app.kubernetes.io/name": "loki" } }],
     })),
     // The Prometheus of each served stack whose monitors it scrapes (its write receiver), picked by name as its Loki is.
@@ -166,7 +169,7 @@ export class LogCollector extends StackComponent {
       : undefined;
     const extra = withServedMonitors(ownMonitors, args.servedMonitors ?? []);
     const config = alloyConfig({
-      lokiPushUrl: lokiPushUrl(args.stackNamespace),
+      lokiPushUrl: lokiPushUrl(args.stackNamespace, lokiPushPortOf(args)),
       ...(extra ? { extra } : {}),
       ...(external
         ? {
@@ -186,7 +189,7 @@ export class LogCollector extends StackComponent {
         ? {
             shares: shares.map((share) => ({
               stackNamespace: share.stackNamespace,
-              lokiPushUrl: lokiPushUrl(share.stackNamespace),
+              lokiPushUrl: lokiPushUrl(share.stackNamespace, LOKI_PUSH_PORT),
               namespaces: share.namespaces,
             })),
           }
@@ -196,7 +199,7 @@ export class LogCollector extends StackComponent {
             otlp: {
               ...(otlp.traces ? { tracesEndpoint: tracesOtlpEndpoint(args.stackNamespace) } : {}),
               prometheusOtlpUrl: prometheusOtlpUrl(args.stackNamespace),
-              lokiOtlpUrl: lokiOtlpUrl(args.stackNamespace),
+              lokiOtlpUrl: lokiOtlpUrl(args.stackNamespace, lokiPushPortOf(args)),
               spanMetricsInterval: otlp.scrapeInterval,
               memoryLimiter: otlpMemoryLimiter(args.resources.limits.memory),
               ...(otlp.apps ? { apps: otlp.apps } : {}),

@@ -38,6 +38,13 @@ export interface LokiArgs extends Omit<LokiSettings, "enabled"> {
    */
   sharedCollector?: { namespace: string; agent: string };
   /**
+   * Loki's push port (push-proxy.ts): a sidecar serves port `push` (LOKI_PUSH_PORT) and lets the pushes through alone,
+   * and the collectors are admitted there, never on Loki's own port. On while a collector that pushes here scrapes the
+   * operator's monitors, and always for another stack's (`sharedCollector`), whose config this stack cannot see.
+   * Default false: the collectors push on Loki's own port.
+   */
+  pushProxy?: boolean;
+  /**
    * Where the ruler sends the alerts of the LogQL rules: the stack's Alertmanager, each peer's URL
    * (`http://alertmanager-<n>.alertmanager-cluster.<namespace>.svc:9093`, or the Service's with one
    * peer), and the pods its egress opens to. Default none: the ruler evaluates and sends nowhere.

@@ -22,7 +22,9 @@ import { StackComponent } from "../kit/component";
 import { podPriority } from "../kit/priority";
 import { LOKI_DISK_FULL_THRESHOLD, LOKI_MAX_LINE_BYTES, LokiIngestionLimits, lokiIngestionLimits } from "./limits";
 import { goMemoryLimit, validBytes, validSeconds } from "../kit/units";
-import { LOKI_PORT, SERVICE_PORTS } from "../kit/services";
+import { LOKI_PORT, LOKI_PUSH_PORT, SERVICE_PORTS } from "../kit/services";
+import { PROXY_ROUTES_KEY, pathProxyContainer } from "../kit/path-proxy";
+import { PUSH_ENTRY_POINTS, PUSH_PROXY_CONFIG_DIR, PUSH_PROXY_CONFIG_MAP, pushProxyRoutes } from "./push-proxy";
 import { LOKI_TENANT } from "./rules";
 import { LokiArgs } from "./args";
 import { LOKI_SCHEMA_FROM, LokiObjectStore, objectStoreProblems } from "./section";
@@ -305,11 +307,27 @@ export class Loki extends StackComponent {
           )
         : undefined;
 
+    // A collector that scrapes monitors pushes here: the push port, its proxy's routes (push-proxy.ts).
+    const pushProxy = args.pushProxy ?? false;
+    const proxyConfig = pushProxy
+      ? new k8s.core.v1.ConfigMap(
+          `${name}-push-proxy`,
+          { metadata: objectMeta(id, ns, PUSH_PROXY_CONFIG_MAP), data: { [PROXY_ROUTES_KEY]: pushProxyRoutes() } },
+          { parent: this },
+        )
+      : undefined;
+
     const service = new k8s.core.v1.Service(
       `${name}-service`,
       {
         metadata: objectMeta(id, ns, "loki"),
-        spec: { selector, ports: [{ name: "http", port: LOKI_PORT, targetPort: "http", protocol: "TCP" }] },
+        spec: {
+          selector,
+          ports: [
+            { name: "http", port: LOKI_PORT, targetPort: "http", protocol: "TCP" },
+            ...(pushProxy ? [{ name: "push", port: LOKI_PUSH_PORT, targetPort: "push", protocol: "TCP" }] : []),
+          ],
+        },
       },
       { parent: this },
     );
@@ -360,11 +378,13 @@ export class Loki extends StackComponent {
             { name: "tmp", mountPath: "/tmp" },
           ],
         },
+        ...(pushProxy ? [pathProxyContainer(PUSH_ENTRY_POINTS, "push", "push-proxy", PUSH_PROXY_CONFIG_DIR)] : []),
       ],
       volumes: [
         { name: "config", configMap: { name: config.metadata.name } },
         { name: "rules", configMap: { name: rules.metadata.name } },
         scratchVolume("tmp"),
+        ...(proxyConfig ? [{ name: "push-proxy", configMap: { name: proxyConfig.metadata.name } }] : []),
       ],
     };
 
@@ -384,26 +404,26 @@ export class Loki extends StackComponent {
       this,
     );
 
-    // Grafana queries, Prometheus scrapes, the collector (this stack's, or the one another stack shares) pushes: nobody else.
+    // Grafana queries, Prometheus scrapes, the collector (this stack's, or the one another stack shares) pushes: nobody
+    // else. With the push port, the collectors are admitted there alone.
     const clients: IngressPeer[] = [{ pods: stackPods("grafana", args.environment) }, { pods: stackPods("prometheus", args.environment) }];
+    const collectors: IngressPeer[] = [];
     if (args.logCollector) {
-      clients.push({
+      collectors.push({
         namespaces: { "kubernetes.io/metadata.name": args.logCollector.namespace },
         pods: stackPods(args.logCollector.agent, args.environment),
       });
     }
     if (args.sharedCollector) {
-      clients.push({
+      collectors.push({
         namespaces: { "kubernetes.io/metadata.name": args.sharedCollector.namespace },
         pods: { "app.kubernetes.io/name": args.sharedCollector.agent },
       });
     }
-    workloadPolicies(
-      name,
-      { id, namespace: ns, name: "loki" },
-      { ingress: [{ ports: [LOKI_PORT], from: clients }], egress: lokiEgressRules(args) },
-      { parent: this },
-    );
+    const ingress = pushProxy
+      ? [{ ports: [LOKI_PORT], from: clients }, ...(collectors.length > 0 ? [{ ports: [LOKI_PUSH_PORT], from: collectors }] : [])]
+      : [{ ports: [LOKI_PORT], from: [...clients, ...collectors] }];
+    workloadPolicies(name, { id, namespace: ns, name: "loki" }, { ingress, egress: lokiEgressRules(args) }, { parent: this });
 
     this.url = pulumi.interpolate`http://${service.metadata.name}.${service.metadata.namespace}.svc:${LOKI_PORT}`;
     this.scrapeTargets = [{ job: JOB.loki, namespace: ns, selector, port: "http" }];

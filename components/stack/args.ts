@@ -16,7 +16,7 @@ import { NodeExporterArgs } from "../exporters/node-exporter";
 import { DatabaseExportersArgs } from "../database-exporters/args";
 import { BlackboxExporterArgs } from "../blackbox-exporter";
 import { LokiArgs } from "../loki/args";
-import { LOG_COLLECTOR_AGENT, LogCollectorArgs, LogCollectorExternal } from "../log-collector/args";
+import { LOG_COLLECTOR_AGENT, LogCollectorArgs, LogCollectorExternal, scrapesMonitors } from "../log-collector/args";
 import type { ExternalLoki } from "../log-collector/section";
 import type { ServedMonitorsSettings } from "../log-collector/served-monitors";
 import { prometheusRemoteWriteUrl } from "../kit/services";
@@ -156,6 +156,10 @@ export function lokiArgs(cfg: StackConfig, stackSalt?: Buffer): LokiArgs | undef
     ...(cfg.logCollector.enabled ? { logCollector: collectorPeer(cfg) } : {}),
     ...(cfg.logCollector.sharedFrom !== undefined
       ? { sharedCollector: { namespace: agentsNamespaceOf(cfg.logCollector.sharedFrom), agent: LOG_COLLECTOR_AGENT } }
+      : {}),
+    // The push port while a collector that pushes here scrapes monitors: this stack's, or another's (whose config is not seen).
+    ...((cfg.logCollector.enabled && scrapesMonitors(logCollectorArgs(cfg))) || cfg.logCollector.sharedFrom !== undefined
+      ? { pushProxy: true }
       : {}),
     egress: egressSettings(cfg, "loki"),
     ...podPriority(stackPriorityClass(cfg)),

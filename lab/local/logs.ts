@@ -15,7 +15,7 @@ import { LocalOtlp, OTLP_RECEIVER_BLOCK, localOtlpBlocks } from "./tracing";
 import { localJournal } from "./journal";
 
 /** Moves every absolute path under Loki's data and rules directories to `root`. */
-export function localLokiConfig(text: string, root: string, ports: { http: number; grpc: number }): Record<string, unknown> {
+export function localLokiConfig(text: string, root: string, ports?: { http: number; grpc: number }): Record<string, unknown> {
   const config = YAML.parse(text) as Record<string, unknown>;
   const reroot = (node: unknown): unknown => {
     if (typeof node === "string") {
@@ -27,6 +27,8 @@ export function localLokiConfig(text: string, root: string, ports: { http: numbe
     return node;
   };
   const local = reroot(config) as Record<string, Record<string, unknown>>;
+  // Without ports the server stays as rendered: every address of the network it runs in (lab/local/loki-pod.ts).
+  if (!ports) return local;
   local.server = {
     ...local.server,
     http_listen_address: LOOPBACK,

@@ -27,10 +27,10 @@ export type PodReply = { status: number; body: string } | { error: string };
 // String.raw: the regular expression's backslashes reach the client as written.
 const CLIENT = String.raw`
 const http = require("http");
-const [method, url, body] = process.argv.slice(1);
+const [method, url, body, contentType] = process.argv.slice(1);
 // Host, port and path taken apart by hand: a URL parser would resolve the path's dot segments.
 const [, host, port, path] = /^http:\/\/([^/:]+):(\d+)(\/.*)$/.exec(url);
-const headers = body ? { "Content-Type": "application/x-www-form-urlencoded" } : {};
+const headers = body ? { "Content-Type": contentType || "application/x-www-form-urlencoded" } : {};
 const req = http.request({ host, port: Number(port), path, method, timeout: 15000, headers }, (res) => {
   const chunks = [];
   res.on("data", (c) => chunks.push(c));
@@ -117,9 +117,13 @@ export class PodNetwork {
     return runCommand("nsenter", [...this.enter, binary, ...args], env ? { env } : {});
   }
 
-  /** A request from inside the pod's network; the path is sent as written (no client normalises it). */
-  async request(method: string, url: string, body?: string): Promise<PodReply> {
-    const r = await this.exec(process.execPath, ["-e", CLIENT, method, url, ...(body !== undefined ? [body] : [])]);
+  /**
+   * A request from inside the pod's network; the path is sent as written (no client normalises it). A body goes as a
+   * form unless `contentType` says otherwise.
+   */
+  async request(method: string, url: string, body?: string, contentType?: string): Promise<PodReply> {
+    const given = body !== undefined ? [body, ...(contentType !== undefined ? [contentType] : [])] : [];
+    const r = await this.exec(process.execPath, ["-e", CLIENT, method, url, ...given]);
     if (r.status !== 0) throw new Error(`the pod's client exited ${r.status}: ${r.stderr}`);
     return JSON.parse(r.stdout) as PodReply;
   }

@@ -15,35 +15,16 @@ import { stackBinary } from "./binaries";
 import { localPath } from "./cluster-pods";
 import { POD_ADDRESS, PodNetwork } from "./pod-network";
 import { discoverableConfig, layOutContainer } from "./prometheus";
-import { objectOf } from "./rendered";
-
-export interface Probe {
-  httpGet?: { path: string; port: number | string };
-  exec?: { command: string[] };
-}
-export interface PodContainer {
-  name: string;
-  args: string[];
-  ports?: Array<{ name: string; containerPort: number }>;
-  readinessProbe: Probe;
-  livenessProbe: Probe;
-  volumeMounts: Array<{ name: string; mountPath: string }>;
-}
-interface PodSpec {
-  containers: PodContainer[];
-  volumes: Array<{ name: string; configMap?: { name: string } }>;
-}
+import { PodContainer, PodSpec, layOutConfigMapMounts, statefulSetContainer, statefulSetPod } from "./rendered";
 
 /** The rendered Prometheus pod's spec. */
 export function prometheusPodSpec(rendered: Rendered): PodSpec {
-  return (objectOf(rendered, "StatefulSet", "prometheus").spec as { template: { spec: PodSpec } }).template.spec;
+  return statefulSetPod(rendered, "prometheus");
 }
 
 /** One container of the rendered Prometheus pod. */
 export function prometheusPodContainer(rendered: Rendered, name: string): PodContainer {
-  const found = prometheusPodSpec(rendered).containers.find((c) => c.name === name);
-  if (!found) throw new Error(`no container ${name} in the rendered Prometheus pod`);
-  return found;
+  return statefulSetContainer(rendered, "prometheus", name);
 }
 
 export interface PrometheusPod {
@@ -69,13 +50,7 @@ export async function startPrometheusPod(run: LocalRun, rendered: Rendered, root
   const prometheus = pod.start("prometheus", stackBinary("prometheus"), promArgs);
 
   const proxyContainer = prometheusPodContainer(rendered, "proxy");
-  for (const mount of proxyContainer.volumeMounts) {
-    const volume = prometheusPodSpec(rendered).volumes.find((v) => v.name === mount.name);
-    if (!volume?.configMap) throw new Error(`the proxy's mount ${mount.name} is no ConfigMap`);
-    const files = objectOf(rendered, "ConfigMap", volume.configMap.name).data as Record<string, string>;
-    fs.mkdirSync(path.join(root, mount.mountPath), { recursive: true });
-    for (const [key, text] of Object.entries(files)) fs.writeFileSync(path.join(root, mount.mountPath, key), text);
-  }
+  layOutConfigMapMounts(rendered, prometheusPodSpec(rendered), proxyContainer, root);
   const proxy = pod.start(
     "proxy",
     stackBinary("traefik"),

@@ -29,16 +29,17 @@ describe("production's collector serving staging", () => {
     expect(config).toMatch(
       /loki\.relabel "to_monitoring_staging" \{\n\tforward_to = \[loki\.write\.to_monitoring_staging\.receiver\]\n\n\trule \{\n[^}]*regex\s+= "data-staging\|shop-staging"\n\t\taction\s+= "keep"/,
     );
-    expect(config).toContain('url                 = "http://loki.monitoring-staging.svc:3100/loki/api/v1/push"');
+    // Staging's Loki on its push port: it admits a collector whose config it cannot see (components/loki/push-proxy.ts).
+    expect(config).toContain('url                 = "http://loki.monitoring-staging.svc:3101/loki/api/v1/push"');
     // One tail of the files, whatever the number of stacks.
     expect(config.match(/^loki\.source\.file /gm)).toHaveLength(1);
   });
 
-  test("its collector may reach staging's Loki pods on Loki's port, and publishes what it sends", async () => {
+  test("its collector may reach staging's Loki pods on their push port, and publishes what it sends", async () => {
     const rendered = await render("production", [SHARE]);
     const egress = objectOf(rendered, "NetworkPolicy", "alloy-egress") as unknown as Policy;
     expect(egress.spec.egress).toContainEqual({
-      ports: [{ port: 3100, protocol: "TCP" }],
+      ports: [{ port: 3101, protocol: "TCP" }],
       to: [
         {
           namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring-staging" } },
@@ -98,13 +99,18 @@ describe("staging served by production's collector", () => {
     );
   });
 
-  test("the two sides fit: production's egress selects staging's Loki pods, staging's Loki ingress selects production's collector pods", async () => {
+  test("the two sides fit: production's collector pushes to a port of staging's Loki Service that a container of its pod serves, its egress and that Loki's ingress admit it there and nowhere else", async () => {
     const production = await render("production", [SHARE]);
     const staging = await render("staging", [SERVED]);
     const templateLabels = (rendered: typeof production, kind: string, name: string) =>
       objectOf(rendered, kind, name) as unknown as {
         metadata: { namespace: string };
-        spec: { template: { metadata: { labels: Record<string, string> } } };
+        spec: {
+          template: {
+            metadata: { labels: Record<string, string> };
+            spec: { containers: Array<{ ports?: Array<{ name: string; containerPort: number }> }> };
+          };
+        };
       };
     const selects = (selector: Record<string, unknown>, namespace: string, labels: Record<string, string>) => {
       const ns = (selector.namespaceSelector as { matchLabels: Record<string, string> }).matchLabels["kubernetes.io/metadata.name"];
@@ -113,24 +119,33 @@ describe("staging served by production's collector", () => {
     };
     const collector = templateLabels(production, "DaemonSet", "alloy");
     const loki = templateLabels(staging, "StatefulSet", "loki");
+    // The port production's Alloy pushes staging's logs to, and the pod's port behind it.
+    const url = /"(http:\/\/loki\.monitoring-staging\.svc:\d+\/loki\/api\/v1\/push)"/.exec(
+      production.files.get("log-collector/config.alloy") ?? "",
+    )?.[1];
+    const port = Number(new URL(url ?? "http://none").port);
+    const servicePort = (objectOf(staging, "Service", "loki").spec as { ports: Array<{ port: number; targetPort: string }> }).ports.find(
+      (p) => p.port === port,
+    );
+    const served = loki.spec.template.spec.containers.flatMap((c) => c.ports ?? []).find((p) => p.name === servicePort?.targetPort);
+    expect(served?.containerPort).toBe(port);
     const egress = (objectOf(production, "NetworkPolicy", "alloy-egress") as unknown as Policy).spec.egress ?? [];
     expect(
       egress.some(
         (rule) =>
-          rule.ports?.some((p) => p.port === 3100) &&
+          rule.ports?.some((p) => p.port === port) &&
           (rule.to ?? []).some((to) => selects(to, loki.metadata.namespace, loki.spec.template.metadata.labels)),
       ),
     ).toBe(true);
     const ingress = (objectOf(staging, "NetworkPolicy", "loki") as unknown as Policy).spec.ingress ?? [];
-    expect(
-      ingress.some(
-        (rule) =>
-          rule.ports?.some((p) => p.port === 3100) &&
-          (rule.from ?? []).some(
-            (from) => "namespaceSelector" in from && selects(from, collector.metadata.namespace, collector.spec.template.metadata.labels),
-          ),
-      ),
-    ).toBe(true);
+    const admitted = ingress
+      .filter((rule) =>
+        (rule.from ?? []).some(
+          (from) => "namespaceSelector" in from && selects(from, collector.metadata.namespace, collector.spec.template.metadata.labels),
+        ),
+      )
+      .flatMap((rule) => (rule.ports ?? []).map((p) => p.port));
+    expect(admitted).toEqual([port]);
   });
 
   test("a namespace that is not a Kubernetes name cannot reach the routing regex", () => {

@@ -431,6 +431,97 @@ describe.each(["staging", "production"] as const)("the %s stack", (stack) => {
   });
 });
 
+describe("Loki with the push port (pushProxy: a collector that scrapes monitors pushes to it)", () => {
+  let rendered: Rendered;
+  beforeAll(async () => {
+    ({ rendered } = await renderLoki({
+      ...BASE_ARGS,
+      sharedCollector: { namespace: "monitoring-production-agents", agent: "alloy" },
+      pushProxy: true,
+    }));
+  });
+  const pod = () => templateOf(objectOf(rendered, "StatefulSet", "loki")).spec;
+
+  test("the Service serves Loki's own port and the push port", () => {
+    expect((objectOf(rendered, "Service", "loki").spec as { ports: unknown[] }).ports).toEqual([
+      { name: "http", port: 3100, targetPort: "http", protocol: "TCP" },
+      { name: "push", port: 3101, targetPort: "push", protocol: "TCP" },
+    ]);
+  });
+
+  test("the proxy, Traefik's image of the lab's release, serves the push port, restricted, its routes mounted from its ConfigMap", () => {
+    const spec = pod() as unknown as {
+      containers: Array<Record<string, unknown> & { name: string }>;
+      volumes: Array<{ name: string; configMap?: { name: string } }>;
+    };
+    expect(spec.containers.map((c) => c.name)).toEqual(["loki", "proxy"]);
+    const proxy = spec.containers[1];
+    expect(proxy).toMatchObject({
+      image: images.traefik,
+      ports: [{ name: "push", containerPort: 3101, protocol: "TCP" }],
+      readinessProbe: { httpGet: { path: "/ping", port: "push" } },
+      livenessProbe: { httpGet: { path: "/ping", port: "push" } },
+      securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, runAsNonRoot: true },
+      volumeMounts: [{ name: "push-proxy", mountPath: "/etc/loki-push-proxy", readOnly: true }],
+    });
+    expect(proxy.args).toEqual(
+      expect.arrayContaining([
+        "--entryPoints.push.address=:3101",
+        "--providers.file.directory=/etc/loki-push-proxy",
+        "--ping.entryPoint=push",
+      ]),
+    );
+    // Loki itself keeps its port, on every address of the pod: Grafana and Prometheus reach it there.
+    expect((spec.containers[0] as unknown as { ports: unknown[] }).ports).toContainEqual({
+      name: "http",
+      containerPort: 3100,
+      protocol: "TCP",
+    });
+    expect(spec.volumes).toContainEqual({ name: "push-proxy", configMap: { name: "loki-push-proxy" } });
+  });
+
+  test("its routes let a POST to the two push paths through to Loki on the loopback, and nothing else", () => {
+    const routes = YAML.parse((objectOf(rendered, "ConfigMap", "loki-push-proxy").data as Record<string, string>)["routes.yml"]);
+    expect(routes).toEqual({
+      http: {
+        routers: {
+          push: {
+            entryPoints: ["push"],
+            rule: "Method(`POST`) && (Path(`/loki/api/v1/push`) || Path(`/otlp/v1/logs`))",
+            service: "loki",
+          },
+        },
+        services: { loki: { loadBalancer: { servers: [{ url: "http://127.0.0.1:3100" }], passHostHeader: true } } },
+      },
+    });
+  });
+
+  test("Grafana and Prometheus are admitted on 3100, the collectors (its own, another stack's) on the push port alone", () => {
+    expect((objectOf(rendered, "NetworkPolicy", "loki").spec as { ingress: unknown[] }).ingress).toEqual([
+      {
+        ports: [{ protocol: "TCP", port: 3100 }],
+        from: [
+          { podSelector: { matchLabels: { "app.kubernetes.io/name": "grafana", "app.kubernetes.io/instance": "staging" } } },
+          { podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/instance": "staging" } } },
+        ],
+      },
+      {
+        ports: [{ protocol: "TCP", port: 3101 }],
+        from: [
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring-agents" } },
+            podSelector: { matchLabels: { "app.kubernetes.io/name": "alloy", "app.kubernetes.io/instance": "staging" } },
+          },
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring-production-agents" } },
+            podSelector: { matchLabels: { "app.kubernetes.io/name": "alloy" } },
+          },
+        ],
+      },
+    ]);
+  });
+});
+
 test("Loki can be turned off with the log collector", async () => {
   const rendered = await renderConfig("staging", { loki: { enabled: false }, logCollector: { enabled: false } });
   expect(rendered.kubernetes.filter((o) => o.component === "loki")).toEqual([]);
@@ -462,4 +553,42 @@ test("turned off in a stack that protects its volumes, Loki leaves only its prot
   expect(rendered.warnings.filter((w) => w.includes("monitoring:loki.enabled"))).toEqual([
     expect.stringContaining("Loki's claim data-loki-0 stays, protected"),
   ]);
+});
+
+describe.each([
+  ["without monitors", [] as string[], 3100],
+  ["with monitors.enabled", ["monitors.enabled=true", "apps[0].otlp=true"], 3101],
+  [
+    "serving another stack's monitors",
+    ["logCollector.shareWith=[{namespace: monitoring-production, namespaces: [shop], monitors: true}]"],
+    3101,
+  ],
+])("staging's collector %s", (_, sets, expected) => {
+  let rendered: Rendered;
+  beforeAll(async () => {
+    rendered = await render("staging", ["apps[0].otlp=true", ...sets]);
+  });
+
+  test(`pushes logs and OTLP logs to its Loki on ${expected}, which the pod serves and the policies open to it there alone`, () => {
+    const config = rendered.files.get("log-collector/config.alloy") ?? "";
+    const urls = [...config.matchAll(/"(http:\/\/loki\.monitoring-staging\.svc:\d+\/[^"]*)"/g)].map((m) => new URL(m[1]));
+    expect(urls.map((u) => `${u.port}${u.pathname}`).sort()).toEqual([`${expected}/loki/api/v1/push`, `${expected}/otlp`]);
+    const pod = templateOf(objectOf(rendered, "StatefulSet", "loki")).spec as unknown as {
+      containers: Array<{ name: string; ports?: Array<{ containerPort: number }> }>;
+    };
+    expect(pod.containers.flatMap((c) => (c.ports ?? []).map((p) => p.containerPort))).toContain(expected);
+    expect(pod.containers.map((c) => c.name)).toEqual(expected === 3100 ? ["loki"] : ["loki", "proxy"]);
+    const ingress = (
+      objectOf(rendered, "NetworkPolicy", "loki").spec as { ingress: Array<{ ports: Array<{ port: number }>; from: unknown[] }> }
+    ).ingress;
+    const alloyAdmittedOn = ingress.filter((r) => JSON.stringify(r.from).includes('"alloy"')).flatMap((r) => r.ports.map((p) => p.port));
+    expect(alloyAdmittedOn).toEqual([expected]);
+    const egress = (
+      objectOf(rendered, "NetworkPolicy", "alloy-egress").spec as { egress: Array<{ ports?: Array<{ port: number }>; to?: unknown[] }> }
+    ).egress;
+    const toOwnLoki = egress.filter(
+      (r) => JSON.stringify(r.to ?? []).includes('"monitoring-staging"') && JSON.stringify(r.to).includes('"loki"'),
+    );
+    expect(toOwnLoki.flatMap((r) => (r.ports ?? []).map((p) => p.port))).toEqual([expected]);
+  });
 });

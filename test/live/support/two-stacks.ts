@@ -39,6 +39,7 @@ import { createTeamWorkloads } from "../../cluster/support/apps";
 import { KubeObject, apply, kubectl } from "../../cluster/support/kube";
 import { K3S_NODE, LAB_TIMING, SinkMessage, podsByNode } from "./lab";
 import { bootOrStop, podsRunning } from "./booting";
+import { LOKI_PUSH_PORT, lokiPushUrl } from "../../../components/kit/services";
 
 export type StackName = "production" | "staging";
 
@@ -215,11 +216,12 @@ export class TwoStacks {
   /**
    * Production's Alloy, the one collector: it tails the log files of every pod of both stacks and
    * both teams on the node, and sends staging's namespaces to staging's Loki (its rendered push
-   * URL, `loki.monitoring-staging.svc`, pointed at the local one).
+   * URL, `loki.monitoring-staging.svc` on its push port, pointed at the local one: the push port's proxy, which lets
+   * those pushes through as they are, is test/e2e/loki-push-proxy.test.ts's).
    */
   private startLogs(): void {
     const production = this.stacks.production.stack;
-    const stagingPush = `http://loki.${this.stacks.staging.config.namespace}.svc:3100/loki/api/v1/push`;
+    const stagingPush = lokiPushUrl(this.stacks.staging.config.namespace, LOKI_PUSH_PORT);
     const config = production.rendered.files.get("log-collector/config.alloy") ?? "";
     if (!config.includes(JSON.stringify(stagingPush))) throw new Error(`production's collector does not send to ${stagingPush}`);
     production.rendered.files.set(
