@@ -159,13 +159,27 @@ function proberHostAllowed(field: "url" | "proxyUrl", stackNamespace: string): s
 }
 
 /**
+ * A ServiceMonitor endpoint's fields that name a file of the collector's pod, sent or used as a credential: its
+ * service-account token (`/var/run/secrets/kubernetes.io/serviceaccount/token`) as `bearerTokenFile` would go to
+ * whatever the monitor scrapes, and with it the collector's read access to every namespace's pods. PodMonitors and
+ * Probes have no such field (their TLS config takes Secrets only).
+ */
+const NO_FILE_FIELDS =
+  "!has(e.bearerTokenFile) && (!has(e.tlsConfig) || (!has(e.tlsConfig.caFile) && !has(e.tlsConfig.certFile) && !has(e.tlsConfig.keyFile)))";
+const FILE_FIELDS_MESSAGE =
+  "spec.endpoints[].bearerTokenFile and tlsConfig.caFile, certFile and keyFile may not be set: they name files of the " +
+  "collector's pod, its service-account token among them; give bearerTokenSecret or authorization, and tlsConfig.ca, " +
+  "cert and keySecret, from a Secret of monitors.secrets";
+
+/**
  * The policy that keeps a monitor's requests out of the stack (config monitors): Alloy (v1.19.2,
  * configgen) honours a monitor's `namespaceSelector` (`any: true`, other namespaces' `matchNames`)
  * and sends a Probe's scrape to its `prober.url` (through `prober.proxyUrl` when given), whatever
  * they name: a Probe whose prober is `loki.<stack namespace>.svc:3100` with path
  * `/ingester/shutdown` makes the collector stop Loki. A ValidatingAdmissionPolicy refuses, on
- * writing, a namespaceSelector other than none or the object's own namespace, and a prober URL or
- * proxy into the stack's namespaces, without a dot, or on loopback. The collector drops other
+ * writing, a namespaceSelector other than none or the object's own namespace, a prober URL or
+ * proxy into the stack's namespaces, without a dot, or on loopback, and a ServiceMonitor endpoint
+ * that names a file of the collector's pod (NO_FILE_FIELDS). The collector drops other
  * namespaces' targets too (components/log-collector/monitors.ts), for objects written before.
  */
 export function monitorTargetsObjects(args: Omit<MonitorLimitsArgs, "limits">): {
@@ -207,6 +221,13 @@ export function monitorTargetsObjects(args: Omit<MonitorLimitsArgs, "limits">): 
           {
             expression: proberHostAllowed("proxyUrl", args.stackNamespace),
             messageExpression: proberMessage("proxyUrl"),
+            reason: "Forbidden",
+          },
+          {
+            // Alloy (v1.19.2) refuses these itself unless allow_arbitrary_file_access, which the stack never sets; refused
+            // here too, on writing, naming the field: the collector's pod holds its service-account token.
+            expression: `object.kind != "ServiceMonitor" || !has(object.spec.endpoints) || object.spec.endpoints.all(e, ${NO_FILE_FIELDS})`,
+            message: FILE_FIELDS_MESSAGE,
             reason: "Forbidden",
           },
         ],

@@ -83,7 +83,7 @@ describe("the monitor limits policy in the render", () => {
     expect(objectsOf(rendered, "ValidatingAdmissionPolicyBinding")).toEqual([]);
   });
 
-  test("beside it, one ValidatingAdmissionPolicy denying on the same kinds and namespaces: the selector, the ingress selector, the prober's URL and proxy", async () => {
+  test("beside it, one ValidatingAdmissionPolicy denying on the same kinds and namespaces: the selector, the ingress selector, the prober's URL and proxy, a ServiceMonitor endpoint's files", async () => {
     const rendered = await render("staging", [...sets, 'monitors.namespaces=["billing"]']);
     const [mutating] = objectsOf(rendered, "MutatingAdmissionPolicy");
     const policies = objectsOf(rendered, "ValidatingAdmissionPolicy");
@@ -97,16 +97,17 @@ describe("the monitor limits policy in the render", () => {
     const spec = policy.spec as {
       matchConstraints: unknown;
       failurePolicy: string;
-      validations: Array<{ expression: string; messageExpression: string; reason: string }>;
+      validations: Array<{ expression: string; messageExpression?: string; message?: string; reason: string }>;
     };
     expect(spec.matchConstraints).toEqual((mutating.spec as { matchConstraints: unknown }).matchConstraints);
     expect(spec.failurePolicy).toBe("Fail");
-    expect(spec.validations.map((v) => /spec\.[a-zA-Z.]+/.exec(v.messageExpression)?.[0])).toEqual([
+    expect(spec.validations.map((v) => /spec\.[a-zA-Z.[\]]+/.exec(v.messageExpression ?? v.message ?? "")?.[0])).toEqual([
       "spec.namespaceSelector",
       "spec.targets.ingress.namespaceSelector",
       "spec.prober.url",
       "spec.prober.proxyUrl",
+      "spec.endpoints[].bearerTokenFile",
     ]);
-    for (const v of spec.validations.slice(2)) expect(v.expression).toContain('l in ["monitoring-staging","monitoring-staging-agents"]');
+    for (const v of spec.validations.slice(2, 4)) expect(v.expression).toContain('l in ["monitoring-staging","monitoring-staging-agents"]');
   });
 });

@@ -29,8 +29,10 @@
  *
  * Where a monitor may send the collector: a hostile ServiceMonitor selecting another namespace's
  * Service (`namespaceSelector` any, or by name) gets no request from Alloy while the same monitor on
- * its own namespace is scraped; the rendered ValidatingAdmissionPolicy, applied after that, refuses
- * such selectors and a Probe's prober in the stack's namespaces, naming the field.
+ * its own namespace is scraped; a ServiceMonitor endpoint naming a file of the collector's
+ * (`bearerTokenFile`) never has it sent; the rendered ValidatingAdmissionPolicy, applied after
+ * that, refuses such selectors, such files and a Probe's prober in the stack's namespaces, naming
+ * the field.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -664,6 +666,40 @@ test("a monitor's namespaceSelector reaches no other namespace: the collector ne
   expect(await query('up{job=~"peek.*"}')).toEqual([]);
 });
 
+test("a ServiceMonitor endpoint naming a file of the collector's (bearerTokenFile: its service-account token) never sends it: the collector scrapes the monitor without the file and not that one, written before the policy", async () => {
+  // A stand-in for the collector pod's token: a file only the collector reads.
+  const token = path.join(dir, "collector-token");
+  fs.writeFileSync(token, "collector-service-account-token\n", { mode: 0o600 });
+  const [plainPort, filePort] = [await freePort(), await freePort()];
+  const seen = { plain: [] as string[], file: [] as string[] };
+  for (const [port, which] of [
+    [plainPort, "plain"],
+    [filePort, "file"],
+  ] as const) {
+    await run.serve(port, (req, res) => {
+      seen[which].push(String(req.headers.authorization ?? ""));
+      res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
+      res.end(`token_file_${which} 1\n`);
+    });
+  }
+  apply("token-files", [
+    ...hostileTarget("token-plain", ["10.42.0.63"], plainPort, {}),
+    ...hostileTarget("token-file", ["10.42.0.64"], filePort, { bearerTokenFile: token }),
+  ]);
+  await run.waitFor(
+    "the monitor without a file scraped",
+    async () => ((await query(`token_file_plain{namespace="${HOSTILE}"}`)).length > 0 ? true : undefined),
+    120_000,
+    1000,
+  );
+  const after = seen.plain.length;
+  await run.waitFor("three more scrapes of it", async () => (seen.plain.length >= after + 3 ? true : undefined), 60_000, 500);
+  // Alloy (v1.19.2) refuses the endpoint's file (allow_arbitrary_file_access, which the rendered config leaves false).
+  expect(seen.file).toEqual([]);
+  expect(seen.plain.filter((h) => h.includes("collector-service-account-token"))).toEqual([]);
+  expect(await query("token_file_file")).toEqual([]);
+});
+
 test("the rendered policy refuses, on writing, a namespaceSelector beyond the object's namespace and a prober in the stack's namespaces, naming the field", async () => {
   expect(targetPolicy.map((o) => (o as { kind: string }).kind).sort()).toEqual([
     "ValidatingAdmissionPolicy",
@@ -704,6 +740,14 @@ test("the rendered policy refuses, on writing, a namespaceSelector beyond the ob
   expect(dryRun("sm-both", serviceMonitor({ matchNames: [HOSTILE, NS] }))).toContain(selectorRefusal);
   expect(dryRun("pm-any", podMonitor({ any: true }))).toContain(selectorRefusal);
   expect(dryRun("sm-none", serviceMonitor())).toBe("accepted");
+  const fileRefusal = "spec.endpoints[].bearerTokenFile and tlsConfig.caFile, certFile and keyFile may not be set";
+  const withEndpoint = (endpoint: Record<string, unknown>) =>
+    monitor("ServiceMonitor", { selector: {}, endpoints: [{ port: "metrics" }, { port: "metrics", ...endpoint }] });
+  expect(dryRun("sm-token-file", withEndpoint({ bearerTokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token" }))).toContain(
+    fileRefusal,
+  );
+  expect(dryRun("sm-key-file", withEndpoint({ tlsConfig: { keyFile: "/etc/alloy/key.pem" } }))).toContain(fileRefusal);
+  expect(dryRun("sm-token-secret", withEndpoint({ bearerTokenSecret: { name: "scrape", key: "token" } }))).toBe("accepted");
   expect(dryRun("sm-own", serviceMonitor({ matchNames: [HOSTILE] }))).toBe("accepted");
   expect(dryRun("pm-own", podMonitor({ any: false, matchNames: [] }))).toBe("accepted");
   expect(
