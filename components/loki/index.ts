@@ -219,7 +219,7 @@ export function lokiEgressRules(args: Pick<LokiArgs, "egress" | "alertmanager" |
 
 /** Single-binary Loki with its volume, Service, NetworkPolicy and scrape target. */
 export class Loki extends StackComponent {
-  /** In-cluster URL of the `loki` Service (Grafana's datasource, the collector's push base); undefined with `dataOnly`. */
+  /** In-cluster URL of the `loki` Service on Loki's own port (Grafana's datasource); undefined with `dataOnly`. */
   public readonly url: pulumi.Output<string> | undefined;
   /** Loki's own metrics (job `loki`); none with `dataOnly`. */
   public readonly scrapeTargets: ScrapeTarget[];

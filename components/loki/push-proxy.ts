@@ -9,8 +9,9 @@
  * So, then, a sidecar (kit/path-proxy.ts) serves the pod's `push` port, 3101, and lets through the two pushes alone,
  * by POST: `/loki/api/v1/push` (loki.write) and `/otlp/v1/logs` (the OTLP exporter); anything else gets Traefik's
  * 404. The collectors push there, and Loki's NetworkPolicy admits them there only; Grafana and Prometheus keep 3100,
- * Loki's own, where nothing of theirs sends a request another chose (Prometheus follows no redirect:
- * components/prometheus/scrape-config.ts).
+ * Loki's own. Prometheus sends no request a tenant chose there (it follows no redirect:
+ * components/prometheus/scrape-config.ts); Grafana's data source proxy forwards a signed-in user's GET to any path
+ * (docs/security.md, the model's table: not guarded).
  *
  * Without such a collector nothing changes: no sidecar, the collector pushes on 3100.
  */

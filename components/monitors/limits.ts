@@ -110,6 +110,9 @@ export function monitorLimitsObjects(args: MonitorLimitsArgs): {
 /** The name of a stack's policy on where monitors send the collector: its namespace's, as the limits'. */
 export const monitorTargetsName = (stackNamespace: string): string => `${stackNamespace}-monitor-targets`;
 
+/** The name of the policy (and its binding) that warns of a monitor endpoint naming a file of the collector's pod. */
+export const monitorFilesName = (stackNamespace: string): string => `${stackNamespace}-monitor-files`;
+
 /** The namespaces a Probe's prober may not be in: the stack's and its agents' (where the collector runs). */
 export const stackNamespacesOf = (stackNamespace: string): string[] => [stackNamespace, agentsNamespaceOf(stackNamespace)];
 
@@ -159,27 +162,73 @@ function proberHostAllowed(field: "url" | "proxyUrl", stackNamespace: string): s
 }
 
 /**
- * A ServiceMonitor endpoint's fields that name a file of the collector's pod, sent or used as a credential: its
- * service-account token (`/var/run/secrets/kubernetes.io/serviceaccount/token`) as `bearerTokenFile` would go to
- * whatever the monitor scrapes, and with it the collector's read access to every namespace's pods. PodMonitors and
- * Probes have no such field (their TLS config takes Secrets only).
+ * A ServiceMonitor endpoint's fields that name a file of the scraper's pod, sent or used as a credential: the
+ * collector's service-account token (`/var/run/secrets/kubernetes.io/serviceaccount/token`) as `bearerTokenFile`
+ * would go to whatever the monitor scrapes, and with it the collector's read access to every namespace's pods.
+ * Alloy (v1.19.2) never reads them: it refuses such an endpoint unless `allow_arbitrary_file_access`, which the
+ * stack never sets (test/e2e/monitors-live.test.ts). PodMonitors and Probes take Secrets only (the operator's types:
+ * Alloy reads no file field of theirs).
  */
-const NO_FILE_FIELDS =
-  "!has(e.bearerTokenFile) && (!has(e.tlsConfig) || (!has(e.tlsConfig.caFile) && !has(e.tlsConfig.certFile) && !has(e.tlsConfig.keyFile)))";
-const FILE_FIELDS_MESSAGE =
-  "spec.endpoints[].bearerTokenFile and tlsConfig.caFile, certFile and keyFile may not be set: they name files of the " +
-  "collector's pod, its service-account token among them; give bearerTokenSecret or authorization, and tlsConfig.ca, " +
-  "cert and keySecret, from a Secret of monitors.secrets";
+const FILE_FIELDS = ["bearerTokenFile", "tlsConfig.caFile", "tlsConfig.certFile", "tlsConfig.keyFile"] as const;
+const unset = (field: string) => {
+  const [first, second] = field.split(".");
+  return second === undefined
+    ? `(!has(e.${first}) || e.${first} == "")`
+    : `(!has(e.${first}) || !has(e.${first}.${second}) || e.${first}.${second} == "")`;
+};
+
+/**
+ * The policy that says so when such a monitor is written: a warning (and an audit annotation), never a refusal.
+ * Charts publish ServiceMonitors with these fields for scrapers that run with a token of their own (the operator's
+ * Prometheus): refusing them would fail the chart's whole install, for an endpoint the collector skips anyway.
+ */
+export function monitorFilesObjects(args: Omit<MonitorLimitsArgs, "limits">): {
+  policy: { apiVersion: string; kind: string; metadata: Record<string, unknown>; spec: Record<string, unknown> };
+  binding: { apiVersion: string; kind: string; metadata: Record<string, unknown>; spec: Record<string, unknown> };
+} {
+  if (args.namespaces.length === 0) programmingError("monitors: the namespaces whose monitors are checked must be given");
+  const name = monitorFilesName(args.stackNamespace);
+  const metadata = { name, labels: stackLabels(args.environment) };
+  return {
+    policy: {
+      apiVersion: ADMISSION_POLICY_API,
+      kind: "ValidatingAdmissionPolicy",
+      metadata,
+      spec: {
+        matchConstraints: monitorMatchConstraints(args.namespaces),
+        failurePolicy: "Ignore",
+        validations: [
+          {
+            expression:
+              `object.kind != "ServiceMonitor" || !has(object.spec.endpoints) || ` +
+              `object.spec.endpoints.all(e, ${FILE_FIELDS.map(unset).join(" && ")})`,
+            message:
+              `an entry of spec.endpoints sets one of ${FILE_FIELDS.join(", ")}: files of the scraper's pod, which the stack's collector ` +
+              "never reads (its service-account token among them); it skips this endpoint. Give bearerTokenSecret or " +
+              "authorization, and tlsConfig.ca, cert and keySecret, from a Secret of monitors.secrets",
+            reason: "Invalid",
+          },
+        ],
+      },
+    },
+    binding: {
+      apiVersion: ADMISSION_POLICY_API,
+      kind: "ValidatingAdmissionPolicyBinding",
+      metadata,
+      spec: { policyName: name, validationActions: ["Warn", "Audit"] },
+    },
+  };
+}
 
 /**
  * The policy that keeps a monitor's requests out of the stack (config monitors): Alloy (v1.19.2,
  * configgen) honours a monitor's `namespaceSelector` (`any: true`, other namespaces' `matchNames`)
  * and sends a Probe's scrape to its `prober.url` (through `prober.proxyUrl` when given), whatever
  * they name: a Probe whose prober is `loki.<stack namespace>.svc:3100` with path
- * `/ingester/shutdown` makes the collector stop Loki. A ValidatingAdmissionPolicy refuses, on
- * writing, a namespaceSelector other than none or the object's own namespace, a prober URL or
- * proxy into the stack's namespaces, without a dot, or on loopback, and a ServiceMonitor endpoint
- * that names a file of the collector's pod (NO_FILE_FIELDS). The collector drops other
+ * `/ingester/shutdown` would have the collector stop Loki (Loki now admits such a collector on its
+ * push port alone: components/loki/push-proxy.ts). A ValidatingAdmissionPolicy refuses, on
+ * writing, a namespaceSelector other than none or the object's own namespace, and a prober URL or
+ * proxy into the stack's namespaces, without a dot, or on loopback. The collector drops other
  * namespaces' targets too (components/log-collector/monitors.ts), for objects written before.
  */
 export function monitorTargetsObjects(args: Omit<MonitorLimitsArgs, "limits">): {
@@ -223,13 +272,6 @@ export function monitorTargetsObjects(args: Omit<MonitorLimitsArgs, "limits">): 
             messageExpression: proberMessage("proxyUrl"),
             reason: "Forbidden",
           },
-          {
-            // Alloy (v1.19.2) refuses these itself unless allow_arbitrary_file_access, which the stack never sets; refused
-            // here too, on writing, naming the field: the collector's pod holds its service-account token.
-            expression: `object.kind != "ServiceMonitor" || !has(object.spec.endpoints) || object.spec.endpoints.all(e, ${NO_FILE_FIELDS})`,
-            message: FILE_FIELDS_MESSAGE,
-            reason: "Forbidden",
-          },
         ],
       },
     },
@@ -254,6 +296,10 @@ export class MonitorLimitsPolicy extends StackComponent {
     const targets = monitorTargetsObjects(args);
     const validating = new k8s.apiextensions.CustomResource(`${name}-targets-policy`, targets.policy, { parent: this });
     new k8s.apiextensions.CustomResource(`${name}-targets-binding`, targets.binding, { parent: this, dependsOn: [validating] });
+    // A file of the collector's pod named by a monitor: said when it is written, never refused.
+    const files = monitorFilesObjects(args);
+    const warning = new k8s.apiextensions.CustomResource(`${name}-files-policy`, files.policy, { parent: this });
+    new k8s.apiextensions.CustomResource(`${name}-files-binding`, files.binding, { parent: this, dependsOn: [warning] });
     this.registerOutputs({});
   }
 }

@@ -23,7 +23,7 @@
  * (nginx, Caddy): its release binary is the lab's already (the same release as the image), and its rule language is
  * the one the stack's public routes use; a smaller one would be a new image and a new pinned tool to test it with.
  */
-import { ProxyEntryPoint, pathProxyArgs, pathProxyRoutes } from "../kit/path-proxy";
+import { ProxyEntryPoint, pathProxyRoutes } from "../kit/path-proxy";
 import { PROMETHEUS_PORT } from "./args";
 
 /** The loopback address Prometheus listens on while the proxy serves the pod's ports. */
@@ -47,11 +47,6 @@ export const PROXY_ENTRY_POINTS: readonly ProxyEntryPoint[] = [
   { name: "http", port: PROMETHEUS_PORT },
   { name: "admin", port: PROMETHEUS_ADMIN_PORT },
 ];
-
-/** The proxy's static configuration, as flags (kit/path-proxy.ts): both entry points, /ping on `http`. */
-export function proxyArgs(): string[] {
-  return pathProxyArgs(PROXY_ENTRY_POINTS, PROXY_CONFIG_DIR, "http");
-}
 
 /**
  * The proxy's routes (Traefik's file provider): `http` takes every path that is not under the admin API's

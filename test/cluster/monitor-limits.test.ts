@@ -7,15 +7,18 @@
  * preview finds nothing to change (no field the API server defaults shows as a difference), and
  * after `pulumi destroy` a monitor keeps the limits it gives. The ValidatingAdmissionPolicy on
  * monitors' targets comes with it: created by the same `up`, it refuses a namespaceSelector
- * beyond the monitor's namespace, a Probe's prober in the stack's namespaces and a ServiceMonitor
- * endpoint naming a file of the collector's pod.
+ * beyond the monitor's namespace and a Probe's prober in the stack's namespaces; the files policy
+ * warns of a ServiceMonitor endpoint naming a file of the scraper's pod.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { MONITOR_KINDS, MonitorKind, crdName } from "../../components/monitors/args";
 import { crdSpec } from "../../components/monitors/crds";
-import { MonitorLimitsPolicy, monitorLimitsName, monitorTargetsName } from "../../components/monitors/limits";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { MonitorLimitsPolicy, monitorFilesName, monitorLimitsName, monitorTargetsName } from "../../components/monitors/limits";
 import { deleteMonitorCrds, deleteNamespace } from "./support/apps";
-import { apply, get, kubectl, waitFor } from "./support/kube";
+import { apply, get, kubectl, kubectlWithWarnings, waitFor } from "./support/kube";
 import { StackHandle, openStack } from "./support/stack";
 
 jest.setTimeout(600_000);
@@ -90,7 +93,7 @@ describe("the monitor limits policy through Pulumi", () => {
     expect(await stored("modest")).toEqual([100, LIMITS.targets, 10]);
   });
 
-  test("pulumi up creates the targets policy beside it, and the API server refuses a namespaceSelector beyond the monitor's namespace, a prober in the stack's and an endpoint naming a file of the collector's", async () => {
+  test("pulumi up creates the targets policy beside it, and the API server refuses a namespaceSelector beyond the monitor's namespace and a prober in the stack's, and warns of an endpoint naming a file of the scraper's pod", async () => {
     const name = monitorTargetsName(STACK_NAMESPACE);
     expect((await get("validatingadmissionpolicy", name))?.metadata.name).toBe(name);
     expect((await get("validatingadmissionpolicybinding", name))?.spec).toMatchObject({ policyName: name, validationActions: ["Deny"] });
@@ -124,26 +127,45 @@ describe("the monitor limits policy through Pulumi", () => {
       `spec.prober.url is loki.${STACK_NAMESPACE}.svc:3100: a Probe's prober may not be in the stack's namespaces (${STACK_NAMESPACE}, ${STACK_NAMESPACE}-agents)`,
     );
     expect(await refusal(probe(`blackbox.${WATCHED}.svc:9115`))).toBe("accepted");
-    // An endpoint naming a file of the collector's pod (its service-account token): refused, the Secrets' forms taken.
-    const fileRefusal = "spec.endpoints[].bearerTokenFile and tlsConfig.caFile, certFile and keyFile may not be set";
-    const withEndpoint = (name: string, endpoint: Record<string, unknown>) =>
-      monitor(name, { endpoints: [{ port: "metrics" }, { port: "metrics", ...endpoint }] });
+    // An endpoint naming a file of the scraper's pod (the collector's service-account token): taken, with a warning.
+    const files = monitorFilesName(STACK_NAMESPACE);
+    expect((await get("validatingadmissionpolicybinding", files))?.spec).toMatchObject({
+      policyName: files,
+      validationActions: ["Warn", "Audit"],
+    });
+    const fileWarning = "an entry of spec.endpoints sets one of bearerTokenFile, tlsConfig.caFile, tlsConfig.certFile, tlsConfig.keyFile";
+    const warned = async (name: string, endpoint: Record<string, unknown>) => {
+      const file = path.join(os.tmpdir(), `monitor-files-${name}-${process.pid}.json`);
+      fs.writeFileSync(file, JSON.stringify(monitor(name, { endpoints: [{ port: "metrics" }, { port: "metrics", ...endpoint }] })));
+      try {
+        const { stderr } = await kubectlWithWarnings(["apply", "--dry-run=server", "-f", file]);
+        return stderr.includes(fileWarning) ? "warned" : stderr.trim();
+      } finally {
+        fs.rmSync(file, { force: true });
+      }
+    };
+    await waitFor(
+      "the files policy acting",
+      async () => {
+        const got = await warned("probe", { bearerTokenFile: "/t" });
+        return got === "warned" ? undefined : got || "no warning";
+      },
+      60,
+    );
     for (const [name, endpoint] of [
       ["token-file", { bearerTokenFile: "/var/run/secrets/kubernetes.io/serviceaccount/token" }],
       ["ca-file", { tlsConfig: { caFile: "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt" } }],
       ["cert-file", { tlsConfig: { certFile: "/etc/alloy/cert.pem" } }],
       ["key-file", { tlsConfig: { keyFile: "/etc/alloy/key.pem" } }],
     ] as const) {
-      expect([name, await refusal(withEndpoint(name, endpoint))]).toEqual([name, expect.stringContaining(fileRefusal)]);
+      expect([name, await warned(name, endpoint)]).toEqual([name, "warned"]);
     }
     expect(
-      await refusal(
-        withEndpoint("secrets", {
-          bearerTokenSecret: { name: "scrape", key: "token" },
-          tlsConfig: { serverName: "api", ca: { secret: { name: "scrape", key: "ca" } } },
-        }),
-      ),
-    ).toBe("accepted");
+      await warned("secrets", {
+        bearerTokenSecret: { name: "scrape", key: "token" },
+        tlsConfig: { serverName: "api", ca: { secret: { name: "scrape", key: "ca" } } },
+      }),
+    ).toBe("");
   });
 
   test("a second preview finds nothing to change", async () => {

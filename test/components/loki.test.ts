@@ -574,9 +574,14 @@ describe.each([
     const urls = [...config.matchAll(/"(http:\/\/loki\.monitoring-staging\.svc:\d+\/[^"]*)"/g)].map((m) => new URL(m[1]));
     expect(urls.map((u) => `${u.port}${u.pathname}`).sort()).toEqual([`${expected}/loki/api/v1/push`, `${expected}/otlp`]);
     const pod = templateOf(objectOf(rendered, "StatefulSet", "loki")).spec as unknown as {
-      containers: Array<{ name: string; ports?: Array<{ containerPort: number }> }>;
+      containers: Array<{ name: string; ports?: Array<{ name: string; containerPort: number }> }>;
     };
-    expect(pod.containers.flatMap((c) => (c.ports ?? []).map((p) => p.containerPort))).toContain(expected);
+    // The Service's port the collector pushes to leads to a container port of that number.
+    const servicePort = (objectOf(rendered, "Service", "loki").spec as { ports: Array<{ port: number; targetPort: string }> }).ports.find(
+      (p) => p.port === expected,
+    );
+    const served = pod.containers.flatMap((c) => c.ports ?? []).find((p) => p.name === servicePort?.targetPort);
+    expect(served?.containerPort).toBe(expected);
     expect(pod.containers.map((c) => c.name)).toEqual(expected === 3100 ? ["loki"] : ["loki", "proxy"]);
     const ingress = (
       objectOf(rendered, "NetworkPolicy", "loki").spec as { ingress: Array<{ ports: Array<{ port: number }>; from: unknown[] }> }

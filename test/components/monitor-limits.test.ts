@@ -83,17 +83,17 @@ describe("the monitor limits policy in the render", () => {
     expect(objectsOf(rendered, "ValidatingAdmissionPolicyBinding")).toEqual([]);
   });
 
-  test("beside it, one ValidatingAdmissionPolicy denying on the same kinds and namespaces: the selector, the ingress selector, the prober's URL and proxy, a ServiceMonitor endpoint's files", async () => {
+  test("beside it, a ValidatingAdmissionPolicy denying on the same kinds and namespaces: the selector, the ingress selector, the prober's URL and proxy", async () => {
     const rendered = await render("staging", [...sets, 'monitors.namespaces=["billing"]']);
     const [mutating] = objectsOf(rendered, "MutatingAdmissionPolicy");
     const policies = objectsOf(rendered, "ValidatingAdmissionPolicy");
-    expect(policies).toHaveLength(1);
-    const [policy] = policies;
+    expect(policies.map((p) => p.metadata.name).sort()).toEqual(["monitoring-staging-monitor-files", "monitoring-staging-monitor-targets"]);
+    const policy = policies.find((p) => p.metadata.name === "monitoring-staging-monitor-targets") as (typeof policies)[number];
     expect(policy.apiVersion).toBe("admissionregistration.k8s.io/v1");
     expect(policy.metadata.name).toBe("monitoring-staging-monitor-targets");
-    expect(objectsOf(rendered, "ValidatingAdmissionPolicyBinding").map((b) => b.spec)).toEqual([
-      { policyName: "monitoring-staging-monitor-targets", validationActions: ["Deny"] },
-    ]);
+    expect(objectsOf(rendered, "ValidatingAdmissionPolicyBinding").map((b) => b.spec)).toEqual(
+      expect.arrayContaining([{ policyName: "monitoring-staging-monitor-targets", validationActions: ["Deny"] }]),
+    );
     const spec = policy.spec as {
       matchConstraints: unknown;
       failurePolicy: string;
@@ -106,8 +106,29 @@ describe("the monitor limits policy in the render", () => {
       "spec.targets.ingress.namespaceSelector",
       "spec.prober.url",
       "spec.prober.proxyUrl",
-      "spec.endpoints[].bearerTokenFile",
     ]);
-    for (const v of spec.validations.slice(2, 4)) expect(v.expression).toContain('l in ["monitoring-staging","monitoring-staging-agents"]');
+    for (const v of spec.validations.slice(2)) expect(v.expression).toContain('l in ["monitoring-staging","monitoring-staging-agents"]');
+  });
+
+  test("and one that warns, never refuses, of a ServiceMonitor endpoint naming a file of the scraper's pod, on the same kinds and namespaces", async () => {
+    const rendered = await render("staging", [...sets, 'monitors.namespaces=["billing"]']);
+    const [mutating] = objectsOf(rendered, "MutatingAdmissionPolicy");
+    const [policy] = objectsOf(rendered, "ValidatingAdmissionPolicy", "monitoring-staging-monitor-files");
+    const spec = policy.spec as {
+      matchConstraints: unknown;
+      failurePolicy: string;
+      validations: Array<{ expression: string; message: string }>;
+    };
+    expect(spec.matchConstraints).toEqual((mutating.spec as { matchConstraints: unknown }).matchConstraints);
+    // A failure to evaluate lets the object through: the policy only informs.
+    expect(spec.failurePolicy).toBe("Ignore");
+    expect(objectsOf(rendered, "ValidatingAdmissionPolicyBinding", "monitoring-staging-monitor-files").map((b) => b.spec)).toEqual([
+      { policyName: "monitoring-staging-monitor-files", validationActions: ["Warn", "Audit"] },
+    ]);
+    expect(spec.validations).toHaveLength(1);
+    for (const field of ["bearerTokenFile", "tlsConfig.caFile", "tlsConfig.certFile", "tlsConfig.keyFile"]) {
+      expect(spec.validations[0].message).toContain(field);
+      expect(spec.validations[0].expression).toContain(`e.${field} == ""`);
+    }
   });
 });

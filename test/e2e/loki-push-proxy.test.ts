@@ -120,6 +120,8 @@ describe("Loki's push port, as rendered for a collector that scrapes monitors (t
     ["POST", "/otlp/v1/logs/../../../ingester/shutdown"],
     ["GET", "/ingester%2Fshutdown"],
     ["POST", "/loki/api/v1/push%2F..%2F..%2F..%2F..%2Fingester%2Fshutdown"],
+    ["POST", "/loki/api/v1/push/%2E%2E/%2E%2E/%2E%2E/%2E%2E/ingester/shutdown"],
+    ["GET", "/loki/api/v1/push/%2e%2e/%2e%2e/%2e%2e/%2e%2e/ingester/shutdown"],
     ["GET", "/flush"],
     ["POST", "/flush"],
     ["GET", "/ingester/prepare_shutdown"],

@@ -16,7 +16,6 @@ import { LOOPBACK, freePorts } from "../../lab/ports";
 import { httpGet } from "../../lab/local/http";
 import { render } from "../support/render";
 import { localRun } from "./support/local-run";
-import { LOKI_PUSH_PORT, lokiPushUrl } from "../../components/kit/services";
 
 jest.setTimeout(240_000);
 
@@ -86,7 +85,8 @@ describe("one collector for two stacks: production's Alloy sends staging's names
     fs.writeFileSync(targetsFile, JSON.stringify(podDiscoveryTargets(PODS, NODE)));
     // The rendered config, made local; the other stack's Loki is the second local one.
     const config = rendered.files.get("log-collector/config.alloy") ?? "";
-    const otherPush = lokiPushUrl(OTHER_STACK, LOKI_PUSH_PORT);
+    // The other stack's Loki on its push port (components/loki/push-proxy.ts).
+    const otherPush = `http://loki.${OTHER_STACK}.svc:3101/loki/api/v1/push`;
     expect(config).toContain(JSON.stringify(otherPush));
     const alloyDir = path.join(tmp, "alloy");
     fs.mkdirSync(alloyDir);

@@ -39,7 +39,6 @@ import { createTeamWorkloads } from "../../cluster/support/apps";
 import { KubeObject, apply, kubectl } from "../../cluster/support/kube";
 import { K3S_NODE, LAB_TIMING, SinkMessage, podsByNode } from "./lab";
 import { bootOrStop, podsRunning } from "./booting";
-import { LOKI_PUSH_PORT, lokiPushUrl } from "../../../components/kit/services";
 
 export type StackName = "production" | "staging";
 
@@ -221,7 +220,7 @@ export class TwoStacks {
    */
   private startLogs(): void {
     const production = this.stacks.production.stack;
-    const stagingPush = lokiPushUrl(this.stacks.staging.config.namespace, LOKI_PUSH_PORT);
+    const stagingPush = `http://loki.${this.stacks.staging.config.namespace}.svc:3101/loki/api/v1/push`;
     const config = production.rendered.files.get("log-collector/config.alloy") ?? "";
     if (!config.includes(JSON.stringify(stagingPush))) throw new Error(`production's collector does not send to ${stagingPush}`);
     production.rendered.files.set(
