@@ -78,33 +78,46 @@ export interface MonitorLimitsArgs {
   limits: MonitorLimits;
 }
 
-/** The policy and its binding, as the API server takes them. */
-export function monitorLimitsObjects(args: MonitorLimitsArgs): {
-  policy: { apiVersion: string; kind: string; metadata: Record<string, unknown>; spec: Record<string, unknown> };
-  binding: { apiVersion: string; kind: string; metadata: Record<string, unknown>; spec: Record<string, unknown> };
-} {
-  if (args.namespaces.length === 0) programmingError("monitors: the namespaces whose monitors are limited must be given");
-  const name = monitorLimitsName(args.stackNamespace);
+/** An admission policy and its binding, as the API server takes them. */
+export interface PolicyObjects {
+  policy: AdmissionObject;
+  binding: AdmissionObject;
+}
+type AdmissionObject = { apiVersion: string; kind: string; metadata: Record<string, unknown>; spec: Record<string, unknown> };
+
+/**
+ * A policy on the monitors of `namespaces` (monitorMatchConstraints) and its binding, both named `name` and labelled as
+ * the stack's: `spec` follows the match constraints, `binding` the policy's name. `what` says in an error what the
+ * policy does to them.
+ */
+function monitorPolicy(
+  kind: "MutatingAdmissionPolicy" | "ValidatingAdmissionPolicy",
+  name: string,
+  args: { environment: string; namespaces: readonly string[] },
+  what: string,
+  spec: Record<string, unknown>,
+  binding: Record<string, unknown> = {},
+): PolicyObjects {
+  if (args.namespaces.length === 0) programmingError(`monitors: the namespaces whose monitors are ${what} must be given`);
   const metadata = { name, labels: stackLabels(args.environment) };
   return {
     policy: {
       apiVersion: ADMISSION_POLICY_API,
-      kind: "MutatingAdmissionPolicy",
+      kind,
       metadata,
-      spec: {
-        matchConstraints: monitorMatchConstraints(args.namespaces),
-        failurePolicy: "Fail",
-        reinvocationPolicy: "IfNeeded",
-        mutations: [{ patchType: "JSONPatch", jsonPatch: { expression: monitorLimitsPatch(args.limits) } }],
-      },
+      spec: { matchConstraints: monitorMatchConstraints(args.namespaces), ...spec },
     },
-    binding: {
-      apiVersion: ADMISSION_POLICY_API,
-      kind: "MutatingAdmissionPolicyBinding",
-      metadata,
-      spec: { policyName: name },
-    },
+    binding: { apiVersion: ADMISSION_POLICY_API, kind: `${kind}Binding`, metadata, spec: { policyName: name, ...binding } },
   };
+}
+
+/** The policy and its binding, as the API server takes them. */
+export function monitorLimitsObjects(args: MonitorLimitsArgs): PolicyObjects {
+  return monitorPolicy("MutatingAdmissionPolicy", monitorLimitsName(args.stackNamespace), args, "limited", {
+    failurePolicy: "Fail",
+    reinvocationPolicy: "IfNeeded",
+    mutations: [{ patchType: "JSONPatch", jsonPatch: { expression: monitorLimitsPatch(args.limits) } }],
+  });
 }
 
 /** The name of a stack's policy on where monitors send the collector: its namespace's, as the limits'. */
@@ -182,42 +195,29 @@ const unset = (field: string) => {
  * Charts publish ServiceMonitors with these fields for scrapers that run with a token of their own (the operator's
  * Prometheus): refusing them would fail the chart's whole install, for an endpoint the collector skips anyway.
  */
-export function monitorFilesObjects(args: Omit<MonitorLimitsArgs, "limits">): {
-  policy: { apiVersion: string; kind: string; metadata: Record<string, unknown>; spec: Record<string, unknown> };
-  binding: { apiVersion: string; kind: string; metadata: Record<string, unknown>; spec: Record<string, unknown> };
-} {
-  if (args.namespaces.length === 0) programmingError("monitors: the namespaces whose monitors are checked must be given");
-  const name = monitorFilesName(args.stackNamespace);
-  const metadata = { name, labels: stackLabels(args.environment) };
-  return {
-    policy: {
-      apiVersion: ADMISSION_POLICY_API,
-      kind: "ValidatingAdmissionPolicy",
-      metadata,
-      spec: {
-        matchConstraints: monitorMatchConstraints(args.namespaces),
-        failurePolicy: "Ignore",
-        validations: [
-          {
-            expression:
-              `object.kind != "ServiceMonitor" || !has(object.spec.endpoints) || ` +
-              `object.spec.endpoints.all(e, ${FILE_FIELDS.map(unset).join(" && ")})`,
-            message:
-              `an entry of spec.endpoints sets one of ${FILE_FIELDS.join(", ")}: files of the scraper's pod, which the stack's collector ` +
-              "never reads (its service-account token among them); it skips this endpoint. Give bearerTokenSecret or " +
-              "authorization, and tlsConfig.ca, cert and keySecret, from a Secret of monitors.secrets",
-            reason: "Invalid",
-          },
-        ],
-      },
+export function monitorFilesObjects(args: Omit<MonitorLimitsArgs, "limits">): PolicyObjects {
+  return monitorPolicy(
+    "ValidatingAdmissionPolicy",
+    monitorFilesName(args.stackNamespace),
+    args,
+    "checked",
+    {
+      failurePolicy: "Ignore",
+      validations: [
+        {
+          expression:
+            `object.kind != "ServiceMonitor" || !has(object.spec.endpoints) || ` +
+            `object.spec.endpoints.all(e, ${FILE_FIELDS.map(unset).join(" && ")})`,
+          message:
+            `an entry of spec.endpoints sets one of ${FILE_FIELDS.join(", ")}: files of the scraper's pod, which the stack's collector ` +
+            "never reads (its service-account token among them); it skips this endpoint. Give bearerTokenSecret or " +
+            "authorization, and tlsConfig.ca, cert and keySecret, from a Secret of monitors.secrets",
+          reason: "Invalid",
+        },
+      ],
     },
-    binding: {
-      apiVersion: ADMISSION_POLICY_API,
-      kind: "ValidatingAdmissionPolicyBinding",
-      metadata,
-      spec: { policyName: name, validationActions: ["Warn", "Audit"] },
-    },
-  };
+    { validationActions: ["Warn", "Audit"] },
+  );
 }
 
 /**
@@ -231,57 +231,44 @@ export function monitorFilesObjects(args: Omit<MonitorLimitsArgs, "limits">): {
  * proxy into the stack's namespaces, without a dot, or on loopback. The collector drops other
  * namespaces' targets too (components/log-collector/monitors.ts), for objects written before.
  */
-export function monitorTargetsObjects(args: Omit<MonitorLimitsArgs, "limits">): {
-  policy: { apiVersion: string; kind: string; metadata: Record<string, unknown>; spec: Record<string, unknown> };
-  binding: { apiVersion: string; kind: string; metadata: Record<string, unknown>; spec: Record<string, unknown> };
-} {
-  if (args.namespaces.length === 0) programmingError("monitors: the namespaces whose monitors are checked must be given");
-  const name = monitorTargetsName(args.stackNamespace);
-  const metadata = { name, labels: stackLabels(args.environment) };
+export function monitorTargetsObjects(args: Omit<MonitorLimitsArgs, "limits">): PolicyObjects {
   const stack = stackNamespacesOf(args.stackNamespace).join(", ");
   const proberMessage = (field: "url" | "proxyUrl") =>
     `"spec.prober.${field} is " + object.spec.prober.${field} + ": a Probe's prober may not be in the stack's namespaces (${stack}), ` +
     `a name without a dot (it resolves in the collector's namespace) or loopback (the collector's pod)"`;
-  return {
-    policy: {
-      apiVersion: ADMISSION_POLICY_API,
-      kind: "ValidatingAdmissionPolicy",
-      metadata,
-      spec: {
-        matchConstraints: monitorMatchConstraints(args.namespaces),
-        failurePolicy: "Fail",
-        variables: [...proberHostVariables("url"), ...proberHostVariables("proxyUrl")],
-        validations: [
-          {
-            expression: `object.kind == "Probe" || !has(object.spec.namespaceSelector) || (${ownNamespaceOnly("object.spec.namespaceSelector")})`,
-            messageExpression:
-              '"spec.namespaceSelector may select namespace " + request.namespace + " only (any: false, matchNames empty or [" + request.namespace + "]): the collector scrapes a monitor\'s targets into its own namespace\'s series"',
-            reason: "Forbidden",
-          },
-          {
-            expression:
-              `object.kind != "Probe" || !has(object.spec.targets) || !has(object.spec.targets.ingress) || ` +
-              `!has(object.spec.targets.ingress.namespaceSelector) || (${ownNamespaceOnly("object.spec.targets.ingress.namespaceSelector")})`,
-            messageExpression:
-              '"spec.targets.ingress.namespaceSelector may select namespace " + request.namespace + " only (any: false, matchNames empty or [" + request.namespace + "])"',
-            reason: "Forbidden",
-          },
-          { expression: proberHostAllowed("url", args.stackNamespace), messageExpression: proberMessage("url"), reason: "Forbidden" },
-          {
-            expression: proberHostAllowed("proxyUrl", args.stackNamespace),
-            messageExpression: proberMessage("proxyUrl"),
-            reason: "Forbidden",
-          },
-        ],
-      },
+  return monitorPolicy(
+    "ValidatingAdmissionPolicy",
+    monitorTargetsName(args.stackNamespace),
+    args,
+    "checked",
+    {
+      failurePolicy: "Fail",
+      variables: [...proberHostVariables("url"), ...proberHostVariables("proxyUrl")],
+      validations: [
+        {
+          expression: `object.kind == "Probe" || !has(object.spec.namespaceSelector) || (${ownNamespaceOnly("object.spec.namespaceSelector")})`,
+          messageExpression:
+            '"spec.namespaceSelector may select namespace " + request.namespace + " only (any: false, matchNames empty or [" + request.namespace + "]): the collector scrapes a monitor\'s targets into its own namespace\'s series"',
+          reason: "Forbidden",
+        },
+        {
+          expression:
+            `object.kind != "Probe" || !has(object.spec.targets) || !has(object.spec.targets.ingress) || ` +
+            `!has(object.spec.targets.ingress.namespaceSelector) || (${ownNamespaceOnly("object.spec.targets.ingress.namespaceSelector")})`,
+          messageExpression:
+            '"spec.targets.ingress.namespaceSelector may select namespace " + request.namespace + " only (any: false, matchNames empty or [" + request.namespace + "])"',
+          reason: "Forbidden",
+        },
+        { expression: proberHostAllowed("url", args.stackNamespace), messageExpression: proberMessage("url"), reason: "Forbidden" },
+        {
+          expression: proberHostAllowed("proxyUrl", args.stackNamespace),
+          messageExpression: proberMessage("proxyUrl"),
+          reason: "Forbidden",
+        },
+      ],
     },
-    binding: {
-      apiVersion: ADMISSION_POLICY_API,
-      kind: "ValidatingAdmissionPolicyBinding",
-      metadata,
-      spec: { policyName: name, validationActions: ["Deny"] },
-    },
-  };
+    { validationActions: ["Deny"] },
+  );
 }
 
 /** The policy and its binding in the cluster. */
