@@ -59,6 +59,29 @@ export interface AlloyConfigArgs {
  * config.alloy: discover this node's pods, label them, tail their files, parse the
  * runtime's CRI lines, push to Loki with retries.
  */
+/**
+ * Alloy's arguments: its config file, its HTTP address, its state directory, and no more of its HTTP server than
+ * the stack uses (the DaemonSet's container; the lab runs the same with local paths).
+ * - No usage report: Alloy reports anonymous usage to Grafana Labs unless told not to, and a monitoring stack
+ *   phones nobody.
+ * - No `/debug/pprof` and no `/-/support`: a collector that scrapes the operator's monitors sends a GET
+ *   wherever a tenant's monitor points it, its own loopback and its peers' port 12345 included (their
+ *   NetworkPolicy admits the collector's pods, for the cluster's gossip), with the monitor's `params`. Alloy
+ *   1.19 serves both by GET: a CPU profile or an execution trace of as many seconds as asked, and a support
+ *   bundle that profiles it and holds its config. The stack reads neither; Prometheus scrapes `/metrics`.
+ */
+export function alloyRunArgs(configFile: string, listenAddress: string, storagePath: string): string[] {
+  return [
+    "run",
+    configFile,
+    `--server.http.listen-addr=${listenAddress}`,
+    `--storage.path=${storagePath}`,
+    "--disable-reporting",
+    "--server.http.enable-pprof=false",
+    "--server.http.disable-support-bundle",
+  ];
+}
+
 export function alloyConfig(args: AlloyConfigArgs): string {
   const shares = args.shares ?? [];
   const external = args.external ? externalLokiBlocks(args.external, lokiWrite("external", args.external.url)) : undefined;

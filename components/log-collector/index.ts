@@ -10,7 +10,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ALLOY_CONFIG_FILE, ALLOY_PATHS, ALLOY_PORT, alloyConfig, otlpMemoryLimiter } from "./alloy";
+import { ALLOY_CONFIG_FILE, ALLOY_PATHS, ALLOY_PORT, alloyConfig, alloyRunArgs, otlpMemoryLimiter } from "./alloy";
 import { LOG_COLLECTOR_AGENT, LogCollectorArgs, SHARED_LOGS_CONFIGMAP, SHARED_LOGS_KEY, lokiPushPortOf, sharedLogsRecord } from "./args";
 import { ScrapeTarget } from "../kit/services";
 import { WorkloadIdentity, imageOf, objectMeta, prometheusPodLabels, selectorLabels, standardLabels, stackPods } from "../kit/labels";
@@ -43,15 +43,8 @@ export const EXTERNAL_LOKI_DIR = "/etc/alloy-secrets/external-loki";
 /** The Service apps send OTLP to, in the agents namespace: `otlp.<namespace>-agents.svc`. */
 export const OTLP_SERVICE = "otlp";
 
-/** Alloy's arguments: its file, its port, its state directory, and no usage reports. */
-const ALLOY_ARGS = [
-  "run",
-  `${ALLOY_PATHS.config}/${ALLOY_CONFIG_FILE}`,
-  `--server.http.listen-addr=0.0.0.0:${ALLOY_PORT}`,
-  `--storage.path=${ALLOY_PATHS.storage}`,
-  // Alloy reports anonymous usage to Grafana Labs unless told not to: a monitoring stack phones nobody.
-  "--disable-reporting",
-];
+/** Alloy's arguments in the pod: its file, its port on every address of the pod, its state directory (alloyRunArgs). */
+const ALLOY_ARGS = alloyRunArgs(`${ALLOY_PATHS.config}/${ALLOY_CONFIG_FILE}`, `0.0.0.0:${ALLOY_PORT}`, ALLOY_PATHS.storage);
 
 /**
  * With events or monitors, the DaemonSet's pods form one Alloy cluster (gossip over the HTTP port),

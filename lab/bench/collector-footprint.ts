@@ -15,7 +15,7 @@ function anonymousBytes(pid: number): number {
   const m = /^RssAnon:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) * 1024 : 0;
 }
-import { localAlloyConfig, localLokiConfig } from "../local/logs";
+import { alloyRunArgs, localAlloyConfig, localLokiConfig } from "../local/logs";
 import { LOOPBACK, freePorts } from "../ports";
 import { ManagedProcess, stopAll } from "../processes/children";
 import { sleep, waitFor } from "../processes/supervision";
@@ -123,18 +123,9 @@ export async function measureCollector(
       config,
       localAlloyConfig(rendered.files.get("log-collector/config.alloy") ?? "", targetsFile, podLogs, `${lokiUrl}/loki/api/v1/push`),
     );
-    const collector = new ManagedProcess(
-      "alloy",
-      binPath("alloy"),
-      [
-        "run",
-        config,
-        `--server.http.listen-addr=${LOOPBACK}:${agentPort}`,
-        `--storage.path=${path.join(tmp, "alloy-data")}`,
-        "--disable-reporting",
-      ],
-      { env: { HOSTNAME: node } },
-    );
+    const collector = new ManagedProcess("alloy", binPath("alloy"), alloyRunArgs(config, agentPort, path.join(tmp, "alloy-data")), {
+      env: { HOSTNAME: node },
+    });
     processes.push(collector);
     await sleep(warmup * 1000);
     if (!collector.alive || collector.pid === undefined) throw new Error(`alloy exited\n${collector.output()}`);

@@ -6,6 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { LOKI_PATHS } from "../../components/loki";
+import { alloyRunArgs as stackAlloyRunArgs } from "../../components/log-collector/alloy";
 import { POD_LOGS_DIR } from "../../components/log-collector/relabelling";
 import { LOOPBACK } from "../ports";
 import { ManagedProcess } from "../processes/children";
@@ -119,9 +120,9 @@ export function localAlloyArgs(
   return alloyRunArgs(file, local.port, path.join(dir, "alloy-data"));
 }
 
-/** Alloy's arguments as the stack passes them (components/log-collector), with a local config file, port and state directory. */
+/** Alloy's arguments as the stack passes them (components/log-collector's alloyRunArgs), with a local config file, port and state directory. */
 export function alloyRunArgs(file: string, port: number, storage: string): string[] {
-  return ["run", file, `--server.http.listen-addr=${LOOPBACK}:${port}`, `--storage.path=${storage}`, "--disable-reporting"];
+  return stackAlloyRunArgs(file, `${LOOPBACK}:${port}`, storage);
 }
 
 /** A container's log file as the kubelet lays it out: its namespace, pod, pod uid and container, and its lines. */

@@ -31,6 +31,8 @@ const expected = {
     "--server.http.listen-addr=0.0.0.0:12345",
     "--storage.path=/var/lib/alloy",
     "--disable-reporting",
+    "--server.http.enable-pprof=false",
+    "--server.http.disable-support-bundle",
   ],
   readiness: "/-/ready",
   liveness: "/-/ready",

@@ -309,4 +309,23 @@ describe("logs end to end: the deployed Loki and Alloy with the rendered configs
     expect(sent).not.toBeNull();
     expect(Number(sent?.[1])).toBeGreaterThanOrEqual(PODS.reduce((n, p) => n + p.lines.length, 0));
   });
+
+  // A tenant's monitor can point the collector at its own server (components/log-collector/alloy.ts, alloyRunArgs):
+  // what the rendered flags leave of it answers no profile and no support bundle, however asked.
+  test("the collector's own server, with the rendered flags, serves its metrics and readiness but no profile and no support bundle", async () => {
+    expect((await httpGet(`${alloyUrl}/metrics`, 5000)).status).toBe(200);
+    expect((await httpGet(`${alloyUrl}/-/ready`, 5000)).status).toBe(200);
+    for (const probe of [
+      "/debug/pprof/",
+      "/debug/pprof/heap",
+      "/debug/pprof/profile?seconds=1",
+      "/debug/pprof/trace?seconds=1",
+      "/debug/pprof/goroutine?debug=2",
+    ]) {
+      const r = await httpGet(`${alloyUrl}${probe}`, 10_000);
+      expect(`${probe} ${r.status}`).toBe(`${probe} 404`);
+    }
+    const bundle = await httpGet(`${alloyUrl}/-/support?duration=1`, 10_000);
+    expect(`/-/support ${bundle.status} ${bundle.body.split(";")[0]}`).toBe("/-/support 403 support bundle generation is disabled");
+  });
 });
