@@ -94,14 +94,21 @@ export function tracesOtlpEndpoint(namespace: string): string {
   return `${TRACES_SERVICE}.${namespace}.svc:${OTLP_PORTS.grpc}`;
 }
 
-/** Prometheus' OTLP base URL in `namespace` (an OTLP/HTTP exporter adds /v1/metrics). */
-export function prometheusOtlpUrl(namespace: string): string {
-  return `${serviceUrl("prometheus", namespace, SERVICE_PORTS.prometheus)}/api/v1/otlp`;
+/**
+ * Prometheus' write port (Service port `write`) while a collector that scrapes the operator's monitors writes to it: a
+ * proxy that lets through the remote writes and OTLP metrics alone (components/prometheus/admin-proxy.ts). Otherwise
+ * the collectors write on Prometheus' own port.
+ */
+export const PROMETHEUS_WRITE_PORT = 9096;
+
+/** Prometheus' OTLP base URL in `namespace` (an OTLP/HTTP exporter adds /v1/metrics), on `port` (its own or the write port). */
+export function prometheusOtlpUrl(namespace: string, port: number): string {
+  return `${serviceUrl("prometheus", namespace, port)}/api/v1/otlp`;
 }
 
-/** Prometheus' remote-write receiver in a stack namespace (`--web.enable-remote-write-receiver`). */
-export function prometheusRemoteWriteUrl(namespace: string): string {
-  return `${serviceUrl("prometheus", namespace, SERVICE_PORTS.prometheus)}/api/v1/write`;
+/** Prometheus' remote-write receiver in a stack namespace (`--web.enable-remote-write-receiver`), on `port` as above. */
+export function prometheusRemoteWriteUrl(namespace: string, port: number): string {
+  return `${serviceUrl("prometheus", namespace, port)}/api/v1/write`;
 }
 
 /** Loki's OTLP base URL in `namespace`, on `port` as lokiPushUrl's (an OTLP/HTTP exporter adds /v1/logs). */

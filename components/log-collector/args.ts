@@ -6,7 +6,7 @@ import { Profile, withOverrides } from "../kit/profiles";
 import { WATCH_DEFAULTS } from "../kit/watch";
 import type { ServedMonitors } from "./served-monitors";
 import { JOB } from "../kit/stack-jobs";
-import { LOKI_PORT, LOKI_PUSH_PORT } from "../kit/services";
+import { LOKI_PORT, LOKI_PUSH_PORT, PROMETHEUS_WRITE_PORT, SERVICE_PORTS } from "../kit/services";
 
 /**
  * The agent on every node: Grafana Alloy. Its name is the workload's, the scrape job's and the
@@ -95,8 +95,9 @@ export interface LogCollectorArgs {
 /**
  * Whether the collector scrapes the operator's monitors, its own stack's or a served stack's (configured, read or not):
  * then it sends a GET wherever a tenant's monitor points it, and pushes to Loki's push port, which lets the pushes
- * through and nothing else (components/loki/push-proxy.ts), never to Loki's own. The stack gives its Loki the proxy
- * by this (components/stack/args.ts).
+ * through and nothing else (components/loki/push-proxy.ts), never to Loki's own, and writes to Prometheus' write port
+ * (components/prometheus/admin-proxy.ts). The stack gives its Loki and its Prometheus the proxy by this
+ * (components/stack/args.ts).
  */
 export function scrapesMonitors(args: Pick<LogCollectorArgs, "monitors" | "servedMonitors">): boolean {
   return args.monitors !== undefined || (args.servedMonitors ?? []).length > 0;
@@ -109,6 +110,15 @@ export function scrapesMonitors(args: Pick<LogCollectorArgs, "monitors" | "serve
  */
 export function lokiPushPortOf(args: Pick<LogCollectorArgs, "monitors" | "servedMonitors">): number {
   return scrapesMonitors(args) ? LOKI_PUSH_PORT : LOKI_PORT;
+}
+
+/**
+ * The port the collector writes to on its own stack's Prometheus (remote writes of the monitors' samples, apps' OTLP
+ * metrics): the write port while it scrapes monitors, Prometheus' own otherwise, as lokiPushPortOf. A served stack's
+ * Prometheus always has the write port (components/stack/args.ts).
+ */
+export function prometheusWritePortOf(args: Pick<LogCollectorArgs, "monitors" | "servedMonitors">): number {
+  return scrapesMonitors(args) ? PROMETHEUS_WRITE_PORT : SERVICE_PORTS.prometheus;
 }
 
 /** The external endpoint of the stack's own pod logs, as the component takes it. */

@@ -11,7 +11,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ALLOY_CONFIG_FILE, ALLOY_PATHS, ALLOY_PORT, alloyConfig, alloyRunArgs, otlpMemoryLimiter } from "./alloy";
-import { LOG_COLLECTOR_AGENT, LogCollectorArgs, SHARED_LOGS_CONFIGMAP, SHARED_LOGS_KEY, lokiPushPortOf, sharedLogsRecord } from "./args";
+import {
+  LOG_COLLECTOR_AGENT,
+  LogCollectorArgs,
+  SHARED_LOGS_CONFIGMAP,
+  SHARED_LOGS_KEY,
+  lokiPushPortOf,
+  prometheusWritePortOf,
+  sharedLogsRecord,
+} from "./args";
 import { ScrapeTarget } from "../kit/services";
 import { WorkloadIdentity, imageOf, objectMeta, prometheusPodLabels, selectorLabels, standardLabels, stackPods } from "../kit/labels";
 import { configChecksum, httpProbe, resourcesOf, restrictedContainerSecurity } from "../kit/pods";
@@ -22,7 +30,7 @@ import { podPriority } from "../kit/priority";
 import {
   LOKI_PUSH_PORT,
   OTLP_PORTS,
-  SERVICE_PORTS,
+  PROMETHEUS_WRITE_PORT,
   TRACES_SERVICE,
   lokiOtlpUrl,
   lokiPushUrl,
@@ -99,8 +107,9 @@ export function logCollectorEgressRules(
     apiServerEgress(egress),
     // Loki's push port while the collector scrapes monitors (args.ts, lokiPushPortOf), Loki's own otherwise.
     { ports: [lokiPushPortOf(args)], to: [stackPod("loki")] },
-    // Apps' OTLP: metrics to Prometheus' receiver, spans to the traces backend.
-    ...(otlp || args.monitors ? [{ ports: [SERVICE_PORTS.prometheus], to: [stackPod("prometheus")] }] : []),
+    // Apps' OTLP and the monitors' samples to Prometheus' receivers (on its write port while the collector scrapes
+    // monitors: args.ts, prometheusWritePortOf), spans to the traces backend.
+    ...(otlp || args.monitors ? [{ ports: [prometheusWritePortOf(args)], to: [stackPod("prometheus")] }] : []),
     ...(otlp?.traces ? [{ ports: [OTLP_PORTS.grpc], to: [stackPod(TRACES_SERVICE)] }] : []),
     // Events or monitors: the Alloy cluster's gossip with the other nodes' collectors (the pods of this DaemonSet).
     ...(clustered(args) ? [{ ports: [ALLOY_PORT], to: [{ pods: stackPods(LOG_COLLECTOR_AGENT, args.environment) }] }] : []),
@@ -110,9 +119,9 @@ export function logCollectorEgressRules(
       ports: [LOKI_PUSH_PORT],
       to: [{ namespaces: { "kubernetes.io/metadata.name": share.stackNamespace }, pods: { "app.kubernetes.io/name": "loki" } }],
     })),
-    // The Prometheus of each served stack whose monitors it scrapes (its write receiver), picked by name as its Loki is.
+    // The Prometheus of each served stack whose monitors it scrapes, on its write port, picked by name as its Loki is.
     ...(args.servedMonitors ?? []).map((served) => ({
-      ports: [SERVICE_PORTS.prometheus],
+      ports: [PROMETHEUS_WRITE_PORT],
       to: [{ namespaces: { "kubernetes.io/metadata.name": served.stackNamespace }, pods: { "app.kubernetes.io/name": "prometheus" } }],
     })),
     // The monitors' targets: pods of any namespace, on their own ports.
@@ -146,7 +155,7 @@ export class LogCollector extends StackComponent {
     const ownMonitors = monitors
       ? {
           blocks: monitorBlocks({
-            remoteWriteUrl: prometheusRemoteWriteUrl(args.stackNamespace),
+            remoteWriteUrl: prometheusRemoteWriteUrl(args.stackNamespace, prometheusWritePortOf(args)),
             ...(monitors.namespaces ? { namespaces: monitors.namespaces } : {}),
             selector: monitors.selector,
             scrapeInterval: monitors.scrapeInterval,
@@ -191,7 +200,7 @@ export class LogCollector extends StackComponent {
         ? {
             otlp: {
               ...(otlp.traces ? { tracesEndpoint: tracesOtlpEndpoint(args.stackNamespace) } : {}),
-              prometheusOtlpUrl: prometheusOtlpUrl(args.stackNamespace),
+              prometheusOtlpUrl: prometheusOtlpUrl(args.stackNamespace, prometheusWritePortOf(args)),
               lokiOtlpUrl: lokiOtlpUrl(args.stackNamespace, lokiPushPortOf(args)),
               spanMetricsInterval: otlp.scrapeInterval,
               memoryLimiter: otlpMemoryLimiter(args.resources.limits.memory),

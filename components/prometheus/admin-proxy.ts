@@ -1,5 +1,5 @@
 /**
- * Prometheus' admin API for the backup jobs alone. A NetworkPolicy admits a port, never a path: while
+ * Prometheus' admin API for the backup jobs alone, and its write receivers for the collectors alone. A NetworkPolicy admits a port, never a path: while
  * `--web.enable-admin-api` is on (backups), every client admitted to Prometheus' port would reach
  * /api/v1/admin too (delete_series, clean_tombstones, snapshot). So, with the admin API on, Prometheus
  * listens on the pod's loopback only, and a sidecar, Traefik's official image (the release whose binary
@@ -11,7 +11,13 @@
  *   `POST /api/v1/admin/tsdb/snapshot`, and `GET /-/healthy` (a restore checks Prometheus is stopped),
  *   nothing else.
  *
- * Without the admin API nothing changes: Prometheus listens on 9090 itself, no sidecar.
+ * - `write` (9096, PROMETHEUS_WRITE_PORT, while a collector that scrapes the operator's monitors writes here): the
+ *   remote writes (`POST /api/v1/write`) and OTLP metrics (`POST /api/v1/otlp/v1/metrics`), nothing else. Such a
+ *   collector sends a GET wherever a tenant's monitor points it, with the monitor's `params`: admitted to 9090, it
+ *   would run the tenant's queries, or /debug/pprof, at every scrape. It is admitted to `write` alone.
+ *
+ * With neither nothing changes: Prometheus listens on 9090 itself, no sidecar. With the write port alone, `http` and
+ * `write`; the admin port only with the admin API.
  *
  * The proxy is kit/path-proxy.ts's.
  *
@@ -24,6 +30,7 @@
  * the one the stack's public routes use; a smaller one would be a new image and a new pinned tool to test it with.
  */
 import { ProxyEntryPoint, pathProxyRoutes } from "../kit/path-proxy";
+import { PROMETHEUS_WRITE_PORT } from "../kit/services";
 import { PROMETHEUS_PORT } from "./args";
 
 /** The loopback address Prometheus listens on while the proxy serves the pod's ports. */
@@ -42,25 +49,43 @@ export const SNAPSHOT_PATH = "/api/v1/admin/tsdb/snapshot";
 export const PROXY_CONFIG_MAP = "prometheus-proxy";
 export const PROXY_CONFIG_DIR = "/etc/prometheus-proxy";
 
-/** The proxy's two entry points: `http` for every client, `admin` for the backups; /ping on `http`. */
-export const PROXY_ENTRY_POINTS: readonly ProxyEntryPoint[] = [
-  { name: "http", port: PROMETHEUS_PORT },
-  { name: "admin", port: PROMETHEUS_ADMIN_PORT },
-];
+/** What the proxy serves: the admin port (the admin API on, backups), the write port (a collector that scrapes monitors), or both. */
+export interface ProxiedPorts {
+  admin: boolean;
+  write: boolean;
+}
+
+/** The paths a collector writes to: remote writes and OTLP metrics. */
+export const WRITE_PATHS = ["/api/v1/write", "/api/v1/otlp/v1/metrics"] as const;
+
+/** The proxy's entry points: `http` for every client, `admin` for the backups, `write` for the collectors; /ping on `http`. */
+export function proxyEntryPoints(ports: ProxiedPorts): ProxyEntryPoint[] {
+  return [
+    { name: "http", port: PROMETHEUS_PORT },
+    ...(ports.admin ? [{ name: "admin", port: PROMETHEUS_ADMIN_PORT }] : []),
+    ...(ports.write ? [{ name: "write", port: PROMETHEUS_WRITE_PORT }] : []),
+  ];
+}
 
 /**
  * The proxy's routes (Traefik's file provider): `http` takes every path that is not under the admin API's
- * prefix; `admin` takes the snapshot (POST) and the health page (GET) alone. Both to Prometheus on the
- * loopback, the Host header passed (Prometheus' links use --web.external-url anyway).
+ * prefix; `admin` takes the snapshot (POST) and the health page (GET) alone; `write` the POSTs of WRITE_PATHS
+ * alone. All to Prometheus on the loopback, the Host header passed (Prometheus' links use --web.external-url anyway).
  */
-export function proxyRoutes(): string {
+export function proxyRoutes(ports: ProxiedPorts): string {
+  const writes = WRITE_PATHS.map((p) => `Path(\`${p}\`)`).join(" || ");
   return pathProxyRoutes(
     {
       prometheus: { entryPoints: ["http"], rule: `!PathPrefix(\`${ADMIN_API_PREFIX}\`)` },
-      snapshot: {
-        entryPoints: ["admin"],
-        rule: `(Method(\`POST\`) && Path(\`${SNAPSHOT_PATH}\`)) || (Method(\`GET\`) && Path(\`/-/healthy\`))`,
-      },
+      ...(ports.admin
+        ? {
+            snapshot: {
+              entryPoints: ["admin"],
+              rule: `(Method(\`POST\`) && Path(\`${SNAPSHOT_PATH}\`)) || (Method(\`GET\`) && Path(\`/-/healthy\`))`,
+            },
+          }
+        : {}),
+      ...(ports.write ? { writes: { entryPoints: ["write"], rule: `Method(\`POST\`) && (${writes})` } } : {}),
     },
     "prometheus",
     `http://${PROMETHEUS_LOOPBACK}`,

@@ -284,6 +284,12 @@ export interface PrometheusArgs extends Omit<PrometheusSettings, "remoteWrite"> 
    */
   sharedRemoteWriter?: { namespace: string; agent: string };
   /**
+   * The collectors above write on the write port (PROMETHEUS_WRITE_PORT, a proxy that lets their writes through and
+   * nothing else: admin-proxy.ts), and are admitted there alone: set while a collector that writes here scrapes the
+   * operator's monitors, whose GETs go wherever a tenant's monitor points. Default false: they write on 9090.
+   */
+  writePort?: boolean;
+  /**
    * The stack's backups (components/backup): the OTLP receiver on for their outcome, pushed from the
    * stack's namespace, and with `adminApi` the TSDB admin API (`--web.enable-admin-api`) for their
    * snapshot. Both stay inside the stack's namespace: its ingress policy admits only the stack's pods

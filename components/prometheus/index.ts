@@ -21,7 +21,7 @@ import {
   urlPort,
   workloadPolicies,
 } from "../kit/network";
-import { ScrapeTarget } from "../kit/services";
+import { PROMETHEUS_WRITE_PORT, ScrapeTarget } from "../kit/services";
 import { imageOf, objectMeta, selectorLabels, standardLabels, stackPods } from "../kit/labels";
 import { httpProbe, resourcesOf, restrictedContainerSecurity, restrictedPodSecurity, spreadAcrossNodes } from "../kit/pods";
 import { replicatedStore, scratchVolume } from "../kit/volumes";
@@ -36,7 +36,7 @@ import {
   prometheusInClusterUrl,
   prometheusScrapeTarget,
 } from "./args";
-import { PROMETHEUS_LOOPBACK, PROXY_CONFIG_DIR, PROXY_CONFIG_MAP, PROXY_ENTRY_POINTS, proxyRoutes } from "./admin-proxy";
+import { PROMETHEUS_LOOPBACK, PROXY_CONFIG_DIR, PROXY_CONFIG_MAP, proxyEntryPoints, proxyRoutes } from "./admin-proxy";
 import { PROXY_ROUTES_KEY, pathProxyContainer } from "../kit/path-proxy";
 import { remoteWriteTlsFiles } from "./remote-write";
 import { PrometheusConfig, remoteWriteCredentialKey, scrapedTargets, targetJobNames } from "./scrape-config";
@@ -230,7 +230,10 @@ export class Prometheus extends StackComponent {
         spec: {
           type: "ClusterIP",
           selector,
-          ports: [{ name: "http", port: PROMETHEUS_PORT, targetPort: "http", protocol: "TCP" }],
+          ports: [
+            { name: "http", port: PROMETHEUS_PORT, targetPort: "http", protocol: "TCP" },
+            ...(args.writePort ? [{ name: "write", port: PROMETHEUS_WRITE_PORT, targetPort: "write", protocol: "TCP" }] : []),
+          ],
           // With two replicas, a client (Grafana) keeps asking the same one: graphs do not flicker between two slightly different TSDBs.
           ...(ha ? { sessionAffinity: "ClientIP" } : {}),
         },
@@ -238,12 +241,15 @@ export class Prometheus extends StackComponent {
       { parent: this },
     );
 
-    // The admin API on (backups): Prometheus on the loopback, the proxy on the pod's ports (admin-proxy.ts).
+    // The admin API on (backups), or a write port for the collectors: Prometheus on the loopback, the proxy on the
+    // pod's ports (admin-proxy.ts).
     const adminApi = args.backups?.adminApi ?? false;
-    const proxyConfig = adminApi
+    const proxied = { admin: adminApi, write: args.writePort ?? false };
+    const proxy = proxied.admin || proxied.write;
+    const proxyConfig = proxy
       ? new k8s.core.v1.ConfigMap(
           `${name}-proxy`,
-          { metadata: objectMeta(id, ns, PROXY_CONFIG_MAP), data: { [PROXY_ROUTES_KEY]: proxyRoutes() } },
+          { metadata: objectMeta(id, ns, PROXY_CONFIG_MAP), data: { [PROXY_ROUTES_KEY]: proxyRoutes(proxied) } },
           { parent: this },
         )
       : undefined;
@@ -257,7 +263,7 @@ export class Prometheus extends StackComponent {
       `--storage.tsdb.path=${PROMETHEUS_PATHS.data}`,
       `--storage.tsdb.retention.time=${args.retention}`,
       `--storage.tsdb.retention.size=${args.retentionSize}`,
-      adminApi ? `--web.listen-address=${PROMETHEUS_LOOPBACK}` : `--web.listen-address=:${PROMETHEUS_PORT}`,
+      proxy ? `--web.listen-address=${PROMETHEUS_LOOPBACK}` : `--web.listen-address=:${PROMETHEUS_PORT}`,
       `--web.external-url=${externalUrl}`,
       // Read on every request: the security headers Traefik's middleware would add, for the tunnel too.
       `--web.config.file=${PROMETHEUS_PATHS.configDir}/${WEB_CONFIG_FILE}`,
@@ -308,7 +314,7 @@ export class Prometheus extends StackComponent {
           env: [{ name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
           // Behind the proxy Prometheus has no port of the pod: ready when it answers through the proxy (what
           // clients see), alive when it answers on the loopback (promtool, in its image), whatever the proxy does.
-          ...(adminApi
+          ...(proxy
             ? {
                 readinessProbe: httpProbe("/-/ready", PROMETHEUS_PORT, { periodSeconds: 5, failureThreshold: 3 }),
                 livenessProbe: {
@@ -328,7 +334,7 @@ export class Prometheus extends StackComponent {
           securityContext: restrictedContainerSecurity(),
           volumeMounts,
         },
-        ...(adminApi ? [pathProxyContainer(PROXY_ENTRY_POINTS, "http", "proxy", PROXY_CONFIG_DIR)] : []),
+        ...(proxy ? [pathProxyContainer(proxyEntryPoints(proxied), "http", "proxy", PROXY_CONFIG_DIR)] : []),
       ],
       volumes,
     };
@@ -349,8 +355,10 @@ export class Prometheus extends StackComponent {
     const clients: IngressPeer[] = [{ pods: stackPods("grafana", args.environment) }, { pods: stackPods("prometheus", args.environment) }];
     if (args.ingressFromTraefik) clients.push(TRAEFIK_PODS);
     if (args.ingressFromCloudflared) clients.push({ pods: stackPods("cloudflared", args.environment) });
+    // The collectors that write here: on 9090 with the other clients, or on the write port alone (args.writePort).
+    const writers: IngressPeer[] = [];
     if (args.otlpReceiver) {
-      clients.push({
+      writers.push({
         namespaces: { "kubernetes.io/metadata.name": args.otlpReceiver.namespace },
         pods: stackPods(args.otlpReceiver.agent, args.environment),
       });
@@ -360,24 +368,22 @@ export class Prometheus extends StackComponent {
       receiver &&
       !(args.otlpReceiver && args.otlpReceiver.namespace === receiver.namespace && args.otlpReceiver.agent === receiver.agent)
     ) {
-      clients.push({
+      writers.push({
         namespaces: { "kubernetes.io/metadata.name": receiver.namespace },
         pods: stackPods(receiver.agent, args.environment),
       });
     }
     if (args.sharedRemoteWriter) {
       // The serving stack's collector: its environment is not known here, its namespace and the agent's name are.
-      clients.push({
+      writers.push({
         namespaces: { "kubernetes.io/metadata.name": args.sharedRemoteWriter.namespace },
         pods: { "app.kubernetes.io/name": args.sharedRemoteWriter.agent },
       });
     }
-    workloadPolicies(
-      name,
-      { id, namespace: ns, name: "prometheus" },
-      { ingress: [{ ports: [PROMETHEUS_PORT], from: clients }], egress: prometheusEgressRules(args) },
-      { parent: this },
-    );
+    const ingress = args.writePort
+      ? [{ ports: [PROMETHEUS_PORT], from: clients }, ...(writers.length > 0 ? [{ ports: [PROMETHEUS_WRITE_PORT], from: writers }] : [])]
+      : [{ ports: [PROMETHEUS_PORT], from: [...clients, ...writers] }];
+    workloadPolicies(name, { id, namespace: ns, name: "prometheus" }, { ingress, egress: prometheusEgressRules(args) }, { parent: this });
 
     this.url = pulumi.interpolate`http://${service.metadata.name}.${service.metadata.namespace}.svc:${PROMETHEUS_PORT}`;
     this.scrapeTargets = [prometheusScrapeTarget(ns, args.environment)];

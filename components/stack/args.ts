@@ -19,7 +19,7 @@ import { LokiArgs } from "../loki/args";
 import { LOG_COLLECTOR_AGENT, LogCollectorArgs, LogCollectorExternal, scrapesMonitors } from "../log-collector/args";
 import type { ExternalLoki } from "../log-collector/section";
 import type { ServedMonitorsSettings } from "../log-collector/served-monitors";
-import { prometheusRemoteWriteUrl } from "../kit/services";
+import { PROMETHEUS_WRITE_PORT, prometheusRemoteWriteUrl } from "../kit/services";
 import { TracingArgs } from "../tracing/args";
 import { GrafanaArgs } from "../grafana/args";
 import { AlertmanagerArgs, alertmanagerIdentity, alertmanagerPeerUrls } from "../alertmanager/args";
@@ -75,6 +75,12 @@ export function prometheusArgs(cfg: StackConfig): PrometheusArgs {
     ...(monitorsRun(cfg) && cfg.logCollector.enabled ? { remoteWriteReceiver: collectorPeer(cfg) } : {}),
     ...(monitorsRun(cfg) && cfg.logCollector.sharedFrom !== undefined
       ? { sharedRemoteWriter: { namespace: agentsNamespaceOf(cfg.logCollector.sharedFrom), agent: LOG_COLLECTOR_AGENT } }
+      : {}),
+    // The collectors write on the write port while one that writes here scrapes monitors (log-collector/args.ts,
+    // prometheusWritePortOf); another stack's collector that writes here scrapes this stack's monitors.
+    ...(((otlpEndpoint(cfg) || monitorsRun(cfg)) && cfg.logCollector.enabled && scrapesMonitors(logCollectorArgs(cfg))) ||
+    (monitorsRun(cfg) && cfg.logCollector.sharedFrom !== undefined)
+      ? { writePort: true }
       : {}),
     ...(cfg.backup.enabled
       ? {
@@ -197,7 +203,7 @@ export function logCollectorArgs(cfg: StackConfig, served: Readonly<Record<strin
     .filter((share) => share.monitors)
     .map((share) => ({
       stackNamespace: share.namespace,
-      remoteWriteUrl: prometheusRemoteWriteUrl(share.namespace),
+      remoteWriteUrl: prometheusRemoteWriteUrl(share.namespace, PROMETHEUS_WRITE_PORT),
       ...(served[share.namespace] ? { settings: served[share.namespace] } : {}),
     }));
   // A namespace whose monitors go to a served stack is that stack's: this stack's own watchers leave it alone.

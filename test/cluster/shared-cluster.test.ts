@@ -168,10 +168,11 @@ describe("staging and production on one cluster", () => {
       /^prometheus\.operator\.servicemonitors "to_monitoring_staging_shop_staging" \{\n\tforward_to\s+= \[prometheus\.relabel\.to_monitoring_staging_shop_staging\.receiver\]\n\tnamespaces\s+= \["shop-staging"\]/,
     );
     expect(watcher.slice(0, watcher.indexOf("\n}\n"))).toContain(`default_sample_limit    = ${STAGING_SAMPLE_LIMIT}`);
-    expect(text).toContain('url = "http://prometheus.monitoring-staging.svc:9090/api/v1/write"');
+    // On staging's write port: a collector that scrapes monitors is admitted to Prometheus' receivers alone.
+    expect(text).toContain('url = "http://prometheus.monitoring-staging.svc:9096/api/v1/write"');
     // None of it in production's own pipeline: it has no monitors' writer, and nothing writes to its Prometheus.
     expect(text).not.toContain('prometheus.remote_write "monitors"');
-    expect(text).not.toContain("prometheus.monitoring-production.svc:9090/api/v1/write");
+    expect(text).not.toMatch(/prometheus\.monitoring-production\.svc:\d+\/api\/v1\/write/);
     // What production applied, which staging's preview compares with its own.
     const record = (await get("configmap", "shared-logs", "monitoring-production-agents")) as unknown as { data: Record<string, string> };
     expect(JSON.parse(record.data["monitors.json"])).toEqual({ "monitoring-staging": settings });

@@ -90,7 +90,8 @@ describe("production's collector serving staging's monitors", () => {
       expect(w).toContain('default_scrape_interval = "15s"');
     }
     const [writer] = blocks(alloy, /^prometheus\.remote_write "to_monitoring_staging"/);
-    expect(writer).toContain('url = "http://prometheus.monitoring-staging.svc:9090/api/v1/write"');
+    // Staging's write port: the served stack's Prometheus lets the writes alone through there (admin-proxy.ts).
+    expect(writer).toContain('url = "http://prometheus.monitoring-staging.svc:9096/api/v1/write"');
     // The honoured monitor keeps its namespace: its watchers write through a relabel that only keeps the stack's jobs off, to staging's writer.
     const honoured = blocks(alloy, /^prometheus\.operator\.servicemonitors "to_monitoring_staging_shop_staging_honoured"/);
     expect(honoured[0]).toContain("forward_to      = [prometheus.relabel.to_monitoring_staging_shop_staging_honoured.receiver]");
@@ -105,13 +106,28 @@ describe("production's collector serving staging's monitors", () => {
     expect(staged.length).toBeGreaterThan(0);
     for (const b of staged) expect(b).not.toMatch(/prometheus\.(remote_write|relabel)\.monitors\b/);
     expect(alloy).not.toContain('prometheus.remote_write "monitors"');
-    expect(alloy).not.toContain("http://prometheus.monitoring-production.svc:9090/api/v1/write");
+    expect(alloy).not.toMatch(/http:\/\/prometheus\.monitoring-production\.svc:\d+\/api\/v1\/write/);
   });
 
-  test("its egress reaches staging's Prometheus pods on 9090, and its record says what it applied", () => {
+  test("staging's Prometheus admits production's collector on its write port alone, every other client on 9090", () => {
+    const ingress = (objectOf(staging, "NetworkPolicy", "prometheus") as unknown as Policy).spec.ingress as Array<{
+      ports: Array<{ port: number }>;
+      from: unknown[];
+    }>;
+    const collector = {
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring-production-agents" } },
+      podSelector: { matchLabels: { "app.kubernetes.io/name": "alloy" } },
+    };
+    const on = (port: number) => ingress.filter((rule) => rule.ports.some((p) => p.port === port)).flatMap((rule) => rule.from);
+    expect(on(9096)).toEqual([collector]);
+    expect(on(9090)).not.toContainEqual(collector);
+    expect(on(9090).length).toBeGreaterThan(0);
+  });
+
+  test("its egress reaches staging's Prometheus pods on the write port, and its record says what it applied", () => {
     const egress = (objectOf(production, "NetworkPolicy", "alloy-egress") as unknown as Policy).spec.egress;
     expect(egress).toContainEqual({
-      ports: [{ port: 9090, protocol: "TCP" }],
+      ports: [{ port: 9096, protocol: "TCP" }],
       to: [
         {
           namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring-staging" } },
