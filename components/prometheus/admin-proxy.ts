@@ -1,23 +1,21 @@
 /**
- * Prometheus' admin API for the backup jobs alone, and its write receivers for the collectors alone. A NetworkPolicy admits a port, never a path: while
- * `--web.enable-admin-api` is on (backups), every client admitted to Prometheus' port would reach
- * /api/v1/admin too (delete_series, clean_tombstones, snapshot). So, with the admin API on, Prometheus
- * listens on the pod's loopback only, and a sidecar, Traefik's official image (the release whose binary
- * the tests run), serves the pod's ports:
+ * Prometheus' admin API for the backup jobs alone, and its write receivers for the collectors alone. A NetworkPolicy
+ * admits a port, never a path: while `--web.enable-admin-api` is on (backups), every client admitted to Prometheus'
+ * port would reach /api/v1/admin too (delete_series, clean_tombstones, snapshot); and a collector that scrapes the
+ * operator's monitors, admitted for its writes, sends a GET wherever a tenant's monitor points it, with the monitor's
+ * `params`: a query of the tenant's, or /debug/pprof, at every scrape. So, with either, Prometheus listens on the pod's
+ * loopback only, and a sidecar, Traefik's official image (the release whose binary the tests run), serves the pod's
+ * ports:
  *
- * - `http` (9090, every client: Grafana, the replicas, the collector, Traefik, cloudflared, the backups'
- *   outcome): every path but /api/v1/admin, which gets Traefik's 404;
- * - `admin` (9092, the backup jobs of Prometheus alone: their own NetworkPolicy, components/backup):
- *   `POST /api/v1/admin/tsdb/snapshot`, and `GET /-/healthy` (a restore checks Prometheus is stopped),
- *   nothing else.
+ * - `http` (9090, every client: Grafana, the replicas, Traefik, cloudflared, the backups' outcome, the collector
+ *   without monitors): every path but /api/v1/admin, which gets Traefik's 404;
+ * - `admin` (9092, with the admin API; the backup jobs of Prometheus alone: their own NetworkPolicy,
+ *   components/backup): `POST /api/v1/admin/tsdb/snapshot`, and `GET /-/healthy` (a restore checks Prometheus is
+ *   stopped), nothing else;
+ * - `write` (9096, PROMETHEUS_WRITE_PORT, while a collector that scrapes monitors writes here; the collectors alone):
+ *   `POST /api/v1/write` and `POST /api/v1/otlp/v1/metrics`, nothing else.
  *
- * - `write` (9096, PROMETHEUS_WRITE_PORT, while a collector that scrapes the operator's monitors writes here): the
- *   remote writes (`POST /api/v1/write`) and OTLP metrics (`POST /api/v1/otlp/v1/metrics`), nothing else. Such a
- *   collector sends a GET wherever a tenant's monitor points it, with the monitor's `params`: admitted to 9090, it
- *   would run the tenant's queries, or /debug/pprof, at every scrape. It is admitted to `write` alone.
- *
- * With neither nothing changes: Prometheus listens on 9090 itself, no sidecar. With the write port alone, `http` and
- * `write`; the admin port only with the admin API.
+ * With neither nothing changes: Prometheus listens on 9090 itself, no sidecar.
  *
  * The proxy is kit/path-proxy.ts's.
  *
@@ -49,7 +47,7 @@ export const SNAPSHOT_PATH = "/api/v1/admin/tsdb/snapshot";
 export const PROXY_CONFIG_MAP = "prometheus-proxy";
 export const PROXY_CONFIG_DIR = "/etc/prometheus-proxy";
 
-/** What the proxy serves: the admin port (the admin API on, backups), the write port (a collector that scrapes monitors), or both. */
+/** What the proxy serves: the admin port (the admin API on), the write port (a collector that scrapes monitors). */
 export interface ProxiedPorts {
   admin: boolean;
   write: boolean;
@@ -58,7 +56,7 @@ export interface ProxiedPorts {
 /** The paths a collector writes to: remote writes and OTLP metrics. */
 export const WRITE_PATHS = ["/api/v1/write", "/api/v1/otlp/v1/metrics"] as const;
 
-/** The proxy's entry points: `http` for every client, `admin` for the backups, `write` for the collectors; /ping on `http`. */
+/** The proxy's entry points: `http` for every client, `admin` for the backups, `write` for the collectors. */
 export function proxyEntryPoints(ports: ProxiedPorts): ProxyEntryPoint[] {
   return [
     { name: "http", port: PROMETHEUS_PORT },

@@ -1,6 +1,6 @@
 /**
- * The rendered Prometheus pod with its admin API behind the proxy (components/prometheus/admin-proxy.ts), run in a
- * pod's network of its own (./pod-network.ts) on the exact binaries: Prometheus with its rendered args, the proxy
+ * The rendered Prometheus pod behind its proxy (components/prometheus/admin-proxy.ts: the admin API, the write
+ * port), run in a pod's network of its own (./pod-network.ts) on the exact binaries: Prometheus with its rendered args, the proxy
  * (Traefik, the release of its image) with its rendered args and its mounted files (the routes ConfigMap), only their
  * paths made local: the mounts laid out under a directory, and prometheus.yml's Kubernetes discovery, which needs an
  * API server, swapped for file discovery of nothing. Addresses and ports stay as rendered. The end-to-end test and the
